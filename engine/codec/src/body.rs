@@ -1,0 +1,323 @@
+//! Body decoding: Content-Length, chunked (extensions and trailers skipped), or until close.
+
+use std::ops::Range;
+
+use crate::{BodyFraming, CodecError, Limits};
+
+/// One call's worth of progress through a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyStep {
+    /// Bytes of the input used by this step; the caller drops them from its buffer.
+    pub consumed: usize,
+    /// Body bytes found in this step, as a range of the input (always within `..consumed`).
+    pub data: Option<Range<usize>>,
+    /// The body is complete; bytes after `consumed` belong to the next response.
+    pub done: bool,
+}
+
+/// Decodes one response body incrementally. Feed it whatever bytes arrived; it never looks
+/// past the end of the body.
+#[derive(Debug, Clone)]
+pub struct BodyDecoder {
+    state: State,
+    body_bytes: u64,
+    body_bytes_max: u64,
+    line_bytes_max: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Done,
+    Length { remaining: u64 },
+    UntilClose,
+    /// Hex digits of a chunk size; `line` counts bytes of the size line so far.
+    Size { size: u64, digits: u8, line: usize },
+    /// After the size: whitespace and `;extension` up to CR.
+    SizeExt { size: u64, line: usize },
+    /// CR of the size line seen, LF expected.
+    SizeLf { size: u64 },
+    Data { remaining: u64 },
+    DataCr,
+    DataLf,
+    /// At the start of a trailer line (or the final empty line).
+    TrailerStart { total: usize },
+    TrailerLine { total: usize },
+    TrailerLf { total: usize, empty: bool },
+}
+
+impl BodyDecoder {
+    /// A decoder for a body framed as `framing`.
+    pub fn new(framing: BodyFraming, limits: &Limits) -> BodyDecoder {
+        let state = match framing {
+            BodyFraming::Empty | BodyFraming::Length(0) => State::Done,
+            BodyFraming::Length(n) => State::Length { remaining: n },
+            BodyFraming::Chunked => State::Size { size: 0, digits: 0, line: 0 },
+            BodyFraming::UntilClose => State::UntilClose,
+        };
+        BodyDecoder {
+            state,
+            body_bytes: 0,
+            body_bytes_max: limits.body_bytes_max,
+            line_bytes_max: limits.chunk_line_bytes_max,
+        }
+    }
+
+    /// True once the whole body has been seen.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Body bytes delivered so far.
+    pub fn body_bytes(&self) -> u64 {
+        self.body_bytes
+    }
+
+    /// Checks a declared length against the body limit before reading it.
+    pub fn check_declared(&self) -> Result<(), CodecError> {
+        if let State::Length { remaining } = self.state
+            && remaining > self.body_bytes_max
+        {
+            return Err(CodecError::BodyTooLarge { limit_bytes: self.body_bytes_max });
+        }
+        Ok(())
+    }
+
+    /// The server closed the connection: fine for a close-delimited body, an error otherwise.
+    pub fn finish_at_eof(&mut self) -> Result<(), CodecError> {
+        match self.state {
+            State::Done => Ok(()),
+            State::UntilClose => {
+                self.state = State::Done;
+                Ok(())
+            }
+            State::Length { .. } => Err(CodecError::UnexpectedEof { during: "body" }),
+            _ => Err(CodecError::UnexpectedEof { during: "chunked body" }),
+        }
+    }
+
+    fn take_data(&mut self, available: usize, limit: u64) -> Result<usize, CodecError> {
+        let take = (available as u64).min(limit) as usize;
+        self.body_bytes += take as u64;
+        if self.body_bytes > self.body_bytes_max {
+            return Err(CodecError::BodyTooLarge { limit_bytes: self.body_bytes_max });
+        }
+        Ok(take)
+    }
+
+    /// Decodes from `input`, stopping after the first run of body bytes so that the caller can
+    /// copy them out. Call again with the rest until `consumed` is 0 or `done` is set.
+    pub fn decode(&mut self, input: &[u8]) -> Result<BodyStep, CodecError> {
+        let mut at = 0usize;
+        loop {
+            if self.state == State::Done {
+                return Ok(BodyStep { consumed: at, data: None, done: true });
+            }
+            if at == input.len() {
+                return Ok(BodyStep { consumed: at, data: None, done: false });
+            }
+            match self.state {
+                State::Done => unreachable!("handled above"),
+                State::Length { remaining } => {
+                    let take = self.take_data(input.len() - at, remaining)?;
+                    let left = remaining - take as u64;
+                    self.state = if left == 0 { State::Done } else { State::Length { remaining: left } };
+                    return Ok(BodyStep {
+                        consumed: at + take,
+                        data: Some(at..at + take),
+                        done: left == 0,
+                    });
+                }
+                State::UntilClose => {
+                    let take = self.take_data(input.len() - at, u64::MAX)?;
+                    return Ok(BodyStep { consumed: at + take, data: Some(at..at + take), done: false });
+                }
+                State::Data { remaining } => {
+                    let take = self.take_data(input.len() - at, remaining)?;
+                    let left = remaining - take as u64;
+                    self.state = if left == 0 { State::DataCr } else { State::Data { remaining: left } };
+                    return Ok(BodyStep { consumed: at + take, data: Some(at..at + take), done: false });
+                }
+                _ => {
+                    self.state = self.framing_byte(input[at])?;
+                    at += 1;
+                }
+            }
+        }
+    }
+
+    /// Advances the chunked framing by one byte outside chunk data.
+    fn framing_byte(&self, byte: u8) -> Result<State, CodecError> {
+        let line_max = self.line_bytes_max;
+        let too_long = |line: usize| {
+            if line >= line_max {
+                Err(CodecError::BadChunk { what: "chunk-size line too long" })
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match self.state {
+            State::Size { size, digits, line } => {
+                too_long(line)?;
+                if let Some(value) = hex_value(byte) {
+                    if digits >= 15 {
+                        return Err(CodecError::BadChunk { what: "chunk size too large" });
+                    }
+                    State::Size { size: size * 16 + u64::from(value), digits: digits + 1, line: line + 1 }
+                } else if digits == 0 {
+                    return Err(CodecError::BadChunk { what: "chunk size is not hexadecimal" });
+                } else if byte == b'\r' {
+                    State::SizeLf { size }
+                } else if byte == b';' || byte == b' ' || byte == b'\t' {
+                    State::SizeExt { size, line: line + 1 }
+                } else {
+                    return Err(CodecError::BadChunk { what: "invalid byte after chunk size" });
+                }
+            }
+            State::SizeExt { size, line } => {
+                too_long(line)?;
+                match byte {
+                    b'\r' => State::SizeLf { size },
+                    b'\n' => return Err(CodecError::BadChunk { what: "bare LF in chunk-size line" }),
+                    _ => State::SizeExt { size, line: line + 1 },
+                }
+            }
+            State::SizeLf { size } => {
+                if byte != b'\n' {
+                    return Err(CodecError::BadChunk { what: "chunk-size line not ended by CRLF" });
+                }
+                if size == 0 {
+                    State::TrailerStart { total: 0 }
+                } else {
+                    if self.body_bytes.saturating_add(size) > self.body_bytes_max {
+                        return Err(CodecError::BodyTooLarge { limit_bytes: self.body_bytes_max });
+                    }
+                    State::Data { remaining: size }
+                }
+            }
+            State::DataCr => {
+                if byte != b'\r' {
+                    return Err(CodecError::BadChunk { what: "chunk data not followed by CRLF" });
+                }
+                State::DataLf
+            }
+            State::DataLf => {
+                if byte != b'\n' {
+                    return Err(CodecError::BadChunk { what: "chunk data not followed by CRLF" });
+                }
+                State::Size { size: 0, digits: 0, line: 0 }
+            }
+            State::TrailerStart { total } => match byte {
+                b'\r' => State::TrailerLf { total: total + 1, empty: true },
+                _ => State::TrailerLine { total: total + 1 },
+            },
+            State::TrailerLine { total } => {
+                if total >= line_max {
+                    return Err(CodecError::BadChunk { what: "trailer section too long" });
+                }
+                match byte {
+                    b'\r' => State::TrailerLf { total: total + 1, empty: false },
+                    _ => State::TrailerLine { total: total + 1 },
+                }
+            }
+            State::TrailerLf { total, empty } => {
+                if byte != b'\n' {
+                    return Err(CodecError::BadChunk { what: "trailer line not ended by CRLF" });
+                }
+                if empty { State::Done } else { State::TrailerStart { total: total + 1 } }
+            }
+            State::Done | State::Length { .. } | State::UntilClose | State::Data { .. } => {
+                unreachable!("not a framing state")
+            }
+        })
+    }
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes a whole body from `input` in one go (tests and tools): returns the body bytes and
+/// how much of `input` the body used, or `Ok(None)` if the input ends before the body does.
+pub fn decode_all(
+    framing: BodyFraming,
+    limits: &Limits,
+    input: &[u8],
+) -> Result<Option<(Vec<u8>, usize)>, CodecError> {
+    let mut decoder = BodyDecoder::new(framing, limits);
+    decoder.check_declared()?;
+    let mut body = Vec::new();
+    let mut at = 0;
+    loop {
+        let step = decoder.decode(&input[at..])?;
+        if let Some(range) = step.data {
+            body.extend_from_slice(&input[at + range.start..at + range.end]);
+        }
+        at += step.consumed;
+        if step.done {
+            return Ok(Some((body, at)));
+        }
+        if step.consumed == 0 || at == input.len() {
+            return Ok(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunked(input: &[u8]) -> Result<Option<(Vec<u8>, usize)>, CodecError> {
+        decode_all(BodyFraming::Chunked, &Limits::DEFAULT, input)
+    }
+
+    #[test]
+    fn chunked_with_extensions_and_trailers() {
+        let input = b"5;name=value\r\nhello\r\n6 ; x\r\n world\r\n0\r\nExpires: never\r\nX: y\r\n\r\nNEXT";
+        let (body, used) = chunked(input).unwrap().unwrap();
+        assert_eq!(body, b"hello world");
+        assert_eq!(&input[used..], b"NEXT");
+    }
+
+    #[test]
+    fn chunked_rejects_bad_framing() {
+        assert!(chunked(b"zz\r\n").is_err());
+        assert!(chunked(b"5\r\nhelloXX").is_err());
+        assert!(chunked(b"5\nhello").is_err());
+        assert!(chunked(b"fffffffffffffffff\r\n").is_err());
+    }
+
+    #[test]
+    fn chunk_larger_than_limit_is_refused_before_reading() {
+        let limits = Limits { body_bytes_max: 4, ..Limits::DEFAULT };
+        assert_eq!(
+            decode_all(BodyFraming::Chunked, &limits, b"5\r\n"),
+            Err(CodecError::BodyTooLarge { limit_bytes: 4 })
+        );
+        assert_eq!(
+            decode_all(BodyFraming::Length(5), &limits, b""),
+            Err(CodecError::BodyTooLarge { limit_bytes: 4 })
+        );
+    }
+
+    #[test]
+    fn length_stops_at_the_end() {
+        let (body, used) =
+            decode_all(BodyFraming::Length(3), &Limits::DEFAULT, b"abcdef").unwrap().unwrap();
+        assert_eq!((body.as_slice(), used), (&b"abc"[..], 3));
+    }
+
+    #[test]
+    fn eof_handling() {
+        let mut until_close = BodyDecoder::new(BodyFraming::UntilClose, &Limits::DEFAULT);
+        assert!(until_close.finish_at_eof().is_ok());
+        let mut short = BodyDecoder::new(BodyFraming::Length(3), &Limits::DEFAULT);
+        assert_eq!(short.finish_at_eof(), Err(CodecError::UnexpectedEof { during: "body" }));
+        let mut chunk = BodyDecoder::new(BodyFraming::Chunked, &Limits::DEFAULT);
+        assert!(chunk.finish_at_eof().is_err());
+    }
+}

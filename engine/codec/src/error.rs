@@ -1,0 +1,63 @@
+//! The codec's error enum: each variant says what was wrong with the bytes the server sent.
+
+use std::fmt;
+
+/// A response the codec refuses. Each maps to one error kind in the engine's results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodecError {
+    /// The head did not parse as HTTP/1.x (`what` is httparse's reason or ours).
+    Malformed { what: &'static str },
+    /// The head grew past `Limits::head_bytes_max` without ending.
+    HeadTooLarge { limit_bytes: usize },
+    /// More header fields than `Limits::headers_count_max`.
+    TooManyHeaders { limit: usize },
+    /// A `Content-Length` value that is not a decimal number.
+    InvalidContentLength,
+    /// Two `Content-Length` headers with different values.
+    ConflictingContentLength,
+    /// The body is larger than `Limits::body_bytes_max`.
+    BodyTooLarge { limit_bytes: u64 },
+    /// A chunk-size line, chunk terminator or trailer was not valid.
+    BadChunk { what: &'static str },
+    /// The server closed the connection before the response was complete.
+    UnexpectedEof { during: &'static str },
+}
+
+impl CodecError {
+    /// True when the error is about size limits rather than syntax.
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            CodecError::HeadTooLarge { .. }
+                | CodecError::TooManyHeaders { .. }
+                | CodecError::BodyTooLarge { .. }
+        )
+    }
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CodecError::Malformed { what } => write!(f, "malformed response head: {what}"),
+            CodecError::HeadTooLarge { limit_bytes } => {
+                write!(f, "response head larger than {limit_bytes} bytes")
+            }
+            CodecError::TooManyHeaders { limit } => {
+                write!(f, "response has more than {limit} header fields")
+            }
+            CodecError::InvalidContentLength => write!(f, "invalid Content-Length value"),
+            CodecError::ConflictingContentLength => {
+                write!(f, "conflicting Content-Length headers")
+            }
+            CodecError::BodyTooLarge { limit_bytes } => {
+                write!(f, "response body larger than {limit_bytes} bytes")
+            }
+            CodecError::BadChunk { what } => write!(f, "bad chunked encoding: {what}"),
+            CodecError::UnexpectedEof { during } => {
+                write!(f, "server closed the connection during {during}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}

@@ -1,0 +1,317 @@
+//! Response head parsing with httparse: status, framing of the body, connection reuse.
+
+use crate::{CodecError, Limits};
+
+/// Header slots parsed on the stack; `Limits::headers_count_max` above this is clamped.
+const HEADER_SLOTS: usize = 256;
+
+/// How the body that follows a head is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body: responses to HEAD, 204 and 304.
+    Empty,
+    /// Exactly this many bytes follow.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// The body runs until the server closes the connection (HTTP/1.0 style).
+    UntilClose,
+}
+
+/// A parsed final (non-1xx) response head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// Status code of the final response.
+    pub status: u16,
+    /// Minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor_version: u8,
+    /// Bytes used by the head, including any `1xx` interim heads before it.
+    pub head_len: usize,
+    /// How many `1xx` interim responses were skipped.
+    pub interim_count: u16,
+    /// How the body is delimited.
+    pub framing: BodyFraming,
+    /// Whether the connection may carry another request after this response.
+    pub keep_alive: bool,
+}
+
+/// Parses the response head at the start of `buf`.
+///
+/// Returns `Ok(None)` when more bytes are needed. `1xx` interim responses (100 Continue, 103
+/// Early Hints) are skipped; `101 Switching Protocols` is refused because the client never asks
+/// to upgrade. `request_was_head` makes the body empty whatever the headers say.
+pub fn parse_response_head(
+    buf: &[u8],
+    limits: &Limits,
+    request_was_head: bool,
+) -> Result<Option<ResponseHead>, CodecError> {
+    let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    let mut offset = 0usize;
+    let mut interim_count = 0u16;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+        let mut response = httparse::Response::new(&mut headers[..slots]);
+        let rest = &buf[offset..];
+        let used = match response.parse(rest) {
+            Ok(httparse::Status::Complete(used)) => used,
+            Ok(httparse::Status::Partial) => {
+                if rest.len() > limits.head_bytes_max {
+                    return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+                }
+                return Ok(None);
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(CodecError::TooManyHeaders { limit: slots });
+            }
+            Err(err) => return Err(CodecError::Malformed { what: parse_error_name(err) }),
+        };
+        if used > limits.head_bytes_max {
+            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+        }
+        let status = response.code.unwrap_or(0);
+        let minor_version = response.version.unwrap_or(1);
+        if status == 101 {
+            return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
+        }
+        if (100..200).contains(&status) {
+            offset += used;
+            interim_count = interim_count.saturating_add(1);
+            continue;
+        }
+        let fields = FieldSummary::of(response.headers)?;
+        let framing = if request_was_head || status == 204 || status == 304 {
+            BodyFraming::Empty
+        } else if let Some(chunked) = fields.transfer_chunked {
+            if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose }
+        } else if let Some(length) = fields.content_length {
+            BodyFraming::Length(length)
+        } else {
+            BodyFraming::UntilClose
+        };
+        let keep_alive = framing != BodyFraming::UntilClose
+            && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
+        return Ok(Some(ResponseHead {
+            status,
+            minor_version,
+            head_len: offset + used,
+            interim_count,
+            framing,
+            keep_alive,
+        }));
+    }
+}
+
+/// What the framing decision needs from the header fields.
+#[derive(Default)]
+struct FieldSummary {
+    content_length: Option<u64>,
+    /// `Some(true)` when the last transfer coding is `chunked`.
+    transfer_chunked: Option<bool>,
+    conn_close: bool,
+    conn_keep_alive: bool,
+}
+
+impl FieldSummary {
+    fn of(headers: &[httparse::Header<'_>]) -> Result<FieldSummary, CodecError> {
+        let mut summary = FieldSummary::default();
+        for header in headers {
+            let name = header.name;
+            if name.eq_ignore_ascii_case("content-length") {
+                // A list ("5, 5") is allowed when every member agrees (RFC 9110 §8.6).
+                for part in header.value.split(|&b| b == b',') {
+                    let length = parse_length(trim(part))?;
+                    match summary.content_length {
+                        Some(seen) if seen != length => {
+                            return Err(CodecError::ConflictingContentLength);
+                        }
+                        _ => summary.content_length = Some(length),
+                    }
+                }
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                let last = header.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"");
+                summary.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+            } else if name.eq_ignore_ascii_case("connection") {
+                for token in header.value.split(|&b| b == b',').map(trim) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        summary.conn_close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        summary.conn_keep_alive = true;
+                    }
+                }
+            }
+        }
+        Ok(summary)
+    }
+}
+
+fn parse_length(digits: &[u8]) -> Result<u64, CodecError> {
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(CodecError::InvalidContentLength);
+    }
+    Ok(digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+fn parse_error_name(err: httparse::Error) -> &'static str {
+    match err {
+        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Status => "invalid status code",
+        httparse::Error::Token => "invalid token",
+        httparse::Error::TooManyHeaders => "too many headers",
+        httparse::Error::Version => "not an HTTP/1.x response",
+    }
+}
+
+/// Finds a header value in a complete head (used for captures and journeys, not the hot path).
+pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
+    let mut offset = 0;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+        let mut parsed = httparse::Response::new(&mut headers);
+        let used = match parsed.parse(&head[offset..]) {
+            Ok(httparse::Status::Complete(used)) => used,
+            _ => return None,
+        };
+        // Interim heads are skipped the same way the parser skipped them.
+        if matches!(parsed.code, Some(100..=199)) {
+            offset += used;
+            continue;
+        }
+        return parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Option<ResponseHead>, CodecError> {
+        parse_response_head(text.as_bytes(), &Limits::DEFAULT, false)
+    }
+
+    #[test]
+    fn content_length_keep_alive() {
+        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello").unwrap().unwrap();
+        assert_eq!(head.status, 200);
+        assert_eq!(head.framing, BodyFraming::Length(13));
+        assert!(head.keep_alive);
+        assert_eq!(head.head_len, 39);
+    }
+
+    #[test]
+    fn partial_head_needs_more() {
+        assert_eq!(parse("HTTP/1.1 200 OK\r\nContent-Le").unwrap(), None);
+    }
+
+    #[test]
+    fn interim_responses_are_skipped() {
+        let text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+                    HTTP/1.1 204 No Content\r\n\r\n";
+        let head = parse(text).unwrap().unwrap();
+        assert_eq!(head.status, 204);
+        assert_eq!(head.interim_count, 2);
+        assert_eq!(head.framing, BodyFraming::Empty);
+        assert_eq!(head.head_len, text.len());
+    }
+
+    #[test]
+    fn http10_is_close_delimited_unless_keep_alive() {
+        let head = parse("HTTP/1.0 200 OK\r\n\r\n").unwrap().unwrap();
+        assert_eq!(head.framing, BodyFraming::UntilClose);
+        assert!(!head.keep_alive);
+        let head = parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(head.keep_alive);
+    }
+
+    #[test]
+    fn connection_close_is_honoured() {
+        let head = parse("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(!head.keep_alive);
+    }
+
+    #[test]
+    fn chunked_wins_over_length_and_other_codings_read_to_close() {
+        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.framing, BodyFraming::Chunked);
+        let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n").unwrap().unwrap();
+        assert_eq!(head.framing, BodyFraming::UntilClose);
+    }
+
+    #[test]
+    fn bad_content_lengths() {
+        assert_eq!(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+            Err(CodecError::ConflictingContentLength)
+        );
+        assert_eq!(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n").unwrap().unwrap().framing,
+            BodyFraming::Length(5)
+        );
+        assert_eq!(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"),
+            Err(CodecError::InvalidContentLength)
+        );
+        assert_eq!(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+            Err(CodecError::InvalidContentLength)
+        );
+    }
+
+    #[test]
+    fn head_and_304_have_no_body() {
+        let head = parse_response_head(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+            &Limits::DEFAULT,
+            true,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(head.framing, BodyFraming::Empty);
+        let head = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n").unwrap().unwrap();
+        assert_eq!(head.framing, BodyFraming::Empty);
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = Limits { head_bytes_max: 64, headers_count_max: 2, ..Limits::DEFAULT };
+        let long = format!("HTTP/1.1 200 OK\r\nX: {}\r\n", "a".repeat(100));
+        assert_eq!(
+            parse_response_head(long.as_bytes(), &limits, false),
+            Err(CodecError::HeadTooLarge { limit_bytes: 64 })
+        );
+        let many = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert_eq!(
+            parse_response_head(many.as_bytes(), &limits, false),
+            Err(CodecError::TooManyHeaders { limit: 2 })
+        );
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert!(matches!(parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"), Err(CodecError::Malformed { .. })));
+        assert!(matches!(
+            parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"),
+            Err(CodecError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn find_header_skips_interim() {
+        let head = b"HTTP/1.1 100 Continue\r\nX-A: no\r\n\r\nHTTP/1.1 200 OK\r\nX-A: yes\r\n\r\n";
+        assert_eq!(find_header(head, "x-a"), Some(&b"yes"[..]));
+        assert_eq!(find_header(head, "x-b"), None);
+    }
+}

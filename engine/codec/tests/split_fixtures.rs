@@ -1,0 +1,167 @@
+//! Every response fixture fed to the reader split at every byte position, in two and three
+//! pieces, must give the same outcome as feeding it whole.
+
+use bytes::BytesMut;
+use mite_codec::{CodecError, Limits, ReadProgress, ResponseReader};
+
+/// (name, bytes, expected outcome: Ok((status, body, keep_alive)) or Err(kind))
+struct Fixture {
+    name: &'static str,
+    bytes: &'static [u8],
+    head_request: bool,
+    expect: Result<(u16, &'static [u8], bool), &'static str>,
+}
+
+const FIXTURES: &[Fixture] = &[
+    Fixture {
+        name: "content-length",
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!",
+        head_request: false,
+        expect: Ok((200, b"Hello, World!", true)),
+    },
+    Fixture {
+        name: "chunked with extensions and trailers",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nHello\r\n8\r\n, World!\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        head_request: false,
+        expect: Ok((200, b"Hello, World!", true)),
+    },
+    Fixture {
+        name: "100 continue then 204",
+        bytes: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+        head_request: false,
+        expect: Ok((204, b"", true)),
+    },
+    Fixture {
+        name: "http/1.0 until close",
+        bytes: b"HTTP/1.0 200 OK\r\n\r\nbody until close",
+        head_request: false,
+        expect: Ok((200, b"body until close", false)),
+    },
+    Fixture {
+        name: "connection close",
+        bytes: b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+        head_request: false,
+        expect: Ok((200, b"ok", false)),
+    },
+    Fixture {
+        name: "head request ignores length",
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
+        head_request: true,
+        expect: Ok((200, b"", true)),
+    },
+    Fixture {
+        name: "close before declared length",
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
+        head_request: false,
+        expect: Err("eof"),
+    },
+    Fixture {
+        name: "conflicting content-length",
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        head_request: false,
+        expect: Err("conflicting"),
+    },
+    Fixture {
+        name: "non-http bytes",
+        bytes: b"\x00\x01\x02garbage\r\n\r\n",
+        head_request: false,
+        expect: Err("malformed"),
+    },
+    Fixture {
+        name: "truncated chunked",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHel",
+        head_request: false,
+        expect: Err("eof"),
+    },
+];
+
+fn kind(err: &CodecError) -> &'static str {
+    match err {
+        CodecError::UnexpectedEof { .. } => "eof",
+        CodecError::ConflictingContentLength => "conflicting",
+        CodecError::Malformed { .. } => "malformed",
+        CodecError::InvalidContentLength => "invalid-length",
+        CodecError::BadChunk { .. } => "chunk",
+        _ => "too-large",
+    }
+}
+
+/// Feeds `pieces` in order, then EOF if the response is still incomplete.
+fn run(fixture: &Fixture, pieces: &[&[u8]]) -> Result<(u16, Vec<u8>, bool), &'static str> {
+    let mut reader = ResponseReader::new(Limits::DEFAULT, fixture.head_request, true);
+    let mut input = BytesMut::new();
+    let mut body = BytesMut::new();
+    let mut complete = false;
+    for piece in pieces {
+        input.extend_from_slice(piece);
+        match reader.feed(&mut input, &mut body) {
+            Ok(ReadProgress::Complete) => {
+                complete = true;
+                break;
+            }
+            Ok(ReadProgress::NeedMore) => {}
+            Err(err) => return Err(kind(&err)),
+        }
+    }
+    if !complete {
+        reader.finish_at_eof().map_err(|e| kind(&e))?;
+    }
+    let (head, _) = reader.take_head().expect("complete response has a head");
+    Ok((head.status, body.to_vec(), head.keep_alive))
+}
+
+fn expected(fixture: &Fixture) -> Result<(u16, Vec<u8>, bool), &'static str> {
+    fixture.expect.map(|(status, body, keep)| (status, body.to_vec(), keep))
+}
+
+#[test]
+fn every_fixture_whole() {
+    for fixture in FIXTURES {
+        assert_eq!(run(fixture, &[fixture.bytes]), expected(fixture), "{}", fixture.name);
+    }
+}
+
+#[test]
+fn every_fixture_split_at_every_position() {
+    for fixture in FIXTURES {
+        let bytes = fixture.bytes;
+        for split in 0..=bytes.len() {
+            let got = run(fixture, &[&bytes[..split], &bytes[split..]]);
+            assert_eq!(got, expected(fixture), "{} split at {split}", fixture.name);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_split_in_three() {
+    for fixture in FIXTURES {
+        let bytes = fixture.bytes;
+        for a in 0..=bytes.len() {
+            for b in a..=bytes.len() {
+                let got = run(fixture, &[&bytes[..a], &bytes[a..b], &bytes[b..]]);
+                assert_eq!(got, expected(fixture), "{} split at {a},{b}", fixture.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn one_byte_at_a_time() {
+    for fixture in FIXTURES {
+        let pieces: Vec<&[u8]> = fixture.bytes.chunks(1).collect();
+        assert_eq!(run(fixture, &pieces), expected(fixture), "{}", fixture.name);
+    }
+}
+
+#[test]
+fn pipelined_responses_leave_the_next_one_in_the_buffer() {
+    let two = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb";
+    let mut input = BytesMut::from(&two[..]);
+    let mut body = BytesMut::new();
+    let mut first = ResponseReader::new(Limits::DEFAULT, false, true);
+    assert_eq!(first.feed(&mut input, &mut body), Ok(ReadProgress::Complete));
+    let mut second = ResponseReader::new(Limits::DEFAULT, false, true);
+    assert_eq!(second.feed(&mut input, &mut body), Ok(ReadProgress::Complete));
+    assert_eq!(&body[..], b"ab");
+    assert!(input.is_empty());
+}
