@@ -1,1 +1,24 @@
-//! stub
+//! mite-engine's core: thread-per-core executors running Mite-style journeys, fed by
+//! datapools and driven by volume models, with a hand-rolled HTTP/1.1 client and per-core
+//! HDR statistics merged by one stats thread. See `engine/ARCHITECTURE.md`.
+
+pub mod config;
+pub mod cores;
+pub mod datapool;
+pub mod http;
+pub mod journey;
+pub mod limits;
+pub mod report;
+pub mod run;
+pub mod runtime;
+pub mod shard;
+pub mod split;
+pub mod stats;
+pub mod volume;
+
+pub use config::Config;
+pub use datapool::{DataPool, Row};
+pub use journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
+pub use run::{RunOptions, RunResult, journey_test, run_scenario};
+pub use runtime::{Driver, DriverChoice, sleep};
+pub use volume::VolumeModel;

@@ -1,0 +1,178 @@
+//! Command-line flags (clap), and the parsers for durations and `--cores`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Thread-per-core HTTP load injection with Mite's journeys, datapools and volume models.
+#[derive(Parser, Debug)]
+#[command(name = "mite-engine", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a journey once per datapool row, printing every transaction and request.
+    Journey {
+        #[command(subcommand)]
+        action: JourneyAction,
+    },
+    /// Scenario tools.
+    Scenario {
+        #[command(subcommand)]
+        action: ScenarioAction,
+    },
+    /// Start the embedded local target and run the HTTP example against it.
+    Demo(DemoArgs),
+    /// List registered journeys, datapools and scenarios.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JourneyAction {
+    /// Run JOURNEY once per row of DATAPOOL (or once, without one).
+    Test {
+        /// Journey name, e.g. mite_example:journey.
+        journey: String,
+        /// Datapool name, e.g. mite_example:datapool.
+        datapool: Option<String>,
+        /// Rows to run (0 = every row).
+        #[arg(long, default_value_t = 10)]
+        rows: usize,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScenarioAction {
+    /// Run a scenario briefly on one core and print its results.
+    Test {
+        /// Scenario name, e.g. mite_example:scenario.
+        scenario: String,
+        /// How long to run.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        duration: Duration,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+/// Flags shared by every command that sends requests.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Configuration override key=value (repeatable); wins over MITE_CONF_<key>.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// I/O driver: auto (io_uring, falling back to epoll), io_uring, or epoll.
+    #[arg(long, default_value = "auto")]
+    pub driver: String,
+    /// TCP connect (and TLS handshake) timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+    /// Timeout for one request, from sending it to the last byte of the response.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Connections one core may open to one host.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// PEM file of extra CA certificates to trust.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Do not verify TLS certificates (prints a warning).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// The main job: `mite-engine --cores N --scenario S`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Cores: a count (first N usable cores) or a list such as 0,2-5.
+    #[arg(long, default_value = "1")]
+    pub cores: String,
+    /// Scenario to run (a registered module:name).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Run length (e.g. 30s, 5m); default: the volume models' own length, else 30s.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Write the result as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Volume-model tick and progress interval.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub tick: Duration,
+    /// How long journeys in flight may finish after the stop; then they count as cancelled.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub grace: Duration,
+    /// Do not pin executor threads to cores.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Run length.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Write the result as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Injector cores (the target runs on a core outside them when there is one).
+    #[arg(long, default_value = "1")]
+    pub cores: String,
+    /// Journeys (connections) in flight.
+    #[arg(long, default_value_t = 64)]
+    pub journeys: u64,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Parses `500ms`, `30s`, `5m`, `2h`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("{text:?}: unknown unit {other:?}; use ms, s, m or h")),
+    };
+    if !seconds.is_finite() || seconds < 0.0 || seconds > 30.0 * 24.0 * 3600.0 {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+    }
+}

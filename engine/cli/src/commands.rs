@@ -1,0 +1,209 @@
+//! What each command does: build options from flags, run, print and write results.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, anyhow, bail};
+use mite_core::http::{HttpSettings, TlsOptions};
+use mite_core::run::layered_config;
+use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, cores, report};
+use mite_tools::{Target, TargetOptions};
+
+use crate::args::{Cli, Command, CommonArgs, DemoArgs, JourneyAction, RunArgs, ScenarioAction};
+
+/// Exit code for errors (bad input, a run that could not start).
+pub const EXIT_ERROR: u8 = 1;
+
+/// Runs the command line.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let registry = mite_journeys::registry();
+    match cli.command {
+        None => run_main(&registry, cli.run),
+        Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, common } }) => {
+            journey_test(&registry, &journey, datapool.as_deref(), rows, &common)
+        }
+        Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
+            let options = RunOptions {
+                cores: vec![cores::available()[0]],
+                duration: Some(duration),
+                pin: false,
+                ..run_options(&common)?
+            };
+            execute(&registry, &scenario, &common.config, &options, None, false)
+        }
+        Some(Command::Demo(args)) => demo(&registry, args),
+        Some(Command::List) => {
+            list(&registry);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(registry: &Registry) {
+    println!("journeys:");
+    for name in registry.journey_names() {
+        println!("  {name}");
+    }
+    println!("datapools:");
+    for name in registry.datapool_names() {
+        println!("  {name}");
+    }
+    println!("scenarios:");
+    for name in registry.scenario_names() {
+        println!("  {name}");
+    }
+}
+
+fn run_options(common: &CommonArgs) -> anyhow::Result<RunOptions> {
+    let driver: DriverChoice = common.driver.parse().map_err(|e: String| anyhow!("--driver: {e}"))?;
+    if common.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
+    if common.timeout.is_zero() || common.connect_timeout.is_zero() {
+        bail!("--timeout and --connect-timeout must be above zero");
+    }
+    Ok(RunOptions {
+        driver,
+        http: HttpSettings {
+            connect_timeout: common.connect_timeout,
+            request_timeout: common.timeout,
+            connections_per_host_max: common.max_connections,
+            ..HttpSettings::default()
+        },
+        tls: TlsOptions { ca_file: common.ca.clone(), insecure: common.insecure },
+        ..RunOptions::default()
+    })
+}
+
+fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(scenario) = args.scenario.as_deref() else {
+        bail!(
+            "--scenario is required, e.g. `mite-engine --cores 2 --scenario http_example:scenario` \
+             (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
+        );
+    };
+    if args.tick.is_zero() {
+        bail!("--tick must be above zero");
+    }
+    let options = RunOptions {
+        cores: cores::parse(&args.cores, &cores::available())?,
+        duration: args.duration,
+        tick: args.tick,
+        grace: args.grace,
+        pin: !args.no_pin,
+        ..run_options(&args.common)?
+    };
+    execute(registry, scenario, &args.common.config, &options, args.json.as_deref(), args.quiet)
+}
+
+/// Flips a stop flag on the first Ctrl-C; a second one exits at once.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("second interrupt: exiting without results");
+            std::process::exit(130);
+        }
+        eprintln!("interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)");
+    });
+    stop
+}
+
+fn execute(
+    registry: &Registry,
+    scenario_name: &str,
+    overrides: &[String],
+    options: &RunOptions,
+    json: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let build = registry.find_scenario(scenario_name)?;
+    let first = layered_config(&Config::default(), overrides)?;
+    let scenario = build(&first).map_err(|e| anyhow!("scenario {scenario_name}: {e}"))?;
+    let config = layered_config(&scenario.config, overrides)?;
+    let stop = stop_on_ctrl_c();
+    let result = mite_core::run_scenario(registry, scenario, config, options, stop, &mut |line| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    })?;
+    print_result(&result);
+    if let Some(path) = json {
+        write_json(path, &result)?;
+        eprintln!("result written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_result(result: &RunResult) {
+    println!();
+    println!(
+        "scenario {} on cores {:?} ({}), {:.2}s, stopped by {}",
+        result.scenario,
+        result.cores,
+        result.driver_name(),
+        result.duration_s,
+        result.stopped_by.name()
+    );
+    print!("{}", report::table(&result.merged, result.duration_s));
+}
+
+fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(&report::result_json(result))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text + "\n").with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn journey_test(
+    registry: &Registry,
+    journey: &str,
+    datapool: Option<&str>,
+    rows: usize,
+    common: &CommonArgs,
+) -> anyhow::Result<ExitCode> {
+    let options = run_options(common)?;
+    let rows = match datapool {
+        None => Vec::new(),
+        Some(name) => {
+            let pool = registry.find_datapool(name)?;
+            let mut shard = pool.shard(0, 1);
+            let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
+            if limit < pool.len() {
+                println!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len());
+            }
+            (0..limit).filter_map(|_| shard.checkout()).collect()
+        }
+    };
+    let config = layered_config(&Config::default(), &common.config)?;
+    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
+    println!("\n({driver})");
+    print!("{}", report::table(&merged, 0.0));
+    Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let available = cores::available();
+    let injector = cores::parse(&args.cores, &available)?;
+    // The target gets a core the injector does not use, when there is one.
+    let spare: Vec<usize> = available.iter().copied().filter(|c| !injector.contains(c)).collect();
+    let target = Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
+        .context("starting the embedded target")?;
+    eprintln!(
+        "demo: embedded target at {} (core {}), {} journeys in flight",
+        target.url("/"),
+        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
+        args.journeys
+    );
+    let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
+    overrides.extend(args.common.config.iter().cloned());
+    let options = RunOptions { cores: injector, duration: Some(args.duration), ..run_options(&args.common)? };
+    let code = execute(registry, "http_example:scenario", &overrides, &options, args.json.as_deref(), args.quiet)?;
+    eprintln!("target counted {} requests", report::grouped(target.hits()));
+    target.stop();
+    Ok(code)
+}

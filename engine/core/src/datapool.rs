@@ -1,0 +1,259 @@
+//! Datapools: rows of journey arguments, partitioned across cores without locks.
+//!
+//! A pool is built once; each core takes its own shard (row i → core i mod N) and checks rows
+//! out and in without talking to any other core. A recyclable shard puts rows back at the end
+//! of its queue; a single-use shard hands each row out once and then reports exhaustion, which
+//! ends that scenario entry on that core.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::split::owns_row;
+
+/// One row of journey arguments. Cloning is one reference-count increment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Row {
+    values: Arc<[String]>,
+    columns: Option<Arc<[String]>>,
+}
+
+impl fmt::Debug for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.values.iter()).finish()
+    }
+}
+
+/// A row value that is not what the journey asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError(pub String);
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RowError {}
+
+impl Row {
+    /// A row of positional values.
+    pub fn new<I, S>(values: I) -> Row
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Row { values: values.into_iter().map(Into::into).collect(), columns: None }
+    }
+
+    /// A row whose values can also be found by column name (CSV pools, scenario templates).
+    pub fn with_columns(values: Vec<String>, columns: Arc<[String]>) -> Row {
+        Row { values: values.into(), columns: Some(columns) }
+    }
+
+    /// The row a journey without a datapool gets.
+    pub fn empty() -> Row {
+        Row { values: Arc::from(Vec::new()), columns: None }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True for the empty row.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Value at `index`, if present.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.values.get(index).map(String::as_str)
+    }
+
+    /// Value in column `name`, if the row has column names.
+    pub fn by_name(&self, name: &str) -> Option<&str> {
+        let columns = self.columns.as_ref()?;
+        let index = columns.iter().position(|c| c == name)?;
+        self.get(index)
+    }
+
+    /// Column names, when the pool has them.
+    pub fn columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+
+    /// Value at `index` parsed as an integer.
+    pub fn int(&self, index: usize) -> Result<i64, RowError> {
+        let value = self
+            .get(index)
+            .ok_or_else(|| RowError(format!("row {self:?} has no value at index {index}")))?;
+        value
+            .trim()
+            .parse()
+            .map_err(|_| RowError(format!("row value {index} is {value:?}, not an integer")))
+    }
+}
+
+/// A whole datapool as built by a scenario, before it is split across cores.
+#[derive(Clone, Debug)]
+pub struct DataPool {
+    /// Name shown in errors and results.
+    pub name: String,
+    rows: Arc<Vec<Row>>,
+    recyclable: bool,
+}
+
+impl DataPool {
+    /// Rows come back after each journey and are handed out again (Mite's recyclable pools).
+    pub fn recyclable(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
+        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: true }
+    }
+
+    /// Each row is handed out once; when they run out the scenario entry ends.
+    pub fn single_use(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
+        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: false }
+    }
+
+    /// Whether rows are reused.
+    pub fn is_recyclable(&self) -> bool {
+        self.recyclable
+    }
+
+    /// Number of rows in the whole pool.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when the pool has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows owned by part `index` of `parts` (row i → part i mod N).
+    pub fn shard(&self, index: usize, parts: usize) -> PoolShard {
+        let rows = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| owns_row(*i, index, parts))
+            .map(|(_, row)| row.clone())
+            .collect();
+        PoolShard { rows, recyclable: self.recyclable, checked_out: 0 }
+    }
+}
+
+/// One core's rows. Not shared: checkout and checkin are plain queue operations.
+#[derive(Debug)]
+pub struct PoolShard {
+    rows: VecDeque<Row>,
+    recyclable: bool,
+    checked_out: u64,
+}
+
+impl PoolShard {
+    /// A shard that always hands out the empty row (journeys without a datapool).
+    pub fn unlimited_empty() -> PoolShard {
+        PoolShard { rows: VecDeque::from([Row::empty()]), recyclable: true, checked_out: 0 }
+    }
+
+    /// The next row, or `None` when a single-use shard is exhausted (or every row of a
+    /// recyclable shard is checked out).
+    pub fn checkout(&mut self) -> Option<Row> {
+        let row = self.rows.pop_front()?;
+        self.checked_out += 1;
+        if self.recyclable && self.rows.is_empty() && row.is_empty() {
+            // The shared empty row is never exhausted.
+            self.rows.push_back(row.clone());
+        }
+        Some(row)
+    }
+
+    /// Returns a row after its journey; single-use shards drop it.
+    pub fn checkin(&mut self, row: Row) {
+        if self.recyclable && !(row.is_empty() && !self.rows.is_empty()) {
+            self.rows.push_back(row);
+        }
+    }
+
+    /// True when no row can ever be handed out again.
+    pub fn is_exhausted(&self) -> bool {
+        !self.recyclable && self.rows.is_empty()
+    }
+
+    /// Rows handed out so far.
+    pub fn checked_out(&self) -> u64 {
+        self.checked_out
+    }
+
+    /// Rows waiting in the shard.
+    pub fn available(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn numbered(n: usize) -> Vec<Row> {
+        (0..n).map(|i| Row::new([i.to_string()])).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn shards_partition_the_pool(rows in 0usize..2_000, parts in 1usize..33) {
+            let pool = DataPool::single_use("p", numbered(rows));
+            let mut seen = Vec::new();
+            for part in 0..parts {
+                let mut shard = pool.shard(part, parts);
+                while let Some(row) = shard.checkout() {
+                    seen.push(row.int(0).unwrap() as usize);
+                }
+            }
+            seen.sort_unstable();
+            prop_assert_eq!(seen, (0..rows).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn single_use_exhausts() {
+        let mut shard = DataPool::single_use("p", numbered(2)).shard(0, 1);
+        let a = shard.checkout().unwrap();
+        shard.checkin(a);
+        assert!(shard.checkout().is_some());
+        assert!(shard.checkout().is_none());
+        assert!(shard.is_exhausted());
+    }
+
+    #[test]
+    fn recyclable_rows_come_back() {
+        let mut shard = DataPool::recyclable("p", numbered(2)).shard(0, 1);
+        for _ in 0..10 {
+            let row = shard.checkout().unwrap();
+            shard.checkin(row);
+        }
+        assert_eq!(shard.available(), 2);
+        assert!(!shard.is_exhausted());
+    }
+
+    #[test]
+    fn empty_shard_never_runs_out() {
+        let mut shard = PoolShard::unlimited_empty();
+        let a = shard.checkout().unwrap();
+        let b = shard.checkout().unwrap();
+        shard.checkin(a);
+        shard.checkin(b);
+        assert_eq!(shard.available(), 1);
+    }
+
+    #[test]
+    fn row_values() {
+        let row = Row::with_columns(vec!["7".into(), "x".into()], Arc::from(vec!["id".to_string(), "name".to_string()]));
+        assert_eq!(row.int(0), Ok(7));
+        assert_eq!(row.by_name("name"), Some("x"));
+        assert!(row.int(1).unwrap_err().0.contains("not an integer"));
+        assert!(row.int(5).is_err());
+    }
+}

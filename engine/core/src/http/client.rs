@@ -1,0 +1,493 @@
+//! The per-core HTTP/1.1 client: keep-alive pools per host, timeouts, classification of every
+//! failure into one error kind, and timings for every exchange.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, encode_request};
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+
+use super::transport::{Transport, TlsStream, connect_tcp, is_tls_failure};
+use super::url::Url;
+use crate::limits;
+use crate::stats::ErrorKind;
+
+/// Client settings shared by every core.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Longest wait for a TCP connect (and TLS handshake).
+    pub connect_timeout: Duration,
+    /// Longest wait from writing a request to reading the last byte of its response.
+    pub request_timeout: Duration,
+    /// Idle keep-alive connections older than this are not reused.
+    pub idle_timeout: Duration,
+    /// Response size limits.
+    pub limits: Limits,
+    /// Connections one core may hold open to one host.
+    pub connections_per_host_max: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: limits::CONNECT_TIMEOUT_DEFAULT,
+            request_timeout: limits::REQUEST_TIMEOUT_DEFAULT,
+            idle_timeout: limits::IDLE_TIMEOUT_DEFAULT,
+            limits: Limits::DEFAULT,
+            connections_per_host_max: 10_000,
+        }
+    }
+}
+
+/// A request that failed. `kind` is `None` when the request was invalid and never sent.
+#[derive(Clone, Debug)]
+pub struct HttpError {
+    kind: Option<ErrorKind>,
+    status: Option<u16>,
+    detail: Box<str>,
+}
+
+impl HttpError {
+    pub(crate) fn invalid(detail: impl Into<String>) -> HttpError {
+        HttpError { kind: None, status: None, detail: detail.into().into_boxed_str() }
+    }
+
+    pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
+        HttpError { kind: Some(kind), status: None, detail: detail.into().into_boxed_str() }
+    }
+
+    /// How the request failed (`None`: it was invalid and not sent).
+    pub fn kind(&self) -> Option<ErrorKind> {
+        self.kind
+    }
+
+    /// The status, when the failure is an unexpected status.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Some(kind) => write!(f, "{}: {}", kind.name(), self.detail),
+            None => write!(f, "invalid request: {}", self.detail),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+/// Where the time of one exchange went, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// TCP connect time, when a new connection was made.
+    pub connect_us: Option<u64>,
+    /// TLS handshake time, when one was done.
+    pub tls_us: Option<u64>,
+    /// From the start of the request (after any connect) to the first response byte.
+    pub first_byte_us: u64,
+    /// From the start (including connect) to the last byte of the response.
+    pub total_us: u64,
+    /// Keep-alive connections found closed and replaced during this request.
+    pub reconnects: u32,
+}
+
+/// A complete response.
+#[derive(Clone, Debug)]
+pub struct Response {
+    status: u16,
+    head: Bytes,
+    body: Bytes,
+    body_bytes: u64,
+    timings: Timings,
+}
+
+impl Response {
+    /// Status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A header value (first match, case-insensitive), when it is valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        mite_codec::head::find_header(&self.head, name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The raw head bytes.
+    pub fn head_bytes(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// The body (empty when the request discarded it).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(&self.body)
+    }
+
+    /// Body bytes received (also counted when discarded).
+    pub fn body_len(&self) -> u64 {
+        self.body_bytes
+    }
+
+    /// Where the time went.
+    pub fn timings(&self) -> Timings {
+        self.timings
+    }
+}
+
+/// What the connection layer needs to know about one request.
+pub(crate) struct Exchange<'a> {
+    pub method: &'a str,
+    pub url: Url<'a>,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+    pub keep_body: bool,
+}
+
+/// One keep-alive connection and its reusable buffers.
+struct Conn {
+    io: Transport,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    body_buf: BytesMut,
+    idle_since: Instant,
+}
+
+#[derive(Default)]
+struct HostPool {
+    addrs: Vec<SocketAddr>,
+    next_addr: usize,
+    idle: Vec<Conn>,
+    open: usize,
+    server_name: Option<ServerName<'static>>,
+}
+
+/// A failed round trip, with whether any response byte had arrived (for safe retries).
+struct TripError {
+    kind: ErrorKind,
+    detail: String,
+    nothing_received: bool,
+}
+
+/// One core's client. Not shared across threads; the pool is borrowed only between awaits.
+pub struct HttpClient {
+    settings: Arc<HttpSettings>,
+    tls: Option<Arc<ClientConfig>>,
+    plain: RefCell<HashMap<Box<str>, HostPool>>,
+    secure: RefCell<HashMap<Box<str>, HostPool>>,
+}
+
+impl HttpClient {
+    /// A client with no connections yet. `tls` is needed for `https://` URLs.
+    pub fn new(settings: Arc<HttpSettings>, tls: Option<Arc<ClientConfig>>) -> HttpClient {
+        HttpClient { settings, tls, plain: RefCell::default(), secure: RefCell::default() }
+    }
+
+    /// Settings in force.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    fn pools(&self, tls: bool) -> &RefCell<HashMap<Box<str>, HostPool>> {
+        if tls { &self.secure } else { &self.plain }
+    }
+
+    /// Connections currently open (idle or in use), all hosts.
+    pub fn open_connections(&self) -> usize {
+        let count = |pools: &RefCell<HashMap<Box<str>, HostPool>>| pools.borrow().values().map(|p| p.open).sum::<usize>();
+        count(&self.plain) + count(&self.secure)
+    }
+
+    /// Closes idle connections (used when a run stops).
+    pub fn close_idle(&self) {
+        for pools in [&self.plain, &self.secure] {
+            for pool in pools.borrow_mut().values_mut() {
+                pool.open -= pool.idle.len();
+                pool.idle.clear();
+            }
+        }
+    }
+
+    fn take_idle(&self, url: &Url<'_>) -> Option<Conn> {
+        let mut pools = self.pools(url.tls).borrow_mut();
+        let pool = pools.get_mut(url.authority)?;
+        while let Some(conn) = pool.idle.pop() {
+            if conn.idle_since.elapsed() < self.settings.idle_timeout {
+                return Some(conn);
+            }
+            pool.open -= 1;
+        }
+        None
+    }
+
+    fn release(&self, url: &Url<'_>, conn: Option<Conn>) {
+        let mut pools = self.pools(url.tls).borrow_mut();
+        if let Some(pool) = pools.get_mut(url.authority) {
+            match conn {
+                Some(mut conn) => {
+                    conn.idle_since = Instant::now();
+                    pool.idle.push(conn);
+                }
+                None => pool.open -= 1,
+            }
+        }
+    }
+
+    /// Reserves a connection slot and picks an address, resolving the host on first use.
+    fn reserve(&self, url: &Url<'_>) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+        let mut pools = self.pools(url.tls).borrow_mut();
+        if !pools.contains_key(url.authority) {
+            let addrs: Vec<SocketAddr> = (url.host, url.port)
+                .to_socket_addrs()
+                .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
+                .collect();
+            if addrs.is_empty() {
+                return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
+            }
+            let server_name = if url.tls {
+                Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
+            } else {
+                None
+            };
+            pools.insert(url.authority.into(), HostPool { addrs, server_name, ..HostPool::default() });
+        }
+        let pool = pools.get_mut(url.authority).expect("inserted above");
+        if pool.open >= self.settings.connections_per_host_max {
+            return Err(trip(
+                ErrorKind::NoConnection,
+                format!(
+                    "{} connections open to {} on this core (limit {}); raise --max-connections",
+                    pool.open, url.authority, self.settings.connections_per_host_max
+                ),
+            ));
+        }
+        pool.open += 1;
+        let addr = pool.addrs[pool.next_addr % pool.addrs.len()];
+        pool.next_addr = pool.next_addr.wrapping_add(1);
+        Ok((addr, pool.server_name.clone()))
+    }
+
+    async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
+        let (addr, server_name) = self.reserve(url)?;
+        let result = self.connect_reserved(url, addr, server_name, timings).await;
+        if result.is_err() {
+            self.release(url, None);
+        }
+        result
+    }
+
+    async fn connect_reserved(
+        &self,
+        url: &Url<'_>,
+        addr: SocketAddr,
+        server_name: Option<ServerName<'static>>,
+        timings: &mut Timings,
+    ) -> Result<Conn, TripError> {
+        let timeout = self.settings.connect_timeout;
+        let started = Instant::now();
+        let tcp = match monoio::time::timeout(timeout, connect_tcp(addr)).await {
+            Err(_) => return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?}"))),
+            Ok(Err(err)) => {
+                let kind = match err.kind() {
+                    io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
+                    io::ErrorKind::TimedOut => ErrorKind::Timeout,
+                    _ => ErrorKind::Connect,
+                };
+                return Err(trip(kind, format!("connect to {addr}: {err}")));
+            }
+            Ok(Ok(tcp)) => tcp,
+        };
+        timings.connect_us = Some(micros(started.elapsed()));
+        let io = match server_name {
+            None => Transport::Plain(tcp),
+            Some(name) => {
+                let Some(config) = self.tls.clone() else {
+                    return Err(trip(ErrorKind::Tls, "https URL but TLS is not configured".into()));
+                };
+                let tls_started = Instant::now();
+                let remaining = timeout.saturating_sub(started.elapsed());
+                let stream = match monoio::time::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
+                    Err(_) => {
+                        return Err(trip(ErrorKind::Timeout, format!("TLS handshake with {} timed out", url.authority)));
+                    }
+                    Ok(Err(err)) => {
+                        let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+                        return Err(trip(kind, format!("TLS handshake with {}: {err}", url.authority)));
+                    }
+                    Ok(Ok(stream)) => stream,
+                };
+                timings.tls_us = Some(micros(tls_started.elapsed()));
+                Transport::Tls(Box::new(stream))
+            }
+        };
+        Ok(Conn {
+            io,
+            read_buf: BytesMut::with_capacity(limits::READ_BUFFER_BYTES),
+            write_buf: BytesMut::with_capacity(1024),
+            body_buf: BytesMut::new(),
+            idle_since: started,
+        })
+    }
+
+    /// Sends one request and reads its response, reusing a keep-alive connection when one is
+    /// idle. A reused connection that the server had closed (nothing came back) is replaced
+    /// once and counted as a reconnect, for idempotent methods only.
+    pub(crate) async fn exchange(&self, request: &Exchange<'_>) -> Result<Response, HttpError> {
+        let started = Instant::now();
+        let mut timings = Timings::default();
+        let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
+        loop {
+            let (mut conn, reused) = match self.take_idle(&request.url) {
+                Some(conn) => (conn, true),
+                None => match self.connect(&request.url, &mut timings).await {
+                    Ok(conn) => (conn, false),
+                    Err(err) => return Err(HttpError::failed(err.kind, err.detail)),
+                },
+            };
+            let trip_started = Instant::now();
+            let timeout = self.settings.request_timeout;
+            let outcome = monoio::time::timeout(timeout, self.round_trip(&mut conn, request, trip_started)).await;
+            match outcome {
+                Err(_) => {
+                    self.release(&request.url, None);
+                    return Err(HttpError::failed(
+                        ErrorKind::Timeout,
+                        format!("no complete response from {} within {timeout:?}", request.url.authority),
+                    ));
+                }
+                Ok(Ok((status, head, body, body_bytes, first_byte_us, keep_alive))) => {
+                    let reusable = keep_alive && conn.read_buf.is_empty();
+                    self.release(&request.url, reusable.then_some(conn));
+                    timings.first_byte_us = first_byte_us;
+                    timings.total_us = micros(started.elapsed());
+                    return Ok(Response { status, head, body, body_bytes, timings });
+                }
+                Ok(Err(err)) => {
+                    self.release(&request.url, None);
+                    if reused && err.nothing_received && idempotent && timings.reconnects == 0 {
+                        timings.reconnects += 1;
+                        continue;
+                    }
+                    return Err(HttpError::failed(err.kind, err.detail));
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn round_trip(
+        &self,
+        conn: &mut Conn,
+        request: &Exchange<'_>,
+        started: Instant,
+    ) -> Result<(u16, Bytes, Bytes, u64, u64, bool), TripError> {
+        conn.write_buf.clear();
+        let head = RequestHead {
+            method: request.method,
+            target: request.url.target,
+            host: request.url.authority,
+            headers: request.headers,
+        };
+        encode_request(&mut conn.write_buf, &head, request.body);
+        let buf = std::mem::take(&mut conn.write_buf);
+        let (written, buf) = conn.io.write_all(buf).await;
+        conn.write_buf = buf;
+        if let Err(err) = written {
+            return Err(TripError { kind: io_kind(&err), detail: format!("send: {err}"), nothing_received: true });
+        }
+        let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
+        let mut first_byte_us = None;
+        conn.body_buf.clear();
+        loop {
+            if !conn.read_buf.is_empty() {
+                first_byte_us.get_or_insert_with(|| micros(started.elapsed()));
+                match reader.feed(&mut conn.read_buf, &mut conn.body_buf) {
+                    Ok(ReadProgress::Complete) => break,
+                    Ok(ReadProgress::NeedMore) => {}
+                    Err(err) => return Err(codec_trip(&err)),
+                }
+            }
+            let buf = std::mem::take(&mut conn.read_buf);
+            let (read, buf) = conn.io.read_some(buf).await;
+            conn.read_buf = buf;
+            match read {
+                Ok(0) => {
+                    let nothing_received = first_byte_us.is_none();
+                    match reader.finish_at_eof() {
+                        Ok(()) => break,
+                        Err(_) if nothing_received => {
+                            return Err(TripError {
+                                kind: ErrorKind::UnexpectedClose,
+                                detail: "server closed the connection without responding".into(),
+                                nothing_received,
+                            });
+                        }
+                        Err(err) => return Err(codec_trip(&err)),
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+                    return Err(TripError {
+                        kind,
+                        detail: format!("receive: {err}"),
+                        nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                    });
+                }
+            }
+        }
+        let body_bytes = reader.body_bytes();
+        let (head, raw_head) = reader.take_head().expect("a complete response has a head");
+        let body = conn.body_buf.split().freeze();
+        Ok((head.status, raw_head, body, body_bytes, first_byte_us.unwrap_or(0), head.keep_alive))
+    }
+}
+
+fn trip(kind: ErrorKind, detail: String) -> TripError {
+    TripError { kind, detail, nothing_received: false }
+}
+
+fn codec_trip(err: &CodecError) -> TripError {
+    let kind = match err {
+        CodecError::UnexpectedEof { .. } => ErrorKind::UnexpectedClose,
+        err if err.is_too_large() => ErrorKind::TooLarge,
+        _ => ErrorKind::Malformed,
+    };
+    trip(kind, err.to_string())
+}
+
+fn io_kind(err: &io::Error) -> ErrorKind {
+    match err.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
+            ErrorKind::Reset
+        }
+        io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
+        io::ErrorKind::TimedOut => ErrorKind::Timeout,
+        io::ErrorKind::UnexpectedEof => ErrorKind::UnexpectedClose,
+        _ => ErrorKind::Io,
+    }
+}
+
+/// Whole microseconds in `d`, saturating.
+pub(crate) fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl HttpError {
+    pub(crate) fn with_status(mut self, status: u16) -> HttpError {
+        self.status = Some(status);
+        self
+    }
+}

@@ -1,0 +1,10 @@
+//! The hand-rolled HTTP/1.1 client: URL parsing, TLS setup, transport and the per-core pool.
+
+pub mod client;
+pub mod tls;
+pub mod transport;
+pub mod url;
+
+pub use client::{HttpClient, HttpError, HttpSettings, Response, Timings};
+pub use tls::TlsOptions;
+pub use url::{Url, UrlError};

@@ -1,0 +1,124 @@
+//! TLS client configuration: webpki roots by default, a private CA on request, or (loudly) none.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// How server certificates are checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// PEM file of extra trusted CA certificates (`--ca`).
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate verification entirely (`--insecure`).
+    pub insecure: bool,
+}
+
+/// TLS could not be set up before the run.
+#[derive(Debug)]
+pub struct TlsSetupError(pub String);
+
+impl fmt::Display for TlsSetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsSetupError {}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Builds the client configuration shared (read-only) by every core. ALPN offers `http/1.1`;
+/// session resumption uses rustls' in-memory cache.
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsSetupError(format!("TLS protocol versions: {e}")))?;
+    let mut config = if options.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = &options.ca_file {
+            add_ca_file(&mut roots, path)?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| TlsSetupError(format!("--ca {}: {e}", path.display())))?;
+    let mut added = 0;
+    for (i, cert) in certs.enumerate() {
+        let cert = cert.map_err(|e| TlsSetupError(format!("--ca {}: certificate {}: {e}", path.display(), i + 1)))?;
+        roots
+            .add(cert)
+            .map_err(|e| TlsSetupError(format!("--ca {}: certificate {}: {e}", path.display(), i + 1)))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err(TlsSetupError(format!(
+            "--ca {}: no PEM certificates found (expected -----BEGIN CERTIFICATE-----)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The server name for SNI and verification (an IP address sends no SNI).
+pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsSetupError> {
+    ServerName::try_from(host.to_string()).map_err(|e| TlsSetupError(format!("TLS server name {host:?}: {e}")))
+}
+
+/// `--insecure`: accepts every certificate. Signatures are still checked so that the handshake
+/// is a real one; only the chain of trust and the name are skipped.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

@@ -1,0 +1,198 @@
+//! Byte transport under the HTTP client: plain TCP or rustls driven by hand over the runtime's
+//! owned-buffer I/O. This module and `runtime` are the only ones that name the executor.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::TcpStream;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
+
+/// Bytes asked of the kernel per plain read; the buffer grows by this much when full.
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Ciphertext read per TLS read.
+const TLS_READ_BYTES: usize = 18 * 1024;
+
+/// Opens a TCP connection with Nagle off (requests are written whole).
+pub async fn connect_tcp(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_addr(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// A connected byte stream.
+pub enum Transport {
+    /// Cleartext.
+    Plain(TcpStream),
+    /// TLS over TCP.
+    Tls(Box<TlsStream>),
+}
+
+impl Transport {
+    /// Writes all of `buf`, returning it for reuse.
+    pub async fn write_all(&mut self, buf: BytesMut) -> (io::Result<()>, BytesMut) {
+        match self {
+            Transport::Plain(tcp) => {
+                let (result, buf) = tcp.write_all(buf).await;
+                (result.map(|_| ()), buf)
+            }
+            Transport::Tls(tls) => {
+                let result = match tls.session.writer().write_all(&buf) {
+                    Ok(()) => tls.flush().await,
+                    Err(err) => Err(err),
+                };
+                (result, buf)
+            }
+        }
+    }
+
+    /// Appends whatever plaintext arrives next to `buf`; `Ok(0)` means the peer closed.
+    pub async fn read_some(&mut self, buf: BytesMut) -> (io::Result<usize>, BytesMut) {
+        match self {
+            Transport::Plain(tcp) => {
+                let mut buf = buf;
+                buf.reserve(READ_CHUNK_BYTES);
+                let len = buf.len();
+                let end = buf.capacity();
+                let (result, slice) = tcp.read(buf.slice_mut(len..end)).await;
+                (result, slice.into_inner())
+            }
+            Transport::Tls(tls) => tls.read_some(buf).await,
+        }
+    }
+}
+
+/// A rustls client session over a TCP stream, driven directly: ciphertext moves between the
+/// socket and the session through two owned buffers.
+pub struct TlsStream {
+    tcp: TcpStream,
+    session: ClientConnection,
+    net_in: Vec<u8>,
+    net_in_at: usize,
+    net_out: Vec<u8>,
+}
+
+impl TlsStream {
+    /// Runs the handshake to completion. Errors name their cause (certificate, protocol, I/O).
+    pub async fn handshake(
+        tcp: TcpStream,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<TlsStream> {
+        let session = ClientConnection::new(config, name)
+            .map_err(|e| io::Error::other(format!("TLS setup: {e}")))?;
+        let mut stream = TlsStream {
+            tcp,
+            session,
+            net_in: Vec::with_capacity(TLS_READ_BYTES),
+            net_in_at: 0,
+            net_out: Vec::with_capacity(4096),
+        };
+        while stream.session.is_handshaking() {
+            stream.flush().await?;
+            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump().await? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed the connection during the TLS handshake",
+                ));
+            }
+        }
+        stream.flush().await?;
+        Ok(stream)
+    }
+
+    /// Sends whatever records rustls has queued.
+    async fn flush(&mut self) -> io::Result<()> {
+        while self.session.wants_write() {
+            self.net_out.clear();
+            self.session.write_tls(&mut self.net_out)?;
+            let out = std::mem::take(&mut self.net_out);
+            let (result, out) = self.tcp.write_all(out).await;
+            self.net_out = out;
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Feeds rustls more ciphertext, reading from the socket when none is pending. Returns the
+    /// ciphertext bytes consumed; 0 means the socket reached end of file.
+    async fn pump(&mut self) -> io::Result<usize> {
+        if self.net_in_at >= self.net_in.len() {
+            let mut buf = std::mem::take(&mut self.net_in);
+            buf.clear();
+            let (result, buf) = self.tcp.read(buf).await;
+            self.net_in = buf;
+            self.net_in_at = 0;
+            if result? == 0 {
+                // Tell rustls about the end of the stream so that it can tell a clean close
+                // (close_notify) from a truncation.
+                self.session.read_tls(&mut &[][..])?;
+                self.session.process_new_packets().map_err(tls_error)?;
+                return Ok(0);
+            }
+        }
+        let mut pending = &self.net_in[self.net_in_at..];
+        let before = pending.len();
+        let read = self.session.read_tls(&mut pending);
+        self.net_in_at += before - pending.len();
+        read?;
+        if let Err(err) = self.session.process_new_packets() {
+            // Send the alert rustls prepared before giving up, so the server sees why.
+            let _ = self.flush().await;
+            return Err(tls_error(err));
+        }
+        Ok(before - pending.len())
+    }
+
+    async fn read_some(&mut self, mut buf: BytesMut) -> (io::Result<usize>, BytesMut) {
+        loop {
+            let len = buf.len();
+            buf.resize(len + READ_CHUNK_BYTES, 0);
+            let read = self.session.reader().read(&mut buf[len..]);
+            match read {
+                Ok(n) => {
+                    buf.truncate(len + n);
+                    return (Ok(n), buf);
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => buf.truncate(len),
+                Err(err) => {
+                    buf.truncate(len);
+                    return (Err(err), buf);
+                }
+            }
+            match self.pump().await {
+                Ok(_) => {}
+                Err(err) => return (Err(err), buf),
+            }
+            if let Err(err) = self.flush().await {
+                return (Err(err), buf);
+            }
+        }
+    }
+}
+
+/// rustls errors become I/O errors of kind `InvalidData`, whose message names the TLS cause.
+fn tls_error(err: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, TlsFailure(err.to_string()))
+}
+
+/// Marks an I/O error as a TLS failure for classification.
+#[derive(Debug)]
+pub struct TlsFailure(pub String);
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS: {}", self.0)
+    }
+}
+
+impl std::error::Error for TlsFailure {}
+
+/// True when an I/O error came from the TLS layer.
+pub fn is_tls_failure(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|inner| inner.is::<TlsFailure>())
+}

@@ -1,0 +1,548 @@
+//! The journey API, as in Mite: `async fn journey(ctx, args)`, with `ctx.transaction`,
+//! `ctx.send`, `ctx.config()` and `ctx.http()`, and the registry that names journeys and
+//! scenarios by `module:name` strings.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::ops::RangeInclusive;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::datapool::{DataPool, Row};
+use crate::http::client::{Exchange, micros};
+use crate::http::{HttpError, Response, Url};
+use crate::shard::{Shard, TxnId};
+use crate::stats::{ErrorKind, record_latency};
+use crate::volume::VolumeModel;
+
+/// What a journey returns.
+pub type JourneyResult<T = ()> = Result<T, JourneyError>;
+
+/// A journey failed. Counted against the innermost transaction it passed through (once), and
+/// against the journey; it never stops the run.
+pub struct JourneyError {
+    message: Box<str>,
+    kind: Option<ErrorKind>,
+    recorded: bool,
+}
+
+impl JourneyError {
+    /// An error with a message.
+    pub fn msg(message: impl Into<String>) -> JourneyError {
+        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false }
+    }
+
+    /// The request error kind, when the journey failed on a request.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// True once a transaction has counted this error.
+    pub fn is_recorded(&self) -> bool {
+        self.recorded
+    }
+}
+
+impl<E: std::error::Error + 'static> From<E> for JourneyError {
+    fn from(err: E) -> JourneyError {
+        let kind = (&err as &dyn Any).downcast_ref::<HttpError>().and_then(HttpError::kind);
+        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false }
+    }
+}
+
+impl fmt::Display for JourneyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for JourneyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JourneyError({:?})", self.message)
+    }
+}
+
+/// A journey's view of its core: transactions, messages, configuration and HTTP.
+pub struct Ctx {
+    shard: Rc<Shard>,
+    journey: TxnId,
+    current: Cell<TxnId>,
+    depth: Cell<usize>,
+}
+
+impl Ctx {
+    /// A context for journey `journey_name` on `shard`.
+    pub fn new(shard: Rc<Shard>, journey_name: &str) -> Ctx {
+        let journey = shard.stats.borrow_mut().root(journey_name);
+        Ctx { shard, journey, current: Cell::new(journey), depth: Cell::new(1) }
+    }
+
+    /// The core this journey runs on.
+    pub fn shard(&self) -> &Shard {
+        &self.shard
+    }
+
+    /// Configuration (scenario values, `MITE_CONF_*` variables, `--config` overrides).
+    pub fn config(&self) -> &Config {
+        &self.shard.config
+    }
+
+    fn trace(&self, line: fmt::Arguments<'_>) {
+        if self.shard.trace {
+            println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
+        }
+    }
+
+    /// Times `body` as transaction `name` (nested names join as `outer :: inner`). An error
+    /// from `body` is counted against this transaction, unless an inner one already counted
+    /// it, and returned.
+    pub async fn transaction<T, F>(&self, name: &str, body: F) -> JourneyResult<T>
+    where
+        F: Future<Output = JourneyResult<T>>,
+    {
+        let parent = self.current.get();
+        let id = {
+            let mut stats = self.shard.stats.borrow_mut();
+            if parent == self.journey { stats.root(name) } else { stats.child(parent, name) }
+        };
+        self.trace(format_args!("> transaction {name}"));
+        self.depth.set(self.depth.get() + 1);
+        self.current.set(id);
+        let started = Instant::now();
+        let result = body.await;
+        let took_us = micros(started.elapsed());
+        self.current.set(parent);
+        self.depth.set(self.depth.get() - 1);
+        let mut stats = self.shard.stats.borrow_mut();
+        let txn = stats.txn(id);
+        record_latency(&mut txn.txn_us, took_us);
+        match result {
+            Ok(value) => {
+                txn.txn_ok += 1;
+                drop(stats);
+                self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                Ok(value)
+            }
+            Err(mut err) => {
+                txn.txn_err += 1;
+                drop(stats);
+                self.trace(format_args!("< transaction {name} FAILED in {}: {err}", Millis(took_us)));
+                err.recorded = true;
+                Err(err)
+            }
+        }
+    }
+
+    /// Emits a message (Mite's `ctx.send`): counted by type in the results, printed by
+    /// `journey test`.
+    pub fn send(&self, kind: &str, fields: &[(&str, &dyn fmt::Display)]) {
+        self.shard.stats.borrow_mut().message(kind);
+        if self.shard.trace {
+            let mut line = format!("send {kind}");
+            for (name, value) in fields {
+                line.push_str(&format!(" {name}={value}"));
+            }
+            self.trace(format_args!("{line}"));
+        }
+    }
+
+    /// The HTTP client, as a request builder.
+    pub fn http(&self) -> Http<'_> {
+        Http { ctx: self }
+    }
+
+    async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
+        let url = Url::parse(request.url).map_err(|e| HttpError::invalid(e.to_string()))?;
+        for (name, value) in &request.headers {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
+            }
+            if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
+            }
+        }
+        let txn = self.current.get();
+        self.shard.stats.borrow_mut().request_started(txn);
+        let exchange = Exchange {
+            method: request.method.as_str(),
+            url,
+            headers: &request.headers,
+            body: request.body,
+            keep_body: request.keep_body,
+        };
+        let result = self.shard.http.exchange(&exchange).await;
+        let mut stats = self.shard.stats.borrow_mut();
+        stats.request_finished(txn);
+        let entry = stats.txn(txn);
+        let result = match result {
+            Ok(response) => {
+                let timings = response.timings();
+                record_latency(&mut entry.req_us, timings.total_us);
+                entry.add_status(response.status());
+                entry.first_byte_us_sum += timings.first_byte_us;
+                entry.body_bytes += response.body_len();
+                entry.reconnects += u64::from(timings.reconnects);
+                if let Some(us) = timings.connect_us {
+                    entry.connects += 1;
+                    entry.connect_us_sum += us;
+                }
+                if let Some(us) = timings.tls_us {
+                    entry.tls_handshakes += 1;
+                    entry.tls_us_sum += us;
+                }
+                if request.expect.contains(&response.status()) {
+                    entry.req_ok += 1;
+                    Ok(response)
+                } else {
+                    entry.add_error(ErrorKind::Status);
+                    Err(HttpError::failed(
+                        ErrorKind::Status,
+                        format!(
+                            "{} {} answered {}, expected {}-{}",
+                            request.method,
+                            request.url,
+                            response.status(),
+                            request.expect.start(),
+                            request.expect.end()
+                        ),
+                    )
+                    .with_status(response.status()))
+                }
+            }
+            Err(err) => {
+                if let Some(kind) = err.kind() {
+                    entry.add_error(kind);
+                }
+                Err(err)
+            }
+        };
+        drop(stats);
+        if self.shard.trace {
+            match &result {
+                Ok(response) => {
+                    let t = response.timings();
+                    self.trace(format_args!(
+                        "{} {} -> {} ({} body bytes) in {}{}{}",
+                        request.method,
+                        request.url,
+                        response.status(),
+                        response.body_len(),
+                        Millis(t.total_us),
+                        t.connect_us.map(|us| format!(", connect {}", Millis(us))).unwrap_or_default(),
+                        t.tls_us.map(|us| format!(", TLS {}", Millis(us))).unwrap_or_default(),
+                    ));
+                }
+                Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url)),
+            }
+        }
+        result
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Microseconds shown as milliseconds.
+struct Millis(u64);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2} ms", self.0 as f64 / 1000.0)
+    }
+}
+
+/// `ctx.http()`: starts a request.
+pub struct Http<'c> {
+    ctx: &'c Ctx,
+}
+
+impl<'c> Http<'c> {
+    /// A request with any method.
+    pub fn request(&self, method: http::Method, url: &'c str) -> RequestBuilder<'c> {
+        RequestBuilder {
+            ctx: self.ctx,
+            method,
+            url,
+            headers: Vec::new(),
+            body: b"",
+            expect: 200..=399,
+            keep_body: true,
+        }
+    }
+
+    /// `GET url`.
+    pub fn get(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::GET, url)
+    }
+
+    /// `POST url`.
+    pub fn post(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::POST, url)
+    }
+
+    /// `PUT url`.
+    pub fn put(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::PUT, url)
+    }
+
+    /// `DELETE url`.
+    pub fn delete(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::DELETE, url)
+    }
+
+    /// `HEAD url`.
+    pub fn head(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::HEAD, url)
+    }
+}
+
+/// A request being built; `send().await` runs it and records it under the current transaction.
+pub struct RequestBuilder<'c> {
+    ctx: &'c Ctx,
+    method: http::Method,
+    url: &'c str,
+    headers: Vec<(&'c str, &'c str)>,
+    body: &'c [u8],
+    expect: RangeInclusive<u16>,
+    keep_body: bool,
+}
+
+impl<'c> RequestBuilder<'c> {
+    /// Adds a header field.
+    pub fn header(mut self, name: &'c str, value: &'c str) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Sets the body (`Content-Length` is added).
+    pub fn body(mut self, body: &'c [u8]) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Statuses counted as success (default 200-399); others are `status` errors.
+    pub fn expect_status(mut self, statuses: RangeInclusive<u16>) -> Self {
+        self.expect = statuses;
+        self
+    }
+
+    /// Counts the body bytes but does not keep them (saves a copy on the hot path).
+    pub fn discard_body(mut self) -> Self {
+        self.keep_body = false;
+        self
+    }
+
+    /// Sends the request and waits for the whole response.
+    pub async fn send(self) -> Result<Response, HttpError> {
+        self.ctx.execute(&self).await
+    }
+}
+
+/// A journey the engine can run: once (journey test) or in a loop per slot (load).
+pub trait Journey: Send + Sync + 'static {
+    /// Runs the journey once.
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
+
+    /// Starts one journey slot on the current core's runtime (see `runtime::Slot`).
+    fn spawn_slot(&self, slot: crate::runtime::Slot);
+}
+
+/// A journey written as `async fn(&Ctx, Row) -> JourneyResult`.
+struct AsyncJourney<F>(F);
+
+impl<F> Journey for AsyncJourney<F>
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
+{
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+        Box::pin((self.0)(ctx, row))
+    }
+
+    fn spawn_slot(&self, slot: crate::runtime::Slot) {
+        let f = self.0;
+        // The loop is generic over `F`: the journey's future lives inside the slot's task, so
+        // running a journey again allocates nothing.
+        monoio::spawn(crate::runtime::slot_loop(slot, f));
+    }
+}
+
+/// One line of a scenario: which journey, fed by which datapool, at what volume.
+#[derive(Clone, Debug)]
+pub struct ScenarioEntry {
+    /// Registered journey name (`module:name`).
+    pub journey: String,
+    /// Rows of arguments; `None` runs the journey with the empty row.
+    pub datapool: Option<DataPool>,
+    /// How many journeys to keep in flight.
+    pub volume: VolumeModel,
+}
+
+/// A scenario: what to run, plus configuration defaults it brings.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    /// Name shown in results.
+    pub name: String,
+    /// The entries run side by side.
+    pub entries: Vec<ScenarioEntry>,
+    /// Configuration defaults (overridden by env and CLI).
+    pub config: Config,
+}
+
+/// Builds a scenario from the configuration.
+pub type ScenarioFn = fn(&Config) -> Result<Scenario, String>;
+
+/// A name not found in the registry, with the closest registered names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    /// What was asked for.
+    pub name: String,
+    /// `journey` or `scenario`.
+    pub what: &'static str,
+    /// Close registered names.
+    pub suggestions: Vec<String>,
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} {:?}", self.what, self.name)?;
+        if !self.suggestions.is_empty() {
+            write!(f, "; did you mean {}?", self.suggestions.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// Builds a datapool (for `journey test JOURNEY DATAPOOL`).
+pub type DataPoolFn = fn() -> DataPool;
+
+/// Journeys, datapools and scenarios by `module:name`.
+#[derive(Default, Clone)]
+pub struct Registry {
+    journeys: BTreeMap<String, Arc<dyn Journey>>,
+    scenarios: BTreeMap<String, ScenarioFn>,
+    datapools: BTreeMap<String, DataPoolFn>,
+}
+
+impl Registry {
+    /// Registers an `async fn(&Ctx, Row) -> JourneyResult` under `name` (`module:name`).
+    pub fn journey<F>(&mut self, name: &str, f: F)
+    where
+        F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
+    {
+        self.journeys.insert(name.to_string(), Arc::new(AsyncJourney(f)));
+    }
+
+    /// Registers a journey implemented directly (declarative journeys).
+    pub fn journey_impl(&mut self, name: &str, journey: Arc<dyn Journey>) {
+        self.journeys.insert(name.to_string(), journey);
+    }
+
+    /// Registers a scenario under `name`.
+    pub fn scenario(&mut self, name: &str, f: ScenarioFn) {
+        self.scenarios.insert(name.to_string(), f);
+    }
+
+    /// Registers a datapool under `name`.
+    pub fn datapool(&mut self, name: &str, f: DataPoolFn) {
+        self.datapools.insert(name.to_string(), f);
+    }
+
+    /// Looks a datapool up and builds it.
+    pub fn find_datapool(&self, name: &str) -> Result<DataPool, UnknownName> {
+        self.datapools.get(name).map(|f| f()).ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "datapool",
+            suggestions: closest(name, self.datapools.keys()),
+        })
+    }
+
+    /// Registered datapool names.
+    pub fn datapool_names(&self) -> impl Iterator<Item = &str> {
+        self.datapools.keys().map(String::as_str)
+    }
+
+    /// Looks a journey up.
+    pub fn find_journey(&self, name: &str) -> Result<Arc<dyn Journey>, UnknownName> {
+        self.journeys.get(name).cloned().ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "journey",
+            suggestions: closest(name, self.journeys.keys()),
+        })
+    }
+
+    /// Looks a scenario up.
+    pub fn find_scenario(&self, name: &str) -> Result<ScenarioFn, UnknownName> {
+        self.scenarios.get(name).copied().ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "scenario",
+            suggestions: closest(name, self.scenarios.keys()),
+        })
+    }
+
+    /// Registered journey names.
+    pub fn journey_names(&self) -> impl Iterator<Item = &str> {
+        self.journeys.keys().map(String::as_str)
+    }
+
+    /// Registered scenario names.
+    pub fn scenario_names(&self) -> impl Iterator<Item = &str> {
+        self.scenarios.keys().map(String::as_str)
+    }
+}
+
+/// Up to three names within a small edit distance of `name` (or sharing its module).
+fn closest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut scored: Vec<(usize, &String)> = names.map(|n| (edit_distance(name, n), n)).collect();
+    scored.sort();
+    let limit = (name.len() / 2).max(3);
+    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, n)| n.clone()).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_close_names() {
+        let names: Vec<String> = vec!["mite_example:journey".into(), "http_example:journey".into(), "other:x".into()];
+        let got = closest("mite_exmple:journey", names.iter());
+        assert_eq!(got.first().map(String::as_str), Some("mite_example:journey"));
+        assert!(closest("zzzzzzzzzzzzzzzzzzzzzz", names.iter()).is_empty());
+    }
+
+    #[test]
+    fn edit_distance_basics() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}

@@ -1,0 +1,276 @@
+//! Results for people and programs: the end-of-run table and the JSON result file.
+
+use std::fmt::Write as _;
+
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value, json};
+
+use crate::run::RunResult;
+use crate::stats::{ErrorKind, Merged, TxnStats};
+
+/// `1234567` → `1,234,567`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Microseconds as a short millisecond figure (`0.42ms`, `12.3ms`, `1520ms`).
+pub fn ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2}ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1}ms")
+    } else {
+        format!("{ms:.0}ms")
+    }
+}
+
+fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
+    if h.is_empty() { 0 } else { h.value_at_quantile(q) }
+}
+
+fn latency_json(h: &Histogram<u64>) -> Value {
+    json!({
+        "count": h.len(),
+        "min": if h.is_empty() { 0 } else { h.min() },
+        "mean": if h.is_empty() { 0.0 } else { (h.mean() * 10.0).round() / 10.0 },
+        "p50": quantile(h, 0.5),
+        "p90": quantile(h, 0.9),
+        "p99": quantile(h, 0.99),
+        "p999": quantile(h, 0.999),
+        "max": if h.is_empty() { 0 } else { h.max() },
+    })
+}
+
+fn errors_by_kind(stats: &TxnStats) -> Value {
+    let mut map = Map::new();
+    for kind in ErrorKind::ALL {
+        let count = stats.errors_of(kind);
+        if count > 0 {
+            map.insert(kind.name().to_string(), json!(count));
+        }
+    }
+    Value::Object(map)
+}
+
+fn status_json(stats: &TxnStats) -> Value {
+    let mut map = Map::new();
+    for (class, &count) in stats.status_class.iter().enumerate() {
+        if count > 0 {
+            let name = if class == 0 { "other".to_string() } else { format!("{class}xx") };
+            map.insert(name, json!(count));
+        }
+    }
+    Value::Object(map)
+}
+
+fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
+    json!({
+        "count": stats.requests(),
+        "ok": stats.req_ok,
+        "errors": stats.req_errors(),
+        "errors_by_kind": errors_by_kind(stats),
+        "rps": rate(stats.requests(), seconds),
+        "status": status_json(stats),
+        "latency_us": latency_json(&stats.req_us),
+        "reconnects": stats.reconnects,
+        "connects": stats.connects,
+        "connect_us_mean": mean(stats.connect_us_sum, stats.connects),
+        "tls_handshakes": stats.tls_handshakes,
+        "tls_us_mean": mean(stats.tls_us_sum, stats.tls_handshakes),
+        "first_byte_us_mean": mean(stats.first_byte_us_sum, stats.requests().saturating_sub(stats.req_errors()) + stats.errors_of(ErrorKind::Status)),
+        "body_bytes": stats.body_bytes,
+    })
+}
+
+fn rate(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 { (count as f64 / seconds * 10.0).round() / 10.0 } else { 0.0 }
+}
+
+fn mean(sum: u64, count: u64) -> f64 {
+    if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
+}
+
+/// The result file (schema documented in README.md).
+pub fn result_json(result: &RunResult) -> Value {
+    let seconds = result.duration_s;
+    let total = result.merged.total();
+    let transactions: Vec<Value> = result
+        .merged
+        .txns
+        .iter()
+        .map(|(name, stats)| {
+            json!({
+                "name": name.as_ref(),
+                "count": stats.transactions(),
+                "ok": stats.txn_ok,
+                "errors": stats.txn_err,
+                "rate": rate(stats.transactions(), seconds),
+                "latency_us": latency_json(&stats.txn_us),
+                "requests": requests_json(stats, seconds),
+            })
+        })
+        .collect();
+    let intervals: Vec<Value> = result
+        .intervals
+        .iter()
+        .map(|p| {
+            json!({
+                "elapsed_s": (p.elapsed_s * 1000.0).round() / 1000.0,
+                "requests": p.requests,
+                "errors": p.errors,
+                "transactions": p.transactions,
+                "rps": (p.rps * 10.0).round() / 10.0,
+                "p50_us": p.p50_us,
+                "p99_us": p.p99_us,
+                "journeys_in_flight": p.journeys_in_flight,
+            })
+        })
+        .collect();
+    let messages: Map<String, Value> = result.merged.messages.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    json!({
+        "mite_engine_version": env!("CARGO_PKG_VERSION"),
+        "scenario": result.scenario,
+        "started_at_unix_s": result.started_at_unix_s,
+        "duration_s": (seconds * 1000.0).round() / 1000.0,
+        "stopped_by": result.stopped_by.name(),
+        "cores": result.cores,
+        "driver": result.driver_name(),
+        "drivers": result.drivers.iter().map(|d| d.name()).collect::<Vec<_>>(),
+        "driver_fallbacks": result.fallbacks,
+        "totals": {
+            "requests": total.requests(),
+            "ok": total.req_ok,
+            "errors": total.req_errors(),
+            "errors_by_kind": errors_by_kind(&total),
+            "rps": rate(total.requests(), seconds),
+            "status": status_json(&total),
+            "transactions": total.transactions(),
+            "transaction_errors": total.txn_err,
+            "reconnects": total.reconnects,
+            "connects": total.connects,
+            "body_bytes": total.body_bytes,
+            "latency_us": latency_json(&total.req_us),
+            "journeys": {
+                "started": result.merged.journeys.started,
+                "ok": result.merged.journeys.ok,
+                "failed": result.merged.journeys.failed,
+            },
+        },
+        "transactions": transactions,
+        "messages": messages,
+        "intervals": intervals,
+    })
+}
+
+/// The end-of-run table: one row per transaction, then totals.
+pub fn table(merged: &Merged, seconds: f64) -> String {
+    let mut out = String::new();
+    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "transaction", "count", "errors", "requests", "req err", "req/s", "p50", "p90", "p99", "p99.9", "max"
+    );
+    for (name, stats) in &merged.txns {
+        let h = &stats.txn_us;
+        let (p50, p90, p99, p999, max) = if h.is_empty() {
+            ("-".into(), "-".into(), "-".into(), "-".into(), "-".into())
+        } else {
+            (ms(quantile(h, 0.5)), ms(quantile(h, 0.9)), ms(quantile(h, 0.99)), ms(quantile(h, 0.999)), ms(h.max()))
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            truncate(name, width),
+            grouped(stats.transactions()),
+            grouped(stats.txn_err),
+            grouped(stats.requests()),
+            grouped(stats.req_errors()),
+            grouped(rate(stats.requests(), seconds).round() as u64),
+            p50,
+            p90,
+            p99,
+            p999,
+            max
+        );
+    }
+    let total = merged.total();
+    let _ = writeln!(
+        out,
+        "\nrequests {} in {:.2}s = {} req/s; ok {}, errors {}",
+        grouped(total.requests()),
+        seconds,
+        grouped(rate(total.requests(), seconds).round() as u64),
+        grouped(total.req_ok),
+        grouped(total.req_errors())
+    );
+    let kinds: Vec<String> = ErrorKind::ALL
+        .iter()
+        .filter(|k| total.errors_of(**k) > 0)
+        .map(|k| format!("{} {}", k.name(), grouped(total.errors_of(*k))))
+        .collect();
+    if !kinds.is_empty() {
+        let _ = writeln!(out, "errors by kind: {}", kinds.join(", "));
+    }
+    if !total.req_us.is_empty() {
+        let h = &total.req_us;
+        let _ = writeln!(
+            out,
+            "response time: p50 {} p90 {} p99 {} p99.9 {} max {}",
+            ms(quantile(h, 0.5)),
+            ms(quantile(h, 0.9)),
+            ms(quantile(h, 0.99)),
+            ms(quantile(h, 0.999)),
+            ms(h.max())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "journeys started {}, ok {}, failed {}; connections opened {}, reconnects {}",
+        grouped(merged.journeys.started),
+        grouped(merged.journeys.ok),
+        grouped(merged.journeys.failed),
+        grouped(total.connects),
+        grouped(total.reconnects)
+    );
+    if !merged.messages.is_empty() {
+        let messages: Vec<String> = merged.messages.iter().map(|(k, v)| format!("{k} {}", grouped(*v))).collect();
+        let _ = writeln!(out, "messages: {}", messages.join(", "));
+    }
+    out
+}
+
+fn truncate(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        name.to_string()
+    } else {
+        let mut cut: String = name.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouping_and_ms() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(1234567), "1,234,567");
+        assert_eq!(ms(420), "0.42ms");
+        assert_eq!(ms(12_345), "12.3ms");
+        assert_eq!(ms(1_520_000), "1520ms");
+    }
+}

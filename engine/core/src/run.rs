@@ -1,0 +1,440 @@
+//! A run from start to finish: resolve the scenario, start one pinned thread per core, and act
+//! as the one stats thread: merge interval snapshots, report progress, collect the result.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::datapool::Row;
+use crate::http::{HttpClient, HttpSettings, TlsOptions};
+use crate::journey::{Ctx, Registry, Scenario};
+use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
+use crate::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
+use crate::shard::Shard;
+use crate::stats::{Merged, Snapshot};
+
+/// How a run is carried out (not what it runs).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Core ids to pin one executor each to.
+    pub cores: Vec<usize>,
+    /// Run length; `None` takes the volume models' own length, or the default.
+    pub duration: Option<Duration>,
+    /// Volume-model tick and stats interval.
+    pub tick: Duration,
+    /// How long journeys in flight may finish after the stop.
+    pub grace: Duration,
+    /// Which I/O driver.
+    pub driver: DriverChoice,
+    /// HTTP client settings.
+    pub http: HttpSettings,
+    /// TLS verification settings.
+    pub tls: TlsOptions,
+    /// Pin threads to their cores (off only for tests that share a machine).
+    pub pin: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            cores: vec![0],
+            duration: None,
+            tick: TICK_DEFAULT,
+            grace: STOP_GRACE_DEFAULT,
+            driver: DriverChoice::Auto,
+            http: HttpSettings::default(),
+            tls: TlsOptions::default(),
+            pin: true,
+        }
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The duration elapsed.
+    Duration,
+    /// Every volume model stopped or every datapool ran out.
+    Completed,
+    /// Ctrl-C (or the stop flag).
+    Interrupted,
+}
+
+impl StopReason {
+    /// Name used in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Duration => "duration",
+            StopReason::Completed => "completed",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One progress interval, merged across cores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntervalPoint {
+    /// Seconds since start at the end of the interval.
+    pub elapsed_s: f64,
+    /// Requests completed in the interval.
+    pub requests: u64,
+    /// Requests failed in the interval.
+    pub errors: u64,
+    /// Transactions completed in the interval.
+    pub transactions: u64,
+    /// Requests per second over the interval.
+    pub rps: f64,
+    /// Median latency of the interval (requests, or transactions when there were none), µs.
+    pub p50_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// Journeys in flight at the end of the interval, all cores.
+    pub journeys_in_flight: u64,
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Core ids used.
+    pub cores: Vec<usize>,
+    /// Driver per core.
+    pub drivers: Vec<Driver>,
+    /// Why io_uring was not used, per core that fell back.
+    pub fallbacks: Vec<String>,
+    /// Wall-clock start, seconds since the Unix epoch.
+    pub started_at_unix_s: f64,
+    /// Measured length of the run.
+    pub duration_s: f64,
+    /// Why it ended.
+    pub stopped_by: StopReason,
+    /// All statistics merged.
+    pub merged: Merged,
+    /// Progress over time.
+    pub intervals: Vec<IntervalPoint>,
+}
+
+impl RunResult {
+    /// The driver, or `mixed` when cores differ.
+    pub fn driver_name(&self) -> &'static str {
+        let kinds: BTreeSet<&str> = self.drivers.iter().map(|d| d.name()).collect();
+        match kinds.len() {
+            1 => kinds.into_iter().next().unwrap_or("none"),
+            0 => "none",
+            _ => "mixed",
+        }
+    }
+}
+
+/// A run that could not start or finish.
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
+pub fn layered_config(scenario: &Config, overrides: &[String]) -> Result<Config, RunError> {
+    let mut config = scenario.clone();
+    config.apply_env(std::env::vars());
+    config.apply_overrides(overrides).map_err(|e| RunError(e.0))?;
+    Ok(config)
+}
+
+fn run_duration(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunError> {
+    let duration = match options.duration {
+        Some(d) => d,
+        None => {
+            let lengths: Option<Vec<f64>> = scenario.entries.iter().map(|e| e.volume.duration_s()).collect();
+            match lengths {
+                Some(lengths) if !lengths.is_empty() => {
+                    Duration::from_secs_f64(lengths.into_iter().fold(0.0, f64::max))
+                }
+                _ => DURATION_DEFAULT,
+            }
+        }
+    };
+    if duration.is_zero() || duration > DURATION_MAX {
+        return Err(RunError(format!("duration {duration:?} must be between 1ms and {DURATION_MAX:?}")));
+    }
+    Ok(duration)
+}
+
+/// Runs `scenario` (already built, with `config` layered) and returns its results. `progress`
+/// receives one line per interval and notices (driver, fallbacks).
+pub fn run_scenario(
+    registry: &Registry,
+    scenario: Scenario,
+    config: Config,
+    options: &RunOptions,
+    stop: Arc<AtomicBool>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RunResult, RunError> {
+    if scenario.entries.is_empty() {
+        return Err(RunError(format!("scenario {:?} has no entries", scenario.name)));
+    }
+    let mut journeys = Vec::new();
+    for (i, entry) in scenario.entries.iter().enumerate() {
+        journeys.push(registry.find_journey(&entry.journey).map_err(|e| RunError(format!("scenario entry {}: {e}", i + 1)))?);
+        entry
+            .volume
+            .validate()
+            .map_err(|e| RunError(format!("scenario entry {} ({}): volume model: {e}", i + 1, entry.journey)))?;
+    }
+    if options.cores.is_empty() {
+        return Err(RunError("no cores selected".into()));
+    }
+    let duration = run_duration(&scenario, options)?;
+    let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
+    if options.tls.insecure {
+        progress("WARNING: --insecure: TLS certificates are NOT verified");
+    }
+    let cores = options.cores.len();
+    let plan = Arc::new(CorePlan {
+        journeys,
+        entries: scenario.entries.clone(),
+        config: Arc::new(config),
+        http: Arc::new(options.http.clone()),
+        tls: Some(tls),
+        tick: options.tick,
+        duration,
+        grace: options.grace,
+        driver: options.driver,
+        cores,
+    });
+    let (events_tx, events) = sync_channel::<CoreEvent>(STATS_QUEUE_PER_CORE * cores);
+    let started = Instant::now();
+    let started_at_unix_s = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let mut threads = Vec::new();
+    for (index, &core_id) in options.cores.iter().enumerate() {
+        let plan = plan.clone();
+        let stop = stop.clone();
+        let events_tx = events_tx.clone();
+        let pin = options.pin;
+        let thread = std::thread::Builder::new()
+            .name(format!("mite-core-{core_id}"))
+            .spawn(move || {
+                // Pin before the runtime (and its ring) is built, so its memory is local.
+                if pin && !core_affinity::set_for_current(core_affinity::CoreId { id: core_id }) {
+                    let _ = events_tx.send(CoreEvent::Failed {
+                        core: index,
+                        error: format!("could not pin to core {core_id}"),
+                    });
+                    return;
+                }
+                run_core(plan, index, started, stop, events_tx);
+            })
+            .map_err(|e| RunError(format!("starting core thread {core_id}: {e}")))?;
+        threads.push(thread);
+    }
+    drop(events_tx);
+    let outcome = collect(&events, cores, options, started, duration, &stop, progress);
+    if outcome.is_err() {
+        stop.store(true, Ordering::Relaxed);
+    }
+    for thread in threads {
+        let _ = thread.join();
+    }
+    let (merged, intervals, drivers, fallbacks, interrupted) = outcome?;
+    let elapsed = started.elapsed();
+    let stopped_by = if interrupted {
+        StopReason::Interrupted
+    } else if elapsed + Duration::from_millis(100) >= duration {
+        StopReason::Duration
+    } else {
+        StopReason::Completed
+    };
+    Ok(RunResult {
+        scenario: scenario.name,
+        cores: options.cores.clone(),
+        drivers,
+        fallbacks,
+        started_at_unix_s,
+        duration_s: elapsed.as_secs_f64().min(duration.as_secs_f64() + options.grace.as_secs_f64()),
+        stopped_by,
+        merged,
+        intervals,
+    })
+}
+
+type Collected = (Merged, Vec<IntervalPoint>, Vec<Driver>, Vec<String>, bool);
+
+/// The stats thread's loop: merge snapshots, print a line per interval, until every core has
+/// sent its last snapshot.
+fn collect(
+    events: &std::sync::mpsc::Receiver<CoreEvent>,
+    cores: usize,
+    options: &RunOptions,
+    started: Instant,
+    duration: Duration,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Collected, RunError> {
+    let mut drivers = vec![None; cores];
+    let mut fallbacks = Vec::new();
+    let mut merged = Merged::default();
+    let mut interval = Merged::default();
+    let mut in_flight = vec![0u64; cores];
+    let mut targets = vec![0u64; cores];
+    let mut finished = vec![false; cores];
+    let mut intervals = Vec::new();
+    let mut last_print = started;
+    let mut next_print = started + options.tick + Duration::from_millis(20);
+    let mut announced = false;
+    let mut interrupted = false;
+    while finished.iter().any(|f| !f) {
+        let wait = next_print.saturating_duration_since(Instant::now());
+        match events.recv_timeout(wait) {
+            Ok(CoreEvent::Started { core, driver, fallback }) => {
+                drivers[core] = Some(driver);
+                if let Some(reason) = fallback {
+                    progress(&format!("core {}: {reason}", options.cores[core]));
+                    fallbacks.push(format!("core {}: {reason}", options.cores[core]));
+                }
+                if !announced && drivers.iter().all(Option::is_some) {
+                    announced = true;
+                    let names: BTreeSet<&str> = drivers.iter().flatten().map(|d| d.name()).collect();
+                    progress(&format!(
+                        "running on cores {:?} with {} for up to {:.1}s",
+                        options.cores,
+                        names.into_iter().collect::<Vec<_>>().join("+"),
+                        duration.as_secs_f64()
+                    ));
+                }
+            }
+            Ok(CoreEvent::Failed { core, error }) => {
+                return Err(RunError(format!("core {}: {error}", options.cores[core])));
+            }
+            Ok(CoreEvent::Snapshot(snapshot)) => {
+                absorb(&snapshot, &mut merged, &mut interval, &mut in_flight, &mut targets);
+                if snapshot.last {
+                    finished[snapshot.core] = true;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                if finished.iter().any(|f| !f) {
+                    return Err(RunError("a core thread ended without reporting its results".into()));
+                }
+                break;
+            }
+        }
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+        }
+        let now = Instant::now();
+        if now >= next_print || finished.iter().all(|f| *f) {
+            let seconds = now.duration_since(last_print).as_secs_f64().max(1e-3);
+            let point = interval_point(&interval, now.duration_since(started).as_secs_f64(), seconds, in_flight.iter().sum());
+            progress(&progress_line(&point, targets.iter().sum()));
+            intervals.push(point);
+            interval = Merged::default();
+            last_print = now;
+            while next_print <= now {
+                next_print += options.tick;
+            }
+        }
+    }
+    let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
+    Ok((merged, intervals, drivers, fallbacks, interrupted))
+}
+
+fn absorb(snapshot: &Snapshot, merged: &mut Merged, interval: &mut Merged, in_flight: &mut [u64], targets: &mut [u64]) {
+    merged.add(snapshot);
+    interval.add(snapshot);
+    in_flight[snapshot.core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
+    targets[snapshot.core] = if snapshot.last { 0 } else { snapshot.journeys_target };
+}
+
+fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_flight: u64) -> IntervalPoint {
+    let total = interval.total();
+    let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
+    IntervalPoint {
+        elapsed_s,
+        requests: total.requests(),
+        errors: total.req_errors(),
+        transactions: total.transactions(),
+        rps: total.requests() as f64 / seconds,
+        p50_us: histogram.value_at_quantile(0.5),
+        p99_us: histogram.value_at_quantile(0.99),
+        journeys_in_flight,
+    }
+}
+
+fn progress_line(point: &IntervalPoint, target: u64) -> String {
+    format!(
+        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}",
+        point.elapsed_s,
+        crate::report::grouped(point.rps.round() as u64),
+        crate::report::grouped(point.errors),
+        crate::report::grouped(point.transactions),
+        crate::report::ms(point.p50_us),
+        crate::report::ms(point.p99_us),
+        point.journeys_in_flight,
+        target
+    )
+}
+
+/// Runs one journey once per row (or once without a datapool) on the current thread, printing
+/// a readable trace of every transaction, message and request. Returns the merged stats.
+pub fn journey_test(
+    registry: &Registry,
+    journey_name: &str,
+    rows: Vec<Row>,
+    config: Config,
+    http: HttpSettings,
+    tls: &TlsOptions,
+    driver: DriverChoice,
+) -> Result<(Merged, Driver), RunError> {
+    let journey = registry.find_journey(journey_name).map_err(|e| RunError(e.to_string()))?;
+    let tls = crate::http::tls::client_config(tls).map_err(|e| RunError(e.0))?;
+    let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(RunError)?;
+    if let Some(reason) = fallback {
+        println!("{reason}");
+    }
+    let driver = runtime.driver();
+    let merged = runtime.block_on(async move {
+        let client = HttpClient::new(Arc::new(http), Some(tls));
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, true, Instant::now()));
+        let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
+        for row in rows {
+            println!("journey {journey_name} args {row:?}");
+            let ctx = Ctx::new(shard.clone(), journey_name);
+            shard.stats.borrow_mut().journeys.started += 1;
+            let started = Instant::now();
+            let result = journey.run_once(&ctx, row).await;
+            let took = started.elapsed();
+            match &result {
+                Ok(()) => println!("journey ok in {:.2} ms", took.as_secs_f64() * 1e3),
+                Err(err) => println!("journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3),
+            }
+            record_journey(&shard, journey_name, &result);
+        }
+        let (txns, journeys, messages) = shard.stats.borrow_mut().take();
+        let snapshot = Snapshot {
+            core: 0,
+            elapsed_s: 0.0,
+            txns,
+            journeys,
+            journeys_in_flight: 0,
+            journeys_target: 0,
+            messages,
+            last: true,
+        };
+        let mut merged = Merged::default();
+        merged.add(&snapshot);
+        merged
+    });
+    Ok((merged, driver))
+}

@@ -1,0 +1,398 @@
+//! Executors: one pinned OS thread per chosen core, each with its own monoio runtime (io_uring,
+//! or epoll when io_uring cannot start), running its share of every scenario entry.
+//! This module and `http::transport` are the only ones that name the executor.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::datapool::{PoolShard, Row};
+use crate::http::{HttpClient, HttpSettings};
+use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
+use crate::limits::JOURNEYS_PER_CORE_MAX;
+use crate::shard::Shard;
+use crate::split::share;
+use crate::stats::Snapshot;
+
+/// Which I/O driver to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DriverChoice {
+    /// io_uring when it starts, epoll otherwise.
+    #[default]
+    Auto,
+    /// io_uring or fail.
+    IoUring,
+    /// epoll only.
+    Epoll,
+}
+
+impl std::str::FromStr for DriverChoice {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(DriverChoice::Auto),
+            "io_uring" | "io-uring" | "uring" => Ok(DriverChoice::IoUring),
+            "epoll" | "legacy" => Ok(DriverChoice::Epoll),
+            other => Err(format!("unknown driver {other:?}: expected auto, io_uring or epoll")),
+        }
+    }
+}
+
+/// The driver a core actually runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// Linux io_uring.
+    IoUring,
+    /// epoll (monoio's legacy driver).
+    Epoll,
+}
+
+impl Driver {
+    /// Name used in output and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::IoUring => "io_uring",
+            Driver::Epoll => "epoll",
+        }
+    }
+}
+
+impl fmt::Display for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+type UringRuntime = monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>;
+type EpollRuntime = monoio::Runtime<monoio::time::TimeDriver<monoio::LegacyDriver>>;
+
+/// A built runtime of either kind.
+pub enum CoreRuntime {
+    /// io_uring.
+    Uring(Box<UringRuntime>),
+    /// epoll.
+    Epoll(Box<EpollRuntime>),
+}
+
+/// Submission-queue entries per ring.
+pub const RING_ENTRIES: u32 = 1024;
+
+impl CoreRuntime {
+    /// Builds a runtime on the current thread. With `Auto`, a failed io_uring start falls back
+    /// to epoll and the reason is returned alongside.
+    pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), String> {
+        let uring = || {
+            monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+                .with_entries(RING_ENTRIES)
+                .enable_timer()
+                .build()
+                .map(|rt| CoreRuntime::Uring(Box::new(rt)))
+        };
+        let epoll = || {
+            monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+                .enable_timer()
+                .build()
+                .map(|rt| CoreRuntime::Epoll(Box::new(rt)))
+        };
+        match choice {
+            DriverChoice::Epoll => epoll().map(|rt| (rt, None)).map_err(|e| format!("epoll runtime: {e}")),
+            DriverChoice::IoUring => uring().map(|rt| (rt, None)).map_err(|e| {
+                format!("io_uring runtime: {e} (check RLIMIT_MEMLOCK with `ulimit -l`, or use --driver epoll)")
+            }),
+            DriverChoice::Auto => match uring() {
+                Ok(rt) => Ok((rt, None)),
+                Err(uring_err) => {
+                    let reason = format!("io_uring unavailable ({uring_err}); using epoll");
+                    epoll().map(|rt| (rt, Some(reason))).map_err(|e| format!("epoll runtime: {e}"))
+                }
+            },
+        }
+    }
+
+    /// The driver this runtime uses.
+    pub fn driver(&self) -> Driver {
+        match self {
+            CoreRuntime::Uring(_) => Driver::IoUring,
+            CoreRuntime::Epoll(_) => Driver::Epoll,
+        }
+    }
+
+    /// Runs `future` to completion on this runtime.
+    pub fn block_on<F: std::future::Future>(&mut self, future: F) -> F::Output {
+        match self {
+            CoreRuntime::Uring(rt) => rt.block_on(future),
+            CoreRuntime::Epoll(rt) => rt.block_on(future),
+        }
+    }
+}
+
+/// Sleeps on the current core's runtime.
+pub async fn sleep(duration: Duration) {
+    monoio::time::sleep(duration).await;
+}
+
+/// One scenario entry's state on one core.
+pub struct EntryState {
+    name: Arc<str>,
+    target: Cell<u64>,
+    running: Cell<u64>,
+    started: Cell<u64>,
+    restarts: bool,
+    stopped: Cell<bool>,
+    exhausted: Cell<bool>,
+    pool: RefCell<PoolShard>,
+}
+
+impl EntryState {
+    fn finished(&self) -> bool {
+        self.running.get() == 0
+            && (self.stopped.get()
+                || self.exhausted.get()
+                || (!self.restarts && self.started.get() >= self.target.get()))
+    }
+}
+
+/// What a journey slot needs: its core, its entry, and the journey's name.
+pub struct Slot {
+    shard: Rc<Shard>,
+    entry: Rc<EntryState>,
+}
+
+/// Runs journeys one after another while the entry's target allows, then leaves.
+pub async fn slot_loop<F>(slot: Slot, journey: F)
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult,
+{
+    let Slot { shard, entry } = slot;
+    let ctx = Ctx::new(shard.clone(), &entry.name);
+    loop {
+        if shard.stopping.get() || entry.stopped.get() || entry.running.get() > entry.target.get() {
+            break;
+        }
+        if !entry.restarts && entry.started.get() >= entry.target.get() {
+            break;
+        }
+        let Some(row) = entry.pool.borrow_mut().checkout() else {
+            entry.exhausted.set(true);
+            break;
+        };
+        entry.started.set(entry.started.get() + 1);
+        shard.stats.borrow_mut().journeys.started += 1;
+        let result = journey(&ctx, row.clone()).await;
+        record_journey(&shard, &entry.name, &result);
+        entry.pool.borrow_mut().checkin(row);
+        if !entry.restarts {
+            break;
+        }
+    }
+    entry.running.set(entry.running.get() - 1);
+}
+
+/// Counts a finished journey; an error no transaction counted is counted against the
+/// journey's own row.
+pub(crate) fn record_journey(shard: &Shard, journey: &str, result: &JourneyResult) {
+    let mut stats = shard.stats.borrow_mut();
+    match result {
+        Ok(()) => stats.journeys.ok += 1,
+        Err(err) => {
+            stats.journeys.failed += 1;
+            if !err.is_recorded() {
+                let id = stats.root(journey);
+                stats.txn(id).txn_err += 1;
+            }
+        }
+    }
+}
+
+/// What a core reports to the stats thread.
+pub enum CoreEvent {
+    /// The runtime started.
+    Started {
+        /// Core position in the run.
+        core: usize,
+        /// Driver in use.
+        driver: Driver,
+        /// Why io_uring was not used, when it fell back.
+        fallback: Option<String>,
+    },
+    /// The core could not start.
+    Failed {
+        /// Core position in the run.
+        core: usize,
+        /// Why.
+        error: String,
+    },
+    /// Interval statistics.
+    Snapshot(Snapshot),
+}
+
+/// Everything a core needs to run its share, shared read-only by all cores.
+pub struct CorePlan {
+    /// Resolved journeys, one per scenario entry.
+    pub journeys: Vec<Arc<dyn Journey>>,
+    /// Scenario entries.
+    pub entries: Vec<ScenarioEntry>,
+    /// Configuration for `ctx.config()`.
+    pub config: Arc<Config>,
+    /// HTTP client settings.
+    pub http: Arc<HttpSettings>,
+    /// TLS configuration, when built.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Volume-model tick and stats interval.
+    pub tick: Duration,
+    /// Run length limit.
+    pub duration: Duration,
+    /// Grace for journeys in flight at stop.
+    pub grace: Duration,
+    /// Driver choice.
+    pub driver: DriverChoice,
+    /// Cores in the run (for splitting).
+    pub cores: usize,
+}
+
+/// How often a core checks the stop flag and whether its entries are done.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Runs core `index` of the plan to completion on the current (already pinned) thread.
+pub fn run_core(
+    plan: Arc<CorePlan>,
+    index: usize,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    events: SyncSender<CoreEvent>,
+) {
+    let (mut runtime, fallback) = match CoreRuntime::build(plan.driver) {
+        Ok(built) => built,
+        Err(error) => {
+            let _ = events.send(CoreEvent::Failed { core: index, error });
+            return;
+        }
+    };
+    let _ = events.send(CoreEvent::Started { core: index, driver: runtime.driver(), fallback });
+    runtime.block_on(core_main(plan, index, started, stop, events));
+}
+
+async fn core_main(
+    plan: Arc<CorePlan>,
+    index: usize,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    events: SyncSender<CoreEvent>,
+) {
+    let http = HttpClient::new(plan.http.clone(), plan.tls.clone());
+    let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, false, started));
+    let entries: Vec<Rc<EntryState>> = plan
+        .entries
+        .iter()
+        .map(|entry| {
+            let pool = match &entry.datapool {
+                Some(pool) => pool.shard(index, plan.cores),
+                None => PoolShard::unlimited_empty(),
+            };
+            let exhausted = pool.is_exhausted();
+            Rc::new(EntryState {
+                name: Arc::from(entry.journey.as_str()),
+                target: Cell::new(0),
+                running: Cell::new(0),
+                started: Cell::new(0),
+                restarts: entry.volume.restarts(),
+                stopped: Cell::new(false),
+                exhausted: Cell::new(exhausted),
+                pool: RefCell::new(pool),
+            })
+        })
+        .collect();
+    let deadline = started + plan.duration;
+    let mut last_tick_s = 0.0f64;
+    let mut next_tick = Instant::now();
+    loop {
+        let now = Instant::now();
+        if now >= next_tick {
+            let now_s = now.duration_since(started).as_secs_f64();
+            for ((state, entry), journey) in entries.iter().zip(&plan.entries).zip(&plan.journeys) {
+                if state.stopped.get() || state.exhausted.get() {
+                    continue;
+                }
+                match entry.volume.target(last_tick_s, now_s) {
+                    None => state.stopped.set(true),
+                    Some(total) => {
+                        let mine = share(total, index, plan.cores).min(JOURNEYS_PER_CORE_MAX);
+                        state.target.set(mine);
+                        let mut wanted = mine.saturating_sub(state.running.get());
+                        if !state.restarts {
+                            wanted = wanted.min(mine.saturating_sub(state.started.get()));
+                        }
+                        for _ in 0..wanted {
+                            state.running.set(state.running.get() + 1);
+                            journey.spawn_slot(Slot { shard: shard.clone(), entry: state.clone() });
+                        }
+                    }
+                }
+            }
+            last_tick_s = now_s;
+            if now > started {
+                send_snapshot(&shard, &entries, &events, false);
+            }
+            next_tick += plan.tick;
+        }
+        if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
+            break;
+        }
+        if entries.iter().all(|e| e.finished()) {
+            break;
+        }
+        let until_tick = next_tick.saturating_duration_since(Instant::now());
+        let until_deadline = deadline.saturating_duration_since(Instant::now());
+        sleep(until_tick.min(until_deadline).min(POLL)).await;
+    }
+    // Graceful stop: no journey starts again; those in flight get `grace` to finish.
+    shard.stopping.set(true);
+    let grace_end = Instant::now() + plan.grace;
+    while entries.iter().any(|e| e.running.get() > 0) && Instant::now() < grace_end {
+        sleep(Duration::from_millis(5)).await;
+    }
+    shard.stats.borrow_mut().cancel_in_flight();
+    shard.http.close_idle();
+    send_snapshot(&shard, &entries, &events, true);
+}
+
+fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, last: bool) {
+    let (txns, journeys, messages) = shard.stats.borrow_mut().take();
+    let snapshot = Snapshot {
+        core: shard.index,
+        elapsed_s: shard.started.elapsed().as_secs_f64(),
+        txns,
+        journeys,
+        journeys_in_flight: entries.iter().map(|e| e.running.get()).sum(),
+        journeys_target: entries.iter().map(|e| if e.finished() { 0 } else { e.target.get() }).sum(),
+        messages,
+        last,
+    };
+    // A full queue makes this core wait for the stats thread rather than drop data.
+    let _ = events.send(CoreEvent::Snapshot(snapshot));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_choice_parses() {
+        assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
+        assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
+        assert!("kqueue".parse::<DriverChoice>().unwrap_err().contains("kqueue"));
+    }
+
+    #[test]
+    fn epoll_runtime_always_builds() {
+        let (mut rt, fallback) = CoreRuntime::build(DriverChoice::Epoll).unwrap();
+        assert_eq!(rt.driver(), Driver::Epoll);
+        assert!(fallback.is_none());
+        assert_eq!(rt.block_on(async { 2 + 2 }), 4);
+    }
+}

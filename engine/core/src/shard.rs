@@ -1,0 +1,151 @@
+//! One core's state: its HTTP client, its transaction table and counters, its configuration.
+//! Owned by that core's thread only; journeys reach it through their [`crate::Ctx`].
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::http::HttpClient;
+use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
+use crate::stats::{ErrorKind, JourneyCounts, TxnStats};
+
+/// Index of a transaction in a core's table.
+pub type TxnId = u32;
+
+/// Name of the transaction that collects what overflows `TRANSACTIONS_MAX`.
+const OVERFLOW_TXN: &str = "(too many transaction names)";
+
+struct TxnSlot {
+    name: Arc<str>,
+    stats: TxnStats,
+    requests_in_flight: u64,
+}
+
+/// Transaction names interned to ids, and their stats for the current interval.
+#[derive(Default)]
+pub(crate) struct ShardStats {
+    roots: HashMap<Box<str>, TxnId>,
+    children: Vec<HashMap<Box<str>, TxnId>>,
+    txns: Vec<TxnSlot>,
+    pub journeys: JourneyCounts,
+    messages: HashMap<Arc<str>, u64>,
+}
+
+impl ShardStats {
+    fn add(&mut self, name: Arc<str>) -> TxnId {
+        if self.txns.len() >= TRANSACTIONS_MAX {
+            if let Some(&id) = self.roots.get(OVERFLOW_TXN) {
+                return id;
+            }
+        }
+        let id = self.txns.len() as TxnId;
+        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0 });
+        self.children.push(HashMap::new());
+        id
+    }
+
+    /// The id of a top-level name (a journey, or a transaction outside any other).
+    pub fn root(&mut self, name: &str) -> TxnId {
+        if let Some(&id) = self.roots.get(name) {
+            return id;
+        }
+        let id = self.add(Arc::from(name));
+        if self.txns.len() < TRANSACTIONS_MAX {
+            self.roots.insert(name.into(), id);
+        }
+        id
+    }
+
+    /// The id of transaction `name` inside `parent` (`outer :: inner`).
+    pub fn child(&mut self, parent: TxnId, name: &str) -> TxnId {
+        if let Some(&id) = self.children[parent as usize].get(name) {
+            return id;
+        }
+        let full: Arc<str> = format!("{} :: {name}", self.txns[parent as usize].name).into();
+        let id = self.add(full);
+        self.children[parent as usize].insert(name.into(), id);
+        id
+    }
+
+    pub fn txn(&mut self, id: TxnId) -> &mut TxnStats {
+        &mut self.txns[id as usize].stats
+    }
+
+    pub fn request_started(&mut self, id: TxnId) {
+        self.txns[id as usize].requests_in_flight += 1;
+    }
+
+    pub fn request_finished(&mut self, id: TxnId) {
+        self.txns[id as usize].requests_in_flight -= 1;
+    }
+
+    pub fn message(&mut self, kind: &str) {
+        if let Some(count) = self.messages.get_mut(kind) {
+            *count += 1;
+        } else if self.messages.len() < MESSAGE_TYPES_MAX {
+            self.messages.insert(Arc::from(kind), 1);
+        }
+    }
+
+    /// Requests still in flight are counted as cancelled (called once, when the core stops).
+    pub fn cancel_in_flight(&mut self) -> u64 {
+        let mut cancelled = 0;
+        for slot in &mut self.txns {
+            for _ in 0..slot.requests_in_flight {
+                slot.stats.add_error(ErrorKind::Cancelled);
+            }
+            cancelled += slot.requests_in_flight;
+            slot.requests_in_flight = 0;
+        }
+        cancelled
+    }
+
+    /// Takes this interval's stats, leaving fresh ones.
+    pub fn take(&mut self) -> (Vec<(Arc<str>, TxnStats)>, JourneyCounts, Vec<(Arc<str>, u64)>) {
+        let mut txns = Vec::new();
+        for slot in &mut self.txns {
+            if !slot.stats.is_empty() {
+                txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
+            }
+        }
+        let messages = self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
+        (txns, std::mem::take(&mut self.journeys), messages)
+    }
+}
+
+/// Everything a core owns. Built on the core's own thread, after pinning.
+pub struct Shard {
+    /// This core's position among the run's cores.
+    pub index: usize,
+    /// How many cores the run uses.
+    pub cores: usize,
+    /// Configuration journeys read.
+    pub config: Arc<Config>,
+    /// The core's HTTP client.
+    pub http: HttpClient,
+    pub(crate) stats: RefCell<ShardStats>,
+    /// Print a readable trace of every transaction and request (journey test).
+    pub(crate) trace: bool,
+    /// Set when the run is stopping: journeys are not restarted.
+    pub(crate) stopping: Cell<bool>,
+    /// When the run started.
+    pub started: Instant,
+}
+
+impl Shard {
+    /// A core's state.
+    pub fn new(index: usize, cores: usize, config: Arc<Config>, http: HttpClient, trace: bool, started: Instant) -> Shard {
+        Shard {
+            index,
+            cores,
+            config,
+            http,
+            stats: RefCell::default(),
+            trace,
+            stopping: Cell::new(false),
+            started,
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Exact division of a total across cores (and injector segments): remainders spread, never lost.
+
+/// The share of `total` that part `index` of `parts` gets. The first `total % parts` parts get
+/// one more, so the shares always add up to `total` exactly.
+pub fn share(total: u64, index: usize, parts: usize) -> u64 {
+    assert!(parts > 0 && index < parts, "share: index {index} of {parts} parts");
+    let parts = parts as u64;
+    let index = index as u64;
+    total / parts + u64::from(index < total % parts)
+}
+
+/// The share of a rate (per second, fractional) that part `index` of `parts` gets; the shares
+/// add up to `rate` up to floating-point rounding.
+pub fn share_rate(rate: f64, index: usize, parts: usize) -> f64 {
+    assert!(parts > 0 && index < parts, "share_rate: index {index} of {parts} parts");
+    rate / parts as f64
+}
+
+/// Whether datapool row `row` belongs to part `index` of `parts` (row i → part i mod N).
+pub fn owns_row(row: usize, index: usize, parts: usize) -> bool {
+    row % parts == index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn shares_add_up_exactly(total in 0u64..10_000_000, parts in 1usize..300) {
+            let sum: u64 = (0..parts).map(|i| share(total, i, parts)).sum();
+            prop_assert_eq!(sum, total);
+        }
+
+        #[test]
+        fn shares_differ_by_at_most_one(total in 0u64..10_000_000, parts in 1usize..300) {
+            let shares: Vec<u64> = (0..parts).map(|i| share(total, i, parts)).collect();
+            let max = *shares.iter().max().unwrap();
+            let min = *shares.iter().min().unwrap();
+            prop_assert!(max - min <= 1);
+        }
+
+        #[test]
+        fn every_row_has_exactly_one_owner(rows in 0usize..5_000, parts in 1usize..64) {
+            for row in 0..rows {
+                let owners = (0..parts).filter(|&p| owns_row(row, p, parts)).count();
+                prop_assert_eq!(owners, 1);
+            }
+        }
+    }
+
+    #[test]
+    fn small_totals_go_to_the_first_parts() {
+        assert_eq!((0..4).map(|i| share(2, i, 4)).collect::<Vec<_>>(), vec![1, 1, 0, 0]);
+    }
+}

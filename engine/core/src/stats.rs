@@ -1,0 +1,361 @@
+//! Per-core, per-transaction statistics: latency histograms plus plain counters, swapped out
+//! every interval as a snapshot and merged (losslessly) by the stats thread.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hdrhistogram::Histogram;
+
+use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX};
+
+/// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// The target refused the connection.
+    Refused,
+    /// The connection was reset (or the pipe broke) mid-exchange.
+    Reset,
+    /// Connect or request timeout.
+    Timeout,
+    /// TLS handshake or record failure.
+    Tls,
+    /// Connect failed for another reason (unreachable, address in use, ...).
+    Connect,
+    /// The response was not valid HTTP/1.x.
+    Malformed,
+    /// A head, header count or body above the configured limits.
+    TooLarge,
+    /// The server closed the connection before the response was complete.
+    UnexpectedClose,
+    /// The response status was not one the request expected.
+    Status,
+    /// No connection could be had: the per-host connection limit was reached.
+    NoConnection,
+    /// Other I/O errors.
+    Io,
+    /// The request was still in flight when the run stopped.
+    Cancelled,
+}
+
+impl ErrorKind {
+    /// Every kind, in report order.
+    pub const ALL: [ErrorKind; 12] = [
+        ErrorKind::Refused,
+        ErrorKind::Reset,
+        ErrorKind::Timeout,
+        ErrorKind::Tls,
+        ErrorKind::Connect,
+        ErrorKind::Malformed,
+        ErrorKind::TooLarge,
+        ErrorKind::UnexpectedClose,
+        ErrorKind::Status,
+        ErrorKind::NoConnection,
+        ErrorKind::Io,
+        ErrorKind::Cancelled,
+    ];
+    /// Number of kinds.
+    pub const COUNT: usize = ErrorKind::ALL.len();
+
+    /// Stable name used in results and Prometheus labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Refused => "refused",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::UnexpectedClose => "unexpected_close",
+            ErrorKind::Status => "status",
+            ErrorKind::NoConnection => "no_connection",
+            ErrorKind::Io => "io",
+            ErrorKind::Cancelled => "cancelled",
+        }
+    }
+
+    /// The kind with this name.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A latency histogram in microseconds that grows as needed (small when latencies are small).
+pub fn new_latency_histogram() -> Histogram<u64> {
+    let mut histogram =
+        Histogram::new_with_bounds(1, 2, LATENCY_SIGFIGS).expect("static histogram bounds are valid");
+    histogram.auto(true);
+    histogram
+}
+
+/// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
+pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
+    let value = value_us.clamp(1, LATENCY_US_MAX);
+    histogram.record(value).expect("auto-resizing histogram accepts clamped values");
+}
+
+/// Everything counted for one transaction name during one interval (or merged over many).
+#[derive(Clone, Debug)]
+pub struct TxnStats {
+    /// Durations of completed transactions (ok or failed), µs.
+    pub txn_us: Histogram<u64>,
+    /// Transactions that completed without error.
+    pub txn_ok: u64,
+    /// Transactions that ended with an error.
+    pub txn_err: u64,
+    /// Total time of requests that got a response (any status), µs.
+    pub req_us: Histogram<u64>,
+    /// Requests that succeeded.
+    pub req_ok: u64,
+    /// Failed requests by kind (index = `ErrorKind as usize`).
+    pub req_err: [u64; ErrorKind::COUNT],
+    /// Responses by status class: 1xx..5xx at 1..=5, anything else at 0.
+    pub status_class: [u64; 6],
+    /// Keep-alive connections the server closed, replaced by a fresh one (not an error).
+    pub reconnects: u64,
+    /// New TCP connections made.
+    pub connects: u64,
+    /// Sum of connect times, µs.
+    pub connect_us_sum: u64,
+    /// TLS handshakes done.
+    pub tls_handshakes: u64,
+    /// Sum of TLS handshake times, µs.
+    pub tls_us_sum: u64,
+    /// Sum of times to first response byte, µs.
+    pub first_byte_us_sum: u64,
+    /// Response body bytes received.
+    pub body_bytes: u64,
+}
+
+impl Default for TxnStats {
+    fn default() -> Self {
+        TxnStats {
+            txn_us: new_latency_histogram(),
+            txn_ok: 0,
+            txn_err: 0,
+            req_us: new_latency_histogram(),
+            req_ok: 0,
+            req_err: [0; ErrorKind::COUNT],
+            status_class: [0; 6],
+            reconnects: 0,
+            connects: 0,
+            connect_us_sum: 0,
+            tls_handshakes: 0,
+            tls_us_sum: 0,
+            first_byte_us_sum: 0,
+            body_bytes: 0,
+        }
+    }
+}
+
+impl TxnStats {
+    /// Requests that ended in an error.
+    pub fn req_errors(&self) -> u64 {
+        self.req_err.iter().sum()
+    }
+
+    /// All requests accounted for: succeeded plus failed.
+    pub fn requests(&self) -> u64 {
+        self.req_ok + self.req_errors()
+    }
+
+    /// Transactions completed (ok plus failed).
+    pub fn transactions(&self) -> u64 {
+        self.txn_ok + self.txn_err
+    }
+
+    /// Count of one error kind.
+    pub fn errors_of(&self, kind: ErrorKind) -> u64 {
+        self.req_err[kind.index()]
+    }
+
+    /// Adds one failed request.
+    pub fn add_error(&mut self, kind: ErrorKind) {
+        self.req_err[kind.index()] += 1;
+    }
+
+    /// Adds one status to the class counters.
+    pub fn add_status(&mut self, status: u16) {
+        let class = usize::from(status / 100);
+        self.status_class[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.transactions() == 0 && self.requests() == 0 && self.reconnects == 0 && self.connects == 0
+    }
+
+    /// Adds `other` into `self`; histograms merge losslessly.
+    pub fn merge(&mut self, other: &TxnStats) {
+        self.txn_us.add(&other.txn_us).expect("auto-resizing histograms always merge");
+        self.req_us.add(&other.req_us).expect("auto-resizing histograms always merge");
+        self.txn_ok += other.txn_ok;
+        self.txn_err += other.txn_err;
+        self.req_ok += other.req_ok;
+        for (mine, theirs) in self.req_err.iter_mut().zip(other.req_err) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.status_class.iter_mut().zip(other.status_class) {
+            *mine += theirs;
+        }
+        self.reconnects += other.reconnects;
+        self.connects += other.connects;
+        self.connect_us_sum += other.connect_us_sum;
+        self.tls_handshakes += other.tls_handshakes;
+        self.tls_us_sum += other.tls_us_sum;
+        self.first_byte_us_sum += other.first_byte_us_sum;
+        self.body_bytes += other.body_bytes;
+    }
+}
+
+/// Journey-level counters for one core and interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JourneyCounts {
+    /// Journeys started.
+    pub started: u64,
+    /// Journeys that returned Ok.
+    pub ok: u64,
+    /// Journeys that returned an error.
+    pub failed: u64,
+}
+
+impl JourneyCounts {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &JourneyCounts) {
+        self.started += other.started;
+        self.ok += other.ok;
+        self.failed += other.failed;
+    }
+}
+
+/// What one core sends the stats thread at the end of an interval.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Which core.
+    pub core: usize,
+    /// Seconds since the run started, when the snapshot was taken.
+    pub elapsed_s: f64,
+    /// Stats per transaction name, for names active in the interval.
+    pub txns: Vec<(Arc<str>, TxnStats)>,
+    /// Journey counters for the interval.
+    pub journeys: JourneyCounts,
+    /// Journeys in flight at the moment of the snapshot (a gauge, not a count).
+    pub journeys_in_flight: u64,
+    /// Target journeys in flight on this core (sum over scenario entries).
+    pub journeys_target: u64,
+    /// `ctx.send` messages by type during the interval.
+    pub messages: Vec<(Arc<str>, u64)>,
+    /// Last snapshot of this core: the core has stopped.
+    pub last: bool,
+}
+
+/// Stats merged across cores (and intervals), keyed by transaction name.
+#[derive(Clone, Debug, Default)]
+pub struct Merged {
+    /// Per transaction.
+    pub txns: BTreeMap<Arc<str>, TxnStats>,
+    /// Journey counters.
+    pub journeys: JourneyCounts,
+    /// Messages by type.
+    pub messages: BTreeMap<Arc<str>, u64>,
+}
+
+impl Merged {
+    /// Adds a snapshot's contents.
+    pub fn add(&mut self, snapshot: &Snapshot) {
+        for (name, stats) in &snapshot.txns {
+            self.txns.entry(name.clone()).or_default().merge(stats);
+        }
+        self.journeys.merge(&snapshot.journeys);
+        for (kind, count) in &snapshot.messages {
+            *self.messages.entry(kind.clone()).or_default() += count;
+        }
+    }
+
+    /// Adds another merged set.
+    pub fn merge(&mut self, other: &Merged) {
+        for (name, stats) in &other.txns {
+            self.txns.entry(name.clone()).or_default().merge(stats);
+        }
+        self.journeys.merge(&other.journeys);
+        for (kind, count) in &other.messages {
+            *self.messages.entry(kind.clone()).or_default() += count;
+        }
+    }
+
+    /// All transactions folded into one.
+    pub fn total(&self) -> TxnStats {
+        let mut total = TxnStats::default();
+        for stats in self.txns.values() {
+            total.merge(stats);
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn merged_percentiles_equal_single_histogram(
+            samples in proptest::collection::vec(1u64..5_000_000, 1..2_000),
+            parts in 1usize..8,
+        ) {
+            let mut single = new_latency_histogram();
+            let mut shards: Vec<TxnStats> = (0..parts).map(|_| TxnStats::default()).collect();
+            for (i, &value) in samples.iter().enumerate() {
+                record_latency(&mut single, value);
+                record_latency(&mut shards[i % parts].txn_us, value);
+            }
+            let mut merged = TxnStats::default();
+            for shard in &shards {
+                merged.merge(shard);
+            }
+            for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+                prop_assert_eq!(merged.txn_us.value_at_quantile(q), single.value_at_quantile(q));
+            }
+            prop_assert_eq!(merged.txn_us.len(), samples.len() as u64);
+            prop_assert_eq!(merged.txn_us.max(), single.max());
+        }
+    }
+
+    #[test]
+    fn counts_and_kinds_merge() {
+        let mut a = TxnStats::default();
+        a.req_ok = 3;
+        a.add_error(ErrorKind::Timeout);
+        a.add_status(200);
+        a.add_status(503);
+        a.add_status(999);
+        let mut b = TxnStats::default();
+        b.add_error(ErrorKind::Timeout);
+        b.add_error(ErrorKind::Reset);
+        a.merge(&b);
+        assert_eq!(a.requests(), 6);
+        assert_eq!(a.errors_of(ErrorKind::Timeout), 2);
+        assert_eq!(a.status_class, [1, 0, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(kind.name()), Some(kind));
+            assert_eq!(ErrorKind::ALL[kind.index()], kind);
+        }
+    }
+
+    #[test]
+    fn huge_latencies_are_clamped_not_lost() {
+        let mut h = new_latency_histogram();
+        record_latency(&mut h, u64::MAX);
+        record_latency(&mut h, 0);
+        assert_eq!(h.len(), 2);
+    }
+}

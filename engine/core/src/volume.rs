@@ -1,0 +1,193 @@
+//! Volume models: how many journeys should be in flight (closed model), re-evaluated every tick.
+//!
+//! A model is a function of the tick window `(start_s, end_s)` since the run started. It returns
+//! `Some(n)` for "n journeys in flight" (the total across all cores and injectors; the engine
+//! splits it exactly) or `None` to stop, Mite's `StopVolumeModel`.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A user-supplied model: `f(start_s, end_s) -> Some(n) | None (stop)`.
+pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
+
+/// How many journeys to keep in flight over time.
+#[derive(Clone)]
+pub enum VolumeModel {
+    /// No journeys for `duration_s`, then stop (Mite's `nothing`).
+    Nothing { duration_s: f64 },
+    /// `journeys` in flight; stops after `duration_s` when given.
+    Constant { journeys: u64, duration_s: Option<f64> },
+    /// Linear ramp from `from` to `to` journeys over `duration_s`, then stop.
+    Ramp { from: u64, to: u64, duration_s: f64 },
+    /// Models run one after another; each must have a duration (Mite's `a + b`).
+    Stages(Vec<VolumeModel>),
+    /// Each of `journeys` runs exactly once; the model stops when they have finished.
+    Oneshot { journeys: u64 },
+    /// Any function of the tick window.
+    Custom(VolumeFn),
+}
+
+impl fmt::Debug for VolumeModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VolumeModel::Nothing { duration_s } => write!(f, "nothing({duration_s}s)"),
+            VolumeModel::Constant { journeys, duration_s: Some(d) } => {
+                write!(f, "constant({journeys} for {d}s)")
+            }
+            VolumeModel::Constant { journeys, duration_s: None } => write!(f, "constant({journeys})"),
+            VolumeModel::Ramp { from, to, duration_s } => {
+                write!(f, "ramp({from}->{to} over {duration_s}s)")
+            }
+            VolumeModel::Stages(stages) => f.debug_list().entries(stages).finish(),
+            VolumeModel::Oneshot { journeys } => write!(f, "oneshot({journeys})"),
+            VolumeModel::Custom(_) => write!(f, "custom"),
+        }
+    }
+}
+
+/// Why a model cannot work, said before the run starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeError(pub String);
+
+impl fmt::Display for VolumeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for VolumeError {}
+
+impl VolumeModel {
+    /// `n` journeys in flight for ever (until the run's duration).
+    pub fn constant(journeys: u64) -> VolumeModel {
+        VolumeModel::Constant { journeys, duration_s: None }
+    }
+
+    /// Checks the parameters; a model that cannot work is refused with the reason.
+    pub fn validate(&self) -> Result<(), VolumeError> {
+        let bad_duration = |d: f64| !(d.is_finite() && d > 0.0);
+        match self {
+            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. }
+                if bad_duration(*duration_s) =>
+            {
+                Err(VolumeError(format!("duration must be a positive number of seconds, got {duration_s}")))
+            }
+            VolumeModel::Constant { duration_s: Some(d), .. } if bad_duration(*d) => {
+                Err(VolumeError(format!("duration must be a positive number of seconds, got {d}")))
+            }
+            VolumeModel::Stages(stages) => {
+                if stages.is_empty() {
+                    return Err(VolumeError("stages needs at least one stage".into()));
+                }
+                for (i, stage) in stages.iter().enumerate() {
+                    stage.validate().map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
+                    if stage.duration_s().is_none() {
+                        return Err(VolumeError(format!(
+                            "stage {} ({stage:?}) has no duration; every stage needs one",
+                            i + 1
+                        )));
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// How long the model runs before it stops by itself, when it says.
+    pub fn duration_s(&self) -> Option<f64> {
+        match self {
+            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } => Some(*duration_s),
+            VolumeModel::Constant { duration_s, .. } => *duration_s,
+            VolumeModel::Stages(stages) => stages.iter().map(VolumeModel::duration_s).sum(),
+            VolumeModel::Oneshot { .. } | VolumeModel::Custom(_) => None,
+        }
+    }
+
+    /// Whether a journey that finishes is started again while the target allows.
+    pub fn restarts(&self) -> bool {
+        !matches!(self, VolumeModel::Oneshot { .. })
+    }
+
+    /// Journeys in flight for the tick window, or `None` to stop.
+    pub fn target(&self, start_s: f64, end_s: f64) -> Option<u64> {
+        match self {
+            VolumeModel::Nothing { duration_s } => (end_s < *duration_s).then_some(0),
+            VolumeModel::Constant { journeys, duration_s } => match duration_s {
+                Some(d) if end_s >= *d => None,
+                _ => Some(*journeys),
+            },
+            VolumeModel::Ramp { from, to, duration_s } => {
+                if end_s >= *duration_s {
+                    return None;
+                }
+                let progress = (end_s / duration_s).clamp(0.0, 1.0);
+                let value = *from as f64 + (*to as f64 - *from as f64) * progress;
+                Some(value.round() as u64)
+            }
+            VolumeModel::Stages(stages) => {
+                let mut offset = 0.0;
+                for stage in stages {
+                    let length = stage.duration_s().unwrap_or(0.0);
+                    if end_s < offset + length {
+                        return stage.target((start_s - offset).max(0.0), end_s - offset);
+                    }
+                    offset += length;
+                }
+                None
+            }
+            VolumeModel::Oneshot { journeys } => Some(*journeys),
+            VolumeModel::Custom(f) => f(start_s, end_s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_is_linear_then_stops() {
+        let ramp = VolumeModel::Ramp { from: 0, to: 100, duration_s: 10.0 };
+        assert_eq!(ramp.target(0.0, 0.0), Some(0));
+        assert_eq!(ramp.target(4.0, 5.0), Some(50));
+        assert_eq!(ramp.target(9.0, 9.9), Some(99));
+        assert_eq!(ramp.target(9.0, 10.0), None);
+    }
+
+    #[test]
+    fn stages_run_in_order() {
+        let stages = VolumeModel::Stages(vec![
+            VolumeModel::Ramp { from: 0, to: 10, duration_s: 10.0 },
+            VolumeModel::Constant { journeys: 10, duration_s: Some(20.0) },
+            VolumeModel::Nothing { duration_s: 5.0 },
+        ]);
+        assert!(stages.validate().is_ok());
+        assert_eq!(stages.duration_s(), Some(35.0));
+        assert_eq!(stages.target(4.0, 5.0), Some(5));
+        assert_eq!(stages.target(14.0, 15.0), Some(10));
+        assert_eq!(stages.target(31.0, 32.0), Some(0));
+        assert_eq!(stages.target(34.0, 35.0), None);
+    }
+
+    #[test]
+    fn invalid_models_say_why() {
+        let err = VolumeModel::Ramp { from: 0, to: 1, duration_s: -1.0 }.validate().unwrap_err();
+        assert!(err.0.contains("positive"), "{err}");
+        let err = VolumeModel::Stages(vec![VolumeModel::constant(1)]).validate().unwrap_err();
+        assert!(err.0.contains("stage 1"), "{err}");
+        assert!(VolumeModel::Stages(vec![]).validate().is_err());
+    }
+
+    #[test]
+    fn constant_without_duration_never_stops() {
+        assert_eq!(VolumeModel::constant(7).target(1e6, 1e6 + 1.0), Some(7));
+    }
+
+    #[test]
+    fn custom_model_can_stop() {
+        let model = VolumeModel::Custom(Arc::new(|_, end| (end < 3.0).then_some(2)));
+        assert_eq!(model.target(0.0, 1.0), Some(2));
+        assert_eq!(model.target(2.0, 3.0), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! Request framing for the target servers: find one complete request at the start of a buffer.
+
+/// Largest request head the targets accept.
+pub const HEAD_BYTES_MAX: usize = 64 * 1024;
+/// Largest request body the targets accept.
+pub const BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// One complete request found in a buffer.
+pub struct Framed<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// Path and query.
+    pub path: &'a str,
+    /// Whether the client asked to close (or spoke HTTP/1.0 without keep-alive).
+    pub close: bool,
+    /// Byte range of the body within the buffer.
+    pub body: std::ops::Range<usize>,
+    /// Bytes the whole request used.
+    pub len: usize,
+}
+
+/// What the buffer holds.
+pub enum Parsed<'a> {
+    /// A whole request.
+    Complete(Framed<'a>),
+    /// Not yet; read more.
+    Partial,
+    /// Not a request the target can serve; answer 400 and close.
+    Invalid(&'static str),
+}
+
+/// Looks for one complete request at the start of `buf`.
+pub fn parse(buf: &[u8]) -> Parsed<'_> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    let head_len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() > HEAD_BYTES_MAX => return Parsed::Invalid("request head too large"),
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Err(_) => return Parsed::Invalid("malformed request"),
+    };
+    let mut body_len = 0usize;
+    let mut close = request.version == Some(0);
+    for header in request.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            match std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse().ok()) {
+                Some(n) if n <= BODY_BYTES_MAX => body_len = n,
+                _ => return Parsed::Invalid("bad content-length"),
+            }
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Parsed::Invalid("chunked requests are not supported by the target");
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            let value = String::from_utf8_lossy(header.value).to_ascii_lowercase();
+            if value.contains("close") {
+                close = true;
+            } else if value.contains("keep-alive") {
+                close = false;
+            }
+        }
+    }
+    if buf.len() < head_len + body_len {
+        return Parsed::Partial;
+    }
+    Parsed::Complete(Framed {
+        method: request.method.unwrap_or("GET"),
+        path: request.path.unwrap_or("/"),
+        close,
+        body: head_len..head_len + body_len,
+        len: head_len + body_len,
+    })
+}
+
+/// The answer to an invalid request.
+pub fn bad_request(why: &str) -> Vec<u8> {
+    format!("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{why}", why.len()).into_bytes()
+}

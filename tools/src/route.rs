@@ -1,0 +1,181 @@
+//! The target's routes as a pure function: request in, what to do on the wire out.
+
+use std::time::Duration;
+
+/// What the server does in answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write these bytes and keep the connection for the next request.
+    Write(Vec<u8>),
+    /// Wait, then write, then keep the connection.
+    DelayThenWrite(Duration, Vec<u8>),
+    /// Write these bytes, then close the connection.
+    WriteThenClose(Vec<u8>),
+    /// Write these bytes one at a time, with a pause between them, then keep the connection.
+    Trickle(Vec<u8>, Duration),
+    /// Write these bytes, then reset the connection (RST, not FIN).
+    WriteThenReset(Vec<u8>),
+    /// Never answer; hold the connection until the client goes away.
+    Silent,
+}
+
+/// The parts of a request the routes look at.
+pub struct Request<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// Path and query.
+    pub path: &'a str,
+    /// Body bytes.
+    pub body: &'a [u8],
+    /// Whether the client asked to close.
+    pub close: bool,
+}
+
+const HELLO: &[u8] = b"Hello, World!";
+
+fn response(status: u16, reason: &str, extra_headers: &str, body: &[u8], close: bool) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\nServer: mite-target\r\nContent-Length: {}\r\n{}{extra_headers}\r\n",
+        body.len(),
+        if close { "Connection: close\r\n" } else { "" }
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+/// Routes one request.
+///
+/// Well-behaved: `/` (13-byte hello), `/delay/<ms>`, `/status/<code>`, `/bytes/<n>`, `/echo`,
+/// `/json` (a small JSON document with a token). Hostile, under `/bad/`: `reset`, `trickle`,
+/// `short`, `conflicting-length`, `invalid-length`, `huge-headers`, `many-headers`, `silent`,
+/// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`.
+pub fn route(request: &Request<'_>) -> Action {
+    let close = request.close;
+    let ok = |body: &[u8]| {
+        let bytes = response(200, "OK", "", body, close);
+        if close { Action::WriteThenClose(bytes) } else { Action::Write(bytes) }
+    };
+    let path = request.path.split('?').next().unwrap_or("/");
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let first = parts.next().unwrap_or("");
+    let rest = parts.next().unwrap_or("");
+    match (first, rest) {
+        ("", _) => ok(HELLO),
+        ("delay", ms) => match ms.parse::<u64>() {
+            Ok(ms) if ms <= 60_000 => {
+                Action::DelayThenWrite(Duration::from_millis(ms), response(200, "OK", "", b"ok", close))
+            }
+            _ => Action::Write(response(400, "Bad Request", "", b"delay must be 0..=60000 ms", close)),
+        },
+        ("status", code) => match code.parse::<u16>() {
+            Ok(code) if (200..=599).contains(&code) => {
+                let body: &[u8] = if code == 204 || code == 304 { b"" } else { b"status" };
+                let mut bytes = response(code, reason(code), "", body, close);
+                if code == 204 || code == 304 {
+                    bytes = format!("HTTP/1.1 {code} {}\r\nServer: mite-target\r\n\r\n", reason(code)).into_bytes();
+                }
+                Action::Write(bytes)
+            }
+            _ => Action::Write(response(400, "Bad Request", "", b"status must be 200..=599", close)),
+        },
+        ("bytes", n) => match n.parse::<usize>() {
+            Ok(n) if n <= 64 * 1024 * 1024 => ok(&vec![b'x'; n]),
+            _ => Action::Write(response(400, "Bad Request", "", b"bytes must be <= 64 MiB", close)),
+        },
+        ("echo", _) => ok(request.body),
+        ("json", _) => {
+            let body = br#"{"token":"abc123","user":{"id":42,"name":"mite"},"items":[1,2,3]}"#;
+            let bytes = response(200, "OK", "Content-Type: application/json\r\nX-Token: abc123\r\n", body, close);
+            Action::Write(bytes)
+        }
+        ("bad", mode) => hostile(mode),
+        _ => Action::Write(response(404, "Not Found", "", b"not found", close)),
+    }
+}
+
+fn hostile(mode: &str) -> Action {
+    match mode {
+        "reset" => Action::WriteThenReset(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial".to_vec()),
+        "trickle" => Action::Trickle(response(200, "OK", "", HELLO, false), Duration::from_millis(1)),
+        "short" => Action::WriteThenClose(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort".to_vec()),
+        "conflicting-length" => Action::WriteThenClose(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!".to_vec(),
+        ),
+        "invalid-length" => Action::WriteThenClose(b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello".to_vec()),
+        "huge-headers" => {
+            let mut bytes = b"HTTP/1.1 200 OK\r\nX-Huge: ".to_vec();
+            bytes.extend(std::iter::repeat_n(b'a', 200 * 1024));
+            bytes.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+            Action::WriteThenClose(bytes)
+        }
+        "many-headers" => {
+            let mut text = String::from("HTTP/1.1 200 OK\r\n");
+            for i in 0..500 {
+                text.push_str(&format!("X-H{i}: v\r\n"));
+            }
+            text.push_str("Content-Length: 0\r\n\r\n");
+            Action::WriteThenClose(text.into_bytes())
+        }
+        "silent" => Action::Silent,
+        "garbage" => Action::WriteThenClose(b"SSH-2.0-OpenSSH_9.2p1\r\n\x00\x01\x02\x03".to_vec()),
+        "http10" => Action::WriteThenClose(b"HTTP/1.0 200 OK\r\nServer: mite-target\r\n\r\nbody until close".to_vec()),
+        "continue" => Action::Write(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        ),
+        "no-content" => Action::Write(b"HTTP/1.1 204 No Content\r\nServer: mite-target\r\n\r\n".to_vec()),
+        "chunked" => Action::Write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nHello\r\n8\r\n, World!\r\n0\r\nX-Trailer: t\r\n\r\n"
+                .to_vec(),
+        ),
+        "close" => Action::WriteThenClose(response(200, "OK", "", HELLO, true)),
+        "hangup" => Action::WriteThenClose(Vec::new()),
+        _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str) -> Action {
+        route(&Request { method: "GET", path, body: b"", close: false })
+    }
+
+    #[test]
+    fn hello_is_13_bytes() {
+        let Action::Write(bytes) = get("/") else { panic!("expected a write") };
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("Content-Length: 13\r\n"));
+        assert!(text.ends_with("\r\n\r\nHello, World!"));
+    }
+
+    #[test]
+    fn routes() {
+        assert!(matches!(get("/delay/20"), Action::DelayThenWrite(d, _) if d == Duration::from_millis(20)));
+        assert!(matches!(get("/bad/silent"), Action::Silent));
+        assert!(matches!(get("/bad/reset"), Action::WriteThenReset(_)));
+        let Action::Write(bytes) = get("/status/503") else { panic!() };
+        assert!(bytes.starts_with(b"HTTP/1.1 503 "));
+        let Action::Write(bytes) = get("/nope") else { panic!() };
+        assert!(bytes.starts_with(b"HTTP/1.1 404 "));
+    }
+}

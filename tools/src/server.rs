@@ -1,0 +1,218 @@
+//! The plain-HTTP target: a small monoio server, one thread per core (optionally pinned),
+//! counting every complete request it receives.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::{TcpListener, TcpStream};
+
+use crate::request::{Parsed, bad_request, parse};
+use crate::route::{Action, Request, route};
+
+/// How to start a target.
+#[derive(Clone, Debug)]
+pub struct TargetOptions {
+    /// Address to listen on (port 0 for an ephemeral port).
+    pub addr: SocketAddr,
+    /// Server threads.
+    pub threads: usize,
+    /// Core ids to pin the threads to, round-robin (none: not pinned).
+    pub pin: Vec<usize>,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        TargetOptions { addr: SocketAddr::from(([127, 0, 0, 1], 0)), threads: 1, pin: Vec::new() }
+    }
+}
+
+/// A running target. Stops when dropped.
+pub struct Target {
+    addr: SocketAddr,
+    hits: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Target {
+    /// Binds and starts serving.
+    pub fn start(options: TargetOptions) -> io::Result<Target> {
+        let listener = std::net::TcpListener::bind(options.addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let hits = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        for i in 0..options.threads.max(1) {
+            let listener = listener.try_clone()?;
+            let hits = hits.clone();
+            let stop = stop.clone();
+            let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
+            threads.push(std::thread::Builder::new().name(format!("mite-target-{i}")).spawn(move || {
+                if let Some(id) = pin {
+                    core_affinity::set_for_current(core_affinity::CoreId { id });
+                }
+                let mut runtime = match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build() {
+                    Ok(runtime) => runtime,
+                    Err(err) => {
+                        eprintln!("mite-target: runtime: {err}");
+                        return;
+                    }
+                };
+                runtime.block_on(accept_loop(listener, hits, stop));
+            })?);
+        }
+        Ok(Target { addr, hits, stop, threads })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://addr{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Complete requests received so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Stops serving and waits for the threads.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for _ in 0..self.threads.len() {
+            // Wake each accept loop so that it sees the flag.
+            let _ = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        }
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn accept_loop(listener: std::net::TcpListener, hits: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("mite-target: listener: {err}");
+            return;
+        }
+    };
+    loop {
+        let accepted = listener.accept().await;
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match accepted {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                monoio::spawn(serve(stream, hits.clone()));
+            }
+            // Out of descriptors or similar: back off instead of spinning.
+            Err(_) => monoio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+async fn write(stream: &mut TcpStream, bytes: Vec<u8>) -> bool {
+    let (result, _) = stream.write_all(bytes).await;
+    result.is_ok()
+}
+
+async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>) {
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    loop {
+        loop {
+            let (action, used) = match parse(&buf) {
+                Parsed::Partial => break,
+                Parsed::Invalid(why) => {
+                    write(&mut stream, bad_request(why)).await;
+                    return;
+                }
+                Parsed::Complete(request) => {
+                    hits.fetch_add(1, Ordering::Relaxed);
+                    let action = route(&Request {
+                        method: request.method,
+                        path: request.path,
+                        body: &buf[request.body.clone()],
+                        close: request.close,
+                    });
+                    (action, request.len)
+                }
+            };
+            buf.advance(used);
+            match action {
+                Action::Write(bytes) => {
+                    if !write(&mut stream, bytes).await {
+                        return;
+                    }
+                }
+                Action::DelayThenWrite(delay, bytes) => {
+                    monoio::time::sleep(delay).await;
+                    if !write(&mut stream, bytes).await {
+                        return;
+                    }
+                }
+                Action::WriteThenClose(bytes) => {
+                    write(&mut stream, bytes).await;
+                    return;
+                }
+                Action::Trickle(bytes, pause) => {
+                    for byte in bytes {
+                        if !write(&mut stream, vec![byte]).await {
+                            return;
+                        }
+                        monoio::time::sleep(pause).await;
+                    }
+                }
+                Action::WriteThenReset(bytes) => {
+                    write(&mut stream, bytes).await;
+                    use std::os::fd::{AsRawFd, BorrowedFd};
+                    // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
+                    let fd = unsafe { BorrowedFd::borrow_raw(stream.as_raw_fd()) };
+                    let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
+                    return;
+                }
+                Action::Silent => {
+                    // Read and discard until the client gives up.
+                    loop {
+                        let (result, b) = stream.read(std::mem::take(&mut buf)).await;
+                        buf = b;
+                        buf.clear();
+                        if !matches!(result, Ok(n) if n > 0) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        buf.reserve(16 * 1024);
+        let len = buf.len();
+        let end = buf.capacity();
+        let (result, slice) = stream.read(buf.slice_mut(len..end)).await;
+        buf = slice.into_inner();
+        if !matches!(result, Ok(n) if n > 0) {
+            return;
+        }
+    }
+}
