@@ -29,7 +29,11 @@ pub struct TargetOptions {
 
 impl Default for TargetOptions {
     fn default() -> Self {
-        TargetOptions { addr: SocketAddr::from(([127, 0, 0, 1], 0)), threads: 1, pin: Vec::new() }
+        TargetOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            threads: 1,
+            pin: Vec::new(),
+        }
     }
 }
 
@@ -55,21 +59,34 @@ impl Target {
             let hits = hits.clone();
             let stop = stop.clone();
             let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
-            threads.push(std::thread::Builder::new().name(format!("mite-target-{i}")).spawn(move || {
-                if let Some(id) = pin {
-                    core_affinity::set_for_current(core_affinity::CoreId { id });
-                }
-                let mut runtime = match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build() {
-                    Ok(runtime) => runtime,
-                    Err(err) => {
-                        eprintln!("mite-target: runtime: {err}");
-                        return;
-                    }
-                };
-                runtime.block_on(accept_loop(listener, hits, stop));
-            })?);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("mite-target-{i}"))
+                    .spawn(move || {
+                        if let Some(id) = pin {
+                            core_affinity::set_for_current(core_affinity::CoreId { id });
+                        }
+                        let mut runtime =
+                            match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+                                .enable_timer()
+                                .build()
+                            {
+                                Ok(runtime) => runtime,
+                                Err(err) => {
+                                    eprintln!("mite-target: runtime: {err}");
+                                    return;
+                                }
+                            };
+                        runtime.block_on(accept_loop(listener, hits, stop));
+                    })?,
+            );
         }
-        Ok(Target { addr, hits, stop, threads })
+        Ok(Target {
+            addr,
+            hits,
+            stop,
+            threads,
+        })
     }
 
     /// The bound address.

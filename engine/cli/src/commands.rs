@@ -21,10 +21,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let registry = mite_journeys::registry();
     match cli.command {
         None => run_main(&registry, cli.run),
-        Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, common } }) => {
-            journey_test(&registry, &journey, datapool.as_deref(), rows, &common)
-        }
-        Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
+        Some(Command::Journey {
+            action:
+                JourneyAction::Test {
+                    journey,
+                    datapool,
+                    rows,
+                    common,
+                },
+        }) => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
+        Some(Command::Scenario {
+            action:
+                ScenarioAction::Test {
+                    scenario,
+                    duration,
+                    common,
+                },
+        }) => {
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
                 duration: Some(duration),
@@ -57,7 +70,10 @@ fn list(registry: &Registry) {
 }
 
 fn run_options(common: &CommonArgs) -> anyhow::Result<RunOptions> {
-    let driver: DriverChoice = common.driver.parse().map_err(|e: String| anyhow!("--driver: {e}"))?;
+    let driver: DriverChoice = common
+        .driver
+        .parse()
+        .map_err(|e: String| anyhow!("--driver: {e}"))?;
     if common.max_connections == 0 {
         bail!("--max-connections must be at least 1");
     }
@@ -72,7 +88,10 @@ fn run_options(common: &CommonArgs) -> anyhow::Result<RunOptions> {
             connections_per_host_max: common.max_connections,
             ..HttpSettings::default()
         },
-        tls: TlsOptions { ca_file: common.ca.clone(), insecure: common.insecure },
+        tls: TlsOptions {
+            ca_file: common.ca.clone(),
+            insecure: common.insecure,
+        },
         ..RunOptions::default()
     })
 }
@@ -95,7 +114,14 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         pin: !args.no_pin,
         ..run_options(&args.common)?
     };
-    execute(registry, scenario, &args.common.config, &options, args.json.as_deref(), args.quiet)
+    execute(
+        registry,
+        scenario,
+        &args.common.config,
+        &options,
+        args.json.as_deref(),
+        args.quiet,
+    )
 }
 
 /// Flips a stop flag on the first Ctrl-C; a second one exits at once.
@@ -107,7 +133,9 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
             eprintln!("second interrupt: exiting without results");
             std::process::exit(130);
         }
-        eprintln!("interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)");
+        eprintln!(
+            "interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)"
+        );
     });
     stop
 }
@@ -172,37 +200,79 @@ fn journey_test(
         Some(name) => {
             let pool = registry.find_datapool(name)?;
             let mut shard = pool.shard(0, 1);
-            let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
+            let limit = if rows == 0 {
+                pool.len()
+            } else {
+                rows.min(pool.len())
+            };
             if limit < pool.len() {
-                println!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len());
+                println!(
+                    "running the first {limit} of {} rows of {name} (--rows 0 for all)",
+                    pool.len()
+                );
             }
             (0..limit).filter_map(|_| shard.checkout()).collect()
         }
     };
     let config = layered_config(&Config::default(), &common.config)?;
-    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
+    let (merged, driver) = mite_core::journey_test(
+        registry,
+        journey,
+        rows,
+        config,
+        options.http,
+        &options.tls,
+        options.driver,
+    )?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
-    Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+    Ok(if merged.journeys.failed > 0 {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let available = cores::available();
     let injector = cores::parse(&args.cores, &available)?;
     // The target gets a core the injector does not use, when there is one.
-    let spare: Vec<usize> = available.iter().copied().filter(|c| !injector.contains(c)).collect();
-    let target = Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
-        .context("starting the embedded target")?;
+    let spare: Vec<usize> = available
+        .iter()
+        .copied()
+        .filter(|c| !injector.contains(c))
+        .collect();
+    let target = Target::start(TargetOptions {
+        pin: spare.last().copied().into_iter().collect(),
+        ..TargetOptions::default()
+    })
+    .context("starting the embedded target")?;
     eprintln!(
         "demo: embedded target at {} (core {}), {} journeys in flight",
         target.url("/"),
-        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
+        spare
+            .last()
+            .map_or("unpinned".to_string(), |c| c.to_string()),
         args.journeys
     );
-    let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
+    let mut overrides = vec![
+        format!("target_url={}", target.url("/")),
+        format!("journeys={}", args.journeys),
+    ];
     overrides.extend(args.common.config.iter().cloned());
-    let options = RunOptions { cores: injector, duration: Some(args.duration), ..run_options(&args.common)? };
-    let code = execute(registry, "http_example:scenario", &overrides, &options, args.json.as_deref(), args.quiet)?;
+    let options = RunOptions {
+        cores: injector,
+        duration: Some(args.duration),
+        ..run_options(&args.common)?
+    };
+    let code = execute(
+        registry,
+        "http_example:scenario",
+        &overrides,
+        &options,
+        args.json.as_deref(),
+        args.quiet,
+    )?;
     eprintln!("target counted {} requests", report::grouped(target.hits()));
     target.stop();
     Ok(code)

@@ -88,7 +88,12 @@ mod tests {
     #[test]
     fn get_has_host_and_agent_and_no_length() {
         let text = encode(
-            &RequestHead { method: "GET", target: "/a?b=1", host: "127.0.0.1:8080", headers: &[] },
+            &RequestHead {
+                method: "GET",
+                target: "/a?b=1",
+                host: "127.0.0.1:8080",
+                headers: &[],
+            },
             b"",
         );
         assert!(text.starts_with("GET /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
@@ -100,12 +105,22 @@ mod tests {
     #[test]
     fn post_gets_content_length_even_when_empty() {
         let text = encode(
-            &RequestHead { method: "POST", target: "/", host: "h", headers: &[] },
+            &RequestHead {
+                method: "POST",
+                target: "/",
+                host: "h",
+                headers: &[],
+            },
             b"",
         );
         assert!(text.contains("Content-Length: 0\r\n"));
         let text = encode(
-            &RequestHead { method: "POST", target: "/", host: "h", headers: &[] },
+            &RequestHead {
+                method: "POST",
+                target: "/",
+                host: "h",
+                headers: &[],
+            },
             b"hello world",
         );
         assert!(text.ends_with("Content-Length: 11\r\n\r\nhello world"));

@@ -56,22 +56,32 @@ pub fn parse_response_head(
             Ok(httparse::Status::Complete(used)) => used,
             Ok(httparse::Status::Partial) => {
                 if rest.len() > limits.head_bytes_max {
-                    return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+                    return Err(CodecError::HeadTooLarge {
+                        limit_bytes: limits.head_bytes_max,
+                    });
                 }
                 return Ok(None);
             }
             Err(httparse::Error::TooManyHeaders) => {
                 return Err(CodecError::TooManyHeaders { limit: slots });
             }
-            Err(err) => return Err(CodecError::Malformed { what: parse_error_name(err) }),
+            Err(err) => {
+                return Err(CodecError::Malformed {
+                    what: parse_error_name(err),
+                });
+            }
         };
         if used > limits.head_bytes_max {
-            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+            return Err(CodecError::HeadTooLarge {
+                limit_bytes: limits.head_bytes_max,
+            });
         }
         let status = response.code.unwrap_or(0);
         let minor_version = response.version.unwrap_or(1);
         if status == 101 {
-            return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
+            return Err(CodecError::Malformed {
+                what: "unexpected 101 Switching Protocols",
+            });
         }
         if (100..200).contains(&status) {
             offset += used;
@@ -82,14 +92,22 @@ pub fn parse_response_head(
         let framing = if request_was_head || status == 204 || status == 304 {
             BodyFraming::Empty
         } else if let Some(chunked) = fields.transfer_chunked {
-            if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose }
+            if chunked {
+                BodyFraming::Chunked
+            } else {
+                BodyFraming::UntilClose
+            }
         } else if let Some(length) = fields.content_length {
             BodyFraming::Length(length)
         } else {
             BodyFraming::UntilClose
         };
         let keep_alive = framing != BodyFraming::UntilClose
-            && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
+            && if minor_version == 0 {
+                fields.conn_keep_alive
+            } else {
+                !fields.conn_close
+            };
         return Ok(Some(ResponseHead {
             status,
             minor_version,
@@ -128,7 +146,12 @@ impl FieldSummary {
                     }
                 }
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let last = header.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"");
+                let last = header
+                    .value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .map(trim)
+                    .unwrap_or(b"");
                 summary.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
             } else if name.eq_ignore_ascii_case("connection") {
                 for token in header.value.split(|&b| b == b',').map(trim) {
@@ -148,12 +171,20 @@ fn parse_length(digits: &[u8]) -> Result<u64, CodecError> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(CodecError::InvalidContentLength);
     }
-    Ok(digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+    Ok(digits
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -184,7 +215,11 @@ pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
             offset += used;
             continue;
         }
-        return parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+        return parsed
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value);
     }
 }
 
@@ -198,7 +233,9 @@ mod tests {
 
     #[test]
     fn content_length_keep_alive() {
-        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello").unwrap().unwrap();
+        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello")
+            .unwrap()
+            .unwrap();
         assert_eq!(head.status, 200);
         assert_eq!(head.framing, BodyFraming::Length(13));
         assert!(head.keep_alive);
@@ -234,19 +271,24 @@ mod tests {
 
     #[test]
     fn connection_close_is_honoured() {
-        let head = parse("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let head =
+            parse("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n")
+                .unwrap()
+                .unwrap();
         assert!(!head.keep_alive);
     }
 
     #[test]
     fn chunked_wins_over_length_and_other_codings_read_to_close() {
-        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+        let head = parse(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(head.framing, BodyFraming::Chunked);
+        let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n")
             .unwrap()
             .unwrap();
-        assert_eq!(head.framing, BodyFraming::Chunked);
-        let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::UntilClose);
     }
 
@@ -257,7 +299,10 @@ mod tests {
             Err(CodecError::ConflictingContentLength)
         );
         assert_eq!(
-            parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n").unwrap().unwrap().framing,
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .framing,
             BodyFraming::Length(5)
         );
         assert_eq!(
@@ -280,13 +325,19 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(head.framing, BodyFraming::Empty);
-        let head = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n").unwrap().unwrap();
+        let head = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(head.framing, BodyFraming::Empty);
     }
 
     #[test]
     fn limits_are_enforced() {
-        let limits = Limits { head_bytes_max: 64, headers_count_max: 2, ..Limits::DEFAULT };
+        let limits = Limits {
+            head_bytes_max: 64,
+            headers_count_max: 2,
+            ..Limits::DEFAULT
+        };
         let long = format!("HTTP/1.1 200 OK\r\nX: {}\r\n", "a".repeat(100));
         assert_eq!(
             parse_response_head(long.as_bytes(), &limits, false),
@@ -301,7 +352,10 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed() {
-        assert!(matches!(parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"), Err(CodecError::Malformed { .. })));
+        assert!(matches!(
+            parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"),
+            Err(CodecError::Malformed { .. })
+        ));
         assert!(matches!(
             parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"),
             Err(CodecError::Malformed { .. })

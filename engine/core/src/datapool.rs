@@ -43,17 +43,26 @@ impl Row {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Row { values: values.into_iter().map(Into::into).collect(), columns: None }
+        Row {
+            values: values.into_iter().map(Into::into).collect(),
+            columns: None,
+        }
     }
 
     /// A row whose values can also be found by column name (CSV pools, scenario templates).
     pub fn with_columns(values: Vec<String>, columns: Arc<[String]>) -> Row {
-        Row { values: values.into(), columns: Some(columns) }
+        Row {
+            values: values.into(),
+            columns: Some(columns),
+        }
     }
 
     /// The row a journey without a datapool gets.
     pub fn empty() -> Row {
-        Row { values: Arc::from(Vec::new()), columns: None }
+        Row {
+            values: Arc::from(Vec::new()),
+            columns: None,
+        }
     }
 
     /// Number of values.
@@ -107,12 +116,20 @@ pub struct DataPool {
 impl DataPool {
     /// Rows come back after each journey and are handed out again (Mite's recyclable pools).
     pub fn recyclable(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
-        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: true }
+        DataPool {
+            name: name.into(),
+            rows: Arc::new(rows),
+            recyclable: true,
+        }
     }
 
     /// Each row is handed out once; when they run out the scenario entry ends.
     pub fn single_use(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
-        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: false }
+        DataPool {
+            name: name.into(),
+            rows: Arc::new(rows),
+            recyclable: false,
+        }
     }
 
     /// Whether rows are reused.
@@ -139,7 +156,12 @@ impl DataPool {
             .filter(|(i, _)| owns_row(*i, index, parts))
             .map(|(_, row)| row.clone())
             .collect();
-        PoolShard { rows, recyclable: self.recyclable, checked_out: 0 }
+        PoolShard {
+            rows,
+            recyclable: self.recyclable,
+            checked_out: 0,
+            endless_empty: false,
+        }
     }
 }
 
@@ -149,29 +171,36 @@ pub struct PoolShard {
     rows: VecDeque<Row>,
     recyclable: bool,
     checked_out: u64,
+    /// Hands out clones of one empty row for ever (journeys without a datapool).
+    endless_empty: bool,
 }
 
 impl PoolShard {
     /// A shard that always hands out the empty row (journeys without a datapool).
     pub fn unlimited_empty() -> PoolShard {
-        PoolShard { rows: VecDeque::from([Row::empty()]), recyclable: true, checked_out: 0 }
+        PoolShard {
+            rows: VecDeque::from([Row::empty()]),
+            recyclable: true,
+            checked_out: 0,
+            endless_empty: true,
+        }
     }
 
     /// The next row, or `None` when a single-use shard is exhausted (or every row of a
     /// recyclable shard is checked out).
     pub fn checkout(&mut self) -> Option<Row> {
-        let row = self.rows.pop_front()?;
-        self.checked_out += 1;
-        if self.recyclable && self.rows.is_empty() && row.is_empty() {
-            // The shared empty row is never exhausted.
-            self.rows.push_back(row.clone());
-        }
-        Some(row)
+        let row = if self.endless_empty {
+            self.rows.front().cloned()
+        } else {
+            self.rows.pop_front()
+        };
+        self.checked_out += u64::from(row.is_some());
+        row
     }
 
     /// Returns a row after its journey; single-use shards drop it.
     pub fn checkin(&mut self, row: Row) {
-        if self.recyclable && !(row.is_empty() && !self.rows.is_empty()) {
+        if self.recyclable && !self.endless_empty {
             self.rows.push_back(row);
         }
     }
@@ -250,7 +279,10 @@ mod tests {
 
     #[test]
     fn row_values() {
-        let row = Row::with_columns(vec!["7".into(), "x".into()], Arc::from(vec!["id".to_string(), "name".to_string()]));
+        let row = Row::with_columns(
+            vec!["7".into(), "x".into()],
+            Arc::from(vec!["id".to_string(), "name".to_string()]),
+        );
         assert_eq!(row.int(0), Ok(7));
         assert_eq!(row.by_name("name"), Some("x"));
         assert!(row.int(1).unwrap_err().0.contains("not an integer"));

@@ -13,7 +13,7 @@ pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -34,7 +34,11 @@ pub fn ms(us: u64) -> String {
 }
 
 fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
-    if h.is_empty() { 0 } else { h.value_at_quantile(q) }
+    if h.is_empty() {
+        0
+    } else {
+        h.value_at_quantile(q)
+    }
 }
 
 fn latency_json(h: &Histogram<u64>) -> Value {
@@ -65,7 +69,11 @@ fn status_json(stats: &TxnStats) -> Value {
     let mut map = Map::new();
     for (class, &count) in stats.status_class.iter().enumerate() {
         if count > 0 {
-            let name = if class == 0 { "other".to_string() } else { format!("{class}xx") };
+            let name = if class == 0 {
+                "other".to_string()
+            } else {
+                format!("{class}xx")
+            };
             map.insert(name, json!(count));
         }
     }
@@ -92,11 +100,19 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 { (count as f64 / seconds * 10.0).round() / 10.0 } else { 0.0 }
+    if seconds > 0.0 {
+        (count as f64 / seconds * 10.0).round() / 10.0
+    } else {
+        0.0
+    }
 }
 
 fn mean(sum: u64, count: u64) -> f64 {
-    if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
+    if count == 0 {
+        0.0
+    } else {
+        (sum as f64 / count as f64 * 10.0).round() / 10.0
+    }
 }
 
 /// The result file (schema documented in README.md).
@@ -135,7 +151,12 @@ pub fn result_json(result: &RunResult) -> Value {
             })
         })
         .collect();
-    let messages: Map<String, Value> = result.merged.messages.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let messages: Map<String, Value> = result
+        .merged
+        .messages
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
     json!({
         "mite_engine_version": env!("CARGO_PKG_VERSION"),
         "scenario": result.scenario,
@@ -174,18 +195,40 @@ pub fn result_json(result: &RunResult) -> Value {
 /// The end-of-run table: one row per transaction, then totals.
 pub fn table(merged: &Merged, seconds: f64) -> String {
     let mut out = String::new();
-    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let width = merged
+        .txns
+        .keys()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(11)
+        .clamp(11, 60);
     let _ = writeln!(
         out,
         "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "transaction", "count", "errors", "requests", "req err", "req/s", "p50", "p90", "p99", "p99.9", "max"
+        "transaction",
+        "count",
+        "errors",
+        "requests",
+        "req err",
+        "req/s",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max"
     );
     for (name, stats) in &merged.txns {
         let h = &stats.txn_us;
         let (p50, p90, p99, p999, max) = if h.is_empty() {
             ("-".into(), "-".into(), "-".into(), "-".into(), "-".into())
         } else {
-            (ms(quantile(h, 0.5)), ms(quantile(h, 0.9)), ms(quantile(h, 0.99)), ms(quantile(h, 0.999)), ms(h.max()))
+            (
+                ms(quantile(h, 0.5)),
+                ms(quantile(h, 0.9)),
+                ms(quantile(h, 0.99)),
+                ms(quantile(h, 0.999)),
+                ms(h.max()),
+            )
         };
         let _ = writeln!(
             out,
@@ -243,7 +286,11 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         grouped(total.reconnects)
     );
     if !merged.messages.is_empty() {
-        let messages: Vec<String> = merged.messages.iter().map(|(k, v)| format!("{k} {}", grouped(*v))).collect();
+        let messages: Vec<String> = merged
+            .messages
+            .iter()
+            .map(|(k, v)| format!("{k} {}", grouped(*v)))
+            .collect();
         let _ = writeln!(out, "messages: {}", messages.join(", "));
     }
     out

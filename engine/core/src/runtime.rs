@@ -38,7 +38,9 @@ impl std::str::FromStr for DriverChoice {
             "auto" => Ok(DriverChoice::Auto),
             "io_uring" | "io-uring" | "uring" => Ok(DriverChoice::IoUring),
             "epoll" | "legacy" => Ok(DriverChoice::Epoll),
-            other => Err(format!("unknown driver {other:?}: expected auto, io_uring or epoll")),
+            other => Err(format!(
+                "unknown driver {other:?}: expected auto, io_uring or epoll"
+            )),
         }
     }
 }
@@ -273,7 +275,11 @@ pub fn run_core(
             return;
         }
     };
-    let _ = events.send(CoreEvent::Started { core: index, driver: runtime.driver(), fallback });
+    let _ = events.send(CoreEvent::Started {
+        core: index,
+        driver: runtime.driver(),
+        fallback,
+    });
     runtime.block_on(core_main(plan, index, started, stop, events));
 }
 
@@ -285,7 +291,14 @@ async fn core_main(
     events: SyncSender<CoreEvent>,
 ) {
     let http = HttpClient::new(plan.http.clone(), plan.tls.clone());
-    let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, false, started));
+    let shard = Rc::new(Shard::new(
+        index,
+        plan.cores,
+        plan.config.clone(),
+        http,
+        false,
+        started,
+    ));
     let entries: Vec<Rc<EntryState>> = plan
         .entries
         .iter()
@@ -329,7 +342,10 @@ async fn core_main(
                         }
                         for _ in 0..wanted {
                             state.running.set(state.running.get() + 1);
-                            journey.spawn_slot(Slot { shard: shard.clone(), entry: state.clone() });
+                            journey.spawn_slot(Slot {
+                                shard: shard.clone(),
+                                entry: state.clone(),
+                            });
                         }
                     }
                 }
@@ -361,7 +377,12 @@ async fn core_main(
     send_snapshot(&shard, &entries, &events, true);
 }
 
-fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, last: bool) {
+fn send_snapshot(
+    shard: &Shard,
+    entries: &[Rc<EntryState>],
+    events: &SyncSender<CoreEvent>,
+    last: bool,
+) {
     let (txns, journeys, messages) = shard.stats.borrow_mut().take();
     let snapshot = Snapshot {
         core: shard.index,
@@ -369,7 +390,10 @@ fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<
         txns,
         journeys,
         journeys_in_flight: entries.iter().map(|e| e.running.get()).sum(),
-        journeys_target: entries.iter().map(|e| if e.finished() { 0 } else { e.target.get() }).sum(),
+        journeys_target: entries
+            .iter()
+            .map(|e| if e.finished() { 0 } else { e.target.get() })
+            .sum(),
         messages,
         last,
     };
@@ -385,7 +409,12 @@ mod tests {
     fn driver_choice_parses() {
         assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
         assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
-        assert!("kqueue".parse::<DriverChoice>().unwrap_err().contains("kqueue"));
+        assert!(
+            "kqueue"
+                .parse::<DriverChoice>()
+                .unwrap_err()
+                .contains("kqueue")
+        );
     }
 
     #[test]

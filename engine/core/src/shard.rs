@@ -31,17 +31,37 @@ pub(crate) struct ShardStats {
     txns: Vec<TxnSlot>,
     pub journeys: JourneyCounts,
     messages: HashMap<Arc<str>, u64>,
+    overflow: Option<TxnId>,
 }
 
+/// One interval's worth of a core's stats.
+pub(crate) type Taken = (
+    Vec<(Arc<str>, TxnStats)>,
+    JourneyCounts,
+    Vec<(Arc<str>, u64)>,
+);
+
 impl ShardStats {
+    /// Adds a transaction, or returns the overflow row once the table is full.
     fn add(&mut self, name: Arc<str>) -> TxnId {
         if self.txns.len() >= TRANSACTIONS_MAX {
-            if let Some(&id) = self.roots.get(OVERFLOW_TXN) {
+            if let Some(id) = self.overflow {
                 return id;
             }
+            let id = self.push(Arc::from(OVERFLOW_TXN));
+            self.overflow = Some(id);
+            return id;
         }
+        self.push(name)
+    }
+
+    fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0 });
+        self.txns.push(TxnSlot {
+            name,
+            stats: TxnStats::default(),
+            requests_in_flight: 0,
+        });
         self.children.push(HashMap::new());
         id
     }
@@ -52,7 +72,7 @@ impl ShardStats {
             return id;
         }
         let id = self.add(Arc::from(name));
-        if self.txns.len() < TRANSACTIONS_MAX {
+        if Some(id) != self.overflow {
             self.roots.insert(name.into(), id);
         }
         id
@@ -65,7 +85,9 @@ impl ShardStats {
         }
         let full: Arc<str> = format!("{} :: {name}", self.txns[parent as usize].name).into();
         let id = self.add(full);
-        self.children[parent as usize].insert(name.into(), id);
+        if Some(id) != self.overflow {
+            self.children[parent as usize].insert(name.into(), id);
+        }
         id
     }
 
@@ -103,14 +125,19 @@ impl ShardStats {
     }
 
     /// Takes this interval's stats, leaving fresh ones.
-    pub fn take(&mut self) -> (Vec<(Arc<str>, TxnStats)>, JourneyCounts, Vec<(Arc<str>, u64)>) {
+    pub fn take(&mut self) -> Taken {
         let mut txns = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
                 txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
             }
         }
-        let messages = self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
+        let messages = self
+            .messages
+            .iter_mut()
+            .filter(|(_, c)| **c > 0)
+            .map(|(k, c)| (k.clone(), std::mem::take(c)))
+            .collect();
         (txns, std::mem::take(&mut self.journeys), messages)
     }
 }
@@ -136,7 +163,14 @@ pub struct Shard {
 
 impl Shard {
     /// A core's state.
-    pub fn new(index: usize, cores: usize, config: Arc<Config>, http: HttpClient, trace: bool, started: Instant) -> Shard {
+    pub fn new(
+        index: usize,
+        cores: usize,
+        config: Arc<Config>,
+        http: HttpClient,
+        trace: bool,
+        started: Instant,
+    ) -> Shard {
         Shard {
             index,
             cores,

@@ -86,8 +86,8 @@ impl ErrorKind {
 
 /// A latency histogram in microseconds that grows as needed (small when latencies are small).
 pub fn new_latency_histogram() -> Histogram<u64> {
-    let mut histogram =
-        Histogram::new_with_bounds(1, 2, LATENCY_SIGFIGS).expect("static histogram bounds are valid");
+    let mut histogram = Histogram::new_with_bounds(1, 2, LATENCY_SIGFIGS)
+        .expect("static histogram bounds are valid");
     histogram.auto(true);
     histogram
 }
@@ -95,7 +95,9 @@ pub fn new_latency_histogram() -> Histogram<u64> {
 /// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
 pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
-    histogram.record(value).expect("auto-resizing histogram accepts clamped values");
+    histogram
+        .record(value)
+        .expect("auto-resizing histogram accepts clamped values");
 }
 
 /// Everything counted for one transaction name during one interval (or merged over many).
@@ -186,13 +188,20 @@ impl TxnStats {
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.transactions() == 0 && self.requests() == 0 && self.reconnects == 0 && self.connects == 0
+        self.transactions() == 0
+            && self.requests() == 0
+            && self.reconnects == 0
+            && self.connects == 0
     }
 
     /// Adds `other` into `self`; histograms merge losslessly.
     pub fn merge(&mut self, other: &TxnStats) {
-        self.txn_us.add(&other.txn_us).expect("auto-resizing histograms always merge");
-        self.req_us.add(&other.req_us).expect("auto-resizing histograms always merge");
+        self.txn_us
+            .add(&other.txn_us)
+            .expect("auto-resizing histograms always merge");
+        self.req_us
+            .add(&other.req_us)
+            .expect("auto-resizing histograms always merge");
         self.txn_ok += other.txn_ok;
         self.txn_err += other.txn_err;
         self.req_ok += other.req_ok;
@@ -328,8 +337,10 @@ mod tests {
 
     #[test]
     fn counts_and_kinds_merge() {
-        let mut a = TxnStats::default();
-        a.req_ok = 3;
+        let mut a = TxnStats {
+            req_ok: 3,
+            ..TxnStats::default()
+        };
         a.add_error(ErrorKind::Timeout);
         a.add_status(200);
         a.add_status(503);

@@ -16,7 +16,10 @@ pub enum VolumeModel {
     /// No journeys for `duration_s`, then stop (Mite's `nothing`).
     Nothing { duration_s: f64 },
     /// `journeys` in flight; stops after `duration_s` when given.
-    Constant { journeys: u64, duration_s: Option<f64> },
+    Constant {
+        journeys: u64,
+        duration_s: Option<f64>,
+    },
     /// Linear ramp from `from` to `to` journeys over `duration_s`, then stop.
     Ramp { from: u64, to: u64, duration_s: f64 },
     /// Models run one after another; each must have a duration (Mite's `a + b`).
@@ -31,11 +34,21 @@ impl fmt::Debug for VolumeModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VolumeModel::Nothing { duration_s } => write!(f, "nothing({duration_s}s)"),
-            VolumeModel::Constant { journeys, duration_s: Some(d) } => {
+            VolumeModel::Constant {
+                journeys,
+                duration_s: Some(d),
+            } => {
                 write!(f, "constant({journeys} for {d}s)")
             }
-            VolumeModel::Constant { journeys, duration_s: None } => write!(f, "constant({journeys})"),
-            VolumeModel::Ramp { from, to, duration_s } => {
+            VolumeModel::Constant {
+                journeys,
+                duration_s: None,
+            } => write!(f, "constant({journeys})"),
+            VolumeModel::Ramp {
+                from,
+                to,
+                duration_s,
+            } => {
                 write!(f, "ramp({from}->{to} over {duration_s}s)")
             }
             VolumeModel::Stages(stages) => f.debug_list().entries(stages).finish(),
@@ -60,7 +73,10 @@ impl std::error::Error for VolumeError {}
 impl VolumeModel {
     /// `n` journeys in flight for ever (until the run's duration).
     pub fn constant(journeys: u64) -> VolumeModel {
-        VolumeModel::Constant { journeys, duration_s: None }
+        VolumeModel::Constant {
+            journeys,
+            duration_s: None,
+        }
     }
 
     /// Checks the parameters; a model that cannot work is refused with the reason.
@@ -70,17 +86,24 @@ impl VolumeModel {
             VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. }
                 if bad_duration(*duration_s) =>
             {
-                Err(VolumeError(format!("duration must be a positive number of seconds, got {duration_s}")))
+                Err(VolumeError(format!(
+                    "duration must be a positive number of seconds, got {duration_s}"
+                )))
             }
-            VolumeModel::Constant { duration_s: Some(d), .. } if bad_duration(*d) => {
-                Err(VolumeError(format!("duration must be a positive number of seconds, got {d}")))
-            }
+            VolumeModel::Constant {
+                duration_s: Some(d),
+                ..
+            } if bad_duration(*d) => Err(VolumeError(format!(
+                "duration must be a positive number of seconds, got {d}"
+            ))),
             VolumeModel::Stages(stages) => {
                 if stages.is_empty() {
                     return Err(VolumeError("stages needs at least one stage".into()));
                 }
                 for (i, stage) in stages.iter().enumerate() {
-                    stage.validate().map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
+                    stage
+                        .validate()
+                        .map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
                     if stage.duration_s().is_none() {
                         return Err(VolumeError(format!(
                             "stage {} ({stage:?}) has no duration; every stage needs one",
@@ -97,7 +120,9 @@ impl VolumeModel {
     /// How long the model runs before it stops by itself, when it says.
     pub fn duration_s(&self) -> Option<f64> {
         match self {
-            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } => Some(*duration_s),
+            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } => {
+                Some(*duration_s)
+            }
             VolumeModel::Constant { duration_s, .. } => *duration_s,
             VolumeModel::Stages(stages) => stages.iter().map(VolumeModel::duration_s).sum(),
             VolumeModel::Oneshot { .. } | VolumeModel::Custom(_) => None,
@@ -113,11 +138,18 @@ impl VolumeModel {
     pub fn target(&self, start_s: f64, end_s: f64) -> Option<u64> {
         match self {
             VolumeModel::Nothing { duration_s } => (end_s < *duration_s).then_some(0),
-            VolumeModel::Constant { journeys, duration_s } => match duration_s {
+            VolumeModel::Constant {
+                journeys,
+                duration_s,
+            } => match duration_s {
                 Some(d) if end_s >= *d => None,
                 _ => Some(*journeys),
             },
-            VolumeModel::Ramp { from, to, duration_s } => {
+            VolumeModel::Ramp {
+                from,
+                to,
+                duration_s,
+            } => {
                 if end_s >= *duration_s {
                     return None;
                 }
@@ -148,7 +180,11 @@ mod tests {
 
     #[test]
     fn ramp_is_linear_then_stops() {
-        let ramp = VolumeModel::Ramp { from: 0, to: 100, duration_s: 10.0 };
+        let ramp = VolumeModel::Ramp {
+            from: 0,
+            to: 100,
+            duration_s: 10.0,
+        };
         assert_eq!(ramp.target(0.0, 0.0), Some(0));
         assert_eq!(ramp.target(4.0, 5.0), Some(50));
         assert_eq!(ramp.target(9.0, 9.9), Some(99));
@@ -158,8 +194,15 @@ mod tests {
     #[test]
     fn stages_run_in_order() {
         let stages = VolumeModel::Stages(vec![
-            VolumeModel::Ramp { from: 0, to: 10, duration_s: 10.0 },
-            VolumeModel::Constant { journeys: 10, duration_s: Some(20.0) },
+            VolumeModel::Ramp {
+                from: 0,
+                to: 10,
+                duration_s: 10.0,
+            },
+            VolumeModel::Constant {
+                journeys: 10,
+                duration_s: Some(20.0),
+            },
             VolumeModel::Nothing { duration_s: 5.0 },
         ]);
         assert!(stages.validate().is_ok());
@@ -172,9 +215,17 @@ mod tests {
 
     #[test]
     fn invalid_models_say_why() {
-        let err = VolumeModel::Ramp { from: 0, to: 1, duration_s: -1.0 }.validate().unwrap_err();
+        let err = VolumeModel::Ramp {
+            from: 0,
+            to: 1,
+            duration_s: -1.0,
+        }
+        .validate()
+        .unwrap_err();
         assert!(err.0.contains("positive"), "{err}");
-        let err = VolumeModel::Stages(vec![VolumeModel::constant(1)]).validate().unwrap_err();
+        let err = VolumeModel::Stages(vec![VolumeModel::constant(1)])
+            .validate()
+            .unwrap_err();
         assert!(err.0.contains("stage 1"), "{err}");
         assert!(VolumeModel::Stages(vec![]).validate().is_err());
     }

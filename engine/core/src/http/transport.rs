@@ -94,7 +94,10 @@ impl TlsStream {
         };
         while stream.session.is_handshaking() {
             stream.flush().await?;
-            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump().await? == 0 {
+            if stream.session.is_handshaking()
+                && stream.session.wants_read()
+                && stream.pump().await? == 0
+            {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "server closed the connection during the TLS handshake",

@@ -1,0 +1,193 @@
+//! The client against hostile and broken servers: every failure lands in its error kind, the
+//! run never hangs or panics, and requests sent = succeeded + failed, exactly.
+
+use std::time::Duration;
+
+use mite_core::VolumeModel;
+use mite_core::stats::ErrorKind;
+use mite_tests::{options, run, scenario};
+use mite_tools::{Target, TargetOptions};
+
+const JOURNEYS: u64 = 4;
+
+/// Runs `JOURNEYS` GETs of `path` (each its own journey) and returns (ok, errors by kind, hits).
+fn hit(path: &str) -> (u64, Vec<(ErrorKind, u64)>, u64, u64) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.http.request_timeout = Duration::from_millis(300);
+    let result = run(
+        &registry,
+        scenario(
+            "http_example:journey",
+            VolumeModel::Oneshot { journeys: JOURNEYS },
+        ),
+        &[format!("target_url={}", target.url(path))],
+        opts,
+    );
+    let total = result.merged.total();
+    let kinds = ErrorKind::ALL
+        .iter()
+        .filter(|k| total.errors_of(**k) > 0)
+        .map(|k| (*k, total.errors_of(*k)))
+        .collect();
+    assert_eq!(total.requests(), total.req_ok + total.req_errors());
+    assert_eq!(
+        result.merged.journeys.started, JOURNEYS,
+        "{path}: every journey ran"
+    );
+    (total.req_ok, kinds, total.requests(), target.hits())
+}
+
+fn expect_ok(path: &str) {
+    let (ok, kinds, requests, hits) = hit(path);
+    assert_eq!((ok, kinds), (JOURNEYS, vec![]), "{path}");
+    assert_eq!(requests, hits, "{path}: engine and target disagree");
+}
+
+fn expect_error(path: &str, kind: ErrorKind) {
+    let (ok, kinds, requests, hits) = hit(path);
+    assert_eq!((ok, kinds), (0, vec![(kind, JOURNEYS)]), "{path}");
+    assert_eq!(requests, hits, "{path}: engine and target disagree");
+}
+
+#[test]
+fn reset_mid_response() {
+    expect_error("/bad/reset", ErrorKind::Reset);
+}
+
+#[test]
+fn one_byte_at_a_time() {
+    expect_ok("/bad/trickle");
+}
+
+#[test]
+fn close_before_declared_length() {
+    expect_error("/bad/short", ErrorKind::UnexpectedClose);
+}
+
+#[test]
+fn conflicting_content_length() {
+    expect_error("/bad/conflicting-length", ErrorKind::Malformed);
+}
+
+#[test]
+fn invalid_content_length() {
+    expect_error("/bad/invalid-length", ErrorKind::Malformed);
+}
+
+#[test]
+fn huge_headers() {
+    expect_error("/bad/huge-headers", ErrorKind::TooLarge);
+}
+
+#[test]
+fn too_many_headers() {
+    expect_error("/bad/many-headers", ErrorKind::TooLarge);
+}
+
+#[test]
+fn never_answering() {
+    expect_error("/bad/silent", ErrorKind::Timeout);
+}
+
+#[test]
+fn non_http_bytes() {
+    expect_error("/bad/garbage", ErrorKind::Malformed);
+}
+
+#[test]
+fn close_without_any_response() {
+    expect_error("/bad/hangup", ErrorKind::UnexpectedClose);
+}
+
+#[test]
+fn http10_body_until_close() {
+    expect_ok("/bad/http10");
+}
+
+#[test]
+fn continue_then_ok() {
+    expect_ok("/bad/continue");
+}
+
+#[test]
+fn no_content() {
+    expect_ok("/bad/no-content");
+}
+
+#[test]
+fn chunked_with_extensions_and_trailers() {
+    expect_ok("/bad/chunked");
+}
+
+#[test]
+fn connection_close_is_not_an_error() {
+    expect_ok("/bad/close");
+}
+
+#[test]
+fn unexpected_status_is_a_status_error() {
+    expect_error("/status/503", ErrorKind::Status);
+}
+
+#[test]
+fn refused_connection() {
+    // Bind a port, then free it: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let registry = mite_journeys::registry();
+    let result = run(
+        &registry,
+        scenario(
+            "http_example:journey",
+            VolumeModel::Oneshot { journeys: JOURNEYS },
+        ),
+        &[format!("target_url=http://127.0.0.1:{port}/")],
+        options(1, Duration::from_secs(10)),
+    );
+    let total = result.merged.total();
+    assert_eq!(total.errors_of(ErrorKind::Refused), JOURNEYS);
+    assert_eq!(total.requests(), JOURNEYS);
+}
+
+#[test]
+fn server_closing_keep_alive_is_a_reconnect_not_an_error() {
+    // Many journeys over few connections against a server that closes every connection after
+    // each response: all succeed.
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let result = run(
+        &registry,
+        scenario("http_example:journey", VolumeModel::constant(2)),
+        &[format!("target_url={}", target.url("/bad/close"))],
+        options(1, Duration::from_millis(500)),
+    );
+    let total = result.merged.total();
+    assert!(total.req_ok > 10);
+    assert_eq!(total.req_errors(), 0);
+    assert_eq!(total.requests(), target.hits());
+}
+
+#[test]
+fn keep_alive_closed_by_the_server_is_retried_and_counted_as_reconnect() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let result = run(
+        &registry,
+        scenario("http_example:journey", VolumeModel::constant(1)),
+        &[format!("target_url={}", target.url("/bad/drop-after"))],
+        options(1, Duration::from_millis(500)),
+    );
+    let total = result.merged.total();
+    assert!(total.req_ok > 10, "ok {}", total.req_ok);
+    assert_eq!(total.req_errors(), 0, "{:?}", total.req_err);
+    assert!(
+        total.reconnects > 0,
+        "the stale connection should have been replaced"
+    );
+    assert_eq!(total.requests(), target.hits());
+}
