@@ -6,3 +6,6 @@ pub mod route;
 pub mod server;
 
 pub use server::{Target, TargetOptions};
+pub mod tls_server;
+
+pub use tls_server::TlsTarget;

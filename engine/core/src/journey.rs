@@ -229,13 +229,14 @@ impl Ctx {
                 if let Some(us) = timings.tls_us {
                     entry.tls_handshakes += 1;
                     entry.tls_us_sum += us;
+                    entry.tls_resumed += u64::from(timings.tls_resumed);
                 }
                 if request.expect.contains(&response.status()) {
                     entry.req_ok += 1;
                     Ok(response)
                 } else {
                     entry.add_error(ErrorKind::Status);
-                    Err(HttpError::failed(
+                    let err = HttpError::failed(
                         ErrorKind::Status,
                         format!(
                             "{} {} answered {}, expected {}-{}",
@@ -246,12 +247,15 @@ impl Ctx {
                             request.expect.end()
                         ),
                     )
-                    .with_status(response.status()))
+                    .with_status(response.status());
+                    stats.sample_error(ErrorKind::Status.name(), || err.to_string());
+                    Err(err)
                 }
             }
             Err(err) => {
                 if let Some(kind) = err.kind() {
                     entry.add_error(kind);
+                    stats.sample_error(kind.name(), || err.to_string());
                 }
                 Err(err)
             }

@@ -94,6 +94,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "connect_us_mean": mean(stats.connect_us_sum, stats.connects),
         "tls_handshakes": stats.tls_handshakes,
         "tls_us_mean": mean(stats.tls_us_sum, stats.tls_handshakes),
+        "tls_resumed": stats.tls_resumed,
         "first_byte_us_mean": mean(stats.first_byte_us_sum, stats.requests().saturating_sub(stats.req_errors()) + stats.errors_of(ErrorKind::Status)),
         "body_bytes": stats.body_bytes,
     })
@@ -188,6 +189,7 @@ pub fn result_json(result: &RunResult) -> Value {
         },
         "transactions": transactions,
         "messages": messages,
+        "error_samples": result.merged.error_samples,
         "intervals": intervals,
     })
 }
@@ -285,6 +287,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         grouped(total.connects),
         grouped(total.reconnects)
     );
+    for (kind, text) in &merged.error_samples {
+        let _ = writeln!(out, "first {kind} error: {text}");
+    }
     if !merged.messages.is_empty() {
         let messages: Vec<String> = merged
             .messages

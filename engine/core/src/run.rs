@@ -508,7 +508,7 @@ pub fn journey_test(
             }
             record_journey(&shard, journey_name, &result);
         }
-        let (txns, journeys, messages) = shard.stats.borrow_mut().take();
+        let (txns, journeys, messages, error_samples) = shard.stats.borrow_mut().take();
         let snapshot = Snapshot {
             core: 0,
             elapsed_s: 0.0,
@@ -517,6 +517,7 @@ pub fn journey_test(
             journeys_in_flight: 0,
             journeys_target: 0,
             messages,
+            error_samples,
             last: true,
         };
         let mut merged = Merged::default();

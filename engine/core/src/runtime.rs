@@ -203,6 +203,7 @@ pub(crate) fn record_journey(shard: &Shard, journey: &str, result: &JourneyResul
         Ok(()) => stats.journeys.ok += 1,
         Err(err) => {
             stats.journeys.failed += 1;
+            stats.sample_error("journey", || err.to_string());
             if !err.is_recorded() {
                 let id = stats.root(journey);
                 stats.txn(id).txn_err += 1;
@@ -290,7 +291,13 @@ async fn core_main(
     stop: Arc<AtomicBool>,
     events: SyncSender<CoreEvent>,
 ) {
-    let http = HttpClient::new(plan.http.clone(), plan.tls.clone());
+    // Each core keeps its own TLS session cache: resumption never takes a lock across cores.
+    let tls = plan.tls.as_ref().map(|config| {
+        let mut config = (**config).clone();
+        config.resumption = rustls::client::Resumption::in_memory_sessions(256);
+        Arc::new(config)
+    });
+    let http = HttpClient::new(plan.http.clone(), tls);
     let shard = Rc::new(Shard::new(
         index,
         plan.cores,
@@ -383,7 +390,7 @@ fn send_snapshot(
     events: &SyncSender<CoreEvent>,
     last: bool,
 ) {
-    let (txns, journeys, messages) = shard.stats.borrow_mut().take();
+    let (txns, journeys, messages, error_samples) = shard.stats.borrow_mut().take();
     let snapshot = Snapshot {
         core: shard.index,
         elapsed_s: shard.started.elapsed().as_secs_f64(),
@@ -395,6 +402,7 @@ fn send_snapshot(
             .map(|e| if e.finished() { 0 } else { e.target.get() })
             .sum(),
         messages,
+        error_samples,
         last,
     };
     // A full queue makes this core wait for the stats thread rather than drop data.

@@ -32,6 +32,8 @@ pub(crate) struct ShardStats {
     pub journeys: JourneyCounts,
     messages: HashMap<Arc<str>, u64>,
     overflow: Option<TxnId>,
+    sampled: Vec<&'static str>,
+    samples: Vec<(&'static str, String)>,
 }
 
 /// One interval's worth of a core's stats.
@@ -39,6 +41,7 @@ pub(crate) type Taken = (
     Vec<(Arc<str>, TxnStats)>,
     JourneyCounts,
     Vec<(Arc<str>, u64)>,
+    Vec<(&'static str, String)>,
 );
 
 impl ShardStats {
@@ -111,6 +114,14 @@ impl ShardStats {
         }
     }
 
+    /// Keeps the first error message of each kind this core sees.
+    pub fn sample_error(&mut self, kind: &'static str, text: impl FnOnce() -> String) {
+        if !self.sampled.contains(&kind) {
+            self.sampled.push(kind);
+            self.samples.push((kind, text()));
+        }
+    }
+
     /// Requests still in flight are counted as cancelled (called once, when the core stops).
     pub fn cancel_in_flight(&mut self) -> u64 {
         let mut cancelled = 0;
@@ -138,7 +149,12 @@ impl ShardStats {
             .filter(|(_, c)| **c > 0)
             .map(|(k, c)| (k.clone(), std::mem::take(c)))
             .collect();
-        (txns, std::mem::take(&mut self.journeys), messages)
+        (
+            txns,
+            std::mem::take(&mut self.journeys),
+            messages,
+            std::mem::take(&mut self.samples),
+        )
     }
 }
 

@@ -127,6 +127,8 @@ pub struct TxnStats {
     pub tls_handshakes: u64,
     /// Sum of TLS handshake times, µs.
     pub tls_us_sum: u64,
+    /// TLS handshakes that resumed an earlier session.
+    pub tls_resumed: u64,
     /// Sum of times to first response byte, µs.
     pub first_byte_us_sum: u64,
     /// Response body bytes received.
@@ -148,6 +150,7 @@ impl Default for TxnStats {
             connect_us_sum: 0,
             tls_handshakes: 0,
             tls_us_sum: 0,
+            tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
         }
@@ -216,6 +219,7 @@ impl TxnStats {
         self.connect_us_sum += other.connect_us_sum;
         self.tls_handshakes += other.tls_handshakes;
         self.tls_us_sum += other.tls_us_sum;
+        self.tls_resumed += other.tls_resumed;
         self.first_byte_us_sum += other.first_byte_us_sum;
         self.body_bytes += other.body_bytes;
     }
@@ -258,6 +262,8 @@ pub struct Snapshot {
     pub journeys_target: u64,
     /// `ctx.send` messages by type during the interval.
     pub messages: Vec<(Arc<str>, u64)>,
+    /// One example message per error kind (or `journey`), the first this core saw.
+    pub error_samples: Vec<(&'static str, String)>,
     /// Last snapshot of this core: the core has stopped.
     pub last: bool,
 }
@@ -271,6 +277,8 @@ pub struct Merged {
     pub journeys: JourneyCounts,
     /// Messages by type.
     pub messages: BTreeMap<Arc<str>, u64>,
+    /// One example message per error kind (or `journey`).
+    pub error_samples: BTreeMap<&'static str, String>,
 }
 
 impl Merged {
@@ -283,6 +291,11 @@ impl Merged {
         for (kind, count) in &snapshot.messages {
             *self.messages.entry(kind.clone()).or_default() += count;
         }
+        for (kind, text) in &snapshot.error_samples {
+            self.error_samples
+                .entry(kind)
+                .or_insert_with(|| text.clone());
+        }
     }
 
     /// Adds another merged set.
@@ -293,6 +306,11 @@ impl Merged {
         self.journeys.merge(&other.journeys);
         for (kind, count) in &other.messages {
             *self.messages.entry(kind.clone()).or_default() += count;
+        }
+        for (kind, text) in &other.error_samples {
+            self.error_samples
+                .entry(kind)
+                .or_insert_with(|| text.clone());
         }
     }
 

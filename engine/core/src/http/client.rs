@@ -106,6 +106,8 @@ pub struct Timings {
     pub total_us: u64,
     /// Keep-alive connections found closed and replaced during this request.
     pub reconnects: u32,
+    /// The TLS handshake resumed an earlier session.
+    pub tls_resumed: bool,
 }
 
 /// A complete response.
@@ -378,6 +380,7 @@ impl HttpClient {
                         Ok(Ok(stream)) => stream,
                     };
                 timings.tls_us = Some(micros(tls_started.elapsed()));
+                timings.tls_resumed = stream.resumed();
                 Transport::Tls(Box::new(stream))
             }
         };

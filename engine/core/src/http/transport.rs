@@ -108,6 +108,11 @@ impl TlsStream {
         Ok(stream)
     }
 
+    /// Whether the handshake resumed an earlier session.
+    pub fn resumed(&self) -> bool {
+        self.session.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+
     /// Sends whatever records rustls has queued.
     async fn flush(&mut self) -> io::Result<()> {
         while self.session.wants_write() {
@@ -189,7 +194,7 @@ pub struct TlsFailure(pub String);
 
 impl std::fmt::Display for TlsFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TLS: {}", self.0)
+        f.write_str(&self.0)
     }
 }
 

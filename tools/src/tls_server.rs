@@ -1,0 +1,183 @@
+//! The TLS target: blocking threads (one per connection, bounded) serving the same routes over
+//! rustls with the test certificates in `tools/certs` (a self-made CA; the server certificate
+//! names localhost, 127.0.0.1 and ::1). Built for correctness tests, not speed.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+use crate::request::{Parsed, bad_request, parse};
+use crate::route::{Action, Request, route};
+
+/// The test CA certificate (PEM): pass its path as `--ca`.
+pub const CA_PEM: &[u8] = include_bytes!("../certs/ca.pem");
+const SERVER_PEM: &[u8] = include_bytes!("../certs/server.pem");
+const SERVER_KEY: &[u8] = include_bytes!("../certs/server.key");
+/// Path of the test CA file in the source tree.
+pub const CA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/ca.pem");
+
+/// Concurrent connections the TLS target serves; more are closed at once.
+const CONNECTIONS_MAX: usize = 512;
+
+/// A running TLS target. Stops when dropped.
+pub struct TlsTarget {
+    addr: SocketAddr,
+    hits: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn server_config() -> io::Result<Arc<ServerConfig>> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
+        .collect::<Result<_, _>>()
+        .map_err(|e| io::Error::other(format!("server certificate: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY)
+        .map_err(|e| io::Error::other(format!("server key: {e}")))?;
+    let mut config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| io::Error::other(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+impl TlsTarget {
+    /// Starts on an ephemeral port of 127.0.0.1.
+    pub fn start() -> io::Result<TlsTarget> {
+        TlsTarget::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts on `addr` (a loopback address; port 0 for an ephemeral port).
+    pub fn start_on(addr: SocketAddr) -> io::Result<TlsTarget> {
+        let config = server_config()?;
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let hits = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_hits, thread_stop) = (hits.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("mite-tls-target".into())
+            .spawn(move || {
+                let open = Arc::new(AtomicUsize::new(0));
+                for stream in listener.incoming() {
+                    if thread_stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    if open.load(Ordering::SeqCst) >= CONNECTIONS_MAX {
+                        continue;
+                    }
+                    open.fetch_add(1, Ordering::SeqCst);
+                    let (config, hits, open) = (config.clone(), thread_hits.clone(), open.clone());
+                    let _ = std::thread::Builder::new()
+                        .name("mite-tls-conn".into())
+                        .spawn(move || {
+                            let _ = serve(stream, config, &hits);
+                            open.fetch_sub(1, Ordering::SeqCst);
+                        });
+                }
+            })?;
+        Ok(TlsTarget {
+            addr,
+            hits,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// `https://127.0.0.1:port{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Complete requests received.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TlsTarget {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Result<()> {
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+    tcp.set_nodelay(true)?;
+    let session = ServerConnection::new(config).map_err(io::Error::other)?;
+    let mut stream = StreamOwned::new(session, tcp);
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        loop {
+            let (action, used) = match parse(&buf) {
+                Parsed::Partial => break,
+                Parsed::Invalid(why) => {
+                    stream.write_all(&bad_request(why))?;
+                    return Ok(());
+                }
+                Parsed::Complete(request) => {
+                    hits.fetch_add(1, Ordering::Relaxed);
+                    let action = route(&Request {
+                        method: request.method,
+                        path: request.path,
+                        body: &buf[request.body.clone()],
+                        close: request.close,
+                    });
+                    (action, request.len)
+                }
+            };
+            buf.drain(..used);
+            match action {
+                Action::Write(bytes) => stream.write_all(&bytes)?,
+                Action::DelayThenWrite(delay, bytes) => {
+                    std::thread::sleep(delay);
+                    stream.write_all(&bytes)?;
+                }
+                Action::WriteThenClose(bytes) => {
+                    stream.write_all(&bytes)?;
+                    stream.conn.send_close_notify();
+                    stream.flush()?;
+                    return Ok(());
+                }
+                Action::Trickle(bytes, pause) => {
+                    for byte in bytes {
+                        stream.write_all(&[byte])?;
+                        std::thread::sleep(pause);
+                    }
+                }
+                Action::WriteThenReset(bytes) => {
+                    stream.write_all(&bytes)?;
+                    let _ = socket2::SockRef::from(&stream.sock).set_linger(Some(Duration::ZERO));
+                    return Ok(());
+                }
+                Action::Silent => while stream.read(&mut chunk)? > 0 {},
+            }
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
