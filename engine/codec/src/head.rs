@@ -49,35 +49,28 @@ pub fn parse_response_head(
     let mut offset = 0usize;
     let mut interim_count = 0u16;
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let mut response = httparse::Response::new(&mut headers[..slots]);
         let rest = &buf[offset..];
-        let used = match response.parse(rest) {
-            Ok(httparse::Status::Complete(used)) => used,
-            Ok(httparse::Status::Partial) => {
-                if rest.len() > limits.head_bytes_max {
-                    return Err(CodecError::HeadTooLarge {
-                        limit_bytes: limits.head_bytes_max,
-                    });
-                }
-                return Ok(None);
+        // Most heads are short: try a small header array first (cheaper to set up), and the
+        // full one only when that overflows.
+        let parsed = match parse_one::<FEW_HEADER_SLOTS>(rest, slots.min(FEW_HEADER_SLOTS)) {
+            Err(CodecError::TooManyHeaders { .. }) if slots > FEW_HEADER_SLOTS => {
+                parse_one::<HEADER_SLOTS>(rest, slots)?
             }
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(CodecError::TooManyHeaders { limit: slots });
-            }
-            Err(err) => {
-                return Err(CodecError::Malformed {
-                    what: parse_error_name(err),
+            other => other?,
+        };
+        let Some((status, minor_version, used, fields)) = parsed else {
+            if rest.len() > limits.head_bytes_max {
+                return Err(CodecError::HeadTooLarge {
+                    limit_bytes: limits.head_bytes_max,
                 });
             }
+            return Ok(None);
         };
         if used > limits.head_bytes_max {
             return Err(CodecError::HeadTooLarge {
                 limit_bytes: limits.head_bytes_max,
             });
         }
-        let status = response.code.unwrap_or(0);
-        let minor_version = response.version.unwrap_or(1);
         if status == 101 {
             return Err(CodecError::Malformed {
                 what: "unexpected 101 Switching Protocols",
@@ -88,7 +81,6 @@ pub fn parse_response_head(
             interim_count = interim_count.saturating_add(1);
             continue;
         }
-        let fields = FieldSummary::of(response.headers)?;
         let framing = if request_was_head || status == 204 || status == 304 {
             BodyFraming::Empty
         } else if let Some(chunked) = fields.transfer_chunked {
@@ -116,6 +108,35 @@ pub fn parse_response_head(
             framing,
             keep_alive,
         }));
+    }
+}
+
+/// Header slots tried first.
+const FEW_HEADER_SLOTS: usize = 32;
+
+/// Parses one head with up to `slots` (≤ N) header fields: `(status, minor version, bytes
+/// used, framing fields)`, or `None` when incomplete.
+fn parse_one<const N: usize>(
+    rest: &[u8],
+    slots: usize,
+) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+    let mut headers = [httparse::EMPTY_HEADER; N];
+    let mut response = httparse::Response::new(&mut headers[..slots]);
+    match response.parse(rest) {
+        Ok(httparse::Status::Complete(used)) => {
+            let fields = FieldSummary::of(response.headers)?;
+            Ok(Some((
+                response.code.unwrap_or(0),
+                response.version.unwrap_or(1),
+                used,
+                fields,
+            )))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
+        Err(err) => Err(CodecError::Malformed {
+            what: parse_error_name(err),
+        }),
     }
 }
 
