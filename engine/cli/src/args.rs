@@ -27,6 +27,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ScenarioAction,
     },
+    /// Convert a browser recording (HAR) into a scenario file.
+    Har {
+        #[command(subcommand)]
+        action: HarAction,
+    },
     /// Start the embedded local target and run the HTTP example against it.
     Demo(DemoArgs),
     /// List registered journeys, datapools and scenarios.
@@ -50,16 +55,42 @@ pub enum JourneyAction {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum HarAction {
+    /// Write a scenario file with one declarative journey from FILE.har.
+    Convert {
+        /// The HAR file.
+        har: PathBuf,
+        /// Where to write the scenario file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Keep only requests to this host (repeatable; default all).
+        #[arg(long)]
+        host: Vec<String>,
+        /// Keep stylesheets, scripts, images and fonts.
+        #[arg(long)]
+        keep_static: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ScenarioAction {
     /// Run a scenario briefly on one core and print its results.
     Test {
-        /// Scenario name, e.g. mite_example:scenario.
+        /// Scenario: a registered name (mite_example:scenario) or a TOML file.
         scenario: String,
         /// How long to run.
         #[arg(long, default_value = "10s", value_parser = parse_duration)]
         duration: Duration,
         #[command(flatten)]
         common: CommonArgs,
+    },
+    /// Validate a scenario file (or registered scenario) without running it.
+    Check {
+        /// Scenario file or registered name.
+        scenario: String,
+        /// Configuration override key=value (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
     },
 }
 
@@ -72,15 +103,16 @@ pub struct CommonArgs {
     /// I/O driver: auto (io_uring, falling back to epoll), io_uring, or epoll.
     #[arg(long, default_value = "auto")]
     pub driver: String,
-    /// TCP connect (and TLS handshake) timeout.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub connect_timeout: Duration,
-    /// Timeout for one request, from sending it to the last byte of the response.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Connections one core may open to one host.
-    #[arg(long, default_value_t = 10_000)]
-    pub max_connections: usize,
+    /// TCP connect (and TLS handshake) timeout [default: 10s, or the scenario file's].
+    #[arg(long, value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Timeout for one request, from sending it to the last byte of the response
+    /// [default: 30s, or the scenario file's].
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Connections one core may open to one host [default: 10000, or the scenario file's].
+    #[arg(long)]
+    pub max_connections: Option<usize>,
     /// PEM file of extra CA certificates to trust.
     #[arg(long)]
     pub ca: Option<PathBuf>,
@@ -95,10 +127,11 @@ pub struct RunArgs {
     /// Cores: a count (first N usable cores) or a list such as 0,2-5.
     #[arg(long, default_value = "1")]
     pub cores: String,
-    /// Scenario to run (a registered module:name).
+    /// Scenario to run: a registered module:name, or a TOML scenario file.
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Run length (e.g. 30s, 5m); default: the volume models' own length, else 30s.
+    /// Run length (e.g. 30s, 5m); default: the scenario file's, else the volume models' own
+    /// length, else 30s.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Write the result as JSON to this file.
@@ -143,29 +176,7 @@ pub struct DemoArgs {
 
 /// Parses `500ms`, `30s`, `5m`, `2h`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
-    let seconds = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "{text:?}: unknown unit {other:?}; use ms, s, m or h"
-            ));
-        }
-    };
-    if !(0.0..=30.0 * 24.0 * 3600.0).contains(&seconds) {
-        return Err(format!("{text:?} is out of range"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+    mite_core::scenario_file::parse_duration(text)
 }
 
 #[cfg(test)]

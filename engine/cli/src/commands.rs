@@ -4,14 +4,18 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
 use mite_core::run::layered_config;
-use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, cores, report};
+use mite_core::scenario_file::{self, ClientOptions};
+use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
-use crate::args::{Cli, Command, CommonArgs, DemoArgs, JourneyAction, RunArgs, ScenarioAction};
+use crate::args::{
+    Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction,
+};
 
 /// Exit code for errors (bad input, a run that could not start).
 pub const EXIT_ERROR: u8 = 1;
@@ -38,13 +42,47 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     common,
                 },
         }) => {
+            let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
                 duration: Some(duration),
                 pin: false,
-                ..run_options(&common)?
+                ..run_options(&common, &resolved.client)?
             };
-            execute(&registry, &scenario, &common.config, &options, None, false)
+            execute(resolved, &common.config, &options, None, false)
+        }
+        Some(Command::Scenario {
+            action: ScenarioAction::Check { scenario, config },
+        }) => {
+            let resolved = resolve(&registry, &scenario, &config)?;
+            check(&resolved);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Har {
+            action:
+                HarAction::Convert {
+                    har,
+                    output,
+                    host,
+                    keep_static,
+                },
+        }) => {
+            let text = std::fs::read_to_string(&har)
+                .with_context(|| format!("reading {}", har.display()))?;
+            let converted = mite_core::har::convert(&text, &host, keep_static)
+                .map_err(|e| anyhow!("{}: {e}", har.display()))?;
+            std::fs::write(&output, &converted.toml)
+                .with_context(|| format!("writing {}", output.display()))?;
+            eprintln!(
+                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped) -> {}",
+                har.display(),
+                converted.kept,
+                converted.total,
+                converted.dropped_static,
+                converted.dropped_host,
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
         Some(Command::List) => {
@@ -69,28 +107,100 @@ fn list(registry: &Registry) {
     }
 }
 
-fn run_options(common: &CommonArgs) -> anyhow::Result<RunOptions> {
+/// A scenario ready to run, from a registered name or a scenario file.
+struct Resolved {
+    registry: Registry,
+    scenario: Scenario,
+    duration: Option<Duration>,
+    client: ClientOptions,
+    thresholds: Vec<String>,
+}
+
+fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
+    if scenario_file::is_scenario_file(name) {
+        let loaded = scenario_file::load(Path::new(name), base, overrides)?;
+        return Ok(Resolved {
+            registry: loaded.registry,
+            scenario: loaded.scenario,
+            duration: loaded.duration,
+            client: loaded.client,
+            thresholds: loaded.thresholds,
+        });
+    }
+    let build = base.find_scenario(name)?;
+    let first = layered_config(&Config::default(), overrides)?;
+    let scenario = build(&first).map_err(|e| anyhow!("scenario {name}: {e}"))?;
+    Ok(Resolved {
+        registry: base.clone(),
+        scenario,
+        duration: None,
+        client: ClientOptions::default(),
+        thresholds: Vec::new(),
+    })
+}
+
+fn check(resolved: &Resolved) {
+    println!("scenario {}: ok", resolved.scenario.name);
+    for entry in &resolved.scenario.entries {
+        let pool = match &entry.datapool {
+            Some(pool) => format!(
+                "{} ({} rows, {})",
+                pool.name,
+                pool.len(),
+                if pool.is_recyclable() {
+                    "recyclable"
+                } else {
+                    "single-use"
+                }
+            ),
+            None => "no datapool".into(),
+        };
+        println!("  {} with {pool}, volume {:?}", entry.journey, entry.volume);
+    }
+    if let Some(duration) = resolved.duration {
+        println!("  duration {duration:?}");
+    }
+    for threshold in &resolved.thresholds {
+        println!("  threshold {threshold}");
+    }
+}
+
+/// Client settings: CLI flags, then the scenario file, then the defaults.
+fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunOptions> {
     let driver: DriverChoice = common
         .driver
         .parse()
         .map_err(|e: String| anyhow!("--driver: {e}"))?;
-    if common.max_connections == 0 {
+    let defaults = HttpSettings::default();
+    let max_connections = common
+        .max_connections
+        .or(file.max_connections)
+        .unwrap_or(defaults.connections_per_host_max);
+    let timeout = common
+        .timeout
+        .or(file.timeout)
+        .unwrap_or(defaults.request_timeout);
+    let connect_timeout = common
+        .connect_timeout
+        .or(file.connect_timeout)
+        .unwrap_or(defaults.connect_timeout);
+    if max_connections == 0 {
         bail!("--max-connections must be at least 1");
     }
-    if common.timeout.is_zero() || common.connect_timeout.is_zero() {
+    if timeout.is_zero() || connect_timeout.is_zero() {
         bail!("--timeout and --connect-timeout must be above zero");
     }
     Ok(RunOptions {
         driver,
         http: HttpSettings {
-            connect_timeout: common.connect_timeout,
-            request_timeout: common.timeout,
-            connections_per_host_max: common.max_connections,
-            ..HttpSettings::default()
+            connect_timeout,
+            request_timeout: timeout,
+            connections_per_host_max: max_connections,
+            ..defaults
         },
         tls: TlsOptions {
-            ca_file: common.ca.clone(),
-            insecure: common.insecure,
+            ca_file: common.ca.clone().or_else(|| file.ca.clone()),
+            insecure: common.insecure || file.insecure.unwrap_or(false),
         },
         ..RunOptions::default()
     })
@@ -100,23 +210,23 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(scenario) = args.scenario.as_deref() else {
         bail!(
             "--scenario is required, e.g. `mite-engine --cores 2 --scenario http_example:scenario` \
-             (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
+             or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
         );
     };
     if args.tick.is_zero() {
         bail!("--tick must be above zero");
     }
+    let resolved = resolve(registry, scenario, &args.common.config)?;
     let options = RunOptions {
         cores: cores::parse(&args.cores, &cores::available())?,
-        duration: args.duration,
+        duration: args.duration.or(resolved.duration),
         tick: args.tick,
         grace: args.grace,
         pin: !args.no_pin,
-        ..run_options(&args.common)?
+        ..run_options(&args.common, &resolved.client)?
     };
     execute(
-        registry,
-        scenario,
+        resolved,
         &args.common.config,
         &options,
         args.json.as_deref(),
@@ -124,7 +234,6 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-/// Flips a stop flag on the first Ctrl-C; a second one exits at once.
 fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -141,23 +250,23 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
 }
 
 fn execute(
-    registry: &Registry,
-    scenario_name: &str,
+    resolved: Resolved,
     overrides: &[String],
     options: &RunOptions,
     json: Option<&Path>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    let build = registry.find_scenario(scenario_name)?;
-    let first = layered_config(&Config::default(), overrides)?;
-    let scenario = build(&first).map_err(|e| anyhow!("scenario {scenario_name}: {e}"))?;
+    let Resolved {
+        registry, scenario, ..
+    } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let stop = stop_on_ctrl_c();
-    let result = mite_core::run_scenario(registry, scenario, config, options, stop, &mut |line| {
-        if !quiet {
-            eprintln!("{line}");
-        }
-    })?;
+    let result =
+        mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
+            if !quiet {
+                eprintln!("{line}");
+            }
+        })?;
     print_result(&result);
     if let Some(path) = json {
         write_json(path, &result)?;
@@ -194,7 +303,7 @@ fn journey_test(
     rows: usize,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    let options = run_options(common)?;
+    let options = run_options(common, &ClientOptions::default())?;
     let rows = match datapool {
         None => Vec::new(),
         Some(name) => {
@@ -263,11 +372,11 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         cores: injector,
         duration: Some(args.duration),
-        ..run_options(&args.common)?
+        ..run_options(&args.common, &ClientOptions::default())?
     };
+    let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let code = execute(
-        registry,
-        "http_example:scenario",
+        resolved,
         &overrides,
         &options,
         args.json.as_deref(),

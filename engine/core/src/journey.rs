@@ -422,7 +422,7 @@ where
         let f = self.0;
         // The loop is generic over `F`: the journey's future lives inside the slot's task, so
         // running a journey again allocates nothing.
-        monoio::spawn(crate::runtime::slot_loop(slot, f));
+        crate::runtime::spawn_slot(slot, f);
     }
 }
 

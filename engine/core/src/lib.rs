@@ -5,15 +5,19 @@
 pub mod config;
 pub mod cores;
 pub mod datapool;
+pub mod declarative;
+pub mod har;
 pub mod http;
 pub mod journey;
 pub mod limits;
 pub mod report;
 pub mod run;
 pub mod runtime;
+pub mod scenario_file;
 pub mod shard;
 pub mod split;
 pub mod stats;
+pub mod template;
 pub mod volume;
 
 pub use config::Config;

@@ -165,8 +165,16 @@ pub struct Slot {
     entry: Rc<EntryState>,
 }
 
+/// Starts a journey slot as a task on the current core.
+pub fn spawn_slot<F>(slot: Slot, journey: F)
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult + 'static,
+{
+    monoio::spawn(slot_loop(slot, journey));
+}
+
 /// Runs journeys one after another while the entry's target allows, then leaves.
-pub async fn slot_loop<F>(slot: Slot, journey: F)
+async fn slot_loop<F>(slot: Slot, journey: F)
 where
     F: AsyncFn(&Ctx, Row) -> JourneyResult,
 {

@@ -1,0 +1,182 @@
+//! Declarative HTTP journeys from scenario files: ordered steps with templated requests,
+//! expected statuses, captures and think times. They run in the same journey slots as Rust
+//! journeys, through the same client.
+
+use std::future::Future;
+use std::ops::RangeInclusive;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::datapool::Row;
+use crate::http::Response;
+use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
+use crate::runtime::{Slot, sleep, spawn_slot};
+use crate::template::Template;
+
+/// Where a captured value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// A response header (case-insensitive).
+    Header(String),
+    /// A JSON body field by dotted path (`user.id`, `items.0`).
+    Json(Vec<String>),
+}
+
+/// One request of a declarative journey.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Transaction the request is timed under.
+    pub transaction: String,
+    /// Method.
+    pub method: http::Method,
+    /// URL template.
+    pub url: Template,
+    /// Header templates.
+    pub headers: Vec<(String, Template)>,
+    /// Body template.
+    pub body: Option<Template>,
+    /// Statuses that count as success.
+    pub expect: RangeInclusive<u16>,
+    /// Values taken from the response into variables for later steps.
+    pub captures: Vec<(String, Capture)>,
+    /// Pause after the step.
+    pub think: Option<Duration>,
+}
+
+/// A journey made of steps.
+#[derive(Clone, Debug)]
+pub struct DeclarativeJourney {
+    /// Name (as the scenario refers to it).
+    pub name: String,
+    /// Steps in order.
+    pub steps: Vec<Step>,
+}
+
+impl DeclarativeJourney {
+    /// Runs the steps once.
+    pub async fn run(&self, ctx: &Ctx, row: Row) -> JourneyResult {
+        // Captured values; allocated only by journeys that capture.
+        let mut captured: Vec<(String, String)> = Vec::new();
+        let mut url_buf = String::new();
+        let mut body_buf = String::new();
+        for step in &self.steps {
+            let lookup = |name: &str| -> Option<&str> {
+                captured
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+                    .or_else(|| row.by_name(name))
+                    .or_else(|| ctx.config().get(name))
+            };
+            let url = match step.url.as_literal() {
+                Some(url) => url,
+                None => {
+                    url_buf.clear();
+                    step.url
+                        .render_into(&mut url_buf, lookup)
+                        .map_err(|e| JourneyError::msg(e.0))?;
+                    url_buf.as_str()
+                }
+            };
+            let mut header_values = Vec::with_capacity(step.headers.len());
+            for (name, value) in &step.headers {
+                let mut rendered = String::new();
+                value
+                    .render_into(&mut rendered, lookup)
+                    .map_err(|e| JourneyError::msg(e.0))?;
+                header_values.push((name.as_str(), rendered));
+            }
+            let body = match &step.body {
+                None => "",
+                Some(template) => match template.as_literal() {
+                    Some(text) => text,
+                    None => {
+                        body_buf.clear();
+                        template
+                            .render_into(&mut body_buf, lookup)
+                            .map_err(|e| JourneyError::msg(e.0))?;
+                        body_buf.as_str()
+                    }
+                },
+            };
+            let keep_body = step
+                .captures
+                .iter()
+                .any(|(_, c)| matches!(c, Capture::Json(_)));
+            let response = ctx
+                .transaction(&step.transaction, async {
+                    let mut request = ctx
+                        .http()
+                        .request(step.method.clone(), url)
+                        .expect_status(step.expect.clone());
+                    for (name, value) in &header_values {
+                        request = request.header(name, value);
+                    }
+                    if !body.is_empty() {
+                        request = request.body(body.as_bytes());
+                    }
+                    if !keep_body {
+                        request = request.discard_body();
+                    }
+                    let response = request.send().await?;
+                    Ok(response)
+                })
+                .await?;
+            for (name, capture) in &step.captures {
+                let value = capture_value(&response, capture).ok_or_else(|| {
+                    JourneyError::msg(format!(
+                        "step {:?}: capture {name}: {capture:?} not found in the response",
+                        step.transaction
+                    ))
+                })?;
+                captured.push((name.clone(), value));
+            }
+            if let Some(think) = step.think {
+                sleep(think).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
+    match capture {
+        Capture::Header(name) => response.header(name).map(str::to_string),
+        Capture::Json(path) => {
+            let document: serde_json::Value = serde_json::from_slice(response.body()).ok()?;
+            let mut at = &document;
+            for key in path {
+                at = match at {
+                    serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+                    other => other.get(key)?,
+                };
+            }
+            Some(match at {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            })
+        }
+    }
+}
+
+/// Registry adapter: a declarative journey behind the `Journey` trait.
+pub struct Declared(pub Arc<DeclarativeJourney>);
+
+impl Journey for Declared {
+    fn run_once<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+    ) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+        Box::pin(self.0.run(ctx, row))
+    }
+
+    fn spawn_slot(&self, slot: Slot) {
+        let journey = self.0.clone();
+        spawn_slot(slot, async move |ctx: &Ctx, row: Row| {
+            journey.run(ctx, row).await
+        });
+    }
+}
