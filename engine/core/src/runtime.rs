@@ -88,12 +88,28 @@ impl CoreRuntime {
     /// Builds a runtime on the current thread. With `Auto`, a failed io_uring start falls back
     /// to epoll and the reason is returned alongside.
     pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), String> {
-        let uring = || {
+        let uring_with = |deferred: bool| {
+            let mut ring = io_uring::IoUring::builder();
+            if deferred {
+                // One thread submits to each ring, and completions are processed only when the
+                // core asks for them: no inter-processor interrupts, batched task work.
+                ring.setup_single_issuer()
+                    .setup_defer_taskrun()
+                    .setup_coop_taskrun();
+            }
             monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
                 .with_entries(RING_ENTRIES)
+                .uring_builder(ring)
                 .enable_timer()
                 .build()
                 .map(|rt| CoreRuntime::Uring(Box::new(rt)))
+        };
+        // Kernels before 6.1 lack DEFER_TASKRUN: fall back to a plain ring before epoll.
+        let uring = || {
+            if std::env::var_os("MITE_URING_PLAIN").is_some() {
+                return uring_with(false);
+            }
+            uring_with(true).or_else(|_| uring_with(false))
         };
         let epoll = || {
             monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Side-by-side loopback benchmark: mite-engine against wrk (and oha with --oha), same target,
+same connection count and duration, interleaved A B A B over several rounds.
+
+The target (nginx with one worker, and the tools/ target) is pinned to one core and the
+injector to another. Client CPU comes from the kernel's accounting of the injector process
+(user + system time, from wait4), so CPU per request = (user + sys) / requests.
+
+    python3 benches/harness.py --rounds 5 --duration 10 --connections 64
+    python3 benches/harness.py --smoke          # CI: one short round, tools/ target only
+
+Writes a markdown table to stdout and to benches/results/latest.md.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENGINE = os.path.join(ROOT, "target", "release", "mite-engine")
+TARGET = os.path.join(ROOT, "target", "release", "mite-target")
+
+NGINX_CONF = """
+worker_processes 1;
+worker_cpu_affinity {mask};
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log error;
+events {{ worker_connections 20000; }}
+http {{
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    client_body_temp_path {dir};
+    proxy_temp_path {dir};
+    fastcgi_temp_path {dir};
+    uwsgi_temp_path {dir};
+    scgi_temp_path {dir};
+    server {{
+        listen 127.0.0.1:{port} reuseport backlog=4096;
+        location / {{ default_type text/plain; return 200 "Hello, World!"; }}
+    }}
+}}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def measured(cmd, timeout, env=None):
+    """Runs cmd and returns (output, returncode, cpu seconds) using wait4's rusage."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        full_env = dict(os.environ, **(env or {}))
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid != 0:
+                break
+            if time.time() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        return out.read(), proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+DRIVER = "auto"
+
+
+def run_mite(url, core, conns, duration, driver=None, env=None):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    cmd = [ENGINE, "--cores", f"{core}-{core}", "--scenario", "http_example:scenario",
+           "--config", f"target_url={url}", "--config", f"journeys={conns}",
+           "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER]
+    out, rc, cpu = measured(cmd, duration + 30, env)
+    if rc != 0:
+        raise RuntimeError(f"mite-engine failed ({rc}): {out[-2000:]}")
+    result = json.load(open(path))
+    os.unlink(path)
+    t = result["totals"]
+    return {"requests": t["requests"], "errors": t["errors"], "seconds": result["duration_s"], "cpu": cpu,
+            "p50_us": t["latency_us"]["p50"], "p99_us": t["latency_us"]["p99"], "driver": result["driver"]}
+
+
+def run_wrk(url, core, conns, duration):
+    cmd = ["taskset", "-c", str(core), "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", url]
+    out, rc, cpu = measured(cmd, duration + 30)
+    if rc != 0:
+        raise RuntimeError(f"wrk failed ({rc}): {out[-2000:]}")
+    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    requests = int(m.group(1))
+    seconds = float(m.group(2)) / (1000.0 if m.group(3) == "ms" else 1.0)
+    errors = 0
+    for pat in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"):
+        e = re.search(pat, out)
+        if e:
+            errors += sum(int(x) for x in e.groups())
+
+    def pct(p):
+        e = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        if not e:
+            return 0
+        scale = {"us": 1, "ms": 1000, "s": 1_000_000}[e.group(2)]
+        return int(float(e.group(1)) * scale)
+
+    return {"requests": requests, "errors": errors, "seconds": seconds, "cpu": cpu, "p50_us": pct(50), "p99_us": pct(99)}
+
+
+def run_oha(url, core, conns, duration):
+    cmd = ["taskset", "-c", str(core), "oha", "--no-tui", "-j", "-c", str(conns), "-z", f"{duration}s", url]
+    out, rc, cpu = measured(cmd, duration + 30)
+    if rc != 0:
+        raise RuntimeError(f"oha failed ({rc}): {out[-2000:]}")
+    data = json.loads(out[out.index("{"):])
+    s = data["summary"]
+    requests = int(round(s["requestsPerSec"] * s["total"]))
+    codes = data.get("statusCodeDistribution", {})
+    ok = sum(v for k, v in codes.items() if k.startswith("2"))
+    return {"requests": requests, "errors": max(0, requests - ok), "seconds": s["total"], "cpu": cpu,
+            "p50_us": int(data["latencyPercentiles"]["p50"] * 1e6), "p99_us": int(data["latencyPercentiles"]["p99"] * 1e6)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--duration", type=int, default=10, help="seconds per run")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--injector-core", type=int, default=0)
+    ap.add_argument("--target-core", type=int, default=1)
+    ap.add_argument("--oha", action="store_true", help="also run oha (cargo install oha first)")
+    ap.add_argument("--no-nginx", action="store_true")
+    ap.add_argument("--driver", default="auto", help="mite-engine --driver")
+    ap.add_argument("--smoke", action="store_true", help="one 1 s round against the tools/ target (CI)")
+    ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: "
+                    "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "benches", "results", "latest.md"))
+    args = ap.parse_args()
+    if args.smoke:
+        args.rounds, args.duration, args.no_nginx = 1, 1, True
+    global DRIVER
+    DRIVER = args.driver
+
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "mite-engine", "-p", "mite-tools"], cwd=ROOT, check=True)
+
+    tools = [("mite-engine", run_mite)]
+    for variant in filter(None, args.variants.split(",")):
+        if variant == "epoll":
+            tools.append(("mite (epoll)", lambda u, c, n, d: run_mite(u, c, n, d, driver="epoll")))
+        elif variant == "uring-plain":
+            tools.append(("mite (uring plain)", lambda u, c, n, d: run_mite(u, c, n, d, driver="io_uring",
+                                                                          env={"MITE_URING_PLAIN": "1"})))
+        else:
+            ap.error(f"unknown variant {variant}")
+    if shutil.which("wrk"):
+        tools.append(("wrk", run_wrk))
+    else:
+        print("wrk not installed (apt-get install wrk): skipping it", file=sys.stderr)
+    if args.oha:
+        if shutil.which("oha"):
+            tools.append(("oha", run_oha))
+        else:
+            print("oha not installed (cargo install oha): skipping it", file=sys.stderr)
+
+    procs = []
+    targets = []
+    tmp = tempfile.mkdtemp(prefix="mite-bench-")
+    try:
+        port = free_port()
+        procs.append(subprocess.Popen(["taskset", "-c", str(args.target_core), TARGET, "--addr", f"127.0.0.1:{port}"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_listening(port)
+        targets.append(("mite-target", f"http://127.0.0.1:{port}/"))
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+        if not args.no_nginx and nginx:
+            nport = free_port()
+            conf = os.path.join(tmp, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(NGINX_CONF.format(mask="1" + "0" * args.target_core, dir=tmp, port=nport))
+            procs.append(subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            wait_listening(nport)
+            targets.insert(0, ("nginx", f"http://127.0.0.1:{nport}/"))
+        elif not args.no_nginx:
+            print("nginx not installed (apt-get install nginx-light): tools/ target only", file=sys.stderr)
+
+        runs = {}
+        for rnd in range(args.rounds):
+            for tname, url in targets:
+                for tool, fn in tools:
+                    r = fn(url, args.injector_core, args.connections, args.duration)
+                    r["rps"] = r["requests"] / r["seconds"]
+                    r["cpu_us"] = r["cpu"] / max(r["requests"], 1) * 1e6
+                    runs.setdefault((tname, tool), []).append(r)
+                    print(f"round {rnd + 1} {tname:11} {tool:11} {r['rps']:>10.0f} req/s  {r['cpu_us']:.2f} us CPU/req  "
+                          f"errors {r['errors']}", file=sys.stderr)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    lines = [f"Run {datetime.date.today()}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
+             f"injector on core {args.injector_core}, target on core {args.target_core}; medians.",
+             "", "| target | client | req/s | CPU µs/req | req/s vs wrk | CPU/req vs wrk | p50 µs | p99 µs | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for tname, _ in targets:
+        base = runs.get((tname, "wrk"))
+        base_rps = statistics.median(r["rps"] for r in base) if base else None
+        base_cpu = statistics.median(r["cpu_us"] for r in base) if base else None
+        for tool, _ in tools:
+            rs = runs[(tname, tool)]
+            rps = statistics.median(r["rps"] for r in rs)
+            cpu = statistics.median(r["cpu_us"] for r in rs)
+            ratio_rps = f"{rps / base_rps:.2f}x" if base_rps else "-"
+            ratio_cpu = f"{cpu / base_cpu:.2f}x" if base_cpu else "-"
+            lines.append(f"| {tname} | {tool} | {rps:,.0f} | {cpu:.2f} | {ratio_rps} | {ratio_cpu} | "
+                         f"{statistics.median(r['p50_us'] for r in rs):,.0f} | {statistics.median(r['p99_us'] for r in rs):,.0f} | "
+                         f"{sum(r['errors'] for r in rs)} |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(table)
+    bad = [k for k, rs in runs.items() if k[1] == "mite-engine" and any(r["errors"] for r in rs)]
+    if bad:
+        print(f"mite-engine reported errors in {bad}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
