@@ -5,21 +5,16 @@ use bytes::BytesMut;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use mite_codec::{Limits, ReadProgress, RequestHead, ResponseReader, encode_request};
 
-const RESPONSE: &[u8] =
-    b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 24 Nov 2026 22:00:00 GMT\r\n\
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 24 Nov 2026 22:00:00 GMT\r\n\
 Content-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\nHello, World!";
-const CHUNKED: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nHello\r\n8\r\n, World!\r\n0\r\n\r\n";
+const CHUNKED: &[u8] =
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nHello\r\n8\r\n, World!\r\n0\r\n\r\n";
 
 fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Elements(1));
     let mut out = BytesMut::with_capacity(1024);
-    let head = RequestHead {
-        method: "GET",
-        target: "/index.html?user=42",
-        host: "127.0.0.1:8080",
-        headers: &[],
-    };
+    let head = RequestHead { method: "GET", target: "/index.html?user=42", host: "127.0.0.1:8080", headers: &[] };
     group.bench_function("get", |b| {
         b.iter(|| {
             out.clear();
@@ -27,16 +22,8 @@ fn encode(c: &mut Criterion) {
             black_box(out.len())
         })
     });
-    let headers = [
-        ("Accept", "application/json"),
-        ("Authorization", "Bearer abcdef0123456789"),
-    ];
-    let head = RequestHead {
-        method: "POST",
-        target: "/api/orders",
-        host: "api.example:443",
-        headers: &headers,
-    };
+    let headers = [("Accept", "application/json"), ("Authorization", "Bearer abcdef0123456789")];
+    let head = RequestHead { method: "POST", target: "/api/orders", host: "api.example:443", headers: &headers };
     group.bench_function("post_with_headers", |b| {
         b.iter(|| {
             out.clear();

@@ -17,17 +17,9 @@ fn two_cores_request_count_equals_target_hits() {
         options(2, Duration::from_secs(2)),
     );
     let total = result.merged.total();
-    assert!(
-        total.requests() > 100,
-        "too few requests: {}",
-        total.requests()
-    );
+    assert!(total.requests() > 100, "too few requests: {}", total.requests());
     assert_eq!(total.req_errors(), 0);
-    assert_eq!(
-        total.requests(),
-        target.hits(),
-        "engine and target disagree"
-    );
+    assert_eq!(total.requests(), target.hits(), "engine and target disagree");
     assert_eq!(result.cores, vec![0, 1]);
     assert_eq!(result.drivers.len(), 2);
     // Every journey started either finished (ok or failed) — none lost.
@@ -71,17 +63,8 @@ fn single_use_datapool_runs_each_row_once_across_cores() {
         datapool: Some(DataPool::single_use("users", rows)),
         volume: VolumeModel::constant(8),
     }];
-    let result = run(
-        &registry,
-        s,
-        &[format!("target_url={}", target.url("/"))],
-        options(2, Duration::from_secs(20)),
-    );
-    assert_eq!(
-        result.stopped_by,
-        mite_core::run::StopReason::Completed,
-        "exhaustion should end the run"
-    );
+    let result = run(&registry, s, &[format!("target_url={}", target.url("/"))], options(2, Duration::from_secs(20)));
+    assert_eq!(result.stopped_by, mite_core::run::StopReason::Completed, "exhaustion should end the run");
     assert_eq!(result.merged.journeys.started, 101);
     assert_eq!(result.merged.journeys.ok, 101);
     assert_eq!(target.hits(), 101);
@@ -107,10 +90,7 @@ fn stopping_volume_model_ends_the_run() {
     let registry = mite_journeys::registry();
     let result = run(
         &registry,
-        scenario(
-            "mite_example:journey",
-            VolumeModel::Nothing { duration_s: 0.3 },
-        ),
+        scenario("mite_example:journey", VolumeModel::Nothing { duration_s: 0.3 }),
         &[],
         options(1, Duration::from_secs(10)),
     );
@@ -123,8 +103,7 @@ fn nested_transactions_join_names_and_errors_count_once() {
     use mite_core::{Ctx, JourneyError, JourneyResult, Registry};
     async fn nested(ctx: &Ctx, _row: Row) -> JourneyResult {
         ctx.transaction("outer", async {
-            ctx.transaction("inner", async { Err::<(), _>(JourneyError::msg("boom")) })
-                .await
+            ctx.transaction("inner", async { Err::<(), _>(JourneyError::msg("boom")) }).await
         })
         .await
     }
@@ -142,11 +121,5 @@ fn nested_transactions_join_names_and_errors_count_once() {
     assert_eq!((outer.txn_err, outer.txn_ok), (3, 0));
     assert_eq!(result.merged.journeys.failed, 3);
     // The journey's own row counts nothing: the error was already counted by a transaction.
-    assert!(
-        result
-            .merged
-            .txns
-            .get("t:nested")
-            .is_none_or(|j| j.txn_err == 0)
-    );
+    assert!(result.merged.txns.get("t:nested").is_none_or(|j| j.txn_err == 0));
 }

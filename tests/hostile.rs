@@ -18,24 +18,14 @@ fn hit(path: &str) -> (u64, Vec<(ErrorKind, u64)>, u64, u64) {
     opts.http.request_timeout = Duration::from_millis(300);
     let result = run(
         &registry,
-        scenario(
-            "http_example:journey",
-            VolumeModel::Oneshot { journeys: JOURNEYS },
-        ),
+        scenario("http_example:journey", VolumeModel::Oneshot { journeys: JOURNEYS }),
         &[format!("target_url={}", target.url(path))],
         opts,
     );
     let total = result.merged.total();
-    let kinds = ErrorKind::ALL
-        .iter()
-        .filter(|k| total.errors_of(**k) > 0)
-        .map(|k| (*k, total.errors_of(*k)))
-        .collect();
+    let kinds = ErrorKind::ALL.iter().filter(|k| total.errors_of(**k) > 0).map(|k| (*k, total.errors_of(*k))).collect();
     assert_eq!(total.requests(), total.req_ok + total.req_errors());
-    assert_eq!(
-        result.merged.journeys.started, JOURNEYS,
-        "{path}: every journey ran"
-    );
+    assert_eq!(result.merged.journeys.started, JOURNEYS, "{path}: every journey ran");
     (total.req_ok, kinds, total.requests(), target.hits())
 }
 
@@ -134,18 +124,11 @@ fn unexpected_status_is_a_status_error() {
 #[test]
 fn refused_connection() {
     // Bind a port, then free it: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let registry = mite_journeys::registry();
     let result = run(
         &registry,
-        scenario(
-            "http_example:journey",
-            VolumeModel::Oneshot { journeys: JOURNEYS },
-        ),
+        scenario("http_example:journey", VolumeModel::Oneshot { journeys: JOURNEYS }),
         &[format!("target_url=http://127.0.0.1:{port}/")],
         options(1, Duration::from_secs(10)),
     );
@@ -185,9 +168,6 @@ fn keep_alive_closed_by_the_server_is_retried_and_counted_as_reconnect() {
     let total = result.merged.total();
     assert!(total.req_ok > 10, "ok {}", total.req_ok);
     assert_eq!(total.req_errors(), 0, "{:?}", total.req_err);
-    assert!(
-        total.reconnects > 0,
-        "the stale connection should have been replaced"
-    );
+    assert!(total.reconnects > 0, "the stale connection should have been replaced");
     assert_eq!(total.requests(), target.hits());
 }

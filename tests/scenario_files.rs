@@ -9,27 +9,15 @@ use mite_tests::{options, run};
 use mite_tools::{Target, TargetOptions};
 
 fn scenario_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../journeys/scenarios")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../journeys/scenarios").join(name)
 }
 
 #[test]
 fn get_toml_runs_with_zero_errors() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let overrides = vec![format!("target_url={}", target.url("/"))];
-    let loaded = scenario_file::load(
-        &scenario_path("get.toml"),
-        &mite_journeys::registry(),
-        &overrides,
-    )
-    .unwrap();
-    let result = run(
-        &loaded.registry,
-        loaded.scenario,
-        &overrides,
-        options(2, Duration::from_secs(1)),
-    );
+    let loaded = scenario_file::load(&scenario_path("get.toml"), &mite_journeys::registry(), &overrides).unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(2, Duration::from_secs(1)));
     let total = result.merged.total();
     assert!(total.req_ok > 100);
     assert_eq!(total.req_errors(), 0);
@@ -41,26 +29,12 @@ fn users_toml_captures_and_templates() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let base = target.url("");
     let overrides = vec![format!("base={base}")];
-    let loaded = scenario_file::load(
-        &scenario_path("users.toml"),
-        &mite_journeys::registry(),
-        &overrides,
-    )
-    .unwrap();
+    let loaded = scenario_file::load(&scenario_path("users.toml"), &mite_journeys::registry(), &overrides).unwrap();
     assert_eq!(loaded.client.timeout, Some(Duration::from_secs(5)));
-    let result = run(
-        &loaded.registry,
-        loaded.scenario,
-        &overrides,
-        options(1, Duration::from_secs(2)),
-    );
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(2)));
     let total = result.merged.total();
     assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
-    assert_eq!(
-        result.merged.journeys.failed, 0,
-        "{:?}",
-        result.merged.error_samples
-    );
+    assert_eq!(result.merged.journeys.failed, 0, "{:?}", result.merged.error_samples);
     assert!(result.merged.txns["echo"].req_ok > 0);
     assert_eq!(total.requests(), target.hits());
 }
@@ -69,12 +43,7 @@ fn users_toml_captures_and_templates() {
 fn mixed_toml_single_use_range_runs_each_id_once() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let overrides = vec![format!("target_url={}", target.url("/"))];
-    let loaded = scenario_file::load(
-        &scenario_path("mixed.toml"),
-        &mite_journeys::registry(),
-        &overrides,
-    )
-    .unwrap();
+    let loaded = scenario_file::load(&scenario_path("mixed.toml"), &mite_journeys::registry(), &overrides).unwrap();
     let mut opts = options(2, Duration::from_secs(3));
     opts.duration = None;
     let mut scenario = loaded.scenario;
@@ -83,10 +52,7 @@ fn mixed_toml_single_use_range_runs_each_id_once() {
     let result = run(&loaded.registry, scenario, &overrides, opts);
     assert_eq!(result.stopped_by, StopReason::Completed);
     assert_eq!(result.merged.txns["bytes"].req_ok, 500);
-    assert_eq!(
-        result.merged.txns["bytes"].body_bytes,
-        (1..=500u64).sum::<u64>()
-    );
+    assert_eq!(result.merged.txns["bytes"].body_bytes, (1..=500u64).sum::<u64>());
     assert_eq!(target.hits(), 500);
 }
 
@@ -106,12 +72,7 @@ fn har_conversion_runs() {
     let path = dir.join("recorded.toml");
     std::fs::write(&path, &converted.toml).unwrap();
     let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
-    let result = run(
-        &loaded.registry,
-        loaded.scenario,
-        &[],
-        options(1, Duration::from_secs(5)),
-    );
+    let result = run(&loaded.registry, loaded.scenario, &[], options(1, Duration::from_secs(5)));
     assert_eq!(result.merged.total().req_ok, 2);
     assert!(result.merged.txns.contains_key("Home :: GET /"));
     assert_eq!(target.hits(), 2);

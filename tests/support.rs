@@ -8,12 +8,7 @@ use mite_core::run::layered_config;
 use mite_core::{Config, Registry, RunOptions, RunResult, Scenario, ScenarioEntry, VolumeModel};
 
 /// Runs `scenario` with `config` overrides and returns the result.
-pub fn run(
-    registry: &Registry,
-    scenario: Scenario,
-    overrides: &[String],
-    options: RunOptions,
-) -> RunResult {
+pub fn run(registry: &Registry, scenario: Scenario, overrides: &[String], options: RunOptions) -> RunResult {
     let config = layered_config(&scenario.config, overrides).expect("config");
     let stop = Arc::new(AtomicBool::new(false));
     mite_core::run_scenario(registry, scenario, config, &options, stop, &mut |_| {}).expect("run")
@@ -35,11 +30,7 @@ pub fn options(cores: usize, duration: Duration) -> RunOptions {
 pub fn scenario(journey: &str, volume: VolumeModel) -> Scenario {
     Scenario {
         name: format!("test:{journey}"),
-        entries: vec![ScenarioEntry {
-            journey: journey.into(),
-            datapool: None,
-            volume,
-        }],
+        entries: vec![ScenarioEntry { journey: journey.into(), datapool: None, volume }],
         config: Config::default(),
     }
 }

@@ -16,74 +16,40 @@ fn get(url: &str, tls: TlsOptions, volume: VolumeModel, duration: Duration) -> R
     let registry = mite_journeys::registry();
     let mut opts = options(1, duration);
     opts.tls = tls;
-    run(
-        &registry,
-        scenario("http_example:journey", volume),
-        &[format!("target_url={url}")],
-        opts,
-    )
+    run(&registry, scenario("http_example:journey", volume), &[format!("target_url={url}")], opts)
 }
 
 fn with_ca() -> TlsOptions {
-    TlsOptions {
-        ca_file: Some(PathBuf::from(CA_PATH)),
-        insecure: false,
-    }
+    TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false }
 }
 
 #[test]
 fn verified_get_with_private_ca() {
     let target = TlsTarget::start().unwrap();
-    let result = get(
-        &target.url("/"),
-        with_ca(),
-        VolumeModel::constant(2),
-        Duration::from_millis(800),
-    );
+    let result = get(&target.url("/"), with_ca(), VolumeModel::constant(2), Duration::from_millis(800));
     let total = result.merged.total();
     assert!(total.req_ok > 10, "ok {}", total.req_ok);
     assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
     assert_eq!(total.requests(), target.hits());
-    assert_eq!(
-        total.tls_handshakes, 2,
-        "two keep-alive connections, one handshake each"
-    );
+    assert_eq!(total.tls_handshakes, 2, "two keep-alive connections, one handshake each");
 }
 
 #[test]
 fn sessions_resume_on_new_connections() {
     let target = TlsTarget::start().unwrap();
     // The server closes after every response, so every request needs a new handshake.
-    let result = get(
-        &target.url("/bad/close"),
-        with_ca(),
-        VolumeModel::constant(1),
-        Duration::from_millis(600),
-    );
+    let result = get(&target.url("/bad/close"), with_ca(), VolumeModel::constant(1), Duration::from_millis(600));
     let total = result.merged.total();
-    assert!(
-        total.tls_handshakes > 3,
-        "handshakes {}",
-        total.tls_handshakes
-    );
-    assert!(
-        total.tls_resumed >= total.tls_handshakes - 1,
-        "resumed {} of {}",
-        total.tls_resumed,
-        total.tls_handshakes
-    );
+    assert!(total.tls_handshakes > 3, "handshakes {}", total.tls_handshakes);
+    assert!(total.tls_resumed >= total.tls_handshakes - 1, "resumed {} of {}", total.tls_resumed, total.tls_handshakes);
     assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
 }
 
 #[test]
 fn unknown_ca_is_a_named_tls_error() {
     let target = TlsTarget::start().unwrap();
-    let result = get(
-        &target.url("/"),
-        TlsOptions::default(),
-        VolumeModel::Oneshot { journeys: 3 },
-        Duration::from_secs(10),
-    );
+    let result =
+        get(&target.url("/"), TlsOptions::default(), VolumeModel::Oneshot { journeys: 3 }, Duration::from_secs(10));
     let total = result.merged.total();
     assert_eq!(total.errors_of(ErrorKind::Tls), 3);
     let sample = &result.merged.error_samples["tls"];
@@ -98,12 +64,7 @@ fn name_mismatch_is_a_named_tls_error() {
         eprintln!("127.0.0.2 is not bindable here; skipping");
         return;
     };
-    let result = get(
-        &target.url("/"),
-        with_ca(),
-        VolumeModel::Oneshot { journeys: 2 },
-        Duration::from_secs(10),
-    );
+    let result = get(&target.url("/"), with_ca(), VolumeModel::Oneshot { journeys: 2 }, Duration::from_secs(10));
     let total = result.merged.total();
     assert_eq!(total.errors_of(ErrorKind::Tls), 2);
     let sample = &result.merged.error_samples["tls"];
@@ -113,46 +74,21 @@ fn name_mismatch_is_a_named_tls_error() {
 #[test]
 fn insecure_skips_verification() {
     let target = TlsTarget::start().unwrap();
-    let tls = TlsOptions {
-        ca_file: None,
-        insecure: true,
-    };
-    let result = get(
-        &target.url("/"),
-        tls,
-        VolumeModel::Oneshot { journeys: 3 },
-        Duration::from_secs(10),
-    );
+    let tls = TlsOptions { ca_file: None, insecure: true };
+    let result = get(&target.url("/"), tls, VolumeModel::Oneshot { journeys: 3 }, Duration::from_secs(10));
     assert_eq!(result.merged.total().req_ok, 3);
 }
 
 #[test]
 fn hostile_routes_over_tls_are_classified_too() {
     let target = TlsTarget::start().unwrap();
-    for (path, kind) in [
-        ("/bad/short", ErrorKind::UnexpectedClose),
-        ("/bad/garbage", ErrorKind::Malformed),
-    ] {
-        let result = get(
-            &target.url(path),
-            with_ca(),
-            VolumeModel::Oneshot { journeys: 2 },
-            Duration::from_secs(10),
-        );
+    for (path, kind) in [("/bad/short", ErrorKind::UnexpectedClose), ("/bad/garbage", ErrorKind::Malformed)] {
+        let result = get(&target.url(path), with_ca(), VolumeModel::Oneshot { journeys: 2 }, Duration::from_secs(10));
         let total = result.merged.total();
-        assert_eq!(
-            total.errors_of(kind),
-            2,
-            "{path}: {:?}",
-            result.merged.error_samples
-        );
+        assert_eq!(total.errors_of(kind), 2, "{path}: {:?}", result.merged.error_samples);
         assert_eq!(total.requests(), 2);
     }
-    let result = get(
-        &target.url("/bad/chunked"),
-        with_ca(),
-        VolumeModel::Oneshot { journeys: 2 },
-        Duration::from_secs(10),
-    );
+    let result =
+        get(&target.url("/bad/chunked"), with_ca(), VolumeModel::Oneshot { journeys: 2 }, Duration::from_secs(10));
     assert_eq!(result.merged.total().req_ok, 2);
 }

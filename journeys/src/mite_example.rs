@@ -11,19 +11,8 @@ pub async fn journey(ctx: &Ctx, args: Row) -> JourneyResult {
     let arg2 = args.int(1)?;
     ctx.transaction("test1", async {
         let content = ctx.config().get_or("test_msg", "Not set");
-        let sent_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        ctx.send(
-            "test_message",
-            &[
-                ("content", &content),
-                ("sent_at", &sent_at),
-                ("arg1", &arg1),
-                ("arg2", &arg2),
-            ],
-        );
+        let sent_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        ctx.send("test_message", &[("content", &content), ("sent_at", &sent_at), ("arg1", &arg1), ("arg2", &arg2)]);
         mite_core::sleep(Duration::from_millis(500)).await;
         Ok(())
     })
@@ -34,9 +23,7 @@ pub async fn journey(ctx: &Ctx, args: Row) -> JourneyResult {
 pub fn datapool() -> DataPool {
     DataPool::recyclable(
         "mite_example:datapool",
-        (1..=5000)
-            .map(|i| Row::new([i.to_string(), (i + 2).to_string()]))
-            .collect(),
+        (1..=5000).map(|i| Row::new([i.to_string(), (i + 2).to_string()])).collect(),
     )
 }
 

@@ -18,10 +18,7 @@ fn main() {
             "--addr" => options.addr = value.parse::<SocketAddr>().unwrap_or_else(|_| usage()),
             "--threads" => options.threads = value.parse().unwrap_or_else(|_| usage()),
             "--pin" => {
-                options.pin = value
-                    .split(',')
-                    .map(|v| v.trim().parse().unwrap_or_else(|_| usage()))
-                    .collect();
+                options.pin = value.split(',').map(|v| v.trim().parse().unwrap_or_else(|_| usage())).collect();
             }
             _ => usage(),
         }

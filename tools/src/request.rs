@@ -45,10 +45,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     let mut close = request.version == Some(0);
     for header in request.headers.iter() {
         if header.name.eq_ignore_ascii_case("content-length") {
-            match std::str::from_utf8(header.value)
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-            {
+            match std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse().ok()) {
                 Some(n) if n <= BODY_BYTES_MAX => body_len = n,
                 _ => return Parsed::Invalid("bad content-length"),
             }
@@ -77,9 +74,5 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
 
 /// The answer to an invalid request.
 pub fn bad_request(why: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{why}",
-        why.len()
-    )
-    .into_bytes()
+    format!("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{why}", why.len()).into_bytes()
 }

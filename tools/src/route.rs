@@ -72,11 +72,7 @@ pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
         let bytes = response(200, "OK", "", body, close);
-        if close {
-            Action::WriteThenClose(bytes)
-        } else {
-            Action::Write(bytes)
-        }
+        if close { Action::WriteThenClose(bytes) } else { Action::Write(bytes) }
     };
     let path = request.path.split('?').next().unwrap_or("/");
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
@@ -85,63 +81,30 @@ pub fn route(request: &Request<'_>) -> Action {
     match (first, rest) {
         ("", _) => ok(HELLO),
         ("delay", ms) => match ms.parse::<u64>() {
-            Ok(ms) if ms <= 60_000 => Action::DelayThenWrite(
-                Duration::from_millis(ms),
-                response(200, "OK", "", b"ok", close),
-            ),
-            _ => Action::Write(response(
-                400,
-                "Bad Request",
-                "",
-                b"delay must be 0..=60000 ms",
-                close,
-            )),
+            Ok(ms) if ms <= 60_000 => {
+                Action::DelayThenWrite(Duration::from_millis(ms), response(200, "OK", "", b"ok", close))
+            }
+            _ => Action::Write(response(400, "Bad Request", "", b"delay must be 0..=60000 ms", close)),
         },
         ("status", code) => match code.parse::<u16>() {
             Ok(code) if (200..=599).contains(&code) => {
-                let body: &[u8] = if code == 204 || code == 304 {
-                    b""
-                } else {
-                    b"status"
-                };
+                let body: &[u8] = if code == 204 || code == 304 { b"" } else { b"status" };
                 let mut bytes = response(code, reason(code), "", body, close);
                 if code == 204 || code == 304 {
-                    bytes = format!(
-                        "HTTP/1.1 {code} {}\r\nServer: mite-target\r\n\r\n",
-                        reason(code)
-                    )
-                    .into_bytes();
+                    bytes = format!("HTTP/1.1 {code} {}\r\nServer: mite-target\r\n\r\n", reason(code)).into_bytes();
                 }
                 Action::Write(bytes)
             }
-            _ => Action::Write(response(
-                400,
-                "Bad Request",
-                "",
-                b"status must be 200..=599",
-                close,
-            )),
+            _ => Action::Write(response(400, "Bad Request", "", b"status must be 200..=599", close)),
         },
         ("bytes", n) => match n.parse::<usize>() {
             Ok(n) if n <= 64 * 1024 * 1024 => ok(&vec![b'x'; n]),
-            _ => Action::Write(response(
-                400,
-                "Bad Request",
-                "",
-                b"bytes must be <= 64 MiB",
-                close,
-            )),
+            _ => Action::Write(response(400, "Bad Request", "", b"bytes must be <= 64 MiB", close)),
         },
         ("echo", _) => ok(request.body),
         ("json", _) => {
             let body = br#"{"token":"abc123","user":{"id":42,"name":"mite"},"items":[1,2,3]}"#;
-            let bytes = response(
-                200,
-                "OK",
-                "Content-Type: application/json\r\nX-Token: abc123\r\n",
-                body,
-                close,
-            );
+            let bytes = response(200, "OK", "Content-Type: application/json\r\nX-Token: abc123\r\n", body, close);
             Action::Write(bytes)
         }
         ("bad", mode) => hostile(mode),
@@ -197,19 +160,12 @@ mod tests {
     use super::*;
 
     fn get(path: &str) -> Action {
-        route(&Request {
-            method: "GET",
-            path,
-            body: b"",
-            close: false,
-        })
+        route(&Request { method: "GET", path, body: b"", close: false })
     }
 
     #[test]
     fn hello_is_13_bytes() {
-        let Action::Write(bytes) = get("/") else {
-            panic!("expected a write")
-        };
+        let Action::Write(bytes) = get("/") else { panic!("expected a write") };
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("Content-Length: 13\r\n"));
         assert!(text.ends_with("\r\n\r\nHello, World!"));
@@ -217,18 +173,12 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert!(
-            matches!(get("/delay/20"), Action::DelayThenWrite(d, _) if d == Duration::from_millis(20))
-        );
+        assert!(matches!(get("/delay/20"), Action::DelayThenWrite(d, _) if d == Duration::from_millis(20)));
         assert!(matches!(get("/bad/silent"), Action::Silent));
         assert!(matches!(get("/bad/reset"), Action::WriteThenReset(_)));
-        let Action::Write(bytes) = get("/status/503") else {
-            panic!()
-        };
+        let Action::Write(bytes) = get("/status/503") else { panic!() };
         assert!(bytes.starts_with(b"HTTP/1.1 503 "));
-        let Action::Write(bytes) = get("/nope") else {
-            panic!()
-        };
+        let Action::Write(bytes) = get("/nope") else { panic!() };
         assert!(bytes.starts_with(b"HTTP/1.1 404 "));
     }
 }

@@ -25,15 +25,30 @@ pub struct TargetOptions {
     pub threads: usize,
     /// Core ids to pin the threads to, round-robin (none: not pinned).
     pub pin: Vec<usize>,
+    /// Stall every server thread once: `(after, for)` since start. The stall blocks the thread,
+    /// as a garbage-collection pause or a saturated server would.
+    pub stall: Option<(Duration, Duration)>,
+}
+
+/// When to stall, and whether each thread has.
+struct Stall {
+    at: std::time::Instant,
+    length: Duration,
+    done: AtomicBool,
+}
+
+impl Stall {
+    /// Blocks the calling thread once, when the stall time has come.
+    fn maybe(&self) {
+        if std::time::Instant::now() >= self.at && !self.done.swap(true, Ordering::SeqCst) {
+            std::thread::sleep(self.length);
+        }
+    }
 }
 
 impl Default for TargetOptions {
     fn default() -> Self {
-        TargetOptions {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            threads: 1,
-            pin: Vec::new(),
-        }
+        TargetOptions { addr: SocketAddr::from(([127, 0, 0, 1], 0)), threads: 1, pin: Vec::new(), stall: None }
     }
 }
 
@@ -59,34 +74,24 @@ impl Target {
             let hits = hits.clone();
             let stop = stop.clone();
             let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("mite-target-{i}"))
-                    .spawn(move || {
-                        if let Some(id) = pin {
-                            core_affinity::set_for_current(core_affinity::CoreId { id });
-                        }
-                        let mut runtime =
-                            match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
-                                .enable_timer()
-                                .build()
-                            {
-                                Ok(runtime) => runtime,
-                                Err(err) => {
-                                    eprintln!("mite-target: runtime: {err}");
-                                    return;
-                                }
-                            };
-                        runtime.block_on(accept_loop(listener, hits, stop));
-                    })?,
-            );
+            let stall = options.stall.map(|(after, length)| {
+                Arc::new(Stall { at: std::time::Instant::now() + after, length, done: AtomicBool::new(false) })
+            });
+            threads.push(std::thread::Builder::new().name(format!("mite-target-{i}")).spawn(move || {
+                if let Some(id) = pin {
+                    core_affinity::set_for_current(core_affinity::CoreId { id });
+                }
+                let mut runtime = match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build() {
+                    Ok(runtime) => runtime,
+                    Err(err) => {
+                        eprintln!("mite-target: runtime: {err}");
+                        return;
+                    }
+                };
+                runtime.block_on(accept_loop(listener, hits, stop, stall));
+            })?);
         }
-        Ok(Target {
-            addr,
-            hits,
-            stop,
-            threads,
-        })
+        Ok(Target { addr, hits, stop, threads })
     }
 
     /// The bound address.
@@ -127,7 +132,12 @@ impl Drop for Target {
     }
 }
 
-async fn accept_loop(listener: std::net::TcpListener, hits: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    hits: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    stall: Option<Arc<Stall>>,
+) {
     let listener = match TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(err) => {
@@ -143,7 +153,7 @@ async fn accept_loop(listener: std::net::TcpListener, hits: Arc<AtomicU64>, stop
         match accepted {
             Ok((stream, _)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(serve(stream, hits.clone()));
+                monoio::spawn(serve(stream, hits.clone(), stall.clone()));
             }
             // Out of descriptors or similar: back off instead of spinning.
             Err(_) => monoio::time::sleep(Duration::from_millis(10)).await,
@@ -156,7 +166,34 @@ async fn write(stream: &mut TcpStream, bytes: Vec<u8>) -> bool {
     result.is_ok()
 }
 
-async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>) {
+/// Sleeps `delay` to within a few microseconds: the timer wheel for most of it (1 ms
+/// granularity), then yielding until the deadline.
+async fn sleep_precise(delay: Duration) {
+    let deadline = std::time::Instant::now() + delay;
+    if delay > Duration::from_millis(2) {
+        monoio::time::sleep(delay - Duration::from_millis(2)).await;
+    }
+    while std::time::Instant::now() < deadline {
+        YieldNow(false).await;
+    }
+}
+
+/// Returns `Pending` once, waking itself, so other tasks run.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<Stall>>) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         loop {
@@ -168,6 +205,9 @@ async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>) {
                 }
                 Parsed::Complete(request) => {
                     hits.fetch_add(1, Ordering::Relaxed);
+                    if let Some(stall) = &stall {
+                        stall.maybe();
+                    }
                     let action = route(&Request {
                         method: request.method,
                         path: request.path,
@@ -185,7 +225,7 @@ async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>) {
                     }
                 }
                 Action::DelayThenWrite(delay, bytes) => {
-                    monoio::time::sleep(delay).await;
+                    sleep_precise(delay).await;
                     if !write(&mut stream, bytes).await {
                         return;
                     }

@@ -38,15 +38,13 @@ fn server_config() -> io::Result<Arc<ServerConfig>> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
         .collect::<Result<_, _>>()
         .map_err(|e| io::Error::other(format!("server certificate: {e}")))?;
-    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY)
-        .map_err(|e| io::Error::other(format!("server key: {e}")))?;
-    let mut config =
-        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| io::Error::other(e.to_string()))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| io::Error::other(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).map_err(|e| io::Error::other(format!("server key: {e}")))?;
+    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| io::Error::other(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -65,34 +63,25 @@ impl TlsTarget {
         let hits = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_hits, thread_stop) = (hits.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("mite-tls-target".into())
-            .spawn(move || {
-                let open = Arc::new(AtomicUsize::new(0));
-                for stream in listener.incoming() {
-                    if thread_stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    if open.load(Ordering::SeqCst) >= CONNECTIONS_MAX {
-                        continue;
-                    }
-                    open.fetch_add(1, Ordering::SeqCst);
-                    let (config, hits, open) = (config.clone(), thread_hits.clone(), open.clone());
-                    let _ = std::thread::Builder::new()
-                        .name("mite-tls-conn".into())
-                        .spawn(move || {
-                            let _ = serve(stream, config, &hits);
-                            open.fetch_sub(1, Ordering::SeqCst);
-                        });
+        let thread = std::thread::Builder::new().name("mite-tls-target".into()).spawn(move || {
+            let open = Arc::new(AtomicUsize::new(0));
+            for stream in listener.incoming() {
+                if thread_stop.load(Ordering::SeqCst) {
+                    return;
                 }
-            })?;
-        Ok(TlsTarget {
-            addr,
-            hits,
-            stop,
-            thread: Some(thread),
-        })
+                let Ok(stream) = stream else { continue };
+                if open.load(Ordering::SeqCst) >= CONNECTIONS_MAX {
+                    continue;
+                }
+                open.fetch_add(1, Ordering::SeqCst);
+                let (config, hits, open) = (config.clone(), thread_hits.clone(), open.clone());
+                let _ = std::thread::Builder::new().name("mite-tls-conn".into()).spawn(move || {
+                    let _ = serve(stream, config, &hits);
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        })?;
+        Ok(TlsTarget { addr, hits, stop, thread: Some(thread) })
     }
 
     /// `https://127.0.0.1:port{path}`.

@@ -13,9 +13,7 @@ use mite_core::scenario_file::{self, ClientOptions};
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
-use crate::args::{
-    Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction,
-};
+use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
 
 /// Exit code for errors (bad input, a run that could not start).
 pub const EXIT_ERROR: u8 = 1;
@@ -25,23 +23,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let registry = mite_journeys::registry();
     match cli.command {
         None => run_main(&registry, cli.run),
-        Some(Command::Journey {
-            action:
-                JourneyAction::Test {
-                    journey,
-                    datapool,
-                    rows,
-                    common,
-                },
-        }) => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
-        Some(Command::Scenario {
-            action:
-                ScenarioAction::Test {
-                    scenario,
-                    duration,
-                    common,
-                },
-        }) => {
+        Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, common } }) => {
+            journey_test(&registry, &journey, datapool.as_deref(), rows, &common)
+        }
+        Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
@@ -51,28 +36,16 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             execute(resolved, &common.config, &options, None, false)
         }
-        Some(Command::Scenario {
-            action: ScenarioAction::Check { scenario, config },
-        }) => {
+        Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
             check(&resolved);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Har {
-            action:
-                HarAction::Convert {
-                    har,
-                    output,
-                    host,
-                    keep_static,
-                },
-        }) => {
-            let text = std::fs::read_to_string(&har)
-                .with_context(|| format!("reading {}", har.display()))?;
-            let converted = mite_core::har::convert(&text, &host, keep_static)
-                .map_err(|e| anyhow!("{}: {e}", har.display()))?;
-            std::fs::write(&output, &converted.toml)
-                .with_context(|| format!("writing {}", output.display()))?;
+        Some(Command::Har { action: HarAction::Convert { har, output, host, keep_static } }) => {
+            let text = std::fs::read_to_string(&har).with_context(|| format!("reading {}", har.display()))?;
+            let converted =
+                mite_core::har::convert(&text, &host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
+            std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
                 "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped) -> {}",
                 har.display(),
@@ -147,11 +120,7 @@ fn check(resolved: &Resolved) {
                 "{} ({} rows, {})",
                 pool.name,
                 pool.len(),
-                if pool.is_recyclable() {
-                    "recyclable"
-                } else {
-                    "single-use"
-                }
+                if pool.is_recyclable() { "recyclable" } else { "single-use" }
             ),
             None => "no datapool".into(),
         };
@@ -167,23 +136,11 @@ fn check(resolved: &Resolved) {
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
 fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunOptions> {
-    let driver: DriverChoice = common
-        .driver
-        .parse()
-        .map_err(|e: String| anyhow!("--driver: {e}"))?;
+    let driver: DriverChoice = common.driver.parse().map_err(|e: String| anyhow!("--driver: {e}"))?;
     let defaults = HttpSettings::default();
-    let max_connections = common
-        .max_connections
-        .or(file.max_connections)
-        .unwrap_or(defaults.connections_per_host_max);
-    let timeout = common
-        .timeout
-        .or(file.timeout)
-        .unwrap_or(defaults.request_timeout);
-    let connect_timeout = common
-        .connect_timeout
-        .or(file.connect_timeout)
-        .unwrap_or(defaults.connect_timeout);
+    let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
+    let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
+    let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
     if max_connections == 0 {
         bail!("--max-connections must be at least 1");
     }
@@ -225,13 +182,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         pin: !args.no_pin,
         ..run_options(&args.common, &resolved.client)?
     };
-    execute(
-        resolved,
-        &args.common.config,
-        &options,
-        args.json.as_deref(),
-        args.quiet,
-    )
+    execute(resolved, &args.common.config, &options, args.json.as_deref(), args.quiet)
 }
 
 fn stop_on_ctrl_c() -> Arc<AtomicBool> {
@@ -242,9 +193,7 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
             eprintln!("second interrupt: exiting without results");
             std::process::exit(130);
         }
-        eprintln!(
-            "interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)"
-        );
+        eprintln!("interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)");
     });
     stop
 }
@@ -256,17 +205,14 @@ fn execute(
     json: Option<&Path>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    let Resolved {
-        registry, scenario, ..
-    } = resolved;
+    let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let stop = stop_on_ctrl_c();
-    let result =
-        mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
-            if !quiet {
-                eprintln!("{line}");
-            }
-        })?;
+    let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    })?;
     print_result(&result);
     if let Some(path) = json {
         write_json(path, &result)?;
@@ -309,65 +255,36 @@ fn journey_test(
         Some(name) => {
             let pool = registry.find_datapool(name)?;
             let mut shard = pool.shard(0, 1);
-            let limit = if rows == 0 {
-                pool.len()
-            } else {
-                rows.min(pool.len())
-            };
+            let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
             if limit < pool.len() {
-                println!(
-                    "running the first {limit} of {} rows of {name} (--rows 0 for all)",
-                    pool.len()
-                );
+                println!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len());
             }
             (0..limit).filter_map(|_| shard.checkout()).collect()
         }
     };
     let config = layered_config(&Config::default(), &common.config)?;
-    let (merged, driver) = mite_core::journey_test(
-        registry,
-        journey,
-        rows,
-        config,
-        options.http,
-        &options.tls,
-        options.driver,
-    )?;
+    let (merged, driver) =
+        mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
-    Ok(if merged.journeys.failed > 0 {
-        ExitCode::from(EXIT_ERROR)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let available = cores::available();
     let injector = cores::parse(&args.cores, &available)?;
     // The target gets a core the injector does not use, when there is one.
-    let spare: Vec<usize> = available
-        .iter()
-        .copied()
-        .filter(|c| !injector.contains(c))
-        .collect();
-    let target = Target::start(TargetOptions {
-        pin: spare.last().copied().into_iter().collect(),
-        ..TargetOptions::default()
-    })
-    .context("starting the embedded target")?;
+    let spare: Vec<usize> = available.iter().copied().filter(|c| !injector.contains(c)).collect();
+    let target =
+        Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
+            .context("starting the embedded target")?;
     eprintln!(
         "demo: embedded target at {} (core {}), {} journeys in flight",
         target.url("/"),
-        spare
-            .last()
-            .map_or("unpinned".to_string(), |c| c.to_string()),
+        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
         args.journeys
     );
-    let mut overrides = vec![
-        format!("target_url={}", target.url("/")),
-        format!("journeys={}", args.journeys),
-    ];
+    let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
     overrides.extend(args.common.config.iter().cloned());
     let options = RunOptions {
         cores: injector,
@@ -375,13 +292,7 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..run_options(&args.common, &ClientOptions::default())?
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let code = execute(
-        resolved,
-        &overrides,
-        &options,
-        args.json.as_deref(),
-        args.quiet,
-    )?;
+    let code = execute(resolved, &overrides, &options, args.json.as_deref(), args.quiet)?;
     eprintln!("target counted {} requests", report::grouped(target.hits()));
     target.stop();
     Ok(code)

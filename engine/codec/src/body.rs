@@ -71,11 +71,7 @@ impl BodyDecoder {
         let state = match framing {
             BodyFraming::Empty | BodyFraming::Length(0) => State::Done,
             BodyFraming::Length(n) => State::Length { remaining: n },
-            BodyFraming::Chunked => State::Size {
-                size: 0,
-                digits: 0,
-                line: 0,
-            },
+            BodyFraming::Chunked => State::Size { size: 0, digits: 0, line: 0 },
             BodyFraming::UntilClose => State::UntilClose,
         };
         BodyDecoder {
@@ -101,9 +97,7 @@ impl BodyDecoder {
         if let State::Length { remaining } = self.state
             && remaining > self.body_bytes_max
         {
-            return Err(CodecError::BodyTooLarge {
-                limit_bytes: self.body_bytes_max,
-            });
+            return Err(CodecError::BodyTooLarge { limit_bytes: self.body_bytes_max });
         }
         Ok(())
     }
@@ -117,9 +111,7 @@ impl BodyDecoder {
                 Ok(())
             }
             State::Length { .. } => Err(CodecError::UnexpectedEof { during: "body" }),
-            _ => Err(CodecError::UnexpectedEof {
-                during: "chunked body",
-            }),
+            _ => Err(CodecError::UnexpectedEof { during: "chunked body" }),
         }
     }
 
@@ -127,9 +119,7 @@ impl BodyDecoder {
         let take = (available as u64).min(limit) as usize;
         self.body_bytes += take as u64;
         if self.body_bytes > self.body_bytes_max {
-            return Err(CodecError::BodyTooLarge {
-                limit_bytes: self.body_bytes_max,
-            });
+            return Err(CodecError::BodyTooLarge { limit_bytes: self.body_bytes_max });
         }
         Ok(take)
     }
@@ -140,56 +130,28 @@ impl BodyDecoder {
         let mut at = 0usize;
         loop {
             if self.state == State::Done {
-                return Ok(BodyStep {
-                    consumed: at,
-                    data: None,
-                    done: true,
-                });
+                return Ok(BodyStep { consumed: at, data: None, done: true });
             }
             if at == input.len() {
-                return Ok(BodyStep {
-                    consumed: at,
-                    data: None,
-                    done: false,
-                });
+                return Ok(BodyStep { consumed: at, data: None, done: false });
             }
             match self.state {
                 State::Done => unreachable!("handled above"),
                 State::Length { remaining } => {
                     let take = self.take_data(input.len() - at, remaining)?;
                     let left = remaining - take as u64;
-                    self.state = if left == 0 {
-                        State::Done
-                    } else {
-                        State::Length { remaining: left }
-                    };
-                    return Ok(BodyStep {
-                        consumed: at + take,
-                        data: Some(at..at + take),
-                        done: left == 0,
-                    });
+                    self.state = if left == 0 { State::Done } else { State::Length { remaining: left } };
+                    return Ok(BodyStep { consumed: at + take, data: Some(at..at + take), done: left == 0 });
                 }
                 State::UntilClose => {
                     let take = self.take_data(input.len() - at, u64::MAX)?;
-                    return Ok(BodyStep {
-                        consumed: at + take,
-                        data: Some(at..at + take),
-                        done: false,
-                    });
+                    return Ok(BodyStep { consumed: at + take, data: Some(at..at + take), done: false });
                 }
                 State::Data { remaining } => {
                     let take = self.take_data(input.len() - at, remaining)?;
                     let left = remaining - take as u64;
-                    self.state = if left == 0 {
-                        State::DataCr
-                    } else {
-                        State::Data { remaining: left }
-                    };
-                    return Ok(BodyStep {
-                        consumed: at + take,
-                        data: Some(at..at + take),
-                        done: false,
-                    });
+                    self.state = if left == 0 { State::DataCr } else { State::Data { remaining: left } };
+                    return Ok(BodyStep { consumed: at + take, data: Some(at..at + take), done: false });
                 }
                 _ => {
                     self.state = self.framing_byte(input[at])?;
@@ -203,43 +165,24 @@ impl BodyDecoder {
     fn framing_byte(&self, byte: u8) -> Result<State, CodecError> {
         let line_max = self.line_bytes_max;
         let too_long = |line: usize| {
-            if line >= line_max {
-                Err(CodecError::BadChunk {
-                    what: "chunk-size line too long",
-                })
-            } else {
-                Ok(())
-            }
+            if line >= line_max { Err(CodecError::BadChunk { what: "chunk-size line too long" }) } else { Ok(()) }
         };
         Ok(match self.state {
             State::Size { size, digits, line } => {
                 too_long(line)?;
                 if let Some(value) = hex_value(byte) {
                     if digits >= 15 {
-                        return Err(CodecError::BadChunk {
-                            what: "chunk size too large",
-                        });
+                        return Err(CodecError::BadChunk { what: "chunk size too large" });
                     }
-                    State::Size {
-                        size: size * 16 + u64::from(value),
-                        digits: digits + 1,
-                        line: line + 1,
-                    }
+                    State::Size { size: size * 16 + u64::from(value), digits: digits + 1, line: line + 1 }
                 } else if digits == 0 {
-                    return Err(CodecError::BadChunk {
-                        what: "chunk size is not hexadecimal",
-                    });
+                    return Err(CodecError::BadChunk { what: "chunk size is not hexadecimal" });
                 } else if byte == b'\r' {
                     State::SizeLf { size }
                 } else if byte == b';' || byte == b' ' || byte == b'\t' {
-                    State::SizeExt {
-                        size,
-                        line: line + 1,
-                    }
+                    State::SizeExt { size, line: line + 1 }
                 } else {
-                    return Err(CodecError::BadChunk {
-                        what: "invalid byte after chunk size",
-                    });
+                    return Err(CodecError::BadChunk { what: "invalid byte after chunk size" });
                 }
             }
             State::SizeExt { size, line } => {
@@ -247,85 +190,54 @@ impl BodyDecoder {
                 match byte {
                     b'\r' => State::SizeLf { size },
                     b'\n' => {
-                        return Err(CodecError::BadChunk {
-                            what: "bare LF in chunk-size line",
-                        });
+                        return Err(CodecError::BadChunk { what: "bare LF in chunk-size line" });
                     }
-                    _ => State::SizeExt {
-                        size,
-                        line: line + 1,
-                    },
+                    _ => State::SizeExt { size, line: line + 1 },
                 }
             }
             State::SizeLf { size } => {
                 if byte != b'\n' {
-                    return Err(CodecError::BadChunk {
-                        what: "chunk-size line not ended by CRLF",
-                    });
+                    return Err(CodecError::BadChunk { what: "chunk-size line not ended by CRLF" });
                 }
                 if size == 0 {
                     State::TrailerStart { total: 0 }
                 } else {
                     if self.body_bytes.saturating_add(size) > self.body_bytes_max {
-                        return Err(CodecError::BodyTooLarge {
-                            limit_bytes: self.body_bytes_max,
-                        });
+                        return Err(CodecError::BodyTooLarge { limit_bytes: self.body_bytes_max });
                     }
                     State::Data { remaining: size }
                 }
             }
             State::DataCr => {
                 if byte != b'\r' {
-                    return Err(CodecError::BadChunk {
-                        what: "chunk data not followed by CRLF",
-                    });
+                    return Err(CodecError::BadChunk { what: "chunk data not followed by CRLF" });
                 }
                 State::DataLf
             }
             State::DataLf => {
                 if byte != b'\n' {
-                    return Err(CodecError::BadChunk {
-                        what: "chunk data not followed by CRLF",
-                    });
+                    return Err(CodecError::BadChunk { what: "chunk data not followed by CRLF" });
                 }
-                State::Size {
-                    size: 0,
-                    digits: 0,
-                    line: 0,
-                }
+                State::Size { size: 0, digits: 0, line: 0 }
             }
             State::TrailerStart { total } => match byte {
-                b'\r' => State::TrailerLf {
-                    total: total + 1,
-                    empty: true,
-                },
+                b'\r' => State::TrailerLf { total: total + 1, empty: true },
                 _ => State::TrailerLine { total: total + 1 },
             },
             State::TrailerLine { total } => {
                 if total >= line_max {
-                    return Err(CodecError::BadChunk {
-                        what: "trailer section too long",
-                    });
+                    return Err(CodecError::BadChunk { what: "trailer section too long" });
                 }
                 match byte {
-                    b'\r' => State::TrailerLf {
-                        total: total + 1,
-                        empty: false,
-                    },
+                    b'\r' => State::TrailerLf { total: total + 1, empty: false },
                     _ => State::TrailerLine { total: total + 1 },
                 }
             }
             State::TrailerLf { total, empty } => {
                 if byte != b'\n' {
-                    return Err(CodecError::BadChunk {
-                        what: "trailer line not ended by CRLF",
-                    });
+                    return Err(CodecError::BadChunk { what: "trailer line not ended by CRLF" });
                 }
-                if empty {
-                    State::Done
-                } else {
-                    State::TrailerStart { total: total + 1 }
-                }
+                if empty { State::Done } else { State::TrailerStart { total: total + 1 } }
             }
             State::Done | State::Length { .. } | State::UntilClose | State::Data { .. } => {
                 unreachable!("not a framing state")
@@ -345,11 +257,7 @@ fn hex_value(byte: u8) -> Option<u8> {
 
 /// Decodes a whole body from `input` in one go (tests and tools): returns the body bytes and
 /// how much of `input` the body used, or `Ok(None)` if the input ends before the body does.
-pub fn decode_all(
-    framing: BodyFraming,
-    limits: &Limits,
-    input: &[u8],
-) -> Result<Option<(Vec<u8>, usize)>, CodecError> {
+pub fn decode_all(framing: BodyFraming, limits: &Limits, input: &[u8]) -> Result<Option<(Vec<u8>, usize)>, CodecError> {
     let mut decoder = BodyDecoder::new(framing, limits);
     decoder.check_declared()?;
     let mut body = Vec::new();
@@ -379,8 +287,7 @@ mod tests {
 
     #[test]
     fn chunked_with_extensions_and_trailers() {
-        let input =
-            b"5;name=value\r\nhello\r\n6 ; x\r\n world\r\n0\r\nExpires: never\r\nX: y\r\n\r\nNEXT";
+        let input = b"5;name=value\r\nhello\r\n6 ; x\r\n world\r\n0\r\nExpires: never\r\nX: y\r\n\r\nNEXT";
         let (body, used) = chunked(input).unwrap().unwrap();
         assert_eq!(body, b"hello world");
         assert_eq!(&input[used..], b"NEXT");
@@ -396,25 +303,17 @@ mod tests {
 
     #[test]
     fn chunk_larger_than_limit_is_refused_before_reading() {
-        let limits = Limits {
-            body_bytes_max: 4,
-            ..Limits::DEFAULT
-        };
+        let limits = Limits { body_bytes_max: 4, ..Limits::DEFAULT };
         assert_eq!(
             decode_all(BodyFraming::Chunked, &limits, b"5\r\n"),
             Err(CodecError::BodyTooLarge { limit_bytes: 4 })
         );
-        assert_eq!(
-            decode_all(BodyFraming::Length(5), &limits, b""),
-            Err(CodecError::BodyTooLarge { limit_bytes: 4 })
-        );
+        assert_eq!(decode_all(BodyFraming::Length(5), &limits, b""), Err(CodecError::BodyTooLarge { limit_bytes: 4 }));
     }
 
     #[test]
     fn length_stops_at_the_end() {
-        let (body, used) = decode_all(BodyFraming::Length(3), &Limits::DEFAULT, b"abcdef")
-            .unwrap()
-            .unwrap();
+        let (body, used) = decode_all(BodyFraming::Length(3), &Limits::DEFAULT, b"abcdef").unwrap().unwrap();
         assert_eq!((body.as_slice(), used), (&b"abc"[..], 3));
     }
 
@@ -423,10 +322,7 @@ mod tests {
         let mut until_close = BodyDecoder::new(BodyFraming::UntilClose, &Limits::DEFAULT);
         assert!(until_close.finish_at_eof().is_ok());
         let mut short = BodyDecoder::new(BodyFraming::Length(3), &Limits::DEFAULT);
-        assert_eq!(
-            short.finish_at_eof(),
-            Err(CodecError::UnexpectedEof { during: "body" })
-        );
+        assert_eq!(short.finish_at_eof(), Err(CodecError::UnexpectedEof { during: "body" }));
         let mut chunk = BodyDecoder::new(BodyFraming::Chunked, &Limits::DEFAULT);
         assert!(chunk.finish_at_eof().is_err());
     }

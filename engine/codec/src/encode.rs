@@ -24,9 +24,7 @@ pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
     let mut has_length = false;
     let mut has_agent = false;
     for (name, _) in head.headers {
-        if name.eq_ignore_ascii_case("content-length")
-            || name.eq_ignore_ascii_case("transfer-encoding")
-        {
+        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
             has_length = true;
         } else if name.eq_ignore_ascii_case("user-agent") {
             has_agent = true;
@@ -87,15 +85,7 @@ mod tests {
 
     #[test]
     fn get_has_host_and_agent_and_no_length() {
-        let text = encode(
-            &RequestHead {
-                method: "GET",
-                target: "/a?b=1",
-                host: "127.0.0.1:8080",
-                headers: &[],
-            },
-            b"",
-        );
+        let text = encode(&RequestHead { method: "GET", target: "/a?b=1", host: "127.0.0.1:8080", headers: &[] }, b"");
         assert!(text.starts_with("GET /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
         assert!(text.contains("User-Agent: mite-engine/"));
         assert!(!text.contains("Content-Length"));
@@ -104,25 +94,9 @@ mod tests {
 
     #[test]
     fn post_gets_content_length_even_when_empty() {
-        let text = encode(
-            &RequestHead {
-                method: "POST",
-                target: "/",
-                host: "h",
-                headers: &[],
-            },
-            b"",
-        );
+        let text = encode(&RequestHead { method: "POST", target: "/", host: "h", headers: &[] }, b"");
         assert!(text.contains("Content-Length: 0\r\n"));
-        let text = encode(
-            &RequestHead {
-                method: "POST",
-                target: "/",
-                host: "h",
-                headers: &[],
-            },
-            b"hello world",
-        );
+        let text = encode(&RequestHead { method: "POST", target: "/", host: "h", headers: &[] }, b"hello world");
         assert!(text.ends_with("Content-Length: 11\r\n\r\nhello world"));
     }
 

@@ -28,9 +28,7 @@ impl CodecError {
     pub fn is_too_large(&self) -> bool {
         matches!(
             self,
-            CodecError::HeadTooLarge { .. }
-                | CodecError::TooManyHeaders { .. }
-                | CodecError::BodyTooLarge { .. }
+            CodecError::HeadTooLarge { .. } | CodecError::TooManyHeaders { .. } | CodecError::BodyTooLarge { .. }
         )
     }
 }

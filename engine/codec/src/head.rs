@@ -60,21 +60,15 @@ pub fn parse_response_head(
         };
         let Some((status, minor_version, used, fields)) = parsed else {
             if rest.len() > limits.head_bytes_max {
-                return Err(CodecError::HeadTooLarge {
-                    limit_bytes: limits.head_bytes_max,
-                });
+                return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
             }
             return Ok(None);
         };
         if used > limits.head_bytes_max {
-            return Err(CodecError::HeadTooLarge {
-                limit_bytes: limits.head_bytes_max,
-            });
+            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
         if status == 101 {
-            return Err(CodecError::Malformed {
-                what: "unexpected 101 Switching Protocols",
-            });
+            return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
         }
         if (100..200).contains(&status) {
             offset += used;
@@ -84,22 +78,14 @@ pub fn parse_response_head(
         let framing = if request_was_head || status == 204 || status == 304 {
             BodyFraming::Empty
         } else if let Some(chunked) = fields.transfer_chunked {
-            if chunked {
-                BodyFraming::Chunked
-            } else {
-                BodyFraming::UntilClose
-            }
+            if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose }
         } else if let Some(length) = fields.content_length {
             BodyFraming::Length(length)
         } else {
             BodyFraming::UntilClose
         };
         let keep_alive = framing != BodyFraming::UntilClose
-            && if minor_version == 0 {
-                fields.conn_keep_alive
-            } else {
-                !fields.conn_close
-            };
+            && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
         return Ok(Some(ResponseHead {
             status,
             minor_version,
@@ -116,27 +102,17 @@ const FEW_HEADER_SLOTS: usize = 32;
 
 /// Parses one head with up to `slots` (≤ N) header fields: `(status, minor version, bytes
 /// used, framing fields)`, or `None` when incomplete.
-fn parse_one<const N: usize>(
-    rest: &[u8],
-    slots: usize,
-) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+fn parse_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
     let mut headers = [httparse::EMPTY_HEADER; N];
     let mut response = httparse::Response::new(&mut headers[..slots]);
     match response.parse(rest) {
         Ok(httparse::Status::Complete(used)) => {
             let fields = FieldSummary::of(response.headers)?;
-            Ok(Some((
-                response.code.unwrap_or(0),
-                response.version.unwrap_or(1),
-                used,
-                fields,
-            )))
+            Ok(Some((response.code.unwrap_or(0), response.version.unwrap_or(1), used, fields)))
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
-        Err(err) => Err(CodecError::Malformed {
-            what: parse_error_name(err),
-        }),
+        Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
     }
 }
 
@@ -167,12 +143,7 @@ impl FieldSummary {
                     }
                 }
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let last = header
-                    .value
-                    .rsplit(|&b| b == b',')
-                    .next()
-                    .map(trim)
-                    .unwrap_or(b"");
+                let last = header.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"");
                 summary.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
             } else if name.eq_ignore_ascii_case("connection") {
                 for token in header.value.split(|&b| b == b',').map(trim) {
@@ -192,20 +163,12 @@ fn parse_length(digits: &[u8]) -> Result<u64, CodecError> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(CodecError::InvalidContentLength);
     }
-    Ok(digits
-        .iter()
-        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+    Ok(digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -236,11 +199,7 @@ pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
             offset += used;
             continue;
         }
-        return parsed
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value);
+        return parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
     }
 }
 
@@ -254,9 +213,7 @@ mod tests {
 
     #[test]
     fn content_length_keep_alive() {
-        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello")
-            .unwrap()
-            .unwrap();
+        let head = parse("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello").unwrap().unwrap();
         assert_eq!(head.status, 200);
         assert_eq!(head.framing, BodyFraming::Length(13));
         assert!(head.keep_alive);
@@ -284,32 +241,23 @@ mod tests {
         let head = parse("HTTP/1.0 200 OK\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::UntilClose);
         assert!(!head.keep_alive);
-        let head = parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let head = parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n").unwrap().unwrap();
         assert!(head.keep_alive);
     }
 
     #[test]
     fn connection_close_is_honoured() {
         let head =
-            parse("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n")
-                .unwrap()
-                .unwrap();
+            parse("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap();
         assert!(!head.keep_alive);
     }
 
     #[test]
     fn chunked_wins_over_length_and_other_codings_read_to_close() {
-        let head = parse(
-            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-        )
-        .unwrap()
-        .unwrap();
+        let head =
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::Chunked);
-        let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::UntilClose);
     }
 
@@ -320,16 +268,10 @@ mod tests {
             Err(CodecError::ConflictingContentLength)
         );
         assert_eq!(
-            parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n")
-                .unwrap()
-                .unwrap()
-                .framing,
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n").unwrap().unwrap().framing,
             BodyFraming::Length(5)
         );
-        assert_eq!(
-            parse("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"),
-            Err(CodecError::InvalidContentLength)
-        );
+        assert_eq!(parse("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), Err(CodecError::InvalidContentLength));
         assert_eq!(
             parse("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"),
             Err(CodecError::InvalidContentLength)
@@ -338,49 +280,30 @@ mod tests {
 
     #[test]
     fn head_and_304_have_no_body() {
-        let head = parse_response_head(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
-            &Limits::DEFAULT,
-            true,
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(head.framing, BodyFraming::Empty);
-        let head = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n")
+        let head = parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", &Limits::DEFAULT, true)
             .unwrap()
             .unwrap();
+        assert_eq!(head.framing, BodyFraming::Empty);
+        let head = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::Empty);
     }
 
     #[test]
     fn limits_are_enforced() {
-        let limits = Limits {
-            head_bytes_max: 64,
-            headers_count_max: 2,
-            ..Limits::DEFAULT
-        };
+        let limits = Limits { head_bytes_max: 64, headers_count_max: 2, ..Limits::DEFAULT };
         let long = format!("HTTP/1.1 200 OK\r\nX: {}\r\n", "a".repeat(100));
         assert_eq!(
             parse_response_head(long.as_bytes(), &limits, false),
             Err(CodecError::HeadTooLarge { limit_bytes: 64 })
         );
         let many = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
-        assert_eq!(
-            parse_response_head(many.as_bytes(), &limits, false),
-            Err(CodecError::TooManyHeaders { limit: 2 })
-        );
+        assert_eq!(parse_response_head(many.as_bytes(), &limits, false), Err(CodecError::TooManyHeaders { limit: 2 }));
     }
 
     #[test]
     fn garbage_is_malformed() {
-        assert!(matches!(
-            parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"),
-            Err(CodecError::Malformed { .. })
-        ));
-        assert!(matches!(
-            parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"),
-            Err(CodecError::Malformed { .. })
-        ));
+        assert!(matches!(parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"), Err(CodecError::Malformed { .. })));
+        assert!(matches!(parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"), Err(CodecError::Malformed { .. })));
     }
 
     #[test]

@@ -29,13 +29,7 @@ pub struct ResponseReader {
 impl ResponseReader {
     /// A reader for the response to one request.
     pub fn new(limits: Limits, request_was_head: bool, keep_body: bool) -> ResponseReader {
-        ResponseReader {
-            limits,
-            request_was_head,
-            head: None,
-            decoder: None,
-            keep_body,
-        }
+        ResponseReader { limits, request_was_head, head: None, decoder: None, keep_body }
     }
 
     /// The parsed head and its raw bytes, once they have arrived.
@@ -54,14 +48,9 @@ impl ResponseReader {
     }
 
     /// Consumes what it can from `input`.
-    pub fn feed(
-        &mut self,
-        input: &mut BytesMut,
-        body: &mut BytesMut,
-    ) -> Result<ReadProgress, CodecError> {
+    pub fn feed(&mut self, input: &mut BytesMut, body: &mut BytesMut) -> Result<ReadProgress, CodecError> {
         if self.head.is_none() {
-            let Some(head) = parse_response_head(input, &self.limits, self.request_was_head)?
-            else {
+            let Some(head) = parse_response_head(input, &self.limits, self.request_was_head)? else {
                 return Ok(ReadProgress::NeedMore);
             };
             let raw = input.split_to(head.head_len).freeze();
@@ -92,9 +81,7 @@ impl ResponseReader {
     /// incomplete response is an error naming what was cut short.
     pub fn finish_at_eof(&mut self) -> Result<(), CodecError> {
         match self.decoder.as_mut() {
-            None => Err(CodecError::UnexpectedEof {
-                during: "response head",
-            }),
+            None => Err(CodecError::UnexpectedEof { during: "response head" }),
             Some(decoder) => decoder.finish_at_eof(),
         }
     }

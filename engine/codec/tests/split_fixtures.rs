@@ -111,20 +111,13 @@ fn run(fixture: &Fixture, pieces: &[&[u8]]) -> Result<(u16, Vec<u8>, bool), &'st
 }
 
 fn expected(fixture: &Fixture) -> Result<(u16, Vec<u8>, bool), &'static str> {
-    fixture
-        .expect
-        .map(|(status, body, keep)| (status, body.to_vec(), keep))
+    fixture.expect.map(|(status, body, keep)| (status, body.to_vec(), keep))
 }
 
 #[test]
 fn every_fixture_whole() {
     for fixture in FIXTURES {
-        assert_eq!(
-            run(fixture, &[fixture.bytes]),
-            expected(fixture),
-            "{}",
-            fixture.name
-        );
+        assert_eq!(run(fixture, &[fixture.bytes]), expected(fixture), "{}", fixture.name);
     }
 }
 
@@ -166,15 +159,9 @@ fn pipelined_responses_leave_the_next_one_in_the_buffer() {
     let mut input = BytesMut::from(&two[..]);
     let mut body = BytesMut::new();
     let mut first = ResponseReader::new(Limits::DEFAULT, false, true);
-    assert_eq!(
-        first.feed(&mut input, &mut body),
-        Ok(ReadProgress::Complete)
-    );
+    assert_eq!(first.feed(&mut input, &mut body), Ok(ReadProgress::Complete));
     let mut second = ResponseReader::new(Limits::DEFAULT, false, true);
-    assert_eq!(
-        second.feed(&mut input, &mut body),
-        Ok(ReadProgress::Complete)
-    );
+    assert_eq!(second.feed(&mut input, &mut body), Ok(ReadProgress::Complete));
     assert_eq!(&body[..], b"ab");
     assert!(input.is_empty());
 }

@@ -83,10 +83,7 @@ mod tests {
         let mut config = Config::default();
         config.set("a", "scenario");
         config.set("b", "scenario");
-        config.apply_env([
-            ("MITE_CONF_a".to_string(), "env".to_string()),
-            ("OTHER".into(), "x".into()),
-        ]);
+        config.apply_env([("MITE_CONF_a".to_string(), "env".to_string()), ("OTHER".into(), "x".into())]);
         config.apply_overrides(&["b=cli", "c=x=y"]).unwrap();
         assert_eq!(config.get("a"), Some("env"));
         assert_eq!(config.get("b"), Some("cli"));

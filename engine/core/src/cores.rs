@@ -16,11 +16,7 @@ impl std::error::Error for CoresError {}
 
 /// Core ids this process may run on (its affinity mask), ascending.
 pub fn available() -> Vec<usize> {
-    let mut ids: Vec<usize> = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let mut ids: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
     ids.sort_unstable();
     if ids.is_empty() {
         ids.push(0);
@@ -37,11 +33,9 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
     let spec = spec.trim();
     let shown = || format!("{available:?}");
     if !spec.contains([',', '-']) {
-        let count: usize = spec.parse().map_err(|_| {
-            CoresError(format!(
-                "--cores {spec:?}: expected a count (e.g. 2) or a list (e.g. 0,2-5)"
-            ))
-        })?;
+        let count: usize = spec
+            .parse()
+            .map_err(|_| CoresError(format!("--cores {spec:?}: expected a count (e.g. 2) or a list (e.g. 0,2-5)")))?;
         if count == 0 {
             return Err(CoresError("--cores 0: at least one core is needed".into()));
         }
@@ -57,25 +51,18 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
     let mut cores = Vec::new();
     for part in spec.split(',') {
         let part = part.trim();
-        let bad = || {
-            CoresError(format!(
-                "--cores {spec:?}: {part:?} is not a core id or a range like 2-5"
-            ))
-        };
+        let bad = || CoresError(format!("--cores {spec:?}: {part:?} is not a core id or a range like 2-5"));
         let (first, last) = match part.split_once('-') {
-            Some((a, b)) => (
-                a.trim().parse::<usize>().map_err(|_| bad())?,
-                b.trim().parse::<usize>().map_err(|_| bad())?,
-            ),
+            Some((a, b)) => {
+                (a.trim().parse::<usize>().map_err(|_| bad())?, b.trim().parse::<usize>().map_err(|_| bad())?)
+            }
             None => {
                 let id = part.parse::<usize>().map_err(|_| bad())?;
                 (id, id)
             }
         };
         if first > last {
-            return Err(CoresError(format!(
-                "--cores {spec:?}: range {part:?} runs backwards"
-            )));
+            return Err(CoresError(format!("--cores {spec:?}: range {part:?} runs backwards")));
         }
         for id in first..=last {
             if !available.contains(&id) {
@@ -85,18 +72,13 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
                 )));
             }
             if cores.contains(&id) {
-                return Err(CoresError(format!(
-                    "--cores {spec:?}: core {id} is listed twice"
-                )));
+                return Err(CoresError(format!("--cores {spec:?}: core {id} is listed twice")));
             }
             cores.push(id);
         }
     }
     if cores.len() > crate::limits::CORES_MAX {
-        return Err(CoresError(format!(
-            "--cores: at most {} cores",
-            crate::limits::CORES_MAX
-        )));
+        return Err(CoresError(format!("--cores: at most {} cores", crate::limits::CORES_MAX)));
     }
     Ok(cores)
 }
@@ -117,12 +99,7 @@ mod tests {
     fn errors_say_what_is_available() {
         let all = [0, 1];
         assert!(parse("3", &all).unwrap_err().0.contains("only 2 cores"));
-        assert!(
-            parse("0,7", &all)
-                .unwrap_err()
-                .0
-                .contains("core 7 is not available")
-        );
+        assert!(parse("0,7", &all).unwrap_err().0.contains("core 7 is not available"));
         assert!(parse("0", &all).unwrap_err().0.contains("at least one"));
         assert!(parse("1-0", &all).unwrap_err().0.contains("backwards"));
         assert!(parse("0,0", &all).unwrap_err().0.contains("twice"));

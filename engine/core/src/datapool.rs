@@ -43,26 +43,17 @@ impl Row {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Row {
-            values: values.into_iter().map(Into::into).collect(),
-            columns: None,
-        }
+        Row { values: values.into_iter().map(Into::into).collect(), columns: None }
     }
 
     /// A row whose values can also be found by column name (CSV pools, scenario templates).
     pub fn with_columns(values: Vec<String>, columns: Arc<[String]>) -> Row {
-        Row {
-            values: values.into(),
-            columns: Some(columns),
-        }
+        Row { values: values.into(), columns: Some(columns) }
     }
 
     /// The row a journey without a datapool gets.
     pub fn empty() -> Row {
-        Row {
-            values: Arc::from(Vec::new()),
-            columns: None,
-        }
+        Row { values: Arc::from(Vec::new()), columns: None }
     }
 
     /// Number of values.
@@ -94,13 +85,8 @@ impl Row {
 
     /// Value at `index` parsed as an integer.
     pub fn int(&self, index: usize) -> Result<i64, RowError> {
-        let value = self
-            .get(index)
-            .ok_or_else(|| RowError(format!("row {self:?} has no value at index {index}")))?;
-        value
-            .trim()
-            .parse()
-            .map_err(|_| RowError(format!("row value {index} is {value:?}, not an integer")))
+        let value = self.get(index).ok_or_else(|| RowError(format!("row {self:?} has no value at index {index}")))?;
+        value.trim().parse().map_err(|_| RowError(format!("row value {index} is {value:?}, not an integer")))
     }
 }
 
@@ -116,20 +102,12 @@ pub struct DataPool {
 impl DataPool {
     /// Rows come back after each journey and are handed out again (Mite's recyclable pools).
     pub fn recyclable(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
-        DataPool {
-            name: name.into(),
-            rows: Arc::new(rows),
-            recyclable: true,
-        }
+        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: true }
     }
 
     /// Each row is handed out once; when they run out the scenario entry ends.
     pub fn single_use(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
-        DataPool {
-            name: name.into(),
-            rows: Arc::new(rows),
-            recyclable: false,
-        }
+        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: false }
     }
 
     /// Whether rows are reused.
@@ -156,12 +134,7 @@ impl DataPool {
             .filter(|(i, _)| owns_row(*i, index, parts))
             .map(|(_, row)| row.clone())
             .collect();
-        PoolShard {
-            rows,
-            recyclable: self.recyclable,
-            checked_out: 0,
-            endless_empty: false,
-        }
+        PoolShard { rows, recyclable: self.recyclable, checked_out: 0, endless_empty: false }
     }
 }
 
@@ -178,22 +151,13 @@ pub struct PoolShard {
 impl PoolShard {
     /// A shard that always hands out the empty row (journeys without a datapool).
     pub fn unlimited_empty() -> PoolShard {
-        PoolShard {
-            rows: VecDeque::from([Row::empty()]),
-            recyclable: true,
-            checked_out: 0,
-            endless_empty: true,
-        }
+        PoolShard { rows: VecDeque::from([Row::empty()]), recyclable: true, checked_out: 0, endless_empty: true }
     }
 
     /// The next row, or `None` when a single-use shard is exhausted (or every row of a
     /// recyclable shard is checked out).
     pub fn checkout(&mut self) -> Option<Row> {
-        let row = if self.endless_empty {
-            self.rows.front().cloned()
-        } else {
-            self.rows.pop_front()
-        };
+        let row = if self.endless_empty { self.rows.front().cloned() } else { self.rows.pop_front() };
         self.checked_out += u64::from(row.is_some());
         row
     }
@@ -279,10 +243,8 @@ mod tests {
 
     #[test]
     fn row_values() {
-        let row = Row::with_columns(
-            vec!["7".into(), "x".into()],
-            Arc::from(vec!["id".to_string(), "name".to_string()]),
-        );
+        let row =
+            Row::with_columns(vec!["7".into(), "x".into()], Arc::from(vec!["id".to_string(), "name".to_string()]));
         assert_eq!(row.int(0), Ok(7));
         assert_eq!(row.by_name("name"), Some("x"));
         assert!(row.int(1).unwrap_err().0.contains("not an integer"));

@@ -74,18 +74,14 @@ impl DeclarativeJourney {
                 Some(url) => url,
                 None => {
                     url_buf.clear();
-                    step.url
-                        .render_into(&mut url_buf, lookup)
-                        .map_err(|e| JourneyError::msg(e.0))?;
+                    step.url.render_into(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
                     url_buf.as_str()
                 }
             };
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
                 let mut rendered = String::new();
-                value
-                    .render_into(&mut rendered, lookup)
-                    .map_err(|e| JourneyError::msg(e.0))?;
+                value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.0))?;
                 header_values.push((name.as_str(), rendered));
             }
             let body = match &step.body {
@@ -94,23 +90,15 @@ impl DeclarativeJourney {
                     Some(text) => text,
                     None => {
                         body_buf.clear();
-                        template
-                            .render_into(&mut body_buf, lookup)
-                            .map_err(|e| JourneyError::msg(e.0))?;
+                        template.render_into(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
                         body_buf.as_str()
                     }
                 },
             };
-            let keep_body = step
-                .captures
-                .iter()
-                .any(|(_, c)| matches!(c, Capture::Json(_)));
+            let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
             let response = ctx
                 .transaction(&step.transaction, async {
-                    let mut request = ctx
-                        .http()
-                        .request(step.method.clone(), url)
-                        .expect_status(step.expect.clone());
+                    let mut request = ctx.http().request(step.method.clone(), url).expect_status(step.expect.clone());
                     for (name, value) in &header_values {
                         request = request.header(name, value);
                     }
@@ -165,18 +153,12 @@ fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
 pub struct Declared(pub Arc<DeclarativeJourney>);
 
 impl Journey for Declared {
-    fn run_once<'a>(
-        &'a self,
-        ctx: &'a Ctx,
-        row: Row,
-    ) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
         Box::pin(self.0.run(ctx, row))
     }
 
     fn spawn_slot(&self, slot: Slot) {
         let journey = self.0.clone();
-        spawn_slot(slot, async move |ctx: &Ctx, row: Row| {
-            journey.run(ctx, row).await
-        });
+        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run(ctx, row).await);
     }
 }

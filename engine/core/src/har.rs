@@ -68,8 +68,8 @@ struct PostData {
 }
 
 const STATIC_EXTENSIONS: &[&str] = &[
-    ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp",
-    ".avif", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp4", ".webm", ".mp3",
+    ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".avif", ".woff",
+    ".woff2", ".ttf", ".otf", ".eot", ".mp4", ".webm", ".mp3",
 ];
 
 /// Headers that are the client's business, not the journey's (hop-by-hop, framing, cookies
@@ -87,11 +87,7 @@ const DROPPED_HEADERS: &[&str] = &[
 ];
 
 fn is_static(path: &str) -> bool {
-    let path = path
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let path = path.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
     STATIC_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
 }
 
@@ -104,21 +100,14 @@ fn escape(text: &str) -> String {
 /// `keep_static` keeps stylesheets, scripts, images and fonts.
 pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Converted, String> {
     let har: Har = serde_json::from_str(har_json).map_err(|e| format!("not a HAR file: {e}"))?;
-    let titles: BTreeMap<&str, &str> = har
-        .log
-        .pages
-        .iter()
-        .map(|p| (p.id.as_str(), p.title.as_str()))
-        .collect();
+    let titles: BTreeMap<&str, &str> = har.log.pages.iter().map(|p| (p.id.as_str(), p.title.as_str())).collect();
     let mut steps = Vec::new();
     let (mut dropped_static, mut dropped_host) = (0, 0);
     for (i, entry) in har.log.entries.iter().enumerate() {
         let request = &entry.request;
         let url = crate::http::Url::parse(&request.url).map_err(|e| format!("entry {i}: {e}"))?;
         if !hosts.is_empty()
-            && !hosts
-                .iter()
-                .any(|h| h.eq_ignore_ascii_case(url.host) || h.eq_ignore_ascii_case(url.authority))
+            && !hosts.iter().any(|h| h.eq_ignore_ascii_case(url.host) || h.eq_ignore_ascii_case(url.authority))
         {
             dropped_host += 1;
             continue;
@@ -178,13 +167,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     let body = toml::to_string(&root).map_err(|e| format!("writing TOML: {e}"))?;
     let header = "# Converted from a HAR recording by `mite-engine har convert`.\n\
                   # Replace the oneshot volume with what the test needs, e.g. volume = { constant = 50 }.\n\n";
-    Ok(Converted {
-        toml: format!("{header}{body}"),
-        total: har.log.entries.len(),
-        kept,
-        dropped_static,
-        dropped_host,
-    })
+    Ok(Converted { toml: format!("{header}{body}"), total: har.log.entries.len(), kept, dropped_static, dropped_host })
 }
 
 #[cfg(test)]
@@ -205,22 +188,11 @@ mod tests {
     #[test]
     fn converts_and_filters() {
         let converted = convert(HAR, &["127.0.0.1".to_string()], false).unwrap();
-        assert_eq!(
-            (
-                converted.total,
-                converted.kept,
-                converted.dropped_static,
-                converted.dropped_host
-            ),
-            (4, 2, 1, 1)
-        );
+        assert_eq!((converted.total, converted.kept, converted.dropped_static, converted.dropped_host), (4, 2, 1, 1));
         let doc: toml::Table = converted.toml.parse().unwrap();
         let steps = doc["journeys"]["recorded"]["steps"].as_array().unwrap();
         assert_eq!(steps[0]["transaction"].as_str(), Some("Home :: GET /"));
-        assert_eq!(
-            steps[0]["url"].as_str(),
-            Some("http://127.0.0.1:8080/?q={{x}}")
-        );
+        assert_eq!(steps[0]["url"].as_str(), Some("http://127.0.0.1:8080/?q={{x}}"));
         assert!(steps[0]["headers"].get("Cookie").is_none());
         assert_eq!(steps[1]["body"].as_str(), Some("{{\"a\":1}}"));
     }

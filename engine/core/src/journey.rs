@@ -35,11 +35,7 @@ pub struct JourneyError {
 impl JourneyError {
     /// An error with a message.
     pub fn msg(message: impl Into<String>) -> JourneyError {
-        JourneyError {
-            message: message.into().into_boxed_str(),
-            kind: None,
-            recorded: false,
-        }
+        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false }
     }
 
     /// The request error kind, when the journey failed on a request.
@@ -60,14 +56,8 @@ impl JourneyError {
 
 impl<E: std::error::Error + 'static> From<E> for JourneyError {
     fn from(err: E) -> JourneyError {
-        let kind = (&err as &dyn Any)
-            .downcast_ref::<HttpError>()
-            .and_then(HttpError::kind);
-        JourneyError {
-            message: err.to_string().into_boxed_str(),
-            kind,
-            recorded: false,
-        }
+        let kind = (&err as &dyn Any).downcast_ref::<HttpError>().and_then(HttpError::kind);
+        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false }
     }
 }
 
@@ -89,18 +79,21 @@ pub struct Ctx {
     journey: TxnId,
     current: Cell<TxnId>,
     depth: Cell<usize>,
+    /// Open model: how late this journey started against its intended start, µs.
+    start_delay_us: Cell<Option<u64>>,
 }
 
 impl Ctx {
     /// A context for journey `journey_name` on `shard`.
     pub fn new(shard: Rc<Shard>, journey_name: &str) -> Ctx {
         let journey = shard.stats.borrow_mut().root(journey_name);
-        Ctx {
-            shard,
-            journey,
-            current: Cell::new(journey),
-            depth: Cell::new(1),
-        }
+        Ctx { shard, journey, current: Cell::new(journey), depth: Cell::new(1), start_delay_us: Cell::new(None) }
+    }
+
+    /// Open model: sets how late the current journey started against its intended start;
+    /// latencies are then also recorded corrected by it (coordinated omission).
+    pub(crate) fn set_start_delay_us(&self, delay_us: Option<u64>) {
+        self.start_delay_us.set(delay_us);
     }
 
     /// The core this journey runs on.
@@ -129,11 +122,7 @@ impl Ctx {
         let parent = self.current.get();
         let id = {
             let mut stats = self.shard.stats.borrow_mut();
-            if parent == self.journey {
-                stats.root(name)
-            } else {
-                stats.child(parent, name)
-            }
+            if parent == self.journey { stats.root(name) } else { stats.child(parent, name) }
         };
         self.trace(format_args!("> transaction {name}"));
         self.depth.set(self.depth.get() + 1);
@@ -146,23 +135,20 @@ impl Ctx {
         let mut stats = self.shard.stats.borrow_mut();
         let txn = stats.txn(id);
         record_latency(&mut txn.txn_us, took_us);
+        if let Some(delay_us) = self.start_delay_us.get() {
+            record_latency(&mut txn.txn_us_corrected, took_us.saturating_add(delay_us));
+        }
         match result {
             Ok(value) => {
                 txn.txn_ok += 1;
                 drop(stats);
-                self.trace(format_args!(
-                    "< transaction {name} ok in {}",
-                    Millis(took_us)
-                ));
+                self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
                 Ok(value)
             }
             Err(mut err) => {
                 txn.txn_err += 1;
                 drop(stats);
-                self.trace(format_args!(
-                    "< transaction {name} FAILED in {}: {err}",
-                    Millis(took_us)
-                ));
+                self.trace(format_args!("< transaction {name} FAILED in {}: {err}", Millis(took_us)));
                 err.recorded = true;
                 Err(err)
             }
@@ -191,14 +177,10 @@ impl Ctx {
         let url = Url::parse(request.url).map_err(|e| HttpError::invalid(e.to_string()))?;
         for (name, value) in &request.headers {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
-                return Err(HttpError::invalid(format!(
-                    "header name {name:?} is not a valid token"
-                )));
+                return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
             }
             if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                return Err(HttpError::invalid(format!(
-                    "header {name} value contains CR, LF or NUL"
-                )));
+                return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
             }
         }
         let txn = self.current.get();
@@ -218,6 +200,9 @@ impl Ctx {
             Ok(response) => {
                 let timings = response.timings();
                 record_latency(&mut entry.req_us, timings.total_us);
+                if let Some(delay_us) = self.start_delay_us.get() {
+                    record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
+                }
                 entry.add_status(response.status());
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
@@ -272,18 +257,11 @@ impl Ctx {
                         response.status(),
                         response.body_len(),
                         Millis(t.total_us),
-                        t.connect_us
-                            .map(|us| format!(", connect {}", Millis(us)))
-                            .unwrap_or_default(),
-                        t.tls_us
-                            .map(|us| format!(", TLS {}", Millis(us)))
-                            .unwrap_or_default(),
+                        t.connect_us.map(|us| format!(", connect {}", Millis(us))).unwrap_or_default(),
+                        t.tls_us.map(|us| format!(", TLS {}", Millis(us))).unwrap_or_default(),
                     ));
                 }
-                Err(err) => self.trace(format_args!(
-                    "{} {} -> FAILED: {err}",
-                    request.method, request.url
-                )),
+                Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url)),
             }
         }
         result
@@ -393,11 +371,7 @@ impl<'c> RequestBuilder<'c> {
 /// A journey the engine can run: once (journey test) or in a loop per slot (load).
 pub trait Journey: Send + Sync + 'static {
     /// Runs the journey once.
-    fn run_once<'a>(
-        &'a self,
-        ctx: &'a Ctx,
-        row: Row,
-    ) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
 
     /// Starts one journey slot on the current core's runtime (see `runtime::Slot`).
     fn spawn_slot(&self, slot: crate::runtime::Slot);
@@ -410,11 +384,7 @@ impl<F> Journey for AsyncJourney<F>
 where
     F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
 {
-    fn run_once<'a>(
-        &'a self,
-        ctx: &'a Ctx,
-        row: Row,
-    ) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
         Box::pin((self.0)(ctx, row))
     }
 
@@ -491,8 +461,7 @@ impl Registry {
     where
         F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
     {
-        self.journeys
-            .insert(name.to_string(), Arc::new(AsyncJourney(f)));
+        self.journeys.insert(name.to_string(), Arc::new(AsyncJourney(f)));
     }
 
     /// Registers a journey implemented directly (declarative journeys).
@@ -512,14 +481,11 @@ impl Registry {
 
     /// Looks a datapool up and builds it.
     pub fn find_datapool(&self, name: &str) -> Result<DataPool, UnknownName> {
-        self.datapools
-            .get(name)
-            .map(|f| f())
-            .ok_or_else(|| UnknownName {
-                name: name.to_string(),
-                what: "datapool",
-                suggestions: closest(name, self.datapools.keys()),
-            })
+        self.datapools.get(name).map(|f| f()).ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "datapool",
+            suggestions: closest(name, self.datapools.keys()),
+        })
     }
 
     /// Registered datapool names.
@@ -538,14 +504,11 @@ impl Registry {
 
     /// Looks a scenario up.
     pub fn find_scenario(&self, name: &str) -> Result<ScenarioFn, UnknownName> {
-        self.scenarios
-            .get(name)
-            .copied()
-            .ok_or_else(|| UnknownName {
-                name: name.to_string(),
-                what: "scenario",
-                suggestions: closest(name, self.scenarios.keys()),
-            })
+        self.scenarios.get(name).copied().ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "scenario",
+            suggestions: closest(name, self.scenarios.keys()),
+        })
     }
 
     /// Registered journey names.
@@ -564,12 +527,7 @@ fn closest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<Strin
     let mut scored: Vec<(usize, &String)> = names.map(|n| (edit_distance(name, n), n)).collect();
     scored.sort();
     let limit = (name.len() / 2).max(3);
-    scored
-        .into_iter()
-        .filter(|(d, _)| *d <= limit)
-        .take(3)
-        .map(|(_, n)| n.clone())
-        .collect()
+    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, n)| n.clone()).collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -593,16 +551,9 @@ mod tests {
 
     #[test]
     fn suggestions_are_close_names() {
-        let names: Vec<String> = vec![
-            "mite_example:journey".into(),
-            "http_example:journey".into(),
-            "other:x".into(),
-        ];
+        let names: Vec<String> = vec!["mite_example:journey".into(), "http_example:journey".into(), "other:x".into()];
         let got = closest("mite_exmple:journey", names.iter());
-        assert_eq!(
-            got.first().map(String::as_str),
-            Some("mite_example:journey")
-        );
+        assert_eq!(got.first().map(String::as_str), Some("mite_example:journey"));
         assert!(closest("zzzzzzzzzzzzzzzzzzzzzz", names.iter()).is_empty());
     }
 

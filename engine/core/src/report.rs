@@ -34,11 +34,7 @@ pub fn ms(us: u64) -> String {
 }
 
 fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
-    if h.is_empty() {
-        0
-    } else {
-        h.value_at_quantile(q)
-    }
+    if h.is_empty() { 0 } else { h.value_at_quantile(q) }
 }
 
 fn latency_json(h: &Histogram<u64>) -> Value {
@@ -51,6 +47,25 @@ fn latency_json(h: &Histogram<u64>) -> Value {
         "p99": quantile(h, 0.99),
         "p999": quantile(h, 0.999),
         "max": if h.is_empty() { 0 } else { h.max() },
+    })
+}
+
+/// Corrected latencies exist only for open-model (arrival-rate) runs.
+fn corrected_json(h: &Histogram<u64>) -> Value {
+    if h.is_empty() { Value::Null } else { latency_json(h) }
+}
+
+fn arrivals_json(journeys: &crate::stats::JourneyCounts, seconds: f64) -> Value {
+    if journeys.scheduled + journeys.missed == 0 {
+        return Value::Null;
+    }
+    let requested = journeys.scheduled + journeys.missed;
+    json!({
+        "requested": requested,
+        "started": journeys.arrivals_started,
+        "missed": journeys.missed,
+        "requested_per_s": rate(requested, seconds),
+        "achieved_per_s": rate(journeys.arrivals_started, seconds),
     })
 }
 
@@ -69,11 +84,7 @@ fn status_json(stats: &TxnStats) -> Value {
     let mut map = Map::new();
     for (class, &count) in stats.status_class.iter().enumerate() {
         if count > 0 {
-            let name = if class == 0 {
-                "other".to_string()
-            } else {
-                format!("{class}xx")
-            };
+            let name = if class == 0 { "other".to_string() } else { format!("{class}xx") };
             map.insert(name, json!(count));
         }
     }
@@ -89,6 +100,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "rps": rate(stats.requests(), seconds),
         "status": status_json(stats),
         "latency_us": latency_json(&stats.req_us),
+        "latency_us_corrected": corrected_json(&stats.req_us_corrected),
         "reconnects": stats.reconnects,
         "connects": stats.connects,
         "connect_us_mean": mean(stats.connect_us_sum, stats.connects),
@@ -101,19 +113,11 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        (count as f64 / seconds * 10.0).round() / 10.0
-    } else {
-        0.0
-    }
+    if seconds > 0.0 { (count as f64 / seconds * 10.0).round() / 10.0 } else { 0.0 }
 }
 
 fn mean(sum: u64, count: u64) -> f64 {
-    if count == 0 {
-        0.0
-    } else {
-        (sum as f64 / count as f64 * 10.0).round() / 10.0
-    }
+    if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
 }
 
 /// The result file (schema documented in README.md).
@@ -132,6 +136,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "errors": stats.txn_err,
                 "rate": rate(stats.transactions(), seconds),
                 "latency_us": latency_json(&stats.txn_us),
+                "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
             })
         })
@@ -152,12 +157,7 @@ pub fn result_json(result: &RunResult) -> Value {
             })
         })
         .collect();
-    let messages: Map<String, Value> = result
-        .merged
-        .messages
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
+    let messages: Map<String, Value> = result.merged.messages.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
     json!({
         "mite_engine_version": env!("CARGO_PKG_VERSION"),
         "scenario": result.scenario,
@@ -181,11 +181,13 @@ pub fn result_json(result: &RunResult) -> Value {
             "connects": total.connects,
             "body_bytes": total.body_bytes,
             "latency_us": latency_json(&total.req_us),
+            "latency_us_corrected": corrected_json(&total.req_us_corrected),
             "journeys": {
                 "started": result.merged.journeys.started,
                 "ok": result.merged.journeys.ok,
                 "failed": result.merged.journeys.failed,
             },
+            "arrivals": arrivals_json(&result.merged.journeys, seconds),
         },
         "transactions": transactions,
         "messages": messages,
@@ -197,40 +199,18 @@ pub fn result_json(result: &RunResult) -> Value {
 /// The end-of-run table: one row per transaction, then totals.
 pub fn table(merged: &Merged, seconds: f64) -> String {
     let mut out = String::new();
-    let width = merged
-        .txns
-        .keys()
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(11)
-        .clamp(11, 60);
+    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
     let _ = writeln!(
         out,
         "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "transaction",
-        "count",
-        "errors",
-        "requests",
-        "req err",
-        "req/s",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max"
+        "transaction", "count", "errors", "requests", "req err", "req/s", "p50", "p90", "p99", "p99.9", "max"
     );
     for (name, stats) in &merged.txns {
         let h = &stats.txn_us;
         let (p50, p90, p99, p999, max) = if h.is_empty() {
             ("-".into(), "-".into(), "-".into(), "-".into(), "-".into())
         } else {
-            (
-                ms(quantile(h, 0.5)),
-                ms(quantile(h, 0.9)),
-                ms(quantile(h, 0.99)),
-                ms(quantile(h, 0.999)),
-                ms(h.max()),
-            )
+            (ms(quantile(h, 0.5)), ms(quantile(h, 0.9)), ms(quantile(h, 0.99)), ms(quantile(h, 0.999)), ms(h.max()))
         };
         let _ = writeln!(
             out,
@@ -278,6 +258,36 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
             ms(h.max())
         );
     }
+    if !total.req_us_corrected.is_empty() || !total.txn_us_corrected.is_empty() {
+        let h = if total.req_us_corrected.is_empty() { &total.txn_us_corrected } else { &total.req_us_corrected };
+        let _ = writeln!(
+            out,
+            "corrected (from intended start): p50 {} p90 {} p99 {} p99.9 {} max {}",
+            ms(quantile(h, 0.5)),
+            ms(quantile(h, 0.9)),
+            ms(quantile(h, 0.99)),
+            ms(quantile(h, 0.999)),
+            ms(h.max())
+        );
+    }
+    let journeys = &merged.journeys;
+    if journeys.scheduled + journeys.missed > 0 {
+        let requested = journeys.scheduled + journeys.missed;
+        let _ = writeln!(
+            out,
+            "arrivals: requested {} ({}/s), started {} ({}/s), missed {}{}",
+            grouped(requested),
+            grouped(rate(requested, seconds).round() as u64),
+            grouped(journeys.arrivals_started),
+            grouped(rate(journeys.arrivals_started, seconds).round() as u64),
+            grouped(journeys.missed),
+            if journeys.missed > 0 {
+                " -- the engine could not keep up: raise max_in_flight, add cores, or lower the rate"
+            } else {
+                ""
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "journeys started {}, ok {}, failed {}; connections opened {}, reconnects {}",
@@ -291,11 +301,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         let _ = writeln!(out, "first {kind} error: {text}");
     }
     if !merged.messages.is_empty() {
-        let messages: Vec<String> = merged
-            .messages
-            .iter()
-            .map(|(k, v)| format!("{k} {}", grouped(*v)))
-            .collect();
+        let messages: Vec<String> = merged.messages.iter().map(|(k, v)| format!("{k} {}", grouped(*v))).collect();
         let _ = writeln!(out, "messages: {}", messages.join(", "));
     }
     out

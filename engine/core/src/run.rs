@@ -13,12 +13,8 @@ use crate::config::Config;
 use crate::datapool::Row;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
 use crate::journey::{Ctx, Registry, Scenario};
-use crate::limits::{
-    DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT,
-};
-use crate::runtime::{
-    CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core,
-};
+use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
+use crate::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
 use crate::shard::Shard;
 use crate::stats::{Merged, Snapshot};
 
@@ -152,9 +148,7 @@ impl std::error::Error for RunError {}
 pub fn layered_config(scenario: &Config, overrides: &[String]) -> Result<Config, RunError> {
     let mut config = scenario.clone();
     config.apply_env(std::env::vars());
-    config
-        .apply_overrides(overrides)
-        .map_err(|e| RunError(e.0))?;
+    config.apply_overrides(overrides).map_err(|e| RunError(e.0))?;
     Ok(config)
 }
 
@@ -162,11 +156,7 @@ fn run_duration(scenario: &Scenario, options: &RunOptions) -> Result<Duration, R
     let duration = match options.duration {
         Some(d) => d,
         None => {
-            let lengths: Option<Vec<f64>> = scenario
-                .entries
-                .iter()
-                .map(|e| e.volume.duration_s())
-                .collect();
+            let lengths: Option<Vec<f64>> = scenario.entries.iter().map(|e| e.volume.duration_s()).collect();
             match lengths {
                 Some(lengths) if !lengths.is_empty() => {
                     Duration::from_secs_f64(lengths.into_iter().fold(0.0, f64::max))
@@ -176,9 +166,7 @@ fn run_duration(scenario: &Scenario, options: &RunOptions) -> Result<Duration, R
         }
     };
     if duration.is_zero() || duration > DURATION_MAX {
-        return Err(RunError(format!(
-            "duration {duration:?} must be between 1ms and {DURATION_MAX:?}"
-        )));
+        return Err(RunError(format!("duration {duration:?} must be between 1ms and {DURATION_MAX:?}")));
     }
     Ok(duration)
 }
@@ -194,25 +182,18 @@ pub fn run_scenario(
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunResult, RunError> {
     if scenario.entries.is_empty() {
-        return Err(RunError(format!(
-            "scenario {:?} has no entries",
-            scenario.name
-        )));
+        return Err(RunError(format!("scenario {:?} has no entries", scenario.name)));
     }
     let mut journeys = Vec::new();
     for (i, entry) in scenario.entries.iter().enumerate() {
         journeys.push(
-            registry
-                .find_journey(&entry.journey)
-                .map_err(|e| RunError(format!("scenario entry {}: {e}", i + 1)))?,
+            registry.find_journey(&entry.journey).map_err(|e| RunError(format!("scenario entry {}: {e}", i + 1)))?,
         );
-        entry.volume.validate().map_err(|e| {
-            RunError(format!(
-                "scenario entry {} ({}): volume model: {e}",
-                i + 1,
-                entry.journey
-            ))
-        })?;
+        entry
+            .volume
+            .validate()
+            .and_then(|()| entry.volume.validate_split(options.cores.len()))
+            .map_err(|e| RunError(format!("scenario entry {} ({}): volume model: {e}", i + 1, entry.journey)))?;
     }
     if options.cores.is_empty() {
         return Err(RunError("no cores selected".into()));
@@ -237,10 +218,7 @@ pub fn run_scenario(
     });
     let (events_tx, events) = sync_channel::<CoreEvent>(STATS_QUEUE_PER_CORE * cores);
     let started = Instant::now();
-    let started_at_unix_s = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
+    let started_at_unix_s = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
     let mut threads = Vec::new();
     for (index, &core_id) in options.cores.iter().enumerate() {
         let plan = plan.clone();
@@ -252,10 +230,8 @@ pub fn run_scenario(
             .spawn(move || {
                 // Pin before the runtime (and its ring) is built, so its memory is local.
                 if pin && !core_affinity::set_for_current(core_affinity::CoreId { id: core_id }) {
-                    let _ = events_tx.send(CoreEvent::Failed {
-                        core: index,
-                        error: format!("could not pin to core {core_id}"),
-                    });
+                    let _ = events_tx
+                        .send(CoreEvent::Failed { core: index, error: format!("could not pin to core {core_id}") });
                     return;
                 }
                 run_core(plan, index, started, stop, events_tx);
@@ -286,9 +262,7 @@ pub fn run_scenario(
         drivers,
         fallbacks,
         started_at_unix_s,
-        duration_s: elapsed
-            .as_secs_f64()
-            .min(duration.as_secs_f64() + options.grace.as_secs_f64()),
+        duration_s: elapsed.as_secs_f64().min(duration.as_secs_f64() + options.grace.as_secs_f64()),
         stopped_by,
         merged,
         intervals,
@@ -323,11 +297,7 @@ fn collect(
     while finished.iter().any(|f| !f) {
         let wait = next_print.saturating_duration_since(Instant::now());
         match events.recv_timeout(wait) {
-            Ok(CoreEvent::Started {
-                core,
-                driver,
-                fallback,
-            }) => {
+            Ok(CoreEvent::Started { core, driver, fallback }) => {
                 drivers[core] = Some(driver);
                 if let Some(reason) = fallback {
                     progress(&format!("core {}: {reason}", options.cores[core]));
@@ -335,8 +305,7 @@ fn collect(
                 }
                 if !announced && drivers.iter().all(Option::is_some) {
                     announced = true;
-                    let names: BTreeSet<&str> =
-                        drivers.iter().flatten().map(|d| d.name()).collect();
+                    let names: BTreeSet<&str> = drivers.iter().flatten().map(|d| d.name()).collect();
                     progress(&format!(
                         "running on cores {:?} with {} for up to {:.1}s",
                         options.cores,
@@ -349,13 +318,7 @@ fn collect(
                 return Err(RunError(format!("core {}: {error}", options.cores[core])));
             }
             Ok(CoreEvent::Snapshot(snapshot)) => {
-                absorb(
-                    &snapshot,
-                    &mut merged,
-                    &mut interval,
-                    &mut in_flight,
-                    &mut targets,
-                );
+                absorb(&snapshot, &mut merged, &mut interval, &mut in_flight, &mut targets);
                 if snapshot.last {
                     finished[snapshot.core] = true;
                 }
@@ -363,9 +326,7 @@ fn collect(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 if finished.iter().any(|f| !f) {
-                    return Err(RunError(
-                        "a core thread ended without reporting its results".into(),
-                    ));
+                    return Err(RunError("a core thread ended without reporting its results".into()));
                 }
                 break;
             }
@@ -376,12 +337,8 @@ fn collect(
         let now = Instant::now();
         if now >= next_print || finished.iter().all(|f| *f) {
             let seconds = now.duration_since(last_print).as_secs_f64().max(1e-3);
-            let point = interval_point(
-                &interval,
-                now.duration_since(started).as_secs_f64(),
-                seconds,
-                in_flight.iter().sum(),
-            );
+            let point =
+                interval_point(&interval, now.duration_since(started).as_secs_f64(), seconds, in_flight.iter().sum());
             progress(&progress_line(&point, targets.iter().sum()));
             intervals.push(point);
             interval = Merged::default();
@@ -391,46 +348,20 @@ fn collect(
             }
         }
     }
-    let drivers = drivers
-        .into_iter()
-        .map(|d| d.unwrap_or(Driver::Epoll))
-        .collect();
+    let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
     Ok((merged, intervals, drivers, fallbacks, interrupted))
 }
 
-fn absorb(
-    snapshot: &Snapshot,
-    merged: &mut Merged,
-    interval: &mut Merged,
-    in_flight: &mut [u64],
-    targets: &mut [u64],
-) {
+fn absorb(snapshot: &Snapshot, merged: &mut Merged, interval: &mut Merged, in_flight: &mut [u64], targets: &mut [u64]) {
     merged.add(snapshot);
     interval.add(snapshot);
-    in_flight[snapshot.core] = if snapshot.last {
-        0
-    } else {
-        snapshot.journeys_in_flight
-    };
-    targets[snapshot.core] = if snapshot.last {
-        0
-    } else {
-        snapshot.journeys_target
-    };
+    in_flight[snapshot.core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
+    targets[snapshot.core] = if snapshot.last { 0 } else { snapshot.journeys_target };
 }
 
-fn interval_point(
-    interval: &Merged,
-    elapsed_s: f64,
-    seconds: f64,
-    journeys_in_flight: u64,
-) -> IntervalPoint {
+fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_flight: u64) -> IntervalPoint {
     let total = interval.total();
-    let histogram = if total.req_us.is_empty() {
-        &total.txn_us
-    } else {
-        &total.req_us
-    };
+    let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
     IntervalPoint {
         elapsed_s,
         requests: total.requests(),
@@ -468,9 +399,7 @@ pub fn journey_test(
     tls: &TlsOptions,
     driver: DriverChoice,
 ) -> Result<(Merged, Driver), RunError> {
-    let journey = registry
-        .find_journey(journey_name)
-        .map_err(|e| RunError(e.to_string()))?;
+    let journey = registry.find_journey(journey_name).map_err(|e| RunError(e.to_string()))?;
     let tls = crate::http::tls::client_config(tls).map_err(|e| RunError(e.0))?;
     let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(RunError)?;
     if let Some(reason) = fallback {
@@ -479,19 +408,8 @@ pub fn journey_test(
     let driver = runtime.driver();
     let merged = runtime.block_on(async move {
         let client = HttpClient::new(Arc::new(http), Some(tls));
-        let shard = Rc::new(Shard::new(
-            0,
-            1,
-            Arc::new(config),
-            client,
-            true,
-            Instant::now(),
-        ));
-        let rows = if rows.is_empty() {
-            vec![Row::empty()]
-        } else {
-            rows
-        };
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, true, Instant::now()));
+        let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
         for row in rows {
             println!("journey {journey_name} args {row:?}");
             let ctx = Ctx::new(shard.clone(), journey_name);
@@ -501,10 +419,7 @@ pub fn journey_test(
             let took = started.elapsed();
             match &result {
                 Ok(()) => println!("journey ok in {:.2} ms", took.as_secs_f64() * 1e3),
-                Err(err) => println!(
-                    "journey FAILED in {:.2} ms: {err}",
-                    took.as_secs_f64() * 1e3
-                ),
+                Err(err) => println!("journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3),
             }
             record_journey(&shard, journey_name, &result);
         }

@@ -3,21 +3,27 @@
 //! This module and `http::transport` are the only ones that name the executor.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::datapool::{PoolShard, Row};
+use crate::http::client::micros;
 use crate::http::{HttpClient, HttpSettings};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
 use crate::limits::JOURNEYS_PER_CORE_MAX;
 use crate::shard::Shard;
 use crate::split::share;
 use crate::stats::Snapshot;
+use crate::volume::{RateModel, VolumeModel};
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,9 +44,7 @@ impl std::str::FromStr for DriverChoice {
             "auto" => Ok(DriverChoice::Auto),
             "io_uring" | "io-uring" | "uring" => Ok(DriverChoice::IoUring),
             "epoll" | "legacy" => Ok(DriverChoice::Epoll),
-            other => Err(format!(
-                "unknown driver {other:?}: expected auto, io_uring or epoll"
-            )),
+            other => Err(format!("unknown driver {other:?}: expected auto, io_uring or epoll")),
         }
     }
 }
@@ -93,9 +97,7 @@ impl CoreRuntime {
             if deferred {
                 // One thread submits to each ring, and completions are processed only when the
                 // core asks for them: no inter-processor interrupts, batched task work.
-                ring.setup_single_issuer()
-                    .setup_defer_taskrun()
-                    .setup_coop_taskrun();
+                ring.setup_single_issuer().setup_defer_taskrun().setup_coop_taskrun();
             }
             monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
                 .with_entries(RING_ENTRIES)
@@ -164,15 +166,140 @@ pub struct EntryState {
     stopped: Cell<bool>,
     exhausted: Cell<bool>,
     pool: RefCell<PoolShard>,
+    /// Open model: the queue of intended start times.
+    arrivals: Option<Arrivals>,
 }
 
 impl EntryState {
     fn finished(&self) -> bool {
+        let done = self.stopped.get() || self.exhausted.get();
         self.running.get() == 0
-            && (self.stopped.get()
-                || self.exhausted.get()
-                || (!self.restarts && self.started.get() >= self.target.get()))
+            && if self.arrivals.is_some() {
+                done
+            } else {
+                done || (!self.restarts && self.started.get() >= self.target.get())
+            }
     }
+}
+
+/// Open model: intended start times waiting for a journey slot.
+pub struct Arrivals {
+    queue: RefCell<VecDeque<Instant>>,
+    /// Arrivals queued at most; more are counted as missed.
+    capacity: usize,
+    /// Journey slots this core may run for the entry.
+    slots_max: u64,
+    /// Slots waiting for an arrival.
+    idle: Cell<u64>,
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl Arrivals {
+    fn wake(&self, count: usize) {
+        let mut waiters = self.waiters.borrow_mut();
+        let keep = waiters.len().saturating_sub(count);
+        for waker in waiters.drain(keep..) {
+            waker.wake();
+        }
+    }
+}
+
+/// Waits for the next intended start time, or `None` when the entry or the run stops.
+struct NextArrival<'a> {
+    shard: &'a Shard,
+    entry: &'a EntryState,
+    waiting: bool,
+}
+
+impl Future for NextArrival<'_> {
+    type Output = Option<Instant>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        let arrivals = self.entry.arrivals.as_ref().expect("open entries have arrivals");
+        let next = arrivals.queue.borrow_mut().pop_front();
+        let ended = self.shard.stopping.get() || self.entry.stopped.get() || self.entry.exhausted.get();
+        if next.is_some() || ended {
+            if self.waiting {
+                arrivals.idle.set(arrivals.idle.get() - 1);
+                self.waiting = false;
+            }
+            return Poll::Ready(next.filter(|_| !self.shard.stopping.get()));
+        }
+        if !self.waiting {
+            arrivals.idle.set(arrivals.idle.get() + 1);
+            self.waiting = true;
+        }
+        arrivals.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for NextArrival<'_> {
+    fn drop(&mut self) {
+        if self.waiting
+            && let Some(arrivals) = &self.entry.arrivals
+        {
+            arrivals.idle.set(arrivals.idle.get() - 1);
+        }
+    }
+}
+
+/// Turns the rate model into intended start times for this core's share, queues them, and
+/// keeps enough journey slots running (up to the entry's limit) to serve the queue.
+async fn schedule_arrivals(
+    shard: Rc<Shard>,
+    entry: Rc<EntryState>,
+    journey: Arc<dyn Journey>,
+    rate: RateModel,
+    part: usize,
+    parts: usize,
+    started: Instant,
+) {
+    let arrivals = entry.arrivals.as_ref().expect("open entries have arrivals");
+    let parts_f = parts as f64;
+    // Cores interleave: part k starts k/N of an interval late.
+    let first_rate = rate.rate_at(0.0).unwrap_or(0.0) / parts_f;
+    let mut next = started
+        + if first_rate > 0.0 { Duration::from_secs_f64(part as f64 / parts_f / first_rate) } else { Duration::ZERO };
+    loop {
+        if shard.stopping.get() || entry.stopped.get() || entry.exhausted.get() {
+            break;
+        }
+        let now = Instant::now();
+        while next <= now {
+            let Some(total) = rate.rate_at(next.duration_since(started).as_secs_f64()) else {
+                entry.stopped.set(true);
+                break;
+            };
+            let per_part = total / parts_f;
+            if per_part <= 0.0 {
+                next += Duration::from_millis(10);
+                continue;
+            }
+            let mut queue = arrivals.queue.borrow_mut();
+            let mut stats = shard.stats.borrow_mut();
+            if queue.len() >= arrivals.capacity {
+                stats.journeys.missed += 1;
+            } else {
+                queue.push_back(next);
+                stats.journeys.scheduled += 1;
+            }
+            next += Duration::from_secs_f64(1.0 / per_part);
+        }
+        let backlog = arrivals.queue.borrow().len() as u64;
+        let spawnable = arrivals.slots_max.saturating_sub(entry.running.get());
+        let wanted = backlog.saturating_sub(arrivals.idle.get()).min(spawnable);
+        for _ in 0..wanted {
+            entry.running.set(entry.running.get() + 1);
+            journey.spawn_slot(Slot { shard: shard.clone(), entry: entry.clone() });
+        }
+        arrivals.wake(backlog as usize);
+        if entry.stopped.get() {
+            break;
+        }
+        sleep(next.saturating_duration_since(Instant::now()).min(POLL)).await;
+    }
+    arrivals.wake(usize::MAX);
 }
 
 /// What a journey slot needs: its core, its entry, and the journey's name.
@@ -197,22 +324,39 @@ where
     let Slot { shard, entry } = slot;
     let ctx = Ctx::new(shard.clone(), &entry.name);
     loop {
-        if shard.stopping.get() || entry.stopped.get() || entry.running.get() > entry.target.get() {
-            break;
-        }
-        if !entry.restarts && entry.started.get() >= entry.target.get() {
-            break;
-        }
+        let intended = if entry.arrivals.is_some() {
+            match (NextArrival { shard: &shard, entry: &entry, waiting: false }).await {
+                Some(intended) => Some(intended),
+                None => break,
+            }
+        } else {
+            if shard.stopping.get() || entry.stopped.get() || entry.running.get() > entry.target.get() {
+                break;
+            }
+            if !entry.restarts && entry.started.get() >= entry.target.get() {
+                break;
+            }
+            None
+        };
         let Some(row) = entry.pool.borrow_mut().checkout() else {
             entry.exhausted.set(true);
+            if intended.is_some() {
+                // The arrival taken from the queue never started.
+                shard.stats.borrow_mut().journeys.missed += 1;
+            }
             break;
         };
+        ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
         entry.started.set(entry.started.get() + 1);
-        shard.stats.borrow_mut().journeys.started += 1;
+        {
+            let mut stats = shard.stats.borrow_mut();
+            stats.journeys.started += 1;
+            stats.journeys.arrivals_started += u64::from(intended.is_some());
+        }
         let result = journey(&ctx, row.clone()).await;
         record_journey(&shard, &entry.name, &result);
         entry.pool.borrow_mut().checkin(row);
-        if !entry.restarts {
+        if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
     }
@@ -282,6 +426,9 @@ pub struct CorePlan {
     pub cores: usize,
 }
 
+/// Open model: arrivals queued per core at least, before more are counted as missed.
+const ARRIVAL_QUEUE_MIN: usize = 1024;
+
 /// How often a core checks the stop flag and whether its entries are done.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -300,11 +447,7 @@ pub fn run_core(
             return;
         }
     };
-    let _ = events.send(CoreEvent::Started {
-        core: index,
-        driver: runtime.driver(),
-        fallback,
-    });
+    let _ = events.send(CoreEvent::Started { core: index, driver: runtime.driver(), fallback });
     runtime.block_on(core_main(plan, index, started, stop, events));
 }
 
@@ -322,14 +465,7 @@ async fn core_main(
         Arc::new(config)
     });
     let http = HttpClient::new(plan.http.clone(), tls);
-    let shard = Rc::new(Shard::new(
-        index,
-        plan.cores,
-        plan.config.clone(),
-        http,
-        false,
-        started,
-    ));
+    let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, false, started));
     let entries: Vec<Rc<EntryState>> = plan
         .entries
         .iter()
@@ -339,6 +475,19 @@ async fn core_main(
                 None => PoolShard::unlimited_empty(),
             };
             let exhausted = pool.is_exhausted();
+            let arrivals = match &entry.volume {
+                VolumeModel::Arrivals { max_in_flight, .. } => {
+                    let slots_max = share(*max_in_flight, index, plan.cores).min(JOURNEYS_PER_CORE_MAX).max(1);
+                    Some(Arrivals {
+                        queue: RefCell::new(VecDeque::new()),
+                        capacity: ARRIVAL_QUEUE_MIN.max(slots_max as usize * 16),
+                        slots_max,
+                        idle: Cell::new(0),
+                        waiters: RefCell::new(Vec::new()),
+                    })
+                }
+                _ => None,
+            };
             Rc::new(EntryState {
                 name: Arc::from(entry.journey.as_str()),
                 target: Cell::new(0),
@@ -348,9 +497,23 @@ async fn core_main(
                 stopped: Cell::new(false),
                 exhausted: Cell::new(exhausted),
                 pool: RefCell::new(pool),
+                arrivals,
             })
         })
         .collect();
+    for ((state, entry), journey) in entries.iter().zip(&plan.entries).zip(&plan.journeys) {
+        if let VolumeModel::Arrivals { rate, .. } = &entry.volume {
+            monoio::spawn(schedule_arrivals(
+                shard.clone(),
+                state.clone(),
+                journey.clone(),
+                rate.clone(),
+                index,
+                plan.cores,
+                started,
+            ));
+        }
+    }
     let deadline = started + plan.duration;
     let mut last_tick_s = 0.0f64;
     let mut next_tick = Instant::now();
@@ -359,7 +522,7 @@ async fn core_main(
         if now >= next_tick {
             let now_s = now.duration_since(started).as_secs_f64();
             for ((state, entry), journey) in entries.iter().zip(&plan.entries).zip(&plan.journeys) {
-                if state.stopped.get() || state.exhausted.get() {
+                if state.stopped.get() || state.exhausted.get() || state.arrivals.is_some() {
                     continue;
                 }
                 match entry.volume.target(last_tick_s, now_s) {
@@ -373,10 +536,7 @@ async fn core_main(
                         }
                         for _ in 0..wanted {
                             state.running.set(state.running.get() + 1);
-                            journey.spawn_slot(Slot {
-                                shard: shard.clone(),
-                                entry: state.clone(),
-                            });
+                            journey.spawn_slot(Slot { shard: shard.clone(), entry: state.clone() });
                         }
                     }
                 }
@@ -404,16 +564,18 @@ async fn core_main(
         sleep(Duration::from_millis(5)).await;
     }
     shard.stats.borrow_mut().cancel_in_flight();
+    for entry in &entries {
+        if let Some(arrivals) = &entry.arrivals {
+            // Arrivals that came due but never started are missed, not forgotten.
+            let left = arrivals.queue.borrow_mut().drain(..).count() as u64;
+            shard.stats.borrow_mut().journeys.missed += left;
+        }
+    }
     shard.http.close_idle();
     send_snapshot(&shard, &entries, &events, true);
 }
 
-fn send_snapshot(
-    shard: &Shard,
-    entries: &[Rc<EntryState>],
-    events: &SyncSender<CoreEvent>,
-    last: bool,
-) {
+fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, last: bool) {
     let (txns, journeys, messages, error_samples) = shard.stats.borrow_mut().take();
     let snapshot = Snapshot {
         core: shard.index,
@@ -421,10 +583,7 @@ fn send_snapshot(
         txns,
         journeys,
         journeys_in_flight: entries.iter().map(|e| e.running.get()).sum(),
-        journeys_target: entries
-            .iter()
-            .map(|e| if e.finished() { 0 } else { e.target.get() })
-            .sum(),
+        journeys_target: entries.iter().map(|e| if e.finished() { 0 } else { e.target.get() }).sum(),
         messages,
         error_samples,
         last,
@@ -441,12 +600,7 @@ mod tests {
     fn driver_choice_parses() {
         assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
         assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
-        assert!(
-            "kqueue"
-                .parse::<DriverChoice>()
-                .unwrap_err()
-                .contains("kqueue")
-        );
+        assert!("kqueue".parse::<DriverChoice>().unwrap_err().contains("kqueue"));
     }
 
     #[test]

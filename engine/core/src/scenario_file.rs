@@ -16,7 +16,7 @@ use crate::datapool::{DataPool, Row};
 use crate::declarative::{Capture, DeclarativeJourney, Declared, Step};
 use crate::journey::{Registry, Scenario, ScenarioEntry};
 use crate::template::Template;
-use crate::volume::VolumeModel;
+use crate::volume::{RateModel, VolumeModel};
 
 /// Rows a CSV datapool may hold (bounds memory; the file is loaded once and partitioned).
 pub const CSV_ROWS_MAX: usize = 50_000_000;
@@ -149,7 +149,22 @@ struct VolumeSpec {
     stages: Option<Vec<VolumeSpec>>,
     oneshot: Option<u64>,
     nothing: Option<String>,
+    rate: Option<f64>,
+    ramp_rate: Option<RampRateSpec>,
+    rate_stages: Option<Vec<VolumeSpec>>,
+    max_in_flight: Option<u64>,
 }
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RampRateSpec {
+    from: f64,
+    to: f64,
+    duration: String,
+}
+
+/// Journeys in flight at most for an arrival-rate model that does not say.
+pub const MAX_IN_FLIGHT_DEFAULT: u64 = 1000;
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -175,9 +190,7 @@ pub struct LoadedScenario {
 
 impl fmt::Debug for LoadedScenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoadedScenario")
-            .field("scenario", &self.scenario.name)
-            .finish_non_exhaustive()
+        f.debug_struct("LoadedScenario").field("scenario", &self.scenario.name).finish_non_exhaustive()
     }
 }
 
@@ -208,11 +221,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
+        self.text[..offset.min(self.text.len())].bytes().filter(|&b| b == b'\n').count() + 1
     }
 
     fn error(
@@ -233,22 +242,16 @@ impl Ctx<'_> {
 /// Parses `500ms`, `30s`, `5m`, `2h` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
     let seconds = match unit.trim() {
         "ms" => value / 1000.0,
         "" | "s" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
         other => {
-            return Err(format!(
-                "{text:?}: unknown unit {other:?}; use ms, s, m or h"
-            ));
+            return Err(format!("{text:?}: unknown unit {other:?}; use ms, s, m or h"));
         }
     };
     if !(0.0..=30.0 * 24.0 * 3600.0).contains(&seconds) {
@@ -266,23 +269,15 @@ fn value_text(value: &toml::Value) -> String {
 
 /// Loads and validates a scenario file. `overrides` are the `--config` values (they, and
 /// `MITE_CONF_*`, count when checking that template variables resolve).
-pub fn load(
-    path: &Path,
-    base: &Registry,
-    overrides: &[String],
-) -> Result<LoadedScenario, ScenarioFileError> {
+pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<LoadedScenario, ScenarioFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioFileError {
         file: path.to_path_buf(),
         line: None,
         field: String::new(),
         message: format!("cannot read: {e}"),
     })?;
-    let cx = Ctx {
-        file: path,
-        text: &text,
-    };
-    let spec: FileSpec = toml::from_str(&text)
-        .map_err(|e| cx.error(e.span(), "", e.message().trim().to_string()))?;
+    let cx = Ctx { file: path, text: &text };
+    let spec: FileSpec = toml::from_str(&text).map_err(|e| cx.error(e.span(), "", e.message().trim().to_string()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
 
     let mut config = Config::default();
@@ -291,15 +286,11 @@ pub fn load(
     }
     let mut layered = config.clone();
     layered.apply_env(std::env::vars());
-    layered
-        .apply_overrides(overrides)
-        .map_err(|e| cx.error(None, "--config", e.0))?;
+    layered.apply_overrides(overrides).map_err(|e| cx.error(None, "--config", e.0))?;
 
     let duration = match &spec.duration {
         None => None,
-        Some(d) => {
-            Some(parse_duration(d.get_ref()).map_err(|e| cx.error(Some(d.span()), "duration", e))?)
-        }
+        Some(d) => Some(parse_duration(d.get_ref()).map_err(|e| cx.error(Some(d.span()), "duration", e))?),
     };
     let client = client_options(&cx, &spec.client, dir)?;
 
@@ -325,11 +316,7 @@ pub fn load(
     }
 
     if spec.scenario.is_empty() {
-        return Err(cx.error(
-            None,
-            "scenario",
-            "no [[scenario]] entries; add one with journey, volume (and datapool)",
-        ));
+        return Err(cx.error(None, "scenario", "no [[scenario]] entries; add one with journey, volume (and datapool)"));
     }
     let mut entries = Vec::new();
     for (i, entry) in spec.scenario.iter().enumerate() {
@@ -365,58 +352,32 @@ pub fn load(
         if let Some(journey) = declared.get(journey_name) {
             check_variables(&cx, entry, journey, columns.as_deref(), &layered)?;
         }
-        let volume = volume(
-            &cx,
-            &format!("{field}.volume"),
-            entry_ref.volume.get_ref(),
-            entry_ref.volume.span(),
-        )?;
-        entries.push(ScenarioEntry {
-            journey: journey_name.clone(),
-            datapool,
-            volume,
-        });
+        let volume = volume(&cx, &format!("{field}.volume"), entry_ref.volume.get_ref(), entry_ref.volume.span())?;
+        entries.push(ScenarioEntry { journey: journey_name.clone(), datapool, volume });
     }
-    let name = spec
-        .name
-        .clone()
-        .unwrap_or_else(|| path.display().to_string());
+    let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
     Ok(LoadedScenario {
-        scenario: Scenario {
-            name,
-            entries,
-            config,
-        },
+        scenario: Scenario { name, entries, config },
         registry,
         duration,
         client,
-        thresholds: spec
-            .thresholds
-            .iter()
-            .map(|t| t.get_ref().clone())
-            .collect(),
+        thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
     })
 }
 
-fn client_options(
-    cx: &Ctx<'_>,
-    spec: &ClientSpec,
-    dir: &Path,
-) -> Result<ClientOptions, ScenarioFileError> {
-    let duration =
-        |d: &Option<Spanned<String>>, field: &str| -> Result<Option<Duration>, ScenarioFileError> {
-            match d {
-                None => Ok(None),
-                Some(d) => {
-                    let value = parse_duration(d.get_ref())
-                        .map_err(|e| cx.error(Some(d.span()), field, e))?;
-                    if value.is_zero() {
-                        return Err(cx.error(Some(d.span()), field, "must be above zero"));
-                    }
-                    Ok(Some(value))
+fn client_options(cx: &Ctx<'_>, spec: &ClientSpec, dir: &Path) -> Result<ClientOptions, ScenarioFileError> {
+    let duration = |d: &Option<Spanned<String>>, field: &str| -> Result<Option<Duration>, ScenarioFileError> {
+        match d {
+            None => Ok(None),
+            Some(d) => {
+                let value = parse_duration(d.get_ref()).map_err(|e| cx.error(Some(d.span()), field, e))?;
+                if value.is_zero() {
+                    return Err(cx.error(Some(d.span()), field, "must be above zero"));
                 }
+                Ok(Some(value))
             }
-        };
+        }
+    };
     if spec.max_connections == Some(0) {
         return Err(cx.error(None, "client.max_connections", "must be at least 1"));
     }
@@ -439,9 +400,7 @@ fn datapool(
     let span = Some(spec.span());
     let pool = spec.get_ref();
     let recyclable = pool.recyclable.unwrap_or(true);
-    let kinds = usize::from(pool.csv.is_some())
-        + usize::from(pool.rows.is_some())
-        + usize::from(pool.range.is_some());
+    let kinds = usize::from(pool.csv.is_some()) + usize::from(pool.rows.is_some()) + usize::from(pool.range.is_some());
     if kinds != 1 {
         return Err(cx.error(
             span,
@@ -450,8 +409,8 @@ fn datapool(
         ));
     }
     let (rows, columns): (Vec<Row>, Option<Vec<String>>) = if let Some(csv_path) = &pool.csv {
-        let (rows, columns) = read_csv(&dir.join(csv_path))
-            .map_err(|e| cx.error(span.clone(), format!("{field}.csv"), e))?;
+        let (rows, columns) =
+            read_csv(&dir.join(csv_path)).map_err(|e| cx.error(span.clone(), format!("{field}.csv"), e))?;
         (rows, Some(columns))
     } else if let Some(rows) = &pool.rows {
         let columns = pool.columns.clone();
@@ -464,12 +423,7 @@ fn datapool(
                 return Err(cx.error(
                     span.clone(),
                     format!("{field}.rows[{i}]"),
-                    format!(
-                        "{} values, but {} columns ({})",
-                        row.len(),
-                        columns.len(),
-                        columns.join(", ")
-                    ),
+                    format!("{} values, but {} columns ({})", row.len(), columns.len(), columns.join(", ")),
                 ));
             }
             let values: Vec<String> = row.iter().map(value_text).collect();
@@ -490,36 +444,24 @@ fn datapool(
         }
         let count = (range.to - range.from) as u128 + 1;
         if count > CSV_ROWS_MAX as u128 {
-            return Err(cx.error(
-                span,
-                format!("{field}.range"),
-                format!("{count} rows is more than {CSV_ROWS_MAX}"),
-            ));
+            return Err(cx.error(span, format!("{field}.range"), format!("{count} rows is more than {CSV_ROWS_MAX}")));
         }
         let column = pool.column.clone().unwrap_or_else(|| "value".to_string());
         let columns: Arc<[String]> = Arc::from(vec![column.clone()]);
-        let rows = (range.from..=range.to)
-            .map(|v| Row::with_columns(vec![v.to_string()], columns.clone()))
-            .collect();
+        let rows = (range.from..=range.to).map(|v| Row::with_columns(vec![v.to_string()], columns.clone())).collect();
         (rows, Some(vec![column]))
     };
     if rows.is_empty() {
         return Err(cx.error(span, field, "the datapool has no rows"));
     }
-    let pool = if recyclable {
-        DataPool::recyclable(name, rows)
-    } else {
-        DataPool::single_use(name, rows)
-    };
+    let pool = if recyclable { DataPool::recyclable(name, rows) } else { DataPool::single_use(name, rows) };
     Ok((pool, columns))
 }
 
 /// Reads a CSV file whose header row names the columns. Errors name the file and line.
 pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let columns: Vec<String> = reader
         .headers()
         .map_err(|e| format!("{}: header row: {e}", path.display()))?
@@ -527,10 +469,7 @@ pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
         .map(|h| h.trim().to_string())
         .collect();
     if columns.is_empty() || columns.iter().any(String::is_empty) {
-        return Err(format!(
-            "{}:1: the header row must name every column",
-            path.display()
-        ));
+        return Err(format!("{}:1: the header row must name every column", path.display()));
     }
     let shared: Arc<[String]> = Arc::from(columns.clone());
     let mut rows = Vec::new();
@@ -542,10 +481,7 @@ pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
         if rows.len() >= CSV_ROWS_MAX {
             return Err(format!("{}: more than {CSV_ROWS_MAX} rows", path.display()));
         }
-        rows.push(Row::with_columns(
-            record.iter().map(str::to_string).collect(),
-            shared.clone(),
-        ));
+        rows.push(Row::with_columns(record.iter().map(str::to_string).collect(), shared.clone()));
     }
     Ok((rows, columns))
 }
@@ -557,19 +493,14 @@ fn declarative_journey(
 ) -> Result<DeclarativeJourney, ScenarioFileError> {
     let mut steps = Vec::new();
     if spec.get_ref().steps.is_empty() {
-        return Err(cx.error(
-            Some(spec.span()),
-            format!("journeys.{name}.steps"),
-            "a journey needs at least one step",
-        ));
+        return Err(cx.error(Some(spec.span()), format!("journeys.{name}.steps"), "a journey needs at least one step"));
     }
     for (i, step) in spec.get_ref().steps.iter().enumerate() {
         let field = format!("journeys.{name}.steps[{i}]");
         let span = Some(step.span());
         let s = step.get_ref();
         let template = |text: &str, part: &str| {
-            Template::parse(text)
-                .map_err(|e| cx.error(span.clone(), format!("{field}.{part}"), e.0))
+            Template::parse(text).map_err(|e| cx.error(span.clone(), format!("{field}.{part}"), e.0))
         };
         let url = template(&s.url, "url")?;
         if let Some(literal) = url.as_literal() {
@@ -582,24 +513,13 @@ fn declarative_journey(
                 "URLs must start with http:// or https:// (or a variable holding that)",
             ));
         }
-        let method_text = s
-            .method
-            .clone()
-            .unwrap_or_else(|| "GET".to_string())
-            .to_ascii_uppercase();
+        let method_text = s.method.clone().unwrap_or_else(|| "GET".to_string()).to_ascii_uppercase();
         let method = http::Method::from_bytes(method_text.as_bytes()).map_err(|_| {
-            cx.error(
-                span.clone(),
-                format!("{field}.method"),
-                format!("{method_text:?} is not an HTTP method"),
-            )
+            cx.error(span.clone(), format!("{field}.method"), format!("{method_text:?} is not an HTTP method"))
         })?;
         let mut headers = Vec::new();
         for (header, value) in &s.headers {
-            headers.push((
-                header.clone(),
-                template(value, &format!("headers.{header}"))?,
-            ));
+            headers.push((header.clone(), template(value, &format!("headers.{header}"))?));
         }
         let body = s.body.as_deref().map(|b| template(b, "body")).transpose()?;
         let expect = match s.expect_status {
@@ -635,25 +555,10 @@ fn declarative_journey(
             .map(parse_duration)
             .transpose()
             .map_err(|e| cx.error(span.clone(), format!("{field}.think"), e))?;
-        let transaction = s
-            .transaction
-            .clone()
-            .unwrap_or_else(|| format!("{method_text} {}", s.url));
-        steps.push(Step {
-            transaction,
-            method,
-            url,
-            headers,
-            body,
-            expect,
-            captures,
-            think,
-        });
+        let transaction = s.transaction.clone().unwrap_or_else(|| format!("{method_text} {}", s.url));
+        steps.push(Step { transaction, method, url, headers, body, expect, captures, think });
     }
-    Ok(DeclarativeJourney {
-        name: name.to_string(),
-        steps,
-    })
+    Ok(DeclarativeJourney { name: name.to_string(), steps })
 }
 
 /// Every template variable must resolve: an earlier capture, a datapool column, or config.
@@ -696,6 +601,34 @@ fn check_variables(
     Ok(())
 }
 
+fn rate_model(
+    cx: &Ctx<'_>,
+    field: &str,
+    spec: &VolumeSpec,
+    span: std::ops::Range<usize>,
+) -> Result<RateModel, ScenarioFileError> {
+    let err = |message: String| cx.error(Some(span.clone()), field, message);
+    let duration = |text: &str| parse_duration(text).map(|d| d.as_secs_f64()).map_err(&err);
+    if let Some(per_s) = spec.rate {
+        Ok(RateModel::Constant { per_s, duration_s: spec.duration.as_deref().map(duration).transpose()? })
+    } else if let Some(ramp) = &spec.ramp_rate {
+        Ok(RateModel::Ramp { from: ramp.from, to: ramp.to, duration_s: duration(&ramp.duration)? })
+    } else if let Some(stages) = &spec.rate_stages {
+        let mut built = Vec::new();
+        for (i, stage) in stages.iter().enumerate() {
+            if stage.rate.is_none() && stage.ramp_rate.is_none() {
+                return Err(err(format!(
+                    "rate_stages[{i}]: each stage is {{ rate = R, duration = \"..\" }} or {{ ramp_rate = {{ from, to, duration }} }}"
+                )));
+            }
+            built.push(rate_model(cx, &format!("{field}.rate_stages[{i}]"), stage, span.clone())?);
+        }
+        Ok(RateModel::Stages(built))
+    } else {
+        Err(err("not an arrival-rate model".into()))
+    }
+}
+
 fn volume(
     cx: &Ctx<'_>,
     field: &str,
@@ -709,46 +642,43 @@ fn volume(
         spec.stages.is_some(),
         spec.oneshot.is_some(),
         spec.nothing.is_some(),
+        spec.rate.is_some(),
+        spec.ramp_rate.is_some(),
+        spec.rate_stages.is_some(),
     ]
     .into_iter()
     .filter(|k| *k)
     .count();
     if kinds != 1 {
-        return Err(err(
-            "give exactly one of constant = N (with optional duration), ramp = { from, to, duration }, \
-             stages = [...], oneshot = N, nothing = \"10s\""
-                .into(),
-        ));
+        return Err(err("give exactly one of constant = N (with optional duration), ramp = { from, to, duration }, \
+             stages = [...], oneshot = N, nothing = \"10s\", or an arrival rate: rate = R (with optional \
+             duration), ramp_rate = { from, to, duration }, rate_stages = [...] (with max_in_flight)"
+            .into()));
     }
     let duration = |text: &str| parse_duration(text).map(|d| d.as_secs_f64()).map_err(&err);
-    let model = if let Some(journeys) = spec.constant {
-        VolumeModel::Constant {
-            journeys,
-            duration_s: spec.duration.as_deref().map(duration).transpose()?,
+    let open = spec.rate.is_some() || spec.ramp_rate.is_some() || spec.rate_stages.is_some();
+    if spec.max_in_flight.is_some() && !open {
+        return Err(err("max_in_flight applies to arrival-rate models (rate, ramp_rate, rate_stages) only".into()));
+    }
+    let model = if open {
+        VolumeModel::Arrivals {
+            rate: rate_model(cx, field, spec, span.clone())?,
+            max_in_flight: spec.max_in_flight.unwrap_or(MAX_IN_FLIGHT_DEFAULT),
         }
+    } else if let Some(journeys) = spec.constant {
+        VolumeModel::Constant { journeys, duration_s: spec.duration.as_deref().map(duration).transpose()? }
     } else if let Some(ramp) = &spec.ramp {
-        VolumeModel::Ramp {
-            from: ramp.from,
-            to: ramp.to,
-            duration_s: duration(&ramp.duration)?,
-        }
+        VolumeModel::Ramp { from: ramp.from, to: ramp.to, duration_s: duration(&ramp.duration)? }
     } else if let Some(stages) = &spec.stages {
         let mut built = Vec::new();
         for (i, stage) in stages.iter().enumerate() {
-            built.push(volume(
-                cx,
-                &format!("{field}.stages[{i}]"),
-                stage,
-                span.clone(),
-            )?);
+            built.push(volume(cx, &format!("{field}.stages[{i}]"), stage, span.clone())?);
         }
         VolumeModel::Stages(built)
     } else if let Some(journeys) = spec.oneshot {
         VolumeModel::Oneshot { journeys }
     } else {
-        VolumeModel::Nothing {
-            duration_s: duration(spec.nothing.as_deref().unwrap_or_default())?,
-        }
+        VolumeModel::Nothing { duration_s: duration(spec.nothing.as_deref().unwrap_or_default())? }
     };
     model.validate().map_err(|e| err(e.0))?;
     Ok(model)
@@ -759,11 +689,7 @@ mod tests {
     use super::*;
 
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
-        let dir = std::env::temp_dir().join(format!(
-            "mite-scenario-{}-{}",
-            std::process::id(),
-            text.len()
-        ));
+        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{}", std::process::id(), text.len()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.toml");
         std::fs::write(&path, text).unwrap();
@@ -796,10 +722,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         assert_eq!(loaded.scenario.name, "shop");
         assert_eq!(loaded.duration, Some(Duration::from_secs(10)));
         assert_eq!(loaded.scenario.entries.len(), 1);
-        assert_eq!(
-            loaded.scenario.entries[0].datapool.as_ref().unwrap().len(),
-            2
-        );
+        assert_eq!(loaded.scenario.entries[0].datapool.as_ref().unwrap().len(), 2);
         assert!(loaded.registry.find_journey("browse").is_ok());
         assert_eq!(loaded.scenario.entries[0].volume.duration_s(), Some(10.0));
     }
@@ -814,10 +737,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
 
         let bad = GOOD.replace("{base}t/{token}", "{base}t/{tokn}");
         let err = load_text(&bad).unwrap_err();
-        assert!(
-            err.message.contains("{tokn}") && err.message.contains("captured so far: token"),
-            "{err}"
-        );
+        assert!(err.message.contains("{tokn}") && err.message.contains("captured so far: token"), "{err}");
 
         let bad = GOOD.replace("duration = \"10s\"", "duration = \"10 parsecs\"");
         let err = load_text(&bad).unwrap_err();
@@ -829,20 +749,10 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         assert!(err.message.contains("nmae"), "{err}");
 
         let bad = GOOD.replace("datapool = \"users\"", "datapool = \"usrs\"");
-        assert!(
-            load_text(&bad)
-                .unwrap_err()
-                .message
-                .contains("unknown datapool \"usrs\"")
-        );
+        assert!(load_text(&bad).unwrap_err().message.contains("unknown datapool \"usrs\""));
 
         let bad = GOOD.replace("[\"bob\", 2]", "[\"bob\"]");
-        assert!(
-            load_text(&bad)
-                .unwrap_err()
-                .message
-                .contains("1 values, but 2 columns")
-        );
+        assert!(load_text(&bad).unwrap_err().message.contains("1 values, but 2 columns"));
     }
 
     #[test]
@@ -851,12 +761,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
             "volume = { stages = [{ ramp = { from = 0, to = 10, duration = \"5s\" } }, { constant = 10, duration = \"5s\" }] }",
             "volume = { constant = 1, oneshot = 2 }",
         );
-        assert!(
-            load_text(&bad)
-                .unwrap_err()
-                .message
-                .contains("exactly one of")
-        );
+        assert!(load_text(&bad).unwrap_err().message.contains("exactly one of"));
     }
 
     #[test]
@@ -869,10 +774,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         assert!(err.contains("u.csv:3"), "{err}");
         std::fs::write(&path, "id,name\n1,a\n2,b\n").unwrap();
         let (rows, columns) = read_csv(&path).unwrap();
-        assert_eq!(
-            (rows.len(), columns),
-            (2, vec!["id".to_string(), "name".to_string()])
-        );
+        assert_eq!((rows.len(), columns), (2, vec!["id".to_string(), "name".to_string()]));
         assert_eq!(rows[1].by_name("name"), Some("b"));
     }
 }

@@ -37,12 +37,7 @@ pub(crate) struct ShardStats {
 }
 
 /// One interval's worth of a core's stats.
-pub(crate) type Taken = (
-    Vec<(Arc<str>, TxnStats)>,
-    JourneyCounts,
-    Vec<(Arc<str>, u64)>,
-    Vec<(&'static str, String)>,
-);
+pub(crate) type Taken = (Vec<(Arc<str>, TxnStats)>, JourneyCounts, Vec<(Arc<str>, u64)>, Vec<(&'static str, String)>);
 
 impl ShardStats {
     /// Adds a transaction, or returns the overflow row once the table is full.
@@ -60,11 +55,7 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot {
-            name,
-            stats: TxnStats::default(),
-            requests_in_flight: 0,
-        });
+        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0 });
         self.children.push(HashMap::new());
         id
     }
@@ -143,18 +134,9 @@ impl ShardStats {
                 txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
             }
         }
-        let messages = self
-            .messages
-            .iter_mut()
-            .filter(|(_, c)| **c > 0)
-            .map(|(k, c)| (k.clone(), std::mem::take(c)))
-            .collect();
-        (
-            txns,
-            std::mem::take(&mut self.journeys),
-            messages,
-            std::mem::take(&mut self.samples),
-        )
+        let messages =
+            self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
+        (txns, std::mem::take(&mut self.journeys), messages, std::mem::take(&mut self.samples))
     }
 }
 
@@ -187,15 +169,6 @@ impl Shard {
         trace: bool,
         started: Instant,
     ) -> Shard {
-        Shard {
-            index,
-            cores,
-            config,
-            http,
-            stats: RefCell::default(),
-            trace,
-            stopping: Cell::new(false),
-            started,
-        }
+        Shard { index, cores, config, http, stats: RefCell::default(), trace, stopping: Cell::new(false), started }
     }
 }

@@ -3,10 +3,7 @@
 /// The share of `total` that part `index` of `parts` gets. The first `total % parts` parts get
 /// one more, so the shares always add up to `total` exactly.
 pub fn share(total: u64, index: usize, parts: usize) -> u64 {
-    assert!(
-        parts > 0 && index < parts,
-        "share: index {index} of {parts} parts"
-    );
+    assert!(parts > 0 && index < parts, "share: index {index} of {parts} parts");
     let parts = parts as u64;
     let index = index as u64;
     total / parts + u64::from(index < total % parts)
@@ -15,10 +12,7 @@ pub fn share(total: u64, index: usize, parts: usize) -> u64 {
 /// The share of a rate (per second, fractional) that part `index` of `parts` gets; the shares
 /// add up to `rate` up to floating-point rounding.
 pub fn share_rate(rate: f64, index: usize, parts: usize) -> f64 {
-    assert!(
-        parts > 0 && index < parts,
-        "share_rate: index {index} of {parts} parts"
-    );
+    assert!(parts > 0 && index < parts, "share_rate: index {index} of {parts} parts");
     rate / parts as f64
 }
 
@@ -58,9 +52,6 @@ mod tests {
 
     #[test]
     fn small_totals_go_to_the_first_parts() {
-        assert_eq!(
-            (0..4).map(|i| share(2, i, 4)).collect::<Vec<_>>(),
-            vec![1, 1, 0, 0]
-        );
+        assert_eq!((0..4).map(|i| share(2, i, 4)).collect::<Vec<_>>(), vec![1, 1, 0, 0]);
     }
 }

@@ -86,8 +86,7 @@ impl ErrorKind {
 
 /// A latency histogram in microseconds that grows as needed (small when latencies are small).
 pub fn new_latency_histogram() -> Histogram<u64> {
-    let mut histogram = Histogram::new_with_bounds(1, 2, LATENCY_SIGFIGS)
-        .expect("static histogram bounds are valid");
+    let mut histogram = Histogram::new_with_bounds(1, 2, LATENCY_SIGFIGS).expect("static histogram bounds are valid");
     histogram.auto(true);
     histogram
 }
@@ -95,9 +94,7 @@ pub fn new_latency_histogram() -> Histogram<u64> {
 /// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
 pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
-    histogram
-        .record(value)
-        .expect("auto-resizing histogram accepts clamped values");
+    histogram.record(value).expect("auto-resizing histogram accepts clamped values");
 }
 
 /// Everything counted for one transaction name during one interval (or merged over many).
@@ -105,12 +102,17 @@ pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
 pub struct TxnStats {
     /// Durations of completed transactions (ok or failed), µs.
     pub txn_us: Histogram<u64>,
+    /// Open model only: transaction durations plus the journey's start delay (from its
+    /// intended start), µs.
+    pub txn_us_corrected: Histogram<u64>,
     /// Transactions that completed without error.
     pub txn_ok: u64,
     /// Transactions that ended with an error.
     pub txn_err: u64,
     /// Total time of requests that got a response (any status), µs.
     pub req_us: Histogram<u64>,
+    /// Open model only: request times plus the journey's start delay, µs.
+    pub req_us_corrected: Histogram<u64>,
     /// Requests that succeeded.
     pub req_ok: u64,
     /// Failed requests by kind (index = `ErrorKind as usize`).
@@ -139,9 +141,11 @@ impl Default for TxnStats {
     fn default() -> Self {
         TxnStats {
             txn_us: new_latency_histogram(),
+            txn_us_corrected: new_latency_histogram(),
             txn_ok: 0,
             txn_err: 0,
             req_us: new_latency_histogram(),
+            req_us_corrected: new_latency_histogram(),
             req_ok: 0,
             req_err: [0; ErrorKind::COUNT],
             status_class: [0; 6],
@@ -191,20 +195,15 @@ impl TxnStats {
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.transactions() == 0
-            && self.requests() == 0
-            && self.reconnects == 0
-            && self.connects == 0
+        self.transactions() == 0 && self.requests() == 0 && self.reconnects == 0 && self.connects == 0
     }
 
     /// Adds `other` into `self`; histograms merge losslessly.
     pub fn merge(&mut self, other: &TxnStats) {
-        self.txn_us
-            .add(&other.txn_us)
-            .expect("auto-resizing histograms always merge");
-        self.req_us
-            .add(&other.req_us)
-            .expect("auto-resizing histograms always merge");
+        self.txn_us.add(&other.txn_us).expect("auto-resizing histograms always merge");
+        self.req_us.add(&other.req_us).expect("auto-resizing histograms always merge");
+        self.txn_us_corrected.add(&other.txn_us_corrected).expect("auto-resizing histograms always merge");
+        self.req_us_corrected.add(&other.req_us_corrected).expect("auto-resizing histograms always merge");
         self.txn_ok += other.txn_ok;
         self.txn_err += other.txn_err;
         self.req_ok += other.req_ok;
@@ -234,6 +233,13 @@ pub struct JourneyCounts {
     pub ok: u64,
     /// Journeys that returned an error.
     pub failed: u64,
+    /// Open model: arrivals that came due (queued for a slot).
+    pub scheduled: u64,
+    /// Open model: arrivals that started a journey.
+    pub arrivals_started: u64,
+    /// Open model: arrivals dropped because the queue for slots was full, or still queued
+    /// when the run stopped.
+    pub missed: u64,
 }
 
 impl JourneyCounts {
@@ -242,6 +248,9 @@ impl JourneyCounts {
         self.started += other.started;
         self.ok += other.ok;
         self.failed += other.failed;
+        self.scheduled += other.scheduled;
+        self.arrivals_started += other.arrivals_started;
+        self.missed += other.missed;
     }
 }
 
@@ -292,9 +301,7 @@ impl Merged {
             *self.messages.entry(kind.clone()).or_default() += count;
         }
         for (kind, text) in &snapshot.error_samples {
-            self.error_samples
-                .entry(kind)
-                .or_insert_with(|| text.clone());
+            self.error_samples.entry(kind).or_insert_with(|| text.clone());
         }
     }
 
@@ -308,9 +315,7 @@ impl Merged {
             *self.messages.entry(kind.clone()).or_default() += count;
         }
         for (kind, text) in &other.error_samples {
-            self.error_samples
-                .entry(kind)
-                .or_insert_with(|| text.clone());
+            self.error_samples.entry(kind).or_insert_with(|| text.clone());
         }
     }
 
@@ -355,10 +360,7 @@ mod tests {
 
     #[test]
     fn counts_and_kinds_merge() {
-        let mut a = TxnStats {
-            req_ok: 3,
-            ..TxnStats::default()
-        };
+        let mut a = TxnStats { req_ok: 3, ..TxnStats::default() };
         a.add_error(ErrorKind::Timeout);
         a.add_status(200);
         a.add_status(503);

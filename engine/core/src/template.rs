@@ -44,14 +44,11 @@ impl Template {
                 }
                 '{' => {
                     let rest = &text[at + 1..];
-                    let close = rest.find('}').ok_or_else(|| {
-                        TemplateError(format!("unclosed {{ at byte {at} in {text:?}"))
-                    })?;
+                    let close =
+                        rest.find('}').ok_or_else(|| TemplateError(format!("unclosed {{ at byte {at} in {text:?}")))?;
                     let name = rest[..close].trim();
                     if name.is_empty()
-                        || !name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
                     {
                         return Err(TemplateError(format!(
                             "{{{name}}} in {text:?}: variable names are letters, digits, _ . -"
@@ -104,10 +101,9 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Var(name) => out.push_str(
-                    lookup(name)
-                        .ok_or_else(|| TemplateError(format!("no value for {{{name}}}")))?,
-                ),
+                Part::Var(name) => {
+                    out.push_str(lookup(name).ok_or_else(|| TemplateError(format!("no value for {{{name}}}")))?)
+                }
             }
         }
         Ok(())
@@ -134,22 +130,12 @@ mod tests {
 
     #[test]
     fn literal_and_errors() {
-        assert_eq!(
-            Template::parse("plain").unwrap().as_literal(),
-            Some("plain")
-        );
+        assert_eq!(Template::parse("plain").unwrap().as_literal(), Some("plain"));
         assert_eq!(Template::parse("").unwrap().as_literal(), Some(""));
         assert!(Template::parse("{open").is_err());
         assert!(Template::parse("close}").is_err());
         assert!(Template::parse("{bad name}").is_err());
         let mut out = String::new();
-        assert!(
-            Template::parse("{x}")
-                .unwrap()
-                .render_into(&mut out, |_| None)
-                .unwrap_err()
-                .0
-                .contains("{x}")
-        );
+        assert!(Template::parse("{x}").unwrap().render_into(&mut out, |_| None).unwrap_err().0.contains("{x}"));
     }
 }

@@ -16,10 +16,7 @@ pub enum VolumeModel {
     /// No journeys for `duration_s`, then stop (Mite's `nothing`).
     Nothing { duration_s: f64 },
     /// `journeys` in flight; stops after `duration_s` when given.
-    Constant {
-        journeys: u64,
-        duration_s: Option<f64>,
-    },
+    Constant { journeys: u64, duration_s: Option<f64> },
     /// Linear ramp from `from` to `to` journeys over `duration_s`, then stop.
     Ramp { from: u64, to: u64, duration_s: f64 },
     /// Models run one after another; each must have a duration (Mite's `a + b`).
@@ -28,32 +25,129 @@ pub enum VolumeModel {
     Oneshot { journeys: u64 },
     /// Any function of the tick window.
     Custom(VolumeFn),
+    /// Open model: journeys start at `rate` per second (all cores together) whatever the
+    /// target does, at most `max_in_flight` at once; starts that find no free slot wait in a
+    /// bounded queue (the wait shows in the corrected latencies) or, past it, are counted as
+    /// missed.
+    Arrivals {
+        /// Arrival rate over time.
+        rate: RateModel,
+        /// Journeys in flight at most (all cores together).
+        max_in_flight: u64,
+    },
+}
+
+/// Arrival rate over time, in journeys per second (all cores together).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateModel {
+    /// `per_s` for `duration_s` (or for ever).
+    Constant { per_s: f64, duration_s: Option<f64> },
+    /// Linear ramp from `from` to `to` per second over `duration_s`, then stop.
+    Ramp { from: f64, to: f64, duration_s: f64 },
+    /// One after another; each needs a duration.
+    Stages(Vec<RateModel>),
+}
+
+impl RateModel {
+    /// The rate at `t_s` seconds, or `None` once the model has ended.
+    pub fn rate_at(&self, t_s: f64) -> Option<f64> {
+        match self {
+            RateModel::Constant { per_s, duration_s } => match duration_s {
+                Some(d) if t_s >= *d => None,
+                _ => Some(*per_s),
+            },
+            RateModel::Ramp { from, to, duration_s } => {
+                (t_s < *duration_s).then(|| from + (to - from) * (t_s / duration_s).clamp(0.0, 1.0))
+            }
+            RateModel::Stages(stages) => {
+                let mut offset = 0.0;
+                for stage in stages {
+                    let length = stage.duration_s().unwrap_or(0.0);
+                    if t_s < offset + length {
+                        return stage.rate_at(t_s - offset);
+                    }
+                    offset += length;
+                }
+                None
+            }
+        }
+    }
+
+    /// Length, when the model ends by itself.
+    pub fn duration_s(&self) -> Option<f64> {
+        match self {
+            RateModel::Constant { duration_s, .. } => *duration_s,
+            RateModel::Ramp { duration_s, .. } => Some(*duration_s),
+            RateModel::Stages(stages) => stages.iter().map(RateModel::duration_s).sum(),
+        }
+    }
+
+    /// The highest rate the model reaches.
+    pub fn peak_per_s(&self) -> f64 {
+        match self {
+            RateModel::Constant { per_s, .. } => *per_s,
+            RateModel::Ramp { from, to, .. } => from.max(*to),
+            RateModel::Stages(stages) => stages.iter().map(RateModel::peak_per_s).fold(0.0, f64::max),
+        }
+    }
+
+    fn validate(&self) -> Result<(), VolumeError> {
+        let rate_ok = |r: f64| r.is_finite() && r >= 0.0;
+        let duration_ok = |d: f64| d.is_finite() && d > 0.0;
+        match self {
+            RateModel::Constant { per_s, duration_s } => {
+                if !rate_ok(*per_s) {
+                    return Err(VolumeError(format!("rate must be a non-negative number per second, got {per_s}")));
+                }
+                if let Some(d) = duration_s
+                    && !duration_ok(*d)
+                {
+                    return Err(VolumeError(format!("duration must be a positive number of seconds, got {d}")));
+                }
+            }
+            RateModel::Ramp { from, to, duration_s } => {
+                if !rate_ok(*from) || !rate_ok(*to) {
+                    return Err(VolumeError(format!("ramp rates must be non-negative, got {from} -> {to}")));
+                }
+                if !duration_ok(*duration_s) {
+                    return Err(VolumeError(format!(
+                        "duration must be a positive number of seconds, got {duration_s}"
+                    )));
+                }
+            }
+            RateModel::Stages(stages) => {
+                if stages.is_empty() {
+                    return Err(VolumeError("rate stages need at least one stage".into()));
+                }
+                for (i, stage) in stages.iter().enumerate() {
+                    stage.validate().map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
+                    if stage.duration_s().is_none() {
+                        return Err(VolumeError(format!("stage {} has no duration; every stage needs one", i + 1)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for VolumeModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VolumeModel::Nothing { duration_s } => write!(f, "nothing({duration_s}s)"),
-            VolumeModel::Constant {
-                journeys,
-                duration_s: Some(d),
-            } => {
+            VolumeModel::Constant { journeys, duration_s: Some(d) } => {
                 write!(f, "constant({journeys} for {d}s)")
             }
-            VolumeModel::Constant {
-                journeys,
-                duration_s: None,
-            } => write!(f, "constant({journeys})"),
-            VolumeModel::Ramp {
-                from,
-                to,
-                duration_s,
-            } => {
+            VolumeModel::Constant { journeys, duration_s: None } => write!(f, "constant({journeys})"),
+            VolumeModel::Ramp { from, to, duration_s } => {
                 write!(f, "ramp({from}->{to} over {duration_s}s)")
             }
             VolumeModel::Stages(stages) => f.debug_list().entries(stages).finish(),
             VolumeModel::Oneshot { journeys } => write!(f, "oneshot({journeys})"),
             VolumeModel::Custom(_) => write!(f, "custom"),
+            VolumeModel::Arrivals { rate, max_in_flight } => {
+                write!(f, "arrivals({rate:?}, at most {max_in_flight} in flight)")
+            }
         }
     }
 }
@@ -73,37 +167,32 @@ impl std::error::Error for VolumeError {}
 impl VolumeModel {
     /// `n` journeys in flight for ever (until the run's duration).
     pub fn constant(journeys: u64) -> VolumeModel {
-        VolumeModel::Constant {
-            journeys,
-            duration_s: None,
-        }
+        VolumeModel::Constant { journeys, duration_s: None }
     }
 
     /// Checks the parameters; a model that cannot work is refused with the reason.
     pub fn validate(&self) -> Result<(), VolumeError> {
         let bad_duration = |d: f64| !(d.is_finite() && d > 0.0);
         match self {
-            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. }
-                if bad_duration(*duration_s) =>
-            {
-                Err(VolumeError(format!(
-                    "duration must be a positive number of seconds, got {duration_s}"
-                )))
+            VolumeModel::Arrivals { rate, max_in_flight } => {
+                rate.validate()?;
+                if *max_in_flight == 0 {
+                    return Err(VolumeError("max_in_flight must be at least 1".into()));
+                }
+                Ok(())
             }
-            VolumeModel::Constant {
-                duration_s: Some(d),
-                ..
-            } if bad_duration(*d) => Err(VolumeError(format!(
-                "duration must be a positive number of seconds, got {d}"
-            ))),
+            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } if bad_duration(*duration_s) => {
+                Err(VolumeError(format!("duration must be a positive number of seconds, got {duration_s}")))
+            }
+            VolumeModel::Constant { duration_s: Some(d), .. } if bad_duration(*d) => {
+                Err(VolumeError(format!("duration must be a positive number of seconds, got {d}")))
+            }
             VolumeModel::Stages(stages) => {
                 if stages.is_empty() {
                     return Err(VolumeError("stages needs at least one stage".into()));
                 }
                 for (i, stage) in stages.iter().enumerate() {
-                    stage
-                        .validate()
-                        .map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
+                    stage.validate().map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
                     if stage.duration_s().is_none() {
                         return Err(VolumeError(format!(
                             "stage {} ({stage:?}) has no duration; every stage needs one",
@@ -120,13 +209,32 @@ impl VolumeModel {
     /// How long the model runs before it stops by itself, when it says.
     pub fn duration_s(&self) -> Option<f64> {
         match self {
-            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } => {
-                Some(*duration_s)
-            }
+            VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } => Some(*duration_s),
             VolumeModel::Constant { duration_s, .. } => *duration_s,
             VolumeModel::Stages(stages) => stages.iter().map(VolumeModel::duration_s).sum(),
             VolumeModel::Oneshot { .. } | VolumeModel::Custom(_) => None,
+            VolumeModel::Arrivals { rate, .. } => rate.duration_s(),
         }
+    }
+
+    /// Checks what depends on how many parts (cores × segments) the load is split into: each
+    /// part needs at least one journey slot (wrk2's trap of a rate below the thread count is
+    /// avoided by splitting rates fractionally, but slots are whole).
+    pub fn validate_split(&self, parts: usize) -> Result<(), VolumeError> {
+        if let VolumeModel::Arrivals { max_in_flight, .. } = self
+            && *max_in_flight < parts as u64
+        {
+            return Err(VolumeError(format!(
+                "max_in_flight {max_in_flight} is below the {parts} cores (x segments) sharing the load: \
+                 each needs at least one journey slot; raise max_in_flight to at least {parts}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// True for the open (arrival-rate) model.
+    pub fn is_open(&self) -> bool {
+        matches!(self, VolumeModel::Arrivals { .. })
     }
 
     /// Whether a journey that finishes is started again while the target allows.
@@ -138,18 +246,11 @@ impl VolumeModel {
     pub fn target(&self, start_s: f64, end_s: f64) -> Option<u64> {
         match self {
             VolumeModel::Nothing { duration_s } => (end_s < *duration_s).then_some(0),
-            VolumeModel::Constant {
-                journeys,
-                duration_s,
-            } => match duration_s {
+            VolumeModel::Constant { journeys, duration_s } => match duration_s {
                 Some(d) if end_s >= *d => None,
                 _ => Some(*journeys),
             },
-            VolumeModel::Ramp {
-                from,
-                to,
-                duration_s,
-            } => {
+            VolumeModel::Ramp { from, to, duration_s } => {
                 if end_s >= *duration_s {
                     return None;
                 }
@@ -170,6 +271,8 @@ impl VolumeModel {
             }
             VolumeModel::Oneshot { journeys } => Some(*journeys),
             VolumeModel::Custom(f) => f(start_s, end_s),
+            // Open models are driven by their arrival schedule, not by this target.
+            VolumeModel::Arrivals { rate, .. } => rate.rate_at(end_s).map(|_| 0),
         }
     }
 }
@@ -180,11 +283,7 @@ mod tests {
 
     #[test]
     fn ramp_is_linear_then_stops() {
-        let ramp = VolumeModel::Ramp {
-            from: 0,
-            to: 100,
-            duration_s: 10.0,
-        };
+        let ramp = VolumeModel::Ramp { from: 0, to: 100, duration_s: 10.0 };
         assert_eq!(ramp.target(0.0, 0.0), Some(0));
         assert_eq!(ramp.target(4.0, 5.0), Some(50));
         assert_eq!(ramp.target(9.0, 9.9), Some(99));
@@ -194,15 +293,8 @@ mod tests {
     #[test]
     fn stages_run_in_order() {
         let stages = VolumeModel::Stages(vec![
-            VolumeModel::Ramp {
-                from: 0,
-                to: 10,
-                duration_s: 10.0,
-            },
-            VolumeModel::Constant {
-                journeys: 10,
-                duration_s: Some(20.0),
-            },
+            VolumeModel::Ramp { from: 0, to: 10, duration_s: 10.0 },
+            VolumeModel::Constant { journeys: 10, duration_s: Some(20.0) },
             VolumeModel::Nothing { duration_s: 5.0 },
         ]);
         assert!(stages.validate().is_ok());
@@ -215,17 +307,9 @@ mod tests {
 
     #[test]
     fn invalid_models_say_why() {
-        let err = VolumeModel::Ramp {
-            from: 0,
-            to: 1,
-            duration_s: -1.0,
-        }
-        .validate()
-        .unwrap_err();
+        let err = VolumeModel::Ramp { from: 0, to: 1, duration_s: -1.0 }.validate().unwrap_err();
         assert!(err.0.contains("positive"), "{err}");
-        let err = VolumeModel::Stages(vec![VolumeModel::constant(1)])
-            .validate()
-            .unwrap_err();
+        let err = VolumeModel::Stages(vec![VolumeModel::constant(1)]).validate().unwrap_err();
         assert!(err.0.contains("stage 1"), "{err}");
         assert!(VolumeModel::Stages(vec![]).validate().is_err());
     }

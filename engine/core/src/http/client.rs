@@ -56,19 +56,11 @@ pub struct HttpError {
 
 impl HttpError {
     pub(crate) fn invalid(detail: impl Into<String>) -> HttpError {
-        HttpError {
-            kind: None,
-            status: None,
-            detail: detail.into().into_boxed_str(),
-        }
+        HttpError { kind: None, status: None, detail: detail.into().into_boxed_str() }
     }
 
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
-        HttpError {
-            kind: Some(kind),
-            status: None,
-            detail: detail.into().into_boxed_str(),
-        }
+        HttpError { kind: Some(kind), status: None, detail: detail.into().into_boxed_str() }
     }
 
     /// How the request failed (`None`: it was invalid and not sent).
@@ -202,12 +194,7 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with no connections yet. `tls` is needed for `https://` URLs.
     pub fn new(settings: Arc<HttpSettings>, tls: Option<Arc<ClientConfig>>) -> HttpClient {
-        HttpClient {
-            settings,
-            tls,
-            plain: RefCell::default(),
-            secure: RefCell::default(),
-        }
+        HttpClient { settings, tls, plain: RefCell::default(), secure: RefCell::default() }
     }
 
     /// Settings in force.
@@ -221,9 +208,8 @@ impl HttpClient {
 
     /// Connections currently open (idle or in use), all hosts.
     pub fn open_connections(&self) -> usize {
-        let count = |pools: &RefCell<HashMap<Box<str>, HostPool>>| {
-            pools.borrow().values().map(|p| p.open).sum::<usize>()
-        };
+        let count =
+            |pools: &RefCell<HashMap<Box<str>, HostPool>>| pools.borrow().values().map(|p| p.open).sum::<usize>();
         count(&self.plain) + count(&self.secure)
     }
 
@@ -263,10 +249,7 @@ impl HttpClient {
     }
 
     /// Reserves a connection slot and picks an address, resolving the host on first use.
-    fn reserve(
-        &self,
-        url: &Url<'_>,
-    ) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+    fn reserve(&self, url: &Url<'_>) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
             let addrs: Vec<SocketAddr> = (url.host, url.port)
@@ -274,24 +257,14 @@ impl HttpClient {
                 .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
                 .collect();
             if addrs.is_empty() {
-                return Err(trip(
-                    ErrorKind::Connect,
-                    format!("resolve {}: no addresses", url.host),
-                ));
+                return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
             }
             let server_name = if url.tls {
                 Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
             } else {
                 None
             };
-            pools.insert(
-                url.authority.into(),
-                HostPool {
-                    addrs,
-                    server_name,
-                    ..HostPool::default()
-                },
-            );
+            pools.insert(url.authority.into(), HostPool { addrs, server_name, ..HostPool::default() });
         }
         let pool = pools.get_mut(url.authority).expect("inserted above");
         if pool.open >= self.settings.connections_per_host_max {
@@ -329,10 +302,7 @@ impl HttpClient {
         let started = Instant::now();
         let tcp = match monoio::time::timeout(timeout, connect_tcp(addr)).await {
             Err(_) => {
-                return Err(trip(
-                    ErrorKind::Timeout,
-                    format!("connect to {addr} took longer than {timeout:?}"),
-                ));
+                return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?}")));
             }
             Ok(Err(err)) => {
                 let kind = match err.kind() {
@@ -349,36 +319,23 @@ impl HttpClient {
             None => Transport::Plain(tcp),
             Some(name) => {
                 let Some(config) = self.tls.clone() else {
-                    return Err(trip(
-                        ErrorKind::Tls,
-                        "https URL but TLS is not configured".into(),
-                    ));
+                    return Err(trip(ErrorKind::Tls, "https URL but TLS is not configured".into()));
                 };
                 let tls_started = Instant::now();
                 let remaining = timeout.saturating_sub(started.elapsed());
-                let stream =
-                    match monoio::time::timeout(remaining, TlsStream::handshake(tcp, config, name))
-                        .await
-                    {
-                        Err(_) => {
-                            return Err(trip(
-                                ErrorKind::Timeout,
-                                format!("TLS handshake with {} timed out", url.authority),
-                            ));
-                        }
-                        Ok(Err(err)) => {
-                            let kind = if is_tls_failure(&err) {
-                                ErrorKind::Tls
-                            } else {
-                                io_kind(&err)
-                            };
-                            return Err(trip(
-                                kind,
-                                format!("TLS handshake with {}: {err}", url.authority),
-                            ));
-                        }
-                        Ok(Ok(stream)) => stream,
-                    };
+                let stream = match monoio::time::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
+                    Err(_) => {
+                        return Err(trip(
+                            ErrorKind::Timeout,
+                            format!("TLS handshake with {} timed out", url.authority),
+                        ));
+                    }
+                    Ok(Err(err)) => {
+                        let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+                        return Err(trip(kind, format!("TLS handshake with {}: {err}", url.authority)));
+                    }
+                    Ok(Ok(stream)) => stream,
+                };
                 timings.tls_us = Some(micros(tls_started.elapsed()));
                 timings.tls_resumed = stream.resumed();
                 Transport::Tls(Box::new(stream))
@@ -399,10 +356,7 @@ impl HttpClient {
     pub(crate) async fn exchange(&self, request: &Exchange<'_>) -> Result<Response, HttpError> {
         let started = Instant::now();
         let mut timings = Timings::default();
-        let idempotent = matches!(
-            request.method,
-            "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE"
-        );
+        let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url) {
                 Some(conn) => (conn, true),
@@ -413,18 +367,13 @@ impl HttpClient {
             };
             let trip_started = Instant::now();
             let timeout = self.settings.request_timeout;
-            let outcome =
-                monoio::time::timeout(timeout, self.round_trip(&mut conn, request, trip_started))
-                    .await;
+            let outcome = monoio::time::timeout(timeout, self.round_trip(&mut conn, request, trip_started)).await;
             match outcome {
                 Err(_) => {
                     self.release(&request.url, None);
                     return Err(HttpError::failed(
                         ErrorKind::Timeout,
-                        format!(
-                            "no complete response from {} within {timeout:?}",
-                            request.url.authority
-                        ),
+                        format!("no complete response from {} within {timeout:?}", request.url.authority),
                     ));
                 }
                 Ok(Ok((status, head, body, body_bytes, first_byte_us, keep_alive))) => {
@@ -432,13 +381,7 @@ impl HttpClient {
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = first_byte_us;
                     timings.total_us = micros(started.elapsed());
-                    return Ok(Response {
-                        status,
-                        head,
-                        body,
-                        body_bytes,
-                        timings,
-                    });
+                    return Ok(Response { status, head, body, body_bytes, timings });
                 }
                 Ok(Err(err)) => {
                     self.release(&request.url, None);
@@ -471,17 +414,9 @@ impl HttpClient {
         let (written, buf) = conn.io.write_all(buf).await;
         conn.write_buf = buf;
         if let Err(err) = written {
-            return Err(TripError {
-                kind: io_kind(&err),
-                detail: format!("send: {err}"),
-                nothing_received: true,
-            });
+            return Err(TripError { kind: io_kind(&err), detail: format!("send: {err}"), nothing_received: true });
         }
-        let mut reader = ResponseReader::new(
-            self.settings.limits,
-            request.method == "HEAD",
-            request.keep_body,
-        );
+        let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         let mut first_byte_us = None;
         conn.body_buf.clear();
         loop {
@@ -513,11 +448,7 @@ impl HttpClient {
                 }
                 Ok(_) => {}
                 Err(err) => {
-                    let kind = if is_tls_failure(&err) {
-                        ErrorKind::Tls
-                    } else {
-                        io_kind(&err)
-                    };
+                    let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
                     return Err(TripError {
                         kind,
                         detail: format!("receive: {err}"),
@@ -529,23 +460,12 @@ impl HttpClient {
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
         let body = conn.body_buf.split().freeze();
-        Ok((
-            head.status,
-            raw_head,
-            body,
-            body_bytes,
-            first_byte_us.unwrap_or(0),
-            head.keep_alive,
-        ))
+        Ok((head.status, raw_head, body, body_bytes, first_byte_us.unwrap_or(0), head.keep_alive))
     }
 }
 
 fn trip(kind: ErrorKind, detail: String) -> TripError {
-    TripError {
-        kind,
-        detail,
-        nothing_received: false,
-    }
+    TripError { kind, detail, nothing_received: false }
 }
 
 fn codec_trip(err: &CodecError) -> TripError {
@@ -559,9 +479,9 @@ fn codec_trip(err: &CodecError) -> TripError {
 
 fn io_kind(err: &io::Error) -> ErrorKind {
     match err.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::ConnectionAborted => ErrorKind::Reset,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
+            ErrorKind::Reset
+        }
         io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
         io::ErrorKind::TimedOut => ErrorKind::Timeout,
         io::ErrorKind::UnexpectedEof => ErrorKind::UnexpectedClose,

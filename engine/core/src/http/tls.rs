@@ -59,24 +59,12 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetup
 }
 
 fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| TlsSetupError(format!("--ca {}: {e}", path.display())))?;
+    let certs =
+        CertificateDer::pem_file_iter(path).map_err(|e| TlsSetupError(format!("--ca {}: {e}", path.display())))?;
     let mut added = 0;
     for (i, cert) in certs.enumerate() {
-        let cert = cert.map_err(|e| {
-            TlsSetupError(format!(
-                "--ca {}: certificate {}: {e}",
-                path.display(),
-                i + 1
-            ))
-        })?;
-        roots.add(cert).map_err(|e| {
-            TlsSetupError(format!(
-                "--ca {}: certificate {}: {e}",
-                path.display(),
-                i + 1
-            ))
-        })?;
+        let cert = cert.map_err(|e| TlsSetupError(format!("--ca {}: certificate {}: {e}", path.display(), i + 1)))?;
+        roots.add(cert).map_err(|e| TlsSetupError(format!("--ca {}: certificate {}: {e}", path.display(), i + 1)))?;
         added += 1;
     }
     if added == 0 {
@@ -90,8 +78,7 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupErr
 
 /// The server name for SNI and verification (an IP address sends no SNI).
 pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsSetupError> {
-    ServerName::try_from(host.to_string())
-        .map_err(|e| TlsSetupError(format!("TLS server name {host:?}: {e}")))
+    ServerName::try_from(host.to_string()).map_err(|e| TlsSetupError(format!("TLS server name {host:?}: {e}")))
 }
 
 /// `--insecure`: accepts every certificate. Signatures are still checked so that the handshake
@@ -117,12 +104,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -131,12 +113,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

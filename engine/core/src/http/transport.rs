@@ -83,8 +83,7 @@ impl TlsStream {
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
     ) -> io::Result<TlsStream> {
-        let session = ClientConnection::new(config, name)
-            .map_err(|e| io::Error::other(format!("TLS setup: {e}")))?;
+        let session = ClientConnection::new(config, name).map_err(|e| io::Error::other(format!("TLS setup: {e}")))?;
         let mut stream = TlsStream {
             tcp,
             session,
@@ -94,10 +93,7 @@ impl TlsStream {
         };
         while stream.session.is_handshaking() {
             stream.flush().await?;
-            if stream.session.is_handshaking()
-                && stream.session.wants_read()
-                && stream.pump().await? == 0
-            {
+            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump().await? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "server closed the connection during the TLS handshake",

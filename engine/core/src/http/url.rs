@@ -37,10 +37,7 @@ impl std::error::Error for UrlError {}
 impl<'a> Url<'a> {
     /// Parses an absolute URL.
     pub fn parse(url: &'a str) -> Result<Url<'a>, UrlError> {
-        let fail = |reason| UrlError {
-            url: url.to_string(),
-            reason,
-        };
+        let fail = |reason| UrlError { url: url.to_string(), reason };
         let (tls, rest) = if let Some(rest) = strip_prefix_ci(url, "http://") {
             (false, rest)
         } else if let Some(rest) = strip_prefix_ci(url, "https://") {
@@ -66,15 +63,11 @@ impl<'a> Url<'a> {
             return Err(fail("missing host"));
         }
         if authority.contains('@') {
-            return Err(fail(
-                "credentials in URLs are not supported; send an Authorization header",
-            ));
+            return Err(fail("credentials in URLs are not supported; send an Authorization header"));
         }
         let default_port = if tls { 443 } else { 80 };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let close = v6
-                .find(']')
-                .ok_or_else(|| fail("unclosed [ in IPv6 host"))?;
+            let close = v6.find(']').ok_or_else(|| fail("unclosed [ in IPv6 host"))?;
             let host = &v6[..close];
             let after = &v6[close + 1..];
             let port = match after.strip_prefix(':') {
@@ -92,28 +85,16 @@ impl<'a> Url<'a> {
         if host.is_empty() {
             return Err(fail("missing host"));
         }
-        if target
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-        {
-            return Err(fail(
-                "spaces or control characters in the path must be percent-encoded",
-            ));
+        if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+            return Err(fail("spaces or control characters in the path must be percent-encoded"));
         }
-        Ok(Url {
-            tls,
-            authority,
-            host,
-            port,
-            target,
-        })
+        Ok(Url { tls, authority, host, port, target })
     }
 }
 
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
 }
 
 fn parse_port(text: &str) -> Option<u16> {
@@ -132,21 +113,12 @@ mod tests {
         let url = Url::parse("http://127.0.0.1:8080/a/b?c=1#frag").unwrap();
         assert_eq!(
             url,
-            Url {
-                tls: false,
-                authority: "127.0.0.1:8080",
-                host: "127.0.0.1",
-                port: 8080,
-                target: "/a/b?c=1"
-            }
+            Url { tls: false, authority: "127.0.0.1:8080", host: "127.0.0.1", port: 8080, target: "/a/b?c=1" }
         );
         let url = Url::parse("HTTPS://localhost").unwrap();
         assert_eq!((url.tls, url.port, url.target), (true, 443, "/"));
         let url = Url::parse("http://[::1]:9000/x").unwrap();
-        assert_eq!(
-            (url.host, url.port, url.authority),
-            ("::1", 9000, "[::1]:9000")
-        );
+        assert_eq!((url.host, url.port, url.authority), ("::1", 9000, "[::1]:9000"));
     }
 
     #[test]

@@ -1,0 +1,92 @@
+//! Numbers users can trust: latencies against a known delay, the open model's achieved rate,
+//! coordinated-omission correction through a server stall, percentiles never above max.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use mite_core::run::layered_config;
+use mite_core::volume::RateModel;
+use mite_core::{RunOptions, VolumeModel};
+use mite_tests::{options, run, scenario};
+use mite_tools::{Target, TargetOptions};
+
+fn get_at(target: &Target, path: &str, volume: VolumeModel, opts: RunOptions) -> mite_core::RunResult {
+    let registry = mite_journeys::registry();
+    run(&registry, scenario("http_example:journey", volume), &[format!("target_url={}", target.url(path))], opts)
+}
+
+#[test]
+fn fixed_20ms_delay_reports_p50_within_half_a_millisecond() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let result = get_at(&target, "/delay/20", VolumeModel::constant(4), options(1, Duration::from_secs(2)));
+    let txn = &result.merged.txns["get_root"];
+    let p50 = txn.txn_us.value_at_quantile(0.5);
+    assert!((19_500..=20_500).contains(&p50), "p50 {p50} us");
+    let request_p50 = txn.req_us.value_at_quantile(0.5);
+    assert!((19_500..=20_500).contains(&request_p50), "request p50 {request_p50} us");
+    let json = mite_core::report::result_json(&result);
+    let latency = &json["transactions"][0]["latency_us"];
+    let values: Vec<u64> = ["p50", "p90", "p99", "p999", "max"].iter().map(|k| latency[k].as_u64().unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order or above max: {values:?}");
+}
+
+#[test]
+fn open_model_achieves_the_requested_rate() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let volume =
+        VolumeModel::Arrivals { rate: RateModel::Constant { per_s: 400.0, duration_s: Some(3.0) }, max_in_flight: 64 };
+    let mut opts = options(2, Duration::from_secs(10));
+    opts.duration = None;
+    let result = get_at(&target, "/", volume, opts);
+    let journeys = result.merged.journeys;
+    let requested = journeys.scheduled + journeys.missed;
+    assert!((1188..=1212).contains(&requested), "requested {requested}, expected 1200 +- 1%");
+    assert_eq!(journeys.missed, 0);
+    assert_eq!(journeys.arrivals_started, requested);
+    assert_eq!(result.merged.total().requests(), target.hits());
+    assert_eq!(result.merged.total().req_errors(), 0);
+    // Corrected latencies exist for the open model, and are never below the uncorrected.
+    let total = result.merged.total();
+    assert_eq!(total.req_us_corrected.len(), total.req_us.len());
+    assert!(total.req_us_corrected.value_at_quantile(0.5) >= total.req_us.value_at_quantile(0.5));
+}
+
+#[test]
+fn corrected_p99_shows_a_server_stall_that_uncorrected_hides() {
+    let target = Target::start(TargetOptions {
+        stall: Some((Duration::from_millis(1500), Duration::from_secs(1))),
+        ..TargetOptions::default()
+    })
+    .unwrap();
+    let volume =
+        VolumeModel::Arrivals { rate: RateModel::Constant { per_s: 100.0, duration_s: Some(4.0) }, max_in_flight: 1 };
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.duration = None;
+    let result = get_at(&target, "/", volume, opts);
+    let total = result.merged.total();
+    let corrected_p99 = total.req_us_corrected.value_at_quantile(0.99);
+    let uncorrected_p99 = total.req_us.value_at_quantile(0.99);
+    assert!(corrected_p99 >= 500_000, "corrected p99 {corrected_p99} us should show the 1 s stall");
+    assert!(uncorrected_p99 < 100_000, "uncorrected p99 {uncorrected_p99} us should not");
+    assert_eq!(total.req_errors(), 0);
+}
+
+#[test]
+fn max_in_flight_below_core_count_is_refused_with_the_reason() {
+    let registry = mite_journeys::registry();
+    let volume =
+        VolumeModel::Arrivals { rate: RateModel::Constant { per_s: 10.0, duration_s: Some(1.0) }, max_in_flight: 1 };
+    let s = scenario("http_example:journey", volume);
+    let config = layered_config(&s.config, &[]).unwrap();
+    let err = mite_core::run_scenario(
+        &registry,
+        s,
+        config,
+        &options(2, Duration::from_secs(1)),
+        Arc::new(AtomicBool::new(false)),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(err.0.contains("max_in_flight 1 is below the 2 cores"), "{err}");
+}
