@@ -477,7 +477,7 @@ async fn core_main(
             let exhausted = pool.is_exhausted();
             let arrivals = match &entry.volume {
                 VolumeModel::Arrivals { max_in_flight, .. } => {
-                    let slots_max = share(*max_in_flight, index, plan.cores).min(JOURNEYS_PER_CORE_MAX).max(1);
+                    let slots_max = share(*max_in_flight, index, plan.cores).clamp(1, JOURNEYS_PER_CORE_MAX);
                     Some(Arrivals {
                         queue: RefCell::new(VecDeque::new()),
                         capacity: ARRIVAL_QUEUE_MIN.max(slots_max as usize * 16),
