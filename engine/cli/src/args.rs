@@ -36,6 +36,26 @@ pub enum Command {
     Demo(DemoArgs),
     /// List registered journeys, datapools and scenarios.
     List,
+    /// Compare two result files transaction by transaction; exit 4 on a regression.
+    Compare {
+        /// The baseline result (--json output).
+        base: PathBuf,
+        /// The new result.
+        new: PathBuf,
+        /// Largest tolerated regression, percent: latency p50/p99/p99.9 up, rate down (and error
+        /// rate up, in percentage points).
+        #[arg(long, default_value = "5%")]
+        max_regression: String,
+    },
+    /// Merge result files of side-by-side runs (segments, injectors) losslessly.
+    Merge {
+        /// Result files (--json output).
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// Where to write the merged result.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,6 +157,31 @@ pub struct RunArgs {
     /// Write the result as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Pass/fail check at the end, repeatable: 'get_root:p99<250ms', 'errors<1%', 'rps>10000'.
+    /// A failed threshold exits with 3.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Write an HDR interval log (one tag per transaction).
+    #[arg(long)]
+    pub hdr_log: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9100).
+    #[arg(long)]
+    pub prometheus: Option<std::net::SocketAddr>,
+    /// Keep serving the final metrics this long after the run.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub prometheus_linger: Duration,
+    /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
+    #[arg(long, env = "MITE_SEGMENT")]
+    pub segment: Option<String>,
+    /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX.
+    #[arg(long)]
+    pub segments: Option<usize>,
+    /// Start at this time (RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds).
+    #[arg(long)]
+    pub start_at: Option<String>,
     /// Volume-model tick and progress interval.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub tick: Duration,

@@ -15,8 +15,21 @@ use mite_tools::{Target, TargetOptions};
 
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
 
-/// Exit code for errors (bad input, a run that could not start).
+/// Exit code for errors (bad input, a run that could not start, a threshold naming an
+/// unknown transaction).
 pub const EXIT_ERROR: u8 = 1;
+/// Exit code when a threshold failed.
+pub const EXIT_THRESHOLD: u8 = 3;
+/// Exit code when `compare` finds a regression beyond the limit.
+pub const EXIT_REGRESSION: u8 = 4;
+
+/// Where a run's results go besides the table.
+#[derive(Default)]
+struct Outputs<'a> {
+    json: Option<&'a Path>,
+    html: Option<&'a Path>,
+    thresholds: Vec<String>,
+}
 
 /// Runs the command line.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -34,7 +47,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)?
             };
-            execute(resolved, &common.config, &options, None, false)
+            execute(resolved, &common.config, &options, Outputs::default(), false)
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
@@ -58,6 +71,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
+        Some(Command::Compare { base, new, max_regression }) => compare(&base, &new, &max_regression),
+        Some(Command::Merge { results, output }) => merge(&results, &output),
         Some(Command::List) => {
             list(&registry);
             Ok(ExitCode::SUCCESS)
@@ -174,15 +189,26 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         bail!("--tick must be above zero");
     }
     let resolved = resolve(registry, scenario, &args.common.config)?;
+    let segment =
+        crate::schedule::segment(args.segment.as_deref(), args.segments, std::env::var("JOB_COMPLETION_INDEX").ok())?;
+    let start_at = args.start_at.as_deref().map(crate::schedule::start_at).transpose()?;
     let options = RunOptions {
         cores: cores::parse(&args.cores, &cores::available())?,
         duration: args.duration.or(resolved.duration),
         tick: args.tick,
         grace: args.grace,
         pin: !args.no_pin,
+        segment,
+        start_at,
+        hdr_log: args.hdr_log.clone(),
+        prometheus: args.prometheus,
+        prometheus_linger: args.prometheus_linger,
         ..run_options(&args.common, &resolved.client)?
     };
-    execute(resolved, &args.common.config, &options, args.json.as_deref(), args.quiet)
+    let mut thresholds = resolved.thresholds.clone();
+    thresholds.extend(args.thresholds.iter().cloned());
+    let outputs = Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds };
+    execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
 fn stop_on_ctrl_c() -> Arc<AtomicBool> {
@@ -202,9 +228,12 @@ fn execute(
     resolved: Resolved,
     overrides: &[String],
     options: &RunOptions,
-    json: Option<&Path>,
+    outputs: Outputs<'_>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
+    // Thresholds are parsed before the run so that a typo does not cost a whole test.
+    let thresholds =
+        outputs.thresholds.iter().map(|t| mite_core::threshold::Threshold::parse(t)).collect::<Result<Vec<_>, _>>()?;
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let stop = stop_on_ctrl_c();
@@ -214,10 +243,80 @@ fn execute(
         }
     })?;
     print_result(&result);
-    if let Some(path) = json {
+    if let Some(path) = outputs.json {
         write_json(path, &result)?;
         eprintln!("result written to {}", path.display());
     }
+    if let Some(path) = outputs.html {
+        std::fs::write(path, mite_core::html::render(&result))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    let mut code = ExitCode::SUCCESS;
+    let mut failed = 0;
+    for threshold in &thresholds {
+        match threshold.check(&result) {
+            Ok(outcome) => {
+                println!(
+                    "threshold {}: {} (actual {})",
+                    outcome.text,
+                    if outcome.passed { "pass" } else { "FAIL" },
+                    outcome.actual
+                );
+                if !outcome.passed {
+                    failed += 1;
+                }
+            }
+            Err(err) => {
+                println!("threshold ERROR: {err}");
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+        }
+    }
+    if failed > 0 {
+        println!("{failed} of {} thresholds failed", thresholds.len());
+        code = ExitCode::from(EXIT_THRESHOLD);
+    }
+    Ok(code)
+}
+
+fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a mite-engine result (JSON)", path.display()))
+}
+
+fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<ExitCode> {
+    let limit: f64 = max_regression
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
+    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit);
+    println!("BASE {}\nNEW  {}\n", base.display(), new.display());
+    print!("{table}");
+    if regressions.is_empty() {
+        println!("\nno regression beyond {limit}%");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("\nregressions beyond {limit}%:");
+        for regression in &regressions {
+            println!("  {regression}");
+        }
+        Ok(ExitCode::from(EXIT_REGRESSION))
+    }
+}
+
+fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode> {
+    let mut results = Vec::new();
+    for path in paths {
+        results.push(
+            mite_core::results::read_result(&read_json(path)?, &path.display().to_string()).map_err(|e| anyhow!(e))?,
+        );
+    }
+    let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
+    write_json(output, &merged)?;
+    print_result(&merged);
+    eprintln!("merged {} results into {}", paths.len(), output.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -292,7 +391,8 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..run_options(&args.common, &ClientOptions::default())?
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let code = execute(resolved, &overrides, &options, args.json.as_deref(), args.quiet)?;
+    let outputs = Outputs { json: args.json.as_deref(), ..Outputs::default() };
+    let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     eprintln!("target counted {} requests", report::grouped(target.hits()));
     target.stop();
     Ok(code)

@@ -127,12 +127,22 @@ impl DataPool {
 
     /// The rows owned by part `index` of `parts` (row i → part i mod N).
     pub fn shard(&self, index: usize, parts: usize) -> PoolShard {
+        self.shard_for((0, 1), index, parts)
+    }
+
+    /// The rows owned by core `core` of `cores` within execution segment `(k, n)`: row i goes
+    /// to segment i mod n, and the j-th row of a segment to core j mod cores. Across all
+    /// injectors and cores every row is owned exactly once.
+    pub fn shard_for(&self, segment: (usize, usize), core: usize, cores: usize) -> PoolShard {
+        let (k, n) = segment;
         let rows = self
             .rows
             .iter()
             .enumerate()
-            .filter(|(i, _)| owns_row(*i, index, parts))
-            .map(|(_, row)| row.clone())
+            .filter(|(i, _)| owns_row(*i, k, n))
+            .enumerate()
+            .filter(|(j, _)| owns_row(*j, core, cores))
+            .map(|(_, (_, row))| row.clone())
             .collect();
         PoolShard { rows, recyclable: self.recyclable, checked_out: 0, endless_empty: false }
     }
@@ -195,6 +205,22 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn segment_and_core_shards_partition_the_pool(rows in 0usize..1_500, segments in 1usize..6, cores in 1usize..9) {
+            let pool = DataPool::single_use("p", numbered(rows));
+            let mut seen = Vec::new();
+            for k in 0..segments {
+                for core in 0..cores {
+                    let mut shard = pool.shard_for((k, segments), core, cores);
+                    while let Some(row) = shard.checkout() {
+                        seen.push(row.int(0).unwrap() as usize);
+                    }
+                }
+            }
+            seen.sort_unstable();
+            prop_assert_eq!(seen, (0..rows).collect::<Vec<_>>());
+        }
+
         #[test]
         fn shards_partition_the_pool(rows in 0usize..2_000, parts in 1usize..33) {
             let pool = DataPool::single_use("p", numbered(rows));

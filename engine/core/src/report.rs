@@ -138,6 +138,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "latency_us": latency_json(&stats.txn_us),
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
+                "raw": crate::results::raw_json(stats),
             })
         })
         .collect();
@@ -165,6 +166,7 @@ pub fn result_json(result: &RunResult) -> Value {
         "duration_s": (seconds * 1000.0).round() / 1000.0,
         "stopped_by": result.stopped_by.name(),
         "cores": result.cores,
+        "segment": result.segment,
         "driver": result.driver_name(),
         "drivers": result.drivers.iter().map(|d| d.name()).collect::<Vec<_>>(),
         "driver_fallbacks": result.fallbacks,
@@ -186,6 +188,9 @@ pub fn result_json(result: &RunResult) -> Value {
                 "started": result.merged.journeys.started,
                 "ok": result.merged.journeys.ok,
                 "failed": result.merged.journeys.failed,
+                "scheduled": result.merged.journeys.scheduled,
+                "arrivals_started": result.merged.journeys.arrivals_started,
+                "missed": result.merged.journeys.missed,
             },
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
         },

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
 use crate::datapool::Row;
+use crate::exposition::Exporter;
+use crate::hdr_log::HdrLog;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
 use crate::journey::{Ctx, Registry, Scenario};
 use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
@@ -37,6 +41,17 @@ pub struct RunOptions {
     pub tls: TlsOptions,
     /// Pin threads to their cores (off only for tests that share a machine).
     pub pin: bool,
+    /// This injector's execution segment `(k, n)`: it runs share k of n of every volume model
+    /// and datapool. `(0, 1)` when alone.
+    pub segment: (usize, usize),
+    /// Wall-clock time to start at (synchronised start of several injectors).
+    pub start_at: Option<SystemTime>,
+    /// Write an HDR interval log here.
+    pub hdr_log: Option<PathBuf>,
+    /// Serve Prometheus exposition on this address.
+    pub prometheus: Option<SocketAddr>,
+    /// Keep serving the final exposition this long after the run, for a last scrape.
+    pub prometheus_linger: Duration,
 }
 
 impl Default for RunOptions {
@@ -50,6 +65,11 @@ impl Default for RunOptions {
             http: HttpSettings::default(),
             tls: TlsOptions::default(),
             pin: true,
+            segment: (0, 1),
+            start_at: None,
+            hdr_log: None,
+            prometheus: None,
+            prometheus_linger: Duration::from_secs(5),
         }
     }
 }
@@ -118,6 +138,8 @@ pub struct RunResult {
     pub merged: Merged,
     /// Progress over time.
     pub intervals: Vec<IntervalPoint>,
+    /// Execution segment `k/n` when the run was one of several injectors.
+    pub segment: Option<String>,
 }
 
 impl RunResult {
@@ -192,7 +214,7 @@ pub fn run_scenario(
         entry
             .volume
             .validate()
-            .and_then(|()| entry.volume.validate_split(options.cores.len()))
+            .and_then(|()| entry.volume.validate_split(options.cores.len() * options.segment.1))
             .map_err(|e| RunError(format!("scenario entry {} ({}): volume model: {e}", i + 1, entry.journey)))?;
     }
     if options.cores.is_empty() {
@@ -202,6 +224,27 @@ pub fn run_scenario(
     let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
     if options.tls.insecure {
         progress("WARNING: --insecure: TLS certificates are NOT verified");
+    }
+    let (k, n) = options.segment;
+    if n == 0 || k >= n {
+        return Err(RunError(format!("segment {k}/{n}: expected K/N with 0 <= K < N")));
+    }
+    let mut hdr_log = match &options.hdr_log {
+        Some(path) => {
+            Some(HdrLog::create(path, unix_now()).map_err(|e| RunError(format!("--hdr-log {}: {e}", path.display())))?)
+        }
+        None => None,
+    };
+    let exporter = match options.prometheus {
+        Some(addr) => {
+            let exporter = Exporter::start(addr).map_err(|e| RunError(format!("--prometheus {addr}: {e}")))?;
+            progress(&format!("Prometheus metrics on http://{}/metrics", exporter.addr()));
+            Some(exporter)
+        }
+        None => None,
+    };
+    if let Some(at) = options.start_at {
+        wait_until(at, &stop, progress)?;
     }
     let cores = options.cores.len();
     let plan = Arc::new(CorePlan {
@@ -215,10 +258,11 @@ pub fn run_scenario(
         grace: options.grace,
         driver: options.driver,
         cores,
+        segment: options.segment,
     });
     let (events_tx, events) = sync_channel::<CoreEvent>(STATS_QUEUE_PER_CORE * cores);
     let started = Instant::now();
-    let started_at_unix_s = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let started_at_unix_s = unix_now();
     let mut threads = Vec::new();
     for (index, &core_id) in options.cores.iter().enumerate() {
         let plan = plan.clone();
@@ -240,7 +284,8 @@ pub fn run_scenario(
         threads.push(thread);
     }
     drop(events_tx);
-    let outcome = collect(&events, cores, options, started, duration, &stop, progress);
+    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref() };
+    let outcome = collect(&events, cores, options, started, duration, &stop, progress, sinks);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
@@ -248,6 +293,14 @@ pub fn run_scenario(
         let _ = thread.join();
     }
     let (merged, intervals, drivers, fallbacks, interrupted) = outcome?;
+    if let Some(exporter) = &exporter {
+        // The last interval's exposition holds the final totals; give scrapers a chance at it.
+        exporter.publish(crate::exposition::render(&merged, 0, 0));
+        if !options.prometheus_linger.is_zero() {
+            progress(&format!("serving final metrics for {:?}", options.prometheus_linger));
+            std::thread::sleep(options.prometheus_linger);
+        }
+    }
     let elapsed = started.elapsed();
     let stopped_by = if interrupted {
         StopReason::Interrupted
@@ -266,6 +319,7 @@ pub fn run_scenario(
         stopped_by,
         merged,
         intervals,
+        segment: (options.segment.1 > 1).then(|| format!("{}/{}", options.segment.0, options.segment.1)),
     })
 }
 
@@ -273,6 +327,7 @@ type Collected = (Merged, Vec<IntervalPoint>, Vec<Driver>, Vec<String>, bool);
 
 /// The stats thread's loop: merge snapshots, print a line per interval, until every core has
 /// sent its last snapshot.
+#[allow(clippy::too_many_arguments)]
 fn collect(
     events: &std::sync::mpsc::Receiver<CoreEvent>,
     cores: usize,
@@ -281,6 +336,7 @@ fn collect(
     duration: Duration,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(&str),
+    mut sinks: Sinks<'_>,
 ) -> Result<Collected, RunError> {
     let mut drivers = vec![None; cores];
     let mut fallbacks = Vec::new();
@@ -340,6 +396,13 @@ fn collect(
             let point =
                 interval_point(&interval, now.duration_since(started).as_secs_f64(), seconds, in_flight.iter().sum());
             progress(&progress_line(&point, targets.iter().sum()));
+            if let Some(log) = sinks.hdr_log.as_deref_mut() {
+                let start_s = last_print.duration_since(started).as_secs_f64();
+                log.write_interval(&interval, start_s, seconds).map_err(|e| RunError(format!("--hdr-log: {e}")))?;
+            }
+            if let Some(exporter) = sinks.exporter {
+                exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
+            }
             intervals.push(point);
             interval = Merged::default();
             last_print = now;
@@ -386,6 +449,36 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
         point.journeys_in_flight,
         target
     )
+}
+
+/// Where interval data goes besides the progress line.
+struct Sinks<'a> {
+    hdr_log: Option<&'a mut HdrLog>,
+    exporter: Option<&'a Exporter>,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// Waits for a synchronised start, saying so, and giving up on Ctrl-C.
+fn wait_until(at: SystemTime, stop: &AtomicBool, progress: &mut dyn FnMut(&str)) -> Result<(), RunError> {
+    let Ok(wait) = at.duration_since(SystemTime::now()) else {
+        progress("start time is in the past: starting now");
+        return Ok(());
+    };
+    if wait > Duration::from_secs(24 * 3600) {
+        return Err(RunError(format!("start time is {:.0}s away; more than a day is refused", wait.as_secs_f64())));
+    }
+    progress(&format!("waiting {:.1}s for the synchronised start", wait.as_secs_f64()));
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if stop.load(Ordering::Relaxed) {
+            return Err(RunError("interrupted before the start".into()));
+        }
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
+    }
+    Ok(())
 }
 
 /// Runs one journey once per row (or once without a datapool) on the current thread, printing

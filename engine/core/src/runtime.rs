@@ -21,7 +21,7 @@ use crate::http::{HttpClient, HttpSettings};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
 use crate::limits::JOURNEYS_PER_CORE_MAX;
 use crate::shard::Shard;
-use crate::split::share;
+use crate::split::segment_share;
 use crate::stats::Snapshot;
 use crate::volume::{RateModel, VolumeModel};
 
@@ -424,6 +424,8 @@ pub struct CorePlan {
     pub driver: DriverChoice,
     /// Cores in the run (for splitting).
     pub cores: usize,
+    /// This injector's execution segment `(k, n)`.
+    pub segment: (usize, usize),
 }
 
 /// Open model: arrivals queued per core at least, before more are counted as missed.
@@ -471,13 +473,14 @@ async fn core_main(
         .iter()
         .map(|entry| {
             let pool = match &entry.datapool {
-                Some(pool) => pool.shard(index, plan.cores),
+                Some(pool) => pool.shard_for(plan.segment, index, plan.cores),
                 None => PoolShard::unlimited_empty(),
             };
             let exhausted = pool.is_exhausted();
             let arrivals = match &entry.volume {
                 VolumeModel::Arrivals { max_in_flight, .. } => {
-                    let slots_max = share(*max_in_flight, index, plan.cores).clamp(1, JOURNEYS_PER_CORE_MAX);
+                    let slots_max =
+                        segment_share(*max_in_flight, plan.segment, index, plan.cores).clamp(1, JOURNEYS_PER_CORE_MAX);
                     Some(Arrivals {
                         queue: RefCell::new(VecDeque::new()),
                         capacity: ARRIVAL_QUEUE_MIN.max(slots_max as usize * 16),
@@ -508,8 +511,8 @@ async fn core_main(
                 state.clone(),
                 journey.clone(),
                 rate.clone(),
-                index,
-                plan.cores,
+                plan.segment.0 * plan.cores + index,
+                plan.segment.1 * plan.cores,
                 started,
             ));
         }
@@ -528,7 +531,7 @@ async fn core_main(
                 match entry.volume.target(last_tick_s, now_s) {
                     None => state.stopped.set(true),
                     Some(total) => {
-                        let mine = share(total, index, plan.cores).min(JOURNEYS_PER_CORE_MAX);
+                        let mine = segment_share(total, plan.segment, index, plan.cores).min(JOURNEYS_PER_CORE_MAX);
                         state.target.set(mine);
                         let mut wanted = mine.saturating_sub(state.running.get());
                         if !state.restarts {

@@ -9,6 +9,12 @@ pub fn share(total: u64, index: usize, parts: usize) -> u64 {
     total / parts + u64::from(index < total % parts)
 }
 
+/// The share of `total` that core `core` of `cores` in execution segment `(k, n)` gets: first
+/// split across segments, then across the segment's cores. Shares add up to `total` exactly.
+pub fn segment_share(total: u64, segment: (usize, usize), core: usize, cores: usize) -> u64 {
+    share(share(total, segment.0, segment.1), core, cores)
+}
+
 /// The share of a rate (per second, fractional) that part `index` of `parts` gets; the shares
 /// add up to `rate` up to floating-point rounding.
 pub fn share_rate(rate: f64, index: usize, parts: usize) -> f64 {
@@ -30,6 +36,14 @@ mod tests {
         #[test]
         fn shares_add_up_exactly(total in 0u64..10_000_000, parts in 1usize..300) {
             let sum: u64 = (0..parts).map(|i| share(total, i, parts)).sum();
+            prop_assert_eq!(sum, total);
+        }
+
+        #[test]
+        fn segment_shares_add_up_exactly(total in 0u64..10_000_000, segments in 1usize..20, cores in 1usize..64) {
+            let sum: u64 = (0..segments)
+                .flat_map(|k| (0..cores).map(move |c| segment_share(total, (k, segments), c, cores)))
+                .sum();
             prop_assert_eq!(sum, total);
         }
 

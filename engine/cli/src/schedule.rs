@@ -1,0 +1,116 @@
+//! Scale-out flags: execution segments (`--segment K/N`, `MITE_SEGMENT`, Kubernetes'
+//! `JOB_COMPLETION_INDEX` with `--segments N`) and synchronised starts (`--start-at`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail};
+
+/// Resolves this injector's segment `(k, n)`; `(0, 1)` when none is given.
+pub fn segment(
+    flag: Option<&str>,
+    segments: Option<usize>,
+    completion_index: Option<String>,
+) -> anyhow::Result<(usize, usize)> {
+    if let Some(text) = flag {
+        let (k, n) = text.split_once('/').ok_or_else(|| anyhow!("--segment {text:?}: expected K/N, e.g. 0/4"))?;
+        let k: usize = k.trim().parse().map_err(|_| anyhow!("--segment {text:?}: K is not a number"))?;
+        let n: usize = n.trim().parse().map_err(|_| anyhow!("--segment {text:?}: N is not a number"))?;
+        if n == 0 || k >= n {
+            bail!("--segment {text:?}: need 0 <= K < N");
+        }
+        return Ok((k, n));
+    }
+    match (segments, completion_index) {
+        (Some(n), Some(index)) => {
+            let k: usize =
+                index.trim().parse().map_err(|_| anyhow!("JOB_COMPLETION_INDEX={index:?} is not a number"))?;
+            if n == 0 || k >= n {
+                bail!("JOB_COMPLETION_INDEX={k} with --segments {n}: need 0 <= index < N");
+            }
+            Ok((k, n))
+        }
+        (Some(n), None) => {
+            bail!("--segments {n} needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N")
+        }
+        (None, _) => Ok((0, 1)),
+    }
+}
+
+/// Parses `--start-at`: RFC 3339 in UTC (`2026-11-24T22:00:00Z`, fractions allowed, `+00:00`
+/// accepted) or Unix seconds.
+pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        if !seconds.is_finite() || seconds < 0.0 {
+            bail!("--start-at {text:?}: Unix seconds must be positive");
+        }
+        return Ok(UNIX_EPOCH + Duration::from_secs_f64(seconds));
+    }
+    let bad = || anyhow!("--start-at {text:?}: expected RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds");
+    let body = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00")).ok_or_else(bad)?;
+    let (date, time) = body.split_once(['T', ' ']).ok_or_else(bad)?;
+    let mut date_parts = date.split('-').map(|p| p.parse::<i64>());
+    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day)), None) =
+        (date_parts.next(), date_parts.next(), date_parts.next(), date_parts.next())
+    else {
+        return Err(bad());
+    };
+    let (hms, fraction) = match time.split_once('.') {
+        Some((hms, fraction)) => (hms, format!("0.{fraction}").parse::<f64>().map_err(|_| bad())?),
+        None => (time, 0.0),
+    };
+    let mut time_parts = hms.split(':').map(|p| p.parse::<i64>());
+    let (Some(Ok(hour)), Some(Ok(minute)), Some(Ok(second)), None) =
+        (time_parts.next(), time_parts.next(), time_parts.next(), time_parts.next())
+    else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return Err(bad());
+    }
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    if seconds < 0 {
+        return Err(bad());
+    }
+    Ok(UNIX_EPOCH + Duration::from_secs(seconds as u64) + Duration::from_secs_f64(fraction))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments() {
+        assert_eq!(segment(Some("1/4"), None, None).unwrap(), (1, 4));
+        assert_eq!(segment(None, Some(3), Some("2".into())).unwrap(), (2, 3));
+        assert_eq!(segment(None, None, Some("2".into())).unwrap(), (0, 1));
+        assert!(segment(Some("4/4"), None, None).is_err());
+        assert!(segment(Some("x"), None, None).is_err());
+        assert!(segment(None, Some(3), None).is_err());
+        assert!(segment(None, Some(3), Some("3".into())).is_err());
+    }
+
+    #[test]
+    fn start_times() {
+        let epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        assert_eq!(epoch(start_at("1970-01-01T00:00:00Z").unwrap()), 0.0);
+        assert_eq!(epoch(start_at("2000-03-01T00:00:00Z").unwrap()), 951_868_800.0);
+        assert_eq!(epoch(start_at("2026-11-24T22:00:00.5+00:00").unwrap()), 1_795_557_600.5);
+        assert_eq!(epoch(start_at("1795557600").unwrap()), 1_795_557_600.0);
+        assert!(start_at("2026-13-01T00:00:00Z").is_err());
+        assert!(start_at("2026-11-24T22:00:00+02:00").is_err());
+        assert!(start_at("tomorrow").is_err());
+    }
+}

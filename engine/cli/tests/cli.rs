@@ -1,0 +1,150 @@
+//! The command line at its boundary: exit codes, output files, error messages.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use mite_tools::{Target, TargetOptions};
+
+fn engine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn scenario(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios").join(name).display().to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mite-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run_get(target: &Target, extra: &[&str]) -> Output {
+    let url = format!("target_url={}", target.url("/"));
+    let get = scenario("get.toml");
+    let mut args = vec!["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url, "-q"];
+    args.extend_from_slice(extra);
+    engine(&args)
+}
+
+#[test]
+fn thresholds_pass_fail_and_unknown_transaction() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let out = run_get(&target, &["--threshold", "errors<1%", "--threshold", "get_root:p99<10s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("threshold errors<1%: pass"));
+
+    let out = run_get(&target, &["--threshold", "rps>100000000"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("FAIL"));
+
+    let out = run_get(&target, &["--threshold", "no_such_txn:p99<1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("no transaction named \"no_such_txn\""), "{}", text(&out));
+
+    let out = run_get(&target, &["--threshold", "p98<1s"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("unknown metric"));
+}
+
+#[test]
+fn json_html_hdr_log_and_compare_merge() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (a, b, html, log, merged) = (tmp("a.json"), tmp("b.json"), tmp("r.html"), tmp("r.hlog"), tmp("m.json"));
+    let out = run_get(
+        &target,
+        &["--json", a.to_str().unwrap(), "--html", html.to_str().unwrap(), "--hdr-log", log.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run_get(&target, &["--json", b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("get_root"));
+    assert!(!page.contains("http://") || !page.contains("<script src"), "the report must not fetch anything");
+    let hlog = std::fs::read_to_string(&log).unwrap();
+    assert!(hlog.lines().any(|l| l.starts_with("Tag=get_root,")), "{hlog}");
+
+    let out = engine(&["compare", a.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = engine(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--max-regression", "1000%"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = engine(&["merge", a.to_str().unwrap(), b.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let read =
+        |p: &PathBuf| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+    let total = |v: &serde_json::Value| v["totals"]["requests"].as_u64().unwrap();
+    assert_eq!(total(&read(&merged)), total(&read(&a)) + total(&read(&b)));
+}
+
+#[test]
+fn compare_flags_a_regression_with_exit_4() {
+    let base = tmp("base.json");
+    let new = tmp("new.json");
+    let doc = |p99: u64, count: u64| {
+        serde_json::json!({"duration_s": 10.0, "transactions": [{"name": "t", "count": count, "errors": 0,
+            "latency_us": {"p50": 1000, "p99": p99, "p999": p99}, "requests": {"count": count, "errors": 0}}]})
+    };
+    std::fs::write(&base, doc(10_000, 1000).to_string()).unwrap();
+    std::fs::write(&new, doc(20_000, 1000).to_string()).unwrap();
+    let out = engine(&["compare", base.to_str().unwrap(), new.to_str().unwrap(), "--max-regression", "5%"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("t: p99"));
+}
+
+#[test]
+fn bad_input_is_a_clear_error_not_a_panic() {
+    let out = engine(&["--cores", "999", "--scenario", "http_example:scenario"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("only"), "{}", text(&out));
+    let out = engine(&["--scenario", "http_exampel:scenario"]);
+    assert!(text(&out).contains("did you mean http_example:scenario"), "{}", text(&out));
+    let bad = tmp("bad.toml");
+    std::fs::write(&bad, "name = 1\n[[scenario]]\njourney = \"x\"\nvolume = { constant = 1 }\n").unwrap();
+    let out = engine(&["scenario", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("bad.toml:1"), "{}", text(&out));
+    let out = engine(&["--scenario", "http_example:scenario", "--segment", "3/2"]);
+    assert!(text(&out).contains("need 0 <= K < N"), "{}", text(&out));
+    let out = engine(&["--scenario", "http_example:scenario", "--duration", "5 parsecs"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out).contains("panicked"));
+}
+
+#[test]
+fn prometheus_serves_metrics_during_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("target_url={}", target.url("/"));
+    let get = scenario("get.toml");
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "2s", "--config", &url, "-q"])
+        .args(["--prometheus", &addr, "--prometheus-linger", "1s", "--tick", "200ms"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut body = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
+            use std::io::{Read, Write};
+            let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            body.clear();
+            let _ = stream.read_to_string(&mut body);
+            if body.contains("mite_transaction_total{transaction=\"get_root\"}") {
+                break;
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(body.contains("mite_transaction_total{transaction=\"get_root\"}"), "{body}");
+    assert!(body.contains("mite_http_response_time_seconds_bucket"));
+}

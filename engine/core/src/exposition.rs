@@ -1,0 +1,190 @@
+//! Prometheus exposition (`--prometheus ADDR`): the stats thread renders Mite's metric names from
+//! the merged totals every interval; a small thread serves the latest text on `/metrics`.
+
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::stats::{ErrorKind, Merged};
+
+/// Histogram bucket bounds for `mite_http_response_time_seconds`, in seconds.
+const BUCKETS_S: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Renders the exposition text from cumulative stats and the journey gauges.
+pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) -> String {
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "# HELP mite_transaction_total Transactions completed.\n# TYPE mite_transaction_total counter");
+    for (name, stats) in &merged.txns {
+        let _ = writeln!(out, "mite_transaction_total{{transaction=\"{}\"}} {}", label(name), stats.transactions());
+    }
+    let _ = writeln!(
+        out,
+        "# HELP mite_journey_error_total Transactions that ended with an error.\n# TYPE mite_journey_error_total counter"
+    );
+    for (name, stats) in &merged.txns {
+        let _ = writeln!(out, "mite_journey_error_total{{transaction=\"{}\"}} {}", label(name), stats.txn_err);
+    }
+    let _ = writeln!(
+        out,
+        "# HELP mite_http_response_total Responses by status class.\n# TYPE mite_http_response_total counter"
+    );
+    for (name, stats) in &merged.txns {
+        for (class, count) in stats.status_class.iter().enumerate() {
+            if *count > 0 {
+                let status = if class == 0 { "other".to_string() } else { format!("{class}xx") };
+                let _ = writeln!(
+                    out,
+                    "mite_http_response_total{{transaction=\"{}\",status=\"{status}\"}} {count}",
+                    label(name)
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP mite_http_request_error_total Failed requests by kind.\n# TYPE mite_http_request_error_total counter"
+    );
+    for (name, stats) in &merged.txns {
+        for kind in ErrorKind::ALL {
+            let count = stats.errors_of(kind);
+            if count > 0 {
+                let _ = writeln!(
+                    out,
+                    "mite_http_request_error_total{{transaction=\"{}\",kind=\"{}\"}} {count}",
+                    label(name),
+                    kind.name()
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP mite_http_response_time_seconds Request times.\n# TYPE mite_http_response_time_seconds histogram"
+    );
+    for (name, stats) in &merged.txns {
+        let h = &stats.req_us;
+        if h.is_empty() {
+            continue;
+        }
+        let name = label(name);
+        for bound in BUCKETS_S {
+            let below = h.count_between(0, (bound * 1e6) as u64);
+            let _ = writeln!(
+                out,
+                "mite_http_response_time_seconds_bucket{{transaction=\"{name}\",le=\"{bound}\"}} {below}"
+            );
+        }
+        let _ =
+            writeln!(out, "mite_http_response_time_seconds_bucket{{transaction=\"{name}\",le=\"+Inf\"}} {}", h.len());
+        let sum_s: f64 =
+            h.iter_recorded().map(|v| v.value_iterated_to() as f64 * v.count_at_value() as f64).sum::<f64>() / 1e6;
+        let _ = writeln!(out, "mite_http_response_time_seconds_sum{{transaction=\"{name}\"}} {sum_s}");
+        let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
+    }
+    let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
+    let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
+    let _ = writeln!(
+        out,
+        "# HELP mite_required_count Journeys the volume models ask for.\n# TYPE mite_required_count gauge"
+    );
+    let _ = writeln!(out, "mite_required_count {journeys_target}");
+    out
+}
+
+/// Serves the latest exposition on `/metrics` until dropped.
+pub struct Exporter {
+    text: Arc<Mutex<String>>,
+    stop: Arc<AtomicBool>,
+    addr: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Exporter {
+    /// Binds `addr` and starts serving.
+    pub fn start(addr: SocketAddr) -> io::Result<Exporter> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let text = Arc::new(Mutex::new(String::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_text, thread_stop) = (text.clone(), stop.clone());
+        let thread = std::thread::Builder::new().name("mite-prometheus".into()).spawn(move || {
+            for stream in listener.incoming() {
+                if thread_stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut request = [0u8; 2048];
+                let n = stream.read(&mut request).unwrap_or(0);
+                let wants_metrics = request[..n].starts_with(b"GET /metrics");
+                let body = if wants_metrics {
+                    thread_text.lock().map(|t| t.clone()).unwrap_or_default()
+                } else {
+                    "see /metrics\n".to_string()
+                };
+                let status = if wants_metrics { "200 OK" } else { "404 Not Found" };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        })?;
+        Ok(Exporter { text, stop, addr, thread: Some(thread) })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Replaces the served text.
+    pub fn publish(&self, text: String) {
+        if let Ok(mut current) = self.text.lock() {
+            *current = text;
+        }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{TxnStats, record_latency};
+
+    #[test]
+    fn renders_mite_metric_names_and_cumulative_buckets() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { txn_ok: 3, ..TxnStats::default() };
+        stats.add_status(200);
+        stats.add_error(ErrorKind::Timeout);
+        record_latency(&mut stats.req_us, 800);
+        record_latency(&mut stats.req_us, 20_000);
+        merged.txns.insert("get \"x\"".into(), stats);
+        let text = render(&merged, 5, 10);
+        assert!(text.contains("mite_transaction_total{transaction=\"get \\\"x\\\"\"} 3"), "{text}");
+        assert!(text.contains("mite_http_request_error_total{transaction=\"get \\\"x\\\"\",kind=\"timeout\"} 1"));
+        assert!(text.contains("le=\"0.001\"} 1"));
+        assert!(text.contains("le=\"0.025\"} 2"));
+        assert!(text.contains("le=\"+Inf\"} 2"));
+        assert!(text.contains("mite_actual_count 5") && text.contains("mite_required_count 10"));
+    }
+}
