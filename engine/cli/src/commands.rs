@@ -242,7 +242,8 @@ fn execute(
             eprintln!("{line}");
         }
     })?;
-    print_result(&result);
+    let json_to_stdout = outputs.json == Some(Path::new("-"));
+    print_result(&result, json_to_stdout);
     if let Some(path) = outputs.json {
         write_json(path, &result)?;
         eprintln!("result written to {}", path.display());
@@ -268,13 +269,13 @@ fn execute(
                 }
             }
             Err(err) => {
-                println!("threshold ERROR: {err}");
+                eprintln!("threshold ERROR: {err}");
                 return Ok(ExitCode::from(EXIT_ERROR));
             }
         }
     }
     if failed > 0 {
-        println!("{failed} of {} thresholds failed", thresholds.len());
+        eprintln!("{failed} of {} thresholds failed", thresholds.len());
         code = ExitCode::from(EXIT_THRESHOLD);
     }
     Ok(code)
@@ -315,26 +316,36 @@ fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode
     }
     let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
     write_json(output, &merged)?;
-    print_result(&merged);
+    print_result(&merged, output == Path::new("-"));
     eprintln!("merged {} results into {}", paths.len(), output.display());
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_result(result: &RunResult) {
-    println!();
-    println!(
-        "scenario {} on cores {:?} ({}), {:.2}s, stopped by {}",
+fn print_result(result: &RunResult, to_stderr: bool) {
+    let mut text = format!(
+        "\nscenario {} on cores {:?} ({}){}, {:.2}s, stopped by {}\n",
         result.scenario,
         result.cores,
         result.driver_name(),
+        result.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default(),
         result.duration_s,
         result.stopped_by.name()
     );
-    print!("{}", report::table(&result.merged, result.duration_s));
+    text.push_str(&report::table(&result.merged, result.duration_s));
+    if to_stderr {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
 }
 
+/// Writes the result file; `-` writes it to standard output (for `kubectl logs`).
 fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&report::result_json(result))?;
+    if path == Path::new("-") {
+        println!("{text}");
+        return Ok(());
+    }
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text + "\n").with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;

@@ -148,3 +148,48 @@ fn prometheus_serves_metrics_during_the_run() {
     assert!(body.contains("mite_transaction_total{transaction=\"get_root\"}"), "{body}");
     assert!(body.contains("mite_http_response_time_seconds_bucket"));
 }
+
+/// As an unprivileged user with a small memlock limit io_uring cannot start: the engine says
+/// so and runs on epoll; asked for io_uring explicitly, it fails with the reason.
+#[test]
+fn non_root_with_small_memlock_falls_back_to_epoll() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let setpriv = std::path::Path::new("/usr/bin/setpriv").exists();
+    if !root || !setpriv {
+        eprintln!("skipped: needs root and setpriv to become an unprivileged user (CI has both)");
+        return;
+    }
+    // A copy the unprivileged user can surely execute, wherever the checkout lives.
+    let dir = std::env::temp_dir().join(format!("mite-nonroot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("mite-engine");
+    std::fs::copy(env!("CARGO_BIN_EXE_mite-engine"), &copy).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = copy.display().to_string();
+    let json = dir.join("result.json");
+    let _ = std::fs::remove_file(&json);
+    let script = format!("ulimit -l 64 && exec {binary} demo --duration 1s --no-pin-target --json {}", json.display());
+    let run = |script: &str| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", script])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let out = run(&script.replace(" --no-pin-target", ""));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("io_uring unavailable"), "{}", text(&out));
+    assert!(text(&out).contains("RLIMIT_MEMLOCK"), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["driver"], "epoll");
+    assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
+    assert_eq!(result["totals"]["errors"], 0);
+    assert!(result["driver_fallbacks"][0].as_str().unwrap().contains("io_uring unavailable"));
+
+    let out = run(&format!("ulimit -l 64 && exec {binary} demo --duration 1s --driver io_uring"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("io_uring runtime"), "{}", text(&out));
+}

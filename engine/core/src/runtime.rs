@@ -127,7 +127,13 @@ impl CoreRuntime {
             DriverChoice::Auto => match uring() {
                 Ok(rt) => Ok((rt, None)),
                 Err(uring_err) => {
-                    let reason = format!("io_uring unavailable ({uring_err}); using epoll");
+                    let hint = if uring_err.raw_os_error() == Some(12) {
+                        ": ring memory counts against RLIMIT_MEMLOCK for non-root users, about 112 KiB \
+                         per core; raise `ulimit -l`"
+                    } else {
+                        ""
+                    };
+                    let reason = format!("io_uring unavailable ({uring_err}{hint}); using epoll");
                     epoll().map(|rt| (rt, Some(reason))).map_err(|e| format!("epoll runtime: {e}"))
                 }
             },

@@ -1,0 +1,80 @@
+//! Heap allocations per request in steady state, counted by a global allocator. The target runs
+//! in another process so that only the engine's allocations are counted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mite_core::VolumeModel;
+use mite_tests::{options, run, scenario};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: defers to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn requests_and_allocations(seconds: u64, url: &str) -> (u64, u64) {
+    let registry = mite_journeys::registry();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let result = run(
+        &registry,
+        scenario("http_example:journey", VolumeModel::constant(16)),
+        &[format!("target_url={url}")],
+        options(1, Duration::from_secs(seconds)),
+    );
+    let total = result.merged.total();
+    assert_eq!(total.req_errors(), 0);
+    (total.requests(), ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+#[test]
+fn plain_get_allocates_nothing_per_request_in_steady_state() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-test-target"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the target process");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let url = format!("http://{}/", line.trim());
+    // Two runs of different lengths: the per-run costs (threads, runtime, connections, stats
+    // snapshots) are the same in both, so the difference is what the extra requests cost.
+    let (short_requests, short_allocations) = requests_and_allocations(1, &url);
+    let (long_requests, long_allocations) = requests_and_allocations(3, &url);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let extra_requests = long_requests.saturating_sub(short_requests);
+    assert!(extra_requests > 10_000, "too few requests to measure: {short_requests} then {long_requests}");
+    let extra_allocations = long_allocations.saturating_sub(short_allocations);
+    let per_request = extra_allocations as f64 / extra_requests as f64;
+    println!(
+        "steady state: {extra_allocations} allocations for {extra_requests} extra requests = {per_request:.5} per request \
+         (runs: {short_requests} requests / {short_allocations} allocations, {long_requests} / {long_allocations})"
+    );
+    // Per-interval work (one snapshot a second) allocates; per-request work must not.
+    assert!(per_request < 0.01, "{per_request:.4} allocations per request");
+}
