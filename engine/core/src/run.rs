@@ -1,7 +1,7 @@
 //! A run from start to finish: resolve the scenario, start one pinned thread per core, and act
 //! as the one stats thread: merge interval snapshots, report progress, collect the result.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -285,7 +285,7 @@ pub fn run_scenario(
     }
     drop(events_tx);
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref() };
-    let outcome = collect(&events, cores, options, started, duration, &stop, progress, sinks);
+    let outcome = collect(&events, cores, options, duration, &stop, progress, sinks);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
@@ -332,7 +332,6 @@ fn collect(
     events: &std::sync::mpsc::Receiver<CoreEvent>,
     cores: usize,
     options: &RunOptions,
-    started: Instant,
     duration: Duration,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(&str),
@@ -341,18 +340,19 @@ fn collect(
     let mut drivers = vec![None; cores];
     let mut fallbacks = Vec::new();
     let mut merged = Merged::default();
-    let mut interval = Merged::default();
     let mut in_flight = vec![0u64; cores];
     let mut targets = vec![0u64; cores];
     let mut finished = vec![false; cores];
+    let mut last_tick: Vec<Option<u64>> = vec![None; cores];
+    // Intervals wait here until every core has reported them, so that a core whose snapshot
+    // is late (a busy core) does not make one interval look empty and the next one doubled.
+    let mut pending: BTreeMap<u64, (Merged, f64)> = BTreeMap::new();
     let mut intervals = Vec::new();
-    let mut last_print = started;
-    let mut next_print = started + options.tick + Duration::from_millis(20);
+    let mut last_elapsed_s = 0.0f64;
     let mut announced = false;
     let mut interrupted = false;
-    while finished.iter().any(|f| !f) {
-        let wait = next_print.saturating_duration_since(Instant::now());
-        match events.recv_timeout(wait) {
+    while finished.iter().any(|f| !f) || !pending.is_empty() {
+        match events.recv_timeout(options.tick) {
             Ok(CoreEvent::Started { core, driver, fallback }) => {
                 drivers[core] = Some(driver);
                 if let Some(reason) = fallback {
@@ -374,9 +374,16 @@ fn collect(
                 return Err(RunError(format!("core {}: {error}", options.cores[core])));
             }
             Ok(CoreEvent::Snapshot(snapshot)) => {
-                absorb(&snapshot, &mut merged, &mut interval, &mut in_flight, &mut targets);
+                merged.add(&snapshot);
+                let core = snapshot.core;
+                in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
+                targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
+                let (interval, elapsed_s) = pending.entry(snapshot.tick).or_default();
+                interval.add(&snapshot);
+                *elapsed_s = elapsed_s.max(snapshot.elapsed_s);
+                last_tick[core] = Some(snapshot.tick);
                 if snapshot.last {
-                    finished[snapshot.core] = true;
+                    finished[core] = true;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -384,42 +391,32 @@ fn collect(
                 if finished.iter().any(|f| !f) {
                     return Err(RunError("a core thread ended without reporting its results".into()));
                 }
-                break;
             }
         }
         if stop.load(Ordering::Relaxed) {
             interrupted = true;
         }
-        let now = Instant::now();
-        if now >= next_print || finished.iter().all(|f| *f) {
-            let seconds = now.duration_since(last_print).as_secs_f64().max(1e-3);
-            let point =
-                interval_point(&interval, now.duration_since(started).as_secs_f64(), seconds, in_flight.iter().sum());
+        while let Some((&tick, _)) = pending.first_key_value() {
+            let complete = (0..cores).all(|c| finished[c] || last_tick[c].is_some_and(|t| t >= tick));
+            if !complete {
+                break;
+            }
+            let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
+            let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
+            let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
             progress(&progress_line(&point, targets.iter().sum()));
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
-                let start_s = last_print.duration_since(started).as_secs_f64();
-                log.write_interval(&interval, start_s, seconds).map_err(|e| RunError(format!("--hdr-log: {e}")))?;
+                log.write_interval(&interval, last_elapsed_s, seconds).map_err(|e| RunError(format!("--hdr-log: {e}")))?;
             }
             if let Some(exporter) = sinks.exporter {
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
             }
             intervals.push(point);
-            interval = Merged::default();
-            last_print = now;
-            while next_print <= now {
-                next_print += options.tick;
-            }
+            last_elapsed_s = elapsed_s;
         }
     }
     let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
     Ok((merged, intervals, drivers, fallbacks, interrupted))
-}
-
-fn absorb(snapshot: &Snapshot, merged: &mut Merged, interval: &mut Merged, in_flight: &mut [u64], targets: &mut [u64]) {
-    merged.add(snapshot);
-    interval.add(snapshot);
-    in_flight[snapshot.core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
-    targets[snapshot.core] = if snapshot.last { 0 } else { snapshot.journeys_target };
 }
 
 fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_flight: u64) -> IntervalPoint {
@@ -520,6 +517,7 @@ pub fn journey_test(
         let snapshot = Snapshot {
             core: 0,
             elapsed_s: 0.0,
+            tick: 0,
             txns,
             journeys,
             journeys_in_flight: 0,

@@ -525,6 +525,8 @@ async fn core_main(
     }
     let deadline = started + plan.duration;
     let mut last_tick_s = 0.0f64;
+    let mut tick_index = 0u64;
+    let mut first_tick = true;
     let mut next_tick = Instant::now();
     loop {
         let now = Instant::now();
@@ -551,8 +553,12 @@ async fn core_main(
                 }
             }
             last_tick_s = now_s;
-            if now > started {
-                send_snapshot(&shard, &entries, &events, false);
+            // The first tick starts the journeys; every later one closes an interval.
+            if first_tick {
+                first_tick = false;
+            } else {
+                send_snapshot(&shard, &entries, &events, tick_index, false);
+                tick_index += 1;
             }
             next_tick += plan.tick;
         }
@@ -581,14 +587,15 @@ async fn core_main(
         }
     }
     shard.http.close_idle();
-    send_snapshot(&shard, &entries, &events, true);
+    send_snapshot(&shard, &entries, &events, tick_index, true);
 }
 
-fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, last: bool) {
+fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, tick: u64, last: bool) {
     let (txns, journeys, messages, error_samples) = shard.stats.borrow_mut().take();
     let snapshot = Snapshot {
         core: shard.index,
         elapsed_s: shard.started.elapsed().as_secs_f64(),
+        tick,
         txns,
         journeys,
         journeys_in_flight: entries.iter().map(|e| e.running.get()).sum(),

@@ -261,6 +261,9 @@ pub struct Snapshot {
     pub core: usize,
     /// Seconds since the run started, when the snapshot was taken.
     pub elapsed_s: f64,
+    /// Which interval (tick) this snapshot closes; the last snapshot of a core closes the
+    /// interval after its last tick.
+    pub tick: u64,
     /// Stats per transaction name, for names active in the interval.
     pub txns: Vec<(Arc<str>, TxnStats)>,
     /// Journey counters for the interval.
