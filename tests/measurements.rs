@@ -11,7 +11,11 @@ use mite_core::{RunOptions, VolumeModel};
 use mite_tests::{options, run, scenario};
 use mite_tools::{Target, TargetOptions};
 
+/// Timing tests run one at a time so that they do not disturb each other's measurements.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn get_at(target: &Target, path: &str, volume: VolumeModel, opts: RunOptions) -> mite_core::RunResult {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let registry = mite_journeys::registry();
     run(&registry, scenario("http_example:journey", volume), &[format!("target_url={}", target.url(path))], opts)
 }
