@@ -19,6 +19,18 @@ pub struct Framed<'a> {
     pub len: usize,
 }
 
+impl Framed<'_> {
+    /// Routes this request; `buf` is the buffer it was found in.
+    pub fn route(&self, buf: &[u8]) -> crate::route::Action {
+        crate::route::route(&crate::route::Request {
+            method: self.method,
+            path: self.path,
+            body: &buf[self.body.clone()],
+            close: self.close,
+        })
+    }
+}
+
 /// What the buffer holds.
 pub enum Parsed<'a> {
     /// A whole request.

@@ -14,7 +14,7 @@ use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::{TcpListener, TcpStream};
 
 use crate::request::{Parsed, bad_request, parse};
-use crate::route::{Action, Request, route};
+use crate::route::Action;
 
 /// How to start a target.
 #[derive(Clone, Debug)]
@@ -208,13 +208,7 @@ async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<St
                     if let Some(stall) = &stall {
                         stall.maybe();
                     }
-                    let action = route(&Request {
-                        method: request.method,
-                        path: request.path,
-                        body: &buf[request.body.clone()],
-                        close: request.close,
-                    });
-                    (action, request.len)
+                    (request.route(&buf), request.len)
                 }
             };
             buf.advance(used);

@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use crate::request::{Parsed, bad_request, parse};
-use crate::route::{Action, Request, route};
+use crate::route::Action;
 
 /// The test CA certificate (PEM): pass its path as `--ca`.
 pub const CA_PEM: &[u8] = include_bytes!("../certs/ca.pem");
@@ -127,13 +127,7 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Res
                 }
                 Parsed::Complete(request) => {
                     hits.fetch_add(1, Ordering::Relaxed);
-                    let action = route(&Request {
-                        method: request.method,
-                        path: request.path,
-                        body: &buf[request.body.clone()],
-                        close: request.close,
-                    });
-                    (action, request.len)
+                    (request.route(&buf), request.len)
                 }
             };
             buf.drain(..used);

@@ -252,28 +252,11 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         let _ = writeln!(out, "errors by kind: {}", kinds.join(", "));
     }
     if !total.req_us.is_empty() {
-        let h = &total.req_us;
-        let _ = writeln!(
-            out,
-            "response time: p50 {} p90 {} p99 {} p99.9 {} max {}",
-            ms(quantile(h, 0.5)),
-            ms(quantile(h, 0.9)),
-            ms(quantile(h, 0.99)),
-            ms(quantile(h, 0.999)),
-            ms(h.max())
-        );
+        percentile_line(&mut out, "response time", &total.req_us);
     }
     if !total.req_us_corrected.is_empty() || !total.txn_us_corrected.is_empty() {
         let h = if total.req_us_corrected.is_empty() { &total.txn_us_corrected } else { &total.req_us_corrected };
-        let _ = writeln!(
-            out,
-            "corrected (from intended start): p50 {} p90 {} p99 {} p99.9 {} max {}",
-            ms(quantile(h, 0.5)),
-            ms(quantile(h, 0.9)),
-            ms(quantile(h, 0.99)),
-            ms(quantile(h, 0.999)),
-            ms(h.max())
-        );
+        percentile_line(&mut out, "corrected (from intended start)", h);
     }
     let journeys = &merged.journeys;
     if journeys.scheduled + journeys.missed > 0 {
@@ -310,6 +293,18 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         let _ = writeln!(out, "messages: {}", messages.join(", "));
     }
     out
+}
+
+fn percentile_line(out: &mut String, label: &str, h: &Histogram<u64>) {
+    let _ = writeln!(
+        out,
+        "{label}: p50 {} p90 {} p99 {} p99.9 {} max {}",
+        ms(quantile(h, 0.5)),
+        ms(quantile(h, 0.9)),
+        ms(quantile(h, 0.99)),
+        ms(quantile(h, 0.999)),
+        ms(h.max())
+    );
 }
 
 fn truncate(name: &str, width: usize) -> String {

@@ -406,7 +406,8 @@ fn collect(
             let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
             progress(&progress_line(&point, targets.iter().sum()));
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
-                log.write_interval(&interval, last_elapsed_s, seconds).map_err(|e| RunError(format!("--hdr-log: {e}")))?;
+                log.write_interval(&interval, last_elapsed_s, seconds)
+                    .map_err(|e| RunError(format!("--hdr-log: {e}")))?;
             }
             if let Some(exporter) = sinks.exporter {
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
