@@ -94,10 +94,24 @@ def measured(cmd, timeout, env=None):
 DRIVER = "auto"
 
 
-def run_mite(url, core, conns, duration, driver=None, env=None):
+DECLARATIVE = """name = "declarative-get"
+[journeys.get]
+steps = [{{ transaction = "get_root", url = "{{target_url}}" }}]
+[[scenario]]
+journey = "get"
+volume = {{ constant = {conns} }}
+"""
+
+
+def run_mite(url, core, conns, duration, driver=None, env=None, declarative=False):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         path = f.name
-    cmd = [ENGINE, "--cores", f"{core}-{core}", "--scenario", "http_example:scenario",
+    scenario = "http_example:scenario"
+    if declarative:
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+            f.write(DECLARATIVE.format(conns=conns))
+            scenario = f.name
+    cmd = [ENGINE, "--cores", f"{core}-{core}", "--scenario", scenario,
            "--config", f"target_url={url}", "--config", f"journeys={conns}",
            "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER]
     out, rc, cpu = measured(cmd, duration + 30, env)
@@ -105,6 +119,8 @@ def run_mite(url, core, conns, duration, driver=None, env=None):
         raise RuntimeError(f"mite-engine failed ({rc}): {out[-2000:]}")
     result = json.load(open(path))
     os.unlink(path)
+    if declarative:
+        os.unlink(scenario)
     t = result["totals"]
     return {"requests": t["requests"], "errors": t["errors"], "seconds": result["duration_s"], "cpu": cpu,
             "p50_us": t["latency_us"]["p50"], "p99_us": t["latency_us"]["p99"], "driver": result["driver"]}
@@ -160,7 +176,8 @@ def main():
     ap.add_argument("--driver", default="auto", help="mite-engine --driver")
     ap.add_argument("--smoke", action="store_true", help="one 1 s round against the tools/ target (CI)")
     ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: "
-                    "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN)")
+                    "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN), "
+                    "declarative (the same GET as a scenario-file journey)")
     ap.add_argument("--out", default=os.path.join(ROOT, "benches", "results", "latest.md"))
     args = ap.parse_args()
     if args.smoke:
@@ -174,6 +191,8 @@ def main():
     for variant in filter(None, args.variants.split(",")):
         if variant == "epoll":
             tools.append(("mite (epoll)", lambda u, c, n, d: run_mite(u, c, n, d, driver="epoll")))
+        elif variant == "declarative":
+            tools.append(("mite (declarative)", lambda u, c, n, d: run_mite(u, c, n, d, declarative=True)))
         elif variant == "uring-plain":
             tools.append(("mite (uring plain)", lambda u, c, n, d: run_mite(u, c, n, d, driver="io_uring",
                                                                           env={"MITE_URING_PLAIN": "1"})))
