@@ -193,3 +193,36 @@ fn non_root_with_small_memlock_falls_back_to_epoll() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("io_uring runtime"), "{}", text(&out));
 }
+
+/// Ctrl-C stops the run gracefully: results are still printed and written, marked interrupted,
+/// and every request is accounted for.
+#[test]
+fn interrupt_still_prints_and_writes_results() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let json = tmp("interrupted.json");
+    let url = format!("target_url={}", target.url("/"));
+    let get = scenario("get.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "60s", "--config", &url, "-q"])
+        .args(["--json", json.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "the stop took too long");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("stopped by interrupted"), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["stopped_by"], "interrupted");
+    let requests = result["totals"]["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    assert_eq!(requests, result["totals"]["ok"].as_u64().unwrap() + result["totals"]["errors"].as_u64().unwrap());
+    assert_eq!(requests, target.hits());
+}
