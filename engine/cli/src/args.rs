@@ -69,6 +69,9 @@ pub enum JourneyAction {
         /// Rows to run (0 = every row).
         #[arg(long, default_value_t = 10)]
         rows: usize,
+        /// Take journeys and datapools (and config) from this scenario file too.
+        #[arg(long)]
+        scenario: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },

@@ -36,8 +36,18 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let registry = mite_journeys::registry();
     match cli.command {
         None => run_main(&registry, cli.run),
-        Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, common } }) => {
-            journey_test(&registry, &journey, datapool.as_deref(), rows, &common)
+        Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, scenario, common } }) => {
+            match scenario {
+                Some(file) => {
+                    let resolved = resolve(&registry, &file, &common.config)?;
+                    let mut overrides: Vec<String> =
+                        resolved.scenario.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    overrides.extend(common.config.iter().cloned());
+                    let common = CommonArgs { config: overrides, ..common.clone() };
+                    journey_test(&resolved.registry, &journey, datapool.as_deref(), rows, &common)
+                }
+                None => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
+            }
         }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             let resolved = resolve(&registry, &scenario, &common.config)?;

@@ -447,12 +447,19 @@ impl std::error::Error for UnknownName {}
 /// Builds a datapool (for `journey test JOURNEY DATAPOOL`).
 pub type DataPoolFn = fn() -> DataPool;
 
+/// A registered datapool: built on demand, or already built (scenario files).
+#[derive(Clone)]
+enum DataPoolSource {
+    Build(DataPoolFn),
+    Built(DataPool),
+}
+
 /// Journeys, datapools and scenarios by `module:name`.
 #[derive(Default, Clone)]
 pub struct Registry {
     journeys: BTreeMap<String, Arc<dyn Journey>>,
     scenarios: BTreeMap<String, ScenarioFn>,
-    datapools: BTreeMap<String, DataPoolFn>,
+    datapools: BTreeMap<String, DataPoolSource>,
 }
 
 impl Registry {
@@ -476,12 +483,21 @@ impl Registry {
 
     /// Registers a datapool under `name`.
     pub fn datapool(&mut self, name: &str, f: DataPoolFn) {
-        self.datapools.insert(name.to_string(), f);
+        self.datapools.insert(name.to_string(), DataPoolSource::Build(f));
+    }
+
+    /// Registers an already built datapool (scenario files).
+    pub fn datapool_impl(&mut self, name: &str, pool: DataPool) {
+        self.datapools.insert(name.to_string(), DataPoolSource::Built(pool));
     }
 
     /// Looks a datapool up and builds it.
     pub fn find_datapool(&self, name: &str) -> Result<DataPool, UnknownName> {
-        self.datapools.get(name).map(|f| f()).ok_or_else(|| UnknownName {
+        let found = self.datapools.get(name).map(|source| match source {
+            DataPoolSource::Build(f) => f(),
+            DataPoolSource::Built(pool) => pool.clone(),
+        });
+        found.ok_or_else(|| UnknownName {
             name: name.to_string(),
             what: "datapool",
             suggestions: closest(name, self.datapools.keys()),

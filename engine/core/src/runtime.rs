@@ -599,7 +599,15 @@ fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<
         txns,
         journeys,
         journeys_in_flight: entries.iter().map(|e| e.running.get()).sum(),
-        journeys_target: entries.iter().map(|e| if e.finished() { 0 } else { e.target.get() }).sum(),
+        journeys_target: entries
+            .iter()
+            .map(|e| match (&e.arrivals, e.finished()) {
+                (_, true) => 0,
+                // Open model: the slots it may use.
+                (Some(arrivals), false) => arrivals.slots_max,
+                (None, false) => e.target.get(),
+            })
+            .sum(),
         messages,
         error_samples,
         last,

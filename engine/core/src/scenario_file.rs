@@ -301,6 +301,9 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
     }
 
     let mut registry = base.clone();
+    for (name, (pool, _)) in &pools {
+        registry.datapool_impl(name, pool.clone());
+    }
     let mut declared: BTreeMap<String, Arc<DeclarativeJourney>> = BTreeMap::new();
     for (name, journey) in &spec.journeys {
         if base.find_journey(name).is_ok() {
