@@ -24,7 +24,7 @@ fn two_cores_request_count_equals_target_hits() {
     assert_eq!(result.drivers.len(), 2);
     // Every journey started either finished (ok or failed) — none lost.
     let journeys = result.merged.journeys;
-    assert_eq!(journeys.started, journeys.ok + journeys.failed);
+    assert_eq!(journeys.started, journeys.ok + journeys.failed + journeys.cancelled);
 }
 
 #[test]
@@ -122,4 +122,25 @@ fn nested_transactions_join_names_and_errors_count_once() {
     assert_eq!(result.merged.journeys.failed, 3);
     // The journey's own row counts nothing: the error was already counted by a transaction.
     assert!(result.merged.txns.get("t:nested").is_none_or(|j| j.txn_err == 0));
+}
+
+#[test]
+fn requests_in_flight_at_stop_are_counted_as_cancelled() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(200);
+    let result = run(
+        &registry,
+        scenario("http_example:journey", VolumeModel::constant(3)),
+        &[format!("target_url={}", target.url("/delay/3000"))],
+        opts,
+    );
+    let total = result.merged.total();
+    assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Cancelled), 3);
+    assert_eq!(total.requests(), 3);
+    assert_eq!(total.requests(), target.hits());
+    let journeys = result.merged.journeys;
+    assert_eq!((journeys.started, journeys.cancelled), (3, 3));
+    assert_eq!(journeys.started, journeys.ok + journeys.failed + journeys.cancelled);
 }

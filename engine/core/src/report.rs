@@ -188,6 +188,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "started": result.merged.journeys.started,
                 "ok": result.merged.journeys.ok,
                 "failed": result.merged.journeys.failed,
+                "cancelled": result.merged.journeys.cancelled,
                 "scheduled": result.merged.journeys.scheduled,
                 "arrivals_started": result.merged.journeys.arrivals_started,
                 "missed": result.merged.journeys.missed,
@@ -278,10 +279,11 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     }
     let _ = writeln!(
         out,
-        "journeys started {}, ok {}, failed {}; connections opened {}, reconnects {}",
+        "journeys started {}, ok {}, failed {}, cancelled at stop {}; connections opened {}, reconnects {}",
         grouped(merged.journeys.started),
         grouped(merged.journeys.ok),
         grouped(merged.journeys.failed),
+        grouped(merged.journeys.cancelled),
         grouped(total.connects),
         grouped(total.reconnects)
     );

@@ -122,6 +122,7 @@ pub fn read_result(json: &Value, name: &str) -> Result<RunResult, String> {
         started: journeys["started"].as_u64().unwrap_or(0),
         ok: journeys["ok"].as_u64().unwrap_or(0),
         failed: journeys["failed"].as_u64().unwrap_or(0),
+        cancelled: journeys["cancelled"].as_u64().unwrap_or(0),
         scheduled: journeys["scheduled"].as_u64().unwrap_or(0),
         arrivals_started: journeys["arrivals_started"].as_u64().unwrap_or(0),
         missed: journeys["missed"].as_u64().unwrap_or(0),

@@ -580,6 +580,8 @@ async fn core_main(
     }
     shard.stats.borrow_mut().cancel_in_flight();
     for entry in &entries {
+        // Journeys still running are cancelled: started = ok + failed + cancelled.
+        shard.stats.borrow_mut().journeys.cancelled += entry.running.get();
         if let Some(arrivals) = &entry.arrivals {
             // Arrivals that came due but never started are missed, not forgotten.
             let left = arrivals.queue.borrow_mut().drain(..).count() as u64;

@@ -233,6 +233,8 @@ pub struct JourneyCounts {
     pub ok: u64,
     /// Journeys that returned an error.
     pub failed: u64,
+    /// Journeys still running when the stop's grace period ended.
+    pub cancelled: u64,
     /// Open model: arrivals that came due (queued for a slot).
     pub scheduled: u64,
     /// Open model: arrivals that started a journey.
@@ -248,6 +250,7 @@ impl JourneyCounts {
         self.started += other.started;
         self.ok += other.ok;
         self.failed += other.failed;
+        self.cancelled += other.cancelled;
         self.scheduled += other.scheduled;
         self.arrivals_started += other.arrivals_started;
         self.missed += other.missed;

@@ -7,6 +7,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+/// Journey starts per second one core is asked to schedule at most (open model).
+pub const RATE_PER_CORE_MAX: f64 = 2_000_000.0;
+
 /// A user-supplied model: `f(start_s, end_s) -> Some(n) | None (stop)`.
 pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
 
@@ -229,6 +232,16 @@ impl VolumeModel {
                  each needs at least one journey slot; raise max_in_flight to at least {parts}"
             )));
         }
+        if let VolumeModel::Arrivals { rate, .. } = self {
+            let per_part = rate.peak_per_s() / parts as f64;
+            if per_part > RATE_PER_CORE_MAX {
+                return Err(VolumeError(format!(
+                    "a peak rate of {} per second is {per_part:.0} per core; one core cannot start more than \
+                     {RATE_PER_CORE_MAX} journeys per second: add cores or segments",
+                    rate.peak_per_s()
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -312,6 +325,26 @@ mod tests {
         let err = VolumeModel::Stages(vec![VolumeModel::constant(1)]).validate().unwrap_err();
         assert!(err.0.contains("stage 1"), "{err}");
         assert!(VolumeModel::Stages(vec![]).validate().is_err());
+    }
+
+    #[test]
+    fn open_models_validate_against_the_split() {
+        let open = |per_s: f64, max_in_flight: u64| VolumeModel::Arrivals {
+            rate: RateModel::Constant { per_s, duration_s: Some(10.0) },
+            max_in_flight,
+        };
+        assert!(open(1.5, 4).validate_split(4).is_ok(), "a rate below the core count is fine");
+        assert!(open(100.0, 3).validate_split(4).unwrap_err().0.contains("max_in_flight 3"));
+        assert!(open(1e8, 1000).validate_split(4).unwrap_err().0.contains("cannot start"));
+        assert!(open(-1.0, 10).validate().is_err());
+        let ramp = RateModel::Ramp { from: 10.0, to: 30.0, duration_s: 10.0 };
+        assert_eq!(ramp.rate_at(5.0), Some(20.0));
+        assert_eq!(ramp.rate_at(10.0), None);
+        let stages = RateModel::Stages(vec![RateModel::Constant { per_s: 5.0, duration_s: Some(2.0) }, ramp]);
+        assert_eq!(stages.rate_at(1.0), Some(5.0));
+        assert_eq!(stages.rate_at(7.0), Some(20.0));
+        assert_eq!(stages.duration_s(), Some(12.0));
+        assert_eq!(stages.peak_per_s(), 30.0);
     }
 
     #[test]
