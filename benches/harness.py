@@ -103,7 +103,7 @@ volume = {{ constant = {conns} }}
 """
 
 
-def run_mite(url, core, conns, duration, driver=None, env=None, declarative=False):
+def run_mite(url, core, conns, duration, driver=None, env=None, declarative=False, engine=None):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         path = f.name
     scenario = "http_example:scenario"
@@ -111,7 +111,7 @@ def run_mite(url, core, conns, duration, driver=None, env=None, declarative=Fals
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write(DECLARATIVE.format(conns=conns))
             scenario = f.name
-    cmd = [ENGINE, "--cores", f"{core}-{core}", "--scenario", scenario,
+    cmd = [engine or ENGINE, "--cores", f"{core}-{core}", "--scenario", scenario,
            "--config", f"target_url={url}", "--config", f"journeys={conns}",
            "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER]
     out, rc, cpu = measured(cmd, duration + 30, env)
@@ -175,6 +175,7 @@ def main():
     ap.add_argument("--no-nginx", action="store_true")
     ap.add_argument("--driver", default="auto", help="mite-engine --driver")
     ap.add_argument("--smoke", action="store_true", help="one 1 s round against the tools/ target (CI)")
+    ap.add_argument("--baseline-engine", help="another mite-engine binary to interleave (A/B of a change)")
     ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: "
                     "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN), "
                     "declarative (the same GET as a scenario-file journey)")
@@ -198,6 +199,8 @@ def main():
                                                                           env={"MITE_URING_PLAIN": "1"})))
         else:
             ap.error(f"unknown variant {variant}")
+    if args.baseline_engine:
+        tools.append(("mite (baseline)", lambda u, c, n, d: run_mite(u, c, n, d, engine=args.baseline_engine)))
     if shutil.which("wrk"):
         tools.append(("wrk", run_wrk))
     else:
@@ -232,7 +235,10 @@ def main():
         runs = {}
         for rnd in range(args.rounds):
             for tname, url in targets:
-                for tool, fn in tools:
+                # Rotate the order every round: the first run after a change of target is
+                # measurably slower, so no client may always go first.
+                shift = rnd % len(tools)
+                for tool, fn in tools[shift:] + tools[:shift]:
                     r = fn(url, args.injector_core, args.connections, args.duration)
                     r["rps"] = r["requests"] / r["seconds"]
                     r["cpu_us"] = r["cpu"] / max(r["requests"], 1) * 1e6

@@ -11,6 +11,7 @@ use std::ops::RangeInclusive;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::config::Config;
@@ -115,10 +116,19 @@ impl Ctx {
     /// Times `body` as transaction `name` (nested names join as `outer :: inner`). An error
     /// from `body` is counted against this transaction, unless an inner one already counted
     /// it, and returned.
-    pub async fn transaction<T, F>(&self, name: &str, body: F) -> JourneyResult<T>
+    ///
+    /// A hand-written future rather than an `async fn`: an async fn would keep `body` twice in
+    /// its state (as the argument and as the awaited value), doubling the size of every
+    /// journey's future, which is copied whenever a journey starts.
+    pub fn transaction<'a, T, F>(&'a self, name: &'a str, body: F) -> Transaction<'a, F>
     where
         F: Future<Output = JourneyResult<T>>,
     {
+        Transaction { ctx: self, name, body, open: None }
+    }
+
+    /// Starts transaction `name` under the current one; returns (parent, id, start).
+    fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Instant) {
         let parent = self.current.get();
         let id = {
             let mut stats = self.shard.stats.borrow_mut();
@@ -127,8 +137,17 @@ impl Ctx {
         self.trace(format_args!("> transaction {name}"));
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
-        let started = Instant::now();
-        let result = body.await;
+        (parent, id, Instant::now())
+    }
+
+    /// Ends a transaction: records its time and outcome, restores the parent.
+    fn end_transaction<T>(
+        &self,
+        name: &str,
+        open: (TxnId, TxnId, Instant),
+        result: JourneyResult<T>,
+    ) -> JourneyResult<T> {
+        let (parent, id, started) = open;
         let took_us = micros(started.elapsed());
         self.current.set(parent);
         self.depth.set(self.depth.get() - 1);
@@ -265,6 +284,32 @@ impl Ctx {
             }
         }
         result
+    }
+}
+
+/// The future of [`Ctx::transaction`].
+pub struct Transaction<'a, F> {
+    ctx: &'a Ctx,
+    name: &'a str,
+    body: F,
+    /// Set at the first poll: (parent, id, start).
+    open: Option<(TxnId, TxnId, Instant)>,
+}
+
+impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
+    type Output = JourneyResult<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<JourneyResult<T>> {
+        // SAFETY: `body` is structurally pinned: it is never moved out of `self`, and the other
+        // fields are plain data that are never pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let open = *this.open.get_or_insert_with(|| this.ctx.begin_transaction(this.name));
+        // SAFETY: see above; `this` stays where it is for as long as the pin lasts.
+        let body = unsafe { Pin::new_unchecked(&mut this.body) };
+        match body.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => Poll::Ready(this.ctx.end_transaction(this.name, open, result)),
+        }
     }
 }
 

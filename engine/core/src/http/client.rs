@@ -360,7 +360,9 @@ impl HttpClient {
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url) {
                 Some(conn) => (conn, true),
-                None => match self.connect(&request.url, &mut timings).await {
+                // Connecting is rare and its future is large (TLS handshake state): boxing it
+                // keeps every request's future small, so polling it moves less memory.
+                None => match Box::pin(self.connect(&request.url, &mut timings)).await {
                     Ok(conn) => (conn, false),
                     Err(err) => return Err(HttpError::failed(err.kind, err.detail)),
                 },

@@ -42,7 +42,7 @@ impl Transport {
             }
             Transport::Tls(tls) => {
                 let result = match tls.session.writer().write_all(&buf) {
-                    Ok(()) => tls.flush().await,
+                    Ok(()) => Box::pin(tls.flush()).await,
                     Err(err) => Err(err),
                 };
                 (result, buf)
@@ -61,7 +61,9 @@ impl Transport {
                 let (result, slice) = tcp.read(buf.slice_mut(len..end)).await;
                 (result, slice.into_inner())
             }
-            Transport::Tls(tls) => tls.read_some(buf).await,
+            // Boxed: the TLS read state is large and would otherwise size (and be copied with)
+            // every request's future, plain ones included.
+            Transport::Tls(tls) => Box::pin(tls.read_some(buf)).await,
         }
     }
 }

@@ -1,0 +1,26 @@
+//! The size of a journey's future is copied every time a journey starts: keep it small.
+//! (An `async fn` wrapper that awaits its by-value argument doubles it; see `Ctx::transaction`.)
+
+use std::sync::Arc;
+
+use mite_core::http::{HttpClient, HttpSettings};
+use mite_core::shard::Shard;
+use mite_core::{Ctx, DriverChoice, Row};
+
+#[test]
+fn plain_get_journey_future_stays_small() {
+    let (mut runtime, _) = mite_core::runtime::CoreRuntime::build(DriverChoice::Epoll).unwrap();
+    runtime.block_on(async {
+        let client = HttpClient::new(Arc::new(HttpSettings::default()), None);
+        let shard = std::rc::Rc::new(Shard::new(0, 1, Arc::default(), client, false, std::time::Instant::now()));
+        let ctx = Ctx::new(shard, "j");
+        let send = ctx.http().get("http://127.0.0.1:1/").send();
+        let send_bytes = std::mem::size_of_val(&send);
+        let journey = mite_journeys::http_example::journey(&ctx, Row::empty());
+        let journey_bytes = std::mem::size_of_val(&journey);
+        println!("send future {send_bytes} bytes, journey future {journey_bytes} bytes");
+        // One request's future plus a little: no doubling by the transaction wrapper.
+        assert!(journey_bytes < send_bytes + 512, "journey {journey_bytes} vs send {send_bytes}");
+        assert!(journey_bytes <= 3 * 1024, "journey future grew to {journey_bytes} bytes");
+    });
+}
