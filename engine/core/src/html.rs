@@ -66,13 +66,14 @@ fn chart(title: &str, y_label: &str, series: &[(String, Vec<(f64, f64)>)], x_tic
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.8\" points=\"{}\"/>",
             path.join(" ")
         );
+        // Legend: four entries a row, rows stacked upwards from the bottom edge.
+        let legend_x = PAD_LEFT + 10.0 + 200.0 * (i % 4) as f64;
+        let legend_y = HEIGHT - 16.0 - 14.0 * (i / 4) as f64;
         let _ = write!(
             svg,
-            "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{}</text>",
-            PAD_LEFT + 10.0 + 200.0 * (i % 4) as f64,
-            HEIGHT - 14.0 - 14.0 * (i / 4) as f64 + 8.0 - 10.0,
-            PAD_LEFT + 24.0 + 200.0 * (i % 4) as f64,
-            HEIGHT - 14.0 - 14.0 * (i / 4) as f64 - 2.0 + 8.0 - 10.0 + 9.0,
+            "<rect x=\"{legend_x}\" y=\"{legend_y}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{}</text>",
+            legend_x + 14.0,
+            legend_y + 7.0,
             escape(name)
         );
     }

@@ -107,7 +107,8 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "tls_handshakes": stats.tls_handshakes,
         "tls_us_mean": mean(stats.tls_us_sum, stats.tls_handshakes),
         "tls_resumed": stats.tls_resumed,
-        "first_byte_us_mean": mean(stats.first_byte_us_sum, stats.requests().saturating_sub(stats.req_errors()) + stats.errors_of(ErrorKind::Status)),
+        // Every response that came back (ok, or an unexpected status) has a first byte.
+        "first_byte_us_mean": mean(stats.first_byte_us_sum, stats.req_ok + stats.errors_of(ErrorKind::Status)),
         "body_bytes": stats.body_bytes,
     })
 }

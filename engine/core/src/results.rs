@@ -92,9 +92,7 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {
         for (name, count) in errors {
             let kind = ErrorKind::from_name(name).ok_or_else(|| format!("{at}: unknown error kind {name:?}"))?;
-            for _ in 0..count.as_u64().ok_or_else(|| format!("{at}: bad count for {name}"))? {
-                stats.add_error(kind);
-            }
+            stats.add_errors(kind, count.as_u64().ok_or_else(|| format!("{at}: bad count for {name}"))?);
         }
     }
     let classes =

@@ -114,16 +114,10 @@ impl ShardStats {
     }
 
     /// Requests still in flight are counted as cancelled (called once, when the core stops).
-    pub fn cancel_in_flight(&mut self) -> u64 {
-        let mut cancelled = 0;
+    pub fn cancel_in_flight(&mut self) {
         for slot in &mut self.txns {
-            for _ in 0..slot.requests_in_flight {
-                slot.stats.add_error(ErrorKind::Cancelled);
-            }
-            cancelled += slot.requests_in_flight;
-            slot.requests_in_flight = 0;
+            slot.stats.add_errors(ErrorKind::Cancelled, std::mem::take(&mut slot.requests_in_flight));
         }
-        cancelled
     }
 
     /// Takes this interval's stats, leaving fresh ones.

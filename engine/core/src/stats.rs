@@ -184,7 +184,12 @@ impl TxnStats {
 
     /// Adds one failed request.
     pub fn add_error(&mut self, kind: ErrorKind) {
-        self.req_err[kind.index()] += 1;
+        self.add_errors(kind, 1);
+    }
+
+    /// Adds `count` failed requests of one kind.
+    pub fn add_errors(&mut self, kind: ErrorKind, count: u64) {
+        self.req_err[kind.index()] += count;
     }
 
     /// Adds one status to the class counters.

@@ -176,6 +176,16 @@ struct HostPool {
     server_name: Option<ServerName<'static>>,
 }
 
+/// A completed round trip on one connection.
+struct Trip {
+    status: u16,
+    head: Bytes,
+    body: Bytes,
+    body_bytes: u64,
+    first_byte_us: u64,
+    keep_alive: bool,
+}
+
 /// A failed round trip, with whether any response byte had arrived (for safe retries).
 struct TripError {
     kind: ErrorKind,
@@ -378,11 +388,12 @@ impl HttpClient {
                         format!("no complete response from {} within {timeout:?}", request.url.authority),
                     ));
                 }
-                Ok(Ok((status, head, body, body_bytes, first_byte_us, keep_alive))) => {
-                    let reusable = keep_alive && conn.read_buf.is_empty();
+                Ok(Ok(trip)) => {
+                    let reusable = trip.keep_alive && conn.read_buf.is_empty();
                     self.release(&request.url, reusable.then_some(conn));
-                    timings.first_byte_us = first_byte_us;
+                    timings.first_byte_us = trip.first_byte_us;
                     timings.total_us = micros(started.elapsed());
+                    let Trip { status, head, body, body_bytes, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings });
                 }
                 Ok(Err(err)) => {
@@ -397,13 +408,7 @@ impl HttpClient {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn round_trip(
-        &self,
-        conn: &mut Conn,
-        request: &Exchange<'_>,
-        started: Instant,
-    ) -> Result<(u16, Bytes, Bytes, u64, u64, bool), TripError> {
+    async fn round_trip(&self, conn: &mut Conn, request: &Exchange<'_>, started: Instant) -> Result<Trip, TripError> {
         conn.write_buf.clear();
         let head = RequestHead {
             method: request.method,
@@ -462,7 +467,14 @@ impl HttpClient {
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
         let body = conn.body_buf.split().freeze();
-        Ok((head.status, raw_head, body, body_bytes, first_byte_us.unwrap_or(0), head.keep_alive))
+        Ok(Trip {
+            status: head.status,
+            head: raw_head,
+            body,
+            body_bytes,
+            first_byte_us: first_byte_us.unwrap_or(0),
+            keep_alive: head.keep_alive,
+        })
     }
 }
 
