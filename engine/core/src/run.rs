@@ -20,7 +20,7 @@ use crate::journey::{Ctx, Registry, Scenario};
 use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
 use crate::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
 use crate::shard::Shard;
-use crate::stats::{Merged, Snapshot};
+use crate::stats::Merged;
 
 /// How a run is carried out (not what it runs).
 #[derive(Clone, Debug)]
@@ -514,19 +514,7 @@ pub fn journey_test(
             }
             record_journey(&shard, journey_name, &result);
         }
-        let (txns, journeys, messages, error_samples) = shard.stats.borrow_mut().take();
-        let snapshot = Snapshot {
-            core: 0,
-            elapsed_s: 0.0,
-            tick: 0,
-            txns,
-            journeys,
-            journeys_in_flight: 0,
-            journeys_target: 0,
-            messages,
-            error_samples,
-            last: true,
-        };
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
         let mut merged = Merged::default();
         merged.add(&snapshot);
         merged

@@ -593,27 +593,18 @@ async fn core_main(
 }
 
 fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, tick: u64, last: bool) {
-    let (txns, journeys, messages, error_samples) = shard.stats.borrow_mut().take();
-    let snapshot = Snapshot {
-        core: shard.index,
-        elapsed_s: shard.started.elapsed().as_secs_f64(),
-        tick,
-        txns,
-        journeys,
-        journeys_in_flight: entries.iter().map(|e| e.running.get()).sum(),
-        journeys_target: entries
-            .iter()
-            .map(|e| match (&e.arrivals, e.finished()) {
-                (_, true) => 0,
-                // Open model: the slots it may use.
-                (Some(arrivals), false) => arrivals.slots_max,
-                (None, false) => e.target.get(),
-            })
-            .sum(),
-        messages,
-        error_samples,
-        last,
-    };
+    let mut snapshot =
+        shard.stats.borrow_mut().take_snapshot(shard.index, shard.started.elapsed().as_secs_f64(), tick, last);
+    snapshot.journeys_in_flight = entries.iter().map(|e| e.running.get()).sum();
+    snapshot.journeys_target = entries
+        .iter()
+        .map(|e| match (&e.arrivals, e.finished()) {
+            (_, true) => 0,
+            // Open model: the slots it may use.
+            (Some(arrivals), false) => arrivals.slots_max,
+            (None, false) => e.target.get(),
+        })
+        .sum();
     // A full queue makes this core wait for the stats thread rather than drop data.
     let _ = events.send(CoreEvent::Snapshot(snapshot));
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::http::HttpClient;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
-use crate::stats::{ErrorKind, JourneyCounts, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -35,9 +35,6 @@ pub(crate) struct ShardStats {
     sampled: Vec<&'static str>,
     samples: Vec<(&'static str, String)>,
 }
-
-/// One interval's worth of a core's stats.
-pub(crate) type Taken = (Vec<(Arc<str>, TxnStats)>, JourneyCounts, Vec<(Arc<str>, u64)>, Vec<(&'static str, String)>);
 
 impl ShardStats {
     /// Adds a transaction, or returns the overflow row once the table is full.
@@ -120,8 +117,9 @@ impl ShardStats {
         }
     }
 
-    /// Takes this interval's stats, leaving fresh ones.
-    pub fn take(&mut self) -> Taken {
+    /// Takes this interval's stats into a snapshot, leaving fresh ones. The journey gauges
+    /// are the caller's to fill in.
+    pub fn take_snapshot(&mut self, core: usize, elapsed_s: f64, tick: u64, last: bool) -> Snapshot {
         let mut txns = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
@@ -130,7 +128,18 @@ impl ShardStats {
         }
         let messages =
             self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
-        (txns, std::mem::take(&mut self.journeys), messages, std::mem::take(&mut self.samples))
+        Snapshot {
+            core,
+            elapsed_s,
+            tick,
+            txns,
+            journeys: std::mem::take(&mut self.journeys),
+            journeys_in_flight: 0,
+            journeys_target: 0,
+            messages,
+            error_samples: std::mem::take(&mut self.samples),
+            last,
+        }
     }
 }
 
