@@ -2,6 +2,7 @@
 //! datapools and driven by volume models, with a hand-rolled HTTP/1.1 client and per-core
 //! HDR statistics merged by one stats thread. See `engine/ARCHITECTURE.md`.
 
+pub mod arrivals;
 pub mod config;
 pub mod cores;
 pub mod datapool;

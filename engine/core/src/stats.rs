@@ -240,12 +240,13 @@ pub struct JourneyCounts {
     pub failed: u64,
     /// Journeys still running when the stop's grace period ended.
     pub cancelled: u64,
-    /// Open model: arrivals that came due (queued for a slot).
+    /// Open model: arrivals that came due up to the stop (requested); each ends once, as
+    /// `arrivals_started` or `missed`.
     pub scheduled: u64,
     /// Open model: arrivals that started a journey.
     pub arrivals_started: u64,
-    /// Open model: arrivals dropped because the queue for slots was full, or still queued
-    /// when the run stopped.
+    /// Open model: arrivals dropped because the queue for slots was full, still queued when
+    /// the run stopped, or whose datapool ran out.
     pub missed: u64,
 }
 
