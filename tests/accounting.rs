@@ -32,3 +32,81 @@ fn arrivals_under_overload_add_up() {
     let json = mite_core::report::result_json(&result);
     assert_eq!(json["totals"]["arrivals"]["requested"].as_u64(), Some(j.scheduled));
 }
+
+/// A closed port: nothing is sent, every attempt is counted apart, and every failed connect
+/// is counted. Before: the refused attempts were counted as requests sent and `connects` 0.
+#[test]
+fn closed_port_sends_nothing() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let result = get(&format!("http://127.0.0.1:{port}/"), VolumeModel::constant(2), options(1, Duration::from_secs(1)));
+    let total = result.merged.total();
+    assert_eq!(total.requests(), 0, "nothing reached a server");
+    assert!(total.not_sent > 0, "{total:?}");
+    assert_eq!(total.attempts(), total.not_sent);
+    assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Refused), total.not_sent);
+    assert!(total.connects_failed > 0 && total.connects_failed == total.connects, "{total:?}");
+    let json = mite_core::report::result_json(&result);
+    assert_eq!(json["totals"]["requests"], 0);
+    assert_eq!(json["totals"]["not_sent"].as_u64(), Some(total.not_sent));
+    assert_eq!(json["totals"]["connects"]["failed"].as_u64(), Some(total.connects_failed));
+    let table = mite_core::report::table(&result.merged, result.duration_s);
+    assert!(table.contains("requests 0 in"), "{table}");
+    assert!(table.contains("not sent"), "{table}");
+}
+
+/// Servers that answer garbage or reset: every connection opened is counted, though every
+/// request failed. Before: `connects` moved on success only and read 0.
+#[test]
+fn failed_exchanges_still_count_their_connects() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    for path in ["/bad/garbage", "/bad/reset", "/bad/hangup"] {
+        let result = get(&target.url(path), VolumeModel::Oneshot { journeys: 4 }, options(1, Duration::from_secs(10)));
+        let total = result.merged.total();
+        assert_eq!(total.req_ok, 0, "{path}");
+        assert_eq!(total.requests(), 4, "{path}: every request was written");
+        assert!(total.connects >= 4, "{path}: {} connects counted for 4 closed connections", total.connects);
+        assert_eq!(total.connects_failed, 0, "{path}");
+    }
+}
+
+/// The target is killed half-way through the run and restarted: the engine's requests equal
+/// what the two servers parsed, give or take the requests in flight at the kill; the attempts
+/// during the outage are `not_sent`, not requests. Before: they were counted as requests.
+#[test]
+fn target_killed_and_restarted_requests_match_the_servers() {
+    const JOURNEYS: u64 = 4;
+    let first = Target::start(TargetOptions::default()).unwrap();
+    let addr = first.addr();
+    let url = first.url("/delay/1");
+    let restart = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        let hits_first = first.hits();
+        first.stop();
+        std::thread::sleep(Duration::from_millis(700));
+        let second = Target::start(TargetOptions { addr, ..TargetOptions::default() }).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        (hits_first, second)
+    });
+    let mut opts = options(1, Duration::from_secs(3));
+    opts.http.connect_timeout = Duration::from_millis(200);
+    let result = get(&url, VolumeModel::constant(JOURNEYS), opts);
+    let (hits_first, second) = restart.join().unwrap();
+    let hits = hits_first + second.hits();
+    let total = result.merged.total();
+    eprintln!(
+        "engine: requests {}, not sent {}, connects {} (failed {}); servers parsed {hits}",
+        total.requests(),
+        total.not_sent,
+        total.connects,
+        total.connects_failed
+    );
+    assert!(total.not_sent > 0, "the outage should show as attempts not sent: {total:?}");
+    assert!(total.connects_failed > 0, "{total:?}");
+    assert!(
+        total.requests().abs_diff(hits) <= JOURNEYS,
+        "engine requests {} vs servers' {hits} (in flight at the kill at most {JOURNEYS}); not sent {}",
+        total.requests(),
+        total.not_sent
+    );
+    assert!(second.hits() > 0, "the restarted target was used again");
+}

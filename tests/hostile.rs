@@ -24,7 +24,8 @@ fn hit(path: &str) -> (u64, Vec<(ErrorKind, u64)>, u64, u64) {
     );
     let total = result.merged.total();
     let kinds = ErrorKind::ALL.iter().filter(|k| total.errors_of(**k) > 0).map(|k| (*k, total.errors_of(*k))).collect();
-    assert_eq!(total.requests(), total.req_ok + total.req_errors());
+    assert_eq!(total.attempts(), total.req_ok + total.req_errors());
+    assert_eq!(total.requests(), total.attempts() - total.not_sent);
     assert_eq!(result.merged.journeys.started, JOURNEYS, "{path}: every journey ran");
     (total.req_ok, kinds, total.requests(), target.hits())
 }
@@ -134,7 +135,9 @@ fn refused_connection() {
     );
     let total = result.merged.total();
     assert_eq!(total.errors_of(ErrorKind::Refused), JOURNEYS);
-    assert_eq!(total.requests(), JOURNEYS);
+    // Refused before a byte was written: attempts, not requests a server saw (issue 11).
+    assert_eq!((total.requests(), total.not_sent, total.attempts()), (0, JOURNEYS, JOURNEYS));
+    assert_eq!((total.connects, total.connects_failed), (JOURNEYS, JOURNEYS));
 }
 
 #[test]

@@ -55,6 +55,9 @@ fn unknown_ca_is_a_named_tls_error() {
     let sample = &result.merged.error_samples["tls"];
     assert!(sample.contains("UnknownIssuer"), "{sample}");
     assert_eq!(target.hits(), 0);
+    // Issue 11: a failed handshake sends no request; every handshake tried is counted.
+    assert_eq!((total.requests(), total.not_sent), (0, 3));
+    assert_eq!((total.tls_handshakes, total.tls_failed, total.connects_failed), (3, 3, 0));
 }
 
 #[test]

@@ -16,10 +16,10 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::datapool::{DataPool, Row};
-use crate::http::client::{Exchange, micros};
+use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
 use crate::shard::{Shard, TxnId};
-use crate::stats::{ErrorKind, record_latency};
+use crate::stats::{ErrorKind, TxnStats, record_latency};
 use crate::volume::VolumeModel;
 
 /// What a journey returns.
@@ -225,16 +225,7 @@ impl Ctx {
                 entry.add_status(response.status());
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
-                entry.reconnects += u64::from(timings.reconnects);
-                if let Some(us) = timings.connect_us {
-                    entry.connects += 1;
-                    entry.connect_us_sum += us;
-                }
-                if let Some(us) = timings.tls_us {
-                    entry.tls_handshakes += 1;
-                    entry.tls_us_sum += us;
-                    entry.tls_resumed += u64::from(timings.tls_resumed);
-                }
+                count_connections(entry, &timings);
                 if request.expect.contains(&response.status()) {
                     entry.req_ok += 1;
                     Ok(response)
@@ -257,8 +248,11 @@ impl Ctx {
                 }
             }
             Err(err) => {
+                count_connections(entry, &err.timings());
                 if let Some(kind) = err.kind() {
                     entry.add_error(kind);
+                    // Failed before a byte was written: an attempt, not a request a server saw.
+                    entry.not_sent += u64::from(!err.was_sent());
                     stats.sample_error(kind.name(), || err.to_string());
                 }
                 Err(err)
@@ -285,6 +279,18 @@ impl Ctx {
         }
         result
     }
+}
+
+/// Counts the connection work of one request, whether it succeeded or not.
+fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+    entry.reconnects += u64::from(timings.reconnects);
+    entry.connects += u64::from(timings.connects);
+    entry.connects_failed += u64::from(timings.connects_failed);
+    entry.connect_us_sum += timings.connect_us.unwrap_or(0);
+    entry.tls_handshakes += u64::from(timings.tls_handshakes);
+    entry.tls_failed += u64::from(timings.tls_failed);
+    entry.tls_us_sum += timings.tls_us.unwrap_or(0);
+    entry.tls_resumed += u64::from(timings.tls_resumed);
 }
 
 /// The future of [`Ctx::transaction`].

@@ -50,11 +50,14 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "txn_err": stats.txn_err,
         "req_ok": stats.req_ok,
         "req_err": errors,
+        "not_sent": stats.not_sent,
         "status_class": stats.status_class,
         "reconnects": stats.reconnects,
         "connects": stats.connects,
+        "connects_failed": stats.connects_failed,
         "connect_us_sum": stats.connect_us_sum,
         "tls_handshakes": stats.tls_handshakes,
+        "tls_failed": stats.tls_failed,
         "tls_us_sum": stats.tls_us_sum,
         "tls_resumed": stats.tls_resumed,
         "first_byte_us_sum": stats.first_byte_us_sum,
@@ -87,6 +90,10 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         tls_resumed: field_u64(raw, "tls_resumed", at)?,
         first_byte_us_sum: field_u64(raw, "first_byte_us_sum", at)?,
         body_bytes: field_u64(raw, "body_bytes", at)?,
+        // Absent from results written before these were counted: nothing was counted then.
+        not_sent: raw.get("not_sent").and_then(Value::as_u64).unwrap_or(0),
+        connects_failed: raw.get("connects_failed").and_then(Value::as_u64).unwrap_or(0),
+        tls_failed: raw.get("tls_failed").and_then(Value::as_u64).unwrap_or(0),
         ..TxnStats::default()
     };
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {
@@ -319,10 +326,14 @@ mod tests {
     fn raw_stats_round_trip() {
         let mut stats = TxnStats { req_ok: 5, txn_ok: 4, connects: 2, ..TxnStats::default() };
         stats.add_error(ErrorKind::Timeout);
+        stats.add_error(ErrorKind::Refused);
+        stats.not_sent = 1;
+        stats.connects_failed = 1;
         stats.add_status(200);
         record_latency(&mut stats.req_us, 500);
         let back = raw_stats(&raw_json(&stats), "t").unwrap();
-        assert_eq!(back.requests(), 6);
+        assert_eq!((back.requests(), back.attempts(), back.not_sent), (6, 7, 1));
+        assert_eq!(back.connects_failed, 1);
         assert_eq!(back.errors_of(ErrorKind::Timeout), 1);
         assert_eq!(back.status_class, stats.status_class);
         assert_eq!(back.req_us.len(), 1);
