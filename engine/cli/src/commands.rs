@@ -157,6 +157,10 @@ fn check(resolved: &Resolved) {
     for threshold in &resolved.thresholds {
         println!("  threshold {threshold}");
     }
+    // The cores are not known here: rows and journeys are compared as on one core.
+    for warning in mite_core::preflight::warnings(&resolved.scenario, 1) {
+        println!("WARNING: {warning}");
+    }
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
@@ -302,7 +306,8 @@ fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<Exit
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit);
+    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit)
+        .map_err(|why| anyhow!("{why} ({} vs {})", base.display(), new.display()))?;
     println!("BASE {}\nNEW  {}\n", base.display(), new.display());
     print!("{table}");
     if regressions.is_empty() {

@@ -14,6 +14,7 @@ pub mod html;
 pub mod http;
 pub mod journey;
 pub mod limits;
+pub mod preflight;
 pub mod report;
 pub mod results;
 pub mod run;

@@ -204,10 +204,14 @@ struct Figures {
 
 fn figures(txn: &Value, seconds: f64) -> Figures {
     let requests = &txn["requests"];
-    let (count, errors, latency) = if requests["count"].as_u64().unwrap_or(0) > 0 {
-        (requests["count"].as_f64().unwrap_or(0.0), requests["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
+    // Error rates are over every attempt; results written before `attempts` existed counted
+    // every attempt as a request.
+    let attempts = requests["attempts"].as_f64().or_else(|| requests["count"].as_f64()).unwrap_or(0.0);
+    let (count, attempts, errors, latency) = if attempts > 0.0 {
+        (requests["count"].as_f64().unwrap_or(0.0), attempts, requests["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
     } else {
-        (txn["count"].as_f64().unwrap_or(0.0), txn["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
+        let count = txn["count"].as_f64().unwrap_or(0.0);
+        (count, count, txn["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
     };
     let latency = if txn["latency_us_corrected"].is_object() { &txn["latency_us_corrected"] } else { latency };
     Figures {
@@ -216,7 +220,7 @@ fn figures(txn: &Value, seconds: f64) -> Figures {
         p50: latency["p50"].as_f64().unwrap_or(0.0),
         p99: latency["p99"].as_f64().unwrap_or(0.0),
         p999: latency["p999"].as_f64().unwrap_or(0.0),
-        error_percent: if count > 0.0 { errors * 100.0 / count } else { 0.0 },
+        error_percent: if attempts > 0.0 { errors * 100.0 / attempts } else { 0.0 },
     }
 }
 
@@ -227,10 +231,39 @@ fn delta(base: f64, new: f64) -> String {
     format!("{:+.1}%", (new - base) * 100.0 / base)
 }
 
+/// Checks that `json` is a mite-engine result file, saying why not: `{"hello":1}` or `[]`
+/// must never compare as "no regression".
+pub fn check_result_file(json: &Value, name: &str) -> Result<(), String> {
+    let not = |why: &str| Err(format!("{name} is not a mite-engine result: {why}"));
+    let Some(object) = json.as_object() else {
+        return not("expected a JSON object as written by --json");
+    };
+    for key in ["mite_engine_version", "duration_s", "totals", "transactions"] {
+        if !object.contains_key(key) {
+            return not(&format!("no {key:?} field"));
+        }
+    }
+    if !json["duration_s"].is_number() {
+        return not("\"duration_s\" is not a number");
+    }
+    let Some(transactions) = json["transactions"].as_array() else {
+        return not("\"transactions\" is not a list");
+    };
+    for (i, txn) in transactions.iter().enumerate() {
+        if !txn["name"].is_string() || !txn["requests"].is_object() {
+            return not(&format!("transactions[{i}] has no name or no requests"));
+        }
+    }
+    Ok(())
+}
+
 /// Compares two result files. Returns the table and the regressions beyond `max_regression_pct`
 /// (latency p50/p99/p99.9 up, rate down, by more than that percentage; error rate up by more
-/// than that many percentage points). Latencies are the corrected ones when both have them.
-pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, Vec<String>) {
+/// than that many percentage points; a transaction of BASE missing from NEW). Latencies are
+/// the corrected ones when both have them. Files that are not results are refused.
+pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> Result<(String, Vec<String>), String> {
+    check_result_file(base, "BASE")?;
+    check_result_file(new, "NEW")?;
     let seconds = |v: &Value| v["duration_s"].as_f64().unwrap_or(0.0);
     let by_name = |v: &Value| -> BTreeMap<String, Figures> {
         v["transactions"]
@@ -263,6 +296,10 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, V
     for name in names {
         let (Some(a), Some(b)) = (old.get(name), now.get(name)) else {
             let _ = writeln!(out, "{name:<30} only in {}", if old.contains_key(name) { "BASE" } else { "NEW" });
+            if old.contains_key(name) {
+                // What BASE measured and NEW did not run at all is the worst regression.
+                regressions.push(format!("{name}: in BASE, missing from NEW"));
+            }
             continue;
         };
         let _ = writeln!(
@@ -300,7 +337,7 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, V
             regressions.push(format!("{name}: errors {:.3}% -> {:.3}%", a.error_percent, b.error_percent));
         }
     }
-    (out, regressions)
+    Ok((out, regressions))
 }
 
 #[cfg(test)]
@@ -320,6 +357,38 @@ mod tests {
             assert_eq!(back.value_at_quantile(q), h.value_at_quantile(q));
         }
         assert!(decode_histogram("not base64!").is_err());
+    }
+
+    fn result_with(names: &[&str]) -> Value {
+        let txns: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                json!({ "name": n, "count": 10, "errors": 0, "latency_us": { "p50": 100, "p99": 200, "p999": 300 },
+                        "requests": { "count": 10, "errors": 0, "attempts": 10 } })
+            })
+            .collect();
+        json!({ "mite_engine_version": "0", "duration_s": 1.0, "totals": {}, "transactions": txns })
+    }
+
+    /// Issue 11: `compare` of `{"hello":1}` or `[]` said "no regression".
+    #[test]
+    fn compare_refuses_what_is_not_a_result() {
+        let good = result_with(&["a"]);
+        for bad in [json!({"hello": 1}), json!([]), json!({"mite_engine_version": "0", "duration_s": 1, "totals": {}, "transactions": {}})] {
+            let err = compare(&bad, &good, 5.0).unwrap_err();
+            assert!(err.contains("BASE is not a mite-engine result"), "{err}");
+            assert!(compare(&good, &bad, 5.0).unwrap_err().contains("NEW is not"));
+        }
+        assert!(compare(&good, &good, 5.0).unwrap().1.is_empty());
+    }
+
+    /// Issue 11: a transaction in BASE and missing from NEW passed.
+    #[test]
+    fn a_transaction_missing_from_new_is_a_regression() {
+        let (_, regressions) = compare(&result_with(&["a", "b"]), &result_with(&["a"]), 5.0).unwrap();
+        assert_eq!(regressions, vec!["b: in BASE, missing from NEW".to_string()]);
+        let (_, regressions) = compare(&result_with(&["a"]), &result_with(&["a", "c"]), 5.0).unwrap();
+        assert!(regressions.is_empty(), "a new transaction is not a regression: {regressions:?}");
     }
 
     #[test]

@@ -223,6 +223,9 @@ pub fn run_scenario(
         return Err(RunError("no cores selected".into()));
     }
     let duration = run_duration(&scenario, options)?;
+    for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
+        progress(&format!("WARNING: {warning}"));
+    }
     let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
     if options.tls.insecure {
         progress("WARNING: --insecure: TLS certificates are NOT verified");

@@ -172,9 +172,12 @@ impl Threshold {
 }
 
 /// The histogram a latency threshold reads: corrected (open model) when there is one;
-/// request times for totals, transaction durations for a named transaction.
+/// for totals, the times of requests answered (any status), as `totals.latency_us` (failed
+/// requests have no response time: when none was answered there is no data, never the
+/// transactions' durations instead); transaction durations for a named transaction, or for
+/// totals of a run that made no request at all.
 fn latency(stats: &TxnStats, is_total: bool) -> &Histogram<u64> {
-    let (corrected, plain) = if is_total && !stats.req_us.is_empty() {
+    let (corrected, plain) = if is_total && stats.attempts() > 0 {
         (&stats.req_us_corrected, &stats.req_us)
     } else {
         (&stats.txn_us_corrected, &stats.txn_us)
