@@ -74,7 +74,7 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("3 rows") && warnings[0].contains("20 journeys per core"), "{}", warnings[0]);
         assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), 2).is_empty());
-        let split = super::warnings(&one(VolumeModel::constant(4), Some(7)), 2);
+        let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), 2);
         assert!(split[0].contains("3 per core over 2 core(s)"), "{split:?}");
     }
 
