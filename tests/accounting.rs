@@ -110,3 +110,39 @@ fn target_killed_and_restarted_requests_match_the_servers() {
     );
     assert!(second.hits() > 0, "the restarted target was used again");
 }
+
+fn with_pool(volume: VolumeModel, rows: usize) -> mite_core::Scenario {
+    let rows = (0..rows).map(|i| mite_core::Row::new([i.to_string()])).collect();
+    mite_core::Scenario {
+        name: "pool".into(),
+        entries: vec![mite_core::ScenarioEntry {
+            journey: "http_example:journey".into(),
+            datapool: Some(mite_core::DataPool::recyclable("three", rows)),
+            volume,
+        }],
+        config: mite_core::Config::default(),
+    }
+}
+
+/// A 3-row recyclable pool feeding more journeys than rows: the slots wait for a check-in and
+/// the run follows its volume model to the end. Before: the first moment all rows were out
+/// ended the entry for good (the closed model stopped, the open model stopped scheduling).
+#[test]
+fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("target_url={}", target.url("/delay/5"))];
+    let closed = run(&registry, with_pool(VolumeModel::constant(6), 3), &config, options(1, Duration::from_millis(1500)));
+    assert_eq!(closed.stopped_by, mite_core::run::StopReason::Duration, "the entry ended early");
+    assert!(closed.merged.journeys.started > 100, "journeys started {}", closed.merged.journeys.started);
+    assert!(closed.intervals.iter().all(|p| p.journeys_in_flight <= 3), "{:?}", closed.intervals);
+
+    let rate = RateModel::Constant { per_s: 100.0, duration_s: None };
+    let open = VolumeModel::Arrivals { rate, max_in_flight: 6 };
+    let open = run(&registry, with_pool(open, 3), &config, options(1, Duration::from_millis(1500)));
+    let j = open.merged.journeys;
+    assert_eq!(j.scheduled, j.arrivals_started + j.missed, "{j:?}");
+    assert!((149..=151).contains(&j.scheduled), "{j:?}");
+    assert!(j.arrivals_started >= 140, "the open model kept scheduling: {j:?}");
+    assert_eq!(closed.merged.total().requests() + open.merged.total().requests(), target.hits());
+}

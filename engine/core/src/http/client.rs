@@ -418,6 +418,13 @@ impl HttpClient {
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url) {
+                // A non-idempotent request cannot be retried once written: check first that the
+                // server has not closed the pooled connection, and replace it if it has.
+                Some(conn) if !idempotent && conn.io.peer_closed() => {
+                    self.release(&request.url, None);
+                    timings.reconnects += 1;
+                    continue;
+                }
                 Some(conn) => (conn, true),
                 // Connecting is rare and its future is large (TLS handshake state): boxing it
                 // keeps every request's future small, so polling it moves less memory.
