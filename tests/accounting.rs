@@ -146,3 +146,33 @@ fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
     assert!(j.arrivals_started >= 140, "the open model kept scheduling: {j:?}");
     assert_eq!(closed.merged.total().requests() + open.merged.total().requests(), target.hits());
 }
+
+/// A capture that finds nothing fails its step's transaction. Before: it was counted under a
+/// pseudo-transaction named after the journey.
+#[test]
+fn a_failed_capture_is_counted_under_its_step() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("mite-capture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("capture.toml");
+    std::fs::write(
+        &path,
+        r#"name = "capture"
+[journeys.login]
+steps = [{ transaction = "token", url = "{base}/json", capture = { token = { json = "no.such.field" } } },
+         { transaction = "use", url = "{base}/?t={token}" }]
+[[scenario]]
+journey = "login"
+volume = { oneshot = 2 }
+"#,
+    )
+    .unwrap();
+    let overrides = vec![format!("base={}", target.url("").trim_end_matches('/'))];
+    let loaded = mite_core::scenario_file::load(&path, &mite_journeys::registry(), &overrides).unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
+    let token = &result.merged.txns["token"];
+    assert_eq!((token.txn_err, token.req_ok), (2, 2), "{:?}", result.merged.txns.keys().collect::<Vec<_>>());
+    assert_eq!(result.merged.txns.get("login").map_or(0, |t| t.txn_err), 0, "counted under the journey's name");
+    assert_eq!(result.merged.journeys.failed, 2);
+    assert_eq!(target.hits(), 2, "the step after the failed capture did not run");
+}

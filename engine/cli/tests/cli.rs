@@ -97,6 +97,14 @@ fn compare_flags_a_regression_with_exit_4() {
     assert!(text(&out).contains("t: p99"));
 }
 
+/// Issue 11: CONNECTIONS_PER_HOST_PER_CORE_MAX was never used; a limit above it was taken.
+#[test]
+fn max_connections_above_the_limit_is_refused() {
+    let out = engine(&["--scenario", "http_example:scenario", "--max-connections", "100000", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("must be between 1 and 65536"), "{}", text(&out));
+}
+
 /// Issue 11: a base that is not a result compared as "no regression", exit 0; a transaction
 /// missing from NEW passed.
 #[test]

@@ -314,7 +314,22 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
         match body.poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => Poll::Ready(this.ctx.end_transaction(this.name, open, result)),
+            Poll::Ready(result) => {
+                this.open = None;
+                Poll::Ready(this.ctx.end_transaction(this.name, open, result))
+            }
+        }
+    }
+}
+
+impl<F> Drop for Transaction<'_, F> {
+    /// A transaction dropped before it finished (a timeout or `select` around it, the run's
+    /// stop) gives the current transaction back to its parent, so what the journey does next
+    /// is not counted under it. It records nothing: it never completed.
+    fn drop(&mut self) {
+        if let Some((parent, _, _)) = self.open.take() {
+            self.ctx.current.set(parent);
+            self.ctx.depth.set(self.ctx.depth.get() - 1);
         }
     }
 }
@@ -615,6 +630,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a transaction dropped before it finished left `ctx.current` pointing at it,
+    /// so the next transaction was named `cancelled :: next`.
+    #[test]
+    fn a_cancelled_transaction_gives_the_current_one_back() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, false, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let mut cancelled = std::pin::pin!(ctx.transaction("cancelled", std::future::pending::<JourneyResult>()));
+            assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        }
+        let next = std::pin::pin!(ctx.transaction("next", async { Ok(()) }));
+        assert!(matches!(next.poll(&mut cx), Poll::Ready(Ok(()))));
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert_eq!(names, vec!["next"]);
+        assert_eq!(ctx.depth.get(), 1);
+    }
 
     #[test]
     fn suggestions_are_close_names() {

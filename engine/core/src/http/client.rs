@@ -41,7 +41,7 @@ impl Default for HttpSettings {
             request_timeout: limits::REQUEST_TIMEOUT_DEFAULT,
             idle_timeout: limits::IDLE_TIMEOUT_DEFAULT,
             limits: Limits::DEFAULT,
-            connections_per_host_max: 10_000,
+            connections_per_host_max: limits::CONNECTIONS_PER_HOST_PER_CORE_DEFAULT,
         }
     }
 }

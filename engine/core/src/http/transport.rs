@@ -42,10 +42,7 @@ impl Transport {
                 (result.map(|_| ()), buf)
             }
             Transport::Tls(tls) => {
-                let result = match tls.session.writer().write_all(&buf) {
-                    Ok(()) => Box::pin(tls.flush()).await,
-                    Err(err) => Err(err),
-                };
+                let result = Box::pin(tls.write_all(&buf)).await;
                 (result, buf)
             }
         }
@@ -133,6 +130,20 @@ impl TlsStream {
     /// Whether the handshake resumed an earlier session.
     pub fn resumed(&self) -> bool {
         self.session.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+
+    /// Encrypts and sends all of `data`. rustls buffers at most 64 KiB of plaintext before a
+    /// flush, so a larger request body goes in pieces, each flushed before the next.
+    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let taken = self.session.writer().write(data)?;
+            data = &data[taken..];
+            if taken == 0 && !self.session.wants_write() {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "TLS session accepts no more data"));
+            }
+            self.flush().await?;
+        }
+        self.flush().await
     }
 
     /// Sends whatever records rustls has queued.
