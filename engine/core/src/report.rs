@@ -280,7 +280,8 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         let _ = writeln!(out, "errors by kind: {}", kinds.join(", "));
     }
     if !total.req_us.is_empty() {
-        percentile_line(&mut out, "response time", &total.req_us);
+        // Failed requests have no response time; transaction durations include failed ones.
+        percentile_line(&mut out, "response time (requests answered, any status)", &total.req_us);
     }
     if !total.req_us_corrected.is_empty() || !total.txn_us_corrected.is_empty() {
         let h = if total.req_us_corrected.is_empty() { &total.txn_us_corrected } else { &total.req_us_corrected };
