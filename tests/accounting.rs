@@ -20,7 +20,8 @@ fn get(url: &str, volume: VolumeModel, opts: mite_core::RunOptions) -> RunResult
 #[test]
 fn arrivals_under_overload_add_up() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let volume = VolumeModel::Arrivals { rate: RateModel::Constant { per_s: 300.0, duration_s: None }, max_in_flight: 4 };
+    let volume =
+        VolumeModel::Arrivals { rate: RateModel::Constant { per_s: 300.0, duration_s: None }, max_in_flight: 4 };
     let mut opts = options(2, Duration::from_secs(2));
     opts.http.request_timeout = Duration::from_millis(700);
     opts.grace = Duration::from_millis(300);
@@ -38,7 +39,8 @@ fn arrivals_under_overload_add_up() {
 #[test]
 fn closed_port_sends_nothing() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let result = get(&format!("http://127.0.0.1:{port}/"), VolumeModel::constant(2), options(1, Duration::from_secs(1)));
+    let result =
+        get(&format!("http://127.0.0.1:{port}/"), VolumeModel::constant(2), options(1, Duration::from_secs(1)));
     let total = result.merged.total();
     assert_eq!(total.requests(), 0, "nothing reached a server");
     assert!(total.not_sent > 0, "{total:?}");
@@ -132,7 +134,8 @@ fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let registry = mite_journeys::registry();
     let config = [format!("target_url={}", target.url("/delay/5"))];
-    let closed = run(&registry, with_pool(VolumeModel::constant(6), 3), &config, options(1, Duration::from_millis(1500)));
+    let closed =
+        run(&registry, with_pool(VolumeModel::constant(6), 3), &config, options(1, Duration::from_millis(1500)));
     assert_eq!(closed.stopped_by, mite_core::run::StopReason::Duration, "the entry ended early");
     assert!(closed.merged.journeys.started > 100, "journeys started {}", closed.merged.journeys.started);
     assert!(closed.intervals.iter().all(|p| p.journeys_in_flight <= 3), "{:?}", closed.intervals);

@@ -172,7 +172,9 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
     let most = mite_core::limits::CONNECTIONS_PER_HOST_PER_CORE_MAX;
     if max_connections == 0 || max_connections > most {
-        bail!("--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core");
+        bail!(
+            "--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core"
+        );
     }
     if timeout.is_zero() || connect_timeout.is_zero() {
         bail!("--timeout and --connect-timeout must be above zero");

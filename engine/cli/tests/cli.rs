@@ -115,9 +115,7 @@ fn compare_refuses_non_results_and_flags_missing_transactions() {
         serde_json::json!({"name": name, "count": 10, "errors": 0, "latency_us": {"p50": 1000, "p99": 2000, "p999": 3000},
             "requests": {"count": 10, "errors": 0}})
     };
-    let doc = |txns: Vec<serde_json::Value>| {
-        serde_json::json!({"mite_engine_version": "0", "duration_s": 10.0, "totals": {}, "transactions": txns})
-    };
+    let doc = |txns: Vec<serde_json::Value>| serde_json::json!({"mite_engine_version": "0", "duration_s": 10.0, "totals": {}, "transactions": txns});
     std::fs::write(&good, doc(vec![txn("a"), txn("b")]).to_string()).unwrap();
     std::fs::write(&fewer, doc(vec![txn("a")]).to_string()).unwrap();
     for (i, bad) in [r#"{"hello":1}"#, "[]"].iter().enumerate() {
@@ -147,8 +145,11 @@ fn thresholds_with_no_data_fail_and_empty_volume_warns() {
     assert!(text(&out).contains("threshold p99<10ms: FAIL (actual no data)"), "{}", text(&out));
     assert!(text(&out).contains("threshold p90<10ms?: pass (actual no data (optional))"), "{}", text(&out));
     let empty = tmp("empty.toml");
-    std::fs::write(&empty, "name = \"empty\"\n[[scenario]]\njourney = \"http_example:journey\"\nvolume = { constant = 0 }\n")
-        .unwrap();
+    std::fs::write(
+        &empty,
+        "name = \"empty\"\n[[scenario]]\njourney = \"http_example:journey\"\nvolume = { constant = 0 }\n",
+    )
+    .unwrap();
     let out = engine(&["scenario", "check", empty.to_str().unwrap()]);
     assert!(text(&out).contains("runs no journey at all"), "{}", text(&out));
 }

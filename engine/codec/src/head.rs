@@ -115,9 +115,16 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     } else {
         BodyFraming::UntilClose
     };
-    let keep_alive =
-        framing != BodyFraming::UntilClose && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
-    Ok(Some(HeadStep::Final(ResponseHead { status, minor_version, head_len: used, interim_count: 0, framing, keep_alive })))
+    let keep_alive = framing != BodyFraming::UntilClose
+        && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
+    Ok(Some(HeadStep::Final(ResponseHead {
+        status,
+        minor_version,
+        head_len: used,
+        interim_count: 0,
+        framing,
+        keep_alive,
+    })))
 }
 
 /// Header slots tried first.

@@ -127,7 +127,10 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
     let mut values = Vec::new();
     for (name, capture) in &step.captures {
         let value = capture_value(response, capture).ok_or_else(|| {
-            JourneyError::msg(format!("step {:?}: capture {name}: {capture:?} not found in the response", step.transaction))
+            JourneyError::msg(format!(
+                "step {:?}: capture {name}: {capture:?} not found in the response",
+                step.transaction
+            ))
         })?;
         values.push((name.clone(), value));
     }

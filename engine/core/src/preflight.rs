@@ -59,7 +59,8 @@ mod tests {
             name: "t".into(),
             entries: vec![ScenarioEntry {
                 journey: "j".into(),
-                datapool: rows.map(|n| DataPool::recyclable("users", (0..n).map(|i| Row::new([i.to_string()])).collect())),
+                datapool: rows
+                    .map(|n| DataPool::recyclable("users", (0..n).map(|i| Row::new([i.to_string()])).collect())),
                 volume,
             }],
             config: Config::default(),

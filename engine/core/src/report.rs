@@ -328,12 +328,8 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
 fn connections_line(total: &TxnStats) -> String {
     let mut line = format!("connects {} (failed {})", grouped(total.connects), grouped(total.connects_failed));
     if total.tls_handshakes > 0 {
-        let _ = write!(
-            line,
-            ", TLS handshakes {} (failed {})",
-            grouped(total.tls_handshakes),
-            grouped(total.tls_failed)
-        );
+        let _ =
+            write!(line, ", TLS handshakes {} (failed {})", grouped(total.tls_handshakes), grouped(total.tls_failed));
     }
     let _ = write!(line, ", reconnects {}", grouped(total.reconnects));
     line

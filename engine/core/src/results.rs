@@ -208,7 +208,12 @@ fn figures(txn: &Value, seconds: f64) -> Figures {
     // every attempt as a request.
     let attempts = requests["attempts"].as_f64().or_else(|| requests["count"].as_f64()).unwrap_or(0.0);
     let (count, attempts, errors, latency) = if attempts > 0.0 {
-        (requests["count"].as_f64().unwrap_or(0.0), attempts, requests["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
+        (
+            requests["count"].as_f64().unwrap_or(0.0),
+            attempts,
+            requests["errors"].as_f64().unwrap_or(0.0),
+            &txn["latency_us"],
+        )
     } else {
         let count = txn["count"].as_f64().unwrap_or(0.0);
         (count, count, txn["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
@@ -374,7 +379,11 @@ mod tests {
     #[test]
     fn compare_refuses_what_is_not_a_result() {
         let good = result_with(&["a"]);
-        for bad in [json!({"hello": 1}), json!([]), json!({"mite_engine_version": "0", "duration_s": 1, "totals": {}, "transactions": {}})] {
+        for bad in [
+            json!({"hello": 1}),
+            json!([]),
+            json!({"mite_engine_version": "0", "duration_s": 1, "totals": {}, "transactions": {}}),
+        ] {
             let err = compare(&bad, &good, 5.0).unwrap_err();
             assert!(err.contains("BASE is not a mite-engine result"), "{err}");
             assert!(compare(&good, &bad, 5.0).unwrap_err().contains("NEW is not"));

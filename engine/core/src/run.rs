@@ -425,7 +425,10 @@ fn collect(
                     before.merge(&interval);
                     let point =
                         interval_point(before, elapsed_s, (elapsed_s - *started_s).max(1e-3), in_flight.iter().sum());
-                    progress(&format!("{} (last {seconds:.2}s folded in)", progress_line(&point, targets.iter().sum())));
+                    progress(&format!(
+                        "{} (last {seconds:.2}s folded in)",
+                        progress_line(&point, targets.iter().sum())
+                    ));
                     intervals.pop();
                     intervals.push(point);
                 }
@@ -471,7 +474,11 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
         point.journeys_in_flight,
         target,
         // Failures before a byte was written are not requests: shown apart, not in req/s.
-        if point.not_sent > 0 { format!("  not sent {}", crate::report::grouped(point.not_sent)) } else { String::new() }
+        if point.not_sent > 0 {
+            format!("  not sent {}", crate::report::grouped(point.not_sent))
+        } else {
+            String::new()
+        }
     )
 }
 

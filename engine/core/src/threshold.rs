@@ -284,7 +284,9 @@ mod tests {
     #[test]
     fn no_data_fails_unless_optional() {
         let result = empty_result(&["get_root"]);
-        for text in ["p99<10ms", "errors<1%", "errors<5", "get_root:p99<10ms", "get_root:mean<1s", "rps<100", "count<10"] {
+        for text in
+            ["p99<10ms", "errors<1%", "errors<5", "get_root:p99<10ms", "get_root:mean<1s", "rps<100", "count<10"]
+        {
             let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
             assert!(!outcome.passed, "{text} passed with no data");
             assert_eq!(outcome.actual, "no data", "{text}");

@@ -71,7 +71,13 @@ impl HttpError {
 
     /// A request that was written to a connection and then failed.
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
-        HttpError { kind: Some(kind), status: None, detail: detail.into().into_boxed_str(), sent: true, timings: Timings::default() }
+        HttpError {
+            kind: Some(kind),
+            status: None,
+            detail: detail.into().into_boxed_str(),
+            sent: true,
+            timings: Timings::default(),
+        }
     }
 
     /// A request that failed before any byte of it was written (resolve, connect, TLS

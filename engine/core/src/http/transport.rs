@@ -59,9 +59,8 @@ impl Transport {
         let mut byte = 0u8;
         // SAFETY: `fd` is the open socket owned by `self` (alive for this call); `byte` is a
         // valid one-byte buffer; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
-        let read = unsafe {
-            libc::recv(fd, (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
-        };
+        let read =
+            unsafe { libc::recv(fd, (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
         match read {
             // An idle connection has nothing to say: EAGAIN is the healthy answer.
             -1 => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
