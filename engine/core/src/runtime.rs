@@ -174,8 +174,8 @@ pub struct EntryState {
     pool: RefCell<PoolShard>,
     /// Slots waiting for a row of a recyclable pool to be checked in.
     row_waiters: RefCell<Vec<Waker>>,
-    /// How many slots wait for a row (not journeys in flight).
-    waiting_rows: Cell<u64>,
+    /// Journeys running now (slots waiting for an arrival or a row are not).
+    active: Cell<u64>,
     /// Open model: the queue of intended start times.
     arrivals: Option<Arrivals>,
 }
@@ -298,40 +298,19 @@ async fn schedule_arrivals(shard: Rc<Shard>, entry: Rc<EntryState>, journey: Arc
 struct NextRow<'a> {
     shard: &'a Shard,
     entry: &'a EntryState,
-    waiting: bool,
-}
-
-impl NextRow<'_> {
-    fn stop_waiting(&mut self) {
-        if self.waiting {
-            self.entry.waiting_rows.set(self.entry.waiting_rows.get() - 1);
-            self.waiting = false;
-        }
-    }
 }
 
 impl Future for NextRow<'_> {
     type Output = Option<Row>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Row>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Row>> {
         let row = self.entry.pool.borrow_mut().checkout();
         let ended = self.entry.pool.borrow().is_exhausted() || self.shard.stopping.get() || self.entry.stopped.get();
         if row.is_some() || ended {
-            self.stop_waiting();
             return Poll::Ready(row);
-        }
-        if !self.waiting {
-            self.entry.waiting_rows.set(self.entry.waiting_rows.get() + 1);
-            self.waiting = true;
         }
         self.entry.row_waiters.borrow_mut().push(cx.waker().clone());
         Poll::Pending
-    }
-}
-
-impl Drop for NextRow<'_> {
-    fn drop(&mut self) {
-        self.stop_waiting();
     }
 }
 
@@ -382,7 +361,7 @@ where
             }
             None
         };
-        let Some(row) = (NextRow { shard: &shard, entry: &entry, waiting: false }).await else {
+        let Some(row) = (NextRow { shard: &shard, entry: &entry }).await else {
             if entry.pool.borrow().is_exhausted() {
                 entry.exhausted.set(true);
             }
@@ -401,7 +380,9 @@ where
                 ArrivalQueue::started(&mut stats.journeys);
             }
         }
+        entry.active.set(entry.active.get() + 1);
         let result = journey(&ctx, row.clone()).await;
+        entry.active.set(entry.active.get() - 1);
         record_journey(&shard, &entry.name, &result);
         entry.pool.borrow_mut().checkin(row);
         entry.wake_row_waiters(1);
@@ -554,7 +535,7 @@ async fn core_main(
                 exhausted: Cell::new(exhausted),
                 pool: RefCell::new(pool),
                 row_waiters: RefCell::new(Vec::new()),
-                waiting_rows: Cell::new(0),
+                active: Cell::new(0),
                 arrivals,
             })
         })
@@ -639,7 +620,7 @@ async fn core_main(
     shard.stats.borrow_mut().cancel_in_flight();
     for entry in &entries {
         // Journeys still running are cancelled: started = ok + failed + cancelled.
-        shard.stats.borrow_mut().journeys.cancelled += entry.running.get();
+        shard.stats.borrow_mut().journeys.cancelled += entry.active.get();
         if let Some(arrivals) = &entry.arrivals {
             // Arrivals that came due but never started are missed, counted once.
             arrivals.queue.borrow_mut().close(&mut shard.stats.borrow_mut().journeys);
@@ -652,8 +633,8 @@ async fn core_main(
 fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, tick: u64, last: bool) {
     let mut snapshot =
         shard.stats.borrow_mut().take_snapshot(shard.index, shard.started.elapsed().as_secs_f64(), tick, last);
-    // Slots waiting for a datapool row are not journeys in flight.
-    snapshot.journeys_in_flight = entries.iter().map(|e| e.running.get() - e.waiting_rows.get()).sum();
+    // Slots waiting for an arrival or a datapool row are not journeys in flight.
+    snapshot.journeys_in_flight = entries.iter().map(|e| e.active.get()).sum();
     snapshot.journeys_target = entries
         .iter()
         .map(|e| match (&e.arrivals, e.finished()) {
