@@ -267,13 +267,21 @@ impl Drop for NextArrival<'_> {
 
 /// Turns this core's share of the rate into intended start times, queues them, and keeps
 /// enough journey slots running (up to the entry's limit) to serve the queue.
-async fn schedule_arrivals(shard: Rc<Shard>, entry: Rc<EntryState>, journey: Arc<dyn Journey>, started: Instant) {
+async fn schedule_arrivals(
+    shard: Rc<Shard>,
+    entry: Rc<EntryState>,
+    journey: Arc<dyn Journey>,
+    started: Instant,
+    duration: Duration,
+) {
     let arrivals = entry.arrivals.as_ref().expect("open entries have arrivals");
     loop {
         if shard.stopping.get() || entry.stopped.get() || entry.exhausted.get() {
             break;
         }
-        if !arrivals.queue_due(&shard, started, started.elapsed().as_secs_f64()) {
+        // A scheduler that wakes late (a busy core) never queues arrivals past the run's end.
+        let until_s = started.elapsed().min(duration).as_secs_f64();
+        if !arrivals.queue_due(&shard, started, until_s) {
             entry.stopped.set(true);
         }
         let backlog = arrivals.queue.borrow().len() as u64;
@@ -542,7 +550,7 @@ async fn core_main(
         .collect();
     for ((state, entry), journey) in entries.iter().zip(&plan.entries).zip(&plan.journeys) {
         if entry.volume.is_open() {
-            monoio::spawn(schedule_arrivals(shard.clone(), state.clone(), journey.clone(), started));
+            monoio::spawn(schedule_arrivals(shard.clone(), state.clone(), journey.clone(), started, plan.duration));
         }
     }
     let deadline = started + plan.duration;
