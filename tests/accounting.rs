@@ -179,3 +179,23 @@ volume = { oneshot = 2 }
     assert_eq!(result.merged.journeys.failed, 2);
     assert_eq!(target.hits(), 2, "the step after the failed capture did not run");
 }
+
+/// The last interval of a run is a few milliseconds long: its rate was shown over those
+/// milliseconds (e.g. "642 req/s" from 4 transactions) and its percentiles dropped the charts
+/// to 0. It is now folded into the interval before.
+#[test]
+fn a_short_last_interval_is_folded_into_the_one_before() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let opts = options(1, Duration::from_millis(1020));
+    let tick_s = opts.tick.as_secs_f64();
+    let result = get(&target.url("/delay/5"), VolumeModel::constant(4), opts);
+    let mut previous_s = 0.0;
+    for point in &result.intervals {
+        let length_s = point.elapsed_s - previous_s;
+        assert!(length_s >= tick_s / 2.0, "an interval of {length_s:.3}s: {:?}", result.intervals);
+        assert!(point.p50_us > 0, "{:?}", result.intervals);
+        previous_s = point.elapsed_s;
+    }
+    let sum: u64 = result.intervals.iter().map(|p| p.requests).sum();
+    assert_eq!(sum, result.merged.total().requests(), "folding loses nothing");
+}

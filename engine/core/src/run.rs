@@ -554,3 +554,29 @@ pub fn journey_test(
     });
     Ok((merged, driver))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
+    /// no server saw; attempts that were never sent are now shown apart.
+    #[test]
+    fn progress_line_shows_attempts_not_sent_apart() {
+        let point = IntervalPoint {
+            elapsed_s: 3.0,
+            requests: 0,
+            errors: 6_000,
+            not_sent: 6_000,
+            transactions: 6_000,
+            rps: 0.0,
+            p50_us: 0,
+            p99_us: 0,
+            journeys_in_flight: 2,
+        };
+        let line = progress_line(&point, 2);
+        assert!(line.contains(" 0 req/s") && line.ends_with("journeys 2/2  not sent 6,000"), "{line}");
+        let quiet = progress_line(&IntervalPoint { not_sent: 0, ..point }, 2);
+        assert!(!quiet.contains("not sent"), "{quiet}");
+    }
+}
