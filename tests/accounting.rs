@@ -128,25 +128,32 @@ fn with_pool(volume: VolumeModel, rows: usize) -> mite_core::Scenario {
 
 /// A 3-row recyclable pool feeding more journeys than rows: the slots wait for a check-in and
 /// the run follows its volume model to the end. Before: the first moment all rows were out
-/// ended the entry for good (the closed model stopped, the open model stopped scheduling).
+/// ended the entry for good: the closed model stopped following its volume model (it kept 3
+/// journeys in flight where the model asked for 1) and the open model stopped scheduling.
 #[test]
 fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let registry = mite_journeys::registry();
+    let stages = VolumeModel::Stages(vec![
+        VolumeModel::Constant { journeys: 6, duration_s: Some(0.8) },
+        VolumeModel::Constant { journeys: 1, duration_s: Some(0.8) },
+    ]);
     let config = [format!("target_url={}", target.url("/delay/5"))];
-    let closed =
-        run(&registry, with_pool(VolumeModel::constant(6), 3), &config, options(1, Duration::from_millis(1500)));
-    assert_eq!(closed.stopped_by, mite_core::run::StopReason::Duration, "the entry ended early");
+    let closed = run(&registry, with_pool(stages, 3), &config, options(1, Duration::from_millis(1600)));
     assert!(closed.merged.journeys.started > 100, "journeys started {}", closed.merged.journeys.started);
     assert!(closed.intervals.iter().all(|p| p.journeys_in_flight <= 3), "{:?}", closed.intervals);
+    let late: Vec<u64> = closed.intervals.iter().filter(|p| p.elapsed_s > 1.2).map(|p| p.journeys_in_flight).collect();
+    assert!(!late.is_empty() && late.iter().all(|n| *n <= 1), "the model asks for 1 journey after 0.8s: {late:?}");
 
-    let rate = RateModel::Constant { per_s: 100.0, duration_s: None };
-    let open = VolumeModel::Arrivals { rate, max_in_flight: 6 };
-    let open = run(&registry, with_pool(open, 3), &config, options(1, Duration::from_millis(1500)));
+    let slow = [format!("target_url={}", target.url("/delay/50"))];
+    let rate = RateModel::Constant { per_s: 200.0, duration_s: None };
+    let open = VolumeModel::Arrivals { rate, max_in_flight: 12 };
+    let open = run(&registry, with_pool(open, 3), &slow, options(1, Duration::from_millis(1500)));
     let j = open.merged.journeys;
+    assert_eq!(open.stopped_by, mite_core::run::StopReason::Duration, "{j:?}");
     assert_eq!(j.scheduled, j.arrivals_started + j.missed, "{j:?}");
-    assert!((149..=151).contains(&j.scheduled), "{j:?}");
-    assert!(j.arrivals_started >= 140, "the open model kept scheduling: {j:?}");
+    assert!((299..=301).contains(&j.scheduled), "the open model kept scheduling: {j:?}");
+    assert!(j.arrivals_started >= 45, "3 rows x 1.5s / 50ms = 90 at most: {j:?}");
     assert_eq!(closed.merged.total().requests() + open.merged.total().requests(), target.hits());
 }
 
