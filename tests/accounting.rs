@@ -84,13 +84,15 @@ fn target_killed_and_restarted_requests_match_the_servers() {
         std::thread::sleep(Duration::from_millis(800));
         let hits_first = first.hits();
         first.stop();
-        std::thread::sleep(Duration::from_millis(700));
+        std::thread::sleep(Duration::from_millis(1000));
         let second = Target::start(TargetOptions { addr, ..TargetOptions::default() }).unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_millis(1200));
         (hits_first, second)
     });
     let mut opts = options(1, Duration::from_secs(3));
     opts.http.connect_timeout = Duration::from_millis(200);
+    // A request stuck on a connection of the dying server gives up soon (counted as sent).
+    opts.http.request_timeout = Duration::from_millis(300);
     let result = get(&url, VolumeModel::constant(JOURNEYS), opts);
     let (hits_first, second) = restart.join().unwrap();
     let hits = hits_first + second.hits();
