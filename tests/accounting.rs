@@ -106,10 +106,16 @@ fn target_killed_and_restarted_requests_match_the_servers() {
     );
     assert!(total.not_sent > 0, "the outage should show as attempts not sent: {total:?}");
     assert!(total.connects_failed > 0, "{total:?}");
+    // The requests in flight at the kill blur the count by a few: one written as the server
+    // died and never read is sent but not parsed (and its retry may land in the dying
+    // listener's backlog); one parsed just before the kill whose connection then closed
+    // unanswered is retried like any keep-alive connection found closed, and the retry, refused,
+    // is `not_sent`. At most two per journey either way.
     assert!(
-        total.requests().abs_diff(hits) <= JOURNEYS,
-        "engine requests {} vs servers' {hits} (in flight at the kill at most {JOURNEYS}); not sent {}",
+        total.requests().abs_diff(hits) <= 2 * JOURNEYS,
+        "engine requests {} vs servers' {hits} (at most {} written at the kill); not sent {}",
         total.requests(),
+        2 * JOURNEYS,
         total.not_sent
     );
     assert!(second.hits() > 0, "the restarted target was used again");
@@ -207,4 +213,19 @@ fn a_short_last_interval_is_folded_into_the_one_before() {
     }
     let sum: u64 = result.intervals.iter().map(|p| p.requests).sum();
     assert_eq!(sum, result.merged.total().requests(), "folding loses nothing");
+}
+
+/// When the volume model stops, the slots waiting for a row of a small pool leave at once:
+/// the run completes, rather than waiting for the duration.
+#[test]
+fn slots_waiting_for_rows_leave_when_the_volume_model_stops() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let model = VolumeModel::Custom(std::sync::Arc::new(|_, end_s| (end_s < 0.5).then_some(12)));
+    let config = [format!("target_url={}", target.url("/delay/5"))];
+    let result = run(&registry, with_pool(model, 3), &config, options(1, Duration::from_secs(5)));
+    assert_eq!(result.stopped_by, mite_core::run::StopReason::Completed, "{:.2}s", result.duration_s);
+    assert!(result.duration_s < 2.0, "the run waited {:.2}s", result.duration_s);
+    let j = result.merged.journeys;
+    assert_eq!(j.started, j.ok + j.failed + j.cancelled, "{j:?}");
 }
