@@ -18,6 +18,7 @@ pub mod results;
 pub mod run;
 pub mod runtime;
 pub mod scenario_file;
+pub mod session;
 pub mod shard;
 pub mod split;
 pub mod stats;

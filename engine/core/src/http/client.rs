@@ -32,6 +32,10 @@ pub struct HttpSettings {
     pub limits: Limits,
     /// Connections one core may hold open to one host.
     pub connections_per_host_max: usize,
+    /// Follow redirects unless a request says otherwise.
+    pub follow_redirects: bool,
+    /// Redirects one request follows unless it says otherwise.
+    pub max_redirects: u8,
 }
 
 impl Default for HttpSettings {
@@ -42,6 +46,8 @@ impl Default for HttpSettings {
             idle_timeout: limits::IDLE_TIMEOUT_DEFAULT,
             limits: Limits::DEFAULT,
             connections_per_host_max: 10_000,
+            follow_redirects: true,
+            max_redirects: limits::REDIRECTS_DEFAULT,
         }
     }
 }
