@@ -431,6 +431,8 @@ pub(crate) struct RequestExtras<'c> {
     pub content_type: Option<&'static str>,
     /// The URL with query parameters added, in place of `url`.
     pub url: Option<String>,
+    /// Why the request cannot be sent (a body that could not be written).
+    pub invalid: Option<String>,
 }
 
 impl<'c> RequestBuilder<'c> {
@@ -476,6 +478,49 @@ impl<'c> RequestBuilder<'c> {
     /// the session's.
     pub fn cookie(mut self, name: &'c str, value: &'c str) -> Self {
         self.extras().cookies.push((name, value));
+        self
+    }
+
+    /// Basic authentication (`Authorization: Basic base64(user:password)`), sent within the
+    /// request's origin only (not to another host it redirects to).
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.extras().authorization = Some(format!("Basic {token}"));
+        self
+    }
+
+    /// A JSON body (serde), with `Content-Type: application/json`. A value serde cannot
+    /// write (a map with non-string keys) fails the request when it is sent.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        let extras = self.extras();
+        match serde_json::to_vec(value) {
+            Ok(body) => {
+                extras.body = Some(body);
+                extras.content_type = Some("application/json");
+            }
+            Err(err) => extras.invalid = Some(format!("json body: {err}")),
+        }
+        self
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`), as a browser posts a form.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> Self {
+        let mut body = String::new();
+        crate::http::form::encode_pairs(&mut body, fields);
+        let extras = self.extras();
+        extras.body = Some(body.into_bytes());
+        extras.content_type = Some("application/x-www-form-urlencoded");
+        self
+    }
+
+    /// Adds query parameters to the URL, encoded (`?a=1&b=x+y`).
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, params: &[(K, V)]) -> Self {
+        let url = crate::http::form::with_query(
+            self.extras.as_ref().and_then(|e| e.url.as_deref()).unwrap_or(self.url),
+            params,
+        );
+        self.extras().url = Some(url);
         self
     }
 

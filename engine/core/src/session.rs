@@ -85,7 +85,10 @@ pub(crate) fn hop_verdict(request: &RequestBuilder<'_>, response: &Response) -> 
     }
     let Some(location) = response.header("location") else { return Hop::Final };
     if left == 0 {
-        return Hop::Broken(format!("redirect to {location:?} not followed: more than {} redirects", request.max_redirects_allowed()));
+        return Hop::Broken(format!(
+            "redirect to {location:?} not followed: more than {} redirects",
+            request.max_redirects_allowed()
+        ));
     }
     match resolve(request.url, location) {
         Ok(_) => Hop::Followed,
@@ -116,6 +119,9 @@ pub(crate) async fn send(mut request: RequestBuilder<'_>) -> Result<Response, Ht
 async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Result<Response, HttpError> {
     let ctx = first.ctx;
     let extras = first.extras.as_deref();
+    if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
+        return Err(HttpError::invalid(why.to_string()));
+    }
     let first_url: &str = extras.and_then(|e| e.url.as_deref()).unwrap_or(first.url);
     let mut url = first_url.to_string();
     let mut method = first.method.clone();
@@ -171,7 +177,9 @@ async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Res
             if same_origin && let Some(auth) = &extras.authorization {
                 headers.push(("Authorization", auth));
             }
-            if !body.is_empty() && let Some(content_type) = extras.content_type {
+            if !body.is_empty()
+                && let Some(content_type) = extras.content_type
+            {
                 headers.push(("Content-Type", content_type));
             }
         }

@@ -33,7 +33,15 @@ pub struct Cookie {
 
 impl fmt::Display for Cookie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}; domain={}{}; path={}", self.name, self.value, if self.host_only { "" } else { "." }, self.domain, self.path)?;
+        write!(
+            f,
+            "{}={}; domain={}{}; path={}",
+            self.name,
+            self.value,
+            if self.host_only { "" } else { "." },
+            self.domain,
+            self.path
+        )?;
         if let Some(at) = self.expires_unix_s {
             write!(f, "; expires_unix_s={at}")?;
         }
@@ -124,8 +132,7 @@ impl Jar {
         }
         let path = parsed.path.unwrap_or_else(|| default_path(origin.target).to_string());
         let mut creation = self.next_creation;
-        if let Some(i) =
-            self.cookies.iter().position(|c| c.name == parsed.name && c.domain == domain && c.path == path)
+        if let Some(i) = self.cookies.iter().position(|c| c.name == parsed.name && c.domain == domain && c.path == path)
         {
             creation = self.cookies.remove(i).creation;
         } else {
@@ -170,7 +177,8 @@ impl Jar {
             .cookies
             .iter()
             .filter(|c| {
-                let domain_ok = if c.host_only { c.domain.eq_ignore_ascii_case(host) } else { domain_match(host, &c.domain) };
+                let domain_ok =
+                    if c.host_only { c.domain.eq_ignore_ascii_case(host) } else { domain_match(host, &c.domain) };
                 domain_ok
                     && path_match(path, &c.path)
                     && (!c.secure || origin.secure)
@@ -298,9 +306,7 @@ pub fn default_path(target: &str) -> &str {
 /// §5.1.1: the lenient cookie date format (`Wed, 21 Oct 2015 07:28:00 GMT` and its historic
 /// variants) to Unix seconds; `None` when it is not a date.
 pub fn parse_cookie_date(text: &str) -> Option<i64> {
-    let is_delimiter = |c: char| {
-        matches!(c, '\t' | ' '..='/' | ';'..='@' | '['..='`' | '{'..='~')
-    };
+    let is_delimiter = |c: char| matches!(c, '\t' | ' '..='/' | ';'..='@' | '['..='`' | '{'..='~');
     let (mut time, mut day, mut month, mut year) = (None, None, None, None);
     for token in text.split(is_delimiter).filter(|t| !t.is_empty()) {
         if time.is_none()
@@ -512,7 +518,8 @@ mod tests {
         assert_eq!(parse_cookie_date("Wed Oct 21 07:28:00 2015"), Some(1_445_412_480));
         assert_eq!(parse_cookie_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_cookie_date("Sat, 29 Feb 2020 23:59:59 GMT"), Some(1_583_020_799));
-        for bad in ["", "tomorrow", "Wed, 21 Oct 2015 25:00:00 GMT", "Wed, 32 Oct 2015 07:28:00 GMT", "21 Oct 1600 07:28:00"]
+        for bad in
+            ["", "tomorrow", "Wed, 21 Oct 2015 25:00:00 GMT", "Wed, 32 Oct 2015 07:28:00 GMT", "21 Oct 1600 07:28:00"]
         {
             assert_eq!(parse_cookie_date(bad), None, "{bad}");
         }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod cookie;
+pub mod form;
 pub mod redirect;
 pub mod tls;
 pub mod transport;
