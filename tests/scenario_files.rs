@@ -77,3 +77,26 @@ fn har_conversion_runs() {
     assert!(result.merged.txns.contains_key("Home :: GET /"));
     assert_eq!(target.hits(), 2);
 }
+
+#[test]
+fn login_toml_runs_the_flow_with_zero_errors_and_per_route_counts_match() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let overrides = vec![format!("base={}", target.url(""))];
+    let loaded = scenario_file::load(&scenario_path("login.toml"), &mite_journeys::registry(), &overrides).unwrap();
+    assert_eq!(loaded.client.max_redirects, Some(5));
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(1)));
+    let m = &result.merged;
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(m.journeys.failed, 0, "{:?}", m.error_samples);
+    let logins = target.route_hits("/login");
+    assert!(logins > 10, "{logins} logins");
+    assert_eq!(target.route_hits("/login"), target.route_hits("/logout"));
+    // login: POST /login + the redirect to /account; account: /account again.
+    assert_eq!(m.txns["login"].requests(), 2 * logins);
+    assert_eq!(target.route_hits("/account"), 2 * logins);
+    assert_eq!(m.txns["old_link"].requests(), target.route_hits("/redirect/301/1"));
+    assert_eq!(target.route_hits("/redirect/301/0"), 0, "follow_redirects = false");
+    assert_eq!(m.txns["logout"].requests(), target.route_hits("/logout") + target.route_hits("/"));
+    assert_eq!(m.txns["profile"].req_ok, logins);
+    assert_eq!(m.total().requests(), target.hits());
+}

@@ -178,6 +178,8 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
             connect_timeout,
             request_timeout: timeout,
             connections_per_host_max: max_connections,
+            follow_redirects: file.follow_redirects.unwrap_or(defaults.follow_redirects),
+            max_redirects: file.max_redirects.unwrap_or(defaults.max_redirects),
             ..defaults
         },
         tls: TlsOptions {

@@ -12,6 +12,7 @@ use crate::datapool::Row;
 use crate::http::Response;
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::runtime::{Slot, sleep, spawn_slot};
+use crate::step_options::StepOptions;
 use crate::template::Template;
 
 /// Where a captured value comes from.
@@ -42,6 +43,8 @@ pub struct Step {
     pub captures: Vec<(String, Capture)>,
     /// Pause after the step.
     pub think: Option<Duration>,
+    /// Cookies, redirects, auth, JSON and form bodies, query parameters.
+    pub options: StepOptions,
 }
 
 /// A journey made of steps.
@@ -95,6 +98,7 @@ impl DeclarativeJourney {
                     }
                 },
             };
+            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.0))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
             let response = ctx
                 .transaction(&step.transaction, async {
@@ -108,6 +112,7 @@ impl DeclarativeJourney {
                     if !keep_body {
                         request = request.discard_body();
                     }
+                    request = step.options.apply(request, &rendered);
                     let response = request.send().await?;
                     Ok(response)
                 })

@@ -22,6 +22,7 @@ pub mod session;
 pub mod shard;
 pub mod split;
 pub mod stats;
+pub mod step_options;
 pub mod template;
 pub mod threshold;
 pub mod volume;
