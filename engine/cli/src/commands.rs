@@ -70,14 +70,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 mite_core::har::convert(&text, &host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
             std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
-                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped) -> {}",
+                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+                 left to the session) -> {}",
                 har.display(),
                 converted.kept,
                 converted.total,
                 converted.dropped_static,
                 converted.dropped_host,
+                converted.dropped_redirect,
                 output.display()
             );
+            if !converted.unset_cookies.is_empty() {
+                eprintln!(
+                    "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
+                     add them to a step with cookies = {{ .. }} if the target needs them",
+                    converted.unset_cookies.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
