@@ -142,6 +142,9 @@ pub struct CommonArgs {
     /// Do not verify TLS certificates (prints a warning).
     #[arg(long)]
     pub insecure: bool,
+    /// Also print where request time went, per transaction: dns, connect, tls, first byte, total.
+    #[arg(long)]
+    pub phases: bool,
 }
 
 /// The main job: `mite-engine --cores N --scenario S`.

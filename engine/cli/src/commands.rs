@@ -29,6 +29,8 @@ struct Outputs<'a> {
     json: Option<&'a Path>,
     html: Option<&'a Path>,
     thresholds: Vec<String>,
+    /// Print the `--phases` table.
+    phases: bool,
 }
 
 /// Runs the command line.
@@ -57,7 +59,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)?
             };
-            execute(resolved, &common.config, &options, Outputs::default(), false)
+            execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
@@ -228,7 +230,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.thresholds.iter().cloned());
-    let outputs = Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds };
+    let outputs =
+        Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds, phases: args.common.phases };
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
@@ -265,6 +268,10 @@ fn execute(
     })?;
     let json_to_stdout = outputs.json == Some(Path::new("-"));
     print_result(&result, json_to_stdout);
+    if outputs.phases {
+        let table = report::phases_table(&result.merged);
+        if json_to_stdout { eprint!("\n{table}") } else { print!("\n{table}") }
+    }
     if let Some(path) = outputs.json {
         write_json(path, &result)?;
         eprintln!("result written to {}", path.display());
@@ -398,6 +405,9 @@ fn journey_test(
         mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
+    if common.phases {
+        print!("\n{}", report::phases_table(&merged));
+    }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
 }
 

@@ -247,6 +247,7 @@ impl Ctx {
                     record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
                 }
                 entry.add_status(response.status());
+                entry.http.record(request.method.as_str(), response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
                 entry.reconnects += u64::from(timings.reconnects);

@@ -11,6 +11,7 @@ pub mod har;
 pub mod hdr_log;
 pub mod html;
 pub mod http;
+pub mod http_metrics;
 pub mod journey;
 pub mod limits;
 pub mod report;

@@ -94,6 +94,8 @@ impl std::error::Error for HttpError {}
 /// Where the time of one exchange went, in microseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timings {
+    /// Name resolution time, when this request resolved the host (once per host per core).
+    pub dns_us: Option<u64>,
     /// TCP connect time, when a new connection was made.
     pub connect_us: Option<u64>,
     /// TLS handshake time, when one was done.
@@ -265,9 +267,14 @@ impl HttpClient {
     }
 
     /// Reserves a connection slot and picks an address, resolving the host on first use.
-    fn reserve(&self, url: &Url<'_>) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+    fn reserve(
+        &self,
+        url: &Url<'_>,
+        timings: &mut Timings,
+    ) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
+            let resolving = Instant::now();
             let addrs: Vec<SocketAddr> = (url.host, url.port)
                 .to_socket_addrs()
                 .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
@@ -275,6 +282,7 @@ impl HttpClient {
             if addrs.is_empty() {
                 return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
             }
+            timings.dns_us = Some(micros(resolving.elapsed()));
             let server_name = if url.tls {
                 Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
             } else {
@@ -299,7 +307,7 @@ impl HttpClient {
     }
 
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
-        let (addr, server_name) = self.reserve(url)?;
+        let (addr, server_name) = self.reserve(url, timings)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
         if result.is_err() {
             self.release(url, None);
