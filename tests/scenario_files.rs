@@ -148,3 +148,32 @@ fn converted_browser_login_har_makes_the_browsers_requests() {
     assert_eq!(target.route_counts(), recorded);
     assert_eq!(m.total().requests(), target.hits());
 }
+
+#[test]
+fn declarative_pace_spaces_journey_runs_and_bad_pace_is_a_clear_error() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("mite-pace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("paced.toml");
+    let text = |pace: &str| {
+        format!(
+            "[journeys.paced]\npace = {pace}\nsteps = [{{ url = \"{}\" }}]\n[[scenario]]\njourney = \"paced\"\nvolume = {{ constant = 1 }}\n",
+            target.url("/")
+        )
+    };
+    std::fs::write(&path, text("\"200ms\"")).unwrap();
+    let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &[], options(1, Duration::from_millis(1000)));
+    let started = result.merged.journeys.started;
+    assert!((4..=6).contains(&started), "{started} paced runs in 1 s");
+    assert_eq!(result.merged.total().requests(), target.hits());
+    std::fs::write(&path, text("{ mean = \"200ms\", plus_minus = \"50ms\" }")).unwrap();
+    assert!(scenario_file::load(&path, &mite_journeys::registry(), &[]).is_ok());
+    for (bad, says) in
+        [("\"soon\"", "not a duration"), ("{ avg = \"1s\" }", "unknown key \"avg\""), ("3", "not a pace")]
+    {
+        std::fs::write(&path, text(bad)).unwrap();
+        let err = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap_err();
+        assert!(err.field == "journeys.paced.pace" && err.to_string().contains(says), "{bad}: {err}");
+    }
+}

@@ -242,3 +242,49 @@ fn the_session_is_reset_for_every_journey_run() {
     assert_eq!(m.journeys.failed, 0, "{:?}", m.error_samples);
     assert_eq!(m.total().requests(), target.hits());
 }
+
+/// Loops until the run stops, then ends cleanly (not cancelled).
+async fn until_stopped(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = format!("{}/", ctx.config().get("base").unwrap());
+    let mut sent = 0u64;
+    while !ctx.should_stop() {
+        ctx.transaction("poll", async { ctx.http().get(&url).send().await.map(drop).map_err(Into::into) }).await?;
+        sent += 1;
+    }
+    Err(JourneyError::msg("stopped").field("requests", &sent).field("user", &"ann"))
+}
+
+#[test]
+fn should_stop_ends_loops_and_error_fields_reach_the_samples() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:loop", until_stopped);
+    let result = run(
+        &registry,
+        scenario("t:loop", VolumeModel::constant(1)),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_millis(500)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.started, m.journeys.failed, m.journeys.cancelled), (1, 1, 0), "{:?}", m.journeys);
+    let sample = &m.error_samples["journey"];
+    let sent = m.txns["poll"].requests();
+    assert_eq!(sample, &format!("stopped (requests={sent}, user=ann)"));
+    assert_eq!(sent, target.hits());
+}
+
+#[test]
+fn pacing_helpers_space_journey_runs() {
+    async fn paced(ctx: &Ctx, _row: Row) -> JourneyResult {
+        mite_core::pacing::ensure_fixed_separation(Duration::from_millis(200), async {
+            ctx.transaction("t", async { Ok(()) }).await
+        })
+        .await
+    }
+    let mut registry = Registry::default();
+    registry.journey("t:paced", paced);
+    let result =
+        run(&registry, scenario("t:paced", VolumeModel::constant(1)), &[], options(1, Duration::from_millis(1000)));
+    let started = result.merged.journeys.started;
+    assert!((4..=6).contains(&started), "{started} runs of at least 200 ms in 1 s");
+}

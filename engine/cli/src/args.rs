@@ -75,6 +75,22 @@ pub enum JourneyAction {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Run JOURNEY once (with the first row of DATAPOOL) through the engine, as a load run does
+    /// (results, JSON, phases), then stop: Mite's `journey run`.
+    Run {
+        /// Journey name, e.g. login_example:journey.
+        journey: String,
+        /// Datapool name, e.g. login_example:users.
+        datapool: Option<String>,
+        /// Take journeys and datapools (and config) from this scenario file too.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Write the result file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -51,6 +51,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
             }
         }
+        Some(Command::Journey { action: JourneyAction::Run { journey, datapool, scenario, json, common } }) => {
+            journey_run(&registry, &journey, datapool.as_deref(), scenario.as_deref(), json.as_deref(), &common)
+        }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
@@ -409,6 +412,46 @@ fn journey_test(
         print!("\n{}", report::phases_table(&merged));
     }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
+fn journey_run(
+    registry: &Registry,
+    journey: &str,
+    datapool: Option<&str>,
+    scenario_file: Option<&str>,
+    json: Option<&Path>,
+    common: &CommonArgs,
+) -> anyhow::Result<ExitCode> {
+    let (registry, config, client) = match scenario_file {
+        Some(file) => {
+            let resolved = resolve(registry, file, &common.config)?;
+            (resolved.registry, resolved.scenario.config, resolved.client)
+        }
+        None => (registry.clone(), Config::default(), ClientOptions::default()),
+    };
+    registry.find_journey(journey)?;
+    let datapool = datapool.map(|name| registry.find_datapool(name)).transpose()?;
+    let scenario = Scenario {
+        name: format!("journey run {journey}"),
+        entries: vec![mite_core::ScenarioEntry {
+            journey: journey.to_string(),
+            datapool,
+            volume: mite_core::VolumeModel::Oneshot { journeys: 1 },
+        }],
+        config,
+    };
+    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
+    let config = layered_config(&scenario.config, &common.config)?;
+    let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_ctrl_c(), &mut |_| {})?;
+    print_result(&result, json == Some(Path::new("-")));
+    if common.phases {
+        print!("\n{}", report::phases_table(&result.merged));
+    }
+    if let Some(path) = json {
+        write_json(path, &result)?;
+    }
+    Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {

@@ -54,11 +54,35 @@ pub struct DeclarativeJourney {
     pub name: String,
     /// Steps in order.
     pub steps: Vec<Step>,
+    /// `pace`: a run takes at least this long (Mite's `ensure_fixed_separation` or, with
+    /// `plus_minus`, `ensure_average_separation` around the journey).
+    pub pace: Option<Pace>,
+}
+
+/// How long a declarative journey run takes at least.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pace {
+    /// The separation (the mean, when `plus_minus` is given).
+    pub every: Duration,
+    /// `Some`: drawn from `every ± plus_minus` for each run.
+    pub plus_minus: Option<Duration>,
 }
 
 impl DeclarativeJourney {
-    /// Runs the steps once.
+    /// Runs the steps once, paced when the journey says so.
     pub async fn run(&self, ctx: &Ctx, row: Row) -> JourneyResult {
+        match self.pace {
+            None => self.run_steps(ctx, row).await,
+            Some(Pace { every, plus_minus: None }) => {
+                crate::pacing::ensure_fixed_separation(every, self.run_steps(ctx, row)).await
+            }
+            Some(Pace { every, plus_minus }) => {
+                crate::pacing::ensure_average_separation(every, plus_minus, self.run_steps(ctx, row)).await
+            }
+        }
+    }
+
+    async fn run_steps(&self, ctx: &Ctx, row: Row) -> JourneyResult {
         // Captured values; allocated only by journeys that capture.
         let mut captured: Vec<(String, String)> = Vec::new();
         let mut url_buf = String::new();

@@ -32,12 +32,26 @@ pub struct JourneyError {
     message: Box<str>,
     kind: Option<ErrorKind>,
     recorded: bool,
+    /// Named values that travel with the error (Mite's `MiteError(message, **fields)`).
+    fields: Vec<(Box<str>, Box<str>)>,
 }
 
 impl JourneyError {
     /// An error with a message.
     pub fn msg(message: impl Into<String>) -> JourneyError {
-        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false }
+        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false, fields: Vec::new() }
+    }
+
+    /// Adds a named value (`JourneyError::msg("bad basket").field("user", &user)`): shown with
+    /// the message in traces and in the result's error samples.
+    pub fn field(mut self, name: &str, value: &dyn fmt::Display) -> JourneyError {
+        self.fields.push((name.into(), value.to_string().into_boxed_str()));
+        self
+    }
+
+    /// The named values, in the order they were added.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(name, value)| (&**name, &**value))
     }
 
     /// The request error kind, when the journey failed on a request.
@@ -59,13 +73,20 @@ impl JourneyError {
 impl<E: std::error::Error + 'static> From<E> for JourneyError {
     fn from(err: E) -> JourneyError {
         let kind = (&err as &dyn Any).downcast_ref::<HttpError>().and_then(HttpError::kind);
-        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false }
+        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false, fields: Vec::new() }
     }
 }
 
 impl fmt::Display for JourneyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        for (i, (name, value)) in self.fields.iter().enumerate() {
+            write!(f, "{}{name}={value}", if i == 0 { " (" } else { ", " })?;
+        }
+        if !self.fields.is_empty() {
+            f.write_str(")")?;
+        }
+        Ok(())
     }
 }
 

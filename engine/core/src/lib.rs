@@ -14,6 +14,7 @@ pub mod http;
 pub mod http_metrics;
 pub mod journey;
 pub mod limits;
+pub mod pacing;
 pub mod report;
 pub mod results;
 pub mod run;

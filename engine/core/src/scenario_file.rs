@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use crate::config::Config;
 use crate::datapool::{DataPool, Row};
-use crate::declarative::{Capture, DeclarativeJourney, Declared, Step};
+use crate::declarative::{Capture, DeclarativeJourney, Declared, Pace, Step};
 use crate::journey::{Registry, Scenario, ScenarioEntry};
 use crate::step_options::{JsonTemplate, StepOptions};
 use crate::template::Template;
@@ -104,6 +104,8 @@ struct RangeSpec {
 #[serde(deny_unknown_fields)]
 struct JourneySpec {
     steps: Vec<Spanned<StepSpec>>,
+    /// `pace = "2s"`, or `pace = { mean = "2s", plus_minus = "500ms" }`.
+    pace: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -597,7 +599,37 @@ fn declarative_journey(
         let options = step_options(cx, s, &field, span)?;
         steps.push(Step { transaction, method, url, headers, body, expect, captures, think, options });
     }
-    Ok(DeclarativeJourney { name: name.to_string(), steps })
+    let pace = spec.get_ref().pace.as_ref().map(|pace| journey_pace(cx, name, pace, spec.span())).transpose()?;
+    Ok(DeclarativeJourney { name: name.to_string(), steps, pace })
+}
+
+/// `pace = "2s"` (fixed), or `pace = { mean = "2s", plus_minus = "500ms" }` (`plus_minus`
+/// defaults to a quarter of the mean, as in Mite).
+fn journey_pace(
+    cx: &Ctx<'_>,
+    name: &str,
+    pace: &toml::Value,
+    span: std::ops::Range<usize>,
+) -> Result<Pace, ScenarioFileError> {
+    let field = format!("journeys.{name}.pace");
+    let err = |message: String| cx.error(Some(span.clone()), field.clone(), message);
+    let usage = "write pace = \"2s\" or pace = { mean = \"2s\", plus_minus = \"500ms\" }";
+    let duration = |value: &toml::Value| match value.as_str() {
+        Some(text) => parse_duration(text).map_err(|e| err(e)),
+        None => Err(err(format!("{value} is not a duration; {usage}"))),
+    };
+    match pace {
+        toml::Value::String(_) => Ok(Pace { every: duration(pace)?, plus_minus: None }),
+        toml::Value::Table(table) => {
+            if let Some(key) = table.keys().find(|k| *k != "mean" && *k != "plus_minus") {
+                return Err(err(format!("unknown key {key:?}; {usage}")));
+            }
+            let mean = duration(table.get("mean").ok_or_else(|| err(format!("mean is missing; {usage}")))?)?;
+            let plus_minus = table.get("plus_minus").map(duration).transpose()?.unwrap_or(mean / 4);
+            Ok(Pace { every: mean, plus_minus: Some(plus_minus) })
+        }
+        other => Err(err(format!("{other} is not a pace; {usage}"))),
+    }
 }
 
 /// A step's cookies, redirects, auth, JSON, form and query fields.
