@@ -158,6 +158,12 @@ pub struct CommonArgs {
     /// Do not verify TLS certificates (prints a warning).
     #[arg(long)]
     pub insecure: bool,
+    /// Client certificate chain (PEM) for mutual TLS [default: the scenario file's].
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
     /// Also print where request time went, per transaction: dns, connect, tls, first byte, total.
     #[arg(long)]
     pub phases: bool,

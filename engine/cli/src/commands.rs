@@ -199,6 +199,8 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
         tls: TlsOptions {
             ca_file: common.ca.clone().or_else(|| file.ca.clone()),
             insecure: common.insecure || file.insecure.unwrap_or(false),
+            client_cert: common.cert.clone().or_else(|| file.cert.clone()),
+            client_key: common.key.clone().or_else(|| file.key.clone()),
         },
         ..RunOptions::default()
     })

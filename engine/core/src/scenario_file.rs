@@ -80,6 +80,8 @@ pub struct ClientSpec {
     ca: Option<String>,
     follow_redirects: Option<bool>,
     max_redirects: Option<u32>,
+    cert: Option<String>,
+    key: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -233,6 +235,10 @@ pub struct ClientOptions {
     pub follow_redirects: Option<bool>,
     /// Redirects one request follows (default 5).
     pub max_redirects: Option<u8>,
+    /// Client certificate chain (PEM) for mutual TLS, relative to the scenario file.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub key: Option<PathBuf>,
 }
 
 /// Whether `name` looks like a scenario file rather than a registered name.
@@ -410,7 +416,12 @@ fn client_options(cx: &Ctx<'_>, spec: &ClientSpec, dir: &Path) -> Result<ClientO
     if spec.max_connections == Some(0) {
         return Err(cx.error(None, "client.max_connections", "must be at least 1"));
     }
+    if spec.cert.is_some() != spec.key.is_some() {
+        return Err(cx.error(None, "client", "give both cert = \"client.pem\" and key = \"client.key\" (or neither)"));
+    }
     Ok(ClientOptions {
+        cert: spec.cert.as_ref().map(|p| dir.join(p)),
+        key: spec.key.as_ref().map(|p| dir.join(p)),
         follow_redirects: spec.follow_redirects,
         max_redirects: spec.max_redirects.map(|n| redirects(cx, n, "client.max_redirects")).transpose()?,
         timeout: duration(&spec.timeout, "client.timeout")?,
