@@ -92,6 +92,16 @@ async fn redirect_rules(ctx: &Ctx, _row: Row) -> JourneyResult {
         }
     })
     .await?;
+    ctx.transaction("bad_locations", async {
+        for path in ["/redirect/to?url=ftp%3A%2F%2Fh%2Ff", "/redirect/to?url=%2Fa%20b", "/redirect/binary"] {
+            match ctx.http().get(&url(path)).send().await {
+                Err(err) if err.kind() == Some(ErrorKind::Status) => {}
+                other => return Err(JourneyError::msg(format!("{path}: {:?}", other.map(|r| r.status())))),
+            }
+        }
+        Ok(())
+    })
+    .await?;
     ctx.transaction("loop", async {
         let result = ctx.http().get(&url("/redirect/loop")).max_redirects(3).send().await;
         check("a loop ends at max_redirects", result.is_err(), true)
@@ -127,6 +137,8 @@ fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
         (6, 5, 1)
     );
     assert_eq!((requests("loop"), m.txns["loop"].errors_of(ErrorKind::Status)), (4, 1));
+    // A Location that cannot be followed (another scheme, a space, not UTF-8) fails its hop.
+    assert_eq!((requests("bad_locations"), m.txns["bad_locations"].errors_of(ErrorKind::Status)), (3, 3));
     assert_eq!(target.route_hits("/redirect/loop"), 4);
     assert_eq!(target.route_hits("/redirect/302/6"), 1);
     assert_eq!(target.route_hits("/redirect/302/1"), 2 + 1);

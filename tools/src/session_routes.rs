@@ -10,6 +10,7 @@
 //! | `/redirect/<status>/<n>` | `<status>` (301, 302, 303, 307, 308) to `/redirect/<status>/<n-1>`; `n = 0`: 200 `METHOD body` |
 //! | `/redirect/loop` | 302 to itself |
 //! | `/redirect/to?url=URL` | 302 to `URL` (form-decoded) |
+//! | `/redirect/binary` | 302 with a `Location` that is not UTF-8 (hostile) |
 //! | `/redirect/absolute/<n>` | like 302, with absolute `Location` URLs |
 //! | `/basic-auth/<user>/<password>` | 200 `user` with those credentials, else 401 with `WWW-Authenticate` |
 //! | `POST /json/echo` | the body back as `application/json` when it is JSON sent as JSON, else 400 |
@@ -62,6 +63,13 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
         },
         ("logout", "") => redirect(302, "/", "Set-Cookie: session=; Path=/; Max-Age=0\r\n", close),
         ("redirect", "loop") => redirect(302, "/redirect/loop", "", close),
+        ("redirect", "binary") => {
+            let bytes = b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: /\xff\xfe\r\n\r\n".to_vec();
+            if close {
+                return Some(Action::WriteThenClose(bytes));
+            }
+            Action::Write(bytes)
+        }
         ("redirect", "to") => {
             let query = request.path.split_once('?').map_or("", |(_, q)| q);
             let to = percent_decode(query.strip_prefix("url=")?)?;

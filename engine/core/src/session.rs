@@ -83,7 +83,12 @@ pub(crate) fn hop_verdict(request: &RequestBuilder<'_>, response: &Response) -> 
     if !is_redirect(response.status()) {
         return Hop::Final;
     }
-    let Some(location) = response.header("location") else { return Hop::Final };
+    let Some(location) = response.header("location") else {
+        if mite_codec::head::find_header(response.head_bytes(), "location").is_some() {
+            return Hop::Broken("its Location is not UTF-8".into());
+        }
+        return Hop::Final;
+    };
     if left == 0 {
         return Hop::Broken(format!(
             "redirect to {location:?} not followed: more than {} redirects",
@@ -177,7 +182,10 @@ async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Res
             if same_origin && let Some(auth) = &extras.authorization {
                 headers.push(("Authorization", auth));
             }
+            // The request's own Content-Type wins over the generated one (never two).
+            let typed = first.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
             if !body.is_empty()
+                && !typed
                 && let Some(content_type) = extras.content_type
             {
                 headers.push(("Content-Type", content_type));
