@@ -36,3 +36,11 @@ pub const LATENCY_SIGFIGS: u8 = 3;
 pub const TRANSACTIONS_MAX: usize = 10_000;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
+/// Redirects one request follows unless it says otherwise (Mite's `max_redirects`).
+pub const REDIRECTS_DEFAULT: u8 = 5;
+/// Most redirects a request may be allowed to follow.
+pub const REDIRECTS_MAX: u8 = 50;
+/// Cookies one journey run's jar keeps (the oldest go first).
+pub const COOKIES_PER_JAR_MAX: usize = 300;
+/// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
+pub const COOKIE_BYTES_MAX: usize = 4096;

@@ -142,6 +142,8 @@ pub struct TxnStats {
     pub first_byte_us_sum: u64,
     /// Response body bytes received.
     pub body_bytes: u64,
+    /// Phase histograms, responses by method and code (Mite's `http_metrics`).
+    pub http: crate::http_metrics::HttpMetrics,
 }
 
 impl Default for TxnStats {
@@ -167,6 +169,7 @@ impl Default for TxnStats {
             tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
+            http: crate::http_metrics::HttpMetrics::default(),
         }
     }
 }
@@ -254,6 +257,7 @@ impl TxnStats {
         self.tls_resumed += other.tls_resumed;
         self.first_byte_us_sum += other.first_byte_us_sum;
         self.body_bytes += other.body_bytes;
+        self.http.merge(&other.http);
     }
 }
 
