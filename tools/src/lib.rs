@@ -7,5 +7,6 @@ pub mod server;
 
 pub use server::{Target, TargetOptions};
 pub mod tls_server;
+pub mod ws;
 
 pub use tls_server::TlsTarget;

@@ -17,6 +17,8 @@ pub struct Framed<'a> {
     pub body: std::ops::Range<usize>,
     /// Bytes the whole request used.
     pub len: usize,
+    /// A WebSocket upgrade request (`Upgrade: websocket` with a key): its key and subprotocols.
+    pub upgrade: Option<crate::ws::Upgrade>,
 }
 
 impl Framed<'_> {
@@ -55,7 +57,18 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     };
     let mut body_len = 0usize;
     let mut close = request.version == Some(0);
+    let mut websocket = false;
+    let mut key = None;
+    let mut protocols = Vec::new();
     for header in request.headers.iter() {
+        if header.name.eq_ignore_ascii_case("upgrade") {
+            websocket = header.value.eq_ignore_ascii_case(b"websocket");
+        } else if header.name.eq_ignore_ascii_case("sec-websocket-key") {
+            key = std::str::from_utf8(header.value).ok().map(str::to_string);
+        } else if header.name.eq_ignore_ascii_case("sec-websocket-protocol") {
+            let value = String::from_utf8_lossy(header.value);
+            protocols.extend(value.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+        }
         if header.name.eq_ignore_ascii_case("content-length") {
             match std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse().ok()) {
                 Some(n) if n <= BODY_BYTES_MAX => body_len = n,
@@ -81,6 +94,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         close,
         body: head_len..head_len + body_len,
         len: head_len + body_len,
+        upgrade: key.filter(|_| websocket).map(|key| crate::ws::Upgrade { key, protocols }),
     })
 }
 

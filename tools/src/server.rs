@@ -15,6 +15,7 @@ use monoio::net::{TcpListener, TcpStream};
 
 use crate::request::{Parsed, bad_request, parse};
 use crate::route::Action;
+use crate::ws::{WsCounters, WsCounts};
 
 /// How to start a target.
 #[derive(Clone, Debug)]
@@ -56,6 +57,7 @@ impl Default for TargetOptions {
 pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -67,11 +69,13 @@ impl Target {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for i in 0..options.threads.max(1) {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
+            let ws = ws.clone();
             let stop = stop.clone();
             let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
             let stall = options.stall.map(|(after, length)| {
@@ -88,10 +92,10 @@ impl Target {
                         return;
                     }
                 };
-                runtime.block_on(accept_loop(listener, hits, stop, stall));
+                runtime.block_on(accept_loop(listener, hits, ws, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, stop, threads })
+        Ok(Target { addr, hits, ws, stop, threads })
     }
 
     /// The bound address.
@@ -107,6 +111,16 @@ impl Target {
     /// Complete requests received so far.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// What the WebSocket endpoints counted so far.
+    pub fn ws_counts(&self) -> WsCounts {
+        self.ws.counts()
+    }
+
+    /// `ws://addr{path}`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
     }
 
     /// Stops serving and waits for the threads.
@@ -135,6 +149,7 @@ impl Drop for Target {
 async fn accept_loop(
     listener: std::net::TcpListener,
     hits: Arc<AtomicU64>,
+    ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     stall: Option<Arc<Stall>>,
 ) {
@@ -153,7 +168,7 @@ async fn accept_loop(
         match accepted {
             Ok((stream, _)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(serve(stream, hits.clone(), stall.clone()));
+                monoio::spawn(serve(stream, hits.clone(), ws.clone(), stall.clone()));
             }
             // Out of descriptors or similar: back off instead of spinning.
             Err(_) => monoio::time::sleep(Duration::from_millis(10)).await,
@@ -193,7 +208,7 @@ impl std::future::Future for YieldNow {
     }
 }
 
-async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<Stall>>) {
+async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, ws: Arc<WsCounters>, stall: Option<Arc<Stall>>) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         loop {
@@ -207,6 +222,12 @@ async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<St
                     hits.fetch_add(1, Ordering::Relaxed);
                     if let Some(stall) = &stall {
                         stall.maybe();
+                    }
+                    if let Some(upgrade) = request.upgrade.clone() {
+                        let (path, len) = (request.path.to_string(), request.len);
+                        buf.advance(len);
+                        crate::ws::serve::serve(stream, buf, &path, upgrade, ws).await;
+                        return;
                     }
                     (request.route(&buf), request.len)
                 }
