@@ -3,6 +3,7 @@
 
 pub mod http_example;
 pub mod mite_example;
+pub mod websocket_example;
 
 use mite_core::Registry;
 
@@ -17,5 +18,7 @@ pub fn registry() -> Registry {
     registry.datapool("http_example:users", http_example::users);
     registry.scenario("http_example:scenario", http_example::scenario);
     registry.scenario("http_example:users_scenario", http_example::users_scenario);
+    registry.journey("websocket_example:echo", websocket_example::echo);
+    registry.journey("websocket_example:listen", websocket_example::listen);
     registry
 }

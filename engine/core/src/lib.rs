@@ -24,6 +24,7 @@ pub mod stats;
 pub mod template;
 pub mod threshold;
 pub mod volume;
+pub mod ws;
 
 pub use config::Config;
 pub use datapool::{DataPool, Row};

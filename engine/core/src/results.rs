@@ -59,6 +59,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "tls_resumed": stats.tls_resumed,
         "first_byte_us_sum": stats.first_byte_us_sum,
         "body_bytes": stats.body_bytes,
+        "ws": if stats.ws.is_empty() { Value::Null } else { stats.ws.raw_json() },
     })
 }
 
@@ -87,6 +88,7 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         tls_resumed: field_u64(raw, "tls_resumed", at)?,
         first_byte_us_sum: field_u64(raw, "first_byte_us_sum", at)?,
         body_bytes: field_u64(raw, "body_bytes", at)?,
+        ws: crate::ws::stats::WsStats::from_raw(raw.get("ws").filter(|v| !v.is_null()), at)?,
         ..TxnStats::default()
     };
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {

@@ -1,0 +1,182 @@
+//! WebSocket journeys against the target's own WebSocket endpoints: the engine's message counts
+//! equal the target's counters (echo, broadcast, `wss://` with the self-made CA), and every
+//! hostile endpoint lands under its error kind without a panic or a hang.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mite_core::http::TlsOptions;
+use mite_core::run::RunResult;
+use mite_core::stats::{ErrorKind, TxnStats};
+use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
+use mite_tests::{options, run, scenario};
+use mite_tools::tls_server::CA_PATH;
+use mite_tools::{Target, TargetOptions, TlsTarget};
+
+fn ws_run(registry: &Registry, journey: &str, volume: VolumeModel, config: &[String], tls: Option<TlsOptions>) -> RunResult {
+    let mut opts = options(1, Duration::from_millis(1500));
+    opts.http.request_timeout = Duration::from_secs(2);
+    if let Some(tls) = tls {
+        opts.tls = tls;
+    }
+    run(registry, scenario(journey, volume), config, opts)
+}
+
+fn kinds(counts: impl Fn(ErrorKind) -> u64) -> Vec<(ErrorKind, u64)> {
+    ErrorKind::ALL.iter().filter(|k| counts(**k) > 0).map(|k| (*k, counts(*k))).collect()
+}
+
+fn assert_clean(total: &TxnStats, result: &RunResult) {
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.ws.error_count(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.txn_err, 0, "{:?}", result.merged.error_samples);
+}
+
+#[test]
+fn echo_counts_equal_the_targets() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo")), "ws_messages=7".to_string()];
+    let result = ws_run(&registry, "websocket_example:echo", VolumeModel::constant(4), &config, None);
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    let ws = &total.ws;
+    assert!(ws.connects >= 4, "connects {}", ws.connects);
+    assert_eq!(ws.connects, counts.handshakes);
+    assert_eq!(ws.messages_sent, 7 * ws.connects, "a fixed number of messages per iteration");
+    assert_eq!(ws.messages_sent, counts.messages_received);
+    assert_eq!(ws.messages_received, counts.messages_sent);
+    assert_eq!(ws.bytes_sent, counts.bytes_received);
+    assert_eq!(ws.bytes_received, counts.bytes_sent);
+    assert_eq!(ws.closes, counts.closes_received, "every journey closed before it ended");
+    assert_eq!(ws.reply_us.len(), ws.messages_sent, "one reply latency per message");
+    // The handshake is a request: counted once, as the target saw it.
+    assert_eq!(total.requests(), target.hits());
+    assert_eq!(total.status_class[1], ws.connects);
+}
+
+#[test]
+fn broadcast_counts_equal_the_targets() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config =
+        [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=200&count=40")), "ws_expect=40".to_string()];
+    let result = ws_run(&registry, "websocket_example:listen", VolumeModel::constant(3), &config, None);
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert!(total.ws.connects >= 3);
+    assert_eq!(total.ws.messages_received, 40 * total.ws.connects);
+    assert_eq!(total.ws.messages_received, counts.messages_sent);
+    assert_eq!(total.ws.bytes_received, counts.bytes_sent);
+    assert_eq!(total.ws.closes, total.ws.connects, "the server's close was answered every time");
+}
+
+#[test]
+fn wss_echo_with_the_private_ca() {
+    let target = TlsTarget::start().unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.wss_url("/ws/echo")), "ws_messages=5".to_string()];
+    let tls = TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false };
+    let result = ws_run(&registry, "websocket_example:echo", VolumeModel::constant(2), &config, Some(tls));
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert!(total.ws.connects >= 2);
+    assert_eq!(total.tls_handshakes, total.ws.connects);
+    assert_eq!(total.ws.messages_sent, counts.messages_received);
+    assert_eq!(total.ws.messages_received, counts.messages_sent);
+}
+
+#[test]
+fn wss_without_the_ca_is_a_tls_error() {
+    let target = TlsTarget::start().unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.wss_url("/ws/echo"))];
+    let result =
+        ws_run(&registry, "websocket_example:echo", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::Tls, 2)]);
+    assert_eq!(target.ws_counts().handshakes, 0);
+}
+
+/// Connects to `ws_url`, sends one message, waits for one, and closes.
+async fn one_exchange(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("hostile", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.send_text("hello").await?;
+        ws.receive().await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+const JOURNEYS: u64 = 3;
+
+/// Runs `JOURNEYS` one-exchange journeys against `path`: (request errors, WebSocket errors).
+fn hostile(path: &str) -> (Vec<(ErrorKind, u64)>, Vec<(ErrorKind, u64)>) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let started = Instant::now();
+    let result = ws_run(
+        &registry,
+        "test:one_exchange",
+        VolumeModel::Oneshot { journeys: JOURNEYS },
+        &[format!("ws_url={}", target.ws_url(path))],
+        None,
+    );
+    assert!(started.elapsed() < Duration::from_secs(15), "{path}: took {:?}", started.elapsed());
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.started, JOURNEYS, "{path}");
+    assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}: {:?}", result.merged.error_samples);
+    assert_eq!(total.txn_err, JOURNEYS, "{path}");
+    assert_eq!(total.requests(), target.hits(), "{path}: every handshake counted once");
+    assert_eq!(target.ws_counts().handshakes, JOURNEYS, "{path}");
+    (kinds(|k| total.errors_of(k)), kinds(|k| total.ws.errors_of(k)))
+}
+
+#[test]
+fn wrong_accept_is_a_handshake_error() {
+    assert_eq!(hostile("/ws/bad/wrong-accept"), (vec![(ErrorKind::WsHandshake, JOURNEYS)], vec![]));
+}
+
+#[test]
+fn masked_server_frame_is_a_protocol_error() {
+    assert_eq!(hostile("/ws/bad/masked"), (vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)]));
+}
+
+#[test]
+fn oversized_frame_is_too_large_at_once() {
+    assert_eq!(hostile("/ws/bad/oversized"), (vec![], vec![(ErrorKind::TooLarge, JOURNEYS)]));
+}
+
+#[test]
+fn invalid_utf8_is_a_protocol_error() {
+    assert_eq!(hostile("/ws/bad/invalid-utf8"), (vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)]));
+}
+
+#[test]
+fn close_mid_fragment_is_closed_by_peer() {
+    assert_eq!(hostile("/ws/bad/close-mid-fragment"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+}
+
+#[test]
+fn unanswered_close_times_out() {
+    assert_eq!(hostile("/ws/bad/no-close-reply"), (vec![], vec![(ErrorKind::Timeout, JOURNEYS)]));
+}
+
+#[test]
+fn unknown_endpoint_is_a_handshake_error() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let config = [format!("ws_url={}", target.ws_url("/ws/nope"))];
+    let result = ws_run(&registry, "test:one_exchange", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
+    assert!(result.merged.error_samples["ws_handshake"].contains("answered 400"), "{:?}", result.merged.error_samples);
+}
