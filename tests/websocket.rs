@@ -13,7 +13,13 @@ use mite_tests::{options, run, scenario};
 use mite_tools::tls_server::CA_PATH;
 use mite_tools::{Target, TargetOptions, TlsTarget};
 
-fn ws_run(registry: &Registry, journey: &str, volume: VolumeModel, config: &[String], tls: Option<TlsOptions>) -> RunResult {
+fn ws_run(
+    registry: &Registry,
+    journey: &str,
+    volume: VolumeModel,
+    config: &[String],
+    tls: Option<TlsOptions>,
+) -> RunResult {
     let mut opts = options(1, Duration::from_millis(1500));
     opts.http.request_timeout = Duration::from_secs(2);
     if let Some(tls) = tls {
@@ -60,8 +66,7 @@ fn echo_counts_equal_the_targets() {
 fn broadcast_counts_equal_the_targets() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let registry = mite_journeys::registry();
-    let config =
-        [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=200&count=40")), "ws_expect=40".to_string()];
+    let config = [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=200&count=40")), "ws_expect=40".to_string()];
     let result = ws_run(&registry, "websocket_example:listen", VolumeModel::constant(3), &config, None);
     let total = result.merged.total();
     let counts = target.ws_counts();
@@ -94,8 +99,7 @@ fn wss_without_the_ca_is_a_tls_error() {
     let target = TlsTarget::start().unwrap();
     let registry = mite_journeys::registry();
     let config = [format!("ws_url={}", target.wss_url("/ws/echo"))];
-    let result =
-        ws_run(&registry, "websocket_example:echo", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let result = ws_run(&registry, "websocket_example:echo", VolumeModel::Oneshot { journeys: 2 }, &config, None);
     let total = result.merged.total();
     assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::Tls, 2)]);
     assert_eq!(target.ws_counts().handshakes, 0);
@@ -179,4 +183,78 @@ fn unknown_endpoint_is_a_handshake_error() {
     let total = result.merged.total();
     assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
     assert!(result.merged.error_samples["ws_handshake"].contains("answered 400"), "{:?}", result.merged.error_samples);
+}
+
+fn scenario_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../journeys/scenarios").join(name)
+}
+
+#[test]
+fn websocket_toml_sends_ten_and_gets_ten_back_per_iteration() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let loaded =
+        mite_core::scenario_file::load(&scenario_path("websocket.toml"), &mite_journeys::registry(), &overrides)
+            .unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(1)));
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    let ws = &total.ws;
+    assert!(ws.connects >= 16, "connects {}", ws.connects);
+    assert_eq!(ws.messages_sent, 10 * ws.connects);
+    assert_eq!(ws.messages_received, 10 * ws.connects);
+    assert_eq!(ws.reply_us.len(), 10 * ws.connects);
+    assert_eq!((ws.messages_sent, ws.messages_received), (counts.messages_received, counts.messages_sent));
+    assert_eq!(result.merged.txns["ws_ping_pong"].txn_ok, ws.connects);
+}
+
+#[test]
+fn websocket_listen_toml_takes_every_broadcast() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/broadcast?rate=100&count=20"))];
+    let loaded =
+        mite_core::scenario_file::load(&scenario_path("websocket_listen.toml"), &mite_journeys::registry(), &overrides)
+            .unwrap();
+    let mut scenario = loaded.scenario;
+    scenario.entries[0].volume = VolumeModel::constant(5);
+    let result = run(&loaded.registry, scenario, &overrides, options(1, Duration::from_millis(500)));
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert!(total.ws.connects >= 5);
+    assert_eq!(total.ws.messages_received, 20 * total.ws.connects);
+    assert_eq!(total.ws.messages_received, counts.messages_sent);
+    assert_eq!(total.ws.messages_sent, counts.messages_received, "the subscribe messages");
+}
+
+#[test]
+fn declarative_expect_mismatch_fails_the_journey_not_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("mite-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mismatch.toml");
+    std::fs::write(
+        &file,
+        r#"
+[websockets.wrong]
+url = "{ws_url}"
+steps = [{ send = "a" }, { receive = 1, expect = "b" }]
+
+[[scenario]]
+journey = "wrong"
+volume = { oneshot = 2 }
+"#,
+    )
+    .unwrap();
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let loaded = mite_core::scenario_file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
+    assert_eq!(result.merged.journeys.failed, 2);
+    assert_eq!(result.merged.txns["wrong"].txn_err, 2);
+    assert!(result.merged.error_samples["journey"].contains("expected \"b\""), "{:?}", result.merged.error_samples);
+    let missing = dir.join("missing.toml");
+    std::fs::write(&missing, "[websockets.w]\nurl = \"{nowhere}\"\nsteps = [{ send = \"a\" }]\n[[scenario]]\njourney = \"w\"\nvolume = { oneshot = 1 }\n").unwrap();
+    let err = mite_core::scenario_file::load(&missing, &mite_journeys::registry(), &[]).err().unwrap().to_string();
+    assert!(err.contains("websockets.w.url") && err.contains("{nowhere}"), "{err}");
 }

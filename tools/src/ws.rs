@@ -467,12 +467,20 @@ pub(crate) mod serve {
         if !write(&mut stream, frame(0x88, &1000u16.to_be_bytes())).await {
             return;
         }
-        // Wait for the client's close (or its hang-up); other frames are ignored.
+        // Wait for the client's close (or its hang-up), counting the messages it sent (read
+        // only now: the broadcast does not listen while it pushes).
         loop {
             while let Ok(Some(frame_in)) = client_frame(&mut buf) {
-                if frame_in.opcode == 0x8 {
-                    counters.closes_received.fetch_add(1, Ordering::Relaxed);
-                    return;
+                match frame_in.opcode {
+                    0x8 => {
+                        counters.closes_received.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    0x0..=0x2 if frame_in.fin => {
+                        counters.messages_received.fetch_add(1, Ordering::Relaxed);
+                        counters.bytes_received.fetch_add(frame_in.payload.len() as u64, Ordering::Relaxed);
+                    }
+                    _ => {}
                 }
             }
             if !read_more(&mut stream, &mut buf).await {

@@ -172,7 +172,8 @@ fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), Htt
         }
     }
     for protocol in protocols {
-        if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control()) {
+        if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control())
+        {
             return Err(HttpError::invalid(format!("subprotocol {protocol:?} is not a valid token")));
         }
     }
@@ -328,7 +329,10 @@ async fn upgrade(
         }
         match conn.read_more().await {
             Ok(0) => {
-                return Err(failure(ErrorKind::UnexpectedClose, "server closed the connection during the WebSocket handshake"));
+                return Err(failure(
+                    ErrorKind::UnexpectedClose,
+                    "server closed the connection during the WebSocket handshake",
+                ));
             }
             Ok(_) => {}
             Err(err) => return Err(io_failure(&err, "receive the upgrade answer")),
@@ -416,7 +420,11 @@ async fn next_event(conn: &mut Conn, pings: &mut u64) -> Result<Event, Failure> 
                 } else {
                     Err(failure(
                         ErrorKind::WsClosed,
-                        format!("server closed the WebSocket with {}{}", reply, if reason.is_empty() { String::new() } else { format!(" ({reason})") }),
+                        format!(
+                            "server closed the WebSocket with {}{}",
+                            reply,
+                            if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+                        ),
                     ))
                 };
                 return Ok(Event::Closed(outcome));
@@ -638,10 +646,9 @@ async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(
     .await;
     match waited {
         Ok(outcome) => outcome,
-        Err(_) => Err(failure(
-            ErrorKind::Timeout,
-            format!("server did not answer the close within {WS_CLOSE_TIMEOUT:?}"),
-        )),
+        Err(_) => {
+            Err(failure(ErrorKind::Timeout, format!("server did not answer the close within {WS_CLOSE_TIMEOUT:?}")))
+        }
     }
 }
 

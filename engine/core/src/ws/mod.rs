@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod stats;
+pub mod steps;
 
 pub use client::{WebSocket, WebSockets, WsConnect, WsMessage};

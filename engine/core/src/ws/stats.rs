@@ -141,7 +141,8 @@ impl WsStats {
 
     /// Every counter and the reply histogram, for `merge` of result files.
     pub fn raw_json(&self) -> Value {
-        let mut map: Map<String, Value> = COUNTERS.iter().zip(self.counters()).map(|(k, v)| (k.to_string(), json!(v))).collect();
+        let mut map: Map<String, Value> =
+            COUNTERS.iter().zip(self.counters()).map(|(k, v)| (k.to_string(), json!(v))).collect();
         map.insert("errors".into(), self.errors_json());
         map.insert("reply_us".into(), json!(crate::results::encode_histogram(&self.reply_us)));
         Value::Object(map)
@@ -153,15 +154,18 @@ impl WsStats {
         let mut stats = WsStats::default();
         let Some(raw) = raw else { return Ok(stats) };
         for (name, slot) in COUNTERS.iter().zip(stats.counters_mut()) {
-            *slot = raw.get(*name).and_then(Value::as_u64).ok_or_else(|| format!("{at}.ws: missing or bad {name:?}"))?;
+            *slot =
+                raw.get(*name).and_then(Value::as_u64).ok_or_else(|| format!("{at}.ws: missing or bad {name:?}"))?;
         }
         if let Some(errors) = raw.get("errors").and_then(Value::as_object) {
             for (name, count) in errors {
                 let kind = ErrorKind::from_name(name).ok_or_else(|| format!("{at}.ws: unknown error kind {name:?}"))?;
-                stats.errors[kind as usize] += count.as_u64().ok_or_else(|| format!("{at}.ws: bad count for {name}"))?;
+                stats.errors[kind as usize] +=
+                    count.as_u64().ok_or_else(|| format!("{at}.ws: bad count for {name}"))?;
             }
         }
-        let text = raw.get("reply_us").and_then(Value::as_str).ok_or_else(|| format!("{at}.ws: missing \"reply_us\""))?;
+        let text =
+            raw.get("reply_us").and_then(Value::as_str).ok_or_else(|| format!("{at}.ws: missing \"reply_us\""))?;
         stats.reply_us = crate::results::decode_histogram(text).map_err(|e| format!("{at}.ws.reply_us: {e}"))?;
         Ok(stats)
     }
@@ -179,7 +183,16 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     let _ = writeln!(
         out,
         "\n{:<width$} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {:>9} {:>9}",
-        "websocket", "conns", "msgs sent", "msgs recv", "msg/s", "bytes sent", "bytes recv", "errors", "reply p50", "reply p99"
+        "websocket",
+        "conns",
+        "msgs sent",
+        "msgs recv",
+        "msg/s",
+        "bytes sent",
+        "bytes recv",
+        "errors",
+        "reply p50",
+        "reply p99"
     );
     for (name, stats) in rows {
         let ws = &stats.ws;
@@ -188,7 +201,8 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         } else {
             (ms(quantile(&ws.reply_us, 0.5)), ms(quantile(&ws.reply_us, 0.99)))
         };
-        let rate = if seconds > 0.0 { ((ws.messages_sent + ws.messages_received) as f64 / seconds).round() as u64 } else { 0 };
+        let rate =
+            if seconds > 0.0 { ((ws.messages_sent + ws.messages_received) as f64 / seconds).round() as u64 } else { 0 };
         let shown: String = name.chars().take(width).collect();
         let _ = writeln!(
             out,
@@ -238,7 +252,12 @@ pub fn exposition(out: &mut String, merged: &Merged, label: impl Fn(&str) -> Str
         for kind in ErrorKind::ALL {
             let count = stats.ws.errors_of(kind);
             if count > 0 {
-                let _ = writeln!(out, "mite_ws_error_total{{transaction=\"{}\",kind=\"{}\"}} {count}", label(name), kind.name());
+                let _ = writeln!(
+                    out,
+                    "mite_ws_error_total{{transaction=\"{}\",kind=\"{}\"}} {count}",
+                    label(name),
+                    kind.name()
+                );
             }
         }
     }
@@ -251,7 +270,8 @@ mod tests {
 
     #[test]
     fn raw_round_trip_and_merge() {
-        let mut a = WsStats { connects: 2, messages_sent: 10, messages_received: 9, bytes_sent: 100, ..WsStats::default() };
+        let mut a =
+            WsStats { connects: 2, messages_sent: 10, messages_received: 9, bytes_sent: 100, ..WsStats::default() };
         a.add_error(ErrorKind::WsClosed);
         record_latency(&mut a.reply_us, 1500);
         let back = WsStats::from_raw(Some(&a.raw_json()), "t").unwrap();
