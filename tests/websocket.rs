@@ -258,3 +258,107 @@ volume = { oneshot = 2 }
     let err = mite_core::scenario_file::load(&missing, &mite_journeys::registry(), &[]).err().unwrap().to_string();
     assert!(err.contains("websockets.w.url") && err.contains("{nowhere}"), "{err}");
 }
+
+#[test]
+fn silent_handshake_is_a_request_timeout() {
+    let (requests, ws) = hostile_with_short_timeout("/ws/bad/silent");
+    assert_eq!((requests, ws), (vec![(ErrorKind::Timeout, JOURNEYS)], vec![]));
+}
+
+#[test]
+fn hangup_after_handshake_is_closed_by_peer() {
+    assert_eq!(hostile("/ws/bad/hangup"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+}
+
+/// Like [`hostile`], with the request timeout lowered (for endpoints that never answer).
+fn hostile_with_short_timeout(path: &str) -> (Vec<(ErrorKind, u64)>, Vec<(ErrorKind, u64)>) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.http.request_timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let result = run(
+        &registry,
+        scenario("test:one_exchange", VolumeModel::Oneshot { journeys: JOURNEYS }),
+        &[format!("ws_url={}", target.ws_url(path))],
+        opts,
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{path}: took {:?}", started.elapsed());
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}");
+    assert_eq!(total.requests(), target.hits(), "{path}");
+    (kinds(|k| total.errors_of(k)), kinds(|k| total.ws.errors_of(k)))
+}
+
+#[test]
+fn pings_are_answered_with_pongs() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config =
+        [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=500&count=10&ping=1")), "ws_expect=10".to_string()];
+    let result = ws_run(&registry, "websocket_example:listen", VolumeModel::constant(2), &config, None);
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert_eq!(total.ws.pings_received, 10 * total.ws.connects);
+    assert_eq!(total.ws.pings_received, counts.pings_sent);
+    assert_eq!(counts.pongs_received, counts.pings_sent, "every ping answered");
+}
+
+/// Receives with a short timeout from an echo endpoint that has nothing to say, then closes.
+async fn wait_for_nothing(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("quiet", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        let waited = ws.receive_timeout(Duration::from_millis(50)).await;
+        assert!(waited.is_err(), "nothing was sent, nothing can arrive");
+        // The connection survives a receive timeout.
+        ws.send_text("still here").await?;
+        ws.receive().await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn receive_timeout_is_counted_and_the_connection_survives() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:quiet", wait_for_nothing);
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let result = ws_run(&registry, "test:quiet", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, 2)]);
+    assert_eq!(result.merged.journeys.ok, 2, "{:?}", result.merged.error_samples);
+    assert_eq!(target.ws_counts().messages_received, 2);
+    assert_eq!(total.ws.closes, 2);
+}
+
+/// Opens a WebSocket, exchanges one message and returns without closing it.
+async fn forget_to_close(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("forgetful", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.request_reply("hi", |_| true).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn websockets_close_when_the_journey_ends() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:forgetful", forget_to_close);
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let result = ws_run(&registry, "test:forgetful", VolumeModel::constant(2), &config, None);
+    let total = result.merged.total();
+    assert_clean(&total, &result);
+    let closes = target.ws_counts().closes_received;
+    // Journeys that ended while the run went on closed in the background; the last ones, ending
+    // during the stop, are dropped without a close.
+    assert!(closes + 2 >= total.ws.connects && closes > 10, "closes {closes} of {}", total.ws.connects);
+    assert!(total.ws.closes <= closes && total.ws.closes > 10, "engine closes {} of {closes}", total.ws.closes);
+}

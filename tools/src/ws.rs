@@ -1,7 +1,9 @@
 //! The targets' WebSocket endpoints, with their own counters: `/ws/echo` (every message sent
-//! back), `/ws/broadcast?rate=N&count=M` (the server pushes M text messages at N per second,
-//! then closes), and hostile ones under `/ws/bad/`: `wrong-accept`, `masked`, `oversized`,
-//! `invalid-utf8`, `close-mid-fragment`, `no-close-reply`.
+//! back), `/ws/broadcast?rate=N&count=M[&ping=1]` (the server pushes M text messages at N per
+//! second, each after a ping when asked, then closes), and hostile ones under `/ws/bad/`:
+//! `wrong-accept`, `masked`, `oversized`, `invalid-utf8`, `close-mid-fragment`,
+//! `no-close-reply`, `silent` (never answers the handshake), `hangup` (drops the connection
+//! after the handshake).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
 //! the engine's codec rather than sharing its bugs.
@@ -29,6 +31,10 @@ pub struct WsCounters {
     pub closes_received: AtomicU64,
     /// Pings received (answered with pongs except by hostile endpoints).
     pub pings_received: AtomicU64,
+    /// Pings sent (by the broadcast endpoint with `ping=1`).
+    pub pings_sent: AtomicU64,
+    /// Pongs received.
+    pub pongs_received: AtomicU64,
 }
 
 /// A snapshot of [`WsCounters`].
@@ -48,6 +54,10 @@ pub struct WsCounts {
     pub closes_received: u64,
     /// See [`WsCounters::pings_received`].
     pub pings_received: u64,
+    /// See [`WsCounters::pings_sent`].
+    pub pings_sent: u64,
+    /// See [`WsCounters::pongs_received`].
+    pub pongs_received: u64,
 }
 
 impl WsCounters {
@@ -62,6 +72,8 @@ impl WsCounters {
             bytes_sent: get(&self.bytes_sent),
             closes_received: get(&self.closes_received),
             pings_received: get(&self.pings_received),
+            pings_sent: get(&self.pings_sent),
+            pongs_received: get(&self.pongs_received),
         }
     }
 
@@ -85,8 +97,9 @@ pub struct Upgrade {
 pub enum Endpoint {
     /// Send every data message back; answer pings and closes.
     Echo,
-    /// Push `count` text messages at `rate` per second, then close with 1000.
-    Broadcast { rate: u32, count: u32 },
+    /// Push `count` text messages at `rate` per second (each after a ping when `ping`), then
+    /// close with 1000.
+    Broadcast { rate: u32, count: u32, ping: bool },
     /// Answer the handshake with a wrong `Sec-WebSocket-Accept`.
     WrongAccept,
     /// Send a masked frame (servers must not).
@@ -99,6 +112,10 @@ pub enum Endpoint {
     CloseMidFragment,
     /// Echo, but never answer the client's close.
     NoCloseReply,
+    /// Never answer the handshake.
+    Silent,
+    /// Answer the handshake, then drop the connection without a close frame.
+    Hangup,
 }
 
 /// The endpoint for `path` (with its query), or why there is none.
@@ -118,7 +135,7 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
             if !(1..=100_000).contains(&rate) || count > 10_000_000 {
                 return Err("rate must be 1..=100000 and count at most 10000000");
             }
-            Endpoint::Broadcast { rate, count }
+            Endpoint::Broadcast { rate, count, ping: param("ping", 0)? == 1 }
         }
         "/ws/bad/wrong-accept" => Endpoint::WrongAccept,
         "/ws/bad/masked" => Endpoint::Masked,
@@ -126,6 +143,8 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/invalid-utf8" => Endpoint::InvalidUtf8,
         "/ws/bad/close-mid-fragment" => Endpoint::CloseMidFragment,
         "/ws/bad/no-close-reply" => Endpoint::NoCloseReply,
+        "/ws/bad/silent" => Endpoint::Silent,
+        "/ws/bad/hangup" => Endpoint::Hangup,
         _ => return Err("unknown WebSocket endpoint"),
     })
 }
@@ -242,7 +261,10 @@ impl Echo {
                 counters.pings_received.fetch_add(1, Ordering::Relaxed);
                 Step::Write(frame(0x8A, &frame_in.payload))
             }
-            0xA => Step::Write(Vec::new()),
+            0xA => {
+                counters.pongs_received.fetch_add(1, Ordering::Relaxed);
+                Step::Write(Vec::new())
+            }
             0x1 | 0x2 if frame_in.fin => self.echo(frame_in.opcode, &frame_in.payload, counters),
             0x1 | 0x2 => {
                 self.partial = Some((frame_in.opcode, frame_in.payload));
@@ -342,7 +364,11 @@ mod tests {
 
     #[test]
     fn endpoints_parse() {
-        assert_eq!(endpoint("/ws/broadcast?rate=5&count=7"), Ok(Endpoint::Broadcast { rate: 5, count: 7 }));
+        assert_eq!(
+            endpoint("/ws/broadcast?rate=5&count=7"),
+            Ok(Endpoint::Broadcast { rate: 5, count: 7, ping: false })
+        );
+        assert_eq!(endpoint("/ws/broadcast?ping=1"), Ok(Endpoint::Broadcast { rate: 10, count: 10, ping: true }));
         assert!(endpoint("/ws/broadcast?rate=0").is_err());
         assert!(endpoint("/ws/nope").is_err());
     }
@@ -403,7 +429,11 @@ pub(crate) mod serve {
             }
         };
         counters.handshakes.fetch_add(1, Ordering::Relaxed);
-        if !write(&mut stream, handshake_answer(&upgrade, endpoint)).await {
+        if endpoint == Endpoint::Hangup {
+            write(&mut stream, handshake_answer(&upgrade, endpoint)).await;
+            return;
+        }
+        if endpoint != Endpoint::Silent && !write(&mut stream, handshake_answer(&upgrade, endpoint)).await {
             return;
         }
         match endpoint {
@@ -411,7 +441,7 @@ pub(crate) mod serve {
                 let echo = Echo { ignore_close: endpoint == Endpoint::NoCloseReply, ..Echo::default() };
                 echo_loop(stream, buf, echo, &counters).await;
             }
-            Endpoint::Broadcast { rate, count } => broadcast(stream, buf, rate, count, &counters).await,
+            Endpoint::Broadcast { rate, count, ping } => broadcast(stream, buf, (rate, count, ping), &counters).await,
             _ => {
                 if write(&mut stream, hostile_opening(endpoint)).await {
                     // Hold the connection until the client gives up on it.
@@ -451,7 +481,8 @@ pub(crate) mod serve {
         }
     }
 
-    async fn broadcast(mut stream: TcpStream, mut buf: BytesMut, rate: u32, count: u32, counters: &WsCounters) {
+    async fn broadcast(mut stream: TcpStream, mut buf: BytesMut, shape: (u32, u32, bool), counters: &WsCounters) {
+        let (rate, count, ping) = shape;
         let started = Instant::now();
         let interval = broadcast_interval(rate);
         for seq in 0..count {
@@ -459,6 +490,12 @@ pub(crate) mod serve {
             let now = Instant::now();
             if due > now {
                 monoio::time::sleep(due - now).await;
+            }
+            if ping {
+                counters.pings_sent.fetch_add(1, Ordering::Relaxed);
+                if !write(&mut stream, frame(0x89, &seq.to_be_bytes())).await {
+                    return;
+                }
             }
             if !write(&mut stream, broadcast_frame(seq, counters)).await {
                 return;
@@ -475,6 +512,9 @@ pub(crate) mod serve {
                     0x8 => {
                         counters.closes_received.fetch_add(1, Ordering::Relaxed);
                         return;
+                    }
+                    0xA => {
+                        counters.pongs_received.fetch_add(1, Ordering::Relaxed);
                     }
                     0x0..=0x2 if frame_in.fin => {
                         counters.messages_received.fetch_add(1, Ordering::Relaxed);
