@@ -40,6 +40,15 @@ journey = "echo"
 volume = {{ constant = {connections} }}
 """
 
+GET_TOML = """
+name = "http-get-reference"
+[journeys.get]
+steps = [{{ transaction = "get_root", url = "{{target_url}}" }}]
+[[scenario]]
+journey = "get"
+volume = {{ constant = {connections} }}
+"""
+
 IDLE_TOML = """
 name = "ws-idle-bench"
 [websockets.idle]
@@ -102,6 +111,10 @@ def echo(args):
         try:
             text = ECHO_TOML.format(payload="x" * args.payload, connections=args.connections)
             result, usage = run_engine(text, f"ws://127.0.0.1:{port}/ws/echo", args.duration)
+            # The same connections doing HTTP GETs on the same target, interleaved: the
+            # reference for this machine's state at the time.
+            http, http_usage = run_engine(GET_TOML.format(connections=args.connections), "", args.duration,
+                                          ["--config", f"target_url=http://127.0.0.1:{port}/"])
         finally:
             target.kill()
             target.wait()
@@ -111,14 +124,20 @@ def echo(args):
         seconds = result["duration_s"]
         cpu_s = usage.ru_utime + usage.ru_stime
         echoed = ws["messages_sent"]
+        http_requests = http["totals"]["requests"]
+        http_cpu_s = http_usage.ru_utime + http_usage.ru_stime
         rows.append((echoed / seconds, cpu_s / echoed * 1e6, cpu_s / (2 * echoed) * 1e6,
                      result["transactions"][0]["websocket"]["reply_us"]["p50"],
-                     result["transactions"][0]["websocket"]["reply_us"]["p99"]))
-        print(f"round: {rows[-1][0]:,.0f} echoes/s, {rows[-1][1]:.2f} CPU us per echo", file=sys.stderr)
+                     result["transactions"][0]["websocket"]["reply_us"]["p99"],
+                     http_requests / http["duration_s"], http_cpu_s / http_requests * 1e6))
+        print(f"round: {rows[-1][0]:,.0f} echoes/s, {rows[-1][1]:.2f} CPU us per echo; "
+              f"HTTP {rows[-1][5]:,.0f} req/s, {rows[-1][6]:.2f} CPU us per request", file=sys.stderr)
     med = [statistics.median(col) for col in zip(*rows)]
-    print(f"| connections | payload | echoes/s (sent+received = 2x) | CPU µs per echo | CPU µs per message | reply p50 µs | reply p99 µs |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.connections} | {args.payload} B | {med[0]:,.0f} | {med[1]:.2f} | {med[2]:.2f} | {med[3]:.0f} | {med[4]:.0f} |")
+    print("| connections | payload | echoes/s | CPU µs per echo | CPU µs per message | reply p50 µs | reply p99 µs "
+          "| HTTP GET req/s | CPU µs per GET |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {args.connections} | {args.payload} B | {med[0]:,.0f} | {med[1]:.2f} | {med[2]:.2f} | {med[3]:.0f} "
+          f"| {med[4]:.0f} | {med[5]:,.0f} | {med[6]:.2f} |")
 
 
 def idle(args):

@@ -362,3 +362,60 @@ fn websockets_close_when_the_journey_ends() {
     assert!(closes + 2 >= total.ws.connects && closes > 10, "closes {closes} of {}", total.ws.connects);
     assert!(total.ws.closes <= closes && total.ws.closes > 10, "engine closes {} of {closes}", total.ws.closes);
 }
+
+/// Sends messages one at a time and polls for each echo with receive timeouts so short that
+/// many expire while the echo is arriving.
+async fn impatient(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("impatient", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        for i in 0..400 {
+            let text = format!("m{i}");
+            ws.send_text(&text).await?;
+            let started = Instant::now();
+            loop {
+                match ws.receive_timeout(Duration::from_micros((i % 3) * 20)).await {
+                    Ok(message) if message.text() == Some(text.as_str()) => break,
+                    Ok(other) => return Err(mite_core::JourneyError::msg(format!("got {other:?}, sent {text}"))),
+                    Err(err)
+                        if err.kind() == Some(ErrorKind::Timeout) && started.elapsed() < Duration::from_secs(1) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn receive_timeouts_never_lose_a_message() {
+    impatient_run(mite_core::DriverChoice::Auto);
+}
+
+#[test]
+fn receive_timeouts_never_lose_a_message_on_epoll() {
+    impatient_run(mite_core::DriverChoice::Epoll);
+}
+
+fn impatient_run(driver: mite_core::DriverChoice) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:impatient", impatient);
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.driver = driver;
+    opts.http.request_timeout = Duration::from_secs(2);
+    let result = run(&registry, scenario("test:impatient", VolumeModel::Oneshot { journeys: 4 }), &config, opts);
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.ok, 4, "{:?}", result.merged.error_samples);
+    assert_eq!(total.ws.messages_received, 1600);
+    assert_eq!(target.ws_counts().messages_sent, 1600);
+    let timeouts = total.ws.errors_of(ErrorKind::Timeout);
+    eprintln!("{timeouts} receive timeouts raced the echoes ({:?})", result.drivers);
+    // epoll reads what is already there before waiting, so fewer of its receives time out.
+    let least = if result.drivers.contains(&mite_core::Driver::IoUring) { 50 } else { 5 };
+    assert!(timeouts > least, "the timeouts must really race the echoes: {timeouts}");
+    assert_eq!(total.ws.error_count(), timeouts);
+}

@@ -18,7 +18,7 @@ use mite_codec::ws::{
 };
 
 use crate::http::client::{io_kind, micros};
-use crate::http::transport::{Transport, is_tls_failure};
+use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};
 use crate::journey::Ctx;
 use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS};
@@ -123,15 +123,17 @@ struct Failure {
     detail: String,
     /// The close code to send the server before dropping the connection, if any.
     close_code: Option<u16>,
+    /// The connection is still sound (a receive that timed out without losing a byte).
+    recoverable: bool,
 }
 
 fn failure(kind: ErrorKind, detail: impl Into<String>) -> Failure {
-    Failure { kind, detail: detail.into(), close_code: None }
+    Failure { kind, detail: detail.into(), close_code: None, recoverable: false }
 }
 
 fn codec_failure(err: &WsError) -> Failure {
     let kind = if err.is_too_large() { ErrorKind::TooLarge } else { ErrorKind::WsProtocol };
-    Failure { kind, detail: err.to_string(), close_code: Some(err.close_code()) }
+    Failure { kind, detail: err.to_string(), close_code: Some(err.close_code()), recoverable: false }
 }
 
 fn io_failure(err: &std::io::Error, doing: &str) -> Failure {
@@ -357,6 +359,25 @@ impl Conn {
         result
     }
 
+    /// Reads more, giving up at `deadline` without losing a byte: the read is cancelled and
+    /// waited for, so bytes the kernel delivered meanwhile are kept (`is_cancelled` otherwise).
+    async fn read_more_by(&mut self, deadline: Option<Instant>) -> std::io::Result<usize> {
+        let Some(deadline) = deadline else { return self.read_more().await };
+        let canceller = monoio::io::Canceller::new();
+        let buf = std::mem::take(&mut self.read_buf);
+        let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, canceller.handle()));
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let (result, buf) = monoio::select! {
+            done = &mut read => done,
+            _ = monoio::time::sleep(wait) => {
+                let _ = canceller.cancel();
+                read.await
+            }
+        };
+        self.read_buf = buf;
+        result
+    }
+
     /// Sends one frame.
     async fn send(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), Failure> {
         encode_frame(&mut self.write_buf, opcode, true, payload, mask_key());
@@ -373,19 +394,22 @@ impl Conn {
         self.write().await.map_err(|e| io_failure(&e, "send the close"))
     }
 
-    /// The next frame the server completes (reading as needed).
-    async fn next(&mut self) -> Result<Message, Failure> {
+    /// The next frame the server completes (reading as needed, until `deadline`).
+    async fn next(&mut self, deadline: Option<Instant>) -> Result<Message, Failure> {
         loop {
             match self.reader.read(&mut self.read_buf) {
                 Ok(Some(message)) => return Ok(message),
                 Ok(None) => {}
                 Err(err) => return Err(codec_failure(&err)),
             }
-            match self.read_more().await {
+            match self.read_more_by(deadline).await {
                 Ok(0) => {
                     return Err(failure(ErrorKind::WsClosed, "server closed the connection without a close frame"));
                 }
                 Ok(_) => {}
+                Err(err) if is_cancelled(&err) => {
+                    return Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") });
+                }
                 Err(err) => return Err(io_failure(&err, "receive")),
             }
         }
@@ -399,15 +423,24 @@ enum Event {
     Closed(Result<Option<u16>, Failure>),
 }
 
-/// Reads until a data message or the server's close, answering pings (counted in `pings`).
-async fn next_event(conn: &mut Conn, pings: &mut u64) -> Result<Event, Failure> {
+/// Reads until a data message or the server's close (or `deadline`), answering pings (counted
+/// in `pings`; each pong must be written within `write_timeout`).
+async fn next_event(
+    conn: &mut Conn,
+    pings: &mut u64,
+    deadline: Option<Instant>,
+    write_timeout: Duration,
+) -> Result<Event, Failure> {
     loop {
-        match conn.next().await? {
+        match conn.next(deadline).await? {
             Message::Text(data) => return Ok(Event::Data(WsMessage { data, text: true })),
             Message::Binary(data) => return Ok(Event::Data(WsMessage { data, text: false })),
             Message::Ping(payload) => {
                 *pings += 1;
-                conn.send(Opcode::Pong, &payload).await?;
+                match monoio::time::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await {
+                    Ok(sent) => sent?,
+                    Err(_) => return Err(failure(ErrorKind::Timeout, "the pong could not be written in time")),
+                }
             }
             Message::Pong(_) => {}
             Message::Close { code, reason } => {
@@ -529,21 +562,24 @@ impl<'c> WebSocket<'c> {
     /// The next message, or `None` when the server closed normally (1000, 1001 or no code);
     /// the close handshake is then complete. Waits up to `timeout`.
     pub async fn receive_or_close(&mut self, timeout: Duration) -> Result<Option<WsMessage>, HttpError> {
+        let write_timeout = self.timeout();
         let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
         let mut pings = 0;
-        let event = monoio::time::timeout(timeout, next_event(conn, &mut pings)).await;
+        let deadline = Instant::now() + timeout;
+        let event = next_event(conn, &mut pings, Some(deadline), write_timeout).await;
         if pings > 0 {
             self.count(|ws| ws.pings_received += pings);
         }
         match event {
-            Err(_) => {
-                // The connection is still usable: a slow server is not a broken one.
+            Err(fail) if fail.recoverable => {
+                // The read was cancelled without losing a byte: the connection is still usable
+                // (a slow server is not a broken one).
                 let detail = format!("no message within {timeout:?}");
-                record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), ErrorKind::Timeout, &detail);
-                Err(HttpError::failed(ErrorKind::Timeout, detail))
+                record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &detail);
+                Err(HttpError::failed(fail.kind, detail))
             }
-            Ok(Err(fail)) => Err(self.fail(fail).await),
-            Ok(Ok(Event::Data(message))) => {
+            Err(fail) => Err(self.fail(fail).await),
+            Ok(Event::Data(message)) => {
                 self.count(|ws| {
                     ws.messages_received += 1;
                     ws.bytes_received += message.data.len() as u64;
@@ -551,7 +587,7 @@ impl<'c> WebSocket<'c> {
                 self.ctx.trace(format_args!("websocket received {message:?}"));
                 Ok(Some(message))
             }
-            Ok(Ok(Event::Closed(outcome))) => {
+            Ok(Event::Closed(outcome)) => {
                 self.conn = None;
                 self.release();
                 match outcome {
@@ -627,7 +663,7 @@ async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(
         conn.send_close(1000).await?;
         let mut pings = 0;
         loop {
-            let event = next_event(conn, &mut pings).await;
+            let event = next_event(conn, &mut pings, None, WS_CLOSE_TIMEOUT).await;
             let mut stats = shard.stats.borrow_mut();
             let ws = &mut stats.txn(txn).ws;
             ws.pings_received += std::mem::take(&mut pings);
