@@ -419,3 +419,31 @@ fn impatient_run(driver: mite_core::DriverChoice) {
     assert!(timeouts > least, "the timeouts must really race the echoes: {timeouts}");
     assert_eq!(total.ws.error_count(), timeouts);
 }
+
+/// Waits for a reply that never comes.
+async fn hopeful(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("hopeful", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.request_reply("anyone?", |m| m.text() == Some("never")).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn replies_awaited_at_the_stop_are_cancelled() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:hopeful", hopeful);
+    let config = [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=20&count=1000"))];
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(200);
+    opts.http.request_timeout = Duration::from_secs(30);
+    let result = run(&registry, scenario("test:hopeful", VolumeModel::constant(2)), &config, opts);
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.cancelled, 2);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Cancelled, 2)]);
+    assert_eq!(total.ws.messages_sent, 2);
+    assert!(total.ws.messages_received > 0, "the broadcasts were counted while waiting");
+}

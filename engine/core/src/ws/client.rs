@@ -604,12 +604,21 @@ impl<'c> WebSocket<'c> {
 
     /// Sends `text`, then waits (up to the request timeout) for the first message `matches`
     /// accepts; the time from sending to that reply is recorded as a reply latency. Messages
-    /// that do not match are counted as received and skipped.
+    /// that do not match are counted as received and skipped. An exchange still waiting when
+    /// the run stops is counted as `cancelled`.
     pub async fn request_reply(
         &mut self,
         text: &str,
         matches: impl Fn(&WsMessage) -> bool,
     ) -> Result<WsMessage, HttpError> {
+        let txn = self.ctx.current_txn();
+        self.ctx.shard_rc().stats.borrow_mut().ws_reply_started(txn);
+        let result = self.exchange(text, matches).await;
+        self.ctx.shard_rc().stats.borrow_mut().ws_reply_finished(txn);
+        result
+    }
+
+    async fn exchange(&mut self, text: &str, matches: impl Fn(&WsMessage) -> bool) -> Result<WsMessage, HttpError> {
         let started = Instant::now();
         let deadline = started + self.timeout();
         self.send_text(text).await?;
