@@ -28,7 +28,10 @@ fn ws_run(
     run(registry, scenario(journey, volume), config, opts)
 }
 
-fn kinds(counts: impl Fn(ErrorKind) -> u64) -> Vec<(ErrorKind, u64)> {
+/// Error counts by kind, the kinds seen only.
+type Kinds = Vec<(ErrorKind, u64)>;
+
+fn kinds(counts: impl Fn(ErrorKind) -> u64) -> Kinds {
     ErrorKind::ALL.iter().filter(|k| counts(**k) > 0).map(|k| (*k, counts(*k))).collect()
 }
 
@@ -121,7 +124,7 @@ async fn one_exchange(ctx: &Ctx, _args: Row) -> JourneyResult {
 const JOURNEYS: u64 = 3;
 
 /// Runs `JOURNEYS` one-exchange journeys against `path`: (request errors, WebSocket errors).
-fn hostile(path: &str) -> (Vec<(ErrorKind, u64)>, Vec<(ErrorKind, u64)>) {
+fn hostile(path: &str) -> (Kinds, Kinds) {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey("test:one_exchange", one_exchange);
@@ -271,7 +274,7 @@ fn hangup_after_handshake_is_closed_by_peer() {
 }
 
 /// Like [`hostile`], with the request timeout lowered (for endpoints that never answer).
-fn hostile_with_short_timeout(path: &str) -> (Vec<(ErrorKind, u64)>, Vec<(ErrorKind, u64)>) {
+fn hostile_with_short_timeout(path: &str) -> (Kinds, Kinds) {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey("test:one_exchange", one_exchange);

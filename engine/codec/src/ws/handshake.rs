@@ -164,12 +164,13 @@ mod tests {
 
     #[test]
     fn good_answer_with_protocol_and_trailing_frame() {
-        let mut text = answer("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: b\r\n");
-        let head_len = text.len();
-        text.push_str("\u{81}");
-        let done = check_handshake(text.as_bytes(), KEY, &["a", "b"], &WsLimits::DEFAULT).unwrap().unwrap();
+        let mut bytes =
+            answer("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: b\r\n").into_bytes();
+        let head_len = bytes.len();
+        bytes.extend_from_slice(&[0x81, 0x00]);
+        let done = check_handshake(&bytes, KEY, &["a", "b"], &WsLimits::DEFAULT).unwrap().unwrap();
         assert_eq!(done, Handshake { head_len, protocol: Some("b".into()) });
-        assert_eq!(check_handshake(&text.as_bytes()[..20], KEY, &[], &WsLimits::DEFAULT).unwrap(), None);
+        assert_eq!(check_handshake(&bytes[..20], KEY, &[], &WsLimits::DEFAULT).unwrap(), None);
     }
 
     #[test]

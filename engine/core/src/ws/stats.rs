@@ -228,13 +228,16 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     out
 }
 
+/// A Prometheus counter: name, help, and how to read it.
+type Metric = (&'static str, &'static str, fn(&WsStats) -> u64);
+
 /// Prometheus lines for the WebSocket counters (nothing when no transaction used them).
 pub fn exposition(out: &mut String, merged: &Merged, label: impl Fn(&str) -> String) {
     let rows: Vec<_> = merged.txns.iter().filter(|(_, s)| !s.ws.is_empty()).collect();
     if rows.is_empty() {
         return;
     }
-    let metrics: [(&str, &str, fn(&WsStats) -> u64); 5] = [
+    let metrics: [Metric; 5] = [
         ("mite_ws_connect_total", "WebSocket handshakes completed.", |s| s.connects),
         ("mite_ws_message_sent_total", "WebSocket data messages sent.", |s| s.messages_sent),
         ("mite_ws_message_received_total", "WebSocket data messages received.", |s| s.messages_received),
