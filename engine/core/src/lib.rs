@@ -30,6 +30,7 @@ pub mod step_options;
 pub mod template;
 pub mod threshold;
 pub mod volume;
+pub mod ws;
 
 pub use config::Config;
 pub use datapool::{DataPool, Row};

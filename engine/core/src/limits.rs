@@ -34,6 +34,11 @@ pub const LATENCY_US_MAX: u64 = 3_600_000_000;
 pub const LATENCY_SIGFIGS: u8 = 3;
 /// Distinct transaction names per core (bounds the stats tables).
 pub const TRANSACTIONS_MAX: usize = 10_000;
+/// How long a WebSocket close waits for the server's close frame before giving up (and
+/// counting a `timeout`).
+pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Frame, message and handshake size limits of WebSocket connections.
+pub const WS_LIMITS: mite_codec::ws::WsLimits = mite_codec::ws::WsLimits::DEFAULT;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
 /// Redirects one request follows unless it says otherwise (Mite's `max_redirects`).

@@ -33,11 +33,11 @@ pub fn ms(us: u64) -> String {
     }
 }
 
-fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
+pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
     if h.is_empty() { 0 } else { h.value_at_quantile(q) }
 }
 
-fn latency_json(h: &Histogram<u64>) -> Value {
+pub(crate) fn latency_json(h: &Histogram<u64>) -> Value {
     json!({
         "count": h.len(),
         "min": if h.is_empty() { 0 } else { h.min() },
@@ -207,6 +207,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "latency_us": latency_json(&stats.txn_us),
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
+                "websocket": stats.ws.json(seconds),
                 "raw": crate::results::raw_json(stats),
             })
         })
@@ -267,6 +268,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "missed": result.merged.journeys.missed,
             },
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
+            "websocket": total.ws.json(seconds),
         },
         "transactions": transactions,
         "messages": messages,
@@ -369,6 +371,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         grouped(merged.journeys.cancelled),
     );
     let _ = writeln!(out, "{}", connections_line(&total));
+    out.push_str(&crate::ws::stats::table(merged, seconds));
     for (kind, text) in &merged.error_samples {
         let _ = writeln!(out, "first {kind} error: {text}");
     }

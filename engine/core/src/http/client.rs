@@ -354,6 +354,21 @@ impl HttpClient {
         Ok((addr, pool.server_name.clone()))
     }
 
+    /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
+    /// host's connection limit until [`HttpClient::release_dedicated`].
+    pub(crate) async fn connect_dedicated(&self, url: &Url<'_>) -> Result<(Transport, Timings), HttpError> {
+        let mut timings = Timings::default();
+        match Box::pin(self.connect(url, &mut timings)).await {
+            Ok(conn) => Ok((conn.io, timings)),
+            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+        }
+    }
+
+    /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
+    pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
+        self.release(url, None);
+    }
+
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
         let (addr, server_name) = self.reserve(url, timings)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
@@ -581,7 +596,7 @@ fn codec_trip(err: &CodecError) -> TripError {
     TripError { sent: true, ..trip(kind, err.to_string()) }
 }
 
-fn io_kind(err: &io::Error) -> ErrorKind {
+pub(crate) fn io_kind(err: &io::Error) -> ErrorKind {
     match err.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             ErrorKind::Reset
