@@ -284,3 +284,40 @@ fn interrupt_still_prints_and_writes_results() {
     assert_eq!(requests, result["totals"]["ok"].as_u64().unwrap() + result["totals"]["errors"].as_u64().unwrap());
     assert_eq!(requests, target.hits());
 }
+
+#[test]
+fn journey_run_runs_once_with_phases_and_json_then_stops() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let json = tmp("journey-run.json");
+    let out = engine(&[
+        "journey",
+        "run",
+        "login_example:journey",
+        "login_example:users",
+        "--config",
+        &url,
+        "--phases",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("first_byte"), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["totals"]["journeys"]["started"], 1);
+    assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()));
+    assert_eq!(target.hits(), 5, "one run: login (2 hops), account, logout (2 hops)");
+    // A journey that fails makes the command fail.
+    let out = engine(&[
+        "journey",
+        "run",
+        "login_example:journey",
+        "login_example:users",
+        "--config",
+        "target_url=http://127.0.0.1:1/",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = engine(&["journey", "run", "login_exmple:journey"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("did you mean login_example:journey"), "{}", text(&out));
+}

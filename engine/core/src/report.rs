@@ -33,11 +33,11 @@ pub fn ms(us: u64) -> String {
     }
 }
 
-fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
+pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
     if h.is_empty() { 0 } else { h.value_at_quantile(q) }
 }
 
-fn latency_json(h: &Histogram<u64>) -> Value {
+pub(crate) fn latency_json(h: &Histogram<u64>) -> Value {
     json!({
         "count": h.len(),
         "min": if h.is_empty() { 0 } else { h.min() },
@@ -122,7 +122,62 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         // Every response that came back (ok, or an unexpected status) has a first byte.
         "first_byte_us_mean": mean(stats.first_byte_us_sum, stats.req_ok + stats.errors_of(ErrorKind::Status)),
         "body_bytes": stats.body_bytes,
+        "phases_us": phases_json(stats),
+        "responses": stats
+            .http
+            .responses()
+            .iter()
+            .map(|(method, status, count)| json!({"method": method, "response_code": status, "count": count}))
+            .collect::<Vec<_>>(),
     })
+}
+
+/// Per-phase latency summaries: dns, connect, tls, first_byte, total (µs).
+fn phases_json(stats: &TxnStats) -> Value {
+    let mut map = Map::new();
+    for (name, histogram) in stats.http.phases() {
+        map.insert(name.to_string(), latency_json(histogram));
+    }
+    map.insert("total".to_string(), latency_json(&stats.req_us));
+    Value::Object(map)
+}
+
+/// The `--phases` view: where each transaction's request time went, phase by phase.
+pub fn phases_table(merged: &Merged) -> String {
+    let mut out = String::new();
+    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "transaction", "phase", "count", "mean", "p50", "p90", "p99", "max"
+    );
+    for (name, stats) in &merged.txns {
+        if stats.requests() == 0 {
+            continue;
+        }
+        let mut first = true;
+        let phases = stats.http.phases().into_iter().chain([("total", &stats.req_us)]);
+        for (phase, h) in phases.filter(|(_, h)| !h.is_empty()) {
+            let _ = writeln!(
+                out,
+                "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                if first { truncate(name, width) } else { String::new() },
+                phase,
+                grouped(h.len()),
+                ms(h.mean().round() as u64),
+                ms(quantile(h, 0.5)),
+                ms(quantile(h, 0.9)),
+                ms(quantile(h, 0.99)),
+                ms(h.max())
+            );
+            first = false;
+        }
+    }
+    out.push_str(
+        "(dns: name resolution, once per host per core; connect, tls: new connections only; first_byte: from \
+         writing the request to the first response byte; total: from the start, connect included, to the last byte)\n",
+    );
+    out
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {
@@ -152,6 +207,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "latency_us": latency_json(&stats.txn_us),
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
+                "websocket": stats.ws.json(seconds),
                 "raw": crate::results::raw_json(stats),
             })
         })
@@ -212,6 +268,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "missed": result.merged.journeys.missed,
             },
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
+            "websocket": total.ws.json(seconds),
         },
         "transactions": transactions,
         "messages": messages,
@@ -314,6 +371,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         grouped(merged.journeys.cancelled),
     );
     let _ = writeln!(out, "{}", connections_line(&total));
+    out.push_str(&crate::ws::stats::table(merged, seconds));
     for (kind, text) in &merged.error_samples {
         let _ = writeln!(out, "first {kind} error: {text}");
     }

@@ -62,6 +62,8 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "tls_resumed": stats.tls_resumed,
         "first_byte_us_sum": stats.first_byte_us_sum,
         "body_bytes": stats.body_bytes,
+        "http": stats.http.raw_json(),
+        "ws": if stats.ws.is_empty() { Value::Null } else { stats.ws.raw_json() },
     })
 }
 
@@ -94,6 +96,8 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         not_sent: raw.get("not_sent").and_then(Value::as_u64).unwrap_or(0),
         connects_failed: raw.get("connects_failed").and_then(Value::as_u64).unwrap_or(0),
         tls_failed: raw.get("tls_failed").and_then(Value::as_u64).unwrap_or(0),
+        http: crate::http_metrics::HttpMetrics::from_raw(raw.get("http"), at)?,
+        ws: crate::ws::stats::WsStats::from_raw(raw.get("ws").filter(|v| !v.is_null()), at)?,
         ..TxnStats::default()
     };
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {

@@ -35,11 +35,17 @@ pub enum ErrorKind {
     Io,
     /// The request was still in flight when the run stopped.
     Cancelled,
+    /// A WebSocket upgrade the server refused or answered wrongly (status, `Accept`, ...).
+    WsHandshake,
+    /// A WebSocket frame that broke RFC 6455 (masked, reserved bits, bad close code, bad UTF-8).
+    WsProtocol,
+    /// The server closed the WebSocket (or the connection) while the journey expected more.
+    WsClosed,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Refused,
         ErrorKind::Reset,
         ErrorKind::Timeout,
@@ -52,6 +58,9 @@ impl ErrorKind {
         ErrorKind::NoConnection,
         ErrorKind::Io,
         ErrorKind::Cancelled,
+        ErrorKind::WsHandshake,
+        ErrorKind::WsProtocol,
+        ErrorKind::WsClosed,
     ];
     /// Number of kinds.
     pub const COUNT: usize = ErrorKind::ALL.len();
@@ -71,6 +80,9 @@ impl ErrorKind {
             ErrorKind::NoConnection => "no_connection",
             ErrorKind::Io => "io",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::WsHandshake => "ws_handshake",
+            ErrorKind::WsProtocol => "ws_protocol",
+            ErrorKind::WsClosed => "ws_closed",
         }
     }
 
@@ -142,6 +154,10 @@ pub struct TxnStats {
     pub first_byte_us_sum: u64,
     /// Response body bytes received.
     pub body_bytes: u64,
+    /// Phase histograms, responses by method and code (Mite's `http_metrics`).
+    pub http: crate::http_metrics::HttpMetrics,
+    /// WebSocket counters (messages, bytes, failures on open connections, reply times).
+    pub ws: crate::ws::stats::WsStats,
 }
 
 impl Default for TxnStats {
@@ -167,6 +183,8 @@ impl Default for TxnStats {
             tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
+            http: crate::http_metrics::HttpMetrics::default(),
+            ws: Default::default(),
         }
     }
 }
@@ -225,7 +243,11 @@ impl TxnStats {
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.transactions() == 0 && self.attempts() == 0 && self.reconnects == 0 && self.connects == 0
+        self.transactions() == 0
+            && self.attempts() == 0
+            && self.reconnects == 0
+            && self.connects == 0
+            && self.ws.is_empty()
     }
 
     /// Adds `other` into `self`; histograms merge losslessly.
@@ -254,6 +276,8 @@ impl TxnStats {
         self.tls_resumed += other.tls_resumed;
         self.first_byte_us_sum += other.first_byte_us_sum;
         self.body_bytes += other.body_bytes;
+        self.http.merge(&other.http);
+        self.ws.merge(&other.ws);
     }
 }
 

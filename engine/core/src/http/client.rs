@@ -32,6 +32,10 @@ pub struct HttpSettings {
     pub limits: Limits,
     /// Connections one core may hold open to one host.
     pub connections_per_host_max: usize,
+    /// Follow redirects unless a request says otherwise.
+    pub follow_redirects: bool,
+    /// Redirects one request follows unless it says otherwise.
+    pub max_redirects: u8,
 }
 
 impl Default for HttpSettings {
@@ -42,6 +46,8 @@ impl Default for HttpSettings {
             idle_timeout: limits::IDLE_TIMEOUT_DEFAULT,
             limits: Limits::DEFAULT,
             connections_per_host_max: limits::CONNECTIONS_PER_HOST_PER_CORE_DEFAULT,
+            follow_redirects: true,
+            max_redirects: limits::REDIRECTS_DEFAULT,
         }
     }
 }
@@ -126,6 +132,8 @@ impl std::error::Error for HttpError {}
 /// Where the time of one exchange went, in microseconds, and the connection work it took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timings {
+    /// Name resolution time, when this request resolved the host (once per host per core).
+    pub dns_us: Option<u64>,
     /// TCP connect time (summed over connects that succeeded), when a new connection was made.
     pub connect_us: Option<u64>,
     /// TLS handshake time (summed over handshakes that succeeded), when one was done.
@@ -307,9 +315,14 @@ impl HttpClient {
     }
 
     /// Reserves a connection slot and picks an address, resolving the host on first use.
-    fn reserve(&self, url: &Url<'_>) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+    fn reserve(
+        &self,
+        url: &Url<'_>,
+        timings: &mut Timings,
+    ) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
+            let resolving = Instant::now();
             let addrs: Vec<SocketAddr> = (url.host, url.port)
                 .to_socket_addrs()
                 .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
@@ -317,6 +330,7 @@ impl HttpClient {
             if addrs.is_empty() {
                 return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
             }
+            timings.dns_us = Some(micros(resolving.elapsed()));
             let server_name = if url.tls {
                 Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
             } else {
@@ -340,8 +354,23 @@ impl HttpClient {
         Ok((addr, pool.server_name.clone()))
     }
 
+    /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
+    /// host's connection limit until [`HttpClient::release_dedicated`].
+    pub(crate) async fn connect_dedicated(&self, url: &Url<'_>) -> Result<(Transport, Timings), HttpError> {
+        let mut timings = Timings::default();
+        match Box::pin(self.connect(url, &mut timings)).await {
+            Ok(conn) => Ok((conn.io, timings)),
+            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+        }
+    }
+
+    /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
+    pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
+        self.release(url, None);
+    }
+
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
-        let (addr, server_name) = self.reserve(url)?;
+        let (addr, server_name) = self.reserve(url, timings)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
         if result.is_err() {
             self.release(url, None);
@@ -567,7 +596,7 @@ fn codec_trip(err: &CodecError) -> TripError {
     TripError { sent: true, ..trip(kind, err.to_string()) }
 }
 
-fn io_kind(err: &io::Error) -> ErrorKind {
+pub(crate) fn io_kind(err: &io::Error) -> ErrorKind {
     match err.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             ErrorKind::Reset
