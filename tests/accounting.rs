@@ -229,3 +229,21 @@ fn slots_waiting_for_rows_leave_when_the_volume_model_stops() {
     let j = result.merged.journeys;
     assert_eq!(j.started, j.ok + j.failed + j.cancelled, "{j:?}");
 }
+
+/// A WebSocket handshake to a closed port is an attempt, not a request, and its failed connect
+/// is counted (the upgrade shares the HTTP client's connection accounting).
+#[test]
+fn websocket_to_a_closed_port_is_not_sent() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url=ws://127.0.0.1:{port}/ws/echo"), "ws_messages=1".to_string()];
+    let result = run(
+        &registry,
+        scenario("websocket_example:echo", VolumeModel::Oneshot { journeys: 3 }),
+        &config,
+        options(1, Duration::from_secs(5)),
+    );
+    let total = result.merged.total();
+    assert_eq!((total.requests(), total.not_sent, total.attempts()), (0, 3, 3), "{:?}", result.merged.error_samples);
+    assert_eq!((total.connects, total.connects_failed), (3, 3));
+}
