@@ -34,3 +34,7 @@ pub const LATENCY_SIGFIGS: u8 = 3;
 pub const TRANSACTIONS_MAX: usize = 10_000;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
+/// Transactions whose percentiles the reports keep per interval (the first names in order).
+pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
+/// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
+pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;

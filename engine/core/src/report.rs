@@ -123,6 +123,12 @@ fn mean(sum: u64, count: u64) -> f64 {
 
 /// The result file (schema documented in README.md).
 pub fn result_json(result: &RunResult) -> Value {
+    result_json_with(result, true)
+}
+
+/// The result file, with or without each transaction's `raw` histograms (the live dashboard
+/// leaves them out: it draws from the histograms directly).
+pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
     let seconds = result.duration_s;
     let total = result.merged.total();
     let transactions: Vec<Value> = result
@@ -139,7 +145,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "latency_us": latency_json(&stats.txn_us),
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
-                "raw": crate::results::raw_json(stats),
+                "raw": if raw { crate::results::raw_json(stats) } else { Value::Null },
             })
         })
         .collect();
@@ -147,7 +153,7 @@ pub fn result_json(result: &RunResult) -> Value {
         .intervals
         .iter()
         .map(|p| {
-            json!({
+            let mut point = json!({
                 "elapsed_s": (p.elapsed_s * 1000.0).round() / 1000.0,
                 "requests": p.requests,
                 "errors": p.errors,
@@ -156,7 +162,11 @@ pub fn result_json(result: &RunResult) -> Value {
                 "p50_us": p.p50_us,
                 "p99_us": p.p99_us,
                 "journeys_in_flight": p.journeys_in_flight,
-            })
+            });
+            if let Value::Object(fields) = &mut point {
+                p.detail.json_fields(fields);
+            }
+            point
         })
         .collect();
     let messages: Map<String, Value> = result.merged.messages.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();

@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub prometheus: Option<SocketAddr>,
     /// Keep serving the final exposition this long after the run, for a last scrape.
     pub prometheus_linger: Duration,
+    /// The live dashboard, updated once per interval.
+    pub dashboard: Option<Arc<crate::html::dashboard::Dashboard>>,
 }
 
 impl Default for RunOptions {
@@ -70,6 +72,7 @@ impl Default for RunOptions {
             hdr_log: None,
             prometheus: None,
             prometheus_linger: Duration::from_secs(5),
+            dashboard: None,
         }
     }
 }
@@ -115,6 +118,8 @@ pub struct IntervalPoint {
     pub p99_us: u64,
     /// Journeys in flight at the end of the interval, all cores.
     pub journeys_in_flight: u64,
+    /// What the report draws over time (errors by kind, percentiles per transaction, ...).
+    pub detail: crate::timeline::IntervalDetail,
 }
 
 /// Everything a run measured.
@@ -284,7 +289,7 @@ pub fn run_scenario(
         threads.push(thread);
     }
     drop(events_tx);
-    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref() };
+    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref(), scenario: &scenario.name, duration };
     let outcome = collect(&events, cores, options, duration, &stop, progress, sinks);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
@@ -403,7 +408,8 @@ fn collect(
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
-            let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
+            let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
+            point.detail = crate::timeline::IntervalDetail::of(&interval, targets.iter().sum());
             progress(&progress_line(&point, targets.iter().sum()));
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
@@ -414,6 +420,9 @@ fn collect(
             }
             intervals.push(point);
             last_elapsed_s = elapsed_s;
+            if let Some(dashboard) = &options.dashboard {
+                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &merged, &intervals);
+            }
         }
     }
     let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
@@ -432,6 +441,7 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p50_us: histogram.value_at_quantile(0.5),
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
+        detail: Default::default(),
     }
 }
 
@@ -453,6 +463,8 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
 struct Sinks<'a> {
     hdr_log: Option<&'a mut HdrLog>,
     exporter: Option<&'a Exporter>,
+    scenario: &'a str,
+    duration: Duration,
 }
 
 fn unix_now() -> f64 {
