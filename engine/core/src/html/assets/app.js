@@ -113,7 +113,7 @@
         .concat(series.map(function (s, i) {
           var color = s.color || COLORS[i % COLORS.length];
           var line = {
-            label: s.label, stroke: color, width: 1.5, dash: s.dash, spanGaps: false,
+            label: s.label, stroke: color, width: 1.5, dash: s.dash, spanGaps: !!spec.spanGaps,
             value: function (u, v) { return v == null ? '-' : yFormat(v); }
           };
           if (spec.bars) {
@@ -164,11 +164,11 @@
   }
   var timeAxis = { xLabel: 'elapsed', xFormat: seconds };
 
-  function overTime(parent, run, rerender) {
+  function overTime(parent, run, merged, rerender) {
     var tl = timeline(run);
     if (!tl.iv.length) {
-      parent.appendChild(el('p', { cls: 'note', text: run.intervals ? 'no interval completed yet' :
-        'this result carries no per-interval data (merged results have none: see the segments below)' }));
+      parent.appendChild(el('p', { cls: 'note', text: merged ? 'a merged result has no common timeline: see each segment over time below' :
+        'no interval completed yet' }));
       return;
     }
     var grid = el('div', { cls: 'grid' });
@@ -223,7 +223,7 @@
       }
     }
     chart(grid, Object.assign({ id: 'latency', title: 'Latency over time', yLabel: 'ms', x: tl.t, yFormat: ms, series: series,
-      hint: 'dashed: corrected (from the intended start, open model)',
+      hint: series.length > 4 ? 'dashed: corrected (from the intended start, open model)' : '',
       select: { options: names, value: name, onChange: function (v) { selected.latency = v; rerender(); } } }, timeAxis));
   }
 
@@ -303,17 +303,17 @@
 
   // ---- summary ----
   function card(k, v, cls) { return el('div', { cls: 'card ' + (cls || '') }, [el('div', { cls: 'k', text: k }), el('div', { cls: 'v', text: v })]); }
-  function summary(parent, run, thresholds) {
+  function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     var lat = t.latency_us_corrected || t.latency_us || {};
     var cards = [card('requests', grouped(t.requests)), card('errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)),
-      card('duration', seconds(run.duration_s)), card('stopped by', run.stopped_by || 'still running')];
+      card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
     if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
     parent.appendChild(el('div', { cls: 'cards' }, cards));
     var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
-      ['segment', run.segment || 'single injector'], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
+      ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
       ['status codes', kv(t.status)], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
@@ -351,13 +351,14 @@
     var better = higherIsWorse ? -change > limit : change > limit;
     return { text: format(value) + ' (' + (change >= 0 ? '+' : '') + change.toFixed(1) + '%)', cls: worse ? 'worse' : (better ? 'better' : '') };
   }
-  function compareTables(parent, runs, limit) {
+  function compareTables(parent, runs, limit, baseline) {
+    var first = baseline ? ' (baseline)' : '';
     table(parent, ['run', 'scenario', 'duration', 'requests', 'errors', 'req/s', 'p50', 'p99', 'p99.9'], runs.map(function (run, i) {
       var t = run.totals || {};
       var lat = t.latency_us_corrected || t.latency_us || {};
       var base = runs[0].totals || {};
       var baseLat = base.latency_us_corrected || base.latency_us || {};
-      return [run.label + (i ? '' : ' (baseline)'), run.scenario, seconds(run.duration_s), grouped(t.requests), grouped(t.errors),
+      return [run.label + (i ? '' : first), run.scenario, seconds(run.duration_s), grouped(t.requests), grouped(t.errors),
         i ? deltaCell(base.rps, t.rps, limit, false, grouped) : grouped(t.rps),
         i ? deltaCell(baseLat.p50, lat.p50, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p50)),
         i ? deltaCell(baseLat.p99, lat.p99, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p99)),
@@ -375,7 +376,7 @@
         if (i === 0) base = f;
         var msf = function (v) { return ms(usToMs(v)); };
         var b = i > 0 && base ? base : null;
-        rows.push([name, run.label + (i ? '' : ' (baseline)'), grouped(f.count),
+        rows.push([name, run.label + (i ? '' : first), grouped(f.count),
           b ? deltaCell(b.rate, f.rate, limit, false, function (v) { return fixed(v, 1); }) : fixed(f.rate, 1),
           b ? deltaCell(b.p50, f.p50, limit, true, msf) : msf(f.p50),
           b ? deltaCell(b.p99, f.p99, limit, true, msf) : msf(f.p99),
@@ -400,15 +401,21 @@
     chart(box, { id: prefix + '-spectrum', title: 'Latency by percentile, runs overlaid', x: s.x, series: s.series, xLabel: 'percentile',
       xFormat: percentLabel, xSplits: nineSplits, yLabel: 'ms', yFormat: ms, hint: 'dashed: corrected',
       select: { options: names, value: name, onChange: function (v) { selected[prefix] = v; rerender(); } } });
+    // Each run from its own start; the x axis is the union of every run's interval ends.
     var lines = runs.map(function (run) { return timeline(run); });
-    var longest = lines.reduce(function (a, b) { return b.t.length > a.t.length ? b : a; }, lines[0]);
-    var align = function (tl, get) { var v = tl.rate(get); return longest.t.map(function (_, i) { return i < v.length ? v[i] : null; }); };
-    var alignValue = function (tl, get) { var v = tl.value(get); return longest.t.map(function (_, i) { return i < v.length ? v[i] : null; }); };
-    chart(box, Object.assign({ id: prefix + '-rps', title: 'Requests per second, runs overlaid', yLabel: 'req/s', x: longest.t, yFormat: grouped,
-      hint: 'each run from its own start, interval by interval',
-      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, function (p) { return p.requests; }) }; }) }, timeAxis));
-    chart(box, Object.assign({ id: prefix + '-p99', title: 'p99 over time, runs overlaid', yLabel: 'ms', x: longest.t, yFormat: ms,
-      series: lines.map(function (tl, i) { return { label: runs[i].label, values: alignValue(tl, function (p) { return usToMs(p.p99_us); }) }; }) }, timeAxis));
+    var times = {};
+    lines.forEach(function (tl) { tl.t.forEach(function (t) { times[t] = true; }); });
+    var x = Object.keys(times).map(Number).sort(function (a, b) { return a - b; });
+    var align = function (tl, values) {
+      var at = {};
+      tl.t.forEach(function (t, i) { at[t] = values[i]; });
+      return x.map(function (t) { return t in at ? at[t] : null; });
+    };
+    chart(box, Object.assign({ id: prefix + '-rps', title: 'Requests per second, runs overlaid', yLabel: 'req/s', x: x, yFormat: grouped,
+      hint: 'each run from its own start', spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.rate(function (p) { return p.requests; })) }; }) }, timeAxis));
+    chart(box, Object.assign({ id: prefix + '-p99', title: 'p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { return usToMs(p.p99_us); })) }; }) }, timeAxis));
   }
 
   // ---- pages ----
@@ -441,13 +448,13 @@
     app.appendChild(nav(links));
     var main = el('main');
     app.appendChild(main);
-    summary(section(main, 'summary', 'Summary'), run, page.thresholds);
-    overTime(section(main, 'over-time', 'Over time'), run, rerender);
+    summary(section(main, 'summary', 'Summary'), run, page.thresholds, !!(page.live && !page.live.finished));
+    overTime(section(main, 'over-time', 'Over time'), run, !!page.segments, rerender);
     distributions(section(main, 'distributions', 'Distributions'), run, page.spectrum_nines, rerender);
     txnTable(section(main, 'tables', 'Transactions'), run);
     if (page.segments) {
       var seg = section(main, 'segments', 'Segments (one result file each)');
-      compareTables(seg, page.segments, Infinity);
+      compareTables(seg, page.segments, Infinity, false);
       overlaidRuns(seg, page.segments, page.spectrum_nines, 'segments', rerender);
     }
   }
@@ -463,7 +470,7 @@
     reg.appendChild(list.length ? el('ul', { cls: 'samples' }, list.map(function (r) { return el('li', { text: r }); }))
       : el('p', { cls: 'note', text: 'none: no latency rose, no rate fell, by more than ' + limit + '% against the baseline' }));
     overlaidRuns(section(main, 'charts', 'Charts'), runs, page.spectrum_nines, 'compare', rerender);
-    compareTables(section(main, 'table', 'Transactions against the baseline'), runs, limit);
+    compareTables(section(main, 'table', 'Transactions against the baseline'), runs, limit, true);
   }
   function render(page) {
     charts.forEach(function (c) { c.destroy(); });
