@@ -225,6 +225,7 @@ impl Ctx {
                 entry.add_status(response.status());
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
+                entry.sent_bytes += timings.request_bytes;
                 entry.reconnects += u64::from(timings.reconnects);
                 if let Some(us) = timings.connect_us {
                     entry.connects += 1;

@@ -59,6 +59,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "tls_resumed": stats.tls_resumed,
         "first_byte_us_sum": stats.first_byte_us_sum,
         "body_bytes": stats.body_bytes,
+        "sent_bytes": stats.sent_bytes,
     })
 }
 
@@ -87,6 +88,8 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         tls_resumed: field_u64(raw, "tls_resumed", at)?,
         first_byte_us_sum: field_u64(raw, "first_byte_us_sum", at)?,
         body_bytes: field_u64(raw, "body_bytes", at)?,
+        // Result files written before sent bytes were counted have none.
+        sent_bytes: raw.get("sent_bytes").and_then(Value::as_u64).unwrap_or(0),
         ..TxnStats::default()
     };
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {

@@ -410,7 +410,7 @@ fn collect(
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
             let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
             point.detail = crate::timeline::IntervalDetail::of(&interval, targets.iter().sum());
-            progress(&progress_line(&point, targets.iter().sum()));
+            progress(&progress_line(&point, targets.iter().sum(), seconds));
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
                     .map_err(|e| RunError(format!("--hdr-log: {e}")))?;
@@ -445,12 +445,13 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
     }
 }
 
-fn progress_line(point: &IntervalPoint, target: u64) -> String {
+fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
+    let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
     format!(
-        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}",
+        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}",
         point.elapsed_s,
-        crate::report::grouped(point.rps.round() as u64),
-        crate::report::grouped(point.errors),
+        per_s(point.requests - point.errors),
+        per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),

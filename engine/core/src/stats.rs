@@ -135,6 +135,8 @@ pub struct TxnStats {
     pub first_byte_us_sum: u64,
     /// Response body bytes received.
     pub body_bytes: u64,
+    /// Request bytes written (head and body), for requests that got a response.
+    pub sent_bytes: u64,
 }
 
 impl Default for TxnStats {
@@ -157,6 +159,7 @@ impl Default for TxnStats {
             tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
+            sent_bytes: 0,
         }
     }
 }
@@ -226,6 +229,7 @@ impl TxnStats {
         self.tls_resumed += other.tls_resumed;
         self.first_byte_us_sum += other.first_byte_us_sum;
         self.body_bytes += other.body_bytes;
+        self.sent_bytes += other.sent_bytes;
     }
 }
 

@@ -66,6 +66,8 @@ pub struct IntervalDetail {
     pub reconnects: u64,
     /// Response body bytes received.
     pub body_bytes: u64,
+    /// Request bytes sent (requests that got a response).
+    pub sent_bytes: u64,
     /// Journeys the volume models asked for at the end of the interval.
     pub journeys_target: u64,
     /// Journey counters of the interval (arrivals, starts, misses).
@@ -106,6 +108,7 @@ impl IntervalDetail {
             connects: total.connects,
             reconnects: total.reconnects,
             body_bytes: total.body_bytes,
+            sent_bytes: total.sent_bytes,
             journeys_target,
             journeys: interval.journeys,
             txns,
@@ -134,6 +137,7 @@ impl IntervalDetail {
         out.insert("connects".into(), json!(self.connects));
         out.insert("reconnects".into(), json!(self.reconnects));
         out.insert("body_bytes".into(), json!(self.body_bytes));
+        out.insert("sent_bytes".into(), json!(self.sent_bytes));
         out.insert("journeys_target".into(), json!(self.journeys_target));
         let j = &self.journeys;
         if j.scheduled + j.missed > 0 {

@@ -198,8 +198,9 @@
     chart(grid, Object.assign({ id: 'connections', title: 'Connections opened and reconnects per second', yLabel: 'per s', x: tl.t,
       yFormat: grouped, series: [{ label: 'opened/s', values: tl.rate(function (p) { return p.connects; }) },
         { label: 'reconnects/s', values: tl.rate(function (p) { return p.reconnects; }) }] }, timeAxis));
-    chart(grid, Object.assign({ id: 'throughput', title: 'Response bytes received per second', yLabel: 'bytes/s', x: tl.t,
-      yFormat: bytes, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) }] }, timeAxis));
+    chart(grid, Object.assign({ id: 'throughput', title: 'Bytes per second: response bodies received, requests sent', yLabel: 'bytes/s', x: tl.t,
+      yFormat: bytes, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
+        { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
   }
 
   function latencyOverTime(grid, tl, rerender) {
@@ -288,7 +289,7 @@
     var head = ['transaction', 'count', 'ok', 'errors', 'rate/s', 'requests', 'req errors', 'errors by kind', 'status',
       'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
     if (open) head.push('p99 corrected');
-    head.push('bytes received');
+    head.push('bytes received', 'bytes sent');
     table(parent, head, (run.transactions || []).map(function (t) {
       var l = t.latency_us || {};
       var r = t.requests || {};
@@ -296,7 +297,7 @@
         kv(r.errors_by_kind), kv(r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
-      row.push(bytes(r.body_bytes));
+      row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
       return row;
     }));
   }
@@ -308,7 +309,7 @@
     var lat = t.latency_us_corrected || t.latency_us || {};
     var cards = [card('requests', grouped(t.requests)), card('errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
-      card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)),
+      card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
       card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
     if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
     parent.appendChild(el('div', { cls: 'cards' }, cards));
