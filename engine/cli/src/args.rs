@@ -249,7 +249,7 @@ pub struct DemoArgs {
     pub common: CommonArgs,
 }
 
-/// Parses `500ms`, `30s`, `5m`, `2h`, or a bare number of seconds.
+/// Parses `500ms`, `30s`, `5m`, `2h` (a unit is required).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     mite_core::scenario_file::parse_duration(text)
 }
@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        // A bare number means nothing certain (seconds? milliseconds?): it is refused, with the
+        // forms to write instead, as thresholds refuse it.
+        assert!(parse_duration("5").unwrap_err().contains("write 5s, 5ms or 5m"));
         assert!(parse_duration("abc").is_err());
         assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
     }

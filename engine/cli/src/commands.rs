@@ -151,7 +151,7 @@ fn check(resolved: &Resolved) {
             ),
             None => "no datapool".into(),
         };
-        println!("  {} with {pool}, volume {:?}", entry.journey, entry.volume);
+        println!("  {} with {pool}, volume = {}", entry.journey, mite_core::file_words::VolumeWords(&entry.volume));
     }
     if let Some(duration) = resolved.duration {
         println!("  duration {duration:?}");

@@ -7,6 +7,7 @@ pub mod cores;
 pub mod datapool;
 pub mod declarative;
 pub mod exposition;
+pub mod file_words;
 pub mod har;
 pub mod hdr_log;
 pub mod html;
