@@ -38,3 +38,8 @@ pub const MESSAGE_TYPES_MAX: usize = 1_000;
 pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
 /// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
 pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;
+/// Per-transaction interval percentiles a run keeps for its report, all intervals together;
+/// past it every other interval's are dropped (the over-time charts get coarser, not longer).
+pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
+/// Intervals the live dashboard sends each update (the most recent); the final report has all.
+pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;

@@ -419,6 +419,7 @@ fn collect(
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
             }
             intervals.push(point);
+            crate::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
             if let Some(dashboard) = &options.dashboard {
                 dashboard.publish_interval(sinks.scenario, options, sinks.duration, &merged, &intervals);

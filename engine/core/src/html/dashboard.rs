@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::limits::DASHBOARD_REQUEST_BYTES_MAX;
+use crate::limits::{DASHBOARD_INTERVALS_MAX, DASHBOARD_REQUEST_BYTES_MAX};
 use crate::run::{IntervalPoint, RunOptions, RunResult, StopReason};
 use crate::stats::Merged;
 use crate::threshold::Outcome;
@@ -27,7 +27,10 @@ struct Published {
 /// What the stats thread keeps between intervals so an update costs one interval's work.
 #[derive(Default)]
 struct Cache {
-    intervals: Vec<Value>,
+    /// The most recent intervals as JSON (at most `DASHBOARD_INTERVALS_MAX`).
+    intervals: std::collections::VecDeque<Value>,
+    /// Intervals converted so far (the next to convert).
+    seen: usize,
 }
 
 /// The dashboard server and its latest data.
@@ -112,14 +115,18 @@ impl Dashboard {
             duration_s: elapsed_s,
             stopped_by: StopReason::Duration,
             merged: merged.clone(),
-            intervals: intervals[cache.intervals.len().min(intervals.len())..].to_vec(),
+            intervals: intervals[cache.seen.min(intervals.len())..].to_vec(),
             segment: (options.segment.1 > 1).then(|| format!("{}/{}", options.segment.0, options.segment.1)),
         };
         let mut json = crate::report::result_json_with(&result, false);
+        cache.seen = intervals.len();
         if let Some(new) = json.get_mut("intervals").and_then(Value::as_array_mut) {
-            cache.intervals.append(new);
+            cache.intervals.extend(new.drain(..));
         }
-        json["intervals"] = Value::Array(cache.intervals.clone());
+        while cache.intervals.len() > DASHBOARD_INTERVALS_MAX {
+            cache.intervals.pop_front();
+        }
+        json["intervals"] = Value::Array(cache.intervals.iter().cloned().collect());
         result.intervals.clear();
         let mut page = super::run_page_data(&result, &[], json);
         page["live"] = json!({

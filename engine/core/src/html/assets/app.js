@@ -223,7 +223,7 @@
         });
       }
     }
-    chart(grid, Object.assign({ id: 'latency', title: 'Latency over time', yLabel: 'ms', x: tl.t, yFormat: ms, series: series,
+    chart(grid, Object.assign({ id: 'latency', title: 'Latency over time', yLabel: 'ms', x: tl.t, yFormat: ms, series: series, spanGaps: true,
       hint: series.length > 4 ? 'dashed: corrected (from the intended start, open model)' : '',
       select: { options: names, value: name, onChange: function (v) { selected.latency = v; rerender(); } } }, timeAxis));
   }
