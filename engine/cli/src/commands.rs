@@ -338,7 +338,8 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let files = paths.iter().map(|p| Ok((p.display().to_string(), read_json(p)?))).collect::<anyhow::Result<Vec<_>>>()?;
+    let files =
+        paths.iter().map(|p| Ok((p.display().to_string(), read_json(p)?))).collect::<anyhow::Result<Vec<_>>>()?;
     let (base_name, base) = &files[0];
     let mut regressions = Vec::new();
     for (name, new) in &files[1..] {

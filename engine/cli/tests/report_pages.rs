@@ -105,9 +105,9 @@ fn page_status(url: &str, budget_ms: u32) -> Value {
     let budget = format!("--virtual-time-budget={budget_ms}");
     let out = browser(url, &[&budget, "--dump-dom"]);
     let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom
-        .find("<pre id=\"mite-status\" hidden=\"\">")
-        .unwrap_or_else(|| panic!("{url}: no status element in the DOM:\n{dom}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let start = dom.find("<pre id=\"mite-status\" hidden=\"\">").unwrap_or_else(|| {
+        panic!("{url}: no status element in the DOM:\n{dom}\n{}", String::from_utf8_lossy(&out.stderr))
+    });
     let rest = &dom[start..];
     let body = &rest[rest.find('>').unwrap() + 1..rest.find("</pre>").unwrap()];
     let body = body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
@@ -197,7 +197,21 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
     let url = format!("target_url={base}/");
     let (closed_json, closed_html) = (path("closed.json"), path("closed.html"));
-    run(&get, &["--duration", "1s", "--config", &url, "--json", &closed_json, "--html", &closed_html, "--threshold", "errors<1%"]);
+    run(
+        &get,
+        &[
+            "--duration",
+            "1s",
+            "--config",
+            &url,
+            "--json",
+            &closed_json,
+            "--html",
+            &closed_html,
+            "--threshold",
+            "errors<1%",
+        ],
+    );
     let (open_json, open_html) = (path("open.json"), path("open.html"));
     run(&open, &["--duration", "2s", "--json", &open_json, "--html", &open_html]);
     let (seg0, seg1) = (path("seg0.json"), path("seg1.json"));
@@ -207,7 +221,10 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     check_file(&closed_html, &["rps", "latency", "journeys", "connections", "spectrum", "histogram"]);
     check_file(&open_html, &["rps", "latency", "journeys", "arrivals", "connections", "spectrum", "histogram"]);
     let page = std::fs::read_to_string(&open_html).unwrap();
-    assert!(page.contains("\"status\":") && page.contains("spectrum_corrected"), "open-model data carries errors and corrected spectra");
+    assert!(
+        page.contains("\"status\":") && page.contains("spectrum_corrected"),
+        "open-model data carries errors and corrected spectra"
+    );
 
     let compare_html = path("compare.html");
     let out = engine(&["compare", &open_json, &seg0, &closed_json, "--html", &compare_html]);
@@ -228,7 +245,19 @@ fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
     let url = format!("target_url={}", target.url("/"));
     let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
-        .args(["--cores", "1", "--no-pin", "--scenario", &get, "--config", &url, "--duration", "60s", "--tick", "250ms"])
+        .args([
+            "--cores",
+            "1",
+            "--no-pin",
+            "--scenario",
+            &get,
+            "--config",
+            &url,
+            "--duration",
+            "60s",
+            "--tick",
+            "250ms",
+        ])
         .args(["--dashboard", "127.0.0.1:0", "--dashboard-linger", "20s", "--threshold", "errors<1%"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

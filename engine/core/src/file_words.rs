@@ -22,11 +22,17 @@ const EXPECTED: [(&str, &str); 12] = [
     ("struct StepSpec", "a step like { transaction = \"home\", url = \"{base}/\" }"),
     ("struct JourneySpec", "a journey table with steps = [ { ... }, ... ]"),
     ("struct EntrySpec", "a [[scenario]] entry with journey = \"name\" and volume = { ... }"),
-    ("struct DataPoolSpec", "a datapool: csv = \"users.csv\", rows = [[...]] with columns, or range = { from = 1, to = 100 }"),
+    (
+        "struct DataPoolSpec",
+        "a datapool: csv = \"users.csv\", rows = [[...]] with columns, or range = { from = 1, to = 100 }",
+    ),
     ("struct RangeSpec", "{ from = 1, to = 1000 }"),
     ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, ca, insecure)"),
     ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
-    ("struct FileSpec", "a scenario file (name, duration, [config], [client], thresholds, [datapools.*], [journeys.*], [[scenario]])"),
+    (
+        "struct FileSpec",
+        "a scenario file (name, duration, [config], [client], thresholds, [datapools.*], [journeys.*], [[scenario]])",
+    ),
 ];
 
 /// Numbers as the file writes them.
@@ -51,10 +57,9 @@ pub fn plain_message(message: &str) -> String {
     for (internal, words) in NUMBERS {
         text = text.replace(internal, words);
     }
-    if text.starts_with("invalid type: integer") || text.starts_with("invalid type: floating point") {
-        if text.ends_with("expected a string") {
-            text.push_str(" in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")");
-        }
+    let number = text.starts_with("invalid type: integer") || text.starts_with("invalid type: floating point");
+    if number && text.ends_with("expected a string") {
+        text.push_str(" in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")");
     }
     text
 }
@@ -141,7 +146,9 @@ mod tests {
             plain_message("invalid type: string \"x\", expected u64"),
             "invalid type: string \"x\", expected a whole number of 0 or more"
         );
-        assert!(plain_message("invalid type: integer `5`, expected struct CaptureSpec").contains("{ json = \"user.id\" }"));
+        assert!(
+            plain_message("invalid type: integer `5`, expected struct CaptureSpec").contains("{ json = \"user.id\" }")
+        );
         assert!(plain_message("invalid type: integer `10`, expected a string").contains("need a unit"));
         assert!(!plain_message("data did not match any variant of untagged enum StatusSpec").contains("StatusSpec"));
     }
@@ -161,7 +168,10 @@ mod tests {
             VolumeWords(&stages).to_string(),
             "{ stages = [{ constant = 5, duration = \"2s\" }, { ramp = { from = 1, to = 5, duration = \"500ms\" } }] }"
         );
-        assert_eq!(CaptureWords(&Capture::Json(vec!["user".into(), "id".into()])).to_string(), "{ json = \"user.id\" }");
+        assert_eq!(
+            CaptureWords(&Capture::Json(vec!["user".into(), "id".into()])).to_string(),
+            "{ json = \"user.id\" }"
+        );
         assert_eq!(CaptureWords(&Capture::Header("X-Token".into())).to_string(), "{ header = \"X-Token\" }");
     }
 }

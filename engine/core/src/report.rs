@@ -435,7 +435,10 @@ mod tests {
         merged.error_samples.insert("status", "GET http://x/ answered 503, expected 200-399".into());
         let text = table(&merged, 2.0);
         assert!(text.contains("status codes: 2xx 3 (75.0%), 5xx 1 (25.0%)"), "{text}");
-        assert!(text.contains("bytes: received 3.0 KiB (1.5 KiB/s) of response bodies, sent 600 B (300 B/s)"), "{text}");
+        assert!(
+            text.contains("bytes: received 3.0 KiB (1.5 KiB/s) of response bodies, sent 600 B (300 B/s)"),
+            "{text}"
+        );
         assert!(text.contains("first: GET http://x/ answered 503"), "{text}");
         let timeout = text.lines().find(|l| l.trim_start().starts_with("timeout")).unwrap();
         assert!(timeout.contains("20.0%") && !timeout.contains("first:"), "{timeout}");

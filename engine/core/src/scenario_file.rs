@@ -279,7 +279,8 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         message: format!("cannot read: {e}"),
     })?;
     let cx = Ctx { file: path, text: &text };
-    let spec: FileSpec = toml::from_str(&text).map_err(|e| cx.error(e.span(), "", crate::file_words::plain_message(e.message().trim())))?;
+    let spec: FileSpec = toml::from_str(&text)
+        .map_err(|e| cx.error(e.span(), "", crate::file_words::plain_message(e.message().trim())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
 
     let mut config = Config::default();

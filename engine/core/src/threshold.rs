@@ -109,15 +109,13 @@ impl Threshold {
             other => return Err(bad(&format!("unknown metric {other:?}"))),
         };
         let value = match metric {
-            Metric::Quantile(_) | Metric::Max | Metric::Mean => {
-                parse_latency_us(right).ok_or_else(|| {
-                    if right.parse::<f64>().is_ok() {
-                        bad(&format!("latency {right} has no unit; write {right}ms, {right}s or {right}us"))
-                    } else {
-                        bad("bad latency")
-                    }
-                })?
-            }
+            Metric::Quantile(_) | Metric::Max | Metric::Mean => parse_latency_us(right).ok_or_else(|| {
+                if right.parse::<f64>().is_ok() {
+                    bad(&format!("latency {right} has no unit; write {right}ms, {right}s or {right}us"))
+                } else {
+                    bad("bad latency")
+                }
+            })?,
             Metric::ErrorPercent => right.trim_end_matches('%').trim().parse().map_err(|_| bad("bad percentage"))?,
             _ => right.parse().map_err(|_| bad("bad number"))?,
         };

@@ -73,7 +73,11 @@ pub fn histogram(h: &Histogram<u64>) -> Value {
 /// The histograms a transaction's charts read: transaction durations, or request times when
 /// the name only timed requests.
 fn timed(stats: &TxnStats) -> (&Histogram<u64>, &Histogram<u64>) {
-    if stats.txn_us.is_empty() { (&stats.req_us, &stats.req_us_corrected) } else { (&stats.txn_us, &stats.txn_us_corrected) }
+    if stats.txn_us.is_empty() {
+        (&stats.req_us, &stats.req_us_corrected)
+    } else {
+        (&stats.txn_us, &stats.txn_us_corrected)
+    }
 }
 
 fn distributions(latency: &Histogram<u64>, corrected: &Histogram<u64>) -> Value {

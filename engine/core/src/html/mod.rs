@@ -106,7 +106,11 @@ fn file_data(label: &str, json: &Value) -> Result<Value, String> {
 
 /// The comparison page: `files` are `(label, result file)`, the first the baseline;
 /// `regressions` are those beyond `max_regression_pct`.
-pub fn render_compare(files: &[(String, Value)], max_regression_pct: f64, regressions: &[String]) -> Result<String, String> {
+pub fn render_compare(
+    files: &[(String, Value)],
+    max_regression_pct: f64,
+    regressions: &[String],
+) -> Result<String, String> {
     let runs = files.iter().map(|(label, json)| file_data(label, json)).collect::<Result<Vec<_>, _>>()?;
     let mut page = page_data(Mode::Compare, runs);
     page["compare"] = json!({ "max_regression_pct": max_regression_pct, "regressions": regressions });
