@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
+use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario_file::{self, ClientOptions};
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, OutputArgs, RunArgs, ScenarioAction};
+use crate::output;
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
 /// unknown transaction).
@@ -22,6 +24,11 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_THRESHOLD: u8 = 3;
 /// Exit code when `compare` finds a regression beyond the limit.
 pub const EXIT_REGRESSION: u8 = 4;
+/// Exit code of a run stopped by SIGINT, SIGTERM or SIGHUP (its results are still written):
+/// a CI gate must not take a cut-short run for a pass.
+pub const EXIT_INTERRUPTED: u8 = 5;
+/// Exit code of a second interrupt, which exits at once without results (128 + SIGINT).
+pub const EXIT_ABORTED: i32 = 130;
 
 /// Where a run's results go besides the table.
 #[derive(Default)]
@@ -244,15 +251,21 @@ fn apply_outputs<'a>(
     })
 }
 
-fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+/// SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP all stop the run gracefully the
+/// first time: no journey starts again, those in flight get the grace period, and the results
+/// are written. A second one exits at once without results.
+fn stop_on_signal() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
             eprintln!("second interrupt: exiting without results");
-            std::process::exit(130);
+            std::process::exit(EXIT_ABORTED);
         }
-        eprintln!("interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)");
+        eprintln!(
+            "interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
+             then the results are written (interrupt again to abort without them)"
+        );
     });
     stop
 }
@@ -267,26 +280,39 @@ fn execute(
     // Thresholds are parsed before the run so that a typo does not cost a whole test.
     let thresholds =
         outputs.thresholds.iter().map(|t| mite_core::threshold::Threshold::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    // Output paths are checked before the first request, so that a typo does not cost the run.
+    let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
+    let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
-    let stop = stop_on_ctrl_c();
+    let stop = stop_on_signal();
     let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
         if !quiet {
             eprintln!("{line}");
         }
     })?;
-    let json_to_stdout = outputs.json == Some(Path::new("-"));
-    print_result(&result, json_to_stdout);
+    print_result(&result, json == Some(output::Sink::Stdout));
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    if let Some(path) = outputs.json {
-        write_json(path, &result)?;
-        eprintln!("result written to {}", path.display());
+    // Every output is attempted even when one fails; any failure makes the exit non-zero.
+    let mut write_failed = false;
+    if let Some(sink) = &json {
+        match write_json(sink, &result) {
+            Ok(()) => eprintln!("result written to {}", sink.describe()),
+            Err(err) => {
+                eprintln!("error: --json: {err:#}");
+                write_failed = true;
+            }
+        }
     }
-    if let Some(path) = outputs.html {
-        std::fs::write(path, mite_core::html::render_run(&result, &outcomes))
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("report written to {}", path.display());
+    if let Some(sink) = &html {
+        match output::write(sink, mite_core::html::render_run(&result, &outcomes).as_bytes()) {
+            Ok(()) => eprintln!("report written to {}", sink.describe()),
+            Err(err) => {
+                eprintln!("error: --html: {err:#}");
+                write_failed = true;
+            }
+        }
     }
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
@@ -324,6 +350,13 @@ fn execute(
         eprintln!("{failed} of {} thresholds failed", thresholds.len());
         code = ExitCode::from(EXIT_THRESHOLD);
     }
+    if result.stopped_by == StopReason::Interrupted {
+        eprintln!("the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        code = ExitCode::from(EXIT_INTERRUPTED);
+    }
+    if write_failed {
+        code = ExitCode::from(EXIT_ERROR);
+    }
     Ok(code)
 }
 
@@ -351,7 +384,7 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
     }
     if let Some(path) = html {
         let page = mite_core::html::render_compare(&files, limit, &regressions).map_err(|e| anyhow!(e))?;
-        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+        output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("comparison page written to {}", path.display());
     }
     if regressions.is_empty() {
@@ -375,10 +408,10 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
         files.push((path.display().to_string(), json));
     }
     let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
-    write_json(output, &merged)?;
+    write_json(&output::check("-o", output)?, &merged)?;
     if let Some(path) = html {
         let page = mite_core::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
-        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+        output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("merged report written to {}", path.display());
     }
     print_result(&merged, output == Path::new("-"));
@@ -405,16 +438,9 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 }
 
 /// Writes the result file; `-` writes it to standard output (for `kubectl logs`).
-fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
+fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&report::result_json(result))?;
-    if path == Path::new("-") {
-        println!("{text}");
-        return Ok(());
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text + "\n").with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    output::write(sink, (text + "\n").as_bytes())
 }
 
 fn journey_test(
