@@ -282,7 +282,7 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, V
         {
             if worse(base_value, new_value) {
                 regressions.push(format!(
-                    "{name}: {label} {} -> {} ({})",
+                    "{name}: {label} {}ms -> {}ms ({})",
                     base_value / 1000.0,
                     new_value / 1000.0,
                     delta(base_value, new_value)

@@ -98,10 +98,20 @@ pub fn render(result: &RunResult) -> String {
     render_run(result, &[])
 }
 
-/// A result file's page data; the histograms come from its `raw` fields.
+/// A result file's page data; the histograms come from its `raw` fields. A file without them
+/// (hand-made, or from an older engine) is drawn from its summary figures alone, and says so.
 fn file_data(label: &str, json: &Value) -> Result<Value, String> {
-    let parsed = crate::results::read_result(json, label)?;
-    Ok(data::run_data(label, json.clone(), &parsed.merged))
+    if !json.is_object() || !json["transactions"].is_array() {
+        return Err(format!("{label}: not a mite-engine result (no transactions list)"));
+    }
+    match crate::results::read_result(json, label) {
+        Ok(parsed) => Ok(data::run_data(label, json.clone(), &parsed.merged)),
+        Err(why) => {
+            let mut page = data::run_data(label, json.clone(), &crate::stats::Merged::default());
+            page["notes"] = json!([format!("no percentile spectrum or histogram: {why}")]);
+            Ok(page)
+        }
+    }
 }
 
 /// The comparison page: `files` are `(label, result file)`, the first the baseline;
@@ -140,6 +150,14 @@ mod tests {
         let page = document("t", &data, false);
         assert_eq!(page.matches("</script>").count(), 4, "only the page's own four script elements close");
         assert!(page.contains("\\u003c/script>"));
+    }
+
+    #[test]
+    fn a_result_without_histograms_is_drawn_from_its_figures_and_says_so() {
+        let bare = json!({ "duration_s": 1.0, "transactions": [{ "name": "t", "count": 1 }] });
+        let page = render_compare(&[("a".into(), bare.clone()), ("b".into(), bare)], 5.0, &[]).unwrap();
+        assert!(page.contains("no percentile spectrum or histogram"));
+        assert!(render_compare(&[("a".into(), json!([1])), ("b".into(), json!({}))], 5.0, &[]).is_err());
     }
 
     #[test]

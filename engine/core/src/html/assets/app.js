@@ -327,6 +327,7 @@
         return [th.text, { text: th.passed ? 'pass' : 'FAIL', cls: th.passed ? 'pass' : 'fail' }, th.actual];
       }));
     }
+    (run.notes || []).forEach(function (n) { parent.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); });
     var samples = run.error_samples || {};
     var kinds = Object.keys(samples);
     if (kinds.length) {
@@ -467,6 +468,7 @@
     var main = el('main');
     app.appendChild(main);
     var reg = section(main, 'regressions', 'Regressions beyond ' + limit + '%');
+    runs.forEach(function (run) { (run.notes || []).forEach(function (n) { reg.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); }); });
     var list = (page.compare && page.compare.regressions) || [];
     reg.appendChild(list.length ? el('ul', { cls: 'samples' }, list.map(function (r) { return el('li', { text: r }); }))
       : el('p', { cls: 'note', text: 'none: no latency rose, no rate fell, by more than ' + limit + '% against the baseline' }));
