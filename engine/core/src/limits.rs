@@ -43,3 +43,5 @@ pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;
 pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
 /// Intervals the live dashboard sends each update (the most recent); the final report has all.
 pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;
+/// Distinct status codes counted one by one per transaction (more are still counted by class).
+pub const STATUS_CODES_MAX: usize = 64;

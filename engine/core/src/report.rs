@@ -91,6 +91,13 @@ fn status_json(stats: &TxnStats) -> Value {
     Value::Object(map)
 }
 
+/// Responses by exact status code, in code order: `{"200": 1204, "503": 602}`.
+pub fn status_codes_json(stats: &TxnStats) -> Value {
+    let mut codes = stats.status_codes.clone();
+    codes.sort_unstable();
+    Value::Object(codes.into_iter().map(|(code, n)| (code.to_string(), json!(n))).collect())
+}
+
 fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
     json!({
         "count": stats.requests(),
@@ -99,6 +106,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "errors_by_kind": errors_by_kind(stats),
         "rps": rate(stats.requests(), seconds),
         "status": status_json(stats),
+        "status_codes": status_codes_json(stats),
         "latency_us": latency_json(&stats.req_us),
         "latency_us_corrected": corrected_json(&stats.req_us_corrected),
         "reconnects": stats.reconnects,
@@ -189,6 +197,7 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
             "errors_by_kind": errors_by_kind(&total),
             "rps": rate(total.requests(), seconds),
             "status": status_json(&total),
+            "status_codes": status_codes_json(&total),
             "transactions": total.transactions(),
             "transaction_errors": total.txn_err,
             "reconnects": total.reconnects,
@@ -321,10 +330,19 @@ fn percent(part: u64, whole: u64) -> String {
     if whole == 0 { "-".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
 }
 
-/// `status codes: 2xx 14,573 (99.9%), 5xx 12 (0.1%)`: responses by status class.
+/// `status codes: 200 14,573 (99.9%), 503 12 (0.1%)`: responses by exact code (by class when
+/// more codes were seen than are counted one by one).
 fn status_line(out: &mut String, total: &TxnStats) {
     let responses: u64 = total.status_class.iter().sum();
     if responses == 0 {
+        return;
+    }
+    if total.status_codes.iter().map(|(_, n)| n).sum::<u64>() == responses {
+        let mut codes = total.status_codes.clone();
+        codes.sort_unstable();
+        let codes: Vec<String> =
+            codes.iter().map(|(code, n)| format!("{code} {} ({})", grouped(*n), percent(*n, responses))).collect();
+        let _ = writeln!(out, "status codes: {}", codes.join(", "));
         return;
     }
     let classes: Vec<String> = total
@@ -434,7 +452,7 @@ mod tests {
         merged.txns.insert("t".into(), stats);
         merged.error_samples.insert("status", "GET http://x/ answered 503, expected 200-399".into());
         let text = table(&merged, 2.0);
-        assert!(text.contains("status codes: 2xx 3 (75.0%), 5xx 1 (25.0%)"), "{text}");
+        assert!(text.contains("status codes: 200 3 (75.0%), 503 1 (25.0%)"), "{text}");
         assert!(
             text.contains("bytes: received 3.0 KiB (1.5 KiB/s) of response bodies, sent 600 B (300 B/s)"),
             "{text}"

@@ -51,6 +51,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "req_ok": stats.req_ok,
         "req_err": errors,
         "status_class": stats.status_class,
+        "status_codes": crate::report::status_codes_json(stats),
         "reconnects": stats.reconnects,
         "connects": stats.connects,
         "connect_us_sum": stats.connect_us_sum,
@@ -102,6 +103,13 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         raw.get("status_class").and_then(Value::as_array).ok_or_else(|| format!("{at}: missing status_class"))?;
     for (i, count) in classes.iter().enumerate().take(6) {
         stats.status_class[i] = count.as_u64().unwrap_or(0);
+    }
+    // Absent from result files written before exact codes were counted.
+    if let Some(codes) = raw.get("status_codes").and_then(Value::as_object) {
+        for (code, count) in codes {
+            let code: u16 = code.parse().map_err(|_| format!("{at}: status code {code:?} is not a number"))?;
+            stats.add_status_code(code, count.as_u64().ok_or_else(|| format!("{at}: bad count for status {code}"))?);
+        }
     }
     Ok(stats)
 }
@@ -328,6 +336,7 @@ mod tests {
         assert_eq!(back.requests(), 6);
         assert_eq!(back.errors_of(ErrorKind::Timeout), 1);
         assert_eq!(back.status_class, stats.status_class);
+        assert_eq!(back.status_codes, stats.status_codes);
         assert_eq!(back.req_us.len(), 1);
     }
 }

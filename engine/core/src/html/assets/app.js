@@ -294,7 +294,7 @@
       var l = t.latency_us || {};
       var r = t.requests || {};
       var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), fixed(t.rate, 1), grouped(r.count), grouped(r.errors),
-        kv(r.errors_by_kind), kv(r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
+        kv(r.errors_by_kind), kv(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
       row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
@@ -315,7 +315,7 @@
     parent.appendChild(el('div', { cls: 'cards' }, cards));
     var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
-      ['status codes', kv(t.status)], ['errors by kind', kv(t.errors_by_kind)],
+      ['status codes', kv(t.status_codes || t.status)], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
       ['connections', 'opened ' + grouped(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
