@@ -192,7 +192,7 @@
     if (tl.iv.some(function (p) { return p.arrivals; })) {
       var arrival = function (field) { return tl.rate(function (p) { return p.arrivals ? p.arrivals[field] : 0; }); };
       chart(grid, Object.assign({ id: 'arrivals', title: 'Arrivals per second (open model)', yLabel: 'per s', x: tl.t, yFormat: grouped,
-        series: [{ label: 'requested', values: arrival('requested') }, { label: 'started', values: arrival('started') },
+        series: [{ label: 'requested', values: arrival('requested') }, { label: 'started', color: '#2ca02c', values: arrival('started') },
           { label: 'missed', color: '#d62728', values: arrival('missed') }] }, timeAxis));
     }
     chart(grid, Object.assign({ id: 'connections', title: 'Connections opened and reconnects per second', yLabel: 'per s', x: tl.t,
