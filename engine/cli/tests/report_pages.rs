@@ -156,7 +156,7 @@ fn file_url(file: &str) -> String {
     format!("file://{file}")
 }
 
-fn check_file(file: &str, expected: &[&str]) {
+fn check_file(file: &str, expected: &[&str]) -> Value {
     let url = file_url(file);
     let status = page_status(&url, 3000);
     let ids = check_page(file, &status, |_| false);
@@ -164,6 +164,11 @@ fn check_file(file: &str, expected: &[&str]) {
         assert!(ids.iter().any(|i| i == id), "{file}: no {id} chart among {ids:?}");
     }
     screenshot(&url, Path::new(file).file_stem().unwrap().to_str().unwrap());
+    status
+}
+
+fn series_of(status: &Value, id: &str) -> u64 {
+    status["charts"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["series"].as_u64().unwrap()
 }
 
 fn open_model_scenario(base: &str) -> String {
@@ -219,7 +224,11 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     run(&open, &["--duration", "1s", "--segment", "1/2", "--json", &seg1]);
 
     check_file(&closed_html, &["rps", "latency", "journeys", "connections", "spectrum", "histogram"]);
-    check_file(&open_html, &["rps", "latency", "journeys", "arrivals", "connections", "spectrum", "histogram"]);
+    let open_page =
+        check_file(&open_html, &["rps", "latency", "journeys", "arrivals", "connections", "spectrum", "histogram"]);
+    assert_eq!(series_of(&open_page, "latency"), 8, "p50/p90/p99/max, uncorrected and corrected: {open_page}");
+    assert_eq!(series_of(&open_page, "rps"), 2, "ok and the one error kind (status): {open_page}");
+    assert_eq!(series_of(&open_page, "spectrum"), 8, "all requests and 3 transactions, each corrected too");
     let page = std::fs::read_to_string(&open_html).unwrap();
     assert!(
         page.contains("\"status\":") && page.contains("spectrum_corrected"),

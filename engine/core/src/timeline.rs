@@ -73,6 +73,10 @@ pub struct IntervalDetail {
     pub journeys_target: u64,
     /// Journey counters of the interval (arrivals, starts, misses).
     pub journeys: JourneyCounts,
+    /// All requests of the interval (transaction durations when no request was timed).
+    pub all: Option<Percentiles>,
+    /// Open model: all requests from their intended start.
+    pub all_corrected: Option<Percentiles>,
     /// Per transaction, the first `TIMELINE_TRANSACTIONS_MAX` names in order.
     pub txns: Vec<TxnPoint>,
     /// Transactions active in the interval but left out by the bound.
@@ -102,7 +106,14 @@ impl IntervalDetail {
                 corrected: Percentiles::of(corrected),
             });
         }
+        let (all, all_corrected) = if total.req_us.is_empty() {
+            (&total.txn_us, &total.txn_us_corrected)
+        } else {
+            (&total.req_us, &total.req_us_corrected)
+        };
         IntervalDetail {
+            all: Percentiles::of(all),
+            all_corrected: Percentiles::of(all_corrected),
             ok: total.req_ok,
             errors_by_kind,
             status_class: total.status_class,
@@ -159,6 +170,8 @@ impl IntervalDetail {
                 })
             })
             .collect();
+        out.insert("latency".into(), self.all.map_or(Value::Null, Percentiles::json));
+        out.insert("corrected".into(), self.all_corrected.map_or(Value::Null, Percentiles::json));
         out.insert("by_transaction".into(), Value::Array(txns));
         if self.txns_left_out > 0 {
             out.insert("transactions_left_out".into(), json!(self.txns_left_out));
@@ -209,6 +222,7 @@ mod tests {
         assert_eq!(detail.txns.len(), 1, "a name with no timings draws nothing");
         assert!((50_000..=50_100).contains(&detail.txns[0].latency.max_us));
         assert!(detail.txns[0].corrected.is_none());
+        assert_eq!(detail.all.unwrap().p50_us, detail.txns[0].latency.p50_us, "one transaction: the same figures");
         let mut fields = Map::new();
         detail.json_fields(&mut fields);
         assert_eq!(fields["errors_by_kind"]["timeout"], 1);

@@ -126,7 +126,7 @@
       axes: [
         { label: spec.xLabel, values: spec.xFormat ? function (u, vals) { return vals.map(function (v) { return v == null ? '' : spec.xFormat(v); }); } : undefined,
           splits: spec.xSplits },
-        { label: spec.yLabel, size: 70, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : yFormat(v); }); } }
+        { label: spec.yLabel, size: 84, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : yFormat(v); }); } }
       ]
     };
     var data = [spec.x].concat(series.map(function (s) { return s.values.map(function (v) { return num(v) ? v : null; }); }));
@@ -205,23 +205,21 @@
 
   function latencyOverTime(grid, tl, rerender) {
     var names = ['all requests'].concat(txnNames(tl.iv));
-    var name = names.indexOf(selected.latency) >= 0 ? selected.latency : names[names.length > 1 ? 1 : 0];
-    var series;
-    if (name === 'all requests') {
-      series = [{ label: 'p50', values: tl.value(function (p) { return usToMs(p.p50_us); }) },
-        { label: 'p99', values: tl.value(function (p) { return usToMs(p.p99_us); }) }];
-    } else {
-      series = [];
-      var fields = [['p50', 'p50_us'], ['p90', 'p90_us'], ['p99', 'p99_us'], ['max', 'max_us']];
+    var name = names.indexOf(selected.latency) >= 0 ? selected.latency : 'all requests';
+    // The interval's figures for the chosen name: {latency, corrected} or null.
+    var at = name === 'all requests'
+      ? function (p) { return p.latency ? p : (num(p.p50_us) ? { latency: { p50_us: p.p50_us, p99_us: p.p99_us } } : null); }
+      : function (p) { return txnAt(p, name); };
+    var series = [];
+    var fields = [['p50', 'p50_us'], ['p90', 'p90_us'], ['p99', 'p99_us'], ['max', 'max_us']];
+    fields.forEach(function (f, i) {
+      series.push({ label: f[0], color: COLORS[i], values: tl.value(function (p) { var t = at(p); return t && t.latency ? usToMs(t.latency[f[1]]) : null; }) });
+    });
+    if (tl.iv.some(function (p) { var t = at(p); return t && t.corrected; })) {
       fields.forEach(function (f, i) {
-        series.push({ label: f[0], color: COLORS[i], values: tl.value(function (p) { var t = txnAt(p, name); return t ? usToMs(t.latency[f[1]]) : null; }) });
+        series.push({ label: f[0] + ' corrected', color: COLORS[i], dash: [5, 3],
+          values: tl.value(function (p) { var t = at(p); return t && t.corrected ? usToMs(t.corrected[f[1]]) : null; }) });
       });
-      if (tl.iv.some(function (p) { var t = txnAt(p, name); return t && t.corrected; })) {
-        fields.forEach(function (f, i) {
-          series.push({ label: f[0] + ' corrected', color: COLORS[i], dash: [5, 3],
-            values: tl.value(function (p) { var t = txnAt(p, name); return t && t.corrected ? usToMs(t.corrected[f[1]]) : null; }) });
-        });
-      }
     }
     chart(grid, Object.assign({ id: 'latency', title: 'Latency over time', yLabel: 'ms', x: tl.t, yFormat: ms, series: series, spanGaps: true,
       hint: series.length > 4 ? 'dashed: corrected (from the intended start, open model)' : '',
