@@ -251,6 +251,38 @@ mod tests {
     }
 
     #[test]
+    fn hostile_clients_neither_hang_it_nor_keep_it_alive() {
+        let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = dashboard.addr();
+        // A client that connects and says nothing holds the server for its read timeout only.
+        let silent = TcpStream::connect(addr).unwrap();
+        let started = std::time::Instant::now();
+        assert!(get(addr, "/data.json").starts_with("HTTP/1.1 200"));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        // A request far past the bound is cut at it and answered, not read for ever.
+        let flooding = std::time::Instant::now();
+        let mut flood = TcpStream::connect(addr).unwrap();
+        flood.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = flood.write_all(&vec![b'A'; 8 * DASHBOARD_REQUEST_BYTES_MAX]);
+        let mut answer = String::new();
+        let _ = flood.read_to_string(&mut answer);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 404"), "{answer:.80}");
+        assert!(flooding.elapsed() < Duration::from_secs(5), "answered (or closed) at once: {:?}", flooding.elapsed());
+        // Stopping it with a silent client still connected takes at most the read timeout.
+        let silent_again = TcpStream::connect(addr).unwrap();
+        let stopping = std::time::Instant::now();
+        drop(dashboard);
+        assert!(stopping.elapsed() < Duration::from_secs(5), "{:?}", stopping.elapsed());
+        drop((silent, silent_again));
+    }
+
+    #[test]
+    fn a_busy_address_is_an_error() {
+        let first = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        assert!(Dashboard::start(first.addr()).is_err());
+    }
+
+    #[test]
     fn only_gets_have_paths() {
         assert_eq!(request_path(b"GET /data.json?x=1 HTTP/1.1\r\n"), Some("/data.json"));
         assert_eq!(request_path(b"POST / HTTP/1.1\r\n"), None);
