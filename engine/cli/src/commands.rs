@@ -371,13 +371,16 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let files =
-        paths.iter().map(|p| Ok((p.display().to_string(), read_json(p)?))).collect::<anyhow::Result<Vec<_>>>()?;
-    let (base_name, base) = &files[0];
+    let files = labels(paths)
+        .into_iter()
+        .zip(paths)
+        .map(|(label, p)| Ok((label, read_json(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let base = &files[0].1;
     let mut regressions = Vec::new();
-    for (name, new) in &files[1..] {
+    for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::results::compare(base, new, limit);
-        println!("BASE {base_name}\nNEW  {name}\n");
+        println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
         print!("{table}");
         println!();
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
@@ -399,13 +402,23 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
     }
 }
 
+/// How pages name result files: their file names when those differ, else their paths.
+fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into()))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    if distinct.len() == names.len() { names } else { paths.iter().map(|p| p.display().to_string()).collect() }
+}
+
 fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
     let mut files = Vec::new();
-    for path in paths {
+    for (path, label) in paths.iter().zip(labels(paths)) {
         let json = read_json(path)?;
         results.push(mite_core::results::read_result(&json, &path.display().to_string()).map_err(|e| anyhow!(e))?);
-        files.push((path.display().to_string(), json));
+        files.push((label, json));
     }
     let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
     write_json(&output::check("-o", output)?, &merged)?;
