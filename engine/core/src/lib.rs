@@ -8,6 +8,7 @@ pub mod cores;
 pub mod datapool;
 pub mod declarative;
 pub mod exposition;
+pub mod file_words;
 pub mod har;
 pub mod hdr_log;
 pub mod html;
@@ -29,6 +30,7 @@ pub mod stats;
 pub mod step_options;
 pub mod template;
 pub mod threshold;
+pub mod timeline;
 pub mod volume;
 pub mod ws;
 

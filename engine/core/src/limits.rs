@@ -49,3 +49,14 @@ pub const REDIRECTS_MAX: u8 = 50;
 pub const COOKIES_PER_JAR_MAX: usize = 300;
 /// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
 pub const COOKIE_BYTES_MAX: usize = 4096;
+/// Transactions whose percentiles the reports keep per interval (the first names in order).
+pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
+/// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
+pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;
+/// Per-transaction interval percentiles a run keeps for its report, all intervals together;
+/// past it every other interval's are dropped (the over-time charts get coarser, not longer).
+pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
+/// Intervals the live dashboard sends each update (the most recent); the final report has all.
+pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;
+/// Distinct status codes counted one by one per transaction (more are still counted by class).
+pub const STATUS_CODES_MAX: usize = 64;

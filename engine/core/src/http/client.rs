@@ -152,6 +152,8 @@ pub struct Timings {
     pub total_us: u64,
     /// Keep-alive connections found closed and replaced during this request.
     pub reconnects: u32,
+    /// Bytes of the request written (head and body) on the attempt that got the response.
+    pub request_bytes: u64,
     /// The TLS handshake resumed an earlier session.
     pub tls_resumed: bool,
 }
@@ -236,6 +238,7 @@ struct Trip {
     head: Bytes,
     body: Bytes,
     body_bytes: u64,
+    request_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
 }
@@ -485,6 +488,7 @@ impl HttpClient {
                     let reusable = trip.keep_alive && conn.read_buf.is_empty();
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
+                    timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
                     let Trip { status, head, body, body_bytes, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings });
@@ -512,6 +516,7 @@ impl HttpClient {
             headers: request.headers,
         };
         encode_request(&mut conn.write_buf, &head, request.body);
+        let request_bytes = conn.write_buf.len() as u64;
         let buf = std::mem::take(&mut conn.write_buf);
         let (written, buf) = conn.io.write_all(buf).await;
         conn.write_buf = buf;
@@ -575,6 +580,7 @@ impl HttpClient {
             head: raw_head,
             body,
             body_bytes,
+            request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
         })
