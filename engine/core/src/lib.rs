@@ -23,6 +23,7 @@ pub mod split;
 pub mod stats;
 pub mod template;
 pub mod threshold;
+pub mod uring_diagnosis;
 pub mod volume;
 
 pub use config::Config;
