@@ -291,9 +291,15 @@ fn execute(
     Ok(code)
 }
 
+/// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.
 fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not a mite-engine result (JSON)", path.display()))
+    let parsed = serde_json::from_str(&text);
+    if parsed.is_err() && text.contains(mite_core::result_frame::MARKER) {
+        let json = mite_core::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        return serde_json::from_str(&json).with_context(|| format!("{}: the framed result is not JSON", path.display()));
+    }
+    parsed.with_context(|| format!("{} is not a mite-engine result (JSON) nor a log holding one", path.display()))
 }
 
 fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<ExitCode> {
@@ -319,14 +325,21 @@ fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<Exit
 
 fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
+    let mut inputs = Vec::new();
     for path in paths {
-        results.push(
-            mite_core::results::read_result(&read_json(path)?, &path.display().to_string()).map_err(|e| anyhow!(e))?,
-        );
+        let value = read_json(path)?;
+        results.push(mite_core::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?);
+        inputs.push((path.display().to_string(), value));
     }
     let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
-    write_json(output, &merged)?;
+    // Which segments went in, and how each ended (an interrupted one marks the whole).
+    let mut value = report::result_json(&merged);
+    let warnings = mite_core::merge_parts::annotate(&mut value, &inputs);
+    write_value(output, &value, merged.segment.as_deref())?;
     print_result(&merged, output == Path::new("-"));
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     eprintln!("merged {} results into {}", paths.len(), output.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -349,13 +362,19 @@ fn print_result(result: &RunResult, to_stderr: bool) {
     }
 }
 
-/// Writes the result file; `-` writes it to standard output (for `kubectl logs`).
+/// Writes the result file; `-` writes it to standard output framed for a log stream
+/// (`mite_core::result_frame`, read back by `merge` from `kubectl logs`).
 fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(&report::result_json(result))?;
+    write_value(path, &report::result_json(result), result.segment.as_deref())
+}
+
+fn write_value(path: &Path, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
     if path == Path::new("-") {
-        println!("{text}");
+        // Framed, so that a collector finds it among the log's other lines.
+        print!("{}", mite_core::result_frame::encode(&serde_json::to_string(value)?, segment));
         return Ok(());
     }
+    let text = serde_json::to_string_pretty(value)?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text + "\n").with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
