@@ -30,6 +30,37 @@ fn indexed_job_is_consistent() {
     assert!(args.contains(&format!("--prometheus=0.0.0.0:{port}").as_str()));
 }
 
+/// Issue 17: the pod runs under the shipped Localhost seccomp profile (io_uring allowed), keeps
+/// no capabilities (the profile's capability rules assume none), and a failed injector is never
+/// retried (its segment would run twice) nor stops the others.
+#[test]
+fn pod_uses_the_shipped_seccomp_profile_and_no_retries() {
+    let docs = documents();
+    let job = docs.iter().find(|d| d["kind"] == "Job").expect("a Job");
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    let security = &container["securityContext"];
+    assert_eq!(security["seccompProfile"]["type"], "Localhost");
+    let profile = security["seccompProfile"]["localhostProfile"].as_str().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/k8s").join(Path::new(profile).file_name().unwrap());
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{profile} is shipped as {}: {e}", file.display()));
+    let profile: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let allowed: Vec<&str> = profile["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "SCMP_ACT_ALLOW" && r["args"].is_null())
+        .flat_map(|r| r["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()))
+        .collect();
+    for name in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
+        assert!(allowed.contains(&name), "{name}");
+    }
+    assert_eq!(security["capabilities"]["drop"][0], "ALL");
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(job["spec"]["backoffLimitPerIndex"].as_u64(), Some(0));
+    assert!(job["spec"]["backoffLimit"].is_null(), "a global backoffLimit of 0 would stop every pod at the first failure");
+    assert!(!container["image"].as_str().unwrap().ends_with(":latest"), "a pinned image tag");
+}
+
 #[test]
 fn embedded_scenario_is_valid() {
     let docs = documents();

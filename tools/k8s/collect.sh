@@ -27,9 +27,9 @@ poll_s=${POLL_S:-5}
 ns=()
 [[ -n "${NAMESPACE:-}" ]] && ns=(--namespace "$NAMESPACE")
 
-# One line per pod: name, completion index, phase, waiting reason, exit code, terminated
+# One line per pod, fields separated by |: name, completion index, phase, waiting reason, exit code, terminated
 # reason, scheduling condition reason, waiting message (last: it may hold spaces).
-pods_jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}{"\t"}{.status.phase}{"\t"}{.status.containerStatuses[0].state.waiting.reason}{"\t"}{.status.containerStatuses[0].state.terminated.exitCode}{"\t"}{.status.containerStatuses[0].state.terminated.reason}{"\t"}{.status.conditions[?(@.type=="PodScheduled")].reason}{"\t"}{.status.containerStatuses[0].state.waiting.message}{"\n"}{end}'
+pods_jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}{"|"}{.status.phase}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.status.containerStatuses[0].state.terminated.reason}{"|"}{.status.conditions[?(@.type=="PodScheduled")].reason}{"|"}{.status.containerStatuses[0].state.waiting.message}{"\n"}{end}'
 job_jsonpath='{range .status.conditions[*]}{.type}={.status}{"\n"}{end}'
 
 pods() {
@@ -44,6 +44,7 @@ meaning() {
         2) echo "command-line usage error" ;;
         3) echo "a threshold failed" ;;
         5) echo "interrupted (SIGTERM: pod deleted, node drained or deadline); its result is marked interrupted" ;;
+        143) echo "killed by SIGTERM before it could write its result (an engine without graceful SIGTERM?)" ;;
         137) echo "killed (SIGKILL: out of memory, or terminationGracePeriodSeconds ran out)" ;;
         *) echo "exit $1" ;;
     esac
@@ -74,7 +75,7 @@ while true; do
         break
     fi
     stuck=0
-    while IFS=$'\t' read -r name index phase waiting code reason scheduled message; do
+    while IFS='|' read -r name index phase waiting code reason scheduled message; do
         [[ -z "$name" ]] && continue
         if [[ -n "$waiting" ]] && hopeless "$waiting"; then
             echo "collect: pod $name (index $index) cannot start: $waiting${message:+: $message}" >&2
@@ -99,7 +100,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 problems=0
 logs=()
-while IFS=$'\t' read -r name index phase waiting code reason scheduled message; do
+while IFS='|' read -r name index phase waiting code reason scheduled message; do
     [[ -z "$name" ]] && continue
     log="$dir/segment-$index.log"
     if ! "$kubectl" "${ns[@]}" logs "$name" >"$log" 2>"$dir/err"; then
@@ -114,8 +115,12 @@ while IFS=$'\t' read -r name index phase waiting code reason scheduled message; 
     if grep -q '^\(.* \)\?mite-result begin ' "$log"; then
         logs+=("$log")
     else
-        echo "collect: pod $name (index $index): no result in its log; its last lines:" >&2
-        tail -n 5 "$log" | sed 's/^/    /' >&2
+        if [[ -s "$log" ]]; then
+            echo "collect: pod $name (index $index): no result in its log; its last lines:" >&2
+            tail -n 5 "$log" | sed 's/^/    /' >&2
+        else
+            echo "collect: pod $name (index $index): no result, its log is empty" >&2
+        fi
         problems=1
     fi
 done < <(pods)
@@ -124,8 +129,7 @@ if ((${#logs[@]} == 0)); then
     echo "collect: job/$job ($state): no result to merge" >&2
     exit 1
 fi
-if ! "$engine" merge "${logs[@]}" -o "$out" >"$dir/merge" 2>&1; then
-    cat "$dir/merge" >&2
+if ! "$engine" merge "${logs[@]}" -o "$out"; then
     echo "collect: merging failed" >&2
     exit 1
 fi
