@@ -61,6 +61,31 @@ fn pod_uses_the_shipped_seccomp_profile_and_no_retries() {
     assert!(!container["image"].as_str().unwrap().ends_with(":latest"), "a pinned image tag");
 }
 
+/// Issue 17: the image is built with the pinned toolchain and runs from a pinned minimal base
+/// as a non-root user; the empty-root proof installs the binary where the image does.
+#[test]
+fn dockerfile_pins_its_toolchain_and_runs_unprivileged() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dockerfile = std::fs::read_to_string(dir.join("tools/k8s/Dockerfile")).unwrap();
+    let toolchain = std::fs::read_to_string(dir.join("rust-toolchain.toml")).unwrap();
+    let channel = toolchain.lines().find_map(|l| l.strip_prefix("channel = ")).unwrap().trim_matches('"');
+    let froms: Vec<&str> = dockerfile.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(froms.len(), 2, "multi-stage: build, then run");
+    assert!(froms[0].contains(&format!("rust:{channel}-")), "build with the toolchain rust-toolchain.toml names: {froms:?}");
+    assert!(froms[1].contains("distroless/") && froms[1].contains(":nonroot"), "{froms:?}");
+    assert!(froms.iter().all(|f| !f.contains(":latest")), "{froms:?}");
+    let user = dockerfile.lines().find_map(|l| l.strip_prefix("USER ")).expect("a USER line");
+    assert!(!user.starts_with('0') && !user.starts_with("root"), "non-root: {user}");
+    assert!(dockerfile.contains("--locked"), "the build uses Cargo.lock");
+    let script = std::fs::read_to_string(dir.join("tools/k8s/empty-root.sh")).unwrap();
+    let entry = "/usr/local/bin/mite-engine";
+    assert!(dockerfile.contains(&format!("ENTRYPOINT [\"{entry}\"]")) && script.contains(entry));
+    let docs = documents();
+    let job = docs.iter().find(|d| d["kind"] == "Job").unwrap();
+    let uid = job["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsUser"].as_u64().unwrap();
+    assert_eq!(user.split(':').next().unwrap().parse::<u64>().unwrap(), uid, "the Job runs the image's user");
+}
+
 #[test]
 fn embedded_scenario_is_valid() {
     let docs = documents();
