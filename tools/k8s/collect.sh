@@ -61,11 +61,19 @@ hopeless() {
 
 started=$SECONDS
 state=""
+api_failures=0
 while true; do
     if ! conditions=$("$kubectl" "${ns[@]}" get job "$job" -o "jsonpath=$job_jsonpath" 2>&1); then
-        echo "collect: cannot read job/$job: $conditions" >&2
-        exit 1
+        # A missing Job is final; an API server that does not answer gets a few more tries.
+        api_failures=$((api_failures + 1))
+        if grep -q NotFound <<<"$conditions" || ((api_failures >= 5)); then
+            echo "collect: cannot read job/$job: $conditions" >&2
+            exit 1
+        fi
+        sleep "$poll_s"
+        continue
     fi
+    api_failures=0
     if grep -qx 'Failed=True' <<<"$conditions"; then
         state=failed
         break
@@ -110,6 +118,9 @@ while IFS='|' read -r name index phase waiting code reason scheduled message; do
     fi
     if [[ -n "$code" && "$code" != 0 ]]; then
         echo "collect: pod $name (index $index) failed: $(meaning "$code")${reason:+ ($reason)}" >&2
+        problems=1
+    elif [[ -z "$code" && "$phase" == Failed ]]; then
+        echo "collect: pod $name (index $index) failed before its container ran${reason:+: $reason}" >&2
         problems=1
     fi
     if grep -q '^\(.* \)\?mite-result begin ' "$log"; then

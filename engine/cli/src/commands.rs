@@ -371,7 +371,10 @@ fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
 fn write_value(path: &Path, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
     if path == Path::new("-") {
         // Framed, so that a collector finds it among the log's other lines.
-        print!("{}", mite_core::result_frame::encode(&serde_json::to_string(value)?, segment));
+        use std::io::Write;
+        let framed = mite_core::result_frame::encode(&serde_json::to_string(value)?, segment);
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(framed.as_bytes()).and_then(|()| stdout.flush()).context("writing the result to standard output")?;
         return Ok(());
     }
     let text = serde_json::to_string_pretty(value)?;
