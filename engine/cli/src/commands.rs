@@ -10,9 +10,11 @@ use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
 use mite_core::run::layered_config;
 use mite_core::scenario_file::{self, ClientOptions};
+use mite_core::run::StopReason;
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
+use crate::output;
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
@@ -22,6 +24,11 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_THRESHOLD: u8 = 3;
 /// Exit code when `compare` finds a regression beyond the limit.
 pub const EXIT_REGRESSION: u8 = 4;
+/// Exit code of a run stopped by SIGINT, SIGTERM or SIGHUP (its results are still written):
+/// a CI gate must not take a cut-short run for a pass.
+pub const EXIT_INTERRUPTED: u8 = 5;
+/// Exit code of a second interrupt, which exits at once without results (128 + SIGINT).
+pub const EXIT_ABORTED: i32 = 130;
 
 /// Where a run's results go besides the table.
 #[derive(Default)]
@@ -221,15 +228,21 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
-fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+/// SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP all stop the run gracefully the
+/// first time: no journey starts again, those in flight get the grace period, and the results
+/// are written. A second one exits at once without results.
+fn stop_on_signal() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
             eprintln!("second interrupt: exiting without results");
-            std::process::exit(130);
+            std::process::exit(EXIT_ABORTED);
         }
-        eprintln!("interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)");
+        eprintln!(
+            "interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
+             then the results are written (interrupt again to abort without them)"
+        );
     });
     stop
 }
@@ -244,24 +257,37 @@ fn execute(
     // Thresholds are parsed before the run so that a typo does not cost a whole test.
     let thresholds =
         outputs.thresholds.iter().map(|t| mite_core::threshold::Threshold::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    // Output paths are checked before the first request, so that a typo does not cost the run.
+    let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
+    let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
-    let stop = stop_on_ctrl_c();
+    let stop = stop_on_signal();
     let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
         if !quiet {
             eprintln!("{line}");
         }
     })?;
-    let json_to_stdout = outputs.json == Some(Path::new("-"));
-    print_result(&result, json_to_stdout);
-    if let Some(path) = outputs.json {
-        write_json(path, &result)?;
-        eprintln!("result written to {}", path.display());
+    print_result(&result, json == Some(output::Sink::Stdout));
+    // Every output is attempted even when one fails; any failure makes the exit non-zero.
+    let mut write_failed = false;
+    if let Some(sink) = &json {
+        match write_json(sink, &result) {
+            Ok(()) => eprintln!("result written to {}", sink.describe()),
+            Err(err) => {
+                eprintln!("error: --json: {err:#}");
+                write_failed = true;
+            }
+        }
     }
-    if let Some(path) = outputs.html {
-        std::fs::write(path, mite_core::html::render(&result))
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("report written to {}", path.display());
+    if let Some(sink) = &html {
+        match output::write(sink, mite_core::html::render(&result).as_bytes()) {
+            Ok(()) => eprintln!("report written to {}", sink.describe()),
+            Err(err) => {
+                eprintln!("error: --html: {err:#}");
+                write_failed = true;
+            }
+        }
     }
     let mut code = ExitCode::SUCCESS;
     let mut failed = 0;
@@ -287,6 +313,13 @@ fn execute(
     if failed > 0 {
         eprintln!("{failed} of {} thresholds failed", thresholds.len());
         code = ExitCode::from(EXIT_THRESHOLD);
+    }
+    if result.stopped_by == StopReason::Interrupted {
+        eprintln!("the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        code = ExitCode::from(EXIT_INTERRUPTED);
+    }
+    if write_failed {
+        code = ExitCode::from(EXIT_ERROR);
     }
     Ok(code)
 }
@@ -335,7 +368,7 @@ fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let mut value = report::result_json(&merged);
     let warnings = mite_core::merge_parts::annotate(&mut value, &inputs);
-    write_value(output, &value, merged.segment.as_deref())?;
+    write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
     print_result(&merged, output == Path::new("-"));
     for warning in &warnings {
         eprintln!("warning: {warning}");
@@ -364,24 +397,18 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 
 /// Writes the result file; `-` writes it to standard output framed for a log stream
 /// (`mite_core::result_frame`, read back by `merge` from `kubectl logs`).
-fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
-    write_value(path, &report::result_json(result), result.segment.as_deref())
+fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
+    write_value(sink, &report::result_json(result), result.segment.as_deref())
 }
 
-fn write_value(path: &Path, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
-    if path == Path::new("-") {
+fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
+    let text = if *sink == output::Sink::Stdout {
         // Framed, so that a collector finds it among the log's other lines.
-        use std::io::Write;
-        let framed = mite_core::result_frame::encode(&serde_json::to_string(value)?, segment);
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(framed.as_bytes()).and_then(|()| stdout.flush()).context("writing the result to standard output")?;
-        return Ok(());
-    }
-    let text = serde_json::to_string_pretty(value)?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text + "\n").with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+        mite_core::result_frame::encode(&serde_json::to_string(value)?, segment)
+    } else {
+        serde_json::to_string_pretty(value)? + "\n"
+    };
+    output::write(sink, text.as_bytes())
 }
 
 fn journey_test(

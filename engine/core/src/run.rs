@@ -293,15 +293,13 @@ pub fn run_scenario(
         let _ = thread.join();
     }
     let (merged, intervals, drivers, fallbacks, interrupted) = outcome?;
+    // The run's length is the load's: waits after the stop (the linger below) are not in it.
+    let elapsed = started.elapsed();
     if let Some(exporter) = &exporter {
         // The last interval's exposition holds the final totals; give scrapers a chance at it.
         exporter.publish(crate::exposition::render(&merged, 0, 0));
-        if !options.prometheus_linger.is_zero() {
-            progress(&format!("serving final metrics for {:?}", options.prometheus_linger));
-            std::thread::sleep(options.prometheus_linger);
-        }
+        linger(options.prometheus_linger, &stop, progress);
     }
-    let elapsed = started.elapsed();
     let stopped_by = if interrupted {
         StopReason::Interrupted
     } else if elapsed + Duration::from_millis(100) >= duration {
@@ -457,6 +455,19 @@ struct Sinks<'a> {
 
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// Keeps the final metrics served for `linger`, cut short by an interrupt (a pod being
+/// terminated should not spend its grace period here).
+fn linger(linger: Duration, stop: &AtomicBool, progress: &mut dyn FnMut(&str)) {
+    if linger.is_zero() || stop.load(Ordering::Relaxed) {
+        return;
+    }
+    progress(&format!("serving final metrics for {linger:?}"));
+    let deadline = Instant::now() + linger;
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
+    }
 }
 
 /// Waits for a synchronised start, saying so, and giving up on Ctrl-C.
