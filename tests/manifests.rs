@@ -42,7 +42,8 @@ fn pod_uses_the_shipped_seccomp_profile_and_no_retries() {
     assert_eq!(security["seccompProfile"]["type"], "Localhost");
     let profile = security["seccompProfile"]["localhostProfile"].as_str().unwrap();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/k8s").join(Path::new(profile).file_name().unwrap());
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{profile} is shipped as {}: {e}", file.display()));
+    let text =
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{profile} is shipped as {}: {e}", file.display()));
     let profile: serde_json::Value = serde_json::from_str(&text).unwrap();
     let allowed: Vec<&str> = profile["syscalls"]
         .as_array()
@@ -57,7 +58,10 @@ fn pod_uses_the_shipped_seccomp_profile_and_no_retries() {
     assert_eq!(security["capabilities"]["drop"][0], "ALL");
     assert_eq!(security["allowPrivilegeEscalation"], false);
     assert_eq!(job["spec"]["backoffLimitPerIndex"].as_u64(), Some(0));
-    assert!(job["spec"]["backoffLimit"].is_null(), "a global backoffLimit of 0 would stop every pod at the first failure");
+    assert!(
+        job["spec"]["backoffLimit"].is_null(),
+        "a global backoffLimit of 0 would stop every pod at the first failure"
+    );
     assert!(!container["image"].as_str().unwrap().ends_with(":latest"), "a pinned image tag");
 }
 
@@ -71,7 +75,10 @@ fn dockerfile_pins_its_toolchain_and_runs_unprivileged() {
     let channel = toolchain.lines().find_map(|l| l.strip_prefix("channel = ")).unwrap().trim_matches('"');
     let froms: Vec<&str> = dockerfile.lines().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(froms.len(), 2, "multi-stage: build, then run");
-    assert!(froms[0].contains(&format!("rust:{channel}-")), "build with the toolchain rust-toolchain.toml names: {froms:?}");
+    assert!(
+        froms[0].contains(&format!("rust:{channel}-")),
+        "build with the toolchain rust-toolchain.toml names: {froms:?}"
+    );
     assert!(froms[1].contains("distroless/") && froms[1].contains(":nonroot"), "{froms:?}");
     assert!(froms.iter().all(|f| !f.contains(":latest")), "{froms:?}");
     let user = dockerfile.lines().find_map(|l| l.strip_prefix("USER ")).expect("a USER line");

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
+use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario_file::{self, ClientOptions};
-use mite_core::run::StopReason;
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
-use crate::output;
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
+use crate::output;
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
 /// unknown transaction).
@@ -330,7 +330,8 @@ fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let parsed = serde_json::from_str(&text);
     if parsed.is_err() && text.contains(mite_core::result_frame::MARKER) {
         let json = mite_core::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        return serde_json::from_str(&json).with_context(|| format!("{}: the framed result is not JSON", path.display()));
+        return serde_json::from_str(&json)
+            .with_context(|| format!("{}: the framed result is not JSON", path.display()));
     }
     parsed.with_context(|| format!("{} is not a mite-engine result (JSON) nor a log holding one", path.display()))
 }
@@ -364,10 +365,13 @@ fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode
         results.push(mite_core::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?);
         inputs.push((path.display().to_string(), value));
     }
-    let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
+    let mut merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let mut value = report::result_json(&merged);
     let warnings = mite_core::merge_parts::annotate(&mut value, &inputs);
+    if value["stopped_by"] == "interrupted" {
+        merged.stopped_by = StopReason::Interrupted;
+    }
     write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
     print_result(&merged, output == Path::new("-"));
     for warning in &warnings {

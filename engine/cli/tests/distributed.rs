@@ -55,7 +55,13 @@ fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
     assert!(log.contains("threshold p99<1us: FAIL"), "other lines share the log: {log}");
     assert!(log.lines().all(|l| l.len() < 16 * 1024), "no line long enough for the runtime to split");
     let merged = dir.join("merged.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine")).arg("merge").args(&logs).arg("-o").arg(&merged).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .arg("merge")
+        .args(&logs)
+        .arg("-o")
+        .arg(&merged)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let result = read(&merged);
     assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()), "every request the target saw");
@@ -67,7 +73,12 @@ fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
     let lines: Vec<&str> = log.lines().collect();
     let begin = lines.iter().position(|l| l.starts_with("mite-result begin")).unwrap();
     std::fs::write(&cut, lines[..begin + 2].join("\n")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine")).arg("merge").arg(&cut).args(["-o", "/dev/null"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .arg("merge")
+        .arg(&cut)
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("cut.log: the result begun at line"), "{}", text(&out));
     assert!(text(&out).contains("incomplete"), "{}", text(&out));
@@ -109,7 +120,10 @@ fn collect_fails_fast_when_a_pod_cannot_start() {
     assert!(started.elapsed() < Duration::from_secs(20), "fails fast, not after the timeout");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("pod mite-peak-1-def (index 1) cannot start: CreateContainerError: cannot load seccomp profile"), "{said}");
+    assert!(
+        said.contains("pod mite-peak-1-def (index 1) cannot start: CreateContainerError: cannot load seccomp profile"),
+        "{said}"
+    );
     assert!(said.contains("pod mite-peak-2-ghi (index 2) cannot start: ImagePullBackOff"), "{said}");
     assert!(said.contains("delete job mite-peak"), "{said}");
     assert!(!said.contains("mite-peak-0-abc"), "the running pod is not blamed: {said}");
@@ -123,7 +137,8 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     let cluster = fake_cluster("failed", Some("Failed=True\n"), pods);
     let log = pod_log(&target, &cluster, "0/2");
     std::fs::rename(&log, cluster.join("logs/mite-peak-0-abc.log")).unwrap();
-    std::fs::write(cluster.join("logs/mite-peak-1-def.log"), "starting\nio_uring unavailable (...); using epoll\n").unwrap();
+    std::fs::write(cluster.join("logs/mite-peak-1-def.log"), "starting\nio_uring unavailable (...); using epoll\n")
+        .unwrap();
     let merged = cluster.join("merged.json");
     let out = collect(&cluster, &merged);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

@@ -95,7 +95,11 @@ fn io_uring_asked_for_under_a_denying_filter_is_an_error_naming_seccomp() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let (out, result) = run_under(&deny_setup(1), &target, "strict", &["--driver", "io_uring"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("io_uring runtime: io_uring_setup is blocked by this process's seccomp filter"), "{}", text(&out));
+    assert!(
+        text(&out).contains("io_uring runtime: io_uring_setup is blocked by this process's seccomp filter"),
+        "{}",
+        text(&out)
+    );
     assert!(result.is_none(), "no run, no result file");
     assert_eq!(target.hits(), 0);
 }

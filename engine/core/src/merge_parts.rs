@@ -32,7 +32,8 @@ pub fn annotate(merged: &mut Value, inputs: &[(String, Value)]) -> Vec<String> {
         .collect();
     if !interrupted.is_empty() {
         merged["stopped_by"] = json!("interrupted");
-        warnings.push(format!("interrupted, so the merged result covers less than planned: {}", interrupted.join(", ")));
+        warnings
+            .push(format!("interrupted, so the merged result covers less than planned: {}", interrupted.join(", ")));
     }
     let segments = coverage(inputs, &mut warnings);
     let fallbacks: Vec<Value> = inputs
@@ -120,6 +121,9 @@ mod tests {
         let (source, mut result) = part("1/2", "duration", 1);
         result["driver_fallbacks"] = json!(["core 0: io_uring unavailable (seccomp); using epoll"]);
         annotate(&mut merged, &[part("0/2", "duration", 1), (source, result)]);
-        assert_eq!(merged["driver_fallbacks"], json!(["segment 1/2: core 0: io_uring unavailable (seccomp); using epoll"]));
+        assert_eq!(
+            merged["driver_fallbacks"],
+            json!(["segment 1/2: core 0: io_uring unavailable (seccomp); using epoll"])
+        );
     }
 }

@@ -223,7 +223,8 @@ mod tests {
     fn missing_or_damaged_lines_are_named() {
         let framed = encode(&document(12_000), None);
         let lines: Vec<&str> = framed.lines().collect();
-        let without_two: String = lines.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, l)| format!("{l}\n")).collect();
+        let without_two: String =
+            lines.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, l)| format!("{l}\n")).collect();
         match decode(&without_two) {
             Err(FrameError::Incomplete { missing, expected, line: 1 }) => {
                 assert_eq!(missing, vec![2]);

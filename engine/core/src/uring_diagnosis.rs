@@ -24,14 +24,10 @@ impl Facts {
     /// Reads the facts for the calling process.
     pub fn of_this_process() -> Facts {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let field = |name: &str| {
-            status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<u8>().ok())
-        };
+        let field =
+            |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<u8>().ok());
         let sysctl = std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").ok();
-        Facts {
-            seccomp_mode: field("Seccomp:"),
-            io_uring_disabled: sysctl.and_then(|v| v.trim().parse().ok()),
-        }
+        Facts { seccomp_mode: field("Seccomp:"), io_uring_disabled: sysctl.and_then(|v| v.trim().parse().ok()) }
     }
 }
 

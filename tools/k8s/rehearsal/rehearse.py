@@ -42,6 +42,7 @@ class Target(http.server.BaseHTTPRequestHandler):
     """Answers every GET with 200 and counts each path."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     hits = Counter()
     lock = threading.Lock()
 

@@ -14,8 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
-    TargetArch,
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch,
 };
 use serde_json::Value;
 
@@ -85,54 +84,21 @@ pub fn compile(profile_json: &str, caps: &[&str]) -> Result<Compiled, ProfileErr
     build(rules, default, target)
 }
 
+/// Syscall number -> alternatives (`None`: matched unconditionally).
+type SyscallTable = BTreeMap<i64, Option<Vec<SeccompRule>>>;
+
 fn build(rules: Vec<Rule>, default: SeccompAction, target: TargetArch) -> Result<Compiled, ProfileError> {
-    let mut unknown_names = BTreeSet::new();
-    let mut allowed = BTreeSet::new();
-    // One filter per action: syscall number -> alternatives (None: unconditional).
-    let mut by_action: Vec<(SeccompAction, BTreeMap<i64, Option<Vec<SeccompRule>>>)> = Vec::new();
-    for rule in rules {
-        if rule.action == default {
-            continue;
-        }
-        let index = match by_action.iter().position(|(a, _)| *a == rule.action) {
-            Some(i) => i,
-            None => {
-                by_action.push((rule.action.clone(), BTreeMap::new()));
-                by_action.len() - 1
-            }
-        };
-        for name in &rule.names {
-            let Ok(sysno) = syscalls::Sysno::from_str(name) else {
-                unknown_names.insert(name.clone());
-                continue;
-            };
-            if rule.action == SeccompAction::Allow && rule.conditions.is_empty() {
-                allowed.insert(name.clone());
-            }
-            let entry = by_action[index].1.entry(i64::from(sysno.id())).or_insert_with(|| Some(Vec::new()));
-            match (entry.as_mut(), rule.conditions.is_empty()) {
-                (_, true) => *entry = None,
-                (Some(alternatives), false) => {
-                    for conjunction in &rule.conditions {
-                        let rule = SeccompRule::new(conjunction.clone()).map_err(|e| ProfileError::Compile(e.to_string()))?;
-                        alternatives.push(rule);
-                    }
-                }
-                (None, false) => {}
-            }
-        }
-    }
-    // The allow filter carries the default action; the others allow what they do not match.
-    // Installed allow-filter first: on equal precedence the later filter's verdict wins, so a
-    // rule's own errno beats the default's.
-    by_action.sort_by_key(|(action, _)| *action != SeccompAction::Allow);
-    let has_allow = by_action.first().is_some_and(|(a, _)| *a == SeccompAction::Allow);
+    let mut compiled = Compiled { programs: Vec::new(), unknown_names: BTreeSet::new(), allowed: BTreeSet::new() };
+    let mut by_action = tables(rules, &default, &mut compiled)?;
     if default == SeccompAction::Allow && by_action.is_empty() {
         return Err(ProfileError::AllowsEverything);
     }
-    let mut programs = Vec::new();
+    // The allow filter carries the default action; the others allow what they do not match.
+    // The allow filter goes first: on equal precedence the later filter's verdict wins, so a
+    // rule's own errno beats the default's.
+    by_action.sort_by_key(|(action, _)| *action != SeccompAction::Allow);
+    let has_allow = by_action.first().is_some_and(|(a, _)| *a == SeccompAction::Allow);
     if default != SeccompAction::Allow && !has_allow {
-        // Nothing allowed at all: a filter that matches nothing special.
         by_action.insert(0, (SeccompAction::Allow, BTreeMap::new()));
     }
     for (action, table) in by_action {
@@ -145,9 +111,46 @@ fn build(rules: Vec<Rule>, default: SeccompAction, target: TargetArch) -> Result
         };
         let filter =
             SeccompFilter::new(rules, mismatch, on_match, target).map_err(|e| ProfileError::Compile(e.to_string()))?;
-        programs.push(BpfProgram::try_from(filter).map_err(|e| ProfileError::Compile(e.to_string()))?);
+        compiled.programs.push(BpfProgram::try_from(filter).map_err(|e| ProfileError::Compile(e.to_string()))?);
     }
-    Ok(Compiled { programs, unknown_names, allowed })
+    Ok(compiled)
+}
+
+/// One table per action other than the default, with the names resolved for this machine.
+fn tables(
+    rules: Vec<Rule>,
+    default: &SeccompAction,
+    compiled: &mut Compiled,
+) -> Result<Vec<(SeccompAction, SyscallTable)>, ProfileError> {
+    let mut by_action: Vec<(SeccompAction, SyscallTable)> = Vec::new();
+    for rule in rules.into_iter().filter(|r| r.action != *default) {
+        let index = match by_action.iter().position(|(a, _)| *a == rule.action) {
+            Some(i) => i,
+            None => {
+                by_action.push((rule.action.clone(), BTreeMap::new()));
+                by_action.len() - 1
+            }
+        };
+        for name in &rule.names {
+            let Ok(sysno) = syscalls::Sysno::from_str(name) else {
+                compiled.unknown_names.insert(name.clone());
+                continue;
+            };
+            if rule.action == SeccompAction::Allow && rule.conditions.is_empty() {
+                compiled.allowed.insert(name.clone());
+            }
+            let entry = by_action[index].1.entry(i64::from(sysno.id())).or_insert_with(|| Some(Vec::new()));
+            if rule.conditions.is_empty() {
+                *entry = None;
+            } else if let Some(alternatives) = entry.as_mut() {
+                for conjunction in &rule.conditions {
+                    alternatives
+                        .push(SeccompRule::new(conjunction.clone()).map_err(|e| ProfileError::Compile(e.to_string()))?);
+                }
+            }
+        }
+    }
+    Ok(by_action)
 }
 
 /// Installs the programs on the calling thread (and what it execs). Allocates nothing, so it
@@ -250,7 +253,9 @@ fn conditions(args: Option<&Value>, at: &str) -> Result<Vec<Vec<SeccompCondition
     for (j, arg) in list.iter().enumerate() {
         let at = format!("{at}[{j}]");
         let number = |field: &str| {
-            arg.get(field).and_then(Value::as_u64).ok_or(ProfileError::Field { at: format!("{at}.{field}"), expected: "a number" })
+            arg.get(field)
+                .and_then(Value::as_u64)
+                .ok_or(ProfileError::Field { at: format!("{at}.{field}"), expected: "a number" })
         };
         let index = number("index")?;
         let value = number("value")?;
@@ -266,7 +271,8 @@ fn conditions(args: Option<&Value>, at: &str) -> Result<Vec<Vec<SeccompCondition
             "SCMP_CMP_MASKED_EQ" => (SeccompCmpOp::MaskedEq(value), value_two),
             other => return Err(ProfileError::Operator { at, op: other.into() }),
         };
-        let index = u8::try_from(index).map_err(|_| ProfileError::Field { at: format!("{at}.index"), expected: "0 to 5" })?;
+        let index =
+            u8::try_from(index).map_err(|_| ProfileError::Field { at: format!("{at}.index"), expected: "0 to 5" })?;
         let condition = SeccompCondition::new(index, SeccompCmpArgLen::Qword, op, operand)
             .map_err(|_| ProfileError::Field { at: format!("{at}.index"), expected: "0 to 5" })?;
         parsed.push((index, condition));
@@ -288,9 +294,15 @@ mod tests {
         let err = compile("{", &[]).err().unwrap();
         assert!(err.to_string().starts_with("not a seccomp profile"), "{err}");
         let err = compile(r#"{"defaultAction":"SCMP_ACT_NOTIFY"}"#, &[]).err().unwrap();
-        assert_eq!(err.to_string(), "defaultAction: action SCMP_ACT_NOTIFY is not supported here (allow, errno, kill, trap, log)");
+        assert_eq!(
+            err.to_string(),
+            "defaultAction: action SCMP_ACT_NOTIFY is not supported here (allow, errno, kill, trap, log)"
+        );
         let text = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_WAT"}]}]}"#;
-        assert_eq!(compile(text, &[]).err().unwrap().to_string(), "syscalls[0].args[0]: unknown comparison SCMP_CMP_WAT");
+        assert_eq!(
+            compile(text, &[]).err().unwrap().to_string(),
+            "syscalls[0].args[0]: unknown comparison SCMP_CMP_WAT"
+        );
         let err = compile(r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#, &[]).err().unwrap();
         assert_eq!(err, ProfileError::AllowsEverything);
     }
