@@ -122,3 +122,55 @@ fn embedded_scenario_is_valid() {
     let loaded = mite_core::scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
     assert!(loaded.scenario.entries[0].volume.is_open());
 }
+
+/// Issue 17: every metric and label README's PromQL names is one the engine serves (the pods'
+/// scrape labels `pod` and `namespace` aside), read from a real run's exposition.
+#[test]
+fn readme_promql_names_what_the_engine_serves() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let start = readme.find("```promql\n").expect("a promql block in README") + "```promql\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+    let scenario = mite_tests::scenario("http_example:journey", mite_core::VolumeModel::constant(2));
+    // A status the journey does not expect, so that the error series (and its `kind`) exist.
+    let overrides = [format!("target_url={}", target.url("/status/503"))];
+    let result = mite_tests::run(
+        &mite_journeys::registry(),
+        scenario,
+        &overrides,
+        mite_tests::options(1, std::time::Duration::from_millis(500)),
+    );
+    let served = mite_core::exposition::render(&result.merged, 0, 0);
+    let queries: Vec<&str> =
+        block.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()).collect();
+    assert!(queries.len() >= 6, "{block}");
+    for word in block.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("mite_") {
+            assert!(
+                served.contains(&format!("{word}{{")) || served.contains(&format!("{word} ")),
+                "{word} is not served"
+            );
+        }
+    }
+    // The error ratio's denominator (responses plus failures without a response) is the
+    // engine's own request count.
+    let sum = |prefix: &str, keep: &dyn Fn(&str) -> bool| -> u64 {
+        served
+            .lines()
+            .filter(|l| l.starts_with(prefix) && keep(l))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    let responses = sum("mite_http_response_total{", &|_| true);
+    let failed_unanswered = sum("mite_http_request_error_total{", &|l| !l.contains("kind=\"status\""));
+    let errors = sum("mite_http_request_error_total{", &|_| true);
+    let total = result.merged.total();
+    assert!(total.requests() > 0);
+    assert_eq!(responses + failed_unanswered, total.requests(), "{served}");
+    assert_eq!(errors, total.req_errors(), "{served}");
+    for label in ["transaction", "status", "kind", "le"] {
+        if block.contains(&format!("by ({label})")) || block.contains(&format!("{label}!=")) {
+            assert!(served.contains(&format!("{label}=\"")), "label {label} is not served:\n{served}");
+        }
+    }
+}

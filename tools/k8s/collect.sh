@@ -124,7 +124,13 @@ while IFS='|' read -r name index phase waiting code reason scheduled message; do
         problems=1
     fi
     if grep -q '^\(.* \)\?mite-result begin ' "$log"; then
-        logs+=("$log")
+        # Each result read alone first: a damaged one is named and left out, not fatal to all.
+        if "$engine" merge "$log" -o "$dir/alone-$index.json" >/dev/null 2>"$dir/err"; then
+            logs+=("$log")
+        else
+            echo "collect: pod $name (index $index): its result is unreadable: $(grep -v '^$' "$dir/err" | tail -n 1)" >&2
+            problems=1
+        fi
     else
         if [[ -s "$log" ]]; then
             echo "collect: pod $name (index $index): no result in its log; its last lines:" >&2

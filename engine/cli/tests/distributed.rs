@@ -133,21 +133,37 @@ fn collect_fails_fast_when_a_pod_cannot_start() {
 fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let pods = "mite-peak-0-abc|0|Failed||3|Error|Scheduled|\n\
-                mite-peak-1-def|1|Failed||137|OOMKilled|Scheduled|\n";
+                mite-peak-1-def|1|Failed||137|OOMKilled|Scheduled|\n\
+                mite-peak-2-ghi|2|Failed||5|Error|Scheduled|\n";
     let cluster = fake_cluster("failed", Some("Failed=True\n"), pods);
-    let log = pod_log(&target, &cluster, "0/2");
+    let log = pod_log(&target, &cluster, "0/3");
     std::fs::rename(&log, cluster.join("logs/mite-peak-0-abc.log")).unwrap();
+    // Index 2's result lost a line on the way (log rotation, a killed writer).
+    let damaged = pod_log(&target, &cluster, "2/3");
+    let text_2 = std::fs::read_to_string(&damaged).unwrap();
+    let kept: Vec<&str> = text_2.lines().filter(|l| !l.starts_with("mite-result 1/")).collect();
+    std::fs::write(cluster.join("logs/mite-peak-2-ghi.log"), kept.join("\n")).unwrap();
+    let hits_0 = read_frame(&cluster.join("logs/mite-peak-0-abc.log"));
     std::fs::write(cluster.join("logs/mite-peak-1-def.log"), "starting\nio_uring unavailable (...); using epoll\n")
         .unwrap();
     let merged = cluster.join("merged.json");
     let out = collect(&cluster, &merged);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
+    assert!(said.contains("collect: job/mite-peak failed; merged 1 results"), "{said}");
     assert!(said.contains("pod mite-peak-0-abc (index 0) failed: a threshold failed"), "{said}");
     assert!(said.contains("pod mite-peak-1-def (index 1) failed: killed (SIGKILL: out of memory"), "{said}");
     assert!(said.contains("pod mite-peak-1-def (index 1): no result in its log; its last lines:"), "{said}");
-    assert!(said.contains("segments missing: 1/2"), "{said}");
-    assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(target.hits()));
+    assert!(said.contains("pod mite-peak-2-ghi (index 2) failed: interrupted"), "{said}");
+    assert!(said.contains("pod mite-peak-2-ghi (index 2): its result is unreadable:"), "{said}");
+    assert!(said.contains("incomplete: 1 of"), "{said}");
+    assert!(said.contains("segments missing: 1/3, 2/3"), "{said}");
+    assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(hits_0), "index 0's result alone");
+}
+
+fn read_frame(log: &Path) -> u64 {
+    let json = mite_core::result_frame::decode(&std::fs::read_to_string(log).unwrap()).unwrap();
+    serde_json::from_str::<serde_json::Value>(&json).unwrap()["totals"]["requests"].as_u64().unwrap()
 }
 
 #[test]
