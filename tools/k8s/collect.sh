@@ -61,6 +61,7 @@ hopeless() {
 
 started=$SECONDS
 state=""
+declare -A announced=()
 api_failures=0
 while true; do
     if ! conditions=$("$kubectl" "${ns[@]}" get job "$job" -o "jsonpath=$job_jsonpath" 2>&1); then
@@ -88,6 +89,10 @@ while true; do
         if [[ -n "$waiting" ]] && hopeless "$waiting"; then
             echo "collect: pod $name (index $index) cannot start: $waiting${message:+: $message}" >&2
             stuck=1
+        elif [[ -n "$code" && "$code" != 0 && -z "${announced[$name]:-}" ]]; then
+            # Said as soon as seen; the others run on (backoffLimitPerIndex) and are collected.
+            echo "collect: pod $name (index $index) failed: $(meaning "$code"); waiting for the others" >&2
+            announced[$name]=1
         elif [[ "$phase" == Pending && "$scheduled" == Unschedulable && $((SECONDS - started)) -ge 300 ]]; then
             echo "collect: pod $name (index $index) unschedulable for 5 minutes (one injector per node: enough nodes?)" >&2
             stuck=1

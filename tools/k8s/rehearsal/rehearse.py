@@ -239,6 +239,7 @@ def check(work, cluster, job, procs, terminated, collect_code, collect_out, merg
     expect(collect_code == 1, f"collect exits 1 when a segment was interrupted (got {collect_code})")
     expect(f"{job}-{terminated}-pod (index {terminated}) failed: interrupted" in collect_out,
            "collect names the interrupted pod and why")
+    expect("waiting for the others" in collect_out, "collect said so while the others still ran")
     merged = json.load(open(merged_path)) if os.path.exists(merged_path) else None
     expect(merged is not None, "collect wrote the merged result")
     hits = sum(Target.hits.values())
