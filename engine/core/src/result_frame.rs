@@ -240,6 +240,31 @@ mod tests {
         assert!(matches!(decode("mite-result begin v9 lines=1\n"), Err(FrameError::BadHeader { line: 1, .. })));
     }
 
+    proptest::proptest! {
+        /// Whatever lines fall between the frame's (stderr, warnings, other JSON) and whatever
+        /// prefix each line gets, the result comes back whole; and no input makes decode panic.
+        #[test]
+        fn any_interleaving_round_trips(
+            size in 0usize..12_000,
+            noise in proptest::collection::vec(("[ -~]{0,80}", 0usize..40), 0..20),
+            prefix in "[0-9TZ:.-]{0,30} ?",
+        ) {
+            let json = document(size);
+            let mut lines: Vec<String> = encode(&json, Some("0/1")).lines().map(|l| format!("{prefix}{l}")).collect();
+            for (text, at) in noise {
+                let at = at.min(lines.len());
+                lines.insert(at, text);
+            }
+            let log = lines.join("\n");
+            proptest::prop_assert_eq!(decode(&log), Ok(json));
+        }
+
+        #[test]
+        fn garbage_never_panics(text in "(mite-result [ -~]{0,40}\n|[ -~]{0,40}\n){0,30}") {
+            let _ = decode(&text);
+        }
+    }
+
     #[test]
     fn the_last_whole_frame_wins() {
         let (first, second) = (document(10), document(9000));
