@@ -1,10 +1,11 @@
 //! The plain-HTTP target: a small monoio server, one thread per core (optionally pinned),
 //! counting every complete request it receives.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -28,6 +29,9 @@ pub struct TargetOptions {
     /// Stall every server thread once: `(after, for)` since start. The stall blocks the thread,
     /// as a garbage-collection pause or a saturated server would.
     pub stall: Option<(Duration, Duration)>,
+    /// Count requests per path (without the query) too, for `Target::route_hits` (a lock per
+    /// request: off for benchmarks).
+    pub count_routes: bool,
 }
 
 /// When to stall, and whether each thread has.
@@ -48,7 +52,13 @@ impl Stall {
 
 impl Default for TargetOptions {
     fn default() -> Self {
-        TargetOptions { addr: SocketAddr::from(([127, 0, 0, 1], 0)), threads: 1, pin: Vec::new(), stall: None }
+        TargetOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            threads: 1,
+            pin: Vec::new(),
+            stall: None,
+            count_routes: false,
+        }
     }
 }
 
@@ -56,9 +66,13 @@ impl Default for TargetOptions {
 pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    routes: Option<RouteHits>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
+
+/// Requests per path, when counted.
+type RouteHits = Arc<Mutex<BTreeMap<String, u64>>>;
 
 impl Target {
     /// Binds and starts serving.
@@ -67,11 +81,13 @@ impl Target {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let routes: Option<RouteHits> = options.count_routes.then(RouteHits::default);
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for i in 0..options.threads.max(1) {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
+            let routes = routes.clone();
             let stop = stop.clone();
             let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
             let stall = options.stall.map(|(after, length)| {
@@ -88,10 +104,10 @@ impl Target {
                         return;
                     }
                 };
-                runtime.block_on(accept_loop(listener, hits, stop, stall));
+                runtime.block_on(accept_loop(listener, Counters { hits, routes }, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, stop, threads })
+        Ok(Target { addr, hits, routes, stop, threads })
     }
 
     /// The bound address.
@@ -107,6 +123,18 @@ impl Target {
     /// Complete requests received so far.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Requests received for `path` (without the query); needs `count_routes`.
+    pub fn route_hits(&self, path: &str) -> u64 {
+        let routes = self.routes.as_ref().expect("start the target with count_routes: true");
+        routes.lock().expect("route counts").get(path).copied().unwrap_or(0)
+    }
+
+    /// Requests received per path (without the query); needs `count_routes`.
+    pub fn route_counts(&self) -> BTreeMap<String, u64> {
+        let routes = self.routes.as_ref().expect("start the target with count_routes: true");
+        routes.lock().expect("route counts").clone()
     }
 
     /// Stops serving and waits for the threads.
@@ -132,9 +160,32 @@ impl Drop for Target {
     }
 }
 
+/// What a server thread counts.
+#[derive(Clone)]
+struct Counters {
+    hits: Arc<AtomicU64>,
+    routes: Option<RouteHits>,
+}
+
+impl Counters {
+    fn count(&self, path: &str) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(routes) = &self.routes {
+            let path = path.split('?').next().unwrap_or(path);
+            let mut routes = routes.lock().expect("route counts");
+            match routes.get_mut(path) {
+                Some(count) => *count += 1,
+                None => {
+                    routes.insert(path.to_string(), 1);
+                }
+            }
+        }
+    }
+}
+
 async fn accept_loop(
     listener: std::net::TcpListener,
-    hits: Arc<AtomicU64>,
+    hits: Counters,
     stop: Arc<AtomicBool>,
     stall: Option<Arc<Stall>>,
 ) {
@@ -193,7 +244,7 @@ impl std::future::Future for YieldNow {
     }
 }
 
-async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<Stall>>) {
+async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         loop {
@@ -204,7 +255,7 @@ async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<St
                     return;
                 }
                 Parsed::Complete(request) => {
-                    hits.fetch_add(1, Ordering::Relaxed);
+                    hits.count(request.path);
                     if let Some(stall) = &stall {
                         stall.maybe();
                     }

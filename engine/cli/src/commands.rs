@@ -36,6 +36,8 @@ struct Outputs<'a> {
     json: Option<&'a Path>,
     html: Option<&'a Path>,
     thresholds: Vec<String>,
+    /// Print the `--phases` table.
+    phases: bool,
 }
 
 /// Runs the command line.
@@ -56,6 +58,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
             }
         }
+        Some(Command::Journey { action: JourneyAction::Run { journey, datapool, scenario, json, common } }) => {
+            journey_run(&registry, &journey, datapool.as_deref(), scenario.as_deref(), json.as_deref(), &common)
+        }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
@@ -64,7 +69,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)?
             };
-            execute(resolved, &common.config, &options, Outputs::default(), false)
+            execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
@@ -77,14 +82,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 mite_core::har::convert(&text, &host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
             std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
-                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped) -> {}",
+                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+                 left to the session) -> {}",
                 har.display(),
                 converted.kept,
                 converted.total,
                 converted.dropped_static,
                 converted.dropped_host,
+                converted.dropped_redirect,
                 output.display()
             );
+            if !converted.unset_cookies.is_empty() {
+                eprintln!(
+                    "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
+                     add them to a step with cookies = {{ .. }} if the target needs them",
+                    converted.unset_cookies.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
@@ -164,6 +178,10 @@ fn check(resolved: &Resolved) {
     for threshold in &resolved.thresholds {
         println!("  threshold {threshold}");
     }
+    // The cores are not known here: rows and journeys are compared as on one core.
+    for warning in mite_core::preflight::warnings(&resolved.scenario, 1) {
+        println!("WARNING: {warning}");
+    }
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
@@ -173,8 +191,11 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
-    if max_connections == 0 {
-        bail!("--max-connections must be at least 1");
+    let most = mite_core::limits::CONNECTIONS_PER_HOST_PER_CORE_MAX;
+    if max_connections == 0 || max_connections > most {
+        bail!(
+            "--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core"
+        );
     }
     if timeout.is_zero() || connect_timeout.is_zero() {
         bail!("--timeout and --connect-timeout must be above zero");
@@ -185,11 +206,15 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
             connect_timeout,
             request_timeout: timeout,
             connections_per_host_max: max_connections,
+            follow_redirects: file.follow_redirects.unwrap_or(defaults.follow_redirects),
+            max_redirects: file.max_redirects.unwrap_or(defaults.max_redirects),
             ..defaults
         },
         tls: TlsOptions {
             ca_file: common.ca.clone().or_else(|| file.ca.clone()),
             insecure: common.insecure || file.insecure.unwrap_or(false),
+            client_cert: common.cert.clone().or_else(|| file.cert.clone()),
+            client_key: common.key.clone().or_else(|| file.key.clone()),
         },
         ..RunOptions::default()
     })
@@ -224,7 +249,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.thresholds.iter().cloned());
-    let outputs = Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds };
+    let outputs =
+        Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds, phases: args.common.phases };
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
@@ -268,7 +294,12 @@ fn execute(
             eprintln!("{line}");
         }
     })?;
-    print_result(&result, json == Some(output::Sink::Stdout));
+    let json_to_stdout = json == Some(output::Sink::Stdout);
+    print_result(&result, json_to_stdout);
+    if outputs.phases {
+        let table = report::phases_table(&result.merged);
+        if json_to_stdout { eprint!("\n{table}") } else { print!("\n{table}") }
+    }
     // Every output is attempted even when one fails; any failure makes the exit non-zero.
     let mut write_failed = false;
     if let Some(sink) = &json {
@@ -342,7 +373,8 @@ fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<Exit
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit);
+    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit)
+        .map_err(|why| anyhow!("{why} ({} vs {})", base.display(), new.display()))?;
     println!("BASE {}\nNEW  {}\n", base.display(), new.display());
     print!("{table}");
     if regressions.is_empty() {
@@ -440,7 +472,51 @@ fn journey_test(
         mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
+    if common.phases {
+        print!("\n{}", report::phases_table(&merged));
+    }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
+fn journey_run(
+    registry: &Registry,
+    journey: &str,
+    datapool: Option<&str>,
+    scenario_file: Option<&str>,
+    json: Option<&Path>,
+    common: &CommonArgs,
+) -> anyhow::Result<ExitCode> {
+    let (registry, config, client) = match scenario_file {
+        Some(file) => {
+            let resolved = resolve(registry, file, &common.config)?;
+            (resolved.registry, resolved.scenario.config, resolved.client)
+        }
+        None => (registry.clone(), Config::default(), ClientOptions::default()),
+    };
+    registry.find_journey(journey)?;
+    let datapool = datapool.map(|name| registry.find_datapool(name)).transpose()?;
+    let scenario = Scenario {
+        name: format!("journey run {journey}"),
+        entries: vec![mite_core::ScenarioEntry {
+            journey: journey.to_string(),
+            datapool,
+            volume: mite_core::VolumeModel::Oneshot { journeys: 1 },
+        }],
+        config,
+    };
+    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
+    let config = layered_config(&scenario.config, &common.config)?;
+    let json = json.map(|path| output::check("--json", path)).transpose()?;
+    let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_signal(), &mut |_| {})?;
+    print_result(&result, json == Some(output::Sink::Stdout));
+    if common.phases {
+        print!("\n{}", report::phases_table(&result.merged));
+    }
+    if let Some(sink) = &json {
+        write_json(sink, &result)?;
+    }
+    Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
