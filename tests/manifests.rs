@@ -168,9 +168,19 @@ fn readme_promql_names_what_the_engine_serves() {
     assert!(total.requests() > 0);
     assert_eq!(responses + failed_unanswered, total.requests(), "{served}");
     assert_eq!(errors, total.req_errors(), "{served}");
-    for label in ["transaction", "status", "kind", "le"] {
-        if block.contains(&format!("by ({label})")) || block.contains(&format!("{label}!=")) {
-            assert!(served.contains(&format!("{label}=\"")), "label {label} is not served:\n{served}");
-        }
+    // Every label the queries group by or select on (the scrape's `pod` and `namespace` aside).
+    let mut labels = Vec::new();
+    for (i, _) in block.match_indices("by (") {
+        let inside = &block[i + 4..i + 4 + block[i + 4..].find(')').unwrap()];
+        labels.extend(inside.split(',').map(str::trim));
+    }
+    for (i, _) in block.match_indices('{') {
+        let inside = &block[i + 1..i + 1 + block[i + 1..].find('}').unwrap()];
+        labels.extend(inside.split(',').filter_map(|m| m.split(['=', '!']).next()).map(str::trim));
+    }
+    labels.retain(|l| !["pod", "namespace", ""].contains(l));
+    assert!(labels.contains(&"le") && labels.contains(&"kind"), "{labels:?}");
+    for label in labels {
+        assert!(served.contains(&format!("{label}=\"")), "label {label} is not served:\n{served}");
     }
 }
