@@ -28,6 +28,11 @@ pub const IDLE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
 pub const DURATION_DEFAULT: Duration = Duration::from_secs(30);
 /// Longest run accepted.
 pub const DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Result JSON carried by one line of a `--json=-` frame: well under the 16 KiB at which
+/// container runtimes split a log line into partial entries (which another stream can split).
+pub const RESULT_FRAME_CHUNK_BYTES: usize = 4 * 1024;
+/// Lines one result frame may have when read back (1 GiB of result at most).
+pub const RESULT_FRAME_LINES_MAX: usize = 256 * 1024;
 /// Highest latency a histogram records (larger values are clamped to it), in microseconds.
 pub const LATENCY_US_MAX: u64 = 3_600_000_000;
 /// Significant digits kept by every latency histogram.

@@ -23,6 +23,7 @@ use crate::limits::JOURNEYS_PER_CORE_MAX;
 use crate::shard::Shard;
 use crate::split::segment_share;
 use crate::stats::Snapshot;
+use crate::uring_diagnosis;
 use crate::volume::VolumeModel;
 
 /// Which I/O driver to use.
@@ -119,21 +120,18 @@ impl CoreRuntime {
                 .build()
                 .map(|rt| CoreRuntime::Epoll(Box::new(rt)))
         };
+        let diagnosis = |e: &std::io::Error| {
+            uring_diagnosis::diagnose(e.raw_os_error(), &e.to_string(), uring_diagnosis::Facts::of_this_process())
+        };
         match choice {
             DriverChoice::Epoll => epoll().map(|rt| (rt, None)).map_err(|e| format!("epoll runtime: {e}")),
-            DriverChoice::IoUring => uring().map(|rt| (rt, None)).map_err(|e| {
-                format!("io_uring runtime: {e} (check RLIMIT_MEMLOCK with `ulimit -l`, or use --driver epoll)")
-            }),
+            DriverChoice::IoUring => uring()
+                .map(|rt| (rt, None))
+                .map_err(|e| format!("io_uring runtime: {} (or use --driver epoll)", diagnosis(&e))),
             DriverChoice::Auto => match uring() {
                 Ok(rt) => Ok((rt, None)),
                 Err(uring_err) => {
-                    let hint = if uring_err.raw_os_error() == Some(12) {
-                        ": ring memory counts against RLIMIT_MEMLOCK for non-root users, about 112 KiB \
-                         per core; raise `ulimit -l`"
-                    } else {
-                        ""
-                    };
-                    let reason = format!("io_uring unavailable ({uring_err}{hint}); using epoll");
+                    let reason = format!("io_uring unavailable ({}); using epoll", diagnosis(&uring_err));
                     epoll().map(|rt| (rt, Some(reason))).map_err(|e| format!("epoll runtime: {e}"))
                 }
             },
