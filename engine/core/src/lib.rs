@@ -11,6 +11,7 @@ pub mod har;
 pub mod hdr_log;
 pub mod html;
 pub mod http;
+pub mod injector_load;
 pub mod journey;
 pub mod limits;
 pub mod report;

@@ -115,6 +115,13 @@ pub struct IntervalPoint {
     pub p99_us: u64,
     /// Journeys in flight at the end of the interval, all cores.
     pub journeys_in_flight: u64,
+    /// The injector's own event-loop lag at p99 over the interval, µs (0: not measured).
+    pub lag_p99_us: u64,
+    /// The busiest core's CPU share over the interval, percent.
+    pub busy_percent_max: f64,
+    /// The injector was saturated: a core busy at least 95 %, or its lag a significant share
+    /// of the latencies it reports (`injector_load::InjectorLoad::saturated`).
+    pub saturated: bool,
 }
 
 /// Everything a run measured.
@@ -374,7 +381,6 @@ fn collect(
                 return Err(RunError(format!("core {}: {error}", options.cores[core])));
             }
             Ok(CoreEvent::Snapshot(snapshot)) => {
-                merged.add(&snapshot);
                 let core = snapshot.core;
                 in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
                 targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
@@ -402,6 +408,8 @@ fn collect(
                 break;
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
+            // Each snapshot is merged once, into its interval; the interval then joins the run.
+            merged.merge(&interval);
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
             let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
             progress(&progress_line(&point, targets.iter().sum()));
@@ -432,12 +440,15 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p50_us: histogram.value_at_quantile(0.5),
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
+        lag_p99_us: interval.injector.lag_at(0.99),
+        busy_percent_max: interval.injector.busy_percent_max,
+        saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
     }
 }
 
 fn progress_line(point: &IntervalPoint, target: u64) -> String {
     format!(
-        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}",
+        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
         crate::report::grouped(point.rps.round() as u64),
         crate::report::grouped(point.errors),
@@ -445,7 +456,10 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
         point.journeys_in_flight,
-        target
+        target,
+        crate::report::short_us(point.lag_p99_us),
+        point.busy_percent_max,
+        if point.saturated { "  INJECTOR SATURATED" } else { "" }
     )
 }
 
