@@ -486,9 +486,9 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        // `errors` counts every failed attempt; those never sent are not requests (below).
+        // attempts = requests + not_sent = ok + errors
         per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
-        per_s(point.errors.saturating_sub(point.not_sent)),
+        per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
@@ -613,7 +613,8 @@ mod tests {
         };
         // Before, `ok` was `requests - errors`: an overflow when attempts were not sent.
         let line = progress_line(&point, 2, 1.0);
-        assert!(line.contains("ok         6/s") && line.contains("err       4/s"), "{line}");
+        // `err` counts every failed attempt, as `errors` does in the result file.
+        assert!(line.contains("ok         6/s") && line.contains("err   6,004/s"), "{line}");
         assert!(line.contains("in flight 2 of 2  not sent 6,000"), "{line}");
         let quiet = progress_line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
         assert!(!quiet.contains("not sent"), "{quiet}");
