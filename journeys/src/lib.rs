@@ -8,9 +8,16 @@ pub mod websocket_example;
 
 use mite_core::Registry;
 
-/// Everything this crate provides, by name.
+/// Everything this crate provides, in a new registry.
 pub fn registry() -> Registry {
     let mut registry = Registry::default();
+    register(&mut registry);
+    registry
+}
+
+/// Adds everything this crate provides, by name, to `registry` (what the shipped
+/// `mite-engine` binary's `main` hands to `mite_engine::main`).
+pub fn register(registry: &mut Registry) {
     registry.journey("mite_example:journey", mite_example::journey);
     registry.datapool("mite_example:datapool", mite_example::datapool);
     registry.scenario("mite_example:scenario", mite_example::scenario);
@@ -24,5 +31,4 @@ pub fn registry() -> Registry {
     registry.scenario("login_example:scenario", login_example::scenario);
     registry.journey("websocket_example:echo", websocket_example::echo);
     registry.journey("websocket_example:listen", websocket_example::listen);
-    registry
 }

@@ -61,6 +61,16 @@ pub enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+    /// Write a new crate for your own journeys (Cargo.toml, src/main.rs, a journey, a datapool,
+    /// a scenario, a scenario file, a test) into DIR, which must be empty or absent.
+    New {
+        /// Directory to create the crate in.
+        dir: PathBuf,
+        /// Depend on the engine checkout at PATH (a path dependency) instead of its released
+        /// version.
+        #[arg(long, value_name = "PATH")]
+        engine_path: Option<PathBuf>,
+    },
     /// Start the local target server from tools/ (the one the demo and the tests use), until
     /// Ctrl-C.
     Target {

@@ -42,8 +42,7 @@ struct Outputs<'a> {
 }
 
 /// Runs the command line.
-pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let registry = mite_journeys::registry();
+pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => run_main(&registry, cli.run),
         Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, scenario, common } }) => {
@@ -102,7 +101,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Demo(args)) => demo(&registry, args),
+        // The demo runs the shipped HTTP example, whatever the crate registered.
+        Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
+        Some(Command::New { dir, engine_path }) => crate::scaffold::write(&dir, engine_path.as_deref()),
         Some(Command::Compare { results, max_regression, html }) => compare(&results, &max_regression, html.as_deref()),
         Some(Command::Merge { results, output, html }) => merge(&results, &output, html.as_deref()),
         Some(Command::Target { addr, threads }) => target(addr, threads),

@@ -213,6 +213,13 @@ impl Ctx {
         self.current.set(parent);
         self.depth.set(self.depth.get() - 1);
         let mut stats = self.shard.stats.borrow_mut();
+        self.shard.record(|record| {
+            record.transactions.push(crate::journey_record::RecordedTransaction {
+                name: stats.name(id).to_string(),
+                error: result.as_ref().err().map(ToString::to_string),
+                duration: std::time::Duration::from_micros(took_us),
+            })
+        });
         let txn = stats.txn(id);
         record_latency(&mut txn.txn_us, took_us);
         if let Some(delay_us) = self.start_delay_us.get() {
@@ -239,6 +246,10 @@ impl Ctx {
     /// `journey test`.
     pub fn send(&self, kind: &str, fields: &[(&str, &dyn fmt::Display)]) {
         self.shard.stats.borrow_mut().message(kind);
+        self.shard.record(|record| {
+            let fields = fields.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+            record.messages.push(crate::journey_record::RecordedMessage { kind: kind.to_string(), fields });
+        });
         if self.shard.trace {
             let mut line = format!("send {kind}");
             for (name, value) in fields {
@@ -323,6 +334,17 @@ impl Ctx {
                 Err(err)
             }
         };
+        self.shard.record(|record| {
+            let error = result.as_ref().err().filter(|e| e.kind().is_some()).map(ToString::to_string);
+            record.errors.extend(error.clone());
+            record.requests.push(crate::journey_record::RecordedRequest {
+                method: request.method.to_string(),
+                url: request.url.to_string(),
+                status: result.as_ref().map(Response::status).ok().or_else(|| result.as_ref().err()?.status()),
+                error,
+                transaction: stats.name(txn).to_string(),
+            });
+        });
         drop(stats);
         if self.shard.trace {
             match &result {

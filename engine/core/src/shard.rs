@@ -89,6 +89,11 @@ impl ShardStats {
         id
     }
 
+    /// The full name of transaction `id` (`outer :: inner`).
+    pub fn name(&self, id: TxnId) -> &Arc<str> {
+        &self.txns[id as usize].name
+    }
+
     pub fn txn(&mut self, id: TxnId) -> &mut TxnStats {
         &mut self.txns[id as usize].stats
     }
@@ -194,6 +199,8 @@ pub struct Shard {
     pub(crate) stopping: Cell<bool>,
     /// When the run started.
     pub started: Instant,
+    /// What the journey did, kept for a journey author's test (`JourneyTest`); `None` in runs.
+    pub(crate) recorder: Option<crate::journey_record::Recorder>,
 }
 
 impl Shard {
@@ -206,6 +213,23 @@ impl Shard {
         trace: bool,
         started: Instant,
     ) -> Shard {
-        Shard { index, cores, config, http, stats: RefCell::default(), trace, stopping: Cell::new(false), started }
+        Shard {
+            index,
+            cores,
+            config,
+            http,
+            stats: RefCell::default(),
+            trace,
+            stopping: Cell::new(false),
+            started,
+            recorder: None,
+        }
+    }
+
+    /// Adds to the journey test's record, when there is one (nothing in load runs).
+    pub(crate) fn record(&self, add: impl FnOnce(&mut crate::journey_record::JourneyRecord)) {
+        if let Some(recorder) = &self.recorder {
+            add(&mut recorder.borrow_mut());
+        }
     }
 }
