@@ -1,6 +1,6 @@
 //! HTTP examples: a plain GET journey (the demo's), and a journey fed by user ids.
 
-use mite_core::{Config, Ctx, DataPool, JourneyError, JourneyResult, Row, Scenario, ScenarioEntry, VolumeModel};
+use mite_core::prelude::*;
 
 /// Where the examples send requests unless `target_url` is configured.
 pub const TARGET_URL_DEFAULT: &str = "http://127.0.0.1:8080/";

@@ -1,12 +1,13 @@
-//! Journeys, datapools and scenarios compiled into `mite-engine`, registered by `module:name`
-//! the way Mite names `mite.example:journey`. Add yours here and to [`registry`].
+//! The example journeys, datapools and scenarios of the shipped `mite-engine` binary, registered by `module:name`
+//! the way Mite names `mite.example:journey`: the first user crate of the engine, using only
+//! `mite_core::prelude` (your own journeys go in your own crate: `mite-engine new DIR`).
 
 pub mod http_example;
 pub mod login_example;
 pub mod mite_example;
 pub mod websocket_example;
 
-use mite_core::Registry;
+use mite_core::prelude::Registry;
 
 /// Everything this crate provides, in a new registry.
 pub fn registry() -> Registry {

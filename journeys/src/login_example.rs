@@ -2,7 +2,7 @@
 //! to the account page with the session cookie the login set, read it, log out. The session
 //! (cookies, redirects) is the journey run's own, as with Mite's `@mite_http`.
 
-use mite_core::{Config, Ctx, DataPool, JourneyError, JourneyResult, Row, Scenario, ScenarioEntry, VolumeModel};
+use mite_core::prelude::*;
 
 use crate::http_example::TARGET_URL_DEFAULT;
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mite_core::{Config, Ctx, DataPool, JourneyResult, Row, Scenario, ScenarioEntry, VolumeModel};
+use mite_core::prelude::*;
 
 /// `mite_example:journey`: one transaction that sends `test_message` and sleeps 0.5 s.
 pub async fn journey(ctx: &Ctx, args: Row) -> JourneyResult {
@@ -13,7 +13,7 @@ pub async fn journey(ctx: &Ctx, args: Row) -> JourneyResult {
         let content = ctx.config().get_or("test_msg", "Not set");
         let sent_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
         ctx.send("test_message", &[("content", &content), ("sent_at", &sent_at), ("arg1", &arg1), ("arg2", &arg2)]);
-        mite_core::sleep(Duration::from_millis(500)).await;
+        sleep(Duration::from_millis(500)).await;
         Ok(())
     })
     .await

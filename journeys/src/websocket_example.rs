@@ -1,7 +1,7 @@
 //! WebSocket examples (Mite's `@mite_websocket`): an echo journey that times each request and
 //! its echoed reply, and a listener that takes everything a broadcast endpoint pushes.
 
-use mite_core::{Ctx, JourneyError, JourneyResult, Row};
+use mite_core::prelude::*;
 
 /// Where the examples connect unless `ws_url` is configured.
 pub const WS_URL_DEFAULT: &str = "ws://127.0.0.1:8080/ws/echo";

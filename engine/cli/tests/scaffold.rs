@@ -59,7 +59,8 @@ fn scaffold_passes_its_tests_and_journey_test_against_the_target() {
     let checkout = checkout();
     let new = engine(&["new", dir.to_str().unwrap(), "--engine-path", checkout.to_str().unwrap()]);
     assert!(new.status.success(), "{}", text(&new));
-    for file in ["Cargo.toml", "rust-toolchain.toml", "README.md", "src/main.rs", "src/shop.rs", "scenarios/shop.toml"] {
+    for file in ["Cargo.toml", "rust-toolchain.toml", "README.md", "src/main.rs", "src/shop.rs", "scenarios/shop.toml"]
+    {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
 

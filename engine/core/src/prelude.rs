@@ -47,4 +47,5 @@ pub use crate::config::Config;
 pub use crate::datapool::{DataPool, Row};
 pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
 pub use crate::journey_record::{JourneyRecord, JourneyTest};
+pub use crate::runtime::sleep;
 pub use crate::volume::VolumeModel;
