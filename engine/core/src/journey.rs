@@ -193,7 +193,10 @@ impl Ctx {
     }
 
     async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        let url = Url::parse(request.url).map_err(|e| HttpError::invalid(e.to_string()))?;
+        let url = match Url::parse(request.url) {
+            Ok(url) => url,
+            Err(err) => return Err(self.invalid_url(request, &err)),
+        };
         for (name, value) in &request.headers {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
                 return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
@@ -284,6 +287,20 @@ impl Ctx {
             }
         }
         result
+    }
+}
+
+impl Ctx {
+    /// A URL that does not parse (typically rendered from a template at run time) is an
+    /// `invalid_url` error of the current transaction, counted once like any failed request.
+    fn invalid_url(&self, request: &RequestBuilder<'_>, err: &crate::http::UrlError) -> HttpError {
+        let err = HttpError::failed(ErrorKind::InvalidUrl, err.to_string());
+        let mut stats = self.shard.stats.borrow_mut();
+        stats.txn(self.current.get()).add_error(ErrorKind::InvalidUrl);
+        stats.sample_error(ErrorKind::InvalidUrl.name(), || err.to_string());
+        drop(stats);
+        self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url));
+        err
     }
 }
 

@@ -34,3 +34,21 @@ pub const LATENCY_SIGFIGS: u8 = 3;
 pub const TRANSACTIONS_MAX: usize = 10_000;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
+/// Resolver threads per process (name lookups never run on a core thread).
+pub const DNS_RESOLVER_THREADS: usize = 4;
+/// Lookups queued to the resolver threads at most; more fail at once as `dns` errors.
+pub const DNS_QUEUE_MAX: usize = 1024;
+/// How long a core keeps a resolved host's addresses before looking it up again.
+pub const DNS_TTL: Duration = Duration::from_secs(60);
+/// How long a core remembers a failed lookup (requests to the host fail at once meanwhile).
+pub const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// Longest pause between two looks at a lookup's mailbox (the first is 1 ms, then doubling).
+pub const DNS_POLL_MAX: Duration = Duration::from_millis(10);
+/// A journey that fails within this time of starting "failed at once" (a refused connect, a
+/// cached DNS failure, a URL that does not parse): its slot backs off before the next one.
+pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
+/// First pause of a journey slot after a journey failed at once; it doubles with every further
+/// immediate failure, and goes back to none after any other outcome.
+pub const FAILURE_BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// Longest pause of a journey slot after journeys that fail at once.
+pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_millis(100);

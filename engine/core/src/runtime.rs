@@ -19,7 +19,7 @@ use crate::datapool::{PoolShard, Row};
 use crate::http::client::micros;
 use crate::http::{HttpClient, HttpSettings};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
-use crate::limits::JOURNEYS_PER_CORE_MAX;
+use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE, JOURNEYS_PER_CORE_MAX};
 use crate::shard::Shard;
 use crate::split::segment_share;
 use crate::stats::Snapshot;
@@ -329,6 +329,7 @@ where
 {
     let Slot { shard, entry } = slot;
     let ctx = Ctx::new(shard.clone(), &entry.name);
+    let mut backoff = Backoff::default();
     loop {
         let intended = if entry.arrivals.is_some() {
             match (NextArrival { shard: &shard, entry: &entry, waiting: false }).await {
@@ -359,14 +360,51 @@ where
             stats.journeys.started += 1;
             stats.journeys.arrivals_started += u64::from(intended.is_some());
         }
-        let result = journey(&ctx, row.clone()).await;
+        let began = Instant::now();
+        // Whether the journey ever waited: one that never does would keep the core to itself.
+        let mut waited = false;
+        let mut run = std::pin::pin!(journey(&ctx, row.clone()));
+        let result = std::future::poll_fn(|cx| {
+            let poll = run.as_mut().poll(cx);
+            waited |= poll.is_pending();
+            poll
+        })
+        .await;
         record_journey(&shard, &entry.name, &result);
         entry.pool.borrow_mut().checkin(row);
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
+        backoff.after(result.is_err(), began.elapsed(), waited).await;
     }
     entry.running.set(entry.running.get() - 1);
+}
+
+/// A journey slot's pause after journeys that fail at once, so that a broken target (or URL,
+/// or name) is not hammered and the core's other tasks (the stop, the progress) still run.
+#[derive(Default)]
+struct Backoff {
+    next: Option<Duration>,
+}
+
+impl Backoff {
+    /// After a journey: an immediate failure sleeps (1 ms, doubling to 100 ms); any other
+    /// outcome resets the pause, and a journey that never waited lets the runtime turn once, so
+    /// that no journey, however quick, can keep the core from its other tasks.
+    async fn after(&mut self, failed: bool, took: Duration, waited: bool) {
+        if failed && took < IMMEDIATE_FAILURE {
+            let pause = self.next.unwrap_or(FAILURE_BACKOFF_MIN);
+            self.next = Some((pause * 2).min(FAILURE_BACKOFF_MAX));
+            sleep(pause).await;
+            return;
+        }
+        self.next = None;
+        if !waited {
+            // A timer, not a mere yield: the runtime fires timers (the core's tick, its stop)
+            // only when no task is ready to run, so a task that re-queues itself is not enough.
+            sleep(Duration::ZERO).await;
+        }
+    }
 }
 
 /// Counts a finished journey; an error no transaction counted is counted against the

@@ -354,6 +354,14 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         };
         if let Some(journey) = declared.get(journey_name) {
             check_variables(&cx, entry, journey, columns.as_deref(), &layered)?;
+            let first_row = datapool.as_ref().and_then(|pool| pool.shard(0, 1).checkout());
+            journey.check_urls(first_row.as_ref(), &layered).map_err(|(step, message)| {
+                cx.error(
+                    Some(entry.span()),
+                    format!("journeys.{journey_name}.steps[{step}].url"),
+                    format!("with the first datapool row and the final config: {message}"),
+                )
+            })?;
         }
         let volume = volume(&cx, &format!("{field}.volume"), entry_ref.volume.get_ref(), entry_ref.volume.span())?;
         entries.push(ScenarioEntry { journey: journey_name.clone(), datapool, volume });
@@ -505,7 +513,7 @@ fn declarative_journey(
         let template = |text: &str, part: &str| {
             Template::parse(text).map_err(|e| cx.error(span.clone(), format!("{field}.{part}"), e.0))
         };
-        let url = template(&s.url, "url")?;
+        let url = Template::parse_url(&s.url).map_err(|e| cx.error(span.clone(), format!("{field}.url"), e.0))?;
         if let Some(literal) = url.as_literal() {
             crate::http::Url::parse(literal)
                 .map_err(|e| cx.error(span.clone(), format!("{field}.url"), e.to_string()))?;

@@ -33,13 +33,17 @@ pub enum ErrorKind {
     NoConnection,
     /// Other I/O errors.
     Io,
+    /// The host name could not be resolved (no such name, no answer, or the lookup timed out).
+    Dns,
+    /// The URL could not be used (rendered from a template at run time, or given by a journey).
+    InvalidUrl,
     /// The request was still in flight when the run stopped.
     Cancelled,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::Refused,
         ErrorKind::Reset,
         ErrorKind::Timeout,
@@ -51,6 +55,8 @@ impl ErrorKind {
         ErrorKind::Status,
         ErrorKind::NoConnection,
         ErrorKind::Io,
+        ErrorKind::Dns,
+        ErrorKind::InvalidUrl,
         ErrorKind::Cancelled,
     ];
     /// Number of kinds.
@@ -70,6 +76,8 @@ impl ErrorKind {
             ErrorKind::Status => "status",
             ErrorKind::NoConnection => "no_connection",
             ErrorKind::Io => "io",
+            ErrorKind::Dns => "dns",
+            ErrorKind::InvalidUrl => "invalid_url",
             ErrorKind::Cancelled => "cancelled",
         }
     }
