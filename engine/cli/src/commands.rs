@@ -202,8 +202,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
              or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
         );
     };
-    if args.tick.is_zero() {
-        bail!("--tick must be above zero");
+    if args.tick < mite_core::limits::TICK_MIN {
+        bail!("--tick {:?}: must be at least {:?}", args.tick, mite_core::limits::TICK_MIN);
     }
     let resolved = resolve(registry, scenario, &args.common.config)?;
     let segment =

@@ -6,6 +6,8 @@ use std::time::Duration;
 pub const CORES_MAX: usize = 1024;
 /// Interval between volume-model ticks and stats snapshots.
 pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
+/// Shortest tick accepted: every tick sends a snapshot per core and prints a progress line.
+pub const TICK_MIN: Duration = Duration::from_millis(10);
 /// Snapshots queued to the stats thread before a core waits (per core).
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.

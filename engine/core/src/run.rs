@@ -220,6 +220,9 @@ pub fn run_scenario(
     if options.cores.is_empty() {
         return Err(RunError("no cores selected".into()));
     }
+    if options.tick < crate::limits::TICK_MIN {
+        return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
+    }
     let duration = run_duration(&scenario, options)?;
     let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
     if options.tls.insecure {

@@ -265,8 +265,7 @@ async fn schedule_arrivals(
     let parts_f = parts as f64;
     // Cores interleave: part k starts k/N of an interval late.
     let first_rate = rate.rate_at(0.0).unwrap_or(0.0) / parts_f;
-    let mut next = started
-        + if first_rate > 0.0 { Duration::from_secs_f64(part as f64 / parts_f / first_rate) } else { Duration::ZERO };
+    let mut next = started + arrival_gap(first_rate).map_or(Duration::ZERO, |gap| gap.mul_f64(part as f64 / parts_f));
     loop {
         if shard.stopping.get() || entry.stopped.get() || entry.exhausted.get() {
             break;
@@ -277,11 +276,10 @@ async fn schedule_arrivals(
                 entry.stopped.set(true);
                 break;
             };
-            let per_part = total / parts_f;
-            if per_part <= 0.0 {
+            let Some(gap) = arrival_gap(total / parts_f) else {
                 next += Duration::from_millis(10);
                 continue;
-            }
+            };
             let mut queue = arrivals.queue.borrow_mut();
             let mut stats = shard.stats.borrow_mut();
             if queue.len() >= arrivals.capacity {
@@ -290,7 +288,7 @@ async fn schedule_arrivals(
                 queue.push_back(next);
                 stats.journeys.scheduled += 1;
             }
-            next += Duration::from_secs_f64(1.0 / per_part);
+            next += gap;
         }
         let backlog = arrivals.queue.borrow().len() as u64;
         let spawnable = arrivals.slots_max.saturating_sub(entry.running.get());
@@ -306,6 +304,15 @@ async fn schedule_arrivals(
         sleep(next.saturating_duration_since(Instant::now()).min(POLL)).await;
     }
     arrivals.wake(usize::MAX);
+}
+
+/// The time between two starts at `per_s` per second; `None` when the rate is (next to) zero,
+/// so that a vanishing rate (a ramp leaving 0, `rate = 1e-20`) never overflows a timer.
+fn arrival_gap(per_s: f64) -> Option<Duration> {
+    if !(per_s.is_finite() && per_s >= crate::volume::RATE_MIN_PER_S / 1e3) {
+        return None;
+    }
+    Duration::try_from_secs_f64(1.0 / per_s).ok()
 }
 
 /// What a journey slot needs: its core, its entry, and the journey's name.
@@ -656,6 +663,18 @@ mod tests {
         assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
         assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
         assert!("kqueue".parse::<DriverChoice>().unwrap_err().contains("kqueue"));
+    }
+
+    /// Issue 10: a vanishing, huge or odd rate never overflows the arrival timer.
+    #[test]
+    fn arrival_gaps_never_overflow() {
+        for rate in [0.0, -1.0, 1e-20, 1e-300, f64::MIN_POSITIVE, f64::NAN, f64::NEG_INFINITY] {
+            assert_eq!(arrival_gap(rate), None, "{rate}");
+        }
+        assert_eq!(arrival_gap(f64::INFINITY), None);
+        assert_eq!(arrival_gap(2.0), Some(Duration::from_millis(500)));
+        assert!(arrival_gap(1e-6).is_some());
+        assert!(arrival_gap(f64::MAX).is_some_and(|gap| gap.is_zero()));
     }
 
     #[test]

@@ -260,6 +260,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// A TOML/serde message with Rust's number types said in words (`expected u64` means a
+/// whole number of 0 or more to the person writing the file).
+fn in_plain_words(message: &str) -> String {
+    let mut text = message.trim().to_string();
+    for (rust, words) in [
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ] {
+        text = text.replace(rust, words);
+    }
+    text
+}
+
 fn value_text(value: &toml::Value) -> String {
     match value {
         toml::Value::String(text) => text.clone(),
@@ -277,7 +293,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         message: format!("cannot read: {e}"),
     })?;
     let cx = Ctx { file: path, text: &text };
-    let spec: FileSpec = toml::from_str(&text).map_err(|e| cx.error(e.span(), "", e.message().trim().to_string()))?;
+    let spec: FileSpec = toml::from_str(&text).map_err(|e| cx.error(e.span(), "", in_plain_words(e.message())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
 
     let mut config = Config::default();
@@ -453,7 +469,8 @@ fn datapool(
                 format!("to ({}) is below from ({})", range.to, range.from),
             ));
         }
-        let count = (range.to - range.from) as u128 + 1;
+        // In i128: `to - from` of two i64 can overflow i64 (from = i64::MIN, to = i64::MAX).
+        let count = (i128::from(range.to) - i128::from(range.from) + 1) as u128;
         if count > CSV_ROWS_MAX as u128 {
             return Err(cx.error(span, format!("{field}.range"), format!("{count} rows is more than {CSV_ROWS_MAX}")));
         }
