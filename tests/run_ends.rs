@@ -61,7 +61,10 @@ fn unresolvable_host_stops_on_time_with_dns_errors() {
     let dns = total.errors_of(ErrorKind::Dns);
     assert!(dns > 0, "{:?}", result.merged.error_samples);
     assert_eq!(total.req_errors(), dns + total.errors_of(ErrorKind::Cancelled), "only dns errors");
-    assert_eq!(total.requests(), total.req_ok + total.req_errors());
+    // Nothing reached a server: every dns failure is an attempt that was never sent.
+    // (A lookup still waiting at the stop is counted as cancelled.)
+    assert_eq!(total.requests(), total.errors_of(ErrorKind::Cancelled));
+    assert_eq!(total.not_sent, dns);
     assert!(sample(&result, "dns").contains("no-such-host.invalid"), "{:?}", result.merged.error_samples);
     assert!(result.intervals.len() >= 2, "progress went on: {} intervals", result.intervals.len());
     // The negative cache and the backoff keep the attempts bounded (8 slots, 2 s).
@@ -125,9 +128,10 @@ fn invalid_urls_are_refused_before_or_counted_during_the_run() {
     assert!(get.errors_of(ErrorKind::InvalidUrl) > 0, "{:?}", result.merged.error_samples);
     assert!(get.req_ok > 0);
     assert!(sample(&result, "invalid_url").contains("Mary Ann"), "{:?}", result.merged.error_samples);
+    assert_eq!(get.not_sent, get.errors_of(ErrorKind::InvalidUrl), "an invalid URL is never sent");
     let total = result.merged.total();
-    assert_eq!(total.requests(), total.req_ok + total.req_errors());
-    assert_eq!(total.req_ok + total.errors_of(ErrorKind::Cancelled), target.hits());
+    assert_eq!(total.attempts(), total.req_ok + total.req_errors());
+    assert_eq!(total.requests(), target.hits());
 }
 
 async fn fails_at_once(_ctx: &Ctx, _row: Row) -> JourneyResult {

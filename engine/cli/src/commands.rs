@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
+use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario_file::{self, ClientOptions};
-use mite_core::run::StopReason;
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
-use crate::output;
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
+use crate::output;
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
 /// unknown transaction).
@@ -164,6 +164,10 @@ fn check(resolved: &Resolved) {
     for threshold in &resolved.thresholds {
         println!("  threshold {threshold}");
     }
+    // The cores are not known here: rows and journeys are compared as on one core.
+    for warning in mite_core::preflight::warnings(&resolved.scenario, 1) {
+        println!("WARNING: {warning}");
+    }
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
@@ -173,8 +177,11 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
-    if max_connections == 0 {
-        bail!("--max-connections must be at least 1");
+    let most = mite_core::limits::CONNECTIONS_PER_HOST_PER_CORE_MAX;
+    if max_connections == 0 || max_connections > most {
+        bail!(
+            "--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core"
+        );
     }
     if timeout.is_zero() || connect_timeout.is_zero() {
         bail!("--timeout and --connect-timeout must be above zero");
@@ -335,7 +342,8 @@ fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<Exit
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit);
+    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit)
+        .map_err(|why| anyhow!("{why} ({} vs {})", base.display(), new.display()))?;
     println!("BASE {}\nNEW  {}\n", base.display(), new.display());
     print!("{table}");
     if regressions.is_empty() {

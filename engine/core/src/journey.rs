@@ -16,10 +16,10 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::datapool::{DataPool, Row};
-use crate::http::client::{Exchange, micros};
+use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
 use crate::shard::{Shard, TxnId};
-use crate::stats::{ErrorKind, record_latency};
+use crate::stats::{ErrorKind, TxnStats, record_latency};
 use crate::volume::VolumeModel;
 
 /// What a journey returns.
@@ -228,16 +228,7 @@ impl Ctx {
                 entry.add_status(response.status());
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
-                entry.reconnects += u64::from(timings.reconnects);
-                if let Some(us) = timings.connect_us {
-                    entry.connects += 1;
-                    entry.connect_us_sum += us;
-                }
-                if let Some(us) = timings.tls_us {
-                    entry.tls_handshakes += 1;
-                    entry.tls_us_sum += us;
-                    entry.tls_resumed += u64::from(timings.tls_resumed);
-                }
+                count_connections(entry, &timings);
                 if request.expect.contains(&response.status()) {
                     entry.req_ok += 1;
                     Ok(response)
@@ -260,8 +251,11 @@ impl Ctx {
                 }
             }
             Err(err) => {
+                count_connections(entry, &err.timings());
                 if let Some(kind) = err.kind() {
                     entry.add_error(kind);
+                    // Failed before a byte was written: an attempt, not a request a server saw.
+                    entry.not_sent += u64::from(!err.was_sent());
                     stats.sample_error(kind.name(), || err.to_string());
                 }
                 Err(err)
@@ -292,16 +286,30 @@ impl Ctx {
 
 impl Ctx {
     /// A URL that does not parse (typically rendered from a template at run time) is an
-    /// `invalid_url` error of the current transaction, counted once like any failed request.
+    /// `invalid_url` error of the current transaction, counted once, as an attempt never sent.
     fn invalid_url(&self, request: &RequestBuilder<'_>, err: &crate::http::UrlError) -> HttpError {
-        let err = HttpError::failed(ErrorKind::InvalidUrl, err.to_string());
+        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
         let mut stats = self.shard.stats.borrow_mut();
-        stats.txn(self.current.get()).add_error(ErrorKind::InvalidUrl);
+        let entry = stats.txn(self.current.get());
+        entry.add_error(ErrorKind::InvalidUrl);
+        entry.not_sent += 1;
         stats.sample_error(ErrorKind::InvalidUrl.name(), || err.to_string());
         drop(stats);
         self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url));
         err
     }
+}
+
+/// Counts the connection work of one request, whether it succeeded or not.
+fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+    entry.reconnects += u64::from(timings.reconnects);
+    entry.connects += u64::from(timings.connects);
+    entry.connects_failed += u64::from(timings.connects_failed);
+    entry.connect_us_sum += timings.connect_us.unwrap_or(0);
+    entry.tls_handshakes += u64::from(timings.tls_handshakes);
+    entry.tls_failed += u64::from(timings.tls_failed);
+    entry.tls_us_sum += timings.tls_us.unwrap_or(0);
+    entry.tls_resumed += u64::from(timings.tls_resumed);
 }
 
 /// The future of [`Ctx::transaction`].
@@ -325,7 +333,22 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
         match body.poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => Poll::Ready(this.ctx.end_transaction(this.name, open, result)),
+            Poll::Ready(result) => {
+                this.open = None;
+                Poll::Ready(this.ctx.end_transaction(this.name, open, result))
+            }
+        }
+    }
+}
+
+impl<F> Drop for Transaction<'_, F> {
+    /// A transaction dropped before it finished (a timeout or `select` around it, the run's
+    /// stop) gives the current transaction back to its parent, so what the journey does next
+    /// is not counted under it. It records nothing: it never completed.
+    fn drop(&mut self) {
+        if let Some((parent, _, _)) = self.open.take() {
+            self.ctx.current.set(parent);
+            self.ctx.depth.set(self.ctx.depth.get() - 1);
         }
     }
 }
@@ -626,6 +649,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a transaction dropped before it finished left `ctx.current` pointing at it,
+    /// so the next transaction was named `cancelled :: next`.
+    #[test]
+    fn a_cancelled_transaction_gives_the_current_one_back() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, false, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let mut cancelled = std::pin::pin!(ctx.transaction("cancelled", std::future::pending::<JourneyResult>()));
+            assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        }
+        let next = std::pin::pin!(ctx.transaction("next", async { Ok(()) }));
+        assert!(matches!(next.poll(&mut cx), Poll::Ready(Ok(()))));
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert_eq!(names, vec!["next"]);
+        assert_eq!(ctx.depth.get(), 1);
+    }
 
     #[test]
     fn suggestions_are_close_names() {

@@ -2,6 +2,7 @@
 //! datapools and driven by volume models, with a hand-rolled HTTP/1.1 client and per-core
 //! HDR statistics merged by one stats thread. See `engine/ARCHITECTURE.md`.
 
+pub mod arrivals;
 pub mod config;
 pub mod cores;
 pub mod datapool;
@@ -13,6 +14,7 @@ pub mod html;
 pub mod http;
 pub mod journey;
 pub mod limits;
+pub mod preflight;
 pub mod report;
 pub mod results;
 pub mod run;

@@ -12,8 +12,10 @@ pub const TICK_MIN: Duration = Duration::from_millis(10);
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.
 pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
-/// Connections one core keeps open to one host.
+/// Connections one core keeps open to one host, at most (`--max-connections` above it is refused).
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
+/// Connections one core keeps open to one host unless `--max-connections` says otherwise.
+pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
 /// Read buffer kept per connection; it grows for large heads and shrinks back.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.

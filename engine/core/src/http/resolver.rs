@@ -63,10 +63,19 @@ fn serve(rx: &Mutex<Receiver<Request>>) {
 }
 
 enum Entry {
-    Resolved { addrs: Addrs, expires: Instant },
-    Failed { message: Rc<str>, expires: Instant },
+    Resolved {
+        addrs: Addrs,
+        expires: Instant,
+    },
+    Failed {
+        message: Rc<str>,
+        expires: Instant,
+    },
     /// A lookup in flight; every request for the host waits on the same mailbox.
-    Pending { mailbox: Mailbox, deadline: Instant },
+    Pending {
+        mailbox: Mailbox,
+        deadline: Instant,
+    },
 }
 
 /// One core's resolver: its cache, and the lookups it waits for.
