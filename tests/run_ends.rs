@@ -1,7 +1,7 @@
 //! Issue 10: every run reaches its stop on time, whatever its names, URLs and journeys do:
 //! an unresolvable host, a URL that only goes bad at run time, a journey that fails at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ fn write_scenario(name: &str, toml: &str, csv: Option<&str>) -> PathBuf {
 }
 
 /// Runs a scenario file for `duration` with `grace`, returning the result and how long it took.
-fn run_file(path: &PathBuf, overrides: &[String], duration: Duration, grace: Duration) -> (RunResult, Duration) {
+fn run_file(path: &Path, overrides: &[String], duration: Duration, grace: Duration) -> (RunResult, Duration) {
     let loaded = scenario_file::load(path, &mite_journeys::registry(), overrides).unwrap();
     let config = layered_config(&loaded.scenario.config, overrides).unwrap();
     let mut opts = options(1, duration);
