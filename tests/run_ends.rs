@@ -196,3 +196,36 @@ fn journeys_that_never_wait_do_not_starve_the_core() {
     assert!(started.elapsed() < Duration::from_secs(4), "the interrupt took {:?}", started.elapsed());
     assert_eq!(result.stopped_by, StopReason::Interrupted);
 }
+
+/// A target that refuses every connection is backed off from (not hammered at tens of
+/// thousands of attempts per second); one that answers, even 503, is not slowed down.
+#[test]
+fn refused_connections_back_off_but_error_statuses_do_not() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let registry = mite_journeys::registry();
+    let attempts = |url: String| {
+        let started = Instant::now();
+        let result = mite_tests::run(
+            &registry,
+            scenario("http_example:journey", VolumeModel::constant(8)),
+            &[format!("target_url={url}")],
+            options(1, Duration::from_secs(1)),
+        );
+        assert!(started.elapsed() < Duration::from_secs(4), "{url}: took {:?}", started.elapsed());
+        result.merged.total()
+    };
+    let refused = attempts(format!("http://127.0.0.1:{closed}/"));
+    assert_eq!(refused.attempts(), refused.errors_of(ErrorKind::Refused) + refused.errors_of(ErrorKind::Cancelled));
+    // 8 slots backing off 1, 2, 4 ... 100 ms for 1 s: about 8 * 17 attempts.
+    assert!(refused.attempts() < 1_000, "{} refused attempts in 1 s", refused.attempts());
+    let unavailable = attempts(target.url("/status/503"));
+    assert!(unavailable.errors_of(ErrorKind::Status) > 0);
+    assert!(
+        unavailable.attempts() > 5 * refused.attempts(),
+        "503 answers were slowed down: {} attempts against {} refused",
+        unavailable.attempts(),
+        refused.attempts()
+    );
+    assert_eq!(unavailable.requests(), target.hits());
+}

@@ -48,8 +48,9 @@ pub const DNS_TTL: Duration = Duration::from_secs(60);
 pub const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(5);
 /// Longest pause between two looks at a lookup's mailbox (the first is 1 ms, then doubling).
 pub const DNS_POLL_MAX: Duration = Duration::from_millis(10);
-/// A journey that fails within this time of starting "failed at once" (a refused connect, a
-/// cached DNS failure, a URL that does not parse): its slot backs off before the next one.
+/// A journey that fails within this time of starting, with nothing reaching a server (a
+/// refused connect, a cached DNS failure, a URL that does not parse) or without waiting on
+/// anything, "failed at once": its slot backs off before the next one.
 pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
 /// First pause of a journey slot after a journey failed at once; it doubles with every further
 /// immediate failure, and goes back to none after any other outcome.
