@@ -20,7 +20,7 @@ fn get(url: &str, tls: TlsOptions, volume: VolumeModel, duration: Duration) -> R
 }
 
 fn with_ca() -> TlsOptions {
-    TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false }
+    TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false, ..TlsOptions::default() }
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn name_mismatch_is_a_named_tls_error() {
 #[test]
 fn insecure_skips_verification() {
     let target = TlsTarget::start().unwrap();
-    let tls = TlsOptions { ca_file: None, insecure: true };
+    let tls = TlsOptions { ca_file: None, insecure: true, ..TlsOptions::default() };
     let result = get(&target.url("/"), tls, VolumeModel::Oneshot { journeys: 3 }, Duration::from_secs(10));
     assert_eq!(result.merged.total().req_ok, 3);
 }

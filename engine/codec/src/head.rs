@@ -233,6 +233,26 @@ pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
     }
 }
 
+/// Calls `each` with every value of header `name` in a complete head, in order (for fields
+/// that repeat, such as `Set-Cookie`; not the hot path).
+pub fn for_each_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b [u8])) {
+    let mut offset = 0;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+        let mut parsed = httparse::Response::new(&mut headers);
+        let used = match parsed.parse(&head[offset..]) {
+            Ok(httparse::Status::Complete(used)) => used,
+            _ => return,
+        };
+        if matches!(parsed.code, Some(100..=199)) {
+            offset += used;
+            continue;
+        }
+        parsed.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
+        return;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

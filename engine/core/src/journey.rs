@@ -3,7 +3,7 @@
 //! scenarios by `module:name` strings.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::datapool::{DataPool, Row};
 use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
+use crate::session::{Hop, Session};
 use crate::shard::{Shard, TxnId};
 use crate::stats::{ErrorKind, TxnStats, record_latency};
 use crate::volume::VolumeModel;
@@ -31,12 +32,26 @@ pub struct JourneyError {
     message: Box<str>,
     kind: Option<ErrorKind>,
     recorded: bool,
+    /// Named values that travel with the error (Mite's `MiteError(message, **fields)`).
+    fields: Vec<(Box<str>, Box<str>)>,
 }
 
 impl JourneyError {
     /// An error with a message.
     pub fn msg(message: impl Into<String>) -> JourneyError {
-        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false }
+        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false, fields: Vec::new() }
+    }
+
+    /// Adds a named value (`JourneyError::msg("bad basket").field("user", &user)`): shown with
+    /// the message in traces and in the result's error samples.
+    pub fn field(mut self, name: &str, value: &dyn fmt::Display) -> JourneyError {
+        self.fields.push((name.into(), value.to_string().into_boxed_str()));
+        self
+    }
+
+    /// The named values, in the order they were added.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(name, value)| (&**name, &**value))
     }
 
     /// The request error kind, when the journey failed on a request.
@@ -58,13 +73,20 @@ impl JourneyError {
 impl<E: std::error::Error + 'static> From<E> for JourneyError {
     fn from(err: E) -> JourneyError {
         let kind = (&err as &dyn Any).downcast_ref::<HttpError>().and_then(HttpError::kind);
-        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false }
+        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false, fields: Vec::new() }
     }
 }
 
 impl fmt::Display for JourneyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        for (i, (name, value)) in self.fields.iter().enumerate() {
+            write!(f, "{}{name}={value}", if i == 0 { " (" } else { ", " })?;
+        }
+        if !self.fields.is_empty() {
+            f.write_str(")")?;
+        }
+        Ok(())
     }
 }
 
@@ -82,13 +104,27 @@ pub struct Ctx {
     depth: Cell<usize>,
     /// Open model: how late this journey started against its intended start, µs.
     start_delay_us: Cell<Option<u64>>,
+    /// This journey run's cookies (reset by `begin_run`).
+    pub(crate) session: RefCell<Session>,
 }
 
 impl Ctx {
     /// A context for journey `journey_name` on `shard`.
     pub fn new(shard: Rc<Shard>, journey_name: &str) -> Ctx {
         let journey = shard.stats.borrow_mut().root(journey_name);
-        Ctx { shard, journey, current: Cell::new(journey), depth: Cell::new(1), start_delay_us: Cell::new(None) }
+        Ctx {
+            shard,
+            journey,
+            current: Cell::new(journey),
+            depth: Cell::new(1),
+            start_delay_us: Cell::new(None),
+            session: RefCell::default(),
+        }
+    }
+
+    /// A new journey run starts on this context: its session (cookies) starts empty.
+    pub(crate) fn begin_run(&self) {
+        self.session.borrow_mut().reset();
     }
 
     /// Open model: sets how late the current journey started against its intended start;
@@ -107,10 +143,35 @@ impl Ctx {
         &self.shard.config
     }
 
-    fn trace(&self, line: fmt::Arguments<'_>) {
+    /// The transaction requests and messages are recorded under now.
+    pub(crate) fn current_txn(&self) -> TxnId {
+        self.current.get()
+    }
+
+    /// The core's state, shared (a WebSocket closing after its journey keeps it).
+    pub(crate) fn shard_rc(&self) -> &Rc<Shard> {
+        &self.shard
+    }
+
+    /// Open model: how late this journey started, µs.
+    pub(crate) fn start_delay_us(&self) -> Option<u64> {
+        self.start_delay_us.get()
+    }
+
+    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    pub fn websocket(&self) -> crate::ws::WebSockets<'_> {
+        crate::ws::WebSockets::new(self)
+    }
+
+    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
+    }
+
+    /// A line of the journey-test trace (nothing when not tracing).
+    pub(crate) fn trace_line(&self, line: fmt::Arguments<'_>) {
+        self.trace(line);
     }
 
     /// Times `body` as transaction `name` (nested names join as `outer :: inner`). An error
@@ -192,7 +253,8 @@ impl Ctx {
         Http { ctx: self }
     }
 
-    async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
+    /// One exchange (one hop of a request), recorded under the current transaction.
+    pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
         let url = match Url::parse(request.url) {
             Ok(url) => url,
             Err(err) => return Err(self.invalid_url(request, &err)),
@@ -215,6 +277,9 @@ impl Ctx {
             keep_body: request.keep_body,
         };
         let result = self.shard.http.exchange(&exchange).await;
+        if let Ok(response) = &result {
+            crate::session::absorb(self, request.url, response);
+        }
         let mut stats = self.shard.stats.borrow_mut();
         stats.request_finished(txn);
         let entry = stats.txn(txn);
@@ -226,24 +291,24 @@ impl Ctx {
                     record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
                 }
                 entry.add_status(response.status());
+                entry.http.record(request.method.as_str(), response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
+                entry.sent_bytes += timings.request_bytes;
                 count_connections(entry, &timings);
-                if request.expect.contains(&response.status()) {
+                let verdict = crate::session::hop_verdict(request, &response);
+                if verdict == Hop::Followed || (verdict == Hop::Final && request.expect.contains(&response.status())) {
                     entry.req_ok += 1;
                     Ok(response)
                 } else {
                     entry.add_error(ErrorKind::Status);
+                    let why = match verdict {
+                        Hop::Broken(why) => why,
+                        _ => format!("expected {}-{}", request.expect.start(), request.expect.end()),
+                    };
                     let err = HttpError::failed(
                         ErrorKind::Status,
-                        format!(
-                            "{} {} answered {}, expected {}-{}",
-                            request.method,
-                            request.url,
-                            response.status(),
-                            request.expect.start(),
-                            request.expect.end()
-                        ),
+                        format!("{} {} answered {}, {why}", request.method, request.url, response.status()),
                     )
                     .with_status(response.status());
                     stats.sample_error(ErrorKind::Status.name(), || err.to_string());
@@ -382,6 +447,10 @@ impl<'c> Http<'c> {
             body: b"",
             expect: 200..=399,
             keep_body: true,
+            follow: None,
+            max_redirects: None,
+            redirects_left: None,
+            extras: None,
         }
     }
 
@@ -411,15 +480,42 @@ impl<'c> Http<'c> {
     }
 }
 
-/// A request being built; `send().await` runs it and records it under the current transaction.
+/// A request being built; `send().await` runs it in the journey's session (cookies, redirects)
+/// and records each exchange under the current transaction.
 pub struct RequestBuilder<'c> {
-    ctx: &'c Ctx,
-    method: http::Method,
-    url: &'c str,
-    headers: Vec<(&'c str, &'c str)>,
-    body: &'c [u8],
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) method: http::Method,
+    pub(crate) url: &'c str,
+    pub(crate) headers: Vec<(&'c str, &'c str)>,
+    pub(crate) body: &'c [u8],
     expect: RangeInclusive<u16>,
     keep_body: bool,
+    /// Follow redirects (`None`: the client's setting).
+    follow: Option<bool>,
+    /// Redirects allowed (`None`: the client's setting).
+    max_redirects: Option<u8>,
+    /// Set by the session for each hop: `Some(n)` when redirects are followed, `n` left.
+    pub(crate) redirects_left: Option<u8>,
+    /// What only some requests need (cookies, auth, generated bodies): boxed, so the plain
+    /// request stays small and allocates nothing.
+    pub(crate) extras: Option<Box<RequestExtras<'c>>>,
+}
+
+/// The less common parts of a request.
+#[derive(Default)]
+pub(crate) struct RequestExtras<'c> {
+    /// Cookies for this request only (`name`, `value`), besides the jar's.
+    pub cookies: Vec<(&'c str, &'c str)>,
+    /// `Authorization` value (basic auth); sent within the request's origin only.
+    pub authorization: Option<String>,
+    /// A generated body (JSON, form), in place of `body`.
+    pub body: Option<Vec<u8>>,
+    /// `Content-Type` of the generated body.
+    pub content_type: Option<&'static str>,
+    /// The URL with query parameters added, in place of `url`.
+    pub url: Option<String>,
+    /// Why the request cannot be sent (a body that could not be written).
+    pub invalid: Option<String>,
 }
 
 impl<'c> RequestBuilder<'c> {
@@ -447,9 +543,110 @@ impl<'c> RequestBuilder<'c> {
         self
     }
 
-    /// Sends the request and waits for the whole response.
+    /// Follows redirects (301, 302, 303, 307, 308) or not; when not, a 3xx is the response
+    /// (judged by `expect_status`). Default: the scenario's `[client] follow_redirects`, true.
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.follow = Some(follow);
+        self
+    }
+
+    /// Redirects followed at most (Mite's `max_redirects`, default 5; at most
+    /// `limits::REDIRECTS_MAX`); one more is a `status` error.
+    pub fn max_redirects(mut self, redirects: u8) -> Self {
+        self.max_redirects = Some(redirects.min(crate::limits::REDIRECTS_MAX));
+        self
+    }
+
+    /// Sends a cookie with this request (and its redirects within the same origin), besides
+    /// the session's.
+    pub fn cookie(mut self, name: &'c str, value: &'c str) -> Self {
+        self.extras().cookies.push((name, value));
+        self
+    }
+
+    /// Basic authentication (`Authorization: Basic base64(user:password)`), sent within the
+    /// request's origin only (not to another host it redirects to).
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.extras().authorization = Some(format!("Basic {token}"));
+        self
+    }
+
+    /// A JSON body (serde), with `Content-Type: application/json`. A value serde cannot
+    /// write (a map with non-string keys) fails the request when it is sent.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        let extras = self.extras();
+        match serde_json::to_vec(value) {
+            Ok(body) => {
+                extras.body = Some(body);
+                extras.content_type = Some("application/json");
+            }
+            Err(err) => extras.invalid = Some(format!("json body: {err}")),
+        }
+        self
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`), as a browser posts a form.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> Self {
+        let mut body = String::new();
+        crate::http::form::encode_pairs(&mut body, fields);
+        let extras = self.extras();
+        extras.body = Some(body.into_bytes());
+        extras.content_type = Some("application/x-www-form-urlencoded");
+        self
+    }
+
+    /// Adds query parameters to the URL, encoded (`?a=1&b=x+y`).
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, params: &[(K, V)]) -> Self {
+        let url = crate::http::form::with_query(
+            self.extras.as_ref().and_then(|e| e.url.as_deref()).unwrap_or(self.url),
+            params,
+        );
+        self.extras().url = Some(url);
+        self
+    }
+
+    pub(crate) fn extras(&mut self) -> &mut RequestExtras<'c> {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn follows_redirects(&self) -> bool {
+        self.follow.unwrap_or(self.ctx.shard.http.settings().follow_redirects)
+    }
+
+    pub(crate) fn max_redirects_allowed(&self) -> u8 {
+        self.max_redirects.unwrap_or(self.ctx.shard.http.settings().max_redirects)
+    }
+
+    /// One hop of this request: another method, URL, headers and body, the same expectations.
+    pub(crate) fn hop<'h>(
+        &'h self,
+        method: http::Method,
+        url: &'h str,
+        headers: Vec<(&'h str, &'h str)>,
+        body: &'h [u8],
+        redirects_left: Option<u8>,
+    ) -> RequestBuilder<'h> {
+        RequestBuilder {
+            ctx: self.ctx,
+            method,
+            url,
+            headers,
+            body,
+            expect: self.expect.clone(),
+            keep_body: self.keep_body,
+            follow: self.follow,
+            max_redirects: self.max_redirects,
+            redirects_left,
+            extras: None,
+        }
+    }
+
+    /// Sends the request in the journey's session (cookies, redirects) and waits for the
+    /// whole response. Every hop is recorded as a request under the current transaction.
     pub async fn send(self) -> Result<Response, HttpError> {
-        self.ctx.execute(&self).await
+        crate::session::send(self).await
     }
 }
 

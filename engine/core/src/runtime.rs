@@ -381,6 +381,7 @@ where
             break;
         };
         ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
+        ctx.begin_run();
         entry.started.set(entry.started.get() + 1);
         {
             let mut stats = shard.stats.borrow_mut();

@@ -92,19 +92,30 @@ enum State {
 
 impl Resolver {
     /// The addresses of `host:port`, waiting (without blocking the core) at most `timeout` for
-    /// a lookup. An error is the reason, in words.
-    pub async fn resolve(&self, host: &str, port: u16, timeout: Duration) -> Result<Addrs, Rc<str>> {
+    /// a lookup, and how long this call waited for one (`None`: cached, or an IP literal). An
+    /// error is the reason, in words.
+    pub async fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<(Addrs, Option<Duration>), Rc<str>> {
         if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(Rc::from([SocketAddr::new(ip, port)].as_slice()));
+            return Ok((Rc::from([SocketAddr::new(ip, port)].as_slice()), None));
         }
+        let started = Instant::now();
+        let mut waited = false;
         let mut poll = Duration::from_millis(1);
         loop {
             match self.state(host, port, timeout) {
-                State::Ready(result) => return result,
+                State::Ready(result) => return result.map(|addrs| (addrs, waited.then(|| started.elapsed()))),
                 State::Wait(mailbox) => {
+                    waited = true;
                     let answer = mailbox.lock().ok().and_then(|mut slot| slot.take());
                     match answer {
-                        Some(answer) => return self.settle(host, port, answer),
+                        Some(answer) => {
+                            return self.settle(host, port, answer).map(|addrs| (addrs, Some(started.elapsed())));
+                        }
                         None => {
                             crate::runtime::sleep(poll).await;
                             poll = (poll * 2).min(DNS_POLL_MAX);
@@ -177,9 +188,10 @@ mod tests {
     #[test]
     fn ip_literals_need_no_lookup() {
         let resolver = Resolver::default();
-        let addrs = block_on(resolver.resolve("127.0.0.1", 80, Duration::from_secs(1))).unwrap();
+        let (addrs, lookup) = block_on(resolver.resolve("127.0.0.1", 80, Duration::from_secs(1))).unwrap();
         assert_eq!(&addrs[..], &["127.0.0.1:80".parse::<SocketAddr>().unwrap()]);
-        let addrs = block_on(resolver.resolve("::1", 443, Duration::from_secs(1))).unwrap();
+        assert_eq!(lookup, None);
+        let (addrs, _) = block_on(resolver.resolve("::1", 443, Duration::from_secs(1))).unwrap();
         assert_eq!(addrs[0].port(), 443);
         assert!(resolver.cache.borrow().is_empty());
     }
@@ -187,8 +199,11 @@ mod tests {
     #[test]
     fn names_resolve_and_failures_are_cached() {
         let resolver = Resolver::default();
-        let addrs = block_on(resolver.resolve("localhost", 8080, Duration::from_secs(10))).unwrap();
+        let (addrs, lookup) = block_on(resolver.resolve("localhost", 8080, Duration::from_secs(10))).unwrap();
         assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 8080), "{addrs:?}");
+        assert!(lookup.is_some(), "the first call looked the name up");
+        let (_, lookup) = block_on(resolver.resolve("localhost", 8080, Duration::from_secs(10))).unwrap();
+        assert_eq!(lookup, None, "the second came from the cache");
         let err = block_on(resolver.resolve("no-such-host.invalid", 80, Duration::from_secs(10))).unwrap_err();
         assert!(err.contains("no-such-host.invalid"), "{err}");
         // The failure is cached: asked again at once, the answer is the same and immediate.
