@@ -100,10 +100,14 @@ impl Resolver {
         port: u16,
         timeout: Duration,
     ) -> Result<(Addrs, Option<Duration>), Rc<str>> {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok((Rc::from([SocketAddr::new(ip, port)].as_slice()), None));
-        }
         let started = Instant::now();
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            // No lookup; still cached, so that a host's first use counts one resolution.
+            let answer = Ok(vec![SocketAddr::new(ip, port)]);
+            let first = !self.cache.borrow().contains_key(&(Box::<str>::from(host), port));
+            let addrs = if first { self.settle(host, port, answer)? } else { self.cached_ip(host, port, ip) };
+            return Ok((addrs, first.then(|| started.elapsed())));
+        }
         let mut waited = false;
         let mut poll = Duration::from_millis(1);
         loop {
@@ -158,6 +162,13 @@ impl Resolver {
         }
     }
 
+    fn cached_ip(&self, host: &str, port: u16, ip: IpAddr) -> Addrs {
+        match self.cache.borrow().get(&(Box::<str>::from(host), port)) {
+            Some(Entry::Resolved { addrs, .. }) => addrs.clone(),
+            _ => Rc::from([SocketAddr::new(ip, port)].as_slice()),
+        }
+    }
+
     /// Stores a lookup's answer in the cache and returns it.
     fn settle(&self, host: &str, port: u16, answer: Result<Vec<SocketAddr>, String>) -> Result<Addrs, Rc<str>> {
         let now = Instant::now();
@@ -190,10 +201,11 @@ mod tests {
         let resolver = Resolver::default();
         let (addrs, lookup) = block_on(resolver.resolve("127.0.0.1", 80, Duration::from_secs(1))).unwrap();
         assert_eq!(&addrs[..], &["127.0.0.1:80".parse::<SocketAddr>().unwrap()]);
-        assert_eq!(lookup, None);
+        assert!(lookup.is_some_and(|took| took < Duration::from_millis(50)), "first use: one (instant) resolution");
+        let (addrs, lookup) = block_on(resolver.resolve("127.0.0.1", 80, Duration::from_secs(1))).unwrap();
+        assert_eq!((addrs.len(), lookup), (1, None), "then cached");
         let (addrs, _) = block_on(resolver.resolve("::1", 443, Duration::from_secs(1))).unwrap();
         assert_eq!(addrs[0].port(), 443);
-        assert!(resolver.cache.borrow().is_empty());
     }
 
     #[test]
