@@ -272,3 +272,35 @@ fn scenario_check_refuses_a_url_that_cannot_be_sent() {
         .unwrap();
     assert_clear_error(&out, "MITE_CONF_base", "localhost:8080");
 }
+
+/// SIGHUP is what a closed terminal sends: with its stdout and stderr gone (every write fails),
+/// the run still stops gracefully and writes its result file.
+#[test]
+fn sighup_with_the_terminal_gone_still_writes_the_result() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let json = tmp_dir("hangup").join("r.json");
+    let _ = std::fs::remove_file(&json);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "--scenario", &scenario("get.toml"), "--config"])
+        .arg(format!("target_url={}", target.url("/")))
+        .args(["--duration", "60s", "--tick", "100ms", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The terminal goes away: nobody reads the engine's output any more.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGHUP);
+    }
+    let sent = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(10), "the stop took {:?}", sent.elapsed());
+    assert_eq!(status.code(), Some(EXIT_INTERRUPTED), "{status:?}");
+    let result = read_json(&json);
+    assert_eq!(result["stopped_by"], "interrupted");
+    assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
+}
