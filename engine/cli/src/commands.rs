@@ -409,9 +409,16 @@ fn execute(
     Ok(code)
 }
 
+/// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.
 fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not a mite-engine result (JSON)", path.display()))
+    let parsed = serde_json::from_str(&text);
+    if parsed.is_err() && text.contains(mite_core::result_frame::MARKER) {
+        let json = mite_core::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        return serde_json::from_str(&json)
+            .with_context(|| format!("{}: the framed result is not JSON", path.display()));
+    }
+    parsed.with_context(|| format!("{} is not a mite-engine result (JSON) nor a log holding one", path.display()))
 }
 
 fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -464,20 +471,31 @@ fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
+    let mut inputs = Vec::new();
     let mut files = Vec::new();
     for (path, label) in paths.iter().zip(labels(paths)) {
-        let json = read_json(path)?;
-        results.push(mite_core::results::read_result(&json, &path.display().to_string()).map_err(|e| anyhow!(e))?);
-        files.push((label, json));
+        let value = read_json(path)?;
+        results.push(mite_core::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?);
+        inputs.push((path.display().to_string(), value.clone()));
+        files.push((label, value));
     }
-    let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
-    write_json(&output::check("-o", output)?, &merged)?;
+    let mut merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
+    // Which segments went in, and how each ended (an interrupted one marks the whole).
+    let mut value = report::result_json(&merged);
+    let warnings = mite_core::merge_parts::annotate(&mut value, &inputs);
+    if value["stopped_by"] == "interrupted" {
+        merged.stopped_by = StopReason::Interrupted;
+    }
+    write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
     if let Some(path) = html {
         let page = mite_core::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("merged report written to {}", path.display());
     }
     print_result(&merged, output == Path::new("-"));
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     eprintln!("merged {} results into {}", paths.len(), output.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -501,10 +519,20 @@ fn print_result(result: &RunResult, to_stderr: bool) {
     };
 }
 
-/// Writes the result file; `-` writes it to standard output (for `kubectl logs`).
+/// Writes the result file; `-` writes it to standard output framed for a log stream
+/// (`mite_core::result_frame`, read back by `merge` from `kubectl logs`).
 fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(&report::result_json(result))?;
-    output::write(sink, (text + "\n").as_bytes())
+    write_value(sink, &report::result_json(result), result.segment.as_deref())
+}
+
+fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
+    let text = if *sink == output::Sink::Stdout {
+        // Framed, so that a collector finds it among the log's other lines.
+        mite_core::result_frame::encode(&serde_json::to_string(value)?, segment)
+    } else {
+        serde_json::to_string_pretty(value)? + "\n"
+    };
+    output::write(sink, text.as_bytes())
 }
 
 fn journey_test(

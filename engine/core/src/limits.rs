@@ -16,8 +16,16 @@ pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.
 pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
-/// Read buffer kept per connection; it grows for large heads and shrinks back.
+/// Read buffer lent to a connection for one exchange; it grows for large heads.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// A read buffer grown past this (a large response head) is freed after its exchange instead
+/// of going back to the core's spare buffers.
+pub const READ_BUFFER_KEPT_BYTES_MAX: usize = 4 * READ_BUFFER_BYTES;
+/// Request buffer lent to a connection for one exchange; it grows for large requests.
+pub const WRITE_BUFFER_BYTES: usize = 1024;
+/// Spare buffer sets (read, write, body) one core keeps for the next exchanges; idle
+/// keep-alive connections hold none. Bounds the spare memory at about 68 MiB per core.
+pub const CONN_BUFFERS_POOLED_PER_CORE_MAX: usize = 4096;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.
 pub const STOP_GRACE_DEFAULT: Duration = Duration::from_secs(5);
 /// Default connect timeout.
@@ -30,6 +38,11 @@ pub const IDLE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
 pub const DURATION_DEFAULT: Duration = Duration::from_secs(30);
 /// Longest run accepted.
 pub const DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Result JSON carried by one line of a `--json=-` frame: well under the 16 KiB at which
+/// container runtimes split a log line into partial entries (which another stream can split).
+pub const RESULT_FRAME_CHUNK_BYTES: usize = 4 * 1024;
+/// Lines one result frame may have when read back (1 GiB of result at most).
+pub const RESULT_FRAME_LINES_MAX: usize = 256 * 1024;
 /// Highest latency a histogram records (larger values are clamped to it), in microseconds.
 pub const LATENCY_US_MAX: u64 = 3_600_000_000;
 /// Significant digits kept by every latency histogram.
