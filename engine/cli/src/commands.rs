@@ -285,11 +285,20 @@ fn apply_outputs<'a>(
 fn stop_on_signal() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    let mut first: Option<std::time::Instant> = None;
     let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("second interrupt: exiting without results");
-            std::process::exit(EXIT_ABORTED);
+        let now = std::time::Instant::now();
+        match first {
+            // One signal delivered twice (to the process and to its group, as `timeout` and
+            // some supervisors do) arrives within microseconds: it is not a second interrupt.
+            Some(at) if now.duration_since(at) < SIGNAL_REPEAT_MIN => return,
+            Some(_) => {
+                let _ = writeln!(std::io::stderr(), "second interrupt: exiting without results");
+                std::process::exit(EXIT_ABORTED);
+            }
+            None => first = Some(now),
         }
+        flag.store(true, Ordering::SeqCst);
         // Not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave
         // the second signal unhandled.
         let _ = writeln!(
@@ -300,6 +309,9 @@ fn stop_on_signal() -> Arc<AtomicBool> {
     });
     stop
 }
+
+/// A signal within this time of the first is the same one delivered twice, not a second one.
+const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
 
 fn execute(
     resolved: Resolved,

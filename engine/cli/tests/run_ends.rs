@@ -304,3 +304,32 @@ fn sighup_with_the_terminal_gone_still_writes_the_result() {
     assert_eq!(result["stopped_by"], "interrupted");
     assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
 }
+
+/// One SIGTERM delivered twice at once (to the process and to its process group, as `timeout`
+/// and some supervisors do) is one interrupt, not "interrupt again to abort without results".
+#[test]
+fn a_signal_delivered_twice_at_once_is_one_interrupt() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let json = tmp_dir("twice").join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(get_args(&target))
+        .args(["--duration", "60s", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: sending signals to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    // A few milliseconds apart, so that the kernel delivers two signals rather than one.
+    std::thread::sleep(Duration::from_millis(5));
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    assert_eq!(read_json(&json)["stopped_by"], "interrupted");
+}
