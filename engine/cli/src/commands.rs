@@ -326,6 +326,11 @@ fn execute(
     // Output paths are checked before the first request, so that a typo does not cost the run.
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
+    // The interval log is opened by the run itself; checked here too, so that a FIFO is an
+    // error rather than a wait before the first request.
+    if let Some(path) = &options.hdr_log {
+        output::check_log("--hdr-log", path)?;
+    }
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let stop = stop_on_signal();
@@ -336,7 +341,7 @@ fn execute(
             let _ = writeln!(std::io::stderr(), "{line}");
         }
     })?;
-    let json_to_stdout = json == Some(output::Sink::Stdout);
+    let json_to_stdout = json.as_ref().is_some_and(output::Sink::is_stdout);
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     // The result files are written first; every output is attempted even when one fails, and
@@ -344,7 +349,7 @@ fn execute(
     let mut written = Vec::new();
     let mut write_failed = false;
     if let Some(sink) = &json
-        && sink != &output::Sink::Stdout
+        && !sink.is_stdout()
     {
         written.push(("--json", "result", sink, write_json(sink, &result)));
     }
@@ -538,7 +543,7 @@ fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
 }
 
 fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
-    let text = if *sink == output::Sink::Stdout {
+    let text = if sink.is_stdout() {
         // Framed, so that a collector finds it among the log's other lines.
         mite_core::result_frame::encode(&serde_json::to_string(value)?, segment)
     } else {
@@ -609,7 +614,7 @@ fn journey_run(
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_signal(), &mut |_| {})?;
-    print_result(&result, json == Some(output::Sink::Stdout));
+    print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
         print!("\n{}", report::phases_table(&result.merged));
     }

@@ -333,3 +333,44 @@ fn a_signal_delivered_twice_at_once_is_one_interrupt() {
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
     assert_eq!(read_json(&json)["stopped_by"], "interrupted");
 }
+
+/// A FIFO nobody reads, as `--json` or `--hdr-log`, is refused before the run instead of
+/// blocking it; one with a reader is written in place and stays a FIFO.
+#[test]
+fn fifo_outputs_never_block_and_stay_fifos() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = tmp_dir("fifo");
+    let fifo = dir.join("out.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o666) }, 0);
+    for flag in ["--json", "--hdr-log"] {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(get_args(&target))
+            .args(["--duration", "500ms", flag, fifo.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{flag}: blocked");
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", text(&out));
+        assert!(text(&out).contains(flag) && text(&out).contains("out.fifo"), "{flag}: {}", text(&out));
+    }
+    assert_eq!(target.hits(), 0);
+    // With a reader, the result goes through the FIFO, which stays a FIFO.
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read_to_string(reader_path).unwrap());
+    // The reader must be there (blocked in its open) before the engine checks the FIFO.
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(get_args(&target))
+        .args(["--duration", "500ms", "--json", fifo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let received = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&received).unwrap();
+    assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
