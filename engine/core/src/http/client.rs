@@ -118,9 +118,15 @@ pub struct Response {
     body: Bytes,
     body_bytes: u64,
     timings: Timings,
+    set_cookie: bool,
 }
 
 impl Response {
+    /// Whether the response carries `Set-Cookie` (found while parsing the head).
+    pub fn has_set_cookie(&self) -> bool {
+        self.set_cookie
+    }
+
     /// Status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -192,6 +198,7 @@ struct Trip {
     body_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
+    set_cookie: bool,
 }
 
 /// A failed round trip, with whether any response byte had arrived (for safe retries).
@@ -407,8 +414,8 @@ impl HttpClient {
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
                     timings.total_us = micros(started.elapsed());
-                    let Trip { status, head, body, body_bytes, .. } = trip;
-                    return Ok(Response { status, head, body, body_bytes, timings });
+                    let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                    return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
                 Ok(Err(err)) => {
                     self.release(&request.url, None);
@@ -488,6 +495,7 @@ impl HttpClient {
             body_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
+            set_cookie: head.set_cookie,
         })
     }
 }
