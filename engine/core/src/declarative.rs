@@ -124,7 +124,7 @@ impl DeclarativeJourney {
             };
             let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.0))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
-            let response = ctx
+            let values = ctx
                 .transaction(&step.transaction, async {
                     let mut request = ctx.http().request(step.method.clone(), url).expect_status(step.expect.clone());
                     for (name, value) in &header_values {
@@ -138,24 +138,33 @@ impl DeclarativeJourney {
                     }
                     request = step.options.apply(request, &rendered);
                     let response = request.send().await?;
-                    Ok(response)
+                    // Inside the transaction: a capture that fails is counted under its step.
+                    captures(step, &response)
                 })
                 .await?;
-            for (name, capture) in &step.captures {
-                let value = capture_value(&response, capture).ok_or_else(|| {
-                    JourneyError::msg(format!(
-                        "step {:?}: capture {name}: {capture:?} not found in the response",
-                        step.transaction
-                    ))
-                })?;
-                captured.push((name.clone(), value));
-            }
+            captured.extend(values);
             if let Some(think) = step.think {
                 sleep(think).await;
             }
         }
         Ok(())
     }
+}
+
+/// The step's captures from its response, or an error naming the one not found.
+fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, String)>> {
+    let mut values = Vec::new();
+    for (name, capture) in &step.captures {
+        let value = capture_value(response, capture).ok_or_else(|| {
+            JourneyError::msg(format!(
+                "step {:?}: capture {name} = {} not found in the response",
+                step.transaction,
+                crate::file_words::CaptureWords(capture)
+            ))
+        })?;
+        values.push((name.clone(), value));
+    }
+    Ok(values)
 }
 
 fn capture_value(response: &Response, capture: &Capture) -> Option<String> {

@@ -64,6 +64,7 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
             }
         }
     }
+    connection_counters(&mut out, merged);
     let _ = writeln!(
         out,
         "# HELP mite_http_response_time_seconds Request times.\n# TYPE mite_http_response_time_seconds histogram"
@@ -89,6 +90,7 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
         let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
     }
     phase_histograms(&mut out, merged);
+    crate::ws::stats::exposition(&mut out, merged, label);
     let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
     let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
     let _ = writeln!(
@@ -97,6 +99,27 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
     );
     let _ = writeln!(out, "mite_required_count {journeys_target}");
     out
+}
+
+/// Requests sent against attempts that never reached a connection, and every connection
+/// attempt, per transaction.
+fn connection_counters(out: &mut String, merged: &Merged) {
+    type Count = fn(&crate::stats::TxnStats) -> u64;
+    let families: [(&str, &str, Count); 7] = [
+        ("mite_http_request_total", "Requests written to a connection (what a server could see).", |s| s.requests()),
+        ("mite_http_request_not_sent_total", "Attempts that failed before a byte was written.", |s| s.not_sent),
+        ("mite_http_connect_total", "TCP connects attempted.", |s| s.connects),
+        ("mite_http_connect_failed_total", "TCP connects that failed.", |s| s.connects_failed),
+        ("mite_http_tls_handshake_total", "TLS handshakes attempted.", |s| s.tls_handshakes),
+        ("mite_http_tls_handshake_failed_total", "TLS handshakes that failed.", |s| s.tls_failed),
+        ("mite_http_reconnect_total", "Keep-alive connections found closed and replaced.", |s| s.reconnects),
+    ];
+    for (family, help, count) in families {
+        let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} counter");
+        for (name, stats) in &merged.txns {
+            let _ = writeln!(out, "{family}{{transaction=\"{}\"}} {}", label(name), count(stats));
+        }
+    }
 }
 
 /// `mite_http_phase_seconds{transaction,phase}`: dns, connect, tls and first-byte times.
@@ -195,6 +218,24 @@ impl Drop for Exporter {
 mod tests {
     use super::*;
     use crate::stats::{TxnStats, record_latency};
+
+    /// Issue 11: requests sent, attempts not sent and failed connects are exposed apart.
+    #[test]
+    fn exposes_requests_sent_apart_from_attempts() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 2, connects: 5, connects_failed: 3, not_sent: 3, ..TxnStats::default() };
+        stats.add_errors(ErrorKind::Refused, 3);
+        merged.txns.insert("t".into(), stats);
+        let text = render(&merged, 0, 0);
+        for line in [
+            "mite_http_request_total{transaction=\"t\"} 2",
+            "mite_http_request_not_sent_total{transaction=\"t\"} 3",
+            "mite_http_connect_total{transaction=\"t\"} 5",
+            "mite_http_connect_failed_total{transaction=\"t\"} 3",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+    }
 
     #[test]
     fn renders_mite_metric_names_and_cumulative_buckets() {

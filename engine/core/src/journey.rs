@@ -16,11 +16,11 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::datapool::{DataPool, Row};
-use crate::http::client::{Exchange, micros};
+use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
 use crate::session::{Hop, Session};
 use crate::shard::{Shard, TxnId};
-use crate::stats::{ErrorKind, record_latency};
+use crate::stats::{ErrorKind, TxnStats, record_latency};
 use crate::volume::VolumeModel;
 
 /// What a journey returns.
@@ -143,7 +143,27 @@ impl Ctx {
         &self.shard.config
     }
 
-    fn trace(&self, line: fmt::Arguments<'_>) {
+    /// The transaction requests and messages are recorded under now.
+    pub(crate) fn current_txn(&self) -> TxnId {
+        self.current.get()
+    }
+
+    /// The core's state, shared (a WebSocket closing after its journey keeps it).
+    pub(crate) fn shard_rc(&self) -> &Rc<Shard> {
+        &self.shard
+    }
+
+    /// Open model: how late this journey started, µs.
+    pub(crate) fn start_delay_us(&self) -> Option<u64> {
+        self.start_delay_us.get()
+    }
+
+    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    pub fn websocket(&self) -> crate::ws::WebSockets<'_> {
+        crate::ws::WebSockets::new(self)
+    }
+
+    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
@@ -271,16 +291,8 @@ impl Ctx {
                 entry.http.record(&request.method, response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
-                entry.reconnects += u64::from(timings.reconnects);
-                if let Some(us) = timings.connect_us {
-                    entry.connects += 1;
-                    entry.connect_us_sum += us;
-                }
-                if let Some(us) = timings.tls_us {
-                    entry.tls_handshakes += 1;
-                    entry.tls_us_sum += us;
-                    entry.tls_resumed += u64::from(timings.tls_resumed);
-                }
+                entry.sent_bytes += timings.request_bytes;
+                count_connections(entry, &timings);
                 let verdict = crate::session::hop_verdict(request, &response);
                 let accepted = match verdict {
                     Hop::Final => request.expect.contains(&response.status()),
@@ -306,8 +318,11 @@ impl Ctx {
                 }
             }
             Err(err) => {
+                count_connections(entry, &err.timings());
                 if let Some(kind) = err.kind() {
                     entry.add_error(kind);
+                    // Failed before a byte was written: an attempt, not a request a server saw.
+                    entry.not_sent += u64::from(!err.was_sent());
                     stats.sample_error(kind.name(), || err.to_string());
                 }
                 Err(err)
@@ -336,6 +351,18 @@ impl Ctx {
     }
 }
 
+/// Counts the connection work of one request, whether it succeeded or not.
+fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+    entry.reconnects += u64::from(timings.reconnects);
+    entry.connects += u64::from(timings.connects);
+    entry.connects_failed += u64::from(timings.connects_failed);
+    entry.connect_us_sum += timings.connect_us.unwrap_or(0);
+    entry.tls_handshakes += u64::from(timings.tls_handshakes);
+    entry.tls_failed += u64::from(timings.tls_failed);
+    entry.tls_us_sum += timings.tls_us.unwrap_or(0);
+    entry.tls_resumed += u64::from(timings.tls_resumed);
+}
+
 /// The future of [`Ctx::transaction`].
 pub struct Transaction<'a, F> {
     ctx: &'a Ctx,
@@ -357,7 +384,22 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
         match body.poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => Poll::Ready(this.ctx.end_transaction(this.name, open, result)),
+            Poll::Ready(result) => {
+                this.open = None;
+                Poll::Ready(this.ctx.end_transaction(this.name, open, result))
+            }
+        }
+    }
+}
+
+impl<F> Drop for Transaction<'_, F> {
+    /// A transaction dropped before it finished (a timeout or `select` around it, the run's
+    /// stop) gives the current transaction back to its parent, so what the journey does next
+    /// is not counted under it. It records nothing: it never completed.
+    fn drop(&mut self) {
+        if let Some((parent, _, _)) = self.open.take() {
+            self.ctx.current.set(parent);
+            self.ctx.depth.set(self.ctx.depth.get() - 1);
         }
     }
 }
@@ -800,6 +842,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a transaction dropped before it finished left `ctx.current` pointing at it,
+    /// so the next transaction was named `cancelled :: next`.
+    #[test]
+    fn a_cancelled_transaction_gives_the_current_one_back() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, false, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let mut cancelled = std::pin::pin!(ctx.transaction("cancelled", std::future::pending::<JourneyResult>()));
+            assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        }
+        let next = std::pin::pin!(ctx.transaction("next", async { Ok(()) }));
+        assert!(matches!(next.poll(&mut cx), Poll::Ready(Ok(()))));
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert_eq!(names, vec!["next"]);
+        assert_eq!(ctx.depth.get(), 1);
+    }
 
     #[test]
     fn suggestions_are_close_names() {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::http::HttpClient;
+use crate::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
 
@@ -21,6 +22,8 @@ struct TxnSlot {
     name: Arc<str>,
     stats: TxnStats,
     requests_in_flight: u64,
+    /// WebSocket request/reply exchanges waiting for their reply.
+    ws_replies_in_flight: u64,
 }
 
 /// Transaction names interned to ids, and their stats for the current interval.
@@ -34,6 +37,10 @@ pub(crate) struct ShardStats {
     overflow: Option<TxnId>,
     sampled: Vec<&'static str>,
     samples: Vec<(&'static str, String)>,
+    /// The injector's own lag and load this interval.
+    pub injector: InjectorLoad,
+    /// Thread CPU time and wall clock at the start of the interval.
+    busy_mark: Option<(u64, Instant)>,
 }
 
 impl ShardStats {
@@ -52,7 +59,7 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0 });
+        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_replies_in_flight: 0 });
         self.children.push(HashMap::new());
         id
     }
@@ -94,6 +101,14 @@ impl ShardStats {
         self.txns[id as usize].requests_in_flight -= 1;
     }
 
+    pub fn ws_reply_started(&mut self, id: TxnId) {
+        self.txns[id as usize].ws_replies_in_flight += 1;
+    }
+
+    pub fn ws_reply_finished(&mut self, id: TxnId) {
+        self.txns[id as usize].ws_replies_in_flight -= 1;
+    }
+
     pub fn message(&mut self, kind: &str) {
         if let Some(count) = self.messages.get_mut(kind) {
             *count += 1;
@@ -114,7 +129,13 @@ impl ShardStats {
     pub fn cancel_in_flight(&mut self) {
         for slot in &mut self.txns {
             slot.stats.add_errors(ErrorKind::Cancelled, std::mem::take(&mut slot.requests_in_flight));
+            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_replies_in_flight);
         }
+    }
+
+    /// Starts measuring how busy this core's thread is (call on the core's own thread).
+    pub fn mark_busy_start(&mut self) {
+        self.busy_mark = Some((thread_cpu_us(), Instant::now()));
     }
 
     /// Takes this interval's stats into a snapshot, leaving fresh ones. The journey gauges
@@ -125,6 +146,12 @@ impl ShardStats {
             if !slot.stats.is_empty() {
                 txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
             }
+        }
+        if let Some((cpu_us, at)) = self.busy_mark {
+            let (cpu_now_us, now) = (thread_cpu_us(), Instant::now());
+            let wall_us = u64::try_from(now.duration_since(at).as_micros()).unwrap_or(u64::MAX);
+            self.injector.record_busy(cpu_now_us.saturating_sub(cpu_us), wall_us);
+            self.busy_mark = Some((cpu_now_us, now));
         }
         let messages =
             self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
@@ -138,6 +165,7 @@ impl ShardStats {
             journeys_target: 0,
             messages,
             error_samples: std::mem::take(&mut self.samples),
+            injector: std::mem::take(&mut self.injector),
             last,
         }
     }

@@ -14,6 +14,7 @@ use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, 
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
+use super::buffers::{BufferPool, ConnBuffers};
 use super::transport::{TlsStream, Transport, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::limits;
@@ -45,7 +46,7 @@ impl Default for HttpSettings {
             request_timeout: limits::REQUEST_TIMEOUT_DEFAULT,
             idle_timeout: limits::IDLE_TIMEOUT_DEFAULT,
             limits: Limits::DEFAULT,
-            connections_per_host_max: 10_000,
+            connections_per_host_max: limits::CONNECTIONS_PER_HOST_PER_CORE_DEFAULT,
             follow_redirects: true,
             max_redirects: limits::REDIRECTS_DEFAULT,
         }
@@ -58,20 +59,58 @@ pub struct HttpError {
     kind: Option<ErrorKind>,
     status: Option<u16>,
     detail: Box<str>,
+    /// Whether the request was written to a connection (a server could have seen it).
+    sent: bool,
+    /// Connection work done before the failure (connects, handshakes, reconnects).
+    timings: Timings,
 }
 
 impl HttpError {
     pub(crate) fn invalid(detail: impl Into<String>) -> HttpError {
-        HttpError { kind: None, status: None, detail: detail.into().into_boxed_str() }
+        HttpError {
+            kind: None,
+            status: None,
+            detail: detail.into().into_boxed_str(),
+            sent: false,
+            timings: Timings::default(),
+        }
     }
 
+    /// A request that was written to a connection and then failed.
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
-        HttpError { kind: Some(kind), status: None, detail: detail.into().into_boxed_str() }
+        HttpError {
+            kind: Some(kind),
+            status: None,
+            detail: detail.into().into_boxed_str(),
+            sent: true,
+            timings: Timings::default(),
+        }
+    }
+
+    /// A request that failed before any byte of it was written (resolve, connect, TLS
+    /// handshake, no connection free, a write the connection refused).
+    pub(crate) fn not_sent(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
+        HttpError { sent: false, ..HttpError::failed(kind, detail) }
+    }
+
+    fn with_timings(mut self, timings: Timings) -> HttpError {
+        self.timings = timings;
+        self
     }
 
     /// How the request failed (`None`: it was invalid and not sent).
     pub fn kind(&self) -> Option<ErrorKind> {
         self.kind
+    }
+
+    /// Whether the request was written to a connection before it failed.
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
+
+    /// Connection work done for the request before it failed.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// The status, when the failure is an unexpected status.
@@ -91,21 +130,31 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// Where the time of one exchange went, in microseconds.
+/// Where the time of one exchange went, in microseconds, and the connection work it took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timings {
     /// Name resolution time, when this request resolved the host (once per host per core).
     pub dns_us: Option<u64>,
-    /// TCP connect time, when a new connection was made.
+    /// TCP connect time (summed over connects that succeeded), when a new connection was made.
     pub connect_us: Option<u64>,
-    /// TLS handshake time, when one was done.
+    /// TLS handshake time (summed over handshakes that succeeded), when one was done.
     pub tls_us: Option<u64>,
+    /// TCP connects tried, whether they succeeded or not.
+    pub connects: u32,
+    /// TCP connects that failed (refused, timed out, unreachable).
+    pub connects_failed: u32,
+    /// TLS handshakes tried, whether they succeeded or not.
+    pub tls_handshakes: u32,
+    /// TLS handshakes that failed.
+    pub tls_failed: u32,
     /// From the start of the request (after any connect) to the first response byte.
     pub first_byte_us: u64,
     /// From the start (including connect) to the last byte of the response.
     pub total_us: u64,
     /// Keep-alive connections found closed and replaced during this request.
     pub reconnects: u32,
+    /// Bytes of the request written (head and body) on the attempt that got the response.
+    pub request_bytes: u64,
     /// The TLS handshake resumed an earlier session.
     pub tls_resumed: bool,
 }
@@ -172,13 +221,25 @@ pub(crate) struct Exchange<'a> {
     pub keep_body: bool,
 }
 
-/// One keep-alive connection and its reusable buffers.
+/// One keep-alive connection, with the core's buffers lent to it while an exchange is in
+/// flight (none while it is idle).
 struct Conn {
     io: Transport,
     read_buf: BytesMut,
     write_buf: BytesMut,
     body_buf: BytesMut,
     idle_since: Instant,
+}
+
+impl Conn {
+    /// Puts `buffers` in place, returning the ones it had.
+    fn set_buffers(&mut self, buffers: ConnBuffers) -> ConnBuffers {
+        ConnBuffers {
+            read: std::mem::replace(&mut self.read_buf, buffers.read),
+            write: std::mem::replace(&mut self.write_buf, buffers.write),
+            body: std::mem::replace(&mut self.body_buf, buffers.body),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -196,16 +257,19 @@ struct Trip {
     head: Bytes,
     body: Bytes,
     body_bytes: u64,
+    request_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
     set_cookie: bool,
 }
 
-/// A failed round trip, with whether any response byte had arrived (for safe retries).
+/// A failed round trip, with whether any response byte had arrived (for safe retries) and
+/// whether the request was written at all.
 struct TripError {
     kind: ErrorKind,
     detail: String,
     nothing_received: bool,
+    sent: bool,
 }
 
 /// One core's client. Not shared across threads; the pool is borrowed only between awaits.
@@ -214,12 +278,19 @@ pub struct HttpClient {
     tls: Option<Arc<ClientConfig>>,
     plain: RefCell<HashMap<Box<str>, HostPool>>,
     secure: RefCell<HashMap<Box<str>, HostPool>>,
+    buffers: RefCell<BufferPool>,
 }
 
 impl HttpClient {
     /// A client with no connections yet. `tls` is needed for `https://` URLs.
     pub fn new(settings: Arc<HttpSettings>, tls: Option<Arc<ClientConfig>>) -> HttpClient {
-        HttpClient { settings, tls, plain: RefCell::default(), secure: RefCell::default() }
+        HttpClient {
+            settings,
+            tls,
+            plain: RefCell::default(),
+            secure: RefCell::default(),
+            buffers: RefCell::new(BufferPool::new()),
+        }
     }
 
     /// Settings in force.
@@ -251,8 +322,9 @@ impl HttpClient {
     fn take_idle(&self, url: &Url<'_>) -> Option<Conn> {
         let mut pools = self.pools(url.tls).borrow_mut();
         let pool = pools.get_mut(url.authority)?;
-        while let Some(conn) = pool.idle.pop() {
+        while let Some(mut conn) = pool.idle.pop() {
             if conn.idle_since.elapsed() < self.settings.idle_timeout {
+                conn.set_buffers(self.buffers.borrow_mut().lend());
                 return Some(conn);
             }
             pool.open -= 1;
@@ -266,11 +338,17 @@ impl HttpClient {
             match conn {
                 Some(mut conn) => {
                     conn.idle_since = Instant::now();
+                    self.recycle(&mut conn);
                     pool.idle.push(conn);
                 }
                 None => pool.open -= 1,
             }
         }
+    }
+
+    /// Returns a connection's buffers to the core's spare ones (it keeps none while idle).
+    fn recycle(&self, conn: &mut Conn) {
+        self.buffers.borrow_mut().give_back(conn.set_buffers(ConnBuffers::none()));
     }
 
     /// Reserves a connection slot and picks an address, resolving the host on first use.
@@ -313,6 +391,21 @@ impl HttpClient {
         Ok((addr, pool.server_name.clone()))
     }
 
+    /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
+    /// host's connection limit until [`HttpClient::release_dedicated`].
+    pub(crate) async fn connect_dedicated(&self, url: &Url<'_>) -> Result<(Transport, Timings), HttpError> {
+        let mut timings = Timings::default();
+        match Box::pin(self.connect(url, &mut timings)).await {
+            Ok(conn) => Ok((conn.io, timings)),
+            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+        }
+    }
+
+    /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
+    pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
+        self.release(url, None);
+    }
+
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
         let (addr, server_name) = self.reserve(url, timings)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
@@ -331,11 +424,14 @@ impl HttpClient {
     ) -> Result<Conn, TripError> {
         let timeout = self.settings.connect_timeout;
         let started = Instant::now();
+        timings.connects += 1;
         let tcp = match monoio::time::timeout(timeout, connect_tcp(addr)).await {
             Err(_) => {
+                timings.connects_failed += 1;
                 return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?}")));
             }
             Ok(Err(err)) => {
+                timings.connects_failed += 1;
                 let kind = match err.kind() {
                     io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
                     io::ErrorKind::TimedOut => ErrorKind::Timeout,
@@ -345,40 +441,39 @@ impl HttpClient {
             }
             Ok(Ok(tcp)) => tcp,
         };
-        timings.connect_us = Some(micros(started.elapsed()));
+        timings.connect_us = Some(timings.connect_us.unwrap_or(0) + micros(started.elapsed()));
         let io = match server_name {
             None => Transport::Plain(tcp),
             Some(name) => {
+                timings.tls_handshakes += 1;
                 let Some(config) = self.tls.clone() else {
+                    timings.tls_failed += 1;
                     return Err(trip(ErrorKind::Tls, "https URL but TLS is not configured".into()));
                 };
                 let tls_started = Instant::now();
                 let remaining = timeout.saturating_sub(started.elapsed());
                 let stream = match monoio::time::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
                     Err(_) => {
+                        timings.tls_failed += 1;
                         return Err(trip(
                             ErrorKind::Timeout,
                             format!("TLS handshake with {} timed out", url.authority),
                         ));
                     }
                     Ok(Err(err)) => {
+                        timings.tls_failed += 1;
                         let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
                         return Err(trip(kind, format!("TLS handshake with {}: {err}", url.authority)));
                     }
                     Ok(Ok(stream)) => stream,
                 };
-                timings.tls_us = Some(micros(tls_started.elapsed()));
+                timings.tls_us = Some(timings.tls_us.unwrap_or(0) + micros(tls_started.elapsed()));
                 timings.tls_resumed = stream.resumed();
                 Transport::Tls(Box::new(stream))
             }
         };
-        Ok(Conn {
-            io,
-            read_buf: BytesMut::with_capacity(limits::READ_BUFFER_BYTES),
-            write_buf: BytesMut::with_capacity(1024),
-            body_buf: BytesMut::new(),
-            idle_since: started,
-        })
+        let ConnBuffers { read, write, body } = self.buffers.borrow_mut().lend();
+        Ok(Conn { io, read_buf: read, write_buf: write, body_buf: body, idle_since: started })
     }
 
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
@@ -390,12 +485,20 @@ impl HttpClient {
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url) {
+                // A non-idempotent request cannot be retried once written: check first that the
+                // server has not closed the pooled connection, and replace it if it has.
+                Some(conn) if !idempotent && conn.io.peer_closed() => {
+                    self.release(&request.url, None);
+                    timings.reconnects += 1;
+                    continue;
+                }
                 Some(conn) => (conn, true),
                 // Connecting is rare and its future is large (TLS handshake state): boxing it
                 // keeps every request's future small, so polling it moves less memory.
                 None => match Box::pin(self.connect(&request.url, &mut timings)).await {
                     Ok(conn) => (conn, false),
-                    Err(err) => return Err(HttpError::failed(err.kind, err.detail)),
+                    // Nothing of the request was written: a server never saw it.
+                    Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
                 },
             };
             let trip_started = Instant::now();
@@ -407,12 +510,17 @@ impl HttpClient {
                     return Err(HttpError::failed(
                         ErrorKind::Timeout,
                         format!("no complete response from {} within {timeout:?}", request.url.authority),
-                    ));
+                    )
+                    .with_timings(timings));
                 }
                 Ok(Ok(trip)) => {
                     let reusable = trip.keep_alive && conn.read_buf.is_empty();
+                    if !reusable {
+                        self.recycle(&mut conn);
+                    }
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
+                    timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
                     let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
@@ -423,7 +531,9 @@ impl HttpClient {
                         timings.reconnects += 1;
                         continue;
                     }
-                    return Err(HttpError::failed(err.kind, err.detail));
+                    let error = HttpError::failed(err.kind, err.detail);
+                    let error = if err.sent { error } else { HttpError { sent: false, ..error } };
+                    return Err(error.with_timings(timings));
                 }
             }
         }
@@ -438,11 +548,18 @@ impl HttpClient {
             headers: request.headers,
         };
         encode_request(&mut conn.write_buf, &head, request.body);
+        let request_bytes = conn.write_buf.len() as u64;
         let buf = std::mem::take(&mut conn.write_buf);
         let (written, buf) = conn.io.write_all(buf).await;
         conn.write_buf = buf;
         if let Err(err) = written {
-            return Err(TripError { kind: io_kind(&err), detail: format!("send: {err}"), nothing_received: true });
+            // The connection refused the bytes: the request did not reach the server.
+            return Err(TripError {
+                kind: io_kind(&err),
+                detail: format!("send: {err}"),
+                nothing_received: true,
+                sent: false,
+            });
         }
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         let mut first_byte_us = None;
@@ -469,6 +586,7 @@ impl HttpClient {
                                 kind: ErrorKind::UnexpectedClose,
                                 detail: "server closed the connection without responding".into(),
                                 nothing_received,
+                                sent: true,
                             });
                         }
                         Err(err) => return Err(codec_trip(&err)),
@@ -481,6 +599,7 @@ impl HttpClient {
                         kind,
                         detail: format!("receive: {err}"),
                         nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                        sent: true,
                     });
                 }
             }
@@ -493,6 +612,7 @@ impl HttpClient {
             head: raw_head,
             body,
             body_bytes,
+            request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
             set_cookie: head.set_cookie,
@@ -500,20 +620,22 @@ impl HttpClient {
     }
 }
 
+/// A failure before the request was written (resolve, connect, handshake).
 fn trip(kind: ErrorKind, detail: String) -> TripError {
-    TripError { kind, detail, nothing_received: false }
+    TripError { kind, detail, nothing_received: false, sent: false }
 }
 
+/// A response that does not parse: the request was sent.
 fn codec_trip(err: &CodecError) -> TripError {
     let kind = match err {
         CodecError::UnexpectedEof { .. } => ErrorKind::UnexpectedClose,
         err if err.is_too_large() => ErrorKind::TooLarge,
         _ => ErrorKind::Malformed,
     };
-    trip(kind, err.to_string())
+    TripError { sent: true, ..trip(kind, err.to_string()) }
 }
 
-fn io_kind(err: &io::Error) -> ErrorKind {
+pub(crate) fn io_kind(err: &io::Error) -> ErrorKind {
     match err.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             ErrorKind::Reset
