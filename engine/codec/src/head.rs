@@ -280,7 +280,9 @@ mod tests {
     fn set_cookie_is_noticed_in_the_final_head_only() {
         assert!(!parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie);
         assert!(!parse("HTTP/1.1 200 OK\r\nX-Set-Cookie: a\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie);
-        assert!(parse("HTTP/1.1 302 Found\r\nSET-COOKIE: a=1\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie);
+        assert!(
+            parse("HTTP/1.1 302 Found\r\nSET-COOKIE: a=1\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie
+        );
         let interim = "HTTP/1.1 103 Early Hints\r\nSet-Cookie: a=1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
         assert!(!parse(interim).unwrap().unwrap().set_cookie);
     }

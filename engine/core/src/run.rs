@@ -486,8 +486,9 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        per_s(point.requests - point.errors),
-        per_s(point.errors),
+        // `errors` counts the attempts never sent too; `requests` does not (ok = attempts - errors).
+        per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
+        per_s(point.errors.saturating_sub(point.not_sent)),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
