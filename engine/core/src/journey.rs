@@ -352,7 +352,7 @@ impl Ctx {
 }
 
 /// Counts the connection work of one request, whether it succeeded or not.
-fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+pub(crate) fn count_connections(entry: &mut TxnStats, timings: &Timings) {
     entry.reconnects += u64::from(timings.reconnects);
     entry.connects += u64::from(timings.connects);
     entry.connects_failed += u64::from(timings.connects_failed);

@@ -486,9 +486,9 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        // `errors` counts the attempts never sent too; `requests` does not (ok = attempts - errors).
+        // attempts = requests + not_sent = ok + errors
         per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
-        per_s(point.errors.saturating_sub(point.not_sent)),
+        per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
@@ -592,4 +592,31 @@ pub fn journey_test(
         merged
     });
     Ok((merged, driver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
+    /// no server saw; attempts that were never sent are now shown apart.
+    #[test]
+    fn progress_line_shows_attempts_not_sent_apart() {
+        let point = IntervalPoint {
+            elapsed_s: 1.0,
+            requests: 10,
+            errors: 6_004,
+            not_sent: 6_000,
+            transactions: 6_010,
+            journeys_in_flight: 2,
+            ..IntervalPoint::default()
+        };
+        // Before, `ok` was `requests - errors`: an overflow when attempts were not sent.
+        let line = progress_line(&point, 2, 1.0);
+        // `err` counts every failed attempt, as `errors` does in the result file.
+        assert!(line.contains("ok         6/s") && line.contains("err   6,004/s"), "{line}");
+        assert!(line.contains("in flight 2 of 2  not sent 6,000"), "{line}");
+        let quiet = progress_line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
+        assert!(!quiet.contains("not sent"), "{quiet}");
+    }
 }

@@ -311,8 +311,12 @@ impl Future for NextRow<'_> {
     type Output = Option<Row>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Row>> {
-        let row = self.entry.pool.borrow_mut().checkout();
-        let ended = self.entry.pool.borrow().is_exhausted() || self.shard.stopping.get() || self.entry.stopped.get();
+        let entry = self.entry;
+        let row = entry.pool.borrow_mut().checkout();
+        // Closed model: a slot the volume model no longer wants leaves. Open model: an arrival
+        // already taken still starts after the rate model ended, when a row comes back.
+        let unwanted = entry.arrivals.is_none() && (entry.stopped.get() || entry.running.get() > entry.target.get());
+        let ended = entry.pool.borrow().is_exhausted() || self.shard.stopping.get() || unwanted;
         if row.is_some() || ended {
             return Poll::Ready(row);
         }
@@ -570,9 +574,16 @@ async fn core_main(
                     continue;
                 }
                 match entry.volume.target(last_tick_s, now_s) {
-                    None => state.stopped.set(true),
+                    None => {
+                        state.stopped.set(true);
+                        state.wake_row_waiters(usize::MAX);
+                    }
                     Some(total) => {
                         let mine = segment_share(total, plan.segment, index, plan.cores).min(JOURNEYS_PER_CORE_MAX);
+                        if mine < state.target.get() {
+                            // Slots waiting for a row beyond the new target leave.
+                            state.wake_row_waiters(usize::MAX);
+                        }
                         state.target.set(mine);
                         let mut wanted = mine.saturating_sub(state.running.get());
                         if !state.restarts {

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::http::HttpClient;
 use crate::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
-use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -142,9 +142,14 @@ impl ShardStats {
     /// are the caller's to fill in.
     pub fn take_snapshot(&mut self, core: usize, elapsed_s: f64, tick: u64, last: bool) -> Snapshot {
         let mut txns = Vec::new();
+        let mut recorded = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
-                txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
+                let mut stats = std::mem::take(&mut slot.stats);
+                // The walk over each histogram's buckets happens here, on this core, so that
+                // the stats thread only adds the values recorded.
+                recorded.push(stats.histograms_mut().map(RecordedValues::take));
+                txns.push((slot.name.clone(), stats));
             }
         }
         if let Some((cpu_us, at)) = self.busy_mark {
@@ -160,6 +165,7 @@ impl ShardStats {
             elapsed_s,
             tick,
             txns,
+            recorded,
             journeys: std::mem::take(&mut self.journeys),
             journeys_in_flight: 0,
             journeys_target: 0,

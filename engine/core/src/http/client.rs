@@ -93,7 +93,7 @@ impl HttpError {
         HttpError { sent: false, ..HttpError::failed(kind, detail) }
     }
 
-    fn with_timings(mut self, timings: Timings) -> HttpError {
+    pub(crate) fn with_timings(mut self, timings: Timings) -> HttpError {
         self.timings = timings;
         self
     }
@@ -397,7 +397,8 @@ impl HttpClient {
         let mut timings = Timings::default();
         match Box::pin(self.connect(url, &mut timings)).await {
             Ok(conn) => Ok((conn.io, timings)),
-            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+            // Nothing was written: the upgrade request never reached a server.
+            Err(err) => Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
         }
     }
 

@@ -235,15 +235,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             entry.req_ok += 1;
             entry.add_status(101);
             entry.first_byte_us_sum += timings.first_byte_us;
-            if let Some(us) = timings.connect_us {
-                entry.connects += 1;
-                entry.connect_us_sum += us;
-            }
-            if let Some(us) = timings.tls_us {
-                entry.tls_handshakes += 1;
-                entry.tls_us_sum += us;
-                entry.tls_resumed += u64::from(timings.tls_resumed);
-            }
+            crate::journey::count_connections(entry, &timings);
             entry.ws.connects += 1;
             drop(stats);
             ctx.trace(format_args!(
@@ -255,8 +247,11 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol })
         }
         Err(err) => {
+            crate::journey::count_connections(entry, &err.timings());
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
+                // Refused or failed before the upgrade was written: an attempt, not a request.
+                entry.not_sent += u64::from(!err.was_sent());
                 stats.sample_error(kind.name(), || format!("websocket {}: {err}", request.url));
             }
             drop(stats);
@@ -282,6 +277,8 @@ async fn handshake(ctx: &Ctx, url: &Url<'_>, request: &WsConnect<'_>) -> Result<
         Ok(Err(fail)) => Err(HttpError::failed(fail.kind, fail.detail)),
         Ok(Ok(opened)) => Ok(opened),
     };
+    // The connection work is counted whatever became of the upgrade.
+    let result = result.map_err(|err| err.with_timings(timings));
     if result.is_err() {
         http.release_dedicated(url);
     }
