@@ -627,10 +627,7 @@ impl<'c> WebSocket<'c> {
             let message = self.receive_timeout(left).await?;
             if matches(&message) {
                 let took_us = micros(started.elapsed());
-                let delay_us = self.ctx.start_delay_us();
-                self.count(|ws| {
-                    record_latency(&mut ws.reply_us, took_us.saturating_add(delay_us.unwrap_or(0)));
-                });
+                self.count(|ws| record_latency(&mut ws.reply_us, took_us));
                 return Ok(message);
             }
         }
