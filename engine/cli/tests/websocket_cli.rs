@@ -20,8 +20,18 @@ fn websocket_toml_from_the_command_line() {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/websocket.toml");
     let url = format!("ws_url={}", target.ws_url("/ws/echo"));
     let out = engine(&[
-        "--cores", "1", "--no-pin", "--scenario", file.to_str().unwrap(), "--duration", "1s", "--config", &url, "-q",
-        "--json", json.to_str().unwrap(),
+        "--cores",
+        "1",
+        "--no-pin",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--duration",
+        "1s",
+        "--config",
+        &url,
+        "-q",
+        "--json",
+        json.to_str().unwrap(),
     ]);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{text}");
