@@ -30,6 +30,23 @@ fn indexed_job_is_consistent() {
     assert!(args.contains(&format!("--prometheus=0.0.0.0:{port}").as_str()));
 }
 
+/// Issue 10: SIGTERM stops the engine gracefully; the pod's termination grace period must
+/// outlast the engine's own grace (`--grace`, 5 s by default) plus time to write the result.
+#[test]
+fn termination_grace_outlasts_the_engines_grace() {
+    let docs = documents();
+    let pod = &docs.iter().find(|d| d["kind"] == "Job").expect("a Job")["spec"]["template"]["spec"];
+    let args: Vec<&str> =
+        pod["containers"][0]["args"].as_sequence().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let grace_s = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--grace="))
+        .map(|g| mite_core::scenario_file::parse_duration(g).unwrap().as_secs_f64())
+        .unwrap_or(5.0);
+    let termination_s = pod["terminationGracePeriodSeconds"].as_f64().expect("terminationGracePeriodSeconds is set");
+    assert!(termination_s >= grace_s + 10.0, "terminationGracePeriodSeconds {termination_s} vs --grace {grace_s}s");
+}
+
 #[test]
 fn embedded_scenario_is_valid() {
     let docs = documents();

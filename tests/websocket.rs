@@ -86,7 +86,7 @@ fn wss_echo_with_the_private_ca() {
     let target = TlsTarget::start().unwrap();
     let registry = mite_journeys::registry();
     let config = [format!("ws_url={}", target.wss_url("/ws/echo")), "ws_messages=5".to_string()];
-    let tls = TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false };
+    let tls = TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), ..TlsOptions::default() };
     let result = ws_run(&registry, "websocket_example:echo", VolumeModel::constant(2), &config, Some(tls));
     let total = result.merged.total();
     let counts = target.ws_counts();

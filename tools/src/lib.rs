@@ -4,6 +4,7 @@
 pub mod request;
 pub mod route;
 pub mod server;
+pub mod session_routes;
 
 pub use server::{Target, TargetOptions};
 pub mod tls_server;

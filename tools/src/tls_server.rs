@@ -23,6 +23,16 @@ const SERVER_PEM: &[u8] = include_bytes!("../certs/server.pem");
 const SERVER_KEY: &[u8] = include_bytes!("../certs/server.key");
 /// Path of the test CA file in the source tree.
 pub const CA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/ca.pem");
+/// The CA that signs client certificates (mutual TLS), PEM.
+const CLIENT_CA_PEM: &[u8] = include_bytes!("../certs/client-ca.pem");
+/// A client certificate the mTLS target accepts, and its key (paths in the source tree).
+pub const CLIENT_CERT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/client.pem");
+/// See `CLIENT_CERT_PATH`.
+pub const CLIENT_KEY_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/client.key");
+/// A self-signed client certificate the mTLS target refuses, and its key.
+pub const ROGUE_CERT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/rogue.pem");
+/// See `ROGUE_CERT_PATH`.
+pub const ROGUE_KEY_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/rogue.key");
 
 /// Concurrent connections the TLS target serves; more are closed at once.
 const CONNECTIONS_MAX: usize = 512;
@@ -36,17 +46,28 @@ pub struct TlsTarget {
     thread: Option<JoinHandle<()>>,
 }
 
-fn server_config() -> io::Result<Arc<ServerConfig>> {
+fn server_config(client_auth: bool) -> io::Result<Arc<ServerConfig>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let builder = if client_auth {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(CLIENT_CA_PEM) {
+            roots.add(cert.map_err(|e| io::Error::other(format!("client CA: {e}")))?).map_err(io::Error::other)?;
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| io::Error::other(format!("client verifier: {e}")))?;
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
         .collect::<Result<_, _>>()
         .map_err(|e| io::Error::other(format!("server certificate: {e}")))?;
     let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).map_err(|e| io::Error::other(format!("server key: {e}")))?;
-    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| io::Error::other(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| io::Error::other(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -57,9 +78,18 @@ impl TlsTarget {
         TlsTarget::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// Starts on an ephemeral port of 127.0.0.1, refusing clients without a certificate signed
+    /// by the test client CA (`certs/client-ca.pem`): mutual TLS.
+    pub fn start_requiring_client_cert() -> io::Result<TlsTarget> {
+        TlsTarget::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), server_config(true)?)
+    }
+
     /// Starts on `addr` (a loopback address; port 0 for an ephemeral port).
     pub fn start_on(addr: SocketAddr) -> io::Result<TlsTarget> {
-        let config = server_config()?;
+        TlsTarget::start_with(addr, server_config(false)?)
+    }
+
+    fn start_with(addr: SocketAddr, config: Arc<ServerConfig>) -> io::Result<TlsTarget> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));

@@ -10,9 +10,11 @@ use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
 use mite_core::run::layered_config;
 use mite_core::scenario_file::{self, ClientOptions};
+use mite_core::run::StopReason;
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
+use crate::output;
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
@@ -22,6 +24,11 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_THRESHOLD: u8 = 3;
 /// Exit code when `compare` finds a regression beyond the limit.
 pub const EXIT_REGRESSION: u8 = 4;
+/// Exit code of a run stopped by SIGINT, SIGTERM or SIGHUP (its results are still written):
+/// a CI gate must not take a cut-short run for a pass.
+pub const EXIT_INTERRUPTED: u8 = 5;
+/// Exit code of a second interrupt, which exits at once without results (128 + SIGINT).
+pub const EXIT_ABORTED: i32 = 130;
 
 /// Where a run's results go besides the table.
 #[derive(Default)]
@@ -29,6 +36,8 @@ struct Outputs<'a> {
     json: Option<&'a Path>,
     html: Option<&'a Path>,
     thresholds: Vec<String>,
+    /// Print the `--phases` table.
+    phases: bool,
 }
 
 /// Runs the command line.
@@ -49,6 +58,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
             }
         }
+        Some(Command::Journey { action: JourneyAction::Run { journey, datapool, scenario, json, common } }) => {
+            journey_run(&registry, &journey, datapool.as_deref(), scenario.as_deref(), json.as_deref(), &common)
+        }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
@@ -57,7 +69,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)?
             };
-            execute(resolved, &common.config, &options, Outputs::default(), false)
+            execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
@@ -70,14 +82,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 mite_core::har::convert(&text, &host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
             std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
-                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped) -> {}",
+                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+                 left to the session) -> {}",
                 har.display(),
                 converted.kept,
                 converted.total,
                 converted.dropped_static,
                 converted.dropped_host,
+                converted.dropped_redirect,
                 output.display()
             );
+            if !converted.unset_cookies.is_empty() {
+                eprintln!(
+                    "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
+                     add them to a step with cookies = {{ .. }} if the target needs them",
+                    converted.unset_cookies.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
@@ -157,6 +178,10 @@ fn check(resolved: &Resolved) {
     for threshold in &resolved.thresholds {
         println!("  threshold {threshold}");
     }
+    // The cores are not known here: rows and journeys are compared as on one core.
+    for warning in mite_core::preflight::warnings(&resolved.scenario, 1) {
+        println!("WARNING: {warning}");
+    }
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
@@ -166,8 +191,11 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
-    if max_connections == 0 {
-        bail!("--max-connections must be at least 1");
+    let most = mite_core::limits::CONNECTIONS_PER_HOST_PER_CORE_MAX;
+    if max_connections == 0 || max_connections > most {
+        bail!(
+            "--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core"
+        );
     }
     if timeout.is_zero() || connect_timeout.is_zero() {
         bail!("--timeout and --connect-timeout must be above zero");
@@ -178,11 +206,15 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
             connect_timeout,
             request_timeout: timeout,
             connections_per_host_max: max_connections,
+            follow_redirects: file.follow_redirects.unwrap_or(defaults.follow_redirects),
+            max_redirects: file.max_redirects.unwrap_or(defaults.max_redirects),
             ..defaults
         },
         tls: TlsOptions {
             ca_file: common.ca.clone().or_else(|| file.ca.clone()),
             insecure: common.insecure || file.insecure.unwrap_or(false),
+            client_cert: common.cert.clone().or_else(|| file.cert.clone()),
+            client_key: common.key.clone().or_else(|| file.key.clone()),
         },
         ..RunOptions::default()
     })
@@ -217,19 +249,26 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.thresholds.iter().cloned());
-    let outputs = Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds };
+    let outputs =
+        Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds, phases: args.common.phases };
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
-fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+/// SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP all stop the run gracefully the
+/// first time: no journey starts again, those in flight get the grace period, and the results
+/// are written. A second one exits at once without results.
+fn stop_on_signal() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
             eprintln!("second interrupt: exiting without results");
-            std::process::exit(130);
+            std::process::exit(EXIT_ABORTED);
         }
-        eprintln!("interrupt: stopping (journeys in flight get the grace period; Ctrl-C again to abort)");
+        eprintln!(
+            "interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
+             then the results are written (interrupt again to abort without them)"
+        );
     });
     stop
 }
@@ -244,24 +283,42 @@ fn execute(
     // Thresholds are parsed before the run so that a typo does not cost a whole test.
     let thresholds =
         outputs.thresholds.iter().map(|t| mite_core::threshold::Threshold::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    // Output paths are checked before the first request, so that a typo does not cost the run.
+    let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
+    let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
-    let stop = stop_on_ctrl_c();
+    let stop = stop_on_signal();
     let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
         if !quiet {
             eprintln!("{line}");
         }
     })?;
-    let json_to_stdout = outputs.json == Some(Path::new("-"));
+    let json_to_stdout = json == Some(output::Sink::Stdout);
     print_result(&result, json_to_stdout);
-    if let Some(path) = outputs.json {
-        write_json(path, &result)?;
-        eprintln!("result written to {}", path.display());
+    if outputs.phases {
+        let table = report::phases_table(&result.merged);
+        if json_to_stdout { eprint!("\n{table}") } else { print!("\n{table}") }
     }
-    if let Some(path) = outputs.html {
-        std::fs::write(path, mite_core::html::render(&result))
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("report written to {}", path.display());
+    // Every output is attempted even when one fails; any failure makes the exit non-zero.
+    let mut write_failed = false;
+    if let Some(sink) = &json {
+        match write_json(sink, &result) {
+            Ok(()) => eprintln!("result written to {}", sink.describe()),
+            Err(err) => {
+                eprintln!("error: --json: {err:#}");
+                write_failed = true;
+            }
+        }
+    }
+    if let Some(sink) = &html {
+        match output::write(sink, mite_core::html::render(&result).as_bytes()) {
+            Ok(()) => eprintln!("report written to {}", sink.describe()),
+            Err(err) => {
+                eprintln!("error: --html: {err:#}");
+                write_failed = true;
+            }
+        }
     }
     let mut code = ExitCode::SUCCESS;
     let mut failed = 0;
@@ -288,6 +345,13 @@ fn execute(
         eprintln!("{failed} of {} thresholds failed", thresholds.len());
         code = ExitCode::from(EXIT_THRESHOLD);
     }
+    if result.stopped_by == StopReason::Interrupted {
+        eprintln!("the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        code = ExitCode::from(EXIT_INTERRUPTED);
+    }
+    if write_failed {
+        code = ExitCode::from(EXIT_ERROR);
+    }
     Ok(code)
 }
 
@@ -302,7 +366,8 @@ fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<Exit
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit);
+    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit)
+        .map_err(|why| anyhow!("{why} ({} vs {})", base.display(), new.display()))?;
     println!("BASE {}\nNEW  {}\n", base.display(), new.display());
     print!("{table}");
     if regressions.is_empty() {
@@ -325,7 +390,7 @@ fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode
         );
     }
     let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
-    write_json(output, &merged)?;
+    write_json(&output::check("-o", output)?, &merged)?;
     print_result(&merged, output == Path::new("-"));
     eprintln!("merged {} results into {}", paths.len(), output.display());
     Ok(ExitCode::SUCCESS)
@@ -350,16 +415,9 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 }
 
 /// Writes the result file; `-` writes it to standard output (for `kubectl logs`).
-fn write_json(path: &Path, result: &RunResult) -> anyhow::Result<()> {
+fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&report::result_json(result))?;
-    if path == Path::new("-") {
-        println!("{text}");
-        return Ok(());
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text + "\n").with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    output::write(sink, (text + "\n").as_bytes())
 }
 
 fn journey_test(
@@ -387,7 +445,51 @@ fn journey_test(
         mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
+    if common.phases {
+        print!("\n{}", report::phases_table(&merged));
+    }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
+fn journey_run(
+    registry: &Registry,
+    journey: &str,
+    datapool: Option<&str>,
+    scenario_file: Option<&str>,
+    json: Option<&Path>,
+    common: &CommonArgs,
+) -> anyhow::Result<ExitCode> {
+    let (registry, config, client) = match scenario_file {
+        Some(file) => {
+            let resolved = resolve(registry, file, &common.config)?;
+            (resolved.registry, resolved.scenario.config, resolved.client)
+        }
+        None => (registry.clone(), Config::default(), ClientOptions::default()),
+    };
+    registry.find_journey(journey)?;
+    let datapool = datapool.map(|name| registry.find_datapool(name)).transpose()?;
+    let scenario = Scenario {
+        name: format!("journey run {journey}"),
+        entries: vec![mite_core::ScenarioEntry {
+            journey: journey.to_string(),
+            datapool,
+            volume: mite_core::VolumeModel::Oneshot { journeys: 1 },
+        }],
+        config,
+    };
+    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
+    let config = layered_config(&scenario.config, &common.config)?;
+    let json = json.map(|path| output::check("--json", path)).transpose()?;
+    let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_signal(), &mut |_| {})?;
+    print_result(&result, json == Some(output::Sink::Stdout));
+    if common.phases {
+        print!("\n{}", report::phases_table(&result.merged));
+    }
+    if let Some(sink) = &json {
+        write_json(sink, &result)?;
+    }
+    Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {

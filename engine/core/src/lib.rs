@@ -2,6 +2,7 @@
 //! datapools and driven by volume models, with a hand-rolled HTTP/1.1 client and per-core
 //! HDR statistics merged by one stats thread. See `engine/ARCHITECTURE.md`.
 
+pub mod arrivals;
 pub mod config;
 pub mod cores;
 pub mod datapool;
@@ -11,16 +12,21 @@ pub mod har;
 pub mod hdr_log;
 pub mod html;
 pub mod http;
+pub mod http_metrics;
 pub mod journey;
 pub mod limits;
+pub mod preflight;
+pub mod pacing;
 pub mod report;
 pub mod results;
 pub mod run;
 pub mod runtime;
 pub mod scenario_file;
+pub mod session;
 pub mod shard;
 pub mod split;
 pub mod stats;
+pub mod step_options;
 pub mod template;
 pub mod threshold;
 pub mod volume;

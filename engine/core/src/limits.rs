@@ -10,8 +10,10 @@ pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.
 pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
-/// Connections one core keeps open to one host.
+/// Connections one core keeps open to one host, at most (`--max-connections` above it is refused).
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
+/// Connections one core keeps open to one host unless `--max-connections` says otherwise.
+pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
 /// Read buffer kept per connection; it grows for large heads and shrinks back.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.
@@ -39,3 +41,11 @@ pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const WS_LIMITS: mite_codec::ws::WsLimits = mite_codec::ws::WsLimits::DEFAULT;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
+/// Redirects one request follows unless it says otherwise (Mite's `max_redirects`).
+pub const REDIRECTS_DEFAULT: u8 = 5;
+/// Most redirects a request may be allowed to follow.
+pub const REDIRECTS_MAX: u8 = 50;
+/// Cookies one journey run's jar keeps (the oldest go first).
+pub const COOKIES_PER_JAR_MAX: usize = 300;
+/// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
+pub const COOKIE_BYTES_MAX: usize = 4096;

@@ -103,8 +103,10 @@ pub struct IntervalPoint {
     pub elapsed_s: f64,
     /// Requests completed in the interval.
     pub requests: u64,
-    /// Requests failed in the interval.
+    /// Attempts failed in the interval (sent or not).
     pub errors: u64,
+    /// Attempts that failed before a byte was written, in the interval (not in `requests`).
+    pub not_sent: u64,
     /// Transactions completed in the interval.
     pub transactions: u64,
     /// Requests per second over the interval.
@@ -221,6 +223,9 @@ pub fn run_scenario(
         return Err(RunError("no cores selected".into()));
     }
     let duration = run_duration(&scenario, options)?;
+    for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
+        progress(&format!("WARNING: {warning}"));
+    }
     let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
     if options.tls.insecure {
         progress("WARNING: --insecure: TLS certificates are NOT verified");
@@ -293,15 +298,13 @@ pub fn run_scenario(
         let _ = thread.join();
     }
     let (merged, intervals, drivers, fallbacks, interrupted) = outcome?;
+    // The run's length is the load's: waits after the stop (the linger below) are not in it.
+    let elapsed = started.elapsed();
     if let Some(exporter) = &exporter {
         // The last interval's exposition holds the final totals; give scrapers a chance at it.
         exporter.publish(crate::exposition::render(&merged, 0, 0));
-        if !options.prometheus_linger.is_zero() {
-            progress(&format!("serving final metrics for {:?}", options.prometheus_linger));
-            std::thread::sleep(options.prometheus_linger);
-        }
+        linger(options.prometheus_linger, &stop, progress);
     }
-    let elapsed = started.elapsed();
     let stopped_by = if interrupted {
         StopReason::Interrupted
     } else if elapsed + Duration::from_millis(100) >= duration {
@@ -349,6 +352,8 @@ fn collect(
     let mut pending: BTreeMap<u64, (Merged, f64)> = BTreeMap::new();
     let mut intervals = Vec::new();
     let mut last_elapsed_s = 0.0f64;
+    // The last interval and where it started, kept so that a short final one can be folded in.
+    let mut previous: Option<(Merged, f64)> = None;
     let mut announced = false;
     let mut interrupted = false;
     while finished.iter().any(|f| !f) || !pending.is_empty() {
@@ -403,8 +408,6 @@ fn collect(
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
-            let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
-            progress(&progress_line(&point, targets.iter().sum()));
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
                     .map_err(|e| RunError(format!("--hdr-log: {e}")))?;
@@ -412,7 +415,28 @@ fn collect(
             if let Some(exporter) = sinks.exporter {
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
             }
-            intervals.push(point);
+            let last = finished.iter().all(|f| *f) && pending.is_empty();
+            match previous.as_mut() {
+                // A final interval shorter than half a tick would show a rate from a handful of
+                // requests over a few milliseconds: it is folded into the one before.
+                Some((before, started_s)) if last && seconds < options.tick.as_secs_f64() / 2.0 => {
+                    before.merge(&interval);
+                    let point =
+                        interval_point(before, elapsed_s, (elapsed_s - *started_s).max(1e-3), in_flight.iter().sum());
+                    progress(&format!(
+                        "{} (last {seconds:.2}s folded in)",
+                        progress_line(&point, targets.iter().sum())
+                    ));
+                    intervals.pop();
+                    intervals.push(point);
+                }
+                _ => {
+                    let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
+                    progress(&progress_line(&point, targets.iter().sum()));
+                    intervals.push(point);
+                    previous = Some((interval, last_elapsed_s));
+                }
+            }
             last_elapsed_s = elapsed_s;
         }
     }
@@ -427,6 +451,7 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         elapsed_s,
         requests: total.requests(),
         errors: total.req_errors(),
+        not_sent: total.not_sent,
         transactions: total.transactions(),
         rps: total.requests() as f64 / seconds,
         p50_us: histogram.value_at_quantile(0.5),
@@ -437,7 +462,7 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
 
 fn progress_line(point: &IntervalPoint, target: u64) -> String {
     format!(
-        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}",
+        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}{}",
         point.elapsed_s,
         crate::report::grouped(point.rps.round() as u64),
         crate::report::grouped(point.errors),
@@ -445,7 +470,13 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
         point.journeys_in_flight,
-        target
+        target,
+        // Failures before a byte was written are not requests: shown apart, not in req/s.
+        if point.not_sent > 0 {
+            format!("  not sent {}", crate::report::grouped(point.not_sent))
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -457,6 +488,19 @@ struct Sinks<'a> {
 
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// Keeps the final metrics served for `linger`, cut short by an interrupt (a pod being
+/// terminated should not spend its grace period here).
+fn linger(linger: Duration, stop: &AtomicBool, progress: &mut dyn FnMut(&str)) {
+    if linger.is_zero() || stop.load(Ordering::Relaxed) {
+        return;
+    }
+    progress(&format!("serving final metrics for {linger:?}"));
+    let deadline = Instant::now() + linger;
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
+    }
 }
 
 /// Waits for a synchronised start, saying so, and giving up on Ctrl-C.

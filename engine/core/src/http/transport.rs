@@ -3,6 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -41,12 +42,31 @@ impl Transport {
                 (result.map(|_| ()), buf)
             }
             Transport::Tls(tls) => {
-                let result = match tls.session.writer().write_all(&buf) {
-                    Ok(()) => Box::pin(tls.flush()).await,
-                    Err(err) => Err(err),
-                };
+                let result = Box::pin(tls.write_all(&buf)).await;
                 (result, buf)
             }
+        }
+    }
+
+    /// True when the peer has closed (or reset) this idle connection, or sent bytes nobody
+    /// asked for: a non-blocking peek at the socket, no wait and nothing consumed. Used before
+    /// a non-idempotent request reuses a pooled connection, which could not be retried.
+    pub fn peer_closed(&self) -> bool {
+        let fd = match self {
+            Transport::Plain(tcp) => tcp.as_raw_fd(),
+            Transport::Tls(tls) => tls.tcp.as_raw_fd(),
+        };
+        let mut byte = 0u8;
+        // SAFETY: `fd` is the open socket owned by `self` (alive for this call); `byte` is a
+        // valid one-byte buffer; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
+        let read =
+            unsafe { libc::recv(fd, (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+        match read {
+            // An idle connection has nothing to say: EAGAIN is the healthy answer.
+            -1 => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
+            // 0: end of stream; more: bytes (a close_notify, a stray response) on an idle
+            // connection, which cannot carry a new request either.
+            _ => true,
         }
     }
 
@@ -132,6 +152,20 @@ impl TlsStream {
     /// Whether the handshake resumed an earlier session.
     pub fn resumed(&self) -> bool {
         self.session.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+
+    /// Encrypts and sends all of `data`. rustls buffers at most 64 KiB of plaintext before a
+    /// flush, so a larger request body goes in pieces, each flushed before the next.
+    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let taken = self.session.writer().write(data)?;
+            data = &data[taken..];
+            if taken == 0 && !self.session.wants_write() {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "TLS session accepts no more data"));
+            }
+            self.flush().await?;
+        }
+        self.flush().await
     }
 
     /// Sends whatever records rustls has queued.

@@ -1,0 +1,189 @@
+//! Result files (`--json`, `--html`, `--hdr-log`): checked before the first request, written
+//! atomically when they are regular files, in place when they are anything else.
+//!
+//! A regular file (or a path that does not exist yet) is written to a temporary file in the
+//! same directory and renamed over the path, so a reader never sees half a result. A device,
+//! a FIFO or `-` (standard output) is written in place: renaming over a device node would
+//! replace it with a regular file. A symbolic link is followed: its target is what is written.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+
+/// Where an output goes, decided before the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    /// Standard output (`-`).
+    Stdout,
+    /// A regular file, existing or not: temp file + rename.
+    Regular(PathBuf),
+    /// Anything else that exists (a character device, a FIFO, a socket): written in place.
+    InPlace(PathBuf),
+}
+
+/// Checks `path` for flag `flag` before any load is sent: its directory exists and is writable,
+/// and it is not a directory. Returns how it will be written.
+pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
+    if path == Path::new("-") {
+        return Ok(Sink::Stdout);
+    }
+    let shown = path.display();
+    // `metadata` follows symbolic links: a link is judged by (and written through to) its target.
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!("{flag} {shown}: is a directory; give a file name"),
+        Ok(meta) if meta.is_file() => {
+            let target = std::fs::canonicalize(path).with_context(|| format!("{flag} {shown}"))?;
+            check_directory(flag, path, &target)?;
+            Ok(Sink::Regular(target))
+        }
+        Ok(_) => {
+            // A device or FIFO: it must be openable for writing. O_NONBLOCK keeps a FIFO with no
+            // reader from blocking the check (it fails with ENXIO instead, which is reported).
+            use std::os::unix::fs::OpenOptionsExt;
+            OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+                .map_err(|e| anyhow!("{flag} {shown}: cannot open for writing: {e}"))?;
+            Ok(Sink::InPlace(path.to_path_buf()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check_directory(flag, path, path)?;
+            Ok(Sink::Regular(path.to_path_buf()))
+        }
+        Err(e) => bail!("{flag} {shown}: {e}"),
+    }
+}
+
+/// The directory of `target` must exist and accept a new file (tried, then removed).
+fn check_directory(flag: &str, shown: &Path, target: &Path) -> anyhow::Result<()> {
+    let dir = parent_of(target);
+    let shown = shown.display();
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => bail!("{flag} {shown}: {} is not a directory", dir.display()),
+        Err(e) => bail!("{flag} {shown}: directory {} does not exist ({e})", dir.display()),
+    }
+    let probe = temp_path(target, "check");
+    File::options()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| anyhow!("{flag} {shown}: cannot write in {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A hidden sibling of `target`, unique to this process.
+fn temp_path(target: &Path, what: &str) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    parent_of(target).join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Writes `bytes` to `sink`. A failed write (a full disk, `/dev/full`) is an error.
+pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
+    match sink {
+        Sink::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush()).context("writing to standard output")
+        }
+        Sink::InPlace(path) => {
+            let mut file =
+                OpenOptions::new().write(true).open(path).with_context(|| format!("opening {}", path.display()))?;
+            file.write_all(bytes).and_then(|()| file.flush()).with_context(|| format!("writing {}", path.display()))
+        }
+        Sink::Regular(path) => {
+            let tmp = temp_path(path, "tmp");
+            let result = (|| -> std::io::Result<()> {
+                let mut file = File::create(&tmp)?;
+                file.write_all(bytes)?;
+                file.sync_all()?;
+                std::fs::rename(&tmp, path)
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            result.with_context(|| format!("writing {}", path.display()))
+        }
+    }
+}
+
+impl Sink {
+    /// The path as the user gave it (for messages).
+    pub fn describe(&self) -> String {
+        match self {
+            Sink::Stdout => "standard output".into(),
+            Sink::Regular(path) | Sink::InPlace(path) => path.display().to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mite-output-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn missing_directory_and_directory_are_refused() {
+        let d = dir("refused");
+        let err = check("--json", &d.join("no/such/dir/r.json")).unwrap_err().to_string();
+        assert!(err.contains("--json") && err.contains("does not exist"), "{err}");
+        let err = check("--html", &d).unwrap_err().to_string();
+        assert!(err.contains("is a directory"), "{err}");
+    }
+
+    #[test]
+    fn regular_files_are_replaced_atomically() {
+        let d = dir("regular");
+        let path = d.join("r.json");
+        let sink = check("--json", &path).unwrap();
+        assert_eq!(sink, Sink::Regular(path.clone()));
+        write(&sink, b"one").unwrap();
+        write(&sink, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let left: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 1, "no temporary or probe file is left: {left:?}");
+    }
+
+    #[test]
+    fn a_symlink_is_written_through() {
+        let d = dir("symlink");
+        let target = d.join("real.json");
+        std::fs::write(&target, b"old").unwrap();
+        let link = d.join("link.json");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let sink = check("--json", &link).unwrap();
+        write(&sink, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn devices_are_written_in_place_and_failures_reported() {
+        let null = check("--json", Path::new("/dev/null")).unwrap();
+        assert_eq!(null, Sink::InPlace(PathBuf::from("/dev/null")));
+        write(&null, b"x").unwrap();
+        if Path::new("/dev/full").exists() {
+            let full = check("--json", Path::new("/dev/full")).unwrap();
+            let err = write(&full, b"x").unwrap_err();
+            assert!(format!("{err:#}").contains("/dev/full"), "{err:#}");
+            use std::os::unix::fs::FileTypeExt;
+            assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+        }
+    }
+}
