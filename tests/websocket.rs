@@ -450,3 +450,34 @@ fn replies_awaited_at_the_stop_are_cancelled() {
     assert_eq!(total.ws.messages_sent, 2);
     assert!(total.ws.messages_received > 0, "the broadcasts were counted while waiting");
 }
+
+/// Sets a cookie, connects, and checks the server saw it and set one back.
+async fn cookies(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    let http_url = url.replacen("ws://", "http://", 1);
+    ctx.set_cookie(&http_url, "session=abc; Path=/").map_err(mite_core::JourneyError::msg)?;
+    ctx.transaction("cookies", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        let seen = ws.receive().await?;
+        if seen.text() != Some("session=abc") {
+            return Err(mite_core::JourneyError::msg(format!("server saw cookies {seen:?}")));
+        }
+        ws.close().await?;
+        Ok(())
+    })
+    .await?;
+    match ctx.cookie("ws_seen").as_deref() {
+        Some("yes") => Ok(()),
+        other => Err(mite_core::JourneyError::msg(format!("handshake cookie not stored: {other:?}"))),
+    }
+}
+
+#[test]
+fn handshake_carries_and_stores_the_journeys_cookies() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:cookies", cookies);
+    let config = [format!("ws_url={}", target.ws_url("/ws/cookie"))];
+    let result = ws_run(&registry, "test:cookies", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    assert_eq!(result.merged.journeys.ok, 2, "{:?}", result.merged.error_samples);
+}

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
+use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario_file::{self, ClientOptions};
-use mite_core::run::StopReason;
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
-use crate::output;
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
+use crate::output;
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
 /// unknown transaction).

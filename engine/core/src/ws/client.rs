@@ -217,11 +217,21 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let http_url = http_form(request.url)?;
     let url = Url::parse(&http_url).map_err(|e| HttpError::invalid(e.to_string().replacen("http", "ws", 1)))?;
     check_headers(&request.headers, &request.protocols)?;
+    // The journey's cookies go with the upgrade, unless the journey set its own Cookie header.
+    let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
+        None
+    } else {
+        crate::session::cookie_header(ctx, &url)
+    };
+    let mut headers = request.headers.clone();
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie));
+    }
     let shard = ctx.shard_rc();
     let txn = ctx.current_txn();
     shard.stats.borrow_mut().request_started(txn);
     let started = Instant::now();
-    let result = handshake(ctx, &url, &request).await;
+    let result = handshake(ctx, &url, &headers, &request.protocols).await;
     let mut stats = shard.stats.borrow_mut();
     stats.request_finished(txn);
     let entry = stats.txn(txn);
@@ -269,11 +279,16 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
 type Opened = (Box<Conn>, Option<String>, crate::http::Timings);
 
 /// Opens the connection and runs the upgrade within the connect and request timeouts.
-async fn handshake(ctx: &Ctx, url: &Url<'_>, request: &WsConnect<'_>) -> Result<Opened, HttpError> {
+async fn handshake(
+    ctx: &Ctx,
+    url: &Url<'_>,
+    headers: &[(&str, &str)],
+    protocols: &[&str],
+) -> Result<Opened, HttpError> {
     let http = &ctx.shard().http;
     let (io, mut timings) = http.connect_dedicated(url).await?;
     let timeout = http.settings().request_timeout;
-    let upgraded = monoio::time::timeout(timeout, upgrade(io, url, request, &mut timings)).await;
+    let upgraded = monoio::time::timeout(timeout, upgrade(ctx, io, url, (headers, protocols), &mut timings)).await;
     let result = match upgraded {
         Err(_) => Err(HttpError::failed(
             ErrorKind::Timeout,
@@ -289,9 +304,10 @@ async fn handshake(ctx: &Ctx, url: &Url<'_>, request: &WsConnect<'_>) -> Result<
 }
 
 async fn upgrade(
+    ctx: &Ctx,
     io: Transport,
     url: &Url<'_>,
-    request: &WsConnect<'_>,
+    (headers, protocols): (&[(&str, &str)], &[&str]),
     timings: &mut crate::http::Timings,
 ) -> Result<(Box<Conn>, Option<String>), Failure> {
     let nonce_high = random_u64().to_ne_bytes();
@@ -307,20 +323,15 @@ async fn upgrade(
         reader: MessageReader::new(WS_LIMITS),
         close_sent: false,
     });
-    let head = HandshakeRequest {
-        target: url.target,
-        host: url.authority,
-        key: &key,
-        protocols: &request.protocols,
-        headers: &request.headers,
-    };
+    let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
     encode_handshake(&mut conn.write_buf, &head);
     conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
     let started = Instant::now();
     loop {
         if !conn.read_buf.is_empty() {
-            match check_handshake(&conn.read_buf, &key, &request.protocols, &WS_LIMITS) {
+            match check_handshake(&conn.read_buf, &key, protocols, &WS_LIMITS) {
                 Ok(Some(done)) => {
+                    crate::session::absorb_head(ctx, url, &conn.read_buf[..done.head_len]);
                     let _ = conn.read_buf.split_to(done.head_len);
                     timings.first_byte_us = micros(started.elapsed());
                     return Ok((conn, done.protocol));
