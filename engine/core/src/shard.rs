@@ -101,7 +101,8 @@ impl ShardStats {
     }
 
     pub fn ws_reply_finished(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight -= 1;
+        let slot = &mut self.txns[id as usize];
+        slot.ws_replies_in_flight = slot.ws_replies_in_flight.saturating_sub(1);
     }
 
     pub fn message(&mut self, kind: &str) {
