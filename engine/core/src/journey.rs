@@ -291,6 +291,7 @@ impl Ctx {
                 entry.http.record(request.method.as_str(), response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
+                entry.sent_bytes += timings.request_bytes;
                 count_connections(entry, &timings);
                 let verdict = crate::session::hop_verdict(request, &response);
                 if verdict == Hop::Followed || (verdict == Hop::Final && request.expect.contains(&response.status())) {

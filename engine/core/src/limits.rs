@@ -14,8 +14,16 @@ pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.
 pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
-/// Read buffer kept per connection; it grows for large heads and shrinks back.
+/// Read buffer lent to a connection for one exchange; it grows for large heads.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// A read buffer grown past this (a large response head) is freed after its exchange instead
+/// of going back to the core's spare buffers.
+pub const READ_BUFFER_KEPT_BYTES_MAX: usize = 4 * READ_BUFFER_BYTES;
+/// Request buffer lent to a connection for one exchange; it grows for large requests.
+pub const WRITE_BUFFER_BYTES: usize = 1024;
+/// Spare buffer sets (read, write, body) one core keeps for the next exchanges; idle
+/// keep-alive connections hold none. Bounds the spare memory at about 68 MiB per core.
+pub const CONN_BUFFERS_POOLED_PER_CORE_MAX: usize = 4096;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.
 pub const STOP_GRACE_DEFAULT: Duration = Duration::from_secs(5);
 /// Default connect timeout.
@@ -28,6 +36,11 @@ pub const IDLE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
 pub const DURATION_DEFAULT: Duration = Duration::from_secs(30);
 /// Longest run accepted.
 pub const DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Result JSON carried by one line of a `--json=-` frame: well under the 16 KiB at which
+/// container runtimes split a log line into partial entries (which another stream can split).
+pub const RESULT_FRAME_CHUNK_BYTES: usize = 4 * 1024;
+/// Lines one result frame may have when read back (1 GiB of result at most).
+pub const RESULT_FRAME_LINES_MAX: usize = 256 * 1024;
 /// Highest latency a histogram records (larger values are clamped to it), in microseconds.
 pub const LATENCY_US_MAX: u64 = 3_600_000_000;
 /// Significant digits kept by every latency histogram.
@@ -49,3 +62,14 @@ pub const REDIRECTS_MAX: u8 = 50;
 pub const COOKIES_PER_JAR_MAX: usize = 300;
 /// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
 pub const COOKIE_BYTES_MAX: usize = 4096;
+/// Transactions whose percentiles the reports keep per interval (the first names in order).
+pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
+/// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
+pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;
+/// Per-transaction interval percentiles a run keeps for its report, all intervals together;
+/// past it every other interval's are dropped (the over-time charts get coarser, not longer).
+pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
+/// Intervals the live dashboard sends each update (the most recent); the final report has all.
+pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;
+/// Distinct status codes counted one by one per transaction (more are still counted by class).
+pub const STATUS_CODES_MAX: usize = 64;

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
+use crate::injector_load::InjectorLoad;
 use crate::run::RunResult;
 use crate::stats::{ErrorKind, Merged, TxnStats};
 
@@ -31,6 +32,11 @@ pub fn ms(us: u64) -> String {
     } else {
         format!("{ms:.0}ms")
     }
+}
+
+/// Microseconds shown as `420µs` below a millisecond, else as [`ms`].
+pub fn short_us(us: u64) -> String {
+    if us < 1000 { format!("{us}µs") } else { ms(us) }
 }
 
 pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
@@ -100,6 +106,13 @@ fn connections_json(stats: &TxnStats) -> (Value, Value) {
     )
 }
 
+/// Responses by exact status code, in code order: `{"200": 1204, "503": 602}`.
+pub fn status_codes_json(stats: &TxnStats) -> Value {
+    let mut codes = stats.status_codes.clone();
+    codes.sort_unstable();
+    Value::Object(codes.into_iter().map(|(code, n)| (code.to_string(), json!(n))).collect())
+}
+
 fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
     let (connects, tls_handshakes) = connections_json(stats);
     json!({
@@ -111,6 +124,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "errors_by_kind": errors_by_kind(stats),
         "rps": rate(stats.requests(), seconds),
         "status": status_json(stats),
+        "status_codes": status_codes_json(stats),
         "latency_us": latency_json(&stats.req_us),
         "latency_us_corrected": corrected_json(&stats.req_us_corrected),
         "reconnects": stats.reconnects,
@@ -129,6 +143,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
             .iter()
             .map(|(method, status, count)| json!({"method": method, "response_code": status, "count": count}))
             .collect::<Vec<_>>(),
+        "sent_bytes": stats.sent_bytes,
     })
 }
 
@@ -190,6 +205,12 @@ fn mean(sum: u64, count: u64) -> f64 {
 
 /// The result file (schema documented in README.md).
 pub fn result_json(result: &RunResult) -> Value {
+    result_json_with(result, true)
+}
+
+/// The result file, with or without each transaction's `raw` histograms (the live dashboard
+/// leaves them out: it draws from the histograms directly).
+pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
     let seconds = result.duration_s;
     let total = result.merged.total();
     let (connects, tls_handshakes) = connections_json(&total);
@@ -208,7 +229,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
                 "websocket": stats.ws.json(seconds),
-                "raw": crate::results::raw_json(stats),
+                "raw": if raw { crate::results::raw_json(stats) } else { Value::Null },
             })
         })
         .collect();
@@ -216,7 +237,7 @@ pub fn result_json(result: &RunResult) -> Value {
         .intervals
         .iter()
         .map(|p| {
-            json!({
+            let mut point = json!({
                 "elapsed_s": (p.elapsed_s * 1000.0).round() / 1000.0,
                 "requests": p.requests,
                 "errors": p.errors,
@@ -226,7 +247,14 @@ pub fn result_json(result: &RunResult) -> Value {
                 "p50_us": p.p50_us,
                 "p99_us": p.p99_us,
                 "journeys_in_flight": p.journeys_in_flight,
-            })
+                "injector_lag_p99_us": p.lag_p99_us,
+                "injector_busy_percent_max": (p.busy_percent_max * 10.0).round() / 10.0,
+                "injector_saturated": p.saturated,
+            });
+            if let Value::Object(fields) = &mut point {
+                p.detail.json_fields(fields);
+            }
+            point
         })
         .collect();
     let messages: Map<String, Value> = result.merged.messages.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
@@ -250,12 +278,14 @@ pub fn result_json(result: &RunResult) -> Value {
             "errors_by_kind": errors_by_kind(&total),
             "rps": rate(total.requests(), seconds),
             "status": status_json(&total),
+            "status_codes": status_codes_json(&total),
             "transactions": total.transactions(),
             "transaction_errors": total.txn_err,
             "reconnects": total.reconnects,
             "connects": connects,
             "tls_handshakes": tls_handshakes,
             "body_bytes": total.body_bytes,
+            "sent_bytes": total.sent_bytes,
             "latency_us": latency_json(&total.req_us),
             "latency_us_corrected": corrected_json(&total.req_us_corrected),
             "journeys": {
@@ -270,11 +300,59 @@ pub fn result_json(result: &RunResult) -> Value {
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
             "websocket": total.ws.json(seconds),
         },
+        "injector": injector_json(&result.merged.injector, request_p50(&total)),
         "transactions": transactions,
         "messages": messages,
         "error_samples": result.merged.error_samples,
         "intervals": intervals,
     })
+}
+
+/// The median the injector's lag is weighed against: requests', or transactions' when the
+/// journeys made no request.
+fn request_p50(total: &TxnStats) -> u64 {
+    if total.req_us.is_empty() { quantile(&total.txn_us, 0.5) } else { quantile(&total.req_us, 0.5) }
+}
+
+fn injector_json(load: &InjectorLoad, request_p50_us: u64) -> Value {
+    json!({
+        "lag_us": latency_json(&load.lag_us),
+        "busy_percent_mean": (load.busy_percent_mean() * 10.0).round() / 10.0,
+        "busy_percent_max": (load.busy_percent_max * 10.0).round() / 10.0,
+        "saturated": load.saturated(request_p50_us),
+        "raw": {
+            "lag_us": crate::results::encode_histogram(&load.lag_us),
+            "busy_us": load.busy_us,
+            "wall_us": load.wall_us,
+            "busy_percent_max": load.busy_percent_max,
+        },
+    })
+}
+
+/// The injector's own line in the table: its lag, how busy its cores were, and a warning when
+/// it was saturated.
+fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
+    if load.lag_us.is_empty() && load.wall_us == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "injector: event-loop lag p50 {} p99 {} max {}; cores busy mean {:.0}%, max {:.0}%",
+        short_us(load.lag_at(0.5)),
+        short_us(load.lag_at(0.99)),
+        short_us(if load.lag_us.is_empty() { 0 } else { load.lag_us.max() }),
+        load.busy_percent_mean(),
+        load.busy_percent_max
+    );
+    if load.saturated(request_p50_us) {
+        let _ = writeln!(
+            out,
+            "WARNING: the injector was saturated: latencies above include its own delay (lag p99 {} against a \
+             median of {}); add cores, lower the load, keep other work off its cores, or read them as an upper bound",
+            short_us(load.lag_at(0.99)),
+            short_us(request_p50_us)
+        );
+    }
 }
 
 /// The end-of-run table: one row per transaction, then totals.
@@ -328,14 +406,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
             String::new()
         }
     );
-    let kinds: Vec<String> = ErrorKind::ALL
-        .iter()
-        .filter(|k| total.errors_of(**k) > 0)
-        .map(|k| format!("{} {}", k.name(), grouped(total.errors_of(*k))))
-        .collect();
-    if !kinds.is_empty() {
-        let _ = writeln!(out, "errors by kind: {}", kinds.join(", "));
-    }
+    status_line(&mut out, &total);
+    bytes_line(&mut out, &total, seconds);
+    errors_block(&mut out, &total, merged);
     if !total.req_us.is_empty() {
         // Failed requests have no response time; transaction durations include failed ones.
         percentile_line(&mut out, "response time (requests answered, any status)", &total.req_us);
@@ -372,8 +445,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     );
     let _ = writeln!(out, "{}", connections_line(&total));
     out.push_str(&crate::ws::stats::table(merged, seconds));
-    for (kind, text) in &merged.error_samples {
-        let _ = writeln!(out, "first {kind} error: {text}");
+    injector_line(&mut out, &merged.injector, request_p50(&total));
+    if let Some(text) = merged.error_samples.get("journey") {
+        let _ = writeln!(out, "first journey error: {text}");
     }
     if !merged.messages.is_empty() {
         let messages: Vec<String> = merged.messages.iter().map(|(k, v)| format!("{k} {}", grouped(*v))).collect();
@@ -391,6 +465,92 @@ fn connections_line(total: &TxnStats) -> String {
     }
     let _ = write!(line, ", reconnects {}", grouped(total.reconnects));
     line
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 { "-".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
+}
+
+/// `status codes: 200 14,573 (99.9%), 503 12 (0.1%)`: responses by exact code (by class when
+/// more codes were seen than are counted one by one).
+fn status_line(out: &mut String, total: &TxnStats) {
+    let responses: u64 = total.status_class.iter().sum();
+    if responses == 0 {
+        return;
+    }
+    if total.status_codes.iter().map(|(_, n)| n).sum::<u64>() == responses {
+        let mut codes = total.status_codes.clone();
+        codes.sort_unstable();
+        let codes: Vec<String> =
+            codes.iter().map(|(code, n)| format!("{code} {} ({})", grouped(*n), percent(*n, responses))).collect();
+        let _ = writeln!(out, "status codes: {}", codes.join(", "));
+        return;
+    }
+    let classes: Vec<String> = total
+        .status_class
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(class, n)| {
+            let name = if class == 0 { "other".to_string() } else { format!("{class}xx") };
+            format!("{name} {} ({})", grouped(*n), percent(*n, responses))
+        })
+        .collect();
+    let _ = writeln!(out, "status codes: {}", classes.join(", "));
+}
+
+/// Bytes received (response bodies) and sent (requests that got a response), with rates.
+fn bytes_line(out: &mut String, total: &TxnStats, seconds: f64) {
+    if total.body_bytes == 0 && total.sent_bytes == 0 {
+        return;
+    }
+    let per_s = |n: u64| if seconds > 0.0 { bytes((n as f64 / seconds) as u64) + "/s" } else { "-".into() };
+    let _ = writeln!(
+        out,
+        "bytes: received {} ({}) of response bodies, sent {} ({}) of requests",
+        bytes(total.body_bytes),
+        per_s(total.body_bytes),
+        bytes(total.sent_bytes),
+        per_s(total.sent_bytes)
+    );
+}
+
+/// Errors by kind, each with its share of requests and the first message seen.
+fn errors_block(out: &mut String, total: &TxnStats, merged: &Merged) {
+    if total.req_errors() == 0 {
+        return;
+    }
+    let _ = writeln!(out, "errors by kind:");
+    for kind in ErrorKind::ALL {
+        let count = total.errors_of(kind);
+        if count == 0 {
+            continue;
+        }
+        let first = merged
+            .error_samples
+            .get(kind.name())
+            .map(|t| format!("  first: {}", t.strip_prefix(&format!("{}: ", kind.name())).unwrap_or(t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>10} {:>7}{first}",
+            kind.name(),
+            grouped(count),
+            percent(count, total.requests())
+        );
+    }
 }
 
 fn percentile_line(out: &mut String, label: &str, h: &Histogram<u64>) {
@@ -428,5 +588,30 @@ mod tests {
         assert_eq!(ms(420), "0.42ms");
         assert_eq!(ms(12_345), "12.3ms");
         assert_eq!(ms(1_520_000), "1520ms");
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+
+    #[test]
+    fn summary_shows_status_codes_bytes_and_errors_with_their_first_message() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 3, txn_ok: 3, body_bytes: 3 * 1024, sent_bytes: 600, ..TxnStats::default() };
+        for status in [200, 200, 200, 503] {
+            stats.add_status(status);
+        }
+        stats.add_error(ErrorKind::Status);
+        stats.add_error(ErrorKind::Timeout);
+        merged.txns.insert("t".into(), stats);
+        merged.error_samples.insert("status", "GET http://x/ answered 503, expected 200-399".into());
+        let text = table(&merged, 2.0);
+        assert!(text.contains("status codes: 200 3 (75.0%), 503 1 (25.0%)"), "{text}");
+        assert!(
+            text.contains("bytes: received 3.0 KiB (1.5 KiB/s) of response bodies, sent 600 B (300 B/s)"),
+            "{text}"
+        );
+        assert!(text.contains("first: GET http://x/ answered 503"), "{text}");
+        let timeout = text.lines().find(|l| l.trim_start().starts_with("timeout")).unwrap();
+        assert!(timeout.contains("20.0%") && !timeout.contains("first:"), "{timeout}");
     }
 }

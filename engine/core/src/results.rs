@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde_json::{Map, Value, json};
 
+use crate::injector_load::InjectorLoad;
 use crate::report::grouped;
 use crate::run::{RunResult, StopReason};
 use crate::runtime::Driver;
@@ -52,6 +53,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "req_err": errors,
         "not_sent": stats.not_sent,
         "status_class": stats.status_class,
+        "status_codes": crate::report::status_codes_json(stats),
         "reconnects": stats.reconnects,
         "connects": stats.connects,
         "connects_failed": stats.connects_failed,
@@ -64,6 +66,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "body_bytes": stats.body_bytes,
         "http": stats.http.raw_json(),
         "ws": if stats.ws.is_empty() { Value::Null } else { stats.ws.raw_json() },
+        "sent_bytes": stats.sent_bytes,
     })
 }
 
@@ -98,6 +101,8 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         tls_failed: raw.get("tls_failed").and_then(Value::as_u64).unwrap_or(0),
         http: crate::http_metrics::HttpMetrics::from_raw(raw.get("http"), at)?,
         ws: crate::ws::stats::WsStats::from_raw(raw.get("ws").filter(|v| !v.is_null()), at)?,
+        // Result files written before sent bytes were counted have none.
+        sent_bytes: raw.get("sent_bytes").and_then(Value::as_u64).unwrap_or(0),
         ..TxnStats::default()
     };
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {
@@ -111,7 +116,26 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
     for (i, count) in classes.iter().enumerate().take(6) {
         stats.status_class[i] = count.as_u64().unwrap_or(0);
     }
+    // Absent from result files written before exact codes were counted.
+    if let Some(codes) = raw.get("status_codes").and_then(Value::as_object) {
+        for (code, count) in codes {
+            let code: u16 = code.parse().map_err(|_| format!("{at}: status code {code:?} is not a number"))?;
+            stats.add_status_code(code, count.as_u64().ok_or_else(|| format!("{at}: bad count for status {code}"))?);
+        }
+    }
     Ok(stats)
+}
+
+/// The injector's lag histogram and busy figures; results written before they existed have none.
+fn injector_raw(raw: &Value, name: &str) -> Result<InjectorLoad, String> {
+    let at = format!("{name}: injector.raw");
+    let lag = raw.get("lag_us").and_then(Value::as_str).ok_or_else(|| format!("{at}: missing \"lag_us\""))?;
+    Ok(InjectorLoad {
+        lag_us: decode_histogram(lag).map_err(|e| format!("{at}.lag_us: {e}"))?,
+        busy_us: field_u64(raw, "busy_us", &at)?,
+        wall_us: field_u64(raw, "wall_us", &at)?,
+        busy_percent_max: raw.get("busy_percent_max").and_then(Value::as_f64).unwrap_or(0.0),
+    })
 }
 
 /// Reads a result file (as written by `--json`) back into a run result.
@@ -140,6 +164,9 @@ pub fn read_result(json: &Value, name: &str) -> Result<RunResult, String> {
         for (kind, count) in messages {
             merged.messages.insert(Arc::from(kind.as_str()), count.as_u64().unwrap_or(0));
         }
+    }
+    if let Some(raw) = json["injector"].get("raw") {
+        merged.injector = injector_raw(raw, name)?;
     }
     let drivers = json["drivers"]
         .as_array()
@@ -332,7 +359,7 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> Result<(St
         {
             if worse(base_value, new_value) {
                 regressions.push(format!(
-                    "{name}: {label} {} -> {} ({})",
+                    "{name}: {label} {}ms -> {}ms ({})",
                     base_value / 1000.0,
                     new_value / 1000.0,
                     delta(base_value, new_value)
@@ -418,6 +445,7 @@ mod tests {
         assert_eq!(back.connects_failed, 1);
         assert_eq!(back.errors_of(ErrorKind::Timeout), 1);
         assert_eq!(back.status_class, stats.status_class);
+        assert_eq!(back.status_codes, stats.status_codes);
         assert_eq!(back.req_us.len(), 1);
     }
 }

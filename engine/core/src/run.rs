@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub prometheus: Option<SocketAddr>,
     /// Keep serving the final exposition this long after the run, for a last scrape.
     pub prometheus_linger: Duration,
+    /// The live dashboard, updated once per interval.
+    pub dashboard: Option<Arc<crate::html::dashboard::Dashboard>>,
 }
 
 impl Default for RunOptions {
@@ -70,6 +72,7 @@ impl Default for RunOptions {
             hdr_log: None,
             prometheus: None,
             prometheus_linger: Duration::from_secs(5),
+            dashboard: None,
         }
     }
 }
@@ -97,7 +100,7 @@ impl StopReason {
 }
 
 /// One progress interval, merged across cores.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct IntervalPoint {
     /// Seconds since start at the end of the interval.
     pub elapsed_s: f64,
@@ -117,6 +120,15 @@ pub struct IntervalPoint {
     pub p99_us: u64,
     /// Journeys in flight at the end of the interval, all cores.
     pub journeys_in_flight: u64,
+    /// What the report draws over time (errors by kind, percentiles per transaction, ...).
+    pub detail: crate::timeline::IntervalDetail,
+    /// The injector's own event-loop lag at p99 over the interval, µs (0: not measured).
+    pub lag_p99_us: u64,
+    /// The busiest core's CPU share over the interval, percent.
+    pub busy_percent_max: f64,
+    /// The injector was saturated: a core busy at least 95 %, or its lag a significant share
+    /// of the latencies it reports (`injector_load::InjectorLoad::saturated`).
+    pub saturated: bool,
 }
 
 /// Everything a run measured.
@@ -289,7 +301,7 @@ pub fn run_scenario(
         threads.push(thread);
     }
     drop(events_tx);
-    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref() };
+    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref(), scenario: &scenario.name, duration };
     let outcome = collect(&events, cores, options, duration, &stop, progress, sinks);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
@@ -379,7 +391,6 @@ fn collect(
                 return Err(RunError(format!("core {}: {error}", options.cores[core])));
             }
             Ok(CoreEvent::Snapshot(snapshot)) => {
-                merged.add(&snapshot);
                 let core = snapshot.core;
                 in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
                 targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
@@ -407,6 +418,8 @@ fn collect(
                 break;
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
+            // Each snapshot is merged once, into its interval; the interval then joins the run.
+            merged.merge(&interval);
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
@@ -416,28 +429,32 @@ fn collect(
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
             }
             let last = finished.iter().all(|f| *f) && pending.is_empty();
+            let target = targets.iter().sum();
             match previous.as_mut() {
                 // A final interval shorter than half a tick would show a rate from a handful of
                 // requests over a few milliseconds: it is folded into the one before.
                 Some((before, started_s)) if last && seconds < options.tick.as_secs_f64() / 2.0 => {
                     before.merge(&interval);
-                    let point =
-                        interval_point(before, elapsed_s, (elapsed_s - *started_s).max(1e-3), in_flight.iter().sum());
-                    progress(&format!(
-                        "{} (last {seconds:.2}s folded in)",
-                        progress_line(&point, targets.iter().sum())
-                    ));
+                    let span = (elapsed_s - *started_s).max(1e-3);
+                    let mut point = interval_point(before, elapsed_s, span, in_flight.iter().sum());
+                    point.detail = crate::timeline::IntervalDetail::of(before, target);
+                    progress(&format!("{} (last {seconds:.2}s folded in)", progress_line(&point, target, span)));
                     intervals.pop();
                     intervals.push(point);
                 }
                 _ => {
-                    let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
-                    progress(&progress_line(&point, targets.iter().sum()));
+                    let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
+                    point.detail = crate::timeline::IntervalDetail::of(&interval, target);
+                    progress(&progress_line(&point, target, seconds));
                     intervals.push(point);
                     previous = Some((interval, last_elapsed_s));
                 }
             }
+            crate::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
+            if let Some(dashboard) = &options.dashboard {
+                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &merged, &intervals);
+            }
         }
     }
     let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
@@ -457,15 +474,20 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p50_us: histogram.value_at_quantile(0.5),
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
+        detail: Default::default(),
+        lag_p99_us: interval.injector.lag_at(0.99),
+        busy_percent_max: interval.injector.busy_percent_max,
+        saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
     }
 }
 
-fn progress_line(point: &IntervalPoint, target: u64) -> String {
+fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
+    let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
     format!(
-        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}{}",
+        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        crate::report::grouped(point.rps.round() as u64),
-        crate::report::grouped(point.errors),
+        per_s(point.requests - point.errors),
+        per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
@@ -476,7 +498,10 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
             format!("  not sent {}", crate::report::grouped(point.not_sent))
         } else {
             String::new()
-        }
+        },
+        crate::report::short_us(point.lag_p99_us),
+        point.busy_percent_max,
+        if point.saturated { "  INJECTOR SATURATED" } else { "" }
     )
 }
 
@@ -484,6 +509,8 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
 struct Sinks<'a> {
     hdr_log: Option<&'a mut HdrLog>,
     exporter: Option<&'a Exporter>,
+    scenario: &'a str,
+    duration: Duration,
 }
 
 fn unix_now() -> f64 {

@@ -18,11 +18,13 @@ use crate::config::Config;
 use crate::datapool::{PoolShard, Row};
 use crate::http::client::micros;
 use crate::http::{HttpClient, HttpSettings};
+use crate::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
 use crate::limits::JOURNEYS_PER_CORE_MAX;
 use crate::shard::Shard;
 use crate::split::segment_share;
 use crate::stats::Snapshot;
+use crate::uring_diagnosis;
 use crate::volume::VolumeModel;
 
 /// Which I/O driver to use.
@@ -119,21 +121,18 @@ impl CoreRuntime {
                 .build()
                 .map(|rt| CoreRuntime::Epoll(Box::new(rt)))
         };
+        let diagnosis = |e: &std::io::Error| {
+            uring_diagnosis::diagnose(e.raw_os_error(), &e.to_string(), uring_diagnosis::Facts::of_this_process())
+        };
         match choice {
             DriverChoice::Epoll => epoll().map(|rt| (rt, None)).map_err(|e| format!("epoll runtime: {e}")),
-            DriverChoice::IoUring => uring().map(|rt| (rt, None)).map_err(|e| {
-                format!("io_uring runtime: {e} (check RLIMIT_MEMLOCK with `ulimit -l`, or use --driver epoll)")
-            }),
+            DriverChoice::IoUring => uring()
+                .map(|rt| (rt, None))
+                .map_err(|e| format!("io_uring runtime: {} (or use --driver epoll)", diagnosis(&e))),
             DriverChoice::Auto => match uring() {
                 Ok(rt) => Ok((rt, None)),
                 Err(uring_err) => {
-                    let hint = if uring_err.raw_os_error() == Some(12) {
-                        ": ring memory counts against RLIMIT_MEMLOCK for non-root users, about 112 KiB \
-                         per core; raise `ulimit -l`"
-                    } else {
-                        ""
-                    };
-                    let reason = format!("io_uring unavailable ({uring_err}{hint}); using epoll");
+                    let reason = format!("io_uring unavailable ({}); using epoll", diagnosis(&uring_err));
                     epoll().map(|rt| (rt, Some(reason))).map_err(|e| format!("epoll runtime: {e}"))
                 }
             },
@@ -437,8 +436,9 @@ pub enum CoreEvent {
         /// Why.
         error: String,
     },
-    /// Interval statistics.
-    Snapshot(Snapshot),
+    /// Interval statistics (boxed: one per core per interval, and far larger than the other
+    /// events).
+    Snapshot(Box<Snapshot>),
 }
 
 /// Everything a core needs to run its share, shared read-only by all cores.
@@ -507,6 +507,8 @@ async fn core_main(
     });
     let http = HttpClient::new(plan.http.clone(), tls);
     let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, false, started));
+    shard.stats.borrow_mut().mark_busy_start();
+    monoio::spawn(probe_lag(shard.clone()));
     let entries: Vec<Rc<EntryState>> = plan
         .entries
         .iter()
@@ -639,6 +641,17 @@ async fn core_main(
     send_snapshot(&shard, &entries, &events, tick_index, true);
 }
 
+/// Samples this core's event-loop lag until the run stops: every `LAG_PROBE_INTERVAL`, how
+/// long the probe, woken by its timer, waited in the run queue before the core polled it.
+async fn probe_lag(shard: Rc<Shard>) {
+    let stamp = WakeStamp::new();
+    while !shard.stopping.get() {
+        let mut pause = std::pin::pin!(sleep(LAG_PROBE_INTERVAL));
+        let waited = Stamped::new(pause.as_mut(), &stamp).await;
+        shard.stats.borrow_mut().injector.record_lag(waited);
+    }
+}
+
 fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, tick: u64, last: bool) {
     let mut snapshot =
         shard.stats.borrow_mut().take_snapshot(shard.index, shard.started.elapsed().as_secs_f64(), tick, last);
@@ -654,7 +667,7 @@ fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<
         })
         .sum();
     // A full queue makes this core wait for the stats thread rather than drop data.
-    let _ = events.send(CoreEvent::Snapshot(snapshot));
+    let _ = events.send(CoreEvent::Snapshot(Box::new(snapshot)));
 }
 
 #[cfg(test)]

@@ -281,8 +281,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
     let seconds = match unit.trim() {
+        // A bare number is refused, as in thresholds: `5` could mean seconds or milliseconds.
+        "" => return Err(format!("{text:?} has no unit; write {number}s, {number}ms or {number}m")),
         "ms" => value / 1000.0,
-        "" | "s" => value,
+        "s" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
         other => {
@@ -312,7 +314,8 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         message: format!("cannot read: {e}"),
     })?;
     let cx = Ctx { file: path, text: &text };
-    let spec: FileSpec = toml::from_str(&text).map_err(|e| cx.error(e.span(), "", e.message().trim().to_string()))?;
+    let spec: FileSpec = toml::from_str(&text)
+        .map_err(|e| cx.error(e.span(), "", crate::file_words::plain_message(e.message().trim())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
 
     let mut config = Config::default();
@@ -636,7 +639,7 @@ fn journey_pace(
     let err = |message: String| cx.error(Some(span.clone()), field.clone(), message);
     let usage = "write pace = \"2s\" or pace = { mean = \"2s\", plus_minus = \"500ms\" }";
     let duration = |value: &toml::Value| match value.as_str() {
-        Some(text) => parse_duration(text).map_err(|e| err(e)),
+        Some(text) => parse_duration(text).map_err(&err),
         None => Err(err(format!("{value} is not a duration; {usage}"))),
     };
     match pace {

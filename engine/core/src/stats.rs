@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
-use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX};
+use crate::injector_load::InjectorLoad;
+use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX, STATUS_CODES_MAX};
 
 /// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,6 +135,9 @@ pub struct TxnStats {
     pub not_sent: u64,
     /// Responses by status class: 1xx..5xx at 1..=5, anything else at 0.
     pub status_class: [u64; 6],
+    /// Responses by exact status code, `(code, count)` in first-seen order; at most
+    /// `STATUS_CODES_MAX` codes (the classes count every response).
+    pub status_codes: Vec<(u16, u64)>,
     /// Keep-alive connections the server closed, replaced by a fresh one (not an error).
     pub reconnects: u64,
     /// TCP connects attempted (succeeded or failed).
@@ -158,6 +162,8 @@ pub struct TxnStats {
     pub http: crate::http_metrics::HttpMetrics,
     /// WebSocket counters (messages, bytes, failures on open connections, reply times).
     pub ws: crate::ws::stats::WsStats,
+    /// Request bytes written (head and body), for requests that got a response.
+    pub sent_bytes: u64,
 }
 
 impl Default for TxnStats {
@@ -173,6 +179,7 @@ impl Default for TxnStats {
             req_err: [0; ErrorKind::COUNT],
             not_sent: 0,
             status_class: [0; 6],
+            status_codes: Vec::new(),
             reconnects: 0,
             connects: 0,
             connects_failed: 0,
@@ -185,6 +192,7 @@ impl Default for TxnStats {
             body_bytes: 0,
             http: crate::http_metrics::HttpMetrics::default(),
             ws: Default::default(),
+            sent_bytes: 0,
         }
     }
 }
@@ -239,6 +247,17 @@ impl TxnStats {
     pub fn add_status(&mut self, status: u16) {
         let class = usize::from(status / 100);
         self.status_class[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+        self.add_status_code(status, 1);
+    }
+
+    /// Adds `count` responses with exact code `status` (past `STATUS_CODES_MAX` distinct codes,
+    /// a new code is left to the class counters).
+    pub fn add_status_code(&mut self, status: u16, count: u64) {
+        if let Some((_, n)) = self.status_codes.iter_mut().find(|(code, _)| *code == status) {
+            *n += count;
+        } else if self.status_codes.len() < STATUS_CODES_MAX {
+            self.status_codes.push((status, count));
+        }
     }
 
     /// True when nothing was counted.
@@ -266,6 +285,9 @@ impl TxnStats {
         for (mine, theirs) in self.status_class.iter_mut().zip(other.status_class) {
             *mine += theirs;
         }
+        for &(code, count) in &other.status_codes {
+            self.add_status_code(code, count);
+        }
         self.reconnects += other.reconnects;
         self.connects += other.connects;
         self.connects_failed += other.connects_failed;
@@ -278,6 +300,7 @@ impl TxnStats {
         self.body_bytes += other.body_bytes;
         self.http.merge(&other.http);
         self.ws.merge(&other.ws);
+        self.sent_bytes += other.sent_bytes;
     }
 }
 
@@ -339,6 +362,8 @@ pub struct Snapshot {
     pub error_samples: Vec<(&'static str, String)>,
     /// Last snapshot of this core: the core has stopped.
     pub last: bool,
+    /// The core's own lag and load during the interval.
+    pub injector: InjectorLoad,
 }
 
 /// Stats merged across cores (and intervals), keyed by transaction name.
@@ -352,6 +377,8 @@ pub struct Merged {
     pub messages: BTreeMap<Arc<str>, u64>,
     /// One example message per error kind (or `journey`).
     pub error_samples: BTreeMap<&'static str, String>,
+    /// The injector's own lag and load.
+    pub injector: InjectorLoad,
 }
 
 impl Merged {
@@ -367,6 +394,7 @@ impl Merged {
         for (kind, text) in &snapshot.error_samples {
             self.error_samples.entry(kind).or_insert_with(|| text.clone());
         }
+        self.injector.merge(&snapshot.injector);
     }
 
     /// Adds another merged set.
@@ -381,6 +409,7 @@ impl Merged {
         for (kind, text) in &other.error_samples {
             self.error_samples.entry(kind).or_insert_with(|| text.clone());
         }
+        self.injector.merge(&other.injector);
     }
 
     /// All transactions folded into one.
@@ -436,6 +465,13 @@ mod tests {
         assert_eq!(a.requests(), 6);
         assert_eq!(a.errors_of(ErrorKind::Timeout), 2);
         assert_eq!(a.status_class, [1, 0, 1, 0, 0, 1]);
+        assert_eq!(a.status_codes, vec![(200, 1), (503, 1), (999, 1)]);
+        let mut many = TxnStats::default();
+        for code in 0..(STATUS_CODES_MAX as u16 + 10) {
+            many.add_status(100 + code);
+        }
+        assert_eq!(many.status_codes.len(), STATUS_CODES_MAX);
+        assert_eq!(many.status_class.iter().sum::<u64>(), STATUS_CODES_MAX as u64 + 10, "classes count every one");
     }
 
     #[test]
