@@ -256,7 +256,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             }
             entry.ws.connects += 1;
             drop(stats);
-            ctx.trace(format_args!(
+            ctx.trace_line(format_args!(
                 "websocket {} -> 101{} in {:.2} ms",
                 request.url,
                 protocol.as_deref().map(|p| format!(" (subprotocol {p})")).unwrap_or_default(),
@@ -270,7 +270,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
                 stats.sample_error(kind.name(), || format!("websocket {}: {err}", request.url));
             }
             drop(stats);
-            ctx.trace(format_args!("websocket {} -> FAILED: {err}", request.url));
+            ctx.trace_line(format_args!("websocket {} -> FAILED: {err}", request.url));
             Err(err)
         }
     }
@@ -512,7 +512,7 @@ impl<'c> WebSocket<'c> {
             self.release();
         }
         record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &fail.detail);
-        self.ctx.trace(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
+        self.ctx.trace_line(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
         HttpError::failed(fail.kind, fail.detail)
     }
 
@@ -545,7 +545,7 @@ impl<'c> WebSocket<'c> {
                     ws.messages_sent += 1;
                     ws.bytes_sent += payload.len() as u64;
                 });
-                self.ctx.trace(format_args!("websocket sent {} bytes", payload.len()));
+                self.ctx.trace_line(format_args!("websocket sent {} bytes", payload.len()));
                 Ok(())
             }
             Err(fail) => Err(self.fail(fail).await),
@@ -595,7 +595,7 @@ impl<'c> WebSocket<'c> {
                     ws.messages_received += 1;
                     ws.bytes_received += message.data.len() as u64;
                 });
-                self.ctx.trace(format_args!("websocket received {message:?}"));
+                self.ctx.trace_line(format_args!("websocket received {message:?}"));
                 Ok(Some(message))
             }
             Ok(Event::Closed(outcome)) => {
@@ -604,7 +604,7 @@ impl<'c> WebSocket<'c> {
                 match outcome {
                     Ok(code) => {
                         self.count(|ws| ws.closes += 1);
-                        self.ctx.trace(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
+                        self.ctx.trace_line(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
                         Ok(None)
                     }
                     Err(fail) => Err(self.fail(fail).await),
@@ -654,12 +654,12 @@ impl<'c> WebSocket<'c> {
         self.release();
         match outcome {
             Ok(()) => {
-                self.ctx.trace(format_args!("websocket closed"));
+                self.ctx.trace_line(format_args!("websocket closed"));
                 Ok(())
             }
             Err(fail) => {
                 record_failure(&shard, self.ctx.current_txn(), fail.kind, &fail.detail);
-                self.ctx.trace(format_args!("websocket close FAILED: {}", fail.detail));
+                self.ctx.trace_line(format_args!("websocket close FAILED: {}", fail.detail));
                 Err(HttpError::failed(fail.kind, fail.detail))
             }
         }
