@@ -481,3 +481,23 @@ fn handshake_carries_and_stores_the_journeys_cookies() {
     let result = ws_run(&registry, "test:cookies", VolumeModel::Oneshot { journeys: 2 }, &config, None);
     assert_eq!(result.merged.journeys.ok, 2, "{:?}", result.merged.error_samples);
 }
+
+#[test]
+fn background_closes_unanswered_at_the_stop_are_cancelled() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:forgetful", forget_to_close);
+    let config = [format!("ws_url={}", target.ws_url("/ws/bad/no-close-reply"))];
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(200);
+    let result = run(&registry, scenario("test:forgetful", VolumeModel::constant(1)), &config, opts);
+    let total = result.merged.total();
+    // Every journey ends at once; its close waits up to 2 s for an answer that never comes, so
+    // every close the server received is still waiting when the run stops, and is counted as
+    // cancelled, not forgotten. (The journey running at the stop drops its WebSocket without a
+    // close.)
+    let sent_closes = target.ws_counts().closes_received;
+    assert!(sent_closes > 3 && sent_closes + 1 >= total.ws.connects, "{sent_closes} of {}", total.ws.connects);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Cancelled, sent_closes)]);
+    assert_eq!(total.ws.closes, 0);
+}

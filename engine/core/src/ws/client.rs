@@ -623,9 +623,9 @@ impl<'c> WebSocket<'c> {
         matches: impl Fn(&WsMessage) -> bool,
     ) -> Result<WsMessage, HttpError> {
         let txn = self.ctx.current_txn();
-        self.ctx.shard_rc().stats.borrow_mut().ws_reply_started(txn);
+        self.ctx.shard_rc().stats.borrow_mut().ws_wait_started(txn);
         let result = self.exchange(text, matches).await;
-        self.ctx.shard_rc().stats.borrow_mut().ws_reply_finished(txn);
+        self.ctx.shard_rc().stats.borrow_mut().ws_wait_finished(txn);
         result
     }
 
@@ -674,8 +674,16 @@ fn record_failure(shard: &Shard, txn: TxnId, kind: ErrorKind, detail: &str) {
 }
 
 /// Sends a close (if not yet sent) and reads until the server's close, counting data messages
-/// that arrive meanwhile; counts the completed close.
+/// that arrive meanwhile; counts the completed close. A close still waiting when the run stops
+/// is counted as `cancelled`.
 async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
+    shard.stats.borrow_mut().ws_wait_started(txn);
+    let outcome = close_waiting(conn, shard, txn).await;
+    shard.stats.borrow_mut().ws_wait_finished(txn);
+    outcome
+}
+
+async fn close_waiting(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
     let waited = monoio::time::timeout(WS_CLOSE_TIMEOUT, async {
         conn.send_close(1000).await?;
         let mut pings = 0;
