@@ -163,7 +163,7 @@ impl Ctx {
         crate::ws::WebSockets::new(self)
     }
 
-    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
+    fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
