@@ -163,7 +163,7 @@ impl Ctx {
         crate::ws::WebSockets::new(self)
     }
 
-    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
+    fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
@@ -255,7 +255,10 @@ impl Ctx {
 
     /// One exchange (one hop of a request), recorded under the current transaction.
     pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        let url = Url::parse(request.url).map_err(|e| HttpError::invalid(e.to_string()))?;
+        let url = match Url::parse(request.url) {
+            Ok(url) => url,
+            Err(err) => return Err(self.invalid_url(request, &err)),
+        };
         for (name, value) in &request.headers {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
                 return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
@@ -348,6 +351,22 @@ impl Ctx {
             }
         }
         result
+    }
+}
+
+impl Ctx {
+    /// A URL that does not parse (typically rendered from a template at run time) is an
+    /// `invalid_url` error of the current transaction, counted once, as an attempt never sent.
+    fn invalid_url(&self, request: &RequestBuilder<'_>, err: &crate::http::UrlError) -> HttpError {
+        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+        let mut stats = self.shard.stats.borrow_mut();
+        let entry = stats.txn(self.current.get());
+        entry.add_error(ErrorKind::InvalidUrl);
+        entry.not_sent += 1;
+        stats.sample_error(ErrorKind::InvalidUrl.name(), || err.to_string());
+        drop(stats);
+        self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url));
+        err
     }
 }
 

@@ -234,6 +234,9 @@ pub fn run_scenario(
     if options.cores.is_empty() {
         return Err(RunError("no cores selected".into()));
     }
+    if options.tick < crate::limits::TICK_MIN {
+        return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
+    }
     let duration = run_duration(&scenario, options)?;
     for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
         progress(&format!("WARNING: {warning}"));
