@@ -73,6 +73,8 @@ fn browser(url: &str, extra: &[&str]) -> Output {
         "--disable-background-networking".into(),
         "--disable-component-update".into(),
         "--disable-sync".into(),
+        // Containers often give /dev/shm 64 MiB, too little for Chromium.
+        "--disable-dev-shm-usage".into(),
         format!("--user-data-dir={}", profile.display()),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
