@@ -77,3 +77,103 @@ fn har_conversion_runs() {
     assert!(result.merged.txns.contains_key("Home :: GET /"));
     assert_eq!(target.hits(), 2);
 }
+
+#[test]
+fn login_toml_runs_the_flow_with_zero_errors_and_per_route_counts_match() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let overrides = vec![format!("base={}", target.url(""))];
+    let loaded = scenario_file::load(&scenario_path("login.toml"), &mite_journeys::registry(), &overrides).unwrap();
+    assert_eq!(loaded.client.max_redirects, Some(5));
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(1)));
+    let m = &result.merged;
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(m.journeys.failed, 0, "{:?}", m.error_samples);
+    let logins = target.route_hits("/login");
+    assert!(logins > 10, "{logins} logins");
+    assert_eq!(target.route_hits("/login"), target.route_hits("/logout"));
+    // login: POST /login + the redirect to /account; account: /account again.
+    assert_eq!(m.txns["login"].requests(), 2 * logins);
+    assert_eq!(target.route_hits("/account"), 2 * logins);
+    assert_eq!(m.txns["old_link"].requests(), target.route_hits("/redirect/301/1"));
+    assert_eq!(target.route_hits("/redirect/301/0"), 0, "follow_redirects = false");
+    assert_eq!(m.txns["logout"].requests(), target.route_hits("/logout") + target.route_hits("/"));
+    assert_eq!(m.txns["profile"].req_ok, logins);
+    assert_eq!(m.total().requests(), target.hits());
+}
+
+/// A browser's recording of the login flow: the converted journey makes the same requests per
+/// iteration as the browser did, redirects and cookies handled by the session.
+#[test]
+fn converted_browser_login_har_makes_the_browsers_requests() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let root = target.url("");
+    let har = format!(
+        r#"{{"log": {{"entries": [
+        {{"request": {{"method": "GET", "url": "{root}/", "headers": []}}, "response": {{"status": 200}}}},
+        {{"request": {{"method": "POST", "url": "{root}/login", "headers": [{{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}}],
+           "postData": {{"mimeType": "application/x-www-form-urlencoded", "text": "user=ann&password=secret"}}}},
+          "response": {{"status": 302, "redirectURL": "/account", "headers": [{{"name": "Set-Cookie", "value": "session=tok-ann; Path=/"}}]}}}},
+        {{"request": {{"method": "GET", "url": "{root}/account", "headers": [{{"name": "Cookie", "value": "session=tok-ann"}}]}}, "response": {{"status": 200}}}},
+        {{"request": {{"method": "GET", "url": "{root}/account", "headers": [{{"name": "Cookie", "value": "session=tok-ann"}}]}}, "response": {{"status": 200}}}},
+        {{"request": {{"method": "POST", "url": "{root}/json/echo", "headers": [{{"name": "Content-Type", "value": "application/json"}}, {{"name": "Cookie", "value": "session=tok-ann"}}],
+           "postData": {{"mimeType": "application/json", "text": "{{\"cart\": [1, 2]}}"}}}}, "response": {{"status": 200}}}},
+        {{"request": {{"method": "GET", "url": "{root}/redirect/302/2", "headers": []}}, "response": {{"status": 302, "redirectURL": "/redirect/302/1"}}}},
+        {{"request": {{"method": "GET", "url": "{root}/redirect/302/1", "headers": []}}, "response": {{"status": 302, "redirectURL": "/redirect/302/0"}}}},
+        {{"request": {{"method": "GET", "url": "{root}/redirect/302/0", "headers": []}}, "response": {{"status": 200}}}},
+        {{"request": {{"method": "GET", "url": "{root}/logout", "headers": [{{"name": "Cookie", "value": "session=tok-ann"}}]}},
+          "response": {{"status": 302, "headers": [{{"name": "Location", "value": "{root}/"}}]}}}},
+        {{"request": {{"method": "GET", "url": "{root}/", "headers": []}}, "response": {{"status": 200}}}}
+      ]}}}}"#
+    );
+    let converted = mite_core::har::convert(&har, &[], false).unwrap();
+    assert_eq!((converted.kept, converted.dropped_redirect), (6, 4));
+    let dir = std::env::temp_dir().join(format!("mite-har-login-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("recorded.toml");
+    std::fs::write(&path, &converted.toml).unwrap();
+    let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
+    let mut scenario = loaded.scenario;
+    scenario.entries[0].volume = mite_core::VolumeModel::Oneshot { journeys: 3 };
+    let result = run(&loaded.registry, scenario, &[], options(1, Duration::from_secs(10)));
+    let m = &result.merged;
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(m.journeys.ok, 3, "{:?}", m.error_samples);
+    // Per route, three times what the browser requested once.
+    let mut recorded = std::collections::BTreeMap::<String, u64>::new();
+    let doc: serde_json::Value = serde_json::from_str(&har).unwrap();
+    for entry in doc["log"]["entries"].as_array().unwrap() {
+        let url = entry["request"]["url"].as_str().unwrap();
+        *recorded.entry(url.trim_start_matches(&root).to_string()).or_default() += 3;
+    }
+    assert_eq!(target.route_counts(), recorded);
+    assert_eq!(m.total().requests(), target.hits());
+}
+
+#[test]
+fn declarative_pace_spaces_journey_runs_and_bad_pace_is_a_clear_error() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("mite-pace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("paced.toml");
+    let text = |pace: &str| {
+        format!(
+            "[journeys.paced]\npace = {pace}\nsteps = [{{ url = \"{}\" }}]\n[[scenario]]\njourney = \"paced\"\nvolume = {{ constant = 1 }}\n",
+            target.url("/")
+        )
+    };
+    std::fs::write(&path, text("\"200ms\"")).unwrap();
+    let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &[], options(1, Duration::from_millis(1000)));
+    let started = result.merged.journeys.started;
+    assert!((4..=6).contains(&started), "{started} paced runs in 1 s");
+    assert_eq!(result.merged.total().requests(), target.hits());
+    std::fs::write(&path, text("{ mean = \"200ms\", plus_minus = \"50ms\" }")).unwrap();
+    assert!(scenario_file::load(&path, &mite_journeys::registry(), &[]).is_ok());
+    for (bad, says) in
+        [("\"soon\"", "not a duration"), ("{ avg = \"1s\" }", "unknown key \"avg\""), ("3", "not a pace")]
+    {
+        std::fs::write(&path, text(bad)).unwrap();
+        let err = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap_err();
+        assert!(err.field == "journeys.paced.pace" && err.to_string().contains(says), "{bad}: {err}");
+    }
+}

@@ -20,7 +20,7 @@ fn get(url: &str, tls: TlsOptions, volume: VolumeModel, duration: Duration) -> R
 }
 
 fn with_ca() -> TlsOptions {
-    TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false }
+    TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), insecure: false, ..TlsOptions::default() }
 }
 
 #[test]
@@ -55,6 +55,9 @@ fn unknown_ca_is_a_named_tls_error() {
     let sample = &result.merged.error_samples["tls"];
     assert!(sample.contains("UnknownIssuer"), "{sample}");
     assert_eq!(target.hits(), 0);
+    // Issue 11: a failed handshake sends no request; every handshake tried is counted.
+    assert_eq!((total.requests(), total.not_sent), (0, 3));
+    assert_eq!((total.tls_handshakes, total.tls_failed, total.connects_failed), (3, 3, 0));
 }
 
 #[test]
@@ -74,7 +77,7 @@ fn name_mismatch_is_a_named_tls_error() {
 #[test]
 fn insecure_skips_verification() {
     let target = TlsTarget::start().unwrap();
-    let tls = TlsOptions { ca_file: None, insecure: true };
+    let tls = TlsOptions { ca_file: None, insecure: true, ..TlsOptions::default() };
     let result = get(&target.url("/"), tls, VolumeModel::Oneshot { journeys: 3 }, Duration::from_secs(10));
     assert_eq!(result.merged.total().req_ok, 3);
 }
@@ -91,4 +94,39 @@ fn hostile_routes_over_tls_are_classified_too() {
     let result =
         get(&target.url("/bad/chunked"), with_ca(), VolumeModel::Oneshot { journeys: 2 }, Duration::from_secs(10));
     assert_eq!(result.merged.total().req_ok, 2);
+}
+
+async fn post_large(ctx: &mite_core::Ctx, _row: mite_core::Row) -> mite_core::JourneyResult {
+    static BODY: [u8; 200 * 1024] = [b'x'; 200 * 1024];
+    let url = ctx.config().get_or("target_url", "https://127.0.0.1:1/");
+    ctx.transaction("post_large", async {
+        let response = ctx.http().post(url).body(&BODY).send().await?;
+        if response.body_len() != BODY.len() as u64 {
+            return Err(mite_core::JourneyError::msg(format!("echoed {} bytes", response.body_len())));
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Issue 11: a TLS request body over 64 KiB failed (rustls' plaintext buffer limit was hit
+/// before any flush, counted as `io`).
+#[test]
+fn tls_request_bodies_over_64_kib_are_sent() {
+    let target = TlsTarget::start().unwrap();
+    let mut registry = mite_journeys::registry();
+    registry.journey("test:post_large", post_large);
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.tls = with_ca();
+    let result = run(
+        &registry,
+        scenario("test:post_large", VolumeModel::Oneshot { journeys: 2 }),
+        &[format!("target_url={}", target.url("/echo"))],
+        opts,
+    );
+    let total = result.merged.total();
+    assert_eq!((total.req_ok, total.req_errors()), (2, 0), "{:?}", result.merged.error_samples);
+    assert_eq!(result.merged.journeys.failed, 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.body_bytes, 2 * 200 * 1024);
+    assert_eq!(target.hits(), 2);
 }

@@ -2,7 +2,9 @@
 //! the way Mite names `mite.example:journey`. Add yours here and to [`registry`].
 
 pub mod http_example;
+pub mod login_example;
 pub mod mite_example;
+pub mod websocket_example;
 
 use mite_core::Registry;
 
@@ -17,5 +19,10 @@ pub fn registry() -> Registry {
     registry.datapool("http_example:users", http_example::users);
     registry.scenario("http_example:scenario", http_example::scenario);
     registry.scenario("http_example:users_scenario", http_example::users_scenario);
+    registry.journey("login_example:journey", login_example::journey);
+    registry.datapool("login_example:users", login_example::users);
+    registry.scenario("login_example:scenario", login_example::scenario);
+    registry.journey("websocket_example:echo", websocket_example::echo);
+    registry.journey("websocket_example:listen", websocket_example::listen);
     registry
 }

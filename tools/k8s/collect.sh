@@ -1,16 +1,162 @@
 #!/usr/bin/env bash
-# Collects the result files of a finished mite-engine Indexed Job from its pods' logs (each pod
-# prints its result JSON on stdout with --json=-) and merges them into one with exact
-# percentiles.
+# Waits for a mite-engine Indexed Job to finish, gathers each pod's result from its log (each
+# pod prints its result framed on stdout with --json=-, among its other log lines), and merges
+# them into one result with exact percentiles.
+#
 #   tools/k8s/collect.sh JOB_NAME [OUTPUT.json]
-set -euo pipefail
-job=${1:?usage: collect.sh JOB_NAME [OUTPUT.json]}
+#
+# Environment: NAMESPACE (default: kubectl's current), TIMEOUT_S (how long to wait for the Job,
+# default 86400), POLL_S (default 5), KUBECTL and MITE_ENGINE (the commands to use).
+#
+# Fails fast, naming the pods and why, when the Job cannot finish (image not pulled, seccomp
+# profile missing on the node, container config error, unschedulable) or when it failed.
+# Exit: 0 every segment finished and its result was merged; 1 the Job failed or a result is
+# missing (what was found is still merged, and each problem is named); 2 usage.
+set -uo pipefail
+
+job=${1:-}
+if [[ -z "$job" || "$job" == -* ]]; then
+    echo "usage: collect.sh JOB_NAME [OUTPUT.json]" >&2
+    exit 2
+fi
 out=${2:-$job-merged.json}
-dir=$(mktemp -d)
-kubectl wait --for=condition=complete "job/$job" --timeout=24h
-for pod in $(kubectl get pods -l "job-name=$job" -o name); do
-    index=$(kubectl get "$pod" -o jsonpath='{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}')
-    kubectl logs "$pod" > "$dir/result-$index.json"
+kubectl=${KUBECTL:-kubectl}
+engine=${MITE_ENGINE:-mite-engine}
+timeout_s=${TIMEOUT_S:-86400}
+poll_s=${POLL_S:-5}
+ns=()
+[[ -n "${NAMESPACE:-}" ]] && ns=(--namespace "$NAMESPACE")
+
+# One line per pod, fields separated by |: name, completion index, phase, waiting reason, exit code, terminated
+# reason, scheduling condition reason, waiting message (last: it may hold spaces).
+pods_jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}{"|"}{.status.phase}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.status.containerStatuses[0].state.terminated.reason}{"|"}{.status.conditions[?(@.type=="PodScheduled")].reason}{"|"}{.status.containerStatuses[0].state.waiting.message}{"\n"}{end}'
+job_jsonpath='{range .status.conditions[*]}{.type}={.status}{"\n"}{end}'
+
+pods() {
+    "$kubectl" "${ns[@]}" get pods -l "job-name=$job" -o "jsonpath=$pods_jsonpath"
+}
+
+# What a pod's exit code means (mite-engine's documented codes, and the kernel's).
+meaning() {
+    case "$1" in
+        0) echo "finished" ;;
+        1) echo "error: bad input or a run that could not start (see its log)" ;;
+        2) echo "command-line usage error" ;;
+        3) echo "a threshold failed" ;;
+        5) echo "interrupted (SIGTERM: pod deleted, node drained or deadline); its result is marked interrupted" ;;
+        143) echo "killed by SIGTERM before it could write its result (an engine without graceful SIGTERM?)" ;;
+        137) echo "killed (SIGKILL: out of memory, or terminationGracePeriodSeconds ran out)" ;;
+        *) echo "exit $1" ;;
+    esac
+}
+
+# Waiting reasons from which a container never starts by itself.
+hopeless() {
+    case "$1" in
+        ErrImagePull | ImagePullBackOff | InvalidImageName | ErrImageNeverPull | CreateContainerConfigError | \
+            CreateContainerError | RunContainerError | CrashLoopBackOff) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+started=$SECONDS
+state=""
+declare -A announced=()
+api_failures=0
+while true; do
+    if ! conditions=$("$kubectl" "${ns[@]}" get job "$job" -o "jsonpath=$job_jsonpath" 2>&1); then
+        # A missing Job is final; an API server that does not answer gets a few more tries.
+        api_failures=$((api_failures + 1))
+        if grep -q NotFound <<<"$conditions" || ((api_failures >= 5)); then
+            echo "collect: cannot read job/$job: $conditions" >&2
+            exit 1
+        fi
+        sleep "$poll_s"
+        continue
+    fi
+    api_failures=0
+    if grep -qx 'Failed=True' <<<"$conditions"; then
+        state=failed
+        break
+    fi
+    if grep -qx 'Complete=True' <<<"$conditions"; then
+        state=complete
+        break
+    fi
+    stuck=0
+    while IFS='|' read -r name index phase waiting code reason scheduled message; do
+        [[ -z "$name" ]] && continue
+        if [[ -n "$waiting" ]] && hopeless "$waiting"; then
+            echo "collect: pod $name (index $index) cannot start: $waiting${message:+: $message}" >&2
+            stuck=1
+        elif [[ -n "$code" && "$code" != 0 && -z "${announced[$name]:-}" ]]; then
+            # Said as soon as seen; the others run on (backoffLimitPerIndex) and are collected.
+            echo "collect: pod $name (index $index) failed: $(meaning "$code"); waiting for the others" >&2
+            announced[$name]=1
+        elif [[ "$phase" == Pending && "$scheduled" == Unschedulable && $((SECONDS - started)) -ge 300 ]]; then
+            echo "collect: pod $name (index $index) unschedulable for 5 minutes (one injector per node: enough nodes?)" >&2
+            stuck=1
+        fi
+    done < <(pods)
+    if ((stuck)); then
+        echo "collect: job/$job cannot finish; delete it with: $kubectl ${ns[*]} delete job $job" >&2
+        exit 1
+    fi
+    if ((SECONDS - started >= timeout_s)); then
+        echo "collect: job/$job still running after ${timeout_s}s" >&2
+        exit 1
+    fi
+    sleep "$poll_s"
 done
-mite-engine merge "$dir"/result-*.json -o "$out"
-echo "merged $(ls "$dir" | wc -l) results into $out"
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+problems=0
+logs=()
+while IFS='|' read -r name index phase waiting code reason scheduled message; do
+    [[ -z "$name" ]] && continue
+    log="$dir/segment-$index.log"
+    if ! "$kubectl" "${ns[@]}" logs "$name" >"$log" 2>"$dir/err"; then
+        echo "collect: pod $name (index $index): no log: $(cat "$dir/err")" >&2
+        problems=1
+        continue
+    fi
+    if [[ -n "$code" && "$code" != 0 ]]; then
+        echo "collect: pod $name (index $index) failed: $(meaning "$code")${reason:+ ($reason)}" >&2
+        problems=1
+    elif [[ -z "$code" && "$phase" == Failed ]]; then
+        echo "collect: pod $name (index $index) failed before its container ran${reason:+: $reason}" >&2
+        problems=1
+    fi
+    if grep -q '^\(.* \)\?mite-result begin ' "$log"; then
+        # Each result read alone first: a damaged one is named and left out, not fatal to all.
+        if "$engine" merge "$log" -o "$dir/alone-$index.json" >/dev/null 2>"$dir/err"; then
+            logs+=("$log")
+        else
+            echo "collect: pod $name (index $index): its result is unreadable: $(grep -v '^$' "$dir/err" | tail -n 1)" >&2
+            problems=1
+        fi
+    else
+        if [[ -s "$log" ]]; then
+            echo "collect: pod $name (index $index): no result in its log; its last lines:" >&2
+            tail -n 5 "$log" | sed 's/^/    /' >&2
+        else
+            echo "collect: pod $name (index $index): no result, its log is empty" >&2
+        fi
+        problems=1
+    fi
+done < <(pods)
+
+if ((${#logs[@]} == 0)); then
+    echo "collect: job/$job ($state): no result to merge" >&2
+    exit 1
+fi
+if ! "$engine" merge "${logs[@]}" -o "$out"; then
+    echo "collect: merging failed" >&2
+    exit 1
+fi
+echo "collect: job/$job $state; merged ${#logs[@]} results into $out"
+if ((problems)) || [[ "$state" != complete ]]; then
+    echo "collect: some segments failed or were interrupted (above): the merged result covers only what ran" >&2
+    exit 1
+fi

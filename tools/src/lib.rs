@@ -4,8 +4,10 @@
 pub mod request;
 pub mod route;
 pub mod server;
+pub mod session_routes;
 
 pub use server::{Target, TargetOptions};
 pub mod tls_server;
+pub mod ws;
 
 pub use tls_server::TlsTarget;

@@ -13,10 +13,20 @@ pub struct Framed<'a> {
     pub path: &'a str,
     /// Whether the client asked to close (or spoke HTTP/1.0 without keep-alive).
     pub close: bool,
+    /// `Host`, `Cookie`, `Authorization` and `Content-Type`, when sent (and UTF-8).
+    pub host: Option<&'a str>,
+    /// See `host`.
+    pub cookie: Option<&'a str>,
+    /// See `host`.
+    pub authorization: Option<&'a str>,
+    /// See `host`.
+    pub content_type: Option<&'a str>,
     /// Byte range of the body within the buffer.
     pub body: std::ops::Range<usize>,
     /// Bytes the whole request used.
     pub len: usize,
+    /// A WebSocket upgrade request (`Upgrade: websocket` with a key): its key and subprotocols.
+    pub upgrade: Option<crate::ws::Upgrade>,
 }
 
 impl Framed<'_> {
@@ -27,6 +37,10 @@ impl Framed<'_> {
             path: self.path,
             body: &buf[self.body.clone()],
             close: self.close,
+            host: self.host,
+            cookie: self.cookie,
+            authorization: self.authorization,
+            content_type: self.content_type,
         })
     }
 }
@@ -55,8 +69,28 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     };
     let mut body_len = 0usize;
     let mut close = request.version == Some(0);
+    let (mut host, mut cookie, mut authorization, mut content_type) = (None, None, None, None);
+    let mut websocket = false;
+    let mut key = None;
+    let mut protocols = Vec::new();
     for header in request.headers.iter() {
-        if header.name.eq_ignore_ascii_case("content-length") {
+        let text = || std::str::from_utf8(header.value).ok();
+        if header.name.eq_ignore_ascii_case("host") {
+            host = text();
+        } else if header.name.eq_ignore_ascii_case("cookie") {
+            cookie = text();
+        } else if header.name.eq_ignore_ascii_case("authorization") {
+            authorization = text();
+        } else if header.name.eq_ignore_ascii_case("content-type") {
+            content_type = text();
+        } else if header.name.eq_ignore_ascii_case("upgrade") {
+            websocket = header.value.eq_ignore_ascii_case(b"websocket");
+        } else if header.name.eq_ignore_ascii_case("sec-websocket-key") {
+            key = text().map(str::to_string);
+        } else if header.name.eq_ignore_ascii_case("sec-websocket-protocol") {
+            let value = String::from_utf8_lossy(header.value);
+            protocols.extend(value.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+        } else if header.name.eq_ignore_ascii_case("content-length") {
             match std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse().ok()) {
                 Some(n) if n <= BODY_BYTES_MAX => body_len = n,
                 _ => return Parsed::Invalid("bad content-length"),
@@ -79,8 +113,13 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         method: request.method.unwrap_or("GET"),
         path: request.path.unwrap_or("/"),
         close,
+        host,
+        cookie,
+        authorization,
+        content_type,
         body: head_len..head_len + body_len,
         len: head_len + body_len,
+        upgrade: key.filter(|_| websocket).map(|key| crate::ws::Upgrade { key, protocols }),
     })
 }
 

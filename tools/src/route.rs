@@ -20,6 +20,7 @@ pub enum Action {
 }
 
 /// The parts of a request the routes look at.
+#[derive(Default)]
 pub struct Request<'a> {
     /// Method.
     pub method: &'a str,
@@ -29,6 +30,14 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     /// Whether the client asked to close.
     pub close: bool,
+    /// `Host`.
+    pub host: Option<&'a str>,
+    /// `Cookie`.
+    pub cookie: Option<&'a str>,
+    /// `Authorization`.
+    pub authorization: Option<&'a str>,
+    /// `Content-Type`.
+    pub content_type: Option<&'a str>,
 }
 
 const HELLO: &[u8] = b"Hello, World!";
@@ -65,7 +74,8 @@ fn reason(status: u16) -> &'static str {
 /// Routes one request.
 ///
 /// Well-behaved: `/` (13-byte hello), `/delay/<ms>`, `/status/<code>`, `/bytes/<n>`, `/echo`,
-/// `/json` (a small JSON document with a token). Hostile, under `/bad/`: `reset`, `trickle`,
+/// `/json` (a small JSON document with a token), and the user-flow routes of
+/// `crate::session_routes` (login, redirects, basic auth, JSON echo). Hostile, under `/bad/`: `reset`, `trickle`,
 /// `short`, `conflicting-length`, `invalid-length`, `huge-headers`, `many-headers`, `silent`,
 /// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`, `drop-after`.
 pub fn route(request: &Request<'_>) -> Action {
@@ -102,13 +112,15 @@ pub fn route(request: &Request<'_>) -> Action {
             _ => Action::Write(response(400, "Bad Request", "", b"bytes must be <= 64 MiB", close)),
         },
         ("echo", _) => ok(request.body),
+        ("json", "echo") => crate::session_routes::route(request, first, rest).expect("a session route"),
         ("json", _) => {
             let body = br#"{"token":"abc123","user":{"id":42,"name":"mite"},"items":[1,2,3]}"#;
             let bytes = response(200, "OK", "Content-Type: application/json\r\nX-Token: abc123\r\n", body, close);
             Action::Write(bytes)
         }
         ("bad", mode) => hostile(mode),
-        _ => Action::Write(response(404, "Not Found", "", b"not found", close)),
+        _ => crate::session_routes::route(request, first, rest)
+            .unwrap_or_else(|| Action::Write(response(404, "Not Found", "", b"not found", close))),
     }
 }
 
@@ -160,7 +172,7 @@ mod tests {
     use super::*;
 
     fn get(path: &str) -> Action {
-        route(&Request { method: "GET", path, body: b"", close: false })
+        route(&Request { method: "GET", path, ..Request::default() })
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The plain-HTTP target: a small monoio server, one thread per core (optionally pinned),
 //! counting every complete request it receives.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use monoio::net::{TcpListener, TcpStream};
 
 use crate::request::{Parsed, bad_request, parse};
 use crate::route::Action;
+use crate::ws::{WsCounters, WsCounts};
 
 /// How to start a target.
 #[derive(Clone, Debug)]
@@ -28,6 +30,9 @@ pub struct TargetOptions {
     /// Stall every server thread once: `(after, for)` since start. The stall blocks the thread,
     /// as a garbage-collection pause or a saturated server would.
     pub stall: Option<(Duration, Duration)>,
+    /// Count requests per path (without the query) too, for `Target::route_hits` (a lock per
+    /// request: off for benchmarks).
+    pub count_routes: bool,
 }
 
 /// When to stall, and whether each thread has.
@@ -48,7 +53,13 @@ impl Stall {
 
 impl Default for TargetOptions {
     fn default() -> Self {
-        TargetOptions { addr: SocketAddr::from(([127, 0, 0, 1], 0)), threads: 1, pin: Vec::new(), stall: None }
+        TargetOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            threads: 1,
+            pin: Vec::new(),
+            stall: None,
+            count_routes: false,
+        }
     }
 }
 
@@ -56,9 +67,14 @@ impl Default for TargetOptions {
 pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    routes: Option<RouteHits>,
+    ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
+
+/// Requests per path, when counted.
+type RouteHits = Arc<Mutex<BTreeMap<String, u64>>>;
 
 impl Target {
     /// Binds and starts serving.
@@ -67,11 +83,15 @@ impl Target {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let routes: Option<RouteHits> = options.count_routes.then(RouteHits::default);
+        let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for i in 0..options.threads.max(1) {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
+            let routes = routes.clone();
+            let ws = ws.clone();
             let stop = stop.clone();
             let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
             let stall = options.stall.map(|(after, length)| {
@@ -88,10 +108,10 @@ impl Target {
                         return;
                     }
                 };
-                runtime.block_on(accept_loop(listener, hits, stop, stall));
+                runtime.block_on(accept_loop(listener, Counters { hits, routes, ws }, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, stop, threads })
+        Ok(Target { addr, hits, routes, ws, stop, threads })
     }
 
     /// The bound address.
@@ -107,6 +127,28 @@ impl Target {
     /// Complete requests received so far.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Requests received for `path` (without the query); needs `count_routes`.
+    pub fn route_hits(&self, path: &str) -> u64 {
+        let routes = self.routes.as_ref().expect("start the target with count_routes: true");
+        routes.lock().expect("route counts").get(path).copied().unwrap_or(0)
+    }
+
+    /// Requests received per path (without the query); needs `count_routes`.
+    pub fn route_counts(&self) -> BTreeMap<String, u64> {
+        let routes = self.routes.as_ref().expect("start the target with count_routes: true");
+        routes.lock().expect("route counts").clone()
+    }
+
+    /// What the WebSocket endpoints counted so far.
+    pub fn ws_counts(&self) -> WsCounts {
+        self.ws.counts()
+    }
+
+    /// `ws://addr{path}`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
     }
 
     /// Stops serving and waits for the threads.
@@ -132,9 +174,33 @@ impl Drop for Target {
     }
 }
 
+/// What a server thread counts.
+#[derive(Clone)]
+struct Counters {
+    hits: Arc<AtomicU64>,
+    routes: Option<RouteHits>,
+    ws: Arc<WsCounters>,
+}
+
+impl Counters {
+    fn count(&self, path: &str) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(routes) = &self.routes {
+            let path = path.split('?').next().unwrap_or(path);
+            let mut routes = routes.lock().expect("route counts");
+            match routes.get_mut(path) {
+                Some(count) => *count += 1,
+                None => {
+                    routes.insert(path.to_string(), 1);
+                }
+            }
+        }
+    }
+}
+
 async fn accept_loop(
     listener: std::net::TcpListener,
-    hits: Arc<AtomicU64>,
+    hits: Counters,
     stop: Arc<AtomicBool>,
     stall: Option<Arc<Stall>>,
 ) {
@@ -193,7 +259,7 @@ impl std::future::Future for YieldNow {
     }
 }
 
-async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<Stall>>) {
+async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         loop {
@@ -204,9 +270,15 @@ async fn serve(mut stream: TcpStream, hits: Arc<AtomicU64>, stall: Option<Arc<St
                     return;
                 }
                 Parsed::Complete(request) => {
-                    hits.fetch_add(1, Ordering::Relaxed);
+                    hits.count(request.path);
                     if let Some(stall) = &stall {
                         stall.maybe();
+                    }
+                    if let Some(upgrade) = request.upgrade.clone() {
+                        let (path, len) = (request.path.to_string(), request.len);
+                        buf.advance(len);
+                        crate::ws::serve::serve(stream, buf, &path, upgrade, hits.ws.clone()).await;
+                        return;
                     }
                     (request.route(&buf), request.len)
                 }

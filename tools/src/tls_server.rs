@@ -15,6 +15,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use crate::request::{Parsed, bad_request, parse};
 use crate::route::Action;
+use crate::ws::{Echo, Endpoint, Step, Upgrade, WsCounters, WsCounts, client_frame, handshake_answer};
 
 /// The test CA certificate (PEM): pass its path as `--ca`.
 pub const CA_PEM: &[u8] = include_bytes!("../certs/ca.pem");
@@ -22,6 +23,16 @@ const SERVER_PEM: &[u8] = include_bytes!("../certs/server.pem");
 const SERVER_KEY: &[u8] = include_bytes!("../certs/server.key");
 /// Path of the test CA file in the source tree.
 pub const CA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/ca.pem");
+/// The CA that signs client certificates (mutual TLS), PEM.
+const CLIENT_CA_PEM: &[u8] = include_bytes!("../certs/client-ca.pem");
+/// A client certificate the mTLS target accepts, and its key (paths in the source tree).
+pub const CLIENT_CERT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/client.pem");
+/// See `CLIENT_CERT_PATH`.
+pub const CLIENT_KEY_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/client.key");
+/// A self-signed client certificate the mTLS target refuses, and its key.
+pub const ROGUE_CERT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/rogue.pem");
+/// See `ROGUE_CERT_PATH`.
+pub const ROGUE_KEY_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/rogue.key");
 
 /// Concurrent connections the TLS target serves; more are closed at once.
 const CONNECTIONS_MAX: usize = 512;
@@ -30,21 +41,33 @@ const CONNECTIONS_MAX: usize = 512;
 pub struct TlsTarget {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-fn server_config() -> io::Result<Arc<ServerConfig>> {
+fn server_config(client_auth: bool) -> io::Result<Arc<ServerConfig>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let builder = if client_auth {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(CLIENT_CA_PEM) {
+            roots.add(cert.map_err(|e| io::Error::other(format!("client CA: {e}")))?).map_err(io::Error::other)?;
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| io::Error::other(format!("client verifier: {e}")))?;
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
         .collect::<Result<_, _>>()
         .map_err(|e| io::Error::other(format!("server certificate: {e}")))?;
     let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).map_err(|e| io::Error::other(format!("server key: {e}")))?;
-    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| io::Error::other(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| io::Error::other(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -55,14 +78,24 @@ impl TlsTarget {
         TlsTarget::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// Starts on an ephemeral port of 127.0.0.1, refusing clients without a certificate signed
+    /// by the test client CA (`certs/client-ca.pem`): mutual TLS.
+    pub fn start_requiring_client_cert() -> io::Result<TlsTarget> {
+        TlsTarget::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), server_config(true)?)
+    }
+
     /// Starts on `addr` (a loopback address; port 0 for an ephemeral port).
     pub fn start_on(addr: SocketAddr) -> io::Result<TlsTarget> {
-        let config = server_config()?;
+        TlsTarget::start_with(addr, server_config(false)?)
+    }
+
+    fn start_with(addr: SocketAddr, config: Arc<ServerConfig>) -> io::Result<TlsTarget> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (thread_hits, thread_stop) = (hits.clone(), stop.clone());
+        let (thread_hits, thread_ws, thread_stop) = (hits.clone(), ws.clone(), stop.clone());
         let thread = std::thread::Builder::new().name("mite-tls-target".into()).spawn(move || {
             let open = Arc::new(AtomicUsize::new(0));
             for stream in listener.incoming() {
@@ -75,13 +108,14 @@ impl TlsTarget {
                 }
                 open.fetch_add(1, Ordering::SeqCst);
                 let (config, hits, open) = (config.clone(), thread_hits.clone(), open.clone());
+                let ws = thread_ws.clone();
                 let _ = std::thread::Builder::new().name("mite-tls-conn".into()).spawn(move || {
-                    let _ = serve(stream, config, &hits);
+                    let _ = serve(stream, config, &hits, &ws);
                     open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         })?;
-        Ok(TlsTarget { addr, hits, stop, thread: Some(thread) })
+        Ok(TlsTarget { addr, hits, ws, stop, thread: Some(thread) })
     }
 
     /// `https://127.0.0.1:port{path}`.
@@ -98,6 +132,16 @@ impl TlsTarget {
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
     }
+
+    /// What the WebSocket echo endpoint counted (the TLS target serves `/ws/echo` only).
+    pub fn ws_counts(&self) -> WsCounts {
+        self.ws.counts()
+    }
+
+    /// `wss://127.0.0.1:port{path}`.
+    pub fn wss_url(&self, path: &str) -> String {
+        format!("wss://{}{path}", self.addr)
+    }
 }
 
 impl Drop for TlsTarget {
@@ -110,7 +154,7 @@ impl Drop for TlsTarget {
     }
 }
 
-fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Result<()> {
+fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCounters) -> io::Result<()> {
     tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
     tcp.set_nodelay(true)?;
     let session = ServerConnection::new(config).map_err(io::Error::other)?;
@@ -127,6 +171,10 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Res
                 }
                 Parsed::Complete(request) => {
                     hits.fetch_add(1, Ordering::Relaxed);
+                    if let Some(upgrade) = request.upgrade.clone() {
+                        let rest = bytes::BytesMut::from(&buf[request.len..]);
+                        return serve_ws_echo(stream, request.path == "/ws/echo", rest, &upgrade, ws);
+                    }
                     (request.route(&buf), request.len)
                 }
             };
@@ -155,6 +203,41 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Res
                     return Ok(());
                 }
                 Action::Silent => while stream.read(&mut chunk)? > 0 {},
+            }
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The WebSocket echo endpoint over TLS (blocking); other WebSocket paths get a 404.
+fn serve_ws_echo(
+    mut stream: StreamOwned<ServerConnection, TcpStream>,
+    is_echo: bool,
+    mut buf: bytes::BytesMut,
+    upgrade: &Upgrade,
+    counters: &WsCounters,
+) -> io::Result<()> {
+    if !is_echo {
+        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        return Ok(());
+    }
+    counters.handshakes.fetch_add(1, Ordering::Relaxed);
+    stream.write_all(&handshake_answer(upgrade, Endpoint::Echo))?;
+    let mut echo = Echo::default();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        while let Some(frame_in) = client_frame(&mut buf).map_err(io::Error::other)? {
+            match echo.on_frame(frame_in, counters) {
+                Step::Write(bytes) => stream.write_all(&bytes)?,
+                Step::WriteThenClose(bytes) => {
+                    stream.write_all(&bytes)?;
+                    stream.conn.send_close_notify();
+                    return stream.flush();
+                }
             }
         }
         let n = stream.read(&mut chunk)?;

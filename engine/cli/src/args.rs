@@ -90,6 +90,22 @@ pub enum JourneyAction {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Run JOURNEY once (with the first row of DATAPOOL) through the engine, as a load run does
+    /// (results, JSON, phases), then stop: Mite's `journey run`.
+    Run {
+        /// Journey name, e.g. login_example:journey.
+        journey: String,
+        /// Datapool name, e.g. login_example:users.
+        datapool: Option<String>,
+        /// Take journeys and datapools (and config) from this scenario file too.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Write the result file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,6 +173,15 @@ pub struct CommonArgs {
     /// Do not verify TLS certificates (prints a warning).
     #[arg(long)]
     pub insecure: bool,
+    /// Client certificate chain (PEM) for mutual TLS [default: the scenario file's].
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Also print where request time went, per transaction: dns, connect, tls, first byte, total.
+    #[arg(long)]
+    pub phases: bool,
 }
 
 /// The main job: `mite-engine --cores N --scenario S`.

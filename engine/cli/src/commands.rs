@@ -36,6 +36,8 @@ struct Outputs<'a> {
     json: Option<&'a Path>,
     html: Option<&'a Path>,
     thresholds: Vec<String>,
+    /// Print the `--phases` table.
+    phases: bool,
     dashboard_linger: Duration,
 }
 
@@ -57,6 +59,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
             }
         }
+        Some(Command::Journey { action: JourneyAction::Run { journey, datapool, scenario, json, common } }) => {
+            journey_run(&registry, &journey, datapool.as_deref(), scenario.as_deref(), json.as_deref(), &common)
+        }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
@@ -65,7 +70,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)?
             };
-            execute(resolved, &common.config, &options, Outputs::default(), false)
+            execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
@@ -78,14 +83,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 mite_core::har::convert(&text, &host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
             std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
-                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped) -> {}",
+                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+                 left to the session) -> {}",
                 har.display(),
                 converted.kept,
                 converted.total,
                 converted.dropped_static,
                 converted.dropped_host,
+                converted.dropped_redirect,
                 output.display()
             );
+            if !converted.unset_cookies.is_empty() {
+                eprintln!(
+                    "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
+                     add them to a step with cookies = {{ .. }} if the target needs them",
+                    converted.unset_cookies.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
@@ -166,6 +180,10 @@ fn check(resolved: &Resolved) {
     for threshold in &resolved.thresholds {
         println!("  threshold {threshold}");
     }
+    // The cores are not known here: rows and journeys are compared as on one core.
+    for warning in mite_core::preflight::warnings(&resolved.scenario, 1) {
+        println!("WARNING: {warning}");
+    }
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
@@ -175,8 +193,11 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
-    if max_connections == 0 {
-        bail!("--max-connections must be at least 1");
+    let most = mite_core::limits::CONNECTIONS_PER_HOST_PER_CORE_MAX;
+    if max_connections == 0 || max_connections > most {
+        bail!(
+            "--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core"
+        );
     }
     if timeout.is_zero() || connect_timeout.is_zero() {
         bail!("--timeout and --connect-timeout must be above zero");
@@ -187,11 +208,15 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
             connect_timeout,
             request_timeout: timeout,
             connections_per_host_max: max_connections,
+            follow_redirects: file.follow_redirects.unwrap_or(defaults.follow_redirects),
+            max_redirects: file.max_redirects.unwrap_or(defaults.max_redirects),
             ..defaults
         },
         tls: TlsOptions {
             ca_file: common.ca.clone().or_else(|| file.ca.clone()),
             insecure: common.insecure || file.insecure.unwrap_or(false),
+            client_cert: common.cert.clone().or_else(|| file.cert.clone()),
+            client_key: common.key.clone().or_else(|| file.key.clone()),
         },
         ..RunOptions::default()
     })
@@ -223,7 +248,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.outputs.thresholds.iter().cloned());
-    let outputs = apply_outputs(&mut options, &args.outputs, thresholds)?;
+    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds)?;
+    outputs.phases = args.common.phases;
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
@@ -247,6 +273,7 @@ fn apply_outputs<'a>(
         json: flags.json.as_deref(),
         html: flags.html.as_deref(),
         thresholds,
+        phases: false,
         dashboard_linger: flags.dashboard_linger,
     })
 }
@@ -291,7 +318,12 @@ fn execute(
             eprintln!("{line}");
         }
     })?;
-    print_result(&result, json == Some(output::Sink::Stdout));
+    let json_to_stdout = json == Some(output::Sink::Stdout);
+    print_result(&result, json_to_stdout);
+    if outputs.phases {
+        let table = report::phases_table(&result.merged);
+        if json_to_stdout { eprint!("\n{table}") } else { print!("\n{table}") }
+    }
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     // Every output is attempted even when one fails; any failure makes the exit non-zero.
@@ -360,9 +392,16 @@ fn execute(
     Ok(code)
 }
 
+/// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.
 fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not a mite-engine result (JSON)", path.display()))
+    let parsed = serde_json::from_str(&text);
+    if parsed.is_err() && text.contains(mite_core::result_frame::MARKER) {
+        let json = mite_core::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        return serde_json::from_str(&json)
+            .with_context(|| format!("{}: the framed result is not JSON", path.display()));
+    }
+    parsed.with_context(|| format!("{} is not a mite-engine result (JSON) nor a log holding one", path.display()))
 }
 
 fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -379,7 +418,8 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
     let base = &files[0].1;
     let mut regressions = Vec::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
-        let (table, found) = mite_core::results::compare(base, new, limit);
+        let (table, found) = mite_core::results::compare(base, new, limit)
+            .map_err(|why| anyhow!("{why} ({} vs {})", paths[0].display(), path.display()))?;
         println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
         print!("{table}");
         println!();
@@ -414,20 +454,31 @@ fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
+    let mut inputs = Vec::new();
     let mut files = Vec::new();
     for (path, label) in paths.iter().zip(labels(paths)) {
-        let json = read_json(path)?;
-        results.push(mite_core::results::read_result(&json, &path.display().to_string()).map_err(|e| anyhow!(e))?);
-        files.push((label, json));
+        let value = read_json(path)?;
+        results.push(mite_core::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?);
+        inputs.push((path.display().to_string(), value.clone()));
+        files.push((label, value));
     }
-    let merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
-    write_json(&output::check("-o", output)?, &merged)?;
+    let mut merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
+    // Which segments went in, and how each ended (an interrupted one marks the whole).
+    let mut value = report::result_json(&merged);
+    let warnings = mite_core::merge_parts::annotate(&mut value, &inputs);
+    if value["stopped_by"] == "interrupted" {
+        merged.stopped_by = StopReason::Interrupted;
+    }
+    write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
     if let Some(path) = html {
         let page = mite_core::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("merged report written to {}", path.display());
     }
     print_result(&merged, output == Path::new("-"));
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     eprintln!("merged {} results into {}", paths.len(), output.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -450,10 +501,20 @@ fn print_result(result: &RunResult, to_stderr: bool) {
     }
 }
 
-/// Writes the result file; `-` writes it to standard output (for `kubectl logs`).
+/// Writes the result file; `-` writes it to standard output framed for a log stream
+/// (`mite_core::result_frame`, read back by `merge` from `kubectl logs`).
 fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(&report::result_json(result))?;
-    output::write(sink, (text + "\n").as_bytes())
+    write_value(sink, &report::result_json(result), result.segment.as_deref())
+}
+
+fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
+    let text = if *sink == output::Sink::Stdout {
+        // Framed, so that a collector finds it among the log's other lines.
+        mite_core::result_frame::encode(&serde_json::to_string(value)?, segment)
+    } else {
+        serde_json::to_string_pretty(value)? + "\n"
+    };
+    output::write(sink, text.as_bytes())
 }
 
 fn journey_test(
@@ -481,7 +542,51 @@ fn journey_test(
         mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
+    if common.phases {
+        print!("\n{}", report::phases_table(&merged));
+    }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
+fn journey_run(
+    registry: &Registry,
+    journey: &str,
+    datapool: Option<&str>,
+    scenario_file: Option<&str>,
+    json: Option<&Path>,
+    common: &CommonArgs,
+) -> anyhow::Result<ExitCode> {
+    let (registry, config, client) = match scenario_file {
+        Some(file) => {
+            let resolved = resolve(registry, file, &common.config)?;
+            (resolved.registry, resolved.scenario.config, resolved.client)
+        }
+        None => (registry.clone(), Config::default(), ClientOptions::default()),
+    };
+    registry.find_journey(journey)?;
+    let datapool = datapool.map(|name| registry.find_datapool(name)).transpose()?;
+    let scenario = Scenario {
+        name: format!("journey run {journey}"),
+        entries: vec![mite_core::ScenarioEntry {
+            journey: journey.to_string(),
+            datapool,
+            volume: mite_core::VolumeModel::Oneshot { journeys: 1 },
+        }],
+        config,
+    };
+    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
+    let config = layered_config(&scenario.config, &common.config)?;
+    let json = json.map(|path| output::check("--json", path)).transpose()?;
+    let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_signal(), &mut |_| {})?;
+    print_result(&result, json == Some(output::Sink::Stdout));
+    if common.phases {
+        print!("\n{}", report::phases_table(&result.merged));
+    }
+    if let Some(sink) = &json {
+        write_json(sink, &result)?;
+    }
+    Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {

@@ -87,7 +87,7 @@ fn compare_flags_a_regression_with_exit_4() {
     let base = tmp("base.json");
     let new = tmp("new.json");
     let doc = |p99: u64, count: u64| {
-        serde_json::json!({"duration_s": 10.0, "transactions": [{"name": "t", "count": count, "errors": 0,
+        serde_json::json!({"mite_engine_version": "0", "duration_s": 10.0, "totals": {}, "transactions": [{"name": "t", "count": count, "errors": 0,
             "latency_us": {"p50": 1000, "p99": p99, "p999": p99}, "requests": {"count": count, "errors": 0}}]})
     };
     std::fs::write(&base, doc(10_000, 1000).to_string()).unwrap();
@@ -95,6 +95,63 @@ fn compare_flags_a_regression_with_exit_4() {
     let out = engine(&["compare", base.to_str().unwrap(), new.to_str().unwrap(), "--max-regression", "5%"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("t: p99"));
+}
+
+/// Issue 11: CONNECTIONS_PER_HOST_PER_CORE_MAX was never used; a limit above it was taken.
+#[test]
+fn max_connections_above_the_limit_is_refused() {
+    let out = engine(&["--scenario", "http_example:scenario", "--max-connections", "100000", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("must be between 1 and 65536"), "{}", text(&out));
+}
+
+/// Issue 11: a base that is not a result compared as "no regression", exit 0; a transaction
+/// missing from NEW passed.
+#[test]
+fn compare_refuses_non_results_and_flags_missing_transactions() {
+    let good = tmp("good.json");
+    let fewer = tmp("fewer.json");
+    let txn = |name: &str| {
+        serde_json::json!({"name": name, "count": 10, "errors": 0, "latency_us": {"p50": 1000, "p99": 2000, "p999": 3000},
+            "requests": {"count": 10, "errors": 0}})
+    };
+    let doc = |txns: Vec<serde_json::Value>| serde_json::json!({"mite_engine_version": "0", "duration_s": 10.0, "totals": {}, "transactions": txns});
+    std::fs::write(&good, doc(vec![txn("a"), txn("b")]).to_string()).unwrap();
+    std::fs::write(&fewer, doc(vec![txn("a")]).to_string()).unwrap();
+    for (i, bad) in [r#"{"hello":1}"#, "[]"].iter().enumerate() {
+        let path = tmp(&format!("not-a-result-{i}.json"));
+        std::fs::write(&path, bad).unwrap();
+        let out = engine(&["compare", path.to_str().unwrap(), good.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {}", text(&out));
+        assert!(text(&out).contains("BASE is not a mite-engine result"), "{}", text(&out));
+    }
+    let out = engine(&["compare", good.to_str().unwrap(), fewer.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("b: in BASE, missing from NEW"), "{}", text(&out));
+}
+
+/// Issue 11: a run that sent nothing passed `p99<10ms` and `errors<1%`; `constant = 0` ran
+/// nothing with no word said.
+#[test]
+fn thresholds_with_no_data_fail_and_empty_volume_warns() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("target_url=http://127.0.0.1:{port}/");
+    let get = scenario("get.toml");
+    let base = ["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url, "-q"];
+    let mut args = base.to_vec();
+    args.extend(["--threshold", "p99<10ms", "--threshold", "p90<10ms?"]);
+    let out = engine(&args);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("threshold p99<10ms: FAIL (actual no data)"), "{}", text(&out));
+    assert!(text(&out).contains("threshold p90<10ms?: pass (actual no data (optional))"), "{}", text(&out));
+    let empty = tmp("empty.toml");
+    std::fs::write(
+        &empty,
+        "name = \"empty\"\n[[scenario]]\njourney = \"http_example:journey\"\nvolume = { constant = 0 }\n",
+    )
+    .unwrap();
+    let out = engine(&["scenario", "check", empty.to_str().unwrap()]);
+    assert!(text(&out).contains("runs no journey at all"), "{}", text(&out));
 }
 
 #[test]
@@ -226,6 +283,43 @@ fn interrupt_still_prints_and_writes_results() {
     assert!(requests > 0);
     assert_eq!(requests, result["totals"]["ok"].as_u64().unwrap() + result["totals"]["errors"].as_u64().unwrap());
     assert_eq!(requests, target.hits());
+}
+
+#[test]
+fn journey_run_runs_once_with_phases_and_json_then_stops() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let json = tmp("journey-run.json");
+    let out = engine(&[
+        "journey",
+        "run",
+        "login_example:journey",
+        "login_example:users",
+        "--config",
+        &url,
+        "--phases",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("first_byte"), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["totals"]["journeys"]["started"], 1);
+    assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()));
+    assert_eq!(target.hits(), 5, "one run: login (2 hops), account, logout (2 hops)");
+    // A journey that fails makes the command fail.
+    let out = engine(&[
+        "journey",
+        "run",
+        "login_example:journey",
+        "login_example:users",
+        "--config",
+        "target_url=http://127.0.0.1:1/",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = engine(&["journey", "run", "login_exmple:journey"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("did you mean login_example:journey"), "{}", text(&out));
 }
 
 /// Issue 16: messages say what forms are valid in the file's own words, never Rust's.

@@ -11,6 +11,8 @@ pub enum CodecError {
     HeadTooLarge { limit_bytes: usize },
     /// More header fields than `Limits::headers_count_max`.
     TooManyHeaders { limit: usize },
+    /// More `1xx` interim responses than `INTERIM_RESPONSES_MAX` before the final one.
+    TooManyInterim { limit: u16 },
     /// A `Content-Length` value that is not a decimal number.
     InvalidContentLength,
     /// Two `Content-Length` headers with different values.
@@ -28,7 +30,10 @@ impl CodecError {
     pub fn is_too_large(&self) -> bool {
         matches!(
             self,
-            CodecError::HeadTooLarge { .. } | CodecError::TooManyHeaders { .. } | CodecError::BodyTooLarge { .. }
+            CodecError::HeadTooLarge { .. }
+                | CodecError::TooManyHeaders { .. }
+                | CodecError::TooManyInterim { .. }
+                | CodecError::BodyTooLarge { .. }
         )
     }
 }
@@ -42,6 +47,9 @@ impl fmt::Display for CodecError {
             }
             CodecError::TooManyHeaders { limit } => {
                 write!(f, "response has more than {limit} header fields")
+            }
+            CodecError::TooManyInterim { limit } => {
+                write!(f, "more than {limit} interim (1xx) responses before the final one")
             }
             CodecError::InvalidContentLength => write!(f, "invalid Content-Length value"),
             CodecError::ConflictingContentLength => {

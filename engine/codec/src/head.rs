@@ -45,56 +45,86 @@ pub fn parse_response_head(
     limits: &Limits,
     request_was_head: bool,
 ) -> Result<Option<ResponseHead>, CodecError> {
-    let slots = limits.headers_count_max.min(HEADER_SLOTS);
     let mut offset = 0usize;
     let mut interim_count = 0u16;
     loop {
-        let rest = &buf[offset..];
-        // Most heads are short: try a small header array first (cheaper to set up), and the
-        // full one only when that overflows.
-        let parsed = match parse_one::<FEW_HEADER_SLOTS>(rest, slots.min(FEW_HEADER_SLOTS)) {
-            Err(CodecError::TooManyHeaders { .. }) if slots > FEW_HEADER_SLOTS => {
-                parse_one::<HEADER_SLOTS>(rest, slots)?
+        match parse_head_step(&buf[offset..], limits, request_was_head)? {
+            None => return Ok(None),
+            Some(HeadStep::Interim { len }) => {
+                offset += len;
+                interim_count += 1;
+                if interim_count > INTERIM_RESPONSES_MAX {
+                    return Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX });
+                }
             }
-            other => other?,
-        };
-        let Some((status, minor_version, used, fields)) = parsed else {
-            if rest.len() > limits.head_bytes_max {
-                return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+            Some(HeadStep::Final(head)) => {
+                return Ok(Some(ResponseHead { head_len: offset + head.head_len, interim_count, ..head }));
             }
-            return Ok(None);
-        };
-        if used > limits.head_bytes_max {
+        }
+    }
+}
+
+/// `1xx` interim responses accepted before the final one; a flood of `100 Continue` beyond
+/// this is an error rather than a buffer growing until the timeout.
+pub const INTERIM_RESPONSES_MAX: u16 = 16;
+
+/// One head parsed off the front of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadStep {
+    /// A `1xx` interim response of `len` bytes, to be skipped.
+    Interim {
+        /// Bytes of the interim head.
+        len: usize,
+    },
+    /// The final head (`head_len` covers this head only, `interim_count` is 0).
+    Final(ResponseHead),
+}
+
+/// Parses the one head at the start of `buf`, interim or final; `Ok(None)` when more bytes are
+/// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
+/// and the buffer never holds more than one head.
+pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    // Most heads are short: try a small header array first (cheaper to set up), and the full
+    // one only when that overflows.
+    let parsed = match parse_one::<FEW_HEADER_SLOTS>(buf, slots.min(FEW_HEADER_SLOTS)) {
+        Err(CodecError::TooManyHeaders { .. }) if slots > FEW_HEADER_SLOTS => parse_one::<HEADER_SLOTS>(buf, slots)?,
+        other => other?,
+    };
+    let Some((status, minor_version, used, fields)) = parsed else {
+        if buf.len() > limits.head_bytes_max {
             return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
-        if status == 101 {
-            return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
-        }
-        if (100..200).contains(&status) {
-            offset += used;
-            interim_count = interim_count.saturating_add(1);
-            continue;
-        }
-        let framing = if request_was_head || status == 204 || status == 304 {
-            BodyFraming::Empty
-        } else if let Some(chunked) = fields.transfer_chunked {
-            if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose }
-        } else if let Some(length) = fields.content_length {
-            BodyFraming::Length(length)
-        } else {
-            BodyFraming::UntilClose
-        };
-        let keep_alive = framing != BodyFraming::UntilClose
-            && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
-        return Ok(Some(ResponseHead {
-            status,
-            minor_version,
-            head_len: offset + used,
-            interim_count,
-            framing,
-            keep_alive,
-        }));
+        return Ok(None);
+    };
+    if used > limits.head_bytes_max {
+        return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
     }
+    if status == 101 {
+        return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
+    }
+    if (100..200).contains(&status) {
+        return Ok(Some(HeadStep::Interim { len: used }));
+    }
+    let framing = if request_was_head || status == 204 || status == 304 {
+        BodyFraming::Empty
+    } else if let Some(chunked) = fields.transfer_chunked {
+        if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose }
+    } else if let Some(length) = fields.content_length {
+        BodyFraming::Length(length)
+    } else {
+        BodyFraming::UntilClose
+    };
+    let keep_alive = framing != BodyFraming::UntilClose
+        && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
+    Ok(Some(HeadStep::Final(ResponseHead {
+        status,
+        minor_version,
+        head_len: used,
+        interim_count: 0,
+        framing,
+        keep_alive,
+    })))
 }
 
 /// Header slots tried first.
@@ -200,6 +230,26 @@ pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
             continue;
         }
         return parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+    }
+}
+
+/// Calls `each` with every value of header `name` in a complete head, in order (for fields
+/// that repeat, such as `Set-Cookie`; not the hot path).
+pub fn for_each_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b [u8])) {
+    let mut offset = 0;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+        let mut parsed = httparse::Response::new(&mut headers);
+        let used = match parsed.parse(&head[offset..]) {
+            Ok(httparse::Status::Complete(used)) => used,
+            _ => return,
+        };
+        if matches!(parsed.code, Some(100..=199)) {
+            offset += used;
+            continue;
+        }
+        parsed.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
+        return;
     }
 }
 

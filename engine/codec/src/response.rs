@@ -2,7 +2,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{BodyDecoder, CodecError, Limits, ResponseHead, parse_response_head};
+use crate::head::{HeadStep, INTERIM_RESPONSES_MAX, parse_head_step};
+use crate::{BodyDecoder, CodecError, Limits, ResponseHead};
 
 /// Where a response read stands after being fed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,12 +25,14 @@ pub struct ResponseReader {
     decoder: Option<BodyDecoder>,
     /// Keep body bytes (false: count them and drop them).
     keep_body: bool,
+    /// `1xx` interim responses consumed so far.
+    interim_count: u16,
 }
 
 impl ResponseReader {
     /// A reader for the response to one request.
     pub fn new(limits: Limits, request_was_head: bool, keep_body: bool) -> ResponseReader {
-        ResponseReader { limits, request_was_head, head: None, decoder: None, keep_body }
+        ResponseReader { limits, request_was_head, head: None, decoder: None, keep_body, interim_count: 0 }
     }
 
     /// The parsed head and its raw bytes, once they have arrived.
@@ -49,9 +52,20 @@ impl ResponseReader {
 
     /// Consumes what it can from `input`.
     pub fn feed(&mut self, input: &mut BytesMut, body: &mut BytesMut) -> Result<ReadProgress, CodecError> {
-        if self.head.is_none() {
-            let Some(head) = parse_response_head(input, &self.limits, self.request_was_head)? else {
-                return Ok(ReadProgress::NeedMore);
+        while self.head.is_none() {
+            // Interim heads are consumed as they complete: each byte is parsed once, and only
+            // one head is ever buffered, however many `100 Continue` a server sends.
+            let head = match parse_head_step(input, &self.limits, self.request_was_head)? {
+                None => return Ok(ReadProgress::NeedMore),
+                Some(HeadStep::Interim { len }) => {
+                    input.advance(len);
+                    self.interim_count += 1;
+                    if self.interim_count > INTERIM_RESPONSES_MAX {
+                        return Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX });
+                    }
+                    continue;
+                }
+                Some(HeadStep::Final(head)) => ResponseHead { interim_count: self.interim_count, ..head },
             };
             let raw = input.split_to(head.head_len).freeze();
             let decoder = BodyDecoder::new(head.framing, &self.limits);
@@ -84,5 +98,50 @@ impl ResponseReader {
             None => Err(CodecError::UnexpectedEof { during: "response head" }),
             Some(decoder) => decoder.finish_at_eof(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: a flood of `100 Continue` grew the buffer until the timeout (only the last
+    /// head was bounded, and every read re-parsed the buffer from the start).
+    #[test]
+    fn a_flood_of_interim_responses_is_bounded() {
+        let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
+        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+        let mut outcome = Ok(ReadProgress::NeedMore);
+        for _ in 0..1000 {
+            input.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            outcome = reader.feed(&mut input, &mut body);
+            if outcome.is_err() {
+                break;
+            }
+            assert!(input.is_empty(), "interim heads are consumed, not kept");
+        }
+        assert_eq!(outcome, Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX }));
+        assert!(outcome.unwrap_err().is_too_large());
+    }
+
+    #[test]
+    fn interim_heads_are_skipped_and_not_part_of_the_head() {
+        let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
+        let mut input = BytesMut::from(
+            &b"HTTP/1.1 100 Continue\r\nX-A: no\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nX-A: yes\r\nContent-Length: 2\r\n\r\nok"[..],
+        );
+        let mut body = BytesMut::new();
+        // Fed one byte at a time, as a trickling server would.
+        let mut fed = BytesMut::new();
+        let mut done = false;
+        while !input.is_empty() {
+            fed.extend_from_slice(&input.split_to(1));
+            done = reader.feed(&mut fed, &mut body).unwrap() == ReadProgress::Complete;
+        }
+        assert!(done);
+        let (head, raw) = reader.take_head().unwrap();
+        assert_eq!((head.status, head.interim_count), (200, 2));
+        assert!(raw.starts_with(b"HTTP/1.1 200 OK"), "{raw:?}");
+        assert_eq!(&body[..], b"ok");
     }
 }

@@ -144,7 +144,8 @@ impl DataPool {
             .filter(|(j, _)| owns_row(*j, core, cores))
             .map(|(_, (_, row))| row.clone())
             .collect();
-        PoolShard { rows, recyclable: self.recyclable, checked_out: 0, endless_empty: false }
+        let rows: VecDeque<Row> = rows;
+        PoolShard { owned: rows.len(), rows, recyclable: self.recyclable, checked_out: 0, endless_empty: false }
     }
 }
 
@@ -152,6 +153,8 @@ impl DataPool {
 #[derive(Debug)]
 pub struct PoolShard {
     rows: VecDeque<Row>,
+    /// Rows this shard owns (waiting or checked out).
+    owned: usize,
     recyclable: bool,
     checked_out: u64,
     /// Hands out clones of one empty row for ever (journeys without a datapool).
@@ -161,11 +164,17 @@ pub struct PoolShard {
 impl PoolShard {
     /// A shard that always hands out the empty row (journeys without a datapool).
     pub fn unlimited_empty() -> PoolShard {
-        PoolShard { rows: VecDeque::from([Row::empty()]), recyclable: true, checked_out: 0, endless_empty: true }
+        PoolShard {
+            rows: VecDeque::from([Row::empty()]),
+            owned: 1,
+            recyclable: true,
+            checked_out: 0,
+            endless_empty: true,
+        }
     }
 
-    /// The next row, or `None` when a single-use shard is exhausted (or every row of a
-    /// recyclable shard is checked out).
+    /// The next row, or `None` when a single-use shard is exhausted, or every row of a
+    /// recyclable shard is checked out (a check-in brings one back: wait, do not give up).
     pub fn checkout(&mut self) -> Option<Row> {
         let row = if self.endless_empty { self.rows.front().cloned() } else { self.rows.pop_front() };
         self.checked_out += u64::from(row.is_some());
@@ -179,9 +188,16 @@ impl PoolShard {
         }
     }
 
-    /// True when no row can ever be handed out again.
+    /// True when no row can ever be handed out again: a single-use shard that ran out, or a
+    /// recyclable shard that owns no row at all. A recyclable shard whose rows are all
+    /// checked out is not exhausted: they come back.
     pub fn is_exhausted(&self) -> bool {
-        !self.recyclable && self.rows.is_empty()
+        self.rows.is_empty() && (!self.recyclable || self.owned == 0)
+    }
+
+    /// Rows this shard owns, waiting or checked out.
+    pub fn owned(&self) -> usize {
+        self.owned
     }
 
     /// Rows handed out so far.
@@ -255,6 +271,20 @@ mod tests {
         }
         assert_eq!(shard.available(), 2);
         assert!(!shard.is_exhausted());
+    }
+
+    /// Issue 11: a recyclable shard whose rows are all checked out is empty for a moment,
+    /// not exhausted; one that owns no row is.
+    #[test]
+    fn momentarily_empty_recyclable_is_not_exhausted() {
+        let mut shard = DataPool::recyclable("p", numbered(1)).shard(0, 1);
+        let row = shard.checkout().unwrap();
+        assert!(shard.checkout().is_none());
+        assert!(!shard.is_exhausted());
+        shard.checkin(row);
+        assert!(shard.checkout().is_some());
+        let rowless = DataPool::recyclable("p", numbered(1)).shard(1, 2);
+        assert!(rowless.is_exhausted());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::datapool::Row;
 use crate::http::Response;
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::runtime::{Slot, sleep, spawn_slot};
+use crate::step_options::StepOptions;
 use crate::template::Template;
 
 /// Where a captured value comes from.
@@ -42,6 +43,8 @@ pub struct Step {
     pub captures: Vec<(String, Capture)>,
     /// Pause after the step.
     pub think: Option<Duration>,
+    /// Cookies, redirects, auth, JSON and form bodies, query parameters.
+    pub options: StepOptions,
 }
 
 /// A journey made of steps.
@@ -51,11 +54,35 @@ pub struct DeclarativeJourney {
     pub name: String,
     /// Steps in order.
     pub steps: Vec<Step>,
+    /// `pace`: a run takes at least this long (Mite's `ensure_fixed_separation` or, with
+    /// `plus_minus`, `ensure_average_separation` around the journey).
+    pub pace: Option<Pace>,
+}
+
+/// How long a declarative journey run takes at least.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pace {
+    /// The separation (the mean, when `plus_minus` is given).
+    pub every: Duration,
+    /// `Some`: drawn from `every ± plus_minus` for each run.
+    pub plus_minus: Option<Duration>,
 }
 
 impl DeclarativeJourney {
-    /// Runs the steps once.
+    /// Runs the steps once, paced when the journey says so.
     pub async fn run(&self, ctx: &Ctx, row: Row) -> JourneyResult {
+        match self.pace {
+            None => self.run_steps(ctx, row).await,
+            Some(Pace { every, plus_minus: None }) => {
+                crate::pacing::ensure_fixed_separation(every, self.run_steps(ctx, row)).await
+            }
+            Some(Pace { every, plus_minus }) => {
+                crate::pacing::ensure_average_separation(every, plus_minus, self.run_steps(ctx, row)).await
+            }
+        }
+    }
+
+    async fn run_steps(&self, ctx: &Ctx, row: Row) -> JourneyResult {
         // Captured values; allocated only by journeys that capture.
         let mut captured: Vec<(String, String)> = Vec::new();
         let mut url_buf = String::new();
@@ -95,8 +122,9 @@ impl DeclarativeJourney {
                     }
                 },
             };
+            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.0))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
-            let response = ctx
+            let values = ctx
                 .transaction(&step.transaction, async {
                     let mut request = ctx.http().request(step.method.clone(), url).expect_status(step.expect.clone());
                     for (name, value) in &header_values {
@@ -108,26 +136,35 @@ impl DeclarativeJourney {
                     if !keep_body {
                         request = request.discard_body();
                     }
+                    request = step.options.apply(request, &rendered);
                     let response = request.send().await?;
-                    Ok(response)
+                    // Inside the transaction: a capture that fails is counted under its step.
+                    captures(step, &response)
                 })
                 .await?;
-            for (name, capture) in &step.captures {
-                let value = capture_value(&response, capture).ok_or_else(|| {
-                    JourneyError::msg(format!(
-                        "step {:?}: capture {name} = {} not found in the response",
-                        step.transaction,
-                        crate::file_words::CaptureWords(capture)
-                    ))
-                })?;
-                captured.push((name.clone(), value));
-            }
+            captured.extend(values);
             if let Some(think) = step.think {
                 sleep(think).await;
             }
         }
         Ok(())
     }
+}
+
+/// The step's captures from its response, or an error naming the one not found.
+fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, String)>> {
+    let mut values = Vec::new();
+    for (name, capture) in &step.captures {
+        let value = capture_value(response, capture).ok_or_else(|| {
+            JourneyError::msg(format!(
+                "step {:?}: capture {name} = {} not found in the response",
+                step.transaction,
+                crate::file_words::CaptureWords(capture)
+            ))
+        })?;
+        values.push((name.clone(), value));
+    }
+    Ok(values)
 }
 
 fn capture_value(response: &Response, capture: &Capture) -> Option<String> {

@@ -35,18 +35,16 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
     }
     let _ = writeln!(
         out,
-        "# HELP mite_http_response_total Responses by status class.\n# TYPE mite_http_response_total counter"
+        "# HELP mite_http_response_total Responses (redirect hops included) by method and status code.\n\
+         # TYPE mite_http_response_total counter"
     );
     for (name, stats) in &merged.txns {
-        for (class, count) in stats.status_class.iter().enumerate() {
-            if *count > 0 {
-                let status = if class == 0 { "other".to_string() } else { format!("{class}xx") };
-                let _ = writeln!(
-                    out,
-                    "mite_http_response_total{{transaction=\"{}\",status=\"{status}\"}} {count}",
-                    label(name)
-                );
-            }
+        for (method, code, count) in stats.http.responses() {
+            let _ = writeln!(
+                out,
+                "mite_http_response_total{{transaction=\"{}\",method=\"{method}\",response_code=\"{code}\"}} {count}",
+                label(name)
+            );
         }
     }
     let _ = writeln!(
@@ -66,6 +64,7 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
             }
         }
     }
+    connection_counters(&mut out, merged);
     let _ = writeln!(
         out,
         "# HELP mite_http_response_time_seconds Request times.\n# TYPE mite_http_response_time_seconds histogram"
@@ -90,6 +89,8 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
         let _ = writeln!(out, "mite_http_response_time_seconds_sum{{transaction=\"{name}\"}} {sum_s}");
         let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
     }
+    phase_histograms(&mut out, merged);
+    crate::ws::stats::exposition(&mut out, merged, label);
     let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
     let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
     let _ = writeln!(
@@ -98,6 +99,54 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
     );
     let _ = writeln!(out, "mite_required_count {journeys_target}");
     out
+}
+
+/// Requests sent against attempts that never reached a connection, and every connection
+/// attempt, per transaction.
+fn connection_counters(out: &mut String, merged: &Merged) {
+    type Count = fn(&crate::stats::TxnStats) -> u64;
+    let families: [(&str, &str, Count); 7] = [
+        ("mite_http_request_total", "Requests written to a connection (what a server could see).", |s| s.requests()),
+        ("mite_http_request_not_sent_total", "Attempts that failed before a byte was written.", |s| s.not_sent),
+        ("mite_http_connect_total", "TCP connects attempted.", |s| s.connects),
+        ("mite_http_connect_failed_total", "TCP connects that failed.", |s| s.connects_failed),
+        ("mite_http_tls_handshake_total", "TLS handshakes attempted.", |s| s.tls_handshakes),
+        ("mite_http_tls_handshake_failed_total", "TLS handshakes that failed.", |s| s.tls_failed),
+        ("mite_http_reconnect_total", "Keep-alive connections found closed and replaced.", |s| s.reconnects),
+    ];
+    for (family, help, count) in families {
+        let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} counter");
+        for (name, stats) in &merged.txns {
+            let _ = writeln!(out, "{family}{{transaction=\"{}\"}} {}", label(name), count(stats));
+        }
+    }
+}
+
+/// `mite_http_phase_seconds{transaction,phase}`: dns, connect, tls and first-byte times.
+fn phase_histograms(out: &mut String, merged: &Merged) {
+    let _ = writeln!(
+        out,
+        "# HELP mite_http_phase_seconds Request phases: dns, connect, tls, first_byte.\n\
+         # TYPE mite_http_phase_seconds histogram"
+    );
+    for (name, stats) in &merged.txns {
+        let name = label(name);
+        for (phase, h) in stats.http.phases() {
+            if h.is_empty() {
+                continue;
+            }
+            let labels = format!("transaction=\"{name}\",phase=\"{phase}\"");
+            for bound in BUCKETS_S {
+                let below = h.count_between(0, (bound * 1e6) as u64);
+                let _ = writeln!(out, "mite_http_phase_seconds_bucket{{{labels},le=\"{bound}\"}} {below}");
+            }
+            let _ = writeln!(out, "mite_http_phase_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.len());
+            let sum_s: f64 =
+                h.iter_recorded().map(|v| v.value_iterated_to() as f64 * v.count_at_value() as f64).sum::<f64>() / 1e6;
+            let _ = writeln!(out, "mite_http_phase_seconds_sum{{{labels}}} {sum_s}");
+            let _ = writeln!(out, "mite_http_phase_seconds_count{{{labels}}} {}", h.len());
+        }
+    }
 }
 
 /// Serves the latest exposition on `/metrics` until dropped.
@@ -170,11 +219,31 @@ mod tests {
     use super::*;
     use crate::stats::{TxnStats, record_latency};
 
+    /// Issue 11: requests sent, attempts not sent and failed connects are exposed apart.
+    #[test]
+    fn exposes_requests_sent_apart_from_attempts() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 2, connects: 5, connects_failed: 3, not_sent: 3, ..TxnStats::default() };
+        stats.add_errors(ErrorKind::Refused, 3);
+        merged.txns.insert("t".into(), stats);
+        let text = render(&merged, 0, 0);
+        for line in [
+            "mite_http_request_total{transaction=\"t\"} 2",
+            "mite_http_request_not_sent_total{transaction=\"t\"} 3",
+            "mite_http_connect_total{transaction=\"t\"} 5",
+            "mite_http_connect_failed_total{transaction=\"t\"} 3",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+    }
+
     #[test]
     fn renders_mite_metric_names_and_cumulative_buckets() {
         let mut merged = Merged::default();
         let mut stats = TxnStats { txn_ok: 3, ..TxnStats::default() };
         stats.add_status(200);
+        let timings = crate::http::Timings { connect_us: Some(300), first_byte_us: 700, ..Default::default() };
+        stats.http.record("POST", 302, &timings);
         stats.add_error(ErrorKind::Timeout);
         record_latency(&mut stats.req_us, 800);
         record_latency(&mut stats.req_us, 20_000);
@@ -186,5 +255,15 @@ mod tests {
         assert!(text.contains("le=\"0.025\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("mite_actual_count 5") && text.contains("mite_required_count 10"));
+        assert!(
+            text.contains(
+                "mite_http_response_total{transaction=\"get \\\"x\\\"\",method=\"POST\",response_code=\"302\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "mite_http_phase_seconds_bucket{transaction=\"get \\\"x\\\"\",phase=\"connect\",le=\"0.0005\"} 1"
+        ));
+        assert!(text.contains("phase=\"first_byte\",le=\"0.0005\"} 0"));
     }
 }

@@ -1,5 +1,9 @@
 //! HAR import: turns a browser recording into a scenario file with one declarative journey
-//! (one step, and one transaction, per kept request), like Mite's `mite har`.
+//! (one step, and one transaction, per kept request), like Mite's `mite har`. The journey runs
+//! in a session as the browser did: entries that are hops of an earlier entry's redirect chain
+//! are dropped (the engine follows the redirect itself), recorded `Cookie` headers are dropped
+//! (the session's jar holds what the responses set), and form and JSON posts stay form and JSON
+//! posts (`form = {..}`, `json = {..}`), so that they can be templated.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +22,11 @@ pub struct Converted {
     pub dropped_static: usize,
     /// Requests to hosts not asked for.
     pub dropped_host: usize,
+    /// Requests that were hops of an earlier request's redirect chain (the engine follows them).
+    pub dropped_redirect: usize,
+    /// Cookie names the recording sent that no recorded response set (set by scripts, or from
+    /// before the recording): the converted journey does not send them.
+    pub unset_cookies: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +52,23 @@ struct Page {
 struct Entry {
     pageref: Option<String>,
     request: HarRequest,
+    response: Option<HarResponse>,
+}
+
+#[derive(Deserialize)]
+struct HarResponse {
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    headers: Vec<Header>,
+    #[serde(default, rename = "redirectURL")]
+    redirect_url: String,
+}
+
+impl HarResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,6 +91,8 @@ struct Header {
 struct PostData {
     #[serde(default)]
     text: String,
+    #[serde(default, rename = "mimeType")]
+    mime_type: String,
 }
 
 const STATIC_EXTENSIONS: &[&str] = &[
@@ -103,9 +131,13 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     let titles: BTreeMap<&str, &str> = har.log.pages.iter().map(|p| (p.id.as_str(), p.title.as_str())).collect();
     let mut steps = Vec::new();
     let (mut dropped_static, mut dropped_host) = (0, 0);
+    let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
         let request = &entry.request;
         let url = crate::http::Url::parse(&request.url).map_err(|e| format!("entry {i}: {e}"))?;
+        if chains.hop[i] {
+            continue;
+        }
         if !hosts.is_empty()
             && !hosts.iter().any(|h| h.eq_ignore_ascii_case(url.host) || h.eq_ignore_ascii_case(url.authority))
         {
@@ -126,10 +158,15 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
         step.insert("transaction".into(), transaction.into());
         step.insert("method".into(), request.method.to_ascii_uppercase().into());
         step.insert("url".into(), escape(&request.url).into());
+        let body = request.post_data.as_ref().filter(|p| !p.text.is_empty()).map(post_body);
+        let generated_type = matches!(body, Some((_, PostBody::Form(_) | PostBody::Json(_))));
         let mut headers = toml::Table::new();
         for header in &request.headers {
             let lower = header.name.to_ascii_lowercase();
-            if lower.starts_with(':') || DROPPED_HEADERS.contains(&lower.as_str()) {
+            if lower.starts_with(':')
+                || DROPPED_HEADERS.contains(&lower.as_str())
+                || (generated_type && lower == "content-type")
+            {
                 continue;
             }
             headers.insert(header.name.clone(), escape(&header.value).into());
@@ -137,10 +174,21 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
         if !headers.is_empty() {
             step.insert("headers".into(), headers.into());
         }
-        if let Some(post) = &request.post_data
-            && !post.text.is_empty()
-        {
-            step.insert("body".into(), escape(&post.text).into());
+        match body {
+            None => {}
+            Some((_, PostBody::Form(fields))) => {
+                step.insert("form".into(), fields.into());
+            }
+            Some((_, PostBody::Json(value))) => {
+                step.insert("json".into(), value);
+            }
+            Some((text, PostBody::Text)) => {
+                step.insert("body".into(), escape(text).into());
+            }
+        }
+        if chains.unfollowed[i] {
+            // The browser did not follow this redirect: neither does the journey.
+            step.insert("follow_redirects".into(), false.into());
         }
         steps.push(toml::Value::Table(step));
     }
@@ -165,9 +213,179 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     root.insert("journeys".into(), journeys.into());
     root.insert("scenario".into(), toml::Value::Array(vec![entry.into()]));
     let body = toml::to_string(&root).map_err(|e| format!("writing TOML: {e}"))?;
-    let header = "# Converted from a HAR recording by `mite-engine har convert`.\n\
-                  # Replace the oneshot volume with what the test needs, e.g. volume = { constant = 50 }.\n\n";
-    Ok(Converted { toml: format!("{header}{body}"), total: har.log.entries.len(), kept, dropped_static, dropped_host })
+    let mut header = String::from(
+        "# Converted from a HAR recording by `mite-engine har convert`.\n\
+         # Replace the oneshot volume with what the test needs, e.g. volume = { constant = 50 }.\n\
+         # Redirects are followed and cookies kept per journey run, as the browser did.\n",
+    );
+    let unset_cookies = unset_cookies(&har.log.entries);
+    if !unset_cookies.is_empty() {
+        header.push_str(&format!(
+            "# Cookies the browser sent that no recorded response set (add them with cookies = {{ .. }}): {}\n",
+            unset_cookies.join(", ")
+        ));
+    }
+    Ok(Converted {
+        toml: format!("{header}\n{body}"),
+        total: har.log.entries.len(),
+        kept,
+        dropped_static,
+        dropped_host,
+        dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
+        unset_cookies,
+    })
+}
+
+/// Which entries are hops of an earlier entry's redirect chain, and which redirects the
+/// browser did not follow.
+struct Chains {
+    hop: Vec<bool>,
+    unfollowed: Vec<bool>,
+}
+
+/// A redirect's next request: (method, absolute URL), by the engine's own rules.
+fn next_hop(entry: &Entry) -> Option<(String, String)> {
+    let response = entry.response.as_ref()?;
+    if !crate::http::redirect::is_redirect(response.status) {
+        return None;
+    }
+    let location =
+        Some(response.redirect_url.as_str()).filter(|l| !l.is_empty()).or_else(|| response.header("location"))?;
+    let url = crate::http::redirect::resolve(&entry.request.url, location).ok()?;
+    let method = http::Method::from_bytes(entry.request.method.to_ascii_uppercase().as_bytes()).ok()?;
+    let (method, _) = crate::http::redirect::next_method(&method, response.status);
+    Some((method.to_string(), url))
+}
+
+/// Follows each redirect to the first later entry that requests its target (other requests
+/// may come between, as browsers load in parallel).
+fn redirect_chains(entries: &[Entry]) -> Chains {
+    let mut chains = Chains { hop: vec![false; entries.len()], unfollowed: vec![false; entries.len()] };
+    // (method, url, the entry that redirected there)
+    let mut pending: Vec<(String, String, usize)> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let method = entry.request.method.to_ascii_uppercase();
+        let url = entry.request.url.split('#').next().unwrap_or("");
+        if let Some(at) = pending.iter().position(|(m, u, _)| *m == method && u.eq_ignore_ascii_case(url)) {
+            pending.remove(at);
+            chains.hop[i] = true;
+        }
+        if let Some((method, url)) = next_hop(entry) {
+            pending.push((method, url, i));
+        }
+    }
+    // A chain's first request that the browser did not follow at all is recorded as its 3xx.
+    // (A chain cut short later, by the end of the recording, is followed to its end.)
+    for (_, _, from) in pending {
+        if !chains.hop[from] {
+            chains.unfollowed[from] = true;
+        }
+    }
+    chains
+}
+
+/// Cookie names sent in requests that no earlier response's `Set-Cookie` named.
+fn unset_cookies(entries: &[Entry]) -> Vec<String> {
+    let mut set: Vec<String> = Vec::new();
+    let mut unset: Vec<String> = Vec::new();
+    for entry in entries {
+        for header in entry.request.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("cookie")) {
+            for pair in header.value.split(';') {
+                let name = pair.split('=').next().unwrap_or("").trim();
+                if !name.is_empty() && !set.iter().any(|s| s == name) && !unset.iter().any(|s| s == name) {
+                    unset.push(name.to_string());
+                }
+            }
+        }
+        for header in entry.response.iter().flat_map(|r| &r.headers) {
+            if header.name.eq_ignore_ascii_case("set-cookie") {
+                // Browsers' HAR files may join several Set-Cookie fields with newlines.
+                for line in header.value.lines() {
+                    let name = line.split(['=', ';']).next().unwrap_or("").trim();
+                    if !name.is_empty() && !set.iter().any(|s| s == name) {
+                        set.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    unset
+}
+
+/// How a recorded body is written into the step.
+enum PostBody {
+    /// `form = { .. }`.
+    Form(toml::Table),
+    /// `json = ..`.
+    Json(toml::Value),
+    /// `body = ".."`, as recorded.
+    Text,
+}
+
+/// A form post becomes `form`, a JSON post `json` (when TOML can hold it: no nulls), anything
+/// else (or a form with a repeated field) stays the recorded text.
+fn post_body(post: &PostData) -> (&str, PostBody) {
+    let mime = post.mime_type.to_ascii_lowercase();
+    let text = post.text.as_str();
+    if mime.starts_with("application/x-www-form-urlencoded") {
+        let mut fields = toml::Table::new();
+        for pair in text.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (Some(name), Some(value)) = (form_decode(name), form_decode(value)) else {
+                return (text, PostBody::Text);
+            };
+            if fields.insert(name, escape(&value).into()).is_some() {
+                return (text, PostBody::Text);
+            }
+        }
+        return (text, PostBody::Form(fields));
+    }
+    if mime.starts_with("application/json")
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some(value) = json_to_toml(&value)
+    {
+        return (text, PostBody::Json(value));
+    }
+    (text, PostBody::Text)
+}
+
+fn form_decode(text: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                out.push(u8::from_str_radix(std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// JSON as TOML, strings escaped for templates; `None` when TOML cannot hold it (null).
+fn json_to_toml(value: &serde_json::Value) -> Option<toml::Value> {
+    Some(match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::Bool(b) => (*b).into(),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64()?.into(),
+        },
+        serde_json::Value::String(s) => escape(s).into(),
+        serde_json::Value::Array(items) => toml::Value::Array(items.iter().map(json_to_toml).collect::<Option<_>>()?),
+        serde_json::Value::Object(fields) => {
+            let mut table = toml::Table::new();
+            for (k, v) in fields {
+                table.insert(k.clone(), json_to_toml(v)?);
+            }
+            table.into()
+        }
+    })
 }
 
 #[cfg(test)]
@@ -194,7 +412,62 @@ mod tests {
         assert_eq!(steps[0]["transaction"].as_str(), Some("Home :: GET /"));
         assert_eq!(steps[0]["url"].as_str(), Some("http://127.0.0.1:8080/?q={{x}}"));
         assert!(steps[0]["headers"].get("Cookie").is_none());
-        assert_eq!(steps[1]["body"].as_str(), Some("{{\"a\":1}}"));
+        assert_eq!(steps[1]["json"]["a"].as_integer(), Some(1), "a JSON post stays a JSON post");
+    }
+
+    /// A browser's login: the form post's 302 and the logout's 302 are followed by entries of
+    /// their own, which the session will request by itself.
+    const LOGIN_HAR: &str = r#"{"log": {"entries": [
+        {"request": {"method": "GET", "url": "http://h/", "headers": [{"name": "Cookie", "value": "consent=yes"}]},
+         "response": {"status": 200, "headers": []}},
+        {"request": {"method": "POST", "url": "http://h/login", "headers": [{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}],
+          "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "user=ann+b&password=p%7Bq%7D"}},
+         "response": {"status": 302, "redirectURL": "/account", "headers": [{"name": "Set-Cookie", "value": "session=t; Path=/"}]}},
+        {"request": {"method": "GET", "url": "http://h/logo.png", "headers": []}, "response": {"status": 200}},
+        {"request": {"method": "GET", "url": "http://h/account", "headers": [{"name": "Cookie", "value": "session=t; consent=yes"}]},
+         "response": {"status": 200}},
+        {"request": {"method": "POST", "url": "http://h/api", "headers": [{"name": "Content-Type", "value": "application/json"}],
+          "postData": {"mimeType": "application/json", "text": "{\"id\": 7, \"tags\": [\"x\"], \"n\": {\"a\": 1.5}}"}},
+         "response": {"status": 200}},
+        {"request": {"method": "POST", "url": "http://h/null", "headers": [],
+          "postData": {"mimeType": "application/json", "text": "{\"a\": null}"}}, "response": {"status": 200}},
+        {"request": {"method": "GET", "url": "http://h/logout", "headers": []},
+         "response": {"status": 302, "headers": [{"name": "Location", "value": "http://h/"}]}},
+        {"request": {"method": "GET", "url": "http://h/", "headers": []}, "response": {"status": 200}},
+        {"request": {"method": "GET", "url": "http://h/moved", "headers": []},
+         "response": {"status": 301, "headers": [{"name": "Location", "value": "/elsewhere"}]}}
+      ]}}"#;
+
+    #[test]
+    fn browser_flows_drop_redirect_hops_and_keep_form_and_json_posts() {
+        let converted = convert(LOGIN_HAR, &[], false).unwrap();
+        assert_eq!(
+            (converted.total, converted.kept, converted.dropped_static, converted.dropped_redirect),
+            (9, 6, 1, 2)
+        );
+        assert_eq!(converted.unset_cookies, ["consent"]);
+        assert!(converted.toml.contains("no recorded response set (add them with cookies = { .. }): consent"));
+        let doc: toml::Table = converted.toml.parse().unwrap();
+        let steps = doc["journeys"]["recorded"]["steps"].as_array().unwrap();
+        let urls: Vec<&str> = steps.iter().map(|s| s["url"].as_str().unwrap()).collect();
+        assert_eq!(
+            urls,
+            ["http://h/", "http://h/login", "http://h/api", "http://h/null", "http://h/logout", "http://h/moved"]
+        );
+        assert!(steps.iter().all(|s| s.get("headers").and_then(|h| h.get("Cookie")).is_none()));
+        let form = steps[1]["form"].as_table().unwrap();
+        assert_eq!((form["user"].as_str(), form["password"].as_str()), (Some("ann b"), Some("p{{q}}")));
+        assert!(steps[1].get("headers").is_none(), "form sets the content type");
+        assert_eq!(steps[2]["json"]["n"]["a"].as_float(), Some(1.5));
+        assert_eq!(steps[3]["body"].as_str(), Some("{{\"a\": null}}"), "null has no TOML form: kept as text");
+        assert!(steps[4].get("follow_redirects").is_none());
+        assert_eq!(steps[5]["follow_redirects"].as_bool(), Some(false), "the browser did not follow it");
+        // The file loads as a scenario.
+        let dir = std::env::temp_dir().join(format!("mite-har-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("login.toml");
+        std::fs::write(&path, &converted.toml).unwrap();
+        crate::scenario_file::load(&path, &crate::Registry::default(), &[]).unwrap();
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! scenarios by `module:name` strings.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::datapool::{DataPool, Row};
-use crate::http::client::{Exchange, micros};
+use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
+use crate::session::{Hop, Session};
 use crate::shard::{Shard, TxnId};
-use crate::stats::{ErrorKind, record_latency};
+use crate::stats::{ErrorKind, TxnStats, record_latency};
 use crate::volume::VolumeModel;
 
 /// What a journey returns.
@@ -31,12 +32,26 @@ pub struct JourneyError {
     message: Box<str>,
     kind: Option<ErrorKind>,
     recorded: bool,
+    /// Named values that travel with the error (Mite's `MiteError(message, **fields)`).
+    fields: Vec<(Box<str>, Box<str>)>,
 }
 
 impl JourneyError {
     /// An error with a message.
     pub fn msg(message: impl Into<String>) -> JourneyError {
-        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false }
+        JourneyError { message: message.into().into_boxed_str(), kind: None, recorded: false, fields: Vec::new() }
+    }
+
+    /// Adds a named value (`JourneyError::msg("bad basket").field("user", &user)`): shown with
+    /// the message in traces and in the result's error samples.
+    pub fn field(mut self, name: &str, value: &dyn fmt::Display) -> JourneyError {
+        self.fields.push((name.into(), value.to_string().into_boxed_str()));
+        self
+    }
+
+    /// The named values, in the order they were added.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(name, value)| (&**name, &**value))
     }
 
     /// The request error kind, when the journey failed on a request.
@@ -58,13 +73,20 @@ impl JourneyError {
 impl<E: std::error::Error + 'static> From<E> for JourneyError {
     fn from(err: E) -> JourneyError {
         let kind = (&err as &dyn Any).downcast_ref::<HttpError>().and_then(HttpError::kind);
-        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false }
+        JourneyError { message: err.to_string().into_boxed_str(), kind, recorded: false, fields: Vec::new() }
     }
 }
 
 impl fmt::Display for JourneyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        for (i, (name, value)) in self.fields.iter().enumerate() {
+            write!(f, "{}{name}={value}", if i == 0 { " (" } else { ", " })?;
+        }
+        if !self.fields.is_empty() {
+            f.write_str(")")?;
+        }
+        Ok(())
     }
 }
 
@@ -82,13 +104,27 @@ pub struct Ctx {
     depth: Cell<usize>,
     /// Open model: how late this journey started against its intended start, µs.
     start_delay_us: Cell<Option<u64>>,
+    /// This journey run's cookies (reset by `begin_run`).
+    pub(crate) session: RefCell<Session>,
 }
 
 impl Ctx {
     /// A context for journey `journey_name` on `shard`.
     pub fn new(shard: Rc<Shard>, journey_name: &str) -> Ctx {
         let journey = shard.stats.borrow_mut().root(journey_name);
-        Ctx { shard, journey, current: Cell::new(journey), depth: Cell::new(1), start_delay_us: Cell::new(None) }
+        Ctx {
+            shard,
+            journey,
+            current: Cell::new(journey),
+            depth: Cell::new(1),
+            start_delay_us: Cell::new(None),
+            session: RefCell::default(),
+        }
+    }
+
+    /// A new journey run starts on this context: its session (cookies) starts empty.
+    pub(crate) fn begin_run(&self) {
+        self.session.borrow_mut().reset();
     }
 
     /// Open model: sets how late the current journey started against its intended start;
@@ -107,10 +143,35 @@ impl Ctx {
         &self.shard.config
     }
 
-    fn trace(&self, line: fmt::Arguments<'_>) {
+    /// The transaction requests and messages are recorded under now.
+    pub(crate) fn current_txn(&self) -> TxnId {
+        self.current.get()
+    }
+
+    /// The core's state, shared (a WebSocket closing after its journey keeps it).
+    pub(crate) fn shard_rc(&self) -> &Rc<Shard> {
+        &self.shard
+    }
+
+    /// Open model: how late this journey started, µs.
+    pub(crate) fn start_delay_us(&self) -> Option<u64> {
+        self.start_delay_us.get()
+    }
+
+    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    pub fn websocket(&self) -> crate::ws::WebSockets<'_> {
+        crate::ws::WebSockets::new(self)
+    }
+
+    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
+    }
+
+    /// A line of the journey-test trace (nothing when not tracing).
+    pub(crate) fn trace_line(&self, line: fmt::Arguments<'_>) {
+        self.trace(line);
     }
 
     /// Times `body` as transaction `name` (nested names join as `outer :: inner`). An error
@@ -192,7 +253,8 @@ impl Ctx {
         Http { ctx: self }
     }
 
-    async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
+    /// One exchange (one hop of a request), recorded under the current transaction.
+    pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
         let url = Url::parse(request.url).map_err(|e| HttpError::invalid(e.to_string()))?;
         for (name, value) in &request.headers {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
@@ -212,6 +274,9 @@ impl Ctx {
             keep_body: request.keep_body,
         };
         let result = self.shard.http.exchange(&exchange).await;
+        if let Ok(response) = &result {
+            crate::session::absorb(self, request.url, response);
+        }
         let mut stats = self.shard.stats.borrow_mut();
         stats.request_finished(txn);
         let entry = stats.txn(txn);
@@ -223,34 +288,24 @@ impl Ctx {
                     record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
                 }
                 entry.add_status(response.status());
+                entry.http.record(request.method.as_str(), response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
                 entry.sent_bytes += timings.request_bytes;
-                entry.reconnects += u64::from(timings.reconnects);
-                if let Some(us) = timings.connect_us {
-                    entry.connects += 1;
-                    entry.connect_us_sum += us;
-                }
-                if let Some(us) = timings.tls_us {
-                    entry.tls_handshakes += 1;
-                    entry.tls_us_sum += us;
-                    entry.tls_resumed += u64::from(timings.tls_resumed);
-                }
-                if request.expect.contains(&response.status()) {
+                count_connections(entry, &timings);
+                let verdict = crate::session::hop_verdict(request, &response);
+                if verdict == Hop::Followed || (verdict == Hop::Final && request.expect.contains(&response.status())) {
                     entry.req_ok += 1;
                     Ok(response)
                 } else {
                     entry.add_error(ErrorKind::Status);
+                    let why = match verdict {
+                        Hop::Broken(why) => why,
+                        _ => format!("expected {}-{}", request.expect.start(), request.expect.end()),
+                    };
                     let err = HttpError::failed(
                         ErrorKind::Status,
-                        format!(
-                            "{} {} answered {}, expected {}-{}",
-                            request.method,
-                            request.url,
-                            response.status(),
-                            request.expect.start(),
-                            request.expect.end()
-                        ),
+                        format!("{} {} answered {}, {why}", request.method, request.url, response.status()),
                     )
                     .with_status(response.status());
                     stats.sample_error(ErrorKind::Status.name(), || err.to_string());
@@ -258,8 +313,11 @@ impl Ctx {
                 }
             }
             Err(err) => {
+                count_connections(entry, &err.timings());
                 if let Some(kind) = err.kind() {
                     entry.add_error(kind);
+                    // Failed before a byte was written: an attempt, not a request a server saw.
+                    entry.not_sent += u64::from(!err.was_sent());
                     stats.sample_error(kind.name(), || err.to_string());
                 }
                 Err(err)
@@ -288,6 +346,18 @@ impl Ctx {
     }
 }
 
+/// Counts the connection work of one request, whether it succeeded or not.
+fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+    entry.reconnects += u64::from(timings.reconnects);
+    entry.connects += u64::from(timings.connects);
+    entry.connects_failed += u64::from(timings.connects_failed);
+    entry.connect_us_sum += timings.connect_us.unwrap_or(0);
+    entry.tls_handshakes += u64::from(timings.tls_handshakes);
+    entry.tls_failed += u64::from(timings.tls_failed);
+    entry.tls_us_sum += timings.tls_us.unwrap_or(0);
+    entry.tls_resumed += u64::from(timings.tls_resumed);
+}
+
 /// The future of [`Ctx::transaction`].
 pub struct Transaction<'a, F> {
     ctx: &'a Ctx,
@@ -309,7 +379,22 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
         match body.poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => Poll::Ready(this.ctx.end_transaction(this.name, open, result)),
+            Poll::Ready(result) => {
+                this.open = None;
+                Poll::Ready(this.ctx.end_transaction(this.name, open, result))
+            }
+        }
+    }
+}
+
+impl<F> Drop for Transaction<'_, F> {
+    /// A transaction dropped before it finished (a timeout or `select` around it, the run's
+    /// stop) gives the current transaction back to its parent, so what the journey does next
+    /// is not counted under it. It records nothing: it never completed.
+    fn drop(&mut self) {
+        if let Some((parent, _, _)) = self.open.take() {
+            self.ctx.current.set(parent);
+            self.ctx.depth.set(self.ctx.depth.get() - 1);
         }
     }
 }
@@ -343,6 +428,10 @@ impl<'c> Http<'c> {
             body: b"",
             expect: 200..=399,
             keep_body: true,
+            follow: None,
+            max_redirects: None,
+            redirects_left: None,
+            extras: None,
         }
     }
 
@@ -372,15 +461,42 @@ impl<'c> Http<'c> {
     }
 }
 
-/// A request being built; `send().await` runs it and records it under the current transaction.
+/// A request being built; `send().await` runs it in the journey's session (cookies, redirects)
+/// and records each exchange under the current transaction.
 pub struct RequestBuilder<'c> {
-    ctx: &'c Ctx,
-    method: http::Method,
-    url: &'c str,
-    headers: Vec<(&'c str, &'c str)>,
-    body: &'c [u8],
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) method: http::Method,
+    pub(crate) url: &'c str,
+    pub(crate) headers: Vec<(&'c str, &'c str)>,
+    pub(crate) body: &'c [u8],
     expect: RangeInclusive<u16>,
     keep_body: bool,
+    /// Follow redirects (`None`: the client's setting).
+    follow: Option<bool>,
+    /// Redirects allowed (`None`: the client's setting).
+    max_redirects: Option<u8>,
+    /// Set by the session for each hop: `Some(n)` when redirects are followed, `n` left.
+    pub(crate) redirects_left: Option<u8>,
+    /// What only some requests need (cookies, auth, generated bodies): boxed, so the plain
+    /// request stays small and allocates nothing.
+    pub(crate) extras: Option<Box<RequestExtras<'c>>>,
+}
+
+/// The less common parts of a request.
+#[derive(Default)]
+pub(crate) struct RequestExtras<'c> {
+    /// Cookies for this request only (`name`, `value`), besides the jar's.
+    pub cookies: Vec<(&'c str, &'c str)>,
+    /// `Authorization` value (basic auth); sent within the request's origin only.
+    pub authorization: Option<String>,
+    /// A generated body (JSON, form), in place of `body`.
+    pub body: Option<Vec<u8>>,
+    /// `Content-Type` of the generated body.
+    pub content_type: Option<&'static str>,
+    /// The URL with query parameters added, in place of `url`.
+    pub url: Option<String>,
+    /// Why the request cannot be sent (a body that could not be written).
+    pub invalid: Option<String>,
 }
 
 impl<'c> RequestBuilder<'c> {
@@ -408,9 +524,110 @@ impl<'c> RequestBuilder<'c> {
         self
     }
 
-    /// Sends the request and waits for the whole response.
+    /// Follows redirects (301, 302, 303, 307, 308) or not; when not, a 3xx is the response
+    /// (judged by `expect_status`). Default: the scenario's `[client] follow_redirects`, true.
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.follow = Some(follow);
+        self
+    }
+
+    /// Redirects followed at most (Mite's `max_redirects`, default 5; at most
+    /// `limits::REDIRECTS_MAX`); one more is a `status` error.
+    pub fn max_redirects(mut self, redirects: u8) -> Self {
+        self.max_redirects = Some(redirects.min(crate::limits::REDIRECTS_MAX));
+        self
+    }
+
+    /// Sends a cookie with this request (and its redirects within the same origin), besides
+    /// the session's.
+    pub fn cookie(mut self, name: &'c str, value: &'c str) -> Self {
+        self.extras().cookies.push((name, value));
+        self
+    }
+
+    /// Basic authentication (`Authorization: Basic base64(user:password)`), sent within the
+    /// request's origin only (not to another host it redirects to).
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.extras().authorization = Some(format!("Basic {token}"));
+        self
+    }
+
+    /// A JSON body (serde), with `Content-Type: application/json`. A value serde cannot
+    /// write (a map with non-string keys) fails the request when it is sent.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        let extras = self.extras();
+        match serde_json::to_vec(value) {
+            Ok(body) => {
+                extras.body = Some(body);
+                extras.content_type = Some("application/json");
+            }
+            Err(err) => extras.invalid = Some(format!("json body: {err}")),
+        }
+        self
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`), as a browser posts a form.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> Self {
+        let mut body = String::new();
+        crate::http::form::encode_pairs(&mut body, fields);
+        let extras = self.extras();
+        extras.body = Some(body.into_bytes());
+        extras.content_type = Some("application/x-www-form-urlencoded");
+        self
+    }
+
+    /// Adds query parameters to the URL, encoded (`?a=1&b=x+y`).
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, params: &[(K, V)]) -> Self {
+        let url = crate::http::form::with_query(
+            self.extras.as_ref().and_then(|e| e.url.as_deref()).unwrap_or(self.url),
+            params,
+        );
+        self.extras().url = Some(url);
+        self
+    }
+
+    pub(crate) fn extras(&mut self) -> &mut RequestExtras<'c> {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn follows_redirects(&self) -> bool {
+        self.follow.unwrap_or(self.ctx.shard.http.settings().follow_redirects)
+    }
+
+    pub(crate) fn max_redirects_allowed(&self) -> u8 {
+        self.max_redirects.unwrap_or(self.ctx.shard.http.settings().max_redirects)
+    }
+
+    /// One hop of this request: another method, URL, headers and body, the same expectations.
+    pub(crate) fn hop<'h>(
+        &'h self,
+        method: http::Method,
+        url: &'h str,
+        headers: Vec<(&'h str, &'h str)>,
+        body: &'h [u8],
+        redirects_left: Option<u8>,
+    ) -> RequestBuilder<'h> {
+        RequestBuilder {
+            ctx: self.ctx,
+            method,
+            url,
+            headers,
+            body,
+            expect: self.expect.clone(),
+            keep_body: self.keep_body,
+            follow: self.follow,
+            max_redirects: self.max_redirects,
+            redirects_left,
+            extras: None,
+        }
+    }
+
+    /// Sends the request in the journey's session (cookies, redirects) and waits for the
+    /// whole response. Every hop is recorded as a request under the current transaction.
     pub async fn send(self) -> Result<Response, HttpError> {
-        self.ctx.execute(&self).await
+        crate::session::send(self).await
     }
 }
 
@@ -610,6 +827,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a transaction dropped before it finished left `ctx.current` pointing at it,
+    /// so the next transaction was named `cancelled :: next`.
+    #[test]
+    fn a_cancelled_transaction_gives_the_current_one_back() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, false, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let mut cancelled = std::pin::pin!(ctx.transaction("cancelled", std::future::pending::<JourneyResult>()));
+            assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        }
+        let next = std::pin::pin!(ctx.transaction("next", async { Ok(()) }));
+        assert!(matches!(next.poll(&mut cx), Poll::Ready(Ok(()))));
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert_eq!(names, vec!["next"]);
+        assert_eq!(ctx.depth.get(), 1);
+    }
 
     #[test]
     fn suggestions_are_close_names() {

@@ -10,8 +10,10 @@ pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.
 pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
-/// Connections one core keeps open to one host.
+/// Connections one core keeps open to one host, at most (`--max-connections` above it is refused).
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
+/// Connections one core keeps open to one host unless `--max-connections` says otherwise.
+pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
 /// Read buffer kept per connection; it grows for large heads and shrinks back.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.
@@ -26,14 +28,32 @@ pub const IDLE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
 pub const DURATION_DEFAULT: Duration = Duration::from_secs(30);
 /// Longest run accepted.
 pub const DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Result JSON carried by one line of a `--json=-` frame: well under the 16 KiB at which
+/// container runtimes split a log line into partial entries (which another stream can split).
+pub const RESULT_FRAME_CHUNK_BYTES: usize = 4 * 1024;
+/// Lines one result frame may have when read back (1 GiB of result at most).
+pub const RESULT_FRAME_LINES_MAX: usize = 256 * 1024;
 /// Highest latency a histogram records (larger values are clamped to it), in microseconds.
 pub const LATENCY_US_MAX: u64 = 3_600_000_000;
 /// Significant digits kept by every latency histogram.
 pub const LATENCY_SIGFIGS: u8 = 3;
 /// Distinct transaction names per core (bounds the stats tables).
 pub const TRANSACTIONS_MAX: usize = 10_000;
+/// How long a WebSocket close waits for the server's close frame before giving up (and
+/// counting a `timeout`).
+pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Frame, message and handshake size limits of WebSocket connections.
+pub const WS_LIMITS: mite_codec::ws::WsLimits = mite_codec::ws::WsLimits::DEFAULT;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
+/// Redirects one request follows unless it says otherwise (Mite's `max_redirects`).
+pub const REDIRECTS_DEFAULT: u8 = 5;
+/// Most redirects a request may be allowed to follow.
+pub const REDIRECTS_MAX: u8 = 50;
+/// Cookies one journey run's jar keeps (the oldest go first).
+pub const COOKIES_PER_JAR_MAX: usize = 300;
+/// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
+pub const COOKIE_BYTES_MAX: usize = 4096;
 /// Transactions whose percentiles the reports keep per interval (the first names in order).
 pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
 /// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).

@@ -33,11 +33,11 @@ pub fn ms(us: u64) -> String {
     }
 }
 
-fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
+pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
     if h.is_empty() { 0 } else { h.value_at_quantile(q) }
 }
 
-fn latency_json(h: &Histogram<u64>) -> Value {
+pub(crate) fn latency_json(h: &Histogram<u64>) -> Value {
     json!({
         "count": h.len(),
         "min": if h.is_empty() { 0 } else { h.min() },
@@ -56,10 +56,11 @@ fn corrected_json(h: &Histogram<u64>) -> Value {
 }
 
 fn arrivals_json(journeys: &crate::stats::JourneyCounts, seconds: f64) -> Value {
-    if journeys.scheduled + journeys.missed == 0 {
+    if journeys.scheduled == 0 {
         return Value::Null;
     }
-    let requested = journeys.scheduled + journeys.missed;
+    // Every arrival that came due is counted once in `scheduled`, and ends as started or missed.
+    let requested = journeys.scheduled;
     json!({
         "requested": requested,
         "started": journeys.arrivals_started,
@@ -91,6 +92,14 @@ fn status_json(stats: &TxnStats) -> Value {
     Value::Object(map)
 }
 
+/// Connection work: every attempt counted, failed ones apart.
+fn connections_json(stats: &TxnStats) -> (Value, Value) {
+    (
+        json!({ "attempted": stats.connects, "failed": stats.connects_failed }),
+        json!({ "attempted": stats.tls_handshakes, "failed": stats.tls_failed, "resumed": stats.tls_resumed }),
+    )
+}
+
 /// Responses by exact status code, in code order: `{"200": 1204, "503": 602}`.
 pub fn status_codes_json(stats: &TxnStats) -> Value {
     let mut codes = stats.status_codes.clone();
@@ -99,10 +108,13 @@ pub fn status_codes_json(stats: &TxnStats) -> Value {
 }
 
 fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
+    let (connects, tls_handshakes) = connections_json(stats);
     json!({
         "count": stats.requests(),
         "ok": stats.req_ok,
         "errors": stats.req_errors(),
+        "not_sent": stats.not_sent,
+        "attempts": stats.attempts(),
         "errors_by_kind": errors_by_kind(stats),
         "rps": rate(stats.requests(), seconds),
         "status": status_json(stats),
@@ -110,16 +122,71 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "latency_us": latency_json(&stats.req_us),
         "latency_us_corrected": corrected_json(&stats.req_us_corrected),
         "reconnects": stats.reconnects,
-        "connects": stats.connects,
-        "connect_us_mean": mean(stats.connect_us_sum, stats.connects),
-        "tls_handshakes": stats.tls_handshakes,
-        "tls_us_mean": mean(stats.tls_us_sum, stats.tls_handshakes),
+        "connects": connects,
+        "connect_us_mean": mean(stats.connect_us_sum, stats.connects_ok()),
+        "tls_handshakes": tls_handshakes,
+        "tls_us_mean": mean(stats.tls_us_sum, stats.tls_ok()),
         "tls_resumed": stats.tls_resumed,
         // Every response that came back (ok, or an unexpected status) has a first byte.
         "first_byte_us_mean": mean(stats.first_byte_us_sum, stats.req_ok + stats.errors_of(ErrorKind::Status)),
         "body_bytes": stats.body_bytes,
+        "phases_us": phases_json(stats),
+        "responses": stats
+            .http
+            .responses()
+            .iter()
+            .map(|(method, status, count)| json!({"method": method, "response_code": status, "count": count}))
+            .collect::<Vec<_>>(),
         "sent_bytes": stats.sent_bytes,
     })
+}
+
+/// Per-phase latency summaries: dns, connect, tls, first_byte, total (µs).
+fn phases_json(stats: &TxnStats) -> Value {
+    let mut map = Map::new();
+    for (name, histogram) in stats.http.phases() {
+        map.insert(name.to_string(), latency_json(histogram));
+    }
+    map.insert("total".to_string(), latency_json(&stats.req_us));
+    Value::Object(map)
+}
+
+/// The `--phases` view: where each transaction's request time went, phase by phase.
+pub fn phases_table(merged: &Merged) -> String {
+    let mut out = String::new();
+    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "transaction", "phase", "count", "mean", "p50", "p90", "p99", "max"
+    );
+    for (name, stats) in &merged.txns {
+        if stats.requests() == 0 {
+            continue;
+        }
+        let mut first = true;
+        let phases = stats.http.phases().into_iter().chain([("total", &stats.req_us)]);
+        for (phase, h) in phases.filter(|(_, h)| !h.is_empty()) {
+            let _ = writeln!(
+                out,
+                "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                if first { truncate(name, width) } else { String::new() },
+                phase,
+                grouped(h.len()),
+                ms(h.mean().round() as u64),
+                ms(quantile(h, 0.5)),
+                ms(quantile(h, 0.9)),
+                ms(quantile(h, 0.99)),
+                ms(h.max())
+            );
+            first = false;
+        }
+    }
+    out.push_str(
+        "(dns: name resolution, once per host per core; connect, tls: new connections only; first_byte: from \
+         writing the request to the first response byte; total: from the start, connect included, to the last byte)\n",
+    );
+    out
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {
@@ -140,6 +207,7 @@ pub fn result_json(result: &RunResult) -> Value {
 pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
     let seconds = result.duration_s;
     let total = result.merged.total();
+    let (connects, tls_handshakes) = connections_json(&total);
     let transactions: Vec<Value> = result
         .merged
         .txns
@@ -154,6 +222,7 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
                 "latency_us": latency_json(&stats.txn_us),
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
+                "websocket": stats.ws.json(seconds),
                 "raw": if raw { crate::results::raw_json(stats) } else { Value::Null },
             })
         })
@@ -166,6 +235,7 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
                 "elapsed_s": (p.elapsed_s * 1000.0).round() / 1000.0,
                 "requests": p.requests,
                 "errors": p.errors,
+                "not_sent": p.not_sent,
                 "transactions": p.transactions,
                 "rps": (p.rps * 10.0).round() / 10.0,
                 "p50_us": p.p50_us,
@@ -194,6 +264,8 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
             "requests": total.requests(),
             "ok": total.req_ok,
             "errors": total.req_errors(),
+            "not_sent": total.not_sent,
+            "attempts": total.attempts(),
             "errors_by_kind": errors_by_kind(&total),
             "rps": rate(total.requests(), seconds),
             "status": status_json(&total),
@@ -201,7 +273,8 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
             "transactions": total.transactions(),
             "transaction_errors": total.txn_err,
             "reconnects": total.reconnects,
-            "connects": total.connects,
+            "connects": connects,
+            "tls_handshakes": tls_handshakes,
             "body_bytes": total.body_bytes,
             "sent_bytes": total.sent_bytes,
             "latency_us": latency_json(&total.req_us),
@@ -216,6 +289,7 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
                 "missed": result.merged.journeys.missed,
             },
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
+            "websocket": total.ws.json(seconds),
         },
         "transactions": transactions,
         "messages": messages,
@@ -259,26 +333,36 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     let total = merged.total();
     let _ = writeln!(
         out,
-        "\nrequests {} in {:.2}s = {} req/s; ok {}, errors {}",
+        "\nrequests {} in {:.2}s = {} req/s; ok {}, errors {}{}",
         grouped(total.requests()),
         seconds,
         grouped(rate(total.requests(), seconds).round() as u64),
         grouped(total.req_ok),
-        grouped(total.req_errors())
+        grouped(total.req_errors()),
+        if total.not_sent > 0 {
+            format!(
+                "; not sent {} (failed before a byte was written; {} attempts in all)",
+                grouped(total.not_sent),
+                grouped(total.attempts())
+            )
+        } else {
+            String::new()
+        }
     );
     status_line(&mut out, &total);
     bytes_line(&mut out, &total, seconds);
     errors_block(&mut out, &total, merged);
     if !total.req_us.is_empty() {
-        percentile_line(&mut out, "response time", &total.req_us);
+        // Failed requests have no response time; transaction durations include failed ones.
+        percentile_line(&mut out, "response time (requests answered, any status)", &total.req_us);
     }
     if !total.req_us_corrected.is_empty() || !total.txn_us_corrected.is_empty() {
         let h = if total.req_us_corrected.is_empty() { &total.txn_us_corrected } else { &total.req_us_corrected };
         percentile_line(&mut out, "corrected (from intended start)", h);
     }
     let journeys = &merged.journeys;
-    if journeys.scheduled + journeys.missed > 0 {
-        let requested = journeys.scheduled + journeys.missed;
+    if journeys.scheduled > 0 {
+        let requested = journeys.scheduled;
         let _ = writeln!(
             out,
             "arrivals: requested {} ({}/s), started {} ({}/s), missed {}{}",
@@ -296,14 +380,14 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     }
     let _ = writeln!(
         out,
-        "journeys started {}, ok {}, failed {}, cancelled at stop {}; connections opened {}, reconnects {}",
+        "journeys started {}, ok {}, failed {}, cancelled at stop {}",
         grouped(merged.journeys.started),
         grouped(merged.journeys.ok),
         grouped(merged.journeys.failed),
         grouped(merged.journeys.cancelled),
-        grouped(total.connects),
-        grouped(total.reconnects)
     );
+    let _ = writeln!(out, "{}", connections_line(&total));
+    out.push_str(&crate::ws::stats::table(merged, seconds));
     if let Some(text) = merged.error_samples.get("journey") {
         let _ = writeln!(out, "first journey error: {text}");
     }
@@ -312,6 +396,17 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         let _ = writeln!(out, "messages: {}", messages.join(", "));
     }
     out
+}
+
+/// `connects 12 (failed 3), TLS handshakes 9 (failed 0), reconnects 2`: every attempt.
+fn connections_line(total: &TxnStats) -> String {
+    let mut line = format!("connects {} (failed {})", grouped(total.connects), grouped(total.connects_failed));
+    if total.tls_handshakes > 0 {
+        let _ =
+            write!(line, ", TLS handshakes {} (failed {})", grouped(total.tls_handshakes), grouped(total.tls_failed));
+    }
+    let _ = write!(line, ", reconnects {}", grouped(total.reconnects));
+    line
 }
 
 /// `1536` → `1.5 KiB`.

@@ -50,16 +50,21 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "txn_err": stats.txn_err,
         "req_ok": stats.req_ok,
         "req_err": errors,
+        "not_sent": stats.not_sent,
         "status_class": stats.status_class,
         "status_codes": crate::report::status_codes_json(stats),
         "reconnects": stats.reconnects,
         "connects": stats.connects,
+        "connects_failed": stats.connects_failed,
         "connect_us_sum": stats.connect_us_sum,
         "tls_handshakes": stats.tls_handshakes,
+        "tls_failed": stats.tls_failed,
         "tls_us_sum": stats.tls_us_sum,
         "tls_resumed": stats.tls_resumed,
         "first_byte_us_sum": stats.first_byte_us_sum,
         "body_bytes": stats.body_bytes,
+        "http": stats.http.raw_json(),
+        "ws": if stats.ws.is_empty() { Value::Null } else { stats.ws.raw_json() },
         "sent_bytes": stats.sent_bytes,
     })
 }
@@ -89,6 +94,12 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         tls_resumed: field_u64(raw, "tls_resumed", at)?,
         first_byte_us_sum: field_u64(raw, "first_byte_us_sum", at)?,
         body_bytes: field_u64(raw, "body_bytes", at)?,
+        // Absent from results written before these were counted: nothing was counted then.
+        not_sent: raw.get("not_sent").and_then(Value::as_u64).unwrap_or(0),
+        connects_failed: raw.get("connects_failed").and_then(Value::as_u64).unwrap_or(0),
+        tls_failed: raw.get("tls_failed").and_then(Value::as_u64).unwrap_or(0),
+        http: crate::http_metrics::HttpMetrics::from_raw(raw.get("http"), at)?,
+        ws: crate::ws::stats::WsStats::from_raw(raw.get("ws").filter(|v| !v.is_null()), at)?,
         // Result files written before sent bytes were counted have none.
         sent_bytes: raw.get("sent_bytes").and_then(Value::as_u64).unwrap_or(0),
         ..TxnStats::default()
@@ -208,10 +219,19 @@ struct Figures {
 
 fn figures(txn: &Value, seconds: f64) -> Figures {
     let requests = &txn["requests"];
-    let (count, errors, latency) = if requests["count"].as_u64().unwrap_or(0) > 0 {
-        (requests["count"].as_f64().unwrap_or(0.0), requests["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
+    // Error rates are over every attempt; results written before `attempts` existed counted
+    // every attempt as a request.
+    let attempts = requests["attempts"].as_f64().or_else(|| requests["count"].as_f64()).unwrap_or(0.0);
+    let (count, attempts, errors, latency) = if attempts > 0.0 {
+        (
+            requests["count"].as_f64().unwrap_or(0.0),
+            attempts,
+            requests["errors"].as_f64().unwrap_or(0.0),
+            &txn["latency_us"],
+        )
     } else {
-        (txn["count"].as_f64().unwrap_or(0.0), txn["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
+        let count = txn["count"].as_f64().unwrap_or(0.0);
+        (count, count, txn["errors"].as_f64().unwrap_or(0.0), &txn["latency_us"])
     };
     let latency = if txn["latency_us_corrected"].is_object() { &txn["latency_us_corrected"] } else { latency };
     Figures {
@@ -220,7 +240,7 @@ fn figures(txn: &Value, seconds: f64) -> Figures {
         p50: latency["p50"].as_f64().unwrap_or(0.0),
         p99: latency["p99"].as_f64().unwrap_or(0.0),
         p999: latency["p999"].as_f64().unwrap_or(0.0),
-        error_percent: if count > 0.0 { errors * 100.0 / count } else { 0.0 },
+        error_percent: if attempts > 0.0 { errors * 100.0 / attempts } else { 0.0 },
     }
 }
 
@@ -231,10 +251,39 @@ fn delta(base: f64, new: f64) -> String {
     format!("{:+.1}%", (new - base) * 100.0 / base)
 }
 
+/// Checks that `json` is a mite-engine result file, saying why not: `{"hello":1}` or `[]`
+/// must never compare as "no regression".
+pub fn check_result_file(json: &Value, name: &str) -> Result<(), String> {
+    let not = |why: &str| Err(format!("{name} is not a mite-engine result: {why}"));
+    let Some(object) = json.as_object() else {
+        return not("expected a JSON object as written by --json");
+    };
+    for key in ["mite_engine_version", "duration_s", "totals", "transactions"] {
+        if !object.contains_key(key) {
+            return not(&format!("no {key:?} field"));
+        }
+    }
+    if !json["duration_s"].is_number() {
+        return not("\"duration_s\" is not a number");
+    }
+    let Some(transactions) = json["transactions"].as_array() else {
+        return not("\"transactions\" is not a list");
+    };
+    for (i, txn) in transactions.iter().enumerate() {
+        if !txn["name"].is_string() || !txn["requests"].is_object() {
+            return not(&format!("transactions[{i}] has no name or no requests"));
+        }
+    }
+    Ok(())
+}
+
 /// Compares two result files. Returns the table and the regressions beyond `max_regression_pct`
 /// (latency p50/p99/p99.9 up, rate down, by more than that percentage; error rate up by more
-/// than that many percentage points). Latencies are the corrected ones when both have them.
-pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, Vec<String>) {
+/// than that many percentage points; a transaction of BASE missing from NEW). Latencies are
+/// the corrected ones when both have them. Files that are not results are refused.
+pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> Result<(String, Vec<String>), String> {
+    check_result_file(base, "BASE")?;
+    check_result_file(new, "NEW")?;
     let seconds = |v: &Value| v["duration_s"].as_f64().unwrap_or(0.0);
     let by_name = |v: &Value| -> BTreeMap<String, Figures> {
         v["transactions"]
@@ -267,6 +316,10 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, V
     for name in names {
         let (Some(a), Some(b)) = (old.get(name), now.get(name)) else {
             let _ = writeln!(out, "{name:<30} only in {}", if old.contains_key(name) { "BASE" } else { "NEW" });
+            if old.contains_key(name) {
+                // What BASE measured and NEW did not run at all is the worst regression.
+                regressions.push(format!("{name}: in BASE, missing from NEW"));
+            }
             continue;
         };
         let _ = writeln!(
@@ -304,7 +357,7 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> (String, V
             regressions.push(format!("{name}: errors {:.3}% -> {:.3}%", a.error_percent, b.error_percent));
         }
     }
-    (out, regressions)
+    Ok((out, regressions))
 }
 
 #[cfg(test)]
@@ -326,14 +379,54 @@ mod tests {
         assert!(decode_histogram("not base64!").is_err());
     }
 
+    fn result_with(names: &[&str]) -> Value {
+        let txns: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                json!({ "name": n, "count": 10, "errors": 0, "latency_us": { "p50": 100, "p99": 200, "p999": 300 },
+                        "requests": { "count": 10, "errors": 0, "attempts": 10 } })
+            })
+            .collect();
+        json!({ "mite_engine_version": "0", "duration_s": 1.0, "totals": {}, "transactions": txns })
+    }
+
+    /// Issue 11: `compare` of `{"hello":1}` or `[]` said "no regression".
+    #[test]
+    fn compare_refuses_what_is_not_a_result() {
+        let good = result_with(&["a"]);
+        for bad in [
+            json!({"hello": 1}),
+            json!([]),
+            json!({"mite_engine_version": "0", "duration_s": 1, "totals": {}, "transactions": {}}),
+        ] {
+            let err = compare(&bad, &good, 5.0).unwrap_err();
+            assert!(err.contains("BASE is not a mite-engine result"), "{err}");
+            assert!(compare(&good, &bad, 5.0).unwrap_err().contains("NEW is not"));
+        }
+        assert!(compare(&good, &good, 5.0).unwrap().1.is_empty());
+    }
+
+    /// Issue 11: a transaction in BASE and missing from NEW passed.
+    #[test]
+    fn a_transaction_missing_from_new_is_a_regression() {
+        let (_, regressions) = compare(&result_with(&["a", "b"]), &result_with(&["a"]), 5.0).unwrap();
+        assert_eq!(regressions, vec!["b: in BASE, missing from NEW".to_string()]);
+        let (_, regressions) = compare(&result_with(&["a"]), &result_with(&["a", "c"]), 5.0).unwrap();
+        assert!(regressions.is_empty(), "a new transaction is not a regression: {regressions:?}");
+    }
+
     #[test]
     fn raw_stats_round_trip() {
         let mut stats = TxnStats { req_ok: 5, txn_ok: 4, connects: 2, ..TxnStats::default() };
         stats.add_error(ErrorKind::Timeout);
+        stats.add_error(ErrorKind::Refused);
+        stats.not_sent = 1;
+        stats.connects_failed = 1;
         stats.add_status(200);
         record_latency(&mut stats.req_us, 500);
         let back = raw_stats(&raw_json(&stats), "t").unwrap();
-        assert_eq!(back.requests(), 6);
+        assert_eq!((back.requests(), back.attempts(), back.not_sent), (6, 7, 1));
+        assert_eq!(back.connects_failed, 1);
         assert_eq!(back.errors_of(ErrorKind::Timeout), 1);
         assert_eq!(back.status_class, stats.status_class);
         assert_eq!(back.status_codes, stats.status_codes);

@@ -100,14 +100,16 @@ impl StopReason {
 }
 
 /// One progress interval, merged across cores.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct IntervalPoint {
     /// Seconds since start at the end of the interval.
     pub elapsed_s: f64,
     /// Requests completed in the interval.
     pub requests: u64,
-    /// Requests failed in the interval.
+    /// Attempts failed in the interval (sent or not).
     pub errors: u64,
+    /// Attempts that failed before a byte was written, in the interval (not in `requests`).
+    pub not_sent: u64,
     /// Transactions completed in the interval.
     pub transactions: u64,
     /// Requests per second over the interval.
@@ -226,6 +228,9 @@ pub fn run_scenario(
         return Err(RunError("no cores selected".into()));
     }
     let duration = run_duration(&scenario, options)?;
+    for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
+        progress(&format!("WARNING: {warning}"));
+    }
     let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
     if options.tls.insecure {
         progress("WARNING: --insecure: TLS certificates are NOT verified");
@@ -352,6 +357,8 @@ fn collect(
     let mut pending: BTreeMap<u64, (Merged, f64)> = BTreeMap::new();
     let mut intervals = Vec::new();
     let mut last_elapsed_s = 0.0f64;
+    // The last interval and where it started, kept so that a short final one can be folded in.
+    let mut previous: Option<(Merged, f64)> = None;
     let mut announced = false;
     let mut interrupted = false;
     while finished.iter().any(|f| !f) || !pending.is_empty() {
@@ -406,9 +413,6 @@ fn collect(
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
-            let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
-            point.detail = crate::timeline::IntervalDetail::of(&interval, targets.iter().sum());
-            progress(&progress_line(&point, targets.iter().sum(), seconds));
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
                     .map_err(|e| RunError(format!("--hdr-log: {e}")))?;
@@ -416,7 +420,28 @@ fn collect(
             if let Some(exporter) = sinks.exporter {
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
             }
-            intervals.push(point);
+            let last = finished.iter().all(|f| *f) && pending.is_empty();
+            let target = targets.iter().sum();
+            match previous.as_mut() {
+                // A final interval shorter than half a tick would show a rate from a handful of
+                // requests over a few milliseconds: it is folded into the one before.
+                Some((before, started_s)) if last && seconds < options.tick.as_secs_f64() / 2.0 => {
+                    before.merge(&interval);
+                    let span = (elapsed_s - *started_s).max(1e-3);
+                    let mut point = interval_point(before, elapsed_s, span, in_flight.iter().sum());
+                    point.detail = crate::timeline::IntervalDetail::of(before, target);
+                    progress(&format!("{} (last {seconds:.2}s folded in)", progress_line(&point, target, span)));
+                    intervals.pop();
+                    intervals.push(point);
+                }
+                _ => {
+                    let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
+                    point.detail = crate::timeline::IntervalDetail::of(&interval, target);
+                    progress(&progress_line(&point, target, seconds));
+                    intervals.push(point);
+                    previous = Some((interval, last_elapsed_s));
+                }
+            }
             crate::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
             if let Some(dashboard) = &options.dashboard {
@@ -435,6 +460,7 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         elapsed_s,
         requests: total.requests(),
         errors: total.req_errors(),
+        not_sent: total.not_sent,
         transactions: total.transactions(),
         rps: total.requests() as f64 / seconds,
         p50_us: histogram.value_at_quantile(0.5),
@@ -447,7 +473,7 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
 fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
     format!(
-        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}",
+        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}",
         point.elapsed_s,
         per_s(point.requests - point.errors),
         per_s(point.errors),
@@ -455,7 +481,13 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
         point.journeys_in_flight,
-        target
+        target,
+        // Failures before a byte was written are not requests: shown apart, not in req/s.
+        if point.not_sent > 0 {
+            format!("  not sent {}", crate::report::grouped(point.not_sent))
+        } else {
+            String::new()
+        }
     )
 }
 

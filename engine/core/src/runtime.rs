@@ -3,7 +3,6 @@
 //! This module and `http::transport` are the only ones that name the executor.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +13,7 @@ use std::sync::mpsc::SyncSender;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::arrivals::{ArrivalClock, ArrivalQueue, instant_at};
 use crate::config::Config;
 use crate::datapool::{PoolShard, Row};
 use crate::http::client::micros;
@@ -23,7 +23,8 @@ use crate::limits::JOURNEYS_PER_CORE_MAX;
 use crate::shard::Shard;
 use crate::split::segment_share;
 use crate::stats::Snapshot;
-use crate::volume::{RateModel, VolumeModel};
+use crate::uring_diagnosis;
+use crate::volume::VolumeModel;
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -119,21 +120,18 @@ impl CoreRuntime {
                 .build()
                 .map(|rt| CoreRuntime::Epoll(Box::new(rt)))
         };
+        let diagnosis = |e: &std::io::Error| {
+            uring_diagnosis::diagnose(e.raw_os_error(), &e.to_string(), uring_diagnosis::Facts::of_this_process())
+        };
         match choice {
             DriverChoice::Epoll => epoll().map(|rt| (rt, None)).map_err(|e| format!("epoll runtime: {e}")),
-            DriverChoice::IoUring => uring().map(|rt| (rt, None)).map_err(|e| {
-                format!("io_uring runtime: {e} (check RLIMIT_MEMLOCK with `ulimit -l`, or use --driver epoll)")
-            }),
+            DriverChoice::IoUring => uring()
+                .map(|rt| (rt, None))
+                .map_err(|e| format!("io_uring runtime: {} (or use --driver epoll)", diagnosis(&e))),
             DriverChoice::Auto => match uring() {
                 Ok(rt) => Ok((rt, None)),
                 Err(uring_err) => {
-                    let hint = if uring_err.raw_os_error() == Some(12) {
-                        ": ring memory counts against RLIMIT_MEMLOCK for non-root users, about 112 KiB \
-                         per core; raise `ulimit -l`"
-                    } else {
-                        ""
-                    };
-                    let reason = format!("io_uring unavailable ({uring_err}{hint}); using epoll");
+                    let reason = format!("io_uring unavailable ({}); using epoll", diagnosis(&uring_err));
                     epoll().map(|rt| (rt, Some(reason))).map_err(|e| format!("epoll runtime: {e}"))
                 }
             },
@@ -172,6 +170,10 @@ pub struct EntryState {
     stopped: Cell<bool>,
     exhausted: Cell<bool>,
     pool: RefCell<PoolShard>,
+    /// Slots waiting for a row of a recyclable pool to be checked in.
+    row_waiters: RefCell<Vec<Waker>>,
+    /// Journeys running now (slots waiting for an arrival or a row are not).
+    active: Cell<u64>,
     /// Open model: the queue of intended start times.
     arrivals: Option<Arrivals>,
 }
@@ -190,9 +192,10 @@ impl EntryState {
 
 /// Open model: intended start times waiting for a journey slot.
 pub struct Arrivals {
-    queue: RefCell<VecDeque<Instant>>,
-    /// Arrivals queued at most; more are counted as missed.
-    capacity: usize,
+    /// This core's share of the rate, as intended start times.
+    clock: RefCell<ArrivalClock>,
+    /// Arrivals waiting for a slot (bounded; more are counted as missed).
+    queue: RefCell<ArrivalQueue>,
     /// Journey slots this core may run for the entry.
     slots_max: u64,
     /// Slots waiting for an arrival.
@@ -201,6 +204,14 @@ pub struct Arrivals {
 }
 
 impl Arrivals {
+    /// Queues every arrival that came due before `until_s` (seconds since `started`);
+    /// `false` once the rate model has ended.
+    fn queue_due(&self, shard: &Shard, started: Instant, until_s: f64) -> bool {
+        let mut stats = shard.stats.borrow_mut();
+        let mut queue = self.queue.borrow_mut();
+        self.clock.borrow_mut().due(until_s, |t| queue.arrive(instant_at(started, t), &mut stats.journeys))
+    }
+
     fn wake(&self, count: usize) {
         let mut waiters = self.waiters.borrow_mut();
         let keep = waiters.len().saturating_sub(count);
@@ -222,14 +233,16 @@ impl Future for NextArrival<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
         let arrivals = self.entry.arrivals.as_ref().expect("open entries have arrivals");
-        let next = arrivals.queue.borrow_mut().pop_front();
+        // After the stop nothing is taken: what still waits is counted as missed, once, by
+        // the queue's close.
+        let next = if self.shard.stopping.get() { None } else { arrivals.queue.borrow_mut().take() };
         let ended = self.shard.stopping.get() || self.entry.stopped.get() || self.entry.exhausted.get();
         if next.is_some() || ended {
             if self.waiting {
                 arrivals.idle.set(arrivals.idle.get() - 1);
                 self.waiting = false;
             }
-            return Poll::Ready(next.filter(|_| !self.shard.stopping.get()));
+            return Poll::Ready(next);
         }
         if !self.waiting {
             arrivals.idle.set(arrivals.idle.get() + 1);
@@ -250,47 +263,24 @@ impl Drop for NextArrival<'_> {
     }
 }
 
-/// Turns the rate model into intended start times for this core's share, queues them, and
-/// keeps enough journey slots running (up to the entry's limit) to serve the queue.
+/// Turns this core's share of the rate into intended start times, queues them, and keeps
+/// enough journey slots running (up to the entry's limit) to serve the queue.
 async fn schedule_arrivals(
     shard: Rc<Shard>,
     entry: Rc<EntryState>,
     journey: Arc<dyn Journey>,
-    rate: RateModel,
-    part: usize,
-    parts: usize,
     started: Instant,
+    duration: Duration,
 ) {
     let arrivals = entry.arrivals.as_ref().expect("open entries have arrivals");
-    let parts_f = parts as f64;
-    // Cores interleave: part k starts k/N of an interval late.
-    let first_rate = rate.rate_at(0.0).unwrap_or(0.0) / parts_f;
-    let mut next = started
-        + if first_rate > 0.0 { Duration::from_secs_f64(part as f64 / parts_f / first_rate) } else { Duration::ZERO };
     loop {
         if shard.stopping.get() || entry.stopped.get() || entry.exhausted.get() {
             break;
         }
-        let now = Instant::now();
-        while next <= now {
-            let Some(total) = rate.rate_at(next.duration_since(started).as_secs_f64()) else {
-                entry.stopped.set(true);
-                break;
-            };
-            let per_part = total / parts_f;
-            if per_part <= 0.0 {
-                next += Duration::from_millis(10);
-                continue;
-            }
-            let mut queue = arrivals.queue.borrow_mut();
-            let mut stats = shard.stats.borrow_mut();
-            if queue.len() >= arrivals.capacity {
-                stats.journeys.missed += 1;
-            } else {
-                queue.push_back(next);
-                stats.journeys.scheduled += 1;
-            }
-            next += Duration::from_secs_f64(1.0 / per_part);
+        // A scheduler that wakes late (a busy core) never queues arrivals past the run's end.
+        let until_s = started.elapsed().min(duration).as_secs_f64();
+        if !arrivals.queue_due(&shard, started, until_s) {
+            entry.stopped.set(true);
         }
         let backlog = arrivals.queue.borrow().len() as u64;
         let spawnable = arrivals.slots_max.saturating_sub(entry.running.get());
@@ -303,9 +293,42 @@ async fn schedule_arrivals(
         if entry.stopped.get() {
             break;
         }
+        let next = instant_at(started, arrivals.clock.borrow().next_s());
         sleep(next.saturating_duration_since(Instant::now()).min(POLL)).await;
     }
     arrivals.wake(usize::MAX);
+}
+
+/// Waits for a row: a recyclable pool whose rows are all checked out makes the slot wait for
+/// a check-in (never ends the entry). `None` when the pool is exhausted or the run stops.
+struct NextRow<'a> {
+    shard: &'a Shard,
+    entry: &'a EntryState,
+}
+
+impl Future for NextRow<'_> {
+    type Output = Option<Row>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Row>> {
+        let row = self.entry.pool.borrow_mut().checkout();
+        let ended = self.entry.pool.borrow().is_exhausted() || self.shard.stopping.get() || self.entry.stopped.get();
+        if row.is_some() || ended {
+            return Poll::Ready(row);
+        }
+        self.entry.row_waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl EntryState {
+    /// Wakes up to `count` slots waiting for a row.
+    fn wake_row_waiters(&self, count: usize) {
+        let mut waiters = self.row_waiters.borrow_mut();
+        let keep = waiters.len().saturating_sub(count);
+        for waker in waiters.drain(keep..) {
+            waker.wake();
+        }
+    }
 }
 
 /// What a journey slot needs: its core, its entry, and the journey's name.
@@ -344,24 +367,32 @@ where
             }
             None
         };
-        let Some(row) = entry.pool.borrow_mut().checkout() else {
-            entry.exhausted.set(true);
+        let Some(row) = (NextRow { shard: &shard, entry: &entry }).await else {
+            if entry.pool.borrow().is_exhausted() {
+                entry.exhausted.set(true);
+            }
             if intended.is_some() {
                 // The arrival taken from the queue never started.
-                shard.stats.borrow_mut().journeys.missed += 1;
+                ArrivalQueue::missed(&mut shard.stats.borrow_mut().journeys);
             }
             break;
         };
         ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
+        ctx.begin_run();
         entry.started.set(entry.started.get() + 1);
         {
             let mut stats = shard.stats.borrow_mut();
             stats.journeys.started += 1;
-            stats.journeys.arrivals_started += u64::from(intended.is_some());
+            if intended.is_some() {
+                ArrivalQueue::started(&mut stats.journeys);
+            }
         }
+        entry.active.set(entry.active.get() + 1);
         let result = journey(&ctx, row.clone()).await;
+        entry.active.set(entry.active.get() - 1);
         record_journey(&shard, &entry.name, &result);
         entry.pool.borrow_mut().checkin(row);
+        entry.wake_row_waiters(1);
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
@@ -484,12 +515,16 @@ async fn core_main(
             };
             let exhausted = pool.is_exhausted();
             let arrivals = match &entry.volume {
-                VolumeModel::Arrivals { max_in_flight, .. } => {
+                VolumeModel::Arrivals { max_in_flight, rate } => {
                     let slots_max =
                         segment_share(*max_in_flight, plan.segment, index, plan.cores).clamp(1, JOURNEYS_PER_CORE_MAX);
                     Some(Arrivals {
-                        queue: RefCell::new(VecDeque::new()),
-                        capacity: ARRIVAL_QUEUE_MIN.max(slots_max as usize * 16),
+                        clock: RefCell::new(ArrivalClock::new(
+                            rate.clone(),
+                            plan.segment.0 * plan.cores + index,
+                            plan.segment.1 * plan.cores,
+                        )),
+                        queue: RefCell::new(ArrivalQueue::new(ARRIVAL_QUEUE_MIN.max(slots_max as usize * 16))),
                         slots_max,
                         idle: Cell::new(0),
                         waiters: RefCell::new(Vec::new()),
@@ -506,21 +541,15 @@ async fn core_main(
                 stopped: Cell::new(false),
                 exhausted: Cell::new(exhausted),
                 pool: RefCell::new(pool),
+                row_waiters: RefCell::new(Vec::new()),
+                active: Cell::new(0),
                 arrivals,
             })
         })
         .collect();
     for ((state, entry), journey) in entries.iter().zip(&plan.entries).zip(&plan.journeys) {
-        if let VolumeModel::Arrivals { rate, .. } = &entry.volume {
-            monoio::spawn(schedule_arrivals(
-                shard.clone(),
-                state.clone(),
-                journey.clone(),
-                rate.clone(),
-                plan.segment.0 * plan.cores + index,
-                plan.segment.1 * plan.cores,
-                started,
-            ));
+        if entry.volume.is_open() {
+            monoio::spawn(schedule_arrivals(shard.clone(), state.clone(), journey.clone(), started, plan.duration));
         }
     }
     let deadline = started + plan.duration;
@@ -572,8 +601,25 @@ async fn core_main(
         let until_deadline = deadline.saturating_duration_since(Instant::now());
         sleep(until_tick.min(until_deadline).min(POLL)).await;
     }
+    // Arrivals that came due up to the stop are requested, whether or not the scheduler woke
+    // for them; those that cannot start now are counted as missed when the queue closes.
+    let stop_s = Instant::now().min(deadline).saturating_duration_since(started).as_secs_f64();
+    for entry in &entries {
+        if let Some(arrivals) = &entry.arrivals
+            && !entry.stopped.get()
+            && !entry.exhausted.get()
+        {
+            arrivals.queue_due(&shard, started, stop_s);
+        }
+    }
     // Graceful stop: no journey starts again; those in flight get `grace` to finish.
     shard.stopping.set(true);
+    for entry in &entries {
+        entry.wake_row_waiters(usize::MAX);
+        if let Some(arrivals) = &entry.arrivals {
+            arrivals.wake(usize::MAX);
+        }
+    }
     let grace_end = Instant::now() + plan.grace;
     while entries.iter().any(|e| e.running.get() > 0) && Instant::now() < grace_end {
         sleep(Duration::from_millis(5)).await;
@@ -581,11 +627,10 @@ async fn core_main(
     shard.stats.borrow_mut().cancel_in_flight();
     for entry in &entries {
         // Journeys still running are cancelled: started = ok + failed + cancelled.
-        shard.stats.borrow_mut().journeys.cancelled += entry.running.get();
+        shard.stats.borrow_mut().journeys.cancelled += entry.active.get();
         if let Some(arrivals) = &entry.arrivals {
-            // Arrivals that came due but never started are missed, not forgotten.
-            let left = arrivals.queue.borrow_mut().drain(..).count() as u64;
-            shard.stats.borrow_mut().journeys.missed += left;
+            // Arrivals that came due but never started are missed, counted once.
+            arrivals.queue.borrow_mut().close(&mut shard.stats.borrow_mut().journeys);
         }
     }
     shard.http.close_idle();
@@ -595,7 +640,8 @@ async fn core_main(
 fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, tick: u64, last: bool) {
     let mut snapshot =
         shard.stats.borrow_mut().take_snapshot(shard.index, shard.started.elapsed().as_secs_f64(), tick, last);
-    snapshot.journeys_in_flight = entries.iter().map(|e| e.running.get()).sum();
+    // Slots waiting for an arrival or a datapool row are not journeys in flight.
+    snapshot.journeys_in_flight = entries.iter().map(|e| e.active.get()).sum();
     snapshot.journeys_target = entries
         .iter()
         .map(|e| match (&e.arrivals, e.finished()) {

@@ -13,8 +13,9 @@ use toml::Spanned;
 
 use crate::config::Config;
 use crate::datapool::{DataPool, Row};
-use crate::declarative::{Capture, DeclarativeJourney, Declared, Step};
+use crate::declarative::{Capture, DeclarativeJourney, Declared, Pace, Step};
 use crate::journey::{Registry, Scenario, ScenarioEntry};
+use crate::step_options::{JsonTemplate, StepOptions};
 use crate::template::Template;
 use crate::volume::{RateModel, VolumeModel};
 
@@ -64,6 +65,9 @@ struct FileSpec {
     datapools: BTreeMap<String, Spanned<DataPoolSpec>>,
     #[serde(default)]
     journeys: BTreeMap<String, Spanned<JourneySpec>>,
+    /// Declarative WebSocket journeys (`crate::ws::steps`).
+    #[serde(default)]
+    websockets: BTreeMap<String, Spanned<crate::ws::steps::WsJourneySpec>>,
     #[serde(default)]
     scenario: Vec<Spanned<EntrySpec>>,
 }
@@ -77,6 +81,10 @@ pub struct ClientSpec {
     max_connections: Option<usize>,
     insecure: Option<bool>,
     ca: Option<String>,
+    follow_redirects: Option<bool>,
+    max_redirects: Option<u32>,
+    cert: Option<String>,
+    key: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -101,6 +109,8 @@ struct RangeSpec {
 #[serde(deny_unknown_fields)]
 struct JourneySpec {
     steps: Vec<Spanned<StepSpec>>,
+    /// `pace = "2s"`, or `pace = { mean = "2s", plus_minus = "500ms" }`.
+    pace: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -116,6 +126,23 @@ struct StepSpec {
     #[serde(default)]
     capture: BTreeMap<String, CaptureSpec>,
     think: Option<String>,
+    #[serde(default)]
+    cookies: BTreeMap<String, String>,
+    follow_redirects: Option<bool>,
+    max_redirects: Option<u32>,
+    auth: Option<AuthSpec>,
+    json: Option<toml::Value>,
+    #[serde(default)]
+    form: BTreeMap<String, String>,
+    #[serde(default)]
+    query: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct AuthSpec {
+    user: String,
+    password: String,
 }
 
 #[derive(Deserialize, Debug)]
@@ -207,6 +234,14 @@ pub struct ClientOptions {
     pub insecure: Option<bool>,
     /// Extra CA file (relative paths are relative to the scenario file).
     pub ca: Option<PathBuf>,
+    /// Follow redirects (default true).
+    pub follow_redirects: Option<bool>,
+    /// Redirects one request follows (default 5).
+    pub max_redirects: Option<u8>,
+    /// Client certificate chain (PEM) for mutual TLS, relative to the scenario file.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub key: Option<PathBuf>,
 }
 
 /// Whether `name` looks like a scenario file rather than a registered name.
@@ -321,6 +356,8 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         declared.insert(name.clone(), built);
     }
 
+    let ws_declared = websocket_journeys(&cx, &spec, base, &mut registry)?;
+
     if spec.scenario.is_empty() {
         return Err(cx.error(None, "scenario", "no [[scenario]] entries; add one with journey, volume (and datapool)"));
     }
@@ -330,7 +367,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         let entry_ref = entry.get_ref();
         let journey_name = entry_ref.journey.get_ref();
         if let Err(unknown) = registry.find_journey(journey_name) {
-            let mut names: Vec<String> = spec.journeys.keys().cloned().collect();
+            let mut names: Vec<String> = spec.journeys.keys().chain(spec.websockets.keys()).cloned().collect();
             names.extend(base.journey_names().map(str::to_string));
             return Err(cx.error(
                 Some(entry_ref.journey.span()),
@@ -357,6 +394,11 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         };
         if let Some(journey) = declared.get(journey_name) {
             check_variables(&cx, entry, journey, columns.as_deref(), &layered)?;
+        }
+        if let Some(journey) = ws_declared.get(journey_name) {
+            let known =
+                |v: &str| columns.as_deref().is_some_and(|c| c.iter().any(|c| c == v)) || layered.get(v).is_some();
+            journey.check_variables(known).map_err(|(field, message)| cx.error(Some(entry.span()), field, message))?;
         }
         let volume = volume(&cx, &format!("{field}.volume"), entry_ref.volume.get_ref(), entry_ref.volume.span())?;
         entries.push(ScenarioEntry { journey: journey_name.clone(), datapool, volume });
@@ -387,13 +429,29 @@ fn client_options(cx: &Ctx<'_>, spec: &ClientSpec, dir: &Path) -> Result<ClientO
     if spec.max_connections == Some(0) {
         return Err(cx.error(None, "client.max_connections", "must be at least 1"));
     }
+    if spec.cert.is_some() != spec.key.is_some() {
+        return Err(cx.error(None, "client", "give both cert = \"client.pem\" and key = \"client.key\" (or neither)"));
+    }
     Ok(ClientOptions {
+        cert: spec.cert.as_ref().map(|p| dir.join(p)),
+        key: spec.key.as_ref().map(|p| dir.join(p)),
+        follow_redirects: spec.follow_redirects,
+        max_redirects: spec.max_redirects.map(|n| redirects(cx, n, "client.max_redirects")).transpose()?,
         timeout: duration(&spec.timeout, "client.timeout")?,
         connect_timeout: duration(&spec.connect_timeout, "client.connect_timeout")?,
         max_connections: spec.max_connections,
         insecure: spec.insecure,
         ca: spec.ca.as_ref().map(|ca| dir.join(ca)),
     })
+}
+
+/// A redirect count within `limits::REDIRECTS_MAX`.
+fn redirects(cx: &Ctx<'_>, n: u32, field: &str) -> Result<u8, ScenarioFileError> {
+    let max = crate::limits::REDIRECTS_MAX;
+    u8::try_from(n)
+        .ok()
+        .filter(|&n| n <= max)
+        .ok_or_else(|| cx.error(None, field, format!("{n} redirects is more than the {max} allowed")))
 }
 
 fn datapool(
@@ -562,9 +620,107 @@ fn declarative_journey(
             .transpose()
             .map_err(|e| cx.error(span.clone(), format!("{field}.think"), e))?;
         let transaction = s.transaction.clone().unwrap_or_else(|| format!("{method_text} {}", s.url));
-        steps.push(Step { transaction, method, url, headers, body, expect, captures, think });
+        let options = step_options(cx, s, &field, span)?;
+        steps.push(Step { transaction, method, url, headers, body, expect, captures, think, options });
     }
-    Ok(DeclarativeJourney { name: name.to_string(), steps })
+    let pace = spec.get_ref().pace.as_ref().map(|pace| journey_pace(cx, name, pace, spec.span())).transpose()?;
+    Ok(DeclarativeJourney { name: name.to_string(), steps, pace })
+}
+
+/// `pace = "2s"` (fixed), or `pace = { mean = "2s", plus_minus = "500ms" }` (`plus_minus`
+/// defaults to a quarter of the mean, as in Mite).
+fn journey_pace(
+    cx: &Ctx<'_>,
+    name: &str,
+    pace: &toml::Value,
+    span: std::ops::Range<usize>,
+) -> Result<Pace, ScenarioFileError> {
+    let field = format!("journeys.{name}.pace");
+    let err = |message: String| cx.error(Some(span.clone()), field.clone(), message);
+    let usage = "write pace = \"2s\" or pace = { mean = \"2s\", plus_minus = \"500ms\" }";
+    let duration = |value: &toml::Value| match value.as_str() {
+        Some(text) => parse_duration(text).map_err(|e| err(e)),
+        None => Err(err(format!("{value} is not a duration; {usage}"))),
+    };
+    match pace {
+        toml::Value::String(_) => Ok(Pace { every: duration(pace)?, plus_minus: None }),
+        toml::Value::Table(table) => {
+            if let Some(key) = table.keys().find(|k| *k != "mean" && *k != "plus_minus") {
+                return Err(err(format!("unknown key {key:?}; {usage}")));
+            }
+            let mean = duration(table.get("mean").ok_or_else(|| err(format!("mean is missing; {usage}")))?)?;
+            let plus_minus = table.get("plus_minus").map(duration).transpose()?.unwrap_or(mean / 4);
+            Ok(Pace { every: mean, plus_minus: Some(plus_minus) })
+        }
+        other => Err(err(format!("{other} is not a pace; {usage}"))),
+    }
+}
+
+/// A step's cookies, redirects, auth, JSON, form and query fields.
+fn step_options(
+    cx: &Ctx<'_>,
+    s: &StepSpec,
+    field: &str,
+    span: Option<std::ops::Range<usize>>,
+) -> Result<StepOptions, ScenarioFileError> {
+    let err = |part: &str, message: String| cx.error(span.clone(), format!("{field}.{part}"), message);
+    let bodies = usize::from(s.body.is_some()) + usize::from(s.json.is_some()) + usize::from(!s.form.is_empty());
+    if bodies > 1 {
+        return Err(err("body", "give at most one of body, json and form".into()));
+    }
+    let pairs = |map: &BTreeMap<String, String>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
+        map.iter()
+            .map(|(name, value)| {
+                Template::parse(value).map(|t| (name.clone(), t)).map_err(|e| err(&format!("{part}.{name}"), e.0))
+            })
+            .collect()
+    };
+    for name in s.cookies.keys() {
+        if name.is_empty() || name.contains(['=', ';', ' ']) {
+            return Err(err("cookies", format!("{name:?} is not a cookie name")));
+        }
+    }
+    let auth = match &s.auth {
+        None => None,
+        Some(auth) => Some((
+            Template::parse(&auth.user).map_err(|e| err("auth.user", e.0))?,
+            Template::parse(&auth.password).map_err(|e| err("auth.password", e.0))?,
+        )),
+    };
+    Ok(StepOptions {
+        cookies: pairs(&s.cookies, "cookies")?,
+        follow_redirects: s.follow_redirects,
+        max_redirects: s.max_redirects.map(|n| redirects(cx, n, &format!("{field}.max_redirects"))).transpose()?,
+        auth,
+        json: s.json.as_ref().map(JsonTemplate::from_toml).transpose().map_err(|e| err("json", e.0))?,
+        form: pairs(&s.form, "form")?,
+        query: pairs(&s.query, "query")?,
+    })
+}
+
+/// Builds and registers the file's `[websockets.NAME]` journeys.
+fn websocket_journeys(
+    cx: &Ctx<'_>,
+    spec: &FileSpec,
+    base: &Registry,
+    registry: &mut Registry,
+) -> Result<BTreeMap<String, Arc<crate::ws::steps::WsJourney>>, ScenarioFileError> {
+    let mut built = BTreeMap::new();
+    for (name, journey) in &spec.websockets {
+        if base.find_journey(name).is_ok() || spec.journeys.contains_key(name) {
+            return Err(cx.error(
+                Some(journey.span()),
+                format!("websockets.{name}"),
+                "this name is already a journey; pick another",
+            ));
+        }
+        let journey =
+            journey.get_ref().build(name).map_err(|(field, message)| cx.error(Some(journey.span()), field, message))?;
+        let journey = Arc::new(journey);
+        registry.journey_impl(name, Arc::new(crate::ws::steps::WsDeclared(journey.clone())));
+        built.insert(name.clone(), journey);
+    }
+    Ok(built)
 }
 
 /// Every template variable must resolve: an earlier capture, a datapool column, or config.
@@ -580,7 +736,9 @@ fn check_variables(
         let mut templates: Vec<&Template> = vec![&step.url];
         templates.extend(step.headers.iter().map(|(_, t)| t));
         templates.extend(step.body.iter());
-        for variable in templates.iter().flat_map(|t| t.variables()) {
+        let mut variables: Vec<&str> = templates.iter().flat_map(|t| t.variables()).collect();
+        variables.extend(step.options.variables());
+        for variable in variables {
             let known = captured.contains(&variable)
                 || columns.is_some_and(|c| c.iter().any(|c| c == variable))
                 || config.get(variable).is_some();

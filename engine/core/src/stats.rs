@@ -35,11 +35,17 @@ pub enum ErrorKind {
     Io,
     /// The request was still in flight when the run stopped.
     Cancelled,
+    /// A WebSocket upgrade the server refused or answered wrongly (status, `Accept`, ...).
+    WsHandshake,
+    /// A WebSocket frame that broke RFC 6455 (masked, reserved bits, bad close code, bad UTF-8).
+    WsProtocol,
+    /// The server closed the WebSocket (or the connection) while the journey expected more.
+    WsClosed,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Refused,
         ErrorKind::Reset,
         ErrorKind::Timeout,
@@ -52,6 +58,9 @@ impl ErrorKind {
         ErrorKind::NoConnection,
         ErrorKind::Io,
         ErrorKind::Cancelled,
+        ErrorKind::WsHandshake,
+        ErrorKind::WsProtocol,
+        ErrorKind::WsClosed,
     ];
     /// Number of kinds.
     pub const COUNT: usize = ErrorKind::ALL.len();
@@ -71,6 +80,9 @@ impl ErrorKind {
             ErrorKind::NoConnection => "no_connection",
             ErrorKind::Io => "io",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::WsHandshake => "ws_handshake",
+            ErrorKind::WsProtocol => "ws_protocol",
+            ErrorKind::WsClosed => "ws_closed",
         }
     }
 
@@ -115,8 +127,11 @@ pub struct TxnStats {
     pub req_us_corrected: Histogram<u64>,
     /// Requests that succeeded.
     pub req_ok: u64,
-    /// Failed requests by kind (index = `ErrorKind as usize`).
+    /// Failed attempts by kind (index = `ErrorKind as usize`), sent or not.
     pub req_err: [u64; ErrorKind::COUNT],
+    /// Failed attempts that never wrote a byte to a connection (resolve, connect, TLS
+    /// handshake, no connection free): counted under their kind too, but not as requests.
+    pub not_sent: u64,
     /// Responses by status class: 1xx..5xx at 1..=5, anything else at 0.
     pub status_class: [u64; 6],
     /// Responses by exact status code, `(code, count)` in first-seen order; at most
@@ -124,13 +139,17 @@ pub struct TxnStats {
     pub status_codes: Vec<(u16, u64)>,
     /// Keep-alive connections the server closed, replaced by a fresh one (not an error).
     pub reconnects: u64,
-    /// New TCP connections made.
+    /// TCP connects attempted (succeeded or failed).
     pub connects: u64,
-    /// Sum of connect times, µs.
+    /// TCP connects that failed.
+    pub connects_failed: u64,
+    /// Sum of connect times of the connects that succeeded, µs.
     pub connect_us_sum: u64,
-    /// TLS handshakes done.
+    /// TLS handshakes attempted (succeeded or failed).
     pub tls_handshakes: u64,
-    /// Sum of TLS handshake times, µs.
+    /// TLS handshakes that failed.
+    pub tls_failed: u64,
+    /// Sum of TLS handshake times of the handshakes that succeeded, µs.
     pub tls_us_sum: u64,
     /// TLS handshakes that resumed an earlier session.
     pub tls_resumed: u64,
@@ -138,6 +157,10 @@ pub struct TxnStats {
     pub first_byte_us_sum: u64,
     /// Response body bytes received.
     pub body_bytes: u64,
+    /// Phase histograms, responses by method and code (Mite's `http_metrics`).
+    pub http: crate::http_metrics::HttpMetrics,
+    /// WebSocket counters (messages, bytes, failures on open connections, reply times).
+    pub ws: crate::ws::stats::WsStats,
     /// Request bytes written (head and body), for requests that got a response.
     pub sent_bytes: u64,
 }
@@ -153,30 +176,50 @@ impl Default for TxnStats {
             req_us_corrected: new_latency_histogram(),
             req_ok: 0,
             req_err: [0; ErrorKind::COUNT],
+            not_sent: 0,
             status_class: [0; 6],
             status_codes: Vec::new(),
             reconnects: 0,
             connects: 0,
+            connects_failed: 0,
             connect_us_sum: 0,
             tls_handshakes: 0,
+            tls_failed: 0,
             tls_us_sum: 0,
             tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
+            http: crate::http_metrics::HttpMetrics::default(),
+            ws: Default::default(),
             sent_bytes: 0,
         }
     }
 }
 
 impl TxnStats {
-    /// Requests that ended in an error.
+    /// Attempts that ended in an error, sent or not.
     pub fn req_errors(&self) -> u64 {
         self.req_err.iter().sum()
     }
 
-    /// All requests accounted for: succeeded plus failed.
-    pub fn requests(&self) -> u64 {
+    /// Every attempt accounted for: succeeded plus failed (`requests + not_sent`).
+    pub fn attempts(&self) -> u64 {
         self.req_ok + self.req_errors()
+    }
+
+    /// Requests written to a connection: what a server could see (attempts less `not_sent`).
+    pub fn requests(&self) -> u64 {
+        self.attempts() - self.not_sent
+    }
+
+    /// Successful TCP connects.
+    pub fn connects_ok(&self) -> u64 {
+        self.connects - self.connects_failed
+    }
+
+    /// Successful TLS handshakes.
+    pub fn tls_ok(&self) -> u64 {
+        self.tls_handshakes - self.tls_failed
     }
 
     /// Transactions completed (ok plus failed).
@@ -218,7 +261,11 @@ impl TxnStats {
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.transactions() == 0 && self.requests() == 0 && self.reconnects == 0 && self.connects == 0
+        self.transactions() == 0
+            && self.attempts() == 0
+            && self.reconnects == 0
+            && self.connects == 0
+            && self.ws.is_empty()
     }
 
     /// Adds `other` into `self`; histograms merge losslessly.
@@ -233,6 +280,7 @@ impl TxnStats {
         for (mine, theirs) in self.req_err.iter_mut().zip(other.req_err) {
             *mine += theirs;
         }
+        self.not_sent += other.not_sent;
         for (mine, theirs) in self.status_class.iter_mut().zip(other.status_class) {
             *mine += theirs;
         }
@@ -241,12 +289,16 @@ impl TxnStats {
         }
         self.reconnects += other.reconnects;
         self.connects += other.connects;
+        self.connects_failed += other.connects_failed;
         self.connect_us_sum += other.connect_us_sum;
         self.tls_handshakes += other.tls_handshakes;
+        self.tls_failed += other.tls_failed;
         self.tls_us_sum += other.tls_us_sum;
         self.tls_resumed += other.tls_resumed;
         self.first_byte_us_sum += other.first_byte_us_sum;
         self.body_bytes += other.body_bytes;
+        self.http.merge(&other.http);
+        self.ws.merge(&other.ws);
         self.sent_bytes += other.sent_bytes;
     }
 }
@@ -262,12 +314,13 @@ pub struct JourneyCounts {
     pub failed: u64,
     /// Journeys still running when the stop's grace period ended.
     pub cancelled: u64,
-    /// Open model: arrivals that came due (queued for a slot).
+    /// Open model: arrivals that came due up to the stop (requested); each ends once, as
+    /// `arrivals_started` or `missed`.
     pub scheduled: u64,
     /// Open model: arrivals that started a journey.
     pub arrivals_started: u64,
-    /// Open model: arrivals dropped because the queue for slots was full, or still queued
-    /// when the run stopped.
+    /// Open model: arrivals dropped because the queue for slots was full, still queued when
+    /// the run stopped, or whose datapool ran out.
     pub missed: u64,
 }
 

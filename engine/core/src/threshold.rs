@@ -1,5 +1,7 @@
 //! Pass/fail thresholds checked at the end of a run: `get_root:p99<250ms`, `errors<1%`,
-//! `rps>10000`. A threshold that names an unknown transaction is an error, never a pass.
+//! `rps>10000`. A threshold that names an unknown transaction is an error, never a pass; one
+//! with nothing to measure (no requests, no transactions) fails saying "no data", unless it is
+//! written as optional with a trailing `?` (`get_root:p99<250ms?`).
 
 use std::fmt;
 
@@ -42,6 +44,8 @@ pub struct Threshold {
     op: Op,
     /// In the metric's unit: µs for latencies, percent, count or per second.
     value: f64,
+    /// Written with a trailing `?`: with no data it passes (saying so) instead of failing.
+    optional: bool,
 }
 
 /// A threshold that does not parse.
@@ -63,17 +67,23 @@ pub struct Outcome {
     pub text: String,
     /// Whether it held.
     pub passed: bool,
-    /// What was measured, readable.
+    /// What was measured, readable (`no data` when there was nothing to measure).
     pub actual: String,
 }
 
-const HELP: &str = "expected [transaction:]metric<op>value, e.g. get_root:p99<250ms, errors<1%, rps>10000; \
-                    metrics p50 p90 p95 p99 p999 max mean (ms, s or us), errors (% or count), rps, count";
+const HELP: &str = "expected [transaction:]metric<op>value[?], e.g. get_root:p99<250ms, errors<1%, rps>10000; \
+                    metrics p50 p90 p95 p99 p999 max mean (ms, s or us), errors (% or count), rps, count; \
+                    a trailing ? makes it optional (passes when there is no data)";
 
 impl Threshold {
     /// Parses one threshold.
     pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
         let bad = |why: &str| ThresholdError(format!("threshold {text:?}: {why}; {HELP}"));
+        let written = text;
+        let (text, optional) = match text.trim_end().strip_suffix('?') {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
         let (at, op, op_len) = ["<=", ">=", "<", ">"]
             .iter()
             .filter_map(|op| text.find(op).map(|at| (at, *op, op.len())))
@@ -122,7 +132,7 @@ impl Threshold {
         if !f64::is_finite(value) || value < 0.0 {
             return Err(bad("value must be a non-negative number"));
         }
-        Ok(Threshold { text: text.to_string(), transaction, metric, op, value })
+        Ok(Threshold { text: written.to_string(), transaction, metric, op, value, optional })
     }
 
     /// The threshold as written.
@@ -150,7 +160,11 @@ impl Threshold {
                 (&total, true)
             }
         };
-        let (actual, shown) = measure(self.metric, stats, is_total, result.duration_s);
+        let Some((actual, shown)) = measure(self.metric, stats, is_total, result.duration_s) else {
+            // Nothing to measure is never a pass, unless the threshold says it may be.
+            let actual = if self.optional { "no data (optional)" } else { "no data" };
+            return Ok(Outcome { text: self.text.clone(), passed: self.optional, actual: actual.into() });
+        };
         let passed = match self.op {
             Op::Lt => actual < self.value,
             Op::Le => actual <= self.value,
@@ -162,9 +176,12 @@ impl Threshold {
 }
 
 /// The histogram a latency threshold reads: corrected (open model) when there is one;
-/// request times for totals, transaction durations for a named transaction.
+/// for totals, the times of requests answered (any status), as `totals.latency_us` (failed
+/// requests have no response time: when none was answered there is no data, never the
+/// transactions' durations instead); transaction durations for a named transaction, or for
+/// totals of a run that made no request at all.
 fn latency(stats: &TxnStats, is_total: bool) -> &Histogram<u64> {
-    let (corrected, plain) = if is_total && !stats.req_us.is_empty() {
+    let (corrected, plain) = if is_total && stats.attempts() > 0 {
         (&stats.req_us_corrected, &stats.req_us)
     } else {
         (&stats.txn_us_corrected, &stats.txn_us)
@@ -172,28 +189,36 @@ fn latency(stats: &TxnStats, is_total: bool) -> &Histogram<u64> {
     if corrected.is_empty() { plain } else { corrected }
 }
 
-fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> (f64, String) {
+/// The measured value and how it reads, or `None` when there is nothing to measure: no
+/// latency recorded, or no attempt (request or transaction) to count.
+fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> Option<(f64, String)> {
     let h = latency(stats, is_total);
-    let ms = |us: f64| (us, format!("{:.2}ms", us / 1000.0));
-    let (count, errors) = if stats.requests() > 0 || is_total {
-        (stats.requests(), stats.req_errors())
+    let ms = |us: f64| Some((us, format!("{:.2}ms", us / 1000.0)));
+    // Error rates are over every attempt (requests sent and those that failed before a byte
+    // was written); counts and rates are of requests sent.
+    let (attempts, sent, errors) = if stats.attempts() > 0 {
+        (stats.attempts(), stats.requests(), stats.req_errors())
     } else {
-        (stats.transactions(), stats.txn_err)
+        (stats.transactions(), stats.transactions(), stats.txn_err)
     };
+    if attempts == 0 && !matches!(metric, Metric::Quantile(_) | Metric::Max | Metric::Mean) {
+        return None;
+    }
     match metric {
-        Metric::Quantile(q) => ms(if h.is_empty() { 0.0 } else { h.value_at_quantile(q) as f64 }),
-        Metric::Max => ms(if h.is_empty() { 0.0 } else { h.max() as f64 }),
-        Metric::Mean => ms(if h.is_empty() { 0.0 } else { h.mean() }),
+        Metric::Quantile(_) | Metric::Max | Metric::Mean if h.is_empty() => None,
+        Metric::Quantile(q) => ms(h.value_at_quantile(q) as f64),
+        Metric::Max => ms(h.max() as f64),
+        Metric::Mean => ms(h.mean()),
         Metric::ErrorPercent => {
-            let percent = if count == 0 { 0.0 } else { errors as f64 * 100.0 / count as f64 };
-            (percent, format!("{percent:.3}%"))
+            let percent = errors as f64 * 100.0 / attempts as f64;
+            Some((percent, format!("{percent:.3}%")))
         }
-        Metric::Errors => (errors as f64, errors.to_string()),
+        Metric::Errors => Some((errors as f64, errors.to_string())),
         Metric::Rps => {
-            let rps = if seconds > 0.0 { count as f64 / seconds } else { 0.0 };
-            (rps, format!("{rps:.1}/s"))
+            let rps = if seconds > 0.0 { sent as f64 / seconds } else { 0.0 };
+            Some((rps, format!("{rps:.1}/s")))
         }
-        Metric::Count => (count as f64, count.to_string()),
+        Metric::Count => Some((sent as f64, sent.to_string())),
     }
 }
 
@@ -231,6 +256,64 @@ mod tests {
         assert_eq!((t.transaction.as_deref(), t.value), (Some("outer :: inner"), 2_000_000.0));
         let t = Threshold::parse("http_example:journey:errors<5").unwrap();
         assert_eq!((t.transaction.as_deref(), t.metric), (Some("http_example:journey"), Metric::Errors));
+    }
+
+    #[test]
+    fn a_trailing_question_mark_is_optional() {
+        let t = Threshold::parse("get_root:p99<250ms?").unwrap();
+        assert!(t.optional);
+        assert_eq!((t.transaction.as_deref(), t.value, t.text()), (Some("get_root"), 250_000.0, "get_root:p99<250ms?"));
+        assert!(!Threshold::parse("p99<250ms").unwrap().optional);
+    }
+
+    fn empty_result(txns: &[&str]) -> RunResult {
+        let mut merged = crate::stats::Merged::default();
+        for name in txns {
+            merged.txns.insert((*name).into(), TxnStats::default());
+        }
+        RunResult {
+            scenario: "t".into(),
+            cores: vec![0],
+            drivers: Vec::new(),
+            fallbacks: Vec::new(),
+            started_at_unix_s: 0.0,
+            duration_s: 1.0,
+            stopped_by: crate::run::StopReason::Duration,
+            merged,
+            intervals: Vec::new(),
+            segment: None,
+        }
+    }
+
+    /// Issue 11: a run that sent nothing passed `p99<10ms` and `errors<1%`.
+    #[test]
+    fn no_data_fails_unless_optional() {
+        let result = empty_result(&["get_root"]);
+        for text in
+            ["p99<10ms", "errors<1%", "errors<5", "get_root:p99<10ms", "get_root:mean<1s", "rps<100", "count<10"]
+        {
+            let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
+            assert!(!outcome.passed, "{text} passed with no data");
+            assert_eq!(outcome.actual, "no data", "{text}");
+            let optional = Threshold::parse(&format!("{text}?")).unwrap().check(&result).unwrap();
+            assert!(optional.passed, "{text}? failed");
+            assert_eq!(optional.actual, "no data (optional)");
+        }
+        assert!(Threshold::parse("nope:p99<1ms?").unwrap().check(&result).is_err(), "unknown names stay errors");
+    }
+
+    /// Attempts that never reached a connection count in the error rate.
+    #[test]
+    fn error_rate_is_over_attempts() {
+        let mut result = empty_result(&[]);
+        let mut stats = TxnStats { req_ok: 1, ..TxnStats::default() };
+        stats.add_errors(crate::stats::ErrorKind::Refused, 3);
+        stats.not_sent = 3;
+        crate::stats::record_latency(&mut stats.req_us, 100);
+        result.merged.txns.insert("t".into(), stats);
+        let outcome = Threshold::parse("errors<1%").unwrap().check(&result).unwrap();
+        assert_eq!((outcome.passed, outcome.actual.as_str()), (false, "75.000%"));
+        assert_eq!(Threshold::parse("count>=1").unwrap().check(&result).unwrap().actual, "1");
     }
 
     #[test]

@@ -249,6 +249,7 @@ mod tests {
             p99_us: 1,
             journeys_in_flight: 0,
             detail,
+            ..IntervalPoint::default()
         };
         let mut intervals = Vec::new();
         for i in 0..3 * TIMELINE_TXN_POINTS_MAX / TIMELINE_TRANSACTIONS_MAX {

@@ -232,6 +232,7 @@ mod tests {
             p99_us: 20,
             journeys_in_flight: 1,
             detail: Default::default(),
+            ..IntervalPoint::default()
         };
         let mut points = vec![point.clone()];
         dashboard.publish_interval("demo", &options, Duration::from_secs(5), &Merged::default(), &points);

@@ -32,6 +32,10 @@ pub struct HttpSettings {
     pub limits: Limits,
     /// Connections one core may hold open to one host.
     pub connections_per_host_max: usize,
+    /// Follow redirects unless a request says otherwise.
+    pub follow_redirects: bool,
+    /// Redirects one request follows unless it says otherwise.
+    pub max_redirects: u8,
 }
 
 impl Default for HttpSettings {
@@ -41,7 +45,9 @@ impl Default for HttpSettings {
             request_timeout: limits::REQUEST_TIMEOUT_DEFAULT,
             idle_timeout: limits::IDLE_TIMEOUT_DEFAULT,
             limits: Limits::DEFAULT,
-            connections_per_host_max: 10_000,
+            connections_per_host_max: limits::CONNECTIONS_PER_HOST_PER_CORE_DEFAULT,
+            follow_redirects: true,
+            max_redirects: limits::REDIRECTS_DEFAULT,
         }
     }
 }
@@ -52,20 +58,58 @@ pub struct HttpError {
     kind: Option<ErrorKind>,
     status: Option<u16>,
     detail: Box<str>,
+    /// Whether the request was written to a connection (a server could have seen it).
+    sent: bool,
+    /// Connection work done before the failure (connects, handshakes, reconnects).
+    timings: Timings,
 }
 
 impl HttpError {
     pub(crate) fn invalid(detail: impl Into<String>) -> HttpError {
-        HttpError { kind: None, status: None, detail: detail.into().into_boxed_str() }
+        HttpError {
+            kind: None,
+            status: None,
+            detail: detail.into().into_boxed_str(),
+            sent: false,
+            timings: Timings::default(),
+        }
     }
 
+    /// A request that was written to a connection and then failed.
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
-        HttpError { kind: Some(kind), status: None, detail: detail.into().into_boxed_str() }
+        HttpError {
+            kind: Some(kind),
+            status: None,
+            detail: detail.into().into_boxed_str(),
+            sent: true,
+            timings: Timings::default(),
+        }
+    }
+
+    /// A request that failed before any byte of it was written (resolve, connect, TLS
+    /// handshake, no connection free, a write the connection refused).
+    pub(crate) fn not_sent(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
+        HttpError { sent: false, ..HttpError::failed(kind, detail) }
+    }
+
+    fn with_timings(mut self, timings: Timings) -> HttpError {
+        self.timings = timings;
+        self
     }
 
     /// How the request failed (`None`: it was invalid and not sent).
     pub fn kind(&self) -> Option<ErrorKind> {
         self.kind
+    }
+
+    /// Whether the request was written to a connection before it failed.
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
+
+    /// Connection work done for the request before it failed.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// The status, when the failure is an unexpected status.
@@ -85,13 +129,23 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// Where the time of one exchange went, in microseconds.
+/// Where the time of one exchange went, in microseconds, and the connection work it took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timings {
-    /// TCP connect time, when a new connection was made.
+    /// Name resolution time, when this request resolved the host (once per host per core).
+    pub dns_us: Option<u64>,
+    /// TCP connect time (summed over connects that succeeded), when a new connection was made.
     pub connect_us: Option<u64>,
-    /// TLS handshake time, when one was done.
+    /// TLS handshake time (summed over handshakes that succeeded), when one was done.
     pub tls_us: Option<u64>,
+    /// TCP connects tried, whether they succeeded or not.
+    pub connects: u32,
+    /// TCP connects that failed (refused, timed out, unreachable).
+    pub connects_failed: u32,
+    /// TLS handshakes tried, whether they succeeded or not.
+    pub tls_handshakes: u32,
+    /// TLS handshakes that failed.
+    pub tls_failed: u32,
     /// From the start of the request (after any connect) to the first response byte.
     pub first_byte_us: u64,
     /// From the start (including connect) to the last byte of the response.
@@ -189,11 +243,13 @@ struct Trip {
     keep_alive: bool,
 }
 
-/// A failed round trip, with whether any response byte had arrived (for safe retries).
+/// A failed round trip, with whether any response byte had arrived (for safe retries) and
+/// whether the request was written at all.
 struct TripError {
     kind: ErrorKind,
     detail: String,
     nothing_received: bool,
+    sent: bool,
 }
 
 /// One core's client. Not shared across threads; the pool is borrowed only between awaits.
@@ -262,9 +318,14 @@ impl HttpClient {
     }
 
     /// Reserves a connection slot and picks an address, resolving the host on first use.
-    fn reserve(&self, url: &Url<'_>) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+    fn reserve(
+        &self,
+        url: &Url<'_>,
+        timings: &mut Timings,
+    ) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
+            let resolving = Instant::now();
             let addrs: Vec<SocketAddr> = (url.host, url.port)
                 .to_socket_addrs()
                 .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
@@ -272,6 +333,7 @@ impl HttpClient {
             if addrs.is_empty() {
                 return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
             }
+            timings.dns_us = Some(micros(resolving.elapsed()));
             let server_name = if url.tls {
                 Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
             } else {
@@ -295,8 +357,23 @@ impl HttpClient {
         Ok((addr, pool.server_name.clone()))
     }
 
+    /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
+    /// host's connection limit until [`HttpClient::release_dedicated`].
+    pub(crate) async fn connect_dedicated(&self, url: &Url<'_>) -> Result<(Transport, Timings), HttpError> {
+        let mut timings = Timings::default();
+        match Box::pin(self.connect(url, &mut timings)).await {
+            Ok(conn) => Ok((conn.io, timings)),
+            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+        }
+    }
+
+    /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
+    pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
+        self.release(url, None);
+    }
+
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
-        let (addr, server_name) = self.reserve(url)?;
+        let (addr, server_name) = self.reserve(url, timings)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
         if result.is_err() {
             self.release(url, None);
@@ -313,11 +390,14 @@ impl HttpClient {
     ) -> Result<Conn, TripError> {
         let timeout = self.settings.connect_timeout;
         let started = Instant::now();
+        timings.connects += 1;
         let tcp = match monoio::time::timeout(timeout, connect_tcp(addr)).await {
             Err(_) => {
+                timings.connects_failed += 1;
                 return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?}")));
             }
             Ok(Err(err)) => {
+                timings.connects_failed += 1;
                 let kind = match err.kind() {
                     io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
                     io::ErrorKind::TimedOut => ErrorKind::Timeout,
@@ -327,29 +407,33 @@ impl HttpClient {
             }
             Ok(Ok(tcp)) => tcp,
         };
-        timings.connect_us = Some(micros(started.elapsed()));
+        timings.connect_us = Some(timings.connect_us.unwrap_or(0) + micros(started.elapsed()));
         let io = match server_name {
             None => Transport::Plain(tcp),
             Some(name) => {
+                timings.tls_handshakes += 1;
                 let Some(config) = self.tls.clone() else {
+                    timings.tls_failed += 1;
                     return Err(trip(ErrorKind::Tls, "https URL but TLS is not configured".into()));
                 };
                 let tls_started = Instant::now();
                 let remaining = timeout.saturating_sub(started.elapsed());
                 let stream = match monoio::time::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
                     Err(_) => {
+                        timings.tls_failed += 1;
                         return Err(trip(
                             ErrorKind::Timeout,
                             format!("TLS handshake with {} timed out", url.authority),
                         ));
                     }
                     Ok(Err(err)) => {
+                        timings.tls_failed += 1;
                         let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
                         return Err(trip(kind, format!("TLS handshake with {}: {err}", url.authority)));
                     }
                     Ok(Ok(stream)) => stream,
                 };
-                timings.tls_us = Some(micros(tls_started.elapsed()));
+                timings.tls_us = Some(timings.tls_us.unwrap_or(0) + micros(tls_started.elapsed()));
                 timings.tls_resumed = stream.resumed();
                 Transport::Tls(Box::new(stream))
             }
@@ -372,12 +456,20 @@ impl HttpClient {
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url) {
+                // A non-idempotent request cannot be retried once written: check first that the
+                // server has not closed the pooled connection, and replace it if it has.
+                Some(conn) if !idempotent && conn.io.peer_closed() => {
+                    self.release(&request.url, None);
+                    timings.reconnects += 1;
+                    continue;
+                }
                 Some(conn) => (conn, true),
                 // Connecting is rare and its future is large (TLS handshake state): boxing it
                 // keeps every request's future small, so polling it moves less memory.
                 None => match Box::pin(self.connect(&request.url, &mut timings)).await {
                     Ok(conn) => (conn, false),
-                    Err(err) => return Err(HttpError::failed(err.kind, err.detail)),
+                    // Nothing of the request was written: a server never saw it.
+                    Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
                 },
             };
             let trip_started = Instant::now();
@@ -389,7 +481,8 @@ impl HttpClient {
                     return Err(HttpError::failed(
                         ErrorKind::Timeout,
                         format!("no complete response from {} within {timeout:?}", request.url.authority),
-                    ));
+                    )
+                    .with_timings(timings));
                 }
                 Ok(Ok(trip)) => {
                     let reusable = trip.keep_alive && conn.read_buf.is_empty();
@@ -406,7 +499,9 @@ impl HttpClient {
                         timings.reconnects += 1;
                         continue;
                     }
-                    return Err(HttpError::failed(err.kind, err.detail));
+                    let error = HttpError::failed(err.kind, err.detail);
+                    let error = if err.sent { error } else { HttpError { sent: false, ..error } };
+                    return Err(error.with_timings(timings));
                 }
             }
         }
@@ -426,7 +521,13 @@ impl HttpClient {
         let (written, buf) = conn.io.write_all(buf).await;
         conn.write_buf = buf;
         if let Err(err) = written {
-            return Err(TripError { kind: io_kind(&err), detail: format!("send: {err}"), nothing_received: true });
+            // The connection refused the bytes: the request did not reach the server.
+            return Err(TripError {
+                kind: io_kind(&err),
+                detail: format!("send: {err}"),
+                nothing_received: true,
+                sent: false,
+            });
         }
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         let mut first_byte_us = None;
@@ -453,6 +554,7 @@ impl HttpClient {
                                 kind: ErrorKind::UnexpectedClose,
                                 detail: "server closed the connection without responding".into(),
                                 nothing_received,
+                                sent: true,
                             });
                         }
                         Err(err) => return Err(codec_trip(&err)),
@@ -465,6 +567,7 @@ impl HttpClient {
                         kind,
                         detail: format!("receive: {err}"),
                         nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                        sent: true,
                     });
                 }
             }
@@ -484,20 +587,22 @@ impl HttpClient {
     }
 }
 
+/// A failure before the request was written (resolve, connect, handshake).
 fn trip(kind: ErrorKind, detail: String) -> TripError {
-    TripError { kind, detail, nothing_received: false }
+    TripError { kind, detail, nothing_received: false, sent: false }
 }
 
+/// A response that does not parse: the request was sent.
 fn codec_trip(err: &CodecError) -> TripError {
     let kind = match err {
         CodecError::UnexpectedEof { .. } => ErrorKind::UnexpectedClose,
         err if err.is_too_large() => ErrorKind::TooLarge,
         _ => ErrorKind::Malformed,
     };
-    trip(kind, err.to_string())
+    TripError { sent: true, ..trip(kind, err.to_string()) }
 }
 
-fn io_kind(err: &io::Error) -> ErrorKind {
+pub(crate) fn io_kind(err: &io::Error) -> ErrorKind {
     match err.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             ErrorKind::Reset

@@ -1,6 +1,9 @@
 //! The hand-rolled HTTP/1.1 client: URL parsing, TLS setup, transport and the per-core pool.
 
 pub mod client;
+pub mod cookie;
+pub mod form;
+pub mod redirect;
 pub mod tls;
 pub mod transport;
 pub mod url;

@@ -1,4 +1,5 @@
-//! TLS client configuration: webpki roots by default, a private CA on request, or (loudly) none.
+//! TLS client configuration: webpki roots by default, a private CA on request, or (loudly) none;
+//! a client certificate (mTLS) when the scenario gives one.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,10 @@ pub struct TlsOptions {
     pub ca_file: Option<PathBuf>,
     /// Skip certificate verification entirely (`--insecure`).
     pub insecure: bool,
+    /// Client certificate chain, PEM (`--cert`, `[client] cert`): mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key, PEM (`--key`, `[client] key`).
+    pub client_key: Option<PathBuf>,
 }
 
 /// TLS could not be set up before the run.
@@ -41,21 +46,48 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetup
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsSetupError(format!("TLS protocol versions: {e}")))?;
-    let mut config = if options.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
-            .with_no_client_auth()
+    let builder = if options.insecure {
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     } else {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = &options.ca_file {
             add_ca_file(&mut roots, path)?;
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder.with_root_certificates(roots)
+    };
+    let mut config = match (&options.client_cert, &options.client_key) {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(cert), Some(key)) => {
+            let (chain, key_der) = client_identity(cert, key)?;
+            builder.with_client_auth_cert(chain, key_der).map_err(|e| {
+                TlsSetupError(format!("client certificate {} with key {}: {e}", cert.display(), key.display()))
+            })?
+        }
+        (Some(_), None) => return Err(TlsSetupError("a client certificate needs its key (--key)".into())),
+        (None, Some(_)) => return Err(TlsSetupError("a client key needs its certificate (--cert)".into())),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// Reads a client certificate chain and its private key (PEM), naming the file at fault.
+fn client_identity(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>), TlsSetupError> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<_, _>>())
+        .map_err(|e| TlsSetupError(format!("client certificate {}: {e}", cert.display())))?;
+    if chain.is_empty() {
+        return Err(TlsSetupError(format!(
+            "client certificate {}: no PEM certificates found (expected -----BEGIN CERTIFICATE-----)",
+            cert.display()
+        )));
+    }
+    let key_der = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| TlsSetupError(format!("client key {}: {e} (expected a PEM private key)", key.display())))?;
+    Ok((chain, key_der))
 }
 
 fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupError> {

@@ -3,11 +3,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use bytes::BytesMut;
 use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt, CancelHandle, CancelableAsyncReadRent};
 use monoio::net::TcpStream;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
@@ -41,12 +42,31 @@ impl Transport {
                 (result.map(|_| ()), buf)
             }
             Transport::Tls(tls) => {
-                let result = match tls.session.writer().write_all(&buf) {
-                    Ok(()) => Box::pin(tls.flush()).await,
-                    Err(err) => Err(err),
-                };
+                let result = Box::pin(tls.write_all(&buf)).await;
                 (result, buf)
             }
+        }
+    }
+
+    /// True when the peer has closed (or reset) this idle connection, or sent bytes nobody
+    /// asked for: a non-blocking peek at the socket, no wait and nothing consumed. Used before
+    /// a non-idempotent request reuses a pooled connection, which could not be retried.
+    pub fn peer_closed(&self) -> bool {
+        let fd = match self {
+            Transport::Plain(tcp) => tcp.as_raw_fd(),
+            Transport::Tls(tls) => tls.tcp.as_raw_fd(),
+        };
+        let mut byte = 0u8;
+        // SAFETY: `fd` is the open socket owned by `self` (alive for this call); `byte` is a
+        // valid one-byte buffer; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
+        let read =
+            unsafe { libc::recv(fd, (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+        match read {
+            // An idle connection has nothing to say: EAGAIN is the healthy answer.
+            -1 => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
+            // 0: end of stream; more: bytes (a close_notify, a stray response) on an idle
+            // connection, which cannot carry a new request either.
+            _ => true,
         }
     }
 
@@ -63,9 +83,32 @@ impl Transport {
             }
             // Boxed: the TLS read state is large and would otherwise size (and be copied with)
             // every request's future, plain ones included.
-            Transport::Tls(tls) => Box::pin(tls.read_some(buf)).await,
+            Transport::Tls(tls) => Box::pin(tls.read_some(buf, None)).await,
         }
     }
+
+    /// Like [`Transport::read_some`], but cancellable through `cancel` without losing bytes: a
+    /// read cancelled before data came ends with the OS error ECANCELED and consumes nothing;
+    /// one that completed first returns its bytes. (Dropping a read future instead can lose
+    /// what the kernel had already delivered for it under io_uring.)
+    pub async fn read_some_cancelable(&mut self, buf: BytesMut, cancel: CancelHandle) -> (io::Result<usize>, BytesMut) {
+        match self {
+            Transport::Plain(tcp) => {
+                let mut buf = buf;
+                buf.reserve(READ_CHUNK_BYTES);
+                let len = buf.len();
+                let end = buf.capacity();
+                let (result, slice) = tcp.cancelable_read(buf.slice_mut(len..end), cancel).await;
+                (result, slice.into_inner())
+            }
+            Transport::Tls(tls) => Box::pin(tls.read_some(buf, Some(cancel))).await,
+        }
+    }
+}
+
+/// True for the error a cancelled read ends with.
+pub fn is_cancelled(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(125)
 }
 
 /// A rustls client session over a TCP stream, driven directly: ciphertext moves between the
@@ -95,7 +138,7 @@ impl TlsStream {
         };
         while stream.session.is_handshaking() {
             stream.flush().await?;
-            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump().await? == 0 {
+            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump(None).await? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "server closed the connection during the TLS handshake",
@@ -109,6 +152,20 @@ impl TlsStream {
     /// Whether the handshake resumed an earlier session.
     pub fn resumed(&self) -> bool {
         self.session.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+
+    /// Encrypts and sends all of `data`. rustls buffers at most 64 KiB of plaintext before a
+    /// flush, so a larger request body goes in pieces, each flushed before the next.
+    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let taken = self.session.writer().write(data)?;
+            data = &data[taken..];
+            if taken == 0 && !self.session.wants_write() {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "TLS session accepts no more data"));
+            }
+            self.flush().await?;
+        }
+        self.flush().await
     }
 
     /// Sends whatever records rustls has queued.
@@ -126,11 +183,14 @@ impl TlsStream {
 
     /// Feeds rustls more ciphertext, reading from the socket when none is pending. Returns the
     /// ciphertext bytes consumed; 0 means the socket reached end of file.
-    async fn pump(&mut self) -> io::Result<usize> {
+    async fn pump(&mut self, cancel: Option<CancelHandle>) -> io::Result<usize> {
         if self.net_in_at >= self.net_in.len() {
             let mut buf = std::mem::take(&mut self.net_in);
             buf.clear();
-            let (result, buf) = self.tcp.read(buf).await;
+            let (result, buf) = match cancel {
+                None => self.tcp.read(buf).await,
+                Some(cancel) => self.tcp.cancelable_read(buf, cancel).await,
+            };
             self.net_in = buf;
             self.net_in_at = 0;
             if result? == 0 {
@@ -154,7 +214,7 @@ impl TlsStream {
         Ok(before - pending.len())
     }
 
-    async fn read_some(&mut self, mut buf: BytesMut) -> (io::Result<usize>, BytesMut) {
+    async fn read_some(&mut self, mut buf: BytesMut, cancel: Option<CancelHandle>) -> (io::Result<usize>, BytesMut) {
         loop {
             let len = buf.len();
             buf.resize(len + READ_CHUNK_BYTES, 0);
@@ -170,7 +230,7 @@ impl TlsStream {
                     return (Err(err), buf);
                 }
             }
-            match self.pump().await {
+            match self.pump(cancel.clone()).await {
                 Ok(_) => {}
                 Err(err) => return (Err(err), buf),
             }

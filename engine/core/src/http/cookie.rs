@@ -1,0 +1,527 @@
+//! An RFC 6265 cookie jar, I/O-free: parses `Set-Cookie` fields against the URL that sent
+//! them, keeps domain, path, expiry, Secure, HttpOnly and host-only, and renders the `Cookie`
+//! field for a request. The clock is an argument (Unix seconds), so it is tested without time.
+//!
+//! Not done: the public-suffix list (a server may set `Domain=co.uk`, which a browser would
+//! refuse), and SameSite (a browser's cross-site rule, meaningless without a browsing context).
+
+use std::fmt;
+
+use crate::limits::{COOKIE_BYTES_MAX, COOKIES_PER_JAR_MAX};
+
+/// One stored cookie (RFC 6265 §5.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cookie {
+    /// Name.
+    pub name: String,
+    /// Value, as the server sent it.
+    pub value: String,
+    /// Domain, lower case, without a leading dot.
+    pub domain: String,
+    /// Path (`/` or a prefix of request paths).
+    pub path: String,
+    /// Expiry in Unix seconds; `None` for a session cookie.
+    pub expires_unix_s: Option<i64>,
+    /// Sent over `https` only.
+    pub secure: bool,
+    /// Not for scripts (kept and shown; a load injector has no scripts).
+    pub http_only: bool,
+    /// Sent to exactly `domain`, not its subdomains (no `Domain` attribute was given).
+    pub host_only: bool,
+    creation: u64,
+}
+
+impl fmt::Display for Cookie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={}; domain={}{}; path={}",
+            self.name,
+            self.value,
+            if self.host_only { "" } else { "." },
+            self.domain,
+            self.path
+        )?;
+        if let Some(at) = self.expires_unix_s {
+            write!(f, "; expires_unix_s={at}")?;
+        }
+        if self.secure {
+            f.write_str("; Secure")?;
+        }
+        if self.http_only {
+            f.write_str("; HttpOnly")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a request goes, as the jar sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    /// `https`.
+    pub secure: bool,
+    /// Host (any case; IPv6 without brackets).
+    pub host: &'a str,
+    /// Request target: path and query (`/a/b?c`).
+    pub target: &'a str,
+}
+
+/// Why a `Set-Cookie` field was ignored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// No `=` in the name-value pair, or an empty name.
+    NoName,
+    /// Name and value above `COOKIE_BYTES_MAX`.
+    TooLarge,
+    /// `Domain` does not cover the host that sent it.
+    ForeignDomain(String),
+    /// `Secure` from a plain-HTTP response.
+    SecureFromInsecure,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::NoName => f.write_str("no name=value"),
+            Refused::TooLarge => write!(f, "name and value above {COOKIE_BYTES_MAX} bytes"),
+            Refused::ForeignDomain(domain) => write!(f, "Domain={domain} does not cover the host that set it"),
+            Refused::SecureFromInsecure => f.write_str("Secure cookie set over plain http"),
+        }
+    }
+}
+
+/// A journey run's cookies.
+#[derive(Clone, Debug, Default)]
+pub struct Jar {
+    cookies: Vec<Cookie>,
+    next_creation: u64,
+}
+
+impl Jar {
+    /// True when there is no cookie (the plain path skips all cookie work).
+    pub fn is_empty(&self) -> bool {
+        self.cookies.is_empty()
+    }
+
+    /// Every stored cookie, oldest first.
+    pub fn cookies(&self) -> &[Cookie] {
+        &self.cookies
+    }
+
+    /// Forgets every cookie (the capacity is kept).
+    pub fn clear(&mut self) {
+        self.cookies.clear();
+    }
+
+    /// Stores one `Set-Cookie` field value received from `origin` at `now_unix_s` (§5.3).
+    /// An expired cookie deletes the stored one of the same name, domain and path.
+    pub fn store(&mut self, origin: Origin<'_>, set_cookie: &str, now_unix_s: i64) -> Result<(), Refused> {
+        let parsed = parse_set_cookie(set_cookie, now_unix_s)?;
+        let host = origin.host.trim_end_matches('.').to_ascii_lowercase();
+        let (domain, host_only) = match parsed.domain {
+            Some(domain) if !domain.is_empty() => {
+                if !domain_match(&host, &domain) {
+                    return Err(Refused::ForeignDomain(domain));
+                }
+                (domain, false)
+            }
+            _ => (host, true),
+        };
+        if parsed.secure && !origin.secure {
+            return Err(Refused::SecureFromInsecure);
+        }
+        let path = parsed.path.unwrap_or_else(|| default_path(origin.target).to_string());
+        let mut creation = self.next_creation;
+        if let Some(i) = self.cookies.iter().position(|c| c.name == parsed.name && c.domain == domain && c.path == path)
+        {
+            creation = self.cookies.remove(i).creation;
+        } else {
+            self.next_creation += 1;
+        }
+        if parsed.expires_unix_s.is_some_and(|at| at <= now_unix_s) {
+            return Ok(());
+        }
+        if self.cookies.len() >= COOKIES_PER_JAR_MAX {
+            self.evict(now_unix_s);
+        }
+        self.cookies.push(Cookie {
+            name: parsed.name,
+            value: parsed.value,
+            domain,
+            path,
+            expires_unix_s: parsed.expires_unix_s,
+            secure: parsed.secure,
+            http_only: parsed.http_only,
+            host_only,
+            creation,
+        });
+        Ok(())
+    }
+
+    /// Makes room: expired cookies first, else the oldest.
+    fn evict(&mut self, now_unix_s: i64) {
+        self.cookies.retain(|c| c.expires_unix_s.is_none_or(|at| at > now_unix_s));
+        if self.cookies.len() >= COOKIES_PER_JAR_MAX
+            && let Some((i, _)) = self.cookies.iter().enumerate().min_by_key(|(_, c)| c.creation)
+        {
+            self.cookies.remove(i);
+        }
+    }
+
+    /// Appends `name=value; ...` for the cookies that go to `origin` (§5.4: longer paths
+    /// first, then older first) to `out`; returns whether any did.
+    pub fn render(&self, origin: Origin<'_>, now_unix_s: i64, out: &mut String) -> bool {
+        let path = origin.target.split(['?', '#']).next().unwrap_or("/");
+        let host = origin.host.trim_end_matches('.');
+        let mut chosen: Vec<&Cookie> = self
+            .cookies
+            .iter()
+            .filter(|c| {
+                let domain_ok =
+                    if c.host_only { c.domain.eq_ignore_ascii_case(host) } else { domain_match(host, &c.domain) };
+                domain_ok
+                    && path_match(path, &c.path)
+                    && (!c.secure || origin.secure)
+                    && c.expires_unix_s.is_none_or(|at| at > now_unix_s)
+            })
+            .collect();
+        chosen.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.creation.cmp(&b.creation)));
+        for cookie in &chosen {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&cookie.name);
+            out.push('=');
+            out.push_str(&cookie.value);
+        }
+        !chosen.is_empty()
+    }
+}
+
+/// A parsed `Set-Cookie` value, before storage decisions.
+#[derive(Debug, PartialEq, Eq)]
+struct SetCookie {
+    name: String,
+    value: String,
+    domain: Option<String>,
+    path: Option<String>,
+    expires_unix_s: Option<i64>,
+    secure: bool,
+    http_only: bool,
+}
+
+/// §5.2: the parsing algorithm. `Max-Age` wins over `Expires`; the last of each attribute wins.
+fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
+    let mut parts = text.split(';');
+    let pair = parts.next().unwrap_or("");
+    let (name, value) = pair.split_once('=').ok_or(Refused::NoName)?;
+    let (name, value) = (name.trim(), value.trim());
+    if name.is_empty() {
+        return Err(Refused::NoName);
+    }
+    if name.len() + value.len() > COOKIE_BYTES_MAX {
+        return Err(Refused::TooLarge);
+    }
+    let mut cookie = SetCookie {
+        name: name.to_string(),
+        value: value.to_string(),
+        domain: None,
+        path: None,
+        expires_unix_s: None,
+        secure: false,
+        http_only: false,
+    };
+    let (mut max_age, mut expires) = (None, None);
+    for attribute in parts {
+        let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
+        let (key, value) = (key.trim(), value.trim());
+        if key.eq_ignore_ascii_case("expires") {
+            if let Some(at) = parse_cookie_date(value) {
+                expires = Some(at);
+            }
+        } else if key.eq_ignore_ascii_case("max-age") {
+            if let Some(delta) = parse_max_age(value) {
+                max_age = Some(if delta <= 0 { i64::MIN } else { now_unix_s.saturating_add(delta) });
+            }
+        } else if key.eq_ignore_ascii_case("domain") {
+            // An empty Domain is ignored (§5.2.3); a leading dot is dropped.
+            if !value.is_empty() {
+                cookie.domain = Some(value.trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase());
+            }
+        } else if key.eq_ignore_ascii_case("path") {
+            cookie.path = value.starts_with('/').then(|| value.to_string());
+        } else if key.eq_ignore_ascii_case("secure") {
+            cookie.secure = true;
+        } else if key.eq_ignore_ascii_case("httponly") {
+            cookie.http_only = true;
+        }
+    }
+    cookie.expires_unix_s = max_age.or(expires);
+    Ok(cookie)
+}
+
+/// §5.2.2: an optional `-` then digits; anything else ignores the attribute.
+fn parse_max_age(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Too many digits for i64 is still a (far) future or past time.
+    Some(text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX }))
+}
+
+/// §5.1.3: `host` domain-matches `domain` when they are equal, or `domain` is a dot-separated
+/// suffix of `host` and `host` is not an IP address.
+pub fn domain_match(host: &str, domain: &str) -> bool {
+    if host.eq_ignore_ascii_case(domain) {
+        return true;
+    }
+    if host.len() <= domain.len() || host.parse::<std::net::IpAddr>().is_ok() {
+        return false;
+    }
+    let split = host.len() - domain.len();
+    host.as_bytes()[split - 1] == b'.' && host[split..].eq_ignore_ascii_case(domain)
+}
+
+/// §5.1.4: the request path is the cookie path, or starts with it at a `/` boundary.
+pub fn path_match(request_path: &str, cookie_path: &str) -> bool {
+    match request_path.strip_prefix(cookie_path) {
+        None => false,
+        Some(rest) => rest.is_empty() || cookie_path.ends_with('/') || rest.starts_with('/'),
+    }
+}
+
+/// §5.1.4: the directory of the request path (`/a/b` → `/a`, `/a` → `/`).
+pub fn default_path(target: &str) -> &str {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    if !path.starts_with('/') {
+        return "/";
+    }
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// §5.1.1: the lenient cookie date format (`Wed, 21 Oct 2015 07:28:00 GMT` and its historic
+/// variants) to Unix seconds; `None` when it is not a date.
+pub fn parse_cookie_date(text: &str) -> Option<i64> {
+    let is_delimiter = |c: char| matches!(c, '\t' | ' '..='/' | ';'..='@' | '['..='`' | '{'..='~');
+    let (mut time, mut day, mut month, mut year) = (None, None, None, None);
+    for token in text.split(is_delimiter).filter(|t| !t.is_empty()) {
+        if time.is_none()
+            && let Some(found) = date_time(token)
+        {
+            time = Some(found);
+        } else if day.is_none()
+            && let Some(found) = leading_digits(token, 1, 2)
+        {
+            day = Some(found);
+        } else if month.is_none()
+            && let Some(found) = month_of(token)
+        {
+            month = Some(found);
+        } else if year.is_none()
+            && let Some(found) = leading_digits(token, 2, 4)
+        {
+            year = Some(found);
+        }
+    }
+    let (hour, minute, second) = time?;
+    let (day, month, mut year) = (day?, month?, year?);
+    if (70..=99).contains(&year) {
+        year += 1900;
+    } else if year <= 69 {
+        year += 2000;
+    }
+    if !(1..=31).contains(&day) || year < 1601 || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, i64::from(day));
+    Some(days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))
+}
+
+/// `1*2DIGIT ":" 1*2DIGIT ":" 1*2DIGIT` followed by anything but a digit.
+fn date_time(token: &str) -> Option<(u32, u32, u32)> {
+    let mut fields = token.splitn(3, ':');
+    let hour = leading_digits(fields.next()?, 1, 2)?;
+    let minute = leading_digits(fields.next()?, 1, 2)?;
+    let second = leading_digits(fields.next()?, 1, 2)?;
+    Some((hour, minute, second))
+}
+
+/// `min..=max` digits at the start of `token`, not followed by another digit.
+fn leading_digits(token: &str, min: usize, max: usize) -> Option<u32> {
+    let count = token.bytes().take_while(u8::is_ascii_digit).count();
+    if count < min || count > max {
+        return None;
+    }
+    token[..count].parse().ok()
+}
+
+fn month_of(token: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let prefix = token.get(..3)?;
+    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(prefix)).map(|i| i as i64 + 1)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn http(host: &'static str, target: &'static str) -> Origin<'static> {
+        Origin { secure: false, host, target }
+    }
+
+    fn https(host: &'static str, target: &'static str) -> Origin<'static> {
+        Origin { secure: true, host, target }
+    }
+
+    fn header(jar: &Jar, origin: Origin<'_>) -> String {
+        let mut out = String::new();
+        jar.render(origin, NOW, &mut out);
+        out
+    }
+
+    #[test]
+    fn host_only_cookie_goes_back_to_the_same_host_only() {
+        let mut jar = Jar::default();
+        jar.store(http("Example.com", "/login"), "sid=abc; Path=/", NOW).unwrap();
+        assert_eq!(header(&jar, http("example.com", "/account")), "sid=abc");
+        assert_eq!(header(&jar, http("www.example.com", "/")), "");
+        assert!(jar.cookies()[0].host_only);
+    }
+
+    #[test]
+    fn domain_attribute_covers_subdomains_and_refuses_foreign_hosts() {
+        let mut jar = Jar::default();
+        jar.store(http("www.example.com", "/"), "a=1; Domain=.Example.com", NOW).unwrap();
+        assert_eq!(header(&jar, http("api.example.com", "/")), "a=1");
+        assert_eq!(header(&jar, http("example.com", "/")), "a=1");
+        assert_eq!(header(&jar, http("badexample.com", "/")), "");
+        assert_eq!(
+            jar.store(http("www.example.com", "/"), "b=2; Domain=other.com", NOW),
+            Err(Refused::ForeignDomain("other.com".into()))
+        );
+        // A subdomain of the host is not the host's to set.
+        assert!(jar.store(http("example.com", "/"), "c=3; Domain=www.example.com", NOW).is_err());
+        // IP addresses match only themselves.
+        assert!(!domain_match("10.0.0.1", "0.0.1"));
+        jar.store(http("127.0.0.1", "/"), "d=4; Domain=127.0.0.1", NOW).unwrap();
+        assert_eq!(header(&jar, http("127.0.0.1", "/")), "d=4");
+    }
+
+    #[test]
+    fn path_rules() {
+        assert!(path_match("/a/b", "/a"));
+        assert!(path_match("/a/", "/a/"));
+        assert!(path_match("/a", "/a"));
+        assert!(!path_match("/ab", "/a"));
+        assert!(!path_match("/", "/a"));
+        assert_eq!(default_path("/a/b/c?x=/y"), "/a/b");
+        assert_eq!(default_path("/login"), "/");
+        assert_eq!(default_path(""), "/");
+        let mut jar = Jar::default();
+        jar.store(http("h", "/shop/cart/add"), "cart=1", NOW).unwrap();
+        assert_eq!(jar.cookies()[0].path, "/shop/cart");
+        assert_eq!(header(&jar, http("h", "/shop/cart")), "cart=1");
+        assert_eq!(header(&jar, http("h", "/shop/cart/x?q")), "cart=1");
+        assert_eq!(header(&jar, http("h", "/shop")), "");
+        // A Path that does not start with '/' means the default path.
+        jar.store(http("h", "/x/y"), "p=2; Path=rel", NOW).unwrap();
+        assert_eq!(jar.cookies()[1].path, "/x");
+    }
+
+    #[test]
+    fn longer_paths_first_then_older_first() {
+        let mut jar = Jar::default();
+        jar.store(http("h", "/"), "a=1; Path=/", NOW).unwrap();
+        jar.store(http("h", "/"), "b=2; Path=/app", NOW).unwrap();
+        jar.store(http("h", "/"), "c=3; Path=/", NOW).unwrap();
+        assert_eq!(header(&jar, http("h", "/app/x")), "b=2; a=1; c=3");
+    }
+
+    #[test]
+    fn replacing_keeps_the_creation_order_and_expiry_deletes() {
+        let mut jar = Jar::default();
+        jar.store(http("h", "/"), "a=1", NOW).unwrap();
+        jar.store(http("h", "/"), "b=2", NOW).unwrap();
+        jar.store(http("h", "/"), "a=changed", NOW).unwrap();
+        assert_eq!(header(&jar, http("h", "/")), "a=changed; b=2");
+        jar.store(http("h", "/"), "a=gone; Max-Age=0", NOW).unwrap();
+        assert_eq!(header(&jar, http("h", "/")), "b=2");
+        jar.store(http("h", "/"), "b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", NOW).unwrap();
+        assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn expiry_by_max_age_wins_over_expires() {
+        let mut jar = Jar::default();
+        jar.store(http("h", "/"), "a=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT", NOW).unwrap();
+        assert_eq!(jar.cookies()[0].expires_unix_s, Some(NOW + 60));
+        let mut out = String::new();
+        assert!(jar.render(http("h", "/"), NOW + 59, &mut out));
+        out.clear();
+        assert!(!jar.render(http("h", "/"), NOW + 60, &mut out));
+        // A malformed Max-Age is ignored, not taken as zero.
+        jar.store(http("h", "/"), "b=2; Max-Age=1x", NOW).unwrap();
+        assert_eq!(jar.cookies()[1].expires_unix_s, None);
+    }
+
+    #[test]
+    fn secure_cookies_need_https_both_ways() {
+        let mut jar = Jar::default();
+        assert_eq!(jar.store(http("h", "/"), "s=1; Secure", NOW), Err(Refused::SecureFromInsecure));
+        jar.store(https("h", "/"), "s=1; Secure; HttpOnly", NOW).unwrap();
+        assert!(jar.cookies()[0].http_only && jar.cookies()[0].secure);
+        assert_eq!(header(&jar, https("h", "/")), "s=1");
+        assert_eq!(header(&jar, http("h", "/")), "");
+    }
+
+    #[test]
+    fn malformed_set_cookie_is_refused_not_guessed() {
+        let mut jar = Jar::default();
+        assert_eq!(jar.store(http("h", "/"), "novalue", NOW), Err(Refused::NoName));
+        assert_eq!(jar.store(http("h", "/"), "=v", NOW), Err(Refused::NoName));
+        assert_eq!(jar.store(http("h", "/"), &format!("a={}", "x".repeat(5000)), NOW), Err(Refused::TooLarge));
+        jar.store(http("h", "/"), " a = b=c ; ; =; Unknown=1", NOW).unwrap();
+        assert_eq!(header(&jar, http("h", "/")), "a=b=c");
+    }
+
+    #[test]
+    fn the_jar_is_bounded() {
+        let mut jar = Jar::default();
+        for i in 0..COOKIES_PER_JAR_MAX + 10 {
+            jar.store(http("h", "/"), &format!("c{i}=v"), NOW).unwrap();
+        }
+        assert_eq!(jar.cookies().len(), COOKIES_PER_JAR_MAX);
+        assert_eq!(jar.cookies()[0].name, "c10", "the oldest go first");
+    }
+
+    #[test]
+    fn cookie_dates() {
+        assert_eq!(parse_cookie_date("Wed, 21 Oct 2015 07:28:00 GMT"), Some(1_445_412_480));
+        assert_eq!(parse_cookie_date("Wednesday, 21-Oct-15 07:28:00 GMT"), Some(1_445_412_480));
+        assert_eq!(parse_cookie_date("Wed Oct 21 07:28:00 2015"), Some(1_445_412_480));
+        assert_eq!(parse_cookie_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_cookie_date("Sat, 29 Feb 2020 23:59:59 GMT"), Some(1_583_020_799));
+        for bad in
+            ["", "tomorrow", "Wed, 21 Oct 2015 25:00:00 GMT", "Wed, 32 Oct 2015 07:28:00 GMT", "21 Oct 1600 07:28:00"]
+        {
+            assert_eq!(parse_cookie_date(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Redirects, I/O-free: which statuses are followed, the method and body of the next request
+//! (RFC 9110 §15.4), and the `Location` reference resolved against the current URL (RFC 3986
+//! §5.2). The loop that sends each hop lives in `crate::session`.
+
+use super::url::Url;
+
+/// A followed redirect status: 301, 302, 303, 307 or 308.
+pub fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// The next hop's method, and whether it keeps the body. 303 turns every method but HEAD into
+/// GET; 301 and 302 turn POST into GET (RFC 9110 §15.4.2-3 allow it, and every browser does);
+/// 307 and 308 keep both.
+pub fn next_method(method: &http::Method, status: u16) -> (http::Method, bool) {
+    match status {
+        303 if *method != http::Method::HEAD && *method != http::Method::GET => (http::Method::GET, false),
+        301 | 302 if *method == http::Method::POST => (http::Method::GET, false),
+        _ => (method.clone(), true),
+    }
+}
+
+/// Whether two absolute URLs share scheme, host and port (credentials stay within an origin).
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (Url::parse(a), Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.tls == b.tls && a.port == b.port && a.host.eq_ignore_ascii_case(b.host),
+        _ => false,
+    }
+}
+
+/// Resolves `location` against the absolute URL `base` into an absolute URL the client can
+/// send, or says why not.
+pub fn resolve(base: &str, location: &str) -> Result<String, String> {
+    let location = location.trim();
+    let location = location.split('#').next().unwrap_or("");
+    let base_url = Url::parse(base).map_err(|e| e.to_string())?;
+    let scheme = if base_url.tls { "https" } else { "http" };
+    let resolved = if let Some(rest) = location.strip_prefix("//") {
+        format!("{scheme}://{rest}")
+    } else if let Some(colon) = scheme_end(location) {
+        let target_scheme = &location[..colon];
+        if !(target_scheme.eq_ignore_ascii_case("http") || target_scheme.eq_ignore_ascii_case("https")) {
+            return Err(format!("redirect to {location:?}: only http and https are followed"));
+        }
+        location.to_string()
+    } else {
+        let (base_path, base_query) = split_query(base_url.target);
+        let (path, query) = if location.is_empty() {
+            (base_path.to_string(), base_query)
+        } else if location.starts_with('/') {
+            let (path, query) = split_query(location);
+            (remove_dot_segments(path), query)
+        } else if location.starts_with('?') {
+            (base_path.to_string(), Some(&location[1..]))
+        } else {
+            let (relative, query) = split_query(location);
+            let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
+            (remove_dot_segments(&format!("{directory}{relative}")), query)
+        };
+        let mut out = format!("{scheme}://{}{path}", base_url.authority);
+        if let Some(query) = query {
+            out.push('?');
+            out.push_str(query);
+        }
+        out
+    };
+    Url::parse(&resolved).map_err(|e| format!("redirect to {location:?}: {}", e.reason))?;
+    Ok(resolved)
+}
+
+/// The end of a URI scheme (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"`), if any.
+fn scheme_end(text: &str) -> Option<usize> {
+    let colon = text.find(':')?;
+    let scheme = &text[..colon];
+    let mut bytes = scheme.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    (first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))).then_some(colon)
+}
+
+fn split_query(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    }
+}
+
+/// RFC 3986 §5.2.4 on an absolute path.
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match *segment {
+            "." => {
+                if last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                out.pop();
+                if last {
+                    out.push("");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    format!("/{}", out.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_per_status() {
+        use http::Method;
+        assert_eq!(next_method(&Method::POST, 302), (Method::GET, false));
+        assert_eq!(next_method(&Method::POST, 301), (Method::GET, false));
+        assert_eq!(next_method(&Method::PUT, 302), (Method::PUT, true));
+        assert_eq!(next_method(&Method::PUT, 303), (Method::GET, false));
+        assert_eq!(next_method(&Method::HEAD, 303), (Method::HEAD, true));
+        assert_eq!(next_method(&Method::POST, 307), (Method::POST, true));
+        assert_eq!(next_method(&Method::POST, 308), (Method::POST, true));
+        assert!(is_redirect(308) && !is_redirect(304) && !is_redirect(300));
+    }
+
+    #[test]
+    fn resolves_references() {
+        let base = "http://h:8080/a/b/c?q=1";
+        let cases = [
+            ("/x", "http://h:8080/x"),
+            ("/x?y=2#frag", "http://h:8080/x?y=2"),
+            ("d", "http://h:8080/a/b/d"),
+            ("../d", "http://h:8080/a/d"),
+            ("./", "http://h:8080/a/b/"),
+            ("../../../../d", "http://h:8080/d"),
+            ("?z", "http://h:8080/a/b/c?z"),
+            ("", "http://h:8080/a/b/c?q=1"),
+            ("//other:81/p", "http://other:81/p"),
+            ("HTTPS://secure/p", "HTTPS://secure/p"),
+            ("/a/./b/../c", "http://h:8080/a/c"),
+        ];
+        for (location, want) in cases {
+            assert_eq!(resolve(base, location).as_deref(), Ok(want), "{location}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_followed() {
+        let base = "http://h/";
+        assert!(resolve(base, "ftp://h/file").unwrap_err().contains("only http and https"));
+        assert!(resolve(base, "javascript:alert(1)").is_err());
+        assert!(resolve(base, "/a b").unwrap_err().contains("percent-encoded"));
+        assert!(resolve(base, "http://").is_err());
+    }
+
+    #[test]
+    fn origins() {
+        assert!(same_origin("http://h:80/a", "http://H/b"));
+        assert!(!same_origin("http://h/a", "https://h/a"));
+        assert!(!same_origin("http://h/a", "http://g/a"));
+        assert!(!same_origin("http://h:81/a", "http://h/a"));
+    }
+}

@@ -1,0 +1,104 @@
+//! Pacing, with Mite's names and meaning: `ensure_fixed_separation(s, block)` makes the block
+//! take at least `s` (it sleeps the rest after the block), `ensure_average_separation(mean,
+//! plus_minus, block)` at least a time drawn uniformly from `mean ± plus_minus` (Mite's default
+//! `plus_minus` is a quarter of the mean); and `ctx.should_stop()` for journeys that loop.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::journey::Ctx;
+
+/// Runs `block`, then sleeps until `separation` has passed since it started. A block that
+/// takes longer is not slowed further.
+pub async fn ensure_fixed_separation<T>(separation: Duration, block: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let output = block.await;
+    let rest = separation.saturating_sub(started.elapsed());
+    if !rest.is_zero() {
+        crate::runtime::sleep(rest).await;
+    }
+    output
+}
+
+/// Like [`ensure_fixed_separation`], with the separation drawn uniformly from `mean ±
+/// plus_minus` (default: a quarter of `mean`), so that journeys do not march in step.
+pub async fn ensure_average_separation<T>(
+    mean: Duration,
+    plus_minus: Option<Duration>,
+    block: impl Future<Output = T>,
+) -> T {
+    ensure_fixed_separation(average_separation(mean, plus_minus, unit_random()), block).await
+}
+
+/// `mean ± plus_minus` at `unit` in `[0, 1)` (0 → `mean - plus_minus`), never below zero.
+pub fn average_separation(mean: Duration, plus_minus: Option<Duration>, unit: f64) -> Duration {
+    let plus_minus = plus_minus.unwrap_or(mean / 4).as_secs_f64();
+    Duration::from_secs_f64((mean.as_secs_f64() - plus_minus + unit * 2.0 * plus_minus).max(0.0))
+}
+
+thread_local! {
+    static RANDOM_STATE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A number in `[0, 1)` from a per-thread xorshift generator (pacing jitter, not cryptography).
+fn unit_random() -> f64 {
+    RANDOM_STATE.with(|state| {
+        let mut x = state.get();
+        if x == 0 {
+            // Seeded from the clock and the thread, so that cores do not draw the same jitter.
+            use std::hash::{BuildHasher, Hash, Hasher};
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            std::thread::current().id().hash(&mut hasher);
+            std::time::SystemTime::now().hash(&mut hasher);
+            x = hasher.finish() | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+impl Ctx {
+    /// True once the run is stopping (duration reached, interrupted): a journey that loops
+    /// should end its loop. Mite's `ctx.should_stop`.
+    pub fn should_stop(&self) -> bool {
+        self.shard().stopping.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn average_separation_spans_mean_plus_minus() {
+        let mean = Duration::from_secs(2);
+        assert_eq!(average_separation(mean, None, 0.0), Duration::from_millis(1500));
+        assert_eq!(average_separation(mean, None, 0.5), mean);
+        assert_eq!(average_separation(mean, Some(Duration::from_secs(1)), 0.0), Duration::from_secs(1));
+        assert_eq!(average_separation(mean, Some(Duration::from_secs(5)), 0.0), Duration::ZERO);
+        for _ in 0..1000 {
+            let unit = unit_random();
+            assert!((0.0..1.0).contains(&unit), "{unit}");
+        }
+    }
+
+    #[test]
+    fn fixed_separation_waits_out_the_rest_and_never_cuts_a_block() {
+        let (mut runtime, _) = crate::runtime::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
+        runtime.block_on(async {
+            let started = Instant::now();
+            let value = ensure_fixed_separation(Duration::from_millis(50), async { 7 }).await;
+            assert_eq!(value, 7);
+            assert!(started.elapsed() >= Duration::from_millis(50));
+            let started = Instant::now();
+            ensure_fixed_separation(Duration::from_millis(80), crate::runtime::sleep(Duration::from_millis(100))).await;
+            let took = started.elapsed();
+            // 100 ms, not 180: the separation counts from the block's start.
+            assert!(took >= Duration::from_millis(100) && took < Duration::from_millis(170), "{took:?}");
+        });
+    }
+}

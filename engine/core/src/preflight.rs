@@ -1,0 +1,95 @@
+//! Warnings about a scenario said before it runs (by `scenario check` and at the start of a
+//! run): a volume model that runs nothing, and a recyclable datapool with fewer rows per core
+//! than the journeys per core it must feed (the journeys beyond the rows wait for a row).
+
+use crate::journey::Scenario;
+use crate::volume::VolumeModel;
+
+/// The most journeys a model asks to have in flight at once, when it can be told.
+pub fn peak_journeys(volume: &VolumeModel) -> Option<u64> {
+    match volume {
+        VolumeModel::Nothing { .. } => Some(0),
+        VolumeModel::Constant { journeys, .. } | VolumeModel::Oneshot { journeys } => Some(*journeys),
+        VolumeModel::Ramp { from, to, .. } => Some((*from).max(*to)),
+        VolumeModel::Stages(stages) => stages.iter().map(peak_journeys).try_fold(0, |peak, s| Some(peak.max(s?))),
+        VolumeModel::Arrivals { rate, max_in_flight } => Some(if rate.peak_per_s() > 0.0 { *max_in_flight } else { 0 }),
+        VolumeModel::Custom(_) => None,
+    }
+}
+
+/// Warnings for `scenario`, its load split into `parts` (cores × segments; 1 when unknown).
+pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
+    let parts = parts.max(1) as u64;
+    let mut out = Vec::new();
+    for (i, entry) in scenario.entries.iter().enumerate() {
+        let at = format!("scenario entry {} ({})", i + 1, entry.journey);
+        let Some(peak) = peak_journeys(&entry.volume) else { continue };
+        if peak == 0 {
+            out.push(format!("{at}: volume {:?} runs no journey at all: the run will measure nothing", entry.volume));
+            continue;
+        }
+        let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
+        // The fewest rows a core gets, against the most journeys a core must run.
+        let rows_per_core = pool.len() as u64 / parts;
+        let journeys_per_core = peak.div_ceil(parts);
+        if rows_per_core < journeys_per_core {
+            out.push(format!(
+                "{at}: recyclable datapool {:?} has {} rows, {rows_per_core} per core over {parts} core(s), \
+                 fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
+                 at most {rows_per_core} journeys per core run at once, the others wait for a row; \
+                 add rows or lower the volume",
+                pool.name,
+                pool.len()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::datapool::{DataPool, Row};
+    use crate::journey::ScenarioEntry;
+    use crate::volume::RateModel;
+
+    fn one(volume: VolumeModel, rows: Option<usize>) -> Scenario {
+        Scenario {
+            name: "t".into(),
+            entries: vec![ScenarioEntry {
+                journey: "j".into(),
+                datapool: rows
+                    .map(|n| DataPool::recyclable("users", (0..n).map(|i| Row::new([i.to_string()])).collect())),
+                volume,
+            }],
+            config: Config::default(),
+        }
+    }
+
+    /// Issue 11: a 3-row recyclable pool under a ramp to 20 capped concurrency silently.
+    #[test]
+    fn small_recyclable_pool_is_named_with_its_numbers() {
+        let scenario = one(VolumeModel::Ramp { from: 0, to: 20, duration_s: 10.0 }, Some(3));
+        let warnings = warnings(&scenario, 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("3 rows") && warnings[0].contains("20 journeys per core"), "{}", warnings[0]);
+        assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), 2).is_empty());
+        let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), 2);
+        assert!(split[0].contains("3 per core over 2 core(s)"), "{split:?}");
+    }
+
+    /// Issue 11: `constant = 0` and `rate = 0` ran nothing and passed.
+    #[test]
+    fn a_model_that_runs_nothing_is_a_warning() {
+        let zero_rate = VolumeModel::Arrivals {
+            rate: RateModel::Constant { per_s: 0.0, duration_s: Some(5.0) },
+            max_in_flight: 10,
+        };
+        for volume in [VolumeModel::constant(0), zero_rate, VolumeModel::Oneshot { journeys: 0 }] {
+            let warnings = warnings(&one(volume, None), 1);
+            assert!(warnings.len() == 1 && warnings[0].contains("runs no journey"), "{warnings:?}");
+        }
+        assert!(warnings(&one(VolumeModel::constant(1), None), 1).is_empty());
+    }
+}

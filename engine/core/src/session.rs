@@ -1,0 +1,251 @@
+//! A journey run's HTTP session, as Mite's `@mite_http` gives one: the cookie jar (reset at the
+//! start of every run), and the loop that sends a request and follows its redirects. Each hop is
+//! one exchange through `Ctx::execute`, so it is recorded and counted as a request of its own;
+//! the transaction around the call spans them all.
+//!
+//! A request with no cookie (none in the jar, none of its own), no auth and no generated body
+//! goes straight to one exchange: the plain GET path allocates nothing here.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::http::cookie::{Cookie, Jar, Origin};
+use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
+use crate::http::{HttpError, Response, Url};
+use crate::journey::{Ctx, RequestBuilder};
+
+/// One journey run's state.
+#[derive(Default)]
+pub struct Session {
+    jar: Jar,
+}
+
+impl Session {
+    /// The cookie jar.
+    pub fn jar(&self) -> &Jar {
+        &self.jar
+    }
+
+    /// Forgets everything (a new journey run starts).
+    pub fn reset(&mut self) {
+        self.jar.clear();
+    }
+}
+
+/// Seconds since the Unix epoch (the jar's clock).
+fn now_unix_s() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn origin<'a>(url: &Url<'a>) -> Origin<'a> {
+    Origin { secure: url.tls, host: url.host, target: url.target }
+}
+
+/// Whether a response head carries `Set-Cookie` (a line scan, no parse: every response pays it).
+fn has_set_cookie(head: &[u8]) -> bool {
+    const NAME: &[u8] = b"set-cookie:";
+    head.split(|&b| b == b'\n').any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME))
+}
+
+/// Stores the `Set-Cookie` fields of a response to `url` in the journey's jar.
+pub(crate) fn absorb(ctx: &Ctx, url: &str, response: &Response) {
+    if !has_set_cookie(response.head_bytes()) {
+        return;
+    }
+    let Ok(url) = Url::parse(url) else { return };
+    let now = now_unix_s();
+    let mut session = ctx.session.borrow_mut();
+    mite_codec::head::for_each_header(response.head_bytes(), "set-cookie", |value| {
+        let Ok(text) = std::str::from_utf8(value) else {
+            ctx.trace_line(format_args!("ignored Set-Cookie (not UTF-8)"));
+            return;
+        };
+        match session.jar.store(origin(&url), text, now) {
+            Ok(()) => ctx.trace_line(format_args!("cookie stored: {text}")),
+            Err(why) => ctx.trace_line(format_args!("ignored Set-Cookie {text:?}: {why}")),
+        }
+    });
+}
+
+/// What a response means for the redirect loop.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Hop {
+    /// The final response: judged by the request's expected statuses.
+    Final,
+    /// A redirect that will be followed: the hop succeeded.
+    Followed,
+    /// A redirect that cannot be followed (too many, bad `Location`): a failed hop.
+    Broken(String),
+}
+
+/// Judges one hop's response (used by `Ctx::execute` when it records the hop).
+pub(crate) fn hop_verdict(request: &RequestBuilder<'_>, response: &Response) -> Hop {
+    let Some(left) = request.redirects_left else { return Hop::Final };
+    if !is_redirect(response.status()) {
+        return Hop::Final;
+    }
+    let Some(location) = response.header("location") else {
+        if mite_codec::head::find_header(response.head_bytes(), "location").is_some() {
+            return Hop::Broken("its Location is not UTF-8".into());
+        }
+        return Hop::Final;
+    };
+    if left == 0 {
+        return Hop::Broken(format!(
+            "redirect to {location:?} not followed: more than {} redirects",
+            request.max_redirects_allowed()
+        ));
+    }
+    match resolve(request.url, location) {
+        Ok(_) => Hop::Followed,
+        Err(why) => Hop::Broken(why),
+    }
+}
+
+/// Sends `request` in the journey's session: cookies from the jar, redirects followed.
+pub(crate) async fn send(mut request: RequestBuilder<'_>) -> Result<Response, HttpError> {
+    let follow = request.follows_redirects();
+    let allowed = request.max_redirects_allowed();
+    request.redirects_left = follow.then_some(allowed);
+    let plain = request.extras.is_none()
+        && request.ctx.session.borrow().jar.is_empty()
+        && !request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie"));
+    if !plain {
+        return Box::pin(chain(request, None)).await;
+    }
+    let response = request.ctx.execute(&request).await?;
+    if follow && is_redirect(response.status()) && response.header("location").is_some() {
+        return Box::pin(chain(request, Some(response))).await;
+    }
+    Ok(response)
+}
+
+/// The general loop: each hop's headers (the request's own, auth within its origin, generated
+/// content type, cookies) built afresh, redirects followed with RFC 9110's method rules.
+async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Result<Response, HttpError> {
+    let ctx = first.ctx;
+    let extras = first.extras.as_deref();
+    if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
+        return Err(HttpError::invalid(why.to_string()));
+    }
+    let first_url: &str = extras.and_then(|e| e.url.as_deref()).unwrap_or(first.url);
+    let mut url = first_url.to_string();
+    let mut method = first.method.clone();
+    let mut body: &[u8] = extras.and_then(|e| e.body.as_deref()).unwrap_or(first.body);
+    let mut left = first.redirects_left;
+    loop {
+        if let Some(response) = previous.take() {
+            let location = match (left, is_redirect(response.status()), response.header("location")) {
+                (Some(_), true, Some(location)) => location,
+                _ => return Ok(response),
+            };
+            let next = resolve(&url, location).map_err(HttpError::invalid)?;
+            let (next_method, keep_body) = next_method(&method, response.status());
+            ctx.trace_line(format_args!("redirect {} -> {next_method} {next}", response.status()));
+            method = next_method;
+            if !keep_body {
+                body = b"";
+            }
+            url = next;
+            left = left.map(|n| n.saturating_sub(1));
+        }
+        let same_origin = same_origin(first_url, &url);
+        let mut cookie = String::new();
+        for (name, value) in &first.headers {
+            if name.eq_ignore_ascii_case("cookie") {
+                append_pair(&mut cookie, value);
+            }
+        }
+        if same_origin && let Some(extras) = extras {
+            for (name, value) in &extras.cookies {
+                append_pair(&mut cookie, &format!("{name}={value}"));
+            }
+        }
+        if let Ok(parsed) = Url::parse(&url) {
+            let session = ctx.session.borrow();
+            if !session.jar.is_empty() {
+                let mut jar_part = String::new();
+                session.jar.render(origin(&parsed), now_unix_s(), &mut jar_part);
+                append_pair(&mut cookie, &jar_part);
+            }
+        }
+        let mut headers: Vec<(&str, &str)> = first
+            .headers
+            .iter()
+            .filter(|(name, _)| {
+                !name.eq_ignore_ascii_case("cookie")
+                    && (same_origin || !name.eq_ignore_ascii_case("authorization"))
+                    && (!body.is_empty() || !name.eq_ignore_ascii_case("content-type"))
+            })
+            .copied()
+            .collect();
+        if let Some(extras) = extras {
+            if same_origin && let Some(auth) = &extras.authorization {
+                headers.push(("Authorization", auth));
+            }
+            // The request's own Content-Type wins over the generated one (never two).
+            let typed = first.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+            if !body.is_empty()
+                && !typed
+                && let Some(content_type) = extras.content_type
+            {
+                headers.push(("Content-Type", content_type));
+            }
+        }
+        if !cookie.is_empty() {
+            headers.push(("Cookie", &cookie));
+        }
+        let hop = first.hop(method.clone(), &url, headers, body, left);
+        previous = Some(ctx.execute(&hop).await?);
+    }
+}
+
+fn append_pair(out: &mut String, part: &str) {
+    if part.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push_str("; ");
+    }
+    out.push_str(part);
+}
+
+impl Ctx {
+    /// The cookies this journey run holds (Mite's `session.cookies()`).
+    pub fn cookies(&self) -> Vec<Cookie> {
+        self.session.borrow().jar.cookies().to_vec()
+    }
+
+    /// The value of cookie `name`, if the jar holds one (the first, when several paths do).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.session.borrow().jar.cookies().iter().find(|c| c.name == name).map(|c| c.value.clone())
+    }
+
+    /// Stores a cookie as if the response from `url` had sent `set_cookie` (`"name=value;
+    /// Path=/"`, any `Set-Cookie` attributes): Mite's `create_http_cookie`.
+    pub fn set_cookie(&self, url: &str, set_cookie: &str) -> Result<(), String> {
+        let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+        self.session
+            .borrow_mut()
+            .jar
+            .store(origin(&parsed), set_cookie, now_unix_s())
+            .map_err(|why| format!("cookie {set_cookie:?} for {url}: {why}"))
+    }
+
+    /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).
+    pub fn clear_cookies(&self) {
+        self.session.borrow_mut().jar.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_cookie_scan_finds_the_field_in_any_case_only_at_line_starts() {
+        assert!(has_set_cookie(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n\r\n"));
+        assert!(has_set_cookie(b"HTTP/1.1 200 OK\r\nSET-COOKIE: a=1\r\n\r\n"));
+        assert!(!has_set_cookie(b"HTTP/1.1 200 OK\r\nX-Set-Cookie: a=1\r\n\r\n"));
+        assert!(!has_set_cookie(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    }
+}

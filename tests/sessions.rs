@@ -1,0 +1,302 @@
+//! Issue 12: sessions as Mite scripts them. Cookies, redirects, auth, JSON, form and query
+//! bodies through Rust journeys, every hop counted as a request, the engine's counts checked
+//! against the target's own per route.
+
+use std::time::Duration;
+
+use mite_core::stats::ErrorKind;
+use mite_core::{Ctx, DataPool, JourneyError, JourneyResult, Registry, Row, ScenarioEntry, VolumeModel};
+use mite_tests::{options, run, scenario};
+use mite_tools::{Target, TargetOptions};
+
+fn counting_target() -> Target {
+    Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap()
+}
+
+#[test]
+fn login_example_counts_every_hop_and_matches_the_target_per_route() {
+    let target = counting_target();
+    let registry = mite_journeys::registry();
+    let mut s = scenario("login_example:journey", VolumeModel::constant(4));
+    s.entries = vec![ScenarioEntry {
+        journey: "login_example:journey".into(),
+        datapool: Some(mite_journeys::login_example::users()),
+        volume: VolumeModel::constant(4),
+    }];
+    let result = run(&registry, s, &[format!("target_url={}", target.url("/"))], options(1, Duration::from_secs(1)));
+    let total = result.merged.total();
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!(result.merged.journeys.failed, 0, "{:?}", result.merged.error_samples);
+    let logins = target.route_hits("/login");
+    assert!(logins > 20, "too few journeys: {logins}");
+    let txns = &result.merged.txns;
+    // login: POST /login, then the redirect to /account; logout: /logout, then /.
+    assert_eq!(txns["login"].requests(), target.route_hits("/login") + target.route_hits("/account") / 2);
+    assert_eq!(txns["login"].requests(), 2 * logins);
+    assert_eq!(txns["account"].requests(), logins);
+    assert_eq!(target.route_hits("/account"), 2 * logins);
+    assert_eq!(txns["logout"].requests(), target.route_hits("/logout") + target.route_hits("/"));
+    assert_eq!(txns["login"].status_class[3], logins, "each login's 302 is a request of its own");
+    assert_eq!(total.requests(), target.hits());
+}
+
+/// Fails the journey with `what` when `got` is not `want`.
+fn check<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> JourneyResult {
+    if got == want { Ok(()) } else { Err(JourneyError::msg(format!("{what}: got {got:?}, want {want:?}"))) }
+}
+
+async fn redirect_rules(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let url = |path: &str| format!("{base}{path}");
+    let text = |r: &mite_core::http::Response| r.text().unwrap_or("").to_string();
+    ctx.transaction("post_302", async {
+        let r = ctx.http().post(&url("/redirect/302/2")).body(b"data").send().await?;
+        check("302 turns POST into GET without the body", text(&r), "GET ".into())
+    })
+    .await?;
+    ctx.transaction("post_307", async {
+        let r = ctx.http().post(&url("/redirect/307/2")).body(b"data").send().await?;
+        check("307 keeps method and body", text(&r), "POST data".into())
+    })
+    .await?;
+    ctx.transaction("put_303", async {
+        let r = ctx.http().put(&url("/redirect/303/1")).body(b"data").send().await?;
+        check("303 turns PUT into GET", text(&r), "GET ".into())
+    })
+    .await?;
+    ctx.transaction("five_308", async {
+        let r = ctx.http().get(&url("/redirect/308/5")).send().await?;
+        check("five redirects are allowed by default", r.status(), 200)
+    })
+    .await?;
+    ctx.transaction("absolute", async {
+        let r = ctx.http().get(&url("/redirect/absolute/2")).send().await?;
+        check("absolute Location", r.status(), 200)
+    })
+    .await?;
+    ctx.transaction("not_followed", async {
+        let r = ctx.http().get(&url("/redirect/302/1")).follow_redirects(false).send().await?;
+        check(
+            "follow_redirects(false) returns the 3xx",
+            (r.status(), r.header("location")),
+            (302, Some("/redirect/302/0")),
+        )
+    })
+    .await?;
+    ctx.transaction("six_302", async {
+        match ctx.http().get(&url("/redirect/302/6")).send().await {
+            Err(err) if err.kind() == Some(ErrorKind::Status) && err.to_string().contains("more than 5 redirects") => {
+                Ok(())
+            }
+            other => Err(JourneyError::msg(format!("six redirects: {:?}", other.map(|r| r.status())))),
+        }
+    })
+    .await?;
+    ctx.transaction("bad_locations", async {
+        for path in ["/redirect/to?url=ftp%3A%2F%2Fh%2Ff", "/redirect/to?url=%2Fa%20b", "/redirect/binary"] {
+            match ctx.http().get(&url(path)).send().await {
+                Err(err) if err.kind() == Some(ErrorKind::Status) => {}
+                other => return Err(JourneyError::msg(format!("{path}: {:?}", other.map(|r| r.status())))),
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    ctx.transaction("loop", async {
+        let result = ctx.http().get(&url("/redirect/loop")).max_redirects(3).send().await;
+        check("a loop ends at max_redirects", result.is_err(), true)
+    })
+    .await?;
+    Ok(())
+}
+
+#[test]
+fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:redirects", redirect_rules);
+    let overrides = [format!("base={}", target.url(""))];
+    let result = run(
+        &registry,
+        scenario("t:redirects", VolumeModel::Oneshot { journeys: 1 }),
+        &overrides,
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    let requests = |name: &str| m.txns[name].requests();
+    assert_eq!(requests("post_302"), 3);
+    assert_eq!(requests("post_307"), 3);
+    assert_eq!(requests("put_303"), 2);
+    assert_eq!(requests("five_308"), 6);
+    assert_eq!(requests("absolute"), 3);
+    assert_eq!(requests("not_followed"), 1);
+    // Six hops followed' worth: the first five 302s are ok, the sixth cannot be followed.
+    assert_eq!(
+        (requests("six_302"), m.txns["six_302"].req_ok, m.txns["six_302"].errors_of(ErrorKind::Status)),
+        (6, 5, 1)
+    );
+    assert_eq!((requests("loop"), m.txns["loop"].errors_of(ErrorKind::Status)), (4, 1));
+    // A Location that cannot be followed (another scheme, a space, not UTF-8) fails its hop.
+    assert_eq!((requests("bad_locations"), m.txns["bad_locations"].errors_of(ErrorKind::Status)), (3, 3));
+    assert_eq!(target.route_hits("/redirect/loop"), 4);
+    assert_eq!(target.route_hits("/redirect/302/6"), 1);
+    assert_eq!(target.route_hits("/redirect/302/1"), 2 + 1);
+    assert_eq!(target.route_hits("/redirect/307/0"), 1);
+    assert_eq!(m.total().requests(), target.hits());
+    assert!(m.error_samples["status"].contains("more than 5 redirects"), "{:?}", m.error_samples);
+}
+
+async fn bodies_auth_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let other = ctx.config().get("other").unwrap().to_string();
+    let url = |path: &str| format!("{base}{path}");
+    let text = |r: &mite_core::http::Response| r.text().unwrap_or("").to_string();
+    ctx.transaction("auth", async {
+        let r = ctx.http().get(&url("/basic-auth/ann/pw")).basic_auth("ann", "pw").send().await?;
+        check("basic auth", text(&r), "ann".into())?;
+        let r = ctx.http().get(&url("/basic-auth/ann/pw")).expect_status(401..=401).send().await?;
+        check("no auth", r.header("www-authenticate"), Some("Basic realm=\"mite\""))
+    })
+    .await?;
+    ctx.transaction("auth_stays_home", async {
+        // Redirected to another origin (another port), the credentials are not sent along.
+        let away = format!("{other}/basic-auth/ann/pw");
+        let redirect = url("/redirect/to");
+        let r = ctx
+            .http()
+            .get(&redirect)
+            .query(&[("url", away.as_str())])
+            .basic_auth("ann", "pw")
+            .expect_status(401..=401)
+            .send()
+            .await?;
+        check("auth dropped across origins", r.status(), 401)
+    })
+    .await?;
+    ctx.transaction("json", async {
+        let value = serde_json::json!({"user": {"id": 7, "tags": ["a", "b"]}});
+        let r = ctx.http().post(&url("/json/echo")).json(&value).send().await?;
+        check("json echo", serde_json::from_slice::<serde_json::Value>(r.body()).ok(), Some(value))
+    })
+    .await?;
+    ctx.transaction("form_login", async {
+        let r = ctx.http().post(&url("/login")).form(&[("user", "zoe"), ("password", "secret")]).send().await?;
+        check("form login lands on the account page", text(&r), "hello zoe".into())?;
+        check("session cookie", ctx.cookie("session"), Some("tok-zoe".into()))
+    })
+    .await?;
+    ctx.transaction("query", async {
+        let r = ctx.http().get(&url("/query")).query(&[("a", "x y"), ("b", "é&=")]).send().await?;
+        check("query encoding", text(&r), "a=x+y&b=%C3%A9%26%3D".into())
+    })
+    .await?;
+    ctx.transaction("cookies", async {
+        ctx.set_cookie(&base, "theme=dark; Path=/").map_err(JourneyError::msg)?;
+        let r = ctx.http().get(&url("/cookies")).cookie("once", "1").send().await?;
+        check("jar and request cookies", text(&r), "once=1; session=tok-zoe; theme=dark".into())?;
+        ctx.clear_cookies();
+        let r = ctx.http().get(&url("/cookies")).send().await?;
+        check("cleared", text(&r), String::new())
+    })
+    .await?;
+    Ok(())
+}
+
+#[test]
+fn auth_json_form_query_and_cookie_api() {
+    let target = counting_target();
+    let other = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:bodies", bodies_auth_cookies);
+    let overrides = [format!("base={}", target.url("")), format!("other={}", other.url(""))];
+    let result = run(
+        &registry,
+        scenario("t:bodies", VolumeModel::Oneshot { journeys: 1 }),
+        &overrides,
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(other.route_hits("/basic-auth/ann/pw"), 1);
+    assert_eq!(m.total().requests(), target.hits() + other.hits());
+}
+
+/// Every run starts with an empty jar: the cookie a run sets is not seen by the next.
+async fn fresh_session(ctx: &Ctx, row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let user = row.get(0).unwrap_or("x").to_string();
+    ctx.transaction("fresh", async {
+        let r = ctx.http().get(&format!("{base}/cookies")).send().await?;
+        check("a new run's first request carries no cookie", r.text().unwrap_or("?"), "")?;
+        ctx.http()
+            .post(&format!("{base}/login"))
+            .form(&[("user", user.as_str()), ("password", "secret")])
+            .send()
+            .await?;
+        check("logged in", ctx.cookie("session"), Some(format!("tok-{user}")))
+    })
+    .await
+}
+
+#[test]
+fn the_session_is_reset_for_every_journey_run() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:fresh", fresh_session);
+    let mut s = scenario("t:fresh", VolumeModel::constant(2));
+    let rows = (0..10).map(|i| Row::new([format!("u{i}")])).collect();
+    s.entries[0].datapool = Some(DataPool::recyclable("users", rows));
+    let result = run(&registry, s, &[format!("base={}", target.url(""))], options(1, Duration::from_millis(800)));
+    let m = &result.merged;
+    assert!(m.journeys.ok > 10, "{:?}", m.journeys);
+    assert_eq!(m.journeys.failed, 0, "{:?}", m.error_samples);
+    assert_eq!(m.total().requests(), target.hits());
+}
+
+/// Loops until the run stops, then ends cleanly (not cancelled).
+async fn until_stopped(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = format!("{}/", ctx.config().get("base").unwrap());
+    let mut sent = 0u64;
+    while !ctx.should_stop() {
+        ctx.transaction("poll", async { ctx.http().get(&url).send().await.map(drop).map_err(Into::into) }).await?;
+        sent += 1;
+    }
+    Err(JourneyError::msg("stopped").field("requests", &sent).field("user", &"ann"))
+}
+
+#[test]
+fn should_stop_ends_loops_and_error_fields_reach_the_samples() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:loop", until_stopped);
+    let result = run(
+        &registry,
+        scenario("t:loop", VolumeModel::constant(1)),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_millis(500)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.started, m.journeys.failed, m.journeys.cancelled), (1, 1, 0), "{:?}", m.journeys);
+    let sample = &m.error_samples["journey"];
+    let sent = m.txns["poll"].requests();
+    assert_eq!(sample, &format!("stopped (requests={sent}, user=ann)"));
+    assert_eq!(sent, target.hits());
+}
+
+#[test]
+fn pacing_helpers_space_journey_runs() {
+    async fn paced(ctx: &Ctx, _row: Row) -> JourneyResult {
+        mite_core::pacing::ensure_fixed_separation(Duration::from_millis(200), async {
+            ctx.transaction("t", async { Ok(()) }).await
+        })
+        .await
+    }
+    let mut registry = Registry::default();
+    registry.journey("t:paced", paced);
+    let result =
+        run(&registry, scenario("t:paced", VolumeModel::constant(1)), &[], options(1, Duration::from_millis(1000)));
+    let started = result.merged.journeys.started;
+    assert!((4..=6).contains(&started), "{started} runs of at least 200 ms in 1 s");
+}
