@@ -475,8 +475,9 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}",
         point.elapsed_s,
-        per_s(point.requests - point.errors),
-        per_s(point.errors),
+        // Requests sent that failed; failures before a byte was written are shown apart.
+        per_s(point.requests.saturating_sub(point.errors.saturating_sub(point.not_sent))),
+        per_s(point.errors.saturating_sub(point.not_sent)),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
@@ -577,4 +578,33 @@ pub fn journey_test(
         merged
     });
     Ok((merged, driver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16: an interval whose only failures were never sent (a refused port) has more
+    /// errors than requests; the progress line must say so, not underflow.
+    #[test]
+    fn progress_line_with_failures_that_were_never_sent() {
+        let point = IntervalPoint {
+            elapsed_s: 1.0,
+            requests: 0,
+            errors: 5,
+            not_sent: 5,
+            transactions: 5,
+            rps: 0.0,
+            p50_us: 0,
+            p99_us: 0,
+            journeys_in_flight: 2,
+            detail: Default::default(),
+        };
+        let line = progress_line(&point, 4, 1.0);
+        assert!(line.contains("ok         0/s") && line.contains("err       0/s"), "{line}");
+        assert!(line.contains("in flight 2 of 4") && line.contains("not sent 5"), "{line}");
+        let sent = IntervalPoint { requests: 10, errors: 3, not_sent: 1, ..point };
+        let line = progress_line(&sent, 4, 2.0);
+        assert!(line.contains("ok         4/s") && line.contains("err       1/s"), "{line}");
+    }
 }
