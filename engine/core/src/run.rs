@@ -445,7 +445,8 @@ fn collect(
             crate::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
             if let Some(dashboard) = &options.dashboard {
-                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &merged, &intervals);
+                let known: Vec<Driver> = drivers.iter().flatten().copied().collect();
+                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &known, &merged, &intervals);
             }
         }
     }
