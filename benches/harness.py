@@ -103,7 +103,7 @@ volume = {{ constant = {conns} }}
 """
 
 
-def run_mite(url, core, conns, duration, driver=None, env=None, declarative=False, engine=None):
+def run_mite(url, core, conns, duration, driver=None, env=None, declarative=False, engine=None, extra=()):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         path = f.name
     scenario = "http_example:scenario"
@@ -113,7 +113,8 @@ def run_mite(url, core, conns, duration, driver=None, env=None, declarative=Fals
             scenario = f.name
     cmd = [engine or ENGINE, "--cores", f"{core}-{core}", "--scenario", scenario,
            "--config", f"target_url={url}", "--config", f"journeys={conns}",
-           "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER]
+           "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER,
+           *extra]
     out, rc, cpu = measured(cmd, duration + 30, env)
     if rc != 0:
         raise RuntimeError(f"mite-engine failed ({rc}): {out[-2000:]}")
@@ -178,7 +179,8 @@ def main():
     ap.add_argument("--baseline-engine", help="another mite-engine binary to interleave (A/B of a change)")
     ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: "
                     "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN), "
-                    "declarative (the same GET as a scenario-file journey)")
+                    "declarative (the same GET as a scenario-file journey), "
+                    "dashboard (with the live dashboard on, updated every interval)")
     ap.add_argument("--out", default=os.path.join(ROOT, "benches", "results", "latest.md"))
     args = ap.parse_args()
     if args.smoke:
@@ -194,6 +196,9 @@ def main():
             tools.append(("mite (epoll)", lambda u, c, n, d: run_mite(u, c, n, d, driver="epoll")))
         elif variant == "declarative":
             tools.append(("mite (declarative)", lambda u, c, n, d: run_mite(u, c, n, d, declarative=True)))
+        elif variant == "dashboard":
+            tools.append(("mite (dashboard)", lambda u, c, n, d: run_mite(
+                u, c, n, d, extra=("--dashboard", "127.0.0.1:0", "--dashboard-linger", "0s"))))
         elif variant == "uring-plain":
             tools.append(("mite (uring plain)", lambda u, c, n, d: run_mite(u, c, n, d, driver="io_uring",
                                                                           env={"MITE_URING_PLAIN": "1"})))

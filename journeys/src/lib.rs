@@ -4,6 +4,7 @@
 pub mod http_example;
 pub mod login_example;
 pub mod mite_example;
+pub mod websocket_example;
 
 use mite_core::Registry;
 
@@ -21,5 +22,7 @@ pub fn registry() -> Registry {
     registry.journey("login_example:journey", login_example::journey);
     registry.datapool("login_example:users", login_example::users);
     registry.scenario("login_example:scenario", login_example::scenario);
+    registry.journey("websocket_example:echo", websocket_example::echo);
+    registry.journey("websocket_example:listen", websocket_example::listen);
     registry
 }

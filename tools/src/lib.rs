@@ -8,5 +8,6 @@ pub mod session_routes;
 
 pub use server::{Target, TargetOptions};
 pub mod tls_server;
+pub mod ws;
 
 pub use tls_server::TlsTarget;

@@ -25,6 +25,8 @@ pub struct Framed<'a> {
     pub body: std::ops::Range<usize>,
     /// Bytes the whole request used.
     pub len: usize,
+    /// A WebSocket upgrade request (`Upgrade: websocket` with a key): its key and subprotocols.
+    pub upgrade: Option<crate::ws::Upgrade>,
 }
 
 impl Framed<'_> {
@@ -68,6 +70,9 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     let mut body_len = 0usize;
     let mut close = request.version == Some(0);
     let (mut host, mut cookie, mut authorization, mut content_type) = (None, None, None, None);
+    let mut websocket = false;
+    let mut key = None;
+    let mut protocols = Vec::new();
     for header in request.headers.iter() {
         let text = || std::str::from_utf8(header.value).ok();
         if header.name.eq_ignore_ascii_case("host") {
@@ -78,6 +83,13 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             authorization = text();
         } else if header.name.eq_ignore_ascii_case("content-type") {
             content_type = text();
+        } else if header.name.eq_ignore_ascii_case("upgrade") {
+            websocket = header.value.eq_ignore_ascii_case(b"websocket");
+        } else if header.name.eq_ignore_ascii_case("sec-websocket-key") {
+            key = text().map(str::to_string);
+        } else if header.name.eq_ignore_ascii_case("sec-websocket-protocol") {
+            let value = String::from_utf8_lossy(header.value);
+            protocols.extend(value.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
         } else if header.name.eq_ignore_ascii_case("content-length") {
             match std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse().ok()) {
                 Some(n) if n <= BODY_BYTES_MAX => body_len = n,
@@ -107,6 +119,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         content_type,
         body: head_len..head_len + body_len,
         len: head_len + body_len,
+        upgrade: key.filter(|_| websocket).map(|key| crate::ws::Upgrade { key, protocols }),
     })
 }
 

@@ -16,6 +16,7 @@ use monoio::net::{TcpListener, TcpStream};
 
 use crate::request::{Parsed, bad_request, parse};
 use crate::route::Action;
+use crate::ws::{WsCounters, WsCounts};
 
 /// How to start a target.
 #[derive(Clone, Debug)]
@@ -67,6 +68,7 @@ pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
     routes: Option<RouteHits>,
+    ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -82,12 +84,14 @@ impl Target {
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
         let routes: Option<RouteHits> = options.count_routes.then(RouteHits::default);
+        let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for i in 0..options.threads.max(1) {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
             let routes = routes.clone();
+            let ws = ws.clone();
             let stop = stop.clone();
             let pin = (!options.pin.is_empty()).then(|| options.pin[i % options.pin.len()]);
             let stall = options.stall.map(|(after, length)| {
@@ -104,10 +108,10 @@ impl Target {
                         return;
                     }
                 };
-                runtime.block_on(accept_loop(listener, Counters { hits, routes }, stop, stall));
+                runtime.block_on(accept_loop(listener, Counters { hits, routes, ws }, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, routes, stop, threads })
+        Ok(Target { addr, hits, routes, ws, stop, threads })
     }
 
     /// The bound address.
@@ -135,6 +139,16 @@ impl Target {
     pub fn route_counts(&self) -> BTreeMap<String, u64> {
         let routes = self.routes.as_ref().expect("start the target with count_routes: true");
         routes.lock().expect("route counts").clone()
+    }
+
+    /// What the WebSocket endpoints counted so far.
+    pub fn ws_counts(&self) -> WsCounts {
+        self.ws.counts()
+    }
+
+    /// `ws://addr{path}`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
     }
 
     /// Stops serving and waits for the threads.
@@ -165,6 +179,7 @@ impl Drop for Target {
 struct Counters {
     hits: Arc<AtomicU64>,
     routes: Option<RouteHits>,
+    ws: Arc<WsCounters>,
 }
 
 impl Counters {
@@ -258,6 +273,12 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                     hits.count(request.path);
                     if let Some(stall) = &stall {
                         stall.maybe();
+                    }
+                    if let Some(upgrade) = request.upgrade.clone() {
+                        let (path, len) = (request.path.to_string(), request.len);
+                        buf.advance(len);
+                        crate::ws::serve::serve(stream, buf, &path, upgrade, hits.ws.clone()).await;
+                        return;
                     }
                     (request.route(&buf), request.len)
                 }

@@ -15,6 +15,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use crate::request::{Parsed, bad_request, parse};
 use crate::route::Action;
+use crate::ws::{Echo, Endpoint, Step, Upgrade, WsCounters, WsCounts, client_frame, handshake_answer};
 
 /// The test CA certificate (PEM): pass its path as `--ca`.
 pub const CA_PEM: &[u8] = include_bytes!("../certs/ca.pem");
@@ -40,6 +41,7 @@ const CONNECTIONS_MAX: usize = 512;
 pub struct TlsTarget {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -91,8 +93,9 @@ impl TlsTarget {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (thread_hits, thread_stop) = (hits.clone(), stop.clone());
+        let (thread_hits, thread_ws, thread_stop) = (hits.clone(), ws.clone(), stop.clone());
         let thread = std::thread::Builder::new().name("mite-tls-target".into()).spawn(move || {
             let open = Arc::new(AtomicUsize::new(0));
             for stream in listener.incoming() {
@@ -105,13 +108,14 @@ impl TlsTarget {
                 }
                 open.fetch_add(1, Ordering::SeqCst);
                 let (config, hits, open) = (config.clone(), thread_hits.clone(), open.clone());
+                let ws = thread_ws.clone();
                 let _ = std::thread::Builder::new().name("mite-tls-conn".into()).spawn(move || {
-                    let _ = serve(stream, config, &hits);
+                    let _ = serve(stream, config, &hits, &ws);
                     open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         })?;
-        Ok(TlsTarget { addr, hits, stop, thread: Some(thread) })
+        Ok(TlsTarget { addr, hits, ws, stop, thread: Some(thread) })
     }
 
     /// `https://127.0.0.1:port{path}`.
@@ -128,6 +132,16 @@ impl TlsTarget {
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
     }
+
+    /// What the WebSocket echo endpoint counted (the TLS target serves `/ws/echo` only).
+    pub fn ws_counts(&self) -> WsCounts {
+        self.ws.counts()
+    }
+
+    /// `wss://127.0.0.1:port{path}`.
+    pub fn wss_url(&self, path: &str) -> String {
+        format!("wss://{}{path}", self.addr)
+    }
 }
 
 impl Drop for TlsTarget {
@@ -140,7 +154,7 @@ impl Drop for TlsTarget {
     }
 }
 
-fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Result<()> {
+fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCounters) -> io::Result<()> {
     tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
     tcp.set_nodelay(true)?;
     let session = ServerConnection::new(config).map_err(io::Error::other)?;
@@ -157,6 +171,10 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Res
                 }
                 Parsed::Complete(request) => {
                     hits.fetch_add(1, Ordering::Relaxed);
+                    if let Some(upgrade) = request.upgrade.clone() {
+                        let rest = bytes::BytesMut::from(&buf[request.len..]);
+                        return serve_ws_echo(stream, request.path == "/ws/echo", rest, &upgrade, ws);
+                    }
                     (request.route(&buf), request.len)
                 }
             };
@@ -185,6 +203,41 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64) -> io::Res
                     return Ok(());
                 }
                 Action::Silent => while stream.read(&mut chunk)? > 0 {},
+            }
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The WebSocket echo endpoint over TLS (blocking); other WebSocket paths get a 404.
+fn serve_ws_echo(
+    mut stream: StreamOwned<ServerConnection, TcpStream>,
+    is_echo: bool,
+    mut buf: bytes::BytesMut,
+    upgrade: &Upgrade,
+    counters: &WsCounters,
+) -> io::Result<()> {
+    if !is_echo {
+        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        return Ok(());
+    }
+    counters.handshakes.fetch_add(1, Ordering::Relaxed);
+    stream.write_all(&handshake_answer(upgrade, Endpoint::Echo))?;
+    let mut echo = Echo::default();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        while let Some(frame_in) = client_frame(&mut buf).map_err(io::Error::other)? {
+            match echo.on_frame(frame_in, counters) {
+                Step::Write(bytes) => stream.write_all(&bytes)?,
+                Step::WriteThenClose(bytes) => {
+                    stream.write_all(&bytes)?;
+                    stream.conn.send_close_notify();
+                    return stream.flush();
+                }
             }
         }
         let n = stream.read(&mut chunk)?;

@@ -36,16 +36,18 @@ pub enum Command {
     Demo(DemoArgs),
     /// List registered journeys, datapools and scenarios.
     List,
-    /// Compare two result files transaction by transaction; exit 4 on a regression.
+    /// Compare result files transaction by transaction against the first; exit 4 on a regression.
     Compare {
-        /// The baseline result (--json output).
-        base: PathBuf,
-        /// The new result.
-        new: PathBuf,
+        /// The baseline result (--json output), then one or more results to compare with it.
+        #[arg(required = true, num_args = 2.., value_name = "RESULT")]
+        results: Vec<PathBuf>,
         /// Largest tolerated regression, percent: latency p50/p99/p99.9 up, rate down (and error
         /// rate up, in percentage points).
         #[arg(long, default_value = "5%")]
         max_regression: String,
+        /// Write a comparison page (overlaid percentile spectra, the table with differences).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Merge result files of side-by-side runs (segments, injectors) losslessly.
     Merge {
@@ -55,6 +57,19 @@ pub enum Command {
         /// Where to write the merged result.
         #[arg(short, long)]
         output: PathBuf,
+        /// Write a page of the merged result with each input's (segment's) figures beside it.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// Start the local target server from tools/ (the one the demo and the tests use), until
+    /// Ctrl-C.
+    Target {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Server threads.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
 }
 
@@ -182,25 +197,8 @@ pub struct RunArgs {
     /// length, else 30s.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Write the result as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// Pass/fail check at the end, repeatable: 'get_root:p99<250ms', 'errors<1%', 'rps>10000'.
-    /// A failed threshold exits with 3.
-    #[arg(long = "threshold", value_name = "EXPR")]
-    pub thresholds: Vec<String>,
-    /// Write an HDR interval log (one tag per transaction).
-    #[arg(long)]
-    pub hdr_log: Option<PathBuf>,
-    /// Write a self-contained HTML report.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
-    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9100).
-    #[arg(long)]
-    pub prometheus: Option<std::net::SocketAddr>,
-    /// Keep serving the final metrics this long after the run.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
-    pub prometheus_linger: Duration,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
     /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
     #[arg(long, env = "MITE_SEGMENT")]
     pub segment: Option<String>,
@@ -226,14 +224,43 @@ pub struct RunArgs {
     pub common: CommonArgs,
 }
 
+/// Where a run's results go and how they are judged (a run and the demo take the same).
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Write the result as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Pass/fail check at the end, repeatable: 'get_root:p99<250ms', 'errors<1%', 'rps>10000'.
+    /// A failed threshold exits with 3.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Write an HDR interval log (one tag per transaction).
+    #[arg(long)]
+    pub hdr_log: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9100).
+    #[arg(long)]
+    pub prometheus: Option<std::net::SocketAddr>,
+    /// Keep serving the final metrics this long after the run.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub prometheus_linger: Duration,
+    /// Serve a live dashboard on this address (e.g. 127.0.0.1:8089), updated every interval.
+    #[arg(long)]
+    pub dashboard: Option<std::net::SocketAddr>,
+    /// Keep serving the final report on the dashboard this long after the run.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub dashboard_linger: Duration,
+}
+
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Run length.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub duration: Duration,
-    /// Write the result as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
     /// Injector cores (the target runs on a core outside them when there is one).
     #[arg(long, default_value = "1")]
     pub cores: String,
@@ -247,7 +274,7 @@ pub struct DemoArgs {
     pub common: CommonArgs,
 }
 
-/// Parses `500ms`, `30s`, `5m`, `2h`, or a bare number of seconds.
+/// Parses `500ms`, `30s`, `5m`, `2h` (a unit is required).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     mite_core::scenario_file::parse_duration(text)
 }
@@ -261,7 +288,10 @@ mod tests {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        // A bare number means nothing certain (seconds? milliseconds?): it is refused, with the
+        // forms to write instead, as thresholds refuse it.
+        assert!(parse_duration("5").unwrap_err().contains("write 5s, 5ms or 5m"));
         assert!(parse_duration("abc").is_err());
         assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
     }

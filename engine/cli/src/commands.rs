@@ -14,7 +14,7 @@ use mite_core::scenario_file::{self, ClientOptions};
 use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
 use mite_tools::{Target, TargetOptions};
 
-use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, RunArgs, ScenarioAction};
+use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, OutputArgs, RunArgs, ScenarioAction};
 use crate::output;
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
@@ -38,6 +38,7 @@ struct Outputs<'a> {
     thresholds: Vec<String>,
     /// Print the `--phases` table.
     phases: bool,
+    dashboard_linger: Duration,
 }
 
 /// Runs the command line.
@@ -102,8 +103,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(&registry, args),
-        Some(Command::Compare { base, new, max_regression }) => compare(&base, &new, &max_regression),
-        Some(Command::Merge { results, output }) => merge(&results, &output),
+        Some(Command::Compare { results, max_regression, html }) => compare(&results, &max_regression, html.as_deref()),
+        Some(Command::Merge { results, output, html }) => merge(&results, &output, html.as_deref()),
+        Some(Command::Target { addr, threads }) => target(addr, threads),
         Some(Command::List) => {
             list(&registry);
             Ok(ExitCode::SUCCESS)
@@ -170,7 +172,7 @@ fn check(resolved: &Resolved) {
             ),
             None => "no datapool".into(),
         };
-        println!("  {} with {pool}, volume {:?}", entry.journey, entry.volume);
+        println!("  {} with {pool}, volume = {}", entry.journey, mite_core::file_words::VolumeWords(&entry.volume));
     }
     if let Some(duration) = resolved.duration {
         println!("  duration {duration:?}");
@@ -234,7 +236,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     let segment =
         crate::schedule::segment(args.segment.as_deref(), args.segments, std::env::var("JOB_COMPLETION_INDEX").ok())?;
     let start_at = args.start_at.as_deref().map(crate::schedule::start_at).transpose()?;
-    let options = RunOptions {
+    let mut options = RunOptions {
         cores: cores::parse(&args.cores, &cores::available())?,
         duration: args.duration.or(resolved.duration),
         tick: args.tick,
@@ -242,16 +244,38 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         pin: !args.no_pin,
         segment,
         start_at,
-        hdr_log: args.hdr_log.clone(),
-        prometheus: args.prometheus,
-        prometheus_linger: args.prometheus_linger,
         ..run_options(&args.common, &resolved.client)?
     };
     let mut thresholds = resolved.thresholds.clone();
-    thresholds.extend(args.thresholds.iter().cloned());
-    let outputs =
-        Outputs { json: args.json.as_deref(), html: args.html.as_deref(), thresholds, phases: args.common.phases };
+    thresholds.extend(args.outputs.thresholds.iter().cloned());
+    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds)?;
+    outputs.phases = args.common.phases;
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
+}
+
+/// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
+/// is) and returns the end-of-run ones.
+fn apply_outputs<'a>(
+    options: &mut RunOptions,
+    flags: &'a OutputArgs,
+    thresholds: Vec<String>,
+) -> anyhow::Result<Outputs<'a>> {
+    options.hdr_log = flags.hdr_log.clone();
+    options.prometheus = flags.prometheus;
+    options.prometheus_linger = flags.prometheus_linger;
+    if let Some(addr) = flags.dashboard {
+        let dashboard =
+            mite_core::html::dashboard::Dashboard::start(addr).with_context(|| format!("--dashboard {addr}"))?;
+        eprintln!("live dashboard on http://{}/", dashboard.addr());
+        options.dashboard = Some(Arc::new(dashboard));
+    }
+    Ok(Outputs {
+        json: flags.json.as_deref(),
+        html: flags.html.as_deref(),
+        thresholds,
+        phases: false,
+        dashboard_linger: flags.dashboard_linger,
+    })
 }
 
 /// SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP all stop the run gracefully the
@@ -300,6 +324,8 @@ fn execute(
         let table = report::phases_table(&result.merged);
         if json_to_stdout { eprint!("\n{table}") } else { print!("\n{table}") }
     }
+    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
+    let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     // Every output is attempted even when one fails; any failure makes the exit non-zero.
     let mut write_failed = false;
     if let Some(sink) = &json {
@@ -312,7 +338,7 @@ fn execute(
         }
     }
     if let Some(sink) = &html {
-        match output::write(sink, mite_core::html::render(&result).as_bytes()) {
+        match output::write(sink, mite_core::html::render_run(&result, &outcomes).as_bytes()) {
             Ok(()) => eprintln!("report written to {}", sink.describe()),
             Err(err) => {
                 eprintln!("error: --html: {err:#}");
@@ -320,10 +346,21 @@ fn execute(
             }
         }
     }
+    if let Some(dashboard) = &options.dashboard {
+        dashboard.publish_final(&result, &outcomes);
+        if !outputs.dashboard_linger.is_zero() {
+            eprintln!(
+                "dashboard: the final report stays at http://{}/ for {:?} (save it from the page, or fetch /report.html)",
+                dashboard.addr(),
+                outputs.dashboard_linger
+            );
+            std::thread::sleep(outputs.dashboard_linger);
+        }
+    }
     let mut code = ExitCode::SUCCESS;
     let mut failed = 0;
-    for threshold in &thresholds {
-        match threshold.check(&result) {
+    for check in checked {
+        match check {
             Ok(outcome) => {
                 println!(
                     "threshold {}: {} (actual {})",
@@ -367,16 +404,32 @@ fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     parsed.with_context(|| format!("{} is not a mite-engine result (JSON) nor a log holding one", path.display()))
 }
 
-fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<ExitCode> {
+fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let limit: f64 = max_regression
         .trim()
         .trim_end_matches('%')
         .parse()
         .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
-    let (table, regressions) = mite_core::results::compare(&read_json(base)?, &read_json(new)?, limit)
-        .map_err(|why| anyhow!("{why} ({} vs {})", base.display(), new.display()))?;
-    println!("BASE {}\nNEW  {}\n", base.display(), new.display());
-    print!("{table}");
+    let files = labels(paths)
+        .into_iter()
+        .zip(paths)
+        .map(|(label, p)| Ok((label, read_json(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let base = &files[0].1;
+    let mut regressions = Vec::new();
+    for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
+        let (table, found) = mite_core::results::compare(base, new, limit)
+            .map_err(|why| anyhow!("{why} ({} vs {})", paths[0].display(), path.display()))?;
+        println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
+        print!("{table}");
+        println!();
+        regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
+    }
+    if let Some(path) = html {
+        let page = mite_core::html::render_compare(&files, limit, &regressions).map_err(|e| anyhow!(e))?;
+        output::write(&output::check("--html", path)?, page.as_bytes())?;
+        eprintln!("comparison page written to {}", path.display());
+    }
     if regressions.is_empty() {
         println!("\nno regression beyond {limit}%");
         Ok(ExitCode::SUCCESS)
@@ -389,13 +442,25 @@ fn compare(base: &Path, new: &Path, max_regression: &str) -> anyhow::Result<Exit
     }
 }
 
-fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode> {
+/// How pages name result files: their file names when those differ, else their paths.
+fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into()))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    if distinct.len() == names.len() { names } else { paths.iter().map(|p| p.display().to_string()).collect() }
+}
+
+fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
     let mut inputs = Vec::new();
-    for path in paths {
+    let mut files = Vec::new();
+    for (path, label) in paths.iter().zip(labels(paths)) {
         let value = read_json(path)?;
         results.push(mite_core::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?);
-        inputs.push((path.display().to_string(), value));
+        inputs.push((path.display().to_string(), value.clone()));
+        files.push((label, value));
     }
     let mut merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
@@ -405,6 +470,11 @@ fn merge(paths: &[std::path::PathBuf], output: &Path) -> anyhow::Result<ExitCode
         merged.stopped_by = StopReason::Interrupted;
     }
     write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
+    if let Some(path) = html {
+        let page = mite_core::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
+        output::write(&output::check("--html", path)?, page.as_bytes())?;
+        eprintln!("merged report written to {}", path.display());
+    }
     print_result(&merged, output == Path::new("-"));
     for warning in &warnings {
         eprintln!("warning: {warning}");
@@ -535,15 +605,37 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
     overrides.extend(args.common.config.iter().cloned());
-    let options = RunOptions {
+    let mut options = RunOptions {
         cores: injector,
         duration: Some(args.duration),
         ..run_options(&args.common, &ClientOptions::default())?
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let outputs = Outputs { json: args.json.as_deref(), ..Outputs::default() };
+    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     eprintln!("target counted {} requests", report::grouped(target.hits()));
     target.stop();
     Ok(code)
+}
+
+/// Runs the tools/ target server until Ctrl-C.
+fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode> {
+    if threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
+        .with_context(|| format!("starting the target on {addr}"))?;
+    eprintln!(
+        "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /bad/MODE; Ctrl-C stops it)",
+        target.url("/")
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("target served {} requests", report::grouped(target.hits()));
+    target.stop();
+    Ok(ExitCode::SUCCESS)
 }

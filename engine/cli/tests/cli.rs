@@ -64,8 +64,8 @@ fn json_html_hdr_log_and_compare_merge() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("<svg") && page.contains("get_root"));
-    assert!(!page.contains("http://") || !page.contains("<script src"), "the report must not fetch anything");
+    assert!(page.contains("uPlot") && page.contains("get_root"));
+    assert!(!page.contains("<script src") && page.contains("default-src 'none'"), "the report must not fetch anything");
     let hlog = std::fs::read_to_string(&log).unwrap();
     assert!(hlog.lines().any(|l| l.starts_with("Tag=get_root,")), "{hlog}");
 
@@ -320,4 +320,68 @@ fn journey_run_runs_once_with_phases_and_json_then_stops() {
     let out = engine(&["journey", "run", "login_exmple:journey"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("did you mean login_example:journey"), "{}", text(&out));
+}
+
+/// Issue 16: messages say what forms are valid in the file's own words, never Rust's.
+#[test]
+fn scenario_errors_and_check_speak_the_files_words() {
+    let bad = tmp("volume5.toml");
+    let journey = "[journeys.j]\nsteps = [{ transaction = \"t\", url = \"http://127.0.0.1:1/\" }]\n";
+    std::fs::write(&bad, format!("name = \"x\"\n{journey}[[scenario]]\njourney = \"j\"\nvolume = 5\n")).unwrap();
+    let out = engine(&["scenario", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("volume5.toml:6") && text(&out).contains("{ constant = 8 }"), "{}", text(&out));
+    assert!(!text(&out).contains("VolumeSpec"), "{}", text(&out));
+
+    let open = tmp("open-check.toml");
+    std::fs::write(
+        &open,
+        format!(
+            "name = \"x\"\n{journey}[[scenario]]\njourney = \"j\"\n\
+             volume = {{ rate = 500, duration = \"1m\", max_in_flight = 100 }}\n"
+        ),
+    )
+    .unwrap();
+    let out = engine(&["scenario", "check", open.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("volume = { rate = 500, duration = \"1m\", max_in_flight = 100 }"), "{}", text(&out));
+    assert!(!text(&out).contains("per_s"), "{}", text(&out));
+}
+
+/// Issue 16: a bare number means the same thing (nothing: a unit is required) for durations and
+/// latency thresholds, and `--cores 0` points at `0-0`.
+#[test]
+fn bare_numbers_and_core_zero_get_a_suggestion() {
+    let out = engine(&["--scenario", "http_example:scenario", "--duration", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("write 5s, 5ms or 5m"), "{}", text(&out));
+    let out = engine(&["--scenario", "http_example:scenario", "--threshold", "p99<250", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("write 250ms, 250s or 250us"), "{}", text(&out));
+    let out = engine(&["--cores", "0", "--scenario", "http_example:scenario"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("--cores 0-0"), "{}", text(&out));
+}
+
+/// Issue 16: the demo takes a run's output and threshold flags.
+#[test]
+fn demo_takes_the_runs_output_and_threshold_flags() {
+    let (json, html) = (tmp("demo.json"), tmp("demo.html"));
+    let out = engine(&[
+        "demo",
+        "--duration",
+        "1s",
+        "-q",
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--threshold",
+        "errors<1%",
+        "--threshold",
+        "rps>1000000000",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "the impossible rps threshold fails: {}", text(&out));
+    assert!(text(&out).contains("threshold errors<1%: pass"), "{}", text(&out));
+    assert!(json.exists() && std::fs::read_to_string(&html).unwrap().contains("uPlot"));
 }

@@ -9,6 +9,7 @@ use mite_tools::{Target, TargetOptions};
 
 const EXIT_INTERRUPTED: i32 = 5;
 
+#[allow(dead_code)] // unused on main as merged (clippy -D warnings); kept for the issue-10 tests
 fn engine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
 }

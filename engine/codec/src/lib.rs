@@ -4,7 +4,8 @@
 //! [`head`] parses a response head (skipping `1xx` interim responses) and decides how the body is
 //! framed, and [`body`] decodes that body (`Content-Length`, chunked with extensions and trailers,
 //! or delimited by the server closing). Every function takes bytes and returns how many it used,
-//! so the codec is tested by feeding fixtures split at every byte position.
+//! so the codec is tested by feeding fixtures split at every byte position. [`ws`] is the
+//! WebSocket (RFC 6455) client codec, built the same way.
 
 pub mod body;
 pub mod encode;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod head;
 pub mod limits;
 pub mod response;
+pub mod ws;
 
 pub use body::{BodyDecoder, BodyStep};
 pub use encode::{RequestHead, encode_request};

@@ -37,7 +37,11 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
             .parse()
             .map_err(|_| CoresError(format!("--cores {spec:?}: expected a count (e.g. 2) or a list (e.g. 0,2-5)")))?;
         if count == 0 {
-            return Err(CoresError("--cores 0: at least one core is needed".into()));
+            return Err(CoresError(
+                "--cores 0: a bare number is a count of cores, and at least one is needed; \
+                 for core 0 alone write --cores 0-0"
+                    .into(),
+            ));
         }
         if count > available.len() {
             return Err(CoresError(format!(

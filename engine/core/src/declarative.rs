@@ -157,8 +157,9 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
     for (name, capture) in &step.captures {
         let value = capture_value(response, capture).ok_or_else(|| {
             JourneyError::msg(format!(
-                "step {:?}: capture {name}: {capture:?} not found in the response",
-                step.transaction
+                "step {:?}: capture {name} = {} not found in the response",
+                step.transaction,
+                crate::file_words::CaptureWords(capture)
             ))
         })?;
         values.push((name.clone(), value));

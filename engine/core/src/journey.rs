@@ -143,7 +143,27 @@ impl Ctx {
         &self.shard.config
     }
 
-    fn trace(&self, line: fmt::Arguments<'_>) {
+    /// The transaction requests and messages are recorded under now.
+    pub(crate) fn current_txn(&self) -> TxnId {
+        self.current.get()
+    }
+
+    /// The core's state, shared (a WebSocket closing after its journey keeps it).
+    pub(crate) fn shard_rc(&self) -> &Rc<Shard> {
+        &self.shard
+    }
+
+    /// Open model: how late this journey started, µs.
+    pub(crate) fn start_delay_us(&self) -> Option<u64> {
+        self.start_delay_us.get()
+    }
+
+    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    pub fn websocket(&self) -> crate::ws::WebSockets<'_> {
+        crate::ws::WebSockets::new(self)
+    }
+
+    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
@@ -271,6 +291,7 @@ impl Ctx {
                 entry.http.record(request.method.as_str(), response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
+                entry.sent_bytes += timings.request_bytes;
                 count_connections(entry, &timings);
                 let verdict = crate::session::hop_verdict(request, &response);
                 if verdict == Hop::Followed || (verdict == Hop::Final && request.expect.contains(&response.status())) {

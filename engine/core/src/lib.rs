@@ -8,6 +8,7 @@ pub mod cores;
 pub mod datapool;
 pub mod declarative;
 pub mod exposition;
+pub mod file_words;
 pub mod har;
 pub mod hdr_log;
 pub mod html;
@@ -31,8 +32,10 @@ pub mod stats;
 pub mod step_options;
 pub mod template;
 pub mod threshold;
+pub mod timeline;
 pub mod uring_diagnosis;
 pub mod volume;
+pub mod ws;
 
 pub use config::Config;
 pub use datapool::{DataPool, Row};

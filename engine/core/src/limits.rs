@@ -39,6 +39,11 @@ pub const LATENCY_US_MAX: u64 = 3_600_000_000;
 pub const LATENCY_SIGFIGS: u8 = 3;
 /// Distinct transaction names per core (bounds the stats tables).
 pub const TRANSACTIONS_MAX: usize = 10_000;
+/// How long a WebSocket close waits for the server's close frame before giving up (and
+/// counting a `timeout`).
+pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Frame, message and handshake size limits of WebSocket connections.
+pub const WS_LIMITS: mite_codec::ws::WsLimits = mite_codec::ws::WsLimits::DEFAULT;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
 /// Redirects one request follows unless it says otherwise (Mite's `max_redirects`).
@@ -49,3 +54,14 @@ pub const REDIRECTS_MAX: u8 = 50;
 pub const COOKIES_PER_JAR_MAX: usize = 300;
 /// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
 pub const COOKIE_BYTES_MAX: usize = 4096;
+/// Transactions whose percentiles the reports keep per interval (the first names in order).
+pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
+/// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
+pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;
+/// Per-transaction interval percentiles a run keeps for its report, all intervals together;
+/// past it every other interval's are dropped (the over-time charts get coarser, not longer).
+pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
+/// Intervals the live dashboard sends each update (the most recent); the final report has all.
+pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;
+/// Distinct status codes counted one by one per transaction (more are still counted by class).
+pub const STATUS_CODES_MAX: usize = 64;

@@ -33,11 +33,11 @@ pub fn ms(us: u64) -> String {
     }
 }
 
-fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
+pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
     if h.is_empty() { 0 } else { h.value_at_quantile(q) }
 }
 
-fn latency_json(h: &Histogram<u64>) -> Value {
+pub(crate) fn latency_json(h: &Histogram<u64>) -> Value {
     json!({
         "count": h.len(),
         "min": if h.is_empty() { 0 } else { h.min() },
@@ -100,6 +100,13 @@ fn connections_json(stats: &TxnStats) -> (Value, Value) {
     )
 }
 
+/// Responses by exact status code, in code order: `{"200": 1204, "503": 602}`.
+pub fn status_codes_json(stats: &TxnStats) -> Value {
+    let mut codes = stats.status_codes.clone();
+    codes.sort_unstable();
+    Value::Object(codes.into_iter().map(|(code, n)| (code.to_string(), json!(n))).collect())
+}
+
 fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
     let (connects, tls_handshakes) = connections_json(stats);
     json!({
@@ -111,6 +118,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
         "errors_by_kind": errors_by_kind(stats),
         "rps": rate(stats.requests(), seconds),
         "status": status_json(stats),
+        "status_codes": status_codes_json(stats),
         "latency_us": latency_json(&stats.req_us),
         "latency_us_corrected": corrected_json(&stats.req_us_corrected),
         "reconnects": stats.reconnects,
@@ -129,6 +137,7 @@ fn requests_json(stats: &TxnStats, seconds: f64) -> Value {
             .iter()
             .map(|(method, status, count)| json!({"method": method, "response_code": status, "count": count}))
             .collect::<Vec<_>>(),
+        "sent_bytes": stats.sent_bytes,
     })
 }
 
@@ -190,6 +199,12 @@ fn mean(sum: u64, count: u64) -> f64 {
 
 /// The result file (schema documented in README.md).
 pub fn result_json(result: &RunResult) -> Value {
+    result_json_with(result, true)
+}
+
+/// The result file, with or without each transaction's `raw` histograms (the live dashboard
+/// leaves them out: it draws from the histograms directly).
+pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
     let seconds = result.duration_s;
     let total = result.merged.total();
     let (connects, tls_handshakes) = connections_json(&total);
@@ -207,7 +222,8 @@ pub fn result_json(result: &RunResult) -> Value {
                 "latency_us": latency_json(&stats.txn_us),
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
-                "raw": crate::results::raw_json(stats),
+                "websocket": stats.ws.json(seconds),
+                "raw": if raw { crate::results::raw_json(stats) } else { Value::Null },
             })
         })
         .collect();
@@ -215,7 +231,7 @@ pub fn result_json(result: &RunResult) -> Value {
         .intervals
         .iter()
         .map(|p| {
-            json!({
+            let mut point = json!({
                 "elapsed_s": (p.elapsed_s * 1000.0).round() / 1000.0,
                 "requests": p.requests,
                 "errors": p.errors,
@@ -225,7 +241,11 @@ pub fn result_json(result: &RunResult) -> Value {
                 "p50_us": p.p50_us,
                 "p99_us": p.p99_us,
                 "journeys_in_flight": p.journeys_in_flight,
-            })
+            });
+            if let Value::Object(fields) = &mut point {
+                p.detail.json_fields(fields);
+            }
+            point
         })
         .collect();
     let messages: Map<String, Value> = result.merged.messages.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
@@ -249,12 +269,14 @@ pub fn result_json(result: &RunResult) -> Value {
             "errors_by_kind": errors_by_kind(&total),
             "rps": rate(total.requests(), seconds),
             "status": status_json(&total),
+            "status_codes": status_codes_json(&total),
             "transactions": total.transactions(),
             "transaction_errors": total.txn_err,
             "reconnects": total.reconnects,
             "connects": connects,
             "tls_handshakes": tls_handshakes,
             "body_bytes": total.body_bytes,
+            "sent_bytes": total.sent_bytes,
             "latency_us": latency_json(&total.req_us),
             "latency_us_corrected": corrected_json(&total.req_us_corrected),
             "journeys": {
@@ -267,6 +289,7 @@ pub fn result_json(result: &RunResult) -> Value {
                 "missed": result.merged.journeys.missed,
             },
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
+            "websocket": total.ws.json(seconds),
         },
         "transactions": transactions,
         "messages": messages,
@@ -326,14 +349,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
             String::new()
         }
     );
-    let kinds: Vec<String> = ErrorKind::ALL
-        .iter()
-        .filter(|k| total.errors_of(**k) > 0)
-        .map(|k| format!("{} {}", k.name(), grouped(total.errors_of(*k))))
-        .collect();
-    if !kinds.is_empty() {
-        let _ = writeln!(out, "errors by kind: {}", kinds.join(", "));
-    }
+    status_line(&mut out, &total);
+    bytes_line(&mut out, &total, seconds);
+    errors_block(&mut out, &total, merged);
     if !total.req_us.is_empty() {
         // Failed requests have no response time; transaction durations include failed ones.
         percentile_line(&mut out, "response time (requests answered, any status)", &total.req_us);
@@ -369,8 +387,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         grouped(merged.journeys.cancelled),
     );
     let _ = writeln!(out, "{}", connections_line(&total));
-    for (kind, text) in &merged.error_samples {
-        let _ = writeln!(out, "first {kind} error: {text}");
+    out.push_str(&crate::ws::stats::table(merged, seconds));
+    if let Some(text) = merged.error_samples.get("journey") {
+        let _ = writeln!(out, "first journey error: {text}");
     }
     if !merged.messages.is_empty() {
         let messages: Vec<String> = merged.messages.iter().map(|(k, v)| format!("{k} {}", grouped(*v))).collect();
@@ -388,6 +407,92 @@ fn connections_line(total: &TxnStats) -> String {
     }
     let _ = write!(line, ", reconnects {}", grouped(total.reconnects));
     line
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 { "-".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
+}
+
+/// `status codes: 200 14,573 (99.9%), 503 12 (0.1%)`: responses by exact code (by class when
+/// more codes were seen than are counted one by one).
+fn status_line(out: &mut String, total: &TxnStats) {
+    let responses: u64 = total.status_class.iter().sum();
+    if responses == 0 {
+        return;
+    }
+    if total.status_codes.iter().map(|(_, n)| n).sum::<u64>() == responses {
+        let mut codes = total.status_codes.clone();
+        codes.sort_unstable();
+        let codes: Vec<String> =
+            codes.iter().map(|(code, n)| format!("{code} {} ({})", grouped(*n), percent(*n, responses))).collect();
+        let _ = writeln!(out, "status codes: {}", codes.join(", "));
+        return;
+    }
+    let classes: Vec<String> = total
+        .status_class
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(class, n)| {
+            let name = if class == 0 { "other".to_string() } else { format!("{class}xx") };
+            format!("{name} {} ({})", grouped(*n), percent(*n, responses))
+        })
+        .collect();
+    let _ = writeln!(out, "status codes: {}", classes.join(", "));
+}
+
+/// Bytes received (response bodies) and sent (requests that got a response), with rates.
+fn bytes_line(out: &mut String, total: &TxnStats, seconds: f64) {
+    if total.body_bytes == 0 && total.sent_bytes == 0 {
+        return;
+    }
+    let per_s = |n: u64| if seconds > 0.0 { bytes((n as f64 / seconds) as u64) + "/s" } else { "-".into() };
+    let _ = writeln!(
+        out,
+        "bytes: received {} ({}) of response bodies, sent {} ({}) of requests",
+        bytes(total.body_bytes),
+        per_s(total.body_bytes),
+        bytes(total.sent_bytes),
+        per_s(total.sent_bytes)
+    );
+}
+
+/// Errors by kind, each with its share of requests and the first message seen.
+fn errors_block(out: &mut String, total: &TxnStats, merged: &Merged) {
+    if total.req_errors() == 0 {
+        return;
+    }
+    let _ = writeln!(out, "errors by kind:");
+    for kind in ErrorKind::ALL {
+        let count = total.errors_of(kind);
+        if count == 0 {
+            continue;
+        }
+        let first = merged
+            .error_samples
+            .get(kind.name())
+            .map(|t| format!("  first: {}", t.strip_prefix(&format!("{}: ", kind.name())).unwrap_or(t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>10} {:>7}{first}",
+            kind.name(),
+            grouped(count),
+            percent(count, total.requests())
+        );
+    }
 }
 
 fn percentile_line(out: &mut String, label: &str, h: &Histogram<u64>) {
@@ -425,5 +530,30 @@ mod tests {
         assert_eq!(ms(420), "0.42ms");
         assert_eq!(ms(12_345), "12.3ms");
         assert_eq!(ms(1_520_000), "1520ms");
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+
+    #[test]
+    fn summary_shows_status_codes_bytes_and_errors_with_their_first_message() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 3, txn_ok: 3, body_bytes: 3 * 1024, sent_bytes: 600, ..TxnStats::default() };
+        for status in [200, 200, 200, 503] {
+            stats.add_status(status);
+        }
+        stats.add_error(ErrorKind::Status);
+        stats.add_error(ErrorKind::Timeout);
+        merged.txns.insert("t".into(), stats);
+        merged.error_samples.insert("status", "GET http://x/ answered 503, expected 200-399".into());
+        let text = table(&merged, 2.0);
+        assert!(text.contains("status codes: 200 3 (75.0%), 503 1 (25.0%)"), "{text}");
+        assert!(
+            text.contains("bytes: received 3.0 KiB (1.5 KiB/s) of response bodies, sent 600 B (300 B/s)"),
+            "{text}"
+        );
+        assert!(text.contains("first: GET http://x/ answered 503"), "{text}");
+        let timeout = text.lines().find(|l| l.trim_start().starts_with("timeout")).unwrap();
+        assert!(timeout.contains("20.0%") && !timeout.contains("first:"), "{timeout}");
     }
 }

@@ -52,6 +52,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "req_err": errors,
         "not_sent": stats.not_sent,
         "status_class": stats.status_class,
+        "status_codes": crate::report::status_codes_json(stats),
         "reconnects": stats.reconnects,
         "connects": stats.connects,
         "connects_failed": stats.connects_failed,
@@ -63,6 +64,8 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "first_byte_us_sum": stats.first_byte_us_sum,
         "body_bytes": stats.body_bytes,
         "http": stats.http.raw_json(),
+        "ws": if stats.ws.is_empty() { Value::Null } else { stats.ws.raw_json() },
+        "sent_bytes": stats.sent_bytes,
     })
 }
 
@@ -96,6 +99,9 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         connects_failed: raw.get("connects_failed").and_then(Value::as_u64).unwrap_or(0),
         tls_failed: raw.get("tls_failed").and_then(Value::as_u64).unwrap_or(0),
         http: crate::http_metrics::HttpMetrics::from_raw(raw.get("http"), at)?,
+        ws: crate::ws::stats::WsStats::from_raw(raw.get("ws").filter(|v| !v.is_null()), at)?,
+        // Result files written before sent bytes were counted have none.
+        sent_bytes: raw.get("sent_bytes").and_then(Value::as_u64).unwrap_or(0),
         ..TxnStats::default()
     };
     if let Some(errors) = raw.get("req_err").and_then(Value::as_object) {
@@ -108,6 +114,13 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         raw.get("status_class").and_then(Value::as_array).ok_or_else(|| format!("{at}: missing status_class"))?;
     for (i, count) in classes.iter().enumerate().take(6) {
         stats.status_class[i] = count.as_u64().unwrap_or(0);
+    }
+    // Absent from result files written before exact codes were counted.
+    if let Some(codes) = raw.get("status_codes").and_then(Value::as_object) {
+        for (code, count) in codes {
+            let code: u16 = code.parse().map_err(|_| format!("{at}: status code {code:?} is not a number"))?;
+            stats.add_status_code(code, count.as_u64().ok_or_else(|| format!("{at}: bad count for status {code}"))?);
+        }
     }
     Ok(stats)
 }
@@ -330,7 +343,7 @@ pub fn compare(base: &Value, new: &Value, max_regression_pct: f64) -> Result<(St
         {
             if worse(base_value, new_value) {
                 regressions.push(format!(
-                    "{name}: {label} {} -> {} ({})",
+                    "{name}: {label} {}ms -> {}ms ({})",
                     base_value / 1000.0,
                     new_value / 1000.0,
                     delta(base_value, new_value)
@@ -416,6 +429,7 @@ mod tests {
         assert_eq!(back.connects_failed, 1);
         assert_eq!(back.errors_of(ErrorKind::Timeout), 1);
         assert_eq!(back.status_class, stats.status_class);
+        assert_eq!(back.status_codes, stats.status_codes);
         assert_eq!(back.req_us.len(), 1);
     }
 }

@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub prometheus: Option<SocketAddr>,
     /// Keep serving the final exposition this long after the run, for a last scrape.
     pub prometheus_linger: Duration,
+    /// The live dashboard, updated once per interval.
+    pub dashboard: Option<Arc<crate::html::dashboard::Dashboard>>,
 }
 
 impl Default for RunOptions {
@@ -70,6 +72,7 @@ impl Default for RunOptions {
             hdr_log: None,
             prometheus: None,
             prometheus_linger: Duration::from_secs(5),
+            dashboard: None,
         }
     }
 }
@@ -97,7 +100,7 @@ impl StopReason {
 }
 
 /// One progress interval, merged across cores.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct IntervalPoint {
     /// Seconds since start at the end of the interval.
     pub elapsed_s: f64,
@@ -117,6 +120,8 @@ pub struct IntervalPoint {
     pub p99_us: u64,
     /// Journeys in flight at the end of the interval, all cores.
     pub journeys_in_flight: u64,
+    /// What the report draws over time (errors by kind, percentiles per transaction, ...).
+    pub detail: crate::timeline::IntervalDetail,
 }
 
 /// Everything a run measured.
@@ -289,7 +294,7 @@ pub fn run_scenario(
         threads.push(thread);
     }
     drop(events_tx);
-    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref() };
+    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref(), scenario: &scenario.name, duration };
     let outcome = collect(&events, cores, options, duration, &stop, progress, sinks);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
@@ -416,28 +421,32 @@ fn collect(
                 exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
             }
             let last = finished.iter().all(|f| *f) && pending.is_empty();
+            let target = targets.iter().sum();
             match previous.as_mut() {
                 // A final interval shorter than half a tick would show a rate from a handful of
                 // requests over a few milliseconds: it is folded into the one before.
                 Some((before, started_s)) if last && seconds < options.tick.as_secs_f64() / 2.0 => {
                     before.merge(&interval);
-                    let point =
-                        interval_point(before, elapsed_s, (elapsed_s - *started_s).max(1e-3), in_flight.iter().sum());
-                    progress(&format!(
-                        "{} (last {seconds:.2}s folded in)",
-                        progress_line(&point, targets.iter().sum())
-                    ));
+                    let span = (elapsed_s - *started_s).max(1e-3);
+                    let mut point = interval_point(before, elapsed_s, span, in_flight.iter().sum());
+                    point.detail = crate::timeline::IntervalDetail::of(before, target);
+                    progress(&format!("{} (last {seconds:.2}s folded in)", progress_line(&point, target, span)));
                     intervals.pop();
                     intervals.push(point);
                 }
                 _ => {
-                    let point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
-                    progress(&progress_line(&point, targets.iter().sum()));
+                    let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
+                    point.detail = crate::timeline::IntervalDetail::of(&interval, target);
+                    progress(&progress_line(&point, target, seconds));
                     intervals.push(point);
                     previous = Some((interval, last_elapsed_s));
                 }
             }
+            crate::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
+            if let Some(dashboard) = &options.dashboard {
+                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &merged, &intervals);
+            }
         }
     }
     let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
@@ -457,15 +466,17 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p50_us: histogram.value_at_quantile(0.5),
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
+        detail: Default::default(),
     }
 }
 
-fn progress_line(point: &IntervalPoint, target: u64) -> String {
+fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
+    let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
     format!(
-        "[{:>7.1}s] {:>10} req/s  {:>6} errors  {:>8} txn  p50 {:>8}  p99 {:>8}  journeys {}/{}{}",
+        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}",
         point.elapsed_s,
-        crate::report::grouped(point.rps.round() as u64),
-        crate::report::grouped(point.errors),
+        per_s(point.requests - point.errors),
+        per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
@@ -484,6 +495,8 @@ fn progress_line(point: &IntervalPoint, target: u64) -> String {
 struct Sinks<'a> {
     hdr_log: Option<&'a mut HdrLog>,
     exporter: Option<&'a Exporter>,
+    scenario: &'a str,
+    duration: Duration,
 }
 
 fn unix_now() -> f64 {

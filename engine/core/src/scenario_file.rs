@@ -65,6 +65,9 @@ struct FileSpec {
     datapools: BTreeMap<String, Spanned<DataPoolSpec>>,
     #[serde(default)]
     journeys: BTreeMap<String, Spanned<JourneySpec>>,
+    /// Declarative WebSocket journeys (`crate::ws::steps`).
+    #[serde(default)]
+    websockets: BTreeMap<String, Spanned<crate::ws::steps::WsJourneySpec>>,
     #[serde(default)]
     scenario: Vec<Spanned<EntrySpec>>,
 }
@@ -278,8 +281,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
     let seconds = match unit.trim() {
+        // A bare number is refused, as in thresholds: `5` could mean seconds or milliseconds.
+        "" => return Err(format!("{text:?} has no unit; write {number}s, {number}ms or {number}m")),
         "ms" => value / 1000.0,
-        "" | "s" => value,
+        "s" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
         other => {
@@ -309,7 +314,8 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         message: format!("cannot read: {e}"),
     })?;
     let cx = Ctx { file: path, text: &text };
-    let spec: FileSpec = toml::from_str(&text).map_err(|e| cx.error(e.span(), "", e.message().trim().to_string()))?;
+    let spec: FileSpec = toml::from_str(&text)
+        .map_err(|e| cx.error(e.span(), "", crate::file_words::plain_message(e.message().trim())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
 
     let mut config = Config::default();
@@ -350,6 +356,8 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         declared.insert(name.clone(), built);
     }
 
+    let ws_declared = websocket_journeys(&cx, &spec, base, &mut registry)?;
+
     if spec.scenario.is_empty() {
         return Err(cx.error(None, "scenario", "no [[scenario]] entries; add one with journey, volume (and datapool)"));
     }
@@ -359,7 +367,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         let entry_ref = entry.get_ref();
         let journey_name = entry_ref.journey.get_ref();
         if let Err(unknown) = registry.find_journey(journey_name) {
-            let mut names: Vec<String> = spec.journeys.keys().cloned().collect();
+            let mut names: Vec<String> = spec.journeys.keys().chain(spec.websockets.keys()).cloned().collect();
             names.extend(base.journey_names().map(str::to_string));
             return Err(cx.error(
                 Some(entry_ref.journey.span()),
@@ -386,6 +394,11 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         };
         if let Some(journey) = declared.get(journey_name) {
             check_variables(&cx, entry, journey, columns.as_deref(), &layered)?;
+        }
+        if let Some(journey) = ws_declared.get(journey_name) {
+            let known =
+                |v: &str| columns.as_deref().is_some_and(|c| c.iter().any(|c| c == v)) || layered.get(v).is_some();
+            journey.check_variables(known).map_err(|(field, message)| cx.error(Some(entry.span()), field, message))?;
         }
         let volume = volume(&cx, &format!("{field}.volume"), entry_ref.volume.get_ref(), entry_ref.volume.span())?;
         entries.push(ScenarioEntry { journey: journey_name.clone(), datapool, volume });
@@ -683,6 +696,31 @@ fn step_options(
         form: pairs(&s.form, "form")?,
         query: pairs(&s.query, "query")?,
     })
+}
+
+/// Builds and registers the file's `[websockets.NAME]` journeys.
+fn websocket_journeys(
+    cx: &Ctx<'_>,
+    spec: &FileSpec,
+    base: &Registry,
+    registry: &mut Registry,
+) -> Result<BTreeMap<String, Arc<crate::ws::steps::WsJourney>>, ScenarioFileError> {
+    let mut built = BTreeMap::new();
+    for (name, journey) in &spec.websockets {
+        if base.find_journey(name).is_ok() || spec.journeys.contains_key(name) {
+            return Err(cx.error(
+                Some(journey.span()),
+                format!("websockets.{name}"),
+                "this name is already a journey; pick another",
+            ));
+        }
+        let journey =
+            journey.get_ref().build(name).map_err(|(field, message)| cx.error(Some(journey.span()), field, message))?;
+        let journey = Arc::new(journey);
+        registry.journey_impl(name, Arc::new(crate::ws::steps::WsDeclared(journey.clone())));
+        built.insert(name.clone(), journey);
+    }
+    Ok(built)
 }
 
 /// Every template variable must resolve: an earlier capture, a datapool column, or config.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
-use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX};
+use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX, STATUS_CODES_MAX};
 
 /// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,11 +35,17 @@ pub enum ErrorKind {
     Io,
     /// The request was still in flight when the run stopped.
     Cancelled,
+    /// A WebSocket upgrade the server refused or answered wrongly (status, `Accept`, ...).
+    WsHandshake,
+    /// A WebSocket frame that broke RFC 6455 (masked, reserved bits, bad close code, bad UTF-8).
+    WsProtocol,
+    /// The server closed the WebSocket (or the connection) while the journey expected more.
+    WsClosed,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Refused,
         ErrorKind::Reset,
         ErrorKind::Timeout,
@@ -52,6 +58,9 @@ impl ErrorKind {
         ErrorKind::NoConnection,
         ErrorKind::Io,
         ErrorKind::Cancelled,
+        ErrorKind::WsHandshake,
+        ErrorKind::WsProtocol,
+        ErrorKind::WsClosed,
     ];
     /// Number of kinds.
     pub const COUNT: usize = ErrorKind::ALL.len();
@@ -71,6 +80,9 @@ impl ErrorKind {
             ErrorKind::NoConnection => "no_connection",
             ErrorKind::Io => "io",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::WsHandshake => "ws_handshake",
+            ErrorKind::WsProtocol => "ws_protocol",
+            ErrorKind::WsClosed => "ws_closed",
         }
     }
 
@@ -122,6 +134,9 @@ pub struct TxnStats {
     pub not_sent: u64,
     /// Responses by status class: 1xx..5xx at 1..=5, anything else at 0.
     pub status_class: [u64; 6],
+    /// Responses by exact status code, `(code, count)` in first-seen order; at most
+    /// `STATUS_CODES_MAX` codes (the classes count every response).
+    pub status_codes: Vec<(u16, u64)>,
     /// Keep-alive connections the server closed, replaced by a fresh one (not an error).
     pub reconnects: u64,
     /// TCP connects attempted (succeeded or failed).
@@ -144,6 +159,10 @@ pub struct TxnStats {
     pub body_bytes: u64,
     /// Phase histograms, responses by method and code (Mite's `http_metrics`).
     pub http: crate::http_metrics::HttpMetrics,
+    /// WebSocket counters (messages, bytes, failures on open connections, reply times).
+    pub ws: crate::ws::stats::WsStats,
+    /// Request bytes written (head and body), for requests that got a response.
+    pub sent_bytes: u64,
 }
 
 impl Default for TxnStats {
@@ -159,6 +178,7 @@ impl Default for TxnStats {
             req_err: [0; ErrorKind::COUNT],
             not_sent: 0,
             status_class: [0; 6],
+            status_codes: Vec::new(),
             reconnects: 0,
             connects: 0,
             connects_failed: 0,
@@ -170,6 +190,8 @@ impl Default for TxnStats {
             first_byte_us_sum: 0,
             body_bytes: 0,
             http: crate::http_metrics::HttpMetrics::default(),
+            ws: Default::default(),
+            sent_bytes: 0,
         }
     }
 }
@@ -224,11 +246,26 @@ impl TxnStats {
     pub fn add_status(&mut self, status: u16) {
         let class = usize::from(status / 100);
         self.status_class[if (1..=5).contains(&class) { class } else { 0 }] += 1;
+        self.add_status_code(status, 1);
+    }
+
+    /// Adds `count` responses with exact code `status` (past `STATUS_CODES_MAX` distinct codes,
+    /// a new code is left to the class counters).
+    pub fn add_status_code(&mut self, status: u16, count: u64) {
+        if let Some((_, n)) = self.status_codes.iter_mut().find(|(code, _)| *code == status) {
+            *n += count;
+        } else if self.status_codes.len() < STATUS_CODES_MAX {
+            self.status_codes.push((status, count));
+        }
     }
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.transactions() == 0 && self.attempts() == 0 && self.reconnects == 0 && self.connects == 0
+        self.transactions() == 0
+            && self.attempts() == 0
+            && self.reconnects == 0
+            && self.connects == 0
+            && self.ws.is_empty()
     }
 
     /// Adds `other` into `self`; histograms merge losslessly.
@@ -247,6 +284,9 @@ impl TxnStats {
         for (mine, theirs) in self.status_class.iter_mut().zip(other.status_class) {
             *mine += theirs;
         }
+        for &(code, count) in &other.status_codes {
+            self.add_status_code(code, count);
+        }
         self.reconnects += other.reconnects;
         self.connects += other.connects;
         self.connects_failed += other.connects_failed;
@@ -258,6 +298,8 @@ impl TxnStats {
         self.first_byte_us_sum += other.first_byte_us_sum;
         self.body_bytes += other.body_bytes;
         self.http.merge(&other.http);
+        self.ws.merge(&other.ws);
+        self.sent_bytes += other.sent_bytes;
     }
 }
 
@@ -416,6 +458,13 @@ mod tests {
         assert_eq!(a.requests(), 6);
         assert_eq!(a.errors_of(ErrorKind::Timeout), 2);
         assert_eq!(a.status_class, [1, 0, 1, 0, 0, 1]);
+        assert_eq!(a.status_codes, vec![(200, 1), (503, 1), (999, 1)]);
+        let mut many = TxnStats::default();
+        for code in 0..(STATUS_CODES_MAX as u16 + 10) {
+            many.add_status(100 + code);
+        }
+        assert_eq!(many.status_codes.len(), STATUS_CODES_MAX);
+        assert_eq!(many.status_class.iter().sum::<u64>(), STATUS_CODES_MAX as u64 + 10, "classes count every one");
     }
 
     #[test]

@@ -119,9 +119,13 @@ impl Threshold {
             other => return Err(bad(&format!("unknown metric {other:?}"))),
         };
         let value = match metric {
-            Metric::Quantile(_) | Metric::Max | Metric::Mean => {
-                parse_latency_us(right).ok_or_else(|| bad("bad latency"))?
-            }
+            Metric::Quantile(_) | Metric::Max | Metric::Mean => parse_latency_us(right).ok_or_else(|| {
+                if right.parse::<f64>().is_ok() {
+                    bad(&format!("latency {right} has no unit; write {right}ms, {right}s or {right}us"))
+                } else {
+                    bad("bad latency")
+                }
+            })?,
             Metric::ErrorPercent => right.trim_end_matches('%').trim().parse().map_err(|_| bad("bad percentage"))?,
             _ => right.parse().map_err(|_| bad("bad number"))?,
         };
@@ -218,14 +222,15 @@ fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> Op
     }
 }
 
-/// `250ms`, `1.5s`, `800us`, or a bare number of milliseconds, in µs.
+/// `250ms`, `1.5s`, `800us`, in µs. A bare number is refused, as for durations: `250` could
+/// mean milliseconds or seconds.
 fn parse_latency_us(text: &str) -> Option<f64> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let value: f64 = number.parse().ok()?;
     Some(match unit.trim() {
-        "" | "ms" => value * 1000.0,
+        "ms" => value * 1000.0,
         "s" => value * 1_000_000.0,
         "us" | "µs" => value,
         _ => return None,
@@ -313,7 +318,7 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_check() {
-        for bad in ["p99", "p98<1ms", "p99<fast", "rps>lots", ":p99<1ms", "errors<-1"] {
+        for bad in ["p99", "p98<1ms", "p99<fast", "rps>lots", ":p99<1ms", "errors<-1", "p99<250"] {
             assert!(Threshold::parse(bad).is_err(), "{bad}");
         }
     }

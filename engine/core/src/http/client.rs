@@ -152,6 +152,8 @@ pub struct Timings {
     pub total_us: u64,
     /// Keep-alive connections found closed and replaced during this request.
     pub reconnects: u32,
+    /// Bytes of the request written (head and body) on the attempt that got the response.
+    pub request_bytes: u64,
     /// The TLS handshake resumed an earlier session.
     pub tls_resumed: bool,
 }
@@ -236,6 +238,7 @@ struct Trip {
     head: Bytes,
     body: Bytes,
     body_bytes: u64,
+    request_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
 }
@@ -354,6 +357,21 @@ impl HttpClient {
         Ok((addr, pool.server_name.clone()))
     }
 
+    /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
+    /// host's connection limit until [`HttpClient::release_dedicated`].
+    pub(crate) async fn connect_dedicated(&self, url: &Url<'_>) -> Result<(Transport, Timings), HttpError> {
+        let mut timings = Timings::default();
+        match Box::pin(self.connect(url, &mut timings)).await {
+            Ok(conn) => Ok((conn.io, timings)),
+            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+        }
+    }
+
+    /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
+    pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
+        self.release(url, None);
+    }
+
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
         let (addr, server_name) = self.reserve(url, timings)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
@@ -470,6 +488,7 @@ impl HttpClient {
                     let reusable = trip.keep_alive && conn.read_buf.is_empty();
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
+                    timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
                     let Trip { status, head, body, body_bytes, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings });
@@ -497,6 +516,7 @@ impl HttpClient {
             headers: request.headers,
         };
         encode_request(&mut conn.write_buf, &head, request.body);
+        let request_bytes = conn.write_buf.len() as u64;
         let buf = std::mem::take(&mut conn.write_buf);
         let (written, buf) = conn.io.write_all(buf).await;
         conn.write_buf = buf;
@@ -560,6 +580,7 @@ impl HttpClient {
             head: raw_head,
             body,
             body_bytes,
+            request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
         })
@@ -581,7 +602,7 @@ fn codec_trip(err: &CodecError) -> TripError {
     TripError { sent: true, ..trip(kind, err.to_string()) }
 }
 
-fn io_kind(err: &io::Error) -> ErrorKind {
+pub(crate) fn io_kind(err: &io::Error) -> ErrorKind {
     match err.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             ErrorKind::Reset

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt, CancelHandle, CancelableAsyncReadRent};
 use monoio::net::TcpStream;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
@@ -83,9 +83,32 @@ impl Transport {
             }
             // Boxed: the TLS read state is large and would otherwise size (and be copied with)
             // every request's future, plain ones included.
-            Transport::Tls(tls) => Box::pin(tls.read_some(buf)).await,
+            Transport::Tls(tls) => Box::pin(tls.read_some(buf, None)).await,
         }
     }
+
+    /// Like [`Transport::read_some`], but cancellable through `cancel` without losing bytes: a
+    /// read cancelled before data came ends with the OS error ECANCELED and consumes nothing;
+    /// one that completed first returns its bytes. (Dropping a read future instead can lose
+    /// what the kernel had already delivered for it under io_uring.)
+    pub async fn read_some_cancelable(&mut self, buf: BytesMut, cancel: CancelHandle) -> (io::Result<usize>, BytesMut) {
+        match self {
+            Transport::Plain(tcp) => {
+                let mut buf = buf;
+                buf.reserve(READ_CHUNK_BYTES);
+                let len = buf.len();
+                let end = buf.capacity();
+                let (result, slice) = tcp.cancelable_read(buf.slice_mut(len..end), cancel).await;
+                (result, slice.into_inner())
+            }
+            Transport::Tls(tls) => Box::pin(tls.read_some(buf, Some(cancel))).await,
+        }
+    }
+}
+
+/// True for the error a cancelled read ends with.
+pub fn is_cancelled(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(125)
 }
 
 /// A rustls client session over a TCP stream, driven directly: ciphertext moves between the
@@ -115,7 +138,7 @@ impl TlsStream {
         };
         while stream.session.is_handshaking() {
             stream.flush().await?;
-            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump().await? == 0 {
+            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump(None).await? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "server closed the connection during the TLS handshake",
@@ -160,11 +183,14 @@ impl TlsStream {
 
     /// Feeds rustls more ciphertext, reading from the socket when none is pending. Returns the
     /// ciphertext bytes consumed; 0 means the socket reached end of file.
-    async fn pump(&mut self) -> io::Result<usize> {
+    async fn pump(&mut self, cancel: Option<CancelHandle>) -> io::Result<usize> {
         if self.net_in_at >= self.net_in.len() {
             let mut buf = std::mem::take(&mut self.net_in);
             buf.clear();
-            let (result, buf) = self.tcp.read(buf).await;
+            let (result, buf) = match cancel {
+                None => self.tcp.read(buf).await,
+                Some(cancel) => self.tcp.cancelable_read(buf, cancel).await,
+            };
             self.net_in = buf;
             self.net_in_at = 0;
             if result? == 0 {
@@ -188,7 +214,7 @@ impl TlsStream {
         Ok(before - pending.len())
     }
 
-    async fn read_some(&mut self, mut buf: BytesMut) -> (io::Result<usize>, BytesMut) {
+    async fn read_some(&mut self, mut buf: BytesMut, cancel: Option<CancelHandle>) -> (io::Result<usize>, BytesMut) {
         loop {
             let len = buf.len();
             buf.resize(len + READ_CHUNK_BYTES, 0);
@@ -204,7 +230,7 @@ impl TlsStream {
                     return (Err(err), buf);
                 }
             }
-            match self.pump().await {
+            match self.pump(cancel.clone()).await {
                 Ok(_) => {}
                 Err(err) => return (Err(err), buf),
             }

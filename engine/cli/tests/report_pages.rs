@@ -1,0 +1,319 @@
+//! The report pages in a real browser: headless Chromium loads the run report (closed and open
+//! model), the comparison page, the merged page and the live dashboard during a run, and each page
+//! must draw every chart with data, fetch nothing (file pages) or only its own origin (the
+//! dashboard), and log no script error. The page records what it drew in `#mite-status`, which
+//! `--dump-dom` prints after the page has run.
+//!
+//! Needs `chromium` (Debian's package; `.ci/run` installs it). `MITE_CHROMIUM=/path` picks another
+//! binary; `MITE_SCREENSHOTS=DIR` also saves a screenshot of every page there.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use mite_tools::{Target, TargetOptions};
+use serde_json::Value;
+
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn engine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mite-pages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path(name: &str) -> String {
+    dir().join(name).display().to_string()
+}
+
+fn chromium() -> String {
+    if let Ok(path) = std::env::var("MITE_CHROMIUM") {
+        return path;
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if Command::new("which").arg(name).output().is_ok_and(|o| o.status.success()) {
+            return name.to_string();
+        }
+    }
+    panic!("no chromium found: install Debian's `chromium` package (as .ci/run does) or set MITE_CHROMIUM");
+}
+
+/// Waits for `child` at most `limit`, killing it past that.
+fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium took longer than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn browser(url: &str, extra: &[&str]) -> Output {
+    let profile = tempdir("profile");
+    let mut args = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(url.to_string());
+    // Output goes to files: a pipe nobody reads while waiting would fill and stall chromium.
+    let (stdout, stderr) = (profile.with_extension("out"), profile.with_extension("err"));
+    let child = Command::new(chromium())
+        .args(&args)
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .expect("start chromium");
+    let mut out = wait_output(child, BROWSER_TIMEOUT);
+    out.stdout = std::fs::read(&stdout).unwrap_or_default();
+    out.stderr = std::fs::read(&stderr).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&profile);
+    out
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = dir().join(format!("{name}-{n}"));
+    std::fs::create_dir_all(&path).unwrap();
+    path
+}
+
+/// Loads `url`, lets its scripts run for `budget_ms` of (virtual) time, and returns what the
+/// page recorded about itself.
+fn page_status(url: &str, budget_ms: u32) -> Value {
+    let budget = format!("--virtual-time-budget={budget_ms}");
+    let out = browser(url, &[&budget, "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom.find("<pre id=\"mite-status\" hidden=\"\">").unwrap_or_else(|| {
+        panic!("{url}: no status element in the DOM:\n{dom}\n{}", String::from_utf8_lossy(&out.stderr))
+    });
+    let rest = &dom[start..];
+    let body = &rest[rest.find('>').unwrap() + 1..rest.find("</pre>").unwrap()];
+    let body = body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: status is not JSON ({e}): {body}"))
+}
+
+fn screenshot(url: &str, name: &str) {
+    let Ok(dir) = std::env::var("MITE_SCREENSHOTS") else { return };
+    let file = Path::new(&dir).join(format!("{name}.png"));
+    let shot = format!("--screenshot={}", file.display());
+    browser(url, &["--window-size=1400,3000", "--virtual-time-budget=3000", &shot]);
+}
+
+/// Every chart drew with data, the page logged no error, and it fetched nothing but what
+/// `allowed` accepts. Returns the chart ids.
+fn check_page(name: &str, status: &Value, allowed: impl Fn(&str) -> bool) -> Vec<String> {
+    let errors = status["errors"].as_array().unwrap();
+    assert!(errors.is_empty(), "{name}: script errors or blocked fetches: {errors:?}");
+    for resource in status["resources"].as_array().unwrap() {
+        let url = resource.as_str().unwrap();
+        assert!(allowed(url), "{name}: the page fetched {url}");
+    }
+    let charts = status["charts"].as_array().unwrap();
+    assert!(!charts.is_empty(), "{name}: no chart");
+    for chart in charts {
+        assert!(
+            chart["series"].as_u64().unwrap() > 0 && chart["points"].as_u64().unwrap() > 0 && chart["drawn"] == true,
+            "{name}: chart {} drew no data: {chart}",
+            chart["id"]
+        );
+    }
+    charts.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the dashboard");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read the answer");
+    text
+}
+
+fn file_url(file: &str) -> String {
+    format!("file://{file}")
+}
+
+fn check_file(file: &str, expected: &[&str]) -> Value {
+    let url = file_url(file);
+    let status = page_status(&url, 3000);
+    let ids = check_page(file, &status, |_| false);
+    for id in expected {
+        assert!(ids.iter().any(|i| i == id), "{file}: no {id} chart among {ids:?}");
+    }
+    screenshot(&url, Path::new(file).file_stem().unwrap().to_str().unwrap());
+    status
+}
+
+fn series_of(status: &Value, id: &str) -> u64 {
+    status["charts"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["series"].as_u64().unwrap()
+}
+
+fn open_model_scenario(base: &str) -> String {
+    let file = path("open.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"open\"\n[config]\nbase = \"{base}\"\n[journeys.mixed]\nsteps = [\n\
+             {{ transaction = \"fast\", url = \"{{base}}/\" }},\n\
+             {{ transaction = \"slow\", url = \"{{base}}/delay/5\" }},\n\
+             {{ transaction = \"fails\", url = \"{{base}}/status/503\", expect_status = [200, 299] }},\n]\n\
+             [[scenario]]\njourney = \"mixed\"\nvolume = {{ rate = 200, duration = \"2s\", max_in_flight = 40 }}\n"
+        ),
+    )
+    .unwrap();
+    file
+}
+
+fn run(scenario: &str, extra: &[&str]) {
+    let mut args = vec!["--cores", "1", "--no-pin", "--scenario", scenario, "--tick", "250ms", "-q"];
+    args.extend_from_slice(extra);
+    let out = engine(&args);
+    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out));
+}
+
+#[test]
+fn report_compare_and_merged_pages_draw_every_chart_without_network() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = target.url("/").trim_end_matches('/').to_string();
+    let open = open_model_scenario(&base);
+    let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
+    let url = format!("target_url={base}/");
+    let (closed_json, closed_html) = (path("closed.json"), path("closed.html"));
+    run(
+        &get,
+        &[
+            "--duration",
+            "1s",
+            "--config",
+            &url,
+            "--json",
+            &closed_json,
+            "--html",
+            &closed_html,
+            "--threshold",
+            "errors<1%",
+        ],
+    );
+    let (open_json, open_html) = (path("open.json"), path("open.html"));
+    run(&open, &["--duration", "2s", "--json", &open_json, "--html", &open_html]);
+    let (seg0, seg1) = (path("seg0.json"), path("seg1.json"));
+    run(&open, &["--duration", "1s", "--segment", "0/2", "--json", &seg0]);
+    run(&open, &["--duration", "1s", "--segment", "1/2", "--json", &seg1]);
+
+    check_file(&closed_html, &["rps", "latency", "journeys", "connections", "spectrum", "histogram"]);
+    let open_page =
+        check_file(&open_html, &["rps", "latency", "journeys", "arrivals", "connections", "spectrum", "histogram"]);
+    assert_eq!(series_of(&open_page, "latency"), 8, "p50/p90/p99/max, uncorrected and corrected: {open_page}");
+    assert_eq!(series_of(&open_page, "rps"), 2, "ok and the one error kind (status): {open_page}");
+    assert_eq!(series_of(&open_page, "spectrum"), 8, "all requests and 3 transactions, each corrected too");
+    let page = std::fs::read_to_string(&open_html).unwrap();
+    assert!(
+        page.contains("\"status\":") && page.contains("spectrum_corrected"),
+        "open-model data carries errors and corrected spectra"
+    );
+
+    let compare_html = path("compare.html");
+    let out = engine(&["compare", &open_json, &seg0, &closed_json, "--html", &compare_html]);
+    assert!(matches!(out.status.code(), Some(0) | Some(4)), "{}", text(&out));
+    check_file(&compare_html, &["compare-spectrum", "compare-rps", "compare-p99"]);
+
+    let (merged_json, merged_html) = (path("merged.json"), path("merged.html"));
+    let out = engine(&["merge", &seg0, &seg1, "-o", &merged_json, "--html", &merged_html]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    check_file(&merged_html, &["spectrum", "histogram", "segments-spectrum", "segments-rps"]);
+    let page = std::fs::read_to_string(&merged_html).unwrap();
+    assert!(page.contains("seg0.json") && page.contains("seg1.json"), "the merged page names its segments");
+}
+
+#[test]
+fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args([
+            "--cores",
+            "1",
+            "--no-pin",
+            "--scenario",
+            &get,
+            "--config",
+            &url,
+            "--duration",
+            "60s",
+            "--tick",
+            "250ms",
+        ])
+        .args(["--dashboard", "127.0.0.1:0", "--dashboard-linger", "20s", "--threshold", "errors<1%"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mite-engine");
+    let (lines_tx, lines) = mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next_line = |what: &str| -> String {
+        loop {
+            let line = lines.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no line with {what}"));
+            if line.contains(what) {
+                return line;
+            }
+        }
+    };
+    let announced = next_line("live dashboard on ");
+    let page = announced.split("live dashboard on ").nth(1).unwrap().trim().to_string();
+    let origin = page.trim_end_matches('/').to_string();
+    // Let a few intervals complete, then load the page while the run goes on.
+    std::thread::sleep(Duration::from_millis(1500));
+    let live = page_status(&page, 2500);
+    let ids = check_page("dashboard", &live, |u| u.starts_with(&origin));
+    assert!(ids.iter().any(|i| i == "rps") && ids.iter().any(|i| i == "spectrum"), "{ids:?}");
+    assert!(live["updates"].as_u64().unwrap() >= 1, "the page updated itself during the run: {live}");
+    assert_eq!(live["finished"], false, "loaded during the run: {live}");
+    screenshot(&page, "dashboard-live");
+
+    // Ctrl-C: the run stops gracefully and the dashboard shows the final report.
+    // SAFETY: kill(2) on our own child's pid, with a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    next_line("the final report stays at");
+    let done = page_status(&page, 1500);
+    check_page("dashboard (final)", &done, |u| u.starts_with(&origin));
+    assert_eq!(done["finished"], true, "{done}");
+    screenshot(&page, "dashboard-final");
+    // What "save this report" downloads: a self-contained file with the final data.
+    let saved = http_get(origin.trim_start_matches("http://"), "/report.html");
+    let body = saved.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    assert!(saved.starts_with("HTTP/1.1 200") && body.contains("errors\\u003c1%"), "{saved:.300}");
+    let file = path("saved.html");
+    std::fs::write(&file, body).unwrap();
+    check_file(&file, &["rps", "latency", "spectrum"]);
+    let _ = child.kill();
+    let _ = child.wait();
+}

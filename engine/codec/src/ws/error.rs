@@ -1,0 +1,78 @@
+//! The WebSocket codec's error enum: each variant says what the server did wrong, and maps to
+//! the close code the client sends before giving up (RFC 6455 section 7.4.1).
+
+use std::fmt;
+
+/// A handshake answer or a frame the client refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsError {
+    /// The handshake response was not HTTP/1.1 (`what`: httparse's reason or ours).
+    HandshakeMalformed { what: &'static str },
+    /// The handshake response head grew past `WsLimits::handshake_bytes_max`.
+    HandshakeTooLarge { limit_bytes: usize },
+    /// The server answered the upgrade with a status other than 101.
+    HandshakeStatus { status: u16 },
+    /// A 101 answer whose headers do not complete the upgrade (`what` names the header).
+    HandshakeHeader { what: &'static str },
+    /// A frame broke the framing rules (`what` names the rule).
+    Protocol { what: &'static str },
+    /// A close frame carried a code that may not be sent on the wire.
+    InvalidCloseCode { code: u16 },
+    /// A text message (or close reason) was not valid UTF-8.
+    InvalidUtf8,
+    /// One frame's payload is larger than `WsLimits::frame_bytes_max`.
+    FrameTooLarge { limit_bytes: u64 },
+    /// A message's fragments add up to more than `WsLimits::message_bytes_max`.
+    MessageTooLarge { limit_bytes: u64 },
+}
+
+impl WsError {
+    /// The close code the client sends when it fails the connection for this error.
+    pub fn close_code(&self) -> u16 {
+        match self {
+            WsError::InvalidUtf8 => 1007,
+            WsError::FrameTooLarge { .. } | WsError::MessageTooLarge { .. } => 1009,
+            _ => 1002,
+        }
+    }
+
+    /// True for errors of the opening handshake (before any frame).
+    pub fn is_handshake(&self) -> bool {
+        matches!(
+            self,
+            WsError::HandshakeMalformed { .. }
+                | WsError::HandshakeTooLarge { .. }
+                | WsError::HandshakeStatus { .. }
+                | WsError::HandshakeHeader { .. }
+        )
+    }
+
+    /// True for size-limit errors.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, WsError::FrameTooLarge { .. } | WsError::MessageTooLarge { .. })
+    }
+}
+
+impl fmt::Display for WsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WsError::HandshakeMalformed { what } => write!(f, "malformed WebSocket handshake response: {what}"),
+            WsError::HandshakeTooLarge { limit_bytes } => {
+                write!(f, "WebSocket handshake response head larger than {limit_bytes} bytes")
+            }
+            WsError::HandshakeStatus { status } => {
+                write!(f, "WebSocket handshake answered {status}, expected 101 Switching Protocols")
+            }
+            WsError::HandshakeHeader { what } => write!(f, "WebSocket handshake refused: {what}"),
+            WsError::Protocol { what } => write!(f, "WebSocket protocol error: {what}"),
+            WsError::InvalidCloseCode { code } => {
+                write!(f, "WebSocket protocol error: close code {code} is not allowed")
+            }
+            WsError::InvalidUtf8 => write!(f, "WebSocket text is not valid UTF-8"),
+            WsError::FrameTooLarge { limit_bytes } => write!(f, "WebSocket frame larger than {limit_bytes} bytes"),
+            WsError::MessageTooLarge { limit_bytes } => write!(f, "WebSocket message larger than {limit_bytes} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for WsError {}

@@ -1,0 +1,198 @@
+//! The opening handshake (RFC 6455 section 4): the client's upgrade request and the checks on
+//! the server's answer (101, `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, subprotocol,
+//! no unrequested extension).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::{BufMut, BytesMut};
+
+use super::error::WsError;
+use super::limits::WsLimits;
+
+/// The GUID the server appends to the key before hashing (RFC 6455 section 1.3).
+const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+/// Most header fields accepted in a handshake answer.
+const HEADERS_COUNT_MAX: usize = 64;
+
+/// What the upgrade request says.
+pub struct HandshakeRequest<'a> {
+    /// Origin-form target (`/path?query`).
+    pub target: &'a str,
+    /// `Host` header value.
+    pub host: &'a str,
+    /// `Sec-WebSocket-Key` (see [`key_from_nonce`]).
+    pub key: &'a str,
+    /// Subprotocols offered, in order of preference (none: no `Sec-WebSocket-Protocol`).
+    pub protocols: &'a [&'a str],
+    /// Extra header fields (cookies, authorisation, origin), already checked for CR/LF.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+/// A completed handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// Bytes of the buffer the answer's head used; frames may follow at once.
+    pub head_len: usize,
+    /// The subprotocol the server chose, if any.
+    pub protocol: Option<String>,
+}
+
+/// The `Sec-WebSocket-Key` for 16 random bytes: their base64.
+pub fn key_from_nonce(nonce: [u8; 16]) -> String {
+    STANDARD.encode(nonce)
+}
+
+/// The `Sec-WebSocket-Accept` a server must answer `key` with.
+pub fn accept_for(key: &str) -> String {
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(key.as_bytes());
+    sha.update(ACCEPT_GUID.as_bytes());
+    STANDARD.encode(sha.digest().bytes())
+}
+
+/// Appends the upgrade request to `out`.
+pub fn encode_handshake(out: &mut BytesMut, request: &HandshakeRequest<'_>) {
+    let mut put = |parts: &[&str]| {
+        for part in parts {
+            out.put_slice(part.as_bytes());
+        }
+    };
+    put(&["GET ", request.target, " HTTP/1.1\r\nHost: ", request.host, "\r\n"]);
+    put(&["Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"]);
+    put(&["Sec-WebSocket-Key: ", request.key, "\r\n"]);
+    for (i, protocol) in request.protocols.iter().enumerate() {
+        put(&[if i == 0 { "Sec-WebSocket-Protocol: " } else { ", " }, protocol]);
+    }
+    if !request.protocols.is_empty() {
+        put(&["\r\n"]);
+    }
+    for (name, value) in request.headers {
+        put(&[name, ": ", value, "\r\n"]);
+    }
+    put(&["\r\n"]);
+}
+
+/// Checks the server's answer at the start of `buf`; `Ok(None)` when more bytes are needed.
+pub fn check_handshake(
+    buf: &[u8],
+    key: &str,
+    protocols: &[&str],
+    limits: &WsLimits,
+) -> Result<Option<Handshake>, WsError> {
+    let mut headers = [httparse::EMPTY_HEADER; HEADERS_COUNT_MAX];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() > limits.handshake_bytes_max => {
+            return Err(WsError::HandshakeTooLarge { limit_bytes: limits.handshake_bytes_max });
+        }
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(WsError::HandshakeMalformed { what: "too many headers" }),
+        Err(_) => return Err(WsError::HandshakeMalformed { what: "not an HTTP/1.1 response" }),
+    };
+    if head_len > limits.handshake_bytes_max {
+        return Err(WsError::HandshakeTooLarge { limit_bytes: limits.handshake_bytes_max });
+    }
+    let status = response.code.unwrap_or(0);
+    if status != 101 {
+        return Err(WsError::HandshakeStatus { status });
+    }
+    let find = |name: &str| response.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+    let upgrade = find("upgrade").ok_or(WsError::HandshakeHeader { what: "no Upgrade header" })?;
+    if !upgrade.trim_ascii().eq_ignore_ascii_case(b"websocket") {
+        return Err(WsError::HandshakeHeader { what: "Upgrade is not websocket" });
+    }
+    let connection = find("connection").ok_or(WsError::HandshakeHeader { what: "no Connection header" })?;
+    if !connection.split(|&b| b == b',').any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade")) {
+        return Err(WsError::HandshakeHeader { what: "Connection does not include Upgrade" });
+    }
+    let accept = find("sec-websocket-accept").ok_or(WsError::HandshakeHeader { what: "no Sec-WebSocket-Accept" })?;
+    if accept.trim_ascii() != accept_for(key).as_bytes() {
+        return Err(WsError::HandshakeHeader { what: "Sec-WebSocket-Accept does not match the key" });
+    }
+    if find("sec-websocket-extensions").is_some_and(|v| !v.trim_ascii().is_empty()) {
+        return Err(WsError::HandshakeHeader { what: "server chose an extension the client did not offer" });
+    }
+    let protocol = match find("sec-websocket-protocol") {
+        None => None,
+        Some(chosen) => {
+            let chosen = std::str::from_utf8(chosen.trim_ascii()).unwrap_or("");
+            if !protocols.contains(&chosen) {
+                return Err(WsError::HandshakeHeader { what: "server chose a subprotocol the client did not offer" });
+            }
+            Some(chosen.to_string())
+        }
+    };
+    Ok(Some(Handshake { head_len, protocol }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    #[test]
+    fn rfc_accept_example() {
+        // RFC 6455 section 1.3.
+        assert_eq!(accept_for(KEY), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(key_from_nonce(*b"the sample nonce"), KEY);
+    }
+
+    fn answer(extra: &str) -> String {
+        format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{extra}\r\n")
+    }
+
+    #[test]
+    fn request_has_the_upgrade_fields() {
+        let mut out = BytesMut::new();
+        let request = HandshakeRequest {
+            target: "/chat",
+            host: "h:1",
+            key: KEY,
+            protocols: &["a", "b"],
+            headers: &[("Cookie", "x=1")],
+        };
+        encode_handshake(&mut out, &request);
+        let text = std::str::from_utf8(&out).unwrap();
+        assert!(text.starts_with("GET /chat HTTP/1.1\r\nHost: h:1\r\n"));
+        for line in ["Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: a, b", "Cookie: x=1"] {
+            assert!(text.contains(&format!("{line}\r\n")), "{line}");
+        }
+        assert!(text.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn good_answer_with_protocol_and_trailing_frame() {
+        let mut bytes =
+            answer("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: b\r\n").into_bytes();
+        let head_len = bytes.len();
+        bytes.extend_from_slice(&[0x81, 0x00]);
+        let done = check_handshake(&bytes, KEY, &["a", "b"], &WsLimits::DEFAULT).unwrap().unwrap();
+        assert_eq!(done, Handshake { head_len, protocol: Some("b".into()) });
+        assert_eq!(check_handshake(&bytes[..20], KEY, &[], &WsLimits::DEFAULT).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_answers_name_what_is_wrong() {
+        let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let cases = [
+            ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_string(), "answered 200"),
+            (answer("Sec-WebSocket-Accept: AAAA\r\n"), "does not match"),
+            (answer(""), "no Sec-WebSocket-Accept"),
+            (answer(&format!("{accept}Sec-WebSocket-Protocol: c\r\n")), "subprotocol"),
+            (answer(&format!("{accept}Sec-WebSocket-Extensions: permessage-deflate\r\n")), "extension"),
+            (format!("HTTP/1.1 101 S\r\nConnection: Upgrade\r\n{accept}\r\n"), "no Upgrade"),
+            (format!("HTTP/1.1 101 S\r\nUpgrade: websocket\r\nConnection: close\r\n{accept}\r\n"), "Connection"),
+            ("SSH-2.0-OpenSSH\r\n\r\n".to_string(), "malformed"),
+        ];
+        for (text, what) in cases {
+            let err = check_handshake(text.as_bytes(), KEY, &["a"], &WsLimits::DEFAULT).unwrap_err();
+            assert!(err.to_string().contains(what), "{err} / {what}");
+            assert!(err.is_handshake());
+        }
+        let endless = format!("HTTP/1.1 101 S\r\nX: {}", "a".repeat(20_000));
+        let err = check_handshake(endless.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err();
+        assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
+    }
+}

@@ -1,0 +1,27 @@
+//! Bounds on what a WebSocket server may make the client buffer; units in the names.
+
+/// Limits applied while reading a WebSocket connection. Exceeding one is an error, never a hang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsLimits {
+    /// Largest handshake response head accepted, in bytes.
+    pub handshake_bytes_max: usize,
+    /// Largest payload of one frame accepted, in bytes.
+    pub frame_bytes_max: u64,
+    /// Largest message (all fragments together) accepted, in bytes.
+    pub message_bytes_max: u64,
+}
+
+impl WsLimits {
+    /// Defaults: 16 KiB of handshake head, 16 MiB per frame and per message.
+    pub const DEFAULT: WsLimits = WsLimits {
+        handshake_bytes_max: 16 * 1024,
+        frame_bytes_max: 16 * 1024 * 1024,
+        message_bytes_max: 16 * 1024 * 1024,
+    };
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        WsLimits::DEFAULT
+    }
+}

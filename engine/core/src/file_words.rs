@@ -1,0 +1,177 @@
+//! Scenario-file things said back to the user in the file's own words: the TOML reader's type
+//! errors rewritten (never `expected struct VolumeSpec` or `expected u64`), and volume models
+//! and captures shown as they are written in a file (never `Constant { per_s: 500.0, .. }`).
+
+use std::fmt;
+
+use crate::declarative::Capture;
+use crate::volume::{RateModel, VolumeModel};
+
+/// What each internal type name means, as the file spells it.
+const EXPECTED: [(&str, &str); 12] = [
+    (
+        "struct VolumeSpec",
+        "a volume model, one of: { constant = 8 }, { ramp = { from = 1, to = 50, duration = \"1m\" } }, \
+         { stages = [ ... ] }, { oneshot = 10 }, { nothing = \"10s\" }, \
+         { rate = 500, duration = \"1m\", max_in_flight = 200 }, { ramp_rate = { from = 10, to = 500, duration = \"1m\" } }, \
+         { rate_stages = [ ... ] }",
+    ),
+    ("struct RampSpec", "{ from = 1, to = 50, duration = \"1m\" } (journeys in flight)"),
+    ("struct RampRateSpec", "{ from = 10, to = 500, duration = \"1m\" } (journeys started per second)"),
+    ("struct CaptureSpec", "{ header = \"X-Token\" } or { json = \"user.id\" }"),
+    ("struct StepSpec", "a step like { transaction = \"home\", url = \"{base}/\" }"),
+    ("struct JourneySpec", "a journey table with steps = [ { ... }, ... ]"),
+    ("struct EntrySpec", "a [[scenario]] entry with journey = \"name\" and volume = { ... }"),
+    (
+        "struct DataPoolSpec",
+        "a datapool: csv = \"users.csv\", rows = [[...]] with columns, or range = { from = 1, to = 100 }",
+    ),
+    ("struct RangeSpec", "{ from = 1, to = 1000 }"),
+    ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, ca, insecure)"),
+    ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
+    (
+        "struct FileSpec",
+        "a scenario file (name, duration, [config], [client], thresholds, [datapools.*], [journeys.*], [[scenario]])",
+    ),
+];
+
+/// Numbers as the file writes them.
+const NUMBERS: [(&str, &str); 8] = [
+    ("expected u64", "expected a whole number of 0 or more"),
+    ("expected u32", "expected a whole number of 0 or more"),
+    ("expected u16", "expected a whole number of 0 or more"),
+    ("expected usize", "expected a whole number of 0 or more"),
+    ("expected i64", "expected a whole number"),
+    ("expected f64", "expected a number"),
+    ("expected a boolean", "expected true or false"),
+    ("expected a sequence", "expected a list [ ... ]"),
+];
+
+/// Rewrites a TOML reader's message so it names no Rust type.
+pub fn plain_message(message: &str) -> String {
+    let mut text = message.to_string();
+    for (internal, words) in EXPECTED {
+        text = text.replace(&format!("expected {internal}"), &format!("expected {words}"));
+        text = text.replace(&format!("data did not match any variant of {internal}"), &format!("expected {words}"));
+    }
+    for (internal, words) in NUMBERS {
+        text = text.replace(internal, words);
+    }
+    let number = text.starts_with("invalid type: integer") || text.starts_with("invalid type: floating point");
+    if number && text.ends_with("expected a string") {
+        text.push_str(" in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")");
+    }
+    text
+}
+
+fn seconds(value_s: f64) -> String {
+    if value_s >= 60.0 && (value_s / 60.0).fract() == 0.0 {
+        format!("\"{}m\"", value_s / 60.0)
+    } else if value_s < 1.0 {
+        format!("\"{}ms\"", (value_s * 1000.0).round())
+    } else {
+        format!("\"{value_s}s\"")
+    }
+}
+
+fn duration_field(duration_s: Option<f64>) -> String {
+    duration_s.map(|d| format!(", duration = {}", seconds(d))).unwrap_or_default()
+}
+
+/// A volume model as a scenario file writes it.
+pub struct VolumeWords<'a>(pub &'a VolumeModel);
+
+impl fmt::Display for VolumeWords<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            VolumeModel::Nothing { duration_s } => write!(f, "{{ nothing = {} }}", seconds(*duration_s)),
+            VolumeModel::Constant { journeys, duration_s } => {
+                write!(f, "{{ constant = {journeys}{} }}", duration_field(*duration_s))
+            }
+            VolumeModel::Ramp { from, to, duration_s } => {
+                write!(f, "{{ ramp = {{ from = {from}, to = {to}, duration = {} }} }}", seconds(*duration_s))
+            }
+            VolumeModel::Stages(stages) => {
+                let parts: Vec<String> = stages.iter().map(|s| VolumeWords(s).to_string()).collect();
+                write!(f, "{{ stages = [{}] }}", parts.join(", "))
+            }
+            VolumeModel::Oneshot { journeys } => write!(f, "{{ oneshot = {journeys} }}"),
+            VolumeModel::Custom(_) => write!(f, "a volume model written in Rust"),
+            VolumeModel::Arrivals { rate, max_in_flight } => {
+                write!(f, "{{ {}, max_in_flight = {max_in_flight} }}", RateWords(rate))
+            }
+        }
+    }
+}
+
+/// An arrival-rate model as a scenario file writes it (inside the volume table).
+struct RateWords<'a>(&'a RateModel);
+
+impl fmt::Display for RateWords<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            RateModel::Constant { per_s, duration_s } => write!(f, "rate = {per_s}{}", duration_field(*duration_s)),
+            RateModel::Ramp { from, to, duration_s } => {
+                write!(f, "ramp_rate = {{ from = {from}, to = {to}, duration = {} }}", seconds(*duration_s))
+            }
+            RateModel::Stages(stages) => {
+                let parts: Vec<String> = stages.iter().map(|s| format!("{{ {} }}", RateWords(s))).collect();
+                write!(f, "rate_stages = [{}]", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// A capture as a scenario file writes it.
+pub struct CaptureWords<'a>(pub &'a Capture);
+
+impl fmt::Display for CaptureWords<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Capture::Header(name) => write!(f, "{{ header = {name:?} }}"),
+            Capture::Json(path) => write!(f, "{{ json = {:?} }}", path.join(".")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_name_no_rust_type() {
+        let text = plain_message("invalid type: integer `5`, expected struct VolumeSpec");
+        assert!(text.contains("{ constant = 8 }") && !text.contains("VolumeSpec"), "{text}");
+        assert_eq!(
+            plain_message("invalid type: string \"x\", expected u64"),
+            "invalid type: string \"x\", expected a whole number of 0 or more"
+        );
+        assert!(
+            plain_message("invalid type: integer `5`, expected struct CaptureSpec").contains("{ json = \"user.id\" }")
+        );
+        assert!(plain_message("invalid type: integer `10`, expected a string").contains("need a unit"));
+        assert!(!plain_message("data did not match any variant of untagged enum StatusSpec").contains("StatusSpec"));
+    }
+
+    #[test]
+    fn models_and_captures_read_as_they_are_written() {
+        let open = VolumeModel::Arrivals {
+            rate: RateModel::Constant { per_s: 500.0, duration_s: Some(60.0) },
+            max_in_flight: 100,
+        };
+        assert_eq!(VolumeWords(&open).to_string(), "{ rate = 500, duration = \"1m\", max_in_flight = 100 }");
+        let stages = VolumeModel::Stages(vec![
+            VolumeModel::Constant { journeys: 5, duration_s: Some(2.0) },
+            VolumeModel::Ramp { from: 1, to: 5, duration_s: 0.5 },
+        ]);
+        assert_eq!(
+            VolumeWords(&stages).to_string(),
+            "{ stages = [{ constant = 5, duration = \"2s\" }, { ramp = { from = 1, to = 5, duration = \"500ms\" } }] }"
+        );
+        assert_eq!(
+            CaptureWords(&Capture::Json(vec!["user".into(), "id".into()])).to_string(),
+            "{ json = \"user.id\" }"
+        );
+        assert_eq!(CaptureWords(&Capture::Header("X-Token".into())).to_string(), "{ header = \"X-Token\" }");
+    }
+}

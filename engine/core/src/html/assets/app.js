@@ -1,0 +1,528 @@
+// mite-engine's report pages: draws the page data (result files plus their distributions) with
+// uPlot. One script for the run report, the comparison and merge pages and the live dashboard.
+(function () {
+  'use strict';
+  var COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf',
+    '#7f7f7f', '#bcbd22', '#393b79', '#ad494a'];
+  var SPECTRUM_SERIES_MAX = 24;
+  var status = window.miteStatus || { errors: [] };
+  var charts = [];
+  var selected = {};
+
+  // ---- small helpers ----
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') node.textContent = attrs[k];
+      else if (k === 'cls') node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+  function num(v) { return typeof v === 'number' && isFinite(v); }
+  function grouped(v) { return num(v) ? Math.round(v).toLocaleString('en-US') : '-'; }
+  function fixed(v, digits) { return num(v) ? v.toFixed(digits) : '-'; }
+  function ms(v) {
+    if (!num(v)) return '-';
+    if (v < 10) return v.toFixed(2) + ' ms';
+    if (v < 100) return v.toFixed(1) + ' ms';
+    return Math.round(v).toLocaleString('en-US') + ' ms';
+  }
+  function usToMs(v) { return num(v) ? v / 1000 : null; }
+  function bytes(v) {
+    if (!num(v)) return '-';
+    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    var i = 0;
+    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (i === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ' + units[i];
+  }
+  function seconds(v) {
+    if (!num(v)) return '-';
+    if (v < 120) return (Math.round(v * 10) / 10) + 's';
+    var m = Math.floor(v / 60);
+    return m + 'm' + Math.round(v - m * 60) + 's';
+  }
+  function percentLabel(nines) {
+    var p = 100 * (1 - Math.pow(10, -nines));
+    if (p <= 0) return '0%';
+    var digits = Math.max(0, Math.ceil(nines - 1e-9) - 2);
+    return p.toFixed(digits) + '%';
+  }
+  function kv(obj) {
+    var keys = Object.keys(obj || {});
+    return keys.length ? keys.map(function (k) { return k + ' ' + grouped(obj[k]); }).join(', ') : '-';
+  }
+  function sum(values) { return values.reduce(function (a, b) { return a + (num(b) ? b : 0); }, 0); }
+  function fail(message) {
+    status.errors.push(message);
+    showErrors();
+  }
+  function showErrors() {
+    if (!status.errors.length) return;
+    var box = document.getElementById('errors');
+    box.hidden = false;
+    box.textContent = 'The report could not draw everything:\n' + status.errors.join('\n');
+    publishStatus();
+  }
+  function publishStatus() {
+    var resources = (performance.getEntriesByType ? performance.getEntriesByType('resource') : [])
+      .map(function (r) { return r.name; });
+    document.getElementById('mite-status').textContent = JSON.stringify({
+      charts: status.charts, errors: status.errors, resources: resources, updates: status.updates || 0,
+      finished: status.finished || false
+    });
+  }
+
+  // ---- charts ----
+  // spec: {id, title, hint, x, xLabel, xFormat, yLabel, yFormat, series: [{label, values, color, dash}],
+  //        bars, xLog, xSplits, select: {options, value, onChange}}
+  function chart(parent, spec) {
+    var box = el('div', { cls: 'chart', id: 'chart-' + spec.id });
+    var title = el('h3', { text: spec.title });
+    if (spec.select) {
+      var select = el('select', { 'aria-label': 'choose what to draw' });
+      spec.select.options.forEach(function (o) {
+        var option = el('option', { value: o, text: o });
+        if (o === spec.select.value) option.selected = true;
+        select.appendChild(option);
+      });
+      select.addEventListener('change', function () { spec.select.onChange(select.value); });
+      title.appendChild(select);
+    }
+    box.appendChild(title);
+    if (spec.hint) box.appendChild(el('p', { cls: 'hint', text: spec.hint }));
+    parent.appendChild(box);
+    var series = spec.series.filter(function (s) { return s.values.some(num); });
+    var points = sum(series.map(function (s) { return s.values.filter(num).length; }));
+    status.charts.push({ id: spec.id, title: spec.title, series: series.length, points: points, drawn: false });
+    var record = status.charts[status.charts.length - 1];
+    if (!series.length || !spec.x.length) {
+      box.appendChild(el('p', { cls: 'note', text: 'no data' }));
+      return;
+    }
+    var width = Math.max(360, Math.min(box.clientWidth || 560, 1400) - 20);
+    var yFormat = spec.yFormat || function (v) { return v; };
+    var opts = {
+      width: width,
+      height: 250,
+      scales: { x: { time: false, distr: spec.xLog ? 3 : 1 }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1]; } } },
+      cursor: { drag: { x: true, y: false } },
+      legend: { live: true },
+      series: [{ label: spec.xLabel, value: function (u, v) { return v == null ? '-' : (spec.xFormat || String)(v); } }]
+        .concat(series.map(function (s, i) {
+          var color = s.color || COLORS[i % COLORS.length];
+          var line = {
+            label: s.label, stroke: color, width: 1.5, dash: s.dash, spanGaps: !!spec.spanGaps,
+            value: function (u, v) { return v == null ? '-' : yFormat(v); }
+          };
+          if (spec.bars) {
+            line.fill = color + '99';
+            line.paths = uPlot.paths.bars({ size: [0.9, 60] });
+            line.points = { show: false };
+          }
+          return line;
+        })),
+      axes: [
+        { label: spec.xLabel, values: spec.xFormat ? function (u, vals) { return vals.map(function (v) { return v == null ? '' : spec.xFormat(v); }); } : undefined,
+          splits: spec.xSplits },
+        { label: spec.yLabel, size: 84, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : yFormat(v); }); } }
+      ]
+    };
+    var data = [spec.x].concat(series.map(function (s) { return s.values.map(function (v) { return num(v) ? v : null; }); }));
+    charts.push(new uPlot(opts, data, box));
+    record.drawn = !!box.querySelector('canvas');
+  }
+
+  // ---- over time ----
+  function timeline(run) {
+    var iv = run.intervals || [];
+    var t = [];
+    var dt = [];
+    var prev = 0;
+    iv.forEach(function (p) { t.push(p.elapsed_s); dt.push(Math.max(p.elapsed_s - prev, 1e-3)); prev = p.elapsed_s; });
+    return {
+      iv: iv, t: t,
+      rate: function (get) { return iv.map(function (p, i) { var v = get(p); return num(v) ? v / dt[i] : null; }); },
+      value: function (get) { return iv.map(function (p) { var v = get(p); return num(v) ? v : null; }); }
+    };
+  }
+  function keysOf(list, field) {
+    var seen = {};
+    list.forEach(function (p) { Object.keys(p[field] || {}).forEach(function (k) { seen[k] = true; }); });
+    return Object.keys(seen).sort();
+  }
+  function txnNames(iv) {
+    var seen = {};
+    iv.forEach(function (p) { (p.by_transaction || []).forEach(function (t) { seen[t.name] = true; }); });
+    return Object.keys(seen).sort();
+  }
+  function txnAt(p, name) {
+    var list = p.by_transaction || [];
+    for (var i = 0; i < list.length; i++) if (list[i].name === name) return list[i];
+    return null;
+  }
+  var timeAxis = { xLabel: 'elapsed', xFormat: seconds };
+
+  function overTime(parent, run, merged, rerender) {
+    var tl = timeline(run);
+    if (!tl.iv.length) {
+      parent.appendChild(el('p', { cls: 'note', text: merged ? 'a merged result has no common timeline: see each segment over time below' :
+        'no interval completed yet' }));
+      return;
+    }
+    var grid = el('div', { cls: 'grid' });
+    parent.appendChild(grid);
+    var kinds = keysOf(tl.iv, 'errors_by_kind');
+    var rps = [{ label: 'ok/s', color: '#2ca02c', values: tl.rate(function (p) { return num(p.ok) ? p.ok : p.requests - p.errors; }) }];
+    if (kinds.length) {
+      kinds.forEach(function (k, i) {
+        rps.push({ label: k + '/s', color: COLORS[(i + 1) % COLORS.length], values: tl.rate(function (p) { return (p.errors_by_kind || {})[k] || 0; }) });
+      });
+    } else {
+      rps.push({ label: 'errors/s', color: '#d62728', values: tl.rate(function (p) { return p.errors; }) });
+    }
+    chart(grid, Object.assign({ id: 'rps', title: 'Requests per second, ok and errors by kind', yLabel: 'req/s', x: tl.t, series: rps,
+      hint: 'drag to zoom, double-click to reset, click a legend entry to hide it', yFormat: grouped }, timeAxis));
+    latencyOverTime(grid, tl, rerender);
+    chart(grid, Object.assign({ id: 'journeys', title: 'Journeys in flight and the volume model\'s target', yLabel: 'journeys', x: tl.t,
+      yFormat: grouped, series: [
+        { label: 'in flight', values: tl.value(function (p) { return p.journeys_in_flight; }) },
+        { label: 'target', color: '#7f7f7f', dash: [6, 4], values: tl.value(function (p) { return p.journeys_target; }) }] }, timeAxis));
+    if (tl.iv.some(function (p) { return p.arrivals; })) {
+      var arrival = function (field) { return tl.rate(function (p) { return p.arrivals ? p.arrivals[field] : 0; }); };
+      chart(grid, Object.assign({ id: 'arrivals', title: 'Arrivals per second (open model)', yLabel: 'per s', x: tl.t, yFormat: grouped,
+        series: [{ label: 'requested', values: arrival('requested') }, { label: 'started', color: '#2ca02c', values: arrival('started') },
+          { label: 'missed', color: '#d62728', values: arrival('missed') }] }, timeAxis));
+    }
+    chart(grid, Object.assign({ id: 'connections', title: 'Connections opened and reconnects per second', yLabel: 'per s', x: tl.t,
+      yFormat: grouped, series: [{ label: 'opened/s', values: tl.rate(function (p) { return p.connects; }) },
+        { label: 'reconnects/s', values: tl.rate(function (p) { return p.reconnects; }) }] }, timeAxis));
+    chart(grid, Object.assign({ id: 'throughput', title: 'Bytes per second: response bodies received, requests sent', yLabel: 'bytes/s', x: tl.t,
+      yFormat: bytes, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
+        { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
+  }
+
+  function latencyOverTime(grid, tl, rerender) {
+    var names = ['all requests'].concat(txnNames(tl.iv));
+    var name = names.indexOf(selected.latency) >= 0 ? selected.latency : 'all requests';
+    // The interval's figures for the chosen name: {latency, corrected} or null.
+    var at = name === 'all requests'
+      ? function (p) { return p.latency ? p : (num(p.p50_us) ? { latency: { p50_us: p.p50_us, p99_us: p.p99_us } } : null); }
+      : function (p) { return txnAt(p, name); };
+    var series = [];
+    var fields = [['p50', 'p50_us'], ['p90', 'p90_us'], ['p99', 'p99_us'], ['max', 'max_us']];
+    fields.forEach(function (f, i) {
+      series.push({ label: f[0], color: COLORS[i], values: tl.value(function (p) { var t = at(p); return t && t.latency ? usToMs(t.latency[f[1]]) : null; }) });
+    });
+    if (tl.iv.some(function (p) { var t = at(p); return t && t.corrected; })) {
+      fields.forEach(function (f, i) {
+        series.push({ label: f[0] + ' corrected', color: COLORS[i], dash: [5, 3],
+          values: tl.value(function (p) { var t = at(p); return t && t.corrected ? usToMs(t.corrected[f[1]]) : null; }) });
+      });
+    }
+    chart(grid, Object.assign({ id: 'latency', title: 'Latency over time', yLabel: 'ms', x: tl.t, yFormat: ms, series: series, spanGaps: true,
+      hint: series.length > 4 ? 'dashed: corrected (from the intended start, open model)' : '',
+      select: { options: names, value: name, onChange: function (v) { selected.latency = v; rerender(); } } }, timeAxis));
+  }
+
+  // ---- distributions ----
+  var nineSplits = function (u, axis, lo, hi) {
+    var out = [];
+    [0, Math.log10(2), 1, 2, 3, 4, 5, 6].forEach(function (v) { if (v >= lo - 1e-9 && v <= hi + 1e-9) out.push(v); });
+    return out;
+  };
+  function spectrumSeries(entries, grid) {
+    // entries: [{label, distribution}] -> aligned series on the shared nines grid, trimmed to data.
+    var series = [];
+    entries.forEach(function (e, i) {
+      var d = e.distribution || {};
+      var color = COLORS[i % COLORS.length];
+      if (d.spectrum) series.push({ label: e.label, color: color, values: d.spectrum });
+      if (d.spectrum_corrected) series.push({ label: e.label + ' corrected', color: color, dash: [5, 3], values: d.spectrum_corrected });
+    });
+    var last = 0;
+    series.forEach(function (s) { s.values.forEach(function (v, i) { if (num(v) && i > last) last = i; }); });
+    series.forEach(function (s) { s.values = s.values.slice(0, last + 1); });
+    return { x: grid.slice(0, last + 1), series: series };
+  }
+  function spectrumChart(parent, id, title, entries, grid) {
+    var s = spectrumSeries(entries.slice(0, SPECTRUM_SERIES_MAX), grid);
+    chart(parent, { id: id, title: title, x: s.x, series: s.series, xLabel: 'percentile', xFormat: percentLabel, xSplits: nineSplits,
+      yLabel: 'ms', yFormat: ms, hint: 'x: percentile on a log "nines" axis; dashed: corrected' +
+        (entries.length > SPECTRUM_SERIES_MAX ? '; first ' + SPECTRUM_SERIES_MAX + ' of ' + entries.length + ' shown' : '') });
+  }
+  function histogramChart(parent, id, run, rerender) {
+    var names = ['all requests'].concat((run.transactions || []).map(function (t) { return t.name; }));
+    var name = names.indexOf(selected[id]) >= 0 ? selected[id] : 'all requests';
+    var d = name === 'all requests' ? run.distribution : ((run.transactions || []).filter(function (t) { return t.name === name; })[0] || {}).distribution;
+    var h = d && d.histogram;
+    chart(parent, { id: id, title: 'Latency histogram', x: h ? h.from_ms : [], xLog: true, xLabel: 'latency from (ms)', xFormat: ms,
+      yLabel: 'count', yFormat: grouped, bars: true, series: [{ label: 'count', values: h ? h.count : [] }],
+      select: { options: names, value: name, onChange: function (v) { selected[id] = v; rerender(); } } });
+  }
+  function distributions(parent, run, grid, rerender) {
+    var box = el('div', { cls: 'grid' });
+    parent.appendChild(box);
+    var entries = [{ label: 'all requests', distribution: run.distribution }].concat((run.transactions || []).map(function (t) {
+      return { label: t.name, distribution: t.distribution };
+    }));
+    spectrumChart(box, 'spectrum', 'Latency by percentile (HDR spectrum)', entries, grid);
+    histogramChart(box, 'histogram', run, rerender);
+  }
+
+  // ---- tables ----
+  function table(parent, head, rows) {
+    var t = el('table', {}, [el('tr', {}, head.map(function (h, i) { return el('th', { cls: i ? '' : 'name', text: h }); }))]);
+    rows.forEach(function (r) {
+      t.appendChild(el('tr', {}, r.map(function (c, i) {
+        var cell = typeof c === 'object' && c !== null ? c : { text: c };
+        return el('td', { cls: (i ? '' : 'name ') + (cell.cls || ''), text: cell.text == null ? '-' : String(cell.text), title: cell.title || '' });
+      })));
+    });
+    parent.appendChild(el('div', { cls: 'scroll' }, [t]));
+  }
+  function txnTable(parent, run) {
+    var open = (run.transactions || []).some(function (t) { return t.latency_us_corrected; });
+    var head = ['transaction', 'count', 'ok', 'errors', 'rate/s', 'requests', 'req errors', 'errors by kind', 'status',
+      'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
+    if (open) head.push('p99 corrected');
+    head.push('bytes received', 'bytes sent');
+    table(parent, head, (run.transactions || []).map(function (t) {
+      var l = t.latency_us || {};
+      var r = t.requests || {};
+      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), fixed(t.rate, 1), grouped(r.count), grouped(r.errors),
+        kv(r.errors_by_kind), kv(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
+        ms(usToMs(l.max)), ms(usToMs(l.mean))];
+      if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
+      row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
+      return row;
+    }));
+  }
+
+  // ---- summary ----
+  function card(k, v, cls) { return el('div', { cls: 'card ' + (cls || '') }, [el('div', { cls: 'k', text: k }), el('div', { cls: 'v', text: v })]); }
+  function summary(parent, run, thresholds, running) {
+    var t = run.totals || {};
+    var lat = t.latency_us_corrected || t.latency_us || {};
+    var cards = [card('requests', grouped(t.requests)), card('errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
+      card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
+      card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
+      card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
+    if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
+    parent.appendChild(el('div', { cls: 'cards' }, cards));
+    var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
+      ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
+      ['status codes', kv(t.status_codes || t.status)], ['errors by kind', kv(t.errors_by_kind)],
+      ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
+        grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
+      ['connections', 'opened ' + grouped(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
+    if (t.arrivals) rows.push(['arrivals', 'requested ' + grouped(t.arrivals.requested) + ', started ' + grouped(t.arrivals.started) +
+      ', missed ' + grouped(t.arrivals.missed)]);
+    table(parent, ['', ''], rows);
+    if (thresholds && thresholds.length) {
+      table(parent, ['threshold', 'result', 'actual'], thresholds.map(function (th) {
+        return [th.text, { text: th.passed ? 'pass' : 'FAIL', cls: th.passed ? 'pass' : 'fail' }, th.actual];
+      }));
+    }
+    (run.notes || []).forEach(function (n) { parent.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); });
+    var samples = run.error_samples || {};
+    var kinds = Object.keys(samples);
+    if (kinds.length) {
+      parent.appendChild(el('ul', { cls: 'samples' }, kinds.map(function (k) { return el('li', { text: 'first ' + k + ' error: ' + samples[k] }); })));
+    }
+  }
+
+  // ---- comparison ----
+  function figures(txn, duration) {
+    var r = txn.requests || {};
+    var useReq = r.count > 0;
+    var count = useReq ? r.count : txn.count;
+    var errors = useReq ? r.errors : txn.errors;
+    var lat = txn.latency_us_corrected || txn.latency_us || {};
+    return { count: count, rate: duration > 0 ? count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
+      err: count > 0 ? errors * 100 / count : 0 };
+  }
+  function deltaCell(base, value, limit, higherIsWorse, format) {
+    if (!num(base) || !num(value)) return { text: format(value) };
+    if (base === 0) return { text: format(value) + (value === 0 ? '' : ' (new)') };
+    var change = (value - base) * 100 / base;
+    var worse = higherIsWorse ? change > limit : -change > limit;
+    var better = higherIsWorse ? -change > limit : change > limit;
+    return { text: format(value) + ' (' + (change >= 0 ? '+' : '') + change.toFixed(1) + '%)', cls: worse ? 'worse' : (better ? 'better' : '') };
+  }
+  function compareTables(parent, runs, limit, baseline) {
+    var first = baseline ? ' (baseline)' : '';
+    table(parent, ['run', 'scenario', 'duration', 'requests', 'errors', 'req/s', 'p50', 'p99', 'p99.9'], runs.map(function (run, i) {
+      var t = run.totals || {};
+      var lat = t.latency_us_corrected || t.latency_us || {};
+      var base = runs[0].totals || {};
+      var baseLat = base.latency_us_corrected || base.latency_us || {};
+      return [run.label + (i ? '' : first), run.scenario, seconds(run.duration_s), grouped(t.requests), grouped(t.errors),
+        i ? deltaCell(base.rps, t.rps, limit, false, grouped) : grouped(t.rps),
+        i ? deltaCell(baseLat.p50, lat.p50, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p50)),
+        i ? deltaCell(baseLat.p99, lat.p99, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p99)),
+        i ? deltaCell(baseLat.p999, lat.p999, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p999))];
+    }));
+    var names = {};
+    runs.forEach(function (run) { (run.transactions || []).forEach(function (t) { names[t.name] = true; }); });
+    var rows = [];
+    Object.keys(names).sort().forEach(function (name) {
+      var base = null;
+      runs.forEach(function (run, i) {
+        var txn = (run.transactions || []).filter(function (t) { return t.name === name; })[0];
+        if (!txn) { rows.push([name, run.label, { text: 'not in this run', cls: i ? 'worse' : '' }, '', '', '', '', '']); return; }
+        var f = figures(txn, run.duration_s);
+        if (i === 0) base = f;
+        var msf = function (v) { return ms(usToMs(v)); };
+        var b = i > 0 && base ? base : null;
+        rows.push([name, run.label + (i ? '' : first), grouped(f.count),
+          b ? deltaCell(b.rate, f.rate, limit, false, function (v) { return fixed(v, 1); }) : fixed(f.rate, 1),
+          b ? deltaCell(b.p50, f.p50, limit, true, msf) : msf(f.p50),
+          b ? deltaCell(b.p99, f.p99, limit, true, msf) : msf(f.p99),
+          b ? deltaCell(b.p999, f.p999, limit, true, msf) : msf(f.p999),
+          b ? { text: fixed(f.err, 3) + ' (' + (f.err - b.err >= 0 ? '+' : '') + fixed(f.err - b.err, 3) + ' pp)',
+            cls: f.err - b.err > limit ? 'worse' : '' } : fixed(f.err, 3)]);
+      });
+    });
+    table(parent, ['transaction', 'run', 'count', 'rate/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
+  }
+  function overlaidRuns(parent, runs, grid, prefix, rerender) {
+    var box = el('div', { cls: 'grid' });
+    parent.appendChild(box);
+    var names = ['all requests'];
+    runs.forEach(function (run) { (run.transactions || []).forEach(function (t) { if (names.indexOf(t.name) < 0) names.push(t.name); }); });
+    var name = names.indexOf(selected[prefix]) >= 0 ? selected[prefix] : 'all requests';
+    var entries = runs.map(function (run) {
+      var d = name === 'all requests' ? run.distribution : ((run.transactions || []).filter(function (t) { return t.name === name; })[0] || {}).distribution;
+      return { label: run.label, distribution: d };
+    });
+    var s = spectrumSeries(entries, grid);
+    chart(box, { id: prefix + '-spectrum', title: 'Latency by percentile, runs overlaid', x: s.x, series: s.series, xLabel: 'percentile',
+      xFormat: percentLabel, xSplits: nineSplits, yLabel: 'ms', yFormat: ms, hint: 'dashed: corrected',
+      select: { options: names, value: name, onChange: function (v) { selected[prefix] = v; rerender(); } } });
+    // Each run from its own start; the x axis is the union of every run's interval ends.
+    var lines = runs.map(function (run) { return timeline(run); });
+    var times = {};
+    lines.forEach(function (tl) { tl.t.forEach(function (t) { times[t] = true; }); });
+    var x = Object.keys(times).map(Number).sort(function (a, b) { return a - b; });
+    var align = function (tl, values) {
+      var at = {};
+      tl.t.forEach(function (t, i) { at[t] = values[i]; });
+      return x.map(function (t) { return t in at ? at[t] : null; });
+    };
+    chart(box, Object.assign({ id: prefix + '-rps', title: 'Requests per second, runs overlaid', yLabel: 'req/s', x: x, yFormat: grouped,
+      hint: 'each run from its own start', spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.rate(function (p) { return p.requests; })) }; }) }, timeAxis));
+    chart(box, Object.assign({ id: prefix + '-p99', title: 'p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { return usToMs(p.p99_us); })) }; }) }, timeAxis));
+  }
+
+  // ---- pages ----
+  function section(main, id, title) {
+    main.appendChild(el('h2', { id: id, text: title }));
+    var box = el('section');
+    main.appendChild(box);
+    return box;
+  }
+  function header(page, title, subtitle) {
+    var h = el('header', {}, [el('h1', { text: title }), el('p', { text: subtitle })]);
+    if (page.live) {
+      var live = el('span', { cls: 'live' + (page.live.finished ? ' done' : ''), text: page.live.finished ? 'finished' : 'LIVE' });
+      h.firstChild.appendChild(live);
+      var p = el('p', { text: page.live.finished ? 'The run has finished: this is its final report. ' :
+        'Updated every ' + seconds(page.live.tick_s) + '; ' + seconds(page.live.elapsed_s) + ' of ' + seconds(page.live.duration_s) + '. ' });
+      p.appendChild(el('a', { href: 'report.html', download: 'mite-report.html', text: 'save this report as one file' }));
+      h.appendChild(p);
+    }
+    return h;
+  }
+  function nav(links) {
+    return el('nav', {}, links.map(function (l) { return el('a', { href: '#' + l[0], text: l[1] }); }));
+  }
+  function renderRun(app, page, run, rerender) {
+    app.appendChild(header(page, 'mite-engine: ' + run.scenario, (run.segment ? 'segment ' + run.segment : 'cores ' + (run.cores || []).join(', ')) +
+      ' · ' + (run.driver || '') + ' · ' + seconds(run.duration_s) + ' · ' + (page.generated_by || '')));
+    var links = [['summary', 'Summary'], ['over-time', 'Over time'], ['distributions', 'Distributions'], ['tables', 'Transactions']];
+    if (page.segments) links.push(['segments', 'Segments']);
+    app.appendChild(nav(links));
+    var main = el('main');
+    app.appendChild(main);
+    summary(section(main, 'summary', 'Summary'), run, page.thresholds, !!(page.live && !page.live.finished));
+    overTime(section(main, 'over-time', 'Over time'), run, !!page.segments, rerender);
+    distributions(section(main, 'distributions', 'Distributions'), run, page.spectrum_nines, rerender);
+    txnTable(section(main, 'tables', 'Transactions'), run);
+    if (page.segments) {
+      var seg = section(main, 'segments', 'Segments (one result file each)');
+      compareTables(seg, page.segments, Infinity, false);
+      overlaidRuns(seg, page.segments, page.spectrum_nines, 'segments', rerender);
+    }
+  }
+  function renderCompare(app, page, rerender) {
+    var runs = page.runs;
+    var limit = page.compare ? page.compare.max_regression_pct : 5;
+    app.appendChild(header(page, 'mite-engine: comparison of ' + runs.length + ' runs', 'baseline: ' + runs[0].label + ' · ' + (page.generated_by || '')));
+    app.appendChild(nav([['regressions', 'Regressions'], ['charts', 'Charts'], ['table', 'Transactions']]));
+    var main = el('main');
+    app.appendChild(main);
+    var reg = section(main, 'regressions', 'Regressions beyond ' + limit + '%');
+    runs.forEach(function (run) { (run.notes || []).forEach(function (n) { reg.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); }); });
+    var list = (page.compare && page.compare.regressions) || [];
+    reg.appendChild(list.length ? el('ul', { cls: 'samples' }, list.map(function (r) { return el('li', { text: r }); }))
+      : el('p', { cls: 'note', text: 'none: no latency rose, no rate fell, by more than ' + limit + '% against the baseline' }));
+    overlaidRuns(section(main, 'charts', 'Charts'), runs, page.spectrum_nines, 'compare', rerender);
+    compareTables(section(main, 'table', 'Transactions against the baseline'), runs, limit, true);
+  }
+  function render(page) {
+    charts.forEach(function (c) { c.destroy(); });
+    charts = [];
+    status.charts = [];
+    var app = document.getElementById('app');
+    var scroll = window.scrollY;
+    app.textContent = '';
+    var rerender = function () { render(page); };
+    if (!page.runs || !page.runs.length) {
+      app.appendChild(header(page, 'mite-engine', 'waiting for the first interval'));
+    } else if (page.mode === 'compare') {
+      renderCompare(app, page, rerender);
+    } else {
+      renderRun(app, page, page.runs[0], rerender);
+    }
+    window.scrollTo(0, scroll);
+    status.finished = !page.live || !!page.live.finished;
+    publishStatus();
+  }
+
+  // ---- live updates ----
+  function poll(page, failures) {
+    if (!page.live || page.live.finished) return;
+    var wait = Math.max(500, (page.live.tick_s || 1) * 1000);
+    setTimeout(function () {
+      fetch('data.json', { cache: 'no-store' }).then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      }).then(function (next) {
+        status.updates = (status.updates || 0) + 1;
+        render(next);
+        poll(next, 0);
+      }).catch(function (e) {
+        if (failures >= 3) {
+          document.querySelector('header').appendChild(el('p', { text: 'The dashboard stopped answering (' + e.message + '); the last data is shown.' }));
+          return;
+        }
+        poll(page, failures + 1);
+      });
+    }, wait);
+  }
+
+  window.addEventListener('error', showErrors);
+  document.addEventListener('securitypolicyviolation', showErrors);
+  try {
+    var page = JSON.parse(document.getElementById('mite-data').textContent);
+    render(page);
+    showErrors();
+    poll(page, 0);
+  } catch (e) {
+    fail('script error: ' + (e && e.stack ? e.stack : e));
+  }
+})();

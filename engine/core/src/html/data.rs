@@ -1,0 +1,160 @@
+//! The data a report page draws, as JSON: the result file's own fields, plus what a browser
+//! cannot compute from them (percentile spectra and latency histograms from the HDR histograms).
+
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+
+use crate::stats::{Merged, TxnStats};
+use crate::threshold::Outcome;
+
+/// Points of the percentile spectrum per decade ("nine"): x = log10(1 / (1 - q)).
+const SPECTRUM_POINTS_PER_NINE: u32 = 20;
+/// Nines the spectrum reaches at most (99.9999%).
+const SPECTRUM_NINES_MAX: u32 = 6;
+/// Buckets of the latency histogram (log-spaced from the smallest to the largest value).
+const HISTOGRAM_BUCKETS: usize = 40;
+
+fn ms(us: u64) -> f64 {
+    (us as f64 / 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// The percentile spectrum on the fixed "nines" grid shared by every spectrum (so runs and
+/// transactions overlay point for point): `null` past the point where the histogram runs out of
+/// samples, whose value is the maximum.
+pub fn spectrum(h: &Histogram<u64>) -> Value {
+    if h.is_empty() {
+        return Value::Null;
+    }
+    let mut points = Vec::new();
+    let mut ended = false;
+    for i in 0..=SPECTRUM_NINES_MAX * SPECTRUM_POINTS_PER_NINE {
+        let nines = f64::from(i) / f64::from(SPECTRUM_POINTS_PER_NINE);
+        let tail = 10f64.powf(-nines);
+        if ended {
+            points.push(Value::Null);
+        } else if tail * (h.len() as f64) < 1.0 {
+            points.push(json!(ms(h.max())));
+            ended = true;
+        } else {
+            points.push(json!(ms(h.value_at_quantile(1.0 - tail))));
+        }
+    }
+    Value::Array(points)
+}
+
+/// The x values of the spectrum grid, in nines.
+pub fn spectrum_grid() -> Value {
+    (0..=SPECTRUM_NINES_MAX * SPECTRUM_POINTS_PER_NINE)
+        .map(|i| json!(f64::from(i) / f64::from(SPECTRUM_POINTS_PER_NINE)))
+        .collect()
+}
+
+/// A latency histogram: `HISTOGRAM_BUCKETS` log-spaced buckets from the smallest to the largest
+/// value; each recorded value counts in exactly one bucket.
+pub fn histogram(h: &Histogram<u64>) -> Value {
+    if h.is_empty() {
+        return Value::Null;
+    }
+    let low = h.min().max(1) as f64;
+    let high = (h.max() as f64).max(low * 1.001);
+    let ratio = (high / low).ln();
+    let mut counts = vec![0u64; HISTOGRAM_BUCKETS];
+    for v in h.iter_recorded() {
+        let value = (v.value_iterated_to() as f64).clamp(low, high);
+        let at = ((value / low).ln() / ratio * HISTOGRAM_BUCKETS as f64) as usize;
+        counts[at.min(HISTOGRAM_BUCKETS - 1)] += v.count_at_value();
+    }
+    let from_ms: Vec<f64> = (0..HISTOGRAM_BUCKETS)
+        .map(|i| ms((low * (ratio * i as f64 / HISTOGRAM_BUCKETS as f64).exp()).round() as u64))
+        .collect();
+    json!({ "from_ms": from_ms, "count": counts })
+}
+
+/// The histograms a transaction's charts read: transaction durations, or request times when
+/// the name only timed requests.
+fn timed(stats: &TxnStats) -> (&Histogram<u64>, &Histogram<u64>) {
+    if stats.txn_us.is_empty() {
+        (&stats.req_us, &stats.req_us_corrected)
+    } else {
+        (&stats.txn_us, &stats.txn_us_corrected)
+    }
+}
+
+fn distributions(latency: &Histogram<u64>, corrected: &Histogram<u64>) -> Value {
+    json!({
+        "spectrum": spectrum(latency),
+        "spectrum_corrected": spectrum(corrected),
+        "histogram": histogram(latency),
+    })
+}
+
+/// One run's page data: its result file (`result`, without the `raw` histograms) with the
+/// distributions of every transaction and of all requests added from `merged`.
+pub fn run_data(label: &str, mut result: Value, merged: &Merged) -> Value {
+    if let Some(txns) = result.get_mut("transactions").and_then(Value::as_array_mut) {
+        for txn in txns {
+            let Some(object) = txn.as_object_mut() else { continue };
+            object.remove("raw");
+            let name = object.get("name").and_then(Value::as_str).unwrap_or_default();
+            if let Some(stats) = merged.txns.get(name) {
+                let (latency, corrected) = timed(stats);
+                object.insert("distribution".into(), distributions(latency, corrected));
+            }
+        }
+    }
+    let total = merged.total();
+    if let Some(object) = result.as_object_mut() {
+        object.insert("label".into(), json!(label));
+        object.insert("distribution".into(), distributions(&total.req_us, &total.req_us_corrected));
+    }
+    result
+}
+
+/// Threshold outcomes as the summary shows them.
+pub fn thresholds(outcomes: &[Outcome]) -> Value {
+    outcomes.iter().map(|o| json!({ "text": o.text, "passed": o.passed, "actual": o.actual })).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{new_latency_histogram, record_latency};
+
+    #[test]
+    fn spectrum_ends_at_the_maximum_where_samples_run_out() {
+        let mut h = new_latency_histogram();
+        for us in 1..=1000u64 {
+            record_latency(&mut h, us * 10);
+        }
+        let points = spectrum(&h);
+        let points = points.as_array().unwrap();
+        assert_eq!(points.len(), spectrum_grid().as_array().unwrap().len());
+        // 1,000 samples: the spectrum ends just past three nines (the first point with less
+        // than one sample beyond it), and that last point is the maximum.
+        let last = points.iter().rposition(|p| !p.is_null()).unwrap();
+        let three_nines = 3 * SPECTRUM_POINTS_PER_NINE as usize;
+        assert!((three_nines..=three_nines + 1).contains(&last), "{last}");
+        assert_eq!(points[last].as_f64().unwrap(), ms(h.max()));
+        assert!((points[0].as_f64().unwrap() - 0.01).abs() < 1e-9, "0th percentile is the minimum");
+        let values: Vec<f64> = points.iter().filter_map(Value::as_f64).collect();
+        assert!(values.windows(2).all(|w| w[0] <= w[1]), "a spectrum never falls");
+        assert!(spectrum(&new_latency_histogram()).is_null());
+    }
+
+    #[test]
+    fn histogram_counts_every_sample_once() {
+        let mut h = new_latency_histogram();
+        for us in [5, 5, 80, 1_000, 1_000, 1_000, 90_000] {
+            record_latency(&mut h, us);
+        }
+        let buckets = histogram(&h);
+        let counts: Vec<u64> = buckets["count"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+        assert_eq!(counts.len(), HISTOGRAM_BUCKETS);
+        assert_eq!(counts.iter().sum::<u64>(), 7);
+        assert_eq!(counts[0], 2);
+        assert_eq!(*counts.last().unwrap(), 1);
+        let mut one = new_latency_histogram();
+        record_latency(&mut one, 42);
+        assert_eq!(histogram(&one)["count"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>(), 1);
+    }
+}

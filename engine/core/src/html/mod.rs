@@ -1,0 +1,170 @@
+//! The HTML pages: the run report (`--html`), the comparison and merge pages, and the live
+//! dashboard's page. Each is one self-contained document (data, styles, scripts inline; a
+//! Content-Security-Policy forbids any network fetch) drawn in the browser by the vendored
+//! uPlot charting library (`vendor/uplot`, MIT).
+
+pub mod dashboard;
+pub mod data;
+
+use serde_json::{Value, json};
+
+use crate::run::RunResult;
+use crate::threshold::Outcome;
+
+const UPLOT_JS: &str = include_str!("vendor/uplot/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("vendor/uplot/uPlot.min.css");
+const APP_JS: &str = include_str!("assets/app.js");
+const APP_CSS: &str = include_str!("assets/app.css");
+
+/// Which page a document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One run's report.
+    Run,
+    /// Several runs side by side, the first as the baseline.
+    Compare,
+    /// A merged result with its segments (injectors).
+    Merged,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Run => "run",
+            Mode::Compare => "compare",
+            Mode::Merged => "merged",
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// JSON safe to embed in a `<script>` element: `<` only occurs inside strings, where `\u003c`
+/// means the same.
+fn embeddable(data: &Value) -> String {
+    data.to_string().replace('<', "\\u003c")
+}
+
+/// The whole document around `data`. `live` pages may fetch their own origin (for updates).
+pub fn document(title: &str, data: &Value, live: bool) -> String {
+    let connect = if live { "'self'" } else { "'none'" };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; \
+         style-src 'unsafe-inline'; img-src data:; connect-src {connect}\">\
+         <title>{}</title>\
+         <script>window.miteStatus={{errors:[]}};\
+         addEventListener('error',function(e){{window.miteStatus.errors.push('script error: '+e.message)}});\
+         document.addEventListener('securitypolicyviolation',function(e){{window.miteStatus.errors.push('blocked fetch of '+e.blockedURI)}});</script>\
+         <style>{UPLOT_CSS}\n{APP_CSS}</style></head>\
+         <body><div id=\"errors\" hidden></div><div id=\"app\"><p>Drawing the report (it needs JavaScript).</p></div>\
+         <pre id=\"mite-status\" hidden></pre>\
+         <script id=\"mite-data\" type=\"application/json\">{}</script>\
+         <script>{UPLOT_JS}</script><script>{APP_JS}</script></body></html>\n",
+        escape(title),
+        embeddable(data)
+    )
+}
+
+fn page_data(mode: Mode, runs: Vec<Value>) -> Value {
+    json!({
+        "mode": mode.name(),
+        "generated_by": format!("mite-engine {}", env!("CARGO_PKG_VERSION")),
+        "spectrum_nines": data::spectrum_grid(),
+        "runs": runs,
+        "thresholds": [],
+        "live": Value::Null,
+    })
+}
+
+/// One run's report data (also what the live dashboard serves each interval).
+pub fn run_page_data(result: &RunResult, thresholds: &[Outcome], result_json: Value) -> Value {
+    let mut page = page_data(Mode::Run, vec![data::run_data(&result.scenario, result_json, &result.merged)]);
+    page["thresholds"] = data::thresholds(thresholds);
+    page
+}
+
+/// The report of one run, with its threshold outcomes.
+pub fn render_run(result: &RunResult, thresholds: &[Outcome]) -> String {
+    let page = run_page_data(result, thresholds, crate::report::result_json_with(result, false));
+    document(&format!("mite-engine: {}", result.scenario), &page, false)
+}
+
+/// The report of one run (no thresholds).
+pub fn render(result: &RunResult) -> String {
+    render_run(result, &[])
+}
+
+/// A result file's page data; the histograms come from its `raw` fields. A file without them
+/// (hand-made, or from an older engine) is drawn from its summary figures alone, and says so.
+fn file_data(label: &str, json: &Value) -> Result<Value, String> {
+    if !json.is_object() || !json["transactions"].is_array() {
+        return Err(format!("{label}: not a mite-engine result (no transactions list)"));
+    }
+    match crate::results::read_result(json, label) {
+        Ok(parsed) => Ok(data::run_data(label, json.clone(), &parsed.merged)),
+        Err(why) => {
+            let mut page = data::run_data(label, json.clone(), &crate::stats::Merged::default());
+            page["notes"] = json!([format!("no percentile spectrum or histogram: {why}")]);
+            Ok(page)
+        }
+    }
+}
+
+/// The comparison page: `files` are `(label, result file)`, the first the baseline;
+/// `regressions` are those beyond `max_regression_pct`.
+pub fn render_compare(
+    files: &[(String, Value)],
+    max_regression_pct: f64,
+    regressions: &[String],
+) -> Result<String, String> {
+    let runs = files.iter().map(|(label, json)| file_data(label, json)).collect::<Result<Vec<_>, _>>()?;
+    let mut page = page_data(Mode::Compare, runs);
+    page["compare"] = json!({ "max_regression_pct": max_regression_pct, "regressions": regressions });
+    Ok(document("mite-engine: comparison", &page, false))
+}
+
+/// The page of a merged result, with each segment's (injector's) own figures.
+pub fn render_merged(merged: &RunResult, segments: &[(String, Value)]) -> Result<String, String> {
+    let parts = segments.iter().map(|(label, json)| file_data(label, json)).collect::<Result<Vec<_>, _>>()?;
+    let whole = data::run_data(
+        &format!("merged ({} results)", segments.len()),
+        crate::report::result_json_with(merged, false),
+        &merged.merged,
+    );
+    let mut page = page_data(Mode::Merged, vec![whole]);
+    page["segments"] = Value::Array(parts);
+    Ok(document(&format!("mite-engine: {} (merged)", merged.scenario), &page, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_data_cannot_close_its_script_element() {
+        let data = json!({ "scenario": "</script><script>alert(1)</script>" });
+        let page = document("t", &data, false);
+        assert_eq!(page.matches("</script>").count(), 4, "only the page's own four script elements close");
+        assert!(page.contains("\\u003c/script>"));
+    }
+
+    #[test]
+    fn a_result_without_histograms_is_drawn_from_its_figures_and_says_so() {
+        let bare = json!({ "duration_s": 1.0, "transactions": [{ "name": "t", "count": 1 }] });
+        let page = render_compare(&[("a".into(), bare.clone()), ("b".into(), bare)], 5.0, &[]).unwrap();
+        assert!(page.contains("no percentile spectrum or histogram"));
+        assert!(render_compare(&[("a".into(), json!([1])), ("b".into(), json!({}))], 5.0, &[]).is_err());
+    }
+
+    #[test]
+    fn static_pages_may_not_fetch_anything() {
+        let page = document("t", &json!({}), false);
+        assert!(page.contains("default-src 'none'") && page.contains("connect-src 'none'"));
+        assert!(!page.contains("src=\"http"), "no external scripts or images");
+        assert!(document("t", &json!({}), true).contains("connect-src 'self'"));
+    }
+}

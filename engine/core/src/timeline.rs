@@ -1,0 +1,277 @@
+//! What the reports draw over time: one bounded record per interval (ok and errors by kind,
+//! status classes, connections, bytes, arrivals, and percentiles per transaction), built by the
+//! stats thread from the interval's merged snapshots.
+
+use std::sync::Arc;
+
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value, json};
+
+use crate::limits::{TIMELINE_TRANSACTIONS_MAX, TIMELINE_TXN_POINTS_MAX};
+use crate::run::IntervalPoint;
+use crate::stats::{ErrorKind, JourneyCounts, Merged};
+
+/// Latency percentiles of one interval, µs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Percentiles {
+    /// Median.
+    pub p50_us: u64,
+    /// 90th percentile.
+    pub p90_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Largest value.
+    pub max_us: u64,
+}
+
+impl Percentiles {
+    fn of(h: &Histogram<u64>) -> Option<Percentiles> {
+        (!h.is_empty()).then(|| Percentiles {
+            p50_us: h.value_at_quantile(0.5),
+            p90_us: h.value_at_quantile(0.9),
+            p99_us: h.value_at_quantile(0.99),
+            max_us: h.max(),
+        })
+    }
+
+    fn json(self) -> Value {
+        json!({ "p50_us": self.p50_us, "p90_us": self.p90_us, "p99_us": self.p99_us, "max_us": self.max_us })
+    }
+}
+
+/// One transaction during one interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxnPoint {
+    /// Transaction name.
+    pub name: Arc<str>,
+    /// Transactions completed in the interval.
+    pub count: u64,
+    /// Transaction durations (request times when the name only timed requests).
+    pub latency: Percentiles,
+    /// Open model: the same from the intended start.
+    pub corrected: Option<Percentiles>,
+}
+
+/// Everything an interval adds to the over-time charts beyond the progress line's figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IntervalDetail {
+    /// Requests that succeeded.
+    pub ok: u64,
+    /// Failed requests by kind (index = position in `ErrorKind::ALL`).
+    pub errors_by_kind: [u64; ErrorKind::COUNT],
+    /// Responses by status class (1xx..5xx at 1..=5, other at 0).
+    pub status_class: [u64; 6],
+    /// New connections opened.
+    pub connects: u64,
+    /// Keep-alive connections the server closed and the client replaced.
+    pub reconnects: u64,
+    /// Response body bytes received.
+    pub body_bytes: u64,
+    /// Request bytes sent (requests that got a response).
+    pub sent_bytes: u64,
+    /// Journeys the volume models asked for at the end of the interval.
+    pub journeys_target: u64,
+    /// Journey counters of the interval (arrivals, starts, misses).
+    pub journeys: JourneyCounts,
+    /// All requests of the interval (transaction durations when no request was timed).
+    pub all: Option<Percentiles>,
+    /// Open model: all requests from their intended start.
+    pub all_corrected: Option<Percentiles>,
+    /// Per transaction, the first `TIMELINE_TRANSACTIONS_MAX` names in order.
+    pub txns: Vec<TxnPoint>,
+    /// Transactions active in the interval but left out by the bound.
+    pub txns_left_out: usize,
+}
+
+impl IntervalDetail {
+    /// Builds the detail of one interval (`interval` holds only that interval's snapshots).
+    pub fn of(interval: &Merged, journeys_target: u64) -> IntervalDetail {
+        let total = interval.total();
+        let mut errors_by_kind = [0; ErrorKind::COUNT];
+        for (slot, kind) in errors_by_kind.iter_mut().zip(ErrorKind::ALL) {
+            *slot = total.errors_of(kind);
+        }
+        let mut txns = Vec::new();
+        for (name, stats) in interval.txns.iter().take(TIMELINE_TRANSACTIONS_MAX) {
+            let (timed, corrected) = if stats.txn_us.is_empty() {
+                (&stats.req_us, &stats.req_us_corrected)
+            } else {
+                (&stats.txn_us, &stats.txn_us_corrected)
+            };
+            let Some(latency) = Percentiles::of(timed) else { continue };
+            txns.push(TxnPoint {
+                name: name.clone(),
+                count: stats.transactions().max(stats.requests()),
+                latency,
+                corrected: Percentiles::of(corrected),
+            });
+        }
+        let (all, all_corrected) = if total.req_us.is_empty() {
+            (&total.txn_us, &total.txn_us_corrected)
+        } else {
+            (&total.req_us, &total.req_us_corrected)
+        };
+        IntervalDetail {
+            all: Percentiles::of(all),
+            all_corrected: Percentiles::of(all_corrected),
+            ok: total.req_ok,
+            errors_by_kind,
+            status_class: total.status_class,
+            connects: total.connects,
+            reconnects: total.reconnects,
+            body_bytes: total.body_bytes,
+            sent_bytes: total.sent_bytes,
+            journeys_target,
+            journeys: interval.journeys,
+            txns,
+            txns_left_out: interval.txns.len().saturating_sub(TIMELINE_TRANSACTIONS_MAX),
+        }
+    }
+
+    /// The fields this adds to an `intervals[]` entry of the result file.
+    pub fn json_fields(&self, out: &mut Map<String, Value>) {
+        let errors: Map<String, Value> = ErrorKind::ALL
+            .iter()
+            .zip(self.errors_by_kind)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (k.name().to_string(), json!(n)))
+            .collect();
+        let status: Map<String, Value> = self
+            .status_class
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(class, n)| (if class == 0 { "other".into() } else { format!("{class}xx") }, json!(n)))
+            .collect();
+        out.insert("ok".into(), json!(self.ok));
+        out.insert("errors_by_kind".into(), Value::Object(errors));
+        out.insert("status".into(), Value::Object(status));
+        out.insert("connects".into(), json!(self.connects));
+        out.insert("reconnects".into(), json!(self.reconnects));
+        out.insert("body_bytes".into(), json!(self.body_bytes));
+        out.insert("sent_bytes".into(), json!(self.sent_bytes));
+        out.insert("journeys_target".into(), json!(self.journeys_target));
+        let j = &self.journeys;
+        if j.scheduled + j.missed > 0 {
+            out.insert(
+                "arrivals".into(),
+                json!({ "requested": j.scheduled + j.missed, "started": j.arrivals_started, "missed": j.missed }),
+            );
+        }
+        let txns: Vec<Value> = self
+            .txns
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name.as_ref(),
+                    "count": t.count,
+                    "latency": t.latency.json(),
+                    "corrected": t.corrected.map(Percentiles::json),
+                })
+            })
+            .collect();
+        out.insert("latency".into(), self.all.map_or(Value::Null, Percentiles::json));
+        out.insert("corrected".into(), self.all_corrected.map_or(Value::Null, Percentiles::json));
+        out.insert("by_transaction".into(), Value::Array(txns));
+        if self.txns_left_out > 0 {
+            out.insert("transactions_left_out".into(), json!(self.txns_left_out));
+        }
+    }
+}
+
+/// Keeps the per-transaction points of all intervals under `TIMELINE_TXN_POINTS_MAX`: when
+/// they pass it, every other interval that still has them loses them (resolution halves; the
+/// interval's own counts stay).
+pub fn keep_bounded(intervals: &mut [IntervalPoint]) {
+    let total: usize = intervals.iter().map(|p| p.detail.txns.len()).sum();
+    if total <= TIMELINE_TXN_POINTS_MAX {
+        return;
+    }
+    let mut keep = true;
+    for point in intervals.iter_mut().filter(|p| !p.detail.txns.is_empty()) {
+        if !keep {
+            point.detail.txns = Vec::new();
+        }
+        keep = !keep;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{TxnStats, record_latency};
+
+    #[test]
+    fn detail_counts_errors_status_and_percentiles() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 3, txn_ok: 2, connects: 1, ..TxnStats::default() };
+        stats.add_error(ErrorKind::Timeout);
+        stats.add_status(200);
+        stats.add_status(503);
+        for us in [1_000, 2_000, 50_000] {
+            record_latency(&mut stats.txn_us, us);
+        }
+        merged.txns.insert("a".into(), stats);
+        merged.txns.insert("empty".into(), TxnStats { connects: 1, ..TxnStats::default() });
+        let detail = IntervalDetail::of(&merged, 7);
+        assert_eq!(detail.ok, 3);
+        assert_eq!(detail.errors_by_kind[ErrorKind::ALL.iter().position(|k| *k == ErrorKind::Timeout).unwrap()], 1);
+        assert_eq!(detail.status_class, [0, 0, 1, 0, 0, 1]);
+        assert_eq!(detail.connects, 2);
+        assert_eq!(detail.journeys_target, 7);
+        assert_eq!(detail.txns.len(), 1, "a name with no timings draws nothing");
+        assert!((50_000..=50_100).contains(&detail.txns[0].latency.max_us));
+        assert!(detail.txns[0].corrected.is_none());
+        assert_eq!(detail.all.unwrap().p50_us, detail.txns[0].latency.p50_us, "one transaction: the same figures");
+        let mut fields = Map::new();
+        detail.json_fields(&mut fields);
+        assert_eq!(fields["errors_by_kind"]["timeout"], 1);
+        assert_eq!(fields["status"]["5xx"], 1);
+        assert!(fields.get("arrivals").is_none());
+    }
+
+    #[test]
+    fn kept_points_stay_bounded_by_thinning() {
+        let mut merged = Merged::default();
+        for i in 0..TIMELINE_TRANSACTIONS_MAX {
+            let mut stats = TxnStats { txn_ok: 1, ..TxnStats::default() };
+            record_latency(&mut stats.txn_us, 10);
+            merged.txns.insert(Arc::from(format!("t{i:04}")), stats);
+        }
+        let detail = IntervalDetail::of(&merged, 0);
+        let point = IntervalPoint {
+            elapsed_s: 0.0,
+            requests: 1,
+            errors: 0,
+            transactions: 1,
+            rps: 1.0,
+            p50_us: 1,
+            p99_us: 1,
+            journeys_in_flight: 0,
+            detail,
+            ..IntervalPoint::default()
+        };
+        let mut intervals = Vec::new();
+        for i in 0..3 * TIMELINE_TXN_POINTS_MAX / TIMELINE_TRANSACTIONS_MAX {
+            intervals.push(IntervalPoint { elapsed_s: i as f64, ..point.clone() });
+            keep_bounded(&mut intervals);
+            let kept: usize = intervals.iter().map(|p| p.detail.txns.len()).sum();
+            assert!(kept <= TIMELINE_TXN_POINTS_MAX, "{kept} points kept after {i} intervals");
+        }
+        assert!(intervals.iter().all(|p| p.requests == 1), "the intervals themselves are all kept");
+        assert!(!intervals.last().unwrap().detail.txns.is_empty() || !intervals[0].detail.txns.is_empty());
+    }
+
+    #[test]
+    fn transactions_drawn_over_time_are_bounded() {
+        let mut merged = Merged::default();
+        for i in 0..TIMELINE_TRANSACTIONS_MAX + 5 {
+            let mut stats = TxnStats { txn_ok: 1, ..TxnStats::default() };
+            record_latency(&mut stats.txn_us, 10);
+            merged.txns.insert(Arc::from(format!("t{i:04}")), stats);
+        }
+        let detail = IntervalDetail::of(&merged, 0);
+        assert_eq!(detail.txns.len(), TIMELINE_TRANSACTIONS_MAX);
+        assert_eq!(detail.txns_left_out, 5);
+    }
+}

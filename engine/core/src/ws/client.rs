@@ -1,0 +1,723 @@
+//! The WebSocket client: the upgrade handshake over the HTTP client's connection setup (TCP or
+//! rustls, the same verification, counted against `--max-connections`), then masked frames
+//! over the runtime's owned-buffer I/O. Pings are answered, closes are handshaken both ways,
+//! and every failure is counted once under its kind. Like `http::client`, this module names the
+//! executor (for timeouts and the close at journey end).
+
+use std::cell::Cell;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use mite_codec::ws::{
+    HandshakeRequest, Message, MessageReader, Opcode, WsError, check_handshake, encode_close, encode_frame,
+    encode_handshake, key_from_nonce,
+};
+
+use crate::http::client::{io_kind, micros};
+use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
+use crate::http::{HttpError, Url};
+use crate::journey::Ctx;
+use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS};
+use crate::shard::{Shard, TxnId};
+use crate::stats::{ErrorKind, record_latency};
+
+/// `ctx.websocket()`: opens WebSockets.
+pub struct WebSockets<'c> {
+    ctx: &'c Ctx,
+}
+
+impl<'c> WebSockets<'c> {
+    pub(crate) fn new(ctx: &'c Ctx) -> WebSockets<'c> {
+        WebSockets { ctx }
+    }
+
+    /// A connection to `url` (`ws://` or `wss://`); `.await` it, or add headers and
+    /// subprotocols first.
+    pub fn connect(&self, url: &'c str) -> WsConnect<'c> {
+        WsConnect { ctx: self.ctx, url, headers: Vec::new(), protocols: Vec::new() }
+    }
+}
+
+/// A WebSocket connection being set up.
+pub struct WsConnect<'c> {
+    ctx: &'c Ctx,
+    url: &'c str,
+    headers: Vec<(&'c str, &'c str)>,
+    protocols: Vec<&'c str>,
+}
+
+impl<'c> WsConnect<'c> {
+    /// Adds a header to the upgrade request (cookies, authorisation, origin).
+    pub fn header(mut self, name: &'c str, value: &'c str) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Offers a subprotocol (in order of preference); the server's choice is
+    /// [`WebSocket::protocol`].
+    pub fn protocol(mut self, protocol: &'c str) -> Self {
+        self.protocols.push(protocol);
+        self
+    }
+}
+
+impl<'c> IntoFuture for WsConnect<'c> {
+    type Output = Result<WebSocket<'c>, HttpError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        // Boxed: connecting is rare and its future (TLS handshake included) is large.
+        Box::pin(open(self))
+    }
+}
+
+/// A data message from the server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WsMessage {
+    data: Bytes,
+    text: bool,
+}
+
+impl WsMessage {
+    /// The text, for a text message (validated UTF-8).
+    pub fn text(&self) -> Option<&str> {
+        if self.text { std::str::from_utf8(&self.data).ok() } else { None }
+    }
+
+    /// The payload bytes (text or binary).
+    pub fn bytes(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// True for a text message.
+    pub fn is_text(&self) -> bool {
+        self.text
+    }
+}
+
+impl fmt::Debug for WsMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.text() {
+            Some(text) => write!(f, "Text({text:?})"),
+            None => write!(f, "Binary({} bytes)", self.data.len()),
+        }
+    }
+}
+
+/// An open connection's transport, buffers and frame reader.
+struct Conn {
+    io: Transport,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    reader: MessageReader,
+    close_sent: bool,
+}
+
+/// A failure on an open connection, before it is counted.
+struct Failure {
+    kind: ErrorKind,
+    detail: String,
+    /// The close code to send the server before dropping the connection, if any.
+    close_code: Option<u16>,
+    /// The connection is still sound (a receive that timed out without losing a byte).
+    recoverable: bool,
+}
+
+fn failure(kind: ErrorKind, detail: impl Into<String>) -> Failure {
+    Failure { kind, detail: detail.into(), close_code: None, recoverable: false }
+}
+
+fn codec_failure(err: &WsError) -> Failure {
+    let kind = if err.is_too_large() { ErrorKind::TooLarge } else { ErrorKind::WsProtocol };
+    Failure { kind, detail: err.to_string(), close_code: Some(err.close_code()), recoverable: false }
+}
+
+fn io_failure(err: &std::io::Error, doing: &str) -> Failure {
+    let kind = if is_tls_failure(err) { ErrorKind::Tls } else { io_kind(err) };
+    failure(kind, format!("{doing}: {err}"))
+}
+
+/// An open WebSocket. Closed with [`WebSocket::close`], or automatically (a close handshake in
+/// the background, bounded by `limits::WS_CLOSE_TIMEOUT`) when it is dropped at journey end.
+pub struct WebSocket<'c> {
+    ctx: &'c Ctx,
+    /// `None` once closed or failed.
+    conn: Option<Box<Conn>>,
+    /// The URL in `http(s)://` form, for giving back the connection slot.
+    http_url: String,
+    protocol: Option<String>,
+}
+
+/// `ws://` → `http://`, `wss://` → `https://`; other schemes are refused.
+fn http_form(url: &str) -> Result<String, HttpError> {
+    let lower = url.get(..6).map(str::to_ascii_lowercase).unwrap_or_default();
+    if lower.starts_with("ws://") {
+        Ok(format!("http://{}", &url[5..]))
+    } else if lower.starts_with("wss://") {
+        Ok(format!("https://{}", &url[6..]))
+    } else {
+        Err(HttpError::invalid(format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported")))
+    }
+}
+
+fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), HttpError> {
+    for (name, value) in headers {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+            return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
+        }
+    }
+    for protocol in protocols {
+        if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control())
+        {
+            return Err(HttpError::invalid(format!("subprotocol {protocol:?} is not a valid token")));
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// Per-core generator for masking keys and handshake nonces (xorshift64*). RFC 6455 asks
+    /// for unpredictable masks to protect proxies from cache poisoning by scripts; a load
+    /// injector is not a browser running untrusted code, so a fast generator seeded per thread
+    /// from the clock is enough.
+    static RNG: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+    let here = &nanos as *const u64 as u64;
+    (nanos ^ here.rotate_left(32)) | 1
+}
+
+fn random_u64() -> u64 {
+    RNG.with(|rng| {
+        let mut x = rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
+}
+
+fn mask_key() -> [u8; 4] {
+    (random_u64() as u32).to_ne_bytes()
+}
+
+/// Connects, upgrades, and records the handshake as a request of the current transaction.
+async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
+    let ctx = request.ctx;
+    let http_url = http_form(request.url)?;
+    let url = Url::parse(&http_url).map_err(|e| HttpError::invalid(e.to_string().replacen("http", "ws", 1)))?;
+    check_headers(&request.headers, &request.protocols)?;
+    let shard = ctx.shard_rc();
+    let txn = ctx.current_txn();
+    shard.stats.borrow_mut().request_started(txn);
+    let started = Instant::now();
+    let result = handshake(ctx, &url, &request).await;
+    let mut stats = shard.stats.borrow_mut();
+    stats.request_finished(txn);
+    let entry = stats.txn(txn);
+    match result {
+        Ok((conn, protocol, timings)) => {
+            let total_us = micros(started.elapsed());
+            record_latency(&mut entry.req_us, total_us);
+            if let Some(delay_us) = ctx.start_delay_us() {
+                record_latency(&mut entry.req_us_corrected, total_us.saturating_add(delay_us));
+            }
+            entry.req_ok += 1;
+            entry.add_status(101);
+            entry.first_byte_us_sum += timings.first_byte_us;
+            if let Some(us) = timings.connect_us {
+                entry.connects += 1;
+                entry.connect_us_sum += us;
+            }
+            if let Some(us) = timings.tls_us {
+                entry.tls_handshakes += 1;
+                entry.tls_us_sum += us;
+                entry.tls_resumed += u64::from(timings.tls_resumed);
+            }
+            entry.ws.connects += 1;
+            drop(stats);
+            ctx.trace(format_args!(
+                "websocket {} -> 101{} in {:.2} ms",
+                request.url,
+                protocol.as_deref().map(|p| format!(" (subprotocol {p})")).unwrap_or_default(),
+                total_us as f64 / 1000.0
+            ));
+            Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol })
+        }
+        Err(err) => {
+            if let Some(kind) = err.kind() {
+                entry.add_error(kind);
+                stats.sample_error(kind.name(), || format!("websocket {}: {err}", request.url));
+            }
+            drop(stats);
+            ctx.trace(format_args!("websocket {} -> FAILED: {err}", request.url));
+            Err(err)
+        }
+    }
+}
+
+type Opened = (Box<Conn>, Option<String>, crate::http::Timings);
+
+/// Opens the connection and runs the upgrade within the connect and request timeouts.
+async fn handshake(ctx: &Ctx, url: &Url<'_>, request: &WsConnect<'_>) -> Result<Opened, HttpError> {
+    let http = &ctx.shard().http;
+    let (io, mut timings) = http.connect_dedicated(url).await?;
+    let timeout = http.settings().request_timeout;
+    let upgraded = monoio::time::timeout(timeout, upgrade(io, url, request, &mut timings)).await;
+    let result = match upgraded {
+        Err(_) => Err(HttpError::failed(
+            ErrorKind::Timeout,
+            format!("no WebSocket handshake answer from {} within {timeout:?}", url.authority),
+        )),
+        Ok(Err(fail)) => Err(HttpError::failed(fail.kind, fail.detail)),
+        Ok(Ok(opened)) => Ok(opened),
+    };
+    if result.is_err() {
+        http.release_dedicated(url);
+    }
+    result.map(|(conn, protocol)| (conn, protocol, timings))
+}
+
+async fn upgrade(
+    io: Transport,
+    url: &Url<'_>,
+    request: &WsConnect<'_>,
+    timings: &mut crate::http::Timings,
+) -> Result<(Box<Conn>, Option<String>), Failure> {
+    let nonce_high = random_u64().to_ne_bytes();
+    let nonce_low = random_u64().to_ne_bytes();
+    let mut nonce = [0u8; 16];
+    nonce[..8].copy_from_slice(&nonce_high);
+    nonce[8..].copy_from_slice(&nonce_low);
+    let key = key_from_nonce(nonce);
+    let mut conn = Box::new(Conn {
+        io,
+        read_buf: BytesMut::with_capacity(READ_BUFFER_BYTES),
+        write_buf: BytesMut::with_capacity(1024),
+        reader: MessageReader::new(WS_LIMITS),
+        close_sent: false,
+    });
+    let head = HandshakeRequest {
+        target: url.target,
+        host: url.authority,
+        key: &key,
+        protocols: &request.protocols,
+        headers: &request.headers,
+    };
+    encode_handshake(&mut conn.write_buf, &head);
+    conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
+    let started = Instant::now();
+    loop {
+        if !conn.read_buf.is_empty() {
+            match check_handshake(&conn.read_buf, &key, &request.protocols, &WS_LIMITS) {
+                Ok(Some(done)) => {
+                    let _ = conn.read_buf.split_to(done.head_len);
+                    timings.first_byte_us = micros(started.elapsed());
+                    return Ok((conn, done.protocol));
+                }
+                Ok(None) => {}
+                Err(err) => return Err(failure(ErrorKind::WsHandshake, err.to_string())),
+            }
+        }
+        match conn.read_more().await {
+            Ok(0) => {
+                return Err(failure(
+                    ErrorKind::UnexpectedClose,
+                    "server closed the connection during the WebSocket handshake",
+                ));
+            }
+            Ok(_) => {}
+            Err(err) => return Err(io_failure(&err, "receive the upgrade answer")),
+        }
+    }
+}
+
+impl Conn {
+    /// Writes `write_buf` whole.
+    async fn write(&mut self) -> std::io::Result<()> {
+        let buf = std::mem::take(&mut self.write_buf);
+        let (result, mut buf) = self.io.write_all(buf).await;
+        buf.clear();
+        self.write_buf = buf;
+        result
+    }
+
+    async fn read_more(&mut self) -> std::io::Result<usize> {
+        let buf = std::mem::take(&mut self.read_buf);
+        let (result, buf) = self.io.read_some(buf).await;
+        self.read_buf = buf;
+        result
+    }
+
+    /// Reads more, giving up at `deadline` without losing a byte: the read is cancelled and
+    /// waited for, so bytes the kernel delivered meanwhile are kept (`is_cancelled` otherwise).
+    async fn read_more_by(&mut self, deadline: Option<Instant>) -> std::io::Result<usize> {
+        let Some(deadline) = deadline else { return self.read_more().await };
+        let canceller = monoio::io::Canceller::new();
+        let buf = std::mem::take(&mut self.read_buf);
+        let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, canceller.handle()));
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let (result, buf) = monoio::select! {
+            done = &mut read => done,
+            _ = monoio::time::sleep(wait) => {
+                let _ = canceller.cancel();
+                read.await
+            }
+        };
+        self.read_buf = buf;
+        result
+    }
+
+    /// Sends one frame.
+    async fn send(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), Failure> {
+        encode_frame(&mut self.write_buf, opcode, true, payload, mask_key());
+        self.write().await.map_err(|e| io_failure(&e, "send"))
+    }
+
+    /// Sends a close frame once.
+    async fn send_close(&mut self, code: u16) -> Result<(), Failure> {
+        if self.close_sent {
+            return Ok(());
+        }
+        self.close_sent = true;
+        encode_close(&mut self.write_buf, code, "", mask_key());
+        self.write().await.map_err(|e| io_failure(&e, "send the close"))
+    }
+
+    /// The next frame the server completes (reading as needed, until `deadline`).
+    async fn next(&mut self, deadline: Option<Instant>) -> Result<Message, Failure> {
+        loop {
+            match self.reader.read(&mut self.read_buf) {
+                Ok(Some(message)) => return Ok(message),
+                Ok(None) => {}
+                Err(err) => return Err(codec_failure(&err)),
+            }
+            match self.read_more_by(deadline).await {
+                Ok(0) => {
+                    return Err(failure(ErrorKind::WsClosed, "server closed the connection without a close frame"));
+                }
+                Ok(_) => {}
+                Err(err) if is_cancelled(&err) => {
+                    return Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") });
+                }
+                Err(err) => return Err(io_failure(&err, "receive")),
+            }
+        }
+    }
+}
+
+/// What reading the connection produced, after pings were answered.
+enum Event {
+    Data(WsMessage),
+    /// The server's close, already answered; `Err` when it was not a normal close.
+    Closed(Result<Option<u16>, Failure>),
+}
+
+/// Reads until a data message or the server's close (or `deadline`), answering pings (counted
+/// in `pings`; each pong must be written within `write_timeout`).
+async fn next_event(
+    conn: &mut Conn,
+    pings: &mut u64,
+    deadline: Option<Instant>,
+    write_timeout: Duration,
+) -> Result<Event, Failure> {
+    loop {
+        match conn.next(deadline).await? {
+            Message::Text(data) => return Ok(Event::Data(WsMessage { data, text: true })),
+            Message::Binary(data) => return Ok(Event::Data(WsMessage { data, text: false })),
+            Message::Ping(payload) => {
+                *pings += 1;
+                match monoio::time::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await {
+                    Ok(sent) => sent?,
+                    Err(_) => return Err(failure(ErrorKind::Timeout, "the pong could not be written in time")),
+                }
+            }
+            Message::Pong(_) => {}
+            Message::Close { code, reason } => {
+                let reply = code.unwrap_or(1000);
+                let _ = conn.send_close(reply).await;
+                let outcome = if conn.reader.in_message() {
+                    Err(failure(ErrorKind::WsClosed, "server closed in the middle of a fragmented message"))
+                } else if matches!(code, None | Some(1000) | Some(1001)) {
+                    Ok(code)
+                } else {
+                    Err(failure(
+                        ErrorKind::WsClosed,
+                        format!(
+                            "server closed the WebSocket with {}{}",
+                            reply,
+                            if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+                        ),
+                    ))
+                };
+                return Ok(Event::Closed(outcome));
+            }
+        }
+    }
+}
+
+impl<'c> WebSocket<'c> {
+    /// The subprotocol the server chose, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// True until the connection is closed (by either side) or fails.
+    pub fn is_open(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    fn timeout(&self) -> Duration {
+        self.ctx.shard().http.settings().request_timeout
+    }
+
+    fn closed_error(&self) -> HttpError {
+        HttpError::failed(ErrorKind::WsClosed, "the WebSocket is already closed")
+    }
+
+    /// Counts into the current transaction's WebSocket stats.
+    fn count(&self, update: impl FnOnce(&mut super::stats::WsStats)) {
+        let txn = self.ctx.current_txn();
+        update(&mut self.ctx.shard_rc().stats.borrow_mut().txn(txn).ws);
+    }
+
+    /// Counts a failure once, tells the server why when the protocol allows, and drops the
+    /// connection.
+    async fn fail(&mut self, fail: Failure) -> HttpError {
+        if let Some(mut conn) = self.conn.take() {
+            if let Some(code) = fail.close_code {
+                let _ = monoio::time::timeout(Duration::from_secs(1), conn.send_close(code)).await;
+            }
+            self.release();
+        }
+        record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &fail.detail);
+        self.ctx.trace(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
+        HttpError::failed(fail.kind, fail.detail)
+    }
+
+    fn release(&self) {
+        if let Ok(url) = Url::parse(&self.http_url) {
+            self.ctx.shard().http.release_dedicated(&url);
+        }
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&mut self, text: &str) -> Result<(), HttpError> {
+        self.send(Opcode::Text, text.as_bytes()).await
+    }
+
+    /// Sends a binary message.
+    pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), HttpError> {
+        self.send(Opcode::Binary, data).await
+    }
+
+    async fn send(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), HttpError> {
+        let timeout = self.timeout();
+        let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
+        let sent = match monoio::time::timeout(timeout, conn.send(opcode, payload)).await {
+            Ok(sent) => sent,
+            Err(_) => Err(failure(ErrorKind::Timeout, format!("send did not complete within {timeout:?}"))),
+        };
+        match sent {
+            Ok(()) => {
+                self.count(|ws| {
+                    ws.messages_sent += 1;
+                    ws.bytes_sent += payload.len() as u64;
+                });
+                self.ctx.trace(format_args!("websocket sent {} bytes", payload.len()));
+                Ok(())
+            }
+            Err(fail) => Err(self.fail(fail).await),
+        }
+    }
+
+    /// The next message, waiting up to the request timeout (`--timeout`). A close from the
+    /// server is a `ws_closed` error (the journey expected a message).
+    pub async fn receive(&mut self) -> Result<WsMessage, HttpError> {
+        self.receive_timeout(self.timeout()).await
+    }
+
+    /// The next message, waiting up to `timeout` (a `timeout` error after it).
+    pub async fn receive_timeout(&mut self, timeout: Duration) -> Result<WsMessage, HttpError> {
+        match self.receive_or_close(timeout).await? {
+            Some(message) => Ok(message),
+            None => {
+                let err = failure(ErrorKind::WsClosed, "server closed the WebSocket while a message was expected");
+                record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), err.kind, &err.detail);
+                Err(HttpError::failed(err.kind, err.detail))
+            }
+        }
+    }
+
+    /// The next message, or `None` when the server closed normally (1000, 1001 or no code);
+    /// the close handshake is then complete. Waits up to `timeout`.
+    pub async fn receive_or_close(&mut self, timeout: Duration) -> Result<Option<WsMessage>, HttpError> {
+        let write_timeout = self.timeout();
+        let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
+        let mut pings = 0;
+        let deadline = Instant::now() + timeout;
+        let event = next_event(conn, &mut pings, Some(deadline), write_timeout).await;
+        if pings > 0 {
+            self.count(|ws| ws.pings_received += pings);
+        }
+        match event {
+            Err(fail) if fail.recoverable => {
+                // The read was cancelled without losing a byte: the connection is still usable
+                // (a slow server is not a broken one).
+                let detail = format!("no message within {timeout:?}");
+                record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &detail);
+                Err(HttpError::failed(fail.kind, detail))
+            }
+            Err(fail) => Err(self.fail(fail).await),
+            Ok(Event::Data(message)) => {
+                self.count(|ws| {
+                    ws.messages_received += 1;
+                    ws.bytes_received += message.data.len() as u64;
+                });
+                self.ctx.trace(format_args!("websocket received {message:?}"));
+                Ok(Some(message))
+            }
+            Ok(Event::Closed(outcome)) => {
+                self.conn = None;
+                self.release();
+                match outcome {
+                    Ok(code) => {
+                        self.count(|ws| ws.closes += 1);
+                        self.ctx.trace(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
+                        Ok(None)
+                    }
+                    Err(fail) => Err(self.fail(fail).await),
+                }
+            }
+        }
+    }
+
+    /// Sends `text`, then waits (up to the request timeout) for the first message `matches`
+    /// accepts; the time from sending to that reply is recorded as a reply latency. Messages
+    /// that do not match are counted as received and skipped. An exchange still waiting when
+    /// the run stops is counted as `cancelled`.
+    pub async fn request_reply(
+        &mut self,
+        text: &str,
+        matches: impl Fn(&WsMessage) -> bool,
+    ) -> Result<WsMessage, HttpError> {
+        let txn = self.ctx.current_txn();
+        self.ctx.shard_rc().stats.borrow_mut().ws_reply_started(txn);
+        let result = self.exchange(text, matches).await;
+        self.ctx.shard_rc().stats.borrow_mut().ws_reply_finished(txn);
+        result
+    }
+
+    async fn exchange(&mut self, text: &str, matches: impl Fn(&WsMessage) -> bool) -> Result<WsMessage, HttpError> {
+        let started = Instant::now();
+        let deadline = started + self.timeout();
+        self.send_text(text).await?;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = self.receive_timeout(left).await?;
+            if matches(&message) {
+                let took_us = micros(started.elapsed());
+                let delay_us = self.ctx.start_delay_us();
+                self.count(|ws| {
+                    record_latency(&mut ws.reply_us, took_us.saturating_add(delay_us.unwrap_or(0)));
+                });
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Closes with 1000 and waits (up to `limits::WS_CLOSE_TIMEOUT`) for the server's close.
+    /// Messages that arrive meanwhile are counted and dropped. A server that never answers is
+    /// a `timeout` error.
+    pub async fn close(mut self) -> Result<(), HttpError> {
+        let Some(mut conn) = self.conn.take() else { return Ok(()) };
+        let shard = self.ctx.shard_rc().clone();
+        let outcome = close_handshake(&mut conn, &shard, self.ctx.current_txn()).await;
+        self.release();
+        match outcome {
+            Ok(()) => {
+                self.ctx.trace(format_args!("websocket closed"));
+                Ok(())
+            }
+            Err(fail) => {
+                record_failure(&shard, self.ctx.current_txn(), fail.kind, &fail.detail);
+                self.ctx.trace(format_args!("websocket close FAILED: {}", fail.detail));
+                Err(HttpError::failed(fail.kind, fail.detail))
+            }
+        }
+    }
+}
+
+/// Counts one failure on an open connection and keeps a sample of its message.
+fn record_failure(shard: &Shard, txn: TxnId, kind: ErrorKind, detail: &str) {
+    let mut stats = shard.stats.borrow_mut();
+    stats.txn(txn).ws.add_error(kind);
+    stats.sample_error(kind.name(), || format!("websocket: {detail}"));
+}
+
+/// Sends a close (if not yet sent) and reads until the server's close, counting data messages
+/// that arrive meanwhile; counts the completed close.
+async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
+    let waited = monoio::time::timeout(WS_CLOSE_TIMEOUT, async {
+        conn.send_close(1000).await?;
+        let mut pings = 0;
+        loop {
+            let event = next_event(conn, &mut pings, None, WS_CLOSE_TIMEOUT).await;
+            let mut stats = shard.stats.borrow_mut();
+            let ws = &mut stats.txn(txn).ws;
+            ws.pings_received += std::mem::take(&mut pings);
+            match event? {
+                Event::Data(message) => {
+                    ws.messages_received += 1;
+                    ws.bytes_received += message.data.len() as u64;
+                }
+                Event::Closed(outcome) => {
+                    ws.closes += 1;
+                    return outcome.map(|_| ());
+                }
+            }
+        }
+    })
+    .await;
+    match waited {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            Err(failure(ErrorKind::Timeout, format!("server did not answer the close within {WS_CLOSE_TIMEOUT:?}")))
+        }
+    }
+}
+
+impl Drop for WebSocket<'_> {
+    /// Mite closes a journey's WebSockets when it ends: the close handshake runs in the
+    /// background on this core, bounded by `WS_CLOSE_TIMEOUT`. When the run is stopping the
+    /// connection is simply dropped.
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else { return };
+        let shard: Rc<Shard> = self.ctx.shard_rc().clone();
+        if shard.stopping.get() {
+            self.release();
+            return;
+        }
+        let txn = self.ctx.current_txn();
+        let http_url = std::mem::take(&mut self.http_url);
+        monoio::spawn(async move {
+            if let Err(fail) = close_handshake(&mut conn, &shard, txn).await {
+                record_failure(&shard, txn, fail.kind, &fail.detail);
+            }
+            drop(conn);
+            if let Ok(url) = Url::parse(&http_url) {
+                shard.http.release_dedicated(&url);
+            }
+        });
+    }
+}

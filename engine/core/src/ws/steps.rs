@@ -1,0 +1,474 @@
+//! Declarative WebSocket journeys from scenario files (`[websockets.NAME]`): connect to a
+//! templated URL, then steps (send, request/reply, receive with expected content or a JSON
+//! capture, think), repeated `repeat` times on the one connection, then close. The whole
+//! connection is timed as one transaction.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::client::WsMessage;
+use crate::datapool::Row;
+use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
+use crate::runtime::{Slot, sleep, spawn_slot};
+use crate::template::Template;
+
+/// Most repetitions of a journey's steps on one connection.
+const REPEAT_MAX: u32 = 1_000_000;
+/// Most messages one `receive` step waits for.
+const RECEIVE_COUNT_MAX: u32 = 1_000_000;
+
+/// A `[websockets.NAME]` table as written.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct WsJourneySpec {
+    url: String,
+    transaction: Option<String>,
+    #[serde(default)]
+    protocols: Vec<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    repeat: Option<u32>,
+    steps: Vec<WsStepSpec>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct WsStepSpec {
+    send: Option<String>,
+    request: Option<String>,
+    receive: Option<ReceiveSpec>,
+    think: Option<String>,
+    expect: Option<String>,
+    contains: Option<String>,
+    timeout: Option<String>,
+    #[serde(default)]
+    capture: BTreeMap<String, CaptureSpec>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum ReceiveSpec {
+    Count(u32),
+    Until(String),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct CaptureSpec {
+    json: String,
+}
+
+/// What a received message must be.
+#[derive(Clone, Debug, Default)]
+struct Matcher {
+    expect: Option<Template>,
+    contains: Option<Template>,
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    Send(Template),
+    /// Send, then wait for the first matching message (timed as a reply).
+    Request(Template),
+    /// Receive `count` messages, each checked; `None`: until the server closes normally.
+    Receive(Option<u32>),
+    Think(Duration),
+}
+
+#[derive(Clone, Debug)]
+struct WsStep {
+    action: Action,
+    matcher: Matcher,
+    timeout: Option<Duration>,
+    captures: Vec<(String, Vec<String>)>,
+}
+
+/// A declarative WebSocket journey.
+#[derive(Clone, Debug)]
+pub struct WsJourney {
+    name: String,
+    url: Template,
+    transaction: String,
+    protocols: Vec<String>,
+    headers: Vec<(String, Template)>,
+    repeat: u32,
+    steps: Vec<WsStep>,
+}
+
+/// A spec error: the field (under `websockets.NAME`) and what is wrong.
+pub type SpecError = (String, String);
+
+impl WsJourneySpec {
+    /// Checks the spec and builds the journey `name`.
+    pub fn build(&self, name: &str) -> Result<WsJourney, SpecError> {
+        let at = format!("websockets.{name}");
+        let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.0));
+        let url = template(&self.url, format!("{at}.url"))?;
+        if let Some(literal) = url.as_literal() {
+            let lower = literal.to_ascii_lowercase();
+            if !lower.starts_with("ws://") && !lower.starts_with("wss://") {
+                return Err((format!("{at}.url"), "WebSocket URLs start with ws:// or wss://".into()));
+            }
+        }
+        let repeat = self.repeat.unwrap_or(1);
+        if !(1..=REPEAT_MAX).contains(&repeat) {
+            return Err((format!("{at}.repeat"), format!("repeat must be 1..={REPEAT_MAX}")));
+        }
+        if self.steps.is_empty() {
+            return Err((format!("{at}.steps"), "a WebSocket journey needs at least one step".into()));
+        }
+        let mut headers = Vec::new();
+        for (header, value) in &self.headers {
+            headers.push((header.clone(), template(value, format!("{at}.headers.{header}"))?));
+        }
+        let mut steps = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            steps.push(step.build(&format!("{at}.steps[{i}]"))?);
+        }
+        Ok(WsJourney {
+            name: name.to_string(),
+            url,
+            transaction: self.transaction.clone().unwrap_or_else(|| name.to_string()),
+            protocols: self.protocols.clone(),
+            headers,
+            repeat,
+            steps,
+        })
+    }
+}
+
+impl WsStepSpec {
+    fn build(&self, at: &str) -> Result<WsStep, SpecError> {
+        let template = |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.0));
+        let duration = |text: &str, part: &str| {
+            crate::scenario_file::parse_duration(text).map_err(|e| (format!("{at}.{part}"), e))
+        };
+        let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err((
+                at.to_string(),
+                "a step is exactly one of send = \"text\", request = \"text\", receive = N (or \"until-close\"), think = \"1s\""
+                    .into(),
+            ));
+        }
+        let action = if let Some(text) = &self.send {
+            Action::Send(template(text, "send")?)
+        } else if let Some(text) = &self.request {
+            Action::Request(template(text, "request")?)
+        } else if let Some(receive) = &self.receive {
+            match receive {
+                ReceiveSpec::Count(n) if (1..=RECEIVE_COUNT_MAX).contains(n) => Action::Receive(Some(*n)),
+                ReceiveSpec::Until(text) if text == "until-close" => Action::Receive(None),
+                _ => {
+                    return Err((
+                        format!("{at}.receive"),
+                        format!("receive is a count of messages (1..={RECEIVE_COUNT_MAX}) or \"until-close\""),
+                    ));
+                }
+            }
+        } else {
+            Action::Think(duration(self.think.as_deref().unwrap_or(""), "think")?)
+        };
+        let checks =
+            self.expect.is_some() || self.contains.is_some() || !self.capture.is_empty() || self.timeout.is_some();
+        if checks && matches!(action, Action::Send(_) | Action::Think(_)) {
+            return Err((
+                at.to_string(),
+                "expect, contains, capture and timeout apply to request and receive steps".into(),
+            ));
+        }
+        let matcher = Matcher {
+            expect: self.expect.as_deref().map(|t| template(t, "expect")).transpose()?,
+            contains: self.contains.as_deref().map(|t| template(t, "contains")).transpose()?,
+        };
+        let timeout = self.timeout.as_deref().map(|t| duration(t, "timeout")).transpose()?;
+        let captures = self
+            .capture
+            .iter()
+            .map(|(var, c)| (var.clone(), c.json.split('.').map(str::to_string).collect()))
+            .collect();
+        Ok(WsStep { action, matcher, timeout, captures })
+    }
+}
+
+impl WsJourney {
+    /// The journey's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every template variable must resolve: an earlier capture, a datapool column, or a
+    /// config key. Returns the step field and the message otherwise.
+    pub fn check_variables(&self, known: impl Fn(&str) -> bool) -> Result<(), SpecError> {
+        let at = format!("websockets.{}", self.name);
+        let mut captured: Vec<&str> = Vec::new();
+        let check = |templates: Vec<&Template>, field: String, captured: &[&str]| {
+            for variable in templates.iter().flat_map(|t| t.variables()) {
+                if !captured.contains(&variable) && !known(variable) {
+                    return Err((
+                        field.clone(),
+                        format!(
+                            "{{{variable}}} is not a datapool column, an earlier capture or a config key; set it \
+                             with [config] {variable} = \"...\", MITE_CONF_{variable} or --config {variable}=..."
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let mut head = vec![&self.url];
+        head.extend(self.headers.iter().map(|(_, t)| t));
+        check(head, format!("{at}.url"), &captured)?;
+        for (i, step) in self.steps.iter().enumerate() {
+            let mut templates: Vec<&Template> = Vec::new();
+            if let Action::Send(t) | Action::Request(t) = &step.action {
+                templates.push(t);
+            }
+            templates.extend(step.matcher.expect.iter().chain(step.matcher.contains.iter()));
+            check(templates, format!("{at}.steps[{i}]"), &captured)?;
+            captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
+        }
+        Ok(())
+    }
+
+    /// Runs the journey once.
+    pub async fn run(&self, ctx: &Ctx, row: Row) -> JourneyResult {
+        let mut captured: Vec<(String, String)> = Vec::new();
+        ctx.transaction(&self.transaction, async {
+            let url = render(&self.url, &captured, &row, ctx)?;
+            let mut headers = Vec::with_capacity(self.headers.len());
+            for (name, value) in &self.headers {
+                headers.push((name.as_str(), render(value, &captured, &row, ctx)?));
+            }
+            let mut connect = ctx.websocket().connect(&url);
+            for (name, value) in &headers {
+                connect = connect.header(name, value);
+            }
+            for protocol in &self.protocols {
+                connect = connect.protocol(protocol);
+            }
+            let mut ws = connect.await?;
+            for _ in 0..self.repeat {
+                for step in &self.steps {
+                    if !self.step(ctx, &row, &mut ws, step, &mut captured).await? {
+                        return Ok(());
+                    }
+                }
+            }
+            ws.close().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs one step; false when the server closed (after `receive = "until-close"`).
+    async fn step(
+        &self,
+        ctx: &Ctx,
+        row: &Row,
+        ws: &mut super::WebSocket<'_>,
+        step: &WsStep,
+        captured: &mut Vec<(String, String)>,
+    ) -> Result<bool, JourneyError> {
+        let timeout = step.timeout.unwrap_or_else(|| ctx.shard().http.settings().request_timeout);
+        let expect = step.matcher.expect.as_ref().map(|t| render(t, captured, row, ctx)).transpose()?;
+        let contains = step.matcher.contains.as_ref().map(|t| render(t, captured, row, ctx)).transpose()?;
+        let matches = |m: &WsMessage| {
+            let text = m.text().map(str::to_string).unwrap_or_else(|| String::from_utf8_lossy(m.bytes()).into_owned());
+            expect.as_ref().is_none_or(|e| *e == text) && contains.as_ref().is_none_or(|c| text.contains(c.as_str()))
+        };
+        let check = |m: &WsMessage| -> Result<(), JourneyError> {
+            if matches(m) {
+                return Ok(());
+            }
+            Err(JourneyError::msg(format!(
+                "received {m:?}, expected {}",
+                expect
+                    .as_ref()
+                    .map(|e| format!("{e:?}"))
+                    .or(contains.as_ref().map(|c| format!("text containing {c:?}")))
+                    .unwrap_or_default()
+            )))
+        };
+        match &step.action {
+            Action::Send(text) => ws.send_text(&render(text, captured, row, ctx)?).await?,
+            Action::Think(pause) => sleep(*pause).await,
+            Action::Request(text) => {
+                let message = ws.request_reply(&render(text, captured, row, ctx)?, matches).await?;
+                capture(step, &message, captured)?;
+            }
+            Action::Receive(Some(count)) => {
+                for _ in 0..*count {
+                    let message = ws.receive_timeout(timeout).await?;
+                    check(&message)?;
+                    capture(step, &message, captured)?;
+                }
+            }
+            Action::Receive(None) => {
+                while let Some(message) = ws.receive_or_close(timeout).await? {
+                    check(&message)?;
+                    capture(step, &message, captured)?;
+                }
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn render(template: &Template, captured: &[(String, String)], row: &Row, ctx: &Ctx) -> Result<String, JourneyError> {
+    if let Some(text) = template.as_literal() {
+        return Ok(text.to_string());
+    }
+    let lookup = |name: &str| -> Option<&str> {
+        captured
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| row.by_name(name))
+            .or_else(|| ctx.config().get(name))
+    };
+    let mut out = String::new();
+    template.render_into(&mut out, lookup).map_err(|e| JourneyError::msg(e.0))?;
+    Ok(out)
+}
+
+fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, String)>) -> Result<(), JourneyError> {
+    if step.captures.is_empty() {
+        return Ok(());
+    }
+    let document: serde_json::Value = serde_json::from_slice(message.bytes())
+        .map_err(|e| JourneyError::msg(format!("capture: message {message:?} is not JSON: {e}")))?;
+    for (name, path) in &step.captures {
+        let value = json_path(&document, path)
+            .ok_or_else(|| JourneyError::msg(format!("capture {name}: {} not found in {message:?}", path.join("."))))?;
+        captured.push((name.clone(), value));
+    }
+    Ok(())
+}
+
+fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
+    let mut at = document;
+    for key in path.iter().filter(|k| !k.is_empty()) {
+        at = match at {
+            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+            other => other.get(key)?,
+        };
+    }
+    Some(match at {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// Registry adapter: a declarative WebSocket journey behind the `Journey` trait.
+pub struct WsDeclared(pub Arc<WsJourney>);
+
+impl Journey for WsDeclared {
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+        Box::pin(self.0.run(ctx, row))
+    }
+
+    fn spawn_slot(&self, slot: Slot) {
+        let journey = self.0.clone();
+        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run(ctx, row).await);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Result<WsJourney, SpecError> {
+        let spec: WsJourneySpec = toml::from_str(text).map_err(|e| (String::new(), e.to_string()))?;
+        spec.build("chat")
+    }
+
+    #[test]
+    fn builds_and_checks_variables() {
+        let journey = spec(
+            r#"url = "{ws_url}"
+            repeat = 3
+            steps = [
+              { send = "subscribe {topic}" },
+              { receive = 2, contains = "{topic}", capture = { seq = { json = "seq" } } },
+              { request = "ack {seq}", expect = "ok {seq}", timeout = "1s" },
+              { think = "10ms" },
+            ]"#,
+        )
+        .unwrap();
+        assert_eq!((journey.repeat, journey.steps.len(), journey.transaction.as_str()), (3, 4, "chat"));
+        assert!(journey.check_variables(|v| v == "ws_url" || v == "topic").is_ok());
+        let (field, message) = journey.check_variables(|v| v == "ws_url").unwrap_err();
+        assert_eq!(field, "websockets.chat.steps[0]");
+        assert!(message.contains("{topic}"), "{message}");
+    }
+
+    #[test]
+    fn bad_steps_name_the_field() {
+        for (text, field, what) in [
+            (
+                r#"url = "http://x/"
+                steps = [{ send = "a" }]"#,
+                "websockets.chat.url",
+                "ws://",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = [{ send = "a", receive = 1 }]"#,
+                "websockets.chat.steps[0]",
+                "exactly one",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = [{ receive = "forever" }]"#,
+                "websockets.chat.steps[0].receive",
+                "until-close",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = [{ send = "a", expect = "b" }]"#,
+                "websockets.chat.steps[0]",
+                "apply to request",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = [{ think = "soon" }]"#,
+                "websockets.chat.steps[0].think",
+                "",
+            ),
+            (
+                r#"url = "ws://x/"
+                repeat = 0
+                steps = [{ send = "a" }]"#,
+                "websockets.chat.repeat",
+                "1..=",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = []"#,
+                "websockets.chat.steps",
+                "at least one",
+            ),
+        ] {
+            let (got_field, message) = spec(text).unwrap_err();
+            assert_eq!(got_field, field, "{message}");
+            assert!(message.contains(what), "{message}");
+        }
+    }
+
+    #[test]
+    fn json_paths() {
+        let doc: serde_json::Value = serde_json::from_str(r#"{"a":{"b":[1,{"c":"x"}]}}"#).unwrap();
+        let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(json_path(&doc, &path("a.b.1.c")).as_deref(), Some("x"));
+        assert_eq!(json_path(&doc, &path("a.b.0")).as_deref(), Some("1"));
+        assert_eq!(json_path(&doc, &path("a.z")), None);
+    }
+}

@@ -1,0 +1,452 @@
+//! WebSocket journeys against the target's own WebSocket endpoints: the engine's message counts
+//! equal the target's counters (echo, broadcast, `wss://` with the self-made CA), and every
+//! hostile endpoint lands under its error kind without a panic or a hang.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mite_core::http::TlsOptions;
+use mite_core::run::RunResult;
+use mite_core::stats::{ErrorKind, TxnStats};
+use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
+use mite_tests::{options, run, scenario};
+use mite_tools::tls_server::CA_PATH;
+use mite_tools::{Target, TargetOptions, TlsTarget};
+
+fn ws_run(
+    registry: &Registry,
+    journey: &str,
+    volume: VolumeModel,
+    config: &[String],
+    tls: Option<TlsOptions>,
+) -> RunResult {
+    let mut opts = options(1, Duration::from_millis(1500));
+    opts.http.request_timeout = Duration::from_secs(2);
+    if let Some(tls) = tls {
+        opts.tls = tls;
+    }
+    run(registry, scenario(journey, volume), config, opts)
+}
+
+/// Error counts by kind, the kinds seen only.
+type Kinds = Vec<(ErrorKind, u64)>;
+
+fn kinds(counts: impl Fn(ErrorKind) -> u64) -> Kinds {
+    ErrorKind::ALL.iter().filter(|k| counts(**k) > 0).map(|k| (*k, counts(*k))).collect()
+}
+
+fn assert_clean(total: &TxnStats, result: &RunResult) {
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.ws.error_count(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.txn_err, 0, "{:?}", result.merged.error_samples);
+}
+
+#[test]
+fn echo_counts_equal_the_targets() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo")), "ws_messages=7".to_string()];
+    let result = ws_run(&registry, "websocket_example:echo", VolumeModel::constant(4), &config, None);
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    let ws = &total.ws;
+    assert!(ws.connects >= 4, "connects {}", ws.connects);
+    assert_eq!(ws.connects, counts.handshakes);
+    assert_eq!(ws.messages_sent, 7 * ws.connects, "a fixed number of messages per iteration");
+    assert_eq!(ws.messages_sent, counts.messages_received);
+    assert_eq!(ws.messages_received, counts.messages_sent);
+    assert_eq!(ws.bytes_sent, counts.bytes_received);
+    assert_eq!(ws.bytes_received, counts.bytes_sent);
+    assert_eq!(ws.closes, counts.closes_received, "every journey closed before it ended");
+    assert_eq!(ws.reply_us.len(), ws.messages_sent, "one reply latency per message");
+    // The handshake is a request: counted once, as the target saw it.
+    assert_eq!(total.requests(), target.hits());
+    assert_eq!(total.status_class[1], ws.connects);
+}
+
+#[test]
+fn broadcast_counts_equal_the_targets() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=200&count=40")), "ws_expect=40".to_string()];
+    let result = ws_run(&registry, "websocket_example:listen", VolumeModel::constant(3), &config, None);
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert!(total.ws.connects >= 3);
+    assert_eq!(total.ws.messages_received, 40 * total.ws.connects);
+    assert_eq!(total.ws.messages_received, counts.messages_sent);
+    assert_eq!(total.ws.bytes_received, counts.bytes_sent);
+    assert_eq!(total.ws.closes, total.ws.connects, "the server's close was answered every time");
+}
+
+#[test]
+fn wss_echo_with_the_private_ca() {
+    let target = TlsTarget::start().unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.wss_url("/ws/echo")), "ws_messages=5".to_string()];
+    let tls = TlsOptions { ca_file: Some(PathBuf::from(CA_PATH)), ..TlsOptions::default() };
+    let result = ws_run(&registry, "websocket_example:echo", VolumeModel::constant(2), &config, Some(tls));
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert!(total.ws.connects >= 2);
+    assert_eq!(total.tls_handshakes, total.ws.connects);
+    assert_eq!(total.ws.messages_sent, counts.messages_received);
+    assert_eq!(total.ws.messages_received, counts.messages_sent);
+}
+
+#[test]
+fn wss_without_the_ca_is_a_tls_error() {
+    let target = TlsTarget::start().unwrap();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url={}", target.wss_url("/ws/echo"))];
+    let result = ws_run(&registry, "websocket_example:echo", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::Tls, 2)]);
+    assert_eq!(target.ws_counts().handshakes, 0);
+}
+
+/// Connects to `ws_url`, sends one message, waits for one, and closes.
+async fn one_exchange(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("hostile", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.send_text("hello").await?;
+        ws.receive().await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+const JOURNEYS: u64 = 3;
+
+/// Runs `JOURNEYS` one-exchange journeys against `path`: (request errors, WebSocket errors).
+fn hostile(path: &str) -> (Kinds, Kinds) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let started = Instant::now();
+    let result = ws_run(
+        &registry,
+        "test:one_exchange",
+        VolumeModel::Oneshot { journeys: JOURNEYS },
+        &[format!("ws_url={}", target.ws_url(path))],
+        None,
+    );
+    assert!(started.elapsed() < Duration::from_secs(15), "{path}: took {:?}", started.elapsed());
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.started, JOURNEYS, "{path}");
+    assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}: {:?}", result.merged.error_samples);
+    assert_eq!(total.txn_err, JOURNEYS, "{path}");
+    assert_eq!(total.requests(), target.hits(), "{path}: every handshake counted once");
+    assert_eq!(target.ws_counts().handshakes, JOURNEYS, "{path}");
+    (kinds(|k| total.errors_of(k)), kinds(|k| total.ws.errors_of(k)))
+}
+
+#[test]
+fn wrong_accept_is_a_handshake_error() {
+    assert_eq!(hostile("/ws/bad/wrong-accept"), (vec![(ErrorKind::WsHandshake, JOURNEYS)], vec![]));
+}
+
+#[test]
+fn masked_server_frame_is_a_protocol_error() {
+    assert_eq!(hostile("/ws/bad/masked"), (vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)]));
+}
+
+#[test]
+fn oversized_frame_is_too_large_at_once() {
+    assert_eq!(hostile("/ws/bad/oversized"), (vec![], vec![(ErrorKind::TooLarge, JOURNEYS)]));
+}
+
+#[test]
+fn invalid_utf8_is_a_protocol_error() {
+    assert_eq!(hostile("/ws/bad/invalid-utf8"), (vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)]));
+}
+
+#[test]
+fn close_mid_fragment_is_closed_by_peer() {
+    assert_eq!(hostile("/ws/bad/close-mid-fragment"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+}
+
+#[test]
+fn unanswered_close_times_out() {
+    assert_eq!(hostile("/ws/bad/no-close-reply"), (vec![], vec![(ErrorKind::Timeout, JOURNEYS)]));
+}
+
+#[test]
+fn unknown_endpoint_is_a_handshake_error() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let config = [format!("ws_url={}", target.ws_url("/ws/nope"))];
+    let result = ws_run(&registry, "test:one_exchange", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
+    assert!(result.merged.error_samples["ws_handshake"].contains("answered 400"), "{:?}", result.merged.error_samples);
+}
+
+fn scenario_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../journeys/scenarios").join(name)
+}
+
+#[test]
+fn websocket_toml_sends_ten_and_gets_ten_back_per_iteration() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let loaded =
+        mite_core::scenario_file::load(&scenario_path("websocket.toml"), &mite_journeys::registry(), &overrides)
+            .unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(1)));
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    let ws = &total.ws;
+    assert!(ws.connects >= 16, "connects {}", ws.connects);
+    assert_eq!(ws.messages_sent, 10 * ws.connects);
+    assert_eq!(ws.messages_received, 10 * ws.connects);
+    assert_eq!(ws.reply_us.len(), 10 * ws.connects);
+    assert_eq!((ws.messages_sent, ws.messages_received), (counts.messages_received, counts.messages_sent));
+    assert_eq!(result.merged.txns["ws_ping_pong"].txn_ok, ws.connects);
+}
+
+#[test]
+fn websocket_listen_toml_takes_every_broadcast() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/broadcast?rate=100&count=20"))];
+    let loaded =
+        mite_core::scenario_file::load(&scenario_path("websocket_listen.toml"), &mite_journeys::registry(), &overrides)
+            .unwrap();
+    let mut scenario = loaded.scenario;
+    scenario.entries[0].volume = VolumeModel::constant(5);
+    let result = run(&loaded.registry, scenario, &overrides, options(1, Duration::from_millis(500)));
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert!(total.ws.connects >= 5);
+    assert_eq!(total.ws.messages_received, 20 * total.ws.connects);
+    assert_eq!(total.ws.messages_received, counts.messages_sent);
+    assert_eq!(total.ws.messages_sent, counts.messages_received, "the subscribe messages");
+}
+
+#[test]
+fn declarative_expect_mismatch_fails_the_journey_not_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("mite-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mismatch.toml");
+    std::fs::write(
+        &file,
+        r#"
+[websockets.wrong]
+url = "{ws_url}"
+steps = [{ send = "a" }, { receive = 1, expect = "b" }]
+
+[[scenario]]
+journey = "wrong"
+volume = { oneshot = 2 }
+"#,
+    )
+    .unwrap();
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let loaded = mite_core::scenario_file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
+    assert_eq!(result.merged.journeys.failed, 2);
+    assert_eq!(result.merged.txns["wrong"].txn_err, 2);
+    assert!(result.merged.error_samples["journey"].contains("expected \"b\""), "{:?}", result.merged.error_samples);
+    let missing = dir.join("missing.toml");
+    std::fs::write(&missing, "[websockets.w]\nurl = \"{nowhere}\"\nsteps = [{ send = \"a\" }]\n[[scenario]]\njourney = \"w\"\nvolume = { oneshot = 1 }\n").unwrap();
+    let err = mite_core::scenario_file::load(&missing, &mite_journeys::registry(), &[]).err().unwrap().to_string();
+    assert!(err.contains("websockets.w.url") && err.contains("{nowhere}"), "{err}");
+}
+
+#[test]
+fn silent_handshake_is_a_request_timeout() {
+    let (requests, ws) = hostile_with_short_timeout("/ws/bad/silent");
+    assert_eq!((requests, ws), (vec![(ErrorKind::Timeout, JOURNEYS)], vec![]));
+}
+
+#[test]
+fn hangup_after_handshake_is_closed_by_peer() {
+    assert_eq!(hostile("/ws/bad/hangup"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+}
+
+/// Like [`hostile`], with the request timeout lowered (for endpoints that never answer).
+fn hostile_with_short_timeout(path: &str) -> (Kinds, Kinds) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.http.request_timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let result = run(
+        &registry,
+        scenario("test:one_exchange", VolumeModel::Oneshot { journeys: JOURNEYS }),
+        &[format!("ws_url={}", target.ws_url(path))],
+        opts,
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{path}: took {:?}", started.elapsed());
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}");
+    assert_eq!(total.requests(), target.hits(), "{path}");
+    (kinds(|k| total.errors_of(k)), kinds(|k| total.ws.errors_of(k)))
+}
+
+#[test]
+fn pings_are_answered_with_pongs() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let config =
+        [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=500&count=10&ping=1")), "ws_expect=10".to_string()];
+    let result = ws_run(&registry, "websocket_example:listen", VolumeModel::constant(2), &config, None);
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_clean(&total, &result);
+    assert_eq!(total.ws.pings_received, 10 * total.ws.connects);
+    assert_eq!(total.ws.pings_received, counts.pings_sent);
+    assert_eq!(counts.pongs_received, counts.pings_sent, "every ping answered");
+}
+
+/// Receives with a short timeout from an echo endpoint that has nothing to say, then closes.
+async fn wait_for_nothing(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("quiet", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        let waited = ws.receive_timeout(Duration::from_millis(50)).await;
+        assert!(waited.is_err(), "nothing was sent, nothing can arrive");
+        // The connection survives a receive timeout.
+        ws.send_text("still here").await?;
+        ws.receive().await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn receive_timeout_is_counted_and_the_connection_survives() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:quiet", wait_for_nothing);
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let result = ws_run(&registry, "test:quiet", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, 2)]);
+    assert_eq!(result.merged.journeys.ok, 2, "{:?}", result.merged.error_samples);
+    assert_eq!(target.ws_counts().messages_received, 2);
+    assert_eq!(total.ws.closes, 2);
+}
+
+/// Opens a WebSocket, exchanges one message and returns without closing it.
+async fn forget_to_close(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("forgetful", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.request_reply("hi", |_| true).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn websockets_close_when_the_journey_ends() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:forgetful", forget_to_close);
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let result = ws_run(&registry, "test:forgetful", VolumeModel::constant(2), &config, None);
+    let total = result.merged.total();
+    assert_clean(&total, &result);
+    let closes = target.ws_counts().closes_received;
+    // Journeys that ended while the run went on closed in the background; the last ones, ending
+    // during the stop, are dropped without a close.
+    assert!(closes + 2 >= total.ws.connects && closes > 10, "closes {closes} of {}", total.ws.connects);
+    assert!(total.ws.closes <= closes && total.ws.closes > 10, "engine closes {} of {closes}", total.ws.closes);
+}
+
+/// Sends messages one at a time and polls for each echo with receive timeouts so short that
+/// many expire while the echo is arriving.
+async fn impatient(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("impatient", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        for i in 0..400 {
+            let text = format!("m{i}");
+            ws.send_text(&text).await?;
+            let started = Instant::now();
+            loop {
+                match ws.receive_timeout(Duration::from_micros((i % 3) * 20)).await {
+                    Ok(message) if message.text() == Some(text.as_str()) => break,
+                    Ok(other) => return Err(mite_core::JourneyError::msg(format!("got {other:?}, sent {text}"))),
+                    Err(err)
+                        if err.kind() == Some(ErrorKind::Timeout) && started.elapsed() < Duration::from_secs(1) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn receive_timeouts_never_lose_a_message() {
+    impatient_run(mite_core::DriverChoice::Auto);
+}
+
+#[test]
+fn receive_timeouts_never_lose_a_message_on_epoll() {
+    impatient_run(mite_core::DriverChoice::Epoll);
+}
+
+fn impatient_run(driver: mite_core::DriverChoice) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:impatient", impatient);
+    let config = [format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.driver = driver;
+    opts.http.request_timeout = Duration::from_secs(2);
+    let result = run(&registry, scenario("test:impatient", VolumeModel::Oneshot { journeys: 4 }), &config, opts);
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.ok, 4, "{:?}", result.merged.error_samples);
+    assert_eq!(total.ws.messages_received, 1600);
+    assert_eq!(target.ws_counts().messages_sent, 1600);
+    let timeouts = total.ws.errors_of(ErrorKind::Timeout);
+    eprintln!("{timeouts} receive timeouts raced the echoes ({:?})", result.drivers);
+    // epoll reads what is already there before waiting, so fewer of its receives time out.
+    let least = if result.drivers.contains(&mite_core::Driver::IoUring) { 50 } else { 5 };
+    assert!(timeouts > least, "the timeouts must really race the echoes: {timeouts}");
+    assert_eq!(total.ws.error_count(), timeouts);
+}
+
+/// Waits for a reply that never comes.
+async fn hopeful(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("hopeful", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.request_reply("anyone?", |m| m.text() == Some("never")).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn replies_awaited_at_the_stop_are_cancelled() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:hopeful", hopeful);
+    let config = [format!("ws_url={}", target.ws_url("/ws/broadcast?rate=20&count=1000"))];
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(200);
+    opts.http.request_timeout = Duration::from_secs(30);
+    let result = run(&registry, scenario("test:hopeful", VolumeModel::constant(2)), &config, opts);
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.cancelled, 2);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Cancelled, 2)]);
+    assert_eq!(total.ws.messages_sent, 2);
+    assert!(total.ws.messages_received > 0, "the broadcasts were counted while waiting");
+}
