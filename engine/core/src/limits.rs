@@ -14,8 +14,16 @@ pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.
 pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
-/// Read buffer kept per connection; it grows for large heads and shrinks back.
+/// Read buffer lent to a connection for one exchange; it grows for large heads.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// A read buffer grown past this (a large response head) is freed after its exchange instead
+/// of going back to the core's spare buffers.
+pub const READ_BUFFER_KEPT_BYTES_MAX: usize = 4 * READ_BUFFER_BYTES;
+/// Request buffer lent to a connection for one exchange; it grows for large requests.
+pub const WRITE_BUFFER_BYTES: usize = 1024;
+/// Spare buffer sets (read, write, body) one core keeps for the next exchanges; idle
+/// keep-alive connections hold none. Bounds the spare memory at about 68 MiB per core.
+pub const CONN_BUFFERS_POOLED_PER_CORE_MAX: usize = 4096;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.
 pub const STOP_GRACE_DEFAULT: Duration = Duration::from_secs(5);
 /// Default connect timeout.

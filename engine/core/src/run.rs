@@ -122,6 +122,13 @@ pub struct IntervalPoint {
     pub journeys_in_flight: u64,
     /// What the report draws over time (errors by kind, percentiles per transaction, ...).
     pub detail: crate::timeline::IntervalDetail,
+    /// The injector's own event-loop lag at p99 over the interval, µs (0: not measured).
+    pub lag_p99_us: u64,
+    /// The busiest core's CPU share over the interval, percent.
+    pub busy_percent_max: f64,
+    /// The injector was saturated: a core busy at least 95 %, or its lag a significant share
+    /// of the latencies it reports (`injector_load::InjectorLoad::saturated`).
+    pub saturated: bool,
 }
 
 /// Everything a run measured.
@@ -384,7 +391,6 @@ fn collect(
                 return Err(RunError(format!("core {}: {error}", options.cores[core])));
             }
             Ok(CoreEvent::Snapshot(snapshot)) => {
-                merged.add(&snapshot);
                 let core = snapshot.core;
                 in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
                 targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
@@ -412,6 +418,8 @@ fn collect(
                 break;
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
+            // Each snapshot is merged once, into its interval; the interval then joins the run.
+            merged.merge(&interval);
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
@@ -467,13 +475,16 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
         detail: Default::default(),
+        lag_p99_us: interval.injector.lag_at(0.99),
+        busy_percent_max: interval.injector.busy_percent_max,
+        saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
     }
 }
 
 fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
     format!(
-        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}",
+        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
         per_s(point.requests - point.errors),
         per_s(point.errors),
@@ -487,7 +498,10 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
             format!("  not sent {}", crate::report::grouped(point.not_sent))
         } else {
             String::new()
-        }
+        },
+        crate::report::short_us(point.lag_p99_us),
+        point.busy_percent_max,
+        if point.saturated { "  INJECTOR SATURATED" } else { "" }
     )
 }
 

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::datapool::{PoolShard, Row};
 use crate::http::client::micros;
 use crate::http::{HttpClient, HttpSettings};
+use crate::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
 use crate::limits::JOURNEYS_PER_CORE_MAX;
 use crate::shard::Shard;
@@ -435,8 +436,9 @@ pub enum CoreEvent {
         /// Why.
         error: String,
     },
-    /// Interval statistics.
-    Snapshot(Snapshot),
+    /// Interval statistics (boxed: one per core per interval, and far larger than the other
+    /// events).
+    Snapshot(Box<Snapshot>),
 }
 
 /// Everything a core needs to run its share, shared read-only by all cores.
@@ -505,6 +507,8 @@ async fn core_main(
     });
     let http = HttpClient::new(plan.http.clone(), tls);
     let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, false, started));
+    shard.stats.borrow_mut().mark_busy_start();
+    monoio::spawn(probe_lag(shard.clone()));
     let entries: Vec<Rc<EntryState>> = plan
         .entries
         .iter()
@@ -637,6 +641,17 @@ async fn core_main(
     send_snapshot(&shard, &entries, &events, tick_index, true);
 }
 
+/// Samples this core's event-loop lag until the run stops: every `LAG_PROBE_INTERVAL`, how
+/// long the probe, woken by its timer, waited in the run queue before the core polled it.
+async fn probe_lag(shard: Rc<Shard>) {
+    let stamp = WakeStamp::new();
+    while !shard.stopping.get() {
+        let mut pause = std::pin::pin!(sleep(LAG_PROBE_INTERVAL));
+        let waited = Stamped::new(pause.as_mut(), &stamp).await;
+        shard.stats.borrow_mut().injector.record_lag(waited);
+    }
+}
+
 fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<CoreEvent>, tick: u64, last: bool) {
     let mut snapshot =
         shard.stats.borrow_mut().take_snapshot(shard.index, shard.started.elapsed().as_secs_f64(), tick, last);
@@ -652,7 +667,7 @@ fn send_snapshot(shard: &Shard, entries: &[Rc<EntryState>], events: &SyncSender<
         })
         .sum();
     // A full queue makes this core wait for the stats thread rather than drop data.
-    let _ = events.send(CoreEvent::Snapshot(snapshot));
+    let _ = events.send(CoreEvent::Snapshot(Box::new(snapshot)));
 }
 
 #[cfg(test)]

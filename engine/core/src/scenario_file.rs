@@ -639,7 +639,7 @@ fn journey_pace(
     let err = |message: String| cx.error(Some(span.clone()), field.clone(), message);
     let usage = "write pace = \"2s\" or pace = { mean = \"2s\", plus_minus = \"500ms\" }";
     let duration = |value: &toml::Value| match value.as_str() {
-        Some(text) => parse_duration(text).map_err(|e| err(e)),
+        Some(text) => parse_duration(text).map_err(&err),
         None => Err(err(format!("{value} is not a duration; {usage}"))),
     };
     match pace {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::http::HttpClient;
+use crate::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
 
@@ -36,6 +37,10 @@ pub(crate) struct ShardStats {
     overflow: Option<TxnId>,
     sampled: Vec<&'static str>,
     samples: Vec<(&'static str, String)>,
+    /// The injector's own lag and load this interval.
+    pub injector: InjectorLoad,
+    /// Thread CPU time and wall clock at the start of the interval.
+    busy_mark: Option<(u64, Instant)>,
 }
 
 impl ShardStats {
@@ -128,6 +133,11 @@ impl ShardStats {
         }
     }
 
+    /// Starts measuring how busy this core's thread is (call on the core's own thread).
+    pub fn mark_busy_start(&mut self) {
+        self.busy_mark = Some((thread_cpu_us(), Instant::now()));
+    }
+
     /// Takes this interval's stats into a snapshot, leaving fresh ones. The journey gauges
     /// are the caller's to fill in.
     pub fn take_snapshot(&mut self, core: usize, elapsed_s: f64, tick: u64, last: bool) -> Snapshot {
@@ -136,6 +146,12 @@ impl ShardStats {
             if !slot.stats.is_empty() {
                 txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
             }
+        }
+        if let Some((cpu_us, at)) = self.busy_mark {
+            let (cpu_now_us, now) = (thread_cpu_us(), Instant::now());
+            let wall_us = u64::try_from(now.duration_since(at).as_micros()).unwrap_or(u64::MAX);
+            self.injector.record_busy(cpu_now_us.saturating_sub(cpu_us), wall_us);
+            self.busy_mark = Some((cpu_now_us, now));
         }
         let messages =
             self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
@@ -149,6 +165,7 @@ impl ShardStats {
             journeys_target: 0,
             messages,
             error_samples: std::mem::take(&mut self.samples),
+            injector: std::mem::take(&mut self.injector),
             last,
         }
     }

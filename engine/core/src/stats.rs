@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
+use crate::injector_load::InjectorLoad;
 use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX, STATUS_CODES_MAX};
 
 /// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
@@ -361,6 +362,8 @@ pub struct Snapshot {
     pub error_samples: Vec<(&'static str, String)>,
     /// Last snapshot of this core: the core has stopped.
     pub last: bool,
+    /// The core's own lag and load during the interval.
+    pub injector: InjectorLoad,
 }
 
 /// Stats merged across cores (and intervals), keyed by transaction name.
@@ -374,6 +377,8 @@ pub struct Merged {
     pub messages: BTreeMap<Arc<str>, u64>,
     /// One example message per error kind (or `journey`).
     pub error_samples: BTreeMap<&'static str, String>,
+    /// The injector's own lag and load.
+    pub injector: InjectorLoad,
 }
 
 impl Merged {
@@ -389,6 +394,7 @@ impl Merged {
         for (kind, text) in &snapshot.error_samples {
             self.error_samples.entry(kind).or_insert_with(|| text.clone());
         }
+        self.injector.merge(&snapshot.injector);
     }
 
     /// Adds another merged set.
@@ -403,6 +409,7 @@ impl Merged {
         for (kind, text) in &other.error_samples {
             self.error_samples.entry(kind).or_insert_with(|| text.clone());
         }
+        self.injector.merge(&other.injector);
     }
 
     /// All transactions folded into one.

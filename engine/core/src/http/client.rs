@@ -14,6 +14,7 @@ use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, 
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
+use super::buffers::{BufferPool, ConnBuffers};
 use super::transport::{TlsStream, Transport, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::limits;
@@ -214,13 +215,25 @@ pub(crate) struct Exchange<'a> {
     pub keep_body: bool,
 }
 
-/// One keep-alive connection and its reusable buffers.
+/// One keep-alive connection, with the core's buffers lent to it while an exchange is in
+/// flight (none while it is idle).
 struct Conn {
     io: Transport,
     read_buf: BytesMut,
     write_buf: BytesMut,
     body_buf: BytesMut,
     idle_since: Instant,
+}
+
+impl Conn {
+    /// Puts `buffers` in place, returning the ones it had.
+    fn set_buffers(&mut self, buffers: ConnBuffers) -> ConnBuffers {
+        ConnBuffers {
+            read: std::mem::replace(&mut self.read_buf, buffers.read),
+            write: std::mem::replace(&mut self.write_buf, buffers.write),
+            body: std::mem::replace(&mut self.body_buf, buffers.body),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -258,12 +271,19 @@ pub struct HttpClient {
     tls: Option<Arc<ClientConfig>>,
     plain: RefCell<HashMap<Box<str>, HostPool>>,
     secure: RefCell<HashMap<Box<str>, HostPool>>,
+    buffers: RefCell<BufferPool>,
 }
 
 impl HttpClient {
     /// A client with no connections yet. `tls` is needed for `https://` URLs.
     pub fn new(settings: Arc<HttpSettings>, tls: Option<Arc<ClientConfig>>) -> HttpClient {
-        HttpClient { settings, tls, plain: RefCell::default(), secure: RefCell::default() }
+        HttpClient {
+            settings,
+            tls,
+            plain: RefCell::default(),
+            secure: RefCell::default(),
+            buffers: RefCell::new(BufferPool::new()),
+        }
     }
 
     /// Settings in force.
@@ -295,8 +315,9 @@ impl HttpClient {
     fn take_idle(&self, url: &Url<'_>) -> Option<Conn> {
         let mut pools = self.pools(url.tls).borrow_mut();
         let pool = pools.get_mut(url.authority)?;
-        while let Some(conn) = pool.idle.pop() {
+        while let Some(mut conn) = pool.idle.pop() {
             if conn.idle_since.elapsed() < self.settings.idle_timeout {
+                conn.set_buffers(self.buffers.borrow_mut().lend());
                 return Some(conn);
             }
             pool.open -= 1;
@@ -310,11 +331,17 @@ impl HttpClient {
             match conn {
                 Some(mut conn) => {
                     conn.idle_since = Instant::now();
+                    self.recycle(&mut conn);
                     pool.idle.push(conn);
                 }
                 None => pool.open -= 1,
             }
         }
+    }
+
+    /// Returns a connection's buffers to the core's spare ones (it keeps none while idle).
+    fn recycle(&self, conn: &mut Conn) {
+        self.buffers.borrow_mut().give_back(conn.set_buffers(ConnBuffers::none()));
     }
 
     /// Reserves a connection slot and picks an address, resolving the host on first use.
@@ -438,13 +465,8 @@ impl HttpClient {
                 Transport::Tls(Box::new(stream))
             }
         };
-        Ok(Conn {
-            io,
-            read_buf: BytesMut::with_capacity(limits::READ_BUFFER_BYTES),
-            write_buf: BytesMut::with_capacity(1024),
-            body_buf: BytesMut::new(),
-            idle_since: started,
-        })
+        let ConnBuffers { read, write, body } = self.buffers.borrow_mut().lend();
+        Ok(Conn { io, read_buf: read, write_buf: write, body_buf: body, idle_since: started })
     }
 
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
@@ -486,6 +508,9 @@ impl HttpClient {
                 }
                 Ok(Ok(trip)) => {
                     let reusable = trip.keep_alive && conn.read_buf.is_empty();
+                    if !reusable {
+                        self.recycle(&mut conn);
+                    }
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;

@@ -50,8 +50,8 @@ pub fn resolve(base: &str, location: &str) -> Result<String, String> {
         } else if location.starts_with('/') {
             let (path, query) = split_query(location);
             (remove_dot_segments(path), query)
-        } else if location.starts_with('?') {
-            (base_path.to_string(), Some(&location[1..]))
+        } else if let Some(query) = location.strip_prefix('?') {
+            (base_path.to_string(), Some(query))
         } else {
             let (relative, query) = split_query(location);
             let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
