@@ -486,7 +486,8 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        per_s(point.requests - point.errors),
+        // attempts = requests + not_sent = ok + errors
+        per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
         per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
