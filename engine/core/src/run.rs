@@ -234,6 +234,9 @@ pub fn run_scenario(
     if options.cores.is_empty() {
         return Err(RunError("no cores selected".into()));
     }
+    if options.tick < crate::limits::TICK_MIN {
+        return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
+    }
     let duration = run_duration(&scenario, options)?;
     for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
         progress(&format!("WARNING: {warning}"));
@@ -592,4 +595,31 @@ pub fn journey_test(
         merged
     });
     Ok((merged, driver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
+    /// no server saw; attempts that were never sent are now shown apart.
+    #[test]
+    fn progress_line_shows_attempts_not_sent_apart() {
+        let point = IntervalPoint {
+            elapsed_s: 1.0,
+            requests: 10,
+            errors: 6_004,
+            not_sent: 6_000,
+            transactions: 6_010,
+            journeys_in_flight: 2,
+            ..IntervalPoint::default()
+        };
+        // Before, `ok` was `requests - errors`: an overflow when attempts were not sent.
+        let line = progress_line(&point, 2, 1.0);
+        // `err` counts every failed attempt, as `errors` does in the result file.
+        assert!(line.contains("ok         6/s") && line.contains("err   6,004/s"), "{line}");
+        assert!(line.contains("in flight 2 of 2  not sent 6,000"), "{line}");
+        let quiet = progress_line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
+        assert!(!quiet.contains("not sent"), "{quiet}");
+    }
 }
