@@ -163,7 +163,7 @@ impl Ctx {
         crate::ws::WebSockets::new(self)
     }
 
-    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
+    fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
@@ -291,13 +291,18 @@ impl Ctx {
                     record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
                 }
                 entry.add_status(response.status());
-                entry.http.record(request.method.as_str(), response.status(), &timings);
+                entry.http.record(&request.method, response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
                 entry.sent_bytes += timings.request_bytes;
                 count_connections(entry, &timings);
                 let verdict = crate::session::hop_verdict(request, &response);
-                if verdict == Hop::Followed || (verdict == Hop::Final && request.expect.contains(&response.status())) {
+                let accepted = match verdict {
+                    Hop::Final => request.expect.contains(&response.status()),
+                    Hop::Followed => true,
+                    Hop::Broken(_) => false,
+                };
+                if accepted {
                     entry.req_ok += 1;
                     Ok(response)
                 } else {
@@ -478,6 +483,16 @@ impl<'c> Http<'c> {
     pub fn head(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::HEAD, url)
     }
+
+    /// `PATCH url`.
+    pub fn patch(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::PATCH, url)
+    }
+
+    /// `OPTIONS url`.
+    pub fn options(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::OPTIONS, url)
+    }
 }
 
 /// A request being built; `send().await` runs it in the journey's session (cookies, redirects)
@@ -645,8 +660,18 @@ impl<'c> RequestBuilder<'c> {
 
     /// Sends the request in the journey's session (cookies, redirects) and waits for the
     /// whole response. Every hop is recorded as a request under the current transaction.
-    pub async fn send(self) -> Result<Response, HttpError> {
-        crate::session::send(self).await
+    pub async fn send(mut self) -> Result<Response, HttpError> {
+        // The plain request is one exchange, inline; anything more is the session's loop.
+        if !crate::session::prepare(&mut self) {
+            return Box::pin(crate::session::chain(self, None)).await;
+        }
+        let result = self.ctx.execute(&self).await;
+        match result {
+            Ok(response) if crate::session::follows(&self, &response) => {
+                Box::pin(crate::session::chain(self, Some(response))).await
+            }
+            result => result,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::http::HttpClient;
 use crate::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
-use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -22,8 +22,8 @@ struct TxnSlot {
     name: Arc<str>,
     stats: TxnStats,
     requests_in_flight: u64,
-    /// WebSocket request/reply exchanges waiting for their reply.
-    ws_replies_in_flight: u64,
+    /// WebSocket waits on the server (request/reply exchanges, close handshakes) in progress.
+    ws_waits_in_flight: u64,
 }
 
 /// Transaction names interned to ids, and their stats for the current interval.
@@ -59,7 +59,7 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_replies_in_flight: 0 });
+        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_waits_in_flight: 0 });
         self.children.push(HashMap::new());
         id
     }
@@ -101,12 +101,13 @@ impl ShardStats {
         self.txns[id as usize].requests_in_flight -= 1;
     }
 
-    pub fn ws_reply_started(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight += 1;
+    pub fn ws_wait_started(&mut self, id: TxnId) {
+        self.txns[id as usize].ws_waits_in_flight += 1;
     }
 
-    pub fn ws_reply_finished(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight -= 1;
+    pub fn ws_wait_finished(&mut self, id: TxnId) {
+        let slot = &mut self.txns[id as usize];
+        slot.ws_waits_in_flight = slot.ws_waits_in_flight.saturating_sub(1);
     }
 
     pub fn message(&mut self, kind: &str) {
@@ -129,7 +130,7 @@ impl ShardStats {
     pub fn cancel_in_flight(&mut self) {
         for slot in &mut self.txns {
             slot.stats.add_errors(ErrorKind::Cancelled, std::mem::take(&mut slot.requests_in_flight));
-            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_replies_in_flight);
+            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_waits_in_flight);
         }
     }
 
@@ -142,9 +143,14 @@ impl ShardStats {
     /// are the caller's to fill in.
     pub fn take_snapshot(&mut self, core: usize, elapsed_s: f64, tick: u64, last: bool) -> Snapshot {
         let mut txns = Vec::new();
+        let mut recorded = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
-                txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
+                let mut stats = std::mem::take(&mut slot.stats);
+                // The walk over each histogram's buckets happens here, on this core, so that
+                // the stats thread only adds the values recorded.
+                recorded.push(stats.histograms_mut().map(RecordedValues::take));
+                txns.push((slot.name.clone(), stats));
             }
         }
         if let Some((cpu_us, at)) = self.busy_mark {
@@ -160,6 +166,7 @@ impl ShardStats {
             elapsed_s,
             tick,
             txns,
+            recorded,
             journeys: std::mem::take(&mut self.journeys),
             journeys_in_flight: 0,
             journeys_target: 0,

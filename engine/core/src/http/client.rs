@@ -168,9 +168,15 @@ pub struct Response {
     body: Bytes,
     body_bytes: u64,
     timings: Timings,
+    set_cookie: bool,
 }
 
 impl Response {
+    /// Whether the response carries `Set-Cookie` (found while parsing the head).
+    pub fn has_set_cookie(&self) -> bool {
+        self.set_cookie
+    }
+
     /// Status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -254,6 +260,7 @@ struct Trip {
     request_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
+    set_cookie: bool,
 }
 
 /// A failed round trip, with whether any response byte had arrived (for safe retries) and
@@ -513,8 +520,8 @@ impl HttpClient {
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
-                    let Trip { status, head, body, body_bytes, .. } = trip;
-                    return Ok(Response { status, head, body, body_bytes, timings });
+                    let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                    return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
                 Ok(Err(err)) => {
                     self.release(&request.url, None);
@@ -606,6 +613,7 @@ impl HttpClient {
             request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
+            set_cookie: head.set_cookie,
         })
     }
 }
