@@ -66,7 +66,7 @@ fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
 }
 
 /// The `Cookie` header value the jar holds for `url`, if any (a WebSocket handshake's).
-pub(crate) fn upgrade_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String> {
+pub(crate) fn handshake_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String> {
     let session = ctx.session.borrow();
     if session.jar.is_empty() {
         return None;
@@ -78,6 +78,14 @@ pub(crate) fn upgrade_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String> 
 /// Stores the `Set-Cookie` fields of a raw response head from `url` (a WebSocket handshake's
 /// answer) in the journey's jar.
 pub(crate) fn absorb_head(ctx: &Ctx, url: &Url<'_>, head: &[u8]) {
+    const NAME: &[u8] = b"set-cookie:";
+    // A handshake is rare: a scan of its head is fine here (the HTTP path has the codec's flag).
+    let has_set_cookie = head
+        .split(|&b| b == b'\n')
+        .any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME));
+    if !has_set_cookie {
+        return;
+    }
     let now = now_unix_s();
     let mut session = ctx.session.borrow_mut();
     mite_codec::ws::handshake::for_each_answer_header(head, "set-cookie", |value| {

@@ -221,7 +221,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
         None
     } else {
-        crate::session::upgrade_cookie_header(ctx, &url)
+        crate::session::handshake_cookie_header(ctx, &url)
     };
     let mut headers = request.headers.clone();
     if let Some(cookie) = &cookie {

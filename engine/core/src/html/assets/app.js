@@ -174,7 +174,7 @@
     var grid = el('div', { cls: 'grid' });
     parent.appendChild(grid);
     var kinds = keysOf(tl.iv, 'errors_by_kind');
-    var rps = [{ label: 'ok/s', color: '#2ca02c', values: tl.rate(function (p) { return num(p.ok) ? p.ok : p.requests - p.errors; }) }];
+    var rps = [{ label: 'ok/s', color: '#2ca02c', values: tl.rate(function (p) { return num(p.ok) ? p.ok : Math.max(0, p.requests - p.errors); }) }];
     if (kinds.length) {
       kinds.forEach(function (k, i) {
         rps.push({ label: k + '/s', color: COLORS[(i + 1) % COLORS.length], values: tl.rate(function (p) { return (p.errors_by_kind || {})[k] || 0; }) });
