@@ -417,9 +417,11 @@ fn impatient_run(driver: mite_core::DriverChoice) {
     assert_eq!(target.ws_counts().messages_sent, 1600);
     let timeouts = total.ws.errors_of(ErrorKind::Timeout);
     eprintln!("{timeouts} receive timeouts raced the echoes ({:?})", result.drivers);
-    // Every poll that finds nothing yet times out (tens to hundreds per run here); a dropped
-    // read instead of a cancelled one loses an echo within a few of them.
-    assert!(timeouts > 20, "the timeouts must really race the echoes: {timeouts}");
+    // Every poll that finds nothing yet times out (tens to hundreds per run here); under
+    // io_uring a dropped read instead of a cancelled one loses an echo within a few of them.
+    // epoll reads what has arrived before it waits, so fewer of its polls time out.
+    let least = if result.drivers.contains(&mite_core::Driver::IoUring) { 20 } else { 5 };
+    assert!(timeouts > least, "the timeouts must really race the echoes: {timeouts}");
     assert_eq!(total.ws.error_count(), timeouts);
 }
 
