@@ -84,13 +84,15 @@ fn target_killed_and_restarted_requests_match_the_servers() {
         std::thread::sleep(Duration::from_millis(800));
         let hits_first = first.hits();
         first.stop();
-        std::thread::sleep(Duration::from_millis(700));
+        std::thread::sleep(Duration::from_millis(1000));
         let second = Target::start(TargetOptions { addr, ..TargetOptions::default() }).unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_millis(1200));
         (hits_first, second)
     });
     let mut opts = options(1, Duration::from_secs(3));
     opts.http.connect_timeout = Duration::from_millis(200);
+    // A request stuck on a connection of the dying server gives up soon (counted as sent).
+    opts.http.request_timeout = Duration::from_millis(300);
     let result = get(&url, VolumeModel::constant(JOURNEYS), opts);
     let (hits_first, second) = restart.join().unwrap();
     let hits = hits_first + second.hits();
@@ -104,10 +106,16 @@ fn target_killed_and_restarted_requests_match_the_servers() {
     );
     assert!(total.not_sent > 0, "the outage should show as attempts not sent: {total:?}");
     assert!(total.connects_failed > 0, "{total:?}");
+    // The requests in flight at the kill blur the count by a few: one written as the server
+    // died and never read is sent but not parsed (and its retry may land in the dying
+    // listener's backlog); one parsed just before the kill whose connection then closed
+    // unanswered is retried like any keep-alive connection found closed, and the retry, refused,
+    // is `not_sent`. At most two per journey either way.
     assert!(
-        total.requests().abs_diff(hits) <= JOURNEYS,
-        "engine requests {} vs servers' {hits} (in flight at the kill at most {JOURNEYS}); not sent {}",
+        total.requests().abs_diff(hits) <= 2 * JOURNEYS,
+        "engine requests {} vs servers' {hits} (at most {} written at the kill); not sent {}",
         total.requests(),
+        2 * JOURNEYS,
         total.not_sent
     );
     assert!(second.hits() > 0, "the restarted target was used again");
@@ -128,25 +136,32 @@ fn with_pool(volume: VolumeModel, rows: usize) -> mite_core::Scenario {
 
 /// A 3-row recyclable pool feeding more journeys than rows: the slots wait for a check-in and
 /// the run follows its volume model to the end. Before: the first moment all rows were out
-/// ended the entry for good (the closed model stopped, the open model stopped scheduling).
+/// ended the entry for good: the closed model stopped following its volume model (it kept 3
+/// journeys in flight where the model asked for 1) and the open model stopped scheduling.
 #[test]
 fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let registry = mite_journeys::registry();
+    let stages = VolumeModel::Stages(vec![
+        VolumeModel::Constant { journeys: 6, duration_s: Some(0.8) },
+        VolumeModel::Constant { journeys: 1, duration_s: Some(0.8) },
+    ]);
     let config = [format!("target_url={}", target.url("/delay/5"))];
-    let closed =
-        run(&registry, with_pool(VolumeModel::constant(6), 3), &config, options(1, Duration::from_millis(1500)));
-    assert_eq!(closed.stopped_by, mite_core::run::StopReason::Duration, "the entry ended early");
+    let closed = run(&registry, with_pool(stages, 3), &config, options(1, Duration::from_millis(1600)));
     assert!(closed.merged.journeys.started > 100, "journeys started {}", closed.merged.journeys.started);
     assert!(closed.intervals.iter().all(|p| p.journeys_in_flight <= 3), "{:?}", closed.intervals);
+    let late: Vec<u64> = closed.intervals.iter().filter(|p| p.elapsed_s > 1.2).map(|p| p.journeys_in_flight).collect();
+    assert!(!late.is_empty() && late.iter().all(|n| *n <= 1), "the model asks for 1 journey after 0.8s: {late:?}");
 
-    let rate = RateModel::Constant { per_s: 100.0, duration_s: None };
-    let open = VolumeModel::Arrivals { rate, max_in_flight: 6 };
-    let open = run(&registry, with_pool(open, 3), &config, options(1, Duration::from_millis(1500)));
+    let slow = [format!("target_url={}", target.url("/delay/50"))];
+    let rate = RateModel::Constant { per_s: 200.0, duration_s: None };
+    let open = VolumeModel::Arrivals { rate, max_in_flight: 12 };
+    let open = run(&registry, with_pool(open, 3), &slow, options(1, Duration::from_millis(1500)));
     let j = open.merged.journeys;
+    assert_eq!(open.stopped_by, mite_core::run::StopReason::Duration, "{j:?}");
     assert_eq!(j.scheduled, j.arrivals_started + j.missed, "{j:?}");
-    assert!((149..=151).contains(&j.scheduled), "{j:?}");
-    assert!(j.arrivals_started >= 140, "the open model kept scheduling: {j:?}");
+    assert!((299..=301).contains(&j.scheduled), "the open model kept scheduling: {j:?}");
+    assert!(j.arrivals_started >= 45, "3 rows x 1.5s / 50ms = 90 at most: {j:?}");
     assert_eq!(closed.merged.total().requests() + open.merged.total().requests(), target.hits());
 }
 
@@ -178,4 +193,57 @@ volume = { oneshot = 2 }
     assert_eq!(result.merged.txns.get("login").map_or(0, |t| t.txn_err), 0, "counted under the journey's name");
     assert_eq!(result.merged.journeys.failed, 2);
     assert_eq!(target.hits(), 2, "the step after the failed capture did not run");
+}
+
+/// The last interval of a run is a few milliseconds long: its rate was shown over those
+/// milliseconds (e.g. "642 req/s" from 4 transactions) and its percentiles dropped the charts
+/// to 0. It is now folded into the interval before.
+#[test]
+fn a_short_last_interval_is_folded_into_the_one_before() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let opts = options(1, Duration::from_millis(1020));
+    let tick_s = opts.tick.as_secs_f64();
+    let result = get(&target.url("/delay/5"), VolumeModel::constant(4), opts);
+    let mut previous_s = 0.0;
+    for point in &result.intervals {
+        let length_s = point.elapsed_s - previous_s;
+        assert!(length_s >= tick_s / 2.0, "an interval of {length_s:.3}s: {:?}", result.intervals);
+        assert!(point.p50_us > 0, "{:?}", result.intervals);
+        previous_s = point.elapsed_s;
+    }
+    let sum: u64 = result.intervals.iter().map(|p| p.requests).sum();
+    assert_eq!(sum, result.merged.total().requests(), "folding loses nothing");
+}
+
+/// When the volume model stops, the slots waiting for a row of a small pool leave at once:
+/// the run completes, rather than waiting for the duration.
+#[test]
+fn slots_waiting_for_rows_leave_when_the_volume_model_stops() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let registry = mite_journeys::registry();
+    let model = VolumeModel::Custom(std::sync::Arc::new(|_, end_s| (end_s < 0.5).then_some(12)));
+    let config = [format!("target_url={}", target.url("/delay/5"))];
+    let result = run(&registry, with_pool(model, 3), &config, options(1, Duration::from_secs(5)));
+    assert_eq!(result.stopped_by, mite_core::run::StopReason::Completed, "{:.2}s", result.duration_s);
+    assert!(result.duration_s < 2.0, "the run waited {:.2}s", result.duration_s);
+    let j = result.merged.journeys;
+    assert_eq!(j.started, j.ok + j.failed + j.cancelled, "{j:?}");
+}
+
+/// A WebSocket handshake to a closed port is an attempt, not a request, and its failed connect
+/// is counted (the upgrade shares the HTTP client's connection accounting).
+#[test]
+fn websocket_to_a_closed_port_is_not_sent() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let registry = mite_journeys::registry();
+    let config = [format!("ws_url=ws://127.0.0.1:{port}/ws/echo"), "ws_messages=1".to_string()];
+    let result = run(
+        &registry,
+        scenario("websocket_example:echo", VolumeModel::Oneshot { journeys: 3 }),
+        &config,
+        options(1, Duration::from_secs(5)),
+    );
+    let total = result.merged.total();
+    assert_eq!((total.requests(), total.not_sent, total.attempts()), (0, 3, 3), "{:?}", result.merged.error_samples);
+    assert_eq!((total.connects, total.connects_failed), (3, 3));
 }

@@ -210,6 +210,14 @@ fn post_does_not_reuse_a_connection_the_server_closed() {
         result.merged.error_samples
     );
     assert!(total.reconnects * 4 >= total.req_ok, "closed connections replaced: {}", total.reconnects);
-    // A POST written into a connection the server had just closed was sent, but reset unread.
-    assert_eq!(total.requests() - total.errors_of(ErrorKind::Reset), target.hits());
+    // A POST written into a connection the server had just closed was sent, but reset unread
+    // (or, rarely, met by the end of the stream instead of a reset: an unexpected close).
+    let unread = total.errors_of(ErrorKind::Reset) + total.errors_of(ErrorKind::UnexpectedClose);
+    assert!(
+        (total.requests() - unread..=total.requests() - total.errors_of(ErrorKind::Reset)).contains(&target.hits()),
+        "engine sent {}, {} of them unread by a closing server; the target counted {}",
+        total.requests(),
+        unread,
+        target.hits()
+    );
 }

@@ -14,6 +14,7 @@ pub mod hdr_log;
 pub mod html;
 pub mod http;
 pub mod http_metrics;
+pub mod injector_load;
 pub mod journey;
 pub mod limits;
 pub mod merge_parts;

@@ -6,6 +6,8 @@ use std::time::Duration;
 pub const CORES_MAX: usize = 1024;
 /// Interval between volume-model ticks and stats snapshots.
 pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
+/// Shortest tick accepted: every tick sends a snapshot per core and prints a progress line.
+pub const TICK_MIN: Duration = Duration::from_millis(10);
 /// Snapshots queued to the stats thread before a core waits (per core).
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.
@@ -14,8 +16,16 @@ pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.
 pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
-/// Read buffer kept per connection; it grows for large heads and shrinks back.
+/// Read buffer lent to a connection for one exchange; it grows for large heads.
 pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// A read buffer grown past this (a large response head) is freed after its exchange instead
+/// of going back to the core's spare buffers.
+pub const READ_BUFFER_KEPT_BYTES_MAX: usize = 4 * READ_BUFFER_BYTES;
+/// Request buffer lent to a connection for one exchange; it grows for large requests.
+pub const WRITE_BUFFER_BYTES: usize = 1024;
+/// Spare buffer sets (read, write, body) one core keeps for the next exchanges; idle
+/// keep-alive connections hold none. Bounds the spare memory at about 68 MiB per core.
+pub const CONN_BUFFERS_POOLED_PER_CORE_MAX: usize = 4096;
 /// How long a graceful stop waits for journeys in flight before counting them as cancelled.
 pub const STOP_GRACE_DEFAULT: Duration = Duration::from_secs(5);
 /// Default connect timeout.
@@ -65,3 +75,22 @@ pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
 pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;
 /// Distinct status codes counted one by one per transaction (more are still counted by class).
 pub const STATUS_CODES_MAX: usize = 64;
+/// Resolver threads per process (name lookups never run on a core thread).
+pub const DNS_RESOLVER_THREADS: usize = 4;
+/// Lookups queued to the resolver threads at most; more fail at once as `dns` errors.
+pub const DNS_QUEUE_MAX: usize = 1024;
+/// How long a core keeps a resolved host's addresses before looking it up again.
+pub const DNS_TTL: Duration = Duration::from_secs(60);
+/// How long a core remembers a failed lookup (requests to the host fail at once meanwhile).
+pub const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// Longest pause between two looks at a lookup's mailbox (the first is 1 ms, then doubling).
+pub const DNS_POLL_MAX: Duration = Duration::from_millis(10);
+/// A journey that fails within this time of starting, with nothing reaching a server (a
+/// refused connect, a cached DNS failure, a URL that does not parse) or without waiting on
+/// anything, "failed at once": its slot backs off before the next one.
+pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
+/// First pause of a journey slot after a journey failed at once; it doubles with every further
+/// immediate failure, and goes back to none after any other outcome.
+pub const FAILURE_BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// Longest pause of a journey slot after journeys that fail at once.
+pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_millis(100);

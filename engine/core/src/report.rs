@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
+use crate::injector_load::InjectorLoad;
 use crate::run::RunResult;
 use crate::stats::{ErrorKind, Merged, TxnStats};
 
@@ -31,6 +32,11 @@ pub fn ms(us: u64) -> String {
     } else {
         format!("{ms:.0}ms")
     }
+}
+
+/// Microseconds shown as `420µs` below a millisecond, else as [`ms`].
+pub fn short_us(us: u64) -> String {
+    if us < 1000 { format!("{us}µs") } else { ms(us) }
 }
 
 pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
@@ -241,6 +247,9 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
                 "p50_us": p.p50_us,
                 "p99_us": p.p99_us,
                 "journeys_in_flight": p.journeys_in_flight,
+                "injector_lag_p99_us": p.lag_p99_us,
+                "injector_busy_percent_max": (p.busy_percent_max * 10.0).round() / 10.0,
+                "injector_saturated": p.saturated,
             });
             if let Value::Object(fields) = &mut point {
                 p.detail.json_fields(fields);
@@ -291,11 +300,59 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
             "arrivals": arrivals_json(&result.merged.journeys, seconds),
             "websocket": total.ws.json(seconds),
         },
+        "injector": injector_json(&result.merged.injector, request_p50(&total)),
         "transactions": transactions,
         "messages": messages,
         "error_samples": result.merged.error_samples,
         "intervals": intervals,
     })
+}
+
+/// The median the injector's lag is weighed against: requests', or transactions' when the
+/// journeys made no request.
+fn request_p50(total: &TxnStats) -> u64 {
+    if total.req_us.is_empty() { quantile(&total.txn_us, 0.5) } else { quantile(&total.req_us, 0.5) }
+}
+
+fn injector_json(load: &InjectorLoad, request_p50_us: u64) -> Value {
+    json!({
+        "lag_us": latency_json(&load.lag_us),
+        "busy_percent_mean": (load.busy_percent_mean() * 10.0).round() / 10.0,
+        "busy_percent_max": (load.busy_percent_max * 10.0).round() / 10.0,
+        "saturated": load.saturated(request_p50_us),
+        "raw": {
+            "lag_us": crate::results::encode_histogram(&load.lag_us),
+            "busy_us": load.busy_us,
+            "wall_us": load.wall_us,
+            "busy_percent_max": load.busy_percent_max,
+        },
+    })
+}
+
+/// The injector's own line in the table: its lag, how busy its cores were, and a warning when
+/// it was saturated.
+fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
+    if load.lag_us.is_empty() && load.wall_us == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "injector: event-loop lag p50 {} p99 {} max {}; cores busy mean {:.0}%, max {:.0}%",
+        short_us(load.lag_at(0.5)),
+        short_us(load.lag_at(0.99)),
+        short_us(if load.lag_us.is_empty() { 0 } else { load.lag_us.max() }),
+        load.busy_percent_mean(),
+        load.busy_percent_max
+    );
+    if load.saturated(request_p50_us) {
+        let _ = writeln!(
+            out,
+            "WARNING: the injector was saturated: latencies above include its own delay (lag p99 {} against a \
+             median of {}); add cores, lower the load, keep other work off its cores, or read them as an upper bound",
+            short_us(load.lag_at(0.99)),
+            short_us(request_p50_us)
+        );
+    }
 }
 
 /// The end-of-run table: one row per transaction, then totals.
@@ -388,6 +445,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     );
     let _ = writeln!(out, "{}", connections_line(&total));
     out.push_str(&crate::ws::stats::table(merged, seconds));
+    injector_line(&mut out, &merged.injector, request_p50(&total));
     if let Some(text) = merged.error_samples.get("journey") {
         let _ = writeln!(out, "first journey error: {text}");
     }

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde_json::{Map, Value, json};
 
+use crate::injector_load::InjectorLoad;
 use crate::report::grouped;
 use crate::run::{RunResult, StopReason};
 use crate::runtime::Driver;
@@ -125,6 +126,18 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
     Ok(stats)
 }
 
+/// The injector's lag histogram and busy figures; results written before they existed have none.
+fn injector_raw(raw: &Value, name: &str) -> Result<InjectorLoad, String> {
+    let at = format!("{name}: injector.raw");
+    let lag = raw.get("lag_us").and_then(Value::as_str).ok_or_else(|| format!("{at}: missing \"lag_us\""))?;
+    Ok(InjectorLoad {
+        lag_us: decode_histogram(lag).map_err(|e| format!("{at}.lag_us: {e}"))?,
+        busy_us: field_u64(raw, "busy_us", &at)?,
+        wall_us: field_u64(raw, "wall_us", &at)?,
+        busy_percent_max: raw.get("busy_percent_max").and_then(Value::as_f64).unwrap_or(0.0),
+    })
+}
+
 /// Reads a result file (as written by `--json`) back into a run result.
 pub fn read_result(json: &Value, name: &str) -> Result<RunResult, String> {
     let mut merged = Merged::default();
@@ -151,6 +164,9 @@ pub fn read_result(json: &Value, name: &str) -> Result<RunResult, String> {
         for (kind, count) in messages {
             merged.messages.insert(Arc::from(kind.as_str()), count.as_u64().unwrap_or(0));
         }
+    }
+    if let Some(raw) = json["injector"].get("raw") {
+        merged.injector = injector_raw(raw, name)?;
     }
     let drivers = json["drivers"]
         .as_array()

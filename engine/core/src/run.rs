@@ -122,6 +122,13 @@ pub struct IntervalPoint {
     pub journeys_in_flight: u64,
     /// What the report draws over time (errors by kind, percentiles per transaction, ...).
     pub detail: crate::timeline::IntervalDetail,
+    /// The injector's own event-loop lag at p99 over the interval, µs (0: not measured).
+    pub lag_p99_us: u64,
+    /// The busiest core's CPU share over the interval, percent.
+    pub busy_percent_max: f64,
+    /// The injector was saturated: a core busy at least 95 %, or its lag a significant share
+    /// of the latencies it reports (`injector_load::InjectorLoad::saturated`).
+    pub saturated: bool,
 }
 
 /// Everything a run measured.
@@ -226,6 +233,9 @@ pub fn run_scenario(
     }
     if options.cores.is_empty() {
         return Err(RunError("no cores selected".into()));
+    }
+    if options.tick < crate::limits::TICK_MIN {
+        return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
     }
     let duration = run_duration(&scenario, options)?;
     for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
@@ -384,7 +394,6 @@ fn collect(
                 return Err(RunError(format!("core {}: {error}", options.cores[core])));
             }
             Ok(CoreEvent::Snapshot(snapshot)) => {
-                merged.add(&snapshot);
                 let core = snapshot.core;
                 in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
                 targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
@@ -412,6 +421,8 @@ fn collect(
                 break;
             }
             let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
+            // Each snapshot is merged once, into its interval; the interval then joins the run.
+            merged.merge(&interval);
             let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
             if let Some(log) = sinks.hdr_log.as_deref_mut() {
                 log.write_interval(&interval, last_elapsed_s, seconds)
@@ -468,17 +479,20 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
         detail: Default::default(),
+        lag_p99_us: interval.injector.lag_at(0.99),
+        busy_percent_max: interval.injector.busy_percent_max,
+        saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
     }
 }
 
 fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
     format!(
-        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}",
+        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        // Requests sent that failed; failures before a byte was written are shown apart.
-        per_s(point.requests.saturating_sub(point.errors.saturating_sub(point.not_sent))),
-        per_s(point.errors.saturating_sub(point.not_sent)),
+        // attempts = requests + not_sent = ok + errors
+        per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
+        per_s(point.errors),
         crate::report::grouped(point.transactions),
         crate::report::ms(point.p50_us),
         crate::report::ms(point.p99_us),
@@ -489,7 +503,10 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
             format!("  not sent {}", crate::report::grouped(point.not_sent))
         } else {
             String::new()
-        }
+        },
+        crate::report::short_us(point.lag_p99_us),
+        point.busy_percent_max,
+        if point.saturated { "  INJECTOR SATURATED" } else { "" }
     )
 }
 
@@ -585,27 +602,25 @@ pub fn journey_test(
 mod tests {
     use super::*;
 
-    /// Issue 16: an interval whose only failures were never sent (a refused port) has more
-    /// errors than requests; the progress line must say so, not underflow.
+    /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
+    /// no server saw; attempts that were never sent are now shown apart.
     #[test]
-    fn progress_line_with_failures_that_were_never_sent() {
+    fn progress_line_shows_attempts_not_sent_apart() {
         let point = IntervalPoint {
             elapsed_s: 1.0,
-            requests: 0,
-            errors: 5,
-            not_sent: 5,
-            transactions: 5,
-            rps: 0.0,
-            p50_us: 0,
-            p99_us: 0,
+            requests: 10,
+            errors: 6_004,
+            not_sent: 6_000,
+            transactions: 6_010,
             journeys_in_flight: 2,
-            detail: Default::default(),
+            ..IntervalPoint::default()
         };
-        let line = progress_line(&point, 4, 1.0);
-        assert!(line.contains("ok         0/s") && line.contains("err       0/s"), "{line}");
-        assert!(line.contains("in flight 2 of 4") && line.contains("not sent 5"), "{line}");
-        let sent = IntervalPoint { requests: 10, errors: 3, not_sent: 1, ..point };
-        let line = progress_line(&sent, 4, 2.0);
-        assert!(line.contains("ok         4/s") && line.contains("err       1/s"), "{line}");
+        // Before, `ok` was `requests - errors`: an overflow when attempts were not sent.
+        let line = progress_line(&point, 2, 1.0);
+        // `err` counts every failed attempt, as `errors` does in the result file.
+        assert!(line.contains("ok         6/s") && line.contains("err   6,004/s"), "{line}");
+        assert!(line.contains("in flight 2 of 2  not sent 6,000"), "{line}");
+        let quiet = progress_line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
+        assert!(!quiet.contains("not sent"), "{quiet}");
     }
 }

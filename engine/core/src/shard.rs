@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::http::HttpClient;
+use crate::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
-use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -21,8 +22,8 @@ struct TxnSlot {
     name: Arc<str>,
     stats: TxnStats,
     requests_in_flight: u64,
-    /// WebSocket request/reply exchanges waiting for their reply.
-    ws_replies_in_flight: u64,
+    /// WebSocket waits on the server (request/reply exchanges, close handshakes) in progress.
+    ws_waits_in_flight: u64,
 }
 
 /// Transaction names interned to ids, and their stats for the current interval.
@@ -36,6 +37,10 @@ pub(crate) struct ShardStats {
     overflow: Option<TxnId>,
     sampled: Vec<&'static str>,
     samples: Vec<(&'static str, String)>,
+    /// The injector's own lag and load this interval.
+    pub injector: InjectorLoad,
+    /// Thread CPU time and wall clock at the start of the interval.
+    busy_mark: Option<(u64, Instant)>,
 }
 
 impl ShardStats {
@@ -54,7 +59,7 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_replies_in_flight: 0 });
+        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_waits_in_flight: 0 });
         self.children.push(HashMap::new());
         id
     }
@@ -96,12 +101,13 @@ impl ShardStats {
         self.txns[id as usize].requests_in_flight -= 1;
     }
 
-    pub fn ws_reply_started(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight += 1;
+    pub fn ws_wait_started(&mut self, id: TxnId) {
+        self.txns[id as usize].ws_waits_in_flight += 1;
     }
 
-    pub fn ws_reply_finished(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight -= 1;
+    pub fn ws_wait_finished(&mut self, id: TxnId) {
+        let slot = &mut self.txns[id as usize];
+        slot.ws_waits_in_flight = slot.ws_waits_in_flight.saturating_sub(1);
     }
 
     pub fn message(&mut self, kind: &str) {
@@ -124,18 +130,34 @@ impl ShardStats {
     pub fn cancel_in_flight(&mut self) {
         for slot in &mut self.txns {
             slot.stats.add_errors(ErrorKind::Cancelled, std::mem::take(&mut slot.requests_in_flight));
-            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_replies_in_flight);
+            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_waits_in_flight);
         }
+    }
+
+    /// Starts measuring how busy this core's thread is (call on the core's own thread).
+    pub fn mark_busy_start(&mut self) {
+        self.busy_mark = Some((thread_cpu_us(), Instant::now()));
     }
 
     /// Takes this interval's stats into a snapshot, leaving fresh ones. The journey gauges
     /// are the caller's to fill in.
     pub fn take_snapshot(&mut self, core: usize, elapsed_s: f64, tick: u64, last: bool) -> Snapshot {
         let mut txns = Vec::new();
+        let mut recorded = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
-                txns.push((slot.name.clone(), std::mem::take(&mut slot.stats)));
+                let mut stats = std::mem::take(&mut slot.stats);
+                // The walk over each histogram's buckets happens here, on this core, so that
+                // the stats thread only adds the values recorded.
+                recorded.push(stats.histograms_mut().map(RecordedValues::take));
+                txns.push((slot.name.clone(), stats));
             }
+        }
+        if let Some((cpu_us, at)) = self.busy_mark {
+            let (cpu_now_us, now) = (thread_cpu_us(), Instant::now());
+            let wall_us = u64::try_from(now.duration_since(at).as_micros()).unwrap_or(u64::MAX);
+            self.injector.record_busy(cpu_now_us.saturating_sub(cpu_us), wall_us);
+            self.busy_mark = Some((cpu_now_us, now));
         }
         let messages =
             self.messages.iter_mut().filter(|(_, c)| **c > 0).map(|(k, c)| (k.clone(), std::mem::take(c))).collect();
@@ -144,11 +166,13 @@ impl ShardStats {
             elapsed_s,
             tick,
             txns,
+            recorded,
             journeys: std::mem::take(&mut self.journeys),
             journeys_in_flight: 0,
             journeys_target: 0,
             messages,
             error_samples: std::mem::take(&mut self.samples),
+            injector: std::mem::take(&mut self.injector),
             last,
         }
     }

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,8 @@ use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, 
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
+use super::buffers::{BufferPool, ConnBuffers};
+use super::resolver::{Addrs, Resolver};
 use super::transport::{TlsStream, Transport, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::limits;
@@ -92,7 +94,7 @@ impl HttpError {
         HttpError { sent: false, ..HttpError::failed(kind, detail) }
     }
 
-    fn with_timings(mut self, timings: Timings) -> HttpError {
+    pub(crate) fn with_timings(mut self, timings: Timings) -> HttpError {
         self.timings = timings;
         self
     }
@@ -166,9 +168,15 @@ pub struct Response {
     body: Bytes,
     body_bytes: u64,
     timings: Timings,
+    set_cookie: bool,
 }
 
 impl Response {
+    /// Whether the response carries `Set-Cookie` (found while parsing the head).
+    pub fn has_set_cookie(&self) -> bool {
+        self.set_cookie
+    }
+
     /// Status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -214,7 +222,8 @@ pub(crate) struct Exchange<'a> {
     pub keep_body: bool,
 }
 
-/// One keep-alive connection and its reusable buffers.
+/// One keep-alive connection, with the core's buffers lent to it while an exchange is in
+/// flight (none while it is idle).
 struct Conn {
     io: Transport,
     read_buf: BytesMut,
@@ -223,9 +232,19 @@ struct Conn {
     idle_since: Instant,
 }
 
+impl Conn {
+    /// Puts `buffers` in place, returning the ones it had.
+    fn set_buffers(&mut self, buffers: ConnBuffers) -> ConnBuffers {
+        ConnBuffers {
+            read: std::mem::replace(&mut self.read_buf, buffers.read),
+            write: std::mem::replace(&mut self.write_buf, buffers.write),
+            body: std::mem::replace(&mut self.body_buf, buffers.body),
+        }
+    }
+}
+
 #[derive(Default)]
 struct HostPool {
-    addrs: Vec<SocketAddr>,
     next_addr: usize,
     idle: Vec<Conn>,
     open: usize,
@@ -241,6 +260,7 @@ struct Trip {
     request_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
+    set_cookie: bool,
 }
 
 /// A failed round trip, with whether any response byte had arrived (for safe retries) and
@@ -258,12 +278,21 @@ pub struct HttpClient {
     tls: Option<Arc<ClientConfig>>,
     plain: RefCell<HashMap<Box<str>, HostPool>>,
     secure: RefCell<HashMap<Box<str>, HostPool>>,
+    buffers: RefCell<BufferPool>,
+    resolver: Resolver,
 }
 
 impl HttpClient {
     /// A client with no connections yet. `tls` is needed for `https://` URLs.
     pub fn new(settings: Arc<HttpSettings>, tls: Option<Arc<ClientConfig>>) -> HttpClient {
-        HttpClient { settings, tls, plain: RefCell::default(), secure: RefCell::default() }
+        HttpClient {
+            settings,
+            tls,
+            plain: RefCell::default(),
+            secure: RefCell::default(),
+            buffers: RefCell::new(BufferPool::new()),
+            resolver: Resolver::default(),
+        }
     }
 
     /// Settings in force.
@@ -295,8 +324,9 @@ impl HttpClient {
     fn take_idle(&self, url: &Url<'_>) -> Option<Conn> {
         let mut pools = self.pools(url.tls).borrow_mut();
         let pool = pools.get_mut(url.authority)?;
-        while let Some(conn) = pool.idle.pop() {
+        while let Some(mut conn) = pool.idle.pop() {
             if conn.idle_since.elapsed() < self.settings.idle_timeout {
+                conn.set_buffers(self.buffers.borrow_mut().lend());
                 return Some(conn);
             }
             pool.open -= 1;
@@ -310,6 +340,7 @@ impl HttpClient {
             match conn {
                 Some(mut conn) => {
                     conn.idle_since = Instant::now();
+                    self.recycle(&mut conn);
                     pool.idle.push(conn);
                 }
                 None => pool.open -= 1,
@@ -317,29 +348,21 @@ impl HttpClient {
         }
     }
 
-    /// Reserves a connection slot and picks an address, resolving the host on first use.
-    fn reserve(
-        &self,
-        url: &Url<'_>,
-        timings: &mut Timings,
-    ) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+    /// Returns a connection's buffers to the core's spare ones (it keeps none while idle).
+    fn recycle(&self, conn: &mut Conn) {
+        self.buffers.borrow_mut().give_back(conn.set_buffers(ConnBuffers::none()));
+    }
+
+    /// Reserves a connection slot and picks one of the host's addresses (resolved by the caller).
+    fn reserve(&self, url: &Url<'_>, addrs: &Addrs) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
-            let resolving = Instant::now();
-            let addrs: Vec<SocketAddr> = (url.host, url.port)
-                .to_socket_addrs()
-                .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
-                .collect();
-            if addrs.is_empty() {
-                return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
-            }
-            timings.dns_us = Some(micros(resolving.elapsed()));
             let server_name = if url.tls {
                 Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
             } else {
                 None
             };
-            pools.insert(url.authority.into(), HostPool { addrs, server_name, ..HostPool::default() });
+            pools.insert(url.authority.into(), HostPool { server_name, ..HostPool::default() });
         }
         let pool = pools.get_mut(url.authority).expect("inserted above");
         if pool.open >= self.settings.connections_per_host_max {
@@ -352,7 +375,7 @@ impl HttpClient {
             ));
         }
         pool.open += 1;
-        let addr = pool.addrs[pool.next_addr % pool.addrs.len()];
+        let addr = addrs[pool.next_addr % addrs.len()];
         pool.next_addr = pool.next_addr.wrapping_add(1);
         Ok((addr, pool.server_name.clone()))
     }
@@ -363,7 +386,8 @@ impl HttpClient {
         let mut timings = Timings::default();
         match Box::pin(self.connect(url, &mut timings)).await {
             Ok(conn) => Ok((conn.io, timings)),
-            Err(err) => Err(HttpError::failed(err.kind, err.detail)),
+            // Nothing was written: the upgrade request never reached a server.
+            Err(err) => Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
         }
     }
 
@@ -373,7 +397,15 @@ impl HttpClient {
     }
 
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
-        let (addr, server_name) = self.reserve(url, timings)?;
+        // Resolved off the core (a resolver thread), cached per core; the connect timeout
+        // covers the lookup too.
+        let (addrs, lookup) = self
+            .resolver
+            .resolve(url.host, url.port, self.settings.connect_timeout)
+            .await
+            .map_err(|message| trip(ErrorKind::Dns, message.to_string()))?;
+        timings.dns_us = lookup.map(micros);
+        let (addr, server_name) = self.reserve(url, &addrs)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
         if result.is_err() {
             self.release(url, None);
@@ -438,13 +470,8 @@ impl HttpClient {
                 Transport::Tls(Box::new(stream))
             }
         };
-        Ok(Conn {
-            io,
-            read_buf: BytesMut::with_capacity(limits::READ_BUFFER_BYTES),
-            write_buf: BytesMut::with_capacity(1024),
-            body_buf: BytesMut::new(),
-            idle_since: started,
-        })
+        let ConnBuffers { read, write, body } = self.buffers.borrow_mut().lend();
+        Ok(Conn { io, read_buf: read, write_buf: write, body_buf: body, idle_since: started })
     }
 
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
@@ -486,12 +513,15 @@ impl HttpClient {
                 }
                 Ok(Ok(trip)) => {
                     let reusable = trip.keep_alive && conn.read_buf.is_empty();
+                    if !reusable {
+                        self.recycle(&mut conn);
+                    }
                     self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
-                    let Trip { status, head, body, body_bytes, .. } = trip;
-                    return Ok(Response { status, head, body, body_bytes, timings });
+                    let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                    return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
                 Ok(Err(err)) => {
                     self.release(&request.url, None);
@@ -583,6 +613,7 @@ impl HttpClient {
             request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
+            set_cookie: head.set_cookie,
         })
     }
 }

@@ -1,9 +1,11 @@
 //! The hand-rolled HTTP/1.1 client: URL parsing, TLS setup, transport and the per-core pool.
 
+mod buffers;
 pub mod client;
 pub mod cookie;
 pub mod form;
 pub mod redirect;
+pub mod resolver;
 pub mod tls;
 pub mod transport;
 pub mod url;
