@@ -80,8 +80,9 @@ pub(crate) fn handshake_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String
 pub(crate) fn absorb_head(ctx: &Ctx, url: &Url<'_>, head: &[u8]) {
     const NAME: &[u8] = b"set-cookie:";
     // A handshake is rare: a scan of its head is fine here (the HTTP path has the codec's flag).
-    let has_set_cookie =
-        head.split(|&b| b == b'\n').any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME));
+    let has_set_cookie = head
+        .split(|&b| b == b'\n')
+        .any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME));
     if !has_set_cookie {
         return;
     }
