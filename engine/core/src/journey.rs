@@ -483,6 +483,16 @@ impl<'c> Http<'c> {
     pub fn head(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::HEAD, url)
     }
+
+    /// `PATCH url`.
+    pub fn patch(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::PATCH, url)
+    }
+
+    /// `OPTIONS url`.
+    pub fn options(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::OPTIONS, url)
+    }
 }
 
 /// A request being built; `send().await` runs it in the journey's session (cookies, redirects)
