@@ -226,7 +226,10 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     run(&open, &["--duration", "1s", "--segment", "0/2", "--json", &seg0]);
     run(&open, &["--duration", "1s", "--segment", "1/2", "--json", &seg1]);
 
-    check_file(&closed_html, &["rps", "latency", "journeys", "connections", "spectrum", "histogram"]);
+    check_file(
+        &closed_html,
+        &["rps", "latency", "journeys", "connections", "injector-lag", "injector-cpu", "spectrum", "histogram"],
+    );
     let open_page =
         check_file(&open_html, &["rps", "latency", "journeys", "arrivals", "connections", "spectrum", "histogram"]);
     assert_eq!(series_of(&open_page, "latency"), 8, "p50/p90/p99/max, uncorrected and corrected: {open_page}");
