@@ -198,21 +198,24 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
 fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
     match capture {
         Capture::Header(name) => response.header(name).map(str::to_string),
-        Capture::Json(path) => {
-            let document: serde_json::Value = serde_json::from_slice(response.body()).ok()?;
-            let mut at = &document;
-            for key in path {
-                at = match at {
-                    serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
-                    other => other.get(key)?,
-                };
-            }
-            Some(match at {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            })
-        }
+        Capture::Json(path) => json_path(&serde_json::from_slice(response.body()).ok()?, path),
     }
+}
+
+/// The value at `path` (object keys, or array indexes) in `document`: a string as it is,
+/// anything else as JSON text. Shared by HTTP and WebSocket captures.
+pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
+    let mut at = document;
+    for key in path.iter().filter(|k| !k.is_empty()) {
+        at = match at {
+            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+            other => other.get(key)?,
+        };
+    }
+    Some(match at {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
 }
 
 /// Registry adapter: a declarative journey behind the `Journey` trait.
