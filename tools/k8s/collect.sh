@@ -6,7 +6,8 @@
 #   tools/k8s/collect.sh JOB_NAME [OUTPUT.json]
 #
 # Environment: NAMESPACE (default: kubectl's current), TIMEOUT_S (how long to wait for the Job,
-# default 86400), POLL_S (default 5), KUBECTL and MITE_ENGINE (the commands to use).
+# default 86400), POLL_S (default 5), UNSCHEDULABLE_S (how long a pod may stay unschedulable,
+# default 300), KUBECTL and MITE_ENGINE (the commands to use).
 #
 # Fails fast, naming the pods and why, when the Job cannot finish (image not pulled, seccomp
 # profile missing on the node, container config error, unschedulable) or when it failed.
@@ -24,6 +25,7 @@ kubectl=${KUBECTL:-kubectl}
 engine=${MITE_ENGINE:-mite-engine}
 timeout_s=${TIMEOUT_S:-86400}
 poll_s=${POLL_S:-5}
+unschedulable_s=${UNSCHEDULABLE_S:-300}
 ns=()
 [[ -n "${NAMESPACE:-}" ]] && ns=(--namespace "$NAMESPACE")
 
@@ -93,8 +95,8 @@ while true; do
             # Said as soon as seen; the others run on (backoffLimitPerIndex) and are collected.
             echo "collect: pod $name (index $index) failed: $(meaning "$code"); waiting for the others" >&2
             announced[$name]=1
-        elif [[ "$phase" == Pending && "$scheduled" == Unschedulable && $((SECONDS - started)) -ge 300 ]]; then
-            echo "collect: pod $name (index $index) unschedulable for 5 minutes (one injector per node: enough nodes?)" >&2
+        elif [[ "$phase" == Pending && "$scheduled" == Unschedulable && $((SECONDS - started)) -ge $unschedulable_s ]]; then
+            echo "collect: pod $name (index $index) unschedulable for ${unschedulable_s}s (one injector per node: enough nodes with the CPU and memory asked?)" >&2
             stuck=1
         fi
     done < <(pods)

@@ -24,7 +24,7 @@ mkdir -p "$root"/{usr/local/bin,etc/ssl/certs,proc,dev,tmp,scenarios,results} "$
 install -m 0755 "$binary" "$root/usr/local/bin/mite-engine"
 # The base image's files the binary uses: its shared libraries (as ldd resolves them here), CA
 # roots, users, name-service switch.
-ldd "$binary" | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }' | while read -r lib; do
+{ ldd "$binary" || true; } | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }' | while read -r lib; do
     [[ -f "$lib" ]] || continue
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"

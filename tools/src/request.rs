@@ -119,7 +119,11 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         content_type,
         body: head_len..head_len + body_len,
         len: head_len + body_len,
-        upgrade: key.filter(|_| websocket).map(|key| crate::ws::Upgrade { key, protocols }),
+        upgrade: key.filter(|_| websocket).map(|key| crate::ws::Upgrade {
+            key,
+            protocols,
+            cookie: cookie.map(str::to_string),
+        }),
     })
 }
 

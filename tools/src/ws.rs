@@ -90,6 +90,8 @@ pub struct Upgrade {
     pub key: String,
     /// `Sec-WebSocket-Protocol` values offered, in order.
     pub protocols: Vec<String>,
+    /// The `Cookie` header, if any.
+    pub cookie: Option<String>,
 }
 
 /// What a WebSocket path asks for.
@@ -97,6 +99,9 @@ pub struct Upgrade {
 pub enum Endpoint {
     /// Send every data message back; answer pings and closes.
     Echo,
+    /// Set a cookie (`ws_seen=yes`) in the handshake answer, send the request's `Cookie` header
+    /// as the first message, then echo.
+    Cookie,
     /// Push `count` text messages at `rate` per second (each after a ping when `ping`), then
     /// close with 1000.
     Broadcast { rate: u32, count: u32, ping: bool },
@@ -129,6 +134,7 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
     };
     Ok(match path {
         "/ws/echo" => Endpoint::Echo,
+        "/ws/cookie" => Endpoint::Cookie,
         "/ws/broadcast" => {
             let rate = param("rate", 10)?;
             let count = param("count", 10)?;
@@ -161,7 +167,11 @@ pub fn accept(key: &str) -> String {
 pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
     let accept =
         if endpoint == Endpoint::WrongAccept { "dGhpcyBpcyBub3QgaXQ=".to_string() } else { accept(&upgrade.key) };
-    let protocol = upgrade.protocols.first().map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n")).unwrap_or_default();
+    let mut protocol =
+        upgrade.protocols.first().map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n")).unwrap_or_default();
+    if endpoint == Endpoint::Cookie {
+        protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n");
+    }
     format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {accept}\r\n{protocol}\r\n"
@@ -437,6 +447,13 @@ pub(crate) mod serve {
             return;
         }
         match endpoint {
+            Endpoint::Cookie => {
+                let cookie = upgrade.cookie.clone().unwrap_or_default();
+                counters.sent(cookie.len());
+                if write(&mut stream, frame(0x81, cookie.as_bytes())).await {
+                    echo_loop(stream, buf, Echo::default(), &counters).await;
+                }
+            }
             Endpoint::Echo | Endpoint::NoCloseReply => {
                 let echo = Echo { ignore_close: endpoint == Endpoint::NoCloseReply, ..Echo::default() };
                 echo_loop(stream, buf, echo, &counters).await;

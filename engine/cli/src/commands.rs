@@ -1,5 +1,6 @@
 //! What each command does: build options from flags, run, print and write results.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -230,8 +231,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
              or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
         );
     };
-    if args.tick.is_zero() {
-        bail!("--tick must be above zero");
+    if args.tick < mite_core::limits::TICK_MIN {
+        bail!("--tick {:?}: must be at least {:?}", args.tick, mite_core::limits::TICK_MIN);
     }
     let resolved = resolve(registry, scenario, &args.common.config)?;
     let segment =
@@ -285,18 +286,33 @@ fn apply_outputs<'a>(
 fn stop_on_signal() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    let mut first: Option<std::time::Instant> = None;
     let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("second interrupt: exiting without results");
-            std::process::exit(EXIT_ABORTED);
+        let now = std::time::Instant::now();
+        match first {
+            // One signal delivered twice (to the process and to its group, as `timeout` and
+            // some supervisors do) arrives within microseconds: it is not a second interrupt.
+            Some(at) if now.duration_since(at) < SIGNAL_REPEAT_MIN => return,
+            Some(_) => {
+                let _ = writeln!(std::io::stderr(), "second interrupt: exiting without results");
+                std::process::exit(EXIT_ABORTED);
+            }
+            None => first = Some(now),
         }
-        eprintln!(
+        flag.store(true, Ordering::SeqCst);
+        // Not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave
+        // the second signal unhandled.
+        let _ = writeln!(
+            std::io::stderr(),
             "interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
              then the results are written (interrupt again to abort without them)"
         );
     });
     stop
 }
+
+/// A signal within this time of the first is the same one delivered twice, not a second one.
+const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
 
 fn execute(
     resolved: Resolved,
@@ -311,46 +327,63 @@ fn execute(
     // Output paths are checked before the first request, so that a typo does not cost the run.
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
+    // The interval log is opened by the run itself; checked here too, so that a FIFO is an
+    // error rather than a wait before the first request.
+    if let Some(path) = &options.hdr_log {
+        output::check_log("--hdr-log", path)?;
+    }
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let stop = stop_on_signal();
+    // Progress, notices and the table never panic on a closed terminal (SIGHUP): a failed
+    // write to the terminal must not lose the run or its result files.
     let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
         if !quiet {
-            eprintln!("{line}");
+            let _ = writeln!(std::io::stderr(), "{line}");
         }
     })?;
-    let json_to_stdout = json == Some(output::Sink::Stdout);
+    let json_to_stdout = json.as_ref().is_some_and(output::Sink::is_stdout);
+    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
+    let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+    // The result files are written first; every output is attempted even when one fails, and
+    // any failure makes the exit non-zero.
+    let mut written = Vec::new();
+    let mut write_failed = false;
+    if let Some(sink) = &json
+        && !sink.is_stdout()
+    {
+        written.push(("--json", "result", sink, write_json(sink, &result)));
+    }
+    if let Some(sink) = &html {
+        let page = mite_core::html::render_run(&result, &outcomes);
+        written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
+    }
     print_result(&result, json_to_stdout);
     if outputs.phases {
         let table = report::phases_table(&result.merged);
-        if json_to_stdout { eprint!("\n{table}") } else { print!("\n{table}") }
-    }
-    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
-    let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    // Every output is attempted even when one fails; any failure makes the exit non-zero.
-    let mut write_failed = false;
-    if let Some(sink) = &json {
-        match write_json(sink, &result) {
-            Ok(()) => eprintln!("result written to {}", sink.describe()),
-            Err(err) => {
-                eprintln!("error: --json: {err:#}");
-                write_failed = true;
-            }
+        if json_to_stdout {
+            let _ = write!(std::io::stderr(), "\n{table}");
+        } else {
+            let _ = write!(std::io::stdout(), "\n{table}");
         }
     }
-    if let Some(sink) = &html {
-        match output::write(sink, mite_core::html::render_run(&result, &outcomes).as_bytes()) {
-            Ok(()) => eprintln!("report written to {}", sink.describe()),
+    if json_to_stdout {
+        written.push(("--json", "result", &output::Sink::Stdout, write_json(&output::Sink::Stdout, &result)));
+    }
+    for (flag, what, sink, outcome) in written {
+        let _ = match outcome {
+            Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
-                eprintln!("error: --html: {err:#}");
                 write_failed = true;
+                writeln!(std::io::stderr(), "error: {flag}: {err:#}")
             }
-        }
+        };
     }
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
         if !outputs.dashboard_linger.is_zero() {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "dashboard: the final report stays at http://{}/ for {:?} (save it from the page, or fetch /report.html)",
                 dashboard.addr(),
                 outputs.dashboard_linger
@@ -363,7 +396,8 @@ fn execute(
     for check in checked {
         match check {
             Ok(outcome) => {
-                println!(
+                let _ = writeln!(
+                    std::io::stdout(),
                     "threshold {}: {} (actual {})",
                     outcome.text,
                     if outcome.passed { "pass" } else { "FAIL" },
@@ -374,17 +408,17 @@ fn execute(
                 }
             }
             Err(err) => {
-                eprintln!("threshold ERROR: {err}");
+                let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
                 return Ok(ExitCode::from(EXIT_ERROR));
             }
         }
     }
     if failed > 0 {
-        eprintln!("{failed} of {} thresholds failed", thresholds.len());
+        let _ = writeln!(std::io::stderr(), "{failed} of {} thresholds failed", thresholds.len());
         code = ExitCode::from(EXIT_THRESHOLD);
     }
     if result.stopped_by == StopReason::Interrupted {
-        eprintln!("the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
         code = ExitCode::from(EXIT_INTERRUPTED);
     }
     if write_failed {
@@ -495,11 +529,12 @@ fn print_result(result: &RunResult, to_stderr: bool) {
         result.stopped_by.name()
     );
     text.push_str(&report::table(&result.merged, result.duration_s));
-    if to_stderr {
-        eprint!("{text}");
+    // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
+    let _ = if to_stderr {
+        std::io::stderr().write_all(text.as_bytes())
     } else {
-        print!("{text}");
-    }
+        std::io::stdout().write_all(text.as_bytes())
+    };
 }
 
 /// Writes the result file; `-` writes it to standard output framed for a log stream
@@ -509,7 +544,7 @@ fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
 }
 
 fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
-    let text = if *sink == output::Sink::Stdout {
+    let text = if sink.is_stdout() {
         // Framed, so that a collector finds it among the log's other lines.
         mite_core::result_frame::encode(&serde_json::to_string(value)?, segment)
     } else {
@@ -580,7 +615,7 @@ fn journey_run(
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_signal(), &mut |_| {})?;
-    print_result(&result, json == Some(output::Sink::Stdout));
+    print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
         print!("\n{}", report::phases_table(&result.merged));
     }

@@ -5,6 +5,8 @@
 //! same directory and renamed over the path, so a reader never sees half a result. A device,
 //! a FIFO or `-` (standard output) is written in place: renaming over a device node would
 //! replace it with a regular file. A symbolic link is followed: its target is what is written.
+//! A device or FIFO is opened once, at the check, and that descriptor is what is written
+//! later: reopening a FIFO would find its reader gone (the check's close was its end of file).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -13,14 +15,28 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 
 /// Where an output goes, decided before the run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Sink {
     /// Standard output (`-`).
     Stdout,
     /// A regular file, existing or not: temp file + rename.
     Regular(PathBuf),
-    /// Anything else that exists (a character device, a FIFO, a socket): written in place.
-    InPlace(PathBuf),
+    /// Anything else that exists (a character device, a FIFO): written in place, through the
+    /// descriptor opened by the check.
+    InPlace(PathBuf, File),
+}
+
+/// Checks an interval log's path (`--hdr-log`), which the run opens itself: a FIFO is refused
+/// (opening one blocks until a reader comes), the rest as [`check`].
+pub fn check_log(flag: &str, path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+        bail!("{flag} {}: a FIFO is not supported here; give a file or a device", path.display());
+    }
+    if path == Path::new("-") {
+        bail!("{flag} -: standard output is not supported here; give a file");
+    }
+    check(flag, path).map(drop)
 }
 
 /// Checks `path` for flag `flag` before any load is sent: its directory exists and is writable,
@@ -40,14 +56,22 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
         }
         Ok(_) => {
             // A device or FIFO: it must be openable for writing. O_NONBLOCK keeps a FIFO with no
-            // reader from blocking the check (it fails with ENXIO instead, which is reported).
+            // reader from blocking the check (it fails with ENXIO instead, which is reported);
+            // the descriptor is then made blocking again and kept for the write.
             use std::os::unix::fs::OpenOptionsExt;
-            OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(path)
-                .map_err(|e| anyhow!("{flag} {shown}: cannot open for writing: {e}"))?;
-            Ok(Sink::InPlace(path.to_path_buf()))
+            use std::os::unix::io::AsRawFd;
+            let file =
+                OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
+                    anyhow!("{flag} {shown}: cannot open for writing (a FIFO needs its reader first): {e}")
+                })?;
+            // SAFETY: fcntl on a descriptor this function owns, with integer flags only.
+            unsafe {
+                let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+                if flags >= 0 {
+                    libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+                }
+            }
+            Ok(Sink::InPlace(path.to_path_buf(), file))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             check_directory(flag, path, path)?;
@@ -96,9 +120,8 @@ pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             out.write_all(bytes).and_then(|()| out.flush()).context("writing to standard output")
         }
-        Sink::InPlace(path) => {
-            let mut file =
-                OpenOptions::new().write(true).open(path).with_context(|| format!("opening {}", path.display()))?;
+        Sink::InPlace(path, file) => {
+            let mut file: &File = file;
             file.write_all(bytes).and_then(|()| file.flush()).with_context(|| format!("writing {}", path.display()))
         }
         Sink::Regular(path) => {
@@ -118,11 +141,16 @@ pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 impl Sink {
+    /// Whether this is standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, Sink::Stdout)
+    }
+
     /// The path as the user gave it (for messages).
     pub fn describe(&self) -> String {
         match self {
             Sink::Stdout => "standard output".into(),
-            Sink::Regular(path) | Sink::InPlace(path) => path.display().to_string(),
+            Sink::Regular(path) | Sink::InPlace(path, _) => path.display().to_string(),
         }
     }
 }
@@ -151,7 +179,7 @@ mod tests {
         let d = dir("regular");
         let path = d.join("r.json");
         let sink = check("--json", &path).unwrap();
-        assert_eq!(sink, Sink::Regular(path.clone()));
+        assert!(matches!(&sink, Sink::Regular(p) if *p == path), "{sink:?}");
         write(&sink, b"one").unwrap();
         write(&sink, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
@@ -176,7 +204,7 @@ mod tests {
     #[test]
     fn devices_are_written_in_place_and_failures_reported() {
         let null = check("--json", Path::new("/dev/null")).unwrap();
-        assert_eq!(null, Sink::InPlace(PathBuf::from("/dev/null")));
+        assert!(matches!(&null, Sink::InPlace(p, _) if p == Path::new("/dev/null")), "{null:?}");
         write(&null, b"x").unwrap();
         if Path::new("/dev/full").exists() {
             let full = check("--json", Path::new("/dev/full")).unwrap();

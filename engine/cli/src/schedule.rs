@@ -18,6 +18,9 @@ pub fn segment(
         if n == 0 || k >= n {
             bail!("--segment {text:?}: need 0 <= K < N");
         }
+        if n > SEGMENTS_MAX {
+            bail!("--segment {text:?}: at most {SEGMENTS_MAX} segments");
+        }
         return Ok((k, n));
     }
     match (segments, completion_index) {
@@ -26,6 +29,9 @@ pub fn segment(
                 index.trim().parse().map_err(|_| anyhow!("JOB_COMPLETION_INDEX={index:?} is not a number"))?;
             if n == 0 || k >= n {
                 bail!("JOB_COMPLETION_INDEX={k} with --segments {n}: need 0 <= index < N");
+            }
+            if n > SEGMENTS_MAX {
+                bail!("--segments {n}: at most {SEGMENTS_MAX} segments");
             }
             Ok((k, n))
         }
@@ -36,6 +42,12 @@ pub fn segment(
     }
 }
 
+/// The latest start accepted: 9999-12-31T23:59:59Z, in Unix seconds.
+const START_AT_MAX_UNIX_S: u64 = 253_402_300_799;
+
+/// Most execution segments (`--segment K/N`, `--segments N`).
+pub const SEGMENTS_MAX: usize = 100_000;
+
 /// Parses `--start-at`: RFC 3339 in UTC (`2026-11-24T22:00:00Z`, fractions allowed, `+00:00`
 /// accepted) or Unix seconds.
 pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
@@ -43,6 +55,9 @@ pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
     if let Ok(seconds) = text.parse::<f64>() {
         if !seconds.is_finite() || seconds < 0.0 {
             bail!("--start-at {text:?}: Unix seconds must be positive");
+        }
+        if seconds > START_AT_MAX_UNIX_S as f64 {
+            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_MAX_UNIX_S}) are refused");
         }
         return Ok(UNIX_EPOCH + Duration::from_secs_f64(seconds));
     }
@@ -65,7 +80,13 @@ pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
     else {
         return Err(bad());
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || !(0..=23).contains(&hour)
+        || !(0..=59).contains(&minute)
+        || !(0..=60).contains(&second)
+    {
         return Err(bad());
     }
     let days = days_from_civil(year, month, day);
@@ -100,6 +121,9 @@ mod tests {
         assert!(segment(Some("x"), None, None).is_err());
         assert!(segment(None, Some(3), None).is_err());
         assert!(segment(None, Some(3), Some("3".into())).is_err());
+        assert!(segment(Some("0/18446744073709551615"), None, None).unwrap_err().to_string().contains("at most"));
+        assert!(segment(Some("0/99999999999999999999999"), None, None).is_err());
+        assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
     }
 
     #[test]
@@ -112,5 +136,11 @@ mod tests {
         assert!(start_at("2026-13-01T00:00:00Z").is_err());
         assert!(start_at("2026-11-24T22:00:00+02:00").is_err());
         assert!(start_at("tomorrow").is_err());
+        // Issue 10: huge, NaN, negative and overflowing values are errors, not panics.
+        for bad in ["1e30", "1e300", "inf", "NaN", "-1", "99999999999999-01-01T00:00:00Z", "2026-01-01T99:00:00Z"] {
+            let err = start_at(bad).unwrap_err().to_string();
+            assert!(err.contains("--start-at"), "{bad}: {err}");
+        }
+        assert!(start_at("253402300799").is_ok());
     }
 }

@@ -130,6 +130,23 @@ fn collect_fails_fast_when_a_pod_cannot_start() {
 }
 
 #[test]
+fn collect_gives_up_on_an_unschedulable_pod() {
+    let pods = "mite-peak-0-abc|0|Running||||Scheduled|\nmite-peak-1-def|1|Pending||||Unschedulable|\n";
+    let cluster = fake_cluster("unschedulable", Some(""), pods);
+    let out = Command::new("bash")
+        .arg(root().join("tools/k8s/collect.sh"))
+        .arg("mite-peak")
+        .env("KUBECTL", root().join("tools/k8s/rehearsal/kubectl"))
+        .env("FAKE_CLUSTER", &cluster)
+        .env("POLL_S", "1")
+        .env("UNSCHEDULABLE_S", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("pod mite-peak-1-def (index 1) unschedulable for 1s"), "{}", text(&out));
+}
+
+#[test]
 fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let pods = "mite-peak-0-abc|0|Failed||3|Error|Scheduled|\n\

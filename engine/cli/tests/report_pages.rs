@@ -40,9 +40,10 @@ fn chromium() -> String {
     if let Ok(path) = std::env::var("MITE_CHROMIUM") {
         return path;
     }
+    let path = std::env::var_os("PATH").unwrap_or_default();
     for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new("which").arg(name).output().is_ok_and(|o| o.status.success()) {
-            return name.to_string();
+        if let Some(found) = std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()) {
+            return found.display().to_string();
         }
     }
     panic!("no chromium found: install Debian's `chromium` package (as .ci/run does) or set MITE_CHROMIUM");
@@ -72,6 +73,8 @@ fn browser(url: &str, extra: &[&str]) -> Output {
         "--disable-background-networking".into(),
         "--disable-component-update".into(),
         "--disable-sync".into(),
+        // Containers often give /dev/shm 64 MiB, too little for Chromium.
+        "--disable-dev-shm-usage".into(),
         format!("--user-data-dir={}", profile.display()),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -223,7 +226,10 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     run(&open, &["--duration", "1s", "--segment", "0/2", "--json", &seg0]);
     run(&open, &["--duration", "1s", "--segment", "1/2", "--json", &seg1]);
 
-    check_file(&closed_html, &["rps", "latency", "journeys", "connections", "spectrum", "histogram"]);
+    check_file(
+        &closed_html,
+        &["rps", "latency", "journeys", "connections", "injector-lag", "injector-cpu", "spectrum", "histogram"],
+    );
     let open_page =
         check_file(&open_html, &["rps", "latency", "journeys", "arrivals", "connections", "spectrum", "histogram"]);
     assert_eq!(series_of(&open_page, "latency"), 8, "p50/p90/p99/max, uncorrected and corrected: {open_page}");

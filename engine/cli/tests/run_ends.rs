@@ -164,3 +164,213 @@ fn prometheus_linger_is_outside_the_run() {
     let expected = requests / duration_s;
     assert!((rps - expected).abs() <= expected * 0.01 + 1.0, "rps {rps} is requests / duration_s ({expected})");
 }
+
+fn assert_clear_error(out: &Output, what: &str, expected: &str) {
+    let shown = text(out);
+    assert!(matches!(out.status.code(), Some(1 | 2)), "{what}: exit {:?}: {shown}", out.status.code());
+    assert!(!shown.contains("panicked"), "{what}: {shown}");
+    assert!(shown.contains(expected), "{what}: expected {expected:?} in: {shown}");
+}
+
+/// Huge, tiny, NaN, negative and overflowing numbers in flags are clear errors naming the flag.
+#[test]
+fn numeric_flags_never_panic() {
+    let get = scenario("get.toml");
+    let base = ["--cores", "1", "--no-pin", "-q", "--scenario", get.as_str(), "--duration", "1s"];
+    let cases: &[(&[&str], &str)] = &[
+        (&["--start-at", "1e30"], "--start-at"),
+        (&["--start-at", "NaN"], "--start-at"),
+        (&["--start-at=-5"], "--start-at"),
+        (&["--start-at", "inf"], "--start-at"),
+        (&["--start-at", "99999999999999-01-01T00:00:00Z"], "--start-at"),
+        (&["--duration", "1e30"], "--duration"),
+        (&["--duration", "NaN"], "--duration"),
+        (&["--duration=-1s"], "--duration"),
+        (&["--duration", "99999999999999999999999h"], "--duration"),
+        (&["--duration", "0"], "duration"),
+        (&["--grace", "1e30"], "--grace"),
+        (&["--timeout", "0.000000001ms"], "--timeout"),
+        (&["--tick", "1ns"], "--tick"),
+        (&["--tick", "0.0001ms"], "--tick"),
+        (&["--prometheus-linger=-1s"], "--prometheus-linger"),
+        (&["--segment", "0/18446744073709551615"], "--segment"),
+        (&["--segment", "0/99999999999999999999999"], "--segment"),
+        (&["--cores", "99999999999999999999999"], "--cores"),
+        (&["--cores", "0-18446744073709551615"], "--cores"),
+        (&["--max-connections", "99999999999999999999999"], "--max-connections"),
+        (&["--max-connections=-1"], "--max-connections"),
+    ];
+    for (extra, expected) in cases {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        assert_clear_error(&engine(&args), &format!("{extra:?}"), expected);
+    }
+}
+
+/// Numbers in scenario files that used to panic (or wrap) are errors naming file:line:field.
+#[test]
+fn numeric_scenario_fields_never_panic() {
+    let dir = tmp_dir("numbers");
+    let cases = [
+        ("volume = { rate = 1e-20, duration = \"1s\" }", "scenario[0].volume"),
+        ("volume = { rate = nan }", "scenario[0].volume"),
+        ("volume = { rate = inf }", "scenario[0].volume"),
+        ("volume = { rate = -1.0 }", "scenario[0].volume"),
+        ("volume = { ramp_rate = { from = 1e-20, to = 5.0, duration = \"1s\" } }", "scenario[0].volume"),
+        ("volume = { rate = 10.0, max_in_flight = 0 }", "scenario[0].volume"),
+        ("volume = { constant = -1 }", "a whole number of 0 or more"),
+        ("volume = { constant = 1e30 }", "a whole number of 0 or more"),
+        ("volume = { constant = 1, duration = \"1e30\" }", "scenario[0].volume"),
+    ];
+    for (volume, expected) in cases {
+        let path = dir.join("s.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[journeys.get]\nsteps = [{{ url = \"http://127.0.0.1:9/\" }}]\n[[scenario]]\njourney = \"get\"\n{volume}\n"
+            ),
+        )
+        .unwrap();
+        assert_clear_error(&engine(&["scenario", "check", path.to_str().unwrap()]), volume, expected);
+        assert!(text(&engine(&["scenario", "check", path.to_str().unwrap()])).contains("s.toml:5"), "{volume}");
+    }
+    let path = dir.join("s.toml");
+    std::fs::write(
+        &path,
+        "[datapools.ids]\nrange = { from = -9223372036854775808, to = 9223372036854775807 }\n\
+         [journeys.get]\nsteps = [{ url = \"http://127.0.0.1:9/{value}\" }]\n\
+         [[scenario]]\njourney = \"get\"\ndatapool = \"ids\"\nvolume = { constant = 1 }\n",
+    )
+    .unwrap();
+    let out = engine(&["scenario", "check", path.to_str().unwrap()]);
+    assert_clear_error(&out, "huge range", "datapools.ids.range");
+    assert!(text(&out).contains("18446744073709551616 rows"), "{}", text(&out));
+}
+
+/// `scenario check` renders every URL with the first row and the final config: a scheme-less
+/// base is refused, naming the step and the value; `--config` and `MITE_CONF_*` count.
+#[test]
+fn scenario_check_refuses_a_url_that_cannot_be_sent() {
+    let dir = tmp_dir("check-urls");
+    let path = dir.join("s.toml");
+    std::fs::write(
+        &path,
+        "[config]\nbase = \"http://127.0.0.1:8080\"\n[journeys.get]\n\
+         steps = [{ transaction = \"home\", url = \"{base}/\" }]\n[[scenario]]\njourney = \"get\"\nvolume = { constant = 1 }\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let out = engine(&["scenario", "check", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = engine(&["scenario", "check", file, "--config", "base=127.0.0.1:8080"]);
+    assert_clear_error(&out, "--config", "journeys.get.steps[0].url");
+    assert!(text(&out).contains("127.0.0.1:8080"), "{}", text(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["scenario", "check", file])
+        .env("MITE_CONF_base", "localhost:8080")
+        .output()
+        .unwrap();
+    assert_clear_error(&out, "MITE_CONF_base", "localhost:8080");
+}
+
+/// SIGHUP is what a closed terminal sends: with its stdout and stderr gone (every write fails),
+/// the run still stops gracefully and writes its result file.
+#[test]
+fn sighup_with_the_terminal_gone_still_writes_the_result() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let json = tmp_dir("hangup").join("r.json");
+    let _ = std::fs::remove_file(&json);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "--scenario", &scenario("get.toml"), "--config"])
+        .arg(format!("target_url={}", target.url("/")))
+        .args(["--duration", "60s", "--tick", "100ms", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The terminal goes away: nobody reads the engine's output any more.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGHUP);
+    }
+    let sent = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(10), "the stop took {:?}", sent.elapsed());
+    assert_eq!(status.code(), Some(EXIT_INTERRUPTED), "{status:?}");
+    let result = read_json(&json);
+    assert_eq!(result["stopped_by"], "interrupted");
+    assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
+}
+
+/// One SIGTERM delivered twice at once (to the process and to its process group, as `timeout`
+/// and some supervisors do) is one interrupt, not "interrupt again to abort without results".
+#[test]
+fn a_signal_delivered_twice_at_once_is_one_interrupt() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let json = tmp_dir("twice").join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(get_args(&target))
+        .args(["--duration", "60s", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: sending signals to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    // A few milliseconds apart, so that the kernel delivers two signals rather than one.
+    std::thread::sleep(Duration::from_millis(5));
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    assert_eq!(read_json(&json)["stopped_by"], "interrupted");
+}
+
+/// A FIFO nobody reads, as `--json` or `--hdr-log`, is refused before the run instead of
+/// blocking it; one with a reader is written in place and stays a FIFO.
+#[test]
+fn fifo_outputs_never_block_and_stay_fifos() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = tmp_dir("fifo");
+    let fifo = dir.join("out.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o666) }, 0);
+    for flag in ["--json", "--hdr-log"] {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(get_args(&target))
+            .args(["--duration", "500ms", flag, fifo.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{flag}: blocked");
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", text(&out));
+        assert!(text(&out).contains(flag) && text(&out).contains("out.fifo"), "{flag}: {}", text(&out));
+    }
+    assert_eq!(target.hits(), 0);
+    // With a reader, the result goes through the FIFO, which stays a FIFO.
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read_to_string(reader_path).unwrap());
+    // The reader must be there (blocked in its open) before the engine checks the FIFO.
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(get_args(&target))
+        .args(["--duration", "500ms", "--json", fifo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let received = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&received).unwrap();
+    assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}

@@ -33,6 +33,8 @@ pub struct ResponseHead {
     pub framing: BodyFraming,
     /// Whether the connection may carry another request after this response.
     pub keep_alive: bool,
+    /// Whether the final head has a `Set-Cookie` field (the client's cookie jar looks only then).
+    pub set_cookie: bool,
 }
 
 /// Parses the response head at the start of `buf`.
@@ -124,6 +126,7 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         interim_count: 0,
         framing,
         keep_alive,
+        set_cookie: fields.set_cookie,
     })))
 }
 
@@ -154,6 +157,7 @@ struct FieldSummary {
     transfer_chunked: Option<bool>,
     conn_close: bool,
     conn_keep_alive: bool,
+    set_cookie: bool,
 }
 
 impl FieldSummary {
@@ -175,6 +179,8 @@ impl FieldSummary {
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 let last = header.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"");
                 summary.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+            } else if name.len() == 10 && name.eq_ignore_ascii_case("set-cookie") {
+                summary.set_cookie = true;
             } else if name.eq_ignore_ascii_case("connection") {
                 for token in header.value.split(|&b| b == b',').map(trim) {
                     if token.eq_ignore_ascii_case(b"close") {
@@ -268,6 +274,17 @@ mod tests {
         assert_eq!(head.framing, BodyFraming::Length(13));
         assert!(head.keep_alive);
         assert_eq!(head.head_len, 39);
+    }
+
+    #[test]
+    fn set_cookie_is_noticed_in_the_final_head_only() {
+        assert!(!parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie);
+        assert!(!parse("HTTP/1.1 200 OK\r\nX-Set-Cookie: a\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie);
+        assert!(
+            parse("HTTP/1.1 302 Found\r\nSET-COOKIE: a=1\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap().set_cookie
+        );
+        let interim = "HTTP/1.1 103 Early Hints\r\nSet-Cookie: a=1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+        assert!(!parse(interim).unwrap().unwrap().set_cookie);
     }
 
     #[test]

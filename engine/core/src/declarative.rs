@@ -8,8 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::datapool::Row;
-use crate::http::Response;
+use crate::http::{Response, Url};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::runtime::{Slot, sleep, spawn_slot};
 use crate::step_options::StepOptions;
@@ -69,6 +70,33 @@ pub struct Pace {
 }
 
 impl DeclarativeJourney {
+    /// Renders every step's URL as the first journey would (a datapool row, the final
+    /// configuration, captures standing in as `capture`) and checks that each can be sent.
+    /// The error names the step and the URL it rendered.
+    pub fn check_urls(&self, row: Option<&Row>, config: &Config) -> Result<(), (usize, String)> {
+        let mut captured: Vec<&str> = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let lookup = |name: &str| -> Option<&str> {
+                if captured.contains(&name) {
+                    return Some("capture");
+                }
+                row.and_then(|row| row.by_name(name)).or_else(|| config.get(name))
+            };
+            let mut url = String::new();
+            step.url.render_into(&mut url, lookup).map_err(|e| (i, e.0))?;
+            if let Err(err) = Url::parse(&url) {
+                let values: Vec<String> = step
+                    .url
+                    .variables()
+                    .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
+                    .collect();
+                return Err((i, format!("{err} (from {})", values.join(", "))));
+            }
+            captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
+        }
+        Ok(())
+    }
+
     /// Runs the steps once, paced when the journey says so.
     pub async fn run(&self, ctx: &Ctx, row: Row) -> JourneyResult {
         match self.pace {
@@ -170,21 +198,24 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
 fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
     match capture {
         Capture::Header(name) => response.header(name).map(str::to_string),
-        Capture::Json(path) => {
-            let document: serde_json::Value = serde_json::from_slice(response.body()).ok()?;
-            let mut at = &document;
-            for key in path {
-                at = match at {
-                    serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
-                    other => other.get(key)?,
-                };
-            }
-            Some(match at {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            })
-        }
+        Capture::Json(path) => json_path(&serde_json::from_slice(response.body()).ok()?, path),
     }
+}
+
+/// The value at `path` (object keys, or array indexes) in `document`: a string as it is,
+/// anything else as JSON text. Shared by HTTP and WebSocket captures.
+pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
+    let mut at = document;
+    for key in path.iter().filter(|k| !k.is_empty()) {
+        at = match at {
+            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+            other => other.get(key)?,
+        };
+    }
+    Some(match at {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
 }
 
 /// Registry adapter: a declarative journey behind the `Journey` trait.

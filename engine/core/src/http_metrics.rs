@@ -46,13 +46,29 @@ fn method_index(method: &str) -> u8 {
     METHODS.iter().position(|m| *m == method).unwrap_or(METHODS.len() - 1) as u8
 }
 
+/// `METHODS` index of a method.
+fn method_of(method: &http::Method) -> u8 {
+    match method.as_str() {
+        "GET" => 0,
+        "POST" => 1,
+        "PUT" => 2,
+        "DELETE" => 3,
+        "HEAD" => 4,
+        "OPTIONS" => 5,
+        "PATCH" => 6,
+        "TRACE" => 7,
+        "CONNECT" => 8,
+        _ => 9,
+    }
+}
+
 fn add(histogram: &mut Histogram<u64>, other: &Histogram<u64>) {
     histogram.add(other).expect("auto-resizing histograms always merge");
 }
 
 impl HttpMetrics {
     /// Records one response's phases and its (method, status).
-    pub fn record(&mut self, method: &str, status: u16, timings: &Timings) {
+    pub fn record(&mut self, method: &http::Method, status: u16, timings: &Timings) {
         if let Some(us) = timings.dns_us {
             record_latency(&mut self.dns_us, us);
         }
@@ -63,7 +79,7 @@ impl HttpMetrics {
             record_latency(&mut self.tls_us, us);
         }
         record_latency(&mut self.first_byte_us, timings.first_byte_us);
-        self.count(method_index(method), status, 1);
+        self.count(method_of(method), status, 1);
     }
 
     fn count(&mut self, method: u8, status: u16, n: u64) {
@@ -156,11 +172,11 @@ mod tests {
             first_byte_us: 5_000,
             ..Timings::default()
         };
-        a.record("POST", 302, &fresh);
-        a.record("GET", 200, &Timings { first_byte_us: 7_000, ..Timings::default() });
+        a.record(&http::Method::POST, 302, &fresh);
+        a.record(&http::Method::GET, 200, &Timings { first_byte_us: 7_000, ..Timings::default() });
         let mut b = HttpMetrics::default();
-        b.record("GET", 200, &Timings { first_byte_us: 9_000, ..Timings::default() });
-        b.record("BREW", 418, &Timings::default());
+        b.record(&http::Method::GET, 200, &Timings { first_byte_us: 9_000, ..Timings::default() });
+        b.record(&http::Method::from_bytes(b"BREW").unwrap(), 418, &Timings::default());
         a.merge(&b);
         assert_eq!(a.responses(), vec![("GET", 200, 2), ("OTHER", 418, 1), ("POST", 302, 1)]);
         assert_eq!((a.connect_us.len(), a.tls_us.len(), a.first_byte_us.len()), (1, 1, 4));
@@ -176,7 +192,7 @@ mod tests {
     fn response_kinds_are_bounded() {
         let mut m = HttpMetrics::default();
         for status in 0..1000u16 {
-            m.record("GET", status, &Timings::default());
+            m.record(&http::Method::GET, status, &Timings::default());
         }
         assert_eq!(m.responses.len(), RESPONSE_KINDS_MAX);
         assert_eq!(m.responses.iter().map(|r| r.2).sum::<u64>(), 1000, "none lost");

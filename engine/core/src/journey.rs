@@ -163,7 +163,7 @@ impl Ctx {
         crate::ws::WebSockets::new(self)
     }
 
-    pub(crate) fn trace(&self, line: fmt::Arguments<'_>) {
+    fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
         }
@@ -266,7 +266,10 @@ impl Ctx {
 
     /// One exchange (one hop of a request), recorded under the current transaction.
     pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        let url = Url::parse(request.url).map_err(|e| HttpError::invalid(e.to_string()))?;
+        let url = match Url::parse(request.url) {
+            Ok(url) => url,
+            Err(err) => return Err(self.invalid_url(request, &err)),
+        };
         for (name, value) in &request.headers {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
                 return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
@@ -299,13 +302,18 @@ impl Ctx {
                     record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
                 }
                 entry.add_status(response.status());
-                entry.http.record(request.method.as_str(), response.status(), &timings);
+                entry.http.record(&request.method, response.status(), &timings);
                 entry.first_byte_us_sum += timings.first_byte_us;
                 entry.body_bytes += response.body_len();
                 entry.sent_bytes += timings.request_bytes;
                 count_connections(entry, &timings);
                 let verdict = crate::session::hop_verdict(request, &response);
-                if verdict == Hop::Followed || (verdict == Hop::Final && request.expect.contains(&response.status())) {
+                let accepted = match verdict {
+                    Hop::Final => request.expect.contains(&response.status()),
+                    Hop::Followed => true,
+                    Hop::Broken(_) => false,
+                };
+                if accepted {
                     entry.req_ok += 1;
                     Ok(response)
                 } else {
@@ -365,6 +373,22 @@ impl Ctx {
             }
         }
         result
+    }
+}
+
+impl Ctx {
+    /// A URL that does not parse (typically rendered from a template at run time) is an
+    /// `invalid_url` error of the current transaction, counted once, as an attempt never sent.
+    fn invalid_url(&self, request: &RequestBuilder<'_>, err: &crate::http::UrlError) -> HttpError {
+        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+        let mut stats = self.shard.stats.borrow_mut();
+        let entry = stats.txn(self.current.get());
+        entry.add_error(ErrorKind::InvalidUrl);
+        entry.not_sent += 1;
+        stats.sample_error(ErrorKind::InvalidUrl.name(), || err.to_string());
+        drop(stats);
+        self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url));
+        err
     }
 }
 
@@ -480,6 +504,16 @@ impl<'c> Http<'c> {
     /// `HEAD url`.
     pub fn head(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::HEAD, url)
+    }
+
+    /// `PATCH url`.
+    pub fn patch(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::PATCH, url)
+    }
+
+    /// `OPTIONS url`.
+    pub fn options(&self, url: &'c str) -> RequestBuilder<'c> {
+        self.request(http::Method::OPTIONS, url)
     }
 }
 
@@ -648,8 +682,18 @@ impl<'c> RequestBuilder<'c> {
 
     /// Sends the request in the journey's session (cookies, redirects) and waits for the
     /// whole response. Every hop is recorded as a request under the current transaction.
-    pub async fn send(self) -> Result<Response, HttpError> {
-        crate::session::send(self).await
+    pub async fn send(mut self) -> Result<Response, HttpError> {
+        // The plain request is one exchange, inline; anything more is the session's loop.
+        if !crate::session::prepare(&mut self) {
+            return Box::pin(crate::session::chain(self, None)).await;
+        }
+        let result = self.ctx.execute(&self).await;
+        match result {
+            Ok(response) if crate::session::follows(&self, &response) => {
+                Box::pin(crate::session::chain(self, Some(response))).await
+            }
+            result => result,
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 pub const CORES_MAX: usize = 1024;
 /// Interval between volume-model ticks and stats snapshots.
 pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
+/// Shortest tick accepted: every tick sends a snapshot per core and prints a progress line.
+pub const TICK_MIN: Duration = Duration::from_millis(10);
 /// Snapshots queued to the stats thread before a core waits (per core).
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.
@@ -62,6 +64,9 @@ pub const REDIRECTS_MAX: u8 = 50;
 pub const COOKIES_PER_JAR_MAX: usize = 300;
 /// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
 pub const COOKIE_BYTES_MAX: usize = 4096;
+/// Names and values one journey run's jar keeps in all, in bytes (bounds the `Cookie` field,
+/// and with it every connection's write buffer, whatever a server sets).
+pub const COOKIE_JAR_BYTES_MAX: usize = 64 * 1024;
 /// Transactions whose percentiles the reports keep per interval (the first names in order).
 pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
 /// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
@@ -73,3 +78,22 @@ pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;
 pub const DASHBOARD_INTERVALS_MAX: usize = 3_600;
 /// Distinct status codes counted one by one per transaction (more are still counted by class).
 pub const STATUS_CODES_MAX: usize = 64;
+/// Resolver threads per process (name lookups never run on a core thread).
+pub const DNS_RESOLVER_THREADS: usize = 4;
+/// Lookups queued to the resolver threads at most; more fail at once as `dns` errors.
+pub const DNS_QUEUE_MAX: usize = 1024;
+/// How long a core keeps a resolved host's addresses before looking it up again.
+pub const DNS_TTL: Duration = Duration::from_secs(60);
+/// How long a core remembers a failed lookup (requests to the host fail at once meanwhile).
+pub const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// Longest pause between two looks at a lookup's mailbox (the first is 1 ms, then doubling).
+pub const DNS_POLL_MAX: Duration = Duration::from_millis(10);
+/// A journey that fails within this time of starting, with nothing reaching a server (a
+/// refused connect, a cached DNS failure, a URL that does not parse) or without waiting on
+/// anything, "failed at once": its slot backs off before the next one.
+pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
+/// First pause of a journey slot after a journey failed at once; it doubles with every further
+/// immediate failure, and goes back to none after any other outcome.
+pub const FAILURE_BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// Longest pause of a journey slot after journeys that fail at once.
+pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_millis(100);

@@ -548,7 +548,7 @@ fn errors_block(out: &mut String, total: &TxnStats, merged: &Merged) {
             "  {:<16} {:>10} {:>7}{first}",
             kind.name(),
             grouped(count),
-            percent(count, total.requests())
+            percent(count, total.attempts())
         );
     }
 }

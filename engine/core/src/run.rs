@@ -234,6 +234,9 @@ pub fn run_scenario(
     if options.cores.is_empty() {
         return Err(RunError("no cores selected".into()));
     }
+    if options.tick < crate::limits::TICK_MIN {
+        return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
+    }
     let duration = run_duration(&scenario, options)?;
     for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
         progress(&format!("WARNING: {warning}"));
@@ -453,7 +456,8 @@ fn collect(
             crate::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
             if let Some(dashboard) = &options.dashboard {
-                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &merged, &intervals);
+                let known: Vec<Driver> = drivers.iter().flatten().copied().collect();
+                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &known, &merged, &intervals);
             }
         }
     }
@@ -486,7 +490,8 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
-        // attempts = requests + not_sent = ok + errors
+        // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
+        // `errors` does in the result file, and those never sent are also shown apart.
         per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
         per_s(point.errors),
         crate::report::grouped(point.transactions),
@@ -618,5 +623,26 @@ mod tests {
         assert!(line.contains("in flight 2 of 2  not sent 6,000"), "{line}");
         let quiet = progress_line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
         assert!(!quiet.contains("not sent"), "{quiet}");
+    }
+
+    /// Issue 16: an interval whose only failures were never sent (a refused port) has more
+    /// errors than requests; the progress line must say so, not underflow.
+    #[test]
+    fn progress_line_with_failures_that_were_never_sent() {
+        let point = IntervalPoint {
+            elapsed_s: 1.0,
+            requests: 0,
+            errors: 5,
+            not_sent: 5,
+            transactions: 5,
+            journeys_in_flight: 2,
+            ..IntervalPoint::default()
+        };
+        let line = progress_line(&point, 4, 1.0);
+        assert!(line.contains("ok         0/s") && line.contains("err       5/s"), "{line}");
+        assert!(line.contains("in flight 2 of 4") && line.contains("not sent 5"), "{line}");
+        let sent = IntervalPoint { requests: 10, errors: 3, not_sent: 1, ..point };
+        let line = progress_line(&sent, 4, 2.0);
+        assert!(line.contains("ok         4/s") && line.contains("err       2/s"), "{line}");
     }
 }

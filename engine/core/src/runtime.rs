@@ -20,10 +20,10 @@ use crate::http::client::micros;
 use crate::http::{HttpClient, HttpSettings};
 use crate::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
-use crate::limits::JOURNEYS_PER_CORE_MAX;
+use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE, JOURNEYS_PER_CORE_MAX};
 use crate::shard::Shard;
 use crate::split::segment_share;
-use crate::stats::Snapshot;
+use crate::stats::{ErrorKind, Snapshot};
 use crate::uring_diagnosis;
 use crate::volume::VolumeModel;
 
@@ -357,6 +357,7 @@ where
 {
     let Slot { shard, entry } = slot;
     let ctx = Ctx::new(shard.clone(), &entry.name);
+    let mut backoff = Backoff::default();
     loop {
         let intended = if entry.arrivals.is_some() {
             match (NextArrival { shard: &shard, entry: &entry, waiting: false }).await {
@@ -393,7 +394,16 @@ where
             }
         }
         entry.active.set(entry.active.get() + 1);
-        let result = journey(&ctx, row.clone()).await;
+        let began = Instant::now();
+        // Whether the journey ever waited: one that never does would keep the core to itself.
+        let mut waited = false;
+        let mut run = std::pin::pin!(journey(&ctx, row.clone()));
+        let result = std::future::poll_fn(|cx| {
+            let poll = run.as_mut().poll(cx);
+            waited |= poll.is_pending();
+            poll
+        })
+        .await;
         entry.active.set(entry.active.get() - 1);
         record_journey(&shard, &entry.name, &result);
         entry.pool.borrow_mut().checkin(row);
@@ -401,8 +411,56 @@ where
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
+        backoff.after(failed_at_once(&result, began.elapsed(), waited), waited).await;
     }
     entry.running.set(entry.running.get() - 1);
+}
+
+/// A journey slot's pause after journeys that fail at once, so that a broken target (or URL,
+/// or name) is not hammered and the core's other tasks (the stop, the progress) still run.
+#[derive(Default)]
+struct Backoff {
+    next: Option<Duration>,
+}
+
+impl Backoff {
+    /// After a journey: an immediate failure sleeps (1 ms, doubling to 100 ms); any other
+    /// outcome resets the pause, and a journey that never waited lets the runtime turn once, so
+    /// that no journey, however quick, can keep the core from its other tasks.
+    async fn after(&mut self, failed_at_once: bool, waited: bool) {
+        if failed_at_once {
+            let pause = self.next.unwrap_or(FAILURE_BACKOFF_MIN);
+            self.next = Some((pause * 2).min(FAILURE_BACKOFF_MAX));
+            sleep(pause).await;
+            return;
+        }
+        self.next = None;
+        if !waited {
+            // A timer, not a mere yield: the runtime fires timers (the core's tick, its stop)
+            // only when no task is ready to run, so a task that re-queues itself is not enough.
+            sleep(Duration::ZERO).await;
+        }
+    }
+}
+
+/// Whether a journey "failed at once": within `IMMEDIATE_FAILURE`, either without a request
+/// reaching a server (no such name, a URL that cannot be sent, refused, no route, a TLS
+/// failure, no connection free) or without waiting on anything at all. A target that answers,
+/// even with an error status, is never backed off from: its answers are what is measured.
+fn failed_at_once(result: &JourneyResult, took: Duration, waited: bool) -> bool {
+    let Err(err) = result else { return false };
+    let nothing_reached_a_server = matches!(
+        err.kind(),
+        Some(
+            ErrorKind::Dns
+                | ErrorKind::InvalidUrl
+                | ErrorKind::Refused
+                | ErrorKind::Connect
+                | ErrorKind::Tls
+                | ErrorKind::NoConnection
+        )
+    );
+    took < IMMEDIATE_FAILURE && (nothing_reached_a_server || (err.kind().is_none() && !waited))
 }
 
 /// Counts a finished journey; an error no transaction counted is counted against the
@@ -690,6 +748,27 @@ mod tests {
         assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
         assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
         assert!("kqueue".parse::<DriverChoice>().unwrap_err().contains("kqueue"));
+    }
+
+    /// Issue 10: only failures where nothing reached a server (or nothing was waited on) back
+    /// off; an answer, even an error status, never slows the load down.
+    #[test]
+    fn immediate_failures_are_told_apart() {
+        use crate::journey::JourneyError;
+        let quick = Duration::from_micros(50);
+        let http =
+            |kind: ErrorKind| -> JourneyResult { Err(JourneyError::from(crate::http::HttpError::failed(kind, "x"))) };
+        assert!(!failed_at_once(&Ok(()), quick, false));
+        for kind in [ErrorKind::Dns, ErrorKind::InvalidUrl, ErrorKind::Refused, ErrorKind::Connect, ErrorKind::Tls] {
+            assert!(failed_at_once(&http(kind), quick, true), "{kind:?}");
+            assert!(!failed_at_once(&http(kind), Duration::from_millis(5), true), "{kind:?}: not immediate");
+        }
+        for kind in [ErrorKind::Status, ErrorKind::Reset, ErrorKind::Malformed, ErrorKind::Timeout] {
+            assert!(!failed_at_once(&http(kind), quick, true), "{kind:?}: the target answered");
+        }
+        let own = || -> JourneyResult { Err(JourneyError::msg("check failed")) };
+        assert!(failed_at_once(&own(), quick, false), "failed without waiting on anything");
+        assert!(!failed_at_once(&own(), quick, true), "failed after a response arrived");
     }
 
     #[test]

@@ -394,6 +394,14 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         };
         if let Some(journey) = declared.get(journey_name) {
             check_variables(&cx, entry, journey, columns.as_deref(), &layered)?;
+            let first_row = datapool.as_ref().and_then(|pool| pool.shard(0, 1).checkout());
+            journey.check_urls(first_row.as_ref(), &layered).map_err(|(step, message)| {
+                cx.error(
+                    Some(entry.span()),
+                    format!("journeys.{journey_name}.steps[{step}].url"),
+                    format!("with the first datapool row and the final config: {message}"),
+                )
+            })?;
         }
         if let Some(journey) = ws_declared.get(journey_name) {
             let known =
@@ -506,7 +514,8 @@ fn datapool(
                 format!("to ({}) is below from ({})", range.to, range.from),
             ));
         }
-        let count = (range.to - range.from) as u128 + 1;
+        // In i128: `to - from` of two i64 can overflow i64 (from = i64::MIN, to = i64::MAX).
+        let count = (i128::from(range.to) - i128::from(range.from) + 1) as u128;
         if count > CSV_ROWS_MAX as u128 {
             return Err(cx.error(span, format!("{field}.range"), format!("{count} rows is more than {CSV_ROWS_MAX}")));
         }
@@ -566,7 +575,7 @@ fn declarative_journey(
         let template = |text: &str, part: &str| {
             Template::parse(text).map_err(|e| cx.error(span.clone(), format!("{field}.{part}"), e.0))
         };
-        let url = template(&s.url, "url")?;
+        let url = Template::parse_url(&s.url).map_err(|e| cx.error(span.clone(), format!("{field}.url"), e.0))?;
         if let Some(literal) = url.as_literal() {
             crate::http::Url::parse(literal)
                 .map_err(|e| cx.error(span.clone(), format!("{field}.url"), e.to_string()))?;

@@ -40,17 +40,16 @@ fn origin<'a>(url: &Url<'a>) -> Origin<'a> {
     Origin { secure: url.tls, host: url.host, target: url.target }
 }
 
-/// Whether a response head carries `Set-Cookie` (a line scan, no parse: every response pays it).
-fn has_set_cookie(head: &[u8]) -> bool {
-    const NAME: &[u8] = b"set-cookie:";
-    head.split(|&b| b == b'\n').any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME))
+/// Stores the `Set-Cookie` fields of a response to `url` in the journey's jar.
+#[inline]
+pub(crate) fn absorb(ctx: &Ctx, url: &str, response: &Response) {
+    if response.has_set_cookie() {
+        store_cookies(ctx, url, response);
+    }
 }
 
-/// Stores the `Set-Cookie` fields of a response to `url` in the journey's jar.
-pub(crate) fn absorb(ctx: &Ctx, url: &str, response: &Response) {
-    if !has_set_cookie(response.head_bytes()) {
-        return;
-    }
+#[cold]
+fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
     let Ok(url) = Url::parse(url) else { return };
     let now = now_unix_s();
     let mut session = ctx.session.borrow_mut();
@@ -62,6 +61,36 @@ pub(crate) fn absorb(ctx: &Ctx, url: &str, response: &Response) {
         match session.jar.store(origin(&url), text, now) {
             Ok(()) => ctx.trace_line(format_args!("cookie stored: {text}")),
             Err(why) => ctx.trace_line(format_args!("ignored Set-Cookie {text:?}: {why}")),
+        }
+    });
+}
+
+/// The `Cookie` header value the jar holds for `url`, if any (a WebSocket handshake's).
+pub(crate) fn handshake_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String> {
+    let session = ctx.session.borrow();
+    if session.jar.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    session.jar.render(origin(url), now_unix_s(), &mut out).then_some(out)
+}
+
+/// Stores the `Set-Cookie` fields of a raw response head from `url` (a WebSocket handshake's
+/// answer) in the journey's jar.
+pub(crate) fn absorb_head(ctx: &Ctx, url: &Url<'_>, head: &[u8]) {
+    const NAME: &[u8] = b"set-cookie:";
+    // A handshake is rare: a scan of its head is fine here (the HTTP path has the codec's flag).
+    let has_set_cookie = head
+        .split(|&b| b == b'\n')
+        .any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME));
+    if !has_set_cookie {
+        return;
+    }
+    let now = now_unix_s();
+    let mut session = ctx.session.borrow_mut();
+    mite_codec::ws::handshake::for_each_answer_header(head, "set-cookie", |value| {
+        if let Ok(text) = std::str::from_utf8(value) {
+            let _ = session.jar.store(origin(url), text, now);
         }
     });
 }
@@ -78,11 +107,16 @@ pub(crate) enum Hop {
 }
 
 /// Judges one hop's response (used by `Ctx::execute` when it records the hop).
+#[inline]
 pub(crate) fn hop_verdict(request: &RequestBuilder<'_>, response: &Response) -> Hop {
-    let Some(left) = request.redirects_left else { return Hop::Final };
-    if !is_redirect(response.status()) {
-        return Hop::Final;
+    match request.redirects_left {
+        Some(left) if is_redirect(response.status()) => redirect_verdict(request, response, left),
+        _ => Hop::Final,
     }
+}
+
+#[cold]
+fn redirect_verdict(request: &RequestBuilder<'_>, response: &Response, left: u8) -> Hop {
     let Some(location) = response.header("location") else {
         if mite_codec::head::find_header(response.head_bytes(), "location").is_some() {
             return Hop::Broken("its Location is not UTF-8".into());
@@ -101,27 +135,27 @@ pub(crate) fn hop_verdict(request: &RequestBuilder<'_>, response: &Response) -> 
     }
 }
 
-/// Sends `request` in the journey's session: cookies from the jar, redirects followed.
-pub(crate) async fn send(mut request: RequestBuilder<'_>) -> Result<Response, HttpError> {
-    let follow = request.follows_redirects();
+/// Readies `request` for its first hop; true when it is plain (no cookie, auth or generated
+/// body): then `RequestBuilder::send` makes the exchange itself, and calls [`chain`] only if
+/// the response is a redirect to follow ([`follows`]).
+#[inline]
+pub(crate) fn prepare(request: &mut RequestBuilder<'_>) -> bool {
     let allowed = request.max_redirects_allowed();
-    request.redirects_left = follow.then_some(allowed);
-    let plain = request.extras.is_none()
+    request.redirects_left = request.follows_redirects().then_some(allowed);
+    request.extras.is_none()
         && request.ctx.session.borrow().jar.is_empty()
-        && !request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie"));
-    if !plain {
-        return Box::pin(chain(request, None)).await;
-    }
-    let response = request.ctx.execute(&request).await?;
-    if follow && is_redirect(response.status()) && response.header("location").is_some() {
-        return Box::pin(chain(request, Some(response))).await;
-    }
-    Ok(response)
+        && !request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+}
+
+/// Whether the response to a plain first hop is a redirect the session follows.
+#[inline]
+pub(crate) fn follows(request: &RequestBuilder<'_>, response: &Response) -> bool {
+    request.redirects_left.is_some() && is_redirect(response.status()) && response.header("location").is_some()
 }
 
 /// The general loop: each hop's headers (the request's own, auth within its origin, generated
 /// content type, cookies) built afresh, redirects followed with RFC 9110's method rules.
-async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Result<Response, HttpError> {
+pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Result<Response, HttpError> {
     let ctx = first.ctx;
     let extras = first.extras.as_deref();
     if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
@@ -132,6 +166,7 @@ async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Res
     let mut method = first.method.clone();
     let mut body: &[u8] = extras.and_then(|e| e.body.as_deref()).unwrap_or(first.body);
     let mut left = first.redirects_left;
+    let mut body_dropped = false;
     loop {
         if let Some(response) = previous.take() {
             let location = match (left, is_redirect(response.status()), response.header("location")) {
@@ -144,59 +179,79 @@ async fn chain(first: RequestBuilder<'_>, mut previous: Option<Response>) -> Res
             method = next_method;
             if !keep_body {
                 body = b"";
+                body_dropped = true;
             }
             url = next;
             left = left.map(|n| n.saturating_sub(1));
         }
         let same_origin = same_origin(first_url, &url);
-        let mut cookie = String::new();
-        for (name, value) in &first.headers {
-            if name.eq_ignore_ascii_case("cookie") {
-                append_pair(&mut cookie, value);
-            }
-        }
-        if same_origin && let Some(extras) = extras {
-            for (name, value) in &extras.cookies {
-                append_pair(&mut cookie, &format!("{name}={value}"));
-            }
-        }
-        if let Ok(parsed) = Url::parse(&url) {
-            let session = ctx.session.borrow();
-            if !session.jar.is_empty() {
-                let mut jar_part = String::new();
-                session.jar.render(origin(&parsed), now_unix_s(), &mut jar_part);
-                append_pair(&mut cookie, &jar_part);
-            }
-        }
-        let mut headers: Vec<(&str, &str)> = first
-            .headers
-            .iter()
-            .filter(|(name, _)| {
-                !name.eq_ignore_ascii_case("cookie")
-                    && (same_origin || !name.eq_ignore_ascii_case("authorization"))
-                    && (!body.is_empty() || !name.eq_ignore_ascii_case("content-type"))
-            })
-            .copied()
-            .collect();
-        if let Some(extras) = extras {
-            if same_origin && let Some(auth) = &extras.authorization {
-                headers.push(("Authorization", auth));
-            }
-            // The request's own Content-Type wins over the generated one (never two).
-            let typed = first.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
-            if !body.is_empty()
-                && !typed
-                && let Some(content_type) = extras.content_type
-            {
-                headers.push(("Content-Type", content_type));
-            }
-        }
-        if !cookie.is_empty() {
-            headers.push(("Cookie", &cookie));
-        }
+        let cookie = cookie_header(&first, &url, same_origin);
+        let headers = hop_headers(&first, body_dropped, same_origin, &cookie);
         let hop = first.hop(method.clone(), &url, headers, body, left);
         previous = Some(ctx.execute(&hop).await?);
     }
+}
+
+/// The `Cookie` field of one hop: the request's own `Cookie` headers, its `.cookie()`s (within
+/// its origin), then the jar's for that URL.
+fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> String {
+    let mut cookie = String::new();
+    for (name, value) in &first.headers {
+        if name.eq_ignore_ascii_case("cookie") {
+            append_pair(&mut cookie, value);
+        }
+    }
+    if same_origin && let Some(extras) = first.extras.as_deref() {
+        for (name, value) in &extras.cookies {
+            append_pair(&mut cookie, &format!("{name}={value}"));
+        }
+    }
+    let session = first.ctx.session.borrow();
+    if !session.jar.is_empty()
+        && let Ok(parsed) = Url::parse(url)
+    {
+        let mut jar_part = String::new();
+        session.jar.render(origin(&parsed), now_unix_s(), &mut jar_part);
+        append_pair(&mut cookie, &jar_part);
+    }
+    cookie
+}
+
+/// One hop's header fields: the request's own (less `Cookie`, less credentials off its origin,
+/// less `Content-Type` once the body is dropped), auth, a generated content type, cookies.
+fn hop_headers<'a>(
+    first: &'a RequestBuilder<'_>,
+    body_dropped: bool,
+    same_origin: bool,
+    cookie: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut headers: Vec<(&str, &str)> = first
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            !name.eq_ignore_ascii_case("cookie")
+                && (same_origin || !name.eq_ignore_ascii_case("authorization"))
+                && (!body_dropped || !name.eq_ignore_ascii_case("content-type"))
+        })
+        .copied()
+        .collect();
+    if let Some(extras) = first.extras.as_deref() {
+        if same_origin && let Some(auth) = &extras.authorization {
+            headers.push(("Authorization", auth));
+        }
+        // The request's own Content-Type wins over the generated one (never two).
+        let typed = first.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if !body_dropped
+            && !typed
+            && let Some(content_type) = extras.content_type
+        {
+            headers.push(("Content-Type", content_type));
+        }
+    }
+    if !cookie.is_empty() {
+        headers.push(("Cookie", cookie));
+    }
+    headers
 }
 
 fn append_pair(out: &mut String, part: &str) {
@@ -234,18 +289,5 @@ impl Ctx {
     /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).
     pub fn clear_cookies(&self) {
         self.session.borrow_mut().jar.clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn set_cookie_scan_finds_the_field_in_any_case_only_at_line_starts() {
-        assert!(has_set_cookie(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n\r\n"));
-        assert!(has_set_cookie(b"HTTP/1.1 200 OK\r\nSET-COOKIE: a=1\r\n\r\n"));
-        assert!(!has_set_cookie(b"HTTP/1.1 200 OK\r\nX-Set-Cookie: a=1\r\n\r\n"));
-        assert!(!has_set_cookie(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
     }
 }

@@ -22,8 +22,8 @@ struct TxnSlot {
     name: Arc<str>,
     stats: TxnStats,
     requests_in_flight: u64,
-    /// WebSocket request/reply exchanges waiting for their reply.
-    ws_replies_in_flight: u64,
+    /// WebSocket waits on the server (request/reply exchanges, close handshakes) in progress.
+    ws_waits_in_flight: u64,
 }
 
 /// Transaction names interned to ids, and their stats for the current interval.
@@ -59,7 +59,7 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_replies_in_flight: 0 });
+        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_waits_in_flight: 0 });
         self.children.push(HashMap::new());
         id
     }
@@ -106,12 +106,13 @@ impl ShardStats {
         self.txns[id as usize].requests_in_flight -= 1;
     }
 
-    pub fn ws_reply_started(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight += 1;
+    pub fn ws_wait_started(&mut self, id: TxnId) {
+        self.txns[id as usize].ws_waits_in_flight += 1;
     }
 
-    pub fn ws_reply_finished(&mut self, id: TxnId) {
-        self.txns[id as usize].ws_replies_in_flight -= 1;
+    pub fn ws_wait_finished(&mut self, id: TxnId) {
+        let slot = &mut self.txns[id as usize];
+        slot.ws_waits_in_flight = slot.ws_waits_in_flight.saturating_sub(1);
     }
 
     pub fn message(&mut self, kind: &str) {
@@ -134,7 +135,7 @@ impl ShardStats {
     pub fn cancel_in_flight(&mut self) {
         for slot in &mut self.txns {
             slot.stats.add_errors(ErrorKind::Cancelled, std::mem::take(&mut slot.requests_in_flight));
-            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_replies_in_flight);
+            slot.stats.ws.errors[ErrorKind::Cancelled as usize] += std::mem::take(&mut slot.ws_waits_in_flight);
         }
     }
 

@@ -34,6 +34,10 @@ pub enum ErrorKind {
     NoConnection,
     /// Other I/O errors.
     Io,
+    /// The host name could not be resolved (no such name, no answer, or the lookup timed out).
+    Dns,
+    /// The URL could not be used (rendered from a template at run time, or given by a journey).
+    InvalidUrl,
     /// The request was still in flight when the run stopped.
     Cancelled,
     /// A WebSocket upgrade the server refused or answered wrongly (status, `Accept`, ...).
@@ -46,7 +50,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::Refused,
         ErrorKind::Reset,
         ErrorKind::Timeout,
@@ -58,6 +62,8 @@ impl ErrorKind {
         ErrorKind::Status,
         ErrorKind::NoConnection,
         ErrorKind::Io,
+        ErrorKind::Dns,
+        ErrorKind::InvalidUrl,
         ErrorKind::Cancelled,
         ErrorKind::WsHandshake,
         ErrorKind::WsProtocol,
@@ -80,6 +86,8 @@ impl ErrorKind {
             ErrorKind::Status => "status",
             ErrorKind::NoConnection => "no_connection",
             ErrorKind::Io => "io",
+            ErrorKind::Dns => "dns",
+            ErrorKind::InvalidUrl => "invalid_url",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::WsHandshake => "ws_handshake",
             ErrorKind::WsProtocol => "ws_protocol",

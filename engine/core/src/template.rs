@@ -1,13 +1,35 @@
 //! `{name}` templates in declarative journeys, parsed once at load time and rendered per
 //! request from captured values, datapool columns and configuration (in that order).
+//!
+//! In a URL template, a value that lands in the path or the query is percent-encoded (every
+//! byte but RFC 3986's unreserved `A-Z a-z 0-9 - . _ ~`), so `Mary Ann` becomes `Mary%20Ann`
+//! and `a/b?c` stays one segment. A value before the path (`{base}/users`, `http://{host}/`)
+//! is inserted as it is, and so is `{+name}` anywhere (RFC 6570's reserved expansion), for a
+//! value that is already a path or already encoded.
 
 use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Bytes percent-encoded in a value substituted into a URL's path or query: all but unreserved.
+const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// One piece of a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
     Text(String),
-    Var(String),
+    Var(String, Insert),
+}
+
+/// How a variable's value is inserted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Insert {
+    /// As it is (`{name}` outside a URL's path and query).
+    Plain,
+    /// As it is, by request (`{+name}`).
+    Raw,
+    /// Percent-encoded (`{name}` in a URL's path or query).
+    Encoded,
 }
 
 /// A parsed template. `{{` and `}}` stand for literal braces.
@@ -27,6 +49,26 @@ impl fmt::Display for TemplateError {
 }
 
 impl Template {
+    /// Parses a URL template: values that land in the path or query are percent-encoded,
+    /// unless written `{+name}`.
+    pub fn parse_url(text: &str) -> Result<Template, TemplateError> {
+        let mut template = Template::parse(text)?;
+        // The path starts at the first `/`, `?` or `#` of the literal text after `://` (or,
+        // when the scheme comes from a variable such as `{base}`, anywhere in the literal).
+        let mut in_path = false;
+        for part in &mut template.parts {
+            match part {
+                Part::Text(literal) if !in_path => {
+                    let after_scheme = literal.find("://").map_or(literal.as_str(), |at| &literal[at + 3..]);
+                    in_path = after_scheme.contains(['/', '?', '#']);
+                }
+                Part::Var(_, insert) if in_path && *insert == Insert::Plain => *insert = Insert::Encoded,
+                _ => {}
+            }
+        }
+        Ok(template)
+    }
+
     /// Parses `text`.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
@@ -47,6 +89,10 @@ impl Template {
                     let close =
                         rest.find('}').ok_or_else(|| TemplateError(format!("unclosed {{ at byte {at} in {text:?}")))?;
                     let name = rest[..close].trim();
+                    let (name, insert) = match name.strip_prefix('+') {
+                        Some(raw) => (raw.trim(), Insert::Raw),
+                        None => (name, Insert::Plain),
+                    };
                     if name.is_empty()
                         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
                     {
@@ -57,7 +103,7 @@ impl Template {
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));
                     }
-                    parts.push(Part::Var(name.to_string()));
+                    parts.push(Part::Var(name.to_string(), insert));
                     for _ in 0..close + 1 {
                         chars.next();
                     }
@@ -87,7 +133,7 @@ impl Template {
     /// Variable names used.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Var(name) => Some(name.as_str()),
+            Part::Var(name, _) => Some(name.as_str()),
             Part::Text(_) => None,
         })
     }
@@ -101,8 +147,13 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Var(name) => {
-                    out.push_str(lookup(name).ok_or_else(|| TemplateError(format!("no value for {{{name}}}")))?)
+                Part::Var(name, insert) => {
+                    let value = lookup(name).ok_or_else(|| TemplateError(format!("no value for {{{name}}}")))?;
+                    if *insert == Insert::Encoded {
+                        out.extend(utf8_percent_encode(value, URL_VALUE));
+                    } else {
+                        out.push_str(value);
+                    }
                 }
             }
         }
@@ -126,6 +177,30 @@ mod tests {
         })
         .unwrap();
         assert_eq!(out, "http://h/users/7?q={x}");
+    }
+
+    fn render(template: &Template, values: &[(&str, &'static str)]) -> String {
+        let mut out = String::new();
+        template.render_into(&mut out, |name| values.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)).unwrap();
+        out
+    }
+
+    /// Issue 10: values in a URL's path or query are percent-encoded; the origin and `{+raw}`
+    /// values are not.
+    #[test]
+    fn url_values_are_encoded_where_they_land() {
+        let values = [("base", "http://h:8080"), ("name", "Mary Ann"), ("q", "a&b=c/d?é"), ("p", "x/y z")];
+        let t = Template::parse_url("{base}/users/{name}?q={q}&raw={+p}").unwrap();
+        assert_eq!(render(&t, &values), "http://h:8080/users/Mary%20Ann?q=a%26b%3Dc%2Fd%3F%C3%A9&raw=x/y z");
+        let t = Template::parse_url("http://{host}:{port}/{name}").unwrap();
+        assert_eq!(render(&t, &[("host", "h"), ("port", "80"), ("name", "a b")]), "http://h:80/a%20b");
+        let t = Template::parse_url("{base}{name}").unwrap();
+        assert_eq!(render(&t, &values), "http://h:8080Mary Ann", "no path yet: inserted as it is");
+        let t = Template::parse_url("{base}/{+p}").unwrap();
+        assert_eq!(render(&t, &values), "http://h:8080/x/y z");
+        assert_eq!(render(&Template::parse_url("{base}/-._~").unwrap(), &values), "http://h:8080/-._~");
+        // Outside URLs nothing is encoded, and `{+name}` means the same as `{name}`.
+        assert_eq!(render(&Template::parse("{name} {+name}").unwrap(), &values), "Mary Ann Mary Ann");
     }
 
     #[test]

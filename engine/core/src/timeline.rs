@@ -61,8 +61,10 @@ pub struct IntervalDetail {
     pub errors_by_kind: [u64; ErrorKind::COUNT],
     /// Responses by status class (1xx..5xx at 1..=5, other at 0).
     pub status_class: [u64; 6],
-    /// New connections opened.
+    /// TCP connects attempted (succeeded or failed).
     pub connects: u64,
+    /// TCP connects that failed.
+    pub connects_failed: u64,
     /// Keep-alive connections the server closed and the client replaced.
     pub reconnects: u64,
     /// Response body bytes received.
@@ -118,6 +120,7 @@ impl IntervalDetail {
             errors_by_kind,
             status_class: total.status_class,
             connects: total.connects,
+            connects_failed: total.connects_failed,
             reconnects: total.reconnects,
             body_bytes: total.body_bytes,
             sent_bytes: total.sent_bytes,
@@ -147,15 +150,17 @@ impl IntervalDetail {
         out.insert("errors_by_kind".into(), Value::Object(errors));
         out.insert("status".into(), Value::Object(status));
         out.insert("connects".into(), json!(self.connects));
+        out.insert("connects_failed".into(), json!(self.connects_failed));
         out.insert("reconnects".into(), json!(self.reconnects));
         out.insert("body_bytes".into(), json!(self.body_bytes));
         out.insert("sent_bytes".into(), json!(self.sent_bytes));
         out.insert("journeys_target".into(), json!(self.journeys_target));
         let j = &self.journeys;
-        if j.scheduled + j.missed > 0 {
+        // As in the totals: every arrival that came due is counted once in `scheduled`.
+        if j.scheduled > 0 {
             out.insert(
                 "arrivals".into(),
-                json!({ "requested": j.scheduled + j.missed, "started": j.arrivals_started, "missed": j.missed }),
+                json!({ "requested": j.scheduled, "started": j.arrivals_started, "missed": j.missed }),
             );
         }
         let txns: Vec<Value> = self

@@ -42,6 +42,8 @@ pub enum Cause {
     Memlock,
     /// The kernel has no io_uring (too old, or built without it).
     NoKernelSupport,
+    /// EPERM, and /proc could not say whether a filter or the sysctl refused it.
+    Refused,
     /// Something else; the error says what.
     Other,
 }
@@ -63,6 +65,7 @@ pub fn diagnose(errno: Option<i32>, error: &str, facts: Facts) -> Diagnosis {
         Some(EPERM) if matches!(facts.io_uring_disabled, Some(v) if v > 0) => {
             Cause::Sysctl { value: facts.io_uring_disabled.unwrap_or(0) }
         }
+        Some(EPERM) if facts.seccomp_mode.is_none() => Cause::Refused,
         Some(ENOSYS) if filtered => Cause::Seccomp { errno: ENOSYS },
         Some(ENOSYS) => Cause::NoKernelSupport,
         Some(ENOMEM) => Cause::Memlock,
@@ -94,6 +97,12 @@ impl fmt::Display for Diagnosis {
                 "{error}: ring memory counts against RLIMIT_MEMLOCK for non-root users, about 112 KiB per core; \
                  raise `ulimit -l`"
             ),
+            Cause::Refused => write!(
+                f,
+                "io_uring_setup was refused ({error}) by a seccomp filter (a container's default profile \
+                 denies io_uring: use tools/k8s/seccomp-io-uring.json) or by the kernel.io_uring_disabled \
+                 sysctl; /proc could not tell which"
+            ),
             Cause::NoKernelSupport => {
                 write!(f, "this kernel has no io_uring ({error}): Linux 5.11 or later with CONFIG_IO_URING")
             }
@@ -122,6 +131,9 @@ mod tests {
         assert_eq!(cause(ENOSYS, facts(0, None)), Cause::NoKernelSupport);
         assert_eq!(cause(EPERM, facts(0, Some(0))), Cause::Other);
         assert_eq!(diagnose(None, "weird", facts(0, None)).cause, Cause::Other);
+        let no_proc = Facts { seccomp_mode: None, io_uring_disabled: None };
+        assert_eq!(cause(EPERM, no_proc), Cause::Refused);
+        assert!(diagnose(Some(EPERM), "x", no_proc).to_string().contains("seccomp-io-uring.json"));
     }
 
     #[test]

@@ -10,6 +10,10 @@ use std::sync::Arc;
 /// Journey starts per second one core is asked to schedule at most (open model).
 pub const RATE_PER_CORE_MAX: f64 = 2_000_000.0;
 
+/// The smallest arrival rate above zero, per second (one start every ~11.6 days): below it the
+/// gap between two starts would not fit a timer.
+pub const RATE_MIN_PER_S: f64 = 1e-6;
+
 /// A user-supplied model: `f(start_s, end_s) -> Some(n) | None (stop)`.
 pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
 
@@ -95,12 +99,14 @@ impl RateModel {
     }
 
     fn validate(&self) -> Result<(), VolumeError> {
-        let rate_ok = |r: f64| r.is_finite() && r >= 0.0;
+        let rate_ok = |r: f64| r.is_finite() && (r == 0.0 || r >= RATE_MIN_PER_S);
         let duration_ok = |d: f64| d.is_finite() && d > 0.0;
         match self {
             RateModel::Constant { per_s, duration_s } => {
                 if !rate_ok(*per_s) {
-                    return Err(VolumeError(format!("rate must be a non-negative number per second, got {per_s}")));
+                    return Err(VolumeError(format!(
+                        "rate must be 0 or a number of journeys per second from {RATE_MIN_PER_S} up, got {per_s}"
+                    )));
                 }
                 if let Some(d) = duration_s
                     && !duration_ok(*d)
@@ -110,7 +116,9 @@ impl RateModel {
             }
             RateModel::Ramp { from, to, duration_s } => {
                 if !rate_ok(*from) || !rate_ok(*to) {
-                    return Err(VolumeError(format!("ramp rates must be non-negative, got {from} -> {to}")));
+                    return Err(VolumeError(format!(
+                        "ramp rates must each be 0 or from {RATE_MIN_PER_S} per second up, got {from} -> {to}"
+                    )));
                 }
                 if !duration_ok(*duration_s) {
                     return Err(VolumeError(format!(

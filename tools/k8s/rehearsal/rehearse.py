@@ -81,6 +81,14 @@ def manifest_args(path):
     return args
 
 
+def manifest_profile(path):
+    """The file name of the Localhost seccomp profile the manifest names."""
+    match = re.search(r"localhostProfile:\s*(\S+)", open(path, encoding="utf-8").read())
+    if not match:
+        sys.exit(f"rehearse: {path} names no Localhost seccomp profile")
+    return os.path.basename(match.group(1))
+
+
 def job_count(path):
     text = open(path, encoding="utf-8").read()
     return int(re.search(r"^\s*completions:\s*(\d+)", text, re.M).group(1))
@@ -166,6 +174,11 @@ def main():
     parser.add_argument("--terminate", type=int, default=1, help="index to SIGTERM mid-run")
     parser.add_argument("--duration", type=float, default=6.0, help="run length, seconds")
     parser.add_argument("--workdir", help="where logs go (default: a new temporary directory)")
+    parser.add_argument(
+        "--seccomp",
+        metavar="MITE_SECCOMP",
+        help="run each injector under the manifest's Localhost profile, installed by this mite-seccomp binary",
+    )
     opts = parser.parse_args()
     segments = opts.segments or job_count(opts.manifest)
     if not 0 <= opts.terminate < segments:
@@ -187,11 +200,16 @@ def main():
     args = local_args(manifest_args(opts.manifest), scenario, start_at, segments)
     print("rehearse: args " + " ".join(args))
 
+    wrap = []
+    if opts.seccomp:
+        profile = os.path.join(K8S, manifest_profile(opts.manifest))
+        wrap = [opts.seccomp, profile, "--"]
+        print(f"rehearse: each injector under the seccomp profile {profile}")
     procs = []
     for index in range(segments):
         log = open(os.path.join(cluster, "logs", f"{job}-{index}-pod.log"), "wb")
         env = dict(os.environ, JOB_COMPLETION_INDEX=str(index))
-        procs.append(subprocess.Popen([opts.engine, *args], env=env, stdout=log, stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen([*wrap, opts.engine, *args], env=env, stdout=log, stderr=subprocess.STDOUT))
     write_pods(cluster, procs, job)
     collect_env = dict(
         os.environ,
@@ -225,10 +243,10 @@ def main():
     server.shutdown()
     print("rehearse: exit codes " + ", ".join(f"{i}: {p.returncode}" for i, p in enumerate(procs)))
     print("rehearse: collect.sh said:\n" + "\n".join("    " + l for l in collect_out.splitlines()))
-    return check(work, cluster, job, procs, opts.terminate, collect.returncode, collect_out, merged_path, segments)
+    return check(work, job, opts.terminate, collect.returncode, collect_out, merged_path, segments, opts.seccomp)
 
 
-def check(work, cluster, job, procs, terminated, collect_code, collect_out, merged_path, segments):
+def check(work, job, terminated, collect_code, collect_out, merged_path, segments, seccomp):
     failures = []
 
     def expect(ok, what):
@@ -262,6 +280,9 @@ def check(work, cluster, job, procs, terminated, collect_code, collect_out, merg
             want = "interrupted" if k == terminated else "duration"
             expect(part.get("stopped_by") == want, f"segment {k}/{segments} stopped by {want} ({part.get('stopped_by')})")
             expect((part.get("requests") or 0) > 0, f"segment {k}/{segments} sent requests")
+    if merged and seccomp:
+        drivers = {p.get("driver") for p in merged.get("parts", [])}
+        expect(drivers == {"io_uring"}, f"every injector ran io_uring under the profile ({drivers})")
     reused = {p: c for p, c in rows.items() if c > 1}
     expect(hits > 0 and not reused, f"each of {len(rows)} rows used at most once across segments (reused: {list(reused)[:5]})")
     expect(all(p.startswith("/row/") for p in rows), "every request named a row")

@@ -7,7 +7,9 @@
 //! alternatives, as runc does), and `includes` / `excludes` by architecture and capability
 //! (the capabilities are the ones the container keeps: none for a pod that drops `ALL`).
 //! `minKernel` is ignored. Names this architecture does not have are skipped, as libseccomp
-//! does. Actions: allow, errno, kill (thread or process), trap, log.
+//! does. Actions: allow, errno, kill (thread or process), trap, log. Only the native ABI is
+//! filtered: a system call made through another (i386, x32) kills the process, where a runtime
+//! would apply the profile's `archMap`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -126,6 +126,16 @@ pub fn check_handshake(
     Ok(Some(Handshake { head_len, protocol }))
 }
 
+/// Calls `each` with the value of every `name` header of a handshake answer head (which
+/// `head::for_each_header` would skip: 101 is an interim status to the HTTP codec).
+pub fn for_each_answer_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b [u8])) {
+    let mut headers = [httparse::EMPTY_HEADER; HEADERS_COUNT_MAX];
+    let mut response = httparse::Response::new(&mut headers);
+    if let Ok(httparse::Status::Complete(_)) = response.parse(head) {
+        response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +181,10 @@ mod tests {
         let done = check_handshake(&bytes, KEY, &["a", "b"], &WsLimits::DEFAULT).unwrap().unwrap();
         assert_eq!(done, Handshake { head_len, protocol: Some("b".into()) });
         assert_eq!(check_handshake(&bytes[..20], KEY, &[], &WsLimits::DEFAULT).unwrap(), None);
+        let with_cookies = answer("Set-Cookie: a=1\r\nset-cookie: b=2\r\n");
+        let mut seen = Vec::new();
+        for_each_answer_header(with_cookies.as_bytes(), "Set-Cookie", |v| seen.push(v.to_vec()));
+        assert_eq!(seen, vec![b"a=1".to_vec(), b"b=2".to_vec()]);
     }
 
     #[test]

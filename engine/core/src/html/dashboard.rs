@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::limits::{DASHBOARD_INTERVALS_MAX, DASHBOARD_REQUEST_BYTES_MAX};
 use crate::run::{IntervalPoint, RunOptions, RunResult, StopReason};
+use crate::runtime::Driver;
 use crate::stats::Merged;
 use crate::threshold::Outcome;
 
@@ -101,6 +102,7 @@ impl Dashboard {
         scenario: &str,
         options: &RunOptions,
         duration: Duration,
+        drivers: &[Driver],
         merged: &Merged,
         intervals: &[IntervalPoint],
     ) {
@@ -109,7 +111,7 @@ impl Dashboard {
         let mut result = RunResult {
             scenario: scenario.to_string(),
             cores: options.cores.clone(),
-            drivers: Vec::new(),
+            drivers: drivers.to_vec(),
             fallbacks: Vec::new(),
             started_at_unix_s: self.started_at_unix_s,
             duration_s: elapsed_s,
@@ -235,15 +237,30 @@ mod tests {
             ..IntervalPoint::default()
         };
         let mut points = vec![point.clone()];
-        dashboard.publish_interval("demo", &options, Duration::from_secs(5), &Merged::default(), &points);
+        dashboard.publish_interval(
+            "demo",
+            &options,
+            Duration::from_secs(5),
+            &[Driver::Epoll],
+            &Merged::default(),
+            &points,
+        );
         points.push(IntervalPoint { elapsed_s: 2.0, ..point });
-        dashboard.publish_interval("demo", &options, Duration::from_secs(5), &Merged::default(), &points);
+        dashboard.publish_interval(
+            "demo",
+            &options,
+            Duration::from_secs(5),
+            &[Driver::Epoll],
+            &Merged::default(),
+            &points,
+        );
         let data = get(dashboard.addr(), "/data.json");
         let body: Value = serde_json::from_str(data.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         let intervals = body["runs"][0]["intervals"].as_array().unwrap();
         assert_eq!(intervals.len(), 2, "each interval once, in order");
         assert_eq!(intervals[1]["elapsed_s"], 2.0);
         assert_eq!(body["live"]["finished"], false);
+        assert_eq!(body["runs"][0]["driver"], "epoll");
         let page = get(dashboard.addr(), "/");
         assert!(page.starts_with("HTTP/1.1 200") && page.contains("connect-src 'self'"));
         let saved = get(dashboard.addr(), "/report.html");

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
 use super::buffers::{BufferPool, ConnBuffers};
+use super::resolver::{Addrs, Resolver};
 use super::transport::{TlsStream, Transport, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::limits;
@@ -167,9 +168,15 @@ pub struct Response {
     body: Bytes,
     body_bytes: u64,
     timings: Timings,
+    set_cookie: bool,
 }
 
 impl Response {
+    /// Whether the response carries `Set-Cookie` (found while parsing the head).
+    pub fn has_set_cookie(&self) -> bool {
+        self.set_cookie
+    }
+
     /// Status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -238,7 +245,6 @@ impl Conn {
 
 #[derive(Default)]
 struct HostPool {
-    addrs: Vec<SocketAddr>,
     next_addr: usize,
     idle: Vec<Conn>,
     open: usize,
@@ -254,6 +260,7 @@ struct Trip {
     request_bytes: u64,
     first_byte_us: u64,
     keep_alive: bool,
+    set_cookie: bool,
 }
 
 /// A failed round trip, with whether any response byte had arrived (for safe retries) and
@@ -272,6 +279,7 @@ pub struct HttpClient {
     plain: RefCell<HashMap<Box<str>, HostPool>>,
     secure: RefCell<HashMap<Box<str>, HostPool>>,
     buffers: RefCell<BufferPool>,
+    resolver: Resolver,
 }
 
 impl HttpClient {
@@ -283,6 +291,7 @@ impl HttpClient {
             plain: RefCell::default(),
             secure: RefCell::default(),
             buffers: RefCell::new(BufferPool::new()),
+            resolver: Resolver::default(),
         }
     }
 
@@ -344,29 +353,16 @@ impl HttpClient {
         self.buffers.borrow_mut().give_back(conn.set_buffers(ConnBuffers::none()));
     }
 
-    /// Reserves a connection slot and picks an address, resolving the host on first use.
-    fn reserve(
-        &self,
-        url: &Url<'_>,
-        timings: &mut Timings,
-    ) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
+    /// Reserves a connection slot and picks one of the host's addresses (resolved by the caller).
+    fn reserve(&self, url: &Url<'_>, addrs: &Addrs) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
-            let resolving = Instant::now();
-            let addrs: Vec<SocketAddr> = (url.host, url.port)
-                .to_socket_addrs()
-                .map_err(|e| trip(ErrorKind::Connect, format!("resolve {}: {e}", url.host)))?
-                .collect();
-            if addrs.is_empty() {
-                return Err(trip(ErrorKind::Connect, format!("resolve {}: no addresses", url.host)));
-            }
-            timings.dns_us = Some(micros(resolving.elapsed()));
             let server_name = if url.tls {
                 Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
             } else {
                 None
             };
-            pools.insert(url.authority.into(), HostPool { addrs, server_name, ..HostPool::default() });
+            pools.insert(url.authority.into(), HostPool { server_name, ..HostPool::default() });
         }
         let pool = pools.get_mut(url.authority).expect("inserted above");
         if pool.open >= self.settings.connections_per_host_max {
@@ -379,7 +375,7 @@ impl HttpClient {
             ));
         }
         pool.open += 1;
-        let addr = pool.addrs[pool.next_addr % pool.addrs.len()];
+        let addr = addrs[pool.next_addr % addrs.len()];
         pool.next_addr = pool.next_addr.wrapping_add(1);
         Ok((addr, pool.server_name.clone()))
     }
@@ -401,7 +397,15 @@ impl HttpClient {
     }
 
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
-        let (addr, server_name) = self.reserve(url, timings)?;
+        // Resolved off the core (a resolver thread), cached per core; the connect timeout
+        // covers the lookup too.
+        let (addrs, lookup) = self
+            .resolver
+            .resolve(url.host, url.port, self.settings.connect_timeout)
+            .await
+            .map_err(|message| trip(ErrorKind::Dns, message.to_string()))?;
+        timings.dns_us = lookup.map(micros);
+        let (addr, server_name) = self.reserve(url, &addrs)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
         if result.is_err() {
             self.release(url, None);
@@ -516,8 +520,8 @@ impl HttpClient {
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
-                    let Trip { status, head, body, body_bytes, .. } = trip;
-                    return Ok(Response { status, head, body, body_bytes, timings });
+                    let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                    return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
                 Ok(Err(err)) => {
                     self.release(&request.url, None);
@@ -609,6 +613,7 @@ impl HttpClient {
             request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             keep_alive: head.keep_alive,
+            set_cookie: head.set_cookie,
         })
     }
 }

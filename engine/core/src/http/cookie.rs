@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::limits::{COOKIE_BYTES_MAX, COOKIES_PER_JAR_MAX};
+use crate::limits::{COOKIE_BYTES_MAX, COOKIE_JAR_BYTES_MAX, COOKIES_PER_JAR_MAX};
 
 /// One stored cookie (RFC 6265 §5.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +141,10 @@ impl Jar {
         if parsed.expires_unix_s.is_some_and(|at| at <= now_unix_s) {
             return Ok(());
         }
-        if self.cookies.len() >= COOKIES_PER_JAR_MAX {
+        let bytes = parsed.name.len() + parsed.value.len();
+        while !self.cookies.is_empty()
+            && (self.cookies.len() >= COOKIES_PER_JAR_MAX || self.bytes() + bytes > COOKIE_JAR_BYTES_MAX)
+        {
             self.evict(now_unix_s);
         }
         self.cookies.push(Cookie {
@@ -158,10 +161,16 @@ impl Jar {
         Ok(())
     }
 
-    /// Makes room: expired cookies first, else the oldest.
+    /// Names and values held, in bytes.
+    fn bytes(&self) -> usize {
+        self.cookies.iter().map(|c| c.name.len() + c.value.len()).sum()
+    }
+
+    /// Makes room for one more: the expired cookies if there are any, else the oldest.
     fn evict(&mut self, now_unix_s: i64) {
+        let before = self.cookies.len();
         self.cookies.retain(|c| c.expires_unix_s.is_none_or(|at| at > now_unix_s));
-        if self.cookies.len() >= COOKIES_PER_JAR_MAX
+        if self.cookies.len() == before
             && let Some((i, _)) = self.cookies.iter().enumerate().min_by_key(|(_, c)| c.creation)
         {
             self.cookies.remove(i);
@@ -509,6 +518,17 @@ mod tests {
         }
         assert_eq!(jar.cookies().len(), COOKIES_PER_JAR_MAX);
         assert_eq!(jar.cookies()[0].name, "c10", "the oldest go first");
+        // Large cookies: the bytes are bounded too, so the Cookie field is.
+        let mut jar = Jar::default();
+        let big = "v".repeat(COOKIE_BYTES_MAX - 8);
+        for i in 0..100 {
+            jar.store(http("h", "/"), &format!("big{i:03}={big}"), NOW).unwrap();
+        }
+        assert!(jar.bytes() <= COOKIE_JAR_BYTES_MAX, "{}", jar.bytes());
+        assert_eq!(jar.cookies().last().unwrap().name, "big099", "the newest is kept");
+        let mut rendered = String::new();
+        jar.render(http("h", "/"), NOW, &mut rendered);
+        assert!(rendered.len() <= COOKIE_JAR_BYTES_MAX + 4 * jar.cookies().len(), "{}", rendered.len());
     }
 
     #[test]

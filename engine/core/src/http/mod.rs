@@ -5,6 +5,7 @@ pub mod client;
 pub mod cookie;
 pub mod form;
 pub mod redirect;
+pub mod resolver;
 pub mod tls;
 pub mod transport;
 pub mod url;

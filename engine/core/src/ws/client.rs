@@ -217,11 +217,21 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let http_url = http_form(request.url)?;
     let url = Url::parse(&http_url).map_err(|e| HttpError::invalid(e.to_string().replacen("http", "ws", 1)))?;
     check_headers(&request.headers, &request.protocols)?;
+    // The journey's cookies go with the upgrade, unless the journey set its own Cookie header.
+    let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
+        None
+    } else {
+        crate::session::handshake_cookie_header(ctx, &url)
+    };
+    let mut headers = request.headers.clone();
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie));
+    }
     let shard = ctx.shard_rc();
     let txn = ctx.current_txn();
     shard.stats.borrow_mut().request_started(txn);
     let started = Instant::now();
-    let result = handshake(ctx, &url, &request).await;
+    let result = handshake(ctx, &url, &headers, &request.protocols).await;
     let mut stats = shard.stats.borrow_mut();
     stats.request_finished(txn);
     let entry = stats.txn(txn);
@@ -238,7 +248,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             crate::journey::count_connections(entry, &timings);
             entry.ws.connects += 1;
             drop(stats);
-            ctx.trace(format_args!(
+            ctx.trace_line(format_args!(
                 "websocket {} -> 101{} in {:.2} ms",
                 request.url,
                 protocol.as_deref().map(|p| format!(" (subprotocol {p})")).unwrap_or_default(),
@@ -255,7 +265,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
                 stats.sample_error(kind.name(), || format!("websocket {}: {err}", request.url));
             }
             drop(stats);
-            ctx.trace(format_args!("websocket {} -> FAILED: {err}", request.url));
+            ctx.trace_line(format_args!("websocket {} -> FAILED: {err}", request.url));
             Err(err)
         }
     }
@@ -264,11 +274,16 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
 type Opened = (Box<Conn>, Option<String>, crate::http::Timings);
 
 /// Opens the connection and runs the upgrade within the connect and request timeouts.
-async fn handshake(ctx: &Ctx, url: &Url<'_>, request: &WsConnect<'_>) -> Result<Opened, HttpError> {
+async fn handshake(
+    ctx: &Ctx,
+    url: &Url<'_>,
+    headers: &[(&str, &str)],
+    protocols: &[&str],
+) -> Result<Opened, HttpError> {
     let http = &ctx.shard().http;
     let (io, mut timings) = http.connect_dedicated(url).await?;
     let timeout = http.settings().request_timeout;
-    let upgraded = monoio::time::timeout(timeout, upgrade(io, url, request, &mut timings)).await;
+    let upgraded = monoio::time::timeout(timeout, upgrade(ctx, io, url, (headers, protocols), &mut timings)).await;
     let result = match upgraded {
         Err(_) => Err(HttpError::failed(
             ErrorKind::Timeout,
@@ -286,9 +301,10 @@ async fn handshake(ctx: &Ctx, url: &Url<'_>, request: &WsConnect<'_>) -> Result<
 }
 
 async fn upgrade(
+    ctx: &Ctx,
     io: Transport,
     url: &Url<'_>,
-    request: &WsConnect<'_>,
+    (headers, protocols): (&[(&str, &str)], &[&str]),
     timings: &mut crate::http::Timings,
 ) -> Result<(Box<Conn>, Option<String>), Failure> {
     let nonce_high = random_u64().to_ne_bytes();
@@ -304,20 +320,15 @@ async fn upgrade(
         reader: MessageReader::new(WS_LIMITS),
         close_sent: false,
     });
-    let head = HandshakeRequest {
-        target: url.target,
-        host: url.authority,
-        key: &key,
-        protocols: &request.protocols,
-        headers: &request.headers,
-    };
+    let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
     encode_handshake(&mut conn.write_buf, &head);
     conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
     let started = Instant::now();
     loop {
         if !conn.read_buf.is_empty() {
-            match check_handshake(&conn.read_buf, &key, &request.protocols, &WS_LIMITS) {
+            match check_handshake(&conn.read_buf, &key, protocols, &WS_LIMITS) {
                 Ok(Some(done)) => {
+                    crate::session::absorb_head(ctx, url, &conn.read_buf[..done.head_len]);
                     let _ = conn.read_buf.split_to(done.head_len);
                     timings.first_byte_us = micros(started.elapsed());
                     return Ok((conn, done.protocol));
@@ -498,7 +509,7 @@ impl<'c> WebSocket<'c> {
             self.release();
         }
         record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &fail.detail);
-        self.ctx.trace(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
+        self.ctx.trace_line(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
         HttpError::failed(fail.kind, fail.detail)
     }
 
@@ -531,7 +542,7 @@ impl<'c> WebSocket<'c> {
                     ws.messages_sent += 1;
                     ws.bytes_sent += payload.len() as u64;
                 });
-                self.ctx.trace(format_args!("websocket sent {} bytes", payload.len()));
+                self.ctx.trace_line(format_args!("websocket sent {} bytes", payload.len()));
                 Ok(())
             }
             Err(fail) => Err(self.fail(fail).await),
@@ -581,7 +592,7 @@ impl<'c> WebSocket<'c> {
                     ws.messages_received += 1;
                     ws.bytes_received += message.data.len() as u64;
                 });
-                self.ctx.trace(format_args!("websocket received {message:?}"));
+                self.ctx.trace_line(format_args!("websocket received {message:?}"));
                 Ok(Some(message))
             }
             Ok(Event::Closed(outcome)) => {
@@ -590,7 +601,7 @@ impl<'c> WebSocket<'c> {
                 match outcome {
                     Ok(code) => {
                         self.count(|ws| ws.closes += 1);
-                        self.ctx.trace(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
+                        self.ctx.trace_line(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
                         Ok(None)
                     }
                     Err(fail) => Err(self.fail(fail).await),
@@ -609,9 +620,9 @@ impl<'c> WebSocket<'c> {
         matches: impl Fn(&WsMessage) -> bool,
     ) -> Result<WsMessage, HttpError> {
         let txn = self.ctx.current_txn();
-        self.ctx.shard_rc().stats.borrow_mut().ws_reply_started(txn);
+        self.ctx.shard_rc().stats.borrow_mut().ws_wait_started(txn);
         let result = self.exchange(text, matches).await;
-        self.ctx.shard_rc().stats.borrow_mut().ws_reply_finished(txn);
+        self.ctx.shard_rc().stats.borrow_mut().ws_wait_finished(txn);
         result
     }
 
@@ -624,10 +635,7 @@ impl<'c> WebSocket<'c> {
             let message = self.receive_timeout(left).await?;
             if matches(&message) {
                 let took_us = micros(started.elapsed());
-                let delay_us = self.ctx.start_delay_us();
-                self.count(|ws| {
-                    record_latency(&mut ws.reply_us, took_us.saturating_add(delay_us.unwrap_or(0)));
-                });
+                self.count(|ws| record_latency(&mut ws.reply_us, took_us));
                 return Ok(message);
             }
         }
@@ -643,12 +651,12 @@ impl<'c> WebSocket<'c> {
         self.release();
         match outcome {
             Ok(()) => {
-                self.ctx.trace(format_args!("websocket closed"));
+                self.ctx.trace_line(format_args!("websocket closed"));
                 Ok(())
             }
             Err(fail) => {
                 record_failure(&shard, self.ctx.current_txn(), fail.kind, &fail.detail);
-                self.ctx.trace(format_args!("websocket close FAILED: {}", fail.detail));
+                self.ctx.trace_line(format_args!("websocket close FAILED: {}", fail.detail));
                 Err(HttpError::failed(fail.kind, fail.detail))
             }
         }
@@ -663,8 +671,16 @@ fn record_failure(shard: &Shard, txn: TxnId, kind: ErrorKind, detail: &str) {
 }
 
 /// Sends a close (if not yet sent) and reads until the server's close, counting data messages
-/// that arrive meanwhile; counts the completed close.
+/// that arrive meanwhile; counts the completed close. A close still waiting when the run stops
+/// is counted as `cancelled`.
 async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
+    shard.stats.borrow_mut().ws_wait_started(txn);
+    let outcome = close_waiting(conn, shard, txn).await;
+    shard.stats.borrow_mut().ws_wait_finished(txn);
+    outcome
+}
+
+async fn close_waiting(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
     let waited = monoio::time::timeout(WS_CLOSE_TIMEOUT, async {
         conn.send_close(1000).await?;
         let mut pings = 0;

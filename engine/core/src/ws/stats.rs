@@ -272,6 +272,27 @@ mod tests {
     use crate::stats::record_latency;
 
     #[test]
+    fn table_and_exposition_show_only_websocket_transactions() {
+        let mut merged = Merged::default();
+        merged.txns.insert("plain".into(), crate::stats::TxnStats::default());
+        let mut chat = crate::stats::TxnStats::default();
+        chat.ws.connects = 3;
+        chat.ws.messages_sent = 30;
+        chat.ws.messages_received = 29;
+        chat.ws.add_error(ErrorKind::WsProtocol);
+        merged.txns.insert("chat".into(), chat);
+        let text = table(&merged, 1.0);
+        assert!(text.contains("chat") && !text.contains("plain"), "{text}");
+        assert!(text.contains("websocket errors by kind: ws_protocol 1"), "{text}");
+        let mut out = String::new();
+        exposition(&mut out, &merged, |s| s.to_string());
+        assert!(out.contains("mite_ws_message_sent_total{transaction=\"chat\"} 30"), "{out}");
+        assert!(out.contains("mite_ws_error_total{transaction=\"chat\",kind=\"ws_protocol\"} 1"), "{out}");
+        assert!(!out.contains("plain"));
+        assert!(table(&Merged::default(), 1.0).is_empty());
+    }
+
+    #[test]
     fn raw_round_trip_and_merge() {
         let mut a =
             WsStats { connects: 2, messages_sent: 10, messages_received: 9, bytes_sent: 100, ..WsStats::default() };

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::client::WsMessage;
 use crate::datapool::Row;
+use crate::declarative::json_path;
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::runtime::{Slot, sleep, spawn_slot};
 use crate::template::Template;
@@ -351,20 +352,6 @@ fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, Strin
         captured.push((name.clone(), value));
     }
     Ok(())
-}
-
-fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
-    let mut at = document;
-    for key in path.iter().filter(|k| !k.is_empty()) {
-        at = match at {
-            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
-            other => other.get(key)?,
-        };
-    }
-    Some(match at {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    })
 }
 
 /// Registry adapter: a declarative WebSocket journey behind the `Journey` trait.

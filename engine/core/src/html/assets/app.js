@@ -174,7 +174,7 @@
     var grid = el('div', { cls: 'grid' });
     parent.appendChild(grid);
     var kinds = keysOf(tl.iv, 'errors_by_kind');
-    var rps = [{ label: 'ok/s', color: '#2ca02c', values: tl.rate(function (p) { return num(p.ok) ? p.ok : p.requests - p.errors; }) }];
+    var rps = [{ label: 'ok/s', color: '#2ca02c', values: tl.rate(function (p) { return num(p.ok) ? p.ok : Math.max(0, p.requests - p.errors); }) }];
     if (kinds.length) {
       kinds.forEach(function (k, i) {
         rps.push({ label: k + '/s', color: COLORS[(i + 1) % COLORS.length], values: tl.rate(function (p) { return (p.errors_by_kind || {})[k] || 0; }) });
@@ -195,9 +195,21 @@
         series: [{ label: 'requested', values: arrival('requested') }, { label: 'started', color: '#2ca02c', values: arrival('started') },
           { label: 'missed', color: '#d62728', values: arrival('missed') }] }, timeAxis));
     }
-    chart(grid, Object.assign({ id: 'connections', title: 'Connections opened and reconnects per second', yLabel: 'per s', x: tl.t,
-      yFormat: grouped, series: [{ label: 'opened/s', values: tl.rate(function (p) { return p.connects; }) },
-        { label: 'reconnects/s', values: tl.rate(function (p) { return p.reconnects; }) }] }, timeAxis));
+    var connections = [{ label: 'connects/s', values: tl.rate(function (p) { return p.connects; }) },
+      { label: 'reconnects/s', values: tl.rate(function (p) { return p.reconnects; }) }];
+    if (tl.iv.some(function (p) { return p.connects_failed > 0; })) {
+      connections.push({ label: 'failed connects/s', color: '#d62728', values: tl.rate(function (p) { return p.connects_failed; }) });
+    }
+    chart(grid, Object.assign({ id: 'connections', title: 'Connects tried and reconnects per second', yLabel: 'per s', x: tl.t,
+      yFormat: grouped, series: connections }, timeAxis));
+    if (tl.iv.some(function (p) { return p.injector_lag_p99_us > 0; })) {
+      chart(grid, Object.assign({ id: 'injector-lag', title: 'The injector\'s own event-loop lag (p99)', yLabel: 'ms', x: tl.t,
+        yFormat: ms, hint: 'how late the engine ran its own work: large next to the latencies, they are the engine\'s too',
+        series: [{ label: 'lag p99', values: tl.value(function (p) { return usToMs(p.injector_lag_p99_us); }) }] }, timeAxis));
+      chart(grid, Object.assign({ id: 'injector-cpu', title: 'The busiest injector core\'s CPU', yLabel: '%', x: tl.t,
+        yFormat: function (v) { return fixed(v, 0) + '%'; },
+        series: [{ label: 'busy', values: tl.value(function (p) { return p.injector_busy_percent_max; }) }] }, timeAxis));
+    }
     chart(grid, Object.assign({ id: 'throughput', title: 'Bytes per second: response bodies received, requests sent', yLabel: 'bytes/s', x: tl.t,
       yFormat: bytes, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
         { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
@@ -301,6 +313,13 @@
   }
 
   // ---- summary ----
+  // `connects` is a count in older result files, {attempted, failed} in newer ones.
+  function connectsText(c) {
+    if (c && typeof c === 'object') {
+      return 'attempted ' + grouped(c.attempted) + (c.failed ? ', failed ' + grouped(c.failed) : '');
+    }
+    return 'opened ' + grouped(c);
+  }
   function card(k, v, cls) { return el('div', { cls: 'card ' + (cls || '') }, [el('div', { cls: 'k', text: k }), el('div', { cls: 'v', text: v })]); }
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
@@ -310,13 +329,21 @@
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
       card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
     if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
+    var inj = run.injector;
+    if (inj && inj.lag_us && inj.lag_us.count) {
+      cards.push(card('injector', inj.saturated ? 'SATURATED' : 'ok', inj.saturated ? 'bad' : 'good'));
+    }
     parent.appendChild(el('div', { cls: 'cards' }, cards));
     var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
       ['status codes', kv(t.status_codes || t.status)], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
-      ['connections', 'opened ' + grouped(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
+      ['connections', connectsText(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
+    if (inj && inj.lag_us && inj.lag_us.count) {
+      rows.push(['injector', 'event-loop lag p99 ' + ms(usToMs(inj.lag_us.p99)) + ', max ' + ms(usToMs(inj.lag_us.max)) +
+        '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' + fixed(inj.busy_percent_mean, 0) + '%)']);
+    }
     if (t.arrivals) rows.push(['arrivals', 'requested ' + grouped(t.arrivals.requested) + ', started ' + grouped(t.arrivals.started) +
       ', missed ' + grouped(t.arrivals.missed)]);
     table(parent, ['', ''], rows);

@@ -1,0 +1,231 @@
+//! Issue 10: every run reaches its stop on time, whatever its names, URLs and journeys do:
+//! an unresolvable host, a URL that only goes bad at run time, a journey that fails at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use mite_core::run::{StopReason, layered_config};
+use mite_core::stats::ErrorKind;
+use mite_core::{Ctx, JourneyError, JourneyResult, Registry, Row, RunResult, VolumeModel, scenario_file};
+use mite_tests::{options, scenario};
+use mite_tools::{Target, TargetOptions};
+
+fn write_scenario(name: &str, toml: &str, csv: Option<&str>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mite-run-ends-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Some(csv) = csv {
+        std::fs::write(dir.join("rows.csv"), csv).unwrap();
+    }
+    let path = dir.join("s.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// Runs a scenario file for `duration` with `grace`, returning the result and how long it took.
+fn run_file(path: &Path, overrides: &[String], duration: Duration, grace: Duration) -> (RunResult, Duration) {
+    let loaded = scenario_file::load(path, &mite_journeys::registry(), overrides).unwrap();
+    let config = layered_config(&loaded.scenario.config, overrides).unwrap();
+    let mut opts = options(1, duration);
+    opts.grace = grace;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let result = mite_core::run_scenario(&loaded.registry, loaded.scenario, config, &opts, stop, &mut |_| {}).unwrap();
+    (result, started.elapsed())
+}
+
+fn sample(result: &RunResult, kind: &str) -> String {
+    result.merged.error_samples.get(kind).cloned().unwrap_or_default()
+}
+
+/// A host that does not resolve: the core is never blocked in the lookup, the run stops within
+/// duration + grace + 2 s, and every request is a `dns` error, with the first message kept.
+#[test]
+fn unresolvable_host_stops_on_time_with_dns_errors() {
+    let path = write_scenario(
+        "dns",
+        r#"
+        [journeys.get]
+        steps = [{ transaction = "get", url = "http://no-such-host.invalid/" }]
+        [[scenario]]
+        journey = "get"
+        volume = { constant = 8 }
+        "#,
+        None,
+    );
+    let (duration, grace) = (Duration::from_secs(2), Duration::from_secs(2));
+    let (result, took) = run_file(&path, &[], duration, grace);
+    assert!(took < duration + grace + Duration::from_secs(2), "took {took:?}");
+    let total = result.merged.total();
+    let dns = total.errors_of(ErrorKind::Dns);
+    assert!(dns > 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.req_errors(), dns + total.errors_of(ErrorKind::Cancelled), "only dns errors");
+    // Nothing reached a server: every dns failure is an attempt that was never sent.
+    // (A lookup still waiting at the stop is counted as cancelled.)
+    assert_eq!(total.requests(), total.errors_of(ErrorKind::Cancelled));
+    assert_eq!(total.not_sent, dns);
+    assert!(sample(&result, "dns").contains("no-such-host.invalid"), "{:?}", result.merged.error_samples);
+    assert!(result.intervals.len() >= 2, "progress went on: {} intervals", result.intervals.len());
+    // The negative cache and the backoff keep the attempts bounded (8 slots, 2 s).
+    assert!(dns < 2_000, "{dns} attempts: the broken name was hammered");
+}
+
+/// A datapool value with a space, substituted into a URL's query, is percent-encoded and runs.
+#[test]
+fn datapool_value_with_a_space_runs() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let path = write_scenario(
+        "space",
+        r#"
+        [datapools.people]
+        csv = "rows.csv"
+        [journeys.greet]
+        steps = [{ transaction = "greet", url = "{base}/?name={name}" }]
+        [[scenario]]
+        journey = "greet"
+        datapool = "people"
+        volume = { constant = 2 }
+        "#,
+        Some("name\nMary Ann\nJosé & Co/2\n"),
+    );
+    let overrides = vec![format!("base={}", target.url("").trim_end_matches('/'))];
+    let (result, took) = run_file(&path, &overrides, Duration::from_secs(1), Duration::from_secs(2));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let total = result.merged.total();
+    assert!(total.req_ok > 0);
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!(total.requests(), target.hits());
+}
+
+/// A scheme-less base URL is refused before the run (naming the step and the value); a URL
+/// that goes bad only at run time is an `invalid_url` error of its step, and the run stops.
+#[test]
+fn invalid_urls_are_refused_before_or_counted_during_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let toml = r#"
+        [datapools.paths]
+        csv = "rows.csv"
+        [journeys.get]
+        steps = [{ transaction = "get", url = "{base}/{+path}" }]
+        [[scenario]]
+        journey = "get"
+        datapool = "paths"
+        volume = { constant = 2 }
+        "#;
+    let path = write_scenario("invalid", toml, Some("path\n?name=ok\nMary Ann\n"));
+    let authority = target.url("").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let err = scenario_file::load(&path, &mite_journeys::registry(), &[format!("base={authority}")]).unwrap_err();
+    let err = err.to_string();
+    assert!(err.contains("journeys.get.steps[0].url") && err.contains(&authority), "{err}");
+    assert!(err.contains("http://"), "says what is missing: {err}");
+
+    // Row 1 renders a good URL, row 2 (raw, with a space) a bad one: counted, never a hang.
+    let overrides = vec![format!("base={}", target.url("").trim_end_matches('/'))];
+    let (result, took) = run_file(&path, &overrides, Duration::from_secs(1), Duration::from_secs(2));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let get = &result.merged.txns["get"];
+    assert!(get.errors_of(ErrorKind::InvalidUrl) > 0, "{:?}", result.merged.error_samples);
+    assert!(get.req_ok > 0);
+    assert!(sample(&result, "invalid_url").contains("Mary Ann"), "{:?}", result.merged.error_samples);
+    assert_eq!(get.not_sent, get.errors_of(ErrorKind::InvalidUrl), "an invalid URL is never sent");
+    let total = result.merged.total();
+    assert_eq!(total.attempts(), total.req_ok + total.req_errors());
+    assert_eq!(total.requests(), target.hits());
+}
+
+async fn fails_at_once(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    Err(JourneyError::msg("broken"))
+}
+
+async fn ok_at_once(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ctx.send("spin", &[]);
+    Ok(())
+}
+
+/// A journey that fails (or succeeds) at once, forever, never awaiting anything: the run still
+/// reaches its stop, reports progress, and honours an interrupt; failures back off.
+#[test]
+fn journeys_that_never_wait_do_not_starve_the_core() {
+    let mut registry = Registry::default();
+    registry.journey("t:fails", fails_at_once);
+    registry.journey("t:ok", ok_at_once);
+    for journey in ["t:fails", "t:ok"] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let opts = options(1, Duration::from_secs(1));
+        let started = Instant::now();
+        let result = mite_core::run_scenario(
+            &registry,
+            scenario(journey, VolumeModel::constant(16)),
+            Default::default(),
+            &opts,
+            stop,
+            &mut |_| {},
+        )
+        .unwrap();
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(4), "{journey}: took {took:?}");
+        assert_eq!(result.stopped_by, StopReason::Duration, "{journey}");
+        assert!(result.intervals.len() >= 3, "{journey}: {} progress intervals", result.intervals.len());
+        assert!(result.merged.journeys.started > 0, "{journey}");
+        if journey == "t:fails" {
+            let failed = result.merged.journeys.failed;
+            // 16 slots backing off 1, 2, 4 ... 100 ms for 1 s: about 16 * 17 attempts.
+            assert!(failed < 2_000, "{failed} immediate failures in 1 s: no backoff");
+        }
+    }
+
+    // An interrupt (the stop flag) is honoured within the grace too.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        flag.store(true, Ordering::SeqCst);
+    });
+    let started = Instant::now();
+    let result = mite_core::run_scenario(
+        &registry,
+        scenario("t:ok", VolumeModel::constant(16)),
+        Default::default(),
+        &options(1, Duration::from_secs(60)),
+        stop,
+        &mut |_| {},
+    )
+    .unwrap();
+    interrupter.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(4), "the interrupt took {:?}", started.elapsed());
+    assert_eq!(result.stopped_by, StopReason::Interrupted);
+}
+
+/// A target that refuses every connection is backed off from (not hammered at tens of
+/// thousands of attempts per second); one that answers, even 503, is not slowed down.
+#[test]
+fn refused_connections_back_off_but_error_statuses_do_not() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let registry = mite_journeys::registry();
+    let attempts = |url: String| {
+        let started = Instant::now();
+        let result = mite_tests::run(
+            &registry,
+            scenario("http_example:journey", VolumeModel::constant(8)),
+            &[format!("target_url={url}")],
+            options(1, Duration::from_secs(1)),
+        );
+        assert!(started.elapsed() < Duration::from_secs(4), "{url}: took {:?}", started.elapsed());
+        result.merged.total()
+    };
+    let refused = attempts(format!("http://127.0.0.1:{closed}/"));
+    assert_eq!(refused.attempts(), refused.errors_of(ErrorKind::Refused) + refused.errors_of(ErrorKind::Cancelled));
+    // 8 slots backing off 1, 2, 4 ... 100 ms for 1 s: about 8 * 17 attempts.
+    assert!(refused.attempts() < 1_000, "{} refused attempts in 1 s", refused.attempts());
+    let unavailable = attempts(target.url("/status/503"));
+    assert!(unavailable.errors_of(ErrorKind::Status) > 0);
+    assert!(
+        unavailable.attempts() > 5 * refused.attempts(),
+        "503 answers were slowed down: {} attempts against {} refused",
+        unavailable.attempts(),
+        refused.attempts()
+    );
+    assert_eq!(unavailable.requests(), target.hits());
+}
