@@ -9,7 +9,11 @@
 //!
 //! async fn browse(ctx: &Ctx, _row: Row) -> JourneyResult {
 //!     let url = ctx.config().get("base").unwrap_or("http://127.0.0.1:8080").to_string();
-//!     ctx.transaction("home", async { ctx.http().get(&url).send().await.map(|_| ()) }).await
+//!     ctx.transaction("home", async {
+//!         ctx.http().get(&url).send().await?;
+//!         Ok(())
+//!     })
+//!     .await
 //! }
 //!
 //! fn main() -> ExitCode {

@@ -111,7 +111,11 @@ const JOURNEY_NAME: &str = "journey";
 ///
 /// async fn home(ctx: &Ctx, _row: Row) -> JourneyResult {
 ///     let url = ctx.config().get_or("base", "http://127.0.0.1:8080").to_string() + "/";
-///     ctx.transaction("home", async { ctx.http().get(&url).send().await.map(|_| ()) }).await
+///     ctx.transaction("home", async {
+///         ctx.http().get(&url).send().await?;
+///         Ok(())
+///     })
+///     .await
 /// }
 ///
 /// let record = JourneyTest::new().config("base", "http://127.0.0.1:8080").run(home).unwrap();
