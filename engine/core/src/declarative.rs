@@ -218,16 +218,28 @@ pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Option
     })
 }
 
-/// Registry adapter: a declarative journey behind the `Journey` trait.
-pub struct Declared(pub Arc<DeclarativeJourney>);
+/// A journey a scenario file describes (HTTP steps, WebSocket steps) and that runs itself.
+pub(crate) trait DescribedJourney: Send + Sync + 'static {
+    /// Runs the journey once.
+    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a;
+}
 
-impl Journey for Declared {
+impl DescribedJourney for DeclarativeJourney {
+    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        self.run(ctx, row)
+    }
+}
+
+/// Registry adapter: a journey a scenario file describes, behind the `Journey` trait.
+pub struct Declared<J>(pub Arc<J>);
+
+impl<J: DescribedJourney> Journey for Declared<J> {
     fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
-        Box::pin(self.0.run(ctx, row))
+        Box::pin(self.0.run_described(ctx, row))
     }
 
     fn spawn_slot(&self, slot: Slot) {
         let journey = self.0.clone();
-        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run(ctx, row).await);
+        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run_described(ctx, row).await);
     }
 }

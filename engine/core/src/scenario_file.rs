@@ -726,7 +726,7 @@ fn websocket_journeys(
         let journey =
             journey.get_ref().build(name).map_err(|(field, message)| cx.error(Some(journey.span()), field, message))?;
         let journey = Arc::new(journey);
-        registry.journey_impl(name, Arc::new(crate::ws::steps::WsDeclared(journey.clone())));
+        registry.journey_impl(name, Arc::new(Declared(journey.clone())));
         built.insert(name.clone(), journey);
     }
     Ok(built)

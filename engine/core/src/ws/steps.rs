@@ -5,17 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::client::WsMessage;
 use crate::datapool::Row;
-use crate::declarative::json_path;
-use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
-use crate::runtime::{Slot, sleep, spawn_slot};
+use crate::declarative::{DescribedJourney, json_path};
+use crate::journey::{Ctx, JourneyError, JourneyResult};
+use crate::runtime::sleep;
 use crate::template::Template;
 
 /// Most repetitions of a journey's steps on one connection.
@@ -354,17 +352,9 @@ fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, Strin
     Ok(())
 }
 
-/// Registry adapter: a declarative WebSocket journey behind the `Journey` trait.
-pub struct WsDeclared(pub Arc<WsJourney>);
-
-impl Journey for WsDeclared {
-    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
-        Box::pin(self.0.run(ctx, row))
-    }
-
-    fn spawn_slot(&self, slot: Slot) {
-        let journey = self.0.clone();
-        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run(ctx, row).await);
+impl DescribedJourney for WsJourney {
+    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        self.run(ctx, row)
     }
 }
 
