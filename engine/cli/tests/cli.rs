@@ -1,21 +1,12 @@
 //! The command line at its boundary: exit codes, output files, error messages.
 
+mod support;
+use support::{engine, scenario, text};
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use mite_tools::{Target, TargetOptions};
-
-fn engine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-fn scenario(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios").join(name).display().to_string()
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mite-cli-{}", std::process::id()));

@@ -3,6 +3,9 @@
 //! failed, naming the pods and why; and the whole path rehearsed with a SIGTERM mid-run
 //! (tools/k8s/rehearsal/rehearse.py).
 
+mod support;
+use support::text;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -18,10 +21,6 @@ fn tmp(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 fn read(path: &Path) -> serde_json::Value {

@@ -7,6 +7,9 @@
 //! Needs `chromium` (Debian's package; `.ci/run` installs it). `MITE_CHROMIUM=/path` picks another
 //! binary; `MITE_SCREENSHOTS=DIR` also saves a screenshot of every page there.
 
+mod support;
+use support::{engine, text};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -17,14 +20,6 @@ use mite_tools::{Target, TargetOptions};
 use serde_json::Value;
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn engine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 fn dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mite-pages-{}", std::process::id()));

@@ -1,6 +1,9 @@
 //! Issue 10: a run always ends on time and never loses its result (signals, output paths,
 //! the Prometheus linger, bad names and URLs, panics from input), at the command line.
 
+mod support;
+use support::{engine, scenario, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -10,18 +13,6 @@ use mite_tools::{Target, TargetOptions};
 const EXIT_INTERRUPTED: i32 = 5;
 
 #[allow(dead_code)] // unused on main as merged (clippy -D warnings); kept for the issue-10 tests
-fn engine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-fn scenario(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios").join(name).display().to_string()
-}
-
 fn tmp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mite-run-ends-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

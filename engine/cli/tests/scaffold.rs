@@ -2,6 +2,9 @@
 //! depending on this checkout, passes its own tests and runs `journey test` of its journey
 //! against the embedded target, from nothing but the scaffold's files.
 
+mod support;
+use support::{engine, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -13,14 +16,6 @@ const CARGO_LIMIT: Duration = Duration::from_secs(900);
 
 fn checkout() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn engine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 fn fresh_dir(name: &str) -> PathBuf {

@@ -3,6 +3,9 @@
 //! runs on epoll; under the shipped Localhost profile (tools/k8s/seccomp-io-uring.json) io_uring
 //! starts. The filters are installed by the same code as the `mite-seccomp` helper.
 
+mod support;
+use support::text;
+
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -50,10 +53,6 @@ fn run_under(profile: &str, target: &Target, tag: &str, extra: &[&str]) -> (Outp
     let out = command.output().expect("run mite-engine under seccomp");
     let result = std::fs::read_to_string(&json).ok().map(|t| serde_json::from_str(&t).unwrap());
     (out, result)
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 fn assert_counted(result: &Value, target: &Target) {

@@ -2,14 +2,12 @@
 //! given with `--config ws_url=...`, its counts in the table and the JSON equal to the server's,
 //! and its result files merged losslessly.
 
+mod support;
+use support::engine;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use mite_tools::{Target, TargetOptions};
-
-fn engine(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
-}
 
 #[test]
 fn websocket_toml_from_the_command_line() {
