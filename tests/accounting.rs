@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mite_core::volume::RateModel;
+use mite_core::model::volume::RateModel;
 use mite_core::{RunResult, VolumeModel};
 use mite_tests::{options, run, scenario};
 use mite_tools::{Target, TargetOptions};
@@ -30,7 +30,7 @@ fn arrivals_under_overload_add_up() {
     assert_eq!(j.scheduled, j.arrivals_started + j.missed, "{j:?}");
     assert!((598..=602).contains(&j.scheduled), "requested {} for 300/s x 2s on 2 cores: {j:?}", j.scheduled);
     assert!(j.missed > 0 && j.arrivals_started > 0, "{j:?}");
-    let json = mite_core::report::result_json(&result);
+    let json = mite_core::output::report::result_json(&result);
     assert_eq!(json["totals"]["arrivals"]["requested"].as_u64(), Some(j.scheduled));
 }
 
@@ -47,11 +47,11 @@ fn closed_port_sends_nothing() {
     assert_eq!(total.attempts(), total.not_sent);
     assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Refused), total.not_sent);
     assert!(total.connects_failed > 0 && total.connects_failed == total.connects, "{total:?}");
-    let json = mite_core::report::result_json(&result);
+    let json = mite_core::output::report::result_json(&result);
     assert_eq!(json["totals"]["requests"], 0);
     assert_eq!(json["totals"]["not_sent"].as_u64(), Some(total.not_sent));
     assert_eq!(json["totals"]["connects"]["failed"].as_u64(), Some(total.connects_failed));
-    let table = mite_core::report::table(&result.merged, result.duration_s);
+    let table = mite_core::output::report::table(&result.merged, result.duration_s);
     assert!(table.contains("requests 0 in"), "{table}");
     assert!(table.contains("not sent"), "{table}");
 }
@@ -186,7 +186,7 @@ volume = { oneshot = 2 }
     )
     .unwrap();
     let overrides = vec![format!("base={}", target.url("").trim_end_matches('/'))];
-    let loaded = mite_core::scenario_file::load(&path, &mite_journeys::registry(), &overrides).unwrap();
+    let loaded = mite_core::scenario::file::load(&path, &mite_journeys::registry(), &overrides).unwrap();
     let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
     let token = &result.merged.txns["token"];
     assert_eq!((token.txn_err, token.req_ok), (2, 2), "{:?}", result.merged.txns.keys().collect::<Vec<_>>());

@@ -104,7 +104,7 @@ fn termination_grace_outlasts_the_engines_grace() {
     let grace_s = args
         .iter()
         .find_map(|a| a.strip_prefix("--grace="))
-        .map(|g| mite_core::scenario_file::parse_duration(g).unwrap().as_secs_f64())
+        .map(|g| mite_core::scenario::file::parse_duration(g).unwrap().as_secs_f64())
         .unwrap_or(5.0);
     let termination_s = pod["terminationGracePeriodSeconds"].as_f64().expect("terminationGracePeriodSeconds is set");
     assert!(termination_s >= grace_s + 10.0, "terminationGracePeriodSeconds {termination_s} vs --grace {grace_s}s");
@@ -119,7 +119,7 @@ fn embedded_scenario_is_valid() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("peak.toml");
     std::fs::write(&path, scenario).unwrap();
-    let loaded = mite_core::scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
+    let loaded = mite_core::scenario::file::load(&path, &mite_journeys::registry(), &[]).unwrap();
     assert!(loaded.scenario.entries[0].volume.is_open());
 }
 
@@ -140,7 +140,7 @@ fn readme_promql_names_what_the_engine_serves() {
         &overrides,
         mite_tests::options(1, std::time::Duration::from_millis(500)),
     );
-    let served = mite_core::exposition::render(&result.merged, 0, 0);
+    let served = mite_core::output::exposition::render(&result.merged, 0, 0);
     let queries: Vec<&str> =
         block.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()).collect();
     assert!(queries.len() >= 6, "{block}");

@@ -46,13 +46,13 @@ fn first_byte_time_matches_the_targets_delay_within_a_millisecond() {
     assert_eq!(stats.http.dns_us.len(), 1);
     assert!(stats.http.tls_us.is_empty());
     assert!(stats.req_us.min() >= first_byte.min(), "total includes the first byte");
-    let json = mite_core::report::result_json(&result);
+    let json = mite_core::output::report::result_json(&result);
     let phases = &json["transactions"][0]["requests"]["phases_us"];
     for phase in ["dns", "connect", "tls", "first_byte", "total"] {
         assert!(phases[phase]["count"].as_u64().is_some(), "{phase} in {phases}");
     }
     assert_eq!(phases["first_byte"]["count"], 20);
     assert_eq!(json["transactions"][0]["requests"]["responses"][0]["response_code"], 200);
-    let table = mite_core::report::phases_table(m);
+    let table = mite_core::output::report::phases_table(m);
     assert!(table.contains("first_byte") && table.contains("connect"), "{table}");
 }

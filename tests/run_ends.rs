@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use mite_core::run::{StopReason, layered_config};
 use mite_core::stats::ErrorKind;
-use mite_core::{Ctx, JourneyError, JourneyResult, Registry, Row, RunResult, VolumeModel, scenario_file};
+use mite_core::{
+    Ctx, JourneyError, JourneyResult, Registry, Row, RunResult, VolumeModel, scenario::file as scenario_file,
+};
 use mite_tests::{options, scenario};
 use mite_tools::{Target, TargetOptions};
 

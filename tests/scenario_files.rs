@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mite_core::run::StopReason;
-use mite_core::scenario_file;
+use mite_core::scenario::file as scenario_file;
 use mite_tests::{options, run};
 use mite_tools::{Target, TargetOptions};
 
@@ -66,7 +66,7 @@ fn har_conversion_runs() {
         {{"request": {{"method": "POST", "url": "{root}echo", "headers": [], "postData": {{"text": "hi"}}}}}}]}}}}"#,
         root = target.url("/")
     );
-    let converted = mite_core::har::convert(&har, &[], false).unwrap();
+    let converted = mite_core::scenario::har::convert(&har, &[], false).unwrap();
     let dir = std::env::temp_dir().join(format!("mite-har-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("recorded.toml");
@@ -125,7 +125,7 @@ fn converted_browser_login_har_makes_the_browsers_requests() {
         {{"request": {{"method": "GET", "url": "{root}/", "headers": []}}, "response": {{"status": 200}}}}
       ]}}}}"#
     );
-    let converted = mite_core::har::convert(&har, &[], false).unwrap();
+    let converted = mite_core::scenario::har::convert(&har, &[], false).unwrap();
     assert_eq!((converted.kept, converted.dropped_redirect), (6, 4));
     let dir = std::env::temp_dir().join(format!("mite-har-login-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -37,7 +37,7 @@ fn segments_merge_to_the_same_totals_as_one_run() {
     // Each segment used only its own rows: 101 + 100 + 100.
     let per_segment: Vec<u64> = parts.iter().map(|r| r.merged.total().req_ok).collect();
     assert_eq!(per_segment, vec![101, 100, 100]);
-    let merged = mite_core::results::merge(&parts).unwrap();
+    let merged = mite_core::output::results::merge(&parts).unwrap();
     assert_eq!(merged.merged.total().requests(), single.merged.total().requests());
     assert_eq!(merged.merged.journeys.ok, single.merged.journeys.ok);
     assert_eq!(many.hits() as usize, ROWS, "no row used twice across injectors");
@@ -66,10 +66,10 @@ fn merged_result_file_round_trips_through_json() {
         (0..2).map(|k| run_segment(&target, (k, 2), VolumeModel::Oneshot { journeys: 8 }, Some(recycled()))).collect();
     let files: Vec<RunResult> = parts
         .iter()
-        .map(|r| mite_core::results::read_result(&mite_core::report::result_json(r), "part").unwrap())
+        .map(|r| mite_core::output::results::read_result(&mite_core::output::report::result_json(r), "part").unwrap())
         .collect();
-    let merged = mite_core::results::merge(&files).unwrap();
-    let direct = mite_core::results::merge(&parts).unwrap();
+    let merged = mite_core::output::results::merge(&files).unwrap();
+    let direct = mite_core::output::results::merge(&parts).unwrap();
     let (a, b) = (merged.merged.total(), direct.merged.total());
     assert_eq!(a.requests(), 8);
     assert_eq!(a.requests(), b.requests());

@@ -297,7 +297,7 @@ fn should_stop_ends_loops_and_error_fields_reach_the_samples() {
 #[test]
 fn pacing_helpers_space_journey_runs() {
     async fn paced(ctx: &Ctx, _row: Row) -> JourneyResult {
-        mite_core::pacing::ensure_fixed_separation(Duration::from_millis(200), async {
+        mite_core::journey::pacing::ensure_fixed_separation(Duration::from_millis(200), async {
             ctx.transaction("t", async { Ok(()) }).await
         })
         .await

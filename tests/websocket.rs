@@ -197,7 +197,7 @@ fn websocket_toml_sends_ten_and_gets_ten_back_per_iteration() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
     let loaded =
-        mite_core::scenario_file::load(&scenario_path("websocket.toml"), &mite_journeys::registry(), &overrides)
+        mite_core::scenario::file::load(&scenario_path("websocket.toml"), &mite_journeys::registry(), &overrides)
             .unwrap();
     let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(1)));
     let total = result.merged.total();
@@ -216,9 +216,12 @@ fn websocket_toml_sends_ten_and_gets_ten_back_per_iteration() {
 fn websocket_listen_toml_takes_every_broadcast() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let overrides = vec![format!("ws_url={}", target.ws_url("/ws/broadcast?rate=100&count=20"))];
-    let loaded =
-        mite_core::scenario_file::load(&scenario_path("websocket_listen.toml"), &mite_journeys::registry(), &overrides)
-            .unwrap();
+    let loaded = mite_core::scenario::file::load(
+        &scenario_path("websocket_listen.toml"),
+        &mite_journeys::registry(),
+        &overrides,
+    )
+    .unwrap();
     let mut scenario = loaded.scenario;
     scenario.entries[0].volume = VolumeModel::constant(5);
     let result = run(&loaded.registry, scenario, &overrides, options(1, Duration::from_millis(500)));
@@ -251,14 +254,14 @@ volume = { oneshot = 2 }
     )
     .unwrap();
     let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
-    let loaded = mite_core::scenario_file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let loaded = mite_core::scenario::file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
     let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
     assert_eq!(result.merged.journeys.failed, 2);
     assert_eq!(result.merged.txns["wrong"].txn_err, 2);
     assert!(result.merged.error_samples["journey"].contains("expected \"b\""), "{:?}", result.merged.error_samples);
     let missing = dir.join("missing.toml");
     std::fs::write(&missing, "[websockets.w]\nurl = \"{nowhere}\"\nsteps = [{ send = \"a\" }]\n[[scenario]]\njourney = \"w\"\nvolume = { oneshot = 1 }\n").unwrap();
-    let err = mite_core::scenario_file::load(&missing, &mite_journeys::registry(), &[]).err().unwrap().to_string();
+    let err = mite_core::scenario::file::load(&missing, &mite_journeys::registry(), &[]).err().unwrap().to_string();
     assert!(err.contains("websockets.w.url") && err.contains("{nowhere}"), "{err}");
 }
 

@@ -11,8 +11,8 @@ use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
 use mite_core::run::StopReason;
 use mite_core::run::layered_config;
-use mite_core::scenario_file::{self, ClientOptions};
-use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, cores, report};
+use mite_core::scenario::file::{self as scenario_file, ClientOptions};
+use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, model::cores, output::report};
 use mite_tools::{Target, TargetOptions};
 
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, OutputArgs, RunArgs, ScenarioAction};
@@ -79,8 +79,8 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Har { action: HarAction::Convert { har, output, host, keep_static } }) => {
             let text = std::fs::read_to_string(&har).with_context(|| format!("reading {}", har.display()))?;
-            let converted =
-                mite_core::har::convert(&text, &host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
+            let converted = mite_core::scenario::har::convert(&text, &host, keep_static)
+                .map_err(|e| anyhow!("{}: {e}", har.display()))?;
             std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
                 "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
@@ -174,7 +174,11 @@ fn check(resolved: &Resolved) {
             ),
             None => "no datapool".into(),
         };
-        println!("  {} with {pool}, volume = {}", entry.journey, mite_core::file_words::VolumeWords(&entry.volume));
+        println!(
+            "  {} with {pool}, volume = {}",
+            entry.journey,
+            mite_core::scenario::file_words::VolumeWords(&entry.volume)
+        );
     }
     if let Some(duration) = resolved.duration {
         println!("  duration {duration:?}");
@@ -183,7 +187,7 @@ fn check(resolved: &Resolved) {
         println!("  threshold {threshold}");
     }
     // The cores are not known here: rows and journeys are compared as on one core.
-    for warning in mite_core::preflight::warnings(&resolved.scenario, 1) {
+    for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
         println!("WARNING: {warning}");
     }
 }
@@ -266,8 +270,8 @@ fn apply_outputs<'a>(
     options.prometheus = flags.prometheus;
     options.prometheus_linger = flags.prometheus_linger;
     if let Some(addr) = flags.dashboard {
-        let dashboard =
-            mite_core::html::dashboard::Dashboard::start(addr).with_context(|| format!("--dashboard {addr}"))?;
+        let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
+            .with_context(|| format!("--dashboard {addr}"))?;
         eprintln!("live dashboard on http://{}/", dashboard.addr());
         options.dashboard = Some(Arc::new(dashboard));
     }
@@ -322,8 +326,11 @@ fn execute(
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
     // Thresholds are parsed before the run so that a typo does not cost a whole test.
-    let thresholds =
-        outputs.thresholds.iter().map(|t| mite_core::threshold::Threshold::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    let thresholds = outputs
+        .thresholds
+        .iter()
+        .map(|t| mite_core::output::threshold::Threshold::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
     // Output paths are checked before the first request, so that a typo does not cost the run.
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
@@ -355,7 +362,7 @@ fn execute(
         written.push(("--json", "result", sink, write_json(sink, &result)));
     }
     if let Some(sink) = &html {
-        let page = mite_core::html::render_run(&result, &outcomes);
+        let page = mite_core::output::html::render_run(&result, &outcomes);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
     print_result(&result, json_to_stdout);
@@ -431,8 +438,8 @@ fn execute(
 fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let parsed = serde_json::from_str(&text);
-    if parsed.is_err() && text.contains(mite_core::result_frame::MARKER) {
-        let json = mite_core::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if parsed.is_err() && text.contains(mite_core::output::result_frame::MARKER) {
+        let json = mite_core::output::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         return serde_json::from_str(&json)
             .with_context(|| format!("{}: the framed result is not JSON", path.display()));
     }
@@ -453,7 +460,7 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
     let base = &files[0].1;
     let mut regressions = Vec::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
-        let (table, found) = mite_core::results::compare(base, new, limit)
+        let (table, found) = mite_core::output::results::compare(base, new, limit)
             .map_err(|why| anyhow!("{why} ({} vs {})", paths[0].display(), path.display()))?;
         println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
         print!("{table}");
@@ -461,7 +468,7 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
     if let Some(path) = html {
-        let page = mite_core::html::render_compare(&files, limit, &regressions).map_err(|e| anyhow!(e))?;
+        let page = mite_core::output::html::render_compare(&files, limit, &regressions).map_err(|e| anyhow!(e))?;
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("comparison page written to {}", path.display());
     }
@@ -493,20 +500,22 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
     let mut files = Vec::new();
     for (path, label) in paths.iter().zip(labels(paths)) {
         let value = read_json(path)?;
-        results.push(mite_core::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?);
+        results.push(
+            mite_core::output::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?,
+        );
         inputs.push((path.display().to_string(), value.clone()));
         files.push((label, value));
     }
-    let mut merged = mite_core::results::merge(&results).map_err(|e| anyhow!(e))?;
+    let mut merged = mite_core::output::results::merge(&results).map_err(|e| anyhow!(e))?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let mut value = report::result_json(&merged);
-    let warnings = mite_core::merge_parts::annotate(&mut value, &inputs);
+    let warnings = mite_core::output::merge_parts::annotate(&mut value, &inputs);
     if value["stopped_by"] == "interrupted" {
         merged.stopped_by = StopReason::Interrupted;
     }
     write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
     if let Some(path) = html {
-        let page = mite_core::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
+        let page = mite_core::output::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("merged report written to {}", path.display());
     }
@@ -538,7 +547,7 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 }
 
 /// Writes the result file; `-` writes it to standard output framed for a log stream
-/// (`mite_core::result_frame`, read back by `merge` from `kubectl logs`).
+/// (`mite_core::output::result_frame`, read back by `merge` from `kubectl logs`).
 fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
     write_value(sink, &report::result_json(result), result.segment.as_deref())
 }
@@ -546,7 +555,7 @@ fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
 fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
     let text = if sink.is_stdout() {
         // Framed, so that a collector finds it among the log's other lines.
-        mite_core::result_frame::encode(&serde_json::to_string(value)?, segment)
+        mite_core::output::result_frame::encode(&serde_json::to_string(value)?, segment)
     } else {
         serde_json::to_string_pretty(value)? + "\n"
     };

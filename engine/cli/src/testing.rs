@@ -26,7 +26,7 @@
 //! assert_eq!(target.hits(), 1);
 //! ```
 
-pub use mite_core::journey_record::{
+pub use mite_core::journey::record::{
     JourneyRecord, JourneyTest, RecordedMessage, RecordedRequest, RecordedTransaction,
 };
 pub use mite_tools::{Target, TargetOptions};

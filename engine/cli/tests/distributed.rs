@@ -178,7 +178,7 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
 }
 
 fn read_frame(log: &Path) -> u64 {
-    let json = mite_core::result_frame::decode(&std::fs::read_to_string(log).unwrap()).unwrap();
+    let json = mite_core::output::result_frame::decode(&std::fs::read_to_string(log).unwrap()).unwrap();
     serde_json::from_str::<serde_json::Value>(&json).unwrap()["totals"]["requests"].as_u64().unwrap()
 }
 

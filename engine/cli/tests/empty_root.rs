@@ -36,7 +36,7 @@ fn binary_runs_in_an_empty_root_as_the_image_would() {
     let files: Vec<&str> = stderr.lines().filter(|l| l.starts_with("    /")).collect();
     assert!(files.iter().any(|f| f.ends_with("/usr/local/bin/mite-engine")), "{stderr}");
     assert!(files.len() <= 16, "an empty root: {files:?}");
-    let json = mite_core::result_frame::decode(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let json = mite_core::output::result_frame::decode(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let result: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(result["scenario"], "empty-root");
     assert_eq!(result["totals"]["errors"], 0, "{}", result["totals"]);

@@ -43,9 +43,9 @@
 //! assert_eq!(registry.find_datapool("shop:users").unwrap().len(), 2);
 //! ```
 
-pub use crate::config::Config;
-pub use crate::datapool::{DataPool, Row};
+pub use crate::exec::runtime::sleep;
+pub use crate::journey::record::{JourneyRecord, JourneyTest};
 pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
-pub use crate::journey_record::{JourneyRecord, JourneyTest};
-pub use crate::runtime::sleep;
-pub use crate::volume::VolumeModel;
+pub use crate::model::config::Config;
+pub use crate::model::datapool::{DataPool, Row};
+pub use crate::model::volume::VolumeModel;

@@ -11,15 +11,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::Config;
-use crate::datapool::Row;
-use crate::exposition::Exporter;
-use crate::hdr_log::HdrLog;
+use crate::exec::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
+use crate::exec::shard::Shard;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
 use crate::journey::{Ctx, Registry, Scenario};
 use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
-use crate::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
-use crate::shard::Shard;
+use crate::model::config::Config;
+use crate::model::datapool::Row;
+use crate::output::exposition::Exporter;
+use crate::output::hdr_log::HdrLog;
 use crate::stats::Merged;
 
 /// How a run is carried out (not what it runs).
@@ -53,7 +53,7 @@ pub struct RunOptions {
     /// Keep serving the final exposition this long after the run, for a last scrape.
     pub prometheus_linger: Duration,
     /// The live dashboard, updated once per interval.
-    pub dashboard: Option<Arc<crate::html::dashboard::Dashboard>>,
+    pub dashboard: Option<Arc<crate::output::html::dashboard::Dashboard>>,
 }
 
 impl Default for RunOptions {
@@ -121,7 +121,7 @@ pub struct IntervalPoint {
     /// Journeys in flight at the end of the interval, all cores.
     pub journeys_in_flight: u64,
     /// What the report draws over time (errors by kind, percentiles per transaction, ...).
-    pub detail: crate::timeline::IntervalDetail,
+    pub detail: crate::output::timeline::IntervalDetail,
     /// The injector's own event-loop lag at p99 over the interval, µs (0: not measured).
     pub lag_p99_us: u64,
     /// The busiest core's CPU share over the interval, percent.
@@ -238,7 +238,7 @@ pub fn run_scenario(
         return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
     }
     let duration = run_duration(&scenario, options)?;
-    for warning in crate::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
+    for warning in crate::scenario::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
         progress(&format!("WARNING: {warning}"));
     }
     let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
@@ -317,7 +317,7 @@ pub fn run_scenario(
     let elapsed = started.elapsed();
     if let Some(exporter) = &exporter {
         // The last interval's exposition holds the final totals; give scrapers a chance at it.
-        exporter.publish(crate::exposition::render(&merged, 0, 0));
+        exporter.publish(crate::output::exposition::render(&merged, 0, 0));
         linger(options.prometheus_linger, &stop, progress);
     }
     let stopped_by = if interrupted {
@@ -429,7 +429,11 @@ fn collect(
                     .map_err(|e| RunError(format!("--hdr-log: {e}")))?;
             }
             if let Some(exporter) = sinks.exporter {
-                exporter.publish(crate::exposition::render(&merged, in_flight.iter().sum(), targets.iter().sum()));
+                exporter.publish(crate::output::exposition::render(
+                    &merged,
+                    in_flight.iter().sum(),
+                    targets.iter().sum(),
+                ));
             }
             let last = finished.iter().all(|f| *f) && pending.is_empty();
             let target = targets.iter().sum();
@@ -440,20 +444,20 @@ fn collect(
                     before.merge(&interval);
                     let span = (elapsed_s - *started_s).max(1e-3);
                     let mut point = interval_point(before, elapsed_s, span, in_flight.iter().sum());
-                    point.detail = crate::timeline::IntervalDetail::of(before, target);
+                    point.detail = crate::output::timeline::IntervalDetail::of(before, target);
                     progress(&format!("{} (last {seconds:.2}s folded in)", progress_line(&point, target, span)));
                     intervals.pop();
                     intervals.push(point);
                 }
                 _ => {
                     let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
-                    point.detail = crate::timeline::IntervalDetail::of(&interval, target);
+                    point.detail = crate::output::timeline::IntervalDetail::of(&interval, target);
                     progress(&progress_line(&point, target, seconds));
                     intervals.push(point);
                     previous = Some((interval, last_elapsed_s));
                 }
             }
-            crate::timeline::keep_bounded(&mut intervals);
+            crate::output::timeline::keep_bounded(&mut intervals);
             last_elapsed_s = elapsed_s;
             if let Some(dashboard) = &options.dashboard {
                 let known: Vec<Driver> = drivers.iter().flatten().copied().collect();
@@ -486,7 +490,7 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
 }
 
 fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
-    let per_s = |n: u64| crate::report::grouped((n as f64 / seconds).round() as u64);
+    let per_s = |n: u64| crate::output::report::grouped((n as f64 / seconds).round() as u64);
     format!(
         "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
         point.elapsed_s,
@@ -494,18 +498,18 @@ fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
         // `errors` does in the result file, and those never sent are also shown apart.
         per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
         per_s(point.errors),
-        crate::report::grouped(point.transactions),
-        crate::report::ms(point.p50_us),
-        crate::report::ms(point.p99_us),
+        crate::output::report::grouped(point.transactions),
+        crate::output::report::ms(point.p50_us),
+        crate::output::report::ms(point.p99_us),
         point.journeys_in_flight,
         target,
         // Failures before a byte was written are not requests: shown apart, not in req/s.
         if point.not_sent > 0 {
-            format!("  not sent {}", crate::report::grouped(point.not_sent))
+            format!("  not sent {}", crate::output::report::grouped(point.not_sent))
         } else {
             String::new()
         },
-        crate::report::short_us(point.lag_p99_us),
+        crate::output::report::short_us(point.lag_p99_us),
         point.busy_percent_max,
         if point.saturated { "  INJECTOR SATURATED" } else { "" }
     )

@@ -1,6 +1,6 @@
 //! Redirects, I/O-free: which statuses are followed, the method and body of the next request
 //! (RFC 9110 §15.4), and the `Location` reference resolved against the current URL (RFC 3986
-//! §5.2). The loop that sends each hop lives in `crate::session`.
+//! §5.2). The loop that sends each hop lives in `crate::journey::session`.
 
 use super::url::Url;
 

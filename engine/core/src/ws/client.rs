@@ -17,12 +17,12 @@ use mite_codec::ws::{
     encode_handshake, key_from_nonce,
 };
 
+use crate::exec::shard::{Shard, TxnId};
 use crate::http::client::{io_kind, micros};
 use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};
 use crate::journey::Ctx;
 use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS};
-use crate::shard::{Shard, TxnId};
 use crate::stats::{ErrorKind, record_latency};
 
 /// `ctx.websocket()`: opens WebSockets.
@@ -221,7 +221,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
         None
     } else {
-        crate::session::handshake_cookie_header(ctx, &url)
+        crate::journey::session::handshake_cookie_header(ctx, &url)
     };
     let mut headers = request.headers.clone();
     if let Some(cookie) = &cookie {
@@ -328,7 +328,7 @@ async fn upgrade(
         if !conn.read_buf.is_empty() {
             match check_handshake(&conn.read_buf, &key, protocols, &WS_LIMITS) {
                 Ok(Some(done)) => {
-                    crate::session::absorb_head(ctx, url, &conn.read_buf[..done.head_len]);
+                    crate::journey::session::absorb_head(ctx, url, &conn.read_buf[..done.head_len]);
                     let _ = conn.read_buf.split_to(done.head_len);
                     timings.first_byte_us = micros(started.elapsed());
                     return Ok((conn, done.protocol));

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
-use crate::report::{grouped, latency_json, ms, quantile};
+use crate::output::report::{grouped, latency_json, ms, quantile};
 use crate::stats::{ErrorKind, Merged, new_latency_histogram};
 
 /// What one transaction's WebSockets did (one interval, or merged).
@@ -144,7 +144,7 @@ impl WsStats {
         let mut map: Map<String, Value> =
             COUNTERS.iter().zip(self.counters()).map(|(k, v)| (k.to_string(), json!(v))).collect();
         map.insert("errors".into(), self.errors_json());
-        map.insert("reply_us".into(), json!(crate::results::encode_histogram(&self.reply_us)));
+        map.insert("reply_us".into(), json!(crate::output::results::encode_histogram(&self.reply_us)));
         Value::Object(map)
     }
 
@@ -166,7 +166,8 @@ impl WsStats {
         }
         let text =
             raw.get("reply_us").and_then(Value::as_str).ok_or_else(|| format!("{at}.ws: missing \"reply_us\""))?;
-        stats.reply_us = crate::results::decode_histogram(text).map_err(|e| format!("{at}.ws.reply_us: {e}"))?;
+        stats.reply_us =
+            crate::output::results::decode_histogram(text).map_err(|e| format!("{at}.ws.reply_us: {e}"))?;
         Ok(stats)
     }
 }

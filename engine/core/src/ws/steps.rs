@@ -10,11 +10,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::client::WsMessage;
-use crate::datapool::Row;
-use crate::declarative::{DescribedJourney, json_path};
+use crate::exec::runtime::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
-use crate::runtime::sleep;
-use crate::template::Template;
+use crate::model::datapool::Row;
+use crate::scenario::declarative::{DescribedJourney, json_path};
+use crate::scenario::template::Template;
 
 /// Most repetitions of a journey's steps on one connection.
 const REPEAT_MAX: u32 = 1_000_000;
@@ -145,7 +145,7 @@ impl WsStepSpec {
     fn build(&self, at: &str) -> Result<WsStep, SpecError> {
         let template = |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.0));
         let duration = |text: &str, part: &str| {
-            crate::scenario_file::parse_duration(text).map_err(|e| (format!("{at}.{part}"), e))
+            crate::scenario::file::parse_duration(text).map_err(|e| (format!("{at}.{part}"), e))
         };
         let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {

@@ -8,8 +8,8 @@ pub mod data;
 
 use serde_json::{Value, json};
 
+use crate::output::threshold::Outcome;
 use crate::run::RunResult;
-use crate::threshold::Outcome;
 
 const UPLOT_JS: &str = include_str!("vendor/uplot/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("vendor/uplot/uPlot.min.css");
@@ -89,7 +89,7 @@ pub fn run_page_data(result: &RunResult, thresholds: &[Outcome], result_json: Va
 
 /// The report of one run, with its threshold outcomes.
 pub fn render_run(result: &RunResult, thresholds: &[Outcome]) -> String {
-    let page = run_page_data(result, thresholds, crate::report::result_json_with(result, false));
+    let page = run_page_data(result, thresholds, crate::output::report::result_json_with(result, false));
     document(&format!("mite-engine: {}", result.scenario), &page, false)
 }
 
@@ -104,7 +104,7 @@ fn file_data(label: &str, json: &Value) -> Result<Value, String> {
     if !json.is_object() || !json["transactions"].is_array() {
         return Err(format!("{label}: not a mite-engine result (no transactions list)"));
     }
-    match crate::results::read_result(json, label) {
+    match crate::output::results::read_result(json, label) {
         Ok(parsed) => Ok(data::run_data(label, json.clone(), &parsed.merged)),
         Err(why) => {
             let mut page = data::run_data(label, json.clone(), &crate::stats::Merged::default());
@@ -132,7 +132,7 @@ pub fn render_merged(merged: &RunResult, segments: &[(String, Value)]) -> Result
     let parts = segments.iter().map(|(label, json)| file_data(label, json)).collect::<Result<Vec<_>, _>>()?;
     let whole = data::run_data(
         &format!("merged ({} results)", segments.len()),
-        crate::report::result_json_with(merged, false),
+        crate::output::report::result_json_with(merged, false),
         &merged.merged,
     );
     let mut page = page_data(Mode::Merged, vec![whole]);

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
-use crate::injector_load::InjectorLoad;
+use crate::exec::injector_load::InjectorLoad;
 use crate::run::RunResult;
 use crate::stats::{ErrorKind, Merged, TxnStats};
 
@@ -229,7 +229,7 @@ pub fn result_json_with(result: &RunResult, raw: bool) -> Value {
                 "latency_us_corrected": corrected_json(&stats.txn_us_corrected),
                 "requests": requests_json(stats, seconds),
                 "websocket": stats.ws.json(seconds),
-                "raw": if raw { crate::results::raw_json(stats) } else { Value::Null },
+                "raw": if raw { crate::output::results::raw_json(stats) } else { Value::Null },
             })
         })
         .collect();
@@ -321,7 +321,7 @@ fn injector_json(load: &InjectorLoad, request_p50_us: u64) -> Value {
         "busy_percent_max": (load.busy_percent_max * 10.0).round() / 10.0,
         "saturated": load.saturated(request_p50_us),
         "raw": {
-            "lag_us": crate::results::encode_histogram(&load.lag_us),
+            "lag_us": crate::output::results::encode_histogram(&load.lag_us),
             "busy_us": load.busy_us,
             "wall_us": load.wall_us,
             "busy_percent_max": load.busy_percent_max,

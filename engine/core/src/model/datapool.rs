@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::split::owns_row;
+use crate::model::split::owns_row;
 
 /// One row of journey arguments. Cloning is one reference-count increment.
 #[derive(Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! then), rendered per request, applied to the request builder.
 
 use crate::journey::RequestBuilder;
-use crate::template::{Template, TemplateError};
+use crate::scenario::template::{Template, TemplateError};
 
 /// A JSON body whose strings are templates.
 #[derive(Clone, Debug, PartialEq)]

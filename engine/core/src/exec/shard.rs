@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::exec::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::http::HttpClient;
-use crate::injector_load::{InjectorLoad, thread_cpu_us};
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
+use crate::model::config::Config;
 use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
@@ -201,7 +201,7 @@ pub struct Shard {
     /// When the run started.
     pub started: Instant,
     /// What the journey did, kept for a journey author's test (`JourneyTest`); `None` in runs.
-    pub(crate) recorder: Option<crate::journey_record::Recorder>,
+    pub(crate) recorder: Option<crate::journey::record::Recorder>,
 }
 
 impl Shard {
@@ -228,7 +228,7 @@ impl Shard {
     }
 
     /// Adds to the journey test's record, when there is one (nothing in load runs).
-    pub(crate) fn record(&self, add: impl FnOnce(&mut crate::journey_record::JourneyRecord)) {
+    pub(crate) fn record(&self, add: impl FnOnce(&mut crate::journey::record::JourneyRecord)) {
         if let Some(recorder) = &self.recorder {
             add(&mut recorder.borrow_mut());
         }

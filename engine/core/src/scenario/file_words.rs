@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::declarative::Capture;
-use crate::volume::{RateModel, VolumeModel};
+use crate::model::volume::{RateModel, VolumeModel};
+use crate::scenario::declarative::Capture;
 
 /// What each internal type name means, as the file spells it.
 const EXPECTED: [(&str, &str); 12] = [

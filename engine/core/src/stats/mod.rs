@@ -1,12 +1,14 @@
 //! Per-core, per-transaction statistics: latency histograms plus plain counters, swapped out
 //! every interval as a snapshot and merged (losslessly) by the stats thread.
 
+pub mod http_metrics;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
-use crate::injector_load::InjectorLoad;
+use crate::exec::injector_load::InjectorLoad;
 use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX, STATUS_CODES_MAX};
 
 /// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
@@ -167,7 +169,7 @@ pub struct TxnStats {
     /// Response body bytes received.
     pub body_bytes: u64,
     /// Phase histograms, responses by method and code (Mite's `http_metrics`).
-    pub http: crate::http_metrics::HttpMetrics,
+    pub http: crate::stats::http_metrics::HttpMetrics,
     /// WebSocket counters (messages, bytes, failures on open connections, reply times).
     pub ws: crate::ws::stats::WsStats,
     /// Request bytes written (head and body), for requests that got a response.
@@ -198,7 +200,7 @@ impl Default for TxnStats {
             tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
-            http: crate::http_metrics::HttpMetrics::default(),
+            http: crate::stats::http_metrics::HttpMetrics::default(),
             ws: Default::default(),
             sent_bytes: 0,
         }

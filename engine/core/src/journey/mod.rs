@@ -2,6 +2,10 @@
 //! `ctx.send`, `ctx.config()` and `ctx.http()`, and the registry that names journeys and
 //! scenarios by `module:name` strings.
 
+pub mod pacing;
+pub mod record;
+pub mod session;
+
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -14,14 +18,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use crate::config::Config;
-use crate::datapool::{DataPool, Row};
+use crate::exec::shard::{Shard, TxnId};
 use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
-use crate::session::{Hop, Session};
-use crate::shard::{Shard, TxnId};
+use crate::journey::session::{Hop, Session};
+use crate::model::config::Config;
+use crate::model::datapool::{DataPool, Row};
+use crate::model::volume::VolumeModel;
 use crate::stats::{ErrorKind, TxnStats, record_latency};
-use crate::volume::VolumeModel;
 
 /// What a journey returns.
 pub type JourneyResult<T = ()> = Result<T, JourneyError>;
@@ -214,7 +218,7 @@ impl Ctx {
         self.depth.set(self.depth.get() - 1);
         let mut stats = self.shard.stats.borrow_mut();
         self.shard.record(|record| {
-            record.transactions.push(crate::journey_record::RecordedTransaction {
+            record.transactions.push(crate::journey::record::RecordedTransaction {
                 name: stats.name(id).to_string(),
                 error: result.as_ref().err().map(ToString::to_string),
                 duration: std::time::Duration::from_micros(took_us),
@@ -248,7 +252,7 @@ impl Ctx {
         self.shard.stats.borrow_mut().message(kind);
         self.shard.record(|record| {
             let fields = fields.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
-            record.messages.push(crate::journey_record::RecordedMessage { kind: kind.to_string(), fields });
+            record.messages.push(crate::journey::record::RecordedMessage { kind: kind.to_string(), fields });
         });
         if self.shard.trace {
             let mut line = format!("send {kind}");
@@ -289,7 +293,7 @@ impl Ctx {
         };
         let result = self.shard.http.exchange(&exchange).await;
         if let Ok(response) = &result {
-            crate::session::absorb(self, request.url, response);
+            crate::journey::session::absorb(self, request.url, response);
         }
         let mut stats = self.shard.stats.borrow_mut();
         stats.request_finished(txn);
@@ -307,7 +311,7 @@ impl Ctx {
                 entry.body_bytes += response.body_len();
                 entry.sent_bytes += timings.request_bytes;
                 count_connections(entry, &timings);
-                let verdict = crate::session::hop_verdict(request, &response);
+                let verdict = crate::journey::session::hop_verdict(request, &response);
                 let accepted = match verdict {
                     Hop::Final => request.expect.contains(&response.status()),
                     Hop::Followed => true,
@@ -345,7 +349,7 @@ impl Ctx {
         self.shard.record(|record| {
             let error = result.as_ref().err().filter(|e| e.kind().is_some()).map(ToString::to_string);
             record.errors.extend(error.clone());
-            record.requests.push(crate::journey_record::RecordedRequest {
+            record.requests.push(crate::journey::record::RecordedRequest {
                 method: request.method.to_string(),
                 url: request.url.to_string(),
                 status: result.as_ref().map(Response::status).ok().or_else(|| result.as_ref().err()?.status()),
@@ -684,13 +688,13 @@ impl<'c> RequestBuilder<'c> {
     /// whole response. Every hop is recorded as a request under the current transaction.
     pub async fn send(mut self) -> Result<Response, HttpError> {
         // The plain request is one exchange, inline; anything more is the session's loop.
-        if !crate::session::prepare(&mut self) {
-            return Box::pin(crate::session::chain(self, None)).await;
+        if !crate::journey::session::prepare(&mut self) {
+            return Box::pin(crate::journey::session::chain(self, None)).await;
         }
         let result = self.ctx.execute(&self).await;
         match result {
-            Ok(response) if crate::session::follows(&self, &response) => {
-                Box::pin(crate::session::chain(self, Some(response))).await
+            Ok(response) if crate::journey::session::follows(&self, &response) => {
+                Box::pin(crate::journey::session::chain(self, Some(response))).await
             }
             result => result,
         }
@@ -703,7 +707,7 @@ pub trait Journey: Send + Sync + 'static {
     fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
 
     /// Starts one journey slot on the current core's runtime (see `runtime::Slot`).
-    fn spawn_slot(&self, slot: crate::runtime::Slot);
+    fn spawn_slot(&self, slot: crate::exec::runtime::Slot);
 }
 
 /// A journey written as `async fn(&Ctx, Row) -> JourneyResult`.
@@ -717,11 +721,11 @@ where
         Box::pin((self.0)(ctx, row))
     }
 
-    fn spawn_slot(&self, slot: crate::runtime::Slot) {
+    fn spawn_slot(&self, slot: crate::exec::runtime::Slot) {
         let f = self.0;
         // The loop is generic over `F`: the journey's future lives inside the slot's task, so
         // running a journey again allocates nothing.
-        crate::runtime::spawn_slot(slot, f);
+        crate::exec::runtime::spawn_slot(slot, f);
     }
 }
 

@@ -8,14 +8,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
-use crate::datapool::Row;
+use crate::exec::runtime::{CoreRuntime, DriverChoice};
+use crate::exec::shard::Shard;
 use crate::http::client::HttpClient;
 use crate::http::{HttpSettings, TlsOptions};
 use crate::journey::{Ctx, JourneyResult, Registry};
+use crate::model::config::Config;
+use crate::model::datapool::Row;
 use crate::run::RunError;
-use crate::runtime::{CoreRuntime, DriverChoice};
-use crate::shard::Shard;
 
 /// One request (one hop of a redirect chain is one request), as sent and answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +106,7 @@ const JOURNEY_NAME: &str = "journey";
 /// Runs one journey once, with one row and a configuration, from a plain `#[test]`.
 ///
 /// ```no_run
-/// use mite_core::journey_record::JourneyTest;
+/// use mite_core::journey::record::JourneyTest;
 /// use mite_core::{Ctx, JourneyResult, Row};
 ///
 /// async fn home(ctx: &Ctx, _row: Row) -> JourneyResult {

@@ -11,13 +11,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::Config;
-use crate::datapool::{DataPool, Row};
-use crate::declarative::{Capture, DeclarativeJourney, Declared, Pace, Step};
 use crate::journey::{Registry, Scenario, ScenarioEntry};
-use crate::step_options::{JsonTemplate, StepOptions};
-use crate::template::Template;
-use crate::volume::{RateModel, VolumeModel};
+use crate::model::config::Config;
+use crate::model::datapool::{DataPool, Row};
+use crate::model::volume::{RateModel, VolumeModel};
+use crate::scenario::declarative::{Capture, DeclarativeJourney, Declared, Pace, Step};
+use crate::scenario::step_options::{JsonTemplate, StepOptions};
+use crate::scenario::template::Template;
 
 /// Rows a CSV datapool may hold (bounds memory; the file is loaded once and partitioned).
 pub const CSV_ROWS_MAX: usize = 50_000_000;
@@ -315,7 +315,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
     })?;
     let cx = Ctx { file: path, text: &text };
     let spec: FileSpec = toml::from_str(&text)
-        .map_err(|e| cx.error(e.span(), "", crate::file_words::plain_message(e.message().trim())))?;
+        .map_err(|e| cx.error(e.span(), "", crate::scenario::file_words::plain_message(e.message().trim())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
 
     let mut config = Config::default();

@@ -467,7 +467,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("login.toml");
         std::fs::write(&path, &converted.toml).unwrap();
-        crate::scenario_file::load(&path, &crate::Registry::default(), &[]).unwrap();
+        crate::scenario::file::load(&path, &crate::Registry::default(), &[]).unwrap();
     }
 
     #[test]

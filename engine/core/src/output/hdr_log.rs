@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::results::encode_histogram;
+use crate::output::results::encode_histogram;
 use crate::stats::Merged;
 
 /// An open interval log.

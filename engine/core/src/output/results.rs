@@ -12,10 +12,10 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde_json::{Map, Value, json};
 
-use crate::injector_load::InjectorLoad;
-use crate::report::grouped;
+use crate::exec::injector_load::InjectorLoad;
+use crate::exec::runtime::Driver;
+use crate::output::report::grouped;
 use crate::run::{RunResult, StopReason};
-use crate::runtime::Driver;
 use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};
 
 /// Encodes a histogram for a result file.
@@ -53,7 +53,7 @@ pub fn raw_json(stats: &TxnStats) -> Value {
         "req_err": errors,
         "not_sent": stats.not_sent,
         "status_class": stats.status_class,
-        "status_codes": crate::report::status_codes_json(stats),
+        "status_codes": crate::output::report::status_codes_json(stats),
         "reconnects": stats.reconnects,
         "connects": stats.connects,
         "connects_failed": stats.connects_failed,
@@ -99,7 +99,7 @@ fn raw_stats(raw: &Value, at: &str) -> Result<TxnStats, String> {
         not_sent: raw.get("not_sent").and_then(Value::as_u64).unwrap_or(0),
         connects_failed: raw.get("connects_failed").and_then(Value::as_u64).unwrap_or(0),
         tls_failed: raw.get("tls_failed").and_then(Value::as_u64).unwrap_or(0),
-        http: crate::http_metrics::HttpMetrics::from_raw(raw.get("http"), at)?,
+        http: crate::stats::http_metrics::HttpMetrics::from_raw(raw.get("http"), at)?,
         ws: crate::ws::stats::WsStats::from_raw(raw.get("ws").filter(|v| !v.is_null()), at)?,
         // Result files written before sent bytes were counted have none.
         sent_bytes: raw.get("sent_bytes").and_then(Value::as_u64).unwrap_or(0),

@@ -12,11 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+use crate::exec::runtime::Driver;
 use crate::limits::{DASHBOARD_INTERVALS_MAX, DASHBOARD_REQUEST_BYTES_MAX};
+use crate::output::threshold::Outcome;
 use crate::run::{IntervalPoint, RunOptions, RunResult, StopReason};
-use crate::runtime::Driver;
 use crate::stats::Merged;
-use crate::threshold::Outcome;
 
 /// What the server hands out: the page data as JSON text, and the scenario's name.
 #[derive(Default)]
@@ -120,7 +120,7 @@ impl Dashboard {
             intervals: intervals[cache.seen.min(intervals.len())..].to_vec(),
             segment: (options.segment.1 > 1).then(|| format!("{}/{}", options.segment.0, options.segment.1)),
         };
-        let mut json = crate::report::result_json_with(&result, false);
+        let mut json = crate::output::report::result_json_with(&result, false);
         cache.seen = intervals.len();
         if let Some(new) = json.get_mut("intervals").and_then(Value::as_array_mut) {
             cache.intervals.extend(new.drain(..));
@@ -143,7 +143,7 @@ impl Dashboard {
     /// The run's final report, with its threshold outcomes; the page stops polling and offers
     /// to save it.
     pub fn publish_final(&self, result: &RunResult, thresholds: &[Outcome]) {
-        let mut page = super::run_page_data(result, thresholds, crate::report::result_json_with(result, false));
+        let mut page = super::run_page_data(result, thresholds, crate::output::report::result_json_with(result, false));
         page["live"] = json!({ "finished": true, "elapsed_s": result.duration_s, "duration_s": result.duration_s });
         self.publish(&result.scenario, page);
     }

@@ -4,8 +4,8 @@
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
+use crate::output::threshold::Outcome;
 use crate::stats::{Merged, TxnStats};
-use crate::threshold::Outcome;
 
 /// Points of the percentile spectrum per decade ("nine"): x = log10(1 / (1 - q)).
 const SPECTRUM_POINTS_PER_NINE: u32 = 20;

@@ -8,8 +8,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::model::volume::RateModel;
 use crate::stats::JourneyCounts;
-use crate::volume::RateModel;
 
 /// When a part's rate gives nothing (rate 0), how far the clock steps before it looks again.
 const IDLE_STEP_S: f64 = 0.01;

@@ -124,7 +124,7 @@ impl HttpMetrics {
     pub fn raw_json(&self) -> Value {
         let mut out = serde_json::Map::new();
         for (name, histogram) in self.phases() {
-            out.insert(name.to_string(), json!(crate::results::encode_histogram(histogram)));
+            out.insert(name.to_string(), json!(crate::output::results::encode_histogram(histogram)));
         }
         out.insert(
             "responses".into(),
@@ -140,7 +140,9 @@ impl HttpMetrics {
         let histogram = |name: &str| -> Result<Histogram<u64>, String> {
             match raw.get(name).and_then(Value::as_str) {
                 None => Ok(new_latency_histogram()),
-                Some(text) => crate::results::decode_histogram(text).map_err(|e| format!("{at}: http.{name}: {e}")),
+                Some(text) => {
+                    crate::output::results::decode_histogram(text).map_err(|e| format!("{at}: http.{name}: {e}"))
+                }
             }
         };
         metrics.dns_us = histogram("dns")?;

@@ -13,19 +13,19 @@ use std::sync::mpsc::SyncSender;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::arrivals::{ArrivalClock, ArrivalQueue, instant_at};
-use crate::config::Config;
-use crate::datapool::{PoolShard, Row};
+use crate::exec::arrivals::{ArrivalClock, ArrivalQueue, instant_at};
+use crate::exec::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
+use crate::exec::shard::Shard;
+use crate::exec::uring_diagnosis;
 use crate::http::client::micros;
 use crate::http::{HttpClient, HttpSettings};
-use crate::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::journey::{Ctx, Journey, JourneyResult, ScenarioEntry};
 use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE, JOURNEYS_PER_CORE_MAX};
-use crate::shard::Shard;
-use crate::split::segment_share;
+use crate::model::config::Config;
+use crate::model::datapool::{PoolShard, Row};
+use crate::model::split::segment_share;
+use crate::model::volume::VolumeModel;
 use crate::stats::{ErrorKind, Snapshot};
-use crate::uring_diagnosis;
-use crate::volume::VolumeModel;
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! than the journeys per core it must feed (the journeys beyond the rows wait for a row).
 
 use crate::journey::Scenario;
-use crate::volume::VolumeModel;
+use crate::model::volume::VolumeModel;
 
 /// The most journeys a model asks to have in flight at once, when it can be told.
 pub fn peak_journeys(volume: &VolumeModel) -> Option<u64> {
@@ -49,10 +49,10 @@ pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::datapool::{DataPool, Row};
     use crate::journey::ScenarioEntry;
-    use crate::volume::RateModel;
+    use crate::model::config::Config;
+    use crate::model::datapool::{DataPool, Row};
+    use crate::model::volume::RateModel;
 
     fn one(volume: VolumeModel, rows: Option<usize>) -> Scenario {
         Scenario {

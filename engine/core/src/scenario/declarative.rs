@@ -8,13 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::datapool::Row;
+use crate::exec::runtime::{Slot, sleep, spawn_slot};
 use crate::http::{Response, Url};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
-use crate::runtime::{Slot, sleep, spawn_slot};
-use crate::step_options::StepOptions;
-use crate::template::Template;
+use crate::model::config::Config;
+use crate::model::datapool::Row;
+use crate::scenario::step_options::StepOptions;
+use crate::scenario::template::Template;
 
 /// Where a captured value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,10 +102,10 @@ impl DeclarativeJourney {
         match self.pace {
             None => self.run_steps(ctx, row).await,
             Some(Pace { every, plus_minus: None }) => {
-                crate::pacing::ensure_fixed_separation(every, self.run_steps(ctx, row)).await
+                crate::journey::pacing::ensure_fixed_separation(every, self.run_steps(ctx, row)).await
             }
             Some(Pace { every, plus_minus }) => {
-                crate::pacing::ensure_average_separation(every, plus_minus, self.run_steps(ctx, row)).await
+                crate::journey::pacing::ensure_average_separation(every, plus_minus, self.run_steps(ctx, row)).await
             }
         }
     }
@@ -187,7 +187,7 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
             JourneyError::msg(format!(
                 "step {:?}: capture {name} = {} not found in the response",
                 step.transaction,
-                crate::file_words::CaptureWords(capture)
+                crate::scenario::file_words::CaptureWords(capture)
             ))
         })?;
         values.push((name.clone(), value));

@@ -1,0 +1,12 @@
+//! Everything a run produces: the result file, the table, compare and merge, the HTML pages,
+//! the HDR log, Prometheus exposition, thresholds and the per-interval timeline.
+
+pub mod exposition;
+pub mod hdr_log;
+pub mod html;
+pub mod merge_parts;
+pub mod report;
+pub mod result_frame;
+pub mod results;
+pub mod threshold;
+pub mod timeline;

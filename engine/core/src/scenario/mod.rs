@@ -1,0 +1,10 @@
+//! Scenario files and their journeys: the file schema and loading, declarative journeys,
+//! templates, step options, HAR import, preflight warnings, errors in the file's own words.
+
+pub mod declarative;
+pub mod file;
+pub mod file_words;
+pub mod har;
+pub mod preflight;
+pub mod step_options;
+pub mod template;
