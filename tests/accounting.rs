@@ -30,7 +30,7 @@ fn arrivals_under_overload_add_up() {
     assert_eq!(j.scheduled, j.arrivals_started + j.missed, "{j:?}");
     assert!((598..=602).contains(&j.scheduled), "requested {} for 300/s x 2s on 2 cores: {j:?}", j.scheduled);
     assert!(j.missed > 0 && j.arrivals_started > 0, "{j:?}");
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     assert_eq!(json["totals"]["arrivals"]["requested"].as_u64(), Some(j.scheduled));
 }
 
@@ -47,7 +47,7 @@ fn closed_port_sends_nothing() {
     assert_eq!(total.attempts(), total.not_sent);
     assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Refused), total.not_sent);
     assert!(total.connects_failed > 0 && total.connects_failed == total.connects, "{total:?}");
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     assert_eq!(json["totals"]["requests"], 0);
     assert_eq!(json["totals"]["not_sent"].as_u64(), Some(total.not_sent));
     assert_eq!(json["totals"]["connects"]["failed"].as_u64(), Some(total.connects_failed));

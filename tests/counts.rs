@@ -37,7 +37,7 @@ fn json_result_has_the_documented_fields() {
         &[format!("target_url={}", target.url("/"))],
         options(1, Duration::from_millis(600)),
     );
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     assert_eq!(json["cores"], serde_json::json!([0]));
     assert!(json["driver"].as_str().is_some());
     assert!(json["duration_s"].as_f64().unwrap() > 0.5);

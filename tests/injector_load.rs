@@ -47,7 +47,7 @@ fn a_saturated_injector_is_reported_as_saturated() {
         "a woken journey waits for others' 2 ms spins: lag p99 {} µs",
         load.lag_at(0.99)
     );
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     assert_eq!(json["injector"]["saturated"], true, "{}", json["injector"]);
     assert!(json["intervals"].as_array().unwrap().iter().any(|p| p["injector_saturated"] == true));
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
@@ -61,7 +61,7 @@ fn an_idle_injector_is_not_saturated() {
     let load = &result.merged.injector;
     assert!(load.lag_us.len() > 10, "the lag was sampled: {} samples", load.lag_us.len());
     assert!(load.busy_percent_max < 50.0, "a core that sleeps is not busy: {}%", load.busy_percent_max);
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     assert_eq!(json["injector"]["saturated"], false, "{}", json["injector"]);
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
     assert!(table.contains("injector: event-loop lag") && !table.contains("saturated"), "{table}");

@@ -29,7 +29,7 @@ fn fixed_20ms_delay_reports_p50_within_half_a_millisecond() {
     assert!((19_500..=20_500).contains(&p50), "p50 {p50} us");
     let request_p50 = txn.req_us.value_at_quantile(0.5);
     assert!((19_500..=20_500).contains(&request_p50), "request p50 {request_p50} us");
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     let latency = &json["transactions"][0]["latency_us"];
     let values: Vec<u64> = ["p50", "p90", "p99", "p999", "max"].iter().map(|k| latency[k].as_u64().unwrap()).collect();
     assert!(values.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order or above max: {values:?}");

@@ -46,7 +46,7 @@ fn first_byte_time_matches_the_targets_delay_within_a_millisecond() {
     assert_eq!(stats.http.dns_us.len(), 1);
     assert!(stats.http.tls_us.is_empty());
     assert!(stats.req_us.min() >= first_byte.min(), "total includes the first byte");
-    let json = mite_core::output::report::result_json(&result);
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
     let phases = &json["transactions"][0]["requests"]["phases_us"];
     for phase in ["dns", "connect", "tls", "first_byte", "total"] {
         assert!(phases[phase]["count"].as_u64().is_some(), "{phase} in {phases}");

@@ -66,7 +66,11 @@ fn merged_result_file_round_trips_through_json() {
         (0..2).map(|k| run_segment(&target, (k, 2), VolumeModel::Oneshot { journeys: 8 }, Some(recycled()))).collect();
     let files: Vec<RunResult> = parts
         .iter()
-        .map(|r| mite_core::output::results::read_result(&mite_core::output::report::result_json(r), "part").unwrap())
+        .map(|r| {
+            use mite_core::output::result_file::{ResultFile, read_run, result_file};
+            let text = result_file(r, true).to_json_pretty();
+            read_run(&ResultFile::read(&text, "part").unwrap(), "part").unwrap()
+        })
         .collect();
     let merged = mite_core::output::results::merge(&files).unwrap();
     let direct = mite_core::output::results::merge(&parts).unwrap();

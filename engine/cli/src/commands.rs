@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
 use mite_core::output::events::RunEvent;
+use mite_core::output::result_file::ResultFile;
 use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario::file::{self as scenario_file, ClientOptions};
@@ -436,15 +437,22 @@ fn execute(
 }
 
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.
-fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let parsed = serde_json::from_str(&text);
-    if parsed.is_err() && text.contains(mite_core::output::result_frame::MARKER) {
-        let json = mite_core::output::result_frame::decode(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        return serde_json::from_str(&json)
-            .with_context(|| format!("{}: the framed result is not JSON", path.display()));
+/// Errors name it `name` (`BASE`, `NEW`, or the path), followed by the path when that differs.
+fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
+    let located = |e: mite_core::output::result_file::ResultFileError| {
+        if name == shown { anyhow!(e) } else { anyhow!("{e} ({shown})") }
+    };
+    // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
+    if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
+        if text.contains(mite_core::output::result_frame::MARKER) {
+            let json = mite_core::output::result_frame::decode(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+            return ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located);
+        }
+        bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
     }
-    parsed.with_context(|| format!("{} is not a mite-engine result (JSON) nor a log holding one", path.display()))
+    ResultFile::read(&text, name).map_err(located)
 }
 
 fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -456,20 +464,20 @@ fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Pat
     let files = labels(paths)
         .into_iter()
         .zip(paths)
-        .map(|(label, p)| Ok((label, read_json(p)?)))
+        .enumerate()
+        .map(|(i, (label, p))| Ok((label, read_result_file(p, if i == 0 { "BASE" } else { "NEW" })?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base = &files[0].1;
     let mut regressions = Vec::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
-        let (table, found) = mite_core::output::results::compare(base, new, limit)
-            .map_err(|why| anyhow!("{why} ({} vs {})", paths[0].display(), path.display()))?;
+        let (table, found) = mite_core::output::results::compare(base, new, limit);
         println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
         print!("{table}");
         println!();
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
     if let Some(path) = html {
-        let page = mite_core::output::html::render_compare(&files, limit, &regressions).map_err(|e| anyhow!(e))?;
+        let page = mite_core::output::html::render_compare(&files, limit, &regressions);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("comparison page written to {}", path.display());
     }
@@ -497,26 +505,23 @@ fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
-    let mut inputs = Vec::new();
     let mut files = Vec::new();
     for (path, label) in paths.iter().zip(labels(paths)) {
-        let value = read_json(path)?;
-        results.push(
-            mite_core::output::results::read_result(&value, &path.display().to_string()).map_err(|e| anyhow!(e))?,
-        );
-        inputs.push((path.display().to_string(), value.clone()));
-        files.push((label, value));
+        let name = path.display().to_string();
+        let file = read_result_file(path, &name)?;
+        results.push(mite_core::output::result_file::read_run(&file, &name)?);
+        files.push((label, file));
     }
-    let mut merged = mite_core::output::results::merge(&results).map_err(|e| anyhow!(e))?;
+    let mut merged = mite_core::output::results::merge(&results).ok_or_else(|| anyhow!("nothing to merge"))?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
-    let mut value = report::result_json(&merged);
-    let warnings = mite_core::output::merge_parts::annotate(&mut value, &inputs);
-    if value["stopped_by"] == "interrupted" {
-        merged.stopped_by = StopReason::Interrupted;
-    }
-    write_value(&output::check("-o", output)?, &value, merged.segment.as_deref())?;
+    let mut file = mite_core::output::result_file::result_file(&merged, true);
+    let inputs: Vec<(String, ResultFile)> =
+        paths.iter().zip(&files).map(|(path, (_, file))| (path.display().to_string(), file.clone())).collect();
+    let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
+    merged.stopped_by = file.stopped_by;
+    write_file(&output::check("-o", output)?, &file)?;
     if let Some(path) = html {
-        let page = mite_core::output::html::render_merged(&merged, &files).map_err(|e| anyhow!(e))?;
+        let page = mite_core::output::html::render_merged(&merged, &files);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         eprintln!("merged report written to {}", path.display());
     }
@@ -550,15 +555,15 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 /// Writes the result file; `-` writes it to standard output framed for a log stream
 /// (`mite_core::output::result_frame`, read back by `merge` from `kubectl logs`).
 fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
-    write_value(sink, &report::result_json(result), result.segment.as_deref())
+    write_file(sink, &mite_core::output::result_file::result_file(result, true))
 }
 
-fn write_value(sink: &output::Sink, value: &serde_json::Value, segment: Option<&str>) -> anyhow::Result<()> {
+fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Result<()> {
     let text = if sink.is_stdout() {
         // Framed, so that a collector finds it among the log's other lines.
-        mite_core::output::result_frame::encode(&serde_json::to_string(value)?, segment)
+        mite_core::output::result_frame::encode(&file.to_json(), file.segment.as_deref())
     } else {
-        serde_json::to_string_pretty(value)? + "\n"
+        file.to_json_pretty() + "\n"
     };
     output::write(sink, text.as_bytes())
 }
@@ -588,16 +593,7 @@ fn journey_test(
     let mut trace = |event: &RunEvent<'_>| {
         let _ = writeln!(std::io::stdout(), "{event}");
     };
-    let (merged, driver) = mite_core::journey_test(
-        registry,
-        journey,
-        rows,
-        config,
-        options.http,
-        &options.tls,
-        options.driver,
-        &mut trace,
-    )?;
+    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &mut trace)?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
     if common.phases {

@@ -84,8 +84,6 @@ impl Default for RunOptions {
 }
 
 /// A run that could not start or finish.
-
-/// A run that could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// A `--config` override (or `MITE_CONF_*` variable) is malformed.
@@ -643,20 +641,19 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
 
 /// Runs one journey once per row (or once without a datapool) on the current thread, reporting
 /// each journey's start and end (and the trace its transactions, messages and requests print).
-/// Returns the merged stats.
+/// Returns the merged stats. Of `options`, the HTTP and TLS settings and the driver are used.
 pub fn journey_test(
     registry: &Registry,
     journey_name: &str,
     rows: Vec<Row>,
     config: Config,
-    http: HttpSettings,
-    tls: &TlsOptions,
-    driver: DriverChoice,
+    options: &RunOptions,
     report: &mut Reporter<'_>,
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name)?;
-    let tls = crate::http::tls::client_config(tls)?;
-    let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(RunError::Runtime)?;
+    let tls = crate::http::tls::client_config(&options.tls)?;
+    let (mut runtime, fallback) = CoreRuntime::build(options.driver).map_err(RunError::Runtime)?;
+    let http = options.http.clone();
     if let Some(reason) = fallback {
         report(&RunEvent::DriverFallback { core: None, reason: &reason });
     }

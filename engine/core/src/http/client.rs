@@ -131,34 +131,7 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// Where the time of one exchange went, in microseconds, and the connection work it took.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Timings {
-    /// Name resolution time, when this request resolved the host (once per host per core).
-    pub dns_us: Option<u64>,
-    /// TCP connect time (summed over connects that succeeded), when a new connection was made.
-    pub connect_us: Option<u64>,
-    /// TLS handshake time (summed over handshakes that succeeded), when one was done.
-    pub tls_us: Option<u64>,
-    /// TCP connects tried, whether they succeeded or not.
-    pub connects: u32,
-    /// TCP connects that failed (refused, timed out, unreachable).
-    pub connects_failed: u32,
-    /// TLS handshakes tried, whether they succeeded or not.
-    pub tls_handshakes: u32,
-    /// TLS handshakes that failed.
-    pub tls_failed: u32,
-    /// From the start of the request (after any connect) to the first response byte.
-    pub first_byte_us: u64,
-    /// From the start (including connect) to the last byte of the response.
-    pub total_us: u64,
-    /// Keep-alive connections found closed and replaced during this request.
-    pub reconnects: u32,
-    /// Bytes of the request written (head and body) on the attempt that got the response.
-    pub request_bytes: u64,
-    /// The TLS handshake resumed an earlier session.
-    pub tls_resumed: bool,
-}
+pub use crate::stats::Timings;
 
 /// A complete response.
 #[derive(Clone, Debug)]

@@ -90,7 +90,7 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
         let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
     }
     phase_histograms(&mut out, merged);
-    crate::ws::stats::exposition(&mut out, merged, label);
+    crate::output::websocket::exposition(&mut out, merged, label);
     let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
     let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
     let _ = writeln!(

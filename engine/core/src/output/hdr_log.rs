@@ -1,16 +1,21 @@
 //! HDR interval logs (the HdrHistogram log format read by HistogramLogProcessor and
-//! HdrHistogram plotters): one line per transaction per interval, tagged with its name.
+//! HdrHistogram plotters), written by hdrhistogram's own interval log writer: one line per
+//! transaction per interval, tagged with its name.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
 
-use crate::output::results::encode_histogram;
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, IntervalLogWriterError, Tag};
+
 use crate::stats::Merged;
 
 /// An open interval log.
 pub struct HdrLog {
     out: BufWriter<File>,
+    serializer: V2DeflateSerializer,
 }
 
 /// A tag may not hold spaces or commas: they become `_`.
@@ -21,32 +26,38 @@ pub fn tag_for(name: &str) -> String {
 impl HdrLog {
     /// Creates the file and writes the header. Times in the log are seconds since the start.
     pub fn create(path: &Path, started_at_unix_s: f64) -> io::Result<HdrLog> {
-        let mut out = BufWriter::new(File::create(path)?);
-        writeln!(out, "#[Histograms of mite-engine transaction latencies in microseconds]")?;
-        writeln!(
-            out,
-            "#[Tag = transaction name, spaces and commas as _; request times where the transaction sent requests]"
-        )?;
-        writeln!(out, "#[StartTime: {started_at_unix_s:.3} (seconds since epoch)]")?;
-        writeln!(out, "#[BaseTime: {started_at_unix_s:.3} (seconds since epoch)]")?;
-        writeln!(out, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"")?;
-        Ok(HdrLog { out })
+        let mut log = HdrLog { out: BufWriter::new(File::create(path)?), serializer: V2DeflateSerializer::new() };
+        let started = UNIX_EPOCH + Duration::from_secs_f64(started_at_unix_s.max(0.0));
+        IntervalLogWriterBuilder::new()
+            .add_comment("[Histograms of mite-engine transaction latencies in microseconds]")
+            .add_comment(
+                "[Tag = transaction name, spaces and commas as _; request times where the transaction sent requests]",
+            )
+            .with_start_time(started)
+            .with_base_time(started)
+            .begin_log_with(&mut log.out, &mut log.serializer)?;
+        writeln!(log.out, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"")?;
+        log.out.flush()?;
+        Ok(log)
     }
 
-    /// Writes one interval: a line per transaction active in it.
+    /// Writes one interval: a line per transaction active in it (`start_s` after the start,
+    /// `length_s` long).
     pub fn write_interval(&mut self, interval: &Merged, start_s: f64, length_s: f64) -> io::Result<()> {
+        let start = Duration::from_secs_f64(start_s.max(0.0));
+        let length = Duration::from_secs_f64(length_s.max(0.0));
+        // Starting a log with no header lines writes nothing: it only lends the writer.
+        let mut log = IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
         for (name, stats) in &interval.txns {
             let h = if stats.req_us.is_empty() { &stats.txn_us } else { &stats.req_us };
             if h.is_empty() {
                 continue;
             }
-            writeln!(
-                self.out,
-                "Tag={},{start_s:.3},{length_s:.3},{:.3},{}",
-                tag_for(name),
-                h.max() as f64,
-                encode_histogram(h)
-            )?;
+            let tag = tag_for(name);
+            log.write_histogram(h, start, length, Tag::new(&tag)).map_err(|e| match e {
+                IntervalLogWriterError::IoError(e) => e,
+                IntervalLogWriterError::SerializeError(e) => io::Error::other(format!("histogram of {name}: {e:?}")),
+            })?;
         }
         self.out.flush()
     }
@@ -55,9 +66,67 @@ impl HdrLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hdrhistogram::Histogram;
+    use hdrhistogram::serialization::Deserializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+
+    use crate::stats::{TxnStats, record_latency};
 
     #[test]
     fn tags_have_no_spaces_or_commas() {
         assert_eq!(tag_for("outer :: inner,x"), "outer_::_inner_x");
+    }
+
+    fn interval(txns: &[(&str, &[u64])]) -> Merged {
+        let mut merged = Merged::default();
+        for (name, values) in txns {
+            let mut stats = TxnStats::default();
+            for &v in *values {
+                record_latency(&mut stats.req_us, v);
+            }
+            merged.txns.insert((*name).into(), stats);
+        }
+        merged.txns.insert("idle".into(), TxnStats::default());
+        merged
+    }
+
+    /// The log reads back with hdrhistogram's own interval log iterator: its start time, every
+    /// interval's tag, start, length and histogram.
+    #[test]
+    fn the_log_reads_back_with_the_crates_iterator() {
+        let path = std::env::temp_dir().join(format!("mite-hdr-log-{}.hlog", std::process::id()));
+        let first = interval(&[("home page", &[100, 200, 300]), ("login,post", &[5_000])]);
+        let second = interval(&[("home page", &[150])]);
+        let mut log = HdrLog::create(&path, 1_700_000_000.25).unwrap();
+        log.write_interval(&first, 0.0, 1.0).unwrap();
+        log.write_interval(&second, 1.0, 0.5).unwrap();
+        drop(log);
+        let text = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let entries: Vec<LogEntry<'_>> = IntervalLogIterator::new(&text).collect::<Result<_, _>>().unwrap();
+        let mut seen = Vec::new();
+        for entry in &entries {
+            match entry {
+                LogEntry::StartTime(t) | LogEntry::BaseTime(t) => assert_eq!(t.as_millis(), 1_700_000_000_250),
+                LogEntry::Interval(i) => {
+                    let bytes =
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, i.encoded_histogram())
+                            .unwrap();
+                    let h: Histogram<u64> = Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap();
+                    let tag = i.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
+                    seen.push((tag, i.start_timestamp().as_millis(), i.duration().as_millis(), h.len(), i.max()));
+                }
+            }
+        }
+        let max = |v: u64| Histogram::<u64>::new(3).unwrap().highest_equivalent(v) as f64;
+        assert_eq!(
+            seen,
+            vec![
+                ("home_page".to_string(), 0, 1000, 3, max(300)),
+                ("login_post".to_string(), 0, 1000, 1, max(5_000)),
+                ("home_page".to_string(), 1000, 500, 1, max(150)),
+            ]
+        );
+        assert_eq!(entries.len(), 5, "start time, base time and three intervals; the idle transaction has none");
     }
 }

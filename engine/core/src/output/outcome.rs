@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use crate::exec::runtime::Driver;
 use crate::stats::Merged;
 
-/// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a run ended (named in result files as `duration`, `completed`, `interrupted`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StopReason {
     /// The duration elapsed.
     Duration,

@@ -3,8 +3,6 @@
 //! with nothing to measure (no requests, no transactions) fails saying "no data", unless it is
 //! written as optional with a trailing `?` (`get_root:p99<250ms?`).
 
-use std::fmt;
-
 use hdrhistogram::Histogram;
 
 use crate::output::outcome::RunResult;
@@ -48,17 +46,57 @@ pub struct Threshold {
     optional: bool,
 }
 
-/// A threshold that does not parse.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThresholdError(pub String);
-
-impl fmt::Display for ThresholdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A threshold that does not parse, or names a transaction the run did not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdError {
+    /// The text is not a threshold.
+    #[error("threshold {text:?}: {problem}; {HELP}")]
+    Syntax {
+        /// The threshold as written.
+        text: String,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// It names a transaction that is not in the results.
+    #[error("threshold {text:?}: no transaction named {name:?} in the results (known: {known})")]
+    UnknownTransaction {
+        /// The threshold as written.
+        text: String,
+        /// The transaction it names.
+        name: String,
+        /// The transactions the run had, comma-separated.
+        known: String,
+    },
 }
 
-impl std::error::Error for ThresholdError {}
+/// What is wrong with a threshold's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// No `<`, `<=`, `>` or `>=`.
+    #[error("no comparison (<, <=, >, >=)")]
+    NoComparison,
+    /// `:p99<1ms`.
+    #[error("empty transaction name")]
+    EmptyTransaction,
+    /// A metric it does not know.
+    #[error("unknown metric {0:?}")]
+    UnknownMetric(String),
+    /// `p99<250`: a latency without its unit.
+    #[error("latency {0} has no unit; write {0}ms, {0}s or {0}us")]
+    NoUnit(String),
+    /// A latency that does not parse.
+    #[error("bad latency")]
+    BadLatency,
+    /// A percentage that does not parse.
+    #[error("bad percentage")]
+    BadPercentage,
+    /// A number that does not parse.
+    #[error("bad number")]
+    BadNumber,
+    /// Negative, infinite or NaN.
+    #[error("value must be a non-negative number")]
+    NotNonNegative,
+}
 
 /// The outcome of one threshold.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +116,7 @@ const HELP: &str = "expected [transaction:]metric<op>value[?], e.g. get_root:p99
 impl Threshold {
     /// Parses one threshold.
     pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
-        let bad = |why: &str| ThresholdError(format!("threshold {text:?}: {why}; {HELP}"));
+        let bad = |problem: Problem| ThresholdError::Syntax { text: text.to_string(), problem };
         let written = text;
         let (text, optional) = match text.trim_end().strip_suffix('?') {
             Some(rest) => (rest, true),
@@ -88,7 +126,7 @@ impl Threshold {
             .iter()
             .filter_map(|op| text.find(op).map(|at| (at, *op, op.len())))
             .min_by_key(|(at, _, len)| (*at, usize::MAX - len))
-            .ok_or_else(|| bad("no comparison (<, <=, >, >=)"))?;
+            .ok_or_else(|| bad(Problem::NoComparison))?;
         let op = match op {
             "<" => Op::Lt,
             "<=" => Op::Le,
@@ -102,7 +140,7 @@ impl Threshold {
             None => (None, left),
         };
         if transaction.as_deref() == Some("") {
-            return Err(bad("empty transaction name"));
+            return Err(bad(Problem::EmptyTransaction));
         }
         let metric = match metric_name {
             "p50" | "median" => Metric::Quantile(0.5),
@@ -116,21 +154,23 @@ impl Threshold {
             "errors" => Metric::Errors,
             "rps" => Metric::Rps,
             "count" | "requests" => Metric::Count,
-            other => return Err(bad(&format!("unknown metric {other:?}"))),
+            other => return Err(bad(Problem::UnknownMetric(other.to_string()))),
         };
         let value = match metric {
             Metric::Quantile(_) | Metric::Max | Metric::Mean => parse_latency_us(right).ok_or_else(|| {
                 if right.parse::<f64>().is_ok() {
-                    bad(&format!("latency {right} has no unit; write {right}ms, {right}s or {right}us"))
+                    bad(Problem::NoUnit(right.to_string()))
                 } else {
-                    bad("bad latency")
+                    bad(Problem::BadLatency)
                 }
             })?,
-            Metric::ErrorPercent => right.trim_end_matches('%').trim().parse().map_err(|_| bad("bad percentage"))?,
-            _ => right.parse().map_err(|_| bad("bad number"))?,
+            Metric::ErrorPercent => {
+                right.trim_end_matches('%').trim().parse().map_err(|_| bad(Problem::BadPercentage))?
+            }
+            _ => right.parse().map_err(|_| bad(Problem::BadNumber))?,
         };
         if !f64::is_finite(value) || value < 0.0 {
-            return Err(bad("value must be a non-negative number"));
+            return Err(bad(Problem::NotNonNegative));
         }
         Ok(Threshold { text: written.to_string(), transaction, metric, op, value, optional })
     }
@@ -148,11 +188,11 @@ impl Threshold {
                 Some(stats) => (stats, false),
                 None => {
                     let known: Vec<&str> = result.merged.txns.keys().map(|k| k.as_ref()).collect();
-                    return Err(ThresholdError(format!(
-                        "threshold {:?}: no transaction named {name:?} in the results (known: {})",
-                        self.text,
-                        known.join(", ")
-                    )));
+                    return Err(ThresholdError::UnknownTransaction {
+                        text: self.text.clone(),
+                        name: name.clone(),
+                        known: known.join(", "),
+                    });
                 }
             },
             None => {

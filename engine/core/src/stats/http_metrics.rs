@@ -1,13 +1,41 @@
 //! Mite's `http_metrics`, per transaction: the phases of every request as HDR histograms (DNS,
 //! connect, TLS, time to first byte; the total is `TxnStats::req_us`), and responses counted by
 //! method and status code (Prometheus' `method` and `response_code` labels). Merged losslessly
-//! like the other histograms, and carried in result files for `merge`.
+//! like the other histograms, and carried in result files for `merge`. `Timings`, what one
+//! exchange measured, is defined here (the HTTP client fills it in).
 
 use hdrhistogram::Histogram;
-use serde_json::{Value, json};
 
-use crate::http::Timings;
 use crate::stats::{new_latency_histogram, record_latency};
+
+/// Where the time of one exchange went, in microseconds, and the connection work it took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Name resolution time, when this request resolved the host (once per host per core).
+    pub dns_us: Option<u64>,
+    /// TCP connect time (summed over connects that succeeded), when a new connection was made.
+    pub connect_us: Option<u64>,
+    /// TLS handshake time (summed over handshakes that succeeded), when one was done.
+    pub tls_us: Option<u64>,
+    /// TCP connects tried, whether they succeeded or not.
+    pub connects: u32,
+    /// TCP connects that failed (refused, timed out, unreachable).
+    pub connects_failed: u32,
+    /// TLS handshakes tried, whether they succeeded or not.
+    pub tls_handshakes: u32,
+    /// TLS handshakes that failed.
+    pub tls_failed: u32,
+    /// From the start of the request (after any connect) to the first response byte.
+    pub first_byte_us: u64,
+    /// From the start (including connect) to the last byte of the response.
+    pub total_us: u64,
+    /// Keep-alive connections found closed and replaced during this request.
+    pub reconnects: u32,
+    /// Bytes of the request written (head and body) on the attempt that got the response.
+    pub request_bytes: u64,
+    /// The TLS handshake resumed an earlier session.
+    pub tls_resumed: bool,
+}
 
 /// Distinct (method, status) pairs kept per transaction; more are counted under the last.
 pub const RESPONSE_KINDS_MAX: usize = 256;
@@ -120,43 +148,10 @@ impl HttpMetrics {
         ]
     }
 
-    /// For `merge`: histograms as text, responses as `[method, status, count]`.
-    pub fn raw_json(&self) -> Value {
-        let mut out = serde_json::Map::new();
-        for (name, histogram) in self.phases() {
-            out.insert(name.to_string(), json!(crate::output::results::encode_histogram(histogram)));
-        }
-        out.insert(
-            "responses".into(),
-            json!(self.responses().iter().map(|(m, s, n)| json!([m, s, n])).collect::<Vec<_>>()),
-        );
-        Value::Object(out)
-    }
-
-    /// Reads `raw_json`; a result file without it (older versions) gives empty metrics.
-    pub fn from_raw(raw: Option<&Value>, at: &str) -> Result<HttpMetrics, String> {
-        let mut metrics = HttpMetrics::default();
-        let Some(raw) = raw else { return Ok(metrics) };
-        let histogram = |name: &str| -> Result<Histogram<u64>, String> {
-            match raw.get(name).and_then(Value::as_str) {
-                None => Ok(new_latency_histogram()),
-                Some(text) => {
-                    crate::output::results::decode_histogram(text).map_err(|e| format!("{at}: http.{name}: {e}"))
-                }
-            }
-        };
-        metrics.dns_us = histogram("dns")?;
-        metrics.connect_us = histogram("connect")?;
-        metrics.tls_us = histogram("tls")?;
-        metrics.first_byte_us = histogram("first_byte")?;
-        for item in raw.get("responses").and_then(Value::as_array).into_iter().flatten() {
-            let bad = || format!("{at}: http.responses: expected [method, status, count], got {item}");
-            let method = item.get(0).and_then(Value::as_str).ok_or_else(bad)?;
-            let status = item.get(1).and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()).ok_or_else(bad)?;
-            let count = item.get(2).and_then(Value::as_u64).ok_or_else(bad)?;
-            metrics.count(method_index(method), status, count);
-        }
-        Ok(metrics)
+    /// Adds `n` responses of `method` (by name; `OTHER` for the unusual) and `status`: how a
+    /// result file's counts come back.
+    pub fn add_responses(&mut self, method: &str, status: u16, n: u64) {
+        self.count(method_index(method), status, n);
     }
 }
 
@@ -183,11 +178,11 @@ mod tests {
         assert_eq!(a.responses(), vec![("GET", 200, 2), ("OTHER", 418, 1), ("POST", 302, 1)]);
         assert_eq!((a.connect_us.len(), a.tls_us.len(), a.first_byte_us.len()), (1, 1, 4));
         assert_eq!(a.first_byte_us.max(), a.first_byte_us.highest_equivalent(9_000));
-        let back = HttpMetrics::from_raw(Some(&a.raw_json()), "t").unwrap();
+        let mut back = HttpMetrics::default();
+        for (method, status, n) in a.responses() {
+            back.add_responses(method, status, n);
+        }
         assert_eq!(back.responses(), a.responses());
-        assert_eq!(back.first_byte_us, a.first_byte_us);
-        assert!(HttpMetrics::from_raw(Some(&json!({"responses": [["GET"]]})), "t").is_err());
-        assert!(HttpMetrics::from_raw(None, "t").unwrap().responses().is_empty());
     }
 
     #[test]

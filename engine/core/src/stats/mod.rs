@@ -1,15 +1,22 @@
 //! Per-core, per-transaction statistics: latency histograms plus plain counters, swapped out
 //! every interval as a snapshot and merged (losslessly) by the stats thread.
 
+pub mod histogram;
 pub mod http_metrics;
+pub mod injector_load;
+pub mod ws;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
-use crate::exec::injector_load::InjectorLoad;
-use crate::limits::{LATENCY_SIGFIGS, LATENCY_US_MAX, STATUS_CODES_MAX};
+use crate::limits::STATUS_CODES_MAX;
+
+pub use histogram::{RecordedValues, new_latency_histogram, record_latency};
+pub use http_metrics::Timings;
+pub use injector_load::InjectorLoad;
+pub use ws::WsStats;
 
 /// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,19 +114,6 @@ impl ErrorKind {
     }
 }
 
-/// A latency histogram in microseconds that grows as needed (small when latencies are small).
-pub fn new_latency_histogram() -> Histogram<u64> {
-    let mut histogram = Histogram::new_with_bounds(1, 2, LATENCY_SIGFIGS).expect("static histogram bounds are valid");
-    histogram.auto(true);
-    histogram
-}
-
-/// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
-pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
-    let value = value_us.clamp(1, LATENCY_US_MAX);
-    histogram.record(value).expect("auto-resizing histogram accepts clamped values");
-}
-
 /// Everything counted for one transaction name during one interval (or merged over many).
 #[derive(Clone, Debug)]
 pub struct TxnStats {
@@ -171,7 +165,7 @@ pub struct TxnStats {
     /// Phase histograms, responses by method and code (Mite's `http_metrics`).
     pub http: crate::stats::http_metrics::HttpMetrics,
     /// WebSocket counters (messages, bytes, failures on open connections, reply times).
-    pub ws: crate::ws::stats::WsStats,
+    pub ws: WsStats,
     /// Request bytes written (head and body), for requests that got a response.
     pub sent_bytes: u64,
 }
@@ -332,40 +326,6 @@ impl TxnStats {
     }
 }
 
-/// A histogram's recorded values only, as (a value of its bucket, count) pairs: what a core
-/// sends the stats thread for each histogram. hdrhistogram's `add` walks every bucket of the
-/// source's range (about 20 µs for a 0.5–50 ms histogram at 3 significant digits) however few
-/// values it holds; adding these costs the values recorded. The core pays the walk once, on
-/// its own thread, so the one stats thread's work per interval grows with the values, not with
-/// cores × transactions × histogram sizes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RecordedValues(Vec<(u64, u64)>);
-
-impl RecordedValues {
-    /// No values.
-    pub const fn none() -> RecordedValues {
-        RecordedValues(Vec::new())
-    }
-
-    /// Moves `histogram`'s values out, leaving it empty.
-    pub fn take(histogram: &mut Histogram<u64>) -> RecordedValues {
-        if histogram.is_empty() {
-            return RecordedValues::none();
-        }
-        let values = histogram.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
-        histogram.reset();
-        RecordedValues(values)
-    }
-
-    /// Adds the values into `histogram`: each lands in the bucket it came from, so the result
-    /// equals `histogram.add(original)` exactly.
-    pub fn add_to(&self, histogram: &mut Histogram<u64>) {
-        for &(value, count) in &self.0 {
-            histogram.record_n(value, count).expect("auto-resizing histograms take any recorded value");
-        }
-    }
-}
-
 /// Journey-level counters for one core and interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JourneyCounts {
@@ -522,35 +482,6 @@ mod tests {
         }
     }
 
-    proptest! {
-        #[test]
-        fn recorded_values_add_exactly_what_add_would(
-            parts in proptest::collection::vec(proptest::collection::vec(1u64..50_000_000, 0..300), 1..6),
-        ) {
-            let mut by_add = new_latency_histogram();
-            let mut by_values = new_latency_histogram();
-            for part in &parts {
-                let mut h = new_latency_histogram();
-                for &value in part {
-                    record_latency(&mut h, value);
-                }
-                by_add.add(&h).unwrap();
-                let values = RecordedValues::take(&mut h);
-                prop_assert!(h.is_empty());
-                values.add_to(&mut by_values);
-            }
-            prop_assert_eq!(by_values.len(), by_add.len());
-            if !by_add.is_empty() {
-                prop_assert_eq!(by_values.min(), by_add.min());
-                prop_assert_eq!(by_values.max(), by_add.max());
-                prop_assert_eq!(by_values.mean(), by_add.mean());
-                for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
-                    prop_assert_eq!(by_values.value_at_quantile(q), by_add.value_at_quantile(q));
-                }
-            }
-        }
-    }
-
     #[test]
     fn counts_and_kinds_merge() {
         let mut a = TxnStats { req_ok: 3, ..TxnStats::default() };
@@ -580,13 +511,5 @@ mod tests {
             assert_eq!(ErrorKind::from_name(kind.name()), Some(kind));
             assert_eq!(ErrorKind::ALL[kind.index()], kind);
         }
-    }
-
-    #[test]
-    fn huge_latencies_are_clamped_not_lost() {
-        let mut h = new_latency_histogram();
-        record_latency(&mut h, u64::MAX);
-        record_latency(&mut h, 0);
-        assert_eq!(h.len(), 2);
     }
 }

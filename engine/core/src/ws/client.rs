@@ -494,7 +494,7 @@ impl<'c> WebSocket<'c> {
     }
 
     /// Counts into the current transaction's WebSocket stats.
-    fn count(&self, update: impl FnOnce(&mut super::stats::WsStats)) {
+    fn count(&self, update: impl FnOnce(&mut crate::stats::WsStats)) {
         let txn = self.ctx.current_txn();
         update(&mut self.ctx.shard_rc().stats.borrow_mut().txn(txn).ws);
     }

@@ -2,7 +2,6 @@
 //! connections on each core, and its counters. The frame codec is `mite_codec::ws`.
 
 pub mod client;
-pub mod stats;
 pub mod steps;
 
 pub use client::{WebSocket, WebSockets, WsConnect, WsMessage};

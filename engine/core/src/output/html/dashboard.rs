@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::exec::runtime::Driver;
 use crate::limits::{DASHBOARD_INTERVALS_MAX, DASHBOARD_REQUEST_BYTES_MAX};
 use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
+use crate::output::result_file::{Interval, result_file};
 use crate::output::threshold::Outcome;
 use crate::stats::Merged;
 
@@ -28,8 +29,8 @@ struct Published {
 /// What the stats thread keeps between intervals so an update costs one interval's work.
 #[derive(Default)]
 struct Cache {
-    /// The most recent intervals as JSON (at most `DASHBOARD_INTERVALS_MAX`).
-    intervals: std::collections::VecDeque<Value>,
+    /// The most recent intervals as the result file has them (at most `DASHBOARD_INTERVALS_MAX`).
+    intervals: std::collections::VecDeque<Interval>,
     /// Intervals converted so far (the next to convert).
     seen: usize,
 }
@@ -133,17 +134,15 @@ impl Dashboard {
             intervals: intervals[cache.seen.min(intervals.len())..].to_vec(),
             segment: run.segment.map(str::to_string),
         };
-        let mut json = crate::output::report::result_json_with(&result, false);
+        let mut file = result_file(&result, false);
         cache.seen = intervals.len();
-        if let Some(new) = json.get_mut("intervals").and_then(Value::as_array_mut) {
-            cache.intervals.extend(new.drain(..));
-        }
+        cache.intervals.extend(file.intervals.drain(..));
         while cache.intervals.len() > DASHBOARD_INTERVALS_MAX {
             cache.intervals.pop_front();
         }
-        json["intervals"] = Value::Array(cache.intervals.iter().cloned().collect());
+        file.intervals = cache.intervals.iter().cloned().collect();
         result.intervals.clear();
-        let mut page = super::run_page_data(&result, &[], json);
+        let mut page = super::run_page_data(&result, &[], file.to_value());
         page["live"] = json!({
             "finished": false,
             "tick_s": run.tick.as_secs_f64(),
@@ -156,7 +155,7 @@ impl Dashboard {
     /// The run's final report, with its threshold outcomes; the page stops polling and offers
     /// to save it.
     pub fn publish_final(&self, result: &RunResult, thresholds: &[Outcome]) {
-        let mut page = super::run_page_data(result, thresholds, crate::output::report::result_json_with(result, false));
+        let mut page = super::run_page_data(result, thresholds, result_file(result, false).to_value());
         page["live"] = json!({ "finished": true, "elapsed_s": result.duration_s, "duration_s": result.duration_s });
         self.publish(&result.scenario, page);
     }

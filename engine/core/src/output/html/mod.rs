@@ -9,6 +9,7 @@ pub mod data;
 use serde_json::{Value, json};
 
 use crate::output::outcome::RunResult;
+use crate::output::result_file::{ResultFile, read_run, result_file};
 use crate::output::threshold::Outcome;
 
 const UPLOT_JS: &str = include_str!("vendor/uplot/uPlot.iife.min.js");
@@ -89,7 +90,7 @@ pub fn run_page_data(result: &RunResult, thresholds: &[Outcome], result_json: Va
 
 /// The report of one run, with its threshold outcomes.
 pub fn render_run(result: &RunResult, thresholds: &[Outcome]) -> String {
-    let page = run_page_data(result, thresholds, crate::output::report::result_json_with(result, false));
+    let page = run_page_data(result, thresholds, result_file(result, false).to_value());
     document(&format!("mite-engine: {}", result.scenario), &page, false)
 }
 
@@ -100,44 +101,34 @@ pub fn render(result: &RunResult) -> String {
 
 /// A result file's page data; the histograms come from its `raw` fields. A file without them
 /// (hand-made, or from an older engine) is drawn from its summary figures alone, and says so.
-fn file_data(label: &str, json: &Value) -> Result<Value, String> {
-    if !json.is_object() || !json["transactions"].is_array() {
-        return Err(format!("{label}: not a mite-engine result (no transactions list)"));
-    }
-    match crate::output::results::read_result(json, label) {
-        Ok(parsed) => Ok(data::run_data(label, json.clone(), &parsed.merged)),
+fn file_data(label: &str, file: &ResultFile) -> Value {
+    match read_run(file, label) {
+        Ok(parsed) => data::run_data(label, file.to_value(), &parsed.merged),
         Err(why) => {
-            let mut page = data::run_data(label, json.clone(), &crate::stats::Merged::default());
+            let mut page = data::run_data(label, file.to_value(), &crate::stats::Merged::default());
             page["notes"] = json!([format!("no percentile spectrum or histogram: {why}")]);
-            Ok(page)
+            page
         }
     }
 }
 
 /// The comparison page: `files` are `(label, result file)`, the first the baseline;
 /// `regressions` are those beyond `max_regression_pct`.
-pub fn render_compare(
-    files: &[(String, Value)],
-    max_regression_pct: f64,
-    regressions: &[String],
-) -> Result<String, String> {
-    let runs = files.iter().map(|(label, json)| file_data(label, json)).collect::<Result<Vec<_>, _>>()?;
+pub fn render_compare(files: &[(String, ResultFile)], max_regression_pct: f64, regressions: &[String]) -> String {
+    let runs = files.iter().map(|(label, file)| file_data(label, file)).collect();
     let mut page = page_data(Mode::Compare, runs);
     page["compare"] = json!({ "max_regression_pct": max_regression_pct, "regressions": regressions });
-    Ok(document("mite-engine: comparison", &page, false))
+    document("mite-engine: comparison", &page, false)
 }
 
 /// The page of a merged result, with each segment's (injector's) own figures.
-pub fn render_merged(merged: &RunResult, segments: &[(String, Value)]) -> Result<String, String> {
-    let parts = segments.iter().map(|(label, json)| file_data(label, json)).collect::<Result<Vec<_>, _>>()?;
-    let whole = data::run_data(
-        &format!("merged ({} results)", segments.len()),
-        crate::output::report::result_json_with(merged, false),
-        &merged.merged,
-    );
+pub fn render_merged(merged: &RunResult, segments: &[(String, ResultFile)]) -> String {
+    let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();
+    let label = format!("merged ({} results)", segments.len());
+    let whole = data::run_data(&label, result_file(merged, false).to_value(), &merged.merged);
     let mut page = page_data(Mode::Merged, vec![whole]);
     page["segments"] = Value::Array(parts);
-    Ok(document(&format!("mite-engine: {} (merged)", merged.scenario), &page, false))
+    document(&format!("mite-engine: {} (merged)", merged.scenario), &page, false)
 }
 
 #[cfg(test)]
@@ -154,10 +145,11 @@ mod tests {
 
     #[test]
     fn a_result_without_histograms_is_drawn_from_its_figures_and_says_so() {
-        let bare = json!({ "duration_s": 1.0, "transactions": [{ "name": "t", "count": 1 }] });
-        let page = render_compare(&[("a".into(), bare.clone()), ("b".into(), bare)], 5.0, &[]).unwrap();
-        assert!(page.contains("no percentile spectrum or histogram"));
-        assert!(render_compare(&[("a".into(), json!([1])), ("b".into(), json!({}))], 5.0, &[]).is_err());
+        let text = r#"{ "mite_engine_version": "0", "duration_s": 1.0, "totals": {},
+                        "transactions": [{ "name": "t", "count": 1, "requests": {} }] }"#;
+        let bare = ResultFile::read(text, "bare.json").unwrap();
+        let page = render_compare(&[("a".into(), bare.clone()), ("b".into(), bare)], 5.0, &[]);
+        assert!(page.contains("no percentile spectrum or histogram"), "{page}");
     }
 
     #[test]

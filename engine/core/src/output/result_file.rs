@@ -1,0 +1,683 @@
+//! The result file (`--json`) as types: written and read by the same serde-derived structs, so
+//! what `merge`, `compare` and the HTML pages read is what the run wrote. It carries a
+//! `format_version`; a newer major version is refused, unknown fields are ignored, and a missing
+//! or mistyped field is an error naming the field and the file.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::output::outcome::{RunResult, StopReason};
+use crate::stats::histogram::{self, quantile};
+use crate::stats::http_metrics::HttpMetrics;
+use crate::stats::{ErrorKind, InjectorLoad, JourneyCounts, Merged, TxnStats, WsStats};
+
+/// The result file's format: bumped when a reader of the previous version would misread a
+/// new file (a field removed, renamed or changed in meaning). Adding a field does not bump it.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Files written before `format_version` existed are version 1.
+fn first_version() -> u32 {
+    1
+}
+
+/// A result file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultFileError {
+    /// Not JSON of a result's shape: a field missing or of the wrong type, or not an object.
+    #[error("{file} is not a mite-engine result: {at}{why}")]
+    Shape {
+        /// The file (or label) read.
+        file: String,
+        /// Where in it: `transactions[0].raw.txn_ok: `, or nothing at the top.
+        at: String,
+        /// What serde said (`missing field \`duration_s\``, `invalid type: ...`).
+        why: String,
+    },
+    /// Written by a newer mite-engine whose format this one cannot read.
+    #[error(
+        "{file}: result format version {found} is newer than this mite-engine reads ({FORMAT_VERSION}); upgrade mite-engine"
+    )]
+    NewerVersion {
+        /// The file read.
+        file: String,
+        /// Its `format_version`.
+        found: u32,
+    },
+    /// A transaction without the `raw` histograms (hand-made, or written by an older engine).
+    #[error(
+        "{file}: transactions[{index}] ({name}): no raw histograms (written by an older mite-engine?); cannot merge losslessly"
+    )]
+    NoRaw {
+        /// The file read.
+        file: String,
+        /// Position in `transactions`.
+        index: usize,
+        /// Transaction name.
+        name: String,
+    },
+    /// An error kind this engine does not know.
+    #[error("{file}: {at}: unknown error kind {kind:?}")]
+    UnknownErrorKind {
+        /// The file read.
+        file: String,
+        /// Which counter.
+        at: String,
+        /// The kind named.
+        kind: String,
+    },
+}
+
+/// A histogram as it travels in a result file: base64 of its compressed HDR V2 encoding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encoded(pub Histogram<u64>);
+
+impl Default for Encoded {
+    fn default() -> Self {
+        Encoded(crate::stats::new_latency_histogram())
+    }
+}
+
+impl Serialize for Encoded {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&histogram::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Encoded {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        histogram::decode(&text).map(Encoded).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Latency figures of one histogram, µs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Latency {
+    /// Values recorded.
+    pub count: u64,
+    /// Smallest.
+    pub min: u64,
+    /// Mean, to 0.1 µs.
+    pub mean: f64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+}
+
+impl Latency {
+    /// The figures of `h` (all 0 when empty).
+    pub fn of(h: &Histogram<u64>) -> Latency {
+        let empty = h.is_empty();
+        Latency {
+            count: h.len(),
+            min: if empty { 0 } else { h.min() },
+            mean: if empty { 0.0 } else { (h.mean() * 10.0).round() / 10.0 },
+            p50: quantile(h, 0.5),
+            p90: quantile(h, 0.9),
+            p99: quantile(h, 0.99),
+            p999: quantile(h, 0.999),
+            max: if empty { 0 } else { h.max() },
+        }
+    }
+
+    /// The figures of `h`, or none when it is empty (corrected latencies exist only for
+    /// open-model runs).
+    pub fn of_nonempty(h: &Histogram<u64>) -> Option<Latency> {
+        (!h.is_empty()).then(|| Latency::of(h))
+    }
+}
+
+/// Connects tried and failed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Connects {
+    /// Tried.
+    pub attempted: u64,
+    /// Failed.
+    pub failed: u64,
+}
+
+/// TLS handshakes tried, failed and resumed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Handshakes {
+    /// Tried.
+    pub attempted: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Resumed from an earlier session.
+    pub resumed: u64,
+}
+
+/// Responses by method and exact status.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseCount {
+    /// HTTP method (`OTHER` for the unusual).
+    pub method: String,
+    /// Status code.
+    pub response_code: u16,
+    /// Responses.
+    pub count: u64,
+}
+
+/// A transaction's (or the run's) requests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Requests {
+    /// Requests written to a connection.
+    pub count: u64,
+    /// Attempts that succeeded.
+    pub ok: u64,
+    /// Attempts that failed, sent or not.
+    pub errors: u64,
+    /// Attempts that failed before a byte was written.
+    pub not_sent: u64,
+    /// Every attempt (`count + not_sent`); absent from files written before it was counted.
+    pub attempts: Option<u64>,
+    /// Failed attempts by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests per second.
+    pub rps: f64,
+    /// Responses by class (`2xx`, `other`).
+    pub status: BTreeMap<String, u64>,
+    /// Responses by exact code.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Times of requests answered.
+    pub latency_us: Latency,
+    /// Open model: the same from the intended start.
+    pub latency_us_corrected: Option<Latency>,
+    /// Keep-alive connections found closed and replaced.
+    pub reconnects: u64,
+    /// TCP connects.
+    pub connects: Connects,
+    /// Mean successful connect time, µs.
+    pub connect_us_mean: f64,
+    /// TLS handshakes.
+    pub tls_handshakes: Handshakes,
+    /// Mean successful handshake time, µs.
+    pub tls_us_mean: f64,
+    /// Handshakes resumed.
+    pub tls_resumed: u64,
+    /// Mean time to the first response byte, µs.
+    pub first_byte_us_mean: f64,
+    /// Response body bytes.
+    pub body_bytes: u64,
+    /// Request phases (`dns`, `connect`, `tls`, `first_byte`, `total`).
+    pub phases_us: BTreeMap<String, Latency>,
+    /// Responses by method and code.
+    pub responses: Vec<ResponseCount>,
+    /// Request bytes sent.
+    pub sent_bytes: u64,
+}
+
+/// A transaction's WebSocket counters; absent when it used none.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebSocketFigures {
+    /// Handshakes completed.
+    pub connects: u64,
+    /// Data messages sent.
+    pub messages_sent: u64,
+    /// Data messages received.
+    pub messages_received: u64,
+    /// Messages both ways per second.
+    pub messages_per_s: f64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Payload bytes received.
+    pub bytes_received: u64,
+    /// Pings answered.
+    pub pings_received: u64,
+    /// Close handshakes completed.
+    pub closes: u64,
+    /// Failures on upgraded connections.
+    pub errors: u64,
+    /// Those by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Request/reply times.
+    pub reply_us: Option<Latency>,
+}
+
+/// One transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Its name (`outer :: inner` when nested).
+    pub name: String,
+    /// Transactions completed.
+    #[serde(default)]
+    pub count: u64,
+    /// Those that succeeded.
+    #[serde(default)]
+    pub ok: u64,
+    /// Those that failed.
+    #[serde(default)]
+    pub errors: u64,
+    /// Transactions per second.
+    #[serde(default)]
+    pub rate: f64,
+    /// Transaction durations.
+    #[serde(default)]
+    pub latency_us: Latency,
+    /// Open model: from the intended start.
+    #[serde(default)]
+    pub latency_us_corrected: Option<Latency>,
+    /// Its requests.
+    pub requests: Requests,
+    /// Its WebSockets.
+    #[serde(default)]
+    pub websocket: Option<WebSocketFigures>,
+    /// Every counter and histogram, for `merge` (left out of the live dashboard's data).
+    #[serde(default)]
+    pub raw: Option<RawStats>,
+}
+
+/// Every counter and histogram of one transaction: what `merge` adds up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RawStats {
+    /// Transaction durations.
+    pub txn_us: Encoded,
+    /// Request times.
+    pub req_us: Encoded,
+    /// Transaction durations from the intended start.
+    pub txn_us_corrected: Encoded,
+    /// Request times from the intended start.
+    pub req_us_corrected: Encoded,
+    /// Transactions that succeeded.
+    pub txn_ok: u64,
+    /// Transactions that failed.
+    pub txn_err: u64,
+    /// Requests that succeeded.
+    pub req_ok: u64,
+    /// Failed attempts by kind.
+    #[serde(default)]
+    pub req_err: BTreeMap<String, u64>,
+    /// Attempts that failed before a byte was written (absent from older files: none then).
+    #[serde(default)]
+    pub not_sent: u64,
+    /// Responses by class: other, 1xx..5xx.
+    pub status_class: [u64; 6],
+    /// Responses by exact code (absent from older files).
+    #[serde(default)]
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Keep-alive connections replaced.
+    pub reconnects: u64,
+    /// TCP connects tried.
+    pub connects: u64,
+    /// TCP connects failed (absent from older files).
+    #[serde(default)]
+    pub connects_failed: u64,
+    /// Sum of successful connect times, µs.
+    pub connect_us_sum: u64,
+    /// TLS handshakes tried.
+    pub tls_handshakes: u64,
+    /// TLS handshakes failed (absent from older files).
+    #[serde(default)]
+    pub tls_failed: u64,
+    /// Sum of successful handshake times, µs.
+    pub tls_us_sum: u64,
+    /// Handshakes resumed.
+    pub tls_resumed: u64,
+    /// Sum of times to first byte, µs.
+    pub first_byte_us_sum: u64,
+    /// Response body bytes.
+    pub body_bytes: u64,
+    /// Request phases and responses by method and code (absent from older files).
+    #[serde(default)]
+    pub http: Option<RawHttp>,
+    /// WebSocket counters; null when unused.
+    #[serde(default)]
+    pub ws: Option<RawWs>,
+    /// Request bytes sent (absent from older files).
+    #[serde(default)]
+    pub sent_bytes: u64,
+}
+
+/// A transaction's request phases and responses, for `merge`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawHttp {
+    /// Name resolution.
+    pub dns: Encoded,
+    /// TCP connect.
+    pub connect: Encoded,
+    /// TLS handshake.
+    pub tls: Encoded,
+    /// To the first response byte.
+    pub first_byte: Encoded,
+    /// `[method, status, count]`.
+    pub responses: Vec<(String, u16, u64)>,
+}
+
+/// A transaction's WebSocket counters and reply histogram, for `merge`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RawWs {
+    /// Handshakes completed.
+    pub connects: u64,
+    /// Data messages sent.
+    pub messages_sent: u64,
+    /// Data messages received.
+    pub messages_received: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Payload bytes received.
+    pub bytes_received: u64,
+    /// Pings answered.
+    pub pings_received: u64,
+    /// Close handshakes completed.
+    pub closes: u64,
+    /// Failures by kind.
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
+    /// Request/reply times.
+    pub reply_us: Encoded,
+}
+
+/// Journey counters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Journeys {
+    /// Started.
+    pub started: u64,
+    /// Ended without error.
+    pub ok: u64,
+    /// Ended with an error.
+    pub failed: u64,
+    /// Cancelled at the stop.
+    pub cancelled: u64,
+    /// Open model: arrivals that came due.
+    pub scheduled: u64,
+    /// Open model: arrivals started.
+    pub arrivals_started: u64,
+    /// Open model: arrivals missed.
+    pub missed: u64,
+}
+
+/// Open model: arrivals requested, started and missed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Arrivals {
+    /// Arrivals that came due.
+    pub requested: u64,
+    /// Those started.
+    pub started: u64,
+    /// Those missed.
+    pub missed: u64,
+    /// Requested per second.
+    pub requested_per_s: f64,
+    /// Started per second.
+    pub achieved_per_s: f64,
+}
+
+/// The run's totals over every transaction.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Totals {
+    /// Requests written to a connection.
+    pub requests: u64,
+    /// Attempts that succeeded.
+    pub ok: u64,
+    /// Attempts that failed.
+    pub errors: u64,
+    /// Attempts that failed before a byte was written.
+    pub not_sent: u64,
+    /// Every attempt.
+    pub attempts: Option<u64>,
+    /// Failed attempts by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests per second.
+    pub rps: f64,
+    /// Responses by class.
+    pub status: BTreeMap<String, u64>,
+    /// Responses by exact code.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Transactions completed.
+    pub transactions: u64,
+    /// Transactions failed.
+    pub transaction_errors: u64,
+    /// Keep-alive connections replaced.
+    pub reconnects: u64,
+    /// TCP connects.
+    pub connects: Connects,
+    /// TLS handshakes.
+    pub tls_handshakes: Handshakes,
+    /// Response body bytes.
+    pub body_bytes: u64,
+    /// Request bytes sent.
+    pub sent_bytes: u64,
+    /// Times of requests answered.
+    pub latency_us: Latency,
+    /// Open model: from the intended start.
+    pub latency_us_corrected: Option<Latency>,
+    /// Journey counters.
+    pub journeys: Journeys,
+    /// Open model: arrivals.
+    pub arrivals: Option<Arrivals>,
+    /// WebSocket counters of every transaction.
+    pub websocket: Option<WebSocketFigures>,
+}
+
+/// The injector's own delay and load.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Injector {
+    /// Event-loop lag.
+    pub lag_us: Latency,
+    /// Mean busy share of the cores, percent.
+    pub busy_percent_mean: f64,
+    /// Busiest core in any interval, percent.
+    pub busy_percent_max: f64,
+    /// Whether the reported latencies include the injector's own delay.
+    pub saturated: bool,
+    /// The lag histogram and busy times, for `merge`.
+    pub raw: Option<InjectorRaw>,
+}
+
+/// The injector's figures as `merge` adds them up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InjectorRaw {
+    /// Event-loop lag.
+    pub lag_us: Encoded,
+    /// CPU time of the core threads, µs.
+    pub busy_us: u64,
+    /// Wall time they were measured over, µs.
+    pub wall_us: u64,
+    /// Busiest core in any interval, percent.
+    #[serde(default)]
+    pub busy_percent_max: f64,
+}
+
+/// One progress interval.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Interval {
+    /// Seconds since the start at its end.
+    pub elapsed_s: f64,
+    /// Requests completed.
+    pub requests: u64,
+    /// Attempts failed.
+    pub errors: u64,
+    /// Attempts failed before a byte was written.
+    pub not_sent: u64,
+    /// Transactions completed.
+    pub transactions: u64,
+    /// Requests per second.
+    pub rps: f64,
+    /// Median latency, µs.
+    pub p50_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// Journeys in flight at its end.
+    pub journeys_in_flight: u64,
+    /// Event-loop lag at p99, µs.
+    pub injector_lag_p99_us: u64,
+    /// Busiest core, percent.
+    pub injector_busy_percent_max: f64,
+    /// Whether the injector was saturated.
+    pub injector_saturated: bool,
+    /// What the over-time charts draw (`output::timeline::IntervalDetail`): only the pages
+    /// read these, so they are kept as written.
+    #[serde(flatten)]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+}
+
+/// How a merged result covers the segments of `N`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Coverage {
+    /// `N`.
+    pub of: usize,
+    /// Distinct segments present.
+    pub present: usize,
+    /// `K/N` absent.
+    pub missing: Vec<String>,
+    /// `K/N` given more than once.
+    pub repeated: Vec<String>,
+}
+
+/// One input of a merged result.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Part {
+    /// The file it came from.
+    pub source: String,
+    /// Its segment.
+    pub segment: Option<String>,
+    /// How it ended.
+    pub stopped_by: Option<StopReason>,
+    /// Its length, s.
+    pub duration_s: f64,
+    /// Its requests.
+    pub requests: u64,
+    /// Its failed attempts.
+    pub errors: u64,
+    /// Its driver.
+    pub driver: String,
+    /// Its cores that could not use io_uring.
+    pub driver_fallbacks: Vec<String>,
+}
+
+/// A result file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultFile {
+    /// The engine that wrote it.
+    pub mite_engine_version: String,
+    /// The file's format ([`FORMAT_VERSION`] when written by this engine).
+    #[serde(default = "first_version")]
+    pub format_version: u32,
+    /// Scenario name.
+    #[serde(default)]
+    pub scenario: String,
+    /// Wall-clock start, seconds since the Unix epoch.
+    #[serde(default)]
+    pub started_at_unix_s: f64,
+    /// Measured length, s.
+    pub duration_s: f64,
+    /// Why it ended.
+    #[serde(default = "stopped_by_duration")]
+    pub stopped_by: StopReason,
+    /// Core ids.
+    #[serde(default)]
+    pub cores: Vec<usize>,
+    /// `K/N` when one of several injectors.
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// The driver, or `mixed`.
+    #[serde(default)]
+    pub driver: String,
+    /// The driver per core.
+    #[serde(default)]
+    pub drivers: Vec<String>,
+    /// Why io_uring was not used, per core that fell back.
+    #[serde(default)]
+    pub driver_fallbacks: Vec<String>,
+    /// Totals over every transaction.
+    pub totals: Totals,
+    /// The injector's own delay and load.
+    #[serde(default)]
+    pub injector: Injector,
+    /// Per transaction, by name.
+    pub transactions: Vec<Transaction>,
+    /// `ctx.send` counts by type.
+    #[serde(default)]
+    pub messages: BTreeMap<String, u64>,
+    /// The first message of each error kind.
+    #[serde(default)]
+    pub error_samples: BTreeMap<String, String>,
+    /// Progress over time.
+    #[serde(default)]
+    pub intervals: Vec<Interval>,
+    /// Merged results: the segments covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Coverage>,
+    /// Merged results: the segments that were interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_segments: Option<Vec<String>>,
+    /// Merged results: each input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<Part>>,
+}
+
+fn stopped_by_duration() -> StopReason {
+    StopReason::Duration
+}
+
+/// Reads `T` from JSON text, naming the path of a field that is missing or wrong.
+fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, ResultFileError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { String::new() } else { format!("{path}: ") };
+        ResultFileError::Shape { file: file.to_string(), at, why: e.inner().to_string() }
+    })
+}
+
+/// The version of a file, read before the rest so that a newer file is refused as such.
+#[derive(Deserialize)]
+struct Version {
+    #[serde(default = "first_version")]
+    format_version: u32,
+}
+
+impl ResultFile {
+    /// Reads a result file's text; `file` names it in errors.
+    pub fn read(text: &str, file: &str) -> Result<ResultFile, ResultFileError> {
+        let version: Version = parse(text, file)?;
+        if version.format_version > FORMAT_VERSION {
+            return Err(ResultFileError::NewerVersion { file: file.to_string(), found: version.format_version });
+        }
+        parse(text, file)
+    }
+
+    /// The file as pretty JSON (what `--json FILE` writes).
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a result file always serializes")
+    }
+
+    /// The file as one line of JSON (what a log frame carries).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a result file always serializes")
+    }
+
+    /// As a JSON value (for the pages' data).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a result file always serializes")
+    }
+}
+
+pub use convert::{read_run, result_file};
+
+pub(crate) mod convert;
+
+#[cfg(test)]
+mod tests;

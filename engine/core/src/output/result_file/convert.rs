@@ -1,0 +1,393 @@
+//! A run's result as a result file, and a result file back as a run's result (for `merge` and
+//! the pages' histograms).
+
+use super::*;
+use crate::exec::runtime::Driver;
+use crate::output::outcome::IntervalPoint;
+use crate::output::units::{mean, rate};
+
+/// The result file of `result`; `raw` keeps every transaction's histograms (the live
+/// dashboard leaves them out: it draws from the histograms directly).
+pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
+    let seconds = result.duration_s;
+    let merged = &result.merged;
+    ResultFile {
+        mite_engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        format_version: FORMAT_VERSION,
+        scenario: result.scenario.clone(),
+        started_at_unix_s: result.started_at_unix_s,
+        duration_s: (seconds * 1000.0).round() / 1000.0,
+        stopped_by: result.stopped_by,
+        cores: result.cores.clone(),
+        segment: result.segment.clone(),
+        driver: result.driver_name().to_string(),
+        drivers: result.drivers.iter().map(|d| d.name().to_string()).collect(),
+        driver_fallbacks: result.fallbacks.clone(),
+        totals: totals(merged, seconds),
+        injector: injector(&merged.injector, request_p50(&merged.total())),
+        transactions: merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect(),
+        messages: merged.messages.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        error_samples: merged.error_samples.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        intervals: result.intervals.iter().map(interval).collect(),
+        segments: None,
+        interrupted_segments: None,
+        parts: None,
+    }
+}
+
+/// The median the injector's lag is weighed against: requests', or transactions' when the
+/// journeys made no request.
+pub(crate) fn request_p50(total: &TxnStats) -> u64 {
+    if total.req_us.is_empty() { quantile(&total.txn_us, 0.5) } else { quantile(&total.req_us, 0.5) }
+}
+
+fn kinds(count: impl Fn(ErrorKind) -> u64) -> BTreeMap<String, u64> {
+    ErrorKind::ALL.into_iter().filter(|k| count(*k) > 0).map(|k| (k.name().to_string(), count(k))).collect()
+}
+
+fn status(stats: &TxnStats) -> BTreeMap<String, u64> {
+    let name = |class: usize| if class == 0 { "other".to_string() } else { format!("{class}xx") };
+    stats.status_class.iter().enumerate().filter(|(_, n)| **n > 0).map(|(class, n)| (name(class), *n)).collect()
+}
+
+fn connects(stats: &TxnStats) -> (Connects, Handshakes) {
+    (
+        Connects { attempted: stats.connects, failed: stats.connects_failed },
+        Handshakes { attempted: stats.tls_handshakes, failed: stats.tls_failed, resumed: stats.tls_resumed },
+    )
+}
+
+fn requests(stats: &TxnStats, seconds: f64) -> Requests {
+    let (connects, tls_handshakes) = connects(stats);
+    let mut phases_us: BTreeMap<String, Latency> =
+        stats.http.phases().into_iter().map(|(name, h)| (name.to_string(), Latency::of(h))).collect();
+    phases_us.insert("total".into(), Latency::of(&stats.req_us));
+    Requests {
+        count: stats.requests(),
+        ok: stats.req_ok,
+        errors: stats.req_errors(),
+        not_sent: stats.not_sent,
+        attempts: Some(stats.attempts()),
+        errors_by_kind: kinds(|k| stats.errors_of(k)),
+        rps: rate(stats.requests(), seconds),
+        status: status(stats),
+        status_codes: stats.status_codes.iter().copied().collect(),
+        latency_us: Latency::of(&stats.req_us),
+        latency_us_corrected: Latency::of_nonempty(&stats.req_us_corrected),
+        reconnects: stats.reconnects,
+        connects,
+        connect_us_mean: mean(stats.connect_us_sum, stats.connects_ok()),
+        tls_handshakes,
+        tls_us_mean: mean(stats.tls_us_sum, stats.tls_ok()),
+        tls_resumed: stats.tls_resumed,
+        // Every response that came back (ok, or an unexpected status) has a first byte.
+        first_byte_us_mean: mean(stats.first_byte_us_sum, stats.req_ok + stats.errors_of(ErrorKind::Status)),
+        body_bytes: stats.body_bytes,
+        phases_us,
+        responses: stats
+            .http
+            .responses()
+            .into_iter()
+            .map(|(method, response_code, count)| ResponseCount { method: method.into(), response_code, count })
+            .collect(),
+        sent_bytes: stats.sent_bytes,
+    }
+}
+
+fn websocket(ws: &WsStats, seconds: f64) -> Option<WebSocketFigures> {
+    (!ws.is_empty()).then(|| WebSocketFigures {
+        connects: ws.connects,
+        messages_sent: ws.messages_sent,
+        messages_received: ws.messages_received,
+        messages_per_s: rate(ws.messages_sent + ws.messages_received, seconds),
+        bytes_sent: ws.bytes_sent,
+        bytes_received: ws.bytes_received,
+        pings_received: ws.pings_received,
+        closes: ws.closes,
+        errors: ws.error_count(),
+        errors_by_kind: kinds(|k| ws.errors_of(k)),
+        reply_us: Latency::of_nonempty(&ws.reply_us),
+    })
+}
+
+fn transaction(name: &str, stats: &TxnStats, seconds: f64, raw: bool) -> Transaction {
+    Transaction {
+        name: name.to_string(),
+        count: stats.transactions(),
+        ok: stats.txn_ok,
+        errors: stats.txn_err,
+        rate: rate(stats.transactions(), seconds),
+        latency_us: Latency::of(&stats.txn_us),
+        latency_us_corrected: Latency::of_nonempty(&stats.txn_us_corrected),
+        requests: requests(stats, seconds),
+        websocket: websocket(&stats.ws, seconds),
+        raw: raw.then(|| raw_stats(stats)),
+    }
+}
+
+fn raw_stats(stats: &TxnStats) -> RawStats {
+    let http = &stats.http;
+    RawStats {
+        txn_us: Encoded(stats.txn_us.clone()),
+        req_us: Encoded(stats.req_us.clone()),
+        txn_us_corrected: Encoded(stats.txn_us_corrected.clone()),
+        req_us_corrected: Encoded(stats.req_us_corrected.clone()),
+        txn_ok: stats.txn_ok,
+        txn_err: stats.txn_err,
+        req_ok: stats.req_ok,
+        req_err: kinds(|k| stats.errors_of(k)),
+        not_sent: stats.not_sent,
+        status_class: stats.status_class,
+        status_codes: stats.status_codes.iter().copied().collect(),
+        reconnects: stats.reconnects,
+        connects: stats.connects,
+        connects_failed: stats.connects_failed,
+        connect_us_sum: stats.connect_us_sum,
+        tls_handshakes: stats.tls_handshakes,
+        tls_failed: stats.tls_failed,
+        tls_us_sum: stats.tls_us_sum,
+        tls_resumed: stats.tls_resumed,
+        first_byte_us_sum: stats.first_byte_us_sum,
+        body_bytes: stats.body_bytes,
+        http: Some(RawHttp {
+            dns: Encoded(http.dns_us.clone()),
+            connect: Encoded(http.connect_us.clone()),
+            tls: Encoded(http.tls_us.clone()),
+            first_byte: Encoded(http.first_byte_us.clone()),
+            responses: http.responses().into_iter().map(|(m, s, n)| (m.to_string(), s, n)).collect(),
+        }),
+        ws: (!stats.ws.is_empty()).then(|| raw_ws(&stats.ws)),
+        sent_bytes: stats.sent_bytes,
+    }
+}
+
+fn raw_ws(ws: &WsStats) -> RawWs {
+    RawWs {
+        connects: ws.connects,
+        messages_sent: ws.messages_sent,
+        messages_received: ws.messages_received,
+        bytes_sent: ws.bytes_sent,
+        bytes_received: ws.bytes_received,
+        pings_received: ws.pings_received,
+        closes: ws.closes,
+        errors: kinds(|k| ws.errors_of(k)),
+        reply_us: Encoded(ws.reply_us.clone()),
+    }
+}
+
+fn totals(merged: &Merged, seconds: f64) -> Totals {
+    let total = merged.total();
+    let (connects, tls_handshakes) = connects(&total);
+    let j = &merged.journeys;
+    Totals {
+        requests: total.requests(),
+        ok: total.req_ok,
+        errors: total.req_errors(),
+        not_sent: total.not_sent,
+        attempts: Some(total.attempts()),
+        errors_by_kind: kinds(|k| total.errors_of(k)),
+        rps: rate(total.requests(), seconds),
+        status: status(&total),
+        status_codes: total.status_codes.iter().copied().collect(),
+        transactions: total.transactions(),
+        transaction_errors: total.txn_err,
+        reconnects: total.reconnects,
+        connects,
+        tls_handshakes,
+        body_bytes: total.body_bytes,
+        sent_bytes: total.sent_bytes,
+        latency_us: Latency::of(&total.req_us),
+        latency_us_corrected: Latency::of_nonempty(&total.req_us_corrected),
+        journeys: Journeys {
+            started: j.started,
+            ok: j.ok,
+            failed: j.failed,
+            cancelled: j.cancelled,
+            scheduled: j.scheduled,
+            arrivals_started: j.arrivals_started,
+            missed: j.missed,
+        },
+        // Every arrival that came due is counted once in `scheduled`, and ends as started or missed.
+        arrivals: (j.scheduled > 0).then(|| Arrivals {
+            requested: j.scheduled,
+            started: j.arrivals_started,
+            missed: j.missed,
+            requested_per_s: rate(j.scheduled, seconds),
+            achieved_per_s: rate(j.arrivals_started, seconds),
+        }),
+        websocket: websocket(&total.ws, seconds),
+    }
+}
+
+fn injector(load: &InjectorLoad, request_p50_us: u64) -> Injector {
+    Injector {
+        lag_us: Latency::of(&load.lag_us),
+        busy_percent_mean: (load.busy_percent_mean() * 10.0).round() / 10.0,
+        busy_percent_max: (load.busy_percent_max * 10.0).round() / 10.0,
+        saturated: load.saturated(request_p50_us),
+        raw: Some(InjectorRaw {
+            lag_us: Encoded(load.lag_us.clone()),
+            busy_us: load.busy_us,
+            wall_us: load.wall_us,
+            busy_percent_max: load.busy_percent_max,
+        }),
+    }
+}
+
+/// One progress interval as the file has it (the timeline's detail flattened in).
+pub(crate) fn interval(p: &IntervalPoint) -> Interval {
+    let mut detail = serde_json::Map::new();
+    p.detail.json_fields(&mut detail);
+    Interval {
+        elapsed_s: (p.elapsed_s * 1000.0).round() / 1000.0,
+        requests: p.requests,
+        errors: p.errors,
+        not_sent: p.not_sent,
+        transactions: p.transactions,
+        rps: (p.rps * 10.0).round() / 10.0,
+        p50_us: p.p50_us,
+        p99_us: p.p99_us,
+        journeys_in_flight: p.journeys_in_flight,
+        injector_lag_p99_us: p.lag_p99_us,
+        injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
+        injector_saturated: p.saturated,
+        detail,
+    }
+}
+
+/// Reads a result file back into a run's result, every transaction with its histograms (so
+/// that results merge losslessly). `file` names it in errors. Per-interval progress is not
+/// read back.
+pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileError> {
+    let mut merged = Merged::default();
+    for (index, txn) in file.transactions.iter().enumerate() {
+        let at = format!("transactions[{index}].raw");
+        let raw = txn.raw.as_ref().ok_or_else(|| ResultFileError::NoRaw {
+            file: name.to_string(),
+            index,
+            name: txn.name.clone(),
+        })?;
+        merged.txns.insert(Arc::from(txn.name.as_str()), txn_stats(raw, name, &at)?);
+    }
+    let j = &file.totals.journeys;
+    merged.journeys = JourneyCounts {
+        started: j.started,
+        ok: j.ok,
+        failed: j.failed,
+        cancelled: j.cancelled,
+        scheduled: j.scheduled,
+        arrivals_started: j.arrivals_started,
+        missed: j.missed,
+    };
+    merged.messages = file.messages.iter().map(|(k, v)| (Arc::from(k.as_str()), *v)).collect();
+    if let Some(raw) = &file.injector.raw {
+        merged.injector = InjectorLoad {
+            lag_us: raw.lag_us.0.clone(),
+            busy_us: raw.busy_us,
+            wall_us: raw.wall_us,
+            busy_percent_max: raw.busy_percent_max,
+        };
+    }
+    Ok(RunResult {
+        scenario: file.scenario.clone(),
+        cores: file.cores.clone(),
+        drivers: file.drivers.iter().map(|d| if d == "io_uring" { Driver::IoUring } else { Driver::Epoll }).collect(),
+        fallbacks: Vec::new(),
+        started_at_unix_s: file.started_at_unix_s,
+        duration_s: file.duration_s,
+        stopped_by: file.stopped_by,
+        merged,
+        intervals: Vec::new(),
+        segment: file.segment.clone(),
+    })
+}
+
+/// Adds `counts` (kind name → count) through `add`, refusing a kind this engine does not know.
+fn add_kinds(
+    counts: &BTreeMap<String, u64>,
+    file: &str,
+    at: &str,
+    mut add: impl FnMut(ErrorKind, u64),
+) -> Result<(), ResultFileError> {
+    for (kind, count) in counts {
+        let unknown = || ResultFileError::UnknownErrorKind { file: file.into(), at: at.into(), kind: kind.clone() };
+        add(ErrorKind::from_name(kind).ok_or_else(unknown)?, *count);
+    }
+    Ok(())
+}
+
+/// A field whose value contradicts another (more failed than tried): the file was edited.
+fn at_most(part: u64, whole: u64, file: &str, at: String, what: &str) -> Result<(), ResultFileError> {
+    if part <= whole {
+        return Ok(());
+    }
+    Err(ResultFileError::Shape { file: file.into(), at, why: format!("{what} ({part} > {whole})") })
+}
+
+fn txn_stats(raw: &RawStats, file: &str, at: &str) -> Result<TxnStats, ResultFileError> {
+    let mut stats = TxnStats {
+        txn_us: raw.txn_us.0.clone(),
+        req_us: raw.req_us.0.clone(),
+        txn_us_corrected: raw.txn_us_corrected.0.clone(),
+        req_us_corrected: raw.req_us_corrected.0.clone(),
+        txn_ok: raw.txn_ok,
+        txn_err: raw.txn_err,
+        req_ok: raw.req_ok,
+        not_sent: raw.not_sent,
+        status_class: raw.status_class,
+        reconnects: raw.reconnects,
+        connects: raw.connects,
+        connects_failed: raw.connects_failed,
+        connect_us_sum: raw.connect_us_sum,
+        tls_handshakes: raw.tls_handshakes,
+        tls_failed: raw.tls_failed,
+        tls_us_sum: raw.tls_us_sum,
+        tls_resumed: raw.tls_resumed,
+        first_byte_us_sum: raw.first_byte_us_sum,
+        body_bytes: raw.body_bytes,
+        sent_bytes: raw.sent_bytes,
+        ..TxnStats::default()
+    };
+    add_kinds(&raw.req_err, file, &format!("{at}.req_err"), |kind, n| stats.add_errors(kind, n))?;
+    for (&code, &count) in &raw.status_codes {
+        stats.add_status_code(code, count);
+    }
+    at_most(stats.not_sent, stats.attempts(), file, format!("{at}.not_sent: "), "more not sent than attempts")?;
+    at_most(stats.connects_failed, stats.connects, file, format!("{at}.connects_failed: "), "more failed than tried")?;
+    at_most(stats.tls_failed, stats.tls_handshakes, file, format!("{at}.tls_failed: "), "more failed than tried")?;
+    if let Some(http) = &raw.http {
+        stats.http = http_metrics(http);
+    }
+    if let Some(ws) = &raw.ws {
+        stats.ws = ws_stats(ws, file, &format!("{at}.ws.errors"))?;
+    }
+    Ok(stats)
+}
+
+fn http_metrics(raw: &RawHttp) -> HttpMetrics {
+    let mut metrics = HttpMetrics::default();
+    metrics.dns_us = raw.dns.0.clone();
+    metrics.connect_us = raw.connect.0.clone();
+    metrics.tls_us = raw.tls.0.clone();
+    metrics.first_byte_us = raw.first_byte.0.clone();
+    for (method, status, count) in &raw.responses {
+        metrics.add_responses(method, *status, *count);
+    }
+    metrics
+}
+
+fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileError> {
+    let mut ws = WsStats {
+        connects: raw.connects,
+        messages_sent: raw.messages_sent,
+        messages_received: raw.messages_received,
+        bytes_sent: raw.bytes_sent,
+        bytes_received: raw.bytes_received,
+        pings_received: raw.pings_received,
+        closes: raw.closes,
+        reply_us: raw.reply_us.0.clone(),
+        ..WsStats::default()
+    };
+    add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
+    Ok(ws)
+}

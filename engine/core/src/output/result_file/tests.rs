@@ -1,0 +1,234 @@
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::output::outcome::IntervalPoint;
+use crate::stats::record_latency;
+
+fn histogram(values: &[u64]) -> Histogram<u64> {
+    let mut h = crate::stats::new_latency_histogram();
+    for &v in values {
+        record_latency(&mut h, v);
+    }
+    h
+}
+
+/// One transaction's stats from drawn figures, consistent as an engine counts them.
+fn txn_stats(values: &[u64], counts: &[u64; 8], statuses: &[u16], kinds: &[(usize, u64)]) -> TxnStats {
+    let mut stats = TxnStats {
+        txn_us: histogram(values),
+        req_us: histogram(&values[values.len() / 2..]),
+        req_us_corrected: histogram(&values[..values.len() / 3]),
+        txn_ok: counts[0],
+        txn_err: counts[1],
+        req_ok: counts[2],
+        connects: counts[3] + counts[4],
+        connects_failed: counts[4],
+        connect_us_sum: counts[5],
+        tls_handshakes: counts[6],
+        tls_failed: counts[6] / 2,
+        body_bytes: counts[7],
+        sent_bytes: counts[7] / 3,
+        ..TxnStats::default()
+    };
+    for &(kind, n) in kinds {
+        stats.add_errors(ErrorKind::ALL[kind % ErrorKind::COUNT], n);
+    }
+    stats.not_sent = stats.req_errors() / 2;
+    for &status in statuses {
+        stats.add_status(status);
+    }
+    record_latency(&mut stats.http.first_byte_us, counts[5].max(1));
+    stats.http.add_responses("GET", statuses.first().copied().unwrap_or(200), counts[2]);
+    if counts[3] % 2 == 1 {
+        stats.ws.connects = counts[3];
+        stats.ws.messages_sent = counts[0];
+        stats.ws.add_error(ErrorKind::WsClosed);
+        stats.ws.reply_us = histogram(values);
+    }
+    stats
+}
+
+fn run_result(merged: Merged, started_at_unix_s: f64, duration_s: f64) -> RunResult {
+    RunResult {
+        scenario: "drawn".into(),
+        cores: vec![0, 3],
+        drivers: vec![Driver::Epoll, Driver::IoUring],
+        fallbacks: Vec::new(),
+        started_at_unix_s,
+        duration_s,
+        stopped_by: StopReason::Completed,
+        merged,
+        intervals: vec![IntervalPoint { elapsed_s: 1.0, requests: 3, ..IntervalPoint::default() }],
+        segment: Some("1/4".into()),
+    }
+}
+
+use crate::exec::runtime::Driver;
+
+proptest! {
+    /// A result written and read back is the same result: every figure, every histogram.
+    #[test]
+    fn result_to_json_to_result_is_lossless(
+        txns in proptest::collection::vec(
+            (
+                "[a-z :]{1,12}",
+                proptest::collection::vec(1u64..60_000_000, 1..200),
+                proptest::array::uniform8(0u64..1_000_000),
+                proptest::collection::vec(100u16..600, 0..20),
+                proptest::collection::vec((0usize..32, 0u64..1_000), 0..5),
+            ),
+            0..5,
+        ),
+        lags in proptest::collection::vec(1u64..100_000, 0..50),
+        journeys in proptest::array::uniform7(0u64..1_000_000),
+        started_at_unix_s in 0.0f64..2e9,
+        duration_ms in 1u64..10_000_000,
+    ) {
+        let mut merged = Merged::default();
+        for (name, values, counts, statuses, kinds) in &txns {
+            merged.txns.insert(Arc::from(name.as_str()), txn_stats(values, counts, statuses, kinds));
+        }
+        let [started, ok, failed, cancelled, scheduled, arrivals_started, missed] = journeys;
+        merged.journeys = JourneyCounts { started, ok, failed, cancelled, scheduled, arrivals_started, missed };
+        merged.messages.insert(Arc::from("kind"), journeys[0]);
+        merged.injector = InjectorLoad { lag_us: histogram(&lags), busy_us: 5, wall_us: 10, busy_percent_max: 61.25 };
+        let result = run_result(merged, started_at_unix_s, duration_ms as f64 / 1000.0);
+
+        let written = result_file(&result, true);
+        let back = ResultFile::read(&written.to_json_pretty(), "drawn.json").unwrap();
+        prop_assert_eq!(&back, &written);
+        let framed = ResultFile::read(&written.to_json(), "drawn.json").unwrap();
+        prop_assert_eq!(&framed, &written);
+
+        let run = read_run(&back, "drawn.json").unwrap();
+        for (name, stats) in &result.merged.txns {
+            let read = &run.merged.txns[name];
+            prop_assert_eq!(&read.txn_us, &stats.txn_us);
+            prop_assert_eq!(&read.req_us, &stats.req_us);
+            prop_assert_eq!(&read.req_us_corrected, &stats.req_us_corrected);
+            prop_assert_eq!(&read.http.first_byte_us, &stats.http.first_byte_us);
+            prop_assert_eq!(&read.ws.reply_us, &stats.ws.reply_us);
+            prop_assert_eq!(read.req_err, stats.req_err);
+            prop_assert_eq!((read.requests(), read.attempts(), read.not_sent), (stats.requests(), stats.attempts(), stats.not_sent));
+        }
+        prop_assert_eq!(&run.merged.injector.lag_us, &result.merged.injector.lag_us);
+        prop_assert_eq!(run.merged.journeys, result.merged.journeys);
+        // What is read back writes the same file (less what a file does not carry back: the
+        // intervals and the error samples).
+        let mut again = result_file(&run, true);
+        let mut expected = written.clone();
+        expected.intervals.clear();
+        again.error_samples = expected.error_samples.clone();
+        again.driver_fallbacks = expected.driver_fallbacks.clone();
+        prop_assert_eq!(again, expected);
+    }
+}
+
+fn small_file() -> Value {
+    let mut stats = TxnStats { req_ok: 2, txn_ok: 2, connects: 1, ..TxnStats::default() };
+    record_latency(&mut stats.req_us, 900);
+    stats.add_status(200);
+    let mut merged = Merged::default();
+    merged.txns.insert("home".into(), stats);
+    result_file(&run_result(merged, 1.0, 2.0), true).to_value()
+}
+
+fn read(value: &Value) -> Result<ResultFile, ResultFileError> {
+    ResultFile::read(&value.to_string(), "run.json")
+}
+
+#[test]
+fn a_missing_or_renamed_field_is_an_error_naming_it_and_the_file() {
+    let mut file = small_file();
+    file.as_object_mut().unwrap().remove("duration_s");
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("run.json") && err.contains("duration_s"), "{err}");
+
+    let mut file = small_file();
+    let raw = file["transactions"][0]["raw"].as_object_mut().unwrap();
+    let value = raw.remove("txn_ok").unwrap();
+    raw.insert("txn_okay".into(), value);
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("run.json") && err.contains("transactions[0].raw") && err.contains("`txn_ok`"), "{err}");
+
+    let mut file = small_file();
+    file["transactions"][0]["requests"]["count"] = json!("many");
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("transactions[0].requests.count"), "{err}");
+}
+
+#[test]
+fn extra_fields_are_accepted() {
+    let mut file = small_file();
+    file["added_later"] = json!({"anything": [1, 2]});
+    file["transactions"][0]["new_figure"] = json!(3);
+    file["transactions"][0]["raw"]["new_counter"] = json!(4);
+    let read_back = read(&file).unwrap();
+    assert_eq!(read_back, read(&small_file()).unwrap());
+}
+
+#[test]
+fn a_newer_format_is_refused_and_an_unversioned_one_is_the_first() {
+    let mut file = small_file();
+    assert_eq!(file["format_version"], FORMAT_VERSION);
+    file["format_version"] = json!(FORMAT_VERSION + 1);
+    // Even with a field a version-1 reader would miss: the version is what is reported.
+    file.as_object_mut().unwrap().remove("totals");
+    let err = read(&file).unwrap_err();
+    assert!(matches!(err, ResultFileError::NewerVersion { found: 2, .. }), "{err}");
+    assert!(err.to_string().contains("run.json: result format version 2 is newer"), "{err}");
+
+    let mut old = small_file();
+    old.as_object_mut().unwrap().remove("format_version");
+    assert_eq!(read(&old).unwrap().format_version, 1);
+}
+
+/// Issue 11: `compare` of `{"hello":1}` or `[]` said "no regression".
+#[test]
+fn what_is_not_a_result_is_refused() {
+    for bad in [
+        json!({"hello": 1}),
+        json!([]),
+        json!({"mite_engine_version": "0", "duration_s": 1, "totals": {}, "transactions": {}}),
+        json!({"mite_engine_version": "0", "duration_s": 1, "totals": {}, "transactions": [{"name": "a"}]}),
+    ] {
+        let err = read(&bad).unwrap_err().to_string();
+        assert!(err.starts_with("run.json is not a mite-engine result"), "{err}");
+    }
+}
+
+#[test]
+fn damaged_figures_are_errors_naming_where() {
+    let mut file = small_file();
+    file["transactions"][0]["raw"]["req_us"] = json!("not base64!");
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("transactions[0].raw.req_us") && err.contains("not base64"), "{err}");
+
+    let mut file = small_file();
+    file["transactions"][0]["raw"]["req_err"] = json!({"gremlins": 1});
+    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    assert!(err.contains("transactions[0].raw.req_err") && err.contains("gremlins"), "{err}");
+
+    let mut file = small_file();
+    file["transactions"][0]["raw"]["not_sent"] = json!(5);
+    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    assert!(err.contains("transactions[0].raw.not_sent") && err.contains("5 > 2"), "{err}");
+
+    let mut file = small_file();
+    file["transactions"][0]["raw"]["status_class"] = json!([1, 2]);
+    assert!(read(&file).unwrap_err().to_string().contains("transactions[0].raw.status_class"));
+
+    let mut file = small_file();
+    file["stopped_by"] = json!("boredom");
+    assert!(read(&file).unwrap_err().to_string().contains("stopped_by"));
+}
+
+#[test]
+fn a_file_without_raw_histograms_reads_but_does_not_merge() {
+    let mut file = small_file();
+    file["transactions"][0].as_object_mut().unwrap().remove("raw");
+    let read_back = read(&file).unwrap();
+    let err = read_run(&read_back, "run.json").unwrap_err().to_string();
+    assert!(err.contains("transactions[0] (home): no raw histograms"), "{err}");
+}

@@ -1,0 +1,129 @@
+//! The injector's own delay and load as figures: event-loop lag (a histogram), CPU busy time
+//! against wall time, and when they mean the injector was saturated. Measured by
+//! `exec::injector_load`; merged like the other statistics.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::stats::histogram::{new_latency_histogram, quantile, record_latency};
+
+/// A core busy at least this share of an interval is saturated.
+pub const SATURATED_BUSY_PERCENT: f64 = 95.0;
+/// Lag at p99 of at least this share of the reported request p50 means the latencies carry a
+/// significant part of injector delay.
+pub const SATURATED_LAG_SHARE: f64 = 0.2;
+/// Lags below this are never called significant (timer and scheduling noise).
+pub const SATURATED_LAG_US_MIN: u64 = 200;
+
+/// The injector's load over an interval (one core's, or merged).
+#[derive(Clone, Debug)]
+pub struct InjectorLoad {
+    /// Sampled event-loop lag: from a task waking until its core polled it, µs.
+    pub lag_us: Histogram<u64>,
+    /// CPU time the core threads used (user + system), µs.
+    pub busy_us: u64,
+    /// Wall time those threads were measured over, µs.
+    pub wall_us: u64,
+    /// The highest busy share of one core over one interval, percent.
+    pub busy_percent_max: f64,
+}
+
+impl Default for InjectorLoad {
+    fn default() -> Self {
+        InjectorLoad { lag_us: new_latency_histogram(), busy_us: 0, wall_us: 0, busy_percent_max: 0.0 }
+    }
+}
+
+impl InjectorLoad {
+    /// Records one lag sample.
+    pub fn record_lag(&mut self, lag: Duration) {
+        record_latency(&mut self.lag_us, u64::try_from(lag.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// Records one core's busy time over `wall_us`.
+    pub fn record_busy(&mut self, busy_us: u64, wall_us: u64) {
+        self.busy_us += busy_us;
+        self.wall_us += wall_us;
+        if wall_us > 0 {
+            self.busy_percent_max = self.busy_percent_max.max(percent(busy_us, wall_us));
+        }
+    }
+
+    /// Mean busy share of the cores, percent.
+    pub fn busy_percent_mean(&self) -> f64 {
+        if self.wall_us == 0 { 0.0 } else { percent(self.busy_us, self.wall_us) }
+    }
+
+    /// Lag at quantile `q`, µs (0 when nothing was sampled).
+    pub fn lag_at(&self, q: f64) -> u64 {
+        quantile(&self.lag_us, q)
+    }
+
+    /// Whether the injector was saturated against requests whose median was `request_p50_us`:
+    /// a core busy at least `SATURATED_BUSY_PERCENT`, or a p99 lag that is a significant share
+    /// of the median latency it reports.
+    pub fn saturated(&self, request_p50_us: u64) -> bool {
+        let lag = self.lag_at(0.99);
+        let lag_significant = request_p50_us > 0
+            && lag >= SATURATED_LAG_US_MIN
+            && lag as f64 >= SATURATED_LAG_SHARE * request_p50_us as f64;
+        self.busy_percent_max >= SATURATED_BUSY_PERCENT || lag_significant
+    }
+
+    /// Adds `other` into `self`; lag histograms merge losslessly.
+    pub fn merge(&mut self, other: &InjectorLoad) {
+        self.lag_us.add(&other.lag_us).expect("auto-resizing histograms always merge");
+        self.busy_us += other.busy_us;
+        self.wall_us += other.wall_us;
+        self.busy_percent_max = self.busy_percent_max.max(other.busy_percent_max);
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    (part as f64 * 100.0 / whole as f64).min(100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_cores_are_saturated() {
+        let mut load = InjectorLoad::default();
+        load.record_busy(990_000, 1_000_000);
+        assert!(load.saturated(1_000));
+        assert_eq!(load.busy_percent_mean().round(), 99.0);
+    }
+
+    #[test]
+    fn lag_that_is_a_large_share_of_latency_is_saturation() {
+        let mut load = InjectorLoad::default();
+        load.record_busy(100_000, 1_000_000);
+        for _ in 0..100 {
+            load.record_lag(Duration::from_micros(500));
+        }
+        assert!(load.saturated(1_000), "500 µs of lag against a 1 ms median");
+        assert!(!load.saturated(50_000), "500 µs of lag against a 50 ms median");
+    }
+
+    #[test]
+    fn small_lag_is_never_significant() {
+        let mut load = InjectorLoad::default();
+        load.record_lag(Duration::from_micros(50));
+        assert!(!load.saturated(100));
+    }
+
+    #[test]
+    fn merge_keeps_the_busiest_core() {
+        let mut a = InjectorLoad::default();
+        a.record_busy(500, 1_000);
+        let mut b = InjectorLoad::default();
+        b.record_busy(970, 1_000);
+        b.record_lag(Duration::from_micros(300));
+        a.merge(&b);
+        assert_eq!(a.busy_percent_max.round(), 97.0);
+        assert_eq!(a.busy_percent_mean().round(), 74.0);
+        assert_eq!(a.lag_us.len(), 1);
+    }
+}
