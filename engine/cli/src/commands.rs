@@ -512,7 +512,7 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
         results.push(mite_core::output::result_file::read_run(&file, &name)?);
         files.push((label, file));
     }
-    let mut merged = mite_core::output::results::merge(&results).ok_or_else(|| anyhow!("nothing to merge"))?;
+    let mut merged = mite_core::output::results::merge(&results)?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let mut file = mite_core::output::result_file::result_file(&merged, true);
     let inputs: Vec<(String, ResultFile)> =

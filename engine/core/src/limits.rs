@@ -97,3 +97,9 @@ pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
 pub const FAILURE_BACKOFF_MIN: Duration = Duration::from_millis(1);
 /// Longest pause of a journey slot after journeys that fail at once.
 pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_millis(100);
+/// Largest counter (a count, a sum of µs or bytes) a result file may hold: 2^49, about 5.6e14,
+/// far beyond any run, and small enough that adding `MERGE_FILES_MAX` files' counters, and a
+/// transaction's counters together, cannot overflow. A file holding more was not written by a run.
+pub const RESULT_COUNT_MAX: u64 = 1 << 49;
+/// Result files `merge` takes at most.
+pub const MERGE_FILES_MAX: usize = 1024;

@@ -242,7 +242,7 @@ mod tests {
         let mut merged = Merged::default();
         let mut stats = TxnStats { txn_ok: 3, ..TxnStats::default() };
         stats.add_status(200);
-        let timings = crate::http::Timings { connect_us: Some(300), first_byte_us: 700, ..Default::default() };
+        let timings = crate::stats::Timings { connect_us: Some(300), first_byte_us: 700, ..Default::default() };
         stats.http.record(&http::Method::POST, 302, &timings);
         stats.add_error(ErrorKind::Timeout);
         record_latency(&mut stats.req_us, 800);

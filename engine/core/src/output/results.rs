@@ -4,16 +4,34 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::limits::MERGE_FILES_MAX;
 use crate::output::outcome::RunResult;
 use crate::output::result_file::{ResultFile, Transaction};
 use crate::output::units::grouped;
 use crate::stats::Merged;
 
+/// Results that cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// No result was given.
+    #[error("nothing to merge")]
+    Nothing,
+    /// More results than `MERGE_FILES_MAX` (their counters could overflow).
+    #[error("{given} results: at most {MERGE_FILES_MAX} merge at once (merge them in groups, then the groups)")]
+    TooMany {
+        /// How many were given.
+        given: usize,
+    },
+}
+
 /// Merges results of runs that happened side by side (segments, injectors): counters add,
 /// histograms merge exactly; the duration is the longest; cores and drivers are listed in
-/// order. Per-interval progress is not merged. `None` when there is nothing to merge.
-pub fn merge(results: &[RunResult]) -> Option<RunResult> {
-    let first = results.first()?;
+/// order. Per-interval progress is not merged.
+pub fn merge(results: &[RunResult]) -> Result<RunResult, MergeError> {
+    if results.len() > MERGE_FILES_MAX {
+        return Err(MergeError::TooMany { given: results.len() });
+    }
+    let first = results.first().ok_or(MergeError::Nothing)?;
     let mut merged = Merged::default();
     let mut cores = Vec::new();
     let mut drivers = Vec::new();
@@ -22,7 +40,7 @@ pub fn merge(results: &[RunResult]) -> Option<RunResult> {
         cores.extend(&result.cores);
         drivers.extend(&result.drivers);
     }
-    Some(RunResult {
+    Ok(RunResult {
         scenario: first.scenario.clone(),
         cores,
         drivers,

@@ -139,7 +139,7 @@ pub struct TxnStats {
     pub not_sent: u64,
     /// Responses by status class: 1xx..5xx at 1..=5, anything else at 0.
     pub status_class: [u64; 6],
-    /// Responses by exact status code, `(code, count)` in first-seen order; at most
+    /// Responses by exact status code, `(code, count)` in code order; at most
     /// `STATUS_CODES_MAX` codes (the classes count every response).
     pub status_codes: Vec<(u16, u64)>,
     /// Keep-alive connections the server closed, replaced by a fresh one (not an error).
@@ -275,10 +275,11 @@ impl TxnStats {
     /// Adds `count` responses with exact code `status` (past `STATUS_CODES_MAX` distinct codes,
     /// a new code is left to the class counters).
     pub fn add_status_code(&mut self, status: u16, count: u64) {
-        if let Some((_, n)) = self.status_codes.iter_mut().find(|(code, _)| *code == status) {
-            *n += count;
-        } else if self.status_codes.len() < STATUS_CODES_MAX {
-            self.status_codes.push((status, count));
+        // Kept in code order, so that what a merge keeps does not depend on arrival order.
+        match self.status_codes.binary_search_by_key(&status, |(code, _)| *code) {
+            Ok(at) => self.status_codes[at].1 += count,
+            Err(at) if self.status_codes.len() < STATUS_CODES_MAX => self.status_codes.insert(at, (status, count)),
+            Err(_) => {}
         }
     }
 

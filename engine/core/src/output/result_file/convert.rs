@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::exec::runtime::Driver;
+use crate::limits::RESULT_COUNT_MAX;
 use crate::output::outcome::IntervalPoint;
 use crate::output::units::{mean, rate};
 
@@ -270,6 +271,20 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         merged.txns.insert(Arc::from(txn.name.as_str()), txn_stats(raw, name, &at)?);
     }
     let j = &file.totals.journeys;
+    let journeys = [
+        ("started", j.started),
+        ("ok", j.ok),
+        ("failed", j.failed),
+        ("cancelled", j.cancelled),
+        ("scheduled", j.scheduled),
+        ("arrivals_started", j.arrivals_started),
+        ("missed", j.missed),
+    ];
+    check_bounded(journeys.map(|(k, n)| (k.to_string(), n)), name, "totals.journeys")?;
+    check_bounded(file.messages.iter().map(|(k, v)| (k.clone(), *v)), name, "messages")?;
+    if let Some(raw) = &file.injector.raw {
+        check_bounded([("busy_us".into(), raw.busy_us), ("wall_us".into(), raw.wall_us)], name, "injector.raw")?;
+    }
     merged.journeys = JourneyCounts {
         started: j.started,
         ok: j.ok,
@@ -324,7 +339,52 @@ fn at_most(part: u64, whole: u64, file: &str, at: String, what: &str) -> Result<
     Err(ResultFileError::Shape { file: file.into(), at, why: format!("{what} ({part} > {whole})") })
 }
 
+/// Every counter of `raw`, named, for the bound check.
+fn counters(raw: &RawStats) -> impl Iterator<Item = (String, u64)> + '_ {
+    let named = [
+        ("txn_ok", raw.txn_ok),
+        ("txn_err", raw.txn_err),
+        ("req_ok", raw.req_ok),
+        ("not_sent", raw.not_sent),
+        ("reconnects", raw.reconnects),
+        ("connects", raw.connects),
+        ("connects_failed", raw.connects_failed),
+        ("connect_us_sum", raw.connect_us_sum),
+        ("tls_handshakes", raw.tls_handshakes),
+        ("tls_failed", raw.tls_failed),
+        ("tls_us_sum", raw.tls_us_sum),
+        ("tls_resumed", raw.tls_resumed),
+        ("first_byte_us_sum", raw.first_byte_us_sum),
+        ("body_bytes", raw.body_bytes),
+        ("sent_bytes", raw.sent_bytes),
+    ];
+    let named = named.into_iter().map(|(k, v)| (k.to_string(), v));
+    let kinds = raw.req_err.iter().map(|(k, v)| (format!("req_err.{k}"), *v));
+    let classes = raw.status_class.iter().enumerate().map(|(i, v)| (format!("status_class[{i}]"), *v));
+    let codes = raw.status_codes.iter().map(|(k, v)| (format!("status_codes.{k}"), *v));
+    let responses = raw.http.iter().flat_map(|h| h.responses.iter().enumerate());
+    let responses = responses.map(|(i, r)| (format!("http.responses[{i}]"), r.2));
+    let ws = raw.ws.iter().flat_map(|ws| {
+        let counts = ws_counts(ws).counters();
+        let names = crate::stats::ws::COUNTERS.iter().map(|n| format!("ws.{n}"));
+        names.zip(counts).chain(ws.errors.iter().map(|(k, v)| (format!("ws.errors.{k}"), *v)))
+    });
+    named.chain(kinds).chain(classes).chain(codes).chain(responses).chain(ws)
+}
+
+/// A counter beyond `RESULT_COUNT_MAX` was not written by a run, and could overflow a merge.
+fn check_bounded(counts: impl IntoIterator<Item = (String, u64)>, file: &str, at: &str) -> Result<(), ResultFileError> {
+    for (name, value) in counts {
+        if value > RESULT_COUNT_MAX {
+            let why = format!("{value} is beyond any run (at most {RESULT_COUNT_MAX})");
+            return Err(ResultFileError::Shape { file: file.into(), at: format!("{at}.{name}: "), why });
+        }
+    }
+    Ok(())
+}
+
 fn txn_stats(raw: &RawStats, file: &str, at: &str) -> Result<TxnStats, ResultFileError> {
+    check_bounded(counters(raw), file, at)?;
     let mut stats = TxnStats {
         txn_us: raw.txn_us.0.clone(),
         req_us: raw.req_us.0.clone(),
@@ -376,8 +436,9 @@ fn http_metrics(raw: &RawHttp) -> HttpMetrics {
     metrics
 }
 
-fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileError> {
-    let mut ws = WsStats {
+/// The counters of `raw` (its errors left out).
+fn ws_counts(raw: &RawWs) -> WsStats {
+    WsStats {
         connects: raw.connects,
         messages_sent: raw.messages_sent,
         messages_received: raw.messages_received,
@@ -385,9 +446,12 @@ fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileErro
         bytes_received: raw.bytes_received,
         pings_received: raw.pings_received,
         closes: raw.closes,
-        reply_us: raw.reply_us.0.clone(),
         ..WsStats::default()
-    };
+    }
+}
+
+fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileError> {
+    let mut ws = WsStats { reply_us: raw.reply_us.0.clone(), ..ws_counts(raw) };
     add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
     Ok(ws)
 }

@@ -67,6 +67,9 @@ fn run_result(merged: Merged, started_at_unix_s: f64, duration_s: f64) -> RunRes
 use crate::exec::runtime::Driver;
 
 proptest! {
+    // Each case writes and reads up to five transactions of histograms: 64 keep it quick.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
     /// A result written and read back is the same result: every figure, every histogram.
     #[test]
     fn result_to_json_to_result_is_lossless(
@@ -231,4 +234,31 @@ fn a_file_without_raw_histograms_reads_but_does_not_merge() {
     let read_back = read(&file).unwrap();
     let err = read_run(&read_back, "run.json").unwrap_err().to_string();
     assert!(err.contains("transactions[0] (home): no raw histograms"), "{err}");
+}
+
+/// A hand-edited file with counts no run could make would overflow `merge` (a panic in a
+/// debug build, wrapped figures in a release one): it is refused, naming the counter.
+#[test]
+fn counts_beyond_any_run_are_refused_and_the_largest_allowed_merge() {
+    let mut file = small_file();
+    file["transactions"][0]["raw"]["req_err"] = json!({"timeout": u64::MAX});
+    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    assert!(err.contains("transactions[0].raw.req_err.timeout") && err.contains("beyond any run"), "{err}");
+    let mut file = small_file();
+    file["totals"]["journeys"]["missed"] = json!(u64::MAX);
+    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    assert!(err.contains("totals.journeys.missed"), "{err}");
+
+    let mut file = small_file();
+    let max = crate::limits::RESULT_COUNT_MAX;
+    for field in ["txn_ok", "req_ok", "connects", "first_byte_us_sum"] {
+        file["transactions"][0]["raw"][field] = json!(max);
+    }
+    file["transactions"][0]["raw"]["req_err"] = json!({"timeout": max, "reset": max});
+    let run = read_run(&read(&file).unwrap(), "run.json").unwrap();
+    let runs = vec![run; crate::limits::MERGE_FILES_MAX];
+    let merged = crate::output::results::merge(&runs).unwrap();
+    assert_eq!(merged.merged.total().attempts(), 3 * max * crate::limits::MERGE_FILES_MAX as u64);
+    let one_more = vec![runs[0].clone(); crate::limits::MERGE_FILES_MAX + 1];
+    assert!(crate::output::results::merge(&one_more).is_err());
 }
