@@ -263,41 +263,13 @@ pub fn run_scenario(
     stop: Arc<AtomicBool>,
     report: &mut Reporter<'_>,
 ) -> Result<RunResult, RunError> {
-    let (journeys, duration) = check_scenario(registry, &scenario, options)?;
-    for warning in crate::scenario::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
-        report(&RunEvent::Warning(&warning));
-    }
-    let tls = crate::http::tls::client_config(&options.tls)?;
-    if options.tls.insecure {
-        report(&RunEvent::Warning("--insecure: TLS certificates are NOT verified"));
-    }
-    let (k, n) = options.segment;
-    if n == 0 || k >= n {
-        return Err(RunError::Segment { k, n });
-    }
-    let mut hdr_log = match &options.hdr_log {
-        Some(path) => Some(
-            HdrLog::create(path, unix_now()).map_err(|source| RunError::HdrLogCreate { path: path.clone(), source })?,
-        ),
-        None => None,
-    };
+    let plan = Arc::new(plan(registry, &scenario, config, options, report)?);
+    let duration = plan.duration;
+    let mut hdr_log = open_hdr_log(options)?;
     let exporter = start_exporter(options.prometheus, report)?;
     if let Some(at) = options.start_at {
         wait_until(at, &stop, report)?;
     }
-    let plan = Arc::new(CorePlan {
-        journeys,
-        entries: scenario.entries.clone(),
-        config: Arc::new(config),
-        http: Arc::new(options.http.clone()),
-        tls: Some(tls),
-        tick: options.tick,
-        duration,
-        grace: options.grace,
-        driver: options.driver,
-        cores: options.cores.len(),
-        segment: options.segment,
-    });
     let (events_tx, events) = sync_channel::<CoreEvent>(STATS_QUEUE_PER_CORE * options.cores.len());
     let started = Instant::now();
     let started_at_unix_s = unix_now();
@@ -326,6 +298,54 @@ pub fn run_scenario(
         exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
         linger(options.prometheus_linger, &stop, report);
     }
+    Ok(outcome_of(scenario.name, options, duration, started_at_unix_s, elapsed, segment, collected))
+}
+
+/// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
+fn plan(
+    registry: &Registry,
+    scenario: &Scenario,
+    config: Config,
+    options: &RunOptions,
+    report: &mut Reporter<'_>,
+) -> Result<CorePlan, RunError> {
+    let (journeys, duration) = check_scenario(registry, scenario, options)?;
+    for warning in crate::scenario::preflight::warnings(scenario, options.cores.len() * options.segment.1) {
+        report(&RunEvent::Warning(&warning));
+    }
+    let tls = crate::http::tls::client_config(&options.tls)?;
+    if options.tls.insecure {
+        report(&RunEvent::Warning("--insecure: TLS certificates are NOT verified"));
+    }
+    let (k, n) = options.segment;
+    if n == 0 || k >= n {
+        return Err(RunError::Segment { k, n });
+    }
+    Ok(CorePlan {
+        journeys,
+        entries: scenario.entries.clone(),
+        config: Arc::new(config),
+        http: Arc::new(options.http.clone()),
+        tls: Some(tls),
+        tick: options.tick,
+        duration,
+        grace: options.grace,
+        driver: options.driver,
+        cores: options.cores.len(),
+        segment: options.segment,
+    })
+}
+
+/// The run's result from what the stats thread collected.
+fn outcome_of(
+    scenario: String,
+    options: &RunOptions,
+    duration: Duration,
+    started_at_unix_s: f64,
+    elapsed: Duration,
+    segment: Option<String>,
+    collected: Collected,
+) -> RunResult {
     let stopped_by = if collected.interrupted {
         StopReason::Interrupted
     } else if elapsed + Duration::from_millis(100) >= duration {
@@ -333,8 +353,8 @@ pub fn run_scenario(
     } else {
         StopReason::Completed
     };
-    Ok(RunResult {
-        scenario: scenario.name,
+    RunResult {
+        scenario,
         cores: options.cores.clone(),
         drivers: collected.drivers,
         fallbacks: collected.fallbacks,
@@ -344,7 +364,14 @@ pub fn run_scenario(
         merged: collected.merged,
         intervals: collected.intervals,
         segment,
-    })
+    }
+}
+
+fn open_hdr_log(options: &RunOptions) -> Result<Option<HdrLog>, RunError> {
+    let Some(path) = &options.hdr_log else { return Ok(None) };
+    let log =
+        HdrLog::create(path, unix_now()).map_err(|source| RunError::HdrLogCreate { path: path.clone(), source })?;
+    Ok(Some(log))
 }
 
 fn start_exporter(addr: Option<SocketAddr>, report: &mut Reporter<'_>) -> Result<Option<Exporter>, RunError> {

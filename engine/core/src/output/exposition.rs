@@ -21,6 +21,24 @@ fn label(value: &str) -> String {
 /// Renders the exposition text from cumulative stats and the journey gauges.
 pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) -> String {
     let mut out = String::new();
+    transaction_counters(&mut out, merged);
+    response_counters(&mut out, merged);
+    connection_counters(&mut out, merged);
+    response_times(&mut out, merged);
+    phase_histograms(&mut out, merged);
+    crate::output::websocket::exposition(&mut out, merged, label);
+    let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
+    let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
+    let _ = writeln!(
+        out,
+        "# HELP mite_required_count Journeys the volume models ask for.\n# TYPE mite_required_count gauge"
+    );
+    let _ = writeln!(out, "mite_required_count {journeys_target}");
+    out
+}
+
+/// Transactions completed and failed, per transaction.
+fn transaction_counters(out: &mut String, merged: &Merged) {
     let _ =
         writeln!(out, "# HELP mite_transaction_total Transactions completed.\n# TYPE mite_transaction_total counter");
     for (name, stats) in &merged.txns {
@@ -33,6 +51,10 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
     for (name, stats) in &merged.txns {
         let _ = writeln!(out, "mite_journey_error_total{{transaction=\"{}\"}} {}", label(name), stats.txn_err);
     }
+}
+
+/// Responses by method and code, and failed requests by kind, per transaction.
+fn response_counters(out: &mut String, merged: &Merged) {
     let _ = writeln!(
         out,
         "# HELP mite_http_response_total Responses (redirect hops included) by method and status code.\n\
@@ -64,7 +86,10 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
             }
         }
     }
-    connection_counters(&mut out, merged);
+}
+
+/// `mite_http_response_time_seconds`: request times as a Prometheus histogram.
+fn response_times(out: &mut String, merged: &Merged) {
     let _ = writeln!(
         out,
         "# HELP mite_http_response_time_seconds Request times.\n# TYPE mite_http_response_time_seconds histogram"
@@ -89,16 +114,6 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
         let _ = writeln!(out, "mite_http_response_time_seconds_sum{{transaction=\"{name}\"}} {sum_s}");
         let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
     }
-    phase_histograms(&mut out, merged);
-    crate::output::websocket::exposition(&mut out, merged, label);
-    let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
-    let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
-    let _ = writeln!(
-        out,
-        "# HELP mite_required_count Journeys the volume models ask for.\n# TYPE mite_required_count gauge"
-    );
-    let _ = writeln!(out, "mite_required_count {journeys_target}");
-    out
 }
 
 /// Requests sent against attempts that never reached a connection, and every connection

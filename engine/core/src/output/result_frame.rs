@@ -11,47 +11,50 @@
 //! mite-result end
 //! ```
 
-use std::fmt;
-
 use crate::limits::{RESULT_FRAME_CHUNK_BYTES, RESULT_FRAME_LINES_MAX};
 
 /// What every frame line starts with.
 pub const MARKER: &str = "mite-result ";
 
 /// Why a log holds no usable result.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     /// No frame began in the text.
+    #[error("no result in it (no `{MARKER}begin` line: the run did not end?)")]
     NoFrame,
     /// A frame began (at this 1-based line of the log) but some of its lines never came.
-    Incomplete { line: usize, missing: Vec<usize>, expected: usize },
+    #[error("the result begun at line {line} is incomplete: {} of {expected} lines missing ({})", missing.len(), listed(missing))]
+    Incomplete {
+        /// The line its header is on.
+        line: usize,
+        /// The numbers of the frame's lines that never came.
+        missing: Vec<usize>,
+        /// How many lines the header announced.
+        expected: usize,
+    },
     /// All lines came but the bytes are not what the header announced.
-    Corrupt { line: usize, reason: String },
+    #[error("the result begun at line {line} is damaged: {reason}")]
+    Corrupt {
+        /// The line its header is on.
+        line: usize,
+        /// What does not match.
+        reason: String,
+    },
     /// A header this version cannot read.
-    BadHeader { line: usize, header: String },
+    #[error("line {line}: unreadable result header {header:?}")]
+    BadHeader {
+        /// The line it is on.
+        line: usize,
+        /// The header as found.
+        header: String,
+    },
 }
 
-impl fmt::Display for FrameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FrameError::NoFrame => write!(f, "no result in it (no `{MARKER}begin` line: the run did not end?)"),
-            FrameError::Incomplete { line, missing, expected } => {
-                let shown: Vec<String> = missing.iter().take(10).map(usize::to_string).collect();
-                write!(
-                    f,
-                    "the result begun at line {line} is incomplete: {} of {expected} lines missing ({}{})",
-                    missing.len(),
-                    shown.join(", "),
-                    if missing.len() > 10 { ", ..." } else { "" }
-                )
-            }
-            FrameError::Corrupt { line, reason } => write!(f, "the result begun at line {line} is damaged: {reason}"),
-            FrameError::BadHeader { line, header } => write!(f, "line {line}: unreadable result header {header:?}"),
-        }
-    }
+/// The first ten missing line numbers, `...` when there are more.
+fn listed(missing: &[usize]) -> String {
+    let shown: Vec<String> = missing.iter().take(10).map(usize::to_string).collect();
+    format!("{}{}", shown.join(", "), if missing.len() > 10 { ", ..." } else { "" })
 }
-
-impl std::error::Error for FrameError {}
 
 /// FNV-1a, 64 bits: enough to tell a damaged frame from a whole one.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

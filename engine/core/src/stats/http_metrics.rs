@@ -6,7 +6,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::stats::{new_latency_histogram, record_latency};
+use crate::stats::histogram::{new_latency_histogram, record_latency};
 
 /// Where the time of one exchange went, in microseconds, and the connection work it took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 
 use hdrhistogram::Histogram;
 
-use crate::stats::{ErrorKind, new_latency_histogram};
+use crate::stats::error_kind::ErrorKind;
+use crate::stats::histogram::new_latency_histogram;
 
 /// What one transaction's WebSockets did (one interval, or merged).
 #[derive(Clone, Debug)]
