@@ -351,43 +351,9 @@ fn execute(
             let _ = writeln!(std::io::stderr(), "{event}");
         }
     })?;
-    let json_to_stdout = json.as_ref().is_some_and(output::Sink::is_stdout);
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    // The result files are written first; every output is attempted even when one fails, and
-    // any failure makes the exit non-zero.
-    let mut written = Vec::new();
-    let mut write_failed = false;
-    if let Some(sink) = &json
-        && !sink.is_stdout()
-    {
-        written.push(("--json", "result", sink, write_json(sink, &result)));
-    }
-    if let Some(sink) = &html {
-        let page = mite_core::output::html::render_run(&result, &outcomes);
-        written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
-    }
-    print_result(&result, json_to_stdout);
-    if outputs.phases {
-        let table = report::phases_table(&result.merged);
-        if json_to_stdout {
-            let _ = write!(std::io::stderr(), "\n{table}");
-        } else {
-            let _ = write!(std::io::stdout(), "\n{table}");
-        }
-    }
-    if json_to_stdout {
-        written.push(("--json", "result", &output::Sink::Stdout, write_json(&output::Sink::Stdout, &result)));
-    }
-    for (flag, what, sink, outcome) in written {
-        let _ = match outcome {
-            Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
-            Err(err) => {
-                write_failed = true;
-                writeln!(std::io::stderr(), "error: {flag}: {err:#}")
-            }
-        };
-    }
+    let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
         if !outputs.dashboard_linger.is_zero() {
@@ -400,32 +366,7 @@ fn execute(
             std::thread::sleep(outputs.dashboard_linger);
         }
     }
-    let mut code = ExitCode::SUCCESS;
-    let mut failed = 0;
-    for check in checked {
-        match check {
-            Ok(outcome) => {
-                let _ = writeln!(
-                    std::io::stdout(),
-                    "threshold {}: {} (actual {})",
-                    outcome.text,
-                    if outcome.passed { "pass" } else { "FAIL" },
-                    outcome.actual
-                );
-                if !outcome.passed {
-                    failed += 1;
-                }
-            }
-            Err(err) => {
-                let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
-                return Ok(ExitCode::from(EXIT_ERROR));
-            }
-        }
-    }
-    if failed > 0 {
-        let _ = writeln!(std::io::stderr(), "{failed} of {} thresholds failed", thresholds.len());
-        code = ExitCode::from(EXIT_THRESHOLD);
-    }
+    let Some(mut code) = threshold_code(checked) else { return Ok(ExitCode::from(EXIT_ERROR)) };
     if result.stopped_by == StopReason::Interrupted {
         let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
         code = ExitCode::from(EXIT_INTERRUPTED);
@@ -434,6 +375,83 @@ fn execute(
         code = ExitCode::from(EXIT_ERROR);
     }
     Ok(code)
+}
+
+/// Writes the result files and prints the table. Every output is attempted even when one
+/// fails; returns whether any failed. The result files are written first; the result framed on
+/// standard output (`--json -`) comes after the table.
+fn write_outputs(
+    result: &RunResult,
+    json: Option<&output::Sink>,
+    html: Option<&output::Sink>,
+    outcomes: &[mite_core::output::threshold::Outcome],
+    phases: bool,
+) -> bool {
+    let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
+    let mut written = Vec::new();
+    if let Some(sink) = json
+        && !sink.is_stdout()
+    {
+        written.push(("--json", "result", sink, write_json(sink, result)));
+    }
+    if let Some(sink) = html {
+        let page = mite_core::output::html::render_run(result, outcomes);
+        written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
+    }
+    print_result(result, json_to_stdout);
+    if phases {
+        let table = report::phases_table(&result.merged);
+        if json_to_stdout {
+            let _ = write!(std::io::stderr(), "\n{table}");
+        } else {
+            let _ = write!(std::io::stdout(), "\n{table}");
+        }
+    }
+    if json_to_stdout {
+        written.push(("--json", "result", &output::Sink::Stdout, write_json(&output::Sink::Stdout, result)));
+    }
+    let mut failed = false;
+    for (flag, what, sink, outcome) in written {
+        let _ = match outcome {
+            Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
+            Err(err) => {
+                failed = true;
+                writeln!(std::io::stderr(), "error: {flag}: {err:#}")
+            }
+        };
+    }
+    failed
+}
+
+/// Prints each threshold's outcome; the exit code they make (success, or `EXIT_THRESHOLD`
+/// when one failed), or `None` when one could not be checked (it names an unknown transaction:
+/// an error, never a pass).
+fn threshold_code(
+    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
+) -> Option<ExitCode> {
+    let total = checked.len();
+    let mut failed = 0;
+    for check in checked {
+        match check {
+            Ok(outcome) => {
+                let verdict = if outcome.passed { "pass" } else { "FAIL" };
+                let _ =
+                    writeln!(std::io::stdout(), "threshold {}: {verdict} (actual {})", outcome.text, outcome.actual);
+                if !outcome.passed {
+                    failed += 1;
+                }
+            }
+            Err(err) => {
+                let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
+                return None;
+            }
+        }
+    }
+    if failed == 0 {
+        return Some(ExitCode::SUCCESS);
+    }
+    let _ = writeln!(std::io::stderr(), "{failed} of {total} thresholds failed");
+    Some(ExitCode::from(EXIT_THRESHOLD))
 }
 
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.

@@ -58,6 +58,16 @@ pub enum ResultFileError {
         /// Transaction name.
         name: String,
     },
+    /// Two transactions of one name (a file put together by hand).
+    #[error("{file}: transactions[{index}]: a second transaction named {name:?}")]
+    DuplicateTransaction {
+        /// The file read.
+        file: String,
+        /// Position of the second.
+        index: usize,
+        /// The name.
+        name: String,
+    },
     /// An error kind this engine does not know.
     #[error("{file}: {at}: unknown error kind {kind:?}")]
     UnknownErrorKind {
@@ -656,7 +666,12 @@ impl ResultFile {
         if version.format_version > FORMAT_VERSION {
             return Err(ResultFileError::NewerVersion { file: file.to_string(), found: version.format_version });
         }
-        parse(text, file)
+        let read: ResultFile = parse(text, file)?;
+        if read.duration_s < 0.0 || !read.duration_s.is_finite() {
+            let why = format!("{} is not a length of time", read.duration_s);
+            return Err(ResultFileError::Shape { file: file.to_string(), at: "duration_s: ".into(), why });
+        }
+        Ok(read)
     }
 
     /// The file as pretty JSON (what `--json FILE` writes).

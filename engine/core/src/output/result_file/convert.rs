@@ -268,7 +268,10 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
             index,
             name: txn.name.clone(),
         })?;
-        merged.txns.insert(Arc::from(txn.name.as_str()), txn_stats(raw, name, &at)?);
+        let stats = txn_stats(raw, name, &at)?;
+        if merged.txns.insert(Arc::from(txn.name.as_str()), stats).is_some() {
+            return Err(ResultFileError::DuplicateTransaction { file: name.into(), index, name: txn.name.clone() });
+        }
     }
     let j = &file.totals.journeys;
     let journeys = [

@@ -262,3 +262,18 @@ fn counts_beyond_any_run_are_refused_and_the_largest_allowed_merge() {
     let one_more = vec![runs[0].clone(); crate::limits::MERGE_FILES_MAX + 1];
     assert!(crate::output::results::merge(&one_more).is_err());
 }
+
+/// A transaction given twice would silently replace the first in a merge; a negative length
+/// would make every rate negative.
+#[test]
+fn a_transaction_twice_or_a_negative_duration_is_refused() {
+    let mut file = small_file();
+    let txn = file["transactions"][0].clone();
+    file["transactions"].as_array_mut().unwrap().push(txn);
+    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    assert!(err.contains("transactions[1]: a second transaction named \"home\""), "{err}");
+    let mut file = small_file();
+    file["duration_s"] = json!(-3.5);
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("run.json is not a mite-engine result: duration_s: -3.5"), "{err}");
+}
