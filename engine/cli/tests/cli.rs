@@ -376,3 +376,45 @@ fn demo_takes_the_runs_output_and_threshold_flags() {
     assert!(text(&out).contains("threshold errors<1%: pass"), "{}", text(&out));
     assert!(json.exists() && std::fs::read_to_string(&html).unwrap().contains("uPlot"));
 }
+
+/// Issue 14: `merge` and `compare` read result files with the types that write them. A file of
+/// a newer format, or one missing a field `merge` needs, is refused naming the file and the
+/// field (before, a missing counter was read as 0 or said "missing or bad"); a field added by
+/// a later engine is accepted.
+#[test]
+fn merge_and_compare_name_the_file_and_the_field_they_cannot_read() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let a = tmp("typed-a.json");
+    let out = run_get(&target, &["--json", a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    assert_eq!(written["format_version"], 1);
+    let variant = |name: &str, change: &dyn Fn(&mut serde_json::Value)| -> PathBuf {
+        let mut value = written.clone();
+        change(&mut value);
+        let path = tmp(name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        path
+    };
+    let newer = variant("typed-newer.json", &|v| v["format_version"] = 99.into());
+    let out =
+        engine(&["merge", a.to_str().unwrap(), newer.to_str().unwrap(), "-o", tmp("typed-m.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("typed-newer.json: result format version 99 is newer"), "{}", text(&out));
+
+    let missing = variant("typed-missing.json", &|v| {
+        v["transactions"][0]["raw"].as_object_mut().unwrap().remove("req_ok");
+    });
+    let out =
+        engine(&["merge", a.to_str().unwrap(), missing.to_str().unwrap(), "-o", tmp("typed-m.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("typed-missing.json") && said.contains("transactions[0].raw") && said.contains("req_ok"),
+        "{said}"
+    );
+
+    let extra = variant("typed-extra.json", &|v| v["from_the_future"] = serde_json::json!({"x": 1}));
+    let out = engine(&["compare", a.to_str().unwrap(), extra.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
