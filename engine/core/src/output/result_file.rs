@@ -10,6 +10,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::output::outcome::{RunResult, StopReason};
+use crate::output::timeline::Percentiles;
 use crate::stats::histogram::{self, quantile};
 use crate::stats::http_metrics::HttpMetrics;
 use crate::stats::{ErrorKind, InjectorLoad, JourneyCounts, Merged, TxnStats, WsStats};
@@ -535,10 +536,71 @@ pub struct Interval {
     pub injector_busy_percent_max: f64,
     /// Whether the injector was saturated.
     pub injector_saturated: bool,
-    /// What the over-time charts draw (`output::timeline::IntervalDetail`): only the pages
-    /// read these, so they are kept as written.
+    /// What the over-time charts draw (`output::timeline::IntervalDetail`).
     #[serde(flatten)]
-    pub detail: serde_json::Map<String, serde_json::Value>,
+    pub detail: IntervalFigures,
+}
+
+/// An interval's figures for the over-time charts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IntervalFigures {
+    /// Attempts that succeeded.
+    pub ok: u64,
+    /// Failed attempts by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Responses by class.
+    pub status: BTreeMap<String, u64>,
+    /// TCP connects tried.
+    pub connects: u64,
+    /// TCP connects failed.
+    pub connects_failed: u64,
+    /// Keep-alive connections replaced.
+    pub reconnects: u64,
+    /// Response body bytes.
+    pub body_bytes: u64,
+    /// Request bytes sent.
+    pub sent_bytes: u64,
+    /// Journeys the volume models asked for at its end.
+    pub journeys_target: u64,
+    /// Open model: arrivals (absent in the closed model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<IntervalArrivals>,
+    /// All requests (transaction durations when no request was timed).
+    pub latency: Option<Percentiles>,
+    /// Open model: the same from the intended start.
+    pub corrected: Option<Percentiles>,
+    /// Per transaction, the first `TIMELINE_TRANSACTIONS_MAX` names.
+    pub by_transaction: Vec<TxnFigures>,
+    /// Transactions left out by that bound (absent when none were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions_left_out: Option<usize>,
+}
+
+/// Open model: one interval's arrivals.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IntervalArrivals {
+    /// Came due.
+    pub requested: u64,
+    /// Started.
+    pub started: u64,
+    /// Missed.
+    pub missed: u64,
+}
+
+/// One transaction during one interval.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TxnFigures {
+    /// Its name.
+    pub name: String,
+    /// Completed in the interval.
+    pub count: u64,
+    /// Its percentiles.
+    pub latency: Percentiles,
+    /// Open model: from the intended start.
+    pub corrected: Option<Percentiles>,
 }
 
 /// How a merged result covers the segments of `N`.

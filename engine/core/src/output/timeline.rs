@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use hdrhistogram::Histogram;
-use serde_json::{Map, Value, json};
 
 use crate::limits::{TIMELINE_TRANSACTIONS_MAX, TIMELINE_TXN_POINTS_MAX};
 use crate::output::outcome::IntervalPoint;
+use crate::output::result_file::{IntervalArrivals, IntervalFigures, TxnFigures};
 use crate::stats::{ErrorKind, JourneyCounts, Merged};
 
-/// Latency percentiles of one interval, µs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Latency percentiles of one interval, µs (as the result file's intervals have them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Percentiles {
     /// Median.
     pub p50_us: u64,
@@ -32,10 +32,6 @@ impl Percentiles {
             p99_us: h.value_at_quantile(0.99),
             max_us: h.max(),
         })
-    }
-
-    fn json(self) -> Value {
-        json!({ "p50_us": self.p50_us, "p90_us": self.p90_us, "p99_us": self.p99_us, "max_us": self.max_us })
     }
 }
 
@@ -131,55 +127,49 @@ impl IntervalDetail {
         }
     }
 
-    /// The fields this adds to an `intervals[]` entry of the result file.
-    pub fn json_fields(&self, out: &mut Map<String, Value>) {
-        let errors: Map<String, Value> = ErrorKind::ALL
-            .iter()
-            .zip(self.errors_by_kind)
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| (k.name().to_string(), json!(n)))
-            .collect();
-        let status: Map<String, Value> = self
-            .status_class
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(class, n)| (if class == 0 { "other".into() } else { format!("{class}xx") }, json!(n)))
-            .collect();
-        out.insert("ok".into(), json!(self.ok));
-        out.insert("errors_by_kind".into(), Value::Object(errors));
-        out.insert("status".into(), Value::Object(status));
-        out.insert("connects".into(), json!(self.connects));
-        out.insert("connects_failed".into(), json!(self.connects_failed));
-        out.insert("reconnects".into(), json!(self.reconnects));
-        out.insert("body_bytes".into(), json!(self.body_bytes));
-        out.insert("sent_bytes".into(), json!(self.sent_bytes));
-        out.insert("journeys_target".into(), json!(self.journeys_target));
+    /// What this adds to an `intervals[]` entry of the result file.
+    pub fn figures(&self) -> IntervalFigures {
         let j = &self.journeys;
-        // As in the totals: every arrival that came due is counted once in `scheduled`.
-        if j.scheduled > 0 {
-            out.insert(
-                "arrivals".into(),
-                json!({ "requested": j.scheduled, "started": j.arrivals_started, "missed": j.missed }),
-            );
-        }
-        let txns: Vec<Value> = self
-            .txns
-            .iter()
-            .map(|t| {
-                json!({
-                    "name": t.name.as_ref(),
-                    "count": t.count,
-                    "latency": t.latency.json(),
-                    "corrected": t.corrected.map(Percentiles::json),
+        IntervalFigures {
+            ok: self.ok,
+            errors_by_kind: ErrorKind::ALL
+                .iter()
+                .zip(self.errors_by_kind)
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| (k.name().to_string(), n))
+                .collect(),
+            status: self
+                .status_class
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(class, n)| (if class == 0 { "other".into() } else { format!("{class}xx") }, *n))
+                .collect(),
+            connects: self.connects,
+            connects_failed: self.connects_failed,
+            reconnects: self.reconnects,
+            body_bytes: self.body_bytes,
+            sent_bytes: self.sent_bytes,
+            journeys_target: self.journeys_target,
+            // As in the totals: every arrival that came due is counted once in `scheduled`.
+            arrivals: (j.scheduled > 0).then_some(IntervalArrivals {
+                requested: j.scheduled,
+                started: j.arrivals_started,
+                missed: j.missed,
+            }),
+            latency: self.all,
+            corrected: self.all_corrected,
+            by_transaction: self
+                .txns
+                .iter()
+                .map(|t| TxnFigures {
+                    name: t.name.to_string(),
+                    count: t.count,
+                    latency: t.latency,
+                    corrected: t.corrected,
                 })
-            })
-            .collect();
-        out.insert("latency".into(), self.all.map_or(Value::Null, Percentiles::json));
-        out.insert("corrected".into(), self.all_corrected.map_or(Value::Null, Percentiles::json));
-        out.insert("by_transaction".into(), Value::Array(txns));
-        if self.txns_left_out > 0 {
-            out.insert("transactions_left_out".into(), json!(self.txns_left_out));
+                .collect(),
+            transactions_left_out: (self.txns_left_out > 0).then_some(self.txns_left_out),
         }
     }
 }
@@ -228,11 +218,11 @@ mod tests {
         assert!((50_000..=50_100).contains(&detail.txns[0].latency.max_us));
         assert!(detail.txns[0].corrected.is_none());
         assert_eq!(detail.all.unwrap().p50_us, detail.txns[0].latency.p50_us, "one transaction: the same figures");
-        let mut fields = Map::new();
-        detail.json_fields(&mut fields);
+        let fields = serde_json::to_value(detail.figures()).unwrap();
         assert_eq!(fields["errors_by_kind"]["timeout"], 1);
         assert_eq!(fields["status"]["5xx"], 1);
-        assert!(fields.get("arrivals").is_none());
+        assert!(fields.get("arrivals").is_none() && fields.get("transactions_left_out").is_none());
+        assert_eq!(fields["by_transaction"][0]["latency"]["p50_us"], detail.txns[0].latency.p50_us);
     }
 
     #[test]

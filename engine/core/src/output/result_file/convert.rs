@@ -237,8 +237,6 @@ fn injector(load: &InjectorLoad, request_p50_us: u64) -> Injector {
 
 /// One progress interval as the file has it (the timeline's detail flattened in).
 pub(crate) fn interval(p: &IntervalPoint) -> Interval {
-    let mut detail = serde_json::Map::new();
-    p.detail.json_fields(&mut detail);
     Interval {
         elapsed_s: (p.elapsed_s * 1000.0).round() / 1000.0,
         requests: p.requests,
@@ -252,7 +250,7 @@ pub(crate) fn interval(p: &IntervalPoint) -> Interval {
         injector_lag_p99_us: p.lag_p99_us,
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
-        detail,
+        detail: p.detail.figures(),
     }
 }
 
