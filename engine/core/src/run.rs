@@ -593,7 +593,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 self.previous = Some((interval, self.last_elapsed_s));
             }
         }
-        crate::output::timeline::keep_bounded(&mut self.intervals);
+        crate::output::outcome::keep_bounded(&mut self.intervals);
         self.last_elapsed_s = elapsed_s;
         if let Some(dashboard) = &self.options.dashboard {
             let known: Vec<Driver> = self.drivers.iter().flatten().copied().collect();

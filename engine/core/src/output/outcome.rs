@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::exec::runtime::Driver;
+use crate::limits::TIMELINE_TXN_POINTS_MAX;
 use crate::stats::Merged;
 
 /// Why a run ended (named in result files as `duration`, `completed`, `interrupted`).
@@ -103,5 +104,64 @@ impl RunResult {
             0 => "none",
             _ => "mixed",
         }
+    }
+}
+
+/// Keeps the per-transaction points of all intervals under `TIMELINE_TXN_POINTS_MAX`: when
+/// they pass it, every other interval that still has them loses them (resolution halves; the
+/// interval's own counts stay).
+pub fn keep_bounded(intervals: &mut [IntervalPoint]) {
+    let total: usize = intervals.iter().map(|p| p.detail.txns.len()).sum();
+    if total <= TIMELINE_TXN_POINTS_MAX {
+        return;
+    }
+    let mut keep = true;
+    for point in intervals.iter_mut().filter(|p| !p.detail.txns.is_empty()) {
+        if !keep {
+            point.detail.txns = Vec::new();
+        }
+        keep = !keep;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::limits::TIMELINE_TRANSACTIONS_MAX;
+    use crate::output::timeline::IntervalDetail;
+    use crate::stats::{TxnStats, record_latency};
+
+    #[test]
+    fn kept_points_stay_bounded_by_thinning() {
+        let mut merged = Merged::default();
+        for i in 0..TIMELINE_TRANSACTIONS_MAX {
+            let mut stats = TxnStats { txn_ok: 1, ..TxnStats::default() };
+            record_latency(&mut stats.txn_us, 10);
+            merged.txns.insert(Arc::from(format!("t{i:04}")), stats);
+        }
+        let detail = IntervalDetail::of(&merged, 0);
+        let point = IntervalPoint {
+            elapsed_s: 0.0,
+            requests: 1,
+            errors: 0,
+            transactions: 1,
+            rps: 1.0,
+            p50_us: 1,
+            p99_us: 1,
+            journeys_in_flight: 0,
+            detail,
+            ..IntervalPoint::default()
+        };
+        let mut intervals = Vec::new();
+        for i in 0..3 * TIMELINE_TXN_POINTS_MAX / TIMELINE_TRANSACTIONS_MAX {
+            intervals.push(IntervalPoint { elapsed_s: i as f64, ..point.clone() });
+            keep_bounded(&mut intervals);
+            let kept: usize = intervals.iter().map(|p| p.detail.txns.len()).sum();
+            assert!(kept <= TIMELINE_TXN_POINTS_MAX, "{kept} points kept after {i} intervals");
+        }
+        assert!(intervals.iter().all(|p| p.requests == 1), "the intervals themselves are all kept");
+        assert!(!intervals.last().unwrap().detail.txns.is_empty() || !intervals[0].detail.txns.is_empty());
     }
 }

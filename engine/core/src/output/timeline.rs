@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
-use crate::limits::{TIMELINE_TRANSACTIONS_MAX, TIMELINE_TXN_POINTS_MAX};
-use crate::output::outcome::IntervalPoint;
-use crate::output::result_file::{IntervalArrivals, IntervalFigures, TxnFigures};
+use crate::limits::TIMELINE_TRANSACTIONS_MAX;
 use crate::stats::{ErrorKind, JourneyCounts, Merged};
 
 /// Latency percentiles of one interval, µs (as the result file's intervals have them).
@@ -126,69 +124,6 @@ impl IntervalDetail {
             txns_left_out: interval.txns.len().saturating_sub(TIMELINE_TRANSACTIONS_MAX),
         }
     }
-
-    /// What this adds to an `intervals[]` entry of the result file.
-    pub fn figures(&self) -> IntervalFigures {
-        let j = &self.journeys;
-        IntervalFigures {
-            ok: self.ok,
-            errors_by_kind: ErrorKind::ALL
-                .iter()
-                .zip(self.errors_by_kind)
-                .filter(|(_, n)| *n > 0)
-                .map(|(k, n)| (k.name().to_string(), n))
-                .collect(),
-            status: self
-                .status_class
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(|(class, n)| (if class == 0 { "other".into() } else { format!("{class}xx") }, *n))
-                .collect(),
-            connects: self.connects,
-            connects_failed: self.connects_failed,
-            reconnects: self.reconnects,
-            body_bytes: self.body_bytes,
-            sent_bytes: self.sent_bytes,
-            journeys_target: self.journeys_target,
-            // As in the totals: every arrival that came due is counted once in `scheduled`.
-            arrivals: (j.scheduled > 0).then_some(IntervalArrivals {
-                requested: j.scheduled,
-                started: j.arrivals_started,
-                missed: j.missed,
-            }),
-            latency: self.all,
-            corrected: self.all_corrected,
-            by_transaction: self
-                .txns
-                .iter()
-                .map(|t| TxnFigures {
-                    name: t.name.to_string(),
-                    count: t.count,
-                    latency: t.latency,
-                    corrected: t.corrected,
-                })
-                .collect(),
-            transactions_left_out: (self.txns_left_out > 0).then_some(self.txns_left_out),
-        }
-    }
-}
-
-/// Keeps the per-transaction points of all intervals under `TIMELINE_TXN_POINTS_MAX`: when
-/// they pass it, every other interval that still has them loses them (resolution halves; the
-/// interval's own counts stay).
-pub fn keep_bounded(intervals: &mut [IntervalPoint]) {
-    let total: usize = intervals.iter().map(|p| p.detail.txns.len()).sum();
-    if total <= TIMELINE_TXN_POINTS_MAX {
-        return;
-    }
-    let mut keep = true;
-    for point in intervals.iter_mut().filter(|p| !p.detail.txns.is_empty()) {
-        if !keep {
-            point.detail.txns = Vec::new();
-        }
-        keep = !keep;
-    }
 }
 
 #[cfg(test)]
@@ -218,43 +153,6 @@ mod tests {
         assert!((50_000..=50_100).contains(&detail.txns[0].latency.max_us));
         assert!(detail.txns[0].corrected.is_none());
         assert_eq!(detail.all.unwrap().p50_us, detail.txns[0].latency.p50_us, "one transaction: the same figures");
-        let fields = serde_json::to_value(detail.figures()).unwrap();
-        assert_eq!(fields["errors_by_kind"]["timeout"], 1);
-        assert_eq!(fields["status"]["5xx"], 1);
-        assert!(fields.get("arrivals").is_none() && fields.get("transactions_left_out").is_none());
-        assert_eq!(fields["by_transaction"][0]["latency"]["p50_us"], detail.txns[0].latency.p50_us);
-    }
-
-    #[test]
-    fn kept_points_stay_bounded_by_thinning() {
-        let mut merged = Merged::default();
-        for i in 0..TIMELINE_TRANSACTIONS_MAX {
-            let mut stats = TxnStats { txn_ok: 1, ..TxnStats::default() };
-            record_latency(&mut stats.txn_us, 10);
-            merged.txns.insert(Arc::from(format!("t{i:04}")), stats);
-        }
-        let detail = IntervalDetail::of(&merged, 0);
-        let point = IntervalPoint {
-            elapsed_s: 0.0,
-            requests: 1,
-            errors: 0,
-            transactions: 1,
-            rps: 1.0,
-            p50_us: 1,
-            p99_us: 1,
-            journeys_in_flight: 0,
-            detail,
-            ..IntervalPoint::default()
-        };
-        let mut intervals = Vec::new();
-        for i in 0..3 * TIMELINE_TXN_POINTS_MAX / TIMELINE_TRANSACTIONS_MAX {
-            intervals.push(IntervalPoint { elapsed_s: i as f64, ..point.clone() });
-            keep_bounded(&mut intervals);
-            let kept: usize = intervals.iter().map(|p| p.detail.txns.len()).sum();
-            assert!(kept <= TIMELINE_TXN_POINTS_MAX, "{kept} points kept after {i} intervals");
-        }
-        assert!(intervals.iter().all(|p| p.requests == 1), "the intervals themselves are all kept");
-        assert!(!intervals.last().unwrap().detail.txns.is_empty() || !intervals[0].detail.txns.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::*;
 use crate::exec::runtime::Driver;
 use crate::limits::RESULT_COUNT_MAX;
 use crate::output::outcome::IntervalPoint;
+use crate::output::timeline::IntervalDetail;
 use crate::output::units::{mean, rate};
 
 /// The result file of `result`; `raw` keeps every transaction's histograms (the live
@@ -250,7 +251,53 @@ pub(crate) fn interval(p: &IntervalPoint) -> Interval {
         injector_lag_p99_us: p.lag_p99_us,
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
-        detail: p.detail.figures(),
+        detail: interval_figures(&p.detail),
+    }
+}
+
+/// What an interval's detail adds to its `intervals[]` entry.
+fn interval_figures(detail: &IntervalDetail) -> IntervalFigures {
+    let j = &detail.journeys;
+    IntervalFigures {
+        ok: detail.ok,
+        errors_by_kind: ErrorKind::ALL
+            .iter()
+            .zip(detail.errors_by_kind)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (k.name().to_string(), n))
+            .collect(),
+        status: detail
+            .status_class
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(class, n)| (if class == 0 { "other".into() } else { format!("{class}xx") }, *n))
+            .collect(),
+        connects: detail.connects,
+        connects_failed: detail.connects_failed,
+        reconnects: detail.reconnects,
+        body_bytes: detail.body_bytes,
+        sent_bytes: detail.sent_bytes,
+        journeys_target: detail.journeys_target,
+        // As in the totals: every arrival that came due is counted once in `scheduled`.
+        arrivals: (j.scheduled > 0).then_some(IntervalArrivals {
+            requested: j.scheduled,
+            started: j.arrivals_started,
+            missed: j.missed,
+        }),
+        latency: detail.all,
+        corrected: detail.all_corrected,
+        by_transaction: detail
+            .txns
+            .iter()
+            .map(|t| TxnFigures {
+                name: t.name.to_string(),
+                count: t.count,
+                latency: t.latency,
+                corrected: t.corrected,
+            })
+            .collect(),
+        transactions_left_out: (detail.txns_left_out > 0).then_some(detail.txns_left_out),
     }
 }
 

@@ -277,3 +277,26 @@ fn a_transaction_twice_or_a_negative_duration_is_refused() {
     let err = read(&file).unwrap_err().to_string();
     assert!(err.contains("run.json is not a mite-engine result: duration_s: -3.5"), "{err}");
 }
+
+/// An interval's chart figures as the pages read them: kinds and classes by name, no
+/// `arrivals` in the closed model, each transaction's percentiles.
+#[test]
+fn an_intervals_figures_in_the_file() {
+    let mut stats = TxnStats { req_ok: 3, txn_ok: 2, ..TxnStats::default() };
+    stats.add_error(ErrorKind::Timeout);
+    stats.add_status(503);
+    record_latency(&mut stats.txn_us, 2_000);
+    let mut merged = Merged::default();
+    merged.txns.insert("a".into(), stats);
+    let detail = crate::output::timeline::IntervalDetail::of(&merged, 7);
+    let point = IntervalPoint { elapsed_s: 1.0, detail, ..IntervalPoint::default() };
+    let mut result = run_result(Merged::default(), 0.0, 1.0);
+    result.intervals = vec![point];
+    let fields = &result_file(&result, false).to_value()["intervals"][0];
+    assert_eq!(fields["errors_by_kind"]["timeout"], 1);
+    assert_eq!(fields["status"]["5xx"], 1);
+    assert_eq!(fields["journeys_target"], 7);
+    assert!(fields.get("arrivals").is_none() && fields.get("transactions_left_out").is_none(), "{fields}");
+    assert_eq!(fields["by_transaction"][0]["latency"]["max_us"], fields["latency"]["max_us"]);
+    assert!(fields["corrected"].is_null());
+}
