@@ -179,7 +179,41 @@ fn regressions_of(name: &str, a: &Figures, b: &Figures, max_regression_pct: f64)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::RESULT_COUNT_MAX;
+    use crate::output::outcome::StopReason;
     use crate::output::result_file::ResultFile;
+    use crate::stats::{ErrorKind, TxnStats};
+
+    /// Result files hold counters up to `RESULT_COUNT_MAX`; `MERGE_FILES_MAX` of them merge
+    /// without overflow, one more is refused.
+    #[test]
+    fn the_largest_merge_allowed_does_not_overflow() {
+        let max = RESULT_COUNT_MAX;
+        let mut stats =
+            TxnStats { txn_ok: max, req_ok: max, connects: max, first_byte_us_sum: max, ..TxnStats::default() };
+        stats.add_errors(ErrorKind::Timeout, max);
+        stats.add_errors(ErrorKind::Reset, max);
+        let mut merged = Merged::default();
+        merged.txns.insert("a".into(), stats);
+        let run = RunResult {
+            scenario: "s".into(),
+            cores: vec![0],
+            drivers: Vec::new(),
+            fallbacks: Vec::new(),
+            started_at_unix_s: 0.0,
+            duration_s: 1.0,
+            stopped_by: StopReason::Duration,
+            merged,
+            intervals: Vec::new(),
+            segment: None,
+        };
+        let runs = vec![run; MERGE_FILES_MAX];
+        let total = merge(&runs).unwrap().merged.total();
+        assert_eq!(total.attempts(), 3 * max * MERGE_FILES_MAX as u64);
+        let one_more = vec![runs[0].clone(); MERGE_FILES_MAX + 1];
+        assert_eq!(merge(&one_more).unwrap_err(), MergeError::TooMany { given: MERGE_FILES_MAX + 1 });
+        assert_eq!(merge(&[]).unwrap_err(), MergeError::Nothing);
+    }
 
     fn result_with(names: &[&str]) -> ResultFile {
         let txns: Vec<String> = names
