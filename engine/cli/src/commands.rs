@@ -348,7 +348,8 @@ fn execute(
     // write to the terminal must not lose the run or its result files.
     let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |event| {
         if !quiet {
-            let _ = writeln!(std::io::stderr(), "{event}");
+            // One write per line (stderr is unbuffered): a line is never split by another's.
+            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
         }
     })?;
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
