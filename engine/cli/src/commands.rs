@@ -459,7 +459,7 @@ fn threshold_code(
 /// Errors name it `name` (`BASE`, `NEW`, or the path), followed by the path when that differs.
 fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {shown}"))?;
+    let text = output::read_bounded(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
     let located = |e: mite_core::output::result_file::ResultFileError| {
         if name == shown { anyhow!(e) } else { anyhow!("{e} ({shown})") }
     };

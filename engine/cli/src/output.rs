@@ -140,6 +140,19 @@ pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
+/// Reads `path` as text, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
+pub fn read_bounded(path: &Path, max_bytes: u64) -> anyhow::Result<String> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = File::open(path).with_context(|| format!("reading {shown}"))?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1).read_to_end(&mut bytes).with_context(|| format!("reading {shown}"))?;
+    if bytes.len() as u64 > max_bytes {
+        bail!("{shown}: larger than {max_bytes} bytes; not a result file");
+    }
+    String::from_utf8(bytes).map_err(|e| anyhow!("{shown} is not text (UTF-8): {e}"))
+}
+
 impl Sink {
     /// Whether this is standard output.
     pub fn is_stdout(&self) -> bool {
@@ -163,6 +176,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mite-output-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn reading_is_bounded() {
+        let d = dir("bounded");
+        let path = d.join("r.json");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_bounded(&path, 10).unwrap(), "0123456789");
+        let err = read_bounded(&path, 9).unwrap_err().to_string();
+        assert!(err.contains("larger than 9 bytes"), "{err}");
+        let err = read_bounded(Path::new("/dev/zero"), 1024).unwrap_err().to_string();
+        assert!(err.contains("/dev/zero: larger than 1024 bytes"), "{err}");
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        assert!(read_bounded(&path, 10).unwrap_err().to_string().contains("not text"));
     }
 
     #[test]

@@ -103,3 +103,6 @@ pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_millis(100);
 pub const RESULT_COUNT_MAX: u64 = 1 << 49;
 /// Result files `merge` takes at most.
 pub const MERGE_FILES_MAX: usize = 1024;
+/// Largest result file (or log holding one) `merge` and `compare` read: far above any run's
+/// (a histogram is a few KiB), and a bound on what `merge /dev/zero` can take.
+pub const RESULT_FILE_BYTES_MAX: u64 = 1 << 30;
