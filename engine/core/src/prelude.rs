@@ -43,7 +43,7 @@
 //! assert_eq!(registry.find_datapool("shop:users").unwrap().len(), 2);
 //! ```
 
-pub use crate::exec::runtime::sleep;
+pub use crate::driver::sleep;
 pub use crate::journey::record::{JourneyRecord, JourneyTest};
 pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
 pub use crate::model::config::Config;

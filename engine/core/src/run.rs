@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::exec::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
-use crate::exec::shard::Shard;
+use crate::driver::{CoreRuntime, Driver, DriverChoice};
+use crate::exec::core_loop::{CoreEvent, CorePlan, run_core};
+use crate::journey::slot::record_journey;
+use crate::journey::shard::Shard;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
 use crate::journey::{Ctx, Registry, Scenario};
 use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
@@ -573,7 +575,7 @@ pub fn journey_test(
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name).map_err(|e| RunError(e.to_string()))?;
     let tls = crate::http::tls::client_config(tls).map_err(|e| RunError(e.0))?;
-    let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(RunError)?;
+    let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(|e| RunError(e.to_string()))?;
     if let Some(reason) = fallback {
         println!("{reason}");
     }

@@ -121,7 +121,7 @@ impl Resolver {
                             return self.settle(host, port, answer).map(|addrs| (addrs, Some(started.elapsed())));
                         }
                         None => {
-                            crate::exec::runtime::sleep(poll).await;
+                            crate::driver::sleep(poll).await;
                             poll = (poll * 2).min(DNS_POLL_MAX);
                         }
                     }
@@ -190,7 +190,7 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::runtime::{CoreRuntime, DriverChoice};
+    use crate::driver::{CoreRuntime, DriverChoice};
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         CoreRuntime::build(DriverChoice::Epoll).unwrap().0.block_on(future)

@@ -5,6 +5,8 @@
 pub mod pacing;
 pub mod record;
 pub mod session;
+pub mod shard;
+pub mod slot;
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -18,10 +20,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use crate::exec::shard::{Shard, TxnId};
 use crate::http::client::{Exchange, Timings, micros};
 use crate::http::{HttpError, Response, Url};
 use crate::journey::session::{Hop, Session};
+use crate::journey::shard::{Shard, TxnId};
 use crate::model::config::Config;
 use crate::model::datapool::{DataPool, Row};
 use crate::model::volume::VolumeModel;
@@ -706,8 +708,8 @@ pub trait Journey: Send + Sync + 'static {
     /// Runs the journey once.
     fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
 
-    /// Starts one journey slot on the current core's runtime (see `runtime::Slot`).
-    fn spawn_slot(&self, slot: crate::exec::runtime::Slot);
+    /// Starts one journey slot on the current core's runtime (see [`slot::Slot`]).
+    fn spawn_slot(&self, slot: crate::journey::slot::Slot);
 }
 
 /// A journey written as `async fn(&Ctx, Row) -> JourneyResult`.
@@ -721,11 +723,11 @@ where
         Box::pin((self.0)(ctx, row))
     }
 
-    fn spawn_slot(&self, slot: crate::exec::runtime::Slot) {
+    fn spawn_slot(&self, slot: crate::journey::slot::Slot) {
         let f = self.0;
         // The loop is generic over `F`: the journey's future lives inside the slot's task, so
         // running a journey again allocates nothing.
-        crate::exec::runtime::spawn_slot(slot, f);
+        crate::journey::slot::spawn_slot(slot, f);
     }
 }
 

@@ -8,10 +8,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::exec::runtime::{CoreRuntime, DriverChoice};
-use crate::exec::shard::Shard;
+use crate::driver::{CoreRuntime, DriverChoice};
 use crate::http::client::HttpClient;
 use crate::http::{HttpSettings, TlsOptions};
+use crate::journey::shard::Shard;
 use crate::journey::{Ctx, JourneyResult, Registry};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
@@ -182,7 +182,7 @@ impl JourneyTest {
     pub fn run_registered(self, registry: &Registry, name: &str) -> Result<JourneyRecord, RunError> {
         let journey = registry.find_journey(name).map_err(|e| RunError(e.to_string()))?;
         let tls = crate::http::tls::client_config(&self.tls).map_err(|e| RunError(e.0))?;
-        let (mut runtime, _fallback) = CoreRuntime::build(DriverChoice::Auto).map_err(RunError)?;
+        let (mut runtime, _fallback) = CoreRuntime::build(DriverChoice::Auto).map_err(|e| RunError(e.to_string()))?;
         let row = self.row.unwrap_or_else(Row::empty);
         let (config, http) = (Arc::new(self.config), Arc::new(self.http));
         Ok(runtime.block_on(async move {

@@ -13,7 +13,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer}
 use serde_json::{Map, Value, json};
 
 use crate::exec::injector_load::InjectorLoad;
-use crate::exec::runtime::Driver;
+use crate::driver::Driver;
 use crate::output::report::grouped;
 use crate::run::{RunResult, StopReason};
 use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};

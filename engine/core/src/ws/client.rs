@@ -17,7 +17,7 @@ use mite_codec::ws::{
     encode_handshake, key_from_nonce,
 };
 
-use crate::exec::shard::{Shard, TxnId};
+use crate::journey::shard::{Shard, TxnId};
 use crate::http::client::{io_kind, micros};
 use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};

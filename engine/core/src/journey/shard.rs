@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::exec::injector_load::{InjectorLoad, thread_cpu_us};
+use crate::driver::thread_cpu_us;
+use crate::exec::injector_load::InjectorLoad;
 use crate::http::HttpClient;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;

@@ -1,0 +1,104 @@
+//! The executor underneath every core: which I/O driver runs (io_uring, or epoll when io_uring
+//! cannot start, and why), building a core's monoio runtime, spawning tasks and sleeping on it,
+//! and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
+//! the only code that names the executor (monoio).
+
+mod runtime;
+pub mod uring_diagnosis;
+
+use std::fmt;
+
+pub use runtime::{CoreRuntime, DriverError, sleep, spawn};
+
+/// Which I/O driver to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DriverChoice {
+    /// io_uring when it starts, epoll otherwise.
+    #[default]
+    Auto,
+    /// io_uring or fail.
+    IoUring,
+    /// epoll only.
+    Epoll,
+}
+
+/// A `--driver` value that names no driver.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown driver {given:?}: expected auto, io_uring or epoll")]
+pub struct UnknownDriver {
+    /// What was given.
+    pub given: String,
+}
+
+impl std::str::FromStr for DriverChoice {
+    type Err = UnknownDriver;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(DriverChoice::Auto),
+            "io_uring" | "io-uring" | "uring" => Ok(DriverChoice::IoUring),
+            "epoll" | "legacy" => Ok(DriverChoice::Epoll),
+            other => Err(UnknownDriver { given: other.to_string() }),
+        }
+    }
+}
+
+/// The driver a core actually runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// Linux io_uring.
+    IoUring,
+    /// epoll (monoio's legacy driver).
+    Epoll,
+}
+
+impl Driver {
+    /// Name used in output and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::IoUring => "io_uring",
+            Driver::Epoll => "epoll",
+        }
+    }
+}
+
+impl fmt::Display for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// CPU time (user + system) the calling thread has used, µs.
+pub fn thread_cpu_us() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the plain struct passed by pointer and reads nothing else.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000).saturating_add(ts.tv_nsec as u64 / 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_choice_parses() {
+        assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
+        assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
+        assert_eq!("io-uring".parse::<DriverChoice>(), Ok(DriverChoice::IoUring));
+        let err = "kqueue".parse::<DriverChoice>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown driver \"kqueue\": expected auto, io_uring or epoll");
+    }
+
+    #[test]
+    fn thread_cpu_time_moves_forward() {
+        let before = thread_cpu_us();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_us() > before);
+    }
+}

@@ -1,0 +1,143 @@
+//! Open-model arrival scheduling on one core: a task per arrival-rate entry turns the core's
+//! share of the rate into intended start times, queues them (bounded), and keeps up to its
+//! share of `max_in_flight` journey slots serving the queue. The counting itself
+//! (`requested = started + missed`) is `exec::arrivals`'.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::driver::sleep;
+use crate::exec::arrivals::{ArrivalClock, ArrivalQueue, instant_at};
+use crate::journey::Journey;
+use crate::journey::shard::Shard;
+use crate::journey::slot::{ArrivalSource, EntryState, Slot};
+use crate::limits::{ARRIVAL_QUEUE_PER_CORE_MIN, ARRIVAL_QUEUE_PER_SLOT, CORE_POLL_INTERVAL};
+use crate::model::volume::RateModel;
+use crate::stats::JourneyCounts;
+
+/// Open model: one entry's intended start times on one core, waiting for a journey slot.
+pub struct Arrivals {
+    /// This core's share of the rate, as intended start times.
+    clock: RefCell<ArrivalClock>,
+    /// Arrivals waiting for a slot (bounded; more are counted as missed).
+    queue: RefCell<ArrivalQueue>,
+    /// Journey slots this core may run for the entry.
+    pub(crate) slots_max: u64,
+    /// Slots waiting for an arrival.
+    idle: Cell<u64>,
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl Arrivals {
+    /// Part `part` of `parts` (cores × segments) of `rate`, served by at most `slots_max` slots.
+    pub(crate) fn new(rate: RateModel, part: usize, parts: usize, slots_max: u64) -> Arrivals {
+        let capacity = ARRIVAL_QUEUE_PER_CORE_MIN.max(slots_max as usize * ARRIVAL_QUEUE_PER_SLOT);
+        Arrivals {
+            clock: RefCell::new(ArrivalClock::new(rate, part, parts)),
+            queue: RefCell::new(ArrivalQueue::new(capacity)),
+            slots_max,
+            idle: Cell::new(0),
+            waiters: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Queues every arrival that came due before `until_s` (seconds since `started`);
+    /// `false` once the rate model has ended.
+    pub(crate) fn queue_due(&self, shard: &Shard, started: Instant, until_s: f64) -> bool {
+        let mut stats = shard.stats.borrow_mut();
+        let mut queue = self.queue.borrow_mut();
+        self.clock.borrow_mut().due(until_s, |t| queue.arrive(instant_at(started, t), &mut stats.journeys))
+    }
+
+    /// Wakes up to `count` slots waiting for an arrival.
+    pub(crate) fn wake(&self, count: usize) {
+        let mut waiters = self.waiters.borrow_mut();
+        let keep = waiters.len().saturating_sub(count);
+        for waker in waiters.drain(keep..) {
+            waker.wake();
+        }
+    }
+
+    /// The run stopped: arrivals still waiting are missed, counted once.
+    pub(crate) fn close(&self, counts: &mut JourneyCounts) {
+        self.queue.borrow_mut().close(counts);
+    }
+}
+
+impl ArrivalSource for Arrivals {
+    fn poll_take(
+        &self,
+        stopping: bool,
+        ended: bool,
+        waiting: &mut bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Instant>> {
+        // After the stop nothing is taken: what still waits is counted as missed, once, by
+        // the queue's close.
+        let next = if stopping { None } else { self.queue.borrow_mut().take() };
+        if next.is_some() || ended {
+            if *waiting {
+                self.idle.set(self.idle.get() - 1);
+                *waiting = false;
+            }
+            return Poll::Ready(next);
+        }
+        if !*waiting {
+            self.idle.set(self.idle.get() + 1);
+            *waiting = true;
+        }
+        self.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn forget_waiter(&self) {
+        self.idle.set(self.idle.get() - 1);
+    }
+
+    fn started(&self, counts: &mut JourneyCounts) {
+        ArrivalQueue::started(counts);
+    }
+
+    fn missed(&self, counts: &mut JourneyCounts) {
+        ArrivalQueue::missed(counts);
+    }
+}
+
+/// Turns this core's share of the rate into intended start times, queues them, and keeps
+/// enough journey slots running (up to the entry's limit) to serve the queue.
+pub(crate) async fn schedule_arrivals(
+    shard: Rc<Shard>,
+    entry: Rc<EntryState>,
+    arrivals: Rc<Arrivals>,
+    journey: Arc<dyn Journey>,
+    run: (Instant, Duration),
+) {
+    let (started, duration) = run;
+    loop {
+        if shard.stopping.get() || entry.stopped.get() || entry.exhausted.get() {
+            break;
+        }
+        // A scheduler that wakes late (a busy core) never queues arrivals past the run's end.
+        let until_s = started.elapsed().min(duration).as_secs_f64();
+        if !arrivals.queue_due(&shard, started, until_s) {
+            entry.stopped.set(true);
+        }
+        let backlog = arrivals.queue.borrow().len() as u64;
+        let spawnable = arrivals.slots_max.saturating_sub(entry.running.get());
+        let wanted = backlog.saturating_sub(arrivals.idle.get()).min(spawnable);
+        for _ in 0..wanted {
+            entry.running.set(entry.running.get() + 1);
+            journey.spawn_slot(Slot::new(shard.clone(), entry.clone()));
+        }
+        arrivals.wake(backlog as usize);
+        if entry.stopped.get() {
+            break;
+        }
+        let next = instant_at(started, arrivals.clock.borrow().next_s());
+        sleep(next.saturating_duration_since(Instant::now()).min(CORE_POLL_INTERVAL)).await;
+    }
+    arrivals.wake(usize::MAX);
+}
