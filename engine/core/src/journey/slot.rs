@@ -1,4 +1,4 @@
-//! The executor side of the [`Journey`](crate::journey::Journey) trait: a journey slot on one
+//! The [`Journey`] trait and its executor side: a journey slot on one
 //! core runs its journey again and again while its scenario entry wants it. The loop is generic
 //! over the journey function, so the journey's future lives inside the slot's task: running a
 //! journey again allocates nothing. What decides how many slots run (volume models, arrival
@@ -19,6 +19,34 @@ use crate::journey::{Ctx, JourneyResult};
 use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE};
 use crate::model::datapool::{PoolShard, Row};
 use crate::stats::{ErrorKind, JourneyCounts};
+
+/// A journey the engine can run: once (journey test) or in a loop per slot (load).
+pub trait Journey: Send + Sync + 'static {
+    /// Runs the journey once.
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
+
+    /// Starts one journey slot on the current core's runtime (see [`Slot`]).
+    fn spawn_slot(&self, slot: Slot);
+}
+
+/// A journey written as `async fn(&Ctx, Row) -> JourneyResult`.
+pub(crate) struct AsyncJourney<F>(pub(crate) F);
+
+impl<F> Journey for AsyncJourney<F>
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
+{
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+        Box::pin((self.0)(ctx, row))
+    }
+
+    fn spawn_slot(&self, slot: Slot) {
+        let f = self.0;
+        // The loop is generic over `F`: the journey's future lives inside the slot's task, so
+        // running a journey again allocates nothing.
+        spawn_slot(slot, f);
+    }
+}
 
 /// Open model: where a slot takes its intended start times from (the executor's arrival
 /// scheduler, which owns the queue and its counting).
