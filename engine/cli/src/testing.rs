@@ -27,7 +27,7 @@
 //! ```
 
 pub use mite_core::journey::record::{
-    JourneyRecord, JourneyTest, RecordedMessage, RecordedRequest, RecordedTransaction,
+    JourneyFailure, JourneyRecord, JourneyTest, JourneyTestError, RecordedMessage, RecordedRequest, RecordedTransaction,
 };
 pub use mite_tools::{Target, TargetOptions};
 

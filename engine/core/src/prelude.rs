@@ -23,7 +23,7 @@
 //!     DataPool::recyclable("users", rows.collect())
 //! }
 //!
-//! fn scenario(_config: &Config) -> Result<Scenario, String> {
+//! fn scenario(_config: &Config) -> Result<Scenario, ScenarioError> {
 //!     Ok(Scenario {
 //!         name: "shop".into(),
 //!         entries: vec![ScenarioEntry {
@@ -45,7 +45,7 @@
 
 pub use crate::driver::sleep;
 pub use crate::journey::record::{JourneyRecord, JourneyTest};
-pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
+pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry, ScenarioError};
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
 pub use crate::model::volume::VolumeModel;

@@ -243,7 +243,7 @@ pub fn run_scenario(
     for warning in crate::scenario::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
         progress(&format!("WARNING: {warning}"));
     }
-    let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
+    let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.to_string()))?;
     if options.tls.insecure {
         progress("WARNING: --insecure: TLS certificates are NOT verified");
     }
@@ -574,7 +574,7 @@ pub fn journey_test(
     driver: DriverChoice,
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name).map_err(|e| RunError(e.to_string()))?;
-    let tls = crate::http::tls::client_config(tls).map_err(|e| RunError(e.0))?;
+    let tls = crate::http::tls::client_config(tls).map_err(|e| RunError(e.to_string()))?;
     let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(|e| RunError(e.to_string()))?;
     if let Some(reason) = fallback {
         println!("{reason}");

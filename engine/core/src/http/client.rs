@@ -358,7 +358,7 @@ impl HttpClient {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
             let server_name = if url.tls {
-                Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
+                Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.to_string()))?)
             } else {
                 None
             };

@@ -17,6 +17,6 @@ pub mod slot;
 pub use ctx::{Ctx, Transaction};
 pub use error::{JourneyError, JourneyResult};
 pub(crate) use exchange::count_connections;
-pub use registry::{DataPoolFn, Registry, Scenario, ScenarioEntry, ScenarioFn, UnknownName};
+pub use registry::{DataPoolFn, Registry, Scenario, ScenarioEntry, ScenarioError, ScenarioFn, UnknownName};
 pub use request::{Http, RequestBuilder};
 pub use slot::Journey;

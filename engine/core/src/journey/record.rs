@@ -8,14 +8,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::driver::DriverError;
 use crate::driver::{CoreRuntime, DriverChoice};
 use crate::http::client::HttpClient;
+use crate::http::tls::TlsSetupError;
 use crate::http::{HttpSettings, TlsOptions};
 use crate::journey::shard::Shard;
-use crate::journey::{Ctx, JourneyResult, Registry};
+use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, UnknownName};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
-use crate::run::RunError;
+use crate::stats::ErrorKind;
 
 /// One request (one hop of a redirect chain is one request), as sent and answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,8 +58,8 @@ pub struct RecordedMessage {
 /// Everything one journey run did, in the order it happened within each list.
 #[derive(Clone, Debug)]
 pub struct JourneyRecord {
-    /// The journey's own outcome: `Err` with its message (and fields) when it failed.
-    pub result: Result<(), String>,
+    /// The journey's own outcome: `Err` with its message, fields and kind when it failed.
+    pub result: Result<(), JourneyFailure>,
     /// Every request, in the order they finished.
     pub requests: Vec<RecordedRequest>,
     /// Every transaction, in the order they ended (inner ones before outer ones).
@@ -95,6 +97,46 @@ impl JourneyRecord {
     pub fn transaction(&self, name: &str) -> Option<&RecordedTransaction> {
         self.transactions.iter().find(|t| t.name == name)
     }
+}
+
+/// Why a recorded journey failed: what its [`JourneyError`] said, kept as data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{shown}")]
+pub struct JourneyFailure {
+    /// The message alone.
+    pub message: String,
+    /// The named values that travelled with it, in order.
+    pub fields: Vec<(String, String)>,
+    /// The request error kind when a request failed it (`status`, `refused`, `timeout`...);
+    /// `None` for the journey's own error.
+    pub kind: Option<ErrorKind>,
+    /// The message with its fields, as traces and error samples show it.
+    shown: String,
+}
+
+impl JourneyFailure {
+    fn of(err: &JourneyError) -> JourneyFailure {
+        JourneyFailure {
+            message: err.message().to_string(),
+            fields: err.fields().map(|(name, value)| (name.to_string(), value.to_string())).collect(),
+            kind: err.kind(),
+            shown: err.to_string(),
+        }
+    }
+}
+
+/// A journey test that could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum JourneyTestError {
+    /// The registry has no journey by that name.
+    #[error(transparent)]
+    UnknownJourney(#[from] UnknownName),
+    /// A TLS option cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// No I/O driver could start.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
 }
 
 /// The recorder a shard carries while a [`JourneyTest`] runs (absent in load runs).
@@ -169,7 +211,7 @@ impl JourneyTest {
     /// Runs `journey` once on this thread and returns what it did. `Err` only when the run
     /// could not start (no I/O driver, a bad TLS option); a failing journey is `Ok` with
     /// `record.result` set to its error.
-    pub fn run<F>(self, journey: F) -> Result<JourneyRecord, RunError>
+    pub fn run<F>(self, journey: F) -> Result<JourneyRecord, JourneyTestError>
     where
         F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
     {
@@ -179,10 +221,10 @@ impl JourneyTest {
     }
 
     /// Runs the journey registered as `name` in `registry` once (e.g. a scenario file's).
-    pub fn run_registered(self, registry: &Registry, name: &str) -> Result<JourneyRecord, RunError> {
-        let journey = registry.find_journey(name).map_err(|e| RunError(e.to_string()))?;
-        let tls = crate::http::tls::client_config(&self.tls).map_err(|e| RunError(e.0))?;
-        let (mut runtime, _fallback) = CoreRuntime::build(DriverChoice::Auto).map_err(|e| RunError(e.to_string()))?;
+    pub fn run_registered(self, registry: &Registry, name: &str) -> Result<JourneyRecord, JourneyTestError> {
+        let journey = registry.find_journey(name)?;
+        let tls = crate::http::tls::client_config(&self.tls)?;
+        let (mut runtime, _fallback) = CoreRuntime::build(DriverChoice::Auto)?;
         let row = self.row.unwrap_or_else(Row::empty);
         let (config, http) = (Arc::new(self.config), Arc::new(self.http));
         Ok(runtime.block_on(async move {
@@ -196,7 +238,7 @@ impl JourneyTest {
             if let Err(err) = &result {
                 record.errors.push(err.to_string());
             }
-            record.result = result.map_err(|e| e.to_string());
+            record.result = result.map_err(|e| JourneyFailure::of(&e));
             record
         }))
     }

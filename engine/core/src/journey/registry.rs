@@ -34,7 +34,51 @@ pub struct Scenario {
 }
 
 /// Builds a scenario from the configuration.
-pub type ScenarioFn = fn(&Config) -> Result<Scenario, String>;
+pub type ScenarioFn = fn(&Config) -> Result<Scenario, ScenarioError>;
+
+/// A scenario function could not build its scenario. Built from a message with `?` or
+/// `.into()` (`Err("no base URL")?`, `Err(format!(..).into())`), or for a configuration value
+/// with [`ScenarioError::config`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// A configuration value the scenario needs cannot be used.
+    #[error("config {key}={value:?}: {expected}")]
+    Config {
+        /// The configuration key (`journeys`).
+        key: String,
+        /// The value it has.
+        value: String,
+        /// What it should be, in the user's words (`expected a whole number`).
+        expected: String,
+    },
+    /// Anything else, in the scenario author's words.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl ScenarioError {
+    /// An error with a message.
+    pub fn msg(message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Message(message.into())
+    }
+
+    /// Configuration `key` has `value`, which is not what the scenario expects.
+    pub fn config(key: &str, value: &str, expected: impl Into<String>) -> ScenarioError {
+        ScenarioError::Config { key: key.to_string(), value: value.to_string(), expected: expected.into() }
+    }
+}
+
+impl From<String> for ScenarioError {
+    fn from(message: String) -> ScenarioError {
+        ScenarioError::Message(message)
+    }
+}
+
+impl From<&str> for ScenarioError {
+    fn from(message: &str) -> ScenarioError {
+        ScenarioError::Message(message.to_string())
+    }
+}
 
 /// A name not found in the registry, with the closest registered names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +216,26 @@ mod tests {
         let got = closest("mite_exmple:journey", names.iter());
         assert_eq!(got.first().map(String::as_str), Some("mite_example:journey"));
         assert!(closest("zzzzzzzzzzzzzzzzzzzzzz", names.iter()).is_empty());
+    }
+
+    #[test]
+    fn a_scenario_error_is_built_from_a_message_or_a_config_value() {
+        fn needs_base(config: &Config) -> Result<Scenario, ScenarioError> {
+            let base = config.get("base").ok_or("config base is missing: the target's URL")?;
+            if !base.starts_with("http") {
+                return Err(ScenarioError::config("base", base, "expected an http:// or https:// URL"));
+            }
+            Err(format!("{base} is down").into())
+        }
+        let mut config = Config::default();
+        assert_eq!(needs_base(&config).unwrap_err(), ScenarioError::msg("config base is missing: the target's URL"));
+        config.set("base", "ftp://x");
+        assert_eq!(
+            needs_base(&config).unwrap_err().to_string(),
+            "config base=\"ftp://x\": expected an http:// or https:// URL"
+        );
+        config.set("base", "http://x");
+        assert_eq!(needs_base(&config).unwrap_err().to_string(), "http://x is down");
     }
 
     #[test]

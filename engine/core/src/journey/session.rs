@@ -8,10 +8,28 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::cookie::{Cookie, Jar, Origin};
+use crate::http::cookie::{Cookie, Jar, Origin, Refused};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
-use crate::http::{HttpError, Response, Url};
+use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
+
+/// `ctx.set_cookie` could not store the cookie.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetCookieError {
+    /// The URL the cookie is set for does not parse.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The jar refused the cookie, as it would from that URL's response.
+    #[error("cookie {set_cookie:?} for {url}: {why}")]
+    Refused {
+        /// The `Set-Cookie` text given.
+        set_cookie: String,
+        /// The URL it was set for.
+        url: String,
+        /// Why it was refused.
+        why: Refused,
+    },
+}
 
 /// One journey run's state.
 #[derive(Default)]
@@ -131,7 +149,7 @@ fn redirect_verdict(request: &RequestBuilder<'_>, response: &Response, left: u8)
     }
     match resolve(request.url, location) {
         Ok(_) => Hop::Followed,
-        Err(why) => Hop::Broken(why),
+        Err(why) => Hop::Broken(why.to_string()),
     }
 }
 
@@ -173,7 +191,7 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
                 (Some(_), true, Some(location)) => location,
                 _ => return Ok(response),
             };
-            let next = resolve(&url, location).map_err(HttpError::invalid)?;
+            let next = resolve(&url, location).map_err(|e| HttpError::invalid(e.to_string()))?;
             let (next_method, keep_body) = next_method(&method, response.status());
             ctx.trace_line(format_args!("redirect {} -> {next_method} {next}", response.status()));
             method = next_method;
@@ -277,13 +295,13 @@ impl Ctx {
 
     /// Stores a cookie as if the response from `url` had sent `set_cookie` (`"name=value;
     /// Path=/"`, any `Set-Cookie` attributes): Mite's `create_http_cookie`.
-    pub fn set_cookie(&self, url: &str, set_cookie: &str) -> Result<(), String> {
-        let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+    pub fn set_cookie(&self, url: &str, set_cookie: &str) -> Result<(), SetCookieError> {
+        let parsed = Url::parse(url)?;
         self.session
             .borrow_mut()
             .jar
             .store(origin(&parsed), set_cookie, now_unix_s())
-            .map_err(|why| format!("cookie {set_cookie:?} for {url}: {why}"))
+            .map_err(|why| SetCookieError::Refused { set_cookie: set_cookie.to_string(), url: url.to_string(), why })
     }
 
     /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).
