@@ -91,6 +91,39 @@ mod tests {
         assert_eq!(err.to_string(), "unknown driver \"kqueue\": expected auto, io_uring or epoll");
     }
 
+    /// Architecture invariant: only the driver, the HTTP transport and client, and the
+    /// WebSocket client name the executor; everything else reaches it through `driver`.
+    #[test]
+    fn only_the_driver_and_the_connections_name_monoio() {
+        const ALLOWED: [&str; 4] = ["driver/", "http/transport.rs", "http/client.rs", "ws/client.rs"];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut offenders = Vec::new();
+        let mut scanned = 0;
+        let mut pending = vec![root.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let relative = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                if !relative.ends_with(".rs") || ALLOWED.iter().any(|a| relative.starts_with(a)) {
+                    continue;
+                }
+                scanned += 1;
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    if line.contains("monoio") && !line.trim_start().starts_with("//") {
+                        offenders.push(format!("{relative}:{}: {}", i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(scanned > 20, "scanned only {scanned} files under {}", root.display());
+        assert!(offenders.is_empty(), "monoio named outside driver/ and the connections:\n{}", offenders.join("\n"));
+    }
+
     #[test]
     fn thread_cpu_time_moves_forward() {
         let before = thread_cpu_us();

@@ -79,11 +79,6 @@ impl Ctx {
         self.start_delay_us.get()
     }
 
-    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
-    pub fn websocket(&self) -> crate::ws::WebSockets<'_> {
-        crate::ws::WebSockets::new(self)
-    }
-
     pub(super) fn trace(&self, line: fmt::Arguments<'_>) {
         if self.shard.trace {
             println!("{:indent$}{line}", "", indent = self.depth.get() * 2);

@@ -17,11 +17,11 @@ use mite_codec::ws::{
     encode_handshake, key_from_nonce,
 };
 
-use crate::journey::shard::{Shard, TxnId};
 use crate::http::client::{io_kind, micros};
 use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};
 use crate::journey::Ctx;
+use crate::journey::shard::{Shard, TxnId};
 use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS};
 use crate::stats::{ErrorKind, record_latency};
 
@@ -30,11 +30,14 @@ pub struct WebSockets<'c> {
     ctx: &'c Ctx,
 }
 
-impl<'c> WebSockets<'c> {
-    pub(crate) fn new(ctx: &'c Ctx) -> WebSockets<'c> {
-        WebSockets { ctx }
+impl Ctx {
+    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    pub fn websocket(&self) -> WebSockets<'_> {
+        WebSockets { ctx: self }
     }
+}
 
+impl<'c> WebSockets<'c> {
     /// A connection to `url` (`ws://` or `wss://`); `.await` it, or add headers and
     /// subprotocols first.
     pub fn connect(&self, url: &'c str) -> WsConnect<'c> {
