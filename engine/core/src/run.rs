@@ -582,7 +582,7 @@ pub fn journey_test(
     let driver = runtime.driver();
     let merged = runtime.block_on(async move {
         let client = HttpClient::new(Arc::new(http), Some(tls));
-        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, true, Instant::now()));
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(Box::new(|line| println!("{line}"))));
         let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
         for row in rows {
             println!("journey {journey_name} args {row:?}");

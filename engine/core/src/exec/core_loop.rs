@@ -120,7 +120,7 @@ impl Core {
             Arc::new(config)
         });
         let http = HttpClient::new(plan.http.clone(), tls);
-        let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, false, started));
+        let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, started));
         shard.stats.borrow_mut().mark_busy_start();
         spawn(probe_lag(shard.clone()));
         let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index)).collect();

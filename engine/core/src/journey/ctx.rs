@@ -80,8 +80,8 @@ impl Ctx {
     }
 
     pub(super) fn trace(&self, line: fmt::Arguments<'_>) {
-        if self.shard.trace {
-            println!("{:indent$}{line}", "", indent = self.depth.get() * 2);
+        if let Some(sink) = &self.shard.trace {
+            sink(format_args!("{:indent$}{line}", "", indent = self.depth.get() * 2));
         }
     }
 
@@ -166,7 +166,7 @@ impl Ctx {
             let fields = fields.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
             record.messages.push(crate::journey::record::RecordedMessage { kind: kind.to_string(), fields });
         });
-        if self.shard.trace {
+        if self.shard.trace.is_some() {
             let mut line = format!("send {kind}");
             for (name, value) in fields {
                 line.push_str(&format!(" {name}={value}"));
@@ -244,7 +244,7 @@ mod tests {
     fn a_cancelled_transaction_gives_the_current_one_back() {
         use std::task::{Context, Poll, Waker};
         let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
-        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, false, Instant::now()));
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
         let ctx = Ctx::new(shard.clone(), "journey");
         let mut cx = Context::from_waker(Waker::noop());
         {
@@ -257,5 +257,30 @@ mod tests {
         let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
         assert_eq!(names, vec!["next"]);
         assert_eq!(ctx.depth.get(), 1);
+    }
+
+    /// The library never prints: a journey test's trace goes to the sink its caller gives,
+    /// indented by nesting, and a load run (no sink) traces nothing.
+    #[test]
+    fn the_trace_goes_to_the_callers_sink() {
+        use std::cell::RefCell;
+        use std::task::{Context, Poll, Waker};
+        let lines = Rc::new(RefCell::new(Vec::<String>::new()));
+        let seen = lines.clone();
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now())
+            .with_trace(Box::new(move |line| seen.borrow_mut().push(line.to_string())));
+        let ctx = Ctx::new(Rc::new(shard), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        let outer = std::pin::pin!(ctx.transaction("outer", async {
+            ctx.send("seen", &[("n", &1)]);
+            Ok(())
+        }));
+        assert!(matches!(outer.poll(&mut cx), Poll::Ready(Ok(()))));
+        let lines = lines.borrow();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0], "  > transaction outer");
+        assert_eq!(lines[1], "    send seen n=1");
+        assert!(lines[2].starts_with("  < transaction outer ok in "), "{lines:?}");
     }
 }

@@ -34,7 +34,7 @@ impl Ctx {
             session::absorb(self, request.url, response);
         }
         let result = self.record_exchange(request, txn, result);
-        if self.shard.trace {
+        if self.shard.trace.is_some() {
             self.trace_exchange(request, &result);
         }
         result

@@ -229,7 +229,7 @@ impl JourneyTest {
         let (config, http) = (Arc::new(self.config), Arc::new(self.http));
         Ok(runtime.block_on(async move {
             let client = HttpClient::new(http, Some(tls));
-            let mut shard = Shard::new(0, 1, config, client, false, Instant::now());
+            let mut shard = Shard::new(0, 1, config, client, Instant::now());
             shard.recorder = Some(Recorder::default());
             let shard = Rc::new(shard);
             let ctx = Ctx::new(shard.clone(), name);

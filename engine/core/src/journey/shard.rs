@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +13,10 @@ use crate::http::HttpClient;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
 use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
+
+/// Receives the journey-test trace, one line at a time, indented by nesting (the caller
+/// decides where it goes: the CLI prints it).
+pub type TraceSink = Box<dyn Fn(fmt::Arguments<'_>)>;
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -195,8 +200,9 @@ pub struct Shard {
     /// The core's HTTP client.
     pub http: HttpClient,
     pub(crate) stats: RefCell<ShardStats>,
-    /// Print a readable trace of every transaction and request (journey test).
-    pub(crate) trace: bool,
+    /// Where a readable trace of every transaction and request goes (journey test); `None`
+    /// in load runs.
+    pub(crate) trace: Option<TraceSink>,
     /// Set when the run is stopping: journeys are not restarted.
     pub(crate) stopping: Cell<bool>,
     /// When the run started.
@@ -207,25 +213,25 @@ pub struct Shard {
 
 impl Shard {
     /// A core's state.
-    pub fn new(
-        index: usize,
-        cores: usize,
-        config: Arc<Config>,
-        http: HttpClient,
-        trace: bool,
-        started: Instant,
-    ) -> Shard {
+    pub fn new(index: usize, cores: usize, config: Arc<Config>, http: HttpClient, started: Instant) -> Shard {
         Shard {
             index,
             cores,
             config,
             http,
             stats: RefCell::default(),
-            trace,
+            trace: None,
             stopping: Cell::new(false),
             started,
             recorder: None,
         }
+    }
+
+    /// Sends a readable trace of every transaction, request and message to `sink` (the
+    /// journey test's; the engine itself never prints).
+    pub fn with_trace(mut self, sink: TraceSink) -> Shard {
+        self.trace = Some(sink);
+        self
     }
 
     /// Adds to the journey test's record, when there is one (nothing in load runs).
