@@ -2,7 +2,6 @@
 //! `ScenarioFn` builds, and "did you mean" for a name not found.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::Arc;
 
 use crate::journey::slot::{AsyncJourney, Journey};
@@ -81,27 +80,21 @@ impl From<&str> for ScenarioError {
 }
 
 /// A name not found in the registry, with the closest registered names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?}{}", did_you_mean(suggestions))]
 pub struct UnknownName {
     /// What was asked for.
     pub name: String,
-    /// `journey` or `scenario`.
+    /// `journey`, `scenario` or `datapool`.
     pub what: &'static str,
     /// Close registered names.
     pub suggestions: Vec<String>,
 }
 
-impl fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown {} {:?}", self.what, self.name)?;
-        if !self.suggestions.is_empty() {
-            write!(f, "; did you mean {}?", self.suggestions.join(", "))?;
-        }
-        Ok(())
-    }
+/// `; did you mean a, b?`, or nothing without suggestions.
+fn did_you_mean(suggestions: &[String]) -> String {
+    if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(", ")) }
 }
-
-impl std::error::Error for UnknownName {}
 
 /// Builds a datapool (for `journey test JOURNEY DATAPOOL`).
 pub type DataPoolFn = fn() -> DataPool;
