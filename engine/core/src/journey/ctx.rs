@@ -81,7 +81,7 @@ impl Ctx {
 
     pub(super) fn trace(&self, line: fmt::Arguments<'_>) {
         if let Some(sink) = &self.shard.trace {
-            sink(format_args!("{:indent$}{line}", "", indent = self.depth.get() * 2));
+            sink(self.depth.get(), line);
         }
     }
 
@@ -260,7 +260,7 @@ mod tests {
     }
 
     /// The library never prints: a journey test's trace goes to the sink its caller gives,
-    /// indented by nesting, and a load run (no sink) traces nothing.
+    /// with its nesting depth, and a load run (no sink) traces nothing.
     #[test]
     fn the_trace_goes_to_the_callers_sink() {
         use std::cell::RefCell;
@@ -269,7 +269,7 @@ mod tests {
         let seen = lines.clone();
         let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
         let shard = Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now())
-            .with_trace(Box::new(move |line| seen.borrow_mut().push(line.to_string())));
+            .with_trace(Box::new(move |depth, line| seen.borrow_mut().push(format!("{depth} {line}"))));
         let ctx = Ctx::new(Rc::new(shard), "journey");
         let mut cx = Context::from_waker(Waker::noop());
         let outer = std::pin::pin!(ctx.transaction("outer", async {
@@ -279,8 +279,8 @@ mod tests {
         assert!(matches!(outer.poll(&mut cx), Poll::Ready(Ok(()))));
         let lines = lines.borrow();
         assert_eq!(lines.len(), 3, "{lines:?}");
-        assert_eq!(lines[0], "  > transaction outer");
-        assert_eq!(lines[1], "    send seen n=1");
-        assert!(lines[2].starts_with("  < transaction outer ok in "), "{lines:?}");
+        assert_eq!(lines[0], "1 > transaction outer");
+        assert_eq!(lines[1], "2 send seen n=1");
+        assert!(lines[2].starts_with("1 < transaction outer ok in "), "{lines:?}");
     }
 }

@@ -13,6 +13,7 @@ mod request;
 pub mod session;
 pub mod shard;
 pub mod slot;
+pub mod trace;
 
 pub use ctx::{Ctx, Transaction};
 pub use error::{JourneyError, JourneyResult};

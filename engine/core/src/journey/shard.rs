@@ -3,20 +3,16 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::driver::thread_cpu_us;
 use crate::exec::injector_load::InjectorLoad;
 use crate::http::HttpClient;
+use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
 use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
-
-/// Receives the journey-test trace, one line at a time, indented by nesting (the caller
-/// decides where it goes: the CLI prints it).
-pub type TraceSink = Box<dyn Fn(fmt::Arguments<'_>)>;
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
