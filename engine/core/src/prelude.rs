@@ -44,7 +44,8 @@
 //! ```
 
 pub use crate::driver::sleep;
-pub use crate::journey::record::{JourneyRecord, JourneyTest};
+pub use crate::journey::journey_test::JourneyTest;
+pub use crate::journey::record::JourneyRecord;
 pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry, ScenarioError};
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};

@@ -6,6 +6,7 @@
 mod ctx;
 mod error;
 mod exchange;
+pub mod journey_test;
 pub mod pacing;
 pub mod record;
 mod registry;
