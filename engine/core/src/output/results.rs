@@ -12,8 +12,8 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde_json::{Map, Value, json};
 
-use crate::exec::injector_load::InjectorLoad;
 use crate::driver::Driver;
+use crate::exec::injector_load::InjectorLoad;
 use crate::output::outcome::{RunResult, StopReason};
 use crate::output::units::grouped;
 use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};

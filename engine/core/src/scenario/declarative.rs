@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::driver::sleep;
-use crate::journey::slot::{Slot, spawn_slot};
 use crate::http::{Response, Url};
+use crate::journey::slot::{Slot, spawn_slot};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
