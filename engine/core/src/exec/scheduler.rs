@@ -141,3 +141,50 @@ pub(crate) async fn schedule_arrivals(
     }
     arrivals.wake(usize::MAX);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::task::Waker;
+
+    use super::*;
+    use crate::http::{HttpClient, HttpSettings};
+    use crate::model::config::Config;
+
+    fn shard() -> Shard {
+        let http = HttpClient::new(Arc::new(HttpSettings::default()), None);
+        Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now())
+    }
+
+    /// The scheduler starts only as many slots as the backlog needs beyond the idle ones, so
+    /// `idle` must count each waiting slot exactly once: a slot that waits counts, one that
+    /// takes an arrival, sees the end, or is dropped while waiting stops counting.
+    #[test]
+    fn a_waiting_slot_counts_as_idle_exactly_once() {
+        let arrivals = Arrivals::new(RateModel::Constant { per_s: 1000.0, duration_s: None }, 0, 1, 4);
+        let mut cx = Context::from_waker(Waker::noop());
+        let (mut first, mut second) = (false, false);
+        assert!(arrivals.poll_take(false, false, &mut first, &mut cx).is_pending());
+        assert!(arrivals.poll_take(false, false, &mut first, &mut cx).is_pending(), "polled again");
+        assert!(arrivals.poll_take(false, false, &mut second, &mut cx).is_pending());
+        assert_eq!(arrivals.idle.get(), 2, "two slots wait, each counted once");
+        let shard = shard();
+        let started = Instant::now();
+        assert!(arrivals.queue_due(&shard, started, 0.0015), "the rate goes on");
+        assert_eq!(shard.stats.borrow().journeys.scheduled, 2, "arrivals at 0 and 1 ms");
+        assert!(matches!(arrivals.poll_take(false, false, &mut first, &mut cx), Poll::Ready(Some(_))));
+        assert!(!first);
+        assert_eq!(arrivals.idle.get(), 1);
+        // A slot dropped while waiting (the run stops) gives its place back.
+        assert!(second);
+        arrivals.forget_waiter();
+        assert_eq!(arrivals.idle.get(), 0);
+        // After the stop nothing is taken: what waits is missed once, at the queue's close.
+        let mut third = false;
+        assert!(matches!(arrivals.poll_take(true, true, &mut third, &mut cx), Poll::Ready(None)));
+        assert_eq!(arrivals.idle.get(), 0);
+        arrivals.close(&mut shard.stats.borrow_mut().journeys);
+        let journeys = &shard.stats.borrow().journeys;
+        assert_eq!((journeys.scheduled, journeys.missed), (2, 1), "one taken, one missed at the stop");
+    }
+}
