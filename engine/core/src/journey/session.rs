@@ -309,3 +309,37 @@ impl Ctx {
         self.session.borrow_mut().jar.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::http::{HttpClient, HttpSettings};
+    use crate::journey::shard::Shard;
+    use crate::model::config::Config;
+
+    /// `ctx.set_cookie` says which cookie, for which URL, and why it was refused.
+    #[test]
+    fn set_cookie_errors_name_the_cookie_the_url_and_the_reason() {
+        let http = HttpClient::new(Arc::new(HttpSettings::default()), None);
+        let ctx = Ctx::new(Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now())), "j");
+        assert_eq!(ctx.set_cookie("http://shop/", "theme=dark; Path=/"), Ok(()));
+        assert_eq!(ctx.cookie("theme").as_deref(), Some("dark"));
+        let refused = ctx.set_cookie("http://shop/", "s=1; Secure").unwrap_err();
+        assert_eq!(
+            refused,
+            SetCookieError::Refused {
+                set_cookie: "s=1; Secure".into(),
+                url: "http://shop/".into(),
+                why: Refused::SecureFromInsecure
+            }
+        );
+        assert_eq!(refused.to_string(), "cookie \"s=1; Secure\" for http://shop/: Secure cookie set over plain http");
+        let bad_url = ctx.set_cookie("shop/", "a=1").unwrap_err();
+        assert!(matches!(bad_url, SetCookieError::Url(_)), "{bad_url:?}");
+        assert!(bad_url.to_string().starts_with("invalid URL \"shop/\""), "{bad_url}");
+    }
+}
