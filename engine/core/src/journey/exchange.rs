@@ -4,6 +4,7 @@
 //! the journey test's record and trace.
 
 use crate::http::client::{Exchange, Timings};
+use crate::http::fields::check_headers;
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::Ctx;
 use crate::journey::ctx::Millis;
@@ -107,23 +108,6 @@ impl Ctx {
             Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url)),
         }
     }
-}
-
-/// Header names must be tokens and values free of CR, LF and NUL (no request smuggling).
-fn check_headers(headers: &[(&str, &str)]) -> Result<(), HttpError> {
-    for (name, value) in headers {
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
-        }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
-        }
-    }
-    Ok(())
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Records what a response tells whatever its verdict: latency (corrected by the journey's

@@ -168,14 +168,7 @@ fn http_form(url: &str) -> Result<String, HttpError> {
 }
 
 fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), HttpError> {
-    for (name, value) in headers {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
-            return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
-        }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
-        }
-    }
+    crate::http::fields::check_headers(headers)?;
     for protocol in protocols {
         if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control())
         {
