@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use mite_core::exec::shard::Shard;
 use mite_core::http::{HttpClient, HttpSettings};
+use mite_core::journey::shard::Shard;
 use mite_core::{Ctx, DriverChoice, Row};
 
 #[test]
 fn plain_get_journey_future_stays_small() {
-    let (mut runtime, _) = mite_core::exec::runtime::CoreRuntime::build(DriverChoice::Epoll).unwrap();
+    let (mut runtime, _) = mite_core::driver::CoreRuntime::build(DriverChoice::Epoll).unwrap();
     runtime.block_on(async {
         let client = HttpClient::new(Arc::new(HttpSettings::default()), None);
-        let shard = std::rc::Rc::new(Shard::new(0, 1, Arc::default(), client, false, std::time::Instant::now()));
+        let shard = std::rc::Rc::new(Shard::new(0, 1, Arc::default(), client, std::time::Instant::now()));
         let ctx = Ctx::new(shard, "j");
         let send = ctx.http().get("http://127.0.0.1:1/").send();
         let send_bytes = std::mem::size_of_val(&send);

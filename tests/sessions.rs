@@ -201,7 +201,7 @@ async fn bodies_auth_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
     })
     .await?;
     ctx.transaction("cookies", async {
-        ctx.set_cookie(&base, "theme=dark; Path=/").map_err(JourneyError::msg)?;
+        ctx.set_cookie(&base, "theme=dark; Path=/")?;
         let r = ctx.http().get(&url("/cookies")).cookie("once", "1").send().await?;
         check("jar and request cookies", text(&r), "once=1; session=tok-zoe; theme=dark".into())?;
         ctx.clear_cookies();

@@ -462,7 +462,7 @@ fn replies_awaited_at_the_stop_are_cancelled() {
 async fn cookies(ctx: &Ctx, _args: Row) -> JourneyResult {
     let url = ctx.config().get_or("ws_url", "");
     let http_url = url.replacen("ws://", "http://", 1);
-    ctx.set_cookie(&http_url, "session=abc; Path=/").map_err(mite_core::JourneyError::msg)?;
+    ctx.set_cookie(&http_url, "session=abc; Path=/")?;
     ctx.transaction("cookies", async {
         let mut ws = ctx.websocket().connect(url).await?;
         let seen = ws.receive().await?;

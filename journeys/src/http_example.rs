@@ -35,13 +35,13 @@ pub fn users() -> DataPool {
     DataPool::recyclable("http_example:users", (1..=1000).map(|i| Row::new([format!("user-{i}")])).collect())
 }
 
-fn journeys_in_flight(config: &Config) -> Result<u64, String> {
+fn journeys_in_flight(config: &Config) -> Result<u64, ScenarioError> {
     let text = config.get_or("journeys", "64");
-    text.parse().map_err(|_| format!("config journeys={text:?}: expected a whole number of journeys in flight"))
+    text.parse().map_err(|_| ScenarioError::config("journeys", text, "expected a whole number of journeys in flight"))
 }
 
 /// `http_example:scenario`: `journeys` (config, default 64) GET journeys in flight.
-pub fn scenario(config: &Config) -> Result<Scenario, String> {
+pub fn scenario(config: &Config) -> Result<Scenario, ScenarioError> {
     Ok(Scenario {
         name: "http_example:scenario".into(),
         entries: vec![ScenarioEntry {
@@ -54,7 +54,7 @@ pub fn scenario(config: &Config) -> Result<Scenario, String> {
 }
 
 /// `http_example:users_scenario`: the echo journey over the users datapool.
-pub fn users_scenario(config: &Config) -> Result<Scenario, String> {
+pub fn users_scenario(config: &Config) -> Result<Scenario, ScenarioError> {
     Ok(Scenario {
         name: "http_example:users_scenario".into(),
         entries: vec![ScenarioEntry {

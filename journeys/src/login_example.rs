@@ -45,9 +45,9 @@ pub fn users() -> DataPool {
 }
 
 /// `login_example:scenario`: `journeys` (config, default 16) login journeys in flight.
-pub fn scenario(config: &Config) -> Result<Scenario, String> {
+pub fn scenario(config: &Config) -> Result<Scenario, ScenarioError> {
     let text = config.get_or("journeys", "16");
-    let journeys = text.parse().map_err(|_| format!("config journeys={text:?}: expected a whole number"))?;
+    let journeys = text.parse().map_err(|_| ScenarioError::config("journeys", text, "expected a whole number"))?;
     Ok(Scenario {
         name: "login_example:scenario".into(),
         entries: vec![ScenarioEntry {

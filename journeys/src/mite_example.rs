@@ -28,7 +28,7 @@ pub fn datapool() -> DataPool {
 }
 
 /// `mite_example:scenario`: ten journeys in flight (Mite's `lambda start, end: 10`).
-pub fn scenario(_config: &Config) -> Result<Scenario, String> {
+pub fn scenario(_config: &Config) -> Result<Scenario, ScenarioError> {
     Ok(Scenario {
         name: "mite_example:scenario".into(),
         entries: vec![ScenarioEntry {

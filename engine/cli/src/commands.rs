@@ -196,7 +196,8 @@ fn check(resolved: &Resolved) {
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
 fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunOptions> {
-    let driver: DriverChoice = common.driver.parse().map_err(|e: String| anyhow!("--driver: {e}"))?;
+    let driver: DriverChoice =
+        common.driver.parse().map_err(|e: mite_core::driver::UnknownDriver| anyhow!("--driver: {e}"))?;
     let defaults = HttpSettings::default();
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);

@@ -26,8 +26,9 @@
 //! assert_eq!(target.hits(), 1);
 //! ```
 
+pub use mite_core::journey::journey_test::{JourneyTest, JourneyTestError};
 pub use mite_core::journey::record::{
-    JourneyRecord, JourneyTest, RecordedMessage, RecordedRequest, RecordedTransaction,
+    JourneyFailure, JourneyRecord, RecordedMessage, RecordedRequest, RecordedTransaction,
 };
 pub use mite_tools::{Target, TargetOptions};
 

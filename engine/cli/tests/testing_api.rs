@@ -34,7 +34,9 @@ fn records_requests_transactions_messages_and_errors_in_order() {
         [testing::RecordedMessage { kind: "between".into(), fields: vec![("n".into(), "1".into())] }]
     );
     assert_eq!(record.errors.len(), 2, "the failed request, then the journey's error: {:?}", record.errors);
-    assert!(record.result.as_ref().unwrap_err().contains("503"));
+    let failure = record.result.as_ref().unwrap_err();
+    assert!(failure.to_string().contains("503"), "{failure}");
+    assert_eq!(failure.kind.map(|k| k.name()), Some("status"), "a request failed the journey: {failure:?}");
     assert_eq!(target.hits(), 2);
 }
 
@@ -45,5 +47,6 @@ fn a_refused_connection_is_a_request_without_status() {
     let record = JourneyTest::new().config("base", format!("http://127.0.0.1:{port}")).run(nested).unwrap();
     assert_eq!(record.statuses(), [None]);
     assert!(record.requests[0].error.is_some() && record.result.is_err(), "{record:?}");
+    assert_eq!(record.result.as_ref().unwrap_err().kind.map(|k| k.name()), Some("refused"), "{record:?}");
     assert!(record.messages.is_empty());
 }

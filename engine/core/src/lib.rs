@@ -2,6 +2,7 @@
 //! datapools and driven by volume models, with a hand-rolled HTTP/1.1 client and per-core
 //! HDR statistics merged by one stats thread. See `engine/ARCHITECTURE.md`.
 
+pub mod driver;
 pub mod exec;
 pub mod http;
 pub mod journey;
@@ -14,7 +15,7 @@ pub mod scenario;
 pub mod stats;
 pub mod ws;
 
-pub use exec::runtime::{Driver, DriverChoice, sleep};
+pub use driver::{Driver, DriverChoice, sleep};
 pub use journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
 pub use model::config::Config;
 pub use model::datapool::{DataPool, Row};

@@ -12,6 +12,21 @@ pub const TICK_MIN: Duration = Duration::from_millis(10);
 pub const STATS_QUEUE_PER_CORE: usize = 64;
 /// Journeys in flight per core per scenario entry.
 pub const JOURNEYS_PER_CORE_MAX: u64 = 1_000_000;
+/// Submission-queue entries of each core's io_uring ring.
+pub const URING_ENTRIES: u32 = 1024;
+/// Open model: intended start times one core queues for an entry at least, before more are
+/// counted as missed.
+pub const ARRIVAL_QUEUE_PER_CORE_MIN: usize = 1024;
+/// Open model: intended start times queued per journey slot the entry may use on a core (when
+/// that is more than `ARRIVAL_QUEUE_PER_CORE_MIN`).
+pub const ARRIVAL_QUEUE_PER_SLOT: usize = 16;
+/// How often a core (and an arrival scheduler) looks at the stop flag and whether its entries
+/// are done, at least.
+pub const CORE_POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How often a stopping core looks whether its journeys in flight have finished.
+pub const GRACE_POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// TLS sessions one core keeps for resumption (each core has its own cache: no lock).
+pub const TLS_SESSIONS_PER_CORE: usize = 256;
 /// Connections one core keeps open to one host, at most (`--max-connections` above it is refused).
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.

@@ -23,7 +23,7 @@
 //!     DataPool::recyclable("users", rows.collect())
 //! }
 //!
-//! fn scenario(_config: &Config) -> Result<Scenario, String> {
+//! fn scenario(_config: &Config) -> Result<Scenario, ScenarioError> {
 //!     Ok(Scenario {
 //!         name: "shop".into(),
 //!         entries: vec![ScenarioEntry {
@@ -43,9 +43,10 @@
 //! assert_eq!(registry.find_datapool("shop:users").unwrap().len(), 2);
 //! ```
 
-pub use crate::exec::runtime::sleep;
-pub use crate::journey::record::{JourneyRecord, JourneyTest};
-pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
+pub use crate::driver::sleep;
+pub use crate::journey::journey_test::JourneyTest;
+pub use crate::journey::record::JourneyRecord;
+pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry, ScenarioError};
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
 pub use crate::model::volume::VolumeModel;

@@ -11,10 +11,13 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::exec::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
-use crate::exec::shard::Shard;
+use crate::driver::{CoreRuntime, Driver, DriverChoice, DriverError};
+use crate::exec::core_loop::{CoreEvent, CorePlan, run_core};
 use crate::http::tls::TlsSetupError;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
+use crate::journey::shard::Shard;
+use crate::journey::slot::record_journey;
+use crate::journey::trace::TraceBuffer;
 use crate::journey::{Ctx, Journey, Registry, Scenario, UnknownName};
 use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
 use crate::model::config::{Config, ConfigError};
@@ -191,8 +194,8 @@ pub enum RunError {
     #[error(transparent)]
     Journey(#[from] UnknownName),
     /// `journey test`: the runtime could not be built.
-    #[error("{0}")]
-    Runtime(String),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
 }
 
 /// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
@@ -679,7 +682,7 @@ pub fn journey_test(
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name)?;
     let tls = crate::http::tls::client_config(&options.tls)?;
-    let (mut runtime, fallback) = CoreRuntime::build(options.driver).map_err(RunError::Runtime)?;
+    let (mut runtime, fallback) = CoreRuntime::build(options.driver)?;
     let http = options.http.clone();
     if let Some(reason) = fallback {
         report(&RunEvent::DriverFallback { core: None, reason: &reason });
@@ -687,14 +690,16 @@ pub fn journey_test(
     let driver = runtime.driver();
     let merged = runtime.block_on(async move {
         let client = HttpClient::new(Arc::new(http), Some(tls));
-        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, true, Instant::now()));
+        let trace = TraceBuffer::default();
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
         let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
         for row in rows {
             report(&RunEvent::JourneyStarted { journey: journey_name, args: &row });
             let ctx = Ctx::new(shard.clone(), journey_name);
             shard.stats.borrow_mut().journeys.started += 1;
             let started = Instant::now();
-            let result = journey.run_once(&ctx, row).await;
+            let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
+            let result = trace.run(journey.run_once(&ctx, row), &mut emit).await;
             let took = started.elapsed();
             report(&RunEvent::JourneyEnded { took, error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display) });
             record_journey(&shard, journey_name, &result);

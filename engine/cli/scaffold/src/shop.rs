@@ -30,9 +30,9 @@ pub fn users() -> DataPool {
 }
 
 /// Browsing users, `journeys` of them in flight (config `journeys`, default 4).
-pub fn scenario(config: &Config) -> Result<Scenario, String> {
+pub fn scenario(config: &Config) -> Result<Scenario, ScenarioError> {
     let journeys = config.get_or("journeys", "4");
-    let journeys = journeys.parse().map_err(|_| format!("config journeys: {journeys:?} is not a whole number"))?;
+    let journeys = journeys.parse().map_err(|_| ScenarioError::config("journeys", journeys, "expected a whole number"))?;
     Ok(Scenario {
         name: "shop".into(),
         entries: vec![ScenarioEntry {

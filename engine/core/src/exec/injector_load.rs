@@ -14,17 +14,6 @@ pub use crate::stats::injector_load::InjectorLoad;
 /// How often each core measures its own lag.
 pub const LAG_PROBE_INTERVAL: Duration = Duration::from_millis(10);
 
-/// CPU time (user + system) the calling thread has used, µs.
-pub fn thread_cpu_us() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes the plain struct passed by pointer and reads nothing else.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64).saturating_mul(1_000_000).saturating_add(ts.tv_nsec as u64 / 1_000)
-}
-
 /// Remembers when a future's waker was last woken, and passes the wake on to the task.
 pub struct WakeStamp {
     base: Instant,
@@ -123,16 +112,5 @@ mod tests {
             Poll::Ready(waited) => assert!(waited >= Duration::from_millis(5), "{waited:?}"),
             Poll::Pending => panic!("ready on the second poll"),
         }
-    }
-
-    #[test]
-    fn thread_cpu_time_moves_forward() {
-        let before = thread_cpu_us();
-        let mut x = 0u64;
-        for i in 0..5_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
-        }
-        std::hint::black_box(x);
-        assert!(thread_cpu_us() > before);
     }
 }

@@ -1,8 +1,7 @@
-//! Execution: driver choice, the per-core loop, journey slots, arrival scheduling, the shard
-//! (one core's state), the injector's own load, and why io_uring could not start.
+//! Execution on each core: the core loop (volume-model ticks, snapshots, the graceful stop),
+//! open-model arrival scheduling and its accounting, and the injector's own lag probe.
 
 pub mod arrivals;
+pub mod core_loop;
 pub mod injector_load;
-pub mod runtime;
-pub mod shard;
-pub mod uring_diagnosis;
+pub mod scheduler;

@@ -331,7 +331,7 @@ impl HttpClient {
         let mut pools = self.pools(url.tls).borrow_mut();
         if !pools.contains_key(url.authority) {
             let server_name = if url.tls {
-                Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.0))?)
+                Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.to_string()))?)
             } else {
                 None
             };
@@ -511,70 +511,10 @@ impl HttpClient {
     }
 
     async fn round_trip(&self, conn: &mut Conn, request: &Exchange<'_>, started: Instant) -> Result<Trip, TripError> {
-        conn.write_buf.clear();
-        let head = RequestHead {
-            method: request.method,
-            target: request.url.target,
-            host: request.url.authority,
-            headers: request.headers,
-        };
-        encode_request(&mut conn.write_buf, &head, request.body);
-        let request_bytes = conn.write_buf.len() as u64;
-        let buf = std::mem::take(&mut conn.write_buf);
-        let (written, buf) = conn.io.write_all(buf).await;
-        conn.write_buf = buf;
-        if let Err(err) = written {
-            // The connection refused the bytes: the request did not reach the server.
-            return Err(TripError {
-                kind: io_kind(&err),
-                detail: format!("send: {err}"),
-                nothing_received: true,
-                sent: false,
-            });
-        }
+        let request_bytes = write_request(conn, request).await?;
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
-        let mut first_byte_us = None;
         conn.body_buf.clear();
-        loop {
-            if !conn.read_buf.is_empty() {
-                first_byte_us.get_or_insert_with(|| micros(started.elapsed()));
-                match reader.feed(&mut conn.read_buf, &mut conn.body_buf) {
-                    Ok(ReadProgress::Complete) => break,
-                    Ok(ReadProgress::NeedMore) => {}
-                    Err(err) => return Err(codec_trip(&err)),
-                }
-            }
-            let buf = std::mem::take(&mut conn.read_buf);
-            let (read, buf) = conn.io.read_some(buf).await;
-            conn.read_buf = buf;
-            match read {
-                Ok(0) => {
-                    let nothing_received = first_byte_us.is_none();
-                    match reader.finish_at_eof() {
-                        Ok(()) => break,
-                        Err(_) if nothing_received => {
-                            return Err(TripError {
-                                kind: ErrorKind::UnexpectedClose,
-                                detail: "server closed the connection without responding".into(),
-                                nothing_received,
-                                sent: true,
-                            });
-                        }
-                        Err(err) => return Err(codec_trip(&err)),
-                    }
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
-                    return Err(TripError {
-                        kind,
-                        detail: format!("receive: {err}"),
-                        nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
-                        sent: true,
-                    });
-                }
-            }
-        }
+        let first_byte_us = read_response(conn, &mut reader, started).await?;
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
         let body = conn.body_buf.split().freeze();
@@ -588,6 +528,82 @@ impl HttpClient {
             keep_alive: head.keep_alive,
             set_cookie: head.set_cookie,
         })
+    }
+}
+
+/// Encodes the request into the connection's write buffer and writes it; returns its size. A
+/// failure here means the request did not reach the server.
+async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, TripError> {
+    conn.write_buf.clear();
+    let head = RequestHead {
+        method: request.method,
+        target: request.url.target,
+        host: request.url.authority,
+        headers: request.headers,
+    };
+    encode_request(&mut conn.write_buf, &head, request.body);
+    let request_bytes = conn.write_buf.len() as u64;
+    let buf = std::mem::take(&mut conn.write_buf);
+    let (written, buf) = conn.io.write_all(buf).await;
+    conn.write_buf = buf;
+    match written {
+        Ok(_) => Ok(request_bytes),
+        // The connection refused the bytes: the request did not reach the server.
+        Err(err) => {
+            Err(TripError { kind: io_kind(&err), detail: format!("send: {err}"), nothing_received: true, sent: false })
+        }
+    }
+}
+
+/// Reads until `reader` has the whole response (the body into the connection's body buffer).
+/// Returns when its first byte arrived, µs after `started` (`None`: a close-delimited
+/// response that was empty).
+async fn read_response(
+    conn: &mut Conn,
+    reader: &mut ResponseReader,
+    started: Instant,
+) -> Result<Option<u64>, TripError> {
+    let mut first_byte_us = None;
+    loop {
+        if !conn.read_buf.is_empty() {
+            first_byte_us.get_or_insert_with(|| micros(started.elapsed()));
+            match reader.feed(&mut conn.read_buf, &mut conn.body_buf) {
+                Ok(ReadProgress::Complete) => return Ok(first_byte_us),
+                Ok(ReadProgress::NeedMore) => {}
+                Err(err) => return Err(codec_trip(&err)),
+            }
+        }
+        let buf = std::mem::take(&mut conn.read_buf);
+        let (read, buf) = conn.io.read_some(buf).await;
+        conn.read_buf = buf;
+        match read {
+            Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| first_byte_us),
+            Ok(_) => {}
+            Err(err) => {
+                let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+                return Err(TripError {
+                    kind,
+                    detail: format!("receive: {err}"),
+                    nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                    sent: true,
+                });
+            }
+        }
+    }
+}
+
+/// The server closed the connection: the end of a close-delimited body, or a response cut
+/// short (`unexpected_close` when nothing at all came back).
+fn end_of_stream(reader: &mut ResponseReader, nothing_received: bool) -> Result<(), TripError> {
+    match reader.finish_at_eof() {
+        Ok(()) => Ok(()),
+        Err(_) if nothing_received => Err(TripError {
+            kind: ErrorKind::UnexpectedClose,
+            detail: "server closed the connection without responding".into(),
+            nothing_received,
+            sent: true,
+        }),
+        Err(err) => Err(codec_trip(&err)),
     }
 }
 

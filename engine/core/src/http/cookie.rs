@@ -67,27 +67,20 @@ pub struct Origin<'a> {
 }
 
 /// Why a `Set-Cookie` field was ignored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
     /// No `=` in the name-value pair, or an empty name.
+    #[error("no name=value")]
     NoName,
     /// Name and value above `COOKIE_BYTES_MAX`.
+    #[error("name and value above {COOKIE_BYTES_MAX} bytes")]
     TooLarge,
     /// `Domain` does not cover the host that sent it.
+    #[error("Domain={0} does not cover the host that set it")]
     ForeignDomain(String),
     /// `Secure` from a plain-HTTP response.
+    #[error("Secure cookie set over plain http")]
     SecureFromInsecure,
-}
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refused::NoName => f.write_str("no name=value"),
-            Refused::TooLarge => write!(f, "name and value above {COOKIE_BYTES_MAX} bytes"),
-            Refused::ForeignDomain(domain) => write!(f, "Domain={domain} does not cover the host that set it"),
-            Refused::SecureFromInsecure => f.write_str("Secure cookie set over plain http"),
-        }
-    }
 }
 
 /// A journey run's cookies.

@@ -3,6 +3,7 @@
 mod buffers;
 pub mod client;
 pub mod cookie;
+pub mod fields;
 pub mod form;
 pub mod redirect;
 pub mod resolver;

@@ -1,8 +1,30 @@
 //! Redirects, I/O-free: which statuses are followed, the method and body of the next request
 //! (RFC 9110 §15.4), and the `Location` reference resolved against the current URL (RFC 3986
-//! §5.2). The loop that sends each hop lives in `crate::journey::session`.
+//! §5.2). The loop that sends each hop is the journey session's.
 
-use super::url::Url;
+use super::url::{Url, UrlError};
+
+/// A redirect that cannot be followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectError {
+    /// The URL the redirect came from does not parse.
+    #[error(transparent)]
+    Base(#[from] UrlError),
+    /// `Location` names a scheme other than http and https (`ftp:`, `javascript:`...).
+    #[error("redirect to {location:?}: only http and https are followed")]
+    Scheme {
+        /// The `Location` value.
+        location: String,
+    },
+    /// `Location` resolves to a URL the client cannot send.
+    #[error("redirect to {location:?}: {reason}")]
+    Target {
+        /// The `Location` value.
+        location: String,
+        /// What is wrong with the URL it resolves to.
+        reason: &'static str,
+    },
+}
 
 /// A followed redirect status: 301, 302, 303, 307 or 308.
 pub fn is_redirect(status: u16) -> bool {
@@ -30,17 +52,17 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 
 /// Resolves `location` against the absolute URL `base` into an absolute URL the client can
 /// send, or says why not.
-pub fn resolve(base: &str, location: &str) -> Result<String, String> {
+pub fn resolve(base: &str, location: &str) -> Result<String, RedirectError> {
     let location = location.trim();
     let location = location.split('#').next().unwrap_or("");
-    let base_url = Url::parse(base).map_err(|e| e.to_string())?;
+    let base_url = Url::parse(base)?;
     let scheme = if base_url.tls { "https" } else { "http" };
     let resolved = if let Some(rest) = location.strip_prefix("//") {
         format!("{scheme}://{rest}")
     } else if let Some(colon) = scheme_end(location) {
         let target_scheme = &location[..colon];
         if !(target_scheme.eq_ignore_ascii_case("http") || target_scheme.eq_ignore_ascii_case("https")) {
-            return Err(format!("redirect to {location:?}: only http and https are followed"));
+            return Err(RedirectError::Scheme { location: location.to_string() });
         }
         location.to_string()
     } else {
@@ -64,7 +86,7 @@ pub fn resolve(base: &str, location: &str) -> Result<String, String> {
         }
         out
     };
-    Url::parse(&resolved).map_err(|e| format!("redirect to {location:?}: {}", e.reason))?;
+    Url::parse(&resolved).map_err(|e| RedirectError::Target { location: location.to_string(), reason: e.reason })?;
     Ok(resolved)
 }
 
@@ -149,10 +171,16 @@ mod tests {
     #[test]
     fn refuses_what_cannot_be_followed() {
         let base = "http://h/";
-        assert!(resolve(base, "ftp://h/file").unwrap_err().contains("only http and https"));
-        assert!(resolve(base, "javascript:alert(1)").is_err());
-        assert!(resolve(base, "/a b").unwrap_err().contains("percent-encoded"));
-        assert!(resolve(base, "http://").is_err());
+        assert_eq!(resolve(base, "ftp://h/file"), Err(RedirectError::Scheme { location: "ftp://h/file".into() }));
+        assert_eq!(
+            resolve(base, "ftp://h/file").unwrap_err().to_string(),
+            "redirect to \"ftp://h/file\": only http and https are followed"
+        );
+        assert!(matches!(resolve(base, "javascript:alert(1)"), Err(RedirectError::Scheme { .. })));
+        let spaced = resolve(base, "/a b").unwrap_err();
+        assert!(matches!(spaced, RedirectError::Target { .. }) && spaced.to_string().contains("percent-encoded"));
+        assert!(matches!(resolve(base, "http://"), Err(RedirectError::Target { .. })));
+        assert!(matches!(resolve("not a url", "/x"), Err(RedirectError::Base(_))));
     }
 
     #[test]

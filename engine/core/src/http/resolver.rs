@@ -18,8 +18,43 @@ use crate::limits::{DNS_NEGATIVE_TTL, DNS_POLL_MAX, DNS_QUEUE_MAX, DNS_RESOLVER_
 /// The addresses of a host, shared by the connections that use them.
 pub type Addrs = Rc<[SocketAddr]>;
 
-/// One lookup's answer, written by a resolver thread, read by the core that asked.
+/// One lookup's answer, written by a resolver thread, read by the core that asked (`Err`: the
+/// system resolver's reason).
 type Mailbox = Arc<Mutex<Option<Result<Vec<SocketAddr>, String>>>>;
+
+/// A name that could not be resolved. Shared (`Rc`) so that a cached failure answers every
+/// request to its host without a new error each time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The system resolver said no (no such name, no addresses, no name server).
+    #[error("resolve {host}: {reason}")]
+    Failed {
+        /// The host.
+        host: String,
+        /// The resolver's reason.
+        reason: String,
+    },
+    /// No answer within the connect timeout.
+    #[error("resolve {host}: no answer within {timeout:?}")]
+    NoAnswer {
+        /// The host.
+        host: String,
+        /// How long the lookup was waited for.
+        timeout: Duration,
+    },
+    /// `DNS_QUEUE_MAX` lookups were waiting already.
+    #[error("resolve {host}: more than {DNS_QUEUE_MAX} lookups waiting")]
+    QueueFull {
+        /// The host.
+        host: String,
+    },
+    /// Every resolver thread has gone.
+    #[error("resolve {host}: no resolver thread is running")]
+    NoResolverThread {
+        /// The host.
+        host: String,
+    },
+}
 
 struct Request {
     host: String,
@@ -68,7 +103,7 @@ enum Entry {
         expires: Instant,
     },
     Failed {
-        message: Rc<str>,
+        error: Rc<ResolveError>,
         expires: Instant,
     },
     /// A lookup in flight; every request for the host waits on the same mailbox.
@@ -86,20 +121,19 @@ pub struct Resolver {
 
 /// What the cache says about a host right now.
 enum State {
-    Ready(Result<Addrs, Rc<str>>),
+    Ready(Result<Addrs, Rc<ResolveError>>),
     Wait(Mailbox),
 }
 
 impl Resolver {
     /// The addresses of `host:port`, waiting (without blocking the core) at most `timeout` for
-    /// a lookup, and how long this call waited for one (`None`: cached, or an IP literal). An
-    /// error is the reason, in words.
+    /// a lookup, and how long this call waited for one (`None`: cached, or an IP literal).
     pub async fn resolve(
         &self,
         host: &str,
         port: u16,
         timeout: Duration,
-    ) -> Result<(Addrs, Option<Duration>), Rc<str>> {
+    ) -> Result<(Addrs, Option<Duration>), Rc<ResolveError>> {
         let started = Instant::now();
         if let Ok(ip) = host.parse::<IpAddr>() {
             // No lookup; still cached, so that a host's first use counts one resolution.
@@ -121,7 +155,7 @@ impl Resolver {
                             return self.settle(host, port, answer).map(|addrs| (addrs, Some(started.elapsed())));
                         }
                         None => {
-                            crate::exec::runtime::sleep(poll).await;
+                            crate::driver::sleep(poll).await;
                             poll = (poll * 2).min(DNS_POLL_MAX);
                         }
                     }
@@ -137,12 +171,12 @@ impl Resolver {
         let key = (Box::<str>::from(host), port);
         match cache.get(&key) {
             Some(Entry::Resolved { addrs, expires }) if *expires > now => return State::Ready(Ok(addrs.clone())),
-            Some(Entry::Failed { message, expires }) if *expires > now => return State::Ready(Err(message.clone())),
+            Some(Entry::Failed { error, expires }) if *expires > now => return State::Ready(Err(error.clone())),
             Some(Entry::Pending { mailbox, deadline }) if *deadline > now => return State::Wait(mailbox.clone()),
             Some(Entry::Pending { .. }) => {
-                let message: Rc<str> = format!("resolve {host}: no answer within {timeout:?}").into();
-                cache.insert(key, Entry::Failed { message: message.clone(), expires: now + DNS_NEGATIVE_TTL });
-                return State::Ready(Err(message));
+                let error = Rc::new(ResolveError::NoAnswer { host: host.to_string(), timeout });
+                cache.insert(key, Entry::Failed { error: error.clone(), expires: now + DNS_NEGATIVE_TTL });
+                return State::Ready(Err(error));
             }
             _ => {}
         }
@@ -154,10 +188,10 @@ impl Resolver {
                 State::Wait(mailbox)
             }
             Err(TrySendError::Full(_)) => {
-                State::Ready(Err(format!("resolve {host}: more than {DNS_QUEUE_MAX} lookups waiting").into()))
+                State::Ready(Err(Rc::new(ResolveError::QueueFull { host: host.to_string() })))
             }
             Err(TrySendError::Disconnected(_)) => {
-                State::Ready(Err(format!("resolve {host}: no resolver thread is running").into()))
+                State::Ready(Err(Rc::new(ResolveError::NoResolverThread { host: host.to_string() })))
             }
         }
     }
@@ -170,7 +204,12 @@ impl Resolver {
     }
 
     /// Stores a lookup's answer in the cache and returns it.
-    fn settle(&self, host: &str, port: u16, answer: Result<Vec<SocketAddr>, String>) -> Result<Addrs, Rc<str>> {
+    fn settle(
+        &self,
+        host: &str,
+        port: u16,
+        answer: Result<Vec<SocketAddr>, String>,
+    ) -> Result<Addrs, Rc<ResolveError>> {
         let now = Instant::now();
         let (entry, result) = match answer {
             Ok(addrs) => {
@@ -178,8 +217,8 @@ impl Resolver {
                 (Entry::Resolved { addrs: addrs.clone(), expires: now + DNS_TTL }, Ok(addrs))
             }
             Err(reason) => {
-                let message: Rc<str> = format!("resolve {host}: {reason}").into();
-                (Entry::Failed { message: message.clone(), expires: now + DNS_NEGATIVE_TTL }, Err(message))
+                let error = Rc::new(ResolveError::Failed { host: host.to_string(), reason });
+                (Entry::Failed { error: error.clone(), expires: now + DNS_NEGATIVE_TTL }, Err(error))
             }
         };
         self.cache.borrow_mut().insert((host.into(), port), entry);
@@ -190,7 +229,7 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::runtime::{CoreRuntime, DriverChoice};
+    use crate::driver::{CoreRuntime, DriverChoice};
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         CoreRuntime::build(DriverChoice::Epoll).unwrap().0.block_on(future)
@@ -217,11 +256,12 @@ mod tests {
         let (_, lookup) = block_on(resolver.resolve("localhost", 8080, Duration::from_secs(10))).unwrap();
         assert_eq!(lookup, None, "the second came from the cache");
         let err = block_on(resolver.resolve("no-such-host.invalid", 80, Duration::from_secs(10))).unwrap_err();
-        assert!(err.contains("no-such-host.invalid"), "{err}");
+        assert!(matches!(&*err, ResolveError::Failed { host, .. } if host == "no-such-host.invalid"), "{err:?}");
+        assert!(err.to_string().starts_with("resolve no-such-host.invalid: "), "{err}");
         // The failure is cached: asked again at once, the answer is the same and immediate.
         let started = Instant::now();
         let again = block_on(resolver.resolve("no-such-host.invalid", 80, Duration::from_secs(10))).unwrap_err();
-        assert_eq!(again, err);
+        assert!(Rc::ptr_eq(&again, &err), "the cached error itself, not a new one");
         assert!(started.elapsed() < Duration::from_millis(50));
     }
 
@@ -236,7 +276,9 @@ mod tests {
         );
         let started = Instant::now();
         let err = block_on(resolver.resolve("hangs.example", 80, Duration::from_millis(100))).unwrap_err();
-        assert!(err.contains("no answer within"), "{err}");
+        let timeout = Duration::from_millis(100);
+        assert_eq!(*err, ResolveError::NoAnswer { host: "hangs.example".into(), timeout });
+        assert_eq!(err.to_string(), "resolve hangs.example: no answer within 100ms");
         assert!(started.elapsed() < Duration::from_secs(1));
     }
 }

@@ -1,7 +1,6 @@
 //! TLS client configuration: webpki roots by default, a private CA on request, or (loudly) none;
 //! a client certificate (mTLS) when the scenario gives one.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,17 +23,66 @@ pub struct TlsOptions {
     pub client_key: Option<PathBuf>,
 }
 
-/// TLS could not be set up before the run.
-#[derive(Debug)]
-pub struct TlsSetupError(pub String);
-
-impl fmt::Display for TlsSetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// TLS could not be set up before the run: which file, flag or name, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    /// rustls refused its own default protocol versions (a build without them).
+    #[error("TLS protocol versions: {0}")]
+    ProtocolVersions(#[source] rustls::Error),
+    /// `--ca`: the file cannot be read, or a certificate in it is not one.
+    #[error("--ca {}: {why}", path.display())]
+    CaFile {
+        /// The file given.
+        path: PathBuf,
+        /// What is wrong with it (the certificate's position when one is at fault).
+        why: String,
+    },
+    /// `--cert`: the client certificate chain cannot be read.
+    #[error("client certificate {}: {why}", path.display())]
+    ClientCert {
+        /// The file given.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// `--key`: the client's private key cannot be read.
+    #[error("client key {}: {why} (expected a PEM private key)", path.display())]
+    ClientKey {
+        /// The file given.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The certificate and the key do not go together.
+    #[error("client certificate {} with key {}: {source}", cert.display(), key.display())]
+    ClientIdentity {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// rustls' reason.
+        source: rustls::Error,
+    },
+    /// Only one of `--cert` and `--key` was given.
+    #[error("a client {given} needs its {missing}")]
+    HalfIdentity {
+        /// `certificate` or `key`.
+        given: &'static str,
+        /// `key (--key)` or `certificate (--cert)`.
+        missing: &'static str,
+    },
+    /// A host that cannot be a TLS server name.
+    #[error("TLS server name {host:?}: {why}")]
+    ServerName {
+        /// The host.
+        host: String,
+        /// Why not.
+        why: String,
+    },
 }
 
-impl std::error::Error for TlsSetupError {}
+/// "no PEM certificates found", said the same way for `--ca` and `--cert`.
+const NO_PEM_CERTIFICATES: &str = "no PEM certificates found (expected -----BEGIN CERTIFICATE-----)";
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -45,7 +93,7 @@ fn provider() -> Arc<CryptoProvider> {
 pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsSetupError(format!("TLS protocol versions: {e}")))?;
+        .map_err(TlsSetupError::ProtocolVersions)?;
     let builder = if options.insecure {
         builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     } else {
@@ -60,12 +108,14 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetup
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
             let (chain, key_der) = client_identity(cert, key)?;
-            builder.with_client_auth_cert(chain, key_der).map_err(|e| {
-                TlsSetupError(format!("client certificate {} with key {}: {e}", cert.display(), key.display()))
+            builder.with_client_auth_cert(chain, key_der).map_err(|source| TlsSetupError::ClientIdentity {
+                cert: cert.clone(),
+                key: key.clone(),
+                source,
             })?
         }
-        (Some(_), None) => return Err(TlsSetupError("a client certificate needs its key (--key)".into())),
-        (None, Some(_)) => return Err(TlsSetupError("a client key needs its certificate (--cert)".into())),
+        (Some(_), None) => return Err(TlsSetupError::HalfIdentity { given: "certificate", missing: "key (--key)" }),
+        (None, Some(_)) => return Err(TlsSetupError::HalfIdentity { given: "key", missing: "certificate (--cert)" }),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
@@ -78,39 +128,34 @@ fn client_identity(
 ) -> Result<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>), TlsSetupError> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<_, _>>())
-        .map_err(|e| TlsSetupError(format!("client certificate {}: {e}", cert.display())))?;
+        .map_err(|e| TlsSetupError::ClientCert { path: cert.to_path_buf(), why: e.to_string() })?;
     if chain.is_empty() {
-        return Err(TlsSetupError(format!(
-            "client certificate {}: no PEM certificates found (expected -----BEGIN CERTIFICATE-----)",
-            cert.display()
-        )));
+        return Err(TlsSetupError::ClientCert { path: cert.to_path_buf(), why: NO_PEM_CERTIFICATES.into() });
     }
     let key_der = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| TlsSetupError(format!("client key {}: {e} (expected a PEM private key)", key.display())))?;
+        .map_err(|e| TlsSetupError::ClientKey { path: key.to_path_buf(), why: e.to_string() })?;
     Ok((chain, key_der))
 }
 
 fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupError> {
-    let certs =
-        CertificateDer::pem_file_iter(path).map_err(|e| TlsSetupError(format!("--ca {}: {e}", path.display())))?;
+    let ca_error = |why: String| TlsSetupError::CaFile { path: path.to_path_buf(), why };
+    let certs = CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))?;
     let mut added = 0;
     for (i, cert) in certs.enumerate() {
-        let cert = cert.map_err(|e| TlsSetupError(format!("--ca {}: certificate {}: {e}", path.display(), i + 1)))?;
-        roots.add(cert).map_err(|e| TlsSetupError(format!("--ca {}: certificate {}: {e}", path.display(), i + 1)))?;
+        let cert = cert.map_err(|e| ca_error(format!("certificate {}: {e}", i + 1)))?;
+        roots.add(cert).map_err(|e| ca_error(format!("certificate {}: {e}", i + 1)))?;
         added += 1;
     }
     if added == 0 {
-        return Err(TlsSetupError(format!(
-            "--ca {}: no PEM certificates found (expected -----BEGIN CERTIFICATE-----)",
-            path.display()
-        )));
+        return Err(ca_error(NO_PEM_CERTIFICATES.into()));
     }
     Ok(())
 }
 
 /// The server name for SNI and verification (an IP address sends no SNI).
 pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsSetupError> {
-    ServerName::try_from(host.to_string()).map_err(|e| TlsSetupError(format!("TLS server name {host:?}: {e}")))
+    ServerName::try_from(host.to_string())
+        .map_err(|e| TlsSetupError::ServerName { host: host.to_string(), why: e.to_string() })
 }
 
 /// `--insecure`: accepts every certificate. Signatures are still checked so that the handshake

@@ -243,20 +243,13 @@ impl TlsStream {
 
 /// rustls errors become I/O errors of kind `InvalidData`, whose message names the TLS cause.
 fn tls_error(err: rustls::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, TlsFailure(err.to_string()))
+    io::Error::new(io::ErrorKind::InvalidData, TlsFailure(err))
 }
 
-/// Marks an I/O error as a TLS failure for classification.
-#[derive(Debug)]
-pub struct TlsFailure(pub String);
-
-impl std::fmt::Display for TlsFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TlsFailure {}
+/// Marks an I/O error as a TLS failure for classification; it reads as rustls' own error.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct TlsFailure(pub rustls::Error);
 
 /// True when an I/O error came from the TLS layer.
 pub fn is_tls_failure(err: &io::Error) -> bool {

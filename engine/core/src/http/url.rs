@@ -1,7 +1,5 @@
 //! URL parsing for the client: `http(s)://host[:port]/path?query`, borrowed, no allocation.
 
-use std::fmt;
-
 /// The parts of an absolute `http`/`https` URL the client needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Url<'a> {
@@ -18,21 +16,14 @@ pub struct Url<'a> {
 }
 
 /// A URL the client cannot use, with the reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URL {url:?}: {reason}")]
 pub struct UrlError {
     /// The URL as given.
     pub url: String,
     /// What is wrong with it.
     pub reason: &'static str,
 }
-
-impl fmt::Display for UrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid URL {:?}: {}", self.url, self.reason)
-    }
-}
-
-impl std::error::Error for UrlError {}
 
 impl<'a> Url<'a> {
     /// Parses an absolute URL.

@@ -16,7 +16,7 @@ pub async fn ensure_fixed_separation<T>(separation: Duration, block: impl Future
     let output = block.await;
     let rest = separation.saturating_sub(started.elapsed());
     if !rest.is_zero() {
-        crate::exec::runtime::sleep(rest).await;
+        crate::driver::sleep(rest).await;
     }
     output
 }
@@ -88,15 +88,14 @@ mod tests {
 
     #[test]
     fn fixed_separation_waits_out_the_rest_and_never_cuts_a_block() {
-        let (mut runtime, _) = crate::exec::runtime::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
+        let (mut runtime, _) = crate::driver::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
         runtime.block_on(async {
             let started = Instant::now();
             let value = ensure_fixed_separation(Duration::from_millis(50), async { 7 }).await;
             assert_eq!(value, 7);
             assert!(started.elapsed() >= Duration::from_millis(50));
             let started = Instant::now();
-            ensure_fixed_separation(Duration::from_millis(80), crate::exec::runtime::sleep(Duration::from_millis(100)))
-                .await;
+            ensure_fixed_separation(Duration::from_millis(80), crate::driver::sleep(Duration::from_millis(100))).await;
             let took = started.elapsed();
             // 100 ms, not 180: the separation counts from the block's start.
             assert!(took >= Duration::from_millis(100) && took < Duration::from_millis(170), "{took:?}");

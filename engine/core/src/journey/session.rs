@@ -8,10 +8,28 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::cookie::{Cookie, Jar, Origin};
+use crate::http::cookie::{Cookie, Jar, Origin, Refused};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
-use crate::http::{HttpError, Response, Url};
+use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
+
+/// `ctx.set_cookie` could not store the cookie.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetCookieError {
+    /// The URL the cookie is set for does not parse.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The jar refused the cookie, as it would from that URL's response.
+    #[error("cookie {set_cookie:?} for {url}: {why}")]
+    Refused {
+        /// The `Set-Cookie` text given.
+        set_cookie: String,
+        /// The URL it was set for.
+        url: String,
+        /// Why it was refused.
+        why: Refused,
+    },
+}
 
 /// One journey run's state.
 #[derive(Default)]
@@ -131,7 +149,7 @@ fn redirect_verdict(request: &RequestBuilder<'_>, response: &Response, left: u8)
     }
     match resolve(request.url, location) {
         Ok(_) => Hop::Followed,
-        Err(why) => Hop::Broken(why),
+        Err(why) => Hop::Broken(why.to_string()),
     }
 }
 
@@ -173,7 +191,7 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
                 (Some(_), true, Some(location)) => location,
                 _ => return Ok(response),
             };
-            let next = resolve(&url, location).map_err(HttpError::invalid)?;
+            let next = resolve(&url, location).map_err(|e| HttpError::invalid(e.to_string()))?;
             let (next_method, keep_body) = next_method(&method, response.status());
             ctx.trace_line(format_args!("redirect {} -> {next_method} {next}", response.status()));
             method = next_method;
@@ -277,17 +295,51 @@ impl Ctx {
 
     /// Stores a cookie as if the response from `url` had sent `set_cookie` (`"name=value;
     /// Path=/"`, any `Set-Cookie` attributes): Mite's `create_http_cookie`.
-    pub fn set_cookie(&self, url: &str, set_cookie: &str) -> Result<(), String> {
-        let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+    pub fn set_cookie(&self, url: &str, set_cookie: &str) -> Result<(), SetCookieError> {
+        let parsed = Url::parse(url)?;
         self.session
             .borrow_mut()
             .jar
             .store(origin(&parsed), set_cookie, now_unix_s())
-            .map_err(|why| format!("cookie {set_cookie:?} for {url}: {why}"))
+            .map_err(|why| SetCookieError::Refused { set_cookie: set_cookie.to_string(), url: url.to_string(), why })
     }
 
     /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).
     pub fn clear_cookies(&self) {
         self.session.borrow_mut().jar.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::http::{HttpClient, HttpSettings};
+    use crate::journey::shard::Shard;
+    use crate::model::config::Config;
+
+    /// `ctx.set_cookie` says which cookie, for which URL, and why it was refused.
+    #[test]
+    fn set_cookie_errors_name_the_cookie_the_url_and_the_reason() {
+        let http = HttpClient::new(Arc::new(HttpSettings::default()), None);
+        let ctx = Ctx::new(Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now())), "j");
+        assert_eq!(ctx.set_cookie("http://shop/", "theme=dark; Path=/"), Ok(()));
+        assert_eq!(ctx.cookie("theme").as_deref(), Some("dark"));
+        let refused = ctx.set_cookie("http://shop/", "s=1; Secure").unwrap_err();
+        assert_eq!(
+            refused,
+            SetCookieError::Refused {
+                set_cookie: "s=1; Secure".into(),
+                url: "http://shop/".into(),
+                why: Refused::SecureFromInsecure
+            }
+        );
+        assert_eq!(refused.to_string(), "cookie \"s=1; Secure\" for http://shop/: Secure cookie set over plain http");
+        let bad_url = ctx.set_cookie("shop/", "a=1").unwrap_err();
+        assert!(matches!(bad_url, SetCookieError::Url(_)), "{bad_url:?}");
+        assert!(bad_url.to_string().starts_with("invalid URL \"shop/\""), "{bad_url}");
     }
 }

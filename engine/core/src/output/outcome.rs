@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::exec::runtime::Driver;
+use crate::driver::Driver;
 use crate::limits::TIMELINE_TXN_POINTS_MAX;
 use crate::stats::Merged;
 

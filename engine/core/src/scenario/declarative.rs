@@ -8,8 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::exec::runtime::{Slot, sleep, spawn_slot};
+use crate::driver::sleep;
 use crate::http::{Response, Url};
+use crate::journey::slot::{Slot, spawn_slot};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
 use crate::model::datapool::Row;

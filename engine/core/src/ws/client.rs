@@ -17,11 +17,11 @@ use mite_codec::ws::{
     encode_handshake, key_from_nonce,
 };
 
-use crate::exec::shard::{Shard, TxnId};
 use crate::http::client::{io_kind, micros};
 use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};
 use crate::journey::Ctx;
+use crate::journey::shard::{Shard, TxnId};
 use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS};
 use crate::stats::{ErrorKind, record_latency};
 
@@ -30,11 +30,14 @@ pub struct WebSockets<'c> {
     ctx: &'c Ctx,
 }
 
-impl<'c> WebSockets<'c> {
-    pub(crate) fn new(ctx: &'c Ctx) -> WebSockets<'c> {
-        WebSockets { ctx }
+impl Ctx {
+    /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    pub fn websocket(&self) -> WebSockets<'_> {
+        WebSockets { ctx: self }
     }
+}
 
+impl<'c> WebSockets<'c> {
     /// A connection to `url` (`ws://` or `wss://`); `.await` it, or add headers and
     /// subprotocols first.
     pub fn connect(&self, url: &'c str) -> WsConnect<'c> {
@@ -165,14 +168,7 @@ fn http_form(url: &str) -> Result<String, HttpError> {
 }
 
 fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), HttpError> {
-    for (name, value) in headers {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
-            return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
-        }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
-        }
-    }
+    crate::http::fields::check_headers(headers)?;
     for protocol in protocols {
         if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control())
         {

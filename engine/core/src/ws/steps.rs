@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::client::WsMessage;
-use crate::exec::runtime::sleep;
+use crate::driver::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
 use crate::model::datapool::Row;
 use crate::scenario::declarative::{DescribedJourney, json_path};

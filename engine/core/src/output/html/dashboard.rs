@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::exec::runtime::Driver;
+use crate::driver::Driver;
 use crate::limits::{DASHBOARD_INTERVALS_MAX, DASHBOARD_REQUEST_BYTES_MAX};
 use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::result_file::{Interval, result_file};

@@ -2,7 +2,7 @@
 //! the pages' histograms).
 
 use super::*;
-use crate::exec::runtime::Driver;
+use crate::driver::Driver;
 use crate::limits::RESULT_COUNT_MAX;
 use crate::output::outcome::IntervalPoint;
 use crate::output::timeline::IntervalDetail;

@@ -64,7 +64,7 @@ fn run_result(merged: Merged, started_at_unix_s: f64, duration_s: f64) -> RunRes
     }
 }
 
-use crate::exec::runtime::Driver;
+use crate::driver::Driver;
 
 proptest! {
     // Each case writes and reads up to five transactions of histograms: 64 keep it quick.

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::exec::injector_load::{InjectorLoad, thread_cpu_us};
+use crate::driver::thread_cpu_us;
+use crate::stats::InjectorLoad;
 use crate::http::HttpClient;
+use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
 use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
@@ -194,8 +196,9 @@ pub struct Shard {
     /// The core's HTTP client.
     pub http: HttpClient,
     pub(crate) stats: RefCell<ShardStats>,
-    /// Print a readable trace of every transaction and request (journey test).
-    pub(crate) trace: bool,
+    /// Where a readable trace of every transaction and request goes (journey test); `None`
+    /// in load runs.
+    pub(crate) trace: Option<TraceSink>,
     /// Set when the run is stopping: journeys are not restarted.
     pub(crate) stopping: Cell<bool>,
     /// When the run started.
@@ -206,25 +209,25 @@ pub struct Shard {
 
 impl Shard {
     /// A core's state.
-    pub fn new(
-        index: usize,
-        cores: usize,
-        config: Arc<Config>,
-        http: HttpClient,
-        trace: bool,
-        started: Instant,
-    ) -> Shard {
+    pub fn new(index: usize, cores: usize, config: Arc<Config>, http: HttpClient, started: Instant) -> Shard {
         Shard {
             index,
             cores,
             config,
             http,
             stats: RefCell::default(),
-            trace,
+            trace: None,
             stopping: Cell::new(false),
             started,
             recorder: None,
         }
+    }
+
+    /// Sends a readable trace of every transaction, request and message to `sink` (the
+    /// journey test's; the engine itself never prints).
+    pub fn with_trace(mut self, sink: TraceSink) -> Shard {
+        self.trace = Some(sink);
+        self
     }
 
     /// Adds to the journey test's record, when there is one (nothing in load runs).

@@ -1,0 +1,175 @@
+//! The executor underneath every core: which I/O driver runs (io_uring, or epoll when io_uring
+//! cannot start, and why), building a core's monoio runtime, spawning tasks and sleeping on it,
+//! and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
+//! the only code that names the executor (monoio).
+
+mod runtime;
+pub mod uring_diagnosis;
+
+use std::fmt;
+
+pub use runtime::{CoreRuntime, DriverError, sleep, spawn};
+
+/// Which I/O driver to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DriverChoice {
+    /// io_uring when it starts, epoll otherwise.
+    #[default]
+    Auto,
+    /// io_uring or fail.
+    IoUring,
+    /// epoll only.
+    Epoll,
+}
+
+/// A `--driver` value that names no driver.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown driver {given:?}: expected auto, io_uring or epoll")]
+pub struct UnknownDriver {
+    /// What was given.
+    pub given: String,
+}
+
+impl std::str::FromStr for DriverChoice {
+    type Err = UnknownDriver;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(DriverChoice::Auto),
+            "io_uring" | "io-uring" | "uring" => Ok(DriverChoice::IoUring),
+            "epoll" | "legacy" => Ok(DriverChoice::Epoll),
+            other => Err(UnknownDriver { given: other.to_string() }),
+        }
+    }
+}
+
+/// The driver a core actually runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// Linux io_uring.
+    IoUring,
+    /// epoll (monoio's legacy driver).
+    Epoll,
+}
+
+impl Driver {
+    /// Name used in output and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::IoUring => "io_uring",
+            Driver::Epoll => "epoll",
+        }
+    }
+}
+
+impl fmt::Display for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// CPU time (user + system) the calling thread has used, µs.
+pub fn thread_cpu_us() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the plain struct passed by pointer and reads nothing else.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000).saturating_add(ts.tv_nsec as u64 / 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_choice_parses() {
+        assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
+        assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
+        assert_eq!("io-uring".parse::<DriverChoice>(), Ok(DriverChoice::IoUring));
+        let err = "kqueue".parse::<DriverChoice>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown driver \"kqueue\": expected auto, io_uring or epoll");
+    }
+
+    /// Every `.rs` file under `src/`, as (path relative to `src/` with `/`, text).
+    fn source_files() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let (mut files, mut pending) = (Vec::new(), vec![root.clone()]);
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let relative = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                    files.push((relative, std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        assert!(files.len() > 20, "found only {} files under {}", files.len(), root.display());
+        files
+    }
+
+    /// Architecture invariant: only the driver, the HTTP transport and client, and the
+    /// WebSocket client name the executor; everything else reaches it through `driver`.
+    #[test]
+    fn only_the_driver_and_the_connections_name_monoio() {
+        const ALLOWED: [&str; 4] = ["driver/", "http/transport.rs", "http/client.rs", "ws/client.rs"];
+        let mut offenders = Vec::new();
+        for (relative, text) in source_files() {
+            if ALLOWED.iter().any(|a| relative.starts_with(a)) {
+                continue;
+            }
+            for (i, line) in text.lines().enumerate() {
+                if line.contains("monoio") && !line.trim_start().starts_with("//") {
+                    offenders.push(format!("{relative}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "monoio named outside driver/ and the connections:\n{}", offenders.join("\n"));
+    }
+
+    /// The executor side's layering: a folder imports only from those below it (driver under
+    /// http, http under journey, journey under ws::client and exec), never from the scenario
+    /// files, the outputs or the run on top. Tests are not scanned.
+    #[test]
+    fn the_executor_side_imports_only_downwards() {
+        const MAY_IMPORT: [(&str, &[&str]); 6] = [
+            ("driver/", &["limits", "driver"]),
+            ("http/", &["limits", "model", "stats", "driver", "http"]),
+            ("journey/", &["limits", "model", "stats", "driver", "http", "journey"]),
+            ("ws/client.rs", &["limits", "model", "stats", "driver", "http", "journey", "ws"]),
+            ("ws/mod.rs", &["ws"]),
+            ("exec/", &["limits", "model", "stats", "driver", "http", "journey", "exec"]),
+        ];
+        let mut offenders = Vec::new();
+        for (relative, text) in source_files() {
+            let Some((_, allowed)) = MAY_IMPORT.iter().find(|(folder, _)| relative.starts_with(folder)) else {
+                continue;
+            };
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (i, line) in code.lines().enumerate() {
+                for (at, _) in line.match_indices("crate::") {
+                    let module: String =
+                        line[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    if !module.is_empty() && !allowed.contains(&module.as_str()) {
+                        offenders.push(format!("{relative}:{}: {}", i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "imports pointing up:\n{}", offenders.join("\n"));
+    }
+
+    #[test]
+    fn thread_cpu_time_moves_forward() {
+        let before = thread_cpu_us();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_us() > before);
+    }
+}

@@ -1,0 +1,147 @@
+//! Building a core's monoio runtime: io_uring with SINGLE_ISSUER | DEFER_TASKRUN, a plain ring
+//! on kernels without them, or epoll when io_uring cannot start (with the reason); and the two
+//! things the engine asks of a running one: spawn a task, sleep.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::uring_diagnosis;
+use super::{Driver, DriverChoice};
+use crate::limits::URING_ENTRIES;
+
+type UringRuntime = monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>;
+type EpollRuntime = monoio::Runtime<monoio::time::TimeDriver<monoio::LegacyDriver>>;
+
+/// A runtime that could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// `--driver io_uring` and io_uring cannot start here: the diagnosed cause and its fix.
+    #[error("io_uring runtime: {diagnosis} (or use --driver epoll)")]
+    IoUring {
+        /// Why io_uring could not start, and what to do about it.
+        diagnosis: String,
+    },
+    /// Not even epoll started.
+    #[error("epoll runtime: {0}")]
+    Epoll(#[source] std::io::Error),
+}
+
+/// A built runtime of either kind.
+pub enum CoreRuntime {
+    /// io_uring.
+    Uring(Box<UringRuntime>),
+    /// epoll.
+    Epoll(Box<EpollRuntime>),
+}
+
+impl CoreRuntime {
+    /// Builds a runtime on the current thread. With `Auto`, a failed io_uring start falls back
+    /// to epoll and the reason is returned alongside.
+    pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), DriverError> {
+        match choice {
+            DriverChoice::Epoll => Ok((build_epoll()?, None)),
+            DriverChoice::IoUring => {
+                build_uring().map(|rt| (rt, None)).map_err(|e| DriverError::IoUring { diagnosis: diagnosis(&e) })
+            }
+            DriverChoice::Auto => match build_uring() {
+                Ok(rt) => Ok((rt, None)),
+                Err(uring_err) => {
+                    let reason = format!("io_uring unavailable ({}); using epoll", diagnosis(&uring_err));
+                    Ok((build_epoll()?, Some(reason)))
+                }
+            },
+        }
+    }
+
+    /// The driver this runtime uses.
+    pub fn driver(&self) -> Driver {
+        match self {
+            CoreRuntime::Uring(_) => Driver::IoUring,
+            CoreRuntime::Epoll(_) => Driver::Epoll,
+        }
+    }
+
+    /// Runs `future` to completion on this runtime.
+    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        match self {
+            CoreRuntime::Uring(rt) => rt.block_on(future),
+            CoreRuntime::Epoll(rt) => rt.block_on(future),
+        }
+    }
+}
+
+/// io_uring, with the deferred flags when the kernel has them (6.1+), a plain ring otherwise
+/// (or when `MITE_URING_PLAIN` is set).
+fn build_uring() -> std::io::Result<CoreRuntime> {
+    if std::env::var_os("MITE_URING_PLAIN").is_some() {
+        return build_uring_with(false);
+    }
+    build_uring_with(true).or_else(|_| build_uring_with(false))
+}
+
+fn build_uring_with(deferred: bool) -> std::io::Result<CoreRuntime> {
+    let mut ring = io_uring::IoUring::builder();
+    if deferred {
+        // One thread submits to each ring, and completions are processed only when the core
+        // asks for them: no inter-processor interrupts, batched task work.
+        ring.setup_single_issuer().setup_defer_taskrun().setup_coop_taskrun();
+    }
+    monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+        .with_entries(URING_ENTRIES)
+        .uring_builder(ring)
+        .enable_timer()
+        .build()
+        .map(|rt| CoreRuntime::Uring(Box::new(rt)))
+}
+
+fn build_epoll() -> Result<CoreRuntime, DriverError> {
+    monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+        .enable_timer()
+        .build()
+        .map(|rt| CoreRuntime::Epoll(Box::new(rt)))
+        .map_err(DriverError::Epoll)
+}
+
+fn diagnosis(err: &std::io::Error) -> String {
+    uring_diagnosis::diagnose(err.raw_os_error(), &err.to_string(), uring_diagnosis::Facts::of_this_process())
+        .to_string()
+}
+
+/// Sleeps on the current core's runtime.
+pub async fn sleep(duration: Duration) {
+    monoio::time::sleep(duration).await;
+}
+
+/// Starts `task` on the current core's runtime; it runs until it returns (nothing joins it).
+pub fn spawn<F>(task: F)
+where
+    F: Future<Output = ()> + 'static,
+{
+    monoio::spawn(task);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoll_runtime_always_builds() {
+        let (mut rt, fallback) = CoreRuntime::build(DriverChoice::Epoll).unwrap();
+        assert_eq!(rt.driver(), Driver::Epoll);
+        assert!(fallback.is_none());
+        assert_eq!(rt.block_on(async { 2 + 2 }), 4);
+    }
+
+    #[test]
+    fn a_spawned_task_runs_while_the_caller_sleeps() {
+        let (mut rt, _) = CoreRuntime::build(DriverChoice::Epoll).unwrap();
+        let ran = rt.block_on(async {
+            let flag = std::rc::Rc::new(std::cell::Cell::new(false));
+            let set = flag.clone();
+            spawn(async move { set.set(true) });
+            sleep(Duration::from_millis(1)).await;
+            flag.get()
+        });
+        assert!(ran);
+    }
+}

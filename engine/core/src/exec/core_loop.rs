@@ -1,0 +1,294 @@
+//! One core's run: build its state (HTTP client, TLS session cache, shard, entries), start the
+//! arrival schedulers, tick the closed volume models (starting or retiring journey slots) and
+//! send a stats snapshot every interval, then stop gracefully and send the last one.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::time::{Duration, Instant};
+
+use crate::driver::{CoreRuntime, Driver, DriverChoice, sleep, spawn};
+use crate::exec::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
+use crate::exec::scheduler::{Arrivals, schedule_arrivals};
+use crate::http::{HttpClient, HttpSettings};
+use crate::journey::shard::Shard;
+use crate::journey::slot::{EntryState, Slot};
+use crate::journey::{Journey, ScenarioEntry};
+use crate::limits::{CORE_POLL_INTERVAL, GRACE_POLL_INTERVAL, JOURNEYS_PER_CORE_MAX, TLS_SESSIONS_PER_CORE};
+use crate::model::config::Config;
+use crate::model::datapool::PoolShard;
+use crate::model::split::segment_share;
+use crate::model::volume::VolumeModel;
+use crate::stats::Snapshot;
+
+/// What a core reports to the stats thread.
+pub enum CoreEvent {
+    /// The runtime started.
+    Started {
+        /// Core position in the run.
+        core: usize,
+        /// Driver in use.
+        driver: Driver,
+        /// Why io_uring was not used, when it fell back.
+        fallback: Option<String>,
+    },
+    /// The core could not start.
+    Failed {
+        /// Core position in the run.
+        core: usize,
+        /// Why.
+        error: String,
+    },
+    /// Interval statistics (boxed: one per core per interval, and far larger than the other
+    /// events).
+    Snapshot(Box<Snapshot>),
+}
+
+/// Everything a core needs to run its share, shared read-only by all cores.
+pub struct CorePlan {
+    /// Resolved journeys, one per scenario entry.
+    pub journeys: Vec<Arc<dyn Journey>>,
+    /// Scenario entries.
+    pub entries: Vec<ScenarioEntry>,
+    /// Configuration for `ctx.config()`.
+    pub config: Arc<Config>,
+    /// HTTP client settings.
+    pub http: Arc<HttpSettings>,
+    /// TLS configuration, when built.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Volume-model tick and stats interval.
+    pub tick: Duration,
+    /// Run length limit.
+    pub duration: Duration,
+    /// Grace for journeys in flight at stop.
+    pub grace: Duration,
+    /// Driver choice.
+    pub driver: DriverChoice,
+    /// Cores in the run (for splitting).
+    pub cores: usize,
+    /// This injector's execution segment `(k, n)`.
+    pub segment: (usize, usize),
+}
+
+/// Runs core `index` of the plan to completion on the current (already pinned) thread.
+pub fn run_core(
+    plan: Arc<CorePlan>,
+    index: usize,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    events: SyncSender<CoreEvent>,
+) {
+    let (mut runtime, fallback) = match CoreRuntime::build(plan.driver) {
+        Ok(built) => built,
+        Err(error) => {
+            let _ = events.send(CoreEvent::Failed { core: index, error: error.to_string() });
+            return;
+        }
+    };
+    let _ = events.send(CoreEvent::Started { core: index, driver: runtime.driver(), fallback });
+    runtime.block_on(async move {
+        let core = Core::new(plan, index, started, events);
+        let tick = core.run_until_stop(&stop).await;
+        core.stop_gracefully(tick).await;
+    });
+}
+
+/// One scenario entry on this core: the state its slots share, and its arrivals (open model).
+struct CoreEntry {
+    state: Rc<EntryState>,
+    arrivals: Option<Rc<Arrivals>>,
+}
+
+/// One core's run.
+struct Core {
+    plan: Arc<CorePlan>,
+    index: usize,
+    started: Instant,
+    shard: Rc<Shard>,
+    entries: Vec<CoreEntry>,
+    events: SyncSender<CoreEvent>,
+}
+
+impl Core {
+    /// Builds the core's state and starts its lag probe and arrival schedulers.
+    fn new(plan: Arc<CorePlan>, index: usize, started: Instant, events: SyncSender<CoreEvent>) -> Core {
+        // Each core keeps its own TLS session cache: resumption never takes a lock across cores.
+        let tls = plan.tls.as_ref().map(|config| {
+            let mut config = (**config).clone();
+            config.resumption = rustls::client::Resumption::in_memory_sessions(TLS_SESSIONS_PER_CORE);
+            Arc::new(config)
+        });
+        let http = HttpClient::new(plan.http.clone(), tls);
+        let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, started));
+        shard.stats.borrow_mut().mark_busy_start();
+        spawn(probe_lag(shard.clone()));
+        let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index)).collect();
+        let core = Core { plan, index, started, shard, entries, events };
+        for (entry, journey) in core.entries.iter().zip(&core.plan.journeys) {
+            if let Some(arrivals) = &entry.arrivals {
+                let run = (started, core.plan.duration);
+                let (shard, state) = (core.shard.clone(), entry.state.clone());
+                spawn(schedule_arrivals(shard, state, arrivals.clone(), journey.clone(), run));
+            }
+        }
+        core
+    }
+
+    /// Ticks the volume models and sends a snapshot per interval until the duration, the stop
+    /// flag, or every entry is done. Returns the next interval's index.
+    async fn run_until_stop(&self, stop: &AtomicBool) -> u64 {
+        let deadline = self.started + self.plan.duration;
+        let (mut last_tick_s, mut tick_index, mut first_tick) = (0.0f64, 0u64, true);
+        let mut next_tick = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= next_tick {
+                let now_s = now.duration_since(self.started).as_secs_f64();
+                for (entry, (scenario_entry, journey)) in
+                    self.entries.iter().zip(self.plan.entries.iter().zip(&self.plan.journeys))
+                {
+                    self.tick_entry(&entry.state, &scenario_entry.volume, journey, (last_tick_s, now_s));
+                }
+                last_tick_s = now_s;
+                // The first tick starts the journeys; every later one closes an interval.
+                if !std::mem::take(&mut first_tick) {
+                    self.send_snapshot(tick_index, false);
+                    tick_index += 1;
+                }
+                next_tick += self.plan.tick;
+            }
+            if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
+                break;
+            }
+            if self.entries.iter().all(|e| e.state.finished()) {
+                break;
+            }
+            let until_tick = next_tick.saturating_duration_since(Instant::now());
+            let until_deadline = deadline.saturating_duration_since(Instant::now());
+            sleep(until_tick.min(until_deadline).min(CORE_POLL_INTERVAL)).await;
+        }
+        tick_index
+    }
+
+    /// Closed model: takes this core's share of the volume model's target for `(from_s, to_s)`,
+    /// starting slots up to it (slots above it leave by themselves).
+    fn tick_entry(&self, state: &Rc<EntryState>, volume: &VolumeModel, journey: &Arc<dyn Journey>, at: (f64, f64)) {
+        if state.stopped.get() || state.exhausted.get() || state.arrivals.is_some() {
+            return;
+        }
+        let Some(total) = volume.target(at.0, at.1) else {
+            state.stopped.set(true);
+            state.wake_row_waiters(usize::MAX);
+            return;
+        };
+        let mine = segment_share(total, self.plan.segment, self.index, self.plan.cores).min(JOURNEYS_PER_CORE_MAX);
+        if mine < state.target.get() {
+            // Slots waiting for a row beyond the new target leave.
+            state.wake_row_waiters(usize::MAX);
+        }
+        state.target.set(mine);
+        let mut wanted = mine.saturating_sub(state.running.get());
+        if !state.restarts {
+            wanted = wanted.min(mine.saturating_sub(state.started.get()));
+        }
+        for _ in 0..wanted {
+            state.running.set(state.running.get() + 1);
+            journey.spawn_slot(Slot::new(self.shard.clone(), state.clone()));
+        }
+    }
+
+    /// Graceful stop: no journey starts again; those in flight get the grace to finish, the
+    /// rest are counted as cancelled, arrivals that never started as missed; the last
+    /// snapshot goes out.
+    async fn stop_gracefully(&self, tick_index: u64) {
+        let deadline = self.started + self.plan.duration;
+        // Arrivals that came due up to the stop are requested, whether or not the scheduler
+        // woke for them; those that cannot start now are counted as missed when the queue
+        // closes.
+        let stop_s = Instant::now().min(deadline).saturating_duration_since(self.started).as_secs_f64();
+        for entry in &self.entries {
+            if let Some(arrivals) = &entry.arrivals
+                && !entry.state.stopped.get()
+                && !entry.state.exhausted.get()
+            {
+                arrivals.queue_due(&self.shard, self.started, stop_s);
+            }
+        }
+        self.shard.stopping.set(true);
+        for entry in &self.entries {
+            entry.state.wake_row_waiters(usize::MAX);
+            if let Some(arrivals) = &entry.arrivals {
+                arrivals.wake(usize::MAX);
+            }
+        }
+        let grace_end = Instant::now() + self.plan.grace;
+        while self.entries.iter().any(|e| e.state.running.get() > 0) && Instant::now() < grace_end {
+            sleep(GRACE_POLL_INTERVAL).await;
+        }
+        let mut stats = self.shard.stats.borrow_mut();
+        stats.cancel_in_flight();
+        for entry in &self.entries {
+            // Journeys still running are cancelled: started = ok + failed + cancelled.
+            stats.journeys.cancelled += entry.state.active.get();
+            if let Some(arrivals) = &entry.arrivals {
+                // Arrivals that came due but never started are missed, counted once.
+                arrivals.close(&mut stats.journeys);
+            }
+        }
+        drop(stats);
+        self.shard.http.close_idle();
+        self.send_snapshot(tick_index, true);
+    }
+
+    fn send_snapshot(&self, tick: u64, last: bool) {
+        let elapsed_s = self.shard.started.elapsed().as_secs_f64();
+        let mut snapshot = self.shard.stats.borrow_mut().take_snapshot(self.shard.index, elapsed_s, tick, last);
+        // Slots waiting for an arrival or a datapool row are not journeys in flight.
+        snapshot.journeys_in_flight = self.entries.iter().map(|e| e.state.active.get()).sum();
+        snapshot.journeys_target = self
+            .entries
+            .iter()
+            .map(|e| match (&e.arrivals, e.state.finished()) {
+                (_, true) => 0,
+                // Open model: the slots it may use.
+                (Some(arrivals), false) => arrivals.slots_max,
+                (None, false) => e.state.target.get(),
+            })
+            .sum();
+        // A full queue makes this core wait for the stats thread rather than drop data.
+        let _ = self.events.send(CoreEvent::Snapshot(Box::new(snapshot)));
+    }
+}
+
+/// Scenario entry `entry` on core `index`: its share of the datapool, and for an arrival rate
+/// its share of the rate and of `max_in_flight`.
+fn core_entry(plan: &CorePlan, entry: &ScenarioEntry, index: usize) -> CoreEntry {
+    let pool = match &entry.datapool {
+        Some(pool) => pool.shard_for(plan.segment, index, plan.cores),
+        None => PoolShard::unlimited_empty(),
+    };
+    let arrivals = match &entry.volume {
+        VolumeModel::Arrivals { max_in_flight, rate } => {
+            let slots_max =
+                segment_share(*max_in_flight, plan.segment, index, plan.cores).clamp(1, JOURNEYS_PER_CORE_MAX);
+            let (part, parts) = (plan.segment.0 * plan.cores + index, plan.segment.1 * plan.cores);
+            Some(Rc::new(Arrivals::new(rate.clone(), part, parts, slots_max)))
+        }
+        _ => None,
+    };
+    let source = arrivals.clone().map(|a| a as Rc<dyn crate::journey::slot::ArrivalSource>);
+    let state = Rc::new(EntryState::new(&entry.journey, pool, entry.volume.restarts(), source));
+    CoreEntry { state, arrivals }
+}
+
+/// Samples this core's event-loop lag until the run stops: every `LAG_PROBE_INTERVAL`, how
+/// long the probe, woken by its timer, waited in the run queue before the core polled it.
+async fn probe_lag(shard: Rc<Shard>) {
+    let stamp = WakeStamp::new();
+    while !shard.stopping.get() {
+        let mut pause = std::pin::pin!(sleep(LAG_PROBE_INTERVAL));
+        let waited = Stamped::new(pause.as_mut(), &stamp).await;
+        shard.stats.borrow_mut().injector.record_lag(waited);
+    }
+}

@@ -1,0 +1,43 @@
+//! Header fields a request may carry, checked before anything is written: a name must be an
+//! RFC 9110 token, a value must hold no CR, LF or NUL (no request splitting).
+
+use crate::http::HttpError;
+
+/// Checks every `(name, value)`; the first that cannot be sent is an invalid request.
+pub fn check_headers(headers: &[(&str, &str)]) -> Result<(), HttpError> {
+    for (name, value) in headers {
+        if !is_token(name) {
+            return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
+        }
+    }
+    Ok(())
+}
+
+/// An RFC 9110 token: one or more of `A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~`.
+pub fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_tokens_and_values_cannot_split_the_request() {
+        assert!(check_headers(&[("X-Trace-Id", "a b; c"), ("accept", "")]).is_ok());
+        for (name, value, why) in [
+            ("", "v", "header name \"\" is not a valid token"),
+            ("X Y", "v", "header name \"X Y\" is not a valid token"),
+            ("X:Y", "v", "header name \"X:Y\" is not a valid token"),
+            ("X", "a\r\nInjected: 1", "header X value contains CR, LF or NUL"),
+            ("X", "a\0", "header X value contains CR, LF or NUL"),
+        ] {
+            let err = check_headers(&[(name, value)]).unwrap_err();
+            assert_eq!(err.to_string(), format!("invalid request: {why}"));
+            assert!(!err.was_sent());
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `Ctx`, a journey's view of its core (Mite's context): transactions timed and nested,
+//! messages, configuration, and the way into HTTP and WebSockets.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use crate::http::client::micros;
+use crate::journey::JourneyResult;
+use crate::journey::request::Http;
+use crate::journey::session::Session;
+use crate::journey::shard::{Shard, TxnId};
+use crate::model::config::Config;
+use crate::stats::record_latency;
+
+/// A journey's view of its core: transactions, messages, configuration and HTTP.
+pub struct Ctx {
+    pub(super) shard: Rc<Shard>,
+    pub(super) journey: TxnId,
+    pub(super) current: Cell<TxnId>,
+    pub(super) depth: Cell<usize>,
+    /// Open model: how late this journey started against its intended start, µs.
+    pub(super) start_delay_us: Cell<Option<u64>>,
+    /// This journey run's cookies (reset by `begin_run`).
+    pub(crate) session: RefCell<Session>,
+}
+
+impl Ctx {
+    /// A context for journey `journey_name` on `shard`.
+    pub fn new(shard: Rc<Shard>, journey_name: &str) -> Ctx {
+        let journey = shard.stats.borrow_mut().root(journey_name);
+        Ctx {
+            shard,
+            journey,
+            current: Cell::new(journey),
+            depth: Cell::new(1),
+            start_delay_us: Cell::new(None),
+            session: RefCell::default(),
+        }
+    }
+
+    /// A new journey run starts on this context: its session (cookies) starts empty.
+    pub(crate) fn begin_run(&self) {
+        self.session.borrow_mut().reset();
+    }
+
+    /// Open model: sets how late the current journey started against its intended start;
+    /// latencies are then also recorded corrected by it (coordinated omission).
+    pub(crate) fn set_start_delay_us(&self, delay_us: Option<u64>) {
+        self.start_delay_us.set(delay_us);
+    }
+
+    /// The core this journey runs on.
+    pub fn shard(&self) -> &Shard {
+        &self.shard
+    }
+
+    /// Configuration (scenario values, `MITE_CONF_*` variables, `--config` overrides).
+    pub fn config(&self) -> &Config {
+        &self.shard.config
+    }
+
+    /// The transaction requests and messages are recorded under now.
+    pub(crate) fn current_txn(&self) -> TxnId {
+        self.current.get()
+    }
+
+    /// The core's state, shared (a WebSocket closing after its journey keeps it).
+    pub(crate) fn shard_rc(&self) -> &Rc<Shard> {
+        &self.shard
+    }
+
+    /// Open model: how late this journey started, µs.
+    pub(crate) fn start_delay_us(&self) -> Option<u64> {
+        self.start_delay_us.get()
+    }
+
+    pub(super) fn trace(&self, line: fmt::Arguments<'_>) {
+        if let Some(sink) = &self.shard.trace {
+            sink(self.depth.get(), line);
+        }
+    }
+
+    /// A line of the journey-test trace (nothing when not tracing).
+    pub(crate) fn trace_line(&self, line: fmt::Arguments<'_>) {
+        self.trace(line);
+    }
+
+    /// Times `body` as transaction `name` (nested names join as `outer :: inner`). An error
+    /// from `body` is counted against this transaction, unless an inner one already counted
+    /// it, and returned.
+    ///
+    /// A hand-written future rather than an `async fn`: an async fn would keep `body` twice in
+    /// its state (as the argument and as the awaited value), doubling the size of every
+    /// journey's future, which is copied whenever a journey starts.
+    pub fn transaction<'a, T, F>(&'a self, name: &'a str, body: F) -> Transaction<'a, F>
+    where
+        F: Future<Output = JourneyResult<T>>,
+    {
+        Transaction { ctx: self, name, body, open: None }
+    }
+
+    /// Starts transaction `name` under the current one; returns (parent, id, start).
+    fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Instant) {
+        let parent = self.current.get();
+        let id = {
+            let mut stats = self.shard.stats.borrow_mut();
+            if parent == self.journey { stats.root(name) } else { stats.child(parent, name) }
+        };
+        self.trace(format_args!("> transaction {name}"));
+        self.depth.set(self.depth.get() + 1);
+        self.current.set(id);
+        (parent, id, Instant::now())
+    }
+
+    /// Ends a transaction: records its time and outcome, restores the parent.
+    fn end_transaction<T>(
+        &self,
+        name: &str,
+        open: (TxnId, TxnId, Instant),
+        result: JourneyResult<T>,
+    ) -> JourneyResult<T> {
+        let (parent, id, started) = open;
+        let took_us = micros(started.elapsed());
+        self.current.set(parent);
+        self.depth.set(self.depth.get() - 1);
+        let mut stats = self.shard.stats.borrow_mut();
+        self.shard.record(|record| {
+            record.transactions.push(crate::journey::record::RecordedTransaction {
+                name: stats.name(id).to_string(),
+                error: result.as_ref().err().map(ToString::to_string),
+                duration: std::time::Duration::from_micros(took_us),
+            })
+        });
+        let txn = stats.txn(id);
+        record_latency(&mut txn.txn_us, took_us);
+        if let Some(delay_us) = self.start_delay_us.get() {
+            record_latency(&mut txn.txn_us_corrected, took_us.saturating_add(delay_us));
+        }
+        match result {
+            Ok(value) => {
+                txn.txn_ok += 1;
+                drop(stats);
+                self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                Ok(value)
+            }
+            Err(mut err) => {
+                txn.txn_err += 1;
+                drop(stats);
+                self.trace(format_args!("< transaction {name} FAILED in {}: {err}", Millis(took_us)));
+                err.recorded = true;
+                Err(err)
+            }
+        }
+    }
+
+    /// Emits a message (Mite's `ctx.send`): counted by type in the results, printed by
+    /// `journey test`.
+    pub fn send(&self, kind: &str, fields: &[(&str, &dyn fmt::Display)]) {
+        self.shard.stats.borrow_mut().message(kind);
+        self.shard.record(|record| {
+            let fields = fields.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+            record.messages.push(crate::journey::record::RecordedMessage { kind: kind.to_string(), fields });
+        });
+        if self.shard.trace.is_some() {
+            let mut line = format!("send {kind}");
+            for (name, value) in fields {
+                line.push_str(&format!(" {name}={value}"));
+            }
+            self.trace(format_args!("{line}"));
+        }
+    }
+
+    /// The HTTP client, as a request builder.
+    pub fn http(&self) -> Http<'_> {
+        Http { ctx: self }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Ctx::transaction`].
+    pub struct Transaction<'a, F> {
+        ctx: &'a Ctx,
+        name: &'a str,
+        #[pin]
+        body: F,
+        // Set at the first poll: (parent, id, start).
+        open: Option<(TxnId, TxnId, Instant)>,
+    }
+
+    impl<F> PinnedDrop for Transaction<'_, F> {
+        /// A transaction dropped before it finished (a timeout or `select` around it, the
+        /// run's stop) gives the current transaction back to its parent, so what the journey
+        /// does next is not counted under it. It records nothing: it never completed.
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some((parent, _, _)) = this.open.take() {
+                this.ctx.current.set(parent);
+                this.ctx.depth.set(this.ctx.depth.get() - 1);
+            }
+        }
+    }
+}
+
+impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
+    type Output = JourneyResult<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<JourneyResult<T>> {
+        let this = self.project();
+        let (ctx, name) = (*this.ctx, *this.name);
+        let open = *this.open.get_or_insert_with(|| ctx.begin_transaction(name));
+        match this.body.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => {
+                *this.open = None;
+                Poll::Ready(ctx.end_transaction(name, open, result))
+            }
+        }
+    }
+}
+
+/// Microseconds shown as milliseconds.
+pub(super) struct Millis(pub(super) u64);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2} ms", self.0 as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// Issue 11: a transaction dropped before it finished left `ctx.current` pointing at it,
+    /// so the next transaction was named `cancelled :: next`.
+    #[test]
+    fn a_cancelled_transaction_gives_the_current_one_back() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let mut cancelled = std::pin::pin!(ctx.transaction("cancelled", std::future::pending::<JourneyResult>()));
+            assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        }
+        let next = std::pin::pin!(ctx.transaction("next", async { Ok(()) }));
+        assert!(matches!(next.poll(&mut cx), Poll::Ready(Ok(()))));
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert_eq!(names, vec!["next"]);
+        assert_eq!(ctx.depth.get(), 1);
+    }
+
+    /// The library never prints: a journey test's trace goes to the sink its caller gives,
+    /// with its nesting depth, and a load run (no sink) traces nothing.
+    #[test]
+    fn the_trace_goes_to_the_callers_sink() {
+        use std::cell::RefCell;
+        use std::task::{Context, Poll, Waker};
+        let lines = Rc::new(RefCell::new(Vec::<String>::new()));
+        let seen = lines.clone();
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now())
+            .with_trace(Box::new(move |depth, line| seen.borrow_mut().push(format!("{depth} {line}"))));
+        let ctx = Ctx::new(Rc::new(shard), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        let outer = std::pin::pin!(ctx.transaction("outer", async {
+            ctx.send("seen", &[("n", &1)]);
+            Ok(())
+        }));
+        assert!(matches!(outer.poll(&mut cx), Poll::Ready(Ok(()))));
+        let lines = lines.borrow();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0], "1 > transaction outer");
+        assert_eq!(lines[1], "2 send seen n=1");
+        assert!(lines[2].starts_with("1 < transaction outer ok in "), "{lines:?}");
+    }
+}

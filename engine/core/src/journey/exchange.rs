@@ -1,0 +1,184 @@
+//! One exchange (one hop of a request) sent through the core's HTTP client and recorded under
+//! the journey's current transaction: latency (and its open-model corrected twin), status,
+//! phases, bytes, connection work, the verdict against the expected statuses, error samples,
+//! the journey test's record and trace.
+
+use crate::http::client::{Exchange, Timings};
+use crate::http::fields::check_headers;
+use crate::http::{HttpError, Response, Url, UrlError};
+use crate::journey::Ctx;
+use crate::journey::ctx::Millis;
+use crate::journey::request::RequestBuilder;
+use crate::journey::session::{self, Hop};
+use crate::journey::shard::{ShardStats, TxnId};
+use crate::stats::{ErrorKind, TxnStats, record_latency};
+
+impl Ctx {
+    /// One exchange (one hop of a request), recorded under the current transaction.
+    pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
+        let url = match Url::parse(request.url) {
+            Ok(url) => url,
+            Err(err) => return Err(self.invalid_url(request, &err)),
+        };
+        check_headers(&request.headers)?;
+        let txn = self.current.get();
+        self.shard.stats.borrow_mut().request_started(txn);
+        let exchange = Exchange {
+            method: request.method.as_str(),
+            url,
+            headers: &request.headers,
+            body: request.body,
+            keep_body: request.keep_body,
+        };
+        let result = self.shard.http.exchange(&exchange).await;
+        if let Ok(response) = &result {
+            session::absorb(self, request.url, response);
+        }
+        let result = self.record_exchange(request, txn, result);
+        if self.shard.trace.is_some() {
+            self.trace_exchange(request, &result);
+        }
+        result
+    }
+
+    /// Counts the exchange's outcome under transaction `txn`; a response outside the expected
+    /// statuses (or a redirect that cannot be followed) becomes a `status` error here.
+    fn record_exchange(
+        &self,
+        request: &RequestBuilder<'_>,
+        txn: TxnId,
+        result: Result<Response, HttpError>,
+    ) -> Result<Response, HttpError> {
+        let mut stats = self.shard.stats.borrow_mut();
+        stats.request_finished(txn);
+        let result = match result {
+            Ok(response) => {
+                record_answer(stats.txn(txn), request, &response, self.start_delay_us.get());
+                judge(&mut stats, txn, request, response)
+            }
+            Err(err) => {
+                record_failure(&mut stats, txn, &err);
+                Err(err)
+            }
+        };
+        self.shard.record(|record| {
+            let error = result.as_ref().err().filter(|e| e.kind().is_some()).map(ToString::to_string);
+            record.errors.extend(error.clone());
+            record.requests.push(crate::journey::record::RecordedRequest {
+                method: request.method.to_string(),
+                url: request.url.to_string(),
+                status: result.as_ref().map(Response::status).ok().or_else(|| result.as_ref().err()?.status()),
+                error,
+                transaction: stats.name(txn).to_string(),
+            });
+        });
+        result
+    }
+
+    /// A URL that does not parse (typically rendered from a template at run time) is an
+    /// `invalid_url` error of the current transaction, counted once, as an attempt never sent.
+    fn invalid_url(&self, request: &RequestBuilder<'_>, err: &UrlError) -> HttpError {
+        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+        let mut stats = self.shard.stats.borrow_mut();
+        let entry = stats.txn(self.current.get());
+        entry.add_error(ErrorKind::InvalidUrl);
+        entry.not_sent += 1;
+        stats.sample_error(ErrorKind::InvalidUrl.name(), || err.to_string());
+        drop(stats);
+        self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url));
+        err
+    }
+
+    /// The journey test's line for one exchange.
+    fn trace_exchange(&self, request: &RequestBuilder<'_>, result: &Result<Response, HttpError>) {
+        match result {
+            Ok(response) => {
+                let t = response.timings();
+                self.trace(format_args!(
+                    "{} {} -> {} ({} body bytes) in {}{}{}",
+                    request.method,
+                    request.url,
+                    response.status(),
+                    response.body_len(),
+                    Millis(t.total_us),
+                    t.connect_us.map(|us| format!(", connect {}", Millis(us))).unwrap_or_default(),
+                    t.tls_us.map(|us| format!(", TLS {}", Millis(us))).unwrap_or_default(),
+                ));
+            }
+            Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url)),
+        }
+    }
+}
+
+/// Records what a response tells whatever its verdict: latency (corrected by the journey's
+/// start delay in the open model), status, phases, bytes, connection work.
+fn record_answer(entry: &mut TxnStats, request: &RequestBuilder<'_>, response: &Response, delay_us: Option<u64>) {
+    let timings = response.timings();
+    record_latency(&mut entry.req_us, timings.total_us);
+    if let Some(delay_us) = delay_us {
+        record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
+    }
+    entry.add_status(response.status());
+    entry.http.record(&request.method, response.status(), &timings);
+    entry.first_byte_us_sum += timings.first_byte_us;
+    entry.body_bytes += response.body_len();
+    entry.sent_bytes += timings.request_bytes;
+    count_connections(entry, &timings);
+}
+
+/// The response's verdict: accepted (a final status the request expects, or a redirect that
+/// will be followed), or a `status` error counted and sampled once.
+fn judge(
+    stats: &mut ShardStats,
+    txn: TxnId,
+    request: &RequestBuilder<'_>,
+    response: Response,
+) -> Result<Response, HttpError> {
+    let verdict = session::hop_verdict(request, &response);
+    let accepted = match verdict {
+        Hop::Final => request.expect.contains(&response.status()),
+        Hop::Followed => true,
+        Hop::Broken(_) => false,
+    };
+    let entry = stats.txn(txn);
+    if accepted {
+        entry.req_ok += 1;
+        return Ok(response);
+    }
+    entry.add_error(ErrorKind::Status);
+    let why = match verdict {
+        Hop::Broken(why) => why,
+        _ => format!("expected {}-{}", request.expect.start(), request.expect.end()),
+    };
+    let err = HttpError::failed(
+        ErrorKind::Status,
+        format!("{} {} answered {}, {why}", request.method, request.url, response.status()),
+    )
+    .with_status(response.status());
+    stats.sample_error(ErrorKind::Status.name(), || err.to_string());
+    Err(err)
+}
+
+/// Counts a failed exchange under its kind; one that failed before a byte was written is an
+/// attempt, not a request a server saw.
+fn record_failure(stats: &mut ShardStats, txn: TxnId, err: &HttpError) {
+    let entry = stats.txn(txn);
+    count_connections(entry, &err.timings());
+    if let Some(kind) = err.kind() {
+        entry.add_error(kind);
+        entry.not_sent += u64::from(!err.was_sent());
+        stats.sample_error(kind.name(), || err.to_string());
+    }
+}
+
+/// Counts the connection work of one request, whether it succeeded or not.
+pub(crate) fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+    entry.reconnects += u64::from(timings.reconnects);
+    entry.connects += u64::from(timings.connects);
+    entry.connects_failed += u64::from(timings.connects_failed);
+    entry.connect_us_sum += timings.connect_us.unwrap_or(0);
+    entry.tls_handshakes += u64::from(timings.tls_handshakes);
+    entry.tls_failed += u64::from(timings.tls_failed);
+    entry.tls_us_sum += timings.tls_us.unwrap_or(0);
+    entry.tls_resumed += u64::from(timings.tls_resumed);
+}

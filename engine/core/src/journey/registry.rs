@@ -1,0 +1,249 @@
+//! Journeys, datapools and scenarios by `module:name` (Mite's names), the scenario a
+//! `ScenarioFn` builds, and "did you mean" for a name not found.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::journey::slot::{AsyncJourney, Journey};
+use crate::journey::{Ctx, JourneyResult};
+use crate::model::config::Config;
+use crate::model::datapool::{DataPool, Row};
+use crate::model::volume::VolumeModel;
+
+/// One line of a scenario: which journey, fed by which datapool, at what volume.
+#[derive(Clone, Debug)]
+pub struct ScenarioEntry {
+    /// Registered journey name (`module:name`).
+    pub journey: String,
+    /// Rows of arguments; `None` runs the journey with the empty row.
+    pub datapool: Option<DataPool>,
+    /// How many journeys to keep in flight.
+    pub volume: VolumeModel,
+}
+
+/// A scenario: what to run, plus configuration defaults it brings.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    /// Name shown in results.
+    pub name: String,
+    /// The entries run side by side.
+    pub entries: Vec<ScenarioEntry>,
+    /// Configuration defaults (overridden by env and CLI).
+    pub config: Config,
+}
+
+/// Builds a scenario from the configuration.
+pub type ScenarioFn = fn(&Config) -> Result<Scenario, ScenarioError>;
+
+/// A scenario function could not build its scenario. Built from a message with `?` or
+/// `.into()` (`Err("no base URL")?`, `Err(format!(..).into())`), or for a configuration value
+/// with [`ScenarioError::config`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// A configuration value the scenario needs cannot be used.
+    #[error("config {key}={value:?}: {expected}")]
+    Config {
+        /// The configuration key (`journeys`).
+        key: String,
+        /// The value it has.
+        value: String,
+        /// What it should be, in the user's words (`expected a whole number`).
+        expected: String,
+    },
+    /// Anything else, in the scenario author's words.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl ScenarioError {
+    /// An error with a message.
+    pub fn msg(message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Message(message.into())
+    }
+
+    /// Configuration `key` has `value`, which is not what the scenario expects.
+    pub fn config(key: &str, value: &str, expected: impl Into<String>) -> ScenarioError {
+        ScenarioError::Config { key: key.to_string(), value: value.to_string(), expected: expected.into() }
+    }
+}
+
+impl From<String> for ScenarioError {
+    fn from(message: String) -> ScenarioError {
+        ScenarioError::Message(message)
+    }
+}
+
+impl From<&str> for ScenarioError {
+    fn from(message: &str) -> ScenarioError {
+        ScenarioError::Message(message.to_string())
+    }
+}
+
+/// A name not found in the registry, with the closest registered names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?}{}", did_you_mean(suggestions))]
+pub struct UnknownName {
+    /// What was asked for.
+    pub name: String,
+    /// `journey`, `scenario` or `datapool`.
+    pub what: &'static str,
+    /// Close registered names.
+    pub suggestions: Vec<String>,
+}
+
+/// `; did you mean a, b?`, or nothing without suggestions.
+fn did_you_mean(suggestions: &[String]) -> String {
+    if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(", ")) }
+}
+
+/// Builds a datapool (for `journey test JOURNEY DATAPOOL`).
+pub type DataPoolFn = fn() -> DataPool;
+
+/// A registered datapool: built on demand, or already built (scenario files).
+#[derive(Clone)]
+enum DataPoolSource {
+    Build(DataPoolFn),
+    Built(DataPool),
+}
+
+/// Journeys, datapools and scenarios by `module:name`.
+#[derive(Default, Clone)]
+pub struct Registry {
+    journeys: BTreeMap<String, Arc<dyn Journey>>,
+    scenarios: BTreeMap<String, ScenarioFn>,
+    datapools: BTreeMap<String, DataPoolSource>,
+}
+
+impl Registry {
+    /// Registers an `async fn(&Ctx, Row) -> JourneyResult` under `name` (`module:name`).
+    pub fn journey<F>(&mut self, name: &str, f: F)
+    where
+        F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
+    {
+        self.journeys.insert(name.to_string(), Arc::new(AsyncJourney(f)));
+    }
+
+    /// Registers a journey implemented directly (declarative journeys).
+    pub fn journey_impl(&mut self, name: &str, journey: Arc<dyn Journey>) {
+        self.journeys.insert(name.to_string(), journey);
+    }
+
+    /// Registers a scenario under `name`.
+    pub fn scenario(&mut self, name: &str, f: ScenarioFn) {
+        self.scenarios.insert(name.to_string(), f);
+    }
+
+    /// Registers a datapool under `name`.
+    pub fn datapool(&mut self, name: &str, f: DataPoolFn) {
+        self.datapools.insert(name.to_string(), DataPoolSource::Build(f));
+    }
+
+    /// Registers an already built datapool (scenario files).
+    pub fn datapool_impl(&mut self, name: &str, pool: DataPool) {
+        self.datapools.insert(name.to_string(), DataPoolSource::Built(pool));
+    }
+
+    /// Looks a datapool up and builds it.
+    pub fn find_datapool(&self, name: &str) -> Result<DataPool, UnknownName> {
+        let found = self.datapools.get(name).map(|source| match source {
+            DataPoolSource::Build(f) => f(),
+            DataPoolSource::Built(pool) => pool.clone(),
+        });
+        found.ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "datapool",
+            suggestions: closest(name, self.datapools.keys()),
+        })
+    }
+
+    /// Registered datapool names.
+    pub fn datapool_names(&self) -> impl Iterator<Item = &str> {
+        self.datapools.keys().map(String::as_str)
+    }
+
+    /// Looks a journey up.
+    pub fn find_journey(&self, name: &str) -> Result<Arc<dyn Journey>, UnknownName> {
+        self.journeys.get(name).cloned().ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "journey",
+            suggestions: closest(name, self.journeys.keys()),
+        })
+    }
+
+    /// Looks a scenario up.
+    pub fn find_scenario(&self, name: &str) -> Result<ScenarioFn, UnknownName> {
+        self.scenarios.get(name).copied().ok_or_else(|| UnknownName {
+            name: name.to_string(),
+            what: "scenario",
+            suggestions: closest(name, self.scenarios.keys()),
+        })
+    }
+
+    /// Registered journey names.
+    pub fn journey_names(&self) -> impl Iterator<Item = &str> {
+        self.journeys.keys().map(String::as_str)
+    }
+
+    /// Registered scenario names.
+    pub fn scenario_names(&self) -> impl Iterator<Item = &str> {
+        self.scenarios.keys().map(String::as_str)
+    }
+}
+
+/// Up to three names within a small edit distance (Levenshtein, in characters) of `name`,
+/// closest first.
+fn closest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut scored: Vec<(usize, &String)> = names.map(|n| (strsim::levenshtein(name, n), n)).collect();
+    scored.sort();
+    let limit = (name.len() / 2).max(3);
+    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, n)| n.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_close_names() {
+        let names: Vec<String> = vec!["mite_example:journey".into(), "http_example:journey".into(), "other:x".into()];
+        let got = closest("mite_exmple:journey", names.iter());
+        assert_eq!(got.first().map(String::as_str), Some("mite_example:journey"));
+        assert!(closest("zzzzzzzzzzzzzzzzzzzzzz", names.iter()).is_empty());
+    }
+
+    #[test]
+    fn a_scenario_error_is_built_from_a_message_or_a_config_value() {
+        fn needs_base(config: &Config) -> Result<Scenario, ScenarioError> {
+            let base = config.get("base").ok_or("config base is missing: the target's URL")?;
+            if !base.starts_with("http") {
+                return Err(ScenarioError::config("base", base, "expected an http:// or https:// URL"));
+            }
+            Err(format!("{base} is down").into())
+        }
+        let mut config = Config::default();
+        assert_eq!(needs_base(&config).unwrap_err(), ScenarioError::msg("config base is missing: the target's URL"));
+        config.set("base", "ftp://x");
+        assert_eq!(
+            needs_base(&config).unwrap_err().to_string(),
+            "config base=\"ftp://x\": expected an http:// or https:// URL"
+        );
+        config.set("base", "http://x");
+        assert_eq!(needs_base(&config).unwrap_err().to_string(), "http://x is down");
+    }
+
+    #[test]
+    fn an_unknown_name_says_what_was_meant() {
+        let mut registry = Registry::default();
+        registry.scenario("mite_example:scenario", |_| Ok(Scenario::default()));
+        registry.scenario("mite_example:other", |_| Ok(Scenario::default()));
+        let err = registry.find_scenario("mite_exampel:scenario").unwrap_err();
+        assert_eq!(err.suggestions[0], "mite_example:scenario");
+        assert!(
+            err.to_string()
+                .starts_with("unknown scenario \"mite_exampel:scenario\"; did you mean mite_example:scenario"),
+            "{err}"
+        );
+        let far = registry.find_scenario("zz").unwrap_err();
+        assert_eq!(far.to_string(), "unknown scenario \"zz\"");
+    }
+}

@@ -1,0 +1,367 @@
+//! The [`Journey`] trait and its executor side: a journey slot on one
+//! core runs its journey again and again while its scenario entry wants it. The loop is generic
+//! over the journey function, so the journey's future lives inside the slot's task: running a
+//! journey again allocates nothing. What decides how many slots run (volume models, arrival
+//! rates) is the executor's (`exec`); this module only reads the entry's state.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::driver::{sleep, spawn};
+use crate::http::client::micros;
+use crate::journey::shard::Shard;
+use crate::journey::{Ctx, JourneyResult};
+use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE};
+use crate::model::datapool::{PoolShard, Row};
+use crate::stats::{ErrorKind, JourneyCounts};
+
+/// A journey the engine can run: once (journey test) or in a loop per slot (load).
+pub trait Journey: Send + Sync + 'static {
+    /// Runs the journey once.
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>>;
+
+    /// Starts one journey slot on the current core's runtime (see [`Slot`]).
+    fn spawn_slot(&self, slot: Slot);
+}
+
+/// A journey written as `async fn(&Ctx, Row) -> JourneyResult`.
+pub(crate) struct AsyncJourney<F>(pub(crate) F);
+
+impl<F> Journey for AsyncJourney<F>
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
+{
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+        Box::pin((self.0)(ctx, row))
+    }
+
+    fn spawn_slot(&self, slot: Slot) {
+        let f = self.0;
+        // The loop is generic over `F`: the journey's future lives inside the slot's task, so
+        // running a journey again allocates nothing.
+        spawn_slot(slot, f);
+    }
+}
+
+/// Open model: where a slot takes its intended start times from (the executor's arrival
+/// scheduler, which owns the queue and its counting).
+pub trait ArrivalSource {
+    /// The oldest waiting arrival, or `Ready(None)` when `ended` (the entry or the run stopped).
+    /// When none waits, `cx` is woken when one does; `waiting` tracks whether this slot is
+    /// counted among the idle ones (set and cleared here).
+    fn poll_take(&self, stopping: bool, ended: bool, waiting: &mut bool, cx: &mut Context<'_>)
+    -> Poll<Option<Instant>>;
+    /// A waiting slot left before it got an arrival.
+    fn forget_waiter(&self);
+    /// A taken arrival started its journey.
+    fn started(&self, counts: &mut JourneyCounts);
+    /// A taken arrival never started (its datapool ran out, or the run stopped).
+    fn missed(&self, counts: &mut JourneyCounts);
+}
+
+/// One scenario entry's state on one core, shared by its slots and the executor.
+pub struct EntryState {
+    pub(crate) name: Arc<str>,
+    /// Closed model: slots this core should run now.
+    pub(crate) target: Cell<u64>,
+    /// Slots alive (running a journey, or waiting for an arrival or a row).
+    pub(crate) running: Cell<u64>,
+    /// Journeys started.
+    pub(crate) started: Cell<u64>,
+    /// The volume model runs journeys again (false: each slot runs once).
+    pub(crate) restarts: bool,
+    /// The volume or rate model has ended.
+    pub(crate) stopped: Cell<bool>,
+    /// A single-use datapool ran out.
+    pub(crate) exhausted: Cell<bool>,
+    pool: RefCell<PoolShard>,
+    /// Slots waiting for a row of a recyclable pool to be checked in.
+    row_waiters: RefCell<Vec<Waker>>,
+    /// Journeys running now (slots waiting for an arrival or a row are not).
+    pub(crate) active: Cell<u64>,
+    /// Open model: the scheduler's queue of intended start times.
+    pub(crate) arrivals: Option<Rc<dyn ArrivalSource>>,
+}
+
+impl EntryState {
+    /// An entry named `name` with its core's share of the datapool; `arrivals` for open models.
+    pub(crate) fn new(
+        name: &str,
+        pool: PoolShard,
+        restarts: bool,
+        arrivals: Option<Rc<dyn ArrivalSource>>,
+    ) -> EntryState {
+        EntryState {
+            name: Arc::from(name),
+            target: Cell::new(0),
+            running: Cell::new(0),
+            started: Cell::new(0),
+            restarts,
+            stopped: Cell::new(false),
+            exhausted: Cell::new(pool.is_exhausted()),
+            pool: RefCell::new(pool),
+            row_waiters: RefCell::new(Vec::new()),
+            active: Cell::new(0),
+            arrivals,
+        }
+    }
+
+    /// Nothing runs and nothing more will start.
+    pub(crate) fn finished(&self) -> bool {
+        let done = self.stopped.get() || self.exhausted.get();
+        self.running.get() == 0
+            && if self.arrivals.is_some() {
+                done
+            } else {
+                done || (!self.restarts && self.started.get() >= self.target.get())
+            }
+    }
+
+    /// Wakes up to `count` slots waiting for a row.
+    pub(crate) fn wake_row_waiters(&self, count: usize) {
+        let mut waiters = self.row_waiters.borrow_mut();
+        let keep = waiters.len().saturating_sub(count);
+        for waker in waiters.drain(keep..) {
+            waker.wake();
+        }
+    }
+}
+
+/// Waits for the next intended start time, or `None` when the entry or the run stops.
+struct NextArrival<'a> {
+    shard: &'a Shard,
+    entry: &'a EntryState,
+    source: &'a dyn ArrivalSource,
+    waiting: bool,
+}
+
+impl Future for NextArrival<'_> {
+    type Output = Option<Instant>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        let stopping = self.shard.stopping.get();
+        let ended = stopping || self.entry.stopped.get() || self.entry.exhausted.get();
+        let this = &mut *self;
+        this.source.poll_take(stopping, ended, &mut this.waiting, cx)
+    }
+}
+
+impl Drop for NextArrival<'_> {
+    fn drop(&mut self) {
+        if self.waiting {
+            self.source.forget_waiter();
+        }
+    }
+}
+
+/// Waits for a row: a recyclable pool whose rows are all checked out makes the slot wait for
+/// a check-in (never ends the entry). `None` when the pool is exhausted or the run stops.
+struct NextRow<'a> {
+    shard: &'a Shard,
+    entry: &'a EntryState,
+}
+
+impl Future for NextRow<'_> {
+    type Output = Option<Row>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Row>> {
+        let entry = self.entry;
+        let row = entry.pool.borrow_mut().checkout();
+        // Closed model: a slot the volume model no longer wants leaves. Open model: an arrival
+        // already taken still starts after the rate model ended, when a row comes back.
+        let unwanted = entry.arrivals.is_none() && (entry.stopped.get() || entry.running.get() > entry.target.get());
+        let ended = entry.pool.borrow().is_exhausted() || self.shard.stopping.get() || unwanted;
+        if row.is_some() || ended {
+            return Poll::Ready(row);
+        }
+        self.entry.row_waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// What a journey slot needs: its core and its entry.
+pub struct Slot {
+    shard: Rc<Shard>,
+    entry: Rc<EntryState>,
+}
+
+impl Slot {
+    /// A slot of `entry` on `shard` (the caller has counted it in `entry.running`).
+    pub(crate) fn new(shard: Rc<Shard>, entry: Rc<EntryState>) -> Slot {
+        Slot { shard, entry }
+    }
+}
+
+/// Starts a journey slot as a task on the current core.
+pub fn spawn_slot<F>(slot: Slot, journey: F)
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult + 'static,
+{
+    spawn(slot_loop(slot, journey));
+}
+
+/// Runs journeys one after another while the entry's target allows, then leaves.
+async fn slot_loop<F>(slot: Slot, journey: F)
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult,
+{
+    let Slot { shard, entry } = slot;
+    let ctx = Ctx::new(shard.clone(), &entry.name);
+    let mut backoff = Backoff::default();
+    while let Some((intended, row)) = next_start(&shard, &entry).await {
+        ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
+        ctx.begin_run();
+        count_start(&shard, &entry, intended.is_some());
+        let began = Instant::now();
+        // Whether the journey ever waited: one that never does would keep the core to itself.
+        let mut waited = false;
+        let mut run = std::pin::pin!(journey(&ctx, row.clone()));
+        let result = std::future::poll_fn(|cx| {
+            let poll = run.as_mut().poll(cx);
+            waited |= poll.is_pending();
+            poll
+        })
+        .await;
+        entry.active.set(entry.active.get() - 1);
+        record_journey(&shard, &entry.name, &result);
+        entry.pool.borrow_mut().checkin(row);
+        entry.wake_row_waiters(1);
+        if !entry.restarts && entry.arrivals.is_none() {
+            break;
+        }
+        backoff.after(failed_at_once(&result, began.elapsed(), waited), waited).await;
+    }
+    entry.running.set(entry.running.get() - 1);
+}
+
+/// What the next journey of a slot starts with: its intended start (open model) and its row;
+/// `None` when the slot should leave.
+async fn next_start(shard: &Shard, entry: &EntryState) -> Option<(Option<Instant>, Row)> {
+    let intended = match &entry.arrivals {
+        Some(source) => Some(NextArrival { shard, entry, source: &**source, waiting: false }.await?),
+        None => {
+            let unwanted = shard.stopping.get() || entry.stopped.get() || entry.running.get() > entry.target.get();
+            if unwanted || (!entry.restarts && entry.started.get() >= entry.target.get()) {
+                return None;
+            }
+            None
+        }
+    };
+    let Some(row) = (NextRow { shard, entry }).await else {
+        if entry.pool.borrow().is_exhausted() {
+            entry.exhausted.set(true);
+        }
+        if let (Some(source), Some(_)) = (&entry.arrivals, intended) {
+            // The arrival taken from the queue never started.
+            source.missed(&mut shard.stats.borrow_mut().journeys);
+        }
+        return None;
+    };
+    Some((intended, row))
+}
+
+/// Counts a journey starting (and the arrival it serves, open model).
+fn count_start(shard: &Shard, entry: &EntryState, open: bool) {
+    entry.started.set(entry.started.get() + 1);
+    let mut stats = shard.stats.borrow_mut();
+    stats.journeys.started += 1;
+    if let (true, Some(source)) = (open, &entry.arrivals) {
+        source.started(&mut stats.journeys);
+    }
+    entry.active.set(entry.active.get() + 1);
+}
+
+/// A journey slot's pause after journeys that fail at once, so that a broken target (or URL,
+/// or name) is not hammered and the core's other tasks (the stop, the progress) still run.
+#[derive(Default)]
+struct Backoff {
+    next: Option<Duration>,
+}
+
+impl Backoff {
+    /// After a journey: an immediate failure sleeps (1 ms, doubling to 100 ms); any other
+    /// outcome resets the pause, and a journey that never waited lets the runtime turn once, so
+    /// that no journey, however quick, can keep the core from its other tasks.
+    async fn after(&mut self, failed_at_once: bool, waited: bool) {
+        if failed_at_once {
+            let pause = self.next.unwrap_or(FAILURE_BACKOFF_MIN);
+            self.next = Some((pause * 2).min(FAILURE_BACKOFF_MAX));
+            sleep(pause).await;
+            return;
+        }
+        self.next = None;
+        if !waited {
+            // A timer, not a mere yield: the runtime fires timers (the core's tick, its stop)
+            // only when no task is ready to run, so a task that re-queues itself is not enough.
+            sleep(Duration::ZERO).await;
+        }
+    }
+}
+
+/// Whether a journey "failed at once": within `IMMEDIATE_FAILURE`, either without a request
+/// reaching a server (no such name, a URL that cannot be sent, refused, no route, a TLS
+/// failure, no connection free) or without waiting on anything at all. A target that answers,
+/// even with an error status, is never backed off from: its answers are what is measured.
+fn failed_at_once(result: &JourneyResult, took: Duration, waited: bool) -> bool {
+    let Err(err) = result else { return false };
+    let nothing_reached_a_server = matches!(
+        err.kind(),
+        Some(
+            ErrorKind::Dns
+                | ErrorKind::InvalidUrl
+                | ErrorKind::Refused
+                | ErrorKind::Connect
+                | ErrorKind::Tls
+                | ErrorKind::NoConnection
+        )
+    );
+    took < IMMEDIATE_FAILURE && (nothing_reached_a_server || (err.kind().is_none() && !waited))
+}
+
+/// Counts a finished journey; an error no transaction counted is counted against the
+/// journey's own row.
+pub(crate) fn record_journey(shard: &Shard, journey: &str, result: &JourneyResult) {
+    let mut stats = shard.stats.borrow_mut();
+    match result {
+        Ok(()) => stats.journeys.ok += 1,
+        Err(err) => {
+            stats.journeys.failed += 1;
+            stats.sample_error("journey", || err.to_string());
+            if !err.is_recorded() {
+                let id = stats.root(journey);
+                stats.txn(id).txn_err += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: only failures where nothing reached a server (or nothing was waited on) back
+    /// off; an answer, even an error status, never slows the load down.
+    #[test]
+    fn immediate_failures_are_told_apart() {
+        use crate::journey::JourneyError;
+        let quick = Duration::from_micros(50);
+        let http =
+            |kind: ErrorKind| -> JourneyResult { Err(JourneyError::from(crate::http::HttpError::failed(kind, "x"))) };
+        assert!(!failed_at_once(&Ok(()), quick, false));
+        for kind in [ErrorKind::Dns, ErrorKind::InvalidUrl, ErrorKind::Refused, ErrorKind::Connect, ErrorKind::Tls] {
+            assert!(failed_at_once(&http(kind), quick, true), "{kind:?}");
+            assert!(!failed_at_once(&http(kind), Duration::from_millis(5), true), "{kind:?}: not immediate");
+        }
+        for kind in [ErrorKind::Status, ErrorKind::Reset, ErrorKind::Malformed, ErrorKind::Timeout] {
+            assert!(!failed_at_once(&http(kind), quick, true), "{kind:?}: the target answered");
+        }
+        let own = || -> JourneyResult { Err(JourneyError::msg("check failed")) };
+        assert!(failed_at_once(&own(), quick, false), "failed without waiting on anything");
+        assert!(!failed_at_once(&own(), quick, true), "failed after a response arrived");
+    }
+}
