@@ -13,17 +13,9 @@ use crate::http::{Response, Url};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
+use crate::scenario::capture::{Capture, CaptureWords, json_path};
 use crate::scenario::step_options::StepOptions;
 use crate::scenario::template::Template;
-
-/// Where a captured value comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Capture {
-    /// A response header (case-insensitive).
-    Header(String),
-    /// A JSON body field by dotted path (`user.id`, `items.0`).
-    Json(Vec<String>),
-}
 
 /// One request of a declarative journey.
 #[derive(Clone, Debug)]
@@ -125,14 +117,7 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let url = match step.url.as_literal() {
-                Some(url) => url,
-                None => {
-                    url_buf.clear();
-                    step.url.render_into(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
-                    url_buf.as_str()
-                }
-            };
+            let url = step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
                 let mut rendered = String::new();
@@ -141,14 +126,7 @@ impl DeclarativeJourney {
             }
             let body = match &step.body {
                 None => "",
-                Some(template) => match template.as_literal() {
-                    Some(text) => text,
-                    None => {
-                        body_buf.clear();
-                        template.render_into(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
-                        body_buf.as_str()
-                    }
-                },
+                Some(template) => template.text(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.0))?,
             };
             let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.0))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
@@ -187,7 +165,7 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
             JourneyError::msg(format!(
                 "step {:?}: capture {name} = {} not found in the response",
                 step.transaction,
-                crate::scenario::file_words::CaptureWords(capture)
+                CaptureWords(capture)
             ))
         })?;
         values.push((name.clone(), value));
@@ -200,22 +178,6 @@ fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
         Capture::Header(name) => response.header(name).map(str::to_string),
         Capture::Json(path) => json_path(&serde_json::from_slice(response.body()).ok()?, path),
     }
-}
-
-/// The value at `path` (object keys, or array indexes) in `document`: a string as it is,
-/// anything else as JSON text. Shared by HTTP and WebSocket captures.
-pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
-    let mut at = document;
-    for key in path.iter().filter(|k| !k.is_empty()) {
-        at = match at {
-            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
-            other => other.get(key)?,
-        };
-    }
-    Some(match at {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    })
 }
 
 /// A journey a scenario file describes (HTTP steps, WebSocket steps) and that runs itself.

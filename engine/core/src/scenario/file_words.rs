@@ -1,11 +1,10 @@
 //! Scenario-file things said back to the user in the file's own words: the TOML reader's type
 //! errors rewritten (never `expected struct VolumeSpec` or `expected u64`), and volume models
-//! and captures shown as they are written in a file (never `Constant { per_s: 500.0, .. }`).
+//! shown as they are written in a file (never `Constant { per_s: 500.0, .. }`).
 
 use std::fmt;
 
 use crate::model::volume::{RateModel, VolumeModel};
-use crate::scenario::declarative::Capture;
 
 /// What each internal type name means, as the file spells it.
 const EXPECTED: [(&str, &str); 12] = [
@@ -122,18 +121,6 @@ impl fmt::Display for RateWords<'_> {
     }
 }
 
-/// A capture as a scenario file writes it.
-pub struct CaptureWords<'a>(pub &'a Capture);
-
-impl fmt::Display for CaptureWords<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Capture::Header(name) => write!(f, "{{ header = {name:?} }}"),
-            Capture::Json(path) => write!(f, "{{ json = {:?} }}", path.join(".")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn models_and_captures_read_as_they_are_written() {
+    fn models_read_as_they_are_written() {
         let open = VolumeModel::Arrivals {
             rate: RateModel::Constant { per_s: 500.0, duration_s: Some(60.0) },
             max_in_flight: 100,
@@ -168,10 +155,5 @@ mod tests {
             VolumeWords(&stages).to_string(),
             "{ stages = [{ constant = 5, duration = \"2s\" }, { ramp = { from = 1, to = 5, duration = \"500ms\" } }] }"
         );
-        assert_eq!(
-            CaptureWords(&Capture::Json(vec!["user".into(), "id".into()])).to_string(),
-            "{ json = \"user.id\" }"
-        );
-        assert_eq!(CaptureWords(&Capture::Header("X-Token".into())).to_string(), "{ header = \"X-Token\" }");
     }
 }

@@ -133,8 +133,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     let (mut dropped_static, mut dropped_host) = (0, 0);
     let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
-        let request = &entry.request;
-        let url = crate::http::Url::parse(&request.url).map_err(|e| format!("entry {i}: {e}"))?;
+        let url = crate::http::Url::parse(&entry.request.url).map_err(|e| format!("entry {i}: {e}"))?;
         if chains.hop[i] {
             continue;
         }
@@ -149,48 +148,12 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
             continue;
         }
         let path = url.target.split('?').next().unwrap_or("/");
-        let name = format!("{} {path}", request.method.to_ascii_uppercase());
+        let name = format!("{} {path}", entry.request.method.to_ascii_uppercase());
         let transaction = match entry.pageref.as_deref().and_then(|id| titles.get(id)) {
             Some(title) if !title.is_empty() => format!("{title} :: {name}"),
             _ => name,
         };
-        let mut step = toml::Table::new();
-        step.insert("transaction".into(), transaction.into());
-        step.insert("method".into(), request.method.to_ascii_uppercase().into());
-        step.insert("url".into(), escape(&request.url).into());
-        let body = request.post_data.as_ref().filter(|p| !p.text.is_empty()).map(post_body);
-        let generated_type = matches!(body, Some((_, PostBody::Form(_) | PostBody::Json(_))));
-        let mut headers = toml::Table::new();
-        for header in &request.headers {
-            let lower = header.name.to_ascii_lowercase();
-            if lower.starts_with(':')
-                || DROPPED_HEADERS.contains(&lower.as_str())
-                || (generated_type && lower == "content-type")
-            {
-                continue;
-            }
-            headers.insert(header.name.clone(), escape(&header.value).into());
-        }
-        if !headers.is_empty() {
-            step.insert("headers".into(), headers.into());
-        }
-        match body {
-            None => {}
-            Some((_, PostBody::Form(fields))) => {
-                step.insert("form".into(), fields.into());
-            }
-            Some((_, PostBody::Json(value))) => {
-                step.insert("json".into(), value);
-            }
-            Some((text, PostBody::Text)) => {
-                step.insert("body".into(), escape(text).into());
-            }
-        }
-        if chains.unfollowed[i] {
-            // The browser did not follow this redirect: neither does the journey.
-            step.insert("follow_redirects".into(), false.into());
-        }
-        steps.push(toml::Value::Table(step));
+        steps.push(step(&entry.request, transaction, chains.unfollowed[i]));
     }
     let kept = steps.len();
     if kept == 0 {
@@ -199,6 +162,70 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
              try --keep-static or another --host"
         ));
     }
+    let unset_cookies = unset_cookies(&har.log.entries);
+    Ok(Converted {
+        toml: scenario_file(steps, &unset_cookies)?,
+        total: har.log.entries.len(),
+        kept,
+        dropped_static,
+        dropped_host,
+        dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
+        unset_cookies,
+    })
+}
+
+/// One recorded request as a declarative step: method, URL, the headers that are the
+/// journey's, its body (a form, JSON or text), and `follow_redirects = false` when the
+/// browser did not follow its redirect.
+fn step(request: &HarRequest, transaction: String, unfollowed: bool) -> toml::Value {
+    let mut step = toml::Table::new();
+    step.insert("transaction".into(), transaction.into());
+    step.insert("method".into(), request.method.to_ascii_uppercase().into());
+    step.insert("url".into(), escape(&request.url).into());
+    let body = request.post_data.as_ref().filter(|p| !p.text.is_empty()).map(post_body);
+    let generated_type = matches!(body, Some((_, PostBody::Form(_) | PostBody::Json(_))));
+    let headers = step_headers(request, generated_type);
+    if !headers.is_empty() {
+        step.insert("headers".into(), headers.into());
+    }
+    match body {
+        None => {}
+        Some((_, PostBody::Form(fields))) => {
+            step.insert("form".into(), fields.into());
+        }
+        Some((_, PostBody::Json(value))) => {
+            step.insert("json".into(), value);
+        }
+        Some((text, PostBody::Text)) => {
+            step.insert("body".into(), escape(text).into());
+        }
+    }
+    if unfollowed {
+        // The browser did not follow this redirect: neither does the journey.
+        step.insert("follow_redirects".into(), false.into());
+    }
+    toml::Value::Table(step)
+}
+
+/// The request's headers a journey sends itself (not pseudo-headers, not the client's own,
+/// not `content-type` when the step's form or JSON body sets it).
+fn step_headers(request: &HarRequest, generated_type: bool) -> toml::Table {
+    let mut headers = toml::Table::new();
+    for header in &request.headers {
+        let lower = header.name.to_ascii_lowercase();
+        if lower.starts_with(':')
+            || DROPPED_HEADERS.contains(&lower.as_str())
+            || (generated_type && lower == "content-type")
+        {
+            continue;
+        }
+        headers.insert(header.name.clone(), escape(&header.value).into());
+    }
+    headers
+}
+
+/// The scenario file: a comment header, one `recorded` journey of `steps`, run once.
+fn scenario_file(steps: Vec<toml::Value>, unset_cookies: &[String]) -> Result<String, String> {
     let mut journey = toml::Table::new();
     journey.insert("steps".into(), toml::Value::Array(steps));
     let mut journeys = toml::Table::new();
@@ -218,22 +245,13 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
          # Replace the oneshot volume with what the test needs, e.g. volume = { constant = 50 }.\n\
          # Redirects are followed and cookies kept per journey run, as the browser did.\n",
     );
-    let unset_cookies = unset_cookies(&har.log.entries);
     if !unset_cookies.is_empty() {
         header.push_str(&format!(
             "# Cookies the browser sent that no recorded response set (add them with cookies = {{ .. }}): {}\n",
             unset_cookies.join(", ")
         ));
     }
-    Ok(Converted {
-        toml: format!("{header}\n{body}"),
-        total: har.log.entries.len(),
-        kept,
-        dropped_static,
-        dropped_host,
-        dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
-        unset_cookies,
-    })
+    Ok(format!("{header}\n{body}"))
 }
 
 /// Which entries are hops of an earlier entry's redirect chain, and which redirects the

@@ -138,6 +138,21 @@ impl Template {
         })
     }
 
+    /// The text: the template's own when it has no variables, else rendered into `buf`
+    /// (cleared first), so literal templates cost no copy.
+    pub fn text<'s, 'a>(
+        &'s self,
+        buf: &'s mut String,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<&'s str, TemplateError> {
+        if let Some(text) = self.as_literal() {
+            return Ok(text);
+        }
+        buf.clear();
+        self.render_into(buf, lookup)?;
+        Ok(buf.as_str())
+    }
+
     /// Appends the rendered text to `out`; `lookup` resolves variables (`None`: unknown).
     pub fn render_into<'a>(
         &self,

@@ -3,6 +3,5 @@
 
 pub mod client;
 pub mod stats;
-pub mod steps;
 
 pub use client::{WebSocket, WebSockets, WsConnect, WsMessage};

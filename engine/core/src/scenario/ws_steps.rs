@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::client::WsMessage;
 use crate::exec::runtime::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
 use crate::model::datapool::Row;
-use crate::scenario::declarative::{DescribedJourney, json_path};
+use crate::scenario::capture::json_path;
+use crate::scenario::declarative::DescribedJourney;
+use crate::scenario::duration::parse_duration;
 use crate::scenario::template::Template;
+use crate::ws::{WebSocket, WsMessage};
 
 /// Most repetitions of a journey's steps on one connection.
 const REPEAT_MAX: u32 = 1_000_000;
@@ -144,9 +146,7 @@ impl WsJourneySpec {
 impl WsStepSpec {
     fn build(&self, at: &str) -> Result<WsStep, SpecError> {
         let template = |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.0));
-        let duration = |text: &str, part: &str| {
-            crate::scenario::file::parse_duration(text).map_err(|e| (format!("{at}.{part}"), e))
-        };
+        let duration = |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e));
         let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err((
@@ -270,7 +270,7 @@ impl WsJourney {
         &self,
         ctx: &Ctx,
         row: &Row,
-        ws: &mut super::WebSocket<'_>,
+        ws: &mut WebSocket<'_>,
         step: &WsStep,
         captured: &mut Vec<(String, String)>,
     ) -> Result<bool, JourneyError> {

@@ -1,0 +1,26 @@
+//! Durations as scenario files and CLI flags write them (`500ms`, `30s`, `5m`, `1h`).
+
+use std::time::Duration;
+
+/// Parses `500ms`, `30s`, `5m`, `2h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h"))?;
+    let seconds = match unit.trim() {
+        // A bare number is refused, as in thresholds: `5` could mean seconds or milliseconds.
+        "" => return Err(format!("{text:?} has no unit; write {number}s, {number}ms or {number}m")),
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!("{text:?}: unknown unit {other:?}; use ms, s, m or h"));
+        }
+    };
+    if !(0.0..=30.0 * 24.0 * 3600.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}

@@ -1,0 +1,130 @@
+//! `[datapools.NAME]`: rows inline, a range of numbers, or a CSV file with a header row;
+//! each checked (row widths, ranges, row counts) and built into a `DataPool`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use toml::Spanned;
+
+use super::error::{ScenarioFileError, Source};
+use super::schema::{DataPoolSpec, RangeSpec, value_text};
+use crate::model::datapool::{DataPool, Row};
+
+/// Rows a CSV datapool may hold (bounds memory; the file is loaded once and partitioned).
+pub const CSV_ROWS_MAX: usize = 50_000_000;
+
+/// The file's datapools by name, each with its column names when it has them.
+pub(super) type Pools = BTreeMap<String, (DataPool, Option<Vec<String>>)>;
+
+/// Builds every `[datapools.NAME]`; `dir` is the scenario file's folder (CSV paths are
+/// relative to it).
+pub(super) fn datapools(
+    src: &Source<'_>,
+    specs: &BTreeMap<String, Spanned<DataPoolSpec>>,
+    dir: &Path,
+) -> Result<Pools, ScenarioFileError> {
+    specs.iter().map(|(name, spec)| Ok((name.clone(), datapool(src, name, spec, dir)?))).collect()
+}
+
+fn datapool(
+    src: &Source<'_>,
+    name: &str,
+    spec: &Spanned<DataPoolSpec>,
+    dir: &Path,
+) -> Result<(DataPool, Option<Vec<String>>), ScenarioFileError> {
+    let field = format!("datapools.{name}");
+    let span = Some(spec.span());
+    let pool = spec.get_ref();
+    let err = |part: &str, message: String| src.error(span.clone(), format!("{field}{part}"), message);
+    let (rows, columns) = match (&pool.csv, &pool.rows, &pool.range) {
+        (Some(csv_path), None, None) => {
+            let (rows, columns) = read_csv(&dir.join(csv_path)).map_err(|e| err(".csv", e))?;
+            (rows, Some(columns))
+        }
+        (None, Some(rows), None) => inline_rows(rows, pool.columns.as_deref()).map_err(|(part, e)| err(&part, e))?,
+        (None, None, Some(range)) => range_rows(range, pool.column.as_deref()).map_err(|e| err(".range", e))?,
+        _ => {
+            return Err(err(
+                "",
+                "give exactly one of csv = \"file.csv\", rows = [[...]], or range = { from, to }".into(),
+            ));
+        }
+    };
+    if rows.is_empty() {
+        return Err(err("", "the datapool has no rows".into()));
+    }
+    let pool = if pool.recyclable.unwrap_or(true) {
+        DataPool::recyclable(name, rows)
+    } else {
+        DataPool::single_use(name, rows)
+    };
+    Ok((pool, columns))
+}
+
+/// `rows = [[...]]` with optional `columns`: every row as wide as the columns.
+fn inline_rows(
+    rows: &[Vec<toml::Value>],
+    columns: Option<&[String]>,
+) -> Result<(Vec<Row>, Option<Vec<String>>), (String, String)> {
+    let shared: Option<Arc<[String]>> = columns.map(Arc::from);
+    let mut built = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(columns) = columns
+            && row.len() != columns.len()
+        {
+            let message = format!("{} values, but {} columns ({})", row.len(), columns.len(), columns.join(", "));
+            return Err((format!(".rows[{i}]"), message));
+        }
+        let values: Vec<String> = row.iter().map(value_text).collect();
+        built.push(match &shared {
+            Some(columns) => Row::with_columns(values, columns.clone()),
+            None => Row::new(values),
+        });
+    }
+    Ok((built, columns.map(<[String]>::to_vec)))
+}
+
+/// `range = { from, to }`: one row per whole number, in one column (`value` unless named).
+fn range_rows(range: &RangeSpec, column: Option<&str>) -> Result<(Vec<Row>, Option<Vec<String>>), String> {
+    if range.to < range.from {
+        return Err(format!("to ({}) is below from ({})", range.to, range.from));
+    }
+    // In i128: `to - from` of two i64 can overflow i64 (from = i64::MIN, to = i64::MAX).
+    let count = (i128::from(range.to) - i128::from(range.from) + 1) as u128;
+    if count > CSV_ROWS_MAX as u128 {
+        return Err(format!("{count} rows is more than {CSV_ROWS_MAX}"));
+    }
+    let column = column.unwrap_or("value").to_string();
+    let columns: Arc<[String]> = Arc::from(vec![column.clone()]);
+    let rows = (range.from..=range.to).map(|v| Row::with_columns(vec![v.to_string()], columns.clone())).collect();
+    Ok((rows, Some(vec![column])))
+}
+
+/// Reads a CSV file whose header row names the columns. Errors name the file and line.
+pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("{}: header row: {e}", path.display()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if columns.is_empty() || columns.iter().any(String::is_empty) {
+        return Err(format!("{}:1: the header row must name every column", path.display()));
+    }
+    let shared: Arc<[String]> = Arc::from(columns.clone());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| match e.position() {
+            Some(pos) => format!("{}:{}: {e}", path.display(), pos.line()),
+            None => format!("{}: {e}", path.display()),
+        })?;
+        if rows.len() >= CSV_ROWS_MAX {
+            return Err(format!("{}: more than {CSV_ROWS_MAX} rows", path.display()));
+        }
+        rows.push(Row::with_columns(record.iter().map(str::to_string).collect(), shared.clone()));
+    }
+    Ok((rows, columns))
+}

@@ -1,0 +1,204 @@
+//! TOML scenario files: reading one and turning it into a runnable scenario (configuration,
+//! client options, datapools, declarative HTTP and WebSocket journeys, scenario entries with
+//! volume models). Each part of the file is checked in its own module; every error names the
+//! file, the line and the field, and suggests a fix where it can.
+
+mod client;
+mod datapools;
+mod entries;
+mod error;
+mod journeys;
+mod schema;
+mod volumes;
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+pub use self::client::ClientOptions;
+pub use self::datapools::{CSV_ROWS_MAX, read_csv};
+pub use self::error::ScenarioFileError;
+pub use self::volumes::MAX_IN_FLIGHT_DEFAULT;
+pub use crate::scenario::duration::parse_duration;
+
+use self::entries::Entries;
+use self::error::Source;
+use self::schema::{FileSpec, value_text};
+use crate::journey::{Registry, Scenario};
+use crate::model::config::Config;
+use crate::scenario::file_words::plain_message;
+
+/// A loaded scenario file, ready to run.
+pub struct LoadedScenario {
+    /// What to run.
+    pub scenario: Scenario,
+    /// The base registry plus the file's declarative journeys.
+    pub registry: Registry,
+    /// `duration` from the file.
+    pub duration: Option<Duration>,
+    /// Client options from the file.
+    pub client: ClientOptions,
+    /// Threshold expressions from the file (checked at the end of the run).
+    pub thresholds: Vec<String>,
+}
+
+impl fmt::Debug for LoadedScenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedScenario").field("scenario", &self.scenario.name).finish_non_exhaustive()
+    }
+}
+
+/// Whether `name` looks like a scenario file rather than a registered name.
+pub fn is_scenario_file(name: &str) -> bool {
+    name.ends_with(".toml") || Path::new(name).is_file()
+}
+
+/// Loads and validates a scenario file. `overrides` are the `--config` values (they, and
+/// `MITE_CONF_*`, count when checking that template variables resolve).
+pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<LoadedScenario, ScenarioFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioFileError {
+        file: path.to_path_buf(),
+        line: None,
+        field: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let src = Source { file: path, text: &text };
+    let spec: FileSpec =
+        toml::from_str(&text).map_err(|e| src.error(e.span(), "", plain_message(e.message().trim())))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (config, layered) = configs(&src, &spec, overrides)?;
+    let duration = spec.duration.as_ref().map(|d| src.duration(d, "duration")).transpose()?;
+    let client = client::client_options(&src, &spec.client, dir)?;
+    let pools = datapools::datapools(&src, &spec.datapools, dir)?;
+    let mut registry = base.clone();
+    for (name, (pool, _)) in &pools {
+        registry.datapool_impl(name, pool.clone());
+    }
+    let declared = journeys::register(&src, &spec, base, &mut registry)?;
+    let entries = Entries {
+        src: &src,
+        spec: &spec,
+        base,
+        registry: &registry,
+        pools: &pools,
+        declared: &declared,
+        config: &layered,
+    }
+    .resolve()?;
+    let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
+    Ok(LoadedScenario {
+        scenario: Scenario { name, entries, config },
+        registry,
+        duration,
+        client,
+        thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
+    })
+}
+
+/// The file's `[config]`, and the same with `MITE_CONF_*` and `--config` laid over it (what
+/// journeys will see, to check variables against).
+fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(Config, Config), ScenarioFileError> {
+    let mut config = Config::default();
+    for (key, value) in &spec.config {
+        config.set(key.clone(), value_text(value));
+    }
+    let mut layered = config.clone();
+    layered.apply_env(std::env::vars());
+    layered.apply_overrides(overrides).map_err(|e| src.error(None, "--config", e.0))?;
+    Ok((config, layered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
+        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{}", std::process::id(), text.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        load(&path, &Registry::default(), &[])
+    }
+
+    const GOOD: &str = r#"
+name = "shop"
+duration = "10s"
+[config]
+base = "http://127.0.0.1:9/"
+[datapools.users]
+rows = [["alice", 1], ["bob", 2]]
+columns = ["name", "id"]
+[journeys.browse]
+steps = [
+  { transaction = "home", url = "{base}" },
+  { transaction = "user", method = "post", url = "{base}echo", body = "{name}", capture = { token = { json = "token" } } },
+  { url = "{base}t/{token}", expect_status = [200, 204], think = "10ms" },
+]
+[[scenario]]
+journey = "browse"
+datapool = "users"
+volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { constant = 10, duration = "5s" }] }
+"#;
+
+    #[test]
+    fn loads_a_full_file() {
+        let loaded = load_text(GOOD).unwrap();
+        assert_eq!(loaded.scenario.name, "shop");
+        assert_eq!(loaded.duration, Some(Duration::from_secs(10)));
+        assert_eq!(loaded.scenario.entries.len(), 1);
+        assert_eq!(loaded.scenario.entries[0].datapool.as_ref().unwrap().len(), 2);
+        assert!(loaded.registry.find_journey("browse").is_ok());
+        assert_eq!(loaded.scenario.entries[0].volume.duration_s(), Some(10.0));
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let bad = GOOD.replace("journey = \"browse\"", "journey = \"brwse\"");
+        let err = load_text(&bad).unwrap_err();
+        assert_eq!(err.field, "scenario[0].journey");
+        assert_eq!(err.line, Some(16));
+        assert!(err.message.contains("did you mean browse"), "{err}");
+
+        let bad = GOOD.replace("{base}t/{token}", "{base}t/{tokn}");
+        let err = load_text(&bad).unwrap_err();
+        assert!(err.message.contains("{tokn}") && err.message.contains("captured so far: token"), "{err}");
+
+        let bad = GOOD.replace("duration = \"10s\"", "duration = \"10 parsecs\"");
+        let err = load_text(&bad).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(3), "duration"));
+
+        let bad = GOOD.replace("name = \"shop\"", "nmae = \"shop\"");
+        let err = load_text(&bad).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("nmae"), "{err}");
+
+        let bad = GOOD.replace("datapool = \"users\"", "datapool = \"usrs\"");
+        assert!(load_text(&bad).unwrap_err().message.contains("unknown datapool \"usrs\""));
+
+        let bad = GOOD.replace("[\"bob\", 2]", "[\"bob\"]");
+        assert!(load_text(&bad).unwrap_err().message.contains("1 values, but 2 columns"));
+    }
+
+    #[test]
+    fn volume_needs_exactly_one_kind() {
+        let bad = GOOD.replace(
+            "volume = { stages = [{ ramp = { from = 0, to = 10, duration = \"5s\" } }, { constant = 10, duration = \"5s\" }] }",
+            "volume = { constant = 1, oneshot = 2 }",
+        );
+        assert!(load_text(&bad).unwrap_err().message.contains("exactly one of"));
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let dir = std::env::temp_dir().join(format!("mite-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("u.csv");
+        std::fs::write(&path, "id,name\n1,a\n2,b,extra\n").unwrap();
+        let err = read_csv(&path).unwrap_err();
+        assert!(err.contains("u.csv:3"), "{err}");
+        std::fs::write(&path, "id,name\n1,a\n2,b\n").unwrap();
+        let (rows, columns) = read_csv(&path).unwrap();
+        assert_eq!((rows.len(), columns), (2, vec!["id".to_string(), "name".to_string()]));
+        assert_eq!(rows[1].by_name("name"), Some("b"));
+    }
+}
