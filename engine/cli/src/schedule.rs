@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail};
+use mite_core::limits::{SEGMENTS_MAX, START_AT_UNIX_S_MAX};
 
 /// Resolves this injector's segment `(k, n)`; `(0, 1)` when none is given.
 pub fn segment(
@@ -42,12 +43,6 @@ pub fn segment(
     }
 }
 
-/// The latest start accepted: 9999-12-31T23:59:59Z, in Unix seconds.
-const START_AT_MAX_UNIX_S: u64 = 253_402_300_799;
-
-/// Most execution segments (`--segment K/N`, `--segments N`).
-pub const SEGMENTS_MAX: usize = 100_000;
-
 /// Parses `--start-at`: RFC 3339 in UTC (`2026-11-24T22:00:00Z`, fractions allowed, `+00:00`
 /// accepted) or Unix seconds.
 pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
@@ -56,8 +51,8 @@ pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
         if !seconds.is_finite() || seconds < 0.0 {
             bail!("--start-at {text:?}: Unix seconds must be positive");
         }
-        if seconds > START_AT_MAX_UNIX_S as f64 {
-            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_MAX_UNIX_S}) are refused");
+        if seconds > START_AT_UNIX_S_MAX as f64 {
+            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_UNIX_S_MAX}) are refused");
         }
         return Ok(UNIX_EPOCH + Duration::from_secs_f64(seconds));
     }
@@ -124,6 +119,11 @@ mod tests {
         assert!(segment(Some("0/18446744073709551615"), None, None).unwrap_err().to_string().contains("at most"));
         assert!(segment(Some("0/99999999999999999999999"), None, None).is_err());
         assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
+        assert_eq!(segment(Some(&format!("0/{SEGMENTS_MAX}")), None, None).unwrap(), (0, SEGMENTS_MAX));
+        let over = segment(Some(&format!("0/{}", SEGMENTS_MAX + 1)), None, None).unwrap_err().to_string();
+        assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
+        let over = segment(None, Some(SEGMENTS_MAX + 1), Some("0".into())).unwrap_err().to_string();
+        assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
     }
 
     #[test]
@@ -141,6 +141,9 @@ mod tests {
             let err = start_at(bad).unwrap_err().to_string();
             assert!(err.contains("--start-at"), "{bad}: {err}");
         }
-        assert!(start_at("253402300799").is_ok());
+        assert!(start_at(&START_AT_UNIX_S_MAX.to_string()).is_ok());
+        let err = start_at(&(START_AT_UNIX_S_MAX + 1).to_string()).unwrap_err().to_string();
+        assert!(err.contains("after year 9999"), "{err}");
+        assert!(start_at("9999-12-31T23:59:59Z").is_ok());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Most executor threads (cores) one process runs.
+/// Most executor threads (cores) one process runs (`--cores`).
 pub const CORES_MAX: usize = 1024;
 /// Interval between volume-model ticks and stats snapshots.
 pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
@@ -97,3 +97,26 @@ pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
 pub const FAILURE_BACKOFF_MIN: Duration = Duration::from_millis(1);
 /// Longest pause of a journey slot after journeys that fail at once.
 pub const FAILURE_BACKOFF_MAX: Duration = Duration::from_millis(100);
+/// Journey starts per second one core is asked to schedule at most (arrival-rate models:
+/// the peak rate over cores × segments above it is refused).
+pub const ARRIVALS_PER_S_PER_CORE_MAX: f64 = 2_000_000.0;
+/// The smallest arrival rate above zero, per second (one start every ~11.6 days): below it the
+/// gap between two starts would not fit a timer.
+pub const ARRIVALS_PER_S_MIN: f64 = 1e-6;
+/// Journeys in flight at most, all cores together, for an arrival-rate model that does not
+/// give `max_in_flight`.
+pub const ARRIVALS_IN_FLIGHT_DEFAULT: u64 = 1000;
+/// Rows a datapool may hold, from a CSV file or a `range` (bounds memory: a pool is loaded
+/// once and partitioned).
+pub const DATAPOOL_ROWS_MAX: usize = 50_000_000;
+/// Longest duration a scenario file or a duration flag may write (`think`, `pace`, volume
+/// durations, timeouts): 30 days.
+pub const DURATION_WRITTEN_MAX: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Most repetitions of a declarative WebSocket journey's steps on one connection (`repeat`).
+pub const WS_REPEATS_MAX: u32 = 1_000_000;
+/// Most messages one `receive = N` step of a declarative WebSocket journey waits for.
+pub const WS_RECEIVE_MESSAGES_MAX: u32 = 1_000_000;
+/// Most execution segments (`--segment K/N`, `--segments N`).
+pub const SEGMENTS_MAX: usize = 100_000;
+/// The latest `--start-at` accepted: 9999-12-31T23:59:59Z, in Unix seconds.
+pub const START_AT_UNIX_S_MAX: u64 = 253_402_300_799;

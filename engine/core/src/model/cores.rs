@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::limits::CORES_MAX;
+
 /// A `--cores` value that cannot be used, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoresError(pub String);
@@ -50,7 +52,7 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
                 shown()
             )));
         }
-        return Ok(available[..count].to_vec());
+        return within_max(available[..count].to_vec());
     }
     let mut cores = Vec::new();
     for part in spec.split(',') {
@@ -81,8 +83,13 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
             cores.push(id);
         }
     }
-    if cores.len() > crate::limits::CORES_MAX {
-        return Err(CoresError(format!("--cores: at most {} cores", crate::limits::CORES_MAX)));
+    within_max(cores)
+}
+
+/// `cores`, unless there are more than `limits::CORES_MAX`.
+fn within_max(cores: Vec<usize>) -> Result<Vec<usize>, CoresError> {
+    if cores.len() > CORES_MAX {
+        return Err(CoresError(format!("--cores: {} cores asked for, at most {CORES_MAX}", cores.len())));
     }
     Ok(cores)
 }
@@ -108,5 +115,15 @@ mod tests {
         assert!(parse("1-0", &all).unwrap_err().0.contains("backwards"));
         assert!(parse("0,0", &all).unwrap_err().0.contains("twice"));
         assert!(parse("x", &all).is_err());
+    }
+
+    #[test]
+    fn more_than_the_most_cores_is_refused_as_a_count_or_a_list() {
+        let all: Vec<usize> = (0..CORES_MAX + 8).collect();
+        assert_eq!(parse(&CORES_MAX.to_string(), &all).unwrap().len(), CORES_MAX);
+        assert_eq!(parse(&format!("0-{}", CORES_MAX - 1), &all).unwrap().len(), CORES_MAX);
+        let over = format!("at most {CORES_MAX}");
+        assert!(parse(&(CORES_MAX + 1).to_string(), &all).unwrap_err().0.contains(&over));
+        assert!(parse(&format!("0-{CORES_MAX}"), &all).unwrap_err().0.contains(&over));
     }
 }

@@ -7,12 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-/// Journey starts per second one core is asked to schedule at most (open model).
-pub const RATE_PER_CORE_MAX: f64 = 2_000_000.0;
-
-/// The smallest arrival rate above zero, per second (one start every ~11.6 days): below it the
-/// gap between two starts would not fit a timer.
-pub const RATE_MIN_PER_S: f64 = 1e-6;
+use crate::limits::{ARRIVALS_PER_S_MIN, ARRIVALS_PER_S_PER_CORE_MAX};
 
 /// A user-supplied model: `f(start_s, end_s) -> Some(n) | None (stop)`.
 pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
@@ -99,13 +94,13 @@ impl RateModel {
     }
 
     fn validate(&self) -> Result<(), VolumeError> {
-        let rate_ok = |r: f64| r.is_finite() && (r == 0.0 || r >= RATE_MIN_PER_S);
+        let rate_ok = |r: f64| r.is_finite() && (r == 0.0 || r >= ARRIVALS_PER_S_MIN);
         let duration_ok = |d: f64| d.is_finite() && d > 0.0;
         match self {
             RateModel::Constant { per_s, duration_s } => {
                 if !rate_ok(*per_s) {
                     return Err(VolumeError(format!(
-                        "rate must be 0 or a number of journeys per second from {RATE_MIN_PER_S} up, got {per_s}"
+                        "rate must be 0 or a number of journeys per second from {ARRIVALS_PER_S_MIN} up, got {per_s}"
                     )));
                 }
                 if let Some(d) = duration_s
@@ -117,7 +112,7 @@ impl RateModel {
             RateModel::Ramp { from, to, duration_s } => {
                 if !rate_ok(*from) || !rate_ok(*to) {
                     return Err(VolumeError(format!(
-                        "ramp rates must each be 0 or from {RATE_MIN_PER_S} per second up, got {from} -> {to}"
+                        "ramp rates must each be 0 or from {ARRIVALS_PER_S_MIN} per second up, got {from} -> {to}"
                     )));
                 }
                 if !duration_ok(*duration_s) {
@@ -242,10 +237,10 @@ impl VolumeModel {
         }
         if let VolumeModel::Arrivals { rate, .. } = self {
             let per_part = rate.peak_per_s() / parts as f64;
-            if per_part > RATE_PER_CORE_MAX {
+            if per_part > ARRIVALS_PER_S_PER_CORE_MAX {
                 return Err(VolumeError(format!(
                     "a peak rate of {} per second is {per_part:.0} per core; one core cannot start more than \
-                     {RATE_PER_CORE_MAX} journeys per second: add cores or segments",
+                     {ARRIVALS_PER_S_PER_CORE_MAX} journeys per second: add cores or segments",
                     rate.peak_per_s()
                 )));
             }
@@ -353,6 +348,21 @@ mod tests {
         assert_eq!(stages.rate_at(7.0), Some(20.0));
         assert_eq!(stages.duration_s(), Some(12.0));
         assert_eq!(stages.peak_per_s(), 30.0);
+    }
+
+    #[test]
+    fn rates_at_their_bounds() {
+        let open = |per_s: f64| VolumeModel::Arrivals {
+            rate: RateModel::Constant { per_s, duration_s: Some(10.0) },
+            max_in_flight: 1000,
+        };
+        assert!(open(ARRIVALS_PER_S_MIN).validate().is_ok());
+        assert!(open(0.0).validate().is_ok());
+        let err = open(ARRIVALS_PER_S_MIN / 2.0).validate().unwrap_err();
+        assert!(err.0.contains(&format!("from {ARRIVALS_PER_S_MIN} up")), "{err}");
+        assert!(open(ARRIVALS_PER_S_PER_CORE_MAX * 4.0).validate_split(4).is_ok());
+        let err = open(ARRIVALS_PER_S_PER_CORE_MAX * 4.0 + 8.0).validate_split(4).unwrap_err();
+        assert!(err.0.contains("cannot start more than"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::limits::DURATION_WRITTEN_MAX;
+
 /// Parses `500ms`, `30s`, `5m`, `2h` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -19,8 +21,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             return Err(format!("{text:?}: unknown unit {other:?}; use ms, s, m or h"));
         }
     };
-    if !(0.0..=30.0 * 24.0 * 3600.0).contains(&seconds) {
+    if !(0.0..=DURATION_WRITTEN_MAX.as_secs_f64()).contains(&seconds) {
         return Err(format!("{text:?} is out of range"));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_past_the_most_written_are_refused() {
+        let days = DURATION_WRITTEN_MAX.as_secs() / 86_400;
+        let hours = DURATION_WRITTEN_MAX.as_secs() / 3600;
+        assert_eq!(parse_duration(&format!("{hours}h")), Ok(DURATION_WRITTEN_MAX));
+        assert!(parse_duration(&format!("{}h", hours + 1)).unwrap_err().contains("out of range"));
+        assert_eq!(days, 30);
+    }
 }

@@ -11,17 +11,13 @@ use serde::Deserialize;
 
 use crate::exec::runtime::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
+use crate::limits::{WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX};
 use crate::model::datapool::Row;
 use crate::scenario::capture::json_path;
 use crate::scenario::declarative::DescribedJourney;
 use crate::scenario::duration::parse_duration;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
-
-/// Most repetitions of a journey's steps on one connection.
-const REPEAT_MAX: u32 = 1_000_000;
-/// Most messages one `receive` step waits for.
-const RECEIVE_COUNT_MAX: u32 = 1_000_000;
 
 /// A `[websockets.NAME]` table as written.
 #[derive(Deserialize, Debug)]
@@ -117,8 +113,8 @@ impl WsJourneySpec {
             }
         }
         let repeat = self.repeat.unwrap_or(1);
-        if !(1..=REPEAT_MAX).contains(&repeat) {
-            return Err((format!("{at}.repeat"), format!("repeat must be 1..={REPEAT_MAX}")));
+        if !(1..=WS_REPEATS_MAX).contains(&repeat) {
+            return Err((format!("{at}.repeat"), format!("repeat must be 1..={WS_REPEATS_MAX}")));
         }
         if self.steps.is_empty() {
             return Err((format!("{at}.steps"), "a WebSocket journey needs at least one step".into()));
@@ -161,12 +157,12 @@ impl WsStepSpec {
             Action::Request(template(text, "request")?)
         } else if let Some(receive) = &self.receive {
             match receive {
-                ReceiveSpec::Count(n) if (1..=RECEIVE_COUNT_MAX).contains(n) => Action::Receive(Some(*n)),
+                ReceiveSpec::Count(n) if (1..=WS_RECEIVE_MESSAGES_MAX).contains(n) => Action::Receive(Some(*n)),
                 ReceiveSpec::Until(text) if text == "until-close" => Action::Receive(None),
                 _ => {
                     return Err((
                         format!("{at}.receive"),
-                        format!("receive is a count of messages (1..={RECEIVE_COUNT_MAX}) or \"until-close\""),
+                        format!("receive is a count of messages (1..={WS_RECEIVE_MESSAGES_MAX}) or \"until-close\""),
                     ));
                 }
             }
@@ -438,6 +434,20 @@ mod tests {
             assert_eq!(got_field, field, "{message}");
             assert!(message.contains(what), "{message}");
         }
+    }
+
+    #[test]
+    fn repeats_and_receive_counts_past_their_bounds_are_refused() {
+        let repeat = |n: u64| format!("url = \"ws://x/\"\nrepeat = {n}\nsteps = [{{ send = \"a\" }}]");
+        assert!(spec(&repeat(u64::from(WS_REPEATS_MAX))).is_ok());
+        let (field, message) = spec(&repeat(u64::from(WS_REPEATS_MAX) + 1)).unwrap_err();
+        assert_eq!(field, "websockets.chat.repeat");
+        assert!(message.contains(&format!("1..={WS_REPEATS_MAX}")), "{message}");
+        let receive = |n: u64| format!("url = \"ws://x/\"\nsteps = [{{ receive = {n} }}]");
+        assert!(spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX))).is_ok());
+        let (field, message) = spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX) + 1)).unwrap_err();
+        assert_eq!(field, "websockets.chat.steps[0].receive");
+        assert!(message.contains(&format!("1..={WS_RECEIVE_MESSAGES_MAX}")), "{message}");
     }
 
     #[test]

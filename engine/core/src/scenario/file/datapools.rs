@@ -9,10 +9,8 @@ use toml::Spanned;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::{DataPoolSpec, RangeSpec, value_text};
+use crate::limits::DATAPOOL_ROWS_MAX;
 use crate::model::datapool::{DataPool, Row};
-
-/// Rows a CSV datapool may hold (bounds memory; the file is loaded once and partitioned).
-pub const CSV_ROWS_MAX: usize = 50_000_000;
 
 /// The file's datapools by name, each with its column names when it has them.
 pub(super) type Pools = BTreeMap<String, (DataPool, Option<Vec<String>>)>;
@@ -92,8 +90,8 @@ fn range_rows(range: &RangeSpec, column: Option<&str>) -> Result<(Vec<Row>, Opti
     }
     // In i128: `to - from` of two i64 can overflow i64 (from = i64::MIN, to = i64::MAX).
     let count = (i128::from(range.to) - i128::from(range.from) + 1) as u128;
-    if count > CSV_ROWS_MAX as u128 {
-        return Err(format!("{count} rows is more than {CSV_ROWS_MAX}"));
+    if count > DATAPOOL_ROWS_MAX as u128 {
+        return Err(format!("{count} rows is more than {DATAPOOL_ROWS_MAX}"));
     }
     let column = column.unwrap_or("value").to_string();
     let columns: Arc<[String]> = Arc::from(vec![column.clone()]);
@@ -103,6 +101,11 @@ fn range_rows(range: &RangeSpec, column: Option<&str>) -> Result<(Vec<Row>, Opti
 
 /// Reads a CSV file whose header row names the columns. Errors name the file and line.
 pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
+    read_csv_bounded(path, DATAPOOL_ROWS_MAX)
+}
+
+/// `read_csv`, refusing a file of more than `rows_max` rows.
+fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<(Vec<Row>, Vec<String>), String> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(true).from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let columns: Vec<String> = reader
@@ -121,10 +124,36 @@ pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
             Some(pos) => format!("{}:{}: {e}", path.display(), pos.line()),
             None => format!("{}: {e}", path.display()),
         })?;
-        if rows.len() >= CSV_ROWS_MAX {
-            return Err(format!("{}: more than {CSV_ROWS_MAX} rows", path.display()));
+        if rows.len() >= rows_max {
+            return Err(format!("{}: more than {rows_max} rows", path.display()));
         }
         rows.push(Row::with_columns(record.iter().map(str::to_string).collect(), shared.clone()));
     }
     Ok((rows, columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_past_the_bound_are_refused_naming_the_file() {
+        let dir = std::env::temp_dir().join(format!("mite-csv-bound-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rows.csv");
+        std::fs::write(&path, "id\n1\n2\n3\n").unwrap();
+        assert_eq!(read_csv_bounded(&path, 3).unwrap().0.len(), 3);
+        let err = read_csv_bounded(&path, 2).unwrap_err();
+        assert!(err.contains("rows.csv") && err.contains("more than 2 rows"), "{err}");
+    }
+
+    #[test]
+    fn a_range_past_the_datapool_bound_is_refused() {
+        let rows_max = DATAPOOL_ROWS_MAX as i64;
+        let err = range_rows(&RangeSpec { from: 1, to: rows_max + 1 }, None).unwrap_err();
+        assert!(err.contains(&format!("{} rows is more than {DATAPOOL_ROWS_MAX}", rows_max + 1)), "{err}");
+        let err = range_rows(&RangeSpec { from: i64::MIN, to: i64::MAX }, None).unwrap_err();
+        assert!(err.contains("is more than"), "{err}");
+        assert_eq!(range_rows(&RangeSpec { from: -2, to: 2 }, Some("n")).unwrap().0.len(), 5);
+    }
 }

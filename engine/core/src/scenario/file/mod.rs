@@ -16,9 +16,8 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use self::client::ClientOptions;
-pub use self::datapools::{CSV_ROWS_MAX, read_csv};
+pub use self::datapools::read_csv;
 pub use self::error::ScenarioFileError;
-pub use self::volumes::MAX_IN_FLIGHT_DEFAULT;
 pub use crate::scenario::duration::parse_duration;
 
 use self::entries::Entries;
@@ -111,6 +110,7 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::volume::VolumeModel;
 
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
         let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{}", std::process::id(), text.len()));
@@ -177,6 +177,39 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
 
         let bad = GOOD.replace("[\"bob\", 2]", "[\"bob\"]");
         assert!(load_text(&bad).unwrap_err().message.contains("1 values, but 2 columns"));
+    }
+
+    const ONE_RATE: &str = "volume = { stages = [{ ramp = { from = 0, to = 10, duration = \"5s\" } }, { constant = 10, duration = \"5s\" }] }";
+
+    #[test]
+    fn redirect_counts_past_the_most_are_refused() {
+        let max = crate::limits::REDIRECTS_MAX;
+        let step = |n: u32| {
+            GOOD.replace("url = \"{base}\" }", &format!("url = \"{{base}}\", max_redirects = {n} }}"))
+                .replace("[config]", &format!("[client]\nmax_redirects = {n}\n[config]"))
+        };
+        assert!(load_text(&step(u32::from(max))).is_ok());
+        let err = load_text(&step(u32::from(max) + 1)).unwrap_err();
+        assert_eq!(err.field, "client.max_redirects");
+        assert!(err.message.contains(&format!("more than the {max} allowed")), "{err}");
+        let err = load_text(
+            &step(u32::from(max))
+                .replacen(&format!("max_redirects = {max}\n"), "", 1)
+                .replace(&format!("max_redirects = {max} }}"), &format!("max_redirects = {} }}", u32::from(max) + 1)),
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "journeys.browse.steps[0].max_redirects");
+    }
+
+    #[test]
+    fn an_arrival_rate_without_max_in_flight_gets_the_default() {
+        let loaded = load_text(&GOOD.replace(ONE_RATE, "volume = { rate = 5, duration = \"5s\" }")).unwrap();
+        match &loaded.scenario.entries[0].volume {
+            VolumeModel::Arrivals { max_in_flight, .. } => {
+                assert_eq!(*max_in_flight, crate::limits::ARRIVALS_IN_FLIGHT_DEFAULT);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

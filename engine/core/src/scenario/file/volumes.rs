@@ -5,11 +5,9 @@ use std::ops::Range;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::VolumeSpec;
+use crate::limits::ARRIVALS_IN_FLIGHT_DEFAULT;
 use crate::model::volume::{RateModel, VolumeModel};
 use crate::scenario::duration::parse_duration;
-
-/// Journeys in flight at most for an arrival-rate model that does not say.
-pub const MAX_IN_FLIGHT_DEFAULT: u64 = 1000;
 
 /// The volume model at `field`; errors point at `span`, the entry's volume.
 pub(super) fn volume(
@@ -33,7 +31,7 @@ pub(super) fn volume(
     let model = if open {
         VolumeModel::Arrivals {
             rate: rate_model(src, field, spec, span.clone())?,
-            max_in_flight: spec.max_in_flight.unwrap_or(MAX_IN_FLIGHT_DEFAULT),
+            max_in_flight: spec.max_in_flight.unwrap_or(ARRIVALS_IN_FLIGHT_DEFAULT),
         }
     } else if let Some(journeys) = spec.constant {
         VolumeModel::Constant { journeys, duration_s: spec.duration.as_deref().map(duration).transpose()? }
