@@ -142,7 +142,8 @@ impl WsJourneySpec {
 impl WsStepSpec {
     fn build(&self, at: &str) -> Result<WsStep, SpecError> {
         let template = |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.0));
-        let duration = |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e));
+        let duration =
+            |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
         let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err((

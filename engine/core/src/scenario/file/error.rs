@@ -66,6 +66,6 @@ impl Source<'_> {
 
     /// A duration field, or an error on its line.
     pub(super) fn duration(&self, text: &Spanned<String>, field: &str) -> Result<Duration, ScenarioFileError> {
-        parse_duration(text.get_ref()).map_err(|e| self.error(Some(text.span()), field, e))
+        parse_duration(text.get_ref()).map_err(|e| self.error(Some(text.span()), field, e.to_string()))
     }
 }

@@ -99,7 +99,7 @@ fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> 
     let body = s.body.as_deref().map(|b| template(b, "body")).transpose()?;
     let expect = expected_status(s.expect_status.as_ref()).map_err(|e| err("expect_status", e))?;
     let captures = captures(&s.capture).map_err(|(var, e)| err(&format!("capture.{var}"), e))?;
-    let think = s.think.as_deref().map(parse_duration).transpose().map_err(|e| err("think", e))?;
+    let think = s.think.as_deref().map(parse_duration).transpose().map_err(|e| err("think", e.to_string()))?;
     let transaction = s.transaction.clone().unwrap_or_else(|| format!("{method_text} {}", s.url));
     let options = step_options(src, s, field, span)?;
     Ok(Step { transaction, method, url, headers, body, expect, captures, think, options })
@@ -156,7 +156,7 @@ fn journey_pace(
     let err = |message: String| src.error(Some(span.clone()), field.clone(), message);
     let usage = "write pace = \"2s\" or pace = { mean = \"2s\", plus_minus = \"500ms\" }";
     let duration = |value: &toml::Value| match value.as_str() {
-        Some(text) => parse_duration(text).map_err(&err),
+        Some(text) => parse_duration(text).map_err(|e| err(e.to_string())),
         None => Err(err(format!("{value} is not a duration; {usage}"))),
     };
     match pace {

@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use self::client::ClientOptions;
 pub use self::datapools::read_csv;
 pub use self::error::ScenarioFileError;
-pub use crate::scenario::duration::parse_duration;
+pub use crate::scenario::duration::{DurationError, parse_duration};
 
 use self::entries::Entries;
 use self::error::Source;

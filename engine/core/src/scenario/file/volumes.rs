@@ -23,7 +23,7 @@ pub(super) fn volume(
              duration), ramp_rate = { from, to, duration }, rate_stages = [...] (with max_in_flight)"
             .into()));
     }
-    let duration = |text: &str| parse_duration(text).map(|d| d.as_secs_f64()).map_err(&err);
+    let duration = |text: &str| parse_duration(text).map(|d| d.as_secs_f64()).map_err(|e| err(e.to_string()));
     let open = spec.rate.is_some() || spec.ramp_rate.is_some() || spec.rate_stages.is_some();
     if spec.max_in_flight.is_some() && !open {
         return Err(err("max_in_flight applies to arrival-rate models (rate, ramp_rate, rate_stages) only".into()));
@@ -76,7 +76,7 @@ fn rate_model(
     span: Range<usize>,
 ) -> Result<RateModel, ScenarioFileError> {
     let err = |message: String| src.error(Some(span.clone()), field, message);
-    let duration = |text: &str| parse_duration(text).map(|d| d.as_secs_f64()).map_err(&err);
+    let duration = |text: &str| parse_duration(text).map(|d| d.as_secs_f64()).map_err(|e| err(e.to_string()));
     if let Some(per_s) = spec.rate {
         Ok(RateModel::Constant { per_s, duration_s: spec.duration.as_deref().map(duration).transpose()? })
     } else if let Some(ramp) = &spec.ramp_rate {
