@@ -184,7 +184,7 @@ impl std::error::Error for RunError {}
 pub fn layered_config(scenario: &Config, overrides: &[String]) -> Result<Config, RunError> {
     let mut config = scenario.clone();
     config.apply_env(std::env::vars());
-    config.apply_overrides(overrides).map_err(|e| RunError(e.0))?;
+    config.apply_overrides(overrides).map_err(|e| RunError(e.to_string()))?;
     Ok(config)
 }
 

@@ -75,7 +75,7 @@ impl DeclarativeJourney {
                 row.and_then(|row| row.by_name(name)).or_else(|| config.get(name))
             };
             let mut url = String::new();
-            step.url.render_into(&mut url, lookup).map_err(|e| (i, e.0))?;
+            step.url.render_into(&mut url, lookup).map_err(|e| (i, e.to_string()))?;
             if let Err(err) = Url::parse(&url) {
                 let values: Vec<String> = step
                     .url
@@ -117,18 +117,18 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let url = step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
+            let url = step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
                 let mut rendered = String::new();
-                value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.0))?;
+                value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
                 header_values.push((name.as_str(), rendered));
             }
             let body = match &step.body {
                 None => "",
-                Some(template) => template.text(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.0))?,
+                Some(template) => template.text(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?,
             };
-            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.0))?;
+            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
             let values = ctx
                 .transaction(&step.transaction, async {

@@ -29,6 +29,42 @@ pub struct Converted {
     pub unset_cookies: Vec<String>,
 }
 
+/// A recording that cannot be converted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HarError {
+    /// Not JSON, or JSON without a HAR's `log.entries`.
+    #[error("not a HAR file: {reason}")]
+    NotHar {
+        /// What the JSON reader said (with line and column).
+        reason: String,
+    },
+    /// An entry whose request URL does not parse.
+    #[error("entry {entry}: {reason}")]
+    BadUrl {
+        /// The entry, from 0 (as in the file's `entries` list).
+        entry: usize,
+        /// Why the URL does not parse.
+        reason: String,
+    },
+    /// The filters left no request.
+    #[error(
+        "no requests left after filtering ({dropped_static} static assets, {dropped_host} other hosts); \
+         try --keep-static or another --host"
+    )]
+    NothingLeft {
+        /// Static assets dropped.
+        dropped_static: usize,
+        /// Requests to other hosts dropped.
+        dropped_host: usize,
+    },
+    /// The scenario file could not be written as TOML.
+    #[error("writing TOML: {reason}")]
+    Toml {
+        /// What the TOML writer said.
+        reason: String,
+    },
+}
+
 #[derive(Deserialize)]
 struct Har {
     log: Log,
@@ -126,14 +162,15 @@ fn escape(text: &str) -> String {
 
 /// Converts HAR JSON. `hosts` keeps only requests to those hosts (all when empty);
 /// `keep_static` keeps stylesheets, scripts, images and fonts.
-pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Converted, String> {
-    let har: Har = serde_json::from_str(har_json).map_err(|e| format!("not a HAR file: {e}"))?;
+pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Converted, HarError> {
+    let har: Har = serde_json::from_str(har_json).map_err(|e| HarError::NotHar { reason: e.to_string() })?;
     let titles: BTreeMap<&str, &str> = har.log.pages.iter().map(|p| (p.id.as_str(), p.title.as_str())).collect();
     let mut steps = Vec::new();
     let (mut dropped_static, mut dropped_host) = (0, 0);
     let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
-        let url = crate::http::Url::parse(&entry.request.url).map_err(|e| format!("entry {i}: {e}"))?;
+        let url = crate::http::Url::parse(&entry.request.url)
+            .map_err(|e| HarError::BadUrl { entry: i, reason: e.to_string() })?;
         if chains.hop[i] {
             continue;
         }
@@ -157,10 +194,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     }
     let kept = steps.len();
     if kept == 0 {
-        return Err(format!(
-            "no requests left after filtering ({dropped_static} static assets, {dropped_host} other hosts); \
-             try --keep-static or another --host"
-        ));
+        return Err(HarError::NothingLeft { dropped_static, dropped_host });
     }
     let unset_cookies = unset_cookies(&har.log.entries);
     Ok(Converted {
@@ -225,7 +259,7 @@ fn step_headers(request: &HarRequest, generated_type: bool) -> toml::Table {
 }
 
 /// The scenario file: a comment header, one `recorded` journey of `steps`, run once.
-fn scenario_file(steps: Vec<toml::Value>, unset_cookies: &[String]) -> Result<String, String> {
+fn scenario_file(steps: Vec<toml::Value>, unset_cookies: &[String]) -> Result<String, HarError> {
     let mut journey = toml::Table::new();
     journey.insert("steps".into(), toml::Value::Array(steps));
     let mut journeys = toml::Table::new();
@@ -239,7 +273,7 @@ fn scenario_file(steps: Vec<toml::Value>, unset_cookies: &[String]) -> Result<St
     root.insert("name".into(), "recorded".into());
     root.insert("journeys".into(), journeys.into());
     root.insert("scenario".into(), toml::Value::Array(vec![entry.into()]));
-    let body = toml::to_string(&root).map_err(|e| format!("writing TOML: {e}"))?;
+    let body = toml::to_string(&root).map_err(|e| HarError::Toml { reason: e.to_string() })?;
     let mut header = String::from(
         "# Converted from a HAR recording by `mite-engine har convert`.\n\
          # Replace the oneshot volume with what the test needs, e.g. volume = { constant = 50 }.\n\
@@ -491,6 +525,18 @@ mod tests {
     #[test]
     fn keeps_static_on_request_and_refuses_non_har() {
         assert_eq!(convert(HAR, &[], true).unwrap().kept, 4);
-        assert!(convert("{}", &[], false).unwrap_err().contains("not a HAR"));
+        assert!(convert("{}", &[], false).unwrap_err().to_string().contains("not a HAR"));
+    }
+
+    #[test]
+    fn errors_name_the_entry_and_what_the_filters_dropped() {
+        let bad_url = r#"{"log": {"entries": [{"request": {"method": "GET", "url": "nope", "headers": []}}]}}"#;
+        match convert(bad_url, &[], false).unwrap_err() {
+            HarError::BadUrl { entry: 0, .. } => {}
+            other => panic!("{other}"),
+        }
+        let err = convert(HAR, &["elsewhere.example".to_string()], false).unwrap_err();
+        assert!(matches!(err, HarError::NothingLeft { dropped_host: 1.., .. }), "{err}");
+        assert!(err.to_string().contains("other hosts); try --keep-static or another --host"), "{err}");
     }
 }

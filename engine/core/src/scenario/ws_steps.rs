@@ -104,7 +104,7 @@ impl WsJourneySpec {
     /// Checks the spec and builds the journey `name`.
     pub fn build(&self, name: &str) -> Result<WsJourney, SpecError> {
         let at = format!("websockets.{name}");
-        let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.0));
+        let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.to_string()));
         let url = template(&self.url, format!("{at}.url"))?;
         if let Some(literal) = url.as_literal() {
             let lower = literal.to_ascii_lowercase();
@@ -141,7 +141,8 @@ impl WsJourneySpec {
 
 impl WsStepSpec {
     fn build(&self, at: &str) -> Result<WsStep, SpecError> {
-        let template = |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.0));
+        let template =
+            |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
         let duration =
             |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
         let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
@@ -331,7 +332,7 @@ fn render(template: &Template, captured: &[(String, String)], row: &Row, ctx: &C
             .or_else(|| ctx.config().get(name))
     };
     let mut out = String::new();
-    template.render_into(&mut out, lookup).map_err(|e| JourneyError::msg(e.0))?;
+    template.render_into(&mut out, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
     Ok(out)
 }
 

@@ -2,7 +2,7 @@
 //! each checked (row widths, ranges, row counts) and built into a `DataPool`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use toml::Spanned;
@@ -37,7 +37,7 @@ fn datapool(
     let err = |part: &str, message: String| src.error(span.clone(), format!("{field}{part}"), message);
     let (rows, columns) = match (&pool.csv, &pool.rows, &pool.range) {
         (Some(csv_path), None, None) => {
-            let (rows, columns) = read_csv(&dir.join(csv_path)).map_err(|e| err(".csv", e))?;
+            let (rows, columns) = read_csv(&dir.join(csv_path)).map_err(|e| err(".csv", e.to_string()))?;
             (rows, Some(columns))
         }
         (None, Some(rows), None) => inline_rows(rows, pool.columns.as_deref()).map_err(|(part, e)| err(&part, e))?,
@@ -99,33 +99,82 @@ fn range_rows(range: &RangeSpec, column: Option<&str>) -> Result<(Vec<Row>, Opti
     Ok((rows, Some(vec![column])))
 }
 
+/// A CSV datapool file that cannot be used; each names the file (and the line when known).
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    /// The file cannot be opened.
+    #[error("{}: {reason}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The header row cannot be read.
+    #[error("{}: header row: {reason}", path.display())]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A header without a name (or no header at all).
+    #[error("{}:1: the header row must name every column", path.display())]
+    UnnamedColumn {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A record that cannot be read (a row wider or narrower than the header, bad UTF-8).
+    #[error("{}{}: {reason}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<u64>,
+        /// Why.
+        reason: String,
+    },
+    /// More rows than `limits::DATAPOOL_ROWS_MAX`.
+    #[error("{}: more than {rows_max} rows", path.display())]
+    TooManyRows {
+        /// The file.
+        path: PathBuf,
+        /// The bound.
+        rows_max: usize,
+    },
+}
+
 /// Reads a CSV file whose header row names the columns. Errors name the file and line.
-pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
+pub fn read_csv(path: &Path) -> Result<(Vec<Row>, Vec<String>), CsvError> {
     read_csv_bounded(path, DATAPOOL_ROWS_MAX)
 }
 
 /// `read_csv`, refusing a file of more than `rows_max` rows.
-fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<(Vec<Row>, Vec<String>), String> {
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<(Vec<Row>, Vec<String>), CsvError> {
+    let at = || path.to_path_buf();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(path)
+        .map_err(|e| CsvError::Open { path: at(), reason: e.to_string() })?;
     let columns: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("{}: header row: {e}", path.display()))?
+        .map_err(|e| CsvError::Header { path: at(), reason: e.to_string() })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     if columns.is_empty() || columns.iter().any(String::is_empty) {
-        return Err(format!("{}:1: the header row must name every column", path.display()));
+        return Err(CsvError::UnnamedColumn { path: at() });
     }
     let shared: Arc<[String]> = Arc::from(columns.clone());
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| match e.position() {
-            Some(pos) => format!("{}:{}: {e}", path.display(), pos.line()),
-            None => format!("{}: {e}", path.display()),
+        let record = record.map_err(|e| CsvError::Record {
+            path: at(),
+            line: e.position().map(csv::Position::line),
+            reason: e.to_string(),
         })?;
         if rows.len() >= rows_max {
-            return Err(format!("{}: more than {rows_max} rows", path.display()));
+            return Err(CsvError::TooManyRows { path: at(), rows_max });
         }
         rows.push(Row::with_columns(record.iter().map(str::to_string).collect(), shared.clone()));
     }
@@ -143,7 +192,7 @@ mod tests {
         let path = dir.join("rows.csv");
         std::fs::write(&path, "id\n1\n2\n3\n").unwrap();
         assert_eq!(read_csv_bounded(&path, 3).unwrap().0.len(), 3);
-        let err = read_csv_bounded(&path, 2).unwrap_err();
+        let err = read_csv_bounded(&path, 2).unwrap_err().to_string();
         assert!(err.contains("rows.csv") && err.contains("more than 2 rows"), "{err}");
     }
 

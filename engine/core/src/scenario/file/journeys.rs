@@ -87,7 +87,7 @@ fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> 
     let span = Some(step.span());
     let s = step.get_ref();
     let err = |part: &str, message: String| src.error(span.clone(), format!("{field}.{part}"), message);
-    let template = |text: &str, part: &str| Template::parse(text).map_err(|e| err(part, e.0));
+    let template = |text: &str, part: &str| Template::parse(text).map_err(|e| err(part, e.to_string()));
     let url = step_url(&s.url).map_err(|e| err("url", e))?;
     let method_text = s.method.clone().unwrap_or_else(|| "GET".to_string()).to_ascii_uppercase();
     let method = http::Method::from_bytes(method_text.as_bytes())
@@ -108,7 +108,7 @@ fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> 
 /// A step's URL template: a literal URL must parse; a templated one must start with
 /// `http` or a variable.
 fn step_url(text: &str) -> Result<Template, String> {
-    let url = Template::parse_url(text).map_err(|e| e.0)?;
+    let url = Template::parse_url(text).map_err(|e| e.to_string())?;
     if let Some(literal) = url.as_literal() {
         crate::http::Url::parse(literal).map_err(|e| e.to_string())?;
     } else if !text.starts_with('{') && !text.to_ascii_lowercase().starts_with("http") {
@@ -188,7 +188,9 @@ fn step_options(
     let pairs = |map: &BTreeMap<String, String>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
         map.iter()
             .map(|(name, value)| {
-                Template::parse(value).map(|t| (name.clone(), t)).map_err(|e| err(&format!("{part}.{name}"), e.0))
+                Template::parse(value)
+                    .map(|t| (name.clone(), t))
+                    .map_err(|e| err(&format!("{part}.{name}"), e.to_string()))
             })
             .collect()
     };
@@ -198,8 +200,8 @@ fn step_options(
     let auth = match &s.auth {
         None => None,
         Some(auth) => Some((
-            Template::parse(&auth.user).map_err(|e| err("auth.user", e.0))?,
-            Template::parse(&auth.password).map_err(|e| err("auth.password", e.0))?,
+            Template::parse(&auth.user).map_err(|e| err("auth.user", e.to_string()))?,
+            Template::parse(&auth.password).map_err(|e| err("auth.password", e.to_string()))?,
         )),
     };
     Ok(StepOptions {
@@ -207,7 +209,7 @@ fn step_options(
         follow_redirects: s.follow_redirects,
         max_redirects: s.max_redirects.map(|n| redirects(src, n, &format!("{field}.max_redirects"))).transpose()?,
         auth,
-        json: s.json.as_ref().map(JsonTemplate::from_toml).transpose().map_err(|e| err("json", e.0))?,
+        json: s.json.as_ref().map(JsonTemplate::from_toml).transpose().map_err(|e| err("json", e.to_string()))?,
         form: pairs(&s.form, "form")?,
         query: pairs(&s.query, "query")?,
     })

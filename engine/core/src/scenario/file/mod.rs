@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use self::client::ClientOptions;
-pub use self::datapools::read_csv;
+pub use self::datapools::{CsvError, read_csv};
 pub use self::error::ScenarioFileError;
 pub use crate::scenario::duration::{DurationError, parse_duration};
 
@@ -103,7 +103,7 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
     }
     let mut layered = config.clone();
     layered.apply_env(std::env::vars());
-    layered.apply_overrides(overrides).map_err(|e| src.error(None, "--config", e.0))?;
+    layered.apply_overrides(overrides).map_err(|e| src.error(None, "--config", e.to_string()))?;
     Ok((config, layered))
 }
 
@@ -227,7 +227,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("u.csv");
         std::fs::write(&path, "id,name\n1,a\n2,b,extra\n").unwrap();
-        let err = read_csv(&path).unwrap_err();
+        let err = read_csv(&path).unwrap_err().to_string();
         assert!(err.contains("u.csv:3"), "{err}");
         std::fs::write(&path, "id,name\n1,a\n2,b\n").unwrap();
         let (rows, columns) = read_csv(&path).unwrap();

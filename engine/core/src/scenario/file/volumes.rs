@@ -48,7 +48,7 @@ pub(super) fn volume(
     } else {
         VolumeModel::Nothing { duration_s: duration(spec.nothing.as_deref().unwrap_or_default())? }
     };
-    model.validate().map_err(|e| err(e.0))?;
+    model.validate().map_err(|e| err(e.to_string()))?;
     Ok(model)
 }
 
