@@ -12,6 +12,9 @@ use super::schema::{DataPoolSpec, RangeSpec, value_text};
 use crate::limits::DATAPOOL_ROWS_MAX;
 use crate::model::datapool::{DataPool, Row};
 
+/// A datapool's rows, and its column names when it has them.
+type Rows = (Vec<Row>, Option<Vec<String>>);
+
 /// The file's datapools by name, each with its column names when it has them.
 pub(super) type Pools = BTreeMap<String, (DataPool, Option<Vec<String>>)>;
 
@@ -61,10 +64,7 @@ fn datapool(
 }
 
 /// `rows = [[...]]` with optional `columns`: every row as wide as the columns.
-fn inline_rows(
-    rows: &[Vec<toml::Value>],
-    columns: Option<&[String]>,
-) -> Result<(Vec<Row>, Option<Vec<String>>), (String, String)> {
+fn inline_rows(rows: &[Vec<toml::Value>], columns: Option<&[String]>) -> Result<Rows, (String, String)> {
     let shared: Option<Arc<[String]>> = columns.map(Arc::from);
     let mut built = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -84,7 +84,7 @@ fn inline_rows(
 }
 
 /// `range = { from, to }`: one row per whole number, in one column (`value` unless named).
-fn range_rows(range: &RangeSpec, column: Option<&str>) -> Result<(Vec<Row>, Option<Vec<String>>), String> {
+fn range_rows(range: &RangeSpec, column: Option<&str>) -> Result<Rows, String> {
     if range.to < range.from {
         return Err(format!("to ({}) is below from ({})", range.to, range.from));
     }
