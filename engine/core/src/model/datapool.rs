@@ -87,11 +87,6 @@ impl Row {
         self.get(index)
     }
 
-    /// Column names, when the pool has them.
-    pub fn columns(&self) -> Option<&[String]> {
-        self.columns.as_deref()
-    }
-
     /// Value at `index` parsed as an integer.
     pub fn int(&self, index: usize) -> Result<i64, RowError> {
         let value = self.get(index).ok_or_else(|| RowError::NoValue { row: format!("{self:?}"), index })?;

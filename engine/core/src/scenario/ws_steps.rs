@@ -97,8 +97,22 @@ pub struct WsJourney {
     steps: Vec<WsStep>,
 }
 
-/// A spec error: the field (under `websockets.NAME`) and what is wrong.
-pub type SpecError = (String, String);
+/// A `[websockets.NAME]` table that cannot be used: the field (under `websockets.NAME`) and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// Dotted path of the field (`websockets.chat.steps[0].receive`).
+    pub field: String,
+    /// What is wrong, and how to fix it.
+    pub message: String,
+}
+
+impl From<(String, String)> for SpecError {
+    fn from((field, message): (String, String)) -> SpecError {
+        SpecError { field, message }
+    }
+}
 
 impl WsJourneySpec {
     /// Checks the spec and builds the journey `name`.
@@ -109,15 +123,15 @@ impl WsJourneySpec {
         if let Some(literal) = url.as_literal() {
             let lower = literal.to_ascii_lowercase();
             if !lower.starts_with("ws://") && !lower.starts_with("wss://") {
-                return Err((format!("{at}.url"), "WebSocket URLs start with ws:// or wss://".into()));
+                return Err(SpecError::from((format!("{at}.url"), "WebSocket URLs start with ws:// or wss://".into())));
             }
         }
         let repeat = self.repeat.unwrap_or(1);
         if !(1..=WS_REPEATS_MAX).contains(&repeat) {
-            return Err((format!("{at}.repeat"), format!("repeat must be 1..={WS_REPEATS_MAX}")));
+            return Err(SpecError::from((format!("{at}.repeat"), format!("repeat must be 1..={WS_REPEATS_MAX}"))));
         }
         if self.steps.is_empty() {
-            return Err((format!("{at}.steps"), "a WebSocket journey needs at least one step".into()));
+            return Err(SpecError::from((format!("{at}.steps"), "a WebSocket journey needs at least one step".into())));
         }
         let mut headers = Vec::new();
         for (header, value) in &self.headers {
@@ -147,11 +161,11 @@ impl WsStepSpec {
             |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
         let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
-            return Err((
+            return Err(SpecError::from((
                 at.to_string(),
                 "a step is exactly one of send = \"text\", request = \"text\", receive = N (or \"until-close\"), think = \"1s\""
                     .into(),
-            ));
+            )));
         }
         let action = if let Some(text) = &self.send {
             Action::Send(template(text, "send")?)
@@ -162,10 +176,10 @@ impl WsStepSpec {
                 ReceiveSpec::Count(n) if (1..=WS_RECEIVE_MESSAGES_MAX).contains(n) => Action::Receive(Some(*n)),
                 ReceiveSpec::Until(text) if text == "until-close" => Action::Receive(None),
                 _ => {
-                    return Err((
+                    return Err(SpecError::from((
                         format!("{at}.receive"),
                         format!("receive is a count of messages (1..={WS_RECEIVE_MESSAGES_MAX}) or \"until-close\""),
-                    ));
+                    )));
                 }
             }
         } else {
@@ -174,10 +188,10 @@ impl WsStepSpec {
         let checks =
             self.expect.is_some() || self.contains.is_some() || !self.capture.is_empty() || self.timeout.is_some();
         if checks && matches!(action, Action::Send(_) | Action::Think(_)) {
-            return Err((
+            return Err(SpecError::from((
                 at.to_string(),
                 "expect, contains, capture and timeout apply to request and receive steps".into(),
-            ));
+            )));
         }
         let matcher = Matcher {
             expect: self.expect.as_deref().map(|t| template(t, "expect")).transpose()?,
@@ -207,13 +221,13 @@ impl WsJourney {
         let check = |templates: Vec<&Template>, field: String, captured: &[&str]| {
             for variable in templates.iter().flat_map(|t| t.variables()) {
                 if !captured.contains(&variable) && !known(variable) {
-                    return Err((
+                    return Err(SpecError::from((
                         field.clone(),
                         format!(
                             "{{{variable}}} is not a datapool column, an earlier capture or a config key; set it \
                              with [config] {variable} = \"...\", MITE_CONF_{variable} or --config {variable}=..."
                         ),
-                    ));
+                    )));
                 }
             }
             Ok(())
@@ -380,7 +394,7 @@ mod tests {
         .unwrap();
         assert_eq!((journey.repeat, journey.steps.len(), journey.transaction.as_str()), (3, 4, "chat"));
         assert!(journey.check_variables(|v| v == "ws_url" || v == "topic").is_ok());
-        let (field, message) = journey.check_variables(|v| v == "ws_url").unwrap_err();
+        let SpecError { field, message } = journey.check_variables(|v| v == "ws_url").unwrap_err();
         assert_eq!(field, "websockets.chat.steps[0]");
         assert!(message.contains("{topic}"), "{message}");
     }
@@ -432,7 +446,7 @@ mod tests {
                 "at least one",
             ),
         ] {
-            let (got_field, message) = spec(text).unwrap_err();
+            let SpecError { field: got_field, message } = spec(text).unwrap_err();
             assert_eq!(got_field, field, "{message}");
             assert!(message.contains(what), "{message}");
         }
@@ -442,12 +456,12 @@ mod tests {
     fn repeats_and_receive_counts_past_their_bounds_are_refused() {
         let repeat = |n: u64| format!("url = \"ws://x/\"\nrepeat = {n}\nsteps = [{{ send = \"a\" }}]");
         assert!(spec(&repeat(u64::from(WS_REPEATS_MAX))).is_ok());
-        let (field, message) = spec(&repeat(u64::from(WS_REPEATS_MAX) + 1)).unwrap_err();
+        let SpecError { field, message } = spec(&repeat(u64::from(WS_REPEATS_MAX) + 1)).unwrap_err();
         assert_eq!(field, "websockets.chat.repeat");
         assert!(message.contains(&format!("1..={WS_REPEATS_MAX}")), "{message}");
         let receive = |n: u64| format!("url = \"ws://x/\"\nsteps = [{{ receive = {n} }}]");
         assert!(spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX))).is_ok());
-        let (field, message) = spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX) + 1)).unwrap_err();
+        let SpecError { field, message } = spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX) + 1)).unwrap_err();
         assert_eq!(field, "websockets.chat.steps[0].receive");
         assert!(message.contains(&format!("1..={WS_RECEIVE_MESSAGES_MAX}")), "{message}");
     }

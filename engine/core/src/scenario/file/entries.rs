@@ -94,9 +94,7 @@ impl Entries<'_> {
         }
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
-            journey
-                .check_variables(known)
-                .map_err(|(field, message)| self.src.error(Some(entry.span()), field, message))?;
+            journey.check_variables(known).map_err(|e| self.src.error(Some(entry.span()), e.field, e.message))?;
         }
         Ok(())
     }
