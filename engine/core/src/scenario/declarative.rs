@@ -40,6 +40,16 @@ pub struct Step {
     pub options: StepOptions,
 }
 
+/// A step whose URL does not render, or renders to something that cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("step {step}: {reason}")]
+pub struct StepUrlError {
+    /// The step, from 0.
+    pub step: usize,
+    /// Why, with the values the URL was rendered from.
+    pub reason: String,
+}
+
 /// A journey made of steps.
 #[derive(Clone, Debug)]
 pub struct DeclarativeJourney {
@@ -65,7 +75,7 @@ impl DeclarativeJourney {
     /// Renders every step's URL as the first journey would (a datapool row, the final
     /// configuration, captures standing in as `capture`) and checks that each can be sent.
     /// The error names the step and the URL it rendered.
-    pub fn check_urls(&self, row: Option<&Row>, config: &Config) -> Result<(), (usize, String)> {
+    pub fn check_urls(&self, row: Option<&Row>, config: &Config) -> Result<(), StepUrlError> {
         let mut captured: Vec<&str> = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
             let lookup = |name: &str| -> Option<&str> {
@@ -75,14 +85,14 @@ impl DeclarativeJourney {
                 row.and_then(|row| row.by_name(name)).or_else(|| config.get(name))
             };
             let mut url = String::new();
-            step.url.render_into(&mut url, lookup).map_err(|e| (i, e.to_string()))?;
+            step.url.render_into(&mut url, lookup).map_err(|e| StepUrlError { step: i, reason: e.to_string() })?;
             if let Err(err) = Url::parse(&url) {
                 let values: Vec<String> = step
                     .url
                     .variables()
                     .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
                     .collect();
-                return Err((i, format!("{err} (from {})", values.join(", "))));
+                return Err(StepUrlError { step: i, reason: format!("{err} (from {})", values.join(", ")) });
             }
             captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
         }

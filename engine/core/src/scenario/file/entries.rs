@@ -84,11 +84,11 @@ impl Entries<'_> {
         if let Some(journey) = self.declared.http.get(name) {
             check_variables(self.src, entry, journey, columns, self.config)?;
             let first_row = datapool.and_then(|pool| pool.shard(0, 1).checkout());
-            journey.check_urls(first_row.as_ref(), self.config).map_err(|(step, message)| {
+            journey.check_urls(first_row.as_ref(), self.config).map_err(|e| {
                 self.src.error(
                     Some(entry.span()),
-                    format!("journeys.{name}.steps[{step}].url"),
-                    format!("with the first datapool row and the final config: {message}"),
+                    format!("journeys.{name}.steps[{}].url", e.step),
+                    format!("with the first datapool row and the final config: {}", e.reason),
                 )
             })?;
         }
