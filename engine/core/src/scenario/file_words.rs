@@ -7,7 +7,7 @@ use std::fmt;
 use crate::model::volume::{RateModel, VolumeModel};
 
 /// What each internal type name means, as the file spells it.
-const EXPECTED: [(&str, &str); 12] = [
+const EXPECTED: &[(&str, &str)] = &[
     (
         "struct VolumeSpec",
         "a volume model, one of: { constant = 8 }, { ramp = { from = 1, to = 50, duration = \"1m\" } }, \
@@ -28,6 +28,13 @@ const EXPECTED: [(&str, &str); 12] = [
     ("struct RangeSpec", "{ from = 1, to = 1000 }"),
     ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, ca, insecure)"),
     ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
+    ("struct AuthSpec", "{ user = \"name\", password = \"secret\" }"),
+    ("struct WsJourneySpec", "a WebSocket journey table with url = \"ws://...\" and steps = [ { ... }, ... ]"),
+    (
+        "struct WsStepSpec",
+        "a WebSocket step like { send = \"text\" }, { request = \"text\" }, { receive = 1 } or { think = \"1s\" }",
+    ),
+    ("untagged enum ReceiveSpec", "a count of messages like 1, or \"until-close\""),
     (
         "struct FileSpec",
         "a scenario file (name, duration, [config], [client], thresholds, [datapools.*], [journeys.*], [[scenario]])",
@@ -49,7 +56,7 @@ const NUMBERS: [(&str, &str); 8] = [
 /// Rewrites a TOML reader's message so it names no Rust type.
 pub fn plain_message(message: &str) -> String {
     let mut text = message.to_string();
-    for (internal, words) in EXPECTED {
+    for (internal, words) in EXPECTED.iter().copied() {
         text = text.replace(&format!("expected {internal}"), &format!("expected {words}"));
         text = text.replace(&format!("data did not match any variant of {internal}"), &format!("expected {words}"));
     }
@@ -138,6 +145,23 @@ mod tests {
         );
         assert!(plain_message("invalid type: integer `10`, expected a string").contains("need a unit"));
         assert!(!plain_message("data did not match any variant of untagged enum StatusSpec").contains("StatusSpec"));
+    }
+
+    /// Each table type a scenario file is read into has its words here, so that no reader
+    /// error names it.
+    #[test]
+    fn every_table_type_has_words() {
+        for source in [include_str!("file/schema.rs"), include_str!("ws_steps.rs")] {
+            for line in source.lines() {
+                let Some(name) = line.split_whitespace().skip_while(|w| *w != "struct" && *w != "enum").nth(1) else {
+                    continue;
+                };
+                if name.ends_with("Spec") && name != "SpecError" {
+                    let known = EXPECTED.iter().any(|(internal, _)| internal.ends_with(&format!(" {name}")));
+                    assert!(known, "{name} has no words in file_words::EXPECTED");
+                }
+            }
+        }
     }
 
     #[test]

@@ -212,6 +212,30 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         }
     }
 
+    /// Every table a file can hold, written wrong, gets an answer that names no Rust type.
+    #[test]
+    fn type_errors_of_every_table_name_no_rust_type() {
+        let ws = |tail: &str| format!("[websockets.chat]\nurl = \"ws://x/\"\n{tail}\n");
+        for text in [
+            GOOD.replace("url = \"{base}\" }", "url = \"{base}\", auth = 5 }"),
+            GOOD.replace("url = \"{base}\" }", "url = \"{base}\", capture = { t = 5 } }"),
+            GOOD.replace("url = \"{base}\" }", "url = \"{base}\", expect_status = \"ok\" }"),
+            GOOD.replace("[config]", "client = 5\n[config]"),
+            GOOD.replace("volume = { stages", "volume = { ramp = 5, stages"),
+            format!("{GOOD}\n{}", ws("steps = [5]")),
+            format!("{GOOD}\n{}", ws("steps = [{ receive = true }]")),
+            format!("{GOOD}\n{}", ws("steps = [{ receive = 1, capture = { t = 5 } }]")),
+            format!("websockets = {{ chat = 5 }}\n{GOOD}"),
+            format!("datapools = {{ d = 5 }}\n{GOOD}"),
+            format!("journeys = {{ j = 5 }}\n{GOOD}"),
+            GOOD.replace("datapool = \"users\"", "datapool = \"users\"\nvolume = 5"),
+            "scenario = [5]".to_string(),
+        ] {
+            let err = load_text(&text).unwrap_err().to_string();
+            assert!(!err.contains("Spec") && !err.contains("struct") && !err.contains("enum"), "{err}");
+        }
+    }
+
     #[test]
     fn volume_needs_exactly_one_kind() {
         let bad = GOOD.replace(
