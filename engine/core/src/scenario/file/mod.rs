@@ -113,7 +113,10 @@ mod tests {
     use crate::model::volume::VolumeModel;
 
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
-        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{}", std::process::id(), text.len()));
+        // One folder per call: tests run in parallel, and texts of one length are not one text.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.toml");
         std::fs::write(&path, text).unwrap();
