@@ -32,6 +32,16 @@ pub enum DurationError {
         /// The text.
         text: String,
     },
+    /// A number too large for any duration, or a fraction finer than a nanosecond.
+    #[error(
+        "{text:?} is out of range: durations run from 1ns to {}h ({} days)",
+        DURATION_WRITTEN_MAX.as_secs() / 3600,
+        DURATION_WRITTEN_MAX.as_secs() / 86_400
+    )]
+    NotRepresentable {
+        /// The text.
+        text: String,
+    },
     /// Anything else.
     #[error("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h30m")]
     NotADuration {
@@ -48,11 +58,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') && text.parse::<f64>().is_ok() {
         return Err(DurationError::NoUnit { text: owned() });
     }
-    let value = humantime::parse_duration(text).map_err(|e| match e {
+    // `.5s` was always read as half a second; humantime wants the leading zero.
+    let written = if text.starts_with('.') { format!("0{text}") } else { text.to_string() };
+    let value = humantime::parse_duration(&written).map_err(|e| match e {
         humantime::DurationError::UnknownUnit { unit, .. } if !unit.is_empty() => {
             DurationError::UnknownUnit { text: owned(), unit }
         }
-        humantime::DurationError::NumberOverflow => DurationError::OutOfRange { text: owned() },
+        humantime::DurationError::NumberOverflow => DurationError::NotRepresentable { text: owned() },
         _ => DurationError::NotADuration { text: owned() },
     })?;
     if value > DURATION_WRITTEN_MAX {
@@ -76,6 +88,8 @@ mod tests {
             ("0s", 0),
             (" 2min ", 120_000),
             ("1h 30m", 5_400_000),
+            (".5s", 500),
+            ("1.5m", 90_000),
         ] {
             assert_eq!(parse_duration(text), Ok(Duration::from_millis(ms)), "{text}");
         }
@@ -95,6 +109,8 @@ mod tests {
             );
         }
         assert!(parse_duration("99999999999999999999s").unwrap_err().to_string().contains("out of range"));
+        let err = parse_duration("0.0000000001s").unwrap_err().to_string();
+        assert!(err.contains("out of range: durations run from 1ns"), "{err}");
     }
 
     #[test]
