@@ -39,8 +39,8 @@ pub(super) fn client_options(
     spec: &ClientSpec,
     dir: &Path,
 ) -> Result<ClientOptions, ScenarioFileError> {
-    if spec.max_connections == Some(0) {
-        return Err(src.error(None, "client.max_connections", "must be at least 1"));
+    if let Some(zero) = spec.max_connections.as_ref().filter(|n| *n.get_ref() == 0) {
+        return Err(src.error(Some(zero.span()), "client.max_connections", "must be at least 1"));
     }
     if spec.cert.is_some() != spec.key.is_some() {
         return Err(src.error(None, "client", "give both cert = \"client.pem\" and key = \"client.key\" (or neither)"));
@@ -49,10 +49,14 @@ pub(super) fn client_options(
         cert: spec.cert.as_ref().map(|p| dir.join(p)),
         key: spec.key.as_ref().map(|p| dir.join(p)),
         follow_redirects: spec.follow_redirects,
-        max_redirects: spec.max_redirects.map(|n| redirects(src, n, "client.max_redirects")).transpose()?,
+        max_redirects: spec
+            .max_redirects
+            .as_ref()
+            .map(|n| redirects(src, *n.get_ref(), "client.max_redirects", Some(n.span())))
+            .transpose()?,
         timeout: timeout(src, &spec.timeout, "client.timeout")?,
         connect_timeout: timeout(src, &spec.connect_timeout, "client.connect_timeout")?,
-        max_connections: spec.max_connections,
+        max_connections: spec.max_connections.as_ref().map(|n| *n.get_ref()),
         insecure: spec.insecure,
         ca: spec.ca.as_ref().map(|ca| dir.join(ca)),
     })
@@ -72,10 +76,15 @@ fn timeout(
     Ok(Some(value))
 }
 
-/// A redirect count within `limits::REDIRECTS_MAX`.
-pub(super) fn redirects(src: &Source<'_>, n: u32, field: &str) -> Result<u8, ScenarioFileError> {
+/// A redirect count within `limits::REDIRECTS_MAX`; errors point at `span`.
+pub(super) fn redirects(
+    src: &Source<'_>,
+    n: u32,
+    field: &str,
+    span: Option<std::ops::Range<usize>>,
+) -> Result<u8, ScenarioFileError> {
     u8::try_from(n)
         .ok()
         .filter(|&n| n <= REDIRECTS_MAX)
-        .ok_or_else(|| src.error(None, field, format!("{n} redirects is more than the {REDIRECTS_MAX} allowed")))
+        .ok_or_else(|| src.error(span, field, format!("{n} redirects is more than the {REDIRECTS_MAX} allowed")))
 }

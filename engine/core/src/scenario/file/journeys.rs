@@ -204,7 +204,10 @@ fn step_options(
     Ok(StepOptions {
         cookies: pairs(&s.cookies, "cookies")?,
         follow_redirects: s.follow_redirects,
-        max_redirects: s.max_redirects.map(|n| redirects(src, n, &format!("{field}.max_redirects"))).transpose()?,
+        max_redirects: s
+            .max_redirects
+            .map(|n| redirects(src, n, &format!("{field}.max_redirects"), span.clone()))
+            .transpose()?,
         auth,
         json: s.json.as_ref().map(JsonTemplate::from_toml).transpose().map_err(|e| err("json", e.to_string()))?,
         form: pairs(&s.form, "form")?,

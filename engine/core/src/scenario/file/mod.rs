@@ -193,7 +193,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         };
         assert!(load_text(&step(u32::from(max))).is_ok());
         let err = load_text(&step(u32::from(max) + 1)).unwrap_err();
-        assert_eq!(err.field, "client.max_redirects");
+        assert_eq!((err.field.as_str(), err.line), ("client.max_redirects", Some(5)));
         assert!(err.message.contains(&format!("more than the {max} allowed")), "{err}");
         let err = load_text(
             &step(u32::from(max))
@@ -201,7 +201,17 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
                 .replace(&format!("max_redirects = {max} }}"), &format!("max_redirects = {} }}", u32::from(max) + 1)),
         )
         .unwrap_err();
-        assert_eq!(err.field, "journeys.browse.steps[0].max_redirects");
+        assert_eq!((err.field.as_str(), err.line), ("journeys.browse.steps[0].max_redirects", Some(12)));
+    }
+
+    #[test]
+    fn client_errors_name_their_line() {
+        let err = load_text(&GOOD.replace("[config]", "[client]\nmax_connections = 0\n[config]")).unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("client.max_connections", Some(5)), "{err}");
+        let err = load_text(&GOOD.replace("[config]", "[client]\ntimeout = \"0s\"\n[config]")).unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("client.timeout", Some(5)), "{err}");
+        let loaded = load_text(&GOOD.replace("[config]", "[client]\nmax_connections = 3\n[config]")).unwrap();
+        assert_eq!(loaded.client.max_connections, Some(3));
     }
 
     #[test]

@@ -35,11 +35,11 @@ pub(super) struct FileSpec {
 pub(super) struct ClientSpec {
     pub(super) timeout: Option<Spanned<String>>,
     pub(super) connect_timeout: Option<Spanned<String>>,
-    pub(super) max_connections: Option<usize>,
+    pub(super) max_connections: Option<Spanned<usize>>,
     pub(super) insecure: Option<bool>,
     pub(super) ca: Option<String>,
     pub(super) follow_redirects: Option<bool>,
-    pub(super) max_redirects: Option<u32>,
+    pub(super) max_redirects: Option<Spanned<u32>>,
     pub(super) cert: Option<String>,
     pub(super) key: Option<String>,
 }
