@@ -120,3 +120,46 @@ pub const WS_RECEIVE_MESSAGES_MAX: u32 = 1_000_000;
 pub const SEGMENTS_MAX: usize = 100_000;
 /// The latest `--start-at` accepted: 9999-12-31T23:59:59Z, in Unix seconds.
 pub const START_AT_UNIX_S_MAX: u64 = 253_402_300_799;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn rust_files(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("limits.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // The code, not its tests: a limit only a test names bounds nothing.
+                out.push(text[..text.find("#[cfg(test)]").unwrap_or(text.len())].to_string());
+            }
+        }
+    }
+
+    /// Every limit bounds something: the library's or the CLI's code names it.
+    #[test]
+    fn every_limit_is_used_by_code() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut code = Vec::new();
+        rust_files(&root.join("src"), &mut code);
+        rust_files(&root.join("../cli/src"), &mut code);
+        let names: Vec<&str> = include_str!("limits.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub const "))
+            .filter_map(|rest| rest.split(':').next())
+            .collect();
+        assert!(names.len() > 40, "{names:?}");
+        for name in names {
+            let used = code.iter().any(|text| {
+                text.match_indices(name).any(|(at, _)| {
+                    let after = text[at + name.len()..].chars().next().unwrap_or(' ');
+                    let before = text[..at].chars().next_back().unwrap_or(' ');
+                    !(after.is_alphanumeric() || after == '_' || before.is_alphanumeric() || before == '_')
+                })
+            });
+            assert!(used, "limits::{name} bounds nothing: no code outside tests names it");
+        }
+    }
+}
