@@ -132,8 +132,9 @@ mod tests {
                 rust_files(&path, out);
             } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("limits.rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
-                // The code, not its tests: a limit only a test names bounds nothing.
-                out.push(text[..text.find("#[cfg(test)]").unwrap_or(text.len())].to_string());
+                // The code, not its tests or comments: a limit only they name bounds nothing.
+                let code = &text[..text.find("#[cfg(test)]").unwrap_or(text.len())];
+                out.extend(code.lines().filter(|l| !l.trim_start().starts_with("//")).map(str::to_string));
             }
         }
     }
