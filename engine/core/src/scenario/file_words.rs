@@ -56,7 +56,7 @@ const NUMBERS: [(&str, &str); 8] = [
 /// Rewrites a TOML reader's message so it names no Rust type.
 pub fn plain_message(message: &str) -> String {
     let mut text = message.to_string();
-    for (internal, words) in EXPECTED.iter().copied() {
+    for (internal, words) in EXPECTED {
         text = text.replace(&format!("expected {internal}"), &format!("expected {words}"));
         text = text.replace(&format!("data did not match any variant of {internal}"), &format!("expected {words}"));
     }
