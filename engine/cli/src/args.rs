@@ -286,7 +286,7 @@ pub struct DemoArgs {
 
 /// Parses `500ms`, `30s`, `5m`, `2h` (a unit is required).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    mite_core::scenario::file::parse_duration(text)
+    mite_core::scenario::file::parse_duration(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail};
+use mite_core::limits::{SEGMENTS_MAX, START_AT_UNIX_S_MAX};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// Resolves this injector's segment `(k, n)`; `(0, 1)` when none is given.
 pub fn segment(
@@ -42,70 +45,33 @@ pub fn segment(
     }
 }
 
-/// The latest start accepted: 9999-12-31T23:59:59Z, in Unix seconds.
-const START_AT_MAX_UNIX_S: u64 = 253_402_300_799;
-
-/// Most execution segments (`--segment K/N`, `--segments N`).
-pub const SEGMENTS_MAX: usize = 100_000;
-
 /// Parses `--start-at`: RFC 3339 in UTC (`2026-11-24T22:00:00Z`, fractions allowed, `+00:00`
-/// accepted) or Unix seconds.
+/// accepted, a space for the `T` too) or Unix seconds; from 1970 to the end of year 9999.
 pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         if !seconds.is_finite() || seconds < 0.0 {
             bail!("--start-at {text:?}: Unix seconds must be positive");
         }
-        if seconds > START_AT_MAX_UNIX_S as f64 {
-            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_MAX_UNIX_S}) are refused");
+        if seconds > START_AT_UNIX_S_MAX as f64 {
+            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_UNIX_S_MAX}) are refused");
         }
         return Ok(UNIX_EPOCH + Duration::from_secs_f64(seconds));
     }
     let bad = || anyhow!("--start-at {text:?}: expected RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds");
-    let body = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00")).ok_or_else(bad)?;
-    let (date, time) = body.split_once(['T', ' ']).ok_or_else(bad)?;
-    let mut date_parts = date.split('-').map(|p| p.parse::<i64>());
-    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day)), None) =
-        (date_parts.next(), date_parts.next(), date_parts.next(), date_parts.next())
-    else {
-        return Err(bad());
+    // RFC 3339 (5.6, NOTE) lets a space stand for the `T`; the parser wants the `T`.
+    let written = match text.as_bytes().get(10) {
+        Some(b' ') => format!("{}T{}", &text[..10], &text[11..]),
+        _ => text.to_string(),
     };
-    let (hms, fraction) = match time.split_once('.') {
-        Some((hms, fraction)) => (hms, format!("0.{fraction}").parse::<f64>().map_err(|_| bad())?),
-        None => (time, 0.0),
-    };
-    let mut time_parts = hms.split(':').map(|p| p.parse::<i64>());
-    let (Some(Ok(hour)), Some(Ok(minute)), Some(Ok(second)), None) =
-        (time_parts.next(), time_parts.next(), time_parts.next(), time_parts.next())
-    else {
-        return Err(bad());
-    };
-    if !(1970..=9999).contains(&year)
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || !(0..=23).contains(&hour)
-        || !(0..=59).contains(&minute)
-        || !(0..=60).contains(&second)
-    {
-        return Err(bad());
+    let at = OffsetDateTime::parse(&written, &Rfc3339).map_err(|_| bad())?;
+    if !at.offset().is_utc() {
+        bail!("--start-at {text:?}: give the time in UTC (ending in Z or +00:00), like 2026-11-24T22:00:00Z");
     }
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    if seconds < 0 {
-        return Err(bad());
-    }
-    Ok(UNIX_EPOCH + Duration::from_secs(seconds as u64) + Duration::from_secs_f64(fraction))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let since_epoch = at - OffsetDateTime::UNIX_EPOCH;
+    let since_epoch = Duration::try_from(since_epoch)
+        .map_err(|_| anyhow!("--start-at {text:?}: times before 1970-01-01T00:00:00Z are refused"))?;
+    Ok(UNIX_EPOCH + since_epoch)
 }
 
 #[cfg(test)]
@@ -124,6 +90,11 @@ mod tests {
         assert!(segment(Some("0/18446744073709551615"), None, None).unwrap_err().to_string().contains("at most"));
         assert!(segment(Some("0/99999999999999999999999"), None, None).is_err());
         assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
+        assert_eq!(segment(Some(&format!("0/{SEGMENTS_MAX}")), None, None).unwrap(), (0, SEGMENTS_MAX));
+        let over = segment(Some(&format!("0/{}", SEGMENTS_MAX + 1)), None, None).unwrap_err().to_string();
+        assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
+        let over = segment(None, Some(SEGMENTS_MAX + 1), Some("0".into())).unwrap_err().to_string();
+        assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
     }
 
     #[test]
@@ -141,6 +112,26 @@ mod tests {
             let err = start_at(bad).unwrap_err().to_string();
             assert!(err.contains("--start-at"), "{bad}: {err}");
         }
-        assert!(start_at("253402300799").is_ok());
+        assert!(start_at(&START_AT_UNIX_S_MAX.to_string()).is_ok());
+        let err = start_at(&(START_AT_UNIX_S_MAX + 1).to_string()).unwrap_err().to_string();
+        assert!(err.contains("after year 9999"), "{err}");
+        assert!(start_at("9999-12-31T23:59:59Z").is_ok());
+        assert_eq!(epoch(start_at("9999-12-31T23:59:59Z").unwrap()), START_AT_UNIX_S_MAX as f64);
+        assert_eq!(epoch(start_at("2026-11-24 22:00:00Z").unwrap()), 1_795_557_600.0);
+    }
+
+    #[test]
+    fn start_dates_at_the_calendar_boundaries() {
+        let epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(epoch(start_at("2024-02-29T00:00:00Z").unwrap()), 1_709_164_800);
+        assert_eq!(epoch(start_at("2000-02-29T12:00:00Z").unwrap()), 951_825_600);
+        for bad in ["2023-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-00-10T00:00:00Z"] {
+            assert!(start_at(bad).unwrap_err().to_string().contains("expected RFC 3339"), "{bad}");
+        }
+        let err = start_at("1969-12-31T23:59:59Z").unwrap_err().to_string();
+        assert!(err.contains("before 1970"), "{err}");
+        let err = start_at("2026-11-24T22:00:00-05:00").unwrap_err().to_string();
+        assert!(err.contains("in UTC"), "{err}");
+        assert!(start_at("10000-01-01T00:00:00Z").is_err());
     }
 }

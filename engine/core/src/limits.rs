@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Most executor threads (cores) one process runs.
+/// Most executor threads (cores) one process runs (`--cores`).
 pub const CORES_MAX: usize = 1024;
 /// Interval between volume-model ticks and stats snapshots.
 pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
@@ -121,3 +121,70 @@ pub const MERGE_FILES_MAX: usize = 1024;
 /// Largest result file (or log holding one) `merge` and `compare` read: far above any run's
 /// (a histogram is a few KiB), and a bound on what `merge /dev/zero` can take.
 pub const RESULT_FILE_BYTES_MAX: u64 = 1 << 30;
+/// Journey starts per second one core is asked to schedule at most (arrival-rate models:
+/// the peak rate over cores × segments above it is refused).
+pub const ARRIVALS_PER_S_PER_CORE_MAX: f64 = 2_000_000.0;
+/// The smallest arrival rate above zero, per second (one start every ~11.6 days): below it the
+/// gap between two starts would not fit a timer.
+pub const ARRIVALS_PER_S_MIN: f64 = 1e-6;
+/// Journeys in flight at most, all cores together, for an arrival-rate model that does not
+/// give `max_in_flight`.
+pub const ARRIVALS_IN_FLIGHT_DEFAULT: u64 = 1000;
+/// Rows a datapool may hold, from a CSV file or a `range` (bounds memory: a pool is loaded
+/// once and partitioned).
+pub const DATAPOOL_ROWS_MAX: usize = 50_000_000;
+/// Longest duration a scenario file or a duration flag may write (`think`, `pace`, volume
+/// durations, timeouts): 30 days.
+pub const DURATION_WRITTEN_MAX: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Most repetitions of a declarative WebSocket journey's steps on one connection (`repeat`).
+pub const WS_REPEATS_MAX: u32 = 1_000_000;
+/// Most messages one `receive = N` step of a declarative WebSocket journey waits for.
+pub const WS_RECEIVE_MESSAGES_MAX: u32 = 1_000_000;
+/// Most execution segments (`--segment K/N`, `--segments N`).
+pub const SEGMENTS_MAX: usize = 100_000;
+/// The latest `--start-at` accepted: 9999-12-31T23:59:59Z, in Unix seconds.
+pub const START_AT_UNIX_S_MAX: u64 = 253_402_300_799;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn rust_files(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("limits.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // The code, not its tests or comments: a limit only they name bounds nothing.
+                let code = &text[..text.find("#[cfg(test)]").unwrap_or(text.len())];
+                out.extend(code.lines().filter(|l| !l.trim_start().starts_with("//")).map(str::to_string));
+            }
+        }
+    }
+
+    /// Every limit bounds something: the library's or the CLI's code names it.
+    #[test]
+    fn every_limit_is_used_by_code() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut code = Vec::new();
+        rust_files(&root.join("src"), &mut code);
+        rust_files(&root.join("../cli/src"), &mut code);
+        let names: Vec<&str> = include_str!("limits.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub const "))
+            .filter_map(|rest| rest.split(':').next())
+            .collect();
+        assert!(names.len() > 40, "{names:?}");
+        for name in names {
+            let used = code.iter().any(|text| {
+                text.match_indices(name).any(|(at, _)| {
+                    let after = text[at + name.len()..].chars().next().unwrap_or(' ');
+                    let before = text[..at].chars().next_back().unwrap_or(' ');
+                    !(after.is_alphanumeric() || after == '_' || before.is_alphanumeric() || before == '_')
+                })
+            });
+            assert!(used, "limits::{name} bounds nothing: no code outside tests names it");
+        }
+    }
+}

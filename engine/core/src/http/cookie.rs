@@ -339,8 +339,11 @@ pub fn parse_cookie_date(text: &str) -> Option<i64> {
     if !(1..=31).contains(&day) || year < 1601 || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let days = days_from_civil(i64::from(year), month, i64::from(day));
-    Some(days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))
+    // Step 6: a day the month does not have (31 Apr, 29 Feb 2021) is no date.
+    let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    let [hour, minute, second] = [hour, minute, second].map(|v| u8::try_from(v).unwrap_or(u8::MAX));
+    let at = date.with_hms(hour, minute, second).ok()?.assume_utc();
+    Some(at.unix_timestamp())
 }
 
 /// `1*2DIGIT ":" 1*2DIGIT ":" 1*2DIGIT` followed by anything but a digit.
@@ -361,21 +364,11 @@ fn leading_digits(token: &str, min: usize, max: usize) -> Option<u32> {
     token[..count].parse().ok()
 }
 
-fn month_of(token: &str) -> Option<i64> {
+fn month_of(token: &str) -> Option<time::Month> {
     const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let prefix = token.get(..3)?;
-    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(prefix)).map(|i| i as i64 + 1)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let index = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(prefix))?;
+    time::Month::try_from(index as u8 + 1).ok()
 }
 
 #[cfg(test)]
@@ -534,6 +527,25 @@ mod tests {
         for bad in
             ["", "tomorrow", "Wed, 21 Oct 2015 25:00:00 GMT", "Wed, 32 Oct 2015 07:28:00 GMT", "21 Oct 1600 07:28:00"]
         {
+            assert_eq!(parse_cookie_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cookie_dates_at_the_calendar_boundaries() {
+        assert_eq!(parse_cookie_date("Mon, 01 Jan 1601 00:00:00 GMT"), Some(-11_644_473_600));
+        assert_eq!(parse_cookie_date("Fri, 31 Dec 9999 23:59:59 GMT"), Some(253_402_300_799));
+        assert_eq!(parse_cookie_date("Tue, 29 Feb 2000 00:00:00 GMT"), Some(951_782_400));
+        assert_eq!(parse_cookie_date("Thu, 29 Feb 2024 12:00:00 GMT"), Some(1_709_208_000));
+        assert_eq!(parse_cookie_date("Sun, 31 Dec 1600 23:59:59 GMT"), None, "before 1601");
+        // §5.1.1 step 6: a day the month does not have is no date (it was counted on into March).
+        for bad in ["29 Feb 2021 00:00:00", "29 Feb 1900 00:00:00", "31 Apr 2026 00:00:00", "30 Feb 2024 00:00:00"] {
+            assert_eq!(parse_cookie_date(bad), None, "{bad}");
+        }
+        // Month names: the first three letters, any case; anything else is no month.
+        assert_eq!(parse_cookie_date("21 OCTOBER 2015 07:28:00"), Some(1_445_412_480));
+        assert_eq!(parse_cookie_date("21 october 2015 07:28:00"), Some(1_445_412_480));
+        for bad in ["21 Oc 2015 07:28:00", "21 Okt 2015 07:28:00", "21 10 2015 07:28:00", "21 Xyz 2015 07:28:00"] {
             assert_eq!(parse_cookie_date(bad), None, "{bad}");
         }
     }

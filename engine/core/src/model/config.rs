@@ -2,7 +2,6 @@
 //! environment variables, then `--config key=value` overrides, later layers winning.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// Prefix of environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "MITE_CONF_";
@@ -13,17 +12,16 @@ pub struct Config {
     values: BTreeMap<String, String>,
 }
 
-/// A `--config` argument that is not `key=value`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A `--config` argument that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not `key=value` (or an empty key).
+    #[error("--config {text:?}: expected key=value, e.g. --config target_url=http://127.0.0.1:8080/")]
+    NotKeyValue {
+        /// The argument as given.
+        text: String,
+    },
 }
-
-impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Sets `key` (later calls win).
@@ -48,11 +46,7 @@ impl Config {
             let text = text.as_ref();
             match text.split_once('=') {
                 Some((key, value)) if !key.trim().is_empty() => self.set(key.trim(), value),
-                _ => {
-                    return Err(ConfigError(format!(
-                        "--config {text:?}: expected key=value, e.g. --config target_url=http://127.0.0.1:8080/"
-                    )));
-                }
+                _ => return Err(ConfigError::NotKeyValue { text: text.to_string() }),
             }
         }
         Ok(())
@@ -94,6 +88,6 @@ mod tests {
     #[test]
     fn bad_override_names_itself() {
         let err = Config::default().apply_overrides(&["novalue"]).unwrap_err();
-        assert!(err.0.contains("novalue"));
+        assert!(err.to_string().contains("novalue"));
     }
 }

@@ -1,18 +1,70 @@
 //! Core selection: `--cores N` (the first N usable cores) or a list such as `0,2-5`.
 
-use std::fmt;
+use crate::limits::CORES_MAX;
 
-/// A `--cores` value that cannot be used, with the reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoresError(pub String);
-
-impl fmt::Display for CoresError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A `--cores` value that cannot be used, with the reason (and what is available).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoresError {
+    /// Neither a count nor a list.
+    #[error("--cores {spec:?}: expected a count (e.g. 2) or a list (e.g. 0,2-5)")]
+    NotACount {
+        /// The value as given.
+        spec: String,
+    },
+    /// `--cores 0`.
+    #[error(
+        "--cores 0: a bare number is a count of cores, and at least one is needed; for core 0 alone write --cores 0-0"
+    )]
+    NoCores,
+    /// A count above the cores this process may use.
+    #[error("--cores {count}: only {} cores are available to this process ({available:?})", available.len())]
+    TooFewAvailable {
+        /// Cores asked for.
+        count: usize,
+        /// Core ids available.
+        available: Vec<usize>,
+    },
+    /// A list item that is not an id or a range.
+    #[error("--cores {spec:?}: {part:?} is not a core id or a range like 2-5")]
+    NotACoreId {
+        /// The value as given.
+        spec: String,
+        /// The item.
+        part: String,
+    },
+    /// A range whose end is below its start.
+    #[error("--cores {spec:?}: range {part:?} runs backwards")]
+    Backwards {
+        /// The value as given.
+        spec: String,
+        /// The range.
+        part: String,
+    },
+    /// A core outside the affinity mask.
+    #[error("--cores {spec:?}: core {id} is not available (available: {available:?})")]
+    NotAvailable {
+        /// The value as given.
+        spec: String,
+        /// The core.
+        id: usize,
+        /// Core ids available.
+        available: Vec<usize>,
+    },
+    /// A core listed twice.
+    #[error("--cores {spec:?}: core {id} is listed twice")]
+    Twice {
+        /// The value as given.
+        spec: String,
+        /// The core.
+        id: usize,
+    },
+    /// More than `limits::CORES_MAX`.
+    #[error("--cores: {count} cores asked for, at most {CORES_MAX}")]
+    TooMany {
+        /// Cores asked for.
+        count: usize,
+    },
 }
-
-impl std::error::Error for CoresError {}
 
 /// Core ids this process may run on (its affinity mask), ascending.
 pub fn available() -> Vec<usize> {
@@ -31,58 +83,50 @@ pub fn available() -> Vec<usize> {
 /// mask, is an error that lists what is available.
 pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> {
     let spec = spec.trim();
-    let shown = || format!("{available:?}");
     if !spec.contains([',', '-']) {
-        let count: usize = spec
-            .parse()
-            .map_err(|_| CoresError(format!("--cores {spec:?}: expected a count (e.g. 2) or a list (e.g. 0,2-5)")))?;
+        let count: usize = spec.parse().map_err(|_| CoresError::NotACount { spec: spec.to_string() })?;
         if count == 0 {
-            return Err(CoresError(
-                "--cores 0: a bare number is a count of cores, and at least one is needed; \
-                 for core 0 alone write --cores 0-0"
-                    .into(),
-            ));
+            return Err(CoresError::NoCores);
         }
         if count > available.len() {
-            return Err(CoresError(format!(
-                "--cores {count}: only {} cores are available to this process ({})",
-                available.len(),
-                shown()
-            )));
+            return Err(CoresError::TooFewAvailable { count, available: available.to_vec() });
         }
-        return Ok(available[..count].to_vec());
+        return within_max(available[..count].to_vec());
     }
     let mut cores = Vec::new();
     for part in spec.split(',') {
-        let part = part.trim();
-        let bad = || CoresError(format!("--cores {spec:?}: {part:?} is not a core id or a range like 2-5"));
-        let (first, last) = match part.split_once('-') {
-            Some((a, b)) => {
-                (a.trim().parse::<usize>().map_err(|_| bad())?, b.trim().parse::<usize>().map_err(|_| bad())?)
-            }
-            None => {
-                let id = part.parse::<usize>().map_err(|_| bad())?;
-                (id, id)
-            }
-        };
-        if first > last {
-            return Err(CoresError(format!("--cores {spec:?}: range {part:?} runs backwards")));
-        }
+        let (first, last) = id_range(spec, part.trim())?;
         for id in first..=last {
             if !available.contains(&id) {
-                return Err(CoresError(format!(
-                    "--cores {spec:?}: core {id} is not available (available: {})",
-                    shown()
-                )));
+                return Err(CoresError::NotAvailable { spec: spec.to_string(), id, available: available.to_vec() });
             }
             if cores.contains(&id) {
-                return Err(CoresError(format!("--cores {spec:?}: core {id} is listed twice")));
+                return Err(CoresError::Twice { spec: spec.to_string(), id });
             }
             cores.push(id);
         }
     }
-    if cores.len() > crate::limits::CORES_MAX {
-        return Err(CoresError(format!("--cores: at most {} cores", crate::limits::CORES_MAX)));
+    within_max(cores)
+}
+
+/// One list item of `spec`: `3` or `2-5`, as first and last id.
+fn id_range(spec: &str, part: &str) -> Result<(usize, usize), CoresError> {
+    let bad = || CoresError::NotACoreId { spec: spec.to_string(), part: part.to_string() };
+    let id = |text: &str| text.trim().parse::<usize>().map_err(|_| bad());
+    let (first, last) = match part.split_once('-') {
+        Some((a, b)) => (id(a)?, id(b)?),
+        None => (id(part)?, id(part)?),
+    };
+    if first > last {
+        return Err(CoresError::Backwards { spec: spec.to_string(), part: part.to_string() });
+    }
+    Ok((first, last))
+}
+
+/// `cores`, unless there are more than `limits::CORES_MAX`.
+fn within_max(cores: Vec<usize>) -> Result<Vec<usize>, CoresError> {
+    if cores.len() > CORES_MAX {
+        return Err(CoresError::TooMany { count: cores.len() });
     }
     Ok(cores)
 }
@@ -102,11 +146,21 @@ mod tests {
     #[test]
     fn errors_say_what_is_available() {
         let all = [0, 1];
-        assert!(parse("3", &all).unwrap_err().0.contains("only 2 cores"));
-        assert!(parse("0,7", &all).unwrap_err().0.contains("core 7 is not available"));
-        assert!(parse("0", &all).unwrap_err().0.contains("at least one"));
-        assert!(parse("1-0", &all).unwrap_err().0.contains("backwards"));
-        assert!(parse("0,0", &all).unwrap_err().0.contains("twice"));
+        assert!(parse("3", &all).unwrap_err().to_string().contains("only 2 cores"));
+        assert!(parse("0,7", &all).unwrap_err().to_string().contains("core 7 is not available"));
+        assert!(parse("0", &all).unwrap_err().to_string().contains("at least one"));
+        assert!(parse("1-0", &all).unwrap_err().to_string().contains("backwards"));
+        assert!(parse("0,0", &all).unwrap_err().to_string().contains("twice"));
         assert!(parse("x", &all).is_err());
+    }
+
+    #[test]
+    fn more_than_the_most_cores_is_refused_as_a_count_or_a_list() {
+        let all: Vec<usize> = (0..CORES_MAX + 8).collect();
+        assert_eq!(parse(&CORES_MAX.to_string(), &all).unwrap().len(), CORES_MAX);
+        assert_eq!(parse(&format!("0-{}", CORES_MAX - 1), &all).unwrap().len(), CORES_MAX);
+        let over = format!("at most {CORES_MAX}");
+        assert!(parse(&(CORES_MAX + 1).to_string(), &all).unwrap_err().to_string().contains(&over));
+        assert!(parse(&format!("0-{CORES_MAX}"), &all).unwrap_err().to_string().contains(&over));
     }
 }

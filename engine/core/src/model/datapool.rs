@@ -25,16 +25,25 @@ impl fmt::Debug for Row {
 }
 
 /// A row value that is not what the journey asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError(pub String);
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    /// The row is shorter than the index asked for.
+    #[error("row {row} has no value at index {index}")]
+    NoValue {
+        /// The row's values, as a list.
+        row: String,
+        /// The index asked for.
+        index: usize,
+    },
+    /// The value is not a whole number.
+    #[error("row value {index} is {value:?}, not an integer")]
+    NotAnInteger {
+        /// The index asked for.
+        index: usize,
+        /// The value there.
+        value: String,
+    },
 }
-
-impl std::error::Error for RowError {}
 
 impl Row {
     /// A row of positional values.
@@ -78,15 +87,10 @@ impl Row {
         self.get(index)
     }
 
-    /// Column names, when the pool has them.
-    pub fn columns(&self) -> Option<&[String]> {
-        self.columns.as_deref()
-    }
-
     /// Value at `index` parsed as an integer.
     pub fn int(&self, index: usize) -> Result<i64, RowError> {
-        let value = self.get(index).ok_or_else(|| RowError(format!("row {self:?} has no value at index {index}")))?;
-        value.trim().parse().map_err(|_| RowError(format!("row value {index} is {value:?}, not an integer")))
+        let value = self.get(index).ok_or_else(|| RowError::NoValue { row: format!("{self:?}"), index })?;
+        value.trim().parse().map_err(|_| RowError::NotAnInteger { index, value: value.to_string() })
     }
 }
 
@@ -303,7 +307,7 @@ mod tests {
             Row::with_columns(vec!["7".into(), "x".into()], Arc::from(vec!["id".to_string(), "name".to_string()]));
         assert_eq!(row.int(0), Ok(7));
         assert_eq!(row.by_name("name"), Some("x"));
-        assert!(row.int(1).unwrap_err().0.contains("not an integer"));
+        assert!(row.int(1).unwrap_err().to_string().contains("not an integer"));
         assert!(row.int(5).is_err());
     }
 }

@@ -15,13 +15,6 @@ pub fn segment_share(total: u64, segment: (usize, usize), core: usize, cores: us
     share(share(total, segment.0, segment.1), core, cores)
 }
 
-/// The share of a rate (per second, fractional) that part `index` of `parts` gets; the shares
-/// add up to `rate` up to floating-point rounding.
-pub fn share_rate(rate: f64, index: usize, parts: usize) -> f64 {
-    assert!(parts > 0 && index < parts, "share_rate: index {index} of {parts} parts");
-    rate / parts as f64
-}
-
 /// Whether datapool row `row` belongs to part `index` of `parts` (row i → part i mod N).
 pub fn owns_row(row: usize, index: usize, parts: usize) -> bool {
     row % parts == index

@@ -7,12 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-/// Journey starts per second one core is asked to schedule at most (open model).
-pub const RATE_PER_CORE_MAX: f64 = 2_000_000.0;
-
-/// The smallest arrival rate above zero, per second (one start every ~11.6 days): below it the
-/// gap between two starts would not fit a timer.
-pub const RATE_MIN_PER_S: f64 = 1e-6;
+use crate::limits::{ARRIVALS_PER_S_MIN, ARRIVALS_PER_S_PER_CORE_MAX};
 
 /// A user-supplied model: `f(start_s, end_s) -> Some(n) | None (stop)`.
 pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
@@ -99,41 +94,35 @@ impl RateModel {
     }
 
     fn validate(&self) -> Result<(), VolumeError> {
-        let rate_ok = |r: f64| r.is_finite() && (r == 0.0 || r >= RATE_MIN_PER_S);
+        let rate_ok = |r: f64| r.is_finite() && (r == 0.0 || r >= ARRIVALS_PER_S_MIN);
         let duration_ok = |d: f64| d.is_finite() && d > 0.0;
         match self {
             RateModel::Constant { per_s, duration_s } => {
                 if !rate_ok(*per_s) {
-                    return Err(VolumeError(format!(
-                        "rate must be 0 or a number of journeys per second from {RATE_MIN_PER_S} up, got {per_s}"
-                    )));
+                    return Err(VolumeError::Rate { per_s: *per_s });
                 }
                 if let Some(d) = duration_s
                     && !duration_ok(*d)
                 {
-                    return Err(VolumeError(format!("duration must be a positive number of seconds, got {d}")));
+                    return Err(VolumeError::Duration { duration_s: *d });
                 }
             }
             RateModel::Ramp { from, to, duration_s } => {
                 if !rate_ok(*from) || !rate_ok(*to) {
-                    return Err(VolumeError(format!(
-                        "ramp rates must each be 0 or from {RATE_MIN_PER_S} per second up, got {from} -> {to}"
-                    )));
+                    return Err(VolumeError::RampRates { from: *from, to: *to });
                 }
                 if !duration_ok(*duration_s) {
-                    return Err(VolumeError(format!(
-                        "duration must be a positive number of seconds, got {duration_s}"
-                    )));
+                    return Err(VolumeError::Duration { duration_s: *duration_s });
                 }
             }
             RateModel::Stages(stages) => {
                 if stages.is_empty() {
-                    return Err(VolumeError("rate stages need at least one stage".into()));
+                    return Err(VolumeError::NoRateStages);
                 }
                 for (i, stage) in stages.iter().enumerate() {
-                    stage.validate().map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
+                    stage.validate().map_err(|e| VolumeError::Stage { number: i + 1, source: Box::new(e) })?;
                     if stage.duration_s().is_none() {
-                        return Err(VolumeError(format!("stage {} has no duration; every stage needs one", i + 1)));
+                        return Err(VolumeError::RateStageWithoutDuration { number: i + 1 });
                     }
                 }
             }
@@ -164,16 +153,82 @@ impl fmt::Debug for VolumeModel {
 }
 
 /// Why a model cannot work, said before the run starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VolumeError(pub String);
-
-impl fmt::Display for VolumeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VolumeError {
+    /// An arrival rate below the smallest (and not 0), negative or not finite.
+    #[error("rate must be 0 or a number of journeys per second from {ARRIVALS_PER_S_MIN} up, got {per_s}")]
+    Rate {
+        /// The rate.
+        per_s: f64,
+    },
+    /// A ramp of arrival rates with an end that is not a rate.
+    #[error("ramp rates must each be 0 or from {ARRIVALS_PER_S_MIN} per second up, got {from} -> {to}")]
+    RampRates {
+        /// Rate at the start, per second.
+        from: f64,
+        /// Rate at the end, per second.
+        to: f64,
+    },
+    /// A duration that is not a positive number of seconds.
+    #[error("duration must be a positive number of seconds, got {duration_s}")]
+    Duration {
+        /// The duration.
+        duration_s: f64,
+    },
+    /// `stages = []`.
+    #[error("stages needs at least one stage")]
+    NoStages,
+    /// `rate_stages = []`.
+    #[error("rate stages need at least one stage")]
+    NoRateStages,
+    /// A stage (1-based) that cannot work.
+    #[error("stage {number}: {source}")]
+    Stage {
+        /// Its place, from 1.
+        number: usize,
+        /// Why.
+        source: Box<VolumeError>,
+    },
+    /// A stage that would run for ever, so the next never starts.
+    #[error("stage {number} ({stage}) has no duration; every stage needs one")]
+    StageWithoutDuration {
+        /// Its place, from 1.
+        number: usize,
+        /// The stage.
+        stage: String,
+    },
+    /// A rate stage that would run for ever.
+    #[error("stage {number} has no duration; every stage needs one")]
+    RateStageWithoutDuration {
+        /// Its place, from 1.
+        number: usize,
+    },
+    /// `max_in_flight = 0`.
+    #[error("max_in_flight must be at least 1")]
+    NoSlots,
+    /// Fewer slots than parts sharing the load.
+    #[error(
+        "max_in_flight {max_in_flight} is below the {parts} cores (x segments) sharing the load: \
+         each needs at least one journey slot; raise max_in_flight to at least {parts}"
+    )]
+    SlotsBelowParts {
+        /// The model's `max_in_flight`.
+        max_in_flight: u64,
+        /// Cores × segments.
+        parts: usize,
+    },
+    /// A peak rate one core cannot start.
+    #[error(
+        "a peak rate of {peak_per_s} per second is {per_part_per_s:.0} per core; one core cannot start more than \
+         {ARRIVALS_PER_S_PER_CORE_MAX} journeys per second: add cores or segments"
+    )]
+    RatePerCore {
+        /// The model's peak rate.
+        peak_per_s: f64,
+        /// Its share per core.
+        per_part_per_s: f64,
+    },
 }
-
-impl std::error::Error for VolumeError {}
 
 impl VolumeModel {
     /// `n` journeys in flight for ever (until the run's duration).
@@ -188,27 +243,24 @@ impl VolumeModel {
             VolumeModel::Arrivals { rate, max_in_flight } => {
                 rate.validate()?;
                 if *max_in_flight == 0 {
-                    return Err(VolumeError("max_in_flight must be at least 1".into()));
+                    return Err(VolumeError::NoSlots);
                 }
                 Ok(())
             }
             VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } if bad_duration(*duration_s) => {
-                Err(VolumeError(format!("duration must be a positive number of seconds, got {duration_s}")))
+                Err(VolumeError::Duration { duration_s: *duration_s })
             }
             VolumeModel::Constant { duration_s: Some(d), .. } if bad_duration(*d) => {
-                Err(VolumeError(format!("duration must be a positive number of seconds, got {d}")))
+                Err(VolumeError::Duration { duration_s: *d })
             }
             VolumeModel::Stages(stages) => {
                 if stages.is_empty() {
-                    return Err(VolumeError("stages needs at least one stage".into()));
+                    return Err(VolumeError::NoStages);
                 }
                 for (i, stage) in stages.iter().enumerate() {
-                    stage.validate().map_err(|e| VolumeError(format!("stage {}: {e}", i + 1)))?;
+                    stage.validate().map_err(|e| VolumeError::Stage { number: i + 1, source: Box::new(e) })?;
                     if stage.duration_s().is_none() {
-                        return Err(VolumeError(format!(
-                            "stage {} ({stage:?}) has no duration; every stage needs one",
-                            i + 1
-                        )));
+                        return Err(VolumeError::StageWithoutDuration { number: i + 1, stage: format!("{stage:?}") });
                     }
                 }
                 Ok(())
@@ -235,19 +287,12 @@ impl VolumeModel {
         if let VolumeModel::Arrivals { max_in_flight, .. } = self
             && *max_in_flight < parts as u64
         {
-            return Err(VolumeError(format!(
-                "max_in_flight {max_in_flight} is below the {parts} cores (x segments) sharing the load: \
-                 each needs at least one journey slot; raise max_in_flight to at least {parts}"
-            )));
+            return Err(VolumeError::SlotsBelowParts { max_in_flight: *max_in_flight, parts });
         }
         if let VolumeModel::Arrivals { rate, .. } = self {
             let per_part = rate.peak_per_s() / parts as f64;
-            if per_part > RATE_PER_CORE_MAX {
-                return Err(VolumeError(format!(
-                    "a peak rate of {} per second is {per_part:.0} per core; one core cannot start more than \
-                     {RATE_PER_CORE_MAX} journeys per second: add cores or segments",
-                    rate.peak_per_s()
-                )));
+            if per_part > ARRIVALS_PER_S_PER_CORE_MAX {
+                return Err(VolumeError::RatePerCore { peak_per_s: rate.peak_per_s(), per_part_per_s: per_part });
             }
         }
         Ok(())
@@ -329,9 +374,9 @@ mod tests {
     #[test]
     fn invalid_models_say_why() {
         let err = VolumeModel::Ramp { from: 0, to: 1, duration_s: -1.0 }.validate().unwrap_err();
-        assert!(err.0.contains("positive"), "{err}");
+        assert!(err.to_string().contains("positive"), "{err}");
         let err = VolumeModel::Stages(vec![VolumeModel::constant(1)]).validate().unwrap_err();
-        assert!(err.0.contains("stage 1"), "{err}");
+        assert!(err.to_string().contains("stage 1"), "{err}");
         assert!(VolumeModel::Stages(vec![]).validate().is_err());
     }
 
@@ -342,8 +387,8 @@ mod tests {
             max_in_flight,
         };
         assert!(open(1.5, 4).validate_split(4).is_ok(), "a rate below the core count is fine");
-        assert!(open(100.0, 3).validate_split(4).unwrap_err().0.contains("max_in_flight 3"));
-        assert!(open(1e8, 1000).validate_split(4).unwrap_err().0.contains("cannot start"));
+        assert!(open(100.0, 3).validate_split(4).unwrap_err().to_string().contains("max_in_flight 3"));
+        assert!(open(1e8, 1000).validate_split(4).unwrap_err().to_string().contains("cannot start"));
         assert!(open(-1.0, 10).validate().is_err());
         let ramp = RateModel::Ramp { from: 10.0, to: 30.0, duration_s: 10.0 };
         assert_eq!(ramp.rate_at(5.0), Some(20.0));
@@ -353,6 +398,21 @@ mod tests {
         assert_eq!(stages.rate_at(7.0), Some(20.0));
         assert_eq!(stages.duration_s(), Some(12.0));
         assert_eq!(stages.peak_per_s(), 30.0);
+    }
+
+    #[test]
+    fn rates_at_their_bounds() {
+        let open = |per_s: f64| VolumeModel::Arrivals {
+            rate: RateModel::Constant { per_s, duration_s: Some(10.0) },
+            max_in_flight: 1000,
+        };
+        assert!(open(ARRIVALS_PER_S_MIN).validate().is_ok());
+        assert!(open(0.0).validate().is_ok());
+        let err = open(ARRIVALS_PER_S_MIN / 2.0).validate().unwrap_err();
+        assert!(err.to_string().contains(&format!("from {ARRIVALS_PER_S_MIN} up")), "{err}");
+        assert!(open(ARRIVALS_PER_S_PER_CORE_MAX * 4.0).validate_split(4).is_ok());
+        let err = open(ARRIVALS_PER_S_PER_CORE_MAX * 4.0 + 8.0).validate_split(4).unwrap_err();
+        assert!(err.to_string().contains("cannot start more than"), "{err}");
     }
 
     #[test]

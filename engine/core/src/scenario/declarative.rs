@@ -14,17 +14,9 @@ use crate::journey::slot::{Slot, spawn_slot};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
+use crate::scenario::capture::{Capture, CaptureWords, json_path};
 use crate::scenario::step_options::StepOptions;
 use crate::scenario::template::Template;
-
-/// Where a captured value comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Capture {
-    /// A response header (case-insensitive).
-    Header(String),
-    /// A JSON body field by dotted path (`user.id`, `items.0`).
-    Json(Vec<String>),
-}
 
 /// One request of a declarative journey.
 #[derive(Clone, Debug)]
@@ -47,6 +39,16 @@ pub struct Step {
     pub think: Option<Duration>,
     /// Cookies, redirects, auth, JSON and form bodies, query parameters.
     pub options: StepOptions,
+}
+
+/// A step whose URL does not render, or renders to something that cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("step {step}: {reason}")]
+pub struct StepUrlError {
+    /// The step, from 0.
+    pub step: usize,
+    /// Why, with the values the URL was rendered from.
+    pub reason: String,
 }
 
 /// A journey made of steps.
@@ -74,7 +76,7 @@ impl DeclarativeJourney {
     /// Renders every step's URL as the first journey would (a datapool row, the final
     /// configuration, captures standing in as `capture`) and checks that each can be sent.
     /// The error names the step and the URL it rendered.
-    pub fn check_urls(&self, row: Option<&Row>, config: &Config) -> Result<(), (usize, String)> {
+    pub fn check_urls(&self, row: Option<&Row>, config: &Config) -> Result<(), StepUrlError> {
         let mut captured: Vec<&str> = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
             let lookup = |name: &str| -> Option<&str> {
@@ -84,14 +86,14 @@ impl DeclarativeJourney {
                 row.and_then(|row| row.by_name(name)).or_else(|| config.get(name))
             };
             let mut url = String::new();
-            step.url.render_into(&mut url, lookup).map_err(|e| (i, e.0))?;
+            step.url.render_into(&mut url, lookup).map_err(|e| StepUrlError { step: i, reason: e.to_string() })?;
             if let Err(err) = Url::parse(&url) {
                 let values: Vec<String> = step
                     .url
                     .variables()
                     .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
                     .collect();
-                return Err((i, format!("{err} (from {})", values.join(", "))));
+                return Err(StepUrlError { step: i, reason: format!("{err} (from {})", values.join(", ")) });
             }
             captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
         }
@@ -126,32 +128,18 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let url = match step.url.as_literal() {
-                Some(url) => url,
-                None => {
-                    url_buf.clear();
-                    step.url.render_into(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
-                    url_buf.as_str()
-                }
-            };
+            let url = step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
                 let mut rendered = String::new();
-                value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.0))?;
+                value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
                 header_values.push((name.as_str(), rendered));
             }
             let body = match &step.body {
                 None => "",
-                Some(template) => match template.as_literal() {
-                    Some(text) => text,
-                    None => {
-                        body_buf.clear();
-                        template.render_into(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.0))?;
-                        body_buf.as_str()
-                    }
-                },
+                Some(template) => template.text(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?,
             };
-            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.0))?;
+            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
             let values = ctx
                 .transaction(&step.transaction, async {
@@ -188,7 +176,7 @@ fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, Stri
             JourneyError::msg(format!(
                 "step {:?}: capture {name} = {} not found in the response",
                 step.transaction,
-                crate::scenario::file_words::CaptureWords(capture)
+                CaptureWords(capture)
             ))
         })?;
         values.push((name.clone(), value));
@@ -201,22 +189,6 @@ fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
         Capture::Header(name) => response.header(name).map(str::to_string),
         Capture::Json(path) => json_path(&serde_json::from_slice(response.body()).ok()?, path),
     }
-}
-
-/// The value at `path` (object keys, or array indexes) in `document`: a string as it is,
-/// anything else as JSON text. Shared by HTTP and WebSocket captures.
-pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
-    let mut at = document;
-    for key in path.iter().filter(|k| !k.is_empty()) {
-        at = match at {
-            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
-            other => other.get(key)?,
-        };
-    }
-    Some(match at {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    })
 }
 
 /// A journey a scenario file describes (HTTP steps, WebSocket steps) and that runs itself.

@@ -1,14 +1,13 @@
 //! Scenario-file things said back to the user in the file's own words: the TOML reader's type
 //! errors rewritten (never `expected struct VolumeSpec` or `expected u64`), and volume models
-//! and captures shown as they are written in a file (never `Constant { per_s: 500.0, .. }`).
+//! shown as they are written in a file (never `Constant { per_s: 500.0, .. }`).
 
 use std::fmt;
 
 use crate::model::volume::{RateModel, VolumeModel};
-use crate::scenario::declarative::Capture;
 
 /// What each internal type name means, as the file spells it.
-const EXPECTED: [(&str, &str); 12] = [
+const EXPECTED: &[(&str, &str)] = &[
     (
         "struct VolumeSpec",
         "a volume model, one of: { constant = 8 }, { ramp = { from = 1, to = 50, duration = \"1m\" } }, \
@@ -29,6 +28,13 @@ const EXPECTED: [(&str, &str); 12] = [
     ("struct RangeSpec", "{ from = 1, to = 1000 }"),
     ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, ca, insecure)"),
     ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
+    ("struct AuthSpec", "{ user = \"name\", password = \"secret\" }"),
+    ("struct WsJourneySpec", "a WebSocket journey table with url = \"ws://...\" and steps = [ { ... }, ... ]"),
+    (
+        "struct WsStepSpec",
+        "a WebSocket step like { send = \"text\" }, { request = \"text\" }, { receive = 1 } or { think = \"1s\" }",
+    ),
+    ("untagged enum ReceiveSpec", "a count of messages like 1, or \"until-close\""),
     (
         "struct FileSpec",
         "a scenario file (name, duration, [config], [client], thresholds, [datapools.*], [journeys.*], [[scenario]])",
@@ -122,18 +128,6 @@ impl fmt::Display for RateWords<'_> {
     }
 }
 
-/// A capture as a scenario file writes it.
-pub struct CaptureWords<'a>(pub &'a Capture);
-
-impl fmt::Display for CaptureWords<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Capture::Header(name) => write!(f, "{{ header = {name:?} }}"),
-            Capture::Json(path) => write!(f, "{{ json = {:?} }}", path.join(".")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,8 +147,25 @@ mod tests {
         assert!(!plain_message("data did not match any variant of untagged enum StatusSpec").contains("StatusSpec"));
     }
 
+    /// Each table type a scenario file is read into has its words here, so that no reader
+    /// error names it.
     #[test]
-    fn models_and_captures_read_as_they_are_written() {
+    fn every_table_type_has_words() {
+        for source in [include_str!("file/schema.rs"), include_str!("ws_steps.rs")] {
+            for line in source.lines() {
+                let Some(name) = line.split_whitespace().skip_while(|w| *w != "struct" && *w != "enum").nth(1) else {
+                    continue;
+                };
+                if name.ends_with("Spec") && name != "SpecError" {
+                    let known = EXPECTED.iter().any(|(internal, _)| internal.ends_with(&format!(" {name}")));
+                    assert!(known, "{name} has no words in file_words::EXPECTED");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn models_read_as_they_are_written() {
         let open = VolumeModel::Arrivals {
             rate: RateModel::Constant { per_s: 500.0, duration_s: Some(60.0) },
             max_in_flight: 100,
@@ -168,10 +179,5 @@ mod tests {
             VolumeWords(&stages).to_string(),
             "{ stages = [{ constant = 5, duration = \"2s\" }, { ramp = { from = 1, to = 5, duration = \"500ms\" } }] }"
         );
-        assert_eq!(
-            CaptureWords(&Capture::Json(vec!["user".into(), "id".into()])).to_string(),
-            "{ json = \"user.id\" }"
-        );
-        assert_eq!(CaptureWords(&Capture::Header("X-Token".into())).to_string(), "{ header = \"X-Token\" }");
     }
 }

@@ -29,6 +29,42 @@ pub struct Converted {
     pub unset_cookies: Vec<String>,
 }
 
+/// A recording that cannot be converted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HarError {
+    /// Not JSON, or JSON without a HAR's `log.entries`.
+    #[error("not a HAR file: {reason}")]
+    NotHar {
+        /// What the JSON reader said (with line and column).
+        reason: String,
+    },
+    /// An entry whose request URL does not parse.
+    #[error("entry {entry}: {reason}")]
+    BadUrl {
+        /// The entry, from 0 (as in the file's `entries` list).
+        entry: usize,
+        /// Why the URL does not parse.
+        reason: String,
+    },
+    /// The filters left no request.
+    #[error(
+        "no requests left after filtering ({dropped_static} static assets, {dropped_host} other hosts); \
+         try --keep-static or another --host"
+    )]
+    NothingLeft {
+        /// Static assets dropped.
+        dropped_static: usize,
+        /// Requests to other hosts dropped.
+        dropped_host: usize,
+    },
+    /// The scenario file could not be written as TOML.
+    #[error("writing TOML: {reason}")]
+    Toml {
+        /// What the TOML writer said.
+        reason: String,
+    },
+}
+
 #[derive(Deserialize)]
 struct Har {
     log: Log,
@@ -126,15 +162,15 @@ fn escape(text: &str) -> String {
 
 /// Converts HAR JSON. `hosts` keeps only requests to those hosts (all when empty);
 /// `keep_static` keeps stylesheets, scripts, images and fonts.
-pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Converted, String> {
-    let har: Har = serde_json::from_str(har_json).map_err(|e| format!("not a HAR file: {e}"))?;
+pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Converted, HarError> {
+    let har: Har = serde_json::from_str(har_json).map_err(|e| HarError::NotHar { reason: e.to_string() })?;
     let titles: BTreeMap<&str, &str> = har.log.pages.iter().map(|p| (p.id.as_str(), p.title.as_str())).collect();
     let mut steps = Vec::new();
     let (mut dropped_static, mut dropped_host) = (0, 0);
     let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
-        let request = &entry.request;
-        let url = crate::http::Url::parse(&request.url).map_err(|e| format!("entry {i}: {e}"))?;
+        let url = crate::http::Url::parse(&entry.request.url)
+            .map_err(|e| HarError::BadUrl { entry: i, reason: e.to_string() })?;
         if chains.hop[i] {
             continue;
         }
@@ -149,56 +185,81 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
             continue;
         }
         let path = url.target.split('?').next().unwrap_or("/");
-        let name = format!("{} {path}", request.method.to_ascii_uppercase());
+        let name = format!("{} {path}", entry.request.method.to_ascii_uppercase());
         let transaction = match entry.pageref.as_deref().and_then(|id| titles.get(id)) {
             Some(title) if !title.is_empty() => format!("{title} :: {name}"),
             _ => name,
         };
-        let mut step = toml::Table::new();
-        step.insert("transaction".into(), transaction.into());
-        step.insert("method".into(), request.method.to_ascii_uppercase().into());
-        step.insert("url".into(), escape(&request.url).into());
-        let body = request.post_data.as_ref().filter(|p| !p.text.is_empty()).map(post_body);
-        let generated_type = matches!(body, Some((_, PostBody::Form(_) | PostBody::Json(_))));
-        let mut headers = toml::Table::new();
-        for header in &request.headers {
-            let lower = header.name.to_ascii_lowercase();
-            if lower.starts_with(':')
-                || DROPPED_HEADERS.contains(&lower.as_str())
-                || (generated_type && lower == "content-type")
-            {
-                continue;
-            }
-            headers.insert(header.name.clone(), escape(&header.value).into());
-        }
-        if !headers.is_empty() {
-            step.insert("headers".into(), headers.into());
-        }
-        match body {
-            None => {}
-            Some((_, PostBody::Form(fields))) => {
-                step.insert("form".into(), fields.into());
-            }
-            Some((_, PostBody::Json(value))) => {
-                step.insert("json".into(), value);
-            }
-            Some((text, PostBody::Text)) => {
-                step.insert("body".into(), escape(text).into());
-            }
-        }
-        if chains.unfollowed[i] {
-            // The browser did not follow this redirect: neither does the journey.
-            step.insert("follow_redirects".into(), false.into());
-        }
-        steps.push(toml::Value::Table(step));
+        steps.push(step(&entry.request, transaction, chains.unfollowed[i]));
     }
     let kept = steps.len();
     if kept == 0 {
-        return Err(format!(
-            "no requests left after filtering ({dropped_static} static assets, {dropped_host} other hosts); \
-             try --keep-static or another --host"
-        ));
+        return Err(HarError::NothingLeft { dropped_static, dropped_host });
     }
+    let unset_cookies = unset_cookies(&har.log.entries);
+    Ok(Converted {
+        toml: scenario_file(steps, &unset_cookies)?,
+        total: har.log.entries.len(),
+        kept,
+        dropped_static,
+        dropped_host,
+        dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
+        unset_cookies,
+    })
+}
+
+/// One recorded request as a declarative step: method, URL, the headers that are the
+/// journey's, its body (a form, JSON or text), and `follow_redirects = false` when the
+/// browser did not follow its redirect.
+fn step(request: &HarRequest, transaction: String, unfollowed: bool) -> toml::Value {
+    let mut step = toml::Table::new();
+    step.insert("transaction".into(), transaction.into());
+    step.insert("method".into(), request.method.to_ascii_uppercase().into());
+    step.insert("url".into(), escape(&request.url).into());
+    let body = request.post_data.as_ref().filter(|p| !p.text.is_empty()).map(post_body);
+    let generated_type = matches!(body, Some((_, PostBody::Form(_) | PostBody::Json(_))));
+    let headers = step_headers(request, generated_type);
+    if !headers.is_empty() {
+        step.insert("headers".into(), headers.into());
+    }
+    match body {
+        None => {}
+        Some((_, PostBody::Form(fields))) => {
+            step.insert("form".into(), fields.into());
+        }
+        Some((_, PostBody::Json(value))) => {
+            step.insert("json".into(), value);
+        }
+        Some((text, PostBody::Text)) => {
+            step.insert("body".into(), escape(text).into());
+        }
+    }
+    if unfollowed {
+        // The browser did not follow this redirect: neither does the journey.
+        step.insert("follow_redirects".into(), false.into());
+    }
+    toml::Value::Table(step)
+}
+
+/// The request's headers a journey sends itself (not pseudo-headers, not the client's own,
+/// not `content-type` when the step's form or JSON body sets it).
+fn step_headers(request: &HarRequest, generated_type: bool) -> toml::Table {
+    let mut headers = toml::Table::new();
+    for header in &request.headers {
+        let lower = header.name.to_ascii_lowercase();
+        if lower.starts_with(':')
+            || DROPPED_HEADERS.contains(&lower.as_str())
+            || (generated_type && lower == "content-type")
+        {
+            continue;
+        }
+        headers.insert(header.name.clone(), escape(&header.value).into());
+    }
+    headers
+}
+
+/// The scenario file: a comment header, one `recorded` journey of `steps`, run once.
+fn scenario_file(steps: Vec<toml::Value>, unset_cookies: &[String]) -> Result<String, HarError> {
     let mut journey = toml::Table::new();
     journey.insert("steps".into(), toml::Value::Array(steps));
     let mut journeys = toml::Table::new();
@@ -212,28 +273,19 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     root.insert("name".into(), "recorded".into());
     root.insert("journeys".into(), journeys.into());
     root.insert("scenario".into(), toml::Value::Array(vec![entry.into()]));
-    let body = toml::to_string(&root).map_err(|e| format!("writing TOML: {e}"))?;
+    let body = toml::to_string(&root).map_err(|e| HarError::Toml { reason: e.to_string() })?;
     let mut header = String::from(
         "# Converted from a HAR recording by `mite-engine har convert`.\n\
          # Replace the oneshot volume with what the test needs, e.g. volume = { constant = 50 }.\n\
          # Redirects are followed and cookies kept per journey run, as the browser did.\n",
     );
-    let unset_cookies = unset_cookies(&har.log.entries);
     if !unset_cookies.is_empty() {
         header.push_str(&format!(
             "# Cookies the browser sent that no recorded response set (add them with cookies = {{ .. }}): {}\n",
             unset_cookies.join(", ")
         ));
     }
-    Ok(Converted {
-        toml: format!("{header}\n{body}"),
-        total: har.log.entries.len(),
-        kept,
-        dropped_static,
-        dropped_host,
-        dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
-        unset_cookies,
-    })
+    Ok(format!("{header}\n{body}"))
 }
 
 /// Which entries are hops of an earlier entry's redirect chain, and which redirects the
@@ -473,6 +525,18 @@ mod tests {
     #[test]
     fn keeps_static_on_request_and_refuses_non_har() {
         assert_eq!(convert(HAR, &[], true).unwrap().kept, 4);
-        assert!(convert("{}", &[], false).unwrap_err().contains("not a HAR"));
+        assert!(convert("{}", &[], false).unwrap_err().to_string().contains("not a HAR"));
+    }
+
+    #[test]
+    fn errors_name_the_entry_and_what_the_filters_dropped() {
+        let bad_url = r#"{"log": {"entries": [{"request": {"method": "GET", "url": "nope", "headers": []}}]}}"#;
+        match convert(bad_url, &[], false).unwrap_err() {
+            HarError::BadUrl { entry: 0, .. } => {}
+            other => panic!("{other}"),
+        }
+        let err = convert(HAR, &["elsewhere.example".to_string()], false).unwrap_err();
+        assert!(matches!(err, HarError::NothingLeft { dropped_host: 1.., .. }), "{err}");
+        assert!(err.to_string().contains("other hosts); try --keep-static or another --host"), "{err}");
     }
 }

@@ -1,10 +1,13 @@
 //! Scenario files and their journeys: the file schema and loading, declarative journeys,
 //! templates, step options, HAR import, preflight warnings, errors in the file's own words.
 
+pub mod capture;
 pub mod declarative;
+pub mod duration;
 pub mod file;
 pub mod file_words;
 pub mod har;
 pub mod preflight;
 pub mod step_options;
 pub mod template;
+pub mod ws_steps;

@@ -27,7 +27,7 @@ impl JsonTemplate {
             toml::Value::Float(x) => JsonTemplate::Literal(
                 serde_json::Number::from_f64(*x)
                     .map(serde_json::Value::Number)
-                    .ok_or_else(|| TemplateError(format!("{x} has no JSON form")))?,
+                    .ok_or_else(|| TemplateError::NoJsonNumber { value: x.to_string() })?,
             ),
             toml::Value::Boolean(b) => JsonTemplate::Literal((*b).into()),
             toml::Value::Array(items) => {
@@ -37,7 +37,7 @@ impl JsonTemplate {
                 table.iter().map(|(k, v)| Ok((k.clone(), JsonTemplate::from_toml(v)?))).collect::<Result<_, _>>()?,
             ),
             toml::Value::Datetime(_) => {
-                return Err(TemplateError("TOML dates have no JSON form; write the date as a string".into()));
+                return Err(TemplateError::TomlDate);
             }
         })
     }

@@ -7,8 +7,6 @@
 //! is inserted as it is, and so is `{+name}` anywhere (RFC 6570's reserved expansion), for a
 //! value that is already a path or already encoded.
 
-use std::fmt;
-
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Bytes percent-encoded in a value substituted into a URL's path or query: all but unreserved.
@@ -38,14 +36,48 @@ pub struct Template {
     parts: Vec<Part>,
 }
 
-/// A template that does not parse.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TemplateError(pub String);
-
-impl fmt::Display for TemplateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A template that does not parse, or a value it cannot render.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{` with no `}` after it.
+    #[error("unclosed {{ at byte {at} in {text:?}")]
+    Unclosed {
+        /// Byte offset of the `{`.
+        at: usize,
+        /// The template text.
+        text: String,
+    },
+    /// `}` that closes nothing.
+    #[error("unmatched }} at byte {at} in {text:?} (write }}}} for a brace)")]
+    Unmatched {
+        /// Byte offset of the `}`.
+        at: usize,
+        /// The template text.
+        text: String,
+    },
+    /// A variable name with other characters than letters, digits, `_ . -`.
+    #[error("{{{name}}} in {text:?}: variable names are letters, digits, _ . -")]
+    BadName {
+        /// The name as written.
+        name: String,
+        /// The template text.
+        text: String,
+    },
+    /// Rendering found no value for a variable.
+    #[error("no value for {{{name}}}")]
+    NoValue {
+        /// The variable.
+        name: String,
+    },
+    /// A TOML float JSON cannot hold (NaN, infinity), in a `json` body.
+    #[error("{value} has no JSON form")]
+    NoJsonNumber {
+        /// The value as TOML writes it.
+        value: String,
+    },
+    /// A TOML date in a `json` body.
+    #[error("TOML dates have no JSON form; write the date as a string")]
+    TomlDate,
 }
 
 impl Template {
@@ -86,8 +118,7 @@ impl Template {
                 }
                 '{' => {
                     let rest = &text[at + 1..];
-                    let close =
-                        rest.find('}').ok_or_else(|| TemplateError(format!("unclosed {{ at byte {at} in {text:?}")))?;
+                    let close = rest.find('}').ok_or_else(|| TemplateError::Unclosed { at, text: text.to_string() })?;
                     let name = rest[..close].trim();
                     let (name, insert) = match name.strip_prefix('+') {
                         Some(raw) => (raw.trim(), Insert::Raw),
@@ -96,9 +127,7 @@ impl Template {
                     if name.is_empty()
                         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
                     {
-                        return Err(TemplateError(format!(
-                            "{{{name}}} in {text:?}: variable names are letters, digits, _ . -"
-                        )));
+                        return Err(TemplateError::BadName { name: name.to_string(), text: text.to_string() });
                     }
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -109,9 +138,7 @@ impl Template {
                     }
                 }
                 '}' => {
-                    return Err(TemplateError(format!(
-                        "unmatched }} at byte {at} in {text:?} (write }}}} for a brace)"
-                    )));
+                    return Err(TemplateError::Unmatched { at, text: text.to_string() });
                 }
                 c => literal.push(c),
             }
@@ -138,6 +165,21 @@ impl Template {
         })
     }
 
+    /// The text: the template's own when it has no variables, else rendered into `buf`
+    /// (cleared first), so literal templates cost no copy.
+    pub fn text<'s, 'a>(
+        &'s self,
+        buf: &'s mut String,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<&'s str, TemplateError> {
+        if let Some(text) = self.as_literal() {
+            return Ok(text);
+        }
+        buf.clear();
+        self.render_into(buf, lookup)?;
+        Ok(buf.as_str())
+    }
+
     /// Appends the rendered text to `out`; `lookup` resolves variables (`None`: unknown).
     pub fn render_into<'a>(
         &self,
@@ -148,7 +190,7 @@ impl Template {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Var(name, insert) => {
-                    let value = lookup(name).ok_or_else(|| TemplateError(format!("no value for {{{name}}}")))?;
+                    let value = lookup(name).ok_or_else(|| TemplateError::NoValue { name: name.clone() })?;
                     if *insert == Insert::Encoded {
                         out.extend(utf8_percent_encode(value, URL_VALUE));
                     } else {
@@ -211,6 +253,8 @@ mod tests {
         assert!(Template::parse("close}").is_err());
         assert!(Template::parse("{bad name}").is_err());
         let mut out = String::new();
-        assert!(Template::parse("{x}").unwrap().render_into(&mut out, |_| None).unwrap_err().0.contains("{x}"));
+        assert!(
+            Template::parse("{x}").unwrap().render_into(&mut out, |_| None).unwrap_err().to_string().contains("{x}")
+        );
     }
 }

@@ -2,6 +2,5 @@
 //! connections on each core, and its counters. The frame codec is `mite_codec::ws`.
 
 pub mod client;
-pub mod steps;
 
 pub use client::{WebSocket, WebSockets, WsConnect, WsMessage};

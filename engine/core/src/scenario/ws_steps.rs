@@ -9,17 +9,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::client::WsMessage;
 use crate::driver::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
+use crate::limits::{WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX};
 use crate::model::datapool::Row;
-use crate::scenario::declarative::{DescribedJourney, json_path};
+use crate::scenario::capture::json_path;
+use crate::scenario::declarative::DescribedJourney;
+use crate::scenario::duration::parse_duration;
 use crate::scenario::template::Template;
-
-/// Most repetitions of a journey's steps on one connection.
-const REPEAT_MAX: u32 = 1_000_000;
-/// Most messages one `receive` step waits for.
-const RECEIVE_COUNT_MAX: u32 = 1_000_000;
+use crate::ws::{WebSocket, WsMessage};
 
 /// A `[websockets.NAME]` table as written.
 #[derive(Deserialize, Debug)]
@@ -99,27 +97,41 @@ pub struct WsJourney {
     steps: Vec<WsStep>,
 }
 
-/// A spec error: the field (under `websockets.NAME`) and what is wrong.
-pub type SpecError = (String, String);
+/// A `[websockets.NAME]` table that cannot be used: the field (under `websockets.NAME`) and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// Dotted path of the field (`websockets.chat.steps[0].receive`).
+    pub field: String,
+    /// What is wrong, and how to fix it.
+    pub message: String,
+}
+
+impl From<(String, String)> for SpecError {
+    fn from((field, message): (String, String)) -> SpecError {
+        SpecError { field, message }
+    }
+}
 
 impl WsJourneySpec {
     /// Checks the spec and builds the journey `name`.
     pub fn build(&self, name: &str) -> Result<WsJourney, SpecError> {
         let at = format!("websockets.{name}");
-        let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.0));
+        let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.to_string()));
         let url = template(&self.url, format!("{at}.url"))?;
         if let Some(literal) = url.as_literal() {
             let lower = literal.to_ascii_lowercase();
             if !lower.starts_with("ws://") && !lower.starts_with("wss://") {
-                return Err((format!("{at}.url"), "WebSocket URLs start with ws:// or wss://".into()));
+                return Err(SpecError::from((format!("{at}.url"), "WebSocket URLs start with ws:// or wss://".into())));
             }
         }
         let repeat = self.repeat.unwrap_or(1);
-        if !(1..=REPEAT_MAX).contains(&repeat) {
-            return Err((format!("{at}.repeat"), format!("repeat must be 1..={REPEAT_MAX}")));
+        if !(1..=WS_REPEATS_MAX).contains(&repeat) {
+            return Err(SpecError::from((format!("{at}.repeat"), format!("repeat must be 1..={WS_REPEATS_MAX}"))));
         }
         if self.steps.is_empty() {
-            return Err((format!("{at}.steps"), "a WebSocket journey needs at least one step".into()));
+            return Err(SpecError::from((format!("{at}.steps"), "a WebSocket journey needs at least one step".into())));
         }
         let mut headers = Vec::new();
         for (header, value) in &self.headers {
@@ -143,17 +155,17 @@ impl WsJourneySpec {
 
 impl WsStepSpec {
     fn build(&self, at: &str) -> Result<WsStep, SpecError> {
-        let template = |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.0));
-        let duration = |text: &str, part: &str| {
-            crate::scenario::file::parse_duration(text).map_err(|e| (format!("{at}.{part}"), e))
-        };
+        let template =
+            |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
+        let duration =
+            |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
         let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
-            return Err((
+            return Err(SpecError::from((
                 at.to_string(),
                 "a step is exactly one of send = \"text\", request = \"text\", receive = N (or \"until-close\"), think = \"1s\""
                     .into(),
-            ));
+            )));
         }
         let action = if let Some(text) = &self.send {
             Action::Send(template(text, "send")?)
@@ -161,13 +173,13 @@ impl WsStepSpec {
             Action::Request(template(text, "request")?)
         } else if let Some(receive) = &self.receive {
             match receive {
-                ReceiveSpec::Count(n) if (1..=RECEIVE_COUNT_MAX).contains(n) => Action::Receive(Some(*n)),
+                ReceiveSpec::Count(n) if (1..=WS_RECEIVE_MESSAGES_MAX).contains(n) => Action::Receive(Some(*n)),
                 ReceiveSpec::Until(text) if text == "until-close" => Action::Receive(None),
                 _ => {
-                    return Err((
+                    return Err(SpecError::from((
                         format!("{at}.receive"),
-                        format!("receive is a count of messages (1..={RECEIVE_COUNT_MAX}) or \"until-close\""),
-                    ));
+                        format!("receive is a count of messages (1..={WS_RECEIVE_MESSAGES_MAX}) or \"until-close\""),
+                    )));
                 }
             }
         } else {
@@ -176,10 +188,10 @@ impl WsStepSpec {
         let checks =
             self.expect.is_some() || self.contains.is_some() || !self.capture.is_empty() || self.timeout.is_some();
         if checks && matches!(action, Action::Send(_) | Action::Think(_)) {
-            return Err((
+            return Err(SpecError::from((
                 at.to_string(),
                 "expect, contains, capture and timeout apply to request and receive steps".into(),
-            ));
+            )));
         }
         let matcher = Matcher {
             expect: self.expect.as_deref().map(|t| template(t, "expect")).transpose()?,
@@ -209,13 +221,13 @@ impl WsJourney {
         let check = |templates: Vec<&Template>, field: String, captured: &[&str]| {
             for variable in templates.iter().flat_map(|t| t.variables()) {
                 if !captured.contains(&variable) && !known(variable) {
-                    return Err((
+                    return Err(SpecError::from((
                         field.clone(),
                         format!(
                             "{{{variable}}} is not a datapool column, an earlier capture or a config key; set it \
                              with [config] {variable} = \"...\", MITE_CONF_{variable} or --config {variable}=..."
                         ),
-                    ));
+                    )));
                 }
             }
             Ok(())
@@ -270,7 +282,7 @@ impl WsJourney {
         &self,
         ctx: &Ctx,
         row: &Row,
-        ws: &mut super::WebSocket<'_>,
+        ws: &mut WebSocket<'_>,
         step: &WsStep,
         captured: &mut Vec<(String, String)>,
     ) -> Result<bool, JourneyError> {
@@ -334,7 +346,7 @@ fn render(template: &Template, captured: &[(String, String)], row: &Row, ctx: &C
             .or_else(|| ctx.config().get(name))
     };
     let mut out = String::new();
-    template.render_into(&mut out, lookup).map_err(|e| JourneyError::msg(e.0))?;
+    template.render_into(&mut out, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
     Ok(out)
 }
 
@@ -382,7 +394,7 @@ mod tests {
         .unwrap();
         assert_eq!((journey.repeat, journey.steps.len(), journey.transaction.as_str()), (3, 4, "chat"));
         assert!(journey.check_variables(|v| v == "ws_url" || v == "topic").is_ok());
-        let (field, message) = journey.check_variables(|v| v == "ws_url").unwrap_err();
+        let SpecError { field, message } = journey.check_variables(|v| v == "ws_url").unwrap_err();
         assert_eq!(field, "websockets.chat.steps[0]");
         assert!(message.contains("{topic}"), "{message}");
     }
@@ -434,10 +446,24 @@ mod tests {
                 "at least one",
             ),
         ] {
-            let (got_field, message) = spec(text).unwrap_err();
+            let SpecError { field: got_field, message } = spec(text).unwrap_err();
             assert_eq!(got_field, field, "{message}");
             assert!(message.contains(what), "{message}");
         }
+    }
+
+    #[test]
+    fn repeats_and_receive_counts_past_their_bounds_are_refused() {
+        let repeat = |n: u64| format!("url = \"ws://x/\"\nrepeat = {n}\nsteps = [{{ send = \"a\" }}]");
+        assert!(spec(&repeat(u64::from(WS_REPEATS_MAX))).is_ok());
+        let SpecError { field, message } = spec(&repeat(u64::from(WS_REPEATS_MAX) + 1)).unwrap_err();
+        assert_eq!(field, "websockets.chat.repeat");
+        assert!(message.contains(&format!("1..={WS_REPEATS_MAX}")), "{message}");
+        let receive = |n: u64| format!("url = \"ws://x/\"\nsteps = [{{ receive = {n} }}]");
+        assert!(spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX))).is_ok());
+        let SpecError { field, message } = spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX) + 1)).unwrap_err();
+        assert_eq!(field, "websockets.chat.steps[0].receive");
+        assert!(message.contains(&format!("1..={WS_RECEIVE_MESSAGES_MAX}")), "{message}");
     }
 
     #[test]

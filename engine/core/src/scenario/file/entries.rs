@@ -1,0 +1,145 @@
+//! `[[scenario]]` entries: each names a journey the registry has, a datapool the file
+//! defines, and a volume model; every template variable of its journey must resolve (an
+//! earlier capture, a datapool column, or configuration) and every URL must render.
+
+use toml::Spanned;
+
+use super::datapools::Pools;
+use super::error::{ScenarioFileError, Source};
+use super::journeys::Declarations;
+use super::schema::{EntrySpec, FileSpec};
+use super::volumes::volume;
+use crate::journey::{Registry, ScenarioEntry};
+use crate::model::config::Config;
+use crate::model::datapool::DataPool;
+use crate::scenario::declarative::DeclarativeJourney;
+use crate::scenario::template::Template;
+
+/// What an entry is checked against.
+pub(super) struct Entries<'a> {
+    pub(super) src: &'a Source<'a>,
+    pub(super) spec: &'a FileSpec,
+    /// The registry the file was loaded over (its journeys are listed in errors).
+    pub(super) base: &'a Registry,
+    /// `base` plus the file's journeys and datapools.
+    pub(super) registry: &'a Registry,
+    pub(super) pools: &'a Pools,
+    pub(super) declared: &'a Declarations,
+    /// The configuration as journeys will see it: the file's, then the environment's, then
+    /// `--config`.
+    pub(super) config: &'a Config,
+}
+
+impl Entries<'_> {
+    /// Every `[[scenario]]` entry, checked; at least one is needed.
+    pub(super) fn resolve(&self) -> Result<Vec<ScenarioEntry>, ScenarioFileError> {
+        if self.spec.scenario.is_empty() {
+            let message = "no [[scenario]] entries; add one with journey, volume (and datapool)";
+            return Err(self.src.error(None, "scenario", message));
+        }
+        self.spec.scenario.iter().enumerate().map(|(i, entry)| self.entry(&format!("scenario[{i}]"), entry)).collect()
+    }
+
+    fn entry(&self, field: &str, entry: &Spanned<EntrySpec>) -> Result<ScenarioEntry, ScenarioFileError> {
+        let spec = entry.get_ref();
+        let journey = spec.journey.get_ref();
+        if let Err(unknown) = self.registry.find_journey(journey) {
+            let mut names: Vec<String> =
+                self.spec.journeys.keys().chain(self.spec.websockets.keys()).cloned().collect();
+            names.extend(self.base.journey_names().map(str::to_string));
+            let message = format!("{unknown}; defined here: {}", names.join(", "));
+            return Err(self.src.error(Some(spec.journey.span()), format!("{field}.journey"), message));
+        }
+        let (datapool, columns) = self.datapool(field, spec.datapool.as_ref())?;
+        self.check_journey(entry, journey, datapool.as_ref(), columns)?;
+        let volume = volume(self.src, &format!("{field}.volume"), spec.volume.get_ref(), spec.volume.span())?;
+        Ok(ScenarioEntry { journey: journey.clone(), datapool, volume })
+    }
+
+    /// The entry's datapool (and its columns), when it names one the file defines.
+    fn datapool(
+        &self,
+        field: &str,
+        name: Option<&Spanned<String>>,
+    ) -> Result<(Option<DataPool>, Option<&[String]>), ScenarioFileError> {
+        let Some(name) = name else { return Ok((None, None)) };
+        match self.pools.get(name.get_ref()) {
+            Some((pool, columns)) => Ok((Some(pool.clone()), columns.as_deref())),
+            None => {
+                let defined = self.pools.keys().cloned().collect::<Vec<_>>().join(", ");
+                let message = format!("unknown datapool {:?}; defined here: {defined}", name.get_ref());
+                Err(self.src.error(Some(name.span()), format!("{field}.datapool"), message))
+            }
+        }
+    }
+
+    /// A declarative journey's variables and URLs, with this entry's datapool.
+    fn check_journey(
+        &self,
+        entry: &Spanned<EntrySpec>,
+        name: &str,
+        datapool: Option<&DataPool>,
+        columns: Option<&[String]>,
+    ) -> Result<(), ScenarioFileError> {
+        if let Some(journey) = self.declared.http.get(name) {
+            check_variables(self.src, entry, journey, columns, self.config)?;
+            let first_row = datapool.and_then(|pool| pool.shard(0, 1).checkout());
+            journey.check_urls(first_row.as_ref(), self.config).map_err(|e| {
+                self.src.error(
+                    Some(entry.span()),
+                    format!("journeys.{name}.steps[{}].url", e.step),
+                    format!("with the first datapool row and the final config: {}", e.reason),
+                )
+            })?;
+        }
+        if let Some(journey) = self.declared.ws.get(name) {
+            let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
+            journey.check_variables(known).map_err(|e| self.src.error(Some(entry.span()), e.field, e.message))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every template variable must resolve: an earlier capture, a datapool column, or config.
+fn check_variables(
+    src: &Source<'_>,
+    entry: &Spanned<EntrySpec>,
+    journey: &DeclarativeJourney,
+    columns: Option<&[String]>,
+    config: &Config,
+) -> Result<(), ScenarioFileError> {
+    let mut captured: Vec<&str> = Vec::new();
+    for (i, step) in journey.steps.iter().enumerate() {
+        let mut templates: Vec<&Template> = vec![&step.url];
+        templates.extend(step.headers.iter().map(|(_, t)| t));
+        templates.extend(step.body.iter());
+        let mut variables: Vec<&str> = templates.iter().flat_map(|t| t.variables()).collect();
+        variables.extend(step.options.variables());
+        for variable in variables {
+            let known = captured.contains(&variable)
+                || columns.is_some_and(|c| c.iter().any(|c| c == variable))
+                || config.get(variable).is_some();
+            if !known {
+                let field = format!("journeys.{}.steps[{i}]", journey.name);
+                return Err(src.error(Some(entry.span()), field, unknown_variable(variable, columns, &captured)));
+            }
+        }
+        captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
+    }
+    Ok(())
+}
+
+/// What to say about `{variable}` that nothing sets: what is known, and how to set it.
+fn unknown_variable(variable: &str, columns: Option<&[String]>, captured: &[&str]) -> String {
+    let mut hint = String::new();
+    if let Some(columns) = columns {
+        hint.push_str(&format!(" datapool columns: {};", columns.join(", ")));
+    }
+    if !captured.is_empty() {
+        hint.push_str(&format!(" captured so far: {};", captured.join(", ")));
+    }
+    format!(
+        "{{{variable}}} is not a datapool column, an earlier capture or a config key;{hint} \
+         set it with [config] {variable} = \"...\", MITE_CONF_{variable} or --config {variable}=..."
+    )
+}

@@ -1,0 +1,274 @@
+//! TOML scenario files: reading one and turning it into a runnable scenario (configuration,
+//! client options, datapools, declarative HTTP and WebSocket journeys, scenario entries with
+//! volume models). Each part of the file is checked in its own module; every error names the
+//! file, the line and the field, and suggests a fix where it can.
+
+mod client;
+mod datapools;
+mod entries;
+mod error;
+mod journeys;
+mod schema;
+mod volumes;
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+pub use self::client::ClientOptions;
+pub use self::datapools::{CsvError, read_csv};
+pub use self::error::ScenarioFileError;
+pub use crate::scenario::duration::{DurationError, parse_duration};
+
+use self::entries::Entries;
+use self::error::Source;
+use self::schema::{FileSpec, value_text};
+use crate::journey::{Registry, Scenario};
+use crate::model::config::Config;
+use crate::scenario::file_words::plain_message;
+
+/// A loaded scenario file, ready to run.
+pub struct LoadedScenario {
+    /// What to run.
+    pub scenario: Scenario,
+    /// The base registry plus the file's declarative journeys.
+    pub registry: Registry,
+    /// `duration` from the file.
+    pub duration: Option<Duration>,
+    /// Client options from the file.
+    pub client: ClientOptions,
+    /// Threshold expressions from the file (checked at the end of the run).
+    pub thresholds: Vec<String>,
+}
+
+impl fmt::Debug for LoadedScenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedScenario").field("scenario", &self.scenario.name).finish_non_exhaustive()
+    }
+}
+
+/// Whether `name` looks like a scenario file rather than a registered name.
+pub fn is_scenario_file(name: &str) -> bool {
+    name.ends_with(".toml") || Path::new(name).is_file()
+}
+
+/// Loads and validates a scenario file. `overrides` are the `--config` values (they, and
+/// `MITE_CONF_*`, count when checking that template variables resolve).
+pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<LoadedScenario, ScenarioFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioFileError {
+        file: path.to_path_buf(),
+        line: None,
+        field: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let src = Source { file: path, text: &text };
+    let spec: FileSpec =
+        toml::from_str(&text).map_err(|e| src.error(e.span(), "", plain_message(e.message().trim())))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (config, layered) = configs(&src, &spec, overrides)?;
+    let duration = spec.duration.as_ref().map(|d| src.duration(d, "duration")).transpose()?;
+    let client = client::client_options(&src, &spec.client, dir)?;
+    let pools = datapools::datapools(&src, &spec.datapools, dir)?;
+    let mut registry = base.clone();
+    for (name, (pool, _)) in &pools {
+        registry.datapool_impl(name, pool.clone());
+    }
+    let declared = journeys::register(&src, &spec, base, &mut registry)?;
+    let entries = Entries {
+        src: &src,
+        spec: &spec,
+        base,
+        registry: &registry,
+        pools: &pools,
+        declared: &declared,
+        config: &layered,
+    }
+    .resolve()?;
+    let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
+    Ok(LoadedScenario {
+        scenario: Scenario { name, entries, config },
+        registry,
+        duration,
+        client,
+        thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
+    })
+}
+
+/// The file's `[config]`, and the same with `MITE_CONF_*` and `--config` laid over it (what
+/// journeys will see, to check variables against).
+fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(Config, Config), ScenarioFileError> {
+    let mut config = Config::default();
+    for (key, value) in &spec.config {
+        config.set(key.clone(), value_text(value));
+    }
+    let mut layered = config.clone();
+    layered.apply_env(std::env::vars());
+    layered.apply_overrides(overrides).map_err(|e| src.error(None, "--config", e.to_string()))?;
+    Ok((config, layered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::volume::VolumeModel;
+
+    fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
+        // One folder per call: tests run in parallel, and texts of one length are not one text.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{call}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        load(&path, &Registry::default(), &[])
+    }
+
+    const GOOD: &str = r#"
+name = "shop"
+duration = "10s"
+[config]
+base = "http://127.0.0.1:9/"
+[datapools.users]
+rows = [["alice", 1], ["bob", 2]]
+columns = ["name", "id"]
+[journeys.browse]
+steps = [
+  { transaction = "home", url = "{base}" },
+  { transaction = "user", method = "post", url = "{base}echo", body = "{name}", capture = { token = { json = "token" } } },
+  { url = "{base}t/{token}", expect_status = [200, 204], think = "10ms" },
+]
+[[scenario]]
+journey = "browse"
+datapool = "users"
+volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { constant = 10, duration = "5s" }] }
+"#;
+
+    #[test]
+    fn loads_a_full_file() {
+        let loaded = load_text(GOOD).unwrap();
+        assert_eq!(loaded.scenario.name, "shop");
+        assert_eq!(loaded.duration, Some(Duration::from_secs(10)));
+        assert_eq!(loaded.scenario.entries.len(), 1);
+        assert_eq!(loaded.scenario.entries[0].datapool.as_ref().unwrap().len(), 2);
+        assert!(loaded.registry.find_journey("browse").is_ok());
+        assert_eq!(loaded.scenario.entries[0].volume.duration_s(), Some(10.0));
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let bad = GOOD.replace("journey = \"browse\"", "journey = \"brwse\"");
+        let err = load_text(&bad).unwrap_err();
+        assert_eq!(err.field, "scenario[0].journey");
+        assert_eq!(err.line, Some(16));
+        assert!(err.message.contains("did you mean browse"), "{err}");
+
+        let bad = GOOD.replace("{base}t/{token}", "{base}t/{tokn}");
+        let err = load_text(&bad).unwrap_err();
+        assert!(err.message.contains("{tokn}") && err.message.contains("captured so far: token"), "{err}");
+
+        let bad = GOOD.replace("duration = \"10s\"", "duration = \"10 parsecs\"");
+        let err = load_text(&bad).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(3), "duration"));
+
+        let bad = GOOD.replace("name = \"shop\"", "nmae = \"shop\"");
+        let err = load_text(&bad).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("nmae"), "{err}");
+
+        let bad = GOOD.replace("datapool = \"users\"", "datapool = \"usrs\"");
+        assert!(load_text(&bad).unwrap_err().message.contains("unknown datapool \"usrs\""));
+
+        let bad = GOOD.replace("[\"bob\", 2]", "[\"bob\"]");
+        assert!(load_text(&bad).unwrap_err().message.contains("1 values, but 2 columns"));
+    }
+
+    const ONE_RATE: &str = "volume = { stages = [{ ramp = { from = 0, to = 10, duration = \"5s\" } }, { constant = 10, duration = \"5s\" }] }";
+
+    #[test]
+    fn redirect_counts_past_the_most_are_refused() {
+        let max = crate::limits::REDIRECTS_MAX;
+        let step = |n: u32| {
+            GOOD.replace("url = \"{base}\" }", &format!("url = \"{{base}}\", max_redirects = {n} }}"))
+                .replace("[config]", &format!("[client]\nmax_redirects = {n}\n[config]"))
+        };
+        assert!(load_text(&step(u32::from(max))).is_ok());
+        let err = load_text(&step(u32::from(max) + 1)).unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("client.max_redirects", Some(5)));
+        assert!(err.message.contains(&format!("more than the {max} allowed")), "{err}");
+        let err = load_text(
+            &step(u32::from(max))
+                .replacen(&format!("max_redirects = {max}\n"), "", 1)
+                .replace(&format!("max_redirects = {max} }}"), &format!("max_redirects = {} }}", u32::from(max) + 1)),
+        )
+        .unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("journeys.browse.steps[0].max_redirects", Some(12)));
+    }
+
+    #[test]
+    fn client_errors_name_their_line() {
+        let err = load_text(&GOOD.replace("[config]", "[client]\nmax_connections = 0\n[config]")).unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("client.max_connections", Some(5)), "{err}");
+        let err = load_text(&GOOD.replace("[config]", "[client]\ntimeout = \"0s\"\n[config]")).unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("client.timeout", Some(5)), "{err}");
+        let loaded = load_text(&GOOD.replace("[config]", "[client]\nmax_connections = 3\n[config]")).unwrap();
+        assert_eq!(loaded.client.max_connections, Some(3));
+    }
+
+    #[test]
+    fn an_arrival_rate_without_max_in_flight_gets_the_default() {
+        let loaded = load_text(&GOOD.replace(ONE_RATE, "volume = { rate = 5, duration = \"5s\" }")).unwrap();
+        match &loaded.scenario.entries[0].volume {
+            VolumeModel::Arrivals { max_in_flight, .. } => {
+                assert_eq!(*max_in_flight, crate::limits::ARRIVALS_IN_FLIGHT_DEFAULT);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Every table a file can hold, written wrong, gets an answer that names no Rust type.
+    #[test]
+    fn type_errors_of_every_table_name_no_rust_type() {
+        let ws = |tail: &str| format!("[websockets.chat]\nurl = \"ws://x/\"\n{tail}\n");
+        for text in [
+            GOOD.replace("url = \"{base}\" }", "url = \"{base}\", auth = 5 }"),
+            GOOD.replace("url = \"{base}\" }", "url = \"{base}\", capture = { t = 5 } }"),
+            GOOD.replace("url = \"{base}\" }", "url = \"{base}\", expect_status = \"ok\" }"),
+            GOOD.replace("[config]", "client = 5\n[config]"),
+            GOOD.replace("volume = { stages", "volume = { ramp = 5, stages"),
+            format!("{GOOD}\n{}", ws("steps = [5]")),
+            format!("{GOOD}\n{}", ws("steps = [{ receive = true }]")),
+            format!("{GOOD}\n{}", ws("steps = [{ receive = 1, capture = { t = 5 } }]")),
+            format!("websockets = {{ chat = 5 }}\n{GOOD}"),
+            format!("datapools = {{ d = 5 }}\n{GOOD}"),
+            format!("journeys = {{ j = 5 }}\n{GOOD}"),
+            GOOD.replace("datapool = \"users\"", "datapool = \"users\"\nvolume = 5"),
+            "scenario = [5]".to_string(),
+        ] {
+            let err = load_text(&text).unwrap_err().to_string();
+            assert!(!err.contains("Spec") && !err.contains("struct") && !err.contains("enum"), "{err}");
+        }
+    }
+
+    #[test]
+    fn volume_needs_exactly_one_kind() {
+        let bad = GOOD.replace(
+            "volume = { stages = [{ ramp = { from = 0, to = 10, duration = \"5s\" } }, { constant = 10, duration = \"5s\" }] }",
+            "volume = { constant = 1, oneshot = 2 }",
+        );
+        assert!(load_text(&bad).unwrap_err().message.contains("exactly one of"));
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let dir = std::env::temp_dir().join(format!("mite-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("u.csv");
+        std::fs::write(&path, "id,name\n1,a\n2,b,extra\n").unwrap();
+        let err = read_csv(&path).unwrap_err().to_string();
+        assert!(err.contains("u.csv:3"), "{err}");
+        std::fs::write(&path, "id,name\n1,a\n2,b\n").unwrap();
+        let (rows, columns) = read_csv(&path).unwrap();
+        assert_eq!((rows.len(), columns), (2, vec!["id".to_string(), "name".to_string()]));
+        assert_eq!(rows[1].by_name("name"), Some("b"));
+    }
+}

@@ -1,0 +1,164 @@
+//! The scenario file as written: the TOML tables serde reads, before any checking.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::scenario::ws_steps::WsJourneySpec;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileSpec {
+    pub(super) name: Option<String>,
+    pub(super) duration: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) config: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub(super) client: ClientSpec,
+    #[serde(default)]
+    pub(super) thresholds: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) datapools: BTreeMap<String, Spanned<DataPoolSpec>>,
+    #[serde(default)]
+    pub(super) journeys: BTreeMap<String, Spanned<JourneySpec>>,
+    /// Declarative WebSocket journeys (`crate::scenario::ws_steps`).
+    #[serde(default)]
+    pub(super) websockets: BTreeMap<String, Spanned<WsJourneySpec>>,
+    #[serde(default)]
+    pub(super) scenario: Vec<Spanned<EntrySpec>>,
+}
+
+/// HTTP client options a scenario file may set (CLI flags win).
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClientSpec {
+    pub(super) timeout: Option<Spanned<String>>,
+    pub(super) connect_timeout: Option<Spanned<String>>,
+    pub(super) max_connections: Option<Spanned<usize>>,
+    pub(super) insecure: Option<bool>,
+    pub(super) ca: Option<String>,
+    pub(super) follow_redirects: Option<bool>,
+    pub(super) max_redirects: Option<Spanned<u32>>,
+    pub(super) cert: Option<String>,
+    pub(super) key: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DataPoolSpec {
+    pub(super) csv: Option<String>,
+    pub(super) rows: Option<Vec<Vec<toml::Value>>>,
+    pub(super) columns: Option<Vec<String>>,
+    pub(super) range: Option<RangeSpec>,
+    pub(super) column: Option<String>,
+    pub(super) recyclable: Option<bool>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RangeSpec {
+    pub(super) from: i64,
+    pub(super) to: i64,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct JourneySpec {
+    pub(super) steps: Vec<Spanned<StepSpec>>,
+    /// `pace = "2s"`, or `pace = { mean = "2s", plus_minus = "500ms" }`.
+    pub(super) pace: Option<toml::Value>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StepSpec {
+    pub(super) transaction: Option<String>,
+    pub(super) method: Option<String>,
+    pub(super) url: String,
+    #[serde(default)]
+    pub(super) headers: BTreeMap<String, String>,
+    pub(super) body: Option<String>,
+    pub(super) expect_status: Option<StatusSpec>,
+    #[serde(default)]
+    pub(super) capture: BTreeMap<String, CaptureSpec>,
+    pub(super) think: Option<String>,
+    #[serde(default)]
+    pub(super) cookies: BTreeMap<String, String>,
+    pub(super) follow_redirects: Option<bool>,
+    pub(super) max_redirects: Option<u32>,
+    pub(super) auth: Option<AuthSpec>,
+    pub(super) json: Option<toml::Value>,
+    #[serde(default)]
+    pub(super) form: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) query: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuthSpec {
+    pub(super) user: String,
+    pub(super) password: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+pub(super) enum StatusSpec {
+    One(u16),
+    Range([u16; 2]),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CaptureSpec {
+    pub(super) header: Option<String>,
+    pub(super) json: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EntrySpec {
+    pub(super) journey: Spanned<String>,
+    pub(super) datapool: Option<Spanned<String>>,
+    pub(super) volume: Spanned<VolumeSpec>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VolumeSpec {
+    pub(super) constant: Option<u64>,
+    pub(super) duration: Option<String>,
+    pub(super) ramp: Option<RampSpec>,
+    pub(super) stages: Option<Vec<VolumeSpec>>,
+    pub(super) oneshot: Option<u64>,
+    pub(super) nothing: Option<String>,
+    pub(super) rate: Option<f64>,
+    pub(super) ramp_rate: Option<RampRateSpec>,
+    pub(super) rate_stages: Option<Vec<VolumeSpec>>,
+    pub(super) max_in_flight: Option<u64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RampRateSpec {
+    pub(super) from: f64,
+    pub(super) to: f64,
+    pub(super) duration: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RampSpec {
+    pub(super) from: u64,
+    pub(super) to: u64,
+    pub(super) duration: String,
+}
+
+/// A TOML value as text: a string as it is, anything else as TOML writes it.
+pub(super) fn value_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
