@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn documents() -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/k8s/indexed-job.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    serde_yaml::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()).collect()
+    serde_norway::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()).collect()
 }
 
 #[test]
