@@ -115,10 +115,8 @@ fn embedded_scenario_is_valid() {
     let docs = documents();
     let config_map = docs.iter().find(|d| d["kind"] == "ConfigMap").expect("a ConfigMap");
     let scenario = config_map["data"]["peak.toml"].as_str().unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-k8s-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("peak.toml");
-    std::fs::write(&path, scenario).unwrap();
+    let dir = mite_tests::ScenarioDir::new();
+    let path = dir.write("peak.toml", scenario);
     let loaded = mite_core::scenario::file::load(&path, &mite_journeys::registry(), &[]).unwrap();
     assert!(loaded.scenario.entries[0].volume.is_open());
 }
