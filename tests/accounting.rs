@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use mite_core::model::volume::RateModel;
 use mite_core::VolumeModel;
+use mite_core::model::volume::RateModel;
 use mite_tests::{ScenarioDir, assert_target_saw_every_request, get, options, run, run_file, scenario};
 use mite_tools::{Target, TargetOptions};
 

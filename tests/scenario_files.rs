@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use mite_core::run::StopReason;
 use mite_core::scenario::file as scenario_file;
-use mite_tests::{ScenarioDir, assert_target_saw_every_request, options, run, run_file, shipped_scenario as scenario_path};
+use mite_tests::{
+    ScenarioDir, assert_target_saw_every_request, options, run, run_file, shipped_scenario as scenario_path,
+};
 use mite_tools::{Target, TargetOptions};
-
 
 #[test]
 fn get_toml_runs_with_zero_errors() {

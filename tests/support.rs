@@ -126,8 +126,7 @@ impl TargetProcess {
         if let Some(core) = pin {
             command.arg("--pin").arg(core.to_string());
         }
-        let mut child =
-            command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("start the target process");
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("start the target process");
         let mut line = String::new();
         BufReader::new(child.stdout.as_mut().expect("the target's stdout")).read_line(&mut line).unwrap();
         let addr = line.trim().to_string();
@@ -147,7 +146,8 @@ impl TargetProcess {
         self.child.stdout.take().expect("the target's stdout").read_to_string(&mut rest).unwrap();
         let _ = self.child.wait();
         let hits = rest.lines().find_map(|l| l.strip_prefix("hits "));
-        hits.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("the target process did not report its hits: {rest:?}"))
+        hits.and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("the target process did not report its hits: {rest:?}"))
     }
 }
 

@@ -9,7 +9,9 @@ use mite_core::http::TlsOptions;
 use mite_core::run::RunResult;
 use mite_core::stats::{ErrorKind, TxnStats};
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
-use mite_tests::{ScenarioDir, assert_target_saw_every_request, options, run, scenario, shipped_scenario as scenario_path};
+use mite_tests::{
+    ScenarioDir, assert_target_saw_every_request, options, run, scenario, shipped_scenario as scenario_path,
+};
 use mite_tools::tls_server::CA_PATH;
 use mite_tools::{Target, TargetOptions, TlsTarget};
 
@@ -187,7 +189,6 @@ fn unknown_endpoint_is_a_handshake_error() {
     assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
     assert!(result.merged.error_samples["ws_handshake"].contains("answered 400"), "{:?}", result.merged.error_samples);
 }
-
 
 #[test]
 fn websocket_toml_sends_ten_and_gets_ten_back_per_iteration() {
