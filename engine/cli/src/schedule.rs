@@ -5,23 +5,29 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail};
 
-/// Resolves this injector's segment `(k, n)`; `(0, 1)` when none is given.
+/// Parses `--segment K/N` (also `MITE_SEGMENT`): `0 <= K < N <= SEGMENTS_MAX`.
+pub fn parse_segment(text: &str) -> Result<(usize, usize), String> {
+    let (k, n) = text.split_once('/').ok_or_else(|| format!("--segment {text:?}: expected K/N, e.g. 0/4"))?;
+    let k: usize = k.trim().parse().map_err(|_| format!("--segment {text:?}: K is not a number"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("--segment {text:?}: N is not a number"))?;
+    if n == 0 || k >= n {
+        return Err(format!("--segment {text:?}: need 0 <= K < N"));
+    }
+    if n > SEGMENTS_MAX {
+        return Err(format!("--segment {text:?}: at most {SEGMENTS_MAX} segments"));
+    }
+    Ok((k, n))
+}
+
+/// Resolves this injector's segment `(k, n)`: `--segment` (already parsed), else
+/// `JOB_COMPLETION_INDEX` of `--segments N`; `(0, 1)` when none is given.
 pub fn segment(
-    flag: Option<&str>,
+    flag: Option<(usize, usize)>,
     segments: Option<usize>,
     completion_index: Option<String>,
 ) -> anyhow::Result<(usize, usize)> {
-    if let Some(text) = flag {
-        let (k, n) = text.split_once('/').ok_or_else(|| anyhow!("--segment {text:?}: expected K/N, e.g. 0/4"))?;
-        let k: usize = k.trim().parse().map_err(|_| anyhow!("--segment {text:?}: K is not a number"))?;
-        let n: usize = n.trim().parse().map_err(|_| anyhow!("--segment {text:?}: N is not a number"))?;
-        if n == 0 || k >= n {
-            bail!("--segment {text:?}: need 0 <= K < N");
-        }
-        if n > SEGMENTS_MAX {
-            bail!("--segment {text:?}: at most {SEGMENTS_MAX} segments");
-        }
-        return Ok((k, n));
+    if let Some(segment) = flag {
+        return Ok(segment);
     }
     match (segments, completion_index) {
         (Some(n), Some(index)) => {
@@ -114,15 +120,15 @@ mod tests {
 
     #[test]
     fn segments() {
-        assert_eq!(segment(Some("1/4"), None, None).unwrap(), (1, 4));
+        assert_eq!(parse_segment("1/4").unwrap(), (1, 4));
         assert_eq!(segment(None, Some(3), Some("2".into())).unwrap(), (2, 3));
         assert_eq!(segment(None, None, Some("2".into())).unwrap(), (0, 1));
-        assert!(segment(Some("4/4"), None, None).is_err());
-        assert!(segment(Some("x"), None, None).is_err());
+        assert!(parse_segment("4/4").is_err());
+        assert!(parse_segment("x").is_err());
         assert!(segment(None, Some(3), None).is_err());
         assert!(segment(None, Some(3), Some("3".into())).is_err());
-        assert!(segment(Some("0/18446744073709551615"), None, None).unwrap_err().to_string().contains("at most"));
-        assert!(segment(Some("0/99999999999999999999999"), None, None).is_err());
+        assert!(parse_segment("0/18446744073709551615").unwrap_err().contains("at most"));
+        assert!(parse_segment("0/99999999999999999999999").is_err());
         assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
     }
 
