@@ -37,6 +37,7 @@ pub use mite_core::prelude;
 pub use mite_core::prelude::Registry;
 
 /// Raises the soft limit on open files to the hard limit: every connection is a descriptor.
+#[allow(unsafe_code)]
 fn raise_open_files_limit() {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit read and write the plain struct passed by pointer.

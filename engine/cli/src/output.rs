@@ -64,6 +64,7 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
                 OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
                     anyhow!("{flag} {shown}: cannot open for writing (a FIFO needs its reader first): {e}")
                 })?;
+            #[allow(unsafe_code)]
             // SAFETY: fcntl on a descriptor this function owns, with integer flags only.
             unsafe {
                 let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);

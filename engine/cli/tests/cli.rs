@@ -253,6 +253,7 @@ fn non_root_with_small_memlock_falls_back_to_epoll() {
 /// Ctrl-C stops the run gracefully: results are still printed and written, marked interrupted,
 /// and every request is accounted for.
 #[test]
+#[allow(unsafe_code)]
 fn interrupt_still_prints_and_writes_results() {
     let scratch = Scratch::new();
     let target = Target::start(TargetOptions::default()).unwrap();

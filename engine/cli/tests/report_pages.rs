@@ -237,6 +237,7 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
 }
 
 #[test]
+#[allow(unsafe_code)]
 fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();

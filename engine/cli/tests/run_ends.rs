@@ -27,6 +27,7 @@ fn read_json(path: &Path) -> serde_json::Value {
 /// SIGTERM (Kubernetes) and SIGHUP stop the run like the first Ctrl-C: grace, table, JSON
 /// with the stop reason, and the interrupted exit code.
 #[test]
+#[allow(unsafe_code)]
 fn sigterm_and_sighup_stop_gracefully_and_write_the_result() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
@@ -80,6 +81,7 @@ fn unwritable_outputs_fail_before_any_request() {
     }
 }
 
+#[allow(unsafe_code)]
 fn mknod_char(path: &Path, major: u32, minor: u32) -> bool {
     let _ = std::fs::remove_file(path);
     let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
@@ -262,6 +264,7 @@ fn scenario_check_refuses_a_url_that_cannot_be_sent() {
 /// SIGHUP is what a closed terminal sends: with its stdout and stderr gone (every write fails),
 /// the run still stops gracefully and writes its result file.
 #[test]
+#[allow(unsafe_code)]
 fn sighup_with_the_terminal_gone_still_writes_the_result() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
@@ -295,6 +298,7 @@ fn sighup_with_the_terminal_gone_still_writes_the_result() {
 /// One SIGTERM delivered twice at once (to the process and to its process group, as `timeout`
 /// and some supervisors do) is one interrupt, not "interrupt again to abort without results".
 #[test]
+#[allow(unsafe_code)]
 fn a_signal_delivered_twice_at_once_is_one_interrupt() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
@@ -325,6 +329,7 @@ fn a_signal_delivered_twice_at_once_is_one_interrupt() {
 /// A FIFO nobody reads, as `--json` or `--hdr-log`, is refused before the run instead of
 /// blocking it; one with a reader is written in place and stays a FIFO.
 #[test]
+#[allow(unsafe_code)]
 fn fifo_outputs_never_block_and_stay_fifos() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();

@@ -29,6 +29,7 @@ fn deny_setup(errno: u32) -> String {
 }
 
 /// Runs the get scenario against `target` under `profile` (no capabilities kept, as in the pod).
+#[allow(unsafe_code)]
 fn run_under(profile: &str, target: &Target, extra: &[&str]) -> (Output, Option<Value>) {
     let compiled = mite_seccomp::compile(profile, &[]).expect("profile compiles");
     let scratch = Scratch::new();

@@ -48,6 +48,7 @@ impl Scratch {
 
 /// Whether this process runs as root (the tests that need it are `#[ignore]`d, and CI, which
 /// runs as root, runs them with `--ignored`).
+#[allow(unsafe_code)]
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }

@@ -420,6 +420,7 @@ pub struct Transaction<'a, F> {
 impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
     type Output = JourneyResult<T>;
 
+    #[allow(unsafe_code)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<JourneyResult<T>> {
         // SAFETY: `body` is structurally pinned: it is never moved out of `self`, and the other
         // fields are plain data that are never pinned.
