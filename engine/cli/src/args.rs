@@ -216,7 +216,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub outputs: OutputArgs,
     /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
-    #[arg(long, env = "MITE_SEGMENT", value_name = "K/N", value_parser = Worded(crate::schedule::parse_segment))]
+    #[arg(long, env = "MITE_SEGMENT", value_name = "K/N", value_parser = Worded(parse_segment))]
     pub segment: Option<(usize, usize)>,
     /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX.
     #[arg(long)]
@@ -358,6 +358,11 @@ pub fn parse_driver(text: &str) -> Result<DriverChoice, String> {
 /// `--start-at`: RFC 3339 UTC or Unix seconds.
 pub fn parse_start_at(text: &str) -> Result<SystemTime, String> {
     crate::schedule::start_at(text).map_err(|e| e.to_string())
+}
+
+/// `--segment K/N` (also `MITE_SEGMENT`).
+pub fn parse_segment(text: &str) -> Result<(usize, usize), String> {
+    crate::schedule::parse_segment(text).map_err(|e| e.to_string())
 }
 
 /// `--max-regression`: a percentage such as `5%` (the sign optional), zero or more.

@@ -104,7 +104,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         }
         // The demo runs the shipped HTTP example, whatever the crate registered.
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
-        Some(Command::New { dir, engine_path }) => crate::scaffold::write(&dir, engine_path.as_deref()),
+        Some(Command::New { dir, engine_path }) => Ok(crate::scaffold::write(&dir, engine_path.as_deref())?),
         Some(Command::Compare { results, max_regression, html }) => compare(&results, max_regression, html.as_deref()),
         Some(Command::Merge { results, output, html }) => merge(&results, &output, html.as_deref()),
         Some(Command::Target { addr, threads }) => target(addr, threads),

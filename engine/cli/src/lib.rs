@@ -23,6 +23,7 @@
 
 mod args;
 mod commands;
+mod error;
 mod output;
 mod scaffold;
 mod schedule;
@@ -33,6 +34,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+pub use error::Error;
 pub use mite_core::prelude;
 pub use mite_core::prelude::Registry;
 

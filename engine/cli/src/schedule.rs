@@ -3,18 +3,19 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail};
+use crate::error::Error;
 
 /// Parses `--segment K/N` (also `MITE_SEGMENT`): `0 <= K < N <= SEGMENTS_MAX`.
-pub fn parse_segment(text: &str) -> Result<(usize, usize), String> {
-    let (k, n) = text.split_once('/').ok_or_else(|| format!("--segment {text:?}: expected K/N, e.g. 0/4"))?;
-    let k: usize = k.trim().parse().map_err(|_| format!("--segment {text:?}: K is not a number"))?;
-    let n: usize = n.trim().parse().map_err(|_| format!("--segment {text:?}: N is not a number"))?;
+pub fn parse_segment(text: &str) -> Result<(usize, usize), Error> {
+    let bad = |why: &str| Error::BadValue { name: "--segment", value: text.to_string(), why: why.to_string() };
+    let (k, n) = text.split_once('/').ok_or_else(|| bad("expected K/N, e.g. 0/4"))?;
+    let k: usize = k.trim().parse().map_err(|_| bad("K is not a number"))?;
+    let n: usize = n.trim().parse().map_err(|_| bad("N is not a number"))?;
     if n == 0 || k >= n {
-        return Err(format!("--segment {text:?}: need 0 <= K < N"));
+        return Err(bad("need 0 <= K < N"));
     }
     if n > SEGMENTS_MAX {
-        return Err(format!("--segment {text:?}: at most {SEGMENTS_MAX} segments"));
+        return Err(bad(&format!("at most {SEGMENTS_MAX} segments")));
     }
     Ok((k, n))
 }
@@ -25,25 +26,27 @@ pub fn segment(
     flag: Option<(usize, usize)>,
     segments: Option<usize>,
     completion_index: Option<String>,
-) -> anyhow::Result<(usize, usize)> {
+) -> Result<(usize, usize), Error> {
     if let Some(segment) = flag {
         return Ok(segment);
     }
     match (segments, completion_index) {
         (Some(n), Some(index)) => {
-            let k: usize =
-                index.trim().parse().map_err(|_| anyhow!("JOB_COMPLETION_INDEX={index:?} is not a number"))?;
+            let bad = |why: String| Error::BadValue { name: "JOB_COMPLETION_INDEX", value: index.clone(), why };
+            let k: usize = index.trim().parse().map_err(|_| bad("is not a number".into()))?;
             if n == 0 || k >= n {
-                bail!("JOB_COMPLETION_INDEX={k} with --segments {n}: need 0 <= index < N");
+                return Err(bad(format!("with --segments {n}: need 0 <= index < N")));
             }
             if n > SEGMENTS_MAX {
-                bail!("--segments {n}: at most {SEGMENTS_MAX} segments");
+                let why = format!("at most {SEGMENTS_MAX} segments");
+                return Err(Error::BadValue { name: "--segments", value: n.to_string(), why });
             }
             Ok((k, n))
         }
-        (Some(n), None) => {
-            bail!("--segments {n} needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N")
-        }
+        (Some(n), None) => Err(Error::Needs {
+            flag: format!("--segments {n}"),
+            needs: "JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N",
+        }),
         (None, _) => Ok((0, 1)),
     }
 }
@@ -56,18 +59,19 @@ pub const SEGMENTS_MAX: usize = 100_000;
 
 /// Parses `--start-at`: RFC 3339 in UTC (`2026-11-24T22:00:00Z`, fractions allowed, `+00:00`
 /// accepted) or Unix seconds.
-pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
+pub fn start_at(text: &str) -> Result<SystemTime, Error> {
     let text = text.trim();
+    let refused = |why: String| Error::BadValue { name: "--start-at", value: text.to_string(), why };
     if let Ok(seconds) = text.parse::<f64>() {
         if !seconds.is_finite() || seconds < 0.0 {
-            bail!("--start-at {text:?}: Unix seconds must be positive");
+            return Err(refused("Unix seconds must be positive".into()));
         }
         if seconds > START_AT_MAX_UNIX_S as f64 {
-            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_MAX_UNIX_S}) are refused");
+            return Err(refused(format!("Unix seconds after year 9999 ({START_AT_MAX_UNIX_S}) are refused")));
         }
         return Ok(UNIX_EPOCH + Duration::from_secs_f64(seconds));
     }
-    let bad = || anyhow!("--start-at {text:?}: expected RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds");
+    let bad = || refused("expected RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds".into());
     let body = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00")).ok_or_else(bad)?;
     let (date, time) = body.split_once(['T', ' ']).ok_or_else(bad)?;
     let mut date_parts = date.split('-').map(|p| p.parse::<i64>());
@@ -127,9 +131,14 @@ mod tests {
         assert!(parse_segment("x").is_err());
         assert!(segment(None, Some(3), None).is_err());
         assert!(segment(None, Some(3), Some("3".into())).is_err());
-        assert!(parse_segment("0/18446744073709551615").unwrap_err().contains("at most"));
+        assert!(parse_segment("0/18446744073709551615").unwrap_err().to_string().contains("at most"));
         assert!(parse_segment("0/99999999999999999999999").is_err());
         assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
+        // Each message names the flag or variable and the value it refuses.
+        let err = segment(None, Some(3), Some("x".into())).unwrap_err().to_string();
+        assert_eq!(err, "JOB_COMPLETION_INDEX \"x\": is not a number");
+        let err = segment(None, Some(3), None).unwrap_err().to_string();
+        assert!(err.starts_with("--segments 3 needs JOB_COMPLETION_INDEX"), "{err}");
     }
 
     #[test]
