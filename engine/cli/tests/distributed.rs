@@ -43,7 +43,7 @@ fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
     let dir = scratch.path();
-    let logs = [pod_log(&target, &dir, "0/2"), pod_log(&target, &dir, "1/2")];
+    let logs = [pod_log(&target, dir, "0/2"), pod_log(&target, dir, "1/2")];
     let log = std::fs::read_to_string(&logs[0]).unwrap();
     assert!(log.contains("threshold p99<1us: FAIL"), "other lines share the log: {log}");
     assert!(log.lines().all(|l| l.len() < 16 * 1024), "no line long enough for the runtime to split");
@@ -110,7 +110,7 @@ fn collect_fails_fast_when_a_pod_cannot_start() {
     let fake = fake_cluster(Some(""), pods);
     let cluster = fake.path();
     let started = Instant::now();
-    let out = collect(&cluster, &cluster.join("merged.json"));
+    let out = collect(cluster, &cluster.join("merged.json"));
     assert!(started.elapsed() < Duration::from_secs(20), "fails fast, not after the timeout");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
@@ -132,7 +132,7 @@ fn collect_gives_up_on_an_unschedulable_pod() {
         .arg(root().join("tools/k8s/collect.sh"))
         .arg("mite-peak")
         .env("KUBECTL", root().join("tools/k8s/rehearsal/kubectl"))
-        .env("FAKE_CLUSTER", &cluster)
+        .env("FAKE_CLUSTER", cluster)
         .env("POLL_S", "1")
         .env("UNSCHEDULABLE_S", "1")
         .output()
@@ -149,10 +149,10 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
                 mite-peak-2-ghi|2|Failed||5|Error|Scheduled|\n";
     let fake = fake_cluster(Some("Failed=True\n"), pods);
     let cluster = fake.path();
-    let log = pod_log(&target, &cluster, "0/3");
+    let log = pod_log(&target, cluster, "0/3");
     std::fs::rename(&log, cluster.join("logs/mite-peak-0-abc.log")).unwrap();
     // Index 2's result lost a line on the way (log rotation, a killed writer).
-    let damaged = pod_log(&target, &cluster, "2/3");
+    let damaged = pod_log(&target, cluster, "2/3");
     let text_2 = std::fs::read_to_string(&damaged).unwrap();
     let kept: Vec<&str> = text_2.lines().filter(|l| !l.starts_with("mite-result 1/")).collect();
     std::fs::write(cluster.join("logs/mite-peak-2-ghi.log"), kept.join("\n")).unwrap();
@@ -160,7 +160,7 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     std::fs::write(cluster.join("logs/mite-peak-1-def.log"), "starting\nio_uring unavailable (...); using epoll\n")
         .unwrap();
     let merged = cluster.join("merged.json");
-    let out = collect(&cluster, &merged);
+    let out = collect(cluster, &merged);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("collect: job/mite-peak failed; merged 1 results"), "{said}");
@@ -183,7 +183,7 @@ fn read_frame(log: &Path) -> u64 {
 fn collect_says_when_the_job_does_not_exist() {
     let fake = fake_cluster(None, "");
     let cluster = fake.path();
-    let out = collect(&cluster, &cluster.join("merged.json"));
+    let out = collect(cluster, &cluster.join("merged.json"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("cannot read job/mite-peak: Error from server (NotFound)"), "{}", text(&out));
 }
@@ -199,7 +199,7 @@ fn rehearsal_of_the_indexed_job_with_a_sigterm() {
         .arg(root().join("tools/k8s/rehearsal/rehearse.py"))
         .args(["--engine", env!("CARGO_BIN_EXE_mite-engine"), "--segments", "3", "--duration", "6"])
         .arg("--workdir")
-        .arg(&work)
+        .arg(work)
         .output()
         .expect("python3 runs the rehearsal");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
