@@ -106,5 +106,5 @@ fn max_in_flight_below_core_count_is_refused_with_the_reason() {
         &mut |_| {},
     )
     .unwrap_err();
-    assert!(err.0.contains("max_in_flight 1 is below the 2 cores"), "{err}");
+    assert!(err.to_string().contains("max_in_flight 1 is below the 2 cores"), "{err}");
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
+use mite_core::output::events::RunEvent;
 use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario::file::{self as scenario_file, ClientOptions};
@@ -343,9 +344,9 @@ fn execute(
     let stop = stop_on_signal();
     // Progress, notices and the table never panic on a closed terminal (SIGHUP): a failed
     // write to the terminal must not lose the run or its result files.
-    let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |line| {
+    let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |event| {
         if !quiet {
-            let _ = writeln!(std::io::stderr(), "{line}");
+            let _ = writeln!(std::io::stderr(), "{event}");
         }
     })?;
     let json_to_stdout = json.as_ref().is_some_and(output::Sink::is_stdout);
@@ -577,8 +578,20 @@ fn journey_test(
         }
     };
     let config = layered_config(&Config::default(), &common.config)?;
-    let (merged, driver) =
-        mite_core::journey_test(registry, journey, rows, config, options.http, &options.tls, options.driver)?;
+    // The trace goes to standard output, a closed one (SIGHUP) losing nothing but the trace.
+    let mut trace = |event: &RunEvent<'_>| {
+        let _ = writeln!(std::io::stdout(), "{event}");
+    };
+    let (merged, driver) = mite_core::journey_test(
+        registry,
+        journey,
+        rows,
+        config,
+        options.http,
+        &options.tls,
+        options.driver,
+        &mut trace,
+    )?;
     println!("\n({driver})");
     print!("{}", report::table(&merged, 0.0));
     if common.phases {
@@ -652,7 +665,7 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
-    eprintln!("target counted {} requests", report::grouped(target.hits()));
+    eprintln!("target counted {} requests", mite_core::output::units::grouped(target.hits()));
     target.stop();
     Ok(code)
 }
@@ -674,7 +687,7 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("target served {} requests", report::grouped(target.hits()));
+    eprintln!("target served {} requests", mite_core::output::units::grouped(target.hits()));
     target.stop();
     Ok(ExitCode::SUCCESS)
 }

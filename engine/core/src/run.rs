@@ -2,24 +2,30 @@
 //! as the one stats thread: merge interval snapshots, report progress, collect the result.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::exec::runtime::{CoreEvent, CorePlan, CoreRuntime, Driver, DriverChoice, record_journey, run_core};
 use crate::exec::shard::Shard;
+use crate::http::tls::TlsSetupError;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
-use crate::journey::{Ctx, Registry, Scenario};
+use crate::journey::{Ctx, Journey, Registry, Scenario, UnknownName};
 use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_GRACE_DEFAULT, TICK_DEFAULT};
-use crate::model::config::Config;
+use crate::model::config::{Config, ConfigError};
 use crate::model::datapool::Row;
+use crate::model::volume::VolumeError;
+use crate::output::events::{Progress, Reporter, RunEvent};
 use crate::output::exposition::Exporter;
 use crate::output::hdr_log::HdrLog;
+use crate::output::html::dashboard::LiveRun;
+pub use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
+use crate::output::timeline::IntervalDetail;
 use crate::stats::Merged;
 
 /// How a run is carried out (not what it runs).
@@ -77,114 +83,125 @@ impl Default for RunOptions {
     }
 }
 
-/// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StopReason {
-    /// The duration elapsed.
-    Duration,
-    /// Every volume model stopped or every datapool ran out.
-    Completed,
-    /// Ctrl-C (or the stop flag).
-    Interrupted,
-}
-
-impl StopReason {
-    /// Name used in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::Duration => "duration",
-            StopReason::Completed => "completed",
-            StopReason::Interrupted => "interrupted",
-        }
-    }
-}
-
-/// One progress interval, merged across cores.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct IntervalPoint {
-    /// Seconds since start at the end of the interval.
-    pub elapsed_s: f64,
-    /// Requests completed in the interval.
-    pub requests: u64,
-    /// Attempts failed in the interval (sent or not).
-    pub errors: u64,
-    /// Attempts that failed before a byte was written, in the interval (not in `requests`).
-    pub not_sent: u64,
-    /// Transactions completed in the interval.
-    pub transactions: u64,
-    /// Requests per second over the interval.
-    pub rps: f64,
-    /// Median latency of the interval (requests, or transactions when there were none), µs.
-    pub p50_us: u64,
-    /// 99th percentile, µs.
-    pub p99_us: u64,
-    /// Journeys in flight at the end of the interval, all cores.
-    pub journeys_in_flight: u64,
-    /// What the report draws over time (errors by kind, percentiles per transaction, ...).
-    pub detail: crate::output::timeline::IntervalDetail,
-    /// The injector's own event-loop lag at p99 over the interval, µs (0: not measured).
-    pub lag_p99_us: u64,
-    /// The busiest core's CPU share over the interval, percent.
-    pub busy_percent_max: f64,
-    /// The injector was saturated: a core busy at least 95 %, or its lag a significant share
-    /// of the latencies it reports (`injector_load::InjectorLoad::saturated`).
-    pub saturated: bool,
-}
-
-/// Everything a run measured.
-#[derive(Clone, Debug)]
-pub struct RunResult {
-    /// Scenario name.
-    pub scenario: String,
-    /// Core ids used.
-    pub cores: Vec<usize>,
-    /// Driver per core.
-    pub drivers: Vec<Driver>,
-    /// Why io_uring was not used, per core that fell back.
-    pub fallbacks: Vec<String>,
-    /// Wall-clock start, seconds since the Unix epoch.
-    pub started_at_unix_s: f64,
-    /// Measured length of the run.
-    pub duration_s: f64,
-    /// Why it ended.
-    pub stopped_by: StopReason,
-    /// All statistics merged.
-    pub merged: Merged,
-    /// Progress over time.
-    pub intervals: Vec<IntervalPoint>,
-    /// Execution segment `k/n` when the run was one of several injectors.
-    pub segment: Option<String>,
-}
-
-impl RunResult {
-    /// The driver, or `mixed` when cores differ.
-    pub fn driver_name(&self) -> &'static str {
-        let kinds: BTreeSet<&str> = self.drivers.iter().map(|d| d.name()).collect();
-        match kinds.len() {
-            1 => kinds.into_iter().next().unwrap_or("none"),
-            0 => "none",
-            _ => "mixed",
-        }
-    }
-}
+/// A run that could not start or finish.
 
 /// A run that could not start or finish.
-#[derive(Debug)]
-pub struct RunError(pub String);
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A `--config` override (or `MITE_CONF_*` variable) is malformed.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The scenario has nothing to run.
+    #[error("scenario {0:?} has no entries")]
+    NoEntries(String),
+    /// A scenario entry names a journey that is not registered.
+    #[error("scenario entry {entry}: {source}")]
+    UnknownJourney {
+        /// 1-based entry number.
+        entry: usize,
+        /// What the registry said.
+        source: UnknownName,
+    },
+    /// A scenario entry's volume model is invalid, or cannot be split across the cores.
+    #[error("scenario entry {entry} ({journey}): volume model: {source}")]
+    Volume {
+        /// 1-based entry number.
+        entry: usize,
+        /// The entry's journey.
+        journey: String,
+        /// What is wrong with the volume model.
+        source: VolumeError,
+    },
+    /// `--cores` selected none.
+    #[error("no cores selected")]
+    NoCores,
+    /// `--tick` is below the least the engine accepts.
+    #[error("tick {tick:?}: must be at least {min:?}")]
+    TickTooShort {
+        /// The tick asked for.
+        tick: Duration,
+        /// The least allowed.
+        min: Duration,
+    },
+    /// The run's duration is zero or too long.
+    #[error("duration {duration:?} must be between 1ms and {max:?}")]
+    Duration {
+        /// The duration asked for (or taken from the volume models).
+        duration: Duration,
+        /// The longest allowed.
+        max: Duration,
+    },
+    /// The TLS client configuration could not be built (`--ca`, `--cert`, `--key`).
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// The execution segment is not `K/N` with `0 <= K < N`.
+    #[error("segment {k}/{n}: expected K/N with 0 <= K < N")]
+    Segment {
+        /// Share index.
+        k: usize,
+        /// Shares.
+        n: usize,
+    },
+    /// The `--hdr-log` file could not be created.
+    #[error("--hdr-log {}: {source}", path.display())]
+    HdrLogCreate {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing the `--hdr-log` file failed during the run.
+    #[error("--hdr-log: {0}")]
+    HdrLogWrite(#[source] std::io::Error),
+    /// The Prometheus endpoint could not listen.
+    #[error("--prometheus {addr}: {source}")]
+    Prometheus {
+        /// The address given.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The synchronised start is more than a day away.
+    #[error("start time is {seconds:.0}s away; more than a day is refused")]
+    StartTooFar {
+        /// How far away it is, s.
+        seconds: f64,
+    },
+    /// An interrupt came while waiting for the synchronised start.
+    #[error("interrupted before the start")]
+    InterruptedBeforeStart,
+    /// The operating system would not start a core's thread.
+    #[error("starting core thread {core}: {source}")]
+    SpawnCore {
+        /// Core id.
+        core: usize,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A core could not start its runtime or pin itself.
+    #[error("core {core}: {error}")]
+    CoreFailed {
+        /// Core id.
+        core: usize,
+        /// What the core said.
+        error: String,
+    },
+    /// A core thread ended without its last snapshot (it panicked).
+    #[error("a core thread ended without reporting its results")]
+    CoreLost,
+    /// `journey test` names a journey that is not registered.
+    #[error(transparent)]
+    Journey(#[from] UnknownName),
+    /// `journey test`: the runtime could not be built.
+    #[error("{0}")]
+    Runtime(String),
 }
-
-impl std::error::Error for RunError {}
 
 /// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
 pub fn layered_config(scenario: &Config, overrides: &[String]) -> Result<Config, RunError> {
     let mut config = scenario.clone();
     config.apply_env(std::env::vars());
-    config.apply_overrides(overrides).map_err(|e| RunError(e.0))?;
+    config.apply_overrides(overrides)?;
     Ok(config)
 }
 
@@ -202,71 +219,74 @@ fn run_duration(scenario: &Scenario, options: &RunOptions) -> Result<Duration, R
         }
     };
     if duration.is_zero() || duration > DURATION_MAX {
-        return Err(RunError(format!("duration {duration:?} must be between 1ms and {DURATION_MAX:?}")));
+        return Err(RunError::Duration { duration, max: DURATION_MAX });
     }
     Ok(duration)
 }
 
-/// Runs `scenario` (already built, with `config` layered) and returns its results. `progress`
-/// receives one line per interval and notices (driver, fallbacks).
+/// Each entry's journey, once every entry, the cores, the tick and the duration are checked.
+fn check_scenario(
+    registry: &Registry,
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<(Vec<Arc<dyn Journey>>, Duration), RunError> {
+    if scenario.entries.is_empty() {
+        return Err(RunError::NoEntries(scenario.name.clone()));
+    }
+    let mut journeys = Vec::new();
+    for (i, entry) in scenario.entries.iter().enumerate() {
+        journeys.push(
+            registry
+                .find_journey(&entry.journey)
+                .map_err(|source| RunError::UnknownJourney { entry: i + 1, source })?,
+        );
+        entry
+            .volume
+            .validate()
+            .and_then(|()| entry.volume.validate_split(options.cores.len() * options.segment.1))
+            .map_err(|source| RunError::Volume { entry: i + 1, journey: entry.journey.clone(), source })?;
+    }
+    if options.cores.is_empty() {
+        return Err(RunError::NoCores);
+    }
+    if options.tick < crate::limits::TICK_MIN {
+        return Err(RunError::TickTooShort { tick: options.tick, min: crate::limits::TICK_MIN });
+    }
+    Ok((journeys, run_duration(scenario, options)?))
+}
+
+/// Runs `scenario` (already built, with `config` layered) and returns its results. `report`
+/// receives a progress line per interval and notices (driver, fallbacks, warnings).
 pub fn run_scenario(
     registry: &Registry,
     scenario: Scenario,
     config: Config,
     options: &RunOptions,
     stop: Arc<AtomicBool>,
-    progress: &mut dyn FnMut(&str),
+    report: &mut Reporter<'_>,
 ) -> Result<RunResult, RunError> {
-    if scenario.entries.is_empty() {
-        return Err(RunError(format!("scenario {:?} has no entries", scenario.name)));
-    }
-    let mut journeys = Vec::new();
-    for (i, entry) in scenario.entries.iter().enumerate() {
-        journeys.push(
-            registry.find_journey(&entry.journey).map_err(|e| RunError(format!("scenario entry {}: {e}", i + 1)))?,
-        );
-        entry
-            .volume
-            .validate()
-            .and_then(|()| entry.volume.validate_split(options.cores.len() * options.segment.1))
-            .map_err(|e| RunError(format!("scenario entry {} ({}): volume model: {e}", i + 1, entry.journey)))?;
-    }
-    if options.cores.is_empty() {
-        return Err(RunError("no cores selected".into()));
-    }
-    if options.tick < crate::limits::TICK_MIN {
-        return Err(RunError(format!("tick {:?}: must be at least {:?}", options.tick, crate::limits::TICK_MIN)));
-    }
-    let duration = run_duration(&scenario, options)?;
+    let (journeys, duration) = check_scenario(registry, &scenario, options)?;
     for warning in crate::scenario::preflight::warnings(&scenario, options.cores.len() * options.segment.1) {
-        progress(&format!("WARNING: {warning}"));
+        report(&RunEvent::Warning(&warning));
     }
-    let tls = crate::http::tls::client_config(&options.tls).map_err(|e| RunError(e.0))?;
+    let tls = crate::http::tls::client_config(&options.tls)?;
     if options.tls.insecure {
-        progress("WARNING: --insecure: TLS certificates are NOT verified");
+        report(&RunEvent::Warning("--insecure: TLS certificates are NOT verified"));
     }
     let (k, n) = options.segment;
     if n == 0 || k >= n {
-        return Err(RunError(format!("segment {k}/{n}: expected K/N with 0 <= K < N")));
+        return Err(RunError::Segment { k, n });
     }
     let mut hdr_log = match &options.hdr_log {
-        Some(path) => {
-            Some(HdrLog::create(path, unix_now()).map_err(|e| RunError(format!("--hdr-log {}: {e}", path.display())))?)
-        }
+        Some(path) => Some(
+            HdrLog::create(path, unix_now()).map_err(|source| RunError::HdrLogCreate { path: path.clone(), source })?,
+        ),
         None => None,
     };
-    let exporter = match options.prometheus {
-        Some(addr) => {
-            let exporter = Exporter::start(addr).map_err(|e| RunError(format!("--prometheus {addr}: {e}")))?;
-            progress(&format!("Prometheus metrics on http://{}/metrics", exporter.addr()));
-            Some(exporter)
-        }
-        None => None,
-    };
+    let exporter = start_exporter(options.prometheus, report)?;
     if let Some(at) = options.start_at {
-        wait_until(at, &stop, progress)?;
+        wait_until(at, &stop, report)?;
     }
-    let cores = options.cores.len();
     let plan = Arc::new(CorePlan {
         journeys,
         entries: scenario.entries.clone(),
@@ -277,50 +297,38 @@ pub fn run_scenario(
         duration,
         grace: options.grace,
         driver: options.driver,
-        cores,
+        cores: options.cores.len(),
         segment: options.segment,
     });
-    let (events_tx, events) = sync_channel::<CoreEvent>(STATS_QUEUE_PER_CORE * cores);
+    let (events_tx, events) = sync_channel::<CoreEvent>(STATS_QUEUE_PER_CORE * options.cores.len());
     let started = Instant::now();
     let started_at_unix_s = unix_now();
-    let mut threads = Vec::new();
-    for (index, &core_id) in options.cores.iter().enumerate() {
-        let plan = plan.clone();
-        let stop = stop.clone();
-        let events_tx = events_tx.clone();
-        let pin = options.pin;
-        let thread = std::thread::Builder::new()
-            .name(format!("mite-core-{core_id}"))
-            .spawn(move || {
-                // Pin before the runtime (and its ring) is built, so its memory is local.
-                if pin && !core_affinity::set_for_current(core_affinity::CoreId { id: core_id }) {
-                    let _ = events_tx
-                        .send(CoreEvent::Failed { core: index, error: format!("could not pin to core {core_id}") });
-                    return;
-                }
-                run_core(plan, index, started, stop, events_tx);
-            })
-            .map_err(|e| RunError(format!("starting core thread {core_id}: {e}")))?;
-        threads.push(thread);
-    }
-    drop(events_tx);
-    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref(), scenario: &scenario.name, duration };
-    let outcome = collect(&events, cores, options, duration, &stop, progress, sinks);
+    let threads = spawn_cores(&plan, options, started, &stop, events_tx)?;
+    let segment = (options.segment.1 > 1).then(|| format!("{}/{}", options.segment.0, options.segment.1));
+    let live = LiveRun {
+        scenario: &scenario.name,
+        cores: &options.cores,
+        segment: segment.as_deref(),
+        tick: options.tick,
+        duration,
+    };
+    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref(), live };
+    let outcome = Collector::new(options, duration, &stop, report, sinks).run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
     for thread in threads {
         let _ = thread.join();
     }
-    let (merged, intervals, drivers, fallbacks, interrupted) = outcome?;
+    let collected = outcome?;
     // The run's length is the load's: waits after the stop (the linger below) are not in it.
     let elapsed = started.elapsed();
     if let Some(exporter) = &exporter {
         // The last interval's exposition holds the final totals; give scrapers a chance at it.
-        exporter.publish(crate::output::exposition::render(&merged, 0, 0));
-        linger(options.prometheus_linger, &stop, progress);
+        exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
+        linger(options.prometheus_linger, &stop, report);
     }
-    let stopped_by = if interrupted {
+    let stopped_by = if collected.interrupted {
         StopReason::Interrupted
     } else if elapsed + Duration::from_millis(100) >= duration {
         StopReason::Duration
@@ -330,146 +338,253 @@ pub fn run_scenario(
     Ok(RunResult {
         scenario: scenario.name,
         cores: options.cores.clone(),
-        drivers,
-        fallbacks,
+        drivers: collected.drivers,
+        fallbacks: collected.fallbacks,
         started_at_unix_s,
         duration_s: elapsed.as_secs_f64().min(duration.as_secs_f64() + options.grace.as_secs_f64()),
         stopped_by,
-        merged,
-        intervals,
-        segment: (options.segment.1 > 1).then(|| format!("{}/{}", options.segment.0, options.segment.1)),
+        merged: collected.merged,
+        intervals: collected.intervals,
+        segment,
     })
 }
 
-type Collected = (Merged, Vec<IntervalPoint>, Vec<Driver>, Vec<String>, bool);
+fn start_exporter(addr: Option<SocketAddr>, report: &mut Reporter<'_>) -> Result<Option<Exporter>, RunError> {
+    let Some(addr) = addr else { return Ok(None) };
+    let exporter = Exporter::start(addr).map_err(|source| RunError::Prometheus { addr, source })?;
+    report(&RunEvent::PrometheusListening(exporter.addr()));
+    Ok(Some(exporter))
+}
 
-/// The stats thread's loop: merge snapshots, print a line per interval, until every core has
-/// sent its last snapshot.
-#[allow(clippy::too_many_arguments)]
-fn collect(
-    events: &std::sync::mpsc::Receiver<CoreEvent>,
-    cores: usize,
+/// Starts one thread per core, each pinned (when asked) before its runtime is built. When one
+/// cannot start, those already started are stopped and joined before the error returns.
+fn spawn_cores(
+    plan: &Arc<CorePlan>,
     options: &RunOptions,
-    duration: Duration,
-    stop: &AtomicBool,
-    progress: &mut dyn FnMut(&str),
-    mut sinks: Sinks<'_>,
-) -> Result<Collected, RunError> {
-    let mut drivers = vec![None; cores];
-    let mut fallbacks = Vec::new();
-    let mut merged = Merged::default();
-    let mut in_flight = vec![0u64; cores];
-    let mut targets = vec![0u64; cores];
-    let mut finished = vec![false; cores];
-    let mut last_tick: Vec<Option<u64>> = vec![None; cores];
-    // Intervals wait here until every core has reported them, so that a core whose snapshot
-    // is late (a busy core) does not make one interval look empty and the next one doubled.
-    let mut pending: BTreeMap<u64, (Merged, f64)> = BTreeMap::new();
-    let mut intervals = Vec::new();
-    let mut last_elapsed_s = 0.0f64;
-    // The last interval and where it started, kept so that a short final one can be folded in.
-    let mut previous: Option<(Merged, f64)> = None;
-    let mut announced = false;
-    let mut interrupted = false;
-    while finished.iter().any(|f| !f) || !pending.is_empty() {
-        match events.recv_timeout(options.tick) {
-            Ok(CoreEvent::Started { core, driver, fallback }) => {
-                drivers[core] = Some(driver);
-                if let Some(reason) = fallback {
-                    progress(&format!("core {}: {reason}", options.cores[core]));
-                    fallbacks.push(format!("core {}: {reason}", options.cores[core]));
+    started: Instant,
+    stop: &Arc<AtomicBool>,
+    events_tx: SyncSender<CoreEvent>,
+) -> Result<Vec<JoinHandle<()>>, RunError> {
+    let mut threads = Vec::new();
+    for (index, &core_id) in options.cores.iter().enumerate() {
+        let (core_plan, core_stop, core_tx, pin) = (plan.clone(), stop.clone(), events_tx.clone(), options.pin);
+        let spawned = std::thread::Builder::new().name(format!("mite-core-{core_id}")).spawn(move || {
+            // Pin before the runtime (and its ring) is built, so its memory is local.
+            if pin && !core_affinity::set_for_current(core_affinity::CoreId { id: core_id }) {
+                let error = format!("could not pin to core {core_id}");
+                let _ = core_tx.send(CoreEvent::Failed { core: index, error });
+                return;
+            }
+            run_core(core_plan, index, started, core_stop, core_tx);
+        });
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            Err(source) => {
+                stop.store(true, Ordering::Relaxed);
+                drop(events_tx);
+                for thread in threads {
+                    let _ = thread.join();
                 }
-                if !announced && drivers.iter().all(Option::is_some) {
-                    announced = true;
-                    let names: BTreeSet<&str> = drivers.iter().flatten().map(|d| d.name()).collect();
-                    progress(&format!(
-                        "running on cores {:?} with {} for up to {:.1}s",
-                        options.cores,
-                        names.into_iter().collect::<Vec<_>>().join("+"),
-                        duration.as_secs_f64()
-                    ));
-                }
-            }
-            Ok(CoreEvent::Failed { core, error }) => {
-                return Err(RunError(format!("core {}: {error}", options.cores[core])));
-            }
-            Ok(CoreEvent::Snapshot(snapshot)) => {
-                let core = snapshot.core;
-                in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
-                targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
-                let (interval, elapsed_s) = pending.entry(snapshot.tick).or_default();
-                interval.add(&snapshot);
-                *elapsed_s = elapsed_s.max(snapshot.elapsed_s);
-                last_tick[core] = Some(snapshot.tick);
-                if snapshot.last {
-                    finished[core] = true;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                if finished.iter().any(|f| !f) {
-                    return Err(RunError("a core thread ended without reporting its results".into()));
-                }
-            }
-        }
-        if stop.load(Ordering::Relaxed) {
-            interrupted = true;
-        }
-        while let Some((&tick, _)) = pending.first_key_value() {
-            let complete = (0..cores).all(|c| finished[c] || last_tick[c].is_some_and(|t| t >= tick));
-            if !complete {
-                break;
-            }
-            let (interval, elapsed_s) = pending.pop_first().map(|(_, v)| v).expect("checked above");
-            // Each snapshot is merged once, into its interval; the interval then joins the run.
-            merged.merge(&interval);
-            let seconds = (elapsed_s - last_elapsed_s).max(1e-3);
-            if let Some(log) = sinks.hdr_log.as_deref_mut() {
-                log.write_interval(&interval, last_elapsed_s, seconds)
-                    .map_err(|e| RunError(format!("--hdr-log: {e}")))?;
-            }
-            if let Some(exporter) = sinks.exporter {
-                exporter.publish(crate::output::exposition::render(
-                    &merged,
-                    in_flight.iter().sum(),
-                    targets.iter().sum(),
-                ));
-            }
-            let last = finished.iter().all(|f| *f) && pending.is_empty();
-            let target = targets.iter().sum();
-            match previous.as_mut() {
-                // A final interval shorter than half a tick would show a rate from a handful of
-                // requests over a few milliseconds: it is folded into the one before.
-                Some((before, started_s)) if last && seconds < options.tick.as_secs_f64() / 2.0 => {
-                    before.merge(&interval);
-                    let span = (elapsed_s - *started_s).max(1e-3);
-                    let mut point = interval_point(before, elapsed_s, span, in_flight.iter().sum());
-                    point.detail = crate::output::timeline::IntervalDetail::of(before, target);
-                    progress(&format!("{} (last {seconds:.2}s folded in)", progress_line(&point, target, span)));
-                    intervals.pop();
-                    intervals.push(point);
-                }
-                _ => {
-                    let mut point = interval_point(&interval, elapsed_s, seconds, in_flight.iter().sum());
-                    point.detail = crate::output::timeline::IntervalDetail::of(&interval, target);
-                    progress(&progress_line(&point, target, seconds));
-                    intervals.push(point);
-                    previous = Some((interval, last_elapsed_s));
-                }
-            }
-            crate::output::timeline::keep_bounded(&mut intervals);
-            last_elapsed_s = elapsed_s;
-            if let Some(dashboard) = &options.dashboard {
-                let known: Vec<Driver> = drivers.iter().flatten().copied().collect();
-                dashboard.publish_interval(sinks.scenario, options, sinks.duration, &known, &merged, &intervals);
+                return Err(RunError::SpawnCore { core: core_id, source });
             }
         }
     }
-    let drivers = drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect();
-    Ok((merged, intervals, drivers, fallbacks, interrupted))
+    Ok(threads)
 }
 
-fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_flight: u64) -> IntervalPoint {
+/// What the stats thread gathered by the end of the run.
+struct Collected {
+    merged: Merged,
+    intervals: Vec<IntervalPoint>,
+    drivers: Vec<Driver>,
+    fallbacks: Vec<String>,
+    interrupted: bool,
+}
+
+/// Where interval data goes besides the progress line.
+struct Sinks<'a> {
+    hdr_log: Option<&'a mut HdrLog>,
+    exporter: Option<&'a Exporter>,
+    live: LiveRun<'a>,
+}
+
+/// The stats thread's state: snapshots merge into their interval; an interval is complete (and
+/// reported) once every core has reported it, so that a late snapshot from a busy core does not
+/// make one interval look empty and the next one doubled.
+struct Collector<'a, 'r> {
+    options: &'a RunOptions,
+    duration: Duration,
+    stop: &'a AtomicBool,
+    report: &'a mut Reporter<'r>,
+    sinks: Sinks<'a>,
+    drivers: Vec<Option<Driver>>,
+    fallbacks: Vec<String>,
+    merged: Merged,
+    in_flight: Vec<u64>,
+    targets: Vec<u64>,
+    finished: Vec<bool>,
+    last_tick: Vec<Option<u64>>,
+    pending: BTreeMap<u64, (Merged, f64)>,
+    intervals: Vec<IntervalPoint>,
+    last_elapsed_s: f64,
+    /// The last interval and where it started, kept so that a short final one can be folded in.
+    previous: Option<(Merged, f64)>,
+    announced: bool,
+    interrupted: bool,
+}
+
+impl<'a, 'r> Collector<'a, 'r> {
+    fn new(
+        options: &'a RunOptions,
+        duration: Duration,
+        stop: &'a AtomicBool,
+        report: &'a mut Reporter<'r>,
+        sinks: Sinks<'a>,
+    ) -> Self {
+        let cores = options.cores.len();
+        Collector {
+            options,
+            duration,
+            stop,
+            report,
+            sinks,
+            drivers: vec![None; cores],
+            fallbacks: Vec::new(),
+            merged: Merged::default(),
+            in_flight: vec![0; cores],
+            targets: vec![0; cores],
+            finished: vec![false; cores],
+            last_tick: vec![None; cores],
+            pending: BTreeMap::new(),
+            intervals: Vec::new(),
+            last_elapsed_s: 0.0,
+            previous: None,
+            announced: false,
+            interrupted: false,
+        }
+    }
+
+    /// Merges snapshots and reports intervals until every core has sent its last snapshot.
+    fn run(mut self, events: &Receiver<CoreEvent>) -> Result<Collected, RunError> {
+        while self.finished.iter().any(|f| !f) || !self.pending.is_empty() {
+            match events.recv_timeout(self.options.tick) {
+                Ok(CoreEvent::Started { core, driver, fallback }) => self.started(core, driver, fallback),
+                Ok(CoreEvent::Failed { core, error }) => {
+                    return Err(RunError::CoreFailed { core: self.options.cores[core], error });
+                }
+                Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(&snapshot),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) if self.finished.iter().any(|f| !f) => {
+                    return Err(RunError::CoreLost);
+                }
+                Err(RecvTimeoutError::Disconnected) => {}
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                self.interrupted = true;
+            }
+            self.close_complete_intervals()?;
+        }
+        Ok(Collected {
+            merged: self.merged,
+            intervals: self.intervals,
+            drivers: self.drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect(),
+            fallbacks: self.fallbacks,
+            interrupted: self.interrupted,
+        })
+    }
+
+    fn started(&mut self, core: usize, driver: Driver, fallback: Option<String>) {
+        self.drivers[core] = Some(driver);
+        let core_id = self.options.cores[core];
+        if let Some(reason) = fallback {
+            (self.report)(&RunEvent::DriverFallback { core: Some(core_id), reason: &reason });
+            self.fallbacks.push(format!("core {core_id}: {reason}"));
+        }
+        if !self.announced && self.drivers.iter().all(Option::is_some) {
+            self.announced = true;
+            let names: BTreeSet<&str> = self.drivers.iter().flatten().map(|d| d.name()).collect();
+            let drivers = names.into_iter().collect::<Vec<_>>().join("+");
+            let cores = &self.options.cores;
+            (self.report)(&RunEvent::Started { cores, drivers: &drivers, duration: self.duration });
+        }
+    }
+
+    fn snapshot(&mut self, snapshot: &crate::stats::Snapshot) {
+        let core = snapshot.core;
+        self.in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
+        self.targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
+        let (interval, elapsed_s) = self.pending.entry(snapshot.tick).or_default();
+        interval.add(snapshot);
+        *elapsed_s = elapsed_s.max(snapshot.elapsed_s);
+        self.last_tick[core] = Some(snapshot.tick);
+        if snapshot.last {
+            self.finished[core] = true;
+        }
+    }
+
+    /// Closes, in order, every pending interval that all cores have reported.
+    fn close_complete_intervals(&mut self) -> Result<(), RunError> {
+        while let Some((&tick, _)) = self.pending.first_key_value() {
+            let complete =
+                (0..self.finished.len()).all(|c| self.finished[c] || self.last_tick[c].is_some_and(|t| t >= tick));
+            if !complete {
+                break;
+            }
+            let (interval, elapsed_s) = self.pending.pop_first().map(|(_, v)| v).expect("checked above");
+            self.close_interval(interval, elapsed_s)?;
+        }
+        Ok(())
+    }
+
+    /// One interval joins the run: merged once, logged, exported, reported, drawn.
+    fn close_interval(&mut self, interval: Merged, elapsed_s: f64) -> Result<(), RunError> {
+        self.merged.merge(&interval);
+        let seconds = (elapsed_s - self.last_elapsed_s).max(1e-3);
+        if let Some(log) = self.sinks.hdr_log.as_deref_mut() {
+            log.write_interval(&interval, self.last_elapsed_s, seconds).map_err(RunError::HdrLogWrite)?;
+        }
+        let in_flight = self.in_flight.iter().sum();
+        let target = self.targets.iter().sum();
+        if let Some(exporter) = self.sinks.exporter {
+            exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
+        }
+        let last = self.finished.iter().all(|f| *f) && self.pending.is_empty();
+        match self.previous.as_mut() {
+            // A final interval shorter than half a tick would show a rate from a handful of
+            // requests over a few milliseconds: it is folded into the one before.
+            Some((before, started_s)) if last && seconds < self.options.tick.as_secs_f64() / 2.0 => {
+                before.merge(&interval);
+                let span = (elapsed_s - *started_s).max(1e-3);
+                let point = interval_point(before, elapsed_s, span, in_flight, target);
+                let progress = Progress { point: &point, target, seconds: span, folded_s: Some(seconds) };
+                (self.report)(&RunEvent::Interval(&progress));
+                self.intervals.pop();
+                self.intervals.push(point);
+            }
+            _ => {
+                let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
+                (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, folded_s: None }));
+                self.intervals.push(point);
+                self.previous = Some((interval, self.last_elapsed_s));
+            }
+        }
+        crate::output::timeline::keep_bounded(&mut self.intervals);
+        self.last_elapsed_s = elapsed_s;
+        if let Some(dashboard) = &self.options.dashboard {
+            let known: Vec<Driver> = self.drivers.iter().flatten().copied().collect();
+            dashboard.publish_interval(&self.sinks.live, &known, &self.merged, &self.intervals);
+        }
+        Ok(())
+    }
+}
+
+fn interval_point(
+    interval: &Merged,
+    elapsed_s: f64,
+    seconds: f64,
+    journeys_in_flight: u64,
+    target: u64,
+) -> IntervalPoint {
     let total = interval.total();
     let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
     IntervalPoint {
@@ -482,45 +597,11 @@ fn interval_point(interval: &Merged, elapsed_s: f64, seconds: f64, journeys_in_f
         p50_us: histogram.value_at_quantile(0.5),
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
-        detail: Default::default(),
+        detail: IntervalDetail::of(interval, target),
         lag_p99_us: interval.injector.lag_at(0.99),
         busy_percent_max: interval.injector.busy_percent_max,
         saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
     }
-}
-
-fn progress_line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
-    let per_s = |n: u64| crate::output::report::grouped((n as f64 / seconds).round() as u64);
-    format!(
-        "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}{}  lag {} cpu {:.0}%{}",
-        point.elapsed_s,
-        // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
-        // `errors` does in the result file, and those never sent are also shown apart.
-        per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
-        per_s(point.errors),
-        crate::output::report::grouped(point.transactions),
-        crate::output::report::ms(point.p50_us),
-        crate::output::report::ms(point.p99_us),
-        point.journeys_in_flight,
-        target,
-        // Failures before a byte was written are not requests: shown apart, not in req/s.
-        if point.not_sent > 0 {
-            format!("  not sent {}", crate::output::report::grouped(point.not_sent))
-        } else {
-            String::new()
-        },
-        crate::output::report::short_us(point.lag_p99_us),
-        point.busy_percent_max,
-        if point.saturated { "  INJECTOR SATURATED" } else { "" }
-    )
-}
-
-/// Where interval data goes besides the progress line.
-struct Sinks<'a> {
-    hdr_log: Option<&'a mut HdrLog>,
-    exporter: Option<&'a Exporter>,
-    scenario: &'a str,
-    duration: Duration,
 }
 
 fn unix_now() -> f64 {
@@ -529,11 +610,11 @@ fn unix_now() -> f64 {
 
 /// Keeps the final metrics served for `linger`, cut short by an interrupt (a pod being
 /// terminated should not spend its grace period here).
-fn linger(linger: Duration, stop: &AtomicBool, progress: &mut dyn FnMut(&str)) {
+fn linger(linger: Duration, stop: &AtomicBool, report: &mut Reporter<'_>) {
     if linger.is_zero() || stop.load(Ordering::Relaxed) {
         return;
     }
-    progress(&format!("serving final metrics for {linger:?}"));
+    report(&RunEvent::Lingering(linger));
     let deadline = Instant::now() + linger;
     while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
@@ -541,27 +622,28 @@ fn linger(linger: Duration, stop: &AtomicBool, progress: &mut dyn FnMut(&str)) {
 }
 
 /// Waits for a synchronised start, saying so, and giving up on Ctrl-C.
-fn wait_until(at: SystemTime, stop: &AtomicBool, progress: &mut dyn FnMut(&str)) -> Result<(), RunError> {
+fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> Result<(), RunError> {
     let Ok(wait) = at.duration_since(SystemTime::now()) else {
-        progress("start time is in the past: starting now");
+        report(&RunEvent::StartTimePassed);
         return Ok(());
     };
     if wait > Duration::from_secs(24 * 3600) {
-        return Err(RunError(format!("start time is {:.0}s away; more than a day is refused", wait.as_secs_f64())));
+        return Err(RunError::StartTooFar { seconds: wait.as_secs_f64() });
     }
-    progress(&format!("waiting {:.1}s for the synchronised start", wait.as_secs_f64()));
+    report(&RunEvent::WaitingForStart(wait));
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
         if stop.load(Ordering::Relaxed) {
-            return Err(RunError("interrupted before the start".into()));
+            return Err(RunError::InterruptedBeforeStart);
         }
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
     }
     Ok(())
 }
 
-/// Runs one journey once per row (or once without a datapool) on the current thread, printing
-/// a readable trace of every transaction, message and request. Returns the merged stats.
+/// Runs one journey once per row (or once without a datapool) on the current thread, reporting
+/// each journey's start and end (and the trace its transactions, messages and requests print).
+/// Returns the merged stats.
 pub fn journey_test(
     registry: &Registry,
     journey_name: &str,
@@ -570,12 +652,13 @@ pub fn journey_test(
     http: HttpSettings,
     tls: &TlsOptions,
     driver: DriverChoice,
+    report: &mut Reporter<'_>,
 ) -> Result<(Merged, Driver), RunError> {
-    let journey = registry.find_journey(journey_name).map_err(|e| RunError(e.to_string()))?;
-    let tls = crate::http::tls::client_config(tls).map_err(|e| RunError(e.0))?;
-    let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(RunError)?;
+    let journey = registry.find_journey(journey_name)?;
+    let tls = crate::http::tls::client_config(tls)?;
+    let (mut runtime, fallback) = CoreRuntime::build(driver).map_err(RunError::Runtime)?;
     if let Some(reason) = fallback {
-        println!("{reason}");
+        report(&RunEvent::DriverFallback { core: None, reason: &reason });
     }
     let driver = runtime.driver();
     let merged = runtime.block_on(async move {
@@ -583,16 +666,13 @@ pub fn journey_test(
         let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, true, Instant::now()));
         let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
         for row in rows {
-            println!("journey {journey_name} args {row:?}");
+            report(&RunEvent::JourneyStarted { journey: journey_name, args: &row });
             let ctx = Ctx::new(shard.clone(), journey_name);
             shard.stats.borrow_mut().journeys.started += 1;
             let started = Instant::now();
             let result = journey.run_once(&ctx, row).await;
             let took = started.elapsed();
-            match &result {
-                Ok(()) => println!("journey ok in {:.2} ms", took.as_secs_f64() * 1e3),
-                Err(err) => println!("journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3),
-            }
+            report(&RunEvent::JourneyEnded { took, error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display) });
             record_journey(&shard, journey_name, &result);
         }
         let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
@@ -601,52 +681,4 @@ pub fn journey_test(
         merged
     });
     Ok((merged, driver))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
-    /// no server saw; attempts that were never sent are now shown apart.
-    #[test]
-    fn progress_line_shows_attempts_not_sent_apart() {
-        let point = IntervalPoint {
-            elapsed_s: 1.0,
-            requests: 10,
-            errors: 6_004,
-            not_sent: 6_000,
-            transactions: 6_010,
-            journeys_in_flight: 2,
-            ..IntervalPoint::default()
-        };
-        // Before, `ok` was `requests - errors`: an overflow when attempts were not sent.
-        let line = progress_line(&point, 2, 1.0);
-        // `err` counts every failed attempt, as `errors` does in the result file.
-        assert!(line.contains("ok         6/s") && line.contains("err   6,004/s"), "{line}");
-        assert!(line.contains("in flight 2 of 2  not sent 6,000"), "{line}");
-        let quiet = progress_line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
-        assert!(!quiet.contains("not sent"), "{quiet}");
-    }
-
-    /// Issue 16: an interval whose only failures were never sent (a refused port) has more
-    /// errors than requests; the progress line must say so, not underflow.
-    #[test]
-    fn progress_line_with_failures_that_were_never_sent() {
-        let point = IntervalPoint {
-            elapsed_s: 1.0,
-            requests: 0,
-            errors: 5,
-            not_sent: 5,
-            transactions: 5,
-            journeys_in_flight: 2,
-            ..IntervalPoint::default()
-        };
-        let line = progress_line(&point, 4, 1.0);
-        assert!(line.contains("ok         0/s") && line.contains("err       5/s"), "{line}");
-        assert!(line.contains("in flight 2 of 4") && line.contains("not sent 5"), "{line}");
-        let sent = IntervalPoint { requests: 10, errors: 3, not_sent: 1, ..point };
-        let line = progress_line(&sent, 4, 2.0);
-        assert!(line.contains("ok         4/s") && line.contains("err       2/s"), "{line}");
-    }
 }

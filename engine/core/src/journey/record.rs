@@ -180,9 +180,9 @@ impl JourneyTest {
 
     /// Runs the journey registered as `name` in `registry` once (e.g. a scenario file's).
     pub fn run_registered(self, registry: &Registry, name: &str) -> Result<JourneyRecord, RunError> {
-        let journey = registry.find_journey(name).map_err(|e| RunError(e.to_string()))?;
-        let tls = crate::http::tls::client_config(&self.tls).map_err(|e| RunError(e.0))?;
-        let (mut runtime, _fallback) = CoreRuntime::build(DriverChoice::Auto).map_err(RunError)?;
+        let journey = registry.find_journey(name)?;
+        let tls = crate::http::tls::client_config(&self.tls)?;
+        let (mut runtime, _fallback) = CoreRuntime::build(DriverChoice::Auto).map_err(RunError::Runtime)?;
         let row = self.row.unwrap_or_else(Row::empty);
         let (config, http) = (Arc::new(self.config), Arc::new(self.http));
         Ok(runtime.block_on(async move {

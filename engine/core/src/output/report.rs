@@ -6,38 +6,9 @@ use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
 use crate::exec::injector_load::InjectorLoad;
-use crate::run::RunResult;
+use crate::output::outcome::RunResult;
+use crate::output::units::{bytes, grouped, mean, ms, percent, rate, short_us};
 use crate::stats::{ErrorKind, Merged, TxnStats};
-
-/// `1234567` → `1,234,567`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Microseconds as a short millisecond figure (`0.42ms`, `12.3ms`, `1520ms`).
-pub fn ms(us: u64) -> String {
-    let ms = us as f64 / 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.2}ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1}ms")
-    } else {
-        format!("{ms:.0}ms")
-    }
-}
-
-/// Microseconds shown as `420µs` below a millisecond, else as [`ms`].
-pub fn short_us(us: u64) -> String {
-    if us < 1000 { format!("{us}µs") } else { ms(us) }
-}
 
 pub(crate) fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
     if h.is_empty() { 0 } else { h.value_at_quantile(q) }
@@ -193,14 +164,6 @@ pub fn phases_table(merged: &Merged) -> String {
          writing the request to the first response byte; total: from the start, connect included, to the last byte)\n",
     );
     out
-}
-
-fn rate(count: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 { (count as f64 / seconds * 10.0).round() / 10.0 } else { 0.0 }
-}
-
-fn mean(sum: u64, count: u64) -> f64 {
-    if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
 }
 
 /// The result file (schema documented in README.md).
@@ -467,22 +430,6 @@ fn connections_line(total: &TxnStats) -> String {
     line
 }
 
-/// `1536` → `1.5 KiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 { "-".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
-}
-
 /// `status codes: 200 14,573 (99.9%), 503 12 (0.1%)`: responses by exact code (by class when
 /// more codes were seen than are counted one by one).
 fn status_line(out: &mut String, total: &TxnStats) {
@@ -578,20 +525,6 @@ fn truncate(name: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grouping_and_ms() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(1234567), "1,234,567");
-        assert_eq!(ms(420), "0.42ms");
-        assert_eq!(ms(12_345), "12.3ms");
-        assert_eq!(ms(1_520_000), "1520ms");
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
-    }
 
     #[test]
     fn summary_shows_status_codes_bytes_and_errors_with_their_first_message() {

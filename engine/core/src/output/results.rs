@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use crate::exec::injector_load::InjectorLoad;
 use crate::exec::runtime::Driver;
-use crate::output::report::grouped;
-use crate::run::{RunResult, StopReason};
+use crate::output::outcome::{RunResult, StopReason};
+use crate::output::units::grouped;
 use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};
 
 /// Encodes a histogram for a result file.

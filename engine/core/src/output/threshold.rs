@@ -7,7 +7,7 @@ use std::fmt;
 
 use hdrhistogram::Histogram;
 
-use crate::run::RunResult;
+use crate::output::outcome::RunResult;
 use crate::stats::TxnStats;
 
 /// What a threshold measures.
@@ -278,7 +278,7 @@ mod tests {
             fallbacks: Vec::new(),
             started_at_unix_s: 0.0,
             duration_s: 1.0,
-            stopped_by: crate::run::StopReason::Duration,
+            stopped_by: crate::output::outcome::StopReason::Duration,
             merged,
             intervals: Vec::new(),
             segment: None,

@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
 use crate::limits::{TIMELINE_TRANSACTIONS_MAX, TIMELINE_TXN_POINTS_MAX};
-use crate::run::IntervalPoint;
+use crate::output::outcome::IntervalPoint;
 use crate::stats::{ErrorKind, JourneyCounts, Merged};
 
 /// Latency percentiles of one interval, µs.

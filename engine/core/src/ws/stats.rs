@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
-use crate::output::report::{grouped, latency_json, ms, quantile};
+use crate::output::report::{latency_json, quantile};
+use crate::output::units::{grouped, ms};
 use crate::stats::{ErrorKind, Merged, new_latency_histogram};
 
 /// What one transaction's WebSockets did (one interval, or merged).

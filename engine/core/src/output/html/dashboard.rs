@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use crate::exec::runtime::Driver;
 use crate::limits::{DASHBOARD_INTERVALS_MAX, DASHBOARD_REQUEST_BYTES_MAX};
+use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::threshold::Outcome;
-use crate::run::{IntervalPoint, RunOptions, RunResult, StopReason};
 use crate::stats::Merged;
 
 /// What the server hands out: the page data as JSON text, and the scenario's name.
@@ -32,6 +32,21 @@ struct Cache {
     intervals: std::collections::VecDeque<Value>,
     /// Intervals converted so far (the next to convert).
     seen: usize,
+}
+
+/// What the dashboard shows of a run in progress besides its figures.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveRun<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Core ids.
+    pub cores: &'a [usize],
+    /// Execution segment `k/n`, when one of several injectors.
+    pub segment: Option<&'a str>,
+    /// The interval length.
+    pub tick: Duration,
+    /// The longest the run may take.
+    pub duration: Duration,
 }
 
 /// The dashboard server and its latest data.
@@ -99,9 +114,7 @@ impl Dashboard {
     /// intervals so far (only the newest is converted; the others are cached).
     pub fn publish_interval(
         &self,
-        scenario: &str,
-        options: &RunOptions,
-        duration: Duration,
+        run: &LiveRun<'_>,
         drivers: &[Driver],
         merged: &Merged,
         intervals: &[IntervalPoint],
@@ -109,8 +122,8 @@ impl Dashboard {
         let Ok(mut cache) = self.cache.lock() else { return };
         let elapsed_s = intervals.last().map_or(0.0, |p| p.elapsed_s);
         let mut result = RunResult {
-            scenario: scenario.to_string(),
-            cores: options.cores.clone(),
+            scenario: run.scenario.to_string(),
+            cores: run.cores.to_vec(),
             drivers: drivers.to_vec(),
             fallbacks: Vec::new(),
             started_at_unix_s: self.started_at_unix_s,
@@ -118,7 +131,7 @@ impl Dashboard {
             stopped_by: StopReason::Duration,
             merged: merged.clone(),
             intervals: intervals[cache.seen.min(intervals.len())..].to_vec(),
-            segment: (options.segment.1 > 1).then(|| format!("{}/{}", options.segment.0, options.segment.1)),
+            segment: run.segment.map(str::to_string),
         };
         let mut json = crate::output::report::result_json_with(&result, false);
         cache.seen = intervals.len();
@@ -133,11 +146,11 @@ impl Dashboard {
         let mut page = super::run_page_data(&result, &[], json);
         page["live"] = json!({
             "finished": false,
-            "tick_s": options.tick.as_secs_f64(),
+            "tick_s": run.tick.as_secs_f64(),
             "elapsed_s": elapsed_s,
-            "duration_s": duration.as_secs_f64(),
+            "duration_s": run.duration.as_secs_f64(),
         });
-        self.publish(scenario, page);
+        self.publish(run.scenario, page);
     }
 
     /// The run's final report, with its threshold outcomes; the page stops polling and offers
@@ -223,7 +236,13 @@ mod tests {
     #[test]
     fn serves_the_page_its_data_and_the_saved_report() {
         let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
-        let options = RunOptions { cores: vec![0], ..RunOptions::default() };
+        let live = LiveRun {
+            scenario: "demo",
+            cores: &[0],
+            segment: None,
+            tick: Duration::from_secs(1),
+            duration: Duration::from_secs(5),
+        };
         let point = IntervalPoint {
             elapsed_s: 1.0,
             requests: 3,
@@ -237,23 +256,9 @@ mod tests {
             ..IntervalPoint::default()
         };
         let mut points = vec![point.clone()];
-        dashboard.publish_interval(
-            "demo",
-            &options,
-            Duration::from_secs(5),
-            &[Driver::Epoll],
-            &Merged::default(),
-            &points,
-        );
+        dashboard.publish_interval(&live, &[Driver::Epoll], &Merged::default(), &points);
         points.push(IntervalPoint { elapsed_s: 2.0, ..point });
-        dashboard.publish_interval(
-            "demo",
-            &options,
-            Duration::from_secs(5),
-            &[Driver::Epoll],
-            &Merged::default(),
-            &points,
-        );
+        dashboard.publish_interval(&live, &[Driver::Epoll], &Merged::default(), &points);
         let data = get(dashboard.addr(), "/data.json");
         let body: Value = serde_json::from_str(data.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         let intervals = body["runs"][0]["intervals"].as_array().unwrap();

@@ -8,8 +8,8 @@ pub mod data;
 
 use serde_json::{Value, json};
 
+use crate::output::outcome::RunResult;
 use crate::output::threshold::Outcome;
-use crate::run::RunResult;
 
 const UPLOT_JS: &str = include_str!("vendor/uplot/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("vendor/uplot/uPlot.min.css");

@@ -1,0 +1,218 @@
+//! What a run tells its user while it goes. The library never prints: a run sends each
+//! [`RunEvent`] to the [`Reporter`] its caller gives (the CLI writes them out, tests drop them),
+//! and an event's `Display` is the line a terminal shows.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::output::outcome::IntervalPoint;
+use crate::output::units::{grouped, ms, short_us};
+
+/// Where a run's events go: `&mut |event| eprintln!("{event}")`, or `&mut |_| {}` to drop them.
+pub type Reporter<'a> = dyn FnMut(&RunEvent<'_>) + 'a;
+
+/// One thing a run (or `journey test`) has to say.
+#[derive(Clone, Copy)]
+pub enum RunEvent<'a> {
+    /// Something to know before trusting the run (a volume the cores cannot split evenly,
+    /// certificates not verified). Shown as `WARNING: ...`.
+    Warning(&'a str),
+    /// A core (`None`: the one `journey test` runs on) could not use io_uring, and why.
+    DriverFallback {
+        /// The core id.
+        core: Option<usize>,
+        /// Why, as the runtime said it.
+        reason: &'a str,
+    },
+    /// Prometheus exposition is served here.
+    PrometheusListening(SocketAddr),
+    /// Waiting this long for the synchronised start.
+    WaitingForStart(Duration),
+    /// The synchronised start time had passed already: starting now.
+    StartTimePassed,
+    /// Every core is running.
+    Started {
+        /// Core ids.
+        cores: &'a [usize],
+        /// The drivers in use, `+`-joined when cores differ.
+        drivers: &'a str,
+        /// The longest the run may take.
+        duration: Duration,
+    },
+    /// One interval is complete (the progress line).
+    Interval(&'a Progress<'a>),
+    /// The final metrics stay served this long for a last scrape.
+    Lingering(Duration),
+    /// `journey test`: one journey starts with these arguments.
+    JourneyStarted {
+        /// Journey name.
+        journey: &'a str,
+        /// Its datapool row.
+        args: &'a dyn fmt::Debug,
+    },
+    /// `journey test`: the journey ended after `took`, failed when `error` is set.
+    JourneyEnded {
+        /// How long it ran.
+        took: Duration,
+        /// Why it failed.
+        error: Option<&'a dyn fmt::Display>,
+    },
+    /// `journey test`: one line of the trace (a transaction, a request, a message), nested
+    /// `depth` transactions deep.
+    Trace {
+        /// Nesting depth.
+        depth: usize,
+        /// The line.
+        line: &'a str,
+    },
+}
+
+/// The figures of one progress line.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    /// The interval, merged across cores.
+    pub point: &'a IntervalPoint,
+    /// Journeys the volume models asked for, all cores.
+    pub target: u64,
+    /// The interval's length, s.
+    pub seconds: f64,
+    /// A short last interval folded into this one: its length, s.
+    pub folded_s: Option<f64>,
+}
+
+impl fmt::Display for RunEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            RunEvent::Warning(text) => write!(f, "WARNING: {text}"),
+            RunEvent::DriverFallback { core: Some(core), reason } => write!(f, "core {core}: {reason}"),
+            RunEvent::DriverFallback { core: None, reason } => f.write_str(reason),
+            RunEvent::PrometheusListening(addr) => write!(f, "Prometheus metrics on http://{addr}/metrics"),
+            RunEvent::WaitingForStart(wait) => {
+                write!(f, "waiting {:.1}s for the synchronised start", wait.as_secs_f64())
+            }
+            RunEvent::StartTimePassed => f.write_str("start time is in the past: starting now"),
+            RunEvent::Started { cores, drivers, duration } => {
+                write!(f, "running on cores {cores:?} with {drivers} for up to {:.1}s", duration.as_secs_f64())
+            }
+            RunEvent::Interval(progress) => progress.fmt(f),
+            RunEvent::Lingering(linger) => write!(f, "serving final metrics for {linger:?}"),
+            RunEvent::JourneyStarted { journey, args } => write!(f, "journey {journey} args {args:?}"),
+            RunEvent::JourneyEnded { took, error: None } => {
+                write!(f, "journey ok in {:.2} ms", took.as_secs_f64() * 1e3)
+            }
+            RunEvent::JourneyEnded { took, error: Some(err) } => {
+                write!(f, "journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3)
+            }
+            RunEvent::Trace { depth, line } => write!(f, "{:indent$}{line}", "", indent = depth * 2),
+        }
+    }
+}
+
+impl fmt::Debug for RunEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RunEvent({self})")
+    }
+}
+
+impl fmt::Display for Progress<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let point = self.point;
+        let per_s = |n: u64| grouped((n as f64 / self.seconds).round() as u64);
+        write!(
+            f,
+            "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}",
+            point.elapsed_s,
+            // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
+            // `errors` does in the result file, and those never sent are also shown apart.
+            per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
+            per_s(point.errors),
+            grouped(point.transactions),
+            ms(point.p50_us),
+            ms(point.p99_us),
+            point.journeys_in_flight,
+            self.target,
+        )?;
+        // Failures before a byte was written are not requests: shown apart, not in req/s.
+        if point.not_sent > 0 {
+            write!(f, "  not sent {}", grouped(point.not_sent))?;
+        }
+        write!(f, "  lag {} cpu {:.0}%", short_us(point.lag_p99_us), point.busy_percent_max)?;
+        if point.saturated {
+            f.write_str("  INJECTOR SATURATED")?;
+        }
+        if let Some(folded) = self.folded_s {
+            write!(f, " (last {folded:.2}s folded in)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
+        Progress { point, target, seconds, folded_s: None }.to_string()
+    }
+
+    /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
+    /// no server saw; attempts that were never sent are now shown apart.
+    #[test]
+    fn progress_line_shows_attempts_not_sent_apart() {
+        let point = IntervalPoint {
+            elapsed_s: 1.0,
+            requests: 10,
+            errors: 6_004,
+            not_sent: 6_000,
+            transactions: 6_010,
+            journeys_in_flight: 2,
+            ..IntervalPoint::default()
+        };
+        // Before, `ok` was `requests - errors`: an overflow when attempts were not sent.
+        let text = line(&point, 2, 1.0);
+        // `err` counts every failed attempt, as `errors` does in the result file.
+        assert!(text.contains("ok         6/s") && text.contains("err   6,004/s"), "{text}");
+        assert!(text.contains("in flight 2 of 2  not sent 6,000"), "{text}");
+        let quiet = line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
+        assert!(!quiet.contains("not sent"), "{quiet}");
+    }
+
+    /// Issue 16: an interval whose only failures were never sent (a refused port) has more
+    /// errors than requests; the progress line must say so, not underflow.
+    #[test]
+    fn progress_line_with_failures_that_were_never_sent() {
+        let point = IntervalPoint {
+            elapsed_s: 1.0,
+            requests: 0,
+            errors: 5,
+            not_sent: 5,
+            transactions: 5,
+            journeys_in_flight: 2,
+            ..IntervalPoint::default()
+        };
+        let text = line(&point, 4, 1.0);
+        assert!(text.contains("ok         0/s") && text.contains("err       5/s"), "{text}");
+        assert!(text.contains("in flight 2 of 4") && text.contains("not sent 5"), "{text}");
+        let sent = IntervalPoint { requests: 10, errors: 3, not_sent: 1, ..point };
+        let text = line(&sent, 4, 2.0);
+        assert!(text.contains("ok         4/s") && text.contains("err       2/s"), "{text}");
+    }
+
+    #[test]
+    fn events_read_as_the_lines_a_terminal_shows() {
+        let point = IntervalPoint { elapsed_s: 2.5, saturated: true, lag_p99_us: 420, ..IntervalPoint::default() };
+        let progress = Progress { point: &point, target: 1, seconds: 1.0, folded_s: Some(0.25) };
+        let text = RunEvent::Interval(&progress).to_string();
+        assert!(text.starts_with("[    2.5s] ok         0/s"), "{text}");
+        assert!(text.ends_with("lag 420µs cpu 0%  INJECTOR SATURATED (last 0.25s folded in)"), "{text}");
+        assert_eq!(RunEvent::Warning("x").to_string(), "WARNING: x");
+        assert_eq!(RunEvent::DriverFallback { core: Some(3), reason: "no ring" }.to_string(), "core 3: no ring");
+        let started = RunEvent::Started { cores: &[0, 1], drivers: "epoll", duration: Duration::from_secs(2) };
+        assert_eq!(started.to_string(), "running on cores [0, 1] with epoll for up to 2.0s");
+        assert_eq!(RunEvent::Trace { depth: 2, line: "GET /" }.to_string(), "    GET /");
+        let err: &dyn fmt::Display = &"boom";
+        let ended = RunEvent::JourneyEnded { took: Duration::from_millis(3), error: Some(err) };
+        assert_eq!(ended.to_string(), "journey FAILED in 3.00 ms: boom");
+    }
+}
