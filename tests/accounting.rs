@@ -4,15 +4,10 @@
 
 use std::time::Duration;
 
+use mite_core::VolumeModel;
 use mite_core::model::volume::RateModel;
-use mite_core::{RunResult, VolumeModel};
-use mite_tests::{options, run, scenario};
+use mite_tests::{ScenarioDir, assert_target_saw_every_request, get, options, run, run_file, scenario};
 use mite_tools::{Target, TargetOptions};
-
-fn get(url: &str, volume: VolumeModel, opts: mite_core::RunOptions) -> RunResult {
-    let registry = mite_journeys::registry();
-    run(&registry, scenario("http_example:journey", volume), &[format!("target_url={url}")], opts)
-}
 
 /// Arrivals against a route that never answers: the queue fills, arrivals are missed, and
 /// some are still queued at the stop. Before: requested = scheduled + missed counted those
@@ -148,6 +143,8 @@ fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
     ]);
     let config = [format!("target_url={}", target.url("/delay/5"))];
     let closed = run(&registry, with_pool(stages, 3), &config, options(1, Duration::from_millis(1600)));
+    let closed_hits = target.hits();
+    assert_target_saw_every_request(&closed, closed_hits);
     assert!(closed.merged.journeys.started > 100, "journeys started {}", closed.merged.journeys.started);
     assert!(closed.intervals.iter().all(|p| p.journeys_in_flight <= 3), "{:?}", closed.intervals);
     let late: Vec<u64> = closed.intervals.iter().filter(|p| p.elapsed_s > 1.2).map(|p| p.journeys_in_flight).collect();
@@ -162,7 +159,7 @@ fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
     assert_eq!(j.scheduled, j.arrivals_started + j.missed, "{j:?}");
     assert!((299..=301).contains(&j.scheduled), "the open model kept scheduling: {j:?}");
     assert!(j.arrivals_started >= 45, "3 rows x 1.5s / 50ms = 90 at most: {j:?}");
-    assert_eq!(closed.merged.total().requests() + open.merged.total().requests(), target.hits());
+    assert_target_saw_every_request(&open, target.hits() - closed_hits);
 }
 
 /// A capture that finds nothing fails its step's transaction. Before: it was counted under a
@@ -170,11 +167,9 @@ fn a_small_recyclable_pool_waits_for_rows_instead_of_ending() {
 #[test]
 fn a_failed_capture_is_counted_under_its_step() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-capture-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("capture.toml");
-    std::fs::write(
-        &path,
+    let dir = ScenarioDir::new();
+    let path = dir.write(
+        "capture.toml",
         r#"name = "capture"
 [journeys.login]
 steps = [{ transaction = "token", url = "{base}/json", capture = { token = { json = "no.such.field" } } },
@@ -183,11 +178,9 @@ steps = [{ transaction = "token", url = "{base}/json", capture = { token = { jso
 journey = "login"
 volume = { oneshot = 2 }
 "#,
-    )
-    .unwrap();
+    );
     let overrides = vec![format!("base={}", target.url("").trim_end_matches('/'))];
-    let loaded = mite_core::scenario::file::load(&path, &mite_journeys::registry(), &overrides).unwrap();
-    let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
+    let result = run_file(&path, &overrides, options(1, Duration::from_secs(5)));
     let token = &result.merged.txns["token"];
     assert_eq!((token.txn_err, token.req_ok), (2, 2), "{:?}", result.merged.txns.keys().collect::<Vec<_>>());
     assert_eq!(result.merged.txns.get("login").map_or(0, |t| t.txn_err), 0, "counted under the journey's name");
@@ -204,6 +197,7 @@ fn a_short_last_interval_is_folded_into_the_one_before() {
     let opts = options(1, Duration::from_millis(1020));
     let tick_s = opts.tick.as_secs_f64();
     let result = get(&target.url("/delay/5"), VolumeModel::constant(4), opts);
+    assert_target_saw_every_request(&result, target.hits());
     let mut previous_s = 0.0;
     for point in &result.intervals {
         let length_s = point.elapsed_s - previous_s;

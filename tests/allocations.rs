@@ -2,19 +2,18 @@
 //! in another process so that only the engine's allocations are counted.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mite_core::VolumeModel;
-use mite_tests::{options, run, scenario};
+use mite_tests::{TargetProcess, get, options};
 
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 // SAFETY: defers to the system allocator; only counts.
+#[allow(unsafe_code)] // a global allocator is an unsafe trait: the counting is the test.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
@@ -38,14 +37,8 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn requests_and_allocations(seconds: u64, url: &str) -> (u64, u64) {
-    let registry = mite_journeys::registry();
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::constant(16)),
-        &[format!("target_url={url}")],
-        options(1, Duration::from_secs(seconds)),
-    );
+    let result = get(url, VolumeModel::constant(16), options(1, Duration::from_secs(seconds)));
     let total = result.merged.total();
     assert_eq!(total.req_errors(), 0);
     (total.requests(), ALLOCATIONS.load(Ordering::Relaxed) - before)
@@ -53,21 +46,13 @@ fn requests_and_allocations(seconds: u64, url: &str) -> (u64, u64) {
 
 #[test]
 fn plain_get_allocates_nothing_per_request_in_steady_state() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-test-target"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the target process");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    let url = format!("http://{}/", line.trim());
+    let target = TargetProcess::start(env!("CARGO_BIN_EXE_mite-test-target"), None);
     // Two runs of the same length, one against a route that answers after 20 ms: the per-run
     // and per-interval costs (threads, runtime, connections, stats snapshots) are the same in
     // both, so the difference is what the extra requests cost, however busy the machine is.
-    let (short_requests, short_allocations) = requests_and_allocations(2, &format!("{url}delay/20"));
-    let (long_requests, long_allocations) = requests_and_allocations(2, &url);
-    drop(child.stdin.take());
-    let _ = child.wait();
+    let (short_requests, short_allocations) = requests_and_allocations(2, &target.url("/delay/20"));
+    let (long_requests, long_allocations) = requests_and_allocations(2, &target.url("/"));
+    assert_eq!(short_requests + long_requests, target.stop(), "the target's own count");
     let extra_requests = long_requests.saturating_sub(short_requests);
     assert!(extra_requests > 10_000, "too few requests to measure: {short_requests} then {long_requests}");
     let extra_allocations = long_allocations.saturating_sub(short_allocations);

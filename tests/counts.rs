@@ -3,23 +3,16 @@
 use std::time::Duration;
 
 use mite_core::{DataPool, Row, ScenarioEntry, VolumeModel};
-use mite_tests::{options, run, scenario};
+use mite_tests::{assert_target_saw_every_request, get, options, run, scenario};
 use mite_tools::{Target, TargetOptions};
 
 #[test]
 fn two_cores_request_count_equals_target_hits() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::constant(16)),
-        &[format!("target_url={}", target.url("/"))],
-        options(2, Duration::from_secs(2)),
-    );
-    let total = result.merged.total();
+    let result = get(&target.url("/"), VolumeModel::constant(16), options(2, Duration::from_secs(2)));
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert!(total.requests() > 100, "too few requests: {}", total.requests());
     assert_eq!(total.req_errors(), 0);
-    assert_eq!(total.requests(), target.hits(), "engine and target disagree");
     assert_eq!(result.cores, vec![0, 1]);
     assert_eq!(result.drivers.len(), 2);
     // Every journey started either finished (ok or failed) — none lost.
@@ -30,13 +23,7 @@ fn two_cores_request_count_equals_target_hits() {
 #[test]
 fn json_result_has_the_documented_fields() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::constant(4)),
-        &[format!("target_url={}", target.url("/"))],
-        options(1, Duration::from_millis(600)),
-    );
+    let result = get(&target.url("/"), VolumeModel::constant(4), options(1, Duration::from_millis(600)));
     let json = mite_core::output::result_file::result_file(&result, true).to_value();
     assert_eq!(json["cores"], serde_json::json!([0]));
     assert!(json["driver"].as_str().is_some());
@@ -73,13 +60,7 @@ fn single_use_datapool_runs_each_row_once_across_cores() {
 #[test]
 fn oneshot_runs_exactly_n_journeys() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::Oneshot { journeys: 5 }),
-        &[format!("target_url={}", target.url("/"))],
-        options(2, Duration::from_secs(10)),
-    );
+    let result = get(&target.url("/"), VolumeModel::Oneshot { journeys: 5 }, options(2, Duration::from_secs(10)));
     assert_eq!(result.merged.journeys.started, 5);
     assert_eq!(target.hits(), 5);
     assert_eq!(result.stopped_by, mite_core::run::StopReason::Completed);
@@ -127,19 +108,12 @@ fn nested_transactions_join_names_and_errors_count_once() {
 #[test]
 fn requests_in_flight_at_stop_are_counted_as_cancelled() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
     let mut opts = options(1, Duration::from_millis(500));
     opts.grace = Duration::from_millis(200);
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::constant(3)),
-        &[format!("target_url={}", target.url("/delay/3000"))],
-        opts,
-    );
-    let total = result.merged.total();
+    let result = get(&target.url("/delay/3000"), VolumeModel::constant(3), opts);
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Cancelled), 3);
     assert_eq!(total.requests(), 3);
-    assert_eq!(total.requests(), target.hits());
     let journeys = result.merged.journeys;
     assert_eq!((journeys.started, journeys.cancelled), (3, 3));
     assert_eq!(journeys.started, journeys.ok + journeys.failed + journeys.cancelled);

@@ -1,45 +1,37 @@
 //! The client against hostile and broken servers: every failure lands in its error kind, the
-//! run never hangs or panics, and requests sent = succeeded + failed, exactly.
+//! run never hangs or panics, and the requests the engine says it wrote are exactly the ones
+//! the target received.
 
 use std::time::Duration;
 
 use mite_core::VolumeModel;
 use mite_core::stats::ErrorKind;
-use mite_tests::{options, run, scenario};
+use mite_tests::{assert_target_saw_every_request, get, options, run, scenario};
 use mite_tools::{Target, TargetOptions};
 
 const JOURNEYS: u64 = 4;
 
-/// Runs `JOURNEYS` GETs of `path` (each its own journey) and returns (ok, errors by kind, hits).
-fn hit(path: &str) -> (u64, Vec<(ErrorKind, u64)>, u64, u64) {
-    let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
+/// Runs `JOURNEYS` GETs of `path` (each its own journey) and returns (ok, errors by kind), after
+/// checking every request against the target's own count: one per journey, on that path.
+fn hit(path: &str) -> (u64, Vec<(ErrorKind, u64)>) {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
     let mut opts = options(1, Duration::from_secs(20));
     opts.http.request_timeout = Duration::from_millis(300);
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::Oneshot { journeys: JOURNEYS }),
-        &[format!("target_url={}", target.url(path))],
-        opts,
-    );
-    let total = result.merged.total();
-    let kinds = ErrorKind::ALL.iter().filter(|k| total.errors_of(**k) > 0).map(|k| (*k, total.errors_of(*k))).collect();
-    assert_eq!(total.attempts(), total.req_ok + total.req_errors());
-    assert_eq!(total.requests(), total.attempts() - total.not_sent);
+    let result = get(&target.url(path), VolumeModel::Oneshot { journeys: JOURNEYS }, opts);
+    let total = assert_target_saw_every_request(&result, target.hits());
+    let route = path.split('?').next().unwrap_or(path);
+    assert_eq!(target.route_hits(route), JOURNEYS, "{path}: one request per journey, each received once");
     assert_eq!(result.merged.journeys.started, JOURNEYS, "{path}: every journey ran");
-    (total.req_ok, kinds, total.requests(), target.hits())
+    let kinds = ErrorKind::ALL.iter().filter(|k| total.errors_of(**k) > 0).map(|k| (*k, total.errors_of(*k))).collect();
+    (total.req_ok, kinds)
 }
 
 fn expect_ok(path: &str) {
-    let (ok, kinds, requests, hits) = hit(path);
-    assert_eq!((ok, kinds), (JOURNEYS, vec![]), "{path}");
-    assert_eq!(requests, hits, "{path}: engine and target disagree");
+    assert_eq!(hit(path), (JOURNEYS, vec![]), "{path}");
 }
 
 fn expect_error(path: &str, kind: ErrorKind) {
-    let (ok, kinds, requests, hits) = hit(path);
-    assert_eq!((ok, kinds), (0, vec![(kind, JOURNEYS)]), "{path}");
-    assert_eq!(requests, hits, "{path}: engine and target disagree");
+    assert_eq!(hit(path), (0, vec![(kind, JOURNEYS)]), "{path}");
 }
 
 #[test]
@@ -126,11 +118,9 @@ fn unexpected_status_is_a_status_error() {
 fn refused_connection() {
     // Bind a port, then free it: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let registry = mite_journeys::registry();
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::Oneshot { journeys: JOURNEYS }),
-        &[format!("target_url=http://127.0.0.1:{port}/")],
+    let result = get(
+        &format!("http://127.0.0.1:{port}/"),
+        VolumeModel::Oneshot { journeys: JOURNEYS },
         options(1, Duration::from_secs(10)),
     );
     let total = result.merged.total();
@@ -145,34 +135,20 @@ fn server_closing_keep_alive_is_a_reconnect_not_an_error() {
     // Many journeys over few connections against a server that closes every connection after
     // each response: all succeed.
     let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::constant(2)),
-        &[format!("target_url={}", target.url("/bad/close"))],
-        options(1, Duration::from_millis(500)),
-    );
-    let total = result.merged.total();
+    let result = get(&target.url("/bad/close"), VolumeModel::constant(2), options(1, Duration::from_millis(500)));
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert!(total.req_ok > 10);
     assert_eq!(total.req_errors(), 0);
-    assert_eq!(total.requests(), target.hits());
 }
 
 #[test]
 fn keep_alive_closed_by_the_server_is_retried_and_counted_as_reconnect() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let registry = mite_journeys::registry();
-    let result = run(
-        &registry,
-        scenario("http_example:journey", VolumeModel::constant(1)),
-        &[format!("target_url={}", target.url("/bad/drop-after"))],
-        options(1, Duration::from_millis(500)),
-    );
-    let total = result.merged.total();
+    let result = get(&target.url("/bad/drop-after"), VolumeModel::constant(1), options(1, Duration::from_millis(500)));
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert!(total.req_ok > 10, "ok {}", total.req_ok);
     assert_eq!(total.req_errors(), 0, "{:?}", total.req_err);
     assert!(total.reconnects > 0, "the stale connection should have been replaced");
-    assert_eq!(total.requests(), target.hits());
 }
 
 async fn post_journey(ctx: &mite_core::Ctx, _row: mite_core::Row) -> mite_core::JourneyResult {

@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn documents() -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/k8s/indexed-job.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    serde_yaml::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()).collect()
+    serde_norway::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()).collect()
 }
 
 #[test]
@@ -115,10 +115,8 @@ fn embedded_scenario_is_valid() {
     let docs = documents();
     let config_map = docs.iter().find(|d| d["kind"] == "ConfigMap").expect("a ConfigMap");
     let scenario = config_map["data"]["peak.toml"].as_str().unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-k8s-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("peak.toml");
-    std::fs::write(&path, scenario).unwrap();
+    let dir = mite_tests::ScenarioDir::new();
+    let path = dir.write("peak.toml", scenario);
     let loaded = mite_core::scenario::file::load(&path, &mite_journeys::registry(), &[]).unwrap();
     assert!(loaded.scenario.entries[0].volume.is_open());
 }

@@ -7,16 +7,14 @@ use mite_core::VolumeModel;
 use mite_core::http::TlsOptions;
 use mite_core::run::RunResult;
 use mite_core::stats::ErrorKind;
-use mite_tests::{options, run, scenario};
+use mite_tests::{assert_target_saw_every_request, options};
 use mite_tools::TlsTarget;
 use mite_tools::tls_server::{CA_PATH, CLIENT_CERT_PATH, CLIENT_KEY_PATH, ROGUE_CERT_PATH, ROGUE_KEY_PATH};
 
 fn get(target: &TlsTarget, tls: TlsOptions) -> RunResult {
-    let registry = mite_journeys::registry();
     let mut opts = options(1, Duration::from_millis(600));
     opts.tls = tls;
-    let url = format!("target_url={}", target.url("/"));
-    run(&registry, scenario("http_example:journey", VolumeModel::constant(2)), &[url], opts)
+    mite_tests::get(&target.url("/"), VolumeModel::constant(2), opts)
 }
 
 fn tls(cert: Option<&str>, key: Option<&str>) -> TlsOptions {
@@ -32,10 +30,9 @@ fn tls(cert: Option<&str>, key: Option<&str>) -> TlsOptions {
 fn a_client_certificate_gets_through_mutual_tls() {
     let target = TlsTarget::start_requiring_client_cert().unwrap();
     let result = get(&target, tls(Some(CLIENT_CERT_PATH), Some(CLIENT_KEY_PATH)));
-    let total = result.merged.total();
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert!(total.req_ok > 10, "ok {}: {:?}", total.req_ok, result.merged.error_samples);
     assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
-    assert_eq!(total.requests(), target.hits());
 }
 
 #[test]

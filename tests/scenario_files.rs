@@ -1,27 +1,22 @@
 //! The shipped scenario files run against the local target, with exact accounting.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mite_core::run::StopReason;
 use mite_core::scenario::file as scenario_file;
-use mite_tests::{options, run};
+use mite_tests::{
+    ScenarioDir, assert_target_saw_every_request, options, run, run_file, shipped_scenario as scenario_path,
+};
 use mite_tools::{Target, TargetOptions};
-
-fn scenario_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../journeys/scenarios").join(name)
-}
 
 #[test]
 fn get_toml_runs_with_zero_errors() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let overrides = vec![format!("target_url={}", target.url("/"))];
-    let loaded = scenario_file::load(&scenario_path("get.toml"), &mite_journeys::registry(), &overrides).unwrap();
-    let result = run(&loaded.registry, loaded.scenario, &overrides, options(2, Duration::from_secs(1)));
-    let total = result.merged.total();
+    let result = run_file(&scenario_path("get.toml"), &overrides, options(2, Duration::from_secs(1)));
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert!(total.req_ok > 100);
     assert_eq!(total.req_errors(), 0);
-    assert_eq!(total.requests(), target.hits());
 }
 
 #[test]
@@ -32,11 +27,10 @@ fn users_toml_captures_and_templates() {
     let loaded = scenario_file::load(&scenario_path("users.toml"), &mite_journeys::registry(), &overrides).unwrap();
     assert_eq!(loaded.client.timeout, Some(Duration::from_secs(5)));
     let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(2)));
-    let total = result.merged.total();
+    let total = assert_target_saw_every_request(&result, target.hits());
     assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
     assert_eq!(result.merged.journeys.failed, 0, "{:?}", result.merged.error_samples);
     assert!(result.merged.txns["echo"].req_ok > 0);
-    assert_eq!(total.requests(), target.hits());
 }
 
 #[test]
@@ -67,12 +61,9 @@ fn har_conversion_runs() {
         root = target.url("/")
     );
     let converted = mite_core::scenario::har::convert(&har, &[], false).unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-har-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("recorded.toml");
-    std::fs::write(&path, &converted.toml).unwrap();
-    let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
-    let result = run(&loaded.registry, loaded.scenario, &[], options(1, Duration::from_secs(5)));
+    let dir = ScenarioDir::new();
+    let path = dir.write("recorded.toml", &converted.toml);
+    let result = run_file(&path, &[], options(1, Duration::from_secs(5)));
     assert_eq!(result.merged.total().req_ok, 2);
     assert!(result.merged.txns.contains_key("Home :: GET /"));
     assert_eq!(target.hits(), 2);
@@ -127,10 +118,8 @@ fn converted_browser_login_har_makes_the_browsers_requests() {
     );
     let converted = mite_core::scenario::har::convert(&har, &[], false).unwrap();
     assert_eq!((converted.kept, converted.dropped_redirect), (6, 4));
-    let dir = std::env::temp_dir().join(format!("mite-har-login-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("recorded.toml");
-    std::fs::write(&path, &converted.toml).unwrap();
+    let dir = ScenarioDir::new();
+    let path = dir.write("recorded.toml", &converted.toml);
     let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
     let mut scenario = loaded.scenario;
     scenario.entries[0].volume = mite_core::VolumeModel::Oneshot { journeys: 3 };
@@ -152,9 +141,8 @@ fn converted_browser_login_har_makes_the_browsers_requests() {
 #[test]
 fn declarative_pace_spaces_journey_runs_and_bad_pace_is_a_clear_error() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-pace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("paced.toml");
+    let dir = ScenarioDir::new();
+    let path = dir.path().join("paced.toml");
     let text = |pace: &str| {
         format!(
             "[journeys.paced]\npace = {pace}\nsteps = [{{ url = \"{}\" }}]\n[[scenario]]\njourney = \"paced\"\nvolume = {{ constant = 1 }}\n",
@@ -162,11 +150,10 @@ fn declarative_pace_spaces_journey_runs_and_bad_pace_is_a_clear_error() {
         )
     };
     std::fs::write(&path, text("\"200ms\"")).unwrap();
-    let loaded = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap();
-    let result = run(&loaded.registry, loaded.scenario, &[], options(1, Duration::from_millis(1000)));
+    let result = run_file(&path, &[], options(1, Duration::from_millis(1000)));
     let started = result.merged.journeys.started;
     assert!((4..=6).contains(&started), "{started} paced runs in 1 s");
-    assert_eq!(result.merged.total().requests(), target.hits());
+    assert_target_saw_every_request(&result, target.hits());
     std::fs::write(&path, text("{ mean = \"200ms\", plus_minus = \"50ms\" }")).unwrap();
     assert!(scenario_file::load(&path, &mite_journeys::registry(), &[]).is_ok());
     for (bad, says) in

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mite_core::stats::ErrorKind;
 use mite_core::{Ctx, DataPool, JourneyError, JourneyResult, Registry, Row, ScenarioEntry, VolumeModel};
-use mite_tests::{options, run, scenario};
+use mite_tests::{assert_target_saw_every_request, options, run, scenario};
 use mite_tools::{Target, TargetOptions};
 
 fn counting_target() -> Target {
@@ -37,7 +37,7 @@ fn login_example_counts_every_hop_and_matches_the_target_per_route() {
     assert_eq!(target.route_hits("/account"), 2 * logins);
     assert_eq!(txns["logout"].requests(), target.route_hits("/logout") + target.route_hits("/"));
     assert_eq!(txns["login"].status_class[3], logins, "each login's 302 is a request of its own");
-    assert_eq!(total.requests(), target.hits());
+    assert_target_saw_every_request(&result, target.hits());
 }
 
 /// Fails the journey with `what` when `got` is not `want`.
@@ -152,7 +152,7 @@ fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
     // post_302 and six_302 pass through it, not_followed and patch_options start there.
     assert_eq!(target.route_hits("/redirect/302/1"), 4);
     assert_eq!(target.route_hits("/redirect/307/0"), 1);
-    assert_eq!(m.total().requests(), target.hits());
+    assert_target_saw_every_request(&result, target.hits());
     assert!(m.error_samples["status"].contains("more than 5 redirects"), "{:?}", m.error_samples);
 }
 
@@ -261,7 +261,7 @@ fn the_session_is_reset_for_every_journey_run() {
     let m = &result.merged;
     assert!(m.journeys.ok > 10, "{:?}", m.journeys);
     assert_eq!(m.journeys.failed, 0, "{:?}", m.error_samples);
-    assert_eq!(m.total().requests(), target.hits());
+    assert_target_saw_every_request(&result, target.hits());
 }
 
 /// Loops until the run stops, then ends cleanly (not cancelled).

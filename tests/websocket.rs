@@ -9,7 +9,9 @@ use mite_core::http::TlsOptions;
 use mite_core::run::RunResult;
 use mite_core::stats::{ErrorKind, TxnStats};
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
-use mite_tests::{options, run, scenario};
+use mite_tests::{
+    ScenarioDir, assert_target_saw_every_request, options, run, scenario, shipped_scenario as scenario_path,
+};
 use mite_tools::tls_server::CA_PATH;
 use mite_tools::{Target, TargetOptions, TlsTarget};
 
@@ -61,7 +63,7 @@ fn echo_counts_equal_the_targets() {
     assert_eq!(ws.closes, counts.closes_received, "every journey closed before it ended");
     assert_eq!(ws.reply_us.len(), ws.messages_sent, "one reply latency per message");
     // The handshake is a request: counted once, as the target saw it.
-    assert_eq!(total.requests(), target.hits());
+    assert_target_saw_every_request(&result, target.hits());
     assert_eq!(total.status_class[1], ws.connects);
 }
 
@@ -188,10 +190,6 @@ fn unknown_endpoint_is_a_handshake_error() {
     assert!(result.merged.error_samples["ws_handshake"].contains("answered 400"), "{:?}", result.merged.error_samples);
 }
 
-fn scenario_path(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../journeys/scenarios").join(name)
-}
-
 #[test]
 fn websocket_toml_sends_ten_and_gets_ten_back_per_iteration() {
     let target = Target::start(TargetOptions::default()).unwrap();
@@ -237,11 +235,9 @@ fn websocket_listen_toml_takes_every_broadcast() {
 #[test]
 fn declarative_expect_mismatch_fails_the_journey_not_the_run() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-ws-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("mismatch.toml");
-    std::fs::write(
-        &file,
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "mismatch.toml",
         r#"
 [websockets.wrong]
 url = "{ws_url}"
@@ -251,16 +247,14 @@ steps = [{ send = "a" }, { receive = 1, expect = "b" }]
 journey = "wrong"
 volume = { oneshot = 2 }
 "#,
-    )
-    .unwrap();
+    );
     let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
     let loaded = mite_core::scenario::file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
     let result = run(&loaded.registry, loaded.scenario, &overrides, options(1, Duration::from_secs(5)));
     assert_eq!(result.merged.journeys.failed, 2);
     assert_eq!(result.merged.txns["wrong"].txn_err, 2);
     assert!(result.merged.error_samples["journey"].contains("expected \"b\""), "{:?}", result.merged.error_samples);
-    let missing = dir.join("missing.toml");
-    std::fs::write(&missing, "[websockets.w]\nurl = \"{nowhere}\"\nsteps = [{ send = \"a\" }]\n[[scenario]]\njourney = \"w\"\nvolume = { oneshot = 1 }\n").unwrap();
+    let missing = dir.write("missing.toml", "[websockets.w]\nurl = \"{nowhere}\"\nsteps = [{ send = \"a\" }]\n[[scenario]]\njourney = \"w\"\nvolume = { oneshot = 1 }\n");
     let err = mite_core::scenario::file::load(&missing, &mite_journeys::registry(), &[]).err().unwrap().to_string();
     assert!(err.contains("websockets.w.url") && err.contains("{nowhere}"), "{err}");
 }

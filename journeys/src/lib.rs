@@ -1,6 +1,7 @@
 //! The example journeys, datapools and scenarios of the shipped `mite-engine` binary, registered by `module:name`
 //! the way Mite names `mite.example:journey`: the first user crate of the engine, using only
 //! `mite_core::prelude` (your own journeys go in your own crate: `mite-engine new DIR`).
+#![forbid(unsafe_code)] // nothing here needs it: the workspace denies it, this crate refuses it outright
 
 pub mod http_example;
 pub mod login_example;

@@ -312,6 +312,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                     write(&mut stream, bytes).await;
                     use std::os::fd::{AsRawFd, BorrowedFd};
                     // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
+                    #[allow(unsafe_code)]
                     let fd = unsafe { BorrowedFd::borrow_raw(stream.as_raw_fd()) };
                     let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
                     return;

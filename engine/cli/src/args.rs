@@ -1,9 +1,15 @@
-//! Command-line flags (clap), and the parsers for durations and `--cores`.
+//! Command-line flags (clap), and the value parsers that turn each flag's text into its type
+//! (durations, `--cores`, `--driver`, `--segment`, `--start-at`, percentages) with errors that
+//! name the flag and the value.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
+use mite_core::DriverChoice;
 
 /// Thread-per-core HTTP load injection with Mite's journeys, datapools and volume models.
 #[derive(Parser, Debug)]
@@ -43,8 +49,8 @@ pub enum Command {
         results: Vec<PathBuf>,
         /// Largest tolerated regression, percent: latency p50/p99/p99.9 up, rate down (and error
         /// rate up, in percentage points).
-        #[arg(long, default_value = "5%")]
-        max_regression: String,
+        #[arg(long, default_value = "5%", value_parser = Worded(parse_percent))]
+        max_regression: f64,
         /// Write a comparison page (overlaid percentile spectra, the table with differences).
         #[arg(long)]
         html: Option<PathBuf>,
@@ -143,7 +149,7 @@ pub enum ScenarioAction {
         /// Scenario: a registered name (mite_example:scenario) or a TOML file.
         scenario: String,
         /// How long to run.
-        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        #[arg(long, default_value = "10s", value_parser = Flagged(parse_duration))]
         duration: Duration,
         #[command(flatten)]
         common: CommonArgs,
@@ -165,14 +171,14 @@ pub struct CommonArgs {
     #[arg(long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
     /// I/O driver: auto (io_uring, falling back to epoll), io_uring, or epoll.
-    #[arg(long, default_value = "auto")]
-    pub driver: String,
+    #[arg(long, default_value = "auto", value_parser = Worded(parse_driver))]
+    pub driver: DriverChoice,
     /// TCP connect (and TLS handshake) timeout [default: 10s, or the scenario file's].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = Flagged(parse_duration))]
     pub connect_timeout: Option<Duration>,
     /// Timeout for one request, from sending it to the last byte of the response
     /// [default: 30s, or the scenario file's].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = Flagged(parse_duration))]
     pub timeout: Option<Duration>,
     /// Connections one core may open to one host [default: 10000, or the scenario file's].
     #[arg(long)]
@@ -198,31 +204,31 @@ pub struct CommonArgs {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Cores: a count (first N usable cores) or a list such as 0,2-5.
-    #[arg(long, default_value = "1")]
-    pub cores: String,
+    #[arg(long, default_value = "1", value_parser = Worded(parse_cores))]
+    pub cores: CoreList,
     /// Scenario to run: a registered module:name, or a TOML scenario file.
     #[arg(long)]
     pub scenario: Option<String>,
     /// Run length (e.g. 30s, 5m); default: the scenario file's, else the volume models' own
     /// length, else 30s.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = Flagged(parse_duration))]
     pub duration: Option<Duration>,
     #[command(flatten)]
     pub outputs: OutputArgs,
     /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
-    #[arg(long, env = "MITE_SEGMENT")]
-    pub segment: Option<String>,
+    #[arg(long, env = "MITE_SEGMENT", value_name = "K/N", value_parser = Worded(parse_segment))]
+    pub segment: Option<(usize, usize)>,
     /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX.
     #[arg(long)]
     pub segments: Option<usize>,
     /// Start at this time (RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds).
-    #[arg(long)]
-    pub start_at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = Worded(parse_start_at))]
+    pub start_at: Option<SystemTime>,
     /// Volume-model tick and progress interval.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = Flagged(parse_duration))]
     pub tick: Duration,
     /// How long journeys in flight may finish after the stop; then they count as cancelled.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = Flagged(parse_duration))]
     pub grace: Duration,
     /// Do not pin executor threads to cores.
     #[arg(long)]
@@ -254,26 +260,26 @@ pub struct OutputArgs {
     #[arg(long)]
     pub prometheus: Option<std::net::SocketAddr>,
     /// Keep serving the final metrics this long after the run.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = Flagged(parse_duration))]
     pub prometheus_linger: Duration,
     /// Serve a live dashboard on this address (e.g. 127.0.0.1:8089), updated every interval.
     #[arg(long)]
     pub dashboard: Option<std::net::SocketAddr>,
     /// Keep serving the final report on the dashboard this long after the run.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = Flagged(parse_duration))]
     pub dashboard_linger: Duration,
 }
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Run length.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = Flagged(parse_duration))]
     pub duration: Duration,
     #[command(flatten)]
     pub outputs: OutputArgs,
     /// Injector cores (the target runs on a core outside them when there is one).
-    #[arg(long, default_value = "1")]
-    pub cores: String,
+    #[arg(long, default_value = "1", value_parser = Worded(parse_cores))]
+    pub cores: CoreList,
     /// Journeys (connections) in flight.
     #[arg(long, default_value_t = 64)]
     pub journeys: u64,
@@ -287,6 +293,85 @@ pub struct DemoArgs {
 /// Parses `500ms`, `30s`, `5m`, `2h` (a unit is required).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     mite_core::scenario::file::parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// Core ids from `--cores`, checked against this process's affinity mask (a newtype: clap
+/// would take a bare `Vec` for a repeatable flag).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreList(pub Vec<usize>);
+
+/// A clap value parser whose error is the parser's own sentence, which names the flag and the
+/// value (clap's "invalid value ... for ..." would say both twice); exit code 2 as for any
+/// other usage error.
+#[derive(Clone, Copy)]
+pub struct Worded<T>(pub fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Worded<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
+        parse_worded(self.0, cmd, arg, value, |_flag, why| why)
+    }
+}
+
+/// [`Worded`] for parsers whose sentence starts with the quoted value but not the flag (the
+/// scenario file's duration parser): the flag goes in front, `--duration "5": has no unit ...`.
+#[derive(Clone, Copy)]
+pub struct Flagged<T>(pub fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Flagged<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
+        parse_worded(self.0, cmd, arg, value, |flag, why| format!("{flag} {why}"))
+    }
+}
+
+fn parse_worded<T>(
+    parse: fn(&str) -> Result<T, String>,
+    cmd: &clap::Command,
+    arg: Option<&clap::Arg>,
+    value: &OsStr,
+    say: impl Fn(&str, String) -> String,
+) -> Result<T, clap::Error> {
+    let flag = match arg {
+        Some(arg) => arg.get_long().map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}")),
+        None => "a value".to_string(),
+    };
+    let text = value.to_str().ok_or_else(|| {
+        clap::Error::raw(ErrorKind::InvalidUtf8, format!("{flag} {value:?}: not valid UTF-8\n")).with_cmd(cmd)
+    })?;
+    parse(text)
+        .map_err(|why| clap::Error::raw(ErrorKind::ValueValidation, format!("{}\n", say(&flag, why))).with_cmd(cmd))
+}
+
+/// `--cores`: a count or a list, against the cores this process may run on.
+pub fn parse_cores(text: &str) -> Result<CoreList, String> {
+    mite_core::model::cores::parse(text, &mite_core::model::cores::available()).map(CoreList).map_err(|e| e.to_string())
+}
+
+/// `--driver`: auto, io_uring or epoll.
+pub fn parse_driver(text: &str) -> Result<DriverChoice, String> {
+    text.parse().map_err(|why: mite_core::driver::UnknownDriver| format!("--driver {text:?}: {why}"))
+}
+
+/// `--start-at`: RFC 3339 UTC or Unix seconds.
+pub fn parse_start_at(text: &str) -> Result<SystemTime, String> {
+    crate::schedule::start_at(text).map_err(|e| e.to_string())
+}
+
+/// `--segment K/N` (also `MITE_SEGMENT`).
+pub fn parse_segment(text: &str) -> Result<(usize, usize), String> {
+    crate::schedule::parse_segment(text).map_err(|e| e.to_string())
+}
+
+/// `--max-regression`: a percentage such as `5%` (the sign optional), zero or more.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().strip_suffix('%').unwrap_or(text.trim());
+    match number.trim().parse::<f64>() {
+        Ok(percent) if percent.is_finite() && percent >= 0.0 => Ok(percent),
+        _ => Err(format!("--max-regression {text:?}: expected a percentage of zero or more, like 5%")),
+    }
 }
 
 #[cfg(test)]
@@ -304,5 +389,38 @@ mod tests {
         assert!(parse_duration("5").unwrap_err().contains("write 5s, 5ms or 5m"));
         assert!(parse_duration("abc").is_err());
         assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+    }
+
+    #[test]
+    fn drivers_and_percentages() {
+        assert_eq!(parse_driver("epoll"), Ok(DriverChoice::Epoll));
+        assert_eq!(parse_driver("io_uring"), Ok(DriverChoice::IoUring));
+        assert!(parse_driver("kqueue").unwrap_err().starts_with("--driver \"kqueue\": unknown driver"));
+        assert_eq!(parse_percent("5%"), Ok(5.0));
+        assert_eq!(parse_percent(" 2.5 "), Ok(2.5));
+        for bad in ["", "%", "five%", "-1%", "NaN", "inf%"] {
+            assert!(parse_percent(bad).unwrap_err().starts_with("--max-regression"), "{bad:?}");
+        }
+    }
+
+    /// The flags parse into their types through clap, and a bad value is clap's usage error
+    /// (exit 2) with the parser's own words, once.
+    #[test]
+    fn typed_flags_through_clap() {
+        let cli =
+            Cli::try_parse_from(["mite-engine", "--scenario", "s", "--driver", "epoll", "--segment", "1/3"]).unwrap();
+        assert_eq!((cli.run.common.driver, cli.run.segment), (DriverChoice::Epoll, Some((1, 3))));
+        assert_eq!(cli.run.cores.0.len(), 1, "the default: one core");
+        let err = Cli::try_parse_from(["mite-engine", "--segment", "3/2"]).unwrap_err();
+        assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2));
+        let text = err.to_string();
+        assert!(text.starts_with("error: --segment \"3/2\": need 0 <= K < N"), "{text}");
+        assert_eq!(text.matches("3/2").count(), 1, "{text}");
+        let err = Cli::try_parse_from(["mite-engine", "--duration", "5"]).unwrap_err();
+        assert!(err.to_string().starts_with("error: --duration \"5\" has no unit; write 5s"), "{err}");
+        let err = Cli::try_parse_from(["mite-engine", "--cores", "0"]).unwrap_err();
+        assert!(err.to_string().contains("--cores 0-0"), "{err}");
+        let err = Cli::try_parse_from(["mite-engine", "compare", "a", "b", "--max-regression", "lots"]).unwrap_err();
+        assert!(err.to_string().contains("--max-regression \"lots\""), "{err}");
     }
 }

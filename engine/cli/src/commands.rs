@@ -14,7 +14,7 @@ use mite_core::output::result_file::ResultFile;
 use mite_core::run::StopReason;
 use mite_core::run::layered_config;
 use mite_core::scenario::file::{self as scenario_file, ClientOptions};
-use mite_core::{Config, DriverChoice, Registry, RunOptions, RunResult, Scenario, model::cores, output::report};
+use mite_core::{Config, Registry, RunOptions, RunResult, Scenario, model::cores, output::report};
 use mite_tools::{Target, TargetOptions};
 
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, OutputArgs, RunArgs, ScenarioAction};
@@ -106,8 +106,8 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         }
         // The demo runs the shipped HTTP example, whatever the crate registered.
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
-        Some(Command::New { dir, engine_path }) => crate::scaffold::write(&dir, engine_path.as_deref()),
-        Some(Command::Compare { results, max_regression, html }) => compare(&results, &max_regression, html.as_deref()),
+        Some(Command::New { dir, engine_path }) => Ok(crate::scaffold::write(&dir, engine_path.as_deref())?),
+        Some(Command::Compare { results, max_regression, html }) => compare(&results, max_regression, html.as_deref()),
         Some(Command::Merge { results, output, html }) => merge(&results, &output, html.as_deref()),
         Some(Command::Target { addr, threads }) => target(addr, threads),
         Some(Command::List) => {
@@ -196,8 +196,7 @@ fn check(resolved: &Resolved) {
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
 fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunOptions> {
-    let driver: DriverChoice =
-        common.driver.parse().map_err(|e: mite_core::driver::UnknownDriver| anyhow!("--driver: {e}"))?;
+    let driver = common.driver;
     let defaults = HttpSettings::default();
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
@@ -242,11 +241,10 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         bail!("--tick {:?}: must be at least {:?}", args.tick, mite_core::limits::TICK_MIN);
     }
     let resolved = resolve(registry, scenario, &args.common.config)?;
-    let segment =
-        crate::schedule::segment(args.segment.as_deref(), args.segments, std::env::var("JOB_COMPLETION_INDEX").ok())?;
-    let start_at = args.start_at.as_deref().map(crate::schedule::start_at).transpose()?;
+    let segment = crate::schedule::segment(args.segment, args.segments, std::env::var("JOB_COMPLETION_INDEX").ok())?;
+    let start_at = args.start_at;
     let mut options = RunOptions {
-        cores: cores::parse(&args.cores, &cores::available())?,
+        cores: args.cores.0,
         duration: args.duration.or(resolved.duration),
         tick: args.tick,
         grace: args.grace,
@@ -475,12 +473,7 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
     ResultFile::read(&text, name).map_err(located)
 }
 
-fn compare(paths: &[std::path::PathBuf], max_regression: &str, html: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let limit: f64 = max_regression
-        .trim()
-        .trim_end_matches('%')
-        .parse()
-        .map_err(|_| anyhow!("--max-regression {max_regression:?}: expected a percentage like 5%"))?;
+fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> anyhow::Result<ExitCode> {
     let files = labels(paths)
         .into_iter()
         .zip(paths)
@@ -665,7 +658,7 @@ fn journey_run(
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let available = cores::available();
-    let injector = cores::parse(&args.cores, &available)?;
+    let injector = args.cores.0;
     // The target gets a core the injector does not use, when there is one.
     let spare: Vec<usize> = available.iter().copied().filter(|c| !injector.contains(c)).collect();
     let target =

@@ -23,6 +23,7 @@
 
 mod args;
 mod commands;
+mod error;
 mod output;
 mod scaffold;
 mod schedule;
@@ -33,10 +34,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+pub use error::Error;
 pub use mite_core::prelude;
 pub use mite_core::prelude::Registry;
 
 /// Raises the soft limit on open files to the hard limit: every connection is a descriptor.
+#[allow(unsafe_code)]
 fn raise_open_files_limit() {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit read and write the plain struct passed by pointer.

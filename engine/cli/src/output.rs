@@ -64,6 +64,7 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
                 OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
                     anyhow!("{flag} {shown}: cannot open for writing (a FIFO needs its reader first): {e}")
                 })?;
+            #[allow(unsafe_code)]
             // SAFETY: fcntl on a descriptor this function owns, with integer flags only.
             unsafe {
                 let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
@@ -172,16 +173,15 @@ impl Sink {
 mod tests {
     use super::*;
 
-    fn dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("mite-output-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A temporary directory for one test, removed when dropped.
+    fn dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(&format!("mite-output-{name}-")).tempdir().unwrap()
     }
 
     #[test]
     fn reading_is_bounded() {
         let d = dir("bounded");
-        let path = d.join("r.json");
+        let path = d.path().join("r.json");
         std::fs::write(&path, b"0123456789").unwrap();
         assert_eq!(read_bounded(&path, 10).unwrap(), "0123456789");
         let err = read_bounded(&path, 9).unwrap_err().to_string();
@@ -194,29 +194,32 @@ mod tests {
 
     #[test]
     fn missing_directory_and_directory_are_refused() {
-        let d = dir("refused");
+        let tmp = dir("refused");
+        let d = tmp.path();
         let err = check("--json", &d.join("no/such/dir/r.json")).unwrap_err().to_string();
         assert!(err.contains("--json") && err.contains("does not exist"), "{err}");
-        let err = check("--html", &d).unwrap_err().to_string();
+        let err = check("--html", d).unwrap_err().to_string();
         assert!(err.contains("is a directory"), "{err}");
     }
 
     #[test]
     fn regular_files_are_replaced_atomically() {
-        let d = dir("regular");
+        let tmp = dir("regular");
+        let d = tmp.path();
         let path = d.join("r.json");
         let sink = check("--json", &path).unwrap();
         assert!(matches!(&sink, Sink::Regular(p) if *p == path), "{sink:?}");
         write(&sink, b"one").unwrap();
         write(&sink, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        let left: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left.len(), 1, "no temporary or probe file is left: {left:?}");
     }
 
     #[test]
     fn a_symlink_is_written_through() {
-        let d = dir("symlink");
+        let tmp = dir("symlink");
+        let d = tmp.path();
         let target = d.join("real.json");
         std::fs::write(&target, b"old").unwrap();
         let link = d.join("link.json");

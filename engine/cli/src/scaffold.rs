@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use crate::error::Error;
 
 /// The crate's files: path inside DIR, then the template (with `{{...}}` placeholders).
 const FILES: &[(&str, &str)] = &[
@@ -24,7 +24,7 @@ const FILES: &[(&str, &str)] = &[
 const RELEASED_DEPENDENCY: &str = "mite-engine = \"0.1\"";
 
 /// Writes the crate into `dir` (created; refused when it exists and is not empty).
-pub fn write(dir: &Path, engine_path: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn write(dir: &Path, engine_path: Option<&Path>) -> Result<ExitCode, Error> {
     let package = package_name(dir)?;
     let (dependency, words) = match engine_path {
         Some(path) => {
@@ -43,16 +43,16 @@ pub fn write(dir: &Path, engine_path: Option<&Path>) -> anyhow::Result<ExitCode>
             .replace("{{dependency}}", &dependency);
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("new: creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(Error::io("new: creating", parent))?;
         }
-        std::fs::write(&target, text).with_context(|| format!("new: writing {}", target.display()))?;
+        std::fs::write(&target, text).map_err(Error::io("new: writing", &target))?;
     }
     if let Some(path) = engine_path {
         // The engine's own lock file: the new crate builds with the versions the engine was
         // tested with (and offline, from the same cache).
         let lock = path.join("Cargo.lock");
         if lock.is_file() {
-            std::fs::copy(&lock, dir.join("Cargo.lock")).with_context(|| format!("new: copying {}", lock.display()))?;
+            std::fs::copy(&lock, dir.join("Cargo.lock")).map_err(Error::io("new: copying", &lock))?;
         }
     }
     eprintln!(
@@ -66,7 +66,7 @@ pub fn write(dir: &Path, engine_path: Option<&Path>) -> anyhow::Result<ExitCode>
 
 /// The package name from the directory's last component: lower case, `-` for anything that
 /// is not a letter, digit or `_`; refused when nothing of it is usable.
-fn package_name(dir: &Path) -> anyhow::Result<String> {
+fn package_name(dir: &Path) -> Result<String, Error> {
     let base = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name: String = base
         .chars()
@@ -75,17 +75,13 @@ fn package_name(dir: &Path) -> anyhow::Result<String> {
     let name = name.trim_matches('-').to_string();
     match name.chars().next() {
         Some(c) if c.is_ascii_alphabetic() => Ok(name),
-        _ => bail!(
-            "new: cannot name a crate after the directory {:?}: its last part must start with a letter \
-             (e.g. mite-engine new load-tests)",
-            dir.display().to_string()
-        ),
+        _ => Err(Error::CrateName { dir: dir.to_path_buf() }),
     }
 }
 
 /// The engine's library crate in a checkout: PATH itself, or PATH/engine/cli.
-fn engine_crate_dir(path: &Path) -> anyhow::Result<PathBuf> {
-    let absolute = path.canonicalize().with_context(|| format!("new: --engine-path {}", path.display()))?;
+fn engine_crate_dir(path: &Path) -> Result<PathBuf, Error> {
+    let absolute = path.canonicalize().map_err(Error::io("new: --engine-path", path))?;
     for candidate in [absolute.join("engine/cli"), absolute.clone()] {
         let manifest = candidate.join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).unwrap_or_default();
@@ -93,24 +89,18 @@ fn engine_crate_dir(path: &Path) -> anyhow::Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    bail!(
-        "new: --engine-path {}: not a mite-engine checkout (neither it nor its engine/cli has the \
-         mite-engine package's Cargo.toml)",
-        path.display()
-    )
+    Err(Error::NotACheckout { path: path.to_path_buf() })
 }
 
 /// Refuses a directory that exists and holds anything, or a path that is not a directory.
-fn check_empty(dir: &Path) -> anyhow::Result<()> {
+fn check_empty(dir: &Path) -> Result<(), Error> {
     match std::fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                bail!("new: {} is not empty; give a new or empty directory (nothing was written)", dir.display());
-            }
-            Ok(())
-        }
+        Ok(mut entries) => match entries.next() {
+            Some(_) => Err(Error::NotEmpty { dir: dir.to_path_buf() }),
+            None => Ok(()),
+        },
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => bail!("new: {}: {err} (nothing was written)", dir.display()),
+        Err(err) => Err(Error::io("new: reading (nothing was written)", dir)(err)),
     }
 }
 

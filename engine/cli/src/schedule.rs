@@ -3,62 +3,73 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail};
 use mite_core::limits::{SEGMENTS_MAX, START_AT_UNIX_S_MAX};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Resolves this injector's segment `(k, n)`; `(0, 1)` when none is given.
+use crate::error::Error;
+
+/// Parses `--segment K/N` (also `MITE_SEGMENT`): `0 <= K < N <= SEGMENTS_MAX`.
+pub fn parse_segment(text: &str) -> Result<(usize, usize), Error> {
+    let bad = |why: &str| Error::BadValue { name: "--segment", value: text.to_string(), why: why.to_string() };
+    let (k, n) = text.split_once('/').ok_or_else(|| bad("expected K/N, e.g. 0/4"))?;
+    let k: usize = k.trim().parse().map_err(|_| bad("K is not a number"))?;
+    let n: usize = n.trim().parse().map_err(|_| bad("N is not a number"))?;
+    if n == 0 || k >= n {
+        return Err(bad("need 0 <= K < N"));
+    }
+    if n > SEGMENTS_MAX {
+        return Err(bad(&format!("at most {SEGMENTS_MAX} segments")));
+    }
+    Ok((k, n))
+}
+
+/// Resolves this injector's segment `(k, n)`: `--segment` (already parsed), else
+/// `JOB_COMPLETION_INDEX` of `--segments N`; `(0, 1)` when none is given.
 pub fn segment(
-    flag: Option<&str>,
+    flag: Option<(usize, usize)>,
     segments: Option<usize>,
     completion_index: Option<String>,
-) -> anyhow::Result<(usize, usize)> {
-    if let Some(text) = flag {
-        let (k, n) = text.split_once('/').ok_or_else(|| anyhow!("--segment {text:?}: expected K/N, e.g. 0/4"))?;
-        let k: usize = k.trim().parse().map_err(|_| anyhow!("--segment {text:?}: K is not a number"))?;
-        let n: usize = n.trim().parse().map_err(|_| anyhow!("--segment {text:?}: N is not a number"))?;
-        if n == 0 || k >= n {
-            bail!("--segment {text:?}: need 0 <= K < N");
-        }
-        if n > SEGMENTS_MAX {
-            bail!("--segment {text:?}: at most {SEGMENTS_MAX} segments");
-        }
-        return Ok((k, n));
+) -> Result<(usize, usize), Error> {
+    if let Some(segment) = flag {
+        return Ok(segment);
     }
     match (segments, completion_index) {
         (Some(n), Some(index)) => {
-            let k: usize =
-                index.trim().parse().map_err(|_| anyhow!("JOB_COMPLETION_INDEX={index:?} is not a number"))?;
+            let bad = |why: String| Error::BadValue { name: "JOB_COMPLETION_INDEX", value: index.clone(), why };
+            let k: usize = index.trim().parse().map_err(|_| bad("is not a number".into()))?;
             if n == 0 || k >= n {
-                bail!("JOB_COMPLETION_INDEX={k} with --segments {n}: need 0 <= index < N");
+                return Err(bad(format!("with --segments {n}: need 0 <= index < N")));
             }
             if n > SEGMENTS_MAX {
-                bail!("--segments {n}: at most {SEGMENTS_MAX} segments");
+                let why = format!("at most {SEGMENTS_MAX} segments");
+                return Err(Error::BadValue { name: "--segments", value: n.to_string(), why });
             }
             Ok((k, n))
         }
-        (Some(n), None) => {
-            bail!("--segments {n} needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N")
-        }
+        (Some(n), None) => Err(Error::Needs {
+            flag: format!("--segments {n}"),
+            needs: "JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N",
+        }),
         (None, _) => Ok((0, 1)),
     }
 }
 
 /// Parses `--start-at`: RFC 3339 in UTC (`2026-11-24T22:00:00Z`, fractions allowed, `+00:00`
 /// accepted, a space for the `T` too) or Unix seconds; from 1970 to the end of year 9999.
-pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
+pub fn start_at(text: &str) -> Result<SystemTime, Error> {
     let text = text.trim();
+    let refused = |why: String| Error::BadValue { name: "--start-at", value: text.to_string(), why };
     if let Ok(seconds) = text.parse::<f64>() {
         if !seconds.is_finite() || seconds < 0.0 {
-            bail!("--start-at {text:?}: Unix seconds must be positive");
+            return Err(refused("Unix seconds must be positive".into()));
         }
         if seconds > START_AT_UNIX_S_MAX as f64 {
-            bail!("--start-at {text:?}: Unix seconds after year 9999 ({START_AT_UNIX_S_MAX}) are refused");
+            return Err(refused(format!("Unix seconds after year 9999 ({START_AT_UNIX_S_MAX}) are refused")));
         }
         return Ok(UNIX_EPOCH + Duration::from_secs_f64(seconds));
     }
-    let bad = || anyhow!("--start-at {text:?}: expected RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds");
+    let bad = || refused("expected RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds".into());
     // RFC 3339 (5.6, NOTE) lets a space stand for the `T`; the parser wants the `T`.
     let written = match text.as_bytes().get(10) {
         Some(b' ') => format!("{}T{}", &text[..10], &text[11..]),
@@ -66,11 +77,11 @@ pub fn start_at(text: &str) -> anyhow::Result<SystemTime> {
     };
     let at = OffsetDateTime::parse(&written, &Rfc3339).map_err(|_| bad())?;
     if !at.offset().is_utc() {
-        bail!("--start-at {text:?}: give the time in UTC (ending in Z or +00:00), like 2026-11-24T22:00:00Z");
+        return Err(refused("give the time in UTC (ending in Z or +00:00), like 2026-11-24T22:00:00Z".into()));
     }
     let since_epoch = at - OffsetDateTime::UNIX_EPOCH;
     let since_epoch = Duration::try_from(since_epoch)
-        .map_err(|_| anyhow!("--start-at {text:?}: times before 1970-01-01T00:00:00Z are refused"))?;
+        .map_err(|_| refused("times before 1970-01-01T00:00:00Z are refused".into()))?;
     Ok(UNIX_EPOCH + since_epoch)
 }
 
@@ -80,21 +91,26 @@ mod tests {
 
     #[test]
     fn segments() {
-        assert_eq!(segment(Some("1/4"), None, None).unwrap(), (1, 4));
+        assert_eq!(parse_segment("1/4").unwrap(), (1, 4));
         assert_eq!(segment(None, Some(3), Some("2".into())).unwrap(), (2, 3));
         assert_eq!(segment(None, None, Some("2".into())).unwrap(), (0, 1));
-        assert!(segment(Some("4/4"), None, None).is_err());
-        assert!(segment(Some("x"), None, None).is_err());
+        assert!(parse_segment("4/4").is_err());
+        assert!(parse_segment("x").is_err());
         assert!(segment(None, Some(3), None).is_err());
         assert!(segment(None, Some(3), Some("3".into())).is_err());
-        assert!(segment(Some("0/18446744073709551615"), None, None).unwrap_err().to_string().contains("at most"));
-        assert!(segment(Some("0/99999999999999999999999"), None, None).is_err());
+        assert!(parse_segment("0/18446744073709551615").unwrap_err().to_string().contains("at most"));
+        assert!(parse_segment("0/99999999999999999999999").is_err());
         assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
-        assert_eq!(segment(Some(&format!("0/{SEGMENTS_MAX}")), None, None).unwrap(), (0, SEGMENTS_MAX));
-        let over = segment(Some(&format!("0/{}", SEGMENTS_MAX + 1)), None, None).unwrap_err().to_string();
+        assert_eq!(parse_segment(&format!("0/{SEGMENTS_MAX}")).unwrap(), (0, SEGMENTS_MAX));
+        let over = parse_segment(&format!("0/{}", SEGMENTS_MAX + 1)).unwrap_err().to_string();
         assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
         let over = segment(None, Some(SEGMENTS_MAX + 1), Some("0".into())).unwrap_err().to_string();
         assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
+        // Each message names the flag or variable and the value it refuses.
+        let err = segment(None, Some(3), Some("x".into())).unwrap_err().to_string();
+        assert_eq!(err, "JOB_COMPLETION_INDEX \"x\": is not a number");
+        let err = segment(None, Some(3), None).unwrap_err().to_string();
+        assert!(err.starts_with("--segments 3 needs JOB_COMPLETION_INDEX"), "{err}");
     }
 
     #[test]

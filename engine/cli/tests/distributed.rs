@@ -4,7 +4,7 @@
 //! (tools/k8s/rehearsal/rehearse.py).
 
 mod support;
-use support::text;
+use support::{Scratch, text};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -14,13 +14,6 @@ use mite_tools::{Target, TargetOptions};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mite-distributed-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn read(path: &Path) -> serde_json::Value {
@@ -48,8 +41,9 @@ fn pod_log(target: &Target, dir: &Path, segment: &str) -> PathBuf {
 #[test]
 fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let dir = tmp("frames");
-    let logs = [pod_log(&target, &dir, "0/2"), pod_log(&target, &dir, "1/2")];
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let logs = [pod_log(&target, dir, "0/2"), pod_log(&target, dir, "1/2")];
     let log = std::fs::read_to_string(&logs[0]).unwrap();
     assert!(log.contains("threshold p99<1us: FAIL"), "other lines share the log: {log}");
     assert!(log.lines().all(|l| l.len() < 16 * 1024), "no line long enough for the runtime to split");
@@ -84,13 +78,13 @@ fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
 }
 
 /// A fake cluster for collect.sh: the stand-in kubectl reads these files.
-fn fake_cluster(name: &str, conditions: Option<&str>, pods: &str) -> PathBuf {
-    let dir = tmp(name);
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
+fn fake_cluster(conditions: Option<&str>, pods: &str) -> Scratch {
+    let dir = Scratch::new();
+    std::fs::create_dir_all(dir.file("logs")).unwrap();
     if let Some(conditions) = conditions {
-        std::fs::write(dir.join("job-conditions"), conditions).unwrap();
+        std::fs::write(dir.file("job-conditions"), conditions).unwrap();
     }
-    std::fs::write(dir.join("pods"), pods).unwrap();
+    std::fs::write(dir.file("pods"), pods).unwrap();
     dir
 }
 
@@ -113,9 +107,10 @@ fn collect_fails_fast_when_a_pod_cannot_start() {
     let pods = "mite-peak-0-abc|0|Running|||||\n\
                 mite-peak-1-def|1|Pending|CreateContainerError||||cannot load seccomp profile \"/var/lib/kubelet/seccomp/mite-engine/seccomp-io-uring.json\": no such file\n\
                 mite-peak-2-ghi|2|Pending|ImagePullBackOff||||Back-off pulling image \"registry.example/mite-engine:0.1.0\"\n";
-    let cluster = fake_cluster("stuck", Some(""), pods);
+    let fake = fake_cluster(Some(""), pods);
+    let cluster = fake.path();
     let started = Instant::now();
-    let out = collect(&cluster, &cluster.join("merged.json"));
+    let out = collect(cluster, &cluster.join("merged.json"));
     assert!(started.elapsed() < Duration::from_secs(20), "fails fast, not after the timeout");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
@@ -131,12 +126,13 @@ fn collect_fails_fast_when_a_pod_cannot_start() {
 #[test]
 fn collect_gives_up_on_an_unschedulable_pod() {
     let pods = "mite-peak-0-abc|0|Running||||Scheduled|\nmite-peak-1-def|1|Pending||||Unschedulable|\n";
-    let cluster = fake_cluster("unschedulable", Some(""), pods);
+    let fake = fake_cluster(Some(""), pods);
+    let cluster = fake.path();
     let out = Command::new("bash")
         .arg(root().join("tools/k8s/collect.sh"))
         .arg("mite-peak")
         .env("KUBECTL", root().join("tools/k8s/rehearsal/kubectl"))
-        .env("FAKE_CLUSTER", &cluster)
+        .env("FAKE_CLUSTER", cluster)
         .env("POLL_S", "1")
         .env("UNSCHEDULABLE_S", "1")
         .output()
@@ -151,11 +147,12 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     let pods = "mite-peak-0-abc|0|Failed||3|Error|Scheduled|\n\
                 mite-peak-1-def|1|Failed||137|OOMKilled|Scheduled|\n\
                 mite-peak-2-ghi|2|Failed||5|Error|Scheduled|\n";
-    let cluster = fake_cluster("failed", Some("Failed=True\n"), pods);
-    let log = pod_log(&target, &cluster, "0/3");
+    let fake = fake_cluster(Some("Failed=True\n"), pods);
+    let cluster = fake.path();
+    let log = pod_log(&target, cluster, "0/3");
     std::fs::rename(&log, cluster.join("logs/mite-peak-0-abc.log")).unwrap();
     // Index 2's result lost a line on the way (log rotation, a killed writer).
-    let damaged = pod_log(&target, &cluster, "2/3");
+    let damaged = pod_log(&target, cluster, "2/3");
     let text_2 = std::fs::read_to_string(&damaged).unwrap();
     let kept: Vec<&str> = text_2.lines().filter(|l| !l.starts_with("mite-result 1/")).collect();
     std::fs::write(cluster.join("logs/mite-peak-2-ghi.log"), kept.join("\n")).unwrap();
@@ -163,7 +160,7 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     std::fs::write(cluster.join("logs/mite-peak-1-def.log"), "starting\nio_uring unavailable (...); using epoll\n")
         .unwrap();
     let merged = cluster.join("merged.json");
-    let out = collect(&cluster, &merged);
+    let out = collect(cluster, &merged);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("collect: job/mite-peak failed; merged 1 results"), "{said}");
@@ -184,8 +181,9 @@ fn read_frame(log: &Path) -> u64 {
 
 #[test]
 fn collect_says_when_the_job_does_not_exist() {
-    let cluster = fake_cluster("absent", None, "");
-    let out = collect(&cluster, &cluster.join("merged.json"));
+    let fake = fake_cluster(None, "");
+    let cluster = fake.path();
+    let out = collect(cluster, &cluster.join("merged.json"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("cannot read job/mite-peak: Error from server (NotFound)"), "{}", text(&out));
 }
@@ -195,12 +193,13 @@ fn collect_says_when_the_job_does_not_exist() {
 /// of the single-use datapool is used twice (the script checks each and says which failed).
 #[test]
 fn rehearsal_of_the_indexed_job_with_a_sigterm() {
-    let work = tmp("rehearsal");
+    let scratch = Scratch::new();
+    let work = scratch.path();
     let out = Command::new("python3")
         .arg(root().join("tools/k8s/rehearsal/rehearse.py"))
         .args(["--engine", env!("CARGO_BIN_EXE_mite-engine"), "--segments", "3", "--duration", "6"])
         .arg("--workdir")
-        .arg(&work)
+        .arg(work)
         .output()
         .expect("python3 runs the rehearsal");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

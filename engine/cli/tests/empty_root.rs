@@ -3,24 +3,24 @@
 //! image's non-root user, starts, resolves the target's name, runs a scenario from a mounted
 //! file, prints its result framed on stdout and writes a report to a mounted directory.
 
+mod support;
+use support::{Scratch, is_root};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mite_tools::{Target, TargetOptions};
 
 #[test]
+#[ignore = "needs root, unshare and chroot to build the empty root: .ci/run runs it with --ignored"]
 fn binary_runs_in_an_empty_root_as_the_image_would() {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    let tools = ["/usr/bin/unshare", "/usr/sbin/chroot"].iter().all(|p| Path::new(p).exists());
-    if !root || !tools {
-        eprintln!("skipped: needs root, unshare and chroot to build the empty root (CI has them)");
-        return;
+    assert!(is_root(), "needs root (to build the empty root)");
+    for tool in ["/usr/bin/unshare", "/usr/sbin/chroot"] {
+        assert!(Path::new(tool).exists(), "needs {tool}");
     }
     let target = Target::start(TargetOptions::default()).unwrap();
-    let work = std::env::temp_dir().join(format!("mite-empty-root-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    // Kept when the test fails, to look at; removed at the end when it passes.
+    let work = Scratch::new().keep();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/k8s/empty-root.sh");
     // "localhost": the name is resolved inside the root, through its /etc/hosts.
     let url = format!("http://localhost:{}/", target.addr().port());

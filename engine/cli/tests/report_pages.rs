@@ -8,7 +8,7 @@
 //! binary; `MITE_SCREENSHOTS=DIR` also saves a screenshot of every page there.
 
 mod support;
-use support::{engine, text};
+use support::{Scratch, engine, text};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -21,14 +21,8 @@ use serde_json::Value;
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mite-pages-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn path(name: &str) -> String {
-    dir().join(name).display().to_string()
+fn path(scratch: &Scratch, name: &str) -> String {
+    scratch.file(name).display().to_string()
 }
 
 fn chromium() -> String {
@@ -58,7 +52,8 @@ fn wait_output(mut child: Child, limit: Duration) -> Output {
 }
 
 fn browser(url: &str, extra: &[&str]) -> Output {
-    let profile = tempdir("profile");
+    let scratch = Scratch::new();
+    let profile = scratch.file("profile");
     let mut args = vec![
         "--headless".to_string(),
         "--no-sandbox".into(),
@@ -85,16 +80,7 @@ fn browser(url: &str, extra: &[&str]) -> Output {
     let mut out = wait_output(child, BROWSER_TIMEOUT);
     out.stdout = std::fs::read(&stdout).unwrap_or_default();
     out.stderr = std::fs::read(&stderr).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&profile);
     out
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let path = dir().join(format!("{name}-{n}"));
-    std::fs::create_dir_all(&path).unwrap();
-    path
 }
 
 /// Loads `url`, lets its scripts run for `budget_ms` of (virtual) time, and returns what the
@@ -169,8 +155,8 @@ fn series_of(status: &Value, id: &str) -> u64 {
     status["charts"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["series"].as_u64().unwrap()
 }
 
-fn open_model_scenario(base: &str) -> String {
-    let file = path("open.toml");
+fn open_model_scenario(scratch: &Scratch, base: &str) -> String {
+    let file = path(scratch, "open.toml");
     std::fs::write(
         &file,
         format!(
@@ -196,10 +182,11 @@ fn run(scenario: &str, extra: &[&str]) {
 fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let base = target.url("/").trim_end_matches('/').to_string();
-    let open = open_model_scenario(&base);
+    let scratch = Scratch::new();
+    let open = open_model_scenario(&scratch, &base);
     let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
     let url = format!("target_url={base}/");
-    let (closed_json, closed_html) = (path("closed.json"), path("closed.html"));
+    let (closed_json, closed_html) = (path(&scratch, "closed.json"), path(&scratch, "closed.html"));
     run(
         &get,
         &[
@@ -215,9 +202,9 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
             "errors<1%",
         ],
     );
-    let (open_json, open_html) = (path("open.json"), path("open.html"));
+    let (open_json, open_html) = (path(&scratch, "open.json"), path(&scratch, "open.html"));
     run(&open, &["--duration", "2s", "--json", &open_json, "--html", &open_html]);
-    let (seg0, seg1) = (path("seg0.json"), path("seg1.json"));
+    let (seg0, seg1) = (path(&scratch, "seg0.json"), path(&scratch, "seg1.json"));
     run(&open, &["--duration", "1s", "--segment", "0/2", "--json", &seg0]);
     run(&open, &["--duration", "1s", "--segment", "1/2", "--json", &seg1]);
 
@@ -236,12 +223,12 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
         "open-model data carries errors and corrected spectra"
     );
 
-    let compare_html = path("compare.html");
+    let compare_html = path(&scratch, "compare.html");
     let out = engine(&["compare", &open_json, &seg0, &closed_json, "--html", &compare_html]);
     assert!(matches!(out.status.code(), Some(0) | Some(4)), "{}", text(&out));
     check_file(&compare_html, &["compare-spectrum", "compare-rps", "compare-p99"]);
 
-    let (merged_json, merged_html) = (path("merged.json"), path("merged.html"));
+    let (merged_json, merged_html) = (path(&scratch, "merged.json"), path(&scratch, "merged.html"));
     let out = engine(&["merge", &seg0, &seg1, "-o", &merged_json, "--html", &merged_html]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     check_file(&merged_html, &["spectrum", "histogram", "segments-spectrum", "segments-rps"]);
@@ -250,8 +237,10 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
 }
 
 #[test]
+#[allow(unsafe_code)]
 fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
     let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
     let url = format!("target_url={}", target.url("/"));
     let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
@@ -312,7 +301,7 @@ fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
     let saved = http_get(origin.trim_start_matches("http://"), "/report.html");
     let body = saved.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
     assert!(saved.starts_with("HTTP/1.1 200") && body.contains("errors\\u003c1%"), "{saved:.300}");
-    let file = path("saved.html");
+    let file = path(&scratch, "saved.html");
     std::fs::write(&file, body).unwrap();
     check_file(&file, &["rps", "latency", "spectrum"]);
     let _ = child.kill();

@@ -3,7 +3,7 @@
 //! against the embedded target, from nothing but the scaffold's files.
 
 mod support;
-use support::{engine, text};
+use support::{Scratch, engine, text};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -16,12 +16,6 @@ const CARGO_LIMIT: Duration = Duration::from_secs(900);
 
 fn checkout() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mite-scaffold-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 /// Runs cargo in `dir` with the workspace's build cache, offline (the engine's lock file was
@@ -50,7 +44,8 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn scaffold_passes_its_tests_and_journey_test_against_the_target() {
-    let dir = fresh_dir("shop-load");
+    let scratch = Scratch::new();
+    let dir = scratch.file("shop-load");
     let checkout = checkout();
     let new = engine(&["new", dir.to_str().unwrap(), "--engine-path", checkout.to_str().unwrap()]);
     assert!(new.status.success(), "{}", text(&new));
@@ -84,7 +79,8 @@ fn scaffold_passes_its_tests_and_journey_test_against_the_target() {
 
 #[test]
 fn new_refuses_a_directory_that_is_not_empty() {
-    let dir = fresh_dir("taken");
+    let scratch = Scratch::new();
+    let dir = scratch.file("taken");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("notes.txt"), "mine").unwrap();
     let out = engine(&["new", dir.to_str().unwrap()]);
@@ -97,13 +93,14 @@ fn new_refuses_a_directory_that_is_not_empty() {
 
 #[test]
 fn new_without_engine_path_writes_the_released_dependency() {
-    let dir = fresh_dir("released");
+    let scratch = Scratch::new();
+    let dir = scratch.file("released");
     let out = engine(&["new", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("mite-engine = \"0.1\""), "{manifest}");
     assert!(!dir.join("Cargo.lock").exists());
-    let bad = engine(&["new", fresh_dir("bad").to_str().unwrap(), "--engine-path", "/nonexistent/engine"]);
+    let bad = engine(&["new", scratch.file("bad").to_str().unwrap(), "--engine-path", "/nonexistent/engine"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad).contains("--engine-path /nonexistent/engine"), "{}", text(&bad));
     let _ = std::fs::remove_dir_all(&dir);

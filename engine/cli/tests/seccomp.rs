@@ -4,7 +4,7 @@
 //! starts. The filters are installed by the same code as the `mite-seccomp` helper.
 
 mod support;
-use support::text;
+use support::{Scratch, text};
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -29,12 +29,11 @@ fn deny_setup(errno: u32) -> String {
 }
 
 /// Runs the get scenario against `target` under `profile` (no capabilities kept, as in the pod).
-fn run_under(profile: &str, target: &Target, tag: &str, extra: &[&str]) -> (Output, Option<Value>) {
+#[allow(unsafe_code)]
+fn run_under(profile: &str, target: &Target, extra: &[&str]) -> (Output, Option<Value>) {
     let compiled = mite_seccomp::compile(profile, &[]).expect("profile compiles");
-    let dir = std::env::temp_dir().join(format!("mite-seccomp-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("result.json");
-    let _ = std::fs::remove_file(&json);
+    let scratch = Scratch::new();
+    let json = scratch.file("result.json");
     let url = format!("target_url={}", target.url("/"));
     let get = root().join("journeys/scenarios/get.toml");
     let mut command = Command::new(env!("CARGO_BIN_EXE_mite-engine"));
@@ -65,7 +64,7 @@ fn assert_counted(result: &Value, target: &Target) {
 #[test]
 fn seccomp_denial_is_named_with_its_fix_and_falls_back_to_epoll() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let (out, result) = run_under(&deny_setup(1), &target, "eperm", &[]);
+    let (out, result) = run_under(&deny_setup(1), &target, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let result = result.expect("result written");
     assert_eq!(result["driver"], "epoll");
@@ -80,7 +79,7 @@ fn seccomp_denial_is_named_with_its_fix_and_falls_back_to_epoll() {
 #[test]
 fn seccomp_enosys_is_not_taken_for_an_old_kernel() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let (out, result) = run_under(&deny_setup(38), &target, "enosys", &[]);
+    let (out, result) = run_under(&deny_setup(38), &target, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let result = result.expect("result written");
     assert_eq!(result["driver"], "epoll");
@@ -92,7 +91,7 @@ fn seccomp_enosys_is_not_taken_for_an_old_kernel() {
 #[test]
 fn io_uring_asked_for_under_a_denying_filter_is_an_error_naming_seccomp() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let (out, result) = run_under(&deny_setup(1), &target, "strict", &["--driver", "io_uring"]);
+    let (out, result) = run_under(&deny_setup(1), &target, &["--driver", "io_uring"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("io_uring runtime: io_uring_setup is blocked by this process's seccomp filter"),
@@ -118,7 +117,7 @@ fn shipped_profile_lets_io_uring_start() {
         .unwrap();
     assert_eq!(bare.status.code(), Some(0), "io_uring does not start on this machine even unfiltered: {}", text(&bare));
     let target = Target::start(TargetOptions::default()).unwrap();
-    let (out, result) = run_under(&shipped_profile(), &target, "shipped", &["--driver", "io_uring"]);
+    let (out, result) = run_under(&shipped_profile(), &target, &["--driver", "io_uring"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let result = result.expect("result written");
     assert_eq!(result["driver"], "io_uring");
@@ -136,7 +135,7 @@ fn shipped_profile_without_its_io_uring_rule_denies_it() {
     rules.retain(|r| !r["names"].as_array().unwrap().iter().any(|n| n == "io_uring_setup"));
     assert_eq!(rules.len(), before - 1, "one rule adds io_uring");
     let target = Target::start(TargetOptions::default()).unwrap();
-    let (out, result) = run_under(&profile.to_string(), &target, "default", &[]);
+    let (out, result) = run_under(&profile.to_string(), &target, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let result = result.expect("result written");
     assert_eq!(result["driver"], "epoll");

@@ -3,7 +3,7 @@
 //! and its result files merged losslessly.
 
 mod support;
-use support::engine;
+use support::{Scratch, engine};
 
 use std::path::PathBuf;
 
@@ -12,9 +12,8 @@ use mite_tools::{Target, TargetOptions};
 #[test]
 fn websocket_toml_from_the_command_line() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let dir = std::env::temp_dir().join(format!("mite-cli-ws-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (json, merged) = (dir.join("ws.json"), dir.join("merged.json"));
+    let scratch = Scratch::new();
+    let (json, merged) = (scratch.file("ws.json"), scratch.file("merged.json"));
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/websocket.toml");
     let url = format!("ws_url={}", target.ws_url("/ws/echo"));
     let out = engine(&[

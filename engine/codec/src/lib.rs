@@ -6,6 +6,7 @@
 //! or delimited by the server closing). Every function takes bytes and returns how many it used,
 //! so the codec is tested by feeding fixtures split at every byte position. [`ws`] is the
 //! WebSocket (RFC 6455) client codec, built the same way.
+#![forbid(unsafe_code)] // nothing here needs it: the workspace denies it, this crate refuses it outright
 
 pub mod body;
 pub mod encode;

@@ -19,3 +19,37 @@ pub fn text(output: &Output) -> String {
 pub fn scenario(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios").join(name).display().to_string()
 }
+
+/// A temporary directory for one test's files, removed when dropped (kept when the test
+/// fails: call [`Scratch::keep`] first to look at them).
+pub struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    /// A new, empty directory.
+    pub fn new() -> Scratch {
+        Scratch(tempfile::Builder::new().prefix("mite-test-").tempdir().expect("a temporary directory"))
+    }
+
+    /// `name` inside the directory (not created).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+
+    /// Leaves the directory in place when dropped, and returns its path.
+    pub fn keep(self) -> PathBuf {
+        self.0.keep()
+    }
+}
+
+/// Whether this process runs as root (the tests that need it are `#[ignore]`d, and CI, which
+/// runs as root, runs them with `--ignored`).
+#[allow(unsafe_code)]
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -59,6 +59,7 @@ impl Transport {
         let mut byte = 0u8;
         // SAFETY: `fd` is the open socket owned by `self` (alive for this call); `byte` is a
         // valid one-byte buffer; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
+        #[allow(unsafe_code)]
         let read =
             unsafe { libc::recv(fd, (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
         match read {

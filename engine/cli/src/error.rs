@@ -1,0 +1,74 @@
+//! The command line's own errors, each naming the flag, variable, file or directory it is
+//! about in the user's words. Commands add the core crates' errors to these through `anyhow`
+//! at the top (`commands::dispatch`), which prints the chain as one line.
+
+use std::path::PathBuf;
+
+/// What the command line itself refuses (the engine's own errors come from `mite_core`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A flag or environment variable whose value cannot be used: `--segment "3/2": need 0 <= K < N`.
+    #[error("{name} {value:?}: {why}")]
+    BadValue {
+        /// The flag (`--segment`) or variable (`JOB_COMPLETION_INDEX`).
+        name: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong and what to write instead.
+        why: String,
+    },
+    /// A flag that needs another flag or variable: `--segments 3 needs JOB_COMPLETION_INDEX ...`.
+    #[error("{flag} needs {needs}")]
+    Needs {
+        /// The flag with its value.
+        flag: String,
+        /// What it needs, in the user's words.
+        needs: &'static str,
+    },
+    /// `new DIR`: a directory whose last part cannot name a crate.
+    #[error(
+        "new: cannot name a crate after the directory {:?}: its last part must start with a letter \
+         (e.g. mite-engine new load-tests)",
+        dir.display().to_string()
+    )]
+    CrateName {
+        /// The directory given.
+        dir: PathBuf,
+    },
+    /// `new DIR`: the directory exists and holds something.
+    #[error("new: {} is not empty; give a new or empty directory (nothing was written)", dir.display())]
+    NotEmpty {
+        /// The directory given.
+        dir: PathBuf,
+    },
+    /// `new --engine-path PATH`: not a checkout of the engine.
+    #[error(
+        "new: --engine-path {}: not a mite-engine checkout (neither it nor its engine/cli has the \
+         mite-engine package's Cargo.toml)",
+        path.display()
+    )]
+    NotACheckout {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A file or directory that could not be read, written or created; the cause follows.
+    #[error("{action} {}", path.display())]
+    Io {
+        /// What was being done, with the command or flag: `new: writing`, `new: --engine-path`.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// [`Error::Io`] for `path`, as a closure for `map_err`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
+    }
+}
