@@ -80,8 +80,8 @@ pub fn start_at(text: &str) -> Result<SystemTime, Error> {
         return Err(refused("give the time in UTC (ending in Z or +00:00), like 2026-11-24T22:00:00Z".into()));
     }
     let since_epoch = at - OffsetDateTime::UNIX_EPOCH;
-    let since_epoch = Duration::try_from(since_epoch)
-        .map_err(|_| refused("times before 1970-01-01T00:00:00Z are refused".into()))?;
+    let since_epoch =
+        Duration::try_from(since_epoch).map_err(|_| refused("times before 1970-01-01T00:00:00Z are refused".into()))?;
     Ok(UNIX_EPOCH + since_epoch)
 }
 

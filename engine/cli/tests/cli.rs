@@ -418,16 +418,26 @@ fn merge_and_compare_name_the_file_and_the_field_they_cannot_read() {
         path
     };
     let newer = variant("typed-newer.json", &|v| v["format_version"] = 99.into());
-    let out =
-        engine(&["merge", a.to_str().unwrap(), newer.to_str().unwrap(), "-o", scratch.file("typed-m.json").to_str().unwrap()]);
+    let out = engine(&[
+        "merge",
+        a.to_str().unwrap(),
+        newer.to_str().unwrap(),
+        "-o",
+        scratch.file("typed-m.json").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("typed-newer.json: result format version 99 is newer"), "{}", text(&out));
 
     let missing = variant("typed-missing.json", &|v| {
         v["transactions"][0]["raw"].as_object_mut().unwrap().remove("req_ok");
     });
-    let out =
-        engine(&["merge", a.to_str().unwrap(), missing.to_str().unwrap(), "-o", scratch.file("typed-m.json").to_str().unwrap()]);
+    let out = engine(&[
+        "merge",
+        a.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "-o",
+        scratch.file("typed-m.json").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(

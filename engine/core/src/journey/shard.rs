@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::driver::thread_cpu_us;
-use crate::stats::InjectorLoad;
 use crate::http::HttpClient;
 use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
+use crate::stats::InjectorLoad;
 use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
