@@ -3,6 +3,7 @@
 //! HDR statistics merged by one stats thread. See `engine/ARCHITECTURE.md`.
 
 pub mod driver;
+mod error;
 pub mod exec;
 pub mod http;
 pub mod journey;
@@ -16,6 +17,7 @@ pub mod stats;
 pub mod ws;
 
 pub use driver::{Driver, DriverChoice, sleep};
+pub use error::{Error, Result};
 pub use journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry};
 pub use model::config::Config;
 pub use model::datapool::{DataPool, Row};
