@@ -7,6 +7,8 @@ mod error;
 pub mod exec;
 pub mod http;
 pub mod journey;
+#[cfg(test)]
+mod layers;
 pub mod limits;
 pub mod model;
 pub mod output;

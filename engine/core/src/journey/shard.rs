@@ -1,5 +1,5 @@
 //! One core's state: its HTTP client, its transaction table and counters, its configuration.
-//! Owned by that core's thread only; journeys reach it through their [`crate::Ctx`].
+//! Owned by that core's thread only; journeys reach it through their [`Ctx`](crate::journey::Ctx).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
