@@ -34,3 +34,28 @@ pub fn register(registry: &mut Registry) {
     registry.journey("websocket_example:echo", websocket_example::echo);
     registry.journey("websocket_example:listen", websocket_example::listen);
 }
+
+#[cfg(test)]
+mod tests {
+    /// This crate is the first user crate: it reaches the engine only through the prelude
+    /// (issue 18), as a crate made by `mite-engine new` does through `mite_engine::prelude`.
+    #[test]
+    fn the_examples_use_only_the_public_surface() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut reached = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code_before_tests = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (i, line) in code_before_tests.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for (at, _) in code.match_indices("mite_core::") {
+                    if !code[at..].starts_with("mite_core::prelude") {
+                        reached.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(reached.is_empty(), "outside the prelude:\n{}", reached.join("\n"));
+    }
+}

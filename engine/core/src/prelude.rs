@@ -44,9 +44,14 @@
 //! ```
 
 pub use crate::driver::sleep;
+pub use crate::http::{HttpError, Response};
 pub use crate::journey::journey_test::JourneyTest;
 pub use crate::journey::record::JourneyRecord;
-pub use crate::journey::{Ctx, JourneyError, JourneyResult, Registry, Scenario, ScenarioEntry, ScenarioError};
+pub use crate::journey::{
+    Ctx, Http, JourneyError, JourneyResult, Registry, RequestBuilder, Scenario, ScenarioEntry, ScenarioError,
+    Transaction,
+};
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
 pub use crate::model::volume::VolumeModel;
+pub use crate::ws::{WebSocket, WebSockets, WsConnect, WsMessage};
