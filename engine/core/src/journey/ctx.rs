@@ -17,7 +17,28 @@ use crate::journey::shard::{Shard, TxnId};
 use crate::model::config::Config;
 use crate::stats::record_latency;
 
-/// A journey's view of its core: transactions, messages, configuration and HTTP.
+/// A journey's view of its core (Mite's `ctx`): transactions, messages, configuration and
+/// HTTP. A journey is an `async fn(&Ctx, Row) -> JourneyResult`; every request it sends is
+/// recorded under the transaction current at the time.
+///
+/// ```
+/// use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+///
+/// async fn home(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = format!("{}/json", ctx.config().get_or("base", "http://127.0.0.1:8080"));
+///     ctx.transaction("home", async {
+///         let response = ctx.http().get(&url).send().await?;
+///         ctx.send("token", &[("value", &response.header("X-Token").unwrap_or("none"))]);
+///         Ok(())
+///     })
+///     .await
+/// }
+///
+/// let record = JourneyTest::new().config("base", target.url("")).run(home).unwrap();
+/// assert_eq!(record.requests[0].transaction, "home");
+/// assert_eq!(record.messages[0].fields, [("value".to_string(), "abc123".to_string())]);
+/// ```
 pub struct Ctx {
     pub(super) shard: Rc<Shard>,
     pub(super) journey: TxnId,
@@ -30,7 +51,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A context for journey `journey_name` on `shard`.
+    /// A context for journey `journey_name` on `shard` (the engine makes them).
+    #[doc(hidden)]
     pub fn new(shard: Rc<Shard>, journey_name: &str) -> Ctx {
         let journey = shard.stats.borrow_mut().root(journey_name);
         Ctx {
@@ -54,12 +76,27 @@ impl Ctx {
         self.start_delay_us.set(delay_us);
     }
 
-    /// The core this journey runs on.
+    /// The core this journey runs on (the engine's own state).
+    #[doc(hidden)]
     pub fn shard(&self) -> &Shard {
         &self.shard
     }
 
     /// Configuration (scenario values, `MITE_CONF_*` variables, `--config` overrides).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let users = ctx.config().get("users").ok_or_else(|| JourneyError::msg("no users"))?;
+    ///     ctx.send("users", &[("n", &users)]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("users", "7").run(journey).unwrap();
+    /// assert_eq!(record.messages[0].fields[0].1, "7");
+    /// let record = JourneyTest::new().run(journey).unwrap();
+    /// assert_eq!(record.result.unwrap_err().message, "no users");
+    /// ```
     pub fn config(&self) -> &Config {
         &self.shard.config
     }
@@ -92,7 +129,23 @@ impl Ctx {
 
     /// Times `body` as transaction `name` (nested names join as `outer :: inner`). An error
     /// from `body` is counted against this transaction, unless an inner one already counted
-    /// it, and returned.
+    /// it, and returned. The value `body` returns is the transaction's.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn checkout(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.transaction("checkout", async {
+    ///         let items = ctx.transaction("basket", async { Ok(3) }).await?;
+    ///         ctx.transaction("pay", async { Err(JourneyError::msg("declined").field("items", &items)) }).await
+    ///     })
+    ///     .await
+    /// }
+    ///
+    /// let record = JourneyTest::new().run(checkout).unwrap();
+    /// let names: Vec<_> = record.transactions.iter().map(|t| t.name.as_str()).collect();
+    /// assert_eq!(names, ["checkout :: basket", "checkout :: pay", "checkout"]);
+    /// assert_eq!(record.transaction("checkout :: pay").unwrap().error.as_deref(), Some("declined (items=3)"));
+    /// ```
     ///
     /// A hand-written future rather than an `async fn`: an async fn would keep `body` twice in
     /// its state (as the argument and as the awaited value), doubling the size of every
@@ -159,7 +212,19 @@ impl Ctx {
     }
 
     /// Emits a message (Mite's `ctx.send`): counted by type in the results, printed by
-    /// `journey test`.
+    /// `journey test`. Each field is a name and anything that can be displayed.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, row: Row) -> JourneyResult {
+    ///     ctx.send("basket", &[("user", &row.get(0).unwrap_or("-")), ("items", &2)]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().row(Row::new(["ann"])).run(journey).unwrap();
+    /// assert_eq!(record.messages[0].kind, "basket");
+    /// assert_eq!(record.messages[0].fields, [("user".into(), "ann".into()), ("items".into(), "2".into())]);
+    /// ```
     pub fn send(&self, kind: &str, fields: &[(&str, &dyn fmt::Display)]) {
         self.shard.stats.borrow_mut().message(kind);
         self.shard.record(|record| {
@@ -175,14 +240,45 @@ impl Ctx {
         }
     }
 
-    /// The HTTP client, as a request builder.
+    /// The HTTP client, as a request builder: the core's keep-alive connections, this
+    /// journey's cookies.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let url = format!("{}/bytes/5", ctx.config().get_or("base", ""));
+    ///     let response = ctx.http().get(&url).send().await?;
+    ///     assert_eq!(response.body_len(), 5);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// assert_eq!(record.statuses(), [Some(200)]);
+    /// ```
     pub fn http(&self) -> Http<'_> {
         Http { ctx: self }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`Ctx::transaction`].
+    /// The future of [`Ctx::transaction`]: await it (it records nothing until it is polled,
+    /// and nothing when dropped before it finished).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let never_awaited: Transaction<'_, _> = ctx.transaction("skipped", async { Ok(()) });
+    ///     drop(never_awaited);
+    ///     let n = ctx.transaction("counted", async { Ok(2) }).await?;
+    ///     ctx.send("n", &[("n", &n)]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().run(journey).unwrap();
+    /// assert_eq!(record.transactions.len(), 1);
+    /// assert_eq!(record.transactions[0].name, "counted");
+    /// ```
     pub struct Transaction<'a, F> {
         ctx: &'a Ctx,
         name: &'a str,
