@@ -6,13 +6,41 @@ use std::ops::RangeInclusive;
 use crate::http::{HttpError, Response};
 use crate::journey::Ctx;
 
-/// `ctx.http()`: starts a request.
+/// `ctx.http()`: starts a request, by method.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = format!("{}/echo", ctx.config().get_or("base", ""));
+///     let http: Http<'_> = ctx.http();
+///     assert_eq!(http.post(&url).body(b"a").send().await?.text()?, "a");
+///     assert_eq!(http.put(&url).body(b"b").send().await?.text()?, "b");
+///     Ok(())
+/// }
+/// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+/// # assert_eq!(record.statuses(), [Some(200), Some(200)]);
+/// ```
 pub struct Http<'c> {
     pub(super) ctx: &'c Ctx,
 }
 
 impl<'c> Http<'c> {
     /// A request with any method.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().request("PURGE".parse()?, &format!("{base}/")).send().await?;
+    ///     assert_eq!(response.status(), 200);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "PURGE");
+    /// ```
     pub fn request(&self, method: http::Method, url: &'c str) -> RequestBuilder<'c> {
         RequestBuilder {
             ctx: self.ctx,
@@ -30,43 +58,156 @@ impl<'c> Http<'c> {
     }
 
     /// `GET url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/json")).send().await?;
+    ///     assert_eq!(response.header("Content-Type"), Some("application/json"));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "GET");
+    /// ```
     pub fn get(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::GET, url)
     }
 
     /// `POST url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().post(&format!("{base}/echo")).body(b"order=1").send().await?;
+    ///     assert_eq!(response.text()?, "order=1");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "POST");
+    /// ```
     pub fn post(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::POST, url)
     }
 
     /// `PUT url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().put(&format!("{base}/echo")).body(b"name=ann").send().await?;
+    ///     assert_eq!(response.text()?, "name=ann");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "PUT");
+    /// ```
     pub fn put(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::PUT, url)
     }
 
     /// `DELETE url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().delete(&format!("{base}/status/204")).send().await?;
+    ///     assert_eq!((response.status(), response.body_len()), (204, 0));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "DELETE");
+    /// ```
     pub fn delete(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::DELETE, url)
     }
 
     /// `HEAD url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().head(&format!("{base}/")).send().await?;
+    ///     assert_eq!((response.status(), response.body_len()), (200, 0)); // a head has no body
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "HEAD");
+    /// ```
     pub fn head(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::HEAD, url)
     }
 
     /// `PATCH url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().patch(&format!("{base}/echo")).body(b"qty=2").send().await?;
+    ///     assert_eq!(response.text()?, "qty=2");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "PATCH");
+    /// ```
     pub fn patch(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::PATCH, url)
     }
 
     /// `OPTIONS url`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().options(&format!("{base}/")).send().await?;
+    ///     assert_eq!(response.status(), 200);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests[0].method, "OPTIONS");
+    /// ```
     pub fn options(&self, url: &'c str) -> RequestBuilder<'c> {
         self.request(http::Method::OPTIONS, url)
     }
 }
 
 /// A request being built; `send().await` runs it in the journey's session (cookies, redirects)
-/// and records each exchange under the current transaction.
+/// and records each exchange under the current transaction. Each method takes the builder and
+/// gives it back, so a request reads as one chain.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = format!("{}/status/404", ctx.config().get_or("base", ""));
+///     let request: RequestBuilder<'_> = ctx.http().get(&url).header("Accept", "text/plain");
+///     let response = request.expect_status(200..=404).discard_body().send().await?;
+///     assert_eq!(response.status(), 404);
+///     Ok(())
+/// }
+/// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+/// # assert!(record.is_ok(), "{:?}", record.result);
+/// ```
 pub struct RequestBuilder<'c> {
     pub(crate) ctx: &'c Ctx,
     pub(crate) method: http::Method,
@@ -105,24 +246,79 @@ pub(crate) struct RequestExtras<'c> {
 
 impl<'c> RequestBuilder<'c> {
     /// Adds a header field.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/json/echo");
+    ///     let json = ctx.http().post(&url).header("Content-Type", "application/json").body(b"[1]");
+    ///     assert_eq!(json.send().await?.text()?, "[1]");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn header(mut self, name: &'c str, value: &'c str) -> Self {
         self.headers.push((name, value));
         self
     }
 
     /// Sets the body (`Content-Length` is added).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().post(&format!("{base}/echo")).body(b"hello").send().await?;
+    ///     assert_eq!(response.body().as_ref(), b"hello");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn body(mut self, body: &'c [u8]) -> Self {
         self.body = body;
         self
     }
 
     /// Statuses counted as success (default 200-399); others are `status` errors.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let gone = ctx.http().get(&format!("{base}/status/404")).expect_status(404..=404).send().await?;
+    ///     assert_eq!(gone.status(), 404);
+    ///     let err = ctx.http().get(&format!("{base}/status/404")).send().await.unwrap_err();
+    ///     assert_eq!(err.status(), Some(404));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn expect_status(mut self, statuses: RangeInclusive<u16>) -> Self {
         self.expect = statuses;
         self
     }
 
     /// Counts the body bytes but does not keep them (saves a copy on the hot path).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/bytes/1000")).discard_body().send().await?;
+    ///     assert_eq!((response.body().len(), response.body_len()), (0, 1000));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn discard_body(mut self) -> Self {
         self.keep_body = false;
         self
@@ -130,6 +326,22 @@ impl<'c> RequestBuilder<'c> {
 
     /// Follows redirects (301, 302, 303, 307, 308) or not; when not, a 3xx is the response
     /// (judged by `expect_status`). Default: the scenario's `[client] follow_redirects`, true.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/redirect/302/1");
+    ///     let response = ctx.http().get(&url).follow_redirects(false).send().await?;
+    ///     assert_eq!(response.status(), 302);
+    ///     assert_eq!(response.header("Location"), Some("/redirect/302/0"));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.requests.len(), 1);
+    /// ```
     pub fn follow_redirects(mut self, follow: bool) -> Self {
         self.follow = Some(follow);
         self
@@ -137,6 +349,21 @@ impl<'c> RequestBuilder<'c> {
 
     /// Redirects followed at most (Mite's `max_redirects`, default 5; at most
     /// `limits::REDIRECTS_MAX`); one more is a `status` error.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let three = format!("{base}/redirect/302/3");
+    ///     assert!(ctx.http().get(&three).max_redirects(3).send().await.is_ok());
+    ///     let err = ctx.http().get(&three).max_redirects(2).send().await.unwrap_err();
+    ///     assert_eq!(err.kind().map(|kind| kind.name()), Some("status"));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn max_redirects(mut self, redirects: u8) -> Self {
         self.max_redirects = Some(redirects.min(crate::limits::REDIRECTS_MAX));
         self
@@ -144,6 +371,19 @@ impl<'c> RequestBuilder<'c> {
 
     /// Sends a cookie with this request (and its redirects within the same origin), besides
     /// the session's.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/cookies")).cookie("theme", "dark").send().await?;
+    ///     assert_eq!(response.text()?, "theme=dark");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn cookie(mut self, name: &'c str, value: &'c str) -> Self {
         self.extras().cookies.push((name, value));
         self
@@ -151,6 +391,20 @@ impl<'c> RequestBuilder<'c> {
 
     /// Basic authentication (`Authorization: Basic base64(user:password)`), sent within the
     /// request's origin only (not to another host it redirects to).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/basic-auth/ann/secret");
+    ///     let response = ctx.http().get(&url).basic_auth("ann", "secret").send().await?;
+    ///     assert_eq!(response.text()?, "ann");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
         use base64::Engine;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -160,6 +414,20 @@ impl<'c> RequestBuilder<'c> {
 
     /// A JSON body (serde), with `Content-Type: application/json`. A value serde cannot
     /// write (a map with non-string keys) fails the request when it is sent.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let order = std::collections::BTreeMap::from([("item", "tea"), ("size", "large")]);
+    ///     let response = ctx.http().post(&format!("{base}/json/echo")).json(&order).send().await?;
+    ///     assert_eq!(response.text()?, r#"{"item":"tea","size":"large"}"#);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         let extras = self.extras();
         match serde_json::to_vec(value) {
@@ -173,6 +441,21 @@ impl<'c> RequestBuilder<'c> {
     }
 
     /// A form body (`application/x-www-form-urlencoded`), as a browser posts a form.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/login");
+    ///     let login = ctx.http().post(&url).form(&[("user", "ann"), ("password", "secret")]);
+    ///     let account = login.send().await?; // 302 with a session cookie, followed to /account
+    ///     assert_eq!(account.text()?, "hello ann");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> Self {
         let mut body = String::new();
         crate::http::form::encode_pairs(&mut body, fields);
@@ -183,6 +466,20 @@ impl<'c> RequestBuilder<'c> {
     }
 
     /// Adds query parameters to the URL, encoded (`?a=1&b=x+y`).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/query");
+    ///     let search = ctx.http().get(&url).query(&[("q", "green tea"), ("page", "2")]);
+    ///     assert_eq!(search.send().await?.text()?, "q=green+tea&page=2");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, params: &[(K, V)]) -> Self {
         let url = crate::http::form::with_query(
             self.extras.as_ref().and_then(|e| e.url.as_deref()).unwrap_or(self.url),
@@ -230,6 +527,22 @@ impl<'c> RequestBuilder<'c> {
 
     /// Sends the request in the journey's session (cookies, redirects) and waits for the
     /// whole response. Every hop is recorded as a request under the current transaction.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/redirect/302/1");
+    ///     let response = ctx.transaction("home", async { Ok(ctx.http().get(&url).send().await?) }).await?;
+    ///     assert_eq!(response.text()?, "GET ");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// # assert_eq!(record.statuses(), [Some(302), Some(200)]);
+    /// # assert!(record.requests.iter().all(|r| r.transaction == "home"));
+    /// ```
     pub async fn send(mut self) -> Result<Response, HttpError> {
         // The plain request is one exchange, inline; anything more is the session's loop.
         if !crate::journey::session::prepare(&mut self) {
