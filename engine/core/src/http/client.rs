@@ -54,7 +54,23 @@ impl Default for HttpSettings {
     }
 }
 
-/// A request that failed. `kind` is `None` when the request was invalid and never sent.
+/// A request that failed. `kind` is `None` when the request was invalid and never sent. With
+/// `?` in a journey it becomes a [`JourneyError`](crate::prelude::JourneyError) counted under its
+/// kind.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = format!("{}/status/500", ctx.config().get_or("base", ""));
+///     let err: HttpError = ctx.http().get(&url).send().await.unwrap_err();
+///     assert_eq!((err.status(), err.was_sent()), (Some(500), true));
+///     Err(err)?
+/// }
+/// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+/// let failure = record.result.unwrap_err();
+/// assert_eq!(failure.kind.map(|kind| kind.name()), Some("status"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct HttpError {
     kind: Option<ErrorKind>,
@@ -99,22 +115,84 @@ impl HttpError {
         self
     }
 
-    /// How the request failed (`None`: it was invalid and not sent).
+    /// How the request failed (`None`: it was invalid, e.g. a header that cannot be written,
+    /// and not sent).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let err = ctx.http().get(&format!("{base}/status/500")).send().await.unwrap_err();
+    ///     assert_eq!(err.kind().map(|kind| kind.name()), Some("status"));
+    ///     let invalid = ctx.http().get(&format!("{base}/")).header("bad name", "x").send().await.unwrap_err();
+    ///     assert_eq!(invalid.kind(), None);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn kind(&self) -> Option<ErrorKind> {
         self.kind
     }
 
     /// Whether the request was written to a connection before it failed.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// # let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // bound, then freed
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let (base, closed) = (ctx.config().get_or("base", ""), ctx.config().get_or("closed", ""));
+    ///     let refused = ctx.http().get(closed).send().await.unwrap_err();
+    ///     assert!(!refused.was_sent()); // the server never saw it: counted as `not sent`
+    ///     let answered = ctx.http().get(&format!("{base}/status/500")).send().await.unwrap_err();
+    ///     assert!(answered.was_sent());
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).config("closed", format!("http://{closed}/"));
+    /// # let record = record.run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn was_sent(&self) -> bool {
         self.sent
     }
 
     /// Connection work done for the request before it failed.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// # let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // bound, then freed
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let refused = ctx.http().get(ctx.config().get_or("closed", "")).send().await.unwrap_err();
+    ///     let timings = refused.timings();
+    ///     assert!(timings.connects >= 1 && timings.connects_failed == timings.connects);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).config("closed", format!("http://{closed}/"));
+    /// # let record = record.run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn timings(&self) -> Timings {
         self.timings
     }
 
     /// The status, when the failure is an unexpected status.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let err = ctx.http().get(&format!("{base}/status/503")).send().await.unwrap_err();
+    ///     assert_eq!(err.status(), Some(503));
+    ///     assert!(err.to_string().ends_with("/status/503 answered 503, expected 200-399"), "{err}");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn status(&self) -> Option<u16> {
         self.status
     }
@@ -133,7 +211,21 @@ impl std::error::Error for HttpError {}
 
 pub use crate::stats::Timings;
 
-/// A complete response.
+/// A complete response: status, head and body, with where the time went.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = format!("{}/json", ctx.config().get_or("base", ""));
+///     let response: Response = ctx.http().get(&url).send().await?;
+///     assert_eq!(response.status(), 200);
+///     assert_eq!(response.header("Content-Type"), Some("application/json"));
+///     assert_eq!(response.body_len(), response.text()?.len() as u64);
+///     Ok(())
+/// }
+/// # assert!(JourneyTest::new().config("base", target.url("")).run(journey).unwrap().is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Response {
     status: u16,
@@ -146,41 +238,152 @@ pub struct Response {
 
 impl Response {
     /// Whether the response carries `Set-Cookie` (found while parsing the head).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let url = format!("{base}/login");
+    ///     let login = ctx.http().post(&url).form(&[("user", "ann"), ("password", "secret")]);
+    ///     let response = login.follow_redirects(false).send().await?;
+    ///     assert!(response.has_set_cookie());
+    ///     assert_eq!(response.header("Set-Cookie"), Some("session=tok-ann; Path=/; HttpOnly"));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn has_set_cookie(&self) -> bool {
         self.set_cookie
     }
 
     /// Status code.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/status/201")).send().await?;
+    ///     assert_eq!(response.status(), 201);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// A header value (first match, case-insensitive), when it is valid UTF-8.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/json")).send().await?;
+    ///     assert_eq!(response.header("x-token"), Some("abc123"));
+    ///     assert_eq!(response.header("X-Missing"), None);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         mite_codec::head::find_header(&self.head, name).and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// The raw head bytes.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/")).send().await?;
+    ///     assert!(response.head_bytes().starts_with(b"HTTP/1.1 200 OK\r\n"));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn head_bytes(&self) -> &[u8] {
         &self.head
     }
 
     /// The body (empty when the request discarded it).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/")).send().await?;
+    ///     assert_eq!(response.body().as_ref(), b"Hello, World!");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn body(&self) -> &Bytes {
         &self.body
     }
 
     /// The body as UTF-8 text.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let response = ctx.http().get(&format!("{base}/json")).send().await?;
+    ///     assert!(response.text()?.starts_with(r#"{"token":"abc123""#));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn text(&self) -> Result<&str, std::str::Utf8Error> {
         std::str::from_utf8(&self.body)
     }
 
     /// Body bytes received (also counted when discarded).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let kept = ctx.http().get(&format!("{base}/bytes/64")).send().await?;
+    ///     let discarded = ctx.http().get(&format!("{base}/bytes/64")).discard_body().send().await?;
+    ///     assert_eq!((kept.body_len(), discarded.body_len(), discarded.body().len()), (64, 64, 0));
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn body_len(&self) -> u64 {
         self.body_bytes
     }
 
     /// Where the time went.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     let first = ctx.http().get(&format!("{base}/")).send().await?.timings();
+    ///     assert!(first.connects == 1 && first.total_us >= first.first_byte_us);
+    ///     let again = ctx.http().get(&format!("{base}/")).send().await?.timings();
+    ///     assert_eq!(again.connects, 0); // the keep-alive connection was reused
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn timings(&self) -> Timings {
         self.timings
     }
