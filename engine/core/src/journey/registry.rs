@@ -11,6 +11,16 @@ use crate::model::datapool::{DataPool, Row};
 use crate::model::volume::VolumeModel;
 
 /// One line of a scenario: which journey, fed by which datapool, at what volume.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// let entry = ScenarioEntry {
+///     journey: "shop:browse".into(),
+///     datapool: Some(DataPool::recyclable("users", vec![Row::new(["ann"])])),
+///     volume: VolumeModel::Ramp { from: 0, to: 50, duration_s: 60.0 },
+/// };
+/// assert_eq!(entry.volume.target(29.0, 30.0), Some(25)); // halfway up the ramp
+/// ```
 #[derive(Clone, Debug)]
 pub struct ScenarioEntry {
     /// Registered journey name (`module:name`).
@@ -22,6 +32,21 @@ pub struct ScenarioEntry {
 }
 
 /// A scenario: what to run, plus configuration defaults it brings.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// fn scenario(_config: &Config) -> Result<Scenario, ScenarioError> {
+///     let mut defaults = Config::default();
+///     defaults.set("base", "http://127.0.0.1:8080"); // `--config base=...` overrides it
+///     let browse = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume: VolumeModel::constant(8) };
+///     let buy = ScenarioEntry { journey: "shop:buy".into(), datapool: None, volume: VolumeModel::constant(2) };
+///     Ok(Scenario { name: "shop".into(), entries: vec![browse, buy], config: defaults })
+/// }
+///
+/// let built = scenario(&Config::default()).unwrap();
+/// assert_eq!(built.entries.len(), 2);
+/// assert_eq!(built.config.get("base"), Some("http://127.0.0.1:8080"));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Scenario {
     /// Name shown in results.
@@ -38,6 +63,20 @@ pub type ScenarioFn = fn(&Config) -> Result<Scenario, ScenarioError>;
 /// A scenario function could not build its scenario. Built from a message with `?` or
 /// `.into()` (`Err("no base URL")?`, `Err(format!(..).into())`), or for a configuration value
 /// with [`ScenarioError::config`].
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// fn scenario(config: &Config) -> Result<Scenario, ScenarioError> {
+///     let base = config.get("base").ok_or("config base is missing: the shop's URL")?;
+///     if !base.starts_with("http") {
+///         return Err(ScenarioError::config("base", base, "expected an http:// or https:// URL"));
+///     }
+///     Ok(Scenario::default())
+/// }
+///
+/// let err = scenario(&Config::default()).unwrap_err();
+/// assert_eq!(err, ScenarioError::msg("config base is missing: the shop's URL"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
     /// A configuration value the scenario needs cannot be used.
@@ -57,11 +96,31 @@ pub enum ScenarioError {
 
 impl ScenarioError {
     /// An error with a message.
+    ///
+    /// ```
+    /// # use mite_core::prelude::ScenarioError;
+    /// let err = ScenarioError::msg(format!("{} is down", "http://shop"));
+    /// assert_eq!(err.to_string(), "http://shop is down");
+    /// ```
     pub fn msg(message: impl Into<String>) -> ScenarioError {
         ScenarioError::Message(message.into())
     }
 
     /// Configuration `key` has `value`, which is not what the scenario expects.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// fn scenario(config: &Config) -> Result<Scenario, ScenarioError> {
+    ///     let text = config.get_or("journeys", "10");
+    ///     let journeys: u64 = text.parse().map_err(|_| ScenarioError::config("journeys", text, "expected a whole number"))?;
+    ///     let entry = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume: VolumeModel::constant(journeys) };
+    ///     Ok(Scenario { name: "shop".into(), entries: vec![entry], config: Config::default() })
+    /// }
+    ///
+    /// let mut config = Config::default();
+    /// config.set("journeys", "ten");
+    /// assert_eq!(scenario(&config).unwrap_err().to_string(), r#"config journeys="ten": expected a whole number"#);
+    /// ```
     pub fn config(key: &str, value: &str, expected: impl Into<String>) -> ScenarioError {
         ScenarioError::Config { key: key.to_string(), value: value.to_string(), expected: expected.into() }
     }
@@ -107,6 +166,19 @@ enum DataPoolSource {
 }
 
 /// Journeys, datapools and scenarios by `module:name`.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// async fn browse(_ctx: &Ctx, _row: Row) -> JourneyResult {
+///     Ok(())
+/// }
+///
+/// let mut registry = Registry::default();
+/// registry.journey("shop:browse", browse);
+/// registry.datapool("shop:users", || DataPool::recyclable("users", vec![Row::new(["ann"])]));
+/// registry.scenario("shop:soak", |_config| Ok(Scenario::default()));
+/// assert_eq!(registry.journey_names().chain(registry.scenario_names()).count(), 2);
+/// ```
 #[derive(Default, Clone)]
 pub struct Registry {
     journeys: BTreeMap<String, Arc<dyn Journey>>,
@@ -116,6 +188,18 @@ pub struct Registry {
 
 impl Registry {
     /// Registers an `async fn(&Ctx, Row) -> JourneyResult` under `name` (`module:name`).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn browse(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.transaction("home", async { Ok(()) }).await
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.journey("shop:browse", browse);
+    /// let record = JourneyTest::new().run_registered(&registry, "shop:browse").unwrap();
+    /// assert_eq!(record.transactions[0].name, "home");
+    /// ```
     pub fn journey<F>(&mut self, name: &str, f: F)
     where
         F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
@@ -124,26 +208,68 @@ impl Registry {
     }
 
     /// Registers a journey implemented directly (declarative journeys).
+    #[doc(hidden)]
     pub fn journey_impl(&mut self, name: &str, journey: Arc<dyn Journey>) {
         self.journeys.insert(name.to_string(), journey);
     }
 
     /// Registers a scenario under `name`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// fn soak(config: &Config) -> Result<Scenario, ScenarioError> {
+    ///     let journeys = config.get_or("journeys", "10").parse().map_err(|_| "journeys: not a number")?;
+    ///     let entry = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume: VolumeModel::constant(journeys) };
+    ///     Ok(Scenario { name: "soak".into(), entries: vec![entry], config: Config::default() })
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.scenario("shop:soak", soak);
+    /// let build = registry.find_scenario("shop:soak").unwrap();
+    /// assert_eq!(build(&Config::default()).unwrap().entries[0].volume.target(0.0, 1.0), Some(10));
+    /// ```
     pub fn scenario(&mut self, name: &str, f: ScenarioFn) {
         self.scenarios.insert(name.to_string(), f);
     }
 
     /// Registers a datapool under `name`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// fn users() -> DataPool {
+    ///     DataPool::recyclable("users", vec![Row::new(["ann"]), Row::new(["bob"])])
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.datapool("shop:users", users); // `mite-engine journey test shop:browse shop:users`
+    /// assert_eq!(registry.find_datapool("shop:users").unwrap().len(), 2);
+    /// ```
     pub fn datapool(&mut self, name: &str, f: DataPoolFn) {
         self.datapools.insert(name.to_string(), DataPoolSource::Build(f));
     }
 
     /// Registers an already built datapool (scenario files).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// let mut registry = Registry::default();
+    /// registry.datapool_impl("shop:skus", DataPool::single_use("skus", vec![Row::new(["tea-1"])]));
+    /// assert!(!registry.find_datapool("shop:skus").unwrap().is_recyclable());
+    /// ```
     pub fn datapool_impl(&mut self, name: &str, pool: DataPool) {
         self.datapools.insert(name.to_string(), DataPoolSource::Built(pool));
     }
 
     /// Looks a datapool up and builds it.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// let mut registry = Registry::default();
+    /// registry.datapool("shop:users", || DataPool::recyclable("users", vec![Row::new(["ann"])]));
+    /// assert_eq!(registry.find_datapool("shop:users").unwrap().name, "users");
+    /// let err = registry.find_datapool("shop:user").unwrap_err();
+    /// assert_eq!(err.to_string(), r#"unknown datapool "shop:user"; did you mean shop:users?"#);
+    /// ```
     pub fn find_datapool(&self, name: &str) -> Result<DataPool, UnknownName> {
         let found = self.datapools.get(name).map(|source| match source {
             DataPoolSource::Build(f) => f(),
@@ -157,11 +283,32 @@ impl Registry {
     }
 
     /// Registered datapool names.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// let mut registry = Registry::default();
+    /// registry.datapool("shop:users", || DataPool::recyclable("users", vec![]));
+    /// registry.datapool("shop:skus", || DataPool::single_use("skus", vec![]));
+    /// assert_eq!(registry.datapool_names().collect::<Vec<_>>(), ["shop:skus", "shop:users"]);
+    /// ```
     pub fn datapool_names(&self) -> impl Iterator<Item = &str> {
         self.datapools.keys().map(String::as_str)
     }
 
     /// Looks a journey up.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn browse(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.journey("shop:browse", browse);
+    /// assert!(registry.find_journey("shop:browse").is_ok());
+    /// let err = registry.find_journey("shop:brwse").err().unwrap();
+    /// assert_eq!(err.to_string(), r#"unknown journey "shop:brwse"; did you mean shop:browse?"#);
+    /// ```
     pub fn find_journey(&self, name: &str) -> Result<Arc<dyn Journey>, UnknownName> {
         self.journeys.get(name).cloned().ok_or_else(|| UnknownName {
             name: name.to_string(),
@@ -171,6 +318,15 @@ impl Registry {
     }
 
     /// Looks a scenario up.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// let mut registry = Registry::default();
+    /// registry.scenario("shop:empty", |_config| Ok(Scenario { name: "empty".into(), ..Scenario::default() }));
+    /// let build = registry.find_scenario("shop:empty").unwrap();
+    /// assert_eq!(build(&Config::default()).unwrap().name, "empty");
+    /// assert!(registry.find_scenario("shop:full").is_err());
+    /// ```
     pub fn find_scenario(&self, name: &str) -> Result<ScenarioFn, UnknownName> {
         self.scenarios.get(name).copied().ok_or_else(|| UnknownName {
             name: name.to_string(),
@@ -180,11 +336,31 @@ impl Registry {
     }
 
     /// Registered journey names.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn browse(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.journey("shop:browse", browse);
+    /// registry.journey("shop:buy", browse);
+    /// assert_eq!(registry.journey_names().collect::<Vec<_>>(), ["shop:browse", "shop:buy"]);
+    /// ```
     pub fn journey_names(&self) -> impl Iterator<Item = &str> {
         self.journeys.keys().map(String::as_str)
     }
 
     /// Registered scenario names.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// let mut registry = Registry::default();
+    /// registry.scenario("shop:soak", |_config| Ok(Scenario::default()));
+    /// registry.scenario("shop:peak", |_config| Ok(Scenario::default()));
+    /// assert_eq!(registry.scenario_names().collect::<Vec<_>>(), ["shop:peak", "shop:soak"]);
+    /// ```
     pub fn scenario_names(&self) -> impl Iterator<Item = &str> {
         self.scenarios.keys().map(String::as_str)
     }
