@@ -112,8 +112,10 @@ impl ScenarioError {
     /// # use mite_core::prelude::*;
     /// fn scenario(config: &Config) -> Result<Scenario, ScenarioError> {
     ///     let text = config.get_or("journeys", "10");
-    ///     let journeys: u64 = text.parse().map_err(|_| ScenarioError::config("journeys", text, "expected a whole number"))?;
-    ///     let entry = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume: VolumeModel::constant(journeys) };
+    ///     let not_whole = |_| ScenarioError::config("journeys", text, "expected a whole number");
+    ///     let journeys: u64 = text.parse().map_err(not_whole)?;
+    ///     let volume = VolumeModel::constant(journeys);
+    ///     let entry = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume };
     ///     Ok(Scenario { name: "shop".into(), entries: vec![entry], config: Config::default() })
     /// }
     ///
@@ -219,7 +221,8 @@ impl Registry {
     /// # use mite_core::prelude::*;
     /// fn soak(config: &Config) -> Result<Scenario, ScenarioError> {
     ///     let journeys = config.get_or("journeys", "10").parse().map_err(|_| "journeys: not a number")?;
-    ///     let entry = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume: VolumeModel::constant(journeys) };
+    ///     let volume = VolumeModel::constant(journeys);
+    ///     let entry = ScenarioEntry { journey: "shop:browse".into(), datapool: None, volume };
     ///     Ok(Scenario { name: "soak".into(), entries: vec![entry], config: Config::default() })
     /// }
     ///
