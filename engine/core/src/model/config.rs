@@ -6,7 +6,20 @@ use std::collections::BTreeMap;
 /// Prefix of environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "MITE_CONF_";
 
-/// Read-only key/value configuration.
+/// Key/value configuration, read-only to a journey (`ctx.config()`).
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let config: &Config = ctx.config();
+///     ctx.send("config", &[("base", &config.get_or("base", "none")), ("keys", &config.iter().count())]);
+///     Ok(())
+/// }
+///
+/// let record = JourneyTest::new().config("base", "http://shop").run(journey).unwrap();
+/// assert_eq!(record.messages[0].fields[0], ("base".to_string(), "http://shop".to_string()));
+/// assert_eq!(record.messages[0].fields[1].1, "1");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     values: BTreeMap<String, String>,
@@ -25,11 +38,27 @@ pub enum ConfigError {
 
 impl Config {
     /// Sets `key` (later calls win).
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.set("base", "http://127.0.0.1:8080");
+    /// config.set("base", "http://127.0.0.1:9090");
+    /// assert_eq!(config.get("base"), Some("http://127.0.0.1:9090"));
+    /// ```
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.values.insert(key.into(), value.into());
     }
 
     /// Adds every `MITE_CONF_<key>` variable from `vars` as `<key>`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// let vars = [("MITE_CONF_base", "http://shop"), ("HOME", "/root")]; // as `std::env::vars()` gives
+    /// config.apply_env(vars.map(|(name, value)| (name.to_string(), value.to_string())));
+    /// assert_eq!(config.iter().collect::<Vec<_>>(), [("base", "http://shop")]);
+    /// ```
     pub fn apply_env<I: IntoIterator<Item = (String, String)>>(&mut self, vars: I) {
         for (name, value) in vars {
             if let Some(key) = name.strip_prefix(ENV_PREFIX)
@@ -41,6 +70,15 @@ impl Config {
     }
 
     /// Adds `key=value` overrides, refusing anything else with the offending text.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.apply_overrides(&["journeys=8", "query=a=b"]).unwrap();
+    /// assert_eq!((config.get("journeys"), config.get("query")), (Some("8"), Some("a=b")));
+    /// let err = config.apply_overrides(&["journeys"]).unwrap_err();
+    /// assert!(err.to_string().starts_with(r#"--config "journeys": expected key=value"#), "{err}");
+    /// ```
     pub fn apply_overrides<S: AsRef<str>>(&mut self, overrides: &[S]) -> Result<(), ConfigError> {
         for text in overrides {
             let text = text.as_ref();
@@ -53,16 +91,40 @@ impl Config {
     }
 
     /// The value of `key`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.set("journeys", "8");
+    /// assert_eq!(config.get("journeys"), Some("8"));
+    /// assert_eq!(config.get("Journeys"), None); // keys are case-sensitive
+    /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
 
     /// The value of `key`, or `default`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// assert_eq!(config.get_or("base", "http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    /// config.set("base", "http://shop");
+    /// assert_eq!(config.get_or("base", "http://127.0.0.1:8080"), "http://shop");
+    /// ```
     pub fn get_or<'a>(&'a self, key: &str, default: &'a str) -> &'a str {
         self.get(key).unwrap_or(default)
     }
 
     /// All keys and values, sorted by key.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.set("users", "10");
+    /// config.set("base", "http://shop");
+    /// assert_eq!(config.iter().collect::<Vec<_>>(), [("base", "http://shop"), ("users", "10")]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
