@@ -12,6 +12,19 @@ use std::sync::Arc;
 use crate::model::split::owns_row;
 
 /// One row of journey arguments. Cloning is one reference-count increment.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// async fn login(ctx: &Ctx, row: Row) -> JourneyResult {
+///     let user = row.by_name("user").ok_or_else(|| JourneyError::msg("no user column"))?;
+///     ctx.send("login", &[("user", &user), ("pin", &row.int(1)?)]);
+///     Ok(())
+/// }
+///
+/// let row = Row::with_columns(vec!["ann".into(), "1234".into()], vec!["user".into(), "pin".into()].into());
+/// let record = JourneyTest::new().row(row).run(login).unwrap();
+/// assert_eq!(record.messages[0].fields[1], ("pin".to_string(), "1234".to_string()));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Row {
     values: Arc<[String]>,
@@ -47,6 +60,13 @@ pub enum RowError {
 
 impl Row {
     /// A row of positional values.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// let row = Row::new(["ann", "42"]);
+    /// assert_eq!((row.get(0), row.int(1)), (Some("ann"), Ok(42)));
+    /// assert_eq!(row.by_name("user"), None); // no column names
+    /// ```
     pub fn new<I, S>(values: I) -> Row
     where
         I: IntoIterator<Item = S>,
@@ -56,31 +76,66 @@ impl Row {
     }
 
     /// A row whose values can also be found by column name (CSV pools, scenario templates).
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// let columns: std::sync::Arc<[String]> = vec!["user".to_string(), "basket".to_string()].into();
+    /// let row = Row::with_columns(vec!["ann".into(), "3".into()], columns.clone()); // share the names
+    /// assert_eq!((row.by_name("user"), row.get(1)), (Some("ann"), Some("3")));
+    /// ```
     pub fn with_columns(values: Vec<String>, columns: Arc<[String]>) -> Row {
         Row { values: values.into(), columns: Some(columns) }
     }
 
     /// The row a journey without a datapool gets.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// assert!(Row::empty().is_empty());
+    /// assert_eq!(Row::empty().get(0), None);
+    /// ```
     pub fn empty() -> Row {
         Row { values: Arc::from(Vec::new()), columns: None }
     }
 
     /// Number of values.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// assert_eq!(Row::new(["ann", "3"]).len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
     /// True for the empty row.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// assert!(Row::empty().is_empty() && !Row::new(["ann"]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
     /// Value at `index`, if present.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// let row = Row::new(["ann", "3"]);
+    /// assert_eq!((row.get(0), row.get(2)), (Some("ann"), None));
+    /// ```
     pub fn get(&self, index: usize) -> Option<&str> {
         self.values.get(index).map(String::as_str)
     }
 
     /// Value in column `name`, if the row has column names.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// let row = Row::with_columns(vec!["ann".into()], vec!["user".to_string()].into());
+    /// assert_eq!((row.by_name("user"), row.by_name("email")), (Some("ann"), None));
+    /// ```
     pub fn by_name(&self, name: &str) -> Option<&str> {
         let columns = self.columns.as_ref()?;
         let index = columns.iter().position(|c| c == name)?;
@@ -88,6 +143,19 @@ impl Row {
     }
 
     /// Value at `index` parsed as an integer.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// let row = Row::new([" 42 ", "many"]);
+    /// assert_eq!(row.int(0), Ok(42)); // surrounding spaces are ignored
+    /// assert_eq!(row.int(1).unwrap_err().to_string(), r#"row value 1 is "many", not an integer"#);
+    /// async fn journey(_ctx: &Ctx, row: Row) -> JourneyResult {
+    ///     let _items = row.int(2)?; // a journey fails, naming the row
+    ///     Ok(())
+    /// }
+    /// let record = JourneyTest::new().row(row).run(journey).unwrap();
+    /// assert_eq!(record.result.unwrap_err().message, r#"row [" 42 ", "many"] has no value at index 2"#);
+    /// ```
     pub fn int(&self, index: usize) -> Result<i64, RowError> {
         let value = self.get(index).ok_or_else(|| RowError::NoValue { row: format!("{self:?}"), index })?;
         value.trim().parse().map_err(|_| RowError::NotAnInteger { index, value: value.to_string() })
@@ -95,6 +163,19 @@ impl Row {
 }
 
 /// A whole datapool as built by a scenario, before it is split across cores.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// fn users() -> DataPool {
+///     let columns: std::sync::Arc<[String]> = vec!["user".to_string()].into();
+///     let rows = ["ann", "bob", "cat"].map(|user| Row::with_columns(vec![user.into()], columns.clone()));
+///     DataPool::recyclable("users", rows.to_vec())
+/// }
+///
+/// let volume = VolumeModel::constant(3);
+/// let entry = ScenarioEntry { journey: "shop:login".into(), datapool: Some(users()), volume };
+/// assert_eq!(entry.datapool.unwrap().len(), 3);
+/// ```
 #[derive(Clone, Debug)]
 pub struct DataPool {
     /// Name shown in errors and results.
@@ -105,31 +186,64 @@ pub struct DataPool {
 
 impl DataPool {
     /// Rows come back after each journey and are handed out again (Mite's recyclable pools).
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// let users = DataPool::recyclable("users", vec![Row::new(["ann"]), Row::new(["bob"])]);
+    /// assert!(users.is_recyclable());
+    /// assert_eq!((users.name.as_str(), users.len()), ("users", 2));
+    /// ```
     pub fn recyclable(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
         DataPool { name: name.into(), rows: Arc::new(rows), recyclable: true }
     }
 
     /// Each row is handed out once; when they run out the scenario entry ends.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// let orders: Vec<Row> = (1..=100).map(|id| Row::new([id.to_string()])).collect();
+    /// let pool = DataPool::single_use("orders", orders); // 100 journeys, then this entry ends
+    /// assert!(!pool.is_recyclable());
+    /// assert_eq!(pool.len(), 100);
+    /// ```
     pub fn single_use(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
         DataPool { name: name.into(), rows: Arc::new(rows), recyclable: false }
     }
 
     /// Whether rows are reused.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// assert!(DataPool::recyclable("users", vec![]).is_recyclable());
+    /// assert!(!DataPool::single_use("orders", vec![]).is_recyclable());
+    /// ```
     pub fn is_recyclable(&self) -> bool {
         self.recyclable
     }
 
     /// Number of rows in the whole pool.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// assert_eq!(DataPool::recyclable("users", vec![Row::new(["ann"]), Row::new(["bob"])]).len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
     /// True when the pool has no rows.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// assert!(DataPool::single_use("orders", vec![]).is_empty());
+    /// assert!(!DataPool::single_use("orders", vec![Row::new(["1"])]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
     /// The rows owned by part `index` of `parts` (row i → part i mod N).
+    #[doc(hidden)]
     pub fn shard(&self, index: usize, parts: usize) -> PoolShard {
         self.shard_for((0, 1), index, parts)
     }
@@ -137,6 +251,7 @@ impl DataPool {
     /// The rows owned by core `core` of `cores` within execution segment `(k, n)`: row i goes
     /// to segment i mod n, and the j-th row of a segment to core j mod cores. Across all
     /// injectors and cores every row is owned exactly once.
+    #[doc(hidden)]
     pub fn shard_for(&self, segment: (usize, usize), core: usize, cores: usize) -> PoolShard {
         let (k, n) = segment;
         let rows = self
