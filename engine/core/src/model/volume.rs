@@ -13,6 +13,18 @@ use crate::limits::{ARRIVALS_PER_S_MIN, ARRIVALS_PER_S_PER_CORE_MAX};
 pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
 
 /// How many journeys to keep in flight over time.
+///
+/// ```
+/// # use mite_core::prelude::VolumeModel;
+/// // Mite's `ramp(...) + constant(...)`, then a custom model that stops after ten minutes.
+/// let stages = VolumeModel::Stages(vec![
+///     VolumeModel::Ramp { from: 0, to: 40, duration_s: 60.0 },
+///     VolumeModel::Constant { journeys: 40, duration_s: Some(240.0) },
+/// ]);
+/// assert_eq!(stages.target(29.0, 30.0), Some(20));
+/// let custom = VolumeModel::Custom(std::sync::Arc::new(|_start_s, end_s| (end_s < 600.0).then_some(8)));
+/// assert_eq!((custom.target(0.0, 1.0), custom.target(599.0, 600.0)), (Some(8), None));
+/// ```
 #[derive(Clone)]
 pub enum VolumeModel {
     /// No journeys for `duration_s`, then stop (Mite's `nothing`).
@@ -232,11 +244,27 @@ pub enum VolumeError {
 
 impl VolumeModel {
     /// `n` journeys in flight for ever (until the run's duration).
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// let model = VolumeModel::constant(50);
+    /// assert_eq!(model.target(0.0, 1.0), Some(50));
+    /// assert_eq!(model.target(3600.0, 3601.0), Some(50));
+    /// assert_eq!(model.duration_s(), None); // `--duration` ends the run
+    /// ```
     pub fn constant(journeys: u64) -> VolumeModel {
         VolumeModel::Constant { journeys, duration_s: None }
     }
 
     /// Checks the parameters; a model that cannot work is refused with the reason.
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// assert!(VolumeModel::Ramp { from: 0, to: 10, duration_s: 60.0 }.validate().is_ok());
+    /// let endless_stage = VolumeModel::Stages(vec![VolumeModel::constant(5)]);
+    /// let err = endless_stage.validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "stage 1 (constant(5)) has no duration; every stage needs one");
+    /// ```
     pub fn validate(&self) -> Result<(), VolumeError> {
         let bad_duration = |d: f64| !(d.is_finite() && d > 0.0);
         match self {
@@ -270,6 +298,16 @@ impl VolumeModel {
     }
 
     /// How long the model runs before it stops by itself, when it says.
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// let warm_then_soak = VolumeModel::Stages(vec![
+    ///     VolumeModel::Ramp { from: 0, to: 20, duration_s: 30.0 },
+    ///     VolumeModel::Constant { journeys: 20, duration_s: Some(300.0) },
+    /// ]);
+    /// assert_eq!(warm_then_soak.duration_s(), Some(330.0));
+    /// assert_eq!(VolumeModel::constant(20).duration_s(), None);
+    /// ```
     pub fn duration_s(&self) -> Option<f64> {
         match self {
             VolumeModel::Nothing { duration_s } | VolumeModel::Ramp { duration_s, .. } => Some(*duration_s),
@@ -283,6 +321,7 @@ impl VolumeModel {
     /// Checks what depends on how many parts (cores × segments) the load is split into: each
     /// part needs at least one journey slot (wrk2's trap of a rate below the thread count is
     /// avoided by splitting rates fractionally, but slots are whole).
+    #[doc(hidden)]
     pub fn validate_split(&self, parts: usize) -> Result<(), VolumeError> {
         if let VolumeModel::Arrivals { max_in_flight, .. } = self
             && *max_in_flight < parts as u64
@@ -299,16 +338,30 @@ impl VolumeModel {
     }
 
     /// True for the open (arrival-rate) model.
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// assert!(!VolumeModel::constant(5).is_open()); // closed: journeys in flight, not arrivals
+    /// ```
     pub fn is_open(&self) -> bool {
         matches!(self, VolumeModel::Arrivals { .. })
     }
 
     /// Whether a journey that finishes is started again while the target allows.
+    #[doc(hidden)]
     pub fn restarts(&self) -> bool {
         !matches!(self, VolumeModel::Oneshot { .. })
     }
 
     /// Journeys in flight for the tick window, or `None` to stop.
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// let ramp = VolumeModel::Ramp { from: 0, to: 100, duration_s: 10.0 };
+    /// assert_eq!(ramp.target(4.0, 5.0), Some(50)); // evaluated at the end of the tick
+    /// assert_eq!(ramp.target(9.0, 10.0), None); // the ramp is over: stop
+    /// assert_eq!(VolumeModel::Nothing { duration_s: 5.0 }.target(0.0, 1.0), Some(0));
+    /// ```
     pub fn target(&self, start_s: f64, end_s: f64) -> Option<u64> {
         match self {
             VolumeModel::Nothing { duration_s } => (end_s < *duration_s).then_some(0),
