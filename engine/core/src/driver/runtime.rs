@@ -108,6 +108,21 @@ fn diagnosis(err: &std::io::Error) -> String {
 }
 
 /// Sleeps on the current core's runtime.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// use std::time::{Duration, Instant};
+///
+/// async fn think(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let started = Instant::now();
+///     sleep(Duration::from_millis(20)).await; // a user's think time: the core runs other journeys
+///     ctx.send("slept", &[("enough", &(started.elapsed() >= Duration::from_millis(20)))]);
+///     Ok(())
+/// }
+///
+/// let record = JourneyTest::new().run(think).unwrap();
+/// assert_eq!(record.messages[0].fields[0].1, "true");
+/// ```
 pub async fn sleep(duration: Duration) {
     monoio::time::sleep(duration).await;
 }

@@ -33,24 +33,29 @@ pub enum JourneyTestError {
 /// Name the journey under test is recorded under (its root transaction).
 const JOURNEY_NAME: &str = "journey";
 
-/// Runs one journey once, with one row and a configuration, from a plain `#[test]`.
+/// Runs one journey once, with one row and a configuration, from a plain `#[test]` (Mite's
+/// `run_single_journey`), and returns what it did: requests, transactions, messages, errors.
 ///
-/// ```no_run
-/// use mite_core::journey::journey_test::JourneyTest;
-/// use mite_core::{Ctx, JourneyResult, Row};
+/// ```
+/// use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
 ///
-/// async fn home(ctx: &Ctx, _row: Row) -> JourneyResult {
+/// async fn home(ctx: &Ctx, row: Row) -> JourneyResult {
 ///     let url = ctx.config().get_or("base", "http://127.0.0.1:8080").to_string() + "/";
 ///     ctx.transaction("home", async {
 ///         ctx.http().get(&url).send().await?;
+///         ctx.send("visit", &[("user", &row.get(0).unwrap_or("-"))]);
 ///         Ok(())
 ///     })
 ///     .await
 /// }
 ///
-/// let record = JourneyTest::new().config("base", "http://127.0.0.1:8080").run(home).unwrap();
+/// let test = JourneyTest::new().config("base", target.url("")).row(Row::new(["ann"]));
+/// let record = test.run(home).unwrap();
 /// assert!(record.is_ok(), "{:?}", record.result);
 /// assert_eq!(record.statuses(), [Some(200)]);
+/// assert_eq!((record.transactions[0].name.as_str(), record.messages[0].kind.as_str()), ("home", "visit"));
+/// assert_eq!(target.hits(), 1); // the target's own count agrees
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct JourneyTest {
@@ -62,35 +67,110 @@ pub struct JourneyTest {
 
 impl JourneyTest {
     /// The empty row, an empty configuration, the engine's default timeouts and TLS checks.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, row: Row) -> JourneyResult {
+    ///     ctx.send("row", &[("values", &row.len()), ("keys", &ctx.config().iter().count())]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().run(journey).unwrap();
+    /// assert_eq!(record.messages[0].fields, [("values".into(), "0".into()), ("keys".into(), "0".into())]);
+    /// ```
     pub fn new() -> JourneyTest {
         JourneyTest::default()
     }
 
     /// The row of arguments the journey gets.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, row: Row) -> JourneyResult {
+    ///     ctx.send("user", &[("name", &row.by_name("user").unwrap_or("?"))]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let row = Row::with_columns(vec!["ann".into()], vec!["user".to_string()].into());
+    /// let record = JourneyTest::new().row(row).run(journey).unwrap();
+    /// assert_eq!(record.messages[0].fields[0].1, "ann");
+    /// ```
     pub fn row(mut self, row: Row) -> JourneyTest {
         self.row = Some(row);
         self
     }
 
     /// Sets configuration `key` (what `ctx.config().get(key)` returns).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get("base").ok_or_else(|| JourneyError::msg("no base"))?;
+    ///     ctx.send("base", &[("url", &base)]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("base", "http://shop").run(journey).unwrap();
+    /// assert_eq!(record.messages[0].fields[0].1, "http://shop");
+    /// assert_eq!(JourneyTest::new().run(journey).unwrap().result.unwrap_err().message, "no base");
+    /// ```
     pub fn config(mut self, key: &str, value: impl Into<String>) -> JourneyTest {
         self.config.set(key, value);
         self
     }
 
     /// Replaces the whole configuration.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.send("keys", &[("n", &ctx.config().iter().count())]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut config = Config::default();
+    /// config.apply_overrides(&["base=http://shop", "users=3"]).unwrap();
+    /// let record = JourneyTest::new().config("dropped", "x").with_config(config).run(journey).unwrap();
+    /// assert_eq!(record.messages[0].fields[0].1, "2");
+    /// ```
     pub fn with_config(mut self, config: Config) -> JourneyTest {
         self.config = config;
         self
     }
 
     /// The per-request timeout (default 30 s).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn slow(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.http().get(&format!("{}/delay/2000", ctx.config().get_or("base", ""))).send().await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// let test = JourneyTest::new().config("base", target.url("")).timeout(std::time::Duration::from_millis(100));
+    /// let record = test.run(slow).unwrap();
+    /// assert_eq!(record.result.unwrap_err().kind.map(|kind| kind.name()), Some("timeout"));
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> JourneyTest {
         self.http.request_timeout = timeout;
         self
     }
 
     /// TLS checks (a private CA, or none at all).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// use mite_core::http::TlsOptions; // not yet in the prelude
+    ///
+    /// async fn journey(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     Ok(())
+    /// }
+    ///
+    /// let ca = TlsOptions { ca_file: Some("/no/such/ca.pem".into()), ..TlsOptions::default() };
+    /// let err = JourneyTest::new().tls(ca).run(journey).unwrap_err(); // the test cannot start
+    /// assert!(err.to_string().contains("/no/such/ca.pem"), "{err}");
+    /// ```
     pub fn tls(mut self, tls: TlsOptions) -> JourneyTest {
         self.tls = tls;
         self
@@ -99,6 +179,18 @@ impl JourneyTest {
     /// Runs `journey` once on this thread and returns what it did. `Err` only when the run
     /// could not start (no I/O driver, a bad TLS option); a failing journey is `Ok` with
     /// `record.result` set to its error.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.transaction("pay", async { Err(JourneyError::msg("declined")) }).await
+    /// }
+    ///
+    /// let record = JourneyTest::new().run(journey).unwrap(); // Ok: the test ran
+    /// assert!(!record.is_ok());
+    /// assert_eq!(record.result.unwrap_err().message, "declined");
+    /// assert_eq!(record.transactions[0].error.as_deref(), Some("declined"));
+    /// ```
     pub fn run<F>(self, journey: F) -> Result<JourneyRecord, JourneyTestError>
     where
         F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
@@ -109,6 +201,20 @@ impl JourneyTest {
     }
 
     /// Runs the journey registered as `name` in `registry` once (e.g. a scenario file's).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn browse(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.transaction("home", async { Ok(()) }).await
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.journey("shop:browse", browse);
+    /// let record = JourneyTest::new().run_registered(&registry, "shop:browse").unwrap();
+    /// assert_eq!(record.transactions[0].name, "home");
+    /// let err = JourneyTest::new().run_registered(&registry, "shop:brwose").unwrap_err();
+    /// assert!(err.to_string().contains("did you mean shop:browse?"), "{err}");
+    /// ```
     pub fn run_registered(self, registry: &Registry, name: &str) -> Result<JourneyRecord, JourneyTestError> {
         let journey = registry.find_journey(name)?;
         let tls = crate::http::tls::client_config(&self.tls)?;
