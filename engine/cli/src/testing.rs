@@ -26,11 +26,110 @@
 //! assert_eq!(target.hits(), 1);
 //! ```
 
-pub use mite_core::journey::journey_test::{JourneyTest, JourneyTestError};
-pub use mite_core::journey::record::{
-    JourneyFailure, JourneyRecord, RecordedMessage, RecordedRequest, RecordedTransaction,
-};
-pub use mite_tools::{Target, TargetOptions};
+pub use mite_core::journey::journey_test::JourneyTest;
+/// ```
+/// use mite_engine::testing::{JourneyTest, JourneyTestError};
+/// # use mite_engine::prelude::*;
+/// # async fn browse(_ctx: &Ctx, _row: Row) -> JourneyResult { Ok(()) }
+///
+/// let mut registry = Registry::default();
+/// registry.journey("shop:browse", browse);
+/// let err = JourneyTest::new().run_registered(&registry, "shop:brwse").unwrap_err();
+/// assert!(matches!(err, JourneyTestError::UnknownJourney(_)));
+/// assert_eq!(err.to_string(), r#"unknown journey "shop:brwse"; did you mean shop:browse?"#);
+/// ```
+pub use mite_core::journey::journey_test::JourneyTestError;
+/// ```
+/// use mite_engine::testing::{JourneyFailure, JourneyTest};
+/// # use mite_engine::prelude::*;
+///
+/// async fn pay(_ctx: &Ctx, _row: Row) -> JourneyResult {
+///     Err(JourneyError::msg("declined").field("card", &"visa"))
+/// }
+///
+/// let failure: JourneyFailure = JourneyTest::new().run(pay).unwrap().result.unwrap_err();
+/// assert_eq!((failure.message.as_str(), failure.kind), ("declined", None));
+/// assert_eq!(failure.fields, [("card".to_string(), "visa".to_string())]);
+/// assert_eq!(failure.to_string(), "declined (card=visa)");
+/// ```
+pub use mite_core::journey::record::JourneyFailure;
+/// ```
+/// use mite_engine::testing::{JourneyRecord, JourneyTest};
+/// # use mite_engine::prelude::*;
+///
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     ctx.transaction("home", async { Ok(()) }).await
+/// }
+///
+/// let record: JourneyRecord = JourneyTest::new().run(journey).unwrap();
+/// assert!(record.is_ok() && record.requests.is_empty() && record.errors.is_empty());
+/// assert!(record.transaction("home").is_some_and(|home| home.error.is_none()));
+/// ```
+pub use mite_core::journey::record::JourneyRecord;
+/// ```
+/// use mite_engine::testing::{JourneyTest, RecordedMessage};
+/// # use mite_engine::prelude::*;
+///
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     ctx.send("basket", &[("items", &3)]);
+///     Ok(())
+/// }
+///
+/// let record = JourneyTest::new().run(journey).unwrap();
+/// let expected = RecordedMessage { kind: "basket".into(), fields: vec![("items".into(), "3".into())] };
+/// assert_eq!(record.messages, [expected]);
+/// ```
+pub use mite_core::journey::record::RecordedMessage;
+/// ```
+/// use mite_engine::testing::{self, JourneyTest, RecordedRequest};
+/// # use mite_engine::prelude::*;
+///
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = format!("{}/status/404", ctx.config().get_or("base", ""));
+///     ctx.transaction("lookup", async { Ok(ctx.http().get(&url).expect_status(404..=404).send().await?) }).await?;
+///     Ok(())
+/// }
+///
+/// let target = testing::target();
+/// let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+/// let request: &RecordedRequest = &record.requests[0];
+/// assert_eq!((request.method.as_str(), request.url.clone()), ("GET", target.url("/status/404")));
+/// assert_eq!((request.status, request.error.as_deref(), request.transaction.as_str()), (Some(404), None, "lookup"));
+/// ```
+pub use mite_core::journey::record::RecordedRequest;
+/// ```
+/// use mite_engine::testing::{JourneyTest, RecordedTransaction};
+/// # use mite_engine::prelude::*;
+///
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     ctx.transaction("outer", async { ctx.transaction("inner", async { Ok(()) }).await }).await
+/// }
+///
+/// let record = JourneyTest::new().run(journey).unwrap();
+/// let inner: &RecordedTransaction = &record.transactions[0]; // inner ones end first
+/// assert_eq!((inner.name.as_str(), inner.error.as_deref()), ("outer :: inner", None));
+/// assert!(inner.duration <= record.transactions[1].duration);
+/// ```
+pub use mite_core::journey::record::RecordedTransaction;
+/// ```
+/// use mite_engine::testing::{Target, TargetOptions};
+///
+/// let options = TargetOptions { count_routes: true, ..TargetOptions::default() }; // 127.0.0.1, any port
+/// let target: Target = Target::start(options).unwrap();
+/// assert!(target.url("/json").starts_with("http://127.0.0.1:"));
+/// assert_eq!(target.hits(), 0);
+/// assert_eq!(target.ws_url("/ws/echo"), format!("ws://{}/ws/echo", target.addr()));
+/// ```
+pub use mite_tools::Target;
+/// ```
+/// use mite_engine::testing::{Target, TargetOptions};
+///
+/// let options = TargetOptions { addr: "[::1]:0".parse().unwrap(), ..TargetOptions::default() };
+/// # if std::net::TcpListener::bind("[::1]:0").is_err() { return; } // no IPv6 loopback here
+/// let target = Target::start(options).unwrap();
+/// assert!(target.url("/").starts_with("http://[::1]:"));
+/// ```
+pub use mite_tools::TargetOptions;
 
 /// Starts the embedded target (the one `mite-engine demo` and `mite-engine target` run) on an
 /// ephemeral loopback port; it stops when dropped. Routes: `/`, `/json`, `/echo`, `/bytes/N`,
@@ -39,6 +138,22 @@ pub use mite_tools::{Target, TargetOptions};
 ///
 /// # Panics
 /// When no loopback port can be bound (a test cannot go on without its target).
+///
+/// ```
+/// use mite_engine::prelude::*;
+/// use mite_engine::testing;
+///
+/// async fn shop(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let base = ctx.config().get_or("base", "");
+///     ctx.http().get(&format!("{base}/json")).send().await?;
+///     ctx.http().get(&format!("{base}/")).send().await?;
+///     Ok(())
+/// }
+///
+/// let target = testing::target();
+/// assert!(JourneyTest::new().config("base", target.url("")).run(shop).unwrap().is_ok());
+/// assert_eq!((target.hits(), target.route_hits("/json")), (2, 1));
+/// ```
 pub fn target() -> Target {
     Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() })
         .unwrap_or_else(|err| panic!("starting the embedded target on 127.0.0.1: {err}"))
