@@ -1,7 +1,9 @@
 //! The engine as a library with its whole command line: a user crate's `main` registers its
 //! journeys, datapools and scenarios and hands over to [`main`], which runs every command
 //! (`run`, `journey test`, `journey run`, `scenario test/check`, `har convert`, `compare`,
-//! `merge`, `demo`, `target`, `new`, `list`) with them.
+//! `merge`, `demo`, `target`, `new`, `list`) with them. A user crate's whole `main.rs` (not
+//! run here: [`main`] would parse the doc test's own command line; see [`testing`] for
+//! journeys run from tests):
 //!
 //! ```no_run
 //! use std::process::ExitCode;
@@ -34,8 +36,21 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// [`main`] prints one as `error: ...` and exits with code 1.
+///
+/// ```
+/// let err = mite_engine::Error::BadValue { name: "--segment", value: "3/2".into(), why: "need K < N".into() };
+/// assert_eq!(err.to_string(), r#"--segment "3/2": need K < N"#);
+/// ```
 pub use error::Error;
 pub use mite_core::prelude;
+/// ```
+/// use mite_engine::prelude::*;
+///
+/// let mut registry = mite_engine::Registry::default(); // the prelude's Registry
+/// registry.scenario("shop:empty", |_config| Ok(Scenario::default()));
+/// assert_eq!(registry.scenario_names().collect::<Vec<_>>(), ["shop:empty"]);
+/// ```
 pub use mite_core::prelude::Registry;
 
 /// Raises the soft limit on open files to the hard limit: every connection is a descriptor.
@@ -55,9 +70,33 @@ fn raise_open_files_limit() {
 /// the arguments, runs the command and returns its exit code (see the README's table).
 /// Scenario files (`--scenario FILE.toml`) may name the journeys registered here.
 ///
+/// The registering function is plain code, so a test can check it (this one runs):
+///
+/// ```
+/// use mite_engine::prelude::*;
+///
+/// async fn browse(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     ctx.transaction("home", async { Ok(()) }).await
+/// }
+///
+/// fn register(registry: &mut Registry) {
+///     registry.journey("shop:browse", browse);
+///     registry.datapool("shop:users", || DataPool::recyclable("users", vec![Row::new(["ann"])]));
+/// }
+///
+/// let mut registry = Registry::default();
+/// register(&mut registry);
+/// let record = JourneyTest::new().run_registered(&registry, "shop:browse").unwrap();
+/// assert_eq!(record.transactions[0].name, "home");
+/// ```
+///
+/// and `main` hands it to the command line (not run here: it would parse the doc test's own
+/// arguments and run a command):
+///
 /// ```no_run
+/// # fn register(_registry: &mut mite_engine::Registry) {}
 /// fn main() -> std::process::ExitCode {
-///     mite_engine::main(|_registry| {}) // scenario files and the built-in commands only
+///     mite_engine::main(register) // `cargo run -- journey test shop:browse shop:users`
 /// }
 /// ```
 pub fn main(register: impl FnOnce(&mut Registry)) -> ExitCode {
