@@ -64,6 +64,21 @@ fn unit_random() -> f64 {
 impl Ctx {
     /// True once the run is stopping (duration reached, interrupted): a journey that loops
     /// should end its loop. Mite's `ctx.should_stop`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn browse_until_stopped(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut pages = 0;
+    ///     while !ctx.should_stop() && pages < 3 {
+    ///         ctx.transaction("page", async { Ok(()) }).await?;
+    ///         pages += 1;
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().run(browse_until_stopped).unwrap(); // a test never stops early
+    /// assert_eq!(record.transactions.len(), 3);
+    /// ```
     pub fn should_stop(&self) -> bool {
         self.shard().stopping.get()
     }

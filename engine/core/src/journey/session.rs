@@ -284,17 +284,61 @@ fn append_pair(out: &mut String, part: &str) {
 
 impl Ctx {
     /// The cookies this journey run holds (Mite's `session.cookies()`).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let url = format!("{}/login", ctx.config().get_or("base", ""));
+    ///     ctx.http().post(&url).form(&[("user", "ann"), ("password", "secret")]).send().await?;
+    ///     let names: Vec<String> = ctx.cookies().into_iter().map(|cookie| cookie.name).collect();
+    ///     assert_eq!(names, ["session"]);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn cookies(&self) -> Vec<Cookie> {
         self.session.borrow().jar.cookies().to_vec()
     }
 
     /// The value of cookie `name`, if the jar holds one (the first, when several paths do).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let url = format!("{}/login", ctx.config().get_or("base", ""));
+    ///     ctx.http().post(&url).form(&[("user", "ann"), ("password", "secret")]).send().await?;
+    ///     assert_eq!(ctx.cookie("session").as_deref(), Some("tok-ann"));
+    ///     assert_eq!(ctx.cookie("theme"), None);
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.session.borrow().jar.cookies().iter().find(|c| c.name == name).map(|c| c.value.clone())
     }
 
     /// Stores a cookie as if the response from `url` had sent `set_cookie` (`"name=value;
     /// Path=/"`, any `Set-Cookie` attributes): Mite's `create_http_cookie`.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     ctx.set_cookie(base, "theme=dark; Path=/")?;
+    ///     let sent = ctx.http().get(&format!("{base}/cookies")).send().await?;
+    ///     assert_eq!(sent.text()?, "theme=dark");
+    ///     let err = ctx.set_cookie(base, "id=1; Secure").unwrap_err(); // not over plain http
+    ///     assert!(err.to_string().ends_with("Secure cookie set over plain http"), "{err}");
+    ///     Ok(())
+    /// }
+    /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+    /// # assert!(record.is_ok(), "{:?}", record.result);
+    /// ```
     pub fn set_cookie(&self, url: &str, set_cookie: &str) -> Result<(), SetCookieError> {
         let parsed = Url::parse(url)?;
         self.session
@@ -305,6 +349,18 @@ impl Ctx {
     }
 
     /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.set_cookie("http://shop.test/", "theme=dark")?;
+    ///     assert_eq!(ctx.cookies().len(), 1);
+    ///     ctx.clear_cookies(); // as a new visitor
+    ///     assert!(ctx.cookies().is_empty());
+    ///     Ok(())
+    /// }
+    /// # assert!(JourneyTest::new().run(journey).unwrap().is_ok());
+    /// ```
     pub fn clear_cookies(&self) {
         self.session.borrow_mut().jar.clear();
     }
