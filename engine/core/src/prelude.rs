@@ -52,6 +52,7 @@ pub use crate::journey::journey_test::JourneyTest;
 /// ```
 /// # use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// // `target`: the embedded target server, `mite_engine::testing::target()` in a user crate
 /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
 ///     let base = ctx.config().get_or("base", "");
 ///     ctx.transaction("buy", async { Ok(ctx.http().get(&format!("{base}/status/503")).send().await?) }).await?;

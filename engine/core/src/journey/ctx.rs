@@ -24,6 +24,7 @@ use crate::stats::record_latency;
 /// ```
 /// use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// // `target`: the embedded target server, `mite_engine::testing::target()` in a user crate
 ///
 /// async fn home(ctx: &Ctx, _row: Row) -> JourneyResult {
 ///     let url = format!("{}/json", ctx.config().get_or("base", "http://127.0.0.1:8080"));
@@ -246,6 +247,7 @@ impl Ctx {
     /// ```
     /// # use mite_core::prelude::*;
     /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// // `target`: the embedded target server, `mite_engine::testing::target()` in a user crate
     /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
     ///     let url = format!("{}/bytes/5", ctx.config().get_or("base", ""));
     ///     let response = ctx.http().get(&url).send().await?;

@@ -39,6 +39,7 @@ const JOURNEY_NAME: &str = "journey";
 /// ```
 /// use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// // `target`: the embedded target server, `mite_engine::testing::target()` in a user crate
 ///
 /// async fn home(ctx: &Ctx, row: Row) -> JourneyResult {
 ///     let url = ctx.config().get_or("base", "http://127.0.0.1:8080").to_string() + "/";
@@ -143,6 +144,7 @@ impl JourneyTest {
     /// ```
     /// # use mite_core::prelude::*;
     /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    /// // `target`: the embedded target server, `mite_engine::testing::target()` in a user crate
     /// async fn slow(ctx: &Ctx, _row: Row) -> JourneyResult {
     ///     ctx.http().get(&format!("{}/delay/2000", ctx.config().get_or("base", ""))).send().await?;
     ///     Ok(())
