@@ -132,3 +132,199 @@ pub use crate::ws::WsConnect;
 /// # assert!(record.is_ok(), "{:?}", record.result);
 /// ```
 pub use crate::ws::WsMessage;
+
+#[cfg(test)]
+mod tests {
+    //! The prelude is the journey author's reference (`cargo doc`): every item it re-exports, and
+    //! every `pub fn` of their inherent impls that the docs show (not `#[doc(hidden)]`), carries
+    //! an example (a ```` ``` ```` block, which `cargo test --doc` runs). Read from the source,
+    //! so a new item or method without one fails here.
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Methods whose files another engineer owns, waiting for their examples: `Type::method`.
+    const WAITING: &[&str] = &[
+        "Ctx::websocket",
+        "WebSockets::connect",
+        "WsConnect::header",
+        "WsConnect::protocol",
+        "WsMessage::text",
+        "WsMessage::bytes",
+        "WsMessage::is_text",
+        "WebSocket::protocol",
+        "WebSocket::is_open",
+        "WebSocket::send_text",
+        "WebSocket::send_binary",
+        "WebSocket::receive",
+        "WebSocket::receive_timeout",
+        "WebSocket::receive_or_close",
+        "WebSocket::request_reply",
+        "WebSocket::close",
+        "JourneyRecord::is_ok",
+        "JourneyRecord::statuses",
+        "JourneyRecord::transaction",
+    ];
+
+    /// The doc comment lines (`///`) just above line `at`, and whether an attribute among them
+    /// is `#[doc(hidden)]`.
+    fn doc_above(lines: &[&str], at: usize) -> (String, bool) {
+        let (mut doc, mut hidden) = (String::new(), false);
+        for line in lines[..at].iter().rev().map(|l| l.trim()) {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.insert_str(0, &format!("{text}\n"));
+            } else if line.starts_with("#[") {
+                hidden |= line == "#[doc(hidden)]";
+            } else {
+                break;
+            }
+        }
+        (doc, hidden)
+    }
+
+    /// A name the prelude re-exports: where it comes from (`journey/record`, a path under
+    /// `src/`), and whether its re-export line carries an example.
+    struct Reexport {
+        module: String,
+        example: bool,
+    }
+
+    /// The names the prelude re-exports (`pub use crate::a::{B, C};`, over several lines too).
+    fn reexports(prelude: &str) -> BTreeMap<String, Reexport> {
+        let lines: Vec<&str> = prelude.split("#[cfg(test)]").next().unwrap().lines().collect();
+        let mut names = BTreeMap::new();
+        for (at, line) in lines.iter().enumerate() {
+            let Some(first) = line.strip_prefix("pub use crate::") else { continue };
+            let example = doc_above(&lines, at).0.contains("```");
+            let rest = lines[at + 1..].iter().take_while(|_| !first.ends_with(';'));
+            let path = rest.fold(first.to_string(), |path, more| path + more);
+            let path = path.split(';').next().unwrap();
+            let (module, list) = path.split_once("::{").unwrap_or_else(|| path.rsplit_once("::").unwrap());
+            for name in list.split([',', '}']).map(str::trim).filter(|n| !n.is_empty()) {
+                names.insert(name.to_string(), Reexport { module: module.replace("::", "/"), example });
+            }
+        }
+        names
+    }
+
+    /// The type an inherent `impl` line is for (`impl<'c> Http<'c> {` → `Http`); `None` for a
+    /// trait impl or anything else.
+    fn impl_type(line: &str) -> Option<&str> {
+        let rest = line.strip_prefix("impl")?;
+        if line.contains(" for ") || !line.ends_with('{') {
+            return None;
+        }
+        let mut depth = 0;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                c if depth == 0 && c.is_alphabetic() => {
+                    return rest[i..].split(|c: char| !c.is_alphanumeric() && c != '_').next();
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The name a line defines (`pub struct X`, `pub enum X`, `pub type X`, `pub fn x`,
+    /// `pub async fn x`), at any indentation.
+    fn defined(line: &str) -> Option<&str> {
+        let words: Vec<&str> =
+            line.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).collect();
+        match words.as_slice() {
+            ["pub", "struct" | "enum" | "type" | "fn", name, ..] => Some(name),
+            ["pub", "async", "fn", name, ..] => Some(name),
+            _ => None,
+        }
+    }
+
+    /// `(what, where, has an example)` for every prelude item defined in `file` (its path under
+    /// `src/`) and every `pub fn` of their inherent impls there that is not hidden.
+    fn items_in(text: &str, file: &str, names: &BTreeMap<String, Reexport>) -> Vec<(String, String, bool)> {
+        let lines: Vec<&str> = text.split("#[cfg(test)]").next().unwrap().lines().collect();
+        let home = |name: &str| names.get(name).filter(|r| file.starts_with(&r.module));
+        // A type of the same name defined here but re-exported from elsewhere is another type.
+        let other = |name: &str| home(name).is_none() && lines.iter().any(|l| defined(l) == Some(name));
+        let (mut found, mut in_impl) = (Vec::new(), None::<String>);
+        for (at, line) in lines.iter().enumerate() {
+            if line.starts_with("impl") {
+                let owner = impl_type(line).filter(|t| names.contains_key(*t) && !other(t));
+                in_impl = owner.map(str::to_string);
+            } else if *line == "}" {
+                in_impl = None;
+            }
+            let Some(name) = defined(line) else { continue };
+            let (doc, hidden) = doc_above(&lines, at);
+            let place = format!("{file}:{}", at + 1);
+            match (&in_impl, home(name)) {
+                (Some(owner), _) if line.starts_with("    pub ") && !hidden => {
+                    found.push((format!("{owner}::{name}"), place, doc.contains("```")))
+                }
+                (None, Some(reexport)) => {
+                    found.push((name.to_string(), place, doc.contains("```") || reexport.example))
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// Every item and method checked, across mite-core's sources.
+    fn checked() -> Vec<(String, String, bool)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let names = reexports(&std::fs::read_to_string(root.join("prelude.rs")).unwrap());
+        let mut found = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for path in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let file = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                    found.extend(items_in(&std::fs::read_to_string(&path).unwrap(), &file, &names));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_prelude_item_and_method_has_an_example() {
+        let found = checked();
+        let names = reexports(include_str!("prelude.rs"));
+        let unseen: Vec<&String> = names.keys().filter(|n| !found.iter().any(|(what, _, _)| what == *n)).collect();
+        assert!(unseen.is_empty(), "prelude items whose definition the scan did not find: {unseen:?}");
+        let missing: Vec<String> = found
+            .iter()
+            .filter(|(what, _, example)| !example && !WAITING.contains(&what.as_str()))
+            .map(|(what, place, _)| format!("{place}: {what}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "give each a short example in its doc comment (it runs as a doc test), or #[doc(hidden)] \
+             if journey authors never call it:\n{}",
+            missing.join("\n")
+        );
+        let methods = found.iter().filter(|(what, _, _)| what.contains("::")).count();
+        assert!(methods > 80, "only {methods} methods found: is the scan still reading the impls?");
+    }
+
+    #[test]
+    fn the_scan_sees_a_method_without_an_example() {
+        let uses = "pub use crate::a::{Shop, Basket};\npub use crate::c::{\n    Bag,\n    Coin,\n};\n";
+        let names = reexports(&format!("{uses}/// ```\n/// ```\npub use crate::b::shop::Till;\n"));
+        assert_eq!(names.keys().collect::<Vec<_>>(), ["Bag", "Basket", "Coin", "Shop", "Till"]);
+        assert!(names["Till"].example && !names["Shop"].example);
+        assert_eq!(names["Till"].module, "b/shop");
+        let text = "/// A shop.\n///\n/// ```\n/// ```\npub struct Shop;\n\nimpl<'a> Shop {\n    /// Opens.\n    \
+                    pub fn open(&self) {}\n\n    #[doc(hidden)]\n    pub fn engine_only(&self) {}\n    \
+                    pub(crate) fn private(&self) {}\n}\n\nimpl Default for Shop {\n    fn default() -> Shop { Shop }\n}\n";
+        let found = items_in(text, "a/shop.rs", &names);
+        let shown: Vec<(&str, bool)> = found.iter().map(|(what, _, example)| (what.as_str(), *example)).collect();
+        assert_eq!(shown, [("Shop", true), ("Shop::open", false)]);
+        assert_eq!(found[1].1, "a/shop.rs:9");
+        assert!(items_in(text, "output/shop.rs", &names).is_empty(), "another Shop, defined elsewhere");
+    }
+}
