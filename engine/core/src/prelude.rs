@@ -73,6 +73,9 @@ pub use crate::journey::{
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
 pub use crate::model::volume::VolumeModel;
+/// A journey's WebSocket connection, from `ctx.websocket().connect(url).await?`: messages
+/// sent and received are counted under the current transaction.
+///
 /// ```
 /// # use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
@@ -87,6 +90,8 @@ pub use crate::model::volume::VolumeModel;
 /// # assert!(record.is_ok(), "{:?}", record.result);
 /// ```
 pub use crate::ws::WebSocket;
+/// What `ctx.websocket()` returns: opens WebSocket connections (`ws://`, `wss://`).
+///
 /// ```
 /// # use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
@@ -103,6 +108,8 @@ pub use crate::ws::WebSocket;
 /// # assert!(record.is_ok(), "{:?}", record.result);
 /// ```
 pub use crate::ws::WebSockets;
+/// A WebSocket connection being opened: add headers or subprotocols, then `.await` it.
+///
 /// ```
 /// # use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
@@ -117,6 +124,8 @@ pub use crate::ws::WebSockets;
 /// # assert!(record.is_ok(), "{:?}", record.result);
 /// ```
 pub use crate::ws::WsConnect;
+/// A data message received on a [`WebSocket`]: text or binary.
+///
 /// ```
 /// # use mite_core::prelude::*;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();

@@ -107,7 +107,8 @@ fn diagnosis(err: &std::io::Error) -> String {
         .to_string()
 }
 
-/// Sleeps on the current core's runtime.
+/// Sleeps on the current core's runtime without blocking it (a user's think time): the
+/// core's other journeys run meanwhile.
 ///
 /// ```
 /// # use mite_core::prelude::*;
