@@ -27,6 +27,9 @@
 //! ```
 
 pub use mite_core::journey::journey_test::JourneyTest;
+/// Why a journey test could not start (an unknown journey, a TLS option, no I/O driver); a
+/// journey that fails is not one of these.
+///
 /// ```
 /// use mite_engine::testing::{JourneyTest, JourneyTestError};
 /// # use mite_engine::prelude::*;
@@ -39,6 +42,9 @@ pub use mite_core::journey::journey_test::JourneyTest;
 /// assert_eq!(err.to_string(), r#"unknown journey "shop:brwse"; did you mean shop:browse?"#);
 /// ```
 pub use mite_core::journey::journey_test::JourneyTestError;
+/// Why the journey under test failed, as data: the message, its fields and the request
+/// error kind.
+///
 /// ```
 /// use mite_engine::testing::{JourneyFailure, JourneyTest};
 /// # use mite_engine::prelude::*;
@@ -53,6 +59,8 @@ pub use mite_core::journey::journey_test::JourneyTestError;
 /// assert_eq!(failure.to_string(), "declined (card=visa)");
 /// ```
 pub use mite_core::journey::record::JourneyFailure;
+/// What the journey under test did: its result, requests, transactions, messages, errors.
+///
 /// ```
 /// use mite_engine::testing::{JourneyRecord, JourneyTest};
 /// # use mite_engine::prelude::*;
@@ -66,6 +74,8 @@ pub use mite_core::journey::record::JourneyFailure;
 /// assert!(record.transaction("home").is_some_and(|home| home.error.is_none()));
 /// ```
 pub use mite_core::journey::record::JourneyRecord;
+/// One `ctx.send(kind, fields)` of the journey under test.
+///
 /// ```
 /// use mite_engine::testing::{JourneyTest, RecordedMessage};
 /// # use mite_engine::prelude::*;
@@ -80,6 +90,9 @@ pub use mite_core::journey::record::JourneyRecord;
 /// assert_eq!(record.messages, [expected]);
 /// ```
 pub use mite_core::journey::record::RecordedMessage;
+/// One request of the journey under test (each redirect hop is one): method, URL, status,
+/// error and transaction.
+///
 /// ```
 /// use mite_engine::testing::{self, JourneyTest, RecordedRequest};
 /// # use mite_engine::prelude::*;
@@ -97,6 +110,8 @@ pub use mite_core::journey::record::RecordedMessage;
 /// assert_eq!((request.status, request.error.as_deref(), request.transaction.as_str()), (Some(404), None, "lookup"));
 /// ```
 pub use mite_core::journey::record::RecordedRequest;
+/// One transaction of the journey under test, recorded when it ended.
+///
 /// ```
 /// use mite_engine::testing::{JourneyTest, RecordedTransaction};
 /// # use mite_engine::prelude::*;
@@ -111,6 +126,9 @@ pub use mite_core::journey::record::RecordedRequest;
 /// assert!(inner.duration <= record.transactions[1].duration);
 /// ```
 pub use mite_core::journey::record::RecordedTransaction;
+/// The embedded target server, started by [`target`] (or [`Target::start`] with options):
+/// routes for well-behaved and hostile answers, and its own request counts.
+///
 /// ```
 /// use mite_engine::testing::{Target, TargetOptions};
 ///
@@ -121,6 +139,8 @@ pub use mite_core::journey::record::RecordedTransaction;
 /// assert_eq!(target.ws_url("/ws/echo"), format!("ws://{}/ws/echo", target.addr()));
 /// ```
 pub use mite_tools::Target;
+/// How to start a [`Target`]: address, threads, per-route counting.
+///
 /// ```
 /// use mite_engine::testing::{Target, TargetOptions};
 ///
