@@ -55,8 +55,7 @@ impl Default for HttpSettings {
 }
 
 /// A request that failed. `kind` is `None` when the request was invalid and never sent. With
-/// `?` in a journey it becomes a [`JourneyError`](crate::prelude::JourneyError) counted under its
-/// kind.
+/// `?` in a journey it becomes a `JourneyError` counted under its kind.
 ///
 /// ```
 /// # use mite_core::prelude::*;
