@@ -244,7 +244,7 @@ mod tests {
             line.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).collect();
         match words.as_slice() {
             ["pub", "struct" | "enum" | "type" | "fn", name, ..] => Some(name),
-            ["pub", "async", "fn", name, ..] => Some(name),
+            ["pub", "async" | "const" | "unsafe", "fn", name, ..] => Some(name),
             _ => None,
         }
     }
@@ -259,7 +259,13 @@ mod tests {
         let (mut found, mut in_impl) = (Vec::new(), None::<String>);
         for (at, line) in lines.iter().enumerate() {
             if line.starts_with("impl") {
-                let owner = impl_type(line).filter(|t| names.contains_key(*t) && !other(t));
+                // A header over several lines (a `where` clause) is read up to its `{`.
+                let (mut header, mut next) = (line.to_string(), at + 1);
+                while !header.ends_with('{') && next < lines.len() {
+                    header = format!("{header} {}", lines[next].trim());
+                    next += 1;
+                }
+                let owner = impl_type(&header).filter(|t| names.contains_key(*t) && !other(t));
                 in_impl = owner.map(str::to_string);
             } else if *line == "}" {
                 in_impl = None;
@@ -335,5 +341,8 @@ mod tests {
         assert_eq!(shown, [("Shop", true), ("Shop::open", false)]);
         assert_eq!(found[1].1, "a/shop.rs:9");
         assert!(items_in(text, "output/shop.rs", &names).is_empty(), "another Shop, defined elsewhere");
+        let text = "impl<T> Basket<T>\nwhere\n    T: Clone,\n{\n    pub const fn new() -> Self {}\n}\n";
+        let found = items_in(text, "a/basket.rs", &names);
+        assert_eq!(found, [("Basket::new".to_string(), "a/basket.rs:5".to_string(), false)]);
     }
 }
