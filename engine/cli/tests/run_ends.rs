@@ -368,3 +368,123 @@ fn fifo_outputs_never_block_and_stay_fifos() {
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+/// Spawns the engine with `args`, sends `signal` once `ready` is true of what it has said on
+/// standard error so far (or after `LIMIT`), and returns its output and how long it took to
+/// exit after the signal.
+#[allow(unsafe_code)]
+fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -> (Output, Duration) {
+    use std::io::Read;
+    const LIMIT: Duration = Duration::from_secs(60);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let started = Instant::now();
+    while !ready(&said.lock().unwrap()) && started.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+    let sent = Instant::now();
+    let mut out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    reader.join().unwrap();
+    out.stderr = said.lock().unwrap().clone().into_bytes();
+    (out, took)
+}
+
+/// An interrupt while waiting for `--start-at` ends the wait: nothing sent, nothing written,
+/// the interrupted exit code (it was 1, "error").
+#[test]
+fn an_interrupt_during_the_start_at_wait_exits_interrupted() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+    // Not quiet: the wait is said on standard error.
+    let mut args: Vec<String> = get_args(&target).into_iter().filter(|a| a != "-q").collect();
+    args.extend(
+        ["--duration", "2s", "--json", json.to_str().unwrap(), "--start-at", &start.to_string()].map(String::from),
+    );
+    let (out, took) = signal_when(&args, libc::SIGTERM, |said| said.contains("waiting"));
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    assert!(took < Duration::from_secs(5), "the wait ended {took:?} after the signal");
+    assert!(text(&out).contains("interrupted before the run started: nothing was sent"), "{}", text(&out));
+    assert!(!json.exists(), "no result for a run that never started");
+    assert_eq!(target.hits(), 0);
+}
+
+/// A signal during `--dashboard-linger` ends the linger; the run's own exit code stands.
+#[test]
+fn an_interrupt_ends_the_dashboard_linger() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let mut args = get_args(&target);
+    args.extend(
+        [
+            "--duration",
+            "1s",
+            "--json",
+            json.to_str().unwrap(),
+            "--dashboard",
+            "127.0.0.1:0",
+            "--dashboard-linger",
+            "60s",
+        ]
+        .map(String::from),
+    );
+    let (out, took) = signal_when(&args, libc::SIGTERM, |said| said.contains("the final report stays"));
+    assert_eq!(out.status.code(), Some(0), "the run itself finished: {}", text(&out));
+    assert!(took < Duration::from_secs(5), "the linger ended {took:?} after the signal");
+    assert_eq!(read_json(&json)["stopped_by"], "duration");
+}
+
+/// A signal while the scenario is still being read (a large CSV datapool) is handled, not the
+/// default "killed by signal": nothing was sent, the interrupted exit code.
+#[test]
+fn an_interrupt_before_the_run_starts_is_not_a_kill() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let csv = scratch.file("users.csv");
+    let mut rows = String::from("user\n");
+    for i in 0..2_000_000 {
+        rows.push_str(&format!("user-{i}\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let file = scratch.file("big.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[datapools.users]\ncsv = {csv:?}\n\n[journeys.get]\nsteps = [{{ url = \"{{target_url}}\" }}]\n\n\
+             [[scenario]]\njourney = \"get\"\ndatapool = \"users\"\nvolume = {{ constant = 1 }}\n",
+        ),
+    )
+    .unwrap();
+    let args: Vec<String> =
+        ["--cores", "1", "--no-pin", "--duration", "2s", "-q", "--scenario", file.to_str().unwrap()]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["--config".to_string(), format!("target_url={}", target.url("/"))])
+            .collect();
+    // Past the handler's installation (the first thing `run` does), well within the reading.
+    let spawned = Instant::now();
+    let (out, _) = signal_when(&args, libc::SIGTERM, |_| spawned.elapsed() > Duration::from_millis(300));
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+}
