@@ -318,8 +318,10 @@ fn execute(
     }
     // Progress, notices and the table never panic on a closed terminal (SIGHUP): a failed
     // write to the terminal must not lose the run or its result files.
+    let mut hdr_log_failed = false;
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
-        if !quiet {
+        hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
+        if !quiet || matches!(event, RunEvent::HdrLogFailed(_)) {
             // One write per line (stderr is unbuffered): a line is never split by another's.
             let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
         }
@@ -349,7 +351,13 @@ fn execute(
         let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
         code = ExitCode::from(EXIT_INTERRUPTED);
     }
-    if write_failed {
+    if hdr_log_failed {
+        let _ = writeln!(
+            std::io::stderr(),
+            "the --hdr-log is incomplete (writing it failed mid-run): exit code {EXIT_ERROR}"
+        );
+    }
+    if write_failed || hdr_log_failed {
         code = ExitCode::from(EXIT_ERROR);
     }
     Ok(code)

@@ -488,3 +488,47 @@ fn an_interrupt_before_the_run_starts_is_not_a_kill() {
     let (out, _) = signal_when(&args, libc::SIGTERM, |_| spawned.elapsed() > Duration::from_millis(300));
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
 }
+
+/// A full disk under `--hdr-log` mid-run (here the file-size limit, `ulimit -f`, with SIGXFSZ
+/// ignored as a shell with `ulimit` does) costs the log's tail, not the run: the error is said
+/// even with `-q`, the result is written, and the exit code is 1 (the run used to abort and
+/// lose its result).
+#[test]
+#[allow(unsafe_code)]
+fn a_failed_hdr_log_write_mid_run_keeps_the_result() {
+    use std::os::unix::process::CommandExt;
+    const LOG_BYTES_MAX: libc::rlim_t = 2048;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let log = scratch.file("r.hlog");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mite-engine"));
+    command.args(get_args(&target)).args(["--duration", "4s", "--json", "-", "--hdr-log", log.to_str().unwrap()]);
+    // SAFETY: between fork and exec only async-signal-safe calls (signal, setrlimit) run.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit { rlim_cur: LOG_BYTES_MAX, rlim_max: LOG_BYTES_MAX };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("--hdr-log: writing failed"), "{said}");
+    assert!(said.contains("the --hdr-log is incomplete"), "{said}");
+    assert!(std::fs::metadata(&log).unwrap().len() <= LOG_BYTES_MAX);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = if stdout.contains(mite_core::output::result_frame::MARKER) {
+        mite_core::output::result_frame::decode(&stdout).unwrap()
+    } else {
+        stdout
+    };
+    let result: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(result["stopped_by"], "duration");
+    let requests = result["totals"]["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    assert_eq!(requests, target.hits(), "every request accounted for");
+}
