@@ -82,29 +82,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Har { action: HarAction::Convert { har, output, host, keep_static } }) => {
-            let text = std::fs::read_to_string(&har).with_context(|| format!("reading {}", har.display()))?;
-            let converted = mite_core::scenario::har::convert(&text, &host, keep_static)
-                .map_err(|e| anyhow!("{}: {e}", har.display()))?;
-            std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
-            eprintln!(
-                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
-                 left to the session) -> {}",
-                har.display(),
-                converted.kept,
-                converted.total,
-                converted.dropped_static,
-                converted.dropped_host,
-                converted.dropped_redirect,
-                output.display()
-            );
-            if !converted.unset_cookies.is_empty() {
-                eprintln!(
-                    "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
-                     add them to a step with cookies = {{ .. }} if the target needs them",
-                    converted.unset_cookies.join(", ")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            har_convert(&har, &output, &host, keep_static)
         }
         // The demo runs the shipped HTTP example, whatever the crate registered.
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
@@ -117,6 +95,33 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `har convert HAR -o TOML`: a recording becomes a scenario file.
+fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(har).with_context(|| format!("reading {}", har.display()))?;
+    let converted =
+        mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
+    std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
+    eprintln!(
+        "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+         left to the session) -> {}",
+        har.display(),
+        converted.kept,
+        converted.total,
+        converted.dropped_static,
+        converted.dropped_host,
+        converted.dropped_redirect,
+        output.display()
+    );
+    if !converted.unset_cookies.is_empty() {
+        eprintln!(
+            "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
+             add them to a step with cookies = {{ .. }} if the target needs them",
+            converted.unset_cookies.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(registry: &Registry) {
@@ -335,18 +340,38 @@ fn execute(
     let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        dashboard.publish_final(&result, &outcomes);
-        if !outputs.dashboard_linger.is_zero() {
-            let _ = writeln!(
-                std::io::stderr(),
-                "dashboard: the final report stays at http://{}/ for {:?} (save it from the page, or fetch /report.html)",
-                dashboard.addr(),
-                outputs.dashboard_linger
-            );
-            signals.wait(outputs.dashboard_linger);
-        }
+        show_final_report(dashboard, &result, &outcomes, outputs.dashboard_linger, signals);
     }
-    let Some(mut code) = threshold_code(checked) else { return Ok(ExitCode::from(EXIT_ERROR)) };
+    Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
+}
+
+/// The dashboard shows the final report, and keeps serving it for `linger` or until a signal.
+fn show_final_report(
+    dashboard: &mite_core::output::html::dashboard::Dashboard,
+    result: &RunResult,
+    outcomes: &[mite_core::output::threshold::Outcome],
+    linger: Duration,
+    signals: &Signals,
+) {
+    dashboard.publish_final(result, outcomes);
+    if !linger.is_zero() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "dashboard: the final report stays at http://{}/ for {linger:?} (save it from the page, or fetch /report.html)",
+            dashboard.addr(),
+        );
+        signals.wait(linger);
+    }
+}
+
+/// The run's exit code (README's table), saying why when it is not the thresholds'.
+fn exit_code(
+    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
+    result: &RunResult,
+    write_failed: bool,
+    hdr_log_failed: bool,
+) -> ExitCode {
+    let Some(mut code) = threshold_code(checked) else { return ExitCode::from(EXIT_ERROR) };
     if result.stopped_by == StopReason::Interrupted {
         let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
         code = ExitCode::from(EXIT_INTERRUPTED);
@@ -360,7 +385,7 @@ fn execute(
     if write_failed || hdr_log_failed {
         code = ExitCode::from(EXIT_ERROR);
     }
-    Ok(code)
+    code
 }
 
 /// An interrupt before the first request: nothing was sent, so there is nothing to write.
