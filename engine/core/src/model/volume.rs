@@ -27,7 +27,13 @@ pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub enum VolumeModel {
-    /// No journeys for `duration_s`, then stop (Mite's `nothing`).
+    /// No journeys for `duration_s`, then stop (Mite's `nothing`): a pause between stages.
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// let pause = VolumeModel::Nothing { duration_s: 30.0 };
+    /// assert_eq!((pause.target(0.0, 1.0), pause.target(29.0, 30.0)), (Some(0), None));
+    /// ```
     Nothing { duration_s: f64 },
     /// `journeys` in flight; stops after `duration_s` when given.
     Constant { journeys: u64, duration_s: Option<f64> },
@@ -36,6 +42,12 @@ pub enum VolumeModel {
     /// Models run one after another; each must have a duration (Mite's `a + b`).
     Stages(Vec<VolumeModel>),
     /// Each of `journeys` runs exactly once; the model stops when they have finished.
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// let smoke = VolumeModel::Oneshot { journeys: 3 }; // three journeys, once each
+    /// assert_eq!((smoke.target(0.0, 1.0), smoke.duration_s()), (Some(3), None));
+    /// ```
     Oneshot { journeys: u64 },
     /// Any function of the tick window.
     Custom(VolumeFn),
