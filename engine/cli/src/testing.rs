@@ -178,3 +178,26 @@ pub fn target() -> Target {
     Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() })
         .unwrap_or_else(|err| panic!("starting the embedded target on 127.0.0.1: {err}"))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every item `mite_engine::testing` and the crate root show a journey author (`pub use`,
+    /// `pub fn`) carries an example in its doc comment, as the prelude's do (a test in
+    /// `mite_core::prelude` holds those). `JourneyTest`'s example is on its definition.
+    #[test]
+    fn every_public_item_has_an_example() {
+        let mut missing = Vec::new();
+        for (file, text) in [("testing.rs", include_str!("testing.rs")), ("lib.rs", include_str!("lib.rs"))] {
+            let lines: Vec<&str> = text.split("#[cfg(test)]").next().unwrap().lines().collect();
+            for (at, line) in lines.iter().enumerate() {
+                let public = line.starts_with("pub use ") || line.starts_with("pub fn ");
+                let module = *line == "pub use mite_core::prelude;" || line.ends_with("journey_test::JourneyTest;");
+                let doc = lines[..at].iter().rev().take_while(|l| l.starts_with("///") || l.starts_with("#["));
+                if public && !module && !doc.clone().any(|l| l.starts_with("/// ```")) {
+                    missing.push(format!("{file}:{}: {line}", at + 1));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "give each a short example that runs as a doc test:\n{}", missing.join("\n"));
+    }
+}
