@@ -1,5 +1,7 @@
 //! What journey authors use, in one import: `use mite_engine::prelude::*;` (or
 //! `mite_core::prelude::*`). Everything else in the engine's crates is its own business.
+//! Every item here, and every method of theirs a journey calls, shows an example that runs as
+//! a doc test; [`JourneyTest`] runs a journey from a plain `#[test]`.
 //!
 //! A journey, its datapool and its scenario, registered by `module:name` as Mite names them:
 //!
