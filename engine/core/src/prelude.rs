@@ -1,7 +1,8 @@
 //! What journey authors use, in one import: `use mite_engine::prelude::*;` (or
 //! `mite_core::prelude::*`). Everything else in the engine's crates is its own business.
-//! Every item here, and every method of theirs a journey calls, shows an example that runs as
-//! a doc test; [`JourneyTest`] runs a journey from a plain `#[test]`.
+//! Every item here shows an example that runs as a doc test, and so do the methods a journey
+//! calls on them (all but the WebSocket and `JourneyRecord` methods, for now); [`JourneyTest`]
+//! runs a journey from a plain `#[test]`.
 //!
 //! A journey, its datapool and its scenario, registered by `module:name` as Mite names them:
 //!
