@@ -43,6 +43,7 @@ struct Outputs<'a> {
     /// Print the `--phases` table.
     phases: bool,
     dashboard_linger: Duration,
+    prometheus_linger: Duration,
 }
 
 /// Runs the command line.
@@ -277,8 +278,12 @@ fn apply_outputs<'a>(
     thresholds: Vec<String>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
-    options.prometheus = flags.prometheus;
-    options.prometheus_linger = flags.prometheus_linger;
+    if let Some(addr) = flags.prometheus {
+        let exporter =
+            mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
+        eprintln!("Prometheus metrics on http://{}/metrics", exporter.addr());
+        options.prometheus = Some(Arc::new(exporter));
+    }
     if let Some(addr) = flags.dashboard {
         let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
             .with_context(|| format!("--dashboard {addr}"))?;
@@ -291,6 +296,7 @@ fn apply_outputs<'a>(
         thresholds,
         phases: false,
         dashboard_linger: flags.dashboard_linger,
+        prometheus_linger: flags.prometheus_linger,
     })
 }
 
@@ -340,27 +346,38 @@ fn execute(
     let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        show_final_report(dashboard, &result, &outcomes, outputs.dashboard_linger, signals);
+        dashboard.publish_final(&result, &outcomes);
+    }
+    if result.stopped_by != StopReason::Interrupted {
+        linger(options, &outputs, signals);
     }
     Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
 }
 
-/// The dashboard shows the final report, and keeps serving it for `linger` or until a signal.
-fn show_final_report(
-    dashboard: &mite_core::output::html::dashboard::Dashboard,
-    result: &RunResult,
-    outcomes: &[mite_core::output::threshold::Outcome],
-    linger: Duration,
-    signals: &Signals,
-) {
-    dashboard.publish_final(result, outcomes);
-    if !linger.is_zero() {
+/// After the results are written, the dashboard keeps serving the final report and the
+/// metrics endpoint the final totals, each for its linger (side by side), or until a signal.
+fn linger(options: &RunOptions, outputs: &Outputs<'_>, signals: &Signals) {
+    let mut wait = Duration::ZERO;
+    if let Some(dashboard) = options.dashboard.as_ref().filter(|_| !outputs.dashboard_linger.is_zero()) {
         let _ = writeln!(
             std::io::stderr(),
-            "dashboard: the final report stays at http://{}/ for {linger:?} (save it from the page, or fetch /report.html)",
+            "dashboard: the final report stays at http://{}/ for {:?} (save it from the page, or fetch /report.html)",
             dashboard.addr(),
+            outputs.dashboard_linger
         );
-        signals.wait(linger);
+        wait = wait.max(outputs.dashboard_linger);
+    }
+    if let Some(exporter) = options.prometheus.as_ref().filter(|_| !outputs.prometheus_linger.is_zero()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "serving the final metrics on http://{}/metrics for {:?}",
+            exporter.addr(),
+            outputs.prometheus_linger
+        );
+        wait = wait.max(outputs.prometheus_linger);
+    }
+    if !wait.is_zero() {
+        signals.wait(wait);
     }
 }
 
@@ -436,7 +453,7 @@ fn write_outputs(
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
                 failed = true;
-                writeln!(std::io::stderr(), "error: {flag}: {err:#}")
+                writeln!(std::io::stderr(), "error: {flag}: {}", crate::error::one_line(&err))
             }
         };
     }
@@ -674,6 +691,10 @@ fn journey_run(
     }
     if let Some(sink) = &json {
         write_json(sink, &result)?;
+    }
+    if result.stopped_by == StopReason::Interrupted {
+        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }

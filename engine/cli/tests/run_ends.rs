@@ -532,3 +532,33 @@ fn a_failed_hdr_log_write_mid_run_keeps_the_result() {
     assert!(requests > 0);
     assert_eq!(requests, target.hits(), "every request accounted for");
 }
+
+/// The result files are written before the Prometheus linger, not after it (a pod killed
+/// during the linger used to lose them), and a signal ends the linger with the run's own code.
+#[test]
+fn the_result_is_written_before_the_prometheus_linger() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let mut args: Vec<String> = get_args(&target).into_iter().filter(|a| a != "-q").collect();
+    args.extend(
+        [
+            "--duration",
+            "1s",
+            "--json",
+            json.to_str().unwrap(),
+            "--prometheus",
+            "127.0.0.1:0",
+            "--prometheus-linger",
+            "30s",
+        ]
+        .map(String::from),
+    );
+    let started = Instant::now();
+    let (out, took) =
+        signal_when(&args, libc::SIGTERM, |said| said.contains("serving the final metrics") && json.exists());
+    assert!(started.elapsed() < Duration::from_secs(20), "the result was not there during the linger: {}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(took < Duration::from_secs(5), "the linger ended {took:?} after the signal");
+    assert_eq!(read_json(&json)["stopped_by"], "duration");
+}
