@@ -332,6 +332,9 @@ fn execute(
     let mut hdr_log_failed = false;
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
         hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
+        if matches!(event, RunEvent::Started { .. }) {
+            signals.run_started();
+        }
         if !quiet || matches!(event, RunEvent::HdrLogFailed(_)) {
             // One write per line (stderr is unbuffered): a line is never split by another's.
             let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
@@ -661,7 +664,7 @@ fn journey_run(
     json: Option<&Path>,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    Signals::installed();
+    let signals = Signals::installed();
     let (registry, config, client) = match scenario_file {
         Some(file) => {
             let resolved = resolve(registry, file, &common.config)?;
@@ -683,8 +686,11 @@ fn journey_run(
     let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
-    let result =
-        mite_core::run_scenario(&registry, scenario, config, &options, Signals::installed().stop_flag(), &mut |_| {})?;
+    let result = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
+        if matches!(event, RunEvent::Started { .. }) {
+            signals.run_started();
+        }
+    })?;
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
         print!("\n{}", report::phases_table(&result.merged));

@@ -426,6 +426,8 @@ fn an_interrupt_during_the_start_at_wait_exits_interrupted() {
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
     assert!(took < Duration::from_secs(5), "the wait ended {took:?} after the signal");
     assert!(text(&out).contains("interrupted before the run started: nothing was sent"), "{}", text(&out));
+    assert!(text(&out).contains("stopping before the first request"), "{}", text(&out));
+    assert!(!text(&out).contains("the results are written"), "{}", text(&out));
     assert!(!json.exists(), "no result for a run that never started");
     assert_eq!(target.hits(), 0);
 }
@@ -561,4 +563,22 @@ fn the_result_is_written_before_the_prometheus_linger() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(took < Duration::from_secs(5), "the linger ended {took:?} after the signal");
     assert_eq!(read_json(&json)["stopped_by"], "duration");
+}
+
+/// An interrupted `journey run` exits 5 like an interrupted run (it exited 0).
+#[test]
+fn an_interrupted_journey_run_exits_interrupted() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("slow.toml");
+    std::fs::write(&file, "[journeys.slow]\nsteps = [{ url = \"{base}/delay/3000\" }]\n\n[[scenario]]\njourney = \"slow\"\nvolume = { constant = 1 }\n").unwrap();
+    let args: Vec<String> = ["journey", "run", "slow", "--scenario", file.to_str().unwrap(), "--config"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("base={}", target.url(""))])
+        .collect();
+    let spawned = Instant::now();
+    let (out, took) = signal_when(&args, libc::SIGINT, |_| spawned.elapsed() > Duration::from_millis(1000));
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
