@@ -505,7 +505,13 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
-            let json = mite_core::output::result_frame::decode(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+            let (json, broken) =
+                mite_core::output::result_frame::decode_noting(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+            if let Some(broken) = broken {
+                eprintln!(
+                    "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
+                );
+            }
             return ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located);
         }
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
