@@ -314,6 +314,7 @@ fn execute(
         .map(|t| mite_core::output::threshold::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
     // Output paths are checked before the first request, so that a typo does not cost the run.
+    output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     // The interval log is opened by the run itself; checked here too, so that a FIFO is an
