@@ -368,6 +368,16 @@ impl VolumeModel {
 
     /// The most journeys the model keeps in flight at once (`None`: a custom model, which
     /// only says as it runs).
+    ///
+    /// ```
+    /// # use mite_core::prelude::VolumeModel;
+    /// let warm_then_soak = VolumeModel::Stages(vec![
+    ///     VolumeModel::Ramp { from: 0, to: 40, duration_s: 60.0 },
+    ///     VolumeModel::Constant { journeys: 25, duration_s: Some(300.0) },
+    /// ]);
+    /// assert_eq!(warm_then_soak.peak_journeys(), Some(40));
+    /// assert_eq!(VolumeModel::Custom(std::sync::Arc::new(|_, _| Some(3))).peak_journeys(), None);
+    /// ```
     pub fn peak_journeys(&self) -> Option<u64> {
         match self {
             VolumeModel::Nothing { .. } => Some(0),
