@@ -759,7 +759,8 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("target served {} requests", mite_core::output::units::grouped(target.hits()));
+    let hits = target.hits();
+    eprintln!("target served {} request{}", mite_core::output::units::grouped(hits), if hits == 1 { "" } else { "s" });
     target.stop();
     Ok(ExitCode::SUCCESS)
 }
