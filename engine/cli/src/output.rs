@@ -106,8 +106,14 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
             Ok(Sink::InPlace(path.to_path_buf(), file))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            check_directory(flag, path, path)?;
-            Ok(Sink::Regular(path.to_path_buf()))
+            // A link to a file not there yet is written through too: the file is made where
+            // the link points (one level of link; a chain is the OS's to follow then).
+            let target = match std::fs::read_link(path) {
+                Ok(to) => parent_of(path).join(to),
+                Err(_) => path.to_path_buf(),
+            };
+            check_directory(flag, path, &target)?;
+            Ok(Sink::Regular(target))
         }
         Err(e) => bail!("{flag} {shown}: {e}"),
     }
@@ -224,6 +230,20 @@ mod tests {
         assert!(distinct(&[("--json", Some(&a)), ("--hdr-log", Some(&link))]).is_err());
         let stdout = Path::new("-");
         assert!(distinct(&[("--json", Some(stdout)), ("--html", Some(stdout))]).is_err());
+    }
+
+    #[test]
+    fn a_link_to_a_missing_file_is_written_through() {
+        let d = dir("dangling");
+        let link = d.path().join("result.json");
+        std::os::unix::fs::symlink("out/r.json", &link).unwrap();
+        let err = check("--json", &link).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        std::fs::create_dir(d.path().join("out")).unwrap();
+        let sink = check("--json", &link).unwrap();
+        write(&sink, b"{}").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(std::fs::read_to_string(d.path().join("out/r.json")).unwrap(), "{}");
     }
 
     #[test]
