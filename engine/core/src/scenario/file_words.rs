@@ -70,6 +70,43 @@ pub fn plain_message(message: &str) -> String {
     text
 }
 
+/// What a field takes, in words, by its name in the file (the last part of its dotted path,
+/// and the part before for the names used twice).
+fn field_words(field: &str) -> Option<&'static str> {
+    let mut parts = field.rsplit('.').map(|p| p.split('[').next().unwrap_or(p));
+    let (last, parent) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    Some(match (parent, last) {
+        ("volume" | "stages", "constant" | "oneshot") | ("ramp", "from" | "to") => {
+            "a whole number of journeys in flight, from 0 to 18446744073709551615 (without quotes)"
+        }
+        (_, "max_in_flight") => "a whole number of journeys, from 1 to 18446744073709551615 (without quotes)",
+        (_, "rate") | ("ramp_rate", "from" | "to") => {
+            "a number of journeys started per second: 0, or from 0.000001 up (without quotes)"
+        }
+        ("client", "max_connections") => "a whole number from 1 to 65536 (connections per host per core)",
+        (_, "max_redirects") => "a whole number of redirects from 0 to 50",
+        (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]",
+        ("range", "from" | "to") => "a whole number (without quotes)",
+        (_, "repeat") => "a whole number of repetitions from 1 to 1000000",
+        (_, "duration" | "nothing" | "think" | "timeout" | "connect_timeout" | "pace" | "mean" | "plus_minus") => {
+            "a duration in quotes with its unit, like \"10s\", \"500ms\" or \"2m\""
+        }
+        _ => return None,
+    })
+}
+
+/// A type or range error of `field` (the TOML reader's `message`, about the value `written`),
+/// said as what the field takes and what the file gives.
+pub fn field_message(field: &str, message: &str, written: &str) -> String {
+    let type_error = message.starts_with("invalid type") || message.starts_with("invalid value");
+    match field_words(field) {
+        Some(words) if type_error || message.starts_with("data did not match") => {
+            format!("expected {words}, got {}", written.trim())
+        }
+        _ => plain_message(message),
+    }
+}
+
 fn seconds(value_s: f64) -> String {
     if value_s >= 60.0 && (value_s / 60.0).fract() == 0.0 {
         format!("\"{}m\"", value_s / 60.0)

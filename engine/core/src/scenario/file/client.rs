@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::error::{ScenarioFileError, Source};
 use super::schema::ClientSpec;
 use crate::limits::REDIRECTS_MAX;
+use crate::scenario::duration::DurationRange;
 
 /// Client options from a file, resolved.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -69,11 +70,7 @@ fn timeout(
     field: &str,
 ) -> Result<Option<Duration>, ScenarioFileError> {
     let Some(text) = text else { return Ok(None) };
-    let value = src.duration(text, field)?;
-    if value.is_zero() {
-        return Err(src.error(Some(text.span()), field, "must be above zero"));
-    }
-    Ok(Some(value))
+    src.duration(text, field, DurationRange::TIMEOUT).map(Some)
 }
 
 /// A redirect count within `limits::REDIRECTS_MAX`; errors point at `span`.

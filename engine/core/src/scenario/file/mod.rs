@@ -18,14 +18,14 @@ use std::time::Duration;
 pub use self::client::ClientOptions;
 pub use self::datapools::{CsvError, read_csv};
 pub use self::error::ScenarioFileError;
-pub use crate::scenario::duration::{DurationError, parse_duration};
+pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
 
 use self::entries::Entries;
 use self::error::Source;
 use self::schema::{FileSpec, value_text};
 use crate::journey::{Registry, Scenario};
 use crate::model::config::Config;
-use crate::scenario::file_words::plain_message;
+use crate::scenario::file_words::{field_message, plain_message};
 
 /// A loaded scenario file, ready to run.
 pub struct LoadedScenario {
@@ -62,11 +62,10 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         message: format!("cannot read: {e}"),
     })?;
     let src = Source { file: path, text: &text };
-    let spec: FileSpec =
-        toml::from_str(&text).map_err(|e| src.error(e.span(), "", plain_message(e.message().trim())))?;
+    let spec = read_spec(&src)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let (config, layered) = configs(&src, &spec, overrides)?;
-    let duration = spec.duration.as_ref().map(|d| src.duration(d, "duration")).transpose()?;
+    let duration = spec.duration.as_ref().map(|d| src.duration(d, "duration", DurationRange::RUN)).transpose()?;
     let client = client::client_options(&src, &spec.client, dir)?;
     let pools = datapools::datapools(&src, &spec.datapools, dir)?;
     let mut registry = base.clone();
@@ -94,6 +93,39 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
     })
 }
 
+/// The file's tables as written; a value of the wrong type or out of its range is refused
+/// naming its line, its dotted field and what the field takes, in words.
+fn read_spec(src: &Source<'_>) -> Result<FileSpec, ScenarioFileError> {
+    let toml_error = |e: toml::de::Error| src.error(e.span(), "", plain_message(e.message().trim()));
+    let reader = toml::Deserializer::parse(src.text).map_err(toml_error)?;
+    serde_path_to_error::deserialize(reader).map_err(|e| {
+        let field = field_path(e.path());
+        let inner = e.into_inner();
+        let written = inner.span().and_then(|span| src.text.get(span)).unwrap_or_default();
+        src.error(inner.span(), field.clone(), field_message(&field, inner.message().trim(), written))
+    })
+}
+
+/// A serde path as the file writes it (`scenario[0].volume.constant`), without the steps
+/// `toml::Spanned` adds.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut field = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } if !key.starts_with("$__") => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+            }
+            _ => {}
+        }
+    }
+    field
+}
+
 /// The file's `[config]`, and the same with `MITE_CONF_*` and `--config` laid over it (what
 /// journeys will see, to check variables against).
 fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(Config, Config), ScenarioFileError> {
@@ -103,7 +135,8 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
     }
     let mut layered = config.clone();
     layered.apply_env(std::env::vars());
-    layered.apply_overrides(overrides).map_err(|e| src.error(None, "--config", e.to_string()))?;
+    // The message names `--config` and the value itself: said once, without the field.
+    layered.apply_overrides(overrides).map_err(|e| src.error(None, "", e.to_string()))?;
     Ok((config, layered))
 }
 
