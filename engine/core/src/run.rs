@@ -656,7 +656,7 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
         report(&RunEvent::StartTimePassed);
         return Ok(());
     };
-    if wait > Duration::from_secs(24 * 3600) {
+    if wait > crate::limits::START_AT_AHEAD_MAX {
         return Err(RunError::StartTooFar { seconds: wait.as_secs_f64() });
     }
     report(&RunEvent::WaitingForStart(wait));

@@ -51,7 +51,7 @@ pub enum DurationError {
         text: String,
     },
     /// A minus sign: no duration is negative.
-    #[error("{text:?}: must be positive; write e.g. {}", range.example())]
+    #[error("{text:?}: a duration cannot be negative; write e.g. {}", range.example())]
     Negative {
         /// The text.
         text: String,
@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(huge, "\"99999999999999999999s\": must be between 1ms and 7 days");
         assert_eq!(run.parse("7d"), Ok(DURATION_MAX));
         assert_eq!(run.parse("1ms"), Ok(Duration::from_millis(1)));
-        assert_eq!(run.parse("-5s").unwrap_err().to_string(), "\"-5s\": must be positive; write e.g. 5s");
+        assert_eq!(run.parse("-5s").unwrap_err().to_string(), "\"-5s\": a duration cannot be negative; write e.g. 5s");
         assert_eq!(DurationRange::TICK.parse("0s").unwrap_err().to_string(), "\"0s\": must be between 10ms and 30 days");
         assert_eq!(
             DurationRange::TIMEOUT.parse("0ms").unwrap_err().to_string(),

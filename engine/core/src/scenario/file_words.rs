@@ -107,6 +107,11 @@ pub fn field_message(field: &str, message: &str, written: &str) -> String {
     }
 }
 
+/// A rate per second as a person reads it: `2500`, `0.5`, or `1e300` for one too long to read.
+pub fn rate(per_s: f64) -> String {
+    if per_s.abs() >= 1e15 { format!("{per_s:e}") } else { format!("{per_s}") }
+}
+
 fn seconds(value_s: f64) -> String {
     if value_s >= 60.0 && (value_s / 60.0).fract() == 0.0 {
         format!("\"{}m\"", value_s / 60.0)
@@ -153,7 +158,9 @@ struct RateWords<'a>(&'a RateModel);
 impl fmt::Display for RateWords<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            RateModel::Constant { per_s, duration_s } => write!(f, "rate = {per_s}{}", duration_field(*duration_s)),
+            RateModel::Constant { per_s, duration_s } => {
+                write!(f, "rate = {}{}", rate(*per_s), duration_field(*duration_s))
+            }
             RateModel::Ramp { from, to, duration_s } => {
                 write!(f, "ramp_rate = {{ from = {from}, to = {to}, duration = {} }}", seconds(*duration_s))
             }

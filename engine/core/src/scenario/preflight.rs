@@ -3,7 +3,9 @@
 //! than the journeys per core it must feed (the journeys beyond the rows wait for a row).
 
 use crate::journey::Scenario;
+use crate::limits::ARRIVALS_PER_S_PER_CORE_MAX;
 use crate::model::volume::VolumeModel;
+use crate::scenario::file_words::{VolumeWords, rate};
 
 /// The most journeys a model asks to have in flight at once, when it can be told.
 pub fn peak_journeys(volume: &VolumeModel) -> Option<u64> {
@@ -17,15 +19,35 @@ pub fn peak_journeys(volume: &VolumeModel) -> Option<u64> {
     }
 }
 
+/// An arrival rate that `parts` cores cannot start (one core starts at most
+/// `ARRIVALS_PER_S_PER_CORE_MAX` per second): how many it needs.
+fn rate_beyond_the_cores(volume: &VolumeModel, parts: u64) -> Option<String> {
+    let VolumeModel::Arrivals { rate: model, .. } = volume else { return None };
+    let peak_per_s = model.peak_per_s();
+    if peak_per_s / parts as f64 <= ARRIVALS_PER_S_PER_CORE_MAX {
+        return None;
+    }
+    let needed = (peak_per_s / ARRIVALS_PER_S_PER_CORE_MAX).ceil();
+    Some(format!(
+        "a peak rate of {} journeys per second needs at least {needed} cores (cores x segments; \
+         one core starts at most {ARRIVALS_PER_S_PER_CORE_MAX} per second): a run on fewer is refused",
+        rate(peak_per_s)
+    ))
+}
+
 /// Warnings for `scenario`, its load split into `parts` (cores × segments; 1 when unknown).
 pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
     let parts = parts.max(1) as u64;
     let mut out = Vec::new();
     for (i, entry) in scenario.entries.iter().enumerate() {
         let at = format!("scenario entry {} ({})", i + 1, entry.journey);
+        if let Some(warning) = rate_beyond_the_cores(&entry.volume, parts) {
+            out.push(format!("{at}: {warning}"));
+        }
         let Some(peak) = peak_journeys(&entry.volume) else { continue };
         if peak == 0 {
-            out.push(format!("{at}: volume {:?} runs no journey at all: the run will measure nothing", entry.volume));
+            let volume = VolumeWords(&entry.volume);
+            out.push(format!("{at}: volume {volume} runs no journey at all: the run will measure nothing"));
             continue;
         }
         let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };

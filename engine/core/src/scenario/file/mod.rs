@@ -39,6 +39,24 @@ pub struct LoadedScenario {
     pub client: ClientOptions,
     /// Threshold expressions from the file (checked at the end of the run).
     pub thresholds: Vec<String>,
+    /// Where each threshold is written: the file and the line of `thresholds[i]`.
+    threshold_places: Vec<ScenarioFileError>,
+}
+
+impl LoadedScenario {
+    /// An error about the file's `thresholds[index]`, at its line: `s.toml:3: thresholds[0]:
+    /// "p99<5": latency 5 has no unit ...` (the threshold parser lives with the outputs).
+    pub fn threshold_error(&self, index: usize, message: impl Into<String>) -> ScenarioFileError {
+        let mut error = self.threshold_places.get(index).cloned().unwrap_or_else(|| ScenarioFileError {
+            file: std::path::PathBuf::new(),
+            line: None,
+            field: String::new(),
+            message: String::new(),
+        });
+        error.field = format!("thresholds[{index}]");
+        error.message = message.into();
+        error
+    }
 }
 
 impl fmt::Debug for LoadedScenario {
@@ -90,6 +108,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         duration,
         client,
         thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
+        threshold_places: spec.thresholds.iter().map(|t| src.error(Some(t.span()), "", "")).collect(),
     })
 }
 

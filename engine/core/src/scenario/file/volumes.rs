@@ -5,9 +5,10 @@ use std::ops::Range;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::VolumeSpec;
-use crate::limits::ARRIVALS_IN_FLIGHT_DEFAULT;
+use crate::limits::{ARRIVALS_IN_FLIGHT_DEFAULT, ARRIVALS_PER_S_PER_CORE_MAX, CORES_MAX, SEGMENTS_MAX};
 use crate::model::volume::{RateModel, VolumeModel};
 use crate::scenario::duration::parse_duration;
+use crate::scenario::file_words::rate;
 
 /// The volume model at `field`; errors point at `span`, the entry's volume.
 pub(super) fn volume(
@@ -49,7 +50,28 @@ pub(super) fn volume(
         VolumeModel::Nothing { duration_s: duration(spec.nothing.as_deref().unwrap_or_default())? }
     };
     model.validate().map_err(|e| err(e.to_string()))?;
+    if let VolumeModel::Arrivals { rate, .. } = &model {
+        reachable(rate.peak_per_s()).map_err(err)?;
+    }
     Ok(model)
+}
+
+/// A peak arrival rate some run can start: one core starts at most
+/// `ARRIVALS_PER_S_PER_CORE_MAX` per second, and a run has at most `CORES_MAX` cores in each
+/// of `SEGMENTS_MAX` segments. (A rate above one core's share is checked against the real
+/// cores when the run starts; `scenario check` warns about it.)
+fn reachable(peak_per_s: f64) -> Result<(), String> {
+    let most = ARRIVALS_PER_S_PER_CORE_MAX * CORES_MAX as f64 * SEGMENTS_MAX as f64;
+    if peak_per_s <= most {
+        return Ok(());
+    }
+    Err(format!(
+        "a peak rate of {} journeys per second is more than any run can start: one core starts at \
+         most {} per second, and a run has at most {CORES_MAX} cores in each of {SEGMENTS_MAX} segments \
+         ({most:e} per second); lower the rate",
+        rate(peak_per_s),
+        ARRIVALS_PER_S_PER_CORE_MAX
+    ))
 }
 
 /// How many kinds of model the table gives (one is right).
