@@ -342,12 +342,7 @@ pub struct Bounded(pub DurationRange);
 impl TypedValueParser for Bounded {
     type Value = Duration;
 
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Duration, clap::Error> {
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Duration, clap::Error> {
         let range = self.0;
         let parse = |text: &str| range.parse(text).map_err(|e| e.to_string());
         parse_worded(parse, cmd, arg, value, |flag, why| format!("{flag} {why}"))

@@ -32,9 +32,7 @@ pub fn header_problem(name: &str, value: &str) -> Option<String> {
         ));
     }
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Some(format!(
-            "the value {value:?} holds a line break (CR or LF) or a NUL; a header value is one line"
-        ));
+        return Some(format!("the value {value:?} holds a line break (CR or LF) or a NUL; a header value is one line"));
     }
     None
 }

@@ -221,7 +221,10 @@ mod tests {
         assert_eq!(run.parse("7d"), Ok(DURATION_MAX));
         assert_eq!(run.parse("1ms"), Ok(Duration::from_millis(1)));
         assert_eq!(run.parse("-5s").unwrap_err().to_string(), "\"-5s\": a duration cannot be negative; write e.g. 5s");
-        assert_eq!(DurationRange::TICK.parse("0s").unwrap_err().to_string(), "\"0s\": must be between 10ms and 30 days");
+        assert_eq!(
+            DurationRange::TICK.parse("0s").unwrap_err().to_string(),
+            "\"0s\": must be between 10ms and 30 days"
+        );
         assert_eq!(
             DurationRange::TIMEOUT.parse("0ms").unwrap_err().to_string(),
             "\"0ms\": must be above zero and at most 30 days"
