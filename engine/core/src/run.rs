@@ -125,7 +125,12 @@ pub enum RunError {
         min: Duration,
     },
     /// The run's duration is zero or too long.
-    #[error("duration {duration:?} must be between 1ms and {max:?}")]
+    #[error(
+        "the run's length, {} (--duration, the scenario file's duration, else the volume models' own \
+         length), must be between 1ms and {}",
+        crate::scenario::duration::words(*duration),
+        crate::scenario::duration::words(*max)
+    )]
     Duration {
         /// The duration asked for (or taken from the volume models).
         duration: Duration,
