@@ -163,6 +163,22 @@ mod tests {
         assert_eq!(epoch(start_at("2026-11-24 22:00:00Z").unwrap()), 1_795_557_600.0);
     }
 
+    /// A start more than a day ahead is a typo (a year, a digit): refused when parsed, saying
+    /// how far it is; one in the past starts at once.
+    #[test]
+    fn starts_more_than_a_day_ahead_are_refused() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_557_600);
+        assert!(start_at_from("1795644000", now).is_ok(), "a day ahead");
+        assert!(start_at_from("1000", now).is_ok(), "in the past");
+        let err = start_at_from("1795644001", now).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--start-at \"1795644001\": is about 24h away; at most 1 day ahead is accepted (it is UTC; check the date)"
+        );
+        let err = start_at_from("2027-12-29T22:00:00Z", now).unwrap_err().to_string();
+        assert!(err.contains("is about 400 days away"), "{err}");
+    }
+
     #[test]
     fn start_dates_at_the_calendar_boundaries() {
         let epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs();

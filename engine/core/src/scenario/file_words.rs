@@ -55,7 +55,8 @@ const NUMBERS: [(&str, &str); 8] = [
 
 /// Rewrites a TOML reader's message so it names no Rust type.
 pub fn plain_message(message: &str) -> String {
-    let mut text = message.to_string();
+    // `integer `99999999999999999999` as i128`: the reader's own width, not the file's words.
+    let mut text = message.replace(" as i128", "");
     for (internal, words) in EXPECTED {
         text = text.replace(&format!("expected {internal}"), &format!("expected {words}"));
         text = text.replace(&format!("data did not match any variant of {internal}"), &format!("expected {words}"));
@@ -88,6 +89,7 @@ fn field_words(field: &str) -> Option<&'static str> {
         (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]",
         ("range", "from" | "to") => "a whole number (without quotes)",
         (_, "repeat") => "a whole number of repetitions from 1 to 1000000",
+        (_, "receive") => "a count of messages from 1 to 1000000, or \"until-close\"",
         (_, "duration" | "nothing" | "think" | "timeout" | "connect_timeout" | "pace" | "mean" | "plus_minus") => {
             "a duration in quotes with its unit, like \"10s\", \"500ms\" or \"2m\""
         }

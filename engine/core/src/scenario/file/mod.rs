@@ -301,6 +301,82 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         }
     }
 
+    /// A value of the wrong type or range names its dotted field and what the field takes,
+    /// with the value as written (before: the line alone, or `as i128`, `of 0 or more`).
+    #[test]
+    fn type_errors_name_the_field_and_what_it_takes() {
+        for (from, to, field, takes) in [
+            (ONE_RATE, "volume = { constant = 1.5 }", "scenario[0].volume.constant", "got 1.5"),
+            (
+                ONE_RATE,
+                "volume = { constant = 99999999999999999999 }",
+                "scenario[0].volume.constant",
+                "to 18446744073709551615",
+            ),
+            (
+                "constant = 10, duration = \"5s\"",
+                "constant = \"8\", duration = \"5s\"",
+                "scenario[0].volume.stages[1].constant",
+                "got \"8\"",
+            ),
+            (
+                "duration = \"5s\" } }",
+                "duration = 5 } }",
+                "scenario[0].volume.stages[0].ramp.duration",
+                "a duration in quotes",
+            ),
+            ("[config]", "[client]\nmax_connections = -1\n[config]", "client.max_connections", "from 1 to 65536"),
+            (
+                "expect_status = [200, 204]",
+                "expect_status = [200, 99999]",
+                "journeys.browse.steps[2].expect_status",
+                "from 100 to 999",
+            ),
+        ] {
+            let err = load_text(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.line.is_some() && err.message.contains(takes), "{err}");
+            assert!(!err.message.contains("i128") && !err.message.contains("0 or more"), "{err}");
+        }
+    }
+
+    /// `scenario check` refuses what the run would: a run length outside 1ms to 7 days, a header
+    /// that cannot be sent, a status that is not one, a rate no run can start.
+    #[test]
+    fn what_the_run_refuses_is_refused_at_its_line() {
+        for (from, to, field, says) in [
+            ("duration = \"10s\"", "duration = \"0s\"", "duration", "must be between 1ms and 7 days"),
+            ("duration = \"10s\"", "duration = \"200h\"", "duration", "must be between 1ms and 7 days"),
+            (
+                "url = \"{base}\" }",
+                "url = \"{base}\", headers = { \"X Bad\" = \"v\" } }",
+                "journeys.browse.steps[0].headers.X Bad",
+                "write e.g. \"X-Bad\"",
+            ),
+            (
+                "url = \"{base}\" }",
+                "url = \"{base}\", headers = { \"X\" = \"a\\nb\" } }",
+                "journeys.browse.steps[0].headers.X",
+                "line break",
+            ),
+            (
+                "expect_status = [200, 204]",
+                "expect_status = [204, 200]",
+                "journeys.browse.steps[2].expect_status",
+                "runs backwards",
+            ),
+            (ONE_RATE, "volume = { rate = 1e300 }", "scenario[0].volume", "more than any run can start"),
+        ] {
+            let err = load_text(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.line.is_some() && err.message.contains(says), "{err}");
+        }
+        let at_the_most = crate::limits::ARRIVALS_PER_S_PER_CORE_MAX
+            * crate::limits::CORES_MAX as f64
+            * crate::limits::SEGMENTS_MAX as f64;
+        assert!(load_text(&GOOD.replace(ONE_RATE, &format!("volume = {{ rate = {at_the_most:e} }}"))).is_ok());
+    }
+
     #[test]
     fn volume_needs_exactly_one_kind() {
         let bad = GOOD.replace(
