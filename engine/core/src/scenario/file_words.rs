@@ -102,9 +102,10 @@ fn field_words(field: &str) -> Option<&'static str> {
 pub fn field_message(field: &str, message: &str, written: &str) -> String {
     let type_error = message.starts_with("invalid type") || message.starts_with("invalid value");
     match field_words(field) {
-        Some(words) if type_error || message.starts_with("data did not match") => {
-            format!("expected {words}, got {}", written.trim())
-        }
+        Some(words) if type_error || message.starts_with("data did not match") => match written.trim() {
+            "" => format!("expected {words}"),
+            written => format!("expected {words}, got {written}"),
+        },
         _ => plain_message(message),
     }
 }
