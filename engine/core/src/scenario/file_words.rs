@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+use crate::limits::{
+    ARRIVALS_PER_S_MIN, CONNECTIONS_PER_HOST_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX, REDIRECTS_MAX,
+    WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX,
+};
 use crate::model::volume::{RateModel, VolumeModel};
 
 /// What each internal type name means, as the file spells it.
@@ -73,25 +77,30 @@ pub fn plain_message(message: &str) -> String {
 
 /// What a field takes, in words, by its name in the file (the last part of its dotted path,
 /// and the part before for the names used twice).
-fn field_words(field: &str) -> Option<&'static str> {
+fn field_words(field: &str) -> Option<String> {
     let mut parts = field.rsplit('.').map(|p| p.split('[').next().unwrap_or(p));
     let (last, parent) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     Some(match (parent, last) {
-        ("volume" | "stages", "constant" | "oneshot") | ("ramp", "from" | "to") => {
-            "a whole number of journeys in flight, from 0 to 18446744073709551615 (without quotes)"
-        }
-        (_, "max_in_flight") => "a whole number of journeys, from 1 to 18446744073709551615 (without quotes)",
+        ("volume" | "stages", "constant" | "oneshot") | ("ramp", "from" | "to") => format!(
+            "a whole number of journeys in flight, 0 or more without quotes (one core holds at most \
+             {JOURNEYS_PER_CORE_MAX})"
+        ),
+        (_, "max_in_flight") => format!(
+            "a whole number of journeys, 1 or more without quotes (one core holds at most {JOURNEYS_PER_CORE_MAX})"
+        ),
         (_, "rate") | ("ramp_rate", "from" | "to") => {
-            "a number of journeys started per second: 0, or from 0.000001 up (without quotes)"
+            format!("a number of journeys started per second: 0, or from {ARRIVALS_PER_S_MIN} up (without quotes)")
         }
-        ("client", "max_connections") => "a whole number from 1 to 65536 (connections per host per core)",
-        (_, "max_redirects") => "a whole number of redirects from 0 to 50",
-        (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]",
-        ("range", "from" | "to") => "a whole number (without quotes)",
-        (_, "repeat") => "a whole number of repetitions from 1 to 1000000",
-        (_, "receive") => "a count of messages from 1 to 1000000, or \"until-close\"",
+        ("client", "max_connections") => {
+            format!("a whole number from 1 to {CONNECTIONS_PER_HOST_PER_CORE_MAX} (connections per host per core)")
+        }
+        (_, "max_redirects") => format!("a whole number of redirects from 0 to {REDIRECTS_MAX}"),
+        (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]".into(),
+        ("range", "from" | "to") => "a whole number (without quotes)".into(),
+        (_, "repeat") => format!("a whole number of repetitions from 1 to {WS_REPEATS_MAX}"),
+        (_, "receive") => format!("a count of messages from 1 to {WS_RECEIVE_MESSAGES_MAX}, or \"until-close\""),
         (_, "duration" | "nothing" | "think" | "timeout" | "connect_timeout" | "pace" | "mean" | "plus_minus") => {
-            "a duration in quotes with its unit, like \"10s\", \"500ms\" or \"2m\""
+            "a duration in quotes with its unit, like \"10s\", \"500ms\" or \"2m\"".into()
         }
         _ => return None,
     })

@@ -311,7 +311,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
                 ONE_RATE,
                 "volume = { constant = 99999999999999999999 }",
                 "scenario[0].volume.constant",
-                "to 18446744073709551615",
+                "0 or more without quotes (one core holds at most 100000), got 99999999999999999999",
             ),
             (
                 "constant = 10, duration = \"5s\"",
@@ -336,7 +336,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
             let err = load_text(&GOOD.replace(from, to)).unwrap_err();
             assert_eq!(err.field, field, "{err}");
             assert!(err.line.is_some() && err.message.contains(takes), "{err}");
-            assert!(!err.message.contains("i128") && !err.message.contains("0 or more"), "{err}");
+            assert!(!err.message.contains("i128") && !err.message.contains("number of 0 or more"), "{err}");
         }
     }
 
@@ -366,6 +366,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
                 "runs backwards",
             ),
             (ONE_RATE, "volume = { rate = 1e300 }", "scenario[0].volume", "more than any run can start"),
+            (ONE_RATE, "volume = { constant = 20000000000000 }", "scenario[0].volume", "more than any run can hold"),
         ] {
             let err = load_text(&GOOD.replace(from, to)).unwrap_err();
             assert_eq!(err.field, field, "{err}");

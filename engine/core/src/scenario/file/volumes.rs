@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::VolumeSpec;
-use crate::limits::{ARRIVALS_IN_FLIGHT_DEFAULT, ARRIVALS_PER_S_PER_CORE_MAX, CORES_MAX, SEGMENTS_MAX};
+use crate::limits::{
+    ARRIVALS_IN_FLIGHT_DEFAULT, ARRIVALS_PER_S_PER_CORE_MAX, CORES_MAX, JOURNEYS_PER_CORE_MAX, SEGMENTS_MAX,
+};
 use crate::model::volume::{RateModel, VolumeModel};
 use crate::scenario::duration::parse_duration;
 use crate::scenario::file_words::rate;
@@ -50,28 +52,35 @@ pub(super) fn volume(
         VolumeModel::Nothing { duration_s: duration(spec.nothing.as_deref().unwrap_or_default())? }
     };
     model.validate().map_err(|e| err(e.to_string()))?;
-    if let VolumeModel::Arrivals { rate, .. } = &model {
-        reachable(rate.peak_per_s()).map_err(err)?;
-    }
+    reachable(&model).map_err(err)?;
     Ok(model)
 }
 
-/// A peak arrival rate some run can start: one core starts at most
-/// `ARRIVALS_PER_S_PER_CORE_MAX` per second, and a run has at most `CORES_MAX` cores in each
-/// of `SEGMENTS_MAX` segments. (A rate above one core's share is checked against the real
-/// cores when the run starts; `scenario check` warns about it.)
-fn reachable(peak_per_s: f64) -> Result<(), String> {
-    let most = ARRIVALS_PER_S_PER_CORE_MAX * CORES_MAX as f64 * SEGMENTS_MAX as f64;
-    if peak_per_s <= most {
-        return Ok(());
+/// A model some run can hold: one core starts at most `ARRIVALS_PER_S_PER_CORE_MAX` journeys
+/// per second and holds at most `JOURNEYS_PER_CORE_MAX` in flight, and a run has at most
+/// `CORES_MAX` cores in each of `SEGMENTS_MAX` segments. (A model beyond one core is checked
+/// against the real cores when the run starts; `scenario check` warns about it.)
+fn reachable(model: &VolumeModel) -> Result<(), String> {
+    let parts = CORES_MAX as u64 * SEGMENTS_MAX as u64;
+    let run = format!("a run has at most {CORES_MAX} cores in each of {SEGMENTS_MAX} segments");
+    if let VolumeModel::Arrivals { rate: arrivals, .. } = model {
+        let (peak_per_s, most) = (arrivals.peak_per_s(), ARRIVALS_PER_S_PER_CORE_MAX * parts as f64);
+        if peak_per_s > most {
+            return Err(format!(
+                "a peak rate of {} journeys per second is more than any run can start: one core starts at \
+                 most {ARRIVALS_PER_S_PER_CORE_MAX} per second, and {run} ({most:e} per second); lower the rate",
+                rate(peak_per_s)
+            ));
+        }
     }
-    Err(format!(
-        "a peak rate of {} journeys per second is more than any run can start: one core starts at \
-         most {} per second, and a run has at most {CORES_MAX} cores in each of {SEGMENTS_MAX} segments \
-         ({most:e} per second); lower the rate",
-        rate(peak_per_s),
-        ARRIVALS_PER_S_PER_CORE_MAX
-    ))
+    match model.peak_journeys() {
+        Some(peak) if peak.div_ceil(parts) > JOURNEYS_PER_CORE_MAX => Err(format!(
+            "{peak} journeys in flight is more than any run can hold: one core holds at most \
+             {JOURNEYS_PER_CORE_MAX}, and {run} ({} in all); lower it",
+            JOURNEYS_PER_CORE_MAX * parts
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// How many kinds of model the table gives (one is right).
