@@ -33,7 +33,6 @@ pub mod testing;
 
 use std::process::ExitCode;
 
-
 pub use error::Error;
 pub use mite_core::prelude;
 pub use mite_core::prelude::Registry;

@@ -596,7 +596,8 @@ fn scenario_check_refuses_what_the_run_refuses() {
 fn scenario_type_errors_name_the_field_and_its_range() {
     let scratch = Scratch::new();
     let one = "{ constant = 1 }";
-    let journeys = "scenario[0].volume.constant: expected a whole number of journeys in flight, 0 or more without quotes";
+    let journeys =
+        "scenario[0].volume.constant: expected a whole number of journeys in flight, 0 or more without quotes";
     let cases = [
         ("", "", "{ constant = 99999999999999999999 }", ":7: ", journeys),
         ("", "", "{ constant = 1.5 }", ":7: ", journeys),
