@@ -487,4 +487,28 @@ mod tests {
         let err = Cli::try_parse_from(["mite-engine", "compare", "a", "b", "--max-regression", "lots"]).unwrap_err();
         assert!(err.to_string().contains("--max-regression \"lots\""), "{err}");
     }
+
+    /// Negative values reach the flag's parser (not clap's "unexpected argument '-5'" with its
+    /// `-- -5` tip), and each flag says its own bound: a usage error naming flag and value.
+    #[test]
+    fn negative_and_out_of_range_values_name_the_flag() {
+        for (args, said) in [
+            (&["--duration", "-5s"][..], "error: --duration \"-5s\": a duration cannot be negative"),
+            (&["--duration", "0s"], "error: --duration \"0s\": must be between 1ms and 7 days"),
+            (&["--tick", "0s"], "error: --tick \"0s\": must be between 10ms and 30 days"),
+            (&["--grace", "-1s"], "error: --grace \"-1s\": a duration cannot be negative"),
+            (&["--max-connections", "-3"], "error: --max-connections \"-3\": must be a whole number from 1"),
+            (&["--segments", "-1"], "error: --segments \"-1\": must be a whole number from 1"),
+            (&["--config", "novalue"], "error: --config \"novalue\": expected key=value"),
+            (&["--threshold", "p99<5"], "error: --threshold \"p99<5\": latency 5 has no unit"),
+        ] {
+            let err = Cli::try_parse_from(["mite-engine"].iter().chain(args)).unwrap_err();
+            assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{args:?}");
+            assert!(err.to_string().starts_with(said), "{args:?}: {err}");
+        }
+        let cli = Cli::try_parse_from(["mite-engine", "--grace", "0s", "--segments", "3"]).unwrap();
+        assert_eq!(cli.run.grace, Duration::ZERO);
+        assert!(cli.run.check_segment(None).unwrap_err().to_string().contains("needs JOB_COMPLETION_INDEX"));
+        assert_eq!(cli.run.check_segment(Some("2".into())).unwrap(), (2, 3));
+    }
 }
