@@ -57,6 +57,10 @@ const NUMBERS: [(&str, &str); 8] = [
     ("expected a sequence", "expected a list [ ... ]"),
 ];
 
+/// Said after "expected a string" when a number was written where the field is unknown (a
+/// duration is the likely one).
+const DURATION_HINT: &str = " in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")";
+
 /// Rewrites a TOML reader's message so it names no Rust type.
 pub fn plain_message(message: &str) -> String {
     // `integer `99999999999999999999` as i128`: the reader's own width, not the file's words.
@@ -70,7 +74,7 @@ pub fn plain_message(message: &str) -> String {
     }
     let number = text.starts_with("invalid type: integer") || text.starts_with("invalid type: floating point");
     if number && text.ends_with("expected a string") {
-        text.push_str(" in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")");
+        text.push_str(DURATION_HINT);
     }
     text
 }
@@ -96,6 +100,7 @@ fn field_words(field: &str) -> Option<String> {
         }
         (_, "max_redirects") => format!("a whole number of redirects from 0 to {REDIRECTS_MAX}"),
         (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]".into(),
+        (_, "thresholds") => "a threshold in quotes, like \"p99<250ms\" or \"errors<1%\"".into(),
         ("range", "from" | "to") => "a whole number (without quotes)".into(),
         (_, "repeat") => format!("a whole number of repetitions from 1 to {WS_REPEATS_MAX}"),
         (_, "receive") => format!("a count of messages from 1 to {WS_RECEIVE_MESSAGES_MAX}, or \"until-close\""),
@@ -115,7 +120,8 @@ pub fn field_message(field: &str, message: &str, written: &str) -> String {
             "" => format!("expected {words}"),
             written => format!("expected {words}, got {written}"),
         },
-        _ => plain_message(message),
+        // Durations have their words above: a number where another string goes needs quotes.
+        _ => plain_message(message).replace(DURATION_HINT, " in quotes"),
     }
 }
 

@@ -332,6 +332,8 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
                 "journeys.browse.steps[2].expect_status",
                 "from 100 to 999",
             ),
+            ("duration = \"10s\"", "thresholds = [5]", "thresholds[0]", "a threshold in quotes"),
+            ("name = \"shop\"", "name = 5", "name", "expected a string in quotes"),
         ] {
             let err = load_text(&GOOD.replace(from, to)).unwrap_err();
             assert_eq!(err.field, field, "{err}");
