@@ -353,15 +353,15 @@ fn execute(
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
     }
-    if result.stopped_by != StopReason::Interrupted {
-        linger(options, &outputs, signals);
-    }
+    linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
     Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
 }
 
 /// After the results are written, the dashboard keeps serving the final report and the
 /// metrics endpoint the final totals, each for its linger (side by side), or until a signal.
-fn linger(options: &RunOptions, outputs: &Outputs<'_>, signals: &Signals) {
+/// After an interrupt the metrics do not linger (a stopping pod), the dashboard does (a user
+/// who pressed Ctrl-C to see the final report; Ctrl-C again leaves).
+fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signals: &Signals) {
     let mut wait = Duration::ZERO;
     if let Some(dashboard) = options.dashboard.as_ref().filter(|_| !outputs.dashboard_linger.is_zero()) {
         let _ = writeln!(
@@ -372,7 +372,8 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, signals: &Signals) {
         );
         wait = wait.max(outputs.dashboard_linger);
     }
-    if let Some(exporter) = options.prometheus.as_ref().filter(|_| !outputs.prometheus_linger.is_zero()) {
+    if let Some(exporter) = options.prometheus.as_ref().filter(|_| !outputs.prometheus_linger.is_zero() && !interrupted)
+    {
         let _ = writeln!(
             std::io::stderr(),
             "serving the final metrics on http://{}/metrics for {:?}",
