@@ -10,7 +10,7 @@ use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use mite_core::DriverChoice;
-use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, SEGMENTS_MAX};
+use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, SEGMENTS_MAX};
 use mite_core::scenario::file::DurationRange;
 
 /// Thread-per-core HTTP load injection with Mite's journeys, datapools and volume models.
@@ -106,8 +106,8 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// Server threads.
-        #[arg(long, default_value_t = 1)]
+        /// Server threads (1 to 1024).
+        #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = Worded(parse_threads))]
         threads: usize,
     },
 }
@@ -399,6 +399,14 @@ pub fn parse_max_connections(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `target --threads`: server threads, 1 to `CORES_MAX`.
+pub fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=CORES_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("--threads {text:?}: must be a whole number from 1 to {}", grouped(CORES_MAX))),
+    }
+}
+
 /// `--segments N`: how many segments share the load when K comes from `JOB_COMPLETION_INDEX`.
 pub fn parse_segments(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -501,6 +509,7 @@ mod tests {
             (&["--segments", "-1"], "error: --segments \"-1\": must be a whole number from 1"),
             (&["--config", "novalue"], "error: --config \"novalue\": expected key=value"),
             (&["--threshold", "p99<5"], "error: --threshold \"p99<5\": latency 5 has no unit"),
+            (&["target", "--threads", "0"], "error: --threads \"0\": must be a whole number from 1 to 1,024"),
         ] {
             let err = Cli::try_parse_from(["mite-engine"].iter().chain(args)).unwrap_err();
             assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{args:?}");
