@@ -5,6 +5,7 @@
 mod support;
 use support::{Scratch, engine, text};
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +20,8 @@ fn checkout() -> PathBuf {
 }
 
 /// Runs cargo in `dir` with the workspace's build cache, offline (the engine's lock file was
-/// copied, every crate is already downloaded); killed past `CARGO_LIMIT`.
+/// copied, every crate is already downloaded); killed past `CARGO_LIMIT`. Its output is
+/// drained while it runs, so a long one never blocks it on a full pipe.
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| checkout().join("target"), PathBuf::from);
     let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -31,15 +33,27 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run cargo");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if started.elapsed() > CARGO_LIMIT {
             let _ = child.kill();
             panic!("cargo {args:?} in {} ran past {CARGO_LIMIT:?}", dir.display());
         }
         std::thread::sleep(Duration::from_millis(200));
-    }
-    child.wait_with_output().unwrap()
+    };
+    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
 #[test]
@@ -110,6 +124,19 @@ fn new_without_engine_path_writes_the_dependency_commented_out_and_says_so() {
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(readme.contains("Before the first build") && !readme.contains("released"), "{readme}");
     assert!(!dir.join("Cargo.lock").exists());
+
+    // What the README says to do makes a crate cargo resolves (offline, from the copied lock).
+    let cli = checkout().join("engine/cli");
+    let set = manifest.replace(
+        "# mite-engine = { path = \"/path/to/mite-engine/engine/cli\" }",
+        &format!("mite-engine = {{ path = {:?} }}", cli.display().to_string()),
+    );
+    std::fs::write(dir.join("Cargo.toml"), set).unwrap();
+    std::fs::copy(checkout().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    // (cargo's own output is read when it ends: keep it short.)
+    let tree = cargo(&dir, &["tree", "--offline", "--depth", "1", "--edges", "normal"]);
+    assert!(tree.status.success(), "{}", text(&tree));
+    assert!(text(&tree).contains(&format!("mite-engine v0.1.0 ({})", cli.display())), "{}", text(&tree));
 }
 
 #[test]
