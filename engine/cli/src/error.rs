@@ -75,6 +75,16 @@ pub enum Error {
         /// `a file`, or `a special file` (a FIFO, a device, a socket).
         what: &'static str,
     },
+    /// `new DIR`: a file of the crate could not be written (a full disk, a read-only place);
+    /// what was written before it is removed, so DIR is as it was.
+    #[error("new: writing {} (the crate's files written before it were removed)", path.display())]
+    NotWritten {
+        /// The file or directory that could not be written.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// `new DIR`: the directory exists and holds something.
     #[error("new: {} is not empty; give a new or empty directory (nothing was written)", dir.display())]
     NotEmpty {

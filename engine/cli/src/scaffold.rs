@@ -46,27 +46,53 @@ pub fn write(dir: &Path, engine_path: Option<&Path>) -> Result<ExitCode, Error> 
     let package = package_name(dir)?;
     let engine = engine_path.map(Engine::find).transpose()?;
     check_empty(dir)?;
-    let dependency = Dependency::new(engine.as_ref());
+    let existed = dir.exists();
+    if let Err((path, source)) = write_files(dir, &package, engine.as_ref()) {
+        undo(dir, existed);
+        return Err(Error::NotWritten { path, source });
+    }
+    eprintln!("{}", wrote(&package, dir, engine.as_ref()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes every file of the crate into `dir`, and the engine's lock file; the first failure
+/// stops it, with the path it failed on.
+fn write_files(dir: &Path, package: &str, engine: Option<&Engine>) -> Result<(), (PathBuf, std::io::Error)> {
+    let dependency = Dependency::new(engine);
     let lib = package.replace('-', "_");
     for (path, template) in FILES {
         let text = template
-            .replace("{{package}}", &package)
+            .replace("{{package}}", package)
             .replace("{{lib}}", &lib)
             .replace("{{dependency_words}}", &dependency.readme)
             .replace("{{dependency}}", &dependency.manifest);
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(Error::io("new: creating", parent))?;
+            std::fs::create_dir_all(parent).map_err(|err| (parent.to_path_buf(), err))?;
         }
-        std::fs::write(&target, text).map_err(Error::io("new: writing", &target))?;
+        std::fs::write(&target, text).map_err(|err| (target, err))?;
     }
     // The engine's own lock file: the new crate builds with the versions the engine was
     // tested with (and offline, from the same cache).
-    if let Some(lock) = engine.as_ref().and_then(|engine| engine.lock.as_ref()) {
-        std::fs::copy(lock, dir.join("Cargo.lock")).map_err(Error::io("new: copying", lock))?;
+    if let Some(lock) = engine.and_then(|engine| engine.lock.as_ref()) {
+        let target = dir.join("Cargo.lock");
+        std::fs::copy(lock, &target).map_err(|err| (target, err))?;
     }
-    eprintln!("{}", wrote(&package, dir, engine.as_ref()));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Removes what a failed `write_files` wrote: `dir` itself when `new` created it, else
+/// (it was empty) each of the crate's top-level entries.
+fn undo(dir: &Path, existed: bool) {
+    if !existed {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    let tops = FILES.iter().map(|(path, _)| path.split('/').next().unwrap_or(path)).chain(["Cargo.lock"]);
+    for top in tops {
+        let path = dir.join(top);
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
 }
 
 /// What `new` says once the crate is written: where, on what engine, and the next commands.

@@ -231,3 +231,39 @@ fn the_readme_says_what_main_is() {
         ["use std::process::ExitCode;", "fn main() -> ExitCode {", "    mite_engine::main(shop_load::register)", "}"]
     );
 }
+
+#[test]
+#[allow(unsafe_code)]
+fn a_write_that_fails_leaves_nothing_behind() {
+    use std::os::unix::process::CommandExt;
+    let scratch = Scratch::new();
+    let (fresh, empty) = (scratch.file("fresh"), scratch.file("empty"));
+    std::fs::create_dir(&empty).unwrap();
+    for dir in [&fresh, &empty] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mite-engine"));
+        command.args(["new", dir.to_str().unwrap()]);
+        // Files of at most 1 KiB (root too): the first template longer than that fails to write.
+        // SAFETY: signal and setrlimit are async-signal-safe, and nothing else runs before exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit { rlim_cur: 1024, rlim_max: 1024 };
+                match libc::setrlimit(libc::RLIMIT_FSIZE, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            });
+        }
+        let out = command.output().unwrap();
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.starts_with(&format!("error: new: writing {}/", dir.display())), "{said}");
+        assert!(said.contains("(the crate's files written before it were removed): File too large"), "{said}");
+        if dir == &fresh {
+            assert!(!dir.exists(), "the directory new made is left");
+        } else {
+            let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert!(left.is_empty(), "left behind: {left:?}");
+        }
+    }
+}
