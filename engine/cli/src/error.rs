@@ -53,9 +53,8 @@ pub enum Error {
     /// `mite-engine`), with a name that can.
     #[error(
         "new: cannot name a crate after the directory {:?}: `{name}` {why}; give another directory, \
-         e.g. mite-engine new {} (nothing was written)",
-        dir.display().to_string(),
-        suggestion.display()
+         e.g. mite-engine new {suggestion} (nothing was written)",
+        dir.display().to_string()
     )]
     ReservedName {
         /// The directory given.
@@ -64,8 +63,9 @@ pub enum Error {
         name: String,
         /// Why that name cannot be used: `is a Rust keyword`.
         why: &'static str,
-        /// The directory to give instead: the same place, `-load` added to the name.
-        suggestion: PathBuf,
+        /// The directory to give instead, as a shell word: the same place, `-load` added to
+        /// the name.
+        suggestion: String,
     },
     /// `new DIR`: DIR, or a directory above it, is a file.
     #[error("new: {} is {what}, not a directory (nothing was written)", path.display())]

@@ -244,6 +244,7 @@ fn package_name(dir: &Path) -> Result<String, Error> {
         Some(why) => {
             let better = format!("{name}-load");
             let suggestion = if dir.file_name().is_some() { dir.with_file_name(&better) } else { better.into() };
+            let suggestion = shell_quote(&suggestion.display().to_string());
             Err(Error::ReservedName { dir: dir.to_path_buf(), name, why, suggestion })
         }
         None => Ok(name),
@@ -352,6 +353,8 @@ mod tests {
             assert!(package_name(Path::new(suggestion)).is_ok(), "the suggestion {suggestion} is refused too");
         }
         assert!(package_name(Path::new("selfie")).is_ok() && package_name(Path::new("my-test")).is_ok());
+        let err = package_name(Path::new("/tmp/load tests/Self")).unwrap_err().to_string();
+        assert!(err.contains("e.g. mite-engine new '/tmp/load tests/self-load' (nothing"), "{err}");
     }
 
     #[test]
