@@ -72,7 +72,8 @@ pub enum Error {
     NotADirectory {
         /// DIR itself or the part of it that is not a directory.
         path: PathBuf,
-        /// `a file`, or `a special file` (a FIFO, a device, a socket).
+        /// `a file`, `a special file` (a FIFO, a device, a socket) or `a link to a path that
+        /// does not exist`.
         what: &'static str,
     },
     /// `new DIR`: a file of the crate could not be written (a full disk, a read-only place);

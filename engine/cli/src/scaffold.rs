@@ -46,7 +46,7 @@ pub fn write(dir: &Path, engine_path: Option<&Path>) -> Result<ExitCode, Error> 
     let package = package_name(dir)?;
     let engine = engine_path.map(Engine::find).transpose()?;
     check_empty(dir)?;
-    let existed = dir.exists();
+    let existed = dir.symlink_metadata().is_ok();
     if let Err((path, source)) = write_files(dir, &package, engine.as_ref()) {
         undo(dir, existed);
         return Err(Error::NotWritten { path, source });
@@ -284,7 +284,13 @@ fn check_empty(dir: &Path) -> Result<(), Error> {
             None => Ok(()),
         },
         Ok(meta) => Err(not_a_directory(dir, &meta)),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => match dir.symlink_metadata() {
+            // A link to nothing: writing through it would create what it points to, elsewhere.
+            Ok(_) => {
+                Err(Error::NotADirectory { path: dir.to_path_buf(), what: "a link to a path that does not exist" })
+            }
+            Err(_) => Ok(()),
+        },
         Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => {
             // A part above DIR is a file: name it.
             let file = dir.ancestors().skip(1).find_map(|part| Some((part, std::fs::metadata(part).ok()?)));

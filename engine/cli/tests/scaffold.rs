@@ -215,6 +215,16 @@ fn a_file_is_refused_as_a_file() {
         assert_eq!(text(&out), expected);
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+
+    let link = scratch.file("link");
+    std::os::unix::fs::symlink(scratch.file("nowhere"), &link).unwrap();
+    let out = engine(&["new", link.to_str().unwrap()]);
+    let expected = format!(
+        "error: new: {} is a link to a path that does not exist, not a directory (nothing was written)\n",
+        link.display()
+    );
+    assert_eq!(text(&out), expected);
+    assert!(link.symlink_metadata().is_ok() && !scratch.file("nowhere").exists(), "the link is as it was");
 }
 
 #[test]
