@@ -114,7 +114,7 @@ fn wrote(package: &str, dir: &Path, engine: Option<&Engine>) -> String {
         None => format!(
             "new: wrote crate {package} in {}. The engine is not published on crates.io, so the mite-engine \
              dependency in its Cargo.toml is commented out: uncomment it and set its path to the engine/cli \
-             directory of a mite-engine checkout{}, or write the crate again with --engine-path CHECKOUT. \
+             directory of a mite-engine checkout{}, or remove the directory and run new again with --engine-path CHECKOUT. \
              Then: cd {cd} && cargo test",
             dir.display(),
             built_from().map(|cli| format!(" (this mite-engine was built from {})", cli.display())).unwrap_or_default()
