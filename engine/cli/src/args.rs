@@ -95,8 +95,8 @@ pub enum Command {
     New {
         /// Directory to create the crate in.
         dir: PathBuf,
-        /// Depend on the engine checkout at PATH (a path dependency) instead of its released
-        /// version.
+        /// Depend on the engine checkout at PATH (its root or its engine/cli; a path dependency,
+        /// with its Cargo.lock). Without it the dependency is written commented out, to be set.
         #[arg(long, value_name = "PATH")]
         engine_path: Option<PathBuf>,
     },
