@@ -35,13 +35,11 @@ pub mod testing;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-/// [`main`] prints one as `error: ...` and exits with code 1.
+/// [`main`] prints one as `error: ...`, naming the flag, variable or file it is about.
 ///
 /// ```
-/// let err = mite_engine::Error::BadValue { name: "--segment", value: "3/2".into(), why: "need K < N".into() };
-/// assert_eq!(err.to_string(), r#"--segment "3/2": need K < N"#);
+/// let err = mite_engine::Error::BadValue { name: "--start-at", value: "soon".into(), why: "not a time".into() };
+/// assert_eq!(err.to_string(), r#"--start-at "soon": not a time"#);
 /// ```
 pub use error::Error;
 pub use mite_core::prelude;
@@ -102,7 +100,7 @@ fn raise_open_files_limit() {
 /// ```
 pub fn main(register: impl FnOnce(&mut Registry)) -> ExitCode {
     raise_open_files_limit();
-    let cli = args::Cli::parse();
+    let cli = args::Cli::parse_checked();
     let mut registry = Registry::default();
     register(&mut registry);
     match commands::dispatch(cli, registry) {
