@@ -28,7 +28,8 @@
 
 pub use mite_core::journey::journey_test::{JourneyTest, JourneyTestError};
 pub use mite_core::journey::record::{
-    JourneyFailure, JourneyRecord, RecordedMessage, RecordedRequest, RecordedTransaction,
+    JourneyFailure, JourneyRecord, RecordedMessage, RecordedRequest, RecordedTransaction, RecordedWebSocket,
+    RecordedWsClose, RecordedWsMessage, WsCloser, WsDirection,
 };
 pub use mite_tools::{Target, TargetOptions};
 
