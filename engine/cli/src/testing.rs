@@ -25,6 +25,39 @@
 //! assert_eq!(record.messages[0].kind, "seen");
 //! assert_eq!(target.hits(), 1);
 //! ```
+//!
+//! A journey's WebSocket traffic is recorded too: each connection in `record.websockets`, with
+//! its handshake, the data messages sent and received (the first 1,000 per connection, then
+//! only counted; texts up to 256 bytes) and its close, each under its transaction:
+//!
+//! ```
+//! use mite_engine::prelude::*;
+//! use mite_engine::testing::{self, WsCloser, WsDirection};
+//!
+//! async fn chat(ctx: &Ctx, _row: Row) -> JourneyResult {
+//!     let url = ctx.config().get_or("ws", "ws://127.0.0.1:8080/ws/echo").to_string();
+//!     ctx.transaction("chat", async {
+//!         let mut ws = ctx.websocket().connect(&url).await?;
+//!         ws.send_text("hello").await?;
+//!         ws.receive().await?;
+//!         ws.close().await?;
+//!         Ok(())
+//!     })
+//!     .await
+//! }
+//!
+//! let target = testing::target();
+//! let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(chat).unwrap();
+//! let ws = &record.websockets[0]; // url, transaction, status, protocol, error, messages, close
+//! assert_eq!((ws.status, ws.error.as_deref()), (Some(101), None));
+//! assert_eq!(ws.texts(WsDirection::Sent), [Some("hello")]);
+//! let echo = &ws.messages[1]; // direction, is_text, len, text (when short), transaction
+//! assert_eq!((echo.direction, echo.len, echo.transaction.as_str()), (WsDirection::Received, 5, "chat"));
+//! let close = ws.close.as_ref().unwrap(); // by, code, error, transaction
+//! assert_eq!((close.by, close.code), (WsCloser::Client, Some(1000)));
+//! assert_eq!(record.statuses(), [Some(101)]); // the handshake is a request too
+//! assert_eq!(target.ws_counts().messages_received, 1); // the target's own count
+//! ```
 
 pub use mite_core::journey::journey_test::{JourneyTest, JourneyTestError};
 pub use mite_core::journey::record::{

@@ -228,3 +228,53 @@ impl JourneyFailure {
 
 /// The recorder a shard carries while a journey test runs (absent in load runs).
 pub(crate) type Recorder = RefCell<JourneyRecord>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection() -> RecordedWebSocket {
+        RecordedWebSocket {
+            url: "ws://127.0.0.1:1/".into(),
+            transaction: "t".into(),
+            status: Some(101),
+            protocol: None,
+            error: None,
+            messages: Vec::new(),
+            messages_left_out: 0,
+            close: None,
+        }
+    }
+
+    #[test]
+    fn a_text_is_kept_up_to_the_limit_and_binary_never() {
+        let mut ws = connection();
+        let at_limit = "a".repeat(WS_RECORDED_TEXT_BYTES_MAX);
+        ws.message(WsDirection::Sent, true, at_limit.as_bytes(), "t");
+        ws.message(WsDirection::Sent, true, "a".repeat(WS_RECORDED_TEXT_BYTES_MAX + 1).as_bytes(), "t");
+        ws.message(WsDirection::Received, false, b"ab", "t :: u");
+        assert_eq!(ws.texts(WsDirection::Sent), [Some(at_limit.as_str()), None]);
+        assert_eq!(ws.texts(WsDirection::Received), [None]);
+        let lens: Vec<_> = ws.messages.iter().map(|m| (m.len, m.is_text, m.transaction.as_str())).collect();
+        assert_eq!(
+            lens,
+            [
+                (WS_RECORDED_TEXT_BYTES_MAX, true, "t"),
+                (WS_RECORDED_TEXT_BYTES_MAX + 1, true, "t"),
+                (2, false, "t :: u")
+            ]
+        );
+    }
+
+    #[test]
+    fn messages_past_the_limit_are_counted_not_kept() {
+        let mut ws = connection();
+        for i in 0..WS_RECORDED_MESSAGES_PER_CONNECTION_MAX + 3 {
+            ws.message(WsDirection::Received, true, i.to_string().as_bytes(), "t");
+        }
+        assert_eq!(ws.messages.len(), WS_RECORDED_MESSAGES_PER_CONNECTION_MAX);
+        assert_eq!(ws.messages_left_out, 3);
+        let last = (WS_RECORDED_MESSAGES_PER_CONNECTION_MAX - 1).to_string();
+        assert_eq!(ws.messages.last().unwrap().text.as_deref(), Some(last.as_str()), "the first ones, in order");
+    }
+}

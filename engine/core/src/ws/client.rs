@@ -330,8 +330,16 @@ fn record_on(shard: &Shard, at: Option<usize>, txn: TxnId, add: impl FnOnce(&mut
 }
 
 /// Records how connection `at` closed.
-fn record_close(shard: &Shard, at: Option<usize>, txn: TxnId, by: WsCloser, code: Option<u16>, error: Option<String>) {
+fn record_close(
+    shard: &Shard,
+    at: Option<usize>,
+    txn: TxnId,
+    by: WsCloser,
+    code: Option<u16>,
+    error: Option<&Failure>,
+) {
     record_on(shard, at, txn, |ws, transaction| {
+        let error = error.map(Failure::shown);
         ws.close = Some(RecordedWsClose { by, code, error, transaction: transaction.to_string() });
     });
 }
@@ -618,7 +626,7 @@ impl<'c> WebSocket<'c> {
                 (None, _) => WsCloser::Lost,
             };
             let shard = self.ctx.shard_rc();
-            record_close(shard, self.recorded_at, self.ctx.current_txn(), by, fail.close_code, Some(fail.shown()));
+            record_close(shard, self.recorded_at, self.ctx.current_txn(), by, fail.close_code, Some(&fail));
         }
         record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &fail.detail);
         self.ctx.trace_line(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
@@ -714,15 +722,8 @@ impl<'c> WebSocket<'c> {
             Ok(Event::Closed { code, outcome }) => {
                 self.conn = None;
                 self.release();
-                let error = outcome.as_ref().err().map(Failure::shown);
-                record_close(
-                    self.ctx.shard_rc(),
-                    self.recorded_at,
-                    self.ctx.current_txn(),
-                    WsCloser::Server,
-                    code,
-                    error,
-                );
+                let (shard, txn) = (self.ctx.shard_rc(), self.ctx.current_txn());
+                record_close(shard, self.recorded_at, txn, WsCloser::Server, code, outcome.as_ref().err());
                 match outcome {
                     Ok(()) => {
                         self.count(|ws| ws.closes += 1);
@@ -775,7 +776,7 @@ impl<'c> WebSocket<'c> {
         let (txn, at) = (self.ctx.current_txn(), self.recorded_at);
         let outcome = close_handshake(&mut conn, &shard, txn, at).await;
         self.release();
-        record_close(&shard, at, txn, WsCloser::Client, Some(1000), outcome.as_ref().err().map(Failure::shown));
+        record_close(&shard, at, txn, WsCloser::Client, Some(1000), outcome.as_ref().err());
         match outcome {
             Ok(()) => {
                 self.ctx.trace_line(format_args!("websocket closed (1000)"));
@@ -870,5 +871,23 @@ impl Drop for WebSocket<'_> {
                 shard.http.release_dedicated(&url);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trace shows a short text whole, and of a long text, binary data (or text that is
+    /// not UTF-8) only the length.
+    #[test]
+    fn the_trace_shows_short_texts_and_lengths() {
+        let shown = |is_text, payload: &[u8]| Shown { is_text, payload }.to_string();
+        assert_eq!(shown(true, b"hi \"there\""), r#"text "hi \"there\"" (10 bytes)"#);
+        let long = "x".repeat(WS_RECORDED_TEXT_BYTES_MAX + 1);
+        assert_eq!(shown(true, long.as_bytes()), "text (257 bytes)");
+        assert_eq!(shown(true, "x".repeat(WS_RECORDED_TEXT_BYTES_MAX).as_bytes()).len(), 256 + 19);
+        assert_eq!(shown(false, b"hi"), "binary (2 bytes)");
+        assert_eq!(shown(true, b"caf\xc3"), "text (4 bytes)");
     }
 }
