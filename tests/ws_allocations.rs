@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
+use mite_core::{Ctx, JourneyResult, Registry, Row, RunOptions, VolumeModel};
 use mite_tests::{TargetProcess, options, run, scenario};
 
 struct Counting;
@@ -61,7 +61,9 @@ fn messages_and_allocations(url: &str, n: u32) -> (u64, u64) {
         &registry,
         scenario("ws:echo", VolumeModel::Oneshot { journeys: 1 }),
         &overrides,
-        options(1, Duration::from_secs(60)),
+        // A long tick: the per-interval snapshots (which allocate) stay few however slow the
+        // machine, so what is left is per message.
+        RunOptions { tick: Duration::from_secs(10), ..options(1, Duration::from_secs(60)) },
     );
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
     let total = result.merged.total();

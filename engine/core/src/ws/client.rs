@@ -120,6 +120,9 @@ struct Conn {
     write_buf: BytesMut,
     reader: MessageReader,
     close_sent: bool,
+    /// Cancels a receive at its deadline; kept from one receive to the next, so that a receive
+    /// allocates nothing (a canceller that has cancelled is replaced by the one it returns).
+    canceller: Option<monoio::io::Canceller>,
 }
 
 /// A failure on an open connection, before it is counted.
@@ -415,6 +418,7 @@ async fn upgrade(
         write_buf: BytesMut::with_capacity(1024),
         reader: MessageReader::new(WS_LIMITS),
         close_sent: false,
+        canceller: None,
     });
     let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
     encode_handshake(&mut conn.write_buf, &head);
@@ -473,14 +477,14 @@ impl Conn {
     /// waited for, so bytes the kernel delivered meanwhile are kept (`is_cancelled` otherwise).
     async fn read_more_by(&mut self, deadline: Option<Instant>) -> std::io::Result<usize> {
         let Some(deadline) = deadline else { return self.read_more().await };
-        let canceller = monoio::io::Canceller::new();
+        let handle = self.canceller.get_or_insert_with(monoio::io::Canceller::new).handle();
         let buf = std::mem::take(&mut self.read_buf);
-        let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, canceller.handle()));
+        let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, handle));
         let wait = deadline.saturating_duration_since(Instant::now());
         let (result, buf) = monoio::select! {
             done = &mut read => done,
             _ = monoio::time::sleep(wait) => {
-                let _ = canceller.cancel();
+                self.canceller = self.canceller.take().map(monoio::io::Canceller::cancel);
                 read.await
             }
         };
