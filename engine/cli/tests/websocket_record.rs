@@ -259,3 +259,30 @@ fn journey_test_traces_messages_and_the_close() {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
     }
 }
+
+async fn impatient(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ws_url(ctx);
+    let mut ws = ctx.websocket().connect(&url).await?;
+    ws.receive().await?; // the first message comes at once, then one every 500 ms
+    for _ in 0..2 {
+        let early = ws.receive_timeout(Duration::from_millis(20)).await;
+        ctx.send("early", &[("timed_out", &early.is_err())]);
+        ws.receive().await?;
+    }
+    ws.close().await?;
+    Ok(())
+}
+
+#[test]
+fn a_receive_that_times_out_is_an_error_not_a_close() {
+    let target = testing::target();
+    let record = run(impatient, &target.ws_url("/ws/broadcast?rate=2&count=3"));
+    assert!(record.is_ok(), "{record:#?}");
+    let timed_out: Vec<_> = record.messages.iter().map(|m| m.fields[0].1.as_str()).collect();
+    assert_eq!(timed_out, ["true", "true"], "{record:#?}");
+    assert_eq!(record.errors, ["timeout: no message within 20ms", "timeout: no message within 20ms"]);
+    let ws = &record.websockets[0];
+    let texts = [Some(r#"{"seq":0}"#), Some(r#"{"seq":1}"#), Some(r#"{"seq":2}"#)];
+    assert_eq!(ws.texts(WsDirection::Received), texts, "nothing lost");
+    assert_eq!(ws.close.as_ref().map(|c| (c.by, c.code)), Some((WsCloser::Client, Some(1000))), "{record:#?}");
+}
