@@ -286,3 +286,25 @@ fn a_receive_that_times_out_is_an_error_not_a_close() {
     assert_eq!(ws.texts(WsDirection::Received), texts, "nothing lost");
     assert_eq!(ws.close.as_ref().map(|c| (c.by, c.code)), Some((WsCloser::Client, Some(1000))), "{record:#?}");
 }
+
+async fn close_before_the_echo(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ws_url(ctx);
+    let mut ws = ctx.websocket().connect(&url).await?;
+    ws.send_text("late").await?;
+    ctx.transaction("leave", async { Ok(ws.close().await?) }).await?;
+    Ok(())
+}
+
+/// A message that arrives while the journey closes is counted as received, so it is recorded
+/// too (under the transaction of the close).
+#[test]
+fn a_message_arriving_during_the_close_is_recorded() {
+    let target = testing::target();
+    let record = run(close_before_the_echo, &target.ws_url("/ws/echo"));
+    assert!(record.is_ok(), "{record:#?}");
+    use WsDirection::{Received, Sent};
+    assert_eq!(messages(&record), [(Sent, Some("late"), 4, "journey"), (Received, Some("late"), 4, "leave")]);
+    let close = record.websockets[0].close.as_ref().unwrap();
+    assert_eq!((close.by, close.code, close.transaction.as_str()), (WsCloser::Client, Some(1000), "leave"));
+    assert_eq!(target.ws_counts().messages_sent, 1);
+}
