@@ -11,14 +11,15 @@ use anyhow::{Context, anyhow, bail};
 use mite_core::http::{HttpSettings, TlsOptions};
 use mite_core::output::events::RunEvent;
 use mite_core::output::result_file::ResultFile;
-use mite_core::run::StopReason;
 use mite_core::run::layered_config;
+use mite_core::run::{RunError, StopReason};
 use mite_core::scenario::file::{self as scenario_file, ClientOptions};
 use mite_core::{Config, Registry, RunOptions, RunResult, Scenario, model::cores, output::report};
 use mite_tools::{Target, TargetOptions};
 
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, OutputArgs, RunArgs, ScenarioAction};
 use crate::output;
+use crate::signals::Signals;
 
 /// Exit code for errors (bad input, a run that could not start, a threshold naming an
 /// unknown transaction).
@@ -65,6 +66,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             journey_run(&registry, &journey, datapool.as_deref(), scenario.as_deref(), json.as_deref(), &common)
         }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
+            Signals::installed();
             let resolved = resolve(&registry, &scenario, &common.config)?;
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
@@ -80,29 +82,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Har { action: HarAction::Convert { har, output, host, keep_static } }) => {
-            let text = std::fs::read_to_string(&har).with_context(|| format!("reading {}", har.display()))?;
-            let converted = mite_core::scenario::har::convert(&text, &host, keep_static)
-                .map_err(|e| anyhow!("{}: {e}", har.display()))?;
-            std::fs::write(&output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
-            eprintln!(
-                "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
-                 left to the session) -> {}",
-                har.display(),
-                converted.kept,
-                converted.total,
-                converted.dropped_static,
-                converted.dropped_host,
-                converted.dropped_redirect,
-                output.display()
-            );
-            if !converted.unset_cookies.is_empty() {
-                eprintln!(
-                    "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
-                     add them to a step with cookies = {{ .. }} if the target needs them",
-                    converted.unset_cookies.join(", ")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            har_convert(&har, &output, &host, keep_static)
         }
         // The demo runs the shipped HTTP example, whatever the crate registered.
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
@@ -115,6 +95,33 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `har convert HAR -o TOML`: a recording becomes a scenario file.
+fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(har).with_context(|| format!("reading {}", har.display()))?;
+    let converted =
+        mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
+    std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
+    eprintln!(
+        "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+         left to the session) -> {}",
+        har.display(),
+        converted.kept,
+        converted.total,
+        converted.dropped_static,
+        converted.dropped_host,
+        converted.dropped_redirect,
+        output.display()
+    );
+    if !converted.unset_cookies.is_empty() {
+        eprintln!(
+            "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
+             add them to a step with cookies = {{ .. }} if the target needs them",
+            converted.unset_cookies.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(registry: &Registry) {
@@ -231,6 +238,8 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
 }
 
 fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
+    // Before the scenario is read (a large CSV takes a while): a signal is never "killed".
+    Signals::installed();
     let Some(scenario) = args.scenario.as_deref() else {
         bail!(
             "--scenario is required, e.g. `mite-engine --cores 2 --scenario http_example:scenario` \
@@ -285,40 +294,6 @@ fn apply_outputs<'a>(
     })
 }
 
-/// SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP all stop the run gracefully the
-/// first time: no journey starts again, those in flight get the grace period, and the results
-/// are written. A second one exits at once without results.
-fn stop_on_signal() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let mut first: Option<std::time::Instant> = None;
-    let _ = ctrlc::set_handler(move || {
-        let now = std::time::Instant::now();
-        match first {
-            // One signal delivered twice (to the process and to its group, as `timeout` and
-            // some supervisors do) arrives within microseconds: it is not a second interrupt.
-            Some(at) if now.duration_since(at) < SIGNAL_REPEAT_MIN => return,
-            Some(_) => {
-                let _ = writeln!(std::io::stderr(), "second interrupt: exiting without results");
-                std::process::exit(EXIT_ABORTED);
-            }
-            None => first = Some(now),
-        }
-        flag.store(true, Ordering::SeqCst);
-        // Not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave
-        // the second signal unhandled.
-        let _ = writeln!(
-            std::io::stderr(),
-            "interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
-             then the results are written (interrupt again to abort without them)"
-        );
-    });
-    stop
-}
-
-/// A signal within this time of the first is the same one delivered twice, not a second one.
-const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
-
 fn execute(
     resolved: Resolved,
     overrides: &[String],
@@ -342,39 +317,84 @@ fn execute(
     }
     let Resolved { registry, scenario, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
-    let stop = stop_on_signal();
+    let signals = Signals::installed();
+    if signals.interrupted() {
+        return Ok(interrupted_before_the_start());
+    }
     // Progress, notices and the table never panic on a closed terminal (SIGHUP): a failed
     // write to the terminal must not lose the run or its result files.
-    let result = mite_core::run_scenario(&registry, scenario, config, options, stop, &mut |event| {
-        if !quiet {
+    let mut hdr_log_failed = false;
+    let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
+        hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
+        if !quiet || matches!(event, RunEvent::HdrLogFailed(_)) {
             // One write per line (stderr is unbuffered): a line is never split by another's.
             let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
         }
-    })?;
+    });
+    let result = match run {
+        Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
+        run => run?,
+    };
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
+    signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        dashboard.publish_final(&result, &outcomes);
-        if !outputs.dashboard_linger.is_zero() {
-            let _ = writeln!(
-                std::io::stderr(),
-                "dashboard: the final report stays at http://{}/ for {:?} (save it from the page, or fetch /report.html)",
-                dashboard.addr(),
-                outputs.dashboard_linger
-            );
-            std::thread::sleep(outputs.dashboard_linger);
-        }
+        show_final_report(dashboard, &result, &outcomes, outputs.dashboard_linger, signals);
     }
-    let Some(mut code) = threshold_code(checked) else { return Ok(ExitCode::from(EXIT_ERROR)) };
+    Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
+}
+
+/// The dashboard shows the final report, and keeps serving it for `linger` or until a signal.
+fn show_final_report(
+    dashboard: &mite_core::output::html::dashboard::Dashboard,
+    result: &RunResult,
+    outcomes: &[mite_core::output::threshold::Outcome],
+    linger: Duration,
+    signals: &Signals,
+) {
+    dashboard.publish_final(result, outcomes);
+    if !linger.is_zero() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "dashboard: the final report stays at http://{}/ for {linger:?} (save it from the page, or fetch /report.html)",
+            dashboard.addr(),
+        );
+        signals.wait(linger);
+    }
+}
+
+/// The run's exit code (README's table), saying why when it is not the thresholds'.
+fn exit_code(
+    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
+    result: &RunResult,
+    write_failed: bool,
+    hdr_log_failed: bool,
+) -> ExitCode {
+    let Some(mut code) = threshold_code(checked) else { return ExitCode::from(EXIT_ERROR) };
     if result.stopped_by == StopReason::Interrupted {
         let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
         code = ExitCode::from(EXIT_INTERRUPTED);
     }
-    if write_failed {
+    if hdr_log_failed {
+        let _ = writeln!(
+            std::io::stderr(),
+            "the --hdr-log is incomplete (writing it failed mid-run): exit code {EXIT_ERROR}"
+        );
+    }
+    if write_failed || hdr_log_failed {
         code = ExitCode::from(EXIT_ERROR);
     }
-    Ok(code)
+    code
+}
+
+/// An interrupt before the first request: nothing was sent, so there is nothing to write.
+fn interrupted_before_the_start() -> ExitCode {
+    let _ = writeln!(
+        std::io::stderr(),
+        "interrupted before the run started: nothing was sent and no results were written (exit code {EXIT_INTERRUPTED})"
+    );
+    ExitCode::from(EXIT_INTERRUPTED)
 }
 
 /// Writes the result files and prints the table. Every output is attempted even when one
@@ -624,6 +644,7 @@ fn journey_run(
     json: Option<&Path>,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
+    Signals::installed();
     let (registry, config, client) = match scenario_file {
         Some(file) => {
             let resolved = resolve(registry, file, &common.config)?;
@@ -645,7 +666,8 @@ fn journey_run(
     let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
-    let result = mite_core::run_scenario(&registry, scenario, config, &options, stop_on_signal(), &mut |_| {})?;
+    let result =
+        mite_core::run_scenario(&registry, scenario, config, &options, Signals::installed().stop_flag(), &mut |_| {})?;
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
         print!("\n{}", report::phases_table(&result.merged));
@@ -657,6 +679,7 @@ fn journey_run(
 }
 
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    Signals::installed();
     let available = cores::available();
     let injector = args.cores.0;
     // The target gets a core the injector does not use, when there is one.

@@ -27,6 +27,7 @@ mod error;
 mod output;
 mod scaffold;
 mod schedule;
+mod signals;
 
 pub mod testing;
 

@@ -368,3 +368,167 @@ fn fifo_outputs_never_block_and_stay_fifos() {
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+/// Spawns the engine with `args`, sends `signal` once `ready` is true of what it has said on
+/// standard error so far (or after `LIMIT`), and returns its output and how long it took to
+/// exit after the signal.
+#[allow(unsafe_code)]
+fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -> (Output, Duration) {
+    use std::io::Read;
+    const LIMIT: Duration = Duration::from_secs(60);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let started = Instant::now();
+    while !ready(&said.lock().unwrap()) && started.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+    let sent = Instant::now();
+    let mut out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    reader.join().unwrap();
+    out.stderr = said.lock().unwrap().clone().into_bytes();
+    (out, took)
+}
+
+/// An interrupt while waiting for `--start-at` ends the wait: nothing sent, nothing written,
+/// the interrupted exit code (it was 1, "error").
+#[test]
+fn an_interrupt_during_the_start_at_wait_exits_interrupted() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+    // Not quiet: the wait is said on standard error.
+    let mut args: Vec<String> = get_args(&target).into_iter().filter(|a| a != "-q").collect();
+    args.extend(
+        ["--duration", "2s", "--json", json.to_str().unwrap(), "--start-at", &start.to_string()].map(String::from),
+    );
+    let (out, took) = signal_when(&args, libc::SIGTERM, |said| said.contains("waiting"));
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    assert!(took < Duration::from_secs(5), "the wait ended {took:?} after the signal");
+    assert!(text(&out).contains("interrupted before the run started: nothing was sent"), "{}", text(&out));
+    assert!(!json.exists(), "no result for a run that never started");
+    assert_eq!(target.hits(), 0);
+}
+
+/// A signal during `--dashboard-linger` ends the linger; the run's own exit code stands.
+#[test]
+fn an_interrupt_ends_the_dashboard_linger() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let mut args = get_args(&target);
+    args.extend(
+        [
+            "--duration",
+            "1s",
+            "--json",
+            json.to_str().unwrap(),
+            "--dashboard",
+            "127.0.0.1:0",
+            "--dashboard-linger",
+            "60s",
+        ]
+        .map(String::from),
+    );
+    let (out, took) = signal_when(&args, libc::SIGTERM, |said| said.contains("the final report stays"));
+    assert_eq!(out.status.code(), Some(0), "the run itself finished: {}", text(&out));
+    assert!(took < Duration::from_secs(5), "the linger ended {took:?} after the signal");
+    assert_eq!(read_json(&json)["stopped_by"], "duration");
+}
+
+/// A signal while the scenario is still being read (a large CSV datapool) is handled, not the
+/// default "killed by signal": nothing was sent, the interrupted exit code.
+#[test]
+fn an_interrupt_before_the_run_starts_is_not_a_kill() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let csv = scratch.file("users.csv");
+    let mut rows = String::from("user\n");
+    for i in 0..2_000_000 {
+        rows.push_str(&format!("user-{i}\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let file = scratch.file("big.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[datapools.users]\ncsv = {csv:?}\n\n[journeys.get]\nsteps = [{{ url = \"{{target_url}}\" }}]\n\n\
+             [[scenario]]\njourney = \"get\"\ndatapool = \"users\"\nvolume = {{ constant = 1 }}\n",
+        ),
+    )
+    .unwrap();
+    let args: Vec<String> =
+        ["--cores", "1", "--no-pin", "--duration", "2s", "-q", "--scenario", file.to_str().unwrap()]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["--config".to_string(), format!("target_url={}", target.url("/"))])
+            .collect();
+    // Past the handler's installation (the first thing `run` does), well within the reading.
+    let spawned = Instant::now();
+    let (out, _) = signal_when(&args, libc::SIGTERM, |_| spawned.elapsed() > Duration::from_millis(300));
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+}
+
+/// A full disk under `--hdr-log` mid-run (here the file-size limit, `ulimit -f`, with SIGXFSZ
+/// ignored as a shell with `ulimit` does) costs the log's tail, not the run: the error is said
+/// even with `-q`, the result is written, and the exit code is 1 (the run used to abort and
+/// lose its result).
+#[test]
+#[allow(unsafe_code)]
+fn a_failed_hdr_log_write_mid_run_keeps_the_result() {
+    use std::os::unix::process::CommandExt;
+    const LOG_BYTES_MAX: libc::rlim_t = 2048;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let log = scratch.file("r.hlog");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mite-engine"));
+    command.args(get_args(&target)).args(["--duration", "4s", "--json", "-", "--hdr-log", log.to_str().unwrap()]);
+    // SAFETY: between fork and exec only async-signal-safe calls (signal, setrlimit) run.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit { rlim_cur: LOG_BYTES_MAX, rlim_max: LOG_BYTES_MAX };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("--hdr-log: writing failed"), "{said}");
+    assert!(said.contains("the --hdr-log is incomplete"), "{said}");
+    assert!(std::fs::metadata(&log).unwrap().len() <= LOG_BYTES_MAX);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = if stdout.contains(mite_core::output::result_frame::MARKER) {
+        mite_core::output::result_frame::decode(&stdout).unwrap()
+    } else {
+        stdout
+    };
+    let result: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(result["stopped_by"], "duration");
+    let requests = result["totals"]["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    assert_eq!(requests, target.hits(), "every request accounted for");
+}

@@ -151,9 +151,6 @@ pub enum RunError {
         /// Why.
         source: std::io::Error,
     },
-    /// Writing the `--hdr-log` file failed during the run.
-    #[error("--hdr-log: {0}")]
-    HdrLogWrite(#[source] std::io::Error),
     /// The Prometheus endpoint could not listen.
     #[error("--prometheus {addr}: {source}")]
     Prometheus {
@@ -568,8 +565,12 @@ impl<'a, 'r> Collector<'a, 'r> {
     fn close_interval(&mut self, interval: Merged, elapsed_s: f64) -> Result<(), RunError> {
         self.merged.merge(&interval);
         let seconds = (elapsed_s - self.last_elapsed_s).max(1e-3);
-        if let Some(log) = self.sinks.hdr_log.as_deref_mut() {
-            log.write_interval(&interval, self.last_elapsed_s, seconds).map_err(RunError::HdrLogWrite)?;
+        if let Some(log) = self.sinks.hdr_log.as_deref_mut()
+            && let Err(err) = log.write_interval(&interval, self.last_elapsed_s, seconds)
+        {
+            // The run's results matter more than its interval log: say so, and go on without it.
+            (self.report)(&RunEvent::HdrLogFailed(&err));
+            self.sinks.hdr_log = None;
         }
         let in_flight = self.in_flight.iter().sum();
         let target = self.targets.iter().sum();

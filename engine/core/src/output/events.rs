@@ -58,6 +58,9 @@ pub enum RunEvent<'a> {
         /// Why it failed.
         error: Option<&'a dyn fmt::Display>,
     },
+    /// Writing the `--hdr-log` failed mid-run (a full disk): the log stops there, the run goes
+    /// on and its results are written. A caller that gates on the log treats the run as failed.
+    HdrLogFailed(&'a std::io::Error),
     /// `journey test`: one line of the trace (a transaction, a request, a message), nested
     /// `depth` transactions deep.
     Trace {
@@ -96,6 +99,10 @@ impl fmt::Display for RunEvent<'_> {
                 write!(f, "running on cores {cores:?} with {drivers} for up to {:.1}s", duration.as_secs_f64())
             }
             RunEvent::Interval(progress) => progress.fmt(f),
+            RunEvent::HdrLogFailed(err) => write!(
+                f,
+                "ERROR: --hdr-log: writing failed ({err}); the interval log stops here, the run goes on and its results are written"
+            ),
             RunEvent::Lingering(linger) => write!(f, "serving final metrics for {linger:?}"),
             RunEvent::JourneyStarted { journey, args } => write!(f, "journey {journey} args {args:?}"),
             RunEvent::JourneyEnded { took, error: None } => {

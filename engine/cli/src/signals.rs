@@ -1,0 +1,134 @@
+//! SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP during `run`: installed before
+//! anything else is done, so a signal at any moment is handled, never the default "killed".
+//!
+//! - Before the results are written, the first signal stops the run gracefully: no journey
+//!   starts again, those in flight get the grace period, and the results are written (before
+//!   the first request, nothing is sent and nothing is written). A second one exits at once
+//!   without results.
+//! - After the results are written (the dashboard's linger), a signal ends the wait.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::commands::EXIT_ABORTED;
+
+/// A signal within this time of the previous one is the same one delivered twice (to the
+/// process and to its group, as `timeout` and some supervisors do), not a second one.
+const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
+
+/// How often a wait looks for a signal.
+const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// What the handler has seen, shared with the run.
+#[derive(Default)]
+pub struct Signals {
+    /// Set by the first signal: the run's stop flag.
+    stop: Arc<AtomicBool>,
+    /// Signals counted (a repeat within `SIGNAL_REPEAT_MIN` counts once).
+    count: AtomicU32,
+    /// Set once the results are written: a signal then only ends a wait.
+    results_written: AtomicBool,
+}
+
+impl Signals {
+    /// The process's signal state, the handler installed on the first call.
+    pub fn installed() -> &'static Signals {
+        static SIGNALS: OnceLock<Arc<Signals>> = OnceLock::new();
+        SIGNALS.get_or_init(Signals::install)
+    }
+
+    fn install() -> Arc<Signals> {
+        let signals = Arc::new(Signals::default());
+        let state = signals.clone();
+        let mut last: Option<Instant> = None;
+        let _ = ctrlc::set_handler(move || {
+            let now = Instant::now();
+            if last.is_some_and(|at| now.duration_since(at) < SIGNAL_REPEAT_MIN) {
+                return;
+            }
+            let first = last.is_none();
+            last = Some(now);
+            state.on_signal(first);
+        });
+        signals
+    }
+
+    fn on_signal(&self, first: bool) {
+        // Not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave
+        // the next signal unhandled.
+        let say = |line: &str| {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        };
+        if self.results_written.load(Ordering::SeqCst) {
+            say("interrupt: the results are written; leaving");
+        } else if first {
+            self.stop.store(true, Ordering::SeqCst);
+            say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
+                 then the results are written (interrupt again to abort without them)");
+        } else {
+            say("second interrupt: exiting without results");
+            std::process::exit(EXIT_ABORTED);
+        }
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The run's stop flag, set by the first signal.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Whether a signal has asked the run to stop.
+    pub fn interrupted(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// From now on a signal only ends a wait.
+    pub fn results_written(&self) {
+        self.results_written.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits `wait`, or until the next signal.
+    pub fn wait(&self, wait: Duration) {
+        let seen = self.count.load(Ordering::SeqCst);
+        let deadline = Instant::now() + wait;
+        while self.count.load(Ordering::SeqCst) == seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(SIGNAL_POLL_INTERVAL));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_signal_stops_and_a_later_one_ends_a_wait() {
+        let signals = Signals::default();
+        signals.on_signal(true);
+        assert!(signals.interrupted());
+        signals.results_written();
+        let started = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                signals.on_signal(false);
+            });
+            signals.wait(Duration::from_secs(30));
+        });
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_wait_without_a_signal_lasts_its_time() {
+        let signals = Signals::default();
+        let started = Instant::now();
+        signals.wait(Duration::from_millis(120));
+        assert!(started.elapsed() >= Duration::from_millis(120));
+    }
+}
