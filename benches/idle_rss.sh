@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p mite-engine -p mite-tools
-engine=target/release/mite-engine
+engine=${MITE_ENGINE:-target/release/mite-engine}  # MITE_ENGINE=other/binary for an A/B
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ulimit -n 20000

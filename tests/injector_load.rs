@@ -51,7 +51,7 @@ fn a_saturated_injector_is_reported_as_saturated() {
     assert_eq!(json["injector"]["saturated"], true, "{}", json["injector"]);
     assert!(json["intervals"].as_array().unwrap().iter().any(|p| p["injector_saturated"] == true));
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
-    assert!(table.contains("the injector was saturated"), "{table}");
+    assert!(table.contains("the injector was saturated (a core was busy"), "the spins keep the core busy: {table}");
 }
 
 #[test]

@@ -43,6 +43,7 @@ struct Outputs<'a> {
     /// Print the `--phases` table.
     phases: bool,
     dashboard_linger: Duration,
+    prometheus_linger: Duration,
 }
 
 /// Runs the command line.
@@ -277,8 +278,12 @@ fn apply_outputs<'a>(
     thresholds: Vec<String>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
-    options.prometheus = flags.prometheus;
-    options.prometheus_linger = flags.prometheus_linger;
+    if let Some(addr) = flags.prometheus {
+        let exporter =
+            mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
+        eprintln!("Prometheus metrics on http://{}/metrics", exporter.addr());
+        options.prometheus = Some(Arc::new(exporter));
+    }
     if let Some(addr) = flags.dashboard {
         let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
             .with_context(|| format!("--dashboard {addr}"))?;
@@ -291,6 +296,7 @@ fn apply_outputs<'a>(
         thresholds,
         phases: false,
         dashboard_linger: flags.dashboard_linger,
+        prometheus_linger: flags.prometheus_linger,
     })
 }
 
@@ -308,6 +314,7 @@ fn execute(
         .map(|t| mite_core::output::threshold::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
     // Output paths are checked before the first request, so that a typo does not cost the run.
+    output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     // The interval log is opened by the run itself; checked here too, so that a FIFO is an
@@ -326,6 +333,9 @@ fn execute(
     let mut hdr_log_failed = false;
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
         hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
+        if matches!(event, RunEvent::Started { .. }) {
+            signals.run_started();
+        }
         if !quiet || matches!(event, RunEvent::HdrLogFailed(_)) {
             // One write per line (stderr is unbuffered): a line is never split by another's.
             let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
@@ -340,27 +350,39 @@ fn execute(
     let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        show_final_report(dashboard, &result, &outcomes, outputs.dashboard_linger, signals);
+        dashboard.publish_final(&result, &outcomes);
     }
+    linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
     Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
 }
 
-/// The dashboard shows the final report, and keeps serving it for `linger` or until a signal.
-fn show_final_report(
-    dashboard: &mite_core::output::html::dashboard::Dashboard,
-    result: &RunResult,
-    outcomes: &[mite_core::output::threshold::Outcome],
-    linger: Duration,
-    signals: &Signals,
-) {
-    dashboard.publish_final(result, outcomes);
-    if !linger.is_zero() {
+/// After the results are written, the dashboard keeps serving the final report and the
+/// metrics endpoint the final totals, each for its linger (side by side), or until a signal.
+/// After an interrupt the metrics do not linger (a stopping pod), the dashboard does (a user
+/// who pressed Ctrl-C to see the final report; Ctrl-C again leaves).
+fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signals: &Signals) {
+    let mut wait = Duration::ZERO;
+    if let Some(dashboard) = options.dashboard.as_ref().filter(|_| !outputs.dashboard_linger.is_zero()) {
         let _ = writeln!(
             std::io::stderr(),
-            "dashboard: the final report stays at http://{}/ for {linger:?} (save it from the page, or fetch /report.html)",
+            "dashboard: the final report stays at http://{}/ for {:?} (save it from the page, or fetch /report.html)",
             dashboard.addr(),
+            outputs.dashboard_linger
         );
-        signals.wait(linger);
+        wait = wait.max(outputs.dashboard_linger);
+    }
+    if let Some(exporter) = options.prometheus.as_ref().filter(|_| !outputs.prometheus_linger.is_zero() && !interrupted)
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "serving the final metrics on http://{}/metrics for {:?}",
+            exporter.addr(),
+            outputs.prometheus_linger
+        );
+        wait = wait.max(outputs.prometheus_linger);
+    }
+    if !wait.is_zero() {
+        signals.wait(wait);
     }
 }
 
@@ -436,7 +458,7 @@ fn write_outputs(
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
                 failed = true;
-                writeln!(std::io::stderr(), "error: {flag}: {err:#}")
+                writeln!(std::io::stderr(), "error: {flag}: {}", crate::error::one_line(&err))
             }
         };
     }
@@ -485,7 +507,13 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
-            let json = mite_core::output::result_frame::decode(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+            let (json, broken) =
+                mite_core::output::result_frame::decode_noting(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+            if let Some(broken) = broken {
+                eprintln!(
+                    "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
+                );
+            }
             return ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located);
         }
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
@@ -644,7 +672,7 @@ fn journey_run(
     json: Option<&Path>,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    Signals::installed();
+    let signals = Signals::installed();
     let (registry, config, client) = match scenario_file {
         Some(file) => {
             let resolved = resolve(registry, file, &common.config)?;
@@ -666,14 +694,21 @@ fn journey_run(
     let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
-    let result =
-        mite_core::run_scenario(&registry, scenario, config, &options, Signals::installed().stop_flag(), &mut |_| {})?;
+    let result = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
+        if matches!(event, RunEvent::Started { .. }) {
+            signals.run_started();
+        }
+    })?;
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
         print!("\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
         write_json(sink, &result)?;
+    }
+    if result.stopped_by == StopReason::Interrupted {
+        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
@@ -725,7 +760,8 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("target served {} requests", mite_core::output::units::grouped(target.hits()));
+    let hits = target.hits();
+    eprintln!("target served {} request{}", mite_core::output::units::grouped(hits), if hits == 1 { "" } else { "s" });
     target.stop();
     Ok(ExitCode::SUCCESS)
 }

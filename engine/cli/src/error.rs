@@ -72,3 +72,37 @@ impl Error {
         move |source| Error::Io { action, path, source }
     }
 }
+
+/// An error and its causes as one line, `outer: cause: cause`, each cause said once: many
+/// errors already include their cause's words in their own (`--hdr-log: File too large`), and
+/// the chain would repeat them.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_said_is_not_said_again() {
+        let io = std::io::Error::other("File too large (os error 27)");
+        #[derive(Debug, thiserror::Error)]
+        #[error("--hdr-log: {0}")]
+        struct Says(#[source] std::io::Error);
+        let err = anyhow::Error::new(Says(io)).context("the run");
+        assert_eq!(one_line(&err), "the run: --hdr-log: File too large (os error 27)");
+        let plain = anyhow::anyhow!("reading x").context("--json");
+        assert_eq!(one_line(&plain), "--json: reading x");
+    }
+}

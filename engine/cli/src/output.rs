@@ -39,6 +39,37 @@ pub fn check_log(flag: &str, path: &Path) -> anyhow::Result<()> {
     check(flag, path).map(drop)
 }
 
+/// Refuses two output flags naming the same file (or both standard output): one would silently
+/// overwrite the other. A path is compared as the file it names (links and `..` resolved where
+/// it exists; its directory resolved where it does not yet).
+pub fn distinct(outputs: &[(&str, Option<&Path>)]) -> anyhow::Result<()> {
+    let named: Vec<(&str, &Path, PathBuf)> =
+        outputs.iter().filter_map(|&(flag, path)| path.map(|path| (flag, path, file_named(path)))).collect();
+    for (i, (flag, path, key)) in named.iter().enumerate() {
+        if let Some((other, _, _)) = named[..i].iter().find(|(_, _, earlier)| earlier == key) {
+            bail!(
+                "{other} and {flag} both name {}: one would overwrite the other; give each its own file",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn file_named(path: &Path) -> PathBuf {
+    if path == Path::new("-") {
+        return path.to_path_buf();
+    }
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
 /// Checks `path` for flag `flag` before any load is sent: its directory exists and is writable,
 /// and it is not a directory. Returns how it will be written.
 pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
@@ -75,8 +106,14 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
             Ok(Sink::InPlace(path.to_path_buf(), file))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            check_directory(flag, path, path)?;
-            Ok(Sink::Regular(path.to_path_buf()))
+            // A link to a file not there yet is written through too: the file is made where
+            // the link points (one level of link; a chain is the OS's to follow then).
+            let target = match std::fs::read_link(path) {
+                Ok(to) => parent_of(path).join(to),
+                Err(_) => path.to_path_buf(),
+            };
+            check_directory(flag, path, &target)?;
+            Ok(Sink::Regular(target))
         }
         Err(e) => bail!("{flag} {shown}: {e}"),
     }
@@ -176,6 +213,37 @@ mod tests {
     /// A temporary directory for one test, removed when dropped.
     fn dir(name: &str) -> tempfile::TempDir {
         tempfile::Builder::new().prefix(&format!("mite-output-{name}-")).tempdir().unwrap()
+    }
+
+    #[test]
+    fn two_flags_naming_one_file_are_refused() {
+        let d = dir("distinct");
+        let (a, b) = (d.path().join("r.json"), d.path().join("r.html"));
+        assert!(distinct(&[("--json", Some(&a)), ("--html", Some(&b)), ("--hdr-log", None)]).is_ok());
+        let again = d.path().join("sub/../r.json");
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        let err = distinct(&[("--json", Some(&a)), ("--html", Some(&again))]).unwrap_err().to_string();
+        assert!(err.starts_with("--json and --html both name"), "{err}");
+        std::fs::write(&a, "x").unwrap();
+        let link = d.path().join("link.json");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        assert!(distinct(&[("--json", Some(&a)), ("--hdr-log", Some(&link))]).is_err());
+        let stdout = Path::new("-");
+        assert!(distinct(&[("--json", Some(stdout)), ("--html", Some(stdout))]).is_err());
+    }
+
+    #[test]
+    fn a_link_to_a_missing_file_is_written_through() {
+        let d = dir("dangling");
+        let link = d.path().join("result.json");
+        std::os::unix::fs::symlink("out/r.json", &link).unwrap();
+        let err = check("--json", &link).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        std::fs::create_dir(d.path().join("out")).unwrap();
+        let sink = check("--json", &link).unwrap();
+        write(&sink, b"{}").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(std::fs::read_to_string(d.path().join("out/r.json")).unwrap(), "{}");
     }
 
     #[test]

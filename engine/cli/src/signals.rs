@@ -28,6 +28,8 @@ pub struct Signals {
     stop: Arc<AtomicBool>,
     /// Signals counted (a repeat within `SIGNAL_REPEAT_MIN` counts once).
     count: AtomicU32,
+    /// Set once every core runs: before, a signal stops the run before its first request.
+    run_started: AtomicBool,
     /// Set once the results are written: a signal then only ends a wait.
     results_written: AtomicBool,
 }
@@ -63,6 +65,10 @@ impl Signals {
         };
         if self.results_written.load(Ordering::SeqCst) {
             say("interrupt: the results are written; leaving");
+        } else if first && !self.run_started.load(Ordering::SeqCst) {
+            self.stop.store(true, Ordering::SeqCst);
+            say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping before the first request; nothing will be \
+                 sent (interrupt again to exit at once)");
         } else if first {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
@@ -82,6 +88,11 @@ impl Signals {
     /// Whether a signal has asked the run to stop.
     pub fn interrupted(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Every core runs: from now on a first signal stops a run that has results.
+    pub fn run_started(&self) {
+        self.run_started.store(true, Ordering::SeqCst);
     }
 
     /// From now on a signal only ends a wait.

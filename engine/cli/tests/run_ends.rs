@@ -426,6 +426,8 @@ fn an_interrupt_during_the_start_at_wait_exits_interrupted() {
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
     assert!(took < Duration::from_secs(5), "the wait ended {took:?} after the signal");
     assert!(text(&out).contains("interrupted before the run started: nothing was sent"), "{}", text(&out));
+    assert!(text(&out).contains("stopping before the first request"), "{}", text(&out));
+    assert!(!text(&out).contains("the results are written"), "{}", text(&out));
     assert!(!json.exists(), "no result for a run that never started");
     assert_eq!(target.hits(), 0);
 }
@@ -531,4 +533,52 @@ fn a_failed_hdr_log_write_mid_run_keeps_the_result() {
     let requests = result["totals"]["requests"].as_u64().unwrap();
     assert!(requests > 0);
     assert_eq!(requests, target.hits(), "every request accounted for");
+}
+
+/// The result files are written before the Prometheus linger, not after it (a pod killed
+/// during the linger used to lose them), and a signal ends the linger with the run's own code.
+#[test]
+fn the_result_is_written_before_the_prometheus_linger() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let mut args: Vec<String> = get_args(&target).into_iter().filter(|a| a != "-q").collect();
+    args.extend(
+        [
+            "--duration",
+            "1s",
+            "--json",
+            json.to_str().unwrap(),
+            "--prometheus",
+            "127.0.0.1:0",
+            "--prometheus-linger",
+            "30s",
+        ]
+        .map(String::from),
+    );
+    let started = Instant::now();
+    let (out, took) =
+        signal_when(&args, libc::SIGTERM, |said| said.contains("serving the final metrics") && json.exists());
+    assert!(started.elapsed() < Duration::from_secs(20), "the result was not there during the linger: {}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(took < Duration::from_secs(5), "the linger ended {took:?} after the signal");
+    assert_eq!(read_json(&json)["stopped_by"], "duration");
+}
+
+/// An interrupted `journey run` exits 5 like an interrupted run (it exited 0).
+#[test]
+fn an_interrupted_journey_run_exits_interrupted() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("slow.toml");
+    std::fs::write(&file, "[journeys.slow]\nsteps = [{ url = \"{base}/delay/3000\" }]\n\n[[scenario]]\njourney = \"slow\"\nvolume = { constant = 1 }\n").unwrap();
+    let args: Vec<String> = ["journey", "run", "slow", "--scenario", file.to_str().unwrap(), "--config"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("base={}", target.url(""))])
+        .collect();
+    let spawned = Instant::now();
+    let (out, took) = signal_when(&args, libc::SIGINT, |_| spawned.elapsed() > Duration::from_millis(1000));
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }

@@ -2,7 +2,6 @@
 //! as the one stats thread: merge interval snapshots, report progress, collect the result.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -57,10 +56,9 @@ pub struct RunOptions {
     pub start_at: Option<SystemTime>,
     /// Write an HDR interval log here.
     pub hdr_log: Option<PathBuf>,
-    /// Serve Prometheus exposition on this address.
-    pub prometheus: Option<SocketAddr>,
-    /// Keep serving the final exposition this long after the run, for a last scrape.
-    pub prometheus_linger: Duration,
+    /// Serves the Prometheus exposition, updated once per interval and with the final totals
+    /// at the end (started by the caller, which keeps it serving after the run as it likes).
+    pub prometheus: Option<Arc<Exporter>>,
     /// The live dashboard, updated once per interval.
     pub dashboard: Option<Arc<crate::output::html::dashboard::Dashboard>>,
 }
@@ -80,7 +78,6 @@ impl Default for RunOptions {
             start_at: None,
             hdr_log: None,
             prometheus: None,
-            prometheus_linger: Duration::from_secs(5),
             dashboard: None,
         }
     }
@@ -148,14 +145,6 @@ pub enum RunError {
     HdrLogCreate {
         /// The path given.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The Prometheus endpoint could not listen.
-    #[error("--prometheus {addr}: {source}")]
-    Prometheus {
-        /// The address given.
-        addr: SocketAddr,
         /// Why.
         source: std::io::Error,
     },
@@ -266,7 +255,7 @@ pub fn run_scenario(
     let plan = Arc::new(plan(registry, &scenario, config, options, report)?);
     let duration = plan.duration;
     let mut hdr_log = open_hdr_log(options)?;
-    let exporter = start_exporter(options.prometheus, report)?;
+    let exporter = options.prometheus.clone();
     if let Some(at) = options.start_at {
         wait_until(at, &stop, report)?;
     }
@@ -282,7 +271,7 @@ pub fn run_scenario(
         tick: options.tick,
         duration,
     };
-    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_ref(), live };
+    let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
     let outcome = Collector::new(options, duration, &stop, report, sinks).run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
@@ -291,12 +280,10 @@ pub fn run_scenario(
         let _ = thread.join();
     }
     let collected = outcome?;
-    // The run's length is the load's: waits after the stop (the linger below) are not in it.
     let elapsed = started.elapsed();
     if let Some(exporter) = &exporter {
-        // The last interval's exposition holds the final totals; give scrapers a chance at it.
+        // The last exposition holds the final totals, for the caller's last scrape.
         exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
-        linger(options.prometheus_linger, &stop, report);
     }
     Ok(outcome_of(scenario.name, options, duration, started_at_unix_s, elapsed, segment, collected))
 }
@@ -372,13 +359,6 @@ fn open_hdr_log(options: &RunOptions) -> Result<Option<HdrLog>, RunError> {
     let log =
         HdrLog::create(path, unix_now()).map_err(|source| RunError::HdrLogCreate { path: path.clone(), source })?;
     Ok(Some(log))
-}
-
-fn start_exporter(addr: Option<SocketAddr>, report: &mut Reporter<'_>) -> Result<Option<Exporter>, RunError> {
-    let Some(addr) = addr else { return Ok(None) };
-    let exporter = Exporter::start(addr).map_err(|source| RunError::Prometheus { addr, source })?;
-    report(&RunEvent::PrometheusListening(exporter.addr()));
-    Ok(Some(exporter))
 }
 
 /// Starts one thread per core, each pinned (when asked) before its runtime is built. When one
@@ -635,19 +615,6 @@ fn interval_point(
 
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
-}
-
-/// Keeps the final metrics served for `linger`, cut short by an interrupt (a pod being
-/// terminated should not spend its grace period here).
-fn linger(linger: Duration, stop: &AtomicBool, report: &mut Reporter<'_>) {
-    if linger.is_zero() || stop.load(Ordering::Relaxed) {
-        return;
-    }
-    report(&RunEvent::Lingering(linger));
-    let deadline = Instant::now() + linger;
-    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
-    }
 }
 
 /// Waits for a synchronised start, saying so, and giving up on Ctrl-C.

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::limits::{ARRIVALS_PER_S_MIN, ARRIVALS_PER_S_PER_CORE_MAX};
+use crate::limits::{ARRIVALS_PER_S_MIN, ARRIVALS_PER_S_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX};
 
 /// A user-supplied model: `f(start_s, end_s) -> Some(n) | None (stop)`.
 pub type VolumeFn = Arc<dyn Fn(f64, f64) -> Option<u64> + Send + Sync>;
@@ -217,6 +217,17 @@ pub enum VolumeError {
         /// Cores × segments.
         parts: usize,
     },
+    /// More journeys in flight than the cores can hold.
+    #[error(
+        "{peak} journeys in flight is {per_part} per core; one core holds at most {JOURNEYS_PER_CORE_MAX} \
+         (each journey keeps its task and, between requests, its connection): add cores or segments"
+    )]
+    JourneysPerCore {
+        /// The model's most journeys in flight.
+        peak: u64,
+        /// Its share per core, rounded up.
+        per_part: u64,
+    },
     /// A peak rate one core cannot start.
     #[error(
         "a peak rate of {peak_per_s} per second is {per_part_per_s:.0} per core; one core cannot start more than \
@@ -289,6 +300,12 @@ impl VolumeModel {
         {
             return Err(VolumeError::SlotsBelowParts { max_in_flight: *max_in_flight, parts });
         }
+        if let Some(peak) = self.peak_journeys() {
+            let per_part = peak.div_ceil(parts.max(1) as u64);
+            if per_part > JOURNEYS_PER_CORE_MAX {
+                return Err(VolumeError::JourneysPerCore { peak, per_part });
+            }
+        }
         if let VolumeModel::Arrivals { rate, .. } = self {
             let per_part = rate.peak_per_s() / parts as f64;
             if per_part > ARRIVALS_PER_S_PER_CORE_MAX {
@@ -296,6 +313,21 @@ impl VolumeModel {
             }
         }
         Ok(())
+    }
+
+    /// The most journeys the model keeps in flight at once (`None`: a custom model, which
+    /// only says as it runs).
+    pub fn peak_journeys(&self) -> Option<u64> {
+        match self {
+            VolumeModel::Nothing { .. } => Some(0),
+            VolumeModel::Constant { journeys, .. } | VolumeModel::Oneshot { journeys } => Some(*journeys),
+            VolumeModel::Ramp { from, to, .. } => Some((*from).max(*to)),
+            VolumeModel::Stages(stages) => {
+                stages.iter().map(VolumeModel::peak_journeys).try_fold(0, |peak, p| p.map(|p| peak.max(p)))
+            }
+            VolumeModel::Arrivals { max_in_flight, .. } => Some(*max_in_flight),
+            VolumeModel::Custom(_) => None,
+        }
     }
 
     /// True for the open (arrival-rate) model.
@@ -346,6 +378,20 @@ impl VolumeModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_journeys_than_the_cores_hold_are_refused() {
+        let at_limit = VolumeModel::constant(JOURNEYS_PER_CORE_MAX * 2);
+        assert!(at_limit.validate_split(2).is_ok());
+        let over = VolumeModel::constant(JOURNEYS_PER_CORE_MAX * 2 + 1).validate_split(2).unwrap_err();
+        assert!(matches!(over, VolumeError::JourneysPerCore { per_part, .. } if per_part == JOURNEYS_PER_CORE_MAX + 1));
+        let huge = VolumeModel::Stages(vec![
+            VolumeModel::Constant { journeys: 1, duration_s: Some(1.0) },
+            VolumeModel::Ramp { from: 0, to: 4_000_000_000, duration_s: 1.0 },
+        ]);
+        assert!(huge.validate_split(1).unwrap_err().to_string().contains("add cores or segments"));
+        assert!(VolumeModel::Custom(Arc::new(|_, _| Some(u64::MAX))).validate_split(1).is_ok());
+    }
 
     #[test]
     fn ramp_is_linear_then_stops() {

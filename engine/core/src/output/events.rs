@@ -3,7 +3,6 @@
 //! and an event's `Display` is the line a terminal shows.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::output::outcome::IntervalPoint;
@@ -25,8 +24,6 @@ pub enum RunEvent<'a> {
         /// Why, as the runtime said it.
         reason: &'a str,
     },
-    /// Prometheus exposition is served here.
-    PrometheusListening(SocketAddr),
     /// Waiting this long for the synchronised start.
     WaitingForStart(Duration),
     /// The synchronised start time had passed already: starting now.
@@ -42,8 +39,6 @@ pub enum RunEvent<'a> {
     },
     /// One interval is complete (the progress line).
     Interval(&'a Progress<'a>),
-    /// The final metrics stay served this long for a last scrape.
-    Lingering(Duration),
     /// `journey test`: one journey starts with these arguments.
     JourneyStarted {
         /// Journey name.
@@ -90,7 +85,6 @@ impl fmt::Display for RunEvent<'_> {
             RunEvent::Warning(text) => write!(f, "WARNING: {text}"),
             RunEvent::DriverFallback { core: Some(core), reason } => write!(f, "core {core}: {reason}"),
             RunEvent::DriverFallback { core: None, reason } => f.write_str(reason),
-            RunEvent::PrometheusListening(addr) => write!(f, "Prometheus metrics on http://{addr}/metrics"),
             RunEvent::WaitingForStart(wait) => {
                 write!(f, "waiting {:.1}s for the synchronised start", wait.as_secs_f64())
             }
@@ -103,7 +97,6 @@ impl fmt::Display for RunEvent<'_> {
                 f,
                 "ERROR: --hdr-log: writing failed ({err}); the interval log stops here, the run goes on and its results are written"
             ),
-            RunEvent::Lingering(linger) => write!(f, "serving final metrics for {linger:?}"),
             RunEvent::JourneyStarted { journey, args } => write!(f, "journey {journey} args {args:?}"),
             RunEvent::JourneyEnded { took, error: None } => {
                 write!(f, "journey ok in {:.2} ms", took.as_secs_f64() * 1e3)

@@ -165,6 +165,7 @@ fn phase_histograms(out: &mut String, merged: &Merged) {
 }
 
 /// Serves the latest exposition on `/metrics` until dropped.
+#[derive(Debug)]
 pub struct Exporter {
     text: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,

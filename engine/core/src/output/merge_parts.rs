@@ -35,6 +35,7 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
             .push(format!("interrupted, so the merged result covers less than planned: {}", interrupted.join(", ")));
     }
     merged.segments = coverage(inputs, &mut warnings);
+    warn_of_mixed_inputs(inputs, &mut warnings);
     merged.driver_fallbacks = inputs
         .iter()
         .flat_map(|(source, r)| {
@@ -45,6 +46,28 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     merged.interrupted_segments = Some(interrupted);
     merged.parts = Some(parts);
     warnings
+}
+
+/// Inputs that are the same run given twice (without segments, which say so themselves), or
+/// runs of different scenarios: both merge, and neither is what a user means.
+fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) {
+    for (i, (source, result)) in inputs.iter().enumerate() {
+        let same = inputs[..i].iter().find(|(_, earlier)| {
+            result.segment.is_none()
+                && earlier.started_at_unix_s == result.started_at_unix_s
+                && earlier.totals == result.totals
+        });
+        if let Some((earlier, _)) = same {
+            warnings.push(format!("{earlier} and {source} hold the same run: its counts are added twice"));
+        }
+    }
+    let mut scenarios: Vec<&str> = inputs.iter().map(|(_, r)| r.scenario.as_str()).collect();
+    scenarios.dedup();
+    scenarios.sort_unstable();
+    scenarios.dedup();
+    if scenarios.len() > 1 {
+        warnings.push(format!("results of different scenarios were merged ({})", scenarios.join(", ")));
+    }
 }
 
 /// Which segments of `N` are present, missing and repeated (none when no input had a segment).
@@ -89,6 +112,26 @@ mod tests {
         result.segment = Some(segment.into());
         result.totals.requests = requests;
         (format!("seg-{segment}.log"), result)
+    }
+
+    #[test]
+    fn the_same_run_twice_and_different_scenarios_are_said() {
+        let mut merged = file("duration");
+        let mut other = file("duration");
+        other.scenario = "users".into();
+        other.started_at_unix_s = 5.0;
+        let inputs = [
+            ("a.json".to_string(), file("duration")),
+            ("b.json".to_string(), file("duration")),
+            ("c.json".to_string(), other),
+        ];
+        let warnings = annotate(&mut merged, &inputs);
+        assert!(
+            warnings.contains(&"a.json and b.json hold the same run: its counts are added twice".to_string()),
+            "{warnings:?}"
+        );
+        assert!(warnings.iter().any(|w| w.starts_with("results of different scenarios")), "{warnings:?}");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
     }
 
     #[test]

@@ -63,12 +63,20 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
         load.busy_percent_max
     );
     if load.saturated(request_p50_us) {
+        // Say which of the two signs was seen: a busy core, or a lag large against the latencies.
+        let why = if load.busy_percent_max >= crate::stats::injector_load::SATURATED_BUSY_PERCENT {
+            format!("a core was busy {:.0}% of an interval", load.busy_percent_max)
+        } else {
+            format!(
+                "its event-loop lag p99 {} is a large share of the requests' median {}",
+                short_us(load.lag_at(0.99)),
+                short_us(request_p50_us)
+            )
+        };
         let _ = writeln!(
             out,
-            "WARNING: the injector was saturated: latencies above include its own delay (lag p99 {} against a \
-             median of {}); add cores, lower the load, keep other work off its cores, or read them as an upper bound",
-            short_us(load.lag_at(0.99)),
-            short_us(request_p50_us)
+            "WARNING: the injector was saturated ({why}): latencies above include its own delay; add cores, \
+             lower the load, keep other work off its cores, or read them as an upper bound"
         );
     }
 }

@@ -710,8 +710,34 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, Re
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let at = if path == "." { String::new() } else { format!("{path}: ") };
-        ResultFileError::Shape { file: file.to_string(), at, why: e.inner().to_string() }
+        ResultFileError::Shape { file: file.to_string(), at, why: in_words(&e.inner().to_string()) }
     })
+}
+
+/// serde's words for what it expected (Rust types: `u64`, `struct ResultFile with 20
+/// elements`), said as JSON values.
+fn in_words(why: &str) -> String {
+    let expected = |rest: &str| {
+        if rest.starts_with("struct ") || rest.starts_with("a map") {
+            "a JSON object".to_string()
+        } else if ["u8", "u16", "u32", "u64", "usize"].iter().any(|t| rest.starts_with(t)) {
+            "a whole number of 0 or more".to_string()
+        } else if rest.starts_with("i64") || rest.starts_with("i32") {
+            "a whole number".to_string()
+        } else if rest.starts_with("f64") || rest.starts_with("f32") {
+            "a number".to_string()
+        } else {
+            rest.to_string()
+        }
+    };
+    match why.split_once("expected ") {
+        Some((before, rest)) => {
+            let (what, after) = rest.split_once(" at line ").map_or((rest, ""), |(w, a)| (w, a));
+            let located = if after.is_empty() { String::new() } else { format!(" at line {after}") };
+            format!("{before}expected {}{located}", expected(what))
+        }
+        None => why.to_string(),
+    }
 }
 
 /// The version of a file, read before the rest so that a newer file is refused as such.
@@ -753,6 +779,27 @@ impl ResultFile {
 }
 
 pub use convert::{read_run, result_file};
+
+#[cfg(test)]
+mod words {
+    use super::*;
+
+    #[test]
+    fn serde_types_are_said_as_json_values() {
+        let err = ResultFile::read("[]", "a.json").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "a.json is not a mite-engine result: invalid length 0, expected a JSON object at line 1 column 2"
+        );
+        let err = ResultFile::read(r#"{"format_version": "x"}"#, "a.json").unwrap_err().to_string();
+        assert!(err.ends_with("expected a whole number of 0 or more at line 1 column 22"), "{err}");
+        assert_eq!(
+            in_words("invalid type: string \"x\", expected f64"),
+            "invalid type: string \"x\", expected a number"
+        );
+        assert_eq!(in_words("missing field `duration_s`"), "missing field `duration_s`");
+    }
+}
 
 pub(crate) mod convert;
 

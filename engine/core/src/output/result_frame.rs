@@ -128,22 +128,29 @@ impl Partial {
 /// name) before the marker, and other lines may come between them. Earlier frames (a restarted
 /// container's) are skipped when a later one is whole.
 pub fn decode(log: &str) -> Result<String, FrameError> {
+    decode_noting(log).map(|(json, _)| json)
+}
+
+/// [`decode`], and the frame after the one returned that was cut short or damaged, if any (a
+/// container that finished a run, was restarted and killed during the next): its caller says
+/// that an earlier run's result stands in for it.
+pub fn decode_noting(log: &str) -> Result<(String, Option<FrameError>), FrameError> {
     let mut current: Option<Partial> = None;
-    let mut last: Result<String, FrameError> = Err(FrameError::NoFrame);
+    let mut last = Latest::default();
     for (index, line) in log.lines().enumerate() {
         let Some(at) = line.find(MARKER) else { continue };
         let body = line[at + MARKER.len()..].trim_end_matches('\r');
         if let Some(header) = body.strip_prefix("begin ") {
             if let Some(partial) = current.take() {
-                last = later(last, partial.finish());
+                last.then(partial.finish());
             }
             match parse_header(header, index + 1) {
                 Ok(partial) => current = Some(partial),
-                Err(err) => last = later(last, Err(err)),
+                Err(err) => last.then(Err(err)),
             }
         } else if body == "end" {
             if let Some(partial) = current.take() {
-                last = later(last, partial.finish());
+                last.then(partial.finish());
             }
         } else if let Some(partial) = current.as_mut() {
             let Some((position, chunk)) = body.split_once(' ') else { continue };
@@ -156,14 +163,34 @@ pub fn decode(log: &str) -> Result<String, FrameError> {
     }
     if let Some(partial) = current.take() {
         // The end line never came; the frame may still be whole.
-        last = later(last, partial.finish());
+        last.then(partial.finish());
     }
-    last
+    last.found.map(|json| (json, last.broken_after))
 }
 
-/// A later frame replaces an earlier one, unless it is broken and the earlier one whole.
-fn later(earlier: Result<String, FrameError>, later: Result<String, FrameError>) -> Result<String, FrameError> {
-    if later.is_ok() || earlier.is_err() { later } else { earlier }
+/// The frames read so far: the last whole one, and a broken one after it.
+struct Latest {
+    found: Result<String, FrameError>,
+    broken_after: Option<FrameError>,
+}
+
+impl Default for Latest {
+    fn default() -> Latest {
+        Latest { found: Err(FrameError::NoFrame), broken_after: None }
+    }
+}
+
+impl Latest {
+    /// A later frame replaces an earlier one, unless it is broken and the earlier one whole.
+    fn then(&mut self, frame: Result<String, FrameError>) {
+        match (frame, &self.found) {
+            (Err(err), Ok(_)) => self.broken_after = Some(err),
+            (frame, _) => {
+                self.found = frame;
+                self.broken_after = None;
+            }
+        }
+    }
 }
 
 fn parse_header(header: &str, line: usize) -> Result<Partial, FrameError> {
@@ -275,6 +302,12 @@ mod tests {
         assert_eq!(decode(&log).unwrap(), second);
         // A later frame cut short does not hide an earlier whole one.
         let cut: String = encode(&second, None).lines().take(2).map(|l| format!("{l}\n")).collect();
-        assert_eq!(decode(&format!("{}{cut}", encode(&first, None))).unwrap(), first);
+        let log = format!("{}{cut}", encode(&first, None));
+        assert_eq!(decode(&log).unwrap(), first);
+        // ... but says so.
+        let (json, broken) = decode_noting(&log).unwrap();
+        assert_eq!(json, first);
+        assert!(matches!(broken, Some(FrameError::Incomplete { .. })), "{broken:?}");
+        assert_eq!(decode_noting(&encode(&first, None)).unwrap().1, None);
     }
 }
