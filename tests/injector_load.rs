@@ -51,7 +51,13 @@ fn a_saturated_injector_is_reported_as_saturated() {
     assert_eq!(json["injector"]["saturated"], true, "{}", json["injector"]);
     assert!(json["intervals"].as_array().unwrap().iter().any(|p| p["injector_saturated"] == true));
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
-    assert!(table.contains("the injector was saturated (a core was busy"), "the spins keep the core busy: {table}");
+    // Which sign is said depends on the machine: a busy core, or (when other work takes the
+    // CPU from the spins) the lag; one of the two always is.
+    assert!(
+        table.contains("the injector was saturated (a core was busy")
+            || table.contains("the injector was saturated (its event-loop lag p99"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -8,8 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use mite_core::DriverChoice;
+use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, SEGMENTS_MAX};
+use mite_core::scenario::file::DurationRange;
 
 /// Thread-per-core HTTP load injection with Mite's journeys, datapools and volume models.
 #[derive(Parser, Debug)]
@@ -19,6 +21,27 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl Cli {
+    /// Parses the command line, and what depends on two flags or a flag and the environment
+    /// (`--segments N` with `JOB_COMPLETION_INDEX`): every flag value that cannot be used is a
+    /// usage error, exit code 2, saying the flag and the value.
+    pub fn parse_checked() -> Cli {
+        let cli = Cli::parse();
+        if let Err(why) = cli.run.check_segment(std::env::var("JOB_COMPLETION_INDEX").ok()) {
+            clap::Error::raw(ErrorKind::ValueValidation, format!("{why}\n")).with_cmd(&Cli::command()).exit();
+        }
+        cli
+    }
+}
+
+impl RunArgs {
+    /// Whether this injector's segment can be resolved (`--segment`, else `--segments` with
+    /// `completion_index`).
+    pub fn check_segment(&self, completion_index: Option<String>) -> Result<(usize, usize), crate::Error> {
+        crate::schedule::segment(self.segment, self.segments, completion_index)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,7 +72,7 @@ pub enum Command {
         results: Vec<PathBuf>,
         /// Largest tolerated regression, percent: latency p50/p99/p99.9 up, rate down (and error
         /// rate up, in percentage points).
-        #[arg(long, default_value = "5%", value_parser = Worded(parse_percent))]
+        #[arg(long, default_value = "5%", allow_hyphen_values = true, value_parser = Worded(parse_percent))]
         max_regression: f64,
         /// Write a comparison page (overlaid percentile spectra, the table with differences).
         #[arg(long)]
@@ -72,8 +95,8 @@ pub enum Command {
     New {
         /// Directory to create the crate in.
         dir: PathBuf,
-        /// Depend on the engine checkout at PATH (a path dependency) instead of its released
-        /// version.
+        /// Depend on the engine checkout at PATH (its root or its engine/cli; a path dependency,
+        /// with its Cargo.lock). Without it the dependency is written commented out, to be set.
         #[arg(long, value_name = "PATH")]
         engine_path: Option<PathBuf>,
     },
@@ -83,8 +106,8 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// Server threads.
-        #[arg(long, default_value_t = 1)]
+        /// Server threads (1 to 1024).
+        #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = Worded(parse_threads))]
         threads: usize,
     },
 }
@@ -148,8 +171,8 @@ pub enum ScenarioAction {
     Test {
         /// Scenario: a registered name (mite_example:scenario) or a TOML file.
         scenario: String,
-        /// How long to run.
-        #[arg(long, default_value = "10s", value_parser = Flagged(parse_duration))]
+        /// How long to run (1ms to 7 days).
+        #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
         duration: Duration,
         #[command(flatten)]
         common: CommonArgs,
@@ -159,7 +182,7 @@ pub enum ScenarioAction {
         /// Scenario file or registered name.
         scenario: String,
         /// Configuration override key=value (repeatable).
-        #[arg(long = "config", value_name = "KEY=VALUE")]
+        #[arg(long = "config", value_name = "KEY=VALUE", value_parser = Worded(parse_config))]
         config: Vec<String>,
     },
 }
@@ -168,20 +191,21 @@ pub enum ScenarioAction {
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Configuration override key=value (repeatable); wins over MITE_CONF_<key>.
-    #[arg(long = "config", value_name = "KEY=VALUE")]
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = Worded(parse_config))]
     pub config: Vec<String>,
     /// I/O driver: auto (io_uring, falling back to epoll), io_uring, or epoll.
     #[arg(long, default_value = "auto", value_parser = Worded(parse_driver))]
     pub driver: DriverChoice,
     /// TCP connect (and TLS handshake) timeout [default: 10s, or the scenario file's].
-    #[arg(long, value_parser = Flagged(parse_duration))]
+    #[arg(long, allow_hyphen_values = true, value_parser = Bounded(DurationRange::TIMEOUT))]
     pub connect_timeout: Option<Duration>,
     /// Timeout for one request, from sending it to the last byte of the response
     /// [default: 30s, or the scenario file's].
-    #[arg(long, value_parser = Flagged(parse_duration))]
+    #[arg(long, allow_hyphen_values = true, value_parser = Bounded(DurationRange::TIMEOUT))]
     pub timeout: Option<Duration>,
-    /// Connections one core may open to one host [default: 10000, or the scenario file's].
-    #[arg(long)]
+    /// Connections one core may open to one host, 1 to 65536 [default: 10000, or the scenario
+    /// file's].
+    #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_connections))]
     pub max_connections: Option<usize>,
     /// PEM file of extra CA certificates to trust.
     #[arg(long)]
@@ -204,31 +228,31 @@ pub struct CommonArgs {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Cores: a count (first N usable cores) or a list such as 0,2-5.
-    #[arg(long, default_value = "1", value_parser = Worded(parse_cores))]
+    #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = Worded(parse_cores))]
     pub cores: CoreList,
     /// Scenario to run: a registered module:name, or a TOML scenario file.
     #[arg(long)]
     pub scenario: Option<String>,
     /// Run length (e.g. 30s, 5m); default: the scenario file's, else the volume models' own
-    /// length, else 30s.
-    #[arg(long, value_parser = Flagged(parse_duration))]
+    /// length, else 30s (1ms to 7 days).
+    #[arg(long, allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
     pub duration: Option<Duration>,
     #[command(flatten)]
     pub outputs: OutputArgs,
     /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
-    #[arg(long, env = "MITE_SEGMENT", value_name = "K/N", value_parser = Worded(parse_segment))]
+    #[arg(long, env = "MITE_SEGMENT", value_name = "K/N", allow_hyphen_values = true, value_parser = Worded(parse_segment))]
     pub segment: Option<(usize, usize)>,
-    /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX.
-    #[arg(long)]
+    /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX (1 to 100000).
+    #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_segments))]
     pub segments: Option<usize>,
     /// Start at this time (RFC 3339 UTC like 2026-11-24T22:00:00Z, or Unix seconds).
-    #[arg(long, value_name = "TIME", value_parser = Worded(parse_start_at))]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = Worded(parse_start_at))]
     pub start_at: Option<SystemTime>,
-    /// Volume-model tick and progress interval.
-    #[arg(long, default_value = "1s", value_parser = Flagged(parse_duration))]
+    /// Volume-model tick and progress interval (10ms to 30 days).
+    #[arg(long, default_value = "1s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::TICK))]
     pub tick: Duration,
     /// How long journeys in flight may finish after the stop; then they count as cancelled.
-    #[arg(long, default_value = "5s", value_parser = Flagged(parse_duration))]
+    #[arg(long, default_value = "5s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::WAIT))]
     pub grace: Duration,
     /// Do not pin executor threads to cores.
     #[arg(long)]
@@ -248,7 +272,7 @@ pub struct OutputArgs {
     pub json: Option<PathBuf>,
     /// Pass/fail check at the end, repeatable: 'get_root:p99<250ms', 'errors<1%', 'rps>10000'.
     /// A failed threshold exits with 3.
-    #[arg(long = "threshold", value_name = "EXPR")]
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = Worded(parse_threshold))]
     pub thresholds: Vec<String>,
     /// Write an HDR interval log (one tag per transaction).
     #[arg(long)]
@@ -260,25 +284,25 @@ pub struct OutputArgs {
     #[arg(long)]
     pub prometheus: Option<std::net::SocketAddr>,
     /// Keep serving the final metrics this long after the run.
-    #[arg(long, default_value = "5s", value_parser = Flagged(parse_duration))]
+    #[arg(long, default_value = "5s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::WAIT))]
     pub prometheus_linger: Duration,
     /// Serve a live dashboard on this address (e.g. 127.0.0.1:8089), updated every interval.
     #[arg(long)]
     pub dashboard: Option<std::net::SocketAddr>,
     /// Keep serving the final report on the dashboard this long after the run.
-    #[arg(long, default_value = "10s", value_parser = Flagged(parse_duration))]
+    #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::WAIT))]
     pub dashboard_linger: Duration,
 }
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Run length.
-    #[arg(long, default_value = "5s", value_parser = Flagged(parse_duration))]
+    /// Run length (1ms to 7 days).
+    #[arg(long, default_value = "5s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
     pub duration: Duration,
     #[command(flatten)]
     pub outputs: OutputArgs,
     /// Injector cores (the target runs on a core outside them when there is one).
-    #[arg(long, default_value = "1", value_parser = Worded(parse_cores))]
+    #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = Worded(parse_cores))]
     pub cores: CoreList,
     /// Journeys (connections) in flight.
     #[arg(long, default_value_t = 64)]
@@ -288,11 +312,6 @@ pub struct DemoArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-}
-
-/// Parses `500ms`, `30s`, `5m`, `2h` (a unit is required).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    mite_core::scenario::file::parse_duration(text).map_err(|e| e.to_string())
 }
 
 /// Core ids from `--cores`, checked against this process's affinity mask (a newtype: clap
@@ -314,21 +333,24 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Worded<T> {
     }
 }
 
-/// [`Worded`] for parsers whose sentence starts with the quoted value but not the flag (the
-/// scenario file's duration parser): the flag goes in front, `--duration "5": has no unit ...`.
+/// A duration flag held to its own range (`--duration` 1ms to 7 days, `--tick` 10ms to 30
+/// days, ...): `--duration "0s": must be between 1ms and 7 days`, the value as written and the
+/// bounds in a person's units; a usage error (exit code 2).
 #[derive(Clone, Copy)]
-pub struct Flagged<T>(pub fn(&str) -> Result<T, String>);
+pub struct Bounded(pub DurationRange);
 
-impl<T: Clone + Send + Sync + 'static> TypedValueParser for Flagged<T> {
-    type Value = T;
+impl TypedValueParser for Bounded {
+    type Value = Duration;
 
-    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
-        parse_worded(self.0, cmd, arg, value, |flag, why| format!("{flag} {why}"))
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Duration, clap::Error> {
+        let range = self.0;
+        let parse = |text: &str| range.parse(text).map_err(|e| e.to_string());
+        parse_worded(parse, cmd, arg, value, |flag, why| format!("{flag} {why}"))
     }
 }
 
 fn parse_worded<T>(
-    parse: fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, String>,
     cmd: &clap::Command,
     arg: Option<&clap::Arg>,
     value: &OsStr,
@@ -355,14 +377,60 @@ pub fn parse_driver(text: &str) -> Result<DriverChoice, String> {
     text.parse().map_err(|why: mite_core::driver::UnknownDriver| format!("--driver {text:?}: {why}"))
 }
 
-/// `--start-at`: RFC 3339 UTC or Unix seconds.
+/// `--start-at`: RFC 3339 UTC or Unix seconds, at most a day ahead.
 pub fn parse_start_at(text: &str) -> Result<SystemTime, String> {
-    crate::schedule::start_at(text).map_err(|e| e.to_string())
+    crate::schedule::start_at_from(text, SystemTime::now()).map_err(|e| e.to_string())
 }
 
 /// `--segment K/N` (also `MITE_SEGMENT`).
 pub fn parse_segment(text: &str) -> Result<(usize, usize), String> {
     crate::schedule::parse_segment(text).map_err(|e| e.to_string())
+}
+
+/// `--max-connections`: connections per host per core, 1 to 65,536.
+pub fn parse_max_connections(text: &str) -> Result<usize, String> {
+    let most = CONNECTIONS_PER_HOST_PER_CORE_MAX;
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--max-connections {text:?}: must be a whole number from 1 to {} (connections per host per core)",
+            grouped(most)
+        )),
+    }
+}
+
+/// `target --threads`: server threads, 1 to `CORES_MAX`.
+pub fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=CORES_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("--threads {text:?}: must be a whole number from 1 to {}", grouped(CORES_MAX))),
+    }
+}
+
+/// `--segments N`: how many segments share the load when K comes from `JOB_COMPLETION_INDEX`.
+pub fn parse_segments(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=SEGMENTS_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("--segments {text:?}: must be a whole number from 1 to {}", grouped(SEGMENTS_MAX))),
+    }
+}
+
+/// `--config key=value`: the form is checked here, the key's use by the scenario.
+pub fn parse_config(text: &str) -> Result<String, String> {
+    mite_core::Config::default().apply_overrides(&[text]).map(|()| text.to_string()).map_err(|e| e.to_string())
+}
+
+/// `--threshold EXPR`: parsed now so that a typo is a usage error before anything runs; kept
+/// as written (the run parses it again with the scenario file's).
+pub fn parse_threshold(text: &str) -> Result<String, String> {
+    match mite_core::output::threshold::Threshold::parse(text) {
+        Ok(_) => Ok(text.to_string()),
+        Err(e) => Err(format!("--threshold {text:?}: {}", e.why())),
+    }
+}
+
+fn grouped(n: usize) -> String {
+    mite_core::output::units::grouped(n as u64)
 }
 
 /// `--max-regression`: a percentage such as `5%` (the sign optional), zero or more.
@@ -377,6 +445,10 @@ pub fn parse_percent(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_duration(text: &str) -> Result<Duration, String> {
+        DurationRange::WAIT.parse(text).map_err(|e| e.to_string())
+    }
 
     #[test]
     fn durations() {
@@ -422,5 +494,30 @@ mod tests {
         assert!(err.to_string().contains("--cores 0-0"), "{err}");
         let err = Cli::try_parse_from(["mite-engine", "compare", "a", "b", "--max-regression", "lots"]).unwrap_err();
         assert!(err.to_string().contains("--max-regression \"lots\""), "{err}");
+    }
+
+    /// Negative values reach the flag's parser (not clap's "unexpected argument '-5'" with its
+    /// `-- -5` tip), and each flag says its own bound: a usage error naming flag and value.
+    #[test]
+    fn negative_and_out_of_range_values_name_the_flag() {
+        for (args, said) in [
+            (&["--duration", "-5s"][..], "error: --duration \"-5s\": a duration cannot be negative"),
+            (&["--duration", "0s"], "error: --duration \"0s\": must be between 1ms and 7 days"),
+            (&["--tick", "0s"], "error: --tick \"0s\": must be between 10ms and 30 days"),
+            (&["--grace", "-1s"], "error: --grace \"-1s\": a duration cannot be negative"),
+            (&["--max-connections", "-3"], "error: --max-connections \"-3\": must be a whole number from 1"),
+            (&["--segments", "-1"], "error: --segments \"-1\": must be a whole number from 1"),
+            (&["--config", "novalue"], "error: --config \"novalue\": expected key=value"),
+            (&["--threshold", "p99<5"], "error: --threshold \"p99<5\": latency 5 has no unit"),
+            (&["target", "--threads", "0"], "error: --threads \"0\": must be a whole number from 1 to 1,024"),
+        ] {
+            let err = Cli::try_parse_from(["mite-engine"].iter().chain(args)).unwrap_err();
+            assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{args:?}");
+            assert!(err.to_string().starts_with(said), "{args:?}: {err}");
+        }
+        let cli = Cli::try_parse_from(["mite-engine", "--grace", "0s", "--segments", "3"]).unwrap();
+        assert_eq!(cli.run.grace, Duration::ZERO);
+        assert!(cli.run.check_segment(None).unwrap_err().to_string().contains("needs JOB_COMPLETION_INDEX"));
+        assert_eq!(cli.run.check_segment(Some("2".into())).unwrap(), (2, 3));
     }
 }

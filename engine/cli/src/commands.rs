@@ -152,6 +152,7 @@ struct Resolved {
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
     if scenario_file::is_scenario_file(name) {
         let loaded = scenario_file::load(Path::new(name), base, overrides)?;
+        mite_core::output::threshold::from_file(&loaded)?;
         return Ok(Resolved {
             registry: loaded.registry,
             scenario: loaded.scenario,

@@ -36,6 +36,56 @@ pub enum Error {
         /// The directory given.
         dir: PathBuf,
     },
+    /// `new DIR`: a directory whose name has letters a crate name cannot hold (`ünï`).
+    #[error(
+        "new: cannot name a crate after the directory {:?}: crate names are ASCII letters, digits, - and _, \
+         and {chars} are not; give the directory an ASCII name, e.g. mite-engine new load-tests \
+         (nothing was written)",
+        dir.display().to_string()
+    )]
+    NonAsciiName {
+        /// The directory given.
+        dir: PathBuf,
+        /// The characters that are not ASCII, as the user wrote them: `ü, ï`.
+        chars: String,
+    },
+    /// `new DIR`: a directory whose name gives a crate that cannot build (`self`, `std`,
+    /// `mite-engine`), with a name that can.
+    #[error(
+        "new: cannot name a crate after the directory {:?}: `{name}` {why}; give another directory, \
+         e.g. mite-engine new {suggestion} (nothing was written)",
+        dir.display().to_string()
+    )]
+    ReservedName {
+        /// The directory given.
+        dir: PathBuf,
+        /// The crate name it would give.
+        name: String,
+        /// Why that name cannot be used: `is a Rust keyword`.
+        why: &'static str,
+        /// The directory to give instead, as a shell word: the same place, `-load` added to
+        /// the name.
+        suggestion: String,
+    },
+    /// `new DIR`: DIR, or a directory above it, is a file.
+    #[error("new: {} is {what}, not a directory (nothing was written)", path.display())]
+    NotADirectory {
+        /// DIR itself or the part of it that is not a directory.
+        path: PathBuf,
+        /// `a file`, `a special file` (a FIFO, a device, a socket) or `a link to a path that
+        /// does not exist`.
+        what: &'static str,
+    },
+    /// `new DIR`: a file of the crate could not be written (a full disk, a read-only place);
+    /// what was written before it is removed, so DIR is as it was.
+    #[error("new: writing {} (the crate's files written before it were removed)", path.display())]
+    NotWritten {
+        /// The file or directory that could not be written.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// `new DIR`: the directory exists and holds something.
     #[error("new: {} is not empty; give a new or empty directory (nothing was written)", dir.display())]
     NotEmpty {

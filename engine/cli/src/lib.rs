@@ -33,8 +33,6 @@ pub mod testing;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 pub use error::Error;
 pub use mite_core::prelude;
 pub use mite_core::prelude::Registry;
@@ -63,7 +61,7 @@ fn raise_open_files_limit() {
 /// ```
 pub fn main(register: impl FnOnce(&mut Registry)) -> ExitCode {
     raise_open_files_limit();
-    let cli = args::Cli::parse();
+    let cli = args::Cli::parse_checked();
     let mut registry = Registry::default();
     register(&mut registry);
     match commands::dispatch(cli, registry) {

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mite_core::limits::{SEGMENTS_MAX, START_AT_UNIX_S_MAX};
+use mite_core::limits::{SEGMENTS_MAX, START_AT_AHEAD_MAX, START_AT_UNIX_S_MAX};
+use mite_core::scenario::duration::words;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -52,6 +53,32 @@ pub fn segment(
             needs: "JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N",
         }),
         (None, _) => Ok((0, 1)),
+    }
+}
+
+/// Parses `--start-at` as [`start_at`] does, and refuses a time more than
+/// `limits::START_AT_AHEAD_MAX` after `now` (a typo in the year must not make a pod wait).
+pub fn start_at_from(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
+    let at = start_at(text)?;
+    match at.duration_since(now) {
+        Ok(ahead) if ahead > START_AT_AHEAD_MAX => Err(Error::BadValue {
+            name: "--start-at",
+            value: text.trim().to_string(),
+            why: format!(
+                "is {} away; at most {} ahead is accepted (it is UTC; check the date)",
+                away(ahead),
+                words(START_AT_AHEAD_MAX)
+            ),
+        }),
+        _ => Ok(at),
+    }
+}
+
+/// How far ahead a start is, roughly, in days or hours.
+fn away(ahead: Duration) -> String {
+    match ahead.as_secs() {
+        s if s >= 2 * 86_400 => format!("about {} days", s / 86_400),
+        s => format!("about {}h", s / 3600),
     }
 }
 
@@ -134,6 +161,22 @@ mod tests {
         assert!(start_at("9999-12-31T23:59:59Z").is_ok());
         assert_eq!(epoch(start_at("9999-12-31T23:59:59Z").unwrap()), START_AT_UNIX_S_MAX as f64);
         assert_eq!(epoch(start_at("2026-11-24 22:00:00Z").unwrap()), 1_795_557_600.0);
+    }
+
+    /// A start more than a day ahead is a typo (a year, a digit): refused when parsed, saying
+    /// how far it is; one in the past starts at once.
+    #[test]
+    fn starts_more_than_a_day_ahead_are_refused() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_557_600);
+        assert!(start_at_from("1795644000", now).is_ok(), "a day ahead");
+        assert!(start_at_from("1000", now).is_ok(), "in the past");
+        let err = start_at_from("1795644001", now).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--start-at \"1795644001\": is about 24h away; at most 1 day ahead is accepted (it is UTC; check the date)"
+        );
+        let err = start_at_from("2027-12-29T22:00:00Z", now).unwrap_err().to_string();
+        assert!(err.contains("is about 400 days away"), "{err}");
     }
 
     #[test]

@@ -32,7 +32,7 @@ fn thresholds_pass_fail_and_unknown_transaction() {
     assert!(text(&out).contains("no transaction named \"no_such_txn\""), "{}", text(&out));
 
     let out = run_get(&target, &["--threshold", "p98<1s"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("unknown metric"));
 }
 
@@ -94,8 +94,12 @@ fn compare_flags_a_regression_with_exit_4() {
 #[test]
 fn max_connections_above_the_limit_is_refused() {
     let out = engine(&["--scenario", "http_example:scenario", "--max-connections", "100000", "--duration", "1s"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("must be between 1 and 65536"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("--max-connections \"100000\": must be a whole number from 1 to 65,536"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Issue 11: a base that is not a result compared as "no regression", exit 0; a transaction
@@ -366,7 +370,7 @@ fn bare_numbers_and_core_zero_get_a_suggestion() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("write 5s, 5ms or 5m"), "{}", text(&out));
     let out = engine(&["--scenario", "http_example:scenario", "--threshold", "p99<250", "--duration", "1s"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("write 250ms, 250s or 250us"), "{}", text(&out));
     let out = engine(&["--cores", "0", "--scenario", "http_example:scenario"]);
     assert_eq!(out.status.code(), Some(2));
@@ -448,4 +452,200 @@ fn merge_and_compare_name_the_file_and_the_field_they_cannot_read() {
     let extra = variant("typed-extra.json", &|v| v["from_the_future"] = serde_json::json!({"x": 1}));
     let out = engine(&["compare", a.to_str().unwrap(), extra.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// Runs `mite-engine` without `JOB_COMPLETION_INDEX` and `MITE_SEGMENT` in its environment.
+fn engine_alone(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("MITE_SEGMENT")
+        .output()
+        .expect("run mite-engine")
+}
+
+/// Flag values that cannot be used exited 1 (or got clap's "unexpected argument '-5' ... tip:
+/// use '-- -5'" for a negative one), said nanoseconds and seconds, and named no flag: each is
+/// now a usage error, exit 2, naming the flag, the value as written and the flag's own bound.
+#[test]
+fn flag_values_that_cannot_be_used_exit_2_naming_the_flag_and_the_value() {
+    let get = scenario("get.toml");
+    let run = ["--scenario", get.as_str(), "--no-pin", "-q"];
+    let far =
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 400 * 86_400 + 3600)
+            .to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--duration", "0s"], "--duration \"0s\": must be between 1ms and 7 days"),
+        (&["--duration", "200h"], "--duration \"200h\": must be between 1ms and 7 days"),
+        (&["--tick", "0s"], "--tick \"0s\": must be between 10ms and 30 days"),
+        (&["--timeout", "0s"], "--timeout \"0s\": must be above zero and at most 30 days"),
+        (&["--connect-timeout", "0ms"], "--connect-timeout \"0ms\": must be above zero"),
+        (&["--max-connections", "0"], "--max-connections \"0\": must be a whole number from 1 to 65,536"),
+        (&["--threshold", "p99<5"], "--threshold \"p99<5\": latency 5 has no unit; write 5ms"),
+        (&["--config", "novalue"], "--config \"novalue\": expected key=value"),
+        (&["--segments", "3"], "--segments 3 needs JOB_COMPLETION_INDEX"),
+        (&["--segments", "0"], "--segments \"0\": must be a whole number from 1 to 100,000"),
+        (&["--start-at", far.as_str()], "\": is about 400 days away; at most 1 day ahead"),
+        (&["--duration", "-5s"], "--duration \"-5s\": a duration cannot be negative"),
+        (&["--grace", "-1s"], "--grace \"-1s\": a duration cannot be negative"),
+        (&["--start-at", "-1"], "--start-at \"-1\": Unix seconds must be positive"),
+        (&["--cores", "-1"], "--cores \"-1\""),
+        (&["--max-connections", "-3"], "--max-connections \"-3\": must be a whole number from 1"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = run.to_vec();
+        args.extend_from_slice(extra);
+        let out = engine_alone(&args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {said}");
+        assert!(said.starts_with("error: ") && said.contains(expected), "{extra:?}: expected {expected:?} in {said}");
+        assert!(!said.contains("tip:") && !said.contains("0ns") && !said.contains("604800"), "{extra:?}: {said}");
+    }
+    for args in [
+        &["scenario", "test", get.as_str(), "--duration", "0s"][..],
+        &["compare", "a.json", "b.json", "--max-regression", "-5%"],
+        &["scenario", "check", get.as_str(), "--config", "novalue"],
+        &["demo", "--duration", "-1s"],
+    ] {
+        let out = engine_alone(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).starts_with(&format!("error: {} \"", args[args.len() - 2])), "{args:?}: {}", text(&out));
+    }
+    // `--config` is said once, naming the flag, not the scenario file.
+    let out = engine_alone(&["--scenario", get.as_str(), "--config", "novalue"]);
+    assert!(!text(&out).contains("get.toml") && text(&out).matches("--config").count() == 2, "{}", text(&out));
+    // `--segment` wins over `--segments`, so the pair needs no JOB_COMPLETION_INDEX.
+    let out = engine_alone(&["scenario", "check", get.as_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// Writes a scenario file with `head` at the top and `step` and `volume` in their places.
+fn scenario_file(scratch: &Scratch, name: &str, head: &str, step: &str, volume: &str) -> String {
+    let path = scratch.file(name);
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"s\"\n{head}\n[journeys.get]\nsteps = [{{ url = \"http://127.0.0.1:9/\"{step} }}]\n\
+             [[scenario]]\njourney = \"get\"\nvolume = {volume}\n"
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+/// `scenario check` passed files the run then refused (a zero or 200 h duration, a threshold
+/// without a unit, a rate no run can start, header names with spaces, values with CR/LF), and
+/// the run's refusal named no file. Both now refuse each at `file:line: field`, exit 1.
+#[test]
+fn scenario_check_refuses_what_the_run_refuses() {
+    let scratch = Scratch::new();
+    let one = "{ constant = 1 }";
+    let cases = [
+        ("d0.toml", "duration = \"0s\"", "", one, ":2: duration: \"0s\": must be between 1ms and 7 days"),
+        ("d200.toml", "duration = \"200h\"", "", one, ":2: duration: \"200h\": must be between 1ms and 7 days"),
+        (
+            "th.toml",
+            "thresholds = [\"errors<1%\", \"p99<5\"]",
+            "",
+            one,
+            ":2: thresholds[1]: \"p99<5\": latency 5 has no unit",
+        ),
+        (
+            "rate.toml",
+            "",
+            "",
+            "{ rate = 1e300 }",
+            ":7: scenario[0].volume: a peak rate of 1e300 journeys per second is more than any run can start",
+        ),
+        (
+            "hn.toml",
+            "",
+            ", headers = { \"X Bad\" = \"v\" }",
+            one,
+            ":4: journeys.get.steps[0].headers.X Bad: \"X Bad\" is not a header name",
+        ),
+        (
+            "hv.toml",
+            "",
+            ", headers = { \"X\" = \"a\\r\\nb\" }",
+            one,
+            ":4: journeys.get.steps[0].headers.X: the value \"a\\r\\nb\" holds a line break",
+        ),
+    ];
+    for (name, head, step, volume, expected) in cases {
+        let path = scenario_file(&scratch, name, head, step, volume);
+        let expected = format!("error: {path}{expected}");
+        let out = engine(&["scenario", "check", &path]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
+        assert!(text(&out).starts_with(&expected), "{name}: expected {expected:?} in {}", text(&out));
+        let out = engine(&["--scenario", &path, "--no-pin", "-q", "--duration", "1s"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
+        assert!(text(&out).starts_with(&expected), "{name}: expected {expected:?} in {}", text(&out));
+    }
+    // A rate one core cannot start is the run's to refuse with the real cores; the check warns.
+    let path = scenario_file(&scratch, "rate3e6.toml", "", "", "{ rate = 3e6 }");
+    let out = engine(&["scenario", "check", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("needs at least 2 cores"), "{}", text(&out));
+}
+
+/// Type and range errors in scenario files said "invalid type: integer `…` as i128, expected a
+/// whole number of 0 or more" (a Rust type, no field, a range that was not the field's) or
+/// gave the line alone: each now names the field and what it takes.
+#[test]
+fn scenario_type_errors_name_the_field_and_its_range() {
+    let scratch = Scratch::new();
+    let one = "{ constant = 1 }";
+    let journeys =
+        "scenario[0].volume.constant: expected a whole number of journeys in flight, 0 or more without quotes";
+    let cases = [
+        ("", "", "{ constant = 99999999999999999999 }", ":7: ", journeys),
+        ("", "", "{ constant = 1.5 }", ":7: ", journeys),
+        ("", "", "{ constant = \"8\" }", ":7: ", journeys),
+        ("", "", "{ constant = -1 }", ":7: ", journeys),
+        (
+            "",
+            "",
+            "{ ramp = { from = 1, to = 2, duration = 5 } }",
+            ":7: ",
+            "scenario[0].volume.ramp.duration: expected a duration in quotes with its unit",
+        ),
+        (
+            "[client]\nmax_connections = -1",
+            "",
+            one,
+            ":3: ",
+            "client.max_connections: expected a whole number from 1 to 65536",
+        ),
+        (
+            "[client]\nmax_connections = 0",
+            "",
+            one,
+            ":3: ",
+            "client.max_connections: 0 connections: must be from 1 to 65536",
+        ),
+        (
+            "[client]\nmax_redirects = 99999999999",
+            "",
+            one,
+            ":3: ",
+            "client.max_redirects: expected a whole number of redirects from 0 to 50, got 99999999999",
+        ),
+        (
+            "",
+            ", expect_status = [200, 99999]",
+            one,
+            ":4: ",
+            "journeys.get.steps[0].expect_status: expected a status from 100 to 999",
+        ),
+        ("", ", expect_status = [99, 1000]", one, ":4: ", "journeys.get.steps[0].expect_status: 99 is not a status"),
+    ];
+    for (i, (head, step, volume, line, expected)) in cases.into_iter().enumerate() {
+        let path = scenario_file(&scratch, &format!("t{i}.toml"), head, step, volume);
+        let out = engine(&["scenario", "check", &path]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.starts_with(&format!("error: {path}{line}{expected}")), "expected {line}{expected:?} in {said}");
+        assert!(!said.contains("i128") && !said.contains("number of 0 or more"), "{said}");
+    }
 }

@@ -205,8 +205,8 @@ fn numeric_scenario_fields_never_panic() {
         ("volume = { rate = -1.0 }", "scenario[0].volume"),
         ("volume = { ramp_rate = { from = 1e-20, to = 5.0, duration = \"1s\" } }", "scenario[0].volume"),
         ("volume = { rate = 10.0, max_in_flight = 0 }", "scenario[0].volume"),
-        ("volume = { constant = -1 }", "a whole number of 0 or more"),
-        ("volume = { constant = 1e30 }", "a whole number of 0 or more"),
+        ("volume = { constant = -1 }", "scenario[0].volume.constant: expected a whole number of journeys"),
+        ("volume = { constant = 1e30 }", "scenario[0].volume.constant: expected a whole number of journeys"),
         ("volume = { constant = 1, duration = \"1e30\" }", "scenario[0].volume"),
     ];
     for (volume, expected) in cases {

@@ -150,6 +150,8 @@ pub const WS_REPEATS_MAX: u32 = 1_000_000;
 pub const WS_RECEIVE_MESSAGES_MAX: u32 = 1_000_000;
 /// Most execution segments (`--segment K/N`, `--segments N`).
 pub const SEGMENTS_MAX: usize = 100_000;
+/// How far ahead `--start-at` may be (a later time is a typo more often than a plan).
+pub const START_AT_AHEAD_MAX: Duration = Duration::from_secs(24 * 3600);
 /// The latest `--start-at` accepted: 9999-12-31T23:59:59Z, in Unix seconds.
 pub const START_AT_UNIX_S_MAX: u64 = 253_402_300_799;
 

@@ -122,7 +122,12 @@ pub enum RunError {
         min: Duration,
     },
     /// The run's duration is zero or too long.
-    #[error("duration {duration:?} must be between 1ms and {max:?}")]
+    #[error(
+        "the run's length, {} (--duration, the scenario file's duration, else the volume models' own \
+         length), must be between 1ms and {}",
+        crate::scenario::duration::words(*duration),
+        crate::scenario::duration::words(*max)
+    )]
     Duration {
         /// The duration asked for (or taken from the volume models).
         duration: Duration,
@@ -623,7 +628,7 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
         report(&RunEvent::StartTimePassed);
         return Ok(());
     };
-    if wait > Duration::from_secs(24 * 3600) {
+    if wait > crate::limits::START_AT_AHEAD_MAX {
         return Err(RunError::StartTooFar { seconds: wait.as_secs_f64() });
     }
     report(&RunEvent::WaitingForStart(wait));

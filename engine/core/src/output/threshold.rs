@@ -6,6 +6,7 @@
 use hdrhistogram::Histogram;
 
 use crate::output::outcome::RunResult;
+use crate::scenario::file::{LoadedScenario, ScenarioFileError};
 use crate::stats::TxnStats;
 
 /// What a threshold measures.
@@ -67,6 +68,28 @@ pub enum ThresholdError {
         /// The transactions the run had, comma-separated.
         known: String,
     },
+}
+
+impl ThresholdError {
+    /// What is wrong, without the threshold itself (for a caller that names it with its flag
+    /// or its place in a file).
+    pub fn why(&self) -> String {
+        match self {
+            ThresholdError::Syntax { problem, .. } => format!("{problem}; {HELP}"),
+            ThresholdError::UnknownTransaction { name, known, .. } => {
+                format!("no transaction named {name:?} in the results (known: {known})")
+            }
+        }
+    }
+}
+
+/// A scenario file's `thresholds`, each parsed; one that does not parse is refused at its
+/// `file:line: thresholds[i]`, before anything runs (and by `scenario check`).
+pub fn from_file(loaded: &LoadedScenario) -> Result<Vec<Threshold>, ScenarioFileError> {
+    let parse = |(i, text): (usize, &String)| {
+        Threshold::parse(text).map_err(|e| loaded.threshold_error(i, format!("{text:?}: {}", e.why())))
+    };
+    loaded.thresholds.iter().enumerate().map(parse).collect()
 }
 
 /// What is wrong with a threshold's text.

@@ -18,6 +18,25 @@ use crate::scenario::capture::{Capture, CaptureWords, json_path};
 use crate::scenario::step_options::StepOptions;
 use crate::scenario::template::Template;
 
+/// Why a header a scenario file writes cannot be sent, if it cannot: its name must be a token
+/// (RFC 9110 5.1: no spaces, colons or control characters) and its value one line (no CR, LF
+/// or NUL, RFC 9110 5.5). A value's templates are checked as written; what a variable brings
+/// is the run's to check.
+pub fn header_problem(name: &str, value: &str) -> Option<String> {
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        let fixed: String = name.trim().chars().map(|c| if token(c) { c } else { '-' }).collect();
+        return Some(format!(
+            "{name:?} is not a header name: names are letters, digits and - with no spaces, colons or \
+             quotes; write e.g. {fixed:?}"
+        ));
+    }
+    if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Some(format!("the value {value:?} holds a line break (CR or LF) or a NUL; a header value is one line"));
+    }
+    None
+}
+
 /// One request of a declarative journey.
 #[derive(Clone, Debug)]
 pub struct Step {

@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+use crate::limits::{
+    ARRIVALS_PER_S_MIN, CONNECTIONS_PER_HOST_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX, REDIRECTS_MAX,
+    WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX,
+};
 use crate::model::volume::{RateModel, VolumeModel};
 
 /// What each internal type name means, as the file spells it.
@@ -53,9 +57,14 @@ const NUMBERS: [(&str, &str); 8] = [
     ("expected a sequence", "expected a list [ ... ]"),
 ];
 
+/// Said after "expected a string" when a number was written where the field is unknown (a
+/// duration is the likely one).
+const DURATION_HINT: &str = " in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")";
+
 /// Rewrites a TOML reader's message so it names no Rust type.
 pub fn plain_message(message: &str) -> String {
-    let mut text = message.to_string();
+    // `integer `99999999999999999999` as i128`: the reader's own width, not the file's words.
+    let mut text = message.replace(" as i128", "");
     for (internal, words) in EXPECTED {
         text = text.replace(&format!("expected {internal}"), &format!("expected {words}"));
         text = text.replace(&format!("data did not match any variant of {internal}"), &format!("expected {words}"));
@@ -65,9 +74,60 @@ pub fn plain_message(message: &str) -> String {
     }
     let number = text.starts_with("invalid type: integer") || text.starts_with("invalid type: floating point");
     if number && text.ends_with("expected a string") {
-        text.push_str(" in quotes (durations need a unit: \"10s\", \"500ms\", \"2m\")");
+        text.push_str(DURATION_HINT);
     }
     text
+}
+
+/// What a field takes, in words, by its name in the file (the last part of its dotted path,
+/// and the part before for the names used twice).
+fn field_words(field: &str) -> Option<String> {
+    let mut parts = field.rsplit('.').map(|p| p.split('[').next().unwrap_or(p));
+    let (last, parent) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    Some(match (parent, last) {
+        ("volume" | "stages", "constant" | "oneshot") | ("ramp", "from" | "to") => format!(
+            "a whole number of journeys in flight, 0 or more without quotes (one core holds at most \
+             {JOURNEYS_PER_CORE_MAX})"
+        ),
+        (_, "max_in_flight") => format!(
+            "a whole number of journeys, 1 or more without quotes (one core holds at most {JOURNEYS_PER_CORE_MAX})"
+        ),
+        (_, "rate") | ("ramp_rate", "from" | "to") => {
+            format!("a number of journeys started per second: 0, or from {ARRIVALS_PER_S_MIN} up (without quotes)")
+        }
+        ("client", "max_connections") => {
+            format!("a whole number from 1 to {CONNECTIONS_PER_HOST_PER_CORE_MAX} (connections per host per core)")
+        }
+        (_, "max_redirects") => format!("a whole number of redirects from 0 to {REDIRECTS_MAX}"),
+        (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]".into(),
+        (_, "thresholds") => "a threshold in quotes, like \"p99<250ms\" or \"errors<1%\"".into(),
+        ("range", "from" | "to") => "a whole number (without quotes)".into(),
+        (_, "repeat") => format!("a whole number of repetitions from 1 to {WS_REPEATS_MAX}"),
+        (_, "receive") => format!("a count of messages from 1 to {WS_RECEIVE_MESSAGES_MAX}, or \"until-close\""),
+        (_, "duration" | "nothing" | "think" | "timeout" | "connect_timeout" | "pace" | "mean" | "plus_minus") => {
+            "a duration in quotes with its unit, like \"10s\", \"500ms\" or \"2m\"".into()
+        }
+        _ => return None,
+    })
+}
+
+/// A type or range error of `field` (the TOML reader's `message`, about the value `written`),
+/// said as what the field takes and what the file gives.
+pub fn field_message(field: &str, message: &str, written: &str) -> String {
+    let type_error = message.starts_with("invalid type") || message.starts_with("invalid value");
+    match field_words(field) {
+        Some(words) if type_error || message.starts_with("data did not match") => match written.trim() {
+            "" => format!("expected {words}"),
+            written => format!("expected {words}, got {written}"),
+        },
+        // Durations have their words above: a number where another string goes needs quotes.
+        _ => plain_message(message).replace(DURATION_HINT, " in quotes"),
+    }
+}
+
+/// A rate per second as a person reads it: `2500`, `0.5`, or `1e300` for one too long to read.
+pub fn rate(per_s: f64) -> String {
+    if per_s.abs() >= 1e15 { format!("{per_s:e}") } else { format!("{per_s}") }
 }
 
 fn seconds(value_s: f64) -> String {
@@ -116,7 +176,9 @@ struct RateWords<'a>(&'a RateModel);
 impl fmt::Display for RateWords<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            RateModel::Constant { per_s, duration_s } => write!(f, "rate = {per_s}{}", duration_field(*duration_s)),
+            RateModel::Constant { per_s, duration_s } => {
+                write!(f, "rate = {}{}", rate(*per_s), duration_field(*duration_s))
+            }
             RateModel::Ramp { from, to, duration_s } => {
                 write!(f, "ramp_rate = {{ from = {from}, to = {to}, duration = {} }}", seconds(*duration_s))
             }

@@ -3,7 +3,9 @@
 //! than the journeys per core it must feed (the journeys beyond the rows wait for a row).
 
 use crate::journey::Scenario;
+use crate::limits::{ARRIVALS_PER_S_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX};
 use crate::model::volume::VolumeModel;
+use crate::scenario::file_words::{VolumeWords, rate};
 
 /// The most journeys a model asks to have in flight at once, when it can be told.
 pub fn peak_journeys(volume: &VolumeModel) -> Option<u64> {
@@ -17,15 +19,44 @@ pub fn peak_journeys(volume: &VolumeModel) -> Option<u64> {
     }
 }
 
+/// A volume model that `parts` cores cannot run: an arrival rate above what they start (one
+/// core starts at most `ARRIVALS_PER_S_PER_CORE_MAX` per second), or more journeys in flight
+/// than they hold (`JOURNEYS_PER_CORE_MAX` each); how many cores it needs. The run refuses it.
+fn beyond_the_cores(volume: &VolumeModel, parts: u64) -> Option<String> {
+    if let VolumeModel::Arrivals { rate: model, .. } = volume {
+        let peak_per_s = model.peak_per_s();
+        if peak_per_s / parts as f64 > ARRIVALS_PER_S_PER_CORE_MAX {
+            let needed = (peak_per_s / ARRIVALS_PER_S_PER_CORE_MAX).ceil();
+            return Some(format!(
+                "a peak rate of {} journeys per second needs at least {needed} cores (cores x segments; \
+                 one core starts at most {ARRIVALS_PER_S_PER_CORE_MAX} per second): a run on fewer is refused",
+                rate(peak_per_s)
+            ));
+        }
+    }
+    let peak = volume.peak_journeys()?;
+    (peak.div_ceil(parts) > JOURNEYS_PER_CORE_MAX).then(|| {
+        format!(
+            "{peak} journeys in flight need at least {} cores (cores x segments; one core holds at most \
+             {JOURNEYS_PER_CORE_MAX}): a run on fewer is refused",
+            peak.div_ceil(JOURNEYS_PER_CORE_MAX)
+        )
+    })
+}
+
 /// Warnings for `scenario`, its load split into `parts` (cores × segments; 1 when unknown).
 pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
     let parts = parts.max(1) as u64;
     let mut out = Vec::new();
     for (i, entry) in scenario.entries.iter().enumerate() {
         let at = format!("scenario entry {} ({})", i + 1, entry.journey);
+        if let Some(warning) = beyond_the_cores(&entry.volume, parts) {
+            out.push(format!("{at}: {warning}"));
+        }
         let Some(peak) = peak_journeys(&entry.volume) else { continue };
         if peak == 0 {
-            out.push(format!("{at}: volume {:?} runs no journey at all: the run will measure nothing", entry.volume));
+            let volume = VolumeWords(&entry.volume);
+            out.push(format!("{at}: volume {volume} runs no journey at all: the run will measure nothing"));
             continue;
         }
         let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
@@ -91,5 +122,22 @@ mod tests {
             assert!(warnings.len() == 1 && warnings[0].contains("runs no journey"), "{warnings:?}");
         }
         assert!(warnings(&one(VolumeModel::constant(1), None), 1).is_empty());
+    }
+
+    /// A model beyond the cores it is checked for says how many it needs (the run refuses it
+    /// on fewer); on enough cores nothing is said.
+    #[test]
+    fn a_model_beyond_the_cores_says_how_many_it_needs() {
+        let fast = VolumeModel::Arrivals {
+            rate: RateModel::Constant { per_s: ARRIVALS_PER_S_PER_CORE_MAX * 2.5, duration_s: None },
+            max_in_flight: 10,
+        };
+        let said = warnings(&one(fast.clone(), None), 1);
+        assert!(said.len() == 1 && said[0].contains("needs at least 3 cores"), "{said:?}");
+        assert!(warnings(&one(fast, None), 3).is_empty());
+        let many = VolumeModel::constant(JOURNEYS_PER_CORE_MAX * 2 + 1);
+        let said = warnings(&one(many.clone(), None), 2);
+        assert!(said.len() == 1 && said[0].contains("need at least 3 cores"), "{said:?}");
+        assert!(warnings(&one(many, None), 3).is_empty());
     }
 }

@@ -14,7 +14,7 @@ use crate::journey::{Ctx, JourneyError, JourneyResult};
 use crate::limits::{WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX};
 use crate::model::datapool::Row;
 use crate::scenario::capture::json_path;
-use crate::scenario::declarative::DescribedJourney;
+use crate::scenario::declarative::{DescribedJourney, header_problem};
 use crate::scenario::duration::parse_duration;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
@@ -135,6 +135,9 @@ impl WsJourneySpec {
         }
         let mut headers = Vec::new();
         for (header, value) in &self.headers {
+            if let Some(problem) = header_problem(header, value) {
+                return Err(SpecError::from((format!("{at}.headers.{header}"), problem)));
+            }
             headers.push((header.clone(), template(value, format!("{at}.headers.{header}"))?));
         }
         let mut steps = Vec::new();

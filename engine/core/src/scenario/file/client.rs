@@ -8,7 +8,8 @@ use toml::Spanned;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::ClientSpec;
-use crate::limits::REDIRECTS_MAX;
+use crate::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, REDIRECTS_MAX};
+use crate::scenario::duration::DurationRange;
 
 /// Client options from a file, resolved.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -39,8 +40,13 @@ pub(super) fn client_options(
     spec: &ClientSpec,
     dir: &Path,
 ) -> Result<ClientOptions, ScenarioFileError> {
-    if let Some(zero) = spec.max_connections.as_ref().filter(|n| *n.get_ref() == 0) {
-        return Err(src.error(Some(zero.span()), "client.max_connections", "must be at least 1"));
+    let connections = 1..=CONNECTIONS_PER_HOST_PER_CORE_MAX;
+    if let Some(n) = spec.max_connections.as_ref().filter(|n| !connections.contains(n.get_ref())) {
+        let message = format!(
+            "{} connections: must be from 1 to {CONNECTIONS_PER_HOST_PER_CORE_MAX} (per host per core)",
+            n.get_ref()
+        );
+        return Err(src.error(Some(n.span()), "client.max_connections", message));
     }
     if spec.cert.is_some() != spec.key.is_some() {
         return Err(src.error(None, "client", "give both cert = \"client.pem\" and key = \"client.key\" (or neither)"));
@@ -69,11 +75,7 @@ fn timeout(
     field: &str,
 ) -> Result<Option<Duration>, ScenarioFileError> {
     let Some(text) = text else { return Ok(None) };
-    let value = src.duration(text, field)?;
-    if value.is_zero() {
-        return Err(src.error(Some(text.span()), field, "must be above zero"));
-    }
-    Ok(Some(value))
+    src.duration(text, field, DurationRange::TIMEOUT).map(Some)
 }
 
 /// A redirect count within `limits::REDIRECTS_MAX`; errors point at `span`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use crate::scenario::duration::parse_duration;
+use crate::scenario::duration::DurationRange;
 
 /// A scenario file that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,8 +64,13 @@ impl Source<'_> {
         }
     }
 
-    /// A duration field, or an error on its line.
-    pub(super) fn duration(&self, text: &Spanned<String>, field: &str) -> Result<Duration, ScenarioFileError> {
-        parse_duration(text.get_ref()).map_err(|e| self.error(Some(text.span()), field, e.to_string()))
+    /// A duration field within `range`, or an error on its line.
+    pub(super) fn duration(
+        &self,
+        text: &Spanned<String>,
+        field: &str,
+        range: DurationRange,
+    ) -> Result<Duration, ScenarioFileError> {
+        range.parse(text.get_ref()).map_err(|e| self.error(Some(text.span()), field, e.to_string()))
     }
 }

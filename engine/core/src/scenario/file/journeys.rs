@@ -13,7 +13,7 @@ use super::error::{ScenarioFileError, Source};
 use super::schema::{CaptureSpec, FileSpec, JourneySpec, StatusSpec, StepSpec};
 use crate::journey::Registry;
 use crate::scenario::capture::Capture;
-use crate::scenario::declarative::{DeclarativeJourney, Declared, Pace, Step};
+use crate::scenario::declarative::{DeclarativeJourney, Declared, Pace, Step, header_problem};
 use crate::scenario::duration::parse_duration;
 use crate::scenario::step_options::{JsonTemplate, StepOptions};
 use crate::scenario::template::Template;
@@ -91,6 +91,9 @@ fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> 
         .map_err(|_| err("method", format!("{method_text:?} is not an HTTP method")))?;
     let mut headers = Vec::new();
     for (header, value) in &s.headers {
+        if let Some(problem) = header_problem(header, value) {
+            return Err(err(&format!("headers.{header}"), problem));
+        }
         headers.push((header.clone(), template(value, &format!("headers.{header}"))?));
     }
     let body = s.body.as_deref().map(|b| template(b, "body")).transpose()?;
@@ -114,14 +117,21 @@ fn step_url(text: &str) -> Result<Template, String> {
     Ok(url)
 }
 
-/// `expect_status = 200` or `[low, high]`; 200..=399 when not given.
+/// `expect_status = 200` or `[low, high]`, codes from 100 to 999 (RFC 9110 15: three
+/// digits); 200..=399 when not given.
 fn expected_status(spec: Option<&StatusSpec>) -> Result<RangeInclusive<u16>, String> {
-    match spec {
-        None => Ok(200..=399),
-        Some(StatusSpec::One(code)) => Ok(*code..=*code),
-        Some(StatusSpec::Range([low, high])) if low <= high => Ok(*low..=*high),
-        Some(StatusSpec::Range([low, high])) => Err(format!("[{low}, {high}] runs backwards")),
+    let (low, high) = match spec {
+        None => return Ok(200..=399),
+        Some(StatusSpec::One(code)) => (*code, *code),
+        Some(StatusSpec::Range([low, high])) => (*low, *high),
+    };
+    if let Some(code) = [low, high].into_iter().find(|code| !(100..=999).contains(code)) {
+        return Err(format!("{code} is not a status: status codes run from 100 to 999; write e.g. 200 or [200, 299]"));
     }
+    if low > high {
+        return Err(format!("[{low}, {high}] runs backwards; write [{high}, {low}]"));
+    }
+    Ok(low..=high)
 }
 
 /// `capture = { var = { header = ".." } | { json = "a.b" } }`; the error names the variable.

@@ -18,14 +18,14 @@ use std::time::Duration;
 pub use self::client::ClientOptions;
 pub use self::datapools::{CsvError, read_csv};
 pub use self::error::ScenarioFileError;
-pub use crate::scenario::duration::{DurationError, parse_duration};
+pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
 
 use self::entries::Entries;
 use self::error::Source;
 use self::schema::{FileSpec, value_text};
 use crate::journey::{Registry, Scenario};
 use crate::model::config::Config;
-use crate::scenario::file_words::plain_message;
+use crate::scenario::file_words::{field_message, plain_message};
 
 /// A loaded scenario file, ready to run.
 pub struct LoadedScenario {
@@ -39,6 +39,24 @@ pub struct LoadedScenario {
     pub client: ClientOptions,
     /// Threshold expressions from the file (checked at the end of the run).
     pub thresholds: Vec<String>,
+    /// Where each threshold is written: the file and the line of `thresholds[i]`.
+    threshold_places: Vec<ScenarioFileError>,
+}
+
+impl LoadedScenario {
+    /// An error about the file's `thresholds[index]`, at its line: `s.toml:3: thresholds[0]:
+    /// "p99<5": latency 5 has no unit ...` (the threshold parser lives with the outputs).
+    pub fn threshold_error(&self, index: usize, message: impl Into<String>) -> ScenarioFileError {
+        let mut error = self.threshold_places.get(index).cloned().unwrap_or_else(|| ScenarioFileError {
+            file: std::path::PathBuf::new(),
+            line: None,
+            field: String::new(),
+            message: String::new(),
+        });
+        error.field = format!("thresholds[{index}]");
+        error.message = message.into();
+        error
+    }
 }
 
 impl fmt::Debug for LoadedScenario {
@@ -62,11 +80,10 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         message: format!("cannot read: {e}"),
     })?;
     let src = Source { file: path, text: &text };
-    let spec: FileSpec =
-        toml::from_str(&text).map_err(|e| src.error(e.span(), "", plain_message(e.message().trim())))?;
+    let spec = read_spec(&src)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let (config, layered) = configs(&src, &spec, overrides)?;
-    let duration = spec.duration.as_ref().map(|d| src.duration(d, "duration")).transpose()?;
+    let duration = spec.duration.as_ref().map(|d| src.duration(d, "duration", DurationRange::RUN)).transpose()?;
     let client = client::client_options(&src, &spec.client, dir)?;
     let pools = datapools::datapools(&src, &spec.datapools, dir)?;
     let mut registry = base.clone();
@@ -91,7 +108,41 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         duration,
         client,
         thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
+        threshold_places: spec.thresholds.iter().map(|t| src.error(Some(t.span()), "", "")).collect(),
     })
+}
+
+/// The file's tables as written; a value of the wrong type or out of its range is refused
+/// naming its line, its dotted field and what the field takes, in words.
+fn read_spec(src: &Source<'_>) -> Result<FileSpec, ScenarioFileError> {
+    let toml_error = |e: toml::de::Error| src.error(e.span(), "", plain_message(e.message().trim()));
+    let reader = toml::Deserializer::parse(src.text).map_err(toml_error)?;
+    serde_path_to_error::deserialize(reader).map_err(|e| {
+        let field = field_path(e.path());
+        let inner = e.into_inner();
+        let written = inner.span().and_then(|span| src.text.get(span)).unwrap_or_default();
+        src.error(inner.span(), field.clone(), field_message(&field, inner.message().trim(), written))
+    })
+}
+
+/// A serde path as the file writes it (`scenario[0].volume.constant`), without the steps
+/// `toml::Spanned` adds.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut field = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } if !key.starts_with("$__") => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+            }
+            _ => {}
+        }
+    }
+    field
 }
 
 /// The file's `[config]`, and the same with `MITE_CONF_*` and `--config` laid over it (what
@@ -103,7 +154,8 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
     }
     let mut layered = config.clone();
     layered.apply_env(std::env::vars());
-    layered.apply_overrides(overrides).map_err(|e| src.error(None, "--config", e.to_string()))?;
+    // The message names `--config` and the value itself: said once, without the field.
+    layered.apply_overrides(overrides).map_err(|e| src.error(None, "", e.to_string()))?;
     Ok((config, layered))
 }
 
@@ -247,6 +299,85 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
             let err = load_text(&text).unwrap_err().to_string();
             assert!(!err.contains("Spec") && !err.contains("struct") && !err.contains("enum"), "{err}");
         }
+    }
+
+    /// A value of the wrong type or range names its dotted field and what the field takes,
+    /// with the value as written (before: the line alone, or `as i128`, `of 0 or more`).
+    #[test]
+    fn type_errors_name_the_field_and_what_it_takes() {
+        for (from, to, field, takes) in [
+            (ONE_RATE, "volume = { constant = 1.5 }", "scenario[0].volume.constant", "got 1.5"),
+            (
+                ONE_RATE,
+                "volume = { constant = 99999999999999999999 }",
+                "scenario[0].volume.constant",
+                "0 or more without quotes (one core holds at most 100000), got 99999999999999999999",
+            ),
+            (
+                "constant = 10, duration = \"5s\"",
+                "constant = \"8\", duration = \"5s\"",
+                "scenario[0].volume.stages[1].constant",
+                "got \"8\"",
+            ),
+            (
+                "duration = \"5s\" } }",
+                "duration = 5 } }",
+                "scenario[0].volume.stages[0].ramp.duration",
+                "a duration in quotes",
+            ),
+            ("[config]", "[client]\nmax_connections = -1\n[config]", "client.max_connections", "from 1 to 65536"),
+            (
+                "expect_status = [200, 204]",
+                "expect_status = [200, 99999]",
+                "journeys.browse.steps[2].expect_status",
+                "from 100 to 999",
+            ),
+            ("duration = \"10s\"", "thresholds = [5]", "thresholds[0]", "a threshold in quotes"),
+            ("name = \"shop\"", "name = 5", "name", "expected a string in quotes"),
+        ] {
+            let err = load_text(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.line.is_some() && err.message.contains(takes), "{err}");
+            assert!(!err.message.contains("i128") && !err.message.contains("number of 0 or more"), "{err}");
+        }
+    }
+
+    /// `scenario check` refuses what the run would: a run length outside 1ms to 7 days, a header
+    /// that cannot be sent, a status that is not one, a rate no run can start.
+    #[test]
+    fn what_the_run_refuses_is_refused_at_its_line() {
+        for (from, to, field, says) in [
+            ("duration = \"10s\"", "duration = \"0s\"", "duration", "must be between 1ms and 7 days"),
+            ("duration = \"10s\"", "duration = \"200h\"", "duration", "must be between 1ms and 7 days"),
+            (
+                "url = \"{base}\" }",
+                "url = \"{base}\", headers = { \"X Bad\" = \"v\" } }",
+                "journeys.browse.steps[0].headers.X Bad",
+                "write e.g. \"X-Bad\"",
+            ),
+            (
+                "url = \"{base}\" }",
+                "url = \"{base}\", headers = { \"X\" = \"a\\nb\" } }",
+                "journeys.browse.steps[0].headers.X",
+                "line break",
+            ),
+            (
+                "expect_status = [200, 204]",
+                "expect_status = [204, 200]",
+                "journeys.browse.steps[2].expect_status",
+                "runs backwards",
+            ),
+            (ONE_RATE, "volume = { rate = 1e300 }", "scenario[0].volume", "more than any run can start"),
+            (ONE_RATE, "volume = { constant = 20000000000000 }", "scenario[0].volume", "more than any run can hold"),
+        ] {
+            let err = load_text(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.line.is_some() && err.message.contains(says), "{err}");
+        }
+        let at_the_most = crate::limits::ARRIVALS_PER_S_PER_CORE_MAX
+            * crate::limits::CORES_MAX as f64
+            * crate::limits::SEGMENTS_MAX as f64;
+        assert!(load_text(&GOOD.replace(ONE_RATE, &format!("volume = {{ rate = {at_the_most:e} }}"))).is_ok());
     }
 
     #[test]

@@ -5,9 +5,12 @@ use std::ops::Range;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::VolumeSpec;
-use crate::limits::ARRIVALS_IN_FLIGHT_DEFAULT;
+use crate::limits::{
+    ARRIVALS_IN_FLIGHT_DEFAULT, ARRIVALS_PER_S_PER_CORE_MAX, CORES_MAX, JOURNEYS_PER_CORE_MAX, SEGMENTS_MAX,
+};
 use crate::model::volume::{RateModel, VolumeModel};
 use crate::scenario::duration::parse_duration;
+use crate::scenario::file_words::rate;
 
 /// The volume model at `field`; errors point at `span`, the entry's volume.
 pub(super) fn volume(
@@ -49,7 +52,35 @@ pub(super) fn volume(
         VolumeModel::Nothing { duration_s: duration(spec.nothing.as_deref().unwrap_or_default())? }
     };
     model.validate().map_err(|e| err(e.to_string()))?;
+    reachable(&model).map_err(err)?;
     Ok(model)
+}
+
+/// A model some run can hold: one core starts at most `ARRIVALS_PER_S_PER_CORE_MAX` journeys
+/// per second and holds at most `JOURNEYS_PER_CORE_MAX` in flight, and a run has at most
+/// `CORES_MAX` cores in each of `SEGMENTS_MAX` segments. (A model beyond one core is checked
+/// against the real cores when the run starts; `scenario check` warns about it.)
+fn reachable(model: &VolumeModel) -> Result<(), String> {
+    let parts = CORES_MAX as u64 * SEGMENTS_MAX as u64;
+    let run = format!("a run has at most {CORES_MAX} cores in each of {SEGMENTS_MAX} segments");
+    if let VolumeModel::Arrivals { rate: arrivals, .. } = model {
+        let (peak_per_s, most) = (arrivals.peak_per_s(), ARRIVALS_PER_S_PER_CORE_MAX * parts as f64);
+        if peak_per_s > most {
+            return Err(format!(
+                "a peak rate of {} journeys per second is more than any run can start: one core starts at \
+                 most {ARRIVALS_PER_S_PER_CORE_MAX} per second, and {run} ({most:e} per second); lower the rate",
+                rate(peak_per_s)
+            ));
+        }
+    }
+    match model.peak_journeys() {
+        Some(peak) if peak.div_ceil(parts) > JOURNEYS_PER_CORE_MAX => Err(format!(
+            "{peak} journeys in flight is more than any run can hold: one core holds at most \
+             {JOURNEYS_PER_CORE_MAX}, and {run} ({} in all); lower it",
+            JOURNEYS_PER_CORE_MAX * parts
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// How many kinds of model the table gives (one is right).
