@@ -25,6 +25,39 @@
 //! assert_eq!(record.messages[0].kind, "seen");
 //! assert_eq!(target.hits(), 1);
 //! ```
+//!
+//! A journey's WebSocket traffic is recorded too: each connection in `record.websockets`, with
+//! its handshake, the data messages sent and received (the first 1,000 per connection, then
+//! only counted; texts up to 256 bytes) and its close, each under its transaction:
+//!
+//! ```
+//! use mite_engine::prelude::*;
+//! use mite_engine::testing::{self, WsCloser, WsDirection};
+//!
+//! async fn chat(ctx: &Ctx, _row: Row) -> JourneyResult {
+//!     let url = ctx.config().get_or("ws", "ws://127.0.0.1:8080/ws/echo").to_string();
+//!     ctx.transaction("chat", async {
+//!         let mut ws = ctx.websocket().connect(&url).await?;
+//!         ws.send_text("hello").await?;
+//!         ws.receive().await?;
+//!         ws.close().await?;
+//!         Ok(())
+//!     })
+//!     .await
+//! }
+//!
+//! let target = testing::target();
+//! let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(chat).unwrap();
+//! let ws = &record.websockets[0]; // url, transaction, status, protocol, error, messages, close
+//! assert_eq!((ws.status, ws.error.as_deref()), (Some(101), None));
+//! assert_eq!(ws.texts(WsDirection::Sent), [Some("hello")]);
+//! let echo = &ws.messages[1]; // direction, is_text, len, text (when short), transaction
+//! assert_eq!((echo.direction, echo.len, echo.transaction.as_str()), (WsDirection::Received, 5, "chat"));
+//! let close = ws.close.as_ref().unwrap(); // by, code, error, transaction
+//! assert_eq!((close.by, close.code), (WsCloser::Client, Some(1000)));
+//! assert_eq!(record.statuses(), [Some(101)]); // the handshake is a request too
+//! assert_eq!(target.ws_counts().messages_received, 1); // the target's own count
+//! ```
 
 pub use mite_core::journey::journey_test::JourneyTest;
 /// Why a journey test could not start (an unknown journey, a TLS option, no I/O driver); a
@@ -126,6 +159,29 @@ pub use mite_core::journey::record::RecordedRequest;
 /// assert!(inner.duration <= record.transactions[1].duration);
 /// ```
 pub use mite_core::journey::record::RecordedTransaction;
+/// The WebSocket side of a journey under test: each connection (`RecordedWebSocket`: its
+/// URL, handshake, messages and close), each data message (`RecordedWsMessage`: direction,
+/// text or binary, length, the text when short), and the close (`RecordedWsClose`: by whom,
+/// the code).
+///
+/// ```
+/// use mite_engine::testing::{self, JourneyTest, RecordedWebSocket, WsCloser, WsDirection};
+/// # use mite_engine::prelude::*;
+///
+/// async fn hello(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+///     ws.send_text("hi").await?;
+///     ws.receive().await?;
+///     Ok(ws.close().await?)
+/// }
+///
+/// let target = testing::target();
+/// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(hello).unwrap();
+/// let ws: &RecordedWebSocket = &record.websockets[0];
+/// assert_eq!(ws.messages.iter().map(|m| m.direction).collect::<Vec<_>>(), [WsDirection::Sent, WsDirection::Received]);
+/// assert_eq!(ws.close.as_ref().map(|c| c.by), Some(WsCloser::Client));
+/// ```
+pub use mite_core::journey::record::{RecordedWebSocket, RecordedWsClose, RecordedWsMessage, WsCloser, WsDirection};
 /// The embedded target server, started by [`target`] (or [`Target::start`] with options):
 /// routes for well-behaved and hostile answers, and its own request counts.
 ///

@@ -71,6 +71,12 @@ pub const TRANSACTIONS_MAX: usize = 10_000;
 pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Frame, message and handshake size limits of WebSocket connections.
 pub const WS_LIMITS: mite_codec::ws::WsLimits = mite_codec::ws::WsLimits::DEFAULT;
+/// WebSocket messages a journey test's record keeps per connection; later ones are only
+/// counted (`RecordedWebSocket::messages_left_out`).
+pub const WS_RECORDED_MESSAGES_PER_CONNECTION_MAX: usize = 1_000;
+/// Longest text message whose text a journey test's record (and trace) keeps, in bytes;
+/// longer ones keep their length only.
+pub const WS_RECORDED_TEXT_BYTES_MAX: usize = 256;
 /// Messages from `ctx.send` kept for the journey-test trace.
 pub const MESSAGE_TYPES_MAX: usize = 1_000;
 /// Redirects one request follows unless it says otherwise (Mite's `max_redirects`).

@@ -1,5 +1,5 @@
-//! The journey-test trace (every transaction, request and message as a readable line, nested
-//! by depth). The engine never prints it: a shard sends each line to the sink its caller gave,
+//! The journey-test trace (every transaction, request, message and WebSocket handshake, data
+//! message and close as a readable line, nested by depth). The engine never prints it: a shard sends each line to the sink its caller gave,
 //! and [`TraceBuffer`] hands them on to the caller while the journey runs.
 
 use std::cell::RefCell;

@@ -1,8 +1,9 @@
 //! The WebSocket client: the upgrade handshake over the HTTP client's connection setup (TCP or
 //! rustls, the same verification, counted against `--max-connections`), then masked frames
 //! over the runtime's owned-buffer I/O. Pings are answered, closes are handshaken both ways,
-//! and every failure is counted once under its kind. Like `http::client`, this module names the
-//! executor (for timeouts and the close at journey end).
+//! and every failure is counted once under its kind. A journey test's record and trace get each
+//! handshake, data message and close (nothing is kept in load runs). Like `http::client`, this
+//! module names the executor (for timeouts and the close at journey end).
 
 use std::cell::Cell;
 use std::fmt;
@@ -21,8 +22,9 @@ use crate::http::client::{io_kind, micros};
 use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};
 use crate::journey::Ctx;
+use crate::journey::record::{RecordedRequest, RecordedWebSocket, RecordedWsClose, WsCloser, WsDirection};
 use crate::journey::shard::{Shard, TxnId};
-use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS};
+use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS, WS_RECORDED_TEXT_BYTES_MAX};
 use crate::stats::{ErrorKind, record_latency};
 
 /// `ctx.websocket()`: opens WebSockets.
@@ -118,6 +120,9 @@ struct Conn {
     write_buf: BytesMut,
     reader: MessageReader,
     close_sent: bool,
+    /// Cancels a receive at its deadline; kept from one receive to the next, so that a receive
+    /// allocates nothing (a canceller that has cancelled is replaced by the one it returns).
+    canceller: Option<monoio::io::Canceller>,
 }
 
 /// A failure on an open connection, before it is counted.
@@ -128,15 +133,24 @@ struct Failure {
     close_code: Option<u16>,
     /// The connection is still sound (a receive that timed out without losing a byte).
     recoverable: bool,
+    /// The status the server refused the handshake with.
+    status: Option<u16>,
 }
 
 fn failure(kind: ErrorKind, detail: impl Into<String>) -> Failure {
-    Failure { kind, detail: detail.into(), close_code: None, recoverable: false }
+    Failure { kind, detail: detail.into(), close_code: None, recoverable: false, status: None }
 }
 
 fn codec_failure(err: &WsError) -> Failure {
     let kind = if err.is_too_large() { ErrorKind::TooLarge } else { ErrorKind::WsProtocol };
-    Failure { kind, detail: err.to_string(), close_code: Some(err.close_code()), recoverable: false }
+    Failure { close_code: Some(err.close_code()), ..failure(kind, err.to_string()) }
+}
+
+impl Failure {
+    /// What the journey's error (an `HttpError`) shows for it.
+    fn shown(&self) -> String {
+        format!("{}: {}", self.kind.name(), self.detail)
+    }
 }
 
 fn io_failure(err: &std::io::Error, doing: &str) -> Failure {
@@ -153,6 +167,8 @@ pub struct WebSocket<'c> {
     /// The URL in `http(s)://` form, for giving back the connection slot.
     http_url: String,
     protocol: Option<String>,
+    /// Where this connection is in the journey test's record; `None` in load runs.
+    recorded_at: Option<usize>,
 }
 
 /// `ws://` → `http://`, `wss://` → `https://`; other schemes are refused.
@@ -250,7 +266,8 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
                 protocol.as_deref().map(|p| format!(" (subprotocol {p})")).unwrap_or_default(),
                 total_us as f64 / 1000.0
             ));
-            Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol })
+            let recorded_at = record_handshake(ctx, request.url, txn, Ok(protocol.as_deref()));
+            Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol, recorded_at })
         }
         Err(err) => {
             crate::journey::count_connections(entry, &err.timings());
@@ -262,7 +279,87 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             }
             drop(stats);
             ctx.trace_line(format_args!("websocket {} -> FAILED: {err}", request.url));
+            record_handshake(ctx, request.url, txn, Err(&err));
             Err(err)
+        }
+    }
+}
+
+/// Records a finished handshake in the journey test's record, as a request and as a
+/// connection; returns where the connection is kept (`None` in load runs: nothing is kept).
+fn record_handshake(ctx: &Ctx, url: &str, txn: TxnId, outcome: Result<Option<&str>, &HttpError>) -> Option<usize> {
+    let shard = ctx.shard_rc();
+    let mut at = None;
+    shard.record(|record| {
+        let transaction = shard.stats.borrow().name(txn).to_string();
+        let error = outcome.err().filter(|e| e.kind().is_some()).map(ToString::to_string);
+        let status = match outcome {
+            Ok(_) => Some(101),
+            Err(err) => err.status(),
+        };
+        record.errors.extend(error.clone());
+        record.requests.push(RecordedRequest {
+            method: "GET".to_string(),
+            url: url.to_string(),
+            status,
+            error: error.clone(),
+            transaction: transaction.clone(),
+        });
+        at = Some(record.websockets.len());
+        record.websockets.push(RecordedWebSocket {
+            url: url.to_string(),
+            transaction,
+            status,
+            protocol: outcome.ok().flatten().map(str::to_string),
+            error,
+            messages: Vec::new(),
+            messages_left_out: 0,
+            close: None,
+        });
+    });
+    at.filter(|_| outcome.is_ok())
+}
+
+/// Adds to connection `at`'s entry in the journey test's record, with the name of transaction
+/// `txn` (nothing when `at` is `None`: load runs keep nothing).
+fn record_on(shard: &Shard, at: Option<usize>, txn: TxnId, add: impl FnOnce(&mut RecordedWebSocket, &str)) {
+    let Some(at) = at else { return };
+    shard.record(|record| {
+        let stats = shard.stats.borrow();
+        if let Some(ws) = record.websockets.get_mut(at) {
+            add(ws, stats.name(txn));
+        }
+    });
+}
+
+/// Records how connection `at` closed.
+fn record_close(
+    shard: &Shard,
+    at: Option<usize>,
+    txn: TxnId,
+    by: WsCloser,
+    code: Option<u16>,
+    error: Option<&Failure>,
+) {
+    record_on(shard, at, txn, |ws, transaction| {
+        let error = error.map(Failure::shown);
+        ws.close = Some(RecordedWsClose { by, code, error, transaction: transaction.to_string() });
+    });
+}
+
+/// A data message as the journey-test trace shows it: its kind, length and short text.
+struct Shown<'a> {
+    is_text: bool,
+    payload: &'a [u8],
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = self.payload.len();
+        match std::str::from_utf8(self.payload) {
+            Ok(text) if self.is_text && len <= WS_RECORDED_TEXT_BYTES_MAX => write!(f, "text {text:?} ({len} bytes)"),
+            _ if self.is_text => write!(f, "text ({len} bytes)"),
+            _ => write!(f, "binary ({len} bytes)"),
         }
     }
 }
@@ -285,7 +382,13 @@ async fn handshake(
             ErrorKind::Timeout,
             format!("no WebSocket handshake answer from {} within {timeout:?}", url.authority),
         )),
-        Ok(Err(fail)) => Err(HttpError::failed(fail.kind, fail.detail)),
+        Ok(Err(fail)) => {
+            let err = HttpError::failed(fail.kind, fail.detail);
+            Err(match fail.status {
+                Some(status) => err.with_status(status),
+                None => err,
+            })
+        }
         Ok(Ok(opened)) => Ok(opened),
     };
     // The connection work is counted whatever became of the upgrade.
@@ -315,6 +418,7 @@ async fn upgrade(
         write_buf: BytesMut::with_capacity(1024),
         reader: MessageReader::new(WS_LIMITS),
         close_sent: false,
+        canceller: None,
     });
     let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
     encode_handshake(&mut conn.write_buf, &head);
@@ -330,7 +434,13 @@ async fn upgrade(
                     return Ok((conn, done.protocol));
                 }
                 Ok(None) => {}
-                Err(err) => return Err(failure(ErrorKind::WsHandshake, err.to_string())),
+                Err(err) => {
+                    let status = match err {
+                        WsError::HandshakeStatus { status } => Some(status),
+                        _ => None,
+                    };
+                    return Err(Failure { status, ..failure(ErrorKind::WsHandshake, err.to_string()) });
+                }
             }
         }
         match conn.read_more().await {
@@ -367,14 +477,14 @@ impl Conn {
     /// waited for, so bytes the kernel delivered meanwhile are kept (`is_cancelled` otherwise).
     async fn read_more_by(&mut self, deadline: Option<Instant>) -> std::io::Result<usize> {
         let Some(deadline) = deadline else { return self.read_more().await };
-        let canceller = monoio::io::Canceller::new();
+        let handle = self.canceller.get_or_insert_with(monoio::io::Canceller::new).handle();
         let buf = std::mem::take(&mut self.read_buf);
-        let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, canceller.handle()));
+        let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, handle));
         let wait = deadline.saturating_duration_since(Instant::now());
         let (result, buf) = monoio::select! {
             done = &mut read => done,
             _ = monoio::time::sleep(wait) => {
-                let _ = canceller.cancel();
+                self.canceller = self.canceller.take().map(monoio::io::Canceller::cancel);
                 read.await
             }
         };
@@ -423,8 +533,12 @@ impl Conn {
 /// What reading the connection produced, after pings were answered.
 enum Event {
     Data(WsMessage),
-    /// The server's close, already answered; `Err` when it was not a normal close.
-    Closed(Result<Option<u16>, Failure>),
+    /// The server's close (with its code), already answered; `Err` when it was not a normal
+    /// close.
+    Closed {
+        code: Option<u16>,
+        outcome: Result<(), Failure>,
+    },
 }
 
 /// Reads until a data message or the server's close (or `deadline`), answering pings (counted
@@ -453,7 +567,7 @@ async fn next_event(
                 let outcome = if conn.reader.in_message() {
                     Err(failure(ErrorKind::WsClosed, "server closed in the middle of a fragmented message"))
                 } else if matches!(code, None | Some(1000) | Some(1001)) {
-                    Ok(code)
+                    Ok(())
                 } else {
                     Err(failure(
                         ErrorKind::WsClosed,
@@ -464,7 +578,7 @@ async fn next_event(
                         ),
                     ))
                 };
-                return Ok(Event::Closed(outcome));
+                return Ok(Event::Closed { code, outcome });
             }
         }
     }
@@ -489,6 +603,13 @@ impl<'c> WebSocket<'c> {
         HttpError::failed(ErrorKind::WsClosed, "the WebSocket is already closed")
     }
 
+    /// Keeps a data message in the journey test's record (nothing in load runs).
+    fn record_message(&self, direction: WsDirection, is_text: bool, payload: &[u8]) {
+        record_on(self.ctx.shard_rc(), self.recorded_at, self.ctx.current_txn(), |ws, transaction| {
+            ws.message(direction, is_text, payload, transaction);
+        });
+    }
+
     /// Counts into the current transaction's WebSocket stats.
     fn count(&self, update: impl FnOnce(&mut crate::stats::WsStats)) {
         let txn = self.ctx.current_txn();
@@ -503,6 +624,13 @@ impl<'c> WebSocket<'c> {
                 let _ = monoio::time::timeout(Duration::from_secs(1), conn.send_close(code)).await;
             }
             self.release();
+            let by = match (fail.close_code, fail.kind) {
+                (Some(_), _) => WsCloser::Client,
+                (None, ErrorKind::WsClosed) => WsCloser::Server,
+                (None, _) => WsCloser::Lost,
+            };
+            let shard = self.ctx.shard_rc();
+            record_close(shard, self.recorded_at, self.ctx.current_txn(), by, fail.close_code, Some(&fail));
         }
         record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &fail.detail);
         self.ctx.trace_line(format_args!("websocket FAILED: {}: {}", fail.kind.name(), fail.detail));
@@ -538,7 +666,9 @@ impl<'c> WebSocket<'c> {
                     ws.messages_sent += 1;
                     ws.bytes_sent += payload.len() as u64;
                 });
-                self.ctx.trace_line(format_args!("websocket sent {} bytes", payload.len()));
+                let is_text = opcode == Opcode::Text;
+                self.record_message(WsDirection::Sent, is_text, payload);
+                self.ctx.trace_line(format_args!("websocket sent {}", Shown { is_text, payload }));
                 Ok(())
             }
             Err(fail) => Err(self.fail(fail).await),
@@ -588,14 +718,18 @@ impl<'c> WebSocket<'c> {
                     ws.messages_received += 1;
                     ws.bytes_received += message.data.len() as u64;
                 });
-                self.ctx.trace_line(format_args!("websocket received {message:?}"));
+                let (is_text, payload) = (message.text, &message.data[..]);
+                self.record_message(WsDirection::Received, is_text, payload);
+                self.ctx.trace_line(format_args!("websocket received {}", Shown { is_text, payload }));
                 Ok(Some(message))
             }
-            Ok(Event::Closed(outcome)) => {
+            Ok(Event::Closed { code, outcome }) => {
                 self.conn = None;
                 self.release();
+                let (shard, txn) = (self.ctx.shard_rc(), self.ctx.current_txn());
+                record_close(shard, self.recorded_at, txn, WsCloser::Server, code, outcome.as_ref().err());
                 match outcome {
-                    Ok(code) => {
+                    Ok(()) => {
                         self.count(|ws| ws.closes += 1);
                         self.ctx.trace_line(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
                         Ok(None)
@@ -643,11 +777,13 @@ impl<'c> WebSocket<'c> {
     pub async fn close(mut self) -> Result<(), HttpError> {
         let Some(mut conn) = self.conn.take() else { return Ok(()) };
         let shard = self.ctx.shard_rc().clone();
-        let outcome = close_handshake(&mut conn, &shard, self.ctx.current_txn()).await;
+        let (txn, at) = (self.ctx.current_txn(), self.recorded_at);
+        let outcome = close_handshake(&mut conn, &shard, txn, at).await;
         self.release();
+        record_close(&shard, at, txn, WsCloser::Client, Some(1000), outcome.as_ref().err());
         match outcome {
             Ok(()) => {
-                self.ctx.trace_line(format_args!("websocket closed"));
+                self.ctx.trace_line(format_args!("websocket closed (1000)"));
                 Ok(())
             }
             Err(fail) => {
@@ -664,37 +800,44 @@ fn record_failure(shard: &Shard, txn: TxnId, kind: ErrorKind, detail: &str) {
     let mut stats = shard.stats.borrow_mut();
     stats.txn(txn).ws.add_error(kind);
     stats.sample_error(kind.name(), || format!("websocket: {detail}"));
+    shard.record(|record| record.errors.push(format!("{}: {detail}", kind.name())));
 }
 
 /// Sends a close (if not yet sent) and reads until the server's close, counting data messages
-/// that arrive meanwhile; counts the completed close. A close still waiting when the run stops
-/// is counted as `cancelled`.
-async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
+/// that arrive meanwhile (and keeping them in connection `at`'s record); counts the completed
+/// close. A close still waiting when the run stops is counted as `cancelled`.
+async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId, at: Option<usize>) -> Result<(), Failure> {
     shard.stats.borrow_mut().ws_wait_started(txn);
-    let outcome = close_waiting(conn, shard, txn).await;
+    let outcome = close_waiting(conn, shard, txn, at).await;
     shard.stats.borrow_mut().ws_wait_finished(txn);
     outcome
 }
 
-async fn close_waiting(conn: &mut Conn, shard: &Shard, txn: TxnId) -> Result<(), Failure> {
+async fn close_waiting(conn: &mut Conn, shard: &Shard, txn: TxnId, at: Option<usize>) -> Result<(), Failure> {
     let waited = monoio::time::timeout(WS_CLOSE_TIMEOUT, async {
         conn.send_close(1000).await?;
         let mut pings = 0;
         loop {
             let event = next_event(conn, &mut pings, None, WS_CLOSE_TIMEOUT).await;
-            let mut stats = shard.stats.borrow_mut();
-            let ws = &mut stats.txn(txn).ws;
-            ws.pings_received += std::mem::take(&mut pings);
-            match event? {
-                Event::Data(message) => {
-                    ws.messages_received += 1;
-                    ws.bytes_received += message.data.len() as u64;
+            let message = {
+                let mut stats = shard.stats.borrow_mut();
+                let ws = &mut stats.txn(txn).ws;
+                ws.pings_received += std::mem::take(&mut pings);
+                match event? {
+                    Event::Data(message) => {
+                        ws.messages_received += 1;
+                        ws.bytes_received += message.data.len() as u64;
+                        message
+                    }
+                    Event::Closed { outcome, .. } => {
+                        ws.closes += 1;
+                        return outcome;
+                    }
                 }
-                Event::Closed(outcome) => {
-                    ws.closes += 1;
-                    return outcome.map(|_| ());
-                }
-            }
+            };
+            record_on(shard, at, txn, |ws, transaction| {
+                ws.message(WsDirection::Received, message.text, &message.data, transaction);
+            });
         }
     })
     .await;
@@ -713,14 +856,18 @@ impl Drop for WebSocket<'_> {
     fn drop(&mut self) {
         let Some(mut conn) = self.conn.take() else { return };
         let shard: Rc<Shard> = self.ctx.shard_rc().clone();
-        if shard.stopping.get() {
+        let txn = self.ctx.current_txn();
+        let stopping = shard.stopping.get();
+        let code = (!stopping).then_some(1000);
+        record_close(&shard, self.recorded_at, txn, WsCloser::Dropped, code, None);
+        if stopping {
             self.release();
             return;
         }
-        let txn = self.ctx.current_txn();
         let http_url = std::mem::take(&mut self.http_url);
         monoio::spawn(async move {
-            if let Err(fail) = close_handshake(&mut conn, &shard, txn).await {
+            // Not recorded: the journey (and a journey test's record) has ended.
+            if let Err(fail) = close_handshake(&mut conn, &shard, txn, None).await {
                 record_failure(&shard, txn, fail.kind, &fail.detail);
             }
             drop(conn);
@@ -728,5 +875,23 @@ impl Drop for WebSocket<'_> {
                 shard.http.release_dedicated(&url);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trace shows a short text whole, and of a long text, binary data (or text that is
+    /// not UTF-8) only the length.
+    #[test]
+    fn the_trace_shows_short_texts_and_lengths() {
+        let shown = |is_text, payload: &[u8]| Shown { is_text, payload }.to_string();
+        assert_eq!(shown(true, b"hi \"there\""), r#"text "hi \"there\"" (10 bytes)"#);
+        let long = "x".repeat(WS_RECORDED_TEXT_BYTES_MAX + 1);
+        assert_eq!(shown(true, long.as_bytes()), "text (257 bytes)");
+        assert_eq!(shown(true, "x".repeat(WS_RECORDED_TEXT_BYTES_MAX).as_bytes()).len(), 256 + 19);
+        assert_eq!(shown(false, b"hi"), "binary (2 bytes)");
+        assert_eq!(shown(true, b"caf\xc3"), "text (4 bytes)");
     }
 }
