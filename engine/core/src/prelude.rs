@@ -1,8 +1,7 @@
 //! What journey authors use, in one import: `use mite_engine::prelude::*;` (or
 //! `mite_core::prelude::*`). Everything else in the engine's crates is its own business.
 //! Every item here shows an example that runs as a doc test, and so do the methods a journey
-//! calls on them (all but the WebSocket and `JourneyRecord` methods, for now); [`JourneyTest`]
-//! runs a journey from a plain `#[test]`.
+//! calls on them; [`JourneyTest`] runs a journey from a plain `#[test]`.
 //!
 //! A journey, its datapool and its scenario, registered by `module:name` as Mite names them:
 //!
@@ -155,28 +154,8 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
-    /// Methods whose files another engineer owns, waiting for their examples: `Type::method`.
-    const WAITING: &[&str] = &[
-        "Ctx::websocket",
-        "WebSockets::connect",
-        "WsConnect::header",
-        "WsConnect::protocol",
-        "WsMessage::text",
-        "WsMessage::bytes",
-        "WsMessage::is_text",
-        "WebSocket::protocol",
-        "WebSocket::is_open",
-        "WebSocket::send_text",
-        "WebSocket::send_binary",
-        "WebSocket::receive",
-        "WebSocket::receive_timeout",
-        "WebSocket::receive_or_close",
-        "WebSocket::request_reply",
-        "WebSocket::close",
-        "JourneyRecord::is_ok",
-        "JourneyRecord::statuses",
-        "JourneyRecord::transaction",
-    ];
+    /// Methods allowed to wait for their examples (`Type::method`): none now.
+    const WAITING: &[&str] = &[];
 
     /// The doc comment lines (`///`) just above line `at`, and whether an attribute among them
     /// is `#[doc(hidden)]`.

@@ -185,16 +185,59 @@ impl Default for JourneyRecord {
 
 impl JourneyRecord {
     /// True when the journey returned `Ok`.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn refused(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let url = format!("{}/status/503", ctx.config().get_or("base", ""));
+    ///     ctx.http().get(&url).send().await?; // 503 is not a success: the journey fails
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("base", target.url("")).run(refused).unwrap();
+    /// assert!(!record.is_ok());
+    /// assert_eq!(record.statuses(), [Some(503)]);
+    /// ```
     pub fn is_ok(&self) -> bool {
         self.result.is_ok()
     }
 
     /// The statuses of the requests, in order (`None` for a request without a response).
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn two(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let base = ctx.config().get_or("base", "");
+    ///     ctx.http().get(&format!("{base}/")).send().await?;
+    ///     ctx.http().get(&format!("{base}/status/404")).expect_status(404..=404).send().await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("base", target.url("")).run(two).unwrap();
+    /// assert_eq!(record.statuses(), [Some(200), Some(404)]);
+    /// ```
     pub fn statuses(&self) -> Vec<Option<u16>> {
         self.requests.iter().map(|r| r.status).collect()
     }
 
     /// The transaction named `name` (its full name), the first one that ended.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn checkout(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     ctx.transaction("checkout", async { ctx.transaction("pay", async { Ok(()) }).await }).await
+    /// }
+    ///
+    /// let record = JourneyTest::new().run(checkout).unwrap();
+    /// assert!(record.transaction("checkout :: pay").is_some_and(|pay| pay.error.is_none()));
+    /// assert!(record.transaction("pay").is_none()); // the full name
+    /// ```
     pub fn transaction(&self, name: &str) -> Option<&RecordedTransaction> {
         self.transactions.iter().find(|t| t.name == name)
     }

@@ -34,6 +34,23 @@ pub struct WebSockets<'c> {
 
 impl Ctx {
     /// WebSockets (Mite's `ctx.websocket`): `ctx.websocket().connect(url).await?`.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn chat(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_text("hello").await?;
+    ///     let echo = ws.receive().await?;
+    ///     ctx.send("echo", &[("text", &echo.text().unwrap_or(""))]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(chat).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields, [("text".to_string(), "hello".to_string())]);
+    /// ```
     pub fn websocket(&self) -> WebSockets<'_> {
         WebSockets { ctx: self }
     }
@@ -42,6 +59,22 @@ impl Ctx {
 impl<'c> WebSockets<'c> {
     /// A connection to `url` (`ws://` or `wss://`); `.await` it, or add headers and
     /// subprotocols first.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn open(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ctx.send("opened", &[("open", &ws.is_open())]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(open).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "true");
+    /// assert_eq!(record.statuses(), [Some(101)]); // the handshake is a request
+    /// ```
     pub fn connect(&self, url: &'c str) -> WsConnect<'c> {
         WsConnect { ctx: self.ctx, url, headers: Vec::new(), protocols: Vec::new() }
     }
@@ -57,6 +90,23 @@ pub struct WsConnect<'c> {
 
 impl<'c> WsConnect<'c> {
     /// Adds a header to the upgrade request (cookies, authorisation, origin).
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// // The target's /ws/cookie sends back the Cookie header of the upgrade request.
+    /// async fn with_cookie(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).header("Cookie", "session=abc").await?;
+    ///     let first = ws.receive().await?;
+    ///     ctx.send("cookie", &[("seen", &first.text().unwrap_or(""))]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/cookie")).run(with_cookie).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "session=abc");
+    /// ```
     pub fn header(mut self, name: &'c str, value: &'c str) -> Self {
         self.headers.push((name, value));
         self
@@ -64,6 +114,23 @@ impl<'c> WsConnect<'c> {
 
     /// Offers a subprotocol (in order of preference); the server's choice is
     /// [`WebSocket::protocol`].
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn negotiate(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let url = ctx.config().get_or("ws", "");
+    ///     let ws = ctx.websocket().connect(url).protocol("chat.v2").protocol("chat.v1").await?;
+    ///     ctx.send("chosen", &[("protocol", &ws.protocol().unwrap_or("none"))]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// // The target chooses the first subprotocol offered.
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(negotiate).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "chat.v2");
+    /// ```
     pub fn protocol(mut self, protocol: &'c str) -> Self {
         self.protocols.push(protocol);
         self
@@ -89,16 +156,70 @@ pub struct WsMessage {
 
 impl WsMessage {
     /// The text, for a text message (validated UTF-8).
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn texts(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_text("héllo").await?;
+    ///     let echo = ws.receive().await?;
+    ///     ctx.send("echo", &[("text", &echo.text().unwrap_or("not text"))]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(texts).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "héllo");
+    /// ```
     pub fn text(&self) -> Option<&str> {
         if self.text { std::str::from_utf8(&self.data).ok() } else { None }
     }
 
     /// The payload bytes (text or binary).
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn binary(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_binary(&[0, 159, 255]).await?;
+    ///     let echo = ws.receive().await?;
+    ///     ctx.send("echo", &[("bytes", &format!("{:?}", &echo.bytes()[..])), ("text", &echo.text().is_some())]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(binary).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "[0, 159, 255]");
+    /// assert_eq!(record.messages[0].fields[1].1, "false"); // not UTF-8 text
+    /// ```
     pub fn bytes(&self) -> &Bytes {
         &self.data
     }
 
     /// True for a text message.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn kinds(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_text("a").await?;
+    ///     ws.send_binary(b"b").await?;
+    ///     let (first, second) = (ws.receive().await?, ws.receive().await?);
+    ///     ctx.send("kinds", &[("first", &first.is_text()), ("second", &second.is_text())]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(kinds).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// let fields = &record.messages[0].fields;
+    /// assert_eq!((fields[0].1.as_str(), fields[1].1.as_str()), ("true", "false"));
+    /// ```
     pub fn is_text(&self) -> bool {
         self.text
     }
@@ -586,11 +707,49 @@ async fn next_event(
 
 impl<'c> WebSocket<'c> {
     /// The subprotocol the server chose, if any.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn plain(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ctx.send("chosen", &[("protocol", &ws.protocol().is_none())]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// // None offered, none chosen.
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(plain).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "true");
+    /// ```
     pub fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
     }
 
     /// True until the connection is closed (by either side) or fails.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// use std::time::Duration;
+    ///
+    /// // The target's /ws/broadcast sends `count` messages, then closes.
+    /// async fn until_closed(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.receive().await?;
+    ///     let open_before = ws.is_open();
+    ///     let closed = ws.receive_or_close(Duration::from_secs(5)).await?.is_none();
+    ///     ctx.send("state", &[("before", &open_before), ("closed", &closed), ("after", &ws.is_open())]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/broadcast?rate=100&count=1")).run(until_closed).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// let said: Vec<&str> = record.messages[0].fields.iter().map(|(_, v)| v.as_str()).collect();
+    /// assert_eq!(said, ["true", "true", "false"]);
+    /// ```
     pub fn is_open(&self) -> bool {
         self.conn.is_some()
     }
@@ -644,11 +803,44 @@ impl<'c> WebSocket<'c> {
     }
 
     /// Sends a text message.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn say(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_text("order 42").await?;
+    ///     ws.receive().await?;
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(say).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.websockets[0].messages[0].text.as_deref(), Some("order 42"));
+    /// ```
     pub async fn send_text(&mut self, text: &str) -> Result<(), HttpError> {
         self.send(Opcode::Text, text.as_bytes()).await
     }
 
     /// Sends a binary message.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn upload(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_binary(&[1, 2, 3, 4]).await?;
+    ///     ws.receive().await?;
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(upload).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// let sent = &record.websockets[0].messages[0];
+    /// assert_eq!((sent.is_text, sent.len), (false, 4));
+    /// ```
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), HttpError> {
         self.send(Opcode::Binary, data).await
     }
@@ -677,11 +869,48 @@ impl<'c> WebSocket<'c> {
 
     /// The next message, waiting up to the request timeout (`--timeout`). A close from the
     /// server is a `ws_closed` error (the journey expected a message).
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn echo(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ws.send_text("ping").await?;
+    ///     let reply = ws.receive().await?;
+    ///     ctx.send("reply", &[("text", &reply.text().unwrap_or(""))]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(echo).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "ping");
+    /// ```
     pub async fn receive(&mut self) -> Result<WsMessage, HttpError> {
         self.receive_timeout(self.timeout()).await
     }
 
     /// The next message, waiting up to `timeout` (a `timeout` error after it).
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// use std::time::Duration;
+    ///
+    /// // The echo endpoint says nothing until spoken to: the wait ends in a `timeout` error.
+    /// async fn quiet(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     let waited = ws.receive_timeout(Duration::from_millis(50)).await;
+    ///     let kind = waited.err().and_then(|e| e.kind()).map_or("none", |k| k.name());
+    ///     ctx.send("waited", &[("kind", &kind)]);
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(quiet).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "timeout");
+    /// ```
     pub async fn receive_timeout(&mut self, timeout: Duration) -> Result<WsMessage, HttpError> {
         match self.receive_or_close(timeout).await? {
             Some(message) => Ok(message),
@@ -695,6 +924,28 @@ impl<'c> WebSocket<'c> {
 
     /// The next message, or `None` when the server closed normally (1000, 1001 or no code);
     /// the close handshake is then complete. Waits up to `timeout`.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// use std::time::Duration;
+    ///
+    /// // The target's /ws/broadcast sends `count` messages, then closes normally.
+    /// async fn listen(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     let mut received = 0;
+    ///     while ws.receive_or_close(Duration::from_secs(5)).await?.is_some() {
+    ///         received += 1;
+    ///     }
+    ///     ctx.send("listened", &[("received", &received)]);
+    ///     Ok(())
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/broadcast?rate=1000&count=3")).run(listen).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "3");
+    /// ```
     pub async fn receive_or_close(&mut self, timeout: Duration) -> Result<Option<WsMessage>, HttpError> {
         let write_timeout = self.timeout();
         let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
@@ -744,6 +995,27 @@ impl<'c> WebSocket<'c> {
     /// accepts; the time from sending to that reply is recorded as a reply latency. Messages
     /// that do not match are counted as received and skipped. An exchange still waiting when
     /// the run stops is counted as `cancelled`.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn quote(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let mut ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     ctx.transaction("quote", async {
+    ///         let reply = ws.request_reply("quote 7", |m| m.text() == Some("quote 7")).await?;
+    ///         ctx.send("reply", &[("len", &reply.bytes().len())]);
+    ///         Ok(())
+    ///     })
+    ///     .await?;
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(quote).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// assert_eq!(record.messages[0].fields[0].1, "7");
+    /// assert!(record.transaction("quote").is_some());
+    /// ```
     pub async fn request_reply(
         &mut self,
         text: &str,
@@ -774,6 +1046,21 @@ impl<'c> WebSocket<'c> {
     /// Closes with 1000 and waits (up to `limits::WS_CLOSE_TIMEOUT`) for the server's close.
     /// Messages that arrive meanwhile are counted and dropped. A server that never answers is
     /// a `timeout` error.
+    ///
+    /// ```
+    /// use mite_core::prelude::*;
+    /// # let target = mite_tools::Target::start(Default::default()).unwrap();
+    ///
+    /// async fn bye(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     let ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     Ok(ws.close().await?)
+    /// }
+    ///
+    /// let record = JourneyTest::new().config("ws", target.ws_url("/ws/echo")).run(bye).unwrap();
+    /// assert!(record.is_ok(), "{:?}", record.result);
+    /// let close = record.websockets[0].close.as_ref().unwrap();
+    /// assert_eq!(close.code, Some(1000)); // closed by the journey, answered by the server
+    /// ```
     pub async fn close(mut self) -> Result<(), HttpError> {
         let Some(mut conn) = self.conn.take() else { return Ok(()) };
         let shard = self.ctx.shard_rc().clone();
