@@ -23,6 +23,22 @@ use crate::scenario::har::HarError;
 use crate::scenario::template::TemplateError;
 
 /// Any of mite-core's errors. The message is the module error's own, unchanged.
+///
+/// ```
+/// use mite_core::prelude::*;
+///
+/// fn find(registry: &Registry, name: &str) -> mite_core::Result<()> {
+///     registry.find_journey(name)?; // an unknown name, with the closest registered ones
+///     Ok(())
+/// }
+///
+/// # async fn browse(_ctx: &Ctx, _row: Row) -> JourneyResult { Ok(()) }
+/// let mut registry = Registry::default();
+/// registry.journey("shop:browse", browse);
+/// let err = find(&registry, "shop:brwse").unwrap_err();
+/// assert!(matches!(err, mite_core::Error::UnknownName(_)));
+/// assert_eq!(err.to_string(), r#"unknown journey "shop:brwse"; did you mean shop:browse?"#);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
