@@ -35,19 +35,65 @@ fn fixed_20ms_delay_reports_p50_within_half_a_millisecond() {
     }
     let result = {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        get(&target.url("/delay/20"), VolumeModel::constant(4), opts)
+        // One journey: the target spins the last 2 ms of each delay on one thread, so concurrent
+        // requests would wait for each other there, and that is not what is measured here.
+        get(&target.url("/delay/20"), VolumeModel::constant(1), opts)
     };
-    assert_eq!(result.merged.total().requests(), target.stop(), "the target's own count");
+    // What this machine adds to the 20 ms by itself (loopback, scheduling, a busy VM's wake-up
+    // delays): the same route timed by a plain blocking client, after the run.
+    let floor_us = plain_client_p50_us(&target.url("/delay/20"), PLAIN_REQUESTS);
+    assert_eq!(result.merged.total().requests() + PLAIN_REQUESTS as u64, target.stop(), "the target's own count");
     let txn = &result.merged.txns["get_root"];
     let p50 = txn.txn_us.value_at_quantile(0.5);
-    println!("p50 {p50} us; injector and target cores {cores:?} (None: unpinned, the machine is busy)");
-    assert!((19_500..=20_500).contains(&p50), "p50 {p50} us");
+    println!("p50 {p50} us, a plain client's {floor_us} us; cores {cores:?} (None: unpinned, the machine is busy)");
+    // Within half a millisecond of 20 ms, or (on a machine that is itself slower than that)
+    // within a quarter of a millisecond of a plain client's time.
+    let upper = 20_500.max(floor_us + 250);
+    assert!((19_500..=upper).contains(&p50), "p50 {p50} us, plain client {floor_us} us");
     let request_p50 = txn.req_us.value_at_quantile(0.5);
-    assert!((19_500..=20_500).contains(&request_p50), "request p50 {request_p50} us");
+    assert!((19_500..=upper).contains(&request_p50), "request p50 {request_p50} us, plain client {floor_us} us");
     let json = mite_core::output::result_file::result_file(&result, true).to_value();
     let latency = &json["transactions"][0]["latency_us"];
     let values: Vec<u64> = ["p50", "p90", "p99", "p999", "max"].iter().map(|k| latency[k].as_u64().unwrap()).collect();
     assert!(values.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order or above max: {values:?}");
+}
+
+/// Requests the plain client sends to time the machine's own floor.
+const PLAIN_REQUESTS: usize = 25;
+
+/// The median time a blocking `std` client takes for `url` (`http://host:port/path`), µs: one
+/// keep-alive connection, one request at a time, the response read to its last byte.
+fn plain_client_p50_us(url: &str, requests: usize) -> u64 {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).expect("a path");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    let mut times = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let started = std::time::Instant::now();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "the target closed the connection");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            let Some(head_end) = text.find("\r\n\r\n") else { continue };
+            let length: usize = text[..head_end]
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                .unwrap_or(0);
+            if got.len() >= head_end + 4 + length {
+                break;
+            }
+        }
+        times.push(started.elapsed().as_micros() as u64);
+    }
+    times.sort_unstable();
+    times[times.len() / 2]
 }
 
 #[test]
