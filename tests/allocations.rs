@@ -1,47 +1,21 @@
 //! Heap allocations per request in steady state, counted by a global allocator. The target runs
 //! in another process so that only the engine's allocations are counted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mite_core::VolumeModel;
-use mite_tests::{TargetProcess, get, options};
+use mite_tests::{CountingAllocator, TargetProcess, allocations, get, options};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: defers to the system allocator; only counts.
-#[allow(unsafe_code)] // a global allocator is an unsafe trait: the counting is the test.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts every allocation of this test binary (see `mite_tests::CountingAllocator`).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn requests_and_allocations(seconds: u64, url: &str) -> (u64, u64) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let result = get(url, VolumeModel::constant(16), options(1, Duration::from_secs(seconds)));
     let total = result.merged.total();
     assert_eq!(total.req_errors(), 0);
-    (total.requests(), ALLOCATIONS.load(Ordering::Relaxed) - before)
+    (total.requests(), allocations() - before)
 }
 
 #[test]

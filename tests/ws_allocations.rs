@@ -3,40 +3,14 @@
 //! allocates nothing (issue 18: the record's WebSocket side costs load runs nothing). The
 //! target runs in another process so that only the engine's allocations are counted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mite_core::{Ctx, JourneyResult, Registry, Row, RunOptions, VolumeModel};
-use mite_tests::{TargetProcess, options, run, scenario};
+use mite_tests::{CountingAllocator, TargetProcess, allocations, options, run, scenario};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: defers to the system allocator; only counts.
-#[allow(unsafe_code)] // a global allocator is an unsafe trait: the counting is the test.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts every allocation of this test binary (see `mite_tests::CountingAllocator`).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Connects to `ws_url`, sends `n` text messages and receives each echo, and closes.
 async fn echo(ctx: &Ctx, _row: Row) -> JourneyResult {
@@ -56,7 +30,7 @@ fn messages_and_allocations(url: &str, n: u32) -> (u64, u64) {
     let mut registry = Registry::default();
     registry.journey("ws:echo", echo);
     let overrides = [format!("ws_url={url}"), format!("n={n}")];
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let result = run(
         &registry,
         scenario("ws:echo", VolumeModel::Oneshot { journeys: 1 }),
@@ -65,7 +39,7 @@ fn messages_and_allocations(url: &str, n: u32) -> (u64, u64) {
         // machine, so what is left is per message.
         RunOptions { tick: Duration::from_secs(10), ..options(1, Duration::from_secs(60)) },
     );
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     let total = result.merged.total();
     assert_eq!((total.req_errors(), total.ws.error_count()), (0, 0), "{:?}", result.merged.error_samples);
     assert_eq!(total.ws.messages_sent, u64::from(n));
