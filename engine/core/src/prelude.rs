@@ -152,7 +152,6 @@ mod tests {
     //! so a new item or method without one fails here.
 
     use std::collections::BTreeMap;
-    use std::path::Path;
 
     /// Methods allowed to wait for their examples (`Type::method`): none now.
     const WAITING: &[&str] = &[];
@@ -270,21 +269,10 @@ mod tests {
 
     /// Every item and method checked, across mite-core's sources.
     fn checked() -> Vec<(String, String, bool)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let names = reexports(&std::fs::read_to_string(root.join("prelude.rs")).unwrap());
-        let mut found = Vec::new();
-        let mut stack = vec![root.clone()];
-        while let Some(dir) = stack.pop() {
-            for path in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let file = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
-                    found.extend(items_in(&std::fs::read_to_string(&path).unwrap(), &file, &names));
-                }
-            }
-        }
-        found
+        let files = crate::layers::source_files();
+        let prelude = files.iter().find(|(file, _)| file == "prelude.rs").expect("prelude.rs");
+        let names = reexports(&prelude.1);
+        files.iter().flat_map(|(file, text)| items_in(text, file, &names)).collect()
     }
 
     #[test]

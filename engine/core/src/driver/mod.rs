@@ -82,6 +82,7 @@ pub fn thread_cpu_us() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::{crate_imports, source_files, without_tests};
 
     #[test]
     fn driver_choice_parses() {
@@ -90,25 +91,6 @@ mod tests {
         assert_eq!("io-uring".parse::<DriverChoice>(), Ok(DriverChoice::IoUring));
         let err = "kqueue".parse::<DriverChoice>().unwrap_err();
         assert_eq!(err.to_string(), "unknown driver \"kqueue\": expected auto, io_uring or epoll");
-    }
-
-    /// Every `.rs` file under `src/`, as (path relative to `src/` with `/`, text).
-    fn source_files() -> Vec<(String, String)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let (mut files, mut pending) = (Vec::new(), vec![root.clone()]);
-        while let Some(dir) = pending.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    pending.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let relative = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
-                    files.push((relative, std::fs::read_to_string(&path).unwrap()));
-                }
-            }
-        }
-        assert!(files.len() > 20, "found only {} files under {}", files.len(), root.display());
-        files
     }
 
     /// Architecture invariant: only the driver, the HTTP transport and client, and the
@@ -148,14 +130,9 @@ mod tests {
             let Some((_, allowed)) = MAY_IMPORT.iter().find(|(folder, _)| relative.starts_with(folder)) else {
                 continue;
             };
-            let code = text.split("#[cfg(test)]").next().unwrap_or("");
-            for (i, line) in code.lines().enumerate() {
-                for (at, _) in line.match_indices("crate::") {
-                    let module: String =
-                        line[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-                    if !module.is_empty() && !allowed.contains(&module.as_str()) {
-                        offenders.push(format!("{relative}:{}: {}", i + 1, line.trim()));
-                    }
+            for (line, module, code) in crate_imports(without_tests(&text)) {
+                if !module.is_empty() && !allowed.contains(&module.as_str()) {
+                    offenders.push(format!("{relative}:{line}: {}", code.trim()));
                 }
             }
         }
