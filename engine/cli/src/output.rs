@@ -63,8 +63,7 @@ fn file_named(path: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    match (std::fs::canonicalize(parent), path.file_name()) {
+    match (std::fs::canonicalize(parent_of(path)), path.file_name()) {
         (Ok(dir), Some(name)) => dir.join(name),
         _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
     }

@@ -2,7 +2,7 @@
 //! counts, its driver), the segments of `K/N` that are missing or given twice, and the merged
 //! `stopped_by` made `interrupted` when any part was. Works on result files, I/O-free.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::output::outcome::StopReason;
 use crate::output::result_file::{Coverage, Part, ResultFile};
@@ -61,12 +61,10 @@ fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<Stri
             warnings.push(format!("{earlier} and {source} hold the same run: its counts are added twice"));
         }
     }
-    let mut scenarios: Vec<&str> = inputs.iter().map(|(_, r)| r.scenario.as_str()).collect();
-    scenarios.dedup();
-    scenarios.sort_unstable();
-    scenarios.dedup();
+    let scenarios: BTreeSet<&str> = inputs.iter().map(|(_, r)| r.scenario.as_str()).collect();
     if scenarios.len() > 1 {
-        warnings.push(format!("results of different scenarios were merged ({})", scenarios.join(", ")));
+        let named: Vec<&str> = scenarios.into_iter().collect();
+        warnings.push(format!("results of different scenarios were merged ({})", named.join(", ")));
     }
 }
 
