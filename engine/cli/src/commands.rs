@@ -73,7 +73,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                 cores: vec![cores::available()[0]],
                 duration: Some(duration),
                 pin: false,
-                ..run_options(&common, &resolved.client)?
+                ..run_options(&common, &resolved.client)
             };
             execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
@@ -204,22 +204,14 @@ fn check(resolved: &Resolved) {
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
-fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunOptions> {
+fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
     let driver = common.driver;
     let defaults = HttpSettings::default();
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
-    let most = mite_core::limits::CONNECTIONS_PER_HOST_PER_CORE_MAX;
-    if max_connections == 0 || max_connections > most {
-        bail!(
-            "--max-connections (or [client] max_connections) {max_connections}: must be between 1 and {most} per host per core"
-        );
-    }
-    if timeout.is_zero() || connect_timeout.is_zero() {
-        bail!("--timeout and --connect-timeout must be above zero");
-    }
-    Ok(RunOptions {
+    // Each is in range already: the flags' value parsers and the scenario file's loader check them.
+    RunOptions {
         driver,
         http: HttpSettings {
             connect_timeout,
@@ -236,7 +228,7 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> anyhow::Result<RunO
             client_key: common.key.clone().or_else(|| file.key.clone()),
         },
         ..RunOptions::default()
-    })
+    }
 }
 
 fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -248,9 +240,6 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
              or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
         );
     };
-    if args.tick < mite_core::limits::TICK_MIN {
-        bail!("--tick {:?}: must be at least {:?}", args.tick, mite_core::limits::TICK_MIN);
-    }
     let resolved = resolve(registry, scenario, &args.common.config)?;
     let segment = crate::schedule::segment(args.segment, args.segments, std::env::var("JOB_COMPLETION_INDEX").ok())?;
     let start_at = args.start_at;
@@ -262,7 +251,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         pin: !args.no_pin,
         segment,
         start_at,
-        ..run_options(&args.common, &resolved.client)?
+        ..run_options(&args.common, &resolved.client)
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.outputs.thresholds.iter().cloned());
@@ -637,7 +626,7 @@ fn journey_test(
     rows: usize,
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
-    let options = run_options(common, &ClientOptions::default())?;
+    let options = run_options(common, &ClientOptions::default());
     let rows = match datapool {
         None => Vec::new(),
         Some(name) => {
@@ -692,7 +681,7 @@ fn journey_run(
         }],
         config,
     };
-    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client)? };
+    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client) };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     let result = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
@@ -734,7 +723,7 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut options = RunOptions {
         cores: injector,
         duration: Some(args.duration),
-        ..run_options(&args.common, &ClientOptions::default())?
+        ..run_options(&args.common, &ClientOptions::default())
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
