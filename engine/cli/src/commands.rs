@@ -384,9 +384,8 @@ fn exit_code(
     hdr_log_failed: bool,
 ) -> ExitCode {
     let Some(mut code) = threshold_code(checked) else { return ExitCode::from(EXIT_ERROR) };
-    if result.stopped_by == StopReason::Interrupted {
-        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
-        code = ExitCode::from(EXIT_INTERRUPTED);
+    if let Some(interrupted) = interrupted(result) {
+        code = interrupted;
     }
     if hdr_log_failed {
         let _ = writeln!(
@@ -398,6 +397,14 @@ fn exit_code(
         code = ExitCode::from(EXIT_ERROR);
     }
     code
+}
+
+/// The interrupted exit code, said, when a signal stopped the run.
+fn interrupted(result: &RunResult) -> Option<ExitCode> {
+    (result.stopped_by == StopReason::Interrupted).then(|| {
+        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        ExitCode::from(EXIT_INTERRUPTED)
+    })
 }
 
 /// An interrupt before the first request: nothing was sent, so there is nothing to write.
@@ -696,9 +703,8 @@ fn journey_run(
     if let Some(sink) = &json {
         write_json(sink, &result)?;
     }
-    if result.stopped_by == StopReason::Interrupted {
-        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    if let Some(interrupted) = interrupted(&result) {
+        return Ok(interrupted);
     }
     Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
