@@ -2,7 +2,7 @@
 //! the Prometheus linger, bad names and URLs, panics from input), at the command line.
 
 mod support;
-use support::{Scratch, engine, is_root, scenario, text};
+use support::{Scratch, engine, is_root, scenario, signal_when, text};
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -367,46 +367,6 @@ fn fifo_outputs_never_block_and_stay_fifos() {
     assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
-}
-
-/// Spawns the engine with `args`, sends `signal` once `ready` is true of what it has said on
-/// standard error so far (or after `LIMIT`), and returns its output and how long it took to
-/// exit after the signal.
-#[allow(unsafe_code)]
-fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -> (Output, Duration) {
-    use std::io::Read;
-    const LIMIT: Duration = Duration::from_secs(60);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let said = said.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
-    let started = Instant::now();
-    while !ready(&said.lock().unwrap()) && started.elapsed() < LIMIT {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
-    }
-    let sent = Instant::now();
-    let mut out = child.wait_with_output().unwrap();
-    let took = sent.elapsed();
-    reader.join().unwrap();
-    out.stderr = said.lock().unwrap().clone().into_bytes();
-    (out, took)
 }
 
 /// An interrupt while waiting for `--start-at` ends the wait: nothing sent, nothing written,

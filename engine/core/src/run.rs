@@ -563,21 +563,21 @@ impl<'a, 'r> Collector<'a, 'r> {
             exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
         }
         let last = self.finished.iter().all(|f| *f) && self.pending.is_empty();
+        // Each interval is reported once, as it is; a last one cut short by the stop says so.
+        let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
+        let partial = Progress::is_partial(seconds, self.options.tick, last);
+        (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, partial }));
         match self.previous.as_mut() {
-            // A final interval shorter than half a tick would show a rate from a handful of
-            // requests over a few milliseconds: it is folded into the one before.
+            // In the timeline (the result file, the charts), a final interval shorter than half
+            // a tick would show a rate from a handful of requests over a few milliseconds: it
+            // is folded into the one before.
             Some((before, started_s)) if last && seconds < self.options.tick.as_secs_f64() / 2.0 => {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
-                let point = interval_point(before, elapsed_s, span, in_flight, target);
-                let progress = Progress { point: &point, target, seconds: span, folded_s: Some(seconds) };
-                (self.report)(&RunEvent::Interval(&progress));
                 self.intervals.pop();
-                self.intervals.push(point);
+                self.intervals.push(interval_point(before, elapsed_s, span, in_flight, target));
             }
             _ => {
-                let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
-                (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, folded_s: None }));
                 self.intervals.push(point);
                 self.previous = Some((interval, self.last_elapsed_s));
             }
