@@ -51,6 +51,8 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => run_main(&registry, cli.run),
         Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, scenario, common } }) => {
+            // Before the scenario is read: a signal is never "killed".
+            Signals::installed().cancel_at_once();
             match scenario {
                 Some(file) => {
                     let resolved = resolve(&registry, &file, &common.config)?;
@@ -647,15 +649,38 @@ fn journey_test(
         }
     };
     let config = layered_config(&Config::default(), &common.config)?;
+    let signals = Signals::installed();
+    if signals.interrupted() {
+        return Ok(interrupted_before_the_start());
+    }
+    let total = rows.len().max(1);
     // The trace goes to standard output, a closed one (SIGHUP) losing nothing but the trace.
     let mut trace = |event: &RunEvent<'_>| {
+        if matches!(event, RunEvent::JourneyStarted { .. }) {
+            signals.run_started();
+        }
         let _ = writeln!(std::io::stdout(), "{event}");
     };
-    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &mut trace)?;
-    println!("\n({driver})");
-    print!("{}", report::table(&merged, 0.0));
+    let stop = signals.stop_flag();
+    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace)?;
+    let _ = writeln!(std::io::stdout(), "\n({driver})");
+    let _ = write!(std::io::stdout(), "{}", report::table(&merged, 0.0));
     if common.phases {
-        print!("\n{}", report::phases_table(&merged));
+        let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&merged));
+    }
+    if signals.interrupted() {
+        let j = merged.journeys;
+        let not_run = (total as u64).saturating_sub(j.started);
+        let _ = writeln!(
+            std::io::stderr(),
+            "journey test interrupted: {} of {total} journeys ran ({} ok, {} failed), {} cancelled in flight, \
+             {not_run} not run (exit code {EXIT_INTERRUPTED})",
+            j.ok + j.failed,
+            j.ok,
+            j.failed,
+            j.cancelled,
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
 }

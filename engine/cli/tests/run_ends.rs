@@ -542,3 +542,44 @@ fn an_interrupted_journey_run_exits_interrupted() {
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
+
+/// `journey test` against a route that stalls: an interrupt cancels the journey in flight at
+/// once and says what ran and what did not, with the interrupted exit code (it was killed by
+/// the signal, no table, or waited for the route).
+#[test]
+fn an_interrupted_journey_test_stops_at_once_and_says_what_ran() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    std::fs::write(scratch.file("rows.csv"), "n\n1\n2\n3\n").unwrap();
+    let file = scratch.file("slow.toml");
+    std::fs::write(
+        &file,
+        "[datapools.rows]\ncsv = \"rows.csv\"\n\n[journeys.slow]\nsteps = [{ url = \"{base}/\" }, \
+         { url = \"{base}/delay/20000\" }]\n\n[[scenario]]\njourney = \"slow\"\ndatapool = \"rows\"\n\
+         volume = { constant = 1 }\n",
+    )
+    .unwrap();
+    for (signal, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
+        let before = target.hits();
+        let args: Vec<String> = ["journey", "test", "slow", "rows", "--scenario", file.to_str().unwrap(), "--config"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("base={}", target.url(""))])
+            .collect();
+        // Once the first row's stalling request has reached the target.
+        let (out, took) = signal_when(&args, signal, |_| target.hits() >= before + 2);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{name}: {said}");
+        assert!(took < Duration::from_secs(5), "{name}: stopped {took:?} after the signal: {said}");
+        assert!(said.contains("journey CANCELLED by the interrupt"), "{name}: {said}");
+        assert!(
+            said.contains(
+                "journey test interrupted: 0 of 3 journeys ran (0 ok, 0 failed), 1 cancelled in flight, 2 not run"
+            ),
+            "{name}: {said}"
+        );
+        // Both requests the target saw are in the table, the stalled one as cancelled.
+        assert_eq!(target.hits() - before, 2, "{name}");
+        assert!(said.contains("requests 2 in") && said.contains("cancelled                 1"), "{name}: {said}");
+    }
+}

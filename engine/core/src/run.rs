@@ -645,12 +645,15 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
 /// Runs one journey once per row (or once without a datapool) on the current thread, reporting
 /// each journey's start and end (and the trace its transactions, messages and requests print).
 /// Returns the merged stats. Of `options`, the HTTP and TLS settings and the driver are used.
+/// Once `stop` is set, the journey in flight is cancelled (counted as cancelled, its requests
+/// in flight as `cancelled` errors) and the rows left are not run.
 pub fn journey_test(
     registry: &Registry,
     journey_name: &str,
     rows: Vec<Row>,
     config: Config,
     options: &RunOptions,
+    stop: &AtomicBool,
     report: &mut Reporter<'_>,
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name)?;
@@ -667,13 +670,24 @@ pub fn journey_test(
         let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
         let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
         for row in rows {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
             report(&RunEvent::JourneyStarted { journey: journey_name, args: &row });
             let ctx = Ctx::new(shard.clone(), journey_name);
             shard.stats.borrow_mut().journeys.started += 1;
             let started = Instant::now();
             let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
-            let result = trace.run(journey.run_once(&ctx, row), &mut emit).await;
+            let result = until_stopped(trace.run(journey.run_once(&ctx, row), &mut emit), stop).await;
             let took = started.elapsed();
+            let Some(result) = result else {
+                let mut stats = shard.stats.borrow_mut();
+                stats.cancel_in_flight();
+                stats.journeys.cancelled += 1;
+                drop(stats);
+                report(&RunEvent::JourneyInterrupted { took });
+                break;
+            };
             report(&RunEvent::JourneyEnded { took, error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display) });
             record_journey(&shard, journey_name, &result);
         }
@@ -683,4 +697,23 @@ pub fn journey_test(
         merged
     });
     Ok((merged, driver))
+}
+
+/// `work`'s output, or `None` once `stop` is set (looked at every `CORE_POLL_INTERVAL`):
+/// `work` is then dropped unfinished.
+async fn until_stopped<T>(work: impl std::future::Future<Output = T>, stop: &AtomicBool) -> Option<T> {
+    use std::task::Poll;
+    let mut work = std::pin::pin!(work);
+    let mut watch = std::pin::pin!(async {
+        while !stop.load(Ordering::Relaxed) {
+            crate::driver::sleep(crate::limits::CORE_POLL_INTERVAL).await;
+        }
+    });
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        watch.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }

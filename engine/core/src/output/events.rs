@@ -53,6 +53,11 @@ pub enum RunEvent<'a> {
         /// Why it failed.
         error: Option<&'a dyn fmt::Display>,
     },
+    /// `journey test`: an interrupt cancelled the journey in flight after `took`.
+    JourneyInterrupted {
+        /// How long it had run.
+        took: Duration,
+    },
     /// Writing the `--hdr-log` failed mid-run (a full disk): the log stops there, the run goes
     /// on and its results are written. A caller that gates on the log treats the run as failed.
     HdrLogFailed(&'a std::io::Error),
@@ -115,6 +120,9 @@ impl fmt::Display for RunEvent<'_> {
             }
             RunEvent::JourneyEnded { took, error: Some(err) } => {
                 write!(f, "journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3)
+            }
+            RunEvent::JourneyInterrupted { took } => {
+                write!(f, "journey CANCELLED by the interrupt after {:.2} ms", took.as_secs_f64() * 1e3)
             }
             RunEvent::Trace { depth, line } => write!(f, "{:indent$}{line}", "", indent = depth * 2),
         }
