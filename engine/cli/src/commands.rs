@@ -149,6 +149,8 @@ struct Resolved {
     duration: Option<Duration>,
     client: ClientOptions,
     thresholds: Vec<String>,
+    /// A scenario file's entries' places, for errors and warnings that need the cores.
+    places: Option<scenario_file::EntryPlaces>,
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
@@ -161,6 +163,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
             duration: loaded.duration,
             client: loaded.client,
             thresholds: loaded.thresholds,
+            places: Some(loaded.entry_places),
         });
     }
     let build = base.find_scenario(name)?;
@@ -172,6 +175,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         duration: None,
         client: ClientOptions::default(),
         thresholds: Vec::new(),
+        places: None,
     })
 }
 
@@ -200,8 +204,17 @@ fn check(resolved: &Resolved) {
         println!("  threshold {threshold}");
     }
     // The cores are not known here: rows and journeys are compared as on one core.
-    for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
-        println!("WARNING: {warning}");
+    match &resolved.places {
+        Some(places) => {
+            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, 1) {
+                println!("WARNING: {}", places.at(i, warning));
+            }
+        }
+        None => {
+            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
+                println!("WARNING: {warning}");
+            }
+        }
     }
 }
 
@@ -299,6 +312,11 @@ fn execute(
     outputs: Outputs<'_>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
+    // A scenario file's volume models against the cores, named at their lines (the run
+    // refuses the same, without the file's places).
+    if let Some(places) = &resolved.places {
+        places.check_split(&resolved.scenario, options.cores.len() * options.segment.1)?;
+    }
     // Thresholds are parsed before the run so that a typo does not cost a whole test.
     let thresholds = outputs
         .thresholds
