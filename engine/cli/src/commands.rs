@@ -661,7 +661,11 @@ fn journey_test(
             let mut shard = pool.shard(0, 1);
             let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
             if limit < pool.len() {
-                println!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len());
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "running the first {limit} of {} rows of {name} (--rows 0 for all)",
+                    pool.len()
+                );
             }
             (0..limit).filter_map(|_| shard.checkout()).collect()
         }
@@ -680,9 +684,12 @@ fn journey_test(
         let _ = writeln!(std::io::stdout(), "{event}");
     };
     let stop = signals.stop_flag();
+    let started = std::time::Instant::now();
     let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace)?;
+    // The rates in the table are over the time the journeys took (they said "in 0.00s").
+    let took_s = started.elapsed().as_secs_f64();
     let _ = writeln!(std::io::stdout(), "\n({driver})");
-    let _ = write!(std::io::stdout(), "{}", report::table(&merged, 0.0));
+    let _ = write!(std::io::stdout(), "{}", report::table(&merged, took_s));
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&merged));
     }
@@ -741,7 +748,7 @@ fn journey_run(
     })?;
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
-        print!("\n{}", report::phases_table(&result.merged));
+        let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
         write_json(sink, &result)?;
@@ -777,7 +784,8 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
-    eprintln!("target counted {} requests", mite_core::output::units::grouped(target.hits()));
+    // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
+    let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));
     target.stop();
     Ok(code)
 }

@@ -581,5 +581,7 @@ fn an_interrupted_journey_test_stops_at_once_and_says_what_ran() {
         // Both requests the target saw are in the table, the stalled one as cancelled.
         assert_eq!(target.hits() - before, 2, "{name}");
         assert!(said.contains("requests 2 in") && said.contains("cancelled                 1"), "{name}: {said}");
+        // Over the time the journeys took (the table said "requests 2 in 0.00s = 0 req/s").
+        assert!(!said.contains("in 0.00s"), "{name}: {said}");
     }
 }
