@@ -127,18 +127,23 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
     Ok(ExitCode::SUCCESS)
 }
 
+/// One line on standard output; a closed one (`mite-engine list | head -3`) is not a panic.
+fn say(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn list(registry: &Registry) {
-    println!("journeys:");
+    say(format_args!("journeys:"));
     for name in registry.journey_names() {
-        println!("  {name}");
+        say(format_args!("  {name}"));
     }
-    println!("datapools:");
+    say(format_args!("datapools:"));
     for name in registry.datapool_names() {
-        println!("  {name}");
+        say(format_args!("  {name}"));
     }
-    println!("scenarios:");
+    say(format_args!("scenarios:"));
     for name in registry.scenario_names() {
-        println!("  {name}");
+        say(format_args!("  {name}"));
     }
 }
 
@@ -180,7 +185,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
 }
 
 fn check(resolved: &Resolved) {
-    println!("scenario {}: ok", resolved.scenario.name);
+    say(format_args!("scenario {}: ok", resolved.scenario.name));
     for entry in &resolved.scenario.entries {
         let pool = match &entry.datapool {
             Some(pool) => format!(
@@ -191,28 +196,28 @@ fn check(resolved: &Resolved) {
             ),
             None => "no datapool".into(),
         };
-        println!(
+        say(format_args!(
             "  {} with {pool}, volume = {}",
             entry.journey,
             mite_core::scenario::file_words::VolumeWords(&entry.volume)
-        );
+        ));
     }
     if let Some(duration) = resolved.duration {
-        println!("  duration {duration:?}");
+        say(format_args!("  duration {duration:?}"));
     }
     for threshold in &resolved.thresholds {
-        println!("  threshold {threshold}");
+        say(format_args!("  threshold {threshold}"));
     }
     // The cores are not known here: rows and journeys are compared as on one core.
     match &resolved.places {
         Some(places) => {
             for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, 1) {
-                println!("WARNING: {}", places.at(i, warning));
+                say(format_args!("WARNING: {}", places.at(i, warning)));
             }
         }
         None => {
             for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
-                println!("WARNING: {warning}");
+                say(format_args!("WARNING: {warning}"));
             }
         }
     }
@@ -549,9 +554,9 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     let mut regressions = Vec::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
-        println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
-        print!("{table}");
-        println!();
+        say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
+        let _ = std::io::stdout().write_all(table.as_bytes());
+        say("");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
     if let Some(path) = html {
@@ -560,12 +565,12 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         eprintln!("comparison page written to {}", path.display());
     }
     if regressions.is_empty() {
-        println!("\nno regression beyond {limit}%");
+        say(format_args!("\nno regression beyond {limit}%"));
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("\nregressions beyond {limit}%:");
+        say(format_args!("\nregressions beyond {limit}%:"));
         for regression in &regressions {
-            println!("  {regression}");
+            say(format_args!("  {regression}"));
         }
         Ok(ExitCode::from(EXIT_REGRESSION))
     }
@@ -741,11 +746,22 @@ fn journey_run(
     let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client) };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
-    let result = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
+    if signals.interrupted() {
+        return Ok(interrupted_before_the_start());
+    }
+    let run = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
         }
-    })?;
+        // No progress lines for one journey; what to know before trusting it is said.
+        if matches!(event, RunEvent::Warning(_) | RunEvent::DriverFallback { .. } | RunEvent::HdrLogFailed(_)) {
+            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
+        }
+    });
+    let result = match run {
+        Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
+        run => run?,
+    };
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));

@@ -680,3 +680,23 @@ fn scenario_type_errors_name_the_field_and_its_range() {
         assert!(!said.contains("i128") && !said.contains("number of 0 or more"), "{said}");
     }
 }
+
+/// `mite-engine list | head -3`: standard output closed before the engine writes. It panicked
+/// ("failed printing to stdout: Broken pipe", exit 101); what it prints is now simply cut off.
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let get = scenario("get.toml");
+    for args in [&["list"][..], &["scenario", "check", get.as_str()]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {said}");
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+    }
+}

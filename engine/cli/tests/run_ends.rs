@@ -449,6 +449,20 @@ fn an_interrupt_before_the_run_starts_is_not_a_kill() {
     let spawned = Instant::now();
     let (out, _) = signal_when(&args, libc::SIGTERM, |_| spawned.elapsed() > Duration::from_millis(300));
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    // `journey run` and `journey test` read the same file first, and say the same (`journey
+    // test` was killed by the signal; `journey run` ran with the stop set and said nothing).
+    let url = format!("target_url={}", target.url("/"));
+    let file = file.to_str().unwrap();
+    for command in [["journey", "run", "get", "users"], ["journey", "test", "get", "users"]] {
+        let args: Vec<String> =
+            command.iter().chain(&["--scenario", file, "--config", &url]).map(|s| s.to_string()).collect();
+        let spawned = Instant::now();
+        let (out, _) = signal_when(&args, libc::SIGINT, |_| spawned.elapsed() > Duration::from_millis(300));
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{command:?}: {said}");
+        assert!(said.contains("interrupted before the run started: nothing was sent"), "{command:?}: {said}");
+    }
+    assert_eq!(target.hits(), 0);
 }
 
 /// A full disk under `--hdr-log` mid-run (here the file-size limit, `ulimit -f`, with SIGXFSZ
