@@ -700,3 +700,18 @@ fn a_closed_standard_output_is_not_a_panic() {
         assert!(!said.contains("panicked"), "{args:?}: {said}");
     }
 }
+
+/// `journey run` dropped every event of its run, so `--insecure` ran without its warning.
+#[test]
+fn journey_run_says_its_warnings() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let out = engine(&["journey", "run", "http_example:journey", "--insecure", "--config", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("WARNING: --insecure: TLS certificates are NOT verified"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(target.hits(), 1);
+}
