@@ -106,7 +106,7 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
     std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
-    eprintln!(
+    tell(format_args!(
         "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
          left to the session) -> {}",
         har.display(),
@@ -116,13 +116,13 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
         converted.dropped_host,
         converted.dropped_redirect,
         output.display()
-    );
+    ));
     if !converted.unset_cookies.is_empty() {
-        eprintln!(
+        tell(format_args!(
             "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
              add them to a step with cookies = {{ .. }} if the target needs them",
             converted.unset_cookies.join(", ")
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -130,6 +130,12 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
 /// One line on standard output; a closed one (`mite-engine list | head -3`) is not a panic.
 fn say(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// One line on standard error; a terminal gone (SIGHUP) is not a panic that would replace the
+/// command's exit code.
+pub(crate) fn tell(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn list(registry: &Registry) {
@@ -291,13 +297,13 @@ fn apply_outputs<'a>(
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
-        eprintln!("Prometheus metrics on http://{}/metrics", exporter.addr());
+        tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
     if let Some(addr) = flags.dashboard {
         let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
             .with_context(|| format!("--dashboard {addr}"))?;
-        eprintln!("live dashboard on http://{}/", dashboard.addr());
+        tell(format_args!("live dashboard on http://{}/", dashboard.addr()));
         options.dashboard = Some(Arc::new(dashboard));
     }
     Ok(Outputs {
@@ -532,9 +538,9 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
             let (json, broken) =
                 mite_core::output::result_frame::decode_noting(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
             if let Some(broken) = broken {
-                eprintln!(
+                tell(format_args!(
                     "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
-                );
+                ));
             }
             return ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located);
         }
@@ -562,7 +568,7 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     if let Some(path) = html {
         let page = mite_core::output::html::render_compare(&files, limit, &regressions);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
-        eprintln!("comparison page written to {}", path.display());
+        tell(format_args!("comparison page written to {}", path.display()));
     }
     if regressions.is_empty() {
         say(format_args!("\nno regression beyond {limit}%"));
@@ -606,13 +612,13 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
     if let Some(path) = html {
         let page = mite_core::output::html::render_merged(&merged, &files);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
-        eprintln!("merged report written to {}", path.display());
+        tell(format_args!("merged report written to {}", path.display()));
     }
     print_result(&merged, output == Path::new("-"));
     for warning in &warnings {
-        eprintln!("warning: {warning}");
+        tell(format_args!("warning: {warning}"));
     }
-    eprintln!("merged {} results into {}", paths.len(), output.display());
+    tell(format_args!("merged {} results into {}", paths.len(), output.display()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -784,12 +790,12 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let target =
         Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
             .context("starting the embedded target")?;
-    eprintln!(
+    tell(format_args!(
         "demo: embedded target at {} (core {}), {} journeys in flight",
         target.url("/"),
         spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
         args.journeys
-    );
+    ));
     let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
     overrides.extend(args.common.config.iter().cloned());
     let mut options = RunOptions {
@@ -813,10 +819,10 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     }
     let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
         .with_context(|| format!("starting the target on {addr}"))?;
-    eprintln!(
+    tell(format_args!(
         "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /bad/MODE; Ctrl-C stops it)",
         target.url("/")
-    );
+    ));
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
@@ -824,7 +830,11 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
         std::thread::sleep(Duration::from_millis(100));
     }
     let hits = target.hits();
-    eprintln!("target served {} request{}", mite_core::output::units::grouped(hits), if hits == 1 { "" } else { "s" });
+    tell(format_args!(
+        "target served {} request{}",
+        mite_core::output::units::grouped(hits),
+        if hits == 1 { "" } else { "s" }
+    ));
     target.stop();
     Ok(ExitCode::SUCCESS)
 }

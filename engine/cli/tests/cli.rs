@@ -699,6 +699,12 @@ fn a_closed_standard_output_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {said}");
         assert!(!said.contains("panicked"), "{args:?}: {said}");
     }
+    // A terminal gone (SIGHUP) under an error: the exit code is the error's, not a panic's (101).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status =
+        Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(["--scenario", "no/such.toml"]).stderr(writer).status();
+    assert_eq!(status.unwrap().code(), Some(1));
 }
 
 /// `journey run` dropped every event of its run, so `--insecure` ran without its warning.
