@@ -665,22 +665,7 @@ fn journey_test(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let options = run_options(common, &ClientOptions::default());
-    let rows = match datapool {
-        None => Vec::new(),
-        Some(name) => {
-            let pool = registry.find_datapool(name)?;
-            let mut shard = pool.shard(0, 1);
-            let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
-            if limit < pool.len() {
-                let _ = writeln!(
-                    std::io::stdout(),
-                    "running the first {limit} of {} rows of {name} (--rows 0 for all)",
-                    pool.len()
-                );
-            }
-            (0..limit).filter_map(|_| shard.checkout()).collect()
-        }
-    };
+    let rows = test_rows(registry, datapool, rows)?;
     let config = layered_config(&Config::default(), &common.config)?;
     let signals = Signals::installed();
     if signals.interrupted() {
@@ -706,19 +691,30 @@ fn journey_test(
     }
     if signals.interrupted() {
         let j = merged.journeys;
-        let not_run = (total as u64).saturating_sub(j.started);
-        let _ = writeln!(
-            std::io::stderr(),
+        tell(format_args!(
             "journey test interrupted: {} of {total} journeys ran ({} ok, {} failed), {} cancelled in flight, \
-             {not_run} not run (exit code {EXIT_INTERRUPTED})",
+             {} not run (exit code {EXIT_INTERRUPTED})",
             j.ok + j.failed,
             j.ok,
             j.failed,
             j.cancelled,
-        );
+            (total as u64).saturating_sub(j.started),
+        ));
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// The rows `journey test` runs: the first `rows` of `datapool` (all of them for 0), or none.
+fn test_rows(registry: &Registry, datapool: Option<&str>, rows: usize) -> anyhow::Result<Vec<mite_core::Row>> {
+    let Some(name) = datapool else { return Ok(Vec::new()) };
+    let pool = registry.find_datapool(name)?;
+    let mut shard = pool.shard(0, 1);
+    let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
+    if limit < pool.len() {
+        say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
+    }
+    Ok((0..limit).filter_map(|_| shard.checkout()).collect())
 }
 
 /// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
