@@ -397,31 +397,36 @@ pub(crate) struct Exchange<'a> {
     pub keep_body: bool,
 }
 
-/// One keep-alive connection, with the core's buffers lent to it while an exchange is in
-/// flight (none while it is idle).
+/// A connection in use, with the core's buffers lent to it while its exchange is in flight.
 struct Conn {
     io: Transport,
     read_buf: BytesMut,
     write_buf: BytesMut,
     body_buf: BytesMut,
-    idle_since: Instant,
 }
 
 impl Conn {
-    /// Puts `buffers` in place, returning the ones it had.
-    fn set_buffers(&mut self, buffers: ConnBuffers) -> ConnBuffers {
-        ConnBuffers {
-            read: std::mem::replace(&mut self.read_buf, buffers.read),
-            write: std::mem::replace(&mut self.write_buf, buffers.write),
-            body: std::mem::replace(&mut self.body_buf, buffers.body),
-        }
+    fn new(io: Transport, buffers: ConnBuffers) -> Conn {
+        Conn { io, read_buf: buffers.read, write_buf: buffers.write, body_buf: buffers.body }
     }
+
+    /// The socket, and the buffers to give back.
+    fn into_parts(self) -> (Transport, ConnBuffers) {
+        (self.io, ConnBuffers { read: self.read_buf, write: self.write_buf, body: self.body_buf })
+    }
+}
+
+/// A keep-alive connection waiting in its host's pool: the socket and since when, no buffers
+/// (96 bytes, where a connection in use is 192).
+struct IdleConn {
+    io: Transport,
+    since: Instant,
 }
 
 #[derive(Default)]
 struct HostPool {
     next_addr: usize,
-    idle: Vec<Conn>,
+    idle: Vec<IdleConn>,
     open: usize,
     server_name: Option<ServerName<'static>>,
 }
@@ -499,10 +504,9 @@ impl HttpClient {
     fn take_idle(&self, url: &Url<'_>) -> Option<Conn> {
         let mut pools = self.pools(url.tls).borrow_mut();
         let pool = pools.get_mut(url.authority)?;
-        while let Some(mut conn) = pool.idle.pop() {
-            if conn.idle_since.elapsed() < self.settings.idle_timeout {
-                conn.set_buffers(self.buffers.borrow_mut().lend());
-                return Some(conn);
+        while let Some(idle) = pool.idle.pop() {
+            if idle.since.elapsed() < self.settings.idle_timeout {
+                return Some(Conn::new(idle.io, self.buffers.borrow_mut().lend()));
             }
             pool.open -= 1;
         }
@@ -513,19 +517,19 @@ impl HttpClient {
         let mut pools = self.pools(url.tls).borrow_mut();
         if let Some(pool) = pools.get_mut(url.authority) {
             match conn {
-                Some(mut conn) => {
-                    conn.idle_since = Instant::now();
-                    self.recycle(&mut conn);
-                    pool.idle.push(conn);
+                Some(conn) => {
+                    let (io, buffers) = conn.into_parts();
+                    self.buffers.borrow_mut().give_back(buffers);
+                    pool.idle.push(IdleConn { io, since: Instant::now() });
                 }
                 None => pool.open -= 1,
             }
         }
     }
 
-    /// Returns a connection's buffers to the core's spare ones (it keeps none while idle).
-    fn recycle(&self, conn: &mut Conn) {
-        self.buffers.borrow_mut().give_back(conn.set_buffers(ConnBuffers::none()));
+    /// Closes a connection that cannot be reused, keeping its buffers for the next exchange.
+    fn recycle(&self, conn: Conn) {
+        self.buffers.borrow_mut().give_back(conn.into_parts().1);
     }
 
     /// Reserves a connection slot and picks one of the host's addresses (resolved by the caller).
@@ -598,7 +602,7 @@ impl HttpClient {
         let timeout = self.settings.connect_timeout;
         let started = Instant::now();
         timings.connects += 1;
-        let tcp = match monoio::time::timeout(timeout, connect_tcp(addr)).await {
+        let tcp = match crate::driver::timeout(timeout, connect_tcp(addr)).await {
             Err(_) => {
                 timings.connects_failed += 1;
                 return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?}")));
@@ -625,7 +629,7 @@ impl HttpClient {
                 };
                 let tls_started = Instant::now();
                 let remaining = timeout.saturating_sub(started.elapsed());
-                let stream = match monoio::time::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
+                let stream = match crate::driver::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
                     Err(_) => {
                         timings.tls_failed += 1;
                         return Err(trip(
@@ -645,8 +649,7 @@ impl HttpClient {
                 Transport::Tls(Box::new(stream))
             }
         };
-        let ConnBuffers { read, write, body } = self.buffers.borrow_mut().lend();
-        Ok(Conn { io, read_buf: read, write_buf: write, body_buf: body, idle_since: started })
+        Ok(Conn::new(io, self.buffers.borrow_mut().lend()))
     }
 
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
@@ -676,7 +679,7 @@ impl HttpClient {
             };
             let trip_started = Instant::now();
             let timeout = self.settings.request_timeout;
-            let outcome = monoio::time::timeout(timeout, self.round_trip(&mut conn, request, trip_started)).await;
+            let outcome = crate::driver::timeout(timeout, self.round_trip(&mut conn, request, trip_started)).await;
             match outcome {
                 Err(_) => {
                     self.release(&request.url, None);
@@ -687,11 +690,12 @@ impl HttpClient {
                     .with_timings(timings));
                 }
                 Ok(Ok(trip)) => {
-                    let reusable = trip.keep_alive && conn.read_buf.is_empty();
-                    if !reusable {
-                        self.recycle(&mut conn);
+                    if trip.keep_alive && conn.read_buf.is_empty() {
+                        self.release(&request.url, Some(conn));
+                    } else {
+                        self.recycle(conn);
+                        self.release(&request.url, None);
                     }
-                    self.release(&request.url, reusable.then_some(conn));
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(started.elapsed());
@@ -845,5 +849,16 @@ impl HttpError {
     pub(crate) fn with_status(mut self, status: u16) -> HttpError {
         self.status = Some(status);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_connection_holds_its_socket_and_a_time_only() {
+        // Tens of thousands wait in the pools while their journeys think: no buffers in them.
+        assert!(std::mem::size_of::<IdleConn>() <= std::mem::size_of::<Transport>() + 16);
     }
 }
