@@ -7,7 +7,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -40,16 +42,28 @@ pub struct Sleep {
     /// `(slot, epoch)` while armed.
     armed: Option<(u32, u32)>,
     done: bool,
+    /// Its slot is in this thread's timers: it cannot move to another thread.
+    _this_thread: PhantomData<Rc<()>>,
 }
 
-/// A sleep ending `duration` from now.
+/// A sleep ending `duration` from now (a duration past the clock's range never ends).
 pub fn sleep_for(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    sleep_until(deadline_after(duration))
 }
+
+/// `duration` from now, or a year past the longest a run lasts when that is further than the
+/// clock can count.
+fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration).unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// Later than any run ends (runs last at most 7 days).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365);
 
 /// A sleep ending at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, armed: None, done: false }
+    Sleep { deadline, armed: None, done: false, _this_thread: PhantomData }
 }
 
 impl Future for Sleep {
@@ -211,7 +225,7 @@ pin_project_lite::pin_project! {
 
 /// Runs `future` for at most `limit`.
 pub fn timeout<F: Future>(limit: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep_for(limit) }
+    Timeout { future, sleep: sleep_until(deadline_after(limit)) }
 }
 
 /// Runs `future` until `deadline` at most.
@@ -234,7 +248,6 @@ impl<F: Future> Future for Timeout<F> {
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
-    use std::rc::Rc;
 
     use super::*;
     use crate::DriverChoice;
@@ -300,6 +313,21 @@ mod tests {
                 let fast = timeout(Duration::from_secs(5), sleep_for(Duration::from_millis(2)));
                 assert_eq!(fast.await, Ok(()));
                 assert_eq!(TIMERS.with(|t| t.borrow().deadlines.armed()), 0, "every timer released");
+            });
+        });
+    }
+
+    #[test]
+    fn endless_sleeps_neither_panic_nor_stop_other_timers() {
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                for forever in [Duration::MAX, Duration::from_secs(86_400 * 365 * 30)] {
+                    super::super::spawn(async move { sleep_for(forever).await });
+                    assert_eq!(timeout(forever, sleep_for(Duration::from_millis(2))).await, Ok(()));
+                }
+                let started = Instant::now();
+                sleep_for(Duration::from_millis(5)).await;
+                assert!(started.elapsed() < Duration::from_secs(1));
             });
         });
     }
