@@ -11,7 +11,7 @@ pub mod uring_diagnosis;
 use std::fmt;
 
 pub use runtime::{CoreRuntime, DriverError, sleep, spawn};
-pub use timer::{Sleep, TimedOut, Timeout, sleep_until, timeout};
+pub use timer::{Sleep, TimedOut, Timeout, sleep_until, timeout, timeout_at};
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

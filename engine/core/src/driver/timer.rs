@@ -7,7 +7,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -40,16 +42,28 @@ pub struct Sleep {
     /// `(slot, epoch)` while armed.
     armed: Option<(u32, u32)>,
     done: bool,
+    /// Its slot is in this thread's timers: it cannot move to another thread.
+    _this_thread: PhantomData<Rc<()>>,
 }
 
-/// A sleep ending `duration` from now.
+/// A sleep ending `duration` from now (a duration past the clock's range never ends).
 pub fn sleep_for(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    sleep_until(deadline_after(duration))
 }
+
+/// `duration` from now, or a year past the longest a run lasts when that is further than the
+/// clock can count.
+fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration).unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// Later than any run ends (runs last at most 7 days).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365);
 
 /// A sleep ending at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, armed: None, done: false }
+    Sleep { deadline, armed: None, done: false, _this_thread: PhantomData }
 }
 
 impl Future for Sleep {
@@ -60,24 +74,24 @@ impl Future for Sleep {
         if this.done {
             return Poll::Ready(());
         }
-        let ready = TIMERS.with(|timers| {
+        // A replaced waker is dropped after the borrow ends: dropping it may drop a task whose
+        // own sleeps would borrow the timers again.
+        let (ready, _replaced) = TIMERS.with(|timers| {
             let timers = &mut *timers.borrow_mut();
             match this.armed {
                 Some((slot, epoch)) if epoch == timers.epoch => {
                     if !timers.deadlines.has_fired(slot) {
-                        timers.deadlines.set_waker(slot, cx.waker());
-                        return false;
+                        return (false, timers.deadlines.set_waker(slot, cx.waker()));
                     }
-                    timers.deadlines.release(slot);
-                    true
+                    (true, timers.deadlines.release(slot))
                 }
                 // Forgotten with an earlier runtime: nothing will wake it; end it.
-                Some(_) => true,
+                Some(_) => (true, None),
                 None => {
                     let slot = timers.deadlines.insert(this.deadline, cx.waker().clone());
                     this.armed = Some((slot, timers.epoch));
                     wake_driver_for(timers, this.deadline);
-                    false
+                    (false, None)
                 }
             }
         });
@@ -143,6 +157,7 @@ impl Future for TimerDriver {
                 timers.deadlines.fire_due(now, &mut fired);
                 let next = timers.deadlines.earliest();
                 timers.armed = next;
+                // The driver's own waker: replacing it never drops the last reference to a task.
                 if !timers.driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                     timers.driver = Some(cx.waker().clone());
                 }
@@ -211,7 +226,12 @@ pin_project_lite::pin_project! {
 
 /// Runs `future` for at most `limit`.
 pub fn timeout<F: Future>(limit: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep_for(limit) }
+    Timeout { future, sleep: sleep_until(deadline_after(limit)) }
+}
+
+/// Runs `future` until `deadline` at most.
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep_until(deadline) }
 }
 
 impl<F: Future> Future for Timeout<F> {
@@ -229,7 +249,6 @@ impl<F: Future> Future for Timeout<F> {
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
-    use std::rc::Rc;
 
     use super::*;
     use crate::DriverChoice;
@@ -295,6 +314,46 @@ mod tests {
                 let fast = timeout(Duration::from_secs(5), sleep_for(Duration::from_millis(2)));
                 assert_eq!(fast.await, Ok(()));
                 assert_eq!(TIMERS.with(|t| t.borrow().deadlines.armed()), 0, "every timer released");
+            });
+        });
+    }
+
+    #[test]
+    fn endless_sleeps_neither_panic_nor_stop_other_timers() {
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                for forever in [Duration::MAX, Duration::from_secs(86_400 * 365 * 30)] {
+                    super::super::spawn(async move { sleep_for(forever).await });
+                    assert_eq!(timeout(forever, sleep_for(Duration::from_millis(2))).await, Ok(()));
+                }
+                let started = Instant::now();
+                sleep_for(Duration::from_millis(5)).await;
+                assert!(started.elapsed() < Duration::from_secs(1));
+            });
+        });
+    }
+
+    #[test]
+    fn a_replaced_waker_is_dropped_outside_the_timers_borrow() {
+        // A waker whose drop (the last reference to its task) touches the timers, as a task
+        // holding sleeps of its own does.
+        struct TouchesTimersOnDrop;
+        impl Drop for TouchesTimersOnDrop {
+            fn drop(&mut self) {
+                TIMERS.with(|timers| drop(timers.borrow_mut()));
+            }
+        }
+        struct Task(#[allow(dead_code)] TouchesTimersOnDrop);
+        impl std::task::Wake for Task {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                let mut sleep = std::pin::pin!(sleep_for(Duration::from_secs(5)));
+                let last = Waker::from(std::sync::Arc::new(Task(TouchesTimersOnDrop)));
+                assert!(sleep.as_mut().poll(&mut Context::from_waker(&last)).is_pending());
+                drop(last); // the timer's slot now holds the only reference
+                assert!(sleep.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
             });
         });
     }

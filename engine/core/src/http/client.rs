@@ -1,8 +1,8 @@
 //! The per-core HTTP/1.1 client: keep-alive pools per host, timeouts, classification of every
 //! failure into one error kind, and timings for every exchange.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -501,11 +501,13 @@ impl HttpClient {
         }
     }
 
-    fn take_idle(&self, url: &Url<'_>) -> Option<Conn> {
+    /// A pooled connection of `url`'s host that has been idle for less than the idle timeout
+    /// at `now`, with buffers lent to it.
+    fn take_idle(&self, url: &Url<'_>, now: Instant) -> Option<Conn> {
         let mut pools = self.pools(url.tls).borrow_mut();
         let pool = pools.get_mut(url.authority)?;
         while let Some(idle) = pool.idle.pop() {
-            if idle.since.elapsed() < self.settings.idle_timeout {
+            if now.saturating_duration_since(idle.since) < self.settings.idle_timeout {
                 return Some(Conn::new(idle.io, self.buffers.borrow_mut().lend()));
             }
             pool.open -= 1;
@@ -513,17 +515,19 @@ impl HttpClient {
         None
     }
 
-    fn release(&self, url: &Url<'_>, conn: Option<Conn>) {
-        let mut pools = self.pools(url.tls).borrow_mut();
-        if let Some(pool) = pools.get_mut(url.authority) {
-            match conn {
-                Some(conn) => {
-                    let (io, buffers) = conn.into_parts();
-                    self.buffers.borrow_mut().give_back(buffers);
-                    pool.idle.push(IdleConn { io, since: Instant::now() });
-                }
-                None => pool.open -= 1,
-            }
+    /// Puts a reusable connection back in its host's pool, idle since `now`.
+    fn keep(&self, url: &Url<'_>, conn: Conn, now: Instant) {
+        let (io, buffers) = conn.into_parts();
+        self.buffers.borrow_mut().give_back(buffers);
+        if let Some(pool) = self.pools(url.tls).borrow_mut().get_mut(url.authority) {
+            pool.idle.push(IdleConn { io, since: now });
+        }
+    }
+
+    /// Counts a connection of `url`'s host as closed (its slot is free for a new one).
+    fn closed(&self, url: &Url<'_>) {
+        if let Some(pool) = self.pools(url.tls).borrow_mut().get_mut(url.authority) {
+            pool.open -= 1;
         }
     }
 
@@ -572,7 +576,7 @@ impl HttpClient {
 
     /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
     pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
-        self.release(url, None);
+        self.closed(url);
     }
 
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
@@ -587,7 +591,7 @@ impl HttpClient {
         let (addr, server_name) = self.reserve(url, &addrs)?;
         let result = self.connect_reserved(url, addr, server_name, timings).await;
         if result.is_err() {
-            self.release(url, None);
+            self.closed(url);
         }
         result
     }
@@ -656,16 +660,20 @@ impl HttpClient {
     /// idle. A reused connection that the server had closed (nothing came back) is replaced
     /// once and counted as a reconnect, for idempotent methods only.
     pub(crate) async fn exchange(&self, request: &Exchange<'_>) -> Result<Response, HttpError> {
+        // Three clock reads on a reused connection: the start (also the idle check's and the
+        // timeout's reference), the first response byte, the end (also the idle mark).
         let started = Instant::now();
+        let mut attempt_started = started;
         let mut timings = Timings::default();
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
         loop {
-            let (mut conn, reused) = match self.take_idle(&request.url) {
+            let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
                 // A non-idempotent request cannot be retried once written: check first that the
                 // server has not closed the pooled connection, and replace it if it has.
                 Some(conn) if !idempotent && conn.io.peer_closed() => {
-                    self.release(&request.url, None);
+                    self.closed(&request.url);
                     timings.reconnects += 1;
+                    attempt_started = Instant::now();
                     continue;
                 }
                 Some(conn) => (conn, true),
@@ -677,12 +685,14 @@ impl HttpClient {
                     Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
                 },
             };
-            let trip_started = Instant::now();
+            let trip_started = if reused { attempt_started } else { Instant::now() };
             let timeout = self.settings.request_timeout;
-            let outcome = crate::driver::timeout(timeout, self.round_trip(&mut conn, request, trip_started)).await;
+            let outcome =
+                crate::driver::timeout_at(trip_started + timeout, self.round_trip(&mut conn, request, trip_started))
+                    .await;
             match outcome {
                 Err(_) => {
-                    self.release(&request.url, None);
+                    self.closed(&request.url);
                     return Err(HttpError::failed(
                         ErrorKind::Timeout,
                         format!("no complete response from {} within {timeout:?}", request.url.authority),
@@ -690,22 +700,24 @@ impl HttpClient {
                     .with_timings(timings));
                 }
                 Ok(Ok(trip)) => {
+                    let ended = Instant::now();
                     if trip.keep_alive && conn.read_buf.is_empty() {
-                        self.release(&request.url, Some(conn));
+                        self.keep(&request.url, conn, ended);
                     } else {
                         self.recycle(conn);
-                        self.release(&request.url, None);
+                        self.closed(&request.url);
                     }
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;
-                    timings.total_us = micros(started.elapsed());
+                    timings.total_us = micros(ended - started);
                     let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
                 Ok(Err(err)) => {
-                    self.release(&request.url, None);
+                    self.closed(&request.url);
                     if reused && err.nothing_received && idempotent && timings.reconnects == 0 {
                         timings.reconnects += 1;
+                        attempt_started = Instant::now();
                         continue;
                     }
                     let error = HttpError::failed(err.kind, err.detail);
