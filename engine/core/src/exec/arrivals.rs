@@ -11,60 +11,49 @@ use std::time::{Duration, Instant};
 use crate::model::volume::RateModel;
 use crate::stats::JourneyCounts;
 
-/// When a part's rate gives nothing (rate 0), how far the clock steps before it looks again.
-const IDLE_STEP_S: f64 = 0.01;
-
 /// Turns a rate model into the intended start times of part `part` of `parts` (cores ×
-/// segments). Parts interleave: part k starts k/N of an arrival interval late, so the union
-/// of all parts is the rate itself. While the rate holds, the n-th time is computed as
-/// `anchor + n / rate` rather than by adding steps, so millions of arrivals do not accumulate
-/// rounding (a `Duration` step of 1/3 µs, or a sum of 0.1 s steps, would).
+/// segments). The model's arrivals are numbered in order (`RateModel::arrival_time_s`); part k
+/// takes numbers k, k + N, k + 2N…, so the union of all parts is the rate itself. Each time is
+/// computed from the model, not by adding steps: a change of rate (a low stage before a high
+/// one, a stage at rate 0, a ramp from 0) is met exactly where it happens, and millions of
+/// arrivals do not accumulate rounding.
 #[derive(Clone, Debug)]
 pub struct ArrivalClock {
     rate: RateModel,
-    parts: f64,
-    next_s: f64,
-    /// Where the current run of equal steps started, its rate, and steps taken since.
-    anchor_s: f64,
-    anchor_rate: f64,
-    steps: u64,
+    parts: u64,
+    /// The model's number of this part's next arrival.
+    next: u64,
+    /// Its time, seconds since the start; `None` when the model has no more.
+    next_s: Option<f64>,
     ended: bool,
 }
 
 impl ArrivalClock {
     /// The clock of part `part` of `parts`, at the start of the run.
     pub fn new(rate: RateModel, part: usize, parts: usize) -> ArrivalClock {
-        let parts = parts.max(1) as f64;
-        let first = rate.rate_at(0.0).unwrap_or(0.0) / parts;
-        let next_s = if first > 0.0 { part as f64 / parts / first } else { 0.0 };
-        ArrivalClock { rate, parts, next_s, anchor_s: next_s, anchor_rate: 0.0, steps: 0, ended: false }
+        let next = part as u64;
+        let next_s = rate.arrival_time_s(next as f64);
+        ArrivalClock { rate, parts: parts.max(1) as u64, next, next_s, ended: false }
     }
 
     /// Calls `arrive` with every intended start time (seconds since the start) before
     /// `until_s`, in order. Returns `false` once the rate model has ended.
     pub fn due(&mut self, until_s: f64, mut arrive: impl FnMut(f64)) -> bool {
-        while !self.ended && self.next_s < until_s {
-            let Some(total) = self.rate.rate_at(self.next_s) else {
-                self.ended = true;
-                break;
-            };
-            let per_part = total / self.parts;
-            if per_part <= 0.0 {
-                self.next_s += IDLE_STEP_S;
-                continue;
-            }
-            arrive(self.next_s);
-            if per_part != self.anchor_rate {
-                (self.anchor_s, self.anchor_rate, self.steps) = (self.next_s, per_part, 0);
-            }
-            self.steps += 1;
-            self.next_s = self.anchor_s + self.steps as f64 / per_part;
+        while let Some(at_s) = self.next_s.filter(|&t| t < until_s) {
+            arrive(at_s);
+            self.next += self.parts;
+            self.next_s = self.rate.arrival_time_s(self.next as f64);
+        }
+        // A model with a length has ended once it has no more arrivals; one at rate 0 for ever
+        // never ends by itself (the run's duration ends it).
+        if self.next_s.is_none() && self.rate.duration_s().is_some() {
+            self.ended = true;
         }
         !self.ended
     }
 
-    /// The next intended start time, seconds since the start.
-    pub fn next_s(&self) -> f64 {
+    /// The next intended start time, seconds since the start (`None`: there is none).
+    pub fn next_s(&self) -> Option<f64> {
         self.next_s
     }
 
@@ -230,6 +219,94 @@ mod tests {
         assert!(!clock.due(5.0, |_| count += 1));
         assert_eq!(count, 10);
         assert!(clock.ended());
+    }
+
+    /// The arrival times `part` of `parts` gets before `stop_s`.
+    fn due_times(rate: &RateModel, part: usize, parts: usize, stop_s: f64) -> Vec<f64> {
+        let mut times = Vec::new();
+        ArrivalClock::new(rate.clone(), part, parts).due(stop_s, |t| times.push(t));
+        times
+    }
+
+    fn stages(stages: &[(f64, f64)]) -> RateModel {
+        RateModel::Stages(stages.iter().map(|&(per_s, d)| RateModel::Constant { per_s, duration_s: Some(d) }).collect())
+    }
+
+    #[test]
+    fn a_low_stage_before_a_high_one_gets_each_its_own_arrivals() {
+        // 0.1/s for 1 s, then 100/s for 2 s: 0.1 + 200 expected. The clock stepped 1/0.1 s
+        // from the first arrival and so skipped the whole second stage (1 arrival in all).
+        let rate = stages(&[(0.1, 1.0), (100.0, 2.0)]);
+        assert_eq!(due_count(&rate, 1, 3.0), 201);
+        assert_eq!(due_count(&rate, 4, 3.0), 201);
+        let times = due_times(&rate, 0, 1, 3.0);
+        assert_eq!(times[..2], [0.0, 1.0 + 0.9 / 100.0], "the second begins where 0.9 arrivals are still owed");
+    }
+
+    #[test]
+    fn a_stage_at_rate_0_sends_nothing_and_leaves_no_burst() {
+        // 50/s, 0/s for 2 s, 50/s: 100 arrivals; the quiet stage's "arrivals" came due at
+        // once when the third stage began (200 in all).
+        let rate = stages(&[(50.0, 1.0), (0.0, 2.0), (50.0, 1.0)]);
+        let times = due_times(&rate, 0, 1, 4.0);
+        assert_eq!(times.len(), 100);
+        assert!(times.iter().all(|&t| !(1.0..3.0).contains(&t)), "arrivals in the quiet stage");
+        assert!(times.windows(2).all(|w| w[1] - w[0] > 0.019), "a burst: {times:?}");
+    }
+
+    #[test]
+    fn a_ramp_from_0_follows_its_integral() {
+        // 0 → 20/s over 3 s: 30 arrivals, the n-th at √(n / k) with k = 20 / 6.
+        let rate = RateModel::Ramp { from: 0.0, to: 20.0, duration_s: 3.0 };
+        let times = due_times(&rate, 0, 1, 3.0);
+        assert_eq!(times.len(), 30);
+        for (n, t) in times.iter().enumerate() {
+            assert!((t - (n as f64 * 6.0 / 20.0).sqrt()).abs() < 1e-9, "arrival {n} at {t}");
+        }
+        let down = RateModel::Ramp { from: 200.0, to: 0.0, duration_s: 3.0 };
+        assert_eq!(due_count(&down, 3, 3.0), 300);
+    }
+
+    fn piece() -> impl Strategy<Value = RateModel> {
+        let rate = prop_oneof![Just(0.0), 0.1f64..2_000.0];
+        prop_oneof![
+            (rate.clone(), 0.05f64..2.0).prop_map(|(per_s, d)| RateModel::Constant { per_s, duration_s: Some(d) }),
+            (rate.clone(), rate, 0.05f64..2.0).prop_map(|(from, to, duration_s)| RateModel::Ramp {
+                from,
+                to,
+                duration_s
+            }),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of stages and ramps, split over any number of parts, stopped anywhere:
+        /// the arrivals are the integral of the rate up to the stop (within one per part), in
+        /// order, none while the rate is 0, and the parts together are the model alone.
+        #[test]
+        fn arrivals_follow_the_rate_integral(
+            pieces in proptest::collection::vec(piece(), 1..5),
+            parts in 1usize..8,
+            stop_fraction in 0.0f64..1.2,
+        ) {
+            let rate = RateModel::Stages(pieces);
+            let stop_s = rate.duration_s().unwrap() * stop_fraction;
+            let step = 1e-5;
+            let integral: f64 = (0..(stop_s / step) as u64).map(|i| rate.rate_at((i as f64 + 0.5) * step).unwrap_or(0.0) * step).sum();
+            let count = due_count(&rate, parts, stop_s);
+            prop_assert!((count as f64 - integral).abs() <= parts as f64 + 1.0 + integral * 1e-3,
+                "{count} arrivals for an integral of {integral}");
+            prop_assert_eq!(count, due_count(&rate, 1, stop_s));
+            for part in 0..parts {
+                let times = due_times(&rate, part, parts, stop_s);
+                prop_assert!(times.windows(2).all(|w| w[0] <= w[1]), "out of order: {times:?}");
+                for t in times {
+                    // Not strictly inside a stretch at rate 0 (its edges are where a rate begins).
+                    let around = [t - 1e-9, t + 1e-9].map(|x| rate.rate_at(x.max(0.0)).unwrap_or(0.0));
+                    prop_assert!(around.iter().any(|&r| r > 0.0) || t == 0.0, "an arrival at {t} while the rate is 0");
+                }
+            }
+        }
     }
 
     #[test]

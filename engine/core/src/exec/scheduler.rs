@@ -136,8 +136,11 @@ pub(crate) async fn schedule_arrivals(
         if entry.stopped.get() {
             break;
         }
-        let next = instant_at(started, arrivals.clock.borrow().next_s());
-        sleep(next.saturating_duration_since(Instant::now()).min(CORE_POLL_INTERVAL)).await;
+        let wait = match arrivals.clock.borrow().next_s() {
+            Some(next_s) => instant_at(started, next_s).saturating_duration_since(Instant::now()),
+            None => CORE_POLL_INTERVAL,
+        };
+        sleep(wait.min(CORE_POLL_INTERVAL)).await;
     }
     arrivals.wake(usize::MAX);
 }

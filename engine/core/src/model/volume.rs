@@ -74,6 +74,14 @@ pub enum RateModel {
     Stages(Vec<RateModel>),
 }
 
+/// Where an arrival falls in a rate model.
+enum Arrival {
+    /// Seconds from the model's start.
+    At(f64),
+    /// After the model ends; it expects `expected` arrivals in all.
+    After { expected: f64 },
+}
+
 impl RateModel {
     /// The rate at `t_s` seconds, or `None` once the model has ended.
     pub fn rate_at(&self, t_s: f64) -> Option<f64> {
@@ -95,6 +103,56 @@ impl RateModel {
                     offset += length;
                 }
                 None
+            }
+        }
+    }
+
+    /// When the model's arrival number `n` (counted from 0, all parts together) is due: the
+    /// first moment its expected arrivals (the integral of its rate from the start) pass `n`.
+    /// `None` when the model ends (or its rate stays 0 for ever) before that. Computed from the
+    /// start each time, so a low rate before a high one, a stage at rate 0 or a ramp from 0 get
+    /// exactly the arrivals their rates integrate to, and millions of arrivals do not drift.
+    pub fn arrival_time_s(&self, n: f64) -> Option<f64> {
+        match self.arrival_in(n) {
+            Arrival::At(t) => Some(t),
+            Arrival::After { .. } => None,
+        }
+    }
+
+    /// Where arrival `n` falls: at a time within the model, or after it, with how many
+    /// arrivals the model expects in all.
+    fn arrival_in(&self, n: f64) -> Arrival {
+        match self {
+            RateModel::Constant { per_s, duration_s } => {
+                let expected = duration_s.map_or(f64::INFINITY, |d| per_s * d);
+                if *per_s > 0.0 && n < expected {
+                    Arrival::At(n / per_s)
+                } else {
+                    Arrival::After { expected: if *per_s > 0.0 { expected } else { 0.0 } }
+                }
+            }
+            RateModel::Ramp { from, to, duration_s } => {
+                let expected = (from + to) / 2.0 * duration_s;
+                if n >= expected {
+                    return Arrival::After { expected };
+                }
+                // Arrivals by s: from·s + k·s², k = (to − from) / 2d; solved for n in the form
+                // that stays exact when k or `from` is 0 (a flat ramp, a ramp from 0).
+                let k = (to - from) / (2.0 * duration_s);
+                let root = (from * from + 4.0 * k * n).max(0.0).sqrt();
+                let s = if n == 0.0 { 0.0 } else { 2.0 * n / (from + root) };
+                Arrival::At(s.min(*duration_s))
+            }
+            RateModel::Stages(stages) => {
+                let (mut offset_s, mut before) = (0.0, 0.0);
+                for stage in stages {
+                    match stage.arrival_in(n - before) {
+                        Arrival::At(t) => return Arrival::At(offset_s + t),
+                        Arrival::After { expected } => before += expected,
+                    }
+                    offset_s += stage.duration_s().unwrap_or(f64::INFINITY);
+                }
+                Arrival::After { expected: before }
             }
         }
     }
