@@ -16,6 +16,53 @@ pub fn new_latency_histogram() -> Histogram<u64> {
     histogram
 }
 
+/// A histogram of no size and no precision (0 significant digits), not for recording: the
+/// placeholder in a `TxnStats` that carries only counters (see `TxnStats::counters_only`).
+/// Adding a latency histogram's values to it fails.
+pub fn placeholder_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 2, 0).expect("static histogram bounds are valid")
+}
+
+/// Sub-buckets per bucket of a latency histogram: hdrhistogram's layout, the power of two that
+/// holds `2 × 10^LATENCY_SIGFIGS` values at unit resolution.
+const SUB_BUCKETS: u64 = (2 * 10u64.pow(LATENCY_SIGFIGS as u32)).next_power_of_two();
+
+/// The buckets a new latency histogram has once it holds values up to `max`: the first covers
+/// the values below `SUB_BUCKETS`, each further one doubles the range.
+fn fresh_buckets(max: u64) -> u8 {
+    let (mut buckets, mut below) = (1, SUB_BUCKETS);
+    while below <= max && below <= u64::MAX / 2 {
+        below <<= 1;
+        buckets += 1;
+    }
+    buckets
+}
+
+/// The highest trackable value of a new latency histogram that grew to `buckets` buckets by
+/// recording: 2 (as made) until it first grows, then the top of its last bucket.
+fn fresh_high(buckets: u8) -> u64 {
+    if buckets == 1 { 2 } else { (SUB_BUCKETS << (buckets - 1)) - 1 }
+}
+
+/// Gives `histogram` the range a new histogram recording the same values would have. A
+/// histogram reused from an earlier interval keeps the range that interval needed (hdrhistogram
+/// never shrinks one), which would show in its encoding (the range is in the header) and its
+/// equality; one that is wider is rebuilt. Nothing is allocated when the range is already right,
+/// the usual case for a transaction whose latencies keep their order of magnitude.
+pub fn fit_range(histogram: &mut Histogram<u64>) {
+    let buckets = fresh_buckets(histogram.max());
+    if histogram.buckets() == buckets && histogram.high() == fresh_high(buckets) {
+        return;
+    }
+    let mut fresh = new_latency_histogram();
+    for value in histogram.iter_recorded() {
+        fresh
+            .record_n(value.value_iterated_to(), value.count_at_value())
+            .expect("auto-resizing histograms take any recorded value");
+    }
+    *histogram = fresh;
+}
+
 /// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
 pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
@@ -132,6 +179,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A new histogram that recorded `values`, as the stats thread made one for each interval.
+    fn fresh_with(values: &[u64]) -> Histogram<u64> {
+        let mut h = new_latency_histogram();
+        for &v in values {
+            record_latency(&mut h, v);
+        }
+        h
+    }
+
+    #[test]
+    fn fresh_range_is_what_hdrhistogram_grows_to() {
+        let mut edges = vec![0, 1, 2, 3, 1_000];
+        for shift in 0..22 {
+            let edge = SUB_BUCKETS << shift;
+            edges.extend([edge - 1, edge, edge + 1]);
+        }
+        edges.push(LATENCY_US_MAX);
+        for max in edges {
+            let h = if max == 0 { new_latency_histogram() } else { fresh_with(&[1, max / 2 + 1, max]) };
+            assert_eq!(h.buckets(), fresh_buckets(h.max()), "buckets for a maximum of {max}");
+            assert_eq!(h.high(), fresh_high(h.buckets()), "highest trackable value for a maximum of {max}");
+        }
+    }
+
+    /// Equal in everything a reader of the histogram sees: values, counts, range, encoding.
+    fn same(a: &Histogram<u64>, b: &Histogram<u64>) -> bool {
+        a == b && b == a && (a.high(), a.buckets()) == (b.high(), b.buckets()) && encode(a) == encode(b)
+    }
+
+    #[test]
+    fn a_reused_histogram_is_fitted_to_what_a_new_one_would_be() {
+        let values = [3_000, 40, 3_000, 12_345];
+        let mut wide = fresh_with(&[5_000_000, 700]);
+        wide.reset();
+        for v in values {
+            record_latency(&mut wide, v);
+        }
+        let fresh = fresh_with(&values);
+        assert!(!same(&wide, &fresh), "hdrhistogram keeps the wider range");
+        fit_range(&mut wide);
+        assert!(same(&wide, &fresh));
+        let mut emptied = fresh_with(&[90_000]);
+        emptied.reset();
+        fit_range(&mut emptied);
+        assert!(same(&emptied, &new_latency_histogram()));
+        let mut right = fresh_with(&[90_000, 5]);
+        fit_range(&mut right);
+        assert!(same(&right, &fresh_with(&[90_000, 5])));
     }
 
     #[test]
