@@ -479,7 +479,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 Ok(CoreEvent::Failed { core, error }) => {
                     return Err(RunError::CoreFailed { core: self.options.cores[core], error });
                 }
-                Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(&snapshot),
+                Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(*snapshot),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) if !self.pending.all_finished() => {
                     return Err(RunError::CoreLost);
@@ -516,7 +516,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         }
     }
 
-    fn snapshot(&mut self, snapshot: &crate::stats::Snapshot) {
+    fn snapshot(&mut self, snapshot: crate::stats::Snapshot) {
         let core = snapshot.core;
         self.in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
         self.targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };

@@ -25,7 +25,7 @@ pub fn placeholder_histogram() -> Histogram<u64> {
 
 /// Sub-buckets per bucket of a latency histogram: hdrhistogram's layout, the power of two that
 /// holds `2 × 10^LATENCY_SIGFIGS` values at unit resolution.
-const SUB_BUCKETS: u64 = (2 * 10u64.pow(LATENCY_SIGFIGS as u32)).next_power_of_two();
+pub(crate) const SUB_BUCKETS: u64 = (2 * 10u64.pow(LATENCY_SIGFIGS as u32)).next_power_of_two();
 
 /// The buckets a new latency histogram has once it holds values up to `max`: the first covers
 /// the values below `SUB_BUCKETS`, each further one doubles the range.
@@ -82,6 +82,21 @@ impl RecordedValues {
     /// No values.
     pub const fn none() -> RecordedValues {
         RecordedValues(Vec::new())
+    }
+
+    /// How many (value, count) pairs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No values.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The (value, count) pairs, in value order; each value is the highest of its bucket.
+    pub(crate) fn pairs(&self) -> &[(u64, u64)] {
+        &self.0
     }
 
     /// Moves `histogram`'s values out, leaving it empty.

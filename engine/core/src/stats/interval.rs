@@ -1,20 +1,41 @@
 //! The stats thread's intervals: which snapshots make up each one, when one is complete (every
-//! core has reported it, or stopped), and the histograms one interval hands on to the next.
+//! core has reported it, or stopped), how their values are added, and the histograms one
+//! interval hands on to the next. Two things keep the thread's time per interval small on a big
+//! box (figures in benches/README.md):
 //!
-//! Why the hand-on: on a big box an interval holds thousands of transactions, each with
-//! histograms of tens of KiB once they have grown to the latencies seen; made new each interval,
-//! they cost the kernel more time clearing fresh pages than the merge itself. A retired
-//! interval's transactions are cleared and kept, by name, and the next interval that sees a name
-//! takes its histograms back. What a consumer sees is exactly what new histograms would give:
-//! counts and percentiles because a cleared histogram holds nothing, and range (hdrhistogram
-//! never shrinks one) because [`Intervals::pop_complete`] fits each to what a new one would have
-//! grown to (`histogram::fit_range`).
+//! - Hand-on. An interval holds thousands of transactions, each with histograms of tens of KiB
+//!   once grown to the latencies seen; made new each interval, they cost the kernel more time
+//!   clearing fresh pages than the merge itself. A retired interval's transactions are cleared
+//!   and kept, by name, and the next interval that sees a name takes its histograms back.
+//! - Adding a transaction at a time. Added snapshot by snapshot, each core's values land all
+//!   over the interval's histograms (far more than the caches hold); an interval keeps the
+//!   snapshots it receives (up to `STATS_WAITING_VALUES_MAX` values) and adds them together, a
+//!   transaction at a time, so that its histograms stay in cache while every core's values for
+//!   it are added, summed per bucket first (`value_sums`) so that each bucket is recorded once.
+//!
+//! What a consumer sees is exactly what adding snapshot by snapshot to new histograms gives:
+//! counts and percentiles because a cleared histogram holds nothing and adding is order-free,
+//! and range (hdrhistogram never shrinks a histogram) because [`Intervals::pop_complete`] fits
+//! each to what a new one would have grown to (`histogram::fit_range`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::limits::STATS_WAITING_VALUES_MAX;
 use crate::stats::histogram::fit_range;
-use crate::stats::{Merged, Snapshot, TxnStats};
+use crate::stats::value_sums::ValueSums;
+use crate::stats::{Merged, RecordedValues, Snapshot, TxnStats};
+
+/// An interval not yet complete.
+#[derive(Default)]
+struct Pending {
+    merged: Merged,
+    /// When its latest snapshot was taken, seconds since the start.
+    elapsed_s: f64,
+    /// Snapshots received but not yet added, and the values they hold.
+    waiting: Vec<Snapshot>,
+    waiting_values: usize,
+}
 
 /// Snapshots merged into their intervals until each is complete.
 pub struct Intervals {
@@ -22,32 +43,45 @@ pub struct Intervals {
     last_tick: Vec<Option<u64>>,
     /// Per core: whether it sent its last snapshot.
     finished: Vec<bool>,
-    /// Intervals not yet complete, by tick, with the time their latest snapshot was taken.
-    pending: BTreeMap<u64, (Merged, f64)>,
+    /// Intervals not yet complete, by tick.
+    pending: BTreeMap<u64, Pending>,
     /// The transactions of the last interval handed back, cleared, by name.
     spare: BTreeMap<Arc<str>, TxnStats>,
+    /// Values an interval keeps waiting before it adds them (`STATS_WAITING_VALUES_MAX`).
+    waiting_values_max: usize,
+    /// Scratch for adding a transaction's values from every core.
+    sums: ValueSums,
 }
 
 impl Intervals {
     /// Nothing reported yet by any of `cores` cores.
     pub fn new(cores: usize) -> Intervals {
+        Intervals::with_waiting_max(cores, STATS_WAITING_VALUES_MAX)
+    }
+
+    fn with_waiting_max(cores: usize, waiting_values_max: usize) -> Intervals {
         Intervals {
             last_tick: vec![None; cores],
             finished: vec![false; cores],
             pending: BTreeMap::new(),
             spare: BTreeMap::new(),
+            waiting_values_max,
+            sums: ValueSums::default(),
         }
     }
 
-    /// Merges a snapshot into the interval it closes (`snapshot.core` is below `cores`).
-    pub fn add(&mut self, snapshot: &Snapshot) {
-        let spare = &mut self.spare;
-        let (interval, elapsed_s) = self.pending.entry(snapshot.tick).or_default();
-        interval.add_with(snapshot, |name| spare.remove(name).unwrap_or_default());
-        *elapsed_s = elapsed_s.max(snapshot.elapsed_s);
+    /// Takes a snapshot into the interval it closes (`snapshot.core` is below `cores`).
+    pub fn add(&mut self, snapshot: Snapshot) {
         self.last_tick[snapshot.core] = Some(snapshot.tick);
         if snapshot.last {
             self.finished[snapshot.core] = true;
+        }
+        let pending = self.pending.entry(snapshot.tick).or_default();
+        pending.elapsed_s = pending.elapsed_s.max(snapshot.elapsed_s);
+        pending.waiting_values += snapshot.recorded.iter().flatten().map(RecordedValues::len).sum::<usize>();
+        pending.waiting.push(snapshot);
+        if pending.waiting_values >= self.waiting_values_max {
+            pending.add_waiting(&mut self.spare, &mut self.sums);
         }
     }
 
@@ -60,13 +94,14 @@ impl Intervals {
         if !(0..self.finished.len()).all(reported) {
             return None;
         }
-        let (mut interval, elapsed_s) = self.pending.pop_first().map(|(_, v)| v)?;
-        for stats in interval.txns.values_mut() {
+        let (_, mut pending) = self.pending.pop_first()?;
+        pending.add_waiting(&mut self.spare, &mut self.sums);
+        for stats in pending.merged.txns.values_mut() {
             for histogram in stats.histograms_mut() {
                 fit_range(histogram);
             }
         }
-        Some((interval, elapsed_s))
+        Some((pending.merged, pending.elapsed_s))
     }
 
     /// Takes back an interval no longer needed: its transactions, cleared, serve the next
@@ -91,10 +126,33 @@ impl Intervals {
     }
 }
 
+impl Pending {
+    /// Adds the waiting snapshots, in the order they came: counters snapshot by snapshot, then
+    /// values a transaction and a histogram at a time, every snapshot's together (`sums`). A
+    /// transaction new to the interval takes its spare, if any.
+    fn add_waiting(&mut self, spare: &mut BTreeMap<Arc<str>, TxnStats>, sums: &mut ValueSums) {
+        let waiting = std::mem::take(&mut self.waiting);
+        let mut by_name: BTreeMap<&str, Vec<&[RecordedValues; TxnStats::HISTOGRAMS]>> = BTreeMap::new();
+        for snapshot in &waiting {
+            self.merged.add_counters(snapshot, |name| spare.remove(name).unwrap_or_default());
+            for ((name, _), values) in snapshot.txns.iter().zip(&snapshot.recorded) {
+                by_name.entry(name).or_default().push(values);
+            }
+        }
+        for (name, values) in by_name {
+            let stats = self.merged.txns.get_mut(name).expect("every transaction's counters were added");
+            for (at, histogram) in stats.histograms_mut().into_iter().enumerate() {
+                sums.add_to(values.iter().map(|core_values| &core_values[at]), histogram);
+            }
+        }
+        self.waiting_values = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::{ErrorKind, histogram, record_latency};
+    use crate::stats::{ErrorKind, record_latency};
     use proptest::prelude::*;
 
     /// One core's interval: per transaction index, `None` when it did nothing, else its
@@ -165,9 +223,9 @@ mod tests {
     /// Runs `intervals` (per interval, per core) through [`Intervals`] as the stats thread does
     /// (each interval handed back once the next one has closed) and checks each against a new
     /// `Merged` of the same snapshots. Returns the intervals as seen.
-    fn merged_both_ways(intervals: &[Vec<CoreInterval>]) -> Vec<Merged> {
+    fn merged_both_ways(intervals: &[Vec<CoreInterval>], waiting_values_max: usize) -> Vec<Merged> {
         let cores = intervals.first().map_or(1, Vec::len);
-        let mut reused = Intervals::new(cores);
+        let mut reused = Intervals::with_waiting_max(cores, waiting_values_max);
         let (mut previous, mut out) = (None, Vec::new());
         for (tick, cores_txns) in intervals.iter().enumerate() {
             let mut fresh = Merged::default();
@@ -175,7 +233,7 @@ mod tests {
                 if core > 0 {
                     assert!(reused.pop_complete().is_none(), "complete before every core reported");
                 }
-                reused.add(&snapshot(core, tick as u64, txns));
+                reused.add(snapshot(core, tick as u64, txns));
                 fresh.add(&snapshot(core, tick as u64, txns));
             }
             let (interval, _) = reused.pop_complete().expect("every core reported");
@@ -203,8 +261,9 @@ mod tests {
                 proptest::collection::vec(proptest::collection::vec(proptest::option::of(latencies()), 0..5), cores),
                 1..7,
             )),
+            waiting_values_max in prop_oneof![Just(STATS_WAITING_VALUES_MAX), 0usize..40],
         ) {
-            merged_both_ways(&intervals);
+            merged_both_ways(&intervals, waiting_values_max);
         }
     }
 
@@ -220,7 +279,11 @@ mod tests {
             vec![vec![Some(vec![]), None], vec![None, None]],
             vec![vec![None, Some(vec![90])], vec![None, None]],
         ];
-        let mut merged = merged_both_ways(&intervals);
+        let mut merged = merged_both_ways(&intervals, STATS_WAITING_VALUES_MAX);
+        assert!(
+            merged_both_ways(&intervals, 1).iter().zip(&merged).all(|(a, b)| seen(a) == seen(b)),
+            "added as they come"
+        );
         let small = &merged[2].txns[&name(0)];
         assert_eq!(
             (small.req_ok, small.req_errors(), small.req_us.len(), small.status_codes.clone()),
@@ -237,17 +300,17 @@ mod tests {
     #[test]
     fn an_interval_waits_for_every_core_that_has_not_stopped() {
         let mut intervals = Intervals::new(3);
-        intervals.add(&snapshot(0, 0, &[Some(vec![10])]));
-        intervals.add(&snapshot(1, 0, &[Some(vec![20])]));
+        intervals.add(snapshot(0, 0, &[Some(vec![10])]));
+        intervals.add(snapshot(1, 0, &[Some(vec![20])]));
         assert!(intervals.pop_complete().is_none(), "core 2 has not reported tick 0");
         let mut stopped = snapshot(2, 0, &[]);
         stopped.last = true;
-        intervals.add(&stopped);
-        intervals.add(&snapshot(0, 1, &[Some(vec![30])]));
+        intervals.add(stopped);
+        intervals.add(snapshot(0, 1, &[Some(vec![30])]));
         let (first, _) = intervals.pop_complete().expect("tick 0 complete");
         assert_eq!(first.txns[&name(0)].req_ok, 2);
         assert!(intervals.pop_complete().is_none(), "core 1 has not reported tick 1");
-        intervals.add(&snapshot(1, 1, &[]));
+        intervals.add(snapshot(1, 1, &[]));
         assert!(intervals.pop_complete().is_some() && intervals.none_pending());
         assert!(!intervals.all_finished());
     }

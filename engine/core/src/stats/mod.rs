@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod http_metrics;
 pub mod injector_load;
 pub mod interval;
+pub mod value_sums;
 pub mod ws;
 
 use std::collections::BTreeMap;
@@ -359,20 +360,29 @@ pub struct Merged {
 impl Merged {
     /// Adds a snapshot's contents.
     pub fn add(&mut self, snapshot: &Snapshot) {
-        self.add_with(snapshot, |_| TxnStats::default());
-    }
-
-    /// Adds a snapshot's contents; a transaction new to `self` starts from `new(name)` (empty).
-    pub(crate) fn add_with(&mut self, snapshot: &Snapshot, mut new: impl FnMut(&str) -> TxnStats) {
         let no_values = [const { RecordedValues::none() }; TxnStats::HISTOGRAMS];
         for (i, (name, stats)) in snapshot.txns.iter().enumerate() {
-            let mine = self.txns.entry(name.clone()).or_insert_with(|| new(name));
+            let mine = self.txns.entry(name.clone()).or_default();
             mine.merge(stats);
             let values = snapshot.recorded.get(i).unwrap_or(&no_values);
             for (histogram, values) in mine.histograms_mut().into_iter().zip(values) {
                 values.add_to(histogram);
             }
         }
+        self.add_untimed(snapshot);
+    }
+
+    /// Adds a snapshot's counters: everything but its histograms' values (`snapshot.recorded`,
+    /// for the caller to add). A transaction new to `self` starts from `new(name)` (empty).
+    pub(crate) fn add_counters(&mut self, snapshot: &Snapshot, mut new: impl FnMut(&str) -> TxnStats) {
+        for (name, stats) in &snapshot.txns {
+            self.txns.entry(name.clone()).or_insert_with(|| new(name)).merge(stats);
+        }
+        self.add_untimed(snapshot);
+    }
+
+    /// Adds what a snapshot holds outside its transactions.
+    fn add_untimed(&mut self, snapshot: &Snapshot) {
         self.journeys.merge(&snapshot.journeys);
         for (kind, count) in &snapshot.messages {
             *self.messages.entry(kind.clone()).or_default() += count;
