@@ -69,14 +69,39 @@ pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
     histogram.record(value).expect("auto-resizing histogram accepts clamped values");
 }
 
-/// A histogram's recorded values only, as (a value of its bucket, count) pairs: what a core
-/// sends the stats thread for each histogram. hdrhistogram's `add` walks every bucket of the
-/// source's range (about 20 µs for a 0.5–50 ms histogram at 3 significant digits) however few
-/// values it holds; adding these costs the values recorded. The core pays the walk once, on
-/// its own thread, so the one stats thread's work per interval grows with the values, not with
-/// cores × transactions × histogram sizes.
+/// log2 of the sub-buckets per bucket.
+const SUB_BUCKET_BITS: u32 = SUB_BUCKETS.trailing_zeros();
+
+/// The position of `value`'s bucket in a latency histogram's counts (hdrhistogram's
+/// `index_for` at unit 1): values in one bucket share a slot, higher buckets have higher slots.
+/// Below 2^17 for any value.
+pub(crate) fn slot_of(value: u64) -> usize {
+    let bucket = 64 - SUB_BUCKET_BITS - (value | (SUB_BUCKETS - 1)).leading_zeros();
+    let sub_bucket = value >> bucket;
+    (((u64::from(bucket) + 1) << (SUB_BUCKET_BITS - 1)) + sub_bucket - SUB_BUCKETS / 2) as usize
+}
+
+/// The highest value of slot `slot`'s bucket (hdrhistogram's `highest_equivalent`), what its
+/// iterators report for the bucket.
+pub(crate) fn highest_of(slot: usize) -> u64 {
+    let slot = slot as u64;
+    if slot < SUB_BUCKETS {
+        return slot;
+    }
+    let bucket = (slot >> (SUB_BUCKET_BITS - 1)) - 1;
+    let sub_bucket = (slot & (SUB_BUCKETS / 2 - 1)) + SUB_BUCKETS / 2;
+    ((sub_bucket + 1) << bucket) - 1
+}
+
+/// A latency histogram's recorded values only, as (bucket slot, count) pairs in slot order:
+/// what a core sends the stats thread for each histogram. hdrhistogram's `add` walks every
+/// bucket of the source's range (about 20 µs for a 0.5–50 ms histogram at 3 significant digits)
+/// however few values it holds; adding these costs the values recorded. The core pays the walk
+/// once, on its own thread, so the one stats thread's work per interval grows with the values,
+/// not with cores × transactions × histogram sizes. Eight bytes a bucket: a count above
+/// `u32::MAX` takes several pairs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RecordedValues(Vec<(u64, u64)>);
+pub struct RecordedValues(Vec<(u32, u32)>);
 
 impl RecordedValues {
     /// No values.
@@ -84,7 +109,7 @@ impl RecordedValues {
         RecordedValues(Vec::new())
     }
 
-    /// How many (value, count) pairs.
+    /// How many (slot, count) pairs.
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -94,26 +119,39 @@ impl RecordedValues {
         self.0.is_empty()
     }
 
-    /// The (value, count) pairs, in value order; each value is the highest of its bucket.
-    pub(crate) fn pairs(&self) -> &[(u64, u64)] {
+    /// The (slot, count) pairs, in slot order (`slot_of`, `highest_of`).
+    pub(crate) fn pairs(&self) -> &[(u32, u32)] {
         &self.0
     }
 
-    /// Moves `histogram`'s values out, leaving it empty.
+    /// Moves the values out of `histogram` (a latency histogram: 1 µs units, at
+    /// `LATENCY_SIGFIGS`), leaving it empty.
     pub fn take(histogram: &mut Histogram<u64>) -> RecordedValues {
+        assert!(histogram.low() == 1 && histogram.sigfig() == LATENCY_SIGFIGS, "not a latency histogram");
         if histogram.is_empty() {
             return RecordedValues::none();
         }
-        let values = histogram.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        let mut pairs = Vec::new();
+        for value in histogram.iter_recorded() {
+            let slot = u32::try_from(slot_of(value.value_iterated_to())).expect("slots are below 2^17");
+            let mut count = value.count_at_value();
+            while count > u64::from(u32::MAX) {
+                pairs.push((slot, u32::MAX));
+                count -= u64::from(u32::MAX);
+            }
+            pairs.push((slot, count as u32));
+        }
         histogram.reset();
-        RecordedValues(values)
+        RecordedValues(pairs)
     }
 
-    /// Adds the values into `histogram`: each lands in the bucket it came from, so the result
-    /// equals `histogram.add(original)` exactly.
+    /// Adds the values into `histogram`: each lands in the bucket it came from, as the
+    /// bucket's highest value (what hdrhistogram's own iterators give), so the result equals
+    /// `histogram.add(original)` exactly.
     pub fn add_to(&self, histogram: &mut Histogram<u64>) {
-        for &(value, count) in &self.0 {
-            histogram.record_n(value, count).expect("auto-resizing histograms take any recorded value");
+        for &(slot, count) in &self.0 {
+            let value = highest_of(slot as usize);
+            histogram.record_n(value, u64::from(count)).expect("auto-resizing histograms take any recorded value");
         }
     }
 }
@@ -244,6 +282,40 @@ mod tests {
         let mut right = fresh_with(&[90_000, 5]);
         fit_range(&mut right);
         assert!(same(&right, &fresh_with(&[90_000, 5])));
+    }
+
+    #[test]
+    fn slots_are_hdrhistograms_buckets() {
+        let h = new_latency_histogram();
+        let mut values: Vec<u64> = (0..5_000).collect();
+        for shift in 11..63 {
+            let edge = 1u64 << shift;
+            values.extend([edge - 1, edge, edge + 1, edge + edge / 3, edge + edge / 2 + 7]);
+        }
+        values.extend([LATENCY_US_MAX - 1, LATENCY_US_MAX, u64::MAX]);
+        values.sort_unstable();
+        for pair in values.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            assert_eq!(highest_of(slot_of(a)), h.highest_equivalent(a), "highest of {a}");
+            assert_eq!(slot_of(a) == slot_of(b), h.highest_equivalent(a) == h.highest_equivalent(b), "{a} and {b}");
+            assert!(slot_of(a) <= slot_of(b), "slots rise with values: {a}, {b}");
+        }
+        assert!(slot_of(u64::MAX) < 1 << 17);
+        assert!(slot_of(LATENCY_US_MAX) < 24 * 1024, "an hour is some 24 k slots");
+    }
+
+    #[test]
+    fn counts_above_32_bits_travel_whole() {
+        let mut h = new_latency_histogram();
+        h.record_n(1_500, 3 * u64::from(u32::MAX) + 7).unwrap();
+        record_latency(&mut h, 90);
+        let expected = h.clone();
+        let values = RecordedValues::take(&mut h);
+        assert_eq!(values.len(), 1 + 4);
+        let mut back = new_latency_histogram();
+        values.add_to(&mut back);
+        assert_eq!(back, expected);
+        assert_eq!(back.count_at(1_500), 3 * u64::from(u32::MAX) + 7);
     }
 
     #[test]
