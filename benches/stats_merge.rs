@@ -4,7 +4,9 @@
 //! total for the progress line. It must take a small share of the interval. Snapshots carry
 //! each transaction's counters and its histograms' recorded values (`RecordedValues`), taken on
 //! each core; `core_takes_its_snapshot` is that cost on one core. The `before_` rows are the
-//! earlier ways, kept to show what each change bought (benches/README.md).
+//! earlier ways, kept to show what each change bought (benches/README.md): intervals added
+//! together but into new histograms each time; and snapshot by snapshot into new histograms
+//! (`Merged::add`), as the stats thread did before.
 
 use std::sync::Arc;
 
@@ -83,6 +85,8 @@ struct StatsThread {
     intervals: Intervals,
     run_total: Merged,
     previous: Option<Merged>,
+    /// Hand the interval before back (false: each interval's histograms are new, as before).
+    recycle: bool,
 }
 
 impl StatsThread {
@@ -93,7 +97,9 @@ impl StatsThread {
         let (interval, _) = self.intervals.pop_complete().expect("every core reported");
         self.run_total.merge(&interval);
         let requests = interval.total().requests();
-        if let Some(before) = self.previous.replace(interval) {
+        if let Some(before) = self.previous.replace(interval)
+            && self.recycle
+        {
             self.intervals.recycle(before);
         }
         requests
@@ -107,16 +113,30 @@ fn merge_interval(c: &mut Criterion) {
         tick += 1;
         cores.iter().map(|core| core.snapshot(tick)).collect::<Vec<_>>()
     };
-    let mut thread = StatsThread { intervals: Intervals::new(CORES), run_total: Merged::default(), previous: None };
+    let new_thread = |recycle| StatsThread {
+        intervals: Intervals::new(CORES),
+        run_total: Merged::default(),
+        previous: None,
+        recycle,
+    };
+    let (mut thread, mut without_recycling) = (new_thread(true), new_thread(false));
     // The run's totals already hold every transaction after the first interval, and the
     // intervals have transactions to hand on.
     for _ in 0..3 {
         thread.interval(next_interval());
+        without_recycling.interval(next_interval());
     }
     let mut group = c.benchmark_group("stats_thread");
     group.sample_size(20);
     group.bench_function("one_interval_64_cores_200_transactions", |b| {
         b.iter_batched(&mut next_interval, |snapshots| black_box(thread.interval(snapshots)), BatchSize::LargeInput)
+    });
+    group.bench_function("before_added_together_into_new_histograms", |b| {
+        b.iter_batched(
+            &mut next_interval,
+            |snapshots| black_box(without_recycling.interval(snapshots)),
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("before_new_histograms_each_interval", |b| {
         b.iter_batched(
