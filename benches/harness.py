@@ -72,7 +72,8 @@ def wait_listening(port, timeout=10.0):
 
 
 def measured(cmd, timeout, env=None):
-    """Runs cmd and returns (output, returncode, cpu seconds) using wait4's rusage."""
+    """Runs cmd and returns (output, returncode, (cpu seconds, user-space cpu seconds)) using wait4's
+    rusage: user + system time of all its threads; the rest of cpu is the kernel's share."""
     with tempfile.TemporaryFile(mode="w+") as out:
         full_env = dict(os.environ, **(env or {}))
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
@@ -88,7 +89,7 @@ def measured(cmd, timeout, env=None):
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
-        return out.read(), proc.returncode, usage.ru_utime + usage.ru_stime
+        return out.read(), proc.returncode, (usage.ru_utime + usage.ru_stime, usage.ru_utime)
 
 
 DRIVER = "auto"
@@ -115,7 +116,7 @@ def run_mite(url, core, conns, duration, driver=None, env=None, declarative=Fals
            "--config", f"target_url={url}", "--config", f"journeys={conns}",
            "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER,
            *extra]
-    out, rc, cpu = measured(cmd, duration + 30, env)
+    out, rc, (cpu, user) = measured(cmd, duration + 30, env)
     if rc != 0:
         raise RuntimeError(f"mite-engine failed ({rc}): {out[-2000:]}")
     result = json.load(open(path))
@@ -123,13 +124,13 @@ def run_mite(url, core, conns, duration, driver=None, env=None, declarative=Fals
     if declarative:
         os.unlink(scenario)
     t = result["totals"]
-    return {"requests": t["requests"], "errors": t["errors"], "seconds": result["duration_s"], "cpu": cpu,
+    return {"requests": t["requests"], "errors": t["errors"], "seconds": result["duration_s"], "cpu": cpu, "user": user,
             "p50_us": t["latency_us"]["p50"], "p99_us": t["latency_us"]["p99"], "driver": result["driver"]}
 
 
 def run_wrk(url, core, conns, duration):
     cmd = ["taskset", "-c", str(core), "wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", url]
-    out, rc, cpu = measured(cmd, duration + 30)
+    out, rc, (cpu, user) = measured(cmd, duration + 30)
     if rc != 0:
         raise RuntimeError(f"wrk failed ({rc}): {out[-2000:]}")
     m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
@@ -148,12 +149,13 @@ def run_wrk(url, core, conns, duration):
         scale = {"us": 1, "ms": 1000, "s": 1_000_000}[e.group(2)]
         return int(float(e.group(1)) * scale)
 
-    return {"requests": requests, "errors": errors, "seconds": seconds, "cpu": cpu, "p50_us": pct(50), "p99_us": pct(99)}
+    return {"requests": requests, "errors": errors, "seconds": seconds, "cpu": cpu, "user": user,
+            "p50_us": pct(50), "p99_us": pct(99)}
 
 
 def run_oha(url, core, conns, duration):
     cmd = ["taskset", "-c", str(core), "oha", "--no-tui", "-j", "-c", str(conns), "-z", f"{duration}s", url]
-    out, rc, cpu = measured(cmd, duration + 30)
+    out, rc, (cpu, user) = measured(cmd, duration + 30)
     if rc != 0:
         raise RuntimeError(f"oha failed ({rc}): {out[-2000:]}")
     data = json.loads(out[out.index("{"):])
@@ -161,7 +163,7 @@ def run_oha(url, core, conns, duration):
     requests = int(round(s["requestsPerSec"] * s["total"]))
     codes = data.get("statusCodeDistribution", {})
     ok = sum(v for k, v in codes.items() if k.startswith("2"))
-    return {"requests": requests, "errors": max(0, requests - ok), "seconds": s["total"], "cpu": cpu,
+    return {"requests": requests, "errors": max(0, requests - ok), "seconds": s["total"], "cpu": cpu, "user": user,
             "p50_us": int(data["latencyPercentiles"]["p50"] * 1e6), "p99_us": int(data["latencyPercentiles"]["p99"] * 1e6)}
 
 
@@ -247,6 +249,7 @@ def main():
                     r = fn(url, args.injector_core, args.connections, args.duration)
                     r["rps"] = r["requests"] / r["seconds"]
                     r["cpu_us"] = r["cpu"] / max(r["requests"], 1) * 1e6
+                    r["user_us"] = r["user"] / max(r["requests"], 1) * 1e6
                     runs.setdefault((tname, tool), []).append(r)
                     print(f"round {rnd + 1} {tname:11} {tool:11} {r['rps']:>10.0f} req/s  {r['cpu_us']:.2f} us CPU/req  "
                           f"errors {r['errors']}", file=sys.stderr)
@@ -262,8 +265,9 @@ def main():
 
     lines = [f"Run {datetime.date.today()}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
              f"injector on core {args.injector_core}, target on core {args.target_core}; medians.",
-             "", "| target | client | req/s | CPU µs/req | req/s vs wrk | CPU/req vs wrk | p50 µs | p99 µs | errors |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "", "| target | client | req/s | CPU µs/req | user µs/req | kernel µs/req | req/s vs wrk | CPU/req vs wrk "
+             "| p50 µs | p99 µs | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for tname, _ in targets:
         base = runs.get((tname, "wrk"))
         base_rps = statistics.median(r["rps"] for r in base) if base else None
@@ -274,7 +278,9 @@ def main():
             cpu = statistics.median(r["cpu_us"] for r in rs)
             ratio_rps = f"{rps / base_rps:.2f}x" if base_rps else "-"
             ratio_cpu = f"{cpu / base_cpu:.2f}x" if base_cpu else "-"
-            lines.append(f"| {tname} | {tool} | {rps:,.0f} | {cpu:.2f} | {ratio_rps} | {ratio_cpu} | "
+            user = statistics.median(r["user_us"] for r in rs)
+            kernel = statistics.median(r["cpu_us"] - r["user_us"] for r in rs)
+            lines.append(f"| {tname} | {tool} | {rps:,.0f} | {cpu:.2f} | {user:.2f} | {kernel:.2f} | {ratio_rps} | {ratio_cpu} | "
                          f"{statistics.median(r['p50_us'] for r in rs):,.0f} | {statistics.median(r['p99_us'] for r in rs):,.0f} | "
                          f"{sum(r['errors'] for r in rs)} |")
     table = "\n".join(lines) + "\n"

@@ -3,12 +3,15 @@
 //! and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
 //! the only code that names the executor (monoio).
 
+mod deadlines;
 mod runtime;
+mod timer;
 pub mod uring_diagnosis;
 
 use std::fmt;
 
 pub use runtime::{CoreRuntime, DriverError, sleep, spawn};
+pub use timer::{Sleep, TimedOut, Timeout, sleep_until, timeout, timeout_at};
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

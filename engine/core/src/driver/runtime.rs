@@ -70,6 +70,17 @@ impl CoreRuntime {
     }
 }
 
+impl Drop for CoreRuntime {
+    /// The core's timers go with it: the tasks still sleeping are dropped inside the runtime
+    /// (their connections close through it), and the next runtime on this thread starts afresh.
+    fn drop(&mut self) {
+        let sleeping = super::timer::forget_all();
+        if !sleeping.is_empty() {
+            self.block_on(async move { drop(sleeping) });
+        }
+    }
+}
+
 /// io_uring, with the deferred flags when the kernel has them (6.1+), a plain ring otherwise
 /// (or when `MITE_URING_PLAIN` is set).
 fn build_uring() -> std::io::Result<CoreRuntime> {
@@ -124,8 +135,8 @@ fn diagnosis(err: &std::io::Error) -> String {
 /// let record = JourneyTest::new().run(think).unwrap();
 /// assert_eq!(record.messages[0].fields[0].1, "true");
 /// ```
-pub async fn sleep(duration: Duration) {
-    monoio::time::sleep(duration).await;
+pub fn sleep(duration: Duration) -> super::timer::Sleep {
+    super::timer::sleep_for(duration)
 }
 
 /// Starts `task` on the current core's runtime; it runs until it returns (nothing joins it).

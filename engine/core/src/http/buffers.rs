@@ -19,11 +19,6 @@ pub(crate) struct ConnBuffers {
 }
 
 impl ConnBuffers {
-    /// Buffers that hold no memory (what an idle connection keeps).
-    pub fn none() -> ConnBuffers {
-        ConnBuffers { read: BytesMut::new(), write: BytesMut::new(), body: BytesMut::new() }
-    }
-
     fn fresh() -> ConnBuffers {
         ConnBuffers {
             read: BytesMut::with_capacity(READ_BUFFER_BYTES),
@@ -105,11 +100,5 @@ mod tests {
             pool.give_back(buffers);
         }
         assert_eq!(pool.spare(), CONN_BUFFERS_POOLED_PER_CORE_MAX);
-    }
-
-    #[test]
-    fn idle_buffers_hold_no_memory() {
-        let none = ConnBuffers::none();
-        assert_eq!(none.read.capacity() + none.write.capacity() + none.body.capacity(), 0);
     }
 }

@@ -543,17 +543,20 @@ impl<'c> RequestBuilder<'c> {
     /// # assert_eq!(record.statuses(), [Some(302), Some(200)]);
     /// # assert!(record.requests.iter().all(|r| r.transaction == "home"));
     /// ```
-    pub async fn send(mut self) -> Result<Response, HttpError> {
-        // The plain request is one exchange, inline; anything more is the session's loop.
-        if !crate::journey::session::prepare(&mut self) {
-            return Box::pin(crate::journey::session::chain(self, None)).await;
-        }
-        let result = self.ctx.execute(&self).await;
-        match result {
-            Ok(response) if crate::journey::session::follows(&self, &response) => {
-                Box::pin(crate::journey::session::chain(self, Some(response))).await
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its argument twice in its future")]
+    pub fn send(mut self) -> impl Future<Output = Result<Response, HttpError>> {
+        // An async block, not an `async fn`: an `async fn` keeps its argument twice in its
+        // future (as received and as moved), and every idle journey holds this future's size.
+        async move {
+            // The plain request is one exchange, inline; anything more is the session's loop.
+            if !crate::journey::session::prepare(&mut self) {
+                return Box::pin(crate::journey::session::chain(self, None)).await;
             }
-            result => result,
+            let response = match self.ctx.execute(&self).await {
+                Ok(response) if crate::journey::session::follows(&self, &response) => response,
+                result => return result,
+            };
+            Box::pin(crate::journey::session::chain(self, Some(response))).await
         }
     }
 }

@@ -1,8 +1,8 @@
 //! One core's state: its HTTP client, its transaction table and counters, its configuration.
 //! Owned by that core's thread only; journeys reach it through their [`Ctx`](crate::journey::Ctx).
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -62,7 +62,7 @@ impl ShardStats {
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
         self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_waits_in_flight: 0 });
-        self.children.push(HashMap::new());
+        self.children.push(HashMap::default());
         id
     }
 

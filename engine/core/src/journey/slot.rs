@@ -213,7 +213,10 @@ where
     let Slot { shard, entry } = slot;
     let ctx = Ctx::new(shard.clone(), &entry.name);
     let mut backoff = Backoff::default();
-    while let Some((intended, row)) = next_start(&shard, &entry).await {
+    // `let … else`, not `while let`: the matched value would stay in the future beside its
+    // parts for the whole journey.
+    loop {
+        let Some((intended, row)) = next_start(&shard, &entry).await else { break };
         ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
         ctx.begin_run();
         count_start(&shard, &entry, intended.is_some());

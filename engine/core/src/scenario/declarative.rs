@@ -119,17 +119,17 @@ impl DeclarativeJourney {
         Ok(())
     }
 
-    /// Runs the steps once, paced when the journey says so.
-    pub async fn run(&self, ctx: &Ctx, row: Row) -> JourneyResult {
-        match self.pace {
-            None => self.run_steps(ctx, row).await,
-            Some(Pace { every, plus_minus: None }) => {
-                crate::journey::pacing::ensure_fixed_separation(every, self.run_steps(ctx, row)).await
-            }
+    /// Runs the steps once, paced when the journey says so. A plain function around one
+    /// future (no `async fn` wrapping it): the row is held once, in the steps' future.
+    pub fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        let separation = match self.pace {
+            None => Duration::ZERO,
+            Some(Pace { every, plus_minus: None }) => every,
             Some(Pace { every, plus_minus }) => {
-                crate::journey::pacing::ensure_average_separation(every, plus_minus, self.run_steps(ctx, row)).await
+                crate::journey::pacing::average_separation(every, plus_minus, crate::journey::pacing::unit_random())
             }
-        }
+        };
+        crate::journey::pacing::ensure_fixed_separation(separation, self.run_steps(ctx, row))
     }
 
     async fn run_steps(&self, ctx: &Ctx, row: Row) -> JourneyResult {

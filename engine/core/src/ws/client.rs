@@ -497,7 +497,7 @@ async fn handshake(
     let http = &ctx.shard().http;
     let (io, mut timings) = http.connect_dedicated(url).await?;
     let timeout = http.settings().request_timeout;
-    let upgraded = monoio::time::timeout(timeout, upgrade(ctx, io, url, (headers, protocols), &mut timings)).await;
+    let upgraded = crate::driver::timeout(timeout, upgrade(ctx, io, url, (headers, protocols), &mut timings)).await;
     let result = match upgraded {
         Err(_) => Err(HttpError::failed(
             ErrorKind::Timeout,
@@ -601,10 +601,9 @@ impl Conn {
         let handle = self.canceller.get_or_insert_with(monoio::io::Canceller::new).handle();
         let buf = std::mem::take(&mut self.read_buf);
         let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, handle));
-        let wait = deadline.saturating_duration_since(Instant::now());
         let (result, buf) = monoio::select! {
             done = &mut read => done,
-            _ = monoio::time::sleep(wait) => {
+            _ = crate::driver::sleep_until(deadline) => {
                 self.canceller = self.canceller.take().map(monoio::io::Canceller::cancel);
                 read.await
             }
@@ -676,7 +675,7 @@ async fn next_event(
             Message::Binary(data) => return Ok(Event::Data(WsMessage { data, text: false })),
             Message::Ping(payload) => {
                 *pings += 1;
-                match monoio::time::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await {
+                match crate::driver::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await {
                     Ok(sent) => sent?,
                     Err(_) => return Err(failure(ErrorKind::Timeout, "the pong could not be written in time")),
                 }
@@ -780,7 +779,7 @@ impl<'c> WebSocket<'c> {
     async fn fail(&mut self, fail: Failure) -> HttpError {
         if let Some(mut conn) = self.conn.take() {
             if let Some(code) = fail.close_code {
-                let _ = monoio::time::timeout(Duration::from_secs(1), conn.send_close(code)).await;
+                let _ = crate::driver::timeout(Duration::from_secs(1), conn.send_close(code)).await;
             }
             self.release();
             let by = match (fail.close_code, fail.kind) {
@@ -848,7 +847,7 @@ impl<'c> WebSocket<'c> {
     async fn send(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), HttpError> {
         let timeout = self.timeout();
         let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
-        let sent = match monoio::time::timeout(timeout, conn.send(opcode, payload)).await {
+        let sent = match crate::driver::timeout(timeout, conn.send(opcode, payload)).await {
             Ok(sent) => sent,
             Err(_) => Err(failure(ErrorKind::Timeout, format!("send did not complete within {timeout:?}"))),
         };
@@ -1101,7 +1100,7 @@ async fn close_handshake(conn: &mut Conn, shard: &Shard, txn: TxnId, at: Option<
 }
 
 async fn close_waiting(conn: &mut Conn, shard: &Shard, txn: TxnId, at: Option<usize>) -> Result<(), Failure> {
-    let waited = monoio::time::timeout(WS_CLOSE_TIMEOUT, async {
+    let waited = crate::driver::timeout(WS_CLOSE_TIMEOUT, async {
         conn.send_close(1000).await?;
         let mut pings = 0;
         loop {

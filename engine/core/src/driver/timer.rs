@@ -1,0 +1,362 @@
+//! The engine's sleeps and timeouts: one deadline heap per core thread, driven by a single
+//! runtime timer per core that sleeps until the earliest deadline. A `Sleep` is 32 bytes, where
+//! the runtime's own is 640 bytes aligned to 128 (cache-padded for threads the engine does not
+//! have): every journey future that can wait holds one, so a journey idle between requests
+//! costs a few KiB less. Precision is the runtime timer's: deadlines fire on the first
+//! millisecond tick at or after them.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::deadlines::Deadlines;
+
+/// The core thread's timers.
+#[derive(Default)]
+struct Timers {
+    deadlines: Deadlines,
+    /// Bumped when the timers are forgotten with their runtime: a `Sleep` of an older epoch
+    /// holds no slot any more.
+    epoch: u32,
+    /// Whether this runtime's `TimerDriver` task is running.
+    driver_running: bool,
+    /// The deadline the driver sleeps until; `None` while it waits for a first timer.
+    armed: Option<Instant>,
+    driver: Option<Waker>,
+    /// Wakers of fired timers, kept for reuse (no allocation per firing).
+    fired: Vec<Waker>,
+}
+
+thread_local! {
+    static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+}
+
+/// Waits until `deadline` (a think time, a timeout's limit) without blocking the core.
+#[must_use = "a sleep does nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    /// `(slot, epoch)` while armed.
+    armed: Option<(u32, u32)>,
+    done: bool,
+    /// Its slot is in this thread's timers: it cannot move to another thread.
+    _this_thread: PhantomData<Rc<()>>,
+}
+
+/// A sleep ending `duration` from now (a duration past the clock's range never ends).
+pub fn sleep_for(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(duration))
+}
+
+/// `duration` from now, or a year past the longest a run lasts when that is further than the
+/// clock can count.
+fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration).unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// Later than any run ends (runs last at most 7 days).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365);
+
+/// A sleep ending at `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline, armed: None, done: false, _this_thread: PhantomData }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(());
+        }
+        let ready = TIMERS.with(|timers| {
+            let timers = &mut *timers.borrow_mut();
+            match this.armed {
+                Some((slot, epoch)) if epoch == timers.epoch => {
+                    if !timers.deadlines.has_fired(slot) {
+                        timers.deadlines.set_waker(slot, cx.waker());
+                        return false;
+                    }
+                    timers.deadlines.release(slot);
+                    true
+                }
+                // Forgotten with an earlier runtime: nothing will wake it; end it.
+                Some(_) => true,
+                None => {
+                    let slot = timers.deadlines.insert(this.deadline, cx.waker().clone());
+                    this.armed = Some((slot, timers.epoch));
+                    wake_driver_for(timers, this.deadline);
+                    false
+                }
+            }
+        });
+        if ready {
+            this.armed = None;
+            this.done = true;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((slot, epoch)) = self.armed {
+            // The waker is dropped after the borrow ends: dropping it may drop a task.
+            let waker = TIMERS
+                .try_with(|timers| {
+                    let timers = &mut *timers.borrow_mut();
+                    (timers.epoch == epoch).then(|| timers.deadlines.release(slot)).flatten()
+                })
+                .ok()
+                .flatten();
+            drop(waker);
+        }
+    }
+}
+
+/// Starts the driver on the current runtime, or wakes it when `deadline` comes before the one
+/// it sleeps until.
+fn wake_driver_for(timers: &mut Timers, deadline: Instant) {
+    if !timers.driver_running {
+        timers.driver_running = true;
+        timers.armed = Some(deadline);
+        super::spawn(TimerDriver { sleep: None, armed: None, epoch: timers.epoch });
+    } else if timers.armed.is_none_or(|armed| deadline < armed) {
+        timers.armed = Some(deadline);
+        if let Some(driver) = &timers.driver {
+            driver.wake_by_ref();
+        }
+    }
+}
+
+/// The core's one runtime timer: sleeps until the earliest deadline, fires what is due, and
+/// sleeps again. A task that never ends (it is dropped with its runtime).
+struct TimerDriver {
+    /// Boxed: the runtime's sleep is pinned and large; one per core.
+    sleep: Option<Pin<Box<monoio::time::Sleep>>>,
+    armed: Option<Instant>,
+    epoch: u32,
+}
+
+impl Future for TimerDriver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            let now = Instant::now();
+            let (mut fired, next) = TIMERS.with(|timers| {
+                let timers = &mut *timers.borrow_mut();
+                let mut fired = std::mem::take(&mut timers.fired);
+                timers.deadlines.fire_due(now, &mut fired);
+                let next = timers.deadlines.earliest();
+                timers.armed = next;
+                if !timers.driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    timers.driver = Some(cx.waker().clone());
+                }
+                (fired, next)
+            });
+            for waker in fired.drain(..) {
+                waker.wake();
+            }
+            TIMERS.with(|timers| timers.borrow_mut().fired = fired);
+            let Some(next) = next else { return Poll::Pending };
+            let sleep = this.sleep.get_or_insert_with(|| Box::pin(monoio::time::sleep_until(next.into())));
+            if this.armed != Some(next) {
+                sleep.as_mut().reset(next.into());
+                this.armed = Some(next);
+            }
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl Drop for TimerDriver {
+    fn drop(&mut self) {
+        let _ = TIMERS.try_with(|timers| {
+            let timers = &mut *timers.borrow_mut();
+            if timers.epoch == self.epoch {
+                timers.driver_running = false;
+                timers.armed = None;
+                timers.driver = None;
+            }
+        });
+    }
+}
+
+/// Forgets this thread's timers (their runtime is being dropped): returns the wakers of the
+/// tasks still sleeping, for the caller to drop inside the runtime, and makes the next
+/// runtime on this thread start its own driver.
+pub(super) fn forget_all() -> Vec<Waker> {
+    TIMERS
+        .try_with(|timers| {
+            let timers = &mut *timers.borrow_mut();
+            timers.epoch = timers.epoch.wrapping_add(1);
+            timers.driver_running = false;
+            timers.armed = None;
+            let mut wakers = timers.deadlines.take_all();
+            wakers.extend(timers.driver.take());
+            wakers
+        })
+        .unwrap_or_default()
+}
+
+/// `future` did not finish within its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimedOut;
+
+pin_project_lite::pin_project! {
+    /// A future with a time limit: its output, or `TimedOut` once the deadline passes first.
+    #[must_use = "a timeout does nothing unless awaited"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+/// Runs `future` for at most `limit`.
+pub fn timeout<F: Future>(limit: Duration, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep_until(deadline_after(limit)) }
+}
+
+/// Runs `future` until `deadline` at most.
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep_until(deadline) }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, TimedOut>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        Pin::new(this.sleep).poll(cx).map(|()| Err(TimedOut))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::DriverChoice;
+    use crate::driver::CoreRuntime;
+
+    fn each_driver(test: impl Fn(&mut CoreRuntime)) {
+        for choice in [DriverChoice::Epoll, DriverChoice::Auto] {
+            let (mut runtime, _) = CoreRuntime::build(choice).unwrap();
+            test(&mut runtime);
+        }
+    }
+
+    #[test]
+    fn a_sleep_is_small() {
+        assert!(std::mem::size_of::<Sleep>() <= 32, "{}", std::mem::size_of::<Sleep>());
+        assert_eq!(std::mem::align_of::<Sleep>(), 8);
+    }
+
+    #[test]
+    fn sleeps_end_at_their_deadline_in_order() {
+        each_driver(|runtime| {
+            let order = Rc::new(RefCell::new(Vec::new()));
+            let started = Instant::now();
+            runtime.block_on(async {
+                for ms in [30u64, 10, 20] {
+                    let order = order.clone();
+                    super::super::spawn(async move {
+                        sleep_for(Duration::from_millis(ms)).await;
+                        order.borrow_mut().push((ms, started.elapsed()));
+                    });
+                }
+                sleep_for(Duration::from_millis(50)).await;
+            });
+            let order = order.borrow();
+            assert_eq!(order.iter().map(|o| o.0).collect::<Vec<_>>(), [10, 20, 30]);
+            for &(ms, took) in order.iter() {
+                assert!(took >= Duration::from_millis(ms), "{ms} ms ended after {took:?}");
+            }
+        });
+    }
+
+    #[test]
+    fn an_earlier_deadline_wakes_the_driver_sleeping_for_a_later_one() {
+        each_driver(|runtime| {
+            let took = runtime.block_on(async {
+                super::super::spawn(async { sleep_for(Duration::from_secs(5)).await });
+                sleep_for(Duration::from_millis(1)).await; // the driver now sleeps until +5 s
+                let started = Instant::now();
+                sleep_for(Duration::from_millis(10)).await;
+                started.elapsed()
+            });
+            assert!(took >= Duration::from_millis(10) && took < Duration::from_secs(1), "{took:?}");
+        });
+    }
+
+    #[test]
+    fn a_timeout_gives_the_output_or_times_out_and_leaves_no_timer() {
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                assert_eq!(timeout(Duration::from_secs(1), async { 7 }).await, Ok(7));
+                let slow = timeout(Duration::from_millis(5), sleep_for(Duration::from_secs(5)));
+                assert_eq!(slow.await, Err(TimedOut));
+                let fast = timeout(Duration::from_secs(5), sleep_for(Duration::from_millis(2)));
+                assert_eq!(fast.await, Ok(()));
+                assert_eq!(TIMERS.with(|t| t.borrow().deadlines.armed()), 0, "every timer released");
+            });
+        });
+    }
+
+    #[test]
+    fn endless_sleeps_neither_panic_nor_stop_other_timers() {
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                for forever in [Duration::MAX, Duration::from_secs(86_400 * 365 * 30)] {
+                    super::super::spawn(async move { sleep_for(forever).await });
+                    assert_eq!(timeout(forever, sleep_for(Duration::from_millis(2))).await, Ok(()));
+                }
+                let started = Instant::now();
+                sleep_for(Duration::from_millis(5)).await;
+                assert!(started.elapsed() < Duration::from_secs(1));
+            });
+        });
+    }
+
+    #[test]
+    fn a_zero_sleep_yields_to_other_tasks() {
+        each_driver(|runtime| {
+            let ran = runtime.block_on(async {
+                let ran = Rc::new(Cell::new(false));
+                let set = ran.clone();
+                super::super::spawn(async move { set.set(true) });
+                sleep_for(Duration::ZERO).await;
+                ran.get()
+            });
+            assert!(ran);
+        });
+    }
+
+    #[test]
+    fn a_new_runtime_on_the_same_thread_has_working_timers() {
+        for _ in 0..3 {
+            let (mut runtime, _) = CoreRuntime::build(DriverChoice::Auto).unwrap();
+            runtime.block_on(async {
+                // Left sleeping when the runtime goes: forgotten, not fired into the next one.
+                super::super::spawn(async { sleep_for(Duration::from_secs(60)).await });
+                let started = Instant::now();
+                sleep_for(Duration::from_millis(3)).await;
+                assert!(started.elapsed() < Duration::from_secs(1));
+            });
+        }
+    }
+}
