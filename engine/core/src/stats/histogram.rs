@@ -63,6 +63,14 @@ pub fn fit_range(histogram: &mut Histogram<u64>) {
     *histogram = fresh;
 }
 
+/// Makes an empty `histogram` new again when it is wider than values up to `max` need: recording
+/// them then gives the range a new histogram would have, with no rebuild by [`fit_range`].
+pub(crate) fn narrow_for(histogram: &mut Histogram<u64>, max: u64) {
+    if histogram.is_empty() && histogram.buckets() > fresh_buckets(max) {
+        *histogram = new_latency_histogram();
+    }
+}
+
 /// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
 pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
@@ -283,6 +291,18 @@ mod tests {
         let mut right = fresh_with(&[90_000, 5]);
         fit_range(&mut right);
         assert!(same(&right, &fresh_with(&[90_000, 5])));
+    }
+
+    #[test]
+    fn only_an_empty_wider_histogram_is_made_new() {
+        let mut wide = fresh_with(&[5_000_000]);
+        narrow_for(&mut wide, 3_000);
+        assert_eq!(wide.len(), 1, "values are never dropped");
+        wide.reset();
+        narrow_for(&mut wide, 6_000_000);
+        assert!(wide.buckets() > 1, "not wider than the values need");
+        narrow_for(&mut wide, 3_000);
+        assert!(same(&wide, &new_latency_histogram()));
     }
 
     #[test]

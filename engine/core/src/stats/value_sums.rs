@@ -8,7 +8,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::stats::histogram::{RecordedValues, highest_of};
+use crate::stats::histogram::{RecordedValues, highest_of, narrow_for};
 
 /// Sums are worth their walk over the buckets between the lowest and highest value when there
 /// are at least one value for this many buckets; sparser values are recorded one by one.
@@ -22,7 +22,8 @@ pub struct ValueSums {
 }
 
 impl ValueSums {
-    /// Adds every list of `lists` to `histogram`.
+    /// Adds every list of `lists` to `histogram` (an empty one wider than the values need is
+    /// made new: `histogram::narrow_for`).
     pub fn add_to<'a, I>(&mut self, lists: I, histogram: &mut Histogram<u64>)
     where
         I: Iterator<Item = &'a RecordedValues> + Clone,
@@ -38,6 +39,8 @@ impl ValueSums {
         if pairs == 0 {
             return;
         }
+        // A histogram handed on from a wider interval starts new rather than being rebuilt.
+        narrow_for(histogram, highest_of(high));
         if pairs * BUCKETS_PER_VALUE_MAX < high - low + 1 {
             lists.for_each(|list| list.add_to(histogram));
             return;
