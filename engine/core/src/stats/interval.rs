@@ -18,7 +18,7 @@
 //! and range (hdrhistogram never shrinks a histogram) because [`Intervals::pop_complete`] fits
 //! each to what a new one would have grown to (`histogram::fit_range`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::limits::STATS_WAITING_VALUES_MAX;
@@ -35,6 +35,10 @@ struct Pending {
     /// Snapshots received but not yet added, and the values they hold.
     waiting: Vec<Snapshot>,
     waiting_values: usize,
+    /// Transactions taken back from a retired interval whose histograms still hold its values:
+    /// each is reset just before its first values of this interval are added (when it is in
+    /// cache), or when the interval completes.
+    stale: BTreeSet<Arc<str>>,
 }
 
 /// Snapshots merged into their intervals until each is complete.
@@ -96,6 +100,11 @@ impl Intervals {
         }
         let (_, mut pending) = self.pending.pop_first()?;
         pending.add_waiting(&mut self.spare, &mut self.sums);
+        for name in std::mem::take(&mut pending.stale) {
+            if let Some(stats) = pending.merged.txns.get_mut(&name) {
+                reset_histograms(stats);
+            }
+        }
         for stats in pending.merged.txns.values_mut() {
             for histogram in stats.histograms_mut() {
                 fit_range(histogram);
@@ -104,13 +113,13 @@ impl Intervals {
         Some((pending.merged, pending.elapsed_s))
     }
 
-    /// Takes back an interval no longer needed: its transactions, cleared, serve the next
-    /// intervals. Only the last interval handed back is kept (what an earlier one left unused
-    /// is freed), so the spares stay within one interval's size.
+    /// Takes back an interval no longer needed: its transactions (counters zeroed, histograms
+    /// reset when taken) serve the next intervals. Only the last interval handed back is kept
+    /// (what an earlier one left unused is freed), so the spares stay within one interval's size.
     pub fn recycle(&mut self, interval: Merged) {
         self.spare.clear();
         for (name, mut stats) in interval.txns {
-            stats.clear();
+            stats.clear_counters();
             self.spare.insert(name, stats);
         }
     }
@@ -126,6 +135,15 @@ impl Intervals {
     }
 }
 
+/// Empties the histograms, keeping their allocations (and ranges: see `histogram::fit_range`).
+fn reset_histograms(stats: &mut TxnStats) {
+    for histogram in stats.histograms_mut() {
+        if !histogram.is_empty() {
+            histogram.reset();
+        }
+    }
+}
+
 impl Pending {
     /// Adds the waiting snapshots, in the order they came: counters snapshot by snapshot, then
     /// values a transaction and a histogram at a time, every snapshot's together (`sums`). A
@@ -133,14 +151,24 @@ impl Pending {
     fn add_waiting(&mut self, spare: &mut BTreeMap<Arc<str>, TxnStats>, sums: &mut ValueSums) {
         let waiting = std::mem::take(&mut self.waiting);
         let mut by_name: BTreeMap<&str, Vec<&[RecordedValues; TxnStats::HISTOGRAMS]>> = BTreeMap::new();
+        let stale = &mut self.stale;
         for snapshot in &waiting {
-            self.merged.add_counters(snapshot, |name| spare.remove(name).unwrap_or_default());
+            self.merged.add_counters(snapshot, |name| match spare.remove_entry(name) {
+                Some((name, stats)) => {
+                    stale.insert(name);
+                    stats
+                }
+                None => TxnStats::default(),
+            });
             for ((name, _), values) in snapshot.txns.iter().zip(&snapshot.recorded) {
                 by_name.entry(name).or_default().push(values);
             }
         }
         for (name, values) in by_name {
             let stats = self.merged.txns.get_mut(name).expect("every transaction's counters were added");
+            if self.stale.remove(name) {
+                reset_histograms(stats);
+            }
             for (at, histogram) in stats.histograms_mut().into_iter().enumerate() {
                 sums.add_to(values.iter().map(|core_values| &core_values[at]), histogram);
             }
@@ -295,6 +323,21 @@ mod tests {
         assert_eq!((failed.req_errors(), failed.req_ok, failed.status_class[2]), (1, 0, 0));
         assert!(failed.histograms_mut().iter().all(|h| h.is_empty() && h.buckets() == 1), "and its range is new");
         assert!(!merged[4].txns.contains_key(&name(0)));
+    }
+
+    #[test]
+    fn a_transaction_sent_without_values_holds_none_of_an_earlier_interval() {
+        let mut intervals = Intervals::new(1);
+        intervals.add(snapshot(0, 0, &[Some(vec![5_000_000])]));
+        let (first, _) = intervals.pop_complete().expect("one core");
+        intervals.recycle(first);
+        let mut bare = snapshot(0, 1, &[Some(vec![])]);
+        bare.recorded.clear();
+        intervals.add(bare);
+        let (mut second, _) = intervals.pop_complete().expect("one core");
+        let stats = second.txns.get_mut(&name(0)).expect("counted");
+        assert_eq!(stats.req_errors(), 1);
+        assert!(stats.histograms_mut().iter().all(|h| h.is_empty() && h.buckets() == 1));
     }
 
     #[test]

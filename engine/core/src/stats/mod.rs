@@ -141,14 +141,8 @@ impl TxnStats {
         (self.take_counters(), values)
     }
 
-    /// Empties `self` (counters and histograms), keeping the histograms' allocations; their
-    /// ranges stay as they were (see `histogram::fit_range`).
-    pub fn clear(&mut self) {
-        for histogram in self.histograms_mut() {
-            if !histogram.is_empty() {
-                histogram.reset();
-            }
-        }
+    /// Zeroes the counters, leaving the histograms as they are.
+    pub(crate) fn clear_counters(&mut self) {
         drop(self.take_counters());
     }
 
