@@ -48,6 +48,7 @@
 pub use crate::driver::sleep;
 pub use crate::http::{HttpError, Response};
 pub use crate::journey::journey_test::JourneyTest;
+pub use crate::journey::pacing::{ensure_average_separation, ensure_fixed_separation};
 /// What a [`JourneyTest`] saw the journey do: its result, requests, transactions, messages and
 /// errors, in order.
 ///

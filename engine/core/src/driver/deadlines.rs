@@ -45,12 +45,15 @@ impl Deadlines {
         self.slots[slot as usize].heap_index == NOT_IN_HEAP
     }
 
-    /// Replaces the waker to wake, unless it would wake the same task.
-    pub fn set_waker(&mut self, slot: u32, waker: &Waker) {
+    /// Replaces the waker to wake, unless it would wake the same task. Returns the one
+    /// replaced, for the caller to drop outside its borrow (dropping a waker can drop a task).
+    #[must_use = "drop the replaced waker outside any borrow of the timers"]
+    pub fn set_waker(&mut self, slot: u32, waker: &Waker) -> Option<Waker> {
         let held = &mut self.slots[slot as usize].waker;
-        if !held.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            *held = Some(waker.clone());
+        if held.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            return None;
         }
+        held.replace(waker.clone())
     }
 
     /// Frees a slot: its deadline leaves the heap if it has not fired. Returns its waker.

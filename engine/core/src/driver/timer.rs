@@ -74,24 +74,24 @@ impl Future for Sleep {
         if this.done {
             return Poll::Ready(());
         }
-        let ready = TIMERS.with(|timers| {
+        // A replaced waker is dropped after the borrow ends: dropping it may drop a task whose
+        // own sleeps would borrow the timers again.
+        let (ready, _replaced) = TIMERS.with(|timers| {
             let timers = &mut *timers.borrow_mut();
             match this.armed {
                 Some((slot, epoch)) if epoch == timers.epoch => {
                     if !timers.deadlines.has_fired(slot) {
-                        timers.deadlines.set_waker(slot, cx.waker());
-                        return false;
+                        return (false, timers.deadlines.set_waker(slot, cx.waker()));
                     }
-                    timers.deadlines.release(slot);
-                    true
+                    (true, timers.deadlines.release(slot))
                 }
                 // Forgotten with an earlier runtime: nothing will wake it; end it.
-                Some(_) => true,
+                Some(_) => (true, None),
                 None => {
                     let slot = timers.deadlines.insert(this.deadline, cx.waker().clone());
                     this.armed = Some((slot, timers.epoch));
                     wake_driver_for(timers, this.deadline);
-                    false
+                    (false, None)
                 }
             }
         });
@@ -157,6 +157,7 @@ impl Future for TimerDriver {
                 timers.deadlines.fire_due(now, &mut fired);
                 let next = timers.deadlines.earliest();
                 timers.armed = next;
+                // The driver's own waker: replacing it never drops the last reference to a task.
                 if !timers.driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                     timers.driver = Some(cx.waker().clone());
                 }
@@ -328,6 +329,31 @@ mod tests {
                 let started = Instant::now();
                 sleep_for(Duration::from_millis(5)).await;
                 assert!(started.elapsed() < Duration::from_secs(1));
+            });
+        });
+    }
+
+    #[test]
+    fn a_replaced_waker_is_dropped_outside_the_timers_borrow() {
+        // A waker whose drop (the last reference to its task) touches the timers, as a task
+        // holding sleeps of its own does.
+        struct TouchesTimersOnDrop;
+        impl Drop for TouchesTimersOnDrop {
+            fn drop(&mut self) {
+                TIMERS.with(|timers| drop(timers.borrow_mut()));
+            }
+        }
+        struct Task(#[allow(dead_code)] TouchesTimersOnDrop);
+        impl std::task::Wake for Task {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                let mut sleep = std::pin::pin!(sleep_for(Duration::from_secs(5)));
+                let last = Waker::from(std::sync::Arc::new(Task(TouchesTimersOnDrop)));
+                assert!(sleep.as_mut().poll(&mut Context::from_waker(&last)).is_pending());
+                drop(last); // the timer's slot now holds the only reference
+                assert!(sleep.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
             });
         });
     }

@@ -36,7 +36,9 @@ impl<'a> Url<'a> {
         } else {
             return Err(fail("only http:// and https:// URLs are supported"));
         };
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        // Byte searches: the URL is parsed for every request, and a `char` pattern decodes
+        // UTF-8 as it goes (all three delimiters are ASCII, so a byte match is a char match).
+        let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
         let authority = &rest[..end];
         let mut target = &rest[end..];
         if let Some(hash) = target.find('#') {
@@ -68,8 +70,10 @@ impl<'a> Url<'a> {
             };
             (host, port)
         } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, parse_port(port).ok_or_else(|| fail("invalid port"))?),
+            match authority.bytes().rposition(|b| b == b':') {
+                Some(colon) => {
+                    (&authority[..colon], parse_port(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
+                }
                 None => (authority, default_port),
             }
         };
@@ -89,10 +93,20 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn parse_port(text: &str) -> Option<u16> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() {
         return None;
     }
-    text.parse().ok().filter(|&p| p != 0)
+    let mut port = 0u32;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        port = port * 10 + u32::from(b - b'0');
+        if port > u32::from(u16::MAX) {
+            return None;
+        }
+    }
+    u16::try_from(port).ok().filter(|&p| p != 0)
 }
 
 #[cfg(test)]
@@ -110,6 +124,22 @@ mod tests {
         assert_eq!((url.tls, url.port, url.target), (true, 443, "/"));
         let url = Url::parse("http://[::1]:9000/x").unwrap();
         assert_eq!((url.host, url.port, url.authority), ("::1", 9000, "[::1]:9000"));
+    }
+
+    #[test]
+    fn ports_are_decimal_from_1_to_65535() {
+        for (text, port) in [("1", Some(1)), ("65535", Some(65535)), ("00080", Some(80)), ("0000000443", Some(443))] {
+            assert_eq!(parse_port(text), port, "{text}");
+        }
+        for bad in ["", "0", "000", "65536", "99999999999999999999", "+80", "-1", "8 0", "８０", "80a", "0x50"] {
+            assert_eq!(parse_port(bad), None, "{bad:?}");
+        }
+        let url = Url::parse("http://[::1]:65535/").unwrap();
+        assert_eq!(url.port, 65535);
+        let url = Url::parse("http://host:8080").unwrap();
+        assert_eq!((url.host, url.port, url.target), ("host", 8080, "/"));
+        let url = Url::parse("http://héllo.example:81/ü?x#y").unwrap();
+        assert_eq!((url.host, url.port, url.target), ("héllo.example", 81, "/ü?x"));
     }
 
     #[test]

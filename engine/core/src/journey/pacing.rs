@@ -13,13 +13,49 @@ use crate::driver::Sleep;
 use crate::journey::Ctx;
 
 /// Runs `block`, then sleeps until `separation` has passed since it started. A block that
-/// takes longer is not slowed further.
+/// takes longer is not slowed further. Mite's `ensure_fixed_separation`.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// use std::time::{Duration, Instant};
+///
+/// async fn paced(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let started = Instant::now();
+///     // One page every 50 ms at most: the page, then the rest of the 50 ms.
+///     ensure_fixed_separation(Duration::from_millis(50), ctx.transaction("page", async { Ok(()) })).await?;
+///     ctx.send("paced", &[("50 ms at least", &(started.elapsed() >= Duration::from_millis(50)))]);
+///     Ok(())
+/// }
+///
+/// let record = JourneyTest::new().run(paced).unwrap();
+/// assert_eq!(record.messages[0].fields[0].1, "true");
+/// assert!(record.transaction("page").is_some());
+/// ```
 pub fn ensure_fixed_separation<F: Future>(separation: Duration, block: F) -> Separated<F> {
     Separated { stage: Stage::Block { block, started: None, separation } }
 }
 
 /// Like [`ensure_fixed_separation`], with the separation drawn uniformly from `mean ±
-/// plus_minus` (default: a quarter of `mean`), so that journeys do not march in step.
+/// plus_minus` (default: a quarter of `mean`), so that journeys do not march in step. Mite's
+/// `ensure_average_separation`.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// use std::time::{Duration, Instant};
+///
+/// async fn jittered(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let started = Instant::now();
+///     // 40 ms ± 10 ms per page: between 30 and 50 ms.
+///     let mean = Duration::from_millis(40);
+///     ensure_average_separation(mean, Some(Duration::from_millis(10)), async { Ok::<_, JourneyError>(()) }).await?;
+///     let took = started.elapsed();
+///     ctx.send("paced", &[("30 ms at least", &(took >= Duration::from_millis(30)))]);
+///     Ok(())
+/// }
+///
+/// let record = JourneyTest::new().run(jittered).unwrap();
+/// assert_eq!(record.messages[0].fields[0].1, "true");
+/// ```
 pub fn ensure_average_separation<F: Future>(mean: Duration, plus_minus: Option<Duration>, block: F) -> Separated<F> {
     ensure_fixed_separation(average_separation(mean, plus_minus, unit_random()), block)
 }
