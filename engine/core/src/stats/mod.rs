@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 use crate::limits::STATUS_CODES_MAX;
 
 pub use error_kind::ErrorKind;
-pub use histogram::{RecordedValues, new_latency_histogram, placeholder_histogram, record_latency};
+pub use histogram::{RecordedValues, new_latency_histogram, record_latency};
 pub use http_metrics::Timings;
 pub use injector_load::InjectorLoad;
 pub use interval::Intervals;
@@ -120,7 +120,7 @@ impl TxnStats {
     /// `TxnStats` that carries only counters, as a snapshot does (its values travel apart, as
     /// [`RecordedValues`]). Costs no histogram allocation to speak of; not for recording.
     pub fn counters_only() -> TxnStats {
-        TxnStats::with_histograms(placeholder_histogram)
+        TxnStats::with_histograms(histogram::placeholder_histogram)
     }
 
     /// Moves the counters out, as a [`TxnStats::counters_only`], leaving `self` with zero
