@@ -1,22 +1,25 @@
 //! The stats thread's intervals: which snapshots make up each one, when one is complete (every
 //! core has reported it, or stopped), how their values are added, and the histograms one
-//! interval hands on to the next. Two things keep the thread's time per interval small on a big
-//! box (figures in benches/README.md):
+//! interval hands on to the next (figures in benches/README.md):
 //!
-//! - Hand-on. An interval holds thousands of transactions, each with histograms of tens of KiB
-//!   once grown to the latencies seen; made new each interval, they cost the kernel more time
-//!   clearing fresh pages than the merge itself. A retired interval's transactions are cleared
-//!   and kept, by name, and the next interval that sees a name takes its histograms back.
 //! - Adding a transaction at a time. Added snapshot by snapshot, each core's values land all
-//!   over the interval's histograms (far more than the caches hold); an interval keeps the
-//!   snapshots it receives (up to `STATS_WAITING_VALUES_MAX` values) and adds them together, a
-//!   transaction at a time, so that its histograms stay in cache while every core's values for
-//!   it are added, summed per bucket first (`value_sums`) so that each bucket is recorded once.
+//!   over the interval's histograms (on a big box far more than the caches hold); an interval
+//!   keeps the snapshots it receives (up to `STATS_WAITING_VALUES_MAX` values) and adds them
+//!   together, a transaction at a time, so that its histograms stay in cache while every core's
+//!   values for it are added, summed per bucket first (`value_sums`) so that each bucket is
+//!   recorded once. This is what made the thread's time per interval a quarter of what it was.
+//! - Hand-on. A retired interval's transactions are kept, by name, counters zeroed, and the
+//!   next interval that sees a name takes its histograms back (reset just before its values are
+//!   added, while in cache), so that the thread allocates no histograms in steady state: new
+//!   ones cost the kernel's page clearing whenever the allocator has given their memory back
+//!   (a third of the time of the old bench, which dropped each interval before making the
+//!   next). With the collector's order glibc keeps the memory, and hand-on measures as neutral.
 //!
 //! What a consumer sees is exactly what adding snapshot by snapshot to new histograms gives:
-//! counts and percentiles because a cleared histogram holds nothing and adding is order-free,
-//! and range (hdrhistogram never shrinks a histogram) because [`Intervals::pop_complete`] fits
-//! each to what a new one would have grown to (`histogram::fit_range`).
+//! counts and percentiles because a reset histogram holds nothing and adding is order-free,
+//! and range (hdrhistogram never shrinks a histogram) because an empty histogram wider than the
+//! values need starts new (`histogram::narrow_for`) and [`Intervals::pop_complete`] fits any
+//! other to what a new one would have grown to (`histogram::fit_range`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -49,7 +52,7 @@ pub struct Intervals {
     finished: Vec<bool>,
     /// Intervals not yet complete, by tick.
     pending: BTreeMap<u64, Pending>,
-    /// The transactions of the last interval handed back, cleared, by name.
+    /// The transactions of the last interval handed back, counters zeroed, by name.
     spare: BTreeMap<Arc<str>, TxnStats>,
     /// Values an interval keeps waiting before it adds them (`STATS_WAITING_VALUES_MAX`).
     waiting_values_max: usize,
