@@ -51,6 +51,8 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => run_main(&registry, cli.run),
         Some(Command::Journey { action: JourneyAction::Test { journey, datapool, rows, scenario, common } }) => {
+            // Before the scenario is read: a signal is never "killed".
+            Signals::installed().cancel_at_once();
             match scenario {
                 Some(file) => {
                     let resolved = resolve(&registry, &file, &common.config)?;
@@ -104,7 +106,7 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
     std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
-    eprintln!(
+    tell(format_args!(
         "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
          left to the session) -> {}",
         har.display(),
@@ -114,29 +116,40 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
         converted.dropped_host,
         converted.dropped_redirect,
         output.display()
-    );
+    ));
     if !converted.unset_cookies.is_empty() {
-        eprintln!(
+        tell(format_args!(
             "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
              add them to a step with cookies = {{ .. }} if the target needs them",
             converted.unset_cookies.join(", ")
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// One line on standard output; a closed one (`mite-engine list | head -3`) is not a panic.
+fn say(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// One line on standard error; a terminal gone (SIGHUP) is not a panic that would replace the
+/// command's exit code.
+pub(crate) fn tell(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 fn list(registry: &Registry) {
-    println!("journeys:");
+    say(format_args!("journeys:"));
     for name in registry.journey_names() {
-        println!("  {name}");
+        say(format_args!("  {name}"));
     }
-    println!("datapools:");
+    say(format_args!("datapools:"));
     for name in registry.datapool_names() {
-        println!("  {name}");
+        say(format_args!("  {name}"));
     }
-    println!("scenarios:");
+    say(format_args!("scenarios:"));
     for name in registry.scenario_names() {
-        println!("  {name}");
+        say(format_args!("  {name}"));
     }
 }
 
@@ -147,6 +160,8 @@ struct Resolved {
     duration: Option<Duration>,
     client: ClientOptions,
     thresholds: Vec<String>,
+    /// A scenario file's entries' places, for errors and warnings that need the cores.
+    places: Option<scenario_file::EntryPlaces>,
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
@@ -159,6 +174,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
             duration: loaded.duration,
             client: loaded.client,
             thresholds: loaded.thresholds,
+            places: Some(loaded.entry_places),
         });
     }
     let build = base.find_scenario(name)?;
@@ -170,11 +186,12 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         duration: None,
         client: ClientOptions::default(),
         thresholds: Vec::new(),
+        places: None,
     })
 }
 
 fn check(resolved: &Resolved) {
-    println!("scenario {}: ok", resolved.scenario.name);
+    say(format_args!("scenario {}: ok", resolved.scenario.name));
     for entry in &resolved.scenario.entries {
         let pool = match &entry.datapool {
             Some(pool) => format!(
@@ -185,21 +202,30 @@ fn check(resolved: &Resolved) {
             ),
             None => "no datapool".into(),
         };
-        println!(
+        say(format_args!(
             "  {} with {pool}, volume = {}",
             entry.journey,
             mite_core::scenario::file_words::VolumeWords(&entry.volume)
-        );
+        ));
     }
     if let Some(duration) = resolved.duration {
-        println!("  duration {duration:?}");
+        say(format_args!("  duration {duration:?}"));
     }
     for threshold in &resolved.thresholds {
-        println!("  threshold {threshold}");
+        say(format_args!("  threshold {threshold}"));
     }
     // The cores are not known here: rows and journeys are compared as on one core.
-    for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
-        println!("WARNING: {warning}");
+    match &resolved.places {
+        Some(places) => {
+            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, 1) {
+                say(format_args!("WARNING: {}", places.at(i, warning)));
+            }
+        }
+        None => {
+            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
+                say(format_args!("WARNING: {warning}"));
+            }
+        }
     }
 }
 
@@ -271,13 +297,13 @@ fn apply_outputs<'a>(
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
-        eprintln!("Prometheus metrics on http://{}/metrics", exporter.addr());
+        tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
     if let Some(addr) = flags.dashboard {
         let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
             .with_context(|| format!("--dashboard {addr}"))?;
-        eprintln!("live dashboard on http://{}/", dashboard.addr());
+        tell(format_args!("live dashboard on http://{}/", dashboard.addr()));
         options.dashboard = Some(Arc::new(dashboard));
     }
     Ok(Outputs {
@@ -297,6 +323,11 @@ fn execute(
     outputs: Outputs<'_>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
+    // A scenario file's volume models against the cores, named at their lines (the run
+    // refuses the same, without the file's places).
+    if let Some(places) = &resolved.places {
+        places.check_split(&resolved.scenario, options.cores.len() * options.segment.1)?;
+    }
     // Thresholds are parsed before the run so that a typo does not cost a whole test.
     let thresholds = outputs
         .thresholds
@@ -507,9 +538,9 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
             let (json, broken) =
                 mite_core::output::result_frame::decode_noting(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
             if let Some(broken) = broken {
-                eprintln!(
+                tell(format_args!(
                     "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
-                );
+                ));
             }
             return ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located);
         }
@@ -529,23 +560,23 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     let mut regressions = Vec::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
-        println!("BASE {}\nNEW  {}\n", paths[0].display(), path.display());
-        print!("{table}");
-        println!();
+        say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
+        let _ = std::io::stdout().write_all(table.as_bytes());
+        say("");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
     if let Some(path) = html {
         let page = mite_core::output::html::render_compare(&files, limit, &regressions);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
-        eprintln!("comparison page written to {}", path.display());
+        tell(format_args!("comparison page written to {}", path.display()));
     }
     if regressions.is_empty() {
-        println!("\nno regression beyond {limit}%");
+        say(format_args!("\nno regression beyond {limit}%"));
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("\nregressions beyond {limit}%:");
+        say(format_args!("\nregressions beyond {limit}%:"));
         for regression in &regressions {
-            println!("  {regression}");
+            say(format_args!("  {regression}"));
         }
         Ok(ExitCode::from(EXIT_REGRESSION))
     }
@@ -581,13 +612,13 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
     if let Some(path) = html {
         let page = mite_core::output::html::render_merged(&merged, &files);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
-        eprintln!("merged report written to {}", path.display());
+        tell(format_args!("merged report written to {}", path.display()));
     }
     print_result(&merged, output == Path::new("-"));
     for warning in &warnings {
-        eprintln!("warning: {warning}");
+        tell(format_args!("warning: {warning}"));
     }
-    eprintln!("merged {} results into {}", paths.len(), output.display());
+    tell(format_args!("merged {} results into {}", paths.len(), output.display()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -634,30 +665,56 @@ fn journey_test(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let options = run_options(common, &ClientOptions::default());
-    let rows = match datapool {
-        None => Vec::new(),
-        Some(name) => {
-            let pool = registry.find_datapool(name)?;
-            let mut shard = pool.shard(0, 1);
-            let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
-            if limit < pool.len() {
-                println!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len());
-            }
-            (0..limit).filter_map(|_| shard.checkout()).collect()
-        }
-    };
+    let rows = test_rows(registry, datapool, rows)?;
     let config = layered_config(&Config::default(), &common.config)?;
+    let signals = Signals::installed();
+    if signals.interrupted() {
+        return Ok(interrupted_before_the_start());
+    }
+    let total = rows.len().max(1);
     // The trace goes to standard output, a closed one (SIGHUP) losing nothing but the trace.
     let mut trace = |event: &RunEvent<'_>| {
+        if matches!(event, RunEvent::JourneyStarted { .. }) {
+            signals.run_started();
+        }
         let _ = writeln!(std::io::stdout(), "{event}");
     };
-    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &mut trace)?;
-    println!("\n({driver})");
-    print!("{}", report::table(&merged, 0.0));
+    let stop = signals.stop_flag();
+    let started = std::time::Instant::now();
+    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace)?;
+    // The rates in the table are over the time the journeys took (they said "in 0.00s").
+    let took_s = started.elapsed().as_secs_f64();
+    let _ = writeln!(std::io::stdout(), "\n({driver})");
+    let _ = write!(std::io::stdout(), "{}", report::table(&merged, took_s));
     if common.phases {
-        print!("\n{}", report::phases_table(&merged));
+        let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&merged));
+    }
+    if signals.interrupted() {
+        let j = merged.journeys;
+        tell(format_args!(
+            "journey test interrupted: {} of {total} journeys ran ({} ok, {} failed), {} cancelled in flight, \
+             {} not run (exit code {EXIT_INTERRUPTED})",
+            j.ok + j.failed,
+            j.ok,
+            j.failed,
+            j.cancelled,
+            (total as u64).saturating_sub(j.started),
+        ));
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// The rows `journey test` runs: the first `rows` of `datapool` (all of them for 0), or none.
+fn test_rows(registry: &Registry, datapool: Option<&str>, rows: usize) -> anyhow::Result<Vec<mite_core::Row>> {
+    let Some(name) = datapool else { return Ok(Vec::new()) };
+    let pool = registry.find_datapool(name)?;
+    let mut shard = pool.shard(0, 1);
+    let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
+    if limit < pool.len() {
+        say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
+    }
+    Ok((0..limit).filter_map(|_| shard.checkout()).collect())
 }
 
 /// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
@@ -691,14 +748,25 @@ fn journey_run(
     let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client) };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
-    let result = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
+    if signals.interrupted() {
+        return Ok(interrupted_before_the_start());
+    }
+    let run = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
         }
-    })?;
+        // No progress lines for one journey; what to know before trusting it is said.
+        if matches!(event, RunEvent::Warning(_) | RunEvent::DriverFallback { .. } | RunEvent::HdrLogFailed(_)) {
+            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
+        }
+    });
+    let result = match run {
+        Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
+        run => run?,
+    };
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
     if common.phases {
-        print!("\n{}", report::phases_table(&result.merged));
+        let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
         write_json(sink, &result)?;
@@ -718,12 +786,12 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let target =
         Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
             .context("starting the embedded target")?;
-    eprintln!(
+    tell(format_args!(
         "demo: embedded target at {} (core {}), {} journeys in flight",
         target.url("/"),
         spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
         args.journeys
-    );
+    ));
     let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
     overrides.extend(args.common.config.iter().cloned());
     let mut options = RunOptions {
@@ -734,7 +802,8 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
-    eprintln!("target counted {} requests", mite_core::output::units::grouped(target.hits()));
+    // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
+    let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));
     target.stop();
     Ok(code)
 }
@@ -746,10 +815,10 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     }
     let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
         .with_context(|| format!("starting the target on {addr}"))?;
-    eprintln!(
+    tell(format_args!(
         "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /bad/MODE; Ctrl-C stops it)",
         target.url("/")
-    );
+    ));
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
@@ -757,7 +826,11 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
         std::thread::sleep(Duration::from_millis(100));
     }
     let hits = target.hits();
-    eprintln!("target served {} request{}", mite_core::output::units::grouped(hits), if hits == 1 { "" } else { "s" });
+    tell(format_args!(
+        "target served {} request{}",
+        mite_core::output::units::grouped(hits),
+        if hits == 1 { "" } else { "s" }
+    ));
     target.stop();
     Ok(ExitCode::SUCCESS)
 }

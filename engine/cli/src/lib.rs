@@ -106,7 +106,7 @@ pub fn main(register: impl FnOnce(&mut Registry)) -> ExitCode {
     match commands::dispatch(cli, registry) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", error::one_line(&err));
+            commands::tell(format_args!("error: {}", error::one_line(&err)));
             ExitCode::from(commands::EXIT_ERROR)
         }
     }

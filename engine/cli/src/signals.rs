@@ -1,10 +1,13 @@
-//! SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP during `run`: installed before
+//! SIGINT (Ctrl-C), SIGTERM (what Kubernetes sends) and SIGHUP during `run` (and `journey
+//! run`, `journey test`, `scenario test`, `demo`): installed before
 //! anything else is done, so a signal at any moment is handled, never the default "killed".
 //!
 //! - Before the results are written, the first signal stops the run gracefully: no journey
 //!   starts again, those in flight get the grace period, and the results are written (before
 //!   the first request, nothing is sent and nothing is written). A second one exits at once
 //!   without results.
+//! - `journey test` has no grace and no result file: the first signal cancels the journey in
+//!   flight and the rows left are not run; the table of what ran is printed.
 //! - After the results are written (the dashboard's linger), a signal ends the wait.
 
 use std::io::Write;
@@ -34,6 +37,8 @@ pub struct Signals {
     results_written: AtomicBool,
     /// `count` when the results were written: a signal since ends a wait after them.
     count_at_results: AtomicU32,
+    /// `journey test`: a stop cancels the journey in flight at once (no grace, no results file).
+    at_once: AtomicBool,
 }
 
 impl Signals {
@@ -71,6 +76,10 @@ impl Signals {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping before the first request; nothing will be \
                  sent (interrupt again to exit at once)");
+        } else if first && self.at_once.load(Ordering::SeqCst) {
+            self.stop.store(true, Ordering::SeqCst);
+            say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; the journey in flight is cancelled and the rows \
+                 left are not run (interrupt again to exit at once)");
         } else if first {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
@@ -80,6 +89,11 @@ impl Signals {
             std::process::exit(EXIT_ABORTED);
         }
         self.count.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// `journey test`: a stop cancels the journey in flight at once, as the first signal says.
+    pub fn cancel_at_once(&self) {
+        self.at_once.store(true, Ordering::SeqCst);
     }
 
     /// The run's stop flag, set by the first signal.

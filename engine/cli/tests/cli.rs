@@ -589,6 +589,37 @@ fn scenario_check_refuses_what_the_run_refuses() {
     assert!(text(&out).contains("needs at least 2 cores"), "{}", text(&out));
 }
 
+/// A volume model that needs more cores than the run has (journeys in flight, a rate, fewer
+/// `max_in_flight` slots than cores) was refused by the run as "scenario entry 1 (get): volume
+/// model: ..." and warned about by `scenario check` the same way: neither named the file, the
+/// line or the field. Both now do, as every other error in the file.
+#[test]
+fn a_volume_beyond_the_cores_is_named_at_its_line() {
+    let scratch = Scratch::new();
+    let cases = [
+        ("journeys.toml", "{ constant = 150000 }", "150000 journeys in flight", "at least 2 cores"),
+        ("rate.toml", "{ rate = 3e6 }", "a peak rate of 3000000", "at least 2 cores"),
+    ];
+    for (name, volume, what, needs) in cases {
+        let path = scenario_file(&scratch, name, "", "", volume);
+        let place = format!("{path}:7: scenario[0].volume: {what}");
+        let out = engine(&["scenario", "check", &path]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out));
+        assert!(text(&out).contains(&format!("WARNING: {place}")), "{name}: expected {place:?} in {}", text(&out));
+        let runs = [
+            &["--scenario", &path, "--cores", "1", "--no-pin", "-q", "--duration", "1s"][..],
+            &["scenario", "test", &path, "--duration", "1s"],
+        ];
+        for run in runs {
+            let out = engine(run);
+            let said = text(&out);
+            assert_eq!(out.status.code(), Some(1), "{name} {run:?}: {said}");
+            assert!(said.starts_with(&format!("error: {place}")), "{name} {run:?}: expected {place:?} in {said}");
+            assert!(said.contains("over 1 core(s)") && said.contains(needs), "{name} {run:?}: {said}");
+        }
+    }
+}
+
 /// Type and range errors in scenario files said "invalid type: integer `…` as i128, expected a
 /// whole number of 0 or more" (a Rust type, no field, a range that was not the field's) or
 /// gave the line alone: each now names the field and what it takes.
@@ -648,4 +679,45 @@ fn scenario_type_errors_name_the_field_and_its_range() {
         assert!(said.starts_with(&format!("error: {path}{line}{expected}")), "expected {line}{expected:?} in {said}");
         assert!(!said.contains("i128") && !said.contains("number of 0 or more"), "{said}");
     }
+}
+
+/// `mite-engine list | head -3`: standard output closed before the engine writes. It panicked
+/// ("failed printing to stdout: Broken pipe", exit 101); what it prints is now simply cut off.
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let get = scenario("get.toml");
+    for args in [&["list"][..], &["scenario", "check", get.as_str()]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {said}");
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+    }
+    // A terminal gone (SIGHUP) under an error: the exit code is the error's, not a panic's (101).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status =
+        Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(["--scenario", "no/such.toml"]).stderr(writer).status();
+    assert_eq!(status.unwrap().code(), Some(1));
+}
+
+/// `journey run` dropped every event of its run, so `--insecure` ran without its warning.
+#[test]
+fn journey_run_says_its_warnings() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let out = engine(&["journey", "run", "http_example:journey", "--insecure", "--config", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("WARNING: --insecure: TLS certificates are NOT verified"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(target.hits(), 1);
 }

@@ -2,7 +2,7 @@
 //! the Prometheus linger, bad names and URLs, panics from input), at the command line.
 
 mod support;
-use support::{Scratch, engine, is_root, scenario, text};
+use support::{Scratch, engine, is_root, scenario, signal_when, text};
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -369,46 +369,6 @@ fn fifo_outputs_never_block_and_stay_fifos() {
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
-/// Spawns the engine with `args`, sends `signal` once `ready` is true of what it has said on
-/// standard error so far (or after `LIMIT`), and returns its output and how long it took to
-/// exit after the signal.
-#[allow(unsafe_code)]
-fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -> (Output, Duration) {
-    use std::io::Read;
-    const LIMIT: Duration = Duration::from_secs(60);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let said = said.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
-    let started = Instant::now();
-    while !ready(&said.lock().unwrap()) && started.elapsed() < LIMIT {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
-    }
-    let sent = Instant::now();
-    let mut out = child.wait_with_output().unwrap();
-    let took = sent.elapsed();
-    reader.join().unwrap();
-    out.stderr = said.lock().unwrap().clone().into_bytes();
-    (out, took)
-}
-
 /// An interrupt while waiting for `--start-at` ends the wait: nothing sent, nothing written,
 /// the interrupted exit code (it was 1, "error").
 #[test]
@@ -489,6 +449,20 @@ fn an_interrupt_before_the_run_starts_is_not_a_kill() {
     let spawned = Instant::now();
     let (out, _) = signal_when(&args, libc::SIGTERM, |_| spawned.elapsed() > Duration::from_millis(300));
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
+    // `journey run` and `journey test` read the same file first, and say the same (`journey
+    // test` was killed by the signal; `journey run` ran with the stop set and said nothing).
+    let url = format!("target_url={}", target.url("/"));
+    let file = file.to_str().unwrap();
+    for command in [["journey", "run", "get", "users"], ["journey", "test", "get", "users"]] {
+        let args: Vec<String> =
+            command.iter().chain(&["--scenario", file, "--config", &url]).map(|s| s.to_string()).collect();
+        let spawned = Instant::now();
+        let (out, _) = signal_when(&args, libc::SIGINT, |_| spawned.elapsed() > Duration::from_millis(300));
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{command:?}: {said}");
+        assert!(said.contains("interrupted before the run started: nothing was sent"), "{command:?}: {said}");
+    }
+    assert_eq!(target.hits(), 0);
 }
 
 /// A full disk under `--hdr-log` mid-run (here the file-size limit, `ulimit -f`, with SIGXFSZ
@@ -581,4 +555,47 @@ fn an_interrupted_journey_run_exits_interrupted() {
     let (out, took) = signal_when(&args, libc::SIGINT, |_| spawned.elapsed() > Duration::from_millis(1000));
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{}", text(&out));
     assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// `journey test` against a route that stalls: an interrupt cancels the journey in flight at
+/// once and says what ran and what did not, with the interrupted exit code (it was killed by
+/// the signal, no table, or waited for the route).
+#[test]
+fn an_interrupted_journey_test_stops_at_once_and_says_what_ran() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    std::fs::write(scratch.file("rows.csv"), "n\n1\n2\n3\n").unwrap();
+    let file = scratch.file("slow.toml");
+    std::fs::write(
+        &file,
+        "[datapools.rows]\ncsv = \"rows.csv\"\n\n[journeys.slow]\nsteps = [{ url = \"{base}/\" }, \
+         { url = \"{base}/delay/20000\" }]\n\n[[scenario]]\njourney = \"slow\"\ndatapool = \"rows\"\n\
+         volume = { constant = 1 }\n",
+    )
+    .unwrap();
+    for (signal, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
+        let before = target.hits();
+        let args: Vec<String> = ["journey", "test", "slow", "rows", "--scenario", file.to_str().unwrap(), "--config"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("base={}", target.url(""))])
+            .collect();
+        // Once the first row's stalling request has reached the target.
+        let (out, took) = signal_when(&args, signal, |_| target.hits() >= before + 2);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{name}: {said}");
+        assert!(took < Duration::from_secs(5), "{name}: stopped {took:?} after the signal: {said}");
+        assert!(said.contains("journey CANCELLED by the interrupt"), "{name}: {said}");
+        assert!(
+            said.contains(
+                "journey test interrupted: 0 of 3 journeys ran (0 ok, 0 failed), 1 cancelled in flight, 2 not run"
+            ),
+            "{name}: {said}"
+        );
+        // Both requests the target saw are in the table, the stalled one as cancelled.
+        assert_eq!(target.hits() - before, 2, "{name}");
+        assert!(said.contains("requests 2 in") && said.contains("cancelled                 1"), "{name}: {said}");
+        // Over the time the journeys took (the table said "requests 2 in 0.00s = 0 req/s").
+        assert!(!said.contains("in 0.00s"), "{name}: {said}");
+    }
 }

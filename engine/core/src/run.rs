@@ -548,21 +548,21 @@ impl<'a, 'r> Collector<'a, 'r> {
             exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
         }
         let last = self.pending.all_finished() && self.pending.none_pending();
+        // Each interval is reported once, as it is; a last one cut short by the stop says so.
+        let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
+        let partial = Progress::is_partial(seconds, self.options.tick, last);
+        (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, partial }));
         match self.previous.as_mut() {
-            // A final interval shorter than half a tick would show a rate from a handful of
-            // requests over a few milliseconds: it is folded into the one before.
+            // In the timeline (the result file, the charts), a final interval shorter than half
+            // a tick would show a rate from a handful of requests over a few milliseconds: it
+            // is folded into the one before.
             Some((before, started_s)) if last && seconds < self.options.tick.as_secs_f64() / 2.0 => {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
-                let point = interval_point(before, elapsed_s, span, in_flight, target);
-                let progress = Progress { point: &point, target, seconds: span, folded_s: Some(seconds) };
-                (self.report)(&RunEvent::Interval(&progress));
                 self.intervals.pop();
-                self.intervals.push(point);
+                self.intervals.push(interval_point(before, elapsed_s, span, in_flight, target));
             }
             _ => {
-                let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
-                (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, folded_s: None }));
                 self.intervals.push(point);
                 // The interval before is no longer needed: its histograms serve the next ones.
                 if let Some((before, _)) = self.previous.replace((interval, self.last_elapsed_s)) {
@@ -633,12 +633,15 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
 /// Runs one journey once per row (or once without a datapool) on the current thread, reporting
 /// each journey's start and end (and the trace its transactions, messages and requests print).
 /// Returns the merged stats. Of `options`, the HTTP and TLS settings and the driver are used.
+/// Once `stop` is set, the journey in flight is cancelled (counted as cancelled, its requests
+/// in flight as `cancelled` errors) and the rows left are not run.
 pub fn journey_test(
     registry: &Registry,
     journey_name: &str,
     rows: Vec<Row>,
     config: Config,
     options: &RunOptions,
+    stop: &AtomicBool,
     report: &mut Reporter<'_>,
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name)?;
@@ -655,13 +658,24 @@ pub fn journey_test(
         let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
         let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
         for row in rows {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
             report(&RunEvent::JourneyStarted { journey: journey_name, args: &row });
             let ctx = Ctx::new(shard.clone(), journey_name);
             shard.stats.borrow_mut().journeys.started += 1;
             let started = Instant::now();
             let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
-            let result = trace.run(journey.run_once(&ctx, row), &mut emit).await;
+            let result = until_stopped(trace.run(journey.run_once(&ctx, row), &mut emit), stop).await;
             let took = started.elapsed();
+            let Some(result) = result else {
+                let mut stats = shard.stats.borrow_mut();
+                stats.cancel_in_flight();
+                stats.journeys.cancelled += 1;
+                drop(stats);
+                report(&RunEvent::JourneyInterrupted { took });
+                break;
+            };
             report(&RunEvent::JourneyEnded { took, error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display) });
             record_journey(&shard, journey_name, &result);
         }
@@ -671,4 +685,23 @@ pub fn journey_test(
         merged
     });
     Ok((merged, driver))
+}
+
+/// `work`'s output, or `None` once `stop` is set (looked at every `CORE_POLL_INTERVAL`):
+/// `work` is then dropped unfinished.
+async fn until_stopped<T>(work: impl std::future::Future<Output = T>, stop: &AtomicBool) -> Option<T> {
+    use std::task::Poll;
+    let mut work = std::pin::pin!(work);
+    let mut watch = std::pin::pin!(async {
+        while !stop.load(Ordering::Relaxed) {
+            crate::driver::sleep(crate::limits::CORE_POLL_INTERVAL).await;
+        }
+    });
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        watch.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }

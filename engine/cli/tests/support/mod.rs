@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Runs `mite-engine` with `args` and waits for it.
 pub fn engine(args: &[&str]) -> Output {
@@ -52,4 +53,44 @@ impl Scratch {
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// Spawns the engine with `args`, sends `signal` once `ready` is true of what it has said on
+/// standard error so far (or after `LIMIT`), and returns its output and how long it took to
+/// exit after the signal.
+#[allow(unsafe_code)]
+pub fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -> (Output, Duration) {
+    use std::io::Read;
+    const LIMIT: Duration = Duration::from_secs(60);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let started = Instant::now();
+    while !ready(&said.lock().unwrap()) && started.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+    let sent = Instant::now();
+    let mut out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    reader.join().unwrap();
+    out.stderr = said.lock().unwrap().clone().into_bytes();
+    (out, took)
 }

@@ -243,23 +243,31 @@ pub enum VolumeError {
     },
     /// More journeys in flight than the cores can hold.
     #[error(
-        "{peak} journeys in flight is {per_part} per core; one core holds at most {JOURNEYS_PER_CORE_MAX} \
-         (each journey keeps its task and, between requests, its connection): add cores or segments"
+        "{peak} journeys in flight over {parts} core(s) is {per_part} per core; one core holds at most \
+         {JOURNEYS_PER_CORE_MAX} (each journey keeps its task and, between requests, its connection): a run \
+         needs at least {} cores (cores x segments); add cores or segments, or lower it",
+        peak.div_ceil(JOURNEYS_PER_CORE_MAX)
     )]
     JourneysPerCore {
         /// The model's most journeys in flight.
         peak: u64,
+        /// Cores × segments sharing it.
+        parts: usize,
         /// Its share per core, rounded up.
         per_part: u64,
     },
     /// A peak rate one core cannot start.
     #[error(
-        "a peak rate of {peak_per_s} per second is {per_part_per_s:.0} per core; one core cannot start more than \
-         {ARRIVALS_PER_S_PER_CORE_MAX} journeys per second: add cores or segments"
+        "a peak rate of {peak_per_s} per second over {parts} core(s) is {per_part_per_s:.0} per core; one core \
+         cannot start more than {ARRIVALS_PER_S_PER_CORE_MAX} journeys per second: a run needs at least {} cores \
+         (cores x segments); add cores or segments, or lower the rate",
+        (peak_per_s / ARRIVALS_PER_S_PER_CORE_MAX).ceil()
     )]
     RatePerCore {
         /// The model's peak rate.
         peak_per_s: f64,
+        /// Cores × segments sharing it.
+        parts: usize,
         /// Its share per core.
         per_part_per_s: f64,
     },
@@ -354,13 +362,14 @@ impl VolumeModel {
         if let Some(peak) = self.peak_journeys() {
             let per_part = peak.div_ceil(parts.max(1) as u64);
             if per_part > JOURNEYS_PER_CORE_MAX {
-                return Err(VolumeError::JourneysPerCore { peak, per_part });
+                return Err(VolumeError::JourneysPerCore { peak, parts, per_part });
             }
         }
         if let VolumeModel::Arrivals { rate, .. } = self {
             let per_part = rate.peak_per_s() / parts as f64;
             if per_part > ARRIVALS_PER_S_PER_CORE_MAX {
-                return Err(VolumeError::RatePerCore { peak_per_s: rate.peak_per_s(), per_part_per_s: per_part });
+                let peak_per_s = rate.peak_per_s();
+                return Err(VolumeError::RatePerCore { peak_per_s, parts, per_part_per_s: per_part });
             }
         }
         Ok(())
@@ -460,6 +469,8 @@ mod tests {
         assert!(at_limit.validate_split(2).is_ok());
         let over = VolumeModel::constant(JOURNEYS_PER_CORE_MAX * 2 + 1).validate_split(2).unwrap_err();
         assert!(matches!(over, VolumeError::JourneysPerCore { per_part, .. } if per_part == JOURNEYS_PER_CORE_MAX + 1));
+        let said = over.to_string();
+        assert!(said.contains("over 2 core(s)") && said.contains("needs at least 3 cores"), "{said}");
         let huge = VolumeModel::Stages(vec![
             VolumeModel::Constant { journeys: 1, duration_s: Some(1.0) },
             VolumeModel::Ramp { from: 0, to: 4_000_000_000, duration_s: 1.0 },

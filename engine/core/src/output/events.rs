@@ -53,6 +53,11 @@ pub enum RunEvent<'a> {
         /// Why it failed.
         error: Option<&'a dyn fmt::Display>,
     },
+    /// `journey test`: an interrupt cancelled the journey in flight after `took`.
+    JourneyInterrupted {
+        /// How long it had run.
+        took: Duration,
+    },
     /// Writing the `--hdr-log` failed mid-run (a full disk): the log stops there, the run goes
     /// on and its results are written. A caller that gates on the log treats the run as failed.
     HdrLogFailed(&'a std::io::Error),
@@ -75,9 +80,21 @@ pub struct Progress<'a> {
     pub target: u64,
     /// The interval's length, s.
     pub seconds: f64,
-    /// A short last interval folded into this one: its length, s.
-    pub folded_s: Option<f64>,
+    /// The run's last interval, cut short by the stop (see [`Progress::is_partial`]): shown
+    /// with its length and counts, since a rate over a few milliseconds says nothing.
+    pub partial: bool,
 }
+
+impl Progress<'_> {
+    /// Whether the run's last interval, `seconds` long, is partial: shorter than the tick
+    /// (beyond the few percent a tick's timer may be late by).
+    pub fn is_partial(seconds: f64, tick: Duration, last: bool) -> bool {
+        last && seconds < tick.as_secs_f64() * PARTIAL_SHARE_MAX
+    }
+}
+
+/// A last interval shorter than this share of the tick is shown as partial.
+const PARTIAL_SHARE_MAX: f64 = 0.95;
 
 impl fmt::Display for RunEvent<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,6 +121,9 @@ impl fmt::Display for RunEvent<'_> {
             RunEvent::JourneyEnded { took, error: Some(err) } => {
                 write!(f, "journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3)
             }
+            RunEvent::JourneyInterrupted { took } => {
+                write!(f, "journey CANCELLED by the interrupt after {:.2} ms", took.as_secs_f64() * 1e3)
+            }
             RunEvent::Trace { depth, line } => write!(f, "{:indent$}{line}", "", indent = depth * 2),
         }
     }
@@ -118,16 +138,35 @@ impl fmt::Debug for RunEvent<'_> {
 impl fmt::Display for Progress<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let point = self.point;
-        let per_s = |n: u64| grouped((n as f64 / self.seconds).round() as u64);
+        // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
+        // `errors` does in the result file, and those never sent are also shown apart.
+        let ok = (point.requests + point.not_sent).saturating_sub(point.errors);
+        if self.partial {
+            // Counts, not rates: the interval is a piece of a tick, often a few milliseconds.
+            let span =
+                if self.seconds < 1.0 { ms((self.seconds * 1e6) as u64) } else { format!("{:.2}s", self.seconds) };
+            write!(
+                f,
+                "[{:>7.2}s] partial {span} to the end: ok {}  err {}  {} txn",
+                point.elapsed_s,
+                grouped(ok),
+                grouped(point.errors),
+                grouped(point.transactions),
+            )?;
+        } else {
+            let per_s = |n: u64| grouped((n as f64 / self.seconds).round() as u64);
+            write!(
+                f,
+                "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn",
+                point.elapsed_s,
+                per_s(ok),
+                per_s(point.errors),
+                grouped(point.transactions),
+            )?;
+        }
         write!(
             f,
-            "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn  p50 {:>8}  p99 {:>8}  in flight {} of {}",
-            point.elapsed_s,
-            // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
-            // `errors` does in the result file, and those never sent are also shown apart.
-            per_s((point.requests + point.not_sent).saturating_sub(point.errors)),
-            per_s(point.errors),
-            grouped(point.transactions),
+            "  p50 {:>8}  p99 {:>8}  in flight {} of {}",
             ms(point.p50_us),
             ms(point.p99_us),
             point.journeys_in_flight,
@@ -141,9 +180,6 @@ impl fmt::Display for Progress<'_> {
         if point.saturated {
             f.write_str("  INJECTOR SATURATED")?;
         }
-        if let Some(folded) = self.folded_s {
-            write!(f, " (last {folded:.2}s folded in)")?;
-        }
         Ok(())
     }
 }
@@ -153,7 +189,7 @@ mod tests {
     use super::*;
 
     fn line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
-        Progress { point, target, seconds, folded_s: None }.to_string()
+        Progress { point, target, seconds, partial: false }.to_string()
     }
 
     /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
@@ -199,13 +235,37 @@ mod tests {
         assert!(text.contains("ok         4/s") && text.contains("err       2/s"), "{text}");
     }
 
+    /// The run's last interval, cut short by the stop, was folded into the one before and
+    /// that one printed again: two `[3.0s]` lines, the second counting the interval before
+    /// twice. It is now a line of its own, saying what it is, with counts rather than rates.
+    #[test]
+    fn a_partial_last_interval_says_so_with_counts() {
+        let point = IntervalPoint {
+            elapsed_s: 3.0123,
+            requests: 7,
+            errors: 1,
+            transactions: 7,
+            p50_us: 1_500,
+            ..IntervalPoint::default()
+        };
+        let text = Progress { point: &point, target: 0, seconds: 0.0123, partial: true }.to_string();
+        assert!(text.starts_with("[   3.01s] partial 12.3ms to the end: ok 6  err 1  7 txn  p50   1.50ms"), "{text}");
+        assert!(!text.contains("/s"), "no rate over a few milliseconds: {text}");
+        let long = Progress { point: &point, target: 0, seconds: 1.5, partial: true }.to_string();
+        assert!(long.contains("partial 1.50s to the end"), "{long}");
+        let tick = Duration::from_secs(1);
+        assert!(Progress::is_partial(0.2, tick, true) && !Progress::is_partial(0.2, tick, false));
+        assert!(!Progress::is_partial(0.99, tick, true), "a tick's timer a little late is not a partial interval");
+        assert!(!Progress::is_partial(1.3, tick, true), "the last tick plus the grace is whole");
+    }
+
     #[test]
     fn events_read_as_the_lines_a_terminal_shows() {
         let point = IntervalPoint { elapsed_s: 2.5, saturated: true, lag_p99_us: 420, ..IntervalPoint::default() };
-        let progress = Progress { point: &point, target: 1, seconds: 1.0, folded_s: Some(0.25) };
+        let progress = Progress { point: &point, target: 1, seconds: 1.0, partial: false };
         let text = RunEvent::Interval(&progress).to_string();
         assert!(text.starts_with("[    2.5s] ok         0/s"), "{text}");
-        assert!(text.ends_with("lag 420µs cpu 0%  INJECTOR SATURATED (last 0.25s folded in)"), "{text}");
+        assert!(text.ends_with("lag 420µs cpu 0%  INJECTOR SATURATED"), "{text}");
         assert_eq!(RunEvent::Warning("x").to_string(), "WARNING: x");
         assert_eq!(RunEvent::DriverFallback { core: Some(3), reason: "no ring" }.to_string(), "core 3: no ring");
         let started = RunEvent::Started { cores: &[0, 1], drivers: "epoll", duration: Duration::from_secs(2) };

@@ -44,19 +44,28 @@ fn beyond_the_cores(volume: &VolumeModel, parts: u64) -> Option<String> {
     })
 }
 
-/// Warnings for `scenario`, its load split into `parts` (cores × segments; 1 when unknown).
+/// Warnings for `scenario`, its load split into `parts` (cores × segments; 1 when unknown),
+/// each naming its entry (`scenario entry 1 (login): ...`).
 pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
+    entry_warnings(scenario, parts)
+        .into_iter()
+        .map(|(i, warning)| format!("scenario entry {} ({}): {warning}", i + 1, scenario.entries[i].journey))
+        .collect()
+}
+
+/// The same warnings, each with the index (0-based) of the entry it is about, for a caller
+/// that names the entry its own way (a scenario file's `file:line: scenario[0].volume`).
+pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)> {
     let parts = parts.max(1) as u64;
     let mut out = Vec::new();
     for (i, entry) in scenario.entries.iter().enumerate() {
-        let at = format!("scenario entry {} ({})", i + 1, entry.journey);
         if let Some(warning) = beyond_the_cores(&entry.volume, parts) {
-            out.push(format!("{at}: {warning}"));
+            out.push((i, warning));
         }
         let Some(peak) = peak_journeys(&entry.volume) else { continue };
         if peak == 0 {
             let volume = VolumeWords(&entry.volume);
-            out.push(format!("{at}: volume {volume} runs no journey at all: the run will measure nothing"));
+            out.push((i, format!("volume {volume} runs no journey at all: the run will measure nothing")));
             continue;
         }
         let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
@@ -64,13 +73,16 @@ pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
         let rows_per_core = pool.len() as u64 / parts;
         let journeys_per_core = peak.div_ceil(parts);
         if rows_per_core < journeys_per_core {
-            out.push(format!(
-                "{at}: recyclable datapool {:?} has {} rows, {rows_per_core} per core over {parts} core(s), \
-                 fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
-                 at most {rows_per_core} journeys per core run at once, the others wait for a row; \
-                 add rows or lower the volume",
-                pool.name,
-                pool.len()
+            out.push((
+                i,
+                format!(
+                    "recyclable datapool {:?} has {} rows, {rows_per_core} per core over {parts} core(s), \
+                     fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
+                     at most {rows_per_core} journeys per core run at once, the others wait for a row; \
+                     add rows or lower the volume",
+                    pool.name,
+                    pool.len()
+                ),
             ));
         }
     }

@@ -9,7 +9,7 @@ use super::error::{ScenarioFileError, Source};
 use super::journeys::Declarations;
 use super::schema::{EntrySpec, FileSpec};
 use super::volumes::volume;
-use crate::journey::{Registry, ScenarioEntry};
+use crate::journey::{Registry, Scenario, ScenarioEntry};
 use crate::model::config::Config;
 use crate::model::datapool::DataPool;
 use crate::scenario::declarative::DeclarativeJourney;
@@ -95,6 +95,43 @@ impl Entries<'_> {
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
             journey.check_variables(known).map_err(|e| self.src.error(Some(entry.span()), e.field, e.message))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where each `[[scenario]]` entry's volume model is written (`s.toml:12: scenario[0].volume`),
+/// for what is checked once the run's cores are known: the run and `scenario check` name the
+/// place as every other error in the file does.
+#[derive(Debug, Clone, Default)]
+pub struct EntryPlaces(Vec<ScenarioFileError>);
+
+impl EntryPlaces {
+    pub(super) fn of(src: &Source<'_>, spec: &FileSpec) -> EntryPlaces {
+        let place = |(i, entry): (usize, &Spanned<EntrySpec>)| {
+            src.error(Some(entry.get_ref().volume.span()), format!("scenario[{i}].volume"), "")
+        };
+        EntryPlaces(spec.scenario.iter().enumerate().map(place).collect())
+    }
+
+    /// An error about entry `index` (0-based) at its volume model's line.
+    pub fn at(&self, index: usize, message: impl Into<String>) -> ScenarioFileError {
+        let mut error = self.0.get(index).cloned().unwrap_or_else(|| ScenarioFileError {
+            file: std::path::PathBuf::new(),
+            line: None,
+            field: format!("scenario[{index}].volume"),
+            message: String::new(),
+        });
+        error.message = message.into();
+        error
+    }
+
+    /// Each entry's volume model split over `parts` (cores × segments), as the run checks it
+    /// (`VolumeModel::validate_split`): too many journeys or too high a rate for the cores,
+    /// or fewer `max_in_flight` slots than cores, named at the entry's line.
+    pub fn check_split(&self, scenario: &Scenario, parts: usize) -> Result<(), ScenarioFileError> {
+        for (i, entry) in scenario.entries.iter().enumerate() {
+            entry.volume.validate_split(parts).map_err(|e| self.at(i, e.to_string()))?;
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 pub use self::client::ClientOptions;
 pub use self::datapools::{CsvError, read_csv};
+pub use self::entries::EntryPlaces;
 pub use self::error::ScenarioFileError;
 pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
 
@@ -41,6 +42,8 @@ pub struct LoadedScenario {
     pub thresholds: Vec<String>,
     /// Where each threshold is written: the file and the line of `thresholds[i]`.
     threshold_places: Vec<ScenarioFileError>,
+    /// Where each entry's volume model is written, for what is checked once the cores are known.
+    pub entry_places: EntryPlaces,
 }
 
 impl LoadedScenario {
@@ -109,6 +112,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         client,
         thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
         threshold_places: spec.thresholds.iter().map(|t| src.error(Some(t.span()), "", "")).collect(),
+        entry_places: EntryPlaces::of(&src, &spec),
     })
 }
 
@@ -204,6 +208,24 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         assert_eq!(loaded.scenario.entries[0].datapool.as_ref().unwrap().len(), 2);
         assert!(loaded.registry.find_journey("browse").is_ok());
         assert_eq!(loaded.scenario.entries[0].volume.duration_s(), Some(10.0));
+    }
+
+    /// What the run checks once the cores are known is named at the entry's volume line.
+    #[test]
+    fn a_split_the_cores_cannot_hold_is_named_at_the_volume() {
+        let two = format!(
+            "{GOOD}[[scenario]]\njourney = \"browse\"\ndatapool = \"users\"\nvolume = {{ rate = 10, max_in_flight = 2 }}\n"
+        );
+        let loaded = load_text(&two).unwrap();
+        assert!(loaded.entry_places.check_split(&loaded.scenario, 2).is_ok());
+        let err = loaded.entry_places.check_split(&loaded.scenario, 3).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(22), "scenario[1].volume"), "{err}");
+        assert!(err.message.contains("max_in_flight 2 is below the 3 cores"), "{err}");
+        let wide = GOOD.replace("to = 10,", "to = 250000,");
+        let loaded = load_text(&wide).unwrap();
+        let err = loaded.entry_places.check_split(&loaded.scenario, 2).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(18), "scenario[0].volume"), "{err}");
+        assert!(err.to_string().contains("250000 journeys in flight over 2 core(s)"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,127 @@
+//! The progress lines at the command line: each interval printed once, the last one, cut
+//! short by the end of the run or by an interrupt, printed and labelled as partial, and the
+//! lines' transaction counts adding up to the result's.
+
+mod support;
+use support::{Scratch, engine, scenario, signal_when, text};
+
+use std::path::Path;
+
+use mite_tools::{Target, TargetOptions};
+
+const EXIT_INTERRUPTED: i32 = 5;
+
+/// One progress line: its time stamp as printed and its transaction count.
+#[derive(Debug)]
+struct Line {
+    stamp: String,
+    txn: u64,
+    text: String,
+}
+
+/// The progress lines among what the engine said on standard error.
+fn progress_lines(stderr: &str) -> Vec<Line> {
+    stderr
+        .lines()
+        .filter(|line| line.starts_with('['))
+        .map(|line| {
+            let (stamp, rest) = line.split_once(']').expect("a progress line has a stamp");
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let at = words.iter().position(|w| *w == "txn").unwrap_or_else(|| panic!("no txn count: {line}"));
+            let txn = words[at - 1].replace(',', "").parse().unwrap_or_else(|e| panic!("{e}: {line}"));
+            Line { stamp: stamp.trim_start_matches('[').trim().to_string(), txn, text: line.to_string() }
+        })
+        .collect()
+}
+
+fn transactions_in(json: &Path) -> u64 {
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    result["totals"]["transactions"].as_u64().unwrap()
+}
+
+/// Each interval once: no stamp twice, and the lines' transactions add up to the result's.
+fn assert_each_interval_once(lines: &[Line], json: &Path, said: &str) {
+    assert!(lines.len() >= 2, "{said}");
+    for (i, line) in lines.iter().enumerate() {
+        assert!(
+            lines[..i].iter().all(|earlier| earlier.stamp != line.stamp),
+            "[{}] printed twice:\n{said}",
+            line.stamp
+        );
+    }
+    let sum: u64 = lines.iter().map(|l| l.txn).sum();
+    assert_eq!(sum, transactions_in(json), "the progress lines' txn counts against the result's:\n{said}");
+}
+
+fn engine_args(target: &Target, file: &str, json: &Path, more: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--no-pin", "--tick", "1s", "--scenario", file, "--json", json.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--config".to_string(), format!("target_url={}", target.url("/"))]);
+    args.extend(more.iter().map(|s| s.to_string()));
+    args
+}
+
+/// A volume model that ends just before a tick: that tick's line, then the few milliseconds
+/// of journeys finishing. Before, those milliseconds were folded into the tick's interval and
+/// the line printed again (`[3.0s]` twice, the second counting the interval twice).
+#[test]
+fn a_volume_model_that_ends_prints_each_interval_once() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("ends.toml");
+    std::fs::write(
+        &file,
+        "[journeys.get]\nsteps = [{ url = \"{target_url}\" }]\n\n[[scenario]]\njourney = \"get\"\n\
+         volume = { constant = 8, duration = \"2500ms\" }\n",
+    )
+    .unwrap();
+    let json = scratch.file("r.json");
+    let args = engine_args(&target, file.to_str().unwrap(), &json, &["--cores", "1", "--duration", "10s"]);
+    let out = engine(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines = progress_lines(&String::from_utf8_lossy(&out.stderr));
+    assert_each_interval_once(&lines, &json, &said);
+    let last = lines.last().unwrap();
+    assert!(last.text.contains("partial") && last.text.contains("to the end"), "{said}");
+    assert!(lines[..lines.len() - 1].iter().all(|l| !l.text.contains("partial")), "{said}");
+}
+
+/// The brief's case: `--duration 3s --tick 1s` on two cores (one core's tick at 3.0 s, the
+/// other's last snapshot after it) printed `[3.0s]` twice in most runs.
+#[test]
+fn a_short_run_on_two_cores_prints_each_interval_once() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let cores = if mite_core::model::cores::available().len() >= 2 { "2" } else { "1" };
+    let args = engine_args(&target, &scenario("get.toml"), &json, &["--cores", cores, "--duration", "3s"]);
+    let out = engine(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines = progress_lines(&String::from_utf8_lossy(&out.stderr));
+    assert_each_interval_once(&lines, &json, &said);
+    assert_eq!(transactions_in(&json), target.hits(), "every request the target saw is in the result");
+}
+
+/// After an interrupt, the piece of interval before the stop is a line of its own, labelled
+/// partial, with counts (it was folded into the last whole interval, printed a second time).
+#[test]
+fn an_interrupt_prints_the_partial_interval_once_and_says_so() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let args = engine_args(&target, &scenario("get.toml"), &json, &["--cores", "1", "--duration", "60s"]);
+    // The interrupt comes right after the first line: a piece of the second interval.
+    let (out, took) = signal_when(&args, libc::SIGINT, |said| said.contains("[    1.0s]"));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
+    assert!(took.as_secs() < 10, "{took:?}");
+    let lines = progress_lines(&String::from_utf8_lossy(&out.stderr));
+    assert_each_interval_once(&lines, &json, &said);
+    let last = lines.last().unwrap();
+    assert!(last.text.contains("partial") && !last.text.contains("/s"), "counts, not rates: {said}");
+    assert_eq!(transactions_in(&json), target.hits(), "every request the target saw is in the result");
+}
