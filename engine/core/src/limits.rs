@@ -10,6 +10,11 @@ pub const TICK_DEFAULT: Duration = Duration::from_secs(1);
 pub const TICK_MIN: Duration = Duration::from_millis(10);
 /// Snapshots queued to the stats thread before a core waits (per core).
 pub const STATS_QUEUE_PER_CORE: usize = 64;
+/// Histogram values (8-byte bucket and count pairs) an interval keeps in the snapshots it has
+/// received before adding them: adding many cores' values together, a transaction at a time,
+/// keeps its histograms in cache (see `stats::interval`). Bounds what an interval waiting on a
+/// late core holds (128 MiB).
+pub const STATS_WAITING_VALUES_MAX: usize = 1 << 24;
 /// Journeys in flight per core per scenario entry: a model asking for more is refused before
 /// the run. Each journey keeps its task and, between requests, its connection (about 12 KiB
 /// idle, see benches/README.md), so 100,000 is about 1.2 GiB per core.

@@ -1,7 +1,7 @@
 //! A run from start to finish: resolve the scenario, start one pinned thread per core, and act
 //! as the one stats thread: merge interval snapshots, report progress, collect the result.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use crate::output::hdr_log::HdrLog;
 use crate::output::html::dashboard::LiveRun;
 pub use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::timeline::IntervalDetail;
-use crate::stats::Merged;
+use crate::stats::{Intervals, Merged};
 
 /// How a run is carried out (not what it runs).
 #[derive(Clone, Debug)]
@@ -432,9 +432,8 @@ struct Collector<'a, 'r> {
     merged: Merged,
     in_flight: Vec<u64>,
     targets: Vec<u64>,
-    finished: Vec<bool>,
-    last_tick: Vec<Option<u64>>,
-    pending: BTreeMap<u64, (Merged, f64)>,
+    /// Snapshots merged into their intervals.
+    pending: Intervals,
     intervals: Vec<IntervalPoint>,
     last_elapsed_s: f64,
     /// The last interval and where it started, kept so that a short final one can be folded in.
@@ -463,9 +462,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             merged: Merged::default(),
             in_flight: vec![0; cores],
             targets: vec![0; cores],
-            finished: vec![false; cores],
-            last_tick: vec![None; cores],
-            pending: BTreeMap::new(),
+            pending: Intervals::new(cores),
             intervals: Vec::new(),
             last_elapsed_s: 0.0,
             previous: None,
@@ -476,15 +473,15 @@ impl<'a, 'r> Collector<'a, 'r> {
 
     /// Merges snapshots and reports intervals until every core has sent its last snapshot.
     fn run(mut self, events: &Receiver<CoreEvent>) -> Result<Collected, RunError> {
-        while self.finished.iter().any(|f| !f) || !self.pending.is_empty() {
+        while !self.pending.all_finished() || !self.pending.none_pending() {
             match events.recv_timeout(self.options.tick) {
                 Ok(CoreEvent::Started { core, driver, fallback }) => self.started(core, driver, fallback),
                 Ok(CoreEvent::Failed { core, error }) => {
                     return Err(RunError::CoreFailed { core: self.options.cores[core], error });
                 }
-                Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(&snapshot),
+                Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(*snapshot),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) if self.finished.iter().any(|f| !f) => {
+                Err(RecvTimeoutError::Disconnected) if !self.pending.all_finished() => {
                     return Err(RunError::CoreLost);
                 }
                 Err(RecvTimeoutError::Disconnected) => {}
@@ -519,28 +516,16 @@ impl<'a, 'r> Collector<'a, 'r> {
         }
     }
 
-    fn snapshot(&mut self, snapshot: &crate::stats::Snapshot) {
+    fn snapshot(&mut self, snapshot: crate::stats::Snapshot) {
         let core = snapshot.core;
         self.in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
         self.targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
-        let (interval, elapsed_s) = self.pending.entry(snapshot.tick).or_default();
-        interval.add(snapshot);
-        *elapsed_s = elapsed_s.max(snapshot.elapsed_s);
-        self.last_tick[core] = Some(snapshot.tick);
-        if snapshot.last {
-            self.finished[core] = true;
-        }
+        self.pending.add(snapshot);
     }
 
     /// Closes, in order, every pending interval that all cores have reported.
     fn close_complete_intervals(&mut self) -> Result<(), RunError> {
-        while let Some((&tick, _)) = self.pending.first_key_value() {
-            let complete =
-                (0..self.finished.len()).all(|c| self.finished[c] || self.last_tick[c].is_some_and(|t| t >= tick));
-            if !complete {
-                break;
-            }
-            let (interval, elapsed_s) = self.pending.pop_first().map(|(_, v)| v).expect("checked above");
+        while let Some((interval, elapsed_s)) = self.pending.pop_complete() {
             self.close_interval(interval, elapsed_s)?;
         }
         Ok(())
@@ -562,7 +547,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         if let Some(exporter) = self.sinks.exporter {
             exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
         }
-        let last = self.finished.iter().all(|f| *f) && self.pending.is_empty();
+        let last = self.pending.all_finished() && self.pending.none_pending();
         // Each interval is reported once, as it is; a last one cut short by the stop says so.
         let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
         let partial = Progress::is_partial(seconds, self.options.tick, last);
@@ -579,7 +564,10 @@ impl<'a, 'r> Collector<'a, 'r> {
             }
             _ => {
                 self.intervals.push(point);
-                self.previous = Some((interval, self.last_elapsed_s));
+                // The interval before is no longer needed: its histograms serve the next ones.
+                if let Some((before, _)) = self.previous.replace((interval, self.last_elapsed_s)) {
+                    self.pending.recycle(before);
+                }
             }
         }
         crate::output::outcome::keep_bounded(&mut self.intervals);

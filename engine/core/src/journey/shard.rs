@@ -12,7 +12,7 @@ use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
 use crate::stats::InjectorLoad;
-use crate::stats::{ErrorKind, JourneyCounts, RecordedValues, Snapshot, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -153,11 +153,11 @@ impl ShardStats {
         let mut recorded = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
-                let mut stats = std::mem::take(&mut slot.stats);
                 // The walk over each histogram's buckets happens here, on this core, so that
-                // the stats thread only adds the values recorded.
-                recorded.push(stats.histograms_mut().map(RecordedValues::take));
-                txns.push((slot.name.clone(), stats));
+                // the stats thread only adds the values recorded; the histograms stay here.
+                let (counters, values) = slot.stats.take_interval();
+                recorded.push(values);
+                txns.push((slot.name.clone(), counters));
             }
         }
         if let Some((cpu_us, at)) = self.busy_mark {

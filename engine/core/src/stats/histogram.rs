@@ -16,20 +16,100 @@ pub fn new_latency_histogram() -> Histogram<u64> {
     histogram
 }
 
+/// A histogram of no size and no precision (0 significant digits), not for recording: the
+/// placeholder in a `TxnStats` that carries only counters (see `TxnStats::counters_only`).
+/// Adding a latency histogram's values to it fails.
+pub fn placeholder_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 2, 0).expect("static histogram bounds are valid")
+}
+
+/// Sub-buckets per bucket of a latency histogram: hdrhistogram's layout, the power of two that
+/// holds `2 × 10^LATENCY_SIGFIGS` values at unit resolution.
+pub(crate) const SUB_BUCKETS: u64 = (2 * 10u64.pow(LATENCY_SIGFIGS as u32)).next_power_of_two();
+
+/// The buckets a new latency histogram has once it holds values up to `max`: the first covers
+/// the values below `SUB_BUCKETS`, each further one doubles the range.
+fn fresh_buckets(max: u64) -> u8 {
+    let (mut buckets, mut below) = (1, SUB_BUCKETS);
+    while below <= max && below <= u64::MAX / 2 {
+        below <<= 1;
+        buckets += 1;
+    }
+    buckets
+}
+
+/// The highest trackable value of a new latency histogram that grew to `buckets` buckets by
+/// recording: 2 (as made) until it first grows, then the top of its last bucket.
+fn fresh_high(buckets: u8) -> u64 {
+    if buckets == 1 { 2 } else { (SUB_BUCKETS << (buckets - 1)) - 1 }
+}
+
+/// Gives `histogram` the range a new histogram recording the same values would have. A
+/// histogram reused from an earlier interval keeps the range that interval needed (hdrhistogram
+/// never shrinks one), which would show in its encoding (the range is in the header) and its
+/// equality; one that is wider is rebuilt. Nothing is allocated when the range is already right,
+/// the usual case for a transaction whose latencies keep their order of magnitude.
+pub fn fit_range(histogram: &mut Histogram<u64>) {
+    let buckets = fresh_buckets(histogram.max());
+    if histogram.buckets() == buckets && histogram.high() == fresh_high(buckets) {
+        return;
+    }
+    let mut fresh = new_latency_histogram();
+    for value in histogram.iter_recorded() {
+        fresh
+            .record_n(value.value_iterated_to(), value.count_at_value())
+            .expect("auto-resizing histograms take any recorded value");
+    }
+    *histogram = fresh;
+}
+
+/// Makes an empty `histogram` new again when it is wider than values up to `max` need: recording
+/// them then gives the range a new histogram would have, with no rebuild by [`fit_range`].
+pub(crate) fn narrow_for(histogram: &mut Histogram<u64>, max: u64) {
+    if histogram.is_empty() && histogram.buckets() > fresh_buckets(max) {
+        *histogram = new_latency_histogram();
+    }
+}
+
 /// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
 pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
     histogram.record(value).expect("auto-resizing histogram accepts clamped values");
 }
 
-/// A histogram's recorded values only, as (a value of its bucket, count) pairs: what a core
-/// sends the stats thread for each histogram. hdrhistogram's `add` walks every bucket of the
-/// source's range (about 20 µs for a 0.5–50 ms histogram at 3 significant digits) however few
-/// values it holds; adding these costs the values recorded. The core pays the walk once, on
-/// its own thread, so the one stats thread's work per interval grows with the values, not with
-/// cores × transactions × histogram sizes.
+/// log2 of the sub-buckets per bucket.
+const SUB_BUCKET_BITS: u32 = SUB_BUCKETS.trailing_zeros();
+
+/// The position of `value`'s bucket in a latency histogram's counts (hdrhistogram's
+/// `index_for` at unit 1): values in one bucket share a slot, higher buckets have higher slots.
+/// Below 2^17 for any value.
+pub(crate) fn slot_of(value: u64) -> usize {
+    let bucket = 64 - SUB_BUCKET_BITS - (value | (SUB_BUCKETS - 1)).leading_zeros();
+    let sub_bucket = value >> bucket;
+    (((u64::from(bucket) + 1) << (SUB_BUCKET_BITS - 1)) + sub_bucket - SUB_BUCKETS / 2) as usize
+}
+
+/// The highest value of slot `slot`'s bucket (hdrhistogram's `highest_equivalent`), what its
+/// iterators report for the bucket.
+pub(crate) fn highest_of(slot: usize) -> u64 {
+    let slot = slot as u64;
+    if slot < SUB_BUCKETS {
+        return slot;
+    }
+    let bucket = (slot >> (SUB_BUCKET_BITS - 1)) - 1;
+    let sub_bucket = (slot & (SUB_BUCKETS / 2 - 1)) + SUB_BUCKETS / 2;
+    ((sub_bucket + 1) << bucket) - 1
+}
+
+/// A latency histogram's recorded values only, as (bucket slot, count) pairs in slot order:
+/// what a core sends the stats thread for each histogram. hdrhistogram's `add` walks every
+/// bucket of the source's range (about 20 µs for a 0.5–50 ms histogram at 3 significant digits)
+/// however few values it holds; adding these costs the values recorded. The core pays the walk
+/// once, on its own thread, so the one stats thread's work per interval grows with the values,
+/// not with cores × transactions × histogram sizes. Eight bytes a bucket: a count above
+/// `u32::MAX` takes several pairs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RecordedValues(Vec<(u64, u64)>);
+pub struct RecordedValues(Vec<(u32, u32)>);
 
 impl RecordedValues {
     /// No values.
@@ -37,21 +117,49 @@ impl RecordedValues {
         RecordedValues(Vec::new())
     }
 
-    /// Moves `histogram`'s values out, leaving it empty.
+    /// How many (slot, count) pairs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No values.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The (slot, count) pairs, in slot order (`slot_of`, `highest_of`).
+    pub(crate) fn pairs(&self) -> &[(u32, u32)] {
+        &self.0
+    }
+
+    /// Moves the values out of `histogram` (a latency histogram: 1 µs units, at
+    /// `LATENCY_SIGFIGS`), leaving it empty.
     pub fn take(histogram: &mut Histogram<u64>) -> RecordedValues {
+        assert!(histogram.low() == 1 && histogram.sigfig() == LATENCY_SIGFIGS, "not a latency histogram");
         if histogram.is_empty() {
             return RecordedValues::none();
         }
-        let values = histogram.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        let mut pairs = Vec::new();
+        for value in histogram.iter_recorded() {
+            let slot = u32::try_from(slot_of(value.value_iterated_to())).expect("slots are below 2^17");
+            let mut count = value.count_at_value();
+            while count > u64::from(u32::MAX) {
+                pairs.push((slot, u32::MAX));
+                count -= u64::from(u32::MAX);
+            }
+            pairs.push((slot, count as u32));
+        }
         histogram.reset();
-        RecordedValues(values)
+        RecordedValues(pairs)
     }
 
-    /// Adds the values into `histogram`: each lands in the bucket it came from, so the result
-    /// equals `histogram.add(original)` exactly.
+    /// Adds the values into `histogram`: each lands in the bucket it came from, as the
+    /// bucket's highest value (what hdrhistogram's own iterators give), so the result equals
+    /// `histogram.add(original)` exactly.
     pub fn add_to(&self, histogram: &mut Histogram<u64>) {
-        for &(value, count) in &self.0 {
-            histogram.record_n(value, count).expect("auto-resizing histograms take any recorded value");
+        for &(slot, count) in &self.0 {
+            let value = highest_of(slot as usize);
+            histogram.record_n(value, u64::from(count)).expect("auto-resizing histograms take any recorded value");
         }
     }
 }
@@ -132,6 +240,103 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A new histogram that recorded `values`, as the stats thread made one for each interval.
+    fn fresh_with(values: &[u64]) -> Histogram<u64> {
+        let mut h = new_latency_histogram();
+        for &v in values {
+            record_latency(&mut h, v);
+        }
+        h
+    }
+
+    #[test]
+    fn fresh_range_is_what_hdrhistogram_grows_to() {
+        let mut edges = vec![0, 1, 2, 3, 1_000];
+        for shift in 0..22 {
+            let edge = SUB_BUCKETS << shift;
+            edges.extend([edge - 1, edge, edge + 1]);
+        }
+        edges.push(LATENCY_US_MAX);
+        for max in edges {
+            let h = if max == 0 { new_latency_histogram() } else { fresh_with(&[1, max / 2 + 1, max]) };
+            assert_eq!(h.buckets(), fresh_buckets(h.max()), "buckets for a maximum of {max}");
+            assert_eq!(h.high(), fresh_high(h.buckets()), "highest trackable value for a maximum of {max}");
+        }
+    }
+
+    /// Equal in everything a reader of the histogram sees: values, counts, range, encoding.
+    fn same(a: &Histogram<u64>, b: &Histogram<u64>) -> bool {
+        // With the same buckets, hdrhistogram's (one-sided) equality is symmetric.
+        (a.high(), a.buckets()) == (b.high(), b.buckets()) && a == b && encode(a) == encode(b)
+    }
+
+    #[test]
+    fn a_reused_histogram_is_fitted_to_what_a_new_one_would_be() {
+        let values = [3_000, 40, 3_000, 12_345];
+        let mut wide = fresh_with(&[5_000_000, 700]);
+        wide.reset();
+        for v in values {
+            record_latency(&mut wide, v);
+        }
+        let fresh = fresh_with(&values);
+        assert!(!same(&wide, &fresh), "hdrhistogram keeps the wider range");
+        fit_range(&mut wide);
+        assert!(same(&wide, &fresh));
+        let mut emptied = fresh_with(&[90_000]);
+        emptied.reset();
+        fit_range(&mut emptied);
+        assert!(same(&emptied, &new_latency_histogram()));
+        let mut right = fresh_with(&[90_000, 5]);
+        fit_range(&mut right);
+        assert!(same(&right, &fresh_with(&[90_000, 5])));
+    }
+
+    #[test]
+    fn only_an_empty_wider_histogram_is_made_new() {
+        let mut wide = fresh_with(&[5_000_000]);
+        narrow_for(&mut wide, 3_000);
+        assert_eq!(wide.len(), 1, "values are never dropped");
+        wide.reset();
+        narrow_for(&mut wide, 6_000_000);
+        assert!(wide.buckets() > 1, "not wider than the values need");
+        narrow_for(&mut wide, 3_000);
+        assert!(same(&wide, &new_latency_histogram()));
+    }
+
+    #[test]
+    fn slots_are_hdrhistograms_buckets() {
+        let h = new_latency_histogram();
+        let mut values: Vec<u64> = (0..5_000).collect();
+        for shift in 11..63 {
+            let edge = 1u64 << shift;
+            values.extend([edge - 1, edge, edge + 1, edge + edge / 3, edge + edge / 2 + 7]);
+        }
+        values.extend([LATENCY_US_MAX - 1, LATENCY_US_MAX, u64::MAX]);
+        values.sort_unstable();
+        for pair in values.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            assert_eq!(highest_of(slot_of(a)), h.highest_equivalent(a), "highest of {a}");
+            assert_eq!(slot_of(a) == slot_of(b), h.highest_equivalent(a) == h.highest_equivalent(b), "{a} and {b}");
+            assert!(slot_of(a) <= slot_of(b), "slots rise with values: {a}, {b}");
+        }
+        assert!(slot_of(u64::MAX) < 1 << 17);
+        assert!(slot_of(LATENCY_US_MAX) < 24 * 1024, "an hour is some 24 k slots");
+    }
+
+    #[test]
+    fn counts_above_32_bits_travel_whole() {
+        let mut h = new_latency_histogram();
+        h.record_n(1_500, 3 * u64::from(u32::MAX) + 7).unwrap();
+        record_latency(&mut h, 90);
+        let expected = h.clone();
+        let values = RecordedValues::take(&mut h);
+        assert_eq!(values.len(), 1 + 4);
+        let mut back = new_latency_histogram();
+        values.add_to(&mut back);
+        assert_eq!(back, expected);
+        assert_eq!(back.count_at(1_500), 3 * u64::from(u32::MAX) + 7);
     }
 
     #[test]

@@ -60,13 +60,7 @@ pub struct HttpMetrics {
 
 impl Default for HttpMetrics {
     fn default() -> Self {
-        HttpMetrics {
-            dns_us: new_latency_histogram(),
-            connect_us: new_latency_histogram(),
-            tls_us: new_latency_histogram(),
-            first_byte_us: new_latency_histogram(),
-            responses: Vec::new(),
-        }
+        HttpMetrics::with_histograms(new_latency_histogram)
     }
 }
 
@@ -95,6 +89,11 @@ fn add(histogram: &mut Histogram<u64>, other: &Histogram<u64>) {
 }
 
 impl HttpMetrics {
+    /// No responses, and histograms made by `new`.
+    pub fn with_histograms(new: fn() -> Histogram<u64>) -> HttpMetrics {
+        HttpMetrics { dns_us: new(), connect_us: new(), tls_us: new(), first_byte_us: new(), responses: Vec::new() }
+    }
+
     /// Records one response's phases and its (method, status).
     pub fn record(&mut self, method: &http::Method, status: u16, timings: &Timings) {
         if let Some(us) = timings.dns_us {

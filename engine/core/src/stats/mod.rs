@@ -5,6 +5,8 @@ pub mod error_kind;
 pub mod histogram;
 pub mod http_metrics;
 pub mod injector_load;
+pub mod interval;
+pub mod value_sums;
 pub mod ws;
 
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ pub use error_kind::ErrorKind;
 pub use histogram::{RecordedValues, new_latency_histogram, record_latency};
 pub use http_metrics::Timings;
 pub use injector_load::InjectorLoad;
+pub use interval::Intervals;
 pub use ws::WsStats;
 
 /// Everything counted for one transaction name during one interval (or merged over many).
@@ -78,13 +81,20 @@ pub struct TxnStats {
 
 impl Default for TxnStats {
     fn default() -> Self {
+        TxnStats::with_histograms(new_latency_histogram)
+    }
+}
+
+impl TxnStats {
+    /// Zero counters, and histograms made by `new`.
+    fn with_histograms(new: fn() -> Histogram<u64>) -> TxnStats {
         TxnStats {
-            txn_us: new_latency_histogram(),
-            txn_us_corrected: new_latency_histogram(),
+            txn_us: new(),
+            txn_us_corrected: new(),
             txn_ok: 0,
             txn_err: 0,
-            req_us: new_latency_histogram(),
-            req_us_corrected: new_latency_histogram(),
+            req_us: new(),
+            req_us_corrected: new(),
             req_ok: 0,
             req_err: [0; ErrorKind::COUNT],
             not_sent: 0,
@@ -100,14 +110,42 @@ impl Default for TxnStats {
             tls_resumed: 0,
             first_byte_us_sum: 0,
             body_bytes: 0,
-            http: crate::stats::http_metrics::HttpMetrics::default(),
-            ws: Default::default(),
+            http: crate::stats::http_metrics::HttpMetrics::with_histograms(new),
+            ws: WsStats::with_histogram(new),
             sent_bytes: 0,
         }
     }
-}
 
-impl TxnStats {
+    /// Zero counters and placeholder histograms of no size (`placeholder_histogram`): a
+    /// `TxnStats` that carries only counters, as a snapshot does (its values travel apart, as
+    /// [`RecordedValues`]). Costs no histogram allocation to speak of; not for recording.
+    pub fn counters_only() -> TxnStats {
+        TxnStats::with_histograms(histogram::placeholder_histogram)
+    }
+
+    /// Moves the counters out, as a [`TxnStats::counters_only`], leaving `self` with zero
+    /// counters and its own histograms, untouched.
+    fn take_counters(&mut self) -> TxnStats {
+        let mut counters = std::mem::replace(self, TxnStats::counters_only());
+        for (mine, placeholder) in self.histograms_mut().into_iter().zip(counters.histograms_mut()) {
+            std::mem::swap(mine, placeholder);
+        }
+        counters
+    }
+
+    /// Moves this interval's counts out: the counters as a [`TxnStats::counters_only`], the
+    /// histograms' values as [`RecordedValues`] (in `histograms_mut` order). `self` is left
+    /// empty, its histograms keeping their allocations (a core reuses them the next interval).
+    pub fn take_interval(&mut self) -> (TxnStats, [RecordedValues; TxnStats::HISTOGRAMS]) {
+        let values = self.histograms_mut().map(RecordedValues::take);
+        (self.take_counters(), values)
+    }
+
+    /// Zeroes the counters, leaving the histograms as they are.
+    pub(crate) fn clear_counters(&mut self) {
+        drop(self.take_counters());
+    }
+
     /// Attempts that ended in an error, sent or not.
     pub fn req_errors(&self) -> u64 {
         self.req_err.iter().sum()
@@ -277,8 +315,8 @@ pub struct Snapshot {
     /// Which interval (tick) this snapshot closes; the last snapshot of a core closes the
     /// interval after its last tick.
     pub tick: u64,
-    /// Stats per transaction name, for names active in the interval. Their histograms travel
-    /// in `recorded` (the ones here are left empty by the core).
+    /// Stats per transaction name, for names active in the interval: their counters only
+    /// ([`TxnStats::counters_only`]); the values of their histograms travel in `recorded`.
     pub txns: Vec<(Arc<str>, TxnStats)>,
     /// The values of `txns[i]`'s histograms (in `TxnStats::histograms_mut` order).
     pub recorded: Vec<[RecordedValues; TxnStats::HISTOGRAMS]>,
@@ -325,6 +363,20 @@ impl Merged {
                 values.add_to(histogram);
             }
         }
+        self.add_untimed(snapshot);
+    }
+
+    /// Adds a snapshot's counters: everything but its histograms' values (`snapshot.recorded`,
+    /// for the caller to add). A transaction new to `self` starts from `new(name)` (empty).
+    pub(crate) fn add_counters(&mut self, snapshot: &Snapshot, mut new: impl FnMut(&str) -> TxnStats) {
+        for (name, stats) in &snapshot.txns {
+            self.txns.entry(name.clone()).or_insert_with(|| new(name)).merge(stats);
+        }
+        self.add_untimed(snapshot);
+    }
+
+    /// Adds what a snapshot holds outside its transactions.
+    fn add_untimed(&mut self, snapshot: &Snapshot) {
         self.journeys.merge(&snapshot.journeys);
         for (kind, count) in &snapshot.messages {
             *self.messages.entry(kind.clone()).or_default() += count;

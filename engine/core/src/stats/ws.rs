@@ -33,6 +33,17 @@ pub struct WsStats {
 
 impl Default for WsStats {
     fn default() -> Self {
+        WsStats::with_histogram(new_latency_histogram)
+    }
+}
+
+/// The counters' names, in [`WsStats::counters`] order (as result files name them).
+pub const COUNTERS: [&str; 7] =
+    ["connects", "messages_sent", "messages_received", "bytes_sent", "bytes_received", "pings_received", "closes"];
+
+impl WsStats {
+    /// Zero counters, and a reply histogram made by `new`.
+    pub fn with_histogram(new: fn() -> Histogram<u64>) -> WsStats {
         WsStats {
             connects: 0,
             messages_sent: 0,
@@ -42,16 +53,10 @@ impl Default for WsStats {
             pings_received: 0,
             closes: 0,
             errors: [0; ErrorKind::COUNT],
-            reply_us: new_latency_histogram(),
+            reply_us: new(),
         }
     }
-}
 
-/// The counters' names, in [`WsStats::counters`] order (as result files name them).
-pub const COUNTERS: [&str; 7] =
-    ["connects", "messages_sent", "messages_received", "bytes_sent", "bytes_received", "pings_received", "closes"];
-
-impl WsStats {
     /// The counters, in [`COUNTERS`] order.
     pub fn counters(&self) -> [u64; 7] {
         [
