@@ -241,3 +241,58 @@ fn websocket_to_a_closed_port_is_not_sent() {
     assert_eq!((total.requests(), total.not_sent, total.attempts()), (0, 3, 3), "{:?}", result.merged.error_samples);
     assert_eq!((total.connects, total.connects_failed), (3, 3));
 }
+
+/// Requests stuck on a server that never answers when the run stops: counted as cancelled, and
+/// the connects they made and the bytes they wrote count too. Before: `connects 0`, `sent 0`.
+#[test]
+fn requests_cancelled_at_the_stop_count_their_connects_and_bytes() {
+    const JOURNEYS: u64 = 3;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut opts = options(1, Duration::from_millis(600));
+    opts.grace = Duration::from_millis(100);
+    let result = get(&target.url("/bad/silent"), VolumeModel::constant(JOURNEYS), opts);
+    let total = result.merged.total();
+    let seen = format!(
+        "requests {}, cancelled {}, connects {}, sent {} bytes",
+        total.requests(),
+        total.errors_of(mite_core::stats::ErrorKind::Cancelled),
+        total.connects,
+        total.sent_bytes
+    );
+    assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Cancelled), JOURNEYS, "{seen}");
+    assert_eq!(total.connects, JOURNEYS, "{seen}");
+    let request_bytes = format!("GET /bad/silent HTTP/1.1\r\nhost: {}\r\n\r\n", target.addr()).len() as u64;
+    assert!(total.sent_bytes >= JOURNEYS * request_bytes, "{seen}");
+}
+
+/// A request written and then timed out was sent: its bytes count. Before: only requests that
+/// got a response counted theirs.
+#[test]
+fn timed_out_requests_count_their_bytes() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.http.request_timeout = Duration::from_millis(150);
+    let result = get(&target.url("/bad/silent"), VolumeModel::Oneshot { journeys: 2 }, opts);
+    let total = result.merged.total();
+    assert_eq!(total.errors_of(mite_core::stats::ErrorKind::Timeout), 2);
+    assert!(total.sent_bytes >= 2 * "GET /bad/silent HTTP/1.1\r\n".len() as u64, "sent {} bytes", total.sent_bytes);
+}
+
+/// The timeout is a limit on what counts as a response: one completed after it (the timer
+/// fires on a millisecond tick, so a response can land between the limit and the tick) is a
+/// timeout, never an answer slower than the limit. Before: responses at 10-11 ms counted as
+/// answers under a 10 ms limit.
+#[test]
+fn no_answer_is_slower_than_the_timeout() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut opts = options(1, Duration::from_secs(2));
+    opts.http.request_timeout = Duration::from_millis(10);
+    let result = get(&target.url("/delay/10"), VolumeModel::constant(1), opts);
+    let total = result.merged.total();
+    assert!(total.requests() > 20, "{} requests", total.requests());
+    assert!(
+        total.req_us.max() <= 10_000,
+        "an answer {} µs after the request, over the 10 ms limit",
+        total.req_us.max()
+    );
+}

@@ -2,7 +2,7 @@
 //! failure into one error kind, and timings for every exchange.
 
 use rustc_hash::FxHashMap as HashMap;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -659,7 +659,15 @@ impl HttpClient {
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
     /// idle. A reused connection that the server had closed (nothing came back) is replaced
     /// once and counted as a reconnect, for idempotent methods only.
-    pub(crate) async fn exchange(&self, request: &Exchange<'_>) -> Result<Response, HttpError> {
+    ///
+    /// `progress` is told the connection work done and the request bytes written as they
+    /// happen (cumulative for the exchange), so that an exchange dropped half-way (a run's
+    /// stop) has counted them still.
+    pub(crate) async fn exchange(
+        &self,
+        request: &Exchange<'_>,
+        progress: &dyn Fn(Timings),
+    ) -> Result<Response, HttpError> {
         // Three clock reads on a reused connection: the start (also the idle check's and the
         // timeout's reference), the first response byte, the end (also the idle mark).
         let started = Instant::now();
@@ -685,22 +693,34 @@ impl HttpClient {
                     Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
                 },
             };
+            // Each attempt writes the request anew: its bytes count from 0.
+            timings.request_bytes = 0;
+            progress(timings);
             let trip_started = if reused { attempt_started } else { Instant::now() };
+            let written = Cell::new(0u64);
+            let told = timings;
+            let on_written = |bytes: u64| {
+                written.set(bytes);
+                progress(Timings { request_bytes: bytes, ..told });
+            };
             let timeout = self.settings.request_timeout;
-            let outcome =
-                crate::driver::timeout_at(trip_started + timeout, self.round_trip(&mut conn, request, trip_started))
-                    .await;
+            let outcome = crate::driver::timeout_at(
+                trip_started + timeout,
+                self.round_trip(&mut conn, request, trip_started, &on_written),
+            )
+            .await;
+            // What was written counts as sent, whatever comes of the request.
+            timings.request_bytes = written.get();
             match outcome {
                 Err(_) => {
                     self.closed(&request.url);
-                    return Err(HttpError::failed(
-                        ErrorKind::Timeout,
-                        format!("no complete response from {} within {timeout:?}", request.url.authority),
-                    )
-                    .with_timings(timings));
+                    return Err(timed_out(request, timeout, timings));
                 }
                 Ok(Ok(trip)) => {
                     let ended = Instant::now();
+                    // The timer fires on a millisecond tick: a response completed after the
+                    // limit but before the tick is still too late.
+                    let late = ended > trip_started + timeout;
                     if trip.keep_alive && conn.read_buf.is_empty() {
                         self.keep(&request.url, conn, ended);
                     } else {
@@ -710,6 +730,9 @@ impl HttpClient {
                     timings.first_byte_us = trip.first_byte_us;
                     timings.request_bytes = trip.request_bytes;
                     timings.total_us = micros(ended - started);
+                    if late {
+                        return Err(timed_out(request, timeout, timings));
+                    }
                     let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
@@ -728,8 +751,15 @@ impl HttpClient {
         }
     }
 
-    async fn round_trip(&self, conn: &mut Conn, request: &Exchange<'_>, started: Instant) -> Result<Trip, TripError> {
+    async fn round_trip(
+        &self,
+        conn: &mut Conn,
+        request: &Exchange<'_>,
+        started: Instant,
+        on_written: &dyn Fn(u64),
+    ) -> Result<Trip, TripError> {
         let request_bytes = write_request(conn, request).await?;
+        on_written(request_bytes);
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         conn.body_buf.clear();
         let first_byte_us = read_response(conn, &mut reader, started).await?;
@@ -747,6 +777,15 @@ impl HttpClient {
             set_cookie: head.set_cookie,
         })
     }
+}
+
+/// The error of a request with no complete response within its time.
+fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: Timings) -> HttpError {
+    HttpError::failed(
+        ErrorKind::Timeout,
+        format!("no complete response from {} within {timeout:?}", request.url.authority),
+    )
+    .with_timings(timings)
 }
 
 /// Encodes the request into the connection's write buffer and writes it; returns its size. A

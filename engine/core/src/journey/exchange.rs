@@ -3,6 +3,8 @@
 //! phases, bytes, connection work, the verdict against the expected statuses, error samples,
 //! the journey test's record and trace.
 
+use std::cell::Cell;
+
 use crate::http::client::{Exchange, Timings};
 use crate::http::fields::check_headers;
 use crate::http::{HttpError, Response, Url, UrlError};
@@ -30,11 +32,17 @@ impl Ctx {
             body: request.body,
             keep_body: request.keep_body,
         };
-        let result = self.shard.http.exchange(&exchange).await;
+        // Connection work and bytes written are counted as they happen: a request cancelled
+        // at the stop (its future dropped after the last snapshot) has counted them already.
+        let counted = Cell::new(Timings::default());
+        let progress = |now: Timings| {
+            count_progress(self.shard.stats.borrow_mut().txn(txn), &counted.replace(now), &now);
+        };
+        let result = self.shard.http.exchange(&exchange, &progress).await;
         if let Ok(response) = &result {
             session::absorb(self, request.url, response);
         }
-        let result = self.record_exchange(request, txn, result);
+        let result = self.record_exchange(request, txn, result, counted.get());
         if self.shard.trace.is_some() {
             self.trace_exchange(request, &result);
         }
@@ -48,9 +56,12 @@ impl Ctx {
         request: &RequestBuilder<'_>,
         txn: TxnId,
         result: Result<Response, HttpError>,
+        counted: Timings,
     ) -> Result<Response, HttpError> {
         let mut stats = self.shard.stats.borrow_mut();
         stats.request_finished(txn);
+        let timings = result.as_ref().map_or_else(HttpError::timings, Response::timings);
+        count_progress(stats.txn(txn), &counted, &timings);
         let result = match result {
             Ok(response) => {
                 record_answer(stats.txn(txn), request, &response, self.start_delay_us.get());
@@ -122,8 +133,6 @@ fn record_answer(entry: &mut TxnStats, request: &RequestBuilder<'_>, response: &
     entry.http.record(&request.method, response.status(), &timings);
     entry.first_byte_us_sum += timings.first_byte_us;
     entry.body_bytes += response.body_len();
-    entry.sent_bytes += timings.request_bytes;
-    count_connections(entry, &timings);
 }
 
 /// The response's verdict: accepted (a final status the request expects, or a redirect that
@@ -163,12 +172,27 @@ fn judge(
 /// attempt, not a request a server saw.
 fn record_failure(stats: &mut ShardStats, txn: TxnId, err: &HttpError) {
     let entry = stats.txn(txn);
-    count_connections(entry, &err.timings());
     if let Some(kind) = err.kind() {
         entry.add_error(kind);
         entry.not_sent += u64::from(!err.was_sent());
         stats.sample_error(kind.name(), || err.to_string());
     }
+}
+
+/// Counts what an exchange did between two of its progress reports (`before` and `now`,
+/// cumulative): connection work, and request bytes written (an attempt's bytes start again
+/// from 0 when a request is retried on a new connection: both attempts' bytes were sent).
+fn count_progress(entry: &mut TxnStats, before: &Timings, now: &Timings) {
+    entry.reconnects += u64::from(now.reconnects.saturating_sub(before.reconnects));
+    entry.connects += u64::from(now.connects.saturating_sub(before.connects));
+    entry.connects_failed += u64::from(now.connects_failed.saturating_sub(before.connects_failed));
+    entry.connect_us_sum += now.connect_us.unwrap_or(0).saturating_sub(before.connect_us.unwrap_or(0));
+    entry.tls_handshakes += u64::from(now.tls_handshakes.saturating_sub(before.tls_handshakes));
+    entry.tls_failed += u64::from(now.tls_failed.saturating_sub(before.tls_failed));
+    entry.tls_us_sum += now.tls_us.unwrap_or(0).saturating_sub(before.tls_us.unwrap_or(0));
+    entry.tls_resumed += u64::from(now.tls_resumed && !before.tls_resumed);
+    let written_before = if now.request_bytes >= before.request_bytes { before.request_bytes } else { 0 };
+    entry.sent_bytes += now.request_bytes - written_before;
 }
 
 /// Counts the connection work of one request, whether it succeeded or not.

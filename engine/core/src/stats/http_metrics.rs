@@ -31,7 +31,8 @@ pub struct Timings {
     pub total_us: u64,
     /// Keep-alive connections found closed and replaced during this request.
     pub reconnects: u32,
-    /// Bytes of the request written (head and body) on the attempt that got the response.
+    /// Bytes of the request written (head and body) on the last attempt, also when it then
+    /// failed (a timeout, a reset): they were sent.
     pub request_bytes: u64,
     /// The TLS handshake resumed an earlier session.
     pub tls_resumed: bool,
