@@ -296,3 +296,28 @@ fn no_answer_is_slower_than_the_timeout() {
         total.req_us.max()
     );
 }
+
+/// An open model with a quiet stretch: every interval of the result file says its arrivals
+/// (zeros while the rate is 0), and the quiet stage sends nothing. Before: intervals without
+/// arrivals left the field out, and the quiet stage's arrivals came due at once after it.
+#[test]
+fn every_open_model_interval_says_its_arrivals() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let stage = |per_s, seconds| RateModel::Constant { per_s, duration_s: Some(seconds) };
+    let rate = RateModel::Stages(vec![stage(40.0, 0.5), stage(0.0, 1.0), stage(40.0, 0.5)]);
+    let mut opts = options(1, Duration::from_secs(2));
+    opts.tick = Duration::from_millis(250);
+    let result = get(&target.url("/"), VolumeModel::Arrivals { rate, max_in_flight: 8 }, opts);
+    assert_eq!(result.merged.journeys.scheduled, 40, "20 + 0 + 20 arrivals");
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
+    let intervals = json["intervals"].as_array().unwrap();
+    assert!(intervals.len() >= 6, "{} intervals", intervals.len());
+    for interval in intervals {
+        let requested = interval["arrivals"]["requested"].as_u64();
+        assert!(requested.is_some(), "an interval without arrivals: {interval}");
+        let at = interval["elapsed_s"].as_f64().unwrap();
+        if (0.8..=1.5).contains(&at) {
+            assert_eq!(requested, Some(0), "arrivals while the rate is 0, at {at} s");
+        }
+    }
+}

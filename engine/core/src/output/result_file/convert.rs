@@ -30,7 +30,8 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         transactions: merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect(),
         messages: merged.messages.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         error_samples: merged.error_samples.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-        intervals: result.intervals.iter().map(interval).collect(),
+        // An open-model run's intervals all say their arrivals, none that came due included.
+        intervals: result.intervals.iter().map(|point| interval(point, merged.journeys.scheduled > 0)).collect(),
         segments: None,
         interrupted_segments: None,
         parts: None,
@@ -237,7 +238,7 @@ fn injector(load: &InjectorLoad, request_p50_us: u64) -> Injector {
 }
 
 /// One progress interval as the file has it (the timeline's detail flattened in).
-pub(crate) fn interval(p: &IntervalPoint) -> Interval {
+pub(crate) fn interval(p: &IntervalPoint, open_model: bool) -> Interval {
     Interval {
         elapsed_s: (p.elapsed_s * 1000.0).round() / 1000.0,
         requests: p.requests,
@@ -251,12 +252,12 @@ pub(crate) fn interval(p: &IntervalPoint) -> Interval {
         injector_lag_p99_us: p.lag_p99_us,
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
-        detail: interval_figures(&p.detail),
+        detail: interval_figures(&p.detail, open_model),
     }
 }
 
 /// What an interval's detail adds to its `intervals[]` entry.
-fn interval_figures(detail: &IntervalDetail) -> IntervalFigures {
+fn interval_figures(detail: &IntervalDetail, open_model: bool) -> IntervalFigures {
     let j = &detail.journeys;
     IntervalFigures {
         ok: detail.ok,
@@ -280,7 +281,7 @@ fn interval_figures(detail: &IntervalDetail) -> IntervalFigures {
         sent_bytes: detail.sent_bytes,
         journeys_target: detail.journeys_target,
         // As in the totals: every arrival that came due is counted once in `scheduled`.
-        arrivals: (j.scheduled > 0).then_some(IntervalArrivals {
+        arrivals: (open_model || j.scheduled > 0).then_some(IntervalArrivals {
             requested: j.scheduled,
             started: j.arrivals_started,
             missed: j.missed,
