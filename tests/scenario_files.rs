@@ -156,9 +156,12 @@ fn declarative_pace_spaces_journey_runs_and_bad_pace_is_a_clear_error() {
     assert_target_saw_every_request(&result, target.hits());
     std::fs::write(&path, text("{ mean = \"200ms\", plus_minus = \"50ms\" }")).unwrap();
     assert!(scenario_file::load(&path, &mite_journeys::registry(), &[]).is_ok());
-    for (bad, says) in
-        [("\"soon\"", "not a duration"), ("{ avg = \"1s\" }", "unknown key \"avg\""), ("3", "not a pace")]
-    {
+    for (bad, says) in [
+        ("\"soon\"", "not a duration"),
+        ("{ avg = \"1s\" }", "unknown key \"avg\""),
+        ("3", "not a pace"),
+        ("{ mean = \"200ms\", plus_minus = \"300ms\" }", "plus_minus (300ms) is more than mean (200ms)"),
+    ] {
         std::fs::write(&path, text(bad)).unwrap();
         let err = scenario_file::load(&path, &mite_journeys::registry(), &[]).unwrap_err();
         assert!(err.field == "journeys.paced.pace" && err.to_string().contains(says), "{bad}: {err}");

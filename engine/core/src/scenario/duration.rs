@@ -17,7 +17,7 @@ pub enum DurationError {
         text: String,
     },
     /// A unit `humantime` does not know.
-    #[error("{text:?}: unknown unit {unit:?}; use ms, s, m or h (e.g. 500ms, 30s, 5m, 1h30m)")]
+    #[error("{text:?}: unknown unit {unit:?}; use ms, s, m, h or d (also ns, us, w; e.g. 500ms, 30s, 5m, 1h30m)")]
     UnknownUnit {
         /// The text.
         text: String,
@@ -36,7 +36,7 @@ pub enum DurationError {
     },
     /// A number too large for any duration, or a fraction finer than a nanosecond.
     #[error(
-        "{text:?} is out of range: durations run from 1ns to {}h ({} days)",
+        "{text:?} is out of range: durations are whole nanoseconds, up to {}h ({} days)",
         DURATION_WRITTEN_MAX.as_secs() / 3600,
         DURATION_WRITTEN_MAX.as_secs() / 86_400
     )]
@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(parse_duration("5").unwrap_err().to_string(), "\"5\" has no unit; write 5s, 5ms or 5m");
         assert!(parse_duration("2.5").unwrap_err().to_string().contains("write 2.5s"));
         let unknown = parse_duration("10 parsecs").unwrap_err().to_string();
-        assert!(unknown.contains("unknown unit \"parsecs\"") && unknown.contains("use ms, s, m or h"), "{unknown}");
+        assert!(unknown.contains("unknown unit \"parsecs\"") && unknown.contains("use ms, s, m, h or d"), "{unknown}");
         for bad in ["", "abc", "-1s", "s", "1..5s"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(
@@ -195,7 +195,7 @@ mod tests {
         }
         assert!(parse_duration("99999999999999999999s").unwrap_err().to_string().contains("out of range"));
         let err = parse_duration("0.0000000001s").unwrap_err().to_string();
-        assert!(err.contains("out of range: durations run from 1ns"), "{err}");
+        assert!(err.contains("out of range: durations are whole nanoseconds"), "{err}");
     }
 
     #[test]

@@ -174,6 +174,15 @@ fn journey_pace(
             }
             let mean = duration(table.get("mean").ok_or_else(|| err(format!("mean is missing; {usage}")))?)?;
             let plus_minus = table.get("plus_minus").map(duration).transpose()?.unwrap_or(mean / 4);
+            if plus_minus > mean {
+                // Separations below zero would be zero: the journey would not keep its mean.
+                return Err(err(format!(
+                    "plus_minus ({}) is more than mean ({}): a separation cannot be below zero, so the \
+                     journey would not keep its mean; make plus_minus at most the mean",
+                    crate::scenario::duration::words(plus_minus),
+                    crate::scenario::duration::words(mean)
+                )));
+            }
             Ok(Pace { every: mean, plus_minus: Some(plus_minus) })
         }
         other => Err(err(format!("{other} is not a pace; {usage}"))),
