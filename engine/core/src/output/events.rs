@@ -107,7 +107,13 @@ impl fmt::Display for RunEvent<'_> {
             }
             RunEvent::StartTimePassed => f.write_str("start time is in the past: starting now"),
             RunEvent::Started { cores, drivers, duration } => {
-                write!(f, "running on cores {cores:?} with {drivers} for up to {:.1}s", duration.as_secs_f64())
+                // Tenths of a second, or the exact duration when shorter (1ms was "0.0s").
+                let length = if duration < std::time::Duration::from_millis(100) {
+                    crate::scenario::duration::words(duration)
+                } else {
+                    format!("{:.1}s", duration.as_secs_f64())
+                };
+                write!(f, "running on cores {cores:?} with {drivers} for up to {length}")
             }
             RunEvent::Interval(progress) => progress.fmt(f),
             RunEvent::HdrLogFailed(err) => write!(
@@ -270,6 +276,8 @@ mod tests {
         assert_eq!(RunEvent::DriverFallback { core: Some(3), reason: "no ring" }.to_string(), "core 3: no ring");
         let started = RunEvent::Started { cores: &[0, 1], drivers: "epoll", duration: Duration::from_secs(2) };
         assert_eq!(started.to_string(), "running on cores [0, 1] with epoll for up to 2.0s");
+        let short = RunEvent::Started { cores: &[0], drivers: "epoll", duration: Duration::from_millis(1) };
+        assert_eq!(short.to_string(), "running on cores [0] with epoll for up to 1ms");
         assert_eq!(RunEvent::Trace { depth: 2, line: "GET /" }.to_string(), "    GET /");
         let err: &dyn fmt::Display = &"boom";
         let ended = RunEvent::JourneyEnded { took: Duration::from_millis(3), error: Some(err) };
