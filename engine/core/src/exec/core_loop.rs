@@ -222,14 +222,8 @@ impl Core {
                 arrivals.wake(usize::MAX);
             }
         }
-        // The grace is for work in flight: it ends as soon as no request (or WebSocket wait on
-        // a server) is, so journeys only thinking between steps are cancelled at once rather
-        // than holding the run (and dividing its rates) for the whole grace.
         let grace_end = Instant::now() + self.plan.grace;
-        while self.entries.iter().any(|e| e.state.running.get() > 0)
-            && self.shard.stats.borrow().in_flight() > 0
-            && Instant::now() < grace_end
-        {
+        while self.entries.iter().any(|e| e.state.running.get() > 0) && Instant::now() < grace_end {
             sleep(GRACE_POLL_INTERVAL).await;
         }
         let mut stats = self.shard.stats.borrow_mut();
