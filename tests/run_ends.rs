@@ -226,3 +226,32 @@ fn refused_connections_back_off_but_error_statuses_do_not() {
     );
     assert_eq!(unavailable.requests(), target.hits());
 }
+
+/// Journeys thinking between steps at the stop have nothing in flight: the grace ends at once,
+/// they are cancelled, and the run's time (and so its rates) is its duration, not duration +
+/// grace. Before: a 30-day think held a 1 s run for the whole 5 s grace. (Journeys between
+/// steps or mid-conversation on a WebSocket still get the grace: `websocket_cli`.)
+#[test]
+fn journeys_only_thinking_do_not_hold_the_grace() {
+    let target = mite_tools::Target::start(Default::default()).unwrap();
+    let (_dir, path) = write_scenario(
+        &format!(
+            r#"
+            [journeys.think]
+            steps = [{{ transaction = "get", url = "{}", think = "30d" }}]
+            [[scenario]]
+            journey = "think"
+            volume = {{ constant = 3 }}
+            "#,
+            target.url("/")
+        ),
+        None,
+    );
+    let (duration, grace) = (Duration::from_secs(1), Duration::from_secs(5));
+    let (result, took) = run_file(&path, &[], duration, grace);
+    assert!(took < duration + Duration::from_secs(1), "took {took:?} for a 1 s run with nothing in flight at the stop");
+    assert!(result.duration_s < 1.5, "the run's time {} s", result.duration_s);
+    assert_eq!(result.merged.journeys.cancelled, 3);
+    assert_eq!(result.merged.total().requests(), 3);
+    assert_eq!(target.hits(), 3, "the target's own count");
+}

@@ -694,7 +694,7 @@ async fn until_stopped<T>(work: impl std::future::Future<Output = T>, stop: &Ato
     let mut work = std::pin::pin!(work);
     let mut watch = std::pin::pin!(async {
         while !stop.load(Ordering::Relaxed) {
-            crate::driver::sleep(crate::limits::CORE_POLL_INTERVAL).await;
+            crate::driver::pause(crate::limits::CORE_POLL_INTERVAL).await;
         }
     });
     std::future::poll_fn(|cx| {

@@ -10,8 +10,8 @@ pub mod uring_diagnosis;
 
 use std::fmt;
 
-pub use runtime::{CoreRuntime, DriverError, sleep, spawn};
-pub use timer::{Sleep, TimedOut, Timeout, sleep_until, timeout, timeout_at};
+pub use runtime::{CoreRuntime, DriverError, pause, sleep, spawn};
+pub use timer::{Sleep, TimedOut, Timeout, sleep_until, think_until, thinking, timeout, timeout_at};
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -136,6 +136,12 @@ fn diagnosis(err: &std::io::Error) -> String {
 /// assert_eq!(record.messages[0].fields[0].1, "true");
 /// ```
 pub fn sleep(duration: Duration) -> super::timer::Sleep {
+    super::timer::think_for(duration)
+}
+
+/// Sleeps without blocking the core, for the engine's own tasks (ticks, polls, schedulers):
+/// not a journey's think time.
+pub fn pause(duration: Duration) -> super::timer::Sleep {
     super::timer::sleep_for(duration)
 }
 

@@ -29,6 +29,8 @@ struct Timers {
     driver: Option<Waker>,
     /// Wakers of fired timers, kept for reuse (no allocation per firing).
     fired: Vec<Waker>,
+    /// Think times armed now: journeys waiting between steps, with nothing of theirs in flight.
+    thinking: u64,
 }
 
 thread_local! {
@@ -42,6 +44,8 @@ pub struct Sleep {
     /// `(slot, epoch)` while armed.
     armed: Option<(u32, u32)>,
     done: bool,
+    /// A journey's think time (counted in `thinking` while armed).
+    think: bool,
     /// Its slot is in this thread's timers: it cannot move to another thread.
     _this_thread: PhantomData<Rc<()>>,
 }
@@ -61,9 +65,25 @@ fn deadline_after(duration: Duration) -> Instant {
 /// Later than any run ends (runs last at most 7 days).
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365);
 
+/// A journey's think time of `duration`: while it waits, the journey has nothing in flight, and
+/// a run's stop need not wait for it (see [`thinking`]).
+pub fn think_for(duration: Duration) -> Sleep {
+    Sleep { think: true, ..sleep_for(duration) }
+}
+
+/// A journey's think time ending at `deadline`.
+pub fn think_until(deadline: Instant) -> Sleep {
+    Sleep { think: true, ..sleep_until(deadline) }
+}
+
+/// Think times waiting on this core now.
+pub fn thinking() -> u64 {
+    TIMERS.with(|timers| timers.borrow().thinking)
+}
+
 /// A sleep ending at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, armed: None, done: false, _this_thread: PhantomData }
+    Sleep { deadline, armed: None, done: false, think: false, _this_thread: PhantomData }
 }
 
 impl Future for Sleep {
@@ -83,6 +103,7 @@ impl Future for Sleep {
                     if !timers.deadlines.has_fired(slot) {
                         return (false, timers.deadlines.set_waker(slot, cx.waker()));
                     }
+                    timers.thinking -= u64::from(this.think);
                     (true, timers.deadlines.release(slot))
                 }
                 // Forgotten with an earlier runtime: nothing will wake it; end it.
@@ -90,6 +111,7 @@ impl Future for Sleep {
                 None => {
                     let slot = timers.deadlines.insert(this.deadline, cx.waker().clone());
                     this.armed = Some((slot, timers.epoch));
+                    timers.thinking += u64::from(this.think);
                     wake_driver_for(timers, this.deadline);
                     (false, None)
                 }
@@ -111,7 +133,11 @@ impl Drop for Sleep {
             let waker = TIMERS
                 .try_with(|timers| {
                     let timers = &mut *timers.borrow_mut();
-                    (timers.epoch == epoch).then(|| timers.deadlines.release(slot)).flatten()
+                    if timers.epoch != epoch {
+                        return None;
+                    }
+                    timers.thinking -= u64::from(self.think);
+                    timers.deadlines.release(slot)
                 })
                 .ok()
                 .flatten();
@@ -203,6 +229,7 @@ pub(super) fn forget_all() -> Vec<Waker> {
             timers.epoch = timers.epoch.wrapping_add(1);
             timers.driver_running = false;
             timers.armed = None;
+            timers.thinking = 0;
             let mut wakers = timers.deadlines.take_all();
             wakers.extend(timers.driver.take());
             wakers
@@ -354,6 +381,24 @@ mod tests {
                 assert!(sleep.as_mut().poll(&mut Context::from_waker(&last)).is_pending());
                 drop(last); // the timer's slot now holds the only reference
                 assert!(sleep.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+            });
+        });
+    }
+
+    #[test]
+    fn think_times_are_counted_while_they_wait_and_only_they() {
+        each_driver(|runtime| {
+            runtime.block_on(async {
+                super::super::spawn(async { sleep_for(Duration::from_secs(60)).await }); // the engine's
+                super::super::spawn(async { think_for(Duration::from_millis(5)).await });
+                let mut dropped = Box::pin(think_for(Duration::from_secs(60)));
+                assert!(dropped.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+                sleep_for(Duration::from_millis(1)).await;
+                assert_eq!(thinking(), 2, "the spawned think time and the one polled");
+                drop(dropped);
+                assert_eq!(thinking(), 1, "a dropped think time leaves the count");
+                sleep_for(Duration::from_millis(20)).await;
+                assert_eq!(thinking(), 0, "an ended think time leaves the count");
             });
         });
     }

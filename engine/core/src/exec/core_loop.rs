@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
-use crate::driver::{CoreRuntime, Driver, DriverChoice, sleep, spawn};
+use crate::driver::{CoreRuntime, Driver, DriverChoice, pause, spawn};
 use crate::exec::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::exec::scheduler::{Arrivals, schedule_arrivals};
 use crate::http::{HttpClient, HttpSettings};
@@ -166,7 +166,7 @@ impl Core {
             }
             let until_tick = next_tick.saturating_duration_since(Instant::now());
             let until_deadline = deadline.saturating_duration_since(Instant::now());
-            sleep(until_tick.min(until_deadline).min(CORE_POLL_INTERVAL)).await;
+            pause(until_tick.min(until_deadline).min(CORE_POLL_INTERVAL)).await;
         }
         tick_index
     }
@@ -222,9 +222,17 @@ impl Core {
                 arrivals.wake(usize::MAX);
             }
         }
+        // The grace is for work in flight: it ends early once every journey left is in a think
+        // time (a journey asleep between steps has nothing to finish; one of 30 days held the
+        // run for the whole grace, and its rates were divided by the longer time).
         let grace_end = Instant::now() + self.plan.grace;
-        while self.entries.iter().any(|e| e.state.running.get() > 0) && Instant::now() < grace_end {
-            sleep(GRACE_POLL_INTERVAL).await;
+        loop {
+            let running: u64 = self.entries.iter().map(|e| e.state.running.get()).sum();
+            let all_thinking = running <= crate::driver::thinking() && self.shard.stats.borrow().in_flight() == 0;
+            if running == 0 || all_thinking || Instant::now() >= grace_end {
+                break;
+            }
+            pause(GRACE_POLL_INTERVAL).await;
         }
         let mut stats = self.shard.stats.borrow_mut();
         stats.cancel_in_flight();
@@ -287,8 +295,8 @@ fn core_entry(plan: &CorePlan, entry: &ScenarioEntry, index: usize) -> CoreEntry
 async fn probe_lag(shard: Rc<Shard>) {
     let stamp = WakeStamp::new();
     while !shard.stopping.get() {
-        let mut pause = std::pin::pin!(sleep(LAG_PROBE_INTERVAL));
-        let waited = Stamped::new(pause.as_mut(), &stamp).await;
+        let mut interval = std::pin::pin!(pause(LAG_PROBE_INTERVAL));
+        let waited = Stamped::new(interval.as_mut(), &stamp).await;
         shard.stats.borrow_mut().injector.record_lag(waited);
     }
 }

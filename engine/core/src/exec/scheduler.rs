@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::driver::sleep;
+use crate::driver::pause;
 use crate::exec::arrivals::{ArrivalClock, ArrivalQueue, instant_at};
 use crate::journey::Journey;
 use crate::journey::shard::Shard;
@@ -140,7 +140,7 @@ pub(crate) async fn schedule_arrivals(
             Some(next_s) => instant_at(started, next_s).saturating_duration_since(Instant::now()),
             None => CORE_POLL_INTERVAL,
         };
-        sleep(wait.min(CORE_POLL_INTERVAL)).await;
+        pause(wait.min(CORE_POLL_INTERVAL)).await;
     }
     arrivals.wake(usize::MAX);
 }

@@ -155,7 +155,7 @@ impl Resolver {
                             return self.settle(host, port, answer).map(|addrs| (addrs, Some(started.elapsed())));
                         }
                         None => {
-                            crate::driver::sleep(poll).await;
+                            crate::driver::pause(poll).await;
                             poll = (poll * 2).min(DNS_POLL_MAX);
                         }
                     }

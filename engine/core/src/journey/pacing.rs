@@ -95,7 +95,7 @@ impl<F: Future> Future for Separated<F> {
                         stage.set(Stage::Done);
                         return Poll::Ready(output);
                     };
-                    let sleep = crate::driver::sleep_until(began + *separation);
+                    let sleep = crate::driver::think_until(began + *separation);
                     stage.set(Stage::Rest { sleep, output: Some(output) });
                 }
                 StageProj::Rest { sleep, output } => {

@@ -133,6 +133,11 @@ impl ShardStats {
         }
     }
 
+    /// Requests and WebSocket waits on a server in flight on this core, all transactions.
+    pub fn in_flight(&self) -> u64 {
+        self.txns.iter().map(|slot| slot.requests_in_flight + slot.ws_waits_in_flight).sum()
+    }
+
     /// Requests still in flight are counted as cancelled (called once, when the core stops).
     pub fn cancel_in_flight(&mut self) {
         for slot in &mut self.txns {
