@@ -12,6 +12,8 @@ const NOT_IN_HEAP: u32 = u32::MAX;
 /// One timer's slot: where its deadline sits in the heap, and whom to wake.
 struct Slot {
     heap_index: u32,
+    /// A journey's think time (not the engine's own timer).
+    think: bool,
     waker: Option<Waker>,
 }
 
@@ -24,18 +26,19 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
-    /// Arms a timer for `deadline`, returning its slot (held until `release`).
-    pub fn insert(&mut self, deadline: Instant, waker: Waker) -> u32 {
+    /// Arms a timer for `deadline`, returning its slot (held until `release`); `think` marks a
+    /// journey's think time.
+    pub fn insert(&mut self, deadline: Instant, waker: Waker, think: bool) -> u32 {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
-                self.slots.push(Slot { heap_index: NOT_IN_HEAP, waker: None });
+                self.slots.push(Slot { heap_index: NOT_IN_HEAP, think: false, waker: None });
                 u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 timers per core")
             }
         };
         let index = self.heap.len();
         self.heap.push((deadline, slot));
-        self.slots[slot as usize] = Slot { heap_index: index as u32, waker: Some(waker) };
+        self.slots[slot as usize] = Slot { heap_index: index as u32, think, waker: Some(waker) };
         self.sift_up(index);
         slot
     }
@@ -66,6 +69,11 @@ impl Deadlines {
         entry.heap_index = NOT_IN_HEAP;
         self.free.push(slot);
         entry.waker.take()
+    }
+
+    /// The earliest deadline of the think times still waiting (a scan: for a run's stop only).
+    pub fn earliest_think(&self) -> Option<Instant> {
+        self.heap.iter().filter(|&&(_, slot)| self.slots[slot as usize].think).map(|&(deadline, _)| deadline).min()
     }
 
     /// The earliest deadline still waiting.
@@ -168,8 +176,8 @@ mod tests {
     fn deadlines_fire_in_order_and_only_when_due() {
         let base = Instant::now();
         let mut deadlines = Deadlines::default();
-        let late = deadlines.insert(at(base, 30), Waker::noop().clone());
-        let early = deadlines.insert(at(base, 10), Waker::noop().clone());
+        let late = deadlines.insert(at(base, 30), Waker::noop().clone(), false);
+        let early = deadlines.insert(at(base, 10), Waker::noop().clone(), false);
         assert_eq!(deadlines.earliest(), Some(at(base, 10)));
         let mut fired = Vec::new();
         deadlines.fire_due(at(base, 9), &mut fired);
@@ -184,11 +192,27 @@ mod tests {
     fn a_released_timer_leaves_the_heap_at_once_and_its_slot_is_reused() {
         let base = Instant::now();
         let mut deadlines = Deadlines::default();
-        let slot = deadlines.insert(at(base, 5), Waker::noop().clone());
+        let slot = deadlines.insert(at(base, 5), Waker::noop().clone(), false);
         assert!(deadlines.release(slot).is_some());
         assert_eq!(deadlines.earliest(), None);
         assert_eq!(deadlines.armed(), 0);
-        assert_eq!(deadlines.insert(at(base, 7), Waker::noop().clone()), slot);
+        assert_eq!(deadlines.insert(at(base, 7), Waker::noop().clone(), false), slot);
+    }
+
+    #[test]
+    fn the_first_think_time_is_found_among_other_timers() {
+        let base = Instant::now();
+        let mut deadlines = Deadlines::default();
+        deadlines.insert(at(base, 5), Waker::noop().clone(), false);
+        assert_eq!(deadlines.earliest_think(), None);
+        let late = deadlines.insert(at(base, 50), Waker::noop().clone(), true);
+        deadlines.insert(at(base, 20), Waker::noop().clone(), true);
+        assert_eq!(deadlines.earliest_think(), Some(at(base, 20)));
+        let mut fired = Vec::new();
+        deadlines.fire_due(at(base, 30), &mut fired);
+        assert_eq!(deadlines.earliest_think(), Some(at(base, 50)), "fired think times are not waiting");
+        deadlines.release(late);
+        assert_eq!(deadlines.earliest_think(), None);
     }
 
     #[derive(Debug, Clone)]
@@ -218,7 +242,7 @@ mod tests {
             for step in steps {
                 match step {
                     Step::Insert(ms) => {
-                        let slot = deadlines.insert(at(base, ms.into()), Waker::noop().clone());
+                        let slot = deadlines.insert(at(base, ms.into()), Waker::noop().clone(), false);
                         prop_assert!(model.iter().all(|&(s, _, _)| s != slot), "a slot in use was handed out");
                         model.push((slot, at(base, ms.into()), false));
                     }

@@ -11,7 +11,7 @@ pub mod uring_diagnosis;
 use std::fmt;
 
 pub use runtime::{CoreRuntime, DriverError, pause, sleep, spawn};
-pub use timer::{Sleep, TimedOut, Timeout, sleep_until, think_until, thinking, timeout, timeout_at};
+pub use timer::{Sleep, TimedOut, Timeout, first_think_ends, sleep_until, think_until, thinking, timeout, timeout_at};
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -81,6 +81,11 @@ pub fn thinking() -> u64 {
     TIMERS.with(|timers| timers.borrow().thinking)
 }
 
+/// When the first think time waiting on this core ends (`None`: none is waiting).
+pub fn first_think_ends() -> Option<Instant> {
+    TIMERS.with(|timers| timers.borrow().deadlines.earliest_think())
+}
+
 /// A sleep ending at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline, armed: None, done: false, think: false, _this_thread: PhantomData }
@@ -109,7 +114,7 @@ impl Future for Sleep {
                 // Forgotten with an earlier runtime: nothing will wake it; end it.
                 Some(_) => (true, None),
                 None => {
-                    let slot = timers.deadlines.insert(this.deadline, cx.waker().clone());
+                    let slot = timers.deadlines.insert(this.deadline, cx.waker().clone(), this.think);
                     this.armed = Some((slot, timers.epoch));
                     timers.thinking += u64::from(this.think);
                     wake_driver_for(timers, this.deadline);

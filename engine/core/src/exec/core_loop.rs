@@ -222,15 +222,27 @@ impl Core {
                 arrivals.wake(usize::MAX);
             }
         }
-        // The grace is for work in flight: it ends early once every journey left is in a think
-        // time (a journey asleep between steps has nothing to finish; one of 30 days held the
-        // run for the whole grace, and its rates were divided by the longer time).
+        // The grace is for journeys that can finish in it: it ends early once every journey
+        // left is in a think time that ends after the grace, with nothing in flight (one of 30
+        // days held the run for the whole grace, and its rates were divided by the longer
+        // time). A short think (a WebSocket conversation's pause) still gets the grace.
         let grace_end = Instant::now() + self.plan.grace;
+        let mut thinks_end: Option<Instant> = None;
         loop {
+            let now = Instant::now();
             let running: u64 = self.entries.iter().map(|e| e.state.running.get()).sum();
-            let all_thinking = running <= crate::driver::thinking() && self.shard.stats.borrow().in_flight() == 0;
-            if running == 0 || all_thinking || Instant::now() >= grace_end {
+            if running == 0 || now >= grace_end {
                 break;
+            }
+            if running <= crate::driver::thinking() && self.shard.stats.borrow().in_flight() == 0 {
+                // Scanned again only once the first think time known has ended.
+                let ends = match thinks_end {
+                    Some(ends) if ends > now => ends,
+                    _ => *thinks_end.insert(crate::driver::first_think_ends().unwrap_or(now)),
+                };
+                if ends >= grace_end {
+                    break;
+                }
             }
             pause(GRACE_POLL_INTERVAL).await;
         }
