@@ -15,6 +15,10 @@ pub const SATURATED_BUSY_PERCENT: f64 = 95.0;
 pub const SATURATED_LAG_SHARE: f64 = 0.2;
 /// Lags below this are never called significant (timer and scheduling noise).
 pub const SATURATED_LAG_US_MIN: u64 = 200;
+/// Lag samples at or above the significant lag needed to call it significant: in a short or
+/// quiet interval the p99 of a few samples is their maximum, and one late wake-up of an idle
+/// core (the machine's scheduling, not the injector's load) is not saturation.
+pub const SATURATED_LAG_SAMPLES_MIN: u64 = 3;
 
 /// The injector's load over an interval (one core's, or merged).
 #[derive(Clone, Debug)]
@@ -65,10 +69,17 @@ impl InjectorLoad {
     /// of the median latency it reports.
     pub fn saturated(&self, request_p50_us: u64) -> bool {
         let lag = self.lag_at(0.99);
+        let significant_us = SATURATED_LAG_US_MIN.max((SATURATED_LAG_SHARE * request_p50_us as f64).ceil() as u64);
         let lag_significant = request_p50_us > 0
-            && lag >= SATURATED_LAG_US_MIN
-            && lag as f64 >= SATURATED_LAG_SHARE * request_p50_us as f64;
+            && lag >= significant_us
+            && self.lag_samples_from(significant_us) >= SATURATED_LAG_SAMPLES_MIN;
         self.busy_percent_max >= SATURATED_BUSY_PERCENT || lag_significant
+    }
+
+    /// Lag samples of at least `us` (as the histogram's buckets resolve it).
+    fn lag_samples_from(&self, us: u64) -> u64 {
+        let below = if us == 0 { 0 } else { self.lag_us.count_between(0, us - 1) };
+        self.lag_us.len().saturating_sub(below)
     }
 
     /// Adds `other` into `self`; lag histograms merge losslessly.
@@ -105,6 +116,23 @@ mod tests {
         }
         assert!(load.saturated(1_000), "500 µs of lag against a 1 ms median");
         assert!(!load.saturated(50_000), "500 µs of lag against a 50 ms median");
+    }
+
+    #[test]
+    fn one_late_wake_up_of_an_idle_core_is_not_saturation() {
+        // A quiet interval: 30 samples, one of them 226 µs late, against 100 µs requests (its
+        // p99 is that one sample). Before: INJECTOR SATURATED at 1 % busy.
+        let mut load = InjectorLoad::default();
+        load.record_busy(10_000, 1_000_000);
+        for _ in 0..29 {
+            load.record_lag(Duration::from_micros(20));
+        }
+        load.record_lag(Duration::from_micros(226));
+        assert!(!load.saturated(100));
+        for _ in 0..2 {
+            load.record_lag(Duration::from_micros(300));
+        }
+        assert!(load.saturated(100), "three late wake-ups are a pattern");
     }
 
     #[test]
