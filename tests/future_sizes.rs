@@ -21,6 +21,8 @@ fn plain_get_journey_future_stays_small() {
         println!("send future {send_bytes} bytes, journey future {journey_bytes} bytes");
         // One request's future plus a little: no doubling by the transaction wrapper.
         assert!(journey_bytes < send_bytes + 512, "journey {journey_bytes} vs send {send_bytes}");
-        assert!(journey_bytes <= 3 * 1024, "journey future grew to {journey_bytes} bytes");
+        // Every idle journey holds this much (its task is sized for it): 1,832 bytes in a test
+        // build since the engine's own timer (monoio's 640-byte, 128-aligned sleep was in it).
+        assert!(journey_bytes <= 2 * 1024, "journey future grew to {journey_bytes} bytes");
     });
 }
