@@ -184,6 +184,11 @@ pub enum ScenarioAction {
         /// Configuration override key=value (repeatable).
         #[arg(long = "config", value_name = "KEY=VALUE", value_parser = Worded(parse_config))]
         config: Vec<String>,
+        /// Check as for a run on this many cores (all segments together): what such a run
+        /// refuses is refused, and rows and journeys per core are compared for it. Any count up
+        /// to the engine's limit, not only this machine's. Without it: warnings as on one core.
+        #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_core_count))]
+        cores: Option<usize>,
     },
 }
 
@@ -370,6 +375,15 @@ fn parse_worded<T>(
 /// `--cores`: a count or a list, against the cores this process may run on.
 pub fn parse_cores(text: &str) -> Result<CoreList, String> {
     mite_core::model::cores::parse(text, &mite_core::model::cores::available()).map(CoreList).map_err(|e| e.to_string())
+}
+
+/// `scenario check --cores N`: a count of cores, 1 to `CORES_MAX` (the machine that will run it
+/// may have more than this one).
+pub fn parse_core_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=CORES_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("--cores {text:?}: must be a whole number from 1 to {}", grouped(CORES_MAX))),
+    }
 }
 
 /// `--driver`: auto, io_uring or epoll.

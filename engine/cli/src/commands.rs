@@ -79,9 +79,13 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             };
             execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
-        Some(Command::Scenario { action: ScenarioAction::Check { scenario, config } }) => {
+        Some(Command::Scenario { action: ScenarioAction::Check { scenario, config, cores } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
-            check(&resolved);
+            if let (Some(places), Some(cores)) = (&resolved.places, cores) {
+                // What a run on that many cores refuses, refused here too, at its line.
+                places.check_split(&resolved.scenario, cores)?;
+            }
+            check(&resolved, cores.unwrap_or(1));
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Har { action: HarAction::Convert { har, output, host, keep_static } }) => {
@@ -190,7 +194,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
     })
 }
 
-fn check(resolved: &Resolved) {
+fn check(resolved: &Resolved, cores: usize) {
     say(format_args!("scenario {}: ok", resolved.scenario.name));
     for entry in &resolved.scenario.entries {
         let pool = match &entry.datapool {
@@ -214,15 +218,15 @@ fn check(resolved: &Resolved) {
     for threshold in &resolved.thresholds {
         say(format_args!("  threshold {threshold}"));
     }
-    // The cores are not known here: rows and journeys are compared as on one core.
+    // Rows, journeys and rates per core, as on `--cores` cores (one when not given).
     match &resolved.places {
         Some(places) => {
-            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, 1) {
+            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, cores) {
                 say(format_args!("WARNING: {}", places.at(i, warning)));
             }
         }
         None => {
-            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, 1) {
+            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, cores) {
                 say(format_args!("WARNING: {warning}"));
             }
         }

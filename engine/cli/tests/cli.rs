@@ -606,6 +606,14 @@ fn a_volume_beyond_the_cores_is_named_at_its_line() {
         let out = engine(&["scenario", "check", &path]);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out));
         assert!(text(&out).contains(&format!("WARNING: {place}")), "{name}: expected {place:?} in {}", text(&out));
+        // Checked for the cores it will run on: refused for one, clean for two (which need
+        // not be this machine's).
+        let out = engine(&["scenario", "check", &path, "--cores", "1"]);
+        assert_eq!(out.status.code(), Some(1), "{name} --cores 1: {}", text(&out));
+        assert!(text(&out).starts_with(&format!("error: {place}")), "{name} --cores 1: {}", text(&out));
+        let out = engine(&["scenario", "check", &path, "--cores", "2"]);
+        assert_eq!(out.status.code(), Some(0), "{name} --cores 2: {}", text(&out));
+        assert!(!text(&out).contains("WARNING"), "{name} --cores 2: {}", text(&out));
         let runs = [
             &["--scenario", &path, "--cores", "1", "--no-pin", "-q", "--duration", "1s"][..],
             &["scenario", "test", &path, "--duration", "1s"],
@@ -617,6 +625,24 @@ fn a_volume_beyond_the_cores_is_named_at_its_line() {
             assert!(said.starts_with(&format!("error: {place}")), "{name} {run:?}: expected {place:?} in {said}");
             assert!(said.contains("over 1 core(s)") && said.contains(needs), "{name} {run:?}: {said}");
         }
+    }
+}
+
+/// `scenario check --cores` takes a count of cores up to the engine's limit, not this
+/// machine's, and says the bound when it cannot use one.
+#[test]
+fn scenario_check_cores_is_a_count() {
+    let scratch = Scratch::new();
+    let path = scenario_file(&scratch, "one.toml", "", "", "{ constant = 1 }");
+    assert_eq!(engine(&["scenario", "check", &path, "--cores", "512"]).status.code(), Some(0));
+    for bad in ["0", "-1", "two", "1025", "0-3"] {
+        let out = engine(&["scenario", "check", &path, "--cores", bad]);
+        assert_eq!(out.status.code(), Some(2), "--cores {bad}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!("--cores {bad:?}: must be a whole number from 1 to 1,024")),
+            "{}",
+            text(&out)
+        );
     }
 }
 
