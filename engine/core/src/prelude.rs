@@ -76,6 +76,7 @@ pub use crate::journey::{
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
 pub use crate::model::volume::VolumeModel;
+pub use crate::stats::ErrorKind;
 /// A journey's WebSocket connection, from `ctx.websocket().connect(url).await?`: messages
 /// sent and received are counted under the current transaction.
 ///

@@ -1,7 +1,27 @@
 //! Why a request (or a journey) failed: one kind per failure, with the names result files,
 //! tables and Prometheus use.
 
-/// Why a request (or a journey) failed. Every failed request lands in exactly one kind.
+/// Why a request (or a journey) failed. Every failed request lands in exactly one kind; a
+/// journey reads it from [`HttpError::kind`](crate::http::HttpError::kind).
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let base = ctx.config().get_or("base", "");
+///     match ctx.http().get(&format!("{base}/status/503")).send().await {
+///         // A server that is down for maintenance: say so, and end this journey quietly.
+///         Err(err) if err.kind() == Some(ErrorKind::Status) => {
+///             ctx.send("unavailable", &[("status", &err.status().unwrap_or(0))]);
+///             Ok(())
+///         }
+///         other => other.map(|_| ()).map_err(JourneyError::from),
+///     }
+/// }
+/// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
+/// # assert!(record.is_ok(), "{:?}", record.result);
+/// # assert_eq!(record.messages[0].fields[0].1, "503");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorKind {
     /// The target refused the connection.
@@ -65,6 +85,12 @@ impl ErrorKind {
     pub const COUNT: usize = ErrorKind::ALL.len();
 
     /// Stable name used in results and Prometheus labels.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// assert_eq!(ErrorKind::Timeout.name(), "timeout");
+    /// assert_eq!(ErrorKind::WsClosed.name(), "ws_closed"); // as `errors_by_kind` says it
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::Refused => "refused",
@@ -88,11 +114,18 @@ impl ErrorKind {
     }
 
     /// The kind with this name.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// assert_eq!(ErrorKind::from_name("refused"), Some(ErrorKind::Refused));
+    /// assert_eq!(ErrorKind::from_name("Refused"), None); // names are lower case
+    /// ```
     pub fn from_name(name: &str) -> Option<ErrorKind> {
         ErrorKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
     /// Position in [`ErrorKind::ALL`] (and in per-kind counter arrays).
+    #[doc(hidden)]
     pub fn index(self) -> usize {
         self as usize
     }
