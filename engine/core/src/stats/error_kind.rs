@@ -2,7 +2,7 @@
 //! tables and Prometheus use.
 
 /// Why a request (or a journey) failed. Every failed request lands in exactly one kind; a
-/// journey reads it from [`HttpError::kind`](crate::http::HttpError::kind).
+/// journey reads it from `HttpError::kind`.
 ///
 /// ```
 /// # use mite_core::prelude::*;
