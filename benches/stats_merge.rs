@@ -67,13 +67,7 @@ impl CoreSends {
             tick,
             txns: self.txns.iter().map(|(name, _)| (name.clone(), counters())).collect(),
             recorded: self.txns.iter().map(|(_, values)| values.clone()).collect(),
-            journeys: Default::default(),
-            journeys_in_flight: 0,
-            journeys_target: 0,
-            messages: Vec::new(),
-            error_samples: Vec::new(),
-            last: false,
-            injector: Default::default(),
+            ..Snapshot::default()
         }
     }
 }

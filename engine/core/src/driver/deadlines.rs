@@ -23,6 +23,8 @@ pub struct Deadlines {
     heap: Vec<(Instant, u32)>,
     slots: Vec<Slot>,
     free: Vec<u32>,
+    /// Think-time slots held (armed and not yet released, fired ones included).
+    thinking: u64,
 }
 
 impl Deadlines {
@@ -39,6 +41,7 @@ impl Deadlines {
         let index = self.heap.len();
         self.heap.push((deadline, slot));
         self.slots[slot as usize] = Slot { heap_index: index as u32, think, waker: Some(waker) };
+        self.thinking += u64::from(think);
         self.sift_up(index);
         slot
     }
@@ -67,8 +70,14 @@ impl Deadlines {
         }
         let entry = &mut self.slots[slot as usize];
         entry.heap_index = NOT_IN_HEAP;
+        self.thinking -= u64::from(entry.think);
         self.free.push(slot);
         entry.waker.take()
+    }
+
+    /// Think times held: armed and not yet released.
+    pub fn thinking(&self) -> u64 {
+        self.thinking
     }
 
     /// The earliest deadline of the think times still waiting (a scan: for a run's stop only).

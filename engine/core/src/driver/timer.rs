@@ -29,8 +29,6 @@ struct Timers {
     driver: Option<Waker>,
     /// Wakers of fired timers, kept for reuse (no allocation per firing).
     fired: Vec<Waker>,
-    /// Think times armed now: journeys waiting between steps, with nothing of theirs in flight.
-    thinking: u64,
 }
 
 thread_local! {
@@ -44,7 +42,7 @@ pub struct Sleep {
     /// `(slot, epoch)` while armed.
     armed: Option<(u32, u32)>,
     done: bool,
-    /// A journey's think time (counted in `thinking` while armed).
+    /// A journey's think time (counted by [`thinking`] while armed).
     think: bool,
     /// Its slot is in this thread's timers: it cannot move to another thread.
     _this_thread: PhantomData<Rc<()>>,
@@ -78,7 +76,7 @@ pub fn think_until(deadline: Instant) -> Sleep {
 
 /// Think times waiting on this core now.
 pub fn thinking() -> u64 {
-    TIMERS.with(|timers| timers.borrow().thinking)
+    TIMERS.with(|timers| timers.borrow().deadlines.thinking())
 }
 
 /// When the first think time waiting on this core ends (`None`: none is waiting).
@@ -108,7 +106,6 @@ impl Future for Sleep {
                     if !timers.deadlines.has_fired(slot) {
                         return (false, timers.deadlines.set_waker(slot, cx.waker()));
                     }
-                    timers.thinking -= u64::from(this.think);
                     (true, timers.deadlines.release(slot))
                 }
                 // Forgotten with an earlier runtime: nothing will wake it; end it.
@@ -116,7 +113,6 @@ impl Future for Sleep {
                 None => {
                     let slot = timers.deadlines.insert(this.deadline, cx.waker().clone(), this.think);
                     this.armed = Some((slot, timers.epoch));
-                    timers.thinking += u64::from(this.think);
                     wake_driver_for(timers, this.deadline);
                     (false, None)
                 }
@@ -138,11 +134,7 @@ impl Drop for Sleep {
             let waker = TIMERS
                 .try_with(|timers| {
                     let timers = &mut *timers.borrow_mut();
-                    if timers.epoch != epoch {
-                        return None;
-                    }
-                    timers.thinking -= u64::from(self.think);
-                    timers.deadlines.release(slot)
+                    (timers.epoch == epoch).then(|| timers.deadlines.release(slot)).flatten()
                 })
                 .ok()
                 .flatten();
@@ -234,7 +226,6 @@ pub(super) fn forget_all() -> Vec<Waker> {
             timers.epoch = timers.epoch.wrapping_add(1);
             timers.driver_running = false;
             timers.armed = None;
-            timers.thinking = 0;
             let mut wakers = timers.deadlines.take_all();
             wakers.extend(timers.driver.take());
             wakers

@@ -25,7 +25,6 @@ pub struct ArrivalClock {
     next: u64,
     /// Its time, seconds since the start; `None` when the model has no more.
     next_s: Option<f64>,
-    ended: bool,
 }
 
 impl ArrivalClock {
@@ -33,7 +32,7 @@ impl ArrivalClock {
     pub fn new(rate: RateModel, part: usize, parts: usize) -> ArrivalClock {
         let next = part as u64;
         let next_s = rate.arrival_time_s(next as f64);
-        ArrivalClock { rate, parts: parts.max(1) as u64, next, next_s, ended: false }
+        ArrivalClock { rate, parts: parts.max(1) as u64, next, next_s }
     }
 
     /// Calls `arrive` with every intended start time (seconds since the start) before
@@ -44,12 +43,7 @@ impl ArrivalClock {
             self.next += self.parts;
             self.next_s = self.rate.arrival_time_s(self.next as f64);
         }
-        // A model with a length has ended once it has no more arrivals; one at rate 0 for ever
-        // never ends by itself (the run's duration ends it).
-        if self.next_s.is_none() && self.rate.duration_s().is_some() {
-            self.ended = true;
-        }
-        !self.ended
+        !self.ended()
     }
 
     /// The next intended start time, seconds since the start (`None`: there is none).
@@ -57,9 +51,10 @@ impl ArrivalClock {
         self.next_s
     }
 
-    /// True once the rate model has ended.
+    /// True once the rate model has ended: a model with a length, once it has no more
+    /// arrivals (one at rate 0 for ever never ends by itself: the run's duration ends it).
     pub fn ended(&self) -> bool {
-        self.ended
+        self.next_s.is_none() && self.rate.duration_s().is_some()
     }
 }
 

@@ -183,6 +183,18 @@ fn record_failure(stats: &mut ShardStats, txn: TxnId, err: &HttpError) {
 /// cumulative): connection work, and request bytes written (an attempt's bytes start again
 /// from 0 when a request is retried on a new connection: both attempts' bytes were sent).
 fn count_progress(entry: &mut TxnStats, before: &Timings, now: &Timings) {
+    count_connection_work(entry, before, now);
+    let written_before = if now.request_bytes >= before.request_bytes { before.request_bytes } else { 0 };
+    entry.sent_bytes += now.request_bytes - written_before;
+}
+
+/// Counts the connection work of one request, whether it succeeded or not.
+pub(crate) fn count_connections(entry: &mut TxnStats, timings: &Timings) {
+    count_connection_work(entry, &Timings::default(), timings);
+}
+
+/// Counts the connection work done between two cumulative reports of one request.
+fn count_connection_work(entry: &mut TxnStats, before: &Timings, now: &Timings) {
     entry.reconnects += u64::from(now.reconnects.saturating_sub(before.reconnects));
     entry.connects += u64::from(now.connects.saturating_sub(before.connects));
     entry.connects_failed += u64::from(now.connects_failed.saturating_sub(before.connects_failed));
@@ -191,18 +203,4 @@ fn count_progress(entry: &mut TxnStats, before: &Timings, now: &Timings) {
     entry.tls_failed += u64::from(now.tls_failed.saturating_sub(before.tls_failed));
     entry.tls_us_sum += now.tls_us.unwrap_or(0).saturating_sub(before.tls_us.unwrap_or(0));
     entry.tls_resumed += u64::from(now.tls_resumed && !before.tls_resumed);
-    let written_before = if now.request_bytes >= before.request_bytes { before.request_bytes } else { 0 };
-    entry.sent_bytes += now.request_bytes - written_before;
-}
-
-/// Counts the connection work of one request, whether it succeeded or not.
-pub(crate) fn count_connections(entry: &mut TxnStats, timings: &Timings) {
-    entry.reconnects += u64::from(timings.reconnects);
-    entry.connects += u64::from(timings.connects);
-    entry.connects_failed += u64::from(timings.connects_failed);
-    entry.connect_us_sum += timings.connect_us.unwrap_or(0);
-    entry.tls_handshakes += u64::from(timings.tls_handshakes);
-    entry.tls_failed += u64::from(timings.tls_failed);
-    entry.tls_us_sum += timings.tls_us.unwrap_or(0);
-    entry.tls_resumed += u64::from(timings.tls_resumed);
 }

@@ -215,20 +215,7 @@ mod tests {
             taken.push((name(t), counters));
             recorded.push(values);
         }
-        Snapshot {
-            core,
-            elapsed_s: tick as f64,
-            tick,
-            txns: taken,
-            recorded,
-            journeys: Default::default(),
-            journeys_in_flight: 0,
-            journeys_target: 0,
-            messages: Vec::new(),
-            error_samples: Vec::new(),
-            last: false,
-            injector: Default::default(),
-        }
+        Snapshot { core, elapsed_s: tick as f64, tick, txns: taken, recorded, ..Snapshot::default() }
     }
 
     /// What a reader sees of a histogram: its values and counts, and its range (which its

@@ -306,7 +306,7 @@ impl JourneyCounts {
 }
 
 /// What one core sends the stats thread at the end of an interval.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Snapshot {
     /// Which core.
     pub core: usize,
