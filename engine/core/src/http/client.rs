@@ -693,9 +693,12 @@ impl HttpClient {
                     Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
                 },
             };
-            // Each attempt writes the request anew: its bytes count from 0.
+            // Each attempt writes the request anew: its bytes count from 0. A first attempt on a
+            // pooled connection has nothing to tell yet.
             timings.request_bytes = 0;
-            progress(timings);
+            if timings != Timings::default() {
+                progress(timings);
+            }
             let trip_started = if reused { attempt_started } else { Instant::now() };
             let written = Cell::new(0u64);
             let told = timings;
@@ -765,7 +768,8 @@ impl HttpClient {
         let first_byte_us = read_response(conn, &mut reader, started).await?;
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
-        let body = conn.body_buf.split().freeze();
+        // A discarded or empty body (most responses under load) needs no split of the buffer.
+        let body = if conn.body_buf.is_empty() { Bytes::new() } else { conn.body_buf.split().freeze() };
         Ok(Trip {
             status: head.status,
             head: raw_head,
