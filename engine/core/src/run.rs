@@ -277,7 +277,7 @@ pub fn run_scenario(
         duration,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
-    let outcome = Collector::new(options, duration, &stop, report, sinks).run(&events);
+    let outcome = Collector::new(options, duration, started, &stop, report, sinks).run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
@@ -285,12 +285,11 @@ pub fn run_scenario(
         let _ = thread.join();
     }
     let collected = outcome?;
-    let elapsed = started.elapsed();
     if let Some(exporter) = &exporter {
         // The last exposition holds the final totals, for the caller's last scrape.
         exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
     }
-    Ok(outcome_of(scenario.name, options, duration, started_at_unix_s, elapsed, segment, collected))
+    Ok(outcome_of(scenario.name, options, duration, started_at_unix_s, segment, collected))
 }
 
 /// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
@@ -334,13 +333,12 @@ fn outcome_of(
     options: &RunOptions,
     duration: Duration,
     started_at_unix_s: f64,
-    elapsed: Duration,
     segment: Option<String>,
     collected: Collected,
 ) -> RunResult {
     let stopped_by = if collected.interrupted {
         StopReason::Interrupted
-    } else if elapsed + Duration::from_millis(100) >= duration {
+    } else if collected.stopped_s + 0.1 >= duration.as_secs_f64() {
         StopReason::Duration
     } else {
         StopReason::Completed
@@ -351,7 +349,10 @@ fn outcome_of(
         drivers: collected.drivers,
         fallbacks: collected.fallbacks,
         started_at_unix_s,
-        duration_s: elapsed.as_secs_f64().min(duration.as_secs_f64() + options.grace.as_secs_f64()),
+        // From the start to the moment the last core stopped (its last snapshot), never cut
+        // to the duration and grace: a core held past them made the run that long, and every
+        // rate is over it. The threads' teardown after that is not in it.
+        duration_s: collected.stopped_s,
         stopped_by,
         merged: collected.merged,
         intervals: collected.intervals,
@@ -409,6 +410,8 @@ struct Collected {
     drivers: Vec<Driver>,
     fallbacks: Vec<String>,
     interrupted: bool,
+    /// When the last core stopped (its last snapshot), seconds since the start.
+    stopped_s: f64,
 }
 
 /// Where interval data goes besides the progress line.
@@ -440,12 +443,81 @@ struct Collector<'a, 'r> {
     previous: Option<(Merged, f64)>,
     announced: bool,
     interrupted: bool,
+    /// What each core has reported, for late and silent cores.
+    cores: CoreReports,
+}
+
+/// Per core: when it last reported and which interval, and per pending interval the time each
+/// core's snapshot in it spans (from that core's report before).
+struct CoreReports {
+    started: Instant,
+    reported_s: Vec<f64>,
+    last_index: Vec<Option<u64>>,
+    finished: Vec<bool>,
+    silent_noted: Vec<bool>,
+    spans: std::collections::BTreeMap<u64, Vec<(usize, f64)>>,
+    stopped_s: f64,
+}
+
+impl CoreReports {
+    fn new(cores: usize, started: Instant) -> CoreReports {
+        CoreReports {
+            started,
+            reported_s: vec![0.0; cores],
+            last_index: vec![None; cores],
+            finished: vec![false; cores],
+            silent_noted: vec![false; cores],
+            spans: std::collections::BTreeMap::new(),
+            stopped_s: 0.0,
+        }
+    }
+
+    fn add(&mut self, snapshot: &crate::stats::Snapshot) {
+        let core = snapshot.core;
+        let span_s = snapshot.elapsed_s - self.reported_s[core];
+        self.spans.entry(snapshot.tick).or_default().push((core, span_s));
+        self.reported_s[core] = snapshot.elapsed_s;
+        self.last_index[core] = Some(snapshot.tick);
+        self.silent_noted[core] = false;
+        if snapshot.last {
+            self.finished[core] = true;
+            self.stopped_s = self.stopped_s.max(snapshot.elapsed_s);
+        }
+    }
+
+    /// The oldest pending interval's spans (it is the one just completed).
+    fn take_oldest(&mut self) -> Vec<(usize, f64)> {
+        self.spans.pop_first().map(|(_, spans)| spans).unwrap_or_default()
+    }
+
+    /// Cores that have not reported for `CORE_SILENT_NOTE_AFTER` past when their report was
+    /// due, with how long since their last report; each silence is named once.
+    fn newly_silent(&mut self, tick: Duration, duration: Duration, grace: Duration) -> Vec<(usize, f64)> {
+        let now_s = self.started.elapsed().as_secs_f64();
+        let (tick_s, duration_s) = (tick.as_secs_f64(), duration.as_secs_f64());
+        let mut silent = Vec::new();
+        for core in 0..self.finished.len() {
+            if self.finished[core] || self.silent_noted[core] {
+                continue;
+            }
+            // Interval i ends at (i + 1) ticks; after the run's length a core reports once, at
+            // its stop, within the grace.
+            let next_end_s = self.last_index[core].map_or(1.0, |i| i as f64 + 2.0) * tick_s;
+            let due_s = if next_end_s < duration_s { next_end_s } else { duration_s + grace.as_secs_f64() };
+            if now_s - due_s >= crate::limits::CORE_SILENT_NOTE_AFTER.as_secs_f64() {
+                self.silent_noted[core] = true;
+                silent.push((core, now_s - self.reported_s[core]));
+            }
+        }
+        silent
+    }
 }
 
 impl<'a, 'r> Collector<'a, 'r> {
     fn new(
         options: &'a RunOptions,
         duration: Duration,
+        started: Instant,
         stop: &'a AtomicBool,
         report: &'a mut Reporter<'r>,
         sinks: Sinks<'a>,
@@ -468,6 +540,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             previous: None,
             announced: false,
             interrupted: false,
+            cores: CoreReports::new(cores, started),
         }
     }
 
@@ -490,6 +563,9 @@ impl<'a, 'r> Collector<'a, 'r> {
                 self.interrupted = true;
             }
             self.close_complete_intervals()?;
+            for (core, silent_s) in self.cores.newly_silent(self.options.tick, self.duration, self.options.grace) {
+                (self.report)(&RunEvent::CoreSilent { core: self.options.cores[core], silent_s });
+            }
         }
         Ok(Collected {
             merged: self.merged,
@@ -497,6 +573,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             drivers: self.drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect(),
             fallbacks: self.fallbacks,
             interrupted: self.interrupted,
+            stopped_s: self.cores.stopped_s,
         })
     }
 
@@ -520,6 +597,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         let core = snapshot.core;
         self.in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
         self.targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
+        self.cores.add(&snapshot);
         self.pending.add(snapshot);
     }
 
@@ -534,9 +612,20 @@ impl<'a, 'r> Collector<'a, 'r> {
     /// One interval joins the run: merged once, logged, exported, reported, drawn.
     fn close_interval(&mut self, interval: Merged, elapsed_s: f64) -> Result<(), RunError> {
         self.merged.merge(&interval);
-        let seconds = (elapsed_s - self.last_elapsed_s).max(1e-3);
+        // Lines go in time order: an interval whose only report came early (a core that
+        // stopped) is labelled no earlier than the line before it.
+        let elapsed_s = elapsed_s.max(self.last_elapsed_s);
+        let gap_s = elapsed_s - self.last_elapsed_s;
+        // A core that reported late brings figures from further back than the line before:
+        // a report cannot be split by time, so the rates are over the longest span in it.
+        let tick_s = self.options.tick.as_secs_f64();
+        let spans = self.cores.take_oldest();
+        let late: Vec<usize> =
+            spans.iter().filter(|(_, span_s)| *span_s > gap_s + tick_s / 2.0).map(|(c, _)| self.options.cores[*c]).collect();
+        let longest_s = spans.iter().map(|(_, span_s)| *span_s).fold(0.0, f64::max);
+        let seconds = if late.is_empty() { gap_s } else { longest_s }.max(1e-3);
         if let Some(log) = self.sinks.hdr_log.as_deref_mut()
-            && let Err(err) = log.write_interval(&interval, self.last_elapsed_s, seconds)
+            && let Err(err) = log.write_interval(&interval, (elapsed_s - seconds).max(0.0), seconds)
         {
             // The run's results matter more than its interval log: say so, and go on without it.
             (self.report)(&RunEvent::HdrLogFailed(&err));
@@ -551,7 +640,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         // Each interval is reported once, as it is; a last one cut short by the stop says so.
         let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
         let partial = Progress::is_partial(seconds, self.options.tick, last);
-        (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, partial }));
+        (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, partial, late: &late }));
         match self.previous.as_mut() {
             // In the timeline (the result file, the charts), a final interval shorter than half
             // a tick would show a rate from a handful of requests over a few milliseconds: it

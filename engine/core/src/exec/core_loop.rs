@@ -151,12 +151,18 @@ impl Core {
                     self.tick_entry(&entry.state, &scenario_entry.volume, journey, (last_tick_s, now_s));
                 }
                 last_tick_s = now_s;
+                let boundaries = self.boundaries_passed(now);
                 // The first tick starts the journeys; every later one closes an interval.
                 if !std::mem::take(&mut first_tick) {
-                    self.send_snapshot(tick_index, false);
-                    tick_index += 1;
+                    // Intervals are the run's, by the clock: interval i ends at (i + 1) ticks. A
+                    // core that reaches its tick late (its thread held by the kernel or by a
+                    // journey that blocks) reports once, for the latest interval that has ended,
+                    // rather than a burst of empty ones it would label with the wrong times.
+                    let ended = boundaries.saturating_sub(1).max(tick_index);
+                    self.send_snapshot(ended, false);
+                    tick_index = ended + 1;
                 }
-                next_tick += self.plan.tick;
+                next_tick = self.started + self.plan.tick.saturating_mul(clamp_u32(boundaries + 1));
             }
             if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
                 break;
@@ -258,7 +264,14 @@ impl Core {
         }
         drop(stats);
         self.shard.http.close_idle();
-        self.send_snapshot(tick_index, true);
+        // The last interval is the one the stop fell in (the grace may have run past others).
+        self.send_snapshot(self.boundaries_passed(Instant::now()).max(tick_index), true);
+    }
+
+    /// How many interval ends (whole ticks since the start) lie at or before `now`.
+    fn boundaries_passed(&self, now: Instant) -> u64 {
+        let since_ns = now.saturating_duration_since(self.started).as_nanos();
+        u64::try_from(since_ns / self.plan.tick.as_nanos().max(1)).unwrap_or(u64::MAX)
     }
 
     fn send_snapshot(&self, tick: u64, last: bool) {
@@ -279,6 +292,11 @@ impl Core {
         // A full queue makes this core wait for the stats thread rather than drop data.
         let _ = self.events.send(CoreEvent::Snapshot(Box::new(snapshot)));
     }
+}
+
+/// `n` as a `Duration` multiplier (saturating: a run is far shorter than `u32::MAX` ticks).
+fn clamp_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Scenario entry `entry` on core `index`: its share of the datapool, and for an arrival rate
@@ -303,12 +321,15 @@ fn core_entry(plan: &CorePlan, entry: &ScenarioEntry, index: usize) -> CoreEntry
 }
 
 /// Samples this core's event-loop lag until the run stops: every `LAG_PROBE_INTERVAL`, how
-/// long the probe, woken by its timer, waited in the run queue before the core polled it.
+/// long the probe, woken by its timer, waited in the run queue before the core polled it, or,
+/// when the thread was held so long that the timer itself was late, how late it was.
 async fn probe_lag(shard: Rc<Shard>) {
     let stamp = WakeStamp::new();
     while !shard.stopping.get() {
+        let due = Instant::now() + LAG_PROBE_INTERVAL;
         let mut interval = std::pin::pin!(pause(LAG_PROBE_INTERVAL));
         let waited = Stamped::new(interval.as_mut(), &stamp).await;
-        shard.stats.borrow_mut().injector.record_lag(waited);
+        let late = Instant::now().saturating_duration_since(due);
+        shard.stats.borrow_mut().injector.record_probe(waited, late, LAG_PROBE_INTERVAL);
     }
 }

@@ -39,6 +39,15 @@ pub enum RunEvent<'a> {
     },
     /// One interval is complete (the progress line).
     Interval(&'a Progress<'a>),
+    /// A core has not reported for `silent_s` seconds, past when its report was due: its
+    /// thread is held (by the kernel, or a journey that blocks it). The intervals it has not
+    /// reported wait for it; said once per silence.
+    CoreSilent {
+        /// The core id.
+        core: usize,
+        /// Seconds since its last report (or the start).
+        silent_s: f64,
+    },
     /// `journey test`: one journey starts with these arguments.
     JourneyStarted {
         /// Journey name.
@@ -83,6 +92,10 @@ pub struct Progress<'a> {
     /// The run's last interval, cut short by the stop (see [`Progress::is_partial`]): shown
     /// with its length and counts, since a rate over a few milliseconds says nothing.
     pub partial: bool,
+    /// Cores whose figures in this line reach back before the line before it (they reported
+    /// late: a report cannot be split by time), so its rates are over `seconds`, longer than
+    /// the gap between the two lines' times.
+    pub late: &'a [usize],
 }
 
 impl Progress<'_> {
@@ -116,6 +129,11 @@ impl fmt::Display for RunEvent<'_> {
                 write!(f, "running on cores {cores:?} with {drivers} for up to {length}")
             }
             RunEvent::Interval(progress) => progress.fmt(f),
+            RunEvent::CoreSilent { core, silent_s } => write!(
+                f,
+                "core {core} has not reported for {silent_s:.1}s: its thread is held (busy in the kernel, or a \
+                 journey that blocks it); the progress waits for its figures"
+            ),
             RunEvent::HdrLogFailed(err) => write!(
                 f,
                 "ERROR: --hdr-log: writing failed ({err}); the interval log stops here, the run goes on and its results are written"
@@ -186,6 +204,11 @@ impl fmt::Display for Progress<'_> {
         if point.saturated {
             f.write_str("  INJECTOR SATURATED")?;
         }
+        if !self.late.is_empty() {
+            let cores: Vec<String> = self.late.iter().map(usize::to_string).collect();
+            let since_s = (point.elapsed_s - self.seconds).max(0.0);
+            write!(f, "  (late report from core {}: figures since {since_s:.1}s)", cores.join(", "))?;
+        }
         Ok(())
     }
 }
@@ -195,7 +218,7 @@ mod tests {
     use super::*;
 
     fn line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
-        Progress { point, target, seconds, partial: false }.to_string()
+        Progress { point, target, seconds, partial: false, late: &[] }.to_string()
     }
 
     /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
@@ -254,10 +277,10 @@ mod tests {
             p50_us: 1_500,
             ..IntervalPoint::default()
         };
-        let text = Progress { point: &point, target: 0, seconds: 0.0123, partial: true }.to_string();
+        let text = Progress { point: &point, target: 0, seconds: 0.0123, partial: true, late: &[] }.to_string();
         assert!(text.starts_with("[   3.01s] partial 12.3ms to the end: ok 6  err 1  7 txn  p50   1.50ms"), "{text}");
         assert!(!text.contains("/s"), "no rate over a few milliseconds: {text}");
-        let long = Progress { point: &point, target: 0, seconds: 1.5, partial: true }.to_string();
+        let long = Progress { point: &point, target: 0, seconds: 1.5, partial: true, late: &[] }.to_string();
         assert!(long.contains("partial 1.50s to the end"), "{long}");
         let tick = Duration::from_secs(1);
         assert!(Progress::is_partial(0.2, tick, true) && !Progress::is_partial(0.2, tick, false));
@@ -268,7 +291,7 @@ mod tests {
     #[test]
     fn events_read_as_the_lines_a_terminal_shows() {
         let point = IntervalPoint { elapsed_s: 2.5, saturated: true, lag_p99_us: 420, ..IntervalPoint::default() };
-        let progress = Progress { point: &point, target: 1, seconds: 1.0, partial: false };
+        let progress = Progress { point: &point, target: 1, seconds: 1.0, partial: false, late: &[] };
         let text = RunEvent::Interval(&progress).to_string();
         assert!(text.starts_with("[    2.5s] ok         0/s"), "{text}");
         assert!(text.ends_with("lag 420µs cpu 0%  INJECTOR SATURATED"), "{text}");

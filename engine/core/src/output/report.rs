@@ -66,6 +66,11 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
         // Say which of the two signs was seen: a busy core, or a lag large against the latencies.
         let why = if load.busy_percent_max >= crate::stats::injector_load::SATURATED_BUSY_PERCENT {
             format!("a core was busy {:.0}% of an interval", load.busy_percent_max)
+        } else if load.stalled() {
+            format!(
+                "a core's event loop was held for up to {}: its thread was blocked, in the kernel or by a journey",
+                short_us(load.lag_us.max())
+            )
         } else {
             format!(
                 "its event-loop lag p99 {} is a large share of the requests' median {}",

@@ -15,6 +15,11 @@ pub const SATURATED_BUSY_PERCENT: f64 = 95.0;
 pub const SATURATED_LAG_SHARE: f64 = 0.2;
 /// Lags below this are never called significant (timer and scheduling noise).
 pub const SATURATED_LAG_US_MIN: u64 = 200;
+/// A core whose event loop was held this long (lag at p99, from the probes' due times) was
+/// saturated whatever its requests' latency: its timers, think times, timeouts and arrivals
+/// all slipped by as much. A thread held in the kernel (the ephemeral-port search of tens of
+/// thousands of connects) or by a journey that blocks it shows here, not in the busy share.
+pub const SATURATED_STALL_LAG_US: u64 = 100_000;
 /// Lag samples at or above the significant lag needed to call it significant: in a short or
 /// quiet interval the p99 of a few samples is their maximum, and one late wake-up of an idle
 /// core (the machine's scheduling, not the injector's load) is not saturation.
@@ -45,6 +50,24 @@ impl InjectorLoad {
         record_latency(&mut self.lag_us, u64::try_from(lag.as_micros()).unwrap_or(u64::MAX));
     }
 
+    /// Records one lag probe, due every `every`: `waited` from its timer's wake to its poll,
+    /// `late` from when it was due to its poll. A probe late by a whole interval or more was
+    /// starved, not merely queued: the core's thread was held, so the timers had not even
+    /// fired, and `waited` is small. Its lag is then `late`, with the samples the held thread
+    /// could not take (one per `every`, as HdrHistogram's coordinated-omission correction adds
+    /// them), so that a held second weighs as a second of samples, not one.
+    pub fn record_probe(&mut self, waited: Duration, late: Duration, every: Duration) {
+        if every.is_zero() || late < every {
+            self.record_lag(waited);
+            return;
+        }
+        let mut missed = late;
+        while missed >= every {
+            self.record_lag(missed);
+            missed -= every;
+        }
+    }
+
     /// Records one core's busy time over `wall_us`.
     pub fn record_busy(&mut self, busy_us: u64, wall_us: u64) {
         self.busy_us += busy_us;
@@ -65,15 +88,22 @@ impl InjectorLoad {
     }
 
     /// Whether the injector was saturated against requests whose median was `request_p50_us`:
-    /// a core busy at least `SATURATED_BUSY_PERCENT`, or a p99 lag that is a significant share
-    /// of the median latency it reports.
+    /// a core busy at least `SATURATED_BUSY_PERCENT`, a core held (`stalled`), or a p99 lag
+    /// that is a significant share of the median latency it reports.
     pub fn saturated(&self, request_p50_us: u64) -> bool {
         let lag = self.lag_at(0.99);
         let significant_us = SATURATED_LAG_US_MIN.max((SATURATED_LAG_SHARE * request_p50_us as f64).ceil() as u64);
         let lag_significant = request_p50_us > 0
             && lag >= significant_us
             && self.lag_samples_from(significant_us) >= SATURATED_LAG_SAMPLES_MIN;
-        self.busy_percent_max >= SATURATED_BUSY_PERCENT || lag_significant
+        self.busy_percent_max >= SATURATED_BUSY_PERCENT || self.stalled() || lag_significant
+    }
+
+    /// Whether a core's event loop was held at least `SATURATED_STALL_LAG_US` (at p99, over
+    /// at least `SATURATED_LAG_SAMPLES_MIN` samples).
+    pub fn stalled(&self) -> bool {
+        self.lag_at(0.99) >= SATURATED_STALL_LAG_US
+            && self.lag_samples_from(SATURATED_STALL_LAG_US) >= SATURATED_LAG_SAMPLES_MIN
     }
 
     /// Lag samples of at least `us` (as the histogram's buckets resolve it).
@@ -133,6 +163,24 @@ mod tests {
             load.record_lag(Duration::from_micros(300));
         }
         assert!(load.saturated(100), "three late wake-ups are a pattern");
+    }
+
+    /// A core held for a second (its probe ran once, a second late) was saturated even when its
+    /// requests' median is zero (every attempt failed at once) and its thread was not on a CPU.
+    /// Before, the one late probe measured from its timer's wake (when the held thread got
+    /// back, a few µs) and the lag said nothing.
+    #[test]
+    fn a_held_core_is_saturated() {
+        let mut load = InjectorLoad::default();
+        load.record_busy(10_000, 1_000_000);
+        for _ in 0..50 {
+            load.record_probe(Duration::from_micros(30), Duration::from_micros(200), Duration::from_millis(10));
+        }
+        assert!(!load.saturated(0) && !load.stalled());
+        load.record_probe(Duration::from_micros(5), Duration::from_secs(1), Duration::from_millis(10));
+        assert_eq!(load.lag_us.len(), 150, "the held second counts as the 100 probes it missed");
+        assert!(load.lag_at(0.99) >= 900_000, "{}", load.lag_at(0.99));
+        assert!(load.stalled() && load.saturated(0));
     }
 
     #[test]
