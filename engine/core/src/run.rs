@@ -447,15 +447,23 @@ struct Collector<'a, 'r> {
     cores: CoreReports,
 }
 
+/// One core's snapshot in an interval: the time it spans (from that core's report before).
+struct Span {
+    core: usize,
+    seconds: f64,
+    /// The core's last snapshot (it stopped).
+    last: bool,
+}
+
 /// Per core: when it last reported and which interval, and per pending interval the time each
-/// core's snapshot in it spans (from that core's report before).
+/// core's snapshot in it spans.
 struct CoreReports {
     started: Instant,
     reported_s: Vec<f64>,
     last_index: Vec<Option<u64>>,
     finished: Vec<bool>,
     silent_noted: Vec<bool>,
-    spans: std::collections::BTreeMap<u64, Vec<(usize, f64)>>,
+    spans: std::collections::BTreeMap<u64, Vec<Span>>,
     stopped_s: f64,
 }
 
@@ -474,8 +482,8 @@ impl CoreReports {
 
     fn add(&mut self, snapshot: &crate::stats::Snapshot) {
         let core = snapshot.core;
-        let span_s = snapshot.elapsed_s - self.reported_s[core];
-        self.spans.entry(snapshot.tick).or_default().push((core, span_s));
+        let span = Span { core, seconds: snapshot.elapsed_s - self.reported_s[core], last: snapshot.last };
+        self.spans.entry(snapshot.tick).or_default().push(span);
         self.reported_s[core] = snapshot.elapsed_s;
         self.last_index[core] = Some(snapshot.tick);
         self.silent_noted[core] = false;
@@ -486,7 +494,7 @@ impl CoreReports {
     }
 
     /// The oldest pending interval's spans (it is the one just completed).
-    fn take_oldest(&mut self) -> Vec<(usize, f64)> {
+    fn take_oldest(&mut self) -> Vec<Span> {
         self.spans.pop_first().map(|(_, spans)| spans).unwrap_or_default()
     }
 
@@ -620,9 +628,13 @@ impl<'a, 'r> Collector<'a, 'r> {
         // a report cannot be split by time, so the rates are over the longest span in it.
         let tick_s = self.options.tick.as_secs_f64();
         let spans = self.cores.take_oldest();
-        let late: Vec<usize> =
-            spans.iter().filter(|(_, span_s)| *span_s > gap_s + tick_s / 2.0).map(|(c, _)| self.options.cores[*c]).collect();
-        let longest_s = spans.iter().map(|(_, span_s)| *span_s).fold(0.0, f64::max);
+        let late: Vec<usize> = spans
+            .iter()
+            .filter(|span| span.seconds > gap_s + tick_s / 2.0)
+            .map(|span| self.options.cores[span.core])
+            .collect();
+        let longest_s = spans.iter().map(|span| span.seconds).fold(0.0, f64::max);
+        let ends_a_core = spans.iter().any(|span| span.last);
         let seconds = if late.is_empty() { gap_s } else { longest_s }.max(1e-3);
         if let Some(log) = self.sinks.hdr_log.as_deref_mut()
             && let Err(err) = log.write_interval(&interval, (elapsed_s - seconds).max(0.0), seconds)
@@ -639,8 +651,9 @@ impl<'a, 'r> Collector<'a, 'r> {
         let last = self.pending.all_finished() && self.pending.none_pending();
         // Each interval is reported once, as it is; a last one cut short by the stop says so.
         let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
-        let partial = Progress::is_partial(seconds, self.options.tick, last);
-        (self.report)(&RunEvent::Interval(&Progress { point: &point, target, seconds, partial, late: &late }));
+        let partial = Progress::is_partial(seconds, self.options.tick, ends_a_core);
+        let progress = Progress { point: &point, target, seconds, partial, last, late: &late };
+        (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
             // In the timeline (the result file, the charts), a final interval shorter than half
             // a tick would show a rate from a handful of requests over a few milliseconds: it

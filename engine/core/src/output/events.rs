@@ -89,9 +89,12 @@ pub struct Progress<'a> {
     pub target: u64,
     /// The interval's length, s.
     pub seconds: f64,
-    /// The run's last interval, cut short by the stop (see [`Progress::is_partial`]): shown
-    /// with its length and counts, since a rate over a few milliseconds says nothing.
+    /// An interval cut short by a core's stop (see [`Progress::is_partial`]): shown with its
+    /// length and counts, since a rate over a few milliseconds says nothing.
     pub partial: bool,
+    /// The run's last interval (its partial line says "to the end"; an earlier one cut short
+    /// by one core's stop says so).
+    pub last: bool,
     /// Cores whose figures in this line reach back before the line before it (they reported
     /// late: a report cannot be split by time), so its rates are over `seconds`, longer than
     /// the gap between the two lines' times.
@@ -99,10 +102,11 @@ pub struct Progress<'a> {
 }
 
 impl Progress<'_> {
-    /// Whether the run's last interval, `seconds` long, is partial: shorter than the tick
-    /// (beyond the few percent a tick's timer may be late by).
-    pub fn is_partial(seconds: f64, tick: Duration, last: bool) -> bool {
-        last && seconds < tick.as_secs_f64() * PARTIAL_SHARE_MAX
+    /// Whether an interval `seconds` long that ends with a core's stop (`ends_a_core`: the
+    /// run's last interval, or one core's stop before others) is partial: shorter than the
+    /// tick (beyond the few percent a tick's timer may be late by).
+    pub fn is_partial(seconds: f64, tick: Duration, ends_a_core: bool) -> bool {
+        ends_a_core && seconds < tick.as_secs_f64() * PARTIAL_SHARE_MAX
     }
 }
 
@@ -171,8 +175,9 @@ impl fmt::Display for Progress<'_> {
                 if self.seconds < 1.0 { ms((self.seconds * 1e6) as u64) } else { format!("{:.2}s", self.seconds) };
             write!(
                 f,
-                "[{:>7.2}s] partial {span} to the end: ok {}  err {}  {} txn",
+                "[{:>7.2}s] partial {span} to {}: ok {}  err {}  {} txn",
                 point.elapsed_s,
+                if self.last { "the end" } else { "a core's stop" },
                 grouped(ok),
                 grouped(point.errors),
                 grouped(point.transactions),
@@ -218,7 +223,7 @@ mod tests {
     use super::*;
 
     fn line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
-        Progress { point, target, seconds, partial: false, late: &[] }.to_string()
+        Progress { point, target, seconds, partial: false, last: false, late: &[] }.to_string()
     }
 
     /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
@@ -277,10 +282,10 @@ mod tests {
             p50_us: 1_500,
             ..IntervalPoint::default()
         };
-        let text = Progress { point: &point, target: 0, seconds: 0.0123, partial: true, late: &[] }.to_string();
+        let text = Progress { point: &point, target: 0, seconds: 0.0123, partial: true, last: true, late: &[] }.to_string();
         assert!(text.starts_with("[   3.01s] partial 12.3ms to the end: ok 6  err 1  7 txn  p50   1.50ms"), "{text}");
         assert!(!text.contains("/s"), "no rate over a few milliseconds: {text}");
-        let long = Progress { point: &point, target: 0, seconds: 1.5, partial: true, late: &[] }.to_string();
+        let long = Progress { point: &point, target: 0, seconds: 1.5, partial: true, last: true, late: &[] }.to_string();
         assert!(long.contains("partial 1.50s to the end"), "{long}");
         let tick = Duration::from_secs(1);
         assert!(Progress::is_partial(0.2, tick, true) && !Progress::is_partial(0.2, tick, false));
@@ -291,7 +296,7 @@ mod tests {
     #[test]
     fn events_read_as_the_lines_a_terminal_shows() {
         let point = IntervalPoint { elapsed_s: 2.5, saturated: true, lag_p99_us: 420, ..IntervalPoint::default() };
-        let progress = Progress { point: &point, target: 1, seconds: 1.0, partial: false, late: &[] };
+        let progress = Progress { point: &point, target: 1, seconds: 1.0, partial: false, last: false, late: &[] };
         let text = RunEvent::Interval(&progress).to_string();
         assert!(text.starts_with("[    2.5s] ok         0/s"), "{text}");
         assert!(text.ends_with("lag 420µs cpu 0%  INJECTOR SATURATED"), "{text}");

@@ -1,0 +1,139 @@
+//! A core whose thread is held (in the kernel, by a journey that blocks it): every time figure
+//! still means what its name says. Found with a closed model of 150,000 journeys, where one
+//! core spent seconds in the kernel's ephemeral-port search; made deterministic here with a
+//! test-only journey that blocks its core's thread with `std::thread::sleep`.
+//!
+//! Before: no word for the seconds the core was silent; progress lines labelled 3.0s, 3.0s,
+//! then 0.6s, ... (a core's k-th report was merged with the others' k-th, whenever it came);
+//! the run's `duration_s` cut to duration + grace while the run took longer, so every rate was
+//! over a time shorter than the run; lag a few µs and "not saturated" for a core held seconds.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mite_core::output::events::RunEvent;
+use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
+use mite_tests::{assert_target_saw_every_request, options, scenario};
+use mite_tools::{Target, TargetOptions};
+
+/// How long the held core's thread is blocked.
+const HOLD: Duration = Duration::from_secs(3);
+
+/// The core (id) whose thread was held; `usize::MAX` until one is.
+static HELD_CORE: AtomicUsize = AtomicUsize::new(usize::MAX);
+static HELD: AtomicBool = AtomicBool::new(false);
+
+/// A GET of `target_url`; the first journey of the run first blocks its core's thread for
+/// `HOLD` (what a core stuck in the kernel looks like to the engine).
+async fn hold_once(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/");
+    ctx.transaction("get", async {
+        if !HELD.swap(true, Ordering::SeqCst) {
+            let name = std::thread::current().name().unwrap_or_default().to_string();
+            let core = name.trim_start_matches("mite-core-").parse().expect("a core thread's name");
+            HELD_CORE.store(core, Ordering::SeqCst);
+            std::thread::sleep(HOLD);
+        }
+        ctx.http().get(url).discard_body().send().await?;
+        mite_core::sleep(Duration::from_millis(20)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// What the run said, in order, with when.
+#[derive(Debug)]
+enum Said {
+    Silent { core: usize, silent_s: f64, at_s: f64 },
+    Line { elapsed_s: f64, seconds: f64, late: Vec<usize>, saturated: bool, text: String },
+}
+
+#[test]
+fn a_held_core_is_named_and_every_time_figure_stays_true() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("stall:hold_once", hold_once);
+    let scenario = scenario("stall:hold_once", VolumeModel::constant(4));
+    let config = mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    // The core is held past the run's length and its grace: 1 s + 0.5 s < 3 s.
+    let mut opts = options(2, Duration::from_secs(1));
+    opts.grace = Duration::from_millis(500);
+    let said = Mutex::new(Vec::new());
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let result = mite_core::run_scenario(&registry, scenario, config, &opts, stop, &mut |event| {
+        let at_s = started.elapsed().as_secs_f64();
+        let mut said = said.lock().unwrap();
+        match *event {
+            RunEvent::CoreSilent { core, silent_s } => said.push(Said::Silent { core, silent_s, at_s }),
+            RunEvent::Interval(progress) => said.push(Said::Line {
+                elapsed_s: progress.point.elapsed_s,
+                seconds: progress.seconds,
+                late: progress.late.to_vec(),
+                saturated: progress.point.saturated,
+                text: progress.to_string(),
+            }),
+            _ => {}
+        }
+    })
+    .unwrap();
+    let took_s = started.elapsed().as_secs_f64();
+    let said = said.into_inner().unwrap();
+    let held = HELD_CORE.load(Ordering::SeqCst);
+    assert!(held < 2, "a journey held a core: {said:#?}");
+
+    // Silence is named: before the held core's first figures (every line waits for them), a
+    // note says which core has not reported, and for how long.
+    let first_line = said.iter().position(|s| matches!(s, Said::Line { .. })).expect("progress lines");
+    let note = said[..first_line].iter().find_map(|s| match *s {
+        Said::Silent { core, silent_s, at_s } => Some((core, silent_s, at_s)),
+        _ => None,
+    });
+    let (core, silent_s, at_s) = note.unwrap_or_else(|| panic!("no note of the silent core: {said:#?}"));
+    assert_eq!(core, held, "{said:#?}");
+    assert!(silent_s >= 2.0 && at_s < HOLD.as_secs_f64(), "noted after {silent_s}s, at {at_s}s: {said:#?}");
+
+    // Lines are in time order, each labelled with the end of the interval it describes.
+    let lines: Vec<(f64, f64, &[usize], bool, &str)> = said
+        .iter()
+        .filter_map(|s| match s {
+            Said::Line { elapsed_s, seconds, late, saturated, text } => {
+                Some((*elapsed_s, *seconds, late.as_slice(), *saturated, text.as_str()))
+            }
+            Said::Silent { .. } => None,
+        })
+        .collect();
+    let texts: Vec<&str> = lines.iter().map(|l| l.4).collect();
+    for pair in lines.windows(2) {
+        assert!(pair[0].0 <= pair[1].0, "lines out of order: {texts:#?}");
+    }
+    // The other core's intervals of the first second are each one tick long, labelled at
+    // their ends (0.2, 0.4, ...), not at the time the held core finally reported.
+    let tick_s = opts.tick.as_secs_f64();
+    for (i, line) in lines.iter().take(4).enumerate() {
+        let end_s = (i + 1) as f64 * tick_s;
+        assert!(line.0 >= end_s && line.0 < end_s + tick_s, "line {i} labelled {}: {texts:#?}", line.0);
+        assert!((line.1 - tick_s).abs() < tick_s / 2.0, "line {i} over {}s: {texts:#?}", line.1);
+    }
+    // The held core's report covers the whole hold: its line says so and its rates are over
+    // that time, and it says the injector was saturated.
+    let late = lines.iter().find(|l| l.2 == [held]).unwrap_or_else(|| panic!("no late line: {texts:#?}"));
+    assert!(late.0 >= HOLD.as_secs_f64() && late.1 >= HOLD.as_secs_f64() - 0.1, "{texts:#?}");
+    assert!(late.4.contains(&format!("late report from core {held}: figures since 0.")), "{}", late.4);
+    assert!(late.3, "a core held for {HOLD:?} was saturated: {}", late.4);
+
+    // The run's time is the time it took, to its last core's stop, and rates are over it.
+    assert!(result.duration_s >= HOLD.as_secs_f64(), "duration_s {} cut short of the hold", result.duration_s);
+    assert!(result.duration_s <= took_s, "duration_s {} beyond the run's {took_s}s", result.duration_s);
+    let table = mite_core::output::report::table(&result.merged, result.duration_s);
+    assert!(table.contains(&format!("in {:.2}s", result.duration_s)), "{table}");
+    assert!(table.contains("a core's event loop was held"), "{table}");
+    assert!(result.merged.injector.stalled(), "lag p99 {}µs", result.merged.injector.lag_at(0.99));
+
+    // Nothing lost: every request the target saw is counted once, every journey ends once.
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert!(total.requests() > 0);
+    let journeys = &result.merged.journeys;
+    assert_eq!(journeys.started, journeys.ok + journeys.failed + journeys.cancelled, "{journeys:?}");
+}
