@@ -66,7 +66,7 @@ fn a_held_core_is_named_and_every_time_figure_stays_true() {
         let at_s = started.elapsed().as_secs_f64();
         let mut said = said.lock().unwrap();
         match *event {
-            RunEvent::CoreSilent { core, silent_s } => said.push(Said::Silent { core, silent_s, at_s }),
+            RunEvent::CoreSilent { core, silent_s, .. } => said.push(Said::Silent { core, silent_s, at_s }),
             RunEvent::Interval(progress) => said.push(Said::Line {
                 elapsed_s: progress.point.elapsed_s,
                 seconds: progress.seconds,
@@ -136,4 +136,60 @@ fn a_held_core_is_named_and_every_time_figure_stays_true() {
     assert!(total.requests() > 0);
     let journeys = &result.merged.journeys;
     assert_eq!(journeys.started, journeys.ok + journeys.failed + journeys.cancelled, "{journeys:?}");
+}
+
+/// Holds its thread for `TEARDOWN_HOLD` when dropped: a journey cancelled at the stop is
+/// dropped in its core's teardown, after the results are complete.
+struct SlowDrop;
+
+const TEARDOWN_HOLD: Duration = Duration::from_secs(5);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(TEARDOWN_HOLD);
+    }
+}
+
+/// Thinks for a minute, holding a `SlowDrop`: cancelled at the stop (its think outlasts the
+/// grace), and slow to drop.
+async fn slow_to_drop(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let _guard = SlowDrop;
+    ctx.transaction("think", async {
+        mite_core::sleep(Duration::from_secs(60)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// A core's teardown after its stop (dropping tens of thousands of connections took the
+/// kernel seconds) is bounded: the run returns its result at most `CORE_TEARDOWN_MAX` after
+/// the last core stopped, and says which core it did not wait for. Before, it waited for
+/// every thread to end: the run took 1 s + 5 s of teardown.
+#[test]
+fn a_slow_teardown_is_bounded_and_said() {
+    let mut registry = Registry::default();
+    registry.journey("stall:slow_to_drop", slow_to_drop);
+    let scenario = scenario("stall:slow_to_drop", VolumeModel::constant(1));
+    let config = mite_core::run::layered_config(&scenario.config, &[]).unwrap();
+    let opts = options(1, Duration::from_secs(1));
+    let warnings = Mutex::new(Vec::new());
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let result = mite_core::run_scenario(&registry, scenario, config, &opts, stop, &mut |event| {
+        if let RunEvent::Warning(text) = event {
+            warnings.lock().unwrap().push(text.to_string());
+        }
+    })
+    .unwrap();
+    let took = started.elapsed();
+    let warnings = warnings.into_inner().unwrap();
+    let bound = Duration::from_secs(1) + mite_core::limits::CORE_TEARDOWN_MAX + Duration::from_millis(800);
+    assert!(took < bound, "the run took {took:?}: it waited for the teardown");
+    assert!(
+        warnings.iter().any(|w| w.starts_with("core 0 is still tearing down") && w.contains("the results are complete")),
+        "{warnings:?}"
+    );
+    assert!(result.duration_s < 1.5, "duration_s {} counts the teardown", result.duration_s);
+    assert_eq!(result.merged.journeys.started, 1);
+    assert_eq!(result.merged.journeys.cancelled, 1, "{:?}", result.merged.journeys);
 }

@@ -35,6 +35,9 @@ pub const GRACE_POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// A core this long past when its report was due (an interval's end, or the end of the grace)
 /// is named in a progress note: its thread is held, and the progress waits for it.
 pub const CORE_SILENT_NOTE_AFTER: Duration = Duration::from_secs(2);
+/// The longest a run waits, after its last core stopped, for the core threads to drop their
+/// tasks, connections and rings (the results are complete by then).
+pub const CORE_TEARDOWN_MAX: Duration = Duration::from_secs(2);
 /// TLS sessions one core keeps for resumption (each core has its own cache: no lock).
 pub const TLS_SESSIONS_PER_CORE: usize = 256;
 /// Connections one core keeps open to one host, at most (`--max-connections` above it is refused).

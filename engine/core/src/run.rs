@@ -281,9 +281,7 @@ pub fn run_scenario(
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
-    for thread in threads {
-        let _ = thread.join();
-    }
+    join_cores(threads, &options.cores, report);
     let collected = outcome?;
     if let Some(exporter) = &exporter {
         // The last exposition holds the final totals, for the caller's last scrape.
@@ -403,6 +401,29 @@ fn spawn_cores(
     Ok(threads)
 }
 
+/// Waits for the core threads to end, up to `CORE_TEARDOWN_MAX` in all. Once every core has
+/// sent its last snapshot the results are complete; what a thread does after it is teardown:
+/// its tasks, connections and ring are dropped (tens of thousands of sockets take the kernel
+/// seconds). A thread still at it after the bound is left to finish on its own, and said.
+fn join_cores(threads: Vec<JoinHandle<()>>, cores: &[usize], report: &mut Reporter<'_>) {
+    let deadline = Instant::now() + crate::limits::CORE_TEARDOWN_MAX;
+    for (thread, core) in threads.into_iter().zip(cores) {
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(crate::limits::GRACE_POLL_INTERVAL);
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        } else {
+            let text = format!(
+                "core {core} is still tearing down (dropping its journeys, connections and ring) {} after the \
+                 run stopped: the results are complete; not waiting for it",
+                crate::scenario::duration::words(crate::limits::CORE_TEARDOWN_MAX)
+            );
+            report(&RunEvent::Warning(&text));
+        }
+    }
+}
+
 /// What the stats thread gathered by the end of the run.
 struct Collected {
     merged: Merged,
@@ -499,8 +520,9 @@ impl CoreReports {
     }
 
     /// Cores that have not reported for `CORE_SILENT_NOTE_AFTER` past when their report was
-    /// due, with how long since their last report; each silence is named once.
-    fn newly_silent(&mut self, tick: Duration, duration: Duration, grace: Duration) -> Vec<(usize, f64)> {
+    /// due: (core, seconds since its last report, seconds past the grace's end when it was
+    /// the stop that was due); each silence is named once.
+    fn newly_silent(&mut self, tick: Duration, duration: Duration, grace: Duration) -> Vec<(usize, f64, Option<f64>)> {
         let now_s = self.started.elapsed().as_secs_f64();
         let (tick_s, duration_s) = (tick.as_secs_f64(), duration.as_secs_f64());
         let mut silent = Vec::new();
@@ -511,10 +533,11 @@ impl CoreReports {
             // Interval i ends at (i + 1) ticks; after the run's length a core reports once, at
             // its stop, within the grace.
             let next_end_s = self.last_index[core].map_or(1.0, |i| i as f64 + 2.0) * tick_s;
-            let due_s = if next_end_s < duration_s { next_end_s } else { duration_s + grace.as_secs_f64() };
+            let stop_due = next_end_s >= duration_s;
+            let due_s = if stop_due { duration_s + grace.as_secs_f64() } else { next_end_s };
             if now_s - due_s >= crate::limits::CORE_SILENT_NOTE_AFTER.as_secs_f64() {
                 self.silent_noted[core] = true;
-                silent.push((core, now_s - self.reported_s[core]));
+                silent.push((core, now_s - self.reported_s[core], stop_due.then_some(now_s - due_s)));
             }
         }
         silent
@@ -571,8 +594,10 @@ impl<'a, 'r> Collector<'a, 'r> {
                 self.interrupted = true;
             }
             self.close_complete_intervals()?;
-            for (core, silent_s) in self.cores.newly_silent(self.options.tick, self.duration, self.options.grace) {
-                (self.report)(&RunEvent::CoreSilent { core: self.options.cores[core], silent_s });
+            for (core, silent_s, past_grace_s) in
+                self.cores.newly_silent(self.options.tick, self.duration, self.options.grace)
+            {
+                (self.report)(&RunEvent::CoreSilent { core: self.options.cores[core], silent_s, past_grace_s });
             }
         }
         Ok(Collected {

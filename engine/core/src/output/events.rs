@@ -47,6 +47,9 @@ pub enum RunEvent<'a> {
         core: usize,
         /// Seconds since its last report (or the start).
         silent_s: f64,
+        /// `Some(s)`: the run's length and grace ended `s` seconds ago and the core has not
+        /// stopped; `None`: an interval's end passed without its report.
+        past_grace_s: Option<f64>,
     },
     /// `journey test`: one journey starts with these arguments.
     JourneyStarted {
@@ -133,10 +136,15 @@ impl fmt::Display for RunEvent<'_> {
                 write!(f, "running on cores {cores:?} with {drivers} for up to {length}")
             }
             RunEvent::Interval(progress) => progress.fmt(f),
-            RunEvent::CoreSilent { core, silent_s } => write!(
+            RunEvent::CoreSilent { core, silent_s, past_grace_s: None } => write!(
                 f,
                 "core {core} has not reported for {silent_s:.1}s: its thread is held (busy in the kernel, or a \
                  journey that blocks it); the progress waits for its figures"
+            ),
+            RunEvent::CoreSilent { core, silent_s, past_grace_s: Some(past_s) } => write!(
+                f,
+                "core {core} has not stopped {past_s:.1}s after the grace ended (its last report {silent_s:.1}s ago): \
+                 its thread is held (busy in the kernel, or a journey that blocks it); the run waits for its figures"
             ),
             RunEvent::HdrLogFailed(err) => write!(
                 f,
@@ -250,6 +258,21 @@ mod tests {
 
     /// Issue 16: an interval whose only failures were never sent (a refused port) has more
     /// errors than requests; the progress line must say so, not underflow.
+    /// A held core is named, in the user's words: silent during the run, or not stopped after
+    /// the grace; and a line holding a late core's figures says since when they run.
+    #[test]
+    fn a_held_core_is_named() {
+        let during = RunEvent::CoreSilent { core: 3, silent_s: 2.25, past_grace_s: None }.to_string();
+        assert!(during.starts_with("core 3 has not reported for 2.2s: its thread is held (busy in the kernel"), "{during}");
+        let after = RunEvent::CoreSilent { core: 0, silent_s: 4.0, past_grace_s: Some(2.0) }.to_string();
+        assert!(after.starts_with("core 0 has not stopped 2.0s after the grace ended (its last report 4.0s ago)"), "{after}");
+        let point = IntervalPoint { elapsed_s: 3.8, transactions: 38, ..IntervalPoint::default() };
+        let late = Progress { point: &point, target: 0, seconds: 3.8, partial: false, last: false, late: &[0] };
+        let text = late.to_string();
+        assert!(text.starts_with("[    3.8s] ok         0/s  err       0/s        38 txn"), "{text}");
+        assert!(text.ends_with("  (late report from core 0: figures since 0.0s)"), "{text}");
+    }
+
     #[test]
     fn progress_line_with_failures_that_were_never_sent() {
         let point = IntervalPoint {
