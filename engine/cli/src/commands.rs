@@ -759,8 +759,15 @@ fn journey_run(
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
         }
-        // No progress lines for one journey; what to know before trusting it is said.
-        if matches!(event, RunEvent::Warning(_) | RunEvent::DriverFallback { .. } | RunEvent::HdrLogFailed(_)) {
+        // No progress lines for one journey; what to know before trusting it is said (a core
+        // held past its report too: the run is waiting for it).
+        if matches!(
+            event,
+            RunEvent::Warning(_)
+                | RunEvent::DriverFallback { .. }
+                | RunEvent::HdrLogFailed(_)
+                | RunEvent::CoreSilent { .. }
+        ) {
             let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
         }
     });
