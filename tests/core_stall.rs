@@ -55,7 +55,8 @@ fn a_held_core_is_named_and_every_time_figure_stays_true() {
     let mut registry = Registry::default();
     registry.journey("stall:hold_once", hold_once);
     let scenario = scenario("stall:hold_once", VolumeModel::constant(4));
-    let config = mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
     // The core is held past the run's length and its grace: 1 s + 0.5 s < 3 s.
     let mut opts = options(2, Duration::from_secs(1));
     opts.grace = Duration::from_millis(500);
@@ -186,7 +187,9 @@ fn a_slow_teardown_is_bounded_and_said() {
     let bound = Duration::from_secs(1) + mite_core::limits::CORE_TEARDOWN_MAX + Duration::from_millis(800);
     assert!(took < bound, "the run took {took:?}: it waited for the teardown");
     assert!(
-        warnings.iter().any(|w| w.starts_with("core 0 is still tearing down") && w.contains("the results are complete")),
+        warnings
+            .iter()
+            .any(|w| w.starts_with("core 0 is still tearing down") && w.contains("the results are complete")),
         "{warnings:?}"
     );
     assert!(result.duration_s < 1.5, "duration_s {} counts the teardown", result.duration_s);

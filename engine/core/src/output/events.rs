@@ -263,9 +263,15 @@ mod tests {
     #[test]
     fn a_held_core_is_named() {
         let during = RunEvent::CoreSilent { core: 3, silent_s: 2.25, past_grace_s: None }.to_string();
-        assert!(during.starts_with("core 3 has not reported for 2.2s: its thread is held (busy in the kernel"), "{during}");
+        assert!(
+            during.starts_with("core 3 has not reported for 2.2s: its thread is held (busy in the kernel"),
+            "{during}"
+        );
         let after = RunEvent::CoreSilent { core: 0, silent_s: 4.0, past_grace_s: Some(2.0) }.to_string();
-        assert!(after.starts_with("core 0 has not stopped 2.0s after the grace ended (its last report 4.0s ago)"), "{after}");
+        assert!(
+            after.starts_with("core 0 has not stopped 2.0s after the grace ended (its last report 4.0s ago)"),
+            "{after}"
+        );
         let point = IntervalPoint { elapsed_s: 3.8, transactions: 38, ..IntervalPoint::default() };
         let late = Progress { point: &point, target: 0, seconds: 3.8, partial: false, last: false, late: &[0] };
         let text = late.to_string();
@@ -305,10 +311,12 @@ mod tests {
             p50_us: 1_500,
             ..IntervalPoint::default()
         };
-        let text = Progress { point: &point, target: 0, seconds: 0.0123, partial: true, last: true, late: &[] }.to_string();
+        let text =
+            Progress { point: &point, target: 0, seconds: 0.0123, partial: true, last: true, late: &[] }.to_string();
         assert!(text.starts_with("[   3.01s] partial 12.3ms to the end: ok 6  err 1  7 txn  p50   1.50ms"), "{text}");
         assert!(!text.contains("/s"), "no rate over a few milliseconds: {text}");
-        let long = Progress { point: &point, target: 0, seconds: 1.5, partial: true, last: true, late: &[] }.to_string();
+        let long =
+            Progress { point: &point, target: 0, seconds: 1.5, partial: true, last: true, late: &[] }.to_string();
         assert!(long.contains("partial 1.50s to the end"), "{long}");
         let tick = Duration::from_secs(1);
         assert!(Progress::is_partial(0.2, tick, true) && !Progress::is_partial(0.2, tick, false));
