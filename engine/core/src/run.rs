@@ -653,9 +653,11 @@ impl<'a, 'r> Collector<'a, 'r> {
         // a report cannot be split by time, so the rates are over the longest span in it.
         let tick_s = self.options.tick.as_secs_f64();
         let spans = self.cores.take_oldest();
+        // Late: a tick's report covering more than one interval, or any report reaching back
+        // past the line before (a stop after the grace covers the grace, and is not late).
         let late: Vec<usize> = spans
             .iter()
-            .filter(|span| span.seconds > gap_s + tick_s / 2.0)
+            .filter(|span| (!span.last && span.seconds > tick_s * 1.5) || span.seconds > gap_s + tick_s / 2.0)
             .map(|span| self.options.cores[span.core])
             .collect();
         let longest_s = spans.iter().map(|span| span.seconds).fold(0.0, f64::max);
