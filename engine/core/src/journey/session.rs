@@ -177,7 +177,8 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
     let ctx = first.ctx;
     let extras = first.extras.as_deref();
     if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
-        return Err(HttpError::invalid(why.to_string()));
+        let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidRequest, why);
+        return Err(ctx.not_sendable(first.method.as_str(), first.url, err));
     }
     let first_url: &str = extras.and_then(|e| e.url.as_deref()).unwrap_or(first.url);
     let mut url = first_url.to_string();
@@ -191,7 +192,11 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
                 (Some(_), true, Some(location)) => location,
                 _ => return Ok(response),
             };
-            let next = resolve(&url, location).map_err(|e| HttpError::invalid(e.to_string()))?;
+            // (A Location that does not resolve was judged a `status` error already.)
+            let next = resolve(&url, location).map_err(|e| {
+                let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidUrl, e.to_string());
+                ctx.not_sendable(method.as_str(), &url, err)
+            })?;
             let (next_method, keep_body) = next_method(&method, response.status());
             ctx.trace_line(format_args!("redirect {} -> {next_method} {next}", response.status()));
             method = next_method;
