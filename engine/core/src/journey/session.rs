@@ -215,13 +215,15 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
     }
 }
 
-/// The `Cookie` field of one hop: the request's own `Cookie` headers, its `.cookie()`s (within
-/// its origin), then the jar's for that URL.
+/// The `Cookie` field of one hop: the request's own `Cookie` headers and its `.cookie()`s
+/// (both within its origin only), then the jar's for that URL.
 fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> String {
     let mut cookie = String::new();
-    for (name, value) in &first.headers {
-        if name.eq_ignore_ascii_case("cookie") {
-            append_pair(&mut cookie, value);
+    if same_origin {
+        for (name, value) in &first.headers {
+            if name.eq_ignore_ascii_case("cookie") {
+                append_pair(&mut cookie, value);
+            }
         }
     }
     if same_origin && let Some(extras) = first.extras.as_deref() {
