@@ -8,7 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::cookie::{Cookie, Jar, Origin, Refused};
+use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
@@ -77,7 +77,8 @@ fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
             return;
         };
         match session.jar.store(origin(&url), text, now) {
-            Ok(()) => ctx.trace_line(format_args!("cookie stored: {text}")),
+            Ok(Stored::Kept) => ctx.trace_line(format_args!("cookie stored: {text}")),
+            Ok(Stored::Deleted) => ctx.trace_line(format_args!("cookie deleted (expired): {text}")),
             Err(why) => ctx.trace_line(format_args!("ignored Set-Cookie {text:?}: {why}")),
         }
     });
@@ -352,7 +353,8 @@ impl Ctx {
             .borrow_mut()
             .jar
             .store(origin(&parsed), set_cookie, now_unix_s())
-            .map_err(|why| SetCookieError::Refused { set_cookie: set_cookie.to_string(), url: url.to_string(), why })
+            .map_err(|why| SetCookieError::Refused { set_cookie: set_cookie.to_string(), url: url.to_string(), why })?;
+        Ok(())
     }
 
     /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).
