@@ -268,12 +268,16 @@ impl FoldedName {
 
     #[inline]
     fn matches(&self, bytes: &[u8]) -> bool {
-        bytes.len() == self.len && (0..3).all(|i| word_at(bytes, self.at[i]) | self.folds[i] == self.words[i])
+        bytes.len() == self.len
+            && (0..3).all(|i| {
+                // Eight bytes loaded at once (never out of bounds once the lengths are equal).
+                let eight = bytes.get(self.at[i]..).and_then(<[u8]>::first_chunk::<8>);
+                eight.is_some_and(|eight| u64::from_le_bytes(*eight) | self.folds[i] == self.words[i])
+            })
     }
 }
 
-/// Eight bytes of `bytes` from `at` as one little-endian word.
-#[inline]
+/// Eight bytes of `bytes` from `at` as one little-endian word (for the constants).
 const fn word_at(bytes: &[u8], at: usize) -> u64 {
     let mut word = [0u8; 8];
     let mut i = 0;
