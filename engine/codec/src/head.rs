@@ -320,31 +320,31 @@ fn parse_error_name(err: httparse::Error) -> &'static str {
 
 /// Finds a header value in a complete head (used for captures and journeys, not the hot path).
 pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
-    let mut offset = 0;
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        let used = match parsed.parse(&head[offset..]) {
-            Ok(httparse::Status::Complete(used)) => used,
-            _ => return None,
-        };
-        // Interim heads are skipped the same way the parser skipped them.
-        if matches!(parsed.code, Some(100..=199)) {
-            offset += used;
-            continue;
-        }
-        return parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
-    }
+    let mut found = None;
+    with_final_fields(head, |fields| {
+        found = fields.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    });
+    found
 }
 
 /// Calls `each` with every value of header `name` in a complete head, in order (for fields
 /// that repeat, such as `Set-Cookie`; not the hot path).
 pub fn for_each_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b [u8])) {
+    with_final_fields(head, |fields| {
+        fields.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
+    });
+}
+
+/// Calls `each` with the fields of the final head in a complete head, interim heads skipped as
+/// the parser skips them; not at all when the head does not parse (or has more than
+/// `HEADER_SLOTS` fields). The slots are uninitialised, as in `parse_one`.
+fn with_final_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b>])) {
     let mut offset = 0;
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        let used = match parsed.parse(&head[offset..]) {
+        let mut headers = [const { MaybeUninit::<httparse::Header<'b>>::uninit() }; HEADER_SLOTS];
+        let mut parsed = httparse::Response::new(&mut []);
+        let parser = httparse::ParserConfig::default();
+        let used = match parser.parse_response_with_uninit_headers(&mut parsed, &head[offset..], &mut headers) {
             Ok(httparse::Status::Complete(used)) => used,
             _ => return,
         };
@@ -352,8 +352,7 @@ pub fn for_each_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b 
             offset += used;
             continue;
         }
-        parsed.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
-        return;
+        return each(parsed.headers);
     }
 }
 
@@ -472,6 +471,27 @@ mod tests {
     fn garbage_is_malformed() {
         assert!(matches!(parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"), Err(CodecError::Malformed { .. })));
         assert!(matches!(parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"), Err(CodecError::Malformed { .. })));
+    }
+
+    #[test]
+    fn for_each_header_sees_every_value_of_the_final_head_only() {
+        let head = b"HTTP/1.1 103 Early Hints\r\nSet-Cookie: early=1\r\n\r\n\
+                     HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX: y\r\nset-cookie: b=2\r\n\r\nbody";
+        let mut seen = Vec::new();
+        for_each_header(head, "Set-Cookie", |value| seen.push(value));
+        assert_eq!(seen, [&b"a=1"[..], b"b=2"]);
+        let mut none = 0;
+        for_each_header(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n", "set-cookie", |_| none += 1);
+        assert_eq!(none, 0, "an incomplete head has no fields");
+    }
+
+    #[test]
+    fn find_header_reads_up_to_the_slots_and_no_further() {
+        let fields = |n: usize| (0..n).map(|i| format!("X-{i}: {i}\r\n")).collect::<String>();
+        let head = format!("HTTP/1.1 200 OK\r\n{}\r\n", fields(HEADER_SLOTS));
+        assert_eq!(find_header(head.as_bytes(), "x-255"), Some(&b"255"[..]));
+        let head = format!("HTTP/1.1 200 OK\r\n{}\r\n", fields(HEADER_SLOTS + 1));
+        assert_eq!(find_header(head.as_bytes(), "x-0"), None, "more fields than slots: not parsed");
     }
 
     #[test]
