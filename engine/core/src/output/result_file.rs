@@ -754,10 +754,22 @@ impl ResultFile {
         if version.format_version > FORMAT_VERSION {
             return Err(ResultFileError::NewerVersion { file: file.to_string(), found: version.format_version });
         }
+        let shape = |at: String, why: String| ResultFileError::Shape { file: file.to_string(), at, why };
+        if version.format_version == 0 {
+            return Err(shape("format_version: ".into(), "0 is not a version (they start at 1)".into()));
+        }
         let read: ResultFile = parse(text, file)?;
-        if read.duration_s < 0.0 || !read.duration_s.is_finite() {
-            let why = format!("{} is not a length of time", read.duration_s);
-            return Err(ResultFileError::Shape { file: file.to_string(), at: "duration_s: ".into(), why });
+        // A run lasts at least a millisecond (`--duration` 1ms, rounded to ms here): every rate
+        // of a file with no length would be infinite or zero.
+        if read.duration_s <= 0.0 || !read.duration_s.is_finite() {
+            let why = format!("{} is not a run's length (at least 0.001 s)", read.duration_s);
+            return Err(shape("duration_s: ".into(), why));
+        }
+        // `compare` and `merge` both match transactions by name.
+        let mut names = std::collections::BTreeSet::new();
+        if let Some((index, txn)) = read.transactions.iter().enumerate().find(|(_, t)| !names.insert(t.name.as_str())) {
+            let name = txn.name.clone();
+            return Err(ResultFileError::DuplicateTransaction { file: file.to_string(), index, name });
         }
         Ok(read)
     }

@@ -262,12 +262,27 @@ fn a_transaction_twice_or_a_negative_duration_is_refused() {
     let mut file = small_file();
     let txn = file["transactions"][0].clone();
     file["transactions"].as_array_mut().unwrap().push(txn);
-    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    // Refused on reading (outside try, finding 15: `compare` took it, `merge` refused it).
+    let err = read(&file).unwrap_err().to_string();
     assert!(err.contains("transactions[1]: a second transaction named \"home\""), "{err}");
     let mut file = small_file();
     file["duration_s"] = json!(-3.5);
     let err = read(&file).unwrap_err().to_string();
     assert!(err.contains("run.json is not a mite-engine result: duration_s: -3.5"), "{err}");
+}
+
+/// Outside try, finding 15: `duration_s: 0` was read (then compared as a -100 % rate) and
+/// `format_version: 0` was taken for a version.
+#[test]
+fn a_zero_duration_or_version_is_refused() {
+    let mut file = small_file();
+    file["duration_s"] = json!(0);
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("duration_s: 0 is not a run's length (at least 0.001 s)"), "{err}");
+    let mut file = small_file();
+    file["format_version"] = json!(0);
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("format_version: 0 is not a version (they start at 1)"), "{err}");
 }
 
 /// An interval's chart figures as the pages read them: kinds and classes by name, no
