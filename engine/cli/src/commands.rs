@@ -411,30 +411,48 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signal
     }
 }
 
-/// The run's exit code (README's table), saying why when it is not the thresholds'.
+/// The run's exit code (README's table): an error (1) wins over an interrupt (5), which wins
+/// over a failed threshold (3). One line says the code and every reason that applied, so the
+/// code a script sees is the one printed.
 fn exit_code(
     checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
     result: &RunResult,
     write_failed: bool,
     hdr_log_failed: bool,
 ) -> ExitCode {
-    let Some(mut code) = threshold_code(checked) else { return ExitCode::from(EXIT_ERROR) };
-    if let Some(interrupted) = interrupted(result) {
-        code = interrupted;
+    let thresholds = threshold_verdict(checked);
+    let mut errors = Vec::new();
+    if thresholds == Thresholds::Unchecked {
+        errors.push("a threshold could not be checked");
+    }
+    if write_failed {
+        errors.push("an output could not be written");
     }
     if hdr_log_failed {
-        let _ = writeln!(
-            std::io::stderr(),
-            "the --hdr-log is incomplete (writing it failed mid-run): exit code {EXIT_ERROR}"
-        );
+        errors.push("the --hdr-log is incomplete (writing it failed mid-run)");
     }
-    if write_failed || hdr_log_failed {
-        code = ExitCode::from(EXIT_ERROR);
+    let interrupted = result.stopped_by == StopReason::Interrupted;
+    let mut reasons: Vec<&str> = errors.clone();
+    if interrupted {
+        reasons.push("the run was interrupted");
     }
-    code
+    if thresholds == Thresholds::Failed {
+        reasons.push("a threshold failed");
+    }
+    let code = match (errors.is_empty(), interrupted, thresholds) {
+        (false, _, _) => EXIT_ERROR,
+        (true, true, _) => EXIT_INTERRUPTED,
+        (true, false, Thresholds::Failed) => EXIT_THRESHOLD,
+        _ => return ExitCode::SUCCESS,
+    };
+    // A failed threshold alone is said by its own lines; anything else gets the code's line.
+    if code != EXIT_THRESHOLD {
+        let _ = writeln!(std::io::stderr(), "{}: exit code {code}", reasons.join("; "));
+    }
+    ExitCode::from(code)
 }
 
-/// The interrupted exit code, said, when a signal stopped the run.
+/// The interrupted exit code, said, when a signal stopped the run (`journey run`).
 fn interrupted(result: &RunResult) -> Option<ExitCode> {
     (result.stopped_by == StopReason::Interrupted).then(|| {
         let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
@@ -497,35 +515,46 @@ fn write_outputs(
     failed
 }
 
-/// Prints each threshold's outcome; the exit code they make (success, or `EXIT_THRESHOLD`
-/// when one failed), or `None` when one could not be checked (it names an unknown transaction:
-/// an error, never a pass).
-fn threshold_code(
+/// What the thresholds came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Thresholds {
+    /// Every one held (or there were none).
+    Held,
+    /// At least one failed, and every one was checked.
+    Failed,
+    /// At least one could not be checked (it names an unknown transaction): an error, never a pass.
+    Unchecked,
+}
+
+/// Prints every threshold's outcome, each one whatever the others came to, and what they
+/// came to together.
+fn threshold_verdict(
     checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
-) -> Option<ExitCode> {
+) -> Thresholds {
     let total = checked.len();
-    let mut failed = 0;
+    let (mut failed, mut unchecked) = (0, 0);
     for check in checked {
         match check {
             Ok(outcome) => {
                 let verdict = if outcome.passed { "pass" } else { "FAIL" };
                 let _ =
                     writeln!(std::io::stdout(), "threshold {}: {verdict} (actual {})", outcome.text, outcome.actual);
-                if !outcome.passed {
-                    failed += 1;
-                }
+                failed += usize::from(!outcome.passed);
             }
             Err(err) => {
                 let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
-                return None;
+                unchecked += 1;
             }
         }
     }
-    if failed == 0 {
-        return Some(ExitCode::SUCCESS);
+    if failed > 0 {
+        let _ = writeln!(std::io::stderr(), "{failed} of {total} thresholds failed");
     }
-    let _ = writeln!(std::io::stderr(), "{failed} of {total} thresholds failed");
-    Some(ExitCode::from(EXIT_THRESHOLD))
+    if unchecked > 0 {
+        let _ = writeln!(std::io::stderr(), "{unchecked} of {total} thresholds could not be checked");
+        return Thresholds::Unchecked;
+    }
+    if failed > 0 { Thresholds::Failed } else { Thresholds::Held }
 }
 
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.

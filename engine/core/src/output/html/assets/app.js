@@ -324,7 +324,8 @@
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     var lat = t.latency_us_corrected || t.latency_us || {};
-    var cards = [card('requests', grouped(t.requests)), card('errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
+    var cards = [card('requests', grouped(t.requests)), card('request errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
+      card('failed transactions', grouped(t.transaction_errors), t.transaction_errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
       card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
@@ -361,14 +362,18 @@
   }
 
   // ---- comparison ----
+  // A transaction's own figures (count and rate of transactions, their durations); its error %
+  // is the larger of the failed requests' share of attempts and the failed transactions' share,
+  // as `mite-engine compare` and the `errors` threshold read it.
   function figures(txn, duration) {
     var r = txn.requests || {};
-    var useReq = r.count > 0;
-    var count = useReq ? r.count : txn.count;
-    var errors = useReq ? r.errors : txn.errors;
+    var attempts = num(r.attempts) ? r.attempts : (r.count || 0);
+    var shares = [];
+    if (attempts > 0) shares.push((r.errors || 0) * 100 / attempts);
+    if (txn.count > 0) shares.push((txn.errors || 0) * 100 / txn.count);
     var lat = txn.latency_us_corrected || txn.latency_us || {};
-    return { count: count, rate: duration > 0 ? count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
-      err: count > 0 ? errors * 100 / count : 0 };
+    return { count: txn.count, rate: duration > 0 ? txn.count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
+      err: shares.length ? Math.max.apply(null, shares) : 0 };
   }
   function deltaCell(base, value, limit, higherIsWorse, format) {
     if (!num(base) || !num(value)) return { text: format(value) };
@@ -412,7 +417,7 @@
             cls: f.err - b.err > limit ? 'worse' : '' } : fixed(f.err, 3)]);
       });
     });
-    table(parent, ['transaction', 'run', 'count', 'rate/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
+    table(parent, ['transaction', 'run', 'count', 'txn/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
   }
   function overlaidRuns(parent, runs, grid, prefix, rerender) {
     var box = el('div', { cls: 'grid' });
