@@ -300,7 +300,8 @@ fn http_form(url: &str) -> Result<String, HttpError> {
     } else if lower.starts_with("wss://") {
         Ok(format!("https://{}", &url[6..]))
     } else {
-        Err(HttpError::invalid(format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported")))
+        let why = format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported");
+        Err(HttpError::not_sent(ErrorKind::InvalidUrl, why))
     }
 }
 
@@ -309,7 +310,8 @@ fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), Htt
     for protocol in protocols {
         if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control())
         {
-            return Err(HttpError::invalid(format!("subprotocol {protocol:?} is not a valid token")));
+            let why = format!("subprotocol {protocol:?} is not a valid token");
+            return Err(HttpError::not_sent(ErrorKind::InvalidRequest, why));
         }
     }
     Ok(())
@@ -347,9 +349,14 @@ fn mask_key() -> [u8; 4] {
 /// Connects, upgrades, and records the handshake as a request of the current transaction.
 async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let ctx = request.ctx;
-    let http_url = http_form(request.url)?;
-    let url = Url::parse(&http_url).map_err(|e| HttpError::invalid(e.to_string().replacen("http", "ws", 1)))?;
-    check_headers(&request.headers, &request.protocols)?;
+    // A URL or header that cannot be sent (typically rendered at run time) is counted once, as
+    // an attempt never sent.
+    let not_sendable = |err| ctx.not_sendable("websocket", request.url, err);
+    let http_url = http_form(request.url).map_err(not_sendable)?;
+    let url = Url::parse(&http_url).map_err(|e| {
+        not_sendable(HttpError::not_sent(ErrorKind::InvalidUrl, e.to_string().replacen("http", "ws", 1)))
+    })?;
+    check_headers(&request.headers, &request.protocols).map_err(not_sendable)?;
     // The journey's cookies go with the upgrade, unless the journey set its own Cookie header.
     let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
         None
