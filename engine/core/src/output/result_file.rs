@@ -202,8 +202,12 @@ pub struct Requests {
     pub rps: f64,
     /// Responses by class (`2xx`, `other`).
     pub status: BTreeMap<String, u64>,
-    /// Responses by exact code.
+    /// Responses by exact code, for the first `limits::STATUS_CODES_MAX` distinct codes.
     pub status_codes: BTreeMap<u16, u64>,
+    /// Responses whose code is past those (kept apart, not lost): the codes and this add up
+    /// to the responses (absent from older files).
+    #[serde(default)]
+    pub status_codes_other: u64,
     /// Times of requests answered.
     pub latency_us: Latency,
     /// Open model: the same from the intended start.
@@ -450,8 +454,12 @@ pub struct Totals {
     pub rps: f64,
     /// Responses by class.
     pub status: BTreeMap<String, u64>,
-    /// Responses by exact code.
+    /// Responses by exact code, for the first `limits::STATUS_CODES_MAX` distinct codes.
     pub status_codes: BTreeMap<u16, u64>,
+    /// Responses whose code is past those (kept apart, not lost): the codes and this add up
+    /// to the responses (absent from older files).
+    #[serde(default)]
+    pub status_codes_other: u64,
     /// Transactions completed.
     pub transactions: u64,
     /// Transactions failed.

@@ -75,6 +75,7 @@ fn requests(stats: &TxnStats, seconds: f64) -> Requests {
         rps: rate(stats.requests(), seconds),
         status: status(stats),
         status_codes: stats.status_codes.iter().copied().collect(),
+        status_codes_other: codes_past_the_limit(stats),
         latency_us: Latency::of(&stats.req_us),
         latency_us_corrected: Latency::of_nonempty(&stats.req_us_corrected),
         reconnects: stats.reconnects,
@@ -192,6 +193,7 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
         rps: rate(total.requests(), seconds),
         status: status(&total),
         status_codes: total.status_codes.iter().copied().collect(),
+        status_codes_other: codes_past_the_limit(&total),
         transactions: total.transactions(),
         transaction_errors: total.txn_err,
         reconnects: total.reconnects,
@@ -503,4 +505,11 @@ fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileErro
     let mut ws = WsStats { reply_us: raw.reply_us.0.clone(), ..ws_counts(raw) };
     add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
     Ok(ws)
+}
+
+/// Responses not in `status_codes` (past `limits::STATUS_CODES_MAX` distinct codes): the
+/// classes count every response.
+fn codes_past_the_limit(stats: &TxnStats) -> u64 {
+    let coded: u64 = stats.status_codes.iter().map(|(_, n)| n).sum();
+    stats.status_class.iter().sum::<u64>().saturating_sub(coded)
 }

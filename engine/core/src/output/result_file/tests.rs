@@ -307,3 +307,25 @@ fn an_intervals_figures_in_the_file() {
     assert_eq!(fields["by_transaction"][0]["latency"]["max_us"], fields["latency"]["max_us"]);
     assert!(fields["corrected"].is_null());
 }
+
+/// Outside try, finding 13: with more distinct codes than are kept, `status_codes` silently
+/// summed to fewer than the responses; what is past the limit is `status_codes_other`.
+#[test]
+fn status_codes_and_the_other_count_add_up_to_the_responses() {
+    let codes = crate::limits::STATUS_CODES_MAX as u16 + 10;
+    let statuses: Vec<u16> = (200..200 + codes).collect();
+    let mut merged = Merged::default();
+    merged.txns.insert("t".into(), txn_stats(&[100], &[1, 0, codes as u64, 1, 0, 1, 0, 1], &statuses, &[]));
+    let file = result_file(&run_result(merged, 0.0, 1.0), true);
+    let responses = u64::from(codes);
+    for (codes, other) in [
+        (&file.totals.status_codes, file.totals.status_codes_other),
+        (&file.transactions[0].requests.status_codes, file.transactions[0].requests.status_codes_other),
+    ] {
+        assert_eq!(codes.len(), crate::limits::STATUS_CODES_MAX);
+        assert_eq!(other, 10);
+        assert_eq!(codes.values().sum::<u64>() + other, responses);
+    }
+    let back = read(&serde_json::to_value(&file).unwrap()).unwrap();
+    assert_eq!(back.totals.status_codes_other, 10);
+}

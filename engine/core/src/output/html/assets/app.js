@@ -337,7 +337,7 @@
     parent.appendChild(el('div', { cls: 'cards' }, cards));
     var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
-      ['status codes', kv(t.status_codes || t.status)], ['errors by kind', kv(t.errors_by_kind)],
+      ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
       ['connections', connectsText(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
