@@ -166,20 +166,18 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
 fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
     let journeys = &merged.journeys;
     if journeys.scheduled > 0 {
+        // Over the time the arrivals were scheduled, not the grace after it (outside try, 7).
+        let window_s = crate::output::result_file::arrivals_window_s(journeys, seconds);
         let requested = journeys.scheduled;
         let _ = writeln!(
             out,
-            "arrivals: requested {} ({}/s), started {} ({}/s), missed {}{}",
+            "arrivals over {window_s:.2}s: requested {} ({}/s), started {} ({}/s), missed {}{}",
             grouped(requested),
-            grouped(rate(requested, seconds).round() as u64),
+            grouped(rate(requested, window_s).round() as u64),
             grouped(journeys.arrivals_started),
-            grouped(rate(journeys.arrivals_started, seconds).round() as u64),
+            grouped(rate(journeys.arrivals_started, window_s).round() as u64),
             grouped(journeys.missed),
-            if journeys.missed > 0 {
-                " -- the engine could not keep up: raise max_in_flight, add cores, or lower the rate"
-            } else {
-                ""
-            }
+            missed_hint(merged)
         );
     }
     let _ = writeln!(
@@ -190,6 +188,20 @@ fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
         grouped(journeys.failed),
         grouped(journeys.cancelled),
     );
+}
+
+/// Why arrivals were missed, as far as the result tells: the injector's cores saturated, or
+/// (otherwise) every journey slot busy, most often waiting on a slow or silent target.
+fn missed_hint(merged: &Merged) -> &'static str {
+    if merged.journeys.missed == 0 {
+        ""
+    } else if merged.injector.saturated(request_p50(&merged.total())) {
+        " -- the injector was saturated and could not keep up: add cores or lower the rate"
+    } else {
+        " -- every journey slot (max_in_flight) was busy: the journeys took longer than max_in_flight / rate \
+         (a slow or silent target, or long journeys); raise max_in_flight if the target should take more at \
+         once, or lower the rate"
+    }
 }
 
 /// `connects 12 (failed 3), TLS handshakes 9 (failed 0), reconnects 2`: every attempt.

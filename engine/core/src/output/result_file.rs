@@ -428,9 +428,14 @@ pub struct Arrivals {
     pub started: u64,
     /// Those missed.
     pub missed: u64,
-    /// Requested per second.
+    /// The time the arrivals were scheduled over, seconds from the start: to the stop (the
+    /// duration's end or an interrupt) or the rate model's own end, never the grace after it
+    /// (absent from older files, whose rates are over `duration_s`).
+    #[serde(default)]
+    pub window_s: Option<f64>,
+    /// Requested per second of `window_s`.
     pub requested_per_s: f64,
-    /// Started per second.
+    /// Started per second of `window_s`.
     pub achieved_per_s: f64,
 }
 
@@ -798,7 +803,7 @@ impl ResultFile {
     }
 }
 
-pub use convert::{read_run, result_file};
+pub use convert::{arrivals_window_s, read_run, result_file};
 
 #[cfg(test)]
 mod words {

@@ -93,7 +93,10 @@ proptest! {
             merged.txns.insert(Arc::from(name.as_str()), txn_stats(values, counts, statuses, kinds));
         }
         let [started, ok, failed, cancelled, scheduled, arrivals_started, missed] = journeys;
-        merged.journeys = JourneyCounts { started, ok, failed, cancelled, scheduled, arrivals_started, missed };
+        // Arrivals scheduled over 1.5 s, written as `arrivals.window_s` (none without arrivals).
+        let arrivals_until_us = if scheduled > 0 { 1_500_000 } else { 0 };
+        merged.journeys =
+            JourneyCounts { started, ok, failed, cancelled, scheduled, arrivals_started, missed, arrivals_until_us };
         merged.messages.insert(Arc::from("kind"), journeys[0]);
         merged.injector = InjectorLoad { lag_us: histogram(&lags), busy_us: 5, wall_us: 10, busy_percent_max: 61.25 };
         let result = run_result(merged, started_at_unix_s, duration_ms as f64 / 1000.0);
