@@ -641,10 +641,15 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
         paths.iter().zip(&files).map(|(path, (_, file))| (path.display().to_string(), file.clone())).collect();
     let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
     merged.stopped_by = file.stopped_by;
-    write_file(&output::check("-o", output)?, &file)?;
-    if let Some(path) = html {
+    // Both outputs are checked before either is written: a bad --html must not leave a
+    // merged file behind an exit code of 1.
+    output::distinct(&[("-o", Some(output)), ("--html", html)])?;
+    let sink = output::check("-o", output)?;
+    let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
+    write_file(&sink, &file)?;
+    if let Some((path, html)) = html {
         let page = mite_core::output::html::render_merged(&merged, &files);
-        output::write(&output::check("--html", path)?, page.as_bytes())?;
+        output::write(&html, page.as_bytes())?;
         tell(format_args!("merged report written to {}", path.display()));
     }
     print_result(&merged, output == Path::new("-"));

@@ -223,3 +223,23 @@ fn compare_refuses_what_merge_refuses() {
         assert!(text(&out).contains(expected), "{name}: {}", text(&out));
     }
 }
+
+/// Finding 15: `merge ... -o m.json --html /nonexistent/m.html` wrote `m.json`, then exited 1.
+#[test]
+fn merge_checks_both_outputs_before_writing_either() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scenario_file(scratch.path(), "one", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let part = scratch.file("part.json");
+    let out = run(&file, &["--json", part.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let merged = scratch.file("m.json");
+    let (part, merged_path) = (part.to_str().unwrap(), merged.to_str().unwrap());
+    let out = engine(&["merge", part, part, "-o", merged_path, "--html", "/nonexistent-dir/m.html"]);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
+    assert!(text(&out).contains("--html /nonexistent-dir/m.html"), "{}", text(&out));
+    assert!(!merged.exists(), "nothing is written when an output is refused");
+    let out = engine(&["merge", part, part, "-o", merged_path, "--html", scratch.file("m.html").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(merged.exists() && scratch.file("m.html").exists());
+}
