@@ -164,6 +164,9 @@ struct Resolved {
     duration: Option<Duration>,
     client: ClientOptions,
     thresholds: Vec<String>,
+    /// The transactions a scenario file can record, when it defines every journey it runs
+    /// (`threshold::file_transactions`): a threshold naming another is refused before the run.
+    transactions: Option<std::collections::BTreeSet<String>>,
     /// A scenario file's entries' places, for errors and warnings that need the cores.
     places: Option<scenario_file::EntryPlaces>,
 }
@@ -171,13 +174,15 @@ struct Resolved {
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
     if scenario_file::is_scenario_file(name) {
         let loaded = scenario_file::load(Path::new(name), base, overrides)?;
-        mite_core::output::threshold::from_file(&loaded)?;
+        let text = std::fs::read_to_string(name).with_context(|| format!("reading {name}"))?;
+        mite_core::output::threshold::from_file(&loaded, &text)?;
         return Ok(Resolved {
             registry: loaded.registry,
             scenario: loaded.scenario,
             duration: loaded.duration,
             client: loaded.client,
             thresholds: loaded.thresholds,
+            transactions: mite_core::output::threshold::file_transactions(&text),
             places: Some(loaded.entry_places),
         });
     }
@@ -190,6 +195,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         duration: None,
         client: ClientOptions::default(),
         thresholds: Vec::new(),
+        transactions: None,
         places: None,
     })
 }
@@ -338,6 +344,13 @@ fn execute(
         .iter()
         .map(|t| mite_core::output::threshold::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
+    // A name the scenario file cannot record could never be checked: a typo, said before the run.
+    if let Some(known) = &resolved.transactions
+        && let Some(threshold) = thresholds.iter().find(|t| t.unknown_in(Some(known)).is_some())
+    {
+        let name = threshold.unknown_in(Some(known)).unwrap_or_default();
+        bail!("threshold {:?}: {}", threshold.text(), mite_core::output::threshold::not_in_file(name, known));
+    }
     // Output paths are checked before the first request, so that a typo does not cost the run.
     output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
@@ -422,7 +435,7 @@ fn exit_code(
 ) -> ExitCode {
     let thresholds = threshold_verdict(checked);
     let mut errors = Vec::new();
-    if thresholds == Thresholds::Unchecked {
+    if thresholds.unchecked > 0 {
         errors.push("a threshold could not be checked");
     }
     if write_failed {
@@ -436,14 +449,17 @@ fn exit_code(
     if interrupted {
         reasons.push("the run was interrupted");
     }
-    if thresholds == Thresholds::Failed {
+    if thresholds.failed > 0 {
         reasons.push("a threshold failed");
     }
-    let code = match (errors.is_empty(), interrupted, thresholds) {
-        (false, _, _) => EXIT_ERROR,
-        (true, true, _) => EXIT_INTERRUPTED,
-        (true, false, Thresholds::Failed) => EXIT_THRESHOLD,
-        _ => return ExitCode::SUCCESS,
+    let code = if !errors.is_empty() {
+        EXIT_ERROR
+    } else if interrupted {
+        EXIT_INTERRUPTED
+    } else if thresholds.failed > 0 {
+        EXIT_THRESHOLD
+    } else {
+        return ExitCode::SUCCESS;
     };
     // A failed threshold alone is said by its own lines; anything else gets the code's line.
     if code != EXIT_THRESHOLD {
@@ -517,13 +533,11 @@ fn write_outputs(
 
 /// What the thresholds came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Thresholds {
-    /// Every one held (or there were none).
-    Held,
-    /// At least one failed, and every one was checked.
-    Failed,
-    /// At least one could not be checked (it names an unknown transaction): an error, never a pass.
-    Unchecked,
+struct Thresholds {
+    /// How many failed.
+    failed: usize,
+    /// How many could not be checked (an unknown transaction): an error, never a pass.
+    unchecked: usize,
 }
 
 /// Prints every threshold's outcome, each one whatever the others came to, and what they
@@ -552,9 +566,8 @@ fn threshold_verdict(
     }
     if unchecked > 0 {
         let _ = writeln!(std::io::stderr(), "{unchecked} of {total} thresholds could not be checked");
-        return Thresholds::Unchecked;
     }
-    if failed > 0 { Thresholds::Failed } else { Thresholds::Held }
+    Thresholds { failed, unchecked }
 }
 
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.

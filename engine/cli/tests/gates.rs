@@ -88,23 +88,19 @@ fn grouped(n: u64) -> String {
 }
 
 /// Finding 5: `checkout` never runs (the step before it fails every time). Its optional
-/// threshold was an error that hid `errors<1%`, never evaluated; now every threshold is
-/// printed, the optional one passes with no data, and the unknown name is still an error.
+/// threshold was an error that hid `errors<1%`, never evaluated; now the optional one passes
+/// with no data and every threshold is printed.
 #[test]
-fn every_threshold_is_printed_and_an_optional_one_on_a_transaction_that_never_ran_passes() {
+fn an_optional_threshold_on_a_transaction_that_never_ran_passes() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
     let steps =
         r#"{ transaction = "loop", url = "{base}/redirect/loop" }, { transaction = "checkout", url = "{base}/" }"#;
     let file = scenario_file(scratch.path(), "opt", &target, steps, 1);
-    let thresholds = ["checkout:p99<500ms?", "errors<1%", "nope:p99<1ms", "loop:count>=1"];
-    let mut args = Vec::new();
-    for t in thresholds {
-        args.extend(["--threshold", t]);
-    }
-    let out = run(&file, &args);
+    let out =
+        run(&file, &["--threshold", "checkout:p99<500ms?", "--threshold", "errors<1%", "--threshold", "loop:count>=1"]);
     let said = text(&out);
-    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{said}");
     assert!(
         said.contains(
             "threshold checkout:p99<500ms?: pass (actual no data (optional: no transaction \"checkout\" ran))"
@@ -112,16 +108,49 @@ fn every_threshold_is_printed_and_an_optional_one_on_a_transaction_that_never_ra
         "{said}"
     );
     assert!(said.contains("threshold errors<1%: FAIL (actual 100.000%"), "{said}");
-    assert!(said.contains("threshold ERROR: threshold \"nope:p99<1ms\": no transaction named \"nope\""), "{said}");
     assert!(said.contains("threshold loop:count>=1: pass"), "{said}");
+    assert!(said.contains("1 of 3 thresholds failed"), "{said}");
+}
+
+/// Finding 5: one threshold that could not be checked (an unknown name, in a scenario whose
+/// transactions only a run can tell) hid every threshold after it.
+#[test]
+fn every_threshold_is_printed_when_one_cannot_be_checked() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let out = engine(&[
+        "--cores",
+        "1",
+        "--no-pin",
+        "--scenario",
+        "http_example:scenario",
+        "--config",
+        &url,
+        "--config",
+        "journeys=1",
+        "--duration",
+        "300ms",
+        "-q",
+        "--threshold",
+        "nope:p99<1ms",
+        "--threshold",
+        "p99<1us",
+        "--threshold",
+        "get_root:count>=1",
+        "--threshold",
+        "nope:p99<1ms?",
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(said.contains("threshold ERROR: threshold \"nope:p99<1ms\": no transaction named \"nope\""), "{said}");
+    assert!(said.contains("threshold p99<1us: FAIL"), "{said}");
+    assert!(said.contains("threshold get_root:count>=1: pass"), "{said}");
+    assert!(said.contains("threshold nope:p99<1ms?: pass (actual no data (optional"), "{said}");
     assert!(
         said.contains("1 of 4 thresholds failed") && said.contains("1 of 4 thresholds could not be checked"),
         "{said}"
     );
-    assert!(said.contains("a threshold could not be checked: exit code 1"), "{said}");
-    // Without the unknown name, the failed threshold decides: exit 3.
-    let out = run(&file, &["--threshold", "checkout:p99<500ms?", "--threshold", "errors<1%"]);
-    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{}", text(&out));
+    assert!(said.contains("a threshold could not be checked; a threshold failed: exit code 1"), "{said}");
 }
 
 /// Finding 9: an output that could not be written and an interrupt both apply; the last line
@@ -242,4 +271,31 @@ fn merge_checks_both_outputs_before_writing_either() {
     let out = engine(&["merge", part, part, "-o", merged_path, "--html", scratch.file("m.html").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(merged.exists() && scratch.file("m.html").exists());
+}
+
+/// Finding 5: `scenario check` accepted a threshold naming a transaction the file cannot
+/// record (the file defines every journey it runs); a run took such a `--threshold` too.
+#[test]
+fn a_threshold_naming_a_transaction_the_file_cannot_record_is_refused_before_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let steps =
+        r#"{ transaction = "loop", url = "{base}/redirect/loop" }, { transaction = "checkout", url = "{base}/" }"#;
+    let file = scenario_file(scratch.path(), "names", &target, steps, 1);
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("thresholds = [\"checkout:p99<500ms?\", \"chekout:p99<500ms?\"]\n{written}"))
+        .unwrap();
+    let out = engine(&["scenario", "check", &file]);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
+    assert!(
+        text(&out).contains(":1: thresholds[1]: \"chekout:p99<500ms?\": no transaction named \"chekout\" in this scenario file (its transactions: checkout, j, loop)"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&file, &written).unwrap();
+    let hits = target.hits();
+    let out = run(&file, &["--threshold", "checkout:p99<500ms?", "--threshold", "chekout:p99<500ms"]);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
+    assert!(text(&out).contains("threshold \"chekout:p99<500ms\": no transaction named \"chekout\""), "{}", text(&out));
+    assert_eq!(target.hits(), hits, "refused before the first request");
 }

@@ -5,6 +5,8 @@
 //! transaction never ran at all. `errors` counts both failed requests and failed transactions
 //! ([`Failures`]): a gate on a transaction that failed every time fails, whatever its requests.
 
+use std::collections::BTreeSet;
+
 use hdrhistogram::Histogram;
 
 use crate::output::outcome::RunResult;
@@ -87,13 +89,58 @@ impl ThresholdError {
     }
 }
 
-/// A scenario file's `thresholds`, each parsed; one that does not parse is refused at its
-/// `file:line: thresholds[i]`, before anything runs (and by `scenario check`).
-pub fn from_file(loaded: &LoadedScenario) -> Result<Vec<Threshold>, ScenarioFileError> {
+/// A scenario file's `thresholds`, each parsed; one that does not parse, or that names a
+/// transaction the file cannot record (when the file defines every journey it runs:
+/// [`file_transactions`] of its `text`), is refused at its `file:line: thresholds[i]`, before
+/// anything runs (and by `scenario check`).
+pub fn from_file(loaded: &LoadedScenario, text: &str) -> Result<Vec<Threshold>, ScenarioFileError> {
+    let known = file_transactions(text);
     let parse = |(i, text): (usize, &String)| {
-        Threshold::parse(text).map_err(|e| loaded.threshold_error(i, format!("{text:?}: {}", e.why())))
+        let threshold =
+            Threshold::parse(text).map_err(|e| loaded.threshold_error(i, format!("{text:?}: {}", e.why())))?;
+        match (&known, threshold.unknown_in(known.as_ref())) {
+            (Some(known), Some(name)) => {
+                Err(loaded.threshold_error(i, format!("{text:?}: {}", not_in_file(name, known))))
+            }
+            _ => Ok(threshold),
+        }
     };
     loaded.thresholds.iter().enumerate().map(parse).collect()
+}
+
+/// `no transaction named "chekout" in this scenario file (its transactions: checkout, loop)`.
+pub fn not_in_file(name: &str, known: &BTreeSet<String>) -> String {
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    format!(
+        "no transaction named {name:?} in this scenario file (its transactions: {}); the threshold could never be checked",
+        known.join(", ")
+    )
+}
+
+/// The transactions a scenario file's journeys can record, when the file defines every journey
+/// its scenario runs as HTTP steps under `[journeys]` (each step's `transaction`, or `METHOD
+/// url` as written, and the journey's own name, under which an error outside a step would be
+/// counted). `None` when one is a WebSocket journey or a registered (Rust) one, whose
+/// transactions only a run can tell, or when the text is not such a file.
+pub fn file_transactions(text: &str) -> Option<BTreeSet<String>> {
+    let file: toml::Table = text.parse().ok()?;
+    let journeys = file.get("journeys")?.as_table()?;
+    let mut names = BTreeSet::new();
+    for entry in file.get("scenario")?.as_array()? {
+        let journey = entry.get("journey")?.as_str()?;
+        names.insert(journey.to_string());
+        for step in journeys.get(journey)?.get("steps")?.as_array()? {
+            let name = match step.get("transaction") {
+                Some(name) => name.as_str()?.to_string(),
+                None => {
+                    let method = step.get("method").map_or(Some("GET"), toml::Value::as_str)?;
+                    format!("{} {}", method.to_ascii_uppercase(), step.get("url")?.as_str()?)
+                }
+            };
+            names.insert(name);
+        }
+    }
+    Some(names)
 }
 
 /// What is wrong with a threshold's text.
@@ -209,9 +256,10 @@ impl Threshold {
         &self.text
     }
 
-    /// The transaction it names, if any.
-    pub fn transaction(&self) -> Option<&str> {
-        self.transaction.as_deref()
+    /// The transaction it names when that is not among `known` (`None` knows every name).
+    pub fn unknown_in(&self, known: Option<&BTreeSet<String>>) -> Option<&str> {
+        let name = self.transaction.as_deref()?;
+        known.is_some_and(|known| !known.contains(name)).then_some(name)
     }
 
     /// Checks the threshold against a result. A transaction that is not in the results is an
@@ -557,5 +605,35 @@ mod tests {
         for good in ["errors<100%", "errors<0.5%", "errors < 1 %", "rps>1000.5", "p99<1.5ms", "count>=0", "errors<0"] {
             assert!(Threshold::parse(good).is_ok(), "{good}");
         }
+    }
+
+    /// Outside try, finding 5: `scenario check` accepted a threshold naming a transaction the
+    /// file cannot record, though the file defines every journey it runs.
+    #[test]
+    fn a_file_that_defines_every_journey_knows_its_transactions() {
+        let file = r#"
+            [journeys.j]
+            steps = [ { transaction = "loop", url = "{base}/loopa" }, { url = "{base}/ok", method = "post" } ]
+            [journeys.unused]
+            steps = [ { transaction = "never", url = "{base}/" } ]
+            [[scenario]]
+            journey = "j"
+            volume = { constant = 1 }
+        "#;
+        let known = file_transactions(file).unwrap();
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        assert_eq!(names, ["POST {base}/ok", "j", "loop"]);
+        assert_eq!(Threshold::parse("chekout:p99<1ms?").unwrap().unknown_in(Some(&known)), Some("chekout"));
+        assert_eq!(Threshold::parse("never:p99<1ms").unwrap().unknown_in(Some(&known)), Some("never"));
+        assert_eq!(Threshold::parse("loop:p99<1ms").unwrap().unknown_in(Some(&known)), None);
+        assert_eq!(Threshold::parse("POST {base}/ok:errors<1%").unwrap().unknown_in(Some(&known)), None);
+        assert_eq!(Threshold::parse("p99<1ms").unwrap().unknown_in(Some(&known)), None);
+        // A registered (Rust) journey or a WebSocket one: only a run can tell its transactions.
+        let registered = "[[scenario]]\njourney = \"http_example:journey\"\nvolume = { constant = 1 }\n";
+        assert_eq!(file_transactions(registered), None);
+        let websocket = "[journeys.j]\nsteps = [ { url = \"/\" } ]\n[websockets.w]\nurl = \"ws://x/\"\nsteps = []\n\
+                         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n[[scenario]]\njourney = \"w\"\nvolume = { constant = 1 }\n";
+        assert_eq!(file_transactions(websocket), None);
+        assert_eq!(Threshold::parse("x:p99<1ms").unwrap().unknown_in(None), None);
     }
 }
