@@ -99,6 +99,10 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     if used > limits.head_bytes_max {
         return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
     }
+    if status < 100 {
+        // Three digits, but not a status (RFC 9110 §15: 100 to 599): "099" reads as 99.
+        return Err(CodecError::Malformed { what: "status code below 100" });
+    }
     if status == 101 {
         return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
     }
@@ -471,6 +475,10 @@ mod tests {
     fn garbage_is_malformed() {
         assert!(matches!(parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"), Err(CodecError::Malformed { .. })));
         assert!(matches!(parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"), Err(CodecError::Malformed { .. })));
+        for below in ["HTTP/1.1 099 Odd\r\n\r\n", "HTTP/1.1 000\r\n\r\n"] {
+            let err = parse(below).err();
+            assert_eq!(err, Some(CodecError::Malformed { what: "status code below 100" }), "{below:?}");
+        }
     }
 
     #[test]

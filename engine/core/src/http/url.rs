@@ -57,7 +57,9 @@ impl<'a> Url<'a> {
             return Err(fail("missing host"));
         }
         if target.has_space_or_control {
-            return Err(fail("spaces or control characters in the path must be percent-encoded"));
+            return Err(fail(
+                "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
+            ));
         }
         let target = if target.len == 0 { "/" } else { &rest[authority.len..authority.len + target.len] };
         Ok(Url { tls, authority: authority_text, host, port, target })
@@ -257,7 +259,9 @@ mod tests {
             return Err(fail("missing host"));
         }
         if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
-            return Err(fail("spaces or control characters in the path must be percent-encoded"));
+            return Err(fail(
+                "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
+            ));
         }
         Ok(Url { tls, authority, host, port, target })
     }
