@@ -332,4 +332,26 @@ mod tests {
         let timeout = text.lines().find(|l| l.trim_start().starts_with("timeout")).unwrap();
         assert!(timeout.contains("20.0%") && !timeout.contains("first:"), "{timeout}");
     }
+
+    /// Outside try, finding 7: `rate = 50`, `--duration 2s --grace 1s` against a target taking
+    /// 900 ms said `requested 100 (35/s)` and blamed the engine. The rates are over the time
+    /// the arrivals were scheduled over; the engine is blamed only when it was saturated.
+    #[test]
+    fn arrivals_are_rated_over_their_window_and_missed_ones_blamed_rightly() {
+        let mut merged = Merged::default();
+        merged.journeys = crate::stats::JourneyCounts {
+            scheduled: 100,
+            arrivals_started: 30,
+            missed: 70,
+            arrivals_until_us: 2_000_000,
+            ..Default::default()
+        };
+        let table = table(&merged, 2.9);
+        assert!(table.contains("arrivals over 2.00s: requested 100 (50/s), started 30 (15/s), missed 70"), "{table}");
+        assert!(table.contains("every journey slot (max_in_flight) was busy"), "{table}");
+        assert!(!table.contains("saturated"), "{table}");
+        merged.injector.busy_percent_max = 99.0;
+        let table = super::table(&merged, 2.9);
+        assert!(table.contains("the injector was saturated and could not keep up"), "{table}");
+    }
 }
