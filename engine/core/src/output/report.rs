@@ -338,14 +338,14 @@ mod tests {
     /// the arrivals were scheduled over; the engine is blamed only when it was saturated.
     #[test]
     fn arrivals_are_rated_over_their_window_and_missed_ones_blamed_rightly() {
-        let mut merged = Merged::default();
-        merged.journeys = crate::stats::JourneyCounts {
+        let journeys = crate::stats::JourneyCounts {
             scheduled: 100,
             arrivals_started: 30,
             missed: 70,
             arrivals_until_us: 2_000_000,
             ..Default::default()
         };
+        let mut merged = Merged { journeys, ..Merged::default() };
         let table = table(&merged, 2.9);
         assert!(table.contains("arrivals over 2.00s: requested 100 (50/s), started 30 (15/s), missed 70"), "{table}");
         assert!(table.contains("every journey slot (max_in_flight) was busy"), "{table}");
