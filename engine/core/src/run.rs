@@ -277,7 +277,7 @@ pub fn run_scenario(
         duration,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
-    let outcome = Collector::new(options, duration, started, &stop, report, sinks).run(&events);
+    let outcome = Collector::new(options, (started, duration), &stop, report, sinks).run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
@@ -466,6 +466,11 @@ struct Collector<'a, 'r> {
     interrupted: bool,
     /// What each core has reported, for late and silent cores.
     cores: CoreReports,
+    /// When the run started, and the last time the stop flag was seen down: a signal first seen
+    /// after that moment came after it, and one that came after the duration ended cut nothing
+    /// short (the run stopped by its duration; the grace goes on as it would have).
+    started: Instant,
+    flag_down_at: Instant,
 }
 
 /// One core's snapshot in an interval: the time it spans (from that core's report before).
@@ -547,8 +552,7 @@ impl CoreReports {
 impl<'a, 'r> Collector<'a, 'r> {
     fn new(
         options: &'a RunOptions,
-        duration: Duration,
-        started: Instant,
+        (started, duration): (Instant, Duration),
         stop: &'a AtomicBool,
         report: &'a mut Reporter<'r>,
         sinks: Sinks<'a>,
@@ -572,6 +576,8 @@ impl<'a, 'r> Collector<'a, 'r> {
             announced: false,
             interrupted: false,
             cores: CoreReports::new(cores, started),
+            started,
+            flag_down_at: started,
         }
     }
 
@@ -590,9 +596,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 }
                 Err(RecvTimeoutError::Disconnected) => {}
             }
-            if self.stop.load(Ordering::Relaxed) {
-                self.interrupted = true;
-            }
+            self.note_the_stop_flag();
             self.close_complete_intervals()?;
             for (core, silent_s, past_grace_s) in
                 self.cores.newly_silent(self.options.tick, self.duration, self.options.grace)
@@ -608,6 +612,16 @@ impl<'a, 'r> Collector<'a, 'r> {
             interrupted: self.interrupted,
             stopped_s: self.cores.stopped_s,
         })
+    }
+
+    /// A run is interrupted when the signal may have come before its duration ended; one that
+    /// surely came after (the flag was still down once the duration had ended) is not.
+    fn note_the_stop_flag(&mut self) {
+        if !self.stop.load(Ordering::Relaxed) {
+            self.flag_down_at = Instant::now();
+        } else if self.flag_down_at < self.started + self.duration {
+            self.interrupted = true;
+        }
     }
 
     fn started(&mut self, core: usize, driver: Driver, fallback: Option<String>) {
