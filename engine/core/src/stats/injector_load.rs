@@ -20,6 +20,9 @@ pub const SATURATED_LAG_US_MIN: u64 = 200;
 /// all slipped by as much. A thread held in the kernel (the ephemeral-port search of tens of
 /// thousands of connects) or by a journey that blocks it shows here, not in the busy share.
 pub const SATURATED_STALL_LAG_US: u64 = 100_000;
+/// A lag probe this late (µs after it was due) was starved by a held thread: its lateness is
+/// its lag, with the samples it missed (see `InjectorLoad::record_probe`).
+pub const STARVED_PROBE_LATE_US: u64 = SATURATED_STALL_LAG_US;
 /// Lag samples at or above the significant lag needed to call it significant: in a short or
 /// quiet interval the p99 of a few samples is their maximum, and one late wake-up of an idle
 /// core (the machine's scheduling, not the injector's load) is not saturation.
@@ -51,13 +54,14 @@ impl InjectorLoad {
     }
 
     /// Records one lag probe, due every `every`: `waited` from its timer's wake to its poll,
-    /// `late` from when it was due to its poll. A probe late by a whole interval or more was
-    /// starved, not merely queued: the core's thread was held, so the timers had not even
-    /// fired, and `waited` is small. Its lag is then `late`, with the samples the held thread
-    /// could not take (one per `every`, as HdrHistogram's coordinated-omission correction adds
-    /// them), so that a held second weighs as a second of samples, not one.
+    /// `late` from when it was due to its poll. A probe late by `STARVED_PROBE_LATE_US` or
+    /// more was starved, not merely queued: the core's thread was held, so the timers had not
+    /// even fired, and `waited` is small. Its lag is then `late`, with the samples the held
+    /// thread could not take (one per `every`, as HdrHistogram's coordinated-omission
+    /// correction adds them), so that a held second weighs as a second of samples, not one.
+    /// Shorter delays (the machine's scheduler taking the CPU for a few ms) stay `waited`.
     pub fn record_probe(&mut self, waited: Duration, late: Duration, every: Duration) {
-        if every.is_zero() || late < every {
+        if every.is_zero() || late < Duration::from_micros(STARVED_PROBE_LATE_US) {
             self.record_lag(waited);
             return;
         }
@@ -176,9 +180,12 @@ mod tests {
         for _ in 0..50 {
             load.record_probe(Duration::from_micros(30), Duration::from_micros(200), Duration::from_millis(10));
         }
+        // The machine taking the CPU for 30 ms now and then is not a held core.
+        load.record_probe(Duration::from_micros(30), Duration::from_millis(30), Duration::from_millis(10));
+        assert_eq!(load.lag_us.len(), 51);
         assert!(!load.saturated(0) && !load.stalled());
         load.record_probe(Duration::from_micros(5), Duration::from_secs(1), Duration::from_millis(10));
-        assert_eq!(load.lag_us.len(), 150, "the held second counts as the 100 probes it missed");
+        assert_eq!(load.lag_us.len(), 151, "the held second counts as the 100 probes it missed");
         assert!(load.lag_at(0.99) >= 900_000, "{}", load.lag_at(0.99));
         assert!(load.stalled() && load.saturated(0));
     }
