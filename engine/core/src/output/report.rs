@@ -66,16 +66,16 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
         // Say which of the two signs was seen: a busy core, or a lag large against the latencies.
         let why = if load.busy_percent_max >= crate::stats::injector_load::SATURATED_BUSY_PERCENT {
             format!("a core was busy {:.0}% of an interval", load.busy_percent_max)
-        } else if load.stalled() {
-            format!(
-                "a core's event loop was held for up to {}: its thread was blocked, in the kernel or by a journey",
-                short_us(load.lag_us.max())
-            )
-        } else {
+        } else if load.lag_significant(request_p50_us) {
             format!(
                 "its event-loop lag p99 {} is a large share of the requests' median {}",
                 short_us(load.lag_at(0.99)),
                 short_us(request_p50_us)
+            )
+        } else {
+            format!(
+                "a core's event loop was held for up to {}: its thread was blocked, in the kernel or by a journey",
+                short_us(load.lag_us.max())
             )
         };
         let _ = writeln!(
@@ -315,6 +315,25 @@ fn truncate(name: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A core held 2 s in the kernel, every attempt failing at once (a median of 0): the
+    /// warning says the event loop was held, not that the lag is a share of the median.
+    #[test]
+    fn a_held_core_is_named_in_the_warning() {
+        let mut load = InjectorLoad::default();
+        load.record_busy(400_000, 1_000_000);
+        load.record_probe(
+            std::time::Duration::from_micros(5),
+            std::time::Duration::from_secs(2),
+            std::time::Duration::from_millis(10),
+        );
+        let mut out = String::new();
+        injector_line(&mut out, &load, 0);
+        assert!(
+            out.contains("WARNING: the injector was saturated (a core's event loop was held for up to 2001ms: its thread was blocked"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn summary_shows_status_codes_bytes_and_errors_with_their_first_message() {

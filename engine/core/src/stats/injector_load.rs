@@ -95,12 +95,17 @@ impl InjectorLoad {
     /// a core busy at least `SATURATED_BUSY_PERCENT`, a core held (`stalled`), or a p99 lag
     /// that is a significant share of the median latency it reports.
     pub fn saturated(&self, request_p50_us: u64) -> bool {
-        let lag = self.lag_at(0.99);
+        self.busy_percent_max >= SATURATED_BUSY_PERCENT || self.lag_significant(request_p50_us) || self.stalled()
+    }
+
+    /// Whether the lag at p99 is a significant share of `request_p50_us` (at least
+    /// `SATURATED_LAG_SHARE` of it and `SATURATED_LAG_US_MIN`, in `SATURATED_LAG_SAMPLES_MIN`
+    /// samples or more).
+    pub fn lag_significant(&self, request_p50_us: u64) -> bool {
         let significant_us = SATURATED_LAG_US_MIN.max((SATURATED_LAG_SHARE * request_p50_us as f64).ceil() as u64);
-        let lag_significant = request_p50_us > 0
-            && lag >= significant_us
-            && self.lag_samples_from(significant_us) >= SATURATED_LAG_SAMPLES_MIN;
-        self.busy_percent_max >= SATURATED_BUSY_PERCENT || self.stalled() || lag_significant
+        request_p50_us > 0
+            && self.lag_at(0.99) >= significant_us
+            && self.lag_samples_from(significant_us) >= SATURATED_LAG_SAMPLES_MIN
     }
 
     /// Whether a core's event loop was held at least `SATURATED_STALL_LAG_US` (at p99, over
