@@ -45,7 +45,6 @@ struct Open {
 }
 
 /// Timers waiting for their deadlines; slots and queues are reused once free.
-#[derive(Default)]
 pub struct Deadlines {
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
@@ -60,7 +59,27 @@ pub struct Deadlines {
     thinking: u64,
 }
 
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Deadlines {
+    /// No timers (`const`: a thread's timers need no lazy start).
+    pub const fn new() -> Self {
+        Deadlines {
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            queues: Vec::new(),
+            free_queues: Vec::new(),
+            heap: Vec::new(),
+            open: [None; OPEN_QUEUES],
+            appends: 0,
+            thinking: 0,
+        }
+    }
+
     /// Arms a timer for `deadline`, returning its slot (held until `release`); `think` marks a
     /// journey's think time.
     pub fn insert(&mut self, deadline: Instant, waker: Waker, think: bool) -> u32 {
@@ -223,9 +242,12 @@ impl Deadlines {
         if next == NONE {
             self.free_queue(queue, heap_index);
         } else {
-            // The first deadline only moves later: the queue can only go down the heap.
+            // The first deadline only moves later: the queue can only go down the heap (there
+            // is nowhere to go when it is the only queue, as all request timeouts usually are).
             self.heap[heap_index].0 = self.slots[next as usize].deadline;
-            self.sift_down(heap_index);
+            if self.heap.len() > 1 {
+                self.sift_down(heap_index);
+            }
         }
     }
 

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use super::deadlines::Deadlines;
 
 /// The core thread's timers.
-#[derive(Default)]
 struct Timers {
     deadlines: Deadlines,
     /// Bumped when the timers are forgotten with their runtime: a `Sleep` of an older epoch
@@ -31,8 +30,22 @@ struct Timers {
     fired: Vec<Waker>,
 }
 
+impl Timers {
+    const fn new() -> Self {
+        Timers {
+            deadlines: Deadlines::new(),
+            epoch: 0,
+            driver_running: false,
+            armed: None,
+            driver: None,
+            fired: Vec::new(),
+        }
+    }
+}
+
 thread_local! {
-    static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+    // `const`: every access skips the lazy start's check.
+    static TIMERS: RefCell<Timers> = const { RefCell::new(Timers::new()) };
 }
 
 /// Waits until `deadline` (a think time, a timeout's limit) without blocking the core.
