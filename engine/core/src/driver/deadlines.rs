@@ -385,6 +385,7 @@ mod tests {
                 assert_eq!(entry.last, prev);
             }
             assert_eq!(queued, self.slots.iter().filter(|s| s.queue != NONE).count(), "a waiting slot in no queue");
+            assert_eq!(self.heap.len() + self.free_queues.len(), self.queues.len(), "a queue neither used nor free");
             for open in self.open.iter().flatten() {
                 let entry = &self.queues[open.queue as usize];
                 assert!(entry.heap_index != NONE && !self.free_queues.contains(&open.queue), "an open queue was freed");
@@ -421,6 +422,25 @@ mod tests {
             deadlines.release(slot);
         }
         assert_eq!((deadlines.queues_in_use(), deadlines.armed(), deadlines.earliest()), (0, 0, None));
+    }
+
+    #[test]
+    fn deadlines_armed_latest_first_each_start_a_queue_and_still_fire_in_order() {
+        let base = Instant::now();
+        let mut deadlines = Deadlines::default();
+        for ms in (0..1_000).rev() {
+            deadlines.insert(at(base, ms), Waker::noop().clone(), false);
+        }
+        assert_eq!(deadlines.queues_in_use(), 1_000, "none follows another: the plain heap");
+        deadlines.check();
+        let mut fired = Vec::new();
+        for ms in 0..1_000 {
+            deadlines.fire_due(at(base, ms), &mut fired);
+            assert_eq!(fired.len() as u64, ms + 1);
+            assert_eq!(deadlines.earliest(), (ms < 999).then(|| at(base, ms + 1)));
+        }
+        assert_eq!(deadlines.queues_in_use(), 0);
+        deadlines.check();
     }
 
     #[derive(Debug, Clone)]
