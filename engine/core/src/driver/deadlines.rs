@@ -47,7 +47,8 @@ struct Open {
 /// Timers waiting for their deadlines; slots and queues are reused once free.
 pub struct Deadlines {
     slots: Vec<Slot>,
-    free_slots: Vec<u32>,
+    /// The first free slot, the others linked through `next`.
+    free_slot: u32,
     queues: Vec<Queue>,
     free_queues: Vec<u32>,
     /// (first deadline, queue) of every queue holding a timer.
@@ -70,7 +71,7 @@ impl Deadlines {
     pub const fn new() -> Self {
         Deadlines {
             slots: Vec::new(),
-            free_slots: Vec::new(),
+            free_slot: NONE,
             queues: Vec::new(),
             free_queues: Vec::new(),
             heap: Vec::new(),
@@ -116,7 +117,7 @@ impl Deadlines {
         }
         let entry = &mut self.slots[slot as usize];
         self.thinking -= u64::from(entry.think);
-        self.free_slots.push(slot);
+        entry.next = std::mem::replace(&mut self.free_slot, slot);
         entry.waker.take()
     }
 
@@ -151,7 +152,11 @@ impl Deadlines {
     /// Timers armed and not yet released (fired ones included).
     #[cfg(test)]
     pub fn armed(&self) -> usize {
-        self.slots.len() - self.free_slots.len()
+        let (mut free, mut slot) = (0, self.free_slot);
+        while slot != NONE {
+            (free, slot) = (free + 1, self.slots[slot as usize].next);
+        }
+        self.slots.len() - free
     }
 
     /// Takes every waker out and forgets every timer (the runtime they belonged to is gone).
@@ -162,14 +167,17 @@ impl Deadlines {
     }
 
     fn new_slot(&mut self, slot: Slot) -> u32 {
-        match self.free_slots.pop() {
-            Some(index) => {
-                self.slots[index as usize] = slot;
-                index
-            }
-            None => {
+        match self.free_slot {
+            NONE => {
                 self.slots.push(slot);
-                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 timers per core")
+                u32::try_from(self.slots.len() - 1)
+                    .ok()
+                    .filter(|&index| index != NONE)
+                    .expect("fewer than 2^32 - 1 timers per core")
+            }
+            index => {
+                self.free_slot = std::mem::replace(&mut self.slots[index as usize], slot).next;
+                index
             }
         }
     }
@@ -212,7 +220,10 @@ impl Deadlines {
             }
             None => {
                 self.queues.push(fresh);
-                u32::try_from(self.queues.len() - 1).expect("fewer than 2^32 queues per core")
+                u32::try_from(self.queues.len() - 1)
+                    .ok()
+                    .filter(|&index| index != NONE)
+                    .expect("fewer than 2^32 - 1 queues per core")
             }
         };
         self.slots[slot as usize].queue = queue;
@@ -242,10 +253,10 @@ impl Deadlines {
         if next == NONE {
             self.free_queue(queue, heap_index);
         } else {
-            // The first deadline only moves later: the queue can only go down the heap (there
-            // is nowhere to go when it is the only queue, as all request timeouts usually are).
+            // The first deadline only moves later: the queue can only go down the heap (it
+            // seldom does: the next request timeout is usually still the earliest deadline).
             self.heap[heap_index].0 = self.slots[next as usize].deadline;
-            if self.heap.len() > 1 {
+            if !self.before_its_children(heap_index) {
                 self.sift_down(heap_index);
             }
         }
@@ -263,6 +274,13 @@ impl Deadlines {
             self.sift_down(heap_index);
             self.sift_up(heap_index);
         }
+    }
+
+    /// Whether the queue at heap position `index` comes no later than its children.
+    fn before_its_children(&self, index: usize) -> bool {
+        let first = self.heap[index].0;
+        let child = |at: usize| self.heap.get(at).is_none_or(|&(deadline, _)| first <= deadline);
+        child(2 * index + 1) && child(2 * index + 2)
     }
 
     fn sift_up(&mut self, mut index: usize) {
@@ -386,6 +404,11 @@ mod tests {
             }
             assert_eq!(queued, self.slots.iter().filter(|s| s.queue != NONE).count(), "a waiting slot in no queue");
             assert_eq!(self.heap.len() + self.free_queues.len(), self.queues.len(), "a queue neither used nor free");
+            let mut slot = self.free_slot;
+            while slot != NONE {
+                assert_eq!(self.slots[slot as usize].queue, NONE, "a free slot in a queue");
+                slot = self.slots[slot as usize].next;
+            }
             for open in self.open.iter().flatten() {
                 let entry = &self.queues[open.queue as usize];
                 assert!(entry.heap_index != NONE && !self.free_queues.contains(&open.queue), "an open queue was freed");
