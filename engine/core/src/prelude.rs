@@ -46,7 +46,7 @@
 //! ```
 
 pub use crate::driver::sleep;
-pub use crate::http::{HttpError, Response};
+pub use crate::http::{HttpError, Response, TlsOptions};
 pub use crate::journey::journey_test::JourneyTest;
 pub use crate::journey::pacing::{ensure_average_separation, ensure_fixed_separation};
 /// What a [`JourneyTest`] saw the journey do: its result, requests, transactions, messages and
@@ -75,8 +75,24 @@ pub use crate::journey::{
 };
 pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
-pub use crate::model::volume::VolumeModel;
+pub use crate::model::volume::{RateModel, VolumeModel};
 pub use crate::stats::ErrorKind;
+/// An HTTP method, for the ones without a shortcut on [`Http`] (`get`, `post`, `put`, `delete`,
+/// `head`, `patch`, `options`): `ctx.http().request(Method::from_bytes(b"PURGE")?, url)`.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn purge(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = ctx.config().get_or("url", "").to_string();
+///     let method = Method::from_bytes(b"PURGE").map_err(|e| JourneyError::msg(e.to_string()))?;
+///     ctx.http().request(method, &url).send().await?;
+///     Ok(())
+/// }
+/// let record = JourneyTest::new().config("url", target.url("/")).run(purge).unwrap();
+/// assert_eq!(record.requests[0].method, "PURGE");
+/// ```
+pub use http::Method;
 /// A journey's WebSocket connection, from `ctx.websocket().connect(url).await?`: messages
 /// sent and received are counted under the current transaction.
 ///

@@ -439,6 +439,8 @@ struct Trip {
     body_bytes: u64,
     request_bytes: u64,
     first_byte_us: u64,
+    /// When the response's last byte arrived.
+    ended: Instant,
     keep_alive: bool,
     set_cookie: bool,
 }
@@ -668,8 +670,9 @@ impl HttpClient {
         request: &Exchange<'_>,
         progress: &dyn Fn(Timings),
     ) -> Result<Response, HttpError> {
-        // Three clock reads on a reused connection: the start (also the idle check's and the
-        // timeout's reference), the first response byte, the end (also the idle mark).
+        // Two clock reads on a reused connection whose response comes in one read: the start
+        // (also the idle check's and the timeout's reference) and the read's return (the first
+        // byte, the end, the idle mark).
         let started = Instant::now();
         let mut attempt_started = started;
         let mut timings = Timings::default();
@@ -693,9 +696,12 @@ impl HttpClient {
                     Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
                 },
             };
-            // Each attempt writes the request anew: its bytes count from 0.
+            // Each attempt writes the request anew: its bytes count from 0. A first attempt on a
+            // pooled connection has nothing to tell yet.
             timings.request_bytes = 0;
-            progress(timings);
+            if timings != Timings::default() {
+                progress(timings);
+            }
             let trip_started = if reused { attempt_started } else { Instant::now() };
             let written = Cell::new(0u64);
             let told = timings;
@@ -717,7 +723,7 @@ impl HttpClient {
                     return Err(timed_out(request, timeout, timings));
                 }
                 Ok(Ok(trip)) => {
-                    let ended = Instant::now();
+                    let ended = trip.ended;
                     // The timer fires on a millisecond tick: a response completed after the
                     // limit but before the tick is still too late.
                     let late = ended > trip_started + timeout;
@@ -762,10 +768,11 @@ impl HttpClient {
         on_written(request_bytes);
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         conn.body_buf.clear();
-        let first_byte_us = read_response(conn, &mut reader, started).await?;
+        let (first_byte_us, ended) = read_response(conn, &mut reader, started).await?;
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
-        let body = conn.body_buf.split().freeze();
+        // A discarded or empty body (most responses under load) needs no split of the buffer.
+        let body = if conn.body_buf.is_empty() { Bytes::new() } else { conn.body_buf.split().freeze() };
         Ok(Trip {
             status: head.status,
             head: raw_head,
@@ -773,6 +780,7 @@ impl HttpClient {
             body_bytes,
             request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
+            ended,
             keep_alive: head.keep_alive,
             set_cookie: head.set_cookie,
         })
@@ -814,18 +822,23 @@ async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, T
 
 /// Reads until `reader` has the whole response (the body into the connection's body buffer).
 /// Returns when its first byte arrived, µs after `started` (`None`: a close-delimited
-/// response that was empty).
+/// response that was empty), and when its last byte did: the clock is read as each read
+/// returns, so parsing the bytes is not counted in the response's time (nor read again).
 async fn read_response(
     conn: &mut Conn,
     reader: &mut ResponseReader,
     started: Instant,
-) -> Result<Option<u64>, TripError> {
+) -> Result<(Option<u64>, Instant), TripError> {
     let mut first_byte_us = None;
+    // When the bytes in the buffer arrived (a read buffer is empty when an exchange starts,
+    // so this is normally set by the read below).
+    let mut arrived = None;
     loop {
         if !conn.read_buf.is_empty() {
-            first_byte_us.get_or_insert_with(|| micros(started.elapsed()));
+            let at = *arrived.get_or_insert_with(Instant::now);
+            first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
             match reader.feed(&mut conn.read_buf, &mut conn.body_buf) {
-                Ok(ReadProgress::Complete) => return Ok(first_byte_us),
+                Ok(ReadProgress::Complete) => return Ok((first_byte_us, at)),
                 Ok(ReadProgress::NeedMore) => {}
                 Err(err) => return Err(codec_trip(&err)),
             }
@@ -833,8 +846,10 @@ async fn read_response(
         let buf = std::mem::take(&mut conn.read_buf);
         let (read, buf) = conn.io.read_some(buf).await;
         conn.read_buf = buf;
+        let at = Instant::now();
+        arrived = Some(at);
         match read {
-            Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| first_byte_us),
+            Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| (first_byte_us, at)),
             Ok(_) => {}
             Err(err) => {
                 let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };

@@ -10,7 +10,16 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-/// How server certificates are checked.
+/// How server certificates are checked, and the client certificate a run presents: the CLI's
+/// `--ca`, `--insecure`, `--cert` and `--key`, for a [`JourneyTest`](crate::prelude::JourneyTest).
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// let private_ca = TlsOptions { ca_file: Some("certs/ca.pem".into()), ..TlsOptions::default() };
+/// assert!(!private_ca.insecure);
+/// let test = JourneyTest::new().tls(private_ca); // checks servers against certs/ca.pem
+/// # let _ = test;
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TlsOptions {
     /// PEM file of extra trusted CA certificates (`--ca`).

@@ -26,7 +26,9 @@ pub struct UrlError {
 }
 
 impl<'a> Url<'a> {
-    /// Parses an absolute URL.
+    /// Parses an absolute URL. The URL is parsed for every request, so each part is found in
+    /// one pass over its bytes (all delimiters are ASCII, so a byte match is a char match, and
+    /// every slice below falls on a char boundary).
     pub fn parse(url: &'a str) -> Result<Url<'a>, UrlError> {
         let fail = |reason| UrlError { url: url.to_string(), reason };
         let (tls, rest) = if let Some(rest) = strip_prefix_ci(url, "http://") {
@@ -36,54 +38,95 @@ impl<'a> Url<'a> {
         } else {
             return Err(fail("only http:// and https:// URLs are supported"));
         };
-        // Byte searches: the URL is parsed for every request, and a `char` pattern decodes
-        // UTF-8 as it goes (all three delimiters are ASCII, so a byte match is a char match).
-        let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
-        let authority = &rest[..end];
-        let mut target = &rest[end..];
-        if let Some(hash) = target.find('#') {
-            target = &target[..hash];
+        let authority = Authority::scan(rest);
+        let target = Target::scan(&rest[authority.len..]);
+        let authority_text = &rest[..authority.len];
+        if target.query_first {
+            // "http://h?q" would have to mean the root path; we refuse it rather than guess.
+            return Err(fail("a query needs a path: write http://host/?query"));
         }
-        if target.is_empty() || target.starts_with('?') {
-            // "http://h" and "http://h?q" both mean the root path; the query is dropped only in
-            // the second, rare, form; we refuse it rather than guess.
-            if target.starts_with('?') {
-                return Err(fail("a query needs a path: write http://host/?query"));
-            }
-            target = "/";
-        }
-        if authority.is_empty() {
+        if authority_text.is_empty() {
             return Err(fail("missing host"));
         }
-        if authority.contains('@') {
+        if authority.has_at {
             return Err(fail("credentials in URLs are not supported; send an Authorization header"));
         }
-        let default_port = if tls { 443 } else { 80 };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let close = v6.find(']').ok_or_else(|| fail("unclosed [ in IPv6 host"))?;
-            let host = &v6[..close];
-            let after = &v6[close + 1..];
-            let port = match after.strip_prefix(':') {
-                Some(port) => parse_port(port).ok_or_else(|| fail("invalid port"))?,
-                None if after.is_empty() => default_port,
-                None => return Err(fail("unexpected text after IPv6 host")),
-            };
-            (host, port)
-        } else {
-            match authority.bytes().rposition(|b| b == b':') {
-                Some(colon) => {
-                    (&authority[..colon], parse_port(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
-                }
-                None => (authority, default_port),
-            }
-        };
+        let (host, port) =
+            host_and_port(authority_text, authority.last_colon, if tls { 443 } else { 80 }).map_err(fail)?;
         if host.is_empty() {
             return Err(fail("missing host"));
         }
-        if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if target.has_space_or_control {
             return Err(fail("spaces or control characters in the path must be percent-encoded"));
         }
-        Ok(Url { tls, authority, host, port, target })
+        let target = if target.len == 0 { "/" } else { &rest[authority.len..authority.len + target.len] };
+        Ok(Url { tls, authority: authority_text, host, port, target })
+    }
+}
+
+/// What one pass over the authority (up to the first `/`, `?` or `#`) finds.
+struct Authority {
+    len: usize,
+    has_at: bool,
+    last_colon: Option<usize>,
+}
+
+impl Authority {
+    fn scan(rest: &str) -> Authority {
+        let mut found = Authority { len: rest.len(), has_at: false, last_colon: None };
+        for (i, &b) in rest.as_bytes().iter().enumerate() {
+            match b {
+                b'/' | b'?' | b'#' => {
+                    found.len = i;
+                    break;
+                }
+                b'@' => found.has_at = true,
+                b':' => found.last_colon = Some(i),
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
+/// What one pass over the path and query (up to a `#`) finds.
+struct Target {
+    /// Bytes before the fragment.
+    len: usize,
+    /// The target starts with `?` (a query with no path).
+    query_first: bool,
+    /// ASCII whitespace or a control character before the fragment.
+    has_space_or_control: bool,
+}
+
+impl Target {
+    fn scan(target: &str) -> Target {
+        let bytes = target.as_bytes();
+        let len = bytes.iter().position(|&b| b == b'#').unwrap_or(bytes.len());
+        Target {
+            len,
+            query_first: bytes.first() == Some(&b'?'),
+            // ASCII whitespace and controls together: every byte up to space, and DEL.
+            has_space_or_control: bytes[..len].iter().any(|&b| b <= b' ' || b == 0x7f),
+        }
+    }
+}
+
+/// Host (without brackets for IPv6) and port (the scheme's default when none is written).
+fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) -> Result<(&str, u16), &'static str> {
+    if let Some(v6) = authority.strip_prefix('[') {
+        let close = v6.find(']').ok_or("unclosed [ in IPv6 host")?;
+        let after = &v6[close + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(port) => parse_port(port).ok_or("invalid port")?,
+            None if after.is_empty() => default_port,
+            None => return Err("unexpected text after IPv6 host"),
+        };
+        return Ok((&v6[..close], port));
+    }
+    match last_colon {
+        Some(colon) => Ok((&authority[..colon], parse_port(&authority[colon + 1..]).ok_or("invalid port")?)),
+        None => Ok((authority, default_port)),
     }
 }
 
@@ -156,6 +199,84 @@ mod tests {
             "127.0.0.1:8080/",
         ] {
             assert!(Url::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The parser as it was before the one-pass scans: the reference they are held to.
+    fn reference_parse(url: &str) -> Result<Url<'_>, UrlError> {
+        let fail = |reason| UrlError { url: url.to_string(), reason };
+        let (tls, rest) = if let Some(rest) = strip_prefix_ci(url, "http://") {
+            (false, rest)
+        } else if let Some(rest) = strip_prefix_ci(url, "https://") {
+            (true, rest)
+        } else {
+            return Err(fail("only http:// and https:// URLs are supported"));
+        };
+        // Byte searches: the URL is parsed for every request, and a `char` pattern decodes
+        // UTF-8 as it goes (all three delimiters are ASCII, so a byte match is a char match).
+        let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        let mut target = &rest[end..];
+        if let Some(hash) = target.find('#') {
+            target = &target[..hash];
+        }
+        if target.is_empty() || target.starts_with('?') {
+            // "http://h" and "http://h?q" both mean the root path; the query is dropped only in
+            // the second, rare, form; we refuse it rather than guess.
+            if target.starts_with('?') {
+                return Err(fail("a query needs a path: write http://host/?query"));
+            }
+            target = "/";
+        }
+        if authority.is_empty() {
+            return Err(fail("missing host"));
+        }
+        if authority.contains('@') {
+            return Err(fail("credentials in URLs are not supported; send an Authorization header"));
+        }
+        let default_port = if tls { 443 } else { 80 };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let close = v6.find(']').ok_or_else(|| fail("unclosed [ in IPv6 host"))?;
+            let host = &v6[..close];
+            let after = &v6[close + 1..];
+            let port = match after.strip_prefix(':') {
+                Some(port) => parse_port(port).ok_or_else(|| fail("invalid port"))?,
+                None if after.is_empty() => default_port,
+                None => return Err(fail("unexpected text after IPv6 host")),
+            };
+            (host, port)
+        } else {
+            match authority.bytes().rposition(|b| b == b':') {
+                Some(colon) => {
+                    (&authority[..colon], parse_port(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
+                }
+                None => (authority, default_port),
+            }
+        };
+        if host.is_empty() {
+            return Err(fail("missing host"));
+        }
+        if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+            return Err(fail("spaces or control characters in the path must be percent-encoded"));
+        }
+        Ok(Url { tls, authority, host, port, target })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_parsing_matches_the_reference(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "http://", "HTTPS://", "https://", "ftp://", "h", "host", "127.0.0.1", "[::1]", "[", "]",
+                    ":", ":80", ":0", ":65536", "@", "/", "?", "#", " ", "\t", "\u{7f}", "\u{1}", "é", "%20", "a",
+                ]),
+                0..10,
+            )
+        ) {
+            let url: String = parts.concat();
+            proptest::prop_assert_eq!(Url::parse(&url), reference_parse(&url), "{:?}", url);
+            let prefixed = format!("http://{url}");
+            proptest::prop_assert_eq!(Url::parse(&prefixed), reference_parse(&prefixed), "{:?}", prefixed);
         }
     }
 }

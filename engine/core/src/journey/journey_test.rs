@@ -163,7 +163,6 @@ impl JourneyTest {
     ///
     /// ```
     /// # use mite_core::prelude::*;
-    /// use mite_core::http::TlsOptions; // not yet in the prelude
     ///
     /// async fn journey(_ctx: &Ctx, _row: Row) -> JourneyResult {
     ///     Ok(())

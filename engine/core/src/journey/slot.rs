@@ -237,7 +237,7 @@ where
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
-        backoff.after(failed_at_once(&result, began.elapsed(), waited), waited).await;
+        backoff.after(failed_at_once(&result, || began.elapsed(), waited), waited).await;
     }
     entry.running.set(entry.running.get() - 1);
 }
@@ -310,7 +310,8 @@ impl Backoff {
 /// reaching a server (no such name, a URL that cannot be sent, refused, no route, a TLS
 /// failure, no connection free) or without waiting on anything at all. A target that answers,
 /// even with an error status, is never backed off from: its answers are what is measured.
-fn failed_at_once(result: &JourneyResult, took: Duration, waited: bool) -> bool {
+/// `took` reads the clock, for failures only.
+fn failed_at_once(result: &JourneyResult, took: impl FnOnce() -> Duration, waited: bool) -> bool {
     let Err(err) = result else { return false };
     let nothing_reached_a_server = matches!(
         err.kind(),
@@ -323,7 +324,7 @@ fn failed_at_once(result: &JourneyResult, took: Duration, waited: bool) -> bool 
                 | ErrorKind::NoConnection
         )
     );
-    took < IMMEDIATE_FAILURE && (nothing_reached_a_server || (err.kind().is_none() && !waited))
+    (nothing_reached_a_server || (err.kind().is_none() && !waited)) && took() < IMMEDIATE_FAILURE
 }
 
 /// Counts a finished journey; an error no transaction counted is counted against the
@@ -355,16 +356,16 @@ mod tests {
         let quick = Duration::from_micros(50);
         let http =
             |kind: ErrorKind| -> JourneyResult { Err(JourneyError::from(crate::http::HttpError::failed(kind, "x"))) };
-        assert!(!failed_at_once(&Ok(()), quick, false));
+        assert!(!failed_at_once(&Ok(()), || quick, false));
         for kind in [ErrorKind::Dns, ErrorKind::InvalidUrl, ErrorKind::Refused, ErrorKind::Connect, ErrorKind::Tls] {
-            assert!(failed_at_once(&http(kind), quick, true), "{kind:?}");
-            assert!(!failed_at_once(&http(kind), Duration::from_millis(5), true), "{kind:?}: not immediate");
+            assert!(failed_at_once(&http(kind), || quick, true), "{kind:?}");
+            assert!(!failed_at_once(&http(kind), || Duration::from_millis(5), true), "{kind:?}: not immediate");
         }
         for kind in [ErrorKind::Status, ErrorKind::Reset, ErrorKind::Malformed, ErrorKind::Timeout] {
-            assert!(!failed_at_once(&http(kind), quick, true), "{kind:?}: the target answered");
+            assert!(!failed_at_once(&http(kind), || quick, true), "{kind:?}: the target answered");
         }
         let own = || -> JourneyResult { Err(JourneyError::msg("check failed")) };
-        assert!(failed_at_once(&own(), quick, false), "failed without waiting on anything");
-        assert!(!failed_at_once(&own(), quick, true), "failed after a response arrived");
+        assert!(failed_at_once(&own(), || quick, false), "failed without waiting on anything");
+        assert!(!failed_at_once(&own(), || quick, true), "failed after a response arrived");
     }
 }

@@ -63,7 +63,20 @@ pub enum VolumeModel {
     },
 }
 
-/// Arrival rate over time, in journeys per second (all cores together).
+/// Arrival rate over time, in journeys per second (all cores together): the `rate` of an
+/// open-model [`VolumeModel::Arrivals`].
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// // 10/s for a minute, then a ramp to 50/s over five minutes.
+/// let rate = RateModel::Stages(vec![
+///     RateModel::Constant { per_s: 10.0, duration_s: Some(60.0) },
+///     RateModel::Ramp { from: 10.0, to: 50.0, duration_s: 300.0 },
+/// ]);
+/// let volume = VolumeModel::Arrivals { rate, max_in_flight: 500 };
+/// assert!(volume.is_open() && volume.validate().is_ok());
+/// assert_eq!(volume.duration_s(), Some(360.0));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum RateModel {
     /// `per_s` for `duration_s` (or for ever).
@@ -84,6 +97,12 @@ enum Arrival {
 
 impl RateModel {
     /// The rate at `t_s` seconds, or `None` once the model has ended.
+    ///
+    /// ```
+    /// # use mite_core::prelude::RateModel;
+    /// let ramp = RateModel::Ramp { from: 0.0, to: 100.0, duration_s: 10.0 };
+    /// assert_eq!((ramp.rate_at(5.0), ramp.rate_at(10.0)), (Some(50.0), None));
+    /// ```
     pub fn rate_at(&self, t_s: f64) -> Option<f64> {
         match self {
             RateModel::Constant { per_s, duration_s } => match duration_s {
@@ -112,6 +131,13 @@ impl RateModel {
     /// `None` when the model ends (or its rate stays 0 for ever) before that. Computed from the
     /// start each time, so a low rate before a high one, a stage at rate 0 or a ramp from 0 get
     /// exactly the arrivals their rates integrate to, and millions of arrivals do not drift.
+    ///
+    /// ```
+    /// # use mite_core::prelude::RateModel;
+    /// let rate = RateModel::Constant { per_s: 4.0, duration_s: Some(1.0) };
+    /// assert_eq!((rate.arrival_time_s(0.0), rate.arrival_time_s(2.0)), (Some(0.0), Some(0.5)));
+    /// assert_eq!(rate.arrival_time_s(4.0), None); // only 4 arrivals in its second
+    /// ```
     pub fn arrival_time_s(&self, n: f64) -> Option<f64> {
         match self.arrival_in(n) {
             Arrival::At(t) => Some(t),
@@ -158,6 +184,11 @@ impl RateModel {
     }
 
     /// Length, when the model ends by itself.
+    ///
+    /// ```
+    /// # use mite_core::prelude::RateModel;
+    /// assert_eq!(RateModel::Constant { per_s: 5.0, duration_s: None }.duration_s(), None);
+    /// ```
     pub fn duration_s(&self) -> Option<f64> {
         match self {
             RateModel::Constant { duration_s, .. } => *duration_s,
@@ -167,6 +198,11 @@ impl RateModel {
     }
 
     /// The highest rate the model reaches.
+    ///
+    /// ```
+    /// # use mite_core::prelude::RateModel;
+    /// assert_eq!(RateModel::Ramp { from: 80.0, to: 20.0, duration_s: 60.0 }.peak_per_s(), 80.0);
+    /// ```
     pub fn peak_per_s(&self) -> f64 {
         match self {
             RateModel::Constant { per_s, .. } => *per_s,

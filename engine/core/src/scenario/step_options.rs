@@ -114,7 +114,15 @@ fn render<'a>(template: &Template, lookup: &impl Fn(&str) -> Option<&'a str>) ->
 impl StepOptions {
     /// True when the step uses none of these (nothing to render).
     pub fn is_plain(&self) -> bool {
-        *self == StepOptions::default()
+        // Field by field (every request asks): a new option must be added here to compile.
+        let StepOptions { cookies, follow_redirects, max_redirects, auth, json, form, query } = self;
+        cookies.is_empty()
+            && follow_redirects.is_none()
+            && max_redirects.is_none()
+            && auth.is_none()
+            && json.is_none()
+            && form.is_empty()
+            && query.is_empty()
     }
 
     /// Every template variable used.

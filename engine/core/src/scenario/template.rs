@@ -165,15 +165,20 @@ impl Template {
         })
     }
 
-    /// The text: the template's own when it has no variables, else rendered into `buf`
-    /// (cleared first), so literal templates cost no copy.
-    pub fn text<'s, 'a>(
+    /// The text: the template's own when it has no variables, the value itself when the
+    /// template is one variable inserted as it is (`{base_url}`), else rendered into `buf`
+    /// (cleared first); the first two cost no copy.
+    pub fn text<'s, 'a: 's>(
         &'s self,
         buf: &'s mut String,
         lookup: impl Fn(&str) -> Option<&'a str>,
     ) -> Result<&'s str, TemplateError> {
-        if let Some(text) = self.as_literal() {
-            return Ok(text);
+        match self.parts.as_slice() {
+            [Part::Text(text)] => return Ok(text),
+            [Part::Var(name, Insert::Plain | Insert::Raw)] => {
+                return lookup(name).ok_or_else(|| TemplateError::NoValue { name: name.clone() });
+            }
+            _ => {}
         }
         buf.clear();
         self.render_into(buf, lookup)?;
@@ -206,6 +211,23 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_borrows_a_literal_or_a_lone_variable_and_renders_the_rest() {
+        let lookup = |name: &str| (name == "base").then_some("http://h:1/a b");
+        let mut buf = String::from("stale");
+        let lone = Template::parse_url("{base}").unwrap();
+        let text = lone.text(&mut buf, lookup).unwrap();
+        assert_eq!(text, "http://h:1/a b");
+        assert!(std::ptr::eq(text, lookup("base").unwrap()), "a lone variable is the value itself, not a copy");
+        let raw = Template::parse_url("http://h/{+base}").unwrap();
+        assert_eq!(raw.text(&mut buf, lookup).unwrap(), "http://h/http://h:1/a b");
+        let encoded = Template::parse_url("http://h/{base}").unwrap();
+        assert_eq!(encoded.text(&mut buf, lookup).unwrap(), "http://h/http%3A%2F%2Fh%3A1%2Fa%20b");
+        assert_eq!(Template::parse_url("http://h/").unwrap().text(&mut buf, lookup).unwrap(), "http://h/");
+        let missing = Template::parse_url("{nope}").unwrap();
+        assert_eq!(missing.text(&mut buf, lookup), Err(TemplateError::NoValue { name: "nope".into() }));
+    }
 
     #[test]
     fn renders_variables_and_escapes() {
