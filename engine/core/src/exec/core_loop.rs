@@ -105,6 +105,9 @@ struct Core {
     plan: Arc<CorePlan>,
     index: usize,
     started: Instant,
+    /// Where this core's intervals are counted from: its first tick (when its journeys start),
+    /// a few ms after the run's start. Interval i ends (i + 1) ticks after it.
+    ticks_from: Instant,
     shard: Rc<Shard>,
     entries: Vec<CoreEntry>,
     events: SyncSender<CoreEvent>,
@@ -124,7 +127,7 @@ impl Core {
         shard.stats.borrow_mut().mark_busy_start();
         spawn(probe_lag(shard.clone()));
         let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index)).collect();
-        let core = Core { plan, index, started, shard, entries, events };
+        let core = Core { plan, index, started, ticks_from: started, shard, entries, events };
         for (entry, journey) in core.entries.iter().zip(&core.plan.journeys) {
             if let Some(arrivals) = &entry.arrivals {
                 let run = (started, core.plan.duration);
@@ -132,7 +135,7 @@ impl Core {
                 spawn(schedule_arrivals(shard, state, arrivals.clone(), journey.clone(), run));
             }
         }
-        core
+        Core { ticks_from: Instant::now(), ..core }
     }
 
     /// Ticks the volume models and sends a snapshot per interval until the duration, the stop
@@ -162,7 +165,7 @@ impl Core {
                     self.send_snapshot(ended, false);
                     tick_index = ended + 1;
                 }
-                next_tick = self.started + self.plan.tick.saturating_mul(clamp_u32(boundaries + 1));
+                next_tick = self.ticks_from + self.plan.tick.saturating_mul(clamp_u32(boundaries + 1));
             }
             if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
                 break;
@@ -268,9 +271,9 @@ impl Core {
         self.send_snapshot(self.boundaries_passed(Instant::now()).max(tick_index), true);
     }
 
-    /// How many interval ends (whole ticks since the start) lie at or before `now`.
+    /// How many interval ends (whole ticks since `ticks_from`) lie at or before `now`.
     fn boundaries_passed(&self, now: Instant) -> u64 {
-        let since_ns = now.saturating_duration_since(self.started).as_nanos();
+        let since_ns = now.saturating_duration_since(self.ticks_from).as_nanos();
         u64::try_from(since_ns / self.plan.tick.as_nanos().max(1)).unwrap_or(u64::MAX)
     }
 
