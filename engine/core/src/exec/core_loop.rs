@@ -212,10 +212,11 @@ impl Core {
     /// snapshot goes out.
     async fn stop_gracefully(&self, tick_index: u64) {
         let deadline = self.started + self.plan.duration;
+        let stopped_at = Instant::now();
         // Arrivals that came due up to the stop are requested, whether or not the scheduler
         // woke for them; those that cannot start now are counted as missed when the queue
         // closes.
-        let stop_s = Instant::now().min(deadline).saturating_duration_since(self.started).as_secs_f64();
+        let stop_s = stopped_at.min(deadline).saturating_duration_since(self.started).as_secs_f64();
         for entry in &self.entries {
             if let Some(arrivals) = &entry.arrivals
                 && !entry.state.stopped.get()
@@ -267,8 +268,9 @@ impl Core {
         }
         drop(stats);
         self.shard.http.close_idle();
-        // The last interval is the one the stop fell in (the grace may have run past others).
-        self.send_snapshot(self.boundaries_passed(Instant::now()).max(tick_index), true);
+        // The last report is the interval the stop fell in, with every core's (they stop at
+        // the same deadline, a few ms before their tick): the grace after it is in that line.
+        self.send_snapshot(self.boundaries_passed(stopped_at).max(tick_index), true);
     }
 
     /// How many interval ends (whole ticks since `ticks_from`) lie at or before `now`.
