@@ -131,6 +131,36 @@ fn invalid_urls_are_refused_before_or_counted_during_the_run() {
     assert_eq!(total.req_ok, target.hits(), "every good URL was answered, every bad one never sent");
 }
 
+/// A header value that goes bad at run time (a datapool value with a line break, which would
+/// split the request) is an `invalid_request` error of its step, counted once as an attempt
+/// never sent: a gate on errors sees it (it used to be counted nowhere but the journey).
+#[test]
+fn a_header_value_with_a_line_break_is_counted_and_never_sent() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let toml = r#"
+        [datapools.tokens]
+        csv = "rows.csv"
+        [journeys.api]
+        steps = [{ transaction = "api", url = "{base}/", headers = { Authorization = "Bearer {token}" } }]
+        [[scenario]]
+        journey = "api"
+        datapool = "tokens"
+        volume = { constant = 2 }
+        "#;
+    let (_dir, path) = write_scenario(toml, Some("token\ngood\n\"multi\nline\"\n"));
+    let overrides = vec![format!("base={}", target.url("").trim_end_matches('/'))];
+    let (result, took) = run_file(&path, &overrides, Duration::from_secs(1), Duration::from_secs(2));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let api = &result.merged.txns["api"];
+    let invalid = api.errors_of(ErrorKind::InvalidRequest);
+    assert!(invalid > 0 && api.req_ok > 0, "{:?}", result.merged.error_samples);
+    assert!(sample(&result, "invalid_request").contains("CR, LF or NUL"), "{:?}", result.merged.error_samples);
+    assert_eq!(api.not_sent, invalid, "an invalid request is never sent");
+    assert_eq!(api.req_errors(), invalid, "and it is a request error a gate sees");
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert_eq!(total.req_ok, target.hits(), "every good request was answered, every bad one never sent");
+}
+
 async fn fails_at_once(_ctx: &Ctx, _row: Row) -> JourneyResult {
     Err(JourneyError::msg("broken"))
 }

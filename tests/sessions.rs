@@ -183,6 +183,22 @@ async fn bodies_auth_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
         check("auth dropped across origins", r.status(), 401)
     })
     .await?;
+    ctx.transaction("cookies_stay_home", async {
+        // The request's own cookies, as a header or by name, go to its origin only.
+        let home = ctx.http().get(&url("/cookies")).header("Cookie", "mine=1").cookie("named", "2").send().await?;
+        check("own cookies at home", text(&home), "mine=1; named=2".into())?;
+        let away = format!("{other}/cookies");
+        let r = ctx
+            .http()
+            .get(&url("/redirect/to"))
+            .query(&[("url", away.as_str())])
+            .header("Cookie", "mine=1")
+            .cookie("named", "2")
+            .send()
+            .await?;
+        check("own cookies dropped across origins", text(&r), String::new())
+    })
+    .await?;
     ctx.transaction("json", async {
         let value = serde_json::json!({"user": {"id": 7, "tags": ["a", "b"]}});
         let r = ctx.http().post(&url("/json/echo")).json(&value).send().await?;

@@ -259,6 +259,40 @@ volume = { oneshot = 2 }
     assert!(err.contains("websockets.w.url") && err.contains("{nowhere}"), "{err}");
 }
 
+/// A request step's `timeout` is its own (it was accepted and ignored: the step waited for the
+/// run's request timeout), and its error says that replies came but none matched.
+#[test]
+fn a_request_steps_timeout_is_honoured_and_says_what_did_not_match() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "reply.toml",
+        r#"
+[websockets.wrong]
+url = "{ws_url}"
+steps = [{ request = "hello ü", expect = "hello", timeout = "300ms" }]
+
+[[scenario]]
+journey = "wrong"
+volume = { oneshot = 1 }
+"#,
+    );
+    let overrides = vec![format!("ws_url={}", target.ws_url("/ws/echo"))];
+    let loaded = mite_core::scenario::file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.http.request_timeout = Duration::from_secs(10);
+    let started = Instant::now();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, opts);
+    assert!(started.elapsed() < Duration::from_secs(5), "the step waited {:?}", started.elapsed());
+    let total = result.merged.total();
+    assert_eq!((result.merged.journeys.failed, total.ws.errors_of(ErrorKind::Timeout)), (1, 1));
+    let sample = &result.merged.error_samples["timeout"];
+    assert!(
+        sample.contains("no matching reply within 300ms: 1 message(s) did not match, the last text \"hello ü\""),
+        "{sample}"
+    );
+}
+
 #[test]
 fn silent_handshake_is_a_request_timeout() {
     let (requests, ws) = hostile_with_short_timeout("/ws/bad/silent");

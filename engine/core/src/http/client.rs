@@ -82,16 +82,6 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    pub(crate) fn invalid(detail: impl Into<String>) -> HttpError {
-        HttpError {
-            kind: None,
-            status: None,
-            detail: detail.into().into_boxed_str(),
-            sent: false,
-            timings: Timings::default(),
-        }
-    }
-
     /// A request that was written to a connection and then failed.
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
         HttpError {
@@ -114,8 +104,11 @@ impl HttpError {
         self
     }
 
-    /// How the request failed (`None`: it was invalid, e.g. a header that cannot be written,
-    /// and not sent).
+    /// How the request failed. A request that cannot be sent as given (a header name that is
+    /// not a token, a value with a line break, a URL that does not parse) is an
+    /// `invalid_request` or `invalid_url` error, counted under its transaction as an attempt
+    /// never sent. (`None` is kept for errors of other origins; the client gives every error
+    /// a kind.)
     ///
     /// ```
     /// # use mite_core::prelude::*;
@@ -125,7 +118,8 @@ impl HttpError {
     ///     let err = ctx.http().get(&format!("{base}/status/500")).send().await.unwrap_err();
     ///     assert_eq!(err.kind().map(|kind| kind.name()), Some("status"));
     ///     let invalid = ctx.http().get(&format!("{base}/")).header("bad name", "x").send().await.unwrap_err();
-    ///     assert_eq!(invalid.kind(), None);
+    ///     assert_eq!(invalid.kind(), Some(ErrorKind::InvalidRequest));
+    ///     assert!(!invalid.was_sent());
     ///     Ok(())
     /// }
     /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();

@@ -66,6 +66,16 @@ pub struct Origin<'a> {
     pub target: &'a str,
 }
 
+/// What a `Set-Cookie` field did to the jar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// The cookie is held (new, or replacing one of the same name, domain and path).
+    Kept,
+    /// It had expired already (`Max-Age=0`, an `Expires` in the past): the one of the same
+    /// name, domain and path, if any, is deleted, and nothing is held.
+    Deleted,
+}
+
 /// Why a `Set-Cookie` field was ignored.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
@@ -108,7 +118,7 @@ impl Jar {
 
     /// Stores one `Set-Cookie` field value received from `origin` at `now_unix_s` (§5.3).
     /// An expired cookie deletes the stored one of the same name, domain and path.
-    pub fn store(&mut self, origin: Origin<'_>, set_cookie: &str, now_unix_s: i64) -> Result<(), Refused> {
+    pub fn store(&mut self, origin: Origin<'_>, set_cookie: &str, now_unix_s: i64) -> Result<Stored, Refused> {
         let parsed = parse_set_cookie(set_cookie, now_unix_s)?;
         let host = origin.host.trim_end_matches('.').to_ascii_lowercase();
         let (domain, host_only) = match parsed.domain {
@@ -132,7 +142,7 @@ impl Jar {
             self.next_creation += 1;
         }
         if parsed.expires_unix_s.is_some_and(|at| at <= now_unix_s) {
-            return Ok(());
+            return Ok(Stored::Deleted);
         }
         let bytes = parsed.name.len() + parsed.value.len();
         while !self.cookies.is_empty()
@@ -151,7 +161,7 @@ impl Jar {
             host_only,
             creation,
         });
-        Ok(())
+        Ok(Stored::Kept)
     }
 
     /// Names and values held, in bytes.
@@ -454,11 +464,12 @@ mod tests {
         let mut jar = Jar::default();
         jar.store(http("h", "/"), "a=1", NOW).unwrap();
         jar.store(http("h", "/"), "b=2", NOW).unwrap();
-        jar.store(http("h", "/"), "a=changed", NOW).unwrap();
+        assert_eq!(jar.store(http("h", "/"), "a=changed", NOW), Ok(Stored::Kept));
         assert_eq!(header(&jar, http("h", "/")), "a=changed; b=2");
-        jar.store(http("h", "/"), "a=gone; Max-Age=0", NOW).unwrap();
+        assert_eq!(jar.store(http("h", "/"), "a=gone; Max-Age=0", NOW), Ok(Stored::Deleted));
         assert_eq!(header(&jar, http("h", "/")), "b=2");
-        jar.store(http("h", "/"), "b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", NOW).unwrap();
+        let expired = jar.store(http("h", "/"), "b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", NOW);
+        assert_eq!(expired, Ok(Stored::Deleted));
         assert!(jar.is_empty());
     }
 

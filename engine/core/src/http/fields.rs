@@ -2,18 +2,24 @@
 //! RFC 9110 token, a value must hold no CR, LF or NUL (no request splitting).
 
 use crate::http::HttpError;
+use crate::stats::ErrorKind;
 
-/// Checks every `(name, value)`; the first that cannot be sent is an invalid request.
+/// Checks every `(name, value)`; the first that cannot be sent is an `invalid_request` error,
+/// not sent.
 pub fn check_headers(headers: &[(&str, &str)]) -> Result<(), HttpError> {
     for (name, value) in headers {
         if !is_token(name) {
-            return Err(HttpError::invalid(format!("header name {name:?} is not a valid token")));
+            return Err(invalid(format!("header name {name:?} is not a valid token")));
         }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(HttpError::invalid(format!("header {name} value contains CR, LF or NUL")));
+            return Err(invalid(format!("header {name} value contains CR, LF or NUL")));
         }
     }
     Ok(())
+}
+
+fn invalid(why: String) -> HttpError {
+    HttpError::not_sent(ErrorKind::InvalidRequest, why)
 }
 
 /// An RFC 9110 token: one or more of `A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~`.
@@ -36,7 +42,8 @@ mod tests {
             ("X", "a\0", "header X value contains CR, LF or NUL"),
         ] {
             let err = check_headers(&[(name, value)]).unwrap_err();
-            assert_eq!(err.to_string(), format!("invalid request: {why}"));
+            assert_eq!(err.to_string(), format!("invalid_request: {why}"));
+            assert_eq!(err.kind(), Some(ErrorKind::InvalidRequest));
             assert!(!err.was_sent());
         }
     }

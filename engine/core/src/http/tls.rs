@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// How server certificates are checked, and the client certificate a run presents: the CLI's
-/// `--ca`, `--insecure`, `--cert` and `--key`, for a [`JourneyTest`](crate::prelude::JourneyTest).
+/// `--ca`, `--insecure`, `--cert` and `--key`, for a `JourneyTest`.
 ///
 /// ```
 /// # use mite_core::prelude::*;

@@ -7,7 +7,7 @@ use std::cell::Cell;
 
 use crate::http::client::{Exchange, Timings};
 use crate::http::fields::check_headers;
-use crate::http::{HttpError, Response, Url, UrlError};
+use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
 use crate::journey::ctx::Millis;
 use crate::journey::request::RequestBuilder;
@@ -20,9 +20,14 @@ impl Ctx {
     pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
         let url = match Url::parse(request.url) {
             Ok(url) => url,
-            Err(err) => return Err(self.invalid_url(request, &err)),
+            Err(err) => {
+                let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+                return Err(self.not_sendable(request.method.as_str(), request.url, err));
+            }
         };
-        check_headers(&request.headers)?;
+        if let Err(err) = check_headers(&request.headers) {
+            return Err(self.not_sendable(request.method.as_str(), request.url, err));
+        }
         let txn = self.current.get();
         self.shard.stats.borrow_mut().request_started(txn);
         let exchange = Exchange {
@@ -86,17 +91,19 @@ impl Ctx {
         result
     }
 
-    /// A URL that does not parse (typically rendered from a template at run time) is an
-    /// `invalid_url` error of the current transaction, counted once, as an attempt never sent.
-    fn invalid_url(&self, request: &RequestBuilder<'_>, err: &UrlError) -> HttpError {
-        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+    /// A request that cannot be sent as given (a URL that does not parse, a header value with
+    /// a line break: typically rendered from data at run time): `err` (an `invalid_url` or
+    /// `invalid_request` error) of the current transaction, counted once, as an attempt never
+    /// sent. `what` is the method, or `websocket`.
+    pub(crate) fn not_sendable(&self, what: &str, url: &str, err: HttpError) -> HttpError {
+        let kind = err.kind().unwrap_or(ErrorKind::InvalidRequest);
         let mut stats = self.shard.stats.borrow_mut();
         let entry = stats.txn(self.current.get());
-        entry.add_error(ErrorKind::InvalidUrl);
+        entry.add_error(kind);
         entry.not_sent += 1;
-        stats.sample_error(ErrorKind::InvalidUrl.name(), || err.to_string());
+        stats.sample_error(kind.name(), || err.to_string());
         drop(stats);
-        self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url));
+        self.trace(format_args!("{what} {url} -> FAILED: {err}"));
         err
     }
 

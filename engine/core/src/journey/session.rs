@@ -8,7 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::cookie::{Cookie, Jar, Origin, Refused};
+use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
@@ -77,7 +77,8 @@ fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
             return;
         };
         match session.jar.store(origin(&url), text, now) {
-            Ok(()) => ctx.trace_line(format_args!("cookie stored: {text}")),
+            Ok(Stored::Kept) => ctx.trace_line(format_args!("cookie stored: {text}")),
+            Ok(Stored::Deleted) => ctx.trace_line(format_args!("cookie deleted (expired): {text}")),
             Err(why) => ctx.trace_line(format_args!("ignored Set-Cookie {text:?}: {why}")),
         }
     });
@@ -177,7 +178,8 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
     let ctx = first.ctx;
     let extras = first.extras.as_deref();
     if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
-        return Err(HttpError::invalid(why.to_string()));
+        let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidRequest, why);
+        return Err(ctx.not_sendable(first.method.as_str(), first.url, err));
     }
     let first_url: &str = extras.and_then(|e| e.url.as_deref()).unwrap_or(first.url);
     let mut url = first_url.to_string();
@@ -191,7 +193,11 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
                 (Some(_), true, Some(location)) => location,
                 _ => return Ok(response),
             };
-            let next = resolve(&url, location).map_err(|e| HttpError::invalid(e.to_string()))?;
+            // (A Location that does not resolve was judged a `status` error already.)
+            let next = resolve(&url, location).map_err(|e| {
+                let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidUrl, e.to_string());
+                ctx.not_sendable(method.as_str(), &url, err)
+            })?;
             let (next_method, keep_body) = next_method(&method, response.status());
             ctx.trace_line(format_args!("redirect {} -> {next_method} {next}", response.status()));
             method = next_method;
@@ -210,13 +216,15 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
     }
 }
 
-/// The `Cookie` field of one hop: the request's own `Cookie` headers, its `.cookie()`s (within
-/// its origin), then the jar's for that URL.
+/// The `Cookie` field of one hop: the request's own `Cookie` headers and its `.cookie()`s
+/// (both within its origin only), then the jar's for that URL.
 fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> String {
     let mut cookie = String::new();
-    for (name, value) in &first.headers {
-        if name.eq_ignore_ascii_case("cookie") {
-            append_pair(&mut cookie, value);
+    if same_origin {
+        for (name, value) in &first.headers {
+            if name.eq_ignore_ascii_case("cookie") {
+                append_pair(&mut cookie, value);
+            }
         }
     }
     if same_origin && let Some(extras) = first.extras.as_deref() {
@@ -345,7 +353,8 @@ impl Ctx {
             .borrow_mut()
             .jar
             .store(origin(&parsed), set_cookie, now_unix_s())
-            .map_err(|why| SetCookieError::Refused { set_cookie: set_cookie.to_string(), url: url.to_string(), why })
+            .map_err(|why| SetCookieError::Refused { set_cookie: set_cookie.to_string(), url: url.to_string(), why })?;
+        Ok(())
     }
 
     /// Forgets every cookie of this journey run (Mite's `erase_all_cookies()`).

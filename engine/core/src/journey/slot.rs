@@ -307,7 +307,7 @@ impl Backoff {
 }
 
 /// Whether a journey "failed at once": within `IMMEDIATE_FAILURE`, either without a request
-/// reaching a server (no such name, a URL that cannot be sent, refused, no route, a TLS
+/// reaching a server (no such name, a URL or request that cannot be sent, refused, no route, a TLS
 /// failure, no connection free) or without waiting on anything at all. A target that answers,
 /// even with an error status, is never backed off from: its answers are what is measured.
 /// `took` reads the clock, for failures only.
@@ -318,6 +318,7 @@ fn failed_at_once(result: &JourneyResult, took: impl FnOnce() -> Duration, waite
         Some(
             ErrorKind::Dns
                 | ErrorKind::InvalidUrl
+                | ErrorKind::InvalidRequest
                 | ErrorKind::Refused
                 | ErrorKind::Connect
                 | ErrorKind::Tls

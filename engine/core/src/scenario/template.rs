@@ -56,7 +56,9 @@ pub enum TemplateError {
         text: String,
     },
     /// A variable name with other characters than letters, digits, `_ . -`.
-    #[error("{{{name}}} in {text:?}: variable names are letters, digits, _ . -")]
+    #[error(
+        "{{{name}}} in {text:?}: variable names are letters, digits, _ . - (for a literal brace, as in a JSON body, write {{{{ or }}}})"
+    )]
     BadName {
         /// The name as written.
         name: String,
@@ -274,6 +276,11 @@ mod tests {
         assert!(Template::parse("{open").is_err());
         assert!(Template::parse("close}").is_err());
         assert!(Template::parse("{bad name}").is_err());
+        // A JSON body with one brace: the error says how to write a literal one.
+        let json = Template::parse(r#"{"user": "{name}", "n": 1}"#).unwrap_err().to_string();
+        assert!(json.ends_with("(for a literal brace, as in a JSON body, write {{ or }})"), "{json}");
+        let doubled = Template::parse(r#"{{"user": "{name}"}}"#).unwrap();
+        assert_eq!(doubled.variables().collect::<Vec<_>>(), ["name"]);
         let mut out = String::new();
         assert!(
             Template::parse("{x}").unwrap().render_into(&mut out, |_| None).unwrap_err().to_string().contains("{x}")

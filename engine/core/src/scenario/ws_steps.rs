@@ -313,7 +313,7 @@ impl WsJourney {
             Action::Send(text) => ws.send_text(&render(text, captured, row, ctx)?).await?,
             Action::Think(pause) => sleep(*pause).await,
             Action::Request(text) => {
-                let message = ws.request_reply(&render(text, captured, row, ctx)?, matches).await?;
+                let message = ws.request_reply_within(&render(text, captured, row, ctx)?, timeout, matches).await?;
                 capture(step, &message, captured)?;
             }
             Action::Receive(Some(count)) => {

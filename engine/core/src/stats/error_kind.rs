@@ -50,6 +50,10 @@ pub enum ErrorKind {
     Dns,
     /// The URL could not be used (rendered from a template at run time, or given by a journey).
     InvalidUrl,
+    /// The request could not be sent as given: a header name that is not a token, a header
+    /// value with CR, LF or NUL (typically rendered from data at run time), a JSON body that
+    /// does not serialise.
+    InvalidRequest,
     /// The request was still in flight when the run stopped.
     Cancelled,
     /// A WebSocket upgrade the server refused or answered wrongly (status, `Accept`, ...).
@@ -62,7 +66,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::Refused,
         ErrorKind::Reset,
         ErrorKind::Timeout,
@@ -76,6 +80,7 @@ impl ErrorKind {
         ErrorKind::Io,
         ErrorKind::Dns,
         ErrorKind::InvalidUrl,
+        ErrorKind::InvalidRequest,
         ErrorKind::Cancelled,
         ErrorKind::WsHandshake,
         ErrorKind::WsProtocol,
@@ -106,6 +111,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Dns => "dns",
             ErrorKind::InvalidUrl => "invalid_url",
+            ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::WsHandshake => "ws_handshake",
             ErrorKind::WsProtocol => "ws_protocol",

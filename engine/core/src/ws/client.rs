@@ -300,7 +300,8 @@ fn http_form(url: &str) -> Result<String, HttpError> {
     } else if lower.starts_with("wss://") {
         Ok(format!("https://{}", &url[6..]))
     } else {
-        Err(HttpError::invalid(format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported")))
+        let why = format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported");
+        Err(HttpError::not_sent(ErrorKind::InvalidUrl, why))
     }
 }
 
@@ -309,7 +310,8 @@ fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), Htt
     for protocol in protocols {
         if protocol.is_empty() || protocol.bytes().any(|b| b.is_ascii_whitespace() || b == b',' || b.is_ascii_control())
         {
-            return Err(HttpError::invalid(format!("subprotocol {protocol:?} is not a valid token")));
+            let why = format!("subprotocol {protocol:?} is not a valid token");
+            return Err(HttpError::not_sent(ErrorKind::InvalidRequest, why));
         }
     }
     Ok(())
@@ -347,9 +349,14 @@ fn mask_key() -> [u8; 4] {
 /// Connects, upgrades, and records the handshake as a request of the current transaction.
 async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let ctx = request.ctx;
-    let http_url = http_form(request.url)?;
-    let url = Url::parse(&http_url).map_err(|e| HttpError::invalid(e.to_string().replacen("http", "ws", 1)))?;
-    check_headers(&request.headers, &request.protocols)?;
+    // A URL or header that cannot be sent (typically rendered at run time) is counted once, as
+    // an attempt never sent.
+    let not_sendable = |err| ctx.not_sendable("websocket", request.url, err);
+    let http_url = http_form(request.url).map_err(not_sendable)?;
+    let url = Url::parse(&http_url).map_err(|e| {
+        not_sendable(HttpError::not_sent(ErrorKind::InvalidUrl, e.to_string().replacen("http", "ws", 1)))
+    })?;
+    check_headers(&request.headers, &request.protocols).map_err(not_sendable)?;
     // The journey's cookies go with the upgrade, unless the journey set its own Cookie header.
     let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
         None
@@ -946,6 +953,15 @@ impl<'c> WebSocket<'c> {
     /// assert_eq!(record.messages[0].fields[0].1, "3");
     /// ```
     pub async fn receive_or_close(&mut self, timeout: Duration) -> Result<Option<WsMessage>, HttpError> {
+        self.receive_within(timeout, || format!("no message within {timeout:?}")).await
+    }
+
+    /// `receive_or_close`, with the words of its timeout error.
+    async fn receive_within(
+        &mut self,
+        timeout: Duration,
+        timed_out: impl FnOnce() -> String,
+    ) -> Result<Option<WsMessage>, HttpError> {
         let write_timeout = self.timeout();
         let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
         let mut pings = 0;
@@ -958,7 +974,7 @@ impl<'c> WebSocket<'c> {
             Err(fail) if fail.recoverable => {
                 // The read was cancelled without losing a byte: the connection is still usable
                 // (a slow server is not a broken one).
-                let detail = format!("no message within {timeout:?}");
+                let detail = timed_out();
                 record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &detail);
                 Err(HttpError::failed(fail.kind, detail))
             }
@@ -1020,25 +1036,55 @@ impl<'c> WebSocket<'c> {
         text: &str,
         matches: impl Fn(&WsMessage) -> bool,
     ) -> Result<WsMessage, HttpError> {
+        self.request_reply_within(text, self.timeout(), matches).await
+    }
+
+    /// `request_reply`, waiting up to `timeout` (a scenario file's step `timeout`).
+    pub(crate) async fn request_reply_within(
+        &mut self,
+        text: &str,
+        timeout: Duration,
+        matches: impl Fn(&WsMessage) -> bool,
+    ) -> Result<WsMessage, HttpError> {
         let txn = self.ctx.current_txn();
         self.ctx.shard_rc().stats.borrow_mut().ws_wait_started(txn);
-        let result = self.exchange(text, matches).await;
+        let result = self.exchange(text, timeout, matches).await;
         self.ctx.shard_rc().stats.borrow_mut().ws_wait_finished(txn);
         result
     }
 
-    async fn exchange(&mut self, text: &str, matches: impl Fn(&WsMessage) -> bool) -> Result<WsMessage, HttpError> {
+    async fn exchange(
+        &mut self,
+        text: &str,
+        timeout: Duration,
+        matches: impl Fn(&WsMessage) -> bool,
+    ) -> Result<WsMessage, HttpError> {
         let started = Instant::now();
-        let deadline = started + self.timeout();
+        let deadline = started + timeout;
         self.send_text(text).await?;
+        // Messages that did not match, and the last of them, for the timeout's words.
+        let (mut unmatched, mut last) = (0usize, None::<WsMessage>);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let message = self.receive_timeout(left).await?;
+            let timed_out = || match &last {
+                None => format!("no reply within {timeout:?}"),
+                Some(m) => format!(
+                    "no matching reply within {timeout:?}: {unmatched} message(s) did not match, the last {}",
+                    Shown { is_text: m.text, payload: &m.data }
+                ),
+            };
+            let Some(message) = self.receive_within(left, timed_out).await? else {
+                let err = failure(ErrorKind::WsClosed, "server closed the WebSocket while a reply was expected");
+                record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), err.kind, &err.detail);
+                return Err(HttpError::failed(err.kind, err.detail));
+            };
             if matches(&message) {
                 let took_us = micros(started.elapsed());
                 self.count(|ws| record_latency(&mut ws.reply_us, took_us));
                 return Ok(message);
             }
+            unmatched += 1;
+            last = Some(message);
         }
     }
 
