@@ -115,12 +115,14 @@ fn a_transaction_name_costs_kilobytes_not_megabytes() {
         "peak heap: run {one_run} B at 1 name, {many_run} B at 1,000 = {run_per_name} B per name; \
          merge of two files {one_merge} B, {many_merge} B = {merge_per_name} B per name"
     );
-    // Per name the core holds the transaction, request and first-byte histograms (16 KiB each
-    // at loopback latencies), and the stats thread one interval's being added, the one before
-    // and the run's total; before, nine histograms in each of four copies and more, some 650 KB.
-    assert!(run_per_name < 256 * 1024, "a run holds {run_per_name} bytes per transaction name");
-    // Two runs' transaction, request and first-byte histograms and the merge's; before, 670 KB.
-    assert!(merge_per_name < 200 * 1024, "a merge holds {merge_per_name} bytes per transaction name");
+    // Per name the core holds the transaction, request and first-byte histograms, and the stats
+    // thread the same in the interval being added, the one before and the run's total: twelve
+    // of 16 to 32 KiB at these latencies (measured 240 KB, in a debug build on a busy machine).
+    // Before, nine histograms in each of four copies and more: some 700 KB.
+    assert!(run_per_name < 400_000, "a run holds {run_per_name} bytes per transaction name");
+    // The three histograms of each run read back and of the merge (measured 227 KB); before, the
+    // files' nine decoded histograms, the runs' and the merge's: some 720 KB.
+    assert!(merge_per_name < 400_000, "a merge holds {merge_per_name} bytes per transaction name");
     drop((one, many));
     target.stop();
 }
