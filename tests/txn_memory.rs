@@ -66,8 +66,7 @@ fn peak_above(from: usize) -> usize {
 
 /// One journey of `names` GETs, each its own transaction, four journeys at a time.
 fn scenario(names: usize, url: &str) -> String {
-    let steps: Vec<String> =
-        (0..names).map(|i| format!("{{ transaction = \"t{i:04}\", url = \"{url}\" }}")).collect();
+    let steps: Vec<String> = (0..names).map(|i| format!("{{ transaction = \"t{i:04}\", url = \"{url}\" }}")).collect();
     format!(
         "name = \"names\"\n[journeys.j]\nsteps = [ {} ]\n[[scenario]]\njourney = \"j\"\nvolume = {{ constant = 4 }}\n",
         steps.join(", ")
