@@ -66,15 +66,28 @@ impl LatencyHistogram {
         self.0.is_some()
     }
 
-    /// The histogram, made now when it was not.
-    fn made(&mut self) -> &mut Histogram<u64> {
-        self.0.get_or_insert_with(|| Box::new(new_latency_histogram()))
+    /// The histogram, made now when it was not, with a range that holds values up to `max_us`:
+    /// made at the range it needs, and made again at a wider one when a value needs it. Left to
+    /// itself hdrhistogram widens its counts with `Vec::resize`, which can double their
+    /// capacity: a histogram grown so from 1 to 3 buckets held 4,096 counts for 3,072 used.
+    fn made_for(&mut self, max_us: u64) -> &mut Histogram<u64> {
+        let histogram = self.0.get_or_insert_with(|| Box::new(histogram_for(max_us)));
+        if max_us > covered_by(histogram.buckets()) {
+            let mut wider = histogram_for(max_us.max(histogram.max()));
+            for value in histogram.iter_recorded() {
+                wider
+                    .record_n(value.value_iterated_to(), value.count_at_value())
+                    .expect("auto-resizing histograms take any recorded value");
+            }
+            **histogram = wider;
+        }
+        histogram
     }
 
     /// Adds `other`'s values (nothing is made for an empty `other`).
     pub fn add(&mut self, other: &Histogram<u64>) {
         if !other.is_empty() {
-            self.made().add(other).expect("auto-resizing histograms always merge");
+            self.made_for(other.max()).add(other).expect("auto-resizing histograms always merge");
         }
     }
 
@@ -101,22 +114,40 @@ impl LatencyHistogram {
 }
 
 /// What [`record_latency`] records into: a plain latency histogram, or a
-/// [`LatencyHistogram`] (made by its first value).
+/// [`LatencyHistogram`] (made by its first value, at the range it needs).
 pub trait RecordsLatency {
-    /// The histogram to record into, made if need be.
-    fn histogram_to_record(&mut self) -> &mut Histogram<u64>;
+    /// The histogram to record values up to `max_us` into, made (or widened) if need be.
+    fn histogram_to_record(&mut self, max_us: u64) -> &mut Histogram<u64>;
 }
 
 impl RecordsLatency for Histogram<u64> {
-    fn histogram_to_record(&mut self) -> &mut Histogram<u64> {
+    fn histogram_to_record(&mut self, _max_us: u64) -> &mut Histogram<u64> {
         self
     }
 }
 
 impl RecordsLatency for LatencyHistogram {
-    fn histogram_to_record(&mut self) -> &mut Histogram<u64> {
-        self.made()
+    fn histogram_to_record(&mut self, max_us: u64) -> &mut Histogram<u64> {
+        self.made_for(max_us)
     }
+}
+
+/// The highest value a latency histogram of `buckets` buckets holds without growing.
+fn covered_by(buckets: u8) -> u64 {
+    (SUB_BUCKETS << (buckets - 1)) - 1
+}
+
+/// A new latency histogram with the range (and so the counts) a new one grows to by recording
+/// values up to `max_us`: equal to it in everything, its encoding included.
+fn histogram_for(max_us: u64) -> Histogram<u64> {
+    let buckets = fresh_buckets(max_us);
+    if buckets == 1 {
+        return new_latency_histogram();
+    }
+    let mut histogram = Histogram::new_with_bounds(1, fresh_high(buckets), LATENCY_SIGFIGS)
+        .expect("static histogram bounds are valid");
+    histogram.auto(true);
+    histogram
 }
 
 /// Sub-buckets per bucket of a latency histogram: hdrhistogram's layout, the power of two that
@@ -174,7 +205,7 @@ pub(crate) fn narrow_for(histogram: &mut LatencyHistogram, max: u64) {
 /// first value).
 pub fn record_latency(histogram: &mut impl RecordsLatency, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
-    histogram.histogram_to_record().record(value).expect("auto-resizing histogram accepts clamped values");
+    histogram.histogram_to_record(value).record(value).expect("auto-resizing histogram accepts clamped values");
 }
 
 /// log2 of the sub-buckets per bucket.
@@ -257,10 +288,8 @@ impl RecordedValues {
     /// bucket's highest value (what hdrhistogram's own iterators give), so the result equals
     /// `histogram.add(original)` exactly.
     pub fn add_to(&self, histogram: &mut impl RecordsLatency) {
-        if self.0.is_empty() {
-            return;
-        }
-        let histogram = histogram.histogram_to_record();
+        let Some(&(last, _)) = self.0.last() else { return };
+        let histogram = histogram.histogram_to_record(highest_of(last as usize));
         for &(slot, count) in &self.0 {
             let value = highest_of(slot as usize);
             histogram.record_n(value, u64::from(count)).expect("auto-resizing histograms take any recorded value");
@@ -471,6 +500,33 @@ mod tests {
         h.reset();
         h.release_if_empty();
         assert!(!h.is_made());
+    }
+
+    #[test]
+    fn a_latency_histogram_grows_to_exactly_what_a_new_one_grows_to() {
+        let mut values = vec![5, 2, 700];
+        for shift in 0..22 {
+            let edge = SUB_BUCKETS << shift;
+            values.extend([edge - 1, edge, edge + 1, edge / 3 + 7]);
+        }
+        values.push(LATENCY_US_MAX);
+        let (mut grown, mut plain) = (LatencyHistogram::new(), new_latency_histogram());
+        for v in values {
+            record_latency(&mut grown, v);
+            record_latency(&mut plain, v);
+            assert!(same(&grown, &plain), "after {v}");
+        }
+        for first in [3, 2_047, 2_048, 90_000, 3_000_000] {
+            let mut made = LatencyHistogram::new();
+            record_latency(&mut made, first);
+            assert!(same(&made, &fresh_with(&[first])), "made by {first}");
+        }
+        let mut added = LatencyHistogram::new();
+        added.add(&plain);
+        assert!(same(&added, &plain));
+        let mut from_values = LatencyHistogram::new();
+        RecordedValues::take(&mut plain.clone()).add_to(&mut from_values);
+        assert!(same(&from_values, &plain));
     }
 
     #[test]
