@@ -144,8 +144,8 @@ fn histogram_for(max_us: u64) -> Histogram<u64> {
     if buckets == 1 {
         return new_latency_histogram();
     }
-    let mut histogram = Histogram::new_with_bounds(1, fresh_high(buckets), LATENCY_SIGFIGS)
-        .expect("static histogram bounds are valid");
+    let mut histogram =
+        Histogram::new_with_bounds(1, fresh_high(buckets), LATENCY_SIGFIGS).expect("static histogram bounds are valid");
     histogram.auto(true);
     histogram
 }
