@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use mite_core::VolumeModel;
 use mite_core::stats::ErrorKind;
+use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
 use mite_tests::{assert_target_saw_every_request, get, options, run, scenario};
 use mite_tools::{Target, TargetOptions};
 
@@ -196,4 +196,42 @@ fn post_does_not_reuse_a_connection_the_server_closed() {
         unread,
         target.hits()
     );
+}
+
+/// A server that answers a large upload as soon as it has the head (413) and closes with the
+/// body unread: the write fails part-way, and the answer already sent is the response. (It was
+/// a `reset` "not sent", with no bytes counted, though the server saw every request.)
+#[test]
+fn an_early_answer_to_a_large_upload_is_its_response() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("hostile:upload", upload);
+    let config = [format!("url={}", target.url("/bad/early-413"))];
+    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+    let result = run(&registry, scenario("hostile:upload", volume), &config, options(1, Duration::from_secs(20)));
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert_eq!(target.route_hits("/bad/early-413"), JOURNEYS);
+    assert_eq!(
+        (total.req_ok, total.req_errors(), total.not_sent),
+        (JOURNEYS, 0, 0),
+        "{:?}",
+        result.merged.error_samples
+    );
+    assert_eq!(total.status_codes, [(413, JOURNEYS)]);
+    assert!(
+        total.sent_bytes > 0 && total.sent_bytes < JOURNEYS * UPLOAD_BYTES as u64,
+        "part of each body: {}",
+        total.sent_bytes
+    );
+    assert_eq!(result.merged.journeys.ok, JOURNEYS);
+}
+
+/// Large enough that the server's unread receive buffer fills long before it is all written.
+const UPLOAD_BYTES: usize = 16 << 20;
+
+async fn upload(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    let body = vec![b'x'; UPLOAD_BYTES];
+    ctx.http().post(&url).body(&body).expect_status(413..=413).send().await?;
+    Ok(())
 }

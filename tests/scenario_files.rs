@@ -167,3 +167,39 @@ fn declarative_pace_spaces_journey_runs_and_bad_pace_is_a_clear_error() {
         assert!(err.field == "journeys.paced.pace" && err.to_string().contains(says), "{bad}: {err}");
     }
 }
+
+/// A JSON capture from a body that is not JSON says so (it said only "not found"), and one
+/// whose path is missing says "not found in the response".
+#[test]
+fn a_json_capture_tells_a_body_that_is_not_json_from_a_missing_path() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "captures.toml",
+        r#"
+[journeys.text]
+steps = [{ transaction = "text", url = "{base}/", capture = { token = { json = "token" } } }]
+[journeys.json]
+steps = [{ transaction = "json", url = "{base}/json", capture = { nope = { json = "no.such.key" } } }]
+
+[[scenario]]
+journey = "text"
+volume = { oneshot = 1 }
+"#,
+    );
+    let base = target.url("").trim_end_matches('/').to_string();
+    let loaded = scenario_file::load(&file, &mite_journeys::registry(), &[format!("base={base}")]).unwrap();
+    let error = |journey: &str| {
+        let record = mite_core::prelude::JourneyTest::new()
+            .config("base", base.clone())
+            .run_registered(&loaded.registry, journey);
+        record.unwrap().result.unwrap_err().to_string()
+    };
+    let text = error("text");
+    assert!(
+        text.contains("capture token = { json = \"token\" } not found: the response body (13 bytes) is not JSON"),
+        "{text}"
+    );
+    let json = error("json");
+    assert!(json.ends_with("not found in the response"), "{json}");
+}

@@ -213,7 +213,10 @@ async fn bodies_auth_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
     .await?;
     ctx.transaction("query", async {
         let r = ctx.http().get(&url("/query")).query(&[("a", "x y"), ("b", "é&=")]).send().await?;
-        check("query encoding", text(&r), "a=x+y&b=%C3%A9%26%3D".into())
+        check("query encoding", text(&r), "a=x+y&b=%C3%A9%26%3D".into())?;
+        // Non-ASCII written in a URL goes percent-encoded, as browsers send it.
+        let r = ctx.http().get(&url("/query?q=é")).send().await?;
+        check("non-ASCII encoding", text(&r), "q=%C3%A9".into())
     })
     .await?;
     ctx.transaction("cookies", async {

@@ -53,7 +53,14 @@ pub enum Parsed<'a> {
     Partial,
     /// Not a request the target can serve; answer 400 and close.
     Invalid(&'static str),
+    /// The head of a request to [`EARLY_ANSWER_PATH`], its body not all in: answer at once
+    /// ([`crate::route::early_answer`]) and close with the body unread.
+    AnswerEarly,
 }
+
+/// A route answered before its request body is read (413, then a close that resets the
+/// connection, the body unread): what a server does with a body it will not take.
+pub const EARLY_ANSWER_PATH: &str = "/bad/early-413";
 
 /// Looks for one complete request at the start of `buf`.
 pub fn parse(buf: &[u8]) -> Parsed<'_> {
@@ -107,6 +114,9 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         }
     }
     if buf.len() < head_len + body_len {
+        if request.path == Some(EARLY_ANSWER_PATH) {
+            return Parsed::AnswerEarly;
+        }
         return Parsed::Partial;
     }
     Parsed::Complete(Framed {

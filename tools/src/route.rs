@@ -77,7 +77,9 @@ fn reason(status: u16) -> &'static str {
 /// `/json` (a small JSON document with a token), and the user-flow routes of
 /// `crate::session_routes` (login, redirects, basic auth, JSON echo). Hostile, under `/bad/`: `reset`, `trickle`,
 /// `short`, `conflicting-length`, `invalid-length`, `huge-headers`, `many-headers`, `silent`,
-/// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`, `drop-after`.
+/// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`, `drop-after`,
+/// `early-413` (answered 413 as soon as the head is in, the body unread, then closed: see
+/// `crate::request::EARLY_ANSWER_PATH`).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -163,8 +165,15 @@ fn hostile(mode: &str) -> Action {
         // A keep-alive response, then a silent close: the next request on this connection
         // finds it closed (what idle timeouts and request caps look like to a client).
         "drop-after" => Action::WriteThenClose(response(200, "OK", "", HELLO, false)),
+        // The whole body came with the head (a small one): the same answer.
+        "early-413" => Action::WriteThenClose(early_answer()),
         _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),
     }
+}
+
+/// The answer to a request for `/bad/early-413`, whether or not its body has arrived.
+pub fn early_answer() -> Vec<u8> {
+    response(413, "Content Too Large", "", b"too large", true)
 }
 
 #[cfg(test)]

@@ -265,6 +265,13 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
         loop {
             let (action, used) = match parse(&buf) {
                 Parsed::Partial => break,
+                Parsed::AnswerEarly => {
+                    hits.count(crate::request::EARLY_ANSWER_PATH);
+                    // Closing with the body unread resets the connection: the client's write
+                    // of the rest fails, and the answer is already on its way.
+                    write(&mut stream, crate::route::early_answer()).await;
+                    return;
+                }
                 Parsed::Invalid(why) => {
                     write(&mut stream, bad_request(why)).await;
                     return;

@@ -165,6 +165,11 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
         loop {
             let (action, used) = match parse(&buf) {
                 Parsed::Partial => break,
+                Parsed::AnswerEarly => {
+                    hits.fetch_add(1, Ordering::Relaxed);
+                    stream.write_all(&crate::route::early_answer())?;
+                    return Ok(());
+                }
                 Parsed::Invalid(why) => {
                     stream.write_all(&bad_request(why))?;
                     return Ok(());

@@ -1,8 +1,11 @@
 //! Response head parsing with httparse: status, framing of the body, connection reuse.
 
+use std::mem::MaybeUninit;
+
 use crate::{CodecError, Limits};
 
-/// Header slots parsed on the stack; `Limits::headers_count_max` above this is clamped.
+/// Header slots parsed on the stack (uninitialised: free to set up); `Limits::headers_count_max`
+/// above this is clamped.
 const HEADER_SLOTS: usize = 256;
 
 /// How the body that follows a head is delimited.
@@ -86,14 +89,8 @@ pub enum HeadStep {
 /// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
 /// and the buffer never holds more than one head.
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
-    let slots = limits.headers_count_max.min(HEADER_SLOTS);
-    // Most heads are short: try a small header array first (cheaper to set up), and the full
-    // one only when that overflows.
-    let parsed = match parse_one::<FEW_HEADER_SLOTS>(buf, slots.min(FEW_HEADER_SLOTS)) {
-        Err(CodecError::TooManyHeaders { .. }) if slots > FEW_HEADER_SLOTS => parse_one::<HEADER_SLOTS>(buf, slots)?,
-        other => other?,
-    };
-    let Some((status, minor_version, used, fields)) = parsed else {
+    let Some((status, minor_version, used, fields)) = parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS))?
+    else {
         if buf.len() > limits.head_bytes_max {
             return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
@@ -101,6 +98,10 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     };
     if used > limits.head_bytes_max {
         return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+    }
+    if status < 100 {
+        // Three digits, but not a status (RFC 9110 §15: 100 to 599): "099" reads as 99.
+        return Err(CodecError::Malformed { what: "status code below 100" });
     }
     if status == 101 {
         return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
@@ -130,15 +131,16 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     })))
 }
 
-/// Header slots tried first.
-const FEW_HEADER_SLOTS: usize = 32;
-
-/// Parses one head with up to `slots` (≤ N) header fields: `(status, minor version, bytes
-/// used, framing fields)`, or `None` when incomplete.
-fn parse_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
-    let mut headers = [httparse::EMPTY_HEADER; N];
-    let mut response = httparse::Response::new(&mut headers[..slots]);
-    match response.parse(rest) {
+/// Parses one head with up to `slots` (at most `HEADER_SLOTS`) header fields: `(status, minor
+/// version, bytes used, framing fields)`, or `None` when incomplete.
+///
+/// The header slots are left uninitialised (httparse writes each one before it hands it back):
+/// setting up 256 initialised slots, or even 32, costs more than parsing a short head's fields.
+fn parse_one(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
+    let mut response = httparse::Response::new(&mut []);
+    let parser = httparse::ParserConfig::default(); // httparse's strict defaults, as `Response::parse`
+    match parser.parse_response_with_uninit_headers(&mut response, rest, &mut headers[..slots]) {
         Ok(httparse::Status::Complete(used)) => {
             let fields = FieldSummary::of(response.headers)?;
             Ok(Some((response.code.unwrap_or(0), response.version.unwrap_or(1), used, fields)))
@@ -151,6 +153,7 @@ fn parse_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<(u16, u
 
 /// What the framing decision needs from the header fields.
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct FieldSummary {
     content_length: Option<u64>,
     /// `Some(true)` when the last transfer coding is `chunked`.
@@ -161,45 +164,144 @@ struct FieldSummary {
 }
 
 impl FieldSummary {
+    /// Looks at the four fields that matter. A name is compared only when its length is one of
+    /// theirs, and then a word at a time; the common plain values (`13`, `keep-alive`, `chunked`)
+    /// are taken whole before the general list parsing.
     fn of(headers: &[httparse::Header<'_>]) -> Result<FieldSummary, CodecError> {
         let mut summary = FieldSummary::default();
         for header in headers {
-            let name = header.name;
-            if name.eq_ignore_ascii_case("content-length") {
-                // A list ("5, 5") is allowed when every member agrees (RFC 9110 §8.6).
-                for part in header.value.split(|&b| b == b',') {
-                    let length = parse_length(trim(part))?;
-                    match summary.content_length {
-                        Some(seen) if seen != length => {
-                            return Err(CodecError::ConflictingContentLength);
-                        }
-                        _ => summary.content_length = Some(length),
-                    }
-                }
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let last = header.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"");
-                summary.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
-            } else if name.len() == 10 && name.eq_ignore_ascii_case("set-cookie") {
-                summary.set_cookie = true;
-            } else if name.eq_ignore_ascii_case("connection") {
-                for token in header.value.split(|&b| b == b',').map(trim) {
-                    if token.eq_ignore_ascii_case(b"close") {
-                        summary.conn_close = true;
-                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                        summary.conn_keep_alive = true;
-                    }
-                }
+            let (name, value) = (header.name.as_bytes(), header.value);
+            match name.len() {
+                14 if CONTENT_LENGTH.matches(name) => summary.content_length(value)?,
+                17 if TRANSFER_ENCODING.matches(name) => summary.transfer_encoding(value),
+                10 if SET_COOKIE.matches(name) => summary.set_cookie = true,
+                10 if CONNECTION.matches(name) => summary.connection(value),
+                _ => {}
             }
         }
         Ok(summary)
     }
+
+    /// A list ("5, 5") is allowed when every member agrees (RFC 9110 §8.6).
+    fn content_length(&mut self, value: &[u8]) -> Result<(), CodecError> {
+        if let Some(length) = digits_value(value) {
+            return self.one_content_length(length);
+        }
+        for part in value.split(|&b| b == b',') {
+            self.one_content_length(parse_length(trim(part))?)?;
+        }
+        Ok(())
+    }
+
+    fn one_content_length(&mut self, length: u64) -> Result<(), CodecError> {
+        match self.content_length {
+            Some(seen) if seen != length => Err(CodecError::ConflictingContentLength),
+            _ => {
+                self.content_length = Some(length);
+                Ok(())
+            }
+        }
+    }
+
+    /// Chunked when the last coding is `chunked`.
+    fn transfer_encoding(&mut self, value: &[u8]) {
+        let last = if value.eq_ignore_ascii_case(b"chunked") {
+            value
+        } else {
+            value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"")
+        };
+        self.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+    }
+
+    fn connection(&mut self, value: &[u8]) {
+        if KEEP_ALIVE.matches(value) {
+            self.conn_keep_alive = true;
+            return;
+        }
+        for token in value.split(|&b| b == b',').map(trim) {
+            if token.eq_ignore_ascii_case(b"close") {
+                self.conn_close = true;
+            } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                self.conn_keep_alive = true;
+            }
+        }
+    }
+}
+
+const CONTENT_LENGTH: FoldedName = FoldedName::new(b"content-length");
+const TRANSFER_ENCODING: FoldedName = FoldedName::new(b"transfer-encoding");
+const SET_COOKIE: FoldedName = FoldedName::new(b"set-cookie");
+const CONNECTION: FoldedName = FoldedName::new(b"connection");
+/// A whole `Connection` value of `keep-alive` (nginx's), before splitting the value as a list.
+const KEEP_ALIVE: FoldedName = FoldedName::new(b"keep-alive");
+
+/// A lowercase name of 8 to 24 letters and hyphens, compared with bytes ignoring ASCII case a
+/// word at a time: three eight-byte words, at the start, the middle and the end (they overlap
+/// below 24 bytes). In each word, letters are folded by setting bit 0x20, which turns only
+/// `A`..`Z` and `a`..`z` into `a`..`z`; other bytes (the hyphen) are compared exactly. The same
+/// answer as `eq_ignore_ascii_case` for any bytes, in a few instructions.
+struct FoldedName {
+    len: usize,
+    /// Where each word starts.
+    at: [usize; 3],
+    words: [u64; 3],
+    /// 0x20 in the bytes that are letters.
+    folds: [u64; 3],
+}
+
+impl FoldedName {
+    const fn new(lower: &[u8]) -> FoldedName {
+        assert!(lower.len() >= 8 && lower.len() <= 24, "a folded name is 8 to 24 bytes");
+        let mut fold = [0u8; 24];
+        let mut i = 0;
+        while i < lower.len() {
+            assert!(lower[i].is_ascii_lowercase() || lower[i] == b'-', "lowercase letters and hyphens");
+            if lower[i].is_ascii_lowercase() {
+                fold[i] = 0x20;
+            }
+            i += 1;
+        }
+        let at = [0, lower.len() / 2 - 4, lower.len() - 8];
+        FoldedName {
+            len: lower.len(),
+            at,
+            words: [word_at(lower, at[0]), word_at(lower, at[1]), word_at(lower, at[2])],
+            folds: [word_at(&fold, at[0]), word_at(&fold, at[1]), word_at(&fold, at[2])],
+        }
+    }
+
+    #[inline]
+    fn matches(&self, bytes: &[u8]) -> bool {
+        bytes.len() == self.len
+            && (0..3).all(|i| {
+                // Eight bytes loaded at once (never out of bounds once the lengths are equal).
+                let eight = bytes.get(self.at[i]..).and_then(<[u8]>::first_chunk::<8>);
+                eight.is_some_and(|eight| u64::from_le_bytes(*eight) | self.folds[i] == self.words[i])
+            })
+    }
+}
+
+/// Eight bytes of `bytes` from `at` as one little-endian word (for the constants).
+const fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    let mut i = 0;
+    while i < 8 {
+        word[i] = bytes[at + i];
+        i += 1;
+    }
+    u64::from_le_bytes(word)
+}
+
+/// A plain decimal number of 1 to 19 digits (below `u64::MAX`), else `None`.
+fn digits_value(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 fn parse_length(digits: &[u8]) -> Result<u64, CodecError> {
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(CodecError::InvalidContentLength);
-    }
-    Ok(digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+    digits_value(digits).ok_or(CodecError::InvalidContentLength)
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -222,31 +324,31 @@ fn parse_error_name(err: httparse::Error) -> &'static str {
 
 /// Finds a header value in a complete head (used for captures and journeys, not the hot path).
 pub fn find_header<'b>(head: &'b [u8], name: &str) -> Option<&'b [u8]> {
-    let mut offset = 0;
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        let used = match parsed.parse(&head[offset..]) {
-            Ok(httparse::Status::Complete(used)) => used,
-            _ => return None,
-        };
-        // Interim heads are skipped the same way the parser skipped them.
-        if matches!(parsed.code, Some(100..=199)) {
-            offset += used;
-            continue;
-        }
-        return parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
-    }
+    let mut found = None;
+    with_final_fields(head, |fields| {
+        found = fields.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    });
+    found
 }
 
 /// Calls `each` with every value of header `name` in a complete head, in order (for fields
 /// that repeat, such as `Set-Cookie`; not the hot path).
 pub fn for_each_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b [u8])) {
+    with_final_fields(head, |fields| {
+        fields.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
+    });
+}
+
+/// Calls `each` with the fields of the final head in a complete head, interim heads skipped as
+/// the parser skips them; not at all when the head does not parse (or has more than
+/// `HEADER_SLOTS` fields). The slots are uninitialised, as in `parse_one`.
+fn with_final_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b>])) {
     let mut offset = 0;
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        let used = match parsed.parse(&head[offset..]) {
+        let mut headers = [const { MaybeUninit::<httparse::Header<'b>>::uninit() }; HEADER_SLOTS];
+        let mut parsed = httparse::Response::new(&mut []);
+        let parser = httparse::ParserConfig::default();
+        let used = match parser.parse_response_with_uninit_headers(&mut parsed, &head[offset..], &mut headers) {
             Ok(httparse::Status::Complete(used)) => used,
             _ => return,
         };
@@ -254,10 +356,12 @@ pub fn for_each_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b 
             offset += used;
             continue;
         }
-        parsed.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
-        return;
+        return each(parsed.headers);
     }
 }
+
+#[cfg(test)]
+mod equivalence;
 
 #[cfg(test)]
 mod tests {
@@ -371,6 +475,31 @@ mod tests {
     fn garbage_is_malformed() {
         assert!(matches!(parse("SSH-2.0-OpenSSH_9.2\r\n\r\n"), Err(CodecError::Malformed { .. })));
         assert!(matches!(parse("HTTP/1.1 101 Switching Protocols\r\n\r\n"), Err(CodecError::Malformed { .. })));
+        for below in ["HTTP/1.1 099 Odd\r\n\r\n", "HTTP/1.1 000\r\n\r\n"] {
+            let err = parse(below).err();
+            assert_eq!(err, Some(CodecError::Malformed { what: "status code below 100" }), "{below:?}");
+        }
+    }
+
+    #[test]
+    fn for_each_header_sees_every_value_of_the_final_head_only() {
+        let head = b"HTTP/1.1 103 Early Hints\r\nSet-Cookie: early=1\r\n\r\n\
+                     HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX: y\r\nset-cookie: b=2\r\n\r\nbody";
+        let mut seen = Vec::new();
+        for_each_header(head, "Set-Cookie", |value| seen.push(value));
+        assert_eq!(seen, [&b"a=1"[..], b"b=2"]);
+        let mut none = 0;
+        for_each_header(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n", "set-cookie", |_| none += 1);
+        assert_eq!(none, 0, "an incomplete head has no fields");
+    }
+
+    #[test]
+    fn find_header_reads_up_to_the_slots_and_no_further() {
+        let fields = |n: usize| (0..n).map(|i| format!("X-{i}: {i}\r\n")).collect::<String>();
+        let head = format!("HTTP/1.1 200 OK\r\n{}\r\n", fields(HEADER_SLOTS));
+        assert_eq!(find_header(head.as_bytes(), "x-255"), Some(&b"255"[..]));
+        let head = format!("HTTP/1.1 200 OK\r\n{}\r\n", fields(HEADER_SLOTS + 1));
+        assert_eq!(find_header(head.as_bytes(), "x-0"), None, "more fields than slots: not parsed");
     }
 
     #[test]

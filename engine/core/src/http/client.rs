@@ -758,11 +758,23 @@ impl HttpClient {
         started: Instant,
         on_written: &dyn Fn(u64),
     ) -> Result<Trip, TripError> {
-        let request_bytes = write_request(conn, request).await?;
+        // A request written in part reached the server, which may have answered before reading
+        // the rest (a 413 for a body too large) and closed: its answer, when one can be read,
+        // is the response; else the write's error stands, the request counted as sent.
+        let (request_bytes, write_failed) = match write_request(conn, request).await {
+            Ok(bytes) => (bytes, None),
+            Err(failed) if failed.written == 0 => return Err(failed.error),
+            Err(failed) => (failed.written, Some(failed.error)),
+        };
         on_written(request_bytes);
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         conn.body_buf.clear();
-        let (first_byte_us, ended) = read_response(conn, &mut reader, started).await?;
+        let reusable = write_failed.is_none();
+        let (first_byte_us, ended) = match (read_response(conn, &mut reader, started).await, write_failed) {
+            (Ok(read), _) => read,
+            (Err(_), Some(error)) => return Err(TripError { sent: true, ..error }),
+            (Err(err), None) => return Err(err),
+        };
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
         // A discarded or empty body (most responses under load) needs no split of the buffer.
@@ -775,7 +787,7 @@ impl HttpClient {
             request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             ended,
-            keep_alive: head.keep_alive,
+            keep_alive: head.keep_alive && reusable,
             set_cookie: head.set_cookie,
         })
     }
@@ -790,9 +802,14 @@ fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: Timings) -> Htt
     .with_timings(timings)
 }
 
-/// Encodes the request into the connection's write buffer and writes it; returns its size. A
-/// failure here means the request did not reach the server.
-async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, TripError> {
+/// A request that could not be written whole: why, and how many of its bytes were.
+struct WriteFailed {
+    error: TripError,
+    written: u64,
+}
+
+/// Encodes the request into the connection's write buffer and writes it; returns its size.
+async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, WriteFailed> {
     conn.write_buf.clear();
     let head = RequestHead {
         method: request.method,
@@ -803,14 +820,20 @@ async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, T
     encode_request(&mut conn.write_buf, &head, request.body);
     let request_bytes = conn.write_buf.len() as u64;
     let buf = std::mem::take(&mut conn.write_buf);
-    let (written, buf) = conn.io.write_all(buf).await;
+    let (result, written, buf) = conn.io.write_all(buf).await;
     conn.write_buf = buf;
-    match written {
-        Ok(_) => Ok(request_bytes),
-        // The connection refused the bytes: the request did not reach the server.
-        Err(err) => {
-            Err(TripError { kind: io_kind(&err), detail: format!("send: {err}"), nothing_received: true, sent: false })
-        }
+    match result {
+        Ok(()) => Ok(request_bytes),
+        // Not sent, unless some bytes were (the caller looks for an early answer).
+        Err(err) => Err(WriteFailed {
+            error: TripError {
+                kind: io_kind(&err),
+                detail: format!("send: {err}"),
+                nothing_received: true,
+                sent: false,
+            },
+            written: written as u64,
+        }),
     }
 }
 

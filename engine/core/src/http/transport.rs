@@ -7,8 +7,9 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use bytes::BytesMut;
+use monoio::buf::IoBuf;
 use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt, CancelHandle, CancelableAsyncReadRent};
+use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelHandle, CancelableAsyncReadRent};
 use monoio::net::TcpStream;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
@@ -34,16 +35,27 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// Writes all of `buf`, returning it for reuse.
-    pub async fn write_all(&mut self, buf: BytesMut) -> (io::Result<()>, BytesMut) {
+    /// Writes all of `buf`, returning it for reuse, with how many of its bytes reached the
+    /// socket: all on success; on an error, those written before it (a server may have read
+    /// them, and answered early).
+    pub async fn write_all(&mut self, buf: BytesMut) -> (io::Result<()>, usize, BytesMut) {
         match self {
             Transport::Plain(tcp) => {
-                let (result, buf) = tcp.write_all(buf).await;
-                (result.map(|_| ()), buf)
+                let (mut buf, mut written) = (buf, 0);
+                while written < buf.len() {
+                    let (result, slice) = tcp.write(buf.slice(written..)).await;
+                    buf = slice.into_inner();
+                    match result {
+                        Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), written, buf),
+                        Ok(n) => written += n,
+                        Err(err) => return (Err(err), written, buf),
+                    }
+                }
+                (Ok(()), written, buf)
             }
             Transport::Tls(tls) => {
-                let result = Box::pin(tls.write_all(&buf)).await;
-                (result, buf)
+                let (result, written) = Box::pin(tls.write_all(&buf)).await;
+                (result, written, buf)
             }
         }
     }
@@ -156,17 +168,25 @@ impl TlsStream {
     }
 
     /// Encrypts and sends all of `data`. rustls buffers at most 64 KiB of plaintext before a
-    /// flush, so a larger request body goes in pieces, each flushed before the next.
-    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+    /// flush, so a larger request body goes in pieces, each flushed before the next. Returns
+    /// how much plaintext was sent whole before an error (all of it on success).
+    async fn write_all(&mut self, mut data: &[u8]) -> (io::Result<()>, usize) {
+        let mut sent = 0;
         while !data.is_empty() {
-            let taken = self.session.writer().write(data)?;
+            let taken = match self.session.writer().write(data) {
+                Ok(taken) => taken,
+                Err(err) => return (Err(err), sent),
+            };
             data = &data[taken..];
             if taken == 0 && !self.session.wants_write() {
-                return Err(io::Error::new(io::ErrorKind::WriteZero, "TLS session accepts no more data"));
+                return (Err(io::Error::new(io::ErrorKind::WriteZero, "TLS session accepts no more data")), sent);
             }
-            self.flush().await?;
+            if let Err(err) = self.flush().await {
+                return (Err(err), sent);
+            }
+            sent += taken;
         }
-        self.flush().await
+        (self.flush().await, sent)
     }
 
     /// Sends whatever records rustls has queued.

@@ -57,7 +57,9 @@ impl<'a> Url<'a> {
             return Err(fail("missing host"));
         }
         if target.has_space_or_control {
-            return Err(fail("spaces or control characters in the path must be percent-encoded"));
+            return Err(fail(
+                "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
+            ));
         }
         let target = if target.len == 0 { "/" } else { &rest[authority.len..authority.len + target.len] };
         Ok(Url { tls, authority: authority_text, host, port, target })
@@ -130,6 +132,32 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
     }
 }
 
+/// `url` with the non-ASCII bytes of its path and query percent-encoded as UTF-8 (as browsers
+/// send them: a request target is ASCII); `None` when there is nothing to encode, which is
+/// nearly always, so nothing is copied. A non-ASCII host is left as it is (its lookup fails,
+/// as a `dns` error: write its `xn--` form).
+pub fn encode_non_ascii(url: &str) -> Option<String> {
+    if url.is_ascii() {
+        return None;
+    }
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let path_at = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    let (head, rest) = url.split_at(path_at);
+    if rest.is_ascii() {
+        return None;
+    }
+    let mut out = String::with_capacity(url.len() + 2 * (rest.len() - rest.chars().count()) + 8);
+    out.push_str(head);
+    for byte in rest.bytes() {
+        if byte.is_ascii() {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Some(out)
+}
+
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
@@ -183,6 +211,16 @@ mod tests {
         assert_eq!((url.host, url.port, url.target), ("host", 8080, "/"));
         let url = Url::parse("http://héllo.example:81/ü?x#y").unwrap();
         assert_eq!((url.host, url.port, url.target), ("héllo.example", 81, "/ü?x"));
+    }
+
+    #[test]
+    fn non_ascii_paths_and_queries_are_percent_encoded_and_nothing_else_is_copied() {
+        assert_eq!(encode_non_ascii("http://h:1/a%20b?q=1"), None);
+        assert_eq!(encode_non_ascii("http://h/ünï?q=é&x=1").as_deref(), Some("http://h/%C3%BCn%C3%AF?q=%C3%A9&x=1"));
+        assert_eq!(encode_non_ascii("http://h?é").as_deref(), Some("http://h?%C3%A9"));
+        assert_eq!(encode_non_ascii("http://hé.example/x"), None, "the host is not encoded");
+        let encoded = encode_non_ascii("https://h/€").unwrap();
+        assert_eq!(Url::parse(&encoded).unwrap().target, "/%E2%82%AC");
     }
 
     #[test]
@@ -257,7 +295,9 @@ mod tests {
             return Err(fail("missing host"));
         }
         if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
-            return Err(fail("spaces or control characters in the path must be percent-encoded"));
+            return Err(fail(
+                "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
+            ));
         }
         Ok(Url { tls, authority, host, port, target })
     }

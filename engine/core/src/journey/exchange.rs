@@ -18,7 +18,9 @@ use crate::stats::{ErrorKind, TxnStats, record_latency};
 impl Ctx {
     /// One exchange (one hop of a request), recorded under the current transaction.
     pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        let url = match Url::parse(request.url) {
+        // A non-ASCII path or query goes percent-encoded (a copy, only then).
+        let encoded = crate::http::url::encode_non_ascii(request.url);
+        let url = match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
             Ok(url) => url,
             Err(err) => {
                 let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());

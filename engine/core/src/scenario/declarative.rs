@@ -187,26 +187,29 @@ impl DeclarativeJourney {
     }
 }
 
-/// The step's captures from its response, or an error naming the one not found.
+/// The step's captures from its response, or an error naming the one not found (and, for a
+/// JSON capture, a body that is not JSON at all).
 fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, String)>> {
     let mut values = Vec::new();
     for (name, capture) in &step.captures {
-        let value = capture_value(response, capture).ok_or_else(|| {
-            JourneyError::msg(format!(
-                "step {:?}: capture {name} = {} not found in the response",
-                step.transaction,
-                CaptureWords(capture)
-            ))
+        let value = capture_value(response, capture).map_err(|why| {
+            JourneyError::msg(format!("step {:?}: capture {name} = {} {why}", step.transaction, CaptureWords(capture)))
         })?;
         values.push((name.clone(), value));
     }
     Ok(values)
 }
 
-fn capture_value(response: &Response, capture: &Capture) -> Option<String> {
+fn capture_value(response: &Response, capture: &Capture) -> Result<String, String> {
+    const MISSING: &str = "not found in the response";
     match capture {
-        Capture::Header(name) => response.header(name).map(str::to_string),
-        Capture::Json(path) => json_path(&serde_json::from_slice(response.body()).ok()?, path),
+        Capture::Header(name) => response.header(name).map(str::to_string).ok_or_else(|| MISSING.to_string()),
+        Capture::Json(path) => {
+            let document: serde_json::Value = serde_json::from_slice(response.body()).map_err(|err| {
+                format!("not found: the response body ({} bytes) is not JSON ({err})", response.body().len())
+            })?;
+            json_path(&document, path).ok_or_else(|| MISSING.to_string())
+        }
     }
 }
 

@@ -588,7 +588,7 @@ impl Conn {
     /// Writes `write_buf` whole.
     async fn write(&mut self) -> std::io::Result<()> {
         let buf = std::mem::take(&mut self.write_buf);
-        let (result, mut buf) = self.io.write_all(buf).await;
+        let (result, _, mut buf) = self.io.write_all(buf).await;
         buf.clear();
         self.write_buf = buf;
         result

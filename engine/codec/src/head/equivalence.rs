@@ -1,0 +1,284 @@
+//! Property tests holding the response-head parser to the plain implementation it replaced
+//! (issue 15: fewer instructions, exactly the same answers and errors for every input).
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// The head parser as it was before issue 15, kept as the oracle: initialised header slots (32,
+/// then all of them when those overflow) and every name compared with `eq_ignore_ascii_case`.
+fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    let parsed = match reference_one::<32>(buf, slots.min(32)) {
+        Err(CodecError::TooManyHeaders { .. }) if slots > 32 => reference_one::<HEADER_SLOTS>(buf, slots)?,
+        other => other?,
+    };
+    let Some((status, minor_version, used, fields)) = parsed else {
+        if buf.len() > limits.head_bytes_max {
+            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+        }
+        return Ok(None);
+    };
+    if used > limits.head_bytes_max {
+        return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+    }
+    if status == 101 {
+        return Err(CodecError::Malformed { what: "unexpected 101 Switching Protocols" });
+    }
+    if (100..200).contains(&status) {
+        return Ok(Some(HeadStep::Interim { len: used }));
+    }
+    let framing = if request_was_head || status == 204 || status == 304 {
+        BodyFraming::Empty
+    } else if let Some(chunked) = fields.transfer_chunked {
+        if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose }
+    } else if let Some(length) = fields.content_length {
+        BodyFraming::Length(length)
+    } else {
+        BodyFraming::UntilClose
+    };
+    let keep_alive = framing != BodyFraming::UntilClose
+        && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
+    let head = ResponseHead {
+        status,
+        minor_version,
+        head_len: used,
+        interim_count: 0,
+        framing,
+        keep_alive,
+        set_cookie: fields.set_cookie,
+    };
+    Ok(Some(HeadStep::Final(head)))
+}
+
+fn reference_one<const N: usize>(
+    rest: &[u8],
+    slots: usize,
+) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+    let mut headers = [httparse::EMPTY_HEADER; N];
+    let mut response = httparse::Response::new(&mut headers[..slots]);
+    match response.parse(rest) {
+        Ok(httparse::Status::Complete(used)) => {
+            let fields = reference_fields(response.headers)?;
+            Ok(Some((response.code.unwrap_or(0), response.version.unwrap_or(1), used, fields)))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
+        Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
+    }
+}
+
+fn reference_fields(headers: &[httparse::Header<'_>]) -> Result<FieldSummary, CodecError> {
+    let mut summary = FieldSummary::default();
+    for header in headers {
+        let name = header.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            for part in header.value.split(|&b| b == b',') {
+                let length = parse_length(trim(part))?;
+                match summary.content_length {
+                    Some(seen) if seen != length => return Err(CodecError::ConflictingContentLength),
+                    _ => summary.content_length = Some(length),
+                }
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            let last = header.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or(b"");
+            summary.transfer_chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case("set-cookie") {
+            summary.set_cookie = true;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in header.value.split(|&b| b == b',').map(trim) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    summary.conn_close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    summary.conn_keep_alive = true;
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// Names near the four that matter: each in several cases, one letter off, one byte longer or
+/// shorter, a hyphen replaced (`_`, CR's partner in bit 0x20 is the hyphen), and others.
+const NAMES: &[&str] = &[
+    "content-length",
+    "Content-Length",
+    "CONTENT-LENGTH",
+    "content-lengtH",
+    "content_length",
+    "content-lengthx",
+    "content-lengt",
+    "contentmlength",
+    "transfer-encoding",
+    "Transfer-Encoding",
+    "TRANSFER-ENCODINg",
+    "transfer-encodinf",
+    "transfer_encoding",
+    "connection",
+    "Connection",
+    "CONNECTION",
+    "connectioN",
+    "connectiom",
+    "set-cookie",
+    "Set-Cookie",
+    "SET-COOKIE",
+    "set_cookie",
+    "set-cookiE",
+    "Server",
+    "Date",
+    "Content-Type",
+    "X-Set-Cookie",
+    "keep-alive",
+    "{onnection",
+    "@onnection",
+    "`ontent-length",
+];
+
+const VALUES: &[&str] = &[
+    "13",
+    "0",
+    "5, 5",
+    "5,6",
+    " 7 ",
+    "7 ",
+    "-1",
+    "+5",
+    "",
+    "0x10",
+    "18446744073709551615",
+    "9999999999999999999",
+    "99999999999999999999",
+    "chunked",
+    "CHUNKED",
+    "Chunked ",
+    "gzip, chunked",
+    "chunked, gzip",
+    "gzip",
+    "keep-alive",
+    "Keep-Alive",
+    "KEEP-ALIVE",
+    "keep_alive",
+    "keep-alivE,close",
+    "close",
+    "Close",
+    "keep-alive, close",
+    "upgrade",
+    "a=1; Path=/",
+];
+
+fn header_line() -> impl Strategy<Value = Vec<u8>> {
+    let name = prop_oneof![
+        4 => proptest::sample::select(NAMES).prop_map(|n| n.as_bytes().to_vec()),
+        1 => proptest::collection::vec(any::<u8>(), 0..20),
+    ];
+    let value = prop_oneof![
+        4 => proptest::sample::select(VALUES).prop_map(|v| v.as_bytes().to_vec()),
+        1 => proptest::collection::vec(any::<u8>(), 0..24),
+    ];
+    (name, value, prop_oneof![Just(": "), Just(":"), Just(" : ")]).prop_map(|(name, value, colon)| {
+        let mut line = name;
+        line.extend_from_slice(colon.as_bytes());
+        line.extend_from_slice(&value);
+        line.extend_from_slice(b"\r\n");
+        line
+    })
+}
+
+fn head() -> impl Strategy<Value = Vec<u8>> {
+    let status = proptest::sample::select(
+        &[
+            "HTTP/1.1 200 OK\r\n",
+            "HTTP/1.0 200 OK\r\n",
+            "HTTP/1.1 204 No Content\r\n",
+            "HTTP/1.1 304 Not Modified\r\n",
+            "HTTP/1.1 100 Continue\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\n",
+            "HTTP/1.1 404\r\n",
+            "HTTP/2 200 OK\r\n",
+        ][..],
+    );
+    (status, proptest::collection::vec(header_line(), 0..40), any::<bool>()).prop_map(|(status, lines, end)| {
+        let mut head = status.as_bytes().to_vec();
+        lines.iter().for_each(|line| head.extend_from_slice(line));
+        if end {
+            head.extend_from_slice(b"\r\nHello");
+        }
+        head
+    })
+}
+
+fn limits() -> impl Strategy<Value = Limits> {
+    prop_oneof![
+        Just(Limits::DEFAULT),
+        (0usize..48, 16usize..1200).prop_map(|(headers_count_max, head_bytes_max)| Limits {
+            headers_count_max,
+            head_bytes_max,
+            ..Limits::DEFAULT
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Every head, whole and cut short anywhere, gets the reference's answer or error.
+    #[test]
+    fn heads_parse_as_the_reference_parses_them(
+        head in head(),
+        cut in any::<prop::sample::Index>(),
+        limits in limits(),
+        request_was_head in any::<bool>(),
+    ) {
+        for buf in [&head[..], &head[..cut.index(head.len() + 1)]] {
+            prop_assert_eq!(
+                parse_head_step(buf, &limits, request_was_head),
+                reference_step(buf, &limits, request_was_head),
+                "{:?}", String::from_utf8_lossy(buf)
+            );
+        }
+    }
+
+    /// The four fields read from any list of fields, whatever their values, as the reference
+    /// reads them (the same error at the same field too).
+    #[test]
+    fn fields_are_summed_up_as_the_reference_does(
+        fields in proptest::collection::vec((
+            proptest::sample::select(NAMES),
+            prop_oneof![
+                4 => proptest::sample::select(VALUES).prop_map(|v| v.as_bytes().to_vec()),
+                1 => proptest::collection::vec(any::<u8>(), 0..24),
+            ],
+        ), 0..8),
+    ) {
+        let headers: Vec<httparse::Header<'_>> =
+            fields.iter().map(|(name, value)| httparse::Header { name, value }).collect();
+        prop_assert_eq!(FieldSummary::of(&headers), reference_fields(&headers));
+    }
+
+    /// A folded name matches exactly the bytes `eq_ignore_ascii_case` matches.
+    #[test]
+    fn folded_names_match_as_eq_ignore_ascii_case(
+        pick in 0usize..5,
+        bytes in proptest::collection::vec(any::<u8>(), 0..20),
+        flips in any::<u32>(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let (folded, lower): (&FoldedName, &[u8]) = [
+            (&CONTENT_LENGTH, &b"content-length"[..]),
+            (&TRANSFER_ENCODING, b"transfer-encoding"),
+            (&SET_COOKIE, b"set-cookie"),
+            (&CONNECTION, b"connection"),
+            (&KEEP_ALIVE, b"keep-alive"),
+        ][pick];
+        // The name with some bytes' bit 0x20 flipped (case, or `-` to CR), with one byte
+        // replaced, and random bytes.
+        let flipped: Vec<u8> =
+            lower.iter().enumerate().map(|(i, b)| if flips >> (i % 32) & 1 == 1 { b ^ 0x20 } else { *b }).collect();
+        let mut replaced = lower.to_vec();
+        replaced[at.index(lower.len())] = byte;
+        for candidate in [&flipped[..], &replaced[..], &bytes[..], lower] {
+            prop_assert_eq!(folded.matches(candidate), candidate.eq_ignore_ascii_case(lower), "{:?}", candidate);
+        }
+    }
+}
