@@ -39,6 +39,8 @@ impl ValueSums {
         }
         // A histogram handed on from a wider interval starts new rather than being rebuilt.
         narrow_for(histogram, highest_of(high));
+        // Made (or widened) once, at the range of every list's values.
+        let histogram = histogram.histogram_to_record(highest_of(high));
         if pairs * BUCKETS_PER_VALUE_MAX < high - low + 1 {
             lists.for_each(|list| list.add_to(histogram));
             return;
@@ -50,7 +52,6 @@ impl ValueSums {
             let sum = &mut self.counts[slot as usize];
             *sum = sum.saturating_add(u64::from(count));
         }
-        let histogram = histogram.histogram_to_record(highest_of(high));
         for (slot, sum) in self.counts[low..=high].iter_mut().enumerate() {
             if *sum > 0 {
                 let value = highest_of(low + slot);
