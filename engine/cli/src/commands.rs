@@ -164,6 +164,9 @@ struct Resolved {
     duration: Option<Duration>,
     client: ClientOptions,
     thresholds: Vec<String>,
+    /// The transactions a scenario file can record, when it defines every journey it runs
+    /// (`threshold::file_transactions`): a threshold naming another is refused before the run.
+    transactions: Option<std::collections::BTreeSet<String>>,
     /// A scenario file's entries' places, for errors and warnings that need the cores.
     places: Option<scenario_file::EntryPlaces>,
 }
@@ -171,13 +174,15 @@ struct Resolved {
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
     if scenario_file::is_scenario_file(name) {
         let loaded = scenario_file::load(Path::new(name), base, overrides)?;
-        mite_core::output::threshold::from_file(&loaded)?;
+        let text = std::fs::read_to_string(name).with_context(|| format!("reading {name}"))?;
+        mite_core::output::threshold::from_file(&loaded, &text)?;
         return Ok(Resolved {
             registry: loaded.registry,
             scenario: loaded.scenario,
             duration: loaded.duration,
             client: loaded.client,
             thresholds: loaded.thresholds,
+            transactions: mite_core::output::threshold::file_transactions(&text),
             places: Some(loaded.entry_places),
         });
     }
@@ -190,6 +195,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         duration: None,
         client: ClientOptions::default(),
         thresholds: Vec::new(),
+        transactions: None,
         places: None,
     })
 }
@@ -338,6 +344,13 @@ fn execute(
         .iter()
         .map(|t| mite_core::output::threshold::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
+    // A name the scenario file cannot record could never be checked: a typo, said before the run.
+    if let Some(known) = &resolved.transactions
+        && let Some(threshold) = thresholds.iter().find(|t| t.unknown_in(Some(known)).is_some())
+    {
+        let name = threshold.unknown_in(Some(known)).unwrap_or_default();
+        bail!("threshold {:?}: {}", threshold.text(), mite_core::output::threshold::not_in_file(name, known));
+    }
     // Output paths are checked before the first request, so that a typo does not cost the run.
     output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
@@ -411,30 +424,51 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signal
     }
 }
 
-/// The run's exit code (README's table), saying why when it is not the thresholds'.
+/// The run's exit code (README's table): an error (1) wins over an interrupt (5), which wins
+/// over a failed threshold (3). One line says the code and every reason that applied, so the
+/// code a script sees is the one printed.
 fn exit_code(
     checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
     result: &RunResult,
     write_failed: bool,
     hdr_log_failed: bool,
 ) -> ExitCode {
-    let Some(mut code) = threshold_code(checked) else { return ExitCode::from(EXIT_ERROR) };
-    if let Some(interrupted) = interrupted(result) {
-        code = interrupted;
+    let thresholds = threshold_verdict(checked);
+    let mut errors = Vec::new();
+    if thresholds.unchecked > 0 {
+        errors.push("a threshold could not be checked");
+    }
+    if write_failed {
+        errors.push("an output could not be written");
     }
     if hdr_log_failed {
-        let _ = writeln!(
-            std::io::stderr(),
-            "the --hdr-log is incomplete (writing it failed mid-run): exit code {EXIT_ERROR}"
-        );
+        errors.push("the --hdr-log is incomplete (writing it failed mid-run)");
     }
-    if write_failed || hdr_log_failed {
-        code = ExitCode::from(EXIT_ERROR);
+    let interrupted = result.stopped_by == StopReason::Interrupted;
+    let mut reasons: Vec<&str> = errors.clone();
+    if interrupted {
+        reasons.push("the run was interrupted");
     }
-    code
+    if thresholds.failed > 0 {
+        reasons.push("a threshold failed");
+    }
+    let code = if !errors.is_empty() {
+        EXIT_ERROR
+    } else if interrupted {
+        EXIT_INTERRUPTED
+    } else if thresholds.failed > 0 {
+        EXIT_THRESHOLD
+    } else {
+        return ExitCode::SUCCESS;
+    };
+    // A failed threshold alone is said by its own lines; anything else gets the code's line.
+    if code != EXIT_THRESHOLD {
+        let _ = writeln!(std::io::stderr(), "{}: exit code {code}", reasons.join("; "));
+    }
+    ExitCode::from(code)
 }
 
-/// The interrupted exit code, said, when a signal stopped the run.
+/// The interrupted exit code, said, when a signal stopped the run (`journey run`).
 fn interrupted(result: &RunResult) -> Option<ExitCode> {
     (result.stopped_by == StopReason::Interrupted).then(|| {
         let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
@@ -497,35 +531,43 @@ fn write_outputs(
     failed
 }
 
-/// Prints each threshold's outcome; the exit code they make (success, or `EXIT_THRESHOLD`
-/// when one failed), or `None` when one could not be checked (it names an unknown transaction:
-/// an error, never a pass).
-fn threshold_code(
+/// What the thresholds came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Thresholds {
+    /// How many failed.
+    failed: usize,
+    /// How many could not be checked (an unknown transaction): an error, never a pass.
+    unchecked: usize,
+}
+
+/// Prints every threshold's outcome, each one whatever the others came to, and what they
+/// came to together.
+fn threshold_verdict(
     checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
-) -> Option<ExitCode> {
+) -> Thresholds {
     let total = checked.len();
-    let mut failed = 0;
+    let (mut failed, mut unchecked) = (0, 0);
     for check in checked {
         match check {
             Ok(outcome) => {
                 let verdict = if outcome.passed { "pass" } else { "FAIL" };
                 let _ =
                     writeln!(std::io::stdout(), "threshold {}: {verdict} (actual {})", outcome.text, outcome.actual);
-                if !outcome.passed {
-                    failed += 1;
-                }
+                failed += usize::from(!outcome.passed);
             }
             Err(err) => {
                 let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
-                return None;
+                unchecked += 1;
             }
         }
     }
-    if failed == 0 {
-        return Some(ExitCode::SUCCESS);
+    if failed > 0 {
+        let _ = writeln!(std::io::stderr(), "{failed} of {total} thresholds failed");
     }
-    let _ = writeln!(std::io::stderr(), "{failed} of {total} thresholds failed");
-    Some(ExitCode::from(EXIT_THRESHOLD))
+    if unchecked > 0 {
+        let _ = writeln!(std::io::stderr(), "{unchecked} of {total} thresholds could not be checked");
+    }
+    Thresholds { failed, unchecked }
 }
 
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.
@@ -613,10 +655,15 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
         paths.iter().zip(&files).map(|(path, (_, file))| (path.display().to_string(), file.clone())).collect();
     let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
     merged.stopped_by = file.stopped_by;
-    write_file(&output::check("-o", output)?, &file)?;
-    if let Some(path) = html {
+    // Both outputs are checked before either is written: a bad --html must not leave a
+    // merged file behind an exit code of 1.
+    output::distinct(&[("-o", Some(output)), ("--html", html)])?;
+    let sink = output::check("-o", output)?;
+    let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
+    write_file(&sink, &file)?;
+    if let Some((path, html)) = html {
         let page = mite_core::output::html::render_merged(&merged, &files);
-        output::write(&output::check("--html", path)?, page.as_bytes())?;
+        output::write(&html, page.as_bytes())?;
         tell(format_args!("merged report written to {}", path.display()));
     }
     print_result(&merged, output == Path::new("-"));

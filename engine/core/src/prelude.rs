@@ -77,22 +77,6 @@ pub use crate::model::config::Config;
 pub use crate::model::datapool::{DataPool, Row};
 pub use crate::model::volume::{RateModel, VolumeModel};
 pub use crate::stats::ErrorKind;
-/// An HTTP method, for the ones without a shortcut on [`Http`] (`get`, `post`, `put`, `delete`,
-/// `head`, `patch`, `options`): `ctx.http().request(Method::from_bytes(b"PURGE")?, url)`.
-///
-/// ```
-/// # use mite_core::prelude::*;
-/// # let target = mite_tools::Target::start(Default::default()).unwrap();
-/// async fn purge(ctx: &Ctx, _row: Row) -> JourneyResult {
-///     let url = ctx.config().get_or("url", "").to_string();
-///     let method = Method::from_bytes(b"PURGE").map_err(|e| JourneyError::msg(e.to_string()))?;
-///     ctx.http().request(method, &url).send().await?;
-///     Ok(())
-/// }
-/// let record = JourneyTest::new().config("url", target.url("/")).run(purge).unwrap();
-/// assert_eq!(record.requests[0].method, "PURGE");
-/// ```
-pub use http::Method;
 /// A journey's WebSocket connection, from `ctx.websocket().connect(url).await?`: messages
 /// sent and received are counted under the current transaction.
 ///
@@ -161,6 +145,22 @@ pub use crate::ws::WsConnect;
 /// # assert!(record.is_ok(), "{:?}", record.result);
 /// ```
 pub use crate::ws::WsMessage;
+/// An HTTP method, for the ones without a shortcut on [`Http`] (`get`, `post`, `put`, `delete`,
+/// `head`, `patch`, `options`): `ctx.http().request(Method::from_bytes(b"PURGE")?, url)`.
+///
+/// ```
+/// # use mite_core::prelude::*;
+/// # let target = mite_tools::Target::start(Default::default()).unwrap();
+/// async fn purge(ctx: &Ctx, _row: Row) -> JourneyResult {
+///     let url = ctx.config().get_or("url", "").to_string();
+///     let method = Method::from_bytes(b"PURGE").map_err(|e| JourneyError::msg(e.to_string()))?;
+///     ctx.http().request(method, &url).send().await?;
+///     Ok(())
+/// }
+/// let record = JourneyTest::new().config("url", target.url("/")).run(purge).unwrap();
+/// assert_eq!(record.requests[0].method, "PURGE");
+/// ```
+pub use http::Method;
 
 #[cfg(test)]
 mod tests {

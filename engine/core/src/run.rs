@@ -277,7 +277,7 @@ pub fn run_scenario(
         duration,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
-    let outcome = Collector::new(options, duration, &stop, report, sinks).run(&events);
+    let outcome = Collector::new(options, (started, duration), &stop, report, sinks).run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
@@ -440,12 +440,17 @@ struct Collector<'a, 'r> {
     previous: Option<(Merged, f64)>,
     announced: bool,
     interrupted: bool,
+    /// When the run started, and the last time the stop flag was seen down: a signal first seen
+    /// after that moment came after it, and one that came after the duration ended cut nothing
+    /// short (the run stopped by its duration; the grace goes on as it would have).
+    started: Instant,
+    flag_down_at: Instant,
 }
 
 impl<'a, 'r> Collector<'a, 'r> {
     fn new(
         options: &'a RunOptions,
-        duration: Duration,
+        (started, duration): (Instant, Duration),
         stop: &'a AtomicBool,
         report: &'a mut Reporter<'r>,
         sinks: Sinks<'a>,
@@ -468,6 +473,8 @@ impl<'a, 'r> Collector<'a, 'r> {
             previous: None,
             announced: false,
             interrupted: false,
+            started,
+            flag_down_at: started,
         }
     }
 
@@ -486,9 +493,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 }
                 Err(RecvTimeoutError::Disconnected) => {}
             }
-            if self.stop.load(Ordering::Relaxed) {
-                self.interrupted = true;
-            }
+            self.note_the_stop_flag();
             self.close_complete_intervals()?;
         }
         Ok(Collected {
@@ -498,6 +503,16 @@ impl<'a, 'r> Collector<'a, 'r> {
             fallbacks: self.fallbacks,
             interrupted: self.interrupted,
         })
+    }
+
+    /// A run is interrupted when the signal may have come before its duration ended; one that
+    /// surely came after (the flag was still down once the duration had ended) is not.
+    fn note_the_stop_flag(&mut self) {
+        if !self.stop.load(Ordering::Relaxed) {
+            self.flag_down_at = Instant::now();
+        } else if self.flag_down_at < self.started + self.duration {
+            self.interrupted = true;
+        }
     }
 
     fn started(&mut self, core: usize, driver: Driver, fallback: Option<String>) {

@@ -1,5 +1,6 @@
-//! The engine's sleeps and timeouts: one deadline heap per core thread, driven by a single
-//! runtime timer per core that sleeps until the earliest deadline. A `Sleep` is 32 bytes, where
+//! The engine's sleeps and timeouts: one set of deadline queues per core thread (`deadlines`:
+//! a request's timeout is appended to its duration's queue and unlinked in O(1)), driven by a
+//! single runtime timer per core that sleeps until the earliest deadline. A `Sleep` is 32 bytes, where
 //! the runtime's own is 640 bytes aligned to 128 (cache-padded for threads the engine does not
 //! have): every journey future that can wait holds one, so a journey idle between requests
 //! costs a few KiB less. Precision is the runtime timer's: deadlines fire on the first
@@ -16,7 +17,6 @@ use std::time::{Duration, Instant};
 use super::deadlines::Deadlines;
 
 /// The core thread's timers.
-#[derive(Default)]
 struct Timers {
     deadlines: Deadlines,
     /// Bumped when the timers are forgotten with their runtime: a `Sleep` of an older epoch
@@ -31,8 +31,22 @@ struct Timers {
     fired: Vec<Waker>,
 }
 
+impl Timers {
+    const fn new() -> Self {
+        Timers {
+            deadlines: Deadlines::new(),
+            epoch: 0,
+            driver_running: false,
+            armed: None,
+            driver: None,
+            fired: Vec::new(),
+        }
+    }
+}
+
 thread_local! {
-    static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+    // `const`: every access skips the lazy start's check.
+    static TIMERS: RefCell<Timers> = const { RefCell::new(Timers::new()) };
 }
 
 /// Waits until `deadline` (a think time, a timeout's limit) without blocking the core.

@@ -46,6 +46,12 @@ impl ArrivalClock {
         !self.ended()
     }
 
+    /// How far arrivals have been scheduled once every one due before `until_s` was: `until_s`,
+    /// or the rate model's own end when that came first (seconds since the start).
+    pub fn scheduled_until_s(&self, until_s: f64) -> f64 {
+        self.rate.duration_s().map_or(until_s, |end_s| until_s.min(end_s))
+    }
+
     /// The next intended start time, seconds since the start (`None`: there is none).
     pub fn next_s(&self) -> Option<f64> {
         self.next_s

@@ -49,7 +49,11 @@ impl Arrivals {
     pub(crate) fn queue_due(&self, shard: &Shard, started: Instant, until_s: f64) -> bool {
         let mut stats = shard.stats.borrow_mut();
         let mut queue = self.queue.borrow_mut();
-        self.clock.borrow_mut().due(until_s, |t| queue.arrive(instant_at(started, t), &mut stats.journeys))
+        let mut clock = self.clock.borrow_mut();
+        let going = clock.due(until_s, |t| queue.arrive(instant_at(started, t), &mut stats.journeys));
+        let until_us = (clock.scheduled_until_s(until_s) * 1e6) as u64;
+        stats.journeys.arrivals_until_us = stats.journeys.arrivals_until_us.max(until_us);
+        going
     }
 
     /// Wakes up to `count` slots waiting for an arrival.
@@ -189,5 +193,30 @@ mod tests {
         arrivals.close(&mut shard.stats.borrow_mut().journeys);
         let journeys = &shard.stats.borrow().journeys;
         assert_eq!((journeys.scheduled, journeys.missed), (2, 1), "one taken, one missed at the stop");
+    }
+
+    /// Outside try, finding 7: `rate = 50` over `--duration 2s --grace 1s` said `requested
+    /// 100 (35/s)`, divided by the run with its grace. The cores record how far they scheduled
+    /// (the stop, or the rate model's own end) and the rates are over that.
+    #[test]
+    fn the_time_arrivals_were_scheduled_over_is_recorded() {
+        let shard = shard();
+        let started = Instant::now();
+        let arrivals = Arrivals::new(RateModel::Constant { per_s: 50.0, duration_s: None }, 0, 1, 10);
+        arrivals.queue_due(&shard, started, 1.0);
+        arrivals.queue_due(&shard, started, 2.0);
+        let journeys = shard.stats.borrow().journeys;
+        assert_eq!((journeys.scheduled, journeys.arrivals_until_us), (100, 2_000_000));
+        let seconds = crate::output::result_file::arrivals_window_s(&journeys, 2.9);
+        assert_eq!(journeys.scheduled as f64 / seconds, 50.0, "the rate asked, not 100 / 2.9 s");
+        // A rate model of 1 s in a longer run: its arrivals span its own second.
+        let shard = self::shard();
+        let short = Arrivals::new(RateModel::Constant { per_s: 50.0, duration_s: Some(1.0) }, 0, 1, 10);
+        assert!(!short.queue_due(&shard, started, 1.3), "the model ended");
+        let journeys = shard.stats.borrow().journeys;
+        assert_eq!((journeys.scheduled, journeys.arrivals_until_us), (50, 1_000_000));
+        let mut merged = crate::stats::JourneyCounts { arrivals_until_us: 400, ..Default::default() };
+        merged.merge(&journeys);
+        assert_eq!(merged.arrivals_until_us, 1_000_000, "cores and segments: the latest");
     }
 }

@@ -764,7 +764,8 @@ impl HttpClient {
         let (request_bytes, write_failed) = match write_request(conn, request).await {
             Ok(bytes) => (bytes, None),
             Err(failed) if failed.written == 0 => return Err(failed.error),
-            Err(failed) => (failed.written, Some(failed.error)),
+            // Boxed: rare, and held across the read (every request's future stays small).
+            Err(failed) => (failed.written, Some(Box::new(failed.error))),
         };
         on_written(request_bytes);
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
@@ -772,7 +773,7 @@ impl HttpClient {
         let reusable = write_failed.is_none();
         let (first_byte_us, ended) = match (read_response(conn, &mut reader, started).await, write_failed) {
             (Ok(read), _) => read,
-            (Err(_), Some(error)) => return Err(TripError { sent: true, ..error }),
+            (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
             (Err(err), None) => return Err(err),
         };
         let body_bytes = reader.body_bytes();

@@ -223,8 +223,12 @@ pub struct Requests {
     pub rps: f64,
     /// Responses by class (`2xx`, `other`).
     pub status: BTreeMap<String, u64>,
-    /// Responses by exact code.
+    /// Responses by exact code, for the first `limits::STATUS_CODES_MAX` distinct codes.
     pub status_codes: BTreeMap<u16, u64>,
+    /// Responses whose code is past those (kept apart, not lost): the codes and this add up
+    /// to the responses (absent from older files).
+    #[serde(default)]
+    pub status_codes_other: u64,
     /// Times of requests answered.
     pub latency_us: Latency,
     /// Open model: the same from the intended start.
@@ -445,9 +449,14 @@ pub struct Arrivals {
     pub started: u64,
     /// Those missed.
     pub missed: u64,
-    /// Requested per second.
+    /// The time the arrivals were scheduled over, seconds from the start: to the stop (the
+    /// duration's end or an interrupt) or the rate model's own end, never the grace after it
+    /// (absent from older files, whose rates are over `duration_s`).
+    #[serde(default)]
+    pub window_s: Option<f64>,
+    /// Requested per second of `window_s`.
     pub requested_per_s: f64,
-    /// Started per second.
+    /// Started per second of `window_s`.
     pub achieved_per_s: f64,
 }
 
@@ -471,8 +480,12 @@ pub struct Totals {
     pub rps: f64,
     /// Responses by class.
     pub status: BTreeMap<String, u64>,
-    /// Responses by exact code.
+    /// Responses by exact code, for the first `limits::STATUS_CODES_MAX` distinct codes.
     pub status_codes: BTreeMap<u16, u64>,
+    /// Responses whose code is past those (kept apart, not lost): the codes and this add up
+    /// to the responses (absent from older files).
+    #[serde(default)]
+    pub status_codes_other: u64,
     /// Transactions completed.
     pub transactions: u64,
     /// Transactions failed.
@@ -775,10 +788,22 @@ impl ResultFile {
         if version.format_version > FORMAT_VERSION {
             return Err(ResultFileError::NewerVersion { file: file.to_string(), found: version.format_version });
         }
+        let shape = |at: String, why: String| ResultFileError::Shape { file: file.to_string(), at, why };
+        if version.format_version == 0 {
+            return Err(shape("format_version: ".into(), "0 is not a version (they start at 1)".into()));
+        }
         let read: ResultFile = parse(text, file)?;
-        if read.duration_s < 0.0 || !read.duration_s.is_finite() {
-            let why = format!("{} is not a length of time", read.duration_s);
-            return Err(ResultFileError::Shape { file: file.to_string(), at: "duration_s: ".into(), why });
+        // A run lasts at least a millisecond (`--duration` 1ms, rounded to ms here): every rate
+        // of a file with no length would be infinite or zero.
+        if read.duration_s <= 0.0 || !read.duration_s.is_finite() {
+            let why = format!("{} is not a run's length (at least 0.001 s)", read.duration_s);
+            return Err(shape("duration_s: ".into(), why));
+        }
+        // `compare` and `merge` both match transactions by name.
+        let mut names = std::collections::BTreeSet::new();
+        if let Some((index, txn)) = read.transactions.iter().enumerate().find(|(_, t)| !names.insert(t.name.as_str())) {
+            let name = txn.name.clone();
+            return Err(ResultFileError::DuplicateTransaction { file: file.to_string(), index, name });
         }
         Ok(read)
     }
@@ -799,7 +824,7 @@ impl ResultFile {
     }
 }
 
-pub use convert::{read_run, result_file};
+pub use convert::{arrivals_window_s, read_run, result_file};
 
 #[cfg(test)]
 mod words {

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::limits::MERGE_FILES_MAX;
 use crate::output::outcome::RunResult;
 use crate::output::result_file::{ResultFile, Transaction};
+use crate::output::threshold::Failures;
 use crate::output::units::grouped;
 use crate::stats::Merged;
 
@@ -80,33 +81,39 @@ impl Merging {
     }
 }
 
-/// One transaction's figures for comparison.
+/// One transaction's figures for comparison, all of the transaction itself: how many ran, how
+/// many per second, its durations, and its failures as an `errors` threshold reads them.
 #[derive(Clone, Copy, Debug, Default)]
 struct Figures {
+    /// Transactions completed (ok and failed).
     count: f64,
+    /// Transactions per second of the run's duration.
     rate: f64,
     p50: f64,
     p99: f64,
     p999: f64,
+    /// The larger of the failed requests' share of attempts and the failed transactions' share
+    /// of transactions (`threshold::Failures`), percent.
     error_percent: f64,
 }
 
 fn figures(txn: &Transaction, seconds: f64) -> Figures {
     let requests = &txn.requests;
-    // Error rates are over every attempt; results written before `attempts` existed counted
-    // every attempt as a request. A transaction that made no request is judged by its own
-    // counts.
-    let attempts = requests.attempts.unwrap_or(requests.count);
-    let (count, attempts, errors) =
-        if attempts > 0 { (requests.count, attempts, requests.errors) } else { (txn.count, txn.count, txn.errors) };
+    // Results written before `attempts` existed counted every attempt as a request.
+    let failures = Failures {
+        requests_failed: requests.errors,
+        attempts: requests.attempts.unwrap_or(requests.count),
+        transactions_failed: txn.errors,
+        transactions: txn.count,
+    };
     let latency = txn.latency_us_corrected.as_ref().unwrap_or(&txn.latency_us);
     Figures {
-        count: count as f64,
-        rate: if seconds > 0.0 { count as f64 / seconds } else { 0.0 },
+        count: txn.count as f64,
+        rate: if seconds > 0.0 { txn.count as f64 / seconds } else { 0.0 },
         p50: latency.p50 as f64,
         p99: latency.p99 as f64,
         p999: latency.p999 as f64,
-        error_percent: if attempts > 0 { errors as f64 * 100.0 / attempts as f64 } else { 0.0 },
+        error_percent: failures.percent().unwrap_or(0.0),
     }
 }
 
@@ -133,7 +140,7 @@ pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> 
         "{:<30} {:>12} {:>12} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
         "transaction",
         "count",
-        "rate/s",
+        "txn/s",
         "Δrate",
         "p50 ms",
         "Δp50",
@@ -273,7 +280,7 @@ mod tests {
         let base = result_with(&["a"]);
         let mut new = base.clone();
         new.transactions[0].latency_us.p99 = 400;
-        new.transactions[0].requests.count = 5;
+        new.transactions[0].count = 5;
         new.transactions[0].requests.errors = 3;
         let (table, regressions) = compare(&base, &new, 5.0);
         assert!(table.contains("+100.0%"), "{table}");
@@ -281,5 +288,26 @@ mod tests {
         assert!(regressions[0].starts_with("a: p99 0.2ms -> 0.4ms"), "{regressions:?}");
         assert!(regressions[1].starts_with("a: rate 10.0/s -> 5.0/s"), "{regressions:?}");
         assert!(regressions[2].starts_with("a: errors 0.000% -> 30.000%"), "{regressions:?}");
+    }
+
+    /// Outside try, finding 2: every `login` of NEW failed (a capture not found) while its
+    /// requests all got a 200, and compare said "no regression"; its count and rate were the
+    /// requests' while its percentiles were the transaction's.
+    #[test]
+    fn failed_transactions_are_a_regression_and_every_column_is_the_transactions() {
+        let base = result_with(&["login"]);
+        let mut new = base.clone();
+        new.transactions[0].errors = 10;
+        let (table, regressions) = compare(&base, &new, 5.0);
+        assert_eq!(regressions, vec!["login: errors 0.000% -> 100.000%".to_string()], "{table}");
+        // Four requests per transaction: count and rate are still the transaction's (10, 10/s).
+        let mut four = base.clone();
+        four.transactions[0].requests.count = 40;
+        four.transactions[0].requests.attempts = Some(40);
+        let (table, regressions) = compare(&base, &four, 5.0);
+        assert!(regressions.is_empty(), "{regressions:?}");
+        let row = table.lines().nth(1).unwrap();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(&cells[..4], ["login", "10", "10.0", "+0.0%"], "{table}");
     }
 }

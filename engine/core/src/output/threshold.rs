@@ -1,11 +1,16 @@
 //! Pass/fail thresholds checked at the end of a run: `get_root:p99<250ms`, `errors<1%`,
 //! `rps>10000`. A threshold that names an unknown transaction is an error, never a pass; one
 //! with nothing to measure (no requests, no transactions) fails saying "no data", unless it is
-//! written as optional with a trailing `?` (`get_root:p99<250ms?`).
+//! written as optional with a trailing `?` (`get_root:p99<250ms?`), which also passes when its
+//! transaction never ran at all. `errors` counts both failed requests and failed transactions
+//! ([`Failures`]): a gate on a transaction that failed every time fails, whatever its requests.
+
+use std::collections::BTreeSet;
 
 use hdrhistogram::Histogram;
 
 use crate::output::outcome::RunResult;
+use crate::output::units::grouped;
 use crate::scenario::file::{LoadedScenario, ScenarioFileError};
 use crate::stats::TxnStats;
 
@@ -16,9 +21,10 @@ enum Metric {
     Quantile(f64),
     Max,
     Mean,
-    /// Errors as a percentage of requests (or of transactions, for a transaction without requests).
+    /// The larger of the failed requests' share of attempts and the failed transactions'
+    /// share of transactions, in percent ([`Failures`]).
     ErrorPercent,
-    /// Errors as a count.
+    /// The larger of failed requests and failed transactions, as a count.
     Errors,
     /// Requests per second.
     Rps,
@@ -83,13 +89,58 @@ impl ThresholdError {
     }
 }
 
-/// A scenario file's `thresholds`, each parsed; one that does not parse is refused at its
-/// `file:line: thresholds[i]`, before anything runs (and by `scenario check`).
-pub fn from_file(loaded: &LoadedScenario) -> Result<Vec<Threshold>, ScenarioFileError> {
+/// A scenario file's `thresholds`, each parsed; one that does not parse, or that names a
+/// transaction the file cannot record (when the file defines every journey it runs:
+/// [`file_transactions`] of its `text`), is refused at its `file:line: thresholds[i]`, before
+/// anything runs (and by `scenario check`).
+pub fn from_file(loaded: &LoadedScenario, text: &str) -> Result<Vec<Threshold>, ScenarioFileError> {
+    let known = file_transactions(text);
     let parse = |(i, text): (usize, &String)| {
-        Threshold::parse(text).map_err(|e| loaded.threshold_error(i, format!("{text:?}: {}", e.why())))
+        let threshold =
+            Threshold::parse(text).map_err(|e| loaded.threshold_error(i, format!("{text:?}: {}", e.why())))?;
+        match (&known, threshold.unknown_in(known.as_ref())) {
+            (Some(known), Some(name)) => {
+                Err(loaded.threshold_error(i, format!("{text:?}: {}", not_in_file(name, known))))
+            }
+            _ => Ok(threshold),
+        }
     };
     loaded.thresholds.iter().enumerate().map(parse).collect()
+}
+
+/// `no transaction named "chekout" in this scenario file (its transactions: checkout, loop)`.
+pub fn not_in_file(name: &str, known: &BTreeSet<String>) -> String {
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    format!(
+        "no transaction named {name:?} in this scenario file (its transactions: {}); the threshold could never be checked",
+        known.join(", ")
+    )
+}
+
+/// The transactions a scenario file's journeys can record, when the file defines every journey
+/// its scenario runs as HTTP steps under `[journeys]` (each step's `transaction`, or `METHOD
+/// url` as written, and the journey's own name, under which an error outside a step would be
+/// counted). `None` when one is a WebSocket journey or a registered (Rust) one, whose
+/// transactions only a run can tell, or when the text is not such a file.
+pub fn file_transactions(text: &str) -> Option<BTreeSet<String>> {
+    let file: toml::Table = text.parse().ok()?;
+    let journeys = file.get("journeys")?.as_table()?;
+    let mut names = BTreeSet::new();
+    for entry in file.get("scenario")?.as_array()? {
+        let journey = entry.get("journey")?.as_str()?;
+        names.insert(journey.to_string());
+        for step in journeys.get(journey)?.get("steps")?.as_array()? {
+            let name = match step.get("transaction") {
+                Some(name) => name.as_str()?.to_string(),
+                None => {
+                    let method = step.get("method").map_or(Some("GET"), toml::Value::as_str)?;
+                    format!("{} {}", method.to_ascii_uppercase(), step.get("url")?.as_str()?)
+                }
+            };
+            names.insert(name);
+        }
+    }
+    Some(names)
 }
 
 /// What is wrong with a threshold's text.
@@ -108,17 +159,17 @@ pub enum Problem {
     #[error("latency {0} has no unit; write {0}ms, {0}s or {0}us")]
     NoUnit(String),
     /// A latency that does not parse.
-    #[error("bad latency")]
-    BadLatency,
-    /// A percentage that does not parse.
-    #[error("bad percentage")]
-    BadPercentage,
-    /// A number that does not parse.
-    #[error("bad number")]
-    BadNumber,
-    /// Negative, infinite or NaN.
-    #[error("value must be a non-negative number")]
-    NotNonNegative,
+    #[error("{0:?} is not a latency (a plain number then ms, s or us)")]
+    BadLatency(String),
+    /// A percentage that does not parse (`1%%`, `one%`).
+    #[error("{0:?} is not a percentage (a plain number then one %)")]
+    BadPercentage(String),
+    /// A percentage above 100 (`errors<150%`), which every run would pass.
+    #[error("{0:?} is above 100%")]
+    PercentAbove100(String),
+    /// A number that is not plain decimal digits (`lots`, `1e3`, `inf`, `-1`).
+    #[error("{0:?} is not a plain number (digits and at most one decimal point; no sign, no exponent)")]
+    BadNumber(String),
 }
 
 /// The outcome of one threshold.
@@ -181,20 +232,22 @@ impl Threshold {
         };
         let value = match metric {
             Metric::Quantile(_) | Metric::Max | Metric::Mean => parse_latency_us(right).ok_or_else(|| {
-                if right.parse::<f64>().is_ok() {
+                if plain_number(right).is_some() {
                     bad(Problem::NoUnit(right.to_string()))
                 } else {
-                    bad(Problem::BadLatency)
+                    bad(Problem::BadLatency(right.to_string()))
                 }
             })?,
             Metric::ErrorPercent => {
-                right.trim_end_matches('%').trim().parse().map_err(|_| bad(Problem::BadPercentage))?
+                let percent = right.strip_suffix('%').and_then(|number| plain_number(number.trim()));
+                match percent {
+                    Some(percent) if percent > 100.0 => return Err(bad(Problem::PercentAbove100(right.to_string()))),
+                    Some(percent) => percent,
+                    None => return Err(bad(Problem::BadPercentage(right.to_string()))),
+                }
             }
-            _ => right.parse().map_err(|_| bad(Problem::BadNumber))?,
+            _ => plain_number(right).ok_or_else(|| bad(Problem::BadNumber(right.to_string())))?,
         };
-        if !f64::is_finite(value) || value < 0.0 {
-            return Err(bad(Problem::NotNonNegative));
-        }
         Ok(Threshold { text: written.to_string(), transaction, metric, op, value, optional })
     }
 
@@ -203,12 +256,23 @@ impl Threshold {
         &self.text
     }
 
-    /// Checks the threshold against a result. Unknown transactions are an error.
+    /// The transaction it names when that is not among `known` (`None` knows every name).
+    pub fn unknown_in(&self, known: Option<&BTreeSet<String>>) -> Option<&str> {
+        let name = self.transaction.as_deref()?;
+        known.is_some_and(|known| !known.contains(name)).then_some(name)
+    }
+
+    /// Checks the threshold against a result. A transaction that is not in the results is an
+    /// error, except for an optional threshold (its transaction never ran: no data).
     pub fn check(&self, result: &RunResult) -> Result<Outcome, ThresholdError> {
         let total;
         let (stats, is_total) = match &self.transaction {
             Some(name) => match result.merged.txns.get(name.as_str()) {
                 Some(stats) => (stats, false),
+                None if self.optional => {
+                    let actual = format!("no data (optional: no transaction {name:?} ran)");
+                    return Ok(Outcome { text: self.text.clone(), passed: true, actual });
+                }
                 None => {
                     let known: Vec<&str> = result.merged.txns.keys().map(|k| k.as_ref()).collect();
                     return Err(ThresholdError::UnknownTransaction {
@@ -238,6 +302,62 @@ impl Threshold {
     }
 }
 
+/// What failed, as `errors` reads it (thresholds and `compare` alike): requests that failed
+/// out of every attempt (sent or not), and transactions that failed out of those completed.
+/// A journey that fails counts against the transaction it failed in (or the journey's own row),
+/// so a transaction that failed every time shows here even when each of its requests
+/// succeeded (a capture not found, an unexpected status it checked itself).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// Attempts that failed.
+    pub requests_failed: u64,
+    /// Every attempt (requests sent, and those that failed before a byte was written).
+    pub attempts: u64,
+    /// Transactions that failed.
+    pub transactions_failed: u64,
+    /// Transactions completed, ok or failed.
+    pub transactions: u64,
+}
+
+impl Failures {
+    /// One transaction's (or the totals') failures.
+    pub fn of(stats: &TxnStats) -> Failures {
+        Failures {
+            requests_failed: stats.req_errors(),
+            attempts: stats.attempts(),
+            transactions_failed: stats.txn_err,
+            transactions: stats.transactions(),
+        }
+    }
+
+    /// The larger share, in percent: of failed requests, of failed transactions; `None` with
+    /// neither an attempt nor a transaction.
+    pub fn percent(&self) -> Option<f64> {
+        let share = |failed: u64, of: u64| (of > 0).then(|| failed as f64 * 100.0 / of as f64);
+        match (share(self.requests_failed, self.attempts), share(self.transactions_failed, self.transactions)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The larger count: failed requests, failed transactions (the same failure is often both,
+    /// so they are not added).
+    pub fn count(&self) -> u64 {
+        self.requests_failed.max(self.transactions_failed)
+    }
+
+    /// Both figures, in words: `requests 0 of 13,020 failed, transactions 13,020 of 13,020`.
+    pub fn words(&self) -> String {
+        format!(
+            "requests {} of {} failed, transactions {} of {}",
+            grouped(self.requests_failed),
+            grouped(self.attempts),
+            grouped(self.transactions_failed),
+            grouped(self.transactions)
+        )
+    }
+}
+
 /// The histogram a latency threshold reads: corrected (open model) when there is one;
 /// for totals, the times of requests answered (any status), as `totals.latency_us` (failed
 /// requests have no response time: when none was answered there is no data, never the
@@ -257,14 +377,13 @@ fn latency(stats: &TxnStats, is_total: bool) -> &Histogram<u64> {
 fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> Option<(f64, String)> {
     let h = latency(stats, is_total);
     let ms = |us: f64| Some((us, format!("{:.2}ms", us / 1000.0)));
-    // Error rates are over every attempt (requests sent and those that failed before a byte
-    // was written); counts and rates are of requests sent.
-    let (attempts, sent, errors) = if stats.attempts() > 0 {
-        (stats.attempts(), stats.requests(), stats.req_errors())
-    } else {
-        (stats.transactions(), stats.transactions(), stats.txn_err)
-    };
-    if attempts == 0 && !matches!(metric, Metric::Quantile(_) | Metric::Max | Metric::Mean) {
+    let failures = Failures::of(stats);
+    // Counts and rates are of requests sent, or of transactions when it made no request.
+    let sent = if stats.attempts() > 0 { stats.requests() } else { stats.transactions() };
+    if failures.attempts == 0
+        && failures.transactions == 0
+        && !matches!(metric, Metric::Quantile(_) | Metric::Max | Metric::Mean)
+    {
         return None;
     }
     match metric {
@@ -273,10 +392,10 @@ fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> Op
         Metric::Max => ms(h.max() as f64),
         Metric::Mean => ms(h.mean()),
         Metric::ErrorPercent => {
-            let percent = errors as f64 * 100.0 / attempts as f64;
-            Some((percent, format!("{percent:.3}%")))
+            let percent = failures.percent()?;
+            Some((percent, format!("{percent:.3}%: {}", failures.words())))
         }
-        Metric::Errors => Some((errors as f64, errors.to_string())),
+        Metric::Errors => Some((failures.count() as f64, format!("{}: {}", failures.count(), failures.words()))),
         Metric::Rps => {
             let rps = if seconds > 0.0 { sent as f64 / seconds } else { 0.0 };
             Some((rps, format!("{rps:.1}/s")))
@@ -291,13 +410,25 @@ fn parse_latency_us(text: &str) -> Option<f64> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().ok()?;
+    let value = plain_number(number)?;
     Some(match unit.trim() {
         "ms" => value * 1000.0,
         "s" => value * 1_000_000.0,
         "us" | "µs" => value,
         _ => return None,
     })
+}
+
+/// A threshold's number: decimal digits with at most one decimal point between digits (`5`,
+/// `0.5`, `250.75`). Every metric takes the same form, so `1e3`, `inf`, `+5` and `-1` are
+/// refused everywhere alike, never accepted by one metric and refused by another.
+fn plain_number(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    text.parse().ok().filter(|value: &f64| value.is_finite())
 }
 
 #[cfg(test)]
@@ -362,7 +493,7 @@ mod tests {
             assert!(optional.passed, "{text}? failed");
             assert_eq!(optional.actual, "no data (optional)");
         }
-        assert!(Threshold::parse("nope:p99<1ms?").unwrap().check(&result).is_err(), "unknown names stay errors");
+        assert!(Threshold::parse("nope:p99<1ms").unwrap().check(&result).is_err(), "unknown names stay errors");
     }
 
     /// Attempts that never reached a connection count in the error rate.
@@ -375,8 +506,62 @@ mod tests {
         crate::stats::record_latency(&mut stats.req_us, 100);
         result.merged.txns.insert("t".into(), stats);
         let outcome = Threshold::parse("errors<1%").unwrap().check(&result).unwrap();
-        assert_eq!((outcome.passed, outcome.actual.as_str()), (false, "75.000%"));
+        assert_eq!(
+            (outcome.passed, outcome.actual.as_str()),
+            (false, "75.000%: requests 3 of 4 failed, transactions 0 of 0")
+        );
         assert_eq!(Threshold::parse("count>=1").unwrap().check(&result).unwrap().actual, "1");
+    }
+
+    /// Outside try, finding 2: every `login` transaction failed (a capture not found) while
+    /// each of its requests got a 200, and `login:errors<1%` passed with `actual 0.000%`.
+    #[test]
+    fn a_transaction_that_always_failed_fails_its_error_gates() {
+        let mut result = empty_result(&[]);
+        let mut login = TxnStats { req_ok: 13_020, txn_err: 13_020, ..TxnStats::default() };
+        crate::stats::record_latency(&mut login.req_us, 100);
+        crate::stats::record_latency(&mut login.txn_us, 120);
+        result.merged.txns.insert("login".into(), login);
+        for text in ["login:errors<1%", "errors<1%", "login:errors<5", "errors<=0"] {
+            let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
+            assert!(!outcome.passed, "{text} passed: {}", outcome.actual);
+        }
+        let outcome = Threshold::parse("login:errors<1%").unwrap().check(&result).unwrap();
+        assert_eq!(outcome.actual, "100.000%: requests 0 of 13,020 failed, transactions 13,020 of 13,020");
+        assert_eq!(
+            Threshold::parse("errors<5").unwrap().check(&result).unwrap().actual.split(':').next(),
+            Some("13020")
+        );
+    }
+
+    /// Outside try, finding 2: a transaction that made no request (its step before failed)
+    /// and one that made six (a redirect loop, the last hop failing) are judged alike: by the
+    /// larger of the two shares, here the transactions'.
+    #[test]
+    fn errors_mean_the_same_with_or_without_requests() {
+        let mut result = empty_result(&[]);
+        result.merged.txns.insert("b".into(), TxnStats { txn_err: 4, ..TxnStats::default() });
+        let mut redirected = TxnStats { req_ok: 5, txn_err: 1, ..TxnStats::default() };
+        redirected.add_error(crate::stats::ErrorKind::Status);
+        result.merged.txns.insert("loop".into(), redirected);
+        for text in ["b:errors<1%", "loop:errors<1%"] {
+            let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
+            assert!(!outcome.passed && outcome.actual.starts_with("100.000%"), "{text}: {}", outcome.actual);
+        }
+        let failures = Failures { requests_failed: 1, attempts: 6, transactions_failed: 0, transactions: 1 };
+        assert_eq!(failures.percent(), Some(100.0 / 6.0), "requests fail a gate on their own too");
+        assert_eq!(Failures::default().percent(), None);
+    }
+
+    /// Outside try, finding 5: an optional threshold on a transaction that never ran (its step
+    /// was never reached) was an error; it passes, saying why. A mandatory one stays an error.
+    #[test]
+    fn an_optional_threshold_on_a_transaction_that_never_ran_passes() {
+        let result = empty_result(&["loop"]);
+        let outcome = Threshold::parse("checkout:p99<500ms?").unwrap().check(&result).unwrap();
+        assert!(outcome.passed);
+        assert_eq!(outcome.actual, "no data (optional: no transaction \"checkout\" ran)");
+        assert!(Threshold::parse("checkout:p99<500ms").unwrap().check(&result).is_err());
     }
 
     #[test]
@@ -384,5 +569,71 @@ mod tests {
         for bad in ["p99", "p98<1ms", "p99<fast", "rps>lots", ":p99<1ms", "errors<-1", "p99<250"] {
             assert!(Threshold::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Outside try, finding 14: `errors<150%` and `errors<1%%` were accepted; `rps>1e3` was
+    /// accepted while `p99<1e3ms` was refused. Numbers are plain decimals for every metric.
+    #[test]
+    fn numbers_are_plain_decimals_for_every_metric() {
+        for bad in [
+            "errors<150%",
+            "errors<1%%",
+            "errors<%",
+            "errors<1 %%",
+            "rps>1e3",
+            "p99<1e3ms",
+            "count<1E3",
+            "rps>inf",
+            "rps>NaN",
+            "count>+5",
+            "errors<-1%",
+            "rps>.5",
+            "rps>5.",
+            "p99<1..2ms",
+            "errors<0x10",
+        ] {
+            let err = Threshold::parse(bad).unwrap_err();
+            assert!(matches!(err, ThresholdError::Syntax { .. }), "{bad}: {err}");
+        }
+        let ThresholdError::Syntax { problem, .. } = Threshold::parse("errors<150%").unwrap_err() else { panic!() };
+        assert_eq!(problem, Problem::PercentAbove100("150%".into()));
+        let ThresholdError::Syntax { problem, .. } = Threshold::parse("rps>1e3").unwrap_err() else { panic!() };
+        assert_eq!(
+            problem.to_string(),
+            "\"1e3\" is not a plain number (digits and at most one decimal point; no sign, no exponent)"
+        );
+        for good in ["errors<100%", "errors<0.5%", "errors < 1 %", "rps>1000.5", "p99<1.5ms", "count>=0", "errors<0"] {
+            assert!(Threshold::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    /// Outside try, finding 5: `scenario check` accepted a threshold naming a transaction the
+    /// file cannot record, though the file defines every journey it runs.
+    #[test]
+    fn a_file_that_defines_every_journey_knows_its_transactions() {
+        let file = r#"
+            [journeys.j]
+            steps = [ { transaction = "loop", url = "{base}/loopa" }, { url = "{base}/ok", method = "post" } ]
+            [journeys.unused]
+            steps = [ { transaction = "never", url = "{base}/" } ]
+            [[scenario]]
+            journey = "j"
+            volume = { constant = 1 }
+        "#;
+        let known = file_transactions(file).unwrap();
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        assert_eq!(names, ["POST {base}/ok", "j", "loop"]);
+        assert_eq!(Threshold::parse("chekout:p99<1ms?").unwrap().unknown_in(Some(&known)), Some("chekout"));
+        assert_eq!(Threshold::parse("never:p99<1ms").unwrap().unknown_in(Some(&known)), Some("never"));
+        assert_eq!(Threshold::parse("loop:p99<1ms").unwrap().unknown_in(Some(&known)), None);
+        assert_eq!(Threshold::parse("POST {base}/ok:errors<1%").unwrap().unknown_in(Some(&known)), None);
+        assert_eq!(Threshold::parse("p99<1ms").unwrap().unknown_in(Some(&known)), None);
+        // A registered (Rust) journey or a WebSocket one: only a run can tell its transactions.
+        let registered = "[[scenario]]\njourney = \"http_example:journey\"\nvolume = { constant = 1 }\n";
+        assert_eq!(file_transactions(registered), None);
+        let websocket = "[journeys.j]\nsteps = [ { url = \"/\" } ]\n[websockets.w]\nurl = \"ws://x/\"\nsteps = []\n\
+                         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n[[scenario]]\njourney = \"w\"\nvolume = { constant = 1 }\n";
+        assert_eq!(file_transactions(websocket), None);
+        assert_eq!(Threshold::parse("x:p99<1ms").unwrap().unknown_in(None), None);
     }
 }

@@ -100,6 +100,10 @@ fn field_words(field: &str) -> Option<String> {
         }
         (_, "max_redirects") => format!("a whole number of redirects from 0 to {REDIRECTS_MAX}"),
         (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]".into(),
+        // The list itself (`thresholds = "errors<1%"`), then one of its items.
+        ("", "thresholds") if field == "thresholds" => {
+            "a list of thresholds in brackets, like [\"p99<250ms\", \"errors<1%\"]".into()
+        }
         (_, "thresholds") => "a threshold in quotes, like \"p99<250ms\" or \"errors<1%\"".into(),
         ("range", "from" | "to") => "a whole number (without quotes)".into(),
         (_, "repeat") => format!("a whole number of repetitions from 1 to {WS_REPEATS_MAX}"),

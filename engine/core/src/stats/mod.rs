@@ -253,6 +253,11 @@ pub struct JourneyCounts {
     /// Open model: arrivals dropped because the queue for slots was full, still queued when
     /// the run stopped, or whose datapool ran out.
     pub missed: u64,
+    /// Open model: how far the arrivals were scheduled, µs since the start (the stop, the
+    /// duration's end, or the rate model's own end): `scheduled` came due over this time, so
+    /// the rates asked and achieved are over it, not over the run with its grace. Merged by
+    /// taking the latest.
+    pub arrivals_until_us: u64,
 }
 
 impl JourneyCounts {
@@ -265,6 +270,7 @@ impl JourneyCounts {
         self.scheduled += other.scheduled;
         self.arrivals_started += other.arrivals_started;
         self.missed += other.missed;
+        self.arrivals_until_us = self.arrivals_until_us.max(other.arrivals_until_us);
     }
 }
 

@@ -75,6 +75,7 @@ fn requests(stats: &TxnStats, seconds: f64) -> Requests {
         rps: rate(stats.requests(), seconds),
         status: status(stats),
         status_codes: stats.status_codes.iter().copied().collect(),
+        status_codes_other: codes_past_the_limit(stats),
         latency_us: Latency::of(&stats.req_us),
         latency_us_corrected: Latency::of_nonempty(&stats.req_us_corrected),
         reconnects: stats.reconnects,
@@ -192,6 +193,7 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
         rps: rate(total.requests(), seconds),
         status: status(&total),
         status_codes: total.status_codes.iter().copied().collect(),
+        status_codes_other: codes_past_the_limit(&total),
         transactions: total.transactions(),
         transaction_errors: total.txn_err,
         reconnects: total.reconnects,
@@ -211,12 +213,16 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
             missed: j.missed,
         },
         // Every arrival that came due is counted once in `scheduled`, and ends as started or missed.
-        arrivals: (j.scheduled > 0).then(|| Arrivals {
-            requested: j.scheduled,
-            started: j.arrivals_started,
-            missed: j.missed,
-            requested_per_s: rate(j.scheduled, seconds),
-            achieved_per_s: rate(j.arrivals_started, seconds),
+        arrivals: (j.scheduled > 0).then(|| {
+            let window_s = arrivals_window_s(j, seconds);
+            Arrivals {
+                requested: j.scheduled,
+                started: j.arrivals_started,
+                missed: j.missed,
+                window_s: Some(window_s),
+                requested_per_s: rate(j.scheduled, window_s),
+                achieved_per_s: rate(j.arrivals_started, window_s),
+            }
         }),
         websocket: websocket(&total.ws, seconds),
     }
@@ -342,6 +348,12 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         scheduled: j.scheduled,
         arrivals_started: j.arrivals_started,
         missed: j.missed,
+        arrivals_until_us: file
+            .totals
+            .arrivals
+            .as_ref()
+            .and_then(|a| a.window_s)
+            .map_or(0, |s| (s * 1e6).round() as u64),
     };
     merged.messages = file.messages.iter().map(|(k, v)| (Arc::from(k.as_str()), *v)).collect();
     if let Some(raw) = &file.injector.raw {
@@ -503,4 +515,17 @@ fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileErro
     let mut ws = WsStats { reply_us: raw.reply_us.histogram(), ..ws_counts(raw) };
     add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
     Ok(ws)
+}
+
+/// Responses not in `status_codes` (past `limits::STATUS_CODES_MAX` distinct codes): the
+/// classes count every response.
+fn codes_past_the_limit(stats: &TxnStats) -> u64 {
+    let coded: u64 = stats.status_codes.iter().map(|(_, n)| n).sum();
+    stats.status_class.iter().sum::<u64>().saturating_sub(coded)
+}
+
+/// The time an open model's arrivals were scheduled over, seconds: what the cores recorded, or
+/// the run's duration for a result that has none (read from a file written before it existed).
+pub fn arrivals_window_s(journeys: &JourneyCounts, run_s: f64) -> f64 {
+    if journeys.arrivals_until_us > 0 { journeys.arrivals_until_us as f64 / 1e6 } else { run_s }
 }

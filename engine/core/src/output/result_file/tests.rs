@@ -93,7 +93,10 @@ proptest! {
             merged.txns.insert(Arc::from(name.as_str()), txn_stats(values, counts, statuses, kinds));
         }
         let [started, ok, failed, cancelled, scheduled, arrivals_started, missed] = journeys;
-        merged.journeys = JourneyCounts { started, ok, failed, cancelled, scheduled, arrivals_started, missed };
+        // Arrivals scheduled over 1.5 s, written as `arrivals.window_s` (none without arrivals).
+        let arrivals_until_us = if scheduled > 0 { 1_500_000 } else { 0 };
+        merged.journeys =
+            JourneyCounts { started, ok, failed, cancelled, scheduled, arrivals_started, missed, arrivals_until_us };
         merged.messages.insert(Arc::from("kind"), journeys[0]);
         merged.injector = InjectorLoad { lag_us: histogram(&lags), busy_us: 5, wall_us: 10, busy_percent_max: 61.25 };
         let result = run_result(merged, started_at_unix_s, duration_ms as f64 / 1000.0);
@@ -262,12 +265,27 @@ fn a_transaction_twice_or_a_negative_duration_is_refused() {
     let mut file = small_file();
     let txn = file["transactions"][0].clone();
     file["transactions"].as_array_mut().unwrap().push(txn);
-    let err = read_run(&read(&file).unwrap(), "run.json").unwrap_err().to_string();
+    // Refused on reading (outside try, finding 15: `compare` took it, `merge` refused it).
+    let err = read(&file).unwrap_err().to_string();
     assert!(err.contains("transactions[1]: a second transaction named \"home\""), "{err}");
     let mut file = small_file();
     file["duration_s"] = json!(-3.5);
     let err = read(&file).unwrap_err().to_string();
     assert!(err.contains("run.json is not a mite-engine result: duration_s: -3.5"), "{err}");
+}
+
+/// Outside try, finding 15: `duration_s: 0` was read (then compared as a -100 % rate) and
+/// `format_version: 0` was taken for a version.
+#[test]
+fn a_zero_duration_or_version_is_refused() {
+    let mut file = small_file();
+    file["duration_s"] = json!(0);
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("duration_s: 0 is not a run's length (at least 0.001 s)"), "{err}");
+    let mut file = small_file();
+    file["format_version"] = json!(0);
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("format_version: 0 is not a version (they start at 1)"), "{err}");
 }
 
 /// An interval's chart figures as the pages read them: kinds and classes by name, no
@@ -291,4 +309,26 @@ fn an_intervals_figures_in_the_file() {
     assert!(fields.get("arrivals").is_none() && fields.get("transactions_left_out").is_none(), "{fields}");
     assert_eq!(fields["by_transaction"][0]["latency"]["max_us"], fields["latency"]["max_us"]);
     assert!(fields["corrected"].is_null());
+}
+
+/// Outside try, finding 13: with more distinct codes than are kept, `status_codes` silently
+/// summed to fewer than the responses; what is past the limit is `status_codes_other`.
+#[test]
+fn status_codes_and_the_other_count_add_up_to_the_responses() {
+    let codes = crate::limits::STATUS_CODES_MAX as u16 + 10;
+    let statuses: Vec<u16> = (200..200 + codes).collect();
+    let mut merged = Merged::default();
+    merged.txns.insert("t".into(), txn_stats(&[100], &[1, 0, codes as u64, 1, 0, 1, 0, 1], &statuses, &[]));
+    let file = result_file(&run_result(merged, 0.0, 1.0), true);
+    let responses = u64::from(codes);
+    for (codes, other) in [
+        (&file.totals.status_codes, file.totals.status_codes_other),
+        (&file.transactions[0].requests.status_codes, file.transactions[0].requests.status_codes_other),
+    ] {
+        assert_eq!(codes.len(), crate::limits::STATUS_CODES_MAX);
+        assert_eq!(other, 10);
+        assert_eq!(codes.values().sum::<u64>() + other, responses);
+    }
+    let back = read(&serde_json::to_value(&file).unwrap()).unwrap();
+    assert_eq!(back.totals.status_codes_other, 10);
 }

@@ -355,6 +355,13 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
                 "from 100 to 999",
             ),
             ("duration = \"10s\"", "thresholds = [5]", "thresholds[0]", "a threshold in quotes"),
+            // Outside try, finding 14: a string where the list goes was said as a bad item.
+            (
+                "duration = \"10s\"",
+                "thresholds = \"errors<1%\"",
+                "thresholds",
+                "expected a list of thresholds in brackets, like [\"p99<250ms\", \"errors<1%\"], got \"errors<1%\"",
+            ),
             ("name = \"shop\"", "name = 5", "name", "expected a string in quotes"),
         ] {
             let err = load_text(&GOOD.replace(from, to)).unwrap_err();

@@ -324,7 +324,8 @@
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     var lat = t.latency_us_corrected || t.latency_us || {};
-    var cards = [card('requests', grouped(t.requests)), card('errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
+    var cards = [card('requests', grouped(t.requests)), card('request errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
+      card('failed transactions', grouped(t.transaction_errors), t.transaction_errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
       card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
@@ -336,7 +337,7 @@
     parent.appendChild(el('div', { cls: 'cards' }, cards));
     var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
-      ['status codes', kv(t.status_codes || t.status)], ['errors by kind', kv(t.errors_by_kind)],
+      ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
       ['connections', connectsText(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
@@ -361,14 +362,18 @@
   }
 
   // ---- comparison ----
+  // A transaction's own figures (count and rate of transactions, their durations); its error %
+  // is the larger of the failed requests' share of attempts and the failed transactions' share,
+  // as `mite-engine compare` and the `errors` threshold read it.
   function figures(txn, duration) {
     var r = txn.requests || {};
-    var useReq = r.count > 0;
-    var count = useReq ? r.count : txn.count;
-    var errors = useReq ? r.errors : txn.errors;
+    var attempts = num(r.attempts) ? r.attempts : (r.count || 0);
+    var shares = [];
+    if (attempts > 0) shares.push((r.errors || 0) * 100 / attempts);
+    if (txn.count > 0) shares.push((txn.errors || 0) * 100 / txn.count);
     var lat = txn.latency_us_corrected || txn.latency_us || {};
-    return { count: count, rate: duration > 0 ? count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
-      err: count > 0 ? errors * 100 / count : 0 };
+    return { count: txn.count, rate: duration > 0 ? txn.count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
+      err: shares.length ? Math.max.apply(null, shares) : 0 };
   }
   function deltaCell(base, value, limit, higherIsWorse, format) {
     if (!num(base) || !num(value)) return { text: format(value) };
@@ -412,7 +417,7 @@
             cls: f.err - b.err > limit ? 'worse' : '' } : fixed(f.err, 3)]);
       });
     });
-    table(parent, ['transaction', 'run', 'count', 'rate/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
+    table(parent, ['transaction', 'run', 'count', 'txn/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
   }
   function overlaidRuns(parent, runs, grid, prefix, rerender) {
     var box = el('div', { cls: 'grid' });

@@ -1,0 +1,301 @@
+//! CI gates that must not pass when they should not (outside try 3, findings 2, 5, 9, 10 and
+//! 15): thresholds and `compare` against runs whose transactions fail, every threshold printed,
+//! the exit code's line, a signal after the duration ended, result files `compare` must refuse.
+
+mod support;
+use support::{Scratch, engine, signal_when, text};
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mite_tools::{Target, TargetOptions};
+
+const EXIT_ERROR: i32 = 1;
+const EXIT_THRESHOLD: i32 = 3;
+const EXIT_REGRESSION: i32 = 4;
+
+/// A scenario file in `dir`: one journey `j` of `steps`, `constant` journeys in flight.
+fn scenario_file(dir: &Path, name: &str, target: &Target, steps: &str, constant: u32) -> String {
+    let path = dir.join(format!("{name}.toml"));
+    let text = format!(
+        "name = \"{name}\"\n[config]\nbase = \"{}\"\n[journeys.j]\nsteps = [ {steps} ]\n[[scenario]]\njourney = \"j\"\nvolume = {{ constant = {constant} }}\n",
+        target.url("").trim_end_matches('/')
+    );
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn run(scenario: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec!["--cores", "1", "--no-pin", "--scenario", scenario, "--duration", "400ms", "-q"];
+    args.extend(more);
+    engine(&args)
+}
+
+/// Finding 2: every `login` failed (its capture was not found) while each of its requests got a
+/// 200; `login:errors<1%` passed with `actual 0.000%` and `compare` saw no regression.
+#[test]
+fn failed_transactions_fail_the_error_gates_and_compare() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let good = scenario_file(
+        scratch.path(),
+        "good",
+        &target,
+        r#"{ transaction = "login", url = "{base}/json", capture = { t = { json = "token" } } }"#,
+        2,
+    );
+    let bad = scenario_file(
+        scratch.path(),
+        "bad",
+        &target,
+        r#"{ transaction = "login", url = "{base}/json", capture = { t = { json = "missing" } } }"#,
+        2,
+    );
+    let (good_json, bad_json) = (scratch.file("good.json"), scratch.file("bad.json"));
+    let out = run(&good, &["--json", good_json.to_str().unwrap(), "--threshold", "login:errors<1%"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(
+        &bad,
+        &["--json", bad_json.to_str().unwrap(), "--threshold", "login:errors<1%", "--threshold", "errors<1%"],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{said}");
+    for gate in ["login:errors<1%", "errors<1%"] {
+        let line = said.lines().find(|l| l.starts_with(&format!("threshold {gate}:"))).expect(gate);
+        assert!(line.contains("FAIL (actual 100.000%: requests 0 of "), "{line}");
+    }
+    let out = engine(&["compare", good_json.to_str().unwrap(), bad_json.to_str().unwrap()]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_REGRESSION), "{said}");
+    assert!(said.contains("login: errors 0.000% -> 100.000%"), "{said}");
+    // The count column is the transactions' (the result file's `transactions[].count`).
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bad_json).unwrap()).unwrap();
+    let count = file["transactions"][0]["count"].as_u64().unwrap();
+    let row = said.lines().find(|l| l.starts_with("login ")).unwrap();
+    assert_eq!(row.split_whitespace().nth(1), Some(grouped(count).as_str()), "{row}");
+}
+
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Finding 5: `checkout` never runs (the step before it fails every time). Its optional
+/// threshold was an error that hid `errors<1%`, never evaluated; now the optional one passes
+/// with no data and every threshold is printed.
+#[test]
+fn an_optional_threshold_on_a_transaction_that_never_ran_passes() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let steps =
+        r#"{ transaction = "loop", url = "{base}/redirect/loop" }, { transaction = "checkout", url = "{base}/" }"#;
+    let file = scenario_file(scratch.path(), "opt", &target, steps, 1);
+    let out =
+        run(&file, &["--threshold", "checkout:p99<500ms?", "--threshold", "errors<1%", "--threshold", "loop:count>=1"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{said}");
+    assert!(
+        said.contains(
+            "threshold checkout:p99<500ms?: pass (actual no data (optional: no transaction \"checkout\" ran))"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("threshold errors<1%: FAIL (actual 100.000%"), "{said}");
+    assert!(said.contains("threshold loop:count>=1: pass"), "{said}");
+    assert!(said.contains("1 of 3 thresholds failed"), "{said}");
+}
+
+/// Finding 5: one threshold that could not be checked (an unknown name, in a scenario whose
+/// transactions only a run can tell) hid every threshold after it.
+#[test]
+fn every_threshold_is_printed_when_one_cannot_be_checked() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let out = engine(&[
+        "--cores",
+        "1",
+        "--no-pin",
+        "--scenario",
+        "http_example:scenario",
+        "--config",
+        &url,
+        "--config",
+        "journeys=1",
+        "--duration",
+        "300ms",
+        "-q",
+        "--threshold",
+        "nope:p99<1ms",
+        "--threshold",
+        "p99<1us",
+        "--threshold",
+        "get_root:count>=1",
+        "--threshold",
+        "nope:p99<1ms?",
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(said.contains("threshold ERROR: threshold \"nope:p99<1ms\": no transaction named \"nope\""), "{said}");
+    assert!(said.contains("threshold p99<1us: FAIL"), "{said}");
+    assert!(said.contains("threshold get_root:count>=1: pass"), "{said}");
+    assert!(said.contains("threshold nope:p99<1ms?: pass (actual no data (optional"), "{said}");
+    assert!(
+        said.contains("1 of 4 thresholds failed") && said.contains("1 of 4 thresholds could not be checked"),
+        "{said}"
+    );
+    assert!(said.contains("a threshold could not be checked; a threshold failed: exit code 1"), "{said}");
+}
+
+/// Finding 9: an output that could not be written and an interrupt both apply; the last line
+/// said `exit code 5` while the process exited 1.
+#[test]
+fn the_exit_code_line_says_the_code_returned() {
+    assert!(Path::new("/dev/full").exists(), "this test writes to /dev/full");
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file =
+        scenario_file(scratch.path(), "slow", &target, r#"{ transaction = "slow", url = "{base}/delay/50" }"#, 2);
+    let args: Vec<String> = [
+        "--cores",
+        "1",
+        "--no-pin",
+        "--scenario",
+        &file,
+        "--duration",
+        "60s",
+        "--tick",
+        "100ms",
+        "--html",
+        "/dev/full",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("[ "));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(said.contains("an output could not be written; the run was interrupted: exit code 1"), "{said}");
+    assert!(!said.contains("exit code 5"), "{said}");
+}
+
+/// Finding 10: a signal that came after the duration ended (journeys finishing in the grace)
+/// relabelled a complete run as interrupted (exit 5), though nothing was cut short.
+#[test]
+fn a_signal_after_the_duration_ended_leaves_the_run_stopped_by_its_duration() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file =
+        scenario_file(scratch.path(), "sig", &target, r#"{ transaction = "slow", url = "{base}/delay/2000" }"#, 2);
+    let json = scratch.file("sig.json");
+    let args: Vec<String> = [
+        "--cores",
+        "1",
+        "--no-pin",
+        "--scenario",
+        &file,
+        "--duration",
+        "500ms",
+        "--tick",
+        "100ms",
+        "--grace",
+        "5s",
+        "--json",
+        json.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // The progress line of the interval before the duration's end, then 400 ms more: the
+    // signal comes in the grace, while both journeys still wait for their responses (2 s).
+    let seen = std::sync::OnceLock::new();
+    let (out, _) = signal_when(&args, libc::SIGTERM, |said| {
+        said.contains("0.4s]") && seen.get_or_init(Instant::now).elapsed() >= Duration::from_millis(400)
+    });
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("stopped by duration"), "{said}");
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(file["stopped_by"], "duration");
+    assert_eq!((file["totals"]["ok"].as_u64(), file["totals"]["errors"].as_u64()), (Some(2), Some(0)), "{said}");
+}
+
+/// Finding 15: `compare` took a file with a transaction twice (which `merge` refuses), a
+/// `duration_s` of 0 (then reported a -100 % rate regression) and `format_version: 0`.
+#[test]
+fn compare_refuses_what_merge_refuses() {
+    let scratch = Scratch::new();
+    let txn = r#"{ "name": "a", "count": 10, "errors": 0, "latency_us": { "p50": 100, "p99": 200, "p999": 300 }, "requests": { "count": 10, "errors": 0, "attempts": 10 } }"#;
+    let write = |name: &str, version: u32, duration: f64, txns: &str| {
+        let path = scratch.file(name);
+        let text = format!(
+            r#"{{ "mite_engine_version": "0", "format_version": {version}, "duration_s": {duration}, "totals": {{}}, "transactions": [{txns}] }}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let good = write("good.json", 1, 1.0, txn);
+    for (name, version, duration, txns, expected) in [
+        ("dup.json", 1, 1.0, format!("{txn},{txn}"), "transactions[1]: a second transaction named \"a\""),
+        ("dur0.json", 1, 0.0, txn.to_string(), "duration_s: 0 is not a run's length"),
+        ("ver0.json", 0, 1.0, txn.to_string(), "format_version: 0 is not a version"),
+    ] {
+        let bad = write(name, version, duration, &txns);
+        let out = engine(&["compare", &good, &bad]);
+        assert_eq!(out.status.code(), Some(EXIT_ERROR), "{name}: {}", text(&out));
+        assert!(text(&out).contains(expected), "{name}: {}", text(&out));
+    }
+}
+
+/// Finding 15: `merge ... -o m.json --html /nonexistent/m.html` wrote `m.json`, then exited 1.
+#[test]
+fn merge_checks_both_outputs_before_writing_either() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scenario_file(scratch.path(), "one", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let part = scratch.file("part.json");
+    let out = run(&file, &["--json", part.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let merged = scratch.file("m.json");
+    let (part, merged_path) = (part.to_str().unwrap(), merged.to_str().unwrap());
+    let out = engine(&["merge", part, part, "-o", merged_path, "--html", "/nonexistent-dir/m.html"]);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
+    assert!(text(&out).contains("--html /nonexistent-dir/m.html"), "{}", text(&out));
+    assert!(!merged.exists(), "nothing is written when an output is refused");
+    let out = engine(&["merge", part, part, "-o", merged_path, "--html", scratch.file("m.html").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(merged.exists() && scratch.file("m.html").exists());
+}
+
+/// Finding 5: `scenario check` accepted a threshold naming a transaction the file cannot
+/// record (the file defines every journey it runs); a run took such a `--threshold` too.
+#[test]
+fn a_threshold_naming_a_transaction_the_file_cannot_record_is_refused_before_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let steps =
+        r#"{ transaction = "loop", url = "{base}/redirect/loop" }, { transaction = "checkout", url = "{base}/" }"#;
+    let file = scenario_file(scratch.path(), "names", &target, steps, 1);
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("thresholds = [\"checkout:p99<500ms?\", \"chekout:p99<500ms?\"]\n{written}"))
+        .unwrap();
+    let out = engine(&["scenario", "check", &file]);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
+    assert!(
+        text(&out).contains(":1: thresholds[1]: \"chekout:p99<500ms?\": no transaction named \"chekout\" in this scenario file (its transactions: checkout, j, loop)"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&file, &written).unwrap();
+    let hits = target.hits();
+    let out = run(&file, &["--threshold", "checkout:p99<500ms?", "--threshold", "chekout:p99<500ms"]);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
+    assert!(text(&out).contains("threshold \"chekout:p99<500ms\": no transaction named \"chekout\""), "{}", text(&out));
+    assert_eq!(target.hits(), hits, "refused before the first request");
+}
