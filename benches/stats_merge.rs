@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
-use mite_core::stats::{Intervals, Merged, RecordedValues, Snapshot, TxnStats, record_latency};
+use mite_core::stats::{Intervals, LatencyHistogram, Merged, RecordedValues, Snapshot, TxnStats, record_latency};
 
 const CORES: usize = 64;
 const TRANSACTIONS: usize = 200;
@@ -171,7 +171,7 @@ fn core_snapshot(c: &mut Criterion) {
                     .iter_mut()
                     .map(|(_, stats)| {
                         let mut taken = std::mem::take(stats);
-                        let values = taken.histograms_mut().map(RecordedValues::take);
+                        let values = taken.histograms_mut().map(LatencyHistogram::take_values);
                         (taken, values)
                     })
                     .collect();

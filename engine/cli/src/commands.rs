@@ -639,15 +639,16 @@ fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 }
 
 fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let mut results = Vec::new();
+    let mut merging = mite_core::output::results::Merging::of(paths.len())?;
     let mut files = Vec::new();
     for (path, label) in paths.iter().zip(labels(paths)) {
         let name = path.display().to_string();
         let file = read_result_file(path, &name)?;
-        results.push(mite_core::output::result_file::read_run(&file, &name)?);
+        // Added as it is read: one file's histograms are decoded at a time.
+        merging.add(&mite_core::output::result_file::read_run(&file, &name)?);
         files.push((label, file));
     }
-    let mut merged = mite_core::output::results::merge(&results)?;
+    let mut merged = merging.finish()?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let mut file = mite_core::output::result_file::result_file(&merged, true);
     let inputs: Vec<(String, ResultFile)> =

@@ -23,7 +23,7 @@ pub fn phases_table(merged: &Merged) -> String {
             continue;
         }
         let mut first = true;
-        let phases = stats.http.phases().into_iter().chain([("total", &stats.req_us)]);
+        let phases = stats.http.phases().into_iter().chain([("total", &*stats.req_us)]);
         for (phase, h) in phases.filter(|(_, h)| !h.is_empty()) {
             let _ = writeln!(
                 out,

@@ -13,7 +13,7 @@ use crate::output::outcome::{RunResult, StopReason};
 use crate::output::timeline::Percentiles;
 use crate::stats::histogram::{self, quantile};
 use crate::stats::http_metrics::HttpMetrics;
-use crate::stats::{ErrorKind, InjectorLoad, JourneyCounts, Merged, TxnStats, WsStats};
+use crate::stats::{ErrorKind, InjectorLoad, JourneyCounts, LatencyHistogram, Merged, TxnStats, WsStats};
 
 /// The result file's format: bumped when a reader of the previous version would misread a
 /// new file (a field removed, renamed or changed in meaning). Adding a field does not bump it.
@@ -81,26 +81,47 @@ pub enum ResultFileError {
     },
 }
 
-/// A histogram as it travels in a result file: base64 of its compressed HDR V2 encoding.
+/// A histogram as it travels in a result file: base64 of its compressed HDR V2 encoding, kept
+/// as that text (some hundred bytes where a histogram in memory is 16 KiB and more): it is
+/// checked when the file is read, and decoded only when a run is made of the file
+/// ([`read_run`], for `merge`), so that a file read holds no histogram.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Encoded(pub Histogram<u64>);
+pub struct Encoded(String);
+
+impl Encoded {
+    /// `h`, encoded.
+    pub fn of(h: &Histogram<u64>) -> Encoded {
+        Encoded(histogram::encode(h))
+    }
+
+    /// The histogram, decoded (an empty one is not made).
+    pub fn histogram(&self) -> LatencyHistogram {
+        LatencyHistogram::from(self.decoded())
+    }
+
+    /// The histogram, decoded.
+    pub fn decoded(&self) -> Histogram<u64> {
+        histogram::decode(&self.0).expect("an encoded histogram was checked when it was read or made")
+    }
+}
 
 impl Default for Encoded {
     fn default() -> Self {
-        Encoded(crate::stats::new_latency_histogram())
+        Encoded::of(&crate::stats::new_latency_histogram())
     }
 }
 
 impl Serialize for Encoded {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&histogram::encode(&self.0))
+        serializer.serialize_str(&self.0)
     }
 }
 
 impl<'de> Deserialize<'de> for Encoded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        histogram::decode(&text).map(Encoded).map_err(serde::de::Error::custom)
+        histogram::decode(&text).map_err(serde::de::Error::custom)?;
+        Ok(Encoded(text))
     }
 }
 

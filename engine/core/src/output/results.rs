@@ -29,30 +29,56 @@ pub enum MergeError {
 /// histograms merge exactly; the duration is the longest; cores and drivers are listed in
 /// order. Per-interval progress is not merged.
 pub fn merge(results: &[RunResult]) -> Result<RunResult, MergeError> {
-    if results.len() > MERGE_FILES_MAX {
-        return Err(MergeError::TooMany { given: results.len() });
-    }
-    let first = results.first().ok_or(MergeError::Nothing)?;
-    let mut merged = Merged::default();
-    let mut cores = Vec::new();
-    let mut drivers = Vec::new();
+    let mut merging = Merging::of(results.len())?;
     for result in results {
-        merged.merge(&result.merged);
-        cores.extend(&result.cores);
-        drivers.extend(&result.drivers);
+        merging.add(result);
     }
-    Ok(RunResult {
-        scenario: first.scenario.clone(),
-        cores,
-        drivers,
-        fallbacks: Vec::new(),
-        started_at_unix_s: results.iter().map(|r| r.started_at_unix_s).fold(f64::INFINITY, f64::min),
-        duration_s: results.iter().map(|r| r.duration_s).fold(0.0, f64::max),
-        stopped_by: first.stopped_by,
-        merged,
-        intervals: Vec::new(),
-        segment: None,
-    })
+    merging.finish()
+}
+
+/// [`merge`] one result at a time, so that a caller reading them from files holds one input's
+/// histograms beside the merge rather than every input's.
+pub struct Merging {
+    merged: Option<RunResult>,
+}
+
+impl Merging {
+    /// A merge of `count` results (none, or more than `MERGE_FILES_MAX`, is an error).
+    pub fn of(count: usize) -> Result<Merging, MergeError> {
+        if count > MERGE_FILES_MAX {
+            return Err(MergeError::TooMany { given: count });
+        }
+        if count == 0 {
+            return Err(MergeError::Nothing);
+        }
+        Ok(Merging { merged: None })
+    }
+
+    /// Adds one result (the first gives the scenario's name and how it stopped).
+    pub fn add(&mut self, result: &RunResult) {
+        let merged = self.merged.get_or_insert_with(|| RunResult {
+            scenario: result.scenario.clone(),
+            cores: Vec::new(),
+            drivers: Vec::new(),
+            fallbacks: Vec::new(),
+            started_at_unix_s: f64::INFINITY,
+            duration_s: 0.0,
+            stopped_by: result.stopped_by,
+            merged: Merged::default(),
+            intervals: Vec::new(),
+            segment: None,
+        });
+        merged.merged.merge(&result.merged);
+        merged.cores.extend(&result.cores);
+        merged.drivers.extend(&result.drivers);
+        merged.started_at_unix_s = merged.started_at_unix_s.min(result.started_at_unix_s);
+        merged.duration_s = merged.duration_s.max(result.duration_s);
+    }
+
+    /// The merged result.
+    pub fn finish(self) -> Result<RunResult, MergeError> {
+        self.merged.ok_or(MergeError::Nothing)
+    }
 }
 
 /// One transaction's figures for comparison, all of the transaction itself: how many ran, how

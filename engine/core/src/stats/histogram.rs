@@ -1,6 +1,10 @@
-//! Latency histograms in one place: how one is made (µs, growing as needed), how a value is
-//! recorded (clamped, never lost), how a core hands its values to the stats thread, and how a
-//! histogram travels in a result file (base64 of its compressed HDR V2 encoding).
+//! Latency histograms in one place: how one is made (µs, growing as needed, and only once a
+//! value comes: [`LatencyHistogram`]), how a value is recorded (clamped, never lost), how a core
+//! hands its values to the stats thread, and how a histogram travels in a result file (base64
+//! of its compressed HDR V2 encoding).
+
+use std::ops::Deref;
+use std::sync::LazyLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,11 +20,134 @@ pub fn new_latency_histogram() -> Histogram<u64> {
     histogram
 }
 
-/// A histogram of no size and no precision (0 significant digits), not for recording: the
-/// placeholder in a `TxnStats` that carries only counters (see `TxnStats::counters_only`).
-/// Adding a latency histogram's values to it fails.
-pub fn placeholder_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 2, 0).expect("static histogram bounds are valid")
+/// What every histogram not yet made reads as: empty, with a new histogram's range.
+static EMPTY: LazyLock<Histogram<u64>> = LazyLock::new(new_latency_histogram);
+
+/// A latency histogram that takes no memory until its first value. A made one is at least
+/// 16 KiB (hdrhistogram's counts at 3 significant digits: 2,048 of 8 bytes, 1 KiB more per
+/// doubling of the range), and most of a transaction's nine never hold a value: the corrected
+/// ones outside the open model, TLS on plain HTTP, the WebSocket replies of HTTP transactions,
+/// DNS and connect in an interval without a new connection. Reads (through `Deref`) see a
+/// histogram, empty when none was made; writes go through [`record_latency`] and the methods
+/// here, which make it when the first value comes.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyHistogram(Option<Box<Histogram<u64>>>);
+
+impl Deref for LatencyHistogram {
+    type Target = Histogram<u64>;
+
+    fn deref(&self) -> &Histogram<u64> {
+        self.0.as_deref().unwrap_or(&EMPTY)
+    }
+}
+
+impl PartialEq for LatencyHistogram {
+    fn eq(&self, other: &LatencyHistogram) -> bool {
+        **self == **other
+    }
+}
+
+impl From<Histogram<u64>> for LatencyHistogram {
+    /// Keeps `histogram` when it holds a value; an empty one is not kept (nothing is lost: an
+    /// empty histogram reads the same whatever its range).
+    fn from(histogram: Histogram<u64>) -> LatencyHistogram {
+        LatencyHistogram((!histogram.is_empty()).then(|| Box::new(histogram)))
+    }
+}
+
+impl LatencyHistogram {
+    /// Empty, and not made.
+    pub const fn new() -> LatencyHistogram {
+        LatencyHistogram(None)
+    }
+
+    /// Whether it holds memory: it was made by a value, and not released since.
+    pub fn is_made(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The histogram, made now when it was not, with a range that holds values up to `max_us`:
+    /// made at the range it needs, and made again at a wider one when a value needs it. Left to
+    /// itself hdrhistogram widens its counts with `Vec::resize`, which can double their
+    /// capacity: a histogram grown so from 1 to 3 buckets held 4,096 counts for 3,072 used.
+    fn made_for(&mut self, max_us: u64) -> &mut Histogram<u64> {
+        let histogram = self.0.get_or_insert_with(|| Box::new(histogram_for(max_us)));
+        if max_us > covered_by(histogram.buckets()) {
+            let mut wider = histogram_for(max_us.max(histogram.max()));
+            for value in histogram.iter_recorded() {
+                wider
+                    .record_n(value.value_iterated_to(), value.count_at_value())
+                    .expect("auto-resizing histograms take any recorded value");
+            }
+            **histogram = wider;
+        }
+        histogram
+    }
+
+    /// Adds `other`'s values (nothing is made for an empty `other`).
+    pub fn add(&mut self, other: &Histogram<u64>) {
+        if !other.is_empty() {
+            self.made_for(other.max()).add(other).expect("auto-resizing histograms always merge");
+        }
+    }
+
+    /// Empties it, keeping its memory for the next values (and its range: see [`fit_range`]).
+    pub fn reset(&mut self) {
+        if let Some(histogram) = self.0.as_deref_mut()
+            && !histogram.is_empty()
+        {
+            histogram.reset();
+        }
+    }
+
+    /// Moves its values out (see [`RecordedValues::take`]), keeping its memory.
+    pub fn take_values(&mut self) -> RecordedValues {
+        self.0.as_deref_mut().map_or(RecordedValues::none(), RecordedValues::take)
+    }
+
+    /// Gives its memory back when it holds no value.
+    pub fn release_if_empty(&mut self) {
+        if self.0.as_deref().is_some_and(Histogram::is_empty) {
+            self.0 = None;
+        }
+    }
+}
+
+/// What [`record_latency`] records into: a plain latency histogram, or a
+/// [`LatencyHistogram`] (made by its first value, at the range it needs).
+pub trait RecordsLatency {
+    /// The histogram to record values up to `max_us` into, made (or widened) if need be.
+    fn histogram_to_record(&mut self, max_us: u64) -> &mut Histogram<u64>;
+}
+
+impl RecordsLatency for Histogram<u64> {
+    fn histogram_to_record(&mut self, _max_us: u64) -> &mut Histogram<u64> {
+        self
+    }
+}
+
+impl RecordsLatency for LatencyHistogram {
+    fn histogram_to_record(&mut self, max_us: u64) -> &mut Histogram<u64> {
+        self.made_for(max_us)
+    }
+}
+
+/// The highest value a latency histogram of `buckets` buckets holds without growing.
+fn covered_by(buckets: u8) -> u64 {
+    (SUB_BUCKETS << (buckets - 1)) - 1
+}
+
+/// A new latency histogram with the range (and so the counts) a new one grows to by recording
+/// values up to `max_us`: equal to it in everything, its encoding included.
+fn histogram_for(max_us: u64) -> Histogram<u64> {
+    let buckets = fresh_buckets(max_us);
+    if buckets == 1 {
+        return new_latency_histogram();
+    }
+    let mut histogram =
+        Histogram::new_with_bounds(1, fresh_high(buckets), LATENCY_SIGFIGS).expect("static histogram bounds are valid");
+    histogram.auto(true);
+    histogram
 }
 
 /// Sub-buckets per bucket of a latency histogram: hdrhistogram's layout, the power of two that
@@ -49,7 +176,10 @@ fn fresh_high(buckets: u8) -> u64 {
 /// never shrinks one), which would show in its encoding (the range is in the header) and its
 /// equality; one that is wider is rebuilt. Nothing is allocated when the range is already right,
 /// the usual case for a transaction whose latencies keep their order of magnitude.
-pub fn fit_range(histogram: &mut Histogram<u64>) {
+/// An empty one gives its memory back (it reads as a new one).
+pub fn fit_range(latencies: &mut LatencyHistogram) {
+    latencies.release_if_empty();
+    let Some(histogram) = latencies.0.as_deref_mut() else { return };
     let buckets = fresh_buckets(histogram.max());
     if histogram.buckets() == buckets && histogram.high() == fresh_high(buckets) {
         return;
@@ -65,16 +195,17 @@ pub fn fit_range(histogram: &mut Histogram<u64>) {
 
 /// Makes an empty `histogram` new again when it is wider than values up to `max` need: recording
 /// them then gives the range a new histogram would have, with no rebuild by [`fit_range`].
-pub(crate) fn narrow_for(histogram: &mut Histogram<u64>, max: u64) {
+pub(crate) fn narrow_for(histogram: &mut LatencyHistogram, max: u64) {
     if histogram.is_empty() && histogram.buckets() > fresh_buckets(max) {
-        *histogram = new_latency_histogram();
+        *histogram = LatencyHistogram::new();
     }
 }
 
-/// Records `value_us`, clamped to `1..=LATENCY_US_MAX`.
-pub fn record_latency(histogram: &mut Histogram<u64>, value_us: u64) {
+/// Records `value_us`, clamped to `1..=LATENCY_US_MAX` (a [`LatencyHistogram`] is made by its
+/// first value).
+pub fn record_latency(histogram: &mut impl RecordsLatency, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
-    histogram.record(value).expect("auto-resizing histogram accepts clamped values");
+    histogram.histogram_to_record(value).record(value).expect("auto-resizing histogram accepts clamped values");
 }
 
 /// log2 of the sub-buckets per bucket.
@@ -156,7 +287,9 @@ impl RecordedValues {
     /// Adds the values into `histogram`: each lands in the bucket it came from, as the
     /// bucket's highest value (what hdrhistogram's own iterators give), so the result equals
     /// `histogram.add(original)` exactly.
-    pub fn add_to(&self, histogram: &mut Histogram<u64>) {
+    pub fn add_to(&self, histogram: &mut impl RecordsLatency) {
+        let Some(&(last, _)) = self.0.last() else { return };
+        let histogram = histogram.histogram_to_record(highest_of(last as usize));
         for &(slot, count) in &self.0 {
             let value = highest_of(slot as usize);
             histogram.record_n(value, u64::from(count)).expect("auto-resizing histograms take any recorded value");
@@ -275,7 +408,7 @@ mod tests {
     #[test]
     fn a_reused_histogram_is_fitted_to_what_a_new_one_would_be() {
         let values = [3_000, 40, 3_000, 12_345];
-        let mut wide = fresh_with(&[5_000_000, 700]);
+        let mut wide = LatencyHistogram::from(fresh_with(&[5_000_000, 700]));
         wide.reset();
         for v in values {
             record_latency(&mut wide, v);
@@ -284,18 +417,19 @@ mod tests {
         assert!(!same(&wide, &fresh), "hdrhistogram keeps the wider range");
         fit_range(&mut wide);
         assert!(same(&wide, &fresh));
-        let mut emptied = fresh_with(&[90_000]);
+        let mut emptied = LatencyHistogram::from(fresh_with(&[90_000]));
         emptied.reset();
         fit_range(&mut emptied);
         assert!(same(&emptied, &new_latency_histogram()));
-        let mut right = fresh_with(&[90_000, 5]);
+        assert!(!emptied.is_made(), "an empty one gives its memory back");
+        let mut right = LatencyHistogram::from(fresh_with(&[90_000, 5]));
         fit_range(&mut right);
         assert!(same(&right, &fresh_with(&[90_000, 5])));
     }
 
     #[test]
     fn only_an_empty_wider_histogram_is_made_new() {
-        let mut wide = fresh_with(&[5_000_000]);
+        let mut wide = LatencyHistogram::from(fresh_with(&[5_000_000]));
         narrow_for(&mut wide, 3_000);
         assert_eq!(wide.len(), 1, "values are never dropped");
         wide.reset();
@@ -337,6 +471,62 @@ mod tests {
         values.add_to(&mut back);
         assert_eq!(back, expected);
         assert_eq!(back.count_at(1_500), 3 * u64::from(u32::MAX) + 7);
+    }
+
+    #[test]
+    fn a_latency_histogram_is_made_by_its_first_value_only() {
+        let mut h = LatencyHistogram::new();
+        assert!(!h.is_made() && h.is_empty() && same(&h, &new_latency_histogram()));
+        h.add(&new_latency_histogram());
+        RecordedValues::none().add_to(&mut h);
+        assert!(h.take_values().is_empty());
+        h.reset();
+        assert!(!h.is_made(), "nothing recorded, nothing made");
+        let mut emptied = fresh_with(&[5_000_000, 9]);
+        emptied.reset();
+        assert!(!LatencyHistogram::from(emptied).is_made(), "an empty histogram is not kept");
+        record_latency(&mut h, 1_234);
+        assert!(h.is_made());
+        assert!(same(&h, &fresh_with(&[1_234])));
+        let values = h.take_values();
+        assert!(h.is_made() && h.is_empty(), "taking the values keeps the memory for the next ones");
+        values.add_to(&mut h);
+        assert!(same(&h, &fresh_with(&[1_234])));
+        let mut other = LatencyHistogram::new();
+        other.add(&h);
+        assert_eq!(other, h);
+        h.release_if_empty();
+        assert!(h.is_made(), "it holds a value");
+        h.reset();
+        h.release_if_empty();
+        assert!(!h.is_made());
+    }
+
+    #[test]
+    fn a_latency_histogram_grows_to_exactly_what_a_new_one_grows_to() {
+        let mut values = vec![5, 2, 700];
+        for shift in 0..22 {
+            let edge = SUB_BUCKETS << shift;
+            values.extend([edge - 1, edge, edge + 1, edge / 3 + 7]);
+        }
+        values.push(LATENCY_US_MAX);
+        let (mut grown, mut plain) = (LatencyHistogram::new(), new_latency_histogram());
+        for v in values {
+            record_latency(&mut grown, v);
+            record_latency(&mut plain, v);
+            assert!(same(&grown, &plain), "after {v}");
+        }
+        for first in [3, 2_047, 2_048, 90_000, 3_000_000] {
+            let mut made = LatencyHistogram::new();
+            record_latency(&mut made, first);
+            assert!(same(&made, &fresh_with(&[first])), "made by {first}");
+        }
+        let mut added = LatencyHistogram::new();
+        added.add(&plain);
+        assert!(same(&added, &plain));
+        let mut from_values = LatencyHistogram::new();
+        RecordedValues::take(&mut plain.clone()).add_to(&mut from_values);
+        assert!(same(&from_values, &plain));
     }
 
     #[test]

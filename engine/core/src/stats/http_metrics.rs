@@ -6,7 +6,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::stats::histogram::{new_latency_histogram, record_latency};
+use crate::stats::histogram::{LatencyHistogram, record_latency};
 
 /// Where the time of one exchange went, in microseconds, and the connection work it took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,25 +44,20 @@ pub const RESPONSE_KINDS_MAX: usize = 256;
 /// Methods by index; anything else is `OTHER`.
 const METHODS: [&str; 10] = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT", "OTHER"];
 
-/// The phases of requests, and responses by method and code.
-#[derive(Clone, Debug)]
+/// The phases of requests, and responses by method and code (each histogram made by its first
+/// value: most requests neither resolve a name nor open a connection).
+#[derive(Clone, Debug, Default)]
 pub struct HttpMetrics {
     /// Name resolution (once per host per core), µs.
-    pub dns_us: Histogram<u64>,
+    pub dns_us: LatencyHistogram,
     /// TCP connect, when the request opened a connection, µs.
-    pub connect_us: Histogram<u64>,
+    pub connect_us: LatencyHistogram,
     /// TLS handshake, when the request did one, µs.
-    pub tls_us: Histogram<u64>,
+    pub tls_us: LatencyHistogram,
     /// From writing the request to its first response byte, µs.
-    pub first_byte_us: Histogram<u64>,
+    pub first_byte_us: LatencyHistogram,
     /// (method index, status, responses).
     responses: Vec<(u8, u16, u64)>,
-}
-
-impl Default for HttpMetrics {
-    fn default() -> Self {
-        HttpMetrics::with_histograms(new_latency_histogram)
-    }
 }
 
 fn method_index(method: &str) -> u8 {
@@ -85,16 +80,7 @@ fn method_of(method: &http::Method) -> u8 {
     }
 }
 
-fn add(histogram: &mut Histogram<u64>, other: &Histogram<u64>) {
-    histogram.add(other).expect("auto-resizing histograms always merge");
-}
-
 impl HttpMetrics {
-    /// No responses, and histograms made by `new`.
-    pub fn with_histograms(new: fn() -> Histogram<u64>) -> HttpMetrics {
-        HttpMetrics { dns_us: new(), connect_us: new(), tls_us: new(), first_byte_us: new(), responses: Vec::new() }
-    }
-
     /// Records one response's phases and its (method, status).
     pub fn record(&mut self, method: &http::Method, status: u16, timings: &Timings) {
         if let Some(us) = timings.dns_us {
@@ -129,10 +115,10 @@ impl HttpMetrics {
 
     /// Adds `other` into `self`.
     pub fn merge(&mut self, other: &HttpMetrics) {
-        add(&mut self.dns_us, &other.dns_us);
-        add(&mut self.connect_us, &other.connect_us);
-        add(&mut self.tls_us, &other.tls_us);
-        add(&mut self.first_byte_us, &other.first_byte_us);
+        self.dns_us.add(&other.dns_us);
+        self.connect_us.add(&other.connect_us);
+        self.tls_us.add(&other.tls_us);
+        self.first_byte_us.add(&other.first_byte_us);
         for &(m, s, n) in &other.responses {
             self.count(m, s, n);
         }
@@ -141,10 +127,10 @@ impl HttpMetrics {
     /// The phase histograms by name, in request order.
     pub fn phases(&self) -> [(&'static str, &Histogram<u64>); 4] {
         [
-            ("dns", &self.dns_us),
-            ("connect", &self.connect_us),
-            ("tls", &self.tls_us),
-            ("first_byte", &self.first_byte_us),
+            ("dns", &*self.dns_us),
+            ("connect", &*self.connect_us),
+            ("tls", &*self.tls_us),
+            ("first_byte", &*self.first_byte_us),
         ]
     }
 

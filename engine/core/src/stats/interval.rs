@@ -141,9 +141,7 @@ impl Intervals {
 /// Empties the histograms, keeping their allocations (and ranges: see `histogram::fit_range`).
 fn reset_histograms(stats: &mut TxnStats) {
     for histogram in stats.histograms_mut() {
-        if !histogram.is_empty() {
-            histogram.reset();
-        }
+        histogram.reset();
     }
 }
 

@@ -12,33 +12,33 @@ pub mod ws;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hdrhistogram::Histogram;
-
 use crate::limits::STATUS_CODES_MAX;
 
 pub use error_kind::ErrorKind;
-pub use histogram::{RecordedValues, new_latency_histogram, record_latency};
+pub use histogram::{LatencyHistogram, RecordedValues, new_latency_histogram, record_latency};
 pub use http_metrics::Timings;
 pub use injector_load::InjectorLoad;
 pub use interval::Intervals;
 pub use ws::WsStats;
 
-/// Everything counted for one transaction name during one interval (or merged over many).
-#[derive(Clone, Debug)]
+/// Everything counted for one transaction name during one interval (or merged over many). Its
+/// histograms take memory only once they hold a value ([`LatencyHistogram`]): a default one is
+/// some 600 bytes of counters.
+#[derive(Clone, Debug, Default)]
 pub struct TxnStats {
     /// Durations of completed transactions (ok or failed), µs.
-    pub txn_us: Histogram<u64>,
+    pub txn_us: LatencyHistogram,
     /// Open model only: transaction durations plus the journey's start delay (from its
     /// intended start), µs.
-    pub txn_us_corrected: Histogram<u64>,
+    pub txn_us_corrected: LatencyHistogram,
     /// Transactions that completed without error.
     pub txn_ok: u64,
     /// Transactions that ended with an error.
     pub txn_err: u64,
     /// Total time of requests that got a response (any status), µs.
-    pub req_us: Histogram<u64>,
+    pub req_us: LatencyHistogram,
     /// Open model only: request times plus the journey's start delay, µs.
-    pub req_us_corrected: Histogram<u64>,
+    pub req_us_corrected: LatencyHistogram,
     /// Requests that succeeded.
     pub req_ok: u64,
     /// Failed attempts by kind (index = `ErrorKind as usize`), sent or not.
@@ -79,56 +79,19 @@ pub struct TxnStats {
     pub sent_bytes: u64,
 }
 
-impl Default for TxnStats {
-    fn default() -> Self {
-        TxnStats::with_histograms(new_latency_histogram)
-    }
-}
-
 impl TxnStats {
-    /// Zero counters, and histograms made by `new`.
-    fn with_histograms(new: fn() -> Histogram<u64>) -> TxnStats {
-        TxnStats {
-            txn_us: new(),
-            txn_us_corrected: new(),
-            txn_ok: 0,
-            txn_err: 0,
-            req_us: new(),
-            req_us_corrected: new(),
-            req_ok: 0,
-            req_err: [0; ErrorKind::COUNT],
-            not_sent: 0,
-            status_class: [0; 6],
-            status_codes: Vec::new(),
-            reconnects: 0,
-            connects: 0,
-            connects_failed: 0,
-            connect_us_sum: 0,
-            tls_handshakes: 0,
-            tls_failed: 0,
-            tls_us_sum: 0,
-            tls_resumed: 0,
-            first_byte_us_sum: 0,
-            body_bytes: 0,
-            http: crate::stats::http_metrics::HttpMetrics::with_histograms(new),
-            ws: WsStats::with_histogram(new),
-            sent_bytes: 0,
-        }
-    }
-
-    /// Zero counters and placeholder histograms of no size (`placeholder_histogram`): a
-    /// `TxnStats` that carries only counters, as a snapshot does (its values travel apart, as
-    /// [`RecordedValues`]). Costs no histogram allocation to speak of; not for recording.
+    /// Zero counters and no histogram made: a `TxnStats` that carries only counters, as a
+    /// snapshot does (its values travel apart, as [`RecordedValues`]). The same as `default()`.
     pub fn counters_only() -> TxnStats {
-        TxnStats::with_histograms(histogram::placeholder_histogram)
+        TxnStats::default()
     }
 
     /// Moves the counters out, as a [`TxnStats::counters_only`], leaving `self` with zero
     /// counters and its own histograms, untouched.
     fn take_counters(&mut self) -> TxnStats {
-        let mut counters = std::mem::replace(self, TxnStats::counters_only());
-        for (mine, placeholder) in self.histograms_mut().into_iter().zip(counters.histograms_mut()) {
-            std::mem::swap(mine, placeholder);
+        let mut counters = std::mem::take(self);
+        for (mine, none) in self.histograms_mut().into_iter().zip(counters.histograms_mut()) {
+            std::mem::swap(mine, none);
         }
         counters
     }
@@ -137,7 +100,7 @@ impl TxnStats {
     /// histograms' values as [`RecordedValues`] (in `histograms_mut` order). `self` is left
     /// empty, its histograms keeping their allocations (a core reuses them the next interval).
     pub fn take_interval(&mut self) -> (TxnStats, [RecordedValues; TxnStats::HISTOGRAMS]) {
-        let values = self.histograms_mut().map(RecordedValues::take);
+        let values = self.histograms_mut().map(LatencyHistogram::take_values);
         (self.take_counters(), values)
     }
 
@@ -185,7 +148,7 @@ impl TxnStats {
     pub const HISTOGRAMS: usize = 9;
 
     /// Every histogram, in a fixed order (for moving their values between threads).
-    pub fn histograms_mut(&mut self) -> [&mut Histogram<u64>; TxnStats::HISTOGRAMS] {
+    pub fn histograms_mut(&mut self) -> [&mut LatencyHistogram; TxnStats::HISTOGRAMS] {
         [
             &mut self.txn_us,
             &mut self.txn_us_corrected,
@@ -238,10 +201,10 @@ impl TxnStats {
 
     /// Adds `other` into `self`; histograms merge losslessly.
     pub fn merge(&mut self, other: &TxnStats) {
-        self.txn_us.add(&other.txn_us).expect("auto-resizing histograms always merge");
-        self.req_us.add(&other.req_us).expect("auto-resizing histograms always merge");
-        self.txn_us_corrected.add(&other.txn_us_corrected).expect("auto-resizing histograms always merge");
-        self.req_us_corrected.add(&other.req_us_corrected).expect("auto-resizing histograms always merge");
+        self.txn_us.add(&other.txn_us);
+        self.req_us.add(&other.req_us);
+        self.txn_us_corrected.add(&other.txn_us_corrected);
+        self.req_us_corrected.add(&other.req_us_corrected);
         self.txn_ok += other.txn_ok;
         self.txn_err += other.txn_err;
         self.req_ok += other.req_ok;

@@ -132,10 +132,10 @@ fn transaction(name: &str, stats: &TxnStats, seconds: f64, raw: bool) -> Transac
 fn raw_stats(stats: &TxnStats) -> RawStats {
     let http = &stats.http;
     RawStats {
-        txn_us: Encoded(stats.txn_us.clone()),
-        req_us: Encoded(stats.req_us.clone()),
-        txn_us_corrected: Encoded(stats.txn_us_corrected.clone()),
-        req_us_corrected: Encoded(stats.req_us_corrected.clone()),
+        txn_us: Encoded::of(&stats.txn_us),
+        req_us: Encoded::of(&stats.req_us),
+        txn_us_corrected: Encoded::of(&stats.txn_us_corrected),
+        req_us_corrected: Encoded::of(&stats.req_us_corrected),
         txn_ok: stats.txn_ok,
         txn_err: stats.txn_err,
         req_ok: stats.req_ok,
@@ -154,10 +154,10 @@ fn raw_stats(stats: &TxnStats) -> RawStats {
         first_byte_us_sum: stats.first_byte_us_sum,
         body_bytes: stats.body_bytes,
         http: Some(RawHttp {
-            dns: Encoded(http.dns_us.clone()),
-            connect: Encoded(http.connect_us.clone()),
-            tls: Encoded(http.tls_us.clone()),
-            first_byte: Encoded(http.first_byte_us.clone()),
+            dns: Encoded::of(&http.dns_us),
+            connect: Encoded::of(&http.connect_us),
+            tls: Encoded::of(&http.tls_us),
+            first_byte: Encoded::of(&http.first_byte_us),
             responses: http.responses().into_iter().map(|(m, s, n)| (m.to_string(), s, n)).collect(),
         }),
         ws: (!stats.ws.is_empty()).then(|| raw_ws(&stats.ws)),
@@ -175,7 +175,7 @@ fn raw_ws(ws: &WsStats) -> RawWs {
         pings_received: ws.pings_received,
         closes: ws.closes,
         errors: kinds(|k| ws.errors_of(k)),
-        reply_us: Encoded(ws.reply_us.clone()),
+        reply_us: Encoded::of(&ws.reply_us),
     }
 }
 
@@ -235,7 +235,7 @@ fn injector(load: &InjectorLoad, request_p50_us: u64) -> Injector {
         busy_percent_max: (load.busy_percent_max * 10.0).round() / 10.0,
         saturated: load.saturated(request_p50_us),
         raw: Some(InjectorRaw {
-            lag_us: Encoded(load.lag_us.clone()),
+            lag_us: Encoded::of(&load.lag_us),
             busy_us: load.busy_us,
             wall_us: load.wall_us,
             busy_percent_max: load.busy_percent_max,
@@ -358,7 +358,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
     merged.messages = file.messages.iter().map(|(k, v)| (Arc::from(k.as_str()), *v)).collect();
     if let Some(raw) = &file.injector.raw {
         merged.injector = InjectorLoad {
-            lag_us: raw.lag_us.0.clone(),
+            lag_us: raw.lag_us.decoded(),
             busy_us: raw.busy_us,
             wall_us: raw.wall_us,
             busy_percent_max: raw.busy_percent_max,
@@ -447,10 +447,10 @@ fn check_bounded(counts: impl IntoIterator<Item = (String, u64)>, file: &str, at
 fn txn_stats(raw: &RawStats, file: &str, at: &str) -> Result<TxnStats, ResultFileError> {
     check_bounded(counters(raw), file, at)?;
     let mut stats = TxnStats {
-        txn_us: raw.txn_us.0.clone(),
-        req_us: raw.req_us.0.clone(),
-        txn_us_corrected: raw.txn_us_corrected.0.clone(),
-        req_us_corrected: raw.req_us_corrected.0.clone(),
+        txn_us: raw.txn_us.histogram(),
+        req_us: raw.req_us.histogram(),
+        txn_us_corrected: raw.txn_us_corrected.histogram(),
+        req_us_corrected: raw.req_us_corrected.histogram(),
         txn_ok: raw.txn_ok,
         txn_err: raw.txn_err,
         req_ok: raw.req_ok,
@@ -487,10 +487,10 @@ fn txn_stats(raw: &RawStats, file: &str, at: &str) -> Result<TxnStats, ResultFil
 
 fn http_metrics(raw: &RawHttp) -> HttpMetrics {
     let mut metrics = HttpMetrics::default();
-    metrics.dns_us = raw.dns.0.clone();
-    metrics.connect_us = raw.connect.0.clone();
-    metrics.tls_us = raw.tls.0.clone();
-    metrics.first_byte_us = raw.first_byte.0.clone();
+    metrics.dns_us = raw.dns.histogram();
+    metrics.connect_us = raw.connect.histogram();
+    metrics.tls_us = raw.tls.histogram();
+    metrics.first_byte_us = raw.first_byte.histogram();
     for (method, status, count) in &raw.responses {
         metrics.add_responses(method, *status, *count);
     }
@@ -512,7 +512,7 @@ fn ws_counts(raw: &RawWs) -> WsStats {
 }
 
 fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileError> {
-    let mut ws = WsStats { reply_us: raw.reply_us.0.clone(), ..ws_counts(raw) };
+    let mut ws = WsStats { reply_us: raw.reply_us.histogram(), ..ws_counts(raw) };
     add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
     Ok(ws)
 }

@@ -16,9 +16,9 @@ fn histogram(values: &[u64]) -> Histogram<u64> {
 /// One transaction's stats from drawn figures, consistent as an engine counts them.
 fn txn_stats(values: &[u64], counts: &[u64; 8], statuses: &[u16], kinds: &[(usize, u64)]) -> TxnStats {
     let mut stats = TxnStats {
-        txn_us: histogram(values),
-        req_us: histogram(&values[values.len() / 2..]),
-        req_us_corrected: histogram(&values[..values.len() / 3]),
+        txn_us: histogram(values).into(),
+        req_us: histogram(&values[values.len() / 2..]).into(),
+        req_us_corrected: histogram(&values[..values.len() / 3]).into(),
         txn_ok: counts[0],
         txn_err: counts[1],
         req_ok: counts[2],
@@ -44,7 +44,7 @@ fn txn_stats(values: &[u64], counts: &[u64; 8], statuses: &[u16], kinds: &[(usiz
         stats.ws.connects = counts[3];
         stats.ws.messages_sent = counts[0];
         stats.ws.add_error(ErrorKind::WsClosed);
-        stats.ws.reply_us = histogram(values);
+        stats.ws.reply_us = histogram(values).into();
     }
     stats
 }
