@@ -1,5 +1,7 @@
 //! URL parsing for the client: `http(s)://host[:port]/path?query`, borrowed, no allocation.
 
+use std::fmt::Write;
+
 /// The parts of an absolute `http`/`https` URL the client needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Url<'a> {
@@ -146,13 +148,14 @@ pub fn encode_non_ascii(url: &str) -> Option<String> {
     if rest.is_ascii() {
         return None;
     }
-    let mut out = String::with_capacity(url.len() + 2 * (rest.len() - rest.chars().count()) + 8);
+    // Each non-ASCII byte becomes three characters (`%C3`).
+    let mut out = String::with_capacity(url.len() + 2 * rest.bytes().filter(|b| !b.is_ascii()).count());
     out.push_str(head);
     for byte in rest.bytes() {
         if byte.is_ascii() {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     Some(out)
