@@ -164,9 +164,10 @@ struct Resolved {
     duration: Option<Duration>,
     client: ClientOptions,
     thresholds: Vec<String>,
-    /// The transactions a scenario file can record, when it defines every journey it runs
-    /// (`threshold::file_transactions`): a threshold naming another is refused before the run.
-    transactions: Option<std::collections::BTreeSet<String>>,
+    /// The transactions a scenario file defines (`threshold::file_transactions`): one that never
+    /// ran has no data; when the file defines every journey it runs, a threshold naming another
+    /// is refused before the run.
+    transactions: Option<mite_core::output::threshold::FileTransactions>,
     /// A scenario file's entries' places, for errors and warnings that need the cores.
     places: Option<scenario_file::EntryPlaces>,
 }
@@ -345,7 +346,7 @@ fn execute(
         .map(|t| mite_core::output::threshold::Threshold::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
     // A name the scenario file cannot record could never be checked: a typo, said before the run.
-    if let Some(known) = &resolved.transactions
+    if let Some(known) = resolved.transactions.as_ref().filter(|file| file.complete).map(|file| &file.defined)
         && let Some(threshold) = thresholds.iter().find(|t| t.unknown_in(Some(known)).is_some())
     {
         let name = threshold.unknown_in(Some(known)).unwrap_or_default();
@@ -360,7 +361,7 @@ fn execute(
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
     }
-    let Resolved { registry, scenario, .. } = resolved;
+    let Resolved { registry, scenario, transactions, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let signals = Signals::installed();
     if signals.interrupted() {
@@ -383,7 +384,7 @@ fn execute(
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => run?,
     };
-    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result)).collect();
+    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();

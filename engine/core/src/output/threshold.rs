@@ -1,9 +1,10 @@
 //! Pass/fail thresholds checked at the end of a run: `get_root:p99<250ms`, `errors<1%`,
-//! `rps>10000`. A threshold that names an unknown transaction is an error, never a pass; one
-//! with nothing to measure (no requests, no transactions) fails saying "no data", unless it is
-//! written as optional with a trailing `?` (`get_root:p99<250ms?`), which also passes when its
-//! transaction never ran at all. `errors` counts both failed requests and failed transactions
-//! ([`Failures`]): a gate on a transaction that failed every time fails, whatever its requests.
+//! `rps>10000`. One with nothing to measure (no requests, no transactions, or a transaction the
+//! scenario file defines that never ran) fails saying "no data", unless it is written as
+//! optional with a trailing `?` (`get_root:p99<250ms?`). A transaction name that nothing
+//! recorded nor defines is an error, never a pass; optional, it passes naming what ran and the
+//! closest name. `errors` counts both failed requests and failed transactions ([`Failures`]): a
+//! gate on a transaction that failed every time fails, whatever its requests.
 
 use std::collections::BTreeSet;
 
@@ -64,8 +65,8 @@ pub enum ThresholdError {
         /// What is wrong with it.
         problem: Problem,
     },
-    /// It names a transaction that is not in the results.
-    #[error("threshold {text:?}: no transaction named {name:?} in the results (known: {known})")]
+    /// It names a transaction that is not in the results, nor defined by the scenario file.
+    #[error("threshold {text:?}: no transaction named {name:?} in the results (known: {known}){suggestion}")]
     UnknownTransaction {
         /// The threshold as written.
         text: String,
@@ -73,6 +74,8 @@ pub enum ThresholdError {
         name: String,
         /// The transactions the run had, comma-separated.
         known: String,
+        /// `; did you mean "checkout"?`, or empty.
+        suggestion: String,
     },
 }
 
@@ -82,8 +85,8 @@ impl ThresholdError {
     pub fn why(&self) -> String {
         match self {
             ThresholdError::Syntax { problem, .. } => format!("{problem}; {HELP}"),
-            ThresholdError::UnknownTransaction { name, known, .. } => {
-                format!("no transaction named {name:?} in the results (known: {known})")
+            ThresholdError::UnknownTransaction { name, known, suggestion, .. } => {
+                format!("no transaction named {name:?} in the results (known: {known}){suggestion}")
             }
         }
     }
@@ -94,7 +97,7 @@ impl ThresholdError {
 /// [`file_transactions`] of its `text`), is refused at its `file:line: thresholds[i]`, before
 /// anything runs (and by `scenario check`).
 pub fn from_file(loaded: &LoadedScenario, text: &str) -> Result<Vec<Threshold>, ScenarioFileError> {
-    let known = file_transactions(text);
+    let known = file_transactions(text).filter(|file| file.complete).map(|file| file.defined);
     let parse = |(i, text): (usize, &String)| {
         let threshold =
             Threshold::parse(text).map_err(|e| loaded.threshold_error(i, format!("{text:?}: {}", e.why())))?;
@@ -112,35 +115,85 @@ pub fn from_file(loaded: &LoadedScenario, text: &str) -> Result<Vec<Threshold>, 
 pub fn not_in_file(name: &str, known: &BTreeSet<String>) -> String {
     let known: Vec<&str> = known.iter().map(String::as_str).collect();
     format!(
-        "no transaction named {name:?} in this scenario file (its transactions: {}); the threshold could never be checked",
-        known.join(", ")
+        "no transaction named {name:?} in this scenario file (its transactions: {}){}; the threshold could never be checked",
+        known.join(", "),
+        did_you_mean(name, known.iter().copied()),
     )
 }
 
-/// The transactions a scenario file's journeys can record, when the file defines every journey
-/// its scenario runs as HTTP steps under `[journeys]` (each step's `transaction`, or `METHOD
-/// url` as written, and the journey's own name, under which an error outside a step would be
-/// counted). `None` when one is a WebSocket journey or a registered (Rust) one, whose
-/// transactions only a run can tell, or when the text is not such a file.
-pub fn file_transactions(text: &str) -> Option<BTreeSet<String>> {
+/// The transactions a scenario file's declarative journeys can record, known before the run:
+/// a threshold naming one of them that never ran has no data (it is not an unknown name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileTransactions {
+    /// Each step's `transaction` (or `METHOD url` as written) of every HTTP journey the
+    /// scenario runs, each such journey's own name (under which an error outside a step is
+    /// counted), and each WebSocket journey's transaction and name.
+    pub defined: BTreeSet<String>,
+    /// Whether the file defines every journey it runs as HTTP steps: then no other name can be
+    /// recorded, and a threshold naming another is refused before the run. False when one is a
+    /// registered (Rust) or a WebSocket journey, whose transactions only a run can tell.
+    pub complete: bool,
+}
+
+/// The transactions a scenario file's journeys can record ([`FileTransactions`]); `None` when
+/// the text is not such a file.
+pub fn file_transactions(text: &str) -> Option<FileTransactions> {
     let file: toml::Table = text.parse().ok()?;
-    let journeys = file.get("journeys")?.as_table()?;
-    let mut names = BTreeSet::new();
+    let no_table = toml::Table::new();
+    let journeys = file.get("journeys").and_then(toml::Value::as_table).unwrap_or(&no_table);
+    let websockets = file.get("websockets").and_then(toml::Value::as_table).unwrap_or(&no_table);
+    let mut found = FileTransactions { defined: BTreeSet::new(), complete: true };
     for entry in file.get("scenario")?.as_array()? {
         let journey = entry.get("journey")?.as_str()?;
-        names.insert(journey.to_string());
-        for step in journeys.get(journey)?.get("steps")?.as_array()? {
-            let name = match step.get("transaction") {
-                Some(name) => name.as_str()?.to_string(),
-                None => {
-                    let method = step.get("method").map_or(Some("GET"), toml::Value::as_str)?;
-                    format!("{} {}", method.to_ascii_uppercase(), step.get("url")?.as_str()?)
-                }
-            };
-            names.insert(name);
+        if let Some(steps) = journeys.get(journey).and_then(|j| j.get("steps")).and_then(toml::Value::as_array) {
+            found.defined.insert(journey.to_string());
+            for step in steps {
+                found.defined.insert(step_transaction(step)?);
+            }
+        } else if let Some(websocket) = websockets.get(journey) {
+            found.complete = false;
+            found.defined.insert(journey.to_string());
+            let transaction = websocket.get("transaction").and_then(toml::Value::as_str).unwrap_or(journey);
+            found.defined.insert(transaction.to_string());
+        } else {
+            found.complete = false;
         }
     }
-    Some(names)
+    Some(found)
+}
+
+/// The transaction a declarative step records: its `transaction`, or `METHOD url` as written.
+fn step_transaction(step: &toml::Value) -> Option<String> {
+    match step.get("transaction") {
+        Some(name) => Some(name.as_str()?.to_string()),
+        None => {
+            let method = step.get("method").map_or(Some("GET"), toml::Value::as_str)?;
+            Some(format!("{} {}", method.to_ascii_uppercase(), step.get("url")?.as_str()?))
+        }
+    }
+}
+
+/// `; did you mean "checkout"?` for the closest of `names` (in edits, as the registry's "did
+/// you mean" judges names), or nothing when none is close.
+fn did_you_mean<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let limit = (name.chars().count() / 2).max(3);
+    let closest = names.map(|n| (strsim::levenshtein(name, n), n)).filter(|(d, _)| *d <= limit).min();
+    match closest {
+        Some((_, close)) => format!("; did you mean {close:?}?"),
+        None => String::new(),
+    }
+}
+
+/// The transactions that ran, for a message: `bytes, get_root`, the first
+/// `NAMES_SHOWN_MAX` of them and how many there were, or `none`.
+fn names_that_ran(result: &RunResult) -> String {
+    const NAMES_SHOWN_MAX: usize = 12;
+    let names: Vec<&str> = result.merged.txns.keys().map(|k| k.as_ref()).collect();
+    match names.len() {
+        0 => "none".into(),
+        n if n <= NAMES_SHOWN_MAX => names.join(", "),
+        n => format!("{}, ... ({n} in all)", names[..NAMES_SHOWN_MAX].join(", ")),
+    }
 }
 
 /// What is wrong with a threshold's text.
@@ -262,25 +315,17 @@ impl Threshold {
         known.is_some_and(|known| !known.contains(name)).then_some(name)
     }
 
-    /// Checks the threshold against a result. A transaction that is not in the results is an
-    /// error, except for an optional threshold (its transaction never ran: no data).
-    pub fn check(&self, result: &RunResult) -> Result<Outcome, ThresholdError> {
+    /// Checks the threshold against a result. `file` holds the transactions the scenario file
+    /// defines (none for a registered scenario): one of them that never ran has no data. A
+    /// transaction that is neither in the results nor defined is an error (a typo, or a
+    /// transaction only a Rust journey records), except for an optional threshold, which passes
+    /// saying which transactions ran and the closest name.
+    pub fn check(&self, result: &RunResult, file: Option<&FileTransactions>) -> Result<Outcome, ThresholdError> {
         let total;
         let (stats, is_total) = match &self.transaction {
             Some(name) => match result.merged.txns.get(name.as_str()) {
                 Some(stats) => (stats, false),
-                None if self.optional => {
-                    let actual = format!("no data (optional: no transaction {name:?} ran)");
-                    return Ok(Outcome { text: self.text.clone(), passed: true, actual });
-                }
-                None => {
-                    let known: Vec<&str> = result.merged.txns.keys().map(|k| k.as_ref()).collect();
-                    return Err(ThresholdError::UnknownTransaction {
-                        text: self.text.clone(),
-                        name: name.clone(),
-                        known: known.join(", "),
-                    });
-                }
+                None => return self.never_ran(name, result, file),
             },
             None => {
                 total = result.merged.total();
@@ -299,6 +344,41 @@ impl Threshold {
             Op::Ge => actual >= self.value,
         };
         Ok(Outcome { text: self.text.clone(), passed, actual: shown })
+    }
+
+    /// The outcome for a transaction that is not in the results: no data when the scenario file
+    /// defines it (a step never reached, or never completed), else an unknown name.
+    fn never_ran(
+        &self,
+        name: &str,
+        result: &RunResult,
+        file: Option<&FileTransactions>,
+    ) -> Result<Outcome, ThresholdError> {
+        let text = self.text.clone();
+        if file.is_some_and(|file| file.defined.contains(name)) {
+            let actual = if self.optional {
+                format!("no data (optional: no transaction {name:?} ran)")
+            } else {
+                format!("no data (no transaction {name:?} ran)")
+            };
+            return Ok(Outcome { text, passed: self.optional, actual });
+        }
+        let names: Vec<&str> = result.merged.txns.keys().map(|k| k.as_ref()).collect();
+        let suggestion = did_you_mean(name, names.iter().copied());
+        if self.optional {
+            let defined = if file.is_some() { ", and the scenario file does not define it" } else { "" };
+            let actual = format!(
+                "no data (optional: no transaction {name:?} ran{defined}{suggestion}; transactions that ran: {})",
+                names_that_ran(result)
+            );
+            return Ok(Outcome { text, passed: true, actual });
+        }
+        Err(ThresholdError::UnknownTransaction {
+            text,
+            name: name.to_string(),
+            known: names_that_ran(result),
+            suggestion,
+        })
     }
 }
 
@@ -486,14 +566,14 @@ mod tests {
         for text in
             ["p99<10ms", "errors<1%", "errors<5", "get_root:p99<10ms", "get_root:mean<1s", "rps<100", "count<10"]
         {
-            let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
+            let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
             assert!(!outcome.passed, "{text} passed with no data");
             assert_eq!(outcome.actual, "no data", "{text}");
-            let optional = Threshold::parse(&format!("{text}?")).unwrap().check(&result).unwrap();
+            let optional = Threshold::parse(&format!("{text}?")).unwrap().check(&result, None).unwrap();
             assert!(optional.passed, "{text}? failed");
             assert_eq!(optional.actual, "no data (optional)");
         }
-        assert!(Threshold::parse("nope:p99<1ms").unwrap().check(&result).is_err(), "unknown names stay errors");
+        assert!(Threshold::parse("nope:p99<1ms").unwrap().check(&result, None).is_err(), "unknown names stay errors");
     }
 
     /// Attempts that never reached a connection count in the error rate.
@@ -505,12 +585,12 @@ mod tests {
         stats.not_sent = 3;
         crate::stats::record_latency(&mut stats.req_us, 100);
         result.merged.txns.insert("t".into(), stats);
-        let outcome = Threshold::parse("errors<1%").unwrap().check(&result).unwrap();
+        let outcome = Threshold::parse("errors<1%").unwrap().check(&result, None).unwrap();
         assert_eq!(
             (outcome.passed, outcome.actual.as_str()),
             (false, "75.000%: requests 3 of 4 failed, transactions 0 of 0")
         );
-        assert_eq!(Threshold::parse("count>=1").unwrap().check(&result).unwrap().actual, "1");
+        assert_eq!(Threshold::parse("count>=1").unwrap().check(&result, None).unwrap().actual, "1");
     }
 
     /// Outside try, finding 2: every `login` transaction failed (a capture not found) while
@@ -523,13 +603,13 @@ mod tests {
         crate::stats::record_latency(&mut login.txn_us, 120);
         result.merged.txns.insert("login".into(), login);
         for text in ["login:errors<1%", "errors<1%", "login:errors<5", "errors<=0"] {
-            let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
+            let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
             assert!(!outcome.passed, "{text} passed: {}", outcome.actual);
         }
-        let outcome = Threshold::parse("login:errors<1%").unwrap().check(&result).unwrap();
+        let outcome = Threshold::parse("login:errors<1%").unwrap().check(&result, None).unwrap();
         assert_eq!(outcome.actual, "100.000%: requests 0 of 13,020 failed, transactions 13,020 of 13,020");
         assert_eq!(
-            Threshold::parse("errors<5").unwrap().check(&result).unwrap().actual.split(':').next(),
+            Threshold::parse("errors<5").unwrap().check(&result, None).unwrap().actual.split(':').next(),
             Some("13020")
         );
     }
@@ -545,7 +625,7 @@ mod tests {
         redirected.add_error(crate::stats::ErrorKind::Status);
         result.merged.txns.insert("loop".into(), redirected);
         for text in ["b:errors<1%", "loop:errors<1%"] {
-            let outcome = Threshold::parse(text).unwrap().check(&result).unwrap();
+            let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
             assert!(!outcome.passed && outcome.actual.starts_with("100.000%"), "{text}: {}", outcome.actual);
         }
         let failures = Failures { requests_failed: 1, attempts: 6, transactions_failed: 0, transactions: 1 };
@@ -558,10 +638,61 @@ mod tests {
     #[test]
     fn an_optional_threshold_on_a_transaction_that_never_ran_passes() {
         let result = empty_result(&["loop"]);
-        let outcome = Threshold::parse("checkout:p99<500ms?").unwrap().check(&result).unwrap();
+        let outcome = Threshold::parse("checkout:p99<500ms?").unwrap().check(&result, None).unwrap();
         assert!(outcome.passed);
-        assert_eq!(outcome.actual, "no data (optional: no transaction \"checkout\" ran)");
-        assert!(Threshold::parse("checkout:p99<500ms").unwrap().check(&result).is_err());
+        assert_eq!(outcome.actual, "no data (optional: no transaction \"checkout\" ran; transactions that ran: loop)");
+        assert!(Threshold::parse("checkout:p99<500ms").unwrap().check(&result, None).is_err());
+    }
+
+    fn defined(names: &[&str], complete: bool) -> FileTransactions {
+        FileTransactions { defined: names.iter().map(|n| n.to_string()).collect(), complete }
+    }
+
+    /// Outside try 4, case 3: a transaction the scenario file defines whose step was never
+    /// reached (the step before it failed every time) was `no transaction named "after"`, an
+    /// error (exit 1); it is known, so it has no data: a failed threshold, or an optional pass.
+    #[test]
+    fn a_transaction_the_file_defines_that_never_ran_has_no_data() {
+        let result = empty_result(&["capfail", "ok"]);
+        let file = defined(&["after", "capfail", "j", "ok"], true);
+        let outcome = Threshold::parse("after:p99<1s").unwrap().check(&result, Some(&file)).unwrap();
+        assert_eq!((outcome.passed, outcome.actual.as_str()), (false, "no data (no transaction \"after\" ran)"));
+        let outcome = Threshold::parse("after:p99<1s?").unwrap().check(&result, Some(&file)).unwrap();
+        assert_eq!(
+            (outcome.passed, outcome.actual.as_str()),
+            (true, "no data (optional: no transaction \"after\" ran)")
+        );
+        for text in ["after:errors<1%", "after:count>=1", "after:rps>1"] {
+            let outcome = Threshold::parse(text).unwrap().check(&result, Some(&file)).unwrap();
+            assert!(!outcome.passed && outcome.actual.starts_with("no data"), "{text}: {outcome:?}");
+        }
+    }
+
+    /// Outside try 4, case 3: with a Rust journey beside the file's own, a misspelt optional
+    /// threshold passed as `no data (optional: no transaction "nosuch" ran)`: it now says that
+    /// the file does not define it, which transactions ran, and the closest one.
+    #[test]
+    fn an_optional_name_nothing_defines_says_what_ran_and_the_closest() {
+        let result = empty_result(&["bytes", "checkout", "get_root"]);
+        let file = defined(&["by_id", "bytes"], false);
+        let outcome = Threshold::parse("chekout:p99<1s?").unwrap().check(&result, Some(&file)).unwrap();
+        assert!(outcome.passed);
+        assert_eq!(
+            outcome.actual,
+            "no data (optional: no transaction \"chekout\" ran, and the scenario file does not define it; \
+             did you mean \"checkout\"?; transactions that ran: bytes, checkout, get_root)"
+        );
+        let err = Threshold::parse("chekout:p99<1s").unwrap().check(&result, Some(&file)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "threshold \"chekout:p99<1s\": no transaction named \"chekout\" in the results (known: bytes, checkout, \
+             get_root); did you mean \"checkout\"?"
+        );
+        let outcome = Threshold::parse("zzzzzzzzzzzz:p99<1s?").unwrap().check(&empty_result(&[]), None).unwrap();
+        assert_eq!(
+            outcome.actual,
+            "no data (optional: no transaction \"zzzzzzzzzzzz\" ran; transactions that ran: none)"
+        );
     }
 
     #[test]
@@ -620,7 +751,8 @@ mod tests {
             journey = "j"
             volume = { constant = 1 }
         "#;
-        let known = file_transactions(file).unwrap();
+        let FileTransactions { defined: known, complete } = file_transactions(file).unwrap();
+        assert!(complete);
         let names: Vec<&str> = known.iter().map(String::as_str).collect();
         assert_eq!(names, ["POST {base}/ok", "j", "loop"]);
         assert_eq!(Threshold::parse("chekout:p99<1ms?").unwrap().unknown_in(Some(&known)), Some("chekout"));
@@ -630,10 +762,12 @@ mod tests {
         assert_eq!(Threshold::parse("p99<1ms").unwrap().unknown_in(Some(&known)), None);
         // A registered (Rust) journey or a WebSocket one: only a run can tell its transactions.
         let registered = "[[scenario]]\njourney = \"http_example:journey\"\nvolume = { constant = 1 }\n";
-        assert_eq!(file_transactions(registered), None);
+        assert_eq!(file_transactions(registered), Some(defined(&[], false)));
         let websocket = "[journeys.j]\nsteps = [ { url = \"/\" } ]\n[websockets.w]\nurl = \"ws://x/\"\nsteps = []\n\
                          [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n[[scenario]]\njourney = \"w\"\nvolume = { constant = 1 }\n";
-        assert_eq!(file_transactions(websocket), None);
+        assert_eq!(file_transactions(websocket), Some(defined(&["GET /", "j", "w"], false)));
+        let mixed = format!("{file}[[scenario]]\njourney = \"http_example:journey\"\nvolume = {{ constant = 1 }}\n");
+        assert_eq!(file_transactions(&mixed), Some(defined(&["POST {base}/ok", "j", "loop"], false)));
         assert_eq!(Threshold::parse("x:p99<1ms").unwrap().unknown_in(None), None);
     }
 }
