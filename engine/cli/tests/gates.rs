@@ -112,6 +112,69 @@ fn an_optional_threshold_on_a_transaction_that_never_ran_passes() {
     assert!(said.contains("1 of 3 thresholds failed"), "{said}");
 }
 
+/// Outside try 4, case 3: `after` never runs (the step before it fails every time). The file
+/// defines it, so its thresholds have no data: `after:p99<1s` failed as an unknown name (a
+/// threshold ERROR, exit 1); it is a failed threshold (exit 3), and `after:p99<1s?` passes.
+#[test]
+fn a_transaction_the_file_defines_that_never_ran_has_no_data() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let steps = r#"{ transaction = "ok", url = "{base}/json" },
+        { transaction = "capfail", url = "{base}/json", capture = { x = { json = "nope.missing" } } },
+        { transaction = "after", url = "{base}/json" }"#;
+    let file = scenario_file(scratch.path(), "never", &target, steps, 2);
+    let out = run(&file, &["--threshold", "after:p99<1s", "--threshold", "after:p99<1s?"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{said}");
+    assert!(said.contains("threshold after:p99<1s: FAIL (actual no data (no transaction \"after\" ran))"), "{said}");
+    assert!(
+        said.contains("threshold after:p99<1s?: pass (actual no data (optional: no transaction \"after\" ran))"),
+        "{said}"
+    );
+    assert!(!said.contains("threshold ERROR"), "{said}");
+    assert!(said.contains("1 of 2 thresholds failed"), "{said}");
+}
+
+/// Outside try 4, case 3: beside a Rust journey (whose transactions only a run can tell) a
+/// misspelt optional threshold passed saying only `no transaction "byts" ran`. It passes still
+/// (a Rust journey may record a transaction only now and then), naming what ran and the
+/// closest name; a mandatory one is an error with the same suggestion.
+#[test]
+fn an_optional_name_nothing_defines_names_what_ran_and_the_closest() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let path = scratch.file("mixed.toml");
+    let text_of_file = format!(
+        "name = \"mixed\"\n[config]\nbase = \"{base}\"\ntarget_url = \"{base}/\"\n\
+         [journeys.j]\nsteps = [ {{ transaction = \"bytes\", url = \"{{base}}/bytes/8\" }} ]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = {{ constant = 1 }}\n\
+         [[scenario]]\njourney = \"http_example:journey\"\nvolume = {{ constant = 1 }}\n",
+        base = target.url("").trim_end_matches('/')
+    );
+    std::fs::write(&path, text_of_file).unwrap();
+    let out = run(path.to_str().unwrap(), &["--threshold", "byts:p99<1s?", "--threshold", "nosuch:p99<1s?"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(
+            "threshold byts:p99<1s?: pass (actual no data (optional: no transaction \"byts\" ran, and the scenario \
+             file does not define it; did you mean \"bytes\"?; transactions that ran: bytes, get_root))"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("nosuch\" ran, and the scenario file does not define it; transactions that ran: bytes, get_root"),
+        "{said}"
+    );
+    let out = run(path.to_str().unwrap(), &["--threshold", "byts:p99<1s"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(
+        said.contains("no transaction named \"byts\" in the results (known: bytes, get_root); did you mean \"bytes\"?"),
+        "{said}"
+    );
+}
+
 /// Finding 5: one threshold that could not be checked (an unknown name, in a scenario whose
 /// transactions only a run can tell) hid every threshold after it.
 #[test]
