@@ -289,6 +289,41 @@ fn a_signal_after_the_duration_ended_leaves_the_run_stopped_by_its_duration() {
     assert_eq!((file["totals"]["ok"].as_u64(), file["totals"]["errors"].as_u64()), (Some(2), Some(0)), "{said}");
 }
 
+/// Outside try 4: a transaction with no completions (every request still waiting when the
+/// grace ended: cancelled) read `0.00 ms, -100.0%` in each latency column of `compare`, an
+/// improvement. Its latencies are `no data` and compared with nothing; its rate falling to 0/s
+/// is the regression (exit 4), and the other way round nothing regresses (exit 0).
+#[test]
+fn compare_says_no_data_for_a_transaction_that_never_completed() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let fast = scenario_file(scratch.path(), "fast", &target, r#"{ transaction = "g", url = "{base}/json" }"#, 2);
+    let stuck =
+        scenario_file(scratch.path(), "stuck", &target, r#"{ transaction = "g", url = "{base}/delay/20000" }"#, 2);
+    let (fast_json, stuck_json) = (scratch.file("fast.json"), scratch.file("stuck.json"));
+    let out = run(&fast, &["--json", fast_json.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&stuck, &["--grace", "0s", "--json", stuck_json.to_str().unwrap()]);
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stuck_json).unwrap()).unwrap();
+    assert_eq!(file["transactions"][0]["count"], 0, "{}", text(&out));
+    let (fast_json, stuck_json) = (fast_json.to_str().unwrap(), stuck_json.to_str().unwrap());
+    let out = engine(&["compare", fast_json, stuck_json]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_REGRESSION), "{said}");
+    let row = said.lines().find(|l| l.starts_with("g ")).unwrap();
+    assert_eq!(row.matches("no data").count(), 3, "{row}");
+    assert!(!row.split_whitespace().any(|cell| cell == "0.00"), "{row}");
+    assert_eq!(row.matches("-100.0%").count(), 1, "only the rate fell by 100%: {row}");
+    assert!(said.contains("-> 0.0/s (-100.0%, none completed)"), "{said}");
+    let out = engine(&["compare", stuck_json, fast_json]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let row = said.lines().find(|l| l.starts_with("g ")).unwrap();
+    assert_eq!(row.split_whitespace().filter(|c| *c == "-").count(), 3, "no latency change measured: {row}");
+    let out = engine(&["compare", stuck_json, stuck_json]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 /// Finding 15: `compare` took a file with a transaction twice (which `merge` refuses), a
 /// `duration_s` of 0 (then reported a -100 % rate regression) and `format_version: 0`.
 #[test]

@@ -83,18 +83,21 @@ impl Merging {
 
 /// One transaction's figures for comparison, all of the transaction itself: how many ran, how
 /// many per second, its durations, and its failures as an `errors` threshold reads them.
+/// A figure with nothing to measure is `None` (shown `no data`, compared with nothing).
 #[derive(Clone, Copy, Debug, Default)]
 struct Figures {
     /// Transactions completed (ok and failed).
     count: f64,
     /// Transactions per second of the run's duration.
     rate: f64,
-    p50: f64,
-    p99: f64,
-    p999: f64,
+    /// Durations, µs; `None` when no transaction completed (nothing was timed).
+    p50: Option<f64>,
+    p99: Option<f64>,
+    p999: Option<f64>,
     /// The larger of the failed requests' share of attempts and the failed transactions' share
-    /// of transactions (`threshold::Failures`), percent.
-    error_percent: f64,
+    /// of transactions (`threshold::Failures`), percent; `None` with neither an attempt nor a
+    /// completed transaction.
+    error_percent: Option<f64>,
 }
 
 fn figures(txn: &Transaction, seconds: f64) -> Figures {
@@ -107,15 +110,20 @@ fn figures(txn: &Transaction, seconds: f64) -> Figures {
         transactions: txn.count,
     };
     let latency = txn.latency_us_corrected.as_ref().unwrap_or(&txn.latency_us);
+    // Durations are of completed transactions: with none, the zeros written are not times.
+    let timed = |us: u64| (txn.count > 0).then_some(us as f64);
     Figures {
         count: txn.count as f64,
         rate: if seconds > 0.0 { txn.count as f64 / seconds } else { 0.0 },
-        p50: latency.p50 as f64,
-        p99: latency.p99 as f64,
-        p999: latency.p999 as f64,
-        error_percent: failures.percent().unwrap_or(0.0),
+        p50: timed(latency.p50),
+        p99: timed(latency.p99),
+        p999: timed(latency.p999),
+        error_percent: failures.percent(),
     }
 }
+
+/// What a column shows for a figure with nothing to measure.
+const NO_DATA: &str = "no data";
 
 fn delta(base: f64, new: f64) -> String {
     if base == 0.0 {
@@ -124,10 +132,23 @@ fn delta(base: f64, new: f64) -> String {
     format!("{:+.1}%", (new - base) * 100.0 / base)
 }
 
+/// A latency's cell (ms) and its change, or `no data` and `-` when a side has none.
+fn latency_cells(base: Option<f64>, new: Option<f64>) -> (String, String) {
+    match (base, new) {
+        (_, None) => (NO_DATA.into(), "-".into()),
+        (None, Some(new)) => (format!("{:.2}", new / 1000.0), "-".into()),
+        (Some(base), Some(new)) => (format!("{:.2}", new / 1000.0), delta(base, new)),
+    }
+}
+
 /// Compares two result files. Returns the table and the regressions beyond `max_regression_pct`
 /// (latency p50/p99/p99.9 up, rate down, by more than that percentage; error rate up by more
 /// than that many percentage points; a transaction of BASE missing from NEW). Latencies are
-/// the corrected ones when both have them.
+/// the corrected ones when both have them. A figure one side has no data for (latencies of a
+/// transaction that never completed; the error share of one with neither an attempt nor a
+/// completion) is shown as `no data` and is neither a regression nor an improvement; the rate
+/// is always measured (none completed is 0/s), so a transaction that stopped completing
+/// regresses by its rate.
 pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> (String, Vec<String>) {
     let by_name = |file: &ResultFile| -> BTreeMap<String, Figures> {
         file.transactions.iter().map(|t| (t.name.clone(), figures(t, file.duration_s))).collect()
@@ -168,29 +189,39 @@ pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> 
 }
 
 fn compare_row(out: &mut String, name: &str, a: &Figures, b: &Figures) {
+    let (p50, d50) = latency_cells(a.p50, b.p50);
+    let (p99, d99) = latency_cells(a.p99, b.p99);
+    let (p999, d999) = latency_cells(a.p999, b.p999);
+    let (errors, errors_delta) = match (a.error_percent, b.error_percent) {
+        (_, None) => (NO_DATA.into(), "-".into()),
+        (None, Some(new)) => (format!("{new:.3}"), "-".into()),
+        (Some(base), Some(new)) => (format!("{new:.3}"), format!("{:+.3}", new - base)),
+    };
     let _ = writeln!(
         out,
-        "{:<30} {:>12} {:>12.1} {:>9} {:>10.2} {:>9} {:>10.2} {:>9} {:>10.2} {:>9} {:>8.3} {:>+8.3}",
+        "{:<30} {:>12} {:>12.1} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
         name,
         grouped(b.count as u64),
         b.rate,
         delta(a.rate, b.rate),
-        b.p50 / 1000.0,
-        delta(a.p50, b.p50),
-        b.p99 / 1000.0,
-        delta(a.p99, b.p99),
-        b.p999 / 1000.0,
-        delta(a.p999, b.p999),
-        b.error_percent,
-        b.error_percent - a.error_percent
+        p50,
+        d50,
+        p99,
+        d99,
+        p999,
+        d999,
+        errors,
+        errors_delta
     );
 }
 
-/// What got worse from `a` (BASE) to `b` (NEW) beyond `max_regression_pct`.
+/// What got worse from `a` (BASE) to `b` (NEW) beyond `max_regression_pct`. A figure either
+/// side has no data for is compared with nothing.
 fn regressions_of(name: &str, a: &Figures, b: &Figures, max_regression_pct: f64) -> Vec<String> {
     let mut regressions = Vec::new();
     let worse = |base: f64, new: f64| base > 0.0 && (new - base) * 100.0 / base > max_regression_pct;
     for (label, base_value, new_value) in [("p50", a.p50, b.p50), ("p99", a.p99, b.p99), ("p99.9", a.p999, b.p999)] {
+        let (Some(base_value), Some(new_value)) = (base_value, new_value) else { continue };
         if worse(base_value, new_value) {
             regressions.push(format!(
                 "{name}: {label} {}ms -> {}ms ({})",
@@ -201,10 +232,13 @@ fn regressions_of(name: &str, a: &Figures, b: &Figures, max_regression_pct: f64)
         }
     }
     if a.rate > 0.0 && (a.rate - b.rate) * 100.0 / a.rate > max_regression_pct {
-        regressions.push(format!("{name}: rate {:.1}/s -> {:.1}/s ({})", a.rate, b.rate, delta(a.rate, b.rate)));
+        let none = if b.count == 0.0 { ", none completed" } else { "" };
+        regressions.push(format!("{name}: rate {:.1}/s -> {:.1}/s ({}{none})", a.rate, b.rate, delta(a.rate, b.rate)));
     }
-    if b.error_percent - a.error_percent > max_regression_pct {
-        regressions.push(format!("{name}: errors {:.3}% -> {:.3}%", a.error_percent, b.error_percent));
+    if let (Some(base), Some(new)) = (a.error_percent, b.error_percent)
+        && new - base > max_regression_pct
+    {
+        regressions.push(format!("{name}: errors {base:.3}% -> {new:.3}%"));
     }
     regressions
 }
@@ -288,6 +322,50 @@ mod tests {
         assert!(regressions[0].starts_with("a: p99 0.2ms -> 0.4ms"), "{regressions:?}");
         assert!(regressions[1].starts_with("a: rate 10.0/s -> 5.0/s"), "{regressions:?}");
         assert!(regressions[2].starts_with("a: errors 0.000% -> 30.000%"), "{regressions:?}");
+    }
+
+    /// The row of `name` in a comparison table, split into cells.
+    fn row(table: &str, name: &str) -> Vec<String> {
+        let line = table.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap();
+        let cells = line[name.len()..].replace(NO_DATA, "no_data");
+        cells.split_whitespace().map(|cell| cell.replace("no_data", NO_DATA)).collect()
+    }
+
+    /// Outside try 4: a transaction with no completions (its 50 requests cancelled at the stop)
+    /// read `0.00 ms, -100.0%` in every latency column, an improvement. Its latencies are
+    /// `no data`, compared with nothing; its rate fell to 0/s, which is the regression.
+    #[test]
+    fn a_transaction_with_no_completions_has_no_latencies() {
+        let base = result_with(&["g"]);
+        let mut new = base.clone();
+        let g = &mut new.transactions[0];
+        (g.count, g.latency_us.p50, g.latency_us.p99, g.latency_us.p999) = (0, 0, 0, 0);
+        (g.requests.count, g.requests.errors, g.requests.attempts) = (50, 50, Some(50));
+        let (table, regressions) = compare(&base, &new, 5.0);
+        let cells = row(&table, "g");
+        assert_eq!(
+            cells,
+            ["0", "0.0", "-100.0%", "no data", "-", "no data", "-", "no data", "-", "100.000", "+100.000"]
+        );
+        assert_eq!(
+            regressions,
+            ["g: rate 10.0/s -> 0.0/s (-100.0%, none completed)", "g: errors 0.000% -> 100.000%"],
+            "{table}"
+        );
+        // The other way round: BASE had none, NEW's latencies are compared with nothing.
+        let (table, regressions) = compare(&new, &base, 5.0);
+        assert_eq!(row(&table, "g")[3..], ["0.10", "-", "0.20", "-", "0.30", "-", "0.000", "-100.000"], "{table}");
+        assert!(regressions.is_empty(), "{regressions:?}");
+        // Nothing at all on either side: no figure to compare, no regression, no improvement.
+        let mut nothing = new.clone();
+        (nothing.transactions[0].requests.count, nothing.transactions[0].requests.errors) = (0, 0);
+        nothing.transactions[0].requests.attempts = Some(0);
+        let (table, regressions) = compare(&nothing, &nothing, 5.0);
+        assert_eq!(row(&table, "g")[3..], ["no data", "-", "no data", "-", "no data", "-", "no data", "-"], "{table}");
+        assert!(regressions.is_empty(), "{regressions:?}");
+        let (table, regressions) = compare(&nothing, &base, 5.0);
+        assert_eq!(row(&table, "g")[9..], ["0.000", "-"], "{table}");
+        assert!(regressions.is_empty(), "{regressions:?}");
     }
 
     /// Outside try, finding 2: every `login` of NEW failed (a capture not found) while its

@@ -371,11 +371,19 @@
     var shares = [];
     if (attempts > 0) shares.push((r.errors || 0) * 100 / attempts);
     if (txn.count > 0) shares.push((txn.errors || 0) * 100 / txn.count);
-    var lat = txn.latency_us_corrected || txn.latency_us || {};
+    // Durations are of completed transactions: with none, the zeros written are not times.
+    var lat = txn.count > 0 ? (txn.latency_us_corrected || txn.latency_us || {}) : {};
     return { count: txn.count, rate: duration > 0 ? txn.count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
-      err: shares.length ? Math.max.apply(null, shares) : 0 };
+      err: shares.length ? Math.max.apply(null, shares) : null };
+  }
+  // A figure with nothing to measure reads `no data` and is compared with nothing.
+  function orNoData(format) { return function (v) { return num(v) ? format(v) : 'no data'; }; }
+  function totalLatency(totals) {
+    var lat = totals.latency_us_corrected || totals.latency_us || {};
+    return num(lat.count) && lat.count === 0 ? {} : lat;
   }
   function deltaCell(base, value, limit, higherIsWorse, format) {
+    format = orNoData(format);
     if (!num(base) || !num(value)) return { text: format(value) };
     if (base === 0) return { text: format(value) + (value === 0 ? '' : ' (new)') };
     var change = (value - base) * 100 / base;
@@ -387,14 +395,15 @@
     var first = baseline ? ' (baseline)' : '';
     table(parent, ['run', 'scenario', 'duration', 'requests', 'errors', 'req/s', 'p50', 'p99', 'p99.9'], runs.map(function (run, i) {
       var t = run.totals || {};
-      var lat = t.latency_us_corrected || t.latency_us || {};
+      var lat = totalLatency(t);
       var base = runs[0].totals || {};
-      var baseLat = base.latency_us_corrected || base.latency_us || {};
+      var baseLat = totalLatency(base);
+      var msf = orNoData(function (v) { return ms(usToMs(v)); });
       return [run.label + (i ? '' : first), run.scenario, seconds(run.duration_s), grouped(t.requests), grouped(t.errors),
         i ? deltaCell(base.rps, t.rps, limit, false, grouped) : grouped(t.rps),
-        i ? deltaCell(baseLat.p50, lat.p50, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p50)),
-        i ? deltaCell(baseLat.p99, lat.p99, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p99)),
-        i ? deltaCell(baseLat.p999, lat.p999, limit, true, function (v) { return ms(usToMs(v)); }) : ms(usToMs(lat.p999))];
+        i ? deltaCell(baseLat.p50, lat.p50, limit, true, msf) : msf(lat.p50),
+        i ? deltaCell(baseLat.p99, lat.p99, limit, true, msf) : msf(lat.p99),
+        i ? deltaCell(baseLat.p999, lat.p999, limit, true, msf) : msf(lat.p999)];
     }));
     var names = {};
     runs.forEach(function (run) { (run.transactions || []).forEach(function (t) { names[t.name] = true; }); });
@@ -406,15 +415,16 @@
         if (!txn) { rows.push([name, run.label, { text: 'not in this run', cls: i ? 'worse' : '' }, '', '', '', '', '']); return; }
         var f = figures(txn, run.duration_s);
         if (i === 0) base = f;
-        var msf = function (v) { return ms(usToMs(v)); };
+        var msf = orNoData(function (v) { return ms(usToMs(v)); });
+        var errf = orNoData(function (v) { return fixed(v, 3); });
         var b = i > 0 && base ? base : null;
         rows.push([name, run.label + (i ? '' : first), grouped(f.count),
           b ? deltaCell(b.rate, f.rate, limit, false, function (v) { return fixed(v, 1); }) : fixed(f.rate, 1),
           b ? deltaCell(b.p50, f.p50, limit, true, msf) : msf(f.p50),
           b ? deltaCell(b.p99, f.p99, limit, true, msf) : msf(f.p99),
           b ? deltaCell(b.p999, f.p999, limit, true, msf) : msf(f.p999),
-          b ? { text: fixed(f.err, 3) + ' (' + (f.err - b.err >= 0 ? '+' : '') + fixed(f.err - b.err, 3) + ' pp)',
-            cls: f.err - b.err > limit ? 'worse' : '' } : fixed(f.err, 3)]);
+          b && num(b.err) && num(f.err) ? { text: fixed(f.err, 3) + ' (' + (f.err - b.err >= 0 ? '+' : '') + fixed(f.err - b.err, 3) + ' pp)',
+            cls: f.err - b.err > limit ? 'worse' : '' } : errf(f.err)]);
       });
     });
     table(parent, ['transaction', 'run', 'count', 'txn/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
