@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 
 use crate::output::result_file::convert::request_p50;
+use crate::output::threshold::Failures;
 use crate::output::units::{bytes, grouped, ms, percent, rate, short_us};
 use crate::stats::histogram::quantile;
 use crate::stats::{ErrorKind, InjectorLoad, Merged, TxnStats};
@@ -134,13 +135,28 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     out
 }
 
-/// The header and one row per transaction.
+/// The header and one row per transaction. `requests` are those sent, `not sent` the attempts
+/// that failed before a byte was written, `req err` the failed attempts (sent or not) and
+/// `err %` the `errors` threshold's figure: the larger of `req err` out of every attempt
+/// (`requests + not sent`) and `errors` out of `count` (`threshold::Failures`).
 fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
     let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
     let _ = writeln!(
         out,
-        "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "transaction", "count", "errors", "requests", "req err", "req/s", "p50", "p90", "p99", "p99.9", "max"
+        "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "transaction",
+        "count",
+        "errors",
+        "requests",
+        "not sent",
+        "req err",
+        "err %",
+        "req/s",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max"
     );
     for (name, stats) in &merged.txns {
         let h = &stats.txn_us;
@@ -149,14 +165,17 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
         } else {
             (ms(quantile(h, 0.5)), ms(quantile(h, 0.9)), ms(quantile(h, 0.99)), ms(quantile(h, 0.999)), ms(h.max()))
         };
+        let error_percent = Failures::of(stats).percent().map_or_else(|| "-".into(), |p| format!("{p:.1}%"));
         let _ = writeln!(
             out,
-            "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
             truncate(name, width),
             grouped(stats.transactions()),
             grouped(stats.txn_err),
             grouped(stats.requests()),
+            grouped(stats.not_sent),
             grouped(stats.req_errors()),
+            error_percent,
             grouped(rate(stats.requests(), seconds).round() as u64),
             p50,
             p90,
@@ -355,6 +374,29 @@ mod tests {
         assert!(text.contains("first: GET http://x/ answered 503"), "{text}");
         let timeout = text.lines().find(|l| l.trim_start().starts_with("timeout")).unwrap();
         assert!(timeout.contains("20.0%") && !timeout.contains("first:"), "{timeout}");
+    }
+
+    /// Outside try 4: `req err` counted the attempts never sent while `requests` did not, so
+    /// `req err` over `requests` read 300% (3 of 1). The row shows the attempts never sent
+    /// beside those sent, and the `errors` figure over every attempt: 75.0% (3 of 4).
+    #[test]
+    fn the_error_columns_count_every_attempt() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 1, txn_ok: 1, txn_err: 3, ..TxnStats::default() };
+        stats.add_errors(ErrorKind::Refused, 3);
+        stats.not_sent = 3;
+        crate::stats::record_latency(&mut stats.txn_us, 100);
+        merged.txns.insert("login".into(), stats);
+        merged.txns.insert("never".into(), TxnStats::default());
+        let text = table(&merged, 1.0);
+        let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(header[..8], ["transaction", "count", "errors", "requests", "not", "sent", "req", "err"], "{text}");
+        assert_eq!(header[8..11], ["err", "%", "req/s"], "{text}");
+        let row: Vec<&str> = text.lines().find(|l| l.starts_with("login")).unwrap().split_whitespace().collect();
+        // count 4, errors 3, requests 1, not sent 3, req err 3, err % 75.0%, req/s 1.
+        assert_eq!(row[1..8], ["4", "3", "1", "3", "3", "75.0%", "1"], "{text}");
+        let row: Vec<&str> = text.lines().find(|l| l.starts_with("never")).unwrap().split_whitespace().collect();
+        assert_eq!(row[1..8], ["0", "0", "0", "0", "0", "-", "0"], "no attempt, no transaction: no share: {text}");
     }
 
     /// Outside try, finding 7: `rate = 50`, `--duration 2s --grace 1s` against a target taking
