@@ -447,12 +447,17 @@ fn grouped(n: usize) -> String {
     mite_core::output::units::grouped(n as u64)
 }
 
-/// `--max-regression`: a percentage such as `5%` (the sign optional), zero or more.
+/// `--max-regression`: a percentage written with its `%`, `5%` or `0.5%`, its number plain
+/// decimal digits as in thresholds (no sign, no exponent: `1e2%` is refused, as `errors<1e2%`
+/// is). A bare `5` is refused: it reads as 5 % to one user and as a factor to another.
 pub fn parse_percent(text: &str) -> Result<f64, String> {
-    let number = text.trim().strip_suffix('%').unwrap_or(text.trim());
-    match number.trim().parse::<f64>() {
-        Ok(percent) if percent.is_finite() && percent >= 0.0 => Ok(percent),
-        _ => Err(format!("--max-regression {text:?}: expected a percentage of zero or more, like 5%")),
+    let number = text.trim().strip_suffix('%').map(str::trim);
+    match number.and_then(mite_core::output::threshold::plain_number) {
+        Some(percent) => Ok(percent),
+        None => Err(format!(
+            "--max-regression {text:?}: expected a percentage of zero or more written with %, like 5% or 0.5% \
+             (plain digits: no sign, no exponent)"
+        )),
     }
 }
 
@@ -483,8 +488,11 @@ mod tests {
         assert_eq!(parse_driver("io_uring"), Ok(DriverChoice::IoUring));
         assert!(parse_driver("kqueue").unwrap_err().starts_with("--driver \"kqueue\": unknown driver"));
         assert_eq!(parse_percent("5%"), Ok(5.0));
-        assert_eq!(parse_percent(" 2.5 "), Ok(2.5));
-        for bad in ["", "%", "five%", "-1%", "NaN", "inf%"] {
+        assert_eq!(parse_percent(" 2.5 % "), Ok(2.5));
+        assert_eq!(parse_percent("0%"), Ok(0.0));
+        // Outside try 4: `5` (no %) and `1e2%` were taken; a percentage is written as thresholds
+        // write one.
+        for bad in ["", "%", "five%", "-1%", "NaN", "inf%", "5", " 2.5 ", "1e2%", "+5%", "5%%", ".5%", "0x10%"] {
             assert!(parse_percent(bad).unwrap_err().starts_with("--max-regression"), "{bad:?}");
         }
     }

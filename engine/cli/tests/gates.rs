@@ -324,6 +324,48 @@ fn compare_says_no_data_for_a_transaction_that_never_completed() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
+/// Outside try 4: `--max-regression 5` (no %) and `1e2%` were taken, and `errors<0%` (a gate
+/// no run can pass) was accepted by `--threshold` and a scenario file's `thresholds`. Each is a
+/// usage error (exit 2; a scenario file's, exit 1 at its line) naming the flag or threshold
+/// and the forms it takes; nothing runs.
+#[test]
+fn loose_gate_syntax_is_refused_naming_the_accepted_forms() {
+    for (value, said) in [
+        ("5", "error: --max-regression \"5\": expected a percentage of zero or more written with %, like 5% or 0.5%"),
+        ("1e2%", "error: --max-regression \"1e2%\": expected a percentage"),
+        ("+5%", "error: --max-regression \"+5%\": expected a percentage"),
+    ] {
+        let out = engine(&["compare", "a.json", "b.json", "--max-regression", value]);
+        assert_eq!(out.status.code(), Some(2), "{value}: {}", text(&out));
+        assert!(text(&out).starts_with(said), "{value}: {}", text(&out));
+    }
+    let out = engine(&["--scenario", "http_example:scenario", "--threshold", "errors<0%"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with(
+            "error: --threshold \"errors<0%\": \"<0%\" could never pass: nothing measured is below 0 (for none at \
+             all, write errors<=0%)"
+        ),
+        "{}",
+        text(&out)
+    );
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scenario_file(scratch.path(), "never", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("thresholds = [\"get:errors<0\"]\n{written}")).unwrap();
+    for args in [&["scenario", "check", file.as_str()][..], &["--scenario", file.as_str(), "--duration", "1s", "-q"]] {
+        let out = engine(args);
+        assert_eq!(out.status.code(), Some(EXIT_ERROR), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(":1: thresholds[0]: \"get:errors<0\": \"<0\" could never pass"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(target.hits(), 0, "refused before the first request");
+}
+
 /// Finding 15: `compare` took a file with a transaction twice (which `merge` refuses), a
 /// `duration_s` of 0 (then reported a -100 % rate regression) and `format_version: 0`.
 #[test]

@@ -223,6 +223,14 @@ pub enum Problem {
     /// A number that is not plain decimal digits (`lots`, `1e3`, `inf`, `-1`).
     #[error("{0:?} is not a plain number (digits and at most one decimal point; no sign, no exponent)")]
     BadNumber(String),
+    /// `errors<0%`, `p99<0ms`: nothing measures below zero, so it could never pass.
+    #[error("\"<{value}\" could never pass: nothing measured is below 0 (for none at all, write {instead})")]
+    NeverPasses {
+        /// The value as written (`0%`).
+        value: String,
+        /// The threshold to write instead (`errors<=0%`).
+        instead: String,
+    },
 }
 
 /// The outcome of one threshold.
@@ -301,6 +309,10 @@ impl Threshold {
             }
             _ => plain_number(right).ok_or_else(|| bad(Problem::BadNumber(right.to_string())))?,
         };
+        if op == Op::Lt && value == 0.0 {
+            let instead = format!("{left}<={right}");
+            return Err(bad(Problem::NeverPasses { value: right.to_string(), instead }));
+        }
         Ok(Threshold { text: written.to_string(), transaction, metric, op, value, optional })
     }
 
@@ -501,8 +513,9 @@ fn parse_latency_us(text: &str) -> Option<f64> {
 
 /// A threshold's number: decimal digits with at most one decimal point between digits (`5`,
 /// `0.5`, `250.75`). Every metric takes the same form, so `1e3`, `inf`, `+5` and `-1` are
-/// refused everywhere alike, never accepted by one metric and refused by another.
-fn plain_number(text: &str) -> Option<f64> {
+/// refused everywhere alike, never accepted by one metric and refused by another (and
+/// `compare --max-regression` takes the same).
+pub fn plain_number(text: &str) -> Option<f64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
     let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
     if !digits(whole) || !digits(fraction) {
@@ -733,7 +746,33 @@ mod tests {
             problem.to_string(),
             "\"1e3\" is not a plain number (digits and at most one decimal point; no sign, no exponent)"
         );
-        for good in ["errors<100%", "errors<0.5%", "errors < 1 %", "rps>1000.5", "p99<1.5ms", "count>=0", "errors<0"] {
+        for good in ["errors<100%", "errors<0.5%", "errors < 1 %", "rps>1000.5", "p99<1.5ms", "count>=0", "errors<=0"] {
+            assert!(Threshold::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    /// Outside try 4: `errors<0%` was accepted, a gate no run can pass (nothing measured is
+    /// below 0); so were `errors<0`, `p99<0ms`. Each is refused, saying what to write instead.
+    #[test]
+    fn a_threshold_that_could_never_pass_is_refused() {
+        for (bad, instead) in [
+            ("errors<0%", "errors<=0%"),
+            ("login:errors < 0", "login:errors<=0"),
+            ("p99<0ms", "p99<=0ms"),
+            ("rps<0.0", "rps<=0.0"),
+            ("count<0?", "count<=0"),
+        ] {
+            let err = Threshold::parse(bad).unwrap_err();
+            let ThresholdError::Syntax { problem: Problem::NeverPasses { instead: said, .. }, .. } = &err else {
+                panic!("{bad}: {err}")
+            };
+            assert_eq!(said, instead, "{bad}");
+        }
+        assert_eq!(
+            Threshold::parse("errors<0%").unwrap_err().why().split("; expected").next(),
+            Some("\"<0%\" could never pass: nothing measured is below 0 (for none at all, write errors<=0%)")
+        );
+        for good in ["errors<=0%", "errors<=0", "errors<0.1%", "p99<=0ms", "count>0"] {
             assert!(Threshold::parse(good).is_ok(), "{good}");
         }
     }
