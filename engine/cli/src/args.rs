@@ -89,6 +89,10 @@ pub enum Command {
         /// Write a page of the merged result with each input's (segment's) figures beside it.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Merge results of different scenarios (other names, or other scenario files under one
+        /// name), which is refused without it: their figures describe no one run.
+        #[arg(long)]
+        mixed_scenarios: bool,
     },
     /// Write a new crate for your own journeys (Cargo.toml, src/main.rs, a journey, a datapool,
     /// a scenario, a scenario file, a test) into DIR, which must be empty or absent.

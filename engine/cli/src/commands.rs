@@ -95,7 +95,9 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
         Some(Command::New { dir, engine_path }) => Ok(crate::scaffold::write(&dir, engine_path.as_deref())?),
         Some(Command::Compare { results, max_regression, html }) => compare(&results, max_regression, html.as_deref()),
-        Some(Command::Merge { results, output, html }) => merge(&results, &output, html.as_deref()),
+        Some(Command::Merge { results, output, html, mixed_scenarios }) => {
+            merge(&results, &output, html.as_deref(), mixed_scenarios)
+        }
         Some(Command::Target { addr, threads }) => target(addr, threads),
         Some(Command::List) => {
             list(&registry);
@@ -168,6 +170,9 @@ struct Resolved {
     /// ran has no data; when the file defines every journey it runs, a threshold naming another
     /// is refused before the run.
     transactions: Option<mite_core::output::threshold::FileTransactions>,
+    /// A scenario file's path and digest (`result_file::scenario_digest`), written in the
+    /// result so that `merge` tells results of different files apart.
+    source: Option<ScenarioSource>,
     /// A scenario file's entries' places, for errors and warnings that need the cores.
     places: Option<scenario_file::EntryPlaces>,
 }
@@ -184,6 +189,10 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
             client: loaded.client,
             thresholds: loaded.thresholds,
             transactions: mite_core::output::threshold::file_transactions(&text),
+            source: Some(ScenarioSource {
+                file: name.to_string(),
+                digest: mite_core::output::result_file::scenario_digest(&text),
+            }),
             places: Some(loaded.entry_places),
         });
     }
@@ -197,6 +206,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         client: ClientOptions::default(),
         thresholds: Vec::new(),
         transactions: None,
+        source: None,
         places: None,
     })
 }
@@ -361,7 +371,7 @@ fn execute(
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
     }
-    let Resolved { registry, scenario, transactions, .. } = resolved;
+    let Resolved { registry, scenario, transactions, source, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     let signals = Signals::installed();
     if signals.interrupted() {
@@ -386,7 +396,7 @@ fn execute(
     };
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    let write_failed = write_outputs(&result, json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
+    let write_failed = write_outputs(&result, source.as_ref(), json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
@@ -491,6 +501,7 @@ fn interrupted_before_the_start() -> ExitCode {
 /// standard output (`--json -`) comes after the table.
 fn write_outputs(
     result: &RunResult,
+    source: Option<&ScenarioSource>,
     json: Option<&output::Sink>,
     html: Option<&output::Sink>,
     outcomes: &[mite_core::output::threshold::Outcome],
@@ -501,7 +512,7 @@ fn write_outputs(
     if let Some(sink) = json
         && !sink.is_stdout()
     {
-        written.push(("--json", "result", sink, write_json(sink, result)));
+        written.push(("--json", "result", sink, write_json(sink, result, source)));
     }
     if let Some(sink) = html {
         let page = mite_core::output::html::render_run(result, outcomes);
@@ -517,7 +528,7 @@ fn write_outputs(
         }
     }
     if json_to_stdout {
-        written.push(("--json", "result", &output::Sink::Stdout, write_json(&output::Sink::Stdout, result)));
+        written.push(("--json", "result", &output::Sink::Stdout, write_json(&output::Sink::Stdout, result, source)));
     }
     let mut failed = false;
     for (flag, what, sink, outcome) in written {
@@ -639,7 +650,7 @@ fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
     if distinct.len() == names.len() { names } else { paths.iter().map(|p| p.display().to_string()).collect() }
 }
 
-fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>, mixed: bool) -> anyhow::Result<ExitCode> {
     let mut merging = mite_core::output::results::Merging::of(paths.len())?;
     let mut files = Vec::new();
     for (path, label) in paths.iter().zip(labels(paths)) {
@@ -649,13 +660,20 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>) -> an
         merging.add(&mite_core::output::result_file::read_run(&file, &name)?);
         files.push((label, file));
     }
+    let inputs: Vec<(String, ResultFile)> =
+        paths.iter().zip(&files).map(|(path, (_, file))| (path.display().to_string(), file.clone())).collect();
+    // Different scenarios' counts would add up into figures of no one run: refused, unless asked.
+    if let Some(different) = mite_core::output::merge_parts::different_scenarios(&inputs)
+        && !mixed
+    {
+        bail!("{different}; nothing written (merge them anyway with --mixed-scenarios)");
+    }
     let mut merged = merging.finish()?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let mut file = mite_core::output::result_file::result_file(&merged, true);
-    let inputs: Vec<(String, ResultFile)> =
-        paths.iter().zip(&files).map(|(path, (_, file))| (path.display().to_string(), file.clone())).collect();
     let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
     merged.stopped_by = file.stopped_by;
+    merged.scenario.clone_from(&file.scenario);
     // Both outputs are checked before either is written: a bad --html must not leave a
     // merged file behind an exit code of 1.
     output::distinct(&[("-o", Some(output)), ("--html", html)])?;
@@ -696,8 +714,18 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 
 /// Writes the result file; `-` writes it to standard output framed for a log stream
 /// (`mite_core::output::result_frame`, read back by `merge` from `kubectl logs`).
-fn write_json(sink: &output::Sink, result: &RunResult) -> anyhow::Result<()> {
-    write_file(sink, &mite_core::output::result_file::result_file(result, true))
+/// `source` is the scenario file's path and digest, when the scenario was a file.
+fn write_json(sink: &output::Sink, result: &RunResult, source: Option<&ScenarioSource>) -> anyhow::Result<()> {
+    let mut file = mite_core::output::result_file::result_file(result, true);
+    file.scenario_file = source.map(|s| s.file.clone());
+    file.scenario_digest = source.map(|s| s.digest.clone());
+    write_file(sink, &file)
+}
+
+/// The scenario file a run read: its path as given, and its text's digest.
+struct ScenarioSource {
+    file: String,
+    digest: String,
 }
 
 fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Result<()> {
@@ -829,7 +857,7 @@ fn journey_run(
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
-        write_json(sink, &result)?;
+        write_json(sink, &result, None)?;
     }
     if let Some(interrupted) = interrupted(&result) {
         return Ok(interrupted);

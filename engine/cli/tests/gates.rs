@@ -413,6 +413,56 @@ fn merge_checks_both_outputs_before_writing_either() {
     assert!(merged.exists() && scratch.file("m.html").exists());
 }
 
+/// Outside try 4: results of two different scenario files under one name (`t1`) merged with
+/// no word, their counts added up. Results of different scenarios (other names, or other files
+/// under one name) are refused, naming both, with nothing written; `--mixed-scenarios` merges
+/// them with a warning; two runs of one file merge as before.
+#[test]
+fn merge_refuses_results_of_different_scenarios_unless_asked() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = |name: &str| scratch.file(name).display().to_string();
+    let (one, two) = (scratch.path().join("one"), scratch.path().join("two"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&two).unwrap();
+    let first = scenario_file(&one, "same", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let steps = r#"{ transaction = "get", url = "{base}/" }, { transaction = "more", url = "{base}/json" }"#;
+    let second = scenario_file(&two, "same", &target, steps, 1);
+    let other = scenario_file(scratch.path(), "other", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    for (scenario, out) in [(&first, "a.json"), (&first, "a2.json"), (&second, "b.json"), (&other, "c.json")] {
+        let out = run(scenario, &["--json", &json(out)]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json("a.json")).unwrap()).unwrap();
+    assert_eq!(file["scenario_file"].as_str(), Some(first.as_str()));
+    assert!(file["scenario_digest"].as_str().unwrap().starts_with("fnv1a64:"), "{file}");
+    let merged = json("m.json");
+    for (b, said) in [
+        ("b.json", format!("ran \"same\" (scenario file {second}, fnv1a64:")),
+        ("c.json", format!("{} ran \"other\" (scenario file {other}, ", json("c.json"))),
+    ] {
+        let out = engine(&["merge", &json("a.json"), &json(b), "-o", &merged]);
+        let said_out = text(&out);
+        assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said_out}");
+        assert!(said_out.contains("error: results of different scenarios: "), "{said_out}");
+        assert!(said_out.contains(&format!("{} ran \"same\" (scenario file {first}, ", json("a.json"))), "{said_out}");
+        assert!(said_out.contains(&said), "{said_out}");
+        assert!(said_out.contains("nothing written (merge them anyway with --mixed-scenarios)"), "{said_out}");
+        assert!(!Path::new(&merged).exists(), "nothing is written");
+    }
+    let out = engine(&["merge", &json("a.json"), &json("b.json"), "-o", &merged, "--mixed-scenarios"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("warning: results of different scenarios: "), "{}", text(&out));
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert!(file.get("scenario_digest").is_none(), "a merge of two files is of neither: {file}");
+    let out = engine(&["merge", &json("a.json"), &json("a2.json"), "-o", &merged]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("different scenarios"), "{}", text(&out));
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(file["scenario"], "same");
+    assert_eq!(file["scenario_file"].as_str(), Some(first.as_str()));
+}
+
 /// Finding 5: `scenario check` accepted a threshold naming a transaction the file cannot
 /// record (the file defines every journey it runs); a run took such a `--threshold` too.
 #[test]

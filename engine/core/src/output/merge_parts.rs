@@ -36,6 +36,7 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     }
     merged.segments = coverage(inputs, &mut warnings);
     warn_of_mixed_inputs(inputs, &mut warnings);
+    merged_scenario(merged, inputs);
     merged.driver_fallbacks = inputs
         .iter()
         .flat_map(|(source, r)| {
@@ -49,7 +50,8 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
 }
 
 /// Inputs that are the same run given twice (without segments, which say so themselves), or
-/// runs of different scenarios: both merge, and neither is what a user means.
+/// runs of different scenarios (which `merge` refuses unless `--mixed-scenarios` asks for it):
+/// both merge, and neither is what a user means.
 fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) {
     for (i, (source, result)) in inputs.iter().enumerate() {
         let same = inputs[..i].iter().find(|(_, earlier)| {
@@ -61,11 +63,65 @@ fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<Stri
             warnings.push(format!("{earlier} and {source} hold the same run: its counts are added twice"));
         }
     }
-    let scenarios: BTreeSet<&str> = inputs.iter().map(|(_, r)| r.scenario.as_str()).collect();
-    if scenarios.len() > 1 {
-        let named: Vec<&str> = scenarios.into_iter().collect();
-        warnings.push(format!("results of different scenarios were merged ({})", named.join(", ")));
+    if let Some(different) = different_scenarios(inputs) {
+        warnings.push(format!("{different}: merged as asked (--mixed-scenarios)"));
     }
+}
+
+/// What a result says it ran: its scenario's name, and its scenario file's digest when it has
+/// one (a registered scenario, or a file written before digests, has none).
+fn scenario_of(result: &ResultFile) -> (&str, Option<&str>) {
+    (result.scenario.as_str(), result.scenario_digest.as_deref())
+}
+
+/// Whether two results ran different scenarios: different names, or one name and two
+/// different files (both digests known).
+fn differ(a: (&str, Option<&str>), b: (&str, Option<&str>)) -> bool {
+    a.0 != b.0 || matches!((a.1, b.1), (Some(x), Some(y)) if x != y)
+}
+
+/// `results of different scenarios: a.json ran "t1" (file fnv1a64:...), b.json ran "t1" (file
+/// fnv1a64:...)` when the inputs ran different scenarios (one input named per scenario), else
+/// `None`. Their counts would add up, and their histograms merge into figures of no one run.
+pub fn different_scenarios(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let mut seen: Vec<(&str, (&str, Option<&str>))> = Vec::new();
+    for (source, result) in inputs {
+        let scenario = scenario_of(result);
+        if seen.iter().all(|(_, other)| differ(*other, scenario)) {
+            seen.push((source, scenario));
+        }
+    }
+    if seen.len() < 2 {
+        return None;
+    }
+    let file_of = |source: &str| {
+        let result = inputs.iter().find(|(s, _)| s == source).map(|(_, r)| r);
+        result.and_then(|r| r.scenario_file.as_deref()).map_or_else(String::new, |file| format!("{file}, "))
+    };
+    let named: Vec<String> = seen
+        .iter()
+        .map(|(source, (name, digest))| match digest {
+            Some(digest) => format!("{source} ran {name:?} (scenario file {}{digest})", file_of(source)),
+            None => format!("{source} ran {name:?}"),
+        })
+        .collect();
+    Some(format!("results of different scenarios: {}", named.join(", ")))
+}
+
+/// The merged result's scenario: the inputs' own when they all ran one, else their names
+/// joined with ` + ` and no digest.
+fn merged_scenario(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) {
+    let Some((_, first)) = inputs.first() else { return };
+    if inputs.iter().all(|(_, r)| !differ(scenario_of(first), scenario_of(r))) {
+        merged.scenario = first.scenario.clone();
+        merged.scenario_digest = inputs.iter().find_map(|(_, r)| r.scenario_digest.clone());
+        merged.scenario_file = inputs.iter().find_map(|(_, r)| r.scenario_file.clone());
+        return;
+    }
+    let names: BTreeSet<&str> = inputs.iter().map(|(_, r)| r.scenario.as_str()).filter(|n| !n.is_empty()).collect();
+    merged.scenario = names.into_iter().collect::<Vec<_>>().join(" + ");
+    merged.scenario_digest = None;
+    merged.scenario_file = None;
 }
 
 /// Which segments of `N` are present, missing and repeated (none when no input had a segment).
@@ -130,6 +186,52 @@ mod tests {
         );
         assert!(warnings.iter().any(|w| w.starts_with("results of different scenarios")), "{warnings:?}");
         assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(merged.scenario, "users", "the names of both (the first one has none)");
+    }
+
+    /// Outside try 4: two results of one scenario name from two different scenario files (one
+    /// with a step the other lacks) merged without a word. Their digests tell them apart.
+    #[test]
+    fn one_name_from_two_files_is_two_scenarios() {
+        let with = |name: &str, digest: Option<&str>| {
+            let mut result = file("duration");
+            result.scenario = name.into();
+            result.scenario_digest = digest.map(str::to_string);
+            result
+        };
+        let mut t0 = with("t1", Some("fnv1a64:0000000000000001"));
+        t0.scenario_file = Some("t0.toml".into());
+        let inputs = [
+            ("t0.json".to_string(), t0),
+            ("t1.json".to_string(), with("t1", Some("fnv1a64:0000000000000002"))),
+            ("again.json".to_string(), with("t1", Some("fnv1a64:0000000000000002"))),
+        ];
+        assert_eq!(
+            different_scenarios(&inputs).as_deref(),
+            Some(
+                "results of different scenarios: t0.json ran \"t1\" (scenario file t0.toml, fnv1a64:0000000000000001), \
+                 t1.json ran \"t1\" (scenario file fnv1a64:0000000000000002)"
+            )
+        );
+        let mut merged = file("duration");
+        let warnings = annotate(&mut merged, &inputs);
+        assert!(warnings.iter().any(|w| w.ends_with("merged as asked (--mixed-scenarios)")), "{warnings:?}");
+        assert_eq!((merged.scenario.as_str(), merged.scenario_digest.as_deref()), ("t1", None));
+        // Segments of one file agree; one without a digest (an older engine's, or a registered
+        // scenario) is judged by its name alone.
+        let same = [inputs[1].clone(), inputs[2].clone(), ("old.json".to_string(), with("t1", None))];
+        assert_eq!(different_scenarios(&same), None);
+        let mut merged = file("duration");
+        annotate(&mut merged, &same);
+        assert_eq!(merged.scenario_digest.as_deref(), Some("fnv1a64:0000000000000002"));
+        let named = [inputs[0].clone(), ("r3.json".to_string(), with("r3", None))];
+        assert_eq!(
+            different_scenarios(&named).as_deref(),
+            Some(
+                "results of different scenarios: t0.json ran \"t1\" (scenario file t0.toml, fnv1a64:0000000000000001), \
+                 r3.json ran \"r3\""
+            )
+        );
     }
 
     #[test]

@@ -684,6 +684,13 @@ pub struct ResultFile {
     /// Scenario name.
     #[serde(default)]
     pub scenario: String,
+    /// When the scenario was a file: its path as given (`--scenario`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_file: Option<String>,
+    /// When the scenario was a file: [`scenario_digest`] of its text. Two results under one
+    /// name with different digests ran different files, which `merge` refuses to add up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_digest: Option<String>,
     /// Wall-clock start, seconds since the Unix epoch.
     #[serde(default)]
     pub started_at_unix_s: f64,
@@ -732,6 +739,16 @@ pub struct ResultFile {
     /// Merged results: each input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<Vec<Part>>,
+}
+
+/// A scenario file's fingerprint: `fnv1a64:` and the 64-bit FNV-1a hash of its text in hex.
+/// Not a defence against forgery, only a way to tell two files apart (the same text, byte
+/// for byte, gives the same digest on every machine and every version of the engine).
+pub fn scenario_digest(text: &str) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let hash = text.bytes().fold(OFFSET_BASIS, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME));
+    format!("fnv1a64:{hash:016x}")
 }
 
 fn stopped_by_duration() -> StopReason {

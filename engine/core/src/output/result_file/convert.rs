@@ -17,6 +17,9 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         mite_engine_version: env!("CARGO_PKG_VERSION").to_string(),
         format_version: FORMAT_VERSION,
         scenario: result.scenario.clone(),
+        // The caller that read the scenario file sets them.
+        scenario_file: None,
+        scenario_digest: None,
         started_at_unix_s: result.started_at_unix_s,
         duration_s: (seconds * 1000.0).round() / 1000.0,
         stopped_by: result.stopped_by,

@@ -332,3 +332,12 @@ fn status_codes_and_the_other_count_add_up_to_the_responses() {
     let back = read(&serde_json::to_value(&file).unwrap()).unwrap();
     assert_eq!(back.totals.status_codes_other, 10);
 }
+
+/// The scenario file's digest is FNV-1a 64 (its published test vectors), the same everywhere.
+#[test]
+fn the_scenario_digest_is_fnv1a_64_of_the_text() {
+    assert_eq!(scenario_digest(""), "fnv1a64:cbf29ce484222325");
+    assert_eq!(scenario_digest("a"), "fnv1a64:af63dc4c8601ec8c");
+    assert_eq!(scenario_digest("foobar"), "fnv1a64:85944171f73967e8");
+    assert_ne!(scenario_digest("name = \"t1\"\n"), scenario_digest("name = \"t1\" \n"));
+}
