@@ -296,14 +296,17 @@
   }
   function txnTable(parent, run) {
     var open = (run.transactions || []).some(function (t) { return t.latency_us_corrected; });
-    var head = ['transaction', 'count', 'ok', 'errors', 'rate/s', 'requests', 'req errors', 'errors by kind', 'status',
-      'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
+    // As the terminal's table: requests sent, those never sent, the failed attempts (sent or
+    // not), and the `errors` threshold's share; durations only of completed transactions.
+    var head = ['transaction', 'count', 'ok', 'errors', 'rate/s', 'requests', 'not sent', 'req errors', 'error %',
+      'errors by kind', 'status', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'];
     if (open) head.push('p99 corrected');
     head.push('bytes received', 'bytes sent');
     table(parent, head, (run.transactions || []).map(function (t) {
-      var l = t.latency_us || {};
+      var l = t.count > 0 ? (t.latency_us || {}) : {};
       var r = t.requests || {};
-      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), fixed(t.rate, 1), grouped(r.count), grouped(r.errors),
+      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), fixed(t.rate, 1), grouped(r.count),
+        grouped(r.not_sent || 0), grouped(r.errors), fixed(figures(t, run.duration_s).err, 1),
         kv(r.errors_by_kind), kv(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
