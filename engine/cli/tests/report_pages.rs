@@ -236,6 +236,81 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     assert!(page.contains("seg0.json") && page.contains("seg1.json"), "the merged page names its segments");
 }
 
+/// The table rows the page drew (after its scripts ran), each as its cells' text.
+fn table_rows(file: &str) -> Vec<Vec<String>> {
+    let out = browser(&file_url(file), &["--virtual-time-budget=3000", "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let cell_text = |cell: &str| {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in cell.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.trim().to_string()
+    };
+    dom.split("<tr")
+        .skip(1)
+        .map(|row| {
+            let row = row.split("</tr>").next().unwrap_or_default();
+            row.split("<td").skip(1).map(|cell| cell_text(&format!("<td{cell}"))).collect()
+        })
+        .collect()
+}
+
+/// Outside try 4: on the comparison page a transaction with no completions read `0.00 ms
+/// (-100.0%)` in each latency column, an improvement; the report page's table counted the
+/// attempts never sent in `req errors` but not in `requests`. Latencies with nothing to measure
+/// read `no data`, and the report's table shows `not sent` and the `errors` gate's `error %`.
+#[test]
+fn pages_say_no_data_and_count_every_attempt() {
+    let scratch = Scratch::new();
+    let write = |name: &str, count: u64, requests: &str| {
+        let file = path(&scratch, name);
+        let text = format!(
+            r#"{{ "mite_engine_version": "0", "duration_s": 1.0, "totals": {{}}, "transactions": [{{ "name": "g",
+                "count": {count}, "errors": 0, "latency_us": {{ "count": {count}, "p50": 100, "p99": 200, "p999": 300 }},
+                "requests": {requests} }}] }}"#
+        );
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let base = write("base.json", 10, r#"{ "count": 10, "errors": 0, "attempts": 10 }"#);
+    let none = write("none.json", 0, r#"{ "count": 50, "errors": 50, "attempts": 50 }"#);
+    let html = path(&scratch, "cmp.html");
+    let out = engine(&["compare", &base, &none, "--html", &html]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let rows = table_rows(&html);
+    let row = rows.iter().find(|r| r.len() == 8 && r[0] == "g" && r[1] == "none.json").expect("g's row of NEW");
+    assert_eq!(row[4..7], ["no data", "no data", "no data"], "{row:?}");
+    assert!(!row.iter().any(|cell| cell.contains("0.00 ms")), "{row:?}");
+
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = path(&scratch, "down.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"down\"\n[journeys.j]\nsteps = [ {{ transaction = \"ok\", url = \"{}\" }},\n\
+             {{ transaction = \"refused\", url = \"http://127.0.0.1:1/\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ constant = 1 }}\n",
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    let report = path(&scratch, "down.html");
+    run(&file, &["--duration", "300ms", "--html", &report]);
+    let rows = table_rows(&report);
+    let refused = rows.iter().find(|r| r.len() > 9 && r[0] == "refused").expect("the refused transaction's row");
+    // transaction, count, ok, errors, rate/s, requests, not sent, req errors, error %.
+    assert_eq!((refused[5].as_str(), refused[8].as_str()), ("0", "100.0"), "{refused:?}");
+    assert_eq!(refused[6], refused[7], "every failed attempt was never sent: {refused:?}");
+    assert_ne!(refused[6], "0", "{refused:?}");
+}
+
 #[test]
 #[allow(unsafe_code)]
 fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
