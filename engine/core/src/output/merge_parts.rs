@@ -68,29 +68,33 @@ fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<Stri
     }
 }
 
-/// What a result says it ran: its scenario's name, and its scenario file's digest when it has
-/// one (a registered scenario, or a file written before digests, has none).
-fn scenario_of(result: &ResultFile) -> (&str, Option<&str>) {
-    (result.scenario.as_str(), result.scenario_digest.as_deref())
-}
-
-/// Whether two results ran different scenarios: different names, or one name and two
-/// different files (both digests known).
-fn differ(a: (&str, Option<&str>), b: (&str, Option<&str>)) -> bool {
-    a.0 != b.0 || matches!((a.1, b.1), (Some(x), Some(y)) if x != y)
-}
-
-/// `results of different scenarios: a.json ran "t1" (file fnv1a64:...), b.json ran "t1" (file
-/// fnv1a64:...)` when the inputs ran different scenarios (one input named per scenario), else
-/// `None`. Their counts would add up, and their histograms merge into figures of no one run.
-pub fn different_scenarios(inputs: &[(String, ResultFile)]) -> Option<String> {
-    let mut seen: Vec<(&str, (&str, Option<&str>))> = Vec::new();
+/// The different scenarios among the inputs, each as its first input with the most it says:
+/// `(source, scenario name, scenario file digest)`. Two results ran different scenarios when
+/// their names differ, or when both have a digest (a scenario file's) and those differ; a
+/// result without one (a registered scenario, or an older engine's) goes with any of its name.
+fn distinct_scenarios(inputs: &[(String, ResultFile)]) -> Vec<(&str, &str, Option<&str>)> {
+    let mut seen: Vec<(&str, &str, Option<&str>)> = Vec::new();
     for (source, result) in inputs {
-        let scenario = scenario_of(result);
-        if seen.iter().all(|(_, other)| differ(*other, scenario)) {
-            seen.push((source, scenario));
+        let (name, digest) = (result.scenario.as_str(), result.scenario_digest.as_deref());
+        let same = |(_, n, d): &&mut (&str, &str, Option<&str>)| {
+            *n == name && (d.is_none() || digest.is_none() || *d == digest)
+        };
+        match seen.iter_mut().find(same) {
+            // The first result of this scenario that has a digest names it best.
+            Some(entry) if entry.2.is_none() && digest.is_some() => *entry = (source.as_str(), name, digest),
+            Some(_) => {}
+            None => seen.push((source.as_str(), name, digest)),
         }
     }
+    seen
+}
+
+/// `results of different scenarios: a.json ran "t1" (scenario file t0.toml, fnv1a64:...),
+/// b.json ran "t1" (scenario file t1.toml, fnv1a64:...)` when the inputs ran different
+/// scenarios (one input named per scenario), else `None`. Their counts would add up, and their
+/// histograms merge into figures of no one run.
+pub fn different_scenarios(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let seen = distinct_scenarios(inputs);
     if seen.len() < 2 {
         return None;
     }
@@ -100,7 +104,7 @@ pub fn different_scenarios(inputs: &[(String, ResultFile)]) -> Option<String> {
     };
     let named: Vec<String> = seen
         .iter()
-        .map(|(source, (name, digest))| match digest {
+        .map(|(source, name, digest)| match digest {
             Some(digest) => format!("{source} ran {name:?} (scenario file {}{digest})", file_of(source)),
             None => format!("{source} ran {name:?}"),
         })
@@ -108,17 +112,18 @@ pub fn different_scenarios(inputs: &[(String, ResultFile)]) -> Option<String> {
     Some(format!("results of different scenarios: {}", named.join(", ")))
 }
 
-/// The merged result's scenario: the inputs' own when they all ran one, else their names
-/// joined with ` + ` and no digest.
+/// The merged result's scenario: the inputs' own (with its file and digest) when they all ran
+/// one, else their names joined with ` + ` and neither file nor digest.
 fn merged_scenario(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) {
-    let Some((_, first)) = inputs.first() else { return };
-    if inputs.iter().all(|(_, r)| !differ(scenario_of(first), scenario_of(r))) {
-        merged.scenario = first.scenario.clone();
-        merged.scenario_digest = inputs.iter().find_map(|(_, r)| r.scenario_digest.clone());
-        merged.scenario_file = inputs.iter().find_map(|(_, r)| r.scenario_file.clone());
+    let seen = distinct_scenarios(inputs);
+    if let [(source, name, digest)] = seen[..] {
+        merged.scenario = name.to_string();
+        merged.scenario_digest = digest.map(str::to_string);
+        let file = inputs.iter().find(|(s, _)| s == source).and_then(|(_, r)| r.scenario_file.clone());
+        merged.scenario_file = file;
         return;
     }
-    let names: BTreeSet<&str> = inputs.iter().map(|(_, r)| r.scenario.as_str()).filter(|n| !n.is_empty()).collect();
+    let names: BTreeSet<&str> = seen.iter().map(|(_, name, _)| *name).filter(|n| !n.is_empty()).collect();
     merged.scenario = names.into_iter().collect::<Vec<_>>().join(" + ");
     merged.scenario_digest = None;
     merged.scenario_file = None;
@@ -219,6 +224,10 @@ mod tests {
         assert_eq!((merged.scenario.as_str(), merged.scenario_digest.as_deref()), ("t1", None));
         // Segments of one file agree; one without a digest (an older engine's, or a registered
         // scenario) is judged by its name alone.
+        // In any order: one without a digest first goes with either file, not with both.
+        let reordered = [("old.json".to_string(), with("t1", None)), inputs[0].clone(), inputs[1].clone()];
+        let said = different_scenarios(&reordered).unwrap();
+        assert!(said.contains("t0.json ran") && said.contains("t1.json ran") && !said.contains("old.json"), "{said}");
         let same = [inputs[1].clone(), inputs[2].clone(), ("old.json".to_string(), with("t1", None))];
         assert_eq!(different_scenarios(&same), None);
         let mut merged = file("duration");
