@@ -235,6 +235,16 @@ fn check(resolved: &Resolved, cores: usize) {
     for threshold in &resolved.thresholds {
         say(format_args!("  threshold {threshold}"));
     }
+    // A name the file does not define, beside a registered journey: perhaps a typo.
+    if let Some(file) = &resolved.transactions {
+        for threshold in
+            resolved.thresholds.iter().filter_map(|t| mite_core::output::threshold::Threshold::parse(t).ok())
+        {
+            if let Some(warning) = threshold.undefined_in(file) {
+                say(format_args!("WARNING: {warning}"));
+            }
+        }
+    }
     // Rows, journeys and rates per core, as on `--cores` cores (one when not given).
     match &resolved.places {
         Some(places) => {
@@ -361,6 +371,12 @@ fn execute(
     {
         let name = threshold.unknown_in(Some(known)).unwrap_or_default();
         bail!("threshold {:?}: {}", threshold.text(), mite_core::output::threshold::not_in_file(name, known));
+    }
+    // Beside a registered journey, a name the file does not define may be a typo: said now.
+    if let Some(file) = &resolved.transactions {
+        for warning in thresholds.iter().filter_map(|t| t.undefined_in(file)) {
+            tell(format_args!("WARNING: {warning}"));
+        }
     }
     // Output paths are checked before the first request, so that a typo does not cost the run.
     output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;

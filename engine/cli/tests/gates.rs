@@ -155,6 +155,14 @@ fn an_optional_name_nothing_defines_names_what_ran_and_the_closest() {
     let out = run(path.to_str().unwrap(), &["--threshold", "byts:p99<1s?", "--threshold", "nosuch:p99<1s?"]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
+    // Said before the run too, beside the transactions the file defines.
+    assert!(
+        said.contains(
+            "WARNING: threshold \"byts:p99<1s?\" names a transaction this scenario file does not define (its \
+             transactions: bytes, j); did you mean \"bytes\"?; only a registered journey it runs could record \"byts\""
+        ),
+        "{said}"
+    );
     assert!(
         said.contains(
             "threshold byts:p99<1s?: pass (actual no data (optional: no transaction \"byts\" ran, and the scenario \

@@ -327,6 +327,25 @@ impl Threshold {
         known.is_some_and(|known| !known.contains(name)).then_some(name)
     }
 
+    /// A warning before the run for a threshold naming a transaction that a scenario file which
+    /// does not define every journey it runs does not define either: only a registered (Rust)
+    /// journey could record it, so it may be a typo (one the file defines every journey of is
+    /// refused instead: [`Threshold::unknown_in`]).
+    pub fn undefined_in(&self, file: &FileTransactions) -> Option<String> {
+        let name = self.transaction.as_deref()?;
+        if file.complete || file.defined.contains(name) {
+            return None;
+        }
+        let defined: Vec<&str> = file.defined.iter().map(String::as_str).collect();
+        let listed = if defined.is_empty() { "it defines none".to_string() } else { defined.join(", ") };
+        Some(format!(
+            "threshold {:?} names a transaction this scenario file does not define (its transactions: {listed}){}; \
+             only a registered journey it runs could record {name:?}",
+            self.text,
+            did_you_mean(name, defined.iter().copied())
+        ))
+    }
+
     /// Checks the threshold against a result. `file` holds the transactions the scenario file
     /// defines (none for a registered scenario): one of them that never ran has no data. A
     /// transaction that is neither in the results nor defined is an error (a typo, or a
@@ -706,6 +725,27 @@ mod tests {
             outcome.actual,
             "no data (optional: no transaction \"zzzzzzzzzzzz\" ran; transactions that ran: none)"
         );
+    }
+
+    /// Beside a Rust journey, a name the file does not define is said before the run (with
+    /// the closest one the file does define); a name it defines, or a file that defines every
+    /// journey (which refuses the name instead), says nothing.
+    #[test]
+    fn a_name_the_file_does_not_define_is_said_before_the_run() {
+        let file = defined(&["by_id", "bytes"], false);
+        assert_eq!(
+            Threshold::parse("byts:p99<1s?").unwrap().undefined_in(&file).as_deref(),
+            Some(
+                "threshold \"byts:p99<1s?\" names a transaction this scenario file does not define (its \
+                 transactions: by_id, bytes); did you mean \"bytes\"?; only a registered journey it runs could \
+                 record \"byts\""
+            )
+        );
+        assert_eq!(Threshold::parse("bytes:p99<1s").unwrap().undefined_in(&file), None);
+        assert_eq!(Threshold::parse("p99<1s").unwrap().undefined_in(&file), None);
+        assert_eq!(Threshold::parse("byts:p99<1s").unwrap().undefined_in(&defined(&["bytes"], true)), None);
+        let none = Threshold::parse("get_root:p99<1s").unwrap().undefined_in(&defined(&[], false)).unwrap();
+        assert!(none.contains("(its transactions: it defines none)"), "{none}");
     }
 
     #[test]
