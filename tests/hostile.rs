@@ -226,6 +226,48 @@ fn an_early_answer_to_a_large_upload_is_its_response() {
     assert_eq!(result.merged.journeys.ok, JOURNEYS);
 }
 
+/// Outside testers: a server that answers a large upload at once (413) and then holds the
+/// connection open, reading nothing, made the request a `timeout` (the client wrote on until
+/// the write failed, and read only then). The client now listens while it writes: the 413 is
+/// the response, its time far below the hold, on io_uring and on epoll alike.
+#[test]
+fn an_early_answer_while_the_server_holds_the_connection_is_the_response() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        early_answer_held(driver);
+    }
+}
+
+fn early_answer_held(driver: mite_core::DriverChoice) {
+    const HOLD: Duration = Duration::from_secs(3);
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let path = format!("/bad/early-hold/{}", HOLD.as_millis());
+    let mut registry = Registry::default();
+    registry.journey("hostile:upload", upload);
+    let config = [format!("url={}", target.url(&path))];
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.driver = driver;
+    // Shorter than the hold: waiting for the server to close would be a timeout.
+    opts.http.request_timeout = Duration::from_secs(1);
+    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+    let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert_eq!(target.route_hits(&path), JOURNEYS, "{driver:?}");
+    assert_eq!(
+        (total.req_ok, total.req_errors(), total.not_sent),
+        (JOURNEYS, 0, 0),
+        "{driver:?}: {:?}",
+        result.merged.error_samples
+    );
+    assert_eq!(total.status_codes, [(413, JOURNEYS)], "{driver:?}");
+    let slowest = Duration::from_micros(total.req_us.max());
+    assert!(slowest < HOLD / 6, "{driver:?}: the answer took {slowest:?}, the server held for {HOLD:?}");
+    assert!(
+        total.sent_bytes > 0 && total.sent_bytes < JOURNEYS * UPLOAD_BYTES as u64,
+        "{driver:?}: part of each body: {}",
+        total.sent_bytes
+    );
+}
+
 /// Large enough that the server's unread receive buffer fills long before it is all written.
 const UPLOAD_BYTES: usize = 16 << 20;
 

@@ -79,7 +79,8 @@ fn reason(status: u16) -> &'static str {
 /// `short`, `conflicting-length`, `invalid-length`, `huge-headers`, `many-headers`, `silent`,
 /// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`, `drop-after`,
 /// `early-413` (answered 413 as soon as the head is in, the body unread, then closed: see
-/// `crate::request::EARLY_ANSWER_PATH`).
+/// `crate::request::EARLY_ANSWER_PATH`), `early-hold/<ms>` (the same, the connection then held
+/// open `<ms>` before the close: `crate::request::EARLY_HOLD_PREFIX`).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -167,6 +168,7 @@ fn hostile(mode: &str) -> Action {
         "drop-after" => Action::WriteThenClose(response(200, "OK", "", HELLO, false)),
         // The whole body came with the head (a small one): the same answer.
         "early-413" => Action::WriteThenClose(early_answer()),
+        hold if hold.starts_with("early-hold/") => Action::WriteThenClose(early_answer()),
         _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),
     }
 }

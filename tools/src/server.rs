@@ -265,11 +265,15 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
         loop {
             let (action, used) = match parse(&buf) {
                 Parsed::Partial => break,
-                Parsed::AnswerEarly => {
-                    hits.count(crate::request::EARLY_ANSWER_PATH);
+                Parsed::AnswerEarly { path, hold } => {
+                    hits.count(path);
                     // Closing with the body unread resets the connection: the client's write
-                    // of the rest fails, and the answer is already on its way.
+                    // of the rest fails, and the answer is already on its way. Held first, the
+                    // client's write of the rest waits (nothing is read) until then.
                     write(&mut stream, crate::route::early_answer()).await;
+                    if !hold.is_zero() {
+                        monoio::time::sleep(hold).await;
+                    }
                     return;
                 }
                 Parsed::Invalid(why) => {

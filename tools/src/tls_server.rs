@@ -165,9 +165,11 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
         loop {
             let (action, used) = match parse(&buf) {
                 Parsed::Partial => break,
-                Parsed::AnswerEarly => {
+                Parsed::AnswerEarly { hold, .. } => {
                     hits.fetch_add(1, Ordering::Relaxed);
                     stream.write_all(&crate::route::early_answer())?;
+                    stream.flush()?;
+                    std::thread::sleep(hold);
                     return Ok(());
                 }
                 Parsed::Invalid(why) => {

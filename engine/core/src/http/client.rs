@@ -16,7 +16,7 @@ use rustls::pki_types::ServerName;
 
 use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
-use super::transport::{TlsStream, Transport, connect_tcp, is_tls_failure};
+use super::transport::{TlsStream, Transport, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::limits;
 use crate::stats::ErrorKind;
@@ -758,23 +758,21 @@ impl HttpClient {
         started: Instant,
         on_written: &dyn Fn(u64),
     ) -> Result<Trip, TripError> {
-        // A request written in part reached the server, which may have answered before reading
-        // the rest (a 413 for a body too large) and closed: its answer, when one can be read,
-        // is the response; else the write's error stands, the request counted as sent.
-        let (request_bytes, write_failed) = match write_request(conn, request).await {
-            Ok(bytes) => (bytes, None),
-            Err(failed) if failed.written == 0 => return Err(failed.error),
-            // Boxed: rare, and held across the read (every request's future stays small).
-            Err(failed) => (failed.written, Some(Box::new(failed.error))),
-        };
-        on_written(request_bytes);
         let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         conn.body_buf.clear();
-        let reusable = write_failed.is_none();
-        let (first_byte_us, ended) = match (read_response(conn, &mut reader, started).await, write_failed) {
-            (Ok(read), _) => read,
-            (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
-            (Err(err), None) => return Err(err),
+        let mut first_byte_us = None;
+        let written = write_request(conn, request, &mut reader, started, &mut first_byte_us).await?;
+        on_written(written.bytes);
+        // A request written in part reached the server, which may have answered before reading
+        // the rest (a 413 for a body too large): its answer, when one can be read, is the
+        // response; else the write's error stands, the request counted as sent.
+        let ended = match (written.ended, written.failed) {
+            (Some(ended), _) => ended,
+            (None, failed) => match (read_response(conn, &mut reader, started, &mut first_byte_us).await, failed) {
+                (Ok(ended), _) => ended,
+                (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
+                (Err(err), None) => return Err(err),
+            },
         };
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
@@ -785,10 +783,10 @@ impl HttpClient {
             head: raw_head,
             body,
             body_bytes,
-            request_bytes,
+            request_bytes: written.bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             ended,
-            keep_alive: head.keep_alive && reusable,
+            keep_alive: head.keep_alive && written.whole,
             set_cookie: head.set_cookie,
         })
     }
@@ -803,14 +801,35 @@ fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: Timings) -> Htt
     .with_timings(timings)
 }
 
-/// A request that could not be written whole: why, and how many of its bytes were.
-struct WriteFailed {
-    error: TripError,
-    written: u64,
+/// How the write of a request ended, when some of it was written.
+struct Written {
+    /// Bytes of the request written.
+    bytes: u64,
+    /// All of them: the connection can carry another request once the response is read.
+    whole: bool,
+    /// Why the write stopped short, when it failed (an answer may still be read). Boxed: rare.
+    failed: Option<Box<TripError>>,
+    /// When the response's last byte arrived, when it came whole before the write ended.
+    ended: Option<Instant>,
 }
 
-/// Encodes the request into the connection's write buffer and writes it; returns its size.
-async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, WriteFailed> {
+impl Written {
+    fn whole(bytes: usize) -> Written {
+        Written { bytes: bytes as u64, whole: true, failed: None, ended: None }
+    }
+}
+
+/// Encodes the request into the connection's write buffer and writes it. A request of which
+/// nothing was written is an error (not sent); one the server answered while it was being
+/// written (the socket took only part of it at once) is read while it is written, see
+/// [`write_while_answered`].
+async fn write_request(
+    conn: &mut Conn,
+    request: &Exchange<'_>,
+    reader: &mut ResponseReader,
+    started: Instant,
+    first_byte_us: &mut Option<u64>,
+) -> Result<Written, TripError> {
     conn.write_buf.clear();
     let head = RequestHead {
         method: request.method,
@@ -819,67 +838,117 @@ async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, W
         headers: request.headers,
     };
     encode_request(&mut conn.write_buf, &head, request.body);
-    let request_bytes = conn.write_buf.len() as u64;
     let buf = std::mem::take(&mut conn.write_buf);
-    let (result, written, buf) = conn.io.write_all(buf).await;
+    let (result, written, buf) = conn.io.write_request(buf).await;
     conn.write_buf = buf;
     match result {
-        Ok(()) => Ok(request_bytes),
-        // Not sent, unless some bytes were (the caller looks for an early answer).
-        Err(err) => Err(WriteFailed {
-            error: TripError {
-                kind: io_kind(&err),
-                detail: format!("send: {err}"),
-                nothing_received: true,
-                sent: false,
-            },
-            written: written as u64,
-        }),
+        Ok(WriteEnd::Whole) => Ok(Written::whole(written)),
+        // Rare (a large body): boxed, so that every request's future stays small.
+        Ok(WriteEnd::PeerSpoke) => Box::pin(write_while_answered(conn, reader, started, first_byte_us, written)).await,
+        // Not sent: a server never saw it.
+        Err(err) if written == 0 => Err(send_failed(&err)),
+        Err(err) => {
+            Ok(Written { bytes: written as u64, whole: false, failed: Some(Box::new(send_failed(&err))), ended: None })
+        }
     }
 }
 
+/// The server spoke before the request was written whole (`written` bytes of it so far): reads
+/// what it said, and writes on while that is only an interim response (`100 Continue`) or part
+/// of a head. A final head, a close or an error ends the upload there: a client that sees a
+/// response before it has sent the whole body stops sending it (RFC 9112 §9.5), so the rest
+/// is never sent, the connection is half closed and not used again, and the
+/// request counts as sent with the bytes actually written.
+async fn write_while_answered(
+    conn: &mut Conn,
+    reader: &mut ResponseReader,
+    started: Instant,
+    first_byte_us: &mut Option<u64>,
+    mut written: usize,
+) -> Result<Written, TripError> {
+    loop {
+        let ended = read_step(conn, reader, started, first_byte_us).await?;
+        if ended.is_some() || reader.head().is_some() {
+            conn.io.stop_sending();
+            return Ok(Written { bytes: written as u64, whole: false, failed: None, ended });
+        }
+        let buf = std::mem::take(&mut conn.write_buf);
+        let (result, now) = conn.io.write_listening(&buf, written).await;
+        conn.write_buf = buf;
+        written = now;
+        match result {
+            Ok(WriteEnd::Whole) => return Ok(Written::whole(written)),
+            Ok(WriteEnd::PeerSpoke) => {}
+            Err(err) => {
+                let failed = Some(Box::new(send_failed(&err)));
+                return Ok(Written { bytes: written as u64, whole: false, failed, ended: None });
+            }
+        }
+    }
+}
+
+/// A write that failed (not sent, unless some bytes were: the caller says).
+fn send_failed(err: &io::Error) -> TripError {
+    TripError { kind: io_kind(err), detail: format!("send: {err}"), nothing_received: true, sent: false }
+}
+
 /// Reads until `reader` has the whole response (the body into the connection's body buffer).
-/// Returns when its first byte arrived, µs after `started` (`None`: a close-delimited
-/// response that was empty), and when its last byte did: the clock is read as each read
-/// returns, so parsing the bytes is not counted in the response's time (nor read again).
+/// Returns when its last byte arrived, and sets `first_byte_us` (µs after `started`) when its
+/// first did (unset: a close-delimited response that was empty): the clock is read as each
+/// read returns, so parsing the bytes is not counted in the response's time (nor read again).
 async fn read_response(
     conn: &mut Conn,
     reader: &mut ResponseReader,
     started: Instant,
-) -> Result<(Option<u64>, Instant), TripError> {
-    let mut first_byte_us = None;
-    // When the bytes in the buffer arrived (a read buffer is empty when an exchange starts,
-    // so this is normally set by the read below).
-    let mut arrived = None;
-    loop {
-        if !conn.read_buf.is_empty() {
-            let at = *arrived.get_or_insert_with(Instant::now);
-            first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
-            match reader.feed(&mut conn.read_buf, &mut conn.body_buf) {
-                Ok(ReadProgress::Complete) => return Ok((first_byte_us, at)),
-                Ok(ReadProgress::NeedMore) => {}
-                Err(err) => return Err(codec_trip(&err)),
-            }
-        }
-        let buf = std::mem::take(&mut conn.read_buf);
-        let (read, buf) = conn.io.read_some(buf).await;
-        conn.read_buf = buf;
+    first_byte_us: &mut Option<u64>,
+) -> Result<Instant, TripError> {
+    // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
+    if !conn.read_buf.is_empty() {
         let at = Instant::now();
-        arrived = Some(at);
-        match read {
-            Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| (first_byte_us, at)),
-            Ok(_) => {}
-            Err(err) => {
-                let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
-                return Err(TripError {
-                    kind,
-                    detail: format!("receive: {err}"),
-                    nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
-                    sent: true,
-                });
-            }
+        first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+        if feed(conn, reader)? == ReadProgress::Complete {
+            return Ok(at);
         }
     }
+    loop {
+        if let Some(ended) = read_step(conn, reader, started, first_byte_us).await? {
+            return Ok(ended);
+        }
+    }
+}
+
+/// Reads once and feeds what came to `reader`: when the response's last byte came (or the
+/// server closed after a close-delimited body), when that read returned.
+async fn read_step(
+    conn: &mut Conn,
+    reader: &mut ResponseReader,
+    started: Instant,
+    first_byte_us: &mut Option<u64>,
+) -> Result<Option<Instant>, TripError> {
+    let buf = std::mem::take(&mut conn.read_buf);
+    let (read, buf) = conn.io.read_some(buf).await;
+    conn.read_buf = buf;
+    let at = Instant::now();
+    match read {
+        Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| Some(at)),
+        Ok(_) => {}
+        Err(err) => {
+            let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+            return Err(TripError {
+                kind,
+                detail: format!("receive: {err}"),
+                nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                sent: true,
+            });
+        }
+    }
+    first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+    Ok((feed(conn, reader)? == ReadProgress::Complete).then_some(at))
+}
+
+/// Feeds the read buffer to `reader`.
+fn feed(conn: &mut Conn, reader: &mut ResponseReader) -> Result<ReadProgress, TripError> {
+    reader.feed(&mut conn.read_buf, &mut conn.body_buf).map_err(|err| codec_trip(&err))
 }
 
 /// The server closed the connection: the end of a close-delimited body, or a response cut

@@ -34,6 +34,16 @@ pub enum Transport {
     Tls(Box<TlsStream>),
 }
 
+/// How a request's write ended when no error stopped it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteEnd {
+    /// Every byte was written.
+    Whole,
+    /// The peer had something to say (response bytes, a close, a reset) before every byte was
+    /// written: the caller reads it, then writes on ([`Transport::write_listening`]) or stops.
+    PeerSpoke,
+}
+
 impl Transport {
     /// Writes all of `buf`, returning it for reuse, with how many of its bytes reached the
     /// socket: all on success; on an error, those written before it (a server may have read
@@ -60,27 +70,68 @@ impl Transport {
         }
     }
 
+    /// Writes a request: one write, as [`Transport::write_all`] does, for a request the socket
+    /// takes at once (nearly all of them). When it takes only part (a large body, a server not
+    /// reading), the rest is written while listening to the peer, which may answer before it
+    /// has read the body (a 413) and then read nothing more: `PeerSpoke` comes back as soon as
+    /// the peer has bytes to read (or closed), with what was written by then. TLS is written
+    /// whole, without listening.
+    pub async fn write_request(&mut self, buf: BytesMut) -> (io::Result<WriteEnd>, usize, BytesMut) {
+        match self {
+            Transport::Plain(tcp) => {
+                let (result, slice) = tcp.write(buf.slice(0..)).await;
+                let buf = slice.into_inner();
+                match result {
+                    Ok(n) if n == buf.len() => (Ok(WriteEnd::Whole), n, buf),
+                    Ok(0) => (Err(io::ErrorKind::WriteZero.into()), 0, buf),
+                    // Rare (the socket's send buffer is full): boxed, so that every request's
+                    // future stays as small as a one-write request needs.
+                    Ok(n) => {
+                        let (result, written) = Box::pin(write_listening(tcp, &buf, n)).await;
+                        (result, written, buf)
+                    }
+                    Err(err) => (Err(err), 0, buf),
+                }
+            }
+            Transport::Tls(_) => {
+                let (result, written, buf) = self.write_all(buf).await;
+                (result.map(|()| WriteEnd::Whole), written, buf)
+            }
+        }
+    }
+
+    /// Writes on from byte `from` of `buf` after the peer spoke (its bytes read and found to be
+    /// no final answer, a `100 Continue`), listening again: as [`Transport::write_request`].
+    pub async fn write_listening(&mut self, buf: &BytesMut, from: usize) -> (io::Result<WriteEnd>, usize) {
+        match self {
+            Transport::Plain(tcp) => Box::pin(write_listening(tcp, buf, from)).await,
+            // Never reached: a TLS request is written whole.
+            Transport::Tls(_) => (Ok(WriteEnd::Whole), from),
+        }
+    }
+
+    /// Stops sending on this connection (a half close: the peer reads the end of the stream
+    /// after the bytes already written). Used when a server answered before the request was
+    /// written whole: the rest is never sent, and the connection is not used again.
+    pub fn stop_sending(&self) {
+        // SAFETY: the descriptor is the open socket owned by `self`, alive for this call.
+        // Nothing to do if it fails: the connection is closed after this exchange anyway.
+        #[allow(unsafe_code)]
+        let _ = unsafe { libc::shutdown(self.socket().as_raw_fd(), libc::SHUT_WR) };
+    }
+
+    fn socket(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(tcp) => tcp,
+            Transport::Tls(tls) => &tls.tcp,
+        }
+    }
+
     /// True when the peer has closed (or reset) this idle connection, or sent bytes nobody
     /// asked for: a non-blocking peek at the socket, no wait and nothing consumed. Used before
     /// a non-idempotent request reuses a pooled connection, which could not be retried.
     pub fn peer_closed(&self) -> bool {
-        let fd = match self {
-            Transport::Plain(tcp) => tcp.as_raw_fd(),
-            Transport::Tls(tls) => tls.tcp.as_raw_fd(),
-        };
-        let mut byte = 0u8;
-        // SAFETY: `fd` is the open socket owned by `self` (alive for this call); `byte` is a
-        // valid one-byte buffer; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
-        #[allow(unsafe_code)]
-        let read =
-            unsafe { libc::recv(fd, (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
-        match read {
-            // An idle connection has nothing to say: EAGAIN is the healthy answer.
-            -1 => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
-            // 0: end of stream; more: bytes (a close_notify, a stray response) on an idle
-            // connection, which cannot carry a new request either.
-            _ => true,
-        }
+        peer_spoke(self.socket())
     }
 
     /// Appends whatever plaintext arrives next to `buf`; `Ok(0)` means the peer closed.
@@ -122,6 +173,81 @@ impl Transport {
 /// True for the error a cancelled read ends with.
 pub fn is_cancelled(err: &io::Error) -> bool {
     err.raw_os_error() == Some(125)
+}
+
+/// True when `tcp` has bytes to read, has reached the end of its stream or has an error
+/// pending: a non-blocking peek, no wait and nothing consumed.
+fn peer_spoke(tcp: &TcpStream) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: the descriptor is the open socket owned by `tcp` (alive for this call); `byte` is
+    // a valid one-byte buffer; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
+    #[allow(unsafe_code)]
+    let read = unsafe {
+        libc::recv(tcp.as_raw_fd(), (&raw mut byte).cast::<libc::c_void>(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+    };
+    match read {
+        // Nothing to read yet: EAGAIN is the quiet answer.
+        -1 => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
+        // 0: end of stream; more: bytes.
+        _ => true,
+    }
+}
+
+/// Writes `buf[from..]` to `tcp` while listening to the peer: each round checks that the peer
+/// has not spoken, writes what the socket takes without waiting, then waits for the socket to
+/// take more or for the peer to speak, whichever comes first. Returns how far the write got.
+/// (Readiness waits and non-blocking sends rather than a write op, so that nothing holds the
+/// stream mutably while the read side is watched, on io_uring and epoll alike.)
+async fn write_listening(tcp: &TcpStream, buf: &[u8], from: usize) -> (io::Result<WriteEnd>, usize) {
+    let mut written = from;
+    // One wait for the peer for the whole write (under io_uring a wait dropped before it ends
+    // stays in the ring until the socket is ready: one, not one per round).
+    let mut peer = std::pin::pin!(tcp.readable(false));
+    loop {
+        if peer_spoke(tcp) {
+            return (Ok(WriteEnd::PeerSpoke), written);
+        }
+        match send_now(tcp, &buf[written..]) {
+            Ok(n) => {
+                written += n;
+                if written == buf.len() {
+                    return (Ok(WriteEnd::Whole), written);
+                }
+                continue;
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(err) => return (Err(err), written),
+        }
+        // `false`: the epoll driver checks with poll(2) that the readiness is current (the
+        // sends above bypass its bookkeeping). Either way the loop looks again.
+        monoio::select! {
+            spoke = &mut peer => return (spoke.map(|()| WriteEnd::PeerSpoke), written),
+            writable = tcp.writable(false) => if let Err(err) = writable {
+                return (Err(err), written);
+            },
+        }
+    }
+}
+
+/// One non-blocking send of as much of `bytes` as the socket takes (`WouldBlock` when none).
+fn send_now(tcp: &TcpStream, bytes: &[u8]) -> io::Result<usize> {
+    // SAFETY: the descriptor is the open socket owned by `tcp`; `bytes` is a valid buffer of
+    // `bytes.len()` bytes for the call. MSG_DONTWAIT: never blocks; MSG_NOSIGNAL: a closed
+    // peer is an EPIPE error, not a SIGPIPE.
+    #[allow(unsafe_code)]
+    let sent = unsafe {
+        libc::send(
+            tcp.as_raw_fd(),
+            bytes.as_ptr().cast::<libc::c_void>(),
+            bytes.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    match sent {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Err(io::ErrorKind::WriteZero.into()),
+        n => Ok(n.unsigned_abs()),
+    }
 }
 
 /// A rustls client session over a TCP stream, driven directly: ciphertext moves between the
