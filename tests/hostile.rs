@@ -268,6 +268,45 @@ fn early_answer_held(driver: mite_core::DriverChoice) {
     );
 }
 
+/// The other side of listening while writing: a server that says `100 Continue` (unasked) as
+/// soon as it has the head, then reads the whole body and answers `200`, gets the whole body.
+/// An interim answer is no reason to stop sending.
+#[test]
+fn an_interim_answer_during_an_upload_does_not_stop_it() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+        let mut registry = Registry::default();
+        registry.journey("hostile:upload-ok", upload_ok);
+        let config = [format!("url={}", target.url("/bad/continue-upload"))];
+        let mut opts = options(1, Duration::from_secs(20));
+        opts.driver = driver;
+        let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+        let result = run(&registry, scenario("hostile:upload-ok", volume), &config, opts);
+        let total = assert_target_saw_every_request(&result, target.hits());
+        assert_eq!(target.route_hits("/bad/continue-upload"), JOURNEYS, "{driver:?}");
+        assert_eq!(
+            (total.req_ok, total.req_errors(), total.status_codes.as_slice()),
+            (JOURNEYS, 0, &[(200, JOURNEYS)][..]),
+            "{driver:?}: {:?}",
+            result.merged.error_samples
+        );
+        assert!(
+            total.sent_bytes > JOURNEYS * UPLOAD_BYTES as u64,
+            "{driver:?}: every body whole: {}",
+            total.sent_bytes
+        );
+        assert_eq!(result.merged.journeys.ok, JOURNEYS, "{driver:?}: the server read every byte");
+    }
+}
+
+async fn upload_ok(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    let body = vec![b'x'; UPLOAD_BYTES];
+    let response = ctx.http().post(&url).body(&body).send().await?;
+    assert_eq!(response.text().ok(), Some(format!("{UPLOAD_BYTES} bytes").as_str()), "the server's own count");
+    Ok(())
+}
+
 /// Large enough that the server's unread receive buffer fills long before it is all written.
 const UPLOAD_BYTES: usize = 16 << 20;
 

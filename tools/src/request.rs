@@ -51,6 +51,9 @@ pub enum Parsed<'a> {
     Complete(Framed<'a>),
     /// Not yet; read more.
     Partial,
+    /// The head of a request to [`CONTINUE_UPLOAD_PATH`], its body not all in: send `100
+    /// Continue` (once per request), then read more.
+    ContinueThenPartial,
     /// Not a request the target can serve; answer 400 and close.
     Invalid(&'static str),
     /// The head of a request to [`EARLY_ANSWER_PATH`] or [`EARLY_HOLD_PREFIX`], its body not all
@@ -67,6 +70,11 @@ pub enum Parsed<'a> {
 /// A route answered before its request body is read (413, then a close that resets the
 /// connection, the body unread): what a server does with a body it will not take.
 pub const EARLY_ANSWER_PATH: &str = "/bad/early-413";
+
+/// A route that answers `100 Continue` as soon as a request's head is in (unasked: no
+/// `Expect`), reads the whole body, then answers `200` with the body's length: an interim answer
+/// during an upload is no reason to stop sending it.
+pub const CONTINUE_UPLOAD_PATH: &str = "/bad/continue-upload";
 
 /// `/bad/early-hold/<ms>`: answered as [`EARLY_ANSWER_PATH`] is, but the connection is then held
 /// open for `<ms>` milliseconds (at most [`EARLY_HOLD_MS_MAX`]), nothing read and nothing sent,
@@ -142,6 +150,9 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         let path = request.path.unwrap_or("/");
         if let Some(hold) = early_hold(path) {
             return Parsed::AnswerEarly { path, hold };
+        }
+        if path == CONTINUE_UPLOAD_PATH {
+            return Parsed::ContinueThenPartial;
         }
         return Parsed::Partial;
     }

@@ -80,7 +80,9 @@ fn reason(status: u16) -> &'static str {
 /// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`, `drop-after`,
 /// `early-413` (answered 413 as soon as the head is in, the body unread, then closed: see
 /// `crate::request::EARLY_ANSWER_PATH`), `early-hold/<ms>` (the same, the connection then held
-/// open `<ms>` before the close: `crate::request::EARLY_HOLD_PREFIX`).
+/// open `<ms>` before the close: `crate::request::EARLY_HOLD_PREFIX`), `continue-upload` (`100
+/// Continue` as soon as the head is in, then `200` with the body's length once it is all in:
+/// `crate::request::CONTINUE_UPLOAD_PATH`).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -121,6 +123,7 @@ pub fn route(request: &Request<'_>) -> Action {
             let bytes = response(200, "OK", "Content-Type: application/json\r\nX-Token: abc123\r\n", body, close);
             Action::Write(bytes)
         }
+        ("bad", "continue-upload") => ok(format!("{} bytes", request.body.len()).as_bytes()),
         ("bad", mode) => hostile(mode),
         _ => crate::session_routes::route(request, first, rest)
             .unwrap_or_else(|| Action::Write(response(404, "Not Found", "", b"not found", close))),
