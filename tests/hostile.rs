@@ -251,6 +251,7 @@ fn early_answer_held(driver: mite_core::DriverChoice) {
     let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
     let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
     let total = assert_target_saw_every_request(&result, target.hits());
+    println!("{driver:?} ran on {:?}", result.drivers);
     assert_eq!(target.route_hits(&path), JOURNEYS, "{driver:?}");
     assert_eq!(
         (total.req_ok, total.req_errors(), total.not_sent),
