@@ -74,6 +74,15 @@ fn never_answering() {
     expect_error("/bad/silent", ErrorKind::Timeout);
 }
 
+/// Outside testers: a field folded over lines (obs-fold) was "malformed: invalid header name".
+/// RFC 9112 §5.2: a user agent replaces each fold with spaces; a folded `Content-Length` is
+/// refused (where the body ends would be a guess).
+#[test]
+fn a_folded_header_is_read() {
+    expect_ok("/bad/folded");
+    expect_error("/bad/folded-length", ErrorKind::Malformed);
+}
+
 #[test]
 fn non_http_bytes() {
     expect_error("/bad/garbage", ErrorKind::Malformed);

@@ -82,7 +82,8 @@ fn reason(status: u16) -> &'static str {
 /// `crate::request::EARLY_ANSWER_PATH`), `early-hold/<ms>` (the same, the connection then held
 /// open `<ms>` before the close: `crate::request::EARLY_HOLD_PREFIX`), `continue-upload` (`100
 /// Continue` as soon as the head is in, then `200` with the body's length once it is all in:
-/// `crate::request::CONTINUE_UPLOAD_PATH`).
+/// `crate::request::CONTINUE_UPLOAD_PATH`), `folded` (a field folded over two lines, obs-fold),
+/// `folded-length` (a `Content-Length` folded inside its value).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -170,6 +171,13 @@ fn hostile(mode: &str) -> Action {
         // finds it closed (what idle timeouts and request caps look like to a client).
         "drop-after" => Action::WriteThenClose(response(200, "OK", "", HELLO, false)),
         // The whole body came with the head (a small one): the same answer.
+        // A field folded over lines (obs-fold, RFC 9112 §5.2), and a folded Content-Length.
+        "folded" => Action::Write(
+            b"HTTP/1.1 200 OK\r\nX-Folded: hello\r\n  there\r\nContent-Length: 13\r\n\r\nHello, World!".to_vec(),
+        ),
+        "folded-length" => {
+            Action::WriteThenClose(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 3\r\n\r\nHello, World!".to_vec())
+        }
         "early-413" => Action::WriteThenClose(early_answer()),
         hold if hold.starts_with("early-hold/") => Action::WriteThenClose(early_answer()),
         _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),
