@@ -614,7 +614,9 @@ impl HttpClient {
                     io::ErrorKind::TimedOut => ErrorKind::Timeout,
                     _ => ErrorKind::Connect,
                 };
-                return Err(trip(kind, format!("connect to {addr}: {err}")));
+                // Out of descriptors: say which limit, and what to change.
+                let why = super::open_files::limit_hint(&err).unwrap_or_else(|| err.to_string());
+                return Err(trip(kind, format!("connect to {addr}: {why}")));
             }
             Ok(Ok(tcp)) => tcp,
         };
