@@ -7,7 +7,7 @@ use std::time::Duration;
 use mite_core::stats::ErrorKind;
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
 use mite_tests::{assert_target_saw_every_request, get, options, run, scenario};
-use mite_tools::{Target, TargetOptions};
+use mite_tools::{Target, TargetOptions, TlsTarget};
 
 const JOURNEYS: u64 = 4;
 
@@ -238,42 +238,95 @@ fn an_early_answer_to_a_large_upload_is_its_response() {
 /// Outside testers: a server that answers a large upload at once (413) and then holds the
 /// connection open, reading nothing, made the request a `timeout` (the client wrote on until
 /// the write failed, and read only then). The client now listens while it writes: the 413 is
-/// the response, its time far below the hold, on io_uring and on epoll alike.
+/// the response, its time far below the hold, on io_uring and on epoll alike, over TLS too.
 #[test]
 fn an_early_answer_while_the_server_holds_the_connection_is_the_response() {
     for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
-        early_answer_held(driver);
+        early_answer_held(driver, Server::plain());
     }
 }
 
-fn early_answer_held(driver: mite_core::DriverChoice) {
+#[test]
+fn an_early_answer_over_tls_while_the_server_holds_the_connection_is_the_response() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        early_answer_held(driver, Server::tls());
+    }
+}
+
+/// The plain target (counting its routes) or the TLS one.
+enum Server {
+    Plain(Target),
+    Tls(TlsTarget),
+}
+
+impl Server {
+    fn plain() -> Server {
+        Server::Plain(Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap())
+    }
+
+    fn tls() -> Server {
+        Server::Tls(TlsTarget::start().unwrap())
+    }
+
+    fn url(&self, path: &str) -> String {
+        match self {
+            Server::Plain(target) => target.url(path),
+            Server::Tls(target) => target.url(path),
+        }
+    }
+
+    fn hits(&self) -> u64 {
+        match self {
+            Server::Plain(target) => target.hits(),
+            Server::Tls(target) => target.hits(),
+        }
+    }
+
+    /// Requests to `path` (all of them for the TLS target, which counts no routes).
+    fn route_hits(&self, path: &str) -> u64 {
+        match self {
+            Server::Plain(target) => target.route_hits(path),
+            Server::Tls(target) => target.hits(),
+        }
+    }
+
+    fn options(&self, driver: mite_core::DriverChoice) -> mite_core::RunOptions {
+        let mut opts = options(1, Duration::from_secs(20));
+        opts.driver = driver;
+        if let Server::Tls(_) = self {
+            opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+        }
+        opts
+    }
+}
+
+fn early_answer_held(driver: mite_core::DriverChoice, server: Server) {
     const HOLD: Duration = Duration::from_secs(3);
-    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
     let path = format!("/bad/early-hold/{}", HOLD.as_millis());
     let mut registry = Registry::default();
     registry.journey("hostile:upload", upload);
-    let config = [format!("url={}", target.url(&path))];
-    let mut opts = options(1, Duration::from_secs(20));
-    opts.driver = driver;
+    let config = [format!("url={}", server.url(&path))];
+    let mut opts = server.options(driver);
     // Shorter than the hold: waiting for the server to close would be a timeout.
     opts.http.request_timeout = Duration::from_secs(1);
     let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
     let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
-    let total = assert_target_saw_every_request(&result, target.hits());
-    println!("{driver:?} ran on {:?}", result.drivers);
-    assert_eq!(target.route_hits(&path), JOURNEYS, "{driver:?}");
+    let total = assert_target_saw_every_request(&result, server.hits());
+    let url = server.url("");
+    println!("{url} {driver:?} ran on {:?}", result.drivers);
+    assert_eq!(server.route_hits(&path), JOURNEYS, "{url} {driver:?}");
     assert_eq!(
         (total.req_ok, total.req_errors(), total.not_sent),
         (JOURNEYS, 0, 0),
-        "{driver:?}: {:?}",
+        "{url} {driver:?}: {:?}",
         result.merged.error_samples
     );
-    assert_eq!(total.status_codes, [(413, JOURNEYS)], "{driver:?}");
+    assert_eq!(total.status_codes, [(413, JOURNEYS)], "{url} {driver:?}");
     let slowest = Duration::from_micros(total.req_us.max());
-    assert!(slowest < HOLD / 6, "{driver:?}: the answer took {slowest:?}, the server held for {HOLD:?}");
+    assert!(slowest < HOLD / 6, "{url} {driver:?}: the answer took {slowest:?}, the server held for {HOLD:?}");
     assert!(
         total.sent_bytes > 0 && total.sent_bytes < JOURNEYS * UPLOAD_BYTES as u64,
-        "{driver:?}: part of each body: {}",
+        "{url} {driver:?}: part of each body: {}",
         total.sent_bytes
     );
 }
@@ -284,29 +337,33 @@ fn early_answer_held(driver: mite_core::DriverChoice) {
 #[test]
 fn an_interim_answer_during_an_upload_does_not_stop_it() {
     for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
-        let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
-        let mut registry = Registry::default();
-        registry.journey("hostile:upload-ok", upload_ok);
-        let config = [format!("url={}", target.url("/bad/continue-upload"))];
-        let mut opts = options(1, Duration::from_secs(20));
-        opts.driver = driver;
-        let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
-        let result = run(&registry, scenario("hostile:upload-ok", volume), &config, opts);
-        let total = assert_target_saw_every_request(&result, target.hits());
-        assert_eq!(target.route_hits("/bad/continue-upload"), JOURNEYS, "{driver:?}");
-        assert_eq!(
-            (total.req_ok, total.req_errors(), total.status_codes.as_slice()),
-            (JOURNEYS, 0, &[(200, JOURNEYS)][..]),
-            "{driver:?}: {:?}",
-            result.merged.error_samples
-        );
-        assert!(
-            total.sent_bytes > JOURNEYS * UPLOAD_BYTES as u64,
-            "{driver:?}: every body whole: {}",
-            total.sent_bytes
-        );
-        assert_eq!(result.merged.journeys.ok, JOURNEYS, "{driver:?}: the server read every byte");
+        for server in [Server::plain(), Server::tls()] {
+            continue_upload(driver, &server);
+        }
     }
+}
+
+fn continue_upload(driver: mite_core::DriverChoice, server: &Server) {
+    let mut registry = Registry::default();
+    registry.journey("hostile:upload-ok", upload_ok);
+    let config = [format!("url={}", server.url("/bad/continue-upload"))];
+    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+    let result = run(&registry, scenario("hostile:upload-ok", volume), &config, server.options(driver));
+    let total = assert_target_saw_every_request(&result, server.hits());
+    let url = server.url("");
+    assert_eq!(server.route_hits("/bad/continue-upload"), JOURNEYS, "{url} {driver:?}");
+    assert_eq!(
+        (total.req_ok, total.req_errors(), total.status_codes.as_slice()),
+        (JOURNEYS, 0, &[(200, JOURNEYS)][..]),
+        "{url} {driver:?}: {:?}",
+        result.merged.error_samples
+    );
+    assert!(
+        total.sent_bytes > JOURNEYS * UPLOAD_BYTES as u64,
+        "{url} {driver:?}: every body whole: {}",
+        total.sent_bytes
+    );
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{url} {driver:?}: the server read every byte");
 }
 
 async fn upload_ok(ctx: &Ctx, _row: Row) -> JourneyResult {

@@ -74,8 +74,8 @@ impl Transport {
     /// takes at once (nearly all of them). When it takes only part (a large body, a server not
     /// reading), the rest is written while listening to the peer, which may answer before it
     /// has read the body (a 413) and then read nothing more: `PeerSpoke` comes back as soon as
-    /// the peer has bytes to read (or closed), with what was written by then. TLS is written
-    /// whole, without listening.
+    /// the peer has bytes to read (or closed), with what was written by then. Over TLS, the
+    /// same with records (the bytes counted are the plaintext sent whole).
     pub async fn write_request(&mut self, buf: BytesMut) -> (io::Result<WriteEnd>, usize, BytesMut) {
         match self {
             Transport::Plain(tcp) => {
@@ -93,20 +93,21 @@ impl Transport {
                     Err(err) => (Err(err), 0, buf),
                 }
             }
-            Transport::Tls(_) => {
-                let (result, written, buf) = self.write_all(buf).await;
-                (result.map(|()| WriteEnd::Whole), written, buf)
+            Transport::Tls(tls) => {
+                let (result, written) = Box::pin(tls.write_request(&buf)).await;
+                (result, written, buf)
             }
         }
     }
 
-    /// Writes on from byte `from` of `buf` after the peer spoke (its bytes read and found to be
-    /// no final answer, a `100 Continue`), listening again: as [`Transport::write_request`].
+    /// Writes on from byte `from` of `buf` (the request [`Transport::write_request`] began)
+    /// after the peer spoke (its bytes read and found to be no final answer, a `100
+    /// Continue`), listening again.
     pub async fn write_listening(&mut self, buf: &BytesMut, from: usize) -> (io::Result<WriteEnd>, usize) {
         match self {
             Transport::Plain(tcp) => Box::pin(write_listening(tcp, buf, from)).await,
-            // Never reached: a TLS request is written whole.
-            Transport::Tls(_) => (Ok(WriteEnd::Whole), from),
+            // The session knows where the request's write stands.
+            Transport::Tls(tls) => Box::pin(tls.write_listening(buf)).await,
         }
     }
 
@@ -258,6 +259,13 @@ pub struct TlsStream {
     net_in: Vec<u8>,
     net_in_at: usize,
     net_out: Vec<u8>,
+    /// How much of `net_out` has been written: all of it, but while a request is written
+    /// listening to the peer, which spoke first.
+    net_out_at: usize,
+    /// Of the request being written, the plaintext the session has taken, and the plaintext
+    /// whose records have all been written.
+    plain_taken: usize,
+    plain_sent: usize,
 }
 
 impl TlsStream {
@@ -274,6 +282,9 @@ impl TlsStream {
             net_in: Vec::with_capacity(TLS_READ_BYTES),
             net_in_at: 0,
             net_out: Vec::with_capacity(4096),
+            net_out_at: 0,
+            plain_taken: 0,
+            plain_sent: 0,
         };
         while stream.session.is_handshaking() {
             stream.flush().await?;
@@ -315,17 +326,117 @@ impl TlsStream {
         (self.flush().await, sent)
     }
 
-    /// Sends whatever records rustls has queued.
+    /// Sends whatever records rustls has queued (after what is left of `net_out`).
     async fn flush(&mut self) -> io::Result<()> {
-        while self.session.wants_write() {
+        loop {
+            if self.net_out_at < self.net_out.len() {
+                let out = std::mem::take(&mut self.net_out);
+                let (result, out) = self.tcp.write_all(out.slice(self.net_out_at..)).await;
+                self.net_out = out.into_inner();
+                result?;
+                self.net_out_at = self.net_out.len();
+            }
+            if !self.session.wants_write() {
+                return Ok(());
+            }
             self.net_out.clear();
+            self.net_out_at = 0;
             self.session.write_tls(&mut self.net_out)?;
-            let out = std::mem::take(&mut self.net_out);
-            let (result, out) = self.tcp.write_all(out).await;
-            self.net_out = out;
-            result?;
         }
-        Ok(())
+    }
+
+    /// Encrypts and sends a request, `data`: as [`Transport::write_request`] does in plain, one
+    /// write when the socket takes it at once (every request up to the session's 64 KiB of
+    /// plaintext at a time, nearly all of them), else the rest written while listening to the
+    /// peer ([`TlsStream::write_listening`]). Returns the plaintext sent whole.
+    async fn write_request(&mut self, data: &[u8]) -> (io::Result<WriteEnd>, usize) {
+        (self.plain_taken, self.plain_sent) = (0, 0);
+        match self.session.writer().write(data) {
+            Ok(taken) => self.plain_taken = taken,
+            Err(err) => return (Err(err), 0),
+        }
+        self.net_out.clear();
+        self.net_out_at = 0;
+        if let Err(err) = self.session.write_tls(&mut self.net_out) {
+            return (Err(err), 0);
+        }
+        let out = std::mem::take(&mut self.net_out);
+        let (result, out) = self.tcp.write(out).await;
+        self.net_out = out;
+        match result {
+            Ok(0) if !self.net_out.is_empty() => return (Err(io::ErrorKind::WriteZero.into()), 0),
+            Ok(written) => self.net_out_at = written,
+            Err(err) => return (Err(err), 0),
+        }
+        if self.net_out_at == self.net_out.len() && self.plain_taken == data.len() && !self.session.wants_write() {
+            self.plain_sent = data.len();
+            return (Ok(WriteEnd::Whole), data.len());
+        }
+        // Rare (a large body, a server not reading): boxed, so that every request's future
+        // stays small.
+        Box::pin(self.write_listening(data)).await
+    }
+
+    /// Writes on the request `data` that [`TlsStream::write_request`] began, listening to the
+    /// peer: the records left, then the plaintext left, 64 KiB at a time. Returns `PeerSpoke`
+    /// once the peer has sent plaintext (or closed): records with nothing for the caller (a
+    /// TLS 1.3 session ticket) are taken in and the write goes on. Returns the plaintext sent
+    /// whole (a piece whose records were cut short is not counted).
+    async fn write_listening(&mut self, data: &[u8]) -> (io::Result<WriteEnd>, usize) {
+        loop {
+            if self.net_out_at < self.net_out.len() {
+                let (result, at) = write_listening(&self.tcp, &self.net_out, self.net_out_at).await;
+                self.net_out_at = at;
+                match result {
+                    Ok(WriteEnd::Whole) => {}
+                    Ok(WriteEnd::PeerSpoke) => match self.answer_ready().await {
+                        Ok(true) => return (Ok(WriteEnd::PeerSpoke), self.plain_sent),
+                        Ok(false) => {}
+                        Err(err) => return (Err(err), self.plain_sent),
+                    },
+                    Err(err) => return (Err(err), self.plain_sent),
+                }
+                continue;
+            }
+            if self.session.wants_write() {
+                self.net_out.clear();
+                self.net_out_at = 0;
+                if let Err(err) = self.session.write_tls(&mut self.net_out) {
+                    return (Err(err), self.plain_sent);
+                }
+                continue;
+            }
+            self.plain_sent = self.plain_taken;
+            if self.plain_taken == data.len() {
+                return (Ok(WriteEnd::Whole), self.plain_sent);
+            }
+            match self.session.writer().write(&data[self.plain_taken..]) {
+                Ok(0) => {
+                    let stuck = io::Error::new(io::ErrorKind::WriteZero, "TLS session accepts no more data");
+                    return (Err(stuck), self.plain_sent);
+                }
+                Ok(taken) => self.plain_taken += taken,
+                Err(err) => return (Err(err), self.plain_sent),
+            }
+        }
+    }
+
+    /// The peer sent something while a request was being written: takes in what has arrived,
+    /// never waiting for more (the socket has bytes, an end or an error to give), and says
+    /// whether the caller has something to read: plaintext, or the end of the stream.
+    async fn answer_ready(&mut self) -> io::Result<bool> {
+        loop {
+            if self.pump(None).await? == 0 {
+                return Ok(true);
+            }
+            let state = self.session.process_new_packets().map_err(tls_error)?;
+            if state.plaintext_bytes_to_read() > 0 || state.peer_has_closed() {
+                return Ok(true);
+            }
+            if self.net_in_at >= self.net_in.len() {
+                return Ok(false);
+            }
+        }
     }
 
     /// Feeds rustls more ciphertext, reading from the socket when none is pending. Returns the
@@ -380,6 +491,11 @@ impl TlsStream {
             match self.pump(cancel.clone()).await {
                 Ok(_) => {}
                 Err(err) => return (Err(err), buf),
+            }
+            // Not while a request's records wait to be written (the server answered before
+            // reading them, and may never): this read must not wait on that write.
+            if self.net_out_at < self.net_out.len() {
+                continue;
             }
             if let Err(err) = self.flush().await {
                 return (Err(err), buf);
