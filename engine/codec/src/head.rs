@@ -92,9 +92,15 @@ pub enum HeadStep {
 /// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
 /// and the buffer never holds more than one head.
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
-    let Some(OneHead { status, minor_version, used, fields, folded }) =
-        parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS))?
-    else {
+    let parsed = match parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS)) {
+        // A line that starts with a space or a tab (obs-fold) is an invalid header name to
+        // httparse's strict defaults: only then is the head parsed again, allowing folds.
+        Err(CodecError::Malformed { what: HEADER_NAME_ERROR }) => {
+            return parse_folded_step(buf, limits, request_was_head);
+        }
+        parsed => parsed?,
+    };
+    let Some((status, minor_version, used, fields)) = parsed else {
         if buf.len() > limits.head_bytes_max {
             return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
@@ -132,81 +138,79 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         framing,
         keep_alive,
         set_cookie: fields.set_cookie,
-        folded,
+        folded: false,
     })))
 }
 
-/// One head parsed: status, minor version, bytes used, what the framing needs from its fields,
-/// and whether a field was folded over lines.
-struct OneHead {
-    status: u16,
-    minor_version: u8,
-    used: usize,
-    fields: FieldSummary,
-    folded: bool,
-}
-
-/// Parses one head with up to `slots` (at most `HEADER_SLOTS`) header fields, or `None` when
-/// incomplete.
+/// Parses one head with up to `slots` (at most `HEADER_SLOTS`) header fields: `(status, minor
+/// version, bytes used, framing fields)`, or `None` when incomplete.
 ///
 /// The header slots are left uninitialised (httparse writes each one before it hands it back):
 /// setting up 256 initialised slots, or even 32, costs more than parsing a short head's fields.
-///
-/// A line that starts with a space or a tab (obs-fold) is an invalid header name to httparse's
-/// strict defaults: only then is the head parsed again with folds allowed (`parse_folded`), so
-/// a head without folds costs what it did.
-fn parse_one(rest: &[u8], slots: usize) -> Result<Option<OneHead>, CodecError> {
+fn parse_one(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
     let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
     let mut response = httparse::Response::new(&mut []);
     let parser = httparse::ParserConfig::default(); // httparse's strict defaults, as `Response::parse`
     match parser.parse_response_with_uninit_headers(&mut response, rest, &mut headers[..slots]) {
         Ok(httparse::Status::Complete(used)) => {
             let fields = FieldSummary::of(response.headers)?;
-            let (status, minor_version) = (response.code.unwrap_or(0), response.version.unwrap_or(1));
-            Ok(Some(OneHead { status, minor_version, used, fields, folded: false }))
+            Ok(Some((response.code.unwrap_or(0), response.version.unwrap_or(1), used, fields)))
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
-        Err(httparse::Error::HeaderName) => parse_folded(rest, slots),
         Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
     }
 }
 
-/// [`parse_one`] with obs-fold allowed (RFC 9112 §5.2: a user agent replaces each fold with
-/// spaces before it interprets the value). A fold inside a `Content-Length` or
-/// `Transfer-Encoding` value is refused: `1` folded over `2` could be read as 1, 12 or `1 2`,
-/// and a client and the servers before it disagreeing on where a body ends is how responses
-/// are smuggled. (`Connection` is read as a list, a fold being one more space.)
+/// What httparse's strict defaults say of a line that starts with a space or a tab.
+const HEADER_NAME_ERROR: &str = "invalid header name";
+
+/// [`parse_head_step`] for a head the strict parser refused with an invalid header name: parsed
+/// again with obs-fold allowed (RFC 9112 §5.2: a user agent replaces each fold with spaces
+/// before it interprets the value), then, when it is complete, its copy with every fold
+/// replaced (same length) goes through the strict parser, so that the fields are read by the
+/// one reader the plain heads use (which stays inlined: a second caller would cost every head).
+/// A fold inside a `Content-Length` or `Transfer-Encoding` value is refused: `1` folded over `2`
+/// could be read as 1, 12 or `1 2`, and a client and the servers before it disagreeing on
+/// where a body ends is how responses are smuggled. (`Connection` is read as a list, a fold
+/// being more spaces.) A head with no fold is refused as the strict parser refused it.
 #[cold]
 #[inline(never)]
-fn parse_folded(rest: &[u8], slots: usize) -> Result<Option<OneHead>, CodecError> {
+fn parse_folded_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    let slots = limits.headers_count_max.min(HEADER_SLOTS);
     let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
     let mut response = httparse::Response::new(&mut []);
     let mut parser = httparse::ParserConfig::default();
     parser.allow_obsolete_multiline_headers_in_responses(true);
-    match parser.parse_response_with_uninit_headers(&mut response, rest, &mut headers[..slots]) {
-        Ok(httparse::Status::Complete(used)) => {
-            for header in response.headers.iter() {
-                let name = header.name.as_bytes();
-                let framing = if CONTENT_LENGTH.matches(name) {
-                    "Content-Length"
-                } else if TRANSFER_ENCODING.matches(name) {
-                    "Transfer-Encoding"
-                } else {
-                    continue;
-                };
-                if header.value.iter().any(|&b| b == b'\n' || b == b'\r') {
-                    return Err(CodecError::FoldedFraming { field: framing });
-                }
-            }
-            let fields = FieldSummary::of(response.headers)?;
-            let (status, minor_version) = (response.code.unwrap_or(0), response.version.unwrap_or(1));
-            Ok(Some(OneHead { status, minor_version, used, fields, folded: true }))
+    let used = match parser.parse_response_with_uninit_headers(&mut response, buf, &mut headers[..slots]) {
+        Ok(httparse::Status::Complete(used)) => used,
+        Ok(httparse::Status::Partial) if buf.len() > limits.head_bytes_max => {
+            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
-        Ok(httparse::Status::Partial) => Ok(None),
-        Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
-        Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(CodecError::TooManyHeaders { limit: slots }),
+        Err(err) => return Err(CodecError::Malformed { what: parse_error_name(err) }),
+    };
+    for header in response.headers.iter() {
+        let name = header.name.as_bytes();
+        let field = if CONTENT_LENGTH.matches(name) {
+            "Content-Length"
+        } else if TRANSFER_ENCODING.matches(name) {
+            "Transfer-Encoding"
+        } else {
+            continue;
+        };
+        // httparse leaves the line breaks of a fold in the value (trimmed at its ends).
+        if header.value.iter().any(|&b| b == b'\n' || b == b'\r') {
+            return Err(CodecError::FoldedFraming { field });
+        }
     }
+    let mut unfolded = buf[..used].to_vec();
+    unfold(&mut unfolded);
+    Ok(match parse_head_step(&unfolded, limits, request_was_head)? {
+        Some(HeadStep::Final(head)) => Some(HeadStep::Final(ResponseHead { folded: true, ..head })),
+        step => step,
+    })
 }
 
 /// Replaces every obs-fold in `head` (one complete head: a line break followed by spaces or
@@ -393,7 +397,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 
 fn parse_error_name(err: httparse::Error) -> &'static str {
     match err {
-        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderName => HEADER_NAME_ERROR,
         httparse::Error::HeaderValue => "invalid header value",
         httparse::Error::NewLine => "invalid line ending",
         httparse::Error::Status => "invalid status code",

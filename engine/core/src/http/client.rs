@@ -760,15 +760,22 @@ impl HttpClient {
         started: Instant,
         on_written: &dyn Fn(u64),
     ) -> Result<Trip, TripError> {
-        let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         conn.body_buf.clear();
         let mut first_byte_us = None;
-        let written = write_request(conn, request, &mut reader, started, &mut first_byte_us).await?;
-        on_written(written.bytes);
+        let limits = &self.settings.limits;
+        let Written { bytes: request_bytes, whole, failed, ended, reader } =
+            write_request(conn, request, limits, started, &mut first_byte_us).await?;
+        on_written(request_bytes);
+        // Made after the write (not held across it: every request's future stays smaller),
+        // unless the server answered during the write and a reader has begun its response.
+        let mut reader = match reader {
+            Some(reader) => *reader,
+            None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
+        };
         // A request written in part reached the server, which may have answered before reading
         // the rest (a 413 for a body too large): its answer, when one can be read, is the
         // response; else the write's error stands, the request counted as sent.
-        let ended = match (written.ended, written.failed) {
+        let ended = match (ended, failed) {
             (Some(ended), _) => ended,
             (None, failed) => match (read_response(conn, &mut reader, started, &mut first_byte_us).await, failed) {
                 (Ok(ended), _) => ended,
@@ -785,10 +792,10 @@ impl HttpClient {
             head: raw_head,
             body,
             body_bytes,
-            request_bytes: written.bytes,
+            request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             ended,
-            keep_alive: head.keep_alive && written.whole,
+            keep_alive: head.keep_alive && whole,
             set_cookie: head.set_cookie,
         })
     }
@@ -813,11 +820,14 @@ struct Written {
     failed: Option<Box<TripError>>,
     /// When the response's last byte arrived, when it came whole before the write ended.
     ended: Option<Instant>,
+    /// The reader of a response that began to arrive before the write ended. Boxed: rare.
+    reader: Option<Box<ResponseReader>>,
 }
 
 impl Written {
+    #[inline]
     fn whole(bytes: usize) -> Written {
-        Written { bytes: bytes as u64, whole: true, failed: None, ended: None }
+        Written { bytes: bytes as u64, whole: true, failed: None, ended: None, reader: None }
     }
 }
 
@@ -828,7 +838,7 @@ impl Written {
 async fn write_request(
     conn: &mut Conn,
     request: &Exchange<'_>,
-    reader: &mut ResponseReader,
+    limits: &Limits,
     started: Instant,
     first_byte_us: &mut Option<u64>,
 ) -> Result<Written, TripError> {
@@ -846,11 +856,15 @@ async fn write_request(
     match result {
         Ok(WriteEnd::Whole) => Ok(Written::whole(written)),
         // Rare (a large body): boxed, so that every request's future stays small.
-        Ok(WriteEnd::PeerSpoke) => Box::pin(write_while_answered(conn, reader, started, first_byte_us, written)).await,
+        Ok(WriteEnd::PeerSpoke) => {
+            let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
+            Box::pin(write_while_answered(conn, reader, started, first_byte_us, written)).await
+        }
         // Not sent: a server never saw it.
         Err(err) if written == 0 => Err(send_failed(&err)),
         Err(err) => {
-            Ok(Written { bytes: written as u64, whole: false, failed: Some(Box::new(send_failed(&err))), ended: None })
+            let failed = Some(Box::new(send_failed(&err)));
+            Ok(Written { bytes: written as u64, whole: false, failed, ended: None, reader: None })
         }
     }
 }
@@ -863,27 +877,30 @@ async fn write_request(
 /// request counts as sent with the bytes actually written.
 async fn write_while_answered(
     conn: &mut Conn,
-    reader: &mut ResponseReader,
+    mut reader: Box<ResponseReader>,
     started: Instant,
     first_byte_us: &mut Option<u64>,
     mut written: usize,
 ) -> Result<Written, TripError> {
     loop {
-        let ended = read_step(conn, reader, started, first_byte_us).await?;
+        let buf = std::mem::take(&mut conn.read_buf);
+        let (read, buf) = conn.io.read_some(buf).await;
+        conn.read_buf = buf;
+        let ended = took_in(conn, &mut reader, read, started, first_byte_us)?;
         if ended.is_some() || reader.head().is_some() {
             conn.io.stop_sending();
-            return Ok(Written { bytes: written as u64, whole: false, failed: None, ended });
+            return Ok(Written { bytes: written as u64, whole: false, failed: None, ended, reader: Some(reader) });
         }
         let buf = std::mem::take(&mut conn.write_buf);
         let (result, now) = conn.io.write_listening(&buf, written).await;
         conn.write_buf = buf;
         written = now;
         match result {
-            Ok(WriteEnd::Whole) => return Ok(Written::whole(written)),
+            Ok(WriteEnd::Whole) => return Ok(Written { reader: Some(reader), ..Written::whole(written) }),
             Ok(WriteEnd::PeerSpoke) => {}
             Err(err) => {
                 let failed = Some(Box::new(send_failed(&err)));
-                return Ok(Written { bytes: written as u64, whole: false, failed, ended: None });
+                return Ok(Written { bytes: written as u64, whole: false, failed, ended: None, reader: Some(reader) });
             }
         }
     }
@@ -913,23 +930,27 @@ async fn read_response(
         }
     }
     loop {
-        if let Some(ended) = read_step(conn, reader, started, first_byte_us).await? {
+        let buf = std::mem::take(&mut conn.read_buf);
+        let (read, buf) = conn.io.read_some(buf).await;
+        conn.read_buf = buf;
+        if let Some(ended) = took_in(conn, reader, read, started, first_byte_us)? {
             return Ok(ended);
         }
     }
 }
 
-/// Reads once and feeds what came to `reader`: when the response's last byte came (or the
-/// server closed after a close-delimited body), when that read returned.
-async fn read_step(
+/// Takes in what a read brought (the clock read as it returned), feeding it to `reader`: when
+/// the response's last byte came (or the server closed after a close-delimited body), then.
+/// (Not an `async fn` around the read: the read's await stays in its caller's future, one state
+/// machine per exchange, as cheap as a loop written out; and inlined into both callers.)
+#[inline(always)]
+fn took_in(
     conn: &mut Conn,
     reader: &mut ResponseReader,
+    read: io::Result<usize>,
     started: Instant,
     first_byte_us: &mut Option<u64>,
 ) -> Result<Option<Instant>, TripError> {
-    let buf = std::mem::take(&mut conn.read_buf);
-    let (read, buf) = conn.io.read_some(buf).await;
-    conn.read_buf = buf;
     let at = Instant::now();
     match read {
         Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| Some(at)),
@@ -949,6 +970,7 @@ async fn read_step(
 }
 
 /// Feeds the read buffer to `reader`.
+#[inline(always)]
 fn feed(conn: &mut Conn, reader: &mut ResponseReader) -> Result<ReadProgress, TripError> {
     reader.feed(&mut conn.read_buf, &mut conn.body_buf).map_err(|err| codec_trip(&err))
 }
