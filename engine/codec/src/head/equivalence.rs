@@ -55,10 +55,7 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
 /// Status, minor version, bytes used, fields, and whether a field was folded.
 type ReferenceHead = (u16, u8, usize, FieldSummary, bool);
 
-fn reference_one<const N: usize>(
-    rest: &[u8],
-    slots: usize,
-) -> Result<Option<ReferenceHead>, CodecError> {
+fn reference_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<ReferenceHead>, CodecError> {
     let mut headers = [httparse::EMPTY_HEADER; N];
     let mut response = httparse::Response::new(&mut headers[..slots]);
     // Strict first; a line that starts with whitespace (an invalid name to the strict parser)
