@@ -331,6 +331,33 @@ fn early_answer_held(driver: mite_core::DriverChoice, server: Server) {
     );
 }
 
+/// An early answer that is not HTTP, the connection then held: a `malformed` error at once
+/// (not a timeout after the hold), the request sent, with the bytes written before counted.
+#[test]
+fn a_garbage_early_answer_while_the_server_holds_is_malformed_at_once() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        let server = Server::plain();
+        let path = "/bad/early-hold/3000";
+        let mut registry = Registry::default();
+        registry.journey("hostile:upload", upload);
+        let config = [format!("url={}", server.url(&format!("{path}?garbage")))];
+        let mut opts = server.options(driver);
+        opts.http.request_timeout = Duration::from_secs(1);
+        let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+        let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
+        let total = assert_target_saw_every_request(&result, server.hits());
+        assert_eq!(server.route_hits(path), JOURNEYS, "{driver:?}");
+        assert_eq!(
+            (total.req_ok, total.errors_of(ErrorKind::Malformed), total.not_sent),
+            (0, JOURNEYS, 0),
+            "{driver:?}: {:?}",
+            result.merged.error_samples
+        );
+        assert!(total.sent_bytes > 0, "{driver:?}: the bytes written before the answer count");
+        assert!(result.duration_s < 2.5, "{driver:?}: no wait for the hold ({} s)", result.duration_s);
+    }
+}
+
 /// The other side of listening while writing: a server that says `100 Continue` (unasked) as
 /// soon as it has the head, then reads the whole body and answers `200`, gets the whole body.
 /// An interim answer is no reason to stop sending.

@@ -79,7 +79,7 @@ pub const CONTINUE_UPLOAD_PATH: &str = "/bad/continue-upload";
 /// `/bad/early-hold/<ms>`: answered as [`EARLY_ANSWER_PATH`] is, but the connection is then held
 /// open for `<ms>` milliseconds (at most [`EARLY_HOLD_MS_MAX`]), nothing read and nothing sent,
 /// before it is closed: a client that only reads once its write of the body ends never sees
-/// the answer in time.
+/// the answer in time. With `?garbage`, the answer is not HTTP ([`crate::route::early_answer_to`]).
 pub const EARLY_HOLD_PREFIX: &str = "/bad/early-hold/";
 
 /// Longest hold `/bad/early-hold/<ms>` accepts, in milliseconds.
@@ -91,7 +91,8 @@ pub fn early_hold(path: &str) -> Option<std::time::Duration> {
     if path == EARLY_ANSWER_PATH {
         return Some(std::time::Duration::ZERO);
     }
-    let ms = path.strip_prefix(EARLY_HOLD_PREFIX)?.parse::<u64>().ok()?;
+    let rest = path.strip_prefix(EARLY_HOLD_PREFIX)?;
+    let ms = rest.split_once('?').map_or(rest, |(ms, _)| ms).parse::<u64>().ok()?;
     Some(std::time::Duration::from_millis(ms.min(EARLY_HOLD_MS_MAX)))
 }
 

@@ -189,6 +189,12 @@ pub fn early_answer() -> Vec<u8> {
     response(413, "Content Too Large", "", b"too large", true)
 }
 
+/// The early answer to a request for `path`: [`early_answer`], or bytes that are not HTTP for
+/// `/bad/early-hold/<ms>?garbage`.
+pub fn early_answer_to(path: &str) -> Vec<u8> {
+    if path.ends_with("?garbage") { b"SSH-2.0-OpenSSH_9.2p1\r\n\r\n".to_vec() } else { early_answer() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

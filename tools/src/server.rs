@@ -282,7 +282,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                     // Closing with the body unread resets the connection: the client's write
                     // of the rest fails, and the answer is already on its way. Held first, the
                     // client's write of the rest waits (nothing is read) until then.
-                    write(&mut stream, crate::route::early_answer()).await;
+                    write(&mut stream, crate::route::early_answer_to(path)).await;
                     if !hold.is_zero() {
                         monoio::time::sleep(hold).await;
                     }

@@ -175,9 +175,9 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
                     continued = true;
                     break;
                 }
-                Parsed::AnswerEarly { hold, .. } => {
+                Parsed::AnswerEarly { path, hold } => {
                     hits.fetch_add(1, Ordering::Relaxed);
-                    stream.write_all(&crate::route::early_answer())?;
+                    stream.write_all(&crate::route::early_answer_to(path))?;
                     stream.flush()?;
                     std::thread::sleep(hold);
                     return Ok(());

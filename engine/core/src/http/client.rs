@@ -763,7 +763,7 @@ impl HttpClient {
         conn.body_buf.clear();
         let mut first_byte_us = None;
         let limits = &self.settings.limits;
-        let Written { bytes: request_bytes, whole, failed, ended, reader } =
+        let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader } =
             write_request(conn, request, limits, started, &mut first_byte_us).await?;
         on_written(request_bytes);
         // Made after the write (not held across it: every request's future stays smaller),
@@ -777,6 +777,8 @@ impl HttpClient {
         // response; else the write's error stands, the request counted as sent.
         let ended = match (ended, failed) {
             (Some(ended), _) => ended,
+            // The server's answer during the write was cut short or did not parse.
+            (None, Some(error)) if answer_failed => return Err(*error),
             (None, failed) => match (read_response(conn, &mut reader, started, &mut first_byte_us).await, failed) {
                 (Ok(ended), _) => ended,
                 (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
@@ -816,8 +818,10 @@ struct Written {
     bytes: u64,
     /// All of them: the connection can carry another request once the response is read.
     whole: bool,
-    /// Why the write stopped short, when it failed (an answer may still be read). Boxed: rare.
+    /// Why the write stopped short, when it failed (an answer may still be read), or why the
+    /// answer read during it failed (`answer_failed`). Boxed: rare.
     failed: Option<Box<TripError>>,
+    answer_failed: bool,
     /// When the response's last byte arrived, when it came whole before the write ended.
     ended: Option<Instant>,
     /// The reader of a response that began to arrive before the write ended. Boxed: rare.
@@ -827,7 +831,7 @@ struct Written {
 impl Written {
     #[inline]
     fn whole(bytes: usize) -> Written {
-        Written { bytes: bytes as u64, whole: true, failed: None, ended: None, reader: None }
+        Written { bytes: bytes as u64, whole: true, failed: None, answer_failed: false, ended: None, reader: None }
     }
 }
 
@@ -864,7 +868,7 @@ async fn write_request(
         Err(err) if written == 0 => Err(send_failed(&err)),
         Err(err) => {
             let failed = Some(Box::new(send_failed(&err)));
-            Ok(Written { bytes: written as u64, whole: false, failed, ended: None, reader: None })
+            Ok(Written { bytes: written as u64, whole: false, failed, answer_failed: false, ended: None, reader: None })
         }
     }
 }
@@ -886,10 +890,22 @@ async fn write_while_answered(
         let buf = std::mem::take(&mut conn.read_buf);
         let (read, buf) = conn.io.read_some(buf).await;
         conn.read_buf = buf;
-        let ended = took_in(conn, &mut reader, read, started, first_byte_us)?;
+        let stopped = Written {
+            bytes: written as u64,
+            whole: false,
+            failed: None,
+            answer_failed: false,
+            ended: None,
+            reader: None,
+        };
+        let ended = match took_in(conn, &mut reader, read, started, first_byte_us) {
+            Ok(ended) => ended,
+            // The bytes written still count (the caller tells them before the error).
+            Err(err) => return Ok(Written { failed: Some(Box::new(err)), answer_failed: true, ..stopped }),
+        };
         if ended.is_some() || reader.head().is_some() {
             conn.io.stop_sending();
-            return Ok(Written { bytes: written as u64, whole: false, failed: None, ended, reader: Some(reader) });
+            return Ok(Written { ended, reader: Some(reader), ..stopped });
         }
         let buf = std::mem::take(&mut conn.write_buf);
         let (result, now) = conn.io.write_listening(&buf, written).await;
@@ -900,7 +916,14 @@ async fn write_while_answered(
             Ok(WriteEnd::PeerSpoke) => {}
             Err(err) => {
                 let failed = Some(Box::new(send_failed(&err)));
-                return Ok(Written { bytes: written as u64, whole: false, failed, ended: None, reader: Some(reader) });
+                return Ok(Written {
+                    bytes: written as u64,
+                    whole: false,
+                    failed,
+                    answer_failed: false,
+                    ended: None,
+                    reader: Some(reader),
+                });
             }
         }
     }
