@@ -22,13 +22,13 @@ use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_G
 use crate::model::config::{Config, ConfigError};
 use crate::model::datapool::Row;
 use crate::model::volume::VolumeError;
-use crate::output::events::{Progress, Reporter, RunEvent};
+use crate::output::events::{Cut, Piece, Progress, Reporter, RunEvent};
 use crate::output::exposition::Exporter;
 use crate::output::hdr_log::HdrLog;
 use crate::output::html::dashboard::LiveRun;
 pub use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::timeline::IntervalDetail;
-use crate::stats::{Intervals, Merged};
+use crate::stats::{IntervalKey, Intervals, Merged, Phase};
 
 /// How a run is carried out (not what it runs).
 #[derive(Clone, Debug)]
@@ -479,6 +479,8 @@ struct Span {
     seconds: f64,
     /// The core's last snapshot (it stopped).
     last: bool,
+    /// The part of the core's run it covers.
+    phase: Phase,
 }
 
 /// Per core: when it last reported and which interval, and per pending interval the time each
@@ -489,7 +491,7 @@ struct CoreReports {
     last_index: Vec<Option<u64>>,
     finished: Vec<bool>,
     silent_noted: Vec<bool>,
-    spans: std::collections::BTreeMap<u64, Vec<Span>>,
+    spans: std::collections::BTreeMap<IntervalKey, Vec<Span>>,
     stopped_s: f64,
 }
 
@@ -508,8 +510,9 @@ impl CoreReports {
 
     fn add(&mut self, snapshot: &crate::stats::Snapshot) {
         let core = snapshot.core;
-        let span = Span { core, seconds: snapshot.elapsed_s - self.reported_s[core], last: snapshot.last };
-        self.spans.entry(snapshot.tick).or_default().push(span);
+        let seconds = snapshot.elapsed_s - self.reported_s[core];
+        let span = Span { core, seconds, last: snapshot.last, phase: snapshot.phase };
+        self.spans.entry(snapshot.key()).or_default().push(span);
         self.reported_s[core] = snapshot.elapsed_s;
         self.last_index[core] = Some(snapshot.tick);
         self.silent_noted[core] = false;
@@ -675,7 +678,6 @@ impl<'a, 'r> Collector<'a, 'r> {
             .map(|span| self.options.cores[span.core])
             .collect();
         let longest_s = spans.iter().map(|span| span.seconds).fold(0.0, f64::max);
-        let ends_a_core = spans.iter().any(|span| span.last);
         let seconds = if late.is_empty() { gap_s } else { longest_s }.max(1e-3);
         if let Some(log) = self.sinks.hdr_log.as_deref_mut()
             && let Err(err) = log.write_interval(&interval, (elapsed_s - seconds).max(0.0), seconds)
@@ -690,10 +692,11 @@ impl<'a, 'r> Collector<'a, 'r> {
             exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
         }
         let last = self.pending.all_finished() && self.pending.none_pending();
-        // Each interval is reported once, as it is; a last one cut short by the stop says so.
+        // Each interval is reported once, as it is; one cut short by the stop, and the grace
+        // after it, say so.
         let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
-        let partial = Progress::is_partial(seconds, self.options.tick, ends_a_core);
-        let progress = Progress { point: &point, target, seconds, partial, last, late: &late };
+        let piece = self.piece(&spans, seconds, last);
+        let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
             // In the timeline (the result file, the charts), a final interval shorter than half
@@ -720,6 +723,26 @@ impl<'a, 'r> Collector<'a, 'r> {
             dashboard.publish_interval(&self.sinks.live, &known, &self.merged, &self.intervals);
         }
         Ok(())
+    }
+}
+
+impl Collector<'_, '_> {
+    /// What part of the run an interval's line describes, from its cores' spans: the grace, a
+    /// piece cut short by the stop (the run's, or one core's), or a whole interval.
+    fn piece(&self, spans: &[Span], seconds: f64, last: bool) -> Piece {
+        if spans.iter().any(|span| span.phase.in_grace()) {
+            return Piece::Grace { last };
+        }
+        let stop = spans.iter().any(|span| span.phase == Phase::Stop);
+        let ends_a_core = stop || spans.iter().any(|span| span.last);
+        if !Progress::is_partial(seconds, self.options.tick, ends_a_core) {
+            return Piece::Whole;
+        }
+        Piece::Partial(match (stop, last) {
+            (true, _) => Cut::Stop,
+            (false, true) => Cut::End,
+            (false, false) => Cut::CoreStop,
+        })
     }
 }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use crate::limits::STATS_WAITING_VALUES_MAX;
 use crate::stats::histogram::fit_range;
 use crate::stats::value_sums::ValueSums;
-use crate::stats::{Merged, RecordedValues, Snapshot, TxnStats};
+use crate::stats::{IntervalKey, Merged, RecordedValues, Snapshot, TxnStats};
 
 /// An interval not yet complete.
 #[derive(Default)]
@@ -46,12 +46,12 @@ struct Pending {
 
 /// Snapshots merged into their intervals until each is complete.
 pub struct Intervals {
-    /// Per core: the last tick it reported.
-    last_tick: Vec<Option<u64>>,
+    /// Per core: the last interval it reported.
+    last_tick: Vec<Option<IntervalKey>>,
     /// Per core: whether it sent its last snapshot.
     finished: Vec<bool>,
-    /// Intervals not yet complete, by tick.
-    pending: BTreeMap<u64, Pending>,
+    /// Intervals not yet complete, by tick (the run's piece of an interval before the grace's).
+    pending: BTreeMap<IntervalKey, Pending>,
     /// The transactions of the last interval handed back, counters zeroed, by name.
     spare: BTreeMap<Arc<str>, TxnStats>,
     /// Values an interval keeps waiting before it adds them (`STATS_WAITING_VALUES_MAX`).
@@ -79,11 +79,11 @@ impl Intervals {
 
     /// Takes a snapshot into the interval it closes (`snapshot.core` is below `cores`).
     pub fn add(&mut self, snapshot: Snapshot) {
-        self.last_tick[snapshot.core] = Some(snapshot.tick);
+        self.last_tick[snapshot.core] = Some(snapshot.key());
         if snapshot.last {
             self.finished[snapshot.core] = true;
         }
-        let pending = self.pending.entry(snapshot.tick).or_default();
+        let pending = self.pending.entry(snapshot.key()).or_default();
         pending.elapsed_s = pending.elapsed_s.max(snapshot.elapsed_s);
         pending.waiting_values += snapshot.recorded.iter().flatten().map(RecordedValues::len).sum::<usize>();
         pending.waiting.push(snapshot);
@@ -344,5 +344,31 @@ mod tests {
         intervals.add(snapshot(1, 1, &[]));
         assert!(intervals.pop_complete().is_some() && intervals.none_pending());
         assert!(!intervals.all_finished());
+    }
+
+    /// The stop at 1.5 s with journeys in flight: the piece up to it and the grace's piece to
+    /// 2 s have the same interval index, and are two intervals, in that order (they were one).
+    #[test]
+    fn the_grace_is_an_interval_apart_from_the_stop() {
+        use crate::stats::Phase;
+        let mut intervals = Intervals::new(2);
+        let piece = |core, tick, phase, last| Snapshot { phase, last, ..snapshot(core, tick, &[Some(vec![10])]) };
+        // Core 1 had nothing in flight at its stop: its last report, in the run's interval 1.
+        intervals.add(piece(0, 1, Phase::Stop, false));
+        intervals.add(piece(1, 1, Phase::Run, true));
+        intervals.add(piece(0, 1, Phase::Grace, false));
+        intervals.add(piece(0, 2, Phase::Grace, true));
+        let counts: Vec<u64> =
+            std::iter::from_fn(|| intervals.pop_complete()).map(|(m, _)| m.txns[&name(0)].req_ok).collect();
+        assert_eq!(counts, [2, 1, 1], "the stop's piece (both cores), then two pieces of grace");
+        assert!(intervals.all_finished() && intervals.none_pending());
+        // A grace piece waits for a core that has not reported past it.
+        let mut intervals = Intervals::new(2);
+        intervals.add(piece(0, 1, Phase::Grace, false));
+        intervals.add(piece(1, 1, Phase::Stop, false));
+        assert!(intervals.pop_complete().is_some(), "interval 1 up to the stop");
+        assert!(intervals.pop_complete().is_none(), "core 1 has not reported its grace to 2 s");
+        intervals.add(piece(1, 2, Phase::Grace, true));
+        assert!(intervals.pop_complete().is_some());
     }
 }
