@@ -699,10 +699,13 @@ impl<'a, 'r> Collector<'a, 'r> {
         let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
-            // In the timeline (the result file, the charts), a final interval shorter than half
-            // a tick would show a rate from a handful of requests over a few milliseconds: it
-            // is folded into the one before.
-            Some((before, started_s)) if last && seconds < self.options.tick.as_secs_f64() / 2.0 => {
+            // In the timeline (the result file, the charts), a piece shorter than half a tick
+            // (the piece up to the stop, a piece of the grace, the run's last) would show a
+            // rate from a handful of requests over a few milliseconds: it is folded into the
+            // one before.
+            Some((before, started_s))
+                if (last || piece != Piece::Whole) && seconds < self.options.tick.as_secs_f64() / 2.0 =>
+            {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
                 self.intervals.pop();

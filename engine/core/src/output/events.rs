@@ -230,7 +230,12 @@ impl fmt::Display for Progress<'_> {
                 let journeys = &point.detail.journeys;
                 let draining = point.journeys_in_flight + journeys.ok + journeys.failed + journeys.cancelled;
                 let end = if last { " to the end" } else { "" };
-                write!(f, "[{:>7.2}s] grace {span}{end}, draining {} journeys in flight: {counts}", point.elapsed_s, grouped(draining))?;
+                write!(
+                    f,
+                    "[{:>7.2}s] grace {span}{end}, draining {} journeys in flight: {counts}",
+                    point.elapsed_s,
+                    grouped(draining)
+                )?;
                 if journeys.cancelled > 0 {
                     write!(f, "  cancelled {}", grouped(journeys.cancelled))?;
                 }
@@ -238,7 +243,13 @@ impl fmt::Display for Progress<'_> {
         }
         if let Piece::Grace { .. } = self.piece {
             // Nothing starts in the grace: no target to set the journeys against.
-            write!(f, "  p50 {:>8}  p99 {:>8}  in flight {}", ms(point.p50_us), ms(point.p99_us), point.journeys_in_flight)?;
+            write!(
+                f,
+                "  p50 {:>8}  p99 {:>8}  in flight {}",
+                ms(point.p50_us),
+                ms(point.p99_us),
+                point.journeys_in_flight
+            )?;
         } else {
             write!(
                 f,
@@ -351,8 +362,8 @@ mod tests {
             p50_us: 1_500,
             ..IntervalPoint::default()
         };
-        let text =
-            Progress { point: &point, target: 0, seconds: 0.0123, piece: Piece::Partial(Cut::End), late: &[] }.to_string();
+        let text = Progress { point: &point, target: 0, seconds: 0.0123, piece: Piece::Partial(Cut::End), late: &[] }
+            .to_string();
         assert!(text.starts_with("[   3.01s] partial 12.3ms to the end: ok 6  err 1  7 txn  p50   1.50ms"), "{text}");
         assert!(!text.contains("/s"), "no rate over a few milliseconds: {text}");
         let long =
@@ -362,6 +373,41 @@ mod tests {
         assert!(Progress::is_partial(0.2, tick, true) && !Progress::is_partial(0.2, tick, false));
         assert!(!Progress::is_partial(0.99, tick, true), "a tick's timer a little late is not a partial interval");
         assert!(!Progress::is_partial(1.3, tick, true), "the last tick plus the grace is whole");
+    }
+
+    /// Outside tester: the stop at 1.5 s with 50 journeys in flight printed one `[2.5s]` line
+    /// over 1.0 to 2.5 s, rates and all, and nothing during the grace. The piece up to the stop
+    /// and each piece of the grace now say what they are, with counts.
+    #[test]
+    fn the_stop_and_the_grace_say_what_they_are() {
+        let at_stop = IntervalPoint { elapsed_s: 1.5, journeys_in_flight: 50, ..IntervalPoint::default() };
+        let stop = Progress { point: &at_stop, target: 50, seconds: 0.5, piece: Piece::Partial(Cut::Stop), late: &[] };
+        let text = stop.to_string();
+        assert!(text.starts_with("[   1.50s] partial 500ms to the stop: ok 0  err 0  0 txn"), "{text}");
+        assert!(text.contains("in flight 50 of 50"), "{text}");
+        let mut point =
+            IntervalPoint { elapsed_s: 2.0, requests: 12, transactions: 12, journeys_in_flight: 38, ..at_stop.clone() };
+        point.detail.journeys.ok = 12;
+        let grace = Progress { point: &point, target: 0, seconds: 0.5, piece: Piece::Grace { last: false }, late: &[] };
+        let text = grace.to_string();
+        assert!(
+            text.starts_with("[   2.00s] grace 500ms, draining 50 journeys in flight: ok 12  err 0  12 txn  p50"),
+            "{text}"
+        );
+        assert!(text.contains("in flight 38  lag") && !text.contains("/s"), "no target, no rates: {text}");
+        let mut end = IntervalPoint { elapsed_s: 2.5, requests: 38, errors: 38, transactions: 0, ..at_stop.clone() };
+        end.journeys_in_flight = 0;
+        end.detail.journeys.cancelled = 38;
+        let last = Progress { point: &end, target: 0, seconds: 0.5, piece: Piece::Grace { last: true }, late: &[] };
+        let text = last.to_string();
+        assert!(
+            text.starts_with(
+                "[   2.50s] grace 500ms to the end, draining 38 journeys in flight: ok 0  err 38  0 txn  cancelled 38"
+            ),
+            "{text}"
+        );
+        let cut = |piece| Progress { point: &at_stop, target: 0, seconds: 0.5, piece, late: &[] }.to_string();
+        assert!(cut(Piece::Partial(Cut::CoreStop)).contains("partial 500ms to a core's stop:"));
     }
 
     #[test]

@@ -1,0 +1,93 @@
+//! A run's time figures at its end, found by an outside tester: the open model's arrivals
+//! window (it ended at the last arrival, not at the rate model's end) and the progress lines
+//! at the stop with journeys in flight (the piece before the stop and the grace were one line).
+
+mod support;
+use support::{Scratch, engine, text};
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use mite_tools::{Target, TargetOptions};
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Runs `volume` against `path` on the target, on one core, with a 1 s tick and `more`.
+fn run(target: &Target, scratch: &Scratch, path: &str, volume: &str, more: &[&str]) -> (Output, PathBuf) {
+    let file = scratch.file("s.toml");
+    let toml = format!(
+        "[journeys.g]\nsteps = [{{ transaction = \"g\", url = \"{}\" }}]\n\n[[scenario]]\njourney = \"g\"\nvolume = {volume}\n",
+        target.url(path)
+    );
+    std::fs::write(&file, toml).unwrap();
+    let json = scratch.file("r.json");
+    let mut args = vec!["--cores", "1", "--no-pin", "--tick", "1s", "--scenario", file.to_str().unwrap()];
+    args.extend(["--json", json.to_str().unwrap()]);
+    args.extend(more);
+    (engine(&args), json)
+}
+
+/// `rate_stages` of 100/s for 500 ms then 2/s for 1 s: 52 arrivals, the last at 1.0 s. The run
+/// ended there (`completed` after 1.0 s, `arrivals over 1.00s: requested 52 (52/s)`), the last
+/// stage's time dropped. It runs to the model's end, 1.5 s, and the rates are over 1.5 s.
+#[test]
+fn the_open_model_runs_to_its_end_and_its_window_is_its_span() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let volume =
+        r#"{ rate_stages = [{ rate = 100, duration = "500ms" }, { rate = 2, duration = "1s" }], max_in_flight = 10 }"#;
+    let (out, json) = run(&target, &scratch, "/", volume, &["--duration", "10s", "--grace", "200ms"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let result = read_json(&json);
+    let arrivals = &result["totals"]["arrivals"];
+    assert_eq!(arrivals["requested"], 52, "{said}");
+    assert_eq!(arrivals["window_s"], 1.5, "the model's span, not its last arrival: {said}");
+    assert_eq!(result["stopped_by"], "completed", "{said}");
+    let duration_s = result["duration_s"].as_f64().unwrap();
+    assert!((1.5..2.5).contains(&duration_s), "ran {duration_s} s: {said}");
+    assert!(said.contains("arrivals over 1.50s: requested 52 (35/s), started 52"), "{said}");
+    assert_eq!(result["totals"]["requests"], target.hits(), "every request the target saw is in the result");
+}
+
+/// The stop's piece and the grace's lines among what the engine said.
+fn progress_lines(said: &str) -> Vec<&str> {
+    said.lines().filter(|line| line.starts_with('[')).collect()
+}
+
+/// The time a progress line is labelled with.
+fn stamp_s(line: &str) -> f64 {
+    line[1..line.find(']').unwrap()].trim().trim_end_matches('s').parse().unwrap()
+}
+
+/// Four journeys held by a silent route at the stop (1.5 s), with a 1 s grace: the piece of
+/// interval from 1 s to the stop, then the grace to 2 s and to its end at 2.5 s. Before, one
+/// `[2.5s]` line covered 1.0 to 2.5 s with rates, not labelled partial, and the grace had none.
+#[test]
+fn the_grace_after_the_stop_has_lines_of_its_own() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let (out, json) =
+        run(&target, &scratch, "/bad/silent", "{ constant = 4 }", &["--duration", "1500ms", "--grace", "1s"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines = progress_lines(&said);
+    let stamps: Vec<f64> = lines.iter().map(|line| stamp_s(line)).collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "lines out of order:\n{said}");
+    assert_eq!(lines.len(), 4, "[1.0s], the stop's piece, the grace to 2 s and to its end:\n{said}");
+    assert!(lines[0].starts_with("[    1.0s] ok "), "{said}");
+    assert!(lines[1].contains("partial") && lines[1].contains("to the stop:"), "{said}");
+    assert!(lines[1].contains("in flight 4 of 4") && (1.45..1.6).contains(&stamps[1]), "{said}");
+    assert!(lines[2].contains("] grace ") && lines[2].contains(", draining 4 journeys in flight: ok 0"), "{said}");
+    assert!((1.95..2.1).contains(&stamps[2]), "{said}");
+    assert!(
+        lines[3].contains("to the end, draining 4 journeys in flight") && lines[3].contains("cancelled 4"),
+        "{said}"
+    );
+    assert!((2.45..2.7).contains(&stamps[3]), "{said}");
+    let result = read_json(&json);
+    assert_eq!(result["totals"]["journeys"]["cancelled"], 4, "{said}");
+    assert_eq!(result["totals"]["requests"], target.hits(), "every request the target saw is in the result");
+}
