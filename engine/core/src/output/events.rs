@@ -201,7 +201,40 @@ impl fmt::Display for Progress<'_> {
         // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
         // `errors` does in the result file, and those never sent are also shown apart.
         let ok = (point.requests + point.not_sent).saturating_sub(point.errors);
-        // Counts, not rates, for a piece of a tick (often a few milliseconds) or of the grace.
+        self.write_stamp_and_counts(f, ok)?;
+        write!(
+            f,
+            "  p50 {:>8}  p99 {:>8}  in flight {}",
+            ms(point.p50_us),
+            ms(point.p99_us),
+            point.journeys_in_flight
+        )?;
+        // Nothing starts in the grace: no target to set the journeys against.
+        if !matches!(self.piece, Piece::Grace { .. }) {
+            write!(f, " of {}", self.target)?;
+        }
+        // Failures before a byte was written are not requests: shown apart, not in req/s.
+        if point.not_sent > 0 {
+            write!(f, "  not sent {}", grouped(point.not_sent))?;
+        }
+        write!(f, "  lag {} cpu {:.0}%", short_us(point.lag_p99_us), point.busy_percent_max)?;
+        if point.saturated {
+            f.write_str("  INJECTOR SATURATED")?;
+        }
+        if !self.late.is_empty() {
+            let cores: Vec<String> = self.late.iter().map(usize::to_string).collect();
+            let since_s = (point.elapsed_s - self.seconds).max(0.0);
+            write!(f, "  (late report from core {}: figures since {since_s:.1}s)", cores.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl Progress<'_> {
+    /// The line's stamp and what it describes: rates over a whole interval; counts over a
+    /// piece of one, or of the grace, since a rate over a few milliseconds says nothing.
+    fn write_stamp_and_counts(&self, f: &mut fmt::Formatter<'_>, ok: u64) -> fmt::Result {
+        let point = self.point;
         let span = if self.seconds < 1.0 { ms((self.seconds * 1e6) as u64) } else { format!("{:.2}s", self.seconds) };
         let counts = format!("ok {}  err {}  {} txn", grouped(ok), grouped(point.errors), grouped(point.transactions));
         match self.piece {
@@ -214,7 +247,7 @@ impl fmt::Display for Progress<'_> {
                     per_s(ok),
                     per_s(point.errors),
                     grouped(point.transactions),
-                )?;
+                )
             }
             Piece::Partial(cut) => {
                 let to = match cut {
@@ -222,7 +255,7 @@ impl fmt::Display for Progress<'_> {
                     Cut::Stop => "the stop",
                     Cut::CoreStop => "a core's stop",
                 };
-                write!(f, "[{:>7.2}s] partial {span} to {to}: {counts}", point.elapsed_s)?;
+                write!(f, "[{:>7.2}s] partial {span} to {to}: {counts}", point.elapsed_s)
             }
             Piece::Grace { last } => {
                 // No journey starts in the grace: those in flight when the piece began are the
@@ -239,41 +272,9 @@ impl fmt::Display for Progress<'_> {
                 if journeys.cancelled > 0 {
                     write!(f, "  cancelled {}", grouped(journeys.cancelled))?;
                 }
+                Ok(())
             }
         }
-        if let Piece::Grace { .. } = self.piece {
-            // Nothing starts in the grace: no target to set the journeys against.
-            write!(
-                f,
-                "  p50 {:>8}  p99 {:>8}  in flight {}",
-                ms(point.p50_us),
-                ms(point.p99_us),
-                point.journeys_in_flight
-            )?;
-        } else {
-            write!(
-                f,
-                "  p50 {:>8}  p99 {:>8}  in flight {} of {}",
-                ms(point.p50_us),
-                ms(point.p99_us),
-                point.journeys_in_flight,
-                self.target,
-            )?;
-        }
-        // Failures before a byte was written are not requests: shown apart, not in req/s.
-        if point.not_sent > 0 {
-            write!(f, "  not sent {}", grouped(point.not_sent))?;
-        }
-        write!(f, "  lag {} cpu {:.0}%", short_us(point.lag_p99_us), point.busy_percent_max)?;
-        if point.saturated {
-            f.write_str("  INJECTOR SATURATED")?;
-        }
-        if !self.late.is_empty() {
-            let cores: Vec<String> = self.late.iter().map(usize::to_string).collect();
-            let since_s = (point.elapsed_s - self.seconds).max(0.0);
-            write!(f, "  (late report from core {}: figures since {since_s:.1}s)", cores.join(", "))?;
-        }
-        Ok(())
     }
 }
 
