@@ -241,9 +241,10 @@ impl Core {
                 arrivals.wake(usize::MAX);
             }
         }
-        // The interval the stop fell in (the stop at the deadline comes a few ms before the
-        // tick that would have ended it).
-        let stop_index = self.boundaries_passed(stopped_at).max(tick_index);
+        // The interval the stop fell in: the deadline's, for a stop at the deadline (a few ms
+        // before the tick that would have ended it, or after it when the core woke late: every
+        // core's figures to the deadline go in one line).
+        let stop_index = self.boundaries_passed(stopped_at.min(deadline)).max(tick_index);
         let draining = self.entries.iter().any(|e| e.state.active.get() > 0);
         if draining {
             self.send_snapshot(stop_index, Phase::Stop, false);

@@ -371,4 +371,28 @@ mod tests {
         intervals.add(piece(1, 2, Phase::Grace, true));
         assert!(intervals.pop_complete().is_some());
     }
+
+    /// An interrupt seen by core 0 just before the tick ending interval 4 and by core 1 just
+    /// after it: core 1's piece up to its stop is in interval 5, and is a line of the run,
+    /// before the grace's (core 0's grace piece to that tick came between them).
+    #[test]
+    fn every_core_s_stop_comes_before_the_grace() {
+        use crate::stats::Phase;
+        let mut intervals = Intervals::new(2);
+        // `n` requests of 10 µs.
+        let piece = |core, tick, phase, last, n| Snapshot { phase, last, ..snapshot(core, tick, &[Some(vec![10; n])]) };
+        intervals.add(piece(0, 4, Phase::Stop, false, 1));
+        intervals.add(piece(1, 4, Phase::Run, false, 1));
+        intervals.add(piece(0, 4, Phase::Grace, false, 3));
+        intervals.add(piece(1, 5, Phase::Stop, false, 5));
+        intervals.add(piece(0, 5, Phase::Grace, true, 1));
+        intervals.add(piece(1, 5, Phase::Grace, true, 1));
+        let mut order = Vec::new();
+        while let Some((merged, _)) = intervals.pop_complete() {
+            order.push(merged.txns[&name(0)].req_ok);
+        }
+        // Interval 4 (both cores), core 1's stop in 5, then the grace: core 0's piece of 4,
+        // both cores' of 5.
+        assert_eq!(order, [2, 5, 3, 2]);
+    }
 }

@@ -332,14 +332,16 @@ impl Phase {
     }
 }
 
-/// Where a snapshot's figures go: the interval with this index, of the run or of the grace
-/// (in this order: the run's piece of an interval, then the grace's).
-pub type IntervalKey = (u64, bool);
+/// Where a snapshot's figures go: whether in the grace, and the interval's index. Every
+/// interval of the run (each core's piece up to its stop included) comes before the grace's:
+/// cores that see an interrupt on either side of a tick stop in two intervals, and the later
+/// one's piece is still a line of the run, before the grace's lines.
+pub type IntervalKey = (bool, u64);
 
 impl Snapshot {
     /// The interval this snapshot closes.
     pub fn key(&self) -> IntervalKey {
-        (self.tick, self.phase.in_grace())
+        (self.phase.in_grace(), self.tick)
     }
 }
 
