@@ -14,7 +14,8 @@ fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Runs `volume` against `path` on the target, on one core, with a 1 s tick and `more`.
+/// Runs `volume` against `path` on the target, on one core, with a 1 s tick (unless `more` says
+/// another) and `more`.
 fn run(target: &Target, scratch: &Scratch, path: &str, volume: &str, more: &[&str]) -> (Output, PathBuf) {
     let file = scratch.file("s.toml");
     let toml = format!(
@@ -23,7 +24,10 @@ fn run(target: &Target, scratch: &Scratch, path: &str, volume: &str, more: &[&st
     );
     std::fs::write(&file, toml).unwrap();
     let json = scratch.file("r.json");
-    let mut args = vec!["--cores", "1", "--no-pin", "--tick", "1s", "--scenario", file.to_str().unwrap()];
+    let mut args = vec!["--cores", "1", "--no-pin", "--scenario", file.to_str().unwrap()];
+    if !more.contains(&"--tick") {
+        args.extend(["--tick", "1s"]);
+    }
     args.extend(["--json", json.to_str().unwrap()]);
     args.extend(more);
     (engine(&args), json)
@@ -50,6 +54,25 @@ fn the_open_model_runs_to_its_end_and_its_window_is_its_span() {
     assert!((1.5..2.5).contains(&duration_s), "ran {duration_s} s: {said}");
     assert!(said.contains("arrivals over 1.50s: requested 52 (35/s), started 52"), "{said}");
     assert_eq!(result["totals"]["requests"], target.hits(), "every request the target saw is in the result");
+}
+
+/// `rate = 50` for 1 s with a 500 ms tick: the model ends on a tick, and the run's last piece
+/// is the millisecond after it. Before, the scheduler ended at the last arrival (0.98 s,
+/// `arrivals over 0.98s`), and the last piece's busy share of the stop's own work read `cpu
+/// 100%  INJECTOR SATURATED`, with a warning that the injector was saturated.
+#[test]
+fn a_model_ending_on_a_tick_reads_its_rate_and_no_saturation() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let volume = r#"{ rate = 50, duration = "1s", max_in_flight = 10 }"#;
+    let (out, json) = run(&target, &scratch, "/", volume, &["--duration", "10s", "--tick", "500ms"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("arrivals over 1.00s: requested 50 (50/s), started 50 (50/s), missed 0"), "{said}");
+    let result = read_json(&json);
+    let busy_max = result["injector"]["busy_percent_max"].as_f64().unwrap();
+    assert!(busy_max < 50.0, "a core busy {busy_max}% in a run of 50 requests: {said}");
+    assert!(!said.contains("busy 100%"), "{said}");
 }
 
 /// The stop's piece and the grace's lines among what the engine said.
