@@ -36,9 +36,9 @@ impl ArrivalClock {
     }
 
     /// Calls `arrive` with every intended start time (seconds since the start) before
-    /// `until_s` and before the rate model's end, in order: the arrivals of `[0, until_s)`, an
-    /// arrival due exactly at the end is not one. Returns `false` once the rate model has
-    /// ended by `until_s`.
+    /// `until_s` and before the rate model's end, in order: the arrivals of `[0, until_s)` and
+    /// of `[0, end)` (one due exactly at the end, a ramp's rounding clamped to it, is none).
+    /// Returns `false` once the rate model has ended by `until_s`.
     pub fn due(&mut self, until_s: f64, mut arrive: impl FnMut(f64)) -> bool {
         let until_s = self.scheduled_until_s(until_s);
         while let Some(at_s) = self.next_s.filter(|&t| t < until_s) {
