@@ -52,13 +52,18 @@ impl ArrivalClock {
     /// How far arrivals have been scheduled once every one due before `until_s` was: `until_s`,
     /// or the rate model's own end when that came first (seconds since the start).
     pub fn scheduled_until_s(&self, until_s: f64) -> f64 {
-        self.rate.duration_s().map_or(until_s, |end_s| until_s.min(end_s))
+        self.end_s().map_or(until_s, |end_s| until_s.min(end_s))
     }
 
     /// When there is next something to do, seconds since the start: the next intended start
     /// time, else the rate model's end (`None`: neither, a rate of 0 for ever).
     pub fn wake_s(&self) -> Option<f64> {
-        self.next_s.or(self.rate.duration_s())
+        self.next_s.or(self.end_s())
+    }
+
+    /// When the rate model ends, seconds since the start (`None`: it has no length).
+    pub fn end_s(&self) -> Option<f64> {
+        self.rate.duration_s()
     }
 
     /// True once the rate model has ended by `at_s`: a model with a length ends at its length,
@@ -66,7 +71,7 @@ impl ArrivalClock {
     /// a stage at rate 0, still run their time). One at rate 0 for ever never ends by itself:
     /// the run's duration ends it.
     pub fn ended_by(&self, at_s: f64) -> bool {
-        self.rate.duration_s().is_some_and(|end_s| at_s >= end_s)
+        self.end_s().is_some_and(|end_s| at_s >= end_s)
     }
 }
 

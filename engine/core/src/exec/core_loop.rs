@@ -11,6 +11,7 @@ use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use crate::driver::{CoreRuntime, Driver, DriverChoice, pause, spawn};
+use crate::exec::arrivals::instant_at;
 use crate::exec::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::exec::scheduler::{Arrivals, schedule_arrivals};
 use crate::http::{HttpClient, HttpSettings};
@@ -186,9 +187,24 @@ impl Core {
             }
             let until_tick = next_tick.saturating_duration_since(Instant::now());
             let until_deadline = deadline.saturating_duration_since(Instant::now());
-            pause(until_tick.min(until_deadline).min(CORE_POLL_INTERVAL)).await;
+            let until_model_end = self.until_a_rate_model_ends().unwrap_or(CORE_POLL_INTERVAL);
+            pause(until_tick.min(until_deadline).min(until_model_end).min(CORE_POLL_INTERVAL)).await;
         }
         tick_index
+    }
+
+    /// How long until the next open-model entry still going reaches its rate model's end (and
+    /// a millisecond more, for its scheduler to stop it first): the run that ends with it is
+    /// seen to end then, not up to a poll later.
+    fn until_a_rate_model_ends(&self) -> Option<Duration> {
+        let end_s = self
+            .entries
+            .iter()
+            .filter(|e| !e.state.stopped.get())
+            .filter_map(|e| e.arrivals.as_ref()?.end_s())
+            .fold(None, |min: Option<f64>, end_s| Some(min.map_or(end_s, |m| m.min(end_s))))?;
+        let at = instant_at(self.started, end_s) + MODEL_END_SETTLE;
+        Some(at.saturating_duration_since(Instant::now()))
     }
 
     /// Closed model: takes this core's share of the volume model's target for `(from_s, to_s)`,
@@ -353,6 +369,10 @@ impl Core {
         let _ = self.events.send(CoreEvent::Snapshot(Box::new(snapshot)));
     }
 }
+
+/// How long after a rate model's end the core looks whether its entry has ended: its
+/// scheduler, woken at the end, stops it first.
+const MODEL_END_SETTLE: Duration = Duration::from_millis(1);
 
 /// `n` as a `Duration` multiplier (saturating: a run is far shorter than `u32::MAX` ticks).
 fn clamp_u32(n: u64) -> u32 {

@@ -56,6 +56,12 @@ impl Arrivals {
         going
     }
 
+    /// When the rate model ends, seconds since the start (`None`: it goes on until the run's
+    /// end).
+    pub(crate) fn end_s(&self) -> Option<f64> {
+        self.clock.borrow().end_s()
+    }
+
     /// Wakes up to `count` slots waiting for an arrival.
     pub(crate) fn wake(&self, count: usize) {
         let mut waiters = self.waiters.borrow_mut();
