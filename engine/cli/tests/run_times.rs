@@ -85,31 +85,37 @@ fn stamp_s(line: &str) -> f64 {
     line[1..line.find(']').unwrap()].trim().trim_end_matches('s').parse().unwrap()
 }
 
-/// Four journeys held by a silent route at the stop (1.4 s), with a 1 s grace: the piece of
-/// interval from 1 s to the stop, then the grace to 2 s and to its end at 2.4 s. Before, one
-/// `[2.4s]` line covered 1.0 to 2.4 s with rates, not labelled partial, and the grace had none.
+/// Four journeys held by a silent route at the stop (1.3 s), with a 1 s grace: the piece of
+/// interval from 1 s to the stop, then the grace (to 2 s, and to its end at 2.3 s). Before, one
+/// `[2.3s]` line covered 1.0 to 2.3 s with rates, not labelled partial, and the grace had none.
 #[test]
 fn the_grace_after_the_stop_has_lines_of_its_own() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
-    let (out, json) =
-        run(&target, &scratch, "/bad/silent", "{ constant = 4 }", &["--duration", "1400ms", "--grace", "1s"]);
+    let more = ["--duration", "1300ms", "--grace", "1s"];
+    let (out, json) = run(&target, &scratch, "/bad/silent", "{ constant = 4 }", &more);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
     let lines = progress_lines(&said);
     let stamps: Vec<f64> = lines.iter().map(|line| stamp_s(line)).collect();
     assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "lines out of order:\n{said}");
-    assert_eq!(lines.len(), 4, "[1.0s], the stop's piece, the grace to 2 s and to its end:\n{said}");
-    assert!(lines[0].starts_with("[    1.0s] ok "), "{said}");
-    assert!(lines[1].contains("partial") && lines[1].contains("to the stop:"), "{said}");
-    assert!(lines[1].contains("in flight 4 of 4") && (1.35..1.7).contains(&stamps[1]), "{said}");
-    assert!(lines[2].contains("] grace ") && lines[2].contains(", draining 4 journeys in flight: ok 0"), "{said}");
-    assert!((1.95..2.3).contains(&stamps[2]), "{said}");
+    assert!(lines.len() >= 3 && lines[0].starts_with("[    1.0s] ok "), "{said}");
+    let stop = lines[1];
+    assert!(stop.contains("partial") && stop.contains("to the stop:") && stop.contains("in flight 4 of 4"), "{said}");
+    assert!((1.25..1.7).contains(&stamps[1]), "{said}");
+    // The grace: a line at the tick it passes (2 s, unless a busy box was late to the stop),
+    // and one at its end, each saying what it drains; the end cancels the four.
+    let grace = &lines[2..];
+    assert!(grace.len() <= 2, "{said}");
     assert!(
-        lines[3].contains("to the end, draining 4 journeys in flight") && lines[3].contains("cancelled 4"),
+        grace.iter().all(|l| l.contains("] grace ") && l.contains("draining 4 journeys in flight: ok 0")),
         "{said}"
     );
-    assert!((2.35..2.8).contains(&stamps[3]), "{said}");
+    assert!(grace.last().unwrap().contains("to the end") && grace.last().unwrap().contains("cancelled 4"), "{said}");
+    if grace.len() == 2 {
+        assert!(!grace[0].contains("to the end") && (1.95..2.3).contains(&stamps[2]), "{said}");
+    }
+    assert!(stamps.last().unwrap() - stamps[1] >= 0.95, "the grace's lines span its second: {said}");
     let result = read_json(&json);
     assert_eq!(result["totals"]["journeys"]["cancelled"], 4, "{said}");
     assert_eq!(result["totals"]["requests"], target.hits(), "every request the target saw is in the result");
