@@ -203,13 +203,13 @@ static ACROSS_STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new()
 static ACROSS_HELD: AtomicBool = AtomicBool::new(false);
 
 /// A GET of `target_url` and a short think; the first journey 0.9 s into the run first blocks
-/// its core's thread for 350 ms, across the run's end at 1 s.
+/// its core's thread for 750 ms, across the run's end at 1 s and the tick after it.
 async fn hold_across_the_stop(ctx: &Ctx, _row: Row) -> JourneyResult {
     let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/");
     ctx.transaction("get", async {
         let late = ACROSS_STARTED.get().is_some_and(|at| at.elapsed() >= Duration::from_millis(900));
         if late && !ACROSS_HELD.swap(true, Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(350));
+            std::thread::sleep(Duration::from_millis(750));
         }
         ctx.http().get(url).discard_body().send().await?;
         mite_core::sleep(Duration::from_millis(20)).await;
