@@ -167,6 +167,22 @@ def run_oha(url, core, conns, duration):
             "p50_us": int(data["latencyPercentiles"]["p50"] * 1e6), "p99_us": int(data["latencyPercentiles"]["p99"] * 1e6)}
 
 
+FLOOR = os.path.join(ROOT, "target", "release", "uring-floor")
+
+
+def run_floor(url, core, conns, duration, mode):
+    """The io_uring floor client (benches/floor.rs): no executor, no journey, no timers."""
+    addr = url.split("//", 1)[1].rstrip("/")
+    cmd = [FLOOR, "--addr", addr, "--connections", str(conns), "--seconds", str(duration), "--core", str(core),
+           "--mode", mode]
+    out, rc, (cpu, user) = measured(cmd, duration + 30)
+    if rc != 0:
+        raise RuntimeError(f"uring-floor failed ({rc}): {out[-2000:]}")
+    data = json.loads(out[out.index("{"):])
+    return {"requests": data["requests"], "errors": 0, "seconds": data["wall_s"], "cpu": cpu, "user": user,
+            "p50_us": 0, "p99_us": 0}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
@@ -176,6 +192,8 @@ def main():
     ap.add_argument("--target-core", type=int, default=1)
     ap.add_argument("--oha", action="store_true", help="also run oha (cargo install oha first)")
     ap.add_argument("--no-nginx", action="store_true")
+    ap.add_argument("--floor", action="store_true",
+                    help="also run the io_uring floor client (benches/floor.rs), single and multishot receives")
     ap.add_argument("--driver", default="auto", help="mite-engine --driver")
     ap.add_argument("--smoke", action="store_true", help="one 1 s round against the tools/ target (CI)")
     ap.add_argument("--baseline-engine", help="another mite-engine binary to interleave (A/B of a change)")
@@ -191,6 +209,9 @@ def main():
     DRIVER = args.driver
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "mite-engine", "-p", "mite-tools"], cwd=ROOT, check=True)
+    if args.floor:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "mite-benches", "--bin", "uring-floor"], cwd=ROOT,
+                       check=True)
 
     tools = [("mite-engine", run_mite)]
     for variant in filter(None, args.variants.split(",")):
@@ -208,6 +229,9 @@ def main():
             ap.error(f"unknown variant {variant}")
     if args.baseline_engine:
         tools.append(("mite (baseline)", lambda u, c, n, d: run_mite(u, c, n, d, engine=args.baseline_engine)))
+    if args.floor:
+        tools.append(("floor (single)", lambda u, c, n, d: run_floor(u, c, n, d, "single")))
+        tools.append(("floor (multishot)", lambda u, c, n, d: run_floor(u, c, n, d, "multishot")))
     if shutil.which("wrk"):
         tools.append(("wrk", run_wrk))
     else:

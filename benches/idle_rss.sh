@@ -3,16 +3,7 @@
 # connections sit idle almost all the time. The engine (core 0) runs against the tools/ target
 # (core 1); RSS is read from /proc after the ramp, while the connections are idle.
 #   benches/idle_rss.sh 1000 10000 19000
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release -q -p mite-engine -p mite-tools
-engine=${MITE_ENGINE:-target/release/mite-engine}  # MITE_ENGINE=other/binary for an A/B
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-ulimit -n 20000
-taskset -c 1 target/release/mite-target --addr 127.0.0.1:0 --threads 1 >"$work/target.out" &
-for _ in $(seq 50); do grep -q listening "$work/target.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$work/target.out")
+source "$(dirname "$0")/lib.sh"  # $engine (MITE_ENGINE=other/binary for an A/B), $work, $url
 echo "| connections | RSS after the ramp | RSS at 0 connections | per connection |"
 echo "|---:|---:|---:|---:|"
 rss_of() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }

@@ -3,22 +3,14 @@
 # converted from a HAR recording has), 4 journeys at a time on one core for 3 s against the
 # tools/ target; then `merge` of two copies of its result file. Peak RSS from /usr/bin/time.
 #   benches/txn_rss.sh 1 100 300 1000
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release -q -p mite-engine -p mite-tools
-engine=${MITE_ENGINE:-target/release/mite-engine}  # MITE_ENGINE=other/binary for an A/B
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-target/release/mite-target --addr 127.0.0.1:0 --threads 1 >"$work/target.out" &
-for _ in $(seq 50); do grep -q listening "$work/target.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on //p' "$work/target.out")
+source "$(dirname "$0")/lib.sh"  # $engine (MITE_ENGINE=other/binary for an A/B), $work, $url
 echo "| transaction names | run: peak RSS | merge of 2 files: peak RSS | result file |"
 echo "|---:|---:|---:|---:|"
 for n in "$@"; do
     steps=$(seq -f "{ transaction = \"t%04g\", url = \"$url/\" }" 0 $((n - 1)) | paste -sd, -)
     printf 'name = "names"\n[journeys.j]\nsteps = [ %s ]\n[[scenario]]\njourney = "j"\nvolume = { constant = 4 }\n' \
         "$steps" >"$work/names.toml"
-    /usr/bin/time -f %M -o "$work/run.kb" "$engine" --cores 1 --scenario "$work/names.toml" --duration 3s -q \
+    /usr/bin/time -f %M -o "$work/run.kb" "$engine" --cores 0 --scenario "$work/names.toml" --duration 3s -q \
         --json "$work/r.json" >/dev/null 2>&1
     /usr/bin/time -f %M -o "$work/merge.kb" "$engine" merge "$work/r.json" "$work/r.json" -o "$work/m.json" \
         >/dev/null 2>&1
