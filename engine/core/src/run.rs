@@ -454,6 +454,7 @@ struct Collector<'a, 'r> {
     drivers: Vec<Option<Driver>>,
     fallbacks: Vec<String>,
     merged: Merged,
+    /// Per core: journeys in flight and the target, as of the last interval reported.
     in_flight: Vec<u64>,
     targets: Vec<u64>,
     /// Snapshots merged into their intervals.
@@ -481,6 +482,9 @@ struct Span {
     last: bool,
     /// The part of the core's run it covers.
     phase: Phase,
+    /// The core's journeys in flight, and its target, when it took the snapshot (0 at its stop).
+    in_flight: u64,
+    target: u64,
 }
 
 /// Per core: when it last reported and which interval, and per pending interval the time each
@@ -511,7 +515,9 @@ impl CoreReports {
     fn add(&mut self, snapshot: &crate::stats::Snapshot) {
         let core = snapshot.core;
         let seconds = snapshot.elapsed_s - self.reported_s[core];
-        let span = Span { core, seconds, last: snapshot.last, phase: snapshot.phase };
+        let (in_flight, target) =
+            if snapshot.last { (0, 0) } else { (snapshot.journeys_in_flight, snapshot.journeys_target) };
+        let span = Span { core, seconds, last: snapshot.last, phase: snapshot.phase, in_flight, target };
         self.spans.entry(snapshot.key()).or_default().push(span);
         self.reported_s[core] = snapshot.elapsed_s;
         self.last_index[core] = Some(snapshot.tick);
@@ -644,9 +650,6 @@ impl<'a, 'r> Collector<'a, 'r> {
     }
 
     fn snapshot(&mut self, snapshot: crate::stats::Snapshot) {
-        let core = snapshot.core;
-        self.in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
-        self.targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
         self.cores.add(&snapshot);
         self.pending.add(snapshot);
     }
@@ -670,6 +673,12 @@ impl<'a, 'r> Collector<'a, 'r> {
         // a report cannot be split by time, so the rates are over the longest span in it.
         let tick_s = self.options.tick.as_secs_f64();
         let spans = self.cores.take_oldest();
+        // The journeys in flight as of this interval: each core's figure in it, or its last one
+        // before it (a gauge from a later snapshot, already received, would show the grace's
+        // 0 target on the line up to the stop).
+        for span in &spans {
+            (self.in_flight[span.core], self.targets[span.core]) = (span.in_flight, span.target);
+        }
         // Late: a tick's report covering more than one interval, or any report reaching back
         // past the line before (a stop after the grace covers the grace, and is not late).
         let late: Vec<usize> = spans

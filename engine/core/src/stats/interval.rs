@@ -27,7 +27,7 @@ use std::sync::Arc;
 use crate::limits::STATS_WAITING_VALUES_MAX;
 use crate::stats::histogram::fit_range;
 use crate::stats::value_sums::ValueSums;
-use crate::stats::{IntervalKey, Merged, RecordedValues, Snapshot, TxnStats};
+use crate::stats::{IntervalKey, Merged, Phase, RecordedValues, Snapshot, TxnStats};
 
 /// An interval not yet complete.
 #[derive(Default)]
@@ -79,7 +79,11 @@ impl Intervals {
 
     /// Takes a snapshot into the interval it closes (`snapshot.core` is below `cores`).
     pub fn add(&mut self, snapshot: Snapshot) {
-        self.last_tick[snapshot.core] = Some(snapshot.key());
+        // A core's piece up to its stop is its last of the run: every interval of the run is
+        // then reported for it (cores that see an interrupt on either side of a tick stop in
+        // two intervals; the later one's line waits for no more from the earlier).
+        let reported = if snapshot.phase == Phase::Stop { (false, u64::MAX) } else { snapshot.key() };
+        self.last_tick[snapshot.core] = Some(reported);
         if snapshot.last {
             self.finished[snapshot.core] = true;
         }
@@ -394,5 +398,21 @@ mod tests {
         // Interval 4 (both cores), core 1's stop in 5, then the grace: core 0's piece of 4,
         // both cores' of 5.
         assert_eq!(order, [2, 5, 3, 2]);
+    }
+
+    /// Core 1 stopped in interval 4 (its grace goes on), core 0 just after the tick, in 5: the
+    /// line up to core 0's stop waits for nothing more from core 1 (it waited for core 1's
+    /// next grace piece, a tick later).
+    #[test]
+    fn a_stopped_core_holds_no_interval_of_the_run() {
+        use crate::stats::Phase;
+        let mut intervals = Intervals::new(2);
+        let piece = |core, tick, phase| Snapshot { phase, ..snapshot(core, tick, &[Some(vec![10])]) };
+        intervals.add(piece(1, 4, Phase::Stop));
+        intervals.add(piece(0, 4, Phase::Run));
+        intervals.add(piece(0, 5, Phase::Stop));
+        assert!(intervals.pop_complete().is_some(), "interval 4");
+        assert!(intervals.pop_complete().is_some(), "core 0's piece up to its stop, in 5");
+        assert!(intervals.pop_complete().is_none(), "the grace waits for both cores");
     }
 }
