@@ -883,3 +883,57 @@ async fn until_stopped<T>(work: impl std::future::Future<Output = T>, stop: &Ato
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Snapshot;
+
+    /// What the stats thread prints for `snapshots` from two cores (1 s tick), in order.
+    fn lines_of(snapshots: Vec<Snapshot>) -> Vec<String> {
+        let options = RunOptions { cores: vec![0, 1], tick: Duration::from_secs(1), ..RunOptions::default() };
+        let (stop, mut lines) = (AtomicBool::new(false), Vec::new());
+        let mut report = |event: &RunEvent<'_>| {
+            if let RunEvent::Interval(progress) = event {
+                lines.push(progress.to_string());
+            }
+        };
+        let live =
+            LiveRun { scenario: "s", cores: &options.cores, segment: None, tick: options.tick, duration: options.tick };
+        let sinks = Sinks { hdr_log: None, exporter: None, live };
+        let mut collector =
+            Collector::new(&options, (Instant::now(), Duration::from_secs(60)), &stop, &mut report, sinks);
+        for snapshot in snapshots {
+            collector.snapshot(snapshot);
+            collector.close_complete_intervals().unwrap();
+        }
+        drop(collector);
+        lines
+    }
+
+    /// An interrupt seen by core 1 just before the tick at 5 s and by core 0 just after it: core
+    /// 1's first piece of grace (target 0) came before core 0's piece up to its stop, and that
+    /// line read `in flight 6 of 3`, core 1's gauge taken from its later snapshot.
+    #[test]
+    fn a_line_s_journeys_in_flight_are_the_cores_at_that_interval() {
+        let piece = |core, tick, phase, elapsed_s, journeys_target| Snapshot {
+            core,
+            tick,
+            phase,
+            elapsed_s,
+            journeys_in_flight: 3,
+            journeys_target,
+            ..Snapshot::default()
+        };
+        let lines = lines_of(vec![
+            piece(0, 4, Phase::Run, 5.0, 3),
+            piece(1, 4, Phase::Stop, 4.99, 3),
+            piece(1, 4, Phase::Grace, 5.6, 0),
+            piece(0, 5, Phase::Stop, 5.01, 3),
+        ]);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[0].contains("in flight 6 of 6"), "{lines:#?}");
+        assert!(lines[1].contains("partial") && lines[1].contains("to the stop"), "{lines:#?}");
+        assert!(lines[1].contains("in flight 6 of 6"), "{lines:#?}");
+    }
+}
