@@ -312,8 +312,8 @@ impl Core {
             if report && passed > index {
                 // Interval `passed - 1` has ended: the grace's piece of it, unless the stop
                 // came just before (at the deadline, a few ms before the tick): a piece
-                // shorter than half a tick goes into the next one.
-                if now.saturating_duration_since(reported_at) >= self.plan.tick / 2 {
+                // shorter than a tenth of a tick goes into the next one.
+                if now.saturating_duration_since(reported_at) >= self.plan.tick.div_f64(SHORT_PIECE_TICKS) {
                     self.send_snapshot(passed - 1, Phase::Grace, false);
                     reported_at = now;
                 }
@@ -344,11 +344,11 @@ impl Core {
         let elapsed_s = self.shard.started.elapsed().as_secs_f64();
         let mut snapshot = self.shard.stats.borrow_mut().take_snapshot(self.shard.index, elapsed_s, tick, last);
         snapshot.phase = phase;
-        // A piece shorter than half a tick (the stop a ms after a tick, a short grace) is
+        // A piece shorter than a tenth of a tick (the stop a ms after a tick, a short grace) is
         // mostly the stop's own work: its busy share is no peak of the load (it read "cpu 100%
         // INJECTOR SATURATED" and warned of a saturated injector after a quiet run). Its busy
         // time still counts in the mean.
-        if elapsed_s - self.reported_s.replace(elapsed_s) < self.plan.tick.as_secs_f64() / 2.0 {
+        if elapsed_s - self.reported_s.replace(elapsed_s) < self.plan.tick.as_secs_f64() / SHORT_PIECE_TICKS {
             snapshot.injector.busy_percent_max = 0.0;
         }
         // Slots waiting for an arrival or a datapool row are not journeys in flight.
@@ -369,6 +369,11 @@ impl Core {
         let _ = self.events.send(CoreEvent::Snapshot(Box::new(snapshot)));
     }
 }
+
+/// A piece of interval shorter than a tick divided by this is short: a few ms between a tick
+/// and the stop (its busy share is the stop's own work, not the load's; a piece of grace that
+/// short goes into the next).
+const SHORT_PIECE_TICKS: f64 = 10.0;
 
 /// How long after a rate model's end the core looks whether its entry has ended: its
 /// scheduler, woken at the end, stops it first.
