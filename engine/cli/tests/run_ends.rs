@@ -637,3 +637,28 @@ fn sigterm_with_journeys_in_flight_reports_the_stop_and_the_grace_apart() {
     assert!(last.contains("to the end") && last.contains("cancelled 3"), "{said}");
     assert!(stamps.last().unwrap() - stamps[1] >= 0.55, "the grace's lines span its 600ms: {said}");
 }
+
+/// A long grace after an interrupt said the core's thread was held (`core 0 has not reported
+/// for 3.0s: its thread is held ...`): the core sent nothing from the stop to the grace's end.
+/// It reports the grace as it goes, and is never taken for a silent core.
+#[test]
+fn a_long_grace_after_an_interrupt_is_not_a_silent_core() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("held.toml");
+    let steps = format!("steps = [{{ url = \"{}\" }}]", target.url("/bad/silent"));
+    let toml = format!("[journeys.held]\n{steps}\n\n[[scenario]]\njourney = \"held\"\nvolume = {{ constant = 2 }}\n");
+    std::fs::write(&file, toml).unwrap();
+    let args: Vec<String> =
+        ["--cores", "1", "--no-pin", "--tick", "200ms", "--duration", "60s", "--grace", "2500ms", "--scenario"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([file.to_str().unwrap().to_string()])
+            .collect();
+    let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("[    0.2s]"));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
+    assert!(!said.contains("has not reported"), "{said}");
+    let grace = said.lines().filter(|line| line.starts_with('[') && line.contains("] grace ")).count();
+    assert!(grace >= 10, "the grace's lines, one a tick: {said}");
+}
