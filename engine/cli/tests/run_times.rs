@@ -120,3 +120,43 @@ fn the_grace_after_the_stop_has_lines_of_its_own() {
     assert_eq!(result["totals"]["journeys"]["cancelled"], 4, "{said}");
     assert_eq!(result["totals"]["requests"], target.hits(), "every request the target saw is in the result");
 }
+
+/// A single-use datapool used up well before the duration ends: the run completed. Before, the
+/// reason was guessed from the time (a core that stopped within 100 ms of the duration's end
+/// was "stopped by its duration"), so a 100 ms run whose 5 rows were sent in a few ms said
+/// `stopped_by: duration`; the cores now say why they stopped.
+#[test]
+fn a_run_that_used_up_its_data_just_before_the_end_completed() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("pool.toml");
+    let toml = format!(
+        "[datapools.ids]\nrows = [[1], [2], [3], [4], [5]]\ncolumns = [\"id\"]\nrecyclable = false\n\n\
+         [journeys.g]\nsteps = [{{ transaction = \"g\", url = \"{}\" }}]\n\n\
+         [[scenario]]\njourney = \"g\"\ndatapool = \"ids\"\nvolume = {{ constant = 2 }}\n",
+        target.url("/{id}")
+    );
+    std::fs::write(&file, toml).unwrap();
+    let json = scratch.file("r.json");
+    let args = ["--cores", "1", "--no-pin", "--scenario", file.to_str().unwrap(), "--duration", "100ms"];
+    let out = engine(&[&args[..], &["--json", json.to_str().unwrap()]].concat());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let result = read_json(&json);
+    assert_eq!(result["totals"]["requests"], 5, "{said}");
+    let duration_s = result["duration_s"].as_f64().unwrap();
+    assert!(duration_s < 0.1, "5 requests took the whole 100 ms ({duration_s} s): {said}");
+    assert_eq!(result["stopped_by"], "completed", "{said}");
+}
+
+/// The same scenario with more rows than the duration lets it send: stopped by its duration.
+#[test]
+fn a_run_cut_by_its_duration_says_so() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let volume = r#"{ constant = 2 }"#;
+    let (out, json) = run(&target, &scratch, "/", volume, &["--duration", "300ms"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert_eq!(read_json(&json)["stopped_by"], "duration", "{said}");
+}

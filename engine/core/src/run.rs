@@ -287,7 +287,7 @@ pub fn run_scenario(
         // The last exposition holds the final totals, for the caller's last scrape.
         exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
     }
-    Ok(outcome_of(scenario.name, options, duration, started_at_unix_s, segment, collected))
+    Ok(outcome_of(scenario.name, options, started_at_unix_s, segment, collected))
 }
 
 /// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
@@ -329,17 +329,19 @@ fn plan(
 fn outcome_of(
     scenario: String,
     options: &RunOptions,
-    duration: Duration,
     started_at_unix_s: f64,
     segment: Option<String>,
     collected: Collected,
 ) -> RunResult {
     let stopped_by = if collected.interrupted {
         StopReason::Interrupted
-    } else if collected.stopped_s + 0.1 >= duration.as_secs_f64() {
-        StopReason::Duration
-    } else {
+    } else if collected.completed {
+        // Every core said why it stopped: its entries had all finished before the deadline
+        // (a time test would call a run that used up its data 100 ms before the end
+        // "stopped by its duration").
         StopReason::Completed
+    } else {
+        StopReason::Duration
     };
     RunResult {
         scenario,
@@ -431,6 +433,8 @@ struct Collected {
     drivers: Vec<Driver>,
     fallbacks: Vec<String>,
     interrupted: bool,
+    /// Every core stopped because its entries had all finished (none at the duration's end).
+    completed: bool,
     /// When the last core stopped (its last snapshot), seconds since the start.
     stopped_s: f64,
 }
@@ -497,6 +501,8 @@ struct CoreReports {
     silent_noted: Vec<bool>,
     spans: std::collections::BTreeMap<IntervalKey, Vec<Span>>,
     stopped_s: f64,
+    /// Every core that has stopped so far stopped because its entries had all finished.
+    completed: bool,
 }
 
 impl CoreReports {
@@ -509,6 +515,7 @@ impl CoreReports {
             silent_noted: vec![false; cores],
             spans: std::collections::BTreeMap::new(),
             stopped_s: 0.0,
+            completed: true,
         }
     }
 
@@ -525,6 +532,7 @@ impl CoreReports {
         if snapshot.last {
             self.finished[core] = true;
             self.stopped_s = self.stopped_s.max(snapshot.elapsed_s);
+            self.completed &= snapshot.completed;
         }
     }
 
@@ -619,6 +627,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             drivers: self.drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect(),
             fallbacks: self.fallbacks,
             interrupted: self.interrupted,
+            completed: self.cores.completed && self.cores.finished.iter().all(|&f| f),
             stopped_s: self.cores.stopped_s,
         })
     }

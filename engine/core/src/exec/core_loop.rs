@@ -116,6 +116,8 @@ struct Core {
     events: SyncSender<CoreEvent>,
     /// When this core last reported, seconds since the start.
     reported_s: Cell<f64>,
+    /// The core left its run because every entry had finished (not the deadline or a stop).
+    completed: Cell<bool>,
 }
 
 impl Core {
@@ -133,7 +135,8 @@ impl Core {
         spawn(probe_lag(shard.clone()));
         let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index)).collect();
         let reported_s = Cell::new(0.0);
-        let core = Core { plan, index, started, ticks_from: started, shard, entries, events, reported_s };
+        let completed = Cell::new(false);
+        let core = Core { plan, index, started, ticks_from: started, shard, entries, events, reported_s, completed };
         for (entry, journey) in core.entries.iter().zip(&core.plan.journeys) {
             if let Some(arrivals) = &entry.arrivals {
                 let run = (started, core.plan.duration);
@@ -183,6 +186,7 @@ impl Core {
                 break;
             }
             if self.entries.iter().all(|e| e.state.finished()) {
+                self.completed.set(true);
                 break;
             }
             let until_tick = next_tick.saturating_duration_since(Instant::now());
@@ -344,6 +348,7 @@ impl Core {
         let elapsed_s = self.shard.started.elapsed().as_secs_f64();
         let mut snapshot = self.shard.stats.borrow_mut().take_snapshot(self.shard.index, elapsed_s, tick, last);
         snapshot.phase = phase;
+        snapshot.completed = last && self.completed.get();
         // A piece shorter than a tenth of a tick (the stop a ms after a tick, a short grace) is
         // mostly the stop's own work: its busy share is no peak of the load (it read "cpu 100%
         // INJECTOR SATURATED" and warned of a saturated injector after a quiet run). Its busy

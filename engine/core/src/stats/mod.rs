@@ -301,6 +301,10 @@ pub struct Snapshot {
     pub error_samples: Vec<(&'static str, String)>,
     /// Last snapshot of this core: the core has stopped.
     pub last: bool,
+    /// On the last snapshot: the core stopped because every one of its scenario entries had
+    /// finished (volume models ended, single-use datapools used up), not at the duration's end
+    /// or on a stop signal.
+    pub completed: bool,
     /// Which part of the core's run the figures come from: an interval of the run, the piece
     /// up to the stop before a grace, or a piece of the grace.
     pub phase: Phase,
