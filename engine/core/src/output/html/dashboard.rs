@@ -5,7 +5,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -18,11 +18,38 @@ use crate::output::result_file::{Interval, result_file};
 use crate::output::threshold::Outcome;
 use crate::stats::Merged;
 
-/// What the server hands out: the page data as JSON text, and the scenario's name.
+/// What the server hands out: the page data as JSON text, and the scenario's name; the two
+/// pages made of them are rendered at the first request for each and kept until the next
+/// update, so that many clients cost one rendering per interval, not one each.
 #[derive(Default)]
 struct Published {
     data: Arc<String>,
     title: String,
+    live_page: OnceLock<Arc<String>>,
+    saved_page: OnceLock<Arc<String>>,
+}
+
+impl Published {
+    fn new(data: String, title: &str) -> Arc<Published> {
+        Arc::new(Published { data: Arc::new(data), title: title.to_string(), ..Published::default() })
+    }
+
+    /// The live page (`live`: polls `/data.json`) or the one to save (`/report.html`).
+    fn page(&self, live: bool) -> Arc<String> {
+        let (cell, title) = if live {
+            (&self.live_page, format!("{} (live)", self.title))
+        } else {
+            (&self.saved_page, self.title.clone())
+        };
+        cell.get_or_init(|| {
+            let mut value: Value = serde_json::from_str(&self.data).unwrap_or(Value::Null);
+            if !live {
+                value["live"] = Value::Null;
+            }
+            Arc::new(super::document(&title, &value, live))
+        })
+        .clone()
+    }
 }
 
 /// What the stats thread keeps between intervals so an update costs one interval's work.
@@ -51,7 +78,7 @@ pub struct LiveRun<'a> {
 
 /// The dashboard server and its latest data.
 pub struct Dashboard {
-    published: Arc<Mutex<Published>>,
+    published: Arc<Mutex<Arc<Published>>>,
     cache: Mutex<Cache>,
     started_at_unix_s: f64,
     server: LiveServer,
@@ -72,8 +99,7 @@ impl Dashboard {
     /// on its own, as `output::live_server` serves them.
     pub fn start(addr: SocketAddr) -> io::Result<Dashboard> {
         let waiting = json!({ "mode": "run", "runs": [], "live": { "finished": false, "tick_s": 1.0 } });
-        let published =
-            Arc::new(Mutex::new(Published { data: Arc::new(waiting.to_string()), title: "mite-engine".into() }));
+        let published = Arc::new(Mutex::new(Published::new(waiting.to_string(), "mite-engine")));
         let served = published.clone();
         let route: Route = Arc::new(move |path| answer(path, &served));
         let server = LiveServer::start(addr, "mite-dashboard", route)?;
@@ -87,7 +113,7 @@ impl Dashboard {
 
     fn publish(&self, title: &str, data: Value) {
         if let Ok(mut published) = self.published.lock() {
-            *published = Published { data: Arc::new(data.to_string()), title: title.to_string() };
+            *published = Published::new(data.to_string(), title);
         }
     }
 
@@ -142,24 +168,19 @@ impl Dashboard {
 }
 
 /// What a path of the dashboard answers, from the latest published data.
-fn answer(path: Option<&str>, published: &Mutex<Published>) -> Answer {
-    let (data, title) = match published.lock() {
-        Ok(p) => (p.data.clone(), p.title.clone()),
-        Err(_) => (Arc::new("null".to_string()), "mite-engine".to_string()),
+fn answer(path: Option<&str>, published: &Mutex<Arc<Published>>) -> Answer {
+    let published = match published.lock() {
+        Ok(published) => published.clone(),
+        Err(_) => Published::new("null".into(), "mite-engine"),
     };
     let html = "text/html; charset=utf-8";
     let ok = |content_type, extra_headers, body| Answer { status: "200 OK", content_type, extra_headers, body };
     match path {
-        Some("/") | Some("/index.html") => {
-            let value: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
-            ok(html, "", Arc::new(super::document(&format!("{title} (live)"), &value, true)))
-        }
-        Some("/data.json") => ok("application/json", "", data),
+        Some("/") | Some("/index.html") => ok(html, "", published.page(true)),
+        Some("/data.json") => ok("application/json", "", published.data.clone()),
         Some("/report.html") => {
-            let mut value: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
-            value["live"] = Value::Null;
             let extra = "Content-Disposition: attachment; filename=\"mite-report.html\"\r\n";
-            ok(html, extra, Arc::new(super::document(&title, &value, false)))
+            ok(html, extra, published.page(false))
         }
         _ => Answer {
             status: "404 Not Found",
@@ -271,6 +292,21 @@ mod tests {
         drop(dashboard);
         assert!(stopping.elapsed() < Duration::from_secs(1), "{:?}", stopping.elapsed());
         drop((silent, silent_again));
+    }
+
+    /// Many clients of one update cost one rendering of each page, not one each; the next
+    /// update renders afresh.
+    #[test]
+    fn a_page_is_rendered_once_per_update() {
+        let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        let current = || dashboard.published.lock().unwrap().clone();
+        let first = current();
+        assert!(Arc::ptr_eq(&first.page(true), &first.page(true)));
+        assert!(!first.page(true).contains("connect-src 'none'") && first.page(false).contains("connect-src 'none'"));
+        dashboard.publish("next", json!({ "mode": "run", "runs": [] }));
+        let next = current();
+        assert!(!Arc::ptr_eq(&first.page(true), &next.page(true)));
+        assert!(next.page(true).contains("next (live)"), "the new title");
     }
 
     #[test]
