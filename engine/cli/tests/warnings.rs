@@ -87,6 +87,28 @@ fn the_result_file_records_insecure_and_merge_keeps_it() {
     }
     assert_eq!(result(&checked)["tls_verified"], true);
     assert_eq!(result(&insecure)["tls_verified"], false);
+    // The scenario file's `[client] insecure = true` is the same as the flag.
+    let file = scratch.file("insecure.toml");
+    let toml = std::fs::read_to_string(&get).unwrap().replace("[config]", "[client]\ninsecure = true\n\n[config]");
+    std::fs::write(&file, toml).unwrap();
+    let from_file = scratch.file("from_file.json");
+    let out = engine(&[
+        "--cores",
+        "1",
+        "--no-pin",
+        "-q",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--duration",
+        "300ms",
+        "--config",
+        &url,
+        "--json",
+        from_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS certificates are NOT verified"), "{}", text(&out));
+    assert_eq!(result(&from_file)["tls_verified"], false);
     let out = engine(&["merge", checked.to_str().unwrap(), checked.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(result(&merged)["tls_verified"], true);
