@@ -245,11 +245,12 @@ fn serve(mut stream: TcpStream, route: &Route) {
     }
 }
 
-/// Reads into `request` until the blank line that ends a head, the buffer is full, the client
-/// closes, or `deadline`; returns the bytes read.
+/// Reads into `request` until the blank line that ends a head (`\r\n\r\n`, or a bare
+/// `\n\n`), the buffer is full, the client closes, or `deadline`; returns the bytes read.
 fn read_head(stream: &mut TcpStream, request: &mut [u8], deadline: Instant) -> usize {
     let mut read = 0;
-    while read < request.len() && !request[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+    let ended = |head: &[u8]| head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n");
+    while read < request.len() && !ended(&request[..read]) {
         let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
             break;
         };
@@ -415,6 +416,19 @@ mod tests {
         drop(server);
         assert!(stopping.elapsed() < Duration::from_millis(500), "{:?}", stopping.elapsed());
         drop(idle);
+    }
+
+    /// A head ended by bare line feeds is answered at once, not at the request deadline.
+    #[test]
+    fn a_head_with_bare_line_feeds_is_answered_at_once() {
+        let server = LiveServer::start("127.0.0.1:0".parse().unwrap(), "test-live", echo_path()).unwrap();
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        let started = Instant::now();
+        stream.write_all(b"GET /bare HTTP/1.0\n\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.ends_with("Some(\"/bare\")"), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     }
 
     #[test]
