@@ -114,12 +114,8 @@ impl Drop for LiveServer {
         if let Some(accepting) = self.accepting.take() {
             let _ = accepting.join();
         }
+        // No thread starts after the take: admission checks the stop flag under the same lock.
         for thread in threads {
-            let _ = thread.join();
-        }
-        // Threads started between the first take and the stop flag: none (admission checks
-        // the flag under the same lock), but joined all the same.
-        for thread in std::mem::take(&mut self.shared.serving().threads) {
             let _ = thread.join();
         }
     }
