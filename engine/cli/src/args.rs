@@ -641,4 +641,24 @@ mod tests {
         let cli = checked(&both[..5]).unwrap();
         assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
     }
+
+    /// A value from a flag's environment variable is blamed on the variable (the outside tester
+    /// saw `MITE_SEGMENT=x` reported as `--segment "x"`, a flag never typed); the same value on
+    /// the command line is blamed on the flag.
+    #[test]
+    fn a_value_from_the_environment_names_the_variable() {
+        let cmd = Cli::command();
+        let arg = cmd.get_arguments().find(|a| a.get_long() == Some("segment")).unwrap();
+        let said = |source| {
+            Worded(parse_segment).parse_ref_(&cmd, Some(arg), OsStr::new("x"), source).unwrap_err().to_string()
+        };
+        let from_env = said(ValueSource::EnvVariable);
+        assert!(from_env.starts_with("error: MITE_SEGMENT \"x\": expected K/N"), "{from_env}");
+        assert!(from_env.contains("MITE_SEGMENT stands for --segment"), "{from_env}");
+        assert!(said(ValueSource::CommandLine).starts_with("error: --segment \"x\": expected K/N"));
+        let tick = cmd.get_arguments().find(|a| a.get_long() == Some("tick")).unwrap();
+        let bounded =
+            Bounded(DurationRange::TICK).parse_ref_(&cmd, Some(tick), OsStr::new("0s"), ValueSource::EnvVariable);
+        assert!(bounded.unwrap_err().to_string().starts_with("error: --tick \"0s\""), "no variable: the flag");
+    }
 }
