@@ -77,7 +77,8 @@ fn assert_each_id_once(target: &Target, ids: std::ops::RangeInclusive<u64>) {
 fn a_single_use_range_shared_by_two_entries_uses_each_id_once() {
     let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
     let dir = ScenarioDir::new();
-    let path = dir.write("shared.toml", &shared_pool_scenario("range = { from = 1, to = 200 }\ncolumn = \"id\"", (3, 2)));
+    let path =
+        dir.write("shared.toml", &shared_pool_scenario("range = { from = 1, to = 200 }\ncolumn = \"id\"", (3, 2)));
     run_until_the_rows_run_out(&path, &target, (0, 1));
     assert_eq!(target.hits(), 200);
     assert_each_id_once(&target, 1..=200);
@@ -89,7 +90,8 @@ fn a_single_use_range_shared_by_two_entries_uses_each_id_once() {
 fn a_single_use_csv_shared_by_two_entries_uses_each_id_once_across_segments() {
     let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
     let dir = ScenarioDir::new();
-    let csv: String = std::iter::once("id,name\n".to_string()).chain((1..=301).map(|i| format!("{i},user {i}\n"))).collect();
+    let csv: String =
+        std::iter::once("id,name\n".to_string()).chain((1..=301).map(|i| format!("{i},user {i}\n"))).collect();
     dir.write("ids.csv", &csv);
     let path = dir.write("shared.toml", &shared_pool_scenario("csv = \"ids.csv\"", (12, 6)));
     for k in 0..3 {

@@ -269,9 +269,12 @@ impl Table {
     }
 
     /// An empty table with room for `text_bytes` bytes of values (a CSV file's size: its
-    /// values take no more), so that filling it does not copy the text as it grows.
+    /// values take no more), so that filling it does not copy the text as it grows. When
+    /// that much memory cannot be had at once, the text grows as it comes instead.
     pub fn with_capacity(columns: Arc<[String]>, text_bytes: usize) -> Table {
-        Table { columns, text: String::with_capacity(text_bytes), ends: Vec::new() }
+        let mut text = String::new();
+        let _ = text.try_reserve_exact(text_bytes);
+        Table { columns, text, ends: Vec::new() }
     }
 
     /// Adds a row; `false`, with nothing added, when it is not as wide as the columns.

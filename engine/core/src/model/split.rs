@@ -40,10 +40,13 @@ impl RowSpan {
 
 /// The rows of a pool of `rows` that core `core` of `cores` in execution segment `(k, n)` owns:
 /// row i goes to segment i mod n (`owns_row`), and the j-th row of a segment to core j mod
-/// cores; so a core's rows are `k + core × n`, then every `n × cores`-th row after it.
+/// cores; so a core's rows are `k + core × n`, then every `n × cores`-th row after it. A part
+/// that does not exist (`k >= n`, `core >= cores`) owns none.
 pub fn segment_rows(rows: usize, segment: (usize, usize), core: usize, cores: usize) -> RowSpan {
     let (k, n) = segment;
-    assert!(k < n && core < cores, "segment_rows: segment {k}/{n}, core {core} of {cores}");
+    if k >= n || core >= cores {
+        return RowSpan { first: 0, step: 1, count: 0 };
+    }
     let first = core.saturating_mul(n).saturating_add(k);
     let step = n.saturating_mul(cores);
     let count = if first < rows { (rows - first - 1) / step + 1 } else { 0 };

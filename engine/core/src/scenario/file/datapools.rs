@@ -38,6 +38,9 @@ fn datapool(
     let pool = spec.get_ref();
     let recyclable = pool.recyclable.unwrap_or(true);
     let err = |part: &str, message: String| src.error(span.clone(), format!("{field}{part}"), message);
+    if let Some(misplaced) = misplaced_names(pool) {
+        return Err(err("", misplaced.into()));
+    }
     let built = match (&pool.csv, &pool.rows, &pool.range) {
         (Some(csv_path), None, None) => {
             let table = read_csv(&dir.join(csv_path)).map_err(|e| err(".csv", e.to_string()))?;
@@ -49,6 +52,9 @@ fn datapool(
         }
         (None, None, Some(range)) => {
             let column = pool.column.as_deref().unwrap_or("value");
+            if column.trim().is_empty() {
+                return Err(err(".column", "the column has no name: column = \"id\"".into()));
+            }
             let numbers = range_numbers(range).map_err(|e| err(".range", e))?;
             DataPool::range(name, column, numbers, recyclable)
         }
@@ -68,6 +74,24 @@ fn datapool(
     }
     let columns = built.shard(0, 1).checkout().map(|row| column_names(&row));
     Ok((built, columns.flatten()))
+}
+
+/// `columns` names a `rows` pool's columns and `column` a range's: given to another kind of
+/// pool they would name nothing (a CSV file names its columns in its header row).
+fn misplaced_names(pool: &DataPoolSpec) -> Option<&'static str> {
+    if pool.columns.is_some() && pool.rows.is_none() {
+        return Some(
+            "columns = [...] names the values of rows = [[...]] only (a CSV file names its columns in its \
+                     header row, a range in column = \"...\"); remove it",
+        );
+    }
+    if pool.column.is_some() && pool.range.is_none() {
+        return Some(
+            "column = \"...\" names a range's numbers only (a CSV file names its columns in its header \
+                     row, rows in columns = [...]); remove it",
+        );
+    }
+    None
 }
 
 /// A row's column names, when it has them.
@@ -122,6 +146,9 @@ fn columns(src: &Source<'_>, field: &str, spec: &Spanned<DataPoolSpec>) -> Resul
         return Err(src.error(Some(spec.span()), format!("{field}.columns"), message));
     };
     let at = |message: String| src.error(Some(columns.span()), format!("{field}.columns"), message);
+    if columns.get_ref().is_empty() {
+        return Err(at("columns names no column: name each value of a row, columns = [\"id\", ...]".into()));
+    }
     for (second, name) in columns.get_ref().iter().enumerate() {
         if name.trim().is_empty() {
             return Err(at(format!("column {} has no name: name every column", second + 1)));

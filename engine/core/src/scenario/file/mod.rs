@@ -309,6 +309,21 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         let err = load_text(&GOOD.replace("columns = [\"name\", \"id\"]\n", "")).unwrap_err();
         assert_eq!(err.field, "datapools.users.columns", "{err}");
         assert!(err.message.starts_with("rows needs columns = ["), "{err}");
+        let err = load_text(&GOOD.replace(rows, "rows = [[]]").replace("[\"name\", \"id\"]", "[]")).unwrap_err();
+        assert!(err.message.starts_with("columns names no column"), "{err}");
+    }
+
+    /// `columns` beside a CSV file or a range, or `column` beside rows, named nothing.
+    #[test]
+    fn column_names_given_to_the_wrong_kind_of_pool_are_refused() {
+        let pool = "rows = [[\"alice\", 1], [\"bob\", 2]]\ncolumns = [\"name\", \"id\"]";
+        let range = "range = { from = 1, to = 2 }\ncolumns = [\"name\", \"id\"]";
+        let err = load_text(&GOOD.replace(pool, range)).unwrap_err();
+        assert!(err.message.starts_with("columns = [...] names the values of rows"), "{err}");
+        let err = load_text(&GOOD.replace(pool, &format!("{pool}\ncolumn = \"id\""))).unwrap_err();
+        assert!(err.message.starts_with("column = \"...\" names a range's numbers only"), "{err}");
+        let err = load_text(&GOOD.replace(pool, "range = { from = 1, to = 2 }\ncolumn = \" \"")).unwrap_err();
+        assert_eq!(err.field, "datapools.users.column", "{err}");
     }
 
     /// A table written twice was refused as "duplicate key", naming neither key nor table.
