@@ -80,6 +80,22 @@ pub enum CsvError {
         /// 1-based column.
         column: usize,
     },
+    /// A header of one column holding `;` or a tab: a file separated by something else.
+    #[error(
+        "{}:{line}: the header row is one column, {name:?}: values are separated by commas, and this file \
+         seems to use {separator}: save it with commas (a spreadsheet's \"CSV\")",
+        path.display()
+    )]
+    NotCommas {
+        /// The file.
+        path: PathBuf,
+        /// The header's line.
+        line: u64,
+        /// The one column's name.
+        name: String,
+        /// What the file seems to be separated by, in words.
+        separator: &'static str,
+    },
     /// A row wider or narrower than the header.
     #[error(
         "{}:{line}: this row has {values} value(s), but the header row names {columns} column(s): give every \
@@ -173,6 +189,12 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
 /// The header's column names: each named, each once.
 fn header(path: &Path, record: &csv::StringRecord, line: u64) -> Result<Arc<[String]>, CsvError> {
     let columns: Vec<String> = record.iter().map(|h| h.trim().to_string()).collect();
+    if let [name] = &columns[..] {
+        let separator = [(';', "semicolons"), ('\t', "tabs")].into_iter().find(|(c, _)| name.contains(*c));
+        if let Some((_, separator)) = separator {
+            return Err(CsvError::NotCommas { path: path.to_path_buf(), line, name: name.clone(), separator });
+        }
+    }
     if let Some(i) = columns.iter().position(String::is_empty) {
         return Err(CsvError::UnnamedColumn { path: path.to_path_buf(), line, column: i + 1 });
     }
@@ -303,6 +325,10 @@ mod tests {
         assert!(err.contains("d.csv:1: the header row names column \"id\" twice (columns 1 and 3)"), "{err}");
         let err = error(b",name\n1,a\n");
         assert!(err.contains("d.csv:1: column 1 of the header row has no name"), "{err}");
+        let err = error(b"id;name\n1;a\n");
+        assert!(err.contains("d.csv:1: the header row is one column, \"id;name\""), "{err}");
+        assert!(err.contains("seems to use semicolons: save it with commas"), "{err}");
+        assert!(error(b"id\tname\n1\ta\n").contains("seems to use tabs"));
     }
 
     #[test]
