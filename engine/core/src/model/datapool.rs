@@ -488,6 +488,19 @@ impl DataPool {
         self.len() == 0
     }
 
+    /// Whether `other` is this pool (a clone of it): entries naming one single-use pool share
+    /// its rows.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// let orders = DataPool::single_use("orders", vec![Row::new(["1"])]);
+    /// assert!(orders.is_same_pool(&orders.clone()));
+    /// assert!(!orders.is_same_pool(&DataPool::single_use("orders", vec![Row::new(["1"])])));
+    /// ```
+    pub fn is_same_pool(&self, other: &DataPool) -> bool {
+        Arc::ptr_eq(&self.source, &other.source)
+    }
+
     /// The rows owned by part `index` of `parts` (row i → part i mod N).
     #[doc(hidden)]
     pub fn shard(&self, index: usize, parts: usize) -> PoolShard {
