@@ -232,7 +232,9 @@ fn unclosed_quote(path: &Path, start: u64, line: u64) -> std::io::Result<Option<
     file.seek(SeekFrom::Start(start))?;
     let mut tail = Vec::new();
     file.read_to_end(&mut tail)?;
-    Ok(open_quote_at(&tail).map(|newlines| line + newlines))
+    // The reader skips a byte-order mark before the header; so does the scan.
+    let text = if start == 0 { tail.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&tail) } else { &tail };
+    Ok(open_quote_at(text).map(|newlines| line + newlines))
 }
 
 /// Scans one record's bytes as the CSV reader does (a quote opens a quoted value only at the
@@ -305,6 +307,8 @@ mod tests {
         let err = error(b"id,name,note\n1,\"two\nlines\",\"open\n");
         assert!(err.contains("d.csv:3: a quoted value opens"), "{err}");
         let err = error(b"\"id,name\n1,a\n");
+        assert!(err.contains("d.csv:1: a quoted value opens"), "{err}");
+        let err = error(b"\xEF\xBB\xBF\"id,name\n1,a\n");
         assert!(err.contains("d.csv:1: a quoted value opens"), "{err}");
     }
 
