@@ -434,6 +434,14 @@ impl DataPool {
     }
 
     /// A table's rows (a CSV file's), recyclable or single-use.
+    ///
+    /// ```
+    /// # use mite_core::model::datapool::{DataPool, Table};
+    /// let mut table = Table::new(vec!["sku".to_string()].into());
+    /// assert!(table.push_row(["tea-1"]) && table.push_row(["tea-2"]));
+    /// let skus = DataPool::table("skus", table, true);
+    /// assert_eq!((skus.len(), skus.is_recyclable()), (2, true));
+    /// ```
     pub fn table(name: impl Into<String>, table: Table, recyclable: bool) -> DataPool {
         DataPool { name: name.into(), source: Arc::new(Source::Table(Arc::new(table))), recyclable }
     }
