@@ -82,13 +82,13 @@ fn misplaced_names(pool: &DataPoolSpec) -> Option<&'static str> {
     if pool.columns.is_some() && pool.rows.is_none() {
         return Some(
             "columns = [...] names the values of rows = [[...]] only (a CSV file names its columns in its \
-                     header row, a range in column = \"...\"); remove it",
+             header row, a range in column = \"...\"); remove it",
         );
     }
     if pool.column.is_some() && pool.range.is_none() {
         return Some(
             "column = \"...\" names a range's numbers only (a CSV file names its columns in its header \
-                     row, rows in columns = [...]); remove it",
+             row, rows in columns = [...]); remove it",
         );
     }
     None
