@@ -7,7 +7,7 @@ use std::time::Duration;
 use mite_core::stats::ErrorKind;
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
 use mite_tests::{assert_target_saw_every_request, get, options, run, scenario};
-use mite_tools::{Target, TargetOptions};
+use mite_tools::{Target, TargetOptions, TlsTarget};
 
 const JOURNEYS: u64 = 4;
 
@@ -72,6 +72,15 @@ fn too_many_headers() {
 #[test]
 fn never_answering() {
     expect_error("/bad/silent", ErrorKind::Timeout);
+}
+
+/// Outside testers: a field folded over lines (obs-fold) was "malformed: invalid header name".
+/// RFC 9112 §5.2: a user agent replaces each fold with spaces; a folded `Content-Length` is
+/// refused (where the body ends would be a guess).
+#[test]
+fn a_folded_header_is_read() {
+    expect_ok("/bad/folded");
+    expect_error("/bad/folded-length", ErrorKind::Malformed);
 }
 
 #[test]
@@ -224,6 +233,172 @@ fn an_early_answer_to_a_large_upload_is_its_response() {
         total.sent_bytes
     );
     assert_eq!(result.merged.journeys.ok, JOURNEYS);
+}
+
+/// Outside testers: a server that answers a large upload at once (413) and then holds the
+/// connection open, reading nothing, made the request a `timeout` (the client wrote on until
+/// the write failed, and read only then). The client now listens while it writes: the 413 is
+/// the response, its time far below the hold, on io_uring and on epoll alike, over TLS too.
+#[test]
+fn an_early_answer_while_the_server_holds_the_connection_is_the_response() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        early_answer_held(driver, Server::plain());
+    }
+}
+
+#[test]
+fn an_early_answer_over_tls_while_the_server_holds_the_connection_is_the_response() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        early_answer_held(driver, Server::tls());
+    }
+}
+
+/// The plain target (counting its routes) or the TLS one.
+enum Server {
+    Plain(Target),
+    Tls(TlsTarget),
+}
+
+impl Server {
+    fn plain() -> Server {
+        Server::Plain(Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap())
+    }
+
+    fn tls() -> Server {
+        Server::Tls(TlsTarget::start().unwrap())
+    }
+
+    fn url(&self, path: &str) -> String {
+        match self {
+            Server::Plain(target) => target.url(path),
+            Server::Tls(target) => target.url(path),
+        }
+    }
+
+    fn hits(&self) -> u64 {
+        match self {
+            Server::Plain(target) => target.hits(),
+            Server::Tls(target) => target.hits(),
+        }
+    }
+
+    /// Requests to `path` (all of them for the TLS target, which counts no routes).
+    fn route_hits(&self, path: &str) -> u64 {
+        match self {
+            Server::Plain(target) => target.route_hits(path),
+            Server::Tls(target) => target.hits(),
+        }
+    }
+
+    fn options(&self, driver: mite_core::DriverChoice) -> mite_core::RunOptions {
+        let mut opts = options(1, Duration::from_secs(20));
+        opts.driver = driver;
+        if let Server::Tls(_) = self {
+            opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+        }
+        opts
+    }
+}
+
+fn early_answer_held(driver: mite_core::DriverChoice, server: Server) {
+    const HOLD: Duration = Duration::from_secs(3);
+    let path = format!("/bad/early-hold/{}", HOLD.as_millis());
+    let mut registry = Registry::default();
+    registry.journey("hostile:upload", upload);
+    let config = [format!("url={}", server.url(&path))];
+    let mut opts = server.options(driver);
+    // Shorter than the hold: waiting for the server to close would be a timeout.
+    opts.http.request_timeout = Duration::from_secs(1);
+    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+    let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
+    let total = assert_target_saw_every_request(&result, server.hits());
+    let url = server.url("");
+    println!("{url} {driver:?} ran on {:?}", result.drivers);
+    assert_eq!(server.route_hits(&path), JOURNEYS, "{url} {driver:?}");
+    assert_eq!(
+        (total.req_ok, total.req_errors(), total.not_sent),
+        (JOURNEYS, 0, 0),
+        "{url} {driver:?}: {:?}",
+        result.merged.error_samples
+    );
+    assert_eq!(total.status_codes, [(413, JOURNEYS)], "{url} {driver:?}");
+    let slowest = Duration::from_micros(total.req_us.max());
+    assert!(slowest < HOLD / 6, "{url} {driver:?}: the answer took {slowest:?}, the server held for {HOLD:?}");
+    assert!(
+        total.sent_bytes > 0 && total.sent_bytes < JOURNEYS * UPLOAD_BYTES as u64,
+        "{url} {driver:?}: part of each body: {}",
+        total.sent_bytes
+    );
+}
+
+/// An early answer that is not HTTP, the connection then held: a `malformed` error at once
+/// (not a timeout after the hold), the request sent, with the bytes written before counted.
+#[test]
+fn a_garbage_early_answer_while_the_server_holds_is_malformed_at_once() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        let server = Server::plain();
+        let path = "/bad/early-hold/3000";
+        let mut registry = Registry::default();
+        registry.journey("hostile:upload", upload);
+        let config = [format!("url={}", server.url(&format!("{path}?garbage")))];
+        let mut opts = server.options(driver);
+        opts.http.request_timeout = Duration::from_secs(1);
+        let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+        let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
+        let total = assert_target_saw_every_request(&result, server.hits());
+        assert_eq!(server.route_hits(path), JOURNEYS, "{driver:?}");
+        assert_eq!(
+            (total.req_ok, total.errors_of(ErrorKind::Malformed), total.not_sent),
+            (0, JOURNEYS, 0),
+            "{driver:?}: {:?}",
+            result.merged.error_samples
+        );
+        assert!(total.sent_bytes > 0, "{driver:?}: the bytes written before the answer count");
+        assert!(result.duration_s < 2.5, "{driver:?}: no wait for the hold ({} s)", result.duration_s);
+    }
+}
+
+/// The other side of listening while writing: a server that says `100 Continue` (unasked) as
+/// soon as it has the head, then reads the whole body and answers `200`, gets the whole body.
+/// An interim answer is no reason to stop sending.
+#[test]
+fn an_interim_answer_during_an_upload_does_not_stop_it() {
+    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+        for server in [Server::plain(), Server::tls()] {
+            continue_upload(driver, &server);
+        }
+    }
+}
+
+fn continue_upload(driver: mite_core::DriverChoice, server: &Server) {
+    let mut registry = Registry::default();
+    registry.journey("hostile:upload-ok", upload_ok);
+    let config = [format!("url={}", server.url("/bad/continue-upload"))];
+    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+    let result = run(&registry, scenario("hostile:upload-ok", volume), &config, server.options(driver));
+    let total = assert_target_saw_every_request(&result, server.hits());
+    let url = server.url("");
+    assert_eq!(server.route_hits("/bad/continue-upload"), JOURNEYS, "{url} {driver:?}");
+    assert_eq!(
+        (total.req_ok, total.req_errors(), total.status_codes.as_slice()),
+        (JOURNEYS, 0, &[(200, JOURNEYS)][..]),
+        "{url} {driver:?}: {:?}",
+        result.merged.error_samples
+    );
+    assert!(
+        total.sent_bytes > JOURNEYS * UPLOAD_BYTES as u64,
+        "{url} {driver:?}: every body whole: {}",
+        total.sent_bytes
+    );
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{url} {driver:?}: the server read every byte");
+}
+
+async fn upload_ok(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    let body = vec![b'x'; UPLOAD_BYTES];
+    let response = ctx.http().post(&url).body(&body).send().await?;
+    assert_eq!(response.text().ok(), Some(format!("{UPLOAD_BYTES} bytes").as_str()), "the server's own count");
+    Ok(())
 }
 
 /// Large enough that the server's unread receive buffer fills long before it is all written.

@@ -57,6 +57,18 @@ fn bad_client_certificate_files_are_named() {
     assert!(missing.contains("client certificate /nonexistent/client.pem"), "{missing}");
     let swapped = err(CLIENT_KEY_PATH, CLIENT_CERT_PATH);
     assert!(swapped.contains("client.key") && swapped.contains("no PEM certificates"), "{swapped}");
+    let mismatched = err(CLIENT_CERT_PATH, ROGUE_KEY_PATH);
+    assert!(mismatched.contains("the key does not belong to the certificate"), "{mismatched}");
+    assert!(!mismatched.contains("KeyMismatch"), "{mismatched}");
+    let folder = std::env::temp_dir();
+    let in_folder = err(folder.to_str().unwrap(), CLIENT_KEY_PATH);
+    assert!(in_folder.contains("is a folder, not a PEM file"), "{in_folder}");
+    let key_folder = err(CLIENT_CERT_PATH, folder.to_str().unwrap());
+    assert!(key_folder.contains("client key") && key_folder.contains("is a folder"), "{key_folder}");
+    let ca_folder = TlsOptions { ca_file: Some(folder.clone()), ..TlsOptions::default() };
+    let ca_folder = mite_core::http::tls::client_config(&ca_folder).map(drop).unwrap_err().to_string();
+    assert!(ca_folder.starts_with("--ca ") && ca_folder.contains("is a folder, not a PEM file"), "{ca_folder}");
+    assert!(!ca_folder.contains("os error"), "{ca_folder}");
     let only_cert = mite_core::http::tls::client_config(&tls(Some(CLIENT_CERT_PATH), None)).map(drop).unwrap_err();
     assert!(only_cert.to_string().contains("needs its key"), "{only_cert}");
 }

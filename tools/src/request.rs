@@ -51,16 +51,50 @@ pub enum Parsed<'a> {
     Complete(Framed<'a>),
     /// Not yet; read more.
     Partial,
+    /// The head of a request to [`CONTINUE_UPLOAD_PATH`], its body not all in: send `100
+    /// Continue` (once per request), then read more.
+    ContinueThenPartial,
     /// Not a request the target can serve; answer 400 and close.
     Invalid(&'static str),
-    /// The head of a request to [`EARLY_ANSWER_PATH`], its body not all in: answer at once
-    /// ([`crate::route::early_answer`]) and close with the body unread.
-    AnswerEarly,
+    /// The head of a request to [`EARLY_ANSWER_PATH`] or [`EARLY_HOLD_PREFIX`], its body not all
+    /// in: answer at once ([`crate::route::early_answer`]), hold the connection open for `hold`
+    /// reading nothing, then close with the body unread.
+    AnswerEarly {
+        /// The request's path (what the target counts it under).
+        path: &'a str,
+        /// How long the connection stays open after the answer (zero: closed at once).
+        hold: std::time::Duration,
+    },
 }
 
 /// A route answered before its request body is read (413, then a close that resets the
 /// connection, the body unread): what a server does with a body it will not take.
 pub const EARLY_ANSWER_PATH: &str = "/bad/early-413";
+
+/// A route that answers `100 Continue` as soon as a request's head is in (unasked: no
+/// `Expect`), reads the whole body, then answers `200` with the body's length: an interim answer
+/// during an upload is no reason to stop sending it.
+pub const CONTINUE_UPLOAD_PATH: &str = "/bad/continue-upload";
+
+/// `/bad/early-hold/<ms>`: answered as [`EARLY_ANSWER_PATH`] is, but the connection is then held
+/// open for `<ms>` milliseconds (at most [`EARLY_HOLD_MS_MAX`]), nothing read and nothing sent,
+/// before it is closed: a client that only reads once its write of the body ends never sees
+/// the answer in time. With `?garbage`, the answer is not HTTP ([`crate::route::early_answer_to`]).
+pub const EARLY_HOLD_PREFIX: &str = "/bad/early-hold/";
+
+/// Longest hold `/bad/early-hold/<ms>` accepts, in milliseconds.
+pub const EARLY_HOLD_MS_MAX: u64 = 60_000;
+
+/// How long a request to `path` holds its connection after an early answer; `None` when the
+/// path is not answered early.
+pub fn early_hold(path: &str) -> Option<std::time::Duration> {
+    if path == EARLY_ANSWER_PATH {
+        return Some(std::time::Duration::ZERO);
+    }
+    let rest = path.strip_prefix(EARLY_HOLD_PREFIX)?;
+    let ms = rest.split_once('?').map_or(rest, |(ms, _)| ms).parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ms.min(EARLY_HOLD_MS_MAX)))
+}
 
 /// Looks for one complete request at the start of `buf`.
 pub fn parse(buf: &[u8]) -> Parsed<'_> {
@@ -114,8 +148,12 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         }
     }
     if buf.len() < head_len + body_len {
-        if request.path == Some(EARLY_ANSWER_PATH) {
-            return Parsed::AnswerEarly;
+        let path = request.path.unwrap_or("/");
+        if let Some(hold) = early_hold(path) {
+            return Parsed::AnswerEarly { path, hold };
+        }
+        if path == CONTINUE_UPLOAD_PATH {
+            return Parsed::ContinueThenPartial;
         }
         return Parsed::Partial;
     }

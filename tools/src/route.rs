@@ -79,7 +79,11 @@ fn reason(status: u16) -> &'static str {
 /// `short`, `conflicting-length`, `invalid-length`, `huge-headers`, `many-headers`, `silent`,
 /// `garbage`, `http10`, `continue`, `no-content`, `chunked`, `close`, `hangup`, `drop-after`,
 /// `early-413` (answered 413 as soon as the head is in, the body unread, then closed: see
-/// `crate::request::EARLY_ANSWER_PATH`).
+/// `crate::request::EARLY_ANSWER_PATH`), `early-hold/<ms>` (the same, the connection then held
+/// open `<ms>` before the close: `crate::request::EARLY_HOLD_PREFIX`), `continue-upload` (`100
+/// Continue` as soon as the head is in, then `200` with the body's length once it is all in:
+/// `crate::request::CONTINUE_UPLOAD_PATH`), `folded` (a field folded over two lines, obs-fold),
+/// `folded-length` (a `Content-Length` folded inside its value).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -120,6 +124,7 @@ pub fn route(request: &Request<'_>) -> Action {
             let bytes = response(200, "OK", "Content-Type: application/json\r\nX-Token: abc123\r\n", body, close);
             Action::Write(bytes)
         }
+        ("bad", "continue-upload") => ok(format!("{} bytes", request.body.len()).as_bytes()),
         ("bad", mode) => hostile(mode),
         _ => crate::session_routes::route(request, first, rest)
             .unwrap_or_else(|| Action::Write(response(404, "Not Found", "", b"not found", close))),
@@ -166,7 +171,15 @@ fn hostile(mode: &str) -> Action {
         // finds it closed (what idle timeouts and request caps look like to a client).
         "drop-after" => Action::WriteThenClose(response(200, "OK", "", HELLO, false)),
         // The whole body came with the head (a small one): the same answer.
+        // A field folded over lines (obs-fold, RFC 9112 §5.2), and a folded Content-Length.
+        "folded" => Action::Write(
+            b"HTTP/1.1 200 OK\r\nX-Folded: hello\r\n  there\r\nContent-Length: 13\r\n\r\nHello, World!".to_vec(),
+        ),
+        "folded-length" => {
+            Action::WriteThenClose(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 3\r\n\r\nHello, World!".to_vec())
+        }
         "early-413" => Action::WriteThenClose(early_answer()),
+        hold if hold.starts_with("early-hold/") => Action::WriteThenClose(early_answer()),
         _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),
     }
 }
@@ -174,6 +187,12 @@ fn hostile(mode: &str) -> Action {
 /// The answer to a request for `/bad/early-413`, whether or not its body has arrived.
 pub fn early_answer() -> Vec<u8> {
     response(413, "Content Too Large", "", b"too large", true)
+}
+
+/// The early answer to a request for `path`: [`early_answer`], or bytes that are not HTTP for
+/// `/bad/early-hold/<ms>?garbage`.
+pub fn early_answer_to(path: &str) -> Vec<u8> {
+    if path.ends_with("?garbage") { b"SSH-2.0-OpenSSH_9.2p1\r\n\r\n".to_vec() } else { early_answer() }
 }
 
 #[cfg(test)]

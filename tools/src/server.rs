@@ -227,6 +227,9 @@ async fn accept_loop(
     }
 }
 
+/// The interim answer of `/bad/continue-upload`.
+pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 async fn write(stream: &mut TcpStream, bytes: Vec<u8>) -> bool {
     let (result, _) = stream.write_all(bytes).await;
     result.is_ok()
@@ -261,15 +264,28 @@ impl std::future::Future for YieldNow {
 
 async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
+    // Whether the request being read was sent its `100 Continue`.
+    let mut continued = false;
     loop {
         loop {
             let (action, used) = match parse(&buf) {
                 Parsed::Partial => break,
-                Parsed::AnswerEarly => {
-                    hits.count(crate::request::EARLY_ANSWER_PATH);
+                Parsed::ContinueThenPartial => {
+                    if !continued && !write(&mut stream, CONTINUE.to_vec()).await {
+                        return;
+                    }
+                    continued = true;
+                    break;
+                }
+                Parsed::AnswerEarly { path, hold } => {
+                    hits.count(path);
                     // Closing with the body unread resets the connection: the client's write
-                    // of the rest fails, and the answer is already on its way.
-                    write(&mut stream, crate::route::early_answer()).await;
+                    // of the rest fails, and the answer is already on its way. Held first, the
+                    // client's write of the rest waits (nothing is read) until then.
+                    write(&mut stream, crate::route::early_answer_to(path)).await;
+                    if !hold.is_zero() {
+                        monoio::time::sleep(hold).await;
+                    }
                     return;
                 }
                 Parsed::Invalid(why) => {
@@ -277,6 +293,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                     return;
                 }
                 Parsed::Complete(request) => {
+                    continued = false;
                     hits.count(request.path);
                     if let Some(stall) = &stall {
                         stall.maybe();

@@ -161,13 +161,25 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
     let mut stream = StreamOwned::new(session, tcp);
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
+    // Whether the request being read was sent its `100 Continue`.
+    let mut continued = false;
     loop {
         loop {
             let (action, used) = match parse(&buf) {
                 Parsed::Partial => break,
-                Parsed::AnswerEarly => {
+                Parsed::ContinueThenPartial => {
+                    if !continued {
+                        stream.write_all(crate::server::CONTINUE)?;
+                        stream.flush()?;
+                    }
+                    continued = true;
+                    break;
+                }
+                Parsed::AnswerEarly { path, hold } => {
                     hits.fetch_add(1, Ordering::Relaxed);
-                    stream.write_all(&crate::route::early_answer())?;
+                    stream.write_all(&crate::route::early_answer_to(path))?;
+                    stream.flush()?;
+                    std::thread::sleep(hold);
                     return Ok(());
                 }
                 Parsed::Invalid(why) => {
@@ -175,6 +187,7 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
                     return Ok(());
                 }
                 Parsed::Complete(request) => {
+                    continued = false;
                     hits.fetch_add(1, Ordering::Relaxed);
                     if let Some(upgrade) = request.upgrade.clone() {
                         let rest = bytes::BytesMut::from(&buf[request.len..]);

@@ -23,6 +23,9 @@ pub enum CodecError {
     BadChunk { what: &'static str },
     /// The server closed the connection before the response was complete.
     UnexpectedEof { during: &'static str },
+    /// A field that frames the body (`Content-Length`, `Transfer-Encoding`) folded over lines
+    /// inside its value (obs-fold): where the body ends would be a guess.
+    FoldedFraming { field: &'static str },
 }
 
 impl CodecError {
@@ -62,6 +65,10 @@ impl fmt::Display for CodecError {
             CodecError::UnexpectedEof { during } => {
                 write!(f, "server closed the connection during {during}")
             }
+            CodecError::FoldedFraming { field } => write!(
+                f,
+                "malformed response head: the {field} value is folded over two lines (obs-fold), so where the body ends is ambiguous"
+            ),
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct ResponseHead {
     pub keep_alive: bool,
     /// Whether the final head has a `Set-Cookie` field (the client's cookie jar looks only then).
     pub set_cookie: bool,
+    /// Whether a field of the head was folded over lines (obs-fold, RFC 9112 §5.2): a
+    /// [`crate::ResponseReader`] replaces each fold with spaces in the head it hands on.
+    pub folded: bool,
 }
 
 /// Parses the response head at the start of `buf`.
@@ -89,8 +92,15 @@ pub enum HeadStep {
 /// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
 /// and the buffer never holds more than one head.
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
-    let Some((status, minor_version, used, fields)) = parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS))?
-    else {
+    let parsed = match parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS)) {
+        // A line that starts with a space or a tab (obs-fold) is an invalid header name to
+        // httparse's strict defaults: only then is the head parsed again, allowing folds.
+        Err(CodecError::Malformed { what: HEADER_NAME_ERROR }) => {
+            return parse_folded_step(buf, limits, request_was_head);
+        }
+        parsed => parsed?,
+    };
+    let Some((status, minor_version, used, fields)) = parsed else {
         if buf.len() > limits.head_bytes_max {
             return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
@@ -128,6 +138,7 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         framing,
         keep_alive,
         set_cookie: fields.set_cookie,
+        folded: false,
     })))
 }
 
@@ -148,6 +159,80 @@ fn parse_one(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldS
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
         Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
+    }
+}
+
+/// What httparse's strict defaults say of a line that starts with a space or a tab.
+const HEADER_NAME_ERROR: &str = "invalid header name";
+
+/// [`parse_head_step`] for a head the strict parser refused with an invalid header name: parsed
+/// again with obs-fold allowed (RFC 9112 §5.2: a user agent replaces each fold with spaces
+/// before it interprets the value), then, when it is complete, its copy with every fold
+/// replaced (same length) goes through the strict parser, so that the fields are read by the
+/// one reader the plain heads use (which stays inlined: a second caller would cost every head).
+/// A fold inside a `Content-Length` or `Transfer-Encoding` value is refused: `1` folded over `2`
+/// could be read as 1, 12 or `1 2`, and a client and the servers before it disagreeing on
+/// where a body ends is how responses are smuggled. (`Connection` is read as a list, a fold
+/// being more spaces.) A head with no fold is refused as the strict parser refused it.
+#[cold]
+#[inline(never)]
+fn parse_folded_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
+    let mut response = httparse::Response::new(&mut []);
+    let mut parser = httparse::ParserConfig::default();
+    parser.allow_obsolete_multiline_headers_in_responses(true);
+    let used = match parser.parse_response_with_uninit_headers(&mut response, buf, &mut headers[..slots]) {
+        Ok(httparse::Status::Complete(used)) => used,
+        Ok(httparse::Status::Partial) if buf.len() > limits.head_bytes_max => {
+            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+        }
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(CodecError::TooManyHeaders { limit: slots }),
+        Err(err) => return Err(CodecError::Malformed { what: parse_error_name(err) }),
+    };
+    for header in response.headers.iter() {
+        let name = header.name.as_bytes();
+        let field = if CONTENT_LENGTH.matches(name) {
+            "Content-Length"
+        } else if TRANSFER_ENCODING.matches(name) {
+            "Transfer-Encoding"
+        } else {
+            continue;
+        };
+        // httparse leaves the line breaks of a fold in the value (trimmed at its ends).
+        if header.value.iter().any(|&b| b == b'\n' || b == b'\r') {
+            return Err(CodecError::FoldedFraming { field });
+        }
+    }
+    let mut unfolded = buf[..used].to_vec();
+    unfold(&mut unfolded);
+    Ok(match parse_head_step(&unfolded, limits, request_was_head)? {
+        Some(HeadStep::Final(head)) => Some(HeadStep::Final(ResponseHead { folded: true, ..head })),
+        step => step,
+    })
+}
+
+/// Replaces every obs-fold in `head` (one complete head: a line break followed by spaces or
+/// tabs, with the spaces or tabs before it) with spaces, in place: the head keeps its length,
+/// and parsed again (strictly) gives the same fields with each fold read as spaces, as RFC 9112
+/// §5.2 asks of a user agent.
+pub fn unfold(head: &mut [u8]) {
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    for at in 1..head.len() {
+        if head[at - 1] != b'\n' || !blank(head[at]) {
+            continue;
+        }
+        // The line break (CR LF or a bare LF), the whitespace before it and after it.
+        let mut start = at - 1;
+        if start > 0 && head[start - 1] == b'\r' {
+            start -= 1;
+        }
+        while start > 0 && blank(head[start - 1]) {
+            start -= 1;
+        }
+        let end = at + head[at..].iter().take_while(|&&b| blank(b)).count();
+        head[start..end].fill(b' ');
     }
 }
 
@@ -312,7 +397,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 
 fn parse_error_name(err: httparse::Error) -> &'static str {
     match err {
-        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderName => HEADER_NAME_ERROR,
         httparse::Error::HeaderValue => "invalid header value",
         httparse::Error::NewLine => "invalid line ending",
         httparse::Error::Status => "invalid status code",
@@ -500,6 +585,44 @@ mod tests {
         assert_eq!(find_header(head.as_bytes(), "x-255"), Some(&b"255"[..]));
         let head = format!("HTTP/1.1 200 OK\r\n{}\r\n", fields(HEADER_SLOTS + 1));
         assert_eq!(find_header(head.as_bytes(), "x-0"), None, "more fields than slots: not parsed");
+    }
+
+    #[test]
+    fn unfold_replaces_each_fold_with_spaces_and_keeps_the_length() {
+        let mut head = b"HTTP/1.1 200 OK\r\nA: x \t\r\n \ty\nB: z\n\tw\r\nC: c\r\n\r\n".to_vec();
+        let len = head.len();
+        unfold(&mut head);
+        assert_eq!(head.len(), len);
+        assert_eq!(&head[..], b"HTTP/1.1 200 OK\r\nA: x      y\nB: z  w\r\nC: c\r\n\r\n");
+        assert_eq!(find_header(&head, "a"), Some(&b"x      y"[..]));
+        assert_eq!(find_header(&head, "b"), Some(&b"z  w"[..]));
+        let mut plain = b"HTTP/1.1 200 OK\r\nA: x\r\n\r\n body".to_vec();
+        unfold(&mut plain[..25]); // the head only: the body may start with a space
+        assert_eq!(&plain[..], b"HTTP/1.1 200 OK\r\nA: x\r\n\r\n body", "no fold, nothing changed");
+    }
+
+    #[test]
+    fn folds_are_read_and_folded_framing_is_refused() {
+        let head = parse("HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 3\r\n\r\n").unwrap().unwrap();
+        assert_eq!((head.framing, head.folded), (BodyFraming::Length(3), true));
+        assert!(!parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n").unwrap().unwrap().folded);
+        for (text, field) in [
+            ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 2\r\n\r\n", "Content-Length"),
+            ("HTTP/1.1 200 OK\r\ncontent-length: 1,\r\n\t1\r\n\r\n", "Content-Length"),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n", "Transfer-Encoding"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err, CodecError::FoldedFraming { field }, "{text:?}");
+            assert!(err.to_string().contains(&format!("the {field} value is folded")), "{err}");
+        }
+        // Folded before or after the value: one value, unambiguous.
+        let head = parse("HTTP/1.1 200 OK\r\nContent-Length:\r\n 12\r\n \r\n\r\n").unwrap().unwrap();
+        assert_eq!(head.framing, BodyFraming::Length(12));
+        let head = parse("HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 0\r\n\r\n");
+        assert!(!head.unwrap().unwrap().keep_alive);
+        // Incomplete with a fold: more is needed, not an error.
+        assert_eq!(parse("HTTP/1.1 200 OK\r\nX-A: a\r\n b"), Ok(None));
+        assert_eq!(parse("HTTP/1.1 200 OK\r\nX-A: a\r\n"), Ok(None));
     }
 
     #[test]

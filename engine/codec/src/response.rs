@@ -67,6 +67,9 @@ impl ResponseReader {
                 }
                 Some(HeadStep::Final(head)) => ResponseHead { interim_count: self.interim_count, ..head },
             };
+            if head.folded {
+                crate::head::unfold(&mut input[..head.head_len]);
+            }
             let raw = input.split_to(head.head_len).freeze();
             let decoder = BodyDecoder::new(head.framing, &self.limits);
             decoder.check_declared()?;

@@ -73,6 +73,42 @@ const FIXTURES: &[Fixture] = &[
         head_request: false,
         expect: Err("eof"),
     },
+    Fixture {
+        name: "a folded field (obs-fold) is read, the fold as spaces",
+        bytes: b"HTTP/1.1 200 OK\r\nX-Folded: hello\r\n  there,\r\n\tagain\r\nContent-Length: 2\r\n\r\nok",
+        head_request: false,
+        expect: Ok((200, b"ok", true)),
+    },
+    Fixture {
+        name: "a folded Connection is read as a list",
+        bytes: b"HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 2\r\n\r\nok",
+        head_request: false,
+        expect: Ok((200, b"ok", false)),
+    },
+    Fixture {
+        name: "a fold before a Content-Length value leaves one value",
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length:\r\n 2\r\n\r\nok",
+        head_request: false,
+        expect: Ok((200, b"ok", true)),
+    },
+    Fixture {
+        name: "a Content-Length folded inside its value is refused",
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 2\r\n\r\n123456789012",
+        head_request: false,
+        expect: Err("folded"),
+    },
+    Fixture {
+        name: "a Transfer-Encoding folded inside its value is refused",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n0\r\n\r\n",
+        head_request: false,
+        expect: Err("folded"),
+    },
+    Fixture {
+        name: "whitespace right after the status line is no fold",
+        bytes: b"HTTP/1.1 200 OK\r\n X-A: b\r\nContent-Length: 0\r\n\r\n",
+        head_request: false,
+        expect: Err("malformed"),
+    },
 ];
 
 fn kind(err: &CodecError) -> &'static str {
@@ -82,6 +118,7 @@ fn kind(err: &CodecError) -> &'static str {
         CodecError::Malformed { .. } => "malformed",
         CodecError::InvalidContentLength => "invalid-length",
         CodecError::BadChunk { .. } => "chunk",
+        CodecError::FoldedFraming { .. } => "folded",
         _ => "too-large",
     }
 }
@@ -164,4 +201,28 @@ fn pipelined_responses_leave_the_next_one_in_the_buffer() {
     assert_eq!(second.feed(&mut input, &mut body), Ok(ReadProgress::Complete));
     assert_eq!(&body[..], b"ab");
     assert!(input.is_empty());
+}
+
+/// RFC 9112 §5.2: each obs-fold is replaced with spaces before the value is read. The head the
+/// reader hands on has its folds replaced (same length), at every split of the bytes.
+#[test]
+fn a_folded_value_reads_with_spaces_at_every_split() {
+    let bytes: &[u8] = b"HTTP/1.1 100 Continue\r\nX-I: a\r\n b\r\n\r\nHTTP/1.1 200 OK\r\nX-Folded: hello\r\n  there,\r\n\tagain\r\nX-Plain: p\r\nContent-Length: 2\r\n\r\nok";
+    for split in 0..=bytes.len() {
+        let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
+        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+        let mut progress = ReadProgress::NeedMore;
+        for piece in [&bytes[..split], &bytes[split..]] {
+            input.extend_from_slice(piece);
+            progress = reader.feed(&mut input, &mut body).unwrap();
+        }
+        assert_eq!(progress, ReadProgress::Complete, "split at {split}");
+        let (head, raw) = reader.take_head().unwrap();
+        assert!(head.folded);
+        let final_at = bytes.windows(8).rposition(|w| w == b"HTTP/1.1").unwrap();
+        assert_eq!(raw.len(), bytes.len() - final_at - 2, "the head keeps its length: split at {split}");
+        let value = mite_codec::head::find_header(&raw, "x-folded").unwrap();
+        assert_eq!(value, b"hello    there,   again", "split at {split}");
+        assert_eq!(mite_codec::head::find_header(&raw, "x-plain"), Some(&b"p"[..]));
+    }
 }

@@ -13,7 +13,7 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
         Err(CodecError::TooManyHeaders { .. }) if slots > 32 => reference_one::<HEADER_SLOTS>(buf, slots)?,
         other => other?,
     };
-    let Some((status, minor_version, used, fields)) = parsed else {
+    let Some((status, minor_version, used, fields, folded)) = parsed else {
         if buf.len() > limits.head_bytes_max {
             return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
         }
@@ -47,20 +47,40 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
         framing,
         keep_alive,
         set_cookie: fields.set_cookie,
+        folded,
     };
     Ok(Some(HeadStep::Final(head)))
 }
 
-fn reference_one<const N: usize>(
-    rest: &[u8],
-    slots: usize,
-) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+/// Status, minor version, bytes used, fields, and whether a field was folded.
+type ReferenceHead = (u16, u8, usize, FieldSummary, bool);
+
+fn reference_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<ReferenceHead>, CodecError> {
     let mut headers = [httparse::EMPTY_HEADER; N];
     let mut response = httparse::Response::new(&mut headers[..slots]);
-    match response.parse(rest) {
+    // Strict first; a line that starts with whitespace (an invalid name to the strict parser)
+    // and the head is parsed again with folds allowed.
+    let mut parsed = response.parse(rest);
+    if parsed == Err(httparse::Error::HeaderName) {
+        response = httparse::Response::new(&mut headers[..slots]);
+        let mut parser = httparse::ParserConfig::default();
+        parser.allow_obsolete_multiline_headers_in_responses(true);
+        parsed = parser.parse_response(&mut response, rest);
+    }
+    match parsed {
         Ok(httparse::Status::Complete(used)) => {
+            for header in response.headers.iter() {
+                let name = header.name.to_ascii_lowercase();
+                let framing = ["content-length", "transfer-encoding"].contains(&name.as_str());
+                if framing && header.value.iter().any(|b| b"\r\n".contains(b)) {
+                    let field = if name == "content-length" { "Content-Length" } else { "Transfer-Encoding" };
+                    return Err(CodecError::FoldedFraming { field });
+                }
+            }
             let fields = reference_fields(response.headers)?;
-            Ok(Some((response.code.unwrap_or(0), response.version.unwrap_or(1), used, fields)))
+            // A fold: a line break followed by a space or a tab, anywhere in the head.
+            let folded = rest[..used].windows(2).any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'));
+            Ok(Some((response.code.unwrap_or(0), response.version.unwrap_or(1), used, fields, folded)))
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
@@ -175,9 +195,20 @@ fn header_line() -> impl Strategy<Value = Vec<u8>> {
         4 => proptest::sample::select(VALUES).prop_map(|v| v.as_bytes().to_vec()),
         1 => proptest::collection::vec(any::<u8>(), 0..24),
     ];
-    (name, value, prop_oneof![Just(": "), Just(":"), Just(" : ")]).prop_map(|(name, value, colon)| {
+    // Now and then a value folded over lines (obs-fold) somewhere in it, or after it.
+    let fold = prop_oneof![
+        6 => Just(None),
+        1 => (proptest::sample::select(&["\r\n ", "\r\n\t", "\n ", "\r\n   "][..]), any::<prop::sample::Index>())
+            .prop_map(Some),
+    ];
+    (name, value, prop_oneof![Just(": "), Just(":"), Just(" : ")], fold).prop_map(|(name, value, colon, fold)| {
         let mut line = name;
         line.extend_from_slice(colon.as_bytes());
+        let mut value = value;
+        if let Some((fold, at)) = fold {
+            let at = at.index(value.len() + 1);
+            value.splice(at..at, fold.bytes());
+        }
         line.extend_from_slice(&value);
         line.extend_from_slice(b"\r\n");
         line

@@ -16,7 +16,7 @@ use rustls::pki_types::ServerName;
 
 use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
-use super::transport::{TlsStream, Transport, connect_tcp, is_tls_failure};
+use super::transport::{TlsStream, Transport, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::limits;
 use crate::stats::ErrorKind;
@@ -614,7 +614,9 @@ impl HttpClient {
                     io::ErrorKind::TimedOut => ErrorKind::Timeout,
                     _ => ErrorKind::Connect,
                 };
-                return Err(trip(kind, format!("connect to {addr}: {err}")));
+                // Out of descriptors: say which limit, and what to change.
+                let why = super::open_files::limit_hint(&err).unwrap_or_else(|| err.to_string());
+                return Err(trip(kind, format!("connect to {addr}: {why}")));
             }
             Ok(Ok(tcp)) => tcp,
         };
@@ -758,23 +760,30 @@ impl HttpClient {
         started: Instant,
         on_written: &dyn Fn(u64),
     ) -> Result<Trip, TripError> {
-        // A request written in part reached the server, which may have answered before reading
-        // the rest (a 413 for a body too large) and closed: its answer, when one can be read,
-        // is the response; else the write's error stands, the request counted as sent.
-        let (request_bytes, write_failed) = match write_request(conn, request).await {
-            Ok(bytes) => (bytes, None),
-            Err(failed) if failed.written == 0 => return Err(failed.error),
-            // Boxed: rare, and held across the read (every request's future stays small).
-            Err(failed) => (failed.written, Some(Box::new(failed.error))),
-        };
-        on_written(request_bytes);
-        let mut reader = ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body);
         conn.body_buf.clear();
-        let reusable = write_failed.is_none();
-        let (first_byte_us, ended) = match (read_response(conn, &mut reader, started).await, write_failed) {
-            (Ok(read), _) => read,
-            (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
-            (Err(err), None) => return Err(err),
+        let mut first_byte_us = None;
+        let limits = &self.settings.limits;
+        let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader } =
+            write_request(conn, request, limits, started, &mut first_byte_us).await?;
+        on_written(request_bytes);
+        // Made after the write (not held across it: every request's future stays smaller),
+        // unless the server answered during the write and a reader has begun its response.
+        let mut reader = match reader {
+            Some(reader) => *reader,
+            None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
+        };
+        // A request written in part reached the server, which may have answered before reading
+        // the rest (a 413 for a body too large): its answer, when one can be read, is the
+        // response; else the write's error stands, the request counted as sent.
+        let ended = match (ended, failed) {
+            (Some(ended), _) => ended,
+            // The server's answer during the write was cut short or did not parse.
+            (None, Some(error)) if answer_failed => return Err(*error),
+            (None, failed) => match (read_response(conn, &mut reader, started, &mut first_byte_us).await, failed) {
+                (Ok(ended), _) => ended,
+                (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
+                (Err(err), None) => return Err(err),
+            },
         };
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
@@ -788,7 +797,7 @@ impl HttpClient {
             request_bytes,
             first_byte_us: first_byte_us.unwrap_or(0),
             ended,
-            keep_alive: head.keep_alive && reusable,
+            keep_alive: head.keep_alive && whole,
             set_cookie: head.set_cookie,
         })
     }
@@ -803,14 +812,40 @@ fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: Timings) -> Htt
     .with_timings(timings)
 }
 
-/// A request that could not be written whole: why, and how many of its bytes were.
-struct WriteFailed {
-    error: TripError,
-    written: u64,
+/// How the write of a request ended, when some of it was written.
+struct Written {
+    /// Bytes of the request written.
+    bytes: u64,
+    /// All of them: the connection can carry another request once the response is read.
+    whole: bool,
+    /// Why the write stopped short, when it failed (an answer may still be read), or why the
+    /// answer read during it failed (`answer_failed`). Boxed: rare.
+    failed: Option<Box<TripError>>,
+    answer_failed: bool,
+    /// When the response's last byte arrived, when it came whole before the write ended.
+    ended: Option<Instant>,
+    /// The reader of a response that began to arrive before the write ended. Boxed: rare.
+    reader: Option<Box<ResponseReader>>,
 }
 
-/// Encodes the request into the connection's write buffer and writes it; returns its size.
-async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, WriteFailed> {
+impl Written {
+    #[inline]
+    fn whole(bytes: usize) -> Written {
+        Written { bytes: bytes as u64, whole: true, failed: None, answer_failed: false, ended: None, reader: None }
+    }
+}
+
+/// Encodes the request into the connection's write buffer and writes it. A request of which
+/// nothing was written is an error (not sent); one the server answered while it was being
+/// written (the socket took only part of it at once) is read while it is written, see
+/// [`write_while_answered`].
+async fn write_request(
+    conn: &mut Conn,
+    request: &Exchange<'_>,
+    limits: &Limits,
+    started: Instant,
+    first_byte_us: &mut Option<u64>,
+) -> Result<Written, TripError> {
     conn.write_buf.clear();
     let head = RequestHead {
         method: request.method,
@@ -819,67 +854,148 @@ async fn write_request(conn: &mut Conn, request: &Exchange<'_>) -> Result<u64, W
         headers: request.headers,
     };
     encode_request(&mut conn.write_buf, &head, request.body);
-    let request_bytes = conn.write_buf.len() as u64;
     let buf = std::mem::take(&mut conn.write_buf);
-    let (result, written, buf) = conn.io.write_all(buf).await;
+    let (result, written, buf) = conn.io.write_request(buf).await;
     conn.write_buf = buf;
     match result {
-        Ok(()) => Ok(request_bytes),
-        // Not sent, unless some bytes were (the caller looks for an early answer).
-        Err(err) => Err(WriteFailed {
-            error: TripError {
-                kind: io_kind(&err),
-                detail: format!("send: {err}"),
-                nothing_received: true,
-                sent: false,
-            },
-            written: written as u64,
-        }),
+        Ok(WriteEnd::Whole) => Ok(Written::whole(written)),
+        // Rare (a large body): boxed, so that every request's future stays small.
+        Ok(WriteEnd::PeerSpoke) => {
+            let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
+            Box::pin(write_while_answered(conn, reader, started, first_byte_us, written)).await
+        }
+        // Not sent: a server never saw it.
+        Err(err) if written == 0 => Err(send_failed(&err)),
+        Err(err) => {
+            let failed = Some(Box::new(send_failed(&err)));
+            Ok(Written { bytes: written as u64, whole: false, failed, answer_failed: false, ended: None, reader: None })
+        }
     }
 }
 
-/// Reads until `reader` has the whole response (the body into the connection's body buffer).
-/// Returns when its first byte arrived, µs after `started` (`None`: a close-delimited
-/// response that was empty), and when its last byte did: the clock is read as each read
-/// returns, so parsing the bytes is not counted in the response's time (nor read again).
-async fn read_response(
+/// The server spoke before the request was written whole (`written` bytes of it so far): reads
+/// what it said, and writes on while that is only an interim response (`100 Continue`) or part
+/// of a head. A final head, a close or an error ends the upload there: a client that sees a
+/// response before it has sent the whole body stops sending it (RFC 9112 §9.5), so the rest
+/// is never sent, the connection is half closed and not used again, and the
+/// request counts as sent with the bytes actually written.
+async fn write_while_answered(
     conn: &mut Conn,
-    reader: &mut ResponseReader,
+    mut reader: Box<ResponseReader>,
     started: Instant,
-) -> Result<(Option<u64>, Instant), TripError> {
-    let mut first_byte_us = None;
-    // When the bytes in the buffer arrived (a read buffer is empty when an exchange starts,
-    // so this is normally set by the read below).
-    let mut arrived = None;
+    first_byte_us: &mut Option<u64>,
+    mut written: usize,
+) -> Result<Written, TripError> {
     loop {
-        if !conn.read_buf.is_empty() {
-            let at = *arrived.get_or_insert_with(Instant::now);
-            first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
-            match reader.feed(&mut conn.read_buf, &mut conn.body_buf) {
-                Ok(ReadProgress::Complete) => return Ok((first_byte_us, at)),
-                Ok(ReadProgress::NeedMore) => {}
-                Err(err) => return Err(codec_trip(&err)),
-            }
-        }
         let buf = std::mem::take(&mut conn.read_buf);
         let (read, buf) = conn.io.read_some(buf).await;
         conn.read_buf = buf;
-        let at = Instant::now();
-        arrived = Some(at);
-        match read {
-            Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| (first_byte_us, at)),
-            Ok(_) => {}
+        let stopped = Written {
+            bytes: written as u64,
+            whole: false,
+            failed: None,
+            answer_failed: false,
+            ended: None,
+            reader: None,
+        };
+        let ended = match took_in(conn, &mut reader, read, started, first_byte_us) {
+            Ok(ended) => ended,
+            // The bytes written still count (the caller tells them before the error).
+            Err(err) => return Ok(Written { failed: Some(Box::new(err)), answer_failed: true, ..stopped }),
+        };
+        if ended.is_some() || reader.head().is_some() {
+            conn.io.stop_sending();
+            return Ok(Written { ended, reader: Some(reader), ..stopped });
+        }
+        let buf = std::mem::take(&mut conn.write_buf);
+        let (result, now) = conn.io.write_listening(&buf, written).await;
+        conn.write_buf = buf;
+        written = now;
+        match result {
+            Ok(WriteEnd::Whole) => return Ok(Written { reader: Some(reader), ..Written::whole(written) }),
+            Ok(WriteEnd::PeerSpoke) => {}
             Err(err) => {
-                let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
-                return Err(TripError {
-                    kind,
-                    detail: format!("receive: {err}"),
-                    nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
-                    sent: true,
+                let failed = Some(Box::new(send_failed(&err)));
+                return Ok(Written {
+                    bytes: written as u64,
+                    whole: false,
+                    failed,
+                    answer_failed: false,
+                    ended: None,
+                    reader: Some(reader),
                 });
             }
         }
     }
+}
+
+/// A write that failed (not sent, unless some bytes were: the caller says).
+fn send_failed(err: &io::Error) -> TripError {
+    TripError { kind: io_kind(err), detail: format!("send: {err}"), nothing_received: true, sent: false }
+}
+
+/// Reads until `reader` has the whole response (the body into the connection's body buffer).
+/// Returns when its last byte arrived, and sets `first_byte_us` (µs after `started`) when its
+/// first did (unset: a close-delimited response that was empty): the clock is read as each
+/// read returns, so parsing the bytes is not counted in the response's time (nor read again).
+async fn read_response(
+    conn: &mut Conn,
+    reader: &mut ResponseReader,
+    started: Instant,
+    first_byte_us: &mut Option<u64>,
+) -> Result<Instant, TripError> {
+    // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
+    if !conn.read_buf.is_empty() {
+        let at = Instant::now();
+        first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+        if feed(conn, reader)? == ReadProgress::Complete {
+            return Ok(at);
+        }
+    }
+    loop {
+        let buf = std::mem::take(&mut conn.read_buf);
+        let (read, buf) = conn.io.read_some(buf).await;
+        conn.read_buf = buf;
+        if let Some(ended) = took_in(conn, reader, read, started, first_byte_us)? {
+            return Ok(ended);
+        }
+    }
+}
+
+/// Takes in what a read brought (the clock read as it returned), feeding it to `reader`: when
+/// the response's last byte came (or the server closed after a close-delimited body), then.
+/// (Not an `async fn` around the read: the read's await stays in its caller's future, one state
+/// machine per exchange, as cheap as a loop written out; and inlined into both callers.)
+#[inline(always)]
+fn took_in(
+    conn: &mut Conn,
+    reader: &mut ResponseReader,
+    read: io::Result<usize>,
+    started: Instant,
+    first_byte_us: &mut Option<u64>,
+) -> Result<Option<Instant>, TripError> {
+    let at = Instant::now();
+    match read {
+        Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| Some(at)),
+        Ok(_) => {}
+        Err(err) => {
+            let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+            return Err(TripError {
+                kind,
+                detail: format!("receive: {err}"),
+                nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                sent: true,
+            });
+        }
+    }
+    first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+    Ok((feed(conn, reader)? == ReadProgress::Complete).then_some(at))
+}
+
+/// Feeds the read buffer to `reader`.
+#[inline(always)]
+fn feed(conn: &mut Conn, reader: &mut ResponseReader) -> Result<ReadProgress, TripError> {
+    reader.feed(&mut conn.read_buf, &mut conn.body_buf).map_err(|err| codec_trip(&err))
 }
 
 /// The server closed the connection: the end of a close-delimited body, or a response cut

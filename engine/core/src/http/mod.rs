@@ -5,6 +5,7 @@ pub mod client;
 pub mod cookie;
 pub mod fields;
 pub mod form;
+mod open_files;
 pub mod redirect;
 pub mod resolver;
 pub mod tls;

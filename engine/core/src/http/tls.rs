@@ -63,14 +63,14 @@ pub enum TlsSetupError {
         why: String,
     },
     /// The certificate and the key do not go together.
-    #[error("client certificate {} with key {}: {source}", cert.display(), key.display())]
+    #[error("client certificate {} with key {}: {why}", cert.display(), key.display())]
     ClientIdentity {
         /// The certificate file.
         cert: PathBuf,
         /// The key file.
         key: PathBuf,
-        /// rustls' reason.
-        source: rustls::Error,
+        /// Why rustls refused the pair, in words.
+        why: String,
     },
     /// Only one of `--cert` and `--key` was given.
     #[error("a client {given} needs its {missing}")]
@@ -120,7 +120,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetup
             builder.with_client_auth_cert(chain, key_der).map_err(|source| TlsSetupError::ClientIdentity {
                 cert: cert.clone(),
                 key: key.clone(),
-                source,
+                why: identity_refusal(&source),
             })?
         }
         (Some(_), None) => return Err(TlsSetupError::HalfIdentity { given: "certificate", missing: "key (--key)" }),
@@ -130,11 +130,43 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetup
     Ok(Arc::new(config))
 }
 
+/// Why a certificate and a key do not make a client identity, in the user's words.
+fn identity_refusal(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the key does not belong to the certificate (their public keys differ): give the key the certificate \
+             was issued for"
+                .into()
+        }
+        rustls::Error::InconsistentKeys(_) => {
+            "the key's public half cannot be derived, so it cannot be checked against the certificate".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Why `path` cannot be read as a PEM file (missing, a folder), before a PEM reader turns it
+/// into an "I/O error".
+fn pem_file_problem(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Some("is a folder, not a PEM file: give the file inside it".into()),
+        Ok(_) => None,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Some("no such file".into()),
+        Err(err) => Some(format!("cannot be read: {err}")),
+    }
+}
+
 /// Reads a client certificate chain and its private key (PEM), naming the file at fault.
 fn client_identity(
     cert: &Path,
     key: &Path,
 ) -> Result<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>), TlsSetupError> {
+    if let Some(why) = pem_file_problem(cert) {
+        return Err(TlsSetupError::ClientCert { path: cert.to_path_buf(), why });
+    }
+    if let Some(why) = pem_file_problem(key) {
+        return Err(TlsSetupError::ClientKey { path: key.to_path_buf(), why });
+    }
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<_, _>>())
         .map_err(|e| TlsSetupError::ClientCert { path: cert.to_path_buf(), why: e.to_string() })?;
@@ -148,6 +180,9 @@ fn client_identity(
 
 fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupError> {
     let ca_error = |why: String| TlsSetupError::CaFile { path: path.to_path_buf(), why };
+    if let Some(why) = pem_file_problem(path) {
+        return Err(ca_error(why));
+    }
     let certs = CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))?;
     let mut added = 0;
     for (i, cert) in certs.enumerate() {
