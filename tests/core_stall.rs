@@ -197,3 +197,68 @@ fn a_slow_teardown_is_bounded_and_said() {
     assert_eq!(result.merged.journeys.started, 1);
     assert_eq!(result.merged.journeys.cancelled, 1, "{:?}", result.merged.journeys);
 }
+
+/// When the run whose core is held past its deadline (`hold_across_the_stop`) began.
+static ACROSS_STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+static ACROSS_HELD: AtomicBool = AtomicBool::new(false);
+
+/// A GET of `target_url` and a short think; the first journey 0.9 s into the run first blocks
+/// its core's thread for 750 ms, across the run's end at 1 s and the tick after it.
+async fn hold_across_the_stop(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/");
+    ctx.transaction("get", async {
+        let late = ACROSS_STARTED.get().is_some_and(|at| at.elapsed() >= Duration::from_millis(900));
+        if late && !ACROSS_HELD.swap(true, Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(750));
+        }
+        ctx.http().get(url).discard_body().send().await?;
+        mite_core::sleep(Duration::from_millis(20)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Outside tester's run on a loaded machine: one core stopped at the deadline (3.0 s), the
+/// other woke after it and its tick, and its figures went in a line of their own, so the
+/// interval ending at 3 s was printed twice (`[3.0s]`, `[3.0s]`). The deadline's interval is
+/// one line with every core's figures; the grace's lines follow it.
+#[test]
+fn a_core_woken_after_the_deadline_reports_the_deadline_interval_once() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("stall:hold_across_the_stop", hold_across_the_stop);
+    let scenario = scenario("stall:hold_across_the_stop", VolumeModel::constant(4));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let mut opts = options(2, Duration::from_secs(1));
+    // A tick of 500 ms: the one before the deadline has half a second to spare on a busy box.
+    (opts.grace, opts.tick) = (Duration::from_millis(500), Duration::from_millis(500));
+    let lines = Mutex::new(Vec::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    ACROSS_STARTED.set(Instant::now()).unwrap();
+    let result = mite_core::run_scenario(&registry, scenario, config, &opts, stop, &mut |event| {
+        if let RunEvent::Interval(progress) = event {
+            let grace = matches!(progress.piece, mite_core::output::events::Piece::Grace { .. });
+            lines.lock().unwrap().push((progress.point.elapsed_s, grace, progress.to_string()));
+        }
+    })
+    .unwrap();
+    assert!(ACROSS_HELD.load(Ordering::SeqCst), "no journey held its core");
+    let lines = lines.into_inner().unwrap();
+    let texts: Vec<&str> = lines.iter().map(|l| l.2.as_str()).collect();
+    assert!(lines.windows(2).all(|w| w[0].0 <= w[1].0), "lines out of order: {texts:#?}");
+    // The run's lines from the deadline on: the deadline's interval, once.
+    let at_the_stop = lines.iter().filter(|l| !l.1 && l.0 >= 1.0).count();
+    assert_eq!(at_the_stop, 1, "{texts:#?}");
+    let first_grace = lines.iter().position(|l| l.1).unwrap_or(lines.len());
+    assert!(lines[first_grace..].iter().all(|l| l.1), "a run line after the grace's: {texts:#?}");
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert_eq!(total.transactions(), lines.iter().map(|l| txn_count(&l.2)).sum::<u64>(), "{texts:#?}");
+}
+
+/// The transaction count a progress line shows.
+fn txn_count(line: &str) -> u64 {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "txn").expect("a txn count");
+    words[at - 1].replace(',', "").parse().expect("a number")
+}

@@ -599,3 +599,66 @@ fn an_interrupted_journey_test_stops_at_once_and_says_what_ran() {
         assert!(!said.contains("in 0.00s"), "{name}: {said}");
     }
 }
+
+/// Outside tester: SIGTERM at 1.5 s with journeys held by a silent route printed no line for
+/// the piece before the stop nor for the grace: one line after the grace covered both. Now the
+/// piece up to the stop is a partial line, and the grace has its own, saying it drains them.
+#[test]
+fn sigterm_with_journeys_in_flight_reports_the_stop_and_the_grace_apart() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("held.toml");
+    let steps = format!("steps = [{{ url = \"{}\" }}]", target.url("/bad/silent"));
+    std::fs::write(
+        &file,
+        format!("[journeys.held]\n{steps}\n\n[[scenario]]\njourney = \"held\"\nvolume = {{ constant = 3 }}\n"),
+    )
+    .unwrap();
+    let args: Vec<String> =
+        ["--cores", "1", "--no-pin", "--tick", "1s", "--duration", "60s", "--grace", "600ms", "--scenario"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([file.to_str().unwrap().to_string()])
+            .collect();
+    let (out, took) = signal_when(&args, libc::SIGTERM, |said| said.contains("[    1.0s]"));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
+    assert!(took < Duration::from_secs(3), "{took:?}: {said}");
+    let lines: Vec<&str> = said.lines().filter(|line| line.starts_with('[')).collect();
+    let stamps: Vec<f64> =
+        lines.iter().map(|l| l[1..l.find(']').unwrap()].trim().trim_end_matches('s').parse().unwrap()).collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "lines out of order:\n{said}");
+    assert!(lines.len() >= 3 && lines[0].starts_with("[    1.0s] ok"), "{said}");
+    let stop = lines[1];
+    assert!(stop.contains("partial") && stop.contains("to the stop:") && stop.contains("in flight 3 of 3"), "{said}");
+    let grace = &lines[2..];
+    assert!(grace.iter().all(|l| l.contains("] grace ") && l.contains("draining 3 journeys in flight")), "{said}");
+    let last = grace.last().unwrap();
+    assert!(last.contains("to the end") && last.contains("cancelled 3"), "{said}");
+    assert!(stamps.last().unwrap() - stamps[1] >= 0.55, "the grace's lines span its 600ms: {said}");
+}
+
+/// A long grace after an interrupt said the core's thread was held (`core 0 has not reported
+/// for 3.0s: its thread is held ...`): the core sent nothing from the stop to the grace's end.
+/// It reports the grace as it goes, and is never taken for a silent core.
+#[test]
+fn a_long_grace_after_an_interrupt_is_not_a_silent_core() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("held.toml");
+    let steps = format!("steps = [{{ url = \"{}\" }}]", target.url("/bad/silent"));
+    let toml = format!("[journeys.held]\n{steps}\n\n[[scenario]]\njourney = \"held\"\nvolume = {{ constant = 2 }}\n");
+    std::fs::write(&file, toml).unwrap();
+    let args: Vec<String> =
+        ["--cores", "1", "--no-pin", "--tick", "200ms", "--duration", "60s", "--grace", "2500ms", "--scenario"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([file.to_str().unwrap().to_string()])
+            .collect();
+    let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("[    0.2s]"));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
+    assert!(!said.contains("has not reported"), "{said}");
+    let grace = said.lines().filter(|line| line.starts_with('[') && line.contains("] grace ")).count();
+    assert!(grace >= 10, "the grace's lines, one a tick: {said}");
+}

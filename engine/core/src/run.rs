@@ -22,13 +22,13 @@ use crate::limits::{DURATION_DEFAULT, DURATION_MAX, STATS_QUEUE_PER_CORE, STOP_G
 use crate::model::config::{Config, ConfigError};
 use crate::model::datapool::Row;
 use crate::model::volume::VolumeError;
-use crate::output::events::{Progress, Reporter, RunEvent};
+use crate::output::events::{Cut, Piece, Progress, Reporter, RunEvent};
 use crate::output::exposition::Exporter;
 use crate::output::hdr_log::HdrLog;
 use crate::output::html::dashboard::LiveRun;
 pub use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::timeline::IntervalDetail;
-use crate::stats::{Intervals, Merged};
+use crate::stats::{IntervalKey, Intervals, Merged, Phase};
 
 /// How a run is carried out (not what it runs).
 #[derive(Clone, Debug)]
@@ -287,7 +287,7 @@ pub fn run_scenario(
         // The last exposition holds the final totals, for the caller's last scrape.
         exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
     }
-    Ok(outcome_of(scenario.name, options, duration, started_at_unix_s, segment, collected))
+    Ok(outcome_of(scenario.name, options, started_at_unix_s, segment, collected))
 }
 
 /// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
@@ -329,17 +329,19 @@ fn plan(
 fn outcome_of(
     scenario: String,
     options: &RunOptions,
-    duration: Duration,
     started_at_unix_s: f64,
     segment: Option<String>,
     collected: Collected,
 ) -> RunResult {
     let stopped_by = if collected.interrupted {
         StopReason::Interrupted
-    } else if collected.stopped_s + 0.1 >= duration.as_secs_f64() {
-        StopReason::Duration
-    } else {
+    } else if collected.completed {
+        // Every core said why it stopped: its entries had all finished before the deadline
+        // (a time test would call a run that used up its data 100 ms before the end
+        // "stopped by its duration").
         StopReason::Completed
+    } else {
+        StopReason::Duration
     };
     RunResult {
         scenario,
@@ -431,6 +433,8 @@ struct Collected {
     drivers: Vec<Driver>,
     fallbacks: Vec<String>,
     interrupted: bool,
+    /// Every core stopped because its entries had all finished (none at the duration's end).
+    completed: bool,
     /// When the last core stopped (its last snapshot), seconds since the start.
     stopped_s: f64,
 }
@@ -454,6 +458,7 @@ struct Collector<'a, 'r> {
     drivers: Vec<Option<Driver>>,
     fallbacks: Vec<String>,
     merged: Merged,
+    /// Per core: journeys in flight and the target, as of the last interval reported.
     in_flight: Vec<u64>,
     targets: Vec<u64>,
     /// Snapshots merged into their intervals.
@@ -479,6 +484,11 @@ struct Span {
     seconds: f64,
     /// The core's last snapshot (it stopped).
     last: bool,
+    /// The part of the core's run it covers.
+    phase: Phase,
+    /// The core's journeys in flight, and its target, when it took the snapshot (0 at its stop).
+    in_flight: u64,
+    target: u64,
 }
 
 /// Per core: when it last reported and which interval, and per pending interval the time each
@@ -489,8 +499,10 @@ struct CoreReports {
     last_index: Vec<Option<u64>>,
     finished: Vec<bool>,
     silent_noted: Vec<bool>,
-    spans: std::collections::BTreeMap<u64, Vec<Span>>,
+    spans: std::collections::BTreeMap<IntervalKey, Vec<Span>>,
     stopped_s: f64,
+    /// Every core that has stopped so far stopped because its entries had all finished.
+    completed: bool,
 }
 
 impl CoreReports {
@@ -503,19 +515,24 @@ impl CoreReports {
             silent_noted: vec![false; cores],
             spans: std::collections::BTreeMap::new(),
             stopped_s: 0.0,
+            completed: true,
         }
     }
 
     fn add(&mut self, snapshot: &crate::stats::Snapshot) {
         let core = snapshot.core;
-        let span = Span { core, seconds: snapshot.elapsed_s - self.reported_s[core], last: snapshot.last };
-        self.spans.entry(snapshot.tick).or_default().push(span);
+        let seconds = snapshot.elapsed_s - self.reported_s[core];
+        let (in_flight, target) =
+            if snapshot.last { (0, 0) } else { (snapshot.journeys_in_flight, snapshot.journeys_target) };
+        let span = Span { core, seconds, last: snapshot.last, phase: snapshot.phase, in_flight, target };
+        self.spans.entry(snapshot.key()).or_default().push(span);
         self.reported_s[core] = snapshot.elapsed_s;
         self.last_index[core] = Some(snapshot.tick);
         self.silent_noted[core] = false;
         if snapshot.last {
             self.finished[core] = true;
             self.stopped_s = self.stopped_s.max(snapshot.elapsed_s);
+            self.completed &= snapshot.completed;
         }
     }
 
@@ -610,6 +627,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             drivers: self.drivers.into_iter().map(|d| d.unwrap_or(Driver::Epoll)).collect(),
             fallbacks: self.fallbacks,
             interrupted: self.interrupted,
+            completed: self.cores.completed && self.cores.finished.iter().all(|&f| f),
             stopped_s: self.cores.stopped_s,
         })
     }
@@ -641,9 +659,6 @@ impl<'a, 'r> Collector<'a, 'r> {
     }
 
     fn snapshot(&mut self, snapshot: crate::stats::Snapshot) {
-        let core = snapshot.core;
-        self.in_flight[core] = if snapshot.last { 0 } else { snapshot.journeys_in_flight };
-        self.targets[core] = if snapshot.last { 0 } else { snapshot.journeys_target };
         self.cores.add(&snapshot);
         self.pending.add(snapshot);
     }
@@ -667,6 +682,12 @@ impl<'a, 'r> Collector<'a, 'r> {
         // a report cannot be split by time, so the rates are over the longest span in it.
         let tick_s = self.options.tick.as_secs_f64();
         let spans = self.cores.take_oldest();
+        // The journeys in flight as of this interval: each core's figure in it, or its last one
+        // before it (a gauge from a later snapshot, already received, would show the grace's
+        // 0 target on the line up to the stop).
+        for span in &spans {
+            (self.in_flight[span.core], self.targets[span.core]) = (span.in_flight, span.target);
+        }
         // Late: a tick's report covering more than one interval, or any report reaching back
         // past the line before (a stop after the grace covers the grace, and is not late).
         let late: Vec<usize> = spans
@@ -675,7 +696,6 @@ impl<'a, 'r> Collector<'a, 'r> {
             .map(|span| self.options.cores[span.core])
             .collect();
         let longest_s = spans.iter().map(|span| span.seconds).fold(0.0, f64::max);
-        let ends_a_core = spans.iter().any(|span| span.last);
         let seconds = if late.is_empty() { gap_s } else { longest_s }.max(1e-3);
         if let Some(log) = self.sinks.hdr_log.as_deref_mut()
             && let Err(err) = log.write_interval(&interval, (elapsed_s - seconds).max(0.0), seconds)
@@ -690,16 +710,20 @@ impl<'a, 'r> Collector<'a, 'r> {
             exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
         }
         let last = self.pending.all_finished() && self.pending.none_pending();
-        // Each interval is reported once, as it is; a last one cut short by the stop says so.
+        // Each interval is reported once, as it is; one cut short by the stop, and the grace
+        // after it, say so.
         let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
-        let partial = Progress::is_partial(seconds, self.options.tick, ends_a_core);
-        let progress = Progress { point: &point, target, seconds, partial, last, late: &late };
+        let piece = self.piece(&spans, seconds, last);
+        let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
-            // In the timeline (the result file, the charts), a final interval shorter than half
-            // a tick would show a rate from a handful of requests over a few milliseconds: it
-            // is folded into the one before.
-            Some((before, started_s)) if last && seconds < self.options.tick.as_secs_f64() / 2.0 => {
+            // In the timeline (the result file, the charts), a piece shorter than half a tick
+            // (the piece up to the stop, a piece of the grace, the run's last) would show a
+            // rate from a handful of requests over a few milliseconds: it is folded into the
+            // one before.
+            Some((before, started_s))
+                if (last || piece != Piece::Whole) && seconds < self.options.tick.as_secs_f64() / 2.0 =>
+            {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
                 self.intervals.pop();
@@ -720,6 +744,26 @@ impl<'a, 'r> Collector<'a, 'r> {
             dashboard.publish_interval(&self.sinks.live, &known, &self.merged, &self.intervals);
         }
         Ok(())
+    }
+}
+
+impl Collector<'_, '_> {
+    /// What part of the run an interval's line describes, from its cores' spans: the grace, a
+    /// piece cut short by the stop (the run's, or one core's), or a whole interval.
+    fn piece(&self, spans: &[Span], seconds: f64, last: bool) -> Piece {
+        if spans.iter().any(|span| span.phase.in_grace()) {
+            return Piece::Grace { last };
+        }
+        let stop = spans.iter().any(|span| span.phase == Phase::Stop);
+        let ends_a_core = stop || spans.iter().any(|span| span.last);
+        if !Progress::is_partial(seconds, self.options.tick, ends_a_core) {
+            return Piece::Whole;
+        }
+        Piece::Partial(match (stop, last) {
+            (true, _) => Cut::Stop,
+            (false, true) => Cut::End,
+            (false, false) => Cut::CoreStop,
+        })
     }
 }
 
@@ -847,4 +891,58 @@ async fn until_stopped<T>(work: impl std::future::Future<Output = T>, stop: &Ato
         watch.as_mut().poll(cx).map(|()| None)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Snapshot;
+
+    /// What the stats thread prints for `snapshots` from two cores (1 s tick), in order.
+    fn lines_of(snapshots: Vec<Snapshot>) -> Vec<String> {
+        let options = RunOptions { cores: vec![0, 1], tick: Duration::from_secs(1), ..RunOptions::default() };
+        let (stop, mut lines) = (AtomicBool::new(false), Vec::new());
+        let mut report = |event: &RunEvent<'_>| {
+            if let RunEvent::Interval(progress) = event {
+                lines.push(progress.to_string());
+            }
+        };
+        let live =
+            LiveRun { scenario: "s", cores: &options.cores, segment: None, tick: options.tick, duration: options.tick };
+        let sinks = Sinks { hdr_log: None, exporter: None, live };
+        let mut collector =
+            Collector::new(&options, (Instant::now(), Duration::from_secs(60)), &stop, &mut report, sinks);
+        for snapshot in snapshots {
+            collector.snapshot(snapshot);
+            collector.close_complete_intervals().unwrap();
+        }
+        drop(collector);
+        lines
+    }
+
+    /// An interrupt seen by core 1 just before the tick at 5 s and by core 0 just after it: core
+    /// 1's first piece of grace (target 0) came before core 0's piece up to its stop, and that
+    /// line read `in flight 6 of 3`, core 1's gauge taken from its later snapshot.
+    #[test]
+    fn a_line_s_journeys_in_flight_are_the_cores_at_that_interval() {
+        let piece = |core, tick, phase, elapsed_s, journeys_target| Snapshot {
+            core,
+            tick,
+            phase,
+            elapsed_s,
+            journeys_in_flight: 3,
+            journeys_target,
+            ..Snapshot::default()
+        };
+        let lines = lines_of(vec![
+            piece(0, 4, Phase::Run, 5.0, 3),
+            piece(1, 4, Phase::Stop, 4.99, 3),
+            piece(1, 4, Phase::Grace, 5.6, 0),
+            piece(0, 5, Phase::Stop, 5.01, 3),
+        ]);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[0].contains("in flight 6 of 6"), "{lines:#?}");
+        assert!(lines[1].contains("partial") && lines[1].contains("to the stop"), "{lines:#?}");
+        assert!(lines[1].contains("in flight 6 of 6"), "{lines:#?}");
+    }
 }

@@ -36,31 +36,42 @@ impl ArrivalClock {
     }
 
     /// Calls `arrive` with every intended start time (seconds since the start) before
-    /// `until_s`, in order. Returns `false` once the rate model has ended.
+    /// `until_s` and before the rate model's end, in order: the arrivals of `[0, until_s)` and
+    /// of `[0, end)` (one due exactly at the end, a ramp's rounding clamped to it, is none).
+    /// Returns `false` once the rate model has ended by `until_s`.
     pub fn due(&mut self, until_s: f64, mut arrive: impl FnMut(f64)) -> bool {
+        let until_s = self.scheduled_until_s(until_s);
         while let Some(at_s) = self.next_s.filter(|&t| t < until_s) {
             arrive(at_s);
             self.next += self.parts;
             self.next_s = self.rate.arrival_time_s(self.next as f64);
         }
-        !self.ended()
+        !self.ended_by(until_s)
     }
 
     /// How far arrivals have been scheduled once every one due before `until_s` was: `until_s`,
     /// or the rate model's own end when that came first (seconds since the start).
     pub fn scheduled_until_s(&self, until_s: f64) -> f64 {
-        self.rate.duration_s().map_or(until_s, |end_s| until_s.min(end_s))
+        self.end_s().map_or(until_s, |end_s| until_s.min(end_s))
     }
 
-    /// The next intended start time, seconds since the start (`None`: there is none).
-    pub fn next_s(&self) -> Option<f64> {
-        self.next_s
+    /// When there is next something to do, seconds since the start: the next intended start
+    /// time, else the rate model's end (`None`: neither, a rate of 0 for ever).
+    pub fn wake_s(&self) -> Option<f64> {
+        self.next_s.or(self.end_s())
     }
 
-    /// True once the rate model has ended: a model with a length, once it has no more
-    /// arrivals (one at rate 0 for ever never ends by itself: the run's duration ends it).
-    pub fn ended(&self) -> bool {
-        self.next_s.is_none() && self.rate.duration_s().is_some()
+    /// When the rate model ends, seconds since the start (`None`: it has no length).
+    pub fn end_s(&self) -> Option<f64> {
+        self.rate.duration_s()
+    }
+
+    /// True once the rate model has ended by `at_s`: a model with a length ends at its length,
+    /// not at its last arrival (a low last stage whose next arrival would fall after the end,
+    /// a stage at rate 0, still run their time). One at rate 0 for ever never ends by itself:
+    /// the run's duration ends it.
+    pub fn ended_by(&self, at_s: f64) -> bool {
+        self.end_s().is_some_and(|end_s| at_s >= end_s)
     }
 }
 
@@ -219,7 +230,55 @@ mod tests {
         let mut count = 0;
         assert!(!clock.due(5.0, |_| count += 1));
         assert_eq!(count, 10);
-        assert!(clock.ended());
+        assert!(clock.ended_by(5.0));
+    }
+
+    /// Outside tester: `rate = 0.5` for 4 s ended the run at 2 s (its last arrival) as
+    /// `completed`, and `rate = 50` for 2 s read `arrivals over 1.98s`: the clock said it had
+    /// ended once it had no more arrivals. It ends at the model's end.
+    #[test]
+    fn the_clock_runs_to_the_model_end_not_its_last_arrival() {
+        let mut clock = ArrivalClock::new(RateModel::Constant { per_s: 0.5, duration_s: Some(4.0) }, 0, 1);
+        let mut times = Vec::new();
+        assert!(clock.due(2.5, |t| times.push(t)), "ended at the last arrival (2 s), not at 4 s");
+        assert_eq!(times, [0.0, 2.0]);
+        assert_eq!((clock.wake_s(), clock.scheduled_until_s(2.5)), (Some(4.0), 2.5), "wakes for the end");
+        assert!(clock.due(3.999, |t| times.push(t)));
+        assert!(!clock.due(4.0, |t| times.push(t)), "ends at its end");
+        assert_eq!((times.len(), clock.scheduled_until_s(9.0)), (2, 4.0));
+        // 50/s for 2 s: 100 arrivals over [0, 2 s), the last at 1.98 s; the clock goes on to 2 s.
+        let rate = RateModel::Constant { per_s: 50.0, duration_s: Some(2.0) };
+        let mut clock = ArrivalClock::new(rate.clone(), 0, 1);
+        let mut count = 0;
+        assert!(clock.due(1.99, |_| count += 1) && count == 100, "{count}");
+        assert!(!clock.due(2.0, |_| count += 1) && count == 100);
+        // A low last stage whose one arrival falls late, split over 4 parts: every part runs
+        // to the end of the model (3 s), and the stage's arrival is in.
+        let late = stages(&[(100.0, 1.0), (0.4, 2.0)]);
+        for part in 0..4 {
+            let mut clock = ArrivalClock::new(late.clone(), part, 4);
+            assert!(clock.due(2.9, |_| ()), "part {part} ended before the last stage did");
+            assert!(!clock.due(3.0, |_| ()));
+        }
+        assert_eq!(due_count(&late, 4, 3.0), 101);
+    }
+
+    /// `requested` counts the arrivals of `[0, end)`: one the model puts exactly at its end
+    /// (a ramp's rounding clamps to it) is not requested, whether the scheduler wakes at the
+    /// end or after it.
+    #[test]
+    fn an_arrival_due_exactly_at_the_end_is_not_requested() {
+        let rate = RateModel::Constant { per_s: 50.0, duration_s: Some(2.0) };
+        for until_s in [2.0, 2.5, 100.0] {
+            assert_eq!(due_count(&rate, 1, until_s), 100, "until {until_s}");
+            assert_eq!(due_count(&rate, 3, until_s), 100, "until {until_s}");
+        }
+        // A ramp clamps an arrival whose computed time rounds past its end to the end itself.
+        let mut clock = ArrivalClock::new(RateModel::Ramp { from: 0.0, to: 20.0, duration_s: 3.0 }, 0, 1);
+        clock.next_s = Some(3.0);
+        let mut count = 0;
+        assert!(!clock.due(3.5, |_| count += 1));
+        assert_eq!(count, 0, "an arrival at the end came due after it");
     }
 
     /// The arrival times `part` of `parts` gets before `stop_s`.

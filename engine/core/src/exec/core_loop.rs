@@ -1,7 +1,9 @@
 //! One core's run: build its state (HTTP client, TLS session cache, shard, entries), start the
 //! arrival schedulers, tick the closed volume models (starting or retiring journey slots) and
-//! send a stats snapshot every interval, then stop gracefully and send the last one.
+//! send a stats snapshot every interval, then stop gracefully (the grace reported in pieces of
+//! its own when journeys are in flight at the stop) and send the last one.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +11,7 @@ use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use crate::driver::{CoreRuntime, Driver, DriverChoice, pause, spawn};
+use crate::exec::arrivals::instant_at;
 use crate::exec::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::exec::scheduler::{Arrivals, schedule_arrivals};
 use crate::http::{HttpClient, HttpSettings};
@@ -20,7 +23,7 @@ use crate::model::config::Config;
 use crate::model::datapool::{CoreShards, PoolShard};
 use crate::model::split::segment_share;
 use crate::model::volume::VolumeModel;
-use crate::stats::Snapshot;
+use crate::stats::{Phase, Snapshot};
 
 /// What a core reports to the stats thread.
 pub enum CoreEvent {
@@ -111,6 +114,10 @@ struct Core {
     shard: Rc<Shard>,
     entries: Vec<CoreEntry>,
     events: SyncSender<CoreEvent>,
+    /// When this core last reported, seconds since the start.
+    reported_s: Cell<f64>,
+    /// The core left its run because every entry had finished (not the deadline or a stop).
+    completed: Cell<bool>,
 }
 
 impl Core {
@@ -128,7 +135,9 @@ impl Core {
         spawn(probe_lag(shard.clone()));
         let mut pools = CoreShards::default();
         let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index, &mut pools)).collect();
-        let core = Core { plan, index, started, ticks_from: started, shard, entries, events };
+        let reported_s = Cell::new(0.0);
+        let completed = Cell::new(false);
+        let core = Core { plan, index, started, ticks_from: started, shard, entries, events, reported_s, completed };
         for (entry, journey) in core.entries.iter().zip(&core.plan.journeys) {
             if let Some(arrivals) = &entry.arrivals {
                 let run = (started, core.plan.duration);
@@ -147,6 +156,12 @@ impl Core {
         let mut next_tick = Instant::now();
         loop {
             let now = Instant::now();
+            // A core woken late finds both its tick and the deadline past: when the deadline
+            // came first, the stop ends the interval (one line to the stop, not a tick's line
+            // and then a few ms cut short by the stop).
+            if !first_tick && now >= deadline && next_tick > deadline {
+                break;
+            }
             if now >= next_tick {
                 let now_s = now.duration_since(self.started).as_secs_f64();
                 for (entry, (scenario_entry, journey)) in
@@ -163,7 +178,7 @@ impl Core {
                     // journey that blocks) reports once, for the latest interval that has ended,
                     // rather than a burst of empty ones it would label with the wrong times.
                     let ended = boundaries.saturating_sub(1).max(tick_index);
-                    self.send_snapshot(ended, false);
+                    self.send_snapshot(ended, Phase::Run, false);
                     tick_index = ended + 1;
                 }
                 next_tick = self.ticks_from + self.plan.tick.saturating_mul(clamp_u32(boundaries + 1));
@@ -172,13 +187,29 @@ impl Core {
                 break;
             }
             if self.entries.iter().all(|e| e.state.finished()) {
+                self.completed.set(true);
                 break;
             }
             let until_tick = next_tick.saturating_duration_since(Instant::now());
             let until_deadline = deadline.saturating_duration_since(Instant::now());
-            pause(until_tick.min(until_deadline).min(CORE_POLL_INTERVAL)).await;
+            let until_model_end = self.until_a_rate_model_ends().unwrap_or(CORE_POLL_INTERVAL);
+            pause(until_tick.min(until_deadline).min(until_model_end).min(CORE_POLL_INTERVAL)).await;
         }
         tick_index
+    }
+
+    /// How long until the next open-model entry still going reaches its rate model's end (and
+    /// a millisecond more, for its scheduler to stop it first): the run that ends with it is
+    /// seen to end then, not up to a poll later.
+    fn until_a_rate_model_ends(&self) -> Option<Duration> {
+        let end_s = self
+            .entries
+            .iter()
+            .filter(|e| !e.state.stopped.get())
+            .filter_map(|e| e.arrivals.as_ref()?.end_s())
+            .fold(None, |min: Option<f64>, end_s| Some(min.map_or(end_s, |m| m.min(end_s))))?;
+        let at = instant_at(self.started, end_s) + MODEL_END_SETTLE;
+        Some(at.saturating_duration_since(Instant::now()))
     }
 
     /// Closed model: takes this core's share of the volume model's target for `(from_s, to_s)`,
@@ -209,8 +240,10 @@ impl Core {
     }
 
     /// Graceful stop: no journey starts again; those in flight get the grace to finish, the
-    /// rest are counted as cancelled, arrivals that never started as missed; the last
-    /// snapshot goes out.
+    /// rest are counted as cancelled, arrivals that never started as missed. With journeys in
+    /// flight, the piece of interval up to the stop is reported at once and the grace in
+    /// pieces of its own (one per interval end it passes, one at its end); without, the one
+    /// last snapshot covers the interval the stop fell in.
     async fn stop_gracefully(&self, tick_index: u64) {
         let deadline = self.started + self.plan.duration;
         let stopped_at = Instant::now();
@@ -233,17 +266,63 @@ impl Core {
                 arrivals.wake(usize::MAX);
             }
         }
+        // The interval the stop fell in: the deadline's, for a stop at the deadline (a few ms
+        // before the tick that would have ended it, or after it when the core woke late: every
+        // core's figures to the deadline go in one line).
+        let stop_index = self.boundaries_passed(stopped_at.min(deadline)).max(tick_index);
+        let draining = self.entries.iter().any(|e| e.state.active.get() > 0);
+        if draining {
+            self.send_snapshot(stop_index, Phase::Stop, false);
+        }
+        let grace_index = self.wait_for_the_grace(stop_index, draining).await;
+        let mut stats = self.shard.stats.borrow_mut();
+        stats.cancel_in_flight();
+        for entry in &self.entries {
+            // Journeys still running are cancelled: started = ok + failed + cancelled.
+            stats.journeys.cancelled += entry.state.active.get();
+            if let Some(arrivals) = &entry.arrivals {
+                // Arrivals that came due but never started are missed, counted once.
+                arrivals.close(&mut stats.journeys);
+            }
+        }
+        drop(stats);
+        self.shard.http.close_idle();
+        if draining {
+            self.send_snapshot(grace_index, Phase::Grace, true);
+        } else {
+            // The few ms the last journeys took go with the interval the stop fell in.
+            self.send_snapshot(stop_index, Phase::Run, true);
+        }
+    }
+
+    /// The grace: waits until no journey runs, or the grace has ended, or every journey left
+    /// thinks past its end. When `report` (journeys were in flight at the stop, its piece just
+    /// sent), each interval end passed sends the grace's piece of that interval. Returns the
+    /// index of the interval the grace's last piece belongs to.
+    async fn wait_for_the_grace(&self, stop_index: u64, report: bool) -> u64 {
         // The grace is for journeys that can finish in it: it ends early once every journey
         // left is in a think time that ends after the grace, with nothing in flight (one of 30
         // days held the run for the whole grace, and its rates were divided by the longer
         // time). A short think (a WebSocket conversation's pause) still gets the grace.
         let grace_end = Instant::now() + self.plan.grace;
         let mut thinks_end: Option<Instant> = None;
+        let (mut index, mut reported_at) = (stop_index, Instant::now());
         loop {
             let now = Instant::now();
             let running: u64 = self.entries.iter().map(|e| e.state.running.get()).sum();
             if running == 0 || now >= grace_end {
                 break;
+            }
+            let passed = self.boundaries_passed(now);
+            if report && passed > index {
+                // Interval `passed - 1` has ended: the grace's piece of it, unless the stop
+                // came just before (at the deadline, a few ms before the tick): a piece
+                // shorter than a tenth of a tick goes into the next one.
+                if now.saturating_duration_since(reported_at) >= self.plan.tick.div_f64(SHORT_PIECE_TICKS) {
+                    self.send_snapshot(passed - 1, Phase::Grace, false);
+                    reported_at = now;
+                }
+                index = passed;
             }
             if running <= crate::driver::thinking() && self.shard.stats.borrow().in_flight() == 0 {
                 // Scanned again only once the first think time known has ended.
@@ -257,21 +336,7 @@ impl Core {
             }
             pause(GRACE_POLL_INTERVAL).await;
         }
-        let mut stats = self.shard.stats.borrow_mut();
-        stats.cancel_in_flight();
-        for entry in &self.entries {
-            // Journeys still running are cancelled: started = ok + failed + cancelled.
-            stats.journeys.cancelled += entry.state.active.get();
-            if let Some(arrivals) = &entry.arrivals {
-                // Arrivals that came due but never started are missed, counted once.
-                arrivals.close(&mut stats.journeys);
-            }
-        }
-        drop(stats);
-        self.shard.http.close_idle();
-        // The last report is the interval the stop fell in, with every core's (they stop at
-        // the same deadline, a few ms before their tick): the grace after it is in that line.
-        self.send_snapshot(self.boundaries_passed(stopped_at).max(tick_index), true);
+        index.max(self.boundaries_passed(Instant::now()))
     }
 
     /// How many interval ends (whole ticks since `ticks_from`) lie at or before `now`.
@@ -280,15 +345,26 @@ impl Core {
         u64::try_from(since_ns / self.plan.tick.as_nanos().max(1)).unwrap_or(u64::MAX)
     }
 
-    fn send_snapshot(&self, tick: u64, last: bool) {
+    fn send_snapshot(&self, tick: u64, phase: Phase, last: bool) {
         let elapsed_s = self.shard.started.elapsed().as_secs_f64();
         let mut snapshot = self.shard.stats.borrow_mut().take_snapshot(self.shard.index, elapsed_s, tick, last);
+        snapshot.phase = phase;
+        snapshot.completed = last && self.completed.get();
+        // A piece shorter than a tenth of a tick (the stop a ms after a tick, a short grace) is
+        // mostly the stop's own work: its busy share is no peak of the load (it read "cpu 100%
+        // INJECTOR SATURATED" and warned of a saturated injector after a quiet run). Its busy
+        // time still counts in the mean.
+        if elapsed_s - self.reported_s.replace(elapsed_s) < self.plan.tick.as_secs_f64() / SHORT_PIECE_TICKS {
+            snapshot.injector.busy_percent_max = 0.0;
+        }
         // Slots waiting for an arrival or a datapool row are not journeys in flight.
         snapshot.journeys_in_flight = self.entries.iter().map(|e| e.state.active.get()).sum();
         snapshot.journeys_target = self
             .entries
             .iter()
             .map(|e| match (&e.arrivals, e.state.finished()) {
+                // In the grace no journey starts.
+                _ if phase.in_grace() => 0,
                 (_, true) => 0,
                 // Open model: the slots it may use.
                 (Some(arrivals), false) => arrivals.slots_max,
@@ -299,6 +375,15 @@ impl Core {
         let _ = self.events.send(CoreEvent::Snapshot(Box::new(snapshot)));
     }
 }
+
+/// A piece of interval shorter than a tick divided by this is short: a few ms between a tick
+/// and the stop (its busy share is the stop's own work, not the load's; a piece of grace that
+/// short goes into the next).
+const SHORT_PIECE_TICKS: f64 = 10.0;
+
+/// How long after a rate model's end the core looks whether its entry has ended: its
+/// scheduler, woken at the end, stops it first.
+const MODEL_END_SETTLE: Duration = Duration::from_millis(1);
 
 /// `n` as a `Duration` multiplier (saturating: a run is far shorter than `u32::MAX` ticks).
 fn clamp_u32(n: u64) -> u32 {

@@ -56,6 +56,12 @@ impl Arrivals {
         going
     }
 
+    /// When the rate model ends, seconds since the start (`None`: it goes on until the run's
+    /// end).
+    pub(crate) fn end_s(&self) -> Option<f64> {
+        self.clock.borrow().end_s()
+    }
+
     /// Wakes up to `count` slots waiting for an arrival.
     pub(crate) fn wake(&self, count: usize) {
         let mut waiters = self.waiters.borrow_mut();
@@ -140,8 +146,10 @@ pub(crate) async fn schedule_arrivals(
         if entry.stopped.get() {
             break;
         }
-        let wait = match arrivals.clock.borrow().next_s() {
-            Some(next_s) => instant_at(started, next_s).saturating_duration_since(Instant::now()),
+        // The next arrival, or the model's end: the entry runs to its end, not to its last
+        // arrival (a low last stage, a quiet stretch, are part of the model's time).
+        let wait = match arrivals.clock.borrow().wake_s() {
+            Some(at_s) => instant_at(started, at_s).saturating_duration_since(Instant::now()),
             None => CORE_POLL_INTERVAL,
         };
         pause(wait.min(CORE_POLL_INTERVAL)).await;
@@ -218,5 +226,22 @@ mod tests {
         let mut merged = crate::stats::JourneyCounts { arrivals_until_us: 400, ..Default::default() };
         merged.merge(&journeys);
         assert_eq!(merged.arrivals_until_us, 1_000_000, "cores and segments: the latest");
+    }
+
+    /// Outside tester: `rate = 50, duration = "2s"` read `arrivals over 1.98s: requested 100
+    /// (51/s)`: the scheduler stopped (its entry done) at the last arrival, 1.98 s, and recorded
+    /// that as the window. It goes on to the model's end, and the window is the model's span.
+    #[test]
+    fn the_scheduler_goes_on_to_the_model_end() {
+        let shard = shard();
+        let started = Instant::now();
+        let arrivals = Arrivals::new(RateModel::Constant { per_s: 50.0, duration_s: Some(2.0) }, 0, 1, 10);
+        assert!(arrivals.queue_due(&shard, started, 1.985), "the entry stopped at its last arrival");
+        assert_eq!(arrivals.clock.borrow().wake_s(), Some(2.0), "the scheduler wakes for the model's end");
+        assert!(!arrivals.queue_due(&shard, started, 2.0004), "the model ended at 2 s");
+        let journeys = shard.stats.borrow().journeys;
+        assert_eq!((journeys.scheduled, journeys.arrivals_until_us), (100, 2_000_000));
+        let seconds = crate::output::result_file::arrivals_window_s(&journeys, 2.3);
+        assert_eq!(journeys.scheduled as f64 / seconds, 50.0, "requested 100 over 2.00 s: 50/s");
     }
 }

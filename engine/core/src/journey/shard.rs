@@ -186,6 +186,8 @@ impl ShardStats {
             error_samples: std::mem::take(&mut self.samples),
             injector: std::mem::take(&mut self.injector),
             last,
+            completed: false,
+            phase: crate::stats::Phase::Run,
         }
     }
 }

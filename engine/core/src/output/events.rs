@@ -92,16 +92,40 @@ pub struct Progress<'a> {
     pub target: u64,
     /// The interval's length, s.
     pub seconds: f64,
-    /// An interval cut short by a core's stop (see [`Progress::is_partial`]): shown with its
-    /// length and counts, since a rate over a few milliseconds says nothing.
-    pub partial: bool,
-    /// The run's last interval (its partial line says "to the end"; an earlier one cut short
-    /// by one core's stop says so).
-    pub last: bool,
+    /// What part of the run the line describes: a whole interval, a piece cut short, or the
+    /// grace after the stop.
+    pub piece: Piece,
     /// Cores whose figures in this line reach back before the line before it (they reported
     /// late: a report cannot be split by time), so its rates are over `seconds`, longer than
     /// the gap between the two lines' times.
     pub late: &'a [usize],
+}
+
+/// What part of the run a progress line describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// A whole interval: rates over its length.
+    Whole,
+    /// An interval cut short (see [`Progress::is_partial`]): shown with its length and counts,
+    /// since a rate over a few milliseconds says nothing.
+    Partial(Cut),
+    /// A piece of the grace after the stop (journeys in flight finishing, none starting),
+    /// with counts; `last`: the grace's end, the run's last line.
+    Grace {
+        /// The grace ended with this piece.
+        last: bool,
+    },
+}
+
+/// What cut a partial interval short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// The end of the run (no journey was in flight at the stop: no grace to report).
+    End,
+    /// The run's stop (the duration, the volume model's end, an interrupt); the grace follows.
+    Stop,
+    /// One core's stop while others go on.
+    CoreStop,
 }
 
 impl Progress<'_> {
@@ -177,38 +201,18 @@ impl fmt::Display for Progress<'_> {
         // attempts = requests + not_sent = ok + errors; `err` counts every failed attempt, as
         // `errors` does in the result file, and those never sent are also shown apart.
         let ok = (point.requests + point.not_sent).saturating_sub(point.errors);
-        if self.partial {
-            // Counts, not rates: the interval is a piece of a tick, often a few milliseconds.
-            let span =
-                if self.seconds < 1.0 { ms((self.seconds * 1e6) as u64) } else { format!("{:.2}s", self.seconds) };
-            write!(
-                f,
-                "[{:>7.2}s] partial {span} to {}: ok {}  err {}  {} txn",
-                point.elapsed_s,
-                if self.last { "the end" } else { "a core's stop" },
-                grouped(ok),
-                grouped(point.errors),
-                grouped(point.transactions),
-            )?;
-        } else {
-            let per_s = |n: u64| grouped((n as f64 / self.seconds).round() as u64);
-            write!(
-                f,
-                "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn",
-                point.elapsed_s,
-                per_s(ok),
-                per_s(point.errors),
-                grouped(point.transactions),
-            )?;
-        }
+        self.write_stamp_and_counts(f, ok)?;
         write!(
             f,
-            "  p50 {:>8}  p99 {:>8}  in flight {} of {}",
+            "  p50 {:>8}  p99 {:>8}  in flight {}",
             ms(point.p50_us),
             ms(point.p99_us),
-            point.journeys_in_flight,
-            self.target,
+            point.journeys_in_flight
         )?;
+        // Nothing starts in the grace: no target to set the journeys against.
+        if !matches!(self.piece, Piece::Grace { .. }) {
+            write!(f, " of {}", self.target)?;
+        }
         // Failures before a byte was written are not requests: shown apart, not in req/s.
         if point.not_sent > 0 {
             write!(f, "  not sent {}", grouped(point.not_sent))?;
@@ -226,12 +230,60 @@ impl fmt::Display for Progress<'_> {
     }
 }
 
+impl Progress<'_> {
+    /// The line's stamp and what it describes: rates over a whole interval; counts over a
+    /// piece of one, or of the grace, since a rate over a few milliseconds says nothing.
+    fn write_stamp_and_counts(&self, f: &mut fmt::Formatter<'_>, ok: u64) -> fmt::Result {
+        let point = self.point;
+        let span = if self.seconds < 1.0 { ms((self.seconds * 1e6) as u64) } else { format!("{:.2}s", self.seconds) };
+        let counts = format!("ok {}  err {}  {} txn", grouped(ok), grouped(point.errors), grouped(point.transactions));
+        match self.piece {
+            Piece::Whole => {
+                let per_s = |n: u64| grouped((n as f64 / self.seconds).round() as u64);
+                write!(
+                    f,
+                    "[{:>7.1}s] ok {:>9}/s  err {:>7}/s  {:>8} txn",
+                    point.elapsed_s,
+                    per_s(ok),
+                    per_s(point.errors),
+                    grouped(point.transactions),
+                )
+            }
+            Piece::Partial(cut) => {
+                let to = match cut {
+                    Cut::End => "the end",
+                    Cut::Stop => "the stop",
+                    Cut::CoreStop => "a core's stop",
+                };
+                write!(f, "[{:>7.2}s] partial {span} to {to}: {counts}", point.elapsed_s)
+            }
+            Piece::Grace { last } => {
+                // No journey starts in the grace: those in flight when the piece began are the
+                // ones still in flight at its end and those that ended in it.
+                let journeys = &point.detail.journeys;
+                let draining = point.journeys_in_flight + journeys.ok + journeys.failed + journeys.cancelled;
+                let end = if last { " to the end" } else { "" };
+                write!(
+                    f,
+                    "[{:>7.2}s] grace {span}{end}, draining {} journeys in flight: {counts}",
+                    point.elapsed_s,
+                    grouped(draining)
+                )?;
+                if journeys.cancelled > 0 {
+                    write!(f, "  cancelled {}", grouped(journeys.cancelled))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
-        Progress { point, target, seconds, partial: false, last: false, late: &[] }.to_string()
+        Progress { point, target, seconds, piece: Piece::Whole, late: &[] }.to_string()
     }
 
     /// Issue 11: during an outage the progress line showed tens of thousands of "req/s" that
@@ -273,7 +325,7 @@ mod tests {
             "{after}"
         );
         let point = IntervalPoint { elapsed_s: 3.8, transactions: 38, ..IntervalPoint::default() };
-        let late = Progress { point: &point, target: 0, seconds: 3.8, partial: false, last: false, late: &[0] };
+        let late = Progress { point: &point, target: 0, seconds: 3.8, piece: Piece::Whole, late: &[0] };
         let text = late.to_string();
         assert!(text.starts_with("[    3.8s] ok         0/s  err       0/s        38 txn"), "{text}");
         assert!(text.ends_with("  (late report from core 0: figures since 0.0s)"), "{text}");
@@ -311,12 +363,12 @@ mod tests {
             p50_us: 1_500,
             ..IntervalPoint::default()
         };
-        let text =
-            Progress { point: &point, target: 0, seconds: 0.0123, partial: true, last: true, late: &[] }.to_string();
+        let text = Progress { point: &point, target: 0, seconds: 0.0123, piece: Piece::Partial(Cut::End), late: &[] }
+            .to_string();
         assert!(text.starts_with("[   3.01s] partial 12.3ms to the end: ok 6  err 1  7 txn  p50   1.50ms"), "{text}");
         assert!(!text.contains("/s"), "no rate over a few milliseconds: {text}");
         let long =
-            Progress { point: &point, target: 0, seconds: 1.5, partial: true, last: true, late: &[] }.to_string();
+            Progress { point: &point, target: 0, seconds: 1.5, piece: Piece::Partial(Cut::End), late: &[] }.to_string();
         assert!(long.contains("partial 1.50s to the end"), "{long}");
         let tick = Duration::from_secs(1);
         assert!(Progress::is_partial(0.2, tick, true) && !Progress::is_partial(0.2, tick, false));
@@ -324,10 +376,45 @@ mod tests {
         assert!(!Progress::is_partial(1.3, tick, true), "the last tick plus the grace is whole");
     }
 
+    /// Outside tester: the stop at 1.5 s with 50 journeys in flight printed one `[2.5s]` line
+    /// over 1.0 to 2.5 s, rates and all, and nothing during the grace. The piece up to the stop
+    /// and each piece of the grace now say what they are, with counts.
+    #[test]
+    fn the_stop_and_the_grace_say_what_they_are() {
+        let at_stop = IntervalPoint { elapsed_s: 1.5, journeys_in_flight: 50, ..IntervalPoint::default() };
+        let stop = Progress { point: &at_stop, target: 50, seconds: 0.5, piece: Piece::Partial(Cut::Stop), late: &[] };
+        let text = stop.to_string();
+        assert!(text.starts_with("[   1.50s] partial 500ms to the stop: ok 0  err 0  0 txn"), "{text}");
+        assert!(text.contains("in flight 50 of 50"), "{text}");
+        let mut point =
+            IntervalPoint { elapsed_s: 2.0, requests: 12, transactions: 12, journeys_in_flight: 38, ..at_stop.clone() };
+        point.detail.journeys.ok = 12;
+        let grace = Progress { point: &point, target: 0, seconds: 0.5, piece: Piece::Grace { last: false }, late: &[] };
+        let text = grace.to_string();
+        assert!(
+            text.starts_with("[   2.00s] grace 500ms, draining 50 journeys in flight: ok 12  err 0  12 txn  p50"),
+            "{text}"
+        );
+        assert!(text.contains("in flight 38  lag") && !text.contains("/s"), "no target, no rates: {text}");
+        let mut end = IntervalPoint { elapsed_s: 2.5, requests: 38, errors: 38, transactions: 0, ..at_stop.clone() };
+        end.journeys_in_flight = 0;
+        end.detail.journeys.cancelled = 38;
+        let last = Progress { point: &end, target: 0, seconds: 0.5, piece: Piece::Grace { last: true }, late: &[] };
+        let text = last.to_string();
+        assert!(
+            text.starts_with(
+                "[   2.50s] grace 500ms to the end, draining 38 journeys in flight: ok 0  err 38  0 txn  cancelled 38"
+            ),
+            "{text}"
+        );
+        let cut = |piece| Progress { point: &at_stop, target: 0, seconds: 0.5, piece, late: &[] }.to_string();
+        assert!(cut(Piece::Partial(Cut::CoreStop)).contains("partial 500ms to a core's stop:"));
+    }
+
     #[test]
     fn events_read_as_the_lines_a_terminal_shows() {
         let point = IntervalPoint { elapsed_s: 2.5, saturated: true, lag_p99_us: 420, ..IntervalPoint::default() };
-        let progress = Progress { point: &point, target: 1, seconds: 1.0, partial: false, last: false, late: &[] };
+        let progress = Progress { point: &point, target: 1, seconds: 1.0, piece: Piece::Whole, late: &[] };
         let text = RunEvent::Interval(&progress).to_string();
         assert!(text.starts_with("[    2.5s] ok         0/s"), "{text}");
         assert!(text.ends_with("lag 420µs cpu 0%  INJECTOR SATURATED"), "{text}");

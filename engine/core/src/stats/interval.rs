@@ -27,7 +27,7 @@ use std::sync::Arc;
 use crate::limits::STATS_WAITING_VALUES_MAX;
 use crate::stats::histogram::fit_range;
 use crate::stats::value_sums::ValueSums;
-use crate::stats::{Merged, RecordedValues, Snapshot, TxnStats};
+use crate::stats::{IntervalKey, Merged, Phase, RecordedValues, Snapshot, TxnStats};
 
 /// An interval not yet complete.
 #[derive(Default)]
@@ -46,12 +46,12 @@ struct Pending {
 
 /// Snapshots merged into their intervals until each is complete.
 pub struct Intervals {
-    /// Per core: the last tick it reported.
-    last_tick: Vec<Option<u64>>,
+    /// Per core: the last interval it reported.
+    last_tick: Vec<Option<IntervalKey>>,
     /// Per core: whether it sent its last snapshot.
     finished: Vec<bool>,
-    /// Intervals not yet complete, by tick.
-    pending: BTreeMap<u64, Pending>,
+    /// Intervals not yet complete, by tick (the run's piece of an interval before the grace's).
+    pending: BTreeMap<IntervalKey, Pending>,
     /// The transactions of the last interval handed back, counters zeroed, by name.
     spare: BTreeMap<Arc<str>, TxnStats>,
     /// Values an interval keeps waiting before it adds them (`STATS_WAITING_VALUES_MAX`).
@@ -79,11 +79,15 @@ impl Intervals {
 
     /// Takes a snapshot into the interval it closes (`snapshot.core` is below `cores`).
     pub fn add(&mut self, snapshot: Snapshot) {
-        self.last_tick[snapshot.core] = Some(snapshot.tick);
+        // A core's piece up to its stop is its last of the run: every interval of the run is
+        // then reported for it (cores that see an interrupt on either side of a tick stop in
+        // two intervals; the later one's line waits for no more from the earlier).
+        let reported = if snapshot.phase == Phase::Stop { (false, u64::MAX) } else { snapshot.key() };
+        self.last_tick[snapshot.core] = Some(reported);
         if snapshot.last {
             self.finished[snapshot.core] = true;
         }
-        let pending = self.pending.entry(snapshot.tick).or_default();
+        let pending = self.pending.entry(snapshot.key()).or_default();
         pending.elapsed_s = pending.elapsed_s.max(snapshot.elapsed_s);
         pending.waiting_values += snapshot.recorded.iter().flatten().map(RecordedValues::len).sum::<usize>();
         pending.waiting.push(snapshot);
@@ -344,5 +348,71 @@ mod tests {
         intervals.add(snapshot(1, 1, &[]));
         assert!(intervals.pop_complete().is_some() && intervals.none_pending());
         assert!(!intervals.all_finished());
+    }
+
+    /// The stop at 1.5 s with journeys in flight: the piece up to it and the grace's piece to
+    /// 2 s have the same interval index, and are two intervals, in that order (they were one).
+    #[test]
+    fn the_grace_is_an_interval_apart_from_the_stop() {
+        use crate::stats::Phase;
+        let mut intervals = Intervals::new(2);
+        let piece = |core, tick, phase, last| Snapshot { phase, last, ..snapshot(core, tick, &[Some(vec![10])]) };
+        // Core 1 had nothing in flight at its stop: its last report, in the run's interval 1.
+        intervals.add(piece(0, 1, Phase::Stop, false));
+        intervals.add(piece(1, 1, Phase::Run, true));
+        intervals.add(piece(0, 1, Phase::Grace, false));
+        intervals.add(piece(0, 2, Phase::Grace, true));
+        let counts: Vec<u64> =
+            std::iter::from_fn(|| intervals.pop_complete()).map(|(m, _)| m.txns[&name(0)].req_ok).collect();
+        assert_eq!(counts, [2, 1, 1], "the stop's piece (both cores), then two pieces of grace");
+        assert!(intervals.all_finished() && intervals.none_pending());
+        // A grace piece waits for a core that has not reported past it.
+        let mut intervals = Intervals::new(2);
+        intervals.add(piece(0, 1, Phase::Grace, false));
+        intervals.add(piece(1, 1, Phase::Stop, false));
+        assert!(intervals.pop_complete().is_some(), "interval 1 up to the stop");
+        assert!(intervals.pop_complete().is_none(), "core 1 has not reported its grace to 2 s");
+        intervals.add(piece(1, 2, Phase::Grace, true));
+        assert!(intervals.pop_complete().is_some());
+    }
+
+    /// An interrupt seen by core 0 just before the tick ending interval 4 and by core 1 just
+    /// after it: core 1's piece up to its stop is in interval 5, and is a line of the run,
+    /// before the grace's (core 0's grace piece to that tick came between them).
+    #[test]
+    fn every_core_s_stop_comes_before_the_grace() {
+        use crate::stats::Phase;
+        let mut intervals = Intervals::new(2);
+        // `n` requests of 10 µs.
+        let piece = |core, tick, phase, last, n| Snapshot { phase, last, ..snapshot(core, tick, &[Some(vec![10; n])]) };
+        intervals.add(piece(0, 4, Phase::Stop, false, 1));
+        intervals.add(piece(1, 4, Phase::Run, false, 1));
+        intervals.add(piece(0, 4, Phase::Grace, false, 3));
+        intervals.add(piece(1, 5, Phase::Stop, false, 5));
+        intervals.add(piece(0, 5, Phase::Grace, true, 1));
+        intervals.add(piece(1, 5, Phase::Grace, true, 1));
+        let mut order = Vec::new();
+        while let Some((merged, _)) = intervals.pop_complete() {
+            order.push(merged.txns[&name(0)].req_ok);
+        }
+        // Interval 4 (both cores), core 1's stop in 5, then the grace: core 0's piece of 4,
+        // both cores' of 5.
+        assert_eq!(order, [2, 5, 3, 2]);
+    }
+
+    /// Core 1 stopped in interval 4 (its grace goes on), core 0 just after the tick, in 5: the
+    /// line up to core 0's stop waits for nothing more from core 1 (it waited for core 1's
+    /// next grace piece, a tick later).
+    #[test]
+    fn a_stopped_core_holds_no_interval_of_the_run() {
+        use crate::stats::Phase;
+        let mut intervals = Intervals::new(2);
+        let piece = |core, tick, phase| Snapshot { phase, ..snapshot(core, tick, &[Some(vec![10])]) };
+        intervals.add(piece(1, 4, Phase::Stop));
+        intervals.add(piece(0, 4, Phase::Run));
+        intervals.add(piece(0, 5, Phase::Stop));
+        assert!(intervals.pop_complete().is_some(), "interval 4");
+        assert!(intervals.pop_complete().is_some(), "core 0's piece up to its stop, in 5");
+        assert!(intervals.pop_complete().is_none(), "the grace waits for both cores");
     }
 }

@@ -301,8 +301,52 @@ pub struct Snapshot {
     pub error_samples: Vec<(&'static str, String)>,
     /// Last snapshot of this core: the core has stopped.
     pub last: bool,
+    /// On the last snapshot: the core stopped because every one of its scenario entries had
+    /// finished (volume models ended, single-use datapools used up), not at the duration's end
+    /// or on a stop signal.
+    pub completed: bool,
+    /// Which part of the core's run the figures come from: an interval of the run, the piece
+    /// up to the stop before a grace, or a piece of the grace.
+    pub phase: Phase,
     /// The core's own lag and load during the interval.
     pub injector: InjectorLoad,
+}
+
+/// Which part of a core's run a snapshot's figures come from. A core with journeys in flight
+/// at its stop reports the piece of interval up to the stop at once ([`Phase::Stop`]), then the
+/// grace in pieces of its own, one per interval end it passes and one at its end
+/// ([`Phase::Grace`]): a progress line never mixes the run with the grace after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// An interval of the run, ended by its tick (or by the stop, when no journey was in
+    /// flight: then it is the core's last, and there is no grace to report).
+    #[default]
+    Run,
+    /// The piece of interval up to the stop; journeys were in flight, the grace follows.
+    Stop,
+    /// A piece of the grace: journeys in flight at the stop finishing, none starting.
+    Grace,
+}
+
+impl Phase {
+    /// Whether the figures are the grace's (an interval of the grace is reported apart from
+    /// the run's interval with the same index).
+    pub fn in_grace(self) -> bool {
+        self == Phase::Grace
+    }
+}
+
+/// Where a snapshot's figures go: whether in the grace, and the interval's index. Every
+/// interval of the run (each core's piece up to its stop included) comes before the grace's:
+/// cores that see an interrupt on either side of a tick stop in two intervals, and the later
+/// one's piece is still a line of the run, before the grace's lines.
+pub type IntervalKey = (bool, u64);
+
+impl Snapshot {
+    /// The interval this snapshot closes.
+    pub fn key(&self) -> IntervalKey {
+        (self.phase.in_grace(), self.tick)
+    }
 }
 
 /// Stats merged across cores (and intervals), keyed by transaction name.
