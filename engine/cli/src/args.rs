@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mite_core::DriverChoice;
 use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, SEGMENTS_MAX};
 use mite_core::scenario::file::DurationRange;
@@ -25,14 +26,52 @@ pub struct Cli {
 
 impl Cli {
     /// Parses the command line, and what depends on two flags or a flag and the environment
-    /// (`--segments N` with `JOB_COMPLETION_INDEX`): every flag value that cannot be used is a
-    /// usage error, exit code 2, saying the flag and the value.
+    /// (`--segments N` with `JOB_COMPLETION_INDEX`, a linger with its server): every flag value
+    /// that cannot be used is a usage error, exit code 2, saying the flag (or the environment
+    /// variable it came from) and the value.
     pub fn parse_checked() -> Cli {
-        let cli = Cli::parse();
-        if let Err(why) = cli.run.check_segment(std::env::var("JOB_COMPLETION_INDEX").ok()) {
+        let matches = Cli::command().get_matches();
+        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Err(why) = cli.check(&matches, std::env::var("JOB_COMPLETION_INDEX").ok()) {
             clap::Error::raw(ErrorKind::ValueValidation, format!("{why}\n")).with_cmd(&Cli::command()).exit();
         }
         cli
+    }
+
+    /// What [`Cli::parse_checked`] checks past each flag's own value: the segment, and a linger
+    /// given without what it keeps serving.
+    pub fn check(&self, matches: &ArgMatches, completion_index: Option<String>) -> Result<(), String> {
+        match (&self.command, matches.subcommand()) {
+            (None, _) => {
+                self.run.check_segment(completion_index).map_err(|e| e.to_string())?;
+                self.run.outputs.check_lingers(matches)
+            }
+            (Some(Command::Demo(demo)), Some((_, demo_matches))) => demo.outputs.check_lingers(demo_matches),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl OutputArgs {
+    /// A linger given on the command line without what it keeps serving (`--dashboard-linger`
+    /// without `--dashboard`, `--prometheus-linger` without `--prometheus`) is refused: it
+    /// would be silently ignored, and is most likely a sign the server's flag went missing.
+    fn check_lingers(&self, matches: &ArgMatches) -> Result<(), String> {
+        let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        for (linger, flag, served, example) in [
+            ("dashboard_linger", "--dashboard", self.dashboard.is_some(), "127.0.0.1:8089"),
+            ("prometheus_linger", "--prometheus", self.prometheus.is_some(), "127.0.0.1:9100"),
+        ] {
+            if given(linger) && !served {
+                let value = matches.get_raw(linger).and_then(|mut v| v.next()).unwrap_or_default();
+                return Err(format!(
+                    "{flag}-linger {:?}: there is nothing to keep serving without {flag}; add {flag} ADDR \
+                     (e.g. {example}) or leave {flag}-linger out",
+                    value.to_string_lossy()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -338,7 +377,17 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Worded<T> {
     type Value = T;
 
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
-        parse_worded(self.0, cmd, arg, value, |_flag, why| why)
+        self.parse_ref_(cmd, arg, value, ValueSource::CommandLine)
+    }
+
+    fn parse_ref_(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+        source: ValueSource,
+    ) -> Result<T, clap::Error> {
+        parse_worded(self.0, cmd, (arg, source), value, |_flag, why| why)
     }
 }
 
@@ -352,16 +401,29 @@ impl TypedValueParser for Bounded {
     type Value = Duration;
 
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Duration, clap::Error> {
+        self.parse_ref_(cmd, arg, value, ValueSource::CommandLine)
+    }
+
+    fn parse_ref_(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+        source: ValueSource,
+    ) -> Result<Duration, clap::Error> {
         let range = self.0;
         let parse = |text: &str| range.parse(text).map_err(|e| e.to_string());
-        parse_worded(parse, cmd, arg, value, |flag, why| format!("{flag} {why}"))
+        parse_worded(parse, cmd, (arg, source), value, |flag, why| format!("{flag} {why}"))
     }
 }
 
+/// Parses a flag's value with `parse`, whose error `say` turns into the sentence shown. A
+/// value that came from the flag's environment variable (`MITE_SEGMENT` for `--segment`) is
+/// blamed on the variable, which the user may not know is set.
 fn parse_worded<T>(
     parse: impl Fn(&str) -> Result<T, String>,
     cmd: &clap::Command,
-    arg: Option<&clap::Arg>,
+    (arg, source): (Option<&clap::Arg>, ValueSource),
     value: &OsStr,
     say: impl Fn(&str, String) -> String,
 ) -> Result<T, clap::Error> {
@@ -369,11 +431,21 @@ fn parse_worded<T>(
         Some(arg) => arg.get_long().map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}")),
         None => "a value".to_string(),
     };
+    let variable = arg.and_then(clap::Arg::get_env).filter(|_| source == ValueSource::EnvVariable);
+    let blamed = |said: String| match variable.map(OsStr::to_string_lossy) {
+        Some(variable) => match said.strip_prefix(flag.as_str()) {
+            Some(rest) => format!("{variable}{rest} (the environment variable {variable} stands for {flag})"),
+            None => format!("{variable} (the environment's {flag}): {said}"),
+        },
+        None => said,
+    };
     let text = value.to_str().ok_or_else(|| {
-        clap::Error::raw(ErrorKind::InvalidUtf8, format!("{flag} {value:?}: not valid UTF-8\n")).with_cmd(cmd)
+        let said = blamed(format!("{flag} {value:?}: not valid UTF-8"));
+        clap::Error::raw(ErrorKind::InvalidUtf8, format!("{said}\n")).with_cmd(cmd)
     })?;
-    parse(text)
-        .map_err(|why| clap::Error::raw(ErrorKind::ValueValidation, format!("{}\n", say(&flag, why))).with_cmd(cmd))
+    parse(text).map_err(|why| {
+        clap::Error::raw(ErrorKind::ValueValidation, format!("{}\n", blamed(say(&flag, why)))).with_cmd(cmd)
+    })
 }
 
 /// `--cores`: a count or a list, against the cores this process may run on.
@@ -545,5 +617,60 @@ mod tests {
         assert_eq!(cli.run.grace, Duration::ZERO);
         assert!(cli.run.check_segment(None).unwrap_err().to_string().contains("needs JOB_COMPLETION_INDEX"));
         assert_eq!(cli.run.check_segment(Some("2".into())).unwrap(), (2, 3));
+    }
+
+    fn checked(args: &[&str]) -> Result<Cli, String> {
+        let matches = Cli::command().try_get_matches_from(args).map_err(|e| e.to_string())?;
+        let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        cli.check(&matches, None).map(|()| cli)
+    }
+
+    /// Outside tester: `--dashboard-linger 5s` without `--dashboard` (and the same for
+    /// `--prometheus-linger`) was accepted and did nothing. Refused now, naming both flags; the
+    /// defaults alone are not a linger given.
+    #[test]
+    fn a_linger_without_its_server_is_refused() {
+        for (args, said) in [
+            (
+                &["--scenario", "s", "--dashboard-linger", "5s"][..],
+                "--dashboard-linger \"5s\": there is nothing to keep serving without --dashboard",
+            ),
+            (
+                &["--scenario", "s", "--prometheus-linger", "0s"],
+                "--prometheus-linger \"0s\": there is nothing to keep serving without --prometheus",
+            ),
+            (&["demo", "--dashboard-linger", "1m"], "--dashboard-linger \"1m\": there is nothing"),
+        ] {
+            let err = checked(&[&["mite-engine"][..], args].concat()).err().unwrap_or_default();
+            assert!(err.starts_with(said), "{args:?}: {err}");
+            assert!(err.contains("add --") && err.contains(" ADDR"), "{err}");
+        }
+        assert!(checked(&["mite-engine", "--scenario", "s"]).is_ok(), "the defaults alone");
+        assert!(checked(&["mite-engine", "demo"]).is_ok(), "the defaults alone");
+        let both =
+            ["mite-engine", "--dashboard", "127.0.0.1:0", "--dashboard-linger", "5s", "--prometheus-linger", "1s"];
+        assert!(checked(&both).unwrap_err().contains("without --prometheus"));
+        let cli = checked(&both[..5]).unwrap();
+        assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
+    }
+
+    /// A value from a flag's environment variable is blamed on the variable (the outside tester
+    /// saw `MITE_SEGMENT=x` reported as `--segment "x"`, a flag never typed); the same value on
+    /// the command line is blamed on the flag.
+    #[test]
+    fn a_value_from_the_environment_names_the_variable() {
+        let cmd = Cli::command();
+        let arg = cmd.get_arguments().find(|a| a.get_long() == Some("segment")).unwrap();
+        let said = |source| {
+            Worded(parse_segment).parse_ref_(&cmd, Some(arg), OsStr::new("x"), source).unwrap_err().to_string()
+        };
+        let from_env = said(ValueSource::EnvVariable);
+        assert!(from_env.starts_with("error: MITE_SEGMENT \"x\": expected K/N"), "{from_env}");
+        assert!(from_env.contains("MITE_SEGMENT stands for --segment"), "{from_env}");
+        assert!(said(ValueSource::CommandLine).starts_with("error: --segment \"x\": expected K/N"));
+        let tick = cmd.get_arguments().find(|a| a.get_long() == Some("tick")).unwrap();
+        let bounded =
+            Bounded(DurationRange::TICK).parse_ref_(&cmd, Some(tick), OsStr::new("0s"), ValueSource::EnvVariable);
+        assert!(bounded.unwrap_err().to_string().starts_with("error: --tick \"0s\""), "no variable: the flag");
     }
 }

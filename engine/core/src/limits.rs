@@ -103,8 +103,18 @@ pub const COOKIE_BYTES_MAX: usize = 4096;
 pub const COOKIE_JAR_BYTES_MAX: usize = 64 * 1024;
 /// Transactions whose percentiles the reports keep per interval (the first names in order).
 pub const TIMELINE_TRANSACTIONS_MAX: usize = 50;
-/// Bytes of an HTTP request the live dashboard reads (it only serves `GET`s).
-pub const DASHBOARD_REQUEST_BYTES_MAX: usize = 4096;
+/// Bytes of an HTTP request the live views (dashboard, metrics) read (they only serve `GET`s).
+pub const LIVE_REQUEST_BYTES_MAX: usize = 4096;
+/// Connections each live view (dashboard, metrics) serves at once, a thread each; past it a
+/// connection is answered `503` at once and closed.
+pub const LIVE_CONNECTIONS_MAX: usize = 64;
+/// How long a live view waits for a request's head; a client silent that long is closed.
+pub const LIVE_REQUEST_WAIT: Duration = Duration::from_secs(2);
+/// How long a live view gives a client to take its answer, however slowly it reads.
+pub const LIVE_ANSWER_WAIT: Duration = Duration::from_secs(5);
+/// How long a live view keeps a connection it refused (answered `503`) open before closing it,
+/// so that the client's request, arriving after the answer, does not reset the connection.
+pub const LIVE_REFUSED_HELD: Duration = Duration::from_secs(1);
 /// Per-transaction interval percentiles a run keeps for its report, all intervals together;
 /// past it every other interval's are dropped (the over-time charts get coarser, not longer).
 pub const TIMELINE_TXN_POINTS_MAX: usize = 200_000;

@@ -20,7 +20,7 @@ use crate::journey::slot::{EntryState, Slot};
 use crate::journey::{Journey, ScenarioEntry};
 use crate::limits::{CORE_POLL_INTERVAL, GRACE_POLL_INTERVAL, JOURNEYS_PER_CORE_MAX, TLS_SESSIONS_PER_CORE};
 use crate::model::config::Config;
-use crate::model::datapool::PoolShard;
+use crate::model::datapool::{CoreShards, PoolShard};
 use crate::model::split::segment_share;
 use crate::model::volume::VolumeModel;
 use crate::stats::{Phase, Snapshot};
@@ -133,7 +133,8 @@ impl Core {
         let shard = Rc::new(Shard::new(index, plan.cores, plan.config.clone(), http, started));
         shard.stats.borrow_mut().mark_busy_start();
         spawn(probe_lag(shard.clone()));
-        let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index)).collect();
+        let mut pools = CoreShards::default();
+        let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index, &mut pools)).collect();
         let reported_s = Cell::new(0.0);
         let completed = Cell::new(false);
         let core = Core { plan, index, started, ticks_from: started, shard, entries, events, reported_s, completed };
@@ -389,11 +390,12 @@ fn clamp_u32(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Scenario entry `entry` on core `index`: its share of the datapool, and for an arrival rate
-/// its share of the rate and of `max_in_flight`.
-fn core_entry(plan: &CorePlan, entry: &ScenarioEntry, index: usize) -> CoreEntry {
+/// Scenario entry `entry` on core `index`: its share of the datapool (shared with the core's
+/// other entries naming the same single-use pool), and for an arrival rate its share of the
+/// rate and of `max_in_flight`.
+fn core_entry(plan: &CorePlan, entry: &ScenarioEntry, index: usize, pools: &mut CoreShards) -> CoreEntry {
     let pool = match &entry.datapool {
-        Some(pool) => pool.shard_for(plan.segment, index, plan.cores),
+        Some(pool) => pools.shard(pool, plan.segment, index, plan.cores),
         None => PoolShard::unlimited_empty(),
     };
     let arrivals = match &entry.volume {

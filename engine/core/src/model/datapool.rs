@@ -1,17 +1,27 @@
 //! Datapools: rows of journey arguments, partitioned across cores without locks.
 //!
-//! A pool is built once; each core takes its own shard (row i → core i mod N) and checks rows
-//! out and in without talking to any other core. A recyclable shard puts rows back at the end
-//! of its queue; a single-use shard hands each row out once and then reports exhaustion, which
-//! ends that scenario entry on that core.
+//! A pool is built once and never copied. Its rows are held rows (a Rust scenario's, a
+//! file's `rows`), a `Table` (a CSV file's values in one buffer: no allocation per row or
+//! value) or a range of whole numbers (made as they are checked out: no memory per row). Each
+//! core takes its shard, the arithmetic progression of row indexes it owns
+//! (`split::segment_rows`: row i → segment i mod n, then core j mod C), and checks rows out
+//! and in without talking to any other core. A recyclable shard hands its rows out in order,
+//! then those checked back in; a single-use shard hands each row out once, then reports
+//! exhaustion, which ends the scenario entries drawing from it on that core. Entries naming
+//! the same single-use pool share one shard per core (`CoreShards`): each row is used once in
+//! the whole run.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
+use std::ops::RangeInclusive;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::model::split::owns_row;
+use crate::model::split::{RowSpan, segment_rows};
 
-/// One row of journey arguments. Cloning is one reference-count increment.
+/// One row of journey arguments. Cloning never allocates (a reference count, or a range
+/// number's digits copied).
 ///
 /// ```
 /// # use mite_core::prelude::*;
@@ -25,17 +35,62 @@ use crate::model::split::owns_row;
 /// let record = JourneyTest::new().row(row).run(login).unwrap();
 /// assert_eq!(record.messages[0].fields[1], ("pin".to_string(), "1234".to_string()));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Row {
-    values: Arc<[String]>,
+    values: Values,
     columns: Option<Arc<[String]>>,
+}
+
+/// Where a row's values are.
+#[derive(Clone)]
+enum Values {
+    /// Values of their own (`Row::new`, `Row::with_columns`).
+    Owned(Arc<[String]>),
+    /// Row `row` of a table (a CSV file's rows, in one buffer).
+    Table { table: Arc<Table>, row: usize },
+    /// One whole number of a range pool, its digits in place.
+    Number(NumberText),
+}
+
+/// The decimal digits of an `i64` (at most 20 bytes with the sign), held without allocating.
+#[derive(Clone, Copy)]
+struct NumberText {
+    digits: [u8; 20],
+    len: u8,
+}
+
+impl NumberText {
+    fn new(n: i64) -> NumberText {
+        use std::io::Write;
+        let mut digits = [0u8; 20];
+        let mut rest = &mut digits[..];
+        // 20 bytes hold every i64, `i64::MIN` included: the write cannot fail.
+        let _ = write!(rest, "{n}");
+        let len = 20 - rest.len() as u8;
+        NumberText { digits, len }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.digits[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for Row {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.values.iter()).finish()
+        f.debug_list().entries((0..self.len()).filter_map(|i| self.get(i))).finish()
     }
 }
+
+impl PartialEq for Row {
+    /// Rows are equal when their values and column names are, however they are held.
+    fn eq(&self, other: &Row) -> bool {
+        self.len() == other.len()
+            && (0..self.len()).all(|i| self.get(i) == other.get(i))
+            && self.columns == other.columns
+    }
+}
+
+impl Eq for Row {}
 
 /// A row value that is not what the journey asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +127,8 @@ impl Row {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Row { values: values.into_iter().map(Into::into).collect(), columns: None }
+        let values: Arc<[String]> = values.into_iter().map(Into::into).collect();
+        Row { values: Values::Owned(values), columns: None }
     }
 
     /// A row whose values can also be found by column name (CSV pools, scenario templates).
@@ -84,7 +140,7 @@ impl Row {
     /// assert_eq!((row.by_name("user"), row.get(1)), (Some("ann"), Some("3")));
     /// ```
     pub fn with_columns(values: Vec<String>, columns: Arc<[String]>) -> Row {
-        Row { values: values.into(), columns: Some(columns) }
+        Row { values: Values::Owned(values.into()), columns: Some(columns) }
     }
 
     /// The row a journey without a datapool gets.
@@ -95,7 +151,12 @@ impl Row {
     /// assert_eq!(Row::empty().get(0), None);
     /// ```
     pub fn empty() -> Row {
-        Row { values: Arc::from(Vec::new()), columns: None }
+        Row { values: Values::Owned(Arc::from(Vec::new())), columns: None }
+    }
+
+    /// Whole number `n` of a range pool, in its one column; no allocation.
+    fn number(n: i64, columns: Arc<[String]>) -> Row {
+        Row { values: Values::Number(NumberText::new(n)), columns: Some(columns) }
     }
 
     /// Number of values.
@@ -105,7 +166,11 @@ impl Row {
     /// assert_eq!(Row::new(["ann", "3"]).len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.values.len()
+        match &self.values {
+            Values::Owned(values) => values.len(),
+            Values::Table { table, .. } => table.width(),
+            Values::Number(_) => 1,
+        }
     }
 
     /// True for the empty row.
@@ -115,7 +180,7 @@ impl Row {
     /// assert!(Row::empty().is_empty() && !Row::new(["ann"]).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
     /// Value at `index`, if present.
@@ -126,7 +191,11 @@ impl Row {
     /// assert_eq!((row.get(0), row.get(2)), (Some("ann"), None));
     /// ```
     pub fn get(&self, index: usize) -> Option<&str> {
-        self.values.get(index).map(String::as_str)
+        match &self.values {
+            Values::Owned(values) => values.get(index).map(String::as_str),
+            Values::Table { table, row } => table.value(*row, index),
+            Values::Number(number) => (index == 0).then(|| number.as_str()),
+        }
     }
 
     /// Value in column `name`, if the row has column names.
@@ -140,6 +209,17 @@ impl Row {
         let columns = self.columns.as_ref()?;
         let index = columns.iter().position(|c| c == name)?;
         self.get(index)
+    }
+
+    /// The column names, when the row has them.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Row;
+    /// let row = Row::with_columns(vec!["ann".into()], vec!["user".to_string()].into());
+    /// assert_eq!((row.columns(), Row::new(["ann"]).columns()), (Some(&["user".to_string()][..]), None));
+    /// ```
+    pub fn columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
     }
 
     /// Value at `index` parsed as an integer.
@@ -162,6 +242,129 @@ impl Row {
     }
 }
 
+/// Rows of text values under named columns, every value in one buffer: a CSV file's rows cost
+/// their text and one offset per value, with no allocation per row or value.
+///
+/// ```
+/// # use mite_core::model::datapool::{DataPool, Table};
+/// let mut table = Table::new(vec!["id".to_string(), "name".to_string()].into());
+/// assert!(table.push_row(["1", "ann"]));
+/// assert!(!table.push_row(["2"])); // not as wide as the columns: refused, nothing added
+/// let pool = DataPool::table("users", table, false);
+/// let row = pool.shard(0, 1).checkout().unwrap();
+/// assert_eq!((row.by_name("id"), row.get(1), pool.len()), (Some("1"), Some("ann"), 1));
+/// ```
+pub struct Table {
+    columns: Arc<[String]>,
+    /// Every value, one after another.
+    text: String,
+    /// Where each value ends in `text` (row r's value i is entry r × width + i).
+    ends: Vec<usize>,
+}
+
+impl Table {
+    /// An empty table with these columns.
+    pub fn new(columns: Arc<[String]>) -> Table {
+        Table { columns, text: String::new(), ends: Vec::new() }
+    }
+
+    /// An empty table with room for `text_bytes` bytes of values (a CSV file's size: its
+    /// values take no more), so that filling it does not copy the text as it grows. When
+    /// that much memory cannot be had at once, the text grows as it comes instead.
+    pub fn with_capacity(columns: Arc<[String]>, text_bytes: usize) -> Table {
+        let mut text = String::new();
+        let _ = text.try_reserve_exact(text_bytes);
+        Table { columns, text, ends: Vec::new() }
+    }
+
+    /// Adds a row; `false`, with nothing added, when it is not as wide as the columns.
+    pub fn push_row<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) -> bool {
+        let (text_len, ends_len) = (self.text.len(), self.ends.len());
+        for value in values {
+            self.text.push_str(value);
+            self.ends.push(self.text.len());
+        }
+        let complete = self.ends.len() - ends_len == self.width();
+        if !complete {
+            self.text.truncate(text_len);
+            self.ends.truncate(ends_len);
+        }
+        complete
+    }
+
+    /// Gives back the room the rows did not use.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    /// The column names.
+    pub fn columns(&self) -> &Arc<[String]> {
+        &self.columns
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.ends.len().checked_div(self.width()).unwrap_or(0)
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Row `row`'s value in column `index`.
+    fn value(&self, row: usize, index: usize) -> Option<&str> {
+        if index >= self.width() {
+            return None;
+        }
+        let at = row.checked_mul(self.width())?.checked_add(index)?;
+        let end = *self.ends.get(at)?;
+        let start = if at == 0 { 0 } else { self.ends[at - 1] };
+        self.text.get(start..end)
+    }
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table").field("columns", &self.columns).field("rows", &self.rows()).finish()
+    }
+}
+
+/// Where a pool's rows come from.
+enum Source {
+    /// Rows held as they were given.
+    Held(Vec<Row>),
+    /// A table's rows.
+    Table(Arc<Table>),
+    /// The whole numbers `from`, `from + 1`, ..., `count` of them, in one column.
+    Range { from: i64, count: usize, columns: Arc<[String]> },
+}
+
+impl Source {
+    fn len(&self) -> usize {
+        match self {
+            Source::Held(rows) => rows.len(),
+            Source::Table(table) => table.rows(),
+            Source::Range { count, .. } => *count,
+        }
+    }
+
+    /// Row `index` (below `len`).
+    fn row(&self, index: usize) -> Option<Row> {
+        match self {
+            Source::Held(rows) => rows.get(index).cloned(),
+            Source::Table(table) => (index < table.rows()).then(|| Row {
+                values: Values::Table { table: table.clone(), row: index },
+                columns: Some(table.columns.clone()),
+            }),
+            Source::Range { from, count, columns } => {
+                // from + index <= to, which is an i64: the sum fits.
+                (index < *count).then(|| Row::number((i128::from(*from) + index as i128) as i64, columns.clone()))
+            }
+        }
+    }
+}
+
 /// A whole datapool as built by a scenario, before it is split across cores.
 ///
 /// ```
@@ -176,12 +379,31 @@ impl Row {
 /// let entry = ScenarioEntry { journey: "shop:login".into(), datapool: Some(users()), volume };
 /// assert_eq!(entry.datapool.unwrap().len(), 3);
 /// ```
-#[derive(Clone, Debug)]
+///
+/// A clone is the same pool: scenario entries given clones of one single-use pool share its
+/// rows, each row used once by one of them.
+#[derive(Clone)]
 pub struct DataPool {
     /// Name shown in errors and results.
     pub name: String,
-    rows: Arc<Vec<Row>>,
+    source: Arc<Source>,
     recyclable: bool,
+}
+
+impl fmt::Debug for DataPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match *self.source {
+            Source::Held(_) => "rows",
+            Source::Table(_) => "table",
+            Source::Range { .. } => "range",
+        };
+        f.debug_struct("DataPool")
+            .field("name", &self.name)
+            .field("kind", &kind)
+            .field("rows", &self.len())
+            .field("recyclable", &self.recyclable)
+            .finish()
+    }
 }
 
 impl DataPool {
@@ -194,10 +416,11 @@ impl DataPool {
     /// assert_eq!((users.name.as_str(), users.len()), ("users", 2));
     /// ```
     pub fn recyclable(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
-        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: true }
+        DataPool { name: name.into(), source: Arc::new(Source::Held(rows)), recyclable: true }
     }
 
-    /// Each row is handed out once; when they run out the scenario entry ends.
+    /// Each row is handed out once; when they run out the scenario entry ends. Entries given
+    /// clones of the pool share its rows.
     ///
     /// ```
     /// # use mite_core::prelude::{DataPool, Row};
@@ -207,7 +430,38 @@ impl DataPool {
     /// assert_eq!(pool.len(), 100);
     /// ```
     pub fn single_use(name: impl Into<String>, rows: Vec<Row>) -> DataPool {
-        DataPool { name: name.into(), rows: Arc::new(rows), recyclable: false }
+        DataPool { name: name.into(), source: Arc::new(Source::Held(rows)), recyclable: false }
+    }
+
+    /// A table's rows (a CSV file's), recyclable or single-use.
+    ///
+    /// ```
+    /// # use mite_core::model::datapool::{DataPool, Table};
+    /// let mut table = Table::new(vec!["sku".to_string()].into());
+    /// assert!(table.push_row(["tea-1"]) && table.push_row(["tea-2"]));
+    /// let skus = DataPool::table("skus", table, true);
+    /// assert_eq!((skus.len(), skus.is_recyclable()), (2, true));
+    /// ```
+    pub fn table(name: impl Into<String>, table: Table, recyclable: bool) -> DataPool {
+        DataPool { name: name.into(), source: Arc::new(Source::Table(Arc::new(table))), recyclable }
+    }
+
+    /// The whole numbers `numbers` in one column named `column`, recyclable or single-use. A
+    /// row is made when it is checked out, so the pool takes no memory per row.
+    ///
+    /// ```
+    /// # use mite_core::prelude::DataPool;
+    /// let ids = DataPool::range("ids", "id", 1..=50_000_000, false); // a few bytes
+    /// assert_eq!(ids.len(), 50_000_000);
+    /// let mut shard = ids.shard(1, 2); // the second of two cores: 2, 4, 6...
+    /// assert_eq!(shard.checkout().unwrap().by_name("id"), Some("2"));
+    /// ```
+    pub fn range(name: impl Into<String>, column: &str, numbers: RangeInclusive<i64>, recyclable: bool) -> DataPool {
+        let (from, to) = numbers.into_inner();
+        let count = (i128::from(to) - i128::from(from) + 1).max(0);
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        let columns: Arc<[String]> = Arc::from(vec![column.to_string()]);
+        DataPool { name: name.into(), source: Arc::new(Source::Range { from, count, columns }), recyclable }
     }
 
     /// Whether rows are reused.
@@ -228,7 +482,7 @@ impl DataPool {
     /// assert_eq!(DataPool::recyclable("users", vec![Row::new(["ann"]), Row::new(["bob"])]).len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.source.len()
     }
 
     /// True when the pool has no rows.
@@ -239,7 +493,20 @@ impl DataPool {
     /// assert!(!DataPool::single_use("orders", vec![Row::new(["1"])]).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
+    }
+
+    /// Whether `other` is this pool (a clone of it): entries naming one single-use pool share
+    /// its rows.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// let orders = DataPool::single_use("orders", vec![Row::new(["1"])]);
+    /// assert!(orders.is_same_pool(&orders.clone()));
+    /// assert!(!orders.is_same_pool(&DataPool::single_use("orders", vec![Row::new(["1"])])));
+    /// ```
+    pub fn is_same_pool(&self, other: &DataPool) -> bool {
+        Arc::ptr_eq(&self.source, &other.source)
     }
 
     /// The rows owned by part `index` of `parts` (row i → part i mod N).
@@ -250,60 +517,118 @@ impl DataPool {
 
     /// The rows owned by core `core` of `cores` within execution segment `(k, n)`: row i goes
     /// to segment i mod n, and the j-th row of a segment to core j mod cores. Across all
-    /// injectors and cores every row is owned exactly once.
+    /// injectors and cores every row is owned exactly once. Nothing is copied: the shard
+    /// holds the pool and its row indexes' progression.
     #[doc(hidden)]
     pub fn shard_for(&self, segment: (usize, usize), core: usize, cores: usize) -> PoolShard {
-        let (k, n) = segment;
-        let rows = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| owns_row(*i, k, n))
-            .enumerate()
-            .filter(|(j, _)| owns_row(*j, core, cores))
-            .map(|(_, (_, row))| row.clone())
-            .collect();
-        let rows: VecDeque<Row> = rows;
-        PoolShard { owned: rows.len(), rows, recyclable: self.recyclable, checked_out: 0, endless_empty: false }
+        let span = segment_rows(self.len(), segment, core, cores);
+        PoolShard::new(ShardState {
+            source: Some(self.source.clone()),
+            span,
+            next: 0,
+            returned: VecDeque::new(),
+            recyclable: self.recyclable,
+            checked_out: 0,
+        })
     }
 }
 
-/// One core's rows. Not shared: checkout and checkin are plain queue operations.
-#[derive(Debug)]
+/// One core's shards of a run's datapools, built as its scenario entries are: entries that
+/// name the same single-use pool (clones of one `DataPool`) get the same shard, so each row is
+/// used once however many entries draw from it. A recyclable pool gives each entry a shard of
+/// its own (each entry cycles through the core's rows).
+#[derive(Default)]
+pub struct CoreShards {
+    single_use: Vec<(Arc<Source>, PoolShard)>,
+}
+
+impl CoreShards {
+    /// The shard of `pool` for core `core` of `cores` in segment `segment`.
+    pub fn shard(&mut self, pool: &DataPool, segment: (usize, usize), core: usize, cores: usize) -> PoolShard {
+        if pool.recyclable {
+            return pool.shard_for(segment, core, cores);
+        }
+        if let Some((_, shard)) = self.single_use.iter().find(|(source, _)| Arc::ptr_eq(source, &pool.source)) {
+            return PoolShard { state: shard.state.clone() };
+        }
+        let shard = pool.shard_for(segment, core, cores);
+        self.single_use.push((pool.source.clone(), PoolShard { state: shard.state.clone() }));
+        shard
+    }
+}
+
+/// One core's rows of a pool. Not shared across cores: checkout and checkin are plain
+/// operations on the core's own state (shared only by entries of one core drawing from the
+/// same single-use pool).
 pub struct PoolShard {
-    rows: VecDeque<Row>,
-    /// Rows this shard owns (waiting or checked out).
-    owned: usize,
+    state: Rc<RefCell<ShardState>>,
+}
+
+struct ShardState {
+    /// The pool; `None` for the endless empty row (journeys without a datapool).
+    source: Option<Arc<Source>>,
+    /// The pool's rows this shard owns.
+    span: RowSpan,
+    /// How many of them were handed out for the first time.
+    next: usize,
+    /// Rows checked back in (recyclable), handed out after the fresh ones, oldest first: at
+    /// most the journeys in flight.
+    returned: VecDeque<Row>,
     recyclable: bool,
     checked_out: u64,
-    /// Hands out clones of one empty row for ever (journeys without a datapool).
-    endless_empty: bool,
+}
+
+impl fmt::Debug for PoolShard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.borrow();
+        f.debug_struct("PoolShard")
+            .field("owned", &state.span.count)
+            .field("available", &(state.span.count - state.next + state.returned.len()))
+            .field("recyclable", &state.recyclable)
+            .finish()
+    }
 }
 
 impl PoolShard {
+    fn new(state: ShardState) -> PoolShard {
+        PoolShard { state: Rc::new(RefCell::new(state)) }
+    }
+
     /// A shard that always hands out the empty row (journeys without a datapool).
     pub fn unlimited_empty() -> PoolShard {
-        PoolShard {
-            rows: VecDeque::from([Row::empty()]),
-            owned: 1,
+        let empty = Row::empty();
+        PoolShard::new(ShardState {
+            source: None,
+            span: RowSpan { first: 0, step: 1, count: 0 },
+            next: 0,
+            returned: VecDeque::from([empty]),
             recyclable: true,
             checked_out: 0,
-            endless_empty: true,
-        }
+        })
     }
 
     /// The next row, or `None` when a single-use shard is exhausted, or every row of a
     /// recyclable shard is checked out (a check-in brings one back: wait, do not give up).
     pub fn checkout(&mut self) -> Option<Row> {
-        let row = if self.endless_empty { self.rows.front().cloned() } else { self.rows.pop_front() };
-        self.checked_out += u64::from(row.is_some());
+        let mut state = self.state.borrow_mut();
+        let row = match &state.source {
+            None => state.returned.front().cloned(),
+            Some(source) if state.next < state.span.count => {
+                let row = source.row(state.span.row(state.next));
+                state.next += 1;
+                row
+            }
+            Some(_) => state.returned.pop_front(),
+        };
+        state.checked_out += u64::from(row.is_some());
         row
     }
 
     /// Returns a row after its journey; single-use shards drop it.
     pub fn checkin(&mut self, row: Row) {
-        if self.recyclable && !self.endless_empty {
-            self.rows.push_back(row);
+        let mut state = self.state.borrow_mut();
+        if state.recyclable && state.source.is_some() {
+            state.returned.push_back(row);
         }
     }
 
@@ -311,22 +636,24 @@ impl PoolShard {
     /// recyclable shard that owns no row at all. A recyclable shard whose rows are all
     /// checked out is not exhausted: they come back.
     pub fn is_exhausted(&self) -> bool {
-        self.rows.is_empty() && (!self.recyclable || self.owned == 0)
+        let state = self.state.borrow();
+        self.available() == 0 && (!state.recyclable || state.span.count == 0)
     }
 
     /// Rows this shard owns, waiting or checked out.
     pub fn owned(&self) -> usize {
-        self.owned
+        self.state.borrow().span.count
     }
 
     /// Rows handed out so far.
     pub fn checked_out(&self) -> u64 {
-        self.checked_out
+        self.state.borrow().checked_out
     }
 
     /// Rows waiting in the shard.
     pub fn available(&self) -> usize {
-        self.rows.len()
+        let state = self.state.borrow();
+        state.span.count - state.next + state.returned.len()
     }
 }
 
@@ -369,6 +696,96 @@ mod tests {
             seen.sort_unstable();
             prop_assert_eq!(seen, (0..rows).collect::<Vec<_>>());
         }
+    }
+
+    /// Every row of a pool, however it is held, checked out of every core's shard: each once.
+    fn drained(pool: &DataPool, segments: usize, cores: usize) -> Vec<String> {
+        let mut seen = Vec::new();
+        for k in 0..segments {
+            for core in 0..cores {
+                let mut shard = pool.shard_for((k, segments), core, cores);
+                while let Some(row) = shard.checkout() {
+                    seen.push(row.get(0).unwrap().to_string());
+                }
+            }
+        }
+        seen
+    }
+
+    proptest! {
+        #[test]
+        fn range_and_table_shards_partition_the_pool(
+            from in -1_000i64..1_000, rows in 0usize..1_500, segments in 1usize..6, cores in 1usize..9,
+        ) {
+            let expected: Vec<i64> = (0..rows as i64).map(|i| from + i).collect();
+            let range = DataPool::range("p", "id", from..=from + rows as i64 - 1, false);
+            let mut table = Table::new(vec!["id".to_string()].into());
+            for n in &expected {
+                prop_assert!(table.push_row([n.to_string().as_str()]));
+            }
+            for pool in [range, DataPool::table("p", table, false)] {
+                prop_assert_eq!(pool.len(), rows);
+                let mut seen: Vec<i64> = drained(&pool, segments, cores).iter().map(|v| v.parse().unwrap()).collect();
+                seen.sort_unstable();
+                prop_assert_eq!(&seen, &expected);
+            }
+        }
+    }
+
+    /// The outside tester's `shared.toml`: two entries naming one single-use pool each took a
+    /// shard of their own, so every row was used twice. Through `CoreShards` they share one.
+    #[test]
+    fn entries_naming_one_single_use_pool_share_its_rows() {
+        let pool = DataPool::range("p", "id", 1..=200, false);
+        let mut seen = Vec::new();
+        for core in 0..2 {
+            let mut shards = CoreShards::default();
+            let mut j = shards.shard(&pool, (0, 1), core, 2);
+            let mut k = shards.shard(&pool.clone(), (0, 1), core, 2);
+            loop {
+                let (a, b) = (j.checkout(), k.checkout());
+                if a.is_none() && b.is_none() {
+                    break;
+                }
+                seen.extend(a.into_iter().chain(b).map(|row| row.int(0).unwrap()));
+            }
+            assert!(j.is_exhausted() && k.is_exhausted());
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=200).collect::<Vec<_>>());
+        // Another pool of the same rows is another pool; a recyclable pool's entries cycle on their own.
+        let mut shards = CoreShards::default();
+        let _ = shards.shard(&pool, (0, 1), 0, 1);
+        assert_eq!(shards.shard(&DataPool::range("p", "id", 1..=200, false), (0, 1), 0, 1).available(), 200);
+        let users = DataPool::recyclable("u", numbered(3));
+        let mut first = shards.shard(&users, (0, 1), 0, 1);
+        let _ = first.checkout();
+        assert_eq!(shards.shard(&users, (0, 1), 0, 1).available(), 3);
+    }
+
+    #[test]
+    fn a_recyclable_range_hands_out_its_rows_then_those_checked_in() {
+        let mut shard = DataPool::range("p", "n", -1..=1, true).shard(0, 1);
+        let taken: Vec<Row> = (0..3).map(|_| shard.checkout().unwrap()).collect();
+        assert_eq!(taken.iter().map(|r| r.get(0).unwrap()).collect::<Vec<_>>(), ["-1", "0", "1"]);
+        assert!(shard.checkout().is_none() && !shard.is_exhausted());
+        shard.checkin(taken[1].clone());
+        assert_eq!(shard.checkout().unwrap().by_name("n"), Some("0"));
+        assert_eq!((shard.owned(), shard.checked_out()), (3, 4));
+    }
+
+    #[test]
+    fn rows_are_equal_by_value_however_they_are_held() {
+        let columns: Arc<[String]> = vec!["id".to_string()].into();
+        let held = Row::with_columns(vec!["-9223372036854775808".into()], columns.clone());
+        let number = DataPool::range("p", "id", i64::MIN..=i64::MIN, false).shard(0, 1).checkout().unwrap();
+        let mut table = Table::new(columns);
+        assert!(table.push_row(["-9223372036854775808"]));
+        let from_table = DataPool::table("p", table, false).shard(0, 1).checkout().unwrap();
+        assert_eq!(held, number);
+        assert_eq!(held, from_table);
+        assert_eq!(format!("{number:?}"), r#"["-9223372036854775808"]"#);
+        assert_eq!((number.len(), number.get(1), from_table.get(1)), (1, None, None));
     }
 
     #[test]

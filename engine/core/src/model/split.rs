@@ -20,6 +20,39 @@ pub fn owns_row(row: usize, index: usize, parts: usize) -> bool {
     row % parts == index
 }
 
+/// The datapool rows one core owns: `first`, `first + step`, ..., `count` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSpan {
+    /// The first row's index in the pool.
+    pub first: usize,
+    /// The distance between two of its rows.
+    pub step: usize,
+    /// How many rows.
+    pub count: usize,
+}
+
+impl RowSpan {
+    /// The pool index of this span's `nth` row (below `count`).
+    pub fn row(&self, nth: usize) -> usize {
+        self.first + nth * self.step
+    }
+}
+
+/// The rows of a pool of `rows` that core `core` of `cores` in execution segment `(k, n)` owns:
+/// row i goes to segment i mod n (`owns_row`), and the j-th row of a segment to core j mod
+/// cores; so a core's rows are `k + core × n`, then every `n × cores`-th row after it. A part
+/// that does not exist (`k >= n`, `core >= cores`) owns none.
+pub fn segment_rows(rows: usize, segment: (usize, usize), core: usize, cores: usize) -> RowSpan {
+    let (k, n) = segment;
+    if k >= n || core >= cores {
+        return RowSpan { first: 0, step: 1, count: 0 };
+    }
+    let first = core.saturating_mul(n).saturating_add(k);
+    let step = n.saturating_mul(cores);
+    let count = if first < rows { (rows - first - 1) / step + 1 } else { 0 };
+    RowSpan { first, step, count }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +79,23 @@ mod tests {
             let max = *shares.iter().max().unwrap();
             let min = *shares.iter().min().unwrap();
             prop_assert!(max - min <= 1);
+        }
+
+        #[test]
+        fn segment_rows_are_the_rows_owns_row_gives(rows in 0usize..3_000, segments in 1usize..7, cores in 1usize..9) {
+            for k in 0..segments {
+                for core in 0..cores {
+                    let span = segment_rows(rows, (k, segments), core, cores);
+                    let listed: Vec<usize> = (0..span.count).map(|nth| span.row(nth)).collect();
+                    let owned: Vec<usize> = (0..rows)
+                        .filter(|&i| owns_row(i, k, segments))
+                        .enumerate()
+                        .filter(|&(j, _)| owns_row(j, core, cores))
+                        .map(|(_, i)| i)
+                        .collect();
+                    prop_assert_eq!(listed, owned);
+                }
+            }
         }
 
         #[test]

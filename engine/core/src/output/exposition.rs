@@ -1,14 +1,12 @@
 //! Prometheus exposition (`--prometheus ADDR`): the stats thread renders Mite's metric names from
-//! the merged totals every interval; a small thread serves the latest text on `/metrics`.
+//! the merged totals every interval; `output::live_server` serves the latest text on `/metrics`.
 
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
+use crate::output::live_server::{Answer, LiveServer, Route};
 use crate::stats::{ErrorKind, Merged};
 
 /// Histogram bucket bounds for `mite_http_response_time_seconds`, in seconds.
@@ -164,68 +162,48 @@ fn phase_histograms(out: &mut String, merged: &Merged) {
     }
 }
 
-/// Serves the latest exposition on `/metrics` until dropped.
+/// Serves the latest exposition on `/metrics` until dropped (each client on its own, as
+/// `output::live_server` serves them: an idle one never holds up a scrape).
 #[derive(Debug)]
 pub struct Exporter {
-    text: Arc<Mutex<String>>,
-    stop: Arc<AtomicBool>,
-    addr: SocketAddr,
-    thread: Option<JoinHandle<()>>,
+    text: Arc<Mutex<Arc<String>>>,
+    server: LiveServer,
 }
+
+/// The exposition format's content type (text format 0.0.4).
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
 impl Exporter {
     /// Binds `addr` and starts serving.
     pub fn start(addr: SocketAddr) -> io::Result<Exporter> {
-        let listener = TcpListener::bind(addr)?;
-        let addr = listener.local_addr()?;
-        let text = Arc::new(Mutex::new(String::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (thread_text, thread_stop) = (text.clone(), stop.clone());
-        let thread = std::thread::Builder::new().name("mite-prometheus".into()).spawn(move || {
-            for stream in listener.incoming() {
-                if thread_stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok(mut stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut request = [0u8; 2048];
-                let n = stream.read(&mut request).unwrap_or(0);
-                let wants_metrics = request[..n].starts_with(b"GET /metrics");
-                let body = if wants_metrics {
-                    thread_text.lock().map(|t| t.clone()).unwrap_or_default()
-                } else {
-                    "see /metrics\n".to_string()
-                };
-                let status = if wants_metrics { "200 OK" } else { "404 Not Found" };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        })?;
-        Ok(Exporter { text, stop, addr, thread: Some(thread) })
+        let text = Arc::new(Mutex::new(Arc::new(String::new())));
+        let served = text.clone();
+        let route: Route = Arc::new(move |path| match path {
+            Some("/metrics") => Answer {
+                status: "200 OK",
+                content_type: CONTENT_TYPE,
+                extra_headers: "",
+                body: served.lock().map(|t| t.clone()).unwrap_or_default(),
+            },
+            _ => Answer {
+                status: "404 Not Found",
+                content_type: CONTENT_TYPE,
+                extra_headers: "",
+                body: Arc::new("see /metrics\n".to_string()),
+            },
+        });
+        Ok(Exporter { text, server: LiveServer::start(addr, "mite-prometheus", route)? })
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Replaces the served text.
     pub fn publish(&self, text: String) {
         if let Ok(mut current) = self.text.lock() {
-            *current = text;
-        }
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            *current = Arc::new(text);
         }
     }
 }
@@ -234,6 +212,31 @@ impl Drop for Exporter {
 mod tests {
     use super::*;
     use crate::stats::{TxnStats, record_latency};
+
+    /// The outside tester's finding: the endpoint served one connection at a time, each idle
+    /// one holding the scrape for its 2 s read timeout (5 idle sockets: past Prometheus's 10 s
+    /// scrape timeout). Now a scrape beside idle clients is answered at once.
+    #[test]
+    fn idle_connections_do_not_hold_up_a_scrape() {
+        use std::io::{Read, Write};
+        let exporter = Exporter::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        exporter.publish("mite_actual_count 7\n".into());
+        let idle: Vec<_> = (0..8).map(|_| std::net::TcpStream::connect(exporter.addr()).unwrap()).collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while exporter.server.connections() < idle.len() {
+            assert!(std::time::Instant::now() < deadline, "the idle connections were never taken in");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let started = std::time::Instant::now();
+        let mut scrape = std::net::TcpStream::connect(exporter.addr()).unwrap();
+        scrape.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        scrape.read_to_string(&mut answer).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "answered after {:?}", started.elapsed());
+        assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with("\r\n\r\nmite_actual_count 7\n"));
+        assert!(answer.contains("Content-Type: text/plain; version=0.0.4"), "{answer}");
+        drop(idle);
+    }
 
     /// Issue 11: requests sent, attempts not sent and failed connects are exposed apart.
     #[test]

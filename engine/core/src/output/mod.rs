@@ -6,6 +6,7 @@ pub mod events;
 pub mod exposition;
 pub mod hdr_log;
 pub mod html;
+pub mod live_server;
 pub mod merge_parts;
 pub mod outcome;
 pub mod report;

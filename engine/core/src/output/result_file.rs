@@ -714,6 +714,12 @@ pub struct ResultFile {
     /// Why io_uring was not used, per core that fell back.
     #[serde(default)]
     pub driver_fallbacks: Vec<String>,
+    /// Whether TLS certificates were verified: `false` when the run skipped verification
+    /// (`--insecure`, or `insecure = true` in the scenario file), or, merged, when any input
+    /// did; `None` (absent) when unknown: a file written before it was recorded, or a result
+    /// the writer did not say it of (see [`tls_verified_together`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verified: Option<bool>,
     /// Totals over every transaction.
     pub totals: Totals,
     /// The injector's own delay and load.
@@ -842,6 +848,20 @@ impl ResultFile {
 }
 
 pub use convert::{arrivals_window_s, read_run, result_file};
+
+/// What merged results say of TLS verification: `false` when any input skipped it, `true` when
+/// every input verified, unknown (`None`) otherwise.
+pub fn tls_verified_together(inputs: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
+    let mut together = Some(true);
+    for input in inputs {
+        match input {
+            Some(false) => return Some(false),
+            Some(true) => {}
+            None => together = None,
+        }
+    }
+    together
+}
 
 #[cfg(test)]
 mod words {

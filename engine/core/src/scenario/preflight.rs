@@ -68,6 +68,9 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
             out.push((i, format!("volume {volume} runs no journey at all: the run will measure nothing")));
             continue;
         }
+        if let Some(warning) = idle_single_use_rows(scenario, i, parts) {
+            out.push((i, warning));
+        }
         let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
         // The fewest rows a core gets, against the most journeys a core must run.
         let rows_per_core = pool.len() as u64 / parts;
@@ -89,6 +92,36 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
     out
 }
 
+/// A single-use pool whose entries (all those naming it) run journeys on fewer than `parts`
+/// cores: the rows owned by the others are never used, and the pool never runs out, so the
+/// run goes on to its duration. Said once, on the first entry naming the pool.
+fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option<String> {
+    let pool = scenario.entries[index].datapool.as_ref().filter(|p| !p.is_recyclable())?;
+    let sharing = || scenario.entries.iter().filter(|e| e.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool)));
+    if sharing().next().map(|e| std::ptr::eq(e, &scenario.entries[index])) != Some(true) {
+        return None;
+    }
+    let mut busy = 0;
+    for entry in sharing() {
+        // An arrival rate keeps a slot on every core; a closed model's journeys go to the first
+        // cores, one each, when there are fewer journeys than cores.
+        let peak = match &entry.volume {
+            VolumeModel::Arrivals { .. } => parts,
+            volume => peak_journeys(volume)?,
+        };
+        busy = busy.max(peak.min(parts));
+    }
+    (busy > 0 && busy < parts && (pool.len() as u64) > busy).then(|| {
+        format!(
+            "single-use datapool {:?}: its journeys run on {busy} of the {parts} cores (cores x segments) at \
+             most, so the rows the other {} own are never used and the pool never runs out (the run goes on \
+             to its duration); run at least {parts} journeys, or on fewer cores",
+            pool.name,
+            parts - busy
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +141,30 @@ mod tests {
             }],
             config: Config::default(),
         }
+    }
+
+    /// A single-use pool whose journeys leave some cores idle: those cores' rows were never
+    /// used, and the run went on to its duration without a word. Entries sharing the pool
+    /// count together.
+    #[test]
+    fn single_use_rows_on_cores_without_journeys_are_named() {
+        let pool = DataPool::single_use("ids", (0..100).map(|i| Row::new([i.to_string()])).collect());
+        let entry = |journeys| ScenarioEntry {
+            journey: "j".into(),
+            datapool: Some(pool.clone()),
+            volume: VolumeModel::constant(journeys),
+        };
+        let scenario = |entries| Scenario { name: "t".into(), entries, config: Config::default() };
+        let warned = super::warnings(&scenario(vec![entry(3), entry(2)]), 4);
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(warned[0].contains("single-use datapool \"ids\": its journeys run on 3 of the 4 cores"), "{warned:?}");
+        assert!(warned[0].contains("the rows the other 1 own are never used"), "{warned:?}");
+        assert!(super::warnings(&scenario(vec![entry(3), entry(4)]), 4).is_empty());
+        assert!(super::warnings(&scenario(vec![entry(3)]), 3).is_empty());
+        let recyclable = DataPool::recyclable("ids", (0..100).map(|i| Row::new([i.to_string()])).collect());
+        let mut other = entry(1);
+        other.datapool = Some(recyclable);
+        assert!(super::warnings(&scenario(vec![other]), 4).iter().all(|w| !w.contains("single-use")));
     }
 
     /// Issue 11: a 3-row recyclable pool under a ramp to 20 capped concurrency silently.

@@ -28,6 +28,8 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         driver: result.driver_name().to_string(),
         drivers: result.drivers.iter().map(|d| d.name().to_string()).collect(),
         driver_fallbacks: result.fallbacks.clone(),
+        // A run's result does not carry its TLS options: the writer says (the CLI does).
+        tls_verified: None,
         totals: totals(merged, seconds),
         injector: injector(&merged.injector, request_p50(&merged.total())),
         transactions: merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect(),

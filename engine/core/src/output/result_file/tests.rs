@@ -341,3 +341,23 @@ fn the_scenario_digest_is_fnv1a_64_of_the_text() {
     assert_eq!(scenario_digest("foobar"), "fnv1a64:85944171f73967e8");
     assert_ne!(scenario_digest("name = \"t1\"\n"), scenario_digest("name = \"t1\" \n"));
 }
+
+/// Outside tester: `--insecure` was said only on the terminal (and not at all under `-q`); the
+/// result file keeps it as `tls_verified`, written as set, read back, absent when unknown, and
+/// merged as false when any input was false.
+#[test]
+fn tls_verification_is_kept_read_back_and_merged() {
+    let mut file = small_file();
+    assert_eq!(read(&file).unwrap().tls_verified, None, "unknown in a file written before it was recorded");
+    file["tls_verified"] = json!(false);
+    let read_back = read(&file).unwrap();
+    assert_eq!(read_back.tls_verified, Some(false));
+    assert_eq!(read_back.to_value()["tls_verified"], false, "written as read");
+    file["tls_verified"] = json!("no");
+    assert!(read(&file).unwrap_err().to_string().contains("tls_verified"));
+    use super::tls_verified_together as together;
+    assert_eq!(together([Some(true), Some(true)]), Some(true));
+    assert_eq!(together([Some(true), Some(false), None]), Some(false));
+    assert_eq!(together([None, Some(false)]), Some(false));
+    assert_eq!(together([Some(true), None]), None);
+}

@@ -4,6 +4,7 @@
 //! file, the line and the field, and suggests a fix where it can.
 
 mod client;
+mod csv_file;
 mod datapools;
 mod entries;
 mod error;
@@ -16,7 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use self::client::ClientOptions;
-pub use self::datapools::{CsvError, read_csv};
+pub use self::csv_file::{CsvError, read_csv};
 pub use self::entries::EntryPlaces;
 pub use self::error::ScenarioFileError;
 pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
@@ -119,7 +120,13 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
 /// The file's tables as written; a value of the wrong type or out of its range is refused
 /// naming its line, its dotted field and what the field takes, in words.
 fn read_spec(src: &Source<'_>) -> Result<FileSpec, ScenarioFileError> {
-    let toml_error = |e: toml::de::Error| src.error(e.span(), "", plain_message(e.message().trim()));
+    let toml_error = |e: toml::de::Error| {
+        let message = match e.span() {
+            Some(span) if e.message().trim() == "duplicate key" => duplicate_key(src, span),
+            _ => plain_message(e.message().trim()),
+        };
+        src.error(e.span(), "", message)
+    };
     let reader = toml::Deserializer::parse(src.text).map_err(toml_error)?;
     serde_path_to_error::deserialize(reader).map_err(|e| {
         let field = field_path(e.path());
@@ -127,6 +134,24 @@ fn read_spec(src: &Source<'_>) -> Result<FileSpec, ScenarioFileError> {
         let written = inner.span().and_then(|span| src.text.get(span)).unwrap_or_default();
         src.error(inner.span(), field.clone(), field_message(&field, inner.message().trim(), written))
     })
+}
+
+/// The reader's "duplicate key" at `span` (the key written the second time), naming the key,
+/// and for a table written twice (`[datapools.p]`) the line of the first.
+fn duplicate_key(src: &Source<'_>, span: std::ops::Range<usize>) -> String {
+    let key = src.text.get(span.clone()).unwrap_or_default();
+    let line_start = src.text[..span.start.min(src.text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = src.text[line_start..].lines().next().unwrap_or_default().trim();
+    if !line.starts_with('[') {
+        return format!("duplicate key {key:?}: it is set twice in the same table; keep one");
+    }
+    let header = line.split('#').next().unwrap_or(line).trim_end();
+    let first = src.text[..line_start].lines().position(|l| l.split('#').next().unwrap_or(l).trim() == header);
+    let first = first.map(|i| format!(" (first on line {})", i + 1)).unwrap_or_default();
+    format!(
+        "duplicate key {key:?}: the table {header} is written twice{first}; write it once, or give the second \
+         its own name"
+    )
 }
 
 /// A serde path as the file writes it (`scenario[0].volume.constant`), without the steps
@@ -253,7 +278,67 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         assert!(load_text(&bad).unwrap_err().message.contains("unknown datapool \"usrs\""));
 
         let bad = GOOD.replace("[\"bob\", 2]", "[\"bob\"]");
-        assert!(load_text(&bad).unwrap_err().message.contains("1 values, but 2 columns"));
+        let err = load_text(&bad).unwrap_err();
+        assert!(err.message.contains("1 value(s), but 2 column(s)"), "{err}");
+        assert_eq!(err.field, "datapools.users.rows[1]");
+    }
+
+    /// The outside tester's `rows` findings: arrays and tables were sent as TOML text
+    /// (`[1, 2]`, `{ a = 1 }`), a column named twice was taken, and `rows` without `columns`
+    /// failed later as "{id} is not a datapool column".
+    #[test]
+    fn inline_rows_take_scalars_under_columns_named_once() {
+        let rows = "rows = [[\"alice\", 1], [\"bob\", 2]]";
+        for (value, kind) in [("[1, 2]", "an array"), ("{ a = 1 }", "a table")] {
+            let bad = GOOD.replace(rows, &format!("rows = [[\"alice\", 1],\n  [\"bob\", {value}]]"));
+            let err = load_text(&bad).unwrap_err();
+            assert_eq!((err.line, err.field.as_str()), (Some(8), "datapools.users.rows[1][1]"), "{err}");
+            assert!(err.message.starts_with(&format!("{kind} is not a datapool value")), "{err}");
+        }
+        let scalars = GOOD.replace(rows, "rows = [[\"alice\", 1], [\"bob\", 2.5], [\"cat\", true]]");
+        let pool = load_text(&scalars).unwrap().scenario.entries[0].datapool.clone().unwrap();
+        let mut shard = pool.shard(0, 1);
+        let ids: Vec<String> =
+            std::iter::from_fn(|| shard.checkout()).map(|r| r.by_name("id").unwrap().to_string()).collect();
+        assert_eq!(ids, ["1", "2.5", "true"]);
+
+        let err = load_text(&GOOD.replace("columns = [\"name\", \"id\"]", "columns = [\"id\", \"id\"]")).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(8), "datapools.users.columns"), "{err}");
+        assert!(err.message.contains("column \"id\" is named twice (columns 1 and 2)"), "{err}");
+
+        let err = load_text(&GOOD.replace("columns = [\"name\", \"id\"]\n", "")).unwrap_err();
+        assert_eq!(err.field, "datapools.users.columns", "{err}");
+        assert!(err.message.starts_with("rows needs columns = ["), "{err}");
+        let err = load_text(&GOOD.replace(rows, "rows = [[]]").replace("[\"name\", \"id\"]", "[]")).unwrap_err();
+        assert!(err.message.starts_with("columns names no column"), "{err}");
+    }
+
+    /// `columns` beside a CSV file or a range, or `column` beside rows, named nothing.
+    #[test]
+    fn column_names_given_to_the_wrong_kind_of_pool_are_refused() {
+        let pool = "rows = [[\"alice\", 1], [\"bob\", 2]]\ncolumns = [\"name\", \"id\"]";
+        let range = "range = { from = 1, to = 2 }\ncolumns = [\"name\", \"id\"]";
+        let err = load_text(&GOOD.replace(pool, range)).unwrap_err();
+        assert!(err.message.starts_with("columns = [...] names the values of rows"), "{err}");
+        let err = load_text(&GOOD.replace(pool, &format!("{pool}\ncolumn = \"id\""))).unwrap_err();
+        assert!(err.message.starts_with("column = \"...\" names a range's numbers only"), "{err}");
+        let err = load_text(&GOOD.replace(pool, "range = { from = 1, to = 2 }\ncolumn = \" \"")).unwrap_err();
+        assert_eq!(err.field, "datapools.users.column", "{err}");
+    }
+
+    /// A table written twice was refused as "duplicate key", naming neither key nor table.
+    #[test]
+    fn a_table_written_twice_is_named_with_its_first_line() {
+        let twice = format!("{GOOD}[datapools.users]\nrange = {{ from = 1, to = 2 }}\n");
+        let err = load_text(&twice).unwrap_err();
+        assert!(
+            err.message
+                .contains("duplicate key \"users\": the table [datapools.users] is written twice (first on line 6)"),
+            "{err}"
+        );
+        let err = load_text(&GOOD.replace("duration = \"10s\"", "duration = \"10s\"\nduration = \"5s\"")).unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert!(err.message.contains("duplicate key \"duration\": it is set twice"), "{err}");
     }
 
     const ONE_RATE: &str = "volume = { stages = [{ ramp = { from = 0, to = 10, duration = \"5s\" } }, { constant = 10, duration = \"5s\" }] }";
@@ -427,8 +512,9 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         let err = read_csv(&path).unwrap_err().to_string();
         assert!(err.contains("u.csv:3"), "{err}");
         std::fs::write(&path, "id,name\n1,a\n2,b\n").unwrap();
-        let (rows, columns) = read_csv(&path).unwrap();
-        assert_eq!((rows.len(), columns), (2, vec!["id".to_string(), "name".to_string()]));
-        assert_eq!(rows[1].by_name("name"), Some("b"));
+        let table = read_csv(&path).unwrap();
+        assert_eq!((table.rows(), &table.columns()[..]), (2, &["id".to_string(), "name".to_string()][..]));
+        let mut shard = crate::model::datapool::DataPool::table("u", table, false).shard(1, 2);
+        assert_eq!(shard.checkout().unwrap().by_name("name"), Some("b"));
     }
 }

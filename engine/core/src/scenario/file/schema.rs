@@ -48,8 +48,8 @@ pub(super) struct ClientSpec {
 #[serde(deny_unknown_fields)]
 pub(super) struct DataPoolSpec {
     pub(super) csv: Option<String>,
-    pub(super) rows: Option<Vec<Vec<toml::Value>>>,
-    pub(super) columns: Option<Vec<String>>,
+    pub(super) rows: Option<Vec<Spanned<Vec<Spanned<toml::Value>>>>>,
+    pub(super) columns: Option<Spanned<Vec<String>>>,
     pub(super) range: Option<RangeSpec>,
     pub(super) column: Option<String>,
     pub(super) recyclable: Option<bool>,

@@ -1,0 +1,92 @@
+//! The live views of a real run (`--dashboard`, `--prometheus`) with idle clients connected:
+//! the outside tester found each idle connection held every other request for 2 s (4 idle
+//! sockets: a dashboard poll or a scrape answered after 8 s; 5: past Prometheus's 10 s scrape
+//! timeout).
+
+mod support;
+use support::scenario;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mite_tools::{Target, TargetOptions};
+
+/// Idle connections opened to each view before the timed requests.
+const IDLE: usize = 8;
+
+/// The address a line of standard error gives after `prefix` (`live dashboard on http://A/`).
+fn address_after(said: &str, prefix: &str) -> Option<SocketAddr> {
+    let line = said.lines().find_map(|line| line.strip_prefix(prefix))?;
+    line.split('/').next()?.parse().ok()
+}
+
+fn get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn idle_clients_hold_up_neither_the_dashboard_nor_a_scrape() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let get_toml = scenario("get.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "-q", "--scenario", &get_toml, "--config", &url, "--config", "journeys=2"])
+        .args(["--duration", "4s", "--tick", "200ms"])
+        .args(["--dashboard", "127.0.0.1:0", "--dashboard-linger", "0s"])
+        .args(["--prometheus", "127.0.0.1:0", "--prometheus-linger", "0s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let said = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let started = Instant::now();
+    let (dashboard, metrics) = loop {
+        let text = said.lock().unwrap().clone();
+        let found =
+            (address_after(&text, "live dashboard on http://"), address_after(&text, "Prometheus metrics on http://"));
+        if let (Some(dashboard), Some(metrics)) = found {
+            break (dashboard, metrics);
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no addresses said:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Past the first intervals, so that the metrics are there to scrape.
+    std::thread::sleep(Duration::from_millis(600));
+    let idle: Vec<TcpStream> = [dashboard, metrics]
+        .iter()
+        .flat_map(|addr| (0..IDLE).map(move |_| TcpStream::connect(addr).unwrap()))
+        .collect();
+    // Let the views take the idle ones in before the timed requests.
+    std::thread::sleep(Duration::from_millis(200));
+    for (addr, path, expected) in
+        [(dashboard, "/data.json", "\"live\""), (dashboard, "/", "<html"), (metrics, "/metrics", "mite_actual_count")]
+    {
+        let asked = Instant::now();
+        let answer = get(addr, path);
+        let took = asked.elapsed();
+        assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.contains(expected), "{path}: {answer:.300}");
+        assert!(took < Duration::from_secs(1), "{path} answered after {took:?} beside {IDLE} idle connections");
+    }
+    drop(idle);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());
+}

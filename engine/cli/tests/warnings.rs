@@ -1,0 +1,151 @@
+//! What the command line says whatever `-q` asks (warnings are never hidden), what the result
+//! file keeps of `--insecure`, and flags blamed where they came from (the outside tester's
+//! findings on `-q`, `MITE_SEGMENT` and the lingers).
+
+mod support;
+use support::{Scratch, engine, text};
+
+use std::process::Command;
+
+use mite_tools::{Target, TargetOptions};
+
+/// Two entries that each earn a warning before the run: `constant = 0` runs nothing, and a
+/// recyclable datapool of one row feeds two journeys.
+fn warned_scenario(scratch: &Scratch, target: &Target) -> String {
+    let path = scratch.file("warned.toml");
+    let text = format!(
+        r#"name = "warned"
+[config]
+base = "{}"
+[datapools.one]
+range = {{ from = 1, to = 1 }}
+column = "id"
+[journeys.get]
+steps = [{{ transaction = "get_root", url = "{{base}}", think = "20ms" }}]
+[[scenario]]
+journey = "get"
+datapool = "one"
+volume = {{ constant = 2 }}
+[[scenario]]
+journey = "get"
+volume = {{ constant = 0 }}
+"#,
+        target.url("/")
+    );
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn result(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `-q` hid every warning (`--insecure`'s, a datapool too small, a volume of 0) along with
+/// the progress lines; now it hides the progress lines only.
+#[test]
+fn quiet_hides_progress_lines_not_warnings() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scenario = warned_scenario(&scratch, &target);
+    let base = ["--cores", "1", "--no-pin", "--scenario", scenario.as_str(), "--duration", "1500ms", "--insecure"];
+    let quiet = engine(&[&base[..], &["-q"]].concat());
+    assert_eq!(quiet.status.code(), Some(0), "{}", text(&quiet));
+    let said = String::from_utf8_lossy(&quiet.stderr);
+    for warning in [
+        "WARNING: --insecure: TLS certificates are NOT verified",
+        "recyclable datapool \"one\" has 1 rows",
+        "runs no journey at all",
+    ] {
+        assert!(said.contains(warning), "-q hid {warning:?}:\n{said}");
+    }
+    let progress = |said: &str| said.lines().filter(|l| l.starts_with('[') && l.contains(" txn ")).count();
+    assert_eq!(progress(&said), 0, "-q still hides the progress lines:\n{said}");
+    let loud = engine(&base);
+    let said_loud = String::from_utf8_lossy(&loud.stderr);
+    assert!(progress(&said_loud) > 0, "without -q the progress lines are there:\n{said_loud}");
+    assert_eq!(
+        said_loud.matches("WARNING:").count(),
+        said.matches("WARNING:").count(),
+        "the same warnings with and without -q:\n{said_loud}\n---\n{said}"
+    );
+}
+
+/// The result file says whether TLS certificates were verified (`--insecure` was only said on
+/// the terminal), and `merge` keeps it: false when any input was.
+#[test]
+fn the_result_file_records_insecure_and_merge_keeps_it() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let get = support::scenario("get.toml");
+    let (checked, insecure, merged) =
+        (scratch.file("checked.json"), scratch.file("insecure.json"), scratch.file("m.json"));
+    for (path, extra) in [(&checked, &[][..]), (&insecure, &["--insecure"][..])] {
+        let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--duration", "300ms", "--config", &url];
+        let out = engine(&[&args[..], &["--json", path.to_str().unwrap()], extra].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    assert_eq!(result(&checked)["tls_verified"], true);
+    assert_eq!(result(&insecure)["tls_verified"], false);
+    // The scenario file's `[client] insecure = true` is the same as the flag.
+    let file = scratch.file("insecure.toml");
+    let toml = std::fs::read_to_string(&get).unwrap().replace("[config]", "[client]\ninsecure = true\n\n[config]");
+    std::fs::write(&file, toml).unwrap();
+    let from_file = scratch.file("from_file.json");
+    let out = engine(&[
+        "--cores",
+        "1",
+        "--no-pin",
+        "-q",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--duration",
+        "300ms",
+        "--config",
+        &url,
+        "--json",
+        from_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS certificates are NOT verified"), "{}", text(&out));
+    assert_eq!(result(&from_file)["tls_verified"], false);
+    let out = engine(&["merge", checked.to_str().unwrap(), checked.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(result(&merged)["tls_verified"], true);
+    let out = engine(&["merge", checked.to_str().unwrap(), insecure.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(result(&merged)["tls_verified"], false, "one insecure input makes the whole unverified");
+}
+
+/// `MITE_SEGMENT=x` was reported as `--segment "x"`: a flag the user never typed.
+#[test]
+fn a_bad_mite_segment_is_blamed_on_the_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--scenario", "nothing.toml"])
+        .env("MITE_SEGMENT", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.starts_with("error: MITE_SEGMENT \"x\": expected K/N"), "{said}");
+    assert!(said.contains("stands for --segment"), "{said}");
+    // The flag given on the command line wins, and is the one blamed.
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--scenario", "nothing.toml", "--segment", "3/2"])
+        .env("MITE_SEGMENT", "0/2")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --segment \"3/2\": need 0 <= K < N"));
+}
+
+/// A linger without its server was accepted and did nothing; it is a usage error now.
+#[test]
+fn a_linger_without_its_server_is_a_usage_error() {
+    for (linger, server) in [("--dashboard-linger", "--dashboard"), ("--prometheus-linger", "--prometheus")] {
+        let out = engine(&["--scenario", "nothing.toml", linger, "5s"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let said = String::from_utf8_lossy(&out.stderr);
+        let expected = format!("error: {linger} \"5s\": there is nothing to keep serving without {server}");
+        assert!(said.starts_with(&expected), "{said}");
+    }
+}

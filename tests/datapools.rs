@@ -1,0 +1,102 @@
+//! Datapools end to end, counted by the target: a single-use pool named by several scenario
+//! entries hands each row out once in all (across entries, cores and execution segments),
+//! whether its rows are a range or a CSV file's.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mite_core::run::StopReason;
+use mite_tests::{ScenarioDir, assert_target_saw_every_request, options, run_file};
+use mite_tools::{Target, TargetOptions};
+
+/// The outside tester's `shared.toml`: one single-use pool `p`, entries `j` and `k` both naming
+/// it, with `journeys` in flight each; each journey sends its row's id in its path.
+fn shared_pool_scenario(pool: &str, journeys: (u64, u64)) -> String {
+    format!(
+        r#"name = "shared"
+[datapools.p]
+{pool}
+recyclable = false
+[journeys.j]
+steps = [ {{ transaction = "a", method = "POST", url = "{{base}}/echo/j/{{id}}", body = "{{id}}" }} ]
+[journeys.k]
+steps = [ {{ transaction = "b", method = "POST", url = "{{base}}/echo/k/{{id}}", body = "{{id}}" }} ]
+[[scenario]]
+journey = "j"
+datapool = "p"
+volume = {{ constant = {} }}
+[[scenario]]
+journey = "k"
+datapool = "p"
+volume = {{ constant = {} }}
+"#,
+        journeys.0, journeys.1
+    )
+}
+
+/// The ids the target saw under `/echo/j/` and `/echo/k/`, with how many times each, and how
+/// many requests each entry sent.
+fn ids_seen(target: &Target) -> (BTreeMap<u64, u64>, u64, u64) {
+    let mut ids = BTreeMap::new();
+    let (mut j, mut k) = (0, 0);
+    for (path, hits) in target.route_counts() {
+        let Some((entry, id)) = path.strip_prefix("/echo/").and_then(|rest| rest.split_once('/')) else { continue };
+        *ids.entry(id.parse::<u64>().expect("a numeric id")).or_default() += hits;
+        match entry {
+            "j" => j += hits,
+            _ => k += hits,
+        }
+    }
+    (ids, j, k)
+}
+
+/// Runs the file as segment `segment` on 2 cores until the pool runs out.
+fn run_until_the_rows_run_out(path: &std::path::Path, target: &Target, segment: (usize, usize)) {
+    let mut opts = options(2, Duration::from_secs(20));
+    opts.duration = None;
+    opts.segment = segment;
+    let before = target.hits();
+    let result = run_file(path, &[format!("base={}", target.url(""))], opts);
+    assert_eq!(result.stopped_by, StopReason::Completed, "the pool ran out, so the run ended");
+    let total = assert_target_saw_every_request(&result, target.hits() - before);
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+}
+
+#[track_caller]
+fn assert_each_id_once(target: &Target, ids: std::ops::RangeInclusive<u64>) {
+    let (seen, j, k) = ids_seen(target);
+    let twice: Vec<_> = seen.iter().filter(|(_, hits)| **hits != 1).take(5).collect();
+    assert!(twice.is_empty(), "ids used more than once (id, times): {twice:?}");
+    assert_eq!(seen.keys().copied().collect::<Vec<_>>(), ids.collect::<Vec<_>>(), "every id once");
+    assert!(j > 0 && k > 0, "both entries drew rows: j {j}, k {k}");
+}
+
+/// Before: each entry took its own shard of the pool, so 2 cores sent 400 requests for 200
+/// ids, every id twice, and nothing said so.
+#[test]
+fn a_single_use_range_shared_by_two_entries_uses_each_id_once() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let path =
+        dir.write("shared.toml", &shared_pool_scenario("range = { from = 1, to = 200 }\ncolumn = \"id\"", (3, 2)));
+    run_until_the_rows_run_out(&path, &target, (0, 1));
+    assert_eq!(target.hits(), 200);
+    assert_each_id_once(&target, 1..=200);
+}
+
+/// The same across three injectors (`--segment K/3`), each on two cores, from a CSV file (with
+/// journeys on every core: a core that runs none of an entry's journeys never draws its rows).
+#[test]
+fn a_single_use_csv_shared_by_two_entries_uses_each_id_once_across_segments() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let csv: String =
+        std::iter::once("id,name\n".to_string()).chain((1..=301).map(|i| format!("{i},user {i}\n"))).collect();
+    dir.write("ids.csv", &csv);
+    let path = dir.write("shared.toml", &shared_pool_scenario("csv = \"ids.csv\"", (12, 6)));
+    for k in 0..3 {
+        run_until_the_rows_run_out(&path, &target, (k, 3));
+    }
+    assert_eq!(target.hits(), 301);
+    assert_each_id_once(&target, 1..=301);
+}
