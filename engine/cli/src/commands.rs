@@ -724,7 +724,7 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>, mixed
 fn print_result(result: &RunResult, to_stderr: bool) {
     let mut text = format!(
         "\nscenario {} on cores {:?} ({}){}, {:.2}s, stopped by {}\n",
-        result.scenario,
+        report::printable(&result.scenario),
         result.cores,
         result.driver_name(),
         result.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default(),

@@ -13,7 +13,7 @@ use crate::stats::{ErrorKind, InjectorLoad, Merged, TxnStats};
 /// The `--phases` view: where each transaction's request time went, phase by phase.
 pub fn phases_table(merged: &Merged) -> String {
     let mut out = String::new();
-    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let width = merged.txns.keys().map(|n| printable(n).chars().count()).max().unwrap_or(11).clamp(11, 60);
     let _ = writeln!(
         out,
         "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -140,7 +140,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
 /// `err %` the `errors` threshold's figure: the larger of `req err` out of every attempt
 /// (`requests + not sent`) and `errors` out of `count` (`threshold::Failures`).
 fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
-    let width = merged.txns.keys().map(|n| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let width = merged.txns.keys().map(|n| printable(n).chars().count()).max().unwrap_or(11).clamp(11, 60);
     let _ = writeln!(
         out,
         "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -321,19 +321,62 @@ fn percentile_line(out: &mut String, label: &str, h: &Histogram<u64>) {
     );
 }
 
+/// A name as the terminal should show it, cut to `width` characters: see [`printable`]; a name
+/// too long loses its middle, not its end (names from a HAR recording differ at their end:
+/// `…_3ds_challenge_ok` and `…_3ds_challenge_fail` must not both read `…_3ds_challenge_…`).
 fn truncate(name: &str, width: usize) -> String {
-    if name.chars().count() <= width {
-        name.to_string()
-    } else {
-        let mut cut: String = name.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
+    let name = printable(name);
+    let count = name.chars().count();
+    if count <= width {
+        return name.into_owned();
     }
+    let head = (width - 1) / 2;
+    let tail = width - 1 - head;
+    let mut cut: String = name.chars().take(head).collect();
+    cut.push('…');
+    cut.extend(name.chars().skip(count - tail));
+    cut
+}
+
+/// `text` with the characters that would act on a terminal rather than show written out as
+/// escapes: control characters (an escape sequence, a carriage return or a line break in a
+/// transaction or scenario name would recolour the screen or forge a table row) and the
+/// bidirectional overrides (which reorder the line around them).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let acts = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Outside try: a name holding an escape sequence and a line break recoloured the terminal
+    /// and forged a table row; two long names differing at their end read the same.
+    #[test]
+    fn names_are_shown_not_obeyed_and_keep_their_ends() {
+        assert_eq!(printable("red\u{1b}[31mRED\r\nfake line"), "red\\u{1b}[31mRED\\r\\nfake line");
+        assert_eq!(printable("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(printable("plain ünïcode"), "plain ünïcode");
+        let long = |end: &str| format!("checkout_step_payment_provider_callback_with_3ds_challenge_{end}");
+        let (ok, fail) = (truncate(&long("ok"), 30), truncate(&long("fail"), 30));
+        assert_ne!(ok, fail);
+        assert_eq!(ok.chars().count(), 30);
+        assert!(ok.ends_with("challenge_ok") && ok.starts_with("checkout_step") && ok.contains('…'), "{ok}");
+        assert_eq!(truncate("short", 30), "short");
+        assert!(!truncate("x\ny", 30).contains('\n'));
+    }
 
     /// A core held 2 s in the kernel, every attempt failing at once (a median of 0): the
     /// warning says the event loop was held, not that the lag is a share of the median.
