@@ -311,6 +311,30 @@ fn pages_say_no_data_and_count_every_attempt() {
     assert_ne!(refused[6], "0", "{refused:?}");
 }
 
+/// Outside try 5: a run where nothing was answered showed `p50 0.00 ms … max 0.00 ms` in the
+/// report's summary, figures that look measured; the result file has no latency to show.
+#[test]
+fn a_run_with_nothing_answered_shows_no_latency_figures() {
+    let scratch = Scratch::new();
+    let file = path(&scratch, "refused.toml");
+    std::fs::write(
+        &file,
+        "name = \"refused\"\n[journeys.j]\nsteps = [ { transaction = \"refused\", url = \"http://127.0.0.1:1/\" } ]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n",
+    )
+    .unwrap();
+    let report = path(&scratch, "refused.html");
+    run(&file, &["--duration", "300ms", "--html", &report]);
+    let out = browser(&file_url(&report), &["--virtual-time-budget=3000", "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for key in ["p50", "p99", "p99.9", "max"] {
+        let card = format!("<div class=\"k\">{key}</div><div class=\"v\">");
+        let at = dom.find(&card).unwrap_or_else(|| panic!("no {key} card in the page: {dom}"));
+        let value: String = dom[at + card.len()..].chars().take_while(|&c| c != '<').collect();
+        assert_eq!(value, "-", "{key} with nothing answered");
+    }
+}
+
 #[test]
 #[allow(unsafe_code)]
 fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {

@@ -326,7 +326,8 @@
   function card(k, v, cls) { return el('div', { cls: 'card ' + (cls || '') }, [el('div', { cls: 'k', text: k }), el('div', { cls: 'v', text: v })]); }
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
-    var lat = t.latency_us_corrected || t.latency_us || {};
+    // Nothing answered: no latency to show ('-'), not measured-looking zeros.
+    var lat = totalLatency(t);
     var cards = [card('requests', grouped(t.requests)), card('request errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
       card('failed transactions', grouped(t.transaction_errors), t.transaction_errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
