@@ -187,6 +187,11 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
 }
 
 /// Arrivals (open model) and journeys.
+/// An arrival rate per second: whole above 10/s, one decimal below (0.5/s read `1/s`).
+fn arrival_rate(per_s: f64) -> String {
+    if per_s < 10.0 { format!("{per_s:.1}") } else { grouped(per_s.round() as u64) }
+}
+
 fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
     let journeys = &merged.journeys;
     if journeys.scheduled > 0 {
@@ -197,9 +202,9 @@ fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
             out,
             "arrivals over {window_s:.2}s: requested {} ({}/s), started {} ({}/s), missed {}{}",
             grouped(requested),
-            grouped(rate(requested, window_s).round() as u64),
+            arrival_rate(rate(requested, window_s)),
             grouped(journeys.arrivals_started),
-            grouped(rate(journeys.arrivals_started, window_s).round() as u64),
+            arrival_rate(rate(journeys.arrivals_started, window_s)),
             grouped(journeys.missed),
             missed_hint(merged)
         );
@@ -361,6 +366,14 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slow_arrival_rates_keep_a_decimal() {
+        assert_eq!(arrival_rate(0.5), "0.5");
+        assert_eq!(arrival_rate(9.96), "10.0");
+        assert_eq!(arrival_rate(35.2), "35");
+        assert_eq!(arrival_rate(12_345.0), "12,345");
+    }
 
     /// Outside try: a name holding an escape sequence and a line break recoloured the terminal
     /// and forged a table row; two long names differing at their end read the same.
