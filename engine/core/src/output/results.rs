@@ -173,10 +173,12 @@ pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> 
         "Δerr pp"
     );
     let names: BTreeSet<&String> = old.keys().chain(now.keys()).collect();
-    for name in names {
-        let (Some(a), Some(b)) = (old.get(name), now.get(name)) else {
-            let _ = writeln!(out, "{name:<30} only in {}", if old.contains_key(name) { "BASE" } else { "NEW" });
-            if old.contains_key(name) {
+    for key in names {
+        // Shown, not obeyed: a name's control characters written as escapes.
+        let name = &*crate::output::report::printable(key);
+        let (Some(a), Some(b)) = (old.get(key), now.get(key)) else {
+            let _ = writeln!(out, "{name:<30} only in {}", if old.contains_key(key) { "BASE" } else { "NEW" });
+            if old.contains_key(key) {
                 // What BASE measured and NEW did not run at all is the worst regression.
                 regressions.push(format!("{name}: in BASE, missing from NEW"));
             }
@@ -297,6 +299,16 @@ mod tests {
             txns.join(",")
         );
         ResultFile::read(&text, "test").unwrap()
+    }
+
+    /// Outside try 5: names are shown, not obeyed (an escape sequence in a name recoloured
+    /// the terminal; a line break forged a row).
+    #[test]
+    fn compare_shows_control_characters_in_names_as_escapes() {
+        let (table, regressions) =
+            compare(&result_with(&["x\\u001b[2Jy", "gone"]), &result_with(&["x\\u001b[2Jy"]), 5.0);
+        assert!(table.contains("x\\u{1b}[2Jy") && !table.contains('\u{1b}'), "{table}");
+        assert_eq!(regressions, vec!["gone: in BASE, missing from NEW".to_string()]);
     }
 
     /// Issue 11: a transaction in BASE and missing from NEW passed.
