@@ -4,12 +4,11 @@
 //! timeout).
 
 mod support;
-use support::scenario;
+use support::{collect_stderr, scenario};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mite_tools::{Target, TargetOptions};
@@ -46,17 +45,7 @@ fn idle_clients_hold_up_neither_the_dashboard_nor_a_scrape() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let said = Arc::new(Mutex::new(String::new()));
-    let reader = {
-        let said = said.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
+    let (said, reader) = collect_stderr(&mut child);
     let started = Instant::now();
     let (dashboard, metrics) = loop {
         let text = said.lock().unwrap().clone();

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Runs `mite-engine` with `args` and waits for it.
@@ -60,7 +61,6 @@ pub fn is_root() -> bool {
 /// exit after the signal.
 #[allow(unsafe_code)]
 pub fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -> (Output, Duration) {
-    use std::io::Read;
     const LIMIT: Duration = Duration::from_secs(60);
     let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
         .args(args)
@@ -68,17 +68,7 @@ pub fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let said = said.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
+    let (said, reader) = collect_stderr(&mut child);
     let started = Instant::now();
     while !ready(&said.lock().unwrap()) && started.elapsed() < LIMIT {
         std::thread::sleep(Duration::from_millis(20));
@@ -93,4 +83,22 @@ pub fn signal_when(args: &[String], signal: i32, ready: impl Fn(&str) -> bool) -
     reader.join().unwrap();
     out.stderr = said.lock().unwrap().clone().into_bytes();
     (out, took)
+}
+
+/// What a spawned engine says on standard error, gathered as it comes by a thread (join it
+/// after the child exits, then read the whole text).
+pub fn collect_stderr(child: &mut Child) -> (Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
+    use std::io::Read;
+    let mut stderr = child.stderr.take().expect("the child's standard error is piped");
+    let said = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                said.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    (said, reader)
 }
