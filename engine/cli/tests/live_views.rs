@@ -4,9 +4,8 @@
 //! timeout).
 
 mod support;
-use support::{collect_stderr, scenario};
+use support::{collect_stderr, http_get, scenario};
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,15 +19,6 @@ const IDLE: usize = 8;
 fn address_after(said: &str, prefix: &str) -> Option<SocketAddr> {
     let line = said.lines().find_map(|line| line.strip_prefix(prefix))?;
     line.split('/').next()?.parse().ok()
-}
-
-fn get(addr: SocketAddr, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
 }
 
 #[test]
@@ -69,7 +59,7 @@ fn idle_clients_hold_up_neither_the_dashboard_nor_a_scrape() {
         [(dashboard, "/data.json", "\"live\""), (dashboard, "/", "<html"), (metrics, "/metrics", "mite_actual_count")]
     {
         let asked = Instant::now();
-        let answer = get(addr, path);
+        let answer = http_get(&addr.to_string(), path);
         let took = asked.elapsed();
         assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.contains(expected), "{path}: {answer:.300}");
         assert!(took < Duration::from_secs(1), "{path} answered after {took:?} beside {IDLE} idle connections");

@@ -8,7 +8,7 @@
 //! binary; `MITE_SCREENSHOTS=DIR` also saves a screenshot of every page there.
 
 mod support;
-use support::{Scratch, engine, text};
+use support::{Scratch, engine, http_get, text};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -124,16 +124,6 @@ fn check_page(name: &str, status: &Value, allowed: impl Fn(&str) -> bool) -> Vec
         );
     }
     charts.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
-}
-
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the dashboard");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read the answer");
-    text
 }
 
 fn file_url(file: &str) -> String {

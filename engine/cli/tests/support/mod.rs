@@ -102,3 +102,15 @@ pub fn collect_stderr(child: &mut Child) -> (Arc<Mutex<String>>, std::thread::Jo
     };
     (said, reader)
 }
+
+/// One `GET` to a live view of a running engine (`--dashboard`, `--prometheus`): the whole
+/// answer, its head included, read to the server's close (at most 10 s of silence).
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the live view");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read the answer");
+    text
+}

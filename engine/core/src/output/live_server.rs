@@ -293,6 +293,18 @@ fn request_path(request: &[u8]) -> Option<&str> {
     Some(target.split('?').next().unwrap_or(target))
 }
 
+/// One `GET` to a live view in a test: the whole answer, read to the server's close (at most
+/// 20 s of silence).
+#[cfg(test)]
+pub(crate) fn get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,15 +316,6 @@ mod tests {
             extra_headers: "",
             body: Arc::new(format!("{path:?}")),
         })
-    }
-
-    fn get(addr: SocketAddr, path: &str) -> String {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        text
     }
 
     fn wait_for(what: &str, mut done: impl FnMut() -> bool) {

@@ -199,14 +199,7 @@ mod tests {
 
     use super::*;
     use crate::limits::LIVE_REQUEST_BYTES_MAX;
-
-    fn get(addr: SocketAddr, path: &str) -> String {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        text
-    }
+    use crate::output::live_server::get;
 
     #[test]
     fn serves_the_page_its_data_and_the_saved_report() {
