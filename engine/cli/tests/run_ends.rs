@@ -607,19 +607,7 @@ fn an_interrupted_journey_test_stops_at_once_and_says_what_ran() {
 fn sigterm_with_journeys_in_flight_reports_the_stop_and_the_grace_apart() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
-    let file = scratch.file("held.toml");
-    let steps = format!("steps = [{{ url = \"{}\" }}]", target.url("/bad/silent"));
-    std::fs::write(
-        &file,
-        format!("[journeys.held]\n{steps}\n\n[[scenario]]\njourney = \"held\"\nvolume = {{ constant = 3 }}\n"),
-    )
-    .unwrap();
-    let args: Vec<String> =
-        ["--cores", "1", "--no-pin", "--tick", "1s", "--duration", "60s", "--grace", "600ms", "--scenario"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([file.to_str().unwrap().to_string()])
-            .collect();
+    let args = held_run(&target, &scratch, 3, "1s", "600ms");
     let (out, took) = signal_when(&args, libc::SIGTERM, |said| said.contains("[    1.0s]"));
     let said = text(&out);
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
@@ -645,20 +633,26 @@ fn sigterm_with_journeys_in_flight_reports_the_stop_and_the_grace_apart() {
 fn a_long_grace_after_an_interrupt_is_not_a_silent_core() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
-    let file = scratch.file("held.toml");
-    let steps = format!("steps = [{{ url = \"{}\" }}]", target.url("/bad/silent"));
-    let toml = format!("[journeys.held]\n{steps}\n\n[[scenario]]\njourney = \"held\"\nvolume = {{ constant = 2 }}\n");
-    std::fs::write(&file, toml).unwrap();
-    let args: Vec<String> =
-        ["--cores", "1", "--no-pin", "--tick", "200ms", "--duration", "60s", "--grace", "2500ms", "--scenario"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([file.to_str().unwrap().to_string()])
-            .collect();
+    let args = held_run(&target, &scratch, 2, "200ms", "2500ms");
     let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("[    0.2s]"));
     let said = text(&out);
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
     assert!(!said.contains("has not reported"), "{said}");
     let grace = said.lines().filter(|line| line.starts_with('[') && line.contains("] grace ")).count();
     assert!(grace >= 10, "the grace's lines, one a tick: {said}");
+}
+
+/// The arguments of a 60 s run on one core of `users` journeys whose one request the target
+/// never answers (`/bad/silent`): every journey is in flight at a stop, for the grace to drain.
+fn held_run(target: &Target, scratch: &Scratch, users: u32, tick: &str, grace: &str) -> Vec<String> {
+    let file = scratch.file("held.toml");
+    let steps = format!("steps = [{{ url = \"{}\" }}]", target.url("/bad/silent"));
+    let toml =
+        format!("[journeys.held]\n{steps}\n\n[[scenario]]\njourney = \"held\"\nvolume = {{ constant = {users} }}\n");
+    std::fs::write(&file, toml).unwrap();
+    ["--cores", "1", "--no-pin", "--tick", tick, "--duration", "60s", "--grace", grace, "--scenario"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([file.to_str().unwrap().to_string()])
+        .collect()
 }
