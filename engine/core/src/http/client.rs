@@ -642,7 +642,8 @@ impl HttpClient {
                     Ok(Err(err)) => {
                         timings.tls_failed += 1;
                         let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
-                        return Err(trip(kind, format!("TLS handshake with {}: {err}", url.authority)));
+                        let why = super::tls::handshake_refusal(&err);
+                        return Err(trip(kind, format!("TLS handshake with {}: {why}", url.authority)));
                     }
                     Ok(Ok(stream)) => stream,
                 };
