@@ -1156,7 +1156,9 @@ impl<'c> WebSocket<'c> {
 fn record_failure(shard: &Shard, txn: TxnId, kind: ErrorKind, detail: &str) {
     let mut stats = shard.stats.borrow_mut();
     stats.txn(txn).ws.add_error(kind);
-    stats.sample_error(kind.name(), || format!("websocket: {detail}"));
+    // Counted with the WebSocket errors, not the requests': its sample is kept apart, so that a
+    // request error kind's sample is one of its own.
+    stats.sample_error("websocket", || format!("{}: {detail}", kind.name()));
     shard.record(|record| record.errors.push(format!("{}: {detail}", kind.name())));
 }
 
