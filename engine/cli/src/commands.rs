@@ -134,14 +134,16 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
 }
 
 /// One line on standard output; a closed one (`mite-engine list | head -3`) is not a panic.
+/// Text from a scenario file or a server in it is shown, never obeyed by the terminal: control
+/// characters and bidirectional overrides are written out (`report::printable_lines`).
 fn say(line: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stdout(), "{line}");
+    let _ = writeln!(std::io::stdout(), "{}", report::printable_lines(&line.to_string()));
 }
 
 /// One line on standard error; a terminal gone (SIGHUP) is not a panic that would replace the
-/// command's exit code.
+/// command's exit code. Escaped as [`say`] is.
 pub(crate) fn tell(line: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let _ = writeln!(std::io::stderr(), "{}", report::printable_lines(&line.to_string()));
 }
 
 fn list(registry: &Registry) {
@@ -212,12 +214,13 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
 }
 
 fn check(resolved: &Resolved, cores: usize) {
-    say(format_args!("scenario {}: ok", resolved.scenario.name));
+    let shown = |name: &str| report::printable(name).into_owned();
+    say(format_args!("scenario {}: ok", shown(&resolved.scenario.name)));
     for entry in &resolved.scenario.entries {
         let pool = match &entry.datapool {
             Some(pool) => format!(
                 "{} ({} rows, {})",
-                pool.name,
+                shown(&pool.name),
                 pool.len(),
                 if pool.is_recyclable() { "recyclable" } else { "single-use" }
             ),
@@ -225,7 +228,7 @@ fn check(resolved: &Resolved, cores: usize) {
         };
         say(format_args!(
             "  {} with {pool}, volume = {}",
-            entry.journey,
+            shown(&entry.journey),
             mite_core::scenario::file_words::VolumeWords(&entry.volume)
         ));
     }
@@ -233,7 +236,7 @@ fn check(resolved: &Resolved, cores: usize) {
         say(format_args!("  duration {duration:?}"));
     }
     for threshold in &resolved.thresholds {
-        say(format_args!("  threshold {threshold}"));
+        say(format_args!("  threshold {}", shown(threshold)));
     }
     // A name the file does not define, beside a registered journey: perhaps a typo.
     if let Some(file) = &resolved.transactions {
@@ -403,7 +406,8 @@ fn execute(
         }
         if !(quiet && is_progress(event)) {
             // One write per line (stderr is unbuffered): a line is never split by another's.
-            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
+            let _ =
+                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
         }
     });
     let result = match run {
@@ -562,7 +566,8 @@ fn write_outputs(
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
                 failed = true;
-                writeln!(std::io::stderr(), "error: {flag}: {}", crate::error::one_line(&err))
+                let why = crate::error::one_line(&err);
+                writeln!(std::io::stderr(), "error: {flag}: {}", report::printable_lines(&why))
             }
         };
     }
@@ -589,12 +594,13 @@ fn threshold_verdict(
         match check {
             Ok(outcome) => {
                 let verdict = if outcome.passed { "pass" } else { "FAIL" };
-                let _ =
-                    writeln!(std::io::stdout(), "threshold {}: {verdict} (actual {})", outcome.text, outcome.actual);
+                // The threshold and its figure name transactions: shown, never obeyed.
+                let (text, actual) = (report::printable(&outcome.text), report::printable(&outcome.actual));
+                let _ = writeln!(std::io::stdout(), "threshold {text}: {verdict} (actual {actual})");
                 failed += usize::from(!outcome.passed);
             }
             Err(err) => {
-                let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
+                let _ = writeln!(std::io::stderr(), "threshold ERROR: {}", report::printable(&err.to_string()));
                 unchecked += 1;
             }
         }
@@ -645,7 +651,7 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
         say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
-        let _ = std::io::stdout().write_all(table.as_bytes());
+        let _ = std::io::stdout().write_all(report::printable_lines(&table).as_bytes());
         say("");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
@@ -732,6 +738,7 @@ fn print_result(result: &RunResult, to_stderr: bool) {
         result.stopped_by.name()
     );
     text.push_str(&report::table(&result.merged, result.duration_s));
+    let text = report::printable_lines(&text);
     // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
     let _ = if to_stderr {
         std::io::stderr().write_all(text.as_bytes())
@@ -793,7 +800,7 @@ fn journey_test(
         if matches!(event, RunEvent::JourneyStarted { .. }) {
             signals.run_started();
         }
-        let _ = writeln!(std::io::stdout(), "{event}");
+        let _ = writeln!(std::io::stdout(), "{}", report::printable_lines(&event.to_string()));
     };
     let stop = signals.stop_flag();
     let started = std::time::Instant::now();
@@ -801,7 +808,7 @@ fn journey_test(
     // The rates in the table are over the time the journeys took (they said "in 0.00s").
     let took_s = started.elapsed().as_secs_f64();
     let _ = writeln!(std::io::stdout(), "\n({driver})");
-    let _ = write!(std::io::stdout(), "{}", report::table(&merged, took_s));
+    let _ = write!(std::io::stdout(), "{}", report::printable_lines(&report::table(&merged, took_s)));
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&merged));
     }
@@ -880,7 +887,8 @@ fn journey_run(
                 | RunEvent::HdrLogFailed(_)
                 | RunEvent::CoreSilent { .. }
         ) {
-            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
+            let _ =
+                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
         }
     });
     let result = match run {

@@ -497,3 +497,35 @@ fn a_threshold_naming_a_transaction_the_file_cannot_record_is_refused_before_the
     assert!(text(&out).contains("threshold \"chekout:p99<500ms\": no transaction named \"chekout\""), "{}", text(&out));
     assert_eq!(target.hits(), hits, "refused before the first request");
 }
+
+/// Outside try: the run's table escaped a transaction's name, but a threshold line naming it
+/// (and `scenario check`'s, and `journey test`'s trace) printed it raw: an escape sequence in a
+/// scenario file recoloured the terminal, a line break forged a line (`threshold forged: pass`).
+#[test]
+fn names_in_threshold_lines_and_traces_are_shown_not_obeyed() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let name = r"evil\u001b[31m\r\nthreshold forged: pass";
+    let steps = format!(r#"{{ transaction = "{name}", url = "{{base}}/status/500" }}"#);
+    let file = scenario_file(scratch.path(), "hostile", &target, &steps, 1);
+    let gate = "evil\u{1b}[31m\r\nthreshold forged: pass:errors<1%";
+    let out = run(&file, &["--threshold", gate]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{said}");
+    let line = said.lines().find(|l| l.starts_with("threshold evil")).expect("the threshold line");
+    assert!(line.starts_with(r"threshold evil\u{1b}[31m\r\nthreshold forged: pass:errors<1%: FAIL"), "{line}");
+    let clean = |said: &str| !said.contains('\u{1b}') && !said.contains('\r') && !said.contains("\nthreshold forged");
+    assert!(clean(&said), "{said}");
+    let out = engine(&["journey", "test", "j", "--scenario", &file]);
+    let said = text(&out);
+    assert!(said.contains(r"evil\u{1b}[31m\r\nthreshold forged: pass"), "{said}");
+    assert!(clean(&said), "{said}");
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, written.replacen("[config]", &format!("thresholds = [\"{name}:errors<1%\"]\n[config]"), 1))
+        .unwrap();
+    let out = engine(&["scenario", "check", &file]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains(r"  threshold evil\u{1b}[31m\r\nthreshold forged: pass:errors<1%"), "{said}");
+    assert!(clean(&said), "{said}");
+}
