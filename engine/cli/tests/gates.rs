@@ -374,6 +374,36 @@ fn loose_gate_syntax_is_refused_naming_the_accepted_forms() {
     assert_eq!(target.hits(), 0, "refused before the first request");
 }
 
+/// Outside try 5: `errors<=100%` was accepted, a gate no run can fail. Refused as a flag (a
+/// usage error) and in a file (at its line, by `scenario check` and before a run), saying why.
+#[test]
+fn a_gate_that_could_never_fail_is_refused() {
+    let out = engine(&["--scenario", "http_example:scenario", "--threshold", "errors<=100%"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with(
+            "error: --threshold \"errors<=100%\": \"<=100%\" could never fail: an error rate is at most 100%"
+        ),
+        "{}",
+        text(&out)
+    );
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scenario_file(scratch.path(), "always", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("thresholds = [\"get:p99<1s\", \"get:count>=0\"]\n{written}")).unwrap();
+    for args in [&["scenario", "check", file.as_str()][..], &["--scenario", file.as_str(), "--duration", "1s", "-q"]] {
+        let out = engine(args);
+        assert_eq!(out.status.code(), Some(EXIT_ERROR), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(":1: thresholds[1]: \"get:count>=0\": \">=0\" could never fail"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(target.hits(), 0, "refused before the first request");
+}
+
 /// Finding 15: `compare` took a file with a transaction twice (which `merge` refuses), a
 /// `duration_s` of 0 (then reported a -100 % rate regression) and `format_version: 0`.
 #[test]
