@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use hdrhistogram::Histogram;
 
+use crate::journey::closest;
 use crate::output::outcome::RunResult;
 use crate::output::units::grouped;
 use crate::scenario::file::{LoadedScenario, ScenarioFileError};
@@ -173,13 +174,11 @@ fn step_transaction(step: &toml::Value) -> Option<String> {
     }
 }
 
-/// `; did you mean "checkout"?` for the closest of `names` (in edits, as the registry's "did
-/// you mean" judges names), or nothing when none is close.
+/// `; did you mean "checkout"?` for the closest of `names` (as the registry's "did you mean"
+/// judges names: [`closest`]), or nothing when none is close.
 fn did_you_mean<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
-    let limit = (name.chars().count() / 2).max(3);
-    let closest = names.map(|n| (strsim::levenshtein(name, n), n)).filter(|(d, _)| *d <= limit).min();
-    match closest {
-        Some((_, close)) => format!("; did you mean {close:?}?"),
+    match closest(name, names, 1).first() {
+        Some(close) => format!("; did you mean {close:?}?"),
         None => String::new(),
     }
 }
