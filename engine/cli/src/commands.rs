@@ -216,13 +216,14 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
 fn check(resolved: &Resolved, cores: usize) {
     let shown = |name: &str| report::printable(name).into_owned();
     say(format_args!("scenario {}: ok", shown(&resolved.scenario.name)));
-    for entry in &resolved.scenario.entries {
+    for (i, entry) in resolved.scenario.entries.iter().enumerate() {
         let pool = match &entry.datapool {
             Some(pool) => format!(
-                "{} ({} rows, {})",
+                "{} ({} rows, {}{})",
                 shown(&pool.name),
                 pool.len(),
-                if pool.is_recyclable() { "recyclable" } else { "single-use" }
+                if pool.is_recyclable() { "recyclable" } else { "single-use" },
+                shared_pool_words(&resolved.scenario, i)
             ),
             None => "no datapool".into(),
         };
@@ -261,6 +262,24 @@ fn check(resolved: &Resolved, cores: usize) {
             }
         }
     }
+}
+
+/// `, shared with entry 2 (checkout): each row is used once across these 2 entries` for an
+/// entry whose single-use pool other entries name too (they share its rows), else nothing.
+fn shared_pool_words(scenario: &Scenario, index: usize) -> String {
+    let others = mite_core::scenario::preflight::sharing_single_use_pool(scenario, index);
+    if others.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> =
+        others.iter().map(|&i| format!("{} ({})", i + 1, report::printable(&scenario.entries[i].journey))).collect();
+    let (last, first) = named.split_last().expect("at least one other entry");
+    let entries =
+        if first.is_empty() { format!("entry {last}") } else { format!("entries {} and {last}", first.join(", ")) };
+    format!(
+        ", shared with {entries}: each row is used once across these {} entries, by whichever takes it first",
+        others.len() + 1
+    )
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.

@@ -747,3 +747,40 @@ fn journey_run_says_its_warnings() {
     );
     assert_eq!(target.hits(), 1);
 }
+
+/// Outside try 5: entries naming one single-use pool share its rows (each row used once across
+/// them), and `scenario check` listed them as if each had the pool to itself.
+#[test]
+fn scenario_check_says_which_entries_share_a_single_use_pool() {
+    let scratch = Scratch::new();
+    let path = scratch.file("shared.toml");
+    let entry = |journey: &str, pool: &str| {
+        format!("[[scenario]]\njourney = \"{journey}\"\ndatapool = \"{pool}\"\nvolume = {{ constant = 1 }}\n")
+    };
+    let text_of_file = format!(
+        "[datapools.ids]\nrange = {{ from = 1, to = 100 }}\ncolumn = \"id\"\nrecyclable = false\n\
+         [datapools.users]\nrows = [[\"ann\"]]\ncolumns = [\"name\"]\nrecyclable = true\n\
+         [journeys.browse]\nsteps = [ {{ url = \"http://127.0.0.1:9/\" }} ]\n\
+         [journeys.buy]\nsteps = [ {{ url = \"http://127.0.0.1:9/\" }} ]\n{}{}{}{}",
+        entry("browse", "ids"),
+        entry("buy", "ids"),
+        entry("browse", "users"),
+        entry("buy", "users"),
+    );
+    std::fs::write(&path, text_of_file).unwrap();
+    let out = engine(&["scenario", "check", path.to_str().unwrap()]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines: Vec<&str> = said.lines().filter(|l| l.starts_with("  b")).collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "  browse with ids (100 rows, single-use, shared with entry 2 (buy): each row is used once across \
+             these 2 entries, by whichever takes it first), volume = { constant = 1 }",
+            "  buy with ids (100 rows, single-use, shared with entry 1 (browse): each row is used once across \
+             these 2 entries, by whichever takes it first), volume = { constant = 1 }",
+        ],
+        "{said}"
+    );
+    assert!(lines[2].starts_with("  browse with users (1 rows, recyclable), volume"), "{said}");
+}
