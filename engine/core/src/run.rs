@@ -712,8 +712,8 @@ impl<'a, 'r> Collector<'a, 'r> {
         let last = self.pending.all_finished() && self.pending.none_pending();
         // Each interval is reported once, as it is; one cut short by the stop, and the grace
         // after it, say so.
-        let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
         let piece = self.piece(&spans, seconds, last);
+        let point = interval_point(&interval, elapsed_s, seconds, (in_flight, target), piece.phase());
         let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
@@ -726,8 +726,8 @@ impl<'a, 'r> Collector<'a, 'r> {
             {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
-                self.intervals.pop();
-                self.intervals.push(interval_point(before, elapsed_s, span, in_flight, target));
+                let phase = self.intervals.pop().map_or(point.phase, |folded| folded.phase.max(point.phase));
+                self.intervals.push(interval_point(before, elapsed_s, span, (in_flight, target), phase));
             }
             _ => {
                 self.intervals.push(point);
@@ -771,8 +771,8 @@ fn interval_point(
     interval: &Merged,
     elapsed_s: f64,
     seconds: f64,
-    journeys_in_flight: u64,
-    target: u64,
+    (journeys_in_flight, target): (u64, u64),
+    phase: crate::output::outcome::IntervalPhase,
 ) -> IntervalPoint {
     let total = interval.total();
     let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
@@ -790,6 +790,7 @@ fn interval_point(
         lag_p99_us: interval.injector.lag_at(0.99),
         busy_percent_max: interval.injector.busy_percent_max,
         saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
+        phase,
     }
 }
 

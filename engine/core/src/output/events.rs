@@ -118,6 +118,18 @@ pub enum Piece {
     },
 }
 
+impl Piece {
+    /// The part of the run this piece belongs to, as the result file names it.
+    pub fn phase(self) -> crate::output::outcome::IntervalPhase {
+        use crate::output::outcome::IntervalPhase;
+        match self {
+            Piece::Whole => IntervalPhase::Run,
+            Piece::Partial(_) => IntervalPhase::Stop,
+            Piece::Grace { .. } => IntervalPhase::Grace,
+        }
+    }
+}
+
 /// What cut a partial interval short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cut {

@@ -263,6 +263,7 @@ pub(crate) fn interval(p: &IntervalPoint, open_model: bool) -> Interval {
         injector_lag_p99_us: p.lag_p99_us,
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
+        phase: Some(p.phase),
         detail: interval_figures(&p.detail, open_model),
     }
 }
