@@ -435,9 +435,7 @@ fn execute(
     };
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    let tls_verified = !options.tls.insecure;
-    let write_failed =
-        write_outputs(&result, source.as_ref(), json.as_ref(), html.as_ref(), &outcomes, outputs.phases, tls_verified);
+    let write_failed = write_outputs(&result, source.as_ref(), json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
@@ -553,14 +551,13 @@ fn write_outputs(
     html: Option<&output::Sink>,
     outcomes: &[mite_core::output::threshold::Outcome],
     phases: bool,
-    tls_verified: bool,
 ) -> bool {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
     let mut written = Vec::new();
     if let Some(sink) = json
         && !sink.is_stdout()
     {
-        written.push(("--json", "result", sink, write_json(sink, result, source, tls_verified)));
+        written.push(("--json", "result", sink, write_json(sink, result, source)));
     }
     if let Some(sink) = html {
         let page = mite_core::output::html::render_run(result, outcomes);
@@ -576,7 +573,7 @@ fn write_outputs(
         }
     }
     if json_to_stdout {
-        let framed = write_json(&output::Sink::Stdout, result, source, tls_verified);
+        let framed = write_json(&output::Sink::Stdout, result, source);
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
     let mut failed = false;
@@ -725,8 +722,6 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>, mixed
     let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
     merged.stopped_by = file.stopped_by;
     merged.scenario.clone_from(&file.scenario);
-    file.tls_verified =
-        mite_core::output::result_file::tls_verified_together(files.iter().map(|(_, f)| f.tls_verified));
     // Both outputs are checked before either is written: a bad --html must not leave a
     // merged file behind an exit code of 1.
     output::distinct(&[("-o", Some(output)), ("--html", html)])?;
@@ -770,14 +765,8 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 /// standard output framed for a log stream (`mite_core::output::result_frame`, read back by
 /// `merge` from `kubectl logs`). `source` is the scenario file's path and digest, when the
 /// scenario was a file.
-fn write_json(
-    sink: &output::Sink,
-    result: &RunResult,
-    source: Option<&ScenarioSource>,
-    tls_verified: bool,
-) -> anyhow::Result<()> {
+fn write_json(sink: &output::Sink, result: &RunResult, source: Option<&ScenarioSource>) -> anyhow::Result<()> {
     let mut file = mite_core::output::result_file::result_file(result, true);
-    file.tls_verified = Some(tls_verified);
     file.scenario_file = source.map(|s| s.file.clone());
     file.scenario_digest = source.map(|s| s.digest.clone());
     write_file(sink, &file)
@@ -919,7 +908,7 @@ fn journey_run(
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
-        write_json(sink, &result, None, !options.tls.insecure)?;
+        write_json(sink, &result, None)?;
     }
     if let Some(interrupted) = interrupted(&result) {
         return Ok(interrupted);

@@ -275,6 +275,7 @@ pub fn run_scenario(
         segment: segment.as_deref(),
         tick: options.tick,
         duration,
+        tls_verified: !options.tls.insecure,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
     let outcome = Collector::new(options, (started, duration), &stop, report, sinks).run(&events);
@@ -357,6 +358,7 @@ fn outcome_of(
         merged: collected.merged,
         intervals: collected.intervals,
         segment,
+        tls_verified: Some(!options.tls.insecure),
     }
 }
 
@@ -908,8 +910,14 @@ mod tests {
                 lines.push(progress.to_string());
             }
         };
-        let live =
-            LiveRun { scenario: "s", cores: &options.cores, segment: None, tick: options.tick, duration: options.tick };
+        let live = LiveRun {
+            scenario: "s",
+            cores: &options.cores,
+            segment: None,
+            tick: options.tick,
+            duration: options.tick,
+            tls_verified: true,
+        };
         let sinks = Sinks { hdr_log: None, exporter: None, live };
         let mut collector =
             Collector::new(&options, (Instant::now(), Duration::from_secs(60)), &stop, &mut report, sinks);

@@ -112,6 +112,9 @@ pub struct RunResult {
     pub intervals: Vec<IntervalPoint>,
     /// Execution segment `k/n` when the run was one of several injectors.
     pub segment: Option<String>,
+    /// Whether TLS certificates were verified (false: `--insecure`); `None` when unknown (a
+    /// result file written before it was recorded, or a merge of such files).
+    pub tls_verified: Option<bool>,
 }
 
 impl RunResult {

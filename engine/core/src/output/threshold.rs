@@ -629,6 +629,7 @@ mod tests {
             merged,
             intervals: Vec::new(),
             segment: None,
+            tls_verified: None,
         }
     }
 

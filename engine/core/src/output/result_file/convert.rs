@@ -28,8 +28,7 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         driver: result.driver_name().to_string(),
         drivers: result.drivers.iter().map(|d| d.name().to_string()).collect(),
         driver_fallbacks: result.fallbacks.clone(),
-        // A run's result does not carry its TLS options: the writer says (the CLI does).
-        tls_verified: None,
+        tls_verified: result.tls_verified,
         totals: totals(merged, seconds),
         injector: injector(&merged.injector, request_p50(&merged.total())),
         transactions: merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect(),
@@ -381,6 +380,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         merged,
         intervals: Vec::new(),
         segment: file.segment.clone(),
+        tls_verified: file.tls_verified,
     })
 }
 
