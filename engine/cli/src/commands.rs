@@ -796,13 +796,13 @@ fn journey_test(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let options = run_options(common, &ClientOptions::default());
-    let rows = test_rows(registry, datapool, rows)?;
+    let (total, rows) = test_rows(registry, datapool, rows)?;
     let config = layered_config(&Config::default(), &common.config)?;
     let signals = Signals::installed();
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
     }
-    let total = rows.len().max(1);
+    let total = total.max(1);
     // The trace goes to standard output, a closed one (SIGHUP) losing nothing but the trace.
     let mut trace = |event: &RunEvent<'_>| {
         if matches!(event, RunEvent::JourneyStarted { .. }) {
@@ -836,16 +836,22 @@ fn journey_test(
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
 }
 
-/// The rows `journey test` runs: the first `rows` of `datapool` (all of them for 0), or none.
-fn test_rows(registry: &Registry, datapool: Option<&str>, rows: usize) -> anyhow::Result<Vec<mite_core::Row>> {
-    let Some(name) = datapool else { return Ok(Vec::new()) };
+/// How many rows `journey test` runs, and the rows: the first `rows` of `datapool` (all of
+/// them for 0), or none. Each row is taken as its journey starts: `--rows 0` on a range of 50
+/// million rows built them all first (34 s and 1.9 GiB before the first journey).
+fn test_rows(
+    registry: &Registry,
+    datapool: Option<&str>,
+    rows: usize,
+) -> anyhow::Result<(usize, Box<dyn Iterator<Item = mite_core::Row>>)> {
+    let Some(name) = datapool else { return Ok((0, Box::new(std::iter::empty()))) };
     let pool = registry.find_datapool(name)?;
     let mut shard = pool.shard(0, 1);
     let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
     if limit < pool.len() {
         say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
     }
-    Ok((0..limit).filter_map(|_| shard.checkout()).collect())
+    Ok((limit, Box::new((0..limit).map_while(move |_| shard.checkout()))))
 }
 
 /// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.

@@ -820,15 +820,16 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
     Ok(())
 }
 
-/// Runs one journey once per row (or once without a datapool) on the current thread, reporting
+/// Runs one journey once per row (or once when `rows` gives none) on the current thread, reporting
 /// each journey's start and end (and the trace its transactions, messages and requests print).
 /// Returns the merged stats. Of `options`, the HTTP and TLS settings and the driver are used.
 /// Once `stop` is set, the journey in flight is cancelled (counted as cancelled, its requests
-/// in flight as `cancelled` errors) and the rows left are not run.
+/// in flight as `cancelled` errors) and the rows left are not run. Rows are taken one at a time
+/// as the journeys start (a datapool's range is never built ahead).
 pub fn journey_test(
     registry: &Registry,
     journey_name: &str,
-    rows: Vec<Row>,
+    rows: impl IntoIterator<Item = Row>,
     config: Config,
     options: &RunOptions,
     stop: &AtomicBool,
@@ -846,8 +847,9 @@ pub fn journey_test(
         let client = HttpClient::new(Arc::new(http), Some(tls));
         let trace = TraceBuffer::default();
         let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
-        let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
-        for row in rows {
+        let mut rows = rows.into_iter().peekable();
+        let once = rows.peek().is_none().then(Row::empty);
+        for row in once.into_iter().chain(rows) {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
