@@ -115,6 +115,26 @@ impl BodyDecoder {
         }
     }
 
+    /// The rest of the body at once when the next `available` bytes of input hold all of it
+    /// and it is plain bytes (the common case: one read brought the whole response): how many
+    /// bytes it is (0 once done), and the decoder is done. `None`, nothing changed, for a body
+    /// not all there yet, chunked, delimited by the close, or over the limit: [`Self::decode`]
+    /// then. The same outcome as `decode` over those bytes, in a few instructions.
+    #[inline]
+    pub fn take_whole(&mut self, available: usize) -> Option<usize> {
+        match self.state {
+            State::Done => Some(0),
+            State::Length { remaining }
+                if remaining <= available as u64 && self.body_bytes + remaining <= self.body_bytes_max =>
+            {
+                self.body_bytes += remaining;
+                self.state = State::Done;
+                Some(remaining as usize)
+            }
+            _ => None,
+        }
+    }
+
     fn take_data(&mut self, available: usize, limit: u64) -> Result<usize, CodecError> {
         let take = (available as u64).min(limit) as usize;
         self.body_bytes += take as u64;
@@ -315,6 +335,44 @@ mod tests {
     fn length_stops_at_the_end() {
         let (body, used) = decode_all(BodyFraming::Length(3), &Limits::DEFAULT, b"abcdef").unwrap().unwrap();
         assert_eq!((body.as_slice(), used), (&b"abc"[..], 3));
+    }
+
+    proptest::proptest! {
+        /// `take_whole` (issue 15's straight path) ends where `decode` ends, with the same body
+        /// count, or declines and leaves the decoder as it was: any length, limit and input,
+        /// part of the body already read or not.
+        #[test]
+        fn take_whole_agrees_with_decode(
+            length in 0u64..40,
+            limit in 0u64..40,
+            read_first in 0usize..40,
+            available in 0usize..60,
+        ) {
+            let limits = Limits { body_bytes_max: limit, ..Limits::DEFAULT };
+            let input = vec![b'x'; available];
+            let mut whole = BodyDecoder::new(BodyFraming::Length(length), &limits);
+            // Part of the body read by earlier steps.
+            let first = whole.decode(&vec![b'x'; read_first]);
+            let mut stepped = whole.clone();
+            match whole.take_whole(available) {
+                Some(len) => {
+                    proptest::prop_assert!(first.is_ok());
+                    let step = stepped.decode(&input).unwrap();
+                    proptest::prop_assert_eq!((step.consumed, step.done), (len, true));
+                    proptest::prop_assert_eq!(step.data.map_or(0, |range| range.len()), len);
+                    proptest::prop_assert_eq!(whole.body_bytes(), stepped.body_bytes());
+                    proptest::prop_assert!(whole.is_done());
+                }
+                None => {
+                    proptest::prop_assert_eq!(whole.state, stepped.state);
+                    proptest::prop_assert_eq!(whole.body_bytes(), stepped.body_bytes());
+                    // Declined: the body is not all there (or is over the limit), so decode
+                    // does not end it either.
+                    let ended = stepped.decode(&input).is_ok_and(|step| step.done);
+                    proptest::prop_assert!(!ended);
+                }
+            }
+        }
     }
 
     #[test]

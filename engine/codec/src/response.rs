@@ -77,6 +77,14 @@ impl ResponseReader {
             self.decoder = Some(decoder);
         }
         let decoder = self.decoder.as_mut().expect("decoder set with head");
+        // The body all there, as plain bytes: taken in one step, without the decoder's loop.
+        if let Some(len) = decoder.take_whole(input.len()) {
+            if self.keep_body {
+                body.extend_from_slice(&input[..len]);
+            }
+            input.advance(len);
+            return Ok(ReadProgress::Complete);
+        }
         loop {
             let step = decoder.decode(input)?;
             if let Some(range) = &step.data
@@ -125,6 +133,60 @@ mod tests {
         }
         assert_eq!(outcome, Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX }));
         assert!(outcome.unwrap_err().is_too_large());
+    }
+
+    /// Reads `bytes` fed in two pieces split at `split`: (progress, head length, body count,
+    /// body kept, bytes left for the next response), or the error.
+    fn read_split(
+        bytes: &[u8],
+        split: usize,
+        limits: Limits,
+        keep_body: bool,
+    ) -> Result<(ReadProgress, usize, u64, Vec<u8>, Vec<u8>), CodecError> {
+        let mut reader = ResponseReader::new(limits, false, keep_body);
+        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+        let mut progress = ReadProgress::NeedMore;
+        for piece in [&bytes[..split], &bytes[split..]] {
+            input.extend_from_slice(piece);
+            if progress == ReadProgress::NeedMore {
+                progress = reader.feed(&mut input, &mut body)?;
+            }
+        }
+        let head_len = reader.head().map_or(0, |(_, raw)| raw.len());
+        Ok((progress, head_len, reader.body_bytes(), body.to_vec(), input.to_vec()))
+    }
+
+    /// Issue 15's straight path (a `Content-Length` body taken whole when it is all there): at
+    /// every split, kept or counted only, the body ends where it ends and the next response's
+    /// bytes stay; a body over the limit is refused as before.
+    #[test]
+    fn a_body_all_there_is_taken_whole_at_every_split() {
+        let next = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let cases: [(&[u8], &[u8], Limits); 4] = [
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!", b"Hello, World!", Limits::DEFAULT),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b"", Limits::DEFAULT),
+            (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", b"", Limits::DEFAULT),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", b"ok", Limits { body_bytes_max: 2, ..Limits::DEFAULT }),
+        ];
+        for (response, expected, limits) in cases {
+            let head_len = response.len() - expected.len();
+            for trailing in [&b""[..], next] {
+                let bytes = [response, trailing].concat();
+                for split in 0..=bytes.len() {
+                    for keep_body in [true, false] {
+                        let read = read_split(&bytes, split, limits, keep_body).unwrap();
+                        let kept = if keep_body { expected.to_vec() } else { Vec::new() };
+                        let want = (ReadProgress::Complete, head_len, expected.len() as u64, kept, trailing.to_vec());
+                        assert_eq!(read, want, "{:?} split at {split}", String::from_utf8_lossy(&bytes));
+                    }
+                }
+            }
+        }
+        let over = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+        for split in 0..=over.len() {
+            let read = read_split(over, split, Limits { body_bytes_max: 2, ..Limits::DEFAULT }, false);
+            assert_eq!(read, Err(CodecError::BodyTooLarge { limit_bytes: 2 }), "split at {split}");
+        }
     }
 
     #[test]
