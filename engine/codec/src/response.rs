@@ -135,14 +135,12 @@ mod tests {
         assert!(outcome.unwrap_err().is_too_large());
     }
 
+    /// What [`read_split`] saw.
+    type Read = (ReadProgress, usize, u64, Vec<u8>, Vec<u8>);
+
     /// Reads `bytes` fed in two pieces split at `split`: (progress, head length, body count,
     /// body kept, bytes left for the next response), or the error.
-    fn read_split(
-        bytes: &[u8],
-        split: usize,
-        limits: Limits,
-        keep_body: bool,
-    ) -> Result<(ReadProgress, usize, u64, Vec<u8>, Vec<u8>), CodecError> {
+    fn read_split(bytes: &[u8], split: usize, limits: Limits, keep_body: bool) -> Result<Read, CodecError> {
         let mut reader = ResponseReader::new(limits, false, keep_body);
         let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
         let mut progress = ReadProgress::NeedMore;
