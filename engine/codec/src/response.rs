@@ -52,37 +52,24 @@ impl ResponseReader {
 
     /// Consumes what it can from `input`.
     pub fn feed(&mut self, input: &mut BytesMut, body: &mut BytesMut) -> Result<ReadProgress, CodecError> {
-        while self.head.is_none() {
-            // Interim heads are consumed as they complete: each byte is parsed once, and only
-            // one head is ever buffered, however many `100 Continue` a server sends.
-            let head = match parse_head_step(input, &self.limits, self.request_was_head)? {
+        let decoder = match &mut self.decoder {
+            Some(decoder) => decoder,
+            None => match self.read_head(input)? {
+                Some(decoder) => self.decoder.insert(decoder),
                 None => return Ok(ReadProgress::NeedMore),
-                Some(HeadStep::Interim { len }) => {
-                    input.advance(len);
-                    self.interim_count += 1;
-                    if self.interim_count > INTERIM_RESPONSES_MAX {
-                        return Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX });
-                    }
-                    continue;
-                }
-                Some(HeadStep::Final(head)) => ResponseHead { interim_count: self.interim_count, ..head },
-            };
-            if head.folded {
-                crate::head::unfold(&mut input[..head.head_len]);
-            }
-            let raw = input.split_to(head.head_len).freeze();
-            let decoder = BodyDecoder::new(head.framing, &self.limits);
-            decoder.check_declared()?;
-            self.head = Some((head, raw));
-            self.decoder = Some(decoder);
-        }
-        let decoder = self.decoder.as_mut().expect("decoder set with head");
-        // The body all there, as plain bytes: taken in one step, without the decoder's loop.
+            },
+        };
+        // The body all there, as plain bytes (most responses: one read brought them all):
+        // taken in one step, without the decoder's loop.
         if let Some(len) = decoder.take_whole(input.len()) {
             if self.keep_body {
                 body.extend_from_slice(&input[..len]);
             }
-            input.advance(len);
+            if len == input.len() {
+                input.clear(); // nothing left: cheaper than moving the start past it
+            } else {
+                input.advance(len);
+            }
             return Ok(ReadProgress::Complete);
         }
         loop {
@@ -99,6 +86,36 @@ impl ResponseReader {
             if input.is_empty() || step.consumed == 0 {
                 return Ok(ReadProgress::NeedMore);
             }
+        }
+    }
+
+    /// Takes the final head off the front of `input` once it is all there (the interim heads
+    /// before it consumed as each completes: each byte is parsed once, and only one head is
+    /// ever buffered, however many `100 Continue` a server sends), and gives the decoder of
+    /// the body after it; `None` when more bytes are needed.
+    #[inline(always)]
+    fn read_head(&mut self, input: &mut BytesMut) -> Result<Option<BodyDecoder>, CodecError> {
+        loop {
+            let head = match parse_head_step(input, &self.limits, self.request_was_head)? {
+                None => return Ok(None),
+                Some(HeadStep::Final(head)) => ResponseHead { interim_count: self.interim_count, ..head },
+                Some(HeadStep::Interim { len }) => {
+                    input.advance(len);
+                    self.interim_count += 1;
+                    if self.interim_count > INTERIM_RESPONSES_MAX {
+                        return Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX });
+                    }
+                    continue;
+                }
+            };
+            if head.folded {
+                crate::head::unfold(&mut input[..head.head_len]);
+            }
+            let raw = input.split_to(head.head_len).freeze();
+            let decoder = BodyDecoder::new(head.framing, &self.limits);
+            decoder.check_declared()?;
+            self.head = Some((head, raw));
+            return Ok(Some(decoder));
         }
     }
 
