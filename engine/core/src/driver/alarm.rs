@@ -45,10 +45,10 @@ impl Alarm {
 
     /// `at` rounded up to the grid: when the alarm would ring for it.
     pub(super) fn rings_for(&self, at: Instant) -> Instant {
-        let step = TIMER_RESOLUTION.as_nanos();
-        let since = at.saturating_duration_since(self.base).as_nanos();
-        let rounded = since.div_ceil(step) * step;
-        self.base + Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX))
+        // Nanoseconds since the base fit a u64 for 584 years.
+        let step = TIMER_RESOLUTION.as_nanos() as u64;
+        let since = at.saturating_duration_since(self.base).as_nanos() as u64;
+        self.base + Duration::from_nanos(since.div_ceil(step) * step)
     }
 
     /// Rings at `at` (a grid time from [`Alarm::rings_for`]); a time already past rings at once.

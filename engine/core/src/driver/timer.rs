@@ -178,10 +178,14 @@ fn wake_driver_for(timers: &mut Timers, deadline: Instant) {
         timers.armed = Some(deadline);
         super::spawn(TimerDriver { sleep: None, armed: None, epoch: timers.epoch });
     } else if let Some(alarm) = &timers.alarm {
-        let at = alarm.rings_for(deadline);
-        if timers.armed.is_none_or(|armed| at < armed) {
-            alarm.set(at);
-            timers.armed = Some(at);
+        // A deadline at or after the armed grid time rounds to it or later: nothing to do, and
+        // the usual case (a request's timeout far behind the next ring) costs one comparison.
+        if timers.armed.is_none_or(|armed| deadline < armed) {
+            let at = alarm.rings_for(deadline);
+            if timers.armed.is_none_or(|armed| at < armed) {
+                alarm.set(at);
+                timers.armed = Some(at);
+            }
         }
     } else if timers.armed.is_none_or(|armed| deadline < armed) {
         timers.armed = Some(deadline);
