@@ -508,7 +508,9 @@ struct Trip {
     body: Bytes,
     body_bytes: u64,
     request_bytes: u64,
-    first_byte_us: u64,
+    /// When the response's first byte arrived (`None`: a close-delimited response that was
+    /// empty).
+    first_byte: Option<Instant>,
     /// When the response's last byte arrived.
     ended: Instant,
     keep_alive: bool,
@@ -777,9 +779,7 @@ impl HttpClient {
             };
             let timeout = self.settings.request_timeout;
             let deadline = trip_started + timeout;
-            let outcome =
-                crate::driver::timeout_at(deadline, self.round_trip(&mut conn, request, trip_started, &on_written))
-                    .await;
+            let outcome = crate::driver::timeout_at(deadline, self.round_trip(&mut conn, request, &on_written)).await;
             // What was written counts as sent, whatever comes of the request.
             timings.request_bytes = written.get();
             match outcome {
@@ -797,9 +797,18 @@ impl HttpClient {
                     } else {
                         self.recycle(conn);
                     }
-                    timings.first_byte_us = trip.first_byte_us;
+                    let first_byte_us =
+                        trip.first_byte.map_or(0, |at| micros(at.saturating_duration_since(trip_started)));
+                    timings.first_byte_us = first_byte_us;
                     timings.request_bytes = trip.request_bytes;
-                    timings.total_us = micros(ended - started);
+                    // The same figure when the response came whole in its first read on a pooled
+                    // connection's first attempt (nearly every request under load): one
+                    // subtraction of instants, not two.
+                    timings.total_us = if trip.first_byte == Some(ended) && trip_started == started {
+                        first_byte_us
+                    } else {
+                        micros(ended - started)
+                    };
                     if late {
                         return Err(timed_out(request, timeout, timings));
                     }
@@ -825,14 +834,13 @@ impl HttpClient {
         &self,
         conn: &mut Conn,
         request: &Exchange<'_>,
-        started: Instant,
         on_written: &dyn Fn(u64),
     ) -> Result<Trip, TripError> {
         conn.buf.body.clear();
-        let mut first_byte_us = None;
+        let mut first_byte = None;
         let limits = &self.settings.limits;
         let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader } =
-            write_request(conn, request, limits, started, &mut first_byte_us).await?;
+            write_request(conn, request, limits, &mut first_byte).await?;
         on_written(request_bytes);
         // Made after the write (not held across it: every request's future stays smaller),
         // unless the server answered during the write and a reader has begun its response.
@@ -847,7 +855,7 @@ impl HttpClient {
             (Some(ended), _) => ended,
             // The server's answer during the write was cut short or did not parse.
             (None, Some(error)) if answer_failed => return Err(*error),
-            (None, failed) => match (read_response(conn, &mut reader, started, &mut first_byte_us).await, failed) {
+            (None, failed) => match (read_response(conn, &mut reader, &mut first_byte).await, failed) {
                 (Ok(ended), _) => ended,
                 (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
                 (Err(err), None) => return Err(err),
@@ -863,7 +871,7 @@ impl HttpClient {
             body,
             body_bytes,
             request_bytes,
-            first_byte_us: first_byte_us.unwrap_or(0),
+            first_byte,
             ended,
             keep_alive: head.keep_alive && whole,
             set_cookie: head.set_cookie,
@@ -911,8 +919,7 @@ async fn write_request(
     conn: &mut Conn,
     request: &Exchange<'_>,
     limits: &Limits,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
 ) -> Result<Written, TripError> {
     conn.buf.write.clear();
     let head = RequestHead {
@@ -930,7 +937,7 @@ async fn write_request(
         // Rare (a large body): boxed, so that every request's future stays small.
         Ok(WriteEnd::PeerSpoke) => {
             let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-            Box::pin(write_while_answered(conn, reader, started, first_byte_us, written)).await
+            Box::pin(write_while_answered(conn, reader, first_byte, written)).await
         }
         // Not sent: a server never saw it.
         Err(err) if written == 0 => Err(send_failed(&err)),
@@ -950,8 +957,7 @@ async fn write_request(
 async fn write_while_answered(
     conn: &mut Conn,
     mut reader: Box<ResponseReader>,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
     mut written: usize,
 ) -> Result<Written, TripError> {
     loop {
@@ -966,7 +972,7 @@ async fn write_while_answered(
             ended: None,
             reader: None,
         };
-        let ended = match took_in(conn, &mut reader, read, started, first_byte_us) {
+        let ended = match took_in(conn, &mut reader, read, first_byte) {
             Ok(ended) => ended,
             // The bytes written still count (the caller tells them before the error).
             Err(err) => return Ok(Written { failed: Some(Box::new(err)), answer_failed: true, ..stopped }),
@@ -1003,19 +1009,18 @@ fn send_failed(err: &io::Error) -> TripError {
 }
 
 /// Reads until `reader` has the whole response (the body into the connection's body buffer).
-/// Returns when its last byte arrived, and sets `first_byte_us` (µs after `started`) when its
+/// Returns when its last byte arrived, and sets `first_byte` to when its
 /// first did (unset: a close-delimited response that was empty): the clock is read as each
 /// read returns, so parsing the bytes is not counted in the response's time (nor read again).
 async fn read_response(
     conn: &mut Conn,
     reader: &mut ResponseReader,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
 ) -> Result<Instant, TripError> {
     // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
     if !conn.buf.read.is_empty() {
         let at = Instant::now();
-        first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+        first_byte.get_or_insert(at);
         if feed(conn, reader)? == ReadProgress::Complete {
             return Ok(at);
         }
@@ -1024,7 +1029,7 @@ async fn read_response(
         let buf = std::mem::take(&mut conn.buf.read);
         let (read, buf) = conn.io.read_some(buf).await;
         conn.buf.read = buf;
-        if let Some(ended) = took_in(conn, reader, read, started, first_byte_us)? {
+        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
             return Ok(ended);
         }
     }
@@ -1039,24 +1044,23 @@ fn took_in(
     conn: &mut Conn,
     reader: &mut ResponseReader,
     read: io::Result<usize>,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
 ) -> Result<Option<Instant>, TripError> {
     let at = Instant::now();
     match read {
-        Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| Some(at)),
+        Ok(0) => return end_of_stream(reader, first_byte.is_none()).map(|()| Some(at)),
         Ok(_) => {}
         Err(err) => {
             let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
             return Err(TripError {
                 kind,
                 detail: format!("receive: {err}"),
-                nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                nothing_received: first_byte.is_none() && kind != ErrorKind::Tls,
                 sent: true,
             });
         }
     }
-    first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+    first_byte.get_or_insert(at);
     Ok((feed(conn, reader)? == ReadProgress::Complete).then_some(at))
 }
 
