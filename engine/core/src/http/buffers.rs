@@ -32,6 +32,8 @@ impl ConnBuffers {
 /// that stops growing once it holds the peak number of exchanges in flight: no allocation per
 /// request after warm-up. A set is boxed (once, when made): lending one moves a pointer.
 pub(crate) struct BufferPool {
+    // Boxed on purpose: a lent set moves into its connection as one pointer.
+    #[allow(clippy::vec_box)]
     free: Vec<Box<ConnBuffers>>,
 }
 

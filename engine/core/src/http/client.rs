@@ -678,7 +678,10 @@ impl HttpClient {
         let tcp = match crate::driver::timeout(timeout, connect_tcp(addr)).await {
             Err(_) => {
                 timings.connects_failed += 1;
-                return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?} (--connect-timeout)")));
+                return Err(trip(
+                    ErrorKind::Timeout,
+                    format!("connect to {addr} took longer than {timeout:?} (--connect-timeout)"),
+                ));
             }
             Ok(Err(err)) => {
                 timings.connects_failed += 1;
