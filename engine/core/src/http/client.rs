@@ -1141,4 +1141,52 @@ mod tests {
         // Tens of thousands wait in the pools while their journeys think: no buffers in them.
         assert!(std::mem::size_of::<IdleConn>() <= std::mem::size_of::<Transport>() + 16);
     }
+
+    #[test]
+    fn hosts_are_told_apart_by_scheme_and_authority() {
+        let mut hosts = Hosts::default();
+        let urls = ["http://a:1/", "https://a:1/", "http://b:1/x"].map(|url| Url::parse(url).unwrap());
+        let ids: Vec<HostId> = urls.iter().map(|url| hosts.find_or_add(url, || Ok(None)).ok().unwrap()).collect();
+        assert_eq!(ids, [0, 1, 2]);
+        // Found again in any order, the last host's shortcut included.
+        for (url, id) in urls.iter().zip(&ids).chain(urls.iter().zip(&ids).rev()).chain([(&urls[0], &0)]) {
+            assert_eq!(hosts.find(url), Some(*id), "{url:?}");
+            assert_eq!(hosts.find(url), Some(*id), "{url:?} again");
+        }
+        assert_eq!(hosts.find(&Url::parse("http://a:2/").unwrap()), None);
+        assert_eq!(hosts.find(&Url::parse("https://b:1/").unwrap()), None);
+    }
+
+    /// Tells nothing: the exchange's result is all a test reads.
+    struct Quiet;
+
+    impl Progress for Quiet {
+        fn work(&self, _: Timings) {}
+        fn written(&self, _: u64) {}
+    }
+
+    async fn get(client: &HttpClient, url: &str) -> Timings {
+        let exchange =
+            Exchange { method: "GET", url: Url::parse(url).unwrap(), headers: &[], body: b"", keep_body: false };
+        client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
+    }
+
+    #[test]
+    fn an_idle_connection_is_reused_within_the_idle_timeout_only() {
+        let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+        let url = target.url("/");
+        let settings = HttpSettings { idle_timeout: Duration::from_millis(500), ..HttpSettings::default() };
+        let client = HttpClient::new(Arc::new(settings), None);
+        let (mut runtime, _) = crate::driver::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
+        runtime.block_on(async {
+            let first = get(&client, &url).await;
+            let again = get(&client, &url).await;
+            crate::driver::sleep(Duration::from_millis(700)).await;
+            let later = get(&client, &url).await;
+            assert_eq!((first.connects, again.connects, later.connects), (1, 0, 1), "connects");
+            // The connection too old to reuse was closed and counted so.
+            assert_eq!(client.open_connections(), 1);
+        });
+        assert_eq!(target.hits(), 3);
+    }
 }
