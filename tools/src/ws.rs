@@ -452,7 +452,11 @@ pub(crate) mod serve {
         }
         match endpoint {
             Endpoint::Cookie | Endpoint::Target => {
-                let first = if endpoint == Endpoint::Cookie { upgrade.cookie.clone().unwrap_or_default() } else { path.to_string() };
+                let first = if endpoint == Endpoint::Cookie {
+                    upgrade.cookie.clone().unwrap_or_default()
+                } else {
+                    path.to_string()
+                };
                 counters.sent(first.len());
                 if write(&mut stream, frame(0x81, first.as_bytes())).await {
                     echo_loop(stream, buf, Echo::default(), &counters).await;

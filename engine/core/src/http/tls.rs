@@ -158,7 +158,9 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             format!("the server's certificate is not signed by a trusted CA: {trust}")
         }
-        Error::InvalidCertificate(CertificateError::Other(other)) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+        {
             format!(
                 "the server's certificate is a CA certificate (CA:TRUE), which cannot identify a server: serve a \
                  certificate issued by that CA, or --insecure to skip verification"

@@ -225,8 +225,11 @@ impl WsJourney {
         let mut url = String::new();
         self.url.render_into(&mut url, lookup).map_err(|e| e.to_string())?;
         let Some(problem) = crate::ws::client::url_problem(&url) else { return Ok(()) };
-        let values: Vec<String> =
-            self.url.variables().filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}"))).collect();
+        let values: Vec<String> = self
+            .url
+            .variables()
+            .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
+            .collect();
         Err(if values.is_empty() { problem } else { format!("{problem} (from {})", values.join(", ")) })
     }
 

@@ -98,7 +98,11 @@ impl Entries<'_> {
             let first_row = datapool.and_then(|pool| pool.shard(0, 1).checkout());
             journey.check_url(first_row.as_ref(), self.config).map_err(|reason| {
                 let field = format!("websockets.{name}.url");
-                self.src.error(Some(entry.span()), field, format!("with the first datapool row and the final config: {reason}"))
+                self.src.error(
+                    Some(entry.span()),
+                    field,
+                    format!("with the first datapool row and the final config: {reason}"),
+                )
             })?;
         }
         Ok(())
