@@ -19,20 +19,22 @@ pub(crate) struct ConnBuffers {
 }
 
 impl ConnBuffers {
-    fn fresh() -> ConnBuffers {
-        ConnBuffers {
+    fn fresh() -> Box<ConnBuffers> {
+        Box::new(ConnBuffers {
             read: BytesMut::with_capacity(READ_BUFFER_BYTES),
             write: BytesMut::with_capacity(WRITE_BUFFER_BYTES),
             body: BytesMut::new(),
-        }
+        })
     }
 }
 
-/// One core's spare buffers. Lending and returning move buffers in and out of a vector that
-/// stops growing once it holds the peak number of exchanges in flight: no allocation per
-/// request after warm-up.
+/// One core's spare buffers. Lending and returning move buffer sets in and out of a vector
+/// that stops growing once it holds the peak number of exchanges in flight: no allocation per
+/// request after warm-up. A set is boxed (once, when made): lending one moves a pointer.
 pub(crate) struct BufferPool {
-    free: Vec<ConnBuffers>,
+    // Boxed on purpose: a lent set moves into its connection as one pointer.
+    #[allow(clippy::vec_box)]
+    free: Vec<Box<ConnBuffers>>,
 }
 
 impl BufferPool {
@@ -42,14 +44,14 @@ impl BufferPool {
     }
 
     /// Buffers for one exchange: spare ones when there are any, else new ones.
-    pub fn lend(&mut self) -> ConnBuffers {
+    pub fn lend(&mut self) -> Box<ConnBuffers> {
         self.free.pop().unwrap_or_else(ConnBuffers::fresh)
     }
 
     /// Takes buffers back for the next exchange. A read buffer grown past
     /// `READ_BUFFER_KEPT_BYTES_MAX` (a large head) is freed, not kept, and so is anything
     /// beyond `CONN_BUFFERS_POOLED_PER_CORE_MAX` spare sets.
-    pub fn give_back(&mut self, mut buffers: ConnBuffers) {
+    pub fn give_back(&mut self, mut buffers: Box<ConnBuffers>) {
         if buffers.read.capacity() > READ_BUFFER_KEPT_BYTES_MAX || self.free.len() >= CONN_BUFFERS_POOLED_PER_CORE_MAX {
             return;
         }
@@ -95,7 +97,7 @@ mod tests {
     #[test]
     fn the_pool_is_bounded() {
         let mut pool = BufferPool::new();
-        let lent: Vec<ConnBuffers> = (0..CONN_BUFFERS_POOLED_PER_CORE_MAX + 10).map(|_| pool.lend()).collect();
+        let lent: Vec<Box<ConnBuffers>> = (0..CONN_BUFFERS_POOLED_PER_CORE_MAX + 10).map(|_| pool.lend()).collect();
         for buffers in lent {
             pool.give_back(buffers);
         }

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, encode_request};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
@@ -382,6 +382,16 @@ impl Response {
     }
 }
 
+/// Where an exchange tells what it has done as it does it (cumulative for the exchange), so that
+/// an exchange dropped half-way (a run's stop) has counted it still.
+pub(crate) trait Progress {
+    /// The connection work done (connects, handshakes, reconnects) as an attempt begins:
+    /// `timings.request_bytes` is 0 (each attempt writes the request anew).
+    fn work(&self, timings: Timings);
+    /// The attempt wrote `bytes` of the request, with no connection work since it began.
+    fn written(&self, bytes: u64);
+}
+
 /// What the connection layer needs to know about one request.
 pub(crate) struct Exchange<'a> {
     pub method: &'a str,
@@ -391,37 +401,103 @@ pub(crate) struct Exchange<'a> {
     pub keep_body: bool,
 }
 
-/// A connection in use, with the core's buffers lent to it while its exchange is in flight.
+/// A connection in use, with the core's buffers lent to it while its exchange is in flight,
+/// and its host's pool (an index into [`Hosts::pools`]: no lookup by name to give it back).
+/// The socket and the buffers are boxed (each box made once, when the connection or the
+/// buffer set is): a connection moves in and out of its pool as three words, not some 200
+/// bytes copied at each take and each return.
 struct Conn {
-    io: Transport,
-    read_buf: BytesMut,
-    write_buf: BytesMut,
-    body_buf: BytesMut,
+    io: Box<Transport>,
+    host: HostId,
+    buf: Box<ConnBuffers>,
 }
 
-impl Conn {
-    fn new(io: Transport, buffers: ConnBuffers) -> Conn {
-        Conn { io, read_buf: buffers.read, write_buf: buffers.write, body_buf: buffers.body }
-    }
-
-    /// The socket, and the buffers to give back.
-    fn into_parts(self) -> (Transport, ConnBuffers) {
-        (self.io, ConnBuffers { read: self.read_buf, write: self.write_buf, body: self.body_buf })
-    }
-}
-
-/// A keep-alive connection waiting in its host's pool: the socket and since when, no buffers
-/// (96 bytes, where a connection in use is 192).
+/// A keep-alive connection waiting in its host's pool: the socket and until when it may be
+/// reused (its idle mark plus the idle timeout, made once: a comparison is all a reuse
+/// checks), no buffers (24 bytes here, and the socket's box).
 struct IdleConn {
-    io: Transport,
-    since: Instant,
+    io: Box<Transport>,
+    /// `None`: never too old (an idle timeout beyond the clock's range).
+    expires: Option<Instant>,
 }
 
-#[derive(Default)]
+/// One host's connections on this core (a host is a scheme's authority: `http://a` and
+/// `https://a` are two).
 struct HostPool {
+    tls: bool,
+    authority: Box<str>,
     next_addr: usize,
     idle: Vec<IdleConn>,
     open: usize,
+    server_name: Option<ServerName<'static>>,
+}
+
+/// A host's pool: its index in [`Hosts::pools`] (pools are never removed).
+type HostId = usize;
+
+/// The core's host pools, found by name through `by_name`, or without hashing when a request
+/// goes to the same host as the one before (`last`: a journey mostly talks to one host).
+#[derive(Default)]
+struct Hosts {
+    pools: Vec<HostPool>,
+    /// Cleartext hosts and TLS hosts by authority.
+    plain: HashMap<Box<str>, HostId>,
+    secure: HashMap<Box<str>, HostId>,
+    last: HostId,
+}
+
+impl Hosts {
+    /// The pool of `url`'s host, when it has one.
+    #[inline]
+    fn find(&mut self, url: &Url<'_>) -> Option<HostId> {
+        if let Some(pool) = self.pools.get(self.last)
+            && pool.tls == url.tls
+            && *pool.authority == *url.authority
+        {
+            return Some(self.last);
+        }
+        self.find_by_name(url)
+    }
+
+    /// [`Hosts::find`] when the request goes to another host than the one before.
+    #[inline(never)]
+    fn find_by_name(&mut self, url: &Url<'_>) -> Option<HostId> {
+        let names = if url.tls { &self.secure } else { &self.plain };
+        let id = *names.get(url.authority)?;
+        self.last = id;
+        Some(id)
+    }
+
+    /// The pool of `url`'s host, made when it has none (`server_name` is asked for then).
+    fn find_or_add(
+        &mut self,
+        url: &Url<'_>,
+        server_name: impl FnOnce() -> Result<Option<ServerName<'static>>, TripError>,
+    ) -> Result<HostId, TripError> {
+        if let Some(id) = self.find(url) {
+            return Ok(id);
+        }
+        let pool = HostPool {
+            tls: url.tls,
+            authority: url.authority.into(),
+            next_addr: 0,
+            idle: Vec::new(),
+            open: 0,
+            server_name: server_name()?,
+        };
+        let id = self.pools.len();
+        self.pools.push(pool);
+        let names = if url.tls { &mut self.secure } else { &mut self.plain };
+        names.insert(url.authority.into(), id);
+        self.last = id;
+        Ok(id)
+    }
+}
+
+/// A connection slot reserved in a host's pool, and the address to connect it to.
+struct Reserved {
+    host: HostId,
+    addr: SocketAddr,
     server_name: Option<ServerName<'static>>,
 }
 
@@ -432,7 +508,9 @@ struct Trip {
     body: Bytes,
     body_bytes: u64,
     request_bytes: u64,
-    first_byte_us: u64,
+    /// When the response's first byte arrived (`None`: a close-delimited response that was
+    /// empty).
+    first_byte: Option<Instant>,
     /// When the response's last byte arrived.
     ended: Instant,
     keep_alive: bool,
@@ -452,8 +530,7 @@ struct TripError {
 pub struct HttpClient {
     settings: Arc<HttpSettings>,
     tls: Option<Arc<ClientConfig>>,
-    plain: RefCell<HashMap<Box<str>, HostPool>>,
-    secure: RefCell<HashMap<Box<str>, HostPool>>,
+    hosts: RefCell<Hosts>,
     buffers: RefCell<BufferPool>,
     resolver: Resolver,
 }
@@ -464,8 +541,7 @@ impl HttpClient {
         HttpClient {
             settings,
             tls,
-            plain: RefCell::default(),
-            secure: RefCell::default(),
+            hosts: RefCell::default(),
             buffers: RefCell::new(BufferPool::new()),
             resolver: Resolver::default(),
         }
@@ -476,35 +552,30 @@ impl HttpClient {
         &self.settings
     }
 
-    fn pools(&self, tls: bool) -> &RefCell<HashMap<Box<str>, HostPool>> {
-        if tls { &self.secure } else { &self.plain }
-    }
-
     /// Connections currently open (idle or in use), all hosts.
     pub fn open_connections(&self) -> usize {
-        let count =
-            |pools: &RefCell<HashMap<Box<str>, HostPool>>| pools.borrow().values().map(|p| p.open).sum::<usize>();
-        count(&self.plain) + count(&self.secure)
+        self.hosts.borrow().pools.iter().map(|pool| pool.open).sum()
     }
 
     /// Closes idle connections (used when a run stops).
     pub fn close_idle(&self) {
-        for pools in [&self.plain, &self.secure] {
-            for pool in pools.borrow_mut().values_mut() {
-                pool.open -= pool.idle.len();
-                pool.idle.clear();
-            }
+        for pool in &mut self.hosts.borrow_mut().pools {
+            pool.open -= pool.idle.len();
+            pool.idle.clear();
         }
     }
 
     /// A pooled connection of `url`'s host that has been idle for less than the idle timeout
-    /// at `now`, with buffers lent to it.
-    fn take_idle(&self, url: &Url<'_>, now: Instant) -> Option<Conn> {
-        let mut pools = self.pools(url.tls).borrow_mut();
-        let pool = pools.get_mut(url.authority)?;
+    /// at `now`, and its host's pool (the caller lends it buffers).
+    #[inline(always)]
+    fn take_idle(&self, url: &Url<'_>, now: Instant) -> Option<(Box<Transport>, HostId)> {
+        let mut hosts = self.hosts.borrow_mut();
+        let host = hosts.find(url)?;
+        let pool = &mut hosts.pools[host];
         while let Some(idle) = pool.idle.pop() {
-            if now.saturating_duration_since(idle.since) < self.settings.idle_timeout {
-                return Some(Conn::new(idle.io, self.buffers.borrow_mut().lend()));
+            // Idle for less than the idle timeout (`None`: a timeout beyond the clock's range).
+            if idle.expires.is_none_or(|expires| now < expires) {
+                return Some((idle.io, host));
             }
             pool.open -= 1;
         }
@@ -512,38 +583,36 @@ impl HttpClient {
     }
 
     /// Puts a reusable connection back in its host's pool, idle since `now`.
-    fn keep(&self, url: &Url<'_>, conn: Conn, now: Instant) {
-        let (io, buffers) = conn.into_parts();
-        self.buffers.borrow_mut().give_back(buffers);
-        if let Some(pool) = self.pools(url.tls).borrow_mut().get_mut(url.authority) {
-            pool.idle.push(IdleConn { io, since: now });
-        }
+    #[inline(always)]
+    fn keep(&self, conn: Conn, now: Instant) {
+        let Conn { io, host, buf } = conn;
+        self.buffers.borrow_mut().give_back(buf);
+        let expires = now.checked_add(self.settings.idle_timeout);
+        self.hosts.borrow_mut().pools[host].idle.push(IdleConn { io, expires });
     }
 
-    /// Counts a connection of `url`'s host as closed (its slot is free for a new one).
-    fn closed(&self, url: &Url<'_>) {
-        if let Some(pool) = self.pools(url.tls).borrow_mut().get_mut(url.authority) {
-            pool.open -= 1;
-        }
+    /// Counts a connection of pool `host` as closed (its slot is free for a new one).
+    fn closed(&self, host: HostId) {
+        self.hosts.borrow_mut().pools[host].open -= 1;
     }
 
-    /// Closes a connection that cannot be reused, keeping its buffers for the next exchange.
+    /// Closes a connection that cannot be reused, keeping its buffers for the next exchange,
+    /// and frees its slot.
     fn recycle(&self, conn: Conn) {
-        self.buffers.borrow_mut().give_back(conn.into_parts().1);
+        self.closed(conn.host);
+        self.buffers.borrow_mut().give_back(conn.buf);
     }
 
     /// Reserves a connection slot and picks one of the host's addresses (resolved by the caller).
-    fn reserve(&self, url: &Url<'_>, addrs: &Addrs) -> Result<(SocketAddr, Option<ServerName<'static>>), TripError> {
-        let mut pools = self.pools(url.tls).borrow_mut();
-        if !pools.contains_key(url.authority) {
-            let server_name = if url.tls {
-                Some(super::tls::server_name(url.host).map_err(|e| trip(ErrorKind::Tls, e.to_string()))?)
-            } else {
-                None
-            };
-            pools.insert(url.authority.into(), HostPool { server_name, ..HostPool::default() });
-        }
-        let pool = pools.get_mut(url.authority).expect("inserted above");
+    fn reserve(&self, url: &Url<'_>, addrs: &Addrs) -> Result<Reserved, TripError> {
+        let mut hosts = self.hosts.borrow_mut();
+        let host = hosts.find_or_add(url, || {
+            if !url.tls {
+                return Ok(None);
+            }
+            super::tls::server_name(url.host).map(Some).map_err(|e| trip(ErrorKind::Tls, e.to_string()))
+        })?;
+        let pool = &mut hosts.pools[host];
         if pool.open >= self.settings.connections_per_host_max {
             return Err(trip(
                 ErrorKind::NoConnection,
@@ -556,7 +625,7 @@ impl HttpClient {
         pool.open += 1;
         let addr = addrs[pool.next_addr % addrs.len()];
         pool.next_addr = pool.next_addr.wrapping_add(1);
-        Ok((addr, pool.server_name.clone()))
+        Ok(Reserved { host, addr, server_name: pool.server_name.clone() })
     }
 
     /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
@@ -564,7 +633,7 @@ impl HttpClient {
     pub(crate) async fn connect_dedicated(&self, url: &Url<'_>) -> Result<(Transport, Timings), HttpError> {
         let mut timings = Timings::default();
         match Box::pin(self.connect(url, &mut timings)).await {
-            Ok(conn) => Ok((conn.io, timings)),
+            Ok(conn) => Ok((*conn.io, timings)),
             // Nothing was written: the upgrade request never reached a server.
             Err(err) => Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
         }
@@ -572,7 +641,10 @@ impl HttpClient {
 
     /// Gives back the slot of a connection opened by [`HttpClient::connect_dedicated`].
     pub(crate) fn release_dedicated(&self, url: &Url<'_>) {
-        self.closed(url);
+        let host = self.hosts.borrow_mut().find(url);
+        if let Some(host) = host {
+            self.closed(host);
+        }
     }
 
     async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
@@ -584,10 +656,11 @@ impl HttpClient {
             .await
             .map_err(|message| trip(ErrorKind::Dns, message.to_string()))?;
         timings.dns_us = lookup.map(micros);
-        let (addr, server_name) = self.reserve(url, &addrs)?;
-        let result = self.connect_reserved(url, addr, server_name, timings).await;
+        let reserved = self.reserve(url, &addrs)?;
+        let host = reserved.host;
+        let result = self.connect_reserved(url, reserved, timings).await;
         if result.is_err() {
-            self.closed(url);
+            self.closed(host);
         }
         result
     }
@@ -595,10 +668,10 @@ impl HttpClient {
     async fn connect_reserved(
         &self,
         url: &Url<'_>,
-        addr: SocketAddr,
-        server_name: Option<ServerName<'static>>,
+        reserved: Reserved,
         timings: &mut Timings,
     ) -> Result<Conn, TripError> {
+        let Reserved { host, addr, server_name } = reserved;
         let timeout = self.settings.connect_timeout;
         let started = Instant::now();
         timings.connects += 1;
@@ -659,7 +732,7 @@ impl HttpClient {
                 Transport::Tls(Box::new(stream))
             }
         };
-        Ok(Conn::new(io, self.buffers.borrow_mut().lend()))
+        Ok(Conn { io: Box::new(io), host, buf: self.buffers.borrow_mut().lend() })
     }
 
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
@@ -672,7 +745,7 @@ impl HttpClient {
     pub(crate) async fn exchange(
         &self,
         request: &Exchange<'_>,
-        progress: &dyn Fn(Timings),
+        progress: &impl Progress,
     ) -> Result<Response, HttpError> {
         // Two clock reads on a reused connection whose response comes in one read: the start
         // (also the idle check's and the timeout's reference) and the read's return (the first
@@ -685,13 +758,13 @@ impl HttpClient {
             let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
                 // A non-idempotent request cannot be retried once written: check first that the
                 // server has not closed the pooled connection, and replace it if it has.
-                Some(conn) if !idempotent && conn.io.peer_closed() => {
-                    self.closed(&request.url);
+                Some((io, host)) if !idempotent && io.peer_closed() => {
+                    self.closed(host);
                     timings.reconnects += 1;
                     attempt_started = Instant::now();
                     continue;
                 }
-                Some(conn) => (conn, true),
+                Some((io, host)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
                 // Connecting is rare and its future is large (TLS handshake state): boxing it
                 // keeps every request's future small, so polling it moves less memory.
                 None => match Box::pin(self.connect(&request.url, &mut timings)).await {
@@ -704,42 +777,46 @@ impl HttpClient {
             // pooled connection has nothing to tell yet.
             timings.request_bytes = 0;
             if timings != Timings::default() {
-                progress(timings);
+                progress.work(timings);
             }
             let trip_started = if reused { attempt_started } else { Instant::now() };
             let written = Cell::new(0u64);
-            let told = timings;
             let on_written = |bytes: u64| {
                 written.set(bytes);
-                progress(Timings { request_bytes: bytes, ..told });
+                progress.written(bytes);
             };
             let timeout = self.settings.request_timeout;
-            let outcome = crate::driver::timeout_at(
-                trip_started + timeout,
-                self.round_trip(&mut conn, request, trip_started, &on_written),
-            )
-            .await;
+            let deadline = trip_started + timeout;
+            let outcome = crate::driver::timeout_at(deadline, self.round_trip(&mut conn, request, &on_written)).await;
             // What was written counts as sent, whatever comes of the request.
             timings.request_bytes = written.get();
             match outcome {
                 Err(_) => {
-                    self.closed(&request.url);
+                    self.closed(conn.host);
                     return Err(timed_out(request, timeout, timings));
                 }
                 Ok(Ok(trip)) => {
                     let ended = trip.ended;
                     // The timer fires on a millisecond tick: a response completed after the
                     // limit but before the tick is still too late.
-                    let late = ended > trip_started + timeout;
-                    if trip.keep_alive && conn.read_buf.is_empty() {
-                        self.keep(&request.url, conn, ended);
+                    let late = ended > deadline;
+                    if trip.keep_alive && conn.buf.read.is_empty() {
+                        self.keep(conn, ended);
                     } else {
                         self.recycle(conn);
-                        self.closed(&request.url);
                     }
-                    timings.first_byte_us = trip.first_byte_us;
+                    let first_byte_us =
+                        trip.first_byte.map_or(0, |at| micros(at.saturating_duration_since(trip_started)));
+                    timings.first_byte_us = first_byte_us;
                     timings.request_bytes = trip.request_bytes;
-                    timings.total_us = micros(ended - started);
+                    // The same figure when the response came whole in its first read on a pooled
+                    // connection's first attempt (nearly every request under load): one
+                    // subtraction of instants, not two.
+                    timings.total_us = if trip.first_byte == Some(ended) && trip_started == started {
+                        first_byte_us
+                    } else {
+                        micros(ended - started)
+                    };
                     if late {
                         return Err(timed_out(request, timeout, timings));
                     }
@@ -747,7 +824,7 @@ impl HttpClient {
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
                 Ok(Err(err)) => {
-                    self.closed(&request.url);
+                    self.closed(conn.host);
                     if reused && err.nothing_received && idempotent && timings.reconnects == 0 {
                         timings.reconnects += 1;
                         attempt_started = Instant::now();
@@ -765,14 +842,13 @@ impl HttpClient {
         &self,
         conn: &mut Conn,
         request: &Exchange<'_>,
-        started: Instant,
         on_written: &dyn Fn(u64),
     ) -> Result<Trip, TripError> {
-        conn.body_buf.clear();
-        let mut first_byte_us = None;
+        conn.buf.body.clear();
+        let mut first_byte = None;
         let limits = &self.settings.limits;
         let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader } =
-            write_request(conn, request, limits, started, &mut first_byte_us).await?;
+            write_request(conn, request, limits, &mut first_byte).await?;
         on_written(request_bytes);
         // Made after the write (not held across it: every request's future stays smaller),
         // unless the server answered during the write and a reader has begun its response.
@@ -787,7 +863,7 @@ impl HttpClient {
             (Some(ended), _) => ended,
             // The server's answer during the write was cut short or did not parse.
             (None, Some(error)) if answer_failed => return Err(*error),
-            (None, failed) => match (read_response(conn, &mut reader, started, &mut first_byte_us).await, failed) {
+            (None, failed) => match (read_response(conn, &mut reader, &mut first_byte).await, failed) {
                 (Ok(ended), _) => ended,
                 (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
                 (Err(err), None) => return Err(err),
@@ -796,14 +872,14 @@ impl HttpClient {
         let body_bytes = reader.body_bytes();
         let (head, raw_head) = reader.take_head().expect("a complete response has a head");
         // A discarded or empty body (most responses under load) needs no split of the buffer.
-        let body = if conn.body_buf.is_empty() { Bytes::new() } else { conn.body_buf.split().freeze() };
+        let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
         Ok(Trip {
             status: head.status,
             head: raw_head,
             body,
             body_bytes,
             request_bytes,
-            first_byte_us: first_byte_us.unwrap_or(0),
+            first_byte,
             ended,
             keep_alive: head.keep_alive && whole,
             set_cookie: head.set_cookie,
@@ -851,26 +927,25 @@ async fn write_request(
     conn: &mut Conn,
     request: &Exchange<'_>,
     limits: &Limits,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
 ) -> Result<Written, TripError> {
-    conn.write_buf.clear();
+    conn.buf.write.clear();
     let head = RequestHead {
         method: request.method,
         target: request.url.target,
         host: request.url.authority,
         headers: request.headers,
     };
-    encode_request(&mut conn.write_buf, &head, request.body);
-    let buf = std::mem::take(&mut conn.write_buf);
+    encode_request(&mut conn.buf.write, &head, request.body);
+    let buf = std::mem::take(&mut conn.buf.write);
     let (result, written, buf) = conn.io.write_request(buf).await;
-    conn.write_buf = buf;
+    conn.buf.write = buf;
     match result {
         Ok(WriteEnd::Whole) => Ok(Written::whole(written)),
         // Rare (a large body): boxed, so that every request's future stays small.
         Ok(WriteEnd::PeerSpoke) => {
             let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-            Box::pin(write_while_answered(conn, reader, started, first_byte_us, written)).await
+            Box::pin(write_while_answered(conn, reader, first_byte, written)).await
         }
         // Not sent: a server never saw it.
         Err(err) if written == 0 => Err(send_failed(&err)),
@@ -890,14 +965,13 @@ async fn write_request(
 async fn write_while_answered(
     conn: &mut Conn,
     mut reader: Box<ResponseReader>,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
     mut written: usize,
 ) -> Result<Written, TripError> {
     loop {
-        let buf = std::mem::take(&mut conn.read_buf);
+        let buf = std::mem::take(&mut conn.buf.read);
         let (read, buf) = conn.io.read_some(buf).await;
-        conn.read_buf = buf;
+        conn.buf.read = buf;
         let stopped = Written {
             bytes: written as u64,
             whole: false,
@@ -906,7 +980,7 @@ async fn write_while_answered(
             ended: None,
             reader: None,
         };
-        let ended = match took_in(conn, &mut reader, read, started, first_byte_us) {
+        let ended = match took_in(conn, &mut reader, read, first_byte) {
             Ok(ended) => ended,
             // The bytes written still count (the caller tells them before the error).
             Err(err) => return Ok(Written { failed: Some(Box::new(err)), answer_failed: true, ..stopped }),
@@ -915,9 +989,9 @@ async fn write_while_answered(
             conn.io.stop_sending();
             return Ok(Written { ended, reader: Some(reader), ..stopped });
         }
-        let buf = std::mem::take(&mut conn.write_buf);
+        let buf = std::mem::take(&mut conn.buf.write);
         let (result, now) = conn.io.write_listening(&buf, written).await;
-        conn.write_buf = buf;
+        conn.buf.write = buf;
         written = now;
         match result {
             Ok(WriteEnd::Whole) => return Ok(Written { reader: Some(reader), ..Written::whole(written) }),
@@ -943,28 +1017,27 @@ fn send_failed(err: &io::Error) -> TripError {
 }
 
 /// Reads until `reader` has the whole response (the body into the connection's body buffer).
-/// Returns when its last byte arrived, and sets `first_byte_us` (µs after `started`) when its
+/// Returns when its last byte arrived, and sets `first_byte` to when its
 /// first did (unset: a close-delimited response that was empty): the clock is read as each
 /// read returns, so parsing the bytes is not counted in the response's time (nor read again).
 async fn read_response(
     conn: &mut Conn,
     reader: &mut ResponseReader,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
 ) -> Result<Instant, TripError> {
     // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
-    if !conn.read_buf.is_empty() {
+    if !conn.buf.read.is_empty() {
         let at = Instant::now();
-        first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+        first_byte.get_or_insert(at);
         if feed(conn, reader)? == ReadProgress::Complete {
             return Ok(at);
         }
     }
     loop {
-        let buf = std::mem::take(&mut conn.read_buf);
+        let buf = std::mem::take(&mut conn.buf.read);
         let (read, buf) = conn.io.read_some(buf).await;
-        conn.read_buf = buf;
-        if let Some(ended) = took_in(conn, reader, read, started, first_byte_us)? {
+        conn.buf.read = buf;
+        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
             return Ok(ended);
         }
     }
@@ -979,31 +1052,30 @@ fn took_in(
     conn: &mut Conn,
     reader: &mut ResponseReader,
     read: io::Result<usize>,
-    started: Instant,
-    first_byte_us: &mut Option<u64>,
+    first_byte: &mut Option<Instant>,
 ) -> Result<Option<Instant>, TripError> {
     let at = Instant::now();
     match read {
-        Ok(0) => return end_of_stream(reader, first_byte_us.is_none()).map(|()| Some(at)),
+        Ok(0) => return end_of_stream(reader, first_byte.is_none()).map(|()| Some(at)),
         Ok(_) => {}
         Err(err) => {
             let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
             return Err(TripError {
                 kind,
                 detail: format!("receive: {err}"),
-                nothing_received: first_byte_us.is_none() && kind != ErrorKind::Tls,
+                nothing_received: first_byte.is_none() && kind != ErrorKind::Tls,
                 sent: true,
             });
         }
     }
-    first_byte_us.get_or_insert_with(|| micros(at.saturating_duration_since(started)));
+    first_byte.get_or_insert(at);
     Ok((feed(conn, reader)? == ReadProgress::Complete).then_some(at))
 }
 
 /// Feeds the read buffer to `reader`.
 #[inline(always)]
 fn feed(conn: &mut Conn, reader: &mut ResponseReader) -> Result<ReadProgress, TripError> {
-    reader.feed(&mut conn.read_buf, &mut conn.body_buf).map_err(|err| codec_trip(&err))
+    reader.feed(&mut conn.buf.read, &mut conn.buf.body).map_err(|err| codec_trip(&err))
 }
 
 /// The server closed the connection: the end of a close-delimited body, or a response cut
@@ -1048,9 +1120,9 @@ pub(crate) fn io_kind(err: &io::Error) -> ErrorKind {
     }
 }
 
-/// Whole microseconds in `d`, saturating.
+/// Whole microseconds in `d`, saturating (in 64 bits: `as_micros` divides in 128).
 pub(crate) fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+    d.as_secs().checked_mul(1_000_000).and_then(|us| us.checked_add(u64::from(d.subsec_micros()))).unwrap_or(u64::MAX)
 }
 
 impl HttpError {
@@ -1068,5 +1140,53 @@ mod tests {
     fn an_idle_connection_holds_its_socket_and_a_time_only() {
         // Tens of thousands wait in the pools while their journeys think: no buffers in them.
         assert!(std::mem::size_of::<IdleConn>() <= std::mem::size_of::<Transport>() + 16);
+    }
+
+    #[test]
+    fn hosts_are_told_apart_by_scheme_and_authority() {
+        let mut hosts = Hosts::default();
+        let urls = ["http://a:1/", "https://a:1/", "http://b:1/x"].map(|url| Url::parse(url).unwrap());
+        let ids: Vec<HostId> = urls.iter().map(|url| hosts.find_or_add(url, || Ok(None)).ok().unwrap()).collect();
+        assert_eq!(ids, [0, 1, 2]);
+        // Found again in any order, the last host's shortcut included.
+        for (url, id) in urls.iter().zip(&ids).chain(urls.iter().zip(&ids).rev()).chain([(&urls[0], &0)]) {
+            assert_eq!(hosts.find(url), Some(*id), "{url:?}");
+            assert_eq!(hosts.find(url), Some(*id), "{url:?} again");
+        }
+        assert_eq!(hosts.find(&Url::parse("http://a:2/").unwrap()), None);
+        assert_eq!(hosts.find(&Url::parse("https://b:1/").unwrap()), None);
+    }
+
+    /// Tells nothing: the exchange's result is all a test reads.
+    struct Quiet;
+
+    impl Progress for Quiet {
+        fn work(&self, _: Timings) {}
+        fn written(&self, _: u64) {}
+    }
+
+    async fn get(client: &HttpClient, url: &str) -> Timings {
+        let exchange =
+            Exchange { method: "GET", url: Url::parse(url).unwrap(), headers: &[], body: b"", keep_body: false };
+        client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
+    }
+
+    #[test]
+    fn an_idle_connection_is_reused_within_the_idle_timeout_only() {
+        let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+        let url = target.url("/");
+        let settings = HttpSettings { idle_timeout: Duration::from_millis(500), ..HttpSettings::default() };
+        let client = HttpClient::new(Arc::new(settings), None);
+        let (mut runtime, _) = crate::driver::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
+        runtime.block_on(async {
+            let first = get(&client, &url).await;
+            let again = get(&client, &url).await;
+            crate::driver::sleep(Duration::from_millis(700)).await;
+            let later = get(&client, &url).await;
+            assert_eq!((first.connects, again.connects, later.connects), (1, 0, 1), "connects");
+            // The connection too old to reuse was closed and counted so.
+            assert_eq!(client.open_connections(), 1);
+        });
+        assert_eq!(target.hits(), 3);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use crate::http::client::{Exchange, Timings};
+use crate::http::client::{Exchange, Progress, Timings};
 use crate::http::fields::check_headers;
 use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
@@ -41,15 +41,13 @@ impl Ctx {
         };
         // Connection work and bytes written are counted as they happen: a request cancelled
         // at the stop (its future dropped after the last snapshot) has counted them already.
-        let counted = Cell::new(Timings::default());
-        let progress = |now: Timings| {
-            count_progress(self.shard.stats.borrow_mut().txn(txn), &counted.replace(now), &now);
-        };
-        let result = self.shard.http.exchange(&exchange, &progress).await;
+        let progress = Counting { ctx: self, txn, work: Cell::new(Timings::default()), bytes: Cell::new(0) };
+        let mut result = self.shard.http.exchange(&exchange, &progress).await;
         if let Ok(response) = &result {
             session::absorb(self, request.url, response);
         }
-        let result = self.record_exchange(request, txn, result, counted.get());
+        // Judged in place: the result (a response is some 180 bytes) is not moved about.
+        self.record_exchange(request, txn, &mut result, progress.counted());
         if self.shard.trace.is_some() {
             self.trace_exchange(request, &result);
         }
@@ -62,23 +60,23 @@ impl Ctx {
         &self,
         request: &RequestBuilder<'_>,
         txn: TxnId,
-        result: Result<Response, HttpError>,
+        result: &mut Result<Response, HttpError>,
         counted: Timings,
-    ) -> Result<Response, HttpError> {
+    ) {
         let mut stats = self.shard.stats.borrow_mut();
         stats.request_finished(txn);
         let timings = result.as_ref().map_or_else(HttpError::timings, Response::timings);
         count_progress(stats.txn(txn), &counted, &timings);
-        let result = match result {
+        match result {
             Ok(response) => {
-                record_answer(stats.txn(txn), request, &response, self.start_delay_us.get());
-                judge(&mut stats, txn, request, response)
+                record_answer(stats.txn(txn), request, response, self.start_delay_us.get());
+                if let Some(err) = judge(&mut stats, txn, request, response) {
+                    *result = Err(err);
+                }
             }
-            Err(err) => {
-                record_failure(&mut stats, txn, &err);
-                Err(err)
-            }
-        };
+            Err(err) => record_failure(&mut stats, txn, err),
+        }
+        let result = &*result;
         self.shard.record(|record| {
             let error = result.as_ref().err().filter(|e| e.kind().is_some()).map(ToString::to_string);
             record.errors.extend(error.clone());
@@ -90,7 +88,6 @@ impl Ctx {
                 transaction: stats.name(txn).to_string(),
             });
         });
-        result
     }
 
     /// A request that cannot be sent as given (a URL that does not parse, a header value with
@@ -130,6 +127,37 @@ impl Ctx {
     }
 }
 
+/// An exchange's progress, counted under its transaction as it is told: what has been counted
+/// so far (the connection work, and the bytes of the current attempt), for the next report's
+/// difference.
+struct Counting<'a> {
+    ctx: &'a Ctx,
+    txn: TxnId,
+    work: Cell<Timings>,
+    bytes: Cell<u64>,
+}
+
+impl Counting<'_> {
+    /// All that has been counted.
+    fn counted(&self) -> Timings {
+        Timings { request_bytes: self.bytes.get(), ..self.work.get() }
+    }
+}
+
+impl Progress for Counting<'_> {
+    fn work(&self, now: Timings) {
+        let before = self.counted();
+        self.work.set(now);
+        self.bytes.set(now.request_bytes);
+        count_progress(self.ctx.shard.stats.borrow_mut().txn(self.txn), &before, &now);
+    }
+
+    fn written(&self, bytes: u64) {
+        let before = self.bytes.replace(bytes);
+        self.ctx.shard.stats.borrow_mut().txn(self.txn).sent_bytes += bytes_since(before, bytes);
+    }
+}
+
 /// Records what a response tells whatever its verdict: latency (corrected by the journey's
 /// start delay in the open model), status, phases, bytes, connection work.
 fn record_answer(entry: &mut TxnStats, request: &RequestBuilder<'_>, response: &Response, delay_us: Option<u64>) {
@@ -144,15 +172,10 @@ fn record_answer(entry: &mut TxnStats, request: &RequestBuilder<'_>, response: &
     entry.body_bytes += response.body_len();
 }
 
-/// The response's verdict: accepted (a final status the request expects, or a redirect that
-/// will be followed), or a `status` error counted and sampled once.
-fn judge(
-    stats: &mut ShardStats,
-    txn: TxnId,
-    request: &RequestBuilder<'_>,
-    response: Response,
-) -> Result<Response, HttpError> {
-    let verdict = session::hop_verdict(request, &response);
+/// The response's verdict: accepted (`None`: a final status the request expects, or a
+/// redirect that will be followed), or a `status` error counted and sampled once.
+fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, response: &Response) -> Option<HttpError> {
+    let verdict = session::hop_verdict(request, response);
     let accepted = match verdict {
         Hop::Final => request.expect.contains(&response.status()),
         Hop::Followed => true,
@@ -161,7 +184,7 @@ fn judge(
     let entry = stats.txn(txn);
     if accepted {
         entry.req_ok += 1;
-        return Ok(response);
+        return None;
     }
     entry.add_error(ErrorKind::Status);
     let why = match verdict {
@@ -174,7 +197,7 @@ fn judge(
     )
     .with_status(response.status());
     stats.sample_error(ErrorKind::Status.name(), || err.to_string());
-    Err(err)
+    Some(err)
 }
 
 /// Counts a failed exchange under its kind; one that failed before a byte was written is an
@@ -193,8 +216,13 @@ fn record_failure(stats: &mut ShardStats, txn: TxnId, err: &HttpError) {
 /// from 0 when a request is retried on a new connection: both attempts' bytes were sent).
 fn count_progress(entry: &mut TxnStats, before: &Timings, now: &Timings) {
     count_connection_work(entry, before, now);
-    let written_before = if now.request_bytes >= before.request_bytes { before.request_bytes } else { 0 };
-    entry.sent_bytes += now.request_bytes - written_before;
+    entry.sent_bytes += bytes_since(before.request_bytes, now.request_bytes);
+}
+
+/// Request bytes written since a report of `before` bytes, now that `now` are: all of them when
+/// fewer (a new attempt, counting from 0 again).
+fn bytes_since(before: u64, now: u64) -> u64 {
+    if now >= before { now - before } else { now }
 }
 
 /// Counts the connection work of one request, whether it succeeded or not.
