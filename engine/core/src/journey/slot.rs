@@ -123,8 +123,13 @@ impl EntryState {
     }
 
     /// Wakes up to `count` slots waiting for a row.
+    #[inline]
     pub(crate) fn wake_row_waiters(&self, count: usize) {
         let mut waiters = self.row_waiters.borrow_mut();
+        if waiters.is_empty() {
+            // The usual case, after every journey: no slot waits for a row.
+            return;
+        }
         let keep = waiters.len().saturating_sub(count);
         for waker in waiters.drain(keep..) {
             waker.wake();
@@ -170,18 +175,26 @@ impl Future for NextRow<'_> {
     type Output = Option<Row>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Row>> {
-        let entry = self.entry;
-        let row = entry.pool.borrow_mut().checkout();
-        // Closed model: a slot the volume model no longer wants leaves. Open model: an arrival
-        // already taken still starts after the rate model ended, when a row comes back.
-        let unwanted = entry.arrivals.is_none() && (entry.stopped.get() || entry.running.get() > entry.target.get());
-        let ended = entry.pool.borrow().is_exhausted() || self.shard.stopping.get() || unwanted;
-        if row.is_some() || ended {
+        if let Some(row) = take_row(self.shard, self.entry) {
             return Poll::Ready(row);
         }
         self.entry.row_waiters.borrow_mut().push(cx.waker().clone());
         Poll::Pending
     }
+}
+
+/// A row now (`Some(Some(row))`), the end of the slot (`Some(None)`: the pool is exhausted,
+/// the run stops, or a closed model's slot is no longer wanted), or `None`: wait for a check-in.
+fn take_row(shard: &Shard, entry: &EntryState) -> Option<Option<Row>> {
+    let row = entry.pool.borrow_mut().checkout();
+    if row.is_some() {
+        return Some(row);
+    }
+    // Closed model: a slot the volume model no longer wants leaves. Open model: an arrival
+    // already taken still starts after the rate model ended, when a row comes back.
+    let unwanted = entry.arrivals.is_none() && (entry.stopped.get() || entry.running.get() > entry.target.get());
+    let ended = entry.pool.borrow().is_exhausted() || shard.stopping.get() || unwanted;
+    ended.then_some(None)
 }
 
 /// What a journey slot needs: its core and its entry.
@@ -216,7 +229,12 @@ where
     // `let … else`, not `while let`: the matched value would stay in the future beside its
     // parts for the whole journey.
     loop {
-        let Some((intended, row)) = next_start(&shard, &entry).await else { break };
+        // Closed model with a row free: decided here, without an `async fn`'s state machine.
+        let start = match start_now(&shard, &entry) {
+            Some(start) => start,
+            None => next_start(&shard, &entry).await,
+        };
+        let Some((intended, row)) = start else { break };
         ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
         ctx.begin_run();
         count_start(&shard, &entry, intended.is_some());
@@ -237,7 +255,9 @@ where
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
-        backoff.after(failed_at_once(&result, || began.elapsed(), waited), waited).await;
+        if let Some(pause) = backoff.pause_after(failed_at_once(&result, || began.elapsed(), waited), waited) {
+            sleep(pause).await;
+        }
     }
     entry.running.set(entry.running.get() - 1);
 }
@@ -247,25 +267,49 @@ where
 async fn next_start(shard: &Shard, entry: &EntryState) -> Option<(Option<Instant>, Row)> {
     let intended = match &entry.arrivals {
         Some(source) => Some(NextArrival { shard, entry, source: &**source, waiting: false }.await?),
-        None => {
-            let unwanted = shard.stopping.get() || entry.stopped.get() || entry.running.get() > entry.target.get();
-            if unwanted || (!entry.restarts && entry.started.get() >= entry.target.get()) {
-                return None;
-            }
-            None
-        }
+        None if closed_slot_leaves(shard, entry) => return None,
+        None => None,
     };
     let Some(row) = (NextRow { shard, entry }).await else {
-        if entry.pool.borrow().is_exhausted() {
-            entry.exhausted.set(true);
-        }
-        if let (Some(source), Some(_)) = (&entry.arrivals, intended) {
-            // The arrival taken from the queue never started.
-            source.missed(&mut shard.stats.borrow_mut().journeys);
-        }
+        no_row(shard, entry, intended);
         return None;
     };
     Some((intended, row))
+}
+
+/// [`next_start`] when it needs no waiting: a closed model's slot that leaves, or finds a row
+/// free (every journey of a recyclable or single-use pool, unless all its rows are out).
+/// `None`: the open model, or no row free yet (`next_start` waits).
+fn start_now(shard: &Shard, entry: &EntryState) -> Option<Option<(Option<Instant>, Row)>> {
+    if entry.arrivals.is_some() {
+        return None;
+    }
+    if closed_slot_leaves(shard, entry) {
+        return Some(None);
+    }
+    let Some(row) = take_row(shard, entry)? else {
+        no_row(shard, entry, None);
+        return Some(None);
+    };
+    Some(Some((None, row)))
+}
+
+/// Closed model: the slot leaves (the run stops, the model ended or wants fewer slots, or a
+/// one-shot model started its journeys).
+fn closed_slot_leaves(shard: &Shard, entry: &EntryState) -> bool {
+    let unwanted = shard.stopping.get() || entry.stopped.get() || entry.running.get() > entry.target.get();
+    unwanted || (!entry.restarts && entry.started.get() >= entry.target.get())
+}
+
+/// The slot leaves without a row: an exhausted pool ends the entry; an arrival taken from the
+/// queue (`intended`) never started.
+fn no_row(shard: &Shard, entry: &EntryState, intended: Option<Instant>) {
+    if entry.pool.borrow().is_exhausted() {
+        entry.exhausted.set(true);
+    }
+    if let (Some(source), Some(_)) = (&entry.arrivals, intended) {
+        source.missed(&mut shard.stats.borrow_mut().journeys);
+    }
 }
 
 /// Counts a journey starting (and the arrival it serves, open model).
@@ -287,22 +331,21 @@ struct Backoff {
 }
 
 impl Backoff {
-    /// After a journey: an immediate failure sleeps (1 ms, doubling to 100 ms); any other
-    /// outcome resets the pause, and a journey that never waited lets the runtime turn once, so
-    /// that no journey, however quick, can keep the core from its other tasks.
-    async fn after(&mut self, failed_at_once: bool, waited: bool) {
+    /// The sleep after a journey, if any: an immediate failure sleeps (1 ms, doubling to
+    /// 100 ms); any other outcome resets the pause, and a journey that never waited lets the
+    /// runtime turn once (a zero sleep), so that no journey, however quick, can keep the core
+    /// from its other tasks. A journey that waited and did not fail at once (the usual one)
+    /// goes on without a sleep. A plain function: no `async fn` state per journey.
+    fn pause_after(&mut self, failed_at_once: bool, waited: bool) -> Option<Duration> {
         if failed_at_once {
             let pause = self.next.unwrap_or(FAILURE_BACKOFF_MIN);
             self.next = Some((pause * 2).min(FAILURE_BACKOFF_MAX));
-            sleep(pause).await;
-            return;
+            return Some(pause);
         }
         self.next = None;
-        if !waited {
-            // A timer, not a mere yield: the runtime fires timers (the core's tick, its stop)
-            // only when no task is ready to run, so a task that re-queues itself is not enough.
-            sleep(Duration::ZERO).await;
-        }
+        // A timer, not a mere yield: the runtime fires timers (the core's tick, its stop) only
+        // when no task is ready to run, so a task that re-queues itself is not enough.
+        (!waited).then_some(Duration::ZERO)
     }
 }
 
@@ -368,5 +411,20 @@ mod tests {
         let own = || -> JourneyResult { Err(JourneyError::msg("check failed")) };
         assert!(failed_at_once(&own(), || quick, false), "failed without waiting on anything");
         assert!(!failed_at_once(&own(), || quick, true), "failed after a response arrived");
+    }
+
+    /// Immediate failures back off 1, 2, 4 … 100 ms; anything else resets the pause; a journey
+    /// that never waited still lets the runtime turn (a zero sleep); the usual journey (it
+    /// waited, it did not fail at once) goes on with no sleep at all.
+    #[test]
+    fn the_pause_after_a_journey() {
+        let mut backoff = Backoff::default();
+        assert_eq!(backoff.pause_after(false, true), None, "a journey that waited goes on");
+        assert_eq!(backoff.pause_after(false, false), Some(Duration::ZERO), "one that never waited yields");
+        let pauses: Vec<_> = (0..9).map(|_| backoff.pause_after(true, true).unwrap()).collect();
+        assert_eq!(pauses[..3], [FAILURE_BACKOFF_MIN, FAILURE_BACKOFF_MIN * 2, FAILURE_BACKOFF_MIN * 4]);
+        assert_eq!(pauses[8], FAILURE_BACKOFF_MAX, "{pauses:?}");
+        assert_eq!(backoff.pause_after(false, true), None);
+        assert_eq!(backoff.pause_after(true, true), Some(FAILURE_BACKOFF_MIN), "reset by a journey that did not fail");
     }
 }
