@@ -106,28 +106,31 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 impl Future for Sleep {
     type Output = ();
 
-    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.done {
             return Poll::Ready(());
         }
-        let Some((slot, epoch)) = this.armed else {
-            this.arm(cx.waker());
-            return Poll::Pending;
-        };
         // A replaced waker is dropped after the borrow ends: dropping it may drop a task whose
         // own sleeps would borrow the timers again.
         let (ready, _replaced) = TIMERS.with(|timers| {
             let timers = &mut *timers.borrow_mut();
-            if epoch != timers.epoch {
+            match this.armed {
+                Some((slot, epoch)) if epoch == timers.epoch => {
+                    if !timers.deadlines.has_fired(slot) {
+                        return (false, timers.deadlines.set_waker(slot, cx.waker()));
+                    }
+                    (true, timers.deadlines.release(slot))
+                }
                 // Forgotten with an earlier runtime: nothing will wake it; end it.
-                return (true, None);
+                Some(_) => (true, None),
+                None => {
+                    let slot = timers.deadlines.insert(this.deadline, cx.waker().clone(), this.think);
+                    this.armed = Some((slot, timers.epoch));
+                    wake_driver_for(timers, this.deadline);
+                    (false, None)
+                }
             }
-            if !timers.deadlines.has_fired(slot) {
-                return (false, timers.deadlines.set_waker(slot, cx.waker()));
-            }
-            (true, timers.deadlines.release(slot))
         });
         if ready {
             this.armed = None;
@@ -135,20 +138,6 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         Poll::Pending
-    }
-}
-
-impl Sleep {
-    /// The first poll: the deadline goes into the core's timers (kept out of line, so that
-    /// the polls after it, one or two per request for a request's timeout, stay small).
-    #[inline(never)]
-    fn arm(&mut self, waker: &Waker) {
-        TIMERS.with(|timers| {
-            let timers = &mut *timers.borrow_mut();
-            let slot = timers.deadlines.insert(self.deadline, waker.clone(), self.think);
-            self.armed = Some((slot, timers.epoch));
-            wake_driver_for(timers, self.deadline);
-        });
     }
 }
 
