@@ -65,6 +65,13 @@ enum State {
     },
 }
 
+impl State {
+    /// A state of the chunked framing outside chunk data, stepped a byte at a time.
+    fn is_framing(self) -> bool {
+        !matches!(self, State::Done | State::Length { .. } | State::UntilClose | State::Data { .. })
+    }
+}
+
 impl BodyDecoder {
     /// A decoder for a body framed as `framing`.
     pub fn new(framing: BodyFraming, limits: &Limits) -> BodyDecoder {
@@ -115,6 +122,26 @@ impl BodyDecoder {
         }
     }
 
+    /// The rest of the body at once when the next `available` bytes of input hold all of it
+    /// and it is plain bytes (the common case: one read brought the whole response): how many
+    /// bytes it is (0 once done), and the decoder is done. `None`, nothing changed, for a body
+    /// not all there yet, chunked, delimited by the close, or over the limit: [`Self::decode`]
+    /// then. The same outcome as `decode` over those bytes, in a few instructions.
+    #[inline]
+    pub fn take_whole(&mut self, available: usize) -> Option<usize> {
+        match self.state {
+            State::Done => Some(0),
+            State::Length { remaining }
+                if remaining <= available as u64 && self.body_bytes + remaining <= self.body_bytes_max =>
+            {
+                self.body_bytes += remaining;
+                self.state = State::Done;
+                Some(remaining as usize)
+            }
+            _ => None,
+        }
+    }
+
     fn take_data(&mut self, available: usize, limit: u64) -> Result<usize, CodecError> {
         let take = (available as u64).min(limit) as usize;
         self.body_bytes += take as u64;
@@ -153,21 +180,57 @@ impl BodyDecoder {
                     self.state = if left == 0 { State::DataCr } else { State::Data { remaining: left } };
                     return Ok(BodyStep { consumed: at + take, data: Some(at..at + take), done: false });
                 }
-                _ => {
-                    self.state = self.framing_byte(input[at])?;
-                    at += 1;
+                // A run of framing bytes (a chunk-size line, the CRLF after a chunk, trailers)
+                // stepped through in a local state, written back once at its end.
+                framing => {
+                    let mut state = framing;
+                    loop {
+                        let (next, used) = self.framing_step(state, &input[at..]);
+                        match next {
+                            Ok(next) => state = next,
+                            Err(err) => {
+                                self.state = state;
+                                return Err(err);
+                            }
+                        }
+                        at += used;
+                        if at == input.len() || !state.is_framing() {
+                            break;
+                        }
+                    }
+                    self.state = state;
                 }
             }
         }
     }
 
+    /// Advances the chunked framing over the start of `rest` (not empty): the state after it
+    /// and the bytes it used. The common lines are taken whole (a chunk-size line of plain hex
+    /// digits, the CRLF after a chunk's data), ending in the state the bytes one at a time
+    /// would reach; anything else goes a byte at a time.
+    #[inline(always)]
+    fn framing_step(&self, state: State, rest: &[u8]) -> (Result<State, CodecError>, usize) {
+        match state {
+            State::Size { size: 0, digits: 0, line: 0 } => {
+                if let Some((size, used)) = plain_size_line(rest, self.line_bytes_max) {
+                    // The line's LF, as the byte machine takes it (the size's limit checked).
+                    return (self.framing_byte(State::SizeLf { size }, b'\n'), used);
+                }
+            }
+            State::DataCr if rest.starts_with(b"\r\n") => return (Ok(State::Size { size: 0, digits: 0, line: 0 }), 2),
+            _ => {}
+        }
+        (self.framing_byte(state, rest[0]), 1)
+    }
+
     /// Advances the chunked framing by one byte outside chunk data.
-    fn framing_byte(&self, byte: u8) -> Result<State, CodecError> {
+    #[inline(always)]
+    fn framing_byte(&self, state: State, byte: u8) -> Result<State, CodecError> {
         let line_max = self.line_bytes_max;
         let too_long = |line: usize| {
             if line >= line_max { Err(CodecError::BadChunk { what: "chunk-size line too long" }) } else { Ok(()) }
         };
-        Ok(match self.state {
+        Ok(match state {
             State::Size { size, digits, line } => {
                 too_long(line)?;
                 if let Some(value) = hex_value(byte) {
@@ -246,6 +309,18 @@ impl BodyDecoder {
     }
 }
 
+/// A chunk-size line of 1 to 15 hex digits and CRLF (no extension) at the start of `rest`,
+/// shorter than `line_max`: the size and the line's length; `None` for any other line, or one
+/// not all there (the byte machine reads it then, and says what is wrong with it).
+fn plain_size_line(rest: &[u8], line_max: usize) -> Option<(u64, usize)> {
+    let digits = rest.iter().take(16).take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 || digits > 15 || digits >= line_max || rest.get(digits..digits + 2) != Some(b"\r\n") {
+        return None;
+    }
+    let size = rest[..digits].iter().fold(0u64, |size, &b| size * 16 + u64::from(hex_value(b).unwrap_or(0)));
+    Some((size, digits + 2))
+}
+
 fn hex_value(byte: u8) -> Option<u8> {
     match byte {
         b'0'..=b'9' => Some(byte - b'0'),
@@ -315,6 +390,117 @@ mod tests {
     fn length_stops_at_the_end() {
         let (body, used) = decode_all(BodyFraming::Length(3), &Limits::DEFAULT, b"abcdef").unwrap().unwrap();
         assert_eq!((body.as_slice(), used), (&b"abc"[..], 3));
+    }
+
+    /// The chunked body in `input` fed to a decoder one byte at a time: the byte machine
+    /// alone, none of the whole-line steps (they need more than one byte).
+    fn byte_by_byte(limits: &Limits, input: &[u8]) -> Result<Option<(Vec<u8>, usize)>, CodecError> {
+        let mut decoder = BodyDecoder::new(BodyFraming::Chunked, limits);
+        let mut body = Vec::new();
+        for at in 0..input.len() {
+            let step = decoder.decode(&input[at..at + 1])?;
+            if let Some(range) = step.data {
+                body.extend_from_slice(&input[at + range.start..at + range.end]);
+            }
+            if step.done {
+                return Ok(Some((body, at + step.consumed)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Pieces of chunked bodies, right and wrong, to be strung together.
+    fn chunked_piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            // A size line: 0 to 17 hex digits (any case), maybe an extension, an ending.
+            (
+                proptest::collection::vec(proptest::sample::select(&b"0123456789abcdefABCDEFg"[..]), 0..18),
+                proptest::sample::select(&["", ";x=y", " ", "\t;a"][..]),
+                proptest::sample::select(&["\r\n", "\n", "\r", "\rx", ""][..]),
+            )
+                .prop_map(|(digits, ext, end)| [&digits[..], ext.as_bytes(), end.as_bytes()].concat()),
+            // Data, and what follows a chunk's data.
+            proptest::collection::vec(any::<u8>(), 0..20),
+            proptest::sample::select(&["\r\n", "\r", "\n", "x\n", "0\r\n\r\n", "0\r\nT: 1\r\n\r\n"][..])
+                .prop_map(|s| s.as_bytes().to_vec()),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Issue 15's whole-line steps (a plain chunk-size line, a chunk's CRLF) read any
+        /// chunked body as the byte machine does: the same body, end and error.
+        #[test]
+        fn whole_lines_read_as_byte_by_byte(
+            pieces in proptest::collection::vec(chunked_piece(), 0..12),
+            line_max in 1usize..24,
+            body_max in 0u64..80,
+        ) {
+            let input = pieces.concat();
+            let limits = Limits { chunk_line_bytes_max: line_max, body_bytes_max: body_max, ..Limits::DEFAULT };
+            proptest::prop_assert_eq!(
+                decode_all(BodyFraming::Chunked, &limits, &input),
+                byte_by_byte(&limits, &input),
+                "{:?}", String::from_utf8_lossy(&input)
+            );
+        }
+
+        /// Generated bodies that are right: sizes that match their data, at every limit.
+        #[test]
+        fn valid_chunked_bodies_read_as_byte_by_byte(
+            chunks in proptest::collection::vec((proptest::collection::vec(proptest::prelude::any::<u8>(), 1..40), proptest::prelude::any::<bool>()), 0..6),
+            line_max in 1usize..8,
+            body_max in 0u64..200,
+        ) {
+            let mut input = Vec::new();
+            for (data, upper) in &chunks {
+                let size = if *upper { format!("{:X}", data.len()) } else { format!("{:x}", data.len()) };
+                input.extend_from_slice(format!("{size}\r\n").as_bytes());
+                input.extend_from_slice(data);
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend_from_slice(b"0\r\n\r\nNEXT");
+            let limits = Limits { chunk_line_bytes_max: line_max, body_bytes_max: body_max, ..Limits::DEFAULT };
+            proptest::prop_assert_eq!(decode_all(BodyFraming::Chunked, &limits, &input), byte_by_byte(&limits, &input));
+        }
+
+        /// `take_whole` (issue 15's straight path) ends where `decode` ends, with the same body
+        /// count, or declines and leaves the decoder as it was: any length, limit and input,
+        /// part of the body already read or not.
+        #[test]
+        fn take_whole_agrees_with_decode(
+            length in 0u64..40,
+            limit in 0u64..40,
+            read_first in 0usize..40,
+            available in 0usize..60,
+        ) {
+            let limits = Limits { body_bytes_max: limit, ..Limits::DEFAULT };
+            let input = vec![b'x'; available];
+            let mut whole = BodyDecoder::new(BodyFraming::Length(length), &limits);
+            // Part of the body read by earlier steps.
+            let first = whole.decode(&vec![b'x'; read_first]);
+            let mut stepped = whole.clone();
+            match whole.take_whole(available) {
+                Some(len) => {
+                    proptest::prop_assert!(first.is_ok());
+                    let step = stepped.decode(&input).unwrap();
+                    proptest::prop_assert_eq!((step.consumed, step.done), (len, true));
+                    proptest::prop_assert_eq!(step.data.map_or(0, |range| range.len()), len);
+                    proptest::prop_assert_eq!(whole.body_bytes(), stepped.body_bytes());
+                    proptest::prop_assert!(whole.is_done());
+                }
+                None => {
+                    proptest::prop_assert_eq!(whole.state, stepped.state);
+                    proptest::prop_assert_eq!(whole.body_bytes(), stepped.body_bytes());
+                    // Declined: the body is not all there (or is over the limit), so decode
+                    // does not end it either.
+                    let ended = stepped.decode(&input).is_ok_and(|step| step.done);
+                    proptest::prop_assert!(!ended);
+                }
+            }
+        }
     }
 
     #[test]

@@ -52,31 +52,26 @@ impl ResponseReader {
 
     /// Consumes what it can from `input`.
     pub fn feed(&mut self, input: &mut BytesMut, body: &mut BytesMut) -> Result<ReadProgress, CodecError> {
-        while self.head.is_none() {
-            // Interim heads are consumed as they complete: each byte is parsed once, and only
-            // one head is ever buffered, however many `100 Continue` a server sends.
-            let head = match parse_head_step(input, &self.limits, self.request_was_head)? {
+        let decoder = match &mut self.decoder {
+            Some(decoder) => decoder,
+            None => match self.read_head(input)? {
+                Some(decoder) => self.decoder.insert(decoder),
                 None => return Ok(ReadProgress::NeedMore),
-                Some(HeadStep::Interim { len }) => {
-                    input.advance(len);
-                    self.interim_count += 1;
-                    if self.interim_count > INTERIM_RESPONSES_MAX {
-                        return Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX });
-                    }
-                    continue;
-                }
-                Some(HeadStep::Final(head)) => ResponseHead { interim_count: self.interim_count, ..head },
-            };
-            if head.folded {
-                crate::head::unfold(&mut input[..head.head_len]);
+            },
+        };
+        // The body all there, as plain bytes (most responses: one read brought them all):
+        // taken in one step, without the decoder's loop.
+        if let Some(len) = decoder.take_whole(input.len()) {
+            if self.keep_body {
+                body.extend_from_slice(&input[..len]);
             }
-            let raw = input.split_to(head.head_len).freeze();
-            let decoder = BodyDecoder::new(head.framing, &self.limits);
-            decoder.check_declared()?;
-            self.head = Some((head, raw));
-            self.decoder = Some(decoder);
+            if len == input.len() {
+                input.clear(); // nothing left: cheaper than moving the start past it
+            } else {
+                input.advance(len);
+            }
+            return Ok(ReadProgress::Complete);
         }
-        let decoder = self.decoder.as_mut().expect("decoder set with head");
         loop {
             let step = decoder.decode(input)?;
             if let Some(range) = &step.data
@@ -91,6 +86,36 @@ impl ResponseReader {
             if input.is_empty() || step.consumed == 0 {
                 return Ok(ReadProgress::NeedMore);
             }
+        }
+    }
+
+    /// Takes the final head off the front of `input` once it is all there (the interim heads
+    /// before it consumed as each completes: each byte is parsed once, and only one head is
+    /// ever buffered, however many `100 Continue` a server sends), and gives the decoder of
+    /// the body after it; `None` when more bytes are needed.
+    #[inline(always)]
+    fn read_head(&mut self, input: &mut BytesMut) -> Result<Option<BodyDecoder>, CodecError> {
+        loop {
+            let head = match parse_head_step(input, &self.limits, self.request_was_head)? {
+                None => return Ok(None),
+                Some(HeadStep::Final(head)) => ResponseHead { interim_count: self.interim_count, ..head },
+                Some(HeadStep::Interim { len }) => {
+                    input.advance(len);
+                    self.interim_count += 1;
+                    if self.interim_count > INTERIM_RESPONSES_MAX {
+                        return Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX });
+                    }
+                    continue;
+                }
+            };
+            if head.folded {
+                crate::head::unfold(&mut input[..head.head_len]);
+            }
+            let raw = input.split_to(head.head_len).freeze();
+            let decoder = BodyDecoder::new(head.framing, &self.limits);
+            decoder.check_declared()?;
+            self.head = Some((head, raw));
+            return Ok(Some(decoder));
         }
     }
 
@@ -125,6 +150,58 @@ mod tests {
         }
         assert_eq!(outcome, Err(CodecError::TooManyInterim { limit: INTERIM_RESPONSES_MAX }));
         assert!(outcome.unwrap_err().is_too_large());
+    }
+
+    /// What [`read_split`] saw.
+    type Read = (ReadProgress, usize, u64, Vec<u8>, Vec<u8>);
+
+    /// Reads `bytes` fed in two pieces split at `split`: (progress, head length, body count,
+    /// body kept, bytes left for the next response), or the error.
+    fn read_split(bytes: &[u8], split: usize, limits: Limits, keep_body: bool) -> Result<Read, CodecError> {
+        let mut reader = ResponseReader::new(limits, false, keep_body);
+        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+        let mut progress = ReadProgress::NeedMore;
+        for piece in [&bytes[..split], &bytes[split..]] {
+            input.extend_from_slice(piece);
+            if progress == ReadProgress::NeedMore {
+                progress = reader.feed(&mut input, &mut body)?;
+            }
+        }
+        let head_len = reader.head().map_or(0, |(_, raw)| raw.len());
+        Ok((progress, head_len, reader.body_bytes(), body.to_vec(), input.to_vec()))
+    }
+
+    /// Issue 15's straight path (a `Content-Length` body taken whole when it is all there): at
+    /// every split, kept or counted only, the body ends where it ends and the next response's
+    /// bytes stay; a body over the limit is refused as before.
+    #[test]
+    fn a_body_all_there_is_taken_whole_at_every_split() {
+        let next = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let cases: [(&[u8], &[u8], Limits); 4] = [
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!", b"Hello, World!", Limits::DEFAULT),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b"", Limits::DEFAULT),
+            (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", b"", Limits::DEFAULT),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", b"ok", Limits { body_bytes_max: 2, ..Limits::DEFAULT }),
+        ];
+        for (response, expected, limits) in cases {
+            let head_len = response.len() - expected.len();
+            for trailing in [&b""[..], next] {
+                let bytes = [response, trailing].concat();
+                for split in 0..=bytes.len() {
+                    for keep_body in [true, false] {
+                        let read = read_split(&bytes, split, limits, keep_body).unwrap();
+                        let kept = if keep_body { expected.to_vec() } else { Vec::new() };
+                        let want = (ReadProgress::Complete, head_len, expected.len() as u64, kept, trailing.to_vec());
+                        assert_eq!(read, want, "{:?} split at {split}", String::from_utf8_lossy(&bytes));
+                    }
+                }
+            }
+        }
+        let over = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+        for split in 0..=over.len() {
+            let read = read_split(over, split, Limits { body_bytes_max: 2, ..Limits::DEFAULT }, false);
+            assert_eq!(read, Err(CodecError::BodyTooLarge { limit_bytes: 2 }), "split at {split}");
+        }
     }
 
     #[test]

@@ -530,14 +530,15 @@ mod tests {
         each_driver(|runtime| {
             runtime.block_on(async {
                 super::super::spawn(async { sleep_for(Duration::from_secs(60)).await }); // the engine's
-                super::super::spawn(async { think_for(Duration::from_millis(5)).await });
+                // Long enough that a loaded machine's 1 ms sleep below does not outlast it.
+                super::super::spawn(async { think_for(Duration::from_millis(300)).await });
                 let mut dropped = Box::pin(think_for(Duration::from_secs(60)));
                 assert!(dropped.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
                 sleep_for(Duration::from_millis(1)).await;
                 assert_eq!(thinking(), 2, "the spawned think time and the one polled");
                 drop(dropped);
                 assert_eq!(thinking(), 1, "a dropped think time leaves the count");
-                sleep_for(Duration::from_millis(20)).await;
+                sleep_for(Duration::from_millis(400)).await;
                 assert_eq!(thinking(), 0, "an ended think time leaves the count");
             });
         });
