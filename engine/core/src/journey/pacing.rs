@@ -83,29 +83,29 @@ pin_project_lite::pin_project! {
 impl<F: Future> Future for Separated<F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut stage = self.project().stage;
-        loop {
-            match stage.as_mut().project() {
-                StageProj::Block { block, started, separation } => {
-                    // No separation (an unpaced journey): no clock read, no sleep.
-                    let began = (!separation.is_zero()).then(|| *started.get_or_insert_with(Instant::now));
-                    let Poll::Ready(output) = block.poll(cx) else { return Poll::Pending };
-                    let Some(began) = began else {
-                        stage.set(Stage::Done);
-                        return Poll::Ready(output);
-                    };
-                    let sleep = crate::driver::think_until(began + *separation);
-                    stage.set(Stage::Rest { sleep, output: Some(output) });
-                }
-                StageProj::Rest { sleep, output } => {
-                    std::task::ready!(Pin::new(sleep).poll(cx));
-                    let output = output.take().expect("polled after completion");
-                    stage.set(Stage::Done);
-                    return Poll::Ready(output);
-                }
-                StageProj::Done => panic!("a paced block polled after it completed"),
+        if let StageProj::Block { block, started, separation } = stage.as_mut().project() {
+            if separation.is_zero() {
+                // No separation (an unpaced journey, every declarative one without `pace`): the
+                // block alone, polled through, with no clock read, no sleep and no change of
+                // stage (the finished block is dropped with this future).
+                return block.poll(cx);
             }
+            let began = *started.get_or_insert_with(Instant::now);
+            let Poll::Ready(output) = block.poll(cx) else { return Poll::Pending };
+            let sleep = crate::driver::think_until(began + *separation);
+            stage.set(Stage::Rest { sleep, output: Some(output) });
+        }
+        match stage.as_mut().project() {
+            StageProj::Rest { sleep, output } => {
+                std::task::ready!(Pin::new(sleep).poll(cx));
+                let output = output.take().expect("polled after completion");
+                stage.set(Stage::Done);
+                Poll::Ready(output)
+            }
+            _ => panic!("a paced block polled after it completed"),
         }
     }
 }

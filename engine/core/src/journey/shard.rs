@@ -29,9 +29,11 @@ struct TxnSlot {
 }
 
 /// Transaction names interned to ids, and their stats for the current interval.
-#[derive(Default)]
 pub(crate) struct ShardStats {
     roots: HashMap<Box<str>, TxnId>,
+    /// The id `root` found last (a transaction begun again and again, as a journey's step is,
+    /// is found by comparing its name, without hashing it); `TxnId::MAX`: none yet.
+    last_root: TxnId,
     children: Vec<HashMap<Box<str>, TxnId>>,
     txns: Vec<TxnSlot>,
     pub journeys: JourneyCounts,
@@ -43,6 +45,24 @@ pub(crate) struct ShardStats {
     pub injector: InjectorLoad,
     /// Thread CPU time and wall clock at the start of the interval.
     busy_mark: Option<(u64, Instant)>,
+}
+
+impl Default for ShardStats {
+    fn default() -> Self {
+        ShardStats {
+            roots: HashMap::default(),
+            last_root: TxnId::MAX,
+            children: Vec::new(),
+            txns: Vec::new(),
+            journeys: JourneyCounts::default(),
+            messages: HashMap::default(),
+            overflow: None,
+            sampled: Vec::new(),
+            samples: Vec::new(),
+            injector: InjectorLoad::default(),
+            busy_mark: None,
+        }
+    }
 }
 
 impl ShardStats {
@@ -68,13 +88,23 @@ impl ShardStats {
 
     /// The id of a top-level name (a journey, or a transaction outside any other).
     pub fn root(&mut self, name: &str) -> TxnId {
-        if let Some(&id) = self.roots.get(name) {
-            return id;
+        // Every id kept in `last_root` is a root's own (never the overflow row's), whose full
+        // name is the name it was found by: the same name is the same id.
+        if self.txns.get(self.last_root as usize).is_some_and(|txn| *txn.name == *name) {
+            return self.last_root;
         }
-        let id = self.add(Arc::from(name));
-        if Some(id) != self.overflow {
-            self.roots.insert(name.into(), id);
-        }
+        let id = match self.roots.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.add(Arc::from(name));
+                if Some(id) == self.overflow {
+                    return id;
+                }
+                self.roots.insert(name.into(), id);
+                id
+            }
+        };
+        self.last_root = id;
         id
     }
 
@@ -242,5 +272,45 @@ impl Shard {
         if let Some(recorder) = &self.recorder {
             add(&mut recorder.borrow_mut());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `root` answers from the last id it found when the name is the same, and from the table
+    /// otherwise: the same ids either way, whatever order names come in.
+    #[test]
+    fn roots_found_again_keep_their_ids() {
+        let mut stats = ShardStats::default();
+        let a = stats.root("a");
+        assert_eq!(stats.root("a"), a);
+        let b = stats.root("b");
+        assert_ne!(a, b);
+        assert_eq!((stats.root("a"), stats.root("b"), stats.root("b"), stats.root("a")), (a, b, b, a));
+        // A child's full name may be a root's name too: they stay two transactions.
+        let child = stats.child(a, "b");
+        assert_eq!(&**stats.name(child), "a :: b");
+        let root = stats.root("a :: b");
+        assert_ne!(root, child);
+        assert_eq!((stats.child(a, "b"), stats.root("a :: b")), (child, root));
+    }
+
+    /// Past `TRANSACTIONS_MAX` names go to the overflow row; a root named like that row keeps
+    /// its own id, also right after a name went to the overflow row.
+    #[test]
+    fn the_overflow_row_is_never_taken_for_a_root_of_the_same_name() {
+        let mut stats = ShardStats::default();
+        let named_like_it = stats.root(OVERFLOW_TXN);
+        for i in stats.txns.len()..TRANSACTIONS_MAX {
+            stats.root(&format!("t{i}"));
+        }
+        let overflow = stats.root("one too many");
+        assert_ne!(overflow, named_like_it);
+        assert_eq!(&**stats.name(overflow), OVERFLOW_TXN);
+        assert_eq!(stats.root(OVERFLOW_TXN), named_like_it);
+        assert_eq!(stats.root("another"), overflow);
+        assert_eq!(stats.root("t5"), 5);
     }
 }

@@ -70,7 +70,19 @@ impl LatencyHistogram {
     /// made at the range it needs, and made again at a wider one when a value needs it. Left to
     /// itself hdrhistogram widens its counts with `Vec::resize`, which can double their
     /// capacity: a histogram grown so from 1 to 3 buckets held 4,096 counts for 3,072 used.
+    #[inline]
     fn made_for(&mut self, max_us: u64) -> &mut Histogram<u64> {
+        // The usual case, every request: made already, at a range that holds the value.
+        if self.0.as_deref().is_some_and(|histogram| max_us <= covered_by(histogram.buckets())) {
+            return self.0.as_deref_mut().expect("made: checked above");
+        }
+        self.make_for(max_us)
+    }
+
+    /// [`Self::made_for`]'s slow path: made now, or made again at a wider range.
+    #[cold]
+    #[inline(never)]
+    fn make_for(&mut self, max_us: u64) -> &mut Histogram<u64> {
         let histogram = self.0.get_or_insert_with(|| Box::new(histogram_for(max_us)));
         if max_us > covered_by(histogram.buckets()) {
             let mut wider = histogram_for(max_us.max(histogram.max()));
@@ -127,6 +139,7 @@ impl RecordsLatency for Histogram<u64> {
 }
 
 impl RecordsLatency for LatencyHistogram {
+    #[inline]
     fn histogram_to_record(&mut self, max_us: u64) -> &mut Histogram<u64> {
         self.made_for(max_us)
     }
@@ -203,6 +216,7 @@ pub(crate) fn narrow_for(histogram: &mut LatencyHistogram, max: u64) {
 
 /// Records `value_us`, clamped to `1..=LATENCY_US_MAX` (a [`LatencyHistogram`] is made by its
 /// first value).
+#[inline]
 pub fn record_latency(histogram: &mut impl RecordsLatency, value_us: u64) {
     let value = value_us.clamp(1, LATENCY_US_MAX);
     histogram.histogram_to_record(value).record(value).expect("auto-resizing histogram accepts clamped values");
