@@ -1,6 +1,6 @@
 //! Request encoding into a caller-owned, reusable buffer (no allocation once it has grown).
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 /// What goes on the request line and in the headers. Borrowed: nothing is copied until encoding.
 #[derive(Debug, Clone, Copy)]
@@ -15,52 +15,87 @@ pub struct RequestHead<'a> {
     pub headers: &'a [(&'a str, &'a str)],
 }
 
+/// The `Host` line's end and the `User-Agent` line, sent unless the caller sets one.
+const AGENT_LINE: &[u8] = concat!("\r\nUser-Agent: mite-engine/", env!("CARGO_PKG_VERSION"), "\r\n").as_bytes();
+
 /// Appends the request head and body to `out`.
 ///
 /// `Host` always comes first. `Content-Length` is added when there is a body, or for methods
 /// that normally carry one (`POST`, `PUT`, `PATCH`), unless the caller already set it or set
 /// `Transfer-Encoding`. A `User-Agent` is added unless the caller set one.
+///
+/// The request's length is counted first and `out` grown once; the parts are then copied into
+/// place (every request is encoded, so no growth check per part).
 pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
     let mut has_length = false;
     let mut has_agent = false;
-    for (name, _) in head.headers {
+    let mut headers_len = 0;
+    for (name, value) in head.headers {
         if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
             has_length = true;
         } else if name.eq_ignore_ascii_case("user-agent") {
             has_agent = true;
         }
+        headers_len += name.len() + value.len() + ": \r\n".len();
     }
-    out.reserve(64 + head.target.len() + head.host.len() + body.len());
-    out.put_slice(head.method.as_bytes());
-    out.put_u8(b' ');
-    out.put_slice(head.target.as_bytes());
-    out.put_slice(b" HTTP/1.1\r\nHost: ");
-    out.put_slice(head.host.as_bytes());
-    out.put_slice(b"\r\n");
-    if !has_agent {
-        out.put_slice(b"User-Agent: mite-engine/");
-        out.put_slice(env!("CARGO_PKG_VERSION").as_bytes());
-        out.put_slice(b"\r\n");
-    }
-    for (name, value) in head.headers {
-        out.put_slice(name.as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(value.as_bytes());
-        out.put_slice(b"\r\n");
-    }
+    let host_line_end: &[u8] = if has_agent { b"\r\n" } else { AGENT_LINE };
     let method_has_body = matches!(head.method, "POST" | "PUT" | "PATCH");
-    if !has_length && (!body.is_empty() || method_has_body) {
-        out.put_slice(b"Content-Length: ");
-        put_decimal(out, body.len() as u64);
-        out.put_slice(b"\r\n");
+    let mut length_digits = [0u8; 20];
+    let length: &[u8] = if !has_length && (!body.is_empty() || method_has_body) {
+        decimal(&mut length_digits, body.len() as u64)
+    } else {
+        b""
+    };
+    let total = head.method.len()
+        + head.target.len()
+        + head.host.len()
+        + host_line_end.len()
+        + headers_len
+        + if length.is_empty() { 0 } else { "Content-Length: \r\n".len() + length.len() }
+        + body.len()
+        + " HTTP/1.1\r\nHost: ".len()
+        + " \r\n".len();
+    let start = out.len();
+    out.resize(start + total, 0);
+    let mut place = Place { out: &mut out[start..], at: 0 };
+    place.put(head.method.as_bytes());
+    place.put(b" ");
+    place.put(head.target.as_bytes());
+    place.put(b" HTTP/1.1\r\nHost: ");
+    place.put(head.host.as_bytes());
+    place.put(host_line_end);
+    for (name, value) in head.headers {
+        place.put(name.as_bytes());
+        place.put(b": ");
+        place.put(value.as_bytes());
+        place.put(b"\r\n");
     }
-    out.put_slice(b"\r\n");
-    out.put_slice(body);
+    if !length.is_empty() {
+        place.put(b"Content-Length: ");
+        place.put(length);
+        place.put(b"\r\n");
+    }
+    place.put(b"\r\n");
+    place.put(body);
+    debug_assert_eq!(place.at, total, "the request's length was counted as written");
 }
 
-/// Writes `n` in decimal without going through `fmt` (which would be slower on the hot path).
-fn put_decimal(out: &mut BytesMut, mut n: u64) {
-    let mut digits = [0u8; 20];
+/// The bytes of a request being copied into place, and how far it is.
+struct Place<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Place<'_> {
+    fn put(&mut self, part: &[u8]) {
+        self.out[self.at..self.at + part.len()].copy_from_slice(part);
+        self.at += part.len();
+    }
+}
+
+/// `n` in decimal, written at the end of `digits`, without going through `fmt` (which would
+/// be slower on the hot path).
+fn decimal(digits: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -70,7 +105,7 @@ fn put_decimal(out: &mut BytesMut, mut n: u64) {
             break;
         }
     }
-    out.put_slice(&digits[at..]);
+    &digits[at..]
 }
 
 #[cfg(test)]
@@ -118,9 +153,74 @@ mod tests {
     #[test]
     fn decimal_edges() {
         for n in [0u64, 9, 10, 12345, u64::MAX] {
-            let mut out = BytesMut::new();
-            put_decimal(&mut out, n);
-            assert_eq!(std::str::from_utf8(&out).unwrap(), n.to_string());
+            let mut digits = [0u8; 20];
+            assert_eq!(std::str::from_utf8(decimal(&mut digits, n)).unwrap(), n.to_string());
+        }
+    }
+
+    /// The encoder as it was before it counted the length first: the reference it is held to.
+    fn reference_encode(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
+        use bytes::BufMut;
+        let mut has_length = false;
+        let mut has_agent = false;
+        for (name, _) in head.headers {
+            if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
+                has_length = true;
+            } else if name.eq_ignore_ascii_case("user-agent") {
+                has_agent = true;
+            }
+        }
+        out.put_slice(head.method.as_bytes());
+        out.put_u8(b' ');
+        out.put_slice(head.target.as_bytes());
+        out.put_slice(b" HTTP/1.1\r\nHost: ");
+        out.put_slice(head.host.as_bytes());
+        out.put_slice(b"\r\n");
+        if !has_agent {
+            out.put_slice(b"User-Agent: mite-engine/");
+            out.put_slice(env!("CARGO_PKG_VERSION").as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        for (name, value) in head.headers {
+            out.put_slice(name.as_bytes());
+            out.put_slice(b": ");
+            out.put_slice(value.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        if !has_length && (!body.is_empty() || matches!(head.method, "POST" | "PUT" | "PATCH")) {
+            out.put_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        out.put_slice(b"\r\n");
+        out.put_slice(body);
+    }
+
+    proptest::proptest! {
+        /// Any head, any body, after what the buffer already holds: the same bytes as before.
+        #[test]
+        fn encodes_as_the_reference(
+            method in proptest::sample::select(vec!["GET", "POST", "PUT", "PATCH", "HEAD", "DELETE", "PURGE"]),
+            target in "/[a-z0-9?=&%]{0,40}",
+            host in "[a-z0-9.:]{1,30}",
+            headers in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "Accept", "content-length", "Content-Length", "user-agent", "User-Agent",
+                        "Transfer-Encoding", "X-Token", "Cookie",
+                    ]),
+                    "[ -~]{0,30}",
+                ),
+                0..5,
+            ),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            before in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
+        ) {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let head = RequestHead { method, target: &target, host: &host, headers: &headers };
+            let mut out = BytesMut::from(&before[..]);
+            let mut reference = out.clone();
+            encode_request(&mut out, &head, &body);
+            reference_encode(&mut reference, &head, &body);
+            proptest::prop_assert_eq!(&out[..], &reference[..]);
         }
     }
 }
