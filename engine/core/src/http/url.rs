@@ -244,10 +244,14 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
 /// send them: a request target is ASCII); `None` when there is nothing to encode, which is
 /// nearly always, so nothing is copied. A non-ASCII host is left as it is (its lookup fails,
 /// as a `dns` error: write its `xn--` form).
+#[inline]
 pub fn encode_non_ascii(url: &str) -> Option<String> {
-    if url.is_ascii() {
-        return None;
-    }
+    // Every request asks: the answer for an ASCII URL is inlined where it is asked.
+    if url.is_ascii() { None } else { encode_non_ascii_path(url) }
+}
+
+/// `encode_non_ascii` for a URL with a non-ASCII byte somewhere.
+fn encode_non_ascii_path(url: &str) -> Option<String> {
     let start = url.find("://").map_or(0, |i| i + 3);
     let path_at = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     let (head, rest) = url.split_at(path_at);

@@ -112,6 +112,7 @@ fn render<'a>(template: &Template, lookup: &impl Fn(&str) -> Option<&'a str>) ->
 
 impl StepOptions {
     /// True when the step uses none of these (nothing to render).
+    #[inline]
     pub fn is_plain(&self) -> bool {
         // Field by field (every request asks): a new option must be added here to compile.
         let StepOptions { cookies, follow_redirects, max_redirects, auth, json, form, query } = self;
@@ -141,6 +142,7 @@ impl StepOptions {
 
     /// Renders the templates for one request: `None` for a plain step (nothing to render or
     /// apply, nothing allocated), else boxed (a journey holds it while its request runs).
+    #[inline]
     pub fn render<'a>(
         &self,
         lookup: impl Fn(&str) -> Option<&'a str>,
@@ -148,7 +150,12 @@ impl StepOptions {
         if self.is_plain() {
             return Ok(None);
         }
-        Ok(Some(Box::new(RenderedOptions {
+        self.render_all(lookup).map(Some)
+    }
+
+    /// Renders the templates of a step that is not plain.
+    fn render_all<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Result<Box<RenderedOptions>, TemplateError> {
+        Ok(Box::new(RenderedOptions {
             cookies: render_pairs(&self.cookies, &lookup)?,
             auth: match &self.auth {
                 None => None,
@@ -157,7 +164,7 @@ impl StepOptions {
             json: self.json.as_ref().map(|j| j.render(&lookup)).transpose()?,
             form: render_pairs(&self.form, &lookup)?,
             query: render_pairs(&self.query, &lookup)?,
-        })))
+        }))
     }
 
     /// Applies the rendered options to a request.
