@@ -316,7 +316,10 @@ fn every_open_model_interval_says_its_arrivals() {
         let requested = interval["arrivals"]["requested"].as_u64();
         assert!(requested.is_some(), "an interval without arrivals: {interval}");
         let at = interval["elapsed_s"].as_f64().unwrap();
-        if (0.8..=1.5).contains(&at) {
+        // The interval ending at 1.5 s may hold the arrival due at 1.5 s itself: the core
+        // queues it when its timer rings (within 50 µs), which can be before that tick's
+        // snapshot.
+        if (0.8..1.49).contains(&at) {
             assert_eq!(requested, Some(0), "arrivals while the rate is 0, at {at} s");
         }
     }

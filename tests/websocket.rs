@@ -145,6 +145,13 @@ fn hostile(path: &str) -> (Kinds, Kinds) {
     assert_eq!(total.txn_err, JOURNEYS, "{path}");
     assert_eq!(total.requests(), target.hits(), "{path}: every handshake counted once");
     assert_eq!(target.ws_counts().handshakes, JOURNEYS, "{path}");
+    // Outside try: the close's timeout (a WebSocket error) was quoted as the first `timeout`
+    // of the requests. A request error kind's sample is one of its own.
+    for kind in ErrorKind::ALL {
+        let sampled = result.merged.error_samples.contains_key(kind.name());
+        assert_eq!(sampled, total.errors_of(kind) > 0, "{path}: {kind:?} {:?}", result.merged.error_samples);
+    }
+    assert_eq!(result.merged.error_samples.contains_key("websocket"), total.ws.error_count() > 0, "{path}");
     (kinds(|k| total.errors_of(k)), kinds(|k| total.ws.errors_of(k)))
 }
 
@@ -286,7 +293,7 @@ volume = { oneshot = 1 }
     assert!(started.elapsed() < Duration::from_secs(5), "the step waited {:?}", started.elapsed());
     let total = result.merged.total();
     assert_eq!((result.merged.journeys.failed, total.ws.errors_of(ErrorKind::Timeout)), (1, 1));
-    let sample = &result.merged.error_samples["timeout"];
+    let sample = &result.merged.error_samples["websocket"];
     assert!(
         sample.contains("no matching reply within 300ms: 1 message(s) did not match, the last text \"hello ü\""),
         "{sample}"

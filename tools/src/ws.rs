@@ -102,6 +102,9 @@ pub enum Endpoint {
     /// Set a cookie (`ws_seen=yes`) in the handshake answer, send the request's `Cookie` header
     /// as the first message, then echo.
     Cookie,
+    /// Send the request target as the upgrade carried it (path and query, bytes as received)
+    /// as the first message, then echo.
+    Target,
     /// Push `count` text messages at `rate` per second (each after a ping when `ping`), then
     /// close with 1000.
     Broadcast { rate: u32, count: u32, ping: bool },
@@ -135,6 +138,7 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
     Ok(match path {
         "/ws/echo" => Endpoint::Echo,
         "/ws/cookie" => Endpoint::Cookie,
+        "/ws/target" => Endpoint::Target,
         "/ws/broadcast" => {
             let rate = param("rate", 10)?;
             let count = param("count", 10)?;
@@ -447,10 +451,14 @@ pub(crate) mod serve {
             return;
         }
         match endpoint {
-            Endpoint::Cookie => {
-                let cookie = upgrade.cookie.clone().unwrap_or_default();
-                counters.sent(cookie.len());
-                if write(&mut stream, frame(0x81, cookie.as_bytes())).await {
+            Endpoint::Cookie | Endpoint::Target => {
+                let first = if endpoint == Endpoint::Cookie {
+                    upgrade.cookie.clone().unwrap_or_default()
+                } else {
+                    path.to_string()
+                };
+                counters.sent(first.len());
+                if write(&mut stream, frame(0x81, first.as_bytes())).await {
                     echo_loop(stream, buf, Echo::default(), &counters).await;
                 }
             }

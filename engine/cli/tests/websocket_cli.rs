@@ -55,3 +55,48 @@ fn websocket_toml_from_the_command_line() {
         "reply latencies merge as histograms"
     );
 }
+
+/// Outside try: a datapool value in a WebSocket URL went out raw (`x&evil=1/y` added a path
+/// segment and a query parameter; `ü` went out as raw UTF-8), where an HTTP step's URL encodes
+/// it. The target's `/ws/target` sends back the request target exactly as it arrived.
+#[test]
+fn websocket_url_values_are_percent_encoded_like_http_steps() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("enc.toml");
+    let arrived = "/ws/target?v=x%26evil%3D1%2Fy&raw=%C3%BC";
+    let toml = format!(
+        "name = \"wsenc\"\n[config]\nws = \"ws://127.0.0.1:1\"\n[datapools.u]\nrows = [[\"x&evil=1/y\"]]\n\
+         columns = [\"name\"]\n[websockets.q]\nurl = \"{{ws}}/ws/target?v={{name}}&raw=ü\"\n\
+         steps = [{{ receive = 1, expect = \"{arrived}\" }}]\n[[scenario]]\njourney = \"q\"\ndatapool = \"u\"\n\
+         volume = {{ constant = 1 }}\n"
+    );
+    std::fs::write(&file, toml).unwrap();
+    let ws = format!("ws={}", target.ws_url(""));
+    let out = engine(&["journey", "test", "q", "u", "--scenario", file.to_str().unwrap(), "--config", &ws]);
+    let text = support::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("received text \"{arrived}\"")), "{text}");
+}
+
+/// Outside try: `scenario check` passed a WebSocket journey whose URL could never be sent (a
+/// space in it, or an `http://` one from the config), and the run failed every journey.
+#[test]
+fn websocket_urls_are_checked_before_the_run() {
+    let scratch = Scratch::new();
+    let file = scratch.file("bad.toml");
+    let toml = "name = \"wsbad\"\n[config]\nws = \"ws://127.0.0.1:1\"\n[websockets.q]\nurl = \"{ws}/echo\"\n\
+                steps = [{ receive = 1 }]\n[[scenario]]\njourney = \"q\"\nvolume = { constant = 1 }\n";
+    std::fs::write(&file, toml).unwrap();
+    let check = |config: &str| engine(&["scenario", "check", file.to_str().unwrap(), "--config", config]);
+    assert_eq!(check("ws=ws://127.0.0.1:1").status.code(), Some(0), "a sendable URL passes");
+    let out = check("ws=http://127.0.0.1:1");
+    let text = support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("bad.toml:7: websockets.q.url") && text.contains("only ws:// and wss://"), "{text}");
+    assert!(text.contains("(from {ws} = \"http://127.0.0.1:1\")"), "{text}");
+    let out = check("ws=ws://127.0.0.1:1/a b");
+    let text = support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("must be percent-encoded"), "{text}");
+}

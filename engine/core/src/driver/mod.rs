@@ -3,6 +3,7 @@
 //! and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
 //! the only code that names the executor (monoio).
 
+mod alarm;
 mod deadlines;
 mod runtime;
 mod timer;

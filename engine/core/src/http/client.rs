@@ -605,7 +605,10 @@ impl HttpClient {
         let tcp = match crate::driver::timeout(timeout, connect_tcp(addr)).await {
             Err(_) => {
                 timings.connects_failed += 1;
-                return Err(trip(ErrorKind::Timeout, format!("connect to {addr} took longer than {timeout:?}")));
+                return Err(trip(
+                    ErrorKind::Timeout,
+                    format!("connect to {addr} took longer than {timeout:?} (--connect-timeout)"),
+                ));
             }
             Ok(Err(err)) => {
                 timings.connects_failed += 1;
@@ -636,13 +639,18 @@ impl HttpClient {
                         timings.tls_failed += 1;
                         return Err(trip(
                             ErrorKind::Timeout,
-                            format!("TLS handshake with {} timed out", url.authority),
+                            format!(
+                                "TLS handshake with {} not done within {timeout:?} of the connect (--connect-timeout \
+                                 bounds the TCP connect and the TLS handshake together)",
+                                url.authority
+                            ),
                         ));
                     }
                     Ok(Err(err)) => {
                         timings.tls_failed += 1;
                         let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
-                        return Err(trip(kind, format!("TLS handshake with {}: {err}", url.authority)));
+                        let why = super::tls::handshake_refusal(&err);
+                        return Err(trip(kind, format!("TLS handshake with {}: {why}", url.authority)));
                     }
                     Ok(Ok(stream)) => stream,
                 };

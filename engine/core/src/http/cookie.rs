@@ -91,6 +91,10 @@ pub enum Refused {
     /// `Secure` from a plain-HTTP response.
     #[error("Secure cookie set over plain http")]
     SecureFromInsecure,
+    /// From plain HTTP, a cookie that would replace or shadow a `Secure` one of the same name
+    /// (RFC 6265bis §5.7: a plain-HTTP answer cannot overwrite what HTTPS set).
+    #[error("would replace a Secure cookie of the same name, from plain http")]
+    ShadowsSecure,
 }
 
 /// A journey run's cookies.
@@ -134,6 +138,9 @@ impl Jar {
             return Err(Refused::SecureFromInsecure);
         }
         let path = parsed.path.unwrap_or_else(|| default_path(origin.target).to_string());
+        if !origin.secure && self.shadows_secure(&parsed.name, &domain, &path) {
+            return Err(Refused::ShadowsSecure);
+        }
         let mut creation = self.next_creation;
         if let Some(i) = self.cookies.iter().position(|c| c.name == parsed.name && c.domain == domain && c.path == path)
         {
@@ -162,6 +169,17 @@ impl Jar {
             creation,
         });
         Ok(Stored::Kept)
+    }
+
+    /// A stored `Secure` cookie named `name` whose domain and this one's match either way, and
+    /// whose path this one's path matches.
+    fn shadows_secure(&self, name: &str, domain: &str, path: &str) -> bool {
+        self.cookies.iter().any(|c| {
+            c.secure
+                && c.name == name
+                && (domain_match(&c.domain, domain) || domain_match(domain, &c.domain))
+                && path_match(path, &c.path)
+        })
     }
 
     /// Names and values held, in bytes.
@@ -495,6 +513,23 @@ mod tests {
         assert!(jar.cookies()[0].http_only && jar.cookies()[0].secure);
         assert_eq!(header(&jar, https("h", "/")), "s=1");
         assert_eq!(header(&jar, http("h", "/")), "");
+    }
+
+    /// Outside try: `sec=1; Secure` over https, then `sec=2` over plain http, and the next
+    /// https request sent `sec=2`. Plain http cannot replace (or shadow, on a longer path or a
+    /// parent domain) a Secure cookie; it can still set other names, and https can replace it.
+    #[test]
+    fn plain_http_cannot_replace_a_secure_cookie() {
+        let mut jar = Jar::default();
+        jar.store(https("a.h", "/"), "sec=1; Secure", NOW).unwrap();
+        assert_eq!(jar.store(http("a.h", "/"), "sec=2", NOW), Err(Refused::ShadowsSecure));
+        assert_eq!(jar.store(http("a.h", "/x/y"), "sec=3; Path=/x", NOW), Err(Refused::ShadowsSecure));
+        assert_eq!(jar.store(http("a.h", "/"), "sec=4; Domain=h", NOW), Err(Refused::ShadowsSecure));
+        assert_eq!(header(&jar, https("a.h", "/x/y")), "sec=1");
+        jar.store(http("a.h", "/"), "other=1", NOW).unwrap();
+        jar.store(http("b.h", "/"), "sec=5", NOW).unwrap();
+        jar.store(https("a.h", "/"), "sec=6", NOW).unwrap();
+        assert_eq!(header(&jar, http("a.h", "/")), "sec=6; other=1");
     }
 
     #[test]

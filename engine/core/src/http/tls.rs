@@ -145,6 +145,34 @@ fn identity_refusal(err: &rustls::Error) -> String {
     }
 }
 
+/// Why a TLS handshake failed, in the user's words where rustls's own are type names
+/// (`Other(OtherError(CaUsedAsEndEntity))`, `InvalidContentType`), with the fix.
+pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
+    use rustls::{CertificateError, Error, InvalidMessage};
+    let Some(tls) = err.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) else { return err.to_string() };
+    let trust = "give its CA with --ca FILE (or ca in the scenario's [client]), or --insecure to skip verification";
+    match tls {
+        Error::InvalidMessage(InvalidMessage::InvalidContentType) => {
+            "the server did not answer in TLS (a plain-HTTP port? use http:// for it)".into()
+        }
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            format!("the server's certificate is not signed by a trusted CA: {trust}")
+        }
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+        {
+            format!(
+                "the server's certificate is a CA certificate (CA:TRUE), which cannot identify a server: serve a \
+                 certificate issued by that CA, or --insecure to skip verification"
+            )
+        }
+        Error::InvalidCertificate(CertificateError::BadSignature) => {
+            format!("the server's certificate signature does not verify: {trust}")
+        }
+        _ => err.to_string(),
+    }
+}
+
 /// Why `path` cannot be read as a PEM file (missing, a folder), before a PEM reader turns it
 /// into an "I/O error".
 fn pem_file_problem(path: &Path) -> Option<String> {
@@ -239,5 +267,41 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use rustls::{CertificateError, Error, InvalidMessage, OtherError};
+
+    use super::*;
+
+    fn refusal(err: Error) -> String {
+        handshake_refusal(&io::Error::new(io::ErrorKind::InvalidData, err))
+    }
+
+    /// Outside try: `--ca` with a self-signed CA certificate served as the server's said
+    /// `invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))`; a redirect to https on a
+    /// plain port said `received corrupt message of type InvalidContentType`.
+    #[test]
+    fn handshake_refusals_are_worded() {
+        #[derive(Debug)]
+        struct CaUsedAsEndEntity;
+        impl std::fmt::Display for CaUsedAsEndEntity {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("CaUsedAsEndEntity")
+            }
+        }
+        impl std::error::Error for CaUsedAsEndEntity {}
+        let ca = refusal(Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(CaUsedAsEndEntity)))));
+        assert!(ca.starts_with("the server's certificate is a CA certificate") && !ca.contains("Other("), "{ca}");
+        let plain = refusal(Error::InvalidMessage(InvalidMessage::InvalidContentType));
+        assert!(plain.contains("did not answer in TLS") && plain.contains("http://"), "{plain}");
+        let unknown = refusal(Error::InvalidCertificate(CertificateError::UnknownIssuer));
+        assert!(unknown.contains("not signed by a trusted CA") && unknown.contains("--ca FILE"), "{unknown}");
+        let other = io::Error::other("connection reset");
+        assert_eq!(handshake_refusal(&other), "connection reset", "not a TLS error: as it was");
     }
 }

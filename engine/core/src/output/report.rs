@@ -117,9 +117,14 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         // Failed requests have no response time; transaction durations include failed ones.
         percentile_line(&mut out, "response time (requests answered, any status)", &total.req_us);
     }
-    if !total.req_us_corrected.is_empty() || !total.txn_us_corrected.is_empty() {
-        let h = if total.req_us_corrected.is_empty() { &total.txn_us_corrected } else { &total.req_us_corrected };
-        percentile_line(&mut out, "corrected (from intended start)", h);
+    // Each line keeps one meaning: the requests' corrected times beside their own (as the
+    // result file's `latency_us_corrected` and the thresholds read them), or, when no request
+    // was answered, the transactions' (failed ones included), named as such.
+    if !total.req_us_corrected.is_empty() {
+        percentile_line(&mut out, "corrected (requests answered, from their intended start)", &total.req_us_corrected);
+    } else if !total.txn_us_corrected.is_empty() {
+        let label = "corrected transaction times (no request answered; failed ones included, from intended start)";
+        percentile_line(&mut out, label, &total.txn_us_corrected);
     }
     journeys_lines(&mut out, merged, seconds);
     let _ = writeln!(out, "{}", connections_line(&total));
@@ -226,6 +231,12 @@ fn missed_hint(merged: &Merged) -> &'static str {
         ""
     } else if merged.injector.saturated(request_p50(&merged.total())) {
         " -- the injector was saturated and could not keep up: add cores or lower the rate"
+    } else if merged.journeys.failed * 2 >= merged.journeys.started.max(1) {
+        // Journeys that fail at once pause their slot (1 ms, doubling to 100 ms) before the
+        // next start, so a down target is not hammered: those pauses, not a slow target, keep
+        // the slots busy.
+        " -- most journeys failed, and a slot whose journey fails at once pauses (1 ms, doubling to 100 ms) \
+         before its next start: see the errors above; the missed starts are not the target's slowness"
     } else {
         " -- every journey slot (max_in_flight) was busy: the journeys took longer than max_in_flight / rate \
          (a slow or silent target, or long journeys); raise max_in_flight if the target should take more at \
@@ -475,5 +486,34 @@ mod tests {
         merged.injector.busy_percent_max = 99.0;
         let table = super::table(&merged, 2.9);
         assert!(table.contains("the injector was saturated and could not keep up"), "{table}");
+    }
+
+    /// Outside try: a refused target, rate 500/s, `max_in_flight = 2`: journeys failed in
+    /// 0.1 ms, yet the missed starts were blamed on a slow target, and `corrected (from
+    /// intended start)` showed the failed transactions' times where it otherwise shows the
+    /// requests'. The pauses after failures are named, and each corrected line says what it is.
+    #[test]
+    fn missed_starts_after_failures_and_corrected_lines_say_what_they_are() {
+        let journeys = crate::stats::JourneyCounts {
+            scheduled: 1000,
+            arrivals_started: 52,
+            missed: 948,
+            started: 52,
+            failed: 52,
+            arrivals_until_us: 2_000_000,
+            ..Default::default()
+        };
+        let mut merged = Merged { journeys, ..Merged::default() };
+        let mut txn = crate::stats::TxnStats::default();
+        crate::stats::histogram::record_latency(&mut txn.txn_us_corrected, 599_000);
+        merged.txns.insert("t".into(), txn);
+        let text = table(&merged, 2.0);
+        assert!(text.contains("most journeys failed, and a slot whose journey fails at once pauses"), "{text}");
+        assert!(!text.contains("a slow or silent target"), "{text}");
+        assert!(text.contains("corrected transaction times (no request answered; failed ones included"), "{text}");
+        crate::stats::histogram::record_latency(&mut merged.txns.get_mut("t").unwrap().req_us_corrected, 1_000);
+        let text = table(&merged, 2.0);
+        assert!(text.contains("corrected (requests answered, from their intended start)"), "{text}");
+        assert!(!text.contains("corrected transaction times"), "{text}");
     }
 }

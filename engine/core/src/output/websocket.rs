@@ -60,6 +60,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         .collect();
     if !kinds.is_empty() {
         let _ = writeln!(out, "websocket errors by kind: {}", kinds.join(", "));
+        if let Some(first) = merged.error_samples.get("websocket") {
+            let _ = writeln!(out, "  first: {}", super::report::printable(first));
+        }
     }
     out
 }
@@ -119,6 +122,10 @@ mod tests {
         let text = table(&merged, 1.0);
         assert!(text.contains("chat") && !text.contains("plain"), "{text}");
         assert!(text.contains("websocket errors by kind: ws_protocol 1"), "{text}");
+        assert!(!text.contains("first:"), "no sample, no line");
+        merged.error_samples.insert("websocket", "ws_protocol: bad \u{1b}[31mframe".into());
+        let text = table(&merged, 1.0);
+        assert!(text.contains("  first: ws_protocol: bad \\u{1b}[31mframe"), "escaped: {text}");
         let mut out = String::new();
         exposition(&mut out, &merged, |s| s.to_string());
         assert!(out.contains("mite_ws_message_sent_total{transaction=\"chat\"} 30"), "{out}");

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::driver::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
 use crate::limits::{WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX};
+use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::json_path;
 use crate::scenario::declarative::{DescribedJourney, header_problem};
@@ -119,7 +120,8 @@ impl WsJourneySpec {
     pub fn build(&self, name: &str) -> Result<WsJourney, SpecError> {
         let at = format!("websockets.{name}");
         let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.to_string()));
-        let url = template(&self.url, format!("{at}.url"))?;
+        // Values that land in the URL's path or query are percent-encoded, as in HTTP steps.
+        let url = Template::parse_url(&self.url).map_err(|e| (format!("{at}.url"), e.to_string()))?;
         if let Some(literal) = url.as_literal() {
             let lower = literal.to_ascii_lowercase();
             if !lower.starts_with("ws://") && !lower.starts_with("wss://") {
@@ -216,6 +218,21 @@ impl WsJourney {
         &self.name
     }
 
+    /// Renders the URL as the first journey would (a datapool row, the final configuration)
+    /// and checks that the handshake can be sent to it; why not otherwise, with the values.
+    pub fn check_url(&self, row: Option<&Row>, config: &Config) -> Result<(), String> {
+        let lookup = |name: &str| row.and_then(|row| row.by_name(name)).or_else(|| config.get(name));
+        let mut url = String::new();
+        self.url.render_into(&mut url, lookup).map_err(|e| e.to_string())?;
+        let Some(problem) = crate::ws::client::url_problem(&url) else { return Ok(()) };
+        let values: Vec<String> = self
+            .url
+            .variables()
+            .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
+            .collect();
+        Err(if values.is_empty() { problem } else { format!("{problem} (from {})", values.join(", ")) })
+    }
+
     /// Every template variable must resolve: an earlier capture, a datapool column, or a
     /// config key. Returns the step field and the message otherwise.
     pub fn check_variables(&self, known: impl Fn(&str) -> bool) -> Result<(), SpecError> {
@@ -268,8 +285,9 @@ impl WsJourney {
             }
             let mut ws = connect.await?;
             for _ in 0..self.repeat {
-                for step in &self.steps {
-                    if !self.step(ctx, &row, &mut ws, step, &mut captured).await? {
+                for (i, step) in self.steps.iter().enumerate() {
+                    let done = self.step(ctx, &row, &mut ws, step, &mut captured).await;
+                    if !done.map_err(|e| in_step(e, &self.name, i))? {
                         return Ok(());
                     }
                 }
@@ -301,7 +319,7 @@ impl WsJourney {
                 return Ok(());
             }
             Err(JourneyError::msg(format!(
-                "received {m:?}, expected {}",
+                "received {m}, expected {}",
                 expect
                     .as_ref()
                     .map(|e| format!("{e:?}"))
@@ -353,15 +371,24 @@ fn render(template: &Template, captured: &[(String, String)], row: &Row, ctx: &C
     Ok(out)
 }
 
+/// A step's own failure (a message that did not match, a capture) names the step; errors of
+/// the connection keep their kind and say what failed themselves.
+fn in_step(err: JourneyError, journey: &str, step: usize) -> JourneyError {
+    if err.kind().is_some() {
+        return err;
+    }
+    err.field("step", &format_args!("websockets.{journey}.steps[{step}]"))
+}
+
 fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, String)>) -> Result<(), JourneyError> {
     if step.captures.is_empty() {
         return Ok(());
     }
     let document: serde_json::Value = serde_json::from_slice(message.bytes())
-        .map_err(|e| JourneyError::msg(format!("capture: message {message:?} is not JSON: {e}")))?;
+        .map_err(|e| JourneyError::msg(format!("capture: message {message} is not JSON: {e}")))?;
     for (name, path) in &step.captures {
         let value = json_path(&document, path)
-            .ok_or_else(|| JourneyError::msg(format!("capture {name}: {} not found in {message:?}", path.join("."))))?;
+            .ok_or_else(|| JourneyError::msg(format!("capture {name}: {} not found in {message}", path.join("."))))?;
         captured.push((name.clone(), value));
     }
     Ok(())

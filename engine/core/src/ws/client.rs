@@ -234,6 +234,13 @@ impl fmt::Debug for WsMessage {
     }
 }
 
+/// As errors quote it: its kind and length, and its text when short.
+impl fmt::Display for WsMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Shown { is_text: self.text, payload: &self.data }.fmt(f)
+    }
+}
+
 /// An open connection's transport, buffers and frame reader.
 struct Conn {
     io: Transport,
@@ -294,15 +301,29 @@ pub struct WebSocket<'c> {
 
 /// `ws://` → `http://`, `wss://` → `https://`; other schemes are refused.
 fn http_form(url: &str) -> Result<String, HttpError> {
+    scheme_swapped(url).map_err(|why| HttpError::not_sent(ErrorKind::InvalidUrl, why))
+}
+
+fn scheme_swapped(url: &str) -> Result<String, String> {
     let lower = url.get(..6).map(str::to_ascii_lowercase).unwrap_or_default();
     if lower.starts_with("ws://") {
         Ok(format!("http://{}", &url[5..]))
     } else if lower.starts_with("wss://") {
         Ok(format!("https://{}", &url[6..]))
     } else {
-        let why = format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported");
-        Err(HttpError::not_sent(ErrorKind::InvalidUrl, why))
+        Err(format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported"))
     }
+}
+
+/// Why a WebSocket URL cannot be sent (its scheme, or a URL the handshake cannot carry), as
+/// the run would say it; `None` when it can. For checks before a run.
+pub(crate) fn url_problem(url: &str) -> Option<String> {
+    let http_url = match scheme_swapped(url) {
+        Ok(http_url) => http_url,
+        Err(why) => return Some(why),
+    };
+    let http_url = crate::http::url::encode_non_ascii(&http_url).unwrap_or(http_url);
+    Url::parse(&http_url).err().map(|e| e.to_string().replacen("http", "ws", 1))
 }
 
 fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), HttpError> {
@@ -352,7 +373,11 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     // A URL or header that cannot be sent (typically rendered at run time) is counted once, as
     // an attempt never sent.
     let not_sendable = |err| ctx.not_sendable("websocket", request.url, err);
-    let http_url = http_form(request.url).map_err(not_sendable)?;
+    let mut http_url = http_form(request.url).map_err(not_sendable)?;
+    // Non-ASCII in the path or query goes out percent-encoded, as for HTTP requests.
+    if let Some(encoded) = crate::http::url::encode_non_ascii(&http_url) {
+        http_url = encoded;
+    }
     let url = Url::parse(&http_url).map_err(|e| {
         not_sendable(HttpError::not_sent(ErrorKind::InvalidUrl, e.to_string().replacen("http", "ws", 1)))
     })?;
@@ -1131,7 +1156,9 @@ impl<'c> WebSocket<'c> {
 fn record_failure(shard: &Shard, txn: TxnId, kind: ErrorKind, detail: &str) {
     let mut stats = shard.stats.borrow_mut();
     stats.txn(txn).ws.add_error(kind);
-    stats.sample_error(kind.name(), || format!("websocket: {detail}"));
+    // Counted with the WebSocket errors, not the requests': its sample is kept apart, so that a
+    // request error kind's sample is one of its own.
+    stats.sample_error("websocket", || format!("{}: {detail}", kind.name()));
     shard.record(|record| record.errors.push(format!("{}: {detail}", kind.name())));
 }
 
@@ -1225,5 +1252,15 @@ mod tests {
         assert_eq!(shown(true, "x".repeat(WS_RECORDED_TEXT_BYTES_MAX).as_bytes()).len(), 256 + 19);
         assert_eq!(shown(false, b"hi"), "binary (2 bytes)");
         assert_eq!(shown(true, b"caf\xc3"), "text (4 bytes)");
+    }
+
+    /// Outside try: a step's `contains` that failed on a 1 MiB message copied the whole message
+    /// into the error (three 1 MiB lines in `journey test`, 1 MiB in the result file).
+    #[test]
+    fn errors_quote_a_message_as_the_trace_does() {
+        let long = WsMessage { data: Bytes::from("y".repeat(1 << 20)), text: true };
+        assert_eq!(long.to_string(), "text (1048576 bytes)");
+        let short = WsMessage { data: Bytes::from_static(b"abc"), text: true };
+        assert_eq!(short.to_string(), r#"text "abc" (3 bytes)"#);
     }
 }

@@ -149,6 +149,11 @@ impl Dashboard {
         file.intervals = cache.intervals.iter().cloned().collect();
         result.intervals.clear();
         let mut page = super::run_page_data(&result, &[], file.to_value());
+        // The run has not stopped: neither its data nor a report saved now may say it has.
+        let total_s = run.duration.as_secs_f64();
+        page["runs"][0]["stopped_by"] = json!("not yet (in progress)");
+        page["runs"][0]["notes"] =
+            json!([format!("in progress: the first {elapsed_s:.1} s of a {total_s:.1} s run, not its final report")]);
         page["live"] = json!({
             "finished": false,
             "tick_s": run.tick.as_secs_f64(),
@@ -234,10 +239,14 @@ mod tests {
         assert_eq!(intervals[1]["elapsed_s"], 2.0);
         assert_eq!(body["live"]["finished"], false);
         assert_eq!(body["runs"][0]["driver"], "epoll");
+        // Outside try: data and a report saved mid-run said `stopped by duration` after 1 s.
+        assert_eq!(body["runs"][0]["stopped_by"], "not yet (in progress)");
         let page = get(dashboard.addr(), "/");
         assert!(page.starts_with("HTTP/1.1 200") && page.contains("connect-src 'self'"));
         let saved = get(dashboard.addr(), "/report.html");
         assert!(saved.contains("attachment") && saved.contains("connect-src 'none'"));
+        assert!(saved.contains("in progress: the first 2.0 s of a 5.0 s run, not its final report"), "{saved}");
+        assert!(!saved.contains("\"stopped_by\":\"duration\""), "{saved}");
         assert!(get(dashboard.addr(), "/nope").starts_with("HTTP/1.1 404"));
     }
 

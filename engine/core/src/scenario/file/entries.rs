@@ -95,6 +95,15 @@ impl Entries<'_> {
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
             journey.check_variables(known).map_err(|e| self.src.error(Some(entry.span()), e.field, e.message))?;
+            let first_row = datapool.and_then(|pool| pool.shard(0, 1).checkout());
+            journey.check_url(first_row.as_ref(), self.config).map_err(|reason| {
+                let field = format!("websockets.{name}.url");
+                self.src.error(
+                    Some(entry.span()),
+                    field,
+                    format!("with the first datapool row and the final config: {reason}"),
+                )
+            })?;
         }
         Ok(())
     }
