@@ -180,7 +180,8 @@ impl Ctx {
     }
 
     /// The id of top-level transaction `name`: one this journey began lately when its name is
-    /// `name` (the table's name of a root is the name it was made for), else the table's.
+    /// `name` (the table's name of a root is the name it was made for, and the table only
+    /// grows: an id keeps its name for the run), else the table's.
     fn root(&self, stats: &mut ShardStats, name: &str) -> TxnId {
         let mut seen = self.roots_seen.get();
         if let Some(&id) = seen.iter().find(|&&id| id != TxnId::MAX && **stats.name(id) == *name) {
