@@ -31,11 +31,32 @@ impl Cli {
     /// variable it came from) and the value.
     pub fn parse_checked() -> Cli {
         let matches = Cli::command().get_matches();
-        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        if let Err(why) = cli.check(&matches, std::env::var("JOB_COMPLETION_INDEX").ok()) {
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let checked = cli
+            .read_environment(std::env::var_os(SEGMENT_VARIABLE).as_deref())
+            .and_then(|()| cli.check(&matches, std::env::var("JOB_COMPLETION_INDEX").ok()));
+        if let Err(why) = checked {
             clap::Error::raw(ErrorKind::ValueValidation, format!("{why}\n")).with_cmd(&Cli::command()).exit();
         }
         cli
+    }
+
+    /// Takes what the environment stands for, for the command that uses it and no other:
+    /// `MITE_SEGMENT` (`segment`, the variable's value) is `--segment` for a load run when the
+    /// flag is not given. Read by clap for every command, a bad `MITE_SEGMENT` failed `list`,
+    /// `compare` and every other command that takes no segment.
+    pub fn read_environment(&mut self, segment: Option<&OsStr>) -> Result<(), String> {
+        if self.command.is_some() || self.run.segment.is_some() {
+            return Ok(());
+        }
+        let Some(value) = segment else { return Ok(()) };
+        let blamed = |said: &str| {
+            let rest = said.strip_prefix("--segment").unwrap_or(said);
+            format!("{SEGMENT_VARIABLE}{rest} (the environment variable {SEGMENT_VARIABLE} stands for --segment)")
+        };
+        let text = value.to_str().ok_or_else(|| blamed(&format!("--segment {value:?}: not valid UTF-8")))?;
+        self.run.segment = Some(parse_segment(text).map_err(|why| blamed(&why))?);
+        Ok(())
     }
 
     /// What [`Cli::parse_checked`] checks past each flag's own value: the segment, and a linger
@@ -272,6 +293,10 @@ pub struct CommonArgs {
     pub phases: bool,
 }
 
+/// The environment variable that stands for `--segment` in a load run (only there: see
+/// [`Cli::read_environment`]).
+pub const SEGMENT_VARIABLE: &str = "MITE_SEGMENT";
+
 /// The main job: `mite-engine --cores N --scenario S`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -288,7 +313,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub outputs: OutputArgs,
     /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
-    #[arg(long, env = "MITE_SEGMENT", value_name = "K/N", allow_hyphen_values = true, value_parser = Worded(parse_segment))]
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true, value_parser = Worded(parse_segment))]
     pub segment: Option<(usize, usize)>,
     /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX (1 to 100000).
     #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_segments))]
@@ -377,17 +402,7 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Worded<T> {
     type Value = T;
 
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
-        self.parse_ref_(cmd, arg, value, ValueSource::CommandLine)
-    }
-
-    fn parse_ref_(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-        source: ValueSource,
-    ) -> Result<T, clap::Error> {
-        parse_worded(self.0, cmd, (arg, source), value, |_flag, why| why)
+        parse_worded(self.0, cmd, arg, value, |_flag, why| why)
     }
 }
 
@@ -401,29 +416,20 @@ impl TypedValueParser for Bounded {
     type Value = Duration;
 
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Duration, clap::Error> {
-        self.parse_ref_(cmd, arg, value, ValueSource::CommandLine)
-    }
-
-    fn parse_ref_(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-        source: ValueSource,
-    ) -> Result<Duration, clap::Error> {
         let range = self.0;
         let parse = |text: &str| range.parse(text).map_err(|e| e.to_string());
-        parse_worded(parse, cmd, (arg, source), value, |flag, why| format!("{flag} {why}"))
+        parse_worded(parse, cmd, arg, value, |flag, why| format!("{flag} {why}"))
     }
 }
 
-/// Parses a flag's value with `parse`, whose error `say` turns into the sentence shown. A
-/// value that came from the flag's environment variable (`MITE_SEGMENT` for `--segment`) is
-/// blamed on the variable, which the user may not know is set.
+/// Parses a flag's value with `parse`, whose error `say` turns into the sentence shown. No
+/// flag reads the environment through clap (which would read it for every command): a
+/// variable that stands for a flag is read by the command that uses it
+/// ([`Cli::read_environment`]).
 fn parse_worded<T>(
     parse: impl Fn(&str) -> Result<T, String>,
     cmd: &clap::Command,
-    (arg, source): (Option<&clap::Arg>, ValueSource),
+    arg: Option<&clap::Arg>,
     value: &OsStr,
     say: impl Fn(&str, String) -> String,
 ) -> Result<T, clap::Error> {
@@ -431,21 +437,11 @@ fn parse_worded<T>(
         Some(arg) => arg.get_long().map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}")),
         None => "a value".to_string(),
     };
-    let variable = arg.and_then(clap::Arg::get_env).filter(|_| source == ValueSource::EnvVariable);
-    let blamed = |said: String| match variable.map(OsStr::to_string_lossy) {
-        Some(variable) => match said.strip_prefix(flag.as_str()) {
-            Some(rest) => format!("{variable}{rest} (the environment variable {variable} stands for {flag})"),
-            None => format!("{variable} (the environment's {flag}): {said}"),
-        },
-        None => said,
-    };
     let text = value.to_str().ok_or_else(|| {
-        let said = blamed(format!("{flag} {value:?}: not valid UTF-8"));
-        clap::Error::raw(ErrorKind::InvalidUtf8, format!("{said}\n")).with_cmd(cmd)
+        clap::Error::raw(ErrorKind::InvalidUtf8, format!("{flag} {value:?}: not valid UTF-8\n")).with_cmd(cmd)
     })?;
-    parse(text).map_err(|why| {
-        clap::Error::raw(ErrorKind::ValueValidation, format!("{}\n", blamed(say(&flag, why)))).with_cmd(cmd)
-    })
+    parse(text)
+        .map_err(|why| clap::Error::raw(ErrorKind::ValueValidation, format!("{}\n", say(&flag, why))).with_cmd(cmd))
 }
 
 /// `--cores`: a count or a list, against the cores this process may run on.
@@ -654,23 +650,46 @@ mod tests {
         assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
     }
 
-    /// A value from a flag's environment variable is blamed on the variable (the outside tester
-    /// saw `MITE_SEGMENT=x` reported as `--segment "x"`, a flag never typed); the same value on
-    /// the command line is blamed on the flag.
+    /// A value from `MITE_SEGMENT` is blamed on the variable (the outside tester saw
+    /// `MITE_SEGMENT=x` reported as `--segment "x"`, a flag never typed); the flag given on the
+    /// command line wins. And the variable matters to a load run only: read by clap for every
+    /// command, `MITE_SEGMENT=x mite-engine list` failed.
     #[test]
-    fn a_value_from_the_environment_names_the_variable() {
-        let cmd = Cli::command();
-        let arg = cmd.get_arguments().find(|a| a.get_long() == Some("segment")).unwrap();
-        let said = |source| {
-            Worded(parse_segment).parse_ref_(&cmd, Some(arg), OsStr::new("x"), source).unwrap_err().to_string()
+    fn mite_segment_matters_to_a_load_run_only() {
+        let read = |args: &[&str], value: &str| {
+            let mut cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+            cli.read_environment(Some(OsStr::new(value))).map(|()| cli)
         };
-        let from_env = said(ValueSource::EnvVariable);
-        assert!(from_env.starts_with("error: MITE_SEGMENT \"x\": expected K/N"), "{from_env}");
-        assert!(from_env.contains("MITE_SEGMENT stands for --segment"), "{from_env}");
-        assert!(said(ValueSource::CommandLine).starts_with("error: --segment \"x\": expected K/N"));
-        let tick = cmd.get_arguments().find(|a| a.get_long() == Some("tick")).unwrap();
-        let bounded =
-            Bounded(DurationRange::TICK).parse_ref_(&cmd, Some(tick), OsStr::new("0s"), ValueSource::EnvVariable);
-        assert!(bounded.unwrap_err().to_string().starts_with("error: --tick \"0s\""), "no variable: the flag");
+        let err = read(&["mite-engine", "--scenario", "s"], "x").err().unwrap_or_default();
+        assert!(err.starts_with("MITE_SEGMENT \"x\": expected K/N"), "{err}");
+        assert!(err.contains("the environment variable MITE_SEGMENT stands for --segment"), "{err}");
+        assert_eq!(read(&["mite-engine", "--scenario", "s"], "1/3").unwrap().run.segment, Some((1, 3)));
+        let flag = read(&["mite-engine", "--scenario", "s", "--segment", "0/2"], "x").unwrap();
+        assert_eq!(flag.run.segment, Some((0, 2)), "the flag wins, the variable is not read");
+        for args in [
+            &["mite-engine", "list"][..],
+            &["mite-engine", "demo"],
+            &["mite-engine", "scenario", "check", "s.toml"],
+            &["mite-engine", "scenario", "test", "s.toml"],
+            &["mite-engine", "journey", "test", "j"],
+            &["mite-engine", "journey", "run", "j"],
+            &["mite-engine", "compare", "a.json", "b.json"],
+            &["mite-engine", "merge", "a.json", "-o", "m.json"],
+            &["mite-engine", "har", "convert", "a.har", "-o", "a.toml"],
+            &["mite-engine", "target"],
+            &["mite-engine", "new", "d"],
+        ] {
+            let cli = read(args, "x").unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(cli.run.segment, None, "{args:?}");
+        }
+        // No flag reads the environment through clap, which reads it for every command.
+        let cmd = Cli::command();
+        let mut commands = vec![&cmd];
+        while let Some(command) = commands.pop() {
+            for arg in command.get_arguments() {
+                assert!(arg.get_env().is_none(), "{} reads {:?} through clap", command.get_name(), arg.get_env());
+            }
+            commands.extend(command.get_subcommands());
+        }
     }
 }

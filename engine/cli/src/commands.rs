@@ -134,14 +134,16 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
 }
 
 /// One line on standard output; a closed one (`mite-engine list | head -3`) is not a panic.
+/// Text from a scenario file or a server in it is shown, never obeyed by the terminal: control
+/// characters and bidirectional overrides are written out (`report::printable_lines`).
 fn say(line: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stdout(), "{line}");
+    let _ = writeln!(std::io::stdout(), "{}", report::printable_lines(&line.to_string()));
 }
 
 /// One line on standard error; a terminal gone (SIGHUP) is not a panic that would replace the
-/// command's exit code.
+/// command's exit code. Escaped as [`say`] is.
 pub(crate) fn tell(line: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let _ = writeln!(std::io::stderr(), "{}", report::printable_lines(&line.to_string()));
 }
 
 fn list(registry: &Registry) {
@@ -212,20 +214,22 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
 }
 
 fn check(resolved: &Resolved, cores: usize) {
-    say(format_args!("scenario {}: ok", resolved.scenario.name));
-    for entry in &resolved.scenario.entries {
+    let shown = |name: &str| report::printable(name).into_owned();
+    say(format_args!("scenario {}: ok", shown(&resolved.scenario.name)));
+    for (i, entry) in resolved.scenario.entries.iter().enumerate() {
         let pool = match &entry.datapool {
             Some(pool) => format!(
-                "{} ({} rows, {})",
-                pool.name,
+                "{} ({} rows, {}{})",
+                shown(&pool.name),
                 pool.len(),
-                if pool.is_recyclable() { "recyclable" } else { "single-use" }
+                if pool.is_recyclable() { "recyclable" } else { "single-use" },
+                shared_pool_words(&resolved.scenario, i)
             ),
             None => "no datapool".into(),
         };
         say(format_args!(
             "  {} with {pool}, volume = {}",
-            entry.journey,
+            shown(&entry.journey),
             mite_core::scenario::file_words::VolumeWords(&entry.volume)
         ));
     }
@@ -233,7 +237,7 @@ fn check(resolved: &Resolved, cores: usize) {
         say(format_args!("  duration {duration:?}"));
     }
     for threshold in &resolved.thresholds {
-        say(format_args!("  threshold {threshold}"));
+        say(format_args!("  threshold {}", shown(threshold)));
     }
     // A name the file does not define, beside a registered journey: perhaps a typo.
     if let Some(file) = &resolved.transactions {
@@ -258,6 +262,24 @@ fn check(resolved: &Resolved, cores: usize) {
             }
         }
     }
+}
+
+/// `, shared with entry 2 (checkout): each row is used once across these 2 entries` for an
+/// entry whose single-use pool other entries name too (they share its rows), else nothing.
+fn shared_pool_words(scenario: &Scenario, index: usize) -> String {
+    let others = mite_core::scenario::preflight::sharing_single_use_pool(scenario, index);
+    if others.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> =
+        others.iter().map(|&i| format!("{} ({})", i + 1, report::printable(&scenario.entries[i].journey))).collect();
+    let (last, first) = named.split_last().expect("at least one other entry");
+    let entries =
+        if first.is_empty() { format!("entry {last}") } else { format!("entries {} and {last}", first.join(", ")) };
+    format!(
+        ", shared with {entries}: each row is used once across these {} entries, by whichever takes it first",
+        others.len() + 1
+    )
 }
 
 /// Client settings: CLI flags, then the scenario file, then the defaults.
@@ -403,7 +425,8 @@ fn execute(
         }
         if !(quiet && is_progress(event)) {
             // One write per line (stderr is unbuffered): a line is never split by another's.
-            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
+            let _ =
+                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
         }
     });
     let result = match run {
@@ -412,9 +435,7 @@ fn execute(
     };
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    let tls_verified = !options.tls.insecure;
-    let write_failed =
-        write_outputs(&result, source.as_ref(), json.as_ref(), html.as_ref(), &outcomes, outputs.phases, tls_verified);
+    let write_failed = write_outputs(&result, source.as_ref(), json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
@@ -530,14 +551,13 @@ fn write_outputs(
     html: Option<&output::Sink>,
     outcomes: &[mite_core::output::threshold::Outcome],
     phases: bool,
-    tls_verified: bool,
 ) -> bool {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
     let mut written = Vec::new();
     if let Some(sink) = json
         && !sink.is_stdout()
     {
-        written.push(("--json", "result", sink, write_json(sink, result, source, tls_verified)));
+        written.push(("--json", "result", sink, write_json(sink, result, source)));
     }
     if let Some(sink) = html {
         let page = mite_core::output::html::render_run(result, outcomes);
@@ -553,7 +573,7 @@ fn write_outputs(
         }
     }
     if json_to_stdout {
-        let framed = write_json(&output::Sink::Stdout, result, source, tls_verified);
+        let framed = write_json(&output::Sink::Stdout, result, source);
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
     let mut failed = false;
@@ -562,7 +582,8 @@ fn write_outputs(
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
                 failed = true;
-                writeln!(std::io::stderr(), "error: {flag}: {}", crate::error::one_line(&err))
+                let why = crate::error::one_line(&err);
+                writeln!(std::io::stderr(), "error: {flag}: {}", report::printable_lines(&why))
             }
         };
     }
@@ -589,12 +610,13 @@ fn threshold_verdict(
         match check {
             Ok(outcome) => {
                 let verdict = if outcome.passed { "pass" } else { "FAIL" };
-                let _ =
-                    writeln!(std::io::stdout(), "threshold {}: {verdict} (actual {})", outcome.text, outcome.actual);
+                // The threshold and its figure name transactions: shown, never obeyed.
+                let (text, actual) = (report::printable(&outcome.text), report::printable(&outcome.actual));
+                let _ = writeln!(std::io::stdout(), "threshold {text}: {verdict} (actual {actual})");
                 failed += usize::from(!outcome.passed);
             }
             Err(err) => {
-                let _ = writeln!(std::io::stderr(), "threshold ERROR: {err}");
+                let _ = writeln!(std::io::stderr(), "threshold ERROR: {}", report::printable(&err.to_string()));
                 unchecked += 1;
             }
         }
@@ -645,7 +667,7 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
         say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
-        let _ = std::io::stdout().write_all(table.as_bytes());
+        let _ = std::io::stdout().write_all(report::printable_lines(&table).as_bytes());
         say("");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
@@ -700,8 +722,6 @@ fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>, mixed
     let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
     merged.stopped_by = file.stopped_by;
     merged.scenario.clone_from(&file.scenario);
-    file.tls_verified =
-        mite_core::output::result_file::tls_verified_together(files.iter().map(|(_, f)| f.tls_verified));
     // Both outputs are checked before either is written: a bad --html must not leave a
     // merged file behind an exit code of 1.
     output::distinct(&[("-o", Some(output)), ("--html", html)])?;
@@ -732,6 +752,7 @@ fn print_result(result: &RunResult, to_stderr: bool) {
         result.stopped_by.name()
     );
     text.push_str(&report::table(&result.merged, result.duration_s));
+    let text = report::printable_lines(&text);
     // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
     let _ = if to_stderr {
         std::io::stderr().write_all(text.as_bytes())
@@ -744,14 +765,8 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 /// standard output framed for a log stream (`mite_core::output::result_frame`, read back by
 /// `merge` from `kubectl logs`). `source` is the scenario file's path and digest, when the
 /// scenario was a file.
-fn write_json(
-    sink: &output::Sink,
-    result: &RunResult,
-    source: Option<&ScenarioSource>,
-    tls_verified: bool,
-) -> anyhow::Result<()> {
+fn write_json(sink: &output::Sink, result: &RunResult, source: Option<&ScenarioSource>) -> anyhow::Result<()> {
     let mut file = mite_core::output::result_file::result_file(result, true);
-    file.tls_verified = Some(tls_verified);
     file.scenario_file = source.map(|s| s.file.clone());
     file.scenario_digest = source.map(|s| s.digest.clone());
     write_file(sink, &file)
@@ -781,19 +796,19 @@ fn journey_test(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let options = run_options(common, &ClientOptions::default());
-    let rows = test_rows(registry, datapool, rows)?;
+    let (total, rows) = test_rows(registry, datapool, rows)?;
     let config = layered_config(&Config::default(), &common.config)?;
     let signals = Signals::installed();
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
     }
-    let total = rows.len().max(1);
+    let total = total.max(1);
     // The trace goes to standard output, a closed one (SIGHUP) losing nothing but the trace.
     let mut trace = |event: &RunEvent<'_>| {
         if matches!(event, RunEvent::JourneyStarted { .. }) {
             signals.run_started();
         }
-        let _ = writeln!(std::io::stdout(), "{event}");
+        let _ = writeln!(std::io::stdout(), "{}", report::printable_lines(&event.to_string()));
     };
     let stop = signals.stop_flag();
     let started = std::time::Instant::now();
@@ -801,7 +816,7 @@ fn journey_test(
     // The rates in the table are over the time the journeys took (they said "in 0.00s").
     let took_s = started.elapsed().as_secs_f64();
     let _ = writeln!(std::io::stdout(), "\n({driver})");
-    let _ = write!(std::io::stdout(), "{}", report::table(&merged, took_s));
+    let _ = write!(std::io::stdout(), "{}", report::printable_lines(&report::table(&merged, took_s)));
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&merged));
     }
@@ -821,16 +836,22 @@ fn journey_test(
     Ok(if merged.journeys.failed > 0 { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
 }
 
-/// The rows `journey test` runs: the first `rows` of `datapool` (all of them for 0), or none.
-fn test_rows(registry: &Registry, datapool: Option<&str>, rows: usize) -> anyhow::Result<Vec<mite_core::Row>> {
-    let Some(name) = datapool else { return Ok(Vec::new()) };
+/// How many rows `journey test` runs, and the rows: the first `rows` of `datapool` (all of
+/// them for 0), or none. Each row is taken as its journey starts: `--rows 0` on a range of 50
+/// million rows built them all first (34 s and 1.9 GiB before the first journey).
+fn test_rows(
+    registry: &Registry,
+    datapool: Option<&str>,
+    rows: usize,
+) -> anyhow::Result<(usize, Box<dyn Iterator<Item = mite_core::Row>>)> {
+    let Some(name) = datapool else { return Ok((0, Box::new(std::iter::empty()))) };
     let pool = registry.find_datapool(name)?;
     let mut shard = pool.shard(0, 1);
     let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
     if limit < pool.len() {
         say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
     }
-    Ok((0..limit).filter_map(|_| shard.checkout()).collect())
+    Ok((limit, Box::new((0..limit).map_while(move |_| shard.checkout()))))
 }
 
 /// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
@@ -880,7 +901,8 @@ fn journey_run(
                 | RunEvent::HdrLogFailed(_)
                 | RunEvent::CoreSilent { .. }
         ) {
-            let _ = std::io::stderr().write_all(format!("{event}\n").as_bytes());
+            let _ =
+                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
         }
     });
     let result = match run {
@@ -892,7 +914,7 @@ fn journey_run(
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
-        write_json(sink, &result, None, !options.tls.insecure)?;
+        write_json(sink, &result, None)?;
     }
     if let Some(interrupted) = interrupted(&result) {
         return Ok(interrupted);

@@ -205,7 +205,7 @@ fn every_threshold_is_printed_when_one_cannot_be_checked() {
         "--threshold",
         "nope:p99<1ms",
         "--threshold",
-        "p99<1us",
+        "count<1",
         "--threshold",
         "get_root:count>=1",
         "--threshold",
@@ -214,7 +214,7 @@ fn every_threshold_is_printed_when_one_cannot_be_checked() {
     let said = text(&out);
     assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
     assert!(said.contains("threshold ERROR: threshold \"nope:p99<1ms\": no transaction named \"nope\""), "{said}");
-    assert!(said.contains("threshold p99<1us: FAIL"), "{said}");
+    assert!(said.contains("threshold count<1: FAIL"), "{said}");
     assert!(said.contains("threshold get_root:count>=1: pass"), "{said}");
     assert!(said.contains("threshold nope:p99<1ms?: pass (actual no data (optional"), "{said}");
     assert!(
@@ -374,6 +374,36 @@ fn loose_gate_syntax_is_refused_naming_the_accepted_forms() {
     assert_eq!(target.hits(), 0, "refused before the first request");
 }
 
+/// Outside try 5: `errors<=100%` was accepted, a gate no run can fail. Refused as a flag (a
+/// usage error) and in a file (at its line, by `scenario check` and before a run), saying why.
+#[test]
+fn a_gate_that_could_never_fail_is_refused() {
+    let out = engine(&["--scenario", "http_example:scenario", "--threshold", "errors<=100%"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with(
+            "error: --threshold \"errors<=100%\": \"<=100%\" could never fail: an error rate is at most 100%"
+        ),
+        "{}",
+        text(&out)
+    );
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scenario_file(scratch.path(), "always", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("thresholds = [\"get:p99<1s\", \"get:count>=0\"]\n{written}")).unwrap();
+    for args in [&["scenario", "check", file.as_str()][..], &["--scenario", file.as_str(), "--duration", "1s", "-q"]] {
+        let out = engine(args);
+        assert_eq!(out.status.code(), Some(EXIT_ERROR), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(":1: thresholds[1]: \"get:count>=0\": \">=0\" could never fail"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(target.hits(), 0, "refused before the first request");
+}
+
 /// Finding 15: `compare` took a file with a transaction twice (which `merge` refuses), a
 /// `duration_s` of 0 (then reported a -100 % rate regression) and `format_version: 0`.
 #[test]
@@ -496,4 +526,36 @@ fn a_threshold_naming_a_transaction_the_file_cannot_record_is_refused_before_the
     assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
     assert!(text(&out).contains("threshold \"chekout:p99<500ms\": no transaction named \"chekout\""), "{}", text(&out));
     assert_eq!(target.hits(), hits, "refused before the first request");
+}
+
+/// Outside try: the run's table escaped a transaction's name, but a threshold line naming it
+/// (and `scenario check`'s, and `journey test`'s trace) printed it raw: an escape sequence in a
+/// scenario file recoloured the terminal, a line break forged a line (`threshold forged: pass`).
+#[test]
+fn names_in_threshold_lines_and_traces_are_shown_not_obeyed() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let name = r"evil\u001b[31m\r\nthreshold forged: pass";
+    let steps = format!(r#"{{ transaction = "{name}", url = "{{base}}/status/500" }}"#);
+    let file = scenario_file(scratch.path(), "hostile", &target, &steps, 1);
+    let gate = "evil\u{1b}[31m\r\nthreshold forged: pass:errors<1%";
+    let out = run(&file, &["--threshold", gate]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{said}");
+    let line = said.lines().find(|l| l.starts_with("threshold evil")).expect("the threshold line");
+    assert!(line.starts_with(r"threshold evil\u{1b}[31m\r\nthreshold forged: pass:errors<1%: FAIL"), "{line}");
+    let clean = |said: &str| !said.contains('\u{1b}') && !said.contains('\r') && !said.contains("\nthreshold forged");
+    assert!(clean(&said), "{said}");
+    let out = engine(&["journey", "test", "j", "--scenario", &file]);
+    let said = text(&out);
+    assert!(said.contains(r"evil\u{1b}[31m\r\nthreshold forged: pass"), "{said}");
+    assert!(clean(&said), "{said}");
+    let written = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, written.replacen("[config]", &format!("thresholds = [\"{name}:errors<1%\"]\n[config]"), 1))
+        .unwrap();
+    let out = engine(&["scenario", "check", &file]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains(r"  threshold evil\u{1b}[31m\r\nthreshold forged: pass:errors<1%"), "{said}");
+    assert!(clean(&said), "{said}");
 }

@@ -130,3 +130,46 @@ fn an_interrupt_prints_the_partial_interval_once_and_says_so() {
     assert!(cut.text.contains("partial") && !cut.text.contains("/s"), "counts, not rates: {said}");
     assert_eq!(transactions_in(&json), target.hits(), "every request the target saw is in the result");
 }
+
+/// Outside try 5: the progress lines said `grace ...` and `partial ... to the stop`, while the
+/// result file's `intervals[]` had no mark of its own: a reader took the grace's pieces (no
+/// journey starting, rates falling) for the run's. Each interval now says its `phase`, in the
+/// order they come (run, then stop, then grace), matching the lines.
+#[test]
+fn the_result_file_says_which_intervals_are_the_grace() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("slow.toml");
+    std::fs::write(
+        &file,
+        "[journeys.slow]\nsteps = [{ url = \"{target_url}delay/700\" }]\n\n[[scenario]]\njourney = \"slow\"\n\
+         volume = { constant = 2 }\n",
+    )
+    .unwrap();
+    let json = scratch.file("r.json");
+    let mut args = engine_args(&target, file.to_str().unwrap(), &json, &["--cores", "1", "--duration", "1100ms"]);
+    let at = args.iter().position(|a| a == "1s").unwrap();
+    args[at] = "200ms".into();
+    args.extend(["--grace".to_string(), "5s".to_string()]);
+    let out = engine(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines = progress_lines(&String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let phases: Vec<&str> = result["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["phase"].as_str().unwrap_or_else(|| panic!("no phase: {i}")))
+        .collect();
+    let rank = |phase: &str| ["run", "stop", "grace"].iter().position(|p| *p == phase).expect(phase);
+    assert!(phases.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{phases:?}\n{said}");
+    assert_eq!(phases.first(), Some(&"run"), "{phases:?}");
+    let grace_lines = lines.iter().filter(|l| l.grace).count();
+    let grace_intervals = phases.iter().filter(|p| **p == "grace").count();
+    // Journeys started at 0.7 s end at 1.4 s: the grace runs 300 ms, one or two pieces (a piece
+    // shorter than half a tick is folded into the one before, which then says `grace`).
+    assert!(grace_lines >= 1 && (1..=grace_lines).contains(&grace_intervals), "{phases:?}\n{said}");
+    let whole_lines = lines.iter().filter(|l| !l.grace && !l.text.contains("partial")).count();
+    assert!(phases.iter().filter(|p| **p == "run").count() <= whole_lines, "{phases:?}\n{said}");
+}

@@ -396,3 +396,36 @@ fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Outside try 5: `tls_verified` was in the result file but not on the report page: a run
+/// with `--insecure` said so on the terminal and nowhere on the page. The page says it (a
+/// card and a row), and a merge of a verified and an unverified result says NOT verified.
+#[test]
+fn the_report_page_says_when_tls_certificates_were_not_verified() {
+    let scratch = Scratch::new();
+    let file = path(&scratch, "refused.toml");
+    std::fs::write(
+        &file,
+        "name = \"refused\"\n[journeys.j]\nsteps = [ { transaction = \"refused\", url = \"http://127.0.0.1:1/\" } ]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n",
+    )
+    .unwrap();
+    let (checked, insecure) = (path(&scratch, "checked.json"), path(&scratch, "insecure.json"));
+    let (checked_page, insecure_page) = (path(&scratch, "checked.html"), path(&scratch, "insecure.html"));
+    run(&file, &["--duration", "200ms", "--json", &checked, "--html", &checked_page]);
+    run(&file, &["--duration", "200ms", "--json", &insecure, "--html", &insecure_page, "--insecure"]);
+    let merged_page = path(&scratch, "merged.html");
+    let out = engine(&["merge", &checked, &insecure, "-o", &path(&scratch, "m.json"), "--html", &merged_page]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let row = |page: &str| {
+        let rows = table_rows(page);
+        rows.into_iter().find(|r| r.first().map(String::as_str) == Some("TLS certificates")).expect("a TLS row")
+    };
+    assert_eq!(row(&checked_page)[1], "verified");
+    for page in [&insecure_page, &merged_page] {
+        assert!(row(page)[1].starts_with("NOT verified (--insecure)"), "{page}: {:?}", row(page));
+        let out = browser(&file_url(page), &["--virtual-time-budget=3000", "--dump-dom"]);
+        let dom = String::from_utf8_lossy(&out.stdout);
+        assert!(dom.contains("<div class=\"k\">TLS certificates</div><div class=\"v\">NOT verified</div>"), "{page}");
+    }
+}

@@ -138,6 +138,22 @@ fn a_bad_mite_segment_is_blamed_on_the_variable() {
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --segment \"3/2\": need 0 <= K < N"));
 }
 
+/// `MITE_SEGMENT=x mite-engine list` failed (clap read the variable for every command): it
+/// matters to a load run only, and every other command runs as without it.
+#[test]
+fn mite_segment_does_not_touch_commands_without_a_segment() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine")).arg("list").env("MITE_SEGMENT", "x").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("scenarios:"), "{}", text(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["scenario", "check", "http_example:scenario"])
+        .env("MITE_SEGMENT", "9/2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("MITE_SEGMENT"), "{}", text(&out));
+}
+
 /// A linger without its server was accepted and did nothing; it is a usage error now.
 #[test]
 fn a_linger_without_its_server_is_a_usage_error() {

@@ -275,6 +275,7 @@ pub fn run_scenario(
         segment: segment.as_deref(),
         tick: options.tick,
         duration,
+        tls_verified: !options.tls.insecure,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
     let outcome = Collector::new(options, (started, duration), &stop, report, sinks).run(&events);
@@ -357,6 +358,7 @@ fn outcome_of(
         merged: collected.merged,
         intervals: collected.intervals,
         segment,
+        tls_verified: Some(!options.tls.insecure),
     }
 }
 
@@ -712,8 +714,8 @@ impl<'a, 'r> Collector<'a, 'r> {
         let last = self.pending.all_finished() && self.pending.none_pending();
         // Each interval is reported once, as it is; one cut short by the stop, and the grace
         // after it, say so.
-        let point = interval_point(&interval, elapsed_s, seconds, in_flight, target);
         let piece = self.piece(&spans, seconds, last);
+        let point = interval_point(&interval, elapsed_s, seconds, (in_flight, target), piece.phase());
         let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
@@ -726,8 +728,8 @@ impl<'a, 'r> Collector<'a, 'r> {
             {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
-                self.intervals.pop();
-                self.intervals.push(interval_point(before, elapsed_s, span, in_flight, target));
+                let phase = self.intervals.pop().map_or(point.phase, |folded| folded.phase.max(point.phase));
+                self.intervals.push(interval_point(before, elapsed_s, span, (in_flight, target), phase));
             }
             _ => {
                 self.intervals.push(point);
@@ -771,8 +773,8 @@ fn interval_point(
     interval: &Merged,
     elapsed_s: f64,
     seconds: f64,
-    journeys_in_flight: u64,
-    target: u64,
+    (journeys_in_flight, target): (u64, u64),
+    phase: crate::output::outcome::IntervalPhase,
 ) -> IntervalPoint {
     let total = interval.total();
     let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
@@ -790,6 +792,7 @@ fn interval_point(
         lag_p99_us: interval.injector.lag_at(0.99),
         busy_percent_max: interval.injector.busy_percent_max,
         saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
+        phase,
     }
 }
 
@@ -817,15 +820,16 @@ fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> R
     Ok(())
 }
 
-/// Runs one journey once per row (or once without a datapool) on the current thread, reporting
+/// Runs one journey once per row (or once when `rows` gives none) on the current thread, reporting
 /// each journey's start and end (and the trace its transactions, messages and requests print).
 /// Returns the merged stats. Of `options`, the HTTP and TLS settings and the driver are used.
 /// Once `stop` is set, the journey in flight is cancelled (counted as cancelled, its requests
-/// in flight as `cancelled` errors) and the rows left are not run.
+/// in flight as `cancelled` errors) and the rows left are not run. Rows are taken one at a time
+/// as the journeys start (a datapool's range is never built ahead).
 pub fn journey_test(
     registry: &Registry,
     journey_name: &str,
-    rows: Vec<Row>,
+    rows: impl IntoIterator<Item = Row>,
     config: Config,
     options: &RunOptions,
     stop: &AtomicBool,
@@ -843,8 +847,9 @@ pub fn journey_test(
         let client = HttpClient::new(Arc::new(http), Some(tls));
         let trace = TraceBuffer::default();
         let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
-        let rows = if rows.is_empty() { vec![Row::empty()] } else { rows };
-        for row in rows {
+        let mut rows = rows.into_iter().peekable();
+        let once = rows.peek().is_none().then(Row::empty);
+        for row in once.into_iter().chain(rows) {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
@@ -907,8 +912,14 @@ mod tests {
                 lines.push(progress.to_string());
             }
         };
-        let live =
-            LiveRun { scenario: "s", cores: &options.cores, segment: None, tick: options.tick, duration: options.tick };
+        let live = LiveRun {
+            scenario: "s",
+            cores: &options.cores,
+            segment: None,
+            tick: options.tick,
+            duration: options.tick,
+            tls_verified: true,
+        };
         let sinks = Sinks { hdr_log: None, exporter: None, live };
         let mut collector =
             Collector::new(&options, (Instant::now(), Duration::from_secs(60)), &stop, &mut report, sinks);

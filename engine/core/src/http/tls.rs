@@ -161,10 +161,9 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
         Error::InvalidCertificate(CertificateError::Other(other))
             if format!("{other:?}").contains("CaUsedAsEndEntity") =>
         {
-            format!(
-                "the server's certificate is a CA certificate (CA:TRUE), which cannot identify a server: serve a \
-                 certificate issued by that CA, or --insecure to skip verification"
-            )
+            "the server's certificate is a CA certificate (CA:TRUE), which cannot identify a server: serve a \
+             certificate issued by that CA, or --insecure to skip verification"
+                .into()
         }
         Error::InvalidCertificate(CertificateError::BadSignature) => {
             format!("the server's certificate signature does not verify: {trust}")

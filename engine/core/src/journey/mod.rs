@@ -19,6 +19,7 @@ pub mod trace;
 pub use ctx::{Ctx, Transaction};
 pub use error::{JourneyError, JourneyResult};
 pub(crate) use exchange::count_connections;
+pub(crate) use registry::closest;
 pub use registry::{DataPoolFn, Registry, Scenario, ScenarioEntry, ScenarioError, ScenarioFn, UnknownName};
 pub use request::{Http, RequestBuilder};
 pub use slot::Journey;

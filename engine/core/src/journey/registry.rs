@@ -281,7 +281,10 @@ impl Registry {
         found.ok_or_else(|| UnknownName {
             name: name.to_string(),
             what: "datapool",
-            suggestions: closest(name, self.datapools.keys()),
+            suggestions: closest(name, self.datapools.keys().map(String::as_str), 3)
+                .into_iter()
+                .map(String::from)
+                .collect(),
         })
     }
 
@@ -316,7 +319,10 @@ impl Registry {
         self.journeys.get(name).cloned().ok_or_else(|| UnknownName {
             name: name.to_string(),
             what: "journey",
-            suggestions: closest(name, self.journeys.keys()),
+            suggestions: closest(name, self.journeys.keys().map(String::as_str), 3)
+                .into_iter()
+                .map(String::from)
+                .collect(),
         })
     }
 
@@ -334,7 +340,10 @@ impl Registry {
         self.scenarios.get(name).copied().ok_or_else(|| UnknownName {
             name: name.to_string(),
             what: "scenario",
-            suggestions: closest(name, self.scenarios.keys()),
+            suggestions: closest(name, self.scenarios.keys().map(String::as_str), 3)
+                .into_iter()
+                .map(String::from)
+                .collect(),
         })
     }
 
@@ -369,13 +378,15 @@ impl Registry {
     }
 }
 
-/// Up to three names within a small edit distance (Levenshtein, in characters) of `name`,
-/// closest first.
-fn closest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut scored: Vec<(usize, &String)> = names.map(|n| (strsim::levenshtein(name, n), n)).collect();
-    scored.sort();
-    let limit = (name.len() / 2).max(3);
-    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, n)| n.clone()).collect()
+/// "Did you mean": up to `count` of `names` within a small edit distance (Levenshtein, in
+/// characters) of `name`, closest first (then by name): at most half the name's length, and
+/// never fewer than 3 edits. The one judge of closeness in the crate: registry names here,
+/// thresholds' transaction names (`output::threshold`) alike.
+pub(crate) fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>, count: usize) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = names.map(|n| (strsim::levenshtein(name, n), n)).collect();
+    scored.sort_unstable();
+    let limit = (name.chars().count() / 2).max(3);
+    scored.into_iter().filter(|(d, _)| *d <= limit).take(count).map(|(_, n)| n).collect()
 }
 
 #[cfg(test)]
@@ -384,10 +395,19 @@ mod tests {
 
     #[test]
     fn suggestions_are_close_names() {
-        let names: Vec<String> = vec!["mite_example:journey".into(), "http_example:journey".into(), "other:x".into()];
-        let got = closest("mite_exmple:journey", names.iter());
-        assert_eq!(got.first().map(String::as_str), Some("mite_example:journey"));
-        assert!(closest("zzzzzzzzzzzzzzzzzzzzzz", names.iter()).is_empty());
+        let names = ["mite_example:journey", "http_example:journey", "other:x"];
+        let got = closest("mite_exmple:journey", names.into_iter(), 3);
+        assert_eq!(got.first().copied(), Some("mite_example:journey"));
+        assert!(closest("zzzzzzzzzzzzzzzzzzzzzz", names.into_iter(), 3).is_empty());
+        assert_eq!(closest("mite_exmple:journey", names.into_iter(), 1), ["mite_example:journey"]);
+    }
+
+    /// The limit is in characters, as the distance is: `ünïcödé` (7 characters, 11 bytes)
+    /// allows 3 edits, not 5; the registry counted bytes while thresholds counted characters.
+    #[test]
+    fn closeness_is_judged_in_characters() {
+        assert_eq!(closest("ünïcödé", ["unicode"].into_iter(), 3), Vec::<&str>::new(), "5 edits away");
+        assert_eq!(closest("ünïcode", ["unicode"].into_iter(), 3), ["unicode"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::output::outcome::IntervalPoint;
+use crate::output::report::{printable, printable_lines};
 use crate::output::units::{grouped, ms, short_us};
 
 /// Where a run's events go: `&mut |event| eprintln!("{event}")`, or `&mut |_| {}` to drop them.
@@ -117,6 +118,18 @@ pub enum Piece {
     },
 }
 
+impl Piece {
+    /// The part of the run this piece belongs to, as the result file names it.
+    pub fn phase(self) -> crate::output::outcome::IntervalPhase {
+        use crate::output::outcome::IntervalPhase;
+        match self {
+            Piece::Whole => IntervalPhase::Run,
+            Piece::Partial(_) => IntervalPhase::Stop,
+            Piece::Grace { .. } => IntervalPhase::Grace,
+        }
+    }
+}
+
 /// What cut a partial interval short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cut {
@@ -143,9 +156,13 @@ const PARTIAL_SHARE_MAX: f64 = 0.95;
 impl fmt::Display for RunEvent<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            RunEvent::Warning(text) => write!(f, "WARNING: {text}"),
-            RunEvent::DriverFallback { core: Some(core), reason } => write!(f, "core {core}: {reason}"),
-            RunEvent::DriverFallback { core: None, reason } => f.write_str(reason),
+            // Names from a scenario file and words from a server are shown, never obeyed by the
+            // terminal (`report::printable`).
+            RunEvent::Warning(text) => write!(f, "WARNING: {}", printable_lines(text)),
+            RunEvent::DriverFallback { core: Some(core), reason } => {
+                write!(f, "core {core}: {}", printable_lines(reason))
+            }
+            RunEvent::DriverFallback { core: None, reason } => f.write_str(&printable_lines(reason)),
             RunEvent::WaitingForStart(wait) => {
                 write!(f, "waiting {:.1}s for the synchronised start", wait.as_secs_f64())
             }
@@ -174,17 +191,19 @@ impl fmt::Display for RunEvent<'_> {
                 f,
                 "ERROR: --hdr-log: writing failed ({err}); the interval log stops here, the run goes on and its results are written"
             ),
-            RunEvent::JourneyStarted { journey, args } => write!(f, "journey {journey} args {args:?}"),
+            RunEvent::JourneyStarted { journey, args } => {
+                write!(f, "journey {} args {}", printable(journey), printable(&format!("{args:?}")))
+            }
             RunEvent::JourneyEnded { took, error: None } => {
                 write!(f, "journey ok in {:.2} ms", took.as_secs_f64() * 1e3)
             }
             RunEvent::JourneyEnded { took, error: Some(err) } => {
-                write!(f, "journey FAILED in {:.2} ms: {err}", took.as_secs_f64() * 1e3)
+                write!(f, "journey FAILED in {:.2} ms: {}", took.as_secs_f64() * 1e3, printable(&err.to_string()))
             }
             RunEvent::JourneyInterrupted { took } => {
                 write!(f, "journey CANCELLED by the interrupt after {:.2} ms", took.as_secs_f64() * 1e3)
             }
-            RunEvent::Trace { depth, line } => write!(f, "{:indent$}{line}", "", indent = depth * 2),
+            RunEvent::Trace { depth, line } => write!(f, "{:indent$}{}", "", printable(line), indent = depth * 2),
         }
     }
 }
@@ -428,5 +447,22 @@ mod tests {
         let err: &dyn fmt::Display = &"boom";
         let ended = RunEvent::JourneyEnded { took: Duration::from_millis(3), error: Some(err) };
         assert_eq!(ended.to_string(), "journey FAILED in 3.00 ms: boom");
+    }
+
+    /// Outside try: `journey test`'s trace and a failed journey's error printed a server's
+    /// words raw (a reason phrase, a header value in an error's detail), as did a warning
+    /// naming an entry: an escape sequence recoloured the terminal, a line break forged a line.
+    #[test]
+    fn text_from_servers_and_files_is_shown_not_obeyed() {
+        let trace = RunEvent::Trace { depth: 1, line: "<- 200 \u{1b}[32mOK\r\n<- 500" }.to_string();
+        assert_eq!(trace, "  <- 200 \\u{1b}[32mOK\\r\\n<- 500");
+        let err: &dyn fmt::Display = &"redirect to \u{202e}moc.evil\u{9b}2J";
+        let ended = RunEvent::JourneyEnded { took: Duration::from_millis(3), error: Some(err) }.to_string();
+        assert_eq!(ended, "journey FAILED in 3.00 ms: redirect to \\u{202e}moc.evil\\u{9b}2J");
+        let args: &dyn fmt::Debug = &"\u{202e}";
+        let started = RunEvent::JourneyStarted { journey: "j\u{1b}[0m", args }.to_string();
+        assert!(!started.contains('\u{1b}') && !started.contains('\u{202e}'), "{started}");
+        let warning = RunEvent::Warning("entry \"a\u{1b}[2J\" has\ntwo lines").to_string();
+        assert_eq!(warning, "WARNING: entry \"a\\u{1b}[2J\" has\ntwo lines");
     }
 }

@@ -38,6 +38,23 @@ impl StopReason {
     }
 }
 
+/// Which part of the run an interval belongs to (a result file's `intervals[].phase`), as its
+/// progress line says: `run` (a whole interval), `stop` (a piece cut short by a stop: the
+/// run's, or one core's while the others go on) or `grace` (the grace after the stop, when
+/// journeys in flight finish and none starts). Ordered as they come: an interval that a short
+/// piece was folded into takes the later phase, since its figures reach into it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntervalPhase {
+    /// A whole interval of the run.
+    #[default]
+    Run,
+    /// A piece cut short by a stop.
+    Stop,
+    /// A piece of the grace.
+    Grace,
+}
+
 /// One progress interval, merged across cores.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct IntervalPoint {
@@ -68,6 +85,8 @@ pub struct IntervalPoint {
     /// The injector was saturated: a core busy at least 95 %, or its lag a significant share
     /// of the latencies it reports (`stats::injector_load::InjectorLoad::saturated`).
     pub saturated: bool,
+    /// The part of the run it belongs to.
+    pub phase: IntervalPhase,
 }
 
 /// Everything a run measured.
@@ -93,6 +112,9 @@ pub struct RunResult {
     pub intervals: Vec<IntervalPoint>,
     /// Execution segment `k/n` when the run was one of several injectors.
     pub segment: Option<String>,
+    /// Whether TLS certificates were verified (false: `--insecure`); `None` when unknown (a
+    /// result file written before it was recorded, or a merge of such files).
+    pub tls_verified: Option<bool>,
 }
 
 impl RunResult {

@@ -131,10 +131,11 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     out.push_str(&crate::output::websocket::table(merged, seconds));
     injector_line(&mut out, &merged.injector, request_p50(&total));
     if let Some(text) = merged.error_samples.get("journey") {
-        let _ = writeln!(out, "first journey error: {text}");
+        let _ = writeln!(out, "first journey error: {}", printable(text));
     }
     if !merged.messages.is_empty() {
-        let messages: Vec<String> = merged.messages.iter().map(|(k, v)| format!("{k} {}", grouped(*v))).collect();
+        let messages: Vec<String> =
+            merged.messages.iter().map(|(k, v)| format!("{} {}", printable(k), grouped(*v))).collect();
         let _ = writeln!(out, "messages: {}", messages.join(", "));
     }
     out
@@ -313,7 +314,7 @@ fn errors_block(out: &mut String, total: &TxnStats, merged: &Merged) {
         let first = merged
             .error_samples
             .get(kind.name())
-            .map(|t| format!("  first: {}", t.strip_prefix(&format!("{}: ", kind.name())).unwrap_or(t)))
+            .map(|t| format!("  first: {}", printable(t.strip_prefix(&format!("{}: ", kind.name())).unwrap_or(t))))
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -340,7 +341,7 @@ fn percentile_line(out: &mut String, label: &str, h: &Histogram<u64>) {
 /// A name as the terminal should show it, cut to `width` characters: see [`printable`]; a name
 /// too long loses its middle, not its end (names from a HAR recording differ at their end:
 /// `…_3ds_challenge_ok` and `…_3ds_challenge_fail` must not both read `…_3ds_challenge_…`).
-fn truncate(name: &str, width: usize) -> String {
+pub(crate) fn truncate(name: &str, width: usize) -> String {
     let name = printable(name);
     let count = name.chars().count();
     if count <= width {
@@ -357,9 +358,22 @@ fn truncate(name: &str, width: usize) -> String {
 /// `text` with the characters that would act on a terminal rather than show written out as
 /// escapes: control characters (an escape sequence, a carriage return or a line break in a
 /// transaction or scenario name would recolour the screen or forge a table row) and the
-/// bidirectional overrides (which reorder the line around them).
+/// bidirectional overrides (which reorder the line around them). For every text that came from
+/// a server (an error sample, a reason phrase, a header value) or from a scenario file (a name,
+/// a threshold) on its way to a terminal.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let acts = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    escaped(text, |_| false)
+}
+
+/// Lines of text as the terminal should show them: each line as [`printable`] says, the line
+/// breaks (`\n`) kept. For a whole table or message whose own lines are the engine's (a
+/// carriage return, which would let one line overwrite another, is still written out).
+pub fn printable_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |c| c == '\n')
+}
+
+fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    let acts = |c: char| !keep(c) && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
     if !text.chars().any(acts) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -400,6 +414,26 @@ mod tests {
         assert!(ok.ends_with("challenge_ok") && ok.starts_with("checkout_step") && ok.contains('…'), "{ok}");
         assert_eq!(truncate("short", 30), "short");
         assert!(!truncate("x\ny", 30).contains('\n'));
+    }
+
+    /// Outside try: an error sample (a server's reason phrase, an error detail holding a header
+    /// value), a journey's error and a message type printed raw, so a server's answer could
+    /// recolour the terminal or forge a line of the table.
+    #[test]
+    fn error_samples_and_messages_are_shown_not_obeyed() {
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { req_ok: 1, txn_ok: 1, ..TxnStats::default() };
+        stats.add_error(ErrorKind::Status);
+        merged.txns.insert("t".into(), stats);
+        merged.error_samples.insert("status", "status: GET http://x/ answered 503 \u{1b}[2J\r\nrequests 0".into());
+        merged.error_samples.insert("journey", "capture \u{202e}tpircs\u{1b}]0;owned\u{7}".into());
+        merged.messages.insert("evil\u{1b}[31m\ntype".into(), 2);
+        let text = table(&merged, 1.0);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{202e}'), "{text}");
+        assert!(text.contains("first: GET http://x/ answered 503 \\u{1b}[2J\\r\\nrequests 0\n"), "{text}");
+        assert!(text.contains("first journey error: capture \\u{202e}tpircs\\u{1b}]0;owned\\u{7}\n"), "{text}");
+        assert!(text.contains("messages: evil\\u{1b}[31m\\ntype 2\n"), "{text}");
+        assert_eq!(printable_lines("a\u{1b}[1m\r\nb\n"), "a\\u{1b}[1m\\r\nb\n");
     }
 
     /// A core held 2 s in the kernel, every attempt failing at once (a median of 0): the

@@ -570,6 +570,10 @@ pub struct Interval {
     pub injector_busy_percent_max: f64,
     /// Whether the injector was saturated.
     pub injector_saturated: bool,
+    /// The part of the run it belongs to: `run`, `stop` or `grace` (`outcome::IntervalPhase`);
+    /// absent in files written before it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<crate::output::outcome::IntervalPhase>,
     /// What the over-time charts draw (`output::timeline::IntervalDetail`).
     #[serde(flatten)]
     pub detail: IntervalFigures,

@@ -67,7 +67,11 @@ impl Merging {
             merged: Merged::default(),
             intervals: Vec::new(),
             segment: None,
+            tls_verified: result.tls_verified,
         });
+        // Unverified when any input was; unknown when one does not say and none was unverified.
+        merged.tls_verified =
+            crate::output::result_file::tls_verified_together([merged.tls_verified, result.tls_verified]);
         merged.merged.merge(&result.merged);
         merged.cores.extend(&result.cores);
         merged.drivers.extend(&result.drivers);
@@ -275,6 +279,7 @@ mod tests {
             merged,
             intervals: Vec::new(),
             segment: None,
+            tls_verified: Some(true),
         };
         let runs = vec![run; MERGE_FILES_MAX];
         let total = merge(&runs).unwrap().merged.total();

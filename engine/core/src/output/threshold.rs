@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use hdrhistogram::Histogram;
 
+use crate::journey::closest;
 use crate::output::outcome::RunResult;
 use crate::output::units::grouped;
 use crate::scenario::file::{LoadedScenario, ScenarioFileError};
@@ -173,13 +174,11 @@ fn step_transaction(step: &toml::Value) -> Option<String> {
     }
 }
 
-/// `; did you mean "checkout"?` for the closest of `names` (in edits, as the registry's "did
-/// you mean" judges names), or nothing when none is close.
+/// `; did you mean "checkout"?` for the closest of `names` (as the registry's "did you mean"
+/// judges names: [`closest`]), or nothing when none is close.
 fn did_you_mean<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
-    let limit = (name.chars().count() / 2).max(3);
-    let closest = names.map(|n| (strsim::levenshtein(name, n), n)).filter(|(d, _)| *d <= limit).min();
-    match closest {
-        Some((_, close)) => format!("; did you mean {close:?}?"),
+    match closest(name, names, 1).first() {
+        Some(close) => format!("; did you mean {close:?}?"),
         None => String::new(),
     }
 }
@@ -223,13 +222,24 @@ pub enum Problem {
     /// A number that is not plain decimal digits (`lots`, `1e3`, `inf`, `-1`).
     #[error("{0:?} is not a plain number (digits and at most one decimal point; no sign, no exponent)")]
     BadNumber(String),
-    /// `errors<0%`, `p99<0ms`: nothing measures below zero, so it could never pass.
+    /// `errors<0%`, `count<0`: nothing measures below zero, so it could never pass.
     #[error("\"<{value}\" could never pass: nothing measured is below 0 (for none at all, write {instead})")]
     NeverPasses {
         /// The value as written (`0%`).
         value: String,
         /// The threshold to write instead (`errors<=0%`).
         instead: String,
+    },
+    /// A comparison every run with data decides alike, whatever it measured: `errors<=100%`,
+    /// `count>=0` and `p99>0ms` always pass (a gate that cannot fail), `p99<=0ms` never does.
+    #[error("\"{comparison}\" could never {}: {why}", if *passes { "fail" } else { "pass" })]
+    AlwaysDecided {
+        /// The comparison as written (`<=100%`).
+        comparison: String,
+        /// Whether it would always pass (else it would never).
+        passes: bool,
+        /// Why, in the metric's words.
+        why: &'static str,
     },
 }
 
@@ -309,9 +319,8 @@ impl Threshold {
             }
             _ => plain_number(right).ok_or_else(|| bad(Problem::BadNumber(right.to_string())))?,
         };
-        if op == Op::Lt && value == 0.0 {
-            let instead = format!("{left}<={right}");
-            return Err(bad(Problem::NeverPasses { value: right.to_string(), instead }));
+        if let Some(problem) = always_decided(metric, op, value, &text[at..], left) {
+            return Err(bad(problem));
         }
         Ok(Threshold { text: written.to_string(), transaction, metric, op, value, optional })
     }
@@ -410,6 +419,38 @@ impl Threshold {
             known: names_that_ran(result),
             suggestion,
         })
+    }
+}
+
+/// Why a comparison could never fail or never pass whatever a run measures, if so: every
+/// latency is at least 1 µs (`histogram::record_latency` clamps to 1), an error rate is within
+/// 0..=100%, and every count or rate is at least 0. A gate that cannot fail would wave every
+/// run through; one that cannot pass fails every run. `comparison` is the text from the
+/// comparison on (`<=100%`), `left` the text before it.
+fn always_decided(metric: Metric, op: Op, value: f64, comparison: &str, left: &str) -> Option<Problem> {
+    let comparison = comparison.trim().to_string();
+    let decided = |passes, why| Some(Problem::AlwaysDecided { comparison: comparison.clone(), passes, why });
+    match metric {
+        Metric::Quantile(_) | Metric::Max | Metric::Mean => {
+            const WHY: &str = "every latency measured is at least 1us";
+            let lowest_us = 1.0;
+            match op {
+                Op::Lt if value <= lowest_us => decided(false, WHY),
+                Op::Le if value < lowest_us => decided(false, WHY),
+                Op::Gt if value < lowest_us => decided(true, WHY),
+                Op::Ge if value <= lowest_us => decided(true, WHY),
+                _ => None,
+            }
+        }
+        Metric::ErrorPercent if op == Op::Le && value >= 100.0 => {
+            decided(true, "an error rate is at most 100% (for a gate on errors, write errors<100% or lower)")
+        }
+        _ if op == Op::Ge && value == 0.0 => decided(true, "nothing measured is below 0 (for at least one, write >0)"),
+        _ if op == Op::Lt && value == 0.0 => {
+            let value = comparison.trim_start_matches('<').trim().to_string();
+            Some(Problem::NeverPasses { instead: format!("{left}<={value}"), value })
+        }
+        _ => None,
     }
 }
 
@@ -588,6 +629,7 @@ mod tests {
             merged,
             intervals: Vec::new(),
             segment: None,
+            tls_verified: None,
         }
     }
 
@@ -786,7 +828,7 @@ mod tests {
             problem.to_string(),
             "\"1e3\" is not a plain number (digits and at most one decimal point; no sign, no exponent)"
         );
-        for good in ["errors<100%", "errors<0.5%", "errors < 1 %", "rps>1000.5", "p99<1.5ms", "count>=0", "errors<=0"] {
+        for good in ["errors<100%", "errors<0.5%", "errors < 1 %", "rps>1000.5", "p99<1.5ms", "count>=1", "errors<=0"] {
             assert!(Threshold::parse(good).is_ok(), "{good}");
         }
     }
@@ -798,7 +840,6 @@ mod tests {
         for (bad, instead) in [
             ("errors<0%", "errors<=0%"),
             ("login:errors < 0", "login:errors<=0"),
-            ("p99<0ms", "p99<=0ms"),
             ("rps<0.0", "rps<=0.0"),
             ("count<0?", "count<=0"),
         ] {
@@ -812,8 +853,69 @@ mod tests {
             Threshold::parse("errors<0%").unwrap_err().why().split("; expected").next(),
             Some("\"<0%\" could never pass: nothing measured is below 0 (for none at all, write errors<=0%)")
         );
-        for good in ["errors<=0%", "errors<=0", "errors<0.1%", "p99<=0ms", "count>0"] {
+        for good in ["errors<=0%", "errors<=0", "errors<0.1%", "p99<=1us", "count>0"] {
             assert!(Threshold::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    /// Outside try 5: `errors<=100%` was accepted, a gate no run can fail (an error rate is at
+    /// most 100%), and so were `count>=0`, `p99>0ms` (every latency is at least 1 µs); `p99<=0ms`
+    /// was accepted, and even suggested for `p99<0ms`, though no run can pass it. Each is
+    /// refused saying why; the gates just inside the bounds are kept.
+    #[test]
+    fn a_threshold_every_run_decides_alike_is_refused() {
+        for (bad, passes) in [
+            ("errors<=100%", true),
+            ("errors <= 100.0 %", true),
+            ("login:errors<=100%?", true),
+            ("errors>=0%", true),
+            ("errors>=0", true),
+            ("count>=0", true),
+            ("rps>=0.0", true),
+            ("p99>0ms", true),
+            ("max>=1us", true),
+            ("mean>0.5us", true),
+            ("p99<=0ms", false),
+            ("p99<0ms", false),
+            ("p50<1us", false),
+            ("max<=0.5us", false),
+        ] {
+            let err = Threshold::parse(bad).unwrap_err();
+            let ThresholdError::Syntax { problem: Problem::AlwaysDecided { passes: said, .. }, .. } = &err else {
+                panic!("{bad}: {err}")
+            };
+            assert_eq!(*said, passes, "{bad}");
+        }
+        assert_eq!(
+            Threshold::parse("errors<=100%").unwrap_err().why().split("; expected").next(),
+            Some(
+                "\"<=100%\" could never fail: an error rate is at most 100% (for a gate on errors, write errors<100% or lower)"
+            )
+        );
+        assert_eq!(
+            Threshold::parse("p99<=0ms").unwrap_err().why().split("; expected").next(),
+            Some("\"<=0ms\" could never pass: every latency measured is at least 1us")
+        );
+        assert!(
+            Threshold::parse("count>=0").unwrap_err().why().starts_with("\">=0\" could never fail: nothing measured")
+        );
+        for good in [
+            "errors<100%",
+            "errors<=99.9%",
+            "errors>=100%",
+            "errors>0%",
+            "errors>0",
+            "count>=1",
+            "count>0",
+            "rps>0",
+            "rps<=0",
+            "p99>1us",
+            "p99>=1.5us",
+            "p99<1.5us",
+            "p99<=1us",
+            "count<=0",
+        ] {
+            assert!(Threshold::parse(good).is_ok(), "{good}: {:?}", Threshold::parse(good));
         }
     }
 

@@ -15,7 +15,8 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     if rows.is_empty() {
         return out;
     }
-    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(11).clamp(11, 60);
+    let width =
+        rows.iter().map(|(n, _)| crate::output::report::printable(n).chars().count()).max().unwrap_or(11).clamp(11, 60);
     let _ = writeln!(
         out,
         "\n{:<width$} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {:>9} {:>9}",
@@ -39,7 +40,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         };
         let rate =
             if seconds > 0.0 { ((ws.messages_sent + ws.messages_received) as f64 / seconds).round() as u64 } else { 0 };
-        let shown: String = name.chars().take(width).collect();
+        let shown = crate::output::report::truncate(name, width);
         let _ = writeln!(
             out,
             "{shown:<width$} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {p50:>9} {p99:>9}",

@@ -92,6 +92,18 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
     out
 }
 
+/// The other entries (0-based, in order) that share entry `index`'s single-use datapool: each
+/// row of it is used once across all of them (`model::datapool::CoreShards`), by whichever
+/// entry checks it out first. Empty for a recyclable pool (each entry recycles rows of its
+/// own), an entry without one, or a pool no other entry names.
+pub fn sharing_single_use_pool(scenario: &Scenario, index: usize) -> Vec<usize> {
+    let Some(pool) = scenario.entries[index].datapool.as_ref().filter(|p| !p.is_recyclable()) else {
+        return Vec::new();
+    };
+    let shares = |entry: &crate::journey::ScenarioEntry| entry.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool));
+    scenario.entries.iter().enumerate().filter(|&(i, entry)| i != index && shares(entry)).map(|(i, _)| i).collect()
+}
+
 /// A single-use pool whose entries (all those naming it) run journeys on fewer than `parts`
 /// cores: the rows owned by the others are never used, and the pool never runs out, so the
 /// run goes on to its duration. Said once, on the first entry naming the pool.
@@ -165,6 +177,37 @@ mod tests {
         let mut other = entry(1);
         other.datapool = Some(recyclable);
         assert!(super::warnings(&scenario(vec![other]), 4).iter().all(|w| !w.contains("single-use")));
+    }
+
+    /// Outside try 5: entries naming one single-use pool share its rows, and nothing said so.
+    /// Two clones of one pool share it; a pool of the same name built apart, a recyclable one,
+    /// or no pool, shares nothing.
+    #[test]
+    fn entries_sharing_a_single_use_pool_are_found() {
+        let rows = || (0..10).map(|i| Row::new([i.to_string()])).collect::<Vec<_>>();
+        let ids = DataPool::single_use("ids", rows());
+        let entry = |pool: Option<DataPool>| ScenarioEntry {
+            journey: "j".into(),
+            datapool: pool,
+            volume: VolumeModel::constant(1),
+        };
+        let entries = vec![
+            entry(Some(ids.clone())),
+            entry(Some(DataPool::single_use("ids", rows()))),
+            entry(Some(ids.clone())),
+            entry(None),
+            entry(Some(ids)),
+            entry(Some(DataPool::recyclable("users", rows()))),
+        ];
+        let users = entries[5].datapool.clone();
+        let scenario = Scenario { name: "t".into(), entries, config: Config::default() };
+        assert_eq!(sharing_single_use_pool(&scenario, 0), [2, 4]);
+        assert_eq!(sharing_single_use_pool(&scenario, 2), [0, 4]);
+        assert_eq!(sharing_single_use_pool(&scenario, 1), Vec::<usize>::new(), "built apart: a pool of its own");
+        assert_eq!(sharing_single_use_pool(&scenario, 3), Vec::<usize>::new());
+        let mut twice = scenario.clone();
+        twice.entries[3].datapool = users;
+        assert_eq!(sharing_single_use_pool(&twice, 5), Vec::<usize>::new(), "recyclable pools are not shared");
     }
 
     /// Issue 11: a 3-row recyclable pool under a ramp to 20 capped concurrency silently.

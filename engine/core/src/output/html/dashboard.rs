@@ -74,6 +74,8 @@ pub struct LiveRun<'a> {
     pub tick: Duration,
     /// The longest the run may take.
     pub duration: Duration,
+    /// Whether TLS certificates are verified (false: `--insecure`), shown on the page.
+    pub tls_verified: bool,
 }
 
 /// The dashboard server and its latest data.
@@ -139,6 +141,7 @@ impl Dashboard {
             merged: merged.clone(),
             intervals: intervals[cache.seen.min(intervals.len())..].to_vec(),
             segment: run.segment.map(str::to_string),
+            tls_verified: Some(run.tls_verified),
         };
         let mut file = result_file(&result, false);
         cache.seen = intervals.len();
@@ -215,6 +218,7 @@ mod tests {
             segment: None,
             tick: Duration::from_secs(1),
             duration: Duration::from_secs(5),
+            tls_verified: true,
         };
         let point = IntervalPoint {
             elapsed_s: 1.0,

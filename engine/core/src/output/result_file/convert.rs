@@ -28,8 +28,7 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         driver: result.driver_name().to_string(),
         drivers: result.drivers.iter().map(|d| d.name().to_string()).collect(),
         driver_fallbacks: result.fallbacks.clone(),
-        // A run's result does not carry its TLS options: the writer says (the CLI does).
-        tls_verified: None,
+        tls_verified: result.tls_verified,
         totals: totals(merged, seconds),
         injector: injector(&merged.injector, request_p50(&merged.total())),
         transactions: merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect(),
@@ -263,6 +262,7 @@ pub(crate) fn interval(p: &IntervalPoint, open_model: bool) -> Interval {
         injector_lag_p99_us: p.lag_p99_us,
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
+        phase: Some(p.phase),
         detail: interval_figures(&p.detail, open_model),
     }
 }
@@ -380,6 +380,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         merged,
         intervals: Vec::new(),
         segment: file.segment.clone(),
+        tls_verified: file.tls_verified,
     })
 }
 

@@ -61,6 +61,7 @@ fn run_result(merged: Merged, started_at_unix_s: f64, duration_s: f64) -> RunRes
         merged,
         intervals: vec![IntervalPoint { elapsed_s: 1.0, requests: 3, ..IntervalPoint::default() }],
         segment: Some("1/4".into()),
+        tls_verified: None,
     }
 }
 
@@ -360,4 +361,30 @@ fn tls_verification_is_kept_read_back_and_merged() {
     assert_eq!(together([Some(true), Some(false), None]), Some(false));
     assert_eq!(together([None, Some(false)]), Some(false));
     assert_eq!(together([Some(true), None]), None);
+}
+
+/// Outside try 5: the grace's intervals had no mark of their own in the file. Each says its
+/// `phase`; one read back is written as read; a file from before reads with none (never a
+/// guess), and a phase the engine does not know is an error naming the field.
+#[test]
+fn an_intervals_phase_is_written_and_read_back() {
+    use crate::output::outcome::IntervalPhase;
+    let mut result = run_result(Merged::default(), 0.0, 3.0);
+    result.intervals = [(1.0, IntervalPhase::Run), (1.5, IntervalPhase::Stop), (2.0, IntervalPhase::Grace)]
+        .into_iter()
+        .map(|(elapsed_s, phase)| IntervalPoint { elapsed_s, phase, ..IntervalPoint::default() })
+        .collect();
+    let mut file = result_file(&result, true).to_value();
+    let phases: Vec<&Value> = file["intervals"].as_array().unwrap().iter().map(|i| &i["phase"]).collect();
+    assert_eq!(phases, [&json!("run"), &json!("stop"), &json!("grace")]);
+    let read_back = read(&file).unwrap();
+    assert_eq!(read_back.intervals[2].phase, Some(IntervalPhase::Grace));
+    assert_eq!(read_back.to_value()["intervals"], file["intervals"], "written as read");
+    file["intervals"][0].as_object_mut().unwrap().remove("phase");
+    let old = read(&file).unwrap();
+    assert_eq!(old.intervals[0].phase, None);
+    assert!(old.to_value()["intervals"][0].get("phase").is_none(), "{}", old.to_value()["intervals"][0]);
+    file["intervals"][1]["phase"] = json!("drain");
+    let err = read(&file).unwrap_err().to_string();
+    assert!(err.contains("phase"), "{err}");
 }

@@ -334,6 +334,8 @@
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
       card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
     if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
+    // --insecure: said on the page as on the terminal (a merge is unverified when one input was).
+    if (run.tls_verified === false) cards.push(card('TLS certificates', 'NOT verified', 'bad'));
     var inj = run.injector;
     if (inj && inj.lag_us && inj.lag_us.count) {
       cards.push(card('injector', inj.saturated ? 'SATURATED' : 'ok', inj.saturated ? 'bad' : 'good'));
@@ -344,7 +346,9 @@
       ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
-      ['connections', connectsText(t.connects) + ', reconnects ' + grouped(t.reconnects)]];
+      ['connections', connectsText(t.connects) + ', reconnects ' + grouped(t.reconnects)],
+      ['TLS certificates', run.tls_verified === false ? 'NOT verified (--insecure): the servers were not authenticated' :
+        run.tls_verified === true ? 'verified' : 'not recorded in this result']];
     if (inj && inj.lag_us && inj.lag_us.count) {
       rows.push(['injector', 'event-loop lag p99 ' + ms(usToMs(inj.lag_us.p99)) + ', max ' + ms(usToMs(inj.lag_us.max)) +
         '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' + fixed(inj.busy_percent_mean, 0) + '%)']);
