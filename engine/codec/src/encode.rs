@@ -15,11 +15,16 @@ pub struct RequestHead<'a> {
     pub headers: &'a [(&'a str, &'a str)],
 }
 
+/// The `Host` line's end and the `User-Agent` line, sent unless the caller sets one.
+const AGENT_LINE: &[u8] = concat!("\r\nUser-Agent: mite-engine/", env!("CARGO_PKG_VERSION"), "\r\n").as_bytes();
+
 /// Appends the request head and body to `out`.
 ///
 /// `Host` always comes first. `Content-Length` is added when there is a body, or for methods
 /// that normally carry one (`POST`, `PUT`, `PATCH`), unless the caller already set it or set
 /// `Transfer-Encoding`. A `User-Agent` is added unless the caller set one.
+///
+/// Every request is encoded: the fixed text is a few constants, so a plain GET is six copies.
 pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
     let mut has_length = false;
     let mut has_agent = false;
@@ -36,12 +41,7 @@ pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
     out.put_slice(head.target.as_bytes());
     out.put_slice(b" HTTP/1.1\r\nHost: ");
     out.put_slice(head.host.as_bytes());
-    out.put_slice(b"\r\n");
-    if !has_agent {
-        out.put_slice(b"User-Agent: mite-engine/");
-        out.put_slice(env!("CARGO_PKG_VERSION").as_bytes());
-        out.put_slice(b"\r\n");
-    }
+    out.put_slice(if has_agent { b"\r\n" } else { AGENT_LINE });
     for (name, value) in head.headers {
         out.put_slice(name.as_bytes());
         out.put_slice(b": ");
@@ -50,17 +50,20 @@ pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
     }
     let method_has_body = matches!(head.method, "POST" | "PUT" | "PATCH");
     if !has_length && (!body.is_empty() || method_has_body) {
+        let mut digits = [0u8; 20];
         out.put_slice(b"Content-Length: ");
-        put_decimal(out, body.len() as u64);
+        out.put_slice(decimal(&mut digits, body.len() as u64));
         out.put_slice(b"\r\n");
     }
     out.put_slice(b"\r\n");
-    out.put_slice(body);
+    if !body.is_empty() {
+        out.put_slice(body);
+    }
 }
 
-/// Writes `n` in decimal without going through `fmt` (which would be slower on the hot path).
-fn put_decimal(out: &mut BytesMut, mut n: u64) {
-    let mut digits = [0u8; 20];
+/// `n` in decimal, written at the end of `digits`, without going through `fmt` (which would
+/// be slower on the hot path).
+fn decimal(digits: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -70,7 +73,7 @@ fn put_decimal(out: &mut BytesMut, mut n: u64) {
             break;
         }
     }
-    out.put_slice(&digits[at..]);
+    &digits[at..]
 }
 
 #[cfg(test)]
@@ -118,9 +121,73 @@ mod tests {
     #[test]
     fn decimal_edges() {
         for n in [0u64, 9, 10, 12345, u64::MAX] {
-            let mut out = BytesMut::new();
-            put_decimal(&mut out, n);
-            assert_eq!(std::str::from_utf8(&out).unwrap(), n.to_string());
+            let mut digits = [0u8; 20];
+            assert_eq!(std::str::from_utf8(decimal(&mut digits, n)).unwrap(), n.to_string());
+        }
+    }
+
+    /// The encoder as it was before it counted the length first: the reference it is held to.
+    fn reference_encode(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
+        let mut has_length = false;
+        let mut has_agent = false;
+        for (name, _) in head.headers {
+            if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
+                has_length = true;
+            } else if name.eq_ignore_ascii_case("user-agent") {
+                has_agent = true;
+            }
+        }
+        out.put_slice(head.method.as_bytes());
+        out.put_u8(b' ');
+        out.put_slice(head.target.as_bytes());
+        out.put_slice(b" HTTP/1.1\r\nHost: ");
+        out.put_slice(head.host.as_bytes());
+        out.put_slice(b"\r\n");
+        if !has_agent {
+            out.put_slice(b"User-Agent: mite-engine/");
+            out.put_slice(env!("CARGO_PKG_VERSION").as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        for (name, value) in head.headers {
+            out.put_slice(name.as_bytes());
+            out.put_slice(b": ");
+            out.put_slice(value.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        if !has_length && (!body.is_empty() || matches!(head.method, "POST" | "PUT" | "PATCH")) {
+            out.put_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        out.put_slice(b"\r\n");
+        out.put_slice(body);
+    }
+
+    proptest::proptest! {
+        /// Any head, any body, after what the buffer already holds: the same bytes as before.
+        #[test]
+        fn encodes_as_the_reference(
+            method in proptest::sample::select(vec!["GET", "POST", "PUT", "PATCH", "HEAD", "DELETE", "PURGE"]),
+            target in "/[a-z0-9?=&%]{0,40}",
+            host in "[a-z0-9.:]{1,30}",
+            headers in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "Accept", "content-length", "Content-Length", "user-agent", "User-Agent",
+                        "Transfer-Encoding", "X-Token", "Cookie",
+                    ]),
+                    "[ -~]{0,30}",
+                ),
+                0..5,
+            ),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            before in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
+        ) {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let head = RequestHead { method, target: &target, host: &host, headers: &headers };
+            let mut out = BytesMut::from(&before[..]);
+            let mut reference = out.clone();
+            encode_request(&mut out, &head, &body);
+            reference_encode(&mut reference, &head, &body);
+            proptest::prop_assert_eq!(&out[..], &reference[..]);
         }
     }
 }

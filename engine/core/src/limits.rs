@@ -180,6 +180,12 @@ pub const START_AT_AHEAD_MAX: Duration = Duration::from_secs(24 * 3600);
 /// The latest `--start-at` accepted: 9999-12-31T23:59:59Z, in Unix seconds.
 pub const START_AT_UNIX_S_MAX: u64 = 253_402_300_799;
 
+/// URLs a core keeps parsed (the last ones it sent to), so that sending one again costs a
+/// compare of its bytes rather than a parse (see `http::url`).
+pub const URLS_PARSED_KEPT: usize = 4;
+/// Longest URL a core keeps parsed, bytes (longer ones are parsed every time).
+pub const URL_PARSED_KEPT_BYTES_MAX: usize = 256;
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -1,6 +1,9 @@
 //! URL parsing for the client: `http(s)://host[:port]/path?query`, borrowed, no allocation.
 
+use std::cell::RefCell;
 use std::fmt::Write;
+
+use crate::limits::{URL_PARSED_KEPT_BYTES_MAX, URLS_PARSED_KEPT};
 
 /// The parts of an absolute `http`/`https` URL the client needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,18 +31,113 @@ pub struct UrlError {
 }
 
 impl<'a> Url<'a> {
-    /// Parses an absolute URL. The URL is parsed for every request, so each part is found in
-    /// one pass over its bytes (all delimiters are ASCII, so a byte match is a char match, and
-    /// every slice below falls on a char boundary).
+    /// Parses an absolute URL. Every request parses its URL, and a journey sends the same few
+    /// URLs again and again: the core keeps where the parts of the last URLs it parsed lie
+    /// (`ParsedUrls`), so a URL seen again costs a compare of its bytes, not a parse.
     pub fn parse(url: &'a str) -> Result<Url<'a>, UrlError> {
+        if let Some(parts) = PARSED.with_borrow(|parsed| parsed.find(url)) {
+            return Ok(parts.on(url));
+        }
+        let parts = UrlParts::parse(url)?;
+        PARSED.with_borrow_mut(|parsed| parsed.keep(url, parts));
+        Ok(parts.on(url))
+    }
+}
+
+thread_local! {
+    /// This core's last parsed URLs (a URL's parts only borrow it, so the cache holds offsets).
+    static PARSED: RefCell<ParsedUrls> = const { RefCell::new(ParsedUrls::new()) };
+}
+
+/// The last `URLS_PARSED_KEPT` URLs a core parsed (each at most `URL_PARSED_KEPT_BYTES_MAX`
+/// long): their bytes and where their parts lie, replaced oldest first. Only URLs that parsed
+/// are kept, and a URL's parts lie at the same offsets in any string with the same bytes.
+struct ParsedUrls {
+    kept: [ParsedUrl; URLS_PARSED_KEPT],
+    /// The entry the next new URL replaces.
+    next: usize,
+}
+
+/// One kept URL: its bytes (`len` of them; none in an entry not used yet) and its parts.
+#[derive(Clone, Copy)]
+struct ParsedUrl {
+    len: usize,
+    bytes: [u8; URL_PARSED_KEPT_BYTES_MAX],
+    parts: UrlParts,
+}
+
+impl ParsedUrls {
+    const fn new() -> ParsedUrls {
+        let empty = ParsedUrl {
+            len: 0,
+            bytes: [0; URL_PARSED_KEPT_BYTES_MAX],
+            parts: UrlParts { tls: false, port: 0, authority: (0, 0), host: (0, 0), target: None },
+        };
+        ParsedUrls { kept: [empty; URLS_PARSED_KEPT], next: 0 }
+    }
+
+    /// The parts of `url` when it is kept (an empty string, never a URL, is not: it would
+    /// match an entry not used yet).
+    fn find(&self, url: &str) -> Option<UrlParts> {
+        let len = url.len();
+        if len == 0 {
+            return None;
+        }
+        self.kept.iter().find(|kept| kept.len == len && kept.bytes[..len] == *url.as_bytes()).map(|kept| kept.parts)
+    }
+
+    /// Keeps `url`, which parsed into `parts`, in place of the oldest entry (unless too long).
+    fn keep(&mut self, url: &str, parts: UrlParts) {
+        if url.len() > URL_PARSED_KEPT_BYTES_MAX {
+            return;
+        }
+        let kept = &mut self.kept[self.next];
+        kept.len = url.len();
+        kept.bytes[..url.len()].copy_from_slice(url.as_bytes());
+        kept.parts = parts;
+        self.next = (self.next + 1) % URLS_PARSED_KEPT;
+    }
+}
+
+/// Where the parts of a URL lie in its text (byte ranges), and what is not a slice of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct UrlParts {
+    tls: bool,
+    port: u16,
+    authority: Span,
+    host: Span,
+    /// `None`: the URL has no path, its target is `/`.
+    target: Option<Span>,
+}
+
+/// A byte range of a URL's text: start, end.
+type Span = (usize, usize);
+
+impl UrlParts {
+    /// The parts of `url`, which must be the text they were parsed from (or the same bytes).
+    fn on<'a>(&self, url: &'a str) -> Url<'a> {
+        let slice = |(start, end): Span| &url[start..end];
+        Url {
+            tls: self.tls,
+            authority: slice(self.authority),
+            host: slice(self.host),
+            port: self.port,
+            target: self.target.map_or("/", slice),
+        }
+    }
+
+    /// Parses an absolute URL, each part found in one pass over its bytes (all delimiters are
+    /// ASCII, so a byte match is a char match, and every range below falls on a char boundary).
+    fn parse(url: &str) -> Result<UrlParts, UrlError> {
         let fail = |reason| UrlError { url: url.to_string(), reason };
-        let (tls, rest) = if let Some(rest) = strip_prefix_ci(url, "http://") {
-            (false, rest)
-        } else if let Some(rest) = strip_prefix_ci(url, "https://") {
-            (true, rest)
+        let (tls, at) = if strip_prefix_ci(url, "http://").is_some() {
+            (false, "http://".len())
+        } else if strip_prefix_ci(url, "https://").is_some() {
+            (true, "https://".len())
         } else {
             return Err(fail("only http:// and https:// URLs are supported"));
         };
+        let rest = &url[at..];
         let authority = Authority::scan(rest);
         let target = Target::scan(&rest[authority.len..]);
         let authority_text = &rest[..authority.len];
@@ -63,8 +161,16 @@ impl<'a> Url<'a> {
                 "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
             ));
         }
-        let target = if target.len == 0 { "/" } else { &rest[authority.len..authority.len + target.len] };
-        Ok(Url { tls, authority: authority_text, host, port, target })
+        // The host is the authority's start, or just after its `[`.
+        let host_at = at + usize::from(authority_text.starts_with('['));
+        let target_at = at + authority.len;
+        Ok(UrlParts {
+            tls,
+            port,
+            authority: (at, target_at),
+            host: (host_at, host_at + host.len()),
+            target: (target.len != 0).then_some((target_at, target_at + target.len)),
+        })
     }
 }
 
@@ -138,10 +244,14 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
 /// send them: a request target is ASCII); `None` when there is nothing to encode, which is
 /// nearly always, so nothing is copied. A non-ASCII host is left as it is (its lookup fails,
 /// as a `dns` error: write its `xn--` form).
+#[inline]
 pub fn encode_non_ascii(url: &str) -> Option<String> {
-    if url.is_ascii() {
-        return None;
-    }
+    // Every request asks: the answer for an ASCII URL is inlined where it is asked.
+    if url.is_ascii() { None } else { encode_non_ascii_path(url) }
+}
+
+/// `encode_non_ascii` for a URL with a non-ASCII byte somewhere.
+fn encode_non_ascii_path(url: &str) -> Option<String> {
     let start = url.find("://").map_or(0, |i| i + 3);
     let path_at = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     let (head, rest) = url.split_at(path_at);
@@ -243,6 +353,40 @@ mod tests {
         }
     }
 
+    fn is_kept(url: &str) -> bool {
+        PARSED.with_borrow(|parsed| parsed.find(url).is_some())
+    }
+
+    #[test]
+    fn a_url_parsed_again_comes_from_the_kept_parts_and_reads_the_same() {
+        let first = String::from("http://[::1]:8080/a?b=1#c");
+        assert!(!is_kept(&first));
+        let parsed = Url::parse(&first).unwrap();
+        assert!(is_kept(&first), "a URL that parsed is kept");
+        // The same bytes elsewhere: parts taken from the kept offsets, slices of the new text.
+        let again = first.clone();
+        let from_kept = Url::parse(&again).unwrap();
+        assert_eq!(from_kept, parsed);
+        assert_eq!(from_kept.target.as_ptr(), again[17..].as_ptr());
+        // Same length, other bytes: not mistaken for the kept one.
+        assert_eq!(Url::parse("http://[::1]:8080/x?b=1#c").unwrap().target, "/x?b=1");
+        assert_eq!(Url::parse("http://h").unwrap().target, "/");
+        assert_eq!(Url::parse("http://h").unwrap().target, "/");
+        // Refused URLs are not kept; too long ones are parsed every time.
+        assert!(Url::parse("http://h/a b").is_err() && !is_kept("http://h/a b"));
+        let long = format!("http://h:81/{}", "x".repeat(URL_PARSED_KEPT_BYTES_MAX));
+        assert_eq!(Url::parse(&long).unwrap().target.len(), URL_PARSED_KEPT_BYTES_MAX + 1);
+        assert!(!is_kept(&long));
+        let longest = format!("http://h/{}", "y".repeat(URL_PARSED_KEPT_BYTES_MAX - "http://h/".len()));
+        assert_eq!(Url::parse(&longest).unwrap().host, "h");
+        assert!(is_kept(&longest));
+        // The oldest goes first.
+        for i in 0..URLS_PARSED_KEPT {
+            Url::parse(&format!("http://h{i}/")).unwrap();
+        }
+        assert!(!is_kept(&longest) && is_kept("http://h0/"));
+    }
+
     /// The parser as it was before the one-pass scans: the reference they are held to.
     fn reference_parse(url: &str) -> Result<Url<'_>, UrlError> {
         let fail = |reason| UrlError { url: url.to_string(), reason };
@@ -320,6 +464,24 @@ mod tests {
             proptest::prop_assert_eq!(Url::parse(&url), reference_parse(&url), "{:?}", url);
             let prefixed = format!("http://{url}");
             proptest::prop_assert_eq!(Url::parse(&prefixed), reference_parse(&prefixed), "{:?}", prefixed);
+        }
+
+        /// A core's kept URLs, hit and missed in any order, give what a parse gives.
+        #[test]
+        fn kept_urls_read_as_parsed(
+            urls in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "http://h/", "http://h/a", "http://h/b", "https://h/a", "http://h:1/a", "http://h:2/a",
+                    "http://[::1]/a", "http://[::2]/a", "http://h", "http://g", "HTTP://h/a?q#f", "http://h/a?r#f",
+                    "http://h/a b", "http://h:0/a", "http://h?q", "",
+                ]),
+                1..40,
+            )
+        ) {
+            for url in urls {
+                let text = url.to_string();
+                proptest::prop_assert_eq!(Url::parse(&text), reference_parse(&text), "{:?}", text);
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::http::client::micros;
 use crate::journey::JourneyResult;
 use crate::journey::request::Http;
 use crate::journey::session::Session;
-use crate::journey::shard::{Shard, TxnId};
+use crate::journey::shard::{Shard, ShardStats, TxnId};
 use crate::model::config::Config;
 use crate::stats::record_latency;
 
@@ -49,7 +49,14 @@ pub struct Ctx {
     pub(super) start_delay_us: Cell<Option<u64>>,
     /// This journey run's cookies (reset by `begin_run`).
     pub(crate) session: RefCell<Session>,
+    /// The top-level transactions this journey began last (`TxnId::MAX`: none), so that
+    /// beginning one again compares its name rather than looking it up in the core's table.
+    roots_seen: Cell<[TxnId; ROOTS_SEEN]>,
 }
+
+/// Top-level transaction names a journey keeps the ids of: a declarative journey's steps, or
+/// the transactions of a Rust journey, in turn.
+const ROOTS_SEEN: usize = 4;
 
 impl Ctx {
     /// A context for journey `journey_name` on `shard` (the engine makes them).
@@ -63,6 +70,7 @@ impl Ctx {
             depth: Cell::new(1),
             start_delay_us: Cell::new(None),
             session: RefCell::default(),
+            roots_seen: Cell::new([TxnId::MAX; ROOTS_SEEN]),
         }
     }
 
@@ -163,12 +171,30 @@ impl Ctx {
         let parent = self.current.get();
         let id = {
             let mut stats = self.shard.stats.borrow_mut();
-            if parent == self.journey { stats.root(name) } else { stats.child(parent, name) }
+            if parent == self.journey { self.root(&mut stats, name) } else { stats.child(parent, name) }
         };
         self.trace(format_args!("> transaction {name}"));
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
         (parent, id, Instant::now())
+    }
+
+    /// The id of top-level transaction `name`: one this journey began lately when its name is
+    /// `name` (the table's name of a root is the name it was made for, and the table only
+    /// grows: an id keeps its name for the run), else the table's.
+    fn root(&self, stats: &mut ShardStats, name: &str) -> TxnId {
+        let mut seen = self.roots_seen.get();
+        if let Some(&id) = seen.iter().find(|&&id| id != TxnId::MAX && **stats.name(id) == *name) {
+            return id;
+        }
+        let id = stats.root(name);
+        // Kept only when the table's name is `name`: not the row names overflow into.
+        if **stats.name(id) == *name {
+            seen.rotate_right(1);
+            seen[0] = id;
+            self.roots_seen.set(seen);
+        }
+        id
     }
 
     /// Ends a transaction: records its time and outcome, restores the parent.
@@ -355,6 +381,36 @@ mod tests {
         let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
         assert_eq!(names, vec!["next"]);
         assert_eq!(ctx.depth.get(), 1);
+    }
+
+    /// A top-level transaction begun again has the id the core's table gives its name, whether
+    /// the journey kept it or not, and names that overflow the table are not kept as theirs.
+    #[test]
+    fn roots_begun_again_have_the_tables_ids() {
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let names = ["a", "b", "a", "c", "d", "e", "b", "a", "journey", "ab", "ba", "a", "e", "f", "g", "h", "a"];
+        for name in names {
+            let mut stats = shard.stats.borrow_mut();
+            let id = ctx.root(&mut stats, name);
+            assert_eq!(id, stats.root(name), "{name}");
+            assert_eq!(**stats.name(id), *name);
+        }
+        // The table full: new names share the overflow row (named as a journey may name one of
+        // its own), names already in it keep theirs.
+        let mut stats = shard.stats.borrow_mut();
+        let named_as_overflow = stats.root("(too many transaction names)");
+        for i in 0..crate::limits::TRANSACTIONS_MAX {
+            stats.root(&format!("n{i}"));
+        }
+        let overflow = stats.root("x");
+        assert_ne!(overflow, named_as_overflow);
+        for name in ["x", "y", "a", "x", "n0", "(too many transaction names)", "y", "h"] {
+            let id = ctx.root(&mut stats, name);
+            assert_eq!(id, stats.root(name), "{name}");
+            assert_eq!(id == overflow, ["x", "y"].contains(&name), "{name}");
+        }
     }
 
     /// The library never prints: a journey test's trace goes to the sink its caller gives,

@@ -172,10 +172,12 @@ impl DeclarativeJourney {
                     if !keep_body {
                         request = request.discard_body();
                     }
-                    request = step.options.apply(request, &rendered);
+                    if let Some(rendered) = &rendered {
+                        request = step.options.apply(request, rendered);
+                    }
                     let response = request.send().await?;
                     // Inside the transaction: a capture that fails is counted under its step.
-                    captures(step, &response)
+                    if step.captures.is_empty() { Ok(Vec::new()) } else { captures(step, &response) }
                 })
                 .await?;
             captured.extend(values);

@@ -89,7 +89,6 @@ pub struct StepOptions {
 }
 
 /// A step's options rendered for one request.
-#[derive(Default)]
 pub struct RenderedOptions {
     cookies: Vec<(String, String)>,
     auth: Option<(String, String)>,
@@ -113,6 +112,7 @@ fn render<'a>(template: &Template, lookup: &impl Fn(&str) -> Option<&'a str>) ->
 
 impl StepOptions {
     /// True when the step uses none of these (nothing to render).
+    #[inline]
     pub fn is_plain(&self) -> bool {
         // Field by field (every request asks): a new option must be added here to compile.
         let StepOptions { cookies, follow_redirects, max_redirects, auth, json, form, query } = self;
@@ -140,12 +140,22 @@ impl StepOptions {
         out
     }
 
-    /// Renders the templates for one request (allocates nothing for a plain step).
-    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Result<RenderedOptions, TemplateError> {
+    /// Renders the templates for one request: `None` for a plain step (nothing to render or
+    /// apply, nothing allocated), else boxed (a journey holds it while its request runs).
+    #[inline]
+    pub fn render<'a>(
+        &self,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Option<Box<RenderedOptions>>, TemplateError> {
         if self.is_plain() {
-            return Ok(RenderedOptions::default());
+            return Ok(None);
         }
-        Ok(RenderedOptions {
+        self.render_all(lookup).map(Some)
+    }
+
+    /// Renders the templates of a step that is not plain.
+    fn render_all<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Result<Box<RenderedOptions>, TemplateError> {
+        Ok(Box::new(RenderedOptions {
             cookies: render_pairs(&self.cookies, &lookup)?,
             auth: match &self.auth {
                 None => None,
@@ -154,7 +164,7 @@ impl StepOptions {
             json: self.json.as_ref().map(|j| j.render(&lookup)).transpose()?,
             form: render_pairs(&self.form, &lookup)?,
             query: render_pairs(&self.query, &lookup)?,
-        })
+        }))
     }
 
     /// Applies the rendered options to a request.
@@ -213,7 +223,7 @@ mod tests {
     fn a_plain_step_renders_nothing() {
         let options = StepOptions::default();
         assert!(options.is_plain());
-        assert!(options.render(|_| None).is_ok());
+        assert!(options.render(|_| None).unwrap().is_none());
         let with_form =
             StepOptions { form: vec![("a".into(), Template::parse("{missing}").unwrap())], ..StepOptions::default() };
         assert!(with_form.render(|_| None).is_err());
