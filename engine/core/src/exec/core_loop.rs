@@ -145,7 +145,12 @@ impl Core {
                 spawn(schedule_arrivals(shard, state, arrivals.clone(), journey.clone(), run));
             }
         }
-        Core { ticks_from: Instant::now(), ..core }
+        // Every core's intervals end on the run's own ticks from its start, as its deadline
+        // does: a core whose intervals began after its setup (a few ms, more on a loaded
+        // machine) ended its last interval just after the deadline, and a core that drained
+        // its journeys before that boundary put its grace in another interval than one that
+        // drained after it (two grace lines at the same time).
+        core
     }
 
     /// Ticks the volume models and sends a snapshot per interval until the duration, the stop
@@ -157,9 +162,10 @@ impl Core {
         loop {
             let now = Instant::now();
             // A core woken late finds both its tick and the deadline past: when the deadline
-            // came first, the stop ends the interval (one line to the stop, not a tick's line
+            // came first (or with the tick, as it does when the duration is whole ticks), the
+            // stop ends the interval (one line to the stop, not a tick's line
             // and then a few ms cut short by the stop).
-            if !first_tick && now >= deadline && next_tick > deadline {
+            if !first_tick && now >= deadline && next_tick >= deadline {
                 break;
             }
             if now >= next_tick {
@@ -269,7 +275,7 @@ impl Core {
         // The interval the stop fell in: the deadline's, for a stop at the deadline (a few ms
         // before the tick that would have ended it, or after it when the core woke late: every
         // core's figures to the deadline go in one line).
-        let stop_index = self.boundaries_passed(stopped_at.min(deadline)).max(tick_index);
+        let stop_index = self.interval_of(stopped_at.min(deadline)).max(tick_index);
         let draining = self.entries.iter().any(|e| e.state.active.get() > 0);
         if draining {
             self.send_snapshot(stop_index, Phase::Stop, false);
@@ -343,6 +349,12 @@ impl Core {
     fn boundaries_passed(&self, now: Instant) -> u64 {
         let since_ns = now.saturating_duration_since(self.ticks_from).as_nanos();
         u64::try_from(since_ns / self.plan.tick.as_nanos().max(1)).unwrap_or(u64::MAX)
+    }
+
+    /// The interval `at` falls in, a time on an interval's end belonging to the interval it
+    /// ends (a stop at the deadline ends the last interval; it does not begin the next).
+    fn interval_of(&self, at: Instant) -> u64 {
+        self.boundaries_passed(at.checked_sub(Duration::from_nanos(1)).unwrap_or(at))
     }
 
     fn send_snapshot(&self, tick: u64, phase: Phase, last: bool) {
