@@ -306,13 +306,7 @@ fn pages_say_no_data_and_count_every_attempt() {
 #[test]
 fn a_run_with_nothing_answered_shows_no_latency_figures() {
     let scratch = Scratch::new();
-    let file = path(&scratch, "refused.toml");
-    std::fs::write(
-        &file,
-        "name = \"refused\"\n[journeys.j]\nsteps = [ { transaction = \"refused\", url = \"http://127.0.0.1:1/\" } ]\n\
-         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n",
-    )
-    .unwrap();
+    let file = refused_scenario(&scratch);
     let report = path(&scratch, "refused.html");
     run(&file, &["--duration", "300ms", "--html", &report]);
     let out = browser(&file_url(&report), &["--virtual-time-budget=3000", "--dump-dom"]);
@@ -403,13 +397,7 @@ fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
 #[test]
 fn the_report_page_says_when_tls_certificates_were_not_verified() {
     let scratch = Scratch::new();
-    let file = path(&scratch, "refused.toml");
-    std::fs::write(
-        &file,
-        "name = \"refused\"\n[journeys.j]\nsteps = [ { transaction = \"refused\", url = \"http://127.0.0.1:1/\" } ]\n\
-         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n",
-    )
-    .unwrap();
+    let file = refused_scenario(&scratch);
     let (checked, insecure) = (path(&scratch, "checked.json"), path(&scratch, "insecure.json"));
     let (checked_page, insecure_page) = (path(&scratch, "checked.html"), path(&scratch, "insecure.html"));
     run(&file, &["--duration", "200ms", "--json", &checked, "--html", &checked_page]);
@@ -428,4 +416,16 @@ fn the_report_page_says_when_tls_certificates_were_not_verified() {
         let dom = String::from_utf8_lossy(&out.stdout);
         assert!(dom.contains("<div class=\"k\">TLS certificates</div><div class=\"v\">NOT verified</div>"), "{page}");
     }
+}
+
+/// A scenario of one journey whose every request is refused (nothing listens on port 1).
+fn refused_scenario(scratch: &Scratch) -> String {
+    let file = path(scratch, "refused.toml");
+    std::fs::write(
+        &file,
+        "name = \"refused\"\n[journeys.j]\nsteps = [ { transaction = \"refused\", url = \"http://127.0.0.1:1/\" } ]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = { constant = 1 }\n",
+    )
+    .unwrap();
+    file
 }

@@ -25,9 +25,10 @@ const AGENT_LINE: &[u8] = concat!("\r\nUser-Agent: mite-engine/", env!("CARGO_PK
 /// `Transfer-Encoding`. A `User-Agent` is added unless the caller set one.
 ///
 /// Every request is encoded: the fixed text is a few constants, so a plain GET is six copies.
-pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
-    let mut has_length = false;
-    let mut has_agent = false;
+/// Whether the caller set the body's framing (`Content-Length` or `Transfer-Encoding`) and a
+/// `User-Agent` itself.
+fn caller_set(head: &RequestHead<'_>) -> (bool, bool) {
+    let (mut has_length, mut has_agent) = (false, false);
     for (name, _) in head.headers {
         if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
             has_length = true;
@@ -35,6 +36,11 @@ pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
             has_agent = true;
         }
     }
+    (has_length, has_agent)
+}
+
+pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
+    let (has_length, has_agent) = caller_set(head);
     out.reserve(64 + head.target.len() + head.host.len() + body.len());
     out.put_slice(head.method.as_bytes());
     out.put_u8(b' ');
@@ -128,15 +134,7 @@ mod tests {
 
     /// The encoder as it was before it counted the length first: the reference it is held to.
     fn reference_encode(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
-        let mut has_length = false;
-        let mut has_agent = false;
-        for (name, _) in head.headers {
-            if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
-                has_length = true;
-            } else if name.eq_ignore_ascii_case("user-agent") {
-                has_agent = true;
-            }
-        }
+        let (has_length, has_agent) = super::caller_set(head);
         out.put_slice(head.method.as_bytes());
         out.put_u8(b' ');
         out.put_slice(head.target.as_bytes());
