@@ -92,8 +92,25 @@ impl OutputArgs {
                 ));
             }
         }
+        if let (Some(dashboard), Some(prometheus)) = (self.dashboard, self.prometheus)
+            && dashboard == prometheus
+            && dashboard.port() != 0
+        {
+            return Err(format!(
+                "--dashboard and --prometheus both ask for {dashboard}: one address serves one of them; give \
+                 them different ports"
+            ));
+        }
         Ok(())
     }
+}
+
+/// A live view's address: an IP address and a port (`127.0.0.1:9100`, `0.0.0.0:8089`,
+/// `[::1]:9100`). Names are not resolved: a listening address is where this host answers.
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!("{text:?} is not an IP address and port: write e.g. 127.0.0.1:9100 (this host only) or 0.0.0.0:9100 (every interface); names such as localhost are not resolved")
+    })
 }
 
 impl RunArgs {
@@ -354,13 +371,13 @@ pub struct OutputArgs {
     #[arg(long)]
     pub html: Option<PathBuf>,
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9100).
-    #[arg(long)]
+    #[arg(long, value_parser = listen_address)]
     pub prometheus: Option<std::net::SocketAddr>,
     /// Keep serving the final metrics this long after the run.
     #[arg(long, default_value = "5s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::WAIT))]
     pub prometheus_linger: Duration,
     /// Serve a live dashboard on this address (e.g. 127.0.0.1:8089), updated every interval.
-    #[arg(long)]
+    #[arg(long, value_parser = listen_address)]
     pub dashboard: Option<std::net::SocketAddr>,
     /// Keep serving the final report on the dashboard this long after the run.
     #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::WAIT))]
@@ -646,6 +663,19 @@ mod tests {
         let both =
             ["mite-engine", "--dashboard", "127.0.0.1:0", "--dashboard-linger", "5s", "--prometheus-linger", "1s"];
         assert!(checked(&both).unwrap_err().contains("without --prometheus"));
+        // Outside try 6: one address for both ended the run with "Address already in use"
+        // after the first of them had started; a name got "invalid socket address syntax".
+        let clash =
+            ["mite-engine", "--dashboard", "127.0.0.1:9100", "--prometheus", "127.0.0.1:9100", "--scenario", "s"];
+        let err = checked(&clash).unwrap_err();
+        assert!(err.contains("--dashboard and --prometheus both ask for 127.0.0.1:9100"), "{err}");
+        let ephemeral = ["mite-engine", "--dashboard", "127.0.0.1:0", "--prometheus", "127.0.0.1:0", "--scenario", "s"];
+        assert!(checked(&ephemeral).is_ok(), "port 0 picks a free port for each");
+        let name = checked(&["mite-engine", "--prometheus", "localhost:9100", "--scenario", "s"]).unwrap_err();
+        assert!(
+            name.contains("\"localhost:9100\" is not an IP address and port") && name.contains("127.0.0.1:9100"),
+            "{name}"
+        );
         let cli = checked(&both[..5]).unwrap();
         assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
     }
