@@ -40,6 +40,20 @@ fn result(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Outside try 6: `journey test --insecure` said nothing of it, where a run warns.
+#[test]
+fn journey_test_warns_of_insecure_as_a_run_does() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scenario = warned_scenario(&scratch, &target);
+    let out = engine(&["journey", "test", "get", "--scenario", scenario.as_str(), "--insecure"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("WARNING: --insecure: TLS certificates are NOT verified"), "{said}");
+    let checked = engine(&["journey", "test", "get", "--scenario", scenario.as_str()]);
+    assert!(!text(&checked).contains("NOT verified"), "{}", text(&checked));
+}
+
 /// `-q` hid every warning (`--insecure`'s, a datapool too small, a volume of 0) along with
 /// the progress lines; now it hides the progress lines only.
 #[test]

@@ -292,6 +292,10 @@ pub fn run_scenario(
 }
 
 /// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
+/// Said by every command that talks TLS with verification off (`--insecure`, or `insecure`
+/// in the scenario's `[client]`).
+const INSECURE_WARNING: &str = "--insecure: TLS certificates are NOT verified";
+
 fn plan(
     registry: &Registry,
     scenario: &Scenario,
@@ -305,7 +309,7 @@ fn plan(
     }
     let tls = crate::http::tls::client_config(&options.tls)?;
     if options.tls.insecure {
-        report(&RunEvent::Warning("--insecure: TLS certificates are NOT verified"));
+        report(&RunEvent::Warning(INSECURE_WARNING));
     }
     let (k, n) = options.segment;
     if n == 0 || k >= n {
@@ -837,6 +841,9 @@ pub fn journey_test(
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name)?;
     let tls = crate::http::tls::client_config(&options.tls)?;
+    if options.tls.insecure {
+        report(&RunEvent::Warning(INSECURE_WARNING));
+    }
     let (mut runtime, fallback) = CoreRuntime::build(options.driver)?;
     let http = options.http.clone();
     if let Some(reason) = fallback {
