@@ -228,14 +228,12 @@ async fn ring_alarm(file: monoio::fs::File, epoch: u32) {
 /// Fires what is due and sets the alarm to the next deadline's grid time, or clears it.
 fn fire_due_and_rearm(epoch: u32) {
     let now = Instant::now();
-    let mut fired = TIMERS.with(|timers| {
+    let fired = TIMERS.with(|timers| {
         let timers = &mut *timers.borrow_mut();
         if timers.epoch != epoch {
-            return Vec::new();
+            return None;
         }
-        let mut fired = std::mem::take(&mut timers.fired);
-        timers.deadlines.fire_due(now, &mut fired);
-        let next = timers.deadlines.earliest();
+        let (fired, next) = take_due(timers, now);
         if let Some(alarm) = &timers.alarm {
             timers.armed = next.map(|next| alarm.rings_for(next));
             match timers.armed {
@@ -243,8 +241,24 @@ fn fire_due_and_rearm(epoch: u32) {
                 None => alarm.clear(),
             }
         }
-        fired
+        Some(fired)
     });
+    if let Some(fired) = fired {
+        wake_fired(fired);
+    }
+}
+
+/// The wakers of the deadlines due at `now` (in the timers' reused list), and the earliest
+/// deadline left.
+fn take_due(timers: &mut Timers, now: Instant) -> (Vec<Waker>, Option<Instant>) {
+    let mut fired = std::mem::take(&mut timers.fired);
+    timers.deadlines.fire_due(now, &mut fired);
+    (fired, timers.deadlines.earliest())
+}
+
+/// Wakes the fired timers' tasks outside the timers' borrow (a woken task may sleep again),
+/// then hands the emptied list back for reuse (no allocation per firing).
+fn wake_fired(mut fired: Vec<Waker>) {
     for waker in fired.drain(..) {
         waker.wake();
     }
@@ -306,11 +320,9 @@ impl Future for TimerDriver {
         let this = self.get_mut();
         loop {
             let now = Instant::now();
-            let (mut fired, next) = TIMERS.with(|timers| {
+            let (fired, next) = TIMERS.with(|timers| {
                 let timers = &mut *timers.borrow_mut();
-                let mut fired = std::mem::take(&mut timers.fired);
-                timers.deadlines.fire_due(now, &mut fired);
-                let next = timers.deadlines.earliest();
+                let (fired, next) = take_due(timers, now);
                 timers.armed = next;
                 // The driver's own waker: replacing it never drops the last reference to a task.
                 if !timers.driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -318,10 +330,7 @@ impl Future for TimerDriver {
                 }
                 (fired, next)
             });
-            for waker in fired.drain(..) {
-                waker.wake();
-            }
-            TIMERS.with(|timers| timers.borrow_mut().fired = fired);
+            wake_fired(fired);
             let Some(next) = next else { return Poll::Pending };
             let sleep = this.sleep.get_or_insert_with(|| Box::pin(monoio::time::sleep_until(next.into())));
             if this.armed != Some(next) {
