@@ -299,31 +299,36 @@ pub struct WebSocket<'c> {
     recorded_at: Option<usize>,
 }
 
-/// `ws://` → `http://`, `wss://` → `https://`; other schemes are refused.
+/// The URL the handshake is sent to: `ws://` → `http://`, `wss://` → `https://` (other schemes
+/// are refused), non-ASCII in the path or query percent-encoded, as for HTTP requests.
 fn http_form(url: &str) -> Result<String, HttpError> {
-    scheme_swapped(url).map_err(|why| HttpError::not_sent(ErrorKind::InvalidUrl, why))
+    handshake_url(url).map_err(|why| HttpError::not_sent(ErrorKind::InvalidUrl, why))
 }
 
-fn scheme_swapped(url: &str) -> Result<String, String> {
+fn handshake_url(url: &str) -> Result<String, String> {
     let lower = url.get(..6).map(str::to_ascii_lowercase).unwrap_or_default();
-    if lower.starts_with("ws://") {
-        Ok(format!("http://{}", &url[5..]))
+    let http_url = if lower.starts_with("ws://") {
+        format!("http://{}", &url[5..])
     } else if lower.starts_with("wss://") {
-        Ok(format!("https://{}", &url[6..]))
+        format!("https://{}", &url[6..])
     } else {
-        Err(format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported"))
-    }
+        return Err(format!("invalid WebSocket URL {url:?}: only ws:// and wss:// URLs are supported"));
+    };
+    Ok(crate::http::url::encode_non_ascii(&http_url).unwrap_or(http_url))
+}
+
+/// A URL parse error about the handshake's `http(s)://` form, told of the `ws(s)://` one.
+fn in_ws_words(err: impl fmt::Display) -> String {
+    err.to_string().replacen("http", "ws", 1)
 }
 
 /// Why a WebSocket URL cannot be sent (its scheme, or a URL the handshake cannot carry), as
 /// the run would say it; `None` when it can. For checks before a run.
 pub(crate) fn url_problem(url: &str) -> Option<String> {
-    let http_url = match scheme_swapped(url) {
-        Ok(http_url) => http_url,
-        Err(why) => return Some(why),
-    };
-    let http_url = crate::http::url::encode_non_ascii(&http_url).unwrap_or(http_url);
-    Url::parse(&http_url).err().map(|e| e.to_string().replacen("http", "ws", 1))
+    match handshake_url(url) {
+        Ok(http_url) => Url::parse(&http_url).err().map(in_ws_words),
+        Err(why) => Some(why),
+    }
 }
 
 fn check_headers(headers: &[(&str, &str)], protocols: &[&str]) -> Result<(), HttpError> {
@@ -373,14 +378,9 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     // A URL or header that cannot be sent (typically rendered at run time) is counted once, as
     // an attempt never sent.
     let not_sendable = |err| ctx.not_sendable("websocket", request.url, err);
-    let mut http_url = http_form(request.url).map_err(not_sendable)?;
-    // Non-ASCII in the path or query goes out percent-encoded, as for HTTP requests.
-    if let Some(encoded) = crate::http::url::encode_non_ascii(&http_url) {
-        http_url = encoded;
-    }
-    let url = Url::parse(&http_url).map_err(|e| {
-        not_sendable(HttpError::not_sent(ErrorKind::InvalidUrl, e.to_string().replacen("http", "ws", 1)))
-    })?;
+    let http_url = http_form(request.url).map_err(not_sendable)?;
+    let url =
+        Url::parse(&http_url).map_err(|e| not_sendable(HttpError::not_sent(ErrorKind::InvalidUrl, in_ws_words(e))))?;
     check_headers(&request.headers, &request.protocols).map_err(not_sendable)?;
     // The journey's cookies go with the upgrade, unless the journey set its own Cookie header.
     let cookie = if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
