@@ -81,29 +81,24 @@ impl Entries<'_> {
         datapool: Option<&DataPool>,
         columns: Option<&[String]>,
     ) -> Result<(), ScenarioFileError> {
+        // URLs are rendered as the first journey would render them.
+        let first_row = || datapool.and_then(|pool| pool.shard(0, 1).checkout());
+        let unsendable = |field: String, reason: &str| {
+            let message = format!("with the first datapool row and the final config: {reason}");
+            self.src.error(Some(entry.span()), field, message)
+        };
         if let Some(journey) = self.declared.http.get(name) {
             check_variables(self.src, entry, journey, columns, self.config)?;
-            let first_row = datapool.and_then(|pool| pool.shard(0, 1).checkout());
-            journey.check_urls(first_row.as_ref(), self.config).map_err(|e| {
-                self.src.error(
-                    Some(entry.span()),
-                    format!("journeys.{name}.steps[{}].url", e.step),
-                    format!("with the first datapool row and the final config: {}", e.reason),
-                )
-            })?;
+            journey
+                .check_urls(first_row().as_ref(), self.config)
+                .map_err(|e| unsendable(format!("journeys.{name}.steps[{}].url", e.step), &e.reason))?;
         }
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
             journey.check_variables(known).map_err(|e| self.src.error(Some(entry.span()), e.field, e.message))?;
-            let first_row = datapool.and_then(|pool| pool.shard(0, 1).checkout());
-            journey.check_url(first_row.as_ref(), self.config).map_err(|reason| {
-                let field = format!("websockets.{name}.url");
-                self.src.error(
-                    Some(entry.span()),
-                    field,
-                    format!("with the first datapool row and the final config: {reason}"),
-                )
-            })?;
+            journey
+                .check_url(first_row().as_ref(), self.config)
+                .map_err(|reason| unsendable(format!("websockets.{name}.url"), &reason))?;
         }
         Ok(())
     }
