@@ -107,12 +107,7 @@ impl DeclarativeJourney {
             let mut url = String::new();
             step.url.render_into(&mut url, lookup).map_err(|e| StepUrlError { step: i, reason: e.to_string() })?;
             if let Err(err) = Url::parse(&url) {
-                let values: Vec<String> = step
-                    .url
-                    .variables()
-                    .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
-                    .collect();
-                return Err(StepUrlError { step: i, reason: format!("{err} (from {})", values.join(", ")) });
+                return Err(StepUrlError { step: i, reason: format!("{err}{}", step.url.rendered_from(lookup)) });
             }
             captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
         }

@@ -187,6 +187,14 @@ impl Template {
         Ok(buf.as_str())
     }
 
+    /// ` (from {a} = "x", {b} = "y")`: the values a rendering of this template took, for an
+    /// error about what it rendered; empty when it took none.
+    pub fn rendered_from<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> String {
+        let values: Vec<String> =
+            self.variables().filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}"))).collect();
+        if values.is_empty() { String::new() } else { format!(" (from {})", values.join(", ")) }
+    }
+
     /// Appends the rendered text to `out`; `lookup` resolves variables (`None`: unknown).
     pub fn render_into<'a>(
         &self,

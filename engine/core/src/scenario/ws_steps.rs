@@ -224,13 +224,10 @@ impl WsJourney {
         let lookup = |name: &str| row.and_then(|row| row.by_name(name)).or_else(|| config.get(name));
         let mut url = String::new();
         self.url.render_into(&mut url, lookup).map_err(|e| e.to_string())?;
-        let Some(problem) = crate::ws::client::url_problem(&url) else { return Ok(()) };
-        let values: Vec<String> = self
-            .url
-            .variables()
-            .filter_map(|name| lookup(name).map(|value| format!("{{{name}}} = {value:?}")))
-            .collect();
-        Err(if values.is_empty() { problem } else { format!("{problem} (from {})", values.join(", ")) })
+        match crate::ws::client::url_problem(&url) {
+            Some(problem) => Err(format!("{problem}{}", self.url.rendered_from(lookup))),
+            None => Ok(()),
+        }
     }
 
     /// Every template variable must resolve: an earlier capture, a datapool column, or a
