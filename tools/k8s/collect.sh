@@ -11,8 +11,13 @@
 #
 # Fails fast, naming the pods and why, when the Job cannot finish (image not pulled, seccomp
 # profile missing on the node, container config error, unschedulable) or when it failed.
-# Exit: 0 every segment finished and its result was merged; 1 the Job failed or a result is
-# missing (what was found is still merged, and each problem is named); 2 usage.
+# The thresholds the pods were given are stored in their results and judged by `merge` on the
+# merged figures (a segment judges only its percentiles and error percentages: its counts and
+# rates are a share); a pod that exited 3 (a threshold failed on its segment) wrote its result.
+# Exit, merge's verdict: 0 every segment's result was merged and every threshold passed; 3 a
+# threshold failed on the merged result; 1 an error: the Job could not finish, a pod failed
+# otherwise or was interrupted, a result is missing (what was found is still merged, and each
+# problem is named), or merging failed; 2 usage.
 set -uo pipefail
 
 job=${1:-}
@@ -91,7 +96,7 @@ while true; do
         if [[ -n "$waiting" ]] && hopeless "$waiting"; then
             echo "collect: pod $name (index $index) cannot start: $waiting${message:+: $message}" >&2
             stuck=1
-        elif [[ -n "$code" && "$code" != 0 && -z "${announced[$name]:-}" ]]; then
+        elif [[ -n "$code" && "$code" != 0 && "$code" != 3 && -z "${announced[$name]:-}" ]]; then
             # Said as soon as seen; the others run on (backoffLimitPerIndex) and are collected.
             echo "collect: pod $name (index $index) failed: $(meaning "$code"); waiting for the others" >&2
             announced[$name]=1
@@ -123,7 +128,10 @@ while IFS='|' read -r name index phase waiting code reason scheduled message; do
         problems=1
         continue
     fi
-    if [[ -n "$code" && "$code" != 0 ]]; then
+    if [[ "$code" == 3 ]]; then
+        # Its result is written; the merged result is judged again below.
+        echo "collect: pod $name (index $index): a threshold failed on its segment (judged on the merged result below)" >&2
+    elif [[ -n "$code" && "$code" != 0 ]]; then
         echo "collect: pod $name (index $index) failed: $(meaning "$code")${reason:+ ($reason)}" >&2
         problems=1
     elif [[ -z "$code" && "$phase" == Failed ]]; then
@@ -132,7 +140,10 @@ while IFS='|' read -r name index phase waiting code reason scheduled message; do
     fi
     if grep -q '^\(.* \)\?mite-result begin ' "$log"; then
         # Each result read alone first: a damaged one is named and left out, not fatal to all.
-        if "$engine" merge "$log" -o "$dir/alone-$index.json" >/dev/null 2>"$dir/err"; then
+        # merge exits 3 (a threshold failed) or 5 (interrupted) having read it whole.
+        "$engine" merge "$log" -o "$dir/alone-$index.json" >/dev/null 2>"$dir/err"
+        alone=$?
+        if [[ $alone == 0 || $alone == 3 || $alone == 5 ]]; then
             logs+=("$log")
         else
             echo "collect: pod $name (index $index): its result is unreadable: $(grep -v '^$' "$dir/err" | tail -n 1)" >&2
@@ -153,12 +164,22 @@ if ((${#logs[@]} == 0)); then
     echo "collect: job/$job ($state): no result to merge" >&2
     exit 1
 fi
-if ! "$engine" merge "${logs[@]}" -o "$out"; then
+"$engine" merge "${logs[@]}" -o "$out" 2>"$dir/merge.err"
+verdict=$?
+cat "$dir/merge.err" >&2
+# A segment no pod's result holds (a pod that never ran) leaves the merge short.
+grep -q '^warning: segments missing' "$dir/merge.err" && problems=1
+# merge: 0 passed, 3 a threshold failed, 5 a part was interrupted (said above): all written.
+if [[ $verdict != 0 && $verdict != 3 && $verdict != 5 ]]; then
     echo "collect: merging failed" >&2
     exit 1
 fi
 echo "collect: job/$job $state; merged ${#logs[@]} results into $out"
-if ((problems)) || [[ "$state" != complete ]]; then
+if ((problems)) || [[ $verdict == 5 ]]; then
     echo "collect: some segments failed or were interrupted (above): the merged result covers only what ran" >&2
     exit 1
 fi
+if [[ $verdict == 3 ]]; then
+    echo "collect: a threshold failed on the merged result (above): exit 3" >&2
+fi
+exit "$verdict"

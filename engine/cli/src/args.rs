@@ -42,11 +42,11 @@ impl Cli {
     }
 
     /// Takes what the environment stands for, for the command that uses it and no other:
-    /// `MITE_SEGMENT` (`segment`, the variable's value) is `--segment` for a load run when the
-    /// flag is not given. Read by clap for every command, a bad `MITE_SEGMENT` failed `list`,
+    /// `MITE_SEGMENT` (`segment`, the variable's value) stands for `--segment` in a load run
+    /// (both given and disagreeing are refused by [`RunArgs::check_segment`]). Read by clap for every command, a bad `MITE_SEGMENT` failed `list`,
     /// `compare` and every other command that takes no segment.
     pub fn read_environment(&mut self, segment: Option<&OsStr>) -> Result<(), String> {
-        if self.command.is_some() || self.run.segment.is_some() {
+        if self.command.is_some() {
             return Ok(());
         }
         let Some(value) = segment else { return Ok(()) };
@@ -55,7 +55,7 @@ impl Cli {
             format!("{SEGMENT_VARIABLE}{rest} (the environment variable {SEGMENT_VARIABLE} stands for --segment)")
         };
         let text = value.to_str().ok_or_else(|| blamed(&format!("--segment {value:?}: not valid UTF-8")))?;
-        self.run.segment = Some(parse_segment(text).map_err(|why| blamed(&why))?);
+        self.run.segment_env = Some(parse_segment(text).map_err(|why| blamed(&why))?);
         Ok(())
     }
 
@@ -117,7 +117,7 @@ impl RunArgs {
     /// Whether this injector's segment can be resolved (`--segment`, else `--segments` with
     /// `completion_index`).
     pub fn check_segment(&self, completion_index: Option<String>) -> Result<(usize, usize), crate::Error> {
-        crate::schedule::segment(self.segment, self.segments, completion_index)
+        crate::schedule::segment(self.segment, self.segment_env, self.segments, completion_index)
     }
 }
 
@@ -170,6 +170,11 @@ pub enum Command {
         /// name), which is refused without it: their figures describe no one run.
         #[arg(long)]
         mixed_scenarios: bool,
+        /// A threshold judged on the merged result (repeatable), besides those the runs were
+        /// given (stored in their results); one on the same figure replaces the stored one. A
+        /// failed threshold exits with 3.
+        #[arg(long = "threshold", value_name = "EXPR", value_parser = Worded(parse_threshold))]
+        thresholds: Vec<String>,
     },
     /// Write a new crate for your own journeys (Cargo.toml, src/main.rs, a journey, a datapool,
     /// a scenario, a scenario file, a test) into DIR, which must be empty or absent.
@@ -332,6 +337,10 @@ pub struct RunArgs {
     /// This injector's execution segment K/N (also MITE_SEGMENT); runs share K of N.
     #[arg(long, value_name = "K/N", allow_hyphen_values = true, value_parser = Worded(parse_segment))]
     pub segment: Option<(usize, usize)>,
+    /// `MITE_SEGMENT`, read by [`Cli::read_environment`] (set apart so that a flag and the
+    /// variable that disagree are refused, not one silently taken).
+    #[arg(skip)]
+    pub segment_env: Option<(usize, usize)>,
     /// Number of segments when K comes from Kubernetes' JOB_COMPLETION_INDEX (1 to 100000).
     #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_segments))]
     pub segments: Option<usize>,
@@ -681,9 +690,9 @@ mod tests {
     }
 
     /// A value from `MITE_SEGMENT` is blamed on the variable (the outside tester saw
-    /// `MITE_SEGMENT=x` reported as `--segment "x"`, a flag never typed); the flag given on the
-    /// command line wins. And the variable matters to a load run only: read by clap for every
-    /// command, `MITE_SEGMENT=x mite-engine list` failed.
+    /// `MITE_SEGMENT=x` reported as `--segment "x"`, a flag never typed); the flag and the
+    /// variable both given must agree (the flag silently won). And the variable matters to a
+    /// load run only: read by clap for every command, `MITE_SEGMENT=x mite-engine list` failed.
     #[test]
     fn mite_segment_matters_to_a_load_run_only() {
         let read = |args: &[&str], value: &str| {
@@ -693,9 +702,15 @@ mod tests {
         let err = read(&["mite-engine", "--scenario", "s"], "x").err().unwrap_or_default();
         assert!(err.starts_with("MITE_SEGMENT \"x\": expected K/N"), "{err}");
         assert!(err.contains("the environment variable MITE_SEGMENT stands for --segment"), "{err}");
-        assert_eq!(read(&["mite-engine", "--scenario", "s"], "1/3").unwrap().run.segment, Some((1, 3)));
-        let flag = read(&["mite-engine", "--scenario", "s", "--segment", "0/2"], "x").unwrap();
-        assert_eq!(flag.run.segment, Some((0, 2)), "the flag wins, the variable is not read");
+        let env = read(&["mite-engine", "--scenario", "s"], "1/3").unwrap();
+        assert_eq!(env.run.check_segment(None).unwrap(), (1, 3));
+        let err = read(&["mite-engine", "--scenario", "s", "--segment", "0/2"], "x").err().unwrap_or_default();
+        assert!(err.starts_with("MITE_SEGMENT \"x\": expected K/N"), "a bad variable beside the flag: {err}");
+        let both = read(&["mite-engine", "--scenario", "s", "--segment", "0/2"], "1/2").unwrap();
+        let err = both.run.check_segment(None).unwrap_err().to_string();
+        assert!(err.starts_with("--segment 0/2 and MITE_SEGMENT 1/2 name different segments"), "{err}");
+        let agree = read(&["mite-engine", "--scenario", "s", "--segment", "0/2"], "0/2").unwrap();
+        assert_eq!(agree.run.check_segment(None).unwrap(), (0, 2));
         for args in [
             &["mite-engine", "list"][..],
             &["mite-engine", "demo"],

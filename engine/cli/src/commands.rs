@@ -95,8 +95,14 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
         Some(Command::New { dir, engine_path }) => Ok(crate::scaffold::write(&dir, engine_path.as_deref())?),
         Some(Command::Compare { results, max_regression, html }) => compare(&results, max_regression, html.as_deref()),
-        Some(Command::Merge { results, output, html, mixed_scenarios }) => {
-            merge(&results, &output, html.as_deref(), mixed_scenarios)
+        Some(Command::Merge { results, output, html, mixed_scenarios, thresholds }) => {
+            crate::merge::merge(&crate::merge::MergeRequest {
+                paths: &results,
+                output: &output,
+                html: html.as_deref(),
+                mixed: mixed_scenarios,
+                thresholds: &thresholds,
+            })
         }
         Some(Command::Target { addr, threads }) => target(addr, threads),
         Some(Command::List) => {
@@ -320,7 +326,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let resolved = resolve(registry, scenario, &args.common.config)?;
-    let segment = crate::schedule::segment(args.segment, args.segments, std::env::var("JOB_COMPLETION_INDEX").ok())?;
+    let segment = args.check_segment(std::env::var("JOB_COMPLETION_INDEX").ok())?;
     let start_at = args.start_at;
     let mut options = RunOptions {
         cores: args.cores.0,
@@ -400,6 +406,12 @@ fn execute(
             tell(format_args!("WARNING: {warning}"));
         }
     }
+    // A segment the volume leaves nothing to would run to its end measuring nothing.
+    if options.segment.1 > 1 {
+        for warning in mite_core::scenario::preflight::segment_warnings(&resolved.scenario, options.segment) {
+            tell(format_args!("WARNING: {}", report::printable(&warning)));
+        }
+    }
     // Output paths are checked before the first request, so that a typo does not cost the run.
     output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
@@ -433,14 +445,26 @@ fn execute(
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => run?,
     };
-    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
+    // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
+    let segmented = options.segment.1 > 1;
+    let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
+    let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    let write_failed = write_outputs(&result, source.as_ref(), json.as_ref(), html.as_ref(), &outcomes, outputs.phases);
+    let stored =
+        Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
+    let write_failed = write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), &outcomes, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
         dashboard.publish_final(&result, &outcomes);
     }
     linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
+    for share in shares {
+        let text = report::printable(share.text());
+        let _ = writeln!(
+            std::io::stdout(),
+            "threshold {text}: left to merge (a segment's counts and rates are a share of the whole)"
+        );
+    }
     Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
 }
 
@@ -546,9 +570,8 @@ fn interrupted_before_the_start() -> ExitCode {
 /// standard output (`--json -`) comes after the table.
 fn write_outputs(
     result: &RunResult,
-    source: Option<&ScenarioSource>,
-    json: Option<&output::Sink>,
-    html: Option<&output::Sink>,
+    stored: &Stored,
+    (json, html): (Option<&output::Sink>, Option<&output::Sink>),
     outcomes: &[mite_core::output::threshold::Outcome],
     phases: bool,
 ) -> bool {
@@ -557,13 +580,13 @@ fn write_outputs(
     if let Some(sink) = json
         && !sink.is_stdout()
     {
-        written.push(("--json", "result", sink, write_json(sink, result, source)));
+        written.push(("--json", "result", sink, write_json(sink, result, stored)));
     }
     if let Some(sink) = html {
         let page = mite_core::output::html::render_run(result, outcomes);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
-    print_result(result, json_to_stdout);
+    print_result(result, json_to_stdout, None);
     if phases {
         let table = report::phases_table(&result.merged);
         if json_to_stdout {
@@ -573,7 +596,7 @@ fn write_outputs(
         }
     }
     if json_to_stdout {
-        let framed = write_json(&output::Sink::Stdout, result, source);
+        let framed = write_json(&output::Sink::Stdout, result, stored);
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
     let mut failed = false;
@@ -592,16 +615,16 @@ fn write_outputs(
 
 /// What the thresholds came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Thresholds {
+pub(crate) struct Thresholds {
     /// How many failed.
-    failed: usize,
+    pub failed: usize,
     /// How many could not be checked (an unknown transaction): an error, never a pass.
-    unchecked: usize,
+    pub unchecked: usize,
 }
 
 /// Prints every threshold's outcome, each one whatever the others came to, and what they
 /// came to together.
-fn threshold_verdict(
+pub(crate) fn threshold_verdict(
     checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
 ) -> Thresholds {
     let total = checked.len();
@@ -630,9 +653,26 @@ fn threshold_verdict(
     Thresholds { failed, unchecked }
 }
 
-/// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one.
-/// Errors name it `name` (`BASE`, `NEW`, or the path), followed by the path when that differs.
+/// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one,
+/// for `compare`: a log holding several pods' results is refused (compare takes one run).
 fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
+    let mut parts = read_result_parts(path, name)?;
+    if parts.len() > 1 {
+        let segments: Vec<String> = parts.iter().map(|p| p.segment.clone().unwrap_or_else(|| "-".into())).collect();
+        bail!(
+            "{}: holds {} results (segments {}); compare takes one: merge them first (mite-engine merge)",
+            path.display(),
+            parts.len(),
+            segments.join(", ")
+        );
+    }
+    Ok(parts.remove(0))
+}
+
+/// Reads a result file, or a log holding results framed (`kubectl logs` of pods run with
+/// `--json=-`; several pods' logs one after another hold one each). Errors name it `name`
+/// (`BASE`, `NEW`, or the path), followed by the path when that differs.
+pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
     let text = output::read_bounded(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
     let located = |e: mite_core::output::result_file::ResultFileError| {
@@ -641,18 +681,23 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
-            let (json, broken) =
-                mite_core::output::result_frame::decode_noting(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
-            if let Some(broken) = broken {
-                tell(format_args!(
-                    "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
-                ));
+            let frames = mite_core::output::result_frame::decode_parts(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
+            let mut parts = Vec::with_capacity(frames.len());
+            for (json, broken) in frames {
+                if let Some(broken) = broken {
+                    tell(format_args!(
+                        "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
+                    ));
+                }
+                let part =
+                    ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located)?;
+                parts.push(part);
             }
-            return ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located);
+            return Ok(parts);
         }
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
     }
-    ResultFile::read(&text, name).map_err(located)
+    Ok(vec![ResultFile::read(&text, name).map_err(located)?])
 }
 
 fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -689,7 +734,7 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
 }
 
 /// How pages name result files: their file names when those differ, else their paths.
-fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
+pub(crate) fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
     let names: Vec<String> = paths
         .iter()
         .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into()))
@@ -698,54 +743,21 @@ fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
     if distinct.len() == names.len() { names } else { paths.iter().map(|p| p.display().to_string()).collect() }
 }
 
-fn merge(paths: &[std::path::PathBuf], output: &Path, html: Option<&Path>, mixed: bool) -> anyhow::Result<ExitCode> {
-    let mut merging = mite_core::output::results::Merging::of(paths.len())?;
-    let mut files = Vec::new();
-    for (path, label) in paths.iter().zip(labels(paths)) {
-        let name = path.display().to_string();
-        let file = read_result_file(path, &name)?;
-        // Added as it is read: one file's histograms are decoded at a time.
-        merging.add(&mite_core::output::result_file::read_run(&file, &name)?);
-        files.push((label, file));
-    }
-    let inputs: Vec<(String, ResultFile)> =
-        paths.iter().zip(&files).map(|(path, (_, file))| (path.display().to_string(), file.clone())).collect();
-    // Different scenarios' counts would add up into figures of no one run: refused, unless asked.
-    if let Some(different) = mite_core::output::merge_parts::different_scenarios(&inputs)
-        && !mixed
-    {
-        bail!("{different}; nothing written (merge them anyway with --mixed-scenarios)");
-    }
-    let mut merged = merging.finish()?;
-    // Which segments went in, and how each ended (an interrupted one marks the whole).
-    let mut file = mite_core::output::result_file::result_file(&merged, true);
-    let warnings = mite_core::output::merge_parts::annotate(&mut file, &inputs);
-    merged.stopped_by = file.stopped_by;
-    merged.scenario.clone_from(&file.scenario);
-    // Both outputs are checked before either is written: a bad --html must not leave a
-    // merged file behind an exit code of 1.
-    output::distinct(&[("-o", Some(output)), ("--html", html)])?;
-    let sink = output::check("-o", output)?;
-    let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
-    write_file(&sink, &file)?;
-    if let Some((path, html)) = html {
-        let page = mite_core::output::html::render_merged(&merged, &files);
-        output::write(&html, page.as_bytes())?;
-        tell(format_args!("merged report written to {}", path.display()));
-    }
-    print_result(&merged, output == Path::new("-"));
-    for warning in &warnings {
-        tell(format_args!("warning: {warning}"));
-    }
-    tell(format_args!("merged {} results into {}", paths.len(), output.display()));
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_result(result: &RunResult, to_stderr: bool) {
+/// Prints the result's table under a line saying what ran: a run's cores by id, a merge's
+/// (`parts`: how many results it merged) as a count over all its injectors.
+pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) {
+    use mite_core::output::units::counted;
+    let cores = match parts {
+        Some(parts) => format!(
+            "merged from {} on {} in all",
+            counted(parts as u64, "result"),
+            counted(result.cores.len() as u64, "core")
+        ),
+        None => format!("on cores {:?}", result.cores),
+    };
     let mut text = format!(
-        "\nscenario {} on cores {:?} ({}){}, {:.2}s, stopped by {}\n",
+        "\nscenario {} {cores} ({}){}, {:.2}s, stopped by {}\n",
         report::printable(&result.scenario),
-        result.cores,
         result.driver_name(),
         result.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default(),
         result.duration_s,
@@ -763,13 +775,24 @@ fn print_result(result: &RunResult, to_stderr: bool) {
 
 /// Writes the result file, saying whether TLS certificates were verified; `-` writes it to
 /// standard output framed for a log stream (`mite_core::output::result_frame`, read back by
-/// `merge` from `kubectl logs`). `source` is the scenario file's path and digest, when the
-/// scenario was a file.
-fn write_json(sink: &output::Sink, result: &RunResult, source: Option<&ScenarioSource>) -> anyhow::Result<()> {
+/// `merge` from `kubectl logs`). `stored` says what else the file keeps.
+fn write_json(sink: &output::Sink, result: &RunResult, stored: &Stored) -> anyhow::Result<()> {
     let mut file = mite_core::output::result_file::result_file(result, true);
-    file.scenario_file = source.map(|s| s.file.clone());
-    file.scenario_digest = source.map(|s| s.digest.clone());
+    file.scenario_file = stored.source.as_ref().map(|s| s.file.clone());
+    file.scenario_digest = stored.source.as_ref().map(|s| s.digest.clone());
+    file.run_id = Some(stored.run_id.clone());
+    file.thresholds.clone_from(&stored.thresholds);
     write_file(sink, &file)
+}
+
+/// What a run's result file keeps besides its figures, the same in each file it writes.
+struct Stored {
+    /// The scenario file's path and digest, when the scenario was a file.
+    source: Option<ScenarioSource>,
+    /// The run's identity ([`mite_core::output::result_file::new_run_id`]).
+    run_id: String,
+    /// The thresholds as given, for `merge` to judge on the whole.
+    thresholds: Vec<String>,
 }
 
 /// The scenario file a run read: its path as given, and its text's digest.
@@ -778,7 +801,7 @@ struct ScenarioSource {
     digest: String,
 }
 
-fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Result<()> {
+pub(crate) fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Result<()> {
     let text = if sink.is_stdout() {
         // Framed, so that a collector finds it among the log's other lines.
         mite_core::output::result_frame::encode(&file.to_json(), file.segment.as_deref())
@@ -909,12 +932,14 @@ fn journey_run(
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => run?,
     };
-    print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout));
+    print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
-        write_json(sink, &result, None)?;
+        let stored =
+            Stored { source: None, run_id: mite_core::output::result_file::new_run_id(), thresholds: Vec::new() };
+        write_json(sink, &result, &stored)?;
     }
     if let Some(interrupted) = interrupted(&result) {
         return Ok(interrupted);

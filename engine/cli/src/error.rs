@@ -26,6 +26,15 @@ pub enum Error {
         /// What it needs, in the user's words.
         needs: &'static str,
     },
+    /// Two sources of one setting that disagree: `--segment 0/2 and MITE_SEGMENT 1/2 name
+    /// different segments`.
+    #[error("{first} and {second} name different segments; give this injector's segment one way")]
+    SegmentConflict {
+        /// The first source with its value.
+        first: String,
+        /// The other, with its value.
+        second: String,
+    },
     /// `new DIR`: a directory whose last part cannot name a crate.
     #[error(
         "new: cannot name a crate after the directory {:?}: its last part must start with a letter \

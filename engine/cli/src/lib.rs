@@ -26,6 +26,7 @@
 mod args;
 mod commands;
 mod error;
+mod merge;
 mod output;
 mod scaffold;
 mod schedule;

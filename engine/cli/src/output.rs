@@ -56,6 +56,19 @@ pub fn distinct(outputs: &[(&str, Option<&Path>)]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses an output (`merge -o`, `--html`) naming one of the `inputs`: writing it would
+/// overwrite what is being read. Compared as [`distinct`] compares.
+pub fn not_an_input(flag: &str, path: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let key = file_named(path);
+    if path != Path::new("-") && inputs.iter().any(|input| file_named(input) == key) {
+        bail!(
+            "{flag} {}: is one of the inputs; writing it would overwrite that input; give another file",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 fn file_named(path: &Path) -> PathBuf {
     if path == Path::new("-") {
         return path.to_path_buf();

@@ -25,35 +25,62 @@ pub fn parse_segment(text: &str) -> Result<(usize, usize), Error> {
     Ok((k, n))
 }
 
-/// Resolves this injector's segment `(k, n)`: `--segment` (already parsed), else
-/// `JOB_COMPLETION_INDEX` of `--segments N`; `(0, 1)` when none is given.
+/// Resolves this injector's segment `(k, n)` from what gives it: `--segment` (`flag`, already
+/// parsed), `MITE_SEGMENT` (`env`, already parsed) and `JOB_COMPLETION_INDEX` of `--segments
+/// N`; `(0, 1)` when none is given. Sources that disagree (another K, or another N than
+/// `--segments`) are an error naming both: the run would take one silently, and its share
+/// would be counted twice or not at all.
 pub fn segment(
     flag: Option<(usize, usize)>,
+    env: Option<(usize, usize)>,
     segments: Option<usize>,
     completion_index: Option<String>,
 ) -> Result<(usize, usize), Error> {
+    let shown = |(k, n): (usize, usize)| format!("{k}/{n}");
+    let mut given: Vec<(String, (usize, usize))> = Vec::new();
     if let Some(segment) = flag {
-        return Ok(segment);
+        given.push((format!("--segment {}", shown(segment)), segment));
+    }
+    if let Some(segment) = env {
+        given.push((format!("{} {}", crate::args::SEGMENT_VARIABLE, shown(segment)), segment));
     }
     match (segments, completion_index) {
         (Some(n), Some(index)) => {
-            let bad = |why: String| Error::BadValue { name: "JOB_COMPLETION_INDEX", value: index.clone(), why };
-            let k: usize = index.trim().parse().map_err(|_| bad("is not a number".into()))?;
-            if n == 0 || k >= n {
-                return Err(bad(format!("with --segments {n}: need 0 <= index < N")));
-            }
-            if n > SEGMENTS_MAX {
-                let why = format!("at most {SEGMENTS_MAX} segments");
-                return Err(Error::BadValue { name: "--segments", value: n.to_string(), why });
-            }
-            Ok((k, n))
+            let k = indexed(n, &index)?;
+            given.push((format!("JOB_COMPLETION_INDEX {index} (with --segments {n})"), (k, n)));
         }
-        (Some(n), None) => Err(Error::Needs {
-            flag: format!("--segments {n}"),
-            needs: "JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N",
-        }),
-        (None, _) => Ok((0, 1)),
+        (Some(n), None) => {
+            if let Some((said, _)) = given.iter().find(|(_, (_, of))| *of != n) {
+                return Err(Error::SegmentConflict { first: said.clone(), second: format!("--segments {n}") });
+            }
+            if given.is_empty() {
+                return Err(Error::Needs {
+                    flag: format!("--segments {n}"),
+                    needs: "JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) or --segment K/N",
+                });
+            }
+        }
+        (None, _) => {}
     }
+    let Some((first, segment)) = given.first() else { return Ok((0, 1)) };
+    if let Some((second, _)) = given[1..].iter().find(|(_, other)| other != segment) {
+        return Err(Error::SegmentConflict { first: first.clone(), second: second.clone() });
+    }
+    Ok(*segment)
+}
+
+/// `JOB_COMPLETION_INDEX` as K of `--segments n`.
+fn indexed(n: usize, index: &str) -> Result<usize, Error> {
+    let bad = |why: String| Error::BadValue { name: "JOB_COMPLETION_INDEX", value: index.to_string(), why };
+    let k: usize = index.trim().parse().map_err(|_| bad("is not a number".into()))?;
+    if n == 0 || k >= n {
+        return Err(bad(format!("with --segments {n}: need 0 <= index < N")));
+    }
+    if n > SEGMENTS_MAX {
+        let why = format!("at most {SEGMENTS_MAX} segments");
+        return Err(Error::BadValue { name: "--segments", value: n.to_string(), why });
+    }
+    Ok(k)
 }
 
 /// Parses `--start-at` as [`start_at`] does, and refuses a time more than
@@ -119,25 +146,47 @@ mod tests {
     #[test]
     fn segments() {
         assert_eq!(parse_segment("1/4").unwrap(), (1, 4));
-        assert_eq!(segment(None, Some(3), Some("2".into())).unwrap(), (2, 3));
-        assert_eq!(segment(None, None, Some("2".into())).unwrap(), (0, 1));
+        assert_eq!(segment(None, None, Some(3), Some("2".into())).unwrap(), (2, 3));
+        assert_eq!(segment(None, None, None, Some("2".into())).unwrap(), (0, 1));
         assert!(parse_segment("4/4").is_err());
         assert!(parse_segment("x").is_err());
-        assert!(segment(None, Some(3), None).is_err());
-        assert!(segment(None, Some(3), Some("3".into())).is_err());
+        assert!(segment(None, None, Some(3), None).is_err());
+        assert!(segment(None, None, Some(3), Some("3".into())).is_err());
         assert!(parse_segment("0/18446744073709551615").unwrap_err().to_string().contains("at most"));
         assert!(parse_segment("0/99999999999999999999999").is_err());
-        assert!(segment(None, Some(usize::MAX), Some("0".into())).is_err());
+        assert!(segment(None, None, Some(usize::MAX), Some("0".into())).is_err());
         assert_eq!(parse_segment(&format!("0/{SEGMENTS_MAX}")).unwrap(), (0, SEGMENTS_MAX));
         let over = parse_segment(&format!("0/{}", SEGMENTS_MAX + 1)).unwrap_err().to_string();
         assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
-        let over = segment(None, Some(SEGMENTS_MAX + 1), Some("0".into())).unwrap_err().to_string();
+        let over = segment(None, None, Some(SEGMENTS_MAX + 1), Some("0".into())).unwrap_err().to_string();
         assert!(over.contains(&format!("at most {SEGMENTS_MAX}")), "{over}");
         // Each message names the flag or variable and the value it refuses.
-        let err = segment(None, Some(3), Some("x".into())).unwrap_err().to_string();
+        let err = segment(None, None, Some(3), Some("x".into())).unwrap_err().to_string();
         assert_eq!(err, "JOB_COMPLETION_INDEX \"x\": is not a number");
-        let err = segment(None, Some(3), None).unwrap_err().to_string();
+        let err = segment(None, None, Some(3), None).unwrap_err().to_string();
         assert!(err.starts_with("--segments 3 needs JOB_COMPLETION_INDEX"), "{err}");
+    }
+
+    /// Outside try: `--segment` silently won over `MITE_SEGMENT` and over a pod's
+    /// `JOB_COMPLETION_INDEX`, so two pods could run one share and none the other. Sources that
+    /// disagree are refused naming both; sources that agree are one segment.
+    #[test]
+    fn sources_of_the_segment_that_disagree_are_refused() {
+        let err = segment(Some((0, 2)), Some((1, 2)), None, None).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--segment 0/2 and MITE_SEGMENT 1/2 name different segments; give this injector's segment one way"
+        );
+        let err = segment(Some((0, 2)), None, Some(2), Some("1".into())).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--segment 0/2 and JOB_COMPLETION_INDEX 1 (with --segments 2) name different"),
+            "{err}"
+        );
+        let err = segment(None, Some((0, 4)), Some(2), None).unwrap_err().to_string();
+        assert!(err.starts_with("MITE_SEGMENT 0/4 and --segments 2 name different"), "{err}");
+        assert_eq!(segment(Some((1, 2)), Some((1, 2)), Some(2), Some("1".into())).unwrap(), (1, 2));
+        assert_eq!(segment(None, Some((1, 3)), None, Some("0".into())).unwrap(), (1, 3), "no --segments: no index");
+        assert_eq!(segment(Some((1, 2)), None, Some(2), None).unwrap(), (1, 2));
     }
 
     #[test]

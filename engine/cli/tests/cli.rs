@@ -623,7 +623,7 @@ fn a_volume_beyond_the_cores_is_named_at_its_line() {
             let said = text(&out);
             assert_eq!(out.status.code(), Some(1), "{name} {run:?}: {said}");
             assert!(said.starts_with(&format!("error: {place}")), "{name} {run:?}: expected {place:?} in {said}");
-            assert!(said.contains("over 1 core(s)") && said.contains(needs), "{name} {run:?}: {said}");
+            assert!(said.contains("over 1 core is") && said.contains(needs), "{name} {run:?}: {said}");
         }
     }
 }

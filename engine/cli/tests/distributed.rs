@@ -20,7 +20,8 @@ fn read(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// One injector as a pod runs it: stdout and stderr into one log, `--json=-`.
+/// One injector as a pod runs it: stdout and stderr into one log, `--json=-`, with a count
+/// threshold every merge of runs that sent fails (`count<1`): left to the merge by a segment.
 fn pod_log(target: &Target, dir: &Path, segment: &str) -> PathBuf {
     let log = dir.join(format!("pod-{}.log", segment.replace('/', "-")));
     let file = std::fs::File::create(&log).unwrap();
@@ -34,12 +35,12 @@ fn pod_log(target: &Target, dir: &Path, segment: &str) -> PathBuf {
         .stderr(file)
         .status()
         .unwrap();
-    assert_eq!(
-        status.code(),
-        Some(3),
-        "a threshold every run that sends fails (count<1), and the result is still written"
-    );
+    assert_eq!(status.code(), Some(0), "a segment's count is a share: judged by the merge");
     log
+}
+
+fn merge(inputs: &[&Path], extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mite-engine")).arg("merge").args(inputs).args(extra).output().unwrap()
 }
 
 #[test]
@@ -49,7 +50,7 @@ fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
     let dir = scratch.path();
     let logs = [pod_log(&target, dir, "0/2"), pod_log(&target, dir, "1/2")];
     let log = std::fs::read_to_string(&logs[0]).unwrap();
-    assert!(log.contains("threshold count<1: FAIL"), "other lines share the log: {log}");
+    assert!(log.contains("threshold count<1: left to merge"), "other lines share the log: {log}");
     assert!(log.lines().all(|l| l.len() < 16 * 1024), "no line long enough for the runtime to split");
     let merged = dir.join("merged.json");
     let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
@@ -59,9 +60,11 @@ fn results_framed_in_interleaved_logs_merge_to_the_targets_count() {
         .arg(&merged)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "count<1, stored, fails on the merged figures: {}", text(&out));
+    assert!(text(&out).contains("threshold count<1: FAIL"), "{}", text(&out));
     let result = read(&merged);
     assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()), "every request the target saw");
+    assert_eq!(result["thresholds"], serde_json::json!(["count<1"]));
     assert_eq!(result["segments"]["missing"], serde_json::json!([]));
     assert_eq!(result["parts"].as_array().unwrap().len(), 2);
 
@@ -168,7 +171,10 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("collect: job/mite-peak failed; merged 1 results"), "{said}");
-    assert!(said.contains("pod mite-peak-0-abc (index 0) failed: a threshold failed"), "{said}");
+    assert!(
+        said.contains("pod mite-peak-0-abc (index 0): a threshold failed on its segment (judged on the merged result"),
+        "{said}"
+    );
     assert!(said.contains("pod mite-peak-1-def (index 1) failed: killed (SIGKILL: out of memory"), "{said}");
     assert!(said.contains("pod mite-peak-1-def (index 1): no result in its log; its last lines:"), "{said}");
     assert!(said.contains("pod mite-peak-2-ghi (index 2) failed: interrupted"), "{said}");
@@ -176,6 +182,26 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     assert!(said.contains("incomplete: 1 of"), "{said}");
     assert!(said.contains("segments missing: 1/3, 2/3"), "{said}");
     assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(hits_0), "index 0's result alone");
+}
+
+/// Item 3: collect exits with merge's verdict: 3 when a threshold the pods were given fails on
+/// the merged figures (every pod finished), 0 when it holds.
+#[test]
+fn collect_exits_with_the_merged_thresholds_verdict() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let pods = "mite-peak-0-abc|0|Succeeded||0||Scheduled|\nmite-peak-1-def|1|Succeeded||0||Scheduled|\n";
+    let fake = fake_cluster(Some("Complete=True\n"), pods);
+    let cluster = fake.path();
+    for (segment, pod) in [("0/2", "mite-peak-0-abc"), ("1/2", "mite-peak-1-def")] {
+        let log = pod_log(&target, cluster, segment);
+        std::fs::rename(&log, cluster.join(format!("logs/{pod}.log"))).unwrap();
+    }
+    let merged = cluster.join("merged.json");
+    let out = collect(cluster, &merged);
+    assert_eq!(out.status.code(), Some(3), "count<1 fails on the merged result: {}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("threshold count<1: FAIL") && said.contains("collect: a threshold failed"), "{said}");
+    assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(target.hits()));
 }
 
 fn read_frame(log: &Path) -> u64 {
@@ -208,4 +234,144 @@ fn rehearsal_of_the_indexed_job_with_a_sigterm() {
         .expect("python3 runs the rehearsal");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("every check held"), "{}", text(&out));
+}
+
+/// Outside try, items 1, 2 and 4: several pods' logs in one file (`kubectl logs -l ... >
+/// all.log`) gave one segment only; a merged result merged again with one of its parts, or one
+/// part twice, counted its requests twice; `-o` naming an input overwrote it; the merged
+/// duration was one part's, not the parts' whole window.
+#[test]
+fn concatenated_logs_merge_whole_and_nothing_is_counted_twice() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let logs = [pod_log(&target, dir, "0/2"), pod_log(&target, dir, "1/2")];
+    let all = dir.join("all.log");
+    let both: String = logs.iter().map(|l| std::fs::read_to_string(l).unwrap()).collect();
+    std::fs::write(&all, both).unwrap();
+    let merged = dir.join("merged.json");
+    let out = merge(&[&all], &["-o", merged.to_str().unwrap(), "--threshold", "count>=1"]);
+    assert_eq!(out.status.code(), Some(0), "--threshold replaces the stored count<1: {}", text(&out));
+    let result = read(&merged);
+    assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()), "both segments: {}", text(&out));
+    assert_eq!(result["segments"]["missing"], serde_json::json!([]));
+    assert_eq!(result["thresholds"], serde_json::json!(["count>=1"]));
+    assert!(text(&out).contains("scenario get merged from 2 results on 2 cores in all ("), "{}", text(&out));
+    // The two pods ran one after the other: said, and the merged duration is their window.
+    assert!(text(&out).contains("(their run windows did not overlap)"), "{}", text(&out));
+    let parts = result["parts"].as_array().unwrap();
+    let (first, last) = (&parts[0], &parts[1]);
+    let window = last["started_at_unix_s"].as_f64().unwrap() + last["duration_s"].as_f64().unwrap()
+        - first["started_at_unix_s"].as_f64().unwrap();
+    let duration = result["duration_s"].as_f64().unwrap();
+    assert!((duration - window).abs() < 0.01 && duration > 2.0, "{duration} vs {window}");
+    let covers = result["covers"].as_array().unwrap();
+    assert_eq!(covers.len(), 2, "{covers:?}");
+
+    // compare takes one run: a file of several is refused, saying so.
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine")).arg("compare").args([&all, &logs[0]]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("all.log: holds 2 results (segments 0/2, 1/2); compare takes one"), "{}", text(&out));
+
+    // A merged result with one of its parts, or a part twice: refused, naming both, nothing written.
+    let again = dir.join("again.json");
+    let merged_name = merged.display().to_string();
+    for (inputs, first, second) in [
+        ([merged.as_path(), logs[1].as_path()], merged_name.clone(), logs[1].display().to_string()),
+        ([logs[0].as_path(), logs[0].as_path()], logs[0].display().to_string(), logs[0].display().to_string()),
+    ] {
+        let out = merge(&inputs, &["-o", again.to_str().unwrap()]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains(&format!("error: {first} and {second} both hold run ")), "{said}");
+        assert!(said.contains("its requests would be counted twice; nothing written"), "{said}");
+        assert!(!again.exists());
+    }
+    let out = merge(&[&all, &logs[0]], &["-o", again.to_str().unwrap()]);
+    assert!(text(&out).contains("all.log (segment 0/2) and ") && !again.exists(), "{}", text(&out));
+
+    // -o or --html naming an input: refused before anything is read or written.
+    let before = std::fs::read(&logs[0]).unwrap();
+    let out = merge(&[&logs[0], &logs[1]], &["-o", logs[0].to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("is one of the inputs"), "{}", text(&out));
+    let out = merge(&[&logs[0], &logs[1]], &["-o", again.to_str().unwrap(), "--html", logs[1].to_str().unwrap()]);
+    assert!(text(&out).contains("--html ") && text(&out).contains("is one of the inputs"), "{}", text(&out));
+    assert_eq!(std::fs::read(&logs[0]).unwrap(), before, "the input is untouched");
+    assert!(!again.exists());
+}
+
+/// Outside try, item 3: a percentile threshold is judged by each segment (its exit code 3),
+/// a count is left to the merge; an interrupted part makes the merge exit 5, as a run does.
+#[test]
+fn segments_judge_their_percentiles_and_the_merge_judges_the_rest() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let url = format!("target_url={}", target.url("/"));
+    let json = scratch.file("seg.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "-q", "--duration", "300ms", "--config", &url, "--segment", "0/2"])
+        .args(["--threshold", "p50<2us", "--threshold", "rps>0", "--json"])
+        .arg(&json)
+        .arg("--scenario")
+        .arg(root().join("journeys/scenarios/get.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("threshold p50<2us: FAIL"), "{}", text(&out));
+    assert!(text(&out).contains("threshold rps>0: left to merge"), "{}", text(&out));
+    let merged = scratch.file("m.json");
+    let out = merge(&[&json], &["-o", merged.to_str().unwrap(), "--threshold", "p50<60s"]);
+    assert_eq!(out.status.code(), Some(0), "p50<60s replaces p50<2us; rps>0 holds: {}", text(&out));
+    assert!(text(&out).contains("threshold rps>0: pass"), "{}", text(&out));
+    let out = merge(&[&json], &["-o", merged.to_str().unwrap(), "--threshold", "rps>1000000000"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let mut value = read(&json);
+    value["stopped_by"] = "interrupted".into();
+    std::fs::write(&json, value.to_string()).unwrap();
+    let out = merge(&[&json], &["-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "an interrupted part wins over a failed threshold: {}", text(&out));
+    assert!(text(&out).contains("a part was interrupted"), "{}", text(&out));
+}
+
+/// Outside try, items 4 and 5: a late start said by how much; sources of the segment that
+/// disagree refused naming both; a segment the volume leaves nothing to warned about.
+#[test]
+fn late_starts_conflicting_segments_and_empty_shares_are_said() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let get = root().join("journeys/scenarios/get.toml");
+    let run_file = |scenario: &Path, extra: &[&str], env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(["--cores", "1", "--no-pin", "-q", "--duration", "200ms", "--config", &url, "--scenario"])
+            .arg(scenario)
+            .args(extra)
+            .env_remove("MITE_SEGMENT")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let run = |extra: &[&str], env: &[(&str, &str)]| run_file(&get, extra, env);
+    let past = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 30;
+    let out = run(&["--start-at", &past.to_string()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("WARNING: the start time (--start-at) passed 3"), "{said}");
+    assert!(said.contains("s late"), "{said}");
+    let out = run(&["--segment", "0/2"], &[("MITE_SEGMENT", "1/2")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--segment 0/2 and MITE_SEGMENT 1/2 name different segments"), "{}", text(&out));
+    let out = run(&["--segment", "1/2", "--segments", "2"], &[("JOB_COMPLETION_INDEX", "0")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--segment 1/2 and JOB_COMPLETION_INDEX 0 (with --segments 2)"), "{}", text(&out));
+    let out = run(&["--segment", "1/2"], &[("MITE_SEGMENT", "1/2")]);
+    assert_eq!(out.status.code(), Some(0), "agreeing sources are one segment: {}", text(&out));
+    let scratch = Scratch::new();
+    let one = scratch.file("one.toml");
+    let text_of_get = std::fs::read_to_string(&get).unwrap();
+    std::fs::write(&one, text_of_get.replace("volume = { constant = 64 }", "volume = { constant = 1 }")).unwrap();
+    let out = run_file(&one, &["--segment", "1/2"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("WARNING: scenario entry 1 (get): its volume peaks at 1 journey"), "{}", text(&out));
 }

@@ -441,12 +441,13 @@ fn merge_checks_both_outputs_before_writing_either() {
     let out = run(&file, &["--json", part.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let merged = scratch.file("m.json");
-    let (part, merged_path) = (part.to_str().unwrap(), merged.to_str().unwrap());
-    let out = engine(&["merge", part, part, "-o", merged_path, "--html", "/nonexistent-dir/m.html"]);
+    let again = support::as_another_run(&part, &scratch.file("again.json"));
+    let (part, again, merged_path) = (part.to_str().unwrap(), again.to_str().unwrap(), merged.to_str().unwrap());
+    let out = engine(&["merge", part, again, "-o", merged_path, "--html", "/nonexistent-dir/m.html"]);
     assert_eq!(out.status.code(), Some(EXIT_ERROR), "{}", text(&out));
     assert!(text(&out).contains("--html /nonexistent-dir/m.html"), "{}", text(&out));
     assert!(!merged.exists(), "nothing is written when an output is refused");
-    let out = engine(&["merge", part, part, "-o", merged_path, "--html", scratch.file("m.html").to_str().unwrap()]);
+    let out = engine(&["merge", part, again, "-o", merged_path, "--html", scratch.file("m.html").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(merged.exists() && scratch.file("m.html").exists());
 }

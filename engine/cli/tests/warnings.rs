@@ -123,7 +123,8 @@ fn the_result_file_records_insecure_and_merge_keeps_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("TLS certificates are NOT verified"), "{}", text(&out));
     assert_eq!(result(&from_file)["tls_verified"], false);
-    let out = engine(&["merge", checked.to_str().unwrap(), checked.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    let again = support::as_another_run(&checked, &checked.with_file_name("checked-again.json"));
+    let out = engine(&["merge", checked.to_str().unwrap(), again.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(result(&merged)["tls_verified"], true);
     let out = engine(&["merge", checked.to_str().unwrap(), insecure.to_str().unwrap(), "-o", merged.to_str().unwrap()]);

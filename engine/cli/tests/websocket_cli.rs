@@ -45,7 +45,8 @@ fn websocket_toml_from_the_command_line() {
     assert_eq!(ws["messages_received"].as_u64(), Some(counts.messages_sent));
     assert_eq!(result["totals"]["errors"], 0);
 
-    let out = engine(&["merge", json.to_str().unwrap(), json.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    let again = support::as_another_run(&json, &json.with_file_name("again.json"));
+    let out = engine(&["merge", json.to_str().unwrap(), again.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let both: serde_json::Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
     assert_eq!(both["totals"]["websocket"]["messages_sent"].as_u64(), Some(20 * connects));

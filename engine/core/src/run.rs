@@ -806,9 +806,12 @@ fn unix_now() -> f64 {
 
 /// Waits for a synchronised start, saying so, and giving up on Ctrl-C.
 fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> Result<(), RunError> {
-    let Ok(wait) = at.duration_since(SystemTime::now()) else {
-        report(&RunEvent::StartTimePassed);
-        return Ok(());
+    let wait = match at.duration_since(SystemTime::now()) {
+        Ok(wait) => wait,
+        Err(passed) => {
+            report(&RunEvent::StartTimePassed(passed.duration()));
+            return Ok(());
+        }
     };
     if wait > crate::limits::START_AT_AHEAD_MAX {
         return Err(RunError::StartTooFar { seconds: wait.as_secs_f64() });

@@ -114,3 +114,12 @@ pub fn http_get(addr: &str, path: &str) -> String {
     stream.read_to_string(&mut text).expect("read the answer");
     text
 }
+
+/// A copy of the result file `from` at `to` standing for another run (another `run_id`), as a
+/// second injector's result with the same figures: `merge` refuses one run given twice.
+pub fn as_another_run(from: &std::path::Path, to: &std::path::Path) -> PathBuf {
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(from).unwrap()).unwrap();
+    value["run_id"] = format!("another-{}", value["run_id"].as_str().unwrap_or("run")).into();
+    std::fs::write(to, value.to_string()).unwrap();
+    to.to_path_buf()
+}

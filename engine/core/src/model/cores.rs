@@ -17,7 +17,11 @@ pub enum CoresError {
     )]
     NoCores,
     /// A count above the cores this process may use.
-    #[error("--cores {count}: only {} cores are available to this process ({available:?})", available.len())]
+    #[error(
+        "--cores {count}: only {} {} available to this process ({available:?})",
+        counted(available.len()),
+        if available.len() == 1 { "is" } else { "are" }
+    )]
     TooFewAvailable {
         /// Cores asked for.
         count: usize,
@@ -74,6 +78,11 @@ pub fn available() -> Vec<usize> {
         ids.push(0);
     }
     ids
+}
+
+/// `1 core`, `2 cores`.
+pub fn counted(n: usize) -> String {
+    if n == 1 { "1 core".to_string() } else { format!("{n} cores") }
 }
 
 /// Parses `spec` against the `available` core ids.
@@ -146,7 +155,9 @@ mod tests {
     #[test]
     fn errors_say_what_is_available() {
         let all = [0, 1];
-        assert!(parse("3", &all).unwrap_err().to_string().contains("only 2 cores"));
+        assert!(parse("3", &all).unwrap_err().to_string().contains("only 2 cores are available"));
+        let one = parse("2", &[0]).unwrap_err().to_string();
+        assert!(one.contains("only 1 core is available"), "{one}");
         assert!(parse("0,7", &all).unwrap_err().to_string().contains("core 7 is not available"));
         assert!(parse("0", &all).unwrap_err().to_string().contains("at least one"));
         assert!(parse("1-0", &all).unwrap_err().to_string().contains("backwards"));

@@ -337,9 +337,10 @@ pub enum VolumeError {
     },
     /// More journeys in flight than the cores can hold.
     #[error(
-        "{peak} journeys in flight over {parts} core(s) is {per_part} per core; one core holds at most \
+        "{peak} journeys in flight over {} is {per_part} per core; one core holds at most \
          {JOURNEYS_PER_CORE_MAX} (each journey keeps its task and, between requests, its connection): a run \
          needs at least {} cores (cores x segments); add cores or segments, or lower it",
+        crate::model::cores::counted(*parts),
         peak.div_ceil(JOURNEYS_PER_CORE_MAX)
     )]
     JourneysPerCore {
@@ -352,9 +353,10 @@ pub enum VolumeError {
     },
     /// A peak rate one core cannot start.
     #[error(
-        "a peak rate of {peak_per_s} per second over {parts} core(s) is {per_part_per_s:.0} per core; one core \
+        "a peak rate of {peak_per_s} per second over {} is {per_part_per_s:.0} per core; one core \
          cannot start more than {ARRIVALS_PER_S_PER_CORE_MAX} journeys per second: a run needs at least {} cores \
          (cores x segments); add cores or segments, or lower the rate",
+        crate::model::cores::counted(*parts),
         (peak_per_s / ARRIVALS_PER_S_PER_CORE_MAX).ceil()
     )]
     RatePerCore {
@@ -564,7 +566,7 @@ mod tests {
         let over = VolumeModel::constant(JOURNEYS_PER_CORE_MAX * 2 + 1).validate_split(2).unwrap_err();
         assert!(matches!(over, VolumeError::JourneysPerCore { per_part, .. } if per_part == JOURNEYS_PER_CORE_MAX + 1));
         let said = over.to_string();
-        assert!(said.contains("over 2 core(s)") && said.contains("needs at least 3 cores"), "{said}");
+        assert!(said.contains("over 2 cores is") && said.contains("needs at least 3 cores"), "{said}");
         let huge = VolumeModel::Stages(vec![
             VolumeModel::Constant { journeys: 1, duration_s: Some(1.0) },
             VolumeModel::Ramp { from: 0, to: 4_000_000_000, duration_s: 1.0 },

@@ -27,8 +27,8 @@ pub enum RunEvent<'a> {
     },
     /// Waiting this long for the synchronised start.
     WaitingForStart(Duration),
-    /// The synchronised start time had passed already: starting now.
-    StartTimePassed,
+    /// The synchronised start time had passed already, this long ago: starting now, that late.
+    StartTimePassed(Duration),
     /// Every core is running.
     Started {
         /// Core ids.
@@ -166,7 +166,13 @@ impl fmt::Display for RunEvent<'_> {
             RunEvent::WaitingForStart(wait) => {
                 write!(f, "waiting {:.1}s for the synchronised start", wait.as_secs_f64())
             }
-            RunEvent::StartTimePassed => f.write_str("start time is in the past: starting now"),
+            RunEvent::StartTimePassed(late) => write!(
+                f,
+                "WARNING: the start time (--start-at) passed {:.1}s ago: starting now, {:.1}s late (segments that \
+                 started on time ran that long without this one)",
+                late.as_secs_f64(),
+                late.as_secs_f64()
+            ),
             RunEvent::Started { cores, drivers, duration } => {
                 // Tenths of a second, or the exact duration when shorter (1ms was "0.0s").
                 let length = if duration < std::time::Duration::from_millis(100) {
@@ -441,6 +447,11 @@ mod tests {
         assert_eq!(RunEvent::DriverFallback { core: Some(3), reason: "no ring" }.to_string(), "core 3: no ring");
         let started = RunEvent::Started { cores: &[0, 1], drivers: "epoll", duration: Duration::from_secs(2) };
         assert_eq!(started.to_string(), "running on cores [0, 1] with epoll for up to 2.0s");
+        let late = RunEvent::StartTimePassed(Duration::from_millis(12_340)).to_string();
+        assert!(
+            late.starts_with("WARNING: the start time (--start-at) passed 12.3s ago: starting now, 12.3s late"),
+            "{late}"
+        );
         let short = RunEvent::Started { cores: &[0], drivers: "epoll", duration: Duration::from_millis(1) };
         assert_eq!(short.to_string(), "running on cores [0] with epoll for up to 1ms");
         assert_eq!(RunEvent::Trace { depth: 2, line: "GET /" }.to_string(), "    GET /");

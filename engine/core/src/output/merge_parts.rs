@@ -1,11 +1,43 @@
 //! What a merged result was made of: one line per input (its segment, how it stopped, its
-//! counts, its driver), the segments of `K/N` that are missing or given twice, and the merged
-//! `stopped_by` made `interrupted` when any part was. Works on result files, I/O-free.
+//! counts, its driver), the runs' shares it stands for (`covers`: an input counted twice is
+//! refused), the segments of `K/N` that are missing or given twice, runs whose windows did not
+//! overlap, and the merged `stopped_by` made `interrupted` when any part was. Works on result
+//! files, I/O-free.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::output::outcome::StopReason;
-use crate::output::result_file::{Coverage, Part, ResultFile};
+use crate::output::result_file::{Coverage, Part, PartId, ResultFile};
+
+/// The runs' shares `result` stands for: a merged result's `covers`, else its own run and
+/// segment. A file written before runs had an id is known by its start time instead.
+pub fn covers(result: &ResultFile) -> Vec<PartId> {
+    if let Some(covers) = &result.covers {
+        return covers.clone();
+    }
+    let run_id = result.run_id.clone().unwrap_or_else(|| format!("started-at-{}", result.started_at_unix_s));
+    vec![PartId { run_id, segment: result.segment.clone() }]
+}
+
+/// `a.json and b.json both hold run 1f2e... segment 0/2: its requests would be counted twice`
+/// when two inputs stand for a share of one run (the same file twice, a merged result and one
+/// of its parts); `None` when no share is in two inputs.
+pub fn overlap(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let mut seen: BTreeMap<PartId, &str> = BTreeMap::new();
+    for (source, result) in inputs {
+        for id in covers(result) {
+            if let Some(earlier) = seen.get(&id) {
+                let segment = id.segment.as_deref().map(|s| format!(" segment {s}")).unwrap_or_default();
+                return Some(format!(
+                    "{earlier} and {source} both hold run {}{segment}: its requests would be counted twice",
+                    id.run_id
+                ));
+            }
+            seen.insert(id, source);
+        }
+    }
+    None
+}
 
 /// Adds `parts`, `segments` and the worst `stopped_by` to `merged` from the results it was
 /// merged from (`(source name, result file)`). Returns the warnings to print.
@@ -16,6 +48,8 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
             source: source.clone(),
             segment: result.segment.clone(),
             stopped_by: Some(result.stopped_by),
+            run_id: result.run_id.clone(),
+            started_at_unix_s: result.started_at_unix_s,
             duration_s: result.duration_s,
             requests: result.totals.requests,
             errors: result.totals.errors,
@@ -46,23 +80,43 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         .collect();
     merged.interrupted_segments = Some(interrupted);
     merged.parts = Some(parts);
+    let mut covered: Vec<PartId> = inputs.iter().flat_map(|(_, r)| covers(r)).collect();
+    covered.sort();
+    covered.dedup();
+    merged.covers = Some(covered);
+    if let Some(apart) = apart_in_time(inputs) {
+        warnings.push(apart);
+    }
     warnings
 }
 
-/// Inputs that are the same run given twice (without segments, which say so themselves), or
-/// runs of different scenarios (which `merge` refuses unless `--mixed-scenarios` asks for it):
-/// both merge, and neither is what a user means.
-fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) {
-    for (i, (source, result)) in inputs.iter().enumerate() {
-        let same = inputs[..i].iter().find(|(_, earlier)| {
-            result.segment.is_none()
-                && earlier.started_at_unix_s == result.started_at_unix_s
-                && earlier.totals == result.totals
-        });
-        if let Some((earlier, _)) = same {
-            warnings.push(format!("{earlier} and {source} hold the same run: its counts are added twice"));
+/// Two inputs whose runs did not overlap in time (one ended before the other started): their
+/// load never met at the target, so the merged figures describe no moment of either. `None`
+/// when every pair overlapped, or a start is unknown (a file written before it was recorded).
+fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let known = |r: &ResultFile| r.started_at_unix_s > 0.0;
+    if !inputs.iter().all(|(_, r)| known(r)) {
+        return None;
+    }
+    let window = |r: &ResultFile| (r.started_at_unix_s, r.started_at_unix_s + r.duration_s);
+    for (i, (a, ra)) in inputs.iter().enumerate() {
+        for (b, rb) in &inputs[i + 1..] {
+            let ((a_start, a_end), (b_start, b_end)) = (window(ra), window(rb));
+            if a_end < b_start || b_end < a_start {
+                let gap = (b_start - a_end).max(a_start - b_end);
+                return Some(format!(
+                    "{a} and {b} ran {gap:.1}s apart (their run windows did not overlap): the merged rates are \
+                     over both windows and the gap between them"
+                ));
+            }
         }
     }
+    None
+}
+
+/// Runs of different scenarios (which `merge` refuses unless `--mixed-scenarios` asks for it)
+/// merge, and are not what a user means.
+fn warn_of_mixed_inputs(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) {
     if let Some(different) = different_scenarios(inputs) {
         warnings.push(format!("{different}: merged as asked (--mixed-scenarios)"));
     }
@@ -173,25 +227,61 @@ mod tests {
         (format!("seg-{segment}.log"), result)
     }
 
+    /// Outside try: merging a merged result with one of its own parts, or one part twice,
+    /// counted its requests twice. Each input stands for runs' shares; a share in two inputs
+    /// is refused, naming both.
     #[test]
-    fn the_same_run_twice_and_different_scenarios_are_said() {
+    fn an_input_counted_twice_is_refused() {
+        let run = |id: &str, segment: &str| {
+            let (source, mut result) = part(segment, "duration", 5);
+            result.run_id = Some(id.into());
+            (source, result)
+        };
+        let (a, b) = (run("r1", "0/2"), run("r2", "1/2"));
+        assert_eq!(overlap(&[a.clone(), b.clone()]), None);
+        assert_eq!(
+            overlap(&[a.clone(), a.clone()]).as_deref(),
+            Some("seg-0/2.log and seg-0/2.log both hold run r1 segment 0/2: its requests would be counted twice")
+        );
+        let mut merged = file("duration");
+        annotate(&mut merged, &[a.clone(), b.clone()]);
+        let ids: Vec<(&str, Option<&str>)> =
+            merged.covers.iter().flatten().map(|p| (p.run_id.as_str(), p.segment.as_deref())).collect();
+        assert_eq!(ids, [("r1", Some("0/2")), ("r2", Some("1/2"))]);
+        let said = overlap(&[("m.json".into(), merged.clone()), b.clone()]).unwrap();
+        assert!(said.starts_with("m.json and seg-1/2.log both hold run r2 segment 1/2"), "{said}");
+        // A merge of merges is fine when they share no run.
+        let mut other = file("duration");
+        annotate(&mut other, &[run("r3", "0/2"), run("r3", "1/2")]);
+        assert_eq!(overlap(&[("m.json".into(), merged), ("n.json".into(), other)]), None);
+        // Files without a run id are told apart by their start.
+        let (mut old, mut older) = (file("duration"), file("duration"));
+        (old.started_at_unix_s, older.started_at_unix_s) = (7.5, 9.0);
+        assert_eq!(overlap(&[("o.json".into(), old.clone()), ("p.json".into(), older)]), None);
+        let said = overlap(&[("o.json".into(), old.clone()), ("q.json".into(), old)]).unwrap();
+        assert!(said.contains("both hold run started-at-7.5"), "{said}");
+    }
+
+    #[test]
+    fn runs_apart_in_time_are_said_and_different_scenarios_too() {
         let mut merged = file("duration");
         let mut other = file("duration");
         other.scenario = "users".into();
-        other.started_at_unix_s = 5.0;
-        let inputs = [
-            ("a.json".to_string(), file("duration")),
-            ("b.json".to_string(), file("duration")),
-            ("c.json".to_string(), other),
-        ];
+        let (mut a, mut b) = (file("duration"), file("duration"));
+        (a.started_at_unix_s, b.started_at_unix_s, other.started_at_unix_s) = (100.0, 100.5, 100.2);
+        let inputs =
+            [("a.json".to_string(), a.clone()), ("b.json".to_string(), b.clone()), ("c.json".to_string(), other)];
         let warnings = annotate(&mut merged, &inputs);
-        assert!(
-            warnings.contains(&"a.json and b.json hold the same run: its counts are added twice".to_string()),
-            "{warnings:?}"
-        );
         assert!(warnings.iter().any(|w| w.starts_with("results of different scenarios")), "{warnings:?}");
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(warnings.len(), 1, "the windows overlap: {warnings:?}");
         assert_eq!(merged.scenario, "users", "the names of both (the first one has none)");
+        b.started_at_unix_s = 103.0;
+        let warnings = annotate(&mut file("duration"), &[("a.json".to_string(), a), ("b.json".to_string(), b)]);
+        assert_eq!(
+            warnings,
+            ["a.json and b.json ran 2.0s apart (their run windows did not overlap): the merged rates are over both \
+              windows and the gap between them"]
+        );
     }
 
     /// Outside try 4: two results of one scenario name from two different scenario files (one

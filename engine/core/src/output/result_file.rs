@@ -655,6 +655,18 @@ pub struct Coverage {
     pub repeated: Vec<String>,
 }
 
+/// One run's share that a result stands for: the run (its `run_id`) and its segment (`K/N`,
+/// none for a run without segments). A merged result lists those of every run it was merged
+/// from, so that `merge` refuses an input already counted in another.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartId {
+    /// The run.
+    pub run_id: String,
+    /// Its segment.
+    pub segment: Option<String>,
+}
+
 /// One input of a merged result.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -665,6 +677,11 @@ pub struct Part {
     pub segment: Option<String>,
     /// How it ended.
     pub stopped_by: Option<StopReason>,
+    /// Its run (absent from files written before runs had one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// Its wall-clock start, seconds since the Unix epoch.
+    pub started_at_unix_s: f64,
     /// Its length, s.
     pub duration_s: f64,
     /// Its requests.
@@ -695,6 +712,14 @@ pub struct ResultFile {
     /// name with different digests ran different files, which `merge` refuses to add up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_digest: Option<String>,
+    /// This run's identity, made afresh by each run (absent from merged results, which list
+    /// their runs in `covers`, and from files written before runs had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The thresholds the run was given, as written: `merge` judges them on the merged figures
+    /// (rates and counts of a segment are a share of the whole).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<String>,
     /// Wall-clock start, seconds since the Unix epoch.
     #[serde(default)]
     pub started_at_unix_s: f64,
@@ -749,6 +774,10 @@ pub struct ResultFile {
     /// Merged results: each input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<Vec<Part>>,
+    /// Merged results: every run's share it stands for, its inputs' own and those they were
+    /// merged from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers: Option<Vec<PartId>>,
 }
 
 /// A scenario file's fingerprint: `fnv1a64:` and the 64-bit FNV-1a hash of its text in hex.
@@ -759,6 +788,22 @@ pub fn scenario_digest(text: &str) -> String {
     const PRIME: u64 = 0x0100_0000_01b3;
     let hash = text.bytes().fold(OFFSET_BASIS, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME));
     format!("fnv1a64:{hash:016x}")
+}
+
+/// A new run's identity: 128 bits in hex, from the process's randomly keyed hasher (seeded by
+/// the operating system) over the time and the process id, so that injectors started at one
+/// instant in containers (each its process 1) still differ.
+pub fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let half = |salt: u8| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(nanos);
+        hasher.write_u32(std::process::id());
+        hasher.write_u8(salt);
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(0), half(1))
 }
 
 fn stopped_by_duration() -> StopReason {
@@ -885,6 +930,13 @@ mod words {
             "invalid type: string \"x\", expected a number"
         );
         assert_eq!(in_words("missing field `duration_s`"), "missing field `duration_s`");
+    }
+
+    #[test]
+    fn run_ids_differ() {
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_ne!(a, b);
+        assert!(a.len() == 32 && a.chars().all(|c| c.is_ascii_hexdigit()), "{a}");
     }
 }
 

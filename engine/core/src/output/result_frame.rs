@@ -106,6 +106,16 @@ struct Partial {
 }
 
 impl Partial {
+    /// Keeps a `K/N chunk` line of this frame; anything else is not its.
+    fn take_line(&mut self, body: &str) {
+        let Some((position, chunk)) = body.split_once(' ') else { return };
+        let Some((k, n)) = position.split_once('/') else { return };
+        let (Ok(k), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) else { return };
+        if n == self.lines && (1..=n).contains(&k) {
+            self.parts[k - 1] = Some(chunk.to_owned());
+        }
+    }
+
     fn finish(self) -> Result<String, FrameError> {
         let missing: Vec<usize> =
             self.parts.iter().enumerate().filter(|(_, p)| p.is_none()).map(|(i, _)| i + 1).collect();
@@ -153,12 +163,7 @@ pub fn decode_noting(log: &str) -> Result<(String, Option<FrameError>), FrameErr
                 last.then(partial.finish());
             }
         } else if let Some(partial) = current.as_mut() {
-            let Some((position, chunk)) = body.split_once(' ') else { continue };
-            let Some((k, n)) = position.split_once('/') else { continue };
-            let (Ok(k), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) else { continue };
-            if n == partial.lines && (1..=n).contains(&k) {
-                partial.parts[k - 1] = Some(chunk.to_owned());
-            }
+            partial.take_line(body);
         }
     }
     if let Some(partial) = current.take() {
@@ -166,6 +171,66 @@ pub fn decode_noting(log: &str) -> Result<(String, Option<FrameError>), FrameErr
         last.then(partial.finish());
     }
     last.found.map(|json| (json, last.broken_after))
+}
+
+/// Every result framed in `log`, one per segment in the order each first appears: several
+/// pods' logs one after another (`kubectl logs -l app=... > all.log`) hold one frame each. Of
+/// frames of one segment (a restarted container's runs), the last whole one stands, as in
+/// [`decode_noting`], with the broken frame after it if any. A segment (or a frame whose
+/// header cannot be read, which counts with the frame before it) with no whole frame makes the
+/// whole log an error: its part would be lost.
+pub fn decode_parts(log: &str) -> Result<Vec<(String, Option<FrameError>)>, FrameError> {
+    let mut groups: Vec<(String, Latest)> = Vec::new();
+    let mut current: Option<(String, Partial)> = None;
+    for (index, line) in log.lines().enumerate() {
+        let Some(at) = line.find(MARKER) else { continue };
+        let body = line[at + MARKER.len()..].trim_end_matches('\r');
+        if let Some(header) = body.strip_prefix("begin ") {
+            if let Some((key, partial)) = current.take() {
+                let at = group_of(&mut groups, &key);
+                groups[at].1.then(partial.finish());
+            }
+            match parse_header(header, index + 1) {
+                Ok(partial) => current = Some((segment_of(header), partial)),
+                Err(err) => {
+                    let key = groups.last().map_or_else(|| "-".to_owned(), |(k, _)| k.clone());
+                    let at = group_of(&mut groups, &key);
+                    groups[at].1.then(Err(err));
+                }
+            }
+        } else if body == "end" {
+            if let Some((key, partial)) = current.take() {
+                let at = group_of(&mut groups, &key);
+                groups[at].1.then(partial.finish());
+            }
+        } else if let Some((_, partial)) = current.as_mut() {
+            partial.take_line(body);
+        }
+    }
+    if let Some((key, partial)) = current.take() {
+        let at = group_of(&mut groups, &key);
+        groups[at].1.then(partial.finish());
+    }
+    if groups.is_empty() {
+        return Err(FrameError::NoFrame);
+    }
+    groups.into_iter().map(|(_, latest)| latest.found.map(|json| (json, latest.broken_after))).collect()
+}
+
+/// The place in `groups` of the frames of segment `key`, made when it is the first.
+fn group_of(groups: &mut Vec<(String, Latest)>, key: &str) -> usize {
+    match groups.iter().position(|(k, _)| k == key) {
+        Some(at) => at,
+        None => {
+            groups.push((key.to_owned(), Latest::default()));
+            groups.len() - 1
+        }
+    }
+}
+
+/// The `segment=` of a frame header (`-` when it has none).
+fn segment_of(header: &str) -> String {
+    header.split_whitespace().find_map(|f| f.strip_prefix("segment=")).unwrap_or("-").to_owned()
 }
 
 /// The frames read so far: the last whole one, and a broken one after it.
@@ -293,6 +358,32 @@ mod tests {
         fn garbage_never_panics(text in "(mite-result [ -~]{0,40}\n|[ -~]{0,40}\n){0,30}") {
             let _ = decode(&text);
         }
+    }
+
+    /// Outside try: several pods' logs in one file (`kubectl logs -l app=... > all.log`) gave
+    /// one segment's result only. Each segment's frame is a part; a restarted container's
+    /// earlier frame of the same segment gives way to its later one.
+    #[test]
+    fn concatenated_logs_give_every_segment() {
+        let (a, b, c) = (document(10), document(9000), document(20));
+        let log = format!(
+            "pod 0 starting\n{}pod 1 starting\n{}{}",
+            encode(&a, Some("0/2")),
+            encode(&c, Some("1/2")),
+            encode(&b, Some("1/2"))
+        );
+        let parts = decode_parts(&log).unwrap();
+        assert_eq!(parts, vec![(a.clone(), None), (b.clone(), None)]);
+        // One segment whose only frame is cut short loses the file: its part would be missing.
+        let cut: String = encode(&b, Some("1/2")).lines().take(2).map(|l| format!("{l}\n")).collect();
+        let log = format!("{}{cut}", encode(&a, Some("0/2")));
+        assert!(matches!(decode_parts(&log), Err(FrameError::Incomplete { .. })), "{:?}", decode_parts(&log));
+        // A segment's later frame cut short: its earlier whole one stands, said.
+        let log = format!("{}{cut}", encode(&b, Some("1/2")));
+        let parts = decode_parts(&log).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert!(matches!(parts[0].1, Some(FrameError::Incomplete { .. })), "{parts:?}");
+        assert_eq!(decode_parts("no frames\n"), Err(FrameError::NoFrame));
     }
 
     #[test]

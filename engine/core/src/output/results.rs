@@ -26,8 +26,9 @@ pub enum MergeError {
 }
 
 /// Merges results of runs that happened side by side (segments, injectors): counters add,
-/// histograms merge exactly; the duration is the longest; cores and drivers are listed in
-/// order. Per-interval progress is not merged.
+/// histograms merge exactly; the duration is the runs' whole window, from the earliest start
+/// to the latest end (the longest run's when a start is unknown: a file written before starts
+/// were recorded); cores and drivers are listed in order. Per-interval progress is not merged.
 pub fn merge(results: &[RunResult]) -> Result<RunResult, MergeError> {
     let mut merging = Merging::of(results.len())?;
     for result in results {
@@ -40,6 +41,10 @@ pub fn merge(results: &[RunResult]) -> Result<RunResult, MergeError> {
 /// histograms beside the merge rather than every input's.
 pub struct Merging {
     merged: Option<RunResult>,
+    /// The latest end of a run, seconds since the Unix epoch.
+    ends_at_unix_s: f64,
+    /// Whether a run's start is unknown (0).
+    start_unknown: bool,
 }
 
 impl Merging {
@@ -51,7 +56,7 @@ impl Merging {
         if count == 0 {
             return Err(MergeError::Nothing);
         }
-        Ok(Merging { merged: None })
+        Ok(Merging { merged: None, ends_at_unix_s: 0.0, start_unknown: false })
     }
 
     /// Adds one result (the first gives the scenario's name and how it stopped).
@@ -77,11 +82,17 @@ impl Merging {
         merged.drivers.extend(&result.drivers);
         merged.started_at_unix_s = merged.started_at_unix_s.min(result.started_at_unix_s);
         merged.duration_s = merged.duration_s.max(result.duration_s);
+        self.ends_at_unix_s = self.ends_at_unix_s.max(result.started_at_unix_s + result.duration_s);
+        self.start_unknown |= result.started_at_unix_s <= 0.0;
     }
 
     /// The merged result.
     pub fn finish(self) -> Result<RunResult, MergeError> {
-        self.merged.ok_or(MergeError::Nothing)
+        let mut merged = self.merged.ok_or(MergeError::Nothing)?;
+        if !self.start_unknown {
+            merged.duration_s = merged.duration_s.max(self.ends_at_unix_s - merged.started_at_unix_s);
+        }
+        Ok(merged)
     }
 }
 
@@ -287,6 +298,32 @@ mod tests {
         let one_more = vec![runs[0].clone(); MERGE_FILES_MAX + 1];
         assert_eq!(merge(&one_more).unwrap_err(), MergeError::TooMany { given: MERGE_FILES_MAX + 1 });
         assert_eq!(merge(&[]).unwrap_err(), MergeError::Nothing);
+    }
+
+    /// Outside try: the merged duration was the longest part's, not the window the parts ran
+    /// in together, so a part started late made every merged rate too high.
+    #[test]
+    fn the_merged_duration_is_the_parts_whole_window() {
+        let run = |started_at_unix_s: f64, duration_s: f64| RunResult {
+            scenario: "s".into(),
+            cores: vec![0],
+            drivers: Vec::new(),
+            fallbacks: Vec::new(),
+            started_at_unix_s,
+            duration_s,
+            stopped_by: StopReason::Duration,
+            merged: Merged::default(),
+            intervals: Vec::new(),
+            segment: None,
+            tls_verified: Some(true),
+        };
+        let merged = merge(&[run(1000.0, 10.0), run(1002.5, 10.0)]).unwrap();
+        assert_eq!((merged.started_at_unix_s, merged.duration_s), (1000.0, 12.5));
+        let merged = merge(&[run(1000.0, 10.0), run(1001.0, 4.0)]).unwrap();
+        assert_eq!(merged.duration_s, 10.0, "one inside the other");
+        // A start unknown (an older file): the longest part's.
+        let merged = merge(&[run(0.0, 10.0), run(1002.5, 11.0)]).unwrap();
+        assert_eq!(merged.duration_s, 11.0);
     }
 
     fn result_with(names: &[&str]) -> ResultFile {

@@ -330,6 +330,19 @@ impl Threshold {
         &self.text
     }
 
+    /// Whether it judges a count or a rate (`count`, `rps`, `errors` as a count), of which a
+    /// segment of a distributed run has a share only: judged on the merged result, never on
+    /// one segment's. Percentiles, means, maxima and error percentages are judged by each.
+    pub fn is_share(&self) -> bool {
+        matches!(self.metric, Metric::Count | Metric::Rps | Metric::Errors)
+    }
+
+    /// Whether it judges the same figure as `other` (one transaction's, or the totals', in one
+    /// metric), whatever the limit: a threshold given to `merge` replaces a stored one so.
+    pub fn same_figure(&self, other: &Threshold) -> bool {
+        self.transaction == other.transaction && self.metric == other.metric
+    }
+
     /// The transaction it names when that is not among `known` (`None` knows every name).
     pub fn unknown_in(&self, known: Option<&BTreeSet<String>>) -> Option<&str> {
         let name = self.transaction.as_deref()?;
@@ -788,6 +801,25 @@ mod tests {
         assert_eq!(Threshold::parse("byts:p99<1s").unwrap().undefined_in(&defined(&["bytes"], true)), None);
         let none = Threshold::parse("get_root:p99<1s").unwrap().undefined_in(&defined(&[], false)).unwrap();
         assert!(none.contains("(its transactions: it defines none)"), "{none}");
+    }
+
+    /// A segment has a share of the counts and rates (judged on the merge), the whole of its
+    /// percentiles and error percentages (judged by each segment).
+    #[test]
+    fn counts_and_rates_are_shares() {
+        let share = |t: &str| Threshold::parse(t).unwrap().is_share();
+        for t in ["count>10", "rps>100", "get:rps>1", "errors<5", "requests>1"] {
+            assert!(share(t), "{t}");
+        }
+        for t in ["p99<1s", "errors<1%", "max<2s", "mean<1ms", "get:p50<1ms"] {
+            assert!(!share(t), "{t}");
+        }
+        let same = |a: &str, b: &str| Threshold::parse(a).unwrap().same_figure(&Threshold::parse(b).unwrap());
+        assert!(same("p99<1s", "p99<=250ms"));
+        assert!(same("get:rps>1", "get:rps<1000"));
+        assert!(!same("p99<1s", "get:p99<1s"));
+        assert!(!same("p99<1s", "p95<1s"));
+        assert!(!same("errors<1%", "errors<3"));
     }
 
     #[test]

@@ -57,9 +57,21 @@ pub fn mean(sum: u64, count: u64) -> f64 {
     if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
 }
 
+/// `1 core`, `2 cores`: a count with its noun, plural when it is not one.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", grouped(n)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_say_their_noun_in_the_plural_but_for_one() {
+        assert_eq!(counted(1, "core"), "1 core");
+        assert_eq!(counted(0, "core"), "0 cores");
+        assert_eq!(counted(2000, "core"), "2,000 cores");
+    }
 
     #[test]
     fn grouping_ms_and_bytes() {

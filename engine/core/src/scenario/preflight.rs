@@ -53,6 +53,32 @@ pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
         .collect()
 }
 
+/// Warnings for this injector's segment `(k, n)` of a distributed run: an entry whose peak of
+/// journeys in flight, split across the `n` segments, leaves this one none (`constant = 2` on
+/// 4 segments: segments 2/4 and 3/4 run nothing of it). Arrival rates are not split so (each
+/// segment keeps a journey slot and its share of the arrivals).
+pub fn segment_warnings(scenario: &Scenario, segment: (usize, usize)) -> Vec<String> {
+    let (k, n) = segment;
+    let mut out = Vec::new();
+    for (i, entry) in scenario.entries.iter().enumerate() {
+        if matches!(entry.volume, VolumeModel::Arrivals { .. }) {
+            continue;
+        }
+        let Some(peak) = peak_journeys(&entry.volume).filter(|peak| *peak > 0) else { continue };
+        if crate::model::split::share(peak, k, n) == 0 {
+            out.push(format!(
+                "scenario entry {} ({}): its volume peaks at {} in flight, split across {n} segments: segment \
+                 {k}/{n}'s share is none, so this injector runs none of it (use fewer segments, or raise the volume \
+                 to at least {n})",
+                i + 1,
+                entry.journey,
+                crate::output::units::counted(peak, "journey"),
+            ));
+        }
+    }
+    out
+}
+
 /// The same warnings, each with the index (0-based) of the entry it is about, for a caller
 /// that names the entry its own way (a scenario file's `file:line: scenario[0].volume`).
 pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)> {
@@ -79,12 +105,13 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
             out.push((
                 i,
                 format!(
-                    "recyclable datapool {:?} has {} rows, {rows_per_core} per core over {parts} core(s), \
+                    "recyclable datapool {:?} has {} rows, {rows_per_core} per core over {}, \
                      fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
                      at most {rows_per_core} journeys per core run at once, the others wait for a row; \
                      add rows or lower the volume",
                     pool.name,
-                    pool.len()
+                    pool.len(),
+                    crate::output::units::counted(parts, "core"),
                 ),
             ));
         }
@@ -155,6 +182,26 @@ mod tests {
         }
     }
 
+    /// Outside try: `constant = 2` on 4 segments left segments 2/4 and 3/4 without a journey,
+    /// and their pods ran to the end measuring nothing, without a word.
+    #[test]
+    fn a_segment_with_no_share_is_named() {
+        let scenario = one(VolumeModel::constant(2), None);
+        assert!(segment_warnings(&scenario, (1, 4)).is_empty());
+        let said = segment_warnings(&scenario, (2, 4));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with(
+                "scenario entry 1 (j): its volume peaks at 2 journeys in flight, split across 4 segments: \
+                                 segment 2/4's share is none"
+            ),
+            "{said:?}"
+        );
+        assert!(segment_warnings(&one(VolumeModel::constant(1), None), (0, 2)).is_empty());
+        let said = segment_warnings(&one(VolumeModel::constant(1), None), (1, 2));
+        assert!(said[0].contains("peaks at 1 journey in flight"), "{said:?}");
+    }
+
     /// A single-use pool whose journeys leave some cores idle: those cores' rows were never
     /// used, and the run went on to its duration without a word. Entries sharing the pool
     /// count together.
@@ -219,7 +266,7 @@ mod tests {
         assert!(warnings[0].contains("3 rows") && warnings[0].contains("20 journeys per core"), "{}", warnings[0]);
         assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), 2).is_empty());
         let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), 2);
-        assert!(split[0].contains("3 per core over 2 core(s)"), "{split:?}");
+        assert!(split[0].contains("3 per core over 2 cores"), "{split:?}");
     }
 
     /// Issue 11: `constant = 0` and `rate = 0` ran nothing and passed.

@@ -20,6 +20,9 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         // The caller that read the scenario file sets them.
         scenario_file: None,
         scenario_digest: None,
+        // The run sets its own; a merge lists its runs in `covers`.
+        run_id: None,
+        thresholds: Vec::new(),
         started_at_unix_s: result.started_at_unix_s,
         duration_s: (seconds * 1000.0).round() / 1000.0,
         stopped_by: result.stopped_by,
@@ -39,6 +42,7 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         segments: None,
         interrupted_segments: None,
         parts: None,
+        covers: None,
     }
 }
 

@@ -250,7 +250,7 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         let loaded = load_text(&wide).unwrap();
         let err = loaded.entry_places.check_split(&loaded.scenario, 2).unwrap_err();
         assert_eq!((err.line, err.field.as_str()), (Some(18), "scenario[0].volume"), "{err}");
-        assert!(err.to_string().contains("250000 journeys in flight over 2 core(s)"), "{err}");
+        assert!(err.to_string().contains("250000 journeys in flight over 2 cores"), "{err}");
     }
 
     #[test]

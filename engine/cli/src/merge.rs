@@ -1,0 +1,160 @@
+//! `mite-engine merge`: result files and pod logs (every result framed in each) merged into one
+//! result; an input counted twice, or an output naming an input, refused; the thresholds the
+//! runs were given (and `--threshold`) judged on the merged figures, with a run's exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail};
+use mite_core::output::result_file::ResultFile;
+use mite_core::output::threshold::Threshold;
+use mite_core::output::{merge_parts, report};
+
+use crate::commands::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_THRESHOLD, tell};
+use crate::output;
+
+/// What `merge` was asked.
+pub struct MergeRequest<'a> {
+    /// The result files and logs.
+    pub paths: &'a [PathBuf],
+    /// `-o`.
+    pub output: &'a Path,
+    /// `--html`.
+    pub html: Option<&'a Path>,
+    /// `--mixed-scenarios`.
+    pub mixed: bool,
+    /// `--threshold`: added to the runs' own, or replacing one of the same figure.
+    pub thresholds: &'a [String],
+}
+
+/// Merges, writes, and judges the thresholds: exit 0, 3 when one failed, 5 when a part was
+/// interrupted, 1 on an error (a threshold that could not be checked included).
+pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
+    let MergeRequest { paths, output, html, mixed, .. } = *request;
+    // Before anything is read: writing the merge over an input would lose it.
+    for (flag, path) in [("-o", Some(output)), ("--html", html)] {
+        if let Some(path) = path {
+            output::not_an_input(flag, path, paths)?;
+        }
+    }
+    output::distinct(&[("-o", Some(output)), ("--html", html)])?;
+    let mut inputs: Vec<(String, ResultFile)> = Vec::new();
+    let mut labels = Vec::new();
+    for (path, label) in paths.iter().zip(crate::commands::labels(paths)) {
+        let parts = crate::commands::read_result_parts(path, &path.display().to_string())?;
+        let several = parts.len() > 1;
+        for (i, file) in parts.into_iter().enumerate() {
+            let name = part_name(path, &file, i, several);
+            labels.push(if several { part_name(Path::new(&label), &file, i, true) } else { label.clone() });
+            inputs.push((name, file));
+        }
+    }
+    refuse_overlaps(&inputs, mixed)?;
+    let thresholds = thresholds(&inputs, request.thresholds)?;
+    let mut merging = mite_core::output::results::Merging::of(inputs.len())?;
+    for (name, file) in &inputs {
+        // Added one at a time: one input's histograms are decoded at a time.
+        merging.add(&mite_core::output::result_file::read_run(file, name)?);
+    }
+    let mut merged = merging.finish()?;
+    // Which segments went in, and how each ended (an interrupted one marks the whole).
+    let mut file = mite_core::output::result_file::result_file(&merged, true);
+    let warnings = merge_parts::annotate(&mut file, &inputs);
+    file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
+    merged.stopped_by = file.stopped_by;
+    merged.scenario.clone_from(&file.scenario);
+    // Both outputs are checked before either is written: a bad --html must not leave a
+    // merged file behind an exit code of 1.
+    let sink = output::check("-o", output)?;
+    let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
+    crate::commands::write_file(&sink, &file)?;
+    if let Some((path, html)) = html {
+        let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f.clone())).collect();
+        let page = mite_core::output::html::render_merged(&merged, &files);
+        output::write(&html, page.as_bytes())?;
+        tell(format_args!("merged report written to {}", path.display()));
+    }
+    crate::commands::print_result(&merged, output == Path::new("-"), Some(inputs.len()));
+    for warning in &warnings {
+        tell(format_args!("warning: {warning}"));
+    }
+    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
+    let verdict = crate::commands::threshold_verdict(checked);
+    tell(format_args!("merged {} results into {}", inputs.len(), output.display()));
+    let interrupted = merged.stopped_by == mite_core::run::StopReason::Interrupted;
+    Ok(exit_code(verdict, interrupted))
+}
+
+/// An input counted twice (the same part twice, a merge and one of its parts), or inputs of
+/// different scenarios without `--mixed-scenarios`: refused, naming both.
+fn refuse_overlaps(inputs: &[(String, ResultFile)], mixed: bool) -> anyhow::Result<()> {
+    if let Some(overlap) = merge_parts::overlap(inputs) {
+        bail!("{overlap}; nothing written (give each run's share once)");
+    }
+    // Different scenarios' counts would add up into figures of no one run: refused, unless asked.
+    if let Some(different) = merge_parts::different_scenarios(inputs)
+        && !mixed
+    {
+        bail!("{different}; nothing written (merge them anyway with --mixed-scenarios)");
+    }
+    Ok(())
+}
+
+/// How a part is named in warnings and errors: the path, and the part's segment (or its place)
+/// when the file holds several (pods' logs one after another).
+fn part_name(path: &Path, file: &ResultFile, index: usize, several: bool) -> String {
+    if !several {
+        return path.display().to_string();
+    }
+    match &file.segment {
+        Some(segment) => format!("{} (segment {segment})", path.display()),
+        None => format!("{} (result {})", path.display(), index + 1),
+    }
+}
+
+/// The thresholds to judge: every input's (each once), with `extra` added, each replacing a
+/// stored one of the same figure. A stored one that does not parse names its file.
+fn thresholds(inputs: &[(String, ResultFile)], extra: &[String]) -> anyhow::Result<Vec<Threshold>> {
+    let mut judged: Vec<Threshold> = Vec::new();
+    for (name, file) in inputs {
+        for text in &file.thresholds {
+            let threshold = Threshold::parse(text).map_err(|e| anyhow!("{name}: thresholds: {e}"))?;
+            if !judged.iter().any(|t| t.text() == threshold.text()) {
+                judged.push(threshold);
+            }
+        }
+    }
+    for text in extra {
+        let threshold = Threshold::parse(text).map_err(|e| anyhow!("--threshold {text:?}: {}", e.why()))?;
+        judged.retain(|stored| !stored.same_figure(&threshold));
+        judged.push(threshold);
+    }
+    Ok(judged)
+}
+
+/// As a run's: an error (a threshold that could not be checked) 1, an interrupted part 5, a
+/// failed threshold 3.
+fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool) -> ExitCode {
+    let code = if verdict.unchecked > 0 {
+        EXIT_ERROR
+    } else if interrupted {
+        EXIT_INTERRUPTED
+    } else if verdict.failed > 0 {
+        EXIT_THRESHOLD
+    } else {
+        return ExitCode::SUCCESS;
+    };
+    let mut reasons = Vec::new();
+    if verdict.unchecked > 0 {
+        reasons.push("a threshold could not be checked");
+    }
+    if interrupted {
+        reasons.push("a part was interrupted (the merged result covers less than planned)");
+    }
+    if verdict.failed > 0 {
+        reasons.push("a threshold failed");
+    }
+    let _ = writeln!(std::io::stderr(), "{}: exit code {code}", report::printable(&reasons.join("; ")));
+    ExitCode::from(code)
+}
