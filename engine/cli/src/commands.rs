@@ -675,29 +675,49 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
 pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
     let text = output::read_bounded(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
-    let located = |e: mite_core::output::result_file::ResultFileError| {
-        if name == shown { anyhow!(e) } else { anyhow!("{e} ({shown})") }
-    };
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
-            let frames = mite_core::output::result_frame::decode_parts(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
-            let mut parts = Vec::with_capacity(frames.len());
-            for (json, broken) in frames {
-                if let Some(broken) = broken {
-                    tell(format_args!(
-                        "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
-                    ));
-                }
-                let part =
-                    ResultFile::read(&json, &format!("{name} (the result framed in the log)")).map_err(located)?;
-                parts.push(part);
-            }
-            return Ok(parts);
+            return framed_results(&text, &shown, name);
         }
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
     }
-    Ok(vec![ResultFile::read(&text, name).map_err(located)?])
+    Ok(vec![ResultFile::read(&text, name).map_err(|e| located(e, name, &shown))?])
+}
+
+/// A result file's error, followed by its path (`shown`) when `name` is not that.
+fn located(e: mite_core::output::result_file::ResultFileError, name: &str, shown: &str) -> anyhow::Error {
+    if name == shown { anyhow!(e) } else { anyhow!("{e} ({shown})") }
+}
+
+/// Every result framed in the log `text` (one per segment), saying what was left out: a broken
+/// frame after a whole one, and whole ones a later one of the same segment replaced.
+fn framed_results(text: &str, shown: &str, name: &str) -> anyhow::Result<Vec<ResultFile>> {
+    let frames = mite_core::output::result_frame::decode_parts(text).map_err(|e| anyhow!("{shown}: {e}"))?;
+    let mut parts = Vec::with_capacity(frames.len());
+    for frame in frames {
+        let label = format!("{name} (the result framed in the log)");
+        let part = ResultFile::read(&frame.json, &label).map_err(|e| located(e, name, shown))?;
+        if let Some(broken) = &frame.broken_after {
+            tell(format_args!(
+                "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
+            ));
+        }
+        if frame.replaced > 0 {
+            tell(format_args!(
+                "WARNING: {shown}: {} of segment {} before its last left out (a restarted injector's earlier runs; \
+                 several injectors' results in one log are each merged only with their own --segment K/N)",
+                if frame.replaced == 1 {
+                    "1 whole result".to_string()
+                } else {
+                    format!("{} whole results", frame.replaced)
+                },
+                part.segment.as_deref().unwrap_or("none"),
+            ));
+        }
+        parts.push(part);
+    }
+    Ok(parts)
 }
 
 fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> anyhow::Result<ExitCode> {

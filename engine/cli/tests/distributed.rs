@@ -375,3 +375,31 @@ fn late_starts_conflicting_segments_and_empty_shares_are_said() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("WARNING: scenario entry 1 (get): its volume peaks at 1 journey"), "{}", text(&out));
 }
+
+/// Two injectors run without segments, their logs one after another: their frames cannot be
+/// told from a restarted container's runs, so the last one stands, and the one left out is
+/// said, never dropped silently.
+#[test]
+fn results_without_segments_in_one_log_say_what_was_left_out() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let url = format!("target_url={}", target.url("/"));
+    let mut log = String::new();
+    for _ in 0..2 {
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(["--cores", "1", "--no-pin", "-q", "--duration", "200ms", "--config", &url, "--json=-"])
+            .arg("--scenario")
+            .arg(root().join("journeys/scenarios/get.toml"))
+            .env_remove("MITE_SEGMENT")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        log.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let all = scratch.file("all.log");
+    std::fs::write(&all, log).unwrap();
+    let merged = scratch.file("m.json");
+    let out = merge(&[&all], &["-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("all.log: 1 whole result of segment none before its last left out"), "{}", text(&out));
+}

@@ -173,13 +173,25 @@ pub fn decode_noting(log: &str) -> Result<(String, Option<FrameError>), FrameErr
     last.found.map(|json| (json, last.broken_after))
 }
 
+/// One segment's result found in a log by [`decode_parts`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FramedPart {
+    /// The result's JSON.
+    pub json: String,
+    /// A frame of the same segment after it that was cut short or damaged.
+    pub broken_after: Option<FrameError>,
+    /// Whole frames of the same segment before it, replaced by it (a restarted container's
+    /// earlier runs; or, for results without a segment, other injectors' runs: said).
+    pub replaced: usize,
+}
+
 /// Every result framed in `log`, one per segment in the order each first appears: several
 /// pods' logs one after another (`kubectl logs -l app=... > all.log`) hold one frame each. Of
 /// frames of one segment (a restarted container's runs), the last whole one stands, as in
-/// [`decode_noting`], with the broken frame after it if any. A segment (or a frame whose
-/// header cannot be read, which counts with the frame before it) with no whole frame makes the
-/// whole log an error: its part would be lost.
-pub fn decode_parts(log: &str) -> Result<Vec<(String, Option<FrameError>)>, FrameError> {
+/// [`decode_noting`], with the broken frame after it if any and how many whole ones it
+/// replaced. A segment (or a frame whose header cannot be read, which counts with the frame
+/// before it) with no whole frame makes the whole log an error: its part would be lost.
+pub fn decode_parts(log: &str) -> Result<Vec<FramedPart>, FrameError> {
     let mut groups: Vec<(String, Latest)> = Vec::new();
     let mut current: Option<(String, Partial)> = None;
     for (index, line) in log.lines().enumerate() {
@@ -214,7 +226,11 @@ pub fn decode_parts(log: &str) -> Result<Vec<(String, Option<FrameError>)>, Fram
     if groups.is_empty() {
         return Err(FrameError::NoFrame);
     }
-    groups.into_iter().map(|(_, latest)| latest.found.map(|json| (json, latest.broken_after))).collect()
+    let part = |latest: Latest| {
+        let (broken_after, replaced) = (latest.broken_after, latest.replaced);
+        latest.found.map(|json| FramedPart { json, broken_after, replaced })
+    };
+    groups.into_iter().map(|(_, latest)| part(latest)).collect()
 }
 
 /// The place in `groups` of the frames of segment `key`, made when it is the first.
@@ -237,11 +253,13 @@ fn segment_of(header: &str) -> String {
 struct Latest {
     found: Result<String, FrameError>,
     broken_after: Option<FrameError>,
+    /// Whole frames a later whole one replaced.
+    replaced: usize,
 }
 
 impl Default for Latest {
     fn default() -> Latest {
-        Latest { found: Err(FrameError::NoFrame), broken_after: None }
+        Latest { found: Err(FrameError::NoFrame), broken_after: None, replaced: 0 }
     }
 }
 
@@ -250,7 +268,8 @@ impl Latest {
     fn then(&mut self, frame: Result<String, FrameError>) {
         match (frame, &self.found) {
             (Err(err), Ok(_)) => self.broken_after = Some(err),
-            (frame, _) => {
+            (frame, found) => {
+                self.replaced += usize::from(found.is_ok() && frame.is_ok());
                 self.found = frame;
                 self.broken_after = None;
             }
@@ -373,7 +392,8 @@ mod tests {
             encode(&b, Some("1/2"))
         );
         let parts = decode_parts(&log).unwrap();
-        assert_eq!(parts, vec![(a.clone(), None), (b.clone(), None)]);
+        let whole = |json: &str, replaced| FramedPart { json: json.to_string(), broken_after: None, replaced };
+        assert_eq!(parts, vec![whole(&a, 0), whole(&b, 1)], "segment 1/2's later frame replaced its earlier one");
         // One segment whose only frame is cut short loses the file: its part would be missing.
         let cut: String = encode(&b, Some("1/2")).lines().take(2).map(|l| format!("{l}\n")).collect();
         let log = format!("{}{cut}", encode(&a, Some("0/2")));
@@ -382,7 +402,7 @@ mod tests {
         let log = format!("{}{cut}", encode(&b, Some("1/2")));
         let parts = decode_parts(&log).unwrap();
         assert_eq!(parts.len(), 1);
-        assert!(matches!(parts[0].1, Some(FrameError::Incomplete { .. })), "{parts:?}");
+        assert!(matches!(parts[0].broken_after, Some(FrameError::Incomplete { .. })), "{parts:?}");
         assert_eq!(decode_parts("no frames\n"), Err(FrameError::NoFrame));
     }
 
