@@ -174,7 +174,9 @@ if [[ $verdict != 0 && $verdict != 3 && $verdict != 5 ]]; then
     echo "collect: merging failed" >&2
     exit 1
 fi
-echo "collect: job/$job $state; merged ${#logs[@]} results into $out"
+results=results
+((${#logs[@]} == 1)) && results=result
+echo "collect: job/$job $state; merged ${#logs[@]} $results into $out"
 if ((problems)) || [[ $verdict == 5 ]]; then
     echo "collect: some segments failed or were interrupted (above): the merged result covers only what ran" >&2
     exit 1

@@ -81,7 +81,8 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     }
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
     let verdict = crate::commands::threshold_verdict(checked);
-    tell(format_args!("merged {} results into {}", inputs.len(), output.display()));
+    let merged_count = mite_core::output::units::counted(inputs.len() as u64, "result");
+    tell(format_args!("merged {merged_count} into {}", output.display()));
     let interrupted = merged.stopped_by == mite_core::run::StopReason::Interrupted;
     Ok(exit_code(verdict, interrupted))
 }

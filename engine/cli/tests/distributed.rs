@@ -170,7 +170,7 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     let out = collect(cluster, &merged);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("collect: job/mite-peak failed; merged 1 results"), "{said}");
+    assert!(said.contains("collect: job/mite-peak failed; merged 1 result into"), "{said}");
     assert!(
         said.contains("pod mite-peak-0-abc (index 0): a threshold failed on its segment (judged on the merged result"),
         "{said}"
@@ -201,6 +201,7 @@ fn collect_exits_with_the_merged_thresholds_verdict() {
     assert_eq!(out.status.code(), Some(3), "count<1 fails on the merged result: {}", text(&out));
     let said = text(&out);
     assert!(said.contains("threshold count<1: FAIL") && said.contains("collect: a threshold failed"), "{said}");
+    assert!(said.contains("merged 2 results into"), "{said}");
     assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(target.hits()));
 }
 

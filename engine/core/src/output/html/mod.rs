@@ -124,7 +124,7 @@ pub fn render_compare(files: &[(String, ResultFile)], max_regression_pct: f64, r
 /// The page of a merged result, with each segment's (injector's) own figures.
 pub fn render_merged(merged: &RunResult, segments: &[(String, ResultFile)]) -> String {
     let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();
-    let label = format!("merged ({} results)", segments.len());
+    let label = format!("merged ({})", crate::output::units::counted(segments.len() as u64, "result"));
     let whole = data::run_data(&label, result_file(merged, false).to_value(), &merged.merged);
     let mut page = page_data(Mode::Merged, vec![whole]);
     page["segments"] = Value::Array(parts);
