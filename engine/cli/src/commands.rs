@@ -400,18 +400,7 @@ fn execute(
         let name = threshold.unknown_in(Some(known)).unwrap_or_default();
         bail!("threshold {:?}: {}", threshold.text(), mite_core::output::threshold::not_in_file(name, known));
     }
-    // Beside a registered journey, a name the file does not define may be a typo: said now.
-    if let Some(file) = &resolved.transactions {
-        for warning in thresholds.iter().filter_map(|t| t.undefined_in(file)) {
-            tell(format_args!("WARNING: {warning}"));
-        }
-    }
-    // A segment the volume leaves nothing to would run to its end measuring nothing.
-    if options.segment.1 > 1 {
-        for warning in mite_core::scenario::preflight::segment_warnings(&resolved.scenario, options.segment) {
-            tell(format_args!("WARNING: {}", report::printable(&warning)));
-        }
-    }
+    warn_before_the_run(&resolved, &thresholds, options.segment);
     // Output paths are checked before the first request, so that a typo does not cost the run.
     output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
@@ -466,6 +455,26 @@ fn execute(
         );
     }
     Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
+}
+
+/// What may be wrong, said before the run: beside a registered journey, a threshold naming a
+/// transaction the scenario file does not define (a typo?); on a segment of a distributed run,
+/// a volume that leaves this segment nothing (it would run to its end measuring nothing).
+fn warn_before_the_run(
+    resolved: &Resolved,
+    thresholds: &[mite_core::output::threshold::Threshold],
+    segment: (usize, usize),
+) {
+    if let Some(file) = &resolved.transactions {
+        for warning in thresholds.iter().filter_map(|t| t.undefined_in(file)) {
+            tell(format_args!("WARNING: {warning}"));
+        }
+    }
+    if segment.1 > 1 {
+        for warning in mite_core::scenario::preflight::segment_warnings(&resolved.scenario, segment) {
+            tell(format_args!("WARNING: {}", report::printable(&warning)));
+        }
+    }
 }
 
 /// What `-q` hides: the progress lines, one per interval. Warnings, notes and errors (and the
