@@ -826,3 +826,49 @@ fn journey_test_of_every_row_of_a_huge_range_starts_at_once() {
     assert!(first < Duration::from_secs(5), "the first journeys reached the target after {first:?}: {said}");
     assert!(said.contains(" of 50000000 journeys ran"), "{said}");
 }
+
+/// Outside testers: `--config taget_url=...` was ignored and the run went to the file's URL.
+/// A scenario file whose journeys are all declarative reads only its templates' keys: another
+/// is refused before the run (run, `scenario test`, `scenario check`), with the closest key;
+/// beside a Rust journey (whose keys cannot be known) a likely typo is a warning.
+#[test]
+fn a_config_key_no_journey_reads_is_refused_or_warned_about() {
+    let get = scenario("get.toml");
+    let typo = "taget_url=http://127.0.0.1:9/";
+    let runs: [&[&str]; 3] = [
+        &["--cores", "1", "--no-pin", "-q", "--duration", "1s", "--scenario", &get, "--config", typo],
+        &["scenario", "test", &get, "--duration", "1s", "--config", typo],
+        &["scenario", "check", &get, "--config", typo],
+    ];
+    for args in runs {
+        let out = engine(args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.starts_with(
+                "error: --config taget_url: no journey of the scenario file reads this key (its templates read \
+                 {target_url}); did you mean \"target_url\"?"
+            ),
+            "{args:?}: {said}"
+        );
+        assert!(!said.contains("requests"), "refused before the run: {said}");
+    }
+    let out = engine(&["scenario", "check", &get, "--config", "target_url=http://127.0.0.1:9/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Beside a Rust journey: its keys are unknowable, a near miss of the file's is a warning.
+    let scratch = Scratch::new();
+    let mixed = scratch.file("mixed.toml");
+    std::fs::write(
+        &mixed,
+        "[config]\ntarget_url = \"http://127.0.0.1:9/\"\n[[scenario]]\njourney = \"http_example:journey\"\n\
+         volume = { constant = 1 }\n",
+    )
+    .unwrap();
+    let mixed = mixed.display().to_string();
+    let out = engine(&["scenario", "check", &mixed, "--config", typo, "--config", "anything=1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert_eq!(said.matches("WARNING: --config").count(), 1, "{said}");
+    assert!(said.contains("WARNING: --config taget_url: no template") && said.contains("did you mean \"target_url\"?"));
+}

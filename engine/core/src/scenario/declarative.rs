@@ -93,6 +93,17 @@ pub struct Pace {
 }
 
 impl DeclarativeJourney {
+    /// Every `{name}` its steps' templates read (URL, headers, body, step options).
+    pub fn variables(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        for step in &self.steps {
+            let templates = std::iter::once(&step.url).chain(step.headers.iter().map(|(_, t)| t)).chain(&step.body);
+            names.extend(templates.flat_map(Template::variables));
+            names.extend(step.options.variables());
+        }
+        names
+    }
+
     /// Renders every step's URL as the first journey would (a datapool row, the final
     /// configuration, captures standing in as `capture`) and checks that each can be sent.
     /// The error names the step and the URL it rendered.
