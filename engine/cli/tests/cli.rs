@@ -872,3 +872,65 @@ fn a_config_key_no_journey_reads_is_refused_or_warned_about() {
     assert_eq!(said.matches("WARNING: --config").count(), 1, "{said}");
     assert!(said.contains("WARNING: --config taget_url: no template") && said.contains("did you mean \"target_url\"?"));
 }
+
+/// Runs the engine as an unprivileged user (uid 65534) in `dir` with `args`.
+fn engine_unprivileged(dir: &std::path::Path, args: &[&str]) -> Output {
+    let copy = dir.join("mite-engine");
+    if !copy.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_mite-engine"), &copy).unwrap();
+    }
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Outside testers: `--json out.json` with `out.json` read-only, or in a directory the user
+/// cannot write, was found only when the result was written (lost after the run). Both are
+/// refused before the first request; the file is left as it was.
+#[test]
+#[ignore = "needs root and setpriv to become an unprivileged user: .ci/run runs it with --ignored"]
+fn an_unwritable_result_path_is_refused_before_the_run() {
+    assert!(is_root(), "needs root (to become an unprivileged user)");
+    use std::os::unix::fs::PermissionsExt;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let read_only = dir.join("read-only.json");
+    std::fs::write(&read_only, "kept").unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let closed = dir.join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (get, url) = (scenario("get.toml"), format!("target_url={}", target.url("/")));
+    for (json, expected) in [
+        ("read-only.json", "--json read-only.json: the file exists and cannot be written (Permission denied"),
+        ("closed/r.json", "--json closed/r.json: cannot write in"),
+    ] {
+        let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--config", &url, "--duration", "5s"];
+        let out = engine_unprivileged(&dir, &[&args[..], &["--json", json]].concat());
+        assert_eq!(out.status.code(), Some(1), "{json}: {}", text(&out));
+        assert!(text(&out).starts_with(&format!("error: {expected}")), "{json}: {}", text(&out));
+    }
+    assert_eq!(target.hits(), 0, "refused before the first request");
+    assert_eq!(std::fs::read_to_string(&read_only).unwrap(), "kept");
+}
+
+/// The same refusal that holds as root: a result path under a regular file.
+#[test]
+fn a_result_path_under_a_regular_file_is_refused_before_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let plain = scratch.file("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let json = plain.join("r.json").display().to_string();
+    let out = run_get(&target, &["--json", &json]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let expected = format!("error: --json {json}: {} is not a directory", plain.display());
+    assert!(text(&out).starts_with(&expected), "{}", text(&out));
+    assert_eq!(target.hits(), 0, "refused before the first request");
+}
