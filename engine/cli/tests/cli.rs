@@ -934,3 +934,21 @@ fn a_result_path_under_a_regular_file_is_refused_before_the_run() {
     assert!(text(&out).starts_with(&expected), "{}", text(&out));
     assert_eq!(target.hits(), 0, "refused before the first request");
 }
+
+/// Outside testers: `http://[fe80::1%25eth0]:8080/` was taken, and every request then failed
+/// as a name lookup. A zone is refused before the run, at the URL's line, in words.
+#[test]
+fn an_ipv6_zone_is_refused_before_the_run() {
+    let get = scenario("get.toml");
+    let url = "target_url=http://[fe80::1%25eth0]:8080/";
+    for args in [
+        &["scenario", "check", get.as_str(), "--config", url][..],
+        &["--cores", "1", "--no-pin", "-q", "--duration", "1s", "--scenario", get.as_str(), "--config", url],
+    ] {
+        let out = engine(args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.starts_with(&format!("error: {get}:12: journeys.get.steps[0].url: ")), "{said}");
+        assert!(said.contains("an IPv6 zone (the %25 and interface after the address) is not supported"), "{said}");
+    }
+}
