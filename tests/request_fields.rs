@@ -16,8 +16,9 @@ use mite_tests::{ScenarioDir, assert_target_saw_every_request, options, run, run
 
 const JOURNEYS: u64 = 3;
 
-/// A server that answers every request `200 ok` and keeps every connection open: what it
-/// received, head by head, and how many connections it accepted.
+/// A server that answers every request `200 ok` (or, when made with `redirect`, a `302` to it)
+/// and keeps every connection open: what it received, head by head, and how many connections
+/// it accepted.
 struct Recorder {
     addr: std::net::SocketAddr,
     heads: Arc<Mutex<Vec<String>>>,
@@ -26,6 +27,10 @@ struct Recorder {
 
 impl Recorder {
     fn start() -> Recorder {
+        Recorder::redirecting(None)
+    }
+
+    fn redirecting(redirect: Option<String>) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let heads = Arc::new(Mutex::new(Vec::new()));
@@ -34,8 +39,8 @@ impl Recorder {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 connections_.fetch_add(1, Ordering::SeqCst);
-                let heads = heads_.clone();
-                std::thread::spawn(move || serve(stream, &heads));
+                let (heads, redirect) = (heads_.clone(), redirect.clone());
+                std::thread::spawn(move || serve(stream, &heads, redirect.as_deref()));
             }
         });
         Recorder { addr, heads, connections }
@@ -55,7 +60,11 @@ impl Recorder {
 }
 
 /// Reads request heads (the requests here carry no body) and answers each.
-fn serve(mut stream: TcpStream, heads: &Mutex<Vec<String>>) {
+fn serve(mut stream: TcpStream, heads: &Mutex<Vec<String>>, redirect: Option<&str>) {
+    let answer = match redirect {
+        Some(to) => format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"),
+        None => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_string(),
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -63,7 +72,7 @@ fn serve(mut stream: TcpStream, heads: &Mutex<Vec<String>>) {
         while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             heads.lock().unwrap().push(String::from_utf8_lossy(&buf[..end + 4]).into_owned());
             buf.drain(..end + 4);
-            if stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").is_err() {
+            if stream.write_all(answer.as_bytes()).is_err() {
                 return;
             }
         }
@@ -80,17 +89,19 @@ fn fields<'h>(head: &'h str, name: &str) -> Vec<&'h str> {
     head.lines().filter(|line| line.to_ascii_lowercase().starts_with(&prefix)).collect()
 }
 
-/// Runs `JOURNEYS` journeys of `journey` against `recorder` (config `url`, `name`, `value`).
-fn run_journey<F>(journey: F, recorder: &Recorder, name: &str, value: &str) -> (RunResult, TxnStats)
+/// Runs `JOURNEYS` journeys of `journey` against the first of `servers` (config `url`, `name`,
+/// `value`), holding the requests written to what all of them received.
+fn run_journey<F>(journey: F, servers: &[&Recorder], name: &str, value: &str) -> (RunResult, TxnStats)
 where
     F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
 {
     let mut registry = Registry::default();
     registry.journey("fields:journey", journey);
-    let config = [format!("url={}", recorder.url()), format!("name={name}"), format!("value={value}")];
+    let config = [format!("url={}", servers[0].url()), format!("name={name}"), format!("value={value}")];
     let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
     let result = run(&registry, scenario("fields:journey", volume), &config, options(1, Duration::from_secs(20)));
-    let total = assert_target_saw_every_request(&result, recorder.heads().len() as u64);
+    let received = servers.iter().map(|server| server.heads().len() as u64).sum();
+    let total = assert_target_saw_every_request(&result, received);
     (result, total)
 }
 
@@ -117,7 +128,7 @@ async fn gets_with_field(ctx: &Ctx, _row: Row) -> JourneyResult {
 fn a_journeys_framing_fields_are_refused_and_counted_once() {
     for (name, value) in [("Content-Length", "3"), ("content-length", "99"), ("Transfer-Encoding", "chunked")] {
         let recorder = Recorder::start();
-        let (result, total) = run_journey(post_with_field, &recorder, name, value);
+        let (result, total) = run_journey(post_with_field, &[&recorder], name, value);
         assert_eq!(recorder.connections(), 0, "{name}: nothing reached the server");
         assert_eq!(
             (total.attempts(), total.errors_of(ErrorKind::InvalidRequest), total.not_sent, total.requests()),
@@ -160,7 +171,7 @@ fn a_scenario_files_framing_fields_are_refused_before_the_run() {
 #[test]
 fn a_journeys_host_replaces_the_engines() {
     let recorder = Recorder::start();
-    let (result, total) = run_journey(gets_with_field, &recorder, "host", "shop.example.test");
+    let (result, total) = run_journey(gets_with_field, &[&recorder], "host", "shop.example.test");
     assert_eq!(total.req_ok, JOURNEYS * 3, "{:?}", result.merged.error_samples);
     let heads = recorder.heads();
     assert_eq!(heads.len() as u64, JOURNEYS * 3);
@@ -184,6 +195,22 @@ fn a_journeys_host_replaces_the_engines() {
     }
 }
 
+/// A journey's `Host` names its first origin: a redirect to another origin sends that one's own.
+#[test]
+fn a_journeys_host_stays_with_its_origin_across_a_redirect() {
+    let second = Recorder::start();
+    let first = Recorder::redirecting(Some(second.url()));
+    let (result, total) = run_journey(gets_with_field, &[&first, &second], "Host", "shop.example.test");
+    assert_eq!((total.req_ok, total.req_errors()), (JOURNEYS * 6, 0), "{:?}", result.merged.error_samples);
+    assert_eq!(first.heads().len() as u64, JOURNEYS * 3);
+    assert!(first.heads().iter().all(|head| fields(head, "host") == ["Host: shop.example.test"]));
+    let own = format!("Host: {}", second.addr);
+    assert_eq!(second.heads().len() as u64, JOURNEYS * 3);
+    for head in second.heads() {
+        assert_eq!(fields(&head, "host"), [own.as_str()], "{head}");
+    }
+}
+
 /// Outside testers: a journey's `Connection: close` was sent, but the connection went back to
 /// the pool when the server answered without closing (this one never closes). Each request now
 /// has its own connection, counted alike by the engine and the server; without the field the
@@ -192,14 +219,14 @@ fn a_journeys_host_replaces_the_engines() {
 fn a_journeys_connection_close_ends_the_connection() {
     let requests = JOURNEYS * 3;
     let recorder = Recorder::start();
-    let (result, total) = run_journey(gets_with_field, &recorder, "Connection", "close");
+    let (result, total) = run_journey(gets_with_field, &[&recorder], "Connection", "close");
     assert_eq!(total.req_ok, requests, "{:?}", result.merged.error_samples);
     assert_eq!(recorder.connections(), requests, "a connection per request");
     assert_eq!(total.connects_ok(), requests);
     assert!(recorder.heads().iter().all(|head| fields(head, "connection") == ["Connection: close"]));
 
     let recorder = Recorder::start();
-    let (_, total) = run_journey(gets_with_field, &recorder, "X-Other", "close");
+    let (_, total) = run_journey(gets_with_field, &[&recorder], "X-Other", "close");
     assert_eq!(total.req_ok, requests);
     assert!(recorder.connections() < requests, "kept alive: {} connections", recorder.connections());
     assert_eq!(total.connects_ok(), recorder.connections());
