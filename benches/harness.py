@@ -112,8 +112,10 @@ def run_mite(url, core, conns, duration, driver=None, env=None, declarative=Fals
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write(DECLARATIVE.format(conns=conns))
             scenario = f.name
-    cmd = [engine or ENGINE, "--cores", f"{core}-{core}", "--scenario", scenario,
-           "--config", f"target_url={url}", "--config", f"journeys={conns}",
+    # The declarative file's journeys in flight are written in it; only the registered
+    # scenario reads `journeys` (a key no template reads is refused).
+    config = ["--config", f"target_url={url}"] + ([] if declarative else ["--config", f"journeys={conns}"])
+    cmd = [engine or ENGINE, "--cores", f"{core}-{core}", "--scenario", scenario, *config,
            "--duration", f"{duration}s", "--json", path, "--quiet", "--grace", "2s", "--driver", driver or DRIVER,
            *extra]
     out, rc, (cpu, user) = measured(cmd, duration + 30, env)

@@ -412,3 +412,49 @@ async fn upload(ctx: &Ctx, _row: Row) -> JourneyResult {
     ctx.http().post(&url).body(&body).expect_status(413..=413).send().await?;
     Ok(())
 }
+
+/// Requests each journey of [`sequential_gets`] makes, one after the other.
+const GETS_PER_JOURNEY: u64 = 3;
+
+async fn sequential_gets(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    for _ in 0..GETS_PER_JOURNEY {
+        ctx.http().get(&url).send().await?;
+    }
+    Ok(())
+}
+
+/// Runs `JOURNEYS` journeys of [`sequential_gets`] on `path`, and returns the engine's totals
+/// and the connections the target accepted, after checking its requests against the target's.
+fn gets_in_a_row(path: &str) -> (mite_core::stats::TxnStats, u64) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("hostile:gets", sequential_gets);
+    let config = [format!("url={}", target.url(path))];
+    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+    let result = run(&registry, scenario("hostile:gets", volume), &config, options(1, Duration::from_secs(20)));
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{path}: {:?}", result.merged.error_samples);
+    (total, target.connections())
+}
+
+/// Outside testers: a response with both `Content-Length` and `Transfer-Encoding: chunked` was
+/// read as chunked, but its connection went back to the pool for the next request. RFC 9112
+/// §6.3: chunked wins, and the connection is closed after it. Held against the target's own
+/// count of the connections it accepted: one per request (a plain chunked route, beside it,
+/// shares them).
+#[test]
+fn a_response_framed_both_ways_is_read_chunked_and_its_connection_closed() {
+    let requests = JOURNEYS * GETS_PER_JOURNEY;
+    let (total, accepted) = gets_in_a_row("/bad/both-framings");
+    assert_eq!((total.req_ok, total.req_errors()), (requests, 0), "every response read whole");
+    assert_eq!(total.body_bytes, requests * 13, "each body read as its chunks say, 13 bytes");
+    assert_eq!(accepted, requests, "a connection per request, never reused");
+    assert_eq!(total.connects_ok(), accepted, "the engine's connects are the target's");
+    assert_eq!(total.reconnects, 0);
+
+    let (total, accepted) = gets_in_a_row("/bad/chunked");
+    assert_eq!((total.req_ok, total.body_bytes), (requests, requests * 13));
+    assert!(accepted < requests, "plain chunked responses share connections: {accepted} for {requests}");
+    assert_eq!(total.connects_ok(), accepted);
+}

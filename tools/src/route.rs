@@ -83,7 +83,8 @@ fn reason(status: u16) -> &'static str {
 /// open `<ms>` before the close: `crate::request::EARLY_HOLD_PREFIX`), `continue-upload` (`100
 /// Continue` as soon as the head is in, then `200` with the body's length once it is all in:
 /// `crate::request::CONTINUE_UPLOAD_PATH`), `folded` (a field folded over two lines, obs-fold),
-/// `folded-length` (a `Content-Length` folded inside its value).
+/// `folded-length` (a `Content-Length` folded inside its value), `both-framings` (`Content-Length:
+/// 5` and a chunked 13-byte body, the connection kept as if nothing were wrong).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -178,6 +179,12 @@ fn hostile(mode: &str) -> Action {
         "folded-length" => {
             Action::WriteThenClose(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 3\r\n\r\nHello, World!".to_vec())
         }
+        // Framed both ways: read by its length, the body would be `d\r\nHe` and the rest of it the
+        // next response's start. Chunked wins, and the connection must not be used again.
+        "both-framings" => Action::Write(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nd\r\nHello, World!\r\n0\r\n\r\n"
+                .to_vec(),
+        ),
         "early-413" => Action::WriteThenClose(early_answer()),
         hold if hold.starts_with("early-hold/") => Action::WriteThenClose(early_answer()),
         _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),

@@ -1,5 +1,5 @@
 //! The plain-HTTP target: a small monoio server, one thread per core (optionally pinned),
-//! counting every complete request it receives.
+//! counting every complete request it receives and every connection it accepts.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -67,6 +67,7 @@ impl Default for TargetOptions {
 pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     routes: Option<RouteHits>,
     ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
@@ -83,6 +84,7 @@ impl Target {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
         let routes: Option<RouteHits> = options.count_routes.then(RouteHits::default);
         let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -90,6 +92,7 @@ impl Target {
         for i in 0..options.threads.max(1) {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
+            let connections = connections.clone();
             let routes = routes.clone();
             let ws = ws.clone();
             let stop = stop.clone();
@@ -108,10 +111,11 @@ impl Target {
                         return;
                     }
                 };
-                runtime.block_on(accept_loop(listener, Counters { hits, routes, ws }, stop, stall));
+                let counters = Counters { hits, connections, routes, ws };
+                runtime.block_on(accept_loop(listener, counters, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, routes, ws, stop, threads })
+        Ok(Target { addr, hits, connections, routes, ws, stop, threads })
     }
 
     /// The bound address.
@@ -127,6 +131,11 @@ impl Target {
     /// Complete requests received so far.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// Requests received for `path` (without the query); needs `count_routes`.
@@ -178,6 +187,7 @@ impl Drop for Target {
 #[derive(Clone)]
 struct Counters {
     hits: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     routes: Option<RouteHits>,
     ws: Arc<WsCounters>,
 }
@@ -218,6 +228,7 @@ async fn accept_loop(
         }
         match accepted {
             Ok((stream, _)) => {
+                hits.connections.fetch_add(1, Ordering::Relaxed);
                 let _ = stream.set_nodelay(true);
                 monoio::spawn(serve(stream, hits.clone(), stall.clone()));
             }

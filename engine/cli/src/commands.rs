@@ -13,6 +13,7 @@ use mite_core::output::events::RunEvent;
 use mite_core::output::result_file::ResultFile;
 use mite_core::run::layered_config;
 use mite_core::run::{RunError, StopReason};
+use mite_core::scenario::config_keys::ConfigKeys;
 use mite_core::scenario::file::{self as scenario_file, ClientOptions};
 use mite_core::{Config, Registry, RunOptions, RunResult, Scenario, model::cores, output::report};
 use mite_tools::{Target, TargetOptions};
@@ -71,6 +72,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             Signals::installed();
             let resolved = resolve(&registry, &scenario, &common.config)?;
+            resolved.check_config_keys(&common.config)?;
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
                 duration: Some(duration),
@@ -81,6 +83,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config, cores } }) => {
             let resolved = resolve(&registry, &scenario, &config)?;
+            resolved.check_config_keys(&config)?;
             if let (Some(places), Some(cores)) = (&resolved.places, cores) {
                 // What a run on that many cores refuses, refused here too, at its line.
                 places.check_split(&resolved.scenario, cores)?;
@@ -183,6 +186,22 @@ struct Resolved {
     source: Option<ScenarioSource>,
     /// A scenario file's entries' places, for errors and warnings that need the cores.
     places: Option<scenario_file::EntryPlaces>,
+    /// The configuration keys a scenario file's journeys read.
+    config_keys: Option<ConfigKeys>,
+}
+
+impl Resolved {
+    /// `--config` keys against the keys a scenario file reads (`ConfigKeys::check`): one its
+    /// declarative journeys never read is refused, a likely typo beside Rust journeys warned
+    /// about. A registered scenario's keys are its Rust code's: not checked.
+    fn check_config_keys(&self, overrides: &[String]) -> anyhow::Result<()> {
+        if let Some(keys) = &self.config_keys {
+            for warning in keys.check(overrides)? {
+                tell(format_args!("WARNING: {warning}"));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
@@ -202,6 +221,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
                 digest: mite_core::output::result_file::scenario_digest(&text),
             }),
             places: Some(loaded.entry_places),
+            config_keys: Some(loaded.config_keys),
         });
     }
     let build = base.find_scenario(name)?;
@@ -216,6 +236,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         transactions: None,
         source: None,
         places: None,
+        config_keys: None,
     })
 }
 
@@ -326,6 +347,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let resolved = resolve(registry, scenario, &args.common.config)?;
+    resolved.check_config_keys(&args.common.config)?;
     let segment = args.check_segment(std::env::var("JOB_COMPLETION_INDEX").ok())?;
     let start_at = args.start_at;
     let mut options = RunOptions {

@@ -95,6 +95,7 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
         Ok(meta) if meta.is_file() => {
             let target = std::fs::canonicalize(path).with_context(|| format!("{flag} {shown}"))?;
             check_directory(flag, path, &target)?;
+            check_replaceable(flag, path, &target)?;
             Ok(Sink::Regular(target))
         }
         Ok(_) => {
@@ -117,7 +118,8 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
             }
             Ok(Sink::InPlace(path.to_path_buf(), file))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // Not there, or under a path part that is not a directory (said by the check below).
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
             // A link to a file not there yet is written through too: the file is made where
             // the link points (one level of link; a chain is the OS's to follow then).
             let target = match std::fs::read_link(path) {
@@ -150,6 +152,31 @@ fn check_directory(flag: &str, shown: &Path, target: &Path) -> anyhow::Result<()
     Ok(())
 }
 
+/// An existing file is replaced only if this user may write it: a read-only file is refused
+/// (replacing it would undo its protection), and so is another user's file in a sticky
+/// directory such as `/tmp` (the rename at the end would fail, the result lost after the run).
+fn check_replaceable(flag: &str, shown: &Path, target: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = shown.display();
+    // Opened for writing without truncating: the permission check the kernel makes.
+    if let Err(e) = OpenOptions::new().write(true).open(target) {
+        bail!("{flag} {shown}: the file exists and cannot be written ({e}); make it writable or give another path");
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    #[allow(unsafe_code)]
+    let euid = unsafe { libc::geteuid() };
+    let (file, dir) = (std::fs::metadata(target)?, std::fs::metadata(parent_of(target))?);
+    const STICKY: u32 = 0o1000;
+    if euid != 0 && dir.mode() & STICKY != 0 && file.uid() != euid && dir.uid() != euid {
+        bail!(
+            "{flag} {shown}: the file belongs to another user in a sticky directory ({}), so it cannot be \
+             replaced; give another path",
+            parent_of(target).display()
+        );
+    }
+    Ok(())
+}
+
 fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -179,6 +206,10 @@ pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
             let result = (|| -> std::io::Result<()> {
                 let mut file = File::create(&tmp)?;
                 file.write_all(bytes)?;
+                // A file replaced keeps its mode (a new one gets the umask's).
+                if let Ok(old) = std::fs::metadata(path) {
+                    file.set_permissions(old.permissions())?;
+                }
                 file.sync_all()?;
                 std::fs::rename(&tmp, path)
             })();
@@ -280,6 +311,30 @@ mod tests {
         assert!(err.contains("--json") && err.contains("does not exist"), "{err}");
         let err = check("--html", d).unwrap_err().to_string();
         assert!(err.contains("is a directory"), "{err}");
+    }
+
+    /// Outside testers: a result path whose "directory" is a regular file (as any path that
+    /// cannot be written) is refused at the check, before the run, even as root.
+    #[test]
+    fn a_path_under_a_regular_file_is_refused() {
+        let tmp = dir("under-file");
+        let file = tmp.path().join("plain");
+        std::fs::write(&file, "x").unwrap();
+        let err = check("--json", &file.join("r.json")).unwrap_err().to_string();
+        assert_eq!(err, format!("--json {}: {} is not a directory", file.join("r.json").display(), file.display()));
+    }
+
+    /// Outside testers: a replaced result file came back with the umask's mode (0644).
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = dir("mode");
+        let path = tmp.path().join("r.json");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write(&check("--json", &path).unwrap(), b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o640);
     }
 
     #[test]

@@ -826,3 +826,129 @@ fn journey_test_of_every_row_of_a_huge_range_starts_at_once() {
     assert!(first < Duration::from_secs(5), "the first journeys reached the target after {first:?}: {said}");
     assert!(said.contains(" of 50000000 journeys ran"), "{said}");
 }
+
+/// Outside testers: `--config taget_url=...` was ignored and the run went to the file's URL.
+/// A scenario file whose journeys are all declarative reads only its templates' keys: another
+/// is refused before the run (run, `scenario test`, `scenario check`), with the closest key;
+/// beside a Rust journey (whose keys cannot be known) a likely typo is a warning.
+#[test]
+fn a_config_key_no_journey_reads_is_refused_or_warned_about() {
+    let get = scenario("get.toml");
+    let typo = "taget_url=http://127.0.0.1:9/";
+    let runs: [&[&str]; 3] = [
+        &["--cores", "1", "--no-pin", "-q", "--duration", "1s", "--scenario", &get, "--config", typo],
+        &["scenario", "test", &get, "--duration", "1s", "--config", typo],
+        &["scenario", "check", &get, "--config", typo],
+    ];
+    for args in runs {
+        let out = engine(args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.starts_with(
+                "error: --config taget_url: no journey of the scenario file reads this key (its templates read \
+                 {target_url}); did you mean \"target_url\"?"
+            ),
+            "{args:?}: {said}"
+        );
+        assert!(!said.contains("requests"), "refused before the run: {said}");
+    }
+    let out = engine(&["scenario", "check", &get, "--config", "target_url=http://127.0.0.1:9/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Beside a Rust journey: its keys are unknowable; one nothing in the file names is a warning.
+    let scratch = Scratch::new();
+    let mixed = scratch.file("mixed.toml");
+    std::fs::write(
+        &mixed,
+        "[config]\ntarget_url = \"http://127.0.0.1:9/\"\n[[scenario]]\njourney = \"http_example:journey\"\n\
+         volume = { constant = 1 }\n",
+    )
+    .unwrap();
+    let mixed = mixed.display().to_string();
+    let out = engine(&["scenario", "check", &mixed, "--config", typo, "--config", "target_url=http://127.0.0.1:9/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert_eq!(said.matches("WARNING: --config").count(), 1, "{said}");
+    assert!(said.contains("WARNING: --config taget_url: no template") && said.contains("did you mean \"target_url\"?"));
+}
+
+/// Runs the engine as an unprivileged user (uid 65534) in `dir` with `args`.
+fn engine_unprivileged(dir: &std::path::Path, args: &[&str]) -> Output {
+    let copy = dir.join("mite-engine");
+    if !copy.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_mite-engine"), &copy).unwrap();
+    }
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Outside testers: `--json out.json` with `out.json` read-only, or in a directory the user
+/// cannot write, was found only when the result was written (lost after the run). Both are
+/// refused before the first request; the file is left as it was.
+#[test]
+#[ignore = "needs root and setpriv to become an unprivileged user: .ci/run runs it with --ignored"]
+fn an_unwritable_result_path_is_refused_before_the_run() {
+    assert!(is_root(), "needs root (to become an unprivileged user)");
+    use std::os::unix::fs::PermissionsExt;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let read_only = dir.join("read-only.json");
+    std::fs::write(&read_only, "kept").unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let closed = dir.join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (get, url) = (scenario("get.toml"), format!("target_url={}", target.url("/")));
+    for (json, expected) in [
+        ("read-only.json", "--json read-only.json: the file exists and cannot be written (Permission denied"),
+        ("closed/r.json", "--json closed/r.json: cannot write in"),
+    ] {
+        let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--config", &url, "--duration", "5s"];
+        let out = engine_unprivileged(&dir, &[&args[..], &["--json", json]].concat());
+        assert_eq!(out.status.code(), Some(1), "{json}: {}", text(&out));
+        assert!(text(&out).starts_with(&format!("error: {expected}")), "{json}: {}", text(&out));
+    }
+    assert_eq!(target.hits(), 0, "refused before the first request");
+    assert_eq!(std::fs::read_to_string(&read_only).unwrap(), "kept");
+}
+
+/// The same refusal that holds as root: a result path under a regular file.
+#[test]
+fn a_result_path_under_a_regular_file_is_refused_before_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let plain = scratch.file("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let json = plain.join("r.json").display().to_string();
+    let out = run_get(&target, &["--json", &json]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let expected = format!("error: --json {json}: {} is not a directory", plain.display());
+    assert!(text(&out).starts_with(&expected), "{}", text(&out));
+    assert_eq!(target.hits(), 0, "refused before the first request");
+}
+
+/// Outside testers: `http://[fe80::1%25eth0]:8080/` was taken, and every request then failed
+/// as a name lookup. A zone is refused before the run, at the URL's line, in words.
+#[test]
+fn an_ipv6_zone_is_refused_before_the_run() {
+    let get = scenario("get.toml");
+    let url = "target_url=http://[fe80::1%25eth0]:8080/";
+    for args in [
+        &["scenario", "check", get.as_str(), "--config", url][..],
+        &["--cores", "1", "--no-pin", "-q", "--duration", "1s", "--scenario", get.as_str(), "--config", url],
+    ] {
+        let out = engine(args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.starts_with(&format!("error: {get}:12: journeys.get.steps[0].url: ")), "{said}");
+        assert!(said.contains("an IPv6 zone (the %25 and interface after the address) is not supported"), "{said}");
+    }
+}

@@ -27,7 +27,7 @@ fn idle_clients_hold_up_neither_the_dashboard_nor_a_scrape() {
     let url = format!("target_url={}", target.url("/"));
     let get_toml = scenario("get.toml");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
-        .args(["--cores", "1", "--no-pin", "-q", "--scenario", &get_toml, "--config", &url, "--config", "journeys=2"])
+        .args(["--cores", "1", "--no-pin", "-q", "--scenario", &get_toml, "--config", &url])
         .args(["--duration", "4s", "--tick", "200ms"])
         .args(["--dashboard", "127.0.0.1:0", "--dashboard-linger", "0s"])
         .args(["--prometheus", "127.0.0.1:0", "--prometheus-linger", "0s"])

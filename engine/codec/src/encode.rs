@@ -18,44 +18,70 @@ pub struct RequestHead<'a> {
 /// The `Host` line's end and the `User-Agent` line, sent unless the caller sets one.
 const AGENT_LINE: &[u8] = concat!("\r\nUser-Agent: mite-engine/", env!("CARGO_PKG_VERSION"), "\r\n").as_bytes();
 
-/// Appends the request head and body to `out`.
-///
-/// `Host` always comes first. `Content-Length` is added when there is a body, or for methods
-/// that normally carry one (`POST`, `PUT`, `PATCH`), unless the caller already set it or set
-/// `Transfer-Encoding`. A `User-Agent` is added unless the caller set one.
-///
-/// Every request is encoded: the fixed text is a few constants, so a plain GET is six copies.
-/// Whether the caller set the body's framing (`Content-Length` or `Transfer-Encoding`) and a
-/// `User-Agent` itself.
-fn caller_set(head: &RequestHead<'_>) -> (bool, bool) {
-    let (mut has_length, mut has_agent) = (false, false);
-    for (name, _) in head.headers {
-        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
-            has_length = true;
-        } else if name.eq_ignore_ascii_case("user-agent") {
-            has_agent = true;
-        }
-    }
-    (has_length, has_agent)
+/// What the caller set itself among the fields the encoder would otherwise write.
+#[derive(Default)]
+struct CallerSet<'a> {
+    /// `Content-Length` or `Transfer-Encoding` (the client refuses these before encoding:
+    /// the body's framing is the encoder's; kept here so that one is never sent twice).
+    framing: bool,
+    agent: bool,
+    /// The caller's `Host` value, sent in place of the URL's authority.
+    host: Option<&'a str>,
 }
 
+fn caller_set<'a>(head: &RequestHead<'a>) -> CallerSet<'a> {
+    let mut set = CallerSet::default();
+    for (name, value) in head.headers {
+        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
+            set.framing = true;
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            set.agent = true;
+        } else if name.eq_ignore_ascii_case("host") {
+            set.host = Some(value);
+        }
+    }
+    set
+}
+
+/// Whether `headers` ask the server to close the connection after its response (a
+/// `Connection` field listing `close`): the connection is then not pooled, whatever the
+/// response says.
+pub fn asks_close(headers: &[(&str, &str)]) -> bool {
+    headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("connection")
+            && value.split(',').any(|token| token.trim().eq_ignore_ascii_case("close"))
+    })
+}
+
+/// Appends the request head and body to `out`.
+///
+/// `Host` always comes first, once: the caller's `Host` when it set one (the last, when it set
+/// several), else the URL's authority. `Content-Length` is added when there is a body, or for
+/// methods that normally carry one (`POST`, `PUT`, `PATCH`), unless the caller already set it
+/// or set `Transfer-Encoding`. A `User-Agent` is added unless the caller set one.
+///
+/// Every request is encoded: the fixed text is a few constants, so a plain GET is six copies.
 pub fn encode_request(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
-    let (has_length, has_agent) = caller_set(head);
-    out.reserve(64 + head.target.len() + head.host.len() + body.len());
+    let set = caller_set(head);
+    let host = set.host.unwrap_or(head.host);
+    out.reserve(64 + head.target.len() + host.len() + body.len());
     out.put_slice(head.method.as_bytes());
     out.put_u8(b' ');
     out.put_slice(head.target.as_bytes());
     out.put_slice(b" HTTP/1.1\r\nHost: ");
-    out.put_slice(head.host.as_bytes());
-    out.put_slice(if has_agent { b"\r\n" } else { AGENT_LINE });
+    out.put_slice(host.as_bytes());
+    out.put_slice(if set.agent { b"\r\n" } else { AGENT_LINE });
     for (name, value) in head.headers {
+        if set.host.is_some() && name.eq_ignore_ascii_case("host") {
+            continue;
+        }
         out.put_slice(name.as_bytes());
         out.put_slice(b": ");
         out.put_slice(value.as_bytes());
         out.put_slice(b"\r\n");
     }
     let method_has_body = matches!(head.method, "POST" | "PUT" | "PATCH");
-    if !has_length && (!body.is_empty() || method_has_body) {
+    if !set.framing && (!body.is_empty() || method_has_body) {
         let mut digits = [0u8; 20];
         out.put_slice(b"Content-Length: ");
         out.put_slice(decimal(&mut digits, body.len() as u64));
@@ -124,6 +150,26 @@ mod tests {
         assert_eq!(text.matches("ength").count(), 1);
     }
 
+    /// Outside testers: a caller's `Host` was sent after the engine's, so a server saw two.
+    #[test]
+    fn a_callers_host_replaces_the_urls_and_is_sent_once() {
+        let headers = [("Accept", "*/*"), ("host", "api.example.test"), ("X-A", "1")];
+        let text = encode(&RequestHead { method: "GET", target: "/", host: "127.0.0.1:80", headers: &headers }, b"");
+        assert!(text.starts_with("GET / HTTP/1.1\r\nHost: api.example.test\r\n"), "{text}");
+        assert_eq!(text.to_ascii_lowercase().matches("host:").count(), 1, "{text}");
+        assert!(!text.contains("127.0.0.1"), "{text}");
+        assert!(text.contains("Accept: */*\r\nX-A: 1\r\n"), "{text}");
+    }
+
+    #[test]
+    fn connection_close_is_read_as_a_list() {
+        assert!(asks_close(&[("Connection", "close")]));
+        assert!(asks_close(&[("X", "close"), ("connection", "TE, Close ")]));
+        assert!(!asks_close(&[("Connection", "keep-alive"), ("X-Connection", "close")]));
+        assert!(!asks_close(&[("Connection", "closed")]));
+        assert!(!asks_close(&[]));
+    }
+
     #[test]
     fn decimal_edges() {
         for n in [0u64, 9, 10, 12345, u64::MAX] {
@@ -134,25 +180,25 @@ mod tests {
 
     /// The encoder as it was before it counted the length first: the reference it is held to.
     fn reference_encode(out: &mut BytesMut, head: &RequestHead<'_>, body: &[u8]) {
-        let (has_length, has_agent) = super::caller_set(head);
+        let set = super::caller_set(head);
         out.put_slice(head.method.as_bytes());
         out.put_u8(b' ');
         out.put_slice(head.target.as_bytes());
         out.put_slice(b" HTTP/1.1\r\nHost: ");
-        out.put_slice(head.host.as_bytes());
+        out.put_slice(set.host.unwrap_or(head.host).as_bytes());
         out.put_slice(b"\r\n");
-        if !has_agent {
+        if !set.agent {
             out.put_slice(b"User-Agent: mite-engine/");
             out.put_slice(env!("CARGO_PKG_VERSION").as_bytes());
             out.put_slice(b"\r\n");
         }
-        for (name, value) in head.headers {
+        for (name, value) in head.headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("host")) {
             out.put_slice(name.as_bytes());
             out.put_slice(b": ");
             out.put_slice(value.as_bytes());
             out.put_slice(b"\r\n");
         }
-        if !has_length && (!body.is_empty() || matches!(head.method, "POST" | "PUT" | "PATCH")) {
+        if !set.framing && (!body.is_empty() || matches!(head.method, "POST" | "PUT" | "PATCH")) {
             out.put_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
         }
         out.put_slice(b"\r\n");
@@ -170,7 +216,7 @@ mod tests {
                 (
                     proptest::sample::select(vec![
                         "Accept", "content-length", "Content-Length", "user-agent", "User-Agent",
-                        "Transfer-Encoding", "X-Token", "Cookie",
+                        "Transfer-Encoding", "X-Token", "Cookie", "Host", "host",
                     ]),
                     "[ -~]{0,30}",
                 ),

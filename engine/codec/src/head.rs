@@ -128,7 +128,12 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     } else {
         BodyFraming::UntilClose
     };
+    // A head framed both ways (or chunked in HTTP/1.0) is read as chunked, and its connection
+    // is not used again (RFC 9112 §6.1, §6.3): the servers before this one may have read
+    // the body by the other length, and what follows on the connection is then anyone's guess.
+    let framed_twice = fields.transfer_chunked.is_some() && (fields.content_length.is_some() || minor_version == 0);
     let keep_alive = framing != BodyFraming::UntilClose
+        && !framed_twice
         && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
     Ok(Some(HeadStep::Final(ResponseHead {
         status,
@@ -513,8 +518,28 @@ mod tests {
         let head =
             parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::Chunked);
+        assert!(!head.keep_alive, "framed both ways: the connection is not used again");
         let head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing, BodyFraming::UntilClose);
+    }
+
+    /// Outside testers: a response with `Content-Length` and `Transfer-Encoding: chunked` was read
+    /// as chunked but its connection pooled. RFC 9112 §6.3: chunked wins and the connection closes;
+    /// §6.1: so does one chunked in HTTP/1.0, even with keep-alive.
+    #[test]
+    fn a_head_framed_both_ways_is_chunked_and_ends_its_connection() {
+        for (text, chunked) in [
+            ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", true),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", true),
+            ("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", true),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\n", false),
+        ] {
+            let head = parse(text).unwrap().unwrap();
+            let framing = if chunked { BodyFraming::Chunked } else { BodyFraming::UntilClose };
+            assert_eq!((head.framing, head.keep_alive), (framing, false), "{text:?}");
+        }
+        let plain = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap().unwrap();
+        assert!(plain.keep_alive, "chunked alone keeps the connection");
     }
 
     #[test]

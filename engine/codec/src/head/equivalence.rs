@@ -37,7 +37,10 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
     } else {
         BodyFraming::UntilClose
     };
+    // Framed both ways, or chunked in HTTP/1.0: never reused (RFC 9112 §6.1, §6.3; added since).
+    let framed_twice = fields.transfer_chunked.is_some() && (fields.content_length.is_some() || minor_version == 0);
     let keep_alive = framing != BodyFraming::UntilClose
+        && !framed_twice
         && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
     let head = ResponseHead {
         status,

@@ -3,7 +3,7 @@
 //! send a stats snapshot every interval, then stop gracefully (the grace reported in pieces of
 //! its own when journeys are in flight at the stop) and send the last one.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::driver::{CoreRuntime, Driver, DriverChoice, pause, spawn};
 use crate::exec::arrivals::instant_at;
-use crate::exec::injector_load::{LAG_PROBE_INTERVAL, Stamped, WakeStamp};
+use crate::exec::injector_load::{BusyPieces, LAG_PROBE_INTERVAL, Stamped, WakeStamp};
 use crate::exec::scheduler::{Arrivals, schedule_arrivals};
 use crate::http::{HttpClient, HttpSettings};
 use crate::journey::shard::Shard;
@@ -116,6 +116,8 @@ struct Core {
     events: SyncSender<CoreEvent>,
     /// When this core last reported, seconds since the start.
     reported_s: Cell<f64>,
+    /// How this core's busy peak is judged, piece by piece.
+    busy_pieces: RefCell<BusyPieces>,
     /// The core left its run because every entry had finished (not the deadline or a stop).
     completed: Cell<bool>,
 }
@@ -137,7 +139,19 @@ impl Core {
         let entries = plan.entries.iter().map(|entry| core_entry(&plan, entry, index, &mut pools)).collect();
         let reported_s = Cell::new(0.0);
         let completed = Cell::new(false);
-        let core = Core { plan, index, started, ticks_from: started, shard, entries, events, reported_s, completed };
+        let busy_pieces = RefCell::default();
+        let core = Core {
+            plan,
+            index,
+            started,
+            ticks_from: started,
+            shard,
+            entries,
+            events,
+            reported_s,
+            busy_pieces,
+            completed,
+        };
         for (entry, journey) in core.entries.iter().zip(&core.plan.journeys) {
             if let Some(arrivals) = &entry.arrivals {
                 let run = (started, core.plan.duration);
@@ -363,12 +377,13 @@ impl Core {
         snapshot.phase = phase;
         snapshot.completed = last && self.completed.get();
         // A piece shorter than a tenth of a tick (the stop a ms after a tick, a short grace) is
-        // mostly the stop's own work: its busy share is no peak of the load (it read "cpu 100%
-        // INJECTOR SATURATED" and warned of a saturated injector after a quiet run). Its busy
-        // time still counts in the mean.
-        if elapsed_s - self.reported_s.replace(elapsed_s) < self.plan.tick.as_secs_f64() / SHORT_PIECE_TICKS {
-            snapshot.injector.busy_percent_max = 0.0;
-        }
+        // mostly the stop's own work: its busy share alone is no peak of the load (it read "cpu
+        // 100% INJECTOR SATURATED" and warned of a saturated injector after a quiet run), so it
+        // is judged joined to the piece before it (`BusyPieces`).
+        let short = elapsed_s - self.reported_s.replace(elapsed_s) < self.plan.tick.as_secs_f64() / SHORT_PIECE_TICKS;
+        let load = &mut snapshot.injector;
+        load.busy_percent_max =
+            self.busy_pieces.borrow_mut().peak_percent(load.busy_us, load.wall_us, load.busy_percent_max, short);
         // Slots waiting for an arrival or a datapool row are not journeys in flight.
         snapshot.journeys_in_flight = self.entries.iter().map(|e| e.state.active.get()).sum();
         snapshot.journeys_target = self

@@ -881,7 +881,8 @@ impl HttpClient {
             request_bytes,
             first_byte,
             ended,
-            keep_alive: head.keep_alive && whole,
+            // A request that said `Connection: close` ends its connection, whatever the answer.
+            keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
             set_cookie: head.set_cookie,
         })
     }

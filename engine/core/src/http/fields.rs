@@ -1,5 +1,6 @@
 //! Header fields a request may carry, checked before anything is written: a name must be an
-//! RFC 9110 token, a value must hold no CR, LF or NUL (no request splitting).
+//! RFC 9110 token, a value must hold no CR, LF or NUL (no request splitting), and the body's
+//! framing (`Content-Length`, `Transfer-Encoding`) is the engine's, never the journey's.
 
 use crate::http::HttpError;
 use crate::stats::ErrorKind;
@@ -14,8 +15,29 @@ pub fn check_headers(headers: &[(&str, &str)]) -> Result<(), HttpError> {
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             return Err(invalid(format!("header {name} value contains CR, LF or NUL")));
         }
+        if let Some(why) = framing_problem(name) {
+            return Err(invalid(why));
+        }
     }
     Ok(())
+}
+
+/// Why a journey may not set header `name`, when it is one of the body's framing fields: the
+/// engine writes `Content-Length` from the body itself, and sends no other framing, so a
+/// journey's own would make a second length, or announce a chunked body that is not chunked
+/// (a server and the proxies before it would disagree on where the request ends).
+pub fn framing_problem(name: &str) -> Option<String> {
+    let field = if name.eq_ignore_ascii_case("content-length") {
+        "Content-Length"
+    } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        "Transfer-Encoding"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "header {name} cannot be set: the engine frames the body itself (Content-Length from the body); \
+         remove the {field} header"
+    ))
 }
 
 fn invalid(why: String) -> HttpError {
@@ -40,6 +62,18 @@ mod tests {
             ("X:Y", "v", "header name \"X:Y\" is not a valid token"),
             ("X", "a\r\nInjected: 1", "header X value contains CR, LF or NUL"),
             ("X", "a\0", "header X value contains CR, LF or NUL"),
+            (
+                "content-length",
+                "5",
+                "header content-length cannot be set: the engine frames the body itself (Content-Length \
+                 from the body); remove the Content-Length header",
+            ),
+            (
+                "Transfer-Encoding",
+                "chunked",
+                "header Transfer-Encoding cannot be set: the engine frames the body itself (Content-Length \
+                 from the body); remove the Transfer-Encoding header",
+            ),
         ] {
             let err = check_headers(&[(name, value)]).unwrap_err();
             assert_eq!(err.to_string(), format!("invalid_request: {why}"));

@@ -222,6 +222,11 @@ impl Target {
     }
 }
 
+/// Why a zone in an IPv6 host (`[fe80::1%25eth0]`, RFC 6874) is refused: the client connects
+/// to addresses without one, so a link-local address cannot name its interface.
+const IPV6_ZONE: &str = "an IPv6 zone (the %25 and interface after the address) is not supported; use an address \
+                         without a zone (a global or unique-local one), or the host's name";
+
 /// Host (without brackets for IPv6) and port (the scheme's default when none is written).
 fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) -> Result<(&str, u16), &'static str> {
     if let Some(v6) = authority.strip_prefix('[') {
@@ -232,6 +237,9 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
             None if after.is_empty() => default_port,
             None => return Err("unexpected text after IPv6 host"),
         };
+        if v6[..close].contains('%') {
+            return Err(IPV6_ZONE);
+        }
         return Ok((&v6[..close], port));
     }
     match last_colon {
@@ -336,6 +344,17 @@ mod tests {
         assert_eq!(Url::parse(&encoded).unwrap().target, "/%E2%82%AC");
     }
 
+    /// Outside testers: `http://[fe80::1%25eth0]:8080/` parsed, and failed at run time as a
+    /// name lookup of `fe80::1%25eth0`. A zone is refused with the URL, before the run.
+    #[test]
+    fn an_ipv6_zone_is_refused_in_words() {
+        for url in ["http://[fe80::1%25eth0]:8080/", "https://[fe80::1%eth0]/", "http://[fe80::1%25]/"] {
+            let err = Url::parse(url).unwrap_err().to_string();
+            assert_eq!(err, format!("invalid URL {url:?}: {IPV6_ZONE}"));
+        }
+        assert_eq!(Url::parse("http://[fe80::1]:8080/").unwrap().host, "fe80::1");
+    }
+
     #[test]
     fn refuses_what_it_cannot_send() {
         for bad in [
@@ -429,6 +448,9 @@ mod tests {
                 None if after.is_empty() => default_port,
                 None => return Err(fail("unexpected text after IPv6 host")),
             };
+            if host.contains('%') {
+                return Err(fail(IPV6_ZONE));
+            }
             (host, port)
         } else {
             match authority.bytes().rposition(|b| b == b':') {

@@ -243,7 +243,7 @@ fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> St
     cookie
 }
 
-/// One hop's header fields: the request's own (less `Cookie`, less credentials off its origin,
+/// One hop's header fields: the request's own (less `Cookie`, less credentials and `Host` off its origin,
 /// less `Content-Type` once the body is dropped), auth, a generated content type, cookies.
 fn hop_headers<'a>(
     first: &'a RequestBuilder<'_>,
@@ -257,6 +257,8 @@ fn hop_headers<'a>(
         .filter(|(name, _)| {
             !name.eq_ignore_ascii_case("cookie")
                 && (same_origin || !name.eq_ignore_ascii_case("authorization"))
+                // A `Host` names the first origin's virtual host: another origin gets its own.
+                && (same_origin || !name.eq_ignore_ascii_case("host"))
                 && (!body_dropped || !name.eq_ignore_ascii_case("content-type"))
         })
         .copied()

@@ -20,8 +20,9 @@ use crate::scenario::template::Template;
 
 /// Why a header a scenario file writes cannot be sent, if it cannot: its name must be a token
 /// (RFC 9110 5.1: no spaces, colons or control characters) and its value one line (no CR, LF
-/// or NUL, RFC 9110 5.5). A value's templates are checked as written; what a variable brings
-/// is the run's to check.
+/// or NUL, RFC 9110 5.5), and it may not be the body's framing (the engine frames the body
+/// itself). A value's templates are checked as written; what a variable brings is the run's
+/// to check.
 pub fn header_problem(name: &str, value: &str) -> Option<String> {
     if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
@@ -34,7 +35,7 @@ pub fn header_problem(name: &str, value: &str) -> Option<String> {
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return Some(format!("the value {value:?} holds a line break (CR or LF) or a NUL; a header value is one line"));
     }
-    None
+    crate::http::fields::framing_problem(name)
 }
 
 /// One request of a declarative journey.
@@ -92,6 +93,17 @@ pub struct Pace {
 }
 
 impl DeclarativeJourney {
+    /// Every `{name}` its steps' templates read (URL, headers, body, step options).
+    pub fn variables(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        for step in &self.steps {
+            let templates = std::iter::once(&step.url).chain(step.headers.iter().map(|(_, t)| t)).chain(&step.body);
+            names.extend(templates.flat_map(Template::variables));
+            names.extend(step.options.variables());
+        }
+        names
+    }
+
     /// Renders every step's URL as the first journey would (a datapool row, the final
     /// configuration, captures standing in as `capture`) and checks that each can be sent.
     /// The error names the step and the URL it rendered.

@@ -2,6 +2,7 @@
 //! templates, step options, HAR import, preflight warnings, errors in the file's own words.
 
 pub mod capture;
+pub mod config_keys;
 pub mod declarative;
 pub mod duration;
 pub mod file;

@@ -230,6 +230,19 @@ impl WsJourney {
         }
     }
 
+    /// Every `{name}` its templates read (URL, headers, what it sends, what it expects).
+    pub fn variables(&self) -> Vec<&str> {
+        let mut templates: Vec<&Template> = vec![&self.url];
+        templates.extend(self.headers.iter().map(|(_, t)| t));
+        for step in &self.steps {
+            if let Action::Send(t) | Action::Request(t) = &step.action {
+                templates.push(t);
+            }
+            templates.extend(step.matcher.expect.iter().chain(step.matcher.contains.iter()));
+        }
+        templates.into_iter().flat_map(Template::variables).collect()
+    }
+
     /// Every template variable must resolve: an earlier capture, a datapool column, or a
     /// config key. Returns the step field and the message otherwise.
     pub fn check_variables(&self, known: impl Fn(&str) -> bool) -> Result<(), SpecError> {

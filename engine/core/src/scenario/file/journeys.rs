@@ -11,8 +11,10 @@ use toml::Spanned;
 use super::client::redirects;
 use super::error::{ScenarioFileError, Source};
 use super::schema::{CaptureSpec, FileSpec, JourneySpec, StatusSpec, StepSpec};
-use crate::journey::Registry;
+use crate::journey::{Registry, ScenarioEntry};
+use crate::model::config::Config;
 use crate::scenario::capture::Capture;
+use crate::scenario::config_keys::ConfigKeys;
 use crate::scenario::declarative::{DeclarativeJourney, Declared, Pace, Step, header_problem};
 use crate::scenario::duration::parse_duration;
 use crate::scenario::step_options::{JsonTemplate, StepOptions};
@@ -26,6 +28,24 @@ pub(super) struct Declarations {
     pub(super) http: BTreeMap<String, Arc<DeclarativeJourney>>,
     /// `[websockets.NAME]`: WebSocket steps.
     pub(super) ws: BTreeMap<String, Arc<WsJourney>>,
+}
+
+impl Declarations {
+    /// The keys the journeys `entries` run read from the configuration (`config`: the file's
+    /// `[config]`), for checking `--config` keys: unknowable when one of them is not declared
+    /// here (a Rust journey).
+    pub(super) fn config_keys(&self, entries: &[ScenarioEntry], config: &Config) -> ConfigKeys {
+        let mut read: Vec<&str> = Vec::new();
+        let mut rust_journeys = false;
+        for entry in entries {
+            match (self.http.get(&entry.journey), self.ws.get(&entry.journey)) {
+                (Some(journey), _) => read.extend(journey.variables()),
+                (None, Some(journey)) => read.extend(journey.variables()),
+                (None, None) => rust_journeys = true,
+            }
+        }
+        ConfigKeys::new(read, config.iter().map(|(key, _)| key), rust_journeys)
+    }
 }
 
 /// Builds the file's journeys and adds them to `registry`; a name `base` already has, or

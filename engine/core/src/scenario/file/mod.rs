@@ -27,6 +27,7 @@ use self::error::Source;
 use self::schema::{FileSpec, value_text};
 use crate::journey::{Registry, Scenario};
 use crate::model::config::Config;
+use crate::scenario::config_keys::ConfigKeys;
 use crate::scenario::file_words::{field_message, plain_message};
 
 /// A loaded scenario file, ready to run.
@@ -45,6 +46,8 @@ pub struct LoadedScenario {
     threshold_places: Vec<ScenarioFileError>,
     /// Where each entry's volume model is written, for what is checked once the cores are known.
     pub entry_places: EntryPlaces,
+    /// The configuration keys the file's journeys read, for checking `--config` keys.
+    pub config_keys: ConfigKeys,
 }
 
 impl LoadedScenario {
@@ -106,6 +109,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
     }
     .resolve()?;
     let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
+    let config_keys = declared.config_keys(&entries, &config);
     Ok(LoadedScenario {
         scenario: Scenario { name, entries, config },
         registry,
@@ -114,6 +118,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         thresholds: spec.thresholds.iter().map(|t| t.get_ref().clone()).collect(),
         threshold_places: spec.thresholds.iter().map(|t| src.error(Some(t.span()), "", "")).collect(),
         entry_places: EntryPlaces::of(&src, &spec),
+        config_keys,
     })
 }
 

@@ -1,0 +1,146 @@
+//! Which `--config` keys a scenario file reads, and what is said of one it does not: a key
+//! no template reads is refused before the run when every journey of the file is declarative
+//! (the keys it reads are then known: its templates' `{names}`; the engine itself reads no
+//! configuration key), and warned about when a Rust journey runs and the file's `[config]`
+//! does not set it either (what a Rust journey reads cannot be known), both with the closest
+//! key the file knows.
+
+use std::collections::BTreeSet;
+
+use crate::journey::closest;
+
+/// The keys a loaded scenario file reads or sets.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigKeys {
+    /// Every `{name}` its declarative journeys' templates read (captures and datapool
+    /// columns among them: those names are read too, just not from the configuration).
+    read: BTreeSet<String>,
+    /// The keys its `[config]` table sets (read by its Rust journeys, or by nothing).
+    set: BTreeSet<String>,
+    /// Whether an entry runs a Rust journey, whose keys cannot be known.
+    rust_journeys: bool,
+}
+
+/// A `--config` key a scenario of declarative journeys never reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--config {key}: {why}")]
+pub struct UnknownConfigKey {
+    /// The key as given.
+    pub key: String,
+    /// What the file reads instead, and the closest key.
+    why: String,
+}
+
+impl ConfigKeys {
+    /// Keys read by templates (`read`) and set by the file's `[config]` (`set`); `rust_journeys`
+    /// when an entry runs a journey the file does not declare.
+    pub fn new<'a>(
+        read: impl IntoIterator<Item = &'a str>,
+        set: impl IntoIterator<Item = &'a str>,
+        rust_journeys: bool,
+    ) -> ConfigKeys {
+        ConfigKeys {
+            read: read.into_iter().map(str::to_string).collect(),
+            set: set.into_iter().map(str::to_string).collect(),
+            rust_journeys,
+        }
+    }
+
+    /// Checks each `--config key=value` of `overrides`: an error for the first key the file's
+    /// declarative journeys never read; with Rust journeys, a warning for each key that no
+    /// template reads and `[config]` does not set (only a Rust journey could read it).
+    pub fn check(&self, overrides: &[String]) -> Result<Vec<String>, UnknownConfigKey> {
+        let mut warnings = Vec::new();
+        for key in overrides.iter().filter_map(|o| o.split_once('=')).map(|(key, _)| key.trim()) {
+            if self.read.contains(key) {
+                continue;
+            }
+            if !self.rust_journeys {
+                return Err(UnknownConfigKey { key: key.to_string(), why: self.unread(key) });
+            }
+            if self.set.contains(key) {
+                continue;
+            }
+            let hint = self.nearest(key).map(|near| format!("; did you mean {near:?}?")).unwrap_or_default();
+            warnings.push(format!(
+                "--config {key}: no template of the scenario file reads it and its [config] does not set it; \
+                 only a Rust journey could read it (not checked){hint}"
+            ));
+        }
+        Ok(warnings)
+    }
+
+    /// Why `key` is refused: what the templates read, and the closest of those.
+    fn unread(&self, key: &str) -> String {
+        let listed = if self.read.is_empty() {
+            "its templates read no {name}".to_string()
+        } else {
+            format!(
+                "its templates read {}",
+                self.read.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let hint = match self.nearest(key) {
+            Some(near) => format!("; did you mean {near:?}?"),
+            None => "; remove it, or use it in a template as {".to_string() + key + "}",
+        };
+        format!("no journey of the scenario file reads this key ({listed}){hint}")
+    }
+
+    /// The known key closest to `key`, when one is close.
+    fn nearest(&self, key: &str) -> Option<&str> {
+        let known = self.read.iter().chain(&self.set).map(String::as_str);
+        closest(key, known, 1).first().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(keys: &[&str]) -> Vec<String> {
+        keys.iter().map(|k| format!("{k}=v")).collect()
+    }
+
+    /// Outside testers: `--config taget_url=...` was ignored, the run went to the file's URL.
+    #[test]
+    fn a_key_declarative_journeys_never_read_is_refused_with_the_closest() {
+        let keys = ConfigKeys::new(["target_url", "token"], ["target_url", "journeys"], false);
+        assert_eq!(keys.check(&overrides(&["target_url", "token"])), Ok(vec![]));
+        let err = keys.check(&overrides(&["target_url", "taget_url"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--config taget_url: no journey of the scenario file reads this key (its templates read {target_url}, \
+             {token}); did you mean \"target_url\"?"
+        );
+        // Set by [config] but read by no template: still nothing reads it.
+        let err = keys.check(&overrides(&["journeys"])).unwrap_err();
+        assert!(err.to_string().starts_with("--config journeys: no journey of the scenario file reads"), "{err}");
+        let err = keys.check(&overrides(&["zzzzzzzzzz"])).unwrap_err();
+        assert!(err.to_string().ends_with("remove it, or use it in a template as {zzzzzzzzzz}"), "{err}");
+        let none = ConfigKeys::new([], [], false);
+        let err = none.check(&overrides(&["a"])).unwrap_err();
+        assert!(err.to_string().contains("its templates read no {name}"), "{err}");
+    }
+
+    #[test]
+    fn with_rust_journeys_a_key_nothing_in_the_file_names_is_a_warning() {
+        let keys = ConfigKeys::new(["base"], ["target_url"], true);
+        let warnings = keys.check(&overrides(&["base", "target_url", "taget_url", "zzzzzzzzzz"])).unwrap();
+        assert_eq!(
+            warnings,
+            [
+                "--config taget_url: no template of the scenario file reads it and its [config] does not set it; \
+                 only a Rust journey could read it (not checked); did you mean \"target_url\"?",
+                "--config zzzzzzzzzz: no template of the scenario file reads it and its [config] does not set it; \
+                 only a Rust journey could read it (not checked)",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_override_without_a_value_is_the_parsers_to_refuse() {
+        let keys = ConfigKeys::new(["a"], [], false);
+        assert_eq!(keys.check(&["novalue".to_string()]), Ok(vec![]));
+    }
+}
