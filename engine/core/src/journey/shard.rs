@@ -11,8 +11,8 @@ use crate::http::HttpClient;
 use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
-use crate::stats::InjectorLoad;
-use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, Latencies, Snapshot, TxnStats};
+use crate::stats::{InjectorLoad, RecordedValues};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -22,7 +22,9 @@ const OVERFLOW_TXN: &str = "(too many transaction names)";
 
 struct TxnSlot {
     name: Arc<str>,
+    /// Counters; its histograms stay empty on a core (latencies go to `latencies`).
     stats: TxnStats,
+    latencies: Latencies,
     requests_in_flight: u64,
     /// WebSocket waits on the server (request/reply exchanges, close handshakes) in progress.
     ws_waits_in_flight: u64,
@@ -81,7 +83,13 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_waits_in_flight: 0 });
+        self.txns.push(TxnSlot {
+            name,
+            stats: TxnStats::default(),
+            latencies: Latencies::default(),
+            requests_in_flight: 0,
+            ws_waits_in_flight: 0,
+        });
         self.children.push(HashMap::default());
         id
     }
@@ -128,6 +136,12 @@ impl ShardStats {
 
     pub fn txn(&mut self, id: TxnId) -> &mut TxnStats {
         &mut self.txns[id as usize].stats
+    }
+
+    /// Transaction `id`'s counters and its latencies (what a core records latencies into).
+    pub fn txn_latencies(&mut self, id: TxnId) -> (&mut TxnStats, &mut Latencies) {
+        let slot = &mut self.txns[id as usize];
+        (&mut slot.stats, &mut slot.latencies)
     }
 
     pub fn request_started(&mut self, id: TxnId) {
@@ -188,10 +202,11 @@ impl ShardStats {
         let mut recorded = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
-                // The walk over each histogram's buckets happens here, on this core, so that
-                // the stats thread only adds the values recorded; the histograms stay here.
+                // The walk over each latency's counts happens here, on this core, so that the
+                // stats thread only adds the values recorded; the counts' memory stays here.
                 let (counters, values) = slot.stats.take_interval();
-                recorded.push(values);
+                debug_assert!(values.iter().all(RecordedValues::is_empty), "a core records latencies as slot counts");
+                recorded.push(slot.latencies.take());
                 txns.push((slot.name.clone(), counters));
             }
         }

@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod http_metrics;
 pub mod injector_load;
 pub mod interval;
+pub mod slot_counts;
 pub mod value_sums;
 pub mod ws;
 
@@ -19,6 +20,7 @@ pub use histogram::{LatencyHistogram, RecordedValues, new_latency_histogram, rec
 pub use http_metrics::Timings;
 pub use injector_load::InjectorLoad;
 pub use interval::Intervals;
+pub use slot_counts::{Latencies, Latency, SlotCounts};
 pub use ws::WsStats;
 
 /// Everything counted for one transaction name during one interval (or merged over many). Its
