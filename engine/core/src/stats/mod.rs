@@ -100,7 +100,8 @@ impl TxnStats {
 
     /// Moves this interval's counts out: the counters as a [`TxnStats::counters_only`], the
     /// histograms' values as [`RecordedValues`] (in `histograms_mut` order). `self` is left
-    /// empty, its histograms keeping their allocations (a core reuses them the next interval).
+    /// empty, its histograms keeping their allocations. (A core records its latencies apart, as
+    /// `slot_counts::Latencies`, and takes them with `Latencies::take`.)
     pub fn take_interval(&mut self) -> (TxnStats, [RecordedValues; TxnStats::HISTOGRAMS]) {
         let values = self.histograms_mut().map(LatencyHistogram::take_values);
         (self.take_counters(), values)
