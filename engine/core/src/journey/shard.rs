@@ -312,6 +312,35 @@ mod tests {
         assert_eq!((stats.child(a, "b"), stats.root("a :: b")), (child, root));
     }
 
+    /// A core's latencies (slot counts) travel in the snapshot of their interval, once, in
+    /// `TxnStats::histograms_mut` order, and build the histograms `record_latency` would.
+    #[test]
+    fn latencies_travel_once_in_their_intervals_snapshot() {
+        use crate::stats::{Latency, LatencyHistogram, new_latency_histogram, record_latency};
+        let mut stats = ShardStats::default();
+        let id = stats.root("home");
+        let (counters, latencies) = stats.txn_latencies(id);
+        counters.req_ok += 1;
+        for us in [0, 700, 700, 90_000, u64::MAX] {
+            latencies.record(Latency::Req, us);
+        }
+        latencies.record(Latency::Txn, 1_234);
+        let snapshot = stats.take_snapshot(0, 1.0, 1, false);
+        assert_eq!(snapshot.txns.len(), 1);
+        let [txn, _, req, ..] = &snapshot.recorded[0];
+        let (mut built, mut expected) = (LatencyHistogram::new(), new_latency_histogram());
+        req.add_to(&mut built);
+        for us in [0, 700, 700, 90_000, u64::MAX] {
+            record_latency(&mut expected, us);
+        }
+        assert_eq!(*built, expected);
+        assert_eq!(txn.pairs().len(), 1);
+        assert!(snapshot.recorded[0].iter().skip(3).all(RecordedValues::is_empty));
+        stats.txn(id).req_ok += 1;
+        let next = stats.take_snapshot(0, 2.0, 2, false);
+        assert!(next.recorded[0].iter().all(RecordedValues::is_empty), "counted once");
+    }
+
     /// Past `TRANSACTIONS_MAX` names go to the overflow row; a root named like that row keeps
     /// its own id, also right after a name went to the overflow row.
     #[test]
