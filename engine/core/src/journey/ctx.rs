@@ -15,7 +15,7 @@ use crate::journey::request::Http;
 use crate::journey::session::Session;
 use crate::journey::shard::{Shard, ShardStats, TxnId};
 use crate::model::config::Config;
-use crate::stats::record_latency;
+use crate::stats::Latency;
 
 /// A journey's view of its core (Mite's `ctx`): transactions, messages, configuration and
 /// HTTP. A journey is an `async fn(&Ctx, Row) -> JourneyResult`; every request it sends is
@@ -216,10 +216,10 @@ impl Ctx {
                 duration: std::time::Duration::from_micros(took_us),
             })
         });
-        let txn = stats.txn(id);
-        record_latency(&mut txn.txn_us, took_us);
+        let (txn, latencies) = stats.txn_latencies(id);
+        latencies.record(Latency::Txn, took_us);
         if let Some(delay_us) = self.start_delay_us.get() {
-            record_latency(&mut txn.txn_us_corrected, took_us.saturating_add(delay_us));
+            latencies.record(Latency::TxnCorrected, took_us.saturating_add(delay_us));
         }
         match result {
             Ok(value) => {

@@ -13,7 +13,7 @@ use crate::journey::ctx::Millis;
 use crate::journey::request::RequestBuilder;
 use crate::journey::session::{self, Hop};
 use crate::journey::shard::{ShardStats, TxnId};
-use crate::stats::{ErrorKind, TxnStats, record_latency};
+use crate::stats::{ErrorKind, Latencies, Latency, TxnStats};
 
 impl Ctx {
     /// One exchange (one hop of a request), recorded under the current transaction.
@@ -69,7 +69,7 @@ impl Ctx {
         count_progress(stats.txn(txn), &counted, &timings);
         match result {
             Ok(response) => {
-                record_answer(stats.txn(txn), request, response, self.start_delay_us.get());
+                record_answer(stats.txn_latencies(txn), request, response, self.start_delay_us.get());
                 if let Some(err) = judge(&mut stats, txn, request, response) {
                     *result = Err(err);
                 }
@@ -160,14 +160,20 @@ impl Progress for Counting<'_> {
 
 /// Records what a response tells whatever its verdict: latency (corrected by the journey's
 /// start delay in the open model), status, phases, bytes, connection work.
-fn record_answer(entry: &mut TxnStats, request: &RequestBuilder<'_>, response: &Response, delay_us: Option<u64>) {
+fn record_answer(
+    (entry, latencies): (&mut TxnStats, &mut Latencies),
+    request: &RequestBuilder<'_>,
+    response: &Response,
+    delay_us: Option<u64>,
+) {
     let timings = response.timings();
-    record_latency(&mut entry.req_us, timings.total_us);
+    latencies.record(Latency::Req, timings.total_us);
     if let Some(delay_us) = delay_us {
-        record_latency(&mut entry.req_us_corrected, timings.total_us.saturating_add(delay_us));
+        latencies.record(Latency::ReqCorrected, timings.total_us.saturating_add(delay_us));
     }
     entry.add_status(response.status());
-    entry.http.record(&request.method, response.status(), &timings);
+    latencies.record_phases(&timings);
+    entry.http.count_response(&request.method, response.status());
     entry.first_byte_us_sum += timings.first_byte_us;
     entry.body_bytes += response.body_len();
 }

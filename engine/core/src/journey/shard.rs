@@ -11,8 +11,8 @@ use crate::http::HttpClient;
 use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
 use crate::model::config::Config;
-use crate::stats::InjectorLoad;
-use crate::stats::{ErrorKind, JourneyCounts, Snapshot, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, Latencies, Snapshot, TxnStats};
+use crate::stats::{InjectorLoad, RecordedValues};
 
 /// Index of a transaction in a core's table.
 pub type TxnId = u32;
@@ -22,7 +22,9 @@ const OVERFLOW_TXN: &str = "(too many transaction names)";
 
 struct TxnSlot {
     name: Arc<str>,
+    /// Counters; its histograms stay empty on a core (latencies go to `latencies`).
     stats: TxnStats,
+    latencies: Latencies,
     requests_in_flight: u64,
     /// WebSocket waits on the server (request/reply exchanges, close handshakes) in progress.
     ws_waits_in_flight: u64,
@@ -81,7 +83,13 @@ impl ShardStats {
 
     fn push(&mut self, name: Arc<str>) -> TxnId {
         let id = self.txns.len() as TxnId;
-        self.txns.push(TxnSlot { name, stats: TxnStats::default(), requests_in_flight: 0, ws_waits_in_flight: 0 });
+        self.txns.push(TxnSlot {
+            name,
+            stats: TxnStats::default(),
+            latencies: Latencies::default(),
+            requests_in_flight: 0,
+            ws_waits_in_flight: 0,
+        });
         self.children.push(HashMap::default());
         id
     }
@@ -128,6 +136,12 @@ impl ShardStats {
 
     pub fn txn(&mut self, id: TxnId) -> &mut TxnStats {
         &mut self.txns[id as usize].stats
+    }
+
+    /// Transaction `id`'s counters and its latencies (what a core records latencies into).
+    pub fn txn_latencies(&mut self, id: TxnId) -> (&mut TxnStats, &mut Latencies) {
+        let slot = &mut self.txns[id as usize];
+        (&mut slot.stats, &mut slot.latencies)
     }
 
     pub fn request_started(&mut self, id: TxnId) {
@@ -188,10 +202,11 @@ impl ShardStats {
         let mut recorded = Vec::new();
         for slot in &mut self.txns {
             if !slot.stats.is_empty() {
-                // The walk over each histogram's buckets happens here, on this core, so that
-                // the stats thread only adds the values recorded; the histograms stay here.
+                // The walk over each latency's counts happens here, on this core, so that the
+                // stats thread only adds the values recorded; the counts' memory stays here.
                 let (counters, values) = slot.stats.take_interval();
-                recorded.push(values);
+                debug_assert!(values.iter().all(RecordedValues::is_empty), "a core records latencies as slot counts");
+                recorded.push(slot.latencies.take());
                 txns.push((slot.name.clone(), counters));
             }
         }
@@ -295,6 +310,35 @@ mod tests {
         let root = stats.root("a :: b");
         assert_ne!(root, child);
         assert_eq!((stats.child(a, "b"), stats.root("a :: b")), (child, root));
+    }
+
+    /// A core's latencies (slot counts) travel in the snapshot of their interval, once, in
+    /// `TxnStats::histograms_mut` order, and build the histograms `record_latency` would.
+    #[test]
+    fn latencies_travel_once_in_their_intervals_snapshot() {
+        use crate::stats::{Latency, LatencyHistogram, new_latency_histogram, record_latency};
+        let mut stats = ShardStats::default();
+        let id = stats.root("home");
+        let (counters, latencies) = stats.txn_latencies(id);
+        counters.req_ok += 1;
+        for us in [0, 700, 700, 90_000, u64::MAX] {
+            latencies.record(Latency::Req, us);
+        }
+        latencies.record(Latency::Txn, 1_234);
+        let snapshot = stats.take_snapshot(0, 1.0, 1, false);
+        assert_eq!(snapshot.txns.len(), 1);
+        let [txn, _, req, ..] = &snapshot.recorded[0];
+        let (mut built, mut expected) = (LatencyHistogram::new(), new_latency_histogram());
+        req.add_to(&mut built);
+        for us in [0, 700, 700, 90_000, u64::MAX] {
+            record_latency(&mut expected, us);
+        }
+        assert_eq!(*built, expected);
+        assert_eq!(txn.pairs().len(), 1);
+        assert!(snapshot.recorded[0].iter().skip(3).all(RecordedValues::is_empty));
+        stats.txn(id).req_ok += 1;
+        let next = stats.take_snapshot(0, 2.0, 2, false);
+        assert!(next.recorded[0].iter().all(RecordedValues::is_empty), "counted once");
     }
 
     /// Past `TRANSACTIONS_MAX` names go to the overflow row; a root named like that row keeps

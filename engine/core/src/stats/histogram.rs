@@ -228,22 +228,36 @@ const SUB_BUCKET_BITS: u32 = SUB_BUCKETS.trailing_zeros();
 /// The position of `value`'s bucket in a latency histogram's counts (hdrhistogram's
 /// `index_for` at unit 1): values in one bucket share a slot, higher buckets have higher slots.
 /// Below 2^17 for any value.
+#[inline]
 pub(crate) fn slot_of(value: u64) -> usize {
-    let bucket = 64 - SUB_BUCKET_BITS - (value | (SUB_BUCKETS - 1)).leading_zeros();
-    let sub_bucket = value >> bucket;
-    (((u64::from(bucket) + 1) << (SUB_BUCKET_BITS - 1)) + sub_bucket - SUB_BUCKETS / 2) as usize
+    slot_at(value, SUB_BUCKET_BITS)
 }
 
 /// The highest value of slot `slot`'s bucket (hdrhistogram's `highest_equivalent`), what its
 /// iterators report for the bucket.
 pub(crate) fn highest_of(slot: usize) -> u64 {
-    let slot = slot as u64;
-    if slot < SUB_BUCKETS {
+    highest_at(slot, SUB_BUCKET_BITS)
+}
+
+/// [`slot_of`] in a histogram of `2^bits` sub-buckets per bucket (any precision).
+#[inline]
+pub(crate) fn slot_at(value: u64, bits: u32) -> usize {
+    let sub_buckets = 1u64 << bits;
+    let bucket = 64 - bits - (value | (sub_buckets - 1)).leading_zeros();
+    let sub_bucket = value >> bucket;
+    (((u64::from(bucket) + 1) << (bits - 1)) + sub_bucket - sub_buckets / 2) as usize
+}
+
+/// [`highest_of`] in a histogram of `2^bits` sub-buckets per bucket (any precision); the top
+/// slot's highest value is `u64::MAX`.
+pub(crate) fn highest_at(slot: usize, bits: u32) -> u64 {
+    let (slot, sub_buckets) = (slot as u64, 1u64 << bits);
+    if slot < sub_buckets {
         return slot;
     }
-    let bucket = (slot >> (SUB_BUCKET_BITS - 1)) - 1;
-    let sub_bucket = (slot & (SUB_BUCKETS / 2 - 1)) + SUB_BUCKETS / 2;
-    ((sub_bucket + 1) << bucket) - 1
+    let bucket = (slot >> (bits - 1)) - 1;
+    let sub_bucket = (slot & (sub_buckets / 2 - 1)) + sub_buckets / 2;
+    ((sub_bucket + 1) << bucket).wrapping_sub(1)
 }
 
 /// A latency histogram's recorded values only, as (bucket slot, count) pairs in slot order:
@@ -284,18 +298,34 @@ impl RecordedValues {
         if histogram.is_empty() {
             return RecordedValues::none();
         }
-        let mut pairs = Vec::new();
+        let mut values = RecordedValues::none();
         for value in histogram.iter_recorded() {
-            let slot = u32::try_from(slot_of(value.value_iterated_to())).expect("slots are below 2^17");
-            let mut count = value.count_at_value();
-            while count > u64::from(u32::MAX) {
-                pairs.push((slot, u32::MAX));
-                count -= u64::from(u32::MAX);
-            }
-            pairs.push((slot, count as u32));
+            values.push(slot_of(value.value_iterated_to()), value.count_at_value());
         }
         histogram.reset();
-        RecordedValues(pairs)
+        values
+    }
+
+    /// Moves the values out of counts by slot (`slot_counts::SlotCounts`), leaving zeros.
+    pub(crate) fn take_slot_counts(counts: &mut [u64]) -> RecordedValues {
+        let mut values = RecordedValues::none();
+        for (slot, count) in counts.iter_mut().enumerate() {
+            if *count > 0 {
+                values.push(slot, std::mem::take(count));
+            }
+        }
+        values
+    }
+
+    /// Adds `count` values at `slot`, above every slot added before: one pair, several for a
+    /// count above `u32::MAX`.
+    fn push(&mut self, slot: usize, mut count: u64) {
+        let slot = u32::try_from(slot).expect("slots are below 2^17");
+        while count > u64::from(u32::MAX) {
+            self.0.push((slot, u32::MAX));
+            count -= u64::from(u32::MAX);
+        }
+        self.0.push((slot, count as u32));
     }
 
     /// Adds the values into `histogram`: each lands in the bucket it came from, as the

@@ -93,6 +93,13 @@ impl HttpMetrics {
             record_latency(&mut self.tls_us, us);
         }
         record_latency(&mut self.first_byte_us, timings.first_byte_us);
+        self.count_response(method, status);
+    }
+
+    /// Counts one response by (method, status), its phases recorded elsewhere (a core records
+    /// them with `slot_counts::Latencies::record_phases`).
+    #[inline]
+    pub fn count_response(&mut self, method: &http::Method, status: u16) {
         self.count(method_of(method), status, 1);
     }
 

@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod http_metrics;
 pub mod injector_load;
 pub mod interval;
+pub mod slot_counts;
 pub mod value_sums;
 pub mod ws;
 
@@ -19,6 +20,7 @@ pub use histogram::{LatencyHistogram, RecordedValues, new_latency_histogram, rec
 pub use http_metrics::Timings;
 pub use injector_load::InjectorLoad;
 pub use interval::Intervals;
+pub use slot_counts::{Latencies, Latency, SlotCounts};
 pub use ws::WsStats;
 
 /// Everything counted for one transaction name during one interval (or merged over many). Its
@@ -98,7 +100,8 @@ impl TxnStats {
 
     /// Moves this interval's counts out: the counters as a [`TxnStats::counters_only`], the
     /// histograms' values as [`RecordedValues`] (in `histograms_mut` order). `self` is left
-    /// empty, its histograms keeping their allocations (a core reuses them the next interval).
+    /// empty, its histograms keeping their allocations. (A core records its latencies apart, as
+    /// `slot_counts::Latencies`, and takes them with `Latencies::take`.)
     pub fn take_interval(&mut self) -> (TxnStats, [RecordedValues; TxnStats::HISTOGRAMS]) {
         let values = self.histograms_mut().map(LatencyHistogram::take_values);
         (self.take_counters(), values)

@@ -25,7 +25,7 @@ use crate::journey::Ctx;
 use crate::journey::record::{RecordedRequest, RecordedWebSocket, RecordedWsClose, WsCloser, WsDirection};
 use crate::journey::shard::{Shard, TxnId};
 use crate::limits::{READ_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_LIMITS, WS_RECORDED_TEXT_BYTES_MAX};
-use crate::stats::{ErrorKind, record_latency};
+use crate::stats::{ErrorKind, Latency};
 
 /// `ctx.websocket()`: opens WebSockets.
 pub struct WebSockets<'c> {
@@ -399,13 +399,13 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let result = handshake(ctx, &url, &headers, &request.protocols).await;
     let mut stats = shard.stats.borrow_mut();
     stats.request_finished(txn);
-    let entry = stats.txn(txn);
+    let (entry, latencies) = stats.txn_latencies(txn);
     match result {
         Ok((conn, protocol, timings)) => {
             let total_us = micros(started.elapsed());
-            record_latency(&mut entry.req_us, total_us);
+            latencies.record(Latency::Req, total_us);
             if let Some(delay_us) = ctx.start_delay_us() {
-                record_latency(&mut entry.req_us_corrected, total_us.saturating_add(delay_us));
+                latencies.record(Latency::ReqCorrected, total_us.saturating_add(delay_us));
             }
             entry.req_ok += 1;
             entry.add_status(101);
@@ -1105,7 +1105,8 @@ impl<'c> WebSocket<'c> {
             };
             if matches(&message) {
                 let took_us = micros(started.elapsed());
-                self.count(|ws| record_latency(&mut ws.reply_us, took_us));
+                let txn = self.ctx.current_txn();
+                self.ctx.shard_rc().stats.borrow_mut().txn_latencies(txn).1.record(Latency::WsReply, took_us);
                 return Ok(message);
             }
             unmatched += 1;
