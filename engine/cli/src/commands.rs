@@ -123,6 +123,15 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
         converted.dropped_redirect,
         output.display()
     ));
+    if !converted.dropped_not_http.is_empty() {
+        let schemes: Vec<String> = converted.dropped_not_http.iter().map(|(s, n)| format!("{n} {s}:")).collect();
+        tell(format_args!(
+            "note: dropped {} entries that are not HTTP requests ({}): a journey sends HTTP requests only; \
+             a WebSocket is a [websockets.NAME] journey",
+            converted.dropped_not_http.iter().map(|(_, n)| n).sum::<usize>(),
+            schemes.join(", ")
+        ));
+    }
     if !converted.unset_cookies.is_empty() {
         tell(format_args!(
             "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
