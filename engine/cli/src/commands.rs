@@ -343,22 +343,27 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.outputs.thresholds.iter().cloned());
-    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds)?;
+    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.transactions.as_ref())?;
     outputs.phases = args.common.phases;
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
 /// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
-/// is) and returns the end-of-run ones.
+/// is) and returns the end-of-run ones. A scenario file's transactions (`known`) are on
+/// `/metrics`, at 0, from the first scrape.
 fn apply_outputs<'a>(
     options: &mut RunOptions,
     flags: &'a OutputArgs,
     thresholds: Vec<String>,
+    known: Option<&mite_core::output::threshold::FileTransactions>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
+        if let Some(file) = known {
+            exporter.know_transactions(file.defined.iter().cloned());
+        }
         tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
@@ -954,7 +959,7 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..run_options(&args.common, &ClientOptions::default())
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
+    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), None)?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));
