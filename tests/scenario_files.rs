@@ -282,3 +282,59 @@ volume = { oneshot = 1 }
     assert!(first.ends_with(r#"{"zulu":1,"alpha":{"yak":true,"ant":false},"mike":"m"}"#), "{first}");
     assert!(requests[1].ends_with("zz=1&aa=2&mm=3"), "{}", requests[1]);
 }
+
+/// README's scenario example loads as written, and with each of its commented alternatives
+/// uncommented (`[client]`'s options; each `# or, instead of csv:` pool): two keys on one
+/// commented line were invalid TOML once uncommented.
+#[test]
+fn readmes_scenario_example_loads_with_every_commented_alternative() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let section = &readme[readme.find("## Scenario files").expect("the scenario files section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let lines: Vec<&str> = block.lines().collect();
+    let is_setting = |line: &str| {
+        line.strip_prefix("# ")
+            .and_then(|rest| rest.split_once(" = "))
+            .is_some_and(|(key, _)| !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    };
+    // Groups of commented settings: consecutive lines, a new group at each "# or, instead of".
+    let mut groups: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(instead) = line.strip_prefix("# or, instead of ") {
+            groups.push((instead.split([':', ' ']).next(), Vec::new()));
+        } else if is_setting(line) {
+            match groups.last_mut() {
+                Some((_, group)) if group.last().is_some_and(|&last| last + 1 == i) || group.is_empty() => {
+                    group.push(i)
+                }
+                _ => groups.push((None, vec![i])),
+            }
+        }
+    }
+    let settings = lines.iter().filter(|line| is_setting(line)).count();
+    assert_eq!(groups.iter().map(|(_, g)| g.len()).sum::<usize>(), settings, "{groups:?}");
+    assert!(groups.len() >= 3 && settings >= 10, "{groups:?}");
+    let dir = ScenarioDir::new();
+    dir.write("users.csv", "name,user_id\nann,1\nbob,2\n");
+    let load = |text: &str, what: &str| {
+        let path = dir.write("readme.toml", text);
+        scenario_file::load(&path, &mite_journeys::registry(), &[])
+            .unwrap_or_else(|e| panic!("README's example with {what}: {e}\n{text}"));
+    };
+    load(block, "nothing uncommented");
+    for (instead, group) in &groups {
+        let variant: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match instead {
+                _ if group.contains(&i) => line["# ".len()..].to_string(),
+                Some(key) if line.starts_with(&format!("{key} = ")) => format!("# {line}"),
+                _ => line.to_string(),
+            })
+            .collect();
+        let uncommented: Vec<&str> = group.iter().map(|&i| lines[i]).collect();
+        load(&variant.join("\n"), &format!("{uncommented:?} uncommented"));
+    }
+}
