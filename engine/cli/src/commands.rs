@@ -132,6 +132,13 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
             schemes.join(", ")
         ));
     }
+    if converted.multipart_as_form > 0 {
+        tell(format_args!(
+            "note: {} multipart posts written as URL-encoded forms (no multipart bodies are sent, and a HAR holds \
+             no uploaded file's content): check them against what the target expects",
+            converted.multipart_as_form
+        ));
+    }
     if !converted.unset_cookies.is_empty() {
         tell(format_args!(
             "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \

@@ -29,6 +29,9 @@ pub struct Converted {
     /// Entries that are not HTTP requests, by scheme in the order first seen (`ws`, `wss`,
     /// `data`...): a WebSocket or an inline resource is not a request the journey can send.
     pub dropped_not_http: Vec<(String, usize)>,
+    /// Multipart posts recorded as `params`, written as URL-encoded forms (the engine sends no
+    /// multipart bodies, and a HAR holds no uploaded file's content).
+    pub multipart_as_form: usize,
     /// Cookie names the recording sent that no recorded response set (set by scripts, or from
     /// before the recording): the converted journey does not send them.
     pub unset_cookies: Vec<String>,
@@ -187,6 +190,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     let mut steps = Vec::new();
     let (mut dropped_static, mut dropped_host) = (0, 0);
     let mut dropped_not_http: Vec<(String, usize)> = Vec::new();
+    let mut multipart_as_form = 0;
     let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
         if let Some(scheme) = not_http(&entry.request.url) {
@@ -217,6 +221,11 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
             Some(title) if !title.is_empty() => format!("{title} :: {name}"),
             _ => name,
         };
+        multipart_as_form += usize::from(entry.request.post_data.as_ref().is_some_and(|post| {
+            post.text.is_empty()
+                && !post.params.is_empty()
+                && post.mime_type.to_ascii_lowercase().starts_with("multipart/")
+        }));
         steps.push(step(&entry.request, transaction, chains.unfollowed[i]));
     }
     let kept = steps.len();
@@ -233,6 +242,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
         dropped_host,
         dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
         dropped_not_http,
+        multipart_as_form,
         unset_cookies,
     })
 }
@@ -612,10 +622,12 @@ mod tests {
               "postData": {"mimeType": "application/x-www-form-urlencoded", "params": [{"name": "t", "value": "a b"}, {"name": "t", "value": "c&d"}]}}},
             {"request": {"method": "POST", "url": "http://h/api", "headers": [],
               "postData": {"mimeType": "application/json", "text": "{\"zulu\": 1, \"alpha\": 2}"}}},
-            {"request": {"method": "GET", "url": "ws://h/other", "headers": []}}
+            {"request": {"method": "GET", "url": "ws://h/other", "headers": []}},
+            {"request": {"method": "POST", "url": "http://h/upload", "headers": [],
+              "postData": {"mimeType": "multipart/form-data; boundary=x", "params": [{"name": "f", "fileName": "a.txt"}]}}}
           ]}}"#;
         let converted = convert(&har, &[], false).unwrap();
-        assert_eq!((converted.total, converted.kept), (6, 3));
+        assert_eq!((converted.total, converted.kept, converted.multipart_as_form), (7, 4, 1));
         assert_eq!(
             converted.dropped_not_http,
             [("wss".to_string(), 1), ("data".to_string(), 1), ("ws".to_string(), 1)]
