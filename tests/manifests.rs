@@ -138,7 +138,7 @@ fn readme_promql_names_what_the_engine_serves() {
         &overrides,
         mite_tests::options(1, std::time::Duration::from_millis(500)),
     );
-    let served = mite_core::output::exposition::render(&result.merged, 0, 0);
+    let served = mite_core::output::exposition::render(&result.merged, &[], 0, 0);
     let queries: Vec<&str> =
         block.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()).collect();
     assert!(queries.len() >= 6, "{block}");

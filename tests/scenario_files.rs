@@ -203,3 +203,138 @@ volume = { oneshot = 1 }
     let json = error("json");
     assert!(json.ends_with("not found in the response"), "{json}");
 }
+
+/// Reads up to `count` HTTP/1.1 requests (head and Content-Length body) from connections to
+/// `listener`, answers each with an empty 200, and returns them as text.
+fn capture_requests(listener: std::net::TcpListener, count: usize) -> std::thread::JoinHandle<Vec<String>> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        while seen.len() < count {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            while seen.len() < count {
+                let mut head = String::new();
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                if head.is_empty() {
+                    break;
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                seen.push(head + &String::from_utf8(body).unwrap());
+                writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
+            }
+        }
+        seen
+    })
+}
+
+/// Headers, query and form fields, JSON body keys and cookies go out in the order the file
+/// writes them (they went out in alphabetical order).
+#[test]
+fn a_steps_tables_go_out_in_written_order() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = capture_requests(listener, 2);
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "ordered.toml",
+        r#"
+[journeys.ordered]
+steps = [
+  { url = "{base}/j", headers = { Zebra = "1", Apple = "2", Mango = "3" }, query = { z = "1", a = "2", m = "3" },
+    json = { zulu = 1, alpha = { yak = true, ant = false }, mike = "m" }, cookies = { zc = "1", ac = "2" } },
+  { method = "POST", url = "{base}/f", form = { zz = "1", aa = "2", mm = "3" } },
+]
+[[scenario]]
+journey = "ordered"
+volume = { oneshot = 1 }
+"#,
+    );
+    let overrides = [format!("base={base}")];
+    let loaded = scenario_file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let record = mite_core::prelude::JourneyTest::new()
+        .config("base", base.clone())
+        .run_registered(&loaded.registry, "ordered")
+        .unwrap();
+    record.result.unwrap();
+    let requests = server.join().unwrap();
+    let first = &requests[0];
+    assert!(first.starts_with("GET /j?z=1&a=2&m=3 HTTP/1.1\r\n"), "{first}");
+    let at = |text: &str| first.find(text).unwrap_or_else(|| panic!("{text:?} not in {first}"));
+    assert!(at("Zebra: 1") < at("Apple: 2") && at("Apple: 2") < at("Mango: 3"), "{first}");
+    assert!(first.contains("zc=1; ac=2"), "{first}");
+    assert!(first.ends_with(r#"{"zulu":1,"alpha":{"yak":true,"ant":false},"mike":"m"}"#), "{first}");
+    assert!(requests[1].ends_with("zz=1&aa=2&mm=3"), "{}", requests[1]);
+}
+
+/// README's scenario example loads as written, and with each of its commented alternatives
+/// uncommented (`[client]`'s options; each `# or, instead of csv:` pool): two keys on one
+/// commented line were invalid TOML once uncommented.
+#[test]
+fn readmes_scenario_example_loads_with_every_commented_alternative() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let section = &readme[readme.find("## Scenario files").expect("the scenario files section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let lines: Vec<&str> = block.lines().collect();
+    let is_setting = |line: &str| {
+        line.strip_prefix("# ")
+            .and_then(|rest| rest.split_once(" = "))
+            .is_some_and(|(key, _)| !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    };
+    // Groups of commented settings: consecutive lines, a new group at each "# or, instead of".
+    let mut groups: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(instead) = line.strip_prefix("# or, instead of ") {
+            groups.push((instead.split([':', ' ']).next(), Vec::new()));
+        } else if is_setting(line) {
+            match groups.last_mut() {
+                Some((_, group)) if group.last().is_some_and(|&last| last + 1 == i) || group.is_empty() => {
+                    group.push(i)
+                }
+                _ => groups.push((None, vec![i])),
+            }
+        }
+    }
+    let settings = lines.iter().filter(|line| is_setting(line)).count();
+    assert_eq!(groups.iter().map(|(_, g)| g.len()).sum::<usize>(), settings, "{groups:?}");
+    assert!(groups.len() >= 3 && settings >= 10, "{groups:?}");
+    let dir = ScenarioDir::new();
+    dir.write("users.csv", "name,user_id\nann,1\nbob,2\n");
+    let load = |text: &str, what: &str| {
+        let path = dir.write("readme.toml", text);
+        scenario_file::load(&path, &mite_journeys::registry(), &[])
+            .unwrap_or_else(|e| panic!("README's example with {what}: {e}\n{text}"));
+    };
+    load(block, "nothing uncommented");
+    for (instead, group) in &groups {
+        let variant: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match instead {
+                _ if group.contains(&i) => line["# ".len()..].to_string(),
+                Some(key) if line.starts_with(&format!("{key} = ")) => format!("# {line}"),
+                _ => line.to_string(),
+            })
+            .collect();
+        let uncommented: Vec<&str> = group.iter().map(|&i| lines[i]).collect();
+        load(&variant.join("\n"), &format!("{uncommented:?} uncommented"));
+    }
+}

@@ -122,7 +122,7 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
     std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
     tell(format_args!(
-        "{}: {} requests kept of {} ({} static assets dropped, {} other hosts dropped, {} redirect hops \
+        "{}: {} of {} requests kept ({} static assets dropped, {} other hosts dropped, {} redirect hops \
          left to the session) -> {}",
         har.display(),
         converted.kept,
@@ -132,6 +132,22 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
         converted.dropped_redirect,
         output.display()
     ));
+    if !converted.dropped_not_http.is_empty() {
+        let schemes: Vec<String> = converted.dropped_not_http.iter().map(|(s, n)| format!("{n} {s}:")).collect();
+        tell(format_args!(
+            "note: dropped {} entries that are not HTTP requests ({}): a journey sends HTTP requests only; \
+             a WebSocket is a [websockets.NAME] journey",
+            converted.dropped_not_http.iter().map(|(_, n)| n).sum::<usize>(),
+            schemes.join(", ")
+        ));
+    }
+    if converted.multipart_as_form > 0 {
+        tell(format_args!(
+            "note: {} multipart posts written as URL-encoded forms (no multipart bodies are sent, and a HAR holds \
+             no uploaded file's content): check them against what the target expects",
+            converted.multipart_as_form
+        ));
+    }
     if !converted.unset_cookies.is_empty() {
         tell(format_args!(
             "note: the recording sent cookies no recorded response set (scripts, or an earlier session): {}; \
@@ -362,22 +378,27 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.outputs.thresholds.iter().cloned());
-    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds)?;
+    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.transactions.as_ref())?;
     outputs.phases = args.common.phases;
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
 /// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
-/// is) and returns the end-of-run ones.
+/// is) and returns the end-of-run ones. A scenario file's transactions (`known`) are on
+/// `/metrics`, at 0, from the first scrape.
 fn apply_outputs<'a>(
     options: &mut RunOptions,
     flags: &'a OutputArgs,
     thresholds: Vec<String>,
+    known: Option<&mite_core::output::threshold::FileTransactions>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
+        if let Some(file) = known {
+            exporter.know_transactions(file.defined.iter().cloned());
+        }
         tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
@@ -1021,7 +1042,7 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..run_options(&args.common, &ClientOptions::default())
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone())?;
+    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), None)?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));

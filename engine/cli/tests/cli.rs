@@ -952,3 +952,24 @@ fn an_ipv6_zone_is_refused_before_the_run() {
         assert!(said.contains("an IPv6 zone (the %25 and interface after the address) is not supported"), "{said}");
     }
 }
+
+/// `har convert` of a browser's file that starts with a byte order mark and holds a WebSocket
+/// and a `data:` entry: converted, the dropped entries counted with their schemes (the whole
+/// file was refused, with an unclear error for the mark).
+#[test]
+fn har_convert_takes_a_bom_and_drops_what_is_not_http_saying_so() {
+    let scratch = Scratch::new();
+    let (har, toml) = (scratch.file("rec.har"), scratch.file("rec.toml"));
+    let text_har = "\u{feff}".to_string()
+        + r#"{"log": {"entries": [
+        {"request": {"method": "GET", "url": "http://127.0.0.1:9/", "headers": []}},
+        {"request": {"method": "GET", "url": "wss://127.0.0.1:9/live", "headers": []}},
+        {"request": {"method": "GET", "url": "data:text/plain,hi", "headers": []}}]}}"#;
+    std::fs::write(&har, text_har).unwrap();
+    let out = engine(&["har", "convert", har.to_str().unwrap(), "-o", toml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("1 of 3 requests kept"), "{}", text(&out));
+    assert!(text(&out).contains("dropped 2 entries that are not HTTP requests (1 wss:, 1 data:)"), "{}", text(&out));
+    let written = std::fs::read_to_string(&toml).unwrap();
+    assert!(written.contains("http://127.0.0.1:9/") && !written.contains("wss:"), "{written}");
+}

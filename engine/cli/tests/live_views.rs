@@ -4,7 +4,7 @@
 //! timeout).
 
 mod support;
-use support::{collect_stderr, http_get, scenario};
+use support::{Scratch, collect_stderr, http_get, scenario};
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -65,6 +65,65 @@ fn idle_clients_hold_up_neither_the_dashboard_nor_a_scrape() {
         assert!(took < Duration::from_secs(1), "{path} answered after {took:?} beside {IDLE} idle connections");
     }
     drop(idle);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());
+}
+
+/// A scenario file's transactions and their error counters are on `/metrics` at 0 from the
+/// start: on a run without errors, `mite_http_request_error_total` was absent, so the README's
+/// error ratio had no data and a dashboard showed "no data".
+#[test]
+fn a_scenario_files_transactions_and_error_counters_are_scraped_at_zero_from_the_start() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let path = scratch.file("known.toml");
+    let text = format!(
+        r#"[journeys.browse]
+steps = [{{ transaction = "home", url = "{url}", think = "20ms" }}]
+[journeys.idle]
+steps = [{{ transaction = "never", url = "{url}" }}]
+[[scenario]]
+journey = "browse"
+volume = {{ constant = 2 }}
+[[scenario]]
+journey = "idle"
+volume = {{ constant = 0 }}
+"#,
+        url = target.url("/")
+    );
+    std::fs::write(&path, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "-q", "--scenario", path.to_str().unwrap()])
+        .args(["--duration", "2s", "--tick", "200ms", "--prometheus", "127.0.0.1:0", "--prometheus-linger", "0s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (said, reader) = collect_stderr(&mut child);
+    let started = Instant::now();
+    let metrics = loop {
+        if let Some(metrics) = address_after(&said.lock().unwrap(), "Prometheus metrics on http://") {
+            break metrics;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no address said:\n{}", said.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let first = http_get(&metrics.to_string(), "/metrics");
+    let zero_errors = "mite_http_request_error_total{transaction=\"home\",kind=\"refused\"} 0";
+    for series in [zero_errors, "mite_transaction_total{transaction=\"never\"} 0"] {
+        assert!(first.contains(series), "{series} not in the first scrape:\n{first}");
+    }
+    // Mid-run, after requests were answered: still no error, and still its series at 0.
+    std::thread::sleep(Duration::from_millis(800));
+    let during = http_get(&metrics.to_string(), "/metrics");
+    assert!(during.contains(zero_errors), "{during}");
+    assert!(during.contains("mite_transaction_total{transaction=\"never\"} 0"), "{during}");
+    let home = during
+        .lines()
+        .find_map(|line| line.strip_prefix("mite_transaction_total{transaction=\"home\"} "))
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(home.is_some_and(|n| n > 0), "{during}");
     let status = child.wait().unwrap();
     reader.join().unwrap();
     assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());

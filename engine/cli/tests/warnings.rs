@@ -180,3 +180,35 @@ fn a_linger_without_its_server_is_a_usage_error() {
         assert!(said.starts_with(&expected), "{said}");
     }
 }
+
+/// A journey or datapool name holding an escape sequence and a line break is written out in
+/// the warnings of a run and of `scenario check`: it forged a `WARNING:` line of its own.
+#[test]
+fn names_in_warnings_cannot_forge_lines_or_recolour_the_terminal() {
+    let scratch = Scratch::new();
+    let path = scratch.file("names.toml");
+    std::fs::write(
+        &path,
+        r#"[datapools."p\u001b[31m\nWARNING: forged pool"]
+rows = [["a"]]
+columns = ["x"]
+[journeys."j\u001b[2J\nWARNING: forged journey"]
+steps = [{ transaction = "t", url = "http://127.0.0.1:9/" }]
+[[scenario]]
+journey = "j\u001b[2J\nWARNING: forged journey"
+datapool = "p\u001b[31m\nWARNING: forged pool"
+volume = { constant = 3 }
+"#,
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    for out in [
+        engine(&["scenario", "check", path]),
+        engine(&["--cores", "1", "--no-pin", "--scenario", path, "--duration", "200ms", "-q"]),
+    ] {
+        let said = text(&out);
+        assert!(said.contains(r"j\u{1b}[2J\nWARNING: forged journey"), "{said}");
+        assert!(!said.contains('\u{1b}'), "{said}");
+        assert!(!said.lines().any(|line| line.starts_with("WARNING: forged")), "{said}");
+    }
+}

@@ -286,7 +286,7 @@ pub fn run_scenario(
     let collected = outcome?;
     if let Some(exporter) = &exporter {
         // The last exposition holds the final totals, for the caller's last scrape.
-        exporter.publish(crate::output::exposition::render(&collected.merged, 0, 0));
+        exporter.publish_stats(&collected.merged, 0, 0);
     }
     Ok(outcome_of(scenario.name, options, started_at_unix_s, segment, collected))
 }
@@ -713,7 +713,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         let in_flight = self.in_flight.iter().sum();
         let target = self.targets.iter().sum();
         if let Some(exporter) = self.sinks.exporter {
-            exporter.publish(crate::output::exposition::render(&self.merged, in_flight, target));
+            exporter.publish_stats(&self.merged, in_flight, target);
         }
         let last = self.pending.all_finished() && self.pending.none_pending();
         // Each interval is reported once, as it is; one cut short by the stop, and the grace

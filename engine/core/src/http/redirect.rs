@@ -51,7 +51,9 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 }
 
 /// Resolves `location` against the absolute URL `base` into an absolute URL the client can
-/// send, or says why not.
+/// send, or says why not. As browsers do (WHATWG URL): `http:rel`, a scheme without `//` that
+/// is the current URL's own, is relative to it; `https:host/p`, another scheme without `//`,
+/// names a host (the slashes a browser adds).
 pub fn resolve(base: &str, location: &str) -> Result<String, RedirectError> {
     let location = location.trim();
     let location = location.split('#').next().unwrap_or("");
@@ -60,34 +62,45 @@ pub fn resolve(base: &str, location: &str) -> Result<String, RedirectError> {
     let resolved = if let Some(rest) = location.strip_prefix("//") {
         format!("{scheme}://{rest}")
     } else if let Some(colon) = scheme_end(location) {
-        let target_scheme = &location[..colon];
-        if !(target_scheme.eq_ignore_ascii_case("http") || target_scheme.eq_ignore_ascii_case("https")) {
+        let target_scheme = location[..colon].to_ascii_lowercase();
+        if target_scheme != "http" && target_scheme != "https" {
             return Err(RedirectError::Scheme { location: location.to_string() });
         }
-        location.to_string()
-    } else {
-        let (base_path, base_query) = split_query(base_url.target);
-        let (path, query) = if location.is_empty() {
-            (base_path.to_string(), base_query)
-        } else if location.starts_with('/') {
-            let (path, query) = split_query(location);
-            (remove_dot_segments(path), query)
-        } else if let Some(query) = location.strip_prefix('?') {
-            (base_path.to_string(), Some(query))
+        let rest = &location[colon + 1..];
+        if target_scheme == scheme && !rest.starts_with("//") {
+            relative(&base_url, scheme, rest)
         } else {
-            let (relative, query) = split_query(location);
-            let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
-            (remove_dot_segments(&format!("{directory}{relative}")), query)
-        };
-        let mut out = format!("{scheme}://{}{path}", base_url.authority);
-        if let Some(query) = query {
-            out.push('?');
-            out.push_str(query);
+            format!("{target_scheme}://{}", rest.trim_start_matches('/'))
         }
-        out
+    } else {
+        relative(&base_url, scheme, location)
     };
     Url::parse(&resolved).map_err(|e| RedirectError::Target { location: location.to_string(), reason: e.reason })?;
     Ok(resolved)
+}
+
+/// A reference without scheme or authority (`/p`, `p`, `../p`, `?q`, empty) resolved against
+/// `base_url` (RFC 3986 §5.2.2).
+fn relative(base_url: &Url<'_>, scheme: &str, location: &str) -> String {
+    let (base_path, base_query) = split_query(base_url.target);
+    let (path, query) = if location.is_empty() {
+        (base_path.to_string(), base_query)
+    } else if location.starts_with('/') {
+        let (path, query) = split_query(location);
+        (remove_dot_segments(path), query)
+    } else if let Some(query) = location.strip_prefix('?') {
+        (base_path.to_string(), Some(query))
+    } else {
+        let (relative, query) = split_query(location);
+        let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
+        (remove_dot_segments(&format!("{directory}{relative}")), query)
+    };
+    let mut out = format!("{scheme}://{}{path}", base_url.authority);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
 }
 
 /// The end of a URI scheme (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"`), if any.
@@ -160,12 +173,34 @@ mod tests {
             ("?z", "http://h:8080/a/b/c?z"),
             ("", "http://h:8080/a/b/c?q=1"),
             ("//other:81/p", "http://other:81/p"),
-            ("HTTPS://secure/p", "HTTPS://secure/p"),
+            ("HTTPS://secure/p", "https://secure/p"),
             ("/a/./b/../c", "http://h:8080/a/c"),
         ];
         for (location, want) in cases {
             assert_eq!(resolve(base, location).as_deref(), Ok(want), "{location}");
         }
+    }
+
+    /// `Location: http:rel` (the current scheme, no `//`) is relative, as in a browser; it was
+    /// sent as the URL `http:rel`, which names no host.
+    #[test]
+    fn a_scheme_without_slashes_reads_as_a_browser_reads_it() {
+        let base = "http://h:8080/a/b/c?q=1";
+        let cases = [
+            ("http:rel", "http://h:8080/a/b/rel"),
+            ("HTTP:rel?x=1", "http://h:8080/a/b/rel?x=1"),
+            ("http:/top", "http://h:8080/top"),
+            ("http:../up", "http://h:8080/a/up"),
+            ("http:?z", "http://h:8080/a/b/c?z"),
+            ("http:", "http://h:8080/a/b/c?q=1"),
+            ("https:other/p", "https://other/p"),
+            ("https:/other:444/p", "https://other:444/p"),
+        ];
+        for (location, want) in cases {
+            assert_eq!(resolve(base, location).as_deref(), Ok(want), "{location}");
+        }
+        assert_eq!(resolve("https://s/a/b", "https:c").as_deref(), Ok("https://s/a/c"));
+        assert_eq!(resolve("https://s/a/b", "http:c").as_deref(), Ok("http://c"));
     }
 
     #[test]

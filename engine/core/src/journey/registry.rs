@@ -154,7 +154,8 @@ pub struct UnknownName {
 
 /// `; did you mean a, b?`, or nothing without suggestions.
 fn did_you_mean(suggestions: &[String]) -> String {
-    if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(", ")) }
+    let shown: Vec<_> = suggestions.iter().map(|name| crate::model::terminal::printable(name)).collect();
+    if shown.is_empty() { String::new() } else { format!("; did you mean {}?", shown.join(", ")) }
 }
 
 /// Builds a datapool (for `journey test JOURNEY DATAPOOL`).

@@ -1,5 +1,8 @@
 //! Prometheus exposition (`--prometheus ADDR`): the stats thread renders Mite's metric names from
 //! the merged totals every interval; `output::live_server` serves the latest text on `/metrics`.
+//! The transactions known before the run (a scenario file's) are exposed at 0 from the start,
+//! and every transaction's error counters at 0 until it fails, so that a query over them (an
+//! error ratio) has data on a run without errors.
 
 use std::fmt::Write as _;
 use std::io;
@@ -7,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use crate::output::live_server::{Answer, LiveServer, Route};
-use crate::stats::{ErrorKind, Merged};
+use crate::stats::{ErrorKind, Merged, TxnStats};
 
 /// Histogram bucket bounds for `mite_http_response_time_seconds`, in seconds.
 const BUCKETS_S: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -16,14 +19,23 @@ fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Renders the exposition text from cumulative stats and the journey gauges.
-pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) -> String {
+/// One transaction's series: its name and its cumulative stats.
+type Row<'a> = (&'a str, &'a TxnStats);
+
+/// Renders the exposition text from cumulative stats and the journey gauges; each of `known`
+/// not recorded yet is exposed with its counters at 0.
+pub fn render(merged: &Merged, known: &[String], journeys_in_flight: u64, journeys_target: u64) -> String {
+    let zero = TxnStats::default();
+    let mut rows: Vec<Row<'_>> = merged.txns.iter().map(|(name, stats)| (&**name, stats)).collect();
+    rows.extend(
+        known.iter().filter(|name| !merged.txns.contains_key(name.as_str())).map(|name| (name.as_str(), &zero)),
+    );
     let mut out = String::new();
-    transaction_counters(&mut out, merged);
-    response_counters(&mut out, merged);
-    connection_counters(&mut out, merged);
-    response_times(&mut out, merged);
-    phase_histograms(&mut out, merged);
+    transaction_counters(&mut out, &rows);
+    response_counters(&mut out, &rows);
+    connection_counters(&mut out, &rows);
+    response_times(&mut out, &rows);
+    phase_histograms(&mut out, &rows);
     crate::output::websocket::exposition(&mut out, merged, label);
     let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
     let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
@@ -36,29 +48,30 @@ pub fn render(merged: &Merged, journeys_in_flight: u64, journeys_target: u64) ->
 }
 
 /// Transactions completed and failed, per transaction.
-fn transaction_counters(out: &mut String, merged: &Merged) {
+fn transaction_counters(out: &mut String, rows: &[Row<'_>]) {
     let _ =
         writeln!(out, "# HELP mite_transaction_total Transactions completed.\n# TYPE mite_transaction_total counter");
-    for (name, stats) in &merged.txns {
+    for (name, stats) in rows {
         let _ = writeln!(out, "mite_transaction_total{{transaction=\"{}\"}} {}", label(name), stats.transactions());
     }
     let _ = writeln!(
         out,
         "# HELP mite_journey_error_total Transactions that ended with an error.\n# TYPE mite_journey_error_total counter"
     );
-    for (name, stats) in &merged.txns {
+    for (name, stats) in rows {
         let _ = writeln!(out, "mite_journey_error_total{{transaction=\"{}\"}} {}", label(name), stats.txn_err);
     }
 }
 
-/// Responses by method and code, and failed requests by kind, per transaction.
-fn response_counters(out: &mut String, merged: &Merged) {
+/// Responses by method and code, and failed requests by kind (every kind, 0 until it
+/// happens), per transaction.
+fn response_counters(out: &mut String, rows: &[Row<'_>]) {
     let _ = writeln!(
         out,
         "# HELP mite_http_response_total Responses (redirect hops included) by method and status code.\n\
          # TYPE mite_http_response_total counter"
     );
-    for (name, stats) in &merged.txns {
+    for (name, stats) in rows {
         for (method, code, count) in stats.http.responses() {
             let _ = writeln!(
                 out,
@@ -71,32 +84,28 @@ fn response_counters(out: &mut String, merged: &Merged) {
         out,
         "# HELP mite_http_request_error_total Failed requests by kind.\n# TYPE mite_http_request_error_total counter"
     );
-    for (name, stats) in &merged.txns {
+    for (name, stats) in rows {
         for kind in ErrorKind::ALL {
-            let count = stats.errors_of(kind);
-            if count > 0 {
-                let _ = writeln!(
-                    out,
-                    "mite_http_request_error_total{{transaction=\"{}\",kind=\"{}\"}} {count}",
-                    label(name),
-                    kind.name()
-                );
-            }
+            let _ = writeln!(
+                out,
+                "mite_http_request_error_total{{transaction=\"{}\",kind=\"{}\"}} {}",
+                label(name),
+                kind.name(),
+                stats.errors_of(kind)
+            );
         }
     }
 }
 
-/// `mite_http_response_time_seconds`: request times as a Prometheus histogram.
-fn response_times(out: &mut String, merged: &Merged) {
+/// `mite_http_response_time_seconds`: request times as a Prometheus histogram (all 0 for a
+/// known transaction that has recorded none).
+fn response_times(out: &mut String, rows: &[Row<'_>]) {
     let _ = writeln!(
         out,
         "# HELP mite_http_response_time_seconds Request times.\n# TYPE mite_http_response_time_seconds histogram"
     );
-    for (name, stats) in &merged.txns {
+    for (name, stats) in rows {
         let h = &stats.req_us;
-        if h.is_empty() {
-            continue;
-        }
         let name = label(name);
         for bound in BUCKETS_S {
             let below = h.count_between(0, (bound * 1e6) as u64);
@@ -116,7 +125,7 @@ fn response_times(out: &mut String, merged: &Merged) {
 
 /// Requests sent against attempts that never reached a connection, and every connection
 /// attempt, per transaction.
-fn connection_counters(out: &mut String, merged: &Merged) {
+fn connection_counters(out: &mut String, rows: &[Row<'_>]) {
     type Count = fn(&crate::stats::TxnStats) -> u64;
     let families: [(&str, &str, Count); 7] = [
         ("mite_http_request_total", "Requests written to a connection (what a server could see).", |s| s.requests()),
@@ -129,20 +138,20 @@ fn connection_counters(out: &mut String, merged: &Merged) {
     ];
     for (family, help, count) in families {
         let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} counter");
-        for (name, stats) in &merged.txns {
+        for (name, stats) in rows {
             let _ = writeln!(out, "{family}{{transaction=\"{}\"}} {}", label(name), count(stats));
         }
     }
 }
 
 /// `mite_http_phase_seconds{transaction,phase}`: dns, connect, tls and first-byte times.
-fn phase_histograms(out: &mut String, merged: &Merged) {
+fn phase_histograms(out: &mut String, rows: &[Row<'_>]) {
     let _ = writeln!(
         out,
         "# HELP mite_http_phase_seconds Request phases: dns, connect, tls, first_byte.\n\
          # TYPE mite_http_phase_seconds histogram"
     );
-    for (name, stats) in &merged.txns {
+    for (name, stats) in rows {
         let name = label(name);
         for (phase, h) in stats.http.phases() {
             if h.is_empty() {
@@ -168,6 +177,8 @@ fn phase_histograms(out: &mut String, merged: &Merged) {
 pub struct Exporter {
     text: Arc<Mutex<Arc<String>>>,
     server: LiveServer,
+    /// The transactions known before the run, exposed at 0 until they record.
+    known: Mutex<Vec<String>>,
 }
 
 /// The exposition format's content type (text format 0.0.4).
@@ -192,7 +203,25 @@ impl Exporter {
                 body: Arc::new("see /metrics\n".to_string()),
             },
         });
-        Ok(Exporter { text, server: LiveServer::start(addr, "mite-prometheus", route)? })
+        let exporter =
+            Exporter { text, server: LiveServer::start(addr, "mite-prometheus", route)?, known: Mutex::default() };
+        exporter.publish_stats(&Merged::default(), 0, 0);
+        Ok(exporter)
+    }
+
+    /// The transactions the run can record, known before it starts (a scenario file's steps
+    /// and journeys): exposed at 0 from now on, until they record.
+    pub fn know_transactions(&self, names: impl IntoIterator<Item = String>) {
+        if let Ok(mut known) = self.known.lock() {
+            *known = names.into_iter().collect();
+        }
+        self.publish_stats(&Merged::default(), 0, 0);
+    }
+
+    /// Renders `merged` (with the known transactions) and serves it.
+    pub fn publish_stats(&self, merged: &Merged, journeys_in_flight: u64, journeys_target: u64) {
+        let known = self.known.lock().map(|known| known.clone()).unwrap_or_default();
+        self.publish(render(merged, &known, journeys_in_flight, journeys_target));
     }
 
     /// The bound address.
@@ -245,7 +274,7 @@ mod tests {
         let mut stats = TxnStats { req_ok: 2, connects: 5, connects_failed: 3, not_sent: 3, ..TxnStats::default() };
         stats.add_errors(ErrorKind::Refused, 3);
         merged.txns.insert("t".into(), stats);
-        let text = render(&merged, 0, 0);
+        let text = render(&merged, &[], 0, 0);
         for line in [
             "mite_http_request_total{transaction=\"t\"} 2",
             "mite_http_request_not_sent_total{transaction=\"t\"} 3",
@@ -267,7 +296,7 @@ mod tests {
         record_latency(&mut stats.req_us, 800);
         record_latency(&mut stats.req_us, 20_000);
         merged.txns.insert("get \"x\"".into(), stats);
-        let text = render(&merged, 5, 10);
+        let text = render(&merged, &[], 5, 10);
         assert!(text.contains("mite_transaction_total{transaction=\"get \\\"x\\\"\"} 3"), "{text}");
         assert!(text.contains("mite_http_request_error_total{transaction=\"get \\\"x\\\"\",kind=\"timeout\"} 1"));
         assert!(text.contains("le=\"0.001\"} 1"));
@@ -284,5 +313,26 @@ mod tests {
             "mite_http_phase_seconds_bucket{transaction=\"get \\\"x\\\"\",phase=\"connect\",le=\"0.0005\"} 1"
         ));
         assert!(text.contains("phase=\"first_byte\",le=\"0.0005\"} 0"));
+    }
+
+    /// A known transaction not recorded yet is exposed at 0, and a recorded one's error
+    /// counters are at 0 until it fails: on an error-free run the error series were absent.
+    #[test]
+    fn known_transactions_and_error_counters_start_at_zero() {
+        let mut merged = Merged::default();
+        merged.txns.insert("ran".into(), TxnStats { req_ok: 4, txn_ok: 4, ..TxnStats::default() });
+        let text = render(&merged, &["ran".to_string(), "later".to_string()], 0, 0);
+        for line in [
+            "mite_transaction_total{transaction=\"ran\"} 4",
+            "mite_transaction_total{transaction=\"later\"} 0",
+            "mite_journey_error_total{transaction=\"later\"} 0",
+            "mite_http_request_error_total{transaction=\"ran\",kind=\"refused\"} 0",
+            "mite_http_request_error_total{transaction=\"later\",kind=\"status\"} 0",
+            "mite_http_request_total{transaction=\"later\"} 0",
+            "mite_http_response_time_seconds_count{transaction=\"later\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+        assert_eq!(text.matches("mite_transaction_total{transaction=\"ran\"}").count(), 1, "{text}");
     }
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
 
+pub use crate::model::terminal::{printable, printable_lines};
 use crate::output::result_file::convert::request_p50;
 use crate::output::threshold::Failures;
 use crate::output::units::{bytes, grouped, ms, percent, rate, short_us};
@@ -353,39 +354,6 @@ pub(crate) fn truncate(name: &str, width: usize) -> String {
     cut.push('…');
     cut.extend(name.chars().skip(count - tail));
     cut
-}
-
-/// `text` with the characters that would act on a terminal rather than show written out as
-/// escapes: control characters (an escape sequence, a carriage return or a line break in a
-/// transaction or scenario name would recolour the screen or forge a table row) and the
-/// bidirectional overrides (which reorder the line around them). For every text that came from
-/// a server (an error sample, a reason phrase, a header value) or from a scenario file (a name,
-/// a threshold) on its way to a terminal.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    escaped(text, |_| false)
-}
-
-/// Lines of text as the terminal should show them: each line as [`printable`] says, the line
-/// breaks (`\n`) kept. For a whole table or message whose own lines are the engine's (a
-/// carriage return, which would let one line overwrite another, is still written out).
-pub fn printable_lines(text: &str) -> std::borrow::Cow<'_, str> {
-    escaped(text, |c| c == '\n')
-}
-
-fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
-    let acts = |c: char| !keep(c) && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
-    if !text.chars().any(acts) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if acts(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ fn did_you_mean<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String 
 /// `NAMES_SHOWN_MAX` of them and how many there were, or `none`.
 fn names_that_ran(result: &RunResult) -> String {
     const NAMES_SHOWN_MAX: usize = 12;
-    let names: Vec<&str> = result.merged.txns.keys().map(|k| k.as_ref()).collect();
+    let names: Vec<_> = result.merged.txns.keys().map(|k| crate::model::terminal::printable(k)).collect();
     match names.len() {
         0 => "none".into(),
         n if n <= NAMES_SHOWN_MAX => names.join(", "),
@@ -359,7 +359,8 @@ impl Threshold {
             return None;
         }
         let defined: Vec<&str> = file.defined.iter().map(String::as_str).collect();
-        let listed = if defined.is_empty() { "it defines none".to_string() } else { defined.join(", ") };
+        let shown: Vec<_> = defined.iter().map(|name| crate::model::terminal::printable(name)).collect();
+        let listed = if shown.is_empty() { "it defines none".to_string() } else { shown.join(", ") };
         Some(format!(
             "threshold {:?} names a transaction this scenario file does not define (its transactions: {listed}){}; \
              only a registered journey it runs could record {name:?}",

@@ -3,7 +3,9 @@
 //! in a session as the browser did: entries that are hops of an earlier entry's redirect chain
 //! are dropped (the engine follows the redirect itself), recorded `Cookie` headers are dropped
 //! (the session's jar holds what the responses set), and form and JSON posts stay form and JSON
-//! posts (`form = {..}`, `json = {..}`), so that they can be templated.
+//! posts (`form = {..}`, `json = {..}`, a form recorded as `params` too), so that they can
+//! be templated. Entries that are not HTTP requests (`ws:`, `wss:`, `data:`...) are dropped
+//! and counted; the file is written in the recording's order (entries, headers, fields).
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,12 @@ pub struct Converted {
     pub dropped_host: usize,
     /// Requests that were hops of an earlier request's redirect chain (the engine follows them).
     pub dropped_redirect: usize,
+    /// Entries that are not HTTP requests, by scheme in the order first seen (`ws`, `wss`,
+    /// `data`...): a WebSocket or an inline resource is not a request the journey can send.
+    pub dropped_not_http: Vec<(String, usize)>,
+    /// Multipart posts recorded as `params`, written as URL-encoded forms (the engine sends no
+    /// multipart bodies, and a HAR holds no uploaded file's content).
+    pub multipart_as_form: usize,
     /// Cookie names the recording sent that no recorded response set (set by scripts, or from
     /// before the recording): the converted journey does not send them.
     pub unset_cookies: Vec<String>,
@@ -39,23 +47,25 @@ pub enum HarError {
         reason: String,
     },
     /// An entry whose request URL does not parse.
-    #[error("entry {entry}: {reason}")]
+    #[error("entry {entry} of log.entries: {reason}")]
     BadUrl {
-        /// The entry, from 0 (as in the file's `entries` list).
+        /// The entry, counted from 1 as a reader counts them.
         entry: usize,
         /// Why the URL does not parse.
         reason: String,
     },
     /// The filters left no request.
     #[error(
-        "no requests left after filtering ({dropped_static} static assets, {dropped_host} other hosts); \
-         try --keep-static or another --host"
+        "no requests left after filtering ({dropped_static} static assets, {dropped_host} other hosts, \
+         {dropped_not_http} not HTTP); try --keep-static or another --host"
     )]
     NothingLeft {
         /// Static assets dropped.
         dropped_static: usize,
         /// Requests to other hosts dropped.
         dropped_host: usize,
+        /// Entries that are not HTTP requests (`ws:`, `data:`...).
+        dropped_not_http: usize,
     },
     /// The scenario file could not be written as TOML.
     #[error("writing TOML: {reason}")]
@@ -129,6 +139,16 @@ struct PostData {
     text: String,
     #[serde(default, rename = "mimeType")]
     mime_type: String,
+    /// A form as its fields, which browsers record instead of `text` for some posts.
+    #[serde(default)]
+    params: Vec<Param>,
+}
+
+#[derive(Deserialize)]
+struct Param {
+    name: String,
+    #[serde(default)]
+    value: String,
 }
 
 const STATIC_EXTENSIONS: &[&str] = &[
@@ -162,15 +182,26 @@ fn escape(text: &str) -> String {
 
 /// Converts HAR JSON. `hosts` keeps only requests to those hosts (all when empty);
 /// `keep_static` keeps stylesheets, scripts, images and fonts.
+/// A file that starts with a UTF-8 byte order mark (as some tools save it) is read as without.
 pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Converted, HarError> {
+    let har_json = har_json.strip_prefix('\u{feff}').unwrap_or(har_json);
     let har: Har = serde_json::from_str(har_json).map_err(|e| HarError::NotHar { reason: e.to_string() })?;
     let titles: BTreeMap<&str, &str> = har.log.pages.iter().map(|p| (p.id.as_str(), p.title.as_str())).collect();
     let mut steps = Vec::new();
     let (mut dropped_static, mut dropped_host) = (0, 0);
+    let mut dropped_not_http: Vec<(String, usize)> = Vec::new();
+    let mut multipart_as_form = 0;
     let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
+        if let Some(scheme) = not_http(&entry.request.url) {
+            match dropped_not_http.iter_mut().find(|(s, _)| *s == scheme) {
+                Some((_, count)) => *count += 1,
+                None => dropped_not_http.push((scheme, 1)),
+            }
+            continue;
+        }
         let url = crate::http::Url::parse(&entry.request.url)
-            .map_err(|e| HarError::BadUrl { entry: i, reason: e.to_string() })?;
+            .map_err(|e| HarError::BadUrl { entry: i + 1, reason: e.to_string() })?;
         if chains.hop[i] {
             continue;
         }
@@ -190,11 +221,17 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
             Some(title) if !title.is_empty() => format!("{title} :: {name}"),
             _ => name,
         };
+        multipart_as_form += usize::from(entry.request.post_data.as_ref().is_some_and(|post| {
+            post.text.is_empty()
+                && !post.params.is_empty()
+                && post.mime_type.to_ascii_lowercase().starts_with("multipart/")
+        }));
         steps.push(step(&entry.request, transaction, chains.unfollowed[i]));
     }
     let kept = steps.len();
     if kept == 0 {
-        return Err(HarError::NothingLeft { dropped_static, dropped_host });
+        let dropped_not_http = dropped_not_http.iter().map(|(_, n)| n).sum();
+        return Err(HarError::NothingLeft { dropped_static, dropped_host, dropped_not_http });
     }
     let unset_cookies = unset_cookies(&har.log.entries);
     Ok(Converted {
@@ -204,8 +241,20 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
         dropped_static,
         dropped_host,
         dropped_redirect: chains.hop.iter().filter(|h| **h).count(),
+        dropped_not_http,
+        multipart_as_form,
         unset_cookies,
     })
+}
+
+/// The scheme of a URL that is not `http:` or `https:` (`ws`, `wss`, `data`, `blob`...),
+/// lowercased; `None` for HTTP and for text with no scheme (a bad URL, refused later).
+fn not_http(url: &str) -> Option<String> {
+    let (scheme, _) = url.split_once(':')?;
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let scheme = scheme.to_ascii_lowercase();
+    (is_scheme && scheme != "http" && scheme != "https").then_some(scheme)
 }
 
 /// One recorded request as a declarative step: method, URL, the headers that are the
@@ -216,22 +265,22 @@ fn step(request: &HarRequest, transaction: String, unfollowed: bool) -> toml::Va
     step.insert("transaction".into(), transaction.into());
     step.insert("method".into(), request.method.to_ascii_uppercase().into());
     step.insert("url".into(), escape(&request.url).into());
-    let body = request.post_data.as_ref().filter(|p| !p.text.is_empty()).map(post_body);
-    let generated_type = matches!(body, Some((_, PostBody::Form(_) | PostBody::Json(_))));
+    let body = request.post_data.as_ref().filter(|p| !p.text.is_empty() || !p.params.is_empty()).map(post_body);
+    let generated_type = matches!(body, Some(PostBody::Form(_) | PostBody::Json(_)));
     let headers = step_headers(request, generated_type);
     if !headers.is_empty() {
         step.insert("headers".into(), headers.into());
     }
     match body {
         None => {}
-        Some((_, PostBody::Form(fields))) => {
+        Some(PostBody::Form(fields)) => {
             step.insert("form".into(), fields.into());
         }
-        Some((_, PostBody::Json(value))) => {
+        Some(PostBody::Json(value)) => {
             step.insert("json".into(), value);
         }
-        Some((text, PostBody::Text)) => {
-            step.insert("body".into(), escape(text).into());
+        Some(PostBody::Text(text)) => {
+            step.insert("body".into(), escape(&text).into());
         }
     }
     if unfollowed {
@@ -371,12 +420,23 @@ enum PostBody {
     /// `json = ..`.
     Json(toml::Value),
     /// `body = ".."`, as recorded.
-    Text,
+    Text(String),
 }
 
 /// A form post becomes `form`, a JSON post `json` (when TOML can hold it: no nulls), anything
-/// else (or a form with a repeated field) stays the recorded text.
-fn post_body(post: &PostData) -> (&str, PostBody) {
+/// else (or a form with a repeated field) stays the recorded text. A post recorded as
+/// `params` with no `text` is a form of those fields (one with a repeated field: the fields
+/// URL-encoded as the body).
+fn post_body(post: &PostData) -> PostBody {
+    if post.text.is_empty() {
+        let mut fields = toml::Table::new();
+        for param in &post.params {
+            if fields.insert(param.name.clone(), escape(&param.value).into()).is_some() {
+                return PostBody::Text(form_encode(&post.params));
+            }
+        }
+        return PostBody::Form(fields);
+    }
     let mime = post.mime_type.to_ascii_lowercase();
     let text = post.text.as_str();
     if mime.starts_with("application/x-www-form-urlencoded") {
@@ -384,21 +444,28 @@ fn post_body(post: &PostData) -> (&str, PostBody) {
         for pair in text.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let (Some(name), Some(value)) = (form_decode(name), form_decode(value)) else {
-                return (text, PostBody::Text);
+                return PostBody::Text(text.to_string());
             };
             if fields.insert(name, escape(&value).into()).is_some() {
-                return (text, PostBody::Text);
+                return PostBody::Text(text.to_string());
             }
         }
-        return (text, PostBody::Form(fields));
+        return PostBody::Form(fields);
     }
     if mime.starts_with("application/json")
         && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
         && let Some(value) = json_to_toml(&value)
     {
-        return (text, PostBody::Json(value));
+        return PostBody::Json(value);
     }
-    (text, PostBody::Text)
+    PostBody::Text(text.to_string())
+}
+
+/// Form fields as an `application/x-www-form-urlencoded` body, in their order.
+fn form_encode(params: &[Param]) -> String {
+    let encode =
+        |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+    params.iter().map(|p| format!("{}={}", encode(&p.name), encode(&p.value))).collect::<Vec<_>>().join("&")
 }
 
 fn form_decode(text: &str) -> Option<String> {
@@ -532,11 +599,59 @@ mod tests {
     fn errors_name_the_entry_and_what_the_filters_dropped() {
         let bad_url = r#"{"log": {"entries": [{"request": {"method": "GET", "url": "nope", "headers": []}}]}}"#;
         match convert(bad_url, &[], false).unwrap_err() {
-            HarError::BadUrl { entry: 0, .. } => {}
+            HarError::BadUrl { entry: 1, .. } => {}
             other => panic!("{other}"),
         }
         let err = convert(HAR, &["elsewhere.example".to_string()], false).unwrap_err();
         assert!(matches!(err, HarError::NothingLeft { dropped_host: 1.., .. }), "{err}");
-        assert!(err.to_string().contains("other hosts); try --keep-static or another --host"), "{err}");
+        assert!(err.to_string().contains("other hosts, 0 not HTTP); try --keep-static or another --host"), "{err}");
+    }
+
+    /// Defects a tester found: a form recorded as `params` was dropped; one WebSocket or
+    /// `data:` entry refused the whole file; entry numbers counted from 0; a byte order mark
+    /// was refused; the file came out in alphabetical order.
+    #[test]
+    fn params_forms_not_http_entries_a_bom_and_the_recordings_order() {
+        let har = "\u{feff}".to_string()
+            + r#"{"log": {"entries": [
+            {"request": {"method": "GET", "url": "wss://h/socket", "headers": []}},
+            {"request": {"method": "POST", "url": "http://h/login", "headers": [{"name": "Zed", "value": "1"}, {"name": "Accept", "value": "*/*"}],
+              "postData": {"mimeType": "application/x-www-form-urlencoded", "params": [{"name": "user", "value": "ann"}, {"name": "pass", "value": "p{1}"}]}}},
+            {"request": {"method": "GET", "url": "data:image/png;base64,AAAA", "headers": []}},
+            {"request": {"method": "POST", "url": "http://h/tags", "headers": [],
+              "postData": {"mimeType": "application/x-www-form-urlencoded", "params": [{"name": "t", "value": "a b"}, {"name": "t", "value": "c&d"}]}}},
+            {"request": {"method": "POST", "url": "http://h/api", "headers": [],
+              "postData": {"mimeType": "application/json", "text": "{\"zulu\": 1, \"alpha\": 2}"}}},
+            {"request": {"method": "GET", "url": "ws://h/other", "headers": []}},
+            {"request": {"method": "POST", "url": "http://h/upload", "headers": [],
+              "postData": {"mimeType": "multipart/form-data; boundary=x", "params": [{"name": "f", "fileName": "a.txt"}]}}}
+          ]}}"#;
+        let converted = convert(&har, &[], false).unwrap();
+        assert_eq!((converted.total, converted.kept, converted.multipart_as_form), (7, 4, 1));
+        assert_eq!(
+            converted.dropped_not_http,
+            [("wss".to_string(), 1), ("data".to_string(), 1), ("ws".to_string(), 1)]
+        );
+        let doc: toml::Table = converted.toml.parse().unwrap();
+        let steps = doc["journeys"]["recorded"]["steps"].as_array().unwrap();
+        let form = steps[0]["form"].as_table().unwrap();
+        assert_eq!(
+            form.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())).collect::<Vec<_>>(),
+            [("user", "ann"), ("pass", "p{{1}}")]
+        );
+        assert_eq!(steps[1]["body"].as_str(), Some("t=a%20b&t=c%26d"), "a repeated field stays every value");
+        let text = &converted.toml;
+        let at = |part: &str| text.find(part).unwrap_or_else(|| panic!("{part:?} not in {text}"));
+        assert!(at("Zed") < at("Accept"), "headers in the recording's order: {text}");
+        assert!(at("user") < at("pass") && at("zulu") < at("alpha"), "fields in the recording's order: {text}");
+        assert!(at("transaction") < at("method") && at("method") < at("url"), "{text}");
+        assert!(at("http://h/login") < at("http://h/tags") && at("http://h/tags") < at("http://h/api"), "{text}");
+        let only_sockets = r#"{"log": {"entries": [{"request": {"method": "GET", "url": "ws://h/", "headers": []}}]}}"#;
+        let err = convert(only_sockets, &[], false).unwrap_err();
+        assert!(err.to_string().contains("1 not HTTP"), "{err}");
+        let second_bad = r#"{"log": {"entries": [{"request": {"method": "GET", "url": "http://h/", "headers": []}},
+            {"request": {"method": "GET", "url": "http://", "headers": []}}]}}"#;
+        let err = convert(second_bad, &[], false).unwrap_err();
+        assert!(err.to_string().starts_with("entry 2 of log.entries: "), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::journey::Scenario;
 use crate::limits::{ARRIVALS_PER_S_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX};
+use crate::model::terminal::printable;
 use crate::model::volume::VolumeModel;
 use crate::scenario::file_words::{VolumeWords, rate};
 
@@ -49,7 +50,9 @@ fn beyond_the_cores(volume: &VolumeModel, parts: u64) -> Option<String> {
 pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
     entry_warnings(scenario, parts)
         .into_iter()
-        .map(|(i, warning)| format!("scenario entry {} ({}): {warning}", i + 1, scenario.entries[i].journey))
+        .map(|(i, warning)| {
+            format!("scenario entry {} ({}): {warning}", i + 1, printable(&scenario.entries[i].journey))
+        })
         .collect()
 }
 
@@ -298,5 +301,20 @@ mod tests {
         let said = warnings(&one(many.clone(), None), 2);
         assert!(said.len() == 1 && said[0].contains("need at least 3 cores"), "{said:?}");
         assert!(warnings(&one(many, None), 3).is_empty());
+    }
+
+    /// A journey or datapool name holding an escape sequence or a line break is written out
+    /// in a warning: it forged a `WARNING:` line of its own and recoloured the terminal.
+    #[test]
+    fn names_in_warnings_are_shown_not_obeyed() {
+        let mut scenario = one(VolumeModel::Constant { journeys: 3, duration_s: None }, Some(1));
+        scenario.entries[0].journey = "j\u{1b}[2J\nWARNING: forged".into();
+        scenario.entries[0].datapool =
+            Some(DataPool::recyclable("p\u{1b}[31m\nx\u{202e}", vec![Row::new(["a".to_string()])]));
+        let warnings = warnings(&scenario, 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let text = &warnings[0];
+        assert!(text.starts_with("scenario entry 1 (j\\u{1b}[2J\\nWARNING: forged): recyclable datapool"), "{text}");
+        assert!(!text.contains(['\n', '\u{1b}', '\u{202e}']), "{text}");
     }
 }

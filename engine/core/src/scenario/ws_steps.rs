@@ -3,7 +3,7 @@
 //! capture, think), repeated `repeat` times on the one connection, then close. The whole
 //! connection is timed as one transaction.
 
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ pub struct WsJourneySpec {
     #[serde(default)]
     protocols: Vec<String>,
     #[serde(default)]
-    headers: BTreeMap<String, String>,
+    headers: IndexMap<String, String>,
     repeat: Option<u32>,
     steps: Vec<WsStepSpec>,
 }
@@ -45,7 +45,7 @@ struct WsStepSpec {
     contains: Option<String>,
     timeout: Option<String>,
     #[serde(default)]
-    capture: BTreeMap<String, CaptureSpec>,
+    capture: IndexMap<String, CaptureSpec>,
 }
 
 #[derive(Deserialize, Debug)]

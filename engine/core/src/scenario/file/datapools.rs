@@ -21,7 +21,7 @@ pub(super) type Pools = BTreeMap<String, (DataPool, Option<Vec<String>>)>;
 /// relative to it).
 pub(super) fn datapools(
     src: &Source<'_>,
-    specs: &BTreeMap<String, Spanned<DataPoolSpec>>,
+    specs: &indexmap::IndexMap<String, Spanned<DataPoolSpec>>,
     dir: &Path,
 ) -> Result<Pools, ScenarioFileError> {
     specs.iter().map(|(name, spec)| Ok((name.clone(), datapool(src, name, spec, dir)?))).collect()

@@ -3,6 +3,8 @@
 //! registered under their names.
 
 use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
 use std::ops::{Range, RangeInclusive};
 use std::sync::Arc;
 
@@ -155,7 +157,7 @@ fn expected_status(spec: Option<&StatusSpec>) -> Result<RangeInclusive<u16>, Str
 }
 
 /// `capture = { var = { header = ".." } | { json = "a.b" } }`; the error names the variable.
-fn captures(specs: &BTreeMap<String, CaptureSpec>) -> Result<Vec<(String, Capture)>, (String, String)> {
+fn captures(specs: &IndexMap<String, CaptureSpec>) -> Result<Vec<(String, Capture)>, (String, String)> {
     let mut captures = Vec::new();
     for (var, capture) in specs {
         let capture = match (&capture.header, &capture.json) {
@@ -221,7 +223,7 @@ fn step_options(
     if bodies > 1 {
         return Err(err("body", "give at most one of body, json and form".into()));
     }
-    let pairs = |map: &BTreeMap<String, String>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
+    let pairs = |map: &IndexMap<String, String>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
         map.iter()
             .map(|(name, value)| {
                 Template::parse(value)

@@ -1,6 +1,6 @@
 //! The scenario file as written: the TOML tables serde reads, before any checking.
 
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -13,18 +13,18 @@ pub(super) struct FileSpec {
     pub(super) name: Option<String>,
     pub(super) duration: Option<Spanned<String>>,
     #[serde(default)]
-    pub(super) config: BTreeMap<String, toml::Value>,
+    pub(super) config: IndexMap<String, toml::Value>,
     #[serde(default)]
     pub(super) client: ClientSpec,
     #[serde(default)]
     pub(super) thresholds: Vec<Spanned<String>>,
     #[serde(default)]
-    pub(super) datapools: BTreeMap<String, Spanned<DataPoolSpec>>,
+    pub(super) datapools: IndexMap<String, Spanned<DataPoolSpec>>,
     #[serde(default)]
-    pub(super) journeys: BTreeMap<String, Spanned<JourneySpec>>,
+    pub(super) journeys: IndexMap<String, Spanned<JourneySpec>>,
     /// Declarative WebSocket journeys (`crate::scenario::ws_steps`).
     #[serde(default)]
-    pub(super) websockets: BTreeMap<String, Spanned<WsJourneySpec>>,
+    pub(super) websockets: IndexMap<String, Spanned<WsJourneySpec>>,
     #[serde(default)]
     pub(super) scenario: Vec<Spanned<EntrySpec>>,
 }
@@ -77,22 +77,22 @@ pub(super) struct StepSpec {
     pub(super) method: Option<String>,
     pub(super) url: String,
     #[serde(default)]
-    pub(super) headers: BTreeMap<String, String>,
+    pub(super) headers: IndexMap<String, String>,
     pub(super) body: Option<String>,
     pub(super) expect_status: Option<StatusSpec>,
     #[serde(default)]
-    pub(super) capture: BTreeMap<String, CaptureSpec>,
+    pub(super) capture: IndexMap<String, CaptureSpec>,
     pub(super) think: Option<String>,
     #[serde(default)]
-    pub(super) cookies: BTreeMap<String, String>,
+    pub(super) cookies: IndexMap<String, String>,
     pub(super) follow_redirects: Option<bool>,
     pub(super) max_redirects: Option<u32>,
     pub(super) auth: Option<AuthSpec>,
     pub(super) json: Option<toml::Value>,
     #[serde(default)]
-    pub(super) form: BTreeMap<String, String>,
+    pub(super) form: IndexMap<String, String>,
     #[serde(default)]
-    pub(super) query: BTreeMap<String, String>,
+    pub(super) query: IndexMap<String, String>,
 }
 
 #[derive(Deserialize, Debug)]

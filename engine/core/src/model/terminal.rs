@@ -1,0 +1,50 @@
+//! Text on its way to a terminal: the one place that decides which characters would act on
+//! it (an escape sequence, a carriage return, a line break, a bidirectional override) and
+//! writes them out instead. Every name from a scenario file (journey, transaction, datapool,
+//! threshold) and every text from a server passes through here before it is printed.
+
+/// `text` with the characters that would act on a terminal rather than show written out as
+/// escapes: control characters (an escape sequence, a carriage return or a line break in a
+/// transaction or scenario name would recolour the screen or forge a table row) and the
+/// bidirectional overrides (which reorder the line around them). For every text that came from
+/// a server (an error sample, a reason phrase, a header value) or from a scenario file (a name,
+/// a threshold) on its way to a terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |_| false)
+}
+
+/// Lines of text as the terminal should show them: each line as [`printable`] says, the line
+/// breaks (`\n`) kept. For a whole table or message whose own lines are the engine's (a
+/// carriage return, which would let one line overwrite another, is still written out).
+pub fn printable_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |c| c == '\n')
+}
+
+fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    let acts = |c: char| !keep(c) && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_acts_on_a_terminal_is_written_out() {
+        assert_eq!(printable("j\u{1b}[2J\nWARNING: fake"), "j\\u{1b}[2J\\nWARNING: fake");
+        assert_eq!(printable("a\u{202e}b\u{2066}c\u{9b}"), "a\\u{202e}b\\u{2066}c\\u{9b}");
+        assert!(matches!(printable("plain ünïcode"), std::borrow::Cow::Borrowed("plain ünïcode")));
+        assert_eq!(printable_lines("one\ntwo\r\u{1b}"), "one\ntwo\\r\\u{1b}");
+    }
+}
