@@ -18,6 +18,7 @@ use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
 use super::transport::{TlsStream, Transport, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
+use crate::driver::IoDeadline;
 use crate::limits;
 use crate::stats::ErrorKind;
 
@@ -786,21 +787,30 @@ impl HttpClient {
                 progress.written(bytes);
             };
             let timeout = self.settings.request_timeout;
-            let deadline = trip_started + timeout;
-            let outcome = crate::driver::timeout_at(deadline, self.round_trip(&mut conn, request, &on_written)).await;
+            let deadline = trip_started.checked_add(timeout);
+            // No timer per request: once the deadline has passed, the core's sweep shuts the
+            // socket down, which ends the read or write waiting on it (see
+            // `driver::IoDeadline`). Registered after the connection, so let go of first.
+            let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
+            let outcome = self.round_trip(&mut conn, request, &on_written).await;
+            let swept = sweep.is_some_and(IoDeadline::end);
             // What was written counts as sent, whatever comes of the request.
             timings.request_bytes = written.get();
             match outcome {
-                Err(_) => {
+                // Whatever the shut-down socket made of the exchange (an end of stream, a broken
+                // pipe), it is a timeout.
+                Err(_) if swept => {
                     self.closed(conn.host);
                     return Err(timed_out(request, timeout, timings));
                 }
-                Ok(Ok(trip)) => {
+                Ok(trip) => {
                     let ended = trip.ended;
-                    // The timer fires on a millisecond tick: a response completed after the
-                    // limit but before the tick is still too late.
-                    let late = ended > deadline;
-                    if trip.keep_alive && conn.buf.read.is_empty() {
+                    // The sweep runs on the timers' grid: a response completed after the limit
+                    // but before the sweep is still too late (and one the sweep ended, a
+                    // close-delimited body, is one too).
+                    let late = swept || deadline.is_some_and(|deadline| ended > deadline);
+                    // A shut-down socket carries nothing more.
+                    if trip.keep_alive && conn.buf.read.is_empty() && !swept {
                         self.keep(conn, ended);
                     } else {
                         self.recycle(conn);
@@ -823,7 +833,7 @@ impl HttpClient {
                     let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
-                Ok(Err(err)) => {
+                Err(err) => {
                     self.closed(conn.host);
                     if reused && err.nothing_received && idempotent && timings.reconnects == 0 {
                         timings.reconnects += 1;
