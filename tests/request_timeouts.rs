@@ -17,12 +17,13 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 const JOURNEYS: u64 = 4;
-const REQUEST_TIMEOUT: Duration = Duration::from_millis(400);
+const REQUEST_TIMEOUT: Duration = Duration::from_millis(800);
 /// How much later than the limit an error may surface here (measured from the request's start,
 /// its connection's setup taken off): the sweep's precision (50 µs on io_uring, a millisecond on
 /// epoll) and the time for the kernel and the core to turn, with room for a machine loaded by
-/// parallel builds (3-25 ms seen there). Less than the limit: a sweep a period late fails.
-const LATE_MAX: Duration = Duration::from_millis(300);
+/// parallel builds (3-25 ms seen there, once over 300 ms). Less than the limit: a sweep a
+/// period late fails.
+const LATE_MAX: Duration = Duration::from_millis(600);
 /// Longest a stalling server holds a connection the client does not close.
 const HOLD_MAX: Duration = Duration::from_secs(10);
 /// Large enough that the unread receive buffer fills long before it is all written.
@@ -260,7 +261,7 @@ fn times_out(stall: Stall, tls: bool, driver: DriverChoice) -> Duration {
     println!("{what}: timeouts {earliest:?} to {latest:?} past the limit; run took {took:?}");
     assert!(latest < LATE_MAX, "{what}: surfaced {earliest:?} to {latest:?} after the limit");
     // The run ends once its journeys have: no wait for the server's hold.
-    assert!(took < Duration::from_secs(4), "{what}: the run took {took:?}");
+    assert!(took < Duration::from_secs(5), "{what}: the run took {took:?}");
     latest
 }
 

@@ -391,6 +391,10 @@ pub(crate) trait Progress {
     fn work(&self, timings: Timings);
     /// The attempt wrote `bytes` of the request, with no connection work since it began.
     fn written(&self, bytes: u64);
+    /// The response came whole at `at` (the clock read as the read that brought its last byte
+    /// returned), and the exchange returns it now, with no wait between: a caller that ends
+    /// its own timing in the same turn may share this read of the clock.
+    fn ended(&self, _at: Instant) {}
 }
 
 /// What the connection layer needs to know about one request.
@@ -830,6 +834,7 @@ impl HttpClient {
                     if late {
                         return Err(timed_out(request, timeout, timings));
                     }
+                    progress.ended(ended);
                     let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
