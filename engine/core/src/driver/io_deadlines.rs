@@ -78,6 +78,7 @@ impl Sweep {
 
     /// Takes a slot and links it in deadline order (at the end, unless later deadlines are
     /// there already). Returns the slot and whether it became the list's first.
+    #[inline]
     fn insert(&mut self, deadline: Instant, fd: RawFd) -> (u32, bool) {
         let slot = match self.free {
             NONE => {
@@ -108,6 +109,7 @@ impl Sweep {
     }
 
     /// Takes `slot` out of the list (it must be waiting there).
+    #[inline]
     fn unlink(&mut self, slot: u32) {
         let Entry { prev, next, .. } = self.entries[slot as usize];
         match prev {
@@ -122,6 +124,7 @@ impl Sweep {
 
     /// Lets go of `slot`: out of the list if it still waits there, and free. Returns whether
     /// its deadline had passed.
+    #[inline]
     fn release(&mut self, slot: u32) -> bool {
         let state = self.entries[slot as usize].state;
         if state == State::Waiting {
