@@ -1186,6 +1186,39 @@ mod tests {
         client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
     }
 
+    /// The request timeout needs nothing but the core's runtime (no run's core loop: a
+    /// `journey test`, a unit test): the sweep starts with the first request, shuts a silent
+    /// server's socket down past the limit, and the request is a timeout, its connection
+    /// closed, on both drivers; a request in time after it is untouched.
+    #[test]
+    fn a_request_past_its_timeout_is_a_timeout_on_any_runtime() {
+        let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+        for choice in [crate::DriverChoice::Epoll, crate::DriverChoice::Auto] {
+            let timeout = Duration::from_millis(100);
+            let settings = HttpSettings { request_timeout: timeout, ..HttpSettings::default() };
+            let client = HttpClient::new(Arc::new(settings), None);
+            let (mut runtime, _) = crate::driver::CoreRuntime::build(choice).unwrap();
+            let silent_url = target.url("/bad/silent");
+            runtime.block_on(async {
+                let silent = Exchange {
+                    method: "GET",
+                    url: Url::parse(&silent_url).unwrap(),
+                    headers: &[],
+                    body: b"",
+                    keep_body: false,
+                };
+                let started = Instant::now();
+                let err = client.exchange(&silent, &Quiet).await.unwrap_err();
+                let took = started.elapsed();
+                assert_eq!(err.kind(), Some(ErrorKind::Timeout), "{choice:?}: {err}");
+                assert!(err.to_string().ends_with("within 100ms"), "{err}");
+                assert!(took >= timeout && took < timeout * 5, "{choice:?}: {took:?}");
+                assert_eq!(client.open_connections(), 0, "{choice:?}: the connection closed");
+                assert_eq!(get(&client, &target.url("/")).await.connects, 1);
+            });
+        }
+    }
+
     #[test]
     fn an_idle_connection_is_reused_within_the_idle_timeout_only() {
         let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
