@@ -1,7 +1,7 @@
 //! A core's pending deadlines: sorted queues of timers (doubly linked through the slots) with
 //! only each queue's first deadline in a binary min-heap. Timers of the same duration are armed
-//! in deadline order, so every request timeout on a core is appended to the same queue, and
-//! cancelling one (a response that came in time: almost always) unlinks it in O(1) instead of
+//! in deadline order, so every timeout of one duration on a core (connects, think times) is
+//! appended to the same queue, and cancelling one (almost always) unlinks it in O(1) instead of
 //! sifting a heap of every pending timer. A deadline that follows no open queue's last one
 //! starts a queue of its own, so the worst case is the plain heap's O(log n). Cancellation
 //! leaves nothing behind. I/O-free: the caller says what time it is and wakes what fires.

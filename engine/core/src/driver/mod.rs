@@ -5,12 +5,14 @@
 
 mod alarm;
 mod deadlines;
+mod io_deadlines;
 mod runtime;
 mod timer;
 pub mod uring_diagnosis;
 
 use std::fmt;
 
+pub use io_deadlines::IoDeadline;
 pub use runtime::{CoreRuntime, DriverError, pause, sleep, spawn};
 pub use timer::{Sleep, TimedOut, Timeout, first_think_ends, sleep_until, think_until, thinking, timeout, timeout_at};
 

@@ -71,10 +71,12 @@ impl CoreRuntime {
 }
 
 impl Drop for CoreRuntime {
-    /// The core's timers go with it: the tasks still sleeping are dropped inside the runtime
-    /// (their connections close through it), and the next runtime on this thread starts afresh.
+    /// The core's timers and socket sweep go with it: the tasks still sleeping are dropped
+    /// inside the runtime (their connections close through it), and the next runtime on this
+    /// thread starts afresh.
     fn drop(&mut self) {
-        let sleeping = super::timer::forget_all();
+        let mut sleeping = super::timer::forget_all();
+        sleeping.extend(super::io_deadlines::forget_sweeper());
         if !sleeping.is_empty() {
             self.block_on(async move { drop(sleeping) });
         }

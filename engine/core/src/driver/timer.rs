@@ -1,5 +1,6 @@
 //! The engine's sleeps and timeouts: one set of deadline queues per core thread (`deadlines`:
-//! a request's timeout is appended to its duration's queue and unlinked in O(1)), driven by a
+//! a timer is appended to its duration's queue and unlinked in O(1); request timeouts use no
+//! timer of their own, see `io_deadlines`), driven by a
 //! single runtime timer per core that sleeps until the earliest deadline. A `Sleep` is 32 bytes, where
 //! the runtime's own is 640 bytes aligned to 128 (cache-padded for threads the engine does not
 //! have): every journey future that can wait holds one, so a journey idle between requests

@@ -18,6 +18,7 @@ use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
 use super::transport::{TlsStream, Transport, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
+use crate::driver::IoDeadline;
 use crate::limits;
 use crate::stats::ErrorKind;
 
@@ -390,6 +391,10 @@ pub(crate) trait Progress {
     fn work(&self, timings: Timings);
     /// The attempt wrote `bytes` of the request, with no connection work since it began.
     fn written(&self, bytes: u64);
+    /// The response came whole at `at` (the clock read as the read that brought its last byte
+    /// returned), and the exchange returns it now, with no wait between: a caller that ends
+    /// its own timing in the same turn may share this read of the clock.
+    fn ended(&self, _at: Instant) {}
 }
 
 /// What the connection layer needs to know about one request.
@@ -786,21 +791,30 @@ impl HttpClient {
                 progress.written(bytes);
             };
             let timeout = self.settings.request_timeout;
-            let deadline = trip_started + timeout;
-            let outcome = crate::driver::timeout_at(deadline, self.round_trip(&mut conn, request, &on_written)).await;
+            let deadline = trip_started.checked_add(timeout);
+            // No timer per request: once the deadline has passed, the core's sweep shuts the
+            // socket down, which ends the read or write waiting on it (see
+            // `driver::IoDeadline`). Registered after the connection, so let go of first.
+            let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
+            let outcome = self.round_trip(&mut conn, request, &on_written).await;
+            let swept = sweep.is_some_and(IoDeadline::end);
             // What was written counts as sent, whatever comes of the request.
             timings.request_bytes = written.get();
             match outcome {
-                Err(_) => {
+                // Whatever the shut-down socket made of the exchange (an end of stream, a broken
+                // pipe), it is a timeout.
+                Err(_) if swept => {
                     self.closed(conn.host);
                     return Err(timed_out(request, timeout, timings));
                 }
-                Ok(Ok(trip)) => {
+                Ok(trip) => {
                     let ended = trip.ended;
-                    // The timer fires on a millisecond tick: a response completed after the
-                    // limit but before the tick is still too late.
-                    let late = ended > deadline;
-                    if trip.keep_alive && conn.buf.read.is_empty() {
+                    // The sweep runs on the timers' grid: a response completed after the limit
+                    // but before the sweep is still too late (and one the sweep ended, a
+                    // close-delimited body, is one too).
+                    let late = swept || deadline.is_some_and(|deadline| ended > deadline);
+                    // A shut-down socket carries nothing more.
+                    if trip.keep_alive && conn.buf.read.is_empty() && !swept {
                         self.keep(conn, ended);
                     } else {
                         self.recycle(conn);
@@ -820,10 +834,11 @@ impl HttpClient {
                     if late {
                         return Err(timed_out(request, timeout, timings));
                     }
+                    progress.ended(ended);
                     let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
                     return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                 }
-                Ok(Err(err)) => {
+                Err(err) => {
                     self.closed(conn.host);
                     if reused && err.nothing_received && idempotent && timings.reconnects == 0 {
                         timings.reconnects += 1;
@@ -1170,6 +1185,39 @@ mod tests {
         let exchange =
             Exchange { method: "GET", url: Url::parse(url).unwrap(), headers: &[], body: b"", keep_body: false };
         client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
+    }
+
+    /// The request timeout needs nothing but the core's runtime (no run's core loop: a
+    /// `journey test`, a unit test): the sweep starts with the first request, shuts a silent
+    /// server's socket down past the limit, and the request is a timeout, its connection
+    /// closed, on both drivers; a request in time after it is untouched.
+    #[test]
+    fn a_request_past_its_timeout_is_a_timeout_on_any_runtime() {
+        let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+        for choice in [crate::DriverChoice::Epoll, crate::DriverChoice::Auto] {
+            let timeout = Duration::from_millis(100);
+            let settings = HttpSettings { request_timeout: timeout, ..HttpSettings::default() };
+            let client = HttpClient::new(Arc::new(settings), None);
+            let (mut runtime, _) = crate::driver::CoreRuntime::build(choice).unwrap();
+            let silent_url = target.url("/bad/silent");
+            runtime.block_on(async {
+                let silent = Exchange {
+                    method: "GET",
+                    url: Url::parse(&silent_url).unwrap(),
+                    headers: &[],
+                    body: b"",
+                    keep_body: false,
+                };
+                let started = Instant::now();
+                let err = client.exchange(&silent, &Quiet).await.unwrap_err();
+                let took = started.elapsed();
+                assert_eq!(err.kind(), Some(ErrorKind::Timeout), "{choice:?}: {err}");
+                assert!(err.to_string().ends_with("within 100ms"), "{err}");
+                assert!(took >= timeout && took < timeout * 5, "{choice:?}: {took:?}");
+                assert_eq!(client.open_connections(), 0, "{choice:?}: the connection closed");
+                assert_eq!(get(&client, &target.url("/")).await.connects, 1);
+            });
+        }
     }
 
     #[test]

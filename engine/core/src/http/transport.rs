@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -118,6 +118,12 @@ impl Transport {
         // Nothing to do if it fails: the connection is closed after this exchange anyway.
         #[allow(unsafe_code)]
         let _ = unsafe { libc::shutdown(self.socket().as_raw_fd(), libc::SHUT_WR) };
+    }
+
+    /// The TCP socket's descriptor (under TLS too): what a request's deadline shuts down.
+    #[inline]
+    pub fn raw_fd(&self) -> RawFd {
+        self.socket().as_raw_fd()
     }
 
     fn socket(&self) -> &TcpStream {

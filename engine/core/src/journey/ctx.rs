@@ -202,10 +202,11 @@ impl Ctx {
         &self,
         name: &str,
         open: (TxnId, TxnId, Instant),
+        ended: Instant,
         result: JourneyResult<T>,
     ) -> JourneyResult<T> {
         let (parent, id, started) = open;
-        let took_us = micros(started.elapsed());
+        let took_us = micros(ended.saturating_duration_since(started));
         self.current.set(parent);
         self.depth.set(self.depth.get() - 1);
         let mut stats = self.shard.stats.borrow_mut();
@@ -337,11 +338,16 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let this = self.project();
         let (ctx, name) = (*this.ctx, *this.name);
         let open = *this.open.get_or_insert_with(|| ctx.begin_transaction(name));
+        ctx.shard.last_response_end.set(None);
         match this.body.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
                 *this.open = None;
-                Poll::Ready(ctx.end_transaction(name, open, result))
+                // A body that ended in the turn its last response came whole in ends when that
+                // response did (the injector's own work after it, checks and captures, not
+                // counted); else now.
+                let ended = ctx.shard.last_response_end.get().unwrap_or_else(Instant::now);
+                Poll::Ready(ctx.end_transaction(name, open, ended, result))
             }
         }
     }
@@ -359,6 +365,7 @@ impl fmt::Display for Millis {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use super::*;
 
@@ -381,6 +388,39 @@ mod tests {
         let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
         assert_eq!(names, vec!["next"]);
         assert_eq!(ctx.depth.get(), 1);
+    }
+
+    /// A transaction whose body ends in the turn its last response came whole in ends when that
+    /// response did (one clock read for both): the injector's own work after the response in
+    /// that turn is not counted. A body that waits after its response ends when it ends.
+    #[test]
+    fn a_transaction_ending_with_its_response_ends_at_the_responses_end() {
+        use crate::prelude::*;
+        const AFTER: Duration = Duration::from_millis(40);
+        async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
+            let url = ctx.config().get_or("base", "").to_string();
+            let spun = ctx.transaction("spun", async {
+                ctx.http().get(&url).send().await?;
+                let spun = Instant::now();
+                while spun.elapsed() < AFTER {}
+                Ok(())
+            });
+            spun.await?;
+            ctx.transaction("waited", async {
+                ctx.http().get(&url).send().await?;
+                crate::driver::pause(AFTER).await;
+                Ok(())
+            })
+            .await
+        }
+        let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+        let record = JourneyTest::new().config("base", target.url("/")).run(journey).unwrap();
+        assert!(record.is_ok(), "{:?}", record.result);
+        let took: Vec<(&str, Duration)> =
+            record.transactions.iter().map(|txn| (txn.name.as_str(), txn.duration)).collect();
+        assert_eq!(took.len(), 2);
+        assert!(took[0].1 < AFTER, "the spin after the response is not counted: {took:?}");
+        assert!(took[1].1 >= AFTER, "the wait after the response is: {took:?}");
     }
 
     /// A top-level transaction begun again has the id the core's table gives its name, whether

@@ -4,6 +4,7 @@
 //! the journey test's record and trace.
 
 use std::cell::Cell;
+use std::time::Instant;
 
 use crate::http::client::{Exchange, Progress, Timings};
 use crate::http::fields::check_headers;
@@ -155,6 +156,11 @@ impl Progress for Counting<'_> {
     fn written(&self, bytes: u64) {
         let before = self.bytes.replace(bytes);
         self.ctx.shard.stats.borrow_mut().txn(self.txn).sent_bytes += bytes_since(before, bytes);
+    }
+
+    #[inline]
+    fn ended(&self, at: Instant) {
+        self.ctx.shard.last_response_end.set(Some(at));
     }
 }
 

@@ -257,6 +257,11 @@ pub struct Shard {
     pub started: Instant,
     /// What the journey did, kept for a journey author's test (`JourneyTest`); `None` in runs.
     pub(crate) recorder: Option<crate::journey::record::Recorder>,
+    /// When the last response on this core came whole, set by its exchange and cleared as
+    /// each transaction polls its body: still set when the body ends, the body ended in the
+    /// turn (of its own task: nothing else runs within a poll) that response came in, and
+    /// the transaction ends then too (one clock read for both).
+    pub(crate) last_response_end: Cell<Option<Instant>>,
 }
 
 impl Shard {
@@ -272,6 +277,7 @@ impl Shard {
             stopping: Cell::new(false),
             started,
             recorder: None,
+            last_response_end: Cell::new(None),
         }
     }
 
