@@ -82,7 +82,7 @@ pub fn available() -> Vec<usize> {
 
 /// `1 core`, `2 cores`.
 pub fn counted(n: usize) -> String {
-    if n == 1 { "1 core".to_string() } else { format!("{n} cores") }
+    super::counts::counted(n as u64, "core")
 }
 
 /// Parses `spec` against the `available` core ids.

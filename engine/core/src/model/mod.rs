@@ -1,10 +1,11 @@
 //! The runtime-agnostic model of a run: configuration, datapools, volume models, the
-//! split across segments and cores, core lists, text as a terminal shows it. Folder rule: nothing here names the executor,
+//! split across segments and cores, core lists, counts in words, text as a terminal shows it. Folder rule: nothing here names the executor,
 //! a socket or a file, and nothing here uses the crate's other modules but `limits`;
 //! everything is unit-tested without I/O (the test below checks the source).
 
 pub mod config;
 pub mod cores;
+pub mod counts;
 pub mod datapool;
 pub mod split;
 pub mod terminal;

@@ -1,17 +1,6 @@
 //! Numbers for people: thousands grouped, microseconds as milliseconds, byte sizes, shares.
 
-/// `1234567` → `1,234,567`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::counts::{counted, grouped};
 
 /// Microseconds as a short millisecond figure (`0.42ms`, `12.3ms`, `1520ms`).
 pub fn ms(us: u64) -> String {
@@ -57,28 +46,12 @@ pub fn mean(sum: u64, count: u64) -> f64 {
     if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
 }
 
-/// `1 core`, `2 cores`: a count with its noun, plural when it is not one.
-pub fn counted(n: u64, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", grouped(n)) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn counts_say_their_noun_in_the_plural_but_for_one() {
-        assert_eq!(counted(1, "core"), "1 core");
-        assert_eq!(counted(0, "core"), "0 cores");
-        assert_eq!(counted(2000, "core"), "2,000 cores");
-    }
-
-    #[test]
     fn grouping_ms_and_bytes() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(1234567), "1,234,567");
         assert_eq!(ms(420), "0.42ms");
         assert_eq!(ms(12_345), "12.3ms");
         assert_eq!(ms(1_520_000), "1520ms");

@@ -75,7 +75,7 @@ pub fn segment_warnings(scenario: &Scenario, segment: (usize, usize)) -> Vec<Str
                  to at least {n})",
                 i + 1,
                 entry.journey,
-                crate::output::units::counted(peak, "journey"),
+                crate::model::counts::counted(peak, "journey"),
             ));
         }
     }
@@ -114,7 +114,7 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
                      add rows or lower the volume",
                     pool.name,
                     pool.len(),
-                    crate::output::units::counted(parts, "core"),
+                    crate::model::counts::counted(parts, "core"),
                 ),
             ));
         }
