@@ -251,12 +251,16 @@ fn concatenated_logs_merge_whole_and_nothing_is_counted_twice() {
     let both: String = logs.iter().map(|l| std::fs::read_to_string(l).unwrap()).collect();
     std::fs::write(&all, both).unwrap();
     let merged = dir.join("merged.json");
-    let out = merge(&[&all], &["-o", merged.to_str().unwrap(), "--threshold", "count>=1"]);
+    // A floor leaves the stored ceiling count<1 judged (and failing); a ceiling replaces it.
+    let floor_only = dir.join("floor.json");
+    let out = merge(&[&all], &["-o", floor_only.to_str().unwrap(), "--threshold", "count>=1"]);
+    assert_eq!(out.status.code(), Some(3), "count>=1 is judged beside the stored count<1: {}", text(&out));
+    let out = merge(&[&all], &["-o", merged.to_str().unwrap(), "--threshold", "count<=1000000"]);
     assert_eq!(out.status.code(), Some(0), "--threshold replaces the stored count<1: {}", text(&out));
     let result = read(&merged);
     assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()), "both segments: {}", text(&out));
     assert_eq!(result["segments"]["missing"], serde_json::json!([]));
-    assert_eq!(result["thresholds"], serde_json::json!(["count>=1"]));
+    assert_eq!(result["thresholds"], serde_json::json!(["count<=1000000"]));
     assert!(text(&out).contains("scenario get merged from 2 results on 2 cores in all ("), "{}", text(&out));
     // The two pods ran one after the other: said, and the merged duration is their window.
     assert!(text(&out).contains("(their run windows did not overlap)"), "{}", text(&out));

@@ -338,9 +338,16 @@ impl Threshold {
     }
 
     /// Whether it judges the same figure as `other` (one transaction's, or the totals', in one
-    /// metric), whatever the limit: a threshold given to `merge` replaces a stored one so.
+    /// metric) from the same side (a ceiling, `<` or `<=`, or a floor, `>` or `>=`), whatever
+    /// the limit: a threshold given to `merge` replaces a stored one so. A floor given to
+    /// `merge` leaves the stored ceiling of the same figure judged, and the other way round.
     pub fn same_figure(&self, other: &Threshold) -> bool {
-        self.transaction == other.transaction && self.metric == other.metric
+        self.transaction == other.transaction && self.metric == other.metric && self.is_ceiling() == other.is_ceiling()
+    }
+
+    /// Whether it limits its figure from above (`<`, `<=`).
+    fn is_ceiling(&self) -> bool {
+        matches!(self.op, Op::Lt | Op::Le)
     }
 
     /// The transaction it names when that is not among `known` (`None` knows every name).
@@ -817,7 +824,10 @@ mod tests {
         }
         let same = |a: &str, b: &str| Threshold::parse(a).unwrap().same_figure(&Threshold::parse(b).unwrap());
         assert!(same("p99<1s", "p99<=250ms"));
-        assert!(same("get:rps>1", "get:rps<1000"));
+        assert!(same("get:rps>1", "get:rps>=1000"));
+        // A floor does not replace a ceiling of the same figure: both are judged.
+        assert!(!same("get:rps>1", "get:rps<1000"));
+        assert!(!same("get:p99<1ms", "get:p99>1us"));
         assert!(!same("p99<1s", "get:p99<1s"));
         assert!(!same("p99<1s", "p95<1s"));
         assert!(!same("errors<1%", "errors<3"));
