@@ -324,6 +324,15 @@ mod tests {
         // A start unknown (an older file): the longest part's.
         let merged = merge(&[run(0.0, 10.0), run(1002.5, 11.0)]).unwrap();
         assert_eq!(merged.duration_s, 11.0);
+
+        // Each error kind's first message, the first input's first (a merge dropped them all).
+        let (mut first, mut second) = (run(1000.0, 10.0), run(1001.0, 10.0));
+        first.merged.error_samples.insert("status", "GET / answered 503".into());
+        second.merged.error_samples.insert("status", "GET /b answered 502".into());
+        second.merged.error_samples.insert("reset", "connection reset".into());
+        let merged = merge(&[first, second]).unwrap();
+        let samples: Vec<_> = merged.merged.error_samples.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(samples, [("reset", "connection reset"), ("status", "GET / answered 503")]);
     }
 
     fn result_with(names: &[&str]) -> ResultFile {

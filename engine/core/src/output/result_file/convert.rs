@@ -365,6 +365,11 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
             .map_or(0, |s| (s * 1e6).round() as u64),
     };
     merged.messages = file.messages.iter().map(|(k, v)| (Arc::from(k.as_str()), *v)).collect();
+    for (kind, text) in &file.error_samples {
+        let unknown =
+            || ResultFileError::UnknownErrorKind { file: name.into(), at: "error_samples".into(), kind: kind.clone() };
+        merged.error_samples.insert(sample_kind(kind).ok_or_else(unknown)?, text.clone());
+    }
     if let Some(raw) = &file.injector.raw {
         merged.injector = InjectorLoad {
             lag_us: raw.lag_us.decoded(),
@@ -386,6 +391,16 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         segment: file.segment.clone(),
         tls_verified: file.tls_verified,
     })
+}
+
+/// The name an error sample is kept under: an error kind's, or a failed journey's or a
+/// WebSocket's (as the cores name them).
+fn sample_kind(name: &str) -> Option<&'static str> {
+    match name {
+        "journey" => Some("journey"),
+        "websocket" => Some("websocket"),
+        _ => ErrorKind::from_name(name).map(ErrorKind::name),
+    }
 }
 
 /// Adds `counts` (kind name → count) through `add`, refusing a kind this engine does not know.
