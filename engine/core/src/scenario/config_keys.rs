@@ -84,12 +84,13 @@ impl ConfigKeys {
             Some(near) => format!("; did you mean {near:?}?"),
             None => "; remove it, or use it in a template as {".to_string() + key + "}",
         };
-        format!("no journey of the scenario file reads this key ({listed}){hint}")
+        let set = if self.set.contains(key) { "its [config] sets it, but " } else { "" };
+        format!("{set}no journey of the scenario file reads this key ({listed}){hint}")
     }
 
-    /// The known key closest to `key`, when one is close.
+    /// The known key closest to `key`, when one is close (never `key` itself).
     fn nearest(&self, key: &str) -> Option<&str> {
-        let known = self.read.iter().chain(&self.set).map(String::as_str);
+        let known = self.read.iter().chain(&self.set).map(String::as_str).filter(|known| *known != key);
         closest(key, known, 1).first().copied()
     }
 }
@@ -113,9 +114,15 @@ mod tests {
             "--config taget_url: no journey of the scenario file reads this key (its templates read {target_url}, \
              {token}); did you mean \"target_url\"?"
         );
-        // Set by [config] but read by no template: still nothing reads it.
+        // Set by [config] but read by no template: still nothing reads it, said so, and never
+        // "did you mean" the key itself.
         let err = keys.check(&overrides(&["journeys"])).unwrap_err();
-        assert!(err.to_string().starts_with("--config journeys: no journey of the scenario file reads"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("--config journeys: its [config] sets it, but no journey of the scenario file reads"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("did you mean \"journeys\""), "{err}");
         let err = keys.check(&overrides(&["zzzzzzzzzz"])).unwrap_err();
         assert!(err.to_string().ends_with("remove it, or use it in a template as {zzzzzzzzzz}"), "{err}");
         let none = ConfigKeys::new([], [], false);
