@@ -726,7 +726,15 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
 /// (`BASE`, `NEW`, or the path), followed by the path when that differs.
 pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
-    let text = output::read_bounded(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
+    let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        // A log is read whatever else its lines hold: a line that is not UTF-8 is skipped as
+        // any other line that is not a frame's, and a frame's line changed by it fails the
+        // frame's checksum (a damaged frame, named by its line).
+        Err(e) if holds_frame(e.as_bytes()) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => return Err(output::not_text(path, e.as_bytes(), e.utf8_error())),
+    };
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
@@ -735,6 +743,12 @@ pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<R
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
     }
     Ok(vec![ResultFile::read(&text, name).map_err(|e| located(e, name, &shown))?])
+}
+
+/// Whether `bytes` hold a frame's line marker (a log, not a result file).
+fn holds_frame(bytes: &[u8]) -> bool {
+    let marker = mite_core::output::result_frame::MARKER.as_bytes();
+    bytes.windows(marker.len()).any(|w| w == marker)
 }
 
 /// A result file's error, followed by its path (`shown`) when `name` is not that.

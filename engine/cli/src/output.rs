@@ -221,8 +221,8 @@ pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-/// Reads `path` as text, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
-pub fn read_bounded(path: &Path, max_bytes: u64) -> anyhow::Result<String> {
+/// Reads `path`'s bytes, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
+pub fn read_bounded_bytes(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
     let shown = path.display();
     let file = File::open(path).with_context(|| format!("reading {shown}"))?;
@@ -231,7 +231,14 @@ pub fn read_bounded(path: &Path, max_bytes: u64) -> anyhow::Result<String> {
     if bytes.len() as u64 > max_bytes {
         bail!("{shown}: larger than {max_bytes} bytes; not a result file");
     }
-    String::from_utf8(bytes).map_err(|e| anyhow!("{shown} is not text (UTF-8): {e}"))
+    Ok(bytes)
+}
+
+/// `path` is not UTF-8 text: where, as a line number.
+pub fn not_text(path: &Path, bytes: &[u8], error: std::str::Utf8Error) -> anyhow::Error {
+    let at = error.valid_up_to();
+    let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+    anyhow!("{} is not text (UTF-8): a byte that is not UTF-8 at line {line}", path.display())
 }
 
 impl Sink {
@@ -294,13 +301,15 @@ mod tests {
         let d = dir("bounded");
         let path = d.path().join("r.json");
         std::fs::write(&path, b"0123456789").unwrap();
-        assert_eq!(read_bounded(&path, 10).unwrap(), "0123456789");
-        let err = read_bounded(&path, 9).unwrap_err().to_string();
+        assert_eq!(read_bounded_bytes(&path, 10).unwrap(), b"0123456789");
+        let err = read_bounded_bytes(&path, 9).unwrap_err().to_string();
         assert!(err.contains("larger than 9 bytes"), "{err}");
-        let err = read_bounded(Path::new("/dev/zero"), 1024).unwrap_err().to_string();
+        let err = read_bounded_bytes(Path::new("/dev/zero"), 1024).unwrap_err().to_string();
         assert!(err.contains("/dev/zero: larger than 1024 bytes"), "{err}");
-        std::fs::write(&path, [0xff, 0xfe]).unwrap();
-        assert!(read_bounded(&path, 10).unwrap_err().to_string().contains("not text"));
+        std::fs::write(&path, b"{\n\"a\": \"caf\xe9\"}").unwrap();
+        let bytes = read_bounded_bytes(&path, 100).unwrap();
+        let err = not_text(&path, &bytes, std::str::from_utf8(&bytes).unwrap_err()).to_string();
+        assert!(err.ends_with("is not text (UTF-8): a byte that is not UTF-8 at line 2"), "{err}");
     }
 
     #[test]

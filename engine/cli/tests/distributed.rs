@@ -408,3 +408,29 @@ fn results_without_segments_in_one_log_say_what_was_left_out() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("all.log: 1 whole result of segment none before its last left out"), "{}", text(&out));
 }
+
+/// Outside try: one byte that is not UTF-8 anywhere in a log (a pod's binary output, a
+/// Latin-1 line) made merge refuse the whole log, naming a byte index. Such a line is skipped
+/// as any other line that is not a frame's; a result file (JSON) with one is refused at its line.
+#[test]
+fn a_line_that_is_not_utf8_in_a_log_is_skipped() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let log = pod_log(&target, dir, "0/2");
+    let mut bytes = b"caf\xe9 au lait\n".to_vec();
+    bytes.extend(std::fs::read(&log).unwrap());
+    bytes.extend(b"\xff\xfe trailing\n");
+    let latin = dir.join("latin.log");
+    std::fs::write(&latin, bytes).unwrap();
+    let merged = dir.join("merged.json");
+    let out = merge(&[&latin], &["-o", merged.to_str().unwrap(), "--threshold", "count<=1000000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(target.hits()));
+
+    let json = dir.join("bad.json");
+    std::fs::write(&json, b"{\n\"scenario\": \"caf\xe9\"\n}").unwrap();
+    let out = merge(&[&json], &["-o", dir.join("m2.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("bad.json is not text (UTF-8): a byte that is not UTF-8 at line 2"), "{}", text(&out));
+}
