@@ -162,10 +162,17 @@ fn check_replaceable(flag: &str, shown: &Path, target: &Path) -> anyhow::Result<
     if let Err(e) = OpenOptions::new().write(true).open(target) {
         bail!("{flag} {shown}: the file exists and cannot be written ({e}); make it writable or give another path");
     }
+    let (file, dir) = (std::fs::metadata(target)?, std::fs::metadata(parent_of(target))?);
+    // Root may write any file: one that nobody may write was made read-only on purpose.
+    if file.is_file() && file.mode() & 0o222 == 0 {
+        bail!(
+            "{flag} {shown}: the file is read-only (mode {:o}); make it writable or give another path",
+            file.mode() & 0o7777
+        );
+    }
     // SAFETY: geteuid has no preconditions and cannot fail.
     #[allow(unsafe_code)]
     let euid = unsafe { libc::geteuid() };
-    let (file, dir) = (std::fs::metadata(target)?, std::fs::metadata(parent_of(target))?);
     const STICKY: u32 = 0o1000;
     if euid != 0 && dir.mode() & STICKY != 0 && file.uid() != euid && dir.uid() != euid {
         bail!(
@@ -331,6 +338,21 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let err = check("--json", &file.join("r.json")).unwrap_err().to_string();
         assert_eq!(err, format!("--json {}: {} is not a directory", file.join("r.json").display(), file.display()));
+    }
+
+    /// Outside testers: as root, a read-only result file was replaced (root may write any file);
+    /// one nobody may write is refused whoever runs, and left as it was.
+    #[test]
+    fn a_read_only_file_is_refused_even_for_root() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = dir("read-only");
+        let path = tmp.path().join("r.json");
+        std::fs::write(&path, "kept").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = check("--json", &path).unwrap_err().to_string();
+        // As root: the mode; as another user: the kernel's refusal to open it for writing.
+        assert!(err.contains("the file is read-only (mode 444)") || err.contains("cannot be written"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"kept");
     }
 
     /// Outside testers: a replaced result file came back with the umask's mode (0644).
