@@ -70,11 +70,23 @@ pub fn not_an_input(flag: &str, path: &Path, inputs: &[PathBuf]) -> anyhow::Resu
 }
 
 fn file_named(path: &Path) -> PathBuf {
+    file_named_through(path, LINKS_FOLLOWED_MAX)
+}
+
+/// How many links a path naming no file yet is followed through (the kernel's own limit).
+const LINKS_FOLLOWED_MAX: u32 = 40;
+
+/// The file `path` names; a dangling link is followed to the file it would make, at most
+/// `links` deep (`--json r.json --html link` where `link` points at `r.json`, not there yet).
+fn file_named_through(path: &Path, links: u32) -> PathBuf {
     if path == Path::new("-") {
         return path.to_path_buf();
     }
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
+    }
+    if let (Ok(to), Some(left)) = (std::fs::read_link(path), links.checked_sub(1)) {
+        return file_named_through(&parent_of(path).join(to), left);
     }
     match (std::fs::canonicalize(parent_of(path)), path.file_name()) {
         (Ok(dir), Some(name)) => dir.join(name),
@@ -338,6 +350,22 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let err = check("--json", &file.join("r.json")).unwrap_err().to_string();
         assert_eq!(err, format!("--json {}: {} is not a directory", file.join("r.json").display(), file.display()));
+    }
+
+    /// Outside testers: `--json t9.json --html dl.json` with `dl.json` a link to `t9.json`, not
+    /// there yet, wrote the page over the result. The link is followed to the file it would make.
+    #[test]
+    fn a_dangling_link_to_another_output_is_the_same_file() {
+        let tmp = dir("dangling");
+        let (json, link, chain) = (tmp.path().join("t9.json"), tmp.path().join("dl.json"), tmp.path().join("c.json"));
+        std::os::unix::fs::symlink("t9.json", &link).unwrap();
+        std::os::unix::fs::symlink(&link, &chain).unwrap();
+        let err = distinct(&[("--json", Some(&json)), ("--html", Some(&link))]).unwrap_err().to_string();
+        assert!(err.starts_with("--json and --html both name"), "{err}");
+        assert!(distinct(&[("--json", Some(&json)), ("--hdr-log", Some(&chain))]).is_err(), "a chain of links");
+        let loop_link = tmp.path().join("loop");
+        std::os::unix::fs::symlink("loop", &loop_link).unwrap();
+        assert!(distinct(&[("--json", Some(&json)), ("--html", Some(&loop_link))]).is_ok(), "a loop ends");
     }
 
     /// Outside testers: as root, a read-only result file was replaced (root may write any file);
