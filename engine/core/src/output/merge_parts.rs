@@ -184,10 +184,11 @@ fn merged_scenario(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) {
 }
 
 /// Which segments of `N` are present, missing and repeated (none when no input had a segment).
+/// A merged input counts for every segment it stands for (`covers`), not as one part.
 fn coverage(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) -> Option<Coverage> {
     let mut seen: BTreeMap<usize, BTreeMap<usize, usize>> = BTreeMap::new();
-    for (_, result) in inputs {
-        let Some((k, n)) = result.segment.as_deref().and_then(|s| s.split_once('/')) else { continue };
+    for id in inputs.iter().flat_map(|(_, result)| covers(result)) {
+        let Some((k, n)) = id.segment.as_deref().and_then(|s| s.split_once('/')) else { continue };
         if let (Ok(k), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) {
             *seen.entry(n).or_default().entry(k).or_default() += 1;
         }
@@ -361,6 +362,33 @@ mod tests {
         assert_eq!(segments.repeated, ["0/4"]);
         assert!(warnings.iter().any(|w| w == "segments missing: 1/4, 2/4"), "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("counted twice")), "{warnings:?}");
+    }
+
+    /// Outside try: a merged input counted as one part, whatever it covered: another run's
+    /// two segments beside it were not "given more than once", a merge of 0/2 alone was not
+    /// "missing 1/2", and beside 1/2 it was said to miss 0/2.
+    #[test]
+    fn a_merged_input_counts_for_the_segments_it_covers() {
+        let id = |run: &str, segment: &str| PartId { run_id: run.into(), segment: Some(segment.into()) };
+        let merged_of = |ids: Vec<PartId>| {
+            let (source, mut result) = part("0/2", "duration", 1);
+            result.segment = None;
+            result.covers = Some(ids);
+            (format!("merged-{source}"), result)
+        };
+        let segments = |inputs: &[(String, ResultFile)]| {
+            let mut merged = file("duration");
+            let warnings = annotate(&mut merged, inputs);
+            (merged.segments.unwrap(), warnings)
+        };
+        let whole = merged_of(vec![id("a", "0/2"), id("a", "1/2")]);
+        let (coverage, warnings) = segments(&[whole, part("0/2", "duration", 1), part("1/2", "duration", 1)]);
+        assert_eq!((coverage.missing.len(), coverage.repeated), (0, vec!["0/2".to_string(), "1/2".to_string()]));
+        assert!(warnings.iter().any(|w| w.contains("counted twice")), "{warnings:?}");
+        let (coverage, _) = segments(&[merged_of(vec![id("a", "0/2")])]);
+        assert_eq!((coverage.present, coverage.missing), (1, vec!["1/2".to_string()]));
+        let (coverage, warnings) = segments(&[merged_of(vec![id("a", "0/2")]), part("1/2", "duration", 1)]);
+        assert_eq!((coverage.present, coverage.missing.len(), coverage.repeated.len()), (2, 0, 0), "{warnings:?}");
     }
 
     #[test]
