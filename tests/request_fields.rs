@@ -166,6 +166,30 @@ fn a_scenario_files_framing_fields_are_refused_before_the_run() {
     }
 }
 
+/// Outside testers: `"Host" = "a"` and `"host" = "b"` in one step sent `Host: b` alone, and
+/// `transaction = ""` made a blank table row; both are refused at their line and field.
+#[test]
+fn a_scenario_files_doubled_header_and_empty_transaction_are_refused() {
+    let dir = ScenarioDir::new();
+    let cases = [
+        ("headers = { \"Host\" = \"a\", \"host\" = \"b\" }", "headers.host: header host is also given as Host"),
+        ("transaction = \" \"", "transaction: a transaction name cannot be empty"),
+    ];
+    for (field, expected) in cases {
+        let text = format!(
+            "[journeys.up]\nsteps = [\n  {{ url = \"http://127.0.0.1:1/\", {field} }},\n]\n[[scenario]]\n\
+             journey = \"up\"\nvolume = {{ constant = 1 }}\n"
+        );
+        let path = dir.write("fields.toml", &text);
+        let err = match mite_core::scenario::file::load(&path, &mite_journeys::registry(), &[]) {
+            Ok(_) => panic!("{field}: the file was accepted"),
+            Err(err) => err.to_string(),
+        };
+        let expected = format!("{}:3: journeys.up.steps[0].{expected}", path.display());
+        assert!(err.starts_with(&expected), "expected {expected:?}, got {err:?}");
+    }
+}
+
 /// Outside testers: a journey's `Host` was sent after the engine's, so a server saw two. It now
 /// replaces the engine's (a virtual host on a server reached by address), sent once.
 #[test]

@@ -111,10 +111,18 @@ fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> 
     let method_text = s.method.clone().unwrap_or_else(|| "GET".to_string()).to_ascii_uppercase();
     let method = http::Method::from_bytes(method_text.as_bytes())
         .map_err(|_| err("method", format!("{method_text:?} is not an HTTP method")))?;
-    let mut headers = Vec::new();
+    let mut headers: Vec<(String, Template)> = Vec::new();
     for (header, value) in &s.headers {
         if let Some(problem) = header_problem(header, value) {
             return Err(err(&format!("headers.{header}"), problem));
+        }
+        // Field names are case-insensitive: `Host` and `host` in one table would send one of
+        // them only, silently.
+        if let Some((earlier, _)) = headers.iter().find(|(h, _)| h.eq_ignore_ascii_case(header)) {
+            return Err(err(
+                &format!("headers.{header}"),
+                format!("header {header} is also given as {earlier} (names are case-insensitive); keep one"),
+            ));
         }
         headers.push((header.clone(), template(value, &format!("headers.{header}"))?));
     }
@@ -122,6 +130,13 @@ fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> 
     let expect = expected_status(s.expect_status.as_ref()).map_err(|e| err("expect_status", e))?;
     let captures = captures(&s.capture).map_err(|(var, e)| err(&format!("capture.{var}"), e))?;
     let think = s.think.as_deref().map(parse_duration).transpose().map_err(|e| err("think", e.to_string()))?;
+    if s.transaction.as_deref().is_some_and(|name| name.trim().is_empty()) {
+        return Err(err(
+            "transaction",
+            "a transaction name cannot be empty; remove `transaction` to name it after the request (\"GET URL\")"
+                .to_string(),
+        ));
+    }
     let transaction = s.transaction.clone().unwrap_or_else(|| format!("{method_text} {}", s.url));
     let options = step_options(src, s, field, span)?;
     Ok(Step { transaction, method, url, headers, body, expect, captures, think, options })
