@@ -18,9 +18,23 @@ pub struct HdrLog {
     serializer: V2DeflateSerializer,
 }
 
-/// A tag may not hold spaces or commas: they become `_`.
+/// The log's tag for a transaction: its name with the characters a tag cannot hold (space,
+/// comma) and those a reader should not get raw (control characters: an escape sequence, a
+/// line break) percent-encoded, and `%` itself, so two names never share a tag (`a b` is
+/// `a%20b`, `a_b` stays `a_b`).
 pub fn tag_for(name: &str) -> String {
-    name.chars().map(|c| if c == ' ' || c == ',' || c == '\r' || c == '\n' { '_' } else { c }).collect()
+    let mut tag = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c == ' ' || c == ',' || c == '%' || c.is_control() {
+            let mut utf8 = [0u8; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                tag.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            tag.push(c);
+        }
+    }
+    tag
 }
 
 impl HdrLog {
@@ -31,7 +45,7 @@ impl HdrLog {
         IntervalLogWriterBuilder::new()
             .add_comment("[Histograms of mite-engine transaction latencies in microseconds]")
             .add_comment(
-                "[Tag = transaction name, spaces and commas as _; request times where the transaction sent requests]",
+                "[Tag = transaction name, spaces, commas, % and control characters percent-encoded; request times where the transaction sent requests]",
             )
             .with_start_time(started)
             .with_base_time(started)
@@ -74,7 +88,11 @@ mod tests {
 
     #[test]
     fn tags_have_no_spaces_or_commas() {
-        assert_eq!(tag_for("outer :: inner,x"), "outer_::_inner_x");
+        assert_eq!(tag_for("outer :: inner,x"), "outer%20::%20inner%2Cx");
+        // Two names never share a tag; nothing acts on a terminal.
+        assert_ne!(tag_for("a b"), tag_for("a_b"));
+        assert_ne!(tag_for("a b"), tag_for("a%20b"));
+        assert_eq!(tag_for("x\u{1b}[31m\u{85}é"), "x%1B[31m%C2%85é");
     }
 
     fn interval(txns: &[(&str, &[u64])]) -> Merged {
@@ -122,9 +140,9 @@ mod tests {
         assert_eq!(
             seen,
             vec![
-                ("home_page".to_string(), 0, 1000, 3, max(300)),
-                ("login_post".to_string(), 0, 1000, 1, max(5_000)),
-                ("home_page".to_string(), 1000, 500, 1, max(150)),
+                ("home%20page".to_string(), 0, 1000, 3, max(300)),
+                ("login%2Cpost".to_string(), 0, 1000, 1, max(5_000)),
+                ("home%20page".to_string(), 1000, 500, 1, max(150)),
             ]
         );
         assert_eq!(entries.len(), 5, "start time, base time and three intervals; the idle transaction has none");
