@@ -867,9 +867,19 @@ impl ResultFile {
         let read: ResultFile = parse(text, file)?;
         // A run lasts at least a millisecond (`--duration` 1ms, rounded to ms here): every rate
         // of a file with no length would be infinite or zero.
-        if read.duration_s <= 0.0 || !read.duration_s.is_finite() {
-            let why = format!("{} is not a run's length (at least 0.001 s)", read.duration_s);
+        let seconds_max = crate::limits::START_AT_UNIX_S_MAX as f64;
+        if read.duration_s <= 0.0 || !read.duration_s.is_finite() || read.duration_s > seconds_max {
+            let why = format!("{} is not a run's length (at least 0.001 s)", seconds_shown(read.duration_s));
             return Err(shape("duration_s: ".into(), why));
+        }
+        // 0: a start not known (older files); else a time between 1970 and the year 9999.
+        if !(0.0..=seconds_max).contains(&read.started_at_unix_s) {
+            let why = format!("{} is not a start time (seconds since 1970)", seconds_shown(read.started_at_unix_s));
+            return Err(shape("started_at_unix_s: ".into(), why));
+        }
+        if let Some(segment) = read.segment.as_deref().filter(|s| !is_segment(s)) {
+            let why = format!("{segment:?} is not a segment (K/N, K below N)");
+            return Err(shape("segment: ".into(), why));
         }
         // `compare` and `merge` both match transactions by name.
         let mut names = std::collections::BTreeSet::new();
@@ -910,6 +920,17 @@ pub fn tls_verified_together(inputs: impl IntoIterator<Item = Option<bool>>) -> 
         }
     }
     together
+}
+
+/// Seconds as read, in exponent form when too long to read in digits (`1e308`, not 309 digits).
+fn seconds_shown(seconds: f64) -> String {
+    if seconds.abs() < 1e12 { format!("{seconds}") } else { format!("{seconds:e}") }
+}
+
+/// Whether `text` is a segment `K/N` with `K` below `N`.
+fn is_segment(text: &str) -> bool {
+    let Some((k, n)) = text.split_once('/') else { return false };
+    matches!((k.parse::<u64>(), n.parse::<u64>()), (Ok(k), Ok(n)) if k < n)
 }
 
 #[cfg(test)]

@@ -290,6 +290,30 @@ fn a_zero_duration_or_version_is_refused() {
     assert!(err.contains("format_version: 0 is not a version (they start at 1)"), "{err}");
 }
 
+/// Outside try: a segment 5/2 or 0/0, a length of 1e308 s, a start in the year 10^292 or
+/// before 1970 were merged without a word (a 300-digit duration, `of: 0`).
+#[test]
+fn a_segment_length_or_start_out_of_range_is_refused() {
+    let cases = [
+        ("segment", json!("5/2"), "segment: \"5/2\" is not a segment (K/N, K below N)"),
+        ("segment", json!("0/0"), "segment: \"0/0\" is not a segment"),
+        ("segment", json!("one"), "segment: \"one\" is not a segment"),
+        ("duration_s", json!(1e308), "duration_s: 1e308 is not a run's length"),
+        ("started_at_unix_s", json!(1e300), "started_at_unix_s: 1e300 is not a start time"),
+        ("started_at_unix_s", json!(-5e9), "started_at_unix_s: -5000000000 is not a start time"),
+    ];
+    for (field, value, expected) in cases {
+        let mut file = small_file();
+        file[field] = value;
+        let err = read(&file).unwrap_err().to_string();
+        assert!(err.contains(expected), "{field}: {err}");
+    }
+    let mut file = small_file();
+    file["segment"] = json!("1/2");
+    file["started_at_unix_s"] = json!(0);
+    assert!(read(&file).is_ok(), "a segment and an unknown start (0) are read");
+}
+
 /// An interval's chart figures as the pages read them: kinds and classes by name, no
 /// `arrivals` in the closed model, each transaction's percentiles.
 #[test]
