@@ -141,7 +141,7 @@ while IFS='|' read -r name index phase waiting code reason scheduled message; do
     if grep -q '^\(.* \)\?mite-result begin ' "$log"; then
         # Each result read alone first: a damaged one is named and left out, not fatal to all.
         # merge exits 3 (a threshold failed) or 5 (interrupted) having read it whole.
-        "$engine" merge "$log" -o "$dir/alone-$index.json" >/dev/null 2>"$dir/err"
+        "$engine" merge --partial "$log" -o "$dir/alone-$index.json" >/dev/null 2>"$dir/err"
         alone=$?
         if [[ $alone == 0 || $alone == 3 || $alone == 5 ]]; then
             logs+=("$log")
@@ -164,7 +164,8 @@ if ((${#logs[@]} == 0)); then
     echo "collect: job/$job ($state): no result to merge" >&2
     exit 1
 fi
-"$engine" merge "${logs[@]}" -o "$out" 2>"$dir/merge.err"
+# --partial: a missing segment is judged here (exit 1 below), with what was found still merged.
+"$engine" merge --partial "${logs[@]}" -o "$out" 2>"$dir/merge.err"
 verdict=$?
 cat "$dir/merge.err" >&2
 # A segment no pod's result holds (a pod that never ran) leaves the merge short.

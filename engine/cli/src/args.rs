@@ -171,10 +171,14 @@ pub enum Command {
         #[arg(long)]
         mixed_scenarios: bool,
         /// A threshold judged on the merged result (repeatable), besides those the runs were
-        /// given (stored in their results); one on the same figure replaces the stored one. A
-        /// failed threshold exits with 3.
+        /// given (stored in their results); one on the same figure from the same side (a
+        /// ceiling or a floor) replaces the stored one. A failed threshold exits with 3.
         #[arg(long = "threshold", value_name = "EXPR", value_parser = Worded(parse_threshold))]
         thresholds: Vec<String>,
+        /// Merge part of a distributed run: segments missing or given twice are warned about,
+        /// where without it they are an error (exit 1; the merged result is still written).
+        #[arg(long)]
+        partial: bool,
     },
     /// Write a new crate for your own journeys (Cargo.toml, src/main.rs, a journey, a datapool,
     /// a scenario, a scenario file, a test) into DIR, which must be empty or absent.

@@ -98,13 +98,14 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(args)) => demo(&mite_journeys::registry(), args),
         Some(Command::New { dir, engine_path }) => Ok(crate::scaffold::write(&dir, engine_path.as_deref())?),
         Some(Command::Compare { results, max_regression, html }) => compare(&results, max_regression, html.as_deref()),
-        Some(Command::Merge { results, output, html, mixed_scenarios, thresholds }) => {
+        Some(Command::Merge { results, output, html, mixed_scenarios, thresholds, partial }) => {
             crate::merge::merge(&crate::merge::MergeRequest {
                 paths: &results,
                 output: &output,
                 html: html.as_deref(),
                 mixed: mixed_scenarios,
                 thresholds: &thresholds,
+                partial,
             })
         }
         Some(Command::Target { addr, threads }) => target(addr, threads),

@@ -26,10 +26,13 @@ pub struct MergeRequest<'a> {
     pub mixed: bool,
     /// `--threshold`: added to the runs' own, or replacing one of the same figure.
     pub thresholds: &'a [String],
+    /// `--partial`: segments missing or given twice are warned about, not an error.
+    pub partial: bool,
 }
 
 /// Merges, writes, and judges the thresholds: exit 0, 3 when one failed, 5 when a part was
-/// interrupted, 1 on an error (a threshold that could not be checked included).
+/// interrupted, 1 on an error (a threshold that could not be checked included, and segments
+/// missing or given twice without `--partial`).
 pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let MergeRequest { paths, output, html, mixed, .. } = *request;
     // Before anything is read: writing the merge over an input would lose it.
@@ -84,7 +87,9 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let merged_count = mite_core::output::units::counted(inputs.len() as u64, "result");
     tell(format_args!("merged {merged_count} into {}", output.display()));
     let interrupted = merged.stopped_by == mite_core::run::StopReason::Interrupted;
-    Ok(exit_code(verdict, interrupted))
+    let incomplete =
+        !request.partial && file.segments.as_ref().is_some_and(|c| !c.missing.is_empty() || !c.repeated.is_empty());
+    Ok(exit_code(verdict, interrupted, incomplete))
 }
 
 /// An input counted twice (the same part twice, a merge and one of its parts), or inputs of
@@ -134,10 +139,10 @@ fn thresholds(inputs: &[(String, ResultFile)], extra: &[String]) -> anyhow::Resu
     Ok(judged)
 }
 
-/// As a run's: an error (a threshold that could not be checked) 1, an interrupted part 5, a
-/// failed threshold 3.
-fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool) -> ExitCode {
-    let code = if verdict.unchecked > 0 {
+/// As a run's: an error (a threshold that could not be checked, or an incomplete set of
+/// segments) 1, an interrupted part 5, a failed threshold 3.
+fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool, incomplete: bool) -> ExitCode {
+    let code = if verdict.unchecked > 0 || incomplete {
         EXIT_ERROR
     } else if interrupted {
         EXIT_INTERRUPTED
@@ -147,6 +152,9 @@ fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool) -> ExitCod
         return ExitCode::SUCCESS;
     };
     let mut reasons = Vec::new();
+    if incomplete {
+        reasons.push("segments are missing or given twice (see the warnings; --partial merges part of a run)");
+    }
     if verdict.unchecked > 0 {
         reasons.push("a threshold could not be checked");
     }

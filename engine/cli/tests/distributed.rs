@@ -326,15 +326,20 @@ fn segments_judge_their_percentiles_and_the_merge_judges_the_rest() {
     assert!(text(&out).contains("threshold p50<2us: FAIL"), "{}", text(&out));
     assert!(text(&out).contains("threshold rps>0: left to merge"), "{}", text(&out));
     let merged = scratch.file("m.json");
+    // One segment of two: an error (a CI gate on half the load must not pass) unless --partial.
     let out = merge(&[&json], &["-o", merged.to_str().unwrap(), "--threshold", "p50<60s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("warning: segments missing: 1/2"), "{}", text(&out));
+    assert!(text(&out).contains("segments are missing or given twice"), "{}", text(&out));
+    let out = merge(&[&json], &["--partial", "-o", merged.to_str().unwrap(), "--threshold", "p50<60s"]);
     assert_eq!(out.status.code(), Some(0), "p50<60s replaces p50<2us; rps>0 holds: {}", text(&out));
     assert!(text(&out).contains("threshold rps>0: pass"), "{}", text(&out));
-    let out = merge(&[&json], &["-o", merged.to_str().unwrap(), "--threshold", "rps>1000000000"]);
+    let out = merge(&[&json], &["--partial", "-o", merged.to_str().unwrap(), "--threshold", "rps>1000000000"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let mut value = read(&json);
     value["stopped_by"] = "interrupted".into();
     std::fs::write(&json, value.to_string()).unwrap();
-    let out = merge(&[&json], &["-o", merged.to_str().unwrap()]);
+    let out = merge(&[&json], &["--partial", "-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(5), "an interrupted part wins over a failed threshold: {}", text(&out));
     assert!(text(&out).contains("a part was interrupted"), "{}", text(&out));
 }
@@ -424,7 +429,7 @@ fn a_line_that_is_not_utf8_in_a_log_is_skipped() {
     let latin = dir.join("latin.log");
     std::fs::write(&latin, bytes).unwrap();
     let merged = dir.join("merged.json");
-    let out = merge(&[&latin], &["-o", merged.to_str().unwrap(), "--threshold", "count<=1000000"]);
+    let out = merge(&[&latin], &["--partial", "-o", merged.to_str().unwrap(), "--threshold", "count<=1000000"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(read(&merged)["totals"]["requests"].as_u64(), Some(target.hits()));
 
