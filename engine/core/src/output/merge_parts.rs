@@ -177,7 +177,9 @@ fn merged_scenario(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) {
         merged.scenario_file = file;
         return;
     }
-    let names: BTreeSet<&str> = seen.iter().map(|(_, name, _)| *name).filter(|n| !n.is_empty()).collect();
+    // A merged input of mixed scenarios is named `a + b`: its names count one by one.
+    let names: BTreeSet<&str> =
+        seen.iter().flat_map(|(_, name, _)| name.split(" + ")).filter(|n| !n.is_empty()).collect();
     merged.scenario = names.into_iter().collect::<Vec<_>>().join(" + ");
     merged.scenario_digest = None;
     merged.scenario_file = None;
@@ -389,6 +391,20 @@ mod tests {
         assert_eq!((coverage.present, coverage.missing), (1, vec!["1/2".to_string()]));
         let (coverage, warnings) = segments(&[merged_of(vec![id("a", "0/2")]), part("1/2", "duration", 1)]);
         assert_eq!((coverage.present, coverage.missing.len(), coverage.repeated.len()), (2, 0, 0), "{warnings:?}");
+    }
+
+    /// Outside try: a merge of mixed scenarios merged again with one of them was named
+    /// `er + er + s`.
+    #[test]
+    fn a_mixed_merges_name_counts_each_scenario_once() {
+        let named = |scenario: &str, source: &str| {
+            let mut result = file("duration");
+            result.scenario = scenario.into();
+            (source.to_string(), result)
+        };
+        let mut merged = file("duration");
+        annotate(&mut merged, &[named("er + s", "m.json"), named("er", "c.json")]);
+        assert_eq!(merged.scenario, "er + s");
     }
 
     #[test]
