@@ -586,7 +586,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("login.toml");
         std::fs::write(&path, &converted.toml).unwrap();
-        crate::scenario::file::load(&path, &crate::Registry::default(), &[]).unwrap();
+        let loaded = crate::scenario::file::load(&path, &crate::Registry::default(), &[]);
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded.unwrap();
     }
 
     #[test]

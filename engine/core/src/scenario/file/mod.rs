@@ -206,7 +206,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.toml");
         std::fs::write(&path, text).unwrap();
-        load(&path, &Registry::default(), &[])
+        let loaded = load(&path, &Registry::default(), &[]);
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
     }
 
     const GOOD: &str = r#"
