@@ -19,7 +19,7 @@ pub enum CoresError {
     /// A count above the cores this process may use.
     #[error(
         "--cores {count}: only {} {} available to this process ({available:?})",
-        counted(available.len()),
+        super::counts::counted(available.len() as u64, "core"),
         if available.len() == 1 { "is" } else { "are" }
     )]
     TooFewAvailable {
@@ -78,11 +78,6 @@ pub fn available() -> Vec<usize> {
         ids.push(0);
     }
     ids
-}
-
-/// `1 core`, `2 cores`.
-pub fn counted(n: usize) -> String {
-    super::counts::counted(n as u64, "core")
 }
 
 /// Parses `spec` against the `available` core ids.

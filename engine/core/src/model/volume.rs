@@ -340,7 +340,7 @@ pub enum VolumeError {
         "{peak} journeys in flight over {} is {per_part} per core; one core holds at most \
          {JOURNEYS_PER_CORE_MAX} (each journey keeps its task and, between requests, its connection): a run \
          needs at least {} cores (cores x segments); add cores or segments, or lower it",
-        crate::model::cores::counted(*parts),
+        crate::model::counts::counted(*parts as u64, "core"),
         peak.div_ceil(JOURNEYS_PER_CORE_MAX)
     )]
     JourneysPerCore {
@@ -356,7 +356,7 @@ pub enum VolumeError {
         "a peak rate of {peak_per_s} per second over {} is {per_part_per_s:.0} per core; one core \
          cannot start more than {ARRIVALS_PER_S_PER_CORE_MAX} journeys per second: a run needs at least {} cores \
          (cores x segments); add cores or segments, or lower the rate",
-        crate::model::cores::counted(*parts),
+        crate::model::counts::counted(*parts as u64, "core"),
         (peak_per_s / ARRIVALS_PER_S_PER_CORE_MAX).ceil()
     )]
     RatePerCore {
