@@ -357,21 +357,7 @@ fn loose_gate_syntax_is_refused_naming_the_accepted_forms() {
         "{}",
         text(&out)
     );
-    let target = Target::start(TargetOptions::default()).unwrap();
-    let scratch = Scratch::new();
-    let file = scenario_file(scratch.path(), "never", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
-    let written = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, format!("thresholds = [\"get:errors<0\"]\n{written}")).unwrap();
-    for args in [&["scenario", "check", file.as_str()][..], &["--scenario", file.as_str(), "--duration", "1s", "-q"]] {
-        let out = engine(args);
-        assert_eq!(out.status.code(), Some(EXIT_ERROR), "{args:?}: {}", text(&out));
-        assert!(
-            text(&out).contains(":1: thresholds[0]: \"get:errors<0\": \"<0\" could never pass"),
-            "{args:?}: {}",
-            text(&out)
-        );
-    }
-    assert_eq!(target.hits(), 0, "refused before the first request");
+    refused_in_a_file("never", "\"get:errors<0\"", ":1: thresholds[0]: \"get:errors<0\": \"<0\" could never pass");
 }
 
 /// Outside try 5: `errors<=100%` was accepted, a gate no run can fail. Refused as a flag (a
@@ -387,19 +373,25 @@ fn a_gate_that_could_never_fail_is_refused() {
         "{}",
         text(&out)
     );
+    refused_in_a_file(
+        "always",
+        "\"get:p99<1s\", \"get:count>=0\"",
+        ":1: thresholds[1]: \"get:count>=0\": \">=0\" could never fail",
+    );
+}
+
+/// A scenario file whose first line is `thresholds = [THRESHOLDS]` is refused by `scenario
+/// check` and before a run, each saying `expected`, and the target never hit.
+fn refused_in_a_file(name: &str, thresholds: &str, expected: &str) {
     let target = Target::start(TargetOptions::default()).unwrap();
     let scratch = Scratch::new();
-    let file = scenario_file(scratch.path(), "always", &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
+    let file = scenario_file(scratch.path(), name, &target, r#"{ transaction = "get", url = "{base}/" }"#, 1);
     let written = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, format!("thresholds = [\"get:p99<1s\", \"get:count>=0\"]\n{written}")).unwrap();
+    std::fs::write(&file, format!("thresholds = [{thresholds}]\n{written}")).unwrap();
     for args in [&["scenario", "check", file.as_str()][..], &["--scenario", file.as_str(), "--duration", "1s", "-q"]] {
         let out = engine(args);
         assert_eq!(out.status.code(), Some(EXIT_ERROR), "{args:?}: {}", text(&out));
-        assert!(
-            text(&out).contains(":1: thresholds[1]: \"get:count>=0\": \">=0\" could never fail"),
-            "{args:?}: {}",
-            text(&out)
-        );
+        assert!(text(&out).contains(expected), "{args:?}: {}", text(&out));
     }
     assert_eq!(target.hits(), 0, "refused before the first request");
 }
