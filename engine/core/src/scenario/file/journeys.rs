@@ -73,7 +73,10 @@ pub(super) fn register(
             let message = "this name is already a journey; pick another";
             return Err(src.error(Some(journey.span()), format!("websockets.{name}"), message));
         }
-        let journey = journey.get_ref().build(name).map_err(|e| src.error(Some(journey.span()), e.field, e.message))?;
+        let journey = journey
+            .get_ref()
+            .build(name)
+            .map_err(|e| src.error(e.span.or(Some(journey.span())), e.field, e.message))?;
         let journey = Arc::new(journey);
         registry.journey_impl(name, Arc::new(Declared(journey.clone())));
         built.ws.insert(name.clone(), journey);

@@ -231,6 +231,45 @@ datapool = "users"
 volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { constant = 10, duration = "5s" }] }
 "#;
 
+    /// A `[websockets.NAME]` journey's errors named the journey's first line (or the scenario
+    /// entry's) whatever field was wrong; now the line of the field, as everywhere else.
+    #[test]
+    fn websocket_journey_errors_name_the_line_of_their_field() {
+        let file = |url: &str, contains: &str| {
+            format!(
+                "{}\n[websockets.chat]\nurl = \"{url}\"\nsteps = [\n  {{ send = \"hello {{name}}\" }},\n  {{ receive = 1,\n    contains = \"{contains}\" }},\n]\n[[scenario]]\njourney = \"chat\"\ndatapool = \"users\"\nvolume = {{ constant = 1 }}\n",
+                GOOD.trim_end()
+            )
+        };
+        let line_of = |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+        assert!(load_text(&file("ws://127.0.0.1:9/", "{id}")).is_ok());
+        let text = file("ws://127.0.0.1:9/", "{room}");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line_of(&text, "contains")), "websockets.chat.steps[1].contains")
+        );
+        assert!(
+            err.message.starts_with("{room} is not a datapool column") && err.message.contains("columns: name, id"),
+            "{err}"
+        );
+        let text = file("{base}", "{id}");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line_of(&text, "url = \"{base}\"\nsteps")), "websockets.chat.url"),
+            "{err}"
+        );
+        assert!(err.message.contains("http://127.0.0.1:9/"), "{err}");
+        let text = file("ws://x/", "{id").replace("send = \"hello {name}\" }", "send = \"a\", timeout = \"1s\" }");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line_of(&text, "timeout")), "websockets.chat.steps[0]"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn loads_a_full_file() {
         let loaded = load_text(GOOD).unwrap();
