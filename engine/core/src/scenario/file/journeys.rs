@@ -46,7 +46,9 @@ impl Declarations {
                 (None, None) => rust_journeys = true,
             }
         }
-        ConfigKeys::new(read, config.iter().map(|(key, _)| key), rust_journeys)
+        let http = self.http.iter().map(|(name, journey)| (name.as_str(), journey.variables()));
+        let ws = self.ws.iter().map(|(name, journey)| (name.as_str(), journey.variables()));
+        ConfigKeys::new(read, config.iter().map(|(key, _)| key), rust_journeys).with_journeys(http.chain(ws))
     }
 }
 
