@@ -199,16 +199,11 @@ mod tests {
     use crate::model::volume::VolumeModel;
 
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
-        // One folder per call: tests run in parallel, and texts of one length are not one text.
-        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{call}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.toml");
+        // One folder per call (tests run in parallel), removed when dropped.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
         std::fs::write(&path, text).unwrap();
-        let loaded = load(&path, &Registry::default(), &[]);
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded
+        load(&path, &Registry::default(), &[])
     }
 
     const GOOD: &str = r#"
@@ -551,9 +546,8 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
 
     #[test]
     fn csv_errors_name_the_line() {
-        let dir = std::env::temp_dir().join(format!("mite-csv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("u.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.csv");
         std::fs::write(&path, "id,name\n1,a\n2,b,extra\n").unwrap();
         let err = read_csv(&path).unwrap_err().to_string();
         assert!(err.contains("u.csv:3"), "{err}");
