@@ -237,7 +237,7 @@ impl Resolved {
 /// key nothing reads, else the warnings said.
 fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<()> {
     let mut warnings = keys.check(overrides)?;
-    warnings.extend(keys.check_env(std::env::vars()));
+    warnings.extend(keys.check_env(mite_core::model::config::env_vars()?));
     for warning in warnings {
         tell(format_args!("WARNING: {warning}"));
     }

@@ -910,6 +910,37 @@ fn a_config_variable_no_journey_reads_is_warned_about() {
     }
 }
 
+/// Any environment variable that was not UTF-8 text (`LANG` in an old encoding, ours or not)
+/// made every scenario-file command and every run panic (exit 101): another is not looked at;
+/// a `MITE_CONF_*` one is refused, naming it.
+#[test]
+fn environment_variables_that_are_not_text_are_no_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let get = scenario("get.toml");
+    let not_text = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let with = |name: &std::ffi::OsStr, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).env(name, not_text).output().unwrap()
+    };
+    let check = ["scenario", "check", get.as_str()];
+    let out = with(std::ffi::OsStr::new("MITE_TEST_LEGACY"), &check);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let ours = std::ffi::OsStr::new("MITE_CONF_target_url");
+    let registered = ["--cores", "1", "--no-pin", "-q", "--duration", "100ms", "--scenario", "http_example:scenario"];
+    for args in [&check[..], &registered[..]] {
+        let out = with(ours, args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains(
+                "environment variable MITE_CONF_target_url: its name or value is not UTF-8 text; set it as text, or \
+                 unset it"
+            ),
+            "{args:?}: {said}"
+        );
+        assert!(!said.contains("panicked"), "{said}");
+    }
+}
+
 /// `journey test` and `journey run` with a scenario file took any `--config` key without a
 /// word: they judge it as a run does, by the one journey they run (its templates' keys when
 /// the file declares it; a Rust journey's cannot be known: a warning).

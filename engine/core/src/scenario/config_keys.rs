@@ -100,8 +100,8 @@ impl ConfigKeys {
         Ok(warnings)
     }
 
-    /// The same for the `MITE_CONF_<key>` variables of `vars` (as `std::env::vars()` gives
-    /// them), each named as set: a warning, never an error, for a key nothing reads (the
+    /// The same for the `MITE_CONF_<key>` variables of `vars` (as `model::config::env_vars`
+    /// gives them), each named as set: a warning, never an error, for a key nothing reads (the
     /// environment is shared by every run started from it; a variable is not a typo on this
     /// command line).
     pub fn check_env(&self, vars: impl IntoIterator<Item = (String, String)>) -> Vec<String> {

@@ -187,9 +187,11 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
         config.set(key.clone(), value_text(value));
     }
     let mut layered = config.clone();
-    layered.apply_env(std::env::vars());
-    // The message names `--config` and the value itself: said once, without the field.
-    layered.apply_overrides(overrides).map_err(|e| src.error(None, "", e.to_string()))?;
+    // The message names `--config` and the value itself, or the variable: said once, without
+    // the field.
+    let said = |e: crate::model::config::ConfigError| src.error(None, "", e.to_string());
+    layered.apply_env(crate::model::config::env_vars().map_err(said)?);
+    layered.apply_overrides(overrides).map_err(said)?;
     Ok((config, layered))
 }
 
