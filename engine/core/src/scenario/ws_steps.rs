@@ -28,7 +28,7 @@ use crate::ws::{WebSocket, WsMessage};
 #[serde(deny_unknown_fields)]
 pub struct WsJourneySpec {
     url: Spanned<String>,
-    transaction: Option<String>,
+    transaction: Option<Spanned<String>>,
     #[serde(default)]
     protocols: Vec<String>,
     #[serde(default)]
@@ -169,6 +169,10 @@ impl WsJourneySpec {
                 )));
             }
         }
+        if let Some(transaction) = self.transaction.as_ref().filter(|t| t.get_ref().trim().is_empty()) {
+            let message = "a transaction name cannot be empty; remove `transaction` to name it after the journey";
+            return Err(SpecError::at(transaction.span(), format!("{at}.transaction"), message));
+        }
         let repeat = self.repeat.as_ref().map_or(1, |r| *r.get_ref());
         if !(1..=WS_REPEATS_MAX).contains(&repeat) {
             let span = self.repeat.as_ref().map(Spanned::span).unwrap_or_default();
@@ -197,7 +201,7 @@ impl WsJourneySpec {
         Ok(WsJourney {
             name: name.to_string(),
             url,
-            transaction: self.transaction.clone().unwrap_or_else(|| name.to_string()),
+            transaction: self.transaction.as_ref().map_or_else(|| name.to_string(), |t| t.get_ref().clone()),
             protocols: self.protocols.clone(),
             headers,
             repeat,
@@ -575,6 +579,7 @@ mod tests {
         let cases: &[(&[&str], usize, &str)] = &[
             (&["transaction = \"t\"", "url = \"http://x/\"", "steps = [{ send = \"a\" }]"], 2, "url"),
             (&["url = \"ws://x/{\"", "steps = [{ send = \"a\" }]"], 1, "url"),
+            (&["url = \"ws://x/\"", "transaction = \" \"", "steps = [{ send = \"a\" }]"], 2, "transaction"),
             (&["url = \"ws://x/\"", "", "repeat = 0", "steps = [{ send = \"a\" }]"], 3, "repeat"),
             (&["url = \"ws://x/\"", "headers = { a = \"1\" }", "steps = []"], 3, "steps"),
             (
