@@ -887,7 +887,12 @@ fn a_config_variable_no_journey_reads_is_warned_about() {
         &["journey", "test", "get", "--scenario", &get],
     ];
     for args in runs {
-        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mite-engine"));
+        // Only the variables this test sets.
+        for (name, _) in std::env::vars_os().filter(|(name, _)| name.as_encoded_bytes().starts_with(b"MITE_CONF_")) {
+            command.env_remove(name);
+        }
+        let out = command
             .args(args)
             .env("MITE_CONF_taget_url", "http://127.0.0.1:9/")
             .env("MITE_CONF_target_url", &url)
