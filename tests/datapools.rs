@@ -1,6 +1,8 @@
 //! Datapools end to end, counted by the target: a single-use pool named by several scenario
 //! entries hands each row out once in all (across entries, cores and execution segments),
-//! whether its rows are a range or a CSV file's.
+//! whether its rows are a range or a CSV file's; a core or segment that will never draw its
+//! rows (none there, or no journey of the pool's entries there) ends at once, not at the
+//! duration.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -99,4 +101,78 @@ fn a_single_use_csv_shared_by_two_entries_uses_each_id_once_across_segments() {
     }
     assert_eq!(target.hits(), 301);
     assert_each_id_once(&target, 1..=301);
+}
+
+/// Runs the file as segment `segment` on `cores` cores with a 20 s duration, which it must not
+/// need: returns the result and the requests the target saw.
+fn run_quick(
+    path: &std::path::Path,
+    target: &Target,
+    segment: (usize, usize),
+    cores: usize,
+) -> (mite_core::RunResult, u64) {
+    let mut opts = options(cores, Duration::from_secs(20));
+    opts.segment = segment;
+    let before = target.hits();
+    let result = run_file(path, &[format!("base={}", target.url(""))], opts);
+    let hits = target.hits() - before;
+    assert_target_saw_every_request(&result, hits);
+    assert_eq!(result.stopped_by, StopReason::Completed, "the rows ran out, so the run ended");
+    assert!(
+        result.duration_s < 10.0,
+        "ended when the rows ran out, not at the 20 s duration: {:.1}s",
+        result.duration_s
+    );
+    (result, hits)
+}
+
+/// Entry `k` of a shared single-use pool has no journey on core 1 (`constant = 1` over 2
+/// cores): the pool ran out there (entry `j` drew every row) in well under a second, yet the
+/// core waited for the 20 s duration, since `k` never drew a row and so never saw the pool end.
+#[test]
+fn an_entry_with_no_journey_on_a_core_ends_when_its_shared_pool_runs_out_there() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let path =
+        dir.write("shared.toml", &shared_pool_scenario("range = { from = 1, to = 200 }\ncolumn = \"id\"", (3, 1)));
+    let (_, hits) = run_quick(&path, &target, (0, 1), 2);
+    assert_eq!(hits, 200);
+    let (seen, j, k) = ids_seen(&target);
+    assert_eq!(seen.keys().copied().collect::<Vec<_>>(), (1..=200).collect::<Vec<_>>(), "every id once");
+    assert!(seen.values().all(|&n| n == 1) && j > 0 && k > 0, "j {j}, k {k}");
+}
+
+/// `constant = 1` over 2 segments with 3 single-use rows: segment 1/2 owns row 2 but runs no
+/// journey of the entry, so nothing will ever draw it. It waited for the duration measuring
+/// nothing; it ends at once. Segment 0/2 uses its two rows and ends. A segment given no row
+/// at all (1 row over 2 segments) ends at once too.
+#[test]
+fn a_segment_that_can_never_draw_its_single_use_rows_ends_at_once() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let scenario = |rows: usize| {
+        let csv: String = std::iter::once("id\n".to_string()).chain((1..=rows).map(|i| format!("{i}\n"))).collect();
+        dir.write("ids.csv", &csv);
+        let text = r#"name = "few"
+[datapools.p]
+csv = "ids.csv"
+recyclable = false
+[journeys.j]
+steps = [ { transaction = "a", method = "POST", url = "{base}/echo/j/{id}", body = "{id}" } ]
+[[scenario]]
+journey = "j"
+datapool = "p"
+volume = { constant = 1 }
+"#;
+        dir.write("few.toml", text)
+    };
+    let path = scenario(3);
+    let (result, hits) = run_quick(&path, &target, (1, 2), 1);
+    assert_eq!((hits, result.merged.journeys.started), (0, 0));
+    let (_, hits) = run_quick(&path, &target, (0, 2), 1);
+    assert_eq!(hits, 2);
+    let path = scenario(1);
+    for (segment, cores) in [((1, 2), 1), ((1, 2), 2), ((0, 1), 2)] {
+        run_quick(&path, &target, segment, cores);
+    }
 }

@@ -57,13 +57,17 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             match scenario {
                 Some(file) => {
                     let resolved = resolve(&registry, &file, &common.config)?;
-                    let mut overrides: Vec<String> =
-                        resolved.scenario.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    overrides.extend(common.config.iter().cloned());
-                    let common = CommonArgs { config: overrides, ..common.clone() };
-                    journey_test(&resolved.registry, &journey, datapool.as_deref(), rows, &common)
+                    resolved.registry.find_journey(&journey)?;
+                    resolved.check_journey_config_keys(&journey, &common.config)?;
+                    // The file's [config] under MITE_CONF_* and --config, as in a run (it was
+                    // taken as --config values, above the environment), and its [client].
+                    let file = (&resolved.scenario.config, &resolved.client);
+                    journey_test(&resolved.registry, &journey, datapool.as_deref(), rows, &common, file)
                 }
-                None => journey_test(&registry, &journey, datapool.as_deref(), rows, &common),
+                None => {
+                    let file = (&Config::default(), &ClientOptions::default());
+                    journey_test(&registry, &journey, datapool.as_deref(), rows, &common, file)
+                }
             }
         }
         Some(Command::Journey { action: JourneyAction::Run { journey, datapool, scenario, json, common } }) => {
@@ -211,14 +215,33 @@ impl Resolved {
     /// `--config` keys against the keys a scenario file reads (`ConfigKeys::check`): one its
     /// declarative journeys never read is refused, a likely typo beside Rust journeys warned
     /// about. A registered scenario's keys are its Rust code's: not checked.
+    /// `MITE_CONF_*` variables are judged the same way, each a warning naming the variable.
     fn check_config_keys(&self, overrides: &[String]) -> anyhow::Result<()> {
-        if let Some(keys) = &self.config_keys {
-            for warning in keys.check(overrides)? {
-                tell(format_args!("WARNING: {warning}"));
-            }
+        match &self.config_keys {
+            Some(keys) => said_config_keys(keys, overrides),
+            None => Ok(()),
         }
-        Ok(())
     }
+
+    /// The same for `journey test` and `journey run`, which run journey `journey` alone: the
+    /// keys it reads, when the file declares it.
+    fn check_journey_config_keys(&self, journey: &str, overrides: &[String]) -> anyhow::Result<()> {
+        match &self.config_keys {
+            Some(keys) => said_config_keys(&keys.of_journey(journey), overrides),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `--config` keys and `MITE_CONF_*` variables against `keys`: the error for a `--config`
+/// key nothing reads, else the warnings said.
+fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<()> {
+    let mut warnings = keys.check(overrides)?;
+    warnings.extend(keys.check_env(mite_core::model::config::env_vars()?));
+    for warning in warnings {
+        tell(format_args!("WARNING: {warning}"));
+    }
+    Ok(())
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
@@ -898,16 +921,20 @@ pub(crate) fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Resu
     output::write(sink, text.as_bytes())
 }
 
+/// `journey test`: JOURNEY once per row, traced. `file`: the scenario file's `[config]` (under
+/// `MITE_CONF_*` and `--config`) and `[client]`, or the defaults without one.
 fn journey_test(
     registry: &Registry,
     journey: &str,
     datapool: Option<&str>,
     rows: usize,
     common: &CommonArgs,
+    file: (&Config, &ClientOptions),
 ) -> anyhow::Result<ExitCode> {
-    let options = run_options(common, &ClientOptions::default());
+    let (file_config, client) = file;
+    let options = run_options(common, client);
     let (total, rows) = test_rows(registry, datapool, rows)?;
-    let config = layered_config(&Config::default(), &common.config)?;
+    let config = layered_config(file_config, &common.config)?;
     let signals = Signals::installed();
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
@@ -977,6 +1004,8 @@ fn journey_run(
     let (registry, config, client) = match scenario_file {
         Some(file) => {
             let resolved = resolve(registry, file, &common.config)?;
+            resolved.registry.find_journey(journey)?;
+            resolved.check_journey_config_keys(journey, &common.config)?;
             (resolved.registry, resolved.scenario.config, resolved.client)
         }
         None => (registry.clone(), Config::default(), ClientOptions::default()),

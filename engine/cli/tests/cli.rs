@@ -873,6 +873,112 @@ fn a_config_key_no_journey_reads_is_refused_or_warned_about() {
     assert!(said.contains("WARNING: --config taget_url: no template") && said.contains("did you mean \"target_url\"?"));
 }
 
+/// `MITE_CONF_taget_url` was taken without a word where `--config taget_url` was refused: a
+/// `MITE_CONF_*` variable nothing reads is a warning naming the variable (the environment is
+/// every run's, not this command line's), with the closest key; one that is read says nothing.
+#[test]
+fn a_config_variable_no_journey_reads_is_warned_about() {
+    let get = scenario("get.toml");
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = target.url("/");
+    let runs: [&[&str]; 3] = [
+        &["--cores", "1", "--no-pin", "-q", "--duration", "300ms", "--scenario", &get],
+        &["scenario", "check", &get],
+        &["journey", "test", "get", "--scenario", &get],
+    ];
+    for args in runs {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mite-engine"));
+        // Only the variables this test sets.
+        for (name, _) in std::env::vars_os().filter(|(name, _)| name.as_encoded_bytes().starts_with(b"MITE_CONF_")) {
+            command.env_remove(name);
+        }
+        let out = command
+            .args(args)
+            .env("MITE_CONF_taget_url", "http://127.0.0.1:9/")
+            .env("MITE_CONF_target_url", &url)
+            .output()
+            .unwrap();
+        let said = text(&out);
+        // `journey test` succeeds only if MITE_CONF_target_url won over the file's [config]
+        // (it took the file's value as a --config value, above the environment).
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {said}");
+        assert_eq!(said.matches("WARNING: MITE_CONF_").count(), 1, "{args:?}: {said}");
+        let reader =
+            if args[0] == "journey" { "journey get does not read" } else { "no journey of the scenario file reads" };
+        assert!(
+            said.contains(&format!(
+                "WARNING: MITE_CONF_taget_url: {reader} this key (its templates read {{target_url}}); did you mean \
+                 \"target_url\"?"
+            )),
+            "{args:?}: {said}"
+        );
+    }
+}
+
+/// Any environment variable that was not UTF-8 text (`LANG` in an old encoding, ours or not)
+/// made every scenario-file command and every run panic (exit 101): another is not looked at;
+/// a `MITE_CONF_*` one is refused, naming it.
+#[test]
+fn environment_variables_that_are_not_text_are_no_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let get = scenario("get.toml");
+    let not_text = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let with = |name: &std::ffi::OsStr, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).env(name, not_text).output().unwrap()
+    };
+    let check = ["scenario", "check", get.as_str()];
+    let out = with(std::ffi::OsStr::new("MITE_TEST_LEGACY"), &check);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let ours = std::ffi::OsStr::new("MITE_CONF_target_url");
+    let registered = ["--cores", "1", "--no-pin", "-q", "--duration", "100ms", "--scenario", "http_example:scenario"];
+    for args in [&check[..], &registered[..]] {
+        let out = with(ours, args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains(
+                "environment variable MITE_CONF_target_url: its name or value is not UTF-8 text; set it as text, or \
+                 unset it"
+            ),
+            "{args:?}: {said}"
+        );
+        assert!(!said.contains("panicked"), "{said}");
+    }
+}
+
+/// `journey test` and `journey run` with a scenario file took any `--config` key without a
+/// word: they judge it as a run does, by the one journey they run (its templates' keys when
+/// the file declares it; a Rust journey's cannot be known: a warning).
+#[test]
+fn journey_commands_refuse_a_config_key_their_journey_never_reads() {
+    let get = scenario("get.toml");
+    let typo = "taget_url=http://127.0.0.1:9/";
+    for command in ["test", "run"] {
+        let out = engine(&["journey", command, "get", "--scenario", &get, "--config", typo]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {said}");
+        assert!(
+            said.starts_with(
+                "error: --config taget_url: journey get does not read this key (its templates read {target_url}); \
+                 did you mean \"target_url\"?"
+            ),
+            "{command}: {said}"
+        );
+        assert!(!said.contains("GET "), "refused before the journey ran: {said}");
+        // A Rust journey beside the file: a warning, and the journey runs.
+        let target = Target::start(TargetOptions::default()).unwrap();
+        let good = format!("target_url={}", target.url("/"));
+        let args =
+            ["journey", command, "http_example:journey", "--scenario", &get, "--config", typo, "--config", &good];
+        let out = engine(&args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{command}: {said}");
+        assert_eq!(said.matches("WARNING: --config").count(), 1, "{command}: {said}");
+        assert!(said.contains("WARNING: --config taget_url: no template of the scenario file reads it"), "{said}");
+        assert!(target.hits() >= 1, "{command}: the journey ran: {said}");
+    }
+}
+
 /// Runs the engine as an unprivileged user (uid 65534) in `dir` with `args`.
 fn engine_unprivileged(dir: &std::path::Path, args: &[&str]) -> Output {
     let copy = dir.join("mite-engine");

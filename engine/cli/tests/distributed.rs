@@ -439,3 +439,46 @@ fn a_line_that_is_not_utf8_in_a_log_is_skipped() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("bad.json is not text (UTF-8): a byte that is not UTF-8 at line 2"), "{}", text(&out));
 }
+
+/// A single-use CSV of one row over 2 segments: segment 1/2 gets no row. It says so before
+/// the run, and it and segment 0/2 end at once (the one row used), never at the 20 s duration;
+/// merged, the one request.
+#[test]
+fn a_segment_a_single_use_pool_gives_no_row_says_so_and_ends_at_once() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    std::fs::write(scratch.file("one.csv"), "id\n1\n").unwrap();
+    let file = scratch.file("one.toml");
+    std::fs::write(
+        &file,
+        "[datapools.p]\ncsv = \"one.csv\"\nrecyclable = false\n[journeys.j]\n\
+         steps = [{ transaction = \"a\", url = \"{base}/echo/{id}\" }]\n\
+         [[scenario]]\njourney = \"j\"\ndatapool = \"p\"\nvolume = { constant = 2 }\n",
+    )
+    .unwrap();
+    let base = format!("base={}", target.url(""));
+    let mut results = Vec::new();
+    for segment in ["0/2", "1/2"] {
+        let json = scratch.file(&format!("seg-{}.json", segment.replace('/', "-")));
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(["--cores", "1", "--no-pin", "-q", "--duration", "20s", "--config", &base, "--segment", segment])
+            .arg("--json")
+            .arg(&json)
+            .arg("--scenario")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{segment}: {said}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{segment}: {:?}: {said}", started.elapsed());
+        assert_eq!(read(&json)["stopped_by"], "completed", "{segment}: {said}");
+        let warned = "datapool \"p\" has 1 row, split across 2 segments: segment 1/2 gets none";
+        assert_eq!(said.contains(warned), segment == "1/2", "{segment}: {said}");
+        results.push(json);
+    }
+    assert_eq!(target.hits(), 1);
+    let merged = scratch.file("merged.json");
+    let out = merge(&[&results[0], &results[1]], &["-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

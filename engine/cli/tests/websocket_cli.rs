@@ -81,7 +81,8 @@ fn websocket_url_values_are_percent_encoded_like_http_steps() {
 }
 
 /// Outside try: `scenario check` passed a WebSocket journey whose URL could never be sent (a
-/// space in it, or an `http://` one from the config), and the run failed every journey.
+/// space in it, or an `http://` one from the config), and the run failed every journey. The
+/// error names the `url` line (it named the scenario entry's).
 #[test]
 fn websocket_urls_are_checked_before_the_run() {
     let scratch = Scratch::new();
@@ -94,7 +95,7 @@ fn websocket_urls_are_checked_before_the_run() {
     let out = check("ws=http://127.0.0.1:1");
     let text = support::text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("bad.toml:7: websockets.q.url") && text.contains("only ws:// and wss://"), "{text}");
+    assert!(text.contains("bad.toml:5: websockets.q.url") && text.contains("only ws:// and wss://"), "{text}");
     assert!(text.contains("(from {ws} = \"http://127.0.0.1:1\")"), "{text}");
     let out = check("ws=ws://127.0.0.1:1/a b");
     let text = support::text(&out);

@@ -192,7 +192,7 @@ pub enum RunError {
 /// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
 pub fn layered_config(scenario: &Config, overrides: &[String]) -> Result<Config, RunError> {
     let mut config = scenario.clone();
-    config.apply_env(std::env::vars());
+    config.apply_env(crate::model::config::env_vars()?);
     config.apply_overrides(overrides)?;
     Ok(config)
 }

@@ -97,10 +97,25 @@ pub fn run_core(
     });
 }
 
-/// One scenario entry on this core: the state its slots share, and its arrivals (open model).
+/// One scenario entry on this core: the state its slots share, its arrivals (open model), and
+/// a handle on its datapool shard (shared with the core's other entries naming the same
+/// single-use pool).
 struct CoreEntry {
     state: Rc<EntryState>,
     arrivals: Option<Rc<Arrivals>>,
+    pool: PoolShard,
+}
+
+impl CoreEntry {
+    /// Whether the entry has ended on this core. An entry with no journey running learns
+    /// here that its single-use rows ran out (another entry drew the last one): no slot of
+    /// its own would ever ask for a row and find none.
+    fn finished(&self) -> bool {
+        if self.state.running.get() == 0 && self.pool.is_exhausted() {
+            self.state.exhausted.set(true);
+        }
+        self.state.finished()
+    }
 }
 
 /// One core's run.
@@ -206,7 +221,7 @@ impl Core {
             if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
                 break;
             }
-            if self.entries.iter().all(|e| e.state.finished()) {
+            if self.entries.iter().all(CoreEntry::finished) {
                 self.completed.set(true);
                 break;
             }
@@ -435,8 +450,25 @@ fn core_entry(plan: &CorePlan, entry: &ScenarioEntry, index: usize, pools: &mut 
         _ => None,
     };
     let source = arrivals.clone().map(|a| a as Rc<dyn crate::journey::slot::ArrivalSource>);
+    let watched = pool.handle();
     let state = Rc::new(EntryState::new(&entry.journey, pool, entry.volume.restarts(), source));
-    CoreEntry { state, arrivals }
+    if never_draws_its_rows(plan, entry, index) {
+        // Nothing here will ever draw these rows: waiting for them to run out would hold the
+        // core (and the run) to its duration, measuring nothing.
+        state.stopped.set(true);
+    }
+    CoreEntry { state, arrivals, pool: watched }
+}
+
+/// Whether entry `entry` draws from a single-use datapool but runs no journey on core `index`
+/// at any point of its volume model (its peak's share here is none: `constant = 1` over 2
+/// cores, or over 2 segments). Volumes are split so that a larger total never gives a part
+/// less, so a share of the peak that is none means a share of every target that is none. A
+/// custom model's peak cannot be told, nor an arrival rate's (every core keeps a slot).
+fn never_draws_its_rows(plan: &CorePlan, entry: &ScenarioEntry, index: usize) -> bool {
+    let single_use = entry.datapool.as_ref().is_some_and(|pool| !pool.is_recyclable());
+    let peak = if entry.volume.is_open() { None } else { entry.volume.peak_journeys() };
+    single_use && peak.is_some_and(|peak| segment_share(peak, plan.segment, index, plan.cores) == 0)
 }
 
 /// Samples this core's event-loop lag until the run stops: every `LAG_PROBE_INTERVAL`, how

@@ -25,7 +25,7 @@ pub struct Config {
     values: BTreeMap<String, String>,
 }
 
-/// A `--config` argument that cannot be used.
+/// A `--config` argument or `MITE_CONF_*` variable that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// Not `key=value` (or an empty key).
@@ -34,6 +34,25 @@ pub enum ConfigError {
         /// The argument as given.
         text: String,
     },
+    /// A `MITE_CONF_*` variable whose name or value is not UTF-8 text.
+    #[error("environment variable {name}: its name or value is not UTF-8 text; set it as text, or unset it")]
+    NotText {
+        /// The variable's name, its bytes that are not text shown as \u{fffd}.
+        name: String,
+    },
+}
+
+/// The `MITE_CONF_*` variables of this process's environment, as [`Config::apply_env`] takes
+/// them. Other variables are not looked at, whatever their bytes (`std::env::vars` panicked on
+/// any variable that was not UTF-8 text, ours or not); one of ours that is not text is refused,
+/// naming it.
+pub fn env_vars() -> Result<Vec<(String, String)>, ConfigError> {
+    let ours = std::env::vars_os().filter(|(name, _)| name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()));
+    ours.map(|(name, value)| match (name.to_str(), value.to_str()) {
+        (Some(name), Some(value)) => Ok((name.to_string(), value.to_string())),
+        _ => Err(ConfigError::NotText { name: name.to_string_lossy().into_owned() }),
+    })
+    .collect()
 }
 
 impl Config {

@@ -549,10 +549,10 @@ impl CoreShards {
             return pool.shard_for(segment, core, cores);
         }
         if let Some((_, shard)) = self.single_use.iter().find(|(source, _)| Arc::ptr_eq(source, &pool.source)) {
-            return PoolShard { state: shard.state.clone() };
+            return shard.handle();
         }
         let shard = pool.shard_for(segment, core, cores);
-        self.single_use.push((pool.source.clone(), PoolShard { state: shard.state.clone() }));
+        self.single_use.push((pool.source.clone(), shard.handle()));
         shard
     }
 }
@@ -592,6 +592,13 @@ impl fmt::Debug for PoolShard {
 impl PoolShard {
     fn new(state: ShardState) -> PoolShard {
         PoolShard { state: Rc::new(RefCell::new(state)) }
+    }
+
+    /// Another handle on this shard: the same rows and state, not a copy. The core loop keeps
+    /// one per scenario entry to see the rows run out for an entry that draws none itself (its
+    /// journeys are not running, another entry drew the last row).
+    pub fn handle(&self) -> PoolShard {
+        PoolShard { state: self.state.clone() }
     }
 
     /// A shard that always hands out the empty row (journeys without a datapool).

@@ -73,6 +73,20 @@ mod tests {
             prop_assert_eq!(sum, total);
         }
 
+        /// The core loop relies on it: a part whose share of a volume's peak is none gets
+        /// none of any smaller target either.
+        #[test]
+        fn a_larger_total_never_gives_a_part_less(
+            total in 0u64..100_000, more in 0u64..1_000, segments in 1usize..20, cores in 1usize..64,
+        ) {
+            for k in 0..segments {
+                for c in 0..cores {
+                    let (smaller, larger) = (segment_share(total, (k, segments), c, cores), segment_share(total + more, (k, segments), c, cores));
+                    prop_assert!(smaller <= larger, "part {k}/{c}: {total} gives {smaller}, {} gives {larger}", total + more);
+                }
+            }
+        }
+
         #[test]
         fn shares_differ_by_at_most_one(total in 0u64..10_000_000, parts in 1usize..300) {
             let shares: Vec<u64> = (0..parts).map(|i| share(total, i, parts)).collect();

@@ -5,9 +5,10 @@
 //! does not set it either (what a Rust journey reads cannot be known), both with the closest
 //! key the file knows.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::journey::closest;
+use crate::model::config::ENV_PREFIX;
 
 /// The keys a loaded scenario file reads or sets.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +20,10 @@ pub struct ConfigKeys {
     set: BTreeSet<String>,
     /// Whether an entry runs a Rust journey, whose keys cannot be known.
     rust_journeys: bool,
+    /// The one journey that runs (`journey test`, `journey run`); `None`: the scenario's.
+    journey: Option<String>,
+    /// What each declarative journey of the file reads, for a command that runs one of them.
+    journeys: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// A `--config` key a scenario of declarative journeys never reads.
@@ -29,6 +34,16 @@ pub struct UnknownConfigKey {
     pub key: String,
     /// What the file reads instead, and the closest key.
     why: String,
+}
+
+/// What is said of one key given.
+enum Judged {
+    /// A template reads it, or a Rust journey may (`[config]` sets it).
+    Read,
+    /// No journey that runs reads it: why, and the closest key.
+    Unread(String),
+    /// Only a Rust journey could read it, and nothing in the file names it.
+    Unchecked(String),
 }
 
 impl ConfigKeys {
@@ -43,6 +58,30 @@ impl ConfigKeys {
             read: read.into_iter().map(str::to_string).collect(),
             set: set.into_iter().map(str::to_string).collect(),
             rust_journeys,
+            journey: None,
+            journeys: BTreeMap::new(),
+        }
+    }
+
+    /// The same, knowing what each declarative journey of the file reads (`journeys`: a name
+    /// and its templates' `{names}`), for [`ConfigKeys::of_journey`].
+    pub fn with_journeys<'a>(mut self, journeys: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>) -> ConfigKeys {
+        for (name, read) in journeys {
+            self.journeys.insert(name.to_string(), read.into_iter().map(str::to_string).collect());
+        }
+        self
+    }
+
+    /// The keys journey `name` alone reads (`journey test`, `journey run` run one journey):
+    /// its templates' when the file declares it, else those of a Rust journey (unknowable).
+    pub fn of_journey(&self, name: &str) -> ConfigKeys {
+        let read = self.journeys.get(name);
+        ConfigKeys {
+            read: read.cloned().unwrap_or_default(),
+            set: self.set.clone(),
+            rust_journeys: read.is_none(),
+            journey: Some(name.to_string()),
+            journeys: BTreeMap::new(),
         }
     }
 
@@ -52,22 +91,45 @@ impl ConfigKeys {
     pub fn check(&self, overrides: &[String]) -> Result<Vec<String>, UnknownConfigKey> {
         let mut warnings = Vec::new();
         for key in overrides.iter().filter_map(|o| o.split_once('=')).map(|(key, _)| key.trim()) {
-            if self.read.contains(key) {
-                continue;
+            match self.judge(key) {
+                Judged::Read => {}
+                Judged::Unread(why) => return Err(UnknownConfigKey { key: key.to_string(), why }),
+                Judged::Unchecked(why) => warnings.push(format!("--config {key}: {why}")),
             }
-            if !self.rust_journeys {
-                return Err(UnknownConfigKey { key: key.to_string(), why: self.unread(key) });
-            }
-            if self.set.contains(key) {
-                continue;
-            }
-            let hint = self.nearest(key).map(|near| format!("; did you mean {near:?}?")).unwrap_or_default();
-            warnings.push(format!(
-                "--config {key}: no template of the scenario file reads it and its [config] does not set it; \
-                 only a Rust journey could read it (not checked){hint}"
-            ));
         }
         Ok(warnings)
+    }
+
+    /// The same for the `MITE_CONF_<key>` variables of `vars` (as `model::config::env_vars`
+    /// gives them), each named as set: a warning, never an error, for a key nothing reads (the
+    /// environment is shared by every run started from it; a variable is not a typo on this
+    /// command line).
+    pub fn check_env(&self, vars: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (name, _) in vars {
+            let Some(key) = name.strip_prefix(ENV_PREFIX).filter(|key| !key.is_empty()) else { continue };
+            match self.judge(key) {
+                Judged::Read => {}
+                Judged::Unread(why) | Judged::Unchecked(why) => warnings.push(format!("{name}: {why}")),
+            }
+        }
+        warnings
+    }
+
+    fn judge(&self, key: &str) -> Judged {
+        if self.read.contains(key) {
+            Judged::Read
+        } else if !self.rust_journeys {
+            Judged::Unread(self.unread(key))
+        } else if self.set.contains(key) {
+            Judged::Read
+        } else {
+            let hint = self.nearest(key).map(|near| format!("; did you mean {near:?}?")).unwrap_or_default();
+            Judged::Unchecked(format!(
+                "no template of the scenario file reads it and its [config] does not set it; only a Rust journey \
+                 could read it (not checked){hint}"
+            ))
+        }
     }
 
     /// Why `key` is refused: what the templates read, and the closest of those.
@@ -85,7 +147,11 @@ impl ConfigKeys {
             None => "; remove it, or use it in a template as {".to_string() + key + "}",
         };
         let set = if self.set.contains(key) { "its [config] sets it, but " } else { "" };
-        format!("{set}no journey of the scenario file reads this key ({listed}){hint}")
+        let reader = match &self.journey {
+            Some(journey) => format!("journey {journey} does not read this key"),
+            None => "no journey of the scenario file reads this key".to_string(),
+        };
+        format!("{set}{reader} ({listed}){hint}")
     }
 
     /// The known key closest to `key`, when one is close (never `key` itself).
@@ -143,6 +209,46 @@ mod tests {
                  only a Rust journey could read it (not checked)",
             ]
         );
+    }
+
+    /// `MITE_CONF_taget_url` was taken without a word, as `--config` keys were: each
+    /// variable that nothing reads is a warning naming the variable, with the closest key.
+    #[test]
+    fn environment_keys_nothing_reads_are_warnings_naming_the_variable() {
+        let vars = |names: &[&str]| names.iter().map(|n| (n.to_string(), "v".to_string())).collect::<Vec<_>>();
+        let declarative = ConfigKeys::new(["target_url"], ["target_url"], false);
+        let said = declarative.check_env(vars(&["MITE_CONF_target_url", "MITE_CONF_taget_url", "HOME", "MITE_CONF_"]));
+        assert_eq!(
+            said,
+            ["MITE_CONF_taget_url: no journey of the scenario file reads this key (its templates read \
+              {target_url}); did you mean \"target_url\"?"]
+        );
+        let rust = ConfigKeys::new([], ["users"], true);
+        assert_eq!(
+            rust.check_env(vars(&["MITE_CONF_users", "MITE_CONF_user"])),
+            ["MITE_CONF_user: no template of the scenario file reads it and its [config] does not set it; only a \
+              Rust journey could read it (not checked); did you mean \"users\"?"]
+        );
+    }
+
+    /// `journey test` and `journey run` took any `--config` key: now they judge it by the one
+    /// journey they run, its templates' keys when the file declares it.
+    #[test]
+    fn one_journey_is_judged_by_its_own_keys() {
+        let keys = ConfigKeys::new(["base", "token"], ["base"], false)
+            .with_journeys([("browse", vec!["base"]), ("login", vec!["base", "token"])]);
+        assert_eq!(keys.of_journey("login").check(&overrides(&["token"])), Ok(vec![]));
+        let err = keys.of_journey("browse").check(&overrides(&["tokn"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--config tokn: journey browse does not read this key (its templates read {base}); remove it, or use \
+             it in a template as {tokn}"
+        );
+        let err = keys.of_journey("browse").check(&overrides(&["bse"])).unwrap_err();
+        assert!(err.to_string().ends_with("did you mean \"base\"?"), "{err}");
+        let warned = keys.of_journey("shop:checkout").check(&overrides(&["base", "bsae"])).unwrap();
+        assert_eq!(warned.len(), 1, "a Rust journey's keys cannot be known: {warned:?}");
+        assert!(warned[0].starts_with("--config bsae: ") && warned[0].ends_with("did you mean \"base\"?"));
     }
 
     #[test]

@@ -582,13 +582,10 @@ mod tests {
         assert!(steps[4].get("follow_redirects").is_none());
         assert_eq!(steps[5]["follow_redirects"].as_bool(), Some(false), "the browser did not follow it");
         // The file loads as a scenario.
-        let dir = std::env::temp_dir().join(format!("mite-har-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("login.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("login.toml");
         std::fs::write(&path, &converted.toml).unwrap();
-        let loaded = crate::scenario::file::load(&path, &crate::Registry::default(), &[]);
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded.unwrap();
+        crate::scenario::file::load(&path, &crate::Registry::default(), &[]).unwrap();
     }
 
     #[test]

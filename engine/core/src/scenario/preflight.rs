@@ -58,24 +58,35 @@ pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
 
 /// Warnings for this injector's segment `(k, n)` of a distributed run: an entry whose peak of
 /// journeys in flight, split across the `n` segments, leaves this one none (`constant = 2` on
-/// 4 segments: segments 2/4 and 3/4 run nothing of it). Arrival rates are not split so (each
-/// segment keeps a journey slot and its share of the arrivals).
+/// 4 segments: segments 2/4 and 3/4 run nothing of it), or whose datapool has fewer rows than
+/// segments and none for this one (its journeys here end at once). Arrival rates are not split
+/// so (each segment keeps a journey slot and its share of the arrivals).
 pub fn segment_warnings(scenario: &Scenario, segment: (usize, usize)) -> Vec<String> {
     let (k, n) = segment;
     let mut out = Vec::new();
     for (i, entry) in scenario.entries.iter().enumerate() {
-        if matches!(entry.volume, VolumeModel::Arrivals { .. }) {
+        let entry_name = format!("scenario entry {} ({})", i + 1, entry.journey);
+        let peak = peak_journeys(&entry.volume);
+        if peak == Some(0) {
+            // It runs nothing anywhere: said by `warnings`.
             continue;
         }
-        let Some(peak) = peak_journeys(&entry.volume).filter(|peak| *peak > 0) else { continue };
-        if crate::model::split::share(peak, k, n) == 0 {
+        let open = matches!(entry.volume, VolumeModel::Arrivals { .. });
+        let share = peak.filter(|_| !open).map(|peak| crate::model::split::share(peak, k, n));
+        if share == Some(0) {
             out.push(format!(
-                "scenario entry {} ({}): its volume peaks at {} in flight, split across {n} segments: segment \
+                "{entry_name}: its volume peaks at {} in flight, split across {n} segments: segment \
                  {k}/{n}'s share is none, so this injector runs none of it (use fewer segments, or raise the volume \
                  to at least {n})",
-                i + 1,
-                entry.journey,
-                crate::model::counts::counted(peak, "journey"),
+                crate::model::counts::counted(peak.unwrap_or_default(), "journey"),
+            ));
+        } else if let Some(pool) = entry.datapool.as_ref().filter(|p| p.len() <= k) {
+            // Row i goes to segment i mod n: segments from the pool's length on get none.
+            out.push(format!(
+                "{entry_name}: datapool {:?} has {}, split across {n} segments: segment {k}/{n} gets none, so \
+                 this injector runs none of its journeys (they end at once; use fewer segments, or add rows)",
+                pool.name,
+                crate::model::counts::counted(pool.len() as u64, "row"),
             ));
         }
     }
@@ -135,8 +146,9 @@ pub fn sharing_single_use_pool(scenario: &Scenario, index: usize) -> Vec<usize> 
 }
 
 /// A single-use pool whose entries (all those naming it) run journeys on fewer than `parts`
-/// cores: the rows owned by the others are never used, and the pool never runs out, so the
-/// run goes on to its duration. Said once, on the first entry naming the pool.
+/// cores: the rows owned by the others are never used (those cores end its journeys at once,
+/// `exec::core_loop`); or fewer rows than the cores that run them: the journeys on the cores
+/// without a row end at once. Said once, on the first entry naming the pool.
 fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option<String> {
     let pool = scenario.entries[index].datapool.as_ref().filter(|p| !p.is_recyclable())?;
     let sharing = || scenario.entries.iter().filter(|e| e.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool)));
@@ -153,13 +165,25 @@ fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option
         };
         busy = busy.max(peak.min(parts));
     }
-    (busy > 0 && busy < parts && (pool.len() as u64) > busy).then(|| {
-        format!(
+    let rows = pool.len() as u64;
+    if busy > 0 && busy < parts && rows > busy {
+        return Some(format!(
             "single-use datapool {:?}: its journeys run on {busy} of the {parts} cores (cores x segments) at \
-             most, so the rows the other {} own are never used and the pool never runs out (the run goes on \
-             to its duration); run at least {parts} journeys, or on fewer cores",
+             most, so the rows the other {} own are never used (those cores end its journeys at once); run at \
+             least {parts} journeys, or on fewer cores",
             pool.name,
             parts - busy
+        ));
+    }
+    // Rows go to the cores in the order journeys do (core c of segment k is the (k + c × n)-th
+    // of both): with fewer rows than cores running journeys, the last of those get none.
+    (rows < busy).then(|| {
+        format!(
+            "single-use datapool {:?} has {} for the {busy} cores (cores x segments) that run its journeys: \
+             the journeys on the {} without a row end at once",
+            pool.name,
+            crate::model::counts::counted(rows, "row"),
+            crate::model::counts::counted(busy - rows, "core"),
         )
     })
 }
@@ -205,8 +229,51 @@ mod tests {
         assert!(said[0].contains("peaks at 1 journey in flight"), "{said:?}");
     }
 
+    /// A datapool with fewer rows than segments gives the last segments none: their journeys
+    /// end at once, and the run said nothing (`requests 0`, stopped by completed). An entry
+    /// whose volume already leaves the segment nothing is said once, for its volume.
+    #[test]
+    fn a_segment_the_datapool_gives_no_row_is_named() {
+        let rows = |n: usize| (0..n).map(|i| Row::new([i.to_string()])).collect::<Vec<_>>();
+        for pool in [DataPool::single_use("ids", rows(1)), DataPool::recyclable("ids", rows(1))] {
+            let mut scenario = one(VolumeModel::constant(2), None);
+            scenario.entries[0].datapool = Some(pool);
+            assert!(segment_warnings(&scenario, (0, 2)).is_empty());
+            let said = segment_warnings(&scenario, (1, 2));
+            assert_eq!(
+                said,
+                ["scenario entry 1 (j): datapool \"ids\" has 1 row, split across 2 segments: segment 1/2 gets none, \
+                  so this injector runs none of its journeys (they end at once; use fewer segments, or add rows)"]
+            );
+            let rate = RateModel::Constant { per_s: 5.0, duration_s: None };
+            scenario.entries[0].volume = VolumeModel::Arrivals { rate, max_in_flight: 4 };
+            assert!(segment_warnings(&scenario, (1, 2))[0].contains("segment 1/2 gets none"));
+            scenario.entries[0].volume = VolumeModel::constant(1);
+            let said = segment_warnings(&scenario, (1, 2));
+            assert!(said.len() == 1 && said[0].contains("share is none"), "{said:?}");
+            scenario.entries[0].volume = VolumeModel::constant(0);
+            assert!(segment_warnings(&scenario, (1, 2)).is_empty(), "said by `warnings`");
+        }
+    }
+
+    /// A single-use pool with fewer rows than the cores running its journeys: the journeys on
+    /// the cores without a row end at once.
+    #[test]
+    fn single_use_rows_fewer_than_the_cores_running_them_are_named() {
+        let pool = DataPool::single_use("ids", vec![Row::new(["1"])]);
+        let mut scenario = one(VolumeModel::constant(3), None);
+        scenario.entries[0].datapool = Some(pool);
+        let said = super::warnings(&scenario, 2);
+        assert_eq!(
+            said,
+            ["scenario entry 1 (j): single-use datapool \"ids\" has 1 row for the 2 cores (cores x segments) that \
+              run its journeys: the journeys on the 1 core without a row end at once"]
+        );
+        assert!(super::warnings(&scenario, 1).is_empty());
+    }
+
     /// A single-use pool whose journeys leave some cores idle: those cores' rows were never
-    /// used, and the run went on to its duration without a word. Entries sharing the pool
+    /// used, and the run went on to its duration without a word (those cores now end at once). Entries sharing the pool
     /// count together.
     #[test]
     fn single_use_rows_on_cores_without_journeys_are_named() {
@@ -220,7 +287,7 @@ mod tests {
         let warned = super::warnings(&scenario(vec![entry(3), entry(2)]), 4);
         assert_eq!(warned.len(), 1, "{warned:?}");
         assert!(warned[0].contains("single-use datapool \"ids\": its journeys run on 3 of the 4 cores"), "{warned:?}");
-        assert!(warned[0].contains("the rows the other 1 own are never used"), "{warned:?}");
+        assert!(warned[0].contains("the rows the other 1 own are never used (those cores end its"), "{warned:?}");
         assert!(super::warnings(&scenario(vec![entry(3), entry(4)]), 4).is_empty());
         assert!(super::warnings(&scenario(vec![entry(3)]), 3).is_empty());
         let recyclable = DataPool::recyclable("ids", (0..100).map(|i| Row::new([i.to_string()])).collect());

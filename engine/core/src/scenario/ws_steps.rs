@@ -5,9 +5,11 @@
 
 use indexmap::IndexMap;
 use std::future::Future;
+use std::ops::Range;
 use std::time::Duration;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::driver::sleep;
 use crate::journey::{Ctx, JourneyError, JourneyResult};
@@ -20,30 +22,31 @@ use crate::scenario::duration::parse_duration;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
 
-/// A `[websockets.NAME]` table as written.
+/// A `[websockets.NAME]` table as written, each field with its place in the file (an error
+/// names the line of the field that is wrong).
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct WsJourneySpec {
-    url: String,
-    transaction: Option<String>,
+    url: Spanned<String>,
+    transaction: Option<Spanned<String>>,
     #[serde(default)]
     protocols: Vec<String>,
     #[serde(default)]
-    headers: IndexMap<String, String>,
-    repeat: Option<u32>,
-    steps: Vec<WsStepSpec>,
+    headers: IndexMap<String, Spanned<String>>,
+    repeat: Option<Spanned<u32>>,
+    steps: Spanned<Vec<Spanned<WsStepSpec>>>,
 }
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct WsStepSpec {
-    send: Option<String>,
-    request: Option<String>,
-    receive: Option<ReceiveSpec>,
-    think: Option<String>,
-    expect: Option<String>,
-    contains: Option<String>,
-    timeout: Option<String>,
+    send: Option<Spanned<String>>,
+    request: Option<Spanned<String>>,
+    receive: Option<Spanned<ReceiveSpec>>,
+    think: Option<Spanned<String>>,
+    expect: Option<Spanned<String>>,
+    contains: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
     #[serde(default)]
     capture: IndexMap<String, CaptureSpec>,
 }
@@ -96,10 +99,36 @@ pub struct WsJourney {
     headers: Vec<(String, Template)>,
     repeat: u32,
     steps: Vec<WsStep>,
+    places: Places,
 }
 
-/// A `[websockets.NAME]` table that cannot be used: the field (under `websockets.NAME`) and
-/// what is wrong with it.
+/// Where a journey's templates are written in the file (byte ranges of its text), for the
+/// checks made once its scenario entry is known (variables, the URL rendered).
+#[derive(Clone, Debug, Default)]
+struct Places {
+    url: Range<usize>,
+    /// One per header, in order.
+    headers: Vec<Range<usize>>,
+    /// Per step, its templates' fields (`send`, `request`, `expect`, `contains`).
+    steps: Vec<StepPlaces>,
+}
+
+/// A step's templates' fields and where each is written, in the order they are parsed.
+type StepPlaces = Vec<(&'static str, Range<usize>)>;
+
+/// A template of a journey, where it is read.
+struct Read<'a> {
+    /// Its field under `websockets.NAME` (`url`, `headers.NAME`, `steps[1].expect`).
+    field: String,
+    /// Where it is written in the file.
+    span: Range<usize>,
+    /// The step it belongs to; `None`: the connection's URL or a header.
+    step: Option<usize>,
+    template: &'a Template,
+}
+
+/// A `[websockets.NAME]` table that cannot be used: the field (under `websockets.NAME`), where
+/// it is written, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct SpecError {
@@ -107,11 +136,13 @@ pub struct SpecError {
     pub field: String,
     /// What is wrong, and how to fix it.
     pub message: String,
+    /// The field's place in the file's text (a byte range), when known.
+    pub span: Option<Range<usize>>,
 }
 
-impl From<(String, String)> for SpecError {
-    fn from((field, message): (String, String)) -> SpecError {
-        SpecError { field, message }
+impl SpecError {
+    fn at(span: Range<usize>, field: String, message: impl Into<String>) -> SpecError {
+        SpecError { field, message: message.into(), span: Some(span) }
     }
 }
 
@@ -119,103 +150,129 @@ impl WsJourneySpec {
     /// Checks the spec and builds the journey `name`.
     pub fn build(&self, name: &str) -> Result<WsJourney, SpecError> {
         let at = format!("websockets.{name}");
-        let template = |text: &str, field: String| Template::parse(text).map_err(|e| (field, e.to_string()));
+        let template = |text: &Spanned<String>, field: String| {
+            Template::parse(text.get_ref()).map_err(|e| SpecError::at(text.span(), field, e.to_string()))
+        };
         // Values that land in the URL's path or query are percent-encoded, as in HTTP steps.
-        let url = Template::parse_url(&self.url).map_err(|e| (format!("{at}.url"), e.to_string()))?;
+        let url_at = |message: String| SpecError::at(self.url.span(), format!("{at}.url"), message);
+        let url = Template::parse_url(self.url.get_ref()).map_err(|e| url_at(e.to_string()))?;
         if let Some(literal) = url.as_literal() {
             let lower = literal.to_ascii_lowercase();
             if !lower.starts_with("ws://") && !lower.starts_with("wss://") {
-                return Err(SpecError::from((format!("{at}.url"), "WebSocket URLs start with ws:// or wss://".into())));
+                let (scheme, rest) = match literal.split_once("://") {
+                    Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => ("wss", rest),
+                    Some((_, rest)) => ("ws", rest),
+                    None => ("ws", literal),
+                };
+                return Err(url_at(format!(
+                    "WebSocket URLs start with ws:// or wss://, got {literal:?}; write \"{scheme}://{rest}\""
+                )));
             }
         }
-        let repeat = self.repeat.unwrap_or(1);
-        if !(1..=WS_REPEATS_MAX).contains(&repeat) {
-            return Err(SpecError::from((format!("{at}.repeat"), format!("repeat must be 1..={WS_REPEATS_MAX}"))));
+        if let Some(transaction) = self.transaction.as_ref().filter(|t| t.get_ref().trim().is_empty()) {
+            let message = "a transaction name cannot be empty; remove `transaction` to name it after the journey";
+            return Err(SpecError::at(transaction.span(), format!("{at}.transaction"), message));
         }
-        if self.steps.is_empty() {
-            return Err(SpecError::from((format!("{at}.steps"), "a WebSocket journey needs at least one step".into())));
+        let repeat = self.repeat.as_ref().map_or(1, |r| *r.get_ref());
+        if !(1..=WS_REPEATS_MAX).contains(&repeat) {
+            let span = self.repeat.as_ref().map(Spanned::span).unwrap_or_default();
+            return Err(SpecError::at(span, format!("{at}.repeat"), format!("repeat must be 1..={WS_REPEATS_MAX}")));
+        }
+        if self.steps.get_ref().is_empty() {
+            let message = "a WebSocket journey needs at least one step, e.g. steps = [ { send = \"hello\" } ]";
+            return Err(SpecError::at(self.steps.span(), format!("{at}.steps"), message));
         }
         let mut headers = Vec::new();
+        let mut places = Places { url: self.url.span(), ..Places::default() };
         for (header, value) in &self.headers {
-            if let Some(problem) = header_problem(header, value) {
-                return Err(SpecError::from((format!("{at}.headers.{header}"), problem)));
+            let field = format!("{at}.headers.{header}");
+            if let Some(problem) = header_problem(header, value.get_ref()) {
+                return Err(SpecError::at(value.span(), field, problem));
             }
-            headers.push((header.clone(), template(value, format!("{at}.headers.{header}"))?));
+            headers.push((header.clone(), template(value, field)?));
+            places.headers.push(value.span());
         }
         let mut steps = Vec::new();
-        for (i, step) in self.steps.iter().enumerate() {
-            steps.push(step.build(&format!("{at}.steps[{i}]"))?);
+        for (i, step) in self.steps.get_ref().iter().enumerate() {
+            let (built, parts) = build_step(step, &format!("{at}.steps[{i}]"))?;
+            steps.push(built);
+            places.steps.push(parts);
         }
         Ok(WsJourney {
             name: name.to_string(),
             url,
-            transaction: self.transaction.clone().unwrap_or_else(|| name.to_string()),
+            transaction: self.transaction.as_ref().map_or_else(|| name.to_string(), |t| t.get_ref().clone()),
             protocols: self.protocols.clone(),
             headers,
             repeat,
             steps,
+            places,
         })
     }
 }
 
-impl WsStepSpec {
-    fn build(&self, at: &str) -> Result<WsStep, SpecError> {
-        let template =
-            |text: &str, part: &str| Template::parse(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
-        let duration =
-            |text: &str, part: &str| parse_duration(text).map_err(|e| (format!("{at}.{part}"), e.to_string()));
-        let kinds = [self.send.is_some(), self.request.is_some(), self.receive.is_some(), self.think.is_some()];
-        if kinds.iter().filter(|k| **k).count() != 1 {
-            return Err(SpecError::from((
-                at.to_string(),
-                "a step is exactly one of send = \"text\", request = \"text\", receive = N (or \"until-close\"), think = \"1s\""
-                    .into(),
-            )));
-        }
-        let action = if let Some(text) = &self.send {
-            Action::Send(template(text, "send")?)
-        } else if let Some(text) = &self.request {
-            Action::Request(template(text, "request")?)
-        } else if let Some(receive) = &self.receive {
-            match receive {
-                ReceiveSpec::Count(n) if (1..=WS_RECEIVE_MESSAGES_MAX).contains(n) => Action::Receive(Some(*n)),
-                ReceiveSpec::Until(text) if text == "until-close" => Action::Receive(None),
-                _ => {
-                    return Err(SpecError::from((
-                        format!("{at}.receive"),
-                        format!("receive is a count of messages (1..={WS_RECEIVE_MESSAGES_MAX}) or \"until-close\""),
-                    )));
-                }
+/// Step `at` built, with the places of its templates.
+fn build_step(spec: &Spanned<WsStepSpec>, at: &str) -> Result<(WsStep, StepPlaces), SpecError> {
+    let step = spec.get_ref();
+    let field = |part: &str| format!("{at}.{part}");
+    let mut parts = Vec::new();
+    let mut template = |text: &Spanned<String>, part: &'static str| {
+        parts.push((part, text.span()));
+        Template::parse(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
+    };
+    let duration = |text: &Spanned<String>, part: &str| {
+        parse_duration(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
+    };
+    let action = match (&step.send, &step.request, &step.receive, &step.think) {
+        (Some(text), None, None, None) => Action::Send(template(text, "send")?),
+        (None, Some(text), None, None) => Action::Request(template(text, "request")?),
+        (None, None, Some(receive), None) => match receive.get_ref() {
+            ReceiveSpec::Count(n) if (1..=WS_RECEIVE_MESSAGES_MAX).contains(n) => Action::Receive(Some(*n)),
+            ReceiveSpec::Until(text) if text == "until-close" => Action::Receive(None),
+            _ => {
+                return Err(SpecError::at(
+                    receive.span(),
+                    field("receive"),
+                    format!("receive is a count of messages (1..={WS_RECEIVE_MESSAGES_MAX}) or \"until-close\""),
+                ));
             }
-        } else {
-            Action::Think(duration(self.think.as_deref().unwrap_or(""), "think")?)
-        };
-        let checks =
-            self.expect.is_some() || self.contains.is_some() || !self.capture.is_empty() || self.timeout.is_some();
-        if checks && matches!(action, Action::Send(_) | Action::Think(_)) {
-            return Err(SpecError::from((
+        },
+        (None, None, None, Some(think)) => Action::Think(duration(think, "think")?),
+        _ => {
+            return Err(SpecError::at(
+                spec.span(),
                 at.to_string(),
-                "expect, contains, capture and timeout apply to request and receive steps".into(),
-            )));
+                "a step is exactly one of send = \"text\", request = \"text\", receive = N (or \"until-close\"), think = \"1s\"",
+            ));
         }
-        let matcher = Matcher {
-            expect: self.expect.as_deref().map(|t| template(t, "expect")).transpose()?,
-            contains: self.contains.as_deref().map(|t| template(t, "contains")).transpose()?,
-        };
-        let timeout = self.timeout.as_deref().map(|t| duration(t, "timeout")).transpose()?;
-        let captures = self
-            .capture
-            .iter()
-            .map(|(var, c)| (var.clone(), c.json.split('.').map(str::to_string).collect()))
-            .collect();
-        Ok(WsStep { action, matcher, timeout, captures })
+    };
+    let checks = [&step.expect, &step.contains, &step.timeout].into_iter().flatten().next();
+    let check = checks.map(Spanned::span).or_else(|| (!step.capture.is_empty()).then(|| spec.span()));
+    if let Some(span) = check
+        && matches!(action, Action::Send(_) | Action::Think(_))
+    {
+        let message = "expect, contains, capture and timeout apply to request and receive steps";
+        return Err(SpecError::at(span, at.to_string(), message));
     }
+    let matcher = Matcher {
+        expect: step.expect.as_ref().map(|t| template(t, "expect")).transpose()?,
+        contains: step.contains.as_ref().map(|t| template(t, "contains")).transpose()?,
+    };
+    let timeout = step.timeout.as_ref().map(|t| duration(t, "timeout")).transpose()?;
+    let captures =
+        step.capture.iter().map(|(var, c)| (var.clone(), c.json.split('.').map(str::to_string).collect())).collect();
+    Ok((WsStep { action, matcher, timeout, captures }, parts))
 }
 
 impl WsJourney {
     /// The journey's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Where the URL is written in the file (a byte range of its text).
+    pub fn url_span(&self) -> Range<usize> {
+        self.places.url.clone()
     }
 
     /// Renders the URL as the first journey would (a datapool row, the final configuration)
@@ -232,47 +289,48 @@ impl WsJourney {
 
     /// Every `{name}` its templates read (URL, headers, what it sends, what it expects).
     pub fn variables(&self) -> Vec<&str> {
-        let mut templates: Vec<&Template> = vec![&self.url];
-        templates.extend(self.headers.iter().map(|(_, t)| t));
-        for step in &self.steps {
-            if let Action::Send(t) | Action::Request(t) = &step.action {
-                templates.push(t);
-            }
-            templates.extend(step.matcher.expect.iter().chain(step.matcher.contains.iter()));
+        self.templates().into_iter().flat_map(|read| read.template.variables()).collect()
+    }
+
+    /// Every template, in the order they are rendered: the connection's URL and headers, then
+    /// each step's.
+    fn templates(&self) -> Vec<Read<'_>> {
+        let mut out =
+            vec![Read { field: "url".to_string(), span: self.places.url.clone(), step: None, template: &self.url }];
+        for ((name, template), span) in self.headers.iter().zip(&self.places.headers) {
+            out.push(Read { field: format!("headers.{name}"), span: span.clone(), step: None, template });
         }
-        templates.into_iter().flat_map(Template::variables).collect()
+        for (i, (step, parts)) in self.steps.iter().zip(&self.places.steps).enumerate() {
+            let text = match &step.action {
+                Action::Send(t) | Action::Request(t) => Some(t),
+                Action::Receive(_) | Action::Think(_) => None,
+            };
+            // `parts` lists them in this order, as `build_step` parsed them.
+            let templates = text.into_iter().chain(&step.matcher.expect).chain(&step.matcher.contains);
+            for ((part, span), template) in parts.iter().zip(templates) {
+                out.push(Read { field: format!("steps[{i}].{part}"), span: span.clone(), step: Some(i), template });
+            }
+        }
+        out
     }
 
     /// Every template variable must resolve: an earlier capture, a datapool column, or a
-    /// config key. Returns the step field and the message otherwise.
-    pub fn check_variables(&self, known: impl Fn(&str) -> bool) -> Result<(), SpecError> {
-        let at = format!("websockets.{}", self.name);
-        let mut captured: Vec<&str> = Vec::new();
-        let check = |templates: Vec<&Template>, field: String, captured: &[&str]| {
-            for variable in templates.iter().flat_map(|t| t.variables()) {
-                if !captured.contains(&variable) && !known(variable) {
-                    return Err(SpecError::from((
-                        field.clone(),
-                        format!(
-                            "{{{variable}}} is not a datapool column, an earlier capture or a config key; set it \
-                             with [config] {variable} = \"...\", MITE_CONF_{variable} or --config {variable}=..."
-                        ),
-                    )));
-                }
+    /// config key. Otherwise the field that reads it, where it is written, and what
+    /// `unknown(variable, the captures before it)` says of it.
+    pub fn check_variables(
+        &self,
+        known: impl Fn(&str) -> bool,
+        unknown: impl Fn(&str, &[&str]) -> String,
+    ) -> Result<(), SpecError> {
+        for read in self.templates() {
+            // A step reads what the steps before it captured.
+            let before = read.step.unwrap_or(0);
+            let captured: Vec<&str> =
+                self.steps[..before].iter().flat_map(|s| s.captures.iter().map(|(name, _)| name.as_str())).collect();
+            if let Some(variable) = read.template.variables().find(|v| !captured.contains(v) && !known(v)) {
+                let field = format!("websockets.{}.{}", self.name, read.field);
+                return Err(SpecError::at(read.span, field, unknown(variable, &captured)));
             }
-            Ok(())
-        };
-        let mut head = vec![&self.url];
-        head.extend(self.headers.iter().map(|(_, t)| t));
-        check(head, format!("{at}.url"), &captured)?;
-        for (i, step) in self.steps.iter().enumerate() {
-            let mut templates: Vec<&Template> = Vec::new();
-            if let Action::Send(t) | Action::Request(t) = &step.action {
-                templates.push(t);
-            }
-            templates.extend(step.matcher.expect.iter().chain(step.matcher.contains.iter()));
-            check(templates, format!("{at}.steps[{i}]"), &captured)?;
-            captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
         }
         Ok(())
     }
@@ -415,7 +473,8 @@ mod tests {
     use super::*;
 
     fn spec(text: &str) -> Result<WsJourney, SpecError> {
-        let spec: WsJourneySpec = toml::from_str(text).map_err(|e| (String::new(), e.to_string()))?;
+        let spec: WsJourneySpec =
+            toml::from_str(text).map_err(|e| SpecError { field: String::new(), message: e.to_string(), span: None })?;
         spec.build("chat")
     }
 
@@ -433,9 +492,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!((journey.repeat, journey.steps.len(), journey.transaction.as_str()), (3, 4, "chat"));
-        assert!(journey.check_variables(|v| v == "ws_url" || v == "topic").is_ok());
-        let SpecError { field, message } = journey.check_variables(|v| v == "ws_url").unwrap_err();
-        assert_eq!(field, "websockets.chat.steps[0]");
+        let unknown = |v: &str, captured: &[&str]| format!("{{{v}}} unknown; captured {captured:?}");
+        assert!(journey.check_variables(|v| v == "ws_url" || v == "topic", unknown).is_ok());
+        let SpecError { field, message, .. } = journey.check_variables(|v| v == "ws_url", unknown).unwrap_err();
+        assert_eq!(field, "websockets.chat.steps[0].send");
         assert!(message.contains("{topic}"), "{message}");
     }
 
@@ -486,7 +546,7 @@ mod tests {
                 "at least one",
             ),
         ] {
-            let SpecError { field: got_field, message } = spec(text).unwrap_err();
+            let SpecError { field: got_field, message, .. } = spec(text).unwrap_err();
             assert_eq!(got_field, field, "{message}");
             assert!(message.contains(what), "{message}");
         }
@@ -496,14 +556,129 @@ mod tests {
     fn repeats_and_receive_counts_past_their_bounds_are_refused() {
         let repeat = |n: u64| format!("url = \"ws://x/\"\nrepeat = {n}\nsteps = [{{ send = \"a\" }}]");
         assert!(spec(&repeat(u64::from(WS_REPEATS_MAX))).is_ok());
-        let SpecError { field, message } = spec(&repeat(u64::from(WS_REPEATS_MAX) + 1)).unwrap_err();
+        let SpecError { field, message, .. } = spec(&repeat(u64::from(WS_REPEATS_MAX) + 1)).unwrap_err();
         assert_eq!(field, "websockets.chat.repeat");
         assert!(message.contains(&format!("1..={WS_REPEATS_MAX}")), "{message}");
         let receive = |n: u64| format!("url = \"ws://x/\"\nsteps = [{{ receive = {n} }}]");
         assert!(spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX))).is_ok());
-        let SpecError { field, message } = spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX) + 1)).unwrap_err();
+        let SpecError { field, message, .. } = spec(&receive(u64::from(WS_RECEIVE_MESSAGES_MAX) + 1)).unwrap_err();
         assert_eq!(field, "websockets.chat.steps[0].receive");
         assert!(message.contains(&format!("1..={WS_RECEIVE_MESSAGES_MAX}")), "{message}");
+    }
+
+    /// The line of the text a span starts on (1-based).
+    fn line(text: &str, span: Option<Range<usize>>) -> usize {
+        text[..span.expect("a span").start].matches('\n').count() + 1
+    }
+
+    /// Every error named the journey's first line, however far below it the field was
+    /// written; each now names the line of the field that is wrong.
+    #[test]
+    fn each_error_names_the_line_of_its_field() {
+        let journey = |lines: &[&str]| lines.join("\n");
+        let cases: &[(&[&str], usize, &str)] = &[
+            (&["transaction = \"t\"", "url = \"http://x/\"", "steps = [{ send = \"a\" }]"], 2, "url"),
+            (&["url = \"ws://x/{\"", "steps = [{ send = \"a\" }]"], 1, "url"),
+            (&["url = \"ws://x/\"", "transaction = \" \"", "steps = [{ send = \"a\" }]"], 2, "transaction"),
+            (&["url = \"ws://x/\"", "", "repeat = 0", "steps = [{ send = \"a\" }]"], 3, "repeat"),
+            (&["url = \"ws://x/\"", "headers = { a = \"1\" }", "steps = []"], 3, "steps"),
+            (
+                &["url = \"ws://x/\"", "headers = { \"X Bad\" = \"1\" }", "steps = [{ send = \"a\" }]"],
+                2,
+                "headers.X Bad",
+            ),
+            (
+                &["url = \"ws://x/\"", "steps = [", "  { send = \"a\" },", "  { send = \"b\", think = \"1s\" },", "]"],
+                4,
+                "steps[1]",
+            ),
+            (
+                &["url = \"ws://x/\"", "steps = [", "  { send = \"a\" },", "  { send = \"{b\" },", "]"],
+                4,
+                "steps[1].send",
+            ),
+            (
+                &["url = \"ws://x/\"", "steps = [", "  { send = \"a\" },", "  { receive = \"forever\" },", "]"],
+                4,
+                "steps[1].receive",
+            ),
+            (&["url = \"ws://x/\"", "steps = [", "  { think = \"soon\" },", "]"], 3, "steps[0].think"),
+            (
+                &[
+                    "url = \"ws://x/\"",
+                    "steps = [",
+                    "  { send = \"a\" },",
+                    "  { send = \"b\",",
+                    "    expect = \"c\" },",
+                    "]",
+                ],
+                5,
+                "steps[1]",
+            ),
+            (
+                &["url = \"ws://x/\"", "steps = [", "  { receive = 1,", "    timeout = \"never\" },", "]"],
+                4,
+                "steps[0].timeout",
+            ),
+            (
+                &["url = \"ws://x/\"", "steps = [", "  { receive = 1,", "    expect = \"{x\" },", "]"],
+                4,
+                "steps[0].expect",
+            ),
+        ];
+        for (lines, at, field) in cases {
+            let text = journey(lines);
+            let err = spec(&text).unwrap_err();
+            assert_eq!(
+                (line(&text, err.span.clone()), err.field.as_str()),
+                (*at, &*format!("websockets.chat.{field}")),
+                "{text}\n{err}"
+            );
+        }
+        let err = spec("url = \"http://x/a\"\nsteps = [{ send = \"a\" }]").unwrap_err();
+        assert!(err.message.ends_with("got \"http://x/a\"; write \"ws://x/a\""), "{err}");
+    }
+
+    /// A variable nothing sets names the field that reads it, on its line: the URL, a header,
+    /// or the step's `send`, `request`, `expect` or `contains`; a capture is known to the
+    /// steps after it only.
+    #[test]
+    fn an_unknown_variable_names_the_line_of_the_field_that_reads_it() {
+        let text = [
+            "url = \"ws://x/{room}\"",
+            "headers = { token = \"{token}\" }",
+            "steps = [",
+            "  { request = \"join\", capture = { seq = { json = \"seq\" } } },",
+            "  { receive = 1,",
+            "    contains = \"{seq} {topic}\" },",
+            "  { send = \"{late}\" },",
+            "]",
+        ]
+        .join("\n");
+        let journey = spec(&text).unwrap();
+        let unknown = |v: &str, captured: &[&str]| format!("{{{v}}} unknown; captured {captured:?}");
+        let mut known = vec!["room", "token", "topic", "late"];
+        assert!(journey.check_variables(|v| known.contains(&v), unknown).is_ok());
+        for (missing, at, field, captured) in [
+            ("room", 1, "url", "[]"),
+            ("token", 2, "headers.token", "[]"),
+            ("topic", 6, "steps[1].contains", "[\"seq\"]"),
+            ("late", 7, "steps[2].send", "[\"seq\"]"),
+        ] {
+            known.retain(|v| *v != missing);
+            let err = journey.check_variables(|v| known.contains(&v), unknown).unwrap_err();
+            assert_eq!((line(&text, err.span.clone()), err.field.as_str()), (at, &*format!("websockets.chat.{field}")));
+            assert_eq!(err.message, format!("{{{missing}}} unknown; captured {captured}"));
+            known.push(missing);
+        }
+        let early = text.replace("{seq} {topic}", "{topic}").replace("\"join\"", "\"{seq}\"");
+        let err = spec(&early).unwrap().check_variables(|v| known.contains(&v), unknown).unwrap_err();
+        assert_eq!(
+            (line(&early, err.span), err.field.as_str()),
+            (4, "websockets.chat.steps[0].request"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

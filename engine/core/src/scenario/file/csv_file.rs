@@ -271,26 +271,30 @@ fn open_quote_at(text: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// Writes `bytes` to a file called `name` in a folder of its own (tests run in parallel).
-    fn csv_file(name: &str, bytes: &[u8]) -> PathBuf {
-        static FOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = FOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("mite-csv-file-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+    /// `bytes` written to a file called `name` in a folder of its own (tests run in
+    /// parallel), removed with the folder when dropped.
+    struct CsvFile {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+    }
+
+    fn csv_file(name: &str, bytes: &[u8]) -> CsvFile {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
-        path
+        CsvFile { _dir: dir, path }
     }
 
     fn error(bytes: &[u8]) -> String {
-        read_csv(&csv_file("d.csv", bytes)).unwrap_err().to_string()
+        read_csv(&csv_file("d.csv", bytes).path).unwrap_err().to_string()
     }
 
     #[test]
     fn csv_rows_past_the_bound_are_refused_naming_the_file() {
-        let path = csv_file("rows.csv", b"id\n1\n2\n3\n");
-        assert_eq!(read_csv_bounded(&path, 3).unwrap().rows(), 3);
-        let err = read_csv_bounded(&path, 2).unwrap_err().to_string();
+        let file = csv_file("rows.csv", b"id\n1\n2\n3\n");
+        let path = &file.path;
+        assert_eq!(read_csv_bounded(path, 3).unwrap().rows(), 3);
+        let err = read_csv_bounded(path, 2).unwrap_err().to_string();
         assert!(err.contains("rows.csv") && err.contains("more than 2 rows"), "{err}");
     }
 
@@ -315,7 +319,7 @@ mod tests {
     #[test]
     fn quotes_that_close_are_read() {
         let text = b"id,name\r\n1,\"a, \"\"b\"\"\r\nc\"\r\n2,d\"e\r\n3,\"\"\r\n4,\"x\"y\n";
-        let table = read_csv(&csv_file("q.csv", text)).unwrap();
+        let table = read_csv(&csv_file("q.csv", text).path).unwrap();
         let pool = crate::model::datapool::DataPool::table("q", table, false);
         let mut shard = pool.shard(0, 1);
         let names: Vec<String> =

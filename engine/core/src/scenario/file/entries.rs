@@ -95,10 +95,14 @@ impl Entries<'_> {
         }
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
-            journey.check_variables(known).map_err(|e| self.src.error(Some(entry.span()), e.field, e.message))?;
+            let unknown = |variable: &str, captured: &[&str]| unknown_variable(variable, columns, captured);
             journey
-                .check_url(first_row().as_ref(), self.config)
-                .map_err(|reason| unsendable(format!("websockets.{name}.url"), &reason))?;
+                .check_variables(known, unknown)
+                .map_err(|e| self.src.error(e.span.or(Some(entry.span())), e.field, e.message))?;
+            journey.check_url(first_row().as_ref(), self.config).map_err(|reason| {
+                let message = format!("with the first datapool row and the final config: {reason}");
+                self.src.error(Some(journey.url_span()), format!("websockets.{name}.url"), message)
+            })?;
         }
         Ok(())
     }

@@ -46,7 +46,9 @@ impl Declarations {
                 (None, None) => rust_journeys = true,
             }
         }
-        ConfigKeys::new(read, config.iter().map(|(key, _)| key), rust_journeys)
+        let http = self.http.iter().map(|(name, journey)| (name.as_str(), journey.variables()));
+        let ws = self.ws.iter().map(|(name, journey)| (name.as_str(), journey.variables()));
+        ConfigKeys::new(read, config.iter().map(|(key, _)| key), rust_journeys).with_journeys(http.chain(ws))
     }
 }
 
@@ -73,7 +75,10 @@ pub(super) fn register(
             let message = "this name is already a journey; pick another";
             return Err(src.error(Some(journey.span()), format!("websockets.{name}"), message));
         }
-        let journey = journey.get_ref().build(name).map_err(|e| src.error(Some(journey.span()), e.field, e.message))?;
+        let journey = journey
+            .get_ref()
+            .build(name)
+            .map_err(|e| src.error(e.span.or(Some(journey.span())), e.field, e.message))?;
         let journey = Arc::new(journey);
         registry.journey_impl(name, Arc::new(Declared(journey.clone())));
         built.ws.insert(name.clone(), journey);

@@ -187,9 +187,11 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
         config.set(key.clone(), value_text(value));
     }
     let mut layered = config.clone();
-    layered.apply_env(std::env::vars());
-    // The message names `--config` and the value itself: said once, without the field.
-    layered.apply_overrides(overrides).map_err(|e| src.error(None, "", e.to_string()))?;
+    // The message names `--config` and the value itself, or the variable: said once, without
+    // the field.
+    let said = |e: crate::model::config::ConfigError| src.error(None, "", e.to_string());
+    layered.apply_env(crate::model::config::env_vars().map_err(said)?);
+    layered.apply_overrides(overrides).map_err(said)?;
     Ok((config, layered))
 }
 
@@ -199,16 +201,11 @@ mod tests {
     use crate::model::volume::VolumeModel;
 
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
-        // One folder per call: tests run in parallel, and texts of one length are not one text.
-        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("mite-scenario-{}-{call}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.toml");
+        // One folder per call (tests run in parallel), removed when dropped.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
         std::fs::write(&path, text).unwrap();
-        let loaded = load(&path, &Registry::default(), &[]);
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded
+        load(&path, &Registry::default(), &[])
     }
 
     const GOOD: &str = r#"
@@ -230,6 +227,45 @@ journey = "browse"
 datapool = "users"
 volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { constant = 10, duration = "5s" }] }
 "#;
+
+    /// A `[websockets.NAME]` journey's errors named the journey's first line (or the scenario
+    /// entry's) whatever field was wrong; now the line of the field, as everywhere else.
+    #[test]
+    fn websocket_journey_errors_name_the_line_of_their_field() {
+        let file = |url: &str, contains: &str| {
+            format!(
+                "{}\n[websockets.chat]\nurl = \"{url}\"\nsteps = [\n  {{ send = \"hello {{name}}\" }},\n  {{ receive = 1,\n    contains = \"{contains}\" }},\n]\n[[scenario]]\njourney = \"chat\"\ndatapool = \"users\"\nvolume = {{ constant = 1 }}\n",
+                GOOD.trim_end()
+            )
+        };
+        let line_of = |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+        assert!(load_text(&file("ws://127.0.0.1:9/", "{id}")).is_ok());
+        let text = file("ws://127.0.0.1:9/", "{room}");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line_of(&text, "contains")), "websockets.chat.steps[1].contains")
+        );
+        assert!(
+            err.message.starts_with("{room} is not a datapool column") && err.message.contains("columns: name, id"),
+            "{err}"
+        );
+        let text = file("{base}", "{id}");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line_of(&text, "url = \"{base}\"\nsteps")), "websockets.chat.url"),
+            "{err}"
+        );
+        assert!(err.message.contains("http://127.0.0.1:9/"), "{err}");
+        let text = file("ws://x/", "{id").replace("send = \"hello {name}\" }", "send = \"a\", timeout = \"1s\" }");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line_of(&text, "timeout")), "websockets.chat.steps[0]"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn loads_a_full_file() {
@@ -512,9 +548,8 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
 
     #[test]
     fn csv_errors_name_the_line() {
-        let dir = std::env::temp_dir().join(format!("mite-csv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("u.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.csv");
         std::fs::write(&path, "id,name\n1,a\n2,b,extra\n").unwrap();
         let err = read_csv(&path).unwrap_err().to_string();
         assert!(err.contains("u.csv:3"), "{err}");
