@@ -482,13 +482,12 @@ fn execute(
     let segmented = options.segment.1 > 1;
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
     let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
-    let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     let stored =
         Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
-    let write_failed = write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), &outcomes, outputs.phases);
+    let write_failed = write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), &checked, outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        dashboard.publish_final(&result, &outcomes);
+        dashboard.publish_final(&result, &checked);
     }
     linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
     for share in shares {
@@ -561,7 +560,7 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signal
 /// over a failed threshold (3). One line says the code and every reason that applied, so the
 /// code a script sees is the one printed.
 fn exit_code(
-    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
+    checked: Vec<mite_core::output::threshold::Checked>,
     result: &RunResult,
     write_failed: bool,
     hdr_log_failed: bool,
@@ -625,7 +624,7 @@ fn write_outputs(
     result: &RunResult,
     stored: &Stored,
     (json, html): (Option<&output::Sink>, Option<&output::Sink>),
-    outcomes: &[mite_core::output::threshold::Outcome],
+    thresholds: &[mite_core::output::threshold::Checked],
     phases: bool,
 ) -> bool {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
@@ -636,7 +635,7 @@ fn write_outputs(
         written.push(("--json", "result", sink, write_json(sink, result, stored)));
     }
     if let Some(sink) = html {
-        let page = mite_core::output::html::render_run(result, outcomes);
+        let page = mite_core::output::html::render_run(result, thresholds);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
     print_result(result, json_to_stdout, None);
@@ -677,9 +676,7 @@ pub(crate) struct Thresholds {
 
 /// Prints every threshold's outcome, each one whatever the others came to, and what they
 /// came to together.
-pub(crate) fn threshold_verdict(
-    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
-) -> Thresholds {
+pub(crate) fn threshold_verdict(checked: Vec<mite_core::output::threshold::Checked>) -> Thresholds {
     let total = checked.len();
     let (mut failed, mut unchecked) = (0, 0);
     for check in checked {

@@ -226,7 +226,56 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     assert!(page.contains("seg0.json") && page.contains("seg1.json"), "the merged page names its segments");
 }
 
-/// The table rows the page drew (after its scripts ran), each as its cells' text.
+/// The merged page showed no threshold verdicts, though `merge` judged them (exit 3) and a
+/// run's page shows its own: it shows each verdict the merge judged, and one that could not be
+/// checked as an error (exit 1).
+#[test]
+fn the_merged_page_shows_the_thresholds_the_merge_judged() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
+    let url = format!("target_url={}", target.url("/"));
+    let segments = [path(&scratch, "s0.json"), path(&scratch, "s1.json")];
+    for (i, json) in segments.iter().enumerate() {
+        let segment = format!("{i}/2");
+        let gates = ["--threshold", "rps>1000000000", "--threshold", "p50<60s"];
+        let mut args = vec!["--duration", "300ms", "--config", &url, "--segment", &segment, "--json", json];
+        args.extend(gates);
+        run(&get, &args);
+    }
+    let (merged_json, merged_html) = (path(&scratch, "merged.json"), path(&scratch, "merged.html"));
+    let out = engine(&["merge", &segments[0], &segments[1], "-o", &merged_json, "--html", &merged_html]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let rows = table_rows(&merged_html);
+    let verdict = |rows: &[Vec<String>], threshold: &str| {
+        let row = rows.iter().find(|r| r.len() == 3 && r[0] == threshold);
+        row.unwrap_or_else(|| panic!("no row for {threshold} in {rows:?}")).clone()
+    };
+    let rps = verdict(&rows, "rps>1000000000");
+    assert_eq!(rps[1], "FAIL", "{rps:?}");
+    assert!(text(&out).contains(&format!("threshold rps>1000000000: FAIL (actual {})", rps[2])), "{}", text(&out));
+    assert_eq!(verdict(&rows, "p50<60s")[1], "pass");
+
+    let out = engine(&[
+        "merge",
+        &segments[0],
+        &segments[1],
+        "-o",
+        &merged_json,
+        "--html",
+        &merged_html,
+        "--threshold",
+        "nope:p99<1s",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let rows = table_rows(&merged_html);
+    let unchecked = verdict(&rows, "nope:p99<1s");
+    assert_eq!(unchecked[1], "ERROR", "{unchecked:?}");
+    assert!(unchecked[2].contains("no transaction named \"nope\""), "{unchecked:?}");
+    assert_eq!(verdict(&rows, "rps>1000000000")[1], "FAIL", "the others are still shown");
+}
+
+/// The table rows the page drew (after its scripts ran), each as its cells' text (unescaped).
 fn table_rows(file: &str) -> Vec<Vec<String>> {
     let out = browser(&file_url(file), &["--virtual-time-budget=3000", "--dump-dom"]);
     let dom = String::from_utf8_lossy(&out.stdout);
@@ -241,7 +290,8 @@ fn table_rows(file: &str) -> Vec<Vec<String>> {
                 _ => {}
             }
         }
-        text.trim().to_string()
+        let text = text.trim().replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"");
+        text.replace("&amp;", "&")
     };
     dom.split("<tr")
         .skip(1)

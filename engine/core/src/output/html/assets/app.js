@@ -358,7 +358,9 @@
     table(parent, ['', ''], rows);
     if (thresholds && thresholds.length) {
       table(parent, ['threshold', 'result', 'actual'], thresholds.map(function (th) {
-        return [th.text, { text: th.passed ? 'pass' : 'FAIL', cls: th.passed ? 'pass' : 'fail' }, th.actual];
+        // An error: the threshold could not be checked (the run or merge exits 1), why in `actual`.
+        var verdict = th.error ? 'ERROR' : th.passed ? 'pass' : 'FAIL';
+        return [th.text, { text: verdict, cls: th.passed ? 'pass' : 'fail' }, th.actual];
       }));
     }
     (run.notes || []).forEach(function (n) { parent.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); });
