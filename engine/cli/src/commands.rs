@@ -208,6 +208,20 @@ struct Resolved {
 }
 
 impl Resolved {
+    /// The transactions known before the run, served on `/metrics` at 0 from the first scrape:
+    /// a scenario file's (its steps' and journeys' names), and each entry's journey name, the
+    /// row that counts a failure outside any transaction. The transactions a Rust journey
+    /// times are named by its code as it runs (`ctx.transaction(name, ...)`): they cannot be
+    /// known before, and appear once first recorded.
+    fn known_transactions(&self) -> Vec<String> {
+        let mut known: std::collections::BTreeSet<String> =
+            self.scenario.entries.iter().map(|entry| entry.journey.clone()).collect();
+        if let Some(file) = &self.transactions {
+            known.extend(file.defined.iter().cloned());
+        }
+        known.into_iter().collect()
+    }
+
     /// `--config` keys against the keys a scenario file reads (`ConfigKeys::check`): one its
     /// declarative journeys never read is refused, a likely typo beside Rust journeys warned
     /// about. A registered scenario's keys are its Rust code's: not checked.
@@ -379,27 +393,25 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.outputs.thresholds.iter().cloned());
-    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.transactions.as_ref())?;
+    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.known_transactions())?;
     outputs.phases = args.common.phases;
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
 /// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
-/// is) and returns the end-of-run ones. A scenario file's transactions (`known`) are on
-/// `/metrics`, at 0, from the first scrape.
+/// is) and returns the end-of-run ones. The transactions known before the run
+/// (`Resolved::known_transactions`) are on `/metrics`, at 0, from the first scrape.
 fn apply_outputs<'a>(
     options: &mut RunOptions,
     flags: &'a OutputArgs,
     thresholds: Vec<String>,
-    known: Option<&mite_core::output::threshold::FileTransactions>,
+    known: Vec<String>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
-        if let Some(file) = known {
-            exporter.know_transactions(file.defined.iter().cloned());
-        }
+        exporter.know_transactions(known);
         tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
@@ -1054,7 +1066,8 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..run_options(&args.common, &ClientOptions::default())
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), None)?;
+    let known = resolved.known_transactions();
+    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));

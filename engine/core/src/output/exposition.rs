@@ -1,6 +1,7 @@
 //! Prometheus exposition (`--prometheus ADDR`): the stats thread renders Mite's metric names from
 //! the merged totals every interval; `output::live_server` serves the latest text on `/metrics`.
-//! The transactions known before the run (a scenario file's) are exposed at 0 from the start,
+//! The transactions known before the run (a scenario file's, and each entry's journey name:
+//! the row of failures outside any transaction) are exposed at 0 from the start,
 //! and every transaction's error counters at 0 until it fails, so that a query over them (an
 //! error ratio) has data on a run without errors.
 
@@ -210,7 +211,7 @@ impl Exporter {
     }
 
     /// The transactions the run can record, known before it starts (a scenario file's steps
-    /// and journeys): exposed at 0 from now on, until they record.
+    /// and journeys, each entry's journey name): exposed at 0 from now on, until they record.
     pub fn know_transactions(&self, names: impl IntoIterator<Item = String>) {
         if let Ok(mut known) = self.known.lock() {
             *known = names.into_iter().collect();
