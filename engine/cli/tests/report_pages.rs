@@ -275,6 +275,44 @@ fn the_merged_page_shows_the_thresholds_the_merge_judged() {
     assert_eq!(verdict(&rows, "rps>1000000000")[1], "FAIL", "the others are still shown");
 }
 
+/// Outside try: a run of one journey drew its journeys axis as `0, 0, 0, 1, 1, 1` (steps of 0.2
+/// shown as whole numbers), the lag axis as `0.00, 0.01, 0.01 ms`; and a 300-character name ran
+/// its legend entry off the chart. Axes step no finer than their labels show, and a legend
+/// label longer than 60 characters loses its middle (the tables show it whole).
+#[test]
+fn axes_never_repeat_a_label_and_long_names_keep_to_their_legend() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let long = format!("start_{}_end", "x".repeat(300));
+    let file = path(&scratch, "one.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[journeys.j]\nsteps = [ {{ transaction = \"{long}\", url = \"{}\", think = \"2ms\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ constant = 1 }}\n",
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    let report = path(&scratch, "one.html");
+    run(&file, &["--duration", "1500ms", "--html", &report]);
+    let status = check_file(&report, &["journeys", "spectrum"]);
+    for chart in status["charts"].as_array().unwrap().iter().filter(|c| c["drawn"] == true) {
+        let ticks: Vec<&str> = chart["yTicks"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let mut shown: Vec<&str> = ticks.iter().copied().filter(|t| !t.is_empty()).collect();
+        shown.dedup();
+        assert_eq!(shown.len(), ticks.iter().filter(|t| !t.is_empty()).count(), "{}: {ticks:?}", chart["id"]);
+        for label in chart["labels"].as_array().unwrap() {
+            assert!(label.as_str().unwrap().chars().count() <= 60, "{}: {label}", chart["id"]);
+        }
+    }
+    let spectrum = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "spectrum").unwrap();
+    let labels: Vec<&str> = spectrum["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(labels.iter().any(|l| l.starts_with("start_x") && l.ends_with("x_end") && l.contains('…')), "{labels:?}");
+    let journeys = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "journeys").unwrap();
+    assert!(journeys["yTicks"].as_array().unwrap().iter().any(|t| t == "1"), "{journeys}");
+}
+
 /// The table rows the page drew (after its scripts ran), each as its cells' text (unescaped).
 fn table_rows(file: &str) -> Vec<Vec<String>> {
     let out = browser(&file_url(file), &["--virtual-time-budget=3000", "--dump-dom"]);
