@@ -56,12 +56,20 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
     if load.lag_us.is_empty() && load.wall_us == 0 {
         return;
     }
+    // No probe came due (a run of a few ms): no lag to show, not a lag of 0.
+    let lag = if load.lag_us.is_empty() {
+        "not measured (the run ended before the first probe)".to_string()
+    } else {
+        format!(
+            "p50 {} p99 {} max {}",
+            short_us(load.lag_at(0.5)),
+            short_us(load.lag_at(0.99)),
+            short_us(load.lag_us.max())
+        )
+    };
     let _ = writeln!(
         out,
-        "injector: event-loop lag p50 {} p99 {} max {}; cores busy mean {:.0}%, max {:.0}%",
-        short_us(load.lag_at(0.5)),
-        short_us(load.lag_at(0.99)),
-        short_us(if load.lag_us.is_empty() { 0 } else { load.lag_us.max() }),
+        "injector: event-loop lag {lag}; cores busy mean {:.0}%, max {:.0}%",
         load.busy_percent_mean(),
         load.busy_percent_max
     );
@@ -423,6 +431,21 @@ mod tests {
         let mixed = format!("ab{}", "日".repeat(20));
         assert_eq!(truncate(&mixed, 12), "ab日…日日日", "5 columns before the cut fit ab日, 6 after it 日日日");
         assert_eq!(name_cell(&mixed, 12), "ab日…日日日 ", "padded to the column's 12");
+    }
+
+    /// Outside try: a run of 1 ms, over before the first lag probe, said `event-loop lag p50
+    /// 0µs p99 0µs max 0µs`, a lag that looks measured.
+    #[test]
+    fn a_lag_never_probed_is_said_not_measured() {
+        let load = InjectorLoad { busy_us: 600, wall_us: 6_000, busy_percent_max: 11.0, ..InjectorLoad::default() };
+        let mut out = String::new();
+        injector_line(&mut out, &load, 0);
+        assert!(out.starts_with("injector: event-loop lag not measured (the run ended before the first probe); cores busy mean 10%, max 11%"), "{out}");
+        let mut probed = load;
+        crate::stats::record_latency(&mut probed.lag_us, 43);
+        let mut out = String::new();
+        injector_line(&mut out, &probed, 300);
+        assert!(out.starts_with("injector: event-loop lag p50 43µs p99 43µs max 43µs;"), "{out}");
     }
 
     /// Outside try: a name with CJK characters or an emoji pushed its row's figures out of
