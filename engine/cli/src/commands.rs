@@ -494,12 +494,14 @@ fn execute(
     let segmented = options.segment.1 > 1;
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
     let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
+    let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
     let stored =
         Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
-    let write_failed = write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), &checked, outputs.phases);
+    let write_failed =
+        write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        dashboard.publish_final(&result, &checked);
+        dashboard.publish_final(&result, &checked, &left);
     }
     linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
     for share in shares {
@@ -636,7 +638,7 @@ fn write_outputs(
     result: &RunResult,
     stored: &Stored,
     (json, html): (Option<&output::Sink>, Option<&output::Sink>),
-    thresholds: &[mite_core::output::threshold::Checked],
+    (thresholds, left_to_merge): (&[mite_core::output::threshold::Checked], &[String]),
     phases: bool,
 ) -> bool {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
@@ -647,7 +649,7 @@ fn write_outputs(
         written.push(("--json", "result", sink, write_json(sink, result, stored)));
     }
     if let Some(sink) = html {
-        let page = mite_core::output::html::render_run(result, thresholds);
+        let page = mite_core::output::html::render_run(result, thresholds, left_to_merge);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
     print_result(result, json_to_stdout, None);

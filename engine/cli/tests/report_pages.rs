@@ -228,7 +228,7 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
 
 /// The merged page showed no threshold verdicts, though `merge` judged them (exit 3) and a
 /// run's page shows its own: it shows each verdict the merge judged, and one that could not be
-/// checked as an error (exit 1).
+/// checked as an error (exit 1); a segment's page shows what it left to the merge.
 #[test]
 fn the_merged_page_shows_the_thresholds_the_merge_judged() {
     let target = Target::start(TargetOptions::default()).unwrap();
@@ -236,11 +236,12 @@ fn the_merged_page_shows_the_thresholds_the_merge_judged() {
     let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
     let url = format!("target_url={}", target.url("/"));
     let segments = [path(&scratch, "s0.json"), path(&scratch, "s1.json")];
+    let segment_page = path(&scratch, "s0.html");
     for (i, json) in segments.iter().enumerate() {
         let segment = format!("{i}/2");
-        let gates = ["--threshold", "rps>1000000000", "--threshold", "p50<60s"];
+        let gates = ["--threshold", "rps>1000000000", "--threshold", "p50<60s", "--html", &segment_page];
         let mut args = vec!["--duration", "300ms", "--config", &url, "--segment", &segment, "--json", json];
-        args.extend(gates);
+        args.extend(if i == 0 { &gates[..] } else { &gates[..4] });
         run(&get, &args);
     }
     let (merged_json, merged_html) = (path(&scratch, "merged.json"), path(&scratch, "merged.html"));
@@ -251,6 +252,11 @@ fn the_merged_page_shows_the_thresholds_the_merge_judged() {
         let row = rows.iter().find(|r| r.len() == 3 && r[0] == threshold);
         row.unwrap_or_else(|| panic!("no row for {threshold} in {rows:?}")).clone()
     };
+    // A segment's page: its percentile judged, its share of the rate left to the merge, as
+    // its terminal says (the rate was not on its page at all).
+    let segment_rows = table_rows(&segment_page);
+    assert_eq!(verdict(&segment_rows, "p50<60s")[1], "pass");
+    assert_eq!(verdict(&segment_rows, "rps>1000000000")[1], "left to merge");
     let rps = verdict(&rows, "rps>1000000000");
     assert_eq!(rps[1], "FAIL", "{rps:?}");
     assert!(text(&out).contains(&format!("threshold rps>1000000000: FAIL (actual {})", rps[2])), "{}", text(&out));

@@ -167,9 +167,11 @@ impl Dashboard {
     }
 
     /// The run's final report, with its thresholds' outcomes (and those that could not be
-    /// checked); the page stops polling and offers to save it.
-    pub fn publish_final(&self, result: &RunResult, thresholds: &[Checked]) {
+    /// checked, then those a segment left to `merge`); the page stops polling and offers to
+    /// save it.
+    pub fn publish_final(&self, result: &RunResult, thresholds: &[Checked], left_to_merge: &[String]) {
         let mut page = super::run_page_data(result, thresholds, result_file(result, false).to_value());
+        super::add_left_to_merge(&mut page, left_to_merge);
         page["live"] = json!({ "finished": true, "elapsed_s": result.duration_s, "duration_s": result.duration_s });
         self.publish(&result.scenario, page);
     }

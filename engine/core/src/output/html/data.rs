@@ -110,6 +110,18 @@ pub fn run_data(label: &str, mut result: Value, merged: &Merged) -> Value {
     result
 }
 
+/// Thresholds a segment leaves to `merge` (its counts and rates are a share of the whole), as
+/// the summary shows them after the ones it judged: neither passed nor failed.
+pub fn left_to_merge(texts: &[String]) -> Vec<Value> {
+    texts
+        .iter()
+        .map(|text| {
+            json!({ "text": text, "passed": Value::Null, "left": true,
+                    "actual": "a segment's counts and rates are a share of the whole: judged by merge" })
+        })
+        .collect()
+}
+
 /// Thresholds as the summary shows them: each outcome, and each one that could not be checked
 /// (`error`: it failed the run with exit code 1) with why.
 pub fn thresholds(checked: &[Checked]) -> Value {

@@ -90,15 +90,23 @@ pub fn run_page_data(result: &RunResult, thresholds: &[Checked], result_json: Va
 }
 
 /// The report of one run, with its thresholds as checked (outcomes, and those that could not
-/// be checked).
-pub fn render_run(result: &RunResult, thresholds: &[Checked]) -> String {
-    let page = run_page_data(result, thresholds, result_file(result, false).to_value());
+/// be checked), then those a segment left to `merge` (`left_to_merge`, as written).
+pub fn render_run(result: &RunResult, thresholds: &[Checked], left_to_merge: &[String]) -> String {
+    let mut page = run_page_data(result, thresholds, result_file(result, false).to_value());
+    add_left_to_merge(&mut page, left_to_merge);
     document(&format!("mite-engine: {}", result.scenario), &page, false)
 }
 
 /// The report of one run (no thresholds).
 pub fn render(result: &RunResult) -> String {
-    render_run(result, &[])
+    render_run(result, &[], &[])
+}
+
+/// Adds the thresholds a segment left to `merge` after those the page shows judged.
+fn add_left_to_merge(page: &mut Value, texts: &[String]) {
+    if let Some(shown) = page["thresholds"].as_array_mut() {
+        shown.extend(data::left_to_merge(texts));
+    }
 }
 
 /// A result file's page data; the histograms come from its `raw` fields. A file without them

@@ -394,8 +394,9 @@
     if (thresholds && thresholds.length) {
       table(parent, ['threshold', 'result', 'actual'], thresholds.map(function (th) {
         // An error: the threshold could not be checked (the run or merge exits 1), why in `actual`.
-        var verdict = th.error ? 'ERROR' : th.passed ? 'pass' : 'FAIL';
-        return [th.text, { text: verdict, cls: th.passed ? 'pass' : 'fail' }, th.actual];
+        // Left to merge: a segment's share of a count or rate, judged on the whole by `merge`.
+        var verdict = th.left ? 'left to merge' : th.error ? 'ERROR' : th.passed ? 'pass' : 'FAIL';
+        return [th.text, { text: verdict, cls: th.left ? '' : th.passed ? 'pass' : 'fail' }, th.actual];
       }));
     }
     (run.notes || []).forEach(function (n) { parent.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); });
