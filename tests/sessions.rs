@@ -156,6 +156,60 @@ fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
     assert!(m.error_samples["status"].contains("more than 5 redirects"), "{:?}", m.error_samples);
 }
 
+/// Every byte but the unreserved ones percent-encoded (a query value).
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `Location` values with backslashes, each to a `/status/<code>` of its own: a browser reads
+/// each `\` before the query as `/` (WHATWG URL), so each names that route on the target.
+async fn backslash_locations(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let authority = base.trim_start_matches("http://").trim_end_matches('/');
+    let locations = [
+        (format!("http:\\\\{authority}\\status\\201"), 201),
+        (format!("/\\{authority}/status/202"), 202),
+        ("\\status\\203".to_string(), 203),
+    ];
+    for (location, code) in locations {
+        let name = format!("to_{code}");
+        ctx.transaction(&name, async {
+            let r = ctx.http().get(&format!("{base}/redirect/to?url={}", query_value(&location))).send().await?;
+            check(&format!("Location {location:?}"), r.status(), code)
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// A `Location` with backslashes was read as a path of the redirecting host (`http:\\h\p`
+/// as `/redirect/\\h\p`): now followed as a browser follows it.
+#[test]
+fn backslashes_in_a_location_are_followed_as_a_browser_follows_them() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:backslashes", backslash_locations);
+    let overrides = [format!("base={}", target.url(""))];
+    let once = scenario("t:backslashes", VolumeModel::Oneshot { journeys: 1 });
+    let result = run(&registry, once, &overrides, options(1, Duration::from_secs(10)));
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    for code in [201, 202, 203] {
+        assert_eq!(target.route_hits(&format!("/status/{code}")), 1, "{:?}", target.route_counts());
+        assert_eq!(m.txns[format!("to_{code}").as_str()].requests(), 2, "the redirect and its hop");
+    }
+    assert_eq!(target.route_hits("/redirect/to"), 3);
+    assert_target_saw_every_request(&result, target.hits());
+}
+
 async fn bodies_auth_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
     let base = ctx.config().get("base").unwrap().to_string();
     let other = ctx.config().get("other").unwrap().to_string();

@@ -212,6 +212,20 @@ struct Resolved {
 }
 
 impl Resolved {
+    /// The transactions known before the run, served on `/metrics` at 0 from the first scrape:
+    /// a scenario file's (its steps' and journeys' names), and each entry's journey name, the
+    /// row that counts a failure outside any transaction. The transactions a Rust journey
+    /// times are named by its code as it runs (`ctx.transaction(name, ...)`): they cannot be
+    /// known before, and appear once first recorded.
+    fn known_transactions(&self) -> Vec<String> {
+        let mut known: std::collections::BTreeSet<String> =
+            self.scenario.entries.iter().map(|entry| entry.journey.clone()).collect();
+        if let Some(file) = &self.transactions {
+            known.extend(file.defined.iter().cloned());
+        }
+        known.into_iter().collect()
+    }
+
     /// `--config` keys against the keys a scenario file reads (`ConfigKeys::check`): one its
     /// declarative journeys never read is refused, a likely typo beside Rust journeys warned
     /// about. A registered scenario's keys are its Rust code's: not checked.
@@ -402,27 +416,25 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut thresholds = resolved.thresholds.clone();
     thresholds.extend(args.outputs.thresholds.iter().cloned());
-    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.transactions.as_ref())?;
+    let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.known_transactions())?;
     outputs.phases = args.common.phases;
     execute(resolved, &args.common.config, &options, outputs, args.quiet)
 }
 
 /// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
-/// is) and returns the end-of-run ones. A scenario file's transactions (`known`) are on
-/// `/metrics`, at 0, from the first scrape.
+/// is) and returns the end-of-run ones. The transactions known before the run
+/// (`Resolved::known_transactions`) are on `/metrics`, at 0, from the first scrape.
 fn apply_outputs<'a>(
     options: &mut RunOptions,
     flags: &'a OutputArgs,
     thresholds: Vec<String>,
-    known: Option<&mite_core::output::threshold::FileTransactions>,
+    known: Vec<String>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
-        if let Some(file) = known {
-            exporter.know_transactions(file.defined.iter().cloned());
-        }
+        exporter.know_transactions(known);
         tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
@@ -505,13 +517,14 @@ fn execute(
     let segmented = options.segment.1 > 1;
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
     let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
-    let outcomes: Vec<_> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+    let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
     let stored =
         Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
-    let write_failed = write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), &outcomes, outputs.phases);
+    let write_failed =
+        write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
-        dashboard.publish_final(&result, &outcomes);
+        dashboard.publish_final(&result, &checked, &left);
     }
     linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
     for share in shares {
@@ -584,7 +597,7 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signal
 /// over a failed threshold (3). One line says the code and every reason that applied, so the
 /// code a script sees is the one printed.
 fn exit_code(
-    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
+    checked: Vec<mite_core::output::threshold::Checked>,
     result: &RunResult,
     write_failed: bool,
     hdr_log_failed: bool,
@@ -648,7 +661,7 @@ fn write_outputs(
     result: &RunResult,
     stored: &Stored,
     (json, html): (Option<&output::Sink>, Option<&output::Sink>),
-    outcomes: &[mite_core::output::threshold::Outcome],
+    (thresholds, left_to_merge): (&[mite_core::output::threshold::Checked], &[String]),
     phases: bool,
 ) -> bool {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
@@ -659,7 +672,7 @@ fn write_outputs(
         written.push(("--json", "result", sink, write_json(sink, result, stored)));
     }
     if let Some(sink) = html {
-        let page = mite_core::output::html::render_run(result, outcomes);
+        let page = mite_core::output::html::render_run(result, thresholds, left_to_merge);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
     print_result(result, json_to_stdout, None);
@@ -700,9 +713,7 @@ pub(crate) struct Thresholds {
 
 /// Prints every threshold's outcome, each one whatever the others came to, and what they
 /// came to together.
-pub(crate) fn threshold_verdict(
-    checked: Vec<Result<mite_core::output::threshold::Outcome, mite_core::output::threshold::ThresholdError>>,
-) -> Thresholds {
+pub(crate) fn threshold_verdict(checked: Vec<mite_core::output::threshold::Checked>) -> Thresholds {
     let total = checked.len();
     let (mut failed, mut unchecked) = (0, 0);
     for check in checked {
@@ -1086,7 +1097,8 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..run_options(&args.common, &ClientOptions::default())
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
-    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), None)?;
+    let known = resolved.known_transactions();
+    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?;
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));

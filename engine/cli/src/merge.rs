@@ -72,9 +72,11 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let sink = output::check("-o", output)?;
     let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
     crate::commands::write_file(&sink, &file)?;
+    // Judged before the page is drawn: it shows the verdicts the exit code comes from.
+    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
     if let Some((path, html)) = html {
         let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f.clone())).collect();
-        let page = mite_core::output::html::render_merged(&merged, &files);
+        let page = mite_core::output::html::render_merged(&merged, &files, &checked);
         output::write(&html, page.as_bytes())?;
         tell(format_args!("merged report written to {}", path.display()));
     }
@@ -82,7 +84,6 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     for warning in &warnings {
         tell(format_args!("warning: {warning}"));
     }
-    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
     let verdict = crate::commands::threshold_verdict(checked);
     let merged_count = mite_core::output::units::counted(inputs.len() as u64, "result");
     tell(format_args!("merged {merged_count} into {}", output.display()));

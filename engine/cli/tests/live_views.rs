@@ -128,3 +128,53 @@ volume = {{ constant = 0 }}
     reader.join().unwrap();
     assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());
 }
+
+/// A registered scenario's Rust journeys: the transactions they time are named as they run,
+/// so none can be known before the run; each entry's journey name (the row of failures
+/// outside any transaction) is, and is served at 0 from the first scrape, like a scenario
+/// file's transactions. It was absent until that journey failed outside a transaction.
+#[test]
+fn a_registered_journeys_own_row_is_scraped_at_zero_from_the_start() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "-q", "--scenario", "http_example:scenario", "--config", &url])
+        .args(["--config", "journeys=2", "--duration", "1500ms", "--tick", "200ms"])
+        .args(["--prometheus", "127.0.0.1:0", "--prometheus-linger", "0s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (said, reader) = collect_stderr(&mut child);
+    let started = Instant::now();
+    let metrics = loop {
+        if let Some(metrics) = address_after(&said.lock().unwrap(), "Prometheus metrics on http://") {
+            break metrics;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no address said:\n{}", said.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let journey_row = [
+        "mite_transaction_total{transaction=\"http_example:journey\"} 0",
+        "mite_journey_error_total{transaction=\"http_example:journey\"} 0",
+        "mite_http_request_error_total{transaction=\"http_example:journey\",kind=\"refused\"} 0",
+    ];
+    let first = http_get(&metrics.to_string(), "/metrics");
+    for series in journey_row {
+        assert!(first.contains(series), "{series} not in the first scrape:\n{first}");
+    }
+    // Mid-run: the journey's own transaction recorded, the journey's row still at 0.
+    std::thread::sleep(Duration::from_millis(800));
+    let during = http_get(&metrics.to_string(), "/metrics");
+    for series in journey_row {
+        assert!(during.contains(series), "{series} not served mid-run:\n{during}");
+    }
+    let get_root = during
+        .lines()
+        .find_map(|line| line.strip_prefix("mite_transaction_total{transaction=\"get_root\"} "))
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(get_root.is_some_and(|n| n > 0), "{during}");
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());
+}

@@ -226,7 +226,100 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
     assert!(page.contains("seg0.json") && page.contains("seg1.json"), "the merged page names its segments");
 }
 
-/// The table rows the page drew (after its scripts ran), each as its cells' text.
+/// The merged page showed no threshold verdicts, though `merge` judged them (exit 3) and a
+/// run's page shows its own: it shows each verdict the merge judged, and one that could not be
+/// checked as an error (exit 1); a segment's page shows what it left to the merge.
+#[test]
+fn the_merged_page_shows_the_thresholds_the_merge_judged() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
+    let url = format!("target_url={}", target.url("/"));
+    let segments = [path(&scratch, "s0.json"), path(&scratch, "s1.json")];
+    let segment_page = path(&scratch, "s0.html");
+    for (i, json) in segments.iter().enumerate() {
+        let segment = format!("{i}/2");
+        let gates = ["--threshold", "rps>1000000000", "--threshold", "p50<60s", "--html", &segment_page];
+        let mut args = vec!["--duration", "300ms", "--config", &url, "--segment", &segment, "--json", json];
+        args.extend(if i == 0 { &gates[..] } else { &gates[..4] });
+        run(&get, &args);
+    }
+    let (merged_json, merged_html) = (path(&scratch, "merged.json"), path(&scratch, "merged.html"));
+    let out = engine(&["merge", &segments[0], &segments[1], "-o", &merged_json, "--html", &merged_html]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let rows = table_rows(&merged_html);
+    let verdict = |rows: &[Vec<String>], threshold: &str| {
+        let row = rows.iter().find(|r| r.len() == 3 && r[0] == threshold);
+        row.unwrap_or_else(|| panic!("no row for {threshold} in {rows:?}")).clone()
+    };
+    // A segment's page: its percentile judged, its share of the rate left to the merge, as
+    // its terminal says (the rate was not on its page at all).
+    let segment_rows = table_rows(&segment_page);
+    assert_eq!(verdict(&segment_rows, "p50<60s")[1], "pass");
+    assert_eq!(verdict(&segment_rows, "rps>1000000000")[1], "left to merge");
+    let rps = verdict(&rows, "rps>1000000000");
+    assert_eq!(rps[1], "FAIL", "{rps:?}");
+    assert!(text(&out).contains(&format!("threshold rps>1000000000: FAIL (actual {})", rps[2])), "{}", text(&out));
+    assert_eq!(verdict(&rows, "p50<60s")[1], "pass");
+
+    let out = engine(&[
+        "merge",
+        &segments[0],
+        &segments[1],
+        "-o",
+        &merged_json,
+        "--html",
+        &merged_html,
+        "--threshold",
+        "nope:p99<1s",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let rows = table_rows(&merged_html);
+    let unchecked = verdict(&rows, "nope:p99<1s");
+    assert_eq!(unchecked[1], "ERROR", "{unchecked:?}");
+    assert!(unchecked[2].contains("no transaction named \"nope\""), "{unchecked:?}");
+    assert_eq!(verdict(&rows, "rps>1000000000")[1], "FAIL", "the others are still shown");
+}
+
+/// Outside try: a run of one journey drew its journeys axis as `0, 0, 0, 1, 1, 1` (steps of 0.2
+/// shown as whole numbers), the lag axis as `0.00, 0.01, 0.01 ms`; and a 300-character name ran
+/// its legend entry off the chart. Axes step no finer than their labels show, and a legend
+/// label longer than 60 characters loses its middle (the tables show it whole).
+#[test]
+fn axes_never_repeat_a_label_and_long_names_keep_to_their_legend() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let long = format!("start_{}_end", "x".repeat(300));
+    let file = path(&scratch, "one.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[journeys.j]\nsteps = [ {{ transaction = \"{long}\", url = \"{}\", think = \"2ms\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ constant = 1 }}\n",
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    let report = path(&scratch, "one.html");
+    run(&file, &["--duration", "1500ms", "--html", &report]);
+    let status = check_file(&report, &["journeys", "spectrum"]);
+    for chart in status["charts"].as_array().unwrap().iter().filter(|c| c["drawn"] == true) {
+        let ticks: Vec<&str> = chart["yTicks"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let mut shown: Vec<&str> = ticks.iter().copied().filter(|t| !t.is_empty()).collect();
+        shown.dedup();
+        assert_eq!(shown.len(), ticks.iter().filter(|t| !t.is_empty()).count(), "{}: {ticks:?}", chart["id"]);
+        for label in chart["labels"].as_array().unwrap() {
+            assert!(label.as_str().unwrap().chars().count() <= 60, "{}: {label}", chart["id"]);
+        }
+    }
+    let spectrum = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "spectrum").unwrap();
+    let labels: Vec<&str> = spectrum["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(labels.iter().any(|l| l.starts_with("start_x") && l.ends_with("x_end") && l.contains('…')), "{labels:?}");
+    let journeys = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "journeys").unwrap();
+    assert!(journeys["yTicks"].as_array().unwrap().iter().any(|t| t == "1"), "{journeys}");
+}
+
+/// The table rows the page drew (after its scripts ran), each as its cells' text (unescaped).
 fn table_rows(file: &str) -> Vec<Vec<String>> {
     let out = browser(&file_url(file), &["--virtual-time-budget=3000", "--dump-dom"]);
     let dom = String::from_utf8_lossy(&out.stdout);
@@ -241,7 +334,8 @@ fn table_rows(file: &str) -> Vec<Vec<String>> {
                 _ => {}
             }
         }
-        text.trim().to_string()
+        let text = text.trim().replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"");
+        text.replace("&amp;", "&")
     };
     dom.split("<tr")
         .skip(1)

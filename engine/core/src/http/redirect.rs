@@ -2,6 +2,8 @@
 //! (RFC 9110 §15.4), and the `Location` reference resolved against the current URL (RFC 3986
 //! §5.2). The loop that sends each hop is the journey session's.
 
+use std::borrow::Cow;
+
 use super::url::{Url, UrlError};
 
 /// A redirect that cannot be followed.
@@ -53,18 +55,21 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 /// Resolves `location` against the absolute URL `base` into an absolute URL the client can
 /// send, or says why not. As browsers do (WHATWG URL): `http:rel`, a scheme without `//` that
 /// is the current URL's own, is relative to it; `https:host/p`, another scheme without `//`,
-/// names a host (the slashes a browser adds).
+/// names a host (the slashes a browser adds); a `\` before the query is a `/` (http and https
+/// are special schemes), so `/\host/p` and `http:\\host\p` name `host`; tabs and line breaks
+/// are dropped; `///host` names `host` (slashes after the first two are skipped).
 pub fn resolve(base: &str, location: &str) -> Result<String, RedirectError> {
-    let location = location.trim();
+    let written = location.trim();
+    let location = browser_form(written);
     let location = location.split('#').next().unwrap_or("");
     let base_url = Url::parse(base)?;
     let scheme = if base_url.tls { "https" } else { "http" };
     let resolved = if let Some(rest) = location.strip_prefix("//") {
-        format!("{scheme}://{rest}")
+        format!("{scheme}://{}", rest.trim_start_matches('/'))
     } else if let Some(colon) = scheme_end(location) {
         let target_scheme = location[..colon].to_ascii_lowercase();
         if target_scheme != "http" && target_scheme != "https" {
-            return Err(RedirectError::Scheme { location: location.to_string() });
+            return Err(RedirectError::Scheme { location: written.to_string() });
         }
         let rest = &location[colon + 1..];
         if target_scheme == scheme && !rest.starts_with("//") {
@@ -75,8 +80,28 @@ pub fn resolve(base: &str, location: &str) -> Result<String, RedirectError> {
     } else {
         relative(&base_url, scheme, location)
     };
-    Url::parse(&resolved).map_err(|e| RedirectError::Target { location: location.to_string(), reason: e.reason })?;
+    Url::parse(&resolved).map_err(|e| RedirectError::Target { location: written.to_string(), reason: e.reason })?;
     Ok(resolved)
+}
+
+/// `location` as a browser reads it before resolving it (WHATWG URL, for the special schemes
+/// http and https): ASCII tabs and line breaks removed, and each `\` before the query or
+/// fragment read as `/` (a path separator, or the end of the host). Borrowed when there is
+/// neither, which is nearly always.
+fn browser_form(location: &str) -> Cow<'_, str> {
+    let end = location.find(['?', '#']).unwrap_or(location.len());
+    let backslash = location[..end].contains('\\');
+    if !backslash && !location.contains(['\t', '\n', '\r']) {
+        return Cow::Borrowed(location);
+    }
+    let kept = location.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    let mut out = String::with_capacity(location.len());
+    let mut in_path = true;
+    for c in kept {
+        in_path &= c != '?' && c != '#';
+        out.push(if in_path && c == '\\' { '/' } else { c });
+    }
+    Cow::Owned(out)
 }
 
 /// A reference without scheme or authority (`/p`, `p`, `../p`, `?q`, empty) resolved against
@@ -201,6 +226,40 @@ mod tests {
         }
         assert_eq!(resolve("https://s/a/b", "https:c").as_deref(), Ok("https://s/a/c"));
         assert_eq!(resolve("https://s/a/b", "http:c").as_deref(), Ok("http://c"));
+    }
+
+    /// A `Location` with backslashes was read as a path of the current host (`/\evil` sent
+    /// as `GET /\evil` to the same host; `http:\\h\p` as a relative path). Browsers read
+    /// `\` as `/` in http and https URLs (WHATWG URL), and so does the engine now.
+    #[test]
+    fn backslashes_read_as_a_browser_reads_them() {
+        let base = "http://h:8080/a/b/c?q=1";
+        let cases = [
+            ("http:\\\\other\\p\\q", "http://other/p/q"),
+            ("http:\\/other:81/p", "http://other:81/p"),
+            ("https:\\\\secure\\p", "https://secure/p"),
+            ("/\\other/p", "http://other/p"),
+            ("\\\\other\\p", "http://other/p"),
+            ("\\/other", "http://other"),
+            ("///other/p", "http://other/p"),
+            ("\\top", "http://h:8080/top"),
+            ("d\\e", "http://h:8080/a/b/d/e"),
+            ("..\\d", "http://h:8080/a/d"),
+            ("http://other\\@h/p", "http://other/@h/p"),
+            ("/x?a=\\b", "http://h:8080/x?a=\\b"),
+            ("/x\\y#f\\g", "http://h:8080/x/y"),
+            ("/\t/other/p", "http://other/p"),
+            ("/a\tb", "http://h:8080/ab"),
+        ];
+        for (location, want) in cases {
+            assert_eq!(resolve(base, location).as_deref(), Ok(want), "{location:?}");
+        }
+        assert_eq!(browser_form("/plain?q=\\"), Cow::Borrowed("/plain?q=\\"), "nothing to change: borrowed");
+        // A refusal names the Location as the server wrote it.
+        let err = resolve(base, "ftp:\\\\h\\f").unwrap_err();
+        assert_eq!(err, RedirectError::Scheme { location: "ftp:\\\\h\\f".into() });
+        let err = resolve(base, "\\\\").unwrap_err().to_string();
+        assert!(err.starts_with("redirect to \"\\\\\\\\\": "), "{err}");
     }
 
     #[test]

@@ -148,6 +148,9 @@ impl UrlParts {
         if authority_text.is_empty() {
             return Err(fail("missing host"));
         }
+        if authority.has_backslash {
+            return Err(fail(HOST_BACKSLASH));
+        }
         if authority.has_at {
             return Err(fail("credentials in URLs are not supported; send an Authorization header"));
         }
@@ -174,16 +177,22 @@ impl UrlParts {
     }
 }
 
+/// Why a `\` before the path is refused: a browser reads it as `/`, the end of the host
+/// (WHATWG URL, in http and https URLs), where a name lookup would take it as part of the host.
+const HOST_BACKSLASH: &str = "a backslash in the host: browsers read \\ as / in http(s) URLs, ending the host there; \
+                              write / after the host";
+
 /// What one pass over the authority (up to the first `/`, `?` or `#`) finds.
 struct Authority {
     len: usize,
     has_at: bool,
+    has_backslash: bool,
     last_colon: Option<usize>,
 }
 
 impl Authority {
     fn scan(rest: &str) -> Authority {
-        let mut found = Authority { len: rest.len(), has_at: false, last_colon: None };
+        let mut found = Authority { len: rest.len(), has_at: false, has_backslash: false, last_colon: None };
         for (i, &b) in rest.as_bytes().iter().enumerate() {
             match b {
                 b'/' | b'?' | b'#' => {
@@ -191,6 +200,7 @@ impl Authority {
                     break;
                 }
                 b'@' => found.has_at = true,
+                b'\\' => found.has_backslash = true,
                 b':' => found.last_colon = Some(i),
                 _ => {}
             }
@@ -355,6 +365,17 @@ mod tests {
         assert_eq!(Url::parse("http://[fe80::1]:8080/").unwrap().host, "fe80::1");
     }
 
+    /// `http://h\path` was taken as the host `h\path` and failed at run time as a name
+    /// lookup; a browser reads it as `http://h/path`. Refused, saying so; in the path a `\` is
+    /// sent as written.
+    #[test]
+    fn a_backslash_in_the_host_is_refused_in_words() {
+        for url in ["http://h\\path", "https://h:81\\p", "http://\\\\h/", "http://h\\@g/"] {
+            assert_eq!(Url::parse(url).unwrap_err().to_string(), format!("invalid URL {url:?}: {HOST_BACKSLASH}"));
+        }
+        assert_eq!(Url::parse("http://h/a\\b?c\\d").unwrap().target, "/a\\b?c\\d");
+    }
+
     #[test]
     fn refuses_what_it_cannot_send() {
         for bad in [
@@ -435,6 +456,9 @@ mod tests {
         if authority.is_empty() {
             return Err(fail("missing host"));
         }
+        if authority.contains('\\') {
+            return Err(fail(HOST_BACKSLASH));
+        }
         if authority.contains('@') {
             return Err(fail("credentials in URLs are not supported; send an Authorization header"));
         }
@@ -477,7 +501,7 @@ mod tests {
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "http://", "HTTPS://", "https://", "ftp://", "h", "host", "127.0.0.1", "[::1]", "[", "]",
-                    ":", ":80", ":0", ":65536", "@", "/", "?", "#", " ", "\t", "\u{7f}", "\u{1}", "é", "%20", "a",
+                    ":", ":80", ":0", ":65536", "@", "/", "?", "#", " ", "\t", "\u{7f}", "\u{1}", "é", "%20", "a", "\\",
                 ]),
                 0..10,
             )

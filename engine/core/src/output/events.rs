@@ -227,11 +227,13 @@ impl fmt::Display for Progress<'_> {
         // `errors` does in the result file, and those never sent are also shown apart.
         let ok = (point.requests + point.not_sent).saturating_sub(point.errors);
         self.write_stamp_and_counts(f, ok)?;
+        // Every latency recorded is at least 1 µs: 0 is an interval with none to show.
+        let latency = |us: u64| if us == 0 { "-".to_string() } else { ms(us) };
         write!(
             f,
             "  p50 {:>8}  p99 {:>8}  in flight {}",
-            ms(point.p50_us),
-            ms(point.p99_us),
+            latency(point.p50_us),
+            latency(point.p99_us),
             point.journeys_in_flight
         )?;
         // Nothing starts in the grace: no target to set the journeys against.
@@ -242,7 +244,9 @@ impl fmt::Display for Progress<'_> {
         if point.not_sent > 0 {
             write!(f, "  not sent {}", grouped(point.not_sent))?;
         }
-        write!(f, "  lag {} cpu {:.0}%", short_us(point.lag_p99_us), point.busy_percent_max)?;
+        // A lag of 0 was not measured (the piece ended before the first probe).
+        let lag = if point.lag_p99_us == 0 { "-".to_string() } else { short_us(point.lag_p99_us) };
+        write!(f, "  lag {lag} cpu {:.0}%", point.busy_percent_max)?;
         if point.saturated {
             f.write_str("  INJECTOR SATURATED")?;
         }
@@ -354,6 +358,19 @@ mod tests {
         let text = late.to_string();
         assert!(text.starts_with("[    3.8s] ok         0/s  err       0/s        38 txn"), "{text}");
         assert!(text.ends_with("  (late report from core 0: figures since 0.0s)"), "{text}");
+    }
+
+    /// Outside try: a run of 1 ms printed `p50 0.00ms  p99 0.00ms ... lag 0µs`, figures that
+    /// look measured, for an interval with no latency and no lag probe in it.
+    #[test]
+    fn an_interval_with_nothing_measured_shows_no_figures() {
+        let point = IntervalPoint { elapsed_s: 0.006, busy_percent_max: 11.0, ..IntervalPoint::default() };
+        let text = Progress { point: &point, target: 0, seconds: 0.006, piece: Piece::Partial(Cut::End), late: &[] }
+            .to_string();
+        assert!(text.ends_with("p50        -  p99        -  in flight 0 of 0  lag - cpu 11%"), "{text}");
+        let measured = IntervalPoint { p50_us: 240, p99_us: 390, lag_p99_us: 43, ..point };
+        let text = line(&measured, 2, 1.0);
+        assert!(text.contains("p50   0.24ms  p99   0.39ms") && text.contains("lag 43µs"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Prometheus exposition (`--prometheus ADDR`): the stats thread renders Mite's metric names from
 //! the merged totals every interval; `output::live_server` serves the latest text on `/metrics`.
-//! The transactions known before the run (a scenario file's) are exposed at 0 from the start,
+//! The transactions known before the run (a scenario file's, and each entry's journey name:
+//! the row of failures outside any transaction) are exposed at 0 from the start,
 //! and every transaction's error counters at 0 until it fails, so that a query over them (an
 //! error ratio) has data on a run without errors.
 
@@ -116,11 +117,19 @@ fn response_times(out: &mut String, rows: &[Row<'_>]) {
         }
         let _ =
             writeln!(out, "mite_http_response_time_seconds_bucket{{transaction=\"{name}\",le=\"+Inf\"}} {}", h.len());
-        let sum_s: f64 =
-            h.iter_recorded().map(|v| v.value_iterated_to() as f64 * v.count_at_value() as f64).sum::<f64>() / 1e6;
-        let _ = writeln!(out, "mite_http_response_time_seconds_sum{{transaction=\"{name}\"}} {sum_s}");
+        let _ = writeln!(out, "mite_http_response_time_seconds_sum{{transaction=\"{name}\"}} {}", sum_s(h));
         let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
     }
+}
+
+/// A histogram's `_sum`: the sum of its values in seconds, each value read as its bucket's
+/// middle (as the table's mean reads it). `0` for an empty one: a float sum of nothing is `-0`,
+/// which was served as `-0` for every transaction not answered yet.
+fn sum_s(h: &hdrhistogram::Histogram<u64>) -> f64 {
+    let sum_us = h
+        .iter_recorded()
+        .fold(0.0, |sum, v| sum + h.median_equivalent(v.value_iterated_to()) as f64 * v.count_at_value() as f64);
+    sum_us / 1e6
 }
 
 /// Requests sent against attempts that never reached a connection, and every connection
@@ -163,9 +172,7 @@ fn phase_histograms(out: &mut String, rows: &[Row<'_>]) {
                 let _ = writeln!(out, "mite_http_phase_seconds_bucket{{{labels},le=\"{bound}\"}} {below}");
             }
             let _ = writeln!(out, "mite_http_phase_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.len());
-            let sum_s: f64 =
-                h.iter_recorded().map(|v| v.value_iterated_to() as f64 * v.count_at_value() as f64).sum::<f64>() / 1e6;
-            let _ = writeln!(out, "mite_http_phase_seconds_sum{{{labels}}} {sum_s}");
+            let _ = writeln!(out, "mite_http_phase_seconds_sum{{{labels}}} {}", sum_s(h));
             let _ = writeln!(out, "mite_http_phase_seconds_count{{{labels}}} {}", h.len());
         }
     }
@@ -210,7 +217,7 @@ impl Exporter {
     }
 
     /// The transactions the run can record, known before it starts (a scenario file's steps
-    /// and journeys): exposed at 0 from now on, until they record.
+    /// and journeys, each entry's journey name): exposed at 0 from now on, until they record.
     pub fn know_transactions(&self, names: impl IntoIterator<Item = String>) {
         if let Ok(mut known) = self.known.lock() {
             *known = names.into_iter().collect();
@@ -302,6 +309,12 @@ mod tests {
         assert!(text.contains("le=\"0.001\"} 1"));
         assert!(text.contains("le=\"0.025\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));
+        // 800 µs and 20 ms, each as its bucket's middle (20 ms lies in a 16 µs bucket).
+        let sum = text
+            .lines()
+            .find_map(|l| l.strip_prefix("mite_http_response_time_seconds_sum{transaction=\"get \\\"x\\\"\"} "));
+        let sum: f64 = sum.expect("the sum").parse().unwrap();
+        assert!((sum - 0.0208).abs() < 1e-5, "{sum}");
         assert!(text.contains("mite_actual_count 5") && text.contains("mite_required_count 10"));
         assert!(
             text.contains(
@@ -330,9 +343,11 @@ mod tests {
             "mite_http_request_error_total{transaction=\"later\",kind=\"status\"} 0",
             "mite_http_request_total{transaction=\"later\"} 0",
             "mite_http_response_time_seconds_count{transaction=\"later\"} 0",
+            "mite_http_response_time_seconds_sum{transaction=\"later\"} 0\n",
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
+        assert!(!text.contains(" -0"), "a sum of nothing is 0, not -0:\n{text}");
         assert_eq!(text.matches("mite_transaction_total{transaction=\"ran\"}").count(), 1, "{text}");
     }
 }

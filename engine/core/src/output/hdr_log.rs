@@ -12,6 +12,11 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Interv
 
 use crate::stats::Merged;
 
+/// What marks the tag of a transaction's corrected latencies (open model: from the intended
+/// start), after its own tag: `get_root%corrected`. A name's tag never holds a `%` that is not
+/// followed by two hex digits ([`tag_for`]), so no transaction's own tag can read the same.
+pub const CORRECTED_TAG_SUFFIX: &str = "%corrected";
+
 /// An open interval log.
 pub struct HdrLog {
     out: BufWriter<File>,
@@ -45,7 +50,8 @@ impl HdrLog {
         IntervalLogWriterBuilder::new()
             .add_comment("[Histograms of mite-engine transaction latencies in microseconds]")
             .add_comment(
-                "[Tag = transaction name, spaces, commas, % and control characters percent-encoded; request times where the transaction sent requests]",
+                "[Tag = transaction name, spaces, commas, % and control characters percent-encoded; request times where the transaction sent requests; \
+                 open model: TAG%corrected, the same from the intended start]",
             )
             .with_start_time(started)
             .with_base_time(started)
@@ -63,15 +69,23 @@ impl HdrLog {
         // Starting a log with no header lines writes nothing: it only lends the writer.
         let mut log = IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
         for (name, stats) in &interval.txns {
-            let h = if stats.req_us.is_empty() { &stats.txn_us } else { &stats.req_us };
-            if h.is_empty() {
-                continue;
-            }
+            let (h, corrected) = if stats.req_us.is_empty() {
+                (&stats.txn_us, &stats.txn_us_corrected)
+            } else {
+                (&stats.req_us, &stats.req_us_corrected)
+            };
             let tag = tag_for(name);
-            log.write_histogram(h, start, length, Tag::new(&tag)).map_err(|e| match e {
-                IntervalLogWriterError::IoError(e) => e,
-                IntervalLogWriterError::SerializeError(e) => io::Error::other(format!("histogram of {name}: {e:?}")),
-            })?;
+            for (h, tag) in [(h, tag.clone()), (corrected, format!("{tag}{CORRECTED_TAG_SUFFIX}"))] {
+                if h.is_empty() {
+                    continue;
+                }
+                log.write_histogram(h, start, length, Tag::new(&tag)).map_err(|e| match e {
+                    IntervalLogWriterError::IoError(e) => e,
+                    IntervalLogWriterError::SerializeError(e) => {
+                        io::Error::other(format!("histogram of {name}: {e:?}"))
+                    }
+                })?;
+            }
         }
         self.out.flush()
     }
@@ -146,5 +160,32 @@ mod tests {
             ]
         );
         assert_eq!(entries.len(), 5, "start time, base time and three intervals; the idle transaction has none");
+    }
+
+    /// Outside try: an open-model run's log held only the uncorrected latencies, those that
+    /// hide the queueing (coordinated omission); the corrected ones, which the thresholds
+    /// judge, were nowhere in it. Each now has its own tag beside the transaction's.
+    #[test]
+    fn corrected_latencies_have_their_own_tag() {
+        let path = std::env::temp_dir().join(format!("mite-hdr-corrected-{}.hlog", std::process::id()));
+        let mut open = interval(&[("get root", &[100, 200])]);
+        let stats = open.txns.get_mut("get root").unwrap();
+        for us in [900, 1_800] {
+            record_latency(&mut stats.req_us_corrected, us);
+        }
+        let mut log = HdrLog::create(&path, 1_700_000_000.0).unwrap();
+        log.write_interval(&open, 0.0, 1.0).unwrap();
+        drop(log);
+        let text = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let tags: Vec<(String, f64)> = IntervalLogIterator::new(&text)
+            .filter_map(|entry| match entry.unwrap() {
+                LogEntry::Interval(i) => Some((i.tag().unwrap().as_str().to_string(), i.max())),
+                _ => None,
+            })
+            .collect();
+        let max = |v: u64| Histogram::<u64>::new(3).unwrap().highest_equivalent(v) as f64;
+        assert_eq!(tags, vec![("get%20root".to_string(), max(200)), ("get%20root%corrected".to_string(), max(1_800))]);
+        assert_ne!(tag_for("get root%corrected"), "get%20root%corrected", "no name's tag reads as a corrected one");
     }
 }

@@ -103,9 +103,15 @@ fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
         for (b, rb) in &inputs[i + 1..] {
             let ((a_start, a_end), (b_start, b_end)) = (window(ra), window(rb));
             if a_end < b_start || b_end < a_start {
-                let gap = (b_start - a_end).max(a_start - b_end);
+                let gap_s = (b_start - a_end).max(a_start - b_end);
+                // Below a second in µs or ms: two runs one after the other read `0.0s apart`.
+                let gap = if gap_s < 1.0 {
+                    crate::output::units::short_us((gap_s * 1e6) as u64)
+                } else {
+                    format!("{gap_s:.1}s")
+                };
                 return Some(format!(
-                    "{a} and {b} ran {gap:.1}s apart (their run windows did not overlap): the merged rates are \
+                    "{a} and {b} ran {gap} apart (their run windows did not overlap): the merged rates are \
                      over both windows and the gap between them"
                 ));
             }
@@ -285,6 +291,11 @@ mod tests {
             ["a.json and b.json ran 2.0s apart (their run windows did not overlap): the merged rates are over both \
               windows and the gap between them"]
         );
+        // One run just after the other (segments run in turn): the gap in ms, not `0.0s`.
+        let (mut a, mut b) = (file("duration"), file("duration"));
+        (a.started_at_unix_s, b.started_at_unix_s) = (100.0, 100.0 + a.duration_s + 0.0125);
+        let warnings = annotate(&mut file("duration"), &[("a.json".to_string(), a), ("b.json".to_string(), b)]);
+        assert!(warnings[0].starts_with("a.json and b.json ran 12.5ms apart ("), "{warnings:?}");
     }
 
     /// Outside try 4: two results of one scenario name from two different scenario files (one

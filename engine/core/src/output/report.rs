@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 pub use crate::model::terminal::{printable, printable_lines};
 use crate::output::result_file::convert::request_p50;
@@ -14,7 +15,7 @@ use crate::stats::{ErrorKind, InjectorLoad, Merged, TxnStats};
 /// The `--phases` view: where each transaction's request time went, phase by phase.
 pub fn phases_table(merged: &Merged) -> String {
     let mut out = String::new();
-    let width = merged.txns.keys().map(|n| printable(n).chars().count()).max().unwrap_or(11).clamp(11, 60);
+    let width = name_column(merged.txns.keys().map(|n| &**n));
     let _ = writeln!(
         out,
         "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -29,8 +30,8 @@ pub fn phases_table(merged: &Merged) -> String {
         for (phase, h) in phases.filter(|(_, h)| !h.is_empty()) {
             let _ = writeln!(
                 out,
-                "{:<width$} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                if first { truncate(name, width) } else { String::new() },
+                "{} {:<10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                name_cell(if first { name } else { "" }, width),
                 phase,
                 grouped(h.len()),
                 ms(h.mean().round() as u64),
@@ -55,12 +56,20 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
     if load.lag_us.is_empty() && load.wall_us == 0 {
         return;
     }
+    // No probe came due (a run of a few ms): no lag to show, not a lag of 0.
+    let lag = if load.lag_us.is_empty() {
+        "not measured (the run ended before the first probe)".to_string()
+    } else {
+        format!(
+            "p50 {} p99 {} max {}",
+            short_us(load.lag_at(0.5)),
+            short_us(load.lag_at(0.99)),
+            short_us(load.lag_us.max())
+        )
+    };
     let _ = writeln!(
         out,
-        "injector: event-loop lag p50 {} p99 {} max {}; cores busy mean {:.0}%, max {:.0}%",
-        short_us(load.lag_at(0.5)),
-        short_us(load.lag_at(0.99)),
-        short_us(if load.lag_us.is_empty() { 0 } else { load.lag_us.max() }),
+        "injector: event-loop lag {lag}; cores busy mean {:.0}%, max {:.0}%",
         load.busy_percent_mean(),
         load.busy_percent_max
     );
@@ -147,7 +156,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
 /// `err %` the `errors` threshold's figure: the larger of `req err` out of every attempt
 /// (`requests + not sent`) and `errors` out of `count` (`threshold::Failures`).
 fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
-    let width = merged.txns.keys().map(|n| printable(n).chars().count()).max().unwrap_or(11).clamp(11, 60);
+    let width = name_column(merged.txns.keys().map(|n| &**n));
     let _ = writeln!(
         out,
         "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -175,8 +184,8 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
         let error_percent = Failures::of(stats).percent().map_or_else(|| "-".into(), |p| format!("{p:.1}%"));
         let _ = writeln!(
             out,
-            "{:<width$} {:>10} {:>7} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            truncate(name, width),
+            "{} {:>10} {:>7} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            name_cell(name, width),
             grouped(stats.transactions()),
             grouped(stats.txn_err),
             grouped(stats.requests()),
@@ -339,21 +348,55 @@ fn percentile_line(out: &mut String, label: &str, h: &Histogram<u64>) {
     );
 }
 
-/// A name as the terminal should show it, cut to `width` characters: see [`printable`]; a name
-/// too long loses its middle, not its end (names from a HAR recording differ at their end:
-/// `…_3ds_challenge_ok` and `…_3ds_challenge_fail` must not both read `…_3ds_challenge_…`).
+/// The terminal columns a name takes as shown ([`printable`]): a CJK character or an emoji
+/// takes two, a combining mark none (UAX #11), so columns line up whatever the names.
+pub(crate) fn name_columns(name: &str) -> usize {
+    printable(name).width()
+}
+
+/// The width of a table's name column, in terminal columns: the widest name, from 11 to 60.
+pub(crate) fn name_column<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(name_columns).max().unwrap_or(11).clamp(11, 60)
+}
+
+/// A name as the terminal should show it in a column `width` terminal columns wide: see
+/// [`printable`]; cut to the width ([`truncate`]), then padded with spaces to fill it exactly
+/// (a format width counts characters, not columns: `日本` is two characters, four columns).
+pub(crate) fn name_cell(name: &str, width: usize) -> String {
+    let mut cell = truncate(name, width);
+    let columns = cell.width();
+    cell.extend(std::iter::repeat_n(' ', width.saturating_sub(columns)));
+    cell
+}
+
+/// A name as the terminal should show it, cut to `width` terminal columns: see [`printable`];
+/// a name too long loses its middle, not its end (names from a HAR recording differ at their
+/// end: `…_3ds_challenge_ok` and `…_3ds_challenge_fail` must not both read
+/// `…_3ds_challenge_…`). A wide character that would straddle the cut is left out.
 pub(crate) fn truncate(name: &str, width: usize) -> String {
     let name = printable(name);
-    let count = name.chars().count();
-    if count <= width {
+    if name.width() <= width {
         return name.into_owned();
     }
     let head = (width - 1) / 2;
     let tail = width - 1 - head;
-    let mut cut: String = name.chars().take(head).collect();
+    let mut cut = taken(name.chars(), head);
+    let mut end: Vec<char> = taken(name.chars().rev(), tail).chars().collect();
+    end.reverse();
     cut.push('…');
-    cut.extend(name.chars().skip(count - tail));
+    cut.extend(end);
     cut
+}
+
+/// The characters of `chars` that fit in `columns` terminal columns, from the first.
+fn taken(chars: impl Iterator<Item = char>, columns: usize) -> String {
+    let mut used = 0;
+    chars
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= columns
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -381,6 +424,45 @@ mod tests {
         assert_eq!(ok.chars().count(), 30);
         assert!(ok.ends_with("challenge_ok") && ok.starts_with("checkout_step") && ok.contains('…'), "{ok}");
         assert_eq!(truncate("short", 30), "short");
+        // Cut by terminal columns: a wide character counts two, and one that would straddle
+        // the cut is left out.
+        let wide = truncate(&"日本".repeat(20), 11);
+        assert_eq!((wide.as_str(), wide.width()), ("日本…日本", 9), "5 columns each side do not fit a third");
+        let mixed = format!("ab{}", "日".repeat(20));
+        assert_eq!(truncate(&mixed, 12), "ab日…日日日", "5 columns before the cut fit ab日, 6 after it 日日日");
+        assert_eq!(name_cell(&mixed, 12), "ab日…日日日 ", "padded to the column's 12");
+    }
+
+    /// Outside try: a run of 1 ms, over before the first lag probe, said `event-loop lag p50
+    /// 0µs p99 0µs max 0µs`, a lag that looks measured.
+    #[test]
+    fn a_lag_never_probed_is_said_not_measured() {
+        let load = InjectorLoad { busy_us: 600, wall_us: 6_000, busy_percent_max: 11.0, ..InjectorLoad::default() };
+        let mut out = String::new();
+        injector_line(&mut out, &load, 0);
+        assert!(out.starts_with("injector: event-loop lag not measured (the run ended before the first probe); cores busy mean 10%, max 11%"), "{out}");
+        let mut probed = load;
+        crate::stats::record_latency(&mut probed.lag_us, 43);
+        let mut out = String::new();
+        injector_line(&mut out, &probed, 300);
+        assert!(out.starts_with("injector: event-loop lag p50 43µs p99 43µs max 43µs;"), "{out}");
+    }
+
+    /// Outside try: a name with CJK characters or an emoji pushed its row's figures out of
+    /// line (a format width counts characters; each of these takes two columns).
+    #[test]
+    fn wide_characters_keep_the_columns_in_line() {
+        let mut merged = Merged::default();
+        for name in ["ünïcödé 日本 🚀", "plain", "combining e\u{301}"] {
+            merged.txns.insert(name.into(), TxnStats { req_ok: 3, txn_ok: 3, ..TxnStats::default() });
+        }
+        let mut out = String::new();
+        transaction_rows(&mut out, &merged, 1.0);
+        let widths: Vec<usize> = out.lines().map(UnicodeWidthStr::width).collect();
+        assert_eq!(widths.len(), 4, "{out}");
+        assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{out}");
+        let count_ends: Vec<usize> = out.lines().map(|line| line.split("  3 ").next().unwrap().width()).collect();
+        assert!(count_ends[1..].iter().all(|w| *w == count_ends[1]), "{count_ends:?}\n{out}");
         assert!(!truncate("x\ny", 30).contains('\n'));
     }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::limits::MERGE_FILES_MAX;
 use crate::output::outcome::RunResult;
+use crate::output::report;
 use crate::output::result_file::{ResultFile, Transaction};
 use crate::output::threshold::Failures;
 use crate::output::units::grouped;
@@ -171,9 +172,13 @@ pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> 
     let (old, now) = (by_name(base), by_name(new));
     let mut out = String::new();
     let mut regressions = Vec::new();
+    let names: BTreeSet<&String> = old.keys().chain(now.keys()).collect();
+    // In terminal columns, at least 30: a long name is cut in its middle, a wide one (CJK,
+    // emoji) padded by the columns it takes, so the figures stay in line.
+    let width = report::name_column(names.iter().map(|n| n.as_str())).max(30);
     let _ = writeln!(
         out,
-        "{:<30} {:>12} {:>12} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
+        "{:<width$} {:>12} {:>12} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
         "transaction",
         "count",
         "txn/s",
@@ -187,25 +192,26 @@ pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> 
         "err %",
         "Δerr pp"
     );
-    let names: BTreeSet<&String> = old.keys().chain(now.keys()).collect();
     for key in names {
         // Shown, not obeyed: a name's control characters written as escapes.
-        let name = &*crate::output::report::printable(key);
+        let name = &*report::printable(key);
+        let cell = report::name_cell(key, width);
         let (Some(a), Some(b)) = (old.get(key), now.get(key)) else {
-            let _ = writeln!(out, "{name:<30} only in {}", if old.contains_key(key) { "BASE" } else { "NEW" });
+            let _ = writeln!(out, "{cell} only in {}", if old.contains_key(key) { "BASE" } else { "NEW" });
             if old.contains_key(key) {
                 // What BASE measured and NEW did not run at all is the worst regression.
                 regressions.push(format!("{name}: in BASE, missing from NEW"));
             }
             continue;
         };
-        compare_row(&mut out, name, a, b);
+        compare_row(&mut out, &cell, a, b);
         regressions.extend(regressions_of(name, a, b, max_regression_pct));
     }
     (out, regressions)
 }
 
-fn compare_row(out: &mut String, name: &str, a: &Figures, b: &Figures) {
+/// One transaction's row; `cell` is its name as the column shows it ([`report::name_cell`]).
+fn compare_row(out: &mut String, cell: &str, a: &Figures, b: &Figures) {
     let (p50, d50) = latency_cells(a.p50, b.p50);
     let (p99, d99) = latency_cells(a.p99, b.p99);
     let (p999, d999) = latency_cells(a.p999, b.p999);
@@ -216,8 +222,8 @@ fn compare_row(out: &mut String, name: &str, a: &Figures, b: &Figures) {
     };
     let _ = writeln!(
         out,
-        "{:<30} {:>12} {:>12.1} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
-        name,
+        "{} {:>12} {:>12.1} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
+        cell,
         grouped(b.count as u64),
         b.rate,
         delta(a.rate, b.rate),
@@ -360,6 +366,20 @@ mod tests {
             compare(&result_with(&["x\\u001b[2Jy", "gone"]), &result_with(&["x\\u001b[2Jy"]), 5.0);
         assert!(table.contains("x\\u{1b}[2Jy") && !table.contains('\u{1b}'), "{table}");
         assert_eq!(regressions, vec!["gone: in BASE, missing from NEW".to_string()]);
+    }
+
+    /// Outside try: a name longer than 30 characters, or one with wide characters, pushed its
+    /// row's figures out of line; a 300-character name took the whole line.
+    #[test]
+    fn long_and_wide_names_keep_the_columns_in_line() {
+        use unicode_width::UnicodeWidthStr;
+        let long = "L".repeat(300);
+        let names = ["ünïcödé 日本 🚀", long.as_str(), "a"];
+        let (table, _) = compare(&result_with(&names), &result_with(&names), 5.0);
+        let widths: Vec<usize> = table.lines().map(UnicodeWidthStr::width).collect();
+        assert_eq!(widths.len(), 4, "{table}");
+        assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{table}");
+        assert!(table.contains('…') && !table.contains(&long), "{table}");
     }
 
     /// Issue 11: a transaction in BASE and missing from NEW passed.

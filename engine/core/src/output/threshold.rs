@@ -81,6 +81,13 @@ pub enum ThresholdError {
 }
 
 impl ThresholdError {
+    /// The threshold as written.
+    pub fn text(&self) -> &str {
+        match self {
+            ThresholdError::Syntax { text, .. } | ThresholdError::UnknownTransaction { text, .. } => text,
+        }
+    }
+
     /// What is wrong, without the threshold itself (for a caller that names it with its flag
     /// or its place in a file).
     pub fn why(&self) -> String {
@@ -242,6 +249,9 @@ pub enum Problem {
         why: &'static str,
     },
 }
+
+/// A threshold checked: its outcome, or why it could not be checked (an error, never a pass).
+pub type Checked = Result<Outcome, ThresholdError>;
 
 /// The outcome of one threshold.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     if rows.is_empty() {
         return out;
     }
-    let width =
-        rows.iter().map(|(n, _)| crate::output::report::printable(n).chars().count()).max().unwrap_or(11).clamp(11, 60);
+    let width = crate::output::report::name_column(rows.iter().map(|(n, _)| &***n));
     let _ = writeln!(
         out,
         "\n{:<width$} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {:>9} {:>9}",
@@ -40,10 +39,10 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         };
         let rate =
             if seconds > 0.0 { ((ws.messages_sent + ws.messages_received) as f64 / seconds).round() as u64 } else { 0 };
-        let shown = crate::output::report::truncate(name, width);
+        let shown = crate::output::report::name_cell(name, width);
         let _ = writeln!(
             out,
-            "{shown:<width$} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {p50:>9} {p99:>9}",
+            "{shown} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {p50:>9} {p99:>9}",
             grouped(ws.connects),
             grouped(ws.messages_sent),
             grouped(ws.messages_received),

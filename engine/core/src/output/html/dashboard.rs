@@ -15,7 +15,7 @@ use crate::limits::DASHBOARD_INTERVALS_MAX;
 use crate::output::live_server::{Answer, LiveServer, Route};
 use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::result_file::{Interval, result_file};
-use crate::output::threshold::Outcome;
+use crate::output::threshold::Checked;
 use crate::stats::Merged;
 
 /// What the server hands out: the page data as JSON text, and the scenario's name; the two
@@ -166,10 +166,12 @@ impl Dashboard {
         self.publish(run.scenario, page);
     }
 
-    /// The run's final report, with its threshold outcomes; the page stops polling and offers
-    /// to save it.
-    pub fn publish_final(&self, result: &RunResult, thresholds: &[Outcome]) {
+    /// The run's final report, with its thresholds' outcomes (and those that could not be
+    /// checked, then those a segment left to `merge`); the page stops polling and offers to
+    /// save it.
+    pub fn publish_final(&self, result: &RunResult, thresholds: &[Checked], left_to_merge: &[String]) {
         let mut page = super::run_page_data(result, thresholds, result_file(result, false).to_value());
+        super::add_left_to_merge(&mut page, left_to_merge);
         page["live"] = json!({ "finished": true, "elapsed_s": result.duration_s, "duration_s": result.duration_s });
         self.publish(&result.scenario, page);
     }

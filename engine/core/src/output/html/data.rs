@@ -4,7 +4,7 @@
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
-use crate::output::threshold::Outcome;
+use crate::output::threshold::Checked;
 use crate::stats::{Merged, TxnStats};
 
 /// Points of the percentile spectrum per decade ("nine"): x = log10(1 / (1 - q)).
@@ -110,9 +110,28 @@ pub fn run_data(label: &str, mut result: Value, merged: &Merged) -> Value {
     result
 }
 
-/// Threshold outcomes as the summary shows them.
-pub fn thresholds(outcomes: &[Outcome]) -> Value {
-    outcomes.iter().map(|o| json!({ "text": o.text, "passed": o.passed, "actual": o.actual })).collect()
+/// Thresholds a segment leaves to `merge` (its counts and rates are a share of the whole), as
+/// the summary shows them after the ones it judged: neither passed nor failed.
+pub fn left_to_merge(texts: &[String]) -> Vec<Value> {
+    texts
+        .iter()
+        .map(|text| {
+            json!({ "text": text, "passed": Value::Null, "left": true,
+                    "actual": "a segment's counts and rates are a share of the whole: judged by merge" })
+        })
+        .collect()
+}
+
+/// Thresholds as the summary shows them: each outcome, and each one that could not be checked
+/// (`error`: it failed the run with exit code 1) with why.
+pub fn thresholds(checked: &[Checked]) -> Value {
+    checked
+        .iter()
+        .map(|check| match check {
+            Ok(o) => json!({ "text": o.text, "passed": o.passed, "actual": o.actual }),
+            Err(e) => json!({ "text": e.text(), "passed": false, "error": true, "actual": e.why() }),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -139,6 +158,25 @@ mod tests {
         let values: Vec<f64> = points.iter().filter_map(Value::as_f64).collect();
         assert!(values.windows(2).all(|w| w[0] <= w[1]), "a spectrum never falls");
         assert!(spectrum(&new_latency_histogram()).is_null());
+    }
+
+    /// A threshold that could not be checked fails the run (exit 1): the page says so, and why,
+    /// beside the outcomes of the others.
+    #[test]
+    fn thresholds_that_could_not_be_checked_are_shown_as_errors() {
+        use crate::output::threshold::{Outcome, ThresholdError};
+        let passed = Outcome { text: "p99<1s".into(), passed: true, actual: "2.00ms".into() };
+        let unknown = ThresholdError::UnknownTransaction {
+            text: "nope:p99<1s".into(),
+            name: "nope".into(),
+            known: "get".into(),
+            suggestion: String::new(),
+        };
+        let shown = thresholds(&[Ok(passed), Err(unknown)]);
+        assert_eq!(shown[0], json!({ "text": "p99<1s", "passed": true, "actual": "2.00ms" }));
+        assert_eq!(shown[1]["text"], "nope:p99<1s");
+        assert_eq!((shown[1]["passed"].as_bool(), shown[1]["error"].as_bool()), (Some(false), Some(true)));
+        assert!(shown[1]["actual"].as_str().unwrap().starts_with("no transaction named \"nope\""), "{shown}");
     }
 
     #[test]

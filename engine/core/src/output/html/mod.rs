@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::output::outcome::RunResult;
 use crate::output::result_file::{ResultFile, read_run, result_file};
-use crate::output::threshold::Outcome;
+use crate::output::threshold::Checked;
 
 const UPLOT_JS: &str = include_str!("vendor/uplot/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("vendor/uplot/uPlot.min.css");
@@ -81,22 +81,32 @@ fn page_data(mode: Mode, runs: Vec<Value>) -> Value {
     })
 }
 
-/// One run's report data (also what the live dashboard serves each interval).
-pub fn run_page_data(result: &RunResult, thresholds: &[Outcome], result_json: Value) -> Value {
+/// One run's report data (also what the live dashboard serves each interval), with its
+/// thresholds as checked.
+pub fn run_page_data(result: &RunResult, thresholds: &[Checked], result_json: Value) -> Value {
     let mut page = page_data(Mode::Run, vec![data::run_data(&result.scenario, result_json, &result.merged)]);
     page["thresholds"] = data::thresholds(thresholds);
     page
 }
 
-/// The report of one run, with its threshold outcomes.
-pub fn render_run(result: &RunResult, thresholds: &[Outcome]) -> String {
-    let page = run_page_data(result, thresholds, result_file(result, false).to_value());
+/// The report of one run, with its thresholds as checked (outcomes, and those that could not
+/// be checked), then those a segment left to `merge` (`left_to_merge`, as written).
+pub fn render_run(result: &RunResult, thresholds: &[Checked], left_to_merge: &[String]) -> String {
+    let mut page = run_page_data(result, thresholds, result_file(result, false).to_value());
+    add_left_to_merge(&mut page, left_to_merge);
     document(&format!("mite-engine: {}", result.scenario), &page, false)
 }
 
 /// The report of one run (no thresholds).
 pub fn render(result: &RunResult) -> String {
-    render_run(result, &[])
+    render_run(result, &[], &[])
+}
+
+/// Adds the thresholds a segment left to `merge` after those the page shows judged.
+fn add_left_to_merge(page: &mut Value, texts: &[String]) {
+    if let Some(shown) = page["thresholds"].as_array_mut() {
+        shown.extend(data::left_to_merge(texts));
+    }
 }
 
 /// A result file's page data; the histograms come from its `raw` fields. A file without them
@@ -121,13 +131,15 @@ pub fn render_compare(files: &[(String, ResultFile)], max_regression_pct: f64, r
     document("mite-engine: comparison", &page, false)
 }
 
-/// The page of a merged result, with each segment's (injector's) own figures.
-pub fn render_merged(merged: &RunResult, segments: &[(String, ResultFile)]) -> String {
+/// The page of a merged result, with each segment's (injector's) own figures and the
+/// thresholds the merge judged on the whole (`thresholds`, as checked).
+pub fn render_merged(merged: &RunResult, segments: &[(String, ResultFile)], thresholds: &[Checked]) -> String {
     let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();
     let label = format!("merged ({})", crate::output::units::counted(segments.len() as u64, "result"));
     let whole = data::run_data(&label, result_file(merged, false).to_value(), &merged.merged);
     let mut page = page_data(Mode::Merged, vec![whole]);
     page["segments"] = Value::Array(parts);
+    page["thresholds"] = data::thresholds(thresholds);
     document(&format!("mite-engine: {} (merged)", merged.scenario), &page, false)
 }
 

@@ -54,6 +54,29 @@
     return keys.length ? keys.map(function (k) { return k + ' ' + grouped(obj[k]); }).join(', ') : '-';
   }
   function sum(values) { return values.reduce(function (a, b) { return a + (num(b) ? b : 0); }, 0); }
+  // The smallest step `format` tells from 0 (1 for whole numbers, 0.01 for ms): an axis never
+  // steps finer, so no two of its labels read the same (0, 0, 1, 1 on a chart of 1 journey).
+  function resolution(format) {
+    var steps = [0.001, 0.01, 0.1, 1];
+    for (var i = 0; i < steps.length; i++) { if (format(steps[i]) !== format(0)) return steps[i]; }
+    return 1;
+  }
+  function increments(least) {
+    var out = [];
+    for (var e = -3; e <= 15; e++) {
+      [1, 2, 5].forEach(function (m) { var v = m * Math.pow(10, e); if (v >= least * (1 - 1e-9)) out.push(v); });
+    }
+    return out;
+  }
+  // A legend label at most LABEL_CHARS_MAX characters: a longer name loses its middle, as in
+  // the terminal's table (names differ at their ends); the tables show it whole.
+  var LABEL_CHARS_MAX = 60;
+  function shortLabel(text) {
+    var chars = Array.from(String(text));
+    if (chars.length <= LABEL_CHARS_MAX) return String(text);
+    var head = Math.floor((LABEL_CHARS_MAX - 1) / 2);
+    return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (LABEL_CHARS_MAX - 1 - head)).join('');
+  }
   function fail(message) {
     status.errors.push(message);
     showErrors();
@@ -64,6 +87,13 @@
     box.hidden = false;
     box.textContent = 'The report could not draw everything:\n' + status.errors.join('\n');
     publishStatus();
+  }
+  // Axes are drawn after the page's script has run: what they show is published once drawn.
+  var publishing = false;
+  function publishSoon() {
+    if (publishing) return;
+    publishing = true;
+    setTimeout(function () { publishing = false; publishStatus(); }, 0);
   }
   function publishStatus() {
     var resources = (performance.getEntriesByType ? performance.getEntriesByType('resource') : [])
@@ -103,6 +133,7 @@
     }
     var width = Math.max(360, Math.min(box.clientWidth || 560, 1400) - 20);
     var yFormat = spec.yFormat || function (v) { return v; };
+    record.labels = series.map(function (s) { return shortLabel(s.label); });
     var opts = {
       width: width,
       height: 250,
@@ -113,7 +144,7 @@
         .concat(series.map(function (s, i) {
           var color = s.color || COLORS[i % COLORS.length];
           var line = {
-            label: s.label, stroke: color, width: 1.5, dash: s.dash, spanGaps: !!spec.spanGaps,
+            label: shortLabel(s.label), stroke: color, width: 1.5, dash: s.dash, spanGaps: !!spec.spanGaps,
             value: function (u, v) { return v == null ? '-' : yFormat(v); }
           };
           if (spec.bars) {
@@ -126,7 +157,11 @@
       axes: [
         { label: spec.xLabel, values: spec.xFormat ? function (u, vals) { return vals.map(function (v) { return v == null ? '' : spec.xFormat(v); }); } : undefined,
           splits: spec.xSplits },
-        { label: spec.yLabel, size: 84, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : yFormat(v); }); } }
+        { label: spec.yLabel, size: 84, incrs: increments(resolution(yFormat)), values: function (u, vals) {
+          record.yTicks = vals.map(function (v) { return v == null ? '' : yFormat(v); });
+          publishSoon();
+          return record.yTicks;
+        } }
       ]
     };
     var data = [spec.x].concat(series.map(function (s) { return s.values.map(function (v) { return num(v) ? v : null; }); }));
@@ -358,7 +393,10 @@
     table(parent, ['', ''], rows);
     if (thresholds && thresholds.length) {
       table(parent, ['threshold', 'result', 'actual'], thresholds.map(function (th) {
-        return [th.text, { text: th.passed ? 'pass' : 'FAIL', cls: th.passed ? 'pass' : 'fail' }, th.actual];
+        // An error: the threshold could not be checked (the run or merge exits 1), why in `actual`.
+        // Left to merge: a segment's share of a count or rate, judged on the whole by `merge`.
+        var verdict = th.left ? 'left to merge' : th.error ? 'ERROR' : th.passed ? 'pass' : 'FAIL';
+        return [th.text, { text: verdict, cls: th.left ? '' : th.passed ? 'pass' : 'fail' }, th.actual];
       }));
     }
     (run.notes || []).forEach(function (n) { parent.appendChild(el('p', { cls: 'note', text: run.label + ': ' + n })); });
