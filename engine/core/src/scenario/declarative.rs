@@ -2,6 +2,7 @@
 //! expected statuses, captures and think times. They run in the same journey slots as Rust
 //! journeys, through the same client.
 
+use std::cell::OnceCell;
 use std::future::Future;
 use std::ops::RangeInclusive;
 use std::pin::Pin;
@@ -129,6 +130,16 @@ impl DeclarativeJourney {
     /// Runs the steps once, paced when the journey says so. A plain function around one
     /// future (no `async fn` wrapping it): the row is held once, in the steps' future.
     pub fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        self.run_kept(ctx, row, None)
+    }
+
+    /// [`DeclarativeJourney::run`] in a journey slot, with the URLs the slot rendered once.
+    fn run_kept<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+        kept: Option<&'a KeptUrls>,
+    ) -> impl Future<Output = JourneyResult> + 'a {
         let separation = match self.pace {
             None => Duration::ZERO,
             Some(Pace { every, plus_minus: None }) => every,
@@ -136,15 +147,16 @@ impl DeclarativeJourney {
                 crate::journey::pacing::average_separation(every, plus_minus, crate::journey::pacing::unit_random())
             }
         };
-        crate::journey::pacing::ensure_fixed_separation(separation, self.run_steps(ctx, row))
+        crate::journey::pacing::ensure_fixed_separation(separation, self.run_steps(ctx, row, kept))
     }
 
-    async fn run_steps(&self, ctx: &Ctx, row: Row) -> JourneyResult {
+    async fn run_steps(&self, ctx: &Ctx, row: Row, kept: Option<&KeptUrls>) -> JourneyResult {
         // Captured values; allocated only by journeys that capture.
         let mut captured: Vec<(String, String)> = Vec::new();
         let mut url_buf = String::new();
         let mut body_buf = String::new();
-        for step in &self.steps {
+        let kept = kept.map(|kept| kept.urls.get_or_init(|| self.config_urls(ctx.config())));
+        for (i, step) in self.steps.iter().enumerate() {
             let lookup = |name: &str| -> Option<&str> {
                 captured
                     .iter()
@@ -154,7 +166,11 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let url = step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
+            let url = match kept.and_then(|kept| kept[i].as_deref()) {
+                // Rendered from configuration alone, and no column of this row shadows it.
+                Some(url) if step.url.variables().all(|name| row.by_name(name).is_none()) => url,
+                _ => step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?,
+            };
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
                 let mut rendered = String::new();
@@ -196,6 +212,34 @@ impl DeclarativeJourney {
     }
 }
 
+impl DeclarativeJourney {
+    /// Each step's URL rendered from configuration alone, where that is what every run renders
+    /// while the row has no column of the same name: `None` for a URL with no variable (it
+    /// costs nothing to render), one that reads a name an earlier step captures (the capture
+    /// shadows the configuration), and one the configuration cannot render.
+    fn config_urls(&self, config: &Config) -> Vec<Option<String>> {
+        let mut captured: Vec<&str> = Vec::new();
+        let mut urls = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            let fixed = step.url.as_literal().is_none() && step.url.variables().all(|name| !captured.contains(&name));
+            let mut url = String::new();
+            let rendered = fixed && step.url.render_into(&mut url, |name| config.get(name)).is_ok();
+            urls.push(rendered.then_some(url));
+            captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
+        }
+        urls
+    }
+}
+
+/// What a journey slot keeps from one run of a declarative journey to the next: the step URLs
+/// that read configuration only (typically `{target_url}`), rendered on the slot's first run
+/// rather than looked up and rendered for every request. A core's configuration does not
+/// change during a run, and a slot stays on its core.
+#[derive(Default)]
+pub(crate) struct KeptUrls {
+    urls: OnceCell<Vec<Option<String>>>,
+}
+
 /// The step's captures from its response, or an error naming the one not found (and, for a
 /// JSON capture, a body that is not JSON at all).
 fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, String)>> {
@@ -224,13 +268,28 @@ fn capture_value(response: &Response, capture: &Capture) -> Result<String, Strin
 
 /// A journey a scenario file describes (HTTP steps, WebSocket steps) and that runs itself.
 pub(crate) trait DescribedJourney: Send + Sync + 'static {
-    /// Runs the journey once.
-    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a;
+    /// What a journey slot keeps from one run to the next.
+    type Kept: Default + 'static;
+
+    /// Runs the journey once, with what its slot keeps.
+    fn run_described<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+        kept: &'a Self::Kept,
+    ) -> impl Future<Output = JourneyResult> + 'a;
 }
 
 impl DescribedJourney for DeclarativeJourney {
-    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
-        self.run(ctx, row)
+    type Kept = KeptUrls;
+
+    fn run_described<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+        kept: &'a KeptUrls,
+    ) -> impl Future<Output = JourneyResult> + 'a {
+        self.run_kept(ctx, row, Some(kept))
     }
 }
 
@@ -239,11 +298,12 @@ pub struct Declared<J>(pub Arc<J>);
 
 impl<J: DescribedJourney> Journey for Declared<J> {
     fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
-        Box::pin(self.0.run_described(ctx, row))
+        Box::pin(async move { self.0.run_described(ctx, row, &J::Kept::default()).await })
     }
 
     fn spawn_slot(&self, slot: Slot) {
         let journey = self.0.clone();
-        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run_described(ctx, row).await);
+        let kept = J::Kept::default();
+        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run_described(ctx, row, &kept).await);
     }
 }
