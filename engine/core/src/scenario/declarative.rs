@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::driver::sleep;
+use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
 use crate::journey::slot::{Slot, spawn_slot};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
@@ -166,10 +167,12 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let url = match kept.and_then(|kept| kept[i].as_deref()) {
+            let (url, kept_url) = match kept.and_then(|kept| kept[i].as_ref()) {
                 // Rendered from configuration alone, and no column of this row shadows it.
-                Some(url) if step.url.variables().all(|name| row.by_name(name).is_none()) => url,
-                _ => step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?,
+                Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
+                    (kept.as_str(), Some(kept))
+                }
+                _ => (step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?, None),
             };
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
@@ -186,6 +189,9 @@ impl DeclarativeJourney {
             let values = ctx
                 .transaction(&step.transaction, async {
                     let mut request = ctx.http().request(step.method.clone(), url).expect_status(step.expect.clone());
+                    if let Some(kept) = kept_url {
+                        request = request.kept_url(kept);
+                    }
                     for (name, value) in &header_values {
                         request = request.header(name, value);
                     }
@@ -213,18 +219,19 @@ impl DeclarativeJourney {
 }
 
 impl DeclarativeJourney {
-    /// Each step's URL rendered from configuration alone, where that is what every run renders
-    /// while the row has no column of the same name: `None` for a URL with no variable (it
-    /// costs nothing to render), one that reads a name an earlier step captures (the capture
-    /// shadows the configuration), and one the configuration cannot render.
-    fn config_urls(&self, config: &Config) -> Vec<Option<String>> {
+    /// Each step's URL rendered from configuration alone and parsed, where that is what every
+    /// run renders while the row has no column of the same name: `None` for a URL with no
+    /// variable, one that reads a name an earlier step captures (the capture shadows the
+    /// configuration), one the configuration cannot render, and one that does not parse or is
+    /// not ASCII (each request renders and parses those, as before).
+    fn config_urls(&self, config: &Config) -> Vec<Option<KeptUrl>> {
         let mut captured: Vec<&str> = Vec::new();
         let mut urls = Vec::with_capacity(self.steps.len());
         for step in &self.steps {
             let fixed = step.url.as_literal().is_none() && step.url.variables().all(|name| !captured.contains(&name));
             let mut url = String::new();
             let rendered = fixed && step.url.render_into(&mut url, |name| config.get(name)).is_ok();
-            urls.push(rendered.then_some(url));
+            urls.push(if rendered { KeptUrl::parse(url) } else { None });
             captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
         }
         urls
@@ -232,12 +239,12 @@ impl DeclarativeJourney {
 }
 
 /// What a journey slot keeps from one run of a declarative journey to the next: the step URLs
-/// that read configuration only (typically `{target_url}`), rendered on the slot's first run
-/// rather than looked up and rendered for every request. A core's configuration does not
+/// that read configuration only (typically `{target_url}`), rendered and parsed on the slot's
+/// first run rather than looked up, rendered and parsed for every request. A core's configuration does not
 /// change during a run, and a slot stays on its core.
 #[derive(Default)]
 pub(crate) struct KeptUrls {
-    urls: OnceCell<Vec<Option<String>>>,
+    urls: OnceCell<Vec<Option<KeptUrl>>>,
 }
 
 /// The step's captures from its response, or an error naming the one not found (and, for a
