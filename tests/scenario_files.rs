@@ -338,3 +338,76 @@ fn readmes_scenario_example_loads_with_every_commented_alternative() {
         load(&variant.join("\n"), &format!("{uncommented:?} uncommented"));
     }
 }
+
+/// A journey slot renders a URL that reads configuration only once, on its first run (issue
+/// 15): a capture of an earlier step named like a configuration key still shadows the key in
+/// every later step of every run, and the next run starts from the configuration again.
+#[test]
+fn a_capture_named_like_a_config_key_shadows_it_in_every_run_of_a_slot() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "shadow.toml",
+        r#"
+[config]
+n = "7"
+[datapools.runs]
+range = { from = 1, to = 5 }
+column = "run"
+recyclable = false
+[journeys.shadow]
+steps = [
+  { transaction = "config", url = "{base}/bytes/{n}" },
+  { transaction = "capture", url = "{base}/json", capture = { n = { json = "user.id" } } },
+  { transaction = "captured", url = "{base}/bytes/{n}" },
+]
+[[scenario]]
+journey = "shadow"
+datapool = "runs"
+volume = { constant = 1 }
+"#,
+    );
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.duration = None;
+    let result = run_file(&file, &[format!("base={}", target.url(""))], opts);
+    assert_eq!(result.stopped_by, StopReason::Completed);
+    assert_eq!(result.merged.total().req_errors(), 0, "{:?}", result.merged.error_samples);
+    assert_eq!((target.route_hits("/bytes/7"), target.route_hits("/bytes/42")), (5, 5));
+    assert_eq!(result.merged.txns["captured"].body_bytes, 5 * 42);
+}
+
+/// A CSV column named like a configuration key shadows the key, though the slot kept the URL
+/// the configuration renders; a URL reading no column keeps using the kept one.
+#[test]
+fn a_csv_column_named_like_a_config_key_shadows_it_in_a_slot() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    dir.write("rows.csv", "n\n3\n5\n3\n");
+    let file = dir.write(
+        "column.toml",
+        r#"
+[config]
+n = "7"
+m = "9"
+[datapools.rows]
+csv = "rows.csv"
+recyclable = false
+[journeys.column]
+steps = [
+  { transaction = "column", url = "{base}/bytes/{n}" },
+  { transaction = "config", url = "{base}/bytes/{m}" },
+]
+[[scenario]]
+journey = "column"
+datapool = "rows"
+volume = { constant = 1 }
+"#,
+    );
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.duration = None;
+    let result = run_file(&file, &[format!("base={}", target.url(""))], opts);
+    assert_eq!(result.stopped_by, StopReason::Completed);
+    assert_eq!(result.merged.total().req_errors(), 0, "{:?}", result.merged.error_samples);
+    let hits = |n: u32| target.route_hits(&format!("/bytes/{n}"));
+    assert_eq!((hits(3), hits(5), hits(7), hits(9)), (2, 1, 0, 3));
+}

@@ -44,6 +44,34 @@ impl<'a> Url<'a> {
     }
 }
 
+/// A URL's text parsed once, for a journey that sends it again and again (a declarative step's
+/// URL that reads configuration only): a request that carries it skips the parse.
+#[derive(Debug)]
+pub(crate) struct KeptUrl {
+    text: String,
+    parts: UrlParts,
+}
+
+impl KeptUrl {
+    /// `text` with its parts, when it parses and is all ASCII (a non-ASCII path is sent
+    /// percent-encoded, a copy each request makes); `None` otherwise, and the requests that
+    /// send it parse it (and report what is wrong with it) as any other.
+    pub(crate) fn parse(text: String) -> Option<KeptUrl> {
+        let parts = if text.is_ascii() { UrlParts::parse(&text).ok()? } else { return None };
+        Some(KeptUrl { text, parts })
+    }
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The parts, as [`Url::parse`] gives them.
+    pub(crate) fn url(&self) -> Url<'_> {
+        self.parts.on(&self.text)
+    }
+}
+
 thread_local! {
     /// This core's last parsed URLs (a URL's parts only borrow it, so the cache holds offsets).
     static PARSED: RefCell<ParsedUrls> = const { RefCell::new(ParsedUrls::new()) };
@@ -425,6 +453,21 @@ mod tests {
             Url::parse(&format!("http://h{i}/")).unwrap();
         }
         assert!(!is_kept(&longest) && is_kept("http://h0/"));
+    }
+
+    /// A URL kept by a journey slot reads as `Url::parse` reads it, and one that must be
+    /// encoded or does not parse is not kept (each request parses it, as any other).
+    #[test]
+    fn a_kept_url_reads_as_parse_reads_it() {
+        for text in ["http://h/", "HTTPS://[::1]:8443/a?b=1#c", "http://h:81", "http://h/x?y=%20"] {
+            let kept = KeptUrl::parse(text.to_string()).unwrap();
+            assert_eq!((kept.as_str(), kept.url()), (text, Url::parse(text).unwrap()), "{text}");
+            // Slices of the kept text, not of the one it was parsed from.
+            assert!(kept.as_str().as_bytes().as_ptr_range().contains(&kept.url().host.as_ptr()), "{text}");
+        }
+        for text in ["http://h/caf\u{e9}", "ftp://h/", "http://h/a b", "http://h:0/"] {
+            assert!(KeptUrl::parse(text.to_string()).is_none(), "{text}");
+        }
     }
 
     /// The parser as it was before the one-pass scans: the reference they are held to.

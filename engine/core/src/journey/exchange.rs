@@ -19,13 +19,20 @@ use crate::stats::{ErrorKind, Latencies, Latency, TxnStats};
 impl Ctx {
     /// One exchange (one hop of a request), recorded under the current transaction.
     pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        // A non-ASCII path or query goes percent-encoded (a copy, only then).
-        let encoded = crate::http::url::encode_non_ascii(request.url);
-        let url = match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
-            Ok(url) => url,
-            Err(err) => {
-                let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
-                return Err(self.not_sendable(request.method.as_str(), request.url, err));
+        let encoded;
+        let url = match request.kept_url {
+            // Parsed once already, from this very text (the same bytes, not a copy of them).
+            Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
+            _ => {
+                // A non-ASCII path or query goes percent-encoded (a copy, only then).
+                encoded = crate::http::url::encode_non_ascii(request.url);
+                match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
+                    Ok(url) => url,
+                    Err(err) => {
+                        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+                        return Err(self.not_sendable(request.method.as_str(), request.url, err));
+                    }
+                }
             }
         };
         if let Err(err) = check_headers(&request.headers) {

@@ -3,6 +3,7 @@
 
 use std::ops::RangeInclusive;
 
+use crate::http::url::KeptUrl;
 use crate::http::{HttpError, Response};
 use crate::journey::Ctx;
 
@@ -53,6 +54,7 @@ impl<'c> Http<'c> {
             follow: None,
             max_redirects: None,
             redirects_left: None,
+            kept_url: None,
             extras: None,
         }
     }
@@ -222,6 +224,8 @@ pub struct RequestBuilder<'c> {
     max_redirects: Option<u8>,
     /// Set by the session for each hop: `Some(n)` when redirects are followed, `n` left.
     pub(crate) redirects_left: Option<u8>,
+    /// `url` parsed once already (when it is this text: the same bytes, borrowed from there).
+    pub(crate) kept_url: Option<&'c KeptUrl>,
     /// What only some requests need (cookies, auth, generated bodies): boxed, so the plain
     /// request stays small and allocates nothing.
     pub(crate) extras: Option<Box<RequestExtras<'c>>>,
@@ -489,6 +493,12 @@ impl<'c> RequestBuilder<'c> {
         self
     }
 
+    /// The request's URL, parsed once already: `url` is its text.
+    pub(crate) fn kept_url(mut self, url: &'c KeptUrl) -> Self {
+        self.kept_url = Some(url);
+        self
+    }
+
     pub(crate) fn extras(&mut self) -> &mut RequestExtras<'c> {
         self.extras.get_or_insert_with(Box::default)
     }
@@ -521,6 +531,7 @@ impl<'c> RequestBuilder<'c> {
             follow: self.follow,
             max_redirects: self.max_redirects,
             redirects_left,
+            kept_url: None,
             extras: None,
         }
     }

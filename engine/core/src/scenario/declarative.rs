@@ -2,6 +2,7 @@
 //! expected statuses, captures and think times. They run in the same journey slots as Rust
 //! journeys, through the same client.
 
+use std::cell::OnceCell;
 use std::future::Future;
 use std::ops::RangeInclusive;
 use std::pin::Pin;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::driver::sleep;
+use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
 use crate::journey::slot::{Slot, spawn_slot};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
@@ -129,6 +131,16 @@ impl DeclarativeJourney {
     /// Runs the steps once, paced when the journey says so. A plain function around one
     /// future (no `async fn` wrapping it): the row is held once, in the steps' future.
     pub fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        self.run_kept(ctx, row, None)
+    }
+
+    /// [`DeclarativeJourney::run`] in a journey slot, with the URLs the slot rendered once.
+    fn run_kept<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+        kept: Option<&'a KeptUrls>,
+    ) -> impl Future<Output = JourneyResult> + 'a {
         let separation = match self.pace {
             None => Duration::ZERO,
             Some(Pace { every, plus_minus: None }) => every,
@@ -136,15 +148,16 @@ impl DeclarativeJourney {
                 crate::journey::pacing::average_separation(every, plus_minus, crate::journey::pacing::unit_random())
             }
         };
-        crate::journey::pacing::ensure_fixed_separation(separation, self.run_steps(ctx, row))
+        crate::journey::pacing::ensure_fixed_separation(separation, self.run_steps(ctx, row, kept))
     }
 
-    async fn run_steps(&self, ctx: &Ctx, row: Row) -> JourneyResult {
+    async fn run_steps(&self, ctx: &Ctx, row: Row, kept: Option<&KeptUrls>) -> JourneyResult {
         // Captured values; allocated only by journeys that capture.
         let mut captured: Vec<(String, String)> = Vec::new();
         let mut url_buf = String::new();
         let mut body_buf = String::new();
-        for step in &self.steps {
+        let kept = kept.map(|kept| kept.urls.get_or_init(|| self.config_urls(ctx.config())));
+        for (i, step) in self.steps.iter().enumerate() {
             let lookup = |name: &str| -> Option<&str> {
                 captured
                     .iter()
@@ -154,7 +167,13 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let url = step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
+            let (url, kept_url) = match kept.and_then(|kept| kept[i].as_ref()) {
+                // Rendered from configuration alone, and no column of this row shadows it.
+                Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
+                    (kept.as_str(), Some(kept))
+                }
+                _ => (step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?, None),
+            };
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
                 let mut rendered = String::new();
@@ -170,6 +189,9 @@ impl DeclarativeJourney {
             let values = ctx
                 .transaction(&step.transaction, async {
                     let mut request = ctx.http().request(step.method.clone(), url).expect_status(step.expect.clone());
+                    if let Some(kept) = kept_url {
+                        request = request.kept_url(kept);
+                    }
                     for (name, value) in &header_values {
                         request = request.header(name, value);
                     }
@@ -194,6 +216,35 @@ impl DeclarativeJourney {
         }
         Ok(())
     }
+}
+
+impl DeclarativeJourney {
+    /// Each step's URL rendered from configuration alone and parsed, where that is what every
+    /// run renders while the row has no column of the same name: `None` for a URL with no
+    /// variable, one that reads a name an earlier step captures (the capture shadows the
+    /// configuration), one the configuration cannot render, and one that does not parse or is
+    /// not ASCII (each request renders and parses those, as before).
+    fn config_urls(&self, config: &Config) -> Vec<Option<KeptUrl>> {
+        let mut captured: Vec<&str> = Vec::new();
+        let mut urls = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            let fixed = step.url.as_literal().is_none() && step.url.variables().all(|name| !captured.contains(&name));
+            let mut url = String::new();
+            let rendered = fixed && step.url.render_into(&mut url, |name| config.get(name)).is_ok();
+            urls.push(if rendered { KeptUrl::parse(url) } else { None });
+            captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));
+        }
+        urls
+    }
+}
+
+/// What a journey slot keeps from one run of a declarative journey to the next: the step URLs
+/// that read configuration only (typically `{target_url}`), rendered and parsed on the slot's
+/// first run rather than looked up, rendered and parsed for every request. A core's configuration does not
+/// change during a run, and a slot stays on its core.
+#[derive(Default)]
+pub(crate) struct KeptUrls {
+    urls: OnceCell<Vec<Option<KeptUrl>>>,
 }
 
 /// The step's captures from its response, or an error naming the one not found (and, for a
@@ -224,13 +275,28 @@ fn capture_value(response: &Response, capture: &Capture) -> Result<String, Strin
 
 /// A journey a scenario file describes (HTTP steps, WebSocket steps) and that runs itself.
 pub(crate) trait DescribedJourney: Send + Sync + 'static {
-    /// Runs the journey once.
-    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a;
+    /// What a journey slot keeps from one run to the next.
+    type Kept: Default + 'static;
+
+    /// Runs the journey once, with what its slot keeps.
+    fn run_described<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+        kept: &'a Self::Kept,
+    ) -> impl Future<Output = JourneyResult> + 'a;
 }
 
 impl DescribedJourney for DeclarativeJourney {
-    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
-        self.run(ctx, row)
+    type Kept = KeptUrls;
+
+    fn run_described<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: Row,
+        kept: &'a KeptUrls,
+    ) -> impl Future<Output = JourneyResult> + 'a {
+        self.run_kept(ctx, row, Some(kept))
     }
 }
 
@@ -239,11 +305,12 @@ pub struct Declared<J>(pub Arc<J>);
 
 impl<J: DescribedJourney> Journey for Declared<J> {
     fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
-        Box::pin(self.0.run_described(ctx, row))
+        Box::pin(async move { self.0.run_described(ctx, row, &J::Kept::default()).await })
     }
 
     fn spawn_slot(&self, slot: Slot) {
         let journey = self.0.clone();
-        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run_described(ctx, row).await);
+        let kept = J::Kept::default();
+        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run_described(ctx, row, &kept).await);
     }
 }

@@ -463,7 +463,9 @@ fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, Strin
 }
 
 impl DescribedJourney for WsJourney {
-    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+    type Kept = ();
+
+    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row, _kept: &'a ()) -> impl Future<Output = JourneyResult> + 'a {
         self.run(ctx, row)
     }
 }
