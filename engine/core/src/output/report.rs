@@ -75,7 +75,7 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
     );
     if load.saturated(request_p50_us) {
         // Say which of the two signs was seen: a busy core, or a lag large against the latencies.
-        let why = if load.busy_percent_max >= crate::stats::injector_load::SATURATED_BUSY_PERCENT {
+        let why = if load.busy() {
             format!("a core was busy {:.0}% of an interval", load.busy_percent_max)
         } else if load.lag_significant(request_p50_us) {
             format!(
@@ -567,7 +567,7 @@ mod tests {
         assert!(table.contains("arrivals over 2.00s: requested 100 (50/s), started 30 (15/s), missed 70"), "{table}");
         assert!(table.contains("every journey slot (max_in_flight) was busy"), "{table}");
         assert!(!table.contains("saturated"), "{table}");
-        merged.injector.busy_percent_max = 99.0;
+        merged.injector.record_busy(2_871_000, 2_900_000);
         let table = super::table(&merged, 2.9);
         assert!(table.contains("the injector was saturated and could not keep up"), "{table}");
     }

@@ -10,6 +10,10 @@ use crate::stats::histogram::{new_latency_histogram, quantile, record_latency};
 
 /// A core busy at least this share of an interval is saturated.
 pub const SATURATED_BUSY_PERCENT: f64 = 95.0;
+/// Busy shares measured over less wall time than this (all core threads together) are no
+/// verdict: a run that ends as it starts (a segment given no datapool rows, a journey that fails
+/// at once) spends its few ms starting and stopping, busy all of them, and is not saturated.
+pub const SATURATED_BUSY_WALL_US_MIN: u64 = 100_000;
 /// Lag at p99 of at least this share of the reported request p50 means the latencies carry a
 /// significant part of injector delay.
 pub const SATURATED_LAG_SHARE: f64 = 0.2;
@@ -92,10 +96,17 @@ impl InjectorLoad {
     }
 
     /// Whether the injector was saturated against requests whose median was `request_p50_us`:
-    /// a core busy at least `SATURATED_BUSY_PERCENT`, a core held (`stalled`), or a p99 lag
-    /// that is a significant share of the median latency it reports.
+    /// a core busy at least `SATURATED_BUSY_PERCENT` (over at least `SATURATED_BUSY_WALL_US_MIN`
+    /// of measured time), a core held (`stalled`), or a p99 lag that is a significant share of
+    /// the median latency it reports.
     pub fn saturated(&self, request_p50_us: u64) -> bool {
-        self.busy_percent_max >= SATURATED_BUSY_PERCENT || self.lag_significant(request_p50_us) || self.stalled()
+        self.busy() || self.lag_significant(request_p50_us) || self.stalled()
+    }
+
+    /// Whether a core was busy at least `SATURATED_BUSY_PERCENT` of an interval, over enough
+    /// measured time to tell.
+    pub fn busy(&self) -> bool {
+        self.busy_percent_max >= SATURATED_BUSY_PERCENT && self.wall_us >= SATURATED_BUSY_WALL_US_MIN
     }
 
     /// Whether the lag at p99 is a significant share of `request_p50_us` (at least
@@ -144,6 +155,17 @@ mod tests {
         load.record_busy(990_000, 1_000_000);
         assert!(load.saturated(1_000));
         assert_eq!(load.busy_percent_mean().round(), 99.0);
+    }
+
+    /// A run that ends as it starts (a segment given no rows) is busy all its few ms: no verdict.
+    #[test]
+    fn a_run_of_a_few_ms_is_not_judged_busy() {
+        let mut load = InjectorLoad::default();
+        load.record_busy(3_000, 3_000);
+        assert_eq!(load.busy_percent_max, 100.0, "the figure stays what was measured");
+        assert!(!load.saturated(1_000));
+        load.record_busy(97_000, 97_000);
+        assert!(load.saturated(1_000), "100 ms busy is a verdict");
     }
 
     #[test]
