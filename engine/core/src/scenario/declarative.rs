@@ -2,6 +2,7 @@
 //! expected statuses, captures and think times. They run in the same journey slots as Rust
 //! journeys, through the same client.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::future::Future;
 use std::ops::RangeInclusive;
@@ -176,9 +177,16 @@ impl DeclarativeJourney {
             };
             let mut header_values = Vec::with_capacity(step.headers.len());
             for (name, value) in &step.headers {
-                let mut rendered = String::new();
-                value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
-                header_values.push((name.as_str(), rendered));
+                // A value with no variable is sent as written (no copy).
+                let value = match value.as_literal() {
+                    Some(text) => Cow::Borrowed(text),
+                    None => {
+                        let mut rendered = String::new();
+                        value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
+                        Cow::Owned(rendered)
+                    }
+                };
+                header_values.push((name.as_str(), value));
             }
             let body = match &step.body {
                 None => "",
