@@ -55,6 +55,10 @@ pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 pub const READ_BUFFER_KEPT_BYTES_MAX: usize = 4 * READ_BUFFER_BYTES;
 /// Request buffer lent to a connection for one exchange; it grows for large requests.
 pub const WRITE_BUFFER_BYTES: usize = 1024;
+/// A plain request up to this size is written and its answer's first read made together on
+/// io_uring (one wake of the journey per request, not two): far below the smallest send buffer
+/// a socket has (4.6 KiB), so that a socket with nothing queued takes it whole.
+pub const REQUEST_READ_TOGETHER_BYTES_MAX: usize = 2 * 1024;
 /// Spare buffer sets (read, write, body) one core keeps for the next exchanges; idle
 /// keep-alive connections hold none. Bounds the spare memory at about 68 MiB per core.
 pub const CONN_BUFFERS_POOLED_PER_CORE_MAX: usize = 4096;

@@ -94,6 +94,9 @@ pub fn run_core(
         let core = Core::new(plan, index, started, events);
         let tick = core.run_until_stop(&stop).await;
         core.stop_gracefully(tick).await;
+        // The slots' tasks hold the core's state, which must not hold them.
+        let wakers = core.shard.slot_wakers.borrow_mut().take_all();
+        drop(wakers);
     });
 }
 
@@ -310,6 +313,13 @@ impl Core {
             self.send_snapshot(stop_index, Phase::Stop, false);
         }
         let grace_index = self.wait_for_the_grace(stop_index, draining).await;
+        if draining {
+            // Every journey still in flight is polled once more (a zero pause: the runtime runs
+            // them first), so that what it has done shows before it is counted: the bytes of a
+            // request whose answer never came, written beside its read.
+            self.shard.slot_wakers.borrow().wake_all();
+            pause(Duration::ZERO).await;
+        }
         let mut stats = self.shard.stats.borrow_mut();
         stats.cancel_in_flight();
         for entry in &self.entries {

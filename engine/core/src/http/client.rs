@@ -16,7 +16,7 @@ use rustls::pki_types::ServerName;
 
 use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
-use super::transport::{TlsStream, Transport, WriteEnd, connect_tcp, is_tls_failure};
+use super::transport::{TlsStream, Transport, WriteAndRead, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::driver::IoDeadline;
 use crate::limits;
@@ -862,8 +862,8 @@ impl HttpClient {
         conn.buf.body.clear();
         let mut first_byte = None;
         let limits = &self.settings.limits;
-        let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader } =
-            write_request(conn, request, limits, &mut first_byte).await?;
+        let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
+            write_request(conn, request, limits, &mut first_byte, on_written).await?;
         on_written(request_bytes);
         // Made after the write (not held across it: every request's future stays smaller),
         // unless the server answered during the write and a reader has begun its response.
@@ -878,7 +878,7 @@ impl HttpClient {
             (Some(ended), _) => ended,
             // The server's answer during the write was cut short or did not parse.
             (None, Some(error)) if answer_failed => return Err(*error),
-            (None, failed) => match (read_response(conn, &mut reader, &mut first_byte).await, failed) {
+            (None, failed) => match (read_response(conn, &mut reader, &mut first_byte, read).await, failed) {
                 (Ok(ended), _) => ended,
                 (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
                 (Err(err), None) => return Err(err),
@@ -926,12 +926,23 @@ struct Written {
     ended: Option<Instant>,
     /// The reader of a response that began to arrive before the write ended. Boxed: rare.
     reader: Option<Box<ResponseReader>>,
+    /// The answer's first read, made beside the write and not taken in yet (see
+    /// [`Transport::write_request_and_read`]).
+    read: Option<io::Result<usize>>,
 }
 
 impl Written {
     #[inline]
-    fn whole(bytes: usize) -> Written {
-        Written { bytes: bytes as u64, whole: true, failed: None, answer_failed: false, ended: None, reader: None }
+    fn whole(bytes: usize, read: Option<io::Result<usize>>) -> Written {
+        Written {
+            bytes: bytes as u64,
+            whole: true,
+            failed: None,
+            answer_failed: false,
+            ended: None,
+            reader: None,
+            read,
+        }
     }
 }
 
@@ -944,6 +955,7 @@ async fn write_request(
     request: &Exchange<'_>,
     limits: &Limits,
     first_byte: &mut Option<Instant>,
+    on_written: &dyn Fn(u64),
 ) -> Result<Written, TripError> {
     conn.buf.write.clear();
     let head = RequestHead {
@@ -953,21 +965,23 @@ async fn write_request(
         headers: request.headers,
     };
     encode_request(&mut conn.buf.write, &head, request.body);
-    let buf = std::mem::take(&mut conn.buf.write);
-    let (result, written, buf) = conn.io.write_request(buf).await;
-    conn.buf.write = buf;
+    let (wbuf, rbuf) = (std::mem::take(&mut conn.buf.write), std::mem::take(&mut conn.buf.read));
+    let WriteAndRead { write: result, written, wbuf, read, rbuf } =
+        conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
+    (conn.buf.write, conn.buf.read) = (wbuf, rbuf);
     match result {
-        Ok(WriteEnd::Whole) => Ok(Written::whole(written)),
+        Ok(WriteEnd::Whole) => Ok(Written::whole(written, read)),
         // Rare (a large body): boxed, so that every request's future stays small.
         Ok(WriteEnd::PeerSpoke) => {
             let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-            Box::pin(write_while_answered(conn, reader, first_byte, written)).await
+            Box::pin(write_while_answered(conn, reader, first_byte, written, read)).await
         }
         // Not sent: a server never saw it.
         Err(err) if written == 0 => Err(send_failed(&err)),
         Err(err) => {
             let failed = Some(Box::new(send_failed(&err)));
-            Ok(Written { bytes: written as u64, whole: false, failed, answer_failed: false, ended: None, reader: None })
+            let (answer_failed, ended, reader, read) = (false, None, None, None);
+            Ok(Written { bytes: written as u64, whole: false, failed, answer_failed, ended, reader, read })
         }
     }
 }
@@ -977,17 +991,25 @@ async fn write_request(
 /// of a head. A final head, a close or an error ends the upload there: a client that sees a
 /// response before it has sent the whole body stops sending it (RFC 9112 §9.5), so the rest
 /// is never sent, the connection is half closed and not used again, and the
-/// request counts as sent with the bytes actually written.
+/// request counts as sent with the bytes actually written. `first`: a read already made
+/// beside the write, taken in before any other.
 async fn write_while_answered(
     conn: &mut Conn,
     mut reader: Box<ResponseReader>,
     first_byte: &mut Option<Instant>,
     mut written: usize,
+    mut first: Option<io::Result<usize>>,
 ) -> Result<Written, TripError> {
     loop {
-        let buf = std::mem::take(&mut conn.buf.read);
-        let (read, buf) = conn.io.read_some(buf).await;
-        conn.buf.read = buf;
+        let read = match first.take() {
+            Some(read) => read,
+            None => {
+                let buf = std::mem::take(&mut conn.buf.read);
+                let (read, buf) = conn.io.read_some(buf).await;
+                conn.buf.read = buf;
+                read
+            }
+        };
         let stopped = Written {
             bytes: written as u64,
             whole: false,
@@ -995,6 +1017,7 @@ async fn write_while_answered(
             answer_failed: false,
             ended: None,
             reader: None,
+            read: None,
         };
         let ended = match took_in(conn, &mut reader, read, first_byte) {
             Ok(ended) => ended,
@@ -1010,7 +1033,7 @@ async fn write_while_answered(
         conn.buf.write = buf;
         written = now;
         match result {
-            Ok(WriteEnd::Whole) => return Ok(Written { reader: Some(reader), ..Written::whole(written) }),
+            Ok(WriteEnd::Whole) => return Ok(Written { reader: Some(reader), ..Written::whole(written, None) }),
             Ok(WriteEnd::PeerSpoke) => {}
             Err(err) => {
                 let failed = Some(Box::new(send_failed(&err)));
@@ -1021,6 +1044,7 @@ async fn write_while_answered(
                     answer_failed: false,
                     ended: None,
                     reader: Some(reader),
+                    read: None,
                 });
             }
         }
@@ -1036,13 +1060,19 @@ fn send_failed(err: &io::Error) -> TripError {
 /// Returns when its last byte arrived, and sets `first_byte` to when its
 /// first did (unset: a close-delimited response that was empty): the clock is read as each
 /// read returns, so parsing the bytes is not counted in the response's time (nor read again).
+/// `first`: a read already made beside the write, taken in first.
 async fn read_response(
     conn: &mut Conn,
     reader: &mut ResponseReader,
     first_byte: &mut Option<Instant>,
+    first: Option<io::Result<usize>>,
 ) -> Result<Instant, TripError> {
-    // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
-    if !conn.buf.read.is_empty() {
+    if let Some(read) = first {
+        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
+            return Ok(ended);
+        }
+    } else if !conn.buf.read.is_empty() {
+        // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
         let at = Instant::now();
         first_byte.get_or_insert(at);
         if feed(conn, reader)? == ReadProgress::Complete {

@@ -1,10 +1,13 @@
 //! Byte transport under the HTTP client: plain TCP or rustls driven by hand over the runtime's
 //! owned-buffer I/O. This module and `runtime` are the only ones that name the executor.
 
+use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::BytesMut;
 use monoio::buf::IoBuf;
@@ -13,6 +16,8 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelHandle,
 use monoio::net::TcpStream;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
+
+use crate::limits::REQUEST_READ_TOGETHER_BYTES_MAX;
 
 /// Bytes asked of the kernel per plain read; the buffer grows by this much when full.
 const READ_CHUNK_BYTES: usize = 16 * 1024;
@@ -99,6 +104,87 @@ impl Transport {
         }
     }
 
+    /// Writes a request as [`Transport::write_request`] does and, on io_uring for a plain
+    /// request of at most `REQUEST_READ_TOGETHER_BYTES_MAX`, makes the first read of its answer
+    /// in the same turn: the write is handed to the ring, then the read, and only the read is
+    /// waited on. The write, not polled before it has completed, wakes no one: the journey is
+    /// woken once per request, by the read, not first by the write. The write is looked at once
+    /// the read has returned: taken whole (nearly always: a socket has nothing queued when a
+    /// request starts, and takes one this small whole), or in part (the peer spoke or closed
+    /// first: `PeerSpoke`, the read's bytes with it), or failed; one still in flight then (the
+    /// peer answered before taking it) is waited for. A write the socket took only in part
+    /// while the peer stays silent would leave the read waiting: the request's deadline ends it
+    /// (the sweep shuts the socket down), a timeout. Elsewhere (epoll, TLS, a larger request)
+    /// no read is made: `read` is `None` and the caller reads. While the read waits, the bytes
+    /// the write has written are told to `on_written` when this is polled (a run's stop polls
+    /// every journey once more before it counts) or dropped (a journey test interrupted), once
+    /// the write has completed: the caller counts them as sent, as it does those returned.
+    /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
+    /// future, and every request's future holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    pub fn write_request_and_read<'a>(
+        &'a mut self,
+        wbuf: BytesMut,
+        mut rbuf: BytesMut,
+        on_written: &'a dyn Fn(u64),
+    ) -> impl Future<Output = WriteAndRead> + 'a {
+        async move {
+            let tcp = match self {
+                Transport::Plain(tcp)
+                    if wbuf.len() <= REQUEST_READ_TOGETHER_BYTES_MAX && !monoio::utils::is_legacy() =>
+                {
+                    tcp
+                }
+                _ => {
+                    let (write, written, wbuf) = self.write_request(wbuf).await;
+                    return WriteAndRead { write, written, wbuf, read: None, rbuf };
+                }
+            };
+            rbuf.reserve(READ_CHUNK_BYTES);
+            let (len, end) = (rbuf.len(), rbuf.capacity());
+            let tcp: *mut TcpStream = tcp;
+            // SAFETY: monoio's `TcpStream` is `Split`: a read and a write may be in flight on it
+            // at once (its own split halves alias it the same way). Neither op's future keeps
+            // the reference: each holds its own handle of the descriptor, and the stream
+            // outlives both. Each future is pinned where it is made and polled in place.
+            #[allow(unsafe_code)]
+            let send = std::pin::pin!(unsafe { (*tcp).write(wbuf) });
+            let mut send = UnseenWrite { send, seen: None, done: false, on_written };
+            #[allow(unsafe_code)]
+            let mut recv = std::pin::pin!(unsafe { (*tcp).read(rbuf.slice_mut(len..end)) });
+            // One wait for both (two would keep both futures in every state of this one): the
+            // read first, then the write, polled with the journey's waker only now. Polled
+            // again before the answer (a run's stop has every journey polled once more before
+            // it counts), the write is looked at, so that the bytes it wrote are counted.
+            let (mut read, mut first) = (None, true);
+            let ((write, wbuf), (read, rbuf)) = std::future::poll_fn(|cx| {
+                if read.is_none() {
+                    match recv.as_mut().poll(cx) {
+                        Poll::Ready(done) => read = Some(done),
+                        Poll::Pending => {
+                            // (Not on the first poll: the write is not even handed to the
+                            // kernel before the core's next turn.)
+                            if !std::mem::take(&mut first) {
+                                send.look();
+                            }
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                let write = std::task::ready!(send.poll(cx));
+                Poll::Ready((write, read.take().expect("the read has returned")))
+            })
+            .await;
+            let (write, written) = match write {
+                Ok(n) if n == wbuf.len() => (Ok(WriteEnd::Whole), n),
+                Ok(0) => (Err(io::ErrorKind::WriteZero.into()), 0),
+                Ok(n) => (Ok(WriteEnd::PeerSpoke), n),
+                Err(err) => (Err(err), 0),
+            };
+            WriteAndRead { write, written, wbuf, read: Some(read), rbuf: rbuf.into_inner() }
+        }
+    }
+
     /// Writes on from byte `from` of `buf` (the request [`Transport::write_request`] began)
     /// after the peer spoke (its bytes read and found to be no final answer, a `100
     /// Continue`), listening again.
@@ -173,6 +259,68 @@ impl Transport {
             }
             Transport::Tls(tls) => Box::pin(tls.read_some(buf, Some(cancel))).await,
         }
+    }
+}
+
+/// What [`Transport::write_request_and_read`] came to.
+pub struct WriteAndRead {
+    /// How the write ended, as [`Transport::write_request`] says it.
+    pub write: io::Result<WriteEnd>,
+    /// Bytes of the request written.
+    pub written: usize,
+    /// The request's buffer, back for reuse.
+    pub wbuf: BytesMut,
+    /// The first read of the answer, made beside the write (its bytes appended to `rbuf`);
+    /// `None`: none was made, the caller reads.
+    pub read: Option<io::Result<usize>>,
+    /// The read buffer, back.
+    pub rbuf: BytesMut,
+}
+
+/// The write of [`Transport::write_request_and_read`], polled with the journey's waker only
+/// once the read has returned. Before then it is only looked at (with a waker that wakes no
+/// one: when the journey is polled for something else, and when it is dropped), and the bytes
+/// it wrote, once it has completed, are told to `on_written`.
+struct UnseenWrite<'a, F: Future<Output = monoio::BufResult<usize, BytesMut>>> {
+    send: Pin<&'a mut F>,
+    /// What a look found, for the poll that takes it.
+    seen: Option<monoio::BufResult<usize, BytesMut>>,
+    /// Its result was taken (the future must not be polled again).
+    done: bool,
+    on_written: &'a dyn Fn(u64),
+}
+
+impl<F: Future<Output = monoio::BufResult<usize, BytesMut>>> UnseenWrite<'_, F> {
+    /// Whether the write has completed, asked without being woken by it; its bytes told when
+    /// it has.
+    fn look(&mut self) {
+        if self.done || self.seen.is_some() {
+            return;
+        }
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if let Poll::Ready(result) = self.send.as_mut().poll(&mut cx) {
+            if let Ok(written) = result.0 {
+                (self.on_written)(written as u64);
+            }
+            self.seen = Some(result);
+        }
+    }
+
+    /// The write's result, woken by it when it is still in flight.
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<monoio::BufResult<usize, BytesMut>> {
+        let result = match self.seen.take() {
+            Some(result) => result,
+            None => std::task::ready!(self.send.as_mut().poll(cx)),
+        };
+        self.done = true;
+        Poll::Ready(result)
+    }
+}
+
+impl<F: Future<Output = monoio::BufResult<usize, BytesMut>>> Drop for UnseenWrite<'_, F> {
+    /// Dropped before the read returned (a journey test interrupted): a last look.
+    fn drop(&mut self) {
+        self.look();
     }
 }
 
@@ -530,4 +678,120 @@ pub struct TlsFailure(pub rustls::Error);
 /// True when an I/O error came from the TLS layer.
 pub fn is_tls_failure(err: &io::Error) -> bool {
     err.get_ref().is_some_and(|inner| inner.is::<TlsFailure>())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::DriverChoice;
+    use crate::driver::{CoreRuntime, Driver};
+
+    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+
+    /// A server on loopback that reads one request of `request_bytes`, waits `pause` (so that
+    /// the write's completion and the answer come apart), answers, and closes.
+    fn answer_once(request_bytes: usize, pause: Duration) -> (SocketAddr, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut request = vec![0; request_bytes];
+            socket.read_exact(&mut request).unwrap();
+            std::thread::sleep(pause);
+            socket.write_all(ANSWER).unwrap();
+        });
+        (addr, server)
+    }
+
+    /// Writes a request of `request_bytes` with `write_request_and_read`, counting how often
+    /// its future is polled (1 + the wakes it had).
+    fn exchange(runtime: &mut CoreRuntime, request_bytes: usize) -> (WriteAndRead, usize) {
+        let (addr, server) = answer_once(request_bytes, Duration::from_millis(30));
+        let outcome = runtime.block_on(async move {
+            let mut transport = Transport::Plain(connect_tcp(addr).await.unwrap());
+            let mut request = BytesMut::new();
+            request.extend_from_slice(&vec![b'x'; request_bytes]);
+            let mut polls = 0;
+            let mut together = std::pin::pin!(transport.write_request_and_read(request, BytesMut::new(), &|_| {}));
+            let outcome = std::future::poll_fn(|cx| {
+                polls += 1;
+                together.as_mut().poll(cx)
+            })
+            .await;
+            (outcome, polls)
+        });
+        server.join().unwrap();
+        outcome
+    }
+
+    /// On io_uring a small request is written and its answer read together, and the journey is
+    /// woken once, by the answer (the write's completion wakes nothing); on epoll, or for a
+    /// request larger than `REQUEST_READ_TOGETHER_BYTES_MAX`, no read is made.
+    #[test]
+    fn a_small_request_and_its_answer_are_one_wake_on_io_uring() {
+        for choice in [DriverChoice::Auto, DriverChoice::Epoll] {
+            let (mut runtime, _) = CoreRuntime::build(choice).unwrap();
+            let driver = runtime.driver();
+            let (small, polls) = exchange(&mut runtime, 100);
+            assert!(matches!(small.write, Ok(WriteEnd::Whole)) && small.written == 100, "{driver}");
+            if driver == Driver::IoUring {
+                assert!(matches!(small.read, Some(Ok(n)) if n == ANSWER.len()), "{:?}", small.read);
+                assert_eq!(&small.rbuf[..], ANSWER);
+                assert_eq!(polls, 2, "the first poll and the answer's wake, none for the write");
+            } else {
+                assert!(small.read.is_none() && small.rbuf.is_empty(), "{driver}: no read made");
+            }
+            let large_bytes = REQUEST_READ_TOGETHER_BYTES_MAX + 1;
+            let (large, _) = exchange(&mut runtime, large_bytes);
+            assert!(matches!(large.write, Ok(WriteEnd::Whole)) && large.written == large_bytes, "{driver}");
+            assert!(large.read.is_none() && large.rbuf.is_empty(), "{driver}: no read made for a large request");
+        }
+    }
+
+    /// A server that never answers: the write's bytes are told when the journey is polled for
+    /// something else (as the run's stop has it), and when it is dropped (a journey test
+    /// interrupted), once the write has completed; not before.
+    #[test]
+    fn the_write_is_told_while_the_answer_never_comes() {
+        let (mut runtime, _) = CoreRuntime::build(DriverChoice::Auto).unwrap();
+        if runtime.driver() != Driver::IoUring {
+            return;
+        }
+        for drop_it in [false, true] {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            // Reads the request, answers nothing, and closes a while after (which ends the
+            // read the client left in flight, and with it the socket).
+            let server = std::thread::spawn(move || {
+                let (mut socket, _) = listener.accept().unwrap();
+                let mut request = [0; 100];
+                socket.read_exact(&mut request).unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                request.len()
+            });
+            runtime.block_on(async move {
+                let mut transport = Transport::Plain(connect_tcp(addr).await.unwrap());
+                let told = std::cell::Cell::new(None);
+                let on_written = |bytes| told.set(Some(bytes));
+                let request = BytesMut::from(&[b'x'; 100][..]);
+                let mut together = Box::pin(transport.write_request_and_read(request, BytesMut::new(), &on_written));
+                let pending = std::future::poll_fn(|cx| Poll::Ready(together.as_mut().poll(cx).is_pending())).await;
+                assert!(pending, "no answer");
+                crate::driver::sleep(Duration::from_millis(20)).await;
+                assert_eq!(told.get(), None, "not looked at yet");
+                if drop_it {
+                    drop(together);
+                } else {
+                    let pending = std::future::poll_fn(|cx| Poll::Ready(together.as_mut().poll(cx).is_pending())).await;
+                    assert!(pending, "still no answer");
+                }
+                assert_eq!(told.get(), Some(100), "dropped: {drop_it}");
+            });
+            assert_eq!(server.join().unwrap(), 100);
+        }
+    }
 }

@@ -262,6 +262,8 @@ pub struct Shard {
     /// turn (of its own task: nothing else runs within a poll) that response came in, and
     /// the transaction ends then too (one clock read for both).
     pub(crate) last_response_end: Cell<Option<Instant>>,
+    /// The wakers of this core's journey slots: the stop has every journey polled once more.
+    pub(crate) slot_wakers: RefCell<crate::journey::slot::SlotWakers>,
 }
 
 impl Shard {
@@ -278,6 +280,7 @@ impl Shard {
             started,
             recorder: None,
             last_response_end: Cell::new(None),
+            slot_wakers: RefCell::default(),
         }
     }
 
