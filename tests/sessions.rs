@@ -382,3 +382,49 @@ fn pacing_helpers_space_journey_runs() {
     let started = result.merged.journeys.started;
     assert!((4..=6).contains(&started), "{started} runs of at least 200 ms in 1 s");
 }
+
+/// A request's own cookies go out as given, or not at all: a `;` in a value would end the
+/// cookie and start another (`x; session=evil` sent a second `session`), so the request is
+/// refused, not sent, and says which cookie. Quotes, spaces and non-ASCII text go as they are.
+async fn hostile_cookie_values(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let cookies = format!("{base}/cookies");
+    ctx.transaction("semicolon", async {
+        let sent = ctx.http().get(&cookies).cookie("a", "x; session=evil").send().await;
+        let err = sent.err().ok_or_else(|| JourneyError::msg("a value with ';' was sent"))?;
+        check("its kind", err.kind(), Some(ErrorKind::InvalidRequest))?;
+        check("it names the cookie", err.to_string().contains("cookie a: value \"x; session=evil\""), true)
+    })
+    .await?;
+    ctx.transaction("odd_but_whole", async {
+        let r = ctx.http().get(&cookies).cookie("q", "\"a b\" ünï").cookie("e", "").send().await?;
+        check("sent as given", r.text().unwrap_or("?"), "q=\"a b\" ünï; e=")
+    })
+    .await?;
+    ctx.transaction("control_in_jar", async {
+        let refused = ctx.set_cookie(&base, "a=b\u{1}c").err().map(|e| e.to_string());
+        check("a control character is refused", refused.is_some_and(|e| e.contains("control character")), true)?;
+        let r = ctx.http().get(&cookies).send().await?;
+        check("nothing stored", r.text().unwrap_or("?"), "")
+    })
+    .await
+}
+
+#[test]
+fn hostile_cookie_values_are_sent_whole_or_refused_by_name() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:hostile_cookies", hostile_cookie_values);
+    let result = run(
+        &registry,
+        scenario("t:hostile_cookies", VolumeModel::Oneshot { journeys: 1 }),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.txns["semicolon"].not_sent, 1);
+    assert_eq!(m.txns["semicolon"].errors_of(ErrorKind::InvalidRequest), 1);
+    assert_eq!(target.route_hits("/cookies"), 2, "the refused request was not sent");
+    assert_target_saw_every_request(&result, target.hits());
+}

@@ -8,7 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored};
+use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored, check_pair};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
@@ -179,6 +179,10 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
     let extras = first.extras.as_deref();
     if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
         let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidRequest, why);
+        return Err(ctx.not_sendable(first.method.as_str(), first.url, err));
+    }
+    if let Some(bad) = extras.and_then(|e| e.cookies.iter().find_map(|(name, value)| check_pair(name, value).err())) {
+        let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidRequest, bad.to_string());
         return Err(ctx.not_sendable(first.method.as_str(), first.url, err));
     }
     let first_url: &str = extras.and_then(|e| e.url.as_deref()).unwrap_or(first.url);
