@@ -153,6 +153,7 @@ fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
     assert_eq!((requests("loop"), m.txns["loop"].errors_of(ErrorKind::Status)), (4, 1));
     // A Location that cannot be followed (another scheme, not UTF-8) fails its hop.
     assert_eq!((requests("bad_locations"), m.txns["bad_locations"].errors_of(ErrorKind::Status)), (2, 2));
+    assert_eq!(m.txns["bad_locations"].attempts(), 2, "each failed hop counted once");
     assert_eq!((requests("spaced"), m.txns["spaced"].req_ok), (2, 2));
     assert_eq!(target.route_hits("/query"), 1);
     assert_eq!(target.route_hits("/redirect/loop"), 4);
