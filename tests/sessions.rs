@@ -437,3 +437,59 @@ fn hostile_cookie_values_are_sent_whole_or_refused_by_name() {
     assert_eq!(target.route_hits("/cookies"), 2, "the refused request was not sent");
     assert_target_saw_every_request(&result, target.hits());
 }
+
+/// `Set-Cookie` fields as careless servers write them, through the real response path.
+async fn odd_set_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let other = ctx.config().get("other").unwrap().to_string();
+    let fields = [
+        "dot=1; Domain=.127.0.0.1",                      // leading dot dropped; an IP names itself
+        "gone=1; Max-Age=-1",                            // expired: not kept
+        "past=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", // expired: not kept
+        "junkdate=1; Expires=someday",                   // unparsable: a session cookie
+        "deep=1; Path=/cookies/deeper",                  // not for /cookies
+        "pre=1; Path=/cook",                             // /cookies is not under /cook
+        "samesite=1; SameSite=Strict; Partitioned",      // unknown to the jar: kept
+        "q=\"a b\"",                                     // quotes and a space kept
+        "u=ünï",                                         // non-ASCII kept
+        "sec=1; Secure",                                 // refused from plain http
+        "foreign=1; Domain=example.com",                 // refused: not this host's
+    ];
+    let query = fields.iter().map(|f| query_value(f)).collect::<Vec<_>>().join("&");
+    ctx.transaction("set", async {
+        let r = ctx.http().get(&format!("{base}/cookies/set?{query}")).send().await?;
+        check("the target set them", r.status(), 200)?;
+        let names: Vec<String> = ctx.cookies().into_iter().map(|c| c.name).collect();
+        check("kept", names.join(","), "dot,junkdate,deep,pre,samesite,q,u".into())
+    })
+    .await?;
+    ctx.transaction("sent", async {
+        let want = "dot=1; junkdate=1; samesite=1; q=\"a b\"; u=ünï";
+        let r = ctx.http().get(&format!("{base}/cookies")).send().await?;
+        check("sent back, default path /cookies", r.text().unwrap_or("?"), want)?;
+        // RFC 6265 §8.5: cookies do not tell ports apart.
+        let r = ctx.http().get(&format!("{other}/cookies")).send().await?;
+        check("sent to another port of the host", r.text().unwrap_or("?"), want)
+    })
+    .await
+}
+
+#[test]
+fn odd_set_cookie_attributes_are_read_as_rfc_6265_says() {
+    let target = counting_target();
+    let other = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:odd_set_cookies", odd_set_cookies);
+    let overrides = [format!("base={}", target.url("")), format!("other={}", other.url(""))];
+    let result = run(
+        &registry,
+        scenario("t:odd_set_cookies", VolumeModel::Oneshot { journeys: 1 }),
+        &overrides,
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(m.total().requests(), target.hits() + other.hits());
+    assert_eq!((target.hits(), other.hits()), (2, 1));
+}
