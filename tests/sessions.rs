@@ -493,3 +493,41 @@ fn odd_set_cookie_attributes_are_read_as_rfc_6265_says() {
     assert_eq!(m.total().requests(), target.hits() + other.hits());
     assert_eq!((target.hits(), other.hits()), (2, 1));
 }
+
+/// A redirect that names two targets is not followed (a browser refuses it too); the same
+/// `Location` written twice is.
+async fn two_locations(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    ctx.transaction("two", async {
+        let err = ctx.http().get(&format!("{base}/redirect/two")).send().await.err();
+        let err = err.ok_or_else(|| JourneyError::msg("two Location fields were followed"))?;
+        check("its kind", err.kind(), Some(ErrorKind::Status))?;
+        let want = "two different Location fields, \"/query\" and \"/cookies\": which to follow?";
+        check("it names both", err.to_string().contains(want), true)
+    })
+    .await?;
+    ctx.transaction("twice", async {
+        let r = ctx.http().get(&format!("{base}/redirect/twice")).send().await?;
+        check("followed", r.status(), 200)
+    })
+    .await
+}
+
+#[test]
+fn a_redirect_with_two_different_locations_is_not_followed() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:two_locations", two_locations);
+    let result = run(
+        &registry,
+        scenario("t:two_locations", VolumeModel::Oneshot { journeys: 1 }),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!((m.txns["two"].attempts(), m.txns["two"].errors_of(ErrorKind::Status)), (1, 1));
+    assert_eq!((m.txns["twice"].requests(), m.txns["twice"].req_ok), (2, 2));
+    assert_eq!((target.route_hits("/query"), target.route_hits("/cookies")), (1, 0));
+    assert_target_saw_every_request(&result, target.hits());
+}

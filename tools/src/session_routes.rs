@@ -11,6 +11,7 @@
 //! | `/redirect/loop` | 302 to itself |
 //! | `/redirect/to?url=URL` | 302 to `URL` (form-decoded) |
 //! | `/redirect/binary` | 302 with a `Location` that is not UTF-8 (hostile) |
+//! | `/redirect/two`, `/redirect/twice` | 302 with two `Location` fields: `/query` and `/cookies`; `/query` twice |
 //! | `/redirect/absolute/<n>` | like 302, with absolute `Location` URLs |
 //! | `/basic-auth/<user>/<password>` | 200 `user` with those credentials, else 401 with `WWW-Authenticate` |
 //! | `POST /json/echo` | the body back as `application/json` when it is JSON sent as JSON, else 400 |
@@ -71,6 +72,8 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
             }
             Action::Write(bytes)
         }
+        ("redirect", "two") => redirect(302, "/query", "Location: /cookies\r\n", close),
+        ("redirect", "twice") => redirect(302, "/query", "Location: /query\r\n", close),
         ("redirect", "to") => {
             let query = request.path.split_once('?').map_or("", |(_, q)| q);
             let to = percent_decode(query.strip_prefix("url=")?)?;
