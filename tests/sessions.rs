@@ -100,13 +100,19 @@ async fn redirect_rules(ctx: &Ctx, _row: Row) -> JourneyResult {
     })
     .await?;
     ctx.transaction("bad_locations", async {
-        for path in ["/redirect/to?url=ftp%3A%2F%2Fh%2Ff", "/redirect/to?url=%2Fa%20b", "/redirect/binary"] {
+        for path in ["/redirect/to?url=ftp%3A%2F%2Fh%2Ff", "/redirect/binary"] {
             match ctx.http().get(&url(path)).send().await {
                 Err(err) if err.kind() == Some(ErrorKind::Status) => {}
                 other => return Err(JourneyError::msg(format!("{path}: {:?}", other.map(|r| r.status())))),
             }
         }
         Ok(())
+    })
+    .await?;
+    ctx.transaction("spaced", async {
+        // `Location: /query?q=a b` is followed as a browser follows it, the space encoded.
+        let r = ctx.http().get(&url("/redirect/to?url=%2Fquery%3Fq%3Da%20b")).send().await?;
+        check("the space is sent as %20", text(&r), "q=a%20b".into())
     })
     .await?;
     ctx.transaction("loop", async {
@@ -145,8 +151,11 @@ fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
         (6, 5, 1)
     );
     assert_eq!((requests("loop"), m.txns["loop"].errors_of(ErrorKind::Status)), (4, 1));
-    // A Location that cannot be followed (another scheme, a space, not UTF-8) fails its hop.
-    assert_eq!((requests("bad_locations"), m.txns["bad_locations"].errors_of(ErrorKind::Status)), (3, 3));
+    // A Location that cannot be followed (another scheme, not UTF-8) fails its hop.
+    assert_eq!((requests("bad_locations"), m.txns["bad_locations"].errors_of(ErrorKind::Status)), (2, 2));
+    assert_eq!(m.txns["bad_locations"].attempts(), 2, "each failed hop counted once");
+    assert_eq!((requests("spaced"), m.txns["spaced"].req_ok), (2, 2));
+    assert_eq!(target.route_hits("/query"), 1);
     assert_eq!(target.route_hits("/redirect/loop"), 4);
     assert_eq!(target.route_hits("/redirect/302/6"), 1);
     // post_302 and six_302 pass through it, not_followed and patch_options start there.
@@ -381,4 +390,144 @@ fn pacing_helpers_space_journey_runs() {
         run(&registry, scenario("t:paced", VolumeModel::constant(1)), &[], options(1, Duration::from_millis(1000)));
     let started = result.merged.journeys.started;
     assert!((4..=6).contains(&started), "{started} runs of at least 200 ms in 1 s");
+}
+
+/// A request's own cookies go out as given, or not at all: a `;` in a value would end the
+/// cookie and start another (`x; session=evil` sent a second `session`), so the request is
+/// refused, not sent, and says which cookie. Quotes, spaces and non-ASCII text go as they are.
+async fn hostile_cookie_values(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let cookies = format!("{base}/cookies");
+    ctx.transaction("semicolon", async {
+        let sent = ctx.http().get(&cookies).cookie("a", "x; session=evil").send().await;
+        let err = sent.err().ok_or_else(|| JourneyError::msg("a value with ';' was sent"))?;
+        check("its kind", err.kind(), Some(ErrorKind::InvalidRequest))?;
+        check("it names the cookie", err.to_string().contains("cookie a: value \"x; session=evil\""), true)
+    })
+    .await?;
+    ctx.transaction("odd_but_whole", async {
+        let r = ctx.http().get(&cookies).cookie("q", "\"a b\" ünï").cookie("e", "").send().await?;
+        check("sent as given", r.text().unwrap_or("?"), "q=\"a b\" ünï; e=")
+    })
+    .await?;
+    ctx.transaction("control_in_jar", async {
+        let refused = ctx.set_cookie(&base, "a=b\u{1}c").err().map(|e| e.to_string());
+        check("a control character is refused", refused.is_some_and(|e| e.contains("control character")), true)?;
+        let r = ctx.http().get(&cookies).send().await?;
+        check("nothing stored", r.text().unwrap_or("?"), "")
+    })
+    .await
+}
+
+#[test]
+fn hostile_cookie_values_are_sent_whole_or_refused_by_name() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:hostile_cookies", hostile_cookie_values);
+    let result = run(
+        &registry,
+        scenario("t:hostile_cookies", VolumeModel::Oneshot { journeys: 1 }),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.txns["semicolon"].not_sent, 1);
+    assert_eq!(m.txns["semicolon"].errors_of(ErrorKind::InvalidRequest), 1);
+    assert_eq!(target.route_hits("/cookies"), 2, "the refused request was not sent");
+    assert_target_saw_every_request(&result, target.hits());
+}
+
+/// `Set-Cookie` fields as careless servers write them, through the real response path.
+async fn odd_set_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let other = ctx.config().get("other").unwrap().to_string();
+    let fields = [
+        "dot=1; Domain=.127.0.0.1",                      // leading dot dropped; an IP names itself
+        "gone=1; Max-Age=-1",                            // expired: not kept
+        "past=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", // expired: not kept
+        "junkdate=1; Expires=someday",                   // unparsable: a session cookie
+        "deep=1; Path=/cookies/deeper",                  // not for /cookies
+        "pre=1; Path=/cook",                             // /cookies is not under /cook
+        "samesite=1; SameSite=Strict; Partitioned",      // unknown to the jar: kept
+        "q=\"a b\"",                                     // quotes and a space kept
+        "u=ünï",                                         // non-ASCII kept
+        "sec=1; Secure",                                 // refused from plain http
+        "foreign=1; Domain=example.com",                 // refused: not this host's
+    ];
+    let query = fields.iter().map(|f| query_value(f)).collect::<Vec<_>>().join("&");
+    ctx.transaction("set", async {
+        let r = ctx.http().get(&format!("{base}/cookies/set?{query}")).send().await?;
+        check("the target set them", r.status(), 200)?;
+        let names: Vec<String> = ctx.cookies().into_iter().map(|c| c.name).collect();
+        check("kept", names.join(","), "dot,junkdate,deep,pre,samesite,q,u".into())
+    })
+    .await?;
+    ctx.transaction("sent", async {
+        let want = "dot=1; junkdate=1; samesite=1; q=\"a b\"; u=ünï";
+        let r = ctx.http().get(&format!("{base}/cookies")).send().await?;
+        check("sent back, default path /cookies", r.text().unwrap_or("?"), want)?;
+        // RFC 6265 §8.5: cookies do not tell ports apart.
+        let r = ctx.http().get(&format!("{other}/cookies")).send().await?;
+        check("sent to another port of the host", r.text().unwrap_or("?"), want)
+    })
+    .await
+}
+
+#[test]
+fn odd_set_cookie_attributes_are_read_as_rfc_6265_says() {
+    let target = counting_target();
+    let other = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:odd_set_cookies", odd_set_cookies);
+    let overrides = [format!("base={}", target.url("")), format!("other={}", other.url(""))];
+    let result = run(
+        &registry,
+        scenario("t:odd_set_cookies", VolumeModel::Oneshot { journeys: 1 }),
+        &overrides,
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(m.total().requests(), target.hits() + other.hits());
+    assert_eq!((target.hits(), other.hits()), (2, 1));
+}
+
+/// A redirect that names two targets is not followed (a browser refuses it too); the same
+/// `Location` written twice is.
+async fn two_locations(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    ctx.transaction("two", async {
+        let err = ctx.http().get(&format!("{base}/redirect/two")).send().await.err();
+        let err = err.ok_or_else(|| JourneyError::msg("two Location fields were followed"))?;
+        check("its kind", err.kind(), Some(ErrorKind::Status))?;
+        let want = "two different Location fields, \"/query\" and \"/cookies\": which to follow?";
+        check("it names both", err.to_string().contains(want), true)
+    })
+    .await?;
+    ctx.transaction("twice", async {
+        let r = ctx.http().get(&format!("{base}/redirect/twice")).send().await?;
+        check("followed", r.status(), 200)
+    })
+    .await
+}
+
+#[test]
+fn a_redirect_with_two_different_locations_is_not_followed() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:two_locations", two_locations);
+    let result = run(
+        &registry,
+        scenario("t:two_locations", VolumeModel::Oneshot { journeys: 1 }),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!((m.txns["two"].attempts(), m.txns["two"].errors_of(ErrorKind::Status)), (1, 1));
+    assert_eq!((m.txns["twice"].requests(), m.txns["twice"].req_ok), (2, 2));
+    assert_eq!((target.route_hits("/query"), target.route_hits("/cookies")), (1, 0));
+    assert_target_saw_every_request(&result, target.hits());
 }

@@ -11,11 +11,13 @@
 //! | `/redirect/loop` | 302 to itself |
 //! | `/redirect/to?url=URL` | 302 to `URL` (form-decoded) |
 //! | `/redirect/binary` | 302 with a `Location` that is not UTF-8 (hostile) |
+//! | `/redirect/two`, `/redirect/twice` | 302 with two `Location` fields: `/query` and `/cookies`; `/query` twice |
 //! | `/redirect/absolute/<n>` | like 302, with absolute `Location` URLs |
 //! | `/basic-auth/<user>/<password>` | 200 `user` with those credentials, else 401 with `WWW-Authenticate` |
 //! | `POST /json/echo` | the body back as `application/json` when it is JSON sent as JSON, else 400 |
 //! | `/query` | the raw query string |
 //! | `/cookies` | the `Cookie` header received |
+//! | `/cookies/set?F&F...` | 200 `set`, each `F` (form-decoded) a `Set-Cookie` field; 400 if one has a line break |
 
 use base64::Engine;
 
@@ -70,6 +72,8 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
             }
             Action::Write(bytes)
         }
+        ("redirect", "two") => redirect(302, "/query", "Location: /cookies\r\n", close),
+        ("redirect", "twice") => redirect(302, "/query", "Location: /query\r\n", close),
         ("redirect", "to") => {
             let query = request.path.split_once('?').map_or("", |(_, q)| q);
             let to = percent_decode(query.strip_prefix("url=")?)?;
@@ -94,8 +98,25 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
         }
         ("query", "") => respond(200, "OK", "", request.path.split_once('?').map_or("", |(_, q)| q).as_bytes(), close),
         ("cookies", "") => respond(200, "OK", "", request.cookie.unwrap_or("").as_bytes(), close),
+        ("cookies", "set") => set_cookies(request),
         _ => return None,
     })
+}
+
+/// `/cookies/set?F&F...`: each form-decoded `F` as a `Set-Cookie` field, as a careless or
+/// hostile server writes them (odd attributes, quotes, non-ASCII text).
+fn set_cookies(request: &Request<'_>) -> Action {
+    let query = request.path.split_once('?').map_or("", |(_, q)| q);
+    let mut fields = String::new();
+    for field in query.split('&').filter(|f| !f.is_empty()) {
+        match percent_decode(field) {
+            Some(text) if !text.contains(['\r', '\n']) => fields.push_str(&format!("Set-Cookie: {text}\r\n")),
+            _ => {
+                return respond(400, "Bad Request", "", b"each field form-encoded, without line breaks", request.close);
+            }
+        }
+    }
+    respond(200, "OK", &fields, b"set", request.close)
 }
 
 /// `/redirect/<status>/<n>` and `/redirect/absolute/<n>`.
@@ -207,6 +228,15 @@ mod tests {
         assert!(text(route(&req, "basic-auth", "u/p")).starts_with("HTTP/1.1 401 "));
         req.authorization = Some("Basic dTpw");
         assert!(text(route(&req, "basic-auth", "u/p")).starts_with("HTTP/1.1 200 "));
+    }
+
+    #[test]
+    fn cookies_set_writes_each_field() {
+        let set = text(route(&request("GET", "/cookies/set?a%3D1%3B+Path%3D%2F&b%3D%22x+y%22", b""), "cookies", "set"));
+        assert!(set.starts_with("HTTP/1.1 200 "), "{set}");
+        assert!(set.contains("\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=\"x y\"\r\n"), "{set}");
+        let broken = text(route(&request("GET", "/cookies/set?a%3D1%0D%0AX%3A+1", b""), "cookies", "set"));
+        assert!(broken.starts_with("HTTP/1.1 400 "), "{broken}");
     }
 
     #[test]

@@ -95,6 +95,50 @@ pub enum Refused {
     /// (RFC 6265bis §5.7: a plain-HTTP answer cannot overwrite what HTTPS set).
     #[error("would replace a Secure cookie of the same name, from plain http")]
     ShadowsSecure,
+    /// A control character (other than a tab) in the name or value (RFC 6265bis §5.6: such a
+    /// cookie is ignored; sent back, it would break or be refused in the `Cookie` field).
+    #[error("control character in the name or value")]
+    ControlCharacter,
+}
+
+/// Why a cookie a request gives itself (`.cookie(name, value)`, a step's `cookies`) cannot go
+/// into its `Cookie` field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadPair {
+    /// The name is empty, or holds `=`, `;`, white space or a control character.
+    #[error("cookie name {0:?} is not a cookie name (empty, or with '=', ';', a space or a control character)")]
+    Name(String),
+    /// The value holds `;` (which would end it and start another cookie) or a control character.
+    #[error("cookie {name}: value {value:?} holds {what}")]
+    Value {
+        /// The cookie's name.
+        name: String,
+        /// The value given.
+        value: String,
+        /// What it holds that cannot be sent.
+        what: &'static str,
+    },
+}
+
+/// Checks a cookie a request gives itself, so that its `Cookie` field says what it was told.
+pub fn check_pair(name: &str, value: &str) -> Result<(), BadPair> {
+    let bad_name = |c: char| c == '=' || c == ';' || c.is_whitespace() || c.is_control();
+    if name.is_empty() || name.contains(bad_name) {
+        return Err(BadPair::Name(name.to_string()));
+    }
+    let what = if value.contains(';') {
+        "';' (it would end the cookie and start another)"
+    } else if value.contains(is_control) {
+        "a control character"
+    } else {
+        return Ok(());
+    };
+    Err(BadPair::Value { name: name.to_string(), value: value.to_string(), what })
+}
+
+/// RFC 6265bis §5.6: `%x00-08 / %x0A-1F / %x7F`, the control characters but the tab.
+fn is_control(c: char) -> bool {
+    c != '\t' && c.is_ascii_control()
 }
 
 /// A journey run's cookies.
@@ -251,6 +295,9 @@ fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
     }
     if name.len() + value.len() > COOKIE_BYTES_MAX {
         return Err(Refused::TooLarge);
+    }
+    if name.contains(is_control) || value.contains(is_control) {
+        return Err(Refused::ControlCharacter);
     }
     let mut cookie = SetCookie {
         name: name.to_string(),
@@ -540,6 +587,62 @@ mod tests {
         assert_eq!(jar.store(http("h", "/"), &format!("a={}", "x".repeat(5000)), NOW), Err(Refused::TooLarge));
         jar.store(http("h", "/"), " a = b=c ; ; =; Unknown=1", NOW).unwrap();
         assert_eq!(header(&jar, http("h", "/")), "a=b=c");
+    }
+
+    /// RFC 6265bis §5.6: a control character (but a tab) in the name or value ignores the
+    /// cookie; kept, it broke every later request's `Cookie` field (CR, LF, NUL are refused
+    /// there). Quotes, spaces inside, `=` and non-ASCII text are kept as sent.
+    #[test]
+    fn control_characters_refuse_the_cookie_other_odd_values_are_kept() {
+        let mut jar = Jar::default();
+        for bad in ["a=b\r\nX-Evil: 1", "a=b\0", "a\u{1}=b", "a=\u{7f}", "a=b\nc"] {
+            assert_eq!(jar.store(http("h", "/"), bad, NOW), Err(Refused::ControlCharacter), "{bad:?}");
+        }
+        assert!(jar.is_empty());
+        jar.store(http("h", "/"), "q=\"a b\"; Path=/", NOW).unwrap();
+        jar.store(http("h", "/"), "u=ünï\t=x", NOW).unwrap();
+        assert_eq!(header(&jar, http("h", "/")), "q=\"a b\"; u=ünï\t=x");
+    }
+
+    #[test]
+    fn a_request_cookie_must_be_one_cookie() {
+        assert_eq!(check_pair("theme", "dark \"x\" ü="), Ok(()));
+        assert_eq!(check_pair("e", ""), Ok(()));
+        for name in ["", "a b", "a=b", "a;b", "a\u{1}"] {
+            assert_eq!(check_pair(name, "v"), Err(BadPair::Name(name.into())), "{name:?}");
+        }
+        let err = check_pair("a", "x; session=evil").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cookie a: value \"x; session=evil\" holds ';' (it would end the cookie and start another)"
+        );
+        for value in ["a\rb", "\u{7f}", "\0"] {
+            let err = check_pair("a", value).unwrap_err();
+            assert_eq!(err, BadPair::Value { name: "a".into(), value: value.into(), what: "a control character" });
+        }
+    }
+
+    /// Attributes as a careless server writes them (RFC 6265 §5.2, §5.3).
+    #[test]
+    fn odd_attributes() {
+        let mut jar = Jar::default();
+        // A leading dot is dropped; an IP address may name itself.
+        jar.store(http("127.0.0.1", "/"), "ip=1; Domain=.127.0.0.1", NOW).unwrap();
+        assert_eq!(header(&jar, http("127.0.0.1", "/")), "ip=1");
+        // Negative Max-Age expires; an unparsable Expires is ignored (a session cookie).
+        assert_eq!(jar.store(http("h", "/"), "m=1; Max-Age=-5", NOW), Ok(Stored::Deleted));
+        assert_eq!(jar.store(http("h", "/"), "m=1; Max-Age=99999999999999999999999", NOW), Ok(Stored::Kept));
+        jar.store(http("h", "/"), "x=1; Expires=soon; SameSite=Strict; Partitioned; Priority=High", NOW).unwrap();
+        let x = jar.cookies().iter().find(|c| c.name == "x").unwrap();
+        assert_eq!((x.expires_unix_s, x.path.as_str()), (None, "/"));
+        // An empty Domain is no Domain (host-only); an empty Path is the default path.
+        jar.store(http("h", "/a/b"), "y=1; Domain=; Path=", NOW).unwrap();
+        let y = jar.cookies().iter().find(|c| c.name == "y").unwrap();
+        assert!(y.host_only);
+        assert_eq!(y.path, "/a");
+        // The last of an attribute wins.
+        jar.store(http("h", "/"), "z=1; Path=/a; Path=/b", NOW).unwrap();
+        assert_eq!(jar.cookies().iter().find(|c| c.name == "z").unwrap().path, "/b");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored};
+use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored, check_pair};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
@@ -142,6 +142,9 @@ fn redirect_verdict(request: &RequestBuilder<'_>, response: &Response, left: u8)
         }
         return Hop::Final;
     };
+    if let Some(other) = another_location(response, location) {
+        return Hop::Broken(format!("two different Location fields, {location:?} and {other:?}: which to follow?"));
+    }
     if left == 0 {
         return Hop::Broken(format!(
             "redirect to {location:?} not followed: more than {} redirects",
@@ -152,6 +155,19 @@ fn redirect_verdict(request: &RequestBuilder<'_>, response: &Response, left: u8)
         Ok(_) => Hop::Followed,
         Err(why) => Hop::Broken(why.to_string()),
     }
+}
+
+/// A `Location` field of `response` other than `location` (its first), if there is one: a
+/// redirect that names two targets is not followed (as browsers refuse it); the same one
+/// written twice is.
+fn another_location(response: &Response, location: &str) -> Option<String> {
+    let mut other = None;
+    mite_codec::head::for_each_header(response.head_bytes(), "location", |value| {
+        if other.is_none() && value.trim_ascii() != location.trim().as_bytes() {
+            other = Some(String::from_utf8_lossy(value).into_owned());
+        }
+    });
+    other
 }
 
 /// Readies `request` for its first hop; true when it is plain (no cookie, auth or generated
@@ -179,6 +195,10 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
     let extras = first.extras.as_deref();
     if let Some(why) = extras.and_then(|e| e.invalid.as_deref()) {
         let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidRequest, why);
+        return Err(ctx.not_sendable(first.method.as_str(), first.url, err));
+    }
+    if let Some(bad) = extras.and_then(|e| e.cookies.iter().find_map(|(name, value)| check_pair(name, value).err())) {
+        let err = HttpError::not_sent(crate::stats::ErrorKind::InvalidRequest, bad.to_string());
         return Err(ctx.not_sendable(first.method.as_str(), first.url, err));
     }
     let first_url: &str = extras.and_then(|e| e.url.as_deref()).unwrap_or(first.url);
