@@ -8,6 +8,7 @@ use support::{Scratch, collect_stderr, http_get, scenario};
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use mite_tools::{Target, TargetOptions};
@@ -19,6 +20,18 @@ const IDLE: usize = 8;
 fn address_after(said: &str, prefix: &str) -> Option<SocketAddr> {
     let line = said.lines().find_map(|line| line.strip_prefix(prefix))?;
     line.split('/').next()?.parse().ok()
+}
+
+/// The `/metrics` address a run says on its standard error (`said`), waited for up to 20 s.
+fn metrics_address(said: &Mutex<String>) -> SocketAddr {
+    let started = Instant::now();
+    loop {
+        if let Some(metrics) = address_after(&said.lock().unwrap(), "Prometheus metrics on http://") {
+            return metrics;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no address said:\n{}", said.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[test]
@@ -101,14 +114,7 @@ volume = {{ constant = 0 }}
         .spawn()
         .unwrap();
     let (said, reader) = collect_stderr(&mut child);
-    let started = Instant::now();
-    let metrics = loop {
-        if let Some(metrics) = address_after(&said.lock().unwrap(), "Prometheus metrics on http://") {
-            break metrics;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "no address said:\n{}", said.lock().unwrap());
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let metrics = metrics_address(&said);
     let first = http_get(&metrics.to_string(), "/metrics");
     let zero_errors = "mite_http_request_error_total{transaction=\"home\",kind=\"refused\"} 0";
     for series in [zero_errors, "mite_transaction_total{transaction=\"never\"} 0"] {
@@ -146,14 +152,7 @@ fn a_registered_journeys_own_row_is_scraped_at_zero_from_the_start() {
         .spawn()
         .unwrap();
     let (said, reader) = collect_stderr(&mut child);
-    let started = Instant::now();
-    let metrics = loop {
-        if let Some(metrics) = address_after(&said.lock().unwrap(), "Prometheus metrics on http://") {
-            break metrics;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "no address said:\n{}", said.lock().unwrap());
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let metrics = metrics_address(&said);
     let journey_row = [
         "mite_transaction_total{transaction=\"http_example:journey\"} 0",
         "mite_journey_error_total{transaction=\"http_example:journey\"} 0",
