@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use mite_core::RunResult;
 use mite_core::run::StopReason;
 use mite_core::scenario::file as scenario_file;
 use mite_tests::{
@@ -339,6 +340,17 @@ fn readmes_scenario_example_loads_with_every_commented_alternative() {
     }
 }
 
+/// Runs `file` on one core with `base` set to `target`'s URL until its single-use datapool
+/// is used up (at most 10 s), with no request error.
+fn run_to_completion(file: &std::path::Path, target: &Target) -> RunResult {
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.duration = None;
+    let result = run_file(file, &[format!("base={}", target.url(""))], opts);
+    assert_eq!(result.stopped_by, StopReason::Completed);
+    assert_eq!(result.merged.total().req_errors(), 0, "{:?}", result.merged.error_samples);
+    result
+}
+
 /// A journey slot renders a URL that reads configuration only once, on its first run (issue
 /// 15): a capture of an earlier step named like a configuration key still shadows the key in
 /// every later step of every run, and the next run starts from the configuration again.
@@ -367,11 +379,7 @@ datapool = "runs"
 volume = { constant = 1 }
 "#,
     );
-    let mut opts = options(1, Duration::from_secs(10));
-    opts.duration = None;
-    let result = run_file(&file, &[format!("base={}", target.url(""))], opts);
-    assert_eq!(result.stopped_by, StopReason::Completed);
-    assert_eq!(result.merged.total().req_errors(), 0, "{:?}", result.merged.error_samples);
+    let result = run_to_completion(&file, &target);
     assert_eq!((target.route_hits("/bytes/7"), target.route_hits("/bytes/42")), (5, 5));
     assert_eq!(result.merged.txns["captured"].body_bytes, 5 * 42);
 }
@@ -403,11 +411,7 @@ datapool = "rows"
 volume = { constant = 1 }
 "#,
     );
-    let mut opts = options(1, Duration::from_secs(10));
-    opts.duration = None;
-    let result = run_file(&file, &[format!("base={}", target.url(""))], opts);
-    assert_eq!(result.stopped_by, StopReason::Completed);
-    assert_eq!(result.merged.total().req_errors(), 0, "{:?}", result.merged.error_samples);
+    run_to_completion(&file, &target);
     let hits = |n: u32| target.route_hits(&format!("/bytes/{n}"));
     assert_eq!((hits(3), hits(5), hits(7), hits(9)), (2, 1, 0, 3));
 }
