@@ -438,6 +438,43 @@ fn hostile_cookie_values_are_sent_whole_or_refused_by_name() {
     assert_target_saw_every_request(&result, target.hits());
 }
 
+/// RFC 7617: a basic-auth user name cannot hold `:` (the server reads the password from the
+/// first one: `a:b` / `c` reached it as user `a`, password `b:c`), and neither part a control
+/// character: the request is refused, unsent, saying why; a password with colons goes as it is.
+async fn colon_in_basic_auth(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    ctx.transaction("colon_user", async {
+        let sent = ctx.http().get(&format!("{base}/basic-auth/a/b:c")).basic_auth("a:b", "c").send().await;
+        let err = sent.err().ok_or_else(|| JourneyError::msg("a user with ':' was sent"))?;
+        check("its kind", err.kind(), Some(ErrorKind::InvalidRequest))?;
+        check("it says why", err.to_string().contains("user \"a:b\" holds ':'"), true)
+    })
+    .await?;
+    ctx.transaction("colon_password", async {
+        let r = ctx.http().get(&format!("{base}/basic-auth/a/b:c")).basic_auth("a", "b:c").send().await?;
+        check("accepted", r.status(), 200)
+    })
+    .await
+}
+
+#[test]
+fn a_colon_in_a_basic_auth_user_is_refused_unsent() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:colon_auth", colon_in_basic_auth);
+    let result = run(
+        &registry,
+        scenario("t:colon_auth", VolumeModel::Oneshot { journeys: 1 }),
+        &[format!("base={}", target.url(""))],
+        options(1, Duration::from_secs(10)),
+    );
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.txns["colon_user"].not_sent, 1);
+    assert_eq!(target.hits(), 1, "only the good request reached the target");
+    assert_target_saw_every_request(&result, target.hits());
+}
+
 /// `Set-Cookie` fields as careless servers write them, through the real response path.
 async fn odd_set_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
     let base = ctx.config().get("base").unwrap().to_string();

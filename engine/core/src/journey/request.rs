@@ -409,10 +409,18 @@ impl<'c> RequestBuilder<'c> {
     /// # let record = JourneyTest::new().config("base", target.url("")).run(journey).unwrap();
     /// # assert!(record.is_ok(), "{:?}", record.result);
     /// ```
+    ///
+    /// A user name holding `:` (the server would read the password from the first one, RFC
+    /// 7617) or either part holding a control character fails the request, unsent.
     pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
         use base64::Engine;
+        let extras = self.extras();
+        if let Some(why) = basic_auth_problem(user, password) {
+            extras.invalid.get_or_insert(why);
+            return self;
+        }
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        self.extras().authorization = Some(format!("Basic {token}"));
+        extras.authorization = Some(format!("Basic {token}"));
         self
     }
 
@@ -570,4 +578,13 @@ impl<'c> RequestBuilder<'c> {
             Box::pin(crate::journey::session::chain(self, Some(response))).await
         }
     }
+}
+
+/// Why a basic-auth user and password cannot be sent as given, if they cannot.
+fn basic_auth_problem(user: &str, password: &str) -> Option<String> {
+    if user.contains(':') {
+        return Some(format!("basic auth: user {user:?} holds ':' (the server would read the password from it)"));
+    }
+    (user.chars().chain(password.chars()).any(char::is_control))
+        .then(|| format!("basic auth: user {user:?} or its password holds a control character"))
 }
