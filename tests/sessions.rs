@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use mite_core::stats::ErrorKind;
-use mite_core::{Ctx, DataPool, JourneyError, JourneyResult, Registry, Row, ScenarioEntry, VolumeModel};
+use mite_core::{Ctx, DataPool, JourneyError, JourneyResult, Registry, Row, RunResult, ScenarioEntry, VolumeModel};
 use mite_tests::{assert_target_saw_every_request, options, run, scenario};
 use mite_tools::{Target, TargetOptions};
 
@@ -123,18 +123,22 @@ async fn redirect_rules(ctx: &Ctx, _row: Row) -> JourneyResult {
     Ok(())
 }
 
+/// Runs the Rust journey `f`, registered as `name`, once on one core with `overrides` (at
+/// most 10 s).
+fn run_once<F>(name: &str, f: F, overrides: &[String]) -> RunResult
+where
+    F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
+{
+    let mut registry = Registry::default();
+    registry.journey(name, f);
+    run(&registry, scenario(name, VolumeModel::Oneshot { journeys: 1 }), overrides, options(1, Duration::from_secs(10)))
+}
+
 #[test]
 fn redirects_follow_rfc_9110_and_each_hop_is_a_request() {
     let target = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:redirects", redirect_rules);
     let overrides = [format!("base={}", target.url(""))];
-    let result = run(
-        &registry,
-        scenario("t:redirects", VolumeModel::Oneshot { journeys: 1 }),
-        &overrides,
-        options(1, Duration::from_secs(10)),
-    );
+    let result = run_once("t:redirects", redirect_rules, &overrides);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     let requests = |name: &str| m.txns[name].requests();
@@ -204,11 +208,7 @@ async fn backslash_locations(ctx: &Ctx, _row: Row) -> JourneyResult {
 #[test]
 fn backslashes_in_a_location_are_followed_as_a_browser_follows_them() {
     let target = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:backslashes", backslash_locations);
-    let overrides = [format!("base={}", target.url(""))];
-    let once = scenario("t:backslashes", VolumeModel::Oneshot { journeys: 1 });
-    let result = run(&registry, once, &overrides, options(1, Duration::from_secs(10)));
+    let result = run_once("t:backslashes", backslash_locations, &[format!("base={}", target.url(""))]);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     for code in [201, 202, 203] {
@@ -298,15 +298,8 @@ async fn bodies_auth_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
 fn auth_json_form_query_and_cookie_api() {
     let target = counting_target();
     let other = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:bodies", bodies_auth_cookies);
     let overrides = [format!("base={}", target.url("")), format!("other={}", other.url(""))];
-    let result = run(
-        &registry,
-        scenario("t:bodies", VolumeModel::Oneshot { journeys: 1 }),
-        &overrides,
-        options(1, Duration::from_secs(10)),
-    );
+    let result = run_once("t:bodies", bodies_auth_cookies, &overrides);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
@@ -422,14 +415,7 @@ async fn hostile_cookie_values(ctx: &Ctx, _row: Row) -> JourneyResult {
 #[test]
 fn hostile_cookie_values_are_sent_whole_or_refused_by_name() {
     let target = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:hostile_cookies", hostile_cookie_values);
-    let result = run(
-        &registry,
-        scenario("t:hostile_cookies", VolumeModel::Oneshot { journeys: 1 }),
-        &[format!("base={}", target.url(""))],
-        options(1, Duration::from_secs(10)),
-    );
+    let result = run_once("t:hostile_cookies", hostile_cookie_values, &[format!("base={}", target.url(""))]);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     assert_eq!(m.txns["semicolon"].not_sent, 1);
@@ -460,14 +446,7 @@ async fn colon_in_basic_auth(ctx: &Ctx, _row: Row) -> JourneyResult {
 #[test]
 fn a_colon_in_a_basic_auth_user_is_refused_unsent() {
     let target = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:colon_auth", colon_in_basic_auth);
-    let result = run(
-        &registry,
-        scenario("t:colon_auth", VolumeModel::Oneshot { journeys: 1 }),
-        &[format!("base={}", target.url(""))],
-        options(1, Duration::from_secs(10)),
-    );
+    let result = run_once("t:colon_auth", colon_in_basic_auth, &[format!("base={}", target.url(""))]);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     assert_eq!(m.txns["colon_user"].not_sent, 1);
@@ -515,15 +494,8 @@ async fn odd_set_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
 fn odd_set_cookie_attributes_are_read_as_rfc_6265_says() {
     let target = counting_target();
     let other = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:odd_set_cookies", odd_set_cookies);
     let overrides = [format!("base={}", target.url("")), format!("other={}", other.url(""))];
-    let result = run(
-        &registry,
-        scenario("t:odd_set_cookies", VolumeModel::Oneshot { journeys: 1 }),
-        &overrides,
-        options(1, Duration::from_secs(10)),
-    );
+    let result = run_once("t:odd_set_cookies", odd_set_cookies, &overrides);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
@@ -553,14 +525,7 @@ async fn two_locations(ctx: &Ctx, _row: Row) -> JourneyResult {
 #[test]
 fn a_redirect_with_two_different_locations_is_not_followed() {
     let target = counting_target();
-    let mut registry = Registry::default();
-    registry.journey("t:two_locations", two_locations);
-    let result = run(
-        &registry,
-        scenario("t:two_locations", VolumeModel::Oneshot { journeys: 1 }),
-        &[format!("base={}", target.url(""))],
-        options(1, Duration::from_secs(10)),
-    );
+    let result = run_once("t:two_locations", two_locations, &[format!("base={}", target.url(""))]);
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     assert_eq!((m.txns["two"].attempts(), m.txns["two"].errors_of(ErrorKind::Status)), (1, 1));
