@@ -22,6 +22,11 @@ fn address_after(said: &str, prefix: &str) -> Option<SocketAddr> {
     line.split('/').next()?.parse().ok()
 }
 
+/// The value of `series` (its name and labels, as written) in a `/metrics` scrape.
+fn sample(scrape: &str, series: &str) -> Option<u64> {
+    scrape.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// The `/metrics` address a run says on its standard error (`said`), waited for up to 20 s.
 fn metrics_address(said: &Mutex<String>) -> SocketAddr {
     let started = Instant::now();
@@ -125,11 +130,7 @@ volume = {{ constant = 0 }}
     let during = http_get(&metrics.to_string(), "/metrics");
     assert!(during.contains(zero_errors), "{during}");
     assert!(during.contains("mite_transaction_total{transaction=\"never\"} 0"), "{during}");
-    let home = during
-        .lines()
-        .find_map(|line| line.strip_prefix("mite_transaction_total{transaction=\"home\"} "))
-        .and_then(|count| count.parse::<u64>().ok());
-    assert!(home.is_some_and(|n| n > 0), "{during}");
+    assert!(sample(&during, "mite_transaction_total{transaction=\"home\"}").is_some_and(|n| n > 0), "{during}");
     let status = child.wait().unwrap();
     reader.join().unwrap();
     assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());
@@ -168,11 +169,7 @@ fn a_registered_journeys_own_row_is_scraped_at_zero_from_the_start() {
     for series in journey_row {
         assert!(during.contains(series), "{series} not served mid-run:\n{during}");
     }
-    let get_root = during
-        .lines()
-        .find_map(|line| line.strip_prefix("mite_transaction_total{transaction=\"get_root\"} "))
-        .and_then(|count| count.parse::<u64>().ok());
-    assert!(get_root.is_some_and(|n| n > 0), "{during}");
+    assert!(sample(&during, "mite_transaction_total{transaction=\"get_root\"}").is_some_and(|n| n > 0), "{during}");
     let status = child.wait().unwrap();
     reader.join().unwrap();
     assert_eq!(status.code(), Some(0), "{}", said.lock().unwrap());

@@ -57,7 +57,10 @@ impl KeptUrl {
     /// percent-encoded, a copy each request makes); `None` otherwise, and the requests that
     /// send it parse it (and report what is wrong with it) as any other.
     pub(crate) fn parse(text: String) -> Option<KeptUrl> {
-        let parts = if text.is_ascii() { UrlParts::parse(&text).ok()? } else { return None };
+        if !text.is_ascii() {
+            return None;
+        }
+        let parts = UrlParts::parse(&text).ok()?;
         Some(KeptUrl { text, parts })
     }
 
