@@ -1,6 +1,7 @@
 //! Open-model arrival accounting: the intended start times of one part's share of a rate, the
 //! bounded queue they wait in for a journey slot, and the counting that keeps
-//! `requested = started + missed` exact whatever the overload or the moment of the stop.
+//! `requested = started + missed + datapool exhausted` exact whatever the overload or the
+//! moment of the stop.
 //!
 //! Runtime-agnostic: the runtime asks the clock for what came due, pushes it into the queue,
 //! and reports each arrival's end (started, or missed) here; nothing else touches the counts.
@@ -76,7 +77,8 @@ impl ArrivalClock {
 }
 
 /// Arrivals waiting for a journey slot, bounded. Every arrival pushed is counted as
-/// `scheduled` (requested); it ends exactly once, as `arrivals_started` or `missed`.
+/// `scheduled` (requested); it ends exactly once, as `arrivals_started`, `missed` or
+/// `datapool_exhausted`.
 #[derive(Debug)]
 pub struct ArrivalQueue {
     queue: VecDeque<Instant>,
@@ -99,10 +101,12 @@ impl ArrivalQueue {
         }
     }
 
-    /// The oldest waiting arrival. The caller must end it with [`started`] or [`missed`].
+    /// The oldest waiting arrival. The caller must end it with [`started`], [`missed`] or
+    /// [`datapool_exhausted`].
     ///
     /// [`started`]: ArrivalQueue::started
     /// [`missed`]: ArrivalQueue::missed
+    /// [`datapool_exhausted`]: ArrivalQueue::datapool_exhausted
     pub fn take(&mut self) -> Option<Instant> {
         self.queue.pop_front()
     }
@@ -112,16 +116,27 @@ impl ArrivalQueue {
         counts.arrivals_started += 1;
     }
 
-    /// A taken arrival could not start (the run stopped, or its datapool ran out).
+    /// A taken arrival could not start: the run stopped.
     pub fn missed(counts: &mut JourneyCounts) {
         counts.missed += 1;
     }
 
-    /// The run stopped: every arrival still waiting is missed. Returns how many.
-    pub fn close(&mut self, counts: &mut JourneyCounts) -> u64 {
+    /// A taken arrival could not start: its single-use datapool ran out.
+    pub fn datapool_exhausted(counts: &mut JourneyCounts) {
+        counts.datapool_exhausted += 1;
+    }
+
+    /// The run stopped: every arrival still waiting never starts. They are missed, or, when
+    /// the entry's single-use datapool ran out (`exhausted`: no row would have started them),
+    /// counted as such. Returns how many.
+    pub fn close(&mut self, counts: &mut JourneyCounts, exhausted: bool) -> u64 {
         let left = self.queue.len() as u64;
         self.queue.clear();
-        counts.missed += left;
+        if exhausted {
+            counts.datapool_exhausted += left;
+        } else {
+            counts.missed += left;
+        }
         left
     }
 
@@ -164,10 +179,10 @@ mod tests {
 
     proptest! {
         /// Whatever the rate, queue size, slot speed and stop time: every arrival that came
-        /// due is either started or missed, exactly once, and as many came due as the rate
-        /// asks for (within one per part).
+        /// due is started, missed or left by an exhausted datapool, exactly once, and as many
+        /// came due as the rate asks for (within one per part).
         #[test]
-        fn requested_is_started_plus_missed(
+        fn requested_is_started_plus_missed_plus_datapool_exhausted(
             per_s in 1.0f64..20_000.0,
             parts in 1usize..8,
             capacity in 1usize..64,
@@ -196,16 +211,19 @@ mod tests {
                         }
                         taken += 1;
                         if taken.is_multiple_of(fail_every) {
-                            ArrivalQueue::missed(&mut counts);
+                            ArrivalQueue::datapool_exhausted(&mut counts);
                         } else {
                             ArrivalQueue::started(&mut counts);
                         }
                     }
                 }
-                // The stop: what came due up to it and still waits is missed.
+                // The stop: what came due up to it and still waits is missed, or left by the
+                // datapool once it ran out.
                 clock.due(stop_s, |t| queue.arrive(instant_at(base, t), &mut counts));
-                queue.close(&mut counts);
-                prop_assert_eq!(counts.scheduled, counts.arrivals_started + counts.missed);
+                let (missed_before, exhausted) = (counts.missed, counts.datapool_exhausted > 0);
+                let left = queue.close(&mut counts, exhausted);
+                prop_assert_eq!(counts.missed - missed_before, if exhausted { 0 } else { left });
+                prop_assert_eq!(counts.scheduled, counts.arrivals_started + counts.missed + counts.datapool_exhausted);
                 total.merge(&counts);
             }
             let expected = per_s * stop_s;
@@ -377,7 +395,22 @@ mod tests {
             queue.arrive(Instant::now(), &mut counts);
         }
         assert_eq!((counts.scheduled, counts.missed, queue.len()), (5, 3, 2));
-        assert_eq!(queue.close(&mut counts), 2);
+        assert_eq!(queue.close(&mut counts, false), 2);
         assert_eq!(counts.missed, 5);
+    }
+
+    /// Arrivals queued when the entry's single-use pool ran out never start for want of a row,
+    /// not for want of a slot: they are counted apart from the missed ones.
+    #[test]
+    fn arrivals_left_by_an_exhausted_pool_are_not_missed() {
+        let mut queue = ArrivalQueue::new(8);
+        let mut counts = JourneyCounts::default();
+        for _ in 0..4 {
+            queue.arrive(Instant::now(), &mut counts);
+        }
+        queue.take();
+        ArrivalQueue::datapool_exhausted(&mut counts);
+        assert_eq!(queue.close(&mut counts, true), 3);
+        assert_eq!((counts.scheduled, counts.missed, counts.datapool_exhausted), (4, 0, 4));
     }
 }

@@ -278,7 +278,8 @@ impl Core {
     }
 
     /// Graceful stop: no journey starts again; those in flight get the grace to finish, the
-    /// rest are counted as cancelled, arrivals that never started as missed. With journeys in
+    /// rest are counted as cancelled, arrivals that never started as missed (or as left by an
+    /// exhausted datapool). With journeys in
     /// flight, the piece of interval up to the stop is reported at once and the grace in
     /// pieces of its own (one per interval end it passes, one at its end); without, the one
     /// last snapshot covers the interval the stop fell in.
@@ -326,8 +327,9 @@ impl Core {
             // Journeys still running are cancelled: started = ok + failed + cancelled.
             stats.journeys.cancelled += entry.state.active.get();
             if let Some(arrivals) = &entry.arrivals {
-                // Arrivals that came due but never started are missed, counted once.
-                arrivals.close(&mut stats.journeys);
+                // Arrivals that came due but never started are missed, counted once (left by
+                // the datapool, when it ran out: no row would have started them).
+                arrivals.close(&mut stats.journeys, entry.state.exhausted.get());
             }
         }
         drop(stats);

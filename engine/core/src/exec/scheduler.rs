@@ -1,7 +1,7 @@
 //! Open-model arrival scheduling on one core: a task per arrival-rate entry turns the core's
 //! share of the rate into intended start times, queues them (bounded), and keeps up to its
 //! share of `max_in_flight` journey slots serving the queue. The counting itself
-//! (`requested = started + missed`) is `exec::arrivals`'.
+//! (`requested = started + missed + datapool exhausted`) is `exec::arrivals`'.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -71,9 +71,10 @@ impl Arrivals {
         }
     }
 
-    /// The run stopped: arrivals still waiting are missed, counted once.
-    pub(crate) fn close(&self, counts: &mut JourneyCounts) {
-        self.queue.borrow_mut().close(counts);
+    /// The run stopped: arrivals still waiting never start, counted once: as missed, or, when
+    /// the entry's single-use datapool ran out (`exhausted`), as left by it.
+    pub(crate) fn close(&self, counts: &mut JourneyCounts, exhausted: bool) {
+        self.queue.borrow_mut().close(counts, exhausted);
     }
 }
 
@@ -113,6 +114,10 @@ impl ArrivalSource for Arrivals {
 
     fn missed(&self, counts: &mut JourneyCounts) {
         ArrivalQueue::missed(counts);
+    }
+
+    fn datapool_exhausted(&self, counts: &mut JourneyCounts) {
+        ArrivalQueue::datapool_exhausted(counts);
     }
 }
 
@@ -198,7 +203,7 @@ mod tests {
         let mut third = false;
         assert!(matches!(arrivals.poll_take(true, true, &mut third, &mut cx), Poll::Ready(None)));
         assert_eq!(arrivals.idle.get(), 0);
-        arrivals.close(&mut shard.stats.borrow_mut().journeys);
+        arrivals.close(&mut shard.stats.borrow_mut().journeys, false);
         let journeys = &shard.stats.borrow().journeys;
         assert_eq!((journeys.scheduled, journeys.missed), (2, 1), "one taken, one missed at the stop");
     }

@@ -60,8 +60,10 @@ pub trait ArrivalSource {
     fn forget_waiter(&self);
     /// A taken arrival started its journey.
     fn started(&self, counts: &mut JourneyCounts);
-    /// A taken arrival never started (its datapool ran out, or the run stopped).
+    /// A taken arrival never started: the run stopped.
     fn missed(&self, counts: &mut JourneyCounts);
+    /// A taken arrival never started: its single-use datapool ran out.
+    fn datapool_exhausted(&self, counts: &mut JourneyCounts);
 }
 
 /// One scenario entry's state on one core, shared by its slots and the executor.
@@ -233,13 +235,16 @@ fn closed_slot_leaves(shard: &Shard, entry: &EntryState) -> bool {
 }
 
 /// The slot leaves without a row: an exhausted pool ends the entry; an arrival taken from the
-/// queue (`intended`) never started.
+/// queue (`intended`) never started, for want of a row (the pool ran out) or because the run
+/// stopped (missed).
 fn no_row(shard: &Shard, entry: &EntryState, intended: Option<Instant>) {
-    if entry.pool.borrow().is_exhausted() {
+    let exhausted = entry.pool.borrow().is_exhausted();
+    if exhausted {
         entry.exhausted.set(true);
     }
     if let (Some(source), Some(_)) = (&entry.arrivals, intended) {
-        source.missed(&mut shard.stats.borrow_mut().journeys);
+        let counts = &mut shard.stats.borrow_mut().journeys;
+        if exhausted { source.datapool_exhausted(counts) } else { source.missed(counts) }
     }
 }
 

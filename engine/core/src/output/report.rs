@@ -216,11 +216,12 @@ fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
         let requested = journeys.scheduled;
         let _ = writeln!(
             out,
-            "arrivals over {window_s:.2}s: requested {} ({}/s), started {} ({}/s), missed {}{}",
+            "arrivals over {window_s:.2}s: requested {} ({}/s), started {} ({}/s), {}missed {}{}",
             grouped(requested),
             arrival_rate(rate(requested, window_s)),
             grouped(journeys.arrivals_started),
             arrival_rate(rate(journeys.arrivals_started, window_s)),
+            datapool_exhausted_words(journeys.datapool_exhausted),
             grouped(journeys.missed),
             missed_hint(merged)
         );
@@ -233,6 +234,15 @@ fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
         grouped(journeys.failed),
         grouped(journeys.cancelled),
     );
+}
+
+/// `not started 4 (datapool exhausted: ...), `: the arrivals a single-use datapool left, which
+/// neither the injector nor the journey slots held up (empty when there were none).
+fn datapool_exhausted_words(count: u64) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    format!("not started {} (datapool exhausted: its single-use rows ran out, ending the entry), ", grouped(count))
 }
 
 /// Why arrivals were missed, as far as the result tells: the injector's cores saturated, or
@@ -570,6 +580,36 @@ mod tests {
         merged.injector.record_busy(2_871_000, 2_900_000);
         let table = super::table(&merged, 2.9);
         assert!(table.contains("the injector was saturated and could not keep up"), "{table}");
+    }
+
+    /// Arrivals a single-use datapool left (its rows ran out) were counted as missed and blamed
+    /// on the journey slots or the injector. They are said apart, and blamed on neither.
+    #[test]
+    fn arrivals_left_by_an_exhausted_datapool_are_not_blamed_on_slots_or_the_injector() {
+        let journeys = crate::stats::JourneyCounts {
+            scheduled: 24,
+            arrivals_started: 20,
+            started: 20,
+            ok: 20,
+            datapool_exhausted: 4,
+            arrivals_until_us: 100_000,
+            ..Default::default()
+        };
+        let mut merged = Merged { journeys, ..Merged::default() };
+        merged.injector.record_busy(99_000, 100_000);
+        let text = table(&merged, 0.1);
+        let line = text.lines().find(|l| l.starts_with("arrivals over")).unwrap();
+        assert_eq!(
+            line,
+            "arrivals over 0.10s: requested 24 (240/s), started 20 (200/s), not started 4 (datapool exhausted: \
+             its single-use rows ran out, ending the entry), missed 0"
+        );
+        // Missed ones beside them: the hint is about the missed ones alone.
+        merged.journeys.missed = 3;
+        merged.journeys.scheduled = 27;
+        merged.injector = Default::default();
+        let text = table(&merged, 0.1);
+        assert!(text.contains("ending the entry), missed 3 -- every journey slot (max_in_flight) was busy"), "{text}");
     }
 
     /// Outside try: a refused target, rate 500/s, `max_in_flight = 2`: journeys failed in

@@ -435,11 +435,15 @@ pub struct Journeys {
     pub scheduled: u64,
     /// Open model: arrivals started.
     pub arrivals_started: u64,
-    /// Open model: arrivals missed.
+    /// Open model: arrivals missed (the queue for slots full, or still queued at the stop).
     pub missed: u64,
+    /// Open model: arrivals not started because their single-use datapool ran out (absent
+    /// from older files: 0).
+    pub datapool_exhausted: u64,
 }
 
-/// Open model: arrivals requested, started and missed.
+/// Open model: arrivals requested, started and not: `requested = started + missed +
+/// datapool_exhausted`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Arrivals {
@@ -447,8 +451,12 @@ pub struct Arrivals {
     pub requested: u64,
     /// Those started.
     pub started: u64,
-    /// Those missed.
+    /// Those missed: the queue for slots was full, or they still waited at the stop (the
+    /// injector or the journey slots could not keep up).
     pub missed: u64,
+    /// Those not started because the entry's single-use datapool ran out (absent from older
+    /// files: 0).
+    pub datapool_exhausted: u64,
     /// The time the arrivals were scheduled over, seconds from the start: to the stop (the
     /// duration's end or an interrupt) or the rate model's own end, never the grace after it
     /// (absent from older files, whose rates are over `duration_s`).
@@ -625,6 +633,8 @@ pub struct IntervalArrivals {
     pub started: u64,
     /// Missed.
     pub missed: u64,
+    /// Not started: the single-use datapool ran out.
+    pub datapool_exhausted: u64,
 }
 
 /// One transaction during one interval.

@@ -249,13 +249,17 @@ pub struct JourneyCounts {
     /// Journeys still running when the stop's grace period ended.
     pub cancelled: u64,
     /// Open model: arrivals that came due up to the stop (requested); each ends once, as
-    /// `arrivals_started` or `missed`.
+    /// `arrivals_started`, `missed` or `datapool_exhausted`.
     pub scheduled: u64,
     /// Open model: arrivals that started a journey.
     pub arrivals_started: u64,
-    /// Open model: arrivals dropped because the queue for slots was full, still queued when
-    /// the run stopped, or whose datapool ran out.
+    /// Open model: arrivals dropped because the queue for slots was full, or still queued when
+    /// the run stopped: the injector or the journey slots could not keep up.
     pub missed: u64,
+    /// Open model: arrivals that never started because their entry's single-use datapool ran
+    /// out (the one that found no row, and those still queued behind it): neither the injector
+    /// nor the slots held them up, so they are not `missed`.
+    pub datapool_exhausted: u64,
     /// Open model: how far the arrivals were scheduled, µs since the start (the stop, the
     /// duration's end, or the rate model's own end): `scheduled` came due over this time, so
     /// the rates asked and achieved are over it, not over the run with its grace. Merged by
@@ -273,6 +277,7 @@ impl JourneyCounts {
         self.scheduled += other.scheduled;
         self.arrivals_started += other.arrivals_started;
         self.missed += other.missed;
+        self.datapool_exhausted += other.datapool_exhausted;
         self.arrivals_until_us = self.arrivals_until_us.max(other.arrivals_until_us);
     }
 }

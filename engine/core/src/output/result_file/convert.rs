@@ -219,14 +219,17 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
             scheduled: j.scheduled,
             arrivals_started: j.arrivals_started,
             missed: j.missed,
+            datapool_exhausted: j.datapool_exhausted,
         },
-        // Every arrival that came due is counted once in `scheduled`, and ends as started or missed.
+        // Every arrival that came due is counted once in `scheduled`, and ends as started,
+        // missed, or left by an exhausted datapool.
         arrivals: (j.scheduled > 0).then(|| {
             let window_s = arrivals_window_s(j, seconds);
             Arrivals {
                 requested: j.scheduled,
                 started: j.arrivals_started,
                 missed: j.missed,
+                datapool_exhausted: j.datapool_exhausted,
                 window_s: Some(window_s),
                 requested_per_s: rate(j.scheduled, window_s),
                 achieved_per_s: rate(j.arrivals_started, window_s),
@@ -300,6 +303,7 @@ fn interval_figures(detail: &IntervalDetail, open_model: bool) -> IntervalFigure
             requested: j.scheduled,
             started: j.arrivals_started,
             missed: j.missed,
+            datapool_exhausted: j.datapool_exhausted,
         }),
         latency: detail.all,
         corrected: detail.all_corrected,
@@ -343,6 +347,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         ("scheduled", j.scheduled),
         ("arrivals_started", j.arrivals_started),
         ("missed", j.missed),
+        ("datapool_exhausted", j.datapool_exhausted),
     ];
     check_bounded(journeys.map(|(k, n)| (k.to_string(), n)), name, "totals.journeys")?;
     check_bounded(file.messages.iter().map(|(k, v)| (k.clone(), *v)), name, "messages")?;
@@ -357,6 +362,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         scheduled: j.scheduled,
         arrivals_started: j.arrivals_started,
         missed: j.missed,
+        datapool_exhausted: j.datapool_exhausted,
         arrivals_until_us: file
             .totals
             .arrivals

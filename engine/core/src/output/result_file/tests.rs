@@ -85,7 +85,7 @@ proptest! {
             0..5,
         ),
         lags in proptest::collection::vec(1u64..100_000, 0..50),
-        journeys in proptest::array::uniform7(0u64..1_000_000),
+        journeys in proptest::array::uniform8(0u64..1_000_000),
         started_at_unix_s in 0.0f64..2e9,
         duration_ms in 1u64..10_000_000,
     ) {
@@ -93,11 +93,20 @@ proptest! {
         for (name, values, counts, statuses, kinds) in &txns {
             merged.txns.insert(Arc::from(name.as_str()), txn_stats(values, counts, statuses, kinds));
         }
-        let [started, ok, failed, cancelled, scheduled, arrivals_started, missed] = journeys;
+        let [started, ok, failed, cancelled, scheduled, arrivals_started, missed, datapool_exhausted] = journeys;
         // Arrivals scheduled over 1.5 s, written as `arrivals.window_s` (none without arrivals).
         let arrivals_until_us = if scheduled > 0 { 1_500_000 } else { 0 };
-        merged.journeys =
-            JourneyCounts { started, ok, failed, cancelled, scheduled, arrivals_started, missed, arrivals_until_us };
+        merged.journeys = JourneyCounts {
+            started,
+            ok,
+            failed,
+            cancelled,
+            scheduled,
+            arrivals_started,
+            missed,
+            datapool_exhausted,
+            arrivals_until_us,
+        };
         merged.messages.insert(Arc::from("kind"), journeys[0]);
         merged.injector = InjectorLoad { lag_us: histogram(&lags), busy_us: 5, wall_us: 10, busy_percent_max: 61.25 };
         merged.error_samples.insert("status", format!("GET http://x/ answered 503 ({started})"));

@@ -389,6 +389,7 @@
         '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' + fixed(inj.busy_percent_mean, 0) + '%)']);
     }
     if (t.arrivals) rows.push(['arrivals', 'requested ' + grouped(t.arrivals.requested) + ', started ' + grouped(t.arrivals.started) +
+      (t.arrivals.datapool_exhausted ? ', not started ' + grouped(t.arrivals.datapool_exhausted) + ' (datapool exhausted)' : '') +
       ', missed ' + grouped(t.arrivals.missed)]);
     table(parent, ['', ''], rows);
     if (thresholds && thresholds.length) {
