@@ -1054,7 +1054,7 @@ fn an_ipv6_zone_is_refused_before_the_run() {
         let out = engine(args);
         let said = text(&out);
         assert_eq!(out.status.code(), Some(1), "{said}");
-        assert!(said.starts_with(&format!("error: {get}:12: journeys.get.steps[0].url: ")), "{said}");
+        assert!(said.starts_with(&format!("error: {get}:10: journeys.get.steps[0].url: ")), "{said}");
         assert!(said.contains("an IPv6 zone (the %25 and interface after the address) is not supported"), "{said}");
     }
 }

@@ -42,12 +42,19 @@ impl JsonTemplate {
         })
     }
 
-    fn variables<'a>(&'a self, out: &mut Vec<&'a str>) {
+    /// Every template variable its strings read, in order.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        let mut out = Vec::new();
+        self.variables_into(&mut out);
+        out.into_iter()
+    }
+
+    fn variables_into<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
             JsonTemplate::Literal(_) => {}
             JsonTemplate::Text(t) => out.extend(t.variables()),
-            JsonTemplate::Array(items) => items.iter().for_each(|i| i.variables(out)),
-            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.variables(out)),
+            JsonTemplate::Array(items) => items.iter().for_each(|i| i.variables_into(out)),
+            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.variables_into(out)),
         }
     }
 
@@ -135,7 +142,7 @@ impl StepOptions {
             out.extend(user.variables().chain(password.variables()));
         }
         if let Some(json) = &self.json {
-            json.variables(&mut out);
+            json.variables_into(&mut out);
         }
         out
     }
@@ -206,9 +213,7 @@ mod tests {
         .unwrap()["v"]
             .clone();
         let template = JsonTemplate::from_toml(&value).unwrap();
-        let mut vars = Vec::new();
-        template.variables(&mut vars);
-        assert_eq!(vars, ["name", "name"]);
+        assert_eq!(template.variables().collect::<Vec<_>>(), ["name", "name"]);
         let lookup = |n: &str| (n == "name").then_some("ann");
         let rendered = template.render(&lookup).unwrap();
         assert_eq!(

@@ -6,14 +6,13 @@ use toml::Spanned;
 
 use super::datapools::Pools;
 use super::error::{ScenarioFileError, Source};
-use super::journeys::Declarations;
+use super::journeys::{Declarations, StepPlaces};
 use super::schema::{EntrySpec, FileSpec};
 use super::volumes::volume;
 use crate::journey::{Registry, Scenario, ScenarioEntry};
 use crate::model::config::Config;
 use crate::model::datapool::DataPool;
 use crate::scenario::declarative::DeclarativeJourney;
-use crate::scenario::template::Template;
 
 /// What an entry is checked against.
 pub(super) struct Entries<'a> {
@@ -83,15 +82,14 @@ impl Entries<'_> {
     ) -> Result<(), ScenarioFileError> {
         // URLs are rendered as the first journey would render them.
         let first_row = || datapool.and_then(|pool| pool.shard(0, 1).checkout());
-        let unsendable = |field: String, reason: &str| {
-            let message = format!("with the first datapool row and the final config: {reason}");
-            self.src.error(Some(entry.span()), field, message)
-        };
         if let Some(journey) = self.declared.http.get(name) {
-            check_variables(self.src, entry, journey, columns, self.config)?;
-            journey
-                .check_urls(first_row().as_ref(), self.config)
-                .map_err(|e| unsendable(format!("journeys.{name}.steps[{}].url", e.step), &e.reason))?;
+            let places = self.declared.http_places.get(name).map_or(&[][..], Vec::as_slice);
+            check_variables(self.src, journey, places, columns, self.config)?;
+            journey.check_urls(first_row().as_ref(), self.config).map_err(|e| {
+                let span = places.get(e.step).and_then(StepPlaces::url).unwrap_or(entry.span());
+                let message = format!("with the first datapool row and the final config: {}", e.reason);
+                self.src.error(Some(span), format!("journeys.{name}.steps[{}].url", e.step), message)
+            })?;
         }
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
@@ -145,28 +143,28 @@ impl EntryPlaces {
     }
 }
 
-/// Every template variable must resolve: an earlier capture, a datapool column, or config.
+/// Every template variable must resolve: an earlier capture, a datapool column, or config. An
+/// unknown one is named at the line of the field that reads it (`places`: where each step's
+/// templates are written).
 fn check_variables(
     src: &Source<'_>,
-    entry: &Spanned<EntrySpec>,
     journey: &DeclarativeJourney,
+    places: &[StepPlaces],
     columns: Option<&[String]>,
     config: &Config,
 ) -> Result<(), ScenarioFileError> {
     let mut captured: Vec<&str> = Vec::new();
-    for (i, step) in journey.steps.iter().enumerate() {
-        let mut templates: Vec<&Template> = vec![&step.url];
-        templates.extend(step.headers.iter().map(|(_, t)| t));
-        templates.extend(step.body.iter());
-        let mut variables: Vec<&str> = templates.iter().flat_map(|t| t.variables()).collect();
-        variables.extend(step.options.variables());
-        for variable in variables {
-            let known = captured.contains(&variable)
-                || columns.is_some_and(|c| c.iter().any(|c| c == variable))
-                || config.get(variable).is_some();
-            if !known {
-                let field = format!("journeys.{}.steps[{i}]", journey.name);
-                return Err(src.error(Some(entry.span()), field, unknown_variable(variable, columns, &captured)));
+    for (i, (step, places)) in journey.steps.iter().zip(places).enumerate() {
+        for place in places.templates() {
+            for variable in &place.variables {
+                let known = captured.contains(&variable.as_str())
+                    || columns.is_some_and(|c| c.contains(variable))
+                    || config.get(variable).is_some();
+                if !known {
+                    let field = format!("journeys.{}.steps[{i}].{}", journey.name, place.field);
+                    let message = unknown_variable(variable, columns, &captured);
+                    return Err(src.error(Some(place.span.clone()), field, message));
+                }
             }
         }
         captured.extend(step.captures.iter().map(|(name, _)| name.as_str()));

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::client::redirects;
 use super::error::{ScenarioFileError, Source};
-use super::schema::{CaptureSpec, FileSpec, JourneySpec, StatusSpec, StepSpec};
+use super::schema::{AuthSpec, CaptureSpec, FileSpec, JourneySpec, StatusSpec, StepSpec};
 use crate::journey::{Registry, ScenarioEntry};
 use crate::model::config::Config;
 use crate::scenario::capture::Capture;
@@ -30,6 +30,8 @@ pub(super) struct Declarations {
     pub(super) http: BTreeMap<String, Arc<DeclarativeJourney>>,
     /// `[websockets.NAME]`: WebSocket steps.
     pub(super) ws: BTreeMap<String, Arc<WsJourney>>,
+    /// `[journeys.NAME]`: where each step's templates are written, step by step.
+    pub(super) http_places: BTreeMap<String, Vec<StepPlaces>>,
 }
 
 impl Declarations {
@@ -66,9 +68,11 @@ pub(super) fn register(
             let message = "this name is already a registered journey; pick another";
             return Err(src.error(Some(journey.span()), format!("journeys.{name}"), message));
         }
-        let journey = Arc::new(declarative_journey(src, name, journey)?);
+        let (journey, places) = declarative_journey(src, name, journey)?;
+        let journey = Arc::new(journey);
         registry.journey_impl(name, Arc::new(Declared(journey.clone())));
         built.http.insert(name.clone(), journey);
+        built.http_places.insert(name.clone(), places);
     }
     for (name, journey) in &spec.websockets {
         if base.find_journey(name).is_ok() || spec.journeys.contains_key(name) {
@@ -86,11 +90,12 @@ pub(super) fn register(
     Ok(built)
 }
 
+/// The journey `name` and where its steps' templates are written.
 fn declarative_journey(
     src: &Source<'_>,
     name: &str,
     spec: &Spanned<JourneySpec>,
-) -> Result<DeclarativeJourney, ScenarioFileError> {
+) -> Result<(DeclarativeJourney, Vec<StepPlaces>), ScenarioFileError> {
     if spec.get_ref().steps.is_empty() {
         return Err(src.error(
             Some(spec.span()),
@@ -98,52 +103,75 @@ fn declarative_journey(
             "a journey needs at least one step",
         ));
     }
-    let mut steps = Vec::new();
+    let (mut steps, mut places) = (Vec::new(), Vec::new());
     for (i, step) in spec.get_ref().steps.iter().enumerate() {
-        steps.push(declarative_step(src, &format!("journeys.{name}.steps[{i}]"), step)?);
+        let mut step_places = StepPlaces::default();
+        steps.push(declarative_step(src, &format!("journeys.{name}.steps[{i}]"), step, &mut step_places)?);
+        places.push(step_places);
     }
     let pace = spec.get_ref().pace.as_ref().map(|pace| journey_pace(src, name, pace, spec.span())).transpose()?;
-    Ok(DeclarativeJourney { name: name.to_string(), steps, pace })
+    Ok((DeclarativeJourney { name: name.to_string(), steps, pace }, places))
 }
 
-/// One `{ url = ..., ... }` step of a journey, at `field`.
-fn declarative_step(src: &Source<'_>, field: &str, step: &Spanned<StepSpec>) -> Result<Step, ScenarioFileError> {
-    let span = Some(step.span());
+/// One `{ url = ..., ... }` step of a journey, at `field`; its templates' places are added to
+/// `places`. An error names the line of the field that is wrong.
+fn declarative_step(
+    src: &Source<'_>,
+    field: &str,
+    step: &Spanned<StepSpec>,
+    places: &mut StepPlaces,
+) -> Result<Step, ScenarioFileError> {
     let s = step.get_ref();
-    let err = |part: &str, message: String| src.error(span.clone(), format!("{field}.{part}"), message);
-    let template = |text: &str, part: &str| Template::parse(text).map_err(|e| err(part, e.to_string()));
-    let url = step_url(&s.url).map_err(|e| err("url", e))?;
-    let method_text = s.method.clone().unwrap_or_else(|| "GET".to_string()).to_ascii_uppercase();
-    let method = http::Method::from_bytes(method_text.as_bytes())
-        .map_err(|_| err("method", format!("{method_text:?} is not an HTTP method")))?;
+    let err =
+        |part: &str, span: Range<usize>, message: String| src.error(Some(span), format!("{field}.{part}"), message);
+    let template = |text: &Spanned<String>, part: &str, places: &mut StepPlaces| {
+        let parsed = Template::parse(text.get_ref()).map_err(|e| err(part, text.span(), e.to_string()))?;
+        places.add(part, text.span(), parsed.variables());
+        Ok::<_, ScenarioFileError>(parsed)
+    };
+    let url = step_url(s.url.get_ref()).map_err(|e| err("url", s.url.span(), e))?;
+    places.add("url", s.url.span(), url.variables());
+    let method_text = s.method.as_ref().map_or("GET", |m| m.get_ref()).to_ascii_uppercase();
+    let method = http::Method::from_bytes(method_text.as_bytes()).map_err(|_| {
+        let span = s.method.as_ref().map(Spanned::span).unwrap_or_default();
+        err("method", span, format!("{method_text:?} is not an HTTP method"))
+    })?;
     let mut headers: Vec<(String, Template)> = Vec::new();
     for (header, value) in &s.headers {
-        if let Some(problem) = header_problem(header, value) {
-            return Err(err(&format!("headers.{header}"), problem));
+        let part = format!("headers.{header}");
+        if let Some(problem) = header_problem(header, value.get_ref()) {
+            return Err(err(&part, value.span(), problem));
         }
         // Field names are case-insensitive: `Host` and `host` in one table would send one of
         // them only, silently.
         if let Some((earlier, _)) = headers.iter().find(|(h, _)| h.eq_ignore_ascii_case(header)) {
-            return Err(err(
-                &format!("headers.{header}"),
-                format!("header {header} is also given as {earlier} (names are case-insensitive); keep one"),
-            ));
+            let message = format!("header {header} is also given as {earlier} (names are case-insensitive); keep one");
+            return Err(err(&part, value.span(), message));
         }
-        headers.push((header.clone(), template(value, &format!("headers.{header}"))?));
+        headers.push((header.clone(), template(value, &part, places)?));
     }
-    let body = s.body.as_deref().map(|b| template(b, "body")).transpose()?;
-    let expect = expected_status(s.expect_status.as_ref()).map_err(|e| err("expect_status", e))?;
-    let captures = captures(&s.capture).map_err(|(var, e)| err(&format!("capture.{var}"), e))?;
-    let think = s.think.as_deref().map(parse_duration).transpose().map_err(|e| err("think", e.to_string()))?;
-    if s.transaction.as_deref().is_some_and(|name| name.trim().is_empty()) {
+    let body = s.body.as_ref().map(|b| template(b, "body", places)).transpose()?;
+    let expect = match &s.expect_status {
+        None => 200..=399,
+        Some(status) => expected_status(status.get_ref()).map_err(|e| err("expect_status", status.span(), e))?,
+    };
+    let captures = captures(src, field, &s.capture)?;
+    let think = s
+        .think
+        .as_ref()
+        .map(|t| parse_duration(t.get_ref()).map_err(|e| err("think", t.span(), e.to_string())))
+        .transpose()?;
+    if let Some(name) = s.transaction.as_ref().filter(|name| name.get_ref().trim().is_empty()) {
         return Err(err(
             "transaction",
+            name.span(),
             "a transaction name cannot be empty; remove `transaction` to name it after the request (\"GET URL\")"
                 .to_string(),
         ));
     }
-    let transaction = s.transaction.clone().unwrap_or_else(|| format!("{method_text} {}", s.url));
-    let options = step_options(src, s, field, span)?;
+    let transaction =
+        s.transaction.as_ref().map_or_else(|| format!("{method_text} {}", s.url.get_ref()), |t| t.get_ref().clone());
+    let options = step_options(src, s, field, places)?;
     Ok(Step { transaction, method, url, headers, body, expect, captures, think, options })
 }
 
@@ -161,11 +189,10 @@ fn step_url(text: &str) -> Result<Template, String> {
 
 /// `expect_status = 200` or `[low, high]`, codes from 100 to 999 (RFC 9110 15: three
 /// digits); 200..=399 when not given.
-fn expected_status(spec: Option<&StatusSpec>) -> Result<RangeInclusive<u16>, String> {
+fn expected_status(spec: &StatusSpec) -> Result<RangeInclusive<u16>, String> {
     let (low, high) = match spec {
-        None => return Ok(200..=399),
-        Some(StatusSpec::One(code)) => (*code, *code),
-        Some(StatusSpec::Range([low, high])) => (*low, *high),
+        StatusSpec::One(code) => (*code, *code),
+        StatusSpec::Range([low, high]) => (*low, *high),
     };
     if let Some(code) = [low, high].into_iter().find(|code| !(100..=999).contains(code)) {
         return Err(format!("{code} is not a status: status codes run from 100 to 999; write e.g. 200 or [200, 299]"));
@@ -176,19 +203,24 @@ fn expected_status(spec: Option<&StatusSpec>) -> Result<RangeInclusive<u16>, Str
     Ok(low..=high)
 }
 
-/// `capture = { var = { header = ".." } | { json = "a.b" } }`; the error names the variable.
-fn captures(specs: &IndexMap<String, CaptureSpec>) -> Result<Vec<(String, Capture)>, (String, String)> {
+/// `capture = { var = { header = ".." } | { json = "a.b" } }`; the error names the variable
+/// at its line (`field`: the step's).
+fn captures(
+    src: &Source<'_>,
+    field: &str,
+    specs: &IndexMap<String, Spanned<CaptureSpec>>,
+) -> Result<Vec<(String, Capture)>, ScenarioFileError> {
     let mut captures = Vec::new();
     for (var, capture) in specs {
-        let capture = match (&capture.header, &capture.json) {
+        let parsed = match (&capture.get_ref().header, &capture.get_ref().json) {
             (Some(header), None) => Capture::Header(header.clone()),
             (None, Some(path)) => Capture::Json(path.split('.').map(str::to_string).collect()),
             _ => {
                 let message = "give exactly one of header = \"Name\" or json = \"path.to.field\"";
-                return Err((var.clone(), message.into()));
+                return Err(src.error(Some(capture.span()), format!("{field}.capture.{var}"), message));
             }
         };
-        captures.push((var.clone(), capture));
+        captures.push((var.clone(), parsed));
     }
     Ok(captures)
 }
@@ -231,47 +263,118 @@ fn journey_pace(
     }
 }
 
-/// A step's cookies, redirects, auth, JSON, form and query fields.
+/// A step's cookies, redirects, auth, JSON, form and query fields; their templates' places
+/// are added to `places`.
 fn step_options(
     src: &Source<'_>,
     s: &StepSpec,
     field: &str,
-    span: Option<Range<usize>>,
+    places: &mut StepPlaces,
 ) -> Result<StepOptions, ScenarioFileError> {
-    let err = |part: &str, message: String| src.error(span.clone(), format!("{field}.{part}"), message);
-    let bodies = usize::from(s.body.is_some()) + usize::from(s.json.is_some()) + usize::from(!s.form.is_empty());
-    if bodies > 1 {
-        return Err(err("body", "give at most one of body, json and form".into()));
+    let err =
+        |part: &str, span: Range<usize>, message: String| src.error(Some(span), format!("{field}.{part}"), message);
+    // The second body given is the one to take out.
+    let bodies = [
+        s.body.as_ref().map(|b| ("body", b.span())),
+        s.json.as_ref().map(|j| ("json", j.span())),
+        s.form.values().next().map(|v| ("form", v.span())),
+    ];
+    if let Some((part, span)) = bodies.into_iter().flatten().nth(1) {
+        return Err(err(part, span, "give at most one of body, json and form".into()));
     }
-    let pairs = |map: &IndexMap<String, String>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
-        map.iter()
-            .map(|(name, value)| {
-                Template::parse(value)
-                    .map(|t| (name.clone(), t))
-                    .map_err(|e| err(&format!("{part}.{name}"), e.to_string()))
-            })
-            .collect()
-    };
-    if let Some(name) = s.cookies.keys().find(|name| name.is_empty() || name.contains(['=', ';', ' '])) {
-        return Err(err("cookies", format!("{name:?} is not a cookie name")));
+    let mut pairs =
+        |map: &IndexMap<String, Spanned<String>>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
+            let mut parsed = Vec::new();
+            for (name, value) in map {
+                let at = format!("{part}.{name}");
+                let template = Template::parse(value.get_ref()).map_err(|e| err(&at, value.span(), e.to_string()))?;
+                places.add(&at, value.span(), template.variables());
+                parsed.push((name.clone(), template));
+            }
+            Ok(parsed)
+        };
+    if let Some((name, value)) = s.cookies.iter().find(|(name, _)| name.is_empty() || name.contains(['=', ';', ' '])) {
+        return Err(err("cookies", value.span(), format!("{name:?} is not a cookie name")));
     }
-    let auth = match &s.auth {
+    let cookies = pairs(&s.cookies, "cookies")?;
+    let form = pairs(&s.form, "form")?;
+    let query = pairs(&s.query, "query")?;
+    let auth = s.auth.as_ref().map(|auth| step_auth(src, auth, field, places)).transpose()?;
+    let json = match &s.json {
         None => None,
-        Some(auth) => Some((
-            Template::parse(&auth.user).map_err(|e| err("auth.user", e.to_string()))?,
-            Template::parse(&auth.password).map_err(|e| err("auth.password", e.to_string()))?,
-        )),
+        Some(json) => {
+            let parsed =
+                JsonTemplate::from_toml(json.get_ref()).map_err(|e| err("json", json.span(), e.to_string()))?;
+            places.add("json", json.span(), parsed.variables());
+            Some(parsed)
+        }
     };
     Ok(StepOptions {
-        cookies: pairs(&s.cookies, "cookies")?,
+        cookies,
         follow_redirects: s.follow_redirects,
         max_redirects: s
             .max_redirects
-            .map(|n| redirects(src, n, &format!("{field}.max_redirects"), span.clone()))
+            .as_ref()
+            .map(|n| redirects(src, *n.get_ref(), &format!("{field}.max_redirects"), Some(n.span())))
             .transpose()?,
         auth,
-        json: s.json.as_ref().map(JsonTemplate::from_toml).transpose().map_err(|e| err("json", e.to_string()))?,
-        form: pairs(&s.form, "form")?,
-        query: pairs(&s.query, "query")?,
+        json,
+        form,
+        query,
     })
+}
+
+/// `auth = { user = "..", password = ".." }`: two templates, each checked at its own line.
+fn step_auth(
+    src: &Source<'_>,
+    auth: &AuthSpec,
+    field: &str,
+    places: &mut StepPlaces,
+) -> Result<(Template, Template), ScenarioFileError> {
+    let mut part = |text: &Spanned<String>, name: &str| {
+        let at = format!("auth.{name}");
+        let template = Template::parse(text.get_ref())
+            .map_err(|e| src.error(Some(text.span()), format!("{field}.{at}"), e.to_string()))?;
+        places.add(&at, text.span(), template.variables());
+        Ok::<_, ScenarioFileError>(template)
+    };
+    Ok((part(&auth.user, "user")?, part(&auth.password, "password")?))
+}
+
+/// Where a step's templates are written: each field under the step (`url`, `headers.NAME`,
+/// `body`, `cookies.NAME`, `form.NAME`, `query.NAME`, `auth.user`, `auth.password`, `json`),
+/// its place in the file and the variables it reads, `url` first. For the checks made once the
+/// step's scenario entry is known (variables, the URL rendered), which name the field's line.
+#[derive(Debug, Default)]
+pub(super) struct StepPlaces(Vec<TemplatePlace>);
+
+/// One template of a step, where it is written.
+#[derive(Debug)]
+pub(super) struct TemplatePlace {
+    /// The field under the step (`headers.X-Token`).
+    pub(super) field: String,
+    /// Its place in the file's text.
+    pub(super) span: Range<usize>,
+    /// The variables it reads, in order.
+    pub(super) variables: Vec<String>,
+}
+
+impl StepPlaces {
+    fn add<'a>(&mut self, field: &str, span: Range<usize>, variables: impl Iterator<Item = &'a str>) {
+        self.0.push(TemplatePlace {
+            field: field.to_string(),
+            span,
+            variables: variables.map(str::to_string).collect(),
+        });
+    }
+
+    /// The step's templates, `url` first.
+    pub(super) fn templates(&self) -> &[TemplatePlace] {
+        &self.0
+    }
+
+    /// Where the step's URL is written.
+    pub(super) fn url(&self) -> Option<Range<usize>> {
+        self.0.first().map(|place| place.span.clone())
+    }
 }

@@ -267,6 +267,78 @@ volume = { stages = [{ ramp = { from = 0, to = 10, duration = "5s" } }, { consta
         );
     }
 
+    /// Steps written as `[[journeys.NAME.steps]]`, one field a line.
+    const STEPS: &str = r#"
+[journeys.multi]
+[[journeys.multi.steps]]
+transaction = "home"
+url = "{base}"
+[[journeys.multi.steps]]
+transaction = "post"
+method = "POST"
+url = "{base}echo"
+headers = { "X-A" = "a", "X-B" = "{name}" }
+body = "{id}"
+expect_status = [200, 299]
+think = "1ms"
+capture = { tok = { json = "token" } }
+cookies = { c = "v" }
+query = { q = "{name}" }
+auth = { user = "{name}", password = "pw" }
+max_redirects = 3
+[[scenario]]
+journey = "multi"
+datapool = "users"
+volume = { constant = 1 }
+"#;
+
+    /// An HTTP step's errors named the step's first line (or, for a variable or a URL checked
+    /// with the datapool, the scenario entry's), whatever field was wrong; a step written as
+    /// `[[journeys.NAME.steps]]` spans many lines. Now the line of the field, as for WebSocket
+    /// steps, whether the field is checked as the file is read or once its entry is known.
+    #[test]
+    fn http_step_errors_name_the_line_of_their_field() {
+        let good = format!("{GOOD}{STEPS}");
+        assert!(load_text(&good).is_ok(), "{:?}", load_text(&good).err());
+        let at = "journeys.multi.steps[1]";
+        for (line, replacement, field, says) in [
+            ("url = \"{base}echo\"", "url = \"ftp://x/\"", "url", "http"),
+            ("method = \"POST\"", "method = \"GE T\"", "method", "is not an HTTP method"),
+            ("headers = {", "headers = { \"X A\" = \"a\" }", "headers.X A", "is not a header name"),
+            ("headers = {", "headers = { \"X-A\" = \"a\\nb\" }", "headers.X-A", "line break"),
+            ("headers = {", "headers = { \"X-A\" = \"a\", \"x-a\" = \"b\" }", "headers.x-a", "case-insensitive"),
+            ("body = ", "body = \"{id\"", "body", "{id"),
+            ("expect_status = ", "expect_status = [299, 200]", "expect_status", "runs backwards"),
+            ("think = ", "think = \"1 parsec\"", "think", "parsec"),
+            ("capture = ", "capture = { tok = { json = \"t\", header = \"X\" } }", "capture.tok", "exactly one of"),
+            ("cookies = ", "cookies = { \"a b\" = \"v\" }", "cookies", "is not a cookie name"),
+            ("max_redirects = ", "max_redirects = 99", "max_redirects", "more than the"),
+            ("transaction = \"post\"", "transaction = \" \"", "transaction", "cannot be empty"),
+            ("think = ", "json = { a = 1 }", "json", "at most one of body, json and form"),
+            ("body = ", "json = { d = 1979-05-27 }", "json", "date"),
+            ("auth = ", "auth = { user = \"{name\", password = \"pw\" }", "auth.user", "{name"),
+            // Checked once the entry's datapool and config are known.
+            ("query = ", "query = { q = \"{nme}\" }", "query.q", "{nme} is not a datapool column"),
+            ("headers = {", "headers = { \"X-B\" = \"{nme}\" }", "headers.X-B", "{nme} is not a datapool column"),
+            ("auth = ", "auth = { user = \"u\", password = \"{nme}\" }", "auth.password", "{nme}"),
+            ("url = \"{base}echo\"", "url = \"{nme}/echo\"", "url", "{nme} is not a datapool column"),
+            ("url = \"{base}echo\"", "url = \"{name}/echo\"", "url", "with the first datapool row"),
+            ("body = ", "body = \"{tok}\"", "body", "{tok} is not a datapool column, an earlier capture"),
+        ] {
+            let start = good.find(&format!("\n{line}")).unwrap_or_else(|| panic!("{line}")) + 1;
+            let end = start + good[start..].find('\n').unwrap();
+            let text = format!("{}{replacement}{}", &good[..start], &good[end..]);
+            let err = load_text(&text).unwrap_err();
+            let expected_line = good[..start].matches('\n').count() + 1;
+            assert_eq!(
+                (err.line, err.field.as_str()),
+                (Some(expected_line), format!("{at}.{field}").as_str()),
+                "{err}"
+            );
+            assert!(err.message.contains(says), "{says:?} in {err}");
+        }
+    }
+
     #[test]
     fn loads_a_full_file() {
         let loaded = load_text(GOOD).unwrap();

@@ -70,36 +70,38 @@ pub(super) struct JourneySpec {
     pub(super) pace: Option<toml::Value>,
 }
 
+/// One `{ url = ..., ... }` step of `[journeys.NAME]`, each field with its place in the file
+/// (an error names the line of the field that is wrong).
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StepSpec {
-    pub(super) transaction: Option<String>,
-    pub(super) method: Option<String>,
-    pub(super) url: String,
+    pub(super) transaction: Option<Spanned<String>>,
+    pub(super) method: Option<Spanned<String>>,
+    pub(super) url: Spanned<String>,
     #[serde(default)]
-    pub(super) headers: IndexMap<String, String>,
-    pub(super) body: Option<String>,
-    pub(super) expect_status: Option<StatusSpec>,
+    pub(super) headers: IndexMap<String, Spanned<String>>,
+    pub(super) body: Option<Spanned<String>>,
+    pub(super) expect_status: Option<Spanned<StatusSpec>>,
     #[serde(default)]
-    pub(super) capture: IndexMap<String, CaptureSpec>,
-    pub(super) think: Option<String>,
+    pub(super) capture: IndexMap<String, Spanned<CaptureSpec>>,
+    pub(super) think: Option<Spanned<String>>,
     #[serde(default)]
-    pub(super) cookies: IndexMap<String, String>,
+    pub(super) cookies: IndexMap<String, Spanned<String>>,
     pub(super) follow_redirects: Option<bool>,
-    pub(super) max_redirects: Option<u32>,
+    pub(super) max_redirects: Option<Spanned<u32>>,
     pub(super) auth: Option<AuthSpec>,
-    pub(super) json: Option<toml::Value>,
+    pub(super) json: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    pub(super) form: IndexMap<String, String>,
+    pub(super) form: IndexMap<String, Spanned<String>>,
     #[serde(default)]
-    pub(super) query: IndexMap<String, String>,
+    pub(super) query: IndexMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuthSpec {
-    pub(super) user: String,
-    pub(super) password: String,
+    pub(super) user: Spanned<String>,
+    pub(super) password: Spanned<String>,
 }
 
 #[derive(Deserialize, Debug)]
