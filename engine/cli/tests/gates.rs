@@ -135,6 +135,35 @@ fn a_transaction_the_file_defines_that_never_ran_has_no_data() {
     assert!(said.contains("1 of 2 thresholds failed"), "{said}");
 }
 
+/// A run that sent nothing passed `rps>0?` as `no data (optional)`: a floor on a count or a
+/// rate asks for traffic, and a run against a dead target (every connect refused) or one whose
+/// volume runs no journey sent none, which is 0, measured: the gate fails, optional or not.
+#[test]
+fn a_gate_that_asks_for_traffic_fails_when_none_was_sent() {
+    let scratch = Scratch::new();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let gates = ["--threshold", "rps>0?", "--threshold", "count>=1?", "--threshold", "p99<1s?"];
+    for (name, constant) in [("dead", 1), ("idle", 0)] {
+        let path = scratch.path().join(format!("{name}.toml"));
+        let file = format!(
+            "[journeys.j]\nsteps = [ {{ url = \"{refused}/\" }} ]\n[[scenario]]\njourney = \"j\"\nvolume = {{ constant = {constant} }}\n"
+        );
+        std::fs::write(&path, file).unwrap();
+        let out = run(path.to_str().unwrap(), &gates);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(EXIT_THRESHOLD), "{name}: {said}");
+        let why = match name {
+            "dead" => "(none sent: ",
+            _ => "(nothing ran: no request made, no transaction completed)",
+        };
+        assert!(said.contains(&format!("threshold rps>0?: FAIL (actual 0.0/s {why}")), "{name}: {said}");
+        assert!(said.contains(&format!("threshold count>=1?: FAIL (actual 0 {why}")), "{name}: {said}");
+        assert!(said.contains("threshold p99<1s?: pass (actual no data (optional))"), "{name}: {said}");
+    }
+}
+
 /// Outside try 4, case 3: beside a Rust journey (whose transactions only a run can tell) a
 /// misspelt optional threshold passed saying only `no transaction "byts" ran`. It passes still
 /// (a Rust journey may record a transaction only now and then), naming what ran and the

@@ -166,10 +166,47 @@ fn the_result_file_says_which_intervals_are_the_grace() {
     assert!(phases.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{phases:?}\n{said}");
     assert_eq!(phases.first(), Some(&"run"), "{phases:?}");
     let grace_lines = lines.iter().filter(|l| l.grace).count();
-    let grace_intervals = phases.iter().filter(|p| **p == "grace").count();
     // Journeys started at 0.7 s end at 1.4 s: the grace runs 300 ms, one or two pieces (a piece
-    // shorter than half a tick is folded into the one before, which then says `grace`).
+    // shorter than half a tick is folded into the one before, which lists it in `folded`).
+    let folded_grace = result["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["folded"].as_array().cloned().unwrap_or_default())
+        .filter(|piece| piece["phase"] == "grace")
+        .count();
+    let grace_intervals = phases.iter().filter(|p| **p == "grace").count() + folded_grace;
     assert!(grace_lines >= 1 && (1..=grace_lines).contains(&grace_intervals), "{phases:?}\n{said}");
     let whole_lines = lines.iter().filter(|l| !l.grace && !l.text.contains("partial")).count();
     assert!(phases.iter().filter(|p| **p == "run").count() <= whole_lines, "{phases:?}\n{said}");
+}
+
+/// A 1 s run's one interval read `phase: "grace"`: the few milliseconds of grace after the
+/// stop, folded into it, gave it their phase. It is the run's interval (most of its time), and
+/// says what was folded in: `folded: [{phase: "grace", seconds}]`, the grace's progress line.
+#[test]
+fn a_one_second_runs_interval_is_the_run_with_the_grace_folded_in() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let args = engine_args(&target, &scenario("get.toml"), &json, &["--cores", "1", "--duration", "1s"]);
+    let out = engine(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let intervals = result["intervals"].as_array().unwrap();
+    assert_eq!(intervals.len(), 1, "{intervals:?}\n{said}");
+    assert_eq!(intervals[0]["phase"], "run", "{intervals:?}\n{said}");
+    let grace_line = progress_lines(&String::from_utf8_lossy(&out.stderr)).into_iter().find(|l| l.grace);
+    match grace_line {
+        // Journeys were in flight at the stop: the grace's piece is folded in, with its length.
+        Some(line) => {
+            let folded = intervals[0]["folded"].as_array().unwrap_or_else(|| panic!("{intervals:?}\n{said}"));
+            assert_eq!(folded.len(), 1, "{folded:?}");
+            assert_eq!(folded[0]["phase"], "grace", "{folded:?}");
+            let seconds = folded[0]["seconds"].as_f64().unwrap();
+            assert!(seconds > 0.0 && seconds < 0.5, "{folded:?}: {}", line.text);
+        }
+        None => assert!(intervals[0].get("folded").is_none(), "{intervals:?}\n{said}"),
+    }
 }

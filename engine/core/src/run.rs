@@ -26,6 +26,7 @@ use crate::output::events::{Cut, Piece, Progress, Reporter, RunEvent};
 use crate::output::exposition::Exporter;
 use crate::output::hdr_log::HdrLog;
 use crate::output::html::dashboard::LiveRun;
+use crate::output::outcome::FoldedPiece;
 pub use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
 use crate::output::timeline::IntervalDetail;
 use crate::stats::{IntervalKey, Intervals, Merged, Phase};
@@ -732,8 +733,13 @@ impl<'a, 'r> Collector<'a, 'r> {
             {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
-                let phase = self.intervals.pop().map_or(point.phase, |folded| folded.phase.max(point.phase));
-                self.intervals.push(interval_point(before, elapsed_s, span, (in_flight, target), phase));
+                // It keeps the phase of the interval it joins (most of its time), and says
+                // what was folded in.
+                let (phase, mut folded) =
+                    self.intervals.pop().map_or((point.phase, Vec::new()), |p| (p.phase, p.folded));
+                FoldedPiece::add(&mut folded, point.phase, seconds);
+                let joined = interval_point(before, elapsed_s, span, (in_flight, target), phase);
+                self.intervals.push(IntervalPoint { folded, ..joined });
             }
             _ => {
                 self.intervals.push(point);
@@ -797,6 +803,7 @@ fn interval_point(
         busy_percent_max: interval.injector.busy_percent_max,
         saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
         phase,
+        folded: Vec::new(),
     }
 }
 

@@ -41,8 +41,9 @@ impl StopReason {
 /// Which part of the run an interval belongs to (a result file's `intervals[].phase`), as its
 /// progress line says: `run` (a whole interval), `stop` (a piece cut short by a stop: the
 /// run's, or one core's while the others go on) or `grace` (the grace after the stop, when
-/// journeys in flight finish and none starts). Ordered as they come: an interval that a short
-/// piece was folded into takes the later phase, since its figures reach into it.
+/// journeys in flight finish and none starts). Ordered as they come. An interval that short
+/// pieces were folded into keeps its own phase (it is most of the time it covers: a piece is
+/// folded only when shorter than half a tick) and lists the pieces in [`IntervalPoint::folded`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntervalPhase {
@@ -53,6 +54,28 @@ pub enum IntervalPhase {
     Stop,
     /// A piece of the grace.
     Grace,
+}
+
+/// A piece shorter than half a tick (the piece up to the stop, a piece of the grace, the run's
+/// last) folded into the interval before it in the timeline, so that it does not show a rate
+/// from a few milliseconds: what it was, and how long.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FoldedPiece {
+    /// The piece's own phase, as its progress line said.
+    pub phase: IntervalPhase,
+    /// Its length, seconds.
+    pub seconds: f64,
+}
+
+impl FoldedPiece {
+    /// Adds a piece to those folded into one interval: to the last one when of the same phase
+    /// (several cores' stops), so that there is at most one per phase, in the phases' order.
+    pub fn add(folded: &mut Vec<FoldedPiece>, phase: IntervalPhase, seconds: f64) {
+        match folded.last_mut() {
+            Some(last) if last.phase == phase => last.seconds += seconds,
+            _ => folded.push(FoldedPiece { phase, seconds }),
+        }
+    }
 }
 
 /// One progress interval, merged across cores.
@@ -87,6 +110,8 @@ pub struct IntervalPoint {
     pub saturated: bool,
     /// The part of the run it belongs to.
     pub phase: IntervalPhase,
+    /// The short pieces folded into it, in order, one per phase ([`FoldedPiece::add`]).
+    pub folded: Vec<FoldedPiece>,
 }
 
 /// Everything a run measured.

@@ -582,6 +582,10 @@ pub struct Interval {
     /// absent in files written before it was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<crate::output::outcome::IntervalPhase>,
+    /// The pieces shorter than half a tick folded into it (`outcome::FoldedPiece`: the piece up
+    /// to the stop, the grace's): its figures and its rate include theirs; absent when none was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folded: Vec<crate::output::outcome::FoldedPiece>,
     /// What the over-time charts draw (`output::timeline::IntervalDetail`).
     #[serde(flatten)]
     pub detail: IntervalFigures,

@@ -1,7 +1,9 @@
 //! Pass/fail thresholds checked at the end of a run: `get_root:p99<250ms`, `errors<1%`,
-//! `rps>10000`. One with nothing to measure (no requests, no transactions, or a transaction the
-//! scenario file defines that never ran) fails saying "no data", unless it is written as
-//! optional with a trailing `?` (`get_root:p99<250ms?`). A transaction name that nothing
+//! `rps>10000`. One with nothing to judge (a latency with no sample, an error share or an
+//! error count's ceiling with no attempt and no transaction, or a transaction the scenario file
+//! defines that never ran) fails saying "no data", unless it is written as optional with a
+//! trailing `?` (`get_root:p99<250ms?`). Counts and rates are always measured: a run that sent
+//! nothing sent 0, which fails a floor such as `rps>0` even when it is optional. A transaction name that nothing
 //! recorded nor defines is an error, never a pass; optional, it passes naming what ran and the
 //! closest name. `errors` counts both failed requests and failed transactions ([`Failures`]): a
 //! gate on a transaction that failed every time fails, whatever its requests.
@@ -360,6 +362,19 @@ impl Threshold {
         matches!(self.op, Op::Lt | Op::Le)
     }
 
+    /// Whether it asks for something to have happened: a floor (`>`, `>=`) on a count or a
+    /// rate (`count>0`, `rps>=100`, `errors>0`). Nothing happening is measured as 0, which fails
+    /// it, optional or not: the `?` excuses a figure that cannot be judged, never a run that
+    /// sent nothing.
+    fn is_floor(&self) -> bool {
+        !self.is_ceiling() && matches!(self.metric, Metric::Count | Metric::Rps | Metric::Errors)
+    }
+
+    /// Its figure when nothing happened, as [`measure`] reads it: `0.0/s` for a rate, else `0`.
+    fn zero(&self) -> &'static str {
+        if self.metric == Metric::Rps { "0.0/s" } else { "0" }
+    }
+
     /// The transaction it names when that is not among `known` (`None` knows every name).
     pub fn unknown_in(&self, known: Option<&BTreeSet<String>>) -> Option<&str> {
         let name = self.transaction.as_deref()?;
@@ -403,7 +418,7 @@ impl Threshold {
                 (&total, true)
             }
         };
-        let Some((actual, shown)) = measure(self.metric, stats, is_total, result.duration_s) else {
+        let Some((actual, shown)) = measure(self.metric, self.is_floor(), stats, is_total, result.duration_s) else {
             // Nothing to measure is never a pass, unless the threshold says it may be.
             let actual = if self.optional { "no data (optional)" } else { "no data" };
             return Ok(Outcome { text: self.text.clone(), passed: self.optional, actual: actual.into() });
@@ -426,7 +441,12 @@ impl Threshold {
         file: Option<&FileTransactions>,
     ) -> Result<Outcome, ThresholdError> {
         let text = self.text.clone();
-        if file.is_some_and(|file| file.defined.contains(name)) {
+        let defined = file.is_some_and(|file| file.defined.contains(name));
+        if defined && self.is_floor() {
+            let actual = format!("{} (no transaction {name:?} ran)", self.zero());
+            return Ok(Outcome { text, passed: false, actual });
+        }
+        if defined {
             let actual = if self.optional {
                 format!("no data (optional: no transaction {name:?} ran)")
             } else {
@@ -438,11 +458,15 @@ impl Threshold {
         let suggestion = did_you_mean(name, names.iter().copied());
         if self.optional {
             let defined = if file.is_some() { ", and the scenario file does not define it" } else { "" };
-            let actual = format!(
-                "no data (optional: no transaction {name:?} ran{defined}{suggestion}; transactions that ran: {})",
+            let why = format!(
+                "no transaction {name:?} ran{defined}{suggestion}; transactions that ran: {}",
                 names_that_ran(result)
             );
-            return Ok(Outcome { text, passed: true, actual });
+            let (passed, actual) = match self.is_floor() {
+                true => (false, format!("{} ({why})", self.zero())),
+                false => (true, format!("no data (optional: {why})")),
+            };
+            return Ok(Outcome { text, passed, actual });
         }
         Err(ThresholdError::UnknownTransaction {
             text,
@@ -555,20 +579,18 @@ fn latency(stats: &TxnStats, is_total: bool) -> &Histogram<u64> {
     if corrected.is_empty() { plain } else { corrected }
 }
 
-/// The measured value and how it reads, or `None` when there is nothing to measure: no
-/// latency recorded, or no attempt (request or transaction) to count.
-fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> Option<(f64, String)> {
+/// The measured value and how it reads, or `None` when there is nothing to judge ("no data"):
+/// a latency with no sample; an error share with no attempt and no transaction; a ceiling on
+/// the error count with no attempt and no transaction (nothing could fail). Counts and rates
+/// are measured whatever happened (a run that sent nothing sent 0), and so is the error count
+/// that a floor asks for: 0 fails a floor, and passes a ceiling, as any other figure would.
+fn measure(metric: Metric, floor: bool, stats: &TxnStats, is_total: bool, seconds: f64) -> Option<(f64, String)> {
     let h = latency(stats, is_total);
     let ms = |us: f64| Some((us, format!("{:.2}ms", us / 1000.0)));
     let failures = Failures::of(stats);
+    let nothing = failures.attempts == 0 && failures.transactions == 0;
     // Counts and rates are of requests sent, or of transactions when it made no request.
     let sent = if stats.attempts() > 0 { stats.requests() } else { stats.transactions() };
-    if failures.attempts == 0
-        && failures.transactions == 0
-        && !matches!(metric, Metric::Quantile(_) | Metric::Max | Metric::Mean)
-    {
-        return None;
-    }
     match metric {
         Metric::Quantile(_) | Metric::Max | Metric::Mean if h.is_empty() => None,
         Metric::Quantile(q) => ms(h.value_at_quantile(q) as f64),
@@ -578,12 +600,26 @@ fn measure(metric: Metric, stats: &TxnStats, is_total: bool, seconds: f64) -> Op
             let percent = failures.percent()?;
             Some((percent, format!("{percent:.3}%: {}", failures.words())))
         }
+        Metric::Errors if nothing && !floor => None,
         Metric::Errors => Some((failures.count() as f64, format!("{}: {}", failures.count(), failures.words()))),
         Metric::Rps => {
             let rps = if seconds > 0.0 { sent as f64 / seconds } else { 0.0 };
-            Some((rps, format!("{rps:.1}/s")))
+            Some((rps, format!("{rps:.1}/s{}", why_none(stats, sent))))
         }
-        Metric::Count => Some((sent as f64, sent.to_string())),
+        Metric::Count => Some((sent as f64, format!("{sent}{}", why_none(stats, sent)))),
+    }
+}
+
+/// Why a count of requests sent is 0, for a threshold's reading: every attempt failed before
+/// a byte was written (a dead target), or nothing was attempted at all; empty when some were
+/// sent, or when transactions (not requests) are counted.
+fn why_none(stats: &TxnStats, sent: u64) -> String {
+    match (sent, stats.attempts(), stats.transactions()) {
+        (0, 0, 0) => " (nothing ran: no request made, no transaction completed)".into(),
+        (0, attempts, _) if attempts > 0 => {
+            format!(" (none sent: {} attempts failed before a byte was written)", grouped(attempts))
+        }
+        _ => String::new(),
     }
 }
 
@@ -668,9 +704,7 @@ mod tests {
     #[test]
     fn no_data_fails_unless_optional() {
         let result = empty_result(&["get_root"]);
-        for text in
-            ["p99<10ms", "errors<1%", "errors<5", "get_root:p99<10ms", "get_root:mean<1s", "rps<100", "count<10"]
-        {
+        for text in ["p99<10ms", "errors<1%", "errors<5", "errors<=0", "get_root:p99<10ms", "get_root:mean<1s"] {
             let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
             assert!(!outcome.passed, "{text} passed with no data");
             assert_eq!(outcome.actual, "no data", "{text}");
@@ -679,6 +713,48 @@ mod tests {
             assert_eq!(optional.actual, "no data (optional)");
         }
         assert!(Threshold::parse("nope:p99<1ms").unwrap().check(&result, None).is_err(), "unknown names stay errors");
+    }
+
+    /// A run that sent nothing passed `rps>0?` and `count>=1?` as "no data (optional)": a
+    /// floor on a count or a rate asks for traffic, and none is 0, measured, which fails it,
+    /// optional or not. A ceiling on a count or a rate is judged on the same 0 (and passes);
+    /// the error count's floor reads 0 too.
+    #[test]
+    fn a_floor_on_a_count_or_rate_fails_when_nothing_was_sent() {
+        let nothing = " (nothing ran: no request made, no transaction completed)";
+        let result = empty_result(&["get_root"]);
+        for (text, passed, actual) in [
+            ("rps>0", false, format!("0.0/s{nothing}")),
+            ("rps>0?", false, format!("0.0/s{nothing}")),
+            ("count>=1?", false, format!("0{nothing}")),
+            ("count>0", false, format!("0{nothing}")),
+            ("errors>0?", false, "0: requests 0 of 0 failed, transactions 0 of 0".to_string()),
+            ("rps<100", true, format!("0.0/s{nothing}")),
+            ("count<=0", true, format!("0{nothing}")),
+        ] {
+            let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
+            assert_eq!((outcome.passed, outcome.actual), (passed, actual), "{text}");
+        }
+        // A dead target: every attempt refused before a byte was written.
+        let mut result = empty_result(&[]);
+        let mut refused = TxnStats { txn_err: 9_283, not_sent: 9_283, ..TxnStats::default() };
+        refused.add_errors(crate::stats::ErrorKind::Refused, 9_283);
+        result.merged.txns.insert("get_root".into(), refused);
+        for text in ["rps>0?", "get_root:rps>0", "count>0?", "get_root:count>=1"] {
+            let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
+            assert!(!outcome.passed, "{text}");
+            assert!(
+                outcome.actual.ends_with(" (none sent: 9,283 attempts failed before a byte was written)"),
+                "{text}: {}",
+                outcome.actual
+            );
+        }
+        // An optional floor on a name nothing recorded fails too, saying what ran.
+        let outcome = Threshold::parse("get_rot:count>0?").unwrap().check(&result, None).unwrap();
+        assert_eq!(
+            (outcome.passed, outcome.actual.as_str()),
+            (false, "0 (no transaction \"get_rot\" ran; did you mean \"get_root\"?; transactions that ran: get_root)")
+        );
     }
 
     /// Attempts that never reached a connection count in the error rate.
@@ -767,9 +843,15 @@ mod tests {
             (outcome.passed, outcome.actual.as_str()),
             (true, "no data (optional: no transaction \"after\" ran)")
         );
-        for text in ["after:errors<1%", "after:count>=1", "after:rps>1"] {
+        let outcome = Threshold::parse("after:errors<1%").unwrap().check(&result, Some(&file)).unwrap();
+        assert!(!outcome.passed && outcome.actual.starts_with("no data"), "{outcome:?}");
+        for (text, actual) in [
+            ("after:count>=1", "0 (no transaction \"after\" ran)"),
+            ("after:rps>1?", "0.0/s (no transaction \"after\" ran)"),
+            ("after:errors>0?", "0 (no transaction \"after\" ran)"),
+        ] {
             let outcome = Threshold::parse(text).unwrap().check(&result, Some(&file)).unwrap();
-            assert!(!outcome.passed && outcome.actual.starts_with("no data"), "{text}: {outcome:?}");
+            assert_eq!((outcome.passed, outcome.actual.as_str()), (false, actual), "{text}");
         }
     }
 

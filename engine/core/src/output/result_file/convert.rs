@@ -4,7 +4,7 @@
 use super::*;
 use crate::driver::Driver;
 use crate::limits::RESULT_COUNT_MAX;
-use crate::output::outcome::IntervalPoint;
+use crate::output::outcome::{FoldedPiece, IntervalPoint};
 use crate::output::timeline::IntervalDetail;
 use crate::output::units::{mean, rate};
 
@@ -270,6 +270,11 @@ pub(crate) fn interval(p: &IntervalPoint, open_model: bool) -> Interval {
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
         phase: Some(p.phase),
+        folded: p
+            .folded
+            .iter()
+            .map(|piece| FoldedPiece { seconds: (piece.seconds * 1e4).round() / 1e4, ..*piece })
+            .collect(),
         detail: interval_figures(&p.detail, open_model),
     }
 }

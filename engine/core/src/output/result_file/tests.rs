@@ -422,3 +422,35 @@ fn an_intervals_phase_is_written_and_read_back() {
     let err = read(&file).unwrap_err().to_string();
     assert!(err.contains("phase"), "{err}");
 }
+
+/// A 1 s run's one interval read `grace`: the grace's few milliseconds folded into it gave it
+/// their phase. It keeps its own, and lists the pieces folded in, one per phase, written and
+/// read back; an interval with none has no `folded`.
+#[test]
+fn the_pieces_folded_into_an_interval_are_listed() {
+    use crate::output::outcome::{FoldedPiece, IntervalPhase};
+    let mut folded = Vec::new();
+    FoldedPiece::add(&mut folded, IntervalPhase::Stop, 0.25);
+    FoldedPiece::add(&mut folded, IntervalPhase::Stop, 0.125);
+    FoldedPiece::add(&mut folded, IntervalPhase::Grace, 0.00596);
+    assert_eq!(
+        folded,
+        [
+            FoldedPiece { phase: IntervalPhase::Stop, seconds: 0.375 },
+            FoldedPiece { phase: IntervalPhase::Grace, seconds: 0.00596 }
+        ],
+        "several cores' stops are one piece"
+    );
+    let mut result = run_result(Merged::default(), 0.0, 2.0);
+    let whole = IntervalPoint { elapsed_s: 1.0, ..IntervalPoint::default() };
+    result.intervals = vec![whole.clone(), IntervalPoint { elapsed_s: 2.38, folded, ..whole }];
+    let file = result_file(&result, true).to_value();
+    assert!(file["intervals"][0].get("folded").is_none(), "{}", file["intervals"][0]);
+    assert_eq!(file["intervals"][1]["phase"], json!("run"));
+    assert_eq!(
+        file["intervals"][1]["folded"],
+        json!([{ "phase": "stop", "seconds": 0.375 }, { "phase": "grace", "seconds": 0.006 }])
+    );
+    let read_back = read(&file).unwrap();
+    assert_eq!(read_back.to_value()["intervals"], file["intervals"], "written as read");
+}
