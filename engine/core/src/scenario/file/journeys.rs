@@ -96,20 +96,22 @@ fn declarative_journey(
     name: &str,
     spec: &Spanned<JourneySpec>,
 ) -> Result<(DeclarativeJourney, Vec<StepPlaces>), ScenarioFileError> {
-    if spec.get_ref().steps.is_empty() {
+    let steps_spec = &spec.get_ref().steps;
+    if steps_spec.get_ref().is_empty() {
         return Err(src.error(
-            Some(spec.span()),
+            Some(steps_spec.span()),
             format!("journeys.{name}.steps"),
             "a journey needs at least one step",
         ));
     }
     let (mut steps, mut places) = (Vec::new(), Vec::new());
-    for (i, step) in spec.get_ref().steps.iter().enumerate() {
+    for (i, step) in steps_spec.get_ref().iter().enumerate() {
         let mut step_places = StepPlaces::default();
         steps.push(declarative_step(src, &format!("journeys.{name}.steps[{i}]"), step, &mut step_places)?);
         places.push(step_places);
     }
-    let pace = spec.get_ref().pace.as_ref().map(|pace| journey_pace(src, name, pace, spec.span())).transpose()?;
+    let pace =
+        spec.get_ref().pace.as_ref().map(|pace| journey_pace(src, name, pace.get_ref(), pace.span())).transpose()?;
     Ok((DeclarativeJourney { name: name.to_string(), steps, pace }, places))
 }
 

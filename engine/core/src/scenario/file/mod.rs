@@ -339,6 +339,20 @@ volume = { constant = 1 }
         }
     }
 
+    /// A journey's own fields (`pace`, an empty `steps`) are named at their lines too (they
+    /// named the journey's first line).
+    #[test]
+    fn journey_errors_name_the_line_of_their_field() {
+        let line = |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+        let good = format!("{GOOD}{STEPS}");
+        let text = good.replace("[journeys.multi]\n", "[journeys.multi]\n\npace = \"2 parsecs\"\n");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(line(&text, "pace =")), "journeys.multi.pace"), "{err}");
+        let text = format!("{GOOD}[journeys.empty]\npace = \"1s\"\nsteps = []\n");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(line(&text, "steps = []")), "journeys.empty.steps"), "{err}");
+    }
+
     /// A literal basic-auth user holding ':' (or either part a control character) was taken,
     /// and every request of the step then failed unsent, said per request at run time. It is
     /// refused at load, at the field's line, by the rule each request is held to; what a
