@@ -241,3 +241,25 @@ fn arrivals_queued_when_a_single_use_pool_runs_out_are_left_by_the_pool() {
     assert!(j.datapool_exhausted >= 10, "200/s for the 250 ms the rows lasted queued more: {j:?}");
     assert_eq!(j.scheduled, j.arrivals_started + j.datapool_exhausted, "{j:?}");
 }
+
+/// The arrivals a single-use pool left are counted when it runs out, in that interval, not at
+/// the run's stop: here a closed-model entry beside it runs on for 2 s.
+#[test]
+fn arrivals_left_by_a_pool_are_counted_when_it_runs_out() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let dir = ScenarioDir::new();
+    let beside = "[journeys.k]\nsteps = [ { transaction = \"b\", url = \"{base}/delay/20\" } ]\n\
+                  [[scenario]]\njourney = \"k\"\nvolume = { constant = 1, duration = \"2s\" }\n";
+    let text = open_pool_scenario("{base}/delay/50?id={id}", 10, 200, 2) + beside;
+    let path = dir.write("beside.toml", &text);
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.duration = None;
+    let result = run_file(&path, &[format!("base={}", target.url(""))], opts);
+    assert_eq!(result.stopped_by, StopReason::Completed);
+    assert!(result.duration_s >= 1.9, "the closed entry ran its 2 s: {:.2}s", result.duration_s);
+    let j = result.merged.journeys;
+    assert!(j.datapool_exhausted >= 10 && j.missed == 0, "{j:?}");
+    let early: u64 =
+        result.intervals.iter().filter(|p| p.elapsed_s < 1.5).map(|p| p.detail.journeys.datapool_exhausted).sum();
+    assert_eq!(early, j.datapool_exhausted, "counted when the 10 rows ran out (about 0.25 s), not at the stop");
+}

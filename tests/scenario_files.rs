@@ -205,6 +205,38 @@ volume = { oneshot = 1 }
     assert!(json.ends_with("not found in the response"), "{json}");
 }
 
+/// A JSON capture that finds `null` was captured as the text "null" and sent on (`/echo/null`
+/// reached the target). It fails its step as a missing value does, saying it found null; the
+/// next step is not sent. `0`, `false` and `""` are values.
+#[test]
+fn a_json_capture_of_null_fails_its_step_saying_so() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "null.toml",
+        r#"
+[journeys.null]
+steps = [
+  { transaction = "get", method = "POST", url = "{base}/echo", body = '{{"token": null, "n": 0, "f": false, "e": ""}}',
+    capture = { n = { json = "n" }, f = { json = "f" }, e = { json = "e" }, token = { json = "token" } } },
+  { transaction = "use", url = "{base}/echo/{token}" },
+]
+[[scenario]]
+journey = "null"
+volume = { oneshot = 1 }
+"#,
+    );
+    let base = target.url("").trim_end_matches('/').to_string();
+    let loaded = scenario_file::load(&file, &mite_journeys::registry(), &[format!("base={base}")]).unwrap();
+    let record = mite_core::prelude::JourneyTest::new().config("base", base).run_registered(&loaded.registry, "null");
+    let said = record.unwrap().result.unwrap_err().to_string();
+    assert!(
+        said.contains("capture token = { json = \"token\" } is null in the response: null is no value to capture"),
+        "{said}"
+    );
+    assert_eq!((target.route_hits("/echo"), target.route_hits("/echo/null")), (1, 0), "the next step was not sent");
+}
+
 /// Reads up to `count` HTTP/1.1 requests (head and Content-Length body) from connections to
 /// `listener`, answers each with an empty 200, and returns them as text.
 fn capture_requests(listener: std::net::TcpListener, count: usize) -> std::thread::JoinHandle<Vec<String>> {

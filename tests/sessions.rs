@@ -470,6 +470,8 @@ async fn odd_set_cookies(ctx: &Ctx, _row: Row) -> JourneyResult {
         "u=ünï",                                         // non-ASCII kept
         "sec=1; Secure",                                 // refused from plain http
         "foreign=1; Domain=example.com",                 // refused: not this host's
+        "trail=1; Domain=127.0.0.1.",                    // refused: a trailing dot matches no host without one
+        "dots=1; Domain=..127.0.0.1",                    // refused: one leading dot is dropped, not two
     ];
     let query = fields.iter().map(|f| query_value(f)).collect::<Vec<_>>().join("&");
     ctx.transaction("set", async {

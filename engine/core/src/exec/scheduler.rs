@@ -159,6 +159,11 @@ pub(crate) async fn schedule_arrivals(
         };
         pause(wait.min(CORE_POLL_INTERVAL)).await;
     }
+    if entry.exhausted.get() {
+        // The single-use pool ran out: what still waits will never start, and is counted now,
+        // in this interval, not at the run's stop (another entry may run on long after).
+        arrivals.close(&mut shard.stats.borrow_mut().journeys, true);
+    }
     arrivals.wake(usize::MAX);
 }
 

@@ -88,6 +88,9 @@ pub enum Refused {
     /// `Domain` does not cover the host that sent it.
     #[error("Domain={0} does not cover the host that set it")]
     ForeignDomain(String),
+    /// `Domain` ends in a dot, from a host that does not (RFC 6265 §5.1.3: no domain-match).
+    #[error("Domain={0} ends in a dot, which the host that set it does not: it covers no such host")]
+    TrailingDot(String),
     /// `Secure` from a plain-HTTP response.
     #[error("Secure cookie set over plain http")]
     SecureFromInsecure,
@@ -170,12 +173,7 @@ impl Jar {
         let parsed = parse_set_cookie(set_cookie, now_unix_s)?;
         let host = origin.host.trim_end_matches('.').to_ascii_lowercase();
         let (domain, host_only) = match parsed.domain {
-            Some(domain) if !domain.is_empty() => {
-                if !domain_match(&host, &domain) {
-                    return Err(Refused::ForeignDomain(domain));
-                }
-                (domain, false)
-            }
+            Some(domain) if !domain.is_empty() => (covered_domain(origin.host, &host, domain)?, false),
             _ => (host, true),
         };
         if parsed.secure && !origin.secure {
@@ -321,9 +319,10 @@ fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
                 max_age = Some(if delta <= 0 { i64::MIN } else { now_unix_s.saturating_add(delta) });
             }
         } else if key.eq_ignore_ascii_case("domain") {
-            // An empty Domain is ignored (§5.2.3); a leading dot is dropped.
+            // An empty Domain is ignored (§5.2.3); one leading dot is dropped, and nothing
+            // else: a trailing dot stays, and `store` refuses such a domain.
             if !value.is_empty() {
-                cookie.domain = Some(value.trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase());
+                cookie.domain = Some(value.strip_prefix('.').unwrap_or(value).to_ascii_lowercase());
             }
         } else if key.eq_ignore_ascii_case("path") {
             cookie.path = value.starts_with('/').then(|| value.to_string());
@@ -345,6 +344,24 @@ fn parse_max_age(text: &str) -> Option<i64> {
     }
     // Too many digits for i64 is still a (far) future or past time.
     Some(text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX }))
+}
+
+/// The `Domain` attribute (lower case, its leading dot dropped) of a cookie from `request_host`
+/// (as the URL wrote it; `host`: the same, lower case, without a trailing dot, as the jar keeps
+/// hosts), if it covers the host (§5.3 step 6). A domain ending in a dot (`example.com.`)
+/// domain-matches no host but one that ends in a dot too (§5.1.3: the strings must be equal,
+/// or the domain a suffix after a dot): from `example.com` it is refused, not read as
+/// `example.com`.
+fn covered_domain(request_host: &str, host: &str, domain: String) -> Result<String, Refused> {
+    let domain = match domain.strip_suffix('.') {
+        Some(_) if !request_host.ends_with('.') => return Err(Refused::TrailingDot(domain)),
+        Some(stripped) => stripped.to_string(),
+        None => domain,
+    };
+    if !domain_match(host, &domain) {
+        return Err(Refused::ForeignDomain(domain));
+    }
+    Ok(domain)
 }
 
 /// §5.1.3: `host` domain-matches `domain` when they are equal, or `domain` is a dot-separated
@@ -636,6 +653,25 @@ mod tests {
         let x = jar.cookies().iter().find(|c| c.name == "x").unwrap();
         assert_eq!((x.expires_unix_s, x.path.as_str()), (None, "/"));
         // An empty Domain is no Domain (host-only); an empty Path is the default path.
+        // A trailing dot is kept (§5.2.3 drops one leading dot only), and covers no host
+        // without one (§5.1.3, §5.3 step 6): the cookie is ignored, not read as `example.com`.
+        let mut named = Jar::default();
+        for (field, why) in [
+            ("t=1; Domain=example.com.", Refused::TrailingDot("example.com.".into())),
+            ("t=1; Domain=.Example.COM.", Refused::TrailingDot("example.com.".into())),
+            ("t=1; Domain=www.example.com.", Refused::TrailingDot("www.example.com.".into())),
+            ("t=1; Domain=..example.com", Refused::ForeignDomain(".example.com".into())),
+        ] {
+            assert_eq!(named.store(http("www.example.com", "/"), field, NOW), Err(why), "{field}");
+        }
+        assert_eq!(
+            jar.store(http("127.0.0.1", "/"), "t=1; Domain=127.0.0.1.", NOW),
+            Err(Refused::TrailingDot("127.0.0.1.".into()))
+        );
+        // From a host written with its trailing dot, the same spelling covers it.
+        named.store(http("www.example.com.", "/"), "t=1; Domain=example.com.", NOW).unwrap();
+        assert_eq!(header(&named, http("www.example.com", "/")), "t=1");
+        assert_eq!(named.cookies().len(), 1);
         jar.store(http("h", "/a/b"), "y=1; Domain=; Path=", NOW).unwrap();
         let y = jar.cookies().iter().find(|c| c.name == "y").unwrap();
         assert!(y.host_only);

@@ -580,11 +580,55 @@ impl<'c> RequestBuilder<'c> {
     }
 }
 
+/// Why basic-auth credentials cannot be sent as given (RFC 7617): the one rule, for a request
+/// (`RequestBuilder::basic_auth`) and for a scenario file's literal `auth` (refused at load).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BasicAuthProblem {
+    /// The user name holds `:`: the server would read the password from the first one.
+    UserColon,
+    /// The user name holds a control character.
+    UserControl,
+    /// The password holds a control character.
+    PasswordControl,
+}
+
+impl BasicAuthProblem {
+    /// What keeps `user` and `password` from being sent, if anything. A password may hold
+    /// colons.
+    pub fn of(user: &str, password: &str) -> Option<BasicAuthProblem> {
+        if user.contains(':') {
+            Some(BasicAuthProblem::UserColon)
+        } else if user.chars().any(char::is_control) {
+            Some(BasicAuthProblem::UserControl)
+        } else if password.chars().any(char::is_control) {
+            Some(BasicAuthProblem::PasswordControl)
+        } else {
+            None
+        }
+    }
+
+    /// True when the password is the part at fault.
+    pub fn in_password(self) -> bool {
+        self == BasicAuthProblem::PasswordControl
+    }
+
+    /// What the part at fault holds, and why that cannot go.
+    pub fn words(self) -> &'static str {
+        match self {
+            BasicAuthProblem::UserColon => "holds ':' (the server would read the password from it, RFC 7617)",
+            BasicAuthProblem::UserControl | BasicAuthProblem::PasswordControl => {
+                "holds a control character, which basic auth cannot carry"
+            }
+        }
+    }
+}
+
 /// Why a basic-auth user and password cannot be sent as given, if they cannot.
 fn basic_auth_problem(user: &str, password: &str) -> Option<String> {
-    if user.contains(':') {
-        return Some(format!("basic auth: user {user:?} holds ':' (the server would read the password from it)"));
-    }
-    (user.chars().chain(password.chars()).any(char::is_control))
-        .then(|| format!("basic auth: user {user:?} or its password holds a control character"))
+    let problem = BasicAuthProblem::of(user, password)?;
+    Some(if problem.in_password() {
+        format!("basic auth: the password of user {user:?} {}", problem.words())
+    } else {
+        format!("basic auth: user {user:?} {}", problem.words())
+    })
 }

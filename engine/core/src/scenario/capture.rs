@@ -24,20 +24,46 @@ impl fmt::Display for CaptureWords<'_> {
     }
 }
 
+/// Why a JSON capture took no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JsonMiss {
+    /// Nothing is at the path.
+    NotFound,
+    /// `null` is: no value to capture (sent on as the text `null`, it would reach the server
+    /// as if it were one).
+    Null,
+}
+
+impl JsonMiss {
+    /// What the capture found in `place` (`the response`), in words that follow the capture's
+    /// name.
+    pub(crate) fn said(self, place: &str) -> String {
+        match self {
+            JsonMiss::NotFound => format!("not found in {place}"),
+            JsonMiss::Null => {
+                format!("is null in {place}: null is no value to capture, so the step fails as for a missing one")
+            }
+        }
+    }
+}
+
 /// The value at `path` (object keys, or array indexes) in `document`: a string as it is,
-/// anything else as JSON text. Shared by HTTP and WebSocket captures.
-pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Option<String> {
+/// anything else but `null` as JSON text (`42`, `true`, `[1,2]`). A `null` is no value, like
+/// a missing field, and is said apart. Shared by HTTP and WebSocket captures.
+pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Result<String, JsonMiss> {
     let mut at = document;
     for key in path.iter().filter(|k| !k.is_empty()) {
-        at = match at {
-            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
-            other => other.get(key)?,
+        let next = match at {
+            serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            other => other.get(key),
         };
+        at = next.ok_or(JsonMiss::NotFound)?;
     }
-    Some(match at {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    })
+    match at {
+        serde_json::Value::Null => Err(JsonMiss::Null),
+        serde_json::Value::String(text) => Ok(text.clone()),
+        other => Ok(other.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +77,24 @@ mod tests {
             "{ json = \"user.id\" }"
         );
         assert_eq!(CaptureWords(&Capture::Header("X-Token".into())).to_string(), "{ header = \"X-Token\" }");
+    }
+
+    /// A `null` was captured as the text "null" and sent on as if it were a value. It takes no
+    /// value, as a missing field does, and is said apart; `false`, `0` and `""` are values.
+    #[test]
+    fn a_null_is_no_value() {
+        let doc = serde_json::json!({"token": null, "n": 0, "f": false, "e": "", "a": [null, 1], "o": {"k": null}});
+        let at = |p: &str| json_path(&doc, &p.split('.').map(str::to_string).collect::<Vec<_>>());
+        assert_eq!(at("token"), Err(JsonMiss::Null));
+        assert_eq!(at("a.0"), Err(JsonMiss::Null));
+        assert_eq!(at("o.k"), Err(JsonMiss::Null));
+        assert_eq!(at("o.k.deeper"), Err(JsonMiss::NotFound));
+        assert_eq!(at("nope"), Err(JsonMiss::NotFound));
+        assert_eq!(at("a.x"), Err(JsonMiss::NotFound));
+        assert_eq!(
+            (at("n"), at("f"), at("e"), at("a.1")),
+            (Ok("0".into()), Ok("false".into()), Ok("".into()), Ok("1".into()))
+        );
+        assert_eq!(at("a"), Ok("[null,1]".into()), "an array holding a null is a value");
     }
 }

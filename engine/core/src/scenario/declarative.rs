@@ -276,7 +276,7 @@ fn capture_value(response: &Response, capture: &Capture) -> Result<String, Strin
             let document: serde_json::Value = serde_json::from_slice(response.body()).map_err(|err| {
                 format!("not found: the response body ({} bytes) is not JSON ({err})", response.body().len())
             })?;
-            json_path(&document, path).ok_or_else(|| MISSING.to_string())
+            json_path(&document, path).map_err(|miss| miss.said("the response"))
         }
     }
 }

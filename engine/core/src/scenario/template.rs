@@ -159,6 +159,18 @@ impl Template {
         }
     }
 
+    /// The text written around the variables, joined (`{a}:{b}` gives `:`): what every
+    /// rendering holds, whatever the values.
+    pub fn literal_text(&self) -> String {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Text(text) => Some(text.as_str()),
+                Part::Var(..) => None,
+            })
+            .collect()
+    }
+
     /// Variable names used.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {

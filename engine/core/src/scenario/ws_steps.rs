@@ -455,8 +455,9 @@ fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, Strin
     let document: serde_json::Value = serde_json::from_slice(message.bytes())
         .map_err(|e| JourneyError::msg(format!("capture: message {message} is not JSON: {e}")))?;
     for (name, path) in &step.captures {
-        let value = json_path(&document, path)
-            .ok_or_else(|| JourneyError::msg(format!("capture {name}: {} not found in {message}", path.join("."))))?;
+        let value = json_path(&document, path).map_err(|miss| {
+            JourneyError::msg(format!("capture {name}: {} {}", path.join("."), miss.said(&message.to_string())))
+        })?;
         captured.push((name.clone(), value));
     }
     Ok(())
@@ -687,8 +688,8 @@ mod tests {
     fn json_paths() {
         let doc: serde_json::Value = serde_json::from_str(r#"{"a":{"b":[1,{"c":"x"}]}}"#).unwrap();
         let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(json_path(&doc, &path("a.b.1.c")).as_deref(), Some("x"));
-        assert_eq!(json_path(&doc, &path("a.b.0")).as_deref(), Some("1"));
-        assert_eq!(json_path(&doc, &path("a.z")), None);
+        assert_eq!(json_path(&doc, &path("a.b.1.c")).as_deref(), Ok("x"));
+        assert_eq!(json_path(&doc, &path("a.b.0")).as_deref(), Ok("1"));
+        assert_eq!(json_path(&doc, &path("a.z")), Err(crate::scenario::capture::JsonMiss::NotFound));
     }
 }

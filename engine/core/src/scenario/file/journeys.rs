@@ -13,7 +13,7 @@ use toml::Spanned;
 use super::client::redirects;
 use super::error::{ScenarioFileError, Source};
 use super::schema::{AuthSpec, CaptureSpec, FileSpec, JourneySpec, StatusSpec, StepSpec};
-use crate::journey::{Registry, ScenarioEntry};
+use crate::journey::{BasicAuthProblem, Registry, ScenarioEntry};
 use crate::model::config::Config;
 use crate::scenario::capture::Capture;
 use crate::scenario::config_keys::ConfigKeys;
@@ -96,20 +96,22 @@ fn declarative_journey(
     name: &str,
     spec: &Spanned<JourneySpec>,
 ) -> Result<(DeclarativeJourney, Vec<StepPlaces>), ScenarioFileError> {
-    if spec.get_ref().steps.is_empty() {
+    let steps_spec = &spec.get_ref().steps;
+    if steps_spec.get_ref().is_empty() {
         return Err(src.error(
-            Some(spec.span()),
+            Some(steps_spec.span()),
             format!("journeys.{name}.steps"),
             "a journey needs at least one step",
         ));
     }
     let (mut steps, mut places) = (Vec::new(), Vec::new());
-    for (i, step) in spec.get_ref().steps.iter().enumerate() {
+    for (i, step) in steps_spec.get_ref().iter().enumerate() {
         let mut step_places = StepPlaces::default();
         steps.push(declarative_step(src, &format!("journeys.{name}.steps[{i}]"), step, &mut step_places)?);
         places.push(step_places);
     }
-    let pace = spec.get_ref().pace.as_ref().map(|pace| journey_pace(src, name, pace, spec.span())).transpose()?;
+    let pace =
+        spec.get_ref().pace.as_ref().map(|pace| journey_pace(src, name, pace.get_ref(), pace.span())).transpose()?;
     Ok((DeclarativeJourney { name: name.to_string(), steps, pace }, places))
 }
 
@@ -325,6 +327,9 @@ fn step_options(
 }
 
 /// `auth = { user = "..", password = ".." }`: two templates, each checked at its own line.
+/// What the text written holds (all of a literal, the text around a template's variables) must
+/// be sendable as basic auth (`BasicAuthProblem`, the rule each request is held to): a user
+/// `"a:b"` would fail every request unsent. What a variable brings is checked per request.
 fn step_auth(
     src: &Source<'_>,
     auth: &AuthSpec,
@@ -338,7 +343,17 @@ fn step_auth(
         places.add(&at, text.span(), template.variables());
         Ok::<_, ScenarioFileError>(template)
     };
-    Ok((part(&auth.user, "user")?, part(&auth.password, "password")?))
+    let (user, password) = (part(&auth.user, "user")?, part(&auth.password, "password")?);
+    if let Some(problem) = BasicAuthProblem::of(&user.literal_text(), &password.literal_text()) {
+        let (part, span, what) = if problem.in_password() {
+            ("password", auth.password.span(), "the password".to_string())
+        } else {
+            ("user", auth.user.span(), format!("user {:?}", auth.user.get_ref()))
+        };
+        let message = format!("{what} {}: every request of this step would fail unsent", problem.words());
+        return Err(src.error(Some(span), format!("{field}.auth.{part}"), message));
+    }
+    Ok((user, password))
 }
 
 /// Where a step's templates are written: each field under the step (`url`, `headers.NAME`,

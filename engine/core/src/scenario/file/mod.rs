@@ -339,6 +339,50 @@ volume = { constant = 1 }
         }
     }
 
+    /// A journey's own fields (`pace`, an empty `steps`) are named at their lines too (they
+    /// named the journey's first line).
+    #[test]
+    fn journey_errors_name_the_line_of_their_field() {
+        let line = |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+        let good = format!("{GOOD}{STEPS}");
+        let text = good.replace("[journeys.multi]\n", "[journeys.multi]\n\npace = \"2 parsecs\"\n");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(line(&text, "pace =")), "journeys.multi.pace"), "{err}");
+        let text = format!("{GOOD}[journeys.empty]\npace = \"1s\"\nsteps = []\n");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (Some(line(&text, "steps = []")), "journeys.empty.steps"), "{err}");
+    }
+
+    /// A literal basic-auth user holding ':' (or either part a control character) was taken,
+    /// and every request of the step then failed unsent, said per request at run time. It is
+    /// refused at load, at the field's line, by the rule each request is held to; what a
+    /// variable brings stays a check per request.
+    #[test]
+    fn basic_auth_no_request_could_send_is_refused_at_its_line() {
+        let good = format!("{GOOD}{STEPS}");
+        let auth = "auth = { user = \"{name}\", password = \"pw\" }";
+        let line = good[..good.find(auth).unwrap()].matches('\n').count() + 1;
+        for (user, password, field, says) in [
+            ("a:b", "pw", "auth.user", "user \"a:b\" holds ':' (the server would read the password from it"),
+            ("{first}:{name}", "pw", "auth.user", "user \"{first}:{name}\" holds ':'"),
+            ("a\\u0007b", "pw", "auth.user", "holds a control character"),
+            ("ann", "p\\tw", "auth.password", "the password holds a control character"),
+            ("{name}", "x\\n{id}", "auth.password", "the password holds a control character"),
+        ] {
+            let text = good.replace(auth, &format!("auth = {{ user = \"{user}\", password = \"{password}\" }}"));
+            let err = load_text(&text).unwrap_err();
+            let expected = format!("journeys.multi.steps[1].{field}");
+            assert_eq!((err.line, err.field.as_str()), (Some(line), expected.as_str()), "{err}");
+            assert!(err.message.contains(says) && err.message.contains("would fail unsent"), "{err}");
+            assert!(!err.message.contains("p\tw"), "the password is not shown: {err}");
+        }
+        // A password may hold colons; a variable's value is the request's to check.
+        for (user, password) in [("ann", "a:b:c"), ("{name}", "{id}"), ("ann", "{id}:x")] {
+            let text = good.replace(auth, &format!("auth = {{ user = \"{user}\", password = \"{password}\" }}"));
+            assert!(load_text(&text).is_ok(), "{user} / {password}: {:?}", load_text(&text).err());
+        }
+    }
+
     #[test]
     fn loads_a_full_file() {
         let loaded = load_text(GOOD).unwrap();

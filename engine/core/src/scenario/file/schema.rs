@@ -65,9 +65,9 @@ pub(super) struct RangeSpec {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(super) struct JourneySpec {
-    pub(super) steps: Vec<Spanned<StepSpec>>,
+    pub(super) steps: Spanned<Vec<Spanned<StepSpec>>>,
     /// `pace = "2s"`, or `pace = { mean = "2s", plus_minus = "500ms" }`.
-    pub(super) pace: Option<toml::Value>,
+    pub(super) pace: Option<Spanned<toml::Value>>,
 }
 
 /// One `{ url = ..., ... }` step of `[journeys.NAME]`, each field with its place in the file

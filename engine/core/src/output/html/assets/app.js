@@ -226,9 +226,13 @@
         { label: 'target', color: '#7f7f7f', dash: [6, 4], values: tl.value(function (p) { return p.journeys_target; }) }] }, timeAxis));
     if (tl.iv.some(function (p) { return p.arrivals; })) {
       var arrival = function (field) { return tl.rate(function (p) { return p.arrivals ? p.arrivals[field] : 0; }); };
+      var arrivalSeries = [{ label: 'requested', values: arrival('requested') }, { label: 'started', color: '#2ca02c', values: arrival('started') },
+        { label: 'missed', color: '#d62728', values: arrival('missed') }];
+      if (tl.iv.some(function (p) { return p.arrivals && p.arrivals.datapool_exhausted > 0; })) {
+        arrivalSeries.push({ label: 'not started (datapool exhausted)', color: '#7f7f7f', values: arrival('datapool_exhausted') });
+      }
       chart(grid, Object.assign({ id: 'arrivals', title: 'Arrivals per second (open model)', yLabel: 'per s', x: tl.t, yFormat: grouped,
-        series: [{ label: 'requested', values: arrival('requested') }, { label: 'started', color: '#2ca02c', values: arrival('started') },
-          { label: 'missed', color: '#d62728', values: arrival('missed') }] }, timeAxis));
+        series: arrivalSeries }, timeAxis));
     }
     var connections = [{ label: 'connects/s', values: tl.rate(function (p) { return p.connects; }) },
       { label: 'reconnects/s', values: tl.rate(function (p) { return p.reconnects; }) }];
