@@ -359,6 +359,17 @@
     return 'opened ' + grouped(c);
   }
   function card(k, v, cls) { return el('div', { cls: 'card ' + (cls || '') }, [el('div', { cls: 'k', text: k }), el('div', { cls: 'v', text: v })]); }
+  // A run's core ids; a merge's count, and whose each is (its parts may share ids: each
+  // injector has its core 0): `2: segment 0/2 on 0; segment 1/2 on 0`.
+  function coresText(run) {
+    var cores = run.cores || [];
+    if (!run.parts) return cores.join(', ');
+    var named = run.parts.filter(function (p) { return p.cores; });
+    if (named.length < run.parts.length) return grouped(cores.length) + ' in ' + grouped(run.parts.length) + ' results';
+    return grouped(cores.length) + ': ' + named.map(function (p) {
+      return (p.segment ? 'segment ' + p.segment : p.source) + ' on ' + p.cores.join(', ');
+    }).join('; ');
+  }
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     // Nothing answered: no latency to show ('-'), not measured-looking zeros.
@@ -376,7 +387,7 @@
       cards.push(card('injector', inj.saturated ? 'SATURATED' : 'ok', inj.saturated ? 'bad' : 'good'));
     }
     parent.appendChild(el('div', { cls: 'cards' }, cards));
-    var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
+    var rows = [['scenario', run.scenario], ['cores', coresText(run)], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
       ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
@@ -529,7 +540,8 @@
     return el('nav', {}, links.map(function (l) { return el('a', { href: '#' + l[0], text: l[1] }); }));
   }
   function renderRun(app, page, run, rerender) {
-    app.appendChild(header(page, 'mite-engine: ' + run.scenario, (run.segment ? 'segment ' + run.segment : 'cores ' + (run.cores || []).join(', ')) +
+    app.appendChild(header(page, 'mite-engine: ' + run.scenario, (run.segment ? 'segment ' + run.segment : run.parts ? 'merged from ' + grouped(run.parts.length) + ' results on ' +
+      grouped((run.cores || []).length) + ' cores' : 'cores ' + (run.cores || []).join(', ')) +
       ' · ' + (run.driver || '') + ' · ' + seconds(run.duration_s) + ' · ' + (page.generated_by || '')));
     var links = [['summary', 'Summary'], ['over-time', 'Over time'], ['distributions', 'Distributions'], ['tables', 'Transactions']];
     if (page.segments) links.push(['segments', 'Segments']);
