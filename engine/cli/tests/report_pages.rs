@@ -376,6 +376,15 @@ fn pages_say_no_data_and_count_every_attempt() {
     let row = rows.iter().find(|r| r.len() == 8 && r[0] == "g" && r[1] == "none.json").expect("g's row of NEW");
     assert_eq!(row[4..7], ["no data", "no data", "no data"], "{row:?}");
     assert!(!row.iter().any(|cell| cell.contains("0.00 ms")), "{row:?}");
+    // Rates read as in the terminal's tables: `123,456`, not `123456.0`.
+    let many = write("many.json", 123_456, r#"{ "count": 123456, "errors": 0, "attempts": 123456 }"#);
+    let out = engine(&["compare", &many, &base, "--html", &html]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let rows = table_rows(&html);
+    let rate = |run: &str| rows.iter().find(|r| r.len() == 8 && r[1].starts_with(run)).expect(run)[3].clone();
+    assert_eq!(rate("many.json"), "123,456");
+    assert!(rate("base.json").starts_with("10 "), "{rows:?}");
+    assert!(text(&out).contains("g: rate 123,456/s -> 10/s (-100.0%)"), "{}", text(&out));
 
     let target = Target::start(TargetOptions::default()).unwrap();
     let file = path(&scratch, "down.toml");

@@ -23,6 +23,8 @@
   function num(v) { return typeof v === 'number' && isFinite(v); }
   function grouped(v) { return num(v) ? Math.round(v).toLocaleString('en-US') : '-'; }
   function fixed(v, digits) { return num(v) ? v.toFixed(digits) : '-'; }
+  // A rate per second as the terminal's tables show it: grouped and whole from 10/s, one decimal below.
+  function perSecond(v) { return num(v) ? (v < 10 ? v.toFixed(1) : grouped(v)) : '-'; }
   function ms(v) {
     if (!num(v)) return '-';
     if (v < 10) return v.toFixed(2) + ' ms';
@@ -340,7 +342,7 @@
     table(parent, head, (run.transactions || []).map(function (t) {
       var l = t.count > 0 ? (t.latency_us || {}) : {};
       var r = t.requests || {};
-      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), fixed(t.rate, 1), grouped(r.count),
+      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), perSecond(t.rate), grouped(r.count),
         grouped(r.not_sent || 0), grouped(r.errors), fixed(figures(t, run.duration_s).err, 1),
         kv(r.errors_by_kind), kv(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
@@ -476,7 +478,7 @@
         var errf = orNoData(function (v) { return fixed(v, 3); });
         var b = i > 0 && base ? base : null;
         rows.push([name, run.label + (i ? '' : first), grouped(f.count),
-          b ? deltaCell(b.rate, f.rate, limit, false, function (v) { return fixed(v, 1); }) : fixed(f.rate, 1),
+          b ? deltaCell(b.rate, f.rate, limit, false, perSecond) : perSecond(f.rate),
           b ? deltaCell(b.p50, f.p50, limit, true, msf) : msf(f.p50),
           b ? deltaCell(b.p99, f.p99, limit, true, msf) : msf(f.p99),
           b ? deltaCell(b.p999, f.p999, limit, true, msf) : msf(f.p999),
