@@ -792,7 +792,8 @@ fn located(e: mite_core::output::result_file::ResultFileError, name: &str, shown
 }
 
 /// Every result framed in the log `text` (one per segment), saying what was left out: a broken
-/// frame after a whole one, and whole ones a later one of the same segment replaced.
+/// frame after a whole one, whole ones a later one of the same segment replaced, and the same
+/// result found more than once (counted once).
 fn framed_results(text: &str, shown: &str, name: &str) -> anyhow::Result<Vec<ResultFile>> {
     let frames = mite_core::output::result_frame::decode_parts(text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let mut parts = Vec::with_capacity(frames.len());
@@ -814,6 +815,13 @@ fn framed_results(text: &str, shown: &str, name: &str) -> anyhow::Result<Vec<Res
                     format!("{} whole results", frame.replaced)
                 },
                 part.segment.as_deref().unwrap_or("none"),
+            ));
+        }
+        if frame.repeats > 0 {
+            tell(format_args!(
+                "note: {shown}: the result of segment {} is in it {} times (the same result read again): counted once",
+                part.segment.as_deref().unwrap_or("none"),
+                frame.repeats + 1,
             ));
         }
         parts.push(part);

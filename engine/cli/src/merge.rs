@@ -76,7 +76,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
     if let Some((path, html)) = html {
         let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f.clone())).collect();
-        let page = mite_core::output::html::render_merged(&merged, &files, &checked);
+        let page = mite_core::output::html::render_merged(&merged, &file, &files, &checked);
         output::write(&html, page.as_bytes())?;
         tell(format_args!("merged report written to {}", path.display()));
     }

@@ -161,7 +161,8 @@ fn collect_merges_what_a_failed_job_left_and_names_the_rest() {
     // Index 2's result lost a line on the way (log rotation, a killed writer).
     let damaged = pod_log(&target, cluster, "2/3");
     let text_2 = std::fs::read_to_string(&damaged).unwrap();
-    let kept: Vec<&str> = text_2.lines().filter(|l| !l.starts_with("mite-result 1/")).collect();
+    let first_line = |l: &&str| l.split_whitespace().nth(2).is_some_and(|at| at.starts_with("1/"));
+    let kept: Vec<&str> = text_2.lines().filter(|l| !(l.starts_with("mite-result ") && first_line(l))).collect();
     std::fs::write(cluster.join("logs/mite-peak-2-ghi.log"), kept.join("\n")).unwrap();
     let hits_0 = read_frame(&cluster.join("logs/mite-peak-0-abc.log"));
     std::fs::write(cluster.join("logs/mite-peak-1-def.log"), "starting\nio_uring unavailable (...); using epoll\n")
@@ -384,6 +385,51 @@ fn late_starts_conflicting_segments_and_empty_shares_are_said() {
     let out = run_file(&one, &["--segment", "1/2"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("WARNING: scenario entry 1 (get): its volume peaks at 1 journey"), "{}", text(&out));
+}
+
+/// `kubectl logs -f` of two pods interleaves their lines (each prefixed with its pod), and a
+/// log collected twice holds one pod's frame twice: the interleaved frames were one frame cut
+/// by the other's header ("incomplete"), and the repeated one a restarted container's. Each
+/// segment's result is read whole, once: the merge holds exactly the target's count.
+#[test]
+fn interleaved_pods_and_a_repeated_frame_merge_to_the_targets_count() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let logs: Vec<Vec<String>> = ["0/2", "1/2"]
+        .iter()
+        .enumerate()
+        .map(|(pod, segment)| {
+            let text = std::fs::read_to_string(pod_log(&target, dir, segment)).unwrap();
+            text.lines().map(|line| format!("[pod/mite-peak-{pod}-abc/mite] {line}")).collect()
+        })
+        .collect();
+    let mut stream = String::new();
+    for row in 0..logs[0].len().max(logs[1].len()) {
+        for log in &logs {
+            if let Some(line) = log.get(row) {
+                stream.push_str(line);
+                stream.push('\n');
+            }
+        }
+    }
+    // The first pod's log again, as a second collection of it appended to the file.
+    stream.push_str(&logs[0].join("\n"));
+    let all = dir.join("all.log");
+    std::fs::write(&all, stream).unwrap();
+    let merged = dir.join("merged.json");
+    let out = merge(&[&all], &["-o", merged.to_str().unwrap()]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(3), "count<1 fails on the merged figures, nothing else: {said}");
+    assert!(!said.contains("incomplete") && !said.contains("left out"), "{said}");
+    assert!(
+        said.contains("all.log: the result of segment 0/2 is in it 2 times (the same result read again): counted once"),
+        "{said}"
+    );
+    let result = read(&merged);
+    assert_eq!(result["totals"]["requests"].as_u64(), Some(target.hits()), "every request the target saw, once");
+    assert_eq!(result["segments"]["missing"], serde_json::json!([]));
+    assert_eq!(result["segments"]["repeated"], serde_json::json!([]));
 }
 
 /// Two injectors run without segments, their logs one after another: their frames cannot be

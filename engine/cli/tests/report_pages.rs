@@ -228,7 +228,8 @@ fn report_compare_and_merged_pages_draw_every_chart_without_network() {
 
 /// The merged page showed no threshold verdicts, though `merge` judged them (exit 3) and a
 /// run's page shows its own: it shows each verdict the merge judged, and one that could not be
-/// checked as an error (exit 1); a segment's page shows what it left to the merge.
+/// checked as an error (exit 1); a segment's page shows what it left to the merge. Its cores
+/// say which segment each belongs to (they read `0, 0`).
 #[test]
 fn the_merged_page_shows_the_thresholds_the_merge_judged() {
     let target = Target::start(TargetOptions::default()).unwrap();
@@ -261,6 +262,9 @@ fn the_merged_page_shows_the_thresholds_the_merge_judged() {
     assert_eq!(rps[1], "FAIL", "{rps:?}");
     assert!(text(&out).contains(&format!("threshold rps>1000000000: FAIL (actual {})", rps[2])), "{}", text(&out));
     assert_eq!(verdict(&rows, "p50<60s")[1], "pass");
+    // The cores read `0, 0` (each segment on its core 0): they say whose each is.
+    let cores = rows.iter().find(|r| r.len() == 2 && r[0] == "cores").unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(cores[1], "2: segment 0/2 on 0; segment 1/2 on 0", "{cores:?}");
 
     let out = engine(&[
         "merge",
@@ -372,6 +376,15 @@ fn pages_say_no_data_and_count_every_attempt() {
     let row = rows.iter().find(|r| r.len() == 8 && r[0] == "g" && r[1] == "none.json").expect("g's row of NEW");
     assert_eq!(row[4..7], ["no data", "no data", "no data"], "{row:?}");
     assert!(!row.iter().any(|cell| cell.contains("0.00 ms")), "{row:?}");
+    // Rates read as in the terminal's tables: `123,456`, not `123456.0`.
+    let many = write("many.json", 123_456, r#"{ "count": 123456, "errors": 0, "attempts": 123456 }"#);
+    let out = engine(&["compare", &many, &base, "--html", &html]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let rows = table_rows(&html);
+    let rate = |run: &str| rows.iter().find(|r| r.len() == 8 && r[1].starts_with(run)).expect(run)[3].clone();
+    assert_eq!(rate("many.json"), "123,456");
+    assert!(rate("base.json").starts_with("10 "), "{rows:?}");
+    assert!(text(&out).contains("g: rate 123,456/s -> 10/s (-100.0%)"), "{}", text(&out));
 
     let target = Target::start(TargetOptions::default()).unwrap();
     let file = path(&scratch, "down.toml");

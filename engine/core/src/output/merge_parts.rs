@@ -54,6 +54,7 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
             requests: result.totals.requests,
             errors: result.totals.errors,
             driver: result.driver.clone(),
+            cores: Some(result.cores.clone()),
             driver_fallbacks: result.driver_fallbacks.clone(),
         })
         .collect();
@@ -416,6 +417,27 @@ mod tests {
         let mut merged = file("duration");
         annotate(&mut merged, &[named("er + s", "m.json"), named("er", "c.json")]);
         assert_eq!(merged.scenario, "er + s");
+    }
+
+    /// The merged page listed cores as `0, 0`: two segments, each on its core 0, and nothing
+    /// said whose each was. Each part keeps its own core ids.
+    #[test]
+    fn each_part_keeps_its_cores() {
+        let mut merged = file("duration");
+        let (mut a, mut b) = (part("0/2", "duration", 1), part("1/2", "duration", 1));
+        (a.1.cores, b.1.cores) = (vec![0], vec![0, 2]);
+        annotate(&mut merged, &[a, b]);
+        let json = merged.to_value();
+        assert_eq!(json["parts"][0]["cores"], serde_json::json!([0]));
+        assert_eq!(json["parts"][1]["cores"], serde_json::json!([0, 2]));
+        let old = ResultFile::read(
+            r#"{"mite_engine_version": "0", "duration_s": 1, "stopped_by": "duration", "totals": {},
+                "transactions": [], "driver": "io_uring", "parts": [{"source": "a.json", "driver": "epoll"}]}"#,
+            "old.json",
+        )
+        .unwrap();
+        assert_eq!(old.parts.as_ref().unwrap()[0].cores, None, "not recorded: never guessed");
+        assert!(old.to_value()["parts"][0].get("cores").is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 pub use crate::model::terminal::{printable, printable_lines};
 use crate::output::result_file::convert::request_p50;
 use crate::output::threshold::Failures;
-use crate::output::units::{bytes, grouped, ms, percent, rate, short_us};
+use crate::output::units::{bytes, grouped, ms, per_second, percent, rate, short_us};
 use crate::stats::histogram::quantile;
 use crate::stats::{ErrorKind, InjectorLoad, Merged, TxnStats};
 
@@ -203,11 +203,6 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
 }
 
 /// Arrivals (open model) and journeys.
-/// An arrival rate per second: whole above 10/s, one decimal below (0.5/s read `1/s`).
-fn arrival_rate(per_s: f64) -> String {
-    if per_s < 10.0 { format!("{per_s:.1}") } else { grouped(per_s.round() as u64) }
-}
-
 fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
     let journeys = &merged.journeys;
     if journeys.scheduled > 0 {
@@ -218,9 +213,9 @@ fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
             out,
             "arrivals over {window_s:.2}s: requested {} ({}/s), started {} ({}/s), {}missed {}{}",
             grouped(requested),
-            arrival_rate(rate(requested, window_s)),
+            per_second(rate(requested, window_s)),
             grouped(journeys.arrivals_started),
-            arrival_rate(rate(journeys.arrivals_started, window_s)),
+            per_second(rate(journeys.arrivals_started, window_s)),
             datapool_exhausted_words(journeys.datapool_exhausted),
             grouped(journeys.missed),
             missed_hint(merged)
@@ -412,14 +407,6 @@ fn taken(chars: impl Iterator<Item = char>, columns: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slow_arrival_rates_keep_a_decimal() {
-        assert_eq!(arrival_rate(0.5), "0.5");
-        assert_eq!(arrival_rate(9.96), "10.0");
-        assert_eq!(arrival_rate(35.2), "35");
-        assert_eq!(arrival_rate(12_345.0), "12,345");
-    }
 
     /// Outside try: a name holding an escape sequence and a line break recoloured the terminal
     /// and forged a table row; two long names differing at their end read the same.

@@ -704,6 +704,11 @@ pub struct Part {
     pub errors: u64,
     /// Its driver.
     pub driver: String,
+    /// Its core ids (a merged input's: all of its parts'); absent from files written before
+    /// they were recorded. The merged `cores` lists every part's in turn, so one id can be in it
+    /// once per injector: these say whose each is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cores: Option<Vec<usize>>,
     /// Its cores that could not use io_uring.
     pub driver_fallbacks: Vec<String>,
 }

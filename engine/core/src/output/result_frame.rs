@@ -1,15 +1,24 @@
 //! The result framed for a log stream (`--json=-`): the compact JSON cut into short, numbered
 //! lines with a header carrying its length and checksum, so that a collector finds it among
-//! whatever else the pod's log holds (stderr lines, warnings, `kubectl logs --timestamps`
-//! prefixes) and knows it is whole. I/O-free: `encode` makes the text, `decode` reads it back.
+//! whatever else the pod's log holds (stderr lines, warnings, `kubectl logs --timestamps` or
+//! `--prefix` prefixes) and knows it is whole. Every line of a frame carries the frame's
+//! checksum, so the lines of several pods' frames interleaved in one stream (`kubectl logs -f`
+//! of several pods) are told apart, and one frame found twice (the same lines read twice) is
+//! one. I/O-free: `encode` makes the text, `decode_parts` reads it back.
 //!
 //! ```text
-//! mite-result begin v1 segment=1/4 lines=3 bytes=9876 fnv1a64=8c9d0e1f2a3b4c5d
-//! mite-result 1/3 {"mite_engine_version":...
-//! mite-result 2/3 ...
-//! mite-result 3/3 ...}
-//! mite-result end
+//! mite-result begin v2 segment=1/4 lines=3 bytes=9876 fnv1a64=8c9d0e1f2a3b4c5d
+//! mite-result 8c9d0e1f2a3b4c5d 1/3 {"mite_engine_version":...
+//! mite-result 8c9d0e1f2a3b4c5d 2/3 ...
+//! mite-result 8c9d0e1f2a3b4c5d 3/3 ...}
+//! mite-result 8c9d0e1f2a3b4c5d end
 //! ```
+//!
+//! Frames of the first version (`begin v1`, lines `mite-result 1/3 ...` and `mite-result end`
+//! without the checksum) are still read, as they were written: one frame's lines after the
+//! other's, never interleaved.
+
+use std::collections::BTreeMap;
 
 use crate::limits::{RESULT_FRAME_CHUNK_BYTES, RESULT_FRAME_LINES_MAX};
 
@@ -62,22 +71,23 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 /// Frames `json` (one line, no newlines: compact serde_json output) as log lines, each ending
-/// in `\n`. `segment` (`K/N`) is informative.
+/// in `\n`, each after the header carrying the frame's checksum. `segment` (`K/N`) groups the
+/// frames of one injector when they are read back.
 pub fn encode(json: &str, segment: Option<&str>) -> String {
     debug_assert!(!json.contains('\n'), "compact JSON has no newlines");
     let chunks = chunks(json, RESULT_FRAME_CHUNK_BYTES);
-    let mut out = String::with_capacity(json.len() + chunks.len() * 24 + 128);
+    let id = format!("{:016x}", fnv1a64(json.as_bytes()));
+    let mut out = String::with_capacity(json.len() + chunks.len() * 40 + 128);
     out.push_str(&format!(
-        "{MARKER}begin v1 segment={} lines={} bytes={} fnv1a64={:016x}\n",
+        "{MARKER}begin v2 segment={} lines={} bytes={} fnv1a64={id}\n",
         segment.unwrap_or("-"),
         chunks.len(),
         json.len(),
-        fnv1a64(json.as_bytes())
     ));
     for (i, chunk) in chunks.iter().enumerate() {
-        out.push_str(&format!("{MARKER}{}/{} {chunk}\n", i + 1, chunks.len()));
+        out.push_str(&format!("{MARKER}{id} {}/{} {chunk}\n", i + 1, chunks.len()));
     }
-    out.push_str(&format!("{MARKER}end\n"));
+    out.push_str(&format!("{MARKER}{id} end\n"));
     out
 }
 
@@ -96,7 +106,7 @@ fn chunks(text: &str, max: usize) -> Vec<&str> {
     out
 }
 
-/// A frame being read.
+/// A frame being read: its header's figures and the lines found so far.
 struct Partial {
     line: usize,
     lines: usize,
@@ -106,12 +116,13 @@ struct Partial {
 }
 
 impl Partial {
-    /// Keeps a `K/N chunk` line of this frame; anything else is not its.
+    /// Keeps a `K/N chunk` line of this frame; anything else is not its. A line found again
+    /// (the same lines read twice) keeps the first.
     fn take_line(&mut self, body: &str) {
         let Some((position, chunk)) = body.split_once(' ') else { return };
         let Some((k, n)) = position.split_once('/') else { return };
         let (Ok(k), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) else { return };
-        if n == self.lines && (1..=n).contains(&k) {
+        if n == self.lines && (1..=n).contains(&k) && self.parts[k - 1].is_none() {
             self.parts[k - 1] = Some(chunk.to_owned());
         }
     }
@@ -134,6 +145,82 @@ impl Partial {
     }
 }
 
+/// One frame found in a log, judged: where its header is, the segment it names (`-` for none),
+/// its JSON or why not, and how many more times its header was found (the same frame read
+/// again: its lines go to the one frame).
+struct Found {
+    line: usize,
+    segment: String,
+    frame: Result<String, FrameError>,
+    repeats: usize,
+}
+
+/// Every frame in `log`, in the order of their headers. A `v2` frame's lines are found by its
+/// checksum wherever they fall; a `v1` frame's are those after its header, up to the next
+/// `v1` header or its `end`. An unreadable header is a frame of its own, failed, counted with
+/// the segment of the frame before it.
+fn frames(log: &str) -> Vec<Found> {
+    let mut found: Vec<Found> = Vec::new();
+    let mut v1: Option<(String, Partial)> = None;
+    let mut v2: BTreeMap<u64, (usize, Partial)> = BTreeMap::new();
+    let finish_v1 = |v1: &mut Option<(String, Partial)>, found: &mut Vec<Found>| {
+        if let Some((segment, partial)) = v1.take() {
+            found.push(Found { line: partial.line, segment, frame: partial.finish(), repeats: 0 });
+        }
+    };
+    for (index, line) in log.lines().enumerate() {
+        let Some(at) = line.find(MARKER) else { continue };
+        let body = line[at + MARKER.len()..].trim_end_matches('\r');
+        if let Some(header) = body.strip_prefix("begin ") {
+            let segment = segment_of(header);
+            match parse_header(header, index + 1) {
+                Ok((2, partial)) => match v2.get_mut(&partial.hash) {
+                    Some((repeats, _)) => *repeats += 1,
+                    None => {
+                        found.push(Found { line: index + 1, segment, frame: Err(FrameError::NoFrame), repeats: 0 });
+                        v2.insert(partial.hash, (0, partial));
+                    }
+                },
+                Ok((_, partial)) => {
+                    finish_v1(&mut v1, &mut found);
+                    v1 = Some((segment, partial));
+                }
+                Err(err) => {
+                    finish_v1(&mut v1, &mut found);
+                    let segment = found.last().map_or(segment, |f| f.segment.clone());
+                    found.push(Found { line: index + 1, segment, frame: Err(err), repeats: 0 });
+                }
+            }
+        } else if let Some((hash, rest)) = v2_line(body) {
+            if let (Some((_, partial)), false) = (v2.get_mut(&hash), rest == "end") {
+                partial.take_line(rest);
+            }
+        } else if body == "end" {
+            finish_v1(&mut v1, &mut found);
+        } else if let Some((_, partial)) = v1.as_mut() {
+            partial.take_line(body);
+        }
+    }
+    // A v1 frame whose end line never came may still be whole.
+    finish_v1(&mut v1, &mut found);
+    for (repeats, partial) in v2.into_values() {
+        if let Some(entry) = found.iter_mut().find(|f| f.line == partial.line) {
+            (entry.frame, entry.repeats) = (partial.finish(), repeats);
+        }
+    }
+    found.sort_by_key(|f| f.line);
+    found
+}
+
+/// A `v2` frame's line: its checksum (16 hex digits) and the rest (`K/N chunk` or `end`).
+fn v2_line(body: &str) -> Option<(u64, &str)> {
+    let (id, rest) = body.split_once(' ').unwrap_or((body, ""));
+    if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some((u64::from_str_radix(id, 16).ok()?, rest))
+}
+
 /// Finds the last whole result framed in `log`: lines may carry a prefix (a timestamp, a pod
 /// name) before the marker, and other lines may come between them. Earlier frames (a restarted
 /// container's) are skipped when a later one is whole.
@@ -145,30 +232,9 @@ pub fn decode(log: &str) -> Result<String, FrameError> {
 /// container that finished a run, was restarted and killed during the next): its caller says
 /// that an earlier run's result stands in for it.
 pub fn decode_noting(log: &str) -> Result<(String, Option<FrameError>), FrameError> {
-    let mut current: Option<Partial> = None;
     let mut last = Latest::default();
-    for (index, line) in log.lines().enumerate() {
-        let Some(at) = line.find(MARKER) else { continue };
-        let body = line[at + MARKER.len()..].trim_end_matches('\r');
-        if let Some(header) = body.strip_prefix("begin ") {
-            if let Some(partial) = current.take() {
-                last.then(partial.finish());
-            }
-            match parse_header(header, index + 1) {
-                Ok(partial) => current = Some(partial),
-                Err(err) => last.then(Err(err)),
-            }
-        } else if body == "end" {
-            if let Some(partial) = current.take() {
-                last.then(partial.finish());
-            }
-        } else if let Some(partial) = current.as_mut() {
-            partial.take_line(body);
-        }
-    }
-    if let Some(partial) = current.take() {
-        // The end line never came; the frame may still be whole.
-        last.then(partial.finish());
+    for found in frames(log) {
+        last.then(found.frame, found.repeats);
     }
     last.found.map(|json| (json, last.broken_after))
 }
@@ -183,65 +249,38 @@ pub struct FramedPart {
     /// Whole frames of the same segment before it, replaced by it (a restarted container's
     /// earlier runs; or, for results without a segment, other injectors' runs: said).
     pub replaced: usize,
+    /// How many more times this very result was found (the same frame, or the same lines,
+    /// read twice: a log collected twice into one file): counted once, said.
+    pub repeats: usize,
 }
 
 /// Every result framed in `log`, one per segment in the order each first appears: several
-/// pods' logs one after another (`kubectl logs -l app=... > all.log`) hold one frame each. Of
-/// frames of one segment (a restarted container's runs), the last whole one stands, as in
-/// [`decode_noting`], with the broken frame after it if any and how many whole ones it
-/// replaced. A segment (or a frame whose header cannot be read, which counts with the frame
-/// before it) with no whole frame makes the whole log an error: its part would be lost.
+/// pods' logs one after another (`kubectl logs -l app=... > all.log`), or interleaved line by
+/// line (`kubectl logs -f` of several pods), hold one frame each. Of frames of one segment (a
+/// restarted container's runs), the last whole one stands, as in [`decode_noting`], with the
+/// broken frame after it if any and how many whole ones it replaced; the same result found
+/// twice is one. A segment (or a frame whose header cannot be read, which counts with the
+/// frame before it) with no whole frame makes the whole log an error: its part would be lost.
 pub fn decode_parts(log: &str) -> Result<Vec<FramedPart>, FrameError> {
     let mut groups: Vec<(String, Latest)> = Vec::new();
-    let mut current: Option<(String, Partial)> = None;
-    for (index, line) in log.lines().enumerate() {
-        let Some(at) = line.find(MARKER) else { continue };
-        let body = line[at + MARKER.len()..].trim_end_matches('\r');
-        if let Some(header) = body.strip_prefix("begin ") {
-            if let Some((key, partial)) = current.take() {
-                let at = group_of(&mut groups, &key);
-                groups[at].1.then(partial.finish());
+    for found in frames(log) {
+        let at = match groups.iter().position(|(segment, _)| *segment == found.segment) {
+            Some(at) => at,
+            None => {
+                groups.push((found.segment.clone(), Latest::default()));
+                groups.len() - 1
             }
-            match parse_header(header, index + 1) {
-                Ok(partial) => current = Some((segment_of(header), partial)),
-                Err(err) => {
-                    let key = groups.last().map_or_else(|| "-".to_owned(), |(k, _)| k.clone());
-                    let at = group_of(&mut groups, &key);
-                    groups[at].1.then(Err(err));
-                }
-            }
-        } else if body == "end" {
-            if let Some((key, partial)) = current.take() {
-                let at = group_of(&mut groups, &key);
-                groups[at].1.then(partial.finish());
-            }
-        } else if let Some((_, partial)) = current.as_mut() {
-            partial.take_line(body);
-        }
-    }
-    if let Some((key, partial)) = current.take() {
-        let at = group_of(&mut groups, &key);
-        groups[at].1.then(partial.finish());
+        };
+        groups[at].1.then(found.frame, found.repeats);
     }
     if groups.is_empty() {
         return Err(FrameError::NoFrame);
     }
     let part = |latest: Latest| {
-        let (broken_after, replaced) = (latest.broken_after, latest.replaced);
-        latest.found.map(|json| FramedPart { json, broken_after, replaced })
+        let (broken_after, replaced, repeats) = (latest.broken_after, latest.replaced, latest.repeats);
+        latest.found.map(|json| FramedPart { json, broken_after, replaced, repeats })
     };
     groups.into_iter().map(|(_, latest)| part(latest)).collect()
-}
-
-/// The place in `groups` of the frames of segment `key`, made when it is the first.
-fn group_of(groups: &mut Vec<(String, Latest)>, key: &str) -> usize {
-    match groups.iter().position(|(k, _)| k == key) {
-        Some(at) => at,
-        None => {
-            groups.push((key.to_owned(), Latest::default()));
-            groups.len() - 1
-        }
-    }
 }
 
 /// The `segment=` of a frame header (`-` when it has none).
@@ -255,34 +294,42 @@ struct Latest {
     broken_after: Option<FrameError>,
     /// Whole frames a later whole one replaced.
     replaced: usize,
+    /// Times the result that stands was found again.
+    repeats: usize,
 }
 
 impl Default for Latest {
     fn default() -> Latest {
-        Latest { found: Err(FrameError::NoFrame), broken_after: None, replaced: 0 }
+        Latest { found: Err(FrameError::NoFrame), broken_after: None, replaced: 0, repeats: 0 }
     }
 }
 
 impl Latest {
-    /// A later frame replaces an earlier one, unless it is broken and the earlier one whole.
-    fn then(&mut self, frame: Result<String, FrameError>) {
+    /// A later frame replaces an earlier one, unless it is broken and the earlier one whole, or
+    /// it is the same result again (found `repeats` more times itself), which counts once.
+    fn then(&mut self, frame: Result<String, FrameError>, repeats: usize) {
         match (frame, &self.found) {
+            (Ok(json), Ok(found)) if json == *found => self.repeats += 1 + repeats,
             (Err(err), Ok(_)) => self.broken_after = Some(err),
             (frame, found) => {
                 self.replaced += usize::from(found.is_ok() && frame.is_ok());
                 self.found = frame;
                 self.broken_after = None;
+                self.repeats = repeats;
             }
         }
     }
 }
 
-fn parse_header(header: &str, line: usize) -> Result<Partial, FrameError> {
+/// A header's version (1 or 2) and the frame it begins.
+fn parse_header(header: &str, line: usize) -> Result<(u8, Partial), FrameError> {
     let bad = || FrameError::BadHeader { line, header: header.to_owned() };
     let mut fields = header.split_whitespace();
-    if fields.next() != Some("v1") {
-        return Err(bad());
-    }
+    let version = match fields.next() {
+        Some("v1") => 1,
+        Some("v2") => 2,
+        _ => return Err(bad()),
+    };
     let (mut lines, mut bytes, mut hash) = (None, None, None);
     for field in fields {
         match field.split_once('=') {
@@ -296,7 +343,7 @@ fn parse_header(header: &str, line: usize) -> Result<Partial, FrameError> {
     if lines > RESULT_FRAME_LINES_MAX {
         return Err(bad());
     }
-    Ok(Partial { line, lines, bytes, hash, parts: vec![None; lines] })
+    Ok((version, Partial { line, lines, bytes, hash, parts: vec![None; lines] }))
 }
 
 #[cfg(test)]
@@ -373,6 +420,34 @@ mod tests {
             proptest::prop_assert_eq!(decode(&log), Ok(json));
         }
 
+        /// Several pods' frames interleaved in any order that keeps each pod's own: every
+        /// segment's result comes back whole, once.
+        #[test]
+        fn any_interleaving_of_pods_gives_every_segment(
+            sizes in proptest::collection::vec(0usize..10_000, 1..5),
+            picks in proptest::collection::vec(0usize..5, 0..400),
+        ) {
+            let jsons: Vec<String> = sizes.iter().map(|size| document(*size)).collect();
+            let mut pods: Vec<std::collections::VecDeque<String>> = jsons
+                .iter()
+                .enumerate()
+                .map(|(i, json)| encode(json, Some(&format!("{i}/{}", sizes.len()))).lines().map(str::to_string).collect())
+                .collect();
+            let mut log = String::new();
+            for pick in picks.into_iter().chain(std::iter::repeat_n(0, 400)) {
+                let live: Vec<usize> = (0..pods.len()).filter(|p| !pods[*p].is_empty()).collect();
+                let Some(&pod) = live.get(pick % live.len().max(1)) else { break };
+                log.push_str(&pods[pod].pop_front().unwrap());
+                log.push('\n');
+            }
+            let parts = decode_parts(&log).unwrap();
+            let found: Vec<&String> = parts.iter().map(|p| &p.json).collect();
+            proptest::prop_assert_eq!(found.len(), jsons.len());
+            for json in &jsons {
+                proptest::prop_assert!(found.contains(&json));
+            }
+        }
+
         #[test]
         fn garbage_never_panics(text in "(mite-result [ -~]{0,40}\n|[ -~]{0,40}\n){0,30}") {
             let _ = decode(&text);
@@ -392,18 +467,109 @@ mod tests {
             encode(&b, Some("1/2"))
         );
         let parts = decode_parts(&log).unwrap();
-        let whole = |json: &str, replaced| FramedPart { json: json.to_string(), broken_after: None, replaced };
+        let whole =
+            |json: &str, replaced| FramedPart { json: json.to_string(), broken_after: None, replaced, repeats: 0 };
         assert_eq!(parts, vec![whole(&a, 0), whole(&b, 1)], "segment 1/2's later frame replaced its earlier one");
         // One segment whose only frame is cut short loses the file: its part would be missing.
         let cut: String = encode(&b, Some("1/2")).lines().take(2).map(|l| format!("{l}\n")).collect();
         let log = format!("{}{cut}", encode(&a, Some("0/2")));
         assert!(matches!(decode_parts(&log), Err(FrameError::Incomplete { .. })), "{:?}", decode_parts(&log));
-        // A segment's later frame cut short: its earlier whole one stands, said.
-        let log = format!("{}{cut}", encode(&b, Some("1/2")));
+        // A segment's later frame (another run: another result) cut short: its earlier whole
+        // one stands, said. The same frame again, cut short, is only that frame found twice.
+        let log = format!("{}{cut}", encode(&document(9001), Some("1/2")));
         let parts = decode_parts(&log).unwrap();
         assert_eq!(parts.len(), 1);
         assert!(matches!(parts[0].broken_after, Some(FrameError::Incomplete { .. })), "{parts:?}");
+        let parts = decode_parts(&format!("{}{cut}", encode(&b, Some("1/2")))).unwrap();
+        assert_eq!((parts.len(), &parts[0].broken_after, parts[0].repeats), (1, &None, 1), "{parts:?}");
         assert_eq!(decode_parts("no frames\n"), Err(FrameError::NoFrame));
+    }
+
+    /// `kubectl logs -f` of several pods: each pod's lines in its order, the pods' lines
+    /// interleaved, each line prefixed with its pod (`--prefix`). The frames were one frame
+    /// broken by the next one's header ("incomplete"); each is read whole.
+    #[test]
+    fn interleaved_frames_of_several_segments_read_apart() {
+        // Three frames of the same number of lines: a line's `K/N` alone cannot tell them apart.
+        let jsons: Vec<String> = (0..3).map(|i| document(9000 + i)).collect();
+        let framed: Vec<Vec<String>> = jsons
+            .iter()
+            .enumerate()
+            .map(|(i, json)| {
+                let prefix = format!("[pod/mite-peak-{i}-abc/mite] ");
+                encode(json, Some(&format!("{i}/3"))).lines().map(|l| format!("{prefix}{l}")).collect()
+            })
+            .collect();
+        assert!(framed.iter().all(|f| f.len() == framed[0].len()), "same line counts");
+        let mut log = String::new();
+        for row in 0..framed[0].len() {
+            for (pod, lines) in framed.iter().enumerate() {
+                log.push_str(&format!("[pod/mite-peak-{pod}-abc/mite] working\n{}\n", lines[row]));
+            }
+        }
+        let parts = decode_parts(&log).unwrap();
+        let whole = |json: &String| FramedPart { json: json.clone(), broken_after: None, replaced: 0, repeats: 0 };
+        assert_eq!(parts, jsons.iter().map(whole).collect::<Vec<_>>());
+        // One pod's frame losing a line is that frame's error, at its own header's line.
+        let lost = log.replacen(&framed[1][2], "", 1);
+        match decode_parts(&lost) {
+            Err(FrameError::Incomplete { line, missing, .. }) => assert_eq!((line, missing), (4, vec![2])),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Two frames of one segment were taken for a restarted container (`1 whole result of
+    /// segment 0/2 before its last left out`) even when they were the same result, found twice
+    /// (one log collected twice into the file, a stream read again): it is one, counted once,
+    /// however it repeats (whole frames one after the other, or the same lines interleaved).
+    #[test]
+    fn the_same_frame_found_twice_counts_once() {
+        let (a, b) = (document(9000), document(20));
+        let one = encode(&a, Some("0/2"));
+        let parts = decode_parts(&format!("{one}{}{one}", encode(&b, Some("1/2")))).unwrap();
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!((parts[0].json == a, parts[0].replaced, parts[0].repeats), (true, 0, 1));
+        assert_eq!((parts[1].replaced, parts[1].repeats), (0, 0));
+        let twice: String = one.lines().flat_map(|l| [l, l]).map(|l| format!("{l}\n")).collect();
+        let parts = decode_parts(&twice).unwrap();
+        assert_eq!((parts.len(), parts[0].replaced, parts[0].repeats), (1, 0, 1), "{parts:?}");
+        // Frames of the first version found twice count once too.
+        let v1 = encode_v1(&a, "0/2");
+        let parts = decode_parts(&format!("{v1}{v1}")).unwrap();
+        assert_eq!((parts.len(), parts[0].json == a, parts[0].replaced, parts[0].repeats), (1, true, 0, 1));
+        // A different result of the same segment is a restarted container's: it replaces.
+        let other = encode(&document(9001), Some("0/2"));
+        let parts = decode_parts(&format!("{one}{other}{other}")).unwrap();
+        assert_eq!((parts[0].replaced, parts[0].repeats), (1, 1), "{parts:?}");
+    }
+
+    /// A frame as the first version wrote it: lines without the frame's checksum.
+    fn encode_v1(json: &str, segment: &str) -> String {
+        let chunks = chunks(json, RESULT_FRAME_CHUNK_BYTES);
+        let hash = fnv1a64(json.as_bytes());
+        let mut out = format!(
+            "{MARKER}begin v1 segment={segment} lines={} bytes={} fnv1a64={hash:016x}\n",
+            chunks.len(),
+            json.len()
+        );
+        for (i, chunk) in chunks.iter().enumerate() {
+            out.push_str(&format!("{MARKER}{}/{} {chunk}\n", i + 1, chunks.len()));
+        }
+        out + MARKER + "end\n"
+    }
+
+    /// Logs written by the first version read as before: frames one after another, a restarted
+    /// container's earlier one replaced, a broken one named, beside frames of this version.
+    #[test]
+    fn frames_of_the_first_version_still_read() {
+        let (a, b) = (document(9000), document(20));
+        let log = format!("noise\n{}{}{}", encode_v1(&a, "0/2"), encode_v1(&b, "0/2"), encode(&a, Some("1/2")));
+        let parts = decode_parts(&log).unwrap();
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!((parts[0].json == b, parts[0].replaced), (true, 1));
+        assert_eq!(parts[1].json, a);
+        let cut: String = encode_v1(&a, "0/2").lines().take(2).map(|l| format!("{l}\n")).collect();
+        assert!(matches!(decode_parts(&cut), Err(FrameError::Incomplete { line: 1, .. })), "{:?}", decode_parts(&cut));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::output::outcome::RunResult;
 use crate::output::report;
 use crate::output::result_file::{ResultFile, Transaction};
 use crate::output::threshold::Failures;
-use crate::output::units::grouped;
+use crate::output::units::{grouped, per_second};
 use crate::stats::Merged;
 
 /// Results that cannot be merged.
@@ -222,10 +222,10 @@ fn compare_row(out: &mut String, cell: &str, a: &Figures, b: &Figures) {
     };
     let _ = writeln!(
         out,
-        "{} {:>12} {:>12.1} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
+        "{} {:>12} {:>12} {:>9} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>8} {:>8}",
         cell,
         grouped(b.count as u64),
-        b.rate,
+        per_second(b.rate),
         delta(a.rate, b.rate),
         p50,
         d50,
@@ -256,7 +256,8 @@ fn regressions_of(name: &str, a: &Figures, b: &Figures, max_regression_pct: f64)
     }
     if a.rate > 0.0 && (a.rate - b.rate) * 100.0 / a.rate > max_regression_pct {
         let none = if b.count == 0.0 { ", none completed" } else { "" };
-        regressions.push(format!("{name}: rate {:.1}/s -> {:.1}/s ({}{none})", a.rate, b.rate, delta(a.rate, b.rate)));
+        let (from, to) = (per_second(a.rate), per_second(b.rate));
+        regressions.push(format!("{name}: rate {from}/s -> {to}/s ({}{none})", delta(a.rate, b.rate)));
     }
     if let (Some(base), Some(new)) = (a.error_percent, b.error_percent)
         && new - base > max_regression_pct
@@ -358,6 +359,23 @@ mod tests {
         ResultFile::read(&text, "test").unwrap()
     }
 
+    /// The txn/s column read `123456.0` while every other table groups thousands: it reads
+    /// as the terminal report's rates do (`123,456`, and one decimal below 10/s), and so do the
+    /// regression lines.
+    #[test]
+    fn rates_are_grouped_as_in_the_terminal_report() {
+        let base = result_with(&["fast", "slow"]);
+        let mut new = base.clone();
+        new.transactions[0].count = 123_456;
+        new.transactions[1].count = 3;
+        let (table, regressions) = compare(&base, &new, 5.0);
+        assert_eq!(row(&table, "fast")[..3], ["123,456", "123,456", "+1234460.0%"], "{table}");
+        assert_eq!(row(&table, "slow")[..3], ["3", "3.0", "-70.0%"], "{table}");
+        assert_eq!(regressions, ["slow: rate 10/s -> 3.0/s (-70.0%)"]);
+        let (_, regressions) = compare(&new, &base, 5.0);
+        assert_eq!(regressions, ["fast: rate 123,456/s -> 10/s (-100.0%)"]);
+    }
+
     /// Outside try 5: names are shown, not obeyed (an escape sequence in a name recoloured
     /// the terminal; a line break forged a row).
     #[test]
@@ -403,7 +421,7 @@ mod tests {
         assert!(table.contains("+100.0%"), "{table}");
         assert_eq!(regressions.len(), 3, "{regressions:?}");
         assert!(regressions[0].starts_with("a: p99 0.2ms -> 0.4ms"), "{regressions:?}");
-        assert!(regressions[1].starts_with("a: rate 10.0/s -> 5.0/s"), "{regressions:?}");
+        assert!(regressions[1].starts_with("a: rate 10/s -> 5.0/s"), "{regressions:?}");
         assert!(regressions[2].starts_with("a: errors 0.000% -> 30.000%"), "{regressions:?}");
     }
 
@@ -432,7 +450,7 @@ mod tests {
         );
         assert_eq!(
             regressions,
-            ["g: rate 10.0/s -> 0.0/s (-100.0%, none completed)", "g: errors 0.000% -> 100.000%"],
+            ["g: rate 10/s -> 0.0/s (-100.0%, none completed)", "g: errors 0.000% -> 100.000%"],
             "{table}"
         );
         // The other way round: BASE had none, NEW's latencies are compared with nothing.
@@ -469,6 +487,6 @@ mod tests {
         assert!(regressions.is_empty(), "{regressions:?}");
         let row = table.lines().nth(1).unwrap();
         let cells: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(&cells[..4], ["login", "10", "10.0", "+0.0%"], "{table}");
+        assert_eq!(&cells[..4], ["login", "10", "10", "+0.0%"], "{table}");
     }
 }

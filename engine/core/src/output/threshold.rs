@@ -279,9 +279,12 @@ impl Threshold {
             Some(rest) => (rest, true),
             None => (text, false),
         };
+        // The comparison is after the last `:` (no metric or value holds one), so a
+        // transaction's name may hold `:`, `<` and `>` (`<script>:p99<1s`, `outer :: inner:max<2s`).
+        let from = text.rfind(':').map_or(0, |colon| colon + 1);
         let (at, op, op_len) = ["<=", ">=", "<", ">"]
             .iter()
-            .filter_map(|op| text.find(op).map(|at| (at, *op, op.len())))
+            .filter_map(|op| text[from..].find(op).map(|at| (from + at, *op, op.len())))
             .min_by_key(|(at, _, len)| (*at, usize::MAX - len))
             .ok_or_else(|| bad(Problem::NoComparison))?;
         let op = match op {
@@ -670,6 +673,23 @@ mod tests {
         assert_eq!((t.transaction.as_deref(), t.value), (Some("outer :: inner"), 2_000_000.0));
         let t = Threshold::parse("http_example:journey:errors<5").unwrap();
         assert_eq!((t.transaction.as_deref(), t.metric), (Some("http_example:journey"), Metric::Errors));
+    }
+
+    /// A transaction named `<script>alert(1)</script>` could not be given a threshold: its
+    /// first `<` was taken for the comparison (`unknown metric ""`). The comparison is after
+    /// the name's last `:`, so names hold `<`, `>` and `:` as they are.
+    #[test]
+    fn a_name_may_hold_comparison_signs() {
+        for (text, name, op) in [
+            ("<script>alert(1)</script>:p99<1s", "<script>alert(1)</script>", Op::Lt),
+            ("a>b:count>=1", "a>b", Op::Ge),
+            ("GET /x?a=<1>:errors<1%", "GET /x?a=<1>", Op::Lt),
+            ("ünïcödé 日本語 🚀:rps>0?", "ünïcödé 日本語 🚀", Op::Gt),
+        ] {
+            let t = Threshold::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!((t.transaction.as_deref(), t.op), (Some(name), op), "{text}");
+        }
+        assert!(Threshold::parse("<script>:p99").is_err(), "no comparison after the name");
     }
 
     #[test]

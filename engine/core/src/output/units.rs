@@ -41,6 +41,12 @@ pub fn rate(count: u64, seconds: f64) -> f64 {
     if seconds > 0.0 { (count as f64 / seconds * 10.0).round() / 10.0 } else { 0.0 }
 }
 
+/// A rate per second as the tables show it: whole and grouped from 10/s (`12,345`), one
+/// decimal below (`0.5`, which read `1`).
+pub fn per_second(per_s: f64) -> String {
+    if per_s < 10.0 { format!("{per_s:.1}") } else { grouped(per_s.round() as u64) }
+}
+
 /// `sum / count` to one decimal (0 when nothing was counted).
 pub fn mean(sum: u64, count: u64) -> f64 {
     if count == 0 { 0.0 } else { (sum as f64 / count as f64 * 10.0).round() / 10.0 }
@@ -61,5 +67,13 @@ mod tests {
         assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
         assert_eq!((percent(1, 4), percent(1, 0)), ("25.0%".to_string(), "-".to_string()));
         assert_eq!((rate(3, 2.0), rate(3, 0.0), mean(10, 4), mean(1, 0)), (1.5, 0.0, 2.5, 0.0));
+    }
+
+    #[test]
+    fn slow_rates_keep_a_decimal_and_fast_ones_are_grouped() {
+        assert_eq!(per_second(0.5), "0.5");
+        assert_eq!(per_second(9.96), "10.0");
+        assert_eq!(per_second(35.2), "35");
+        assert_eq!(per_second(12_345.0), "12,345");
     }
 }

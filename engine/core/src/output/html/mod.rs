@@ -131,12 +131,18 @@ pub fn render_compare(files: &[(String, ResultFile)], max_regression_pct: f64, r
     document("mite-engine: comparison", &page, false)
 }
 
-/// The page of a merged result, with each segment's (injector's) own figures and the
-/// thresholds the merge judged on the whole (`thresholds`, as checked).
-pub fn render_merged(merged: &RunResult, segments: &[(String, ResultFile)], thresholds: &[Checked]) -> String {
+/// The page of a merged result (`file`, as written: with its `parts`, whose cores the page
+/// tells apart), with each segment's (injector's) own figures and the thresholds the merge
+/// judged on the whole (`thresholds`, as checked).
+pub fn render_merged(
+    merged: &RunResult,
+    file: &ResultFile,
+    segments: &[(String, ResultFile)],
+    thresholds: &[Checked],
+) -> String {
     let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();
     let label = format!("merged ({})", crate::output::units::counted(segments.len() as u64, "result"));
-    let whole = data::run_data(&label, result_file(merged, false).to_value(), &merged.merged);
+    let whole = data::run_data(&label, file.to_value(), &merged.merged);
     let mut page = page_data(Mode::Merged, vec![whole]);
     page["segments"] = Value::Array(parts);
     page["thresholds"] = data::thresholds(thresholds);

@@ -23,6 +23,8 @@
   function num(v) { return typeof v === 'number' && isFinite(v); }
   function grouped(v) { return num(v) ? Math.round(v).toLocaleString('en-US') : '-'; }
   function fixed(v, digits) { return num(v) ? v.toFixed(digits) : '-'; }
+  // A rate per second as the terminal's tables show it: grouped and whole from 10/s, one decimal below.
+  function perSecond(v) { return num(v) ? (v < 10 ? v.toFixed(1) : grouped(v)) : '-'; }
   function ms(v) {
     if (!num(v)) return '-';
     if (v < 10) return v.toFixed(2) + ' ms';
@@ -344,7 +346,7 @@
     table(parent, head, (run.transactions || []).map(function (t) {
       var l = t.count > 0 ? (t.latency_us || {}) : {};
       var r = t.requests || {};
-      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), fixed(t.rate, 1), grouped(r.count),
+      var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), perSecond(t.rate), grouped(r.count),
         grouped(r.not_sent || 0), grouped(r.errors), fixed(figures(t, run.duration_s).err, 1),
         kv(r.errors_by_kind), kv(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
@@ -363,6 +365,17 @@
     return 'opened ' + grouped(c);
   }
   function card(k, v, cls) { return el('div', { cls: 'card ' + (cls || '') }, [el('div', { cls: 'k', text: k }), el('div', { cls: 'v', text: v })]); }
+  // A run's core ids; a merge's count, and whose each is (its parts may share ids: each
+  // injector has its core 0): `2: segment 0/2 on 0; segment 1/2 on 0`.
+  function coresText(run) {
+    var cores = run.cores || [];
+    if (!run.parts) return cores.join(', ');
+    var named = run.parts.filter(function (p) { return p.cores; });
+    if (named.length < run.parts.length) return grouped(cores.length) + ' in ' + grouped(run.parts.length) + ' results';
+    return grouped(cores.length) + ': ' + named.map(function (p) {
+      return (p.segment ? 'segment ' + p.segment : p.source) + ' on ' + p.cores.join(', ');
+    }).join('; ');
+  }
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     // Nothing answered: no latency to show ('-'), not measured-looking zeros.
@@ -380,7 +393,7 @@
       cards.push(card('injector', inj.saturated ? 'SATURATED' : 'ok', inj.saturated ? 'bad' : 'good'));
     }
     parent.appendChild(el('div', { cls: 'cards' }, cards));
-    var rows = [['scenario', run.scenario], ['cores', (run.cores || []).join(', ')], ['driver', run.driver],
+    var rows = [['scenario', run.scenario], ['cores', coresText(run)], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
       ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
@@ -470,7 +483,7 @@
         var errf = orNoData(function (v) { return fixed(v, 3); });
         var b = i > 0 && base ? base : null;
         rows.push([name, run.label + (i ? '' : first), grouped(f.count),
-          b ? deltaCell(b.rate, f.rate, limit, false, function (v) { return fixed(v, 1); }) : fixed(f.rate, 1),
+          b ? deltaCell(b.rate, f.rate, limit, false, perSecond) : perSecond(f.rate),
           b ? deltaCell(b.p50, f.p50, limit, true, msf) : msf(f.p50),
           b ? deltaCell(b.p99, f.p99, limit, true, msf) : msf(f.p99),
           b ? deltaCell(b.p999, f.p999, limit, true, msf) : msf(f.p999),
@@ -534,7 +547,8 @@
     return el('nav', {}, links.map(function (l) { return el('a', { href: '#' + l[0], text: l[1] }); }));
   }
   function renderRun(app, page, run, rerender) {
-    app.appendChild(header(page, 'mite-engine: ' + run.scenario, (run.segment ? 'segment ' + run.segment : 'cores ' + (run.cores || []).join(', ')) +
+    app.appendChild(header(page, 'mite-engine: ' + run.scenario, (run.segment ? 'segment ' + run.segment : run.parts ? 'merged from ' + grouped(run.parts.length) + ' results on ' +
+      grouped((run.cores || []).length) + ' cores' : 'cores ' + (run.cores || []).join(', ')) +
       ' · ' + (run.driver || '') + ' · ' + seconds(run.duration_s) + ' · ' + (page.generated_by || '')));
     var links = [['summary', 'Summary'], ['over-time', 'Over time'], ['distributions', 'Distributions'], ['tables', 'Transactions']];
     if (page.segments) links.push(['segments', 'Segments']);
