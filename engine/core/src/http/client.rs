@@ -16,6 +16,7 @@ use rustls::pki_types::ServerName;
 
 use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
+use super::timings::{ConnWork, ExchangeTimings, work_mut};
 use super::transport::{TlsStream, Transport, WriteAndRead, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
 use crate::driver::IoDeadline;
@@ -79,7 +80,7 @@ pub struct HttpError {
     /// Whether the request was written to a connection (a server could have seen it).
     sent: bool,
     /// Connection work done before the failure (connects, handshakes, reconnects).
-    timings: Timings,
+    timings: ExchangeTimings,
 }
 
 impl HttpError {
@@ -90,7 +91,7 @@ impl HttpError {
             status: None,
             detail: detail.into().into_boxed_str(),
             sent: true,
-            timings: Timings::default(),
+            timings: ExchangeTimings::default(),
         }
     }
 
@@ -100,7 +101,11 @@ impl HttpError {
         HttpError { sent: false, ..HttpError::failed(kind, detail) }
     }
 
-    pub(crate) fn with_timings(mut self, timings: Timings) -> HttpError {
+    pub(crate) fn with_timings(self, timings: Timings) -> HttpError {
+        self.with_exchange_timings(timings.into())
+    }
+
+    fn with_exchange_timings(mut self, timings: ExchangeTimings) -> HttpError {
         self.timings = timings;
         self
     }
@@ -169,7 +174,7 @@ impl HttpError {
     /// # assert!(record.is_ok(), "{:?}", record.result);
     /// ```
     pub fn timings(&self) -> Timings {
-        self.timings
+        self.timings.get()
     }
 
     /// The status, when the failure is an unexpected status.
@@ -226,7 +231,8 @@ pub struct Response {
     head: Bytes,
     body: Bytes,
     body_bytes: u64,
-    timings: Timings,
+    /// Compact: a response is moved several times on its way to the journey.
+    timings: ExchangeTimings,
     set_cookie: bool,
 }
 
@@ -379,7 +385,7 @@ impl Response {
     /// # assert!(record.is_ok(), "{:?}", record.result);
     /// ```
     pub fn timings(&self) -> Timings {
-        self.timings
+        self.timings.get()
     }
 }
 
@@ -388,7 +394,7 @@ impl Response {
 pub(crate) trait Progress {
     /// The connection work done (connects, handshakes, reconnects) as an attempt begins:
     /// `timings.request_bytes` is 0 (each attempt writes the request anew).
-    fn work(&self, timings: Timings);
+    fn work(&self, timings: &Timings);
     /// The attempt wrote `bytes` of the request, with no connection work since it began.
     fn written(&self, bytes: u64);
     /// The response came whole at `at` (the clock read as the read that brought its last byte
@@ -757,7 +763,12 @@ impl HttpClient {
         // byte, the end, the idle mark).
         let started = Instant::now();
         let mut attempt_started = started;
-        let mut timings = Timings::default();
+        // Connection work (boxed when some is done: never on a pooled connection's request,
+        // and every request's future holds this).
+        let mut work: ConnWork = None;
+        // Bytes the attempt before wrote (retried on a new connection), told when connecting
+        // for the next one fails.
+        let mut retried_bytes = 0;
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
@@ -765,24 +776,26 @@ impl HttpClient {
                 // server has not closed the pooled connection, and replace it if it has.
                 Some((io, host)) if !idempotent && io.peer_closed() => {
                     self.closed(host);
-                    timings.reconnects += 1;
+                    work_mut(&mut work).reconnects += 1;
                     attempt_started = Instant::now();
                     continue;
                 }
                 Some((io, host)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
                 // Connecting is rare and its future is large (TLS handshake state): boxing it
                 // keeps every request's future small, so polling it moves less memory.
-                None => match Box::pin(self.connect(&request.url, &mut timings)).await {
+                None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
                     Ok(conn) => (conn, false),
                     // Nothing of the request was written: a server never saw it.
-                    Err(err) => return Err(HttpError::not_sent(err.kind, err.detail).with_timings(timings)),
+                    Err(err) => {
+                        let timings = ExchangeTimings::unanswered(retried_bytes, work);
+                        return Err(HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
+                    }
                 },
             };
-            // Each attempt writes the request anew: its bytes count from 0. A first attempt on a
-            // pooled connection has nothing to tell yet.
-            timings.request_bytes = 0;
-            if timings != Timings::default() {
-                progress.work(timings);
+            // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
+            // first attempt on a pooled connection has nothing to tell yet.
+            if let Some(work) = &work {
+                progress.work(work);
             }
             let trip_started = if reused { attempt_started } else { Instant::now() };
             let written = Cell::new(0u64);
@@ -798,14 +811,12 @@ impl HttpClient {
             let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
             let outcome = self.round_trip(&mut conn, request, &on_written).await;
             let swept = sweep.is_some_and(IoDeadline::end);
-            // What was written counts as sent, whatever comes of the request.
-            timings.request_bytes = written.get();
             match outcome {
                 // Whatever the shut-down socket made of the exchange (an end of stream, a broken
-                // pipe), it is a timeout.
+                // pipe), it is a timeout. What was written counts as sent.
                 Err(_) if swept => {
                     self.closed(conn.host);
-                    return Err(timed_out(request, timeout, timings));
+                    return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
                 }
                 Ok(trip) => {
                     let ended = trip.ended;
@@ -821,16 +832,15 @@ impl HttpClient {
                     }
                     let first_byte_us =
                         trip.first_byte.map_or(0, |at| micros(at.saturating_duration_since(trip_started)));
-                    timings.first_byte_us = first_byte_us;
-                    timings.request_bytes = trip.request_bytes;
                     // The same figure when the response came whole in its first read on a pooled
                     // connection's first attempt (nearly every request under load): one
                     // subtraction of instants, not two.
-                    timings.total_us = if trip.first_byte == Some(ended) && trip_started == started {
+                    let total_us = if trip.first_byte == Some(ended) && trip_started == started {
                         first_byte_us
                     } else {
                         micros(ended - started)
                     };
+                    let timings = ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
                     if late {
                         return Err(timed_out(request, timeout, timings));
                     }
@@ -840,14 +850,17 @@ impl HttpClient {
                 }
                 Err(err) => {
                     self.closed(conn.host);
-                    if reused && err.nothing_received && idempotent && timings.reconnects == 0 {
-                        timings.reconnects += 1;
+                    let reconnected = work.as_ref().is_some_and(|work| work.reconnects > 0);
+                    if reused && err.nothing_received && idempotent && !reconnected {
+                        work_mut(&mut work).reconnects += 1;
+                        retried_bytes = written.get();
                         attempt_started = Instant::now();
                         continue;
                     }
                     let error = HttpError::failed(err.kind, err.detail);
                     let error = if err.sent { error } else { HttpError { sent: false, ..error } };
-                    return Err(error.with_timings(timings));
+                    // What was written counts as sent, whatever came of the request.
+                    return Err(error.with_exchange_timings(ExchangeTimings::unanswered(written.get(), work)));
                 }
             }
         }
@@ -904,12 +917,12 @@ impl HttpClient {
 }
 
 /// The error of a request with no complete response within its time.
-fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: Timings) -> HttpError {
+fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: ExchangeTimings) -> HttpError {
     HttpError::failed(
         ErrorKind::Timeout,
         format!("no complete response from {} within {timeout:?}", request.url.authority),
     )
-    .with_timings(timings)
+    .with_exchange_timings(timings)
 }
 
 /// How the write of a request ended, when some of it was written.
@@ -1207,7 +1220,7 @@ mod tests {
     struct Quiet;
 
     impl Progress for Quiet {
-        fn work(&self, _: Timings) {}
+        fn work(&self, _: &Timings) {}
         fn written(&self, _: u64) {}
     }
 

@@ -8,6 +8,7 @@ pub mod form;
 mod open_files;
 pub mod redirect;
 pub mod resolver;
+pub(crate) mod timings;
 pub mod tls;
 pub mod transport;
 pub mod url;

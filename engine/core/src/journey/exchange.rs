@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::http::client::{Exchange, Progress, Timings};
 use crate::http::fields::check_headers;
+use crate::http::timings::{ConnWork, work_mut};
 use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
 use crate::journey::ctx::Millis;
@@ -49,7 +50,7 @@ impl Ctx {
         };
         // Connection work and bytes written are counted as they happen: a request cancelled
         // at the stop (its future dropped after the last snapshot) has counted them already.
-        let progress = Counting { ctx: self, txn, work: Cell::new(Timings::default()), bytes: Cell::new(0) };
+        let progress = Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) };
         let mut result = self.shard.http.exchange(&exchange, &progress).await;
         if let Ok(response) = &result {
             session::absorb(self, request.url, response);
@@ -141,23 +142,30 @@ impl Ctx {
 struct Counting<'a> {
     ctx: &'a Ctx,
     txn: TxnId,
-    work: Cell<Timings>,
+    /// The connection work counted (boxed on the first report of some: a request on a pooled
+    /// connection does none, and every request's future holds this).
+    work: Cell<ConnWork>,
     bytes: Cell<u64>,
 }
 
 impl Counting<'_> {
     /// All that has been counted.
     fn counted(&self) -> Timings {
-        Timings { request_bytes: self.bytes.get(), ..self.work.get() }
+        let work = self.work.take();
+        let counted = Timings { request_bytes: self.bytes.get(), ..work.as_deref().copied().unwrap_or_default() };
+        self.work.set(work);
+        counted
     }
 }
 
 impl Progress for Counting<'_> {
-    fn work(&self, now: Timings) {
+    fn work(&self, now: &Timings) {
         let before = self.counted();
-        self.work.set(now);
+        let mut work = self.work.take();
+        *work_mut(&mut work) = *now;
+        self.work.set(work);
         self.bytes.set(now.request_bytes);
-        count_progress(self.ctx.shard.stats.borrow_mut().txn(self.txn), &before, &now);
+        count_progress(self.ctx.shard.stats.borrow_mut().txn(self.txn), &before, now);
     }
 
     fn written(&self, bytes: u64) {
