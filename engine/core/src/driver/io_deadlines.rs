@@ -12,6 +12,8 @@
 //! Precision: a socket is shut down on the sweep's timer, within the timers' precision (see
 //! `timer`: the 50 µs grid on io_uring, the millisecond tick on epoll) of its deadline.
 
+use super::clock::Moment;
+use super::timer::{Sleep, sleep_until};
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -19,9 +21,6 @@ use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
-
-use super::timer::{Sleep, sleep_until};
 
 /// No slot: a link's end.
 const NONE: u32 = u32::MAX;
@@ -40,7 +39,7 @@ enum State {
 
 /// One registered socket: its deadline and descriptor, and its neighbours in the list.
 struct Entry {
-    deadline: Instant,
+    deadline: Moment,
     fd: RawFd,
     state: State,
     prev: u32,
@@ -58,7 +57,7 @@ struct Sweep {
     /// Whether this runtime's sweep task has been started.
     running: bool,
     /// The deadline the sweep task sleeps until (`None`: it waits for a first registration).
-    armed: Option<Instant>,
+    armed: Option<Moment>,
     waker: Option<Waker>,
 }
 
@@ -79,7 +78,7 @@ impl Sweep {
     /// Takes a slot and links it in deadline order (at the end, unless later deadlines are
     /// there already). Returns the slot and whether it became the list's first.
     #[inline]
-    fn insert(&mut self, deadline: Instant, fd: RawFd) -> (u32, bool) {
+    fn insert(&mut self, deadline: Moment, fd: RawFd) -> (u32, bool) {
         let slot = match self.free {
             NONE => {
                 self.entries.push(Entry { deadline, fd, state: State::Free, prev: NONE, next: NONE });
@@ -139,7 +138,7 @@ impl Sweep {
 
     /// Shuts down the socket of every deadline before `now`, taking them out of the list.
     /// Returns the first deadline left.
-    fn shut_passed(&mut self, now: Instant) -> Option<Instant> {
+    fn shut_passed(&mut self, now: Moment) -> Option<Moment> {
         while self.first != NONE {
             let slot = self.first;
             let entry = &self.entries[slot as usize];
@@ -186,7 +185,7 @@ impl IoDeadline {
     /// core's sweep task the first time; wakes it only when this deadline comes before the
     /// one it sleeps until.
     #[inline]
-    pub fn register(deadline: Instant, fd: RawFd) -> IoDeadline {
+    pub fn register(deadline: Moment, fd: RawFd) -> IoDeadline {
         let slot = SWEEP.with(|sweep| {
             let sweep = &mut *sweep.borrow_mut();
             let (slot, first) = sweep.insert(deadline, fd);
@@ -219,7 +218,7 @@ impl Drop for IoDeadline {
 }
 
 /// Starts the sweep task on the current runtime, or wakes it to sleep until `deadline`.
-fn start_or_wake(sweep: &mut Sweep, deadline: Instant) {
+fn start_or_wake(sweep: &mut Sweep, deadline: Moment) {
     sweep.armed = Some(deadline);
     if !sweep.running {
         sweep.running = true;
@@ -234,7 +233,7 @@ fn start_or_wake(sweep: &mut Sweep, deadline: Instant) {
 /// runtime).
 struct Sweeper {
     /// The engine timer it sleeps on, and until when.
-    sleep: Option<(Sleep, Instant)>,
+    sleep: Option<(Sleep, Moment)>,
     generation: u32,
 }
 
@@ -244,7 +243,7 @@ impl Future for Sweeper {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
-            let now = Instant::now();
+            let now = Moment::now();
             let next = SWEEP.with(|sweep| {
                 let sweep = &mut *sweep.borrow_mut();
                 if sweep.generation != this.generation {
@@ -264,7 +263,7 @@ impl Future for Sweeper {
                 return Poll::Pending;
             };
             if this.sleep.as_ref().is_none_or(|(_, until)| *until != next) {
-                this.sleep = Some((sleep_until(next), next));
+                this.sleep = Some((sleep_until(next.to_instant()), next));
             }
             let (sleep, _) = this.sleep.as_mut().expect("set above");
             if Pin::new(sleep).poll(cx).is_pending() {
@@ -322,6 +321,10 @@ mod tests {
     use crate::DriverChoice;
     use crate::driver::CoreRuntime;
 
+    fn after(duration: Duration) -> Moment {
+        Moment::now().checked_add(duration).unwrap()
+    }
+
     fn order(sweep: &Sweep) -> Vec<u32> {
         let mut out = Vec::new();
         let mut at = sweep.first;
@@ -334,8 +337,8 @@ mod tests {
 
     #[test]
     fn deadlines_stay_sorted_whatever_order_they_come_in_and_slots_are_reused() {
-        let base = Instant::now();
-        let at = |ms: u64| base + Duration::from_millis(ms);
+        let base = Moment::now();
+        let at = |ms: u64| base.checked_add(Duration::from_millis(ms)).unwrap();
         let mut sweep = Sweep::new();
         let (a, first_a) = sweep.insert(at(10), -1);
         let (b, first_b) = sweep.insert(at(30), -1);
@@ -358,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_deadline_at_the_sweep_time_is_not_yet_passed() {
-        let now = Instant::now();
+        let now = Moment::now();
         let mut sweep = Sweep::new();
         let (slot, _) = sweep.insert(now, -1);
         assert_eq!(sweep.shut_passed(now), Some(now));
@@ -378,13 +381,13 @@ mod tests {
                 let (mut peer, _) = listener.accept().unwrap();
                 // In time: the peer answers at once.
                 peer.write_all(b"x").unwrap();
-                let deadline = IoDeadline::register(Instant::now() + Duration::from_secs(5), tcp.as_raw_fd());
+                let deadline = IoDeadline::register(after(Duration::from_secs(5)), tcp.as_raw_fd());
                 let (read, _) = monoio::io::AsyncReadRent::read(&mut tcp, vec![0u8; 8]).await;
                 assert_eq!(read.unwrap(), 1);
                 let quick = deadline.end();
                 // Too late: the peer says nothing.
-                let started = Instant::now();
-                let limit = started + Duration::from_millis(50);
+                let started = Moment::now();
+                let limit = started.checked_add(Duration::from_millis(50)).unwrap();
                 let deadline = IoDeadline::register(limit, tcp.as_raw_fd());
                 let (read, _) = monoio::io::AsyncReadRent::read(&mut tcp, vec![0u8; 8]).await;
                 assert_eq!(read.unwrap(), 0, "end of stream");
@@ -407,7 +410,7 @@ mod tests {
         runtime.block_on(async {
             let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
             let (mut peer, _) = listener.accept().unwrap();
-            drop(IoDeadline::register(Instant::now() + Duration::from_millis(5), tcp.as_raw_fd()));
+            drop(IoDeadline::register(after(Duration::from_millis(5)), tcp.as_raw_fd()));
             assert_eq!(registered(), 0);
             crate::driver::pause(Duration::from_millis(30)).await;
             (&tcp).write_all(b"still open").unwrap();
@@ -425,7 +428,7 @@ mod tests {
             let passed = runtime.block_on(async {
                 let mut tcp = monoio::net::TcpStream::connect_addr(listener.local_addr().unwrap()).await.unwrap();
                 let _peer = listener.accept().unwrap();
-                let deadline = IoDeadline::register(Instant::now() + Duration::from_millis(10), tcp.as_raw_fd());
+                let deadline = IoDeadline::register(after(Duration::from_millis(10)), tcp.as_raw_fd());
                 let (read, _) = monoio::io::AsyncReadRent::read(&mut tcp, vec![0u8; 8]).await;
                 assert_eq!(read.unwrap(), 0);
                 deadline.end()

@@ -1,9 +1,10 @@
 //! The executor underneath every core: which I/O driver runs (io_uring, or epoll when io_uring
 //! cannot start, and why), building a core's monoio runtime, spawning tasks and sleeping on it,
-//! and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
+//! the clock a request's times are read from ([`Moment`]), and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
 //! the only code that names the executor (monoio).
 
 mod alarm;
+mod clock;
 mod deadlines;
 mod io_deadlines;
 mod runtime;
@@ -12,9 +13,10 @@ pub mod uring_diagnosis;
 
 use std::fmt;
 
+pub use clock::Moment;
 pub use io_deadlines::IoDeadline;
 pub use runtime::{CoreRuntime, DriverError, pause, sleep, spawn};
-pub use timer::{Sleep, TimedOut, Timeout, first_think_ends, sleep_until, think_until, thinking, timeout, timeout_at};
+pub use timer::{Sleep, TimedOut, Timeout, first_think_ends, sleep_until, think_until, thinking, timeout};
 
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -388,11 +388,6 @@ pub fn timeout<F: Future>(limit: Duration, future: F) -> Timeout<F> {
     Timeout { future, sleep: sleep_until(deadline_after(limit)) }
 }
 
-/// Runs `future` until `deadline` at most.
-pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep_until(deadline) }
-}
-
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, TimedOut>;
 

@@ -19,7 +19,7 @@ use super::resolver::{Addrs, Resolver};
 use super::timings::{ConnWork, ExchangeTimings, work_mut};
 use super::transport::{TlsStream, Transport, WriteAndRead, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
-use crate::driver::IoDeadline;
+use crate::driver::{IoDeadline, Moment};
 use crate::limits;
 use crate::stats::ErrorKind;
 
@@ -400,7 +400,7 @@ pub(crate) trait Progress {
     /// The response came whole at `at` (the clock read as the read that brought its last byte
     /// returned), and the exchange returns it now, with no wait between: a caller that ends
     /// its own timing in the same turn may share this read of the clock.
-    fn ended(&self, _at: Instant) {}
+    fn ended(&self, _at: Moment) {}
 }
 
 /// What the connection layer needs to know about one request.
@@ -429,7 +429,7 @@ struct Conn {
 struct IdleConn {
     io: Box<Transport>,
     /// `None`: never too old (an idle timeout beyond the clock's range).
-    expires: Option<Instant>,
+    expires: Option<Moment>,
 }
 
 /// One host's connections on this core (a host is a scheme's authority: `http://a` and
@@ -521,9 +521,9 @@ struct Trip {
     request_bytes: u64,
     /// When the response's first byte arrived (`None`: a close-delimited response that was
     /// empty).
-    first_byte: Option<Instant>,
+    first_byte: Option<Moment>,
     /// When the response's last byte arrived.
-    ended: Instant,
+    ended: Moment,
     keep_alive: bool,
     set_cookie: bool,
 }
@@ -579,7 +579,7 @@ impl HttpClient {
     /// A pooled connection of `url`'s host that has been idle for less than the idle timeout
     /// at `now`, and its host's pool (the caller lends it buffers).
     #[inline(always)]
-    fn take_idle(&self, url: &Url<'_>, now: Instant) -> Option<(Box<Transport>, HostId)> {
+    fn take_idle(&self, url: &Url<'_>, now: Moment) -> Option<(Box<Transport>, HostId)> {
         let mut hosts = self.hosts.borrow_mut();
         let host = hosts.find(url)?;
         let pool = &mut hosts.pools[host];
@@ -595,7 +595,7 @@ impl HttpClient {
 
     /// Puts a reusable connection back in its host's pool, idle since `now`.
     #[inline(always)]
-    fn keep(&self, conn: Conn, now: Instant) {
+    fn keep(&self, conn: Conn, now: Moment) {
         let Conn { io, host, buf } = conn;
         self.buffers.borrow_mut().give_back(buf);
         let expires = now.checked_add(self.settings.idle_timeout);
@@ -761,7 +761,7 @@ impl HttpClient {
         // Two clock reads on a reused connection whose response comes in one read: the start
         // (also the idle check's and the timeout's reference) and the read's return (the first
         // byte, the end, the idle mark).
-        let started = Instant::now();
+        let started = Moment::now();
         let mut attempt_started = started;
         // Connection work (boxed when some is done: never on a pooled connection's request,
         // and every request's future holds this).
@@ -777,7 +777,7 @@ impl HttpClient {
                 Some((io, host)) if !idempotent && io.peer_closed() => {
                     self.closed(host);
                     work_mut(&mut work).reconnects += 1;
-                    attempt_started = Instant::now();
+                    attempt_started = Moment::now();
                     continue;
                 }
                 Some((io, host)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
@@ -797,7 +797,7 @@ impl HttpClient {
             if let Some(work) = &work {
                 progress.work(work);
             }
-            let trip_started = if reused { attempt_started } else { Instant::now() };
+            let trip_started = if reused { attempt_started } else { Moment::now() };
             let written = Cell::new(0u64);
             let on_written = |bytes: u64| {
                 written.set(bytes);
@@ -830,15 +830,14 @@ impl HttpClient {
                     } else {
                         self.recycle(conn);
                     }
-                    let first_byte_us =
-                        trip.first_byte.map_or(0, |at| micros(at.saturating_duration_since(trip_started)));
+                    let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
                     // The same figure when the response came whole in its first read on a pooled
                     // connection's first attempt (nearly every request under load): one
                     // subtraction of instants, not two.
                     let total_us = if trip.first_byte == Some(ended) && trip_started == started {
                         first_byte_us
                     } else {
-                        micros(ended - started)
+                        ended.micros_since(started)
                     };
                     let timings = ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
                     if late {
@@ -854,7 +853,7 @@ impl HttpClient {
                     if reused && err.nothing_received && idempotent && !reconnected {
                         work_mut(&mut work).reconnects += 1;
                         retried_bytes = written.get();
-                        attempt_started = Instant::now();
+                        attempt_started = Moment::now();
                         continue;
                     }
                     let error = HttpError::failed(err.kind, err.detail);
@@ -936,7 +935,7 @@ struct Written {
     failed: Option<Box<TripError>>,
     answer_failed: bool,
     /// When the response's last byte arrived, when it came whole before the write ended.
-    ended: Option<Instant>,
+    ended: Option<Moment>,
     /// The reader of a response that began to arrive before the write ended. Boxed: rare.
     reader: Option<Box<ResponseReader>>,
     /// The answer's first read, made beside the write and not taken in yet (see
@@ -967,7 +966,7 @@ async fn write_request(
     conn: &mut Conn,
     request: &Exchange<'_>,
     limits: &Limits,
-    first_byte: &mut Option<Instant>,
+    first_byte: &mut Option<Moment>,
     on_written: &dyn Fn(u64),
 ) -> Result<Written, TripError> {
     conn.buf.write.clear();
@@ -1009,7 +1008,7 @@ async fn write_request(
 async fn write_while_answered(
     conn: &mut Conn,
     mut reader: Box<ResponseReader>,
-    first_byte: &mut Option<Instant>,
+    first_byte: &mut Option<Moment>,
     mut written: usize,
     mut first: Option<io::Result<usize>>,
 ) -> Result<Written, TripError> {
@@ -1077,16 +1076,16 @@ fn send_failed(err: &io::Error) -> TripError {
 async fn read_response(
     conn: &mut Conn,
     reader: &mut ResponseReader,
-    first_byte: &mut Option<Instant>,
+    first_byte: &mut Option<Moment>,
     first: Option<io::Result<usize>>,
-) -> Result<Instant, TripError> {
+) -> Result<Moment, TripError> {
     if let Some(read) = first {
         if let Some(ended) = took_in(conn, reader, read, first_byte)? {
             return Ok(ended);
         }
     } else if !conn.buf.read.is_empty() {
         // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
-        let at = Instant::now();
+        let at = Moment::now();
         first_byte.get_or_insert(at);
         if feed(conn, reader)? == ReadProgress::Complete {
             return Ok(at);
@@ -1111,9 +1110,9 @@ fn took_in(
     conn: &mut Conn,
     reader: &mut ResponseReader,
     read: io::Result<usize>,
-    first_byte: &mut Option<Instant>,
-) -> Result<Option<Instant>, TripError> {
-    let at = Instant::now();
+    first_byte: &mut Option<Moment>,
+) -> Result<Option<Moment>, TripError> {
+    let at = Moment::now();
     match read {
         Ok(0) => return end_of_stream(reader, first_byte.is_none()).map(|()| Some(at)),
         Ok(_) => {}

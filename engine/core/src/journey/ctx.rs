@@ -7,9 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
-use crate::http::client::micros;
+use crate::driver::Moment;
 use crate::journey::JourneyResult;
 use crate::journey::request::Http;
 use crate::journey::session::Session;
@@ -167,7 +166,7 @@ impl Ctx {
     }
 
     /// Starts transaction `name` under the current one; returns (parent, id, start).
-    fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Instant) {
+    fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Moment) {
         let parent = self.current.get();
         let id = {
             let mut stats = self.shard.stats.borrow_mut();
@@ -176,7 +175,7 @@ impl Ctx {
         self.trace(format_args!("> transaction {name}"));
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
-        (parent, id, Instant::now())
+        (parent, id, Moment::now())
     }
 
     /// The id of top-level transaction `name`: one this journey began lately when its name is
@@ -201,12 +200,12 @@ impl Ctx {
     fn end_transaction<T>(
         &self,
         name: &str,
-        open: (TxnId, TxnId, Instant),
-        ended: Instant,
+        open: (TxnId, TxnId, Moment),
+        ended: Moment,
         result: JourneyResult<T>,
     ) -> JourneyResult<T> {
         let (parent, id, started) = open;
-        let took_us = micros(ended.saturating_duration_since(started));
+        let took_us = ended.micros_since(started);
         self.current.set(parent);
         self.depth.set(self.depth.get() - 1);
         let mut stats = self.shard.stats.borrow_mut();
@@ -314,7 +313,7 @@ pin_project_lite::pin_project! {
         #[pin]
         body: F,
         // Set at the first poll: (parent, id, start).
-        open: Option<(TxnId, TxnId, Instant)>,
+        open: Option<(TxnId, TxnId, Moment)>,
     }
 
     impl<F> PinnedDrop for Transaction<'_, F> {
@@ -346,7 +345,7 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
                 // A body that ended in the turn its last response came whole in ends when that
                 // response did (the injector's own work after it, checks and captures, not
                 // counted); else now.
-                let ended = ctx.shard.last_response_end.get().unwrap_or_else(Instant::now);
+                let ended = ctx.shard.last_response_end.get().unwrap_or_else(Moment::now);
                 Poll::Ready(ctx.end_transaction(name, open, ended, result))
             }
         }
@@ -365,7 +364,7 @@ impl fmt::Display for Millis {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use super::*;
 

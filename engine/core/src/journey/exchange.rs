@@ -4,8 +4,8 @@
 //! the journey test's record and trace.
 
 use std::cell::Cell;
-use std::time::Instant;
 
+use crate::driver::Moment;
 use crate::http::client::{Exchange, Progress, Timings};
 use crate::http::fields::check_headers;
 use crate::http::timings::{ConnWork, work_mut};
@@ -174,7 +174,7 @@ impl Progress for Counting<'_> {
     }
 
     #[inline]
-    fn ended(&self, at: Instant) {
+    fn ended(&self, at: Moment) {
         self.ctx.shard.last_response_end.set(Some(at));
     }
 }

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::driver::thread_cpu_us;
+use crate::driver::{Moment, thread_cpu_us};
 use crate::http::HttpClient;
 use crate::journey::trace::TraceSink;
 use crate::limits::{MESSAGE_TYPES_MAX, TRANSACTIONS_MAX};
@@ -261,7 +261,7 @@ pub struct Shard {
     /// each transaction polls its body: still set when the body ends, the body ended in the
     /// turn (of its own task: nothing else runs within a poll) that response came in, and
     /// the transaction ends then too (one clock read for both).
-    pub(crate) last_response_end: Cell<Option<Instant>>,
+    pub(crate) last_response_end: Cell<Option<Moment>>,
     /// The wakers of this core's journey slots: the stop has every journey polled once more.
     pub(crate) slot_wakers: RefCell<crate::journey::slot::SlotWakers>,
 }

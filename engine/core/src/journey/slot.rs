@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::driver::{sleep, spawn};
+use crate::driver::{Moment, sleep, spawn};
 use crate::http::client::micros;
 use crate::journey::shard::Shard;
 use crate::journey::{Ctx, JourneyResult};
@@ -154,11 +154,14 @@ struct NextStart<'a> {
     /// Open model: counted among the slots waiting for an arrival (set and cleared by the
     /// source).
     waiting: bool,
+    /// When the journey before's last response came whole, if in this poll: forgotten when
+    /// this waits (returns `Pending`).
+    ended_before: &'a mut Option<Moment>,
 }
 
 impl<'a> NextStart<'a> {
-    fn new(shard: &'a Shard, entry: &'a EntryState) -> NextStart<'a> {
-        NextStart { shard, entry, intended: None, wanted: false, waiting: false }
+    fn new(shard: &'a Shard, entry: &'a EntryState, ended_before: &'a mut Option<Moment>) -> NextStart<'a> {
+        NextStart { shard, entry, intended: None, wanted: false, waiting: false, ended_before }
     }
 }
 
@@ -168,8 +171,19 @@ type Start = Option<(Option<Instant>, Row)>;
 impl Future for NextStart<'_> {
     type Output = Start;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Start> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Start> {
+        let this = self.get_mut();
+        let poll = this.poll_start(cx);
+        if poll.is_pending() {
+            *this.ended_before = None;
+        }
+        poll
+    }
+}
+
+impl NextStart<'_> {
+    fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<Start> {
+        let this = self;
         let (shard, entry) = (this.shard, this.entry);
         match &entry.arrivals {
             Some(source) if this.intended.is_none() => {
@@ -342,23 +356,32 @@ where
     let _waker = SlotWaker { shard: &shard, at };
     let ctx = Ctx::new(shard.clone(), &entry.name);
     let mut backoff = Backoff::default();
+    // When the journey before's last response came whole, if that was in this task's poll
+    // and nothing was waited for since (the next journey starts in that poll: its start).
+    let mut ended_here: Option<Moment> = None;
     // `let … else`, not `while let`: the matched value would stay in the future beside its
     // parts for the whole journey.
     loop {
-        let Some((intended, row)) = NextStart::new(&shard, &entry).await else { break };
+        let Some((intended, row)) = NextStart::new(&shard, &entry, &mut ended_here).await else { break };
         ctx.set_start_delay_us(intended.map(|t| micros(t.elapsed())));
         ctx.begin_run();
         count_start(&shard, &entry, intended.is_some());
-        let began = Instant::now();
+        // Only a failed journey reads it (`failed_at_once`); a journey started in the poll the
+        // one before ended in takes that end, read already, rather than the clock.
+        let began = ended_here.take().unwrap_or_else(Moment::now);
         // Whether the journey ever waited: one that never does would keep the core to itself.
         let mut waited = false;
         let mut run = std::pin::pin!(journey(&ctx, row.clone()));
         let result = std::future::poll_fn(|cx| {
+            // Set during this poll only: a response that came whole in it (other tasks'
+            // polls set it too).
+            shard.last_response_end.set(None);
             let poll = run.as_mut().poll(cx);
             waited |= poll.is_pending();
             poll
         })
         .await;
+        ended_here = shard.last_response_end.get();
         entry.active.set(entry.active.get() - 1);
         record_journey(&shard, &entry.name, &result);
         entry.pool.borrow_mut().checkin(row);
@@ -369,6 +392,7 @@ where
         let pause = backoff.pause_after(failed_at_once(&result, || began.elapsed(), waited), waited);
         drop(result);
         if let Some(pause) = pause {
+            ended_here = None;
             sleep(pause).await;
         }
     }
@@ -500,11 +524,12 @@ mod tests {
             let journey_bytes = std::mem::size_of_val(&journey(&ctx, Row::empty()));
             let slot_bytes = std::mem::size_of_val(&slot_loop(Slot::new(shard, entry), journey));
             println!("slot {slot_bytes} bytes, journey {journey_bytes} bytes");
-            // 1,984 bytes for a 1,656-byte journey in a test build (the slot's waker among its
+            // 1,960 bytes for a 1,624-byte journey in a test build (the journey before's end,
+            // kept as the next one's start: 8 bytes); 1,984 for a 1,656-byte one before (the slot's waker among its
             // core's: 24 bytes); 1,752 for a 1,448-byte one before (2,144 for a 1,856-byte one
             // before the exchange's future shrank, the difference is layout; 2,200 with an
             // `async fn` awaiting the next start; a `match` awaiting in one arm made it 2,312).
-            assert!(slot_bytes <= journey_bytes + 336, "slot {slot_bytes} bytes for a journey of {journey_bytes}");
+            assert!(slot_bytes <= journey_bytes + 344, "slot {slot_bytes} bytes for a journey of {journey_bytes}");
         });
     }
 

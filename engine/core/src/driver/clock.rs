@@ -1,0 +1,137 @@
+//! The clock a request's times are read from: [`Moment`], a reading of `CLOCK_MONOTONIC` (the
+//! clock `Instant` reads on Linux) kept as nanoseconds in a `u64`. Every request reads the
+//! clock at its start and as the read bringing its last byte returns, and its transaction
+//! subtracts two readings: as plain integers, a subtraction and a division by 1,000, where
+//! `Instant`'s is a normalising `timespec` subtraction and a `Duration` made and taken apart.
+//! Same clock, same nanoseconds, same whole microseconds (truncated, as `Duration::as_micros`)
+//! as the `Instant` arithmetic it replaces.
+
+use std::num::NonZeroU64;
+use std::time::{Duration, Instant};
+
+/// A reading of the monotonic clock, in nanoseconds since the clock's (unspecified) start: a
+/// `u64` holds 584 years of them. Never 0 (the clock has run since boot), so an
+/// `Option<Moment>` is 8 bytes too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Moment(NonZeroU64);
+
+impl Moment {
+    /// The clock now.
+    #[inline]
+    pub fn now() -> Moment {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes the plain struct passed by pointer and reads nothing else.
+        #[allow(unsafe_code)]
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        // CLOCK_MONOTONIC is always there on Linux, and the pointer is valid: it cannot fail.
+        debug_assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC)");
+        Moment::from_nanos((ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64))
+    }
+
+    #[inline]
+    fn from_nanos(nanos: u64) -> Moment {
+        Moment(NonZeroU64::new(nanos).unwrap_or(NonZeroU64::MIN))
+    }
+
+    #[inline]
+    fn nanos(self) -> u64 {
+        self.0.get()
+    }
+
+    /// Whole microseconds from `earlier` to this moment; 0 when `earlier` is later.
+    #[inline]
+    pub fn micros_since(self, earlier: Moment) -> u64 {
+        self.nanos().saturating_sub(earlier.nanos()) / 1_000
+    }
+
+    /// The time from `earlier` to this moment; zero when `earlier` is later.
+    #[inline]
+    pub fn saturating_duration_since(self, earlier: Moment) -> Duration {
+        Duration::from_nanos(self.nanos().saturating_sub(earlier.nanos()))
+    }
+
+    /// The time since this moment (a clock read).
+    pub fn elapsed(self) -> Duration {
+        Moment::now().saturating_duration_since(self)
+    }
+
+    /// `duration` after this moment; `None` past the clock's range (584 years).
+    #[inline]
+    pub fn checked_add(self, duration: Duration) -> Option<Moment> {
+        let nanos = u64::try_from(duration.as_nanos()).ok()?;
+        self.nanos().checked_add(nanos).map(Moment::from_nanos)
+    }
+
+    /// The same time as an `Instant` (for a sleep until it): this moment's distance from now,
+    /// applied to `Instant::now()`. Off by the few nanoseconds between the two clock reads.
+    pub fn to_instant(self) -> Instant {
+        let (now, instant) = (Moment::now(), Instant::now());
+        if self >= now {
+            instant + Duration::from_nanos(self.nanos() - now.nanos())
+        } else {
+            instant.checked_sub(Duration::from_nanos(now.nanos() - self.nanos())).unwrap_or(instant)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same clock as `Instant`: readings taken between two `Instant` reads lie between them.
+    #[test]
+    fn it_reads_the_clock_instant_reads() {
+        for _ in 0..100 {
+            let before = Instant::now();
+            let moment = Moment::now();
+            let after = Instant::now();
+            let back = moment.to_instant();
+            // `to_instant` is off by the time between its own two reads: well under 1 ms.
+            let slack = Duration::from_millis(1);
+            assert!(back + slack >= before && back <= after + slack, "{back:?} outside {before:?}..{after:?}");
+        }
+    }
+
+    /// Whole microseconds, truncated like `Duration::as_micros`, and never negative.
+    #[test]
+    fn microseconds_between_readings() {
+        let start = Moment::from_nanos(5_000_000_000);
+        assert_eq!(Moment::from_nanos(5_000_001_999).micros_since(start), 1);
+        assert_eq!(Moment::from_nanos(5_000_002_000).micros_since(start), 2);
+        assert_eq!(Moment::from_nanos(6_500_000_000).micros_since(start), 1_500_000);
+        assert_eq!(start.micros_since(Moment::from_nanos(6_000_000_000)), 0, "a later start: 0, not a wrap");
+        for nanos in [0u64, 999, 1_000, 123_456_789, 86_400_000_000_000] {
+            let later = Moment::from_nanos(start.nanos() + nanos);
+            assert_eq!(later.micros_since(start), Duration::from_nanos(nanos).as_micros() as u64);
+            assert_eq!(later.saturating_duration_since(start), Duration::from_nanos(nanos));
+        }
+    }
+
+    #[test]
+    fn it_moves_forward_and_adds() {
+        let first = Moment::now();
+        std::thread::sleep(Duration::from_millis(2));
+        let second = Moment::now();
+        assert!(second.micros_since(first) >= 2_000);
+        assert!(first.elapsed() >= Duration::from_millis(2));
+        assert_eq!(first.checked_add(Duration::from_micros(3)), Some(Moment::from_nanos(first.nanos() + 3_000)));
+        assert_eq!(first.checked_add(Duration::MAX), None, "past the clock's range");
+        assert_eq!(Moment::from_nanos(u64::MAX - 1).checked_add(Duration::from_nanos(2)), None);
+    }
+
+    #[test]
+    fn an_optional_moment_is_one_word() {
+        assert_eq!(std::mem::size_of::<Option<Moment>>(), 8);
+    }
+
+    /// A moment in the past or the future maps to the `Instant` as far from now.
+    #[test]
+    fn to_an_instant_and_back() {
+        let now = Moment::now();
+        let ahead = now.checked_add(Duration::from_millis(40)).unwrap();
+        let from_now = ahead.to_instant().saturating_duration_since(Instant::now());
+        assert!(from_now <= Duration::from_millis(40) && from_now > Duration::from_millis(30), "{from_now:?}");
+        let behind = Moment::from_nanos(now.nanos() - 40_000_000).to_instant();
+        assert!(behind.elapsed() >= Duration::from_millis(40));
+    }
+}
