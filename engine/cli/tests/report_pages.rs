@@ -350,6 +350,39 @@ fn table_rows(file: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// An interval in which nothing completed (a slow target: every journey still waiting) has
+/// `p50_us`/`p99_us` 0 in the file, not a time; the comparison page drew it as a p99 of 0 ms,
+/// a drop to zero. Such an interval draws no point, in a file that says so (`latency` null)
+/// and in one from before that was written (its counts say).
+#[test]
+fn an_interval_with_nothing_timed_draws_no_latency_point() {
+    let scratch = Scratch::new();
+    let write = |name: &str, intervals: &str| {
+        let file = path(&scratch, name);
+        let text = format!(
+            r#"{{ "mite_engine_version": "0", "duration_s": 2.0, "totals": {{}}, "intervals": [{intervals}],
+                "transactions": [{{ "name": "g", "count": 5, "errors": 0,
+                "latency_us": {{ "count": 5, "p50": 100, "p99": 200, "p999": 300 }},
+                "requests": {{ "count": 5, "errors": 0, "attempts": 5 }} }}] }}"#
+        );
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let timed = r#""elapsed_s": 1.0, "requests": 5, "transactions": 5, "p50_us": 1000, "p99_us": 2000"#;
+    let latency = r#""latency": { "p50_us": 1000, "p90_us": 1500, "p99_us": 2000, "max_us": 2500 }"#;
+    let now = write(
+        "now.json",
+        &format!(r#"{{ {timed}, {latency} }}, {{ "elapsed_s": 2.0, "p50_us": 0, "p99_us": 0, "latency": null }}"#),
+    );
+    let before = write("before.json", &format!(r#"{{ "elapsed_s": 1.0, "p50_us": 0, "p99_us": 0 }}, {{ {timed} }}"#));
+    let html = path(&scratch, "cmp.html");
+    let out = engine(&["compare", &now, &before, "--html", &html]);
+    assert!(matches!(out.status.code(), Some(0) | Some(4)), "{}", text(&out));
+    let status = page_status(&file_url(&html), 3000);
+    let p99 = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "compare-p99").expect("the p99 chart");
+    assert_eq!(p99["points"], 2, "one timed interval in each run: {p99}");
+}
+
 /// Outside try 4: on the comparison page a transaction with no completions read `0.00 ms
 /// (-100.0%)` in each latency column, an improvement; the report page's table counted the
 /// attempts never sent in `req errors` but not in `requests`. Latencies with nothing to measure

@@ -733,8 +733,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
-                // It keeps the phase of the interval it joins (most of its time), and says
-                // what was folded in.
+                // It keeps the phase of the interval it joins, and says what was folded in.
                 let (phase, mut folded) =
                     self.intervals.pop().map_or((point.phase, Vec::new()), |p| (p.phase, p.folded));
                 FoldedPiece::add(&mut folded, point.phase, seconds);

@@ -42,8 +42,9 @@ impl StopReason {
 /// progress line says: `run` (a whole interval), `stop` (a piece cut short by a stop: the
 /// run's, or one core's while the others go on) or `grace` (the grace after the stop, when
 /// journeys in flight finish and none starts). Ordered as they come. An interval that short
-/// pieces were folded into keeps its own phase (it is most of the time it covers: a piece is
-/// folded only when shorter than half a tick) and lists the pieces in [`IntervalPoint::folded`].
+/// pieces were folded into keeps its own phase (a piece is folded only when shorter than half
+/// a tick, into an interval at least that long) and lists the pieces, with their lengths, in
+/// [`IntervalPoint::folded`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntervalPhase {

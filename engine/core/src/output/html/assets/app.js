@@ -256,12 +256,19 @@
         { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
   }
 
+  // An interval's percentiles over all requests, or null when nothing was timed in it (its
+  // p50_us and p99_us then read 0, not a time): its `latency`, or, in files written before
+  // that was (read back with it null), its counts.
+  function allLatency(p) {
+    if (p.latency) return p.latency;
+    return p.transactions > 0 || p.requests > (p.errors || 0) ? { p50_us: p.p50_us, p99_us: p.p99_us } : null;
+  }
   function latencyOverTime(grid, tl, rerender) {
     var names = ['all requests'].concat(txnNames(tl.iv));
     var name = names.indexOf(selected.latency) >= 0 ? selected.latency : 'all requests';
     // The interval's figures for the chosen name: {latency, corrected} or null.
     var at = name === 'all requests'
-      ? function (p) { return p.latency ? p : (num(p.p50_us) ? { latency: { p50_us: p.p50_us, p99_us: p.p99_us } } : null); }
+      ? function (p) { var l = allLatency(p); return l ? (p.latency ? p : { latency: l }) : null; }
       : function (p) { return txnAt(p, name); };
     var series = [];
     var fields = [['p50', 'p50_us'], ['p90', 'p90_us'], ['p99', 'p99_us'], ['max', 'max_us']];
@@ -521,7 +528,7 @@
       hint: 'each run from its own start', spanGaps: true,
       series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.rate(function (p) { return p.requests; })) }; }) }, timeAxis));
     chart(box, Object.assign({ id: prefix + '-p99', title: 'p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
-      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { return usToMs(p.p99_us); })) }; }) }, timeAxis));
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { var l = allLatency(p); return l ? usToMs(l.p99_us) : null; })) }; }) }, timeAxis));
   }
 
   // ---- pages ----
