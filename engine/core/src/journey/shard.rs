@@ -291,12 +291,23 @@ impl Shard {
         self
     }
 
-    /// Adds to the journey test's record, when there is one (nothing in load runs).
+    /// Adds to the journey test's record, when there is one (nothing in load runs: inlined,
+    /// a load run's request pays one test of `recorder`, not a call).
+    #[inline]
     pub(crate) fn record(&self, add: impl FnOnce(&mut crate::journey::record::JourneyRecord)) {
         if let Some(recorder) = &self.recorder {
-            add(&mut recorder.borrow_mut());
+            add_to_record(recorder, add);
         }
     }
+}
+
+/// Adds to a journey test's record (out of line: only journey tests record).
+#[cold]
+fn add_to_record(
+    recorder: &crate::journey::record::Recorder,
+    add: impl FnOnce(&mut crate::journey::record::JourneyRecord),
+) {
+    add(&mut recorder.borrow_mut());
 }
 
 #[cfg(test)]
