@@ -528,6 +528,35 @@ mod tests {
         });
     }
 
+    /// The journey before's end stands for the next one's start only while nothing was waited
+    /// for between them: a start that waits (for a row, here: the only one is out) forgets it,
+    /// so a failed journey's time is never taken from before the wait.
+    #[test]
+    fn a_start_that_waits_forgets_the_end_before() {
+        use crate::model::datapool::DataPool;
+        let client = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Shard::new(0, 1, Arc::default(), client, Instant::now());
+        let pool = DataPool::recyclable("p", vec![Row::new(["only"])]).shard(0, 1);
+        let entry = EntryState::new("j", pool, true, None);
+        entry.target.set(1);
+        entry.running.set(1);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let end = Some(Moment::now());
+        // A row free: ready at once, the end kept.
+        let mut ended = end;
+        let start = Pin::new(&mut NextStart::new(&shard, &entry, &mut ended)).poll(&mut cx);
+        let Poll::Ready(Some((None, row))) = start else { panic!("a row was free") };
+        assert_eq!(ended, end);
+        // Its row out: the next start waits, and forgets the end.
+        let mut next = NextStart::new(&shard, &entry, &mut ended);
+        assert!(Pin::new(&mut next).poll(&mut cx).is_pending());
+        entry.pool.borrow_mut().checkin(row);
+        assert!(matches!(Pin::new(&mut next).poll(&mut cx), Poll::Ready(Some(_))));
+        drop(next);
+        assert_eq!(ended, None, "an end from before the wait");
+    }
+
     /// Immediate failures back off 1, 2, 4 … 100 ms; anything else resets the pause; a journey
     /// that never waited still lets the runtime turn (a zero sleep); the usual journey (it
     /// waited, it did not fail at once) goes on with no sleep at all.
