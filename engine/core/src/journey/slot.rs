@@ -180,32 +180,32 @@ impl Future for NextStart<'_> {
 }
 
 impl NextStart<'_> {
+    /// The start, or `Pending` (waiting for an arrival or a row).
     fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<Start> {
-        let this = self;
-        let (shard, entry) = (this.shard, this.entry);
+        let (shard, entry) = (self.shard, self.entry);
         match &entry.arrivals {
-            Some(source) if this.intended.is_none() => {
+            Some(source) if self.intended.is_none() => {
                 let stopping = shard.stopping.get();
                 let ended = stopping || entry.stopped.get() || entry.exhausted.get();
-                match source.poll_take(stopping, ended, &mut this.waiting, cx) {
-                    Poll::Ready(Some(intended)) => this.intended = Some(intended),
+                match source.poll_take(stopping, ended, &mut self.waiting, cx) {
+                    Poll::Ready(Some(intended)) => self.intended = Some(intended),
                     Poll::Ready(None) => return Poll::Ready(None),
                     Poll::Pending => return Poll::Pending,
                 }
             }
             Some(_) => {}
-            None if !this.wanted => {
+            None if !self.wanted => {
                 if closed_slot_leaves(shard, entry) {
                     return Poll::Ready(None);
                 }
-                this.wanted = true;
+                self.wanted = true;
             }
             None => {}
         }
         match take_row(shard, entry) {
-            Some(Some(row)) => Poll::Ready(Some((this.intended, row))),
+            Some(Some(row)) => Poll::Ready(Some((self.intended, row))),
             Some(None) => {
-                no_row(shard, entry, this.intended);
+                no_row(shard, entry, self.intended);
                 Poll::Ready(None)
             }
             None => {
@@ -520,8 +520,8 @@ mod tests {
             let slot_bytes = std::mem::size_of_val(&slot_loop(Slot::new(shard, entry), journey));
             println!("slot {slot_bytes} bytes, journey {journey_bytes} bytes");
             // 1,960 bytes for a 1,624-byte journey in a test build (the journey before's end,
-            // kept as the next one's start: 8 bytes); 1,984 for a 1,656-byte one before (the slot's waker among its
-            // core's: 24 bytes); 1,752 for a 1,448-byte one before (2,144 for a 1,856-byte one
+            // kept as the next one's start: 8 bytes); 1,984 for a 1,656-byte one before (the
+            // slot's waker among its core's: 24 bytes); 1,752 for a 1,448-byte one before (2,144 for a 1,856-byte one
             // before the exchange's future shrank, the difference is layout; 2,200 with an
             // `async fn` awaiting the next start; a `match` awaiting in one arm made it 2,312).
             assert!(slot_bytes <= journey_bytes + 344, "slot {slot_bytes} bytes for a journey of {journey_bytes}");
