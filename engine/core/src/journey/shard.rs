@@ -258,9 +258,10 @@ pub struct Shard {
     /// What the journey did, kept for a journey author's test (`JourneyTest`); `None` in runs.
     pub(crate) recorder: Option<crate::journey::record::Recorder>,
     /// When the last response on this core came whole, set by its exchange and cleared as
-    /// each transaction polls its body: still set when the body ends, the body ended in the
-    /// turn (of its own task: nothing else runs within a poll) that response came in, and
-    /// the transaction ends then too (one clock read for both).
+    /// each transaction polls its body and as each slot polls its journey: still set when the
+    /// body ends, the body ended in the turn (of its own task: nothing else runs within a
+    /// poll) that response came in, and the transaction ends then too (one clock read for
+    /// both); still set when the journey ends, the slot's next journey starts then.
     pub(crate) last_response_end: Cell<Option<Moment>>,
     /// The wakers of this core's journey slots: the stop has every journey polled once more.
     pub(crate) slot_wakers: RefCell<crate::journey::slot::SlotWakers>,
@@ -291,12 +292,23 @@ impl Shard {
         self
     }
 
-    /// Adds to the journey test's record, when there is one (nothing in load runs).
+    /// Adds to the journey test's record, when there is one (nothing in load runs: inlined,
+    /// a load run's request pays one test of `recorder`, not a call).
+    #[inline]
     pub(crate) fn record(&self, add: impl FnOnce(&mut crate::journey::record::JourneyRecord)) {
         if let Some(recorder) = &self.recorder {
-            add(&mut recorder.borrow_mut());
+            add_to_record(recorder, add);
         }
     }
+}
+
+/// Adds to a journey test's record (out of line: only journey tests record).
+#[cold]
+fn add_to_record(
+    recorder: &crate::journey::record::Recorder,
+    add: impl FnOnce(&mut crate::journey::record::JourneyRecord),
+) {
+    add(&mut recorder.borrow_mut());
 }
 
 #[cfg(test)]

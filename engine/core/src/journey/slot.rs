@@ -182,32 +182,32 @@ impl Future for NextStart<'_> {
 }
 
 impl NextStart<'_> {
+    /// The start, or `Pending` (waiting for an arrival or a row).
     fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<Start> {
-        let this = self;
-        let (shard, entry) = (this.shard, this.entry);
+        let (shard, entry) = (self.shard, self.entry);
         match &entry.arrivals {
-            Some(source) if this.intended.is_none() => {
+            Some(source) if self.intended.is_none() => {
                 let stopping = shard.stopping.get();
                 let ended = stopping || entry.stopped.get() || entry.exhausted.get();
-                match source.poll_take(stopping, ended, &mut this.waiting, cx) {
-                    Poll::Ready(Some(intended)) => this.intended = Some(intended),
+                match source.poll_take(stopping, ended, &mut self.waiting, cx) {
+                    Poll::Ready(Some(intended)) => self.intended = Some(intended),
                     Poll::Ready(None) => return Poll::Ready(None),
                     Poll::Pending => return Poll::Pending,
                 }
             }
             Some(_) => {}
-            None if !this.wanted => {
+            None if !self.wanted => {
                 if closed_slot_leaves(shard, entry) {
                     return Poll::Ready(None);
                 }
-                this.wanted = true;
+                self.wanted = true;
             }
             None => {}
         }
         match take_row(shard, entry) {
-            Some(Some(row)) => Poll::Ready(Some((this.intended, row))),
+            Some(Some(row)) => Poll::Ready(Some((self.intended, row))),
             Some(None) => {
-                no_row(shard, entry, this.intended);
+                no_row(shard, entry, self.intended);
                 Poll::Ready(None)
             }
             None => {
@@ -525,12 +525,41 @@ mod tests {
             let slot_bytes = std::mem::size_of_val(&slot_loop(Slot::new(shard, entry), journey));
             println!("slot {slot_bytes} bytes, journey {journey_bytes} bytes");
             // 1,960 bytes for a 1,624-byte journey in a test build (the journey before's end,
-            // kept as the next one's start: 8 bytes); 1,984 for a 1,656-byte one before (the slot's waker among its
-            // core's: 24 bytes); 1,752 for a 1,448-byte one before (2,144 for a 1,856-byte one
+            // kept as the next one's start: 8 bytes); 1,984 for a 1,656-byte one before (the
+            // slot's waker among its core's: 24 bytes); 1,752 for a 1,448-byte one before (2,144 for a 1,856-byte one
             // before the exchange's future shrank, the difference is layout; 2,200 with an
             // `async fn` awaiting the next start; a `match` awaiting in one arm made it 2,312).
             assert!(slot_bytes <= journey_bytes + 344, "slot {slot_bytes} bytes for a journey of {journey_bytes}");
         });
+    }
+
+    /// The journey before's end stands for the next one's start only while nothing was waited
+    /// for between them: a start that waits (for a row, here: the only one is out) forgets it,
+    /// so a failed journey's time is never taken from before the wait.
+    #[test]
+    fn a_start_that_waits_forgets_the_end_before() {
+        use crate::model::datapool::DataPool;
+        let client = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Shard::new(0, 1, Arc::default(), client, Instant::now());
+        let pool = DataPool::recyclable("p", vec![Row::new(["only"])]).shard(0, 1);
+        let entry = EntryState::new("j", pool, true, None);
+        entry.target.set(1);
+        entry.running.set(1);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let end = Some(Moment::now());
+        // A row free: ready at once, the end kept.
+        let mut ended = end;
+        let start = Pin::new(&mut NextStart::new(&shard, &entry, &mut ended)).poll(&mut cx);
+        let Poll::Ready(Some((None, row))) = start else { panic!("a row was free") };
+        assert_eq!(ended, end);
+        // Its row out: the next start waits, and forgets the end.
+        let mut next = NextStart::new(&shard, &entry, &mut ended);
+        assert!(Pin::new(&mut next).poll(&mut cx).is_pending());
+        entry.pool.borrow_mut().checkin(row);
+        assert!(matches!(Pin::new(&mut next).poll(&mut cx), Poll::Ready(Some(_))));
+        drop(next);
+        assert_eq!(ended, None, "an end from before the wait");
     }
 
     /// Immediate failures back off 1, 2, 4 … 100 ms; anything else resets the pause; a journey

@@ -44,6 +44,9 @@ pub struct Row {
 /// Where a row's values are.
 #[derive(Clone)]
 enum Values {
+    /// None: the row of a journey without a datapool (cloned and dropped with every journey,
+    /// so it holds no reference count to change).
+    Empty,
     /// Values of their own (`Row::new`, `Row::with_columns`).
     Owned(Arc<[String]>),
     /// Row `row` of a table (a CSV file's rows, in one buffer).
@@ -151,7 +154,7 @@ impl Row {
     /// assert_eq!(Row::empty().get(0), None);
     /// ```
     pub fn empty() -> Row {
-        Row { values: Values::Owned(Arc::from(Vec::new())), columns: None }
+        Row { values: Values::Empty, columns: None }
     }
 
     /// Whole number `n` of a range pool, in its one column; no allocation.
@@ -167,6 +170,7 @@ impl Row {
     /// ```
     pub fn len(&self) -> usize {
         match &self.values {
+            Values::Empty => 0,
             Values::Owned(values) => values.len(),
             Values::Table { table, .. } => table.width(),
             Values::Number(_) => 1,
@@ -192,6 +196,7 @@ impl Row {
     /// ```
     pub fn get(&self, index: usize) -> Option<&str> {
         match &self.values {
+            Values::Empty => None,
             Values::Owned(values) => values.get(index).map(String::as_str),
             Values::Table { table, row } => table.value(*row, index),
             Values::Number(number) => (index == 0).then(|| number.as_str()),
@@ -608,6 +613,8 @@ impl PoolShard {
             source: None,
             span: RowSpan { first: 0, step: 1, count: 0 },
             next: 0,
+            // Never handed out (`checkout` makes the empty row anew, which costs nothing): it
+            // keeps the shard available, never exhausted.
             returned: VecDeque::from([empty]),
             recyclable: true,
             checked_out: 0,
@@ -619,7 +626,7 @@ impl PoolShard {
     pub fn checkout(&mut self) -> Option<Row> {
         let mut state = self.state.borrow_mut();
         let row = match &state.source {
-            None => state.returned.front().cloned(),
+            None => Some(Row::empty()),
             Some(source) if state.next < state.span.count => {
                 let row = source.row(state.span.row(state.next));
                 state.next += 1;
@@ -835,9 +842,14 @@ mod tests {
         let mut shard = PoolShard::unlimited_empty();
         let a = shard.checkout().unwrap();
         let b = shard.checkout().unwrap();
+        assert_eq!((a.len(), a.get(0), a.by_name("x")), (0, None, None));
+        assert_eq!(a, Row::new(Vec::<String>::new()), "the same as any row without values");
+        assert_eq!(format!("{b:?}"), "[]");
         shard.checkin(a);
         shard.checkin(b);
         assert_eq!(shard.available(), 1);
+        assert!(!shard.is_exhausted());
+        assert_eq!(shard.checked_out(), 2);
     }
 
     #[test]
