@@ -176,9 +176,11 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         last_line = line;
         if !table.push_row(record.iter()) {
             let (values, columns) = (record.len() as u64, table.columns().len() as u64);
+            let line = record_line(path, last_start).map_err(|e| read_error(Some(line), &e))?;
             return Err(CsvError::Width { path: path.to_path_buf(), line, values, columns });
         }
     }
+    let last_line = line_at(path, last_start, false).map_err(|e| read_error(Some(last_line), &e))?;
     if let Some(line) = unclosed_quote(path, last_start, last_line).map_err(|e| read_error(None, &e))? {
         return Err(CsvError::UnclosedQuote { path: path.to_path_buf(), line });
     }
@@ -209,19 +211,50 @@ fn header(path: &Path, record: &csv::StringRecord, line: u64) -> Result<Arc<[Str
 
 /// A record the reader refused, in the file's words.
 fn record_error(path: &Path, e: csv::Error) -> CsvError {
-    let path = path.to_path_buf();
+    let line = |pos: &Option<csv::Position>| {
+        pos.as_ref()
+            .map_or(Ok(1), |p| record_line(path, p.byte()))
+            .unwrap_or_else(|_| pos.as_ref().map_or(1, csv::Position::line))
+    };
     match e.kind() {
         csv::ErrorKind::Utf8 { pos, err } => {
-            CsvError::NotUtf8 { path, line: pos.as_ref().map_or(1, csv::Position::line), column: err.field() + 1 }
+            CsvError::NotUtf8 { path: path.to_path_buf(), line: line(pos), column: err.field() + 1 }
         }
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => CsvError::Width {
-            path,
-            line: pos.as_ref().map_or(0, csv::Position::line),
-            values: *len,
-            columns: *expected_len,
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+            CsvError::Width { path: path.to_path_buf(), line: line(pos), values: *len, columns: *expected_len }
+        }
+        _ => CsvError::Read {
+            line: e.position().map(csv::Position::line),
+            reason: e.to_string(),
+            path: path.to_path_buf(),
         },
-        _ => CsvError::Read { line: e.position().map(csv::Position::line), reason: e.to_string(), path },
     }
+}
+
+/// The 1-based line of the record that the reader says begins at byte `start`: the line of
+/// its first byte that is not a line break. The reader's own line count cannot be used: in a
+/// file with CRLF line endings (a spreadsheet's, on Windows) a record begins at the LF of the
+/// line before, and the reader counts it on that line, one line early.
+fn record_line(path: &Path, start: u64) -> std::io::Result<u64> {
+    line_at(path, start, true)
+}
+
+/// The 1-based line holding byte `byte` of the file, a line break being `\n`, `\r\n` or a
+/// lone `\r` (as the reader takes them). With `skip_breaks`, line breaks at `byte` are passed
+/// over first, to the line of the next byte that is not one. Reads the file up to there.
+fn line_at(path: &Path, byte: u64, skip_breaks: bool) -> std::io::Result<u64> {
+    let (mut line, mut after_cr) = (1u64, false);
+    for (at, next) in BufReader::new(File::open(path)?).bytes().enumerate() {
+        let next = next?;
+        // A CR ends a line unless an LF follows it (then the LF does).
+        let cr_ended_a_line = after_cr && next != b'\n';
+        if at as u64 >= byte && !(skip_breaks && matches!(next, b'\r' | b'\n')) {
+            return Ok(line + u64::from(cr_ended_a_line));
+        }
+        line += u64::from(next == b'\n' || cr_ended_a_line);
+        after_cr = next == b'\r';
+    }
+    Ok(line + u64::from(after_cr))
 }
 
 /// Where the file's last record begins (`start`, on line `line`), is a quoted value left open
@@ -350,6 +383,28 @@ mod tests {
         assert!(err.contains("save it as UTF-8"), "{err}");
         let err = error(b"\xFF\xFEi\0d\0\n\0");
         assert!(err.contains("not UTF-8 text"), "{err}");
+    }
+
+    /// A file saved with CRLF line endings (a spreadsheet's on Windows): the reader counts a
+    /// record on the line before its own, so every error named the line above the bad one.
+    #[test]
+    fn errors_in_a_crlf_file_name_the_line_they_are_on() {
+        let err = error(b"id,name\r\n1,a\r\n2,b\r\n3,c,extra\r\n");
+        assert!(err.contains("d.csv:4: this row has 3 value(s)"), "{err}");
+        let err = error(b"id,name\r\n1,a\r\n2,caf\xE9\r\n");
+        assert!(err.contains("d.csv:3: the file is not UTF-8 text (column 2"), "{err}");
+        // A quoted value over two lines before the bad row.
+        let err = error(b"id,name\r\n1,\"two\r\nlines\"\r\n2,b,extra\r\n");
+        assert!(err.contains("d.csv:4: this row has 3 value(s)"), "{err}");
+        let err = error(b"id,name\n1,\"two\nlines\"\n2,b,extra\n");
+        assert!(err.contains("d.csv:4: this row has 3 value(s)"), "{err}");
+        // Blank lines (skipped by the reader) and lone CRs count as lines.
+        let err = error(b"id,name\r\n1,a\r\n\r\n\r\n2,b,extra\r\n");
+        assert!(err.contains("d.csv:5: this row has 3 value(s)"), "{err}");
+        let err = error(b"id,name\r1,a\r2,b,extra\r");
+        assert!(err.contains("d.csv:3: this row has 3 value(s)"), "{err}");
+        let err = error(b"\xEF\xBB\xBFid,name\r\n1,a\r\n2,\"open\r\n");
+        assert!(err.contains("d.csv:3: a quoted value opens"), "{err}");
     }
 
     #[test]
