@@ -8,7 +8,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::limits::DATAPOOL_ROWS_MAX;
+use crate::limits::{CSV_LINE_BYTES_MAX, DATAPOOL_ROWS_MAX};
 use crate::model::datapool::Table;
 
 /// A CSV datapool file that cannot be used; each names the file (and the line when known).
@@ -124,6 +124,20 @@ pub enum CsvError {
         /// 1-based line of the opening quote.
         line: u64,
     },
+    /// A line longer than `limits::CSV_LINE_BYTES_MAX`: not a CSV file, most likely.
+    #[error(
+        "{}:{line}: this line is longer than {bytes_max} bytes: is the file CSV text, one row per line? \
+         (a value may hold at most that much)",
+        path.display()
+    )]
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The bound.
+        bytes_max: u64,
+    },
     /// More rows than `limits::DATAPOOL_ROWS_MAX`.
     #[error("{}: more than {rows_max} rows: split the file, or use fewer rows", path.display())]
     TooManyRows {
@@ -152,7 +166,14 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
     };
     let file = File::open(path).map_err(|e| read_error(None, &e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(BufReader::new(file));
+    let lines = LineBound {
+        inner: BufReader::new(file),
+        line: 1,
+        line_bytes: 0,
+        after_cr: false,
+        bytes_max: CSV_LINE_BYTES_MAX,
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(lines);
     let mut record = csv::StringRecord::new();
     let read = |reader: &mut csv::Reader<_>, record: &mut csv::StringRecord| {
         reader.read_record(record).map_err(|e| record_error(path, e))
@@ -209,8 +230,51 @@ fn header(path: &Path, record: &csv::StringRecord, line: u64) -> Result<Arc<[Str
     Ok(columns.into())
 }
 
+/// The file's bytes, refused past a line longer than `bytes_max` (the error's text is
+/// [`LineTooLongAt`]): the CSV reader buffers a record whole, however long.
+struct LineBound<R> {
+    inner: R,
+    /// 1-based line being read.
+    line: u64,
+    /// Bytes of that line read so far.
+    line_bytes: u64,
+    /// The last byte was a CR (a line break, unless an LF follows).
+    after_cr: bool,
+    bytes_max: u64,
+}
+
+/// The I/O error `LineBound` ends the file with: the line too long.
+#[derive(Debug, thiserror::Error)]
+#[error("line {0} too long")]
+struct LineTooLongAt(u64);
+
+impl<R: Read> Read for LineBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &byte in &buf[..n] {
+            // A line ends at LF, CRLF or a lone CR, as the reader takes them.
+            self.line += u64::from(byte == b'\n' || self.after_cr);
+            self.after_cr = byte == b'\r';
+            if matches!(byte, b'\n' | b'\r') {
+                self.line_bytes = 0;
+            } else {
+                self.line_bytes += 1;
+                if self.line_bytes > self.bytes_max {
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLongAt(self.line)));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// A record the reader refused, in the file's words.
 fn record_error(path: &Path, e: csv::Error) -> CsvError {
+    if let csv::ErrorKind::Io(io) = e.kind()
+        && let Some(LineTooLongAt(line)) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLongAt>())
+    {
+        return CsvError::LineTooLong { path: path.to_path_buf(), line: *line, bytes_max: CSV_LINE_BYTES_MAX };
+    }
     let line = |pos: &Option<csv::Position>| {
         pos.as_ref()
             .map_or(Ok(1), |p| record_line(path, p.byte()))
@@ -405,6 +469,30 @@ mod tests {
         assert!(err.contains("d.csv:3: this row has 3 value(s)"), "{err}");
         let err = error(b"\xEF\xBB\xBFid,name\r\n1,a\r\n2,\"open\r\n");
         assert!(err.contains("d.csv:3: a quoted value opens"), "{err}");
+    }
+
+    /// `csv = "/dev/zero"` (or any file without line breaks) read one endless record into
+    /// memory: 278 MB after 5 s, growing until the process was killed.
+    #[test]
+    fn a_line_past_the_bound_is_refused_naming_it() {
+        let mut text = b"id,name\n1,a\n2,".to_vec();
+        text.resize(text.len() + CSV_LINE_BYTES_MAX as usize, b'x');
+        let err = error(&text);
+        assert!(err.contains("d.csv:3: this line is longer than 1048576 bytes: is the file CSV text"), "{err}");
+        let err = read_csv(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.contains("/dev/zero:1: this line is longer than"), "{err}");
+        // A long value just under the bound is read.
+        let mut text = b"id\n".to_vec();
+        text.resize(text.len() + CSV_LINE_BYTES_MAX as usize, b'x');
+        assert_eq!(read_csv(&csv_file("long.csv", &text).path).unwrap().rows(), 1);
+        // Lines ended by a lone CR are lines, however long the file.
+        let rows: Vec<u8> = (0..200_000).flat_map(|i| format!("{i:06}\r").into_bytes()).collect();
+        let text = [&b"id\r"[..], &rows].concat();
+        assert_eq!(read_csv(&csv_file("cr.csv", &text).path).unwrap().rows(), 200_000);
+        let mut text = b"id\r1\r\n2\r".to_vec();
+        text.resize(text.len() + CSV_LINE_BYTES_MAX as usize + 1, b'x');
+        let err = error(&text);
+        assert!(err.contains("d.csv:4: this line is longer"), "{err}");
     }
 
     #[test]
