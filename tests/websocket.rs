@@ -311,6 +311,13 @@ fn hangup_after_handshake_is_closed_by_peer() {
     assert_eq!(hostile("/ws/bad/hangup"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
 }
 
+/// A connection dropped in the middle of a frame (10 of its 100 payload bytes sent) is the
+/// server closing while a message was expected: one `ws_closed` per journey, no hang.
+#[test]
+fn a_connection_cut_in_the_middle_of_a_frame_is_closed_by_peer() {
+    assert_eq!(hostile("/ws/bad/cut-frame"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+}
+
 /// Like [`hostile`], with the request timeout lowered (for endpoints that never answer).
 fn hostile_with_short_timeout(path: &str) -> (Kinds, Kinds) {
     let target = Target::start(TargetOptions::default()).unwrap();

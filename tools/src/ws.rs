@@ -3,7 +3,7 @@
 //! second, each after a ping when asked, then closes), and hostile ones under `/ws/bad/`:
 //! `wrong-accept`, `masked`, `oversized`, `invalid-utf8`, `close-mid-fragment`,
 //! `no-close-reply`, `silent` (never answers the handshake), `hangup` (drops the connection
-//! after the handshake).
+//! after the handshake), `cut-frame` (drops it in the middle of a frame).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
 //! the engine's codec rather than sharing its bugs.
@@ -124,6 +124,8 @@ pub enum Endpoint {
     Silent,
     /// Answer the handshake, then drop the connection without a close frame.
     Hangup,
+    /// Send the first 10 bytes of a 100-byte text frame, then drop the connection.
+    CutFrame,
 }
 
 /// The endpoint for `path` (with its query), or why there is none.
@@ -155,6 +157,7 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/no-close-reply" => Endpoint::NoCloseReply,
         "/ws/bad/silent" => Endpoint::Silent,
         "/ws/bad/hangup" => Endpoint::Hangup,
+        "/ws/bad/cut-frame" => Endpoint::CutFrame,
         _ => return Err("unknown WebSocket endpoint"),
     })
 }
@@ -324,6 +327,11 @@ pub fn hostile_opening(endpoint: Endpoint) -> Vec<u8> {
             out.extend(frame(0x88, &1001u16.to_be_bytes()));
             out
         }
+        Endpoint::CutFrame => {
+            let mut out = vec![0x81, 100];
+            out.extend_from_slice(b"the first ");
+            out
+        }
         _ => Vec::new(),
     }
 }
@@ -467,6 +475,9 @@ pub(crate) mod serve {
                 echo_loop(stream, buf, echo, &counters).await;
             }
             Endpoint::Broadcast { rate, count, ping } => broadcast(stream, buf, (rate, count, ping), &counters).await,
+            Endpoint::CutFrame => {
+                write(&mut stream, hostile_opening(endpoint)).await;
+            }
             _ => {
                 if write(&mut stream, hostile_opening(endpoint)).await {
                     // Hold the connection until the client gives up on it.

@@ -59,6 +59,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                     let resolved = resolve(&registry, &file, &common.config)?;
                     resolved.registry.find_journey(&journey)?;
                     resolved.check_journey_config_keys(&journey, &common.config)?;
+                    resolved.check_journey_run("journey test", &journey, datapool.as_deref())?;
                     // The file's [config] under MITE_CONF_* and --config, as in a run (it was
                     // taken as --config values, above the environment), and its [client].
                     let file = (&resolved.scenario.config, &resolved.client);
@@ -209,6 +210,8 @@ struct Resolved {
     places: Option<scenario_file::EntryPlaces>,
     /// The configuration keys a scenario file's journeys read.
     config_keys: Option<ConfigKeys>,
+    /// What running one of a scenario file's journeys alone meets before its first request.
+    journey_runs: Option<scenario_file::JourneyRuns>,
 }
 
 impl Resolved {
@@ -247,6 +250,27 @@ impl Resolved {
     }
 }
 
+impl Resolved {
+    /// `journey test` and `journey run` (`command`) of a file's journey with `datapool` (or
+    /// none): refused before the first request when every row would fail the same way (a
+    /// `{column}` of a datapool not given), as a `[[scenario]]` entry of that pair would be.
+    fn check_journey_run(&self, command: &str, journey: &str, datapool: Option<&str>) -> anyhow::Result<()> {
+        let Some(runs) = &self.journey_runs else { return Ok(()) };
+        runs.check(journey, datapool).map_err(|e| {
+            let entry = self.scenario.entries.iter().find(|entry| entry.journey == journey);
+            let pool = entry.and_then(|entry| entry.datapool.as_ref()).map(|pool| pool.name.clone());
+            let hint = match (datapool, pool) {
+                (Some(given), _) => format!(" (running {journey} with datapool {given})"),
+                (None, Some(pool)) => {
+                    format!(" (running {journey} without a datapool; the scenario runs it with {pool}: {command} {journey} {pool})")
+                }
+                (None, None) => format!(" (running {journey} without a datapool)"),
+            };
+            anyhow!("{e}{hint}")
+        })
+    }
+}
+
 /// `--config` keys and `MITE_CONF_*` variables against `keys`: the error for a `--config`
 /// key nothing reads, else the warnings said.
 fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<()> {
@@ -276,6 +300,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
             }),
             places: Some(loaded.entry_places),
             config_keys: Some(loaded.config_keys),
+            journey_runs: Some(loaded.journey_runs),
         });
     }
     let build = base.find_scenario(name)?;
@@ -291,6 +316,7 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
         source: None,
         places: None,
         config_keys: None,
+        journey_runs: None,
     })
 }
 
@@ -1025,6 +1051,7 @@ fn journey_run(
             let resolved = resolve(registry, file, &common.config)?;
             resolved.registry.find_journey(journey)?;
             resolved.check_journey_config_keys(journey, &common.config)?;
+            resolved.check_journey_run("journey run", journey, datapool)?;
             (resolved.registry, resolved.scenario.config, resolved.client)
         }
         None => (registry.clone(), Config::default(), ClientOptions::default()),

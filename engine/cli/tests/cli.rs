@@ -1079,3 +1079,49 @@ fn har_convert_takes_a_bom_and_drops_what_is_not_http_saying_so() {
     let written = std::fs::read_to_string(&toml).unwrap();
     assert!(written.contains("http://127.0.0.1:9/") && !written.contains("wss:"), "{written}");
 }
+
+/// `journey test J` of a file's journey that reads datapool columns, given without its
+/// datapool (or with one that lacks a column), ran every row and failed each with `no value
+/// for {name}`, naming neither the step nor the datapool; it is refused before the first
+/// request, as a `[[scenario]]` entry of that pair would be, saying which datapool to give.
+#[test]
+fn journey_test_without_the_datapool_its_journey_reads_is_refused_naming_it() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.file("pools.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[config]\nbase = \"{}\"\n\
+             [datapools.users]\nrows = [[\"ann\"]]\ncolumns = [\"name\"]\n\
+             [datapools.ids]\nrange = {{ from = 1, to = 3 }}\ncolumn = \"id\"\n\
+             [journeys.j]\nsteps = [ {{ url = \"{{base}}/query?n={{name}}\" }} ]\n\
+             [websockets.w]\nurl = \"ws://127.0.0.1:9/ws/echo?n={{name}}\"\nsteps = [ {{ send = \"x\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\ndatapool = \"users\"\nvolume = {{ constant = 1 }}\n",
+            target.url("")
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for command in ["test", "run"] {
+        let out = engine(&["journey", command, "j", "--scenario", file]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains("pools.toml:10: journeys.j.steps[0].url: {name} is not a datapool column"), "{said}");
+        assert!(said.contains(&format!("the scenario runs it with users: journey {command} j users")), "{said}");
+        let out = engine(&["journey", command, "j", "ids", "--scenario", file]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(
+            said.contains("{name} is not a datapool column, an earlier capture or a config key; datapool columns: id;"),
+            "{said}"
+        );
+        assert!(said.contains("(running j with datapool ids)"), "{said}");
+        let out = engine(&["journey", command, "w", "--scenario", file]);
+        assert!(text(&out).contains("websockets.w.url: {name} is not a datapool column"), "{}", text(&out));
+    }
+    assert_eq!(target.hits(), 0, "no request is sent");
+    let out = engine(&["journey", "test", "j", "users", "--scenario", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(target.hits(), 1);
+}

@@ -170,6 +170,9 @@ pub const ARRIVALS_IN_FLIGHT_DEFAULT: u64 = 1000;
 /// Rows a datapool may hold, from a CSV file or a `range` (bounds memory: a pool is loaded
 /// once and partitioned).
 pub const DATAPOOL_ROWS_MAX: usize = 50_000_000;
+/// Bytes one line of a CSV datapool file may hold: the reader keeps a record whole, so a file
+/// that is not CSV (one without line breaks, `/dev/zero`) would otherwise fill the memory.
+pub const CSV_LINE_BYTES_MAX: u64 = 1024 * 1024;
 /// Longest duration a scenario file or a duration flag may write (`think`, `pace`, volume
 /// durations, timeouts): 30 days.
 pub const DURATION_WRITTEN_MAX: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -8,7 +8,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::limits::DATAPOOL_ROWS_MAX;
+use crate::limits::{CSV_LINE_BYTES_MAX, DATAPOOL_ROWS_MAX};
 use crate::model::datapool::Table;
 
 /// A CSV datapool file that cannot be used; each names the file (and the line when known).
@@ -124,6 +124,20 @@ pub enum CsvError {
         /// 1-based line of the opening quote.
         line: u64,
     },
+    /// A line longer than `limits::CSV_LINE_BYTES_MAX`: not a CSV file, most likely.
+    #[error(
+        "{}:{line}: this line is longer than {bytes_max} bytes: is the file CSV text, one row per line? \
+         (a value may hold at most that much)",
+        path.display()
+    )]
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The bound.
+        bytes_max: u64,
+    },
     /// More rows than `limits::DATAPOOL_ROWS_MAX`.
     #[error("{}: more than {rows_max} rows: split the file, or use fewer rows", path.display())]
     TooManyRows {
@@ -152,7 +166,14 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
     };
     let file = File::open(path).map_err(|e| read_error(None, &e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(BufReader::new(file));
+    let lines = LineBound {
+        inner: BufReader::new(file),
+        line: 1,
+        line_bytes: 0,
+        after_cr: false,
+        bytes_max: CSV_LINE_BYTES_MAX,
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(lines);
     let mut record = csv::StringRecord::new();
     let read = |reader: &mut csv::Reader<_>, record: &mut csv::StringRecord| {
         reader.read_record(record).map_err(|e| record_error(path, e))
@@ -176,9 +197,11 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         last_line = line;
         if !table.push_row(record.iter()) {
             let (values, columns) = (record.len() as u64, table.columns().len() as u64);
+            let line = record_line(path, last_start).map_err(|e| read_error(Some(line), &e))?;
             return Err(CsvError::Width { path: path.to_path_buf(), line, values, columns });
         }
     }
+    let last_line = line_at(path, last_start, false).map_err(|e| read_error(Some(last_line), &e))?;
     if let Some(line) = unclosed_quote(path, last_start, last_line).map_err(|e| read_error(None, &e))? {
         return Err(CsvError::UnclosedQuote { path: path.to_path_buf(), line });
     }
@@ -207,21 +230,95 @@ fn header(path: &Path, record: &csv::StringRecord, line: u64) -> Result<Arc<[Str
     Ok(columns.into())
 }
 
+/// The file's bytes, refused past a line longer than `bytes_max` (the error's text is
+/// [`LineTooLongAt`]): the CSV reader buffers a record whole, however long.
+struct LineBound<R> {
+    inner: R,
+    /// 1-based line being read.
+    line: u64,
+    /// Bytes of that line read so far.
+    line_bytes: u64,
+    /// The last byte was a CR (a line break, unless an LF follows).
+    after_cr: bool,
+    bytes_max: u64,
+}
+
+/// The I/O error `LineBound` ends the file with: the line too long.
+#[derive(Debug, thiserror::Error)]
+#[error("line {0} too long")]
+struct LineTooLongAt(u64);
+
+impl<R: Read> Read for LineBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &byte in &buf[..n] {
+            // A line ends at LF, CRLF or a lone CR, as the reader takes them.
+            self.line += u64::from(byte == b'\n' || self.after_cr);
+            self.after_cr = byte == b'\r';
+            if matches!(byte, b'\n' | b'\r') {
+                self.line_bytes = 0;
+            } else {
+                self.line_bytes += 1;
+                if self.line_bytes > self.bytes_max {
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLongAt(self.line)));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// A record the reader refused, in the file's words.
 fn record_error(path: &Path, e: csv::Error) -> CsvError {
-    let path = path.to_path_buf();
+    if let csv::ErrorKind::Io(io) = e.kind()
+        && let Some(LineTooLongAt(line)) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLongAt>())
+    {
+        return CsvError::LineTooLong { path: path.to_path_buf(), line: *line, bytes_max: CSV_LINE_BYTES_MAX };
+    }
+    let line = |pos: &Option<csv::Position>| {
+        pos.as_ref()
+            .map_or(Ok(1), |p| record_line(path, p.byte()))
+            .unwrap_or_else(|_| pos.as_ref().map_or(1, csv::Position::line))
+    };
     match e.kind() {
         csv::ErrorKind::Utf8 { pos, err } => {
-            CsvError::NotUtf8 { path, line: pos.as_ref().map_or(1, csv::Position::line), column: err.field() + 1 }
+            CsvError::NotUtf8 { path: path.to_path_buf(), line: line(pos), column: err.field() + 1 }
         }
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => CsvError::Width {
-            path,
-            line: pos.as_ref().map_or(0, csv::Position::line),
-            values: *len,
-            columns: *expected_len,
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+            CsvError::Width { path: path.to_path_buf(), line: line(pos), values: *len, columns: *expected_len }
+        }
+        _ => CsvError::Read {
+            line: e.position().map(csv::Position::line),
+            reason: e.to_string(),
+            path: path.to_path_buf(),
         },
-        _ => CsvError::Read { line: e.position().map(csv::Position::line), reason: e.to_string(), path },
     }
+}
+
+/// The 1-based line of the record that the reader says begins at byte `start`: the line of
+/// its first byte that is not a line break. The reader's own line count cannot be used: in a
+/// file with CRLF line endings (a spreadsheet's, on Windows) a record begins at the LF of the
+/// line before, and the reader counts it on that line, one line early.
+fn record_line(path: &Path, start: u64) -> std::io::Result<u64> {
+    line_at(path, start, true)
+}
+
+/// The 1-based line holding byte `byte` of the file, a line break being `\n`, `\r\n` or a
+/// lone `\r` (as the reader takes them). With `skip_breaks`, line breaks at `byte` are passed
+/// over first, to the line of the next byte that is not one. Reads the file up to there.
+fn line_at(path: &Path, byte: u64, skip_breaks: bool) -> std::io::Result<u64> {
+    let (mut line, mut after_cr) = (1u64, false);
+    for (at, next) in BufReader::new(File::open(path)?).bytes().enumerate() {
+        let next = next?;
+        // A CR ends a line unless an LF follows it (then the LF does).
+        let cr_ended_a_line = after_cr && next != b'\n';
+        if at as u64 >= byte && !(skip_breaks && matches!(next, b'\r' | b'\n')) {
+            return Ok(line + u64::from(cr_ended_a_line));
+        }
+        line += u64::from(next == b'\n' || cr_ended_a_line);
+        after_cr = next == b'\r';
+    }
+    Ok(line + u64::from(after_cr))
 }
 
 /// Where the file's last record begins (`start`, on line `line`), is a quoted value left open
@@ -350,6 +447,52 @@ mod tests {
         assert!(err.contains("save it as UTF-8"), "{err}");
         let err = error(b"\xFF\xFEi\0d\0\n\0");
         assert!(err.contains("not UTF-8 text"), "{err}");
+    }
+
+    /// A file saved with CRLF line endings (a spreadsheet's on Windows): the reader counts a
+    /// record on the line before its own, so every error named the line above the bad one.
+    #[test]
+    fn errors_in_a_crlf_file_name_the_line_they_are_on() {
+        let err = error(b"id,name\r\n1,a\r\n2,b\r\n3,c,extra\r\n");
+        assert!(err.contains("d.csv:4: this row has 3 value(s)"), "{err}");
+        let err = error(b"id,name\r\n1,a\r\n2,caf\xE9\r\n");
+        assert!(err.contains("d.csv:3: the file is not UTF-8 text (column 2"), "{err}");
+        // A quoted value over two lines before the bad row.
+        let err = error(b"id,name\r\n1,\"two\r\nlines\"\r\n2,b,extra\r\n");
+        assert!(err.contains("d.csv:4: this row has 3 value(s)"), "{err}");
+        let err = error(b"id,name\n1,\"two\nlines\"\n2,b,extra\n");
+        assert!(err.contains("d.csv:4: this row has 3 value(s)"), "{err}");
+        // Blank lines (skipped by the reader) and lone CRs count as lines.
+        let err = error(b"id,name\r\n1,a\r\n\r\n\r\n2,b,extra\r\n");
+        assert!(err.contains("d.csv:5: this row has 3 value(s)"), "{err}");
+        let err = error(b"id,name\r1,a\r2,b,extra\r");
+        assert!(err.contains("d.csv:3: this row has 3 value(s)"), "{err}");
+        let err = error(b"\xEF\xBB\xBFid,name\r\n1,a\r\n2,\"open\r\n");
+        assert!(err.contains("d.csv:3: a quoted value opens"), "{err}");
+    }
+
+    /// `csv = "/dev/zero"` (or any file without line breaks) read one endless record into
+    /// memory: 278 MB after 5 s, growing until the process was killed.
+    #[test]
+    fn a_line_past_the_bound_is_refused_naming_it() {
+        let mut text = b"id,name\n1,a\n2,".to_vec();
+        text.resize(text.len() + CSV_LINE_BYTES_MAX as usize, b'x');
+        let err = error(&text);
+        assert!(err.contains("d.csv:3: this line is longer than 1048576 bytes: is the file CSV text"), "{err}");
+        let err = read_csv(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.contains("/dev/zero:1: this line is longer than"), "{err}");
+        // A long value just under the bound is read.
+        let mut text = b"id\n".to_vec();
+        text.resize(text.len() + CSV_LINE_BYTES_MAX as usize, b'x');
+        assert_eq!(read_csv(&csv_file("long.csv", &text).path).unwrap().rows(), 1);
+        // Lines ended by a lone CR are lines, however long the file.
+        let rows: Vec<u8> = (0..200_000).flat_map(|i| format!("{i:06}\r").into_bytes()).collect();
+        let text = [&b"id\r"[..], &rows].concat();
+        assert_eq!(read_csv(&csv_file("cr.csv", &text).path).unwrap().rows(), 200_000);
+        let mut text = b"id\r1\r\n2\r".to_vec();
+        text.resize(text.len() + CSV_LINE_BYTES_MAX as usize + 1, b'x');
+        let err = error(&text);
+        assert!(err.contains("d.csv:4: this line is longer"), "{err}");
     }
 
     #[test]

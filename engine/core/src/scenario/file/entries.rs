@@ -50,7 +50,7 @@ impl Entries<'_> {
             return Err(self.src.error(Some(spec.journey.span()), format!("{field}.journey"), message));
         }
         let (datapool, columns) = self.datapool(field, spec.datapool.as_ref())?;
-        self.check_journey(entry, journey, datapool.as_ref(), columns)?;
+        self.check_journey(entry.span(), journey, datapool.as_ref(), columns)?;
         let volume = volume(self.src, &format!("{field}.volume"), spec.volume.get_ref(), spec.volume.span())?;
         Ok(ScenarioEntry { journey: journey.clone(), datapool, volume })
     }
@@ -72,10 +72,28 @@ impl Entries<'_> {
         }
     }
 
-    /// A declarative journey's variables and URLs, with this entry's datapool.
+    /// What `journey test` and `journey run` would meet running each declarative journey of
+    /// the file alone, with each datapool the file defines and with none: the check a
+    /// `[[scenario]]` entry of that pair would get (`None` for a pair that passes it), so that
+    /// such a command refuses before its first request what every row would fail on.
+    pub(super) fn journey_runs(&self) -> JourneyRuns {
+        let mut runs = JourneyRuns::default();
+        let journeys = self.spec.journeys.iter().map(|(name, j)| (name, j.span()));
+        for (name, span) in journeys.chain(self.spec.websockets.iter().map(|(name, j)| (name, j.span()))) {
+            let pools = self.pools.iter().map(|(pool, (p, columns))| (Some(pool.clone()), Some(p), columns.as_deref()));
+            for (pool, datapool, columns) in std::iter::once((None, None, None)).chain(pools) {
+                let error = self.check_journey(span.clone(), name, datapool, columns).err();
+                runs.0.insert((name.clone(), pool), error);
+            }
+        }
+        runs
+    }
+
+    /// A declarative journey's variables and URLs, with this entry's datapool; `span`: where
+    /// to point when the fault has no place of its own (the entry).
     fn check_journey(
         &self,
-        entry: &Spanned<EntrySpec>,
+        span: std::ops::Range<usize>,
         name: &str,
         datapool: Option<&DataPool>,
         columns: Option<&[String]>,
@@ -86,7 +104,7 @@ impl Entries<'_> {
             let places = self.declared.http_places.get(name).map_or(&[][..], Vec::as_slice);
             check_variables(self.src, journey, places, columns, self.config)?;
             journey.check_urls(first_row().as_ref(), self.config).map_err(|e| {
-                let span = places.get(e.step).and_then(StepPlaces::url).unwrap_or(entry.span());
+                let span = places.get(e.step).and_then(StepPlaces::url).unwrap_or(span.clone());
                 let message = format!("with the first datapool row and the final config: {}", e.reason);
                 self.src.error(Some(span), format!("journeys.{name}.steps[{}].url", e.step), message)
             })?;
@@ -96,13 +114,30 @@ impl Entries<'_> {
             let unknown = |variable: &str, captured: &[&str]| unknown_variable(variable, columns, captured);
             journey
                 .check_variables(known, unknown)
-                .map_err(|e| self.src.error(e.span.or(Some(entry.span())), e.field, e.message))?;
+                .map_err(|e| self.src.error(e.span.or(Some(span.clone())), e.field, e.message))?;
             journey.check_url(first_row().as_ref(), self.config).map_err(|reason| {
                 let message = format!("with the first datapool row and the final config: {reason}");
                 self.src.error(Some(journey.url_span()), format!("websockets.{name}.url"), message)
             })?;
         }
         Ok(())
+    }
+}
+
+/// For each declarative journey of a file and each datapool it could be run with (or none),
+/// the error a `[[scenario]]` entry of that pair would be refused with, if any.
+#[derive(Debug, Clone, Default)]
+pub struct JourneyRuns(std::collections::BTreeMap<(String, Option<String>), Option<ScenarioFileError>>);
+
+impl JourneyRuns {
+    /// The error running `journey` alone with `datapool` would meet before its first request;
+    /// `Ok` for a pair that passes, and for a journey or datapool the file does not declare
+    /// (a registered one: its own code reads what it needs).
+    pub fn check(&self, journey: &str, datapool: Option<&str>) -> Result<(), ScenarioFileError> {
+        match self.0.get(&(journey.to_string(), datapool.map(str::to_string))) {
+            Some(Some(error)) => Err(error.clone()),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use self::client::ClientOptions;
 pub use self::csv_file::{CsvError, read_csv};
-pub use self::entries::EntryPlaces;
+pub use self::entries::{EntryPlaces, JourneyRuns};
 pub use self::error::ScenarioFileError;
 pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
 
@@ -48,6 +48,9 @@ pub struct LoadedScenario {
     pub entry_places: EntryPlaces,
     /// The configuration keys the file's journeys read, for checking `--config` keys.
     pub config_keys: ConfigKeys,
+    /// What running one of its journeys alone with a datapool (or none) meets before the first
+    /// request (`journey test`, `journey run`).
+    pub journey_runs: JourneyRuns,
 }
 
 impl LoadedScenario {
@@ -98,7 +101,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         registry.datapool_impl(name, pool.clone());
     }
     let declared = journeys::register(&src, &spec, base, &mut registry)?;
-    let entries = Entries {
+    let checked = Entries {
         src: &src,
         spec: &spec,
         base,
@@ -106,8 +109,9 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         pools: &pools,
         declared: &declared,
         config: &layered,
-    }
-    .resolve()?;
+    };
+    let entries = checked.resolve()?;
+    let journey_runs = checked.journey_runs();
     let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
     let config_keys = declared.config_keys(&entries, &config);
     Ok(LoadedScenario {
@@ -119,6 +123,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         threshold_places: spec.thresholds.iter().map(|t| src.error(Some(t.span()), "", "")).collect(),
         entry_places: EntryPlaces::of(&src, &spec),
         config_keys,
+        journey_runs,
     })
 }
 
