@@ -32,6 +32,9 @@ fn sample(scrape: &str, series: &str) -> Option<u64> {
 fn scrape_once_counted(metrics: SocketAddr, series: &str) -> String {
     let started = Instant::now();
     loop {
+        // The exporter goes with the run (no linger): gone, the run ended before it counted.
+        let serving = TcpStream::connect(metrics).is_ok();
+        assert!(serving, "the run ended before {series} counted more than 0");
         let scrape = http_get(&metrics.to_string(), "/metrics");
         if sample(&scrape, series).is_some_and(|n| n > 0) {
             return scrape;
