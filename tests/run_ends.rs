@@ -208,8 +208,8 @@ fn journeys_that_never_wait_do_not_starve_the_core() {
     let interrupter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(500));
         flag.store(true, Ordering::SeqCst);
+        Instant::now()
     });
-    let started = Instant::now();
     let result = mite_core::run_scenario(
         &registry,
         scenario("t:ok", VolumeModel::constant(16)),
@@ -219,8 +219,10 @@ fn journeys_that_never_wait_do_not_starve_the_core() {
         &mut |_| {},
     )
     .unwrap();
-    interrupter.join().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(4), "the interrupt took {:?}", started.elapsed());
+    // Timed from the interrupt, not from the start: a busy machine's slow start is not the
+    // interrupt's. Within the grace (2 s), and a margin.
+    let took = interrupter.join().unwrap().elapsed();
+    assert!(took < Duration::from_millis(3_500), "the interrupt took {took:?}");
     assert_eq!(result.stopped_by, StopReason::Interrupted);
 }
 

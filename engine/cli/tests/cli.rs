@@ -1,7 +1,7 @@
 //! The command line at its boundary: exit codes, output files, error messages.
 
 mod support;
-use support::{Scratch, engine, is_root, scenario, text};
+use support::{Scratch, engine, is_root, scenario, text, wait_for_hits};
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -271,7 +271,7 @@ fn interrupt_still_prints_and_writes_results() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    wait_for_hits(&target, 0, "SIGINT");
     // SAFETY: sending SIGINT to our own child process.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGINT);

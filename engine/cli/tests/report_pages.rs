@@ -98,6 +98,14 @@ fn page_status(url: &str, budget_ms: u32) -> Value {
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: status is not JSON ({e}): {body}"))
 }
 
+/// How many intervals the live dashboard at `origin` (`http://host:port`) serves now.
+fn intervals_served(origin: &str) -> usize {
+    let answer = http_get(origin.trim_start_matches("http://"), "/data.json");
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let data: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("/data.json is not JSON ({e}): {answer}"));
+    data["runs"][0]["intervals"].as_array().map_or(0, Vec::len)
+}
+
 fn screenshot(url: &str, name: &str) {
     let Ok(dir) = std::env::var("MITE_SCREENSHOTS") else { return };
     let file = Path::new(&dir).join(format!("{name}.png"));
@@ -503,8 +511,13 @@ fn live_dashboard_updates_during_the_run_and_serves_the_final_report() {
     let announced = next_line("live dashboard on ");
     let page = announced.split("live dashboard on ").nth(1).unwrap().trim().to_string();
     let origin = page.trim_end_matches('/').to_string();
-    // Let a few intervals complete, then load the page while the run goes on.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Let a few intervals complete (however long a busy machine takes over them), then load
+    // the page while the run goes on.
+    let waited = Instant::now();
+    while intervals_served(&origin) < 3 {
+        assert!(waited.elapsed() < Duration::from_secs(60), "the dashboard served no 3 intervals in 60 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let live = page_status(&page, 2500);
     let ids = check_page("dashboard", &live, |u| u.starts_with(&origin));
     assert!(ids.iter().any(|i| i == "rps") && ids.iter().any(|i| i == "spectrum"), "{ids:?}");

@@ -2,7 +2,7 @@
 //! the Prometheus linger, bad names and URLs, panics from input), at the command line.
 
 mod support;
-use support::{Scratch, engine, is_root, scenario, signal_when, text};
+use support::{Scratch, engine, is_root, scenario, signal_when, text, wait_for_hits};
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -42,7 +42,7 @@ fn sigterm_and_sighup_stop_gracefully_and_write_the_result() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        wait_for_hits(&target, hits_before, name);
         // SAFETY: sending a signal to our own child process.
         unsafe {
             libc::kill(child.id() as libc::pid_t, signal);
@@ -281,7 +281,7 @@ fn sighup_with_the_terminal_gone_still_writes_the_result() {
     // The terminal goes away: nobody reads the engine's output any more.
     drop(child.stdout.take());
     drop(child.stderr.take());
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_hits(&target, 0, "SIGHUP without a terminal");
     // SAFETY: sending a signal to our own child process.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGHUP);
@@ -310,7 +310,7 @@ fn a_signal_delivered_twice_at_once_is_one_interrupt() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_hits(&target, 0, "SIGTERM twice");
     // SAFETY: sending signals to our own child process.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGTERM);

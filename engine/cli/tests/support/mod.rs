@@ -123,3 +123,15 @@ pub fn as_another_run(from: &std::path::Path, to: &std::path::Path) -> PathBuf {
     std::fs::write(to, value.to_string()).unwrap();
     to.to_path_buf()
 }
+
+/// Waits until `target` has received more than `above` requests: the engine's run is going
+/// (its signal handling set up, its journeys started), however long a busy machine took to get
+/// there. Panics, naming `what`, when it has not after a minute.
+pub fn wait_for_hits(target: &mite_tools::Target, above: u64, what: &str) {
+    const LIMIT: Duration = Duration::from_secs(60);
+    let started = Instant::now();
+    while target.hits() <= above {
+        assert!(started.elapsed() < LIMIT, "{what}: the target saw no request from the run in {LIMIT:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
