@@ -122,35 +122,70 @@ impl Transport {
     /// the write has written are told to `on_written` when this is polled (a run's stop polls
     /// every journey once more before it counts) or dropped (a journey test interrupted), once
     /// the write has completed: the caller counts them as sent, as it does those returned.
-    /// (The two ops' futures are made here and handed to the future that polls them, which
-    /// keeps them in place: an async block that made them from the buffers it was given kept
-    /// the buffers too, for its whole life, and every request's future holds this one.)
+    /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
+    /// future, and every request's future holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
     pub fn write_request_and_read<'a>(
         &'a mut self,
         wbuf: BytesMut,
         mut rbuf: BytesMut,
         on_written: &'a dyn Fn(u64),
     ) -> impl Future<Output = WriteAndRead> + 'a {
-        let tcp = match self {
-            Transport::Plain(tcp) if wbuf.len() <= REQUEST_READ_TOGETHER_BYTES_MAX && !monoio::utils::is_legacy() => {
-                tcp
-            }
-            _ => {
-                return OneOf::Apart(async move {
+        async move {
+            let tcp = match self {
+                Transport::Plain(tcp)
+                    if wbuf.len() <= REQUEST_READ_TOGETHER_BYTES_MAX && !monoio::utils::is_legacy() =>
+                {
+                    tcp
+                }
+                _ => {
                     let (write, written, wbuf) = self.write_request(wbuf).await;
-                    WriteAndRead { write, written, wbuf, read: None, rbuf }
-                });
-            }
-        };
-        read_room(&mut rbuf);
-        let (len, end) = (rbuf.len(), rbuf.capacity());
-        let tcp: *mut TcpStream = tcp;
-        // SAFETY: monoio's `TcpStream` is `Split`: a read and a write may be in flight on it at
-        // once (its own split halves alias it the same way). Neither op's future keeps the
-        // reference: each holds its own handle of the descriptor, and the stream outlives both.
-        #[allow(unsafe_code)]
-        let (send, recv) = unsafe { ((*tcp).write(wbuf), (*tcp).read(rbuf.slice_mut(len..end))) };
-        OneOf::Together(send_and_read(send, recv, on_written))
+                    return WriteAndRead { write, written, wbuf, read: None, rbuf };
+                }
+            };
+            read_room(&mut rbuf);
+            let (len, end) = (rbuf.len(), rbuf.capacity());
+            let tcp: *mut TcpStream = tcp;
+            // SAFETY: monoio's `TcpStream` is `Split`: a read and a write may be in flight on it
+            // at once (its own split halves alias it the same way). Neither op's future keeps
+            // the reference: each holds its own handle of the descriptor, and the stream
+            // outlives both. Each future is pinned where it is made and polled in place.
+            #[allow(unsafe_code)]
+            let send = std::pin::pin!(unsafe { (*tcp).write(wbuf) });
+            let mut send = UnseenWrite { send, seen: None, done: false, on_written };
+            #[allow(unsafe_code)]
+            let mut recv = std::pin::pin!(unsafe { (*tcp).read(rbuf.slice_mut(len..end)) });
+            // One wait for both (two would keep both futures in every state of this one): the
+            // read first, then the write, polled with the journey's waker only now. Polled
+            // again before the answer (a run's stop has every journey polled once more before
+            // it counts), the write is looked at, so that the bytes it wrote are counted.
+            let (mut read, mut first) = (None, true);
+            let ((write, wbuf), (read, rbuf)) = std::future::poll_fn(|cx| {
+                if read.is_none() {
+                    match recv.as_mut().poll(cx) {
+                        Poll::Ready(done) => read = Some(done),
+                        Poll::Pending => {
+                            // (Not on the first poll: the write is not even handed to the
+                            // kernel before the core's next turn.)
+                            if !std::mem::take(&mut first) {
+                                send.look();
+                            }
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                let write = std::task::ready!(send.poll(cx));
+                Poll::Ready((write, read.take().expect("the read has returned")))
+            })
+            .await;
+            let (write, written) = match write {
+                Ok(n) if n == wbuf.len() => (Ok(WriteEnd::Whole), n),
+                Ok(0) => (Err(io::ErrorKind::WriteZero.into()), 0),
+                Ok(n) => (Ok(WriteEnd::PeerSpoke), n),
+                Err(err) => (Err(err), 0),
+            };
+            WriteAndRead { write, written, wbuf, read: Some(read), rbuf: rbuf.into_inner() }
+        }
     }
 
     /// Writes on from byte `from` of `buf` (the request [`Transport::write_request`] began)
@@ -226,78 +261,6 @@ impl Transport {
                 (result, slice.into_inner())
             }
             Transport::Tls(tls) => Box::pin(tls.read_some(buf, Some(cancel))).await,
-        }
-    }
-}
-
-/// The write and the read of [`Transport::write_request_and_read`] on io_uring, polled in place
-/// (each op's future kept where it was handed over, in this future) with one wait for both.
-fn send_and_read<'a, S, R>(send: S, recv: R, on_written: &'a dyn Fn(u64)) -> impl Future<Output = WriteAndRead> + 'a
-where
-    S: Future<Output = monoio::BufResult<usize, BytesMut>> + 'a,
-    R: Future<Output = monoio::BufResult<usize, monoio::buf::SliceMut<BytesMut>>> + 'a,
-{
-    let (mut send, mut recv) = (send, recv);
-    async move {
-        // SAFETY: `send` and `recv` live in this future, which is pinned before it is first
-        // polled and until it is dropped; they are never moved out of it, only referred to.
-        #[allow(unsafe_code)]
-        let (send, mut recv) = unsafe { (Pin::new_unchecked(&mut send), Pin::new_unchecked(&mut recv)) };
-        let mut send = UnseenWrite { send, seen: None, done: false, on_written };
-        // One wait for both (two would keep both futures in every state of this one): the
-        // read first, then the write, polled with the journey's waker only now. Polled again
-        // before the answer (a run's stop has every journey polled once more before it
-        // counts), the write is looked at, so that the bytes it wrote are counted.
-        let (mut read, mut first) = (None, true);
-        let ((write, wbuf), (read, rbuf)) = std::future::poll_fn(|cx| {
-            if read.is_none() {
-                match recv.as_mut().poll(cx) {
-                    Poll::Ready(done) => read = Some(done),
-                    Poll::Pending => {
-                        // (Not on the first poll: the write is not even handed to the kernel
-                        // before the core's next turn.)
-                        if !std::mem::take(&mut first) {
-                            send.look();
-                        }
-                        return Poll::Pending;
-                    }
-                }
-            }
-            let write = std::task::ready!(send.poll(cx));
-            Poll::Ready((write, read.take().expect("the read has returned")))
-        })
-        .await;
-        let (write, written) = match write {
-            Ok(n) if n == wbuf.len() => (Ok(WriteEnd::Whole), n),
-            Ok(0) => (Err(io::ErrorKind::WriteZero.into()), 0),
-            Ok(n) => (Ok(WriteEnd::PeerSpoke), n),
-            Err(err) => (Err(err), 0),
-        };
-        WriteAndRead { write, written, wbuf, read: Some(read), rbuf: rbuf.into_inner() }
-    }
-}
-
-/// One of two futures with the same output: [`Transport::write_request_and_read`]'s two ways,
-/// without a box.
-enum OneOf<A, B> {
-    /// Write, and no read (epoll, TLS, a larger request).
-    Apart(A),
-    /// Write and read together.
-    Together(B),
-}
-
-impl<T, A: Future<Output = T>, B: Future<Output = T>> Future for OneOf<A, B> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<T> {
-        // SAFETY: the future inside is pinned with `self` (structural pinning): it is never
-        // moved out of it, `OneOf` has no `Drop` of its own and is `Unpin` only when both are.
-        #[allow(unsafe_code)]
-        unsafe {
-            match self.get_unchecked_mut() {
-                OneOf::Apart(apart) => Pin::new_unchecked(apart).poll(cx),
-                OneOf::Together(together) => Pin::new_unchecked(together).poll(cx),
-            }
         }
     }
 }
