@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, encode_request};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
@@ -874,8 +874,19 @@ impl HttpClient {
         conn.buf.body.clear();
         let mut first_byte = None;
         let limits = &self.settings.limits;
+        // The write's future is awaited here, not in a function of its own: a future made in
+        // one `async fn` and awaited in another is copied into its caller's when it starts.
+        let (wbuf, rbuf) = encode_request_into(conn, request);
+        let sent = conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
         let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
-            write_request(conn, request, limits, &mut first_byte, on_written).await?;
+            match after_write(conn, sent)? {
+                Wrote::Done(written) => written,
+                // Rare (a large body): boxed, so that every request's future stays small.
+                Wrote::PeerSpoke { written, read } => {
+                    let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
+                    Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?
+                }
+            };
         on_written(request_bytes);
         // Made after the write (not held across it: every request's future stays smaller),
         // unless the server answered during the write and a reader has begun its response.
@@ -958,17 +969,10 @@ impl Written {
     }
 }
 
-/// Encodes the request into the connection's write buffer and writes it. A request of which
-/// nothing was written is an error (not sent); one the server answered while it was being
-/// written (the socket took only part of it at once) is read while it is written, see
-/// [`write_while_answered`].
-async fn write_request(
-    conn: &mut Conn,
-    request: &Exchange<'_>,
-    limits: &Limits,
-    first_byte: &mut Option<Moment>,
-    on_written: &dyn Fn(u64),
-) -> Result<Written, TripError> {
+/// Encodes the request into the connection's write buffer, and takes the write and read
+/// buffers out for [`Transport::write_request_and_read`].
+#[inline(always)]
+fn encode_request_into(conn: &mut Conn, request: &Exchange<'_>) -> (BytesMut, BytesMut) {
     conn.buf.write.clear();
     let head = RequestHead {
         method: request.method,
@@ -977,23 +981,35 @@ async fn write_request(
         headers: request.headers,
     };
     encode_request(&mut conn.buf.write, &head, request.body);
-    let (wbuf, rbuf) = (std::mem::take(&mut conn.buf.write), std::mem::take(&mut conn.buf.read));
-    let WriteAndRead { write: result, written, wbuf, read, rbuf } =
-        conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
-    (conn.buf.write, conn.buf.read) = (wbuf, rbuf);
+    (std::mem::take(&mut conn.buf.write), std::mem::take(&mut conn.buf.read))
+}
+
+/// How the write of a request went, as far as it went.
+enum Wrote {
+    /// Written whole, or in part and then failed (an answer may still be read).
+    Done(Written),
+    /// The server spoke before the request was written whole (`written` bytes of it so far):
+    /// see [`write_while_answered`]. `read`: the read made beside the write.
+    PeerSpoke { written: usize, read: Option<io::Result<usize>> },
+}
+
+/// Puts the buffers back and judges the write: a request of which nothing was written is an
+/// error (not sent).
+#[inline(always)]
+fn after_write(conn: &mut Conn, sent: WriteAndRead) -> Result<Wrote, TripError> {
+    let WriteAndRead { write: result, written, wbuf, read, rbuf } = sent;
+    // What `encode_request_into` left in their place is empty (nothing to free): not dropped.
+    std::mem::forget(std::mem::replace(&mut conn.buf.write, wbuf));
+    std::mem::forget(std::mem::replace(&mut conn.buf.read, rbuf));
     match result {
-        Ok(WriteEnd::Whole) => Ok(Written::whole(written, read)),
-        // Rare (a large body): boxed, so that every request's future stays small.
-        Ok(WriteEnd::PeerSpoke) => {
-            let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-            Box::pin(write_while_answered(conn, reader, first_byte, written, read)).await
-        }
+        Ok(WriteEnd::Whole) => Ok(Wrote::Done(Written::whole(written, read))),
+        Ok(WriteEnd::PeerSpoke) => Ok(Wrote::PeerSpoke { written, read }),
         // Not sent: a server never saw it.
         Err(err) if written == 0 => Err(send_failed(&err)),
         Err(err) => {
             let failed = Some(Box::new(send_failed(&err)));
             let (answer_failed, ended, reader, read) = (false, None, None, None);
-            Ok(Written { bytes: written as u64, whole: false, failed, answer_failed, ended, reader, read })
+            Ok(Wrote::Done(Written { bytes: written as u64, whole: false, failed, answer_failed, ended, reader, read }))
         }
     }
 }
