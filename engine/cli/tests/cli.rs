@@ -1125,3 +1125,28 @@ fn journey_test_without_the_datapool_its_journey_reads_is_refused_naming_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(target.hits(), 1);
 }
+
+/// Outside try: `journey test`'s trace said `args ["1", "alice"]` for a row, leaving the user to
+/// match values to columns. Each journey's line names its row and each value's column.
+#[test]
+fn journey_test_names_each_rows_columns() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let out = engine(&[
+        "journey",
+        "test",
+        "login",
+        "users",
+        "--scenario",
+        &scenario("users.toml"),
+        "--rows",
+        "2",
+        "--config",
+        &base,
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("journey login row 1: user_id=\"1\" name=\"alice\"\n"), "{said}");
+    assert!(said.contains("journey login row 2: user_id=\"2\" name=\"bob\"\n"), "{said}");
+    assert!(!said.contains(" args "), "{said}");
+}
