@@ -1192,3 +1192,30 @@ fn journey_test_shows_each_capture() {
     let taken = lines.iter().position(|l| *l == "capture token = \"abc123\"").unwrap_or_else(|| panic!("{said}"));
     assert_eq!(lines[taken + 1], "capture nope = { json = \"user.nope\" } FAILED: not found in the response", "{said}");
 }
+
+/// Outside try: "cookie stored" came before the line of the request whose response set it. It
+/// follows that response's line, before the redirect the response leads to.
+#[test]
+fn journey_test_says_a_cookie_after_the_response_that_set_it() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let out = engine(&[
+        "journey",
+        "test",
+        "login",
+        "users",
+        "--scenario",
+        &scenario("login.toml"),
+        "--rows",
+        "1",
+        "--config",
+        &base,
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines: Vec<&str> = said.lines().map(str::trim).collect();
+    let login = lines.iter().position(|l| l.starts_with("POST ") && l.contains("/login -> 302")).unwrap();
+    assert!(lines[login + 1].starts_with("cookie stored: session=tok-user1;"), "{said}");
+    assert!(lines[login + 2].starts_with("redirect 302 -> GET "), "{said}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("cookie stored: ")).count(), 1, "{said}");
+}
