@@ -1125,3 +1125,97 @@ fn journey_test_without_the_datapool_its_journey_reads_is_refused_naming_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(target.hits(), 1);
 }
+
+/// Outside try: `journey test`'s trace said `args ["1", "alice"]` for a row, leaving the user to
+/// match values to columns. Each journey's line names its row and each value's column.
+#[test]
+fn journey_test_names_each_rows_columns() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let out = engine(&[
+        "journey",
+        "test",
+        "login",
+        "users",
+        "--scenario",
+        &scenario("users.toml"),
+        "--rows",
+        "2",
+        "--config",
+        &base,
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("journey login row 1: user_id=\"1\" name=\"alice\"\n"), "{said}");
+    assert!(said.contains("journey login row 2: user_id=\"2\" name=\"bob\"\n"), "{said}");
+    assert!(!said.contains(" args "), "{said}");
+}
+
+/// Outside try: captured values never showed in `journey test`'s trace. Each capture shows as
+/// it is taken, after the response it came from; one that takes nothing says why.
+#[test]
+fn journey_test_shows_each_capture() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let out = engine(&[
+        "journey",
+        "test",
+        "login",
+        "users",
+        "--scenario",
+        &scenario("users.toml"),
+        "--rows",
+        "1",
+        "--config",
+        &base,
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines: Vec<&str> = said.lines().map(str::trim).collect();
+    let at = |line: &str| lines.iter().position(|l| *l == line).unwrap_or_else(|| panic!("no {line:?} in {said}"));
+    let got = lines.iter().position(|l| l.starts_with("GET ") && l.contains("/json -> 200")).unwrap();
+    assert_eq!((at("capture token = \"abc123\""), at("capture user_id = \"42\"")), (got + 1, got + 2), "{said}");
+    assert_eq!(lines.iter().filter(|l| **l == "capture t2 = \"abc123\"").count(), 1, "{said}");
+
+    let scratch = Scratch::new();
+    let file = scratch.file("missing.toml");
+    let step = "{ url = \"{base}/json\", capture = { token = { json = \"token\" }, nope = { json = \"user.nope\" } } }";
+    std::fs::write(
+        &file,
+        format!("[journeys.j]\nsteps = [ {step} ]\n[[scenario]]\njourney = \"j\"\nvolume = {{ constant = 1 }}\n"),
+    )
+    .unwrap();
+    let out = engine(&["journey", "test", "j", "--scenario", file.to_str().unwrap(), "--config", &base]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let lines: Vec<&str> = said.lines().map(str::trim).collect();
+    let taken = lines.iter().position(|l| *l == "capture token = \"abc123\"").unwrap_or_else(|| panic!("{said}"));
+    assert_eq!(lines[taken + 1], "capture nope = { json = \"user.nope\" } FAILED: not found in the response", "{said}");
+}
+
+/// Outside try: "cookie stored" came before the line of the request whose response set it. It
+/// follows that response's line, before the redirect the response leads to.
+#[test]
+fn journey_test_says_a_cookie_after_the_response_that_set_it() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let out = engine(&[
+        "journey",
+        "test",
+        "login",
+        "users",
+        "--scenario",
+        &scenario("login.toml"),
+        "--rows",
+        "1",
+        "--config",
+        &base,
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines: Vec<&str> = said.lines().map(str::trim).collect();
+    let login = lines.iter().position(|l| l.starts_with("POST ") && l.contains("/login -> 302")).unwrap();
+    assert!(lines[login + 1].starts_with("cookie stored: session=tok-user1;"), "{said}");
+    assert!(lines[login + 2].starts_with("redirect 302 -> GET "), "{said}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("cookie stored: ")).count(), 1, "{said}");
+}

@@ -80,7 +80,10 @@ fn scaffold_passes_its_tests_and_journey_test_against_the_target() {
     let run = cargo(&dir, &[&args[..], &["--config", &base]].concat());
     let out = text(&run);
     assert!(run.status.success(), "{out}");
-    assert!(out.contains("journey shop:browse args [\"ann\"]") && out.contains("journey shop:browse args [\"bob\"]"));
+    assert!(
+        out.contains("journey shop:browse row 1: user=\"ann\"")
+            && out.contains("journey shop:browse row 2: user=\"bob\"")
+    );
     assert!(out.contains("send product_seen user=bob"), "{out}");
     assert_eq!(target.hits(), 4, "two rows, two requests each: {out}");
 

@@ -308,3 +308,33 @@ fn a_message_arriving_during_the_close_is_recorded() {
     assert_eq!((close.by, close.code, close.transaction.as_str()), (WsCloser::Client, Some(1000), "leave"));
     assert_eq!(target.ws_counts().messages_sent, 1);
 }
+
+/// A WebSocket step's captures show in `journey test`'s trace as they are taken, after the
+/// message they came from; one that takes nothing says why.
+#[test]
+fn journey_test_traces_websocket_captures() {
+    let target = testing::target();
+    let scratch = support::Scratch::new();
+    let file = scratch.file("listen.toml");
+    let steps = "{ receive = 1, capture = { seq = { json = \"seq\" } } }, \
+                 { receive = 1, capture = { nope = { json = \"user\" } } }";
+    std::fs::write(
+        &file,
+        format!(
+            "[websockets.listen]\nurl = \"{}\"\nsteps = [ {steps} ]\n[[scenario]]\njourney = \"listen\"\n\
+             volume = {{ constant = 1 }}\n",
+            target.ws_url("/ws/broadcast?rate=50&count=3")
+        ),
+    )
+    .unwrap();
+    let out = support::engine(&["journey", "test", "listen", "--scenario", file.to_str().unwrap()]);
+    let text = support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let first = lines.iter().position(|l| *l == r#"websocket received text "{\"seq\":0}" (9 bytes)"#);
+    let first = first.unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(lines[first + 1], r#"capture seq = "0""#, "{text}");
+    assert!(lines[first + 2].starts_with("websocket received text"), "{text}");
+    let missed = r#"capture nope = { json = "user" } FAILED: not found in text "{\"seq\":1}" (9 bytes)"#;
+    assert_eq!(lines[first + 3], missed, "{text}");
+}

@@ -865,11 +865,12 @@ pub fn journey_test(
         let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
         let mut rows = rows.into_iter().peekable();
         let once = rows.peek().is_none().then(Row::empty);
-        for row in once.into_iter().chain(rows) {
+        let numbered = once.is_none();
+        for (i, row) in once.into_iter().chain(rows).enumerate() {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            report(&RunEvent::JourneyStarted { journey: journey_name, args: &row });
+            report(&RunEvent::JourneyStarted { journey: journey_name, row: numbered.then_some(i + 1), args: &row });
             let ctx = Ctx::new(shard.clone(), journey_name);
             shard.stats.borrow_mut().journeys.started += 1;
             let started = Instant::now();

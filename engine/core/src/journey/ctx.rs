@@ -130,6 +130,11 @@ impl Ctx {
         }
     }
 
+    /// Whether this is a journey test, whose trace is written.
+    pub(crate) fn tracing(&self) -> bool {
+        self.shard.trace.is_some()
+    }
+
     /// A line of the journey-test trace (nothing when not tracing).
     pub(crate) fn trace_line(&self, line: fmt::Arguments<'_>) {
         self.trace(line);

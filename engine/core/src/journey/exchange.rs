@@ -59,6 +59,7 @@ impl Ctx {
         self.record_exchange(request, txn, &mut result, progress.counted());
         if self.shard.trace.is_some() {
             self.trace_exchange(request, &result);
+            session::trace_cookies(self);
         }
         result
     }

@@ -70,18 +70,35 @@ pub(crate) fn absorb(ctx: &Ctx, url: &str, response: &Response) {
 fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
     let Ok(url) = Url::parse(url) else { return };
     let now = now_unix_s();
+    let tracing = ctx.tracing();
     let mut session = ctx.session.borrow_mut();
+    let mut cookie_lines = ctx.shard().cookie_lines.borrow_mut();
     mite_codec::head::for_each_header(response.head_bytes(), "set-cookie", |value| {
         let Ok(text) = std::str::from_utf8(value) else {
-            ctx.trace_line(format_args!("ignored Set-Cookie (not UTF-8)"));
+            if tracing {
+                cookie_lines.push("ignored Set-Cookie (not UTF-8)".to_string());
+            }
             return;
         };
-        match session.jar.store(origin(&url), text, now) {
-            Ok(Stored::Kept) => ctx.trace_line(format_args!("cookie stored: {text}")),
-            Ok(Stored::Deleted) => ctx.trace_line(format_args!("cookie deleted (expired): {text}")),
-            Err(why) => ctx.trace_line(format_args!("ignored Set-Cookie {text:?}: {why}")),
+        let stored = session.jar.store(origin(&url), text, now);
+        if tracing {
+            cookie_lines.push(match stored {
+                Ok(Stored::Kept) => format!("cookie stored: {text}"),
+                Ok(Stored::Deleted) => format!("cookie deleted (expired): {text}"),
+                Err(why) => format!("ignored Set-Cookie {text:?}: {why}"),
+            });
         }
     });
+}
+
+/// Journey test: says what the jar did with the last response's `Set-Cookie` fields, once
+/// that response's own line is in the trace (taken in the same turn: no other journey's
+/// lines come between).
+pub(crate) fn trace_cookies(ctx: &Ctx) {
+    let lines = std::mem::take(&mut *ctx.shard().cookie_lines.borrow_mut());
+    for line in &lines {
+        ctx.trace_line(format_args!("{line}"));
+    }
 }
 
 /// The `Cookie` header value the jar holds for `url`, if any (a WebSocket handshake's).

@@ -251,6 +251,9 @@ pub struct Shard {
     /// Where a readable trace of every transaction and request goes (journey test); `None`
     /// in load runs.
     pub(crate) trace: Option<TraceSink>,
+    /// Journey test: what the jar did with the last response's `Set-Cookie` fields, said after
+    /// that response's own line of the trace (empty when not tracing).
+    pub(crate) cookie_lines: RefCell<Vec<String>>,
     /// Set when the run is stopping: journeys are not restarted.
     pub(crate) stopping: Cell<bool>,
     /// When the run started.
@@ -277,6 +280,7 @@ impl Shard {
             http,
             stats: RefCell::default(),
             trace: None,
+            cookie_lines: RefCell::default(),
             stopping: Cell::new(false),
             started,
             recorder: None,

@@ -1,7 +1,10 @@
 //! Text on its way to a terminal: the one place that decides which characters would act on
 //! it (an escape sequence, a carriage return, a line break, a bidirectional override) and
 //! writes them out instead. Every name from a scenario file (journey, transaction, datapool,
-//! threshold) and every text from a server passes through here before it is printed.
+//! threshold) and every text from a server passes through here before it is printed, and
+//! the one place that cuts a text too wide for its column in the middle.
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// `text` with the characters that would act on a terminal rather than show written out as
 /// escapes: control characters (an escape sequence, a carriage return or a line break in a
@@ -34,6 +37,36 @@ fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str>
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A name as the terminal should show it, cut to `width` terminal columns: see [`printable`];
+/// a name too long loses its middle, not its end (names from a HAR recording differ at their
+/// end: `…_3ds_challenge_ok` and `…_3ds_challenge_fail` must not both read
+/// `…_3ds_challenge_…`). A wide character that would straddle the cut is left out.
+pub(crate) fn truncate(name: &str, width: usize) -> String {
+    let name = printable(name);
+    if name.width() <= width {
+        return name.into_owned();
+    }
+    let head = (width - 1) / 2;
+    let tail = width - 1 - head;
+    let mut cut = taken(name.chars(), head);
+    let mut end: Vec<char> = taken(name.chars().rev(), tail).chars().collect();
+    end.reverse();
+    cut.push('…');
+    cut.extend(end);
+    cut
+}
+
+/// The characters of `chars` that fit in `columns` terminal columns, from the first.
+fn taken(chars: impl Iterator<Item = char>, columns: usize) -> String {
+    let mut used = 0;
+    chars
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= columns
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::model::datapool::Row;
 use crate::output::outcome::IntervalPoint;
 use crate::output::report::{printable, printable_lines};
 use crate::output::units::{grouped, ms, short_us};
@@ -56,8 +57,10 @@ pub enum RunEvent<'a> {
     JourneyStarted {
         /// Journey name.
         journey: &'a str,
-        /// Its datapool row.
-        args: &'a dyn fmt::Debug,
+        /// Which row of the datapool it runs with, from 1 (`None`: no datapool).
+        row: Option<usize>,
+        /// That row's values (shown under their column names when the row has them).
+        args: &'a Row,
     },
     /// `journey test`: the journey ended after `took`, failed when `error` is set.
     JourneyEnded {
@@ -197,8 +200,12 @@ impl fmt::Display for RunEvent<'_> {
                 f,
                 "ERROR: --hdr-log: writing failed ({err}); the interval log stops here, the run goes on and its results are written"
             ),
-            RunEvent::JourneyStarted { journey, args } => {
-                write!(f, "journey {} args {}", printable(journey), printable(&format!("{args:?}")))
+            RunEvent::JourneyStarted { journey, row: None, args } if args.is_empty() => {
+                write!(f, "journey {}", printable(journey))
+            }
+            RunEvent::JourneyStarted { journey, row, args } => {
+                let row = row.map(|n| format!(" row {n}")).unwrap_or_default();
+                write!(f, "journey {}{row}:{}", printable(journey), printable(&RowValues(args).to_string()))
             }
             RunEvent::JourneyEnded { took, error: None } => {
                 write!(f, "journey ok in {:.2} ms", took.as_secs_f64() * 1e3)
@@ -304,6 +311,23 @@ impl Progress<'_> {
                 Ok(())
             }
         }
+    }
+}
+
+/// A datapool row's values, each after a space, quoted, under its column's name when the row
+/// has one (`id="1" name="Mary Ann"`).
+struct RowValues<'a>(&'a Row);
+
+impl fmt::Display for RowValues<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let columns = self.0.columns().unwrap_or_default();
+        for (i, value) in (0..self.0.len()).filter_map(|i| Some((i, self.0.get(i)?))) {
+            match columns.get(i) {
+                Some(column) => write!(f, " {column}={value:?}")?,
+                None => write!(f, " {value:?}")?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -487,10 +511,25 @@ mod tests {
         let err: &dyn fmt::Display = &"redirect to \u{202e}moc.evil\u{9b}2J";
         let ended = RunEvent::JourneyEnded { took: Duration::from_millis(3), error: Some(err) }.to_string();
         assert_eq!(ended, "journey FAILED in 3.00 ms: redirect to \\u{202e}moc.evil\\u{9b}2J");
-        let args: &dyn fmt::Debug = &"\u{202e}";
-        let started = RunEvent::JourneyStarted { journey: "j\u{1b}[0m", args }.to_string();
+        let args = &Row::new(["\u{202e}"]);
+        let started = RunEvent::JourneyStarted { journey: "j\u{1b}[0m", row: Some(1), args }.to_string();
         assert!(!started.contains('\u{1b}') && !started.contains('\u{202e}'), "{started}");
         let warning = RunEvent::Warning("entry \"a\u{1b}[2J\" has\ntwo lines").to_string();
         assert_eq!(warning, "WARNING: entry \"a\\u{1b}[2J\" has\ntwo lines");
+    }
+
+    /// Outside try: `journey test` said `args ["1", "Mary Ann"]`, leaving the user to match
+    /// values to columns. It names the row and each value's column.
+    #[test]
+    fn a_journey_starts_with_its_rows_values_under_their_columns() {
+        let columns: std::sync::Arc<[String]> = vec!["id".to_string(), "name".to_string()].into();
+        let args = &Row::with_columns(vec!["1".into(), "Mary Ann".into()], columns);
+        let started = RunEvent::JourneyStarted { journey: "login", row: Some(3), args }.to_string();
+        assert_eq!(started, "journey login row 3: id=\"1\" name=\"Mary Ann\"");
+        let args = &Row::new(["ann", "say \"hi\""]);
+        let started = RunEvent::JourneyStarted { journey: "j", row: Some(1), args }.to_string();
+        assert_eq!(started, "journey j row 1: \"ann\" \"say \\\"hi\\\"\"", "no column names: the values alone");
+        let started = RunEvent::JourneyStarted { journey: "j", row: None, args: &Row::empty() }.to_string();
+        assert_eq!(started, "journey j", "no datapool");
     }
 }

@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
+pub(crate) use crate::model::terminal::truncate;
 pub use crate::model::terminal::{printable, printable_lines};
 use crate::output::result_file::convert::request_p50;
 use crate::output::threshold::Failures;
@@ -372,36 +373,6 @@ pub(crate) fn name_cell(name: &str, width: usize) -> String {
     let columns = cell.width();
     cell.extend(std::iter::repeat_n(' ', width.saturating_sub(columns)));
     cell
-}
-
-/// A name as the terminal should show it, cut to `width` terminal columns: see [`printable`];
-/// a name too long loses its middle, not its end (names from a HAR recording differ at their
-/// end: `…_3ds_challenge_ok` and `…_3ds_challenge_fail` must not both read
-/// `…_3ds_challenge_…`). A wide character that would straddle the cut is left out.
-pub(crate) fn truncate(name: &str, width: usize) -> String {
-    let name = printable(name);
-    if name.width() <= width {
-        return name.into_owned();
-    }
-    let head = (width - 1) / 2;
-    let tail = width - 1 - head;
-    let mut cut = taken(name.chars(), head);
-    let mut end: Vec<char> = taken(name.chars().rev(), tail).chars().collect();
-    end.reverse();
-    cut.push('…');
-    cut.extend(end);
-    cut
-}
-
-/// The characters of `chars` that fit in `columns` terminal columns, from the first.
-fn taken(chars: impl Iterator<Item = char>, columns: usize) -> String {
-    let mut used = 0;
-    chars
-        .take_while(|c| {
-            used += c.width().unwrap_or(0);
-            used <= columns
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::journey::slot::{Slot, spawn_slot};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
-use crate::scenario::capture::{Capture, CaptureWords, json_path};
+use crate::scenario::capture::{Capture, CaptureWords, json_path, trace_missed, trace_taken};
 use crate::scenario::step_options::StepOptions;
 use crate::scenario::template::Template;
 
@@ -214,7 +214,7 @@ impl DeclarativeJourney {
                     }
                     let response = request.send().await?;
                     // Inside the transaction: a capture that fails is counted under its step.
-                    if step.captures.is_empty() { Ok(Vec::new()) } else { captures(step, &response) }
+                    if step.captures.is_empty() { Ok(Vec::new()) } else { captures(ctx, step, &response) }
                 })
                 .await?;
             captured.extend(values);
@@ -257,12 +257,14 @@ pub(crate) struct KeptUrls {
 
 /// The step's captures from its response, or an error naming the one not found (and, for a
 /// JSON capture, a body that is not JSON at all).
-fn captures(step: &Step, response: &Response) -> JourneyResult<Vec<(String, String)>> {
+fn captures(ctx: &Ctx, step: &Step, response: &Response) -> JourneyResult<Vec<(String, String)>> {
     let mut values = Vec::new();
     for (name, capture) in &step.captures {
         let value = capture_value(response, capture).map_err(|why| {
+            trace_missed(ctx, name, &CaptureWords(capture), &why);
             JourneyError::msg(format!("step {:?}: capture {name} = {} {why}", step.transaction, CaptureWords(capture)))
         })?;
+        trace_taken(ctx, name, &value);
         values.push((name.clone(), value));
     }
     Ok(values)

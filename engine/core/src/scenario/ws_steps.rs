@@ -16,7 +16,7 @@ use crate::journey::{Ctx, JourneyError, JourneyResult};
 use crate::limits::{WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
-use crate::scenario::capture::json_path;
+use crate::scenario::capture::{json_path, trace_missed, trace_taken};
 use crate::scenario::declarative::{DescribedJourney, header_problem};
 use crate::scenario::duration::parse_duration;
 use crate::scenario::template::Template;
@@ -400,19 +400,19 @@ impl WsJourney {
             Action::Think(pause) => sleep(*pause).await,
             Action::Request(text) => {
                 let message = ws.request_reply_within(&render(text, captured, row, ctx)?, timeout, matches).await?;
-                capture(step, &message, captured)?;
+                capture(ctx, step, &message, captured)?;
             }
             Action::Receive(Some(count)) => {
                 for _ in 0..*count {
                     let message = ws.receive_timeout(timeout).await?;
                     check(&message)?;
-                    capture(step, &message, captured)?;
+                    capture(ctx, step, &message, captured)?;
                 }
             }
             Action::Receive(None) => {
                 while let Some(message) = ws.receive_or_close(timeout).await? {
                     check(&message)?;
-                    capture(step, &message, captured)?;
+                    capture(ctx, step, &message, captured)?;
                 }
                 return Ok(false);
             }
@@ -448,16 +448,29 @@ fn in_step(err: JourneyError, journey: &str, step: usize) -> JourneyError {
     err.field("step", &format_args!("websockets.{journey}.steps[{step}]"))
 }
 
-fn capture(step: &WsStep, message: &WsMessage, captured: &mut Vec<(String, String)>) -> Result<(), JourneyError> {
+fn capture(
+    ctx: &Ctx,
+    step: &WsStep,
+    message: &WsMessage,
+    captured: &mut Vec<(String, String)>,
+) -> Result<(), JourneyError> {
     if step.captures.is_empty() {
         return Ok(());
     }
-    let document: serde_json::Value = serde_json::from_slice(message.bytes())
-        .map_err(|e| JourneyError::msg(format!("capture: message {message} is not JSON: {e}")))?;
+    let document: serde_json::Value = serde_json::from_slice(message.bytes()).map_err(|e| {
+        let why = format!("message {message} is not JSON: {e}");
+        for (name, path) in &step.captures {
+            trace_missed(ctx, name, &format_args!("{{ json = {:?} }}", path.join(".")), &why);
+        }
+        JourneyError::msg(format!("capture: {why}"))
+    })?;
     for (name, path) in &step.captures {
         let value = json_path(&document, path).map_err(|miss| {
-            JourneyError::msg(format!("capture {name}: {} {}", path.join("."), miss.said(&message.to_string())))
+            let why = miss.said(&message.to_string());
+            trace_missed(ctx, name, &format_args!("{{ json = {:?} }}", path.join(".")), &why);
+            JourneyError::msg(format!("capture {name}: {} {why}", path.join(".")))
         })?;
+        trace_taken(ctx, name, &value);
         captured.push((name.clone(), value));
     }
     Ok(())
