@@ -1126,26 +1126,24 @@ fn journey_test_without_the_datapool_its_journey_reads_is_refused_naming_it() {
     assert_eq!(target.hits(), 1);
 }
 
+/// `journey test login users --rows ROWS` of the shipped `users.toml` against `target`, which
+/// must pass: what it printed.
+fn journey_test_login(target: &Target, rows: &str) -> String {
+    let base = format!("base={}", target.url(""));
+    let scenario = scenario("users.toml");
+    let out =
+        engine(&["journey", "test", "login", "users", "--scenario", &scenario, "--rows", rows, "--config", &base]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    said
+}
+
 /// Outside try: `journey test`'s trace said `args ["1", "alice"]` for a row, leaving the user to
 /// match values to columns. Each journey's line names its row and each value's column.
 #[test]
 fn journey_test_names_each_rows_columns() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let base = format!("base={}", target.url(""));
-    let out = engine(&[
-        "journey",
-        "test",
-        "login",
-        "users",
-        "--scenario",
-        &scenario("users.toml"),
-        "--rows",
-        "2",
-        "--config",
-        &base,
-    ]);
-    let said = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{said}");
+    let said = journey_test_login(&target, "2");
     assert!(said.contains("journey login row 1: user_id=\"1\" name=\"alice\"\n"), "{said}");
     assert!(said.contains("journey login row 2: user_id=\"2\" name=\"bob\"\n"), "{said}");
     assert!(!said.contains(" args "), "{said}");
@@ -1157,20 +1155,7 @@ fn journey_test_names_each_rows_columns() {
 fn journey_test_shows_each_capture() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let base = format!("base={}", target.url(""));
-    let out = engine(&[
-        "journey",
-        "test",
-        "login",
-        "users",
-        "--scenario",
-        &scenario("users.toml"),
-        "--rows",
-        "1",
-        "--config",
-        &base,
-    ]);
-    let said = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{said}");
+    let said = journey_test_login(&target, "1");
     let lines: Vec<&str> = said.lines().map(str::trim).collect();
     let at = |line: &str| lines.iter().position(|l| *l == line).unwrap_or_else(|| panic!("no {line:?} in {said}"));
     let got = lines.iter().position(|l| l.starts_with("GET ") && l.contains("/json -> 200")).unwrap();

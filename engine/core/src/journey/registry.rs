@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::journey::slot::{AsyncJourney, Journey};
 use crate::journey::{Ctx, JourneyResult};
+use crate::limits::UNKNOWN_NAME_LISTED_MAX;
 use crate::model::config::Config;
 use crate::model::datapool::{DataPool, Row};
 use crate::model::volume::VolumeModel;
@@ -142,7 +143,7 @@ impl From<&str> for ScenarioError {
 
 /// A name not found in the registry, with the closest registered names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {name:?}{}", did_you_mean(suggestions))]
+#[error("unknown {what} {name:?}{}", hint(suggestions, known, *known_count))]
 pub struct UnknownName {
     /// What was asked for.
     pub name: String,
@@ -150,12 +151,40 @@ pub struct UnknownName {
     pub what: &'static str,
     /// Close registered names.
     pub suggestions: Vec<String>,
+    /// Registered names of its kind, sorted (at most [`UNKNOWN_NAME_LISTED_MAX`]), said when none
+    /// is close: a user who misremembers a name completely still learns what there is.
+    pub known: Vec<String>,
+    /// How many registered names of its kind there are in all.
+    pub known_count: usize,
 }
 
-/// `; did you mean a, b?`, or nothing without suggestions.
-fn did_you_mean(suggestions: &[String]) -> String {
-    let shown: Vec<_> = suggestions.iter().map(|name| crate::model::terminal::printable(name)).collect();
-    if shown.is_empty() { String::new() } else { format!("; did you mean {}?", shown.join(", ")) }
+impl UnknownName {
+    /// `name` not among `names` (registered `what`s): the close ones, and the first few of all.
+    fn among<'a>(name: &str, what: &'static str, names: impl Iterator<Item = &'a str> + Clone) -> UnknownName {
+        let suggestions = closest(name, names.clone(), 3).into_iter().map(String::from).collect();
+        let mut known: Vec<&str> = names.collect();
+        known.sort_unstable();
+        let known_count = known.len();
+        let known = known.into_iter().take(UNKNOWN_NAME_LISTED_MAX).map(String::from).collect();
+        UnknownName { name: name.to_string(), what, suggestions, known, known_count }
+    }
+}
+
+/// `; did you mean a, b?`; without close names `; known: a, b and 3 more (mite-engine list)`;
+/// nothing when nothing of its kind is known.
+fn hint(suggestions: &[String], known: &[String], known_count: usize) -> String {
+    let printable = |names: &[String]| -> Vec<String> {
+        names.iter().map(|name| crate::model::terminal::printable(name).into_owned()).collect()
+    };
+    if !suggestions.is_empty() {
+        return format!("; did you mean {}?", printable(suggestions).join(", "));
+    }
+    if known.is_empty() {
+        return String::new();
+    }
+    let more = known_count.saturating_sub(known.len());
+    let more = if more == 0 { String::new() } else { format!(" and {more} more (mite-engine list)") };
+    format!("; known: {}{more}", printable(known).join(", "))
 }
 
 /// Builds a datapool (for `journey test JOURNEY DATAPOOL`).
@@ -279,14 +308,7 @@ impl Registry {
             DataPoolSource::Build(f) => f(),
             DataPoolSource::Built(pool) => pool.clone(),
         });
-        found.ok_or_else(|| UnknownName {
-            name: name.to_string(),
-            what: "datapool",
-            suggestions: closest(name, self.datapools.keys().map(String::as_str), 3)
-                .into_iter()
-                .map(String::from)
-                .collect(),
-        })
+        found.ok_or_else(|| UnknownName::among(name, "datapool", self.datapools.keys().map(String::as_str)))
     }
 
     /// Registered datapool names.
@@ -317,14 +339,10 @@ impl Registry {
     /// assert_eq!(err.to_string(), r#"unknown journey "shop:brwse"; did you mean shop:browse?"#);
     /// ```
     pub fn find_journey(&self, name: &str) -> Result<Arc<dyn Journey>, UnknownName> {
-        self.journeys.get(name).cloned().ok_or_else(|| UnknownName {
-            name: name.to_string(),
-            what: "journey",
-            suggestions: closest(name, self.journeys.keys().map(String::as_str), 3)
-                .into_iter()
-                .map(String::from)
-                .collect(),
-        })
+        self.journeys
+            .get(name)
+            .cloned()
+            .ok_or_else(|| UnknownName::among(name, "journey", self.journeys.keys().map(String::as_str)))
     }
 
     /// Looks a scenario up.
@@ -338,14 +356,10 @@ impl Registry {
     /// assert!(registry.find_scenario("shop:full").is_err());
     /// ```
     pub fn find_scenario(&self, name: &str) -> Result<ScenarioFn, UnknownName> {
-        self.scenarios.get(name).copied().ok_or_else(|| UnknownName {
-            name: name.to_string(),
-            what: "scenario",
-            suggestions: closest(name, self.scenarios.keys().map(String::as_str), 3)
-                .into_iter()
-                .map(String::from)
-                .collect(),
-        })
+        self.scenarios
+            .get(name)
+            .copied()
+            .ok_or_else(|| UnknownName::among(name, "scenario", self.scenarios.keys().map(String::as_str)))
     }
 
     /// Registered journey names.
@@ -444,6 +458,25 @@ mod tests {
             "{err}"
         );
         let far = registry.find_scenario("zz").unwrap_err();
-        assert_eq!(far.to_string(), "unknown scenario \"zz\"");
+        assert_eq!(far.to_string(), "unknown scenario \"zz\"; known: mite_example:other, mite_example:scenario");
+        assert_eq!(Registry::default().find_scenario("zz").unwrap_err().to_string(), "unknown scenario \"zz\"");
+    }
+
+    /// A name far from every registered one (nothing to suggest) still learns what there is: the
+    /// first names in order, and how many more `mite-engine list` shows.
+    #[test]
+    fn an_unknown_name_with_nothing_close_lists_the_known_ones() {
+        let mut registry = Registry::default();
+        for i in (0..UNKNOWN_NAME_LISTED_MAX + 3).rev() {
+            registry.scenario(&format!("shop:s{i:02}"), |_| Ok(Scenario::default()));
+        }
+        let err = registry.find_scenario("zzzzzzzz").unwrap_err();
+        assert!(err.suggestions.is_empty());
+        let listed: Vec<String> = (0..UNKNOWN_NAME_LISTED_MAX).map(|i| format!("shop:s{i:02}")).collect();
+        assert_eq!(err.known, listed);
+        assert_eq!(
+            err.to_string(),
+            format!("unknown scenario \"zzzzzzzz\"; known: {} and 3 more (mite-engine list)", listed.join(", "))
+        );
     }
 }
