@@ -93,9 +93,9 @@ pub const WS_LIMITS: mite_codec::ws::WsLimits = mite_codec::ws::WsLimits::DEFAUL
 /// WebSocket messages a journey test's record keeps per connection; later ones are only
 /// counted (`RecordedWebSocket::messages_left_out`).
 pub const WS_RECORDED_MESSAGES_PER_CONNECTION_MAX: usize = 1_000;
-/// Widest captured value a journey test's trace shows whole, in terminal columns (its quotes
-/// and escapes counted); a wider one loses its middle.
-pub const TRACE_CAPTURE_COLUMNS_MAX: usize = 72;
+/// Widest captured or datapool value a journey test's trace shows whole, in terminal columns
+/// (its quotes and escapes counted); a wider one loses its middle.
+pub const TRACE_VALUE_COLUMNS_MAX: usize = 72;
 /// Registered names an "unknown journey/datapool/scenario" error lists when none is close.
 pub const UNKNOWN_NAME_LISTED_MAX: usize = 8;
 /// Longest text message whose text a journey test's record (and trace) keeps, in bytes;

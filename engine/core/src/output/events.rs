@@ -5,7 +5,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::limits::TRACE_VALUE_COLUMNS_MAX;
 use crate::model::datapool::Row;
+use crate::model::terminal::truncate;
 use crate::output::outcome::IntervalPoint;
 use crate::output::report::{printable, printable_lines};
 use crate::output::units::{grouped, ms, short_us};
@@ -315,16 +317,18 @@ impl Progress<'_> {
 }
 
 /// A datapool row's values, each after a space, quoted, under its column's name when the row
-/// has one (`id="1" name="Mary Ann"`).
+/// has one (`id="1" name="Mary Ann"`); a value wider than [`TRACE_VALUE_COLUMNS_MAX`] is cut in
+/// the middle, as a captured one is.
 struct RowValues<'a>(&'a Row);
 
 impl fmt::Display for RowValues<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let columns = self.0.columns().unwrap_or_default();
         for (i, value) in (0..self.0.len()).filter_map(|i| Some((i, self.0.get(i)?))) {
+            let value = truncate(&format!("{value:?}"), TRACE_VALUE_COLUMNS_MAX);
             match columns.get(i) {
-                Some(column) => write!(f, " {column}={value:?}")?,
-                None => write!(f, " {value:?}")?,
+                Some(column) => write!(f, " {column}={value}")?,
+                None => write!(f, " {value}")?,
             }
         }
         Ok(())
@@ -531,5 +535,11 @@ mod tests {
         assert_eq!(started, "journey j row 1: \"ann\" \"say \\\"hi\\\"\"", "no column names: the values alone");
         let started = RunEvent::JourneyStarted { journey: "j", row: None, args: &Row::empty() }.to_string();
         assert_eq!(started, "journey j", "no datapool");
+        let long = format!("start{}end", "x".repeat(500));
+        let started = RunEvent::JourneyStarted { journey: "j", row: Some(1), args: &Row::new([long.as_str()]) };
+        let started = started.to_string();
+        let value = started.strip_prefix("journey j row 1: ").unwrap();
+        assert_eq!(value.chars().count(), TRACE_VALUE_COLUMNS_MAX, "a long value is cut: {started}");
+        assert!(value.starts_with("\"start") && value.ends_with("end\""), "its ends kept: {started}");
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::journey::Ctx;
-use crate::limits::TRACE_CAPTURE_COLUMNS_MAX;
+use crate::limits::TRACE_VALUE_COLUMNS_MAX;
 
 /// Where a captured value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,13 +82,13 @@ pub(crate) fn trace_missed(ctx: &Ctx, name: &str, from: &dyn fmt::Display, why: 
 }
 
 /// A captured value as the trace shows it: quoted, control characters and quotes escaped, one
-/// wider than [`TRACE_CAPTURE_COLUMNS_MAX`] cut in the middle (a token's ends tell it apart).
+/// wider than [`TRACE_VALUE_COLUMNS_MAX`] cut in the middle (a token's ends tell it apart).
 struct TracedValue<'a>(&'a str);
 
 impl fmt::Display for TracedValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let quoted = format!("{:?}", self.0);
-        f.write_str(&crate::model::terminal::truncate(&quoted, TRACE_CAPTURE_COLUMNS_MAX))
+        f.write_str(&crate::model::terminal::truncate(&quoted, TRACE_VALUE_COLUMNS_MAX))
     }
 }
 
@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(TracedValue("a\u{1b}[2J\r\n\"b").to_string(), "\"a\\u{1b}[2J\\r\\n\\\"b\"");
         let long = format!("head{}tail", "x".repeat(500));
         let shown = TracedValue(&long).to_string();
-        assert_eq!(shown.chars().count(), TRACE_CAPTURE_COLUMNS_MAX, "{shown}");
+        assert_eq!(shown.chars().count(), TRACE_VALUE_COLUMNS_MAX, "{shown}");
         assert!(shown.starts_with("\"headx") && shown.ends_with("xtail\"") && shown.contains('…'), "{shown}");
         assert_eq!(TracedValue(&"x".repeat(70)).to_string().chars().count(), 72, "short enough: whole");
     }
