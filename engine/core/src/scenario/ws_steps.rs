@@ -386,14 +386,7 @@ impl WsJourney {
             if matches(m) {
                 return Ok(());
             }
-            Err(JourneyError::msg(format!(
-                "received {m}, expected {}",
-                expect
-                    .as_ref()
-                    .map(|e| format!("{e:?}"))
-                    .or(contains.as_ref().map(|c| format!("text containing {c:?}")))
-                    .unwrap_or_default()
-            )))
+            Err(JourneyError::msg(format!("received {m}, expected {}", wanted(expect.as_deref(), contains.as_deref()))))
         };
         match &step.action {
             Action::Send(text) => ws.send_text(&render(text, captured, row, ctx)?).await?,
@@ -481,6 +474,18 @@ impl DescribedJourney for WsJourney {
 
     fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row, _kept: &'a ()) -> impl Future<Output = JourneyResult> + 'a {
         self.run(ctx, row)
+    }
+}
+
+/// What a request or receive step waits for, as its error says it: `"ok"`, `text containing
+/// "seq"`, or both when the step gives both (a message equal to `expect` may still lack
+/// `contains`).
+fn wanted(expect: Option<&str>, contains: Option<&str>) -> String {
+    match (expect, contains) {
+        (Some(e), Some(c)) => format!("{e:?} containing {c:?}"),
+        (Some(e), None) => format!("{e:?}"),
+        (None, Some(c)) => format!("text containing {c:?}"),
+        (None, None) => String::new(),
     }
 }
 
@@ -704,5 +709,14 @@ mod tests {
         assert_eq!(json_path(&doc, &path("a.b.1.c")).as_deref(), Ok("x"));
         assert_eq!(json_path(&doc, &path("a.b.0")).as_deref(), Ok("1"));
         assert_eq!(json_path(&doc, &path("a.z")), Err(crate::scenario::capture::JsonMiss::NotFound));
+    }
+
+    /// A step that gives both `expect` and `contains` says both when a message fails it (it
+    /// named only `expect`, which the message may have equalled).
+    #[test]
+    fn a_failed_match_says_everything_the_step_asked_for() {
+        assert_eq!(wanted(Some("ok"), None), "\"ok\"");
+        assert_eq!(wanted(None, Some("seq")), "text containing \"seq\"");
+        assert_eq!(wanted(Some("ok 1"), Some("2")), "\"ok 1\" containing \"2\"");
     }
 }
