@@ -162,7 +162,9 @@ struct Found {
 fn frames(log: &str) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     let mut v1: Option<(String, Partial)> = None;
-    let mut v2: BTreeMap<u64, (usize, Partial)> = BTreeMap::new();
+    // By checksum and segment: two segments' frames of the same bytes (their lines the same
+    // too) are two results, each line given to both.
+    let mut v2: BTreeMap<(u64, String), (usize, Partial)> = BTreeMap::new();
     let finish_v1 = |v1: &mut Option<(String, Partial)>, found: &mut Vec<Found>| {
         if let Some((segment, partial)) = v1.take() {
             found.push(Found { line: partial.line, segment, frame: partial.finish(), repeats: 0 });
@@ -174,11 +176,12 @@ fn frames(log: &str) -> Vec<Found> {
         if let Some(header) = body.strip_prefix("begin ") {
             let segment = segment_of(header);
             match parse_header(header, index + 1) {
-                Ok((2, partial)) => match v2.get_mut(&partial.hash) {
+                Ok((2, partial)) => match v2.get_mut(&(partial.hash, segment.clone())) {
                     Some((repeats, _)) => *repeats += 1,
                     None => {
+                        let key = (partial.hash, segment.clone());
                         found.push(Found { line: index + 1, segment, frame: Err(FrameError::NoFrame), repeats: 0 });
-                        v2.insert(partial.hash, (0, partial));
+                        v2.insert(key, (0, partial));
                     }
                 },
                 Ok((_, partial)) => {
@@ -192,8 +195,10 @@ fn frames(log: &str) -> Vec<Found> {
                 }
             }
         } else if let Some((hash, rest)) = v2_line(body) {
-            if let (Some((_, partial)), false) = (v2.get_mut(&hash), rest == "end") {
-                partial.take_line(rest);
+            if rest != "end" {
+                for (_, (_, partial)) in v2.range_mut((hash, String::new())..).take_while(|((h, _), _)| *h == hash) {
+                    partial.take_line(rest);
+                }
             }
         } else if body == "end" {
             finish_v1(&mut v1, &mut found);
@@ -488,6 +493,24 @@ mod tests {
     /// `kubectl logs -f` of several pods: each pod's lines in its order, the pods' lines
     /// interleaved, each line prefixed with its pod (`--prefix`). The frames were one frame
     /// broken by the next one's header ("incomplete"); each is read whole.
+    /// Two segments whose results are the same bytes (their frames' lines the same too, only
+    /// the headers' segments differ), interleaved: two results, not one found twice (the
+    /// interleaving property test found it).
+    #[test]
+    fn two_segments_with_the_same_bytes_are_two_results() {
+        let json = document(1145);
+        let framed: Vec<Vec<String>> =
+            (0..2).map(|i| encode(&json, Some(&format!("{i}/2"))).lines().map(str::to_string).collect()).collect();
+        let log: String =
+            (0..framed[0].len()).flat_map(|row| framed.iter().map(move |f| format!("{}\n", f[row]))).collect();
+        let parts = decode_parts(&log).unwrap();
+        let whole = FramedPart { json: json.clone(), broken_after: None, replaced: 0, repeats: 0 };
+        assert_eq!(parts, vec![whole.clone(), whole]);
+        // The same segment's frame read twice stays one result, counted once.
+        let twice = format!("{}{}", framed[0].join("\n"), format!("\n{}\n", framed[0].join("\n")));
+        assert_eq!(decode_parts(&twice).unwrap().iter().map(|p| p.repeats).collect::<Vec<_>>(), [1]);
+    }
+
     #[test]
     fn interleaved_frames_of_several_segments_read_apart() {
         // Three frames of the same number of lines: a line's `K/N` alone cannot tell them apart.
