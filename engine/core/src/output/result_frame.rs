@@ -507,7 +507,8 @@ mod tests {
         let whole = FramedPart { json: json.clone(), broken_after: None, replaced: 0, repeats: 0 };
         assert_eq!(parts, vec![whole.clone(), whole]);
         // The same segment's frame read twice stays one result, counted once.
-        let twice = format!("{}{}", framed[0].join("\n"), format!("\n{}\n", framed[0].join("\n")));
+        let frame = framed[0].join("\n");
+        let twice = format!("{frame}\n{frame}\n");
         assert_eq!(decode_parts(&twice).unwrap().iter().map(|p| p.repeats).collect::<Vec<_>>(), [1]);
     }
 
