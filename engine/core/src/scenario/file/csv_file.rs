@@ -183,7 +183,6 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
     }
     let header_line = record.position().map_or(1, csv::Position::line);
     let mut last_start = record.position().map_or(0, csv::Position::byte);
-    let mut last_line = header_line;
     let columns = header(path, &record, header_line)?;
     // Values take no more room than the file: the text never grows (and is never copied).
     let capacity = usize::try_from(size).unwrap_or(0).min(isize::MAX as usize / 2);
@@ -193,16 +192,14 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
             return Err(CsvError::TooManyRows { path: path.to_path_buf(), rows_max });
         }
         last_start = record.position().map_or(last_start, csv::Position::byte);
-        let line = record.position().map_or(0, csv::Position::line);
-        last_line = line;
         if !table.push_row(record.iter()) {
             let (values, columns) = (record.len() as u64, table.columns().len() as u64);
-            let line = record_line(path, last_start).map_err(|e| read_error(Some(line), &e))?;
+            let line = record_line(path, last_start)
+                .map_err(|e| read_error(record.position().map(csv::Position::line), &e))?;
             return Err(CsvError::Width { path: path.to_path_buf(), line, values, columns });
         }
     }
-    let last_line = line_at(path, last_start, false).map_err(|e| read_error(Some(last_line), &e))?;
-    if let Some(line) = unclosed_quote(path, last_start, last_line).map_err(|e| read_error(None, &e))? {
+    if let Some(line) = unclosed_quote(path, last_start).map_err(|e| read_error(None, &e))? {
         return Err(CsvError::UnclosedQuote { path: path.to_path_buf(), line });
     }
     table.shrink_to_fit();
@@ -321,17 +318,19 @@ fn line_at(path: &Path, byte: u64, skip_breaks: bool) -> std::io::Result<u64> {
     Ok(line + u64::from(after_cr))
 }
 
-/// Where the file's last record begins (`start`, on line `line`), is a quoted value left open
-/// at the end of the file? The reader takes such a value to run to the end of the file (the
-/// tell: a quote never closed), so only the last record can hold one. The line it opens on.
-fn unclosed_quote(path: &Path, start: u64, line: u64) -> std::io::Result<Option<u64>> {
+/// Where the file's last record begins (`start`), is a quoted value left open at the end of
+/// the file? The reader takes such a value to run to the end of the file (the tell: a quote
+/// never closed), so only the last record can hold one. The line it opens on (the file read
+/// again up to `start` to count lines only then: a file that loads pays no second pass).
+fn unclosed_quote(path: &Path, start: u64) -> std::io::Result<Option<u64>> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
     let mut tail = Vec::new();
     file.read_to_end(&mut tail)?;
     // The reader skips a byte-order mark before the header; so does the scan.
     let text = if start == 0 { tail.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&tail) } else { &tail };
-    Ok(open_quote_at(text).map(|newlines| line + newlines))
+    let Some(newlines) = open_quote_at(text) else { return Ok(None) };
+    Ok(Some(line_at(path, start, false)? + newlines))
 }
 
 /// Scans one record's bytes as the CSV reader does (a quote opens a quoted value only at the
