@@ -6,6 +6,8 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::limits::TRACE_VALUE_COLUMNS_MAX;
+
 /// `text` with the characters that would act on a terminal rather than show written out as
 /// escapes: control characters (an escape sequence, a carriage return or a line break in a
 /// transaction or scenario name would recolour the screen or forge a table row) and the
@@ -37,6 +39,13 @@ fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str>
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A value as a journey test's trace shows it (a captured value, a datapool row's): quoted,
+/// control characters and quotes escaped, one wider than [`TRACE_VALUE_COLUMNS_MAX`] cut in
+/// the middle (a token's ends tell it apart).
+pub(crate) fn traced_value(value: &str) -> String {
+    truncate(&format!("{value:?}"), TRACE_VALUE_COLUMNS_MAX)
 }
 
 /// A name as the terminal should show it, cut to `width` terminal columns: see [`printable`];

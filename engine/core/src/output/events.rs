@@ -5,9 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::limits::TRACE_VALUE_COLUMNS_MAX;
 use crate::model::datapool::Row;
-use crate::model::terminal::truncate;
+use crate::model::terminal::traced_value;
 use crate::output::outcome::IntervalPoint;
 use crate::output::report::{printable, printable_lines};
 use crate::output::units::{grouped, ms, short_us};
@@ -317,15 +316,14 @@ impl Progress<'_> {
 }
 
 /// A datapool row's values, each after a space, quoted, under its column's name when the row
-/// has one (`id="1" name="Mary Ann"`); a value wider than [`TRACE_VALUE_COLUMNS_MAX`] is cut in
-/// the middle, as a captured one is.
+/// has one (`id="1" name="Mary Ann"`), each as [`traced_value`] shows it.
 struct RowValues<'a>(&'a Row);
 
 impl fmt::Display for RowValues<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let columns = self.0.columns().unwrap_or_default();
         for (i, value) in (0..self.0.len()).filter_map(|i| Some((i, self.0.get(i)?))) {
-            let value = truncate(&format!("{value:?}"), TRACE_VALUE_COLUMNS_MAX);
+            let value = traced_value(value);
             match columns.get(i) {
                 Some(column) => write!(f, " {column}={value}")?,
                 None => write!(f, " {value}")?,
@@ -338,6 +336,7 @@ impl fmt::Display for RowValues<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::TRACE_VALUE_COLUMNS_MAX;
 
     fn line(point: &IntervalPoint, target: u64, seconds: f64) -> String {
         Progress { point, target, seconds, piece: Piece::Whole, late: &[] }.to_string()

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::journey::Ctx;
-use crate::limits::TRACE_VALUE_COLUMNS_MAX;
+use crate::model::terminal::traced_value;
 
 /// Where a captured value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Result
 /// Says in the journey-test trace that capture `name` took `value` (nothing when not tracing:
 /// the value is shown only when a line is written).
 pub(crate) fn trace_taken(ctx: &Ctx, name: &str, value: &str) {
-    ctx.trace_line(format_args!("capture {name} = {}", TracedValue(value)));
+    ctx.trace_line(format_args!("capture {name} = {}", traced_value(value)));
 }
 
 /// Says in the journey-test trace that capture `name` (`from`, as the file writes it) took no
@@ -81,20 +81,10 @@ pub(crate) fn trace_missed(ctx: &Ctx, name: &str, from: &dyn fmt::Display, why: 
     ctx.trace_line(format_args!("capture {name} = {from} FAILED: {why}"));
 }
 
-/// A captured value as the trace shows it: quoted, control characters and quotes escaped, one
-/// wider than [`TRACE_VALUE_COLUMNS_MAX`] cut in the middle (a token's ends tell it apart).
-struct TracedValue<'a>(&'a str);
-
-impl fmt::Display for TracedValue<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let quoted = format!("{:?}", self.0);
-        f.write_str(&crate::model::terminal::truncate(&quoted, TRACE_VALUE_COLUMNS_MAX))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::TRACE_VALUE_COLUMNS_MAX;
 
     #[test]
     fn captures_read_as_they_are_written() {
@@ -128,12 +118,12 @@ mod tests {
     /// both its ends.
     #[test]
     fn traced_values_are_escaped_and_cut_in_the_middle() {
-        assert_eq!(TracedValue("abc123").to_string(), "\"abc123\"");
-        assert_eq!(TracedValue("a\u{1b}[2J\r\n\"b").to_string(), "\"a\\u{1b}[2J\\r\\n\\\"b\"");
+        assert_eq!(traced_value("abc123"), "\"abc123\"");
+        assert_eq!(traced_value("a\u{1b}[2J\r\n\"b"), "\"a\\u{1b}[2J\\r\\n\\\"b\"");
         let long = format!("head{}tail", "x".repeat(500));
-        let shown = TracedValue(&long).to_string();
+        let shown = traced_value(&long);
         assert_eq!(shown.chars().count(), TRACE_VALUE_COLUMNS_MAX, "{shown}");
         assert!(shown.starts_with("\"headx") && shown.ends_with("xtail\"") && shown.contains('…'), "{shown}");
-        assert_eq!(TracedValue(&"x".repeat(70)).to_string().chars().count(), 72, "short enough: whole");
+        assert_eq!(traced_value(&"x".repeat(70)).chars().count(), 72, "short enough: whole");
     }
 }
