@@ -126,11 +126,6 @@ fn declarative_step(
     let s = step.get_ref();
     let err =
         |part: &str, span: Range<usize>, message: String| src.error(Some(span), format!("{field}.{part}"), message);
-    let template = |text: &Spanned<String>, part: &str, places: &mut StepPlaces| {
-        let parsed = Template::parse(text.get_ref()).map_err(|e| err(part, text.span(), e.to_string()))?;
-        places.add(part, text.span(), parsed.variables());
-        Ok::<_, ScenarioFileError>(parsed)
-    };
     let url = step_url(s.url.get_ref()).map_err(|e| err("url", s.url.span(), e))?;
     places.add("url", s.url.span(), url.variables());
     let method_text = s.method.as_ref().map_or("GET", |m| m.get_ref()).to_ascii_uppercase();
@@ -150,9 +145,9 @@ fn declarative_step(
             let message = format!("header {header} is also given as {earlier} (names are case-insensitive); keep one");
             return Err(err(&part, value.span(), message));
         }
-        headers.push((header.clone(), template(value, &part, places)?));
+        headers.push((header.clone(), step_template(src, field, &part, value, places)?));
     }
-    let body = s.body.as_ref().map(|b| template(b, "body", places)).transpose()?;
+    let body = s.body.as_ref().map(|b| step_template(src, field, "body", b, places)).transpose()?;
     let expect = match &s.expect_status {
         None => 200..=399,
         Some(status) => expected_status(status.get_ref()).map_err(|e| err("expect_status", status.span(), e))?,
@@ -288,10 +283,7 @@ fn step_options(
         |map: &IndexMap<String, Spanned<String>>, part: &str| -> Result<Vec<(String, Template)>, ScenarioFileError> {
             let mut parsed = Vec::new();
             for (name, value) in map {
-                let at = format!("{part}.{name}");
-                let template = Template::parse(value.get_ref()).map_err(|e| err(&at, value.span(), e.to_string()))?;
-                places.add(&at, value.span(), template.variables());
-                parsed.push((name.clone(), template));
+                parsed.push((name.clone(), step_template(src, field, &format!("{part}.{name}"), value, places)?));
             }
             Ok(parsed)
         };
@@ -326,6 +318,21 @@ fn step_options(
     })
 }
 
+/// `text`, the step's `field.part`, parsed as a template, its variables noted at its place;
+/// an error names the part's own line.
+fn step_template(
+    src: &Source<'_>,
+    field: &str,
+    part: &str,
+    text: &Spanned<String>,
+    places: &mut StepPlaces,
+) -> Result<Template, ScenarioFileError> {
+    let parsed = Template::parse(text.get_ref())
+        .map_err(|e| src.error(Some(text.span()), format!("{field}.{part}"), e.to_string()))?;
+    places.add(part, text.span(), parsed.variables());
+    Ok(parsed)
+}
+
 /// `auth = { user = "..", password = ".." }`: two templates, each checked at its own line.
 /// What the text written holds (all of a literal, the text around a template's variables) must
 /// be sendable as basic auth (`BasicAuthProblem`, the rule each request is held to): a user
@@ -336,14 +343,8 @@ fn step_auth(
     field: &str,
     places: &mut StepPlaces,
 ) -> Result<(Template, Template), ScenarioFileError> {
-    let mut part = |text: &Spanned<String>, name: &str| {
-        let at = format!("auth.{name}");
-        let template = Template::parse(text.get_ref())
-            .map_err(|e| src.error(Some(text.span()), format!("{field}.{at}"), e.to_string()))?;
-        places.add(&at, text.span(), template.variables());
-        Ok::<_, ScenarioFileError>(template)
-    };
-    let (user, password) = (part(&auth.user, "user")?, part(&auth.password, "password")?);
+    let user = step_template(src, field, "auth.user", &auth.user, places)?;
+    let password = step_template(src, field, "auth.password", &auth.password, places)?;
     if let Some(problem) = BasicAuthProblem::of(&user.literal_text(), &password.literal_text()) {
         let (part, span, what) = if problem.in_password() {
             ("password", auth.password.span(), "the password".to_string())
