@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mite_core::stats::ErrorKind;
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
-use mite_tests::{assert_target_saw_every_request, get, options, run, scenario};
-use mite_tools::{Target, TargetOptions, TlsTarget};
+use mite_tests::{Server, assert_target_saw_every_request, get, options, run, scenario};
+use mite_tools::{Target, TargetOptions};
 
 const JOURNEYS: u64 = 4;
 
@@ -260,53 +260,6 @@ fn an_early_answer_while_the_server_holds_the_connection_is_the_response() {
 fn an_early_answer_over_tls_while_the_server_holds_the_connection_is_the_response() {
     for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
         early_answer_held(driver, Server::tls());
-    }
-}
-
-/// The plain target (counting its routes) or the TLS one.
-enum Server {
-    Plain(Target),
-    Tls(TlsTarget),
-}
-
-impl Server {
-    fn plain() -> Server {
-        Server::Plain(Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap())
-    }
-
-    fn tls() -> Server {
-        Server::Tls(TlsTarget::start().unwrap())
-    }
-
-    fn url(&self, path: &str) -> String {
-        match self {
-            Server::Plain(target) => target.url(path),
-            Server::Tls(target) => target.url(path),
-        }
-    }
-
-    fn hits(&self) -> u64 {
-        match self {
-            Server::Plain(target) => target.hits(),
-            Server::Tls(target) => target.hits(),
-        }
-    }
-
-    /// Requests to `path` (all of them for the TLS target, which counts no routes).
-    fn route_hits(&self, path: &str) -> u64 {
-        match self {
-            Server::Plain(target) => target.route_hits(path),
-            Server::Tls(target) => target.hits(),
-        }
-    }
-
-    fn options(&self, driver: mite_core::DriverChoice) -> mite_core::RunOptions {
-        let mut opts = options(1, Duration::from_secs(20));
-        opts.driver = driver;
-        if let Server::Tls(_) = self {
-            opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
-        }
-        opts
     }
 }
 

@@ -204,3 +204,67 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
         unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
     }
 }
+
+/// The plain target (counting its routes) or the TLS one, for tests that run the same routes
+/// over both.
+pub enum Server {
+    /// The plain-HTTP target.
+    Plain(mite_tools::Target),
+    /// The TLS target (test CA: [`Server::options`] trusts it).
+    Tls(mite_tools::TlsTarget),
+}
+
+impl Server {
+    /// A plain target that counts its routes.
+    pub fn plain() -> Server {
+        let options = mite_tools::TargetOptions { count_routes: true, ..mite_tools::TargetOptions::default() };
+        Server::Plain(mite_tools::Target::start(options).expect("start the plain target"))
+    }
+
+    /// A TLS target.
+    pub fn tls() -> Server {
+        Server::Tls(mite_tools::TlsTarget::start().expect("start the TLS target"))
+    }
+
+    /// `http://` or `https://addr{path}`.
+    pub fn url(&self, path: &str) -> String {
+        match self {
+            Server::Plain(target) => target.url(path),
+            Server::Tls(target) => target.url(path),
+        }
+    }
+
+    /// Complete requests the target received.
+    pub fn hits(&self) -> u64 {
+        match self {
+            Server::Plain(target) => target.hits(),
+            Server::Tls(target) => target.hits(),
+        }
+    }
+
+    /// Connections the target accepted.
+    pub fn connections(&self) -> u64 {
+        match self {
+            Server::Plain(target) => target.connections(),
+            Server::Tls(target) => target.connections(),
+        }
+    }
+
+    /// Requests to `path` (all of them for the TLS target, which counts no routes).
+    pub fn route_hits(&self, path: &str) -> u64 {
+        match self {
+            Server::Plain(target) => target.route_hits(path),
+            Server::Tls(target) => target.hits(),
+        }
+    }
+
+    /// [`options`] for one core and 20 s on `driver`, trusting the TLS target's CA.
+    pub fn options(&self, driver: mite_core::DriverChoice) -> RunOptions {
+        let mut opts = options(1, Duration::from_secs(20));
+        opts.driver = driver;
+        if let Server::Tls(_) = self {
+            opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+        }
+        opts
+    }
+}

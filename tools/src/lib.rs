@@ -1,6 +1,7 @@
 //! Local target servers for tests, the demo and benchmarks: a fast plain-HTTP target with
 //! well-behaved and hostile routes, and a TLS variant. Loopback only by default.
 
+pub mod quirks;
 pub mod request;
 pub mod route;
 pub mod server;

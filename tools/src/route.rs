@@ -17,6 +17,15 @@ pub enum Action {
     WriteThenReset(Vec<u8>),
     /// Never answer; hold the connection until the client goes away.
     Silent,
+    /// Write each piece after its pause, then keep the connection.
+    Pieces(Vec<(Duration, Vec<u8>)>),
+    /// Write these bytes, shut the write side (FIN), and read until the client goes away.
+    WriteThenHalfClose(Vec<u8>),
+    /// Write these bytes, then close without a TLS `close_notify` (plain HTTP: a plain close).
+    WriteThenCut(Vec<u8>),
+    /// Write the first bytes, then the second past the TLS session, straight on the socket (plain
+    /// HTTP: after the first), then close without a `close_notify`.
+    WriteThenInject(Vec<u8>, Vec<u8>),
 }
 
 /// The parts of a request the routes look at.
@@ -84,7 +93,8 @@ fn reason(status: u16) -> &'static str {
 /// Continue` as soon as the head is in, then `200` with the body's length once it is all in:
 /// `crate::request::CONTINUE_UPLOAD_PATH`), `folded` (a field folded over two lines, obs-fold),
 /// `folded-length` (a `Content-Length` folded inside its value), `both-framings` (`Content-Length:
-/// 5` and a chunked 13-byte body, the connection kept as if nothing were wrong).
+/// 5` and a chunked 13-byte body, the connection kept as if nothing were wrong), and the routes
+/// of `crate::quirks` (odd but real server behaviour: see there).
 pub fn route(request: &Request<'_>) -> Action {
     let close = request.close;
     let ok = |body: &[u8]| {
@@ -187,7 +197,8 @@ fn hostile(mode: &str) -> Action {
         ),
         "early-413" => Action::WriteThenClose(early_answer()),
         hold if hold.starts_with("early-hold/") => Action::WriteThenClose(early_answer()),
-        _ => Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false)),
+        other => crate::quirks::route(other)
+            .unwrap_or_else(|| Action::Write(response(404, "Not Found", "", b"unknown hostile mode", false))),
     }
 }
 

@@ -319,50 +319,8 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                 }
             };
             buf.advance(used);
-            match action {
-                Action::Write(bytes) => {
-                    if !write(&mut stream, bytes).await {
-                        return;
-                    }
-                }
-                Action::DelayThenWrite(delay, bytes) => {
-                    sleep_precise(delay).await;
-                    if !write(&mut stream, bytes).await {
-                        return;
-                    }
-                }
-                Action::WriteThenClose(bytes) => {
-                    write(&mut stream, bytes).await;
-                    return;
-                }
-                Action::Trickle(bytes, pause) => {
-                    for byte in bytes {
-                        if !write(&mut stream, vec![byte]).await {
-                            return;
-                        }
-                        monoio::time::sleep(pause).await;
-                    }
-                }
-                Action::WriteThenReset(bytes) => {
-                    write(&mut stream, bytes).await;
-                    use std::os::fd::{AsRawFd, BorrowedFd};
-                    // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
-                    #[allow(unsafe_code)]
-                    let fd = unsafe { BorrowedFd::borrow_raw(stream.as_raw_fd()) };
-                    let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
-                    return;
-                }
-                Action::Silent => {
-                    // Read and discard until the client gives up.
-                    loop {
-                        let (result, b) = stream.read(std::mem::take(&mut buf)).await;
-                        buf = b;
-                        buf.clear();
-                        if !matches!(result, Ok(n) if n > 0) {
-                            return;
-                        }
-                    }
-                }
+            if !act(&mut stream, &mut buf, action).await {
+                return;
             }
         }
         buf.reserve(16 * 1024);
@@ -374,4 +332,82 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
             return;
         }
     }
+}
+
+/// Does what a route said; false when the connection is done with.
+async fn act(stream: &mut TcpStream, buf: &mut BytesMut, action: Action) -> bool {
+    match action {
+        Action::Write(bytes) => write(stream, bytes).await,
+        Action::DelayThenWrite(delay, bytes) => {
+            sleep_precise(delay).await;
+            write(stream, bytes).await
+        }
+        // A plain connection has no TLS session to end or to write past.
+        Action::WriteThenClose(bytes) | Action::WriteThenCut(bytes) => {
+            write(stream, bytes).await;
+            false
+        }
+        Action::WriteThenInject(first, second) => {
+            let _ = write(stream, first).await && write(stream, second).await;
+            false
+        }
+        Action::Trickle(bytes, pause) => {
+            for byte in bytes {
+                if !write(stream, vec![byte]).await {
+                    return false;
+                }
+                monoio::time::sleep(pause).await;
+            }
+            true
+        }
+        Action::Pieces(pieces) => {
+            for (pause, bytes) in pieces {
+                if !pause.is_zero() {
+                    monoio::time::sleep(pause).await;
+                }
+                if !write(stream, bytes).await {
+                    return false;
+                }
+            }
+            true
+        }
+        Action::WriteThenReset(bytes) => {
+            write(stream, bytes).await;
+            let _ = with_socket(stream, |socket| socket.set_linger(Some(Duration::ZERO)));
+            false
+        }
+        Action::WriteThenHalfClose(bytes) => {
+            if write(stream, bytes).await
+                && with_socket(stream, |socket| socket.shutdown(std::net::Shutdown::Write)).is_ok()
+            {
+                read_until_gone(stream, buf).await;
+            }
+            false
+        }
+        Action::Silent => {
+            read_until_gone(stream, buf).await;
+            false
+        }
+    }
+}
+
+/// Reads and discards until the client goes away.
+async fn read_until_gone(stream: &mut TcpStream, buf: &mut BytesMut) {
+    loop {
+        let (result, b) = stream.read(std::mem::take(buf)).await;
+        *buf = b;
+        buf.clear();
+        if !matches!(result, Ok(n) if n > 0) {
+            return;
+        }
+    }
+}
+
+/// Calls `f` with the socket under `stream` (for options monoio does not offer).
+fn with_socket<T>(stream: &TcpStream, f: impl FnOnce(socket2::SockRef<'_>) -> T) -> T {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
+    #[allow(unsafe_code)]
+    let fd = unsafe { BorrowedFd::borrow_raw(stream.as_raw_fd()) };
+    f(socket2::SockRef::from(&fd))
 }

@@ -41,6 +41,7 @@ const CONNECTIONS_MAX: usize = 512;
 pub struct TlsTarget {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -93,9 +94,11 @@ impl TlsTarget {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
         let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_hits, thread_ws, thread_stop) = (hits.clone(), ws.clone(), stop.clone());
+        let accepted = connections.clone();
         let thread = std::thread::Builder::new().name("mite-tls-target".into()).spawn(move || {
             let open = Arc::new(AtomicUsize::new(0));
             for stream in listener.incoming() {
@@ -103,6 +106,7 @@ impl TlsTarget {
                     return;
                 }
                 let Ok(stream) = stream else { continue };
+                accepted.fetch_add(1, Ordering::Relaxed);
                 if open.load(Ordering::SeqCst) >= CONNECTIONS_MAX {
                     continue;
                 }
@@ -115,7 +119,7 @@ impl TlsTarget {
                 });
             }
         })?;
-        Ok(TlsTarget { addr, hits, ws, stop, thread: Some(thread) })
+        Ok(TlsTarget { addr, hits, connections, ws, stop, thread: Some(thread) })
     }
 
     /// `https://127.0.0.1:port{path}`.
@@ -131,6 +135,11 @@ impl TlsTarget {
     /// Complete requests received.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections accepted (those over the connection limit, closed at once, too).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// What the WebSocket echo endpoint counted (the TLS target serves `/ws/echo` only).
@@ -197,30 +206,8 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
                 }
             };
             buf.drain(..used);
-            match action {
-                Action::Write(bytes) => stream.write_all(&bytes)?,
-                Action::DelayThenWrite(delay, bytes) => {
-                    std::thread::sleep(delay);
-                    stream.write_all(&bytes)?;
-                }
-                Action::WriteThenClose(bytes) => {
-                    stream.write_all(&bytes)?;
-                    stream.conn.send_close_notify();
-                    stream.flush()?;
-                    return Ok(());
-                }
-                Action::Trickle(bytes, pause) => {
-                    for byte in bytes {
-                        stream.write_all(&[byte])?;
-                        std::thread::sleep(pause);
-                    }
-                }
-                Action::WriteThenReset(bytes) => {
-                    stream.write_all(&bytes)?;
-                    let _ = socket2::SockRef::from(&stream.sock).set_linger(Some(Duration::ZERO));
-                    return Ok(());
-                }
-                Action::Silent => while stream.read(&mut chunk)? > 0 {},
+            if !act(&mut stream, action, &mut chunk)? {
+                return Ok(());
             }
         }
         let n = stream.read(&mut chunk)?;
@@ -229,6 +216,65 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Does what a route said; false when the connection is done with.
+fn act(stream: &mut StreamOwned<ServerConnection, TcpStream>, action: Action, chunk: &mut [u8]) -> io::Result<bool> {
+    match action {
+        Action::Write(bytes) => stream.write_all(&bytes)?,
+        Action::DelayThenWrite(delay, bytes) => {
+            std::thread::sleep(delay);
+            stream.write_all(&bytes)?;
+        }
+        Action::WriteThenClose(bytes) => {
+            stream.write_all(&bytes)?;
+            stream.conn.send_close_notify();
+            stream.flush()?;
+            return Ok(false);
+        }
+        // The TCP connection closed under the TLS session, which never says it ended.
+        Action::WriteThenCut(bytes) => {
+            stream.write_all(&bytes)?;
+            stream.flush()?;
+            return Ok(false);
+        }
+        Action::WriteThenInject(first, second) => {
+            stream.write_all(&first)?;
+            stream.flush()?;
+            stream.sock.write_all(&second)?;
+            return Ok(false);
+        }
+        Action::Trickle(bytes, pause) => {
+            for byte in bytes {
+                stream.write_all(&[byte])?;
+                std::thread::sleep(pause);
+            }
+        }
+        Action::Pieces(pieces) => {
+            for (pause, bytes) in pieces {
+                std::thread::sleep(pause);
+                stream.write_all(&bytes)?;
+                stream.flush()?;
+            }
+        }
+        Action::WriteThenReset(bytes) => {
+            stream.write_all(&bytes)?;
+            let _ = socket2::SockRef::from(&stream.sock).set_linger(Some(Duration::ZERO));
+            return Ok(false);
+        }
+        Action::WriteThenHalfClose(bytes) => {
+            stream.write_all(&bytes)?;
+            stream.flush()?;
+            stream.sock.shutdown(std::net::Shutdown::Write)?;
+            while stream.read(chunk)? > 0 {}
+            return Ok(false);
+        }
+        Action::Silent => {
+            while stream.read(chunk)? > 0 {}
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The WebSocket echo endpoint over TLS (blocking); other WebSocket paths get a 404.

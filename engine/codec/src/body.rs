@@ -32,7 +32,8 @@ enum State {
         remaining: u64,
     },
     UntilClose,
-    /// Hex digits of a chunk size; `line` counts bytes of the size line so far.
+    /// Hex digits of a chunk size (`digits` of them, at most 255 counted); `line` counts bytes
+    /// of the size line so far.
     Size {
         size: u64,
         digits: u8,
@@ -234,12 +235,16 @@ impl BodyDecoder {
             State::Size { size, digits, line } => {
                 too_long(line)?;
                 if let Some(value) = hex_value(byte) {
-                    if digits >= 15 {
+                    // Leading zeros are any number of digits (bounded by the line's limit); a
+                    // size that needs more than 64 bits is refused.
+                    if size > u64::MAX >> 4 {
                         return Err(CodecError::BadChunk { what: "chunk size too large" });
                     }
-                    State::Size { size: size * 16 + u64::from(value), digits: digits + 1, line: line + 1 }
+                    State::Size { size: size * 16 + u64::from(value), digits: digits.saturating_add(1), line: line + 1 }
                 } else if digits == 0 {
                     return Err(CodecError::BadChunk { what: "chunk size is not hexadecimal" });
+                } else if byte == b'\n' {
+                    return Err(CodecError::BadChunk { what: "bare LF in chunk-size line (CRLF expected)" });
                 } else if byte == b'\r' {
                     State::SizeLf { size }
                 } else if byte == b';' || byte == b' ' || byte == b'\t' {
@@ -253,7 +258,7 @@ impl BodyDecoder {
                 match byte {
                     b'\r' => State::SizeLf { size },
                     b'\n' => {
-                        return Err(CodecError::BadChunk { what: "bare LF in chunk-size line" });
+                        return Err(CodecError::BadChunk { what: "bare LF in chunk-size line (CRLF expected)" });
                     }
                     _ => State::SizeExt { size, line: line + 1 },
                 }
@@ -374,6 +379,39 @@ mod tests {
         assert!(chunked(b"5\r\nhelloXX").is_err());
         assert!(chunked(b"5\nhello").is_err());
         assert!(chunked(b"fffffffffffffffff\r\n").is_err());
+    }
+
+    /// Outside testers: a chunk size with leading zeros past 15 digits (`000…0d`) was "chunk size
+    /// too large". RFC 9112 §7.1: `chunk-size = 1*HEXDIG`; only a size past 64 bits is refused.
+    #[test]
+    fn chunk_sizes_with_leading_zeros_are_read_and_past_64_bits_refused() {
+        let zeros = "0".repeat(300);
+        let cases = [
+            ("D\r\nHello, World!\r\n0\r\n\r\nNEXT".to_string(), &b"Hello, World!"[..]),
+            (format!("0000000000000000d\r\nHello, World!\r\n{zeros}\r\n\r\nNEXT"), b"Hello, World!"),
+            (format!("{zeros}\r\n\r\nNEXT"), b""),
+        ];
+        for (input, want) in cases {
+            for (body, used) in [chunked(input.as_bytes()), byte_by_byte(&Limits::DEFAULT, input.as_bytes())]
+                .map(|read| read.unwrap().unwrap())
+            {
+                assert_eq!((&body[..], &input.as_bytes()[used..]), (want, &b"NEXT"[..]), "{input:?}");
+            }
+        }
+        let max = decode_all(
+            BodyFraming::Chunked,
+            &Limits { body_bytes_max: u64::MAX, ..Limits::DEFAULT },
+            b"0ffffffffffffffff\r\n",
+        );
+        assert_eq!(max, Ok(None), "u64::MAX bytes: a size, but the data is not there");
+        for over in ["10000000000000000", "00000000000000000000ffffffffffffffff0"] {
+            let err = chunked(format!("{over}\r\n").as_bytes());
+            assert_eq!(err, Err(CodecError::BadChunk { what: "chunk size too large" }), "{over}");
+        }
+        assert_eq!(
+            chunked(b"d\nHello, World!\n0\n\n"),
+            Err(CodecError::BadChunk { what: "bare LF in chunk-size line (CRLF expected)" })
+        );
     }
 
     #[test]

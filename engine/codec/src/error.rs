@@ -23,6 +23,8 @@ pub enum CodecError {
     BadChunk { what: &'static str },
     /// The server closed the connection before the response was complete.
     UnexpectedEof { during: &'static str },
+    /// A status line in another major version of HTTP (`HTTP/2.0`): not HTTP/1.x at all.
+    OtherVersion { major: u8, minor: u8 },
     /// A field that frames the body (`Content-Length`, `Transfer-Encoding`) folded over lines
     /// inside its value (obs-fold): where the body ends would be a guess.
     FoldedFraming { field: &'static str },
@@ -65,6 +67,10 @@ impl fmt::Display for CodecError {
             CodecError::UnexpectedEof { during } => {
                 write!(f, "server closed the connection during {during}")
             }
+            CodecError::OtherVersion { major, minor } => write!(
+                f,
+                "malformed response head: the server answered in HTTP/{major}.{minor}, and this client speaks HTTP/1.1"
+            ),
             CodecError::FoldedFraming { field } => write!(
                 f,
                 "malformed response head: the {field} value is folded over two lines (obs-fold), so where the body ends is ambiguous"

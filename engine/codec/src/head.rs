@@ -98,6 +98,10 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         Err(CodecError::Malformed { what: HEADER_NAME_ERROR }) => {
             return parse_folded_step(buf, limits, request_was_head);
         }
+        // httparse knows HTTP/1.0 and HTTP/1.1 only.
+        Err(CodecError::Malformed { what: VERSION_ERROR }) => {
+            return parse_other_version(buf, limits, request_was_head);
+        }
         parsed => parsed?,
     };
     let Some((status, minor_version, used, fields)) = parsed else {
@@ -132,8 +136,13 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     // is not used again (RFC 9112 §6.1, §6.3): the servers before this one may have read
     // the body by the other length, and what follows on the connection is then anyone's guess.
     let framed_twice = fields.transfer_chunked.is_some() && (fields.content_length.is_some() || minor_version == 0);
+    // A `204` may carry neither field (RFC 9110 §8.6, RFC 9112 §6.1): one that does may send a
+    // body after all, later than its head, and that body would be read as the next response.
+    let framed_no_content =
+        status == 204 && (fields.content_length.is_some_and(|n| n > 0) || fields.transfer_chunked.is_some());
     let keep_alive = framing != BodyFraming::UntilClose
         && !framed_twice
+        && !framed_no_content
         && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
     Ok(Some(HeadStep::Final(ResponseHead {
         status,
@@ -169,6 +178,39 @@ fn parse_one(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldS
 
 /// What httparse's strict defaults say of a line that starts with a space or a tab.
 const HEADER_NAME_ERROR: &str = "invalid header name";
+/// What httparse says of a status line that does not start with `HTTP/1.0` or `HTTP/1.1`.
+const VERSION_ERROR: &str = "not an HTTP/1.x response";
+
+/// [`parse_head_step`] for a status line httparse refused at its version. RFC 9110 §2.5: a
+/// minor version of HTTP/1 above 1 (`HTTP/1.2`) is read as HTTP/1.1 (a copy of the head with
+/// the version rewritten goes through the strict parser); another major version (`HTTP/2.0`)
+/// is named in the error; anything else is not HTTP/1.x.
+#[cold]
+#[inline(never)]
+fn parse_other_version(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    // `HTTP/` DIGIT `.` DIGIT, then a space: what each of the first nine bytes may be.
+    let shape = |at: usize, byte: u8| match at {
+        0..5 => byte == b"HTTP/"[at],
+        5 | 7 => byte.is_ascii_digit(),
+        6 => byte == b'.',
+        _ => byte == b' ',
+    };
+    if !buf.iter().take(9).enumerate().all(|(at, &byte)| shape(at, byte)) {
+        return Err(CodecError::Malformed { what: VERSION_ERROR });
+    }
+    if buf.len() < 9 {
+        return Ok(None); // a version so far, but is it one digit each?
+    }
+    let (major, minor) = (buf[5], buf[7]);
+    if major != b'1' {
+        return Err(CodecError::OtherVersion { major: major - b'0', minor: minor - b'0' });
+    }
+    // All of it (what follows the head too, bounded by the reads): the same errors, in the same
+    // order, as the head would have met as HTTP/1.1.
+    let mut copy = buf.to_vec();
+    copy[7] = b'1';
+    parse_head_step(&copy, limits, request_was_head)
+}
 
 /// [`parse_head_step`] for a head the strict parser refused with an invalid header name: parsed
 /// again with obs-fold allowed (RFC 9112 §5.2: a user agent replaces each fold with spaces
@@ -408,7 +450,7 @@ fn parse_error_name(err: httparse::Error) -> &'static str {
         httparse::Error::Status => "invalid status code",
         httparse::Error::Token => "invalid token",
         httparse::Error::TooManyHeaders => "too many headers",
-        httparse::Error::Version => "not an HTTP/1.x response",
+        httparse::Error::Version => VERSION_ERROR,
     }
 }
 
@@ -648,6 +690,45 @@ mod tests {
         // Incomplete with a fold: more is needed, not an error.
         assert_eq!(parse("HTTP/1.1 200 OK\r\nX-A: a\r\n b"), Ok(None));
         assert_eq!(parse("HTTP/1.1 200 OK\r\nX-A: a\r\n"), Ok(None));
+    }
+
+    /// RFC 9110 §2.5: `HTTP/1.2` was "not an HTTP/1.x response"; it is read as HTTP/1.1. Another
+    /// major version is named; a version of two digits is no version.
+    #[test]
+    fn a_later_minor_version_is_read_as_1_1_and_another_major_is_named() {
+        let head = parse("HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok").unwrap().unwrap();
+        assert_eq!(
+            (head.status, head.minor_version, head.framing, head.keep_alive),
+            (200, 1, BodyFraming::Length(2), true)
+        );
+        assert_eq!(parse("HTTP/1.9 204\r\n\r\n").unwrap().unwrap().status, 204);
+        for partial in ["HTTP/1.2", "HTTP/1.2 ", "HTTP/1.2 200 OK\r\n", "HTTP/2.0"] {
+            assert_eq!(parse(partial), Ok(None), "{partial:?}: more is needed");
+        }
+        let err = parse("HTTP/2.0 200 OK\r\n\r\n").unwrap_err();
+        assert_eq!(err, CodecError::OtherVersion { major: 2, minor: 0 });
+        assert!(err.to_string().contains("the server answered in HTTP/2.0"), "{err}");
+        for bad in ["HTTP/1.10 200 OK\r\n\r\n", "HTTP/2 200 OK\r\n\r\n", "HTTP/x.1 200\r\n\r\n", "HTTP/1.1x200\r\n\r\n"]
+        {
+            assert!(matches!(parse(bad), Err(CodecError::Malformed { .. })), "{bad:?}: {:?}", parse(bad));
+        }
+    }
+
+    /// RFC 9110 §8.6: a `204` carries no `Content-Length` (nor a transfer coding, RFC 9112 §6.1):
+    /// one that does may send a body after all, so its connection is not used again.
+    #[test]
+    fn a_no_content_head_that_frames_a_body_ends_its_connection() {
+        for (fields, keep_alive) in [
+            ("", true),
+            ("Content-Length: 0\r\n", true),
+            ("Content-Length: 5\r\n", false),
+            ("Transfer-Encoding: chunked\r\n", false),
+        ] {
+            let head = parse(&format!("HTTP/1.1 204 No Content\r\n{fields}\r\n")).unwrap().unwrap();
+            assert_eq!((head.framing, head.keep_alive), (BodyFraming::Empty, keep_alive), "{fields:?}");
+        }
+        let head = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
+        assert!(head.keep_alive, "a 304's length is the 200's: no body is implied");
     }
 
     #[test]

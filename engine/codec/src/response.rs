@@ -111,6 +111,11 @@ impl ResponseReader {
             if head.folded {
                 crate::head::unfold(&mut input[..head.head_len]);
             }
+            // An `HTTP/1.2` (or later minor) head was read as HTTP/1.1: the head handed on says
+            // so too, for the readers of its fields (`head::find_header`).
+            if head.minor_version == 1 && input[7] != b'1' {
+                input[7] = b'1';
+            }
             let raw = input.split_to(head.head_len).freeze();
             let decoder = BodyDecoder::new(head.framing, &self.limits);
             decoder.check_declared()?;

@@ -27,9 +27,63 @@ const FIXTURES: &[Fixture] = &[
     },
     Fixture {
         name: "100 continue then 204",
-        bytes: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+        bytes: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
         head_request: false,
         expect: Ok((204, b"", true)),
+    },
+    Fixture {
+        name: "a 204 with a length has no body and ends its connection",
+        bytes: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+        head_request: false,
+        expect: Ok((204, b"", false)),
+    },
+    Fixture {
+        name: "a 204 chunked has no body and ends its connection",
+        bytes: b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+        head_request: false,
+        expect: Ok((204, b"", false)),
+    },
+    Fixture {
+        name: "a 304 with a length (the 200's) has no body and keeps its connection",
+        bytes: b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+        head_request: false,
+        expect: Ok((304, b"", true)),
+    },
+    Fixture {
+        name: "HTTP/1.2 is read as HTTP/1.1",
+        bytes: b"HTTP/1.2 103 Early Hints\r\n\r\nHTTP/1.2 200\r\nContent-Length: 2\r\n\r\nok",
+        head_request: false,
+        expect: Ok((200, b"ok", true)),
+    },
+    Fixture {
+        name: "HTTP/2.0 is another version",
+        bytes: b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        head_request: false,
+        expect: Err("version"),
+    },
+    Fixture {
+        name: "HTTP/1.10 is not a version",
+        bytes: b"HTTP/1.10 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        head_request: false,
+        expect: Err("malformed"),
+    },
+    Fixture {
+        name: "lines ended by LF alone and no reason",
+        bytes: b"HTTP/1.1 200\nContent-Length: 2\n\nok",
+        head_request: false,
+        expect: Ok((200, b"ok", true)),
+    },
+    Fixture {
+        name: "chunk sizes in upper case and with leading zeros",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000000000A\r\nHello, Wor\r\n3\r\nld!\r\n000\r\n\r\n",
+        head_request: false,
+        expect: Ok((200, b"Hello, World!", true)),
+    },
+    Fixture {
+        name: "a chunk size past 64 bits",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n010000000000000000\r\n",
+        head_request: false,
+        expect: Err("chunk"),
     },
     Fixture {
         name: "http/1.0 until close",
@@ -119,6 +173,7 @@ fn kind(err: &CodecError) -> &'static str {
         CodecError::InvalidContentLength => "invalid-length",
         CodecError::BadChunk { .. } => "chunk",
         CodecError::FoldedFraming { .. } => "folded",
+        CodecError::OtherVersion { .. } => "version",
         _ => "too-large",
     }
 }
@@ -224,5 +279,26 @@ fn a_folded_value_reads_with_spaces_at_every_split() {
         let value = mite_codec::head::find_header(&raw, "x-folded").unwrap();
         assert_eq!(value, b"hello    there,   again", "split at {split}");
         assert_eq!(mite_codec::head::find_header(&raw, "x-plain"), Some(&b"p"[..]));
+    }
+}
+
+/// RFC 9110 §2.5: an `HTTP/1.2` head is read as HTTP/1.1, and the head handed on says
+/// `HTTP/1.1`, so that its fields are found, at every split.
+#[test]
+fn an_http_1_2_head_is_handed_on_as_http_1_1_at_every_split() {
+    let bytes: &[u8] = b"HTTP/1.2 100 Continue\r\n\r\nHTTP/1.2 200 OK\r\nX-A: a\r\nContent-Length: 2\r\n\r\nok";
+    for split in 0..=bytes.len() {
+        let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
+        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+        let mut progress = ReadProgress::NeedMore;
+        for piece in [&bytes[..split], &bytes[split..]] {
+            input.extend_from_slice(piece);
+            progress = reader.feed(&mut input, &mut body).unwrap();
+        }
+        assert_eq!(progress, ReadProgress::Complete, "split at {split}");
+        let (head, raw) = reader.take_head().unwrap();
+        assert_eq!((head.status, head.minor_version, head.interim_count), (200, 1, 1), "split at {split}");
+        assert!(raw.starts_with(b"HTTP/1.1 200 OK\r\n"), "split at {split}: {raw:?}");
+        assert_eq!(mite_codec::head::find_header(&raw, "x-a"), Some(&b"a"[..]), "split at {split}");
     }
 }

@@ -11,6 +11,7 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
     let slots = limits.headers_count_max.min(HEADER_SLOTS);
     let parsed = match reference_one::<32>(buf, slots.min(32)) {
         Err(CodecError::TooManyHeaders { .. }) if slots > 32 => reference_one::<HEADER_SLOTS>(buf, slots)?,
+        Err(CodecError::Malformed { what: VERSION_ERROR }) => return reference_version(buf, limits, request_was_head),
         other => other?,
     };
     let Some((status, minor_version, used, fields, folded)) = parsed else {
@@ -39,8 +40,12 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
     };
     // Framed both ways, or chunked in HTTP/1.0: never reused (RFC 9112 §6.1, §6.3; added since).
     let framed_twice = fields.transfer_chunked.is_some() && (fields.content_length.is_some() || minor_version == 0);
+    // A 204 with a length above 0 or a transfer coding: never reused (RFC 9110 §8.6; added since).
+    let framed_no_content =
+        status == 204 && (fields.content_length.unwrap_or(0) != 0 || fields.transfer_chunked.is_some());
     let keep_alive = framing != BodyFraming::UntilClose
         && !framed_twice
+        && !framed_no_content
         && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
     let head = ResponseHead {
         status,
@@ -53,6 +58,26 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
         folded,
     };
     Ok(Some(HeadStep::Final(head)))
+}
+
+/// A status line httparse refused at its version (added since, RFC 9110 §2.5): `HTTP/1.x` above
+/// 1.1 read as 1.1, another `HTTP/x.y` named, anything else malformed.
+fn reference_version(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    let pattern = b"HTTP/#.# ";
+    for (&byte, &want) in buf.iter().zip(pattern) {
+        if !(byte == want || want == b'#' && byte.is_ascii_digit()) {
+            return Err(CodecError::Malformed { what: VERSION_ERROR });
+        }
+    }
+    if buf.len() < pattern.len() {
+        return Ok(None);
+    }
+    if buf[5] != b'1' {
+        return Err(CodecError::OtherVersion { major: buf[5] - b'0', minor: buf[7] - b'0' });
+    }
+    let mut copy = buf.to_vec();
+    copy[7] = b'1';
+    reference_step(&copy, limits, request_was_head)
 }
 
 /// Status, minor version, bytes used, fields, and whether a field was folded.
@@ -229,6 +254,10 @@ fn head() -> impl Strategy<Value = Vec<u8>> {
             "HTTP/1.1 101 Switching Protocols\r\n",
             "HTTP/1.1 404\r\n",
             "HTTP/2 200 OK\r\n",
+            "HTTP/2.0 200 OK\r\n",
+            "HTTP/1.2 200 OK\r\n",
+            "HTTP/1.9 204 No Content\r\n",
+            "HTTP/1.3 100 Continue\r\n",
         ][..],
     );
     (status, proptest::collection::vec(header_line(), 0..40), any::<bool>()).prop_map(|(status, lines, end)| {

@@ -773,8 +773,11 @@ impl HttpClient {
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
                 // A non-idempotent request cannot be retried once written: check first that the
-                // server has not closed the pooled connection, and replace it if it has.
-                Some((io, host)) if !idempotent && io.peer_closed() => {
+                // server has not closed the pooled connection, and replace it if it has. So does a
+                // retry (one retry only): the pooled connections are as old as the one that failed.
+                Some((io, host))
+                    if (!idempotent || work.as_ref().is_some_and(|w| w.reconnects > 0)) && io.peer_closed() =>
+                {
                     self.closed(host);
                     work_mut(&mut work).reconnects += 1;
                     attempt_started = Moment::now();
@@ -1134,9 +1137,11 @@ fn took_in(
         Ok(_) => {}
         Err(err) => {
             let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
+            // Only a TLS session ends so (with no close_notify): what it cut short, in words.
+            let cut = err.kind() == io::ErrorKind::UnexpectedEof;
             return Err(TripError {
                 kind,
-                detail: format!("receive: {err}"),
+                detail: if cut { super::tls::cut_short(reader) } else { format!("receive: {err}") },
                 nothing_received: first_byte.is_none() && kind != ErrorKind::Tls,
                 sent: true,
             });

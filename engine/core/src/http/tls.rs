@@ -172,6 +172,19 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
     }
 }
 
+/// What a response cut by the end of a TLS connection with no `close_notify` says (rustls's own
+/// words point at its manual): what was cut short, and that the server never said it was done.
+/// A body delimited by the close is an error too: without `close_notify`, its end may be an
+/// attacker's or a middlebox's, not the server's (RFC 8446 §6.1).
+pub(crate) fn cut_short(reader: &mut mite_codec::ResponseReader) -> String {
+    match reader.finish_at_eof() {
+        Err(err) => format!("{err}, without a TLS close_notify"),
+        Ok(()) => "server closed the connection without a TLS close_notify, so the body (delimited by the close) \
+                   may be cut short"
+            .into(),
+    }
+}
+
 /// Why `path` cannot be read as a PEM file (missing, a folder), before a PEM reader turns it
 /// into an "I/O error".
 fn pem_file_problem(path: &Path) -> Option<String> {

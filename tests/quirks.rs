@@ -1,0 +1,330 @@
+//! The client against what real servers and middleboxes send (the routes of
+//! `mite_tools::quirks`): for each, the run ends, every request is counted once (against the
+//! target's own count), an error lands in its kind with words that say what was wrong, and a
+//! connection whose next bytes cannot be trusted is not used again (against the connections
+//! the target accepted).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mite_core::stats::{ErrorKind, TxnStats};
+use mite_core::{Ctx, DriverChoice, JourneyResult, Registry, Row, VolumeModel};
+use mite_tests::{Server, assert_target_saw_every_request, run, scenario};
+
+const JOURNEYS: u64 = 4;
+
+/// What a run of [`gets_in_a_row`] came to.
+struct Seen {
+    total: TxnStats,
+    /// Connections the target accepted.
+    accepted: u64,
+    samples: BTreeMap<&'static str, String>,
+}
+
+impl Seen {
+    /// (ok, errors by kind).
+    fn outcome(&self) -> (u64, Vec<(ErrorKind, u64)>) {
+        let kinds = ErrorKind::ALL.iter().filter(|k| self.total.errors_of(**k) > 0);
+        (self.total.req_ok, kinds.map(|k| (*k, self.total.errors_of(*k))).collect())
+    }
+
+    /// The error sample of `kind`.
+    fn sample(&self, kind: &str) -> &str {
+        self.samples.get(kind).map_or("", String::as_str)
+    }
+}
+
+async fn requests(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    let count: u64 = ctx.config().get_or("count", "1").parse().unwrap_or(1);
+    let head = ctx.config().get_or("method", "GET") == "HEAD";
+    for _ in 0..count {
+        let request = if head { ctx.http().head(&url) } else { ctx.http().get(&url) };
+        request.send().await?;
+    }
+    Ok(())
+}
+
+/// Runs `JOURNEYS` journeys of `count` GETs of `path` each (a journey ends at its first
+/// error), and checks the requests the engine says it wrote against the target's own count:
+/// in all, and on that path.
+fn gets_in_a_row(server: &Server, path: &str, count: u64, timeout: Duration) -> Seen {
+    requests_in_a_row(server, "GET", path, count, timeout)
+}
+
+/// [`gets_in_a_row`] with `method` (`GET` or `HEAD`).
+fn requests_in_a_row(server: &Server, method: &str, path: &str, count: u64, timeout: Duration) -> Seen {
+    let (hits_before, accepted_before) = (server.hits(), server.connections());
+    let mut registry = Registry::default();
+    registry.journey("quirks:requests", requests);
+    let config = [format!("url={}", server.url(path)), format!("count={count}"), format!("method={method}")];
+    let mut opts = server.options(DriverChoice::Auto);
+    opts.http.request_timeout = timeout;
+    let result =
+        run(&registry, scenario("quirks:requests", VolumeModel::Oneshot { journeys: JOURNEYS }), &config, opts);
+    let total = assert_target_saw_every_request(&result, server.hits() - hits_before);
+    if let Server::Plain(_) = server {
+        let route = path.split('?').next().unwrap_or(path);
+        assert_eq!(server.route_hits(route), total.requests(), "{path}: every request on its route");
+    }
+    assert_eq!(result.merged.journeys.started, JOURNEYS, "{path}: every journey ran");
+    Seen { total, accepted: server.connections() - accepted_before, samples: result.merged.error_samples.clone() }
+}
+
+/// The request timeout when no timeout is expected: it only bounds a hang.
+const NO_HANG: Duration = Duration::from_secs(10);
+
+/// `count` GETs per journey of `path`, every one answered whole.
+#[track_caller]
+fn all_ok(server: &Server, path: &str, count: u64) -> Seen {
+    let seen = gets_in_a_row(server, path, count, NO_HANG);
+    assert_eq!(seen.outcome(), (JOURNEYS * count, vec![]), "{} {path}: {:?}", server.url(""), seen.samples);
+    seen
+}
+
+/// One GET per journey of `path`, every one failing as `kind` with `words` in its sample.
+#[track_caller]
+fn all_fail(server: &Server, path: &str, kind: ErrorKind, words: &str) -> Seen {
+    let seen = gets_in_a_row(server, path, 1, NO_HANG);
+    assert_eq!(seen.outcome(), (0, vec![(kind, JOURNEYS)]), "{} {path}: {:?}", server.url(""), seen.samples);
+    let sample = seen.sample(kind.name());
+    assert!(sample.contains(words), "{path}: the error says {words:?}: {sample}");
+    seen
+}
+
+/// Every response read whole, and the connection never used again: one per request.
+#[track_caller]
+fn ok_on_fresh_connections(server: &Server, path: &str) {
+    let seen = all_ok(server, path, 3);
+    assert_eq!(seen.accepted, JOURNEYS * 3, "{path}: a connection per request, none reused");
+    assert_eq!(seen.total.connects_ok(), seen.accepted, "{path}: the engine's connects are the target's");
+}
+
+/// Every response read whole on connections that are used again.
+#[track_caller]
+fn ok_on_kept_connections(server: &Server, path: &str) {
+    let seen = all_ok(server, path, 3);
+    assert!(seen.accepted < JOURNEYS * 3, "{path}: connections reused: {} for {}", seen.accepted, JOURNEYS * 3);
+}
+
+#[test]
+fn interim_responses_up_to_the_limit_are_skipped_and_a_flood_is_too_large() {
+    for server in [Server::plain(), Server::tls()] {
+        ok_on_kept_connections(&server, "/bad/interim/16");
+        all_fail(&server, "/bad/interim/17", ErrorKind::TooLarge, "more than 16 interim (1xx) responses");
+        all_fail(&server, "/bad/interim/1000", ErrorKind::TooLarge, "more than 16 interim (1xx) responses");
+    }
+}
+
+/// RFC 9112 §6.3: a `204` or `304` has no body, whatever its fields say; bytes after its head
+/// are not the next response, so the connection is not used again.
+#[test]
+fn a_body_after_a_no_content_or_not_modified_head_ends_its_connection() {
+    let server = Server::plain();
+    for path in ["/bad/no-content-body", "/bad/not-modified-body"] {
+        ok_on_fresh_connections(&server, path);
+    }
+}
+
+/// RFC 9110 §8.6: a server must not send `Content-Length` in a `204`. One that does may send
+/// that many bytes after the head, later than the head: read as the next response's start,
+/// they made the next request on the connection `malformed`. Such a `204` ends its connection.
+#[test]
+fn a_no_content_answer_with_a_length_ends_its_connection_before_its_late_body() {
+    ok_on_fresh_connections(&Server::plain(), "/bad/no-content-body-later");
+}
+
+/// RFC 9112 §6.3: a response to HEAD has no body, whatever its fields say. The target answers
+/// HEAD as it answers GET, body and all (as some servers do): each answer is read, and the
+/// connection with bytes after it is not used again.
+#[test]
+fn a_head_answered_with_a_body_ends_its_connection() {
+    for server in [Server::plain(), Server::tls()] {
+        let seen = requests_in_a_row(&server, "HEAD", "/", 3, NO_HANG);
+        assert_eq!(seen.outcome(), (JOURNEYS * 3, vec![]), "{}: {:?}", server.url(""), seen.samples);
+        assert_eq!((seen.accepted, seen.total.body_bytes), (JOURNEYS * 3, 0), "{}", server.url(""));
+    }
+}
+
+#[test]
+fn chunk_sizes_in_upper_case_or_with_leading_zeros_are_read() {
+    let server = Server::plain();
+    ok_on_kept_connections(&server, "/bad/chunked-upper");
+    ok_on_kept_connections(&server, "/bad/chunked-zeros");
+}
+
+#[test]
+fn a_chunk_size_past_64_bits_or_a_chunk_line_ended_by_lf_alone_is_malformed() {
+    let server = Server::plain();
+    all_fail(&server, "/bad/chunked-overflow", ErrorKind::Malformed, "chunk size too large");
+    all_fail(&server, "/bad/chunked-bare-lf", ErrorKind::Malformed, "bare LF in chunk-size line");
+}
+
+#[test]
+fn content_lengths_that_agree_are_one_and_others_are_malformed() {
+    let server = Server::plain();
+    ok_on_kept_connections(&server, "/bad/length-twice");
+    ok_on_kept_connections(&server, "/bad/length-list");
+    all_fail(&server, "/bad/length-list-conflict", ErrorKind::Malformed, "conflicting Content-Length");
+    all_fail(&server, "/bad/length-plus", ErrorKind::Malformed, "invalid Content-Length");
+    all_fail(&server, "/bad/length-inner-space", ErrorKind::Malformed, "invalid Content-Length");
+}
+
+/// RFC 9112 §2.2: a recipient may take a bare LF as a line's end; §4: the reason may be empty.
+#[test]
+fn a_head_with_bare_lf_lines_or_no_reason_is_read() {
+    let server = Server::plain();
+    ok_on_kept_connections(&server, "/bad/bare-lf");
+    ok_on_kept_connections(&server, "/bad/no-reason");
+}
+
+/// RFC 9110 §15: a code outside 100..=599 is treated as a `5xx`: a status error, its code
+/// counted as it came, the response read whole.
+#[test]
+fn a_status_code_past_599_is_a_status_error() {
+    let server = Server::plain();
+    let seen = all_fail(&server, "/bad/status-999", ErrorKind::Status, "999");
+    assert_eq!(seen.total.status_codes, [(999, JOURNEYS)]);
+}
+
+/// RFC 9112 §2.3: a higher minor version of HTTP/1 is read as HTTP/1.1; another major version
+/// is not HTTP/1 at all, and the error says which it was.
+#[test]
+fn http_1_2_is_read_as_1_1_and_http_2_is_named() {
+    let server = Server::plain();
+    ok_on_kept_connections(&server, "/bad/http12");
+    all_fail(&server, "/bad/http2", ErrorKind::Malformed, "HTTP/2.0");
+}
+
+/// A reset right after a whole response: the response stands, and the next request on that
+/// connection is written on a new one, counted once.
+#[test]
+fn a_reset_after_a_whole_response_is_a_reconnect() {
+    for server in [Server::plain(), Server::tls()] {
+        let seen = all_ok(&server, "/bad/reset-after", 3);
+        assert!(seen.total.reconnects > 0, "{}: the reset connections were replaced", server.url(""));
+        assert_eq!(seen.total.connects_ok(), seen.accepted, "{}", server.url(""));
+    }
+}
+
+/// Journeys of [`pool_then_gets`] that have come to their second round.
+static SECOND_ROUND: AtomicU64 = AtomicU64::new(0);
+
+/// One GET; a pause (every journey's connection back in the pool, and reset by then); then,
+/// for the first journey to get there only, three more GETs.
+async fn pool_then_gets(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    ctx.http().get(&url).send().await?;
+    mite_core::prelude::sleep(Duration::from_millis(200)).await;
+    if SECOND_ROUND.fetch_add(1, Ordering::SeqCst) == 0 {
+        for _ in 0..3 {
+            ctx.http().get(&url).send().await?;
+        }
+    }
+    Ok(())
+}
+
+/// A GET that found its pooled connection reset was retried on the next pooled one, reset too
+/// (as every connection a restarting server had is), and failed as `reset`, though the server
+/// never saw it fail. The retry now checks the pooled connection it takes, as a non-idempotent
+/// request does, and replaces each that the server closed.
+#[test]
+fn a_retry_after_a_reset_pooled_connection_does_not_take_another_reset_one() {
+    for server in [Server::plain(), Server::tls()] {
+        SECOND_ROUND.store(0, Ordering::SeqCst);
+        let mut registry = Registry::default();
+        registry.journey("quirks:pool-then-gets", pool_then_gets);
+        let config = [format!("url={}", server.url("/bad/reset-after"))];
+        let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+        let result =
+            run(&registry, scenario("quirks:pool-then-gets", volume), &config, server.options(DriverChoice::Auto));
+        let total = assert_target_saw_every_request(&result, server.hits());
+        assert_eq!(
+            (total.req_ok, total.req_errors()),
+            (JOURNEYS + 3, 0),
+            "{}: {:?}",
+            server.url(""),
+            result.merged.error_samples
+        );
+        assert!(total.reconnects >= 3, "{}: each reset connection replaced: {}", server.url(""), total.reconnects);
+    }
+}
+
+/// A server that shuts its write side after the head (its read side open): a body it promised
+/// never comes (the close is unexpected); a body delimited by the close is empty.
+#[test]
+fn a_half_close_after_the_head() {
+    let plain = Server::plain();
+    all_fail(&plain, "/bad/half-close", ErrorKind::UnexpectedClose, "server closed the connection during body");
+    ok_on_fresh_connections(&plain, "/bad/half-close-until-close");
+    // Over TLS, the half close is a close without `close_notify`: said so, and a body delimited
+    // by it may be cut short (an error, as `a_tls_close_without_close_notify` holds).
+    let tls = Server::tls();
+    all_fail(&tls, "/bad/half-close", ErrorKind::UnexpectedClose, "during body, without a TLS close_notify");
+    all_fail(&tls, "/bad/half-close-until-close", ErrorKind::UnexpectedClose, "without a TLS close_notify");
+}
+
+/// Two responses to one request in one write: the second is nobody's, and the connection is
+/// not used again.
+#[test]
+fn an_answer_nobody_asked_for_ends_its_connection() {
+    for server in [Server::plain(), Server::tls()] {
+        ok_on_fresh_connections(&server, "/bad/extra-response");
+    }
+}
+
+/// The same, the second answer coming while the next request is on its way: no client can tell
+/// it from that request's answer (HTTP/1.1 pairs answers with requests by order alone), but
+/// every request is still counted once, and the run ends.
+#[test]
+fn a_late_answer_nobody_asked_for_leaves_the_counts_right() {
+    for server in [Server::plain(), Server::tls()] {
+        let seen = gets_in_a_row(&server, "/bad/extra-response-later", 3, NO_HANG);
+        assert_eq!(seen.total.req_errors(), 0, "{}: {:?}", server.url(""), seen.samples);
+    }
+}
+
+/// TLS ended without `close_notify` after a whole response: the response stands, the next
+/// request goes on a new connection; a body delimited by that close may have been cut short,
+/// and the error says so.
+#[test]
+fn a_tls_close_without_close_notify() {
+    let server = Server::tls();
+    let seen = all_ok(&server, "/bad/tls-cut", 3);
+    assert_eq!(seen.total.connects_ok(), seen.accepted);
+    all_fail(&server, "/bad/tls-cut-until-close", ErrorKind::UnexpectedClose, "close_notify");
+}
+
+/// A fatal alert written past the TLS session in the middle of a body (a middlebox's): a TLS
+/// error, the request counted once.
+#[test]
+fn a_tls_alert_mid_body_is_a_tls_error() {
+    all_fail(&Server::tls(), "/bad/tls-alert", ErrorKind::Tls, "");
+}
+
+/// A server that takes the connection and never answers the TLS handshake: a timeout that
+/// names the handshake, no request sent.
+#[test]
+fn a_stalled_tls_handshake_times_out_with_nothing_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        // Holds each connection open, unanswered, until the test's own last connect.
+        for stream in listener.incoming().flatten().take(JOURNEYS as usize + 1) {
+            held.push(stream);
+        }
+    });
+    let mut opts = mite_tests::options(1, Duration::from_secs(20));
+    opts.http.request_timeout = Duration::from_millis(300);
+    opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+    let result = mite_tests::get(&format!("https://{addr}/"), VolumeModel::Oneshot { journeys: JOURNEYS }, opts);
+    let _ = std::net::TcpStream::connect(addr);
+    holder.join().unwrap();
+    let total = result.merged.total();
+    assert_eq!(total.errors_of(ErrorKind::Timeout), JOURNEYS, "{:?}", result.merged.error_samples);
+    assert_eq!((total.requests(), total.not_sent), (0, JOURNEYS), "no request was written");
+    let sample = &result.merged.error_samples["timeout"];
+    assert!(sample.contains("handshake"), "the error names the handshake: {sample}");
+}

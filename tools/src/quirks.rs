@@ -1,0 +1,144 @@
+//! The third round of hostile routes: what real servers and middleboxes put on the wire that
+//! RFC 9112 allows, tolerates or forbids (interim floods, bodies where none may be, odd framing
+//! values, odd status lines, answers nobody asked for, closes and resets at awkward moments,
+//! TLS ended without `close_notify` or cut by an injected alert).
+
+use std::time::Duration;
+
+use crate::route::Action;
+
+const HELLO: &[u8] = b"Hello, World!";
+
+/// Most interim responses `/bad/interim/<n>` sends.
+pub const INTERIM_COUNT_MAX: u32 = 1000;
+
+/// The pause before the late part of a `-later` route: long enough that the first part has
+/// been read (and its connection pooled) before it comes.
+pub const LATE_PAUSE: Duration = Duration::from_millis(30);
+
+/// A keep-alive `200` with the 13-byte hello, its head's first line `status_line`.
+fn hello_after(status_line: &str) -> Vec<u8> {
+    let mut out = format!("{status_line}\r\nContent-Length: 13\r\n\r\n").into_bytes();
+    out.extend_from_slice(HELLO);
+    out
+}
+
+/// The 13-byte hello with `fields` (each ending in CRLF) in its head, connection kept.
+fn hello_with(fields: &str) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 200 OK\r\n{fields}\r\n").into_bytes();
+    out.extend_from_slice(HELLO);
+    out
+}
+
+/// A chunked hello whose one chunk-size line is `size` (13 in some spelling).
+fn chunked_hello(size: &str) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\n").into_bytes();
+    out.extend_from_slice(HELLO);
+    out.extend_from_slice(b"\r\n0\r\n\r\n");
+    out
+}
+
+/// The routes of this round, by the mode after `/bad/`; `None` for a mode not of this round.
+///
+/// - `interim/<n>`: `n` interim responses (`100 Continue` and `103 Early Hints` in turn), then
+///   the hello.
+/// - `no-content-body`, `not-modified-body`: a `204` / `304` with a 5-byte body (and a
+///   `Content-Length` saying so) in the same write; `no-content-body-later`: the body comes
+///   [`LATE_PAUSE`] after the head.
+/// - `chunked-upper` (`D`), `chunked-zeros` (`000…0d`, 24 digits), `chunked-overflow` (a size of
+///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone).
+/// - `length-twice` (`13` twice), `length-list` (`13, 13`), `length-list-conflict` (`13, 14`),
+///   `length-plus` (`+13`), `length-inner-space` (`1 3`).
+/// - `bare-lf`: the head's lines ended by LF alone; `no-reason`: `HTTP/1.1 200` with no reason;
+///   `status-999`: a code outside 100..=599; `http12`: `HTTP/1.2`; `http2`: `HTTP/2.0`.
+/// - `reset-after`: the whole keep-alive hello, then a reset; `half-close`: a head promising 13
+///   bytes, then the write side shut (the read side open); `half-close-until-close`: a head
+///   with no length, then the write side shut (an empty body).
+/// - `extra-response`: the hello and a second, unasked-for response in one write;
+///   `extra-response-later`: the second [`LATE_PAUSE`] after the first.
+/// - `tls-cut`: the whole keep-alive hello, then the connection closed without a TLS
+///   `close_notify`; `tls-cut-until-close`: a body delimited by the close, ended so; `tls-alert`:
+///   a head and 5 of 13 bytes, then a fatal alert record written in plain text past the TLS
+///   session (as a middlebox injects it), then a close. (Over plain HTTP: a plain close, and the
+///   alert's bytes as they are.)
+pub fn route(mode: &str) -> Option<Action> {
+    let action = match mode {
+        "no-content-body" => Action::Write(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
+        "not-modified-body" => Action::Write(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
+        "no-content-body-later" => Action::Pieces(vec![
+            (Duration::ZERO, b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec()),
+            (LATE_PAUSE, b"hello".to_vec()),
+        ]),
+        "chunked-upper" => Action::Write(chunked_hello("D")),
+        "chunked-zeros" => Action::Write(chunked_hello("00000000000000000000000d")),
+        "chunked-overflow" => Action::WriteThenClose(chunked_hello("10000000000000000")),
+        "chunked-bare-lf" => Action::WriteThenClose(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\nHello, World!\n0\n\n".to_vec(),
+        ),
+        "length-twice" => Action::Write(hello_with("Content-Length: 13\r\nContent-Length: 13\r\n")),
+        "length-list" => Action::Write(hello_with("Content-Length: 13, 13\r\n")),
+        "length-list-conflict" => Action::WriteThenClose(hello_with("Content-Length: 13, 14\r\n")),
+        "length-plus" => Action::WriteThenClose(hello_with("Content-Length: +13\r\n")),
+        "length-inner-space" => Action::WriteThenClose(hello_with("Content-Length: 1 3\r\n")),
+        "bare-lf" => {
+            Action::Write(b"HTTP/1.1 200 OK\nServer: mite-target\nContent-Length: 13\n\nHello, World!".to_vec())
+        }
+        "no-reason" => Action::Write(hello_after("HTTP/1.1 200")),
+        "status-999" => Action::Write(hello_after("HTTP/1.1 999 Odd")),
+        "http12" => Action::Write(hello_after("HTTP/1.2 200 OK")),
+        "http2" => Action::WriteThenClose(hello_after("HTTP/2.0 200 OK")),
+        "reset-after" => Action::WriteThenReset(hello_after("HTTP/1.1 200 OK")),
+        "half-close" => Action::WriteThenHalfClose(b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n".to_vec()),
+        "half-close-until-close" => Action::WriteThenHalfClose(b"HTTP/1.1 200 OK\r\n\r\n".to_vec()),
+        "extra-response" => Action::Write([hello_after("HTTP/1.1 200 OK"), hello_after("HTTP/1.1 200 OK")].concat()),
+        "extra-response-later" => Action::Pieces(vec![
+            (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
+            (LATE_PAUSE, hello_after("HTTP/1.1 200 OK")),
+        ]),
+        "tls-cut" => Action::WriteThenCut(hello_after("HTTP/1.1 200 OK")),
+        "tls-cut-until-close" => Action::WriteThenCut(b"HTTP/1.1 200 OK\r\n\r\nHello, World!".to_vec()),
+        // A fatal `internal_error` alert (level 2, description 80) as a TLS 1.2 record.
+        "tls-alert" => Action::WriteThenInject(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello".to_vec(),
+            vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50],
+        ),
+        interim => {
+            let count = interim.strip_prefix("interim/")?.parse::<u32>().ok()?.min(INTERIM_COUNT_MAX);
+            let mut out = Vec::new();
+            for i in 0..count {
+                let head: &[u8] = if i % 2 == 0 {
+                    b"HTTP/1.1 100 Continue\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                };
+                out.extend_from_slice(head);
+            }
+            out.extend_from_slice(&hello_after("HTTP/1.1 200 OK"));
+            Action::Write(out)
+        }
+    };
+    Some(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interim_counts_are_as_asked_and_bounded() {
+        let interim = |mode: &str| match route(mode) {
+            Some(Action::Write(bytes)) => String::from_utf8(bytes).unwrap().matches("HTTP/1.1 1").count(),
+            other => panic!("{mode}: {other:?}"),
+        };
+        assert_eq!(interim("interim/0"), 0);
+        assert_eq!(interim("interim/17"), 17);
+        assert_eq!(interim("interim/99999"), INTERIM_COUNT_MAX as usize);
+        assert!(route("interim/x").is_none() && route("nothing-here").is_none());
+    }
+
+    #[test]
+    fn chunk_sizes_are_spelled_as_named() {
+        let Some(Action::Write(bytes)) = route("chunked-zeros") else { panic!() };
+        assert!(bytes.windows(26).any(|w| w == b"00000000000000000000000d\r\n"));
+    }
+}
