@@ -300,11 +300,12 @@ fn a_tls_close_without_close_notify() {
 /// error, the request counted once.
 #[test]
 fn a_tls_alert_mid_body_is_a_tls_error() {
-    all_fail(&Server::tls(), "/bad/tls-alert", ErrorKind::Tls, "");
+    all_fail(&Server::tls(), "/bad/tls-alert", ErrorKind::Tls, "a TLS record that does not decrypt");
 }
 
-/// A server that takes the connection and never answers the TLS handshake: a timeout that
-/// names the handshake, no request sent.
+/// A server that takes the connection and never answers the TLS handshake: a timeout after the
+/// connect timeout (which bounds the connect and the handshake together) that names the
+/// handshake, no request sent.
 #[test]
 fn a_stalled_tls_handshake_times_out_with_nothing_sent() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -317,7 +318,7 @@ fn a_stalled_tls_handshake_times_out_with_nothing_sent() {
         }
     });
     let mut opts = mite_tests::options(1, Duration::from_secs(20));
-    opts.http.request_timeout = Duration::from_millis(300);
+    opts.http.connect_timeout = Duration::from_millis(300);
     opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
     let result = mite_tests::get(&format!("https://{addr}/"), VolumeModel::Oneshot { journeys: JOURNEYS }, opts);
     let _ = std::net::TcpStream::connect(addr);
@@ -326,5 +327,35 @@ fn a_stalled_tls_handshake_times_out_with_nothing_sent() {
     assert_eq!(total.errors_of(ErrorKind::Timeout), JOURNEYS, "{:?}", result.merged.error_samples);
     assert_eq!((total.requests(), total.not_sent), (0, JOURNEYS), "no request was written");
     let sample = &result.merged.error_samples["timeout"];
-    assert!(sample.contains("handshake"), "the error names the handshake: {sample}");
+    assert!(
+        sample.contains("TLS handshake with") && sample.contains("--connect-timeout"),
+        "the error names the handshake and the setting that bounds it: {sample}"
+    );
+    assert!(result.duration_s < 5.0, "each handshake given up after 300 ms: {} s", result.duration_s);
+}
+
+/// A certificate the client cannot trust, and one for another name: `tls` errors, not sent,
+/// each in words that say what is wrong and what to do. The words were written, but a run
+/// never showed them (rustls's error is wrapped once more on its way): it said `invalid peer
+/// certificate: UnknownIssuer`.
+#[test]
+fn certificates_refused_say_why_in_words() {
+    let target = mite_tools::TlsTarget::start().unwrap();
+    let mut opts = mite_tests::options(1, Duration::from_secs(20));
+    let volume = VolumeModel::Oneshot { journeys: 2 };
+    let result = mite_tests::get(&target.url("/"), volume.clone(), opts.clone());
+    let sample = &result.merged.error_samples["tls"];
+    assert!(sample.contains("not signed by a trusted CA") && sample.contains("--ca FILE"), "{sample}");
+    // The certificate names localhost, 127.0.0.1 and ::1 (Linux's loopback answers on all of
+    // 127.0.0.0/8).
+    let other = mite_tools::TlsTarget::start_on("127.0.0.2:0".parse().unwrap()).unwrap();
+    opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+    let result = mite_tests::get(&other.url("/"), volume, opts);
+    let total = result.merged.total();
+    assert_eq!((total.errors_of(ErrorKind::Tls), total.not_sent, other.hits()), (2, 2, 0));
+    let sample = &result.merged.error_samples["tls"];
+    assert!(
+        sample.contains("127.0.0.2") && sample.contains("localhost"),
+        "names the name asked for and those the certificate has: {sample}"
+    );
 }

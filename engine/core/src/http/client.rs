@@ -1137,11 +1137,9 @@ fn took_in(
         Ok(_) => {}
         Err(err) => {
             let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
-            // Only a TLS session ends so (with no close_notify): what it cut short, in words.
-            let cut = err.kind() == io::ErrorKind::UnexpectedEof;
             return Err(TripError {
                 kind,
-                detail: if cut { super::tls::cut_short(reader) } else { format!("receive: {err}") },
+                detail: super::tls::receive_failure(&err, reader),
                 nothing_received: first_byte.is_none() && kind != ErrorKind::Tls,
                 sent: true,
             });

@@ -149,7 +149,7 @@ fn identity_refusal(err: &rustls::Error) -> String {
 /// (`Other(OtherError(CaUsedAsEndEntity))`, `InvalidContentType`), with the fix.
 pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
     use rustls::{CertificateError, Error, InvalidMessage};
-    let Some(tls) = err.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) else { return err.to_string() };
+    let Some(tls) = rustls_error(err) else { return err.to_string() };
     let trust = "give its CA with --ca FILE (or ca in the scenario's [client]), or --insecure to skip verification";
     match tls {
         Error::InvalidMessage(InvalidMessage::InvalidContentType) => {
@@ -168,7 +168,46 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
         Error::InvalidCertificate(CertificateError::BadSignature) => {
             format!("the server's certificate signature does not verify: {trust}")
         }
+        Error::InvalidCertificate(CertificateError::NotValidForNameContext { expected, presented }) => format!(
+            "the server's certificate is for {}, not {}: use a URL with one of its names, or --insecure to skip \
+             verification",
+            if presented.is_empty() {
+                "no name at all".into()
+            } else {
+                presented.iter().map(|name| presented_name(name)).collect::<Vec<_>>().join(", ")
+            },
+            expected.to_str()
+        ),
         _ => err.to_string(),
+    }
+}
+
+/// A name a certificate presents as rustls writes it (`DnsName("localhost")`,
+/// `IpAddress(127.0.0.1)`), as a user writes it in a URL.
+fn presented_name(name: &str) -> &str {
+    let unwrapped = |prefix: &str, suffix: &str| name.strip_prefix(prefix)?.strip_suffix(suffix);
+    unwrapped("DnsName(\"", "\")").or_else(|| unwrapped("IpAddress(", ")")).unwrap_or(name)
+}
+
+/// The rustls error inside an I/O error: as the transport marks it (`TlsFailure`), or bare.
+fn rustls_error(err: &std::io::Error) -> Option<&rustls::Error> {
+    let inner = err.get_ref()?;
+    inner.downcast_ref::<super::transport::TlsFailure>().map(|failure| &failure.0).or_else(|| inner.downcast_ref())
+}
+
+/// What a read that failed mid-response says: a TLS session's end with no `close_notify`
+/// ([`cut_short`]), a record that does not decrypt in words, any other error as it came.
+pub(crate) fn receive_failure(err: &std::io::Error, reader: &mut mite_codec::ResponseReader) -> String {
+    if err.kind() == std::io::ErrorKind::UnexpectedEof {
+        // Only a TLS session ends so: a plain read at the end of the stream returns 0.
+        return cut_short(reader);
+    }
+    match rustls_error(err) {
+        Some(rustls::Error::DecryptError) => "receive: a TLS record that does not decrypt came in the middle of the \
+                                              response (written past the server's TLS session, by a middlebox or \
+                                              another process, or corrupted on the way)"
+            .into(),
+        _ => format!("receive: {err}"),
     }
 }
 
@@ -176,7 +215,7 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
 /// words point at its manual): what was cut short, and that the server never said it was done.
 /// A body delimited by the close is an error too: without `close_notify`, its end may be an
 /// attacker's or a middlebox's, not the server's (RFC 8446 §6.1).
-pub(crate) fn cut_short(reader: &mut mite_codec::ResponseReader) -> String {
+fn cut_short(reader: &mut mite_codec::ResponseReader) -> String {
     match reader.finish_at_eof() {
         Err(err) => format!("{err}, without a TLS close_notify"),
         Ok(()) => "server closed the connection without a TLS close_notify, so the body (delimited by the close) \
@@ -313,6 +352,19 @@ mod tests {
         assert!(plain.contains("did not answer in TLS") && plain.contains("http://"), "{plain}");
         let unknown = refusal(Error::InvalidCertificate(CertificateError::UnknownIssuer));
         assert!(unknown.contains("not signed by a trusted CA") && unknown.contains("--ca FILE"), "{unknown}");
+        let presented = ["DnsName(\"localhost\")", "IpAddress(127.0.0.1)", "URI(x)"].map(String::from).to_vec();
+        let expected = ServerName::try_from("127.0.0.2").unwrap();
+        let name = refusal(Error::InvalidCertificate(CertificateError::NotValidForNameContext { expected, presented }));
+        assert!(
+            name.starts_with("the server's certificate is for localhost, 127.0.0.1, URI(x), not 127.0.0.2: "),
+            "{name}"
+        );
+        // As the transport marks it.
+        let marked = io::Error::new(
+            io::ErrorKind::InvalidData,
+            crate::http::transport::TlsFailure(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        );
+        assert!(handshake_refusal(&marked).contains("not signed by a trusted CA"), "{}", handshake_refusal(&marked));
         let other = io::Error::other("connection reset");
         assert_eq!(handshake_refusal(&other), "connection reset", "not a TLS error: as it was");
     }
