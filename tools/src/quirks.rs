@@ -56,6 +56,10 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 ///   with no length, then the write side shut (an empty body).
 /// - `extra-response`: the hello and a second, unasked-for response in one write;
 ///   `extra-response-later`: the second [`LATE_PAUSE`] after the first.
+/// - `trickle-mix`: a `100 Continue`, then a chunked hello with an extension and a trailer, a
+///   byte per write with a millisecond's pause.
+/// - `tls-key-update`: a head and 5 of 13 bytes, a TLS 1.3 `KeyUpdate`, the other 8 bytes
+///   (plain HTTP: no update); the connection kept.
 /// - `tls-cut`: the whole keep-alive hello, then the connection closed without a TLS
 ///   `close_notify`; `tls-cut-until-close`: a body delimited by the close, ended so; `tls-alert`:
 ///   a head and 5 of 13 bytes, then a fatal alert record written in plain text past the TLS
@@ -95,6 +99,20 @@ pub fn route(mode: &str) -> Option<Action> {
             (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
             (LATE_PAUSE, hello_after("HTTP/1.1 200 OK")),
         ]),
+        "tls-key-update" => Action::WriteRekeyWrite(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello".to_vec(),
+            b", World!".to_vec(),
+        ),
+        // Interim heads, a chunked body with an extension and a trailer: every state of the
+        // reader met at a read's end.
+        "trickle-mix" => Action::Trickle(
+            [
+                &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+                b"5;a=b\r\nHello\r\n8\r\n, World!\r\n0\r\nX-T: 1\r\n\r\n",
+            ]
+            .concat(),
+            Duration::from_millis(1),
+        ),
         "tls-cut" => Action::WriteThenCut(hello_after("HTTP/1.1 200 OK")),
         "tls-cut-until-close" => Action::WriteThenCut(b"HTTP/1.1 200 OK\r\n\r\nHello, World!".to_vec()),
         // A fatal `internal_error` alert (level 2, description 80) as a TLS 1.2 record.

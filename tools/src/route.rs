@@ -23,6 +23,9 @@ pub enum Action {
     WriteThenHalfClose(Vec<u8>),
     /// Write these bytes, then close without a TLS `close_notify` (plain HTTP: a plain close).
     WriteThenCut(Vec<u8>),
+    /// Write the first bytes, update the TLS traffic keys (a TLS 1.3 `KeyUpdate`), write the
+    /// second, and keep the connection (plain HTTP: both written).
+    WriteRekeyWrite(Vec<u8>, Vec<u8>),
     /// Write the first bytes, then the second past the TLS session, straight on the socket (plain
     /// HTTP: after the first), then close without a `close_notify`.
     WriteThenInject(Vec<u8>, Vec<u8>),

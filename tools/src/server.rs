@@ -347,6 +347,7 @@ async fn act(stream: &mut TcpStream, buf: &mut BytesMut, action: Action) -> bool
             write(stream, bytes).await;
             false
         }
+        Action::WriteRekeyWrite(first, second) => write(stream, first).await && write(stream, second).await,
         Action::WriteThenInject(first, second) => {
             let _ = write(stream, first).await && write(stream, second).await;
             false

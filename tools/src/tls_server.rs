@@ -238,6 +238,12 @@ fn act(stream: &mut StreamOwned<ServerConnection, TcpStream>, action: Action, ch
             stream.flush()?;
             return Ok(false);
         }
+        Action::WriteRekeyWrite(first, second) => {
+            stream.write_all(&first)?;
+            stream.flush()?;
+            stream.conn.refresh_traffic_keys().map_err(io::Error::other)?;
+            stream.write_all(&second)?;
+        }
         Action::WriteThenInject(first, second) => {
             stream.write_all(&first)?;
             stream.flush()?;
