@@ -191,6 +191,16 @@ fn a_chunk_size_past_64_bits_or_a_chunk_line_ended_by_lf_alone_is_malformed() {
     all_fail(&server, "/bad/chunked-bare-lf", ErrorKind::Malformed, "bare LF in chunk-size line");
 }
 
+/// A chunk line or a trailer section past the client's limit (4 KiB): the response is too
+/// large for the client, not malformed, and the error names the limit.
+#[test]
+fn a_chunk_line_or_trailers_past_the_limit_are_too_large() {
+    let server = Server::plain();
+    let words = "chunk-size line larger than 4096 bytes";
+    all_fail(&server, "/bad/chunked-long-extension", ErrorKind::TooLarge, words);
+    all_fail(&server, "/bad/chunked-long-trailer", ErrorKind::TooLarge, "trailer section larger than 4096 bytes");
+}
+
 #[test]
 fn content_lengths_that_agree_are_one_and_others_are_malformed() {
     let server = Server::plain();

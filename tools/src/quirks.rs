@@ -16,6 +16,10 @@ pub const INTERIM_COUNT_MAX: u32 = 1000;
 /// been read (and its connection pooled) before it comes.
 pub const LATE_PAUSE: Duration = Duration::from_millis(30);
 
+/// Bytes of the chunk extension of `chunked-long-extension` and of the trailer field of
+/// `chunked-long-trailer`: more than a client keeps for a chunk line or the trailers (4 KiB).
+pub const LONG_FRAMING_BYTES: usize = 8 * 1024;
+
 /// A keep-alive `200` with the 13-byte hello, its head's first line `status_line`.
 fn hello_after(status_line: &str) -> Vec<u8> {
     let mut out = format!("{status_line}\r\nContent-Length: 13\r\n\r\n").into_bytes();
@@ -46,7 +50,8 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 ///   `Content-Length` saying so) in the same write; `no-content-body-later`: the body comes
 ///   [`LATE_PAUSE`] after the head.
 /// - `chunked-upper` (`D`), `chunked-zeros` (`000…0d`, 24 digits), `chunked-overflow` (a size of
-///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone).
+///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone), `chunked-long-extension` and
+///   `chunked-long-trailer` (a chunk extension, a trailer field, of [`LONG_FRAMING_BYTES`]).
 /// - `length-twice` (`13` twice), `length-list` (`13, 13`), `length-list-conflict` (`13, 14`),
 ///   `length-plus` (`+13`), `length-inner-space` (`1 3`).
 /// - `bare-lf`: the head's lines ended by LF alone; `no-reason`: `HTTP/1.1 200` with no reason;
@@ -79,6 +84,15 @@ pub fn route(mode: &str) -> Option<Action> {
         "chunked-bare-lf" => Action::WriteThenClose(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\nHello, World!\n0\n\n".to_vec(),
         ),
+        "chunked-long-extension" => {
+            Action::WriteThenClose(chunked_hello(&format!("d;ext={}", "x".repeat(LONG_FRAMING_BYTES))))
+        }
+        "chunked-long-trailer" => {
+            let mut bytes = chunked_hello("d");
+            bytes.truncate(bytes.len() - 2); // the blank line that ends the trailers
+            bytes.extend_from_slice(format!("X-Long: {}\r\n\r\n", "x".repeat(LONG_FRAMING_BYTES)).as_bytes());
+            Action::WriteThenClose(bytes)
+        }
         "length-twice" => Action::Write(hello_with("Content-Length: 13\r\nContent-Length: 13\r\n")),
         "length-list" => Action::Write(hello_with("Content-Length: 13, 13\r\n")),
         "length-list-conflict" => Action::WriteThenClose(hello_with("Content-Length: 13, 14\r\n")),

@@ -229,7 +229,12 @@ impl BodyDecoder {
     fn framing_byte(&self, state: State, byte: u8) -> Result<State, CodecError> {
         let line_max = self.line_bytes_max;
         let too_long = |line: usize| {
-            if line >= line_max { Err(CodecError::BadChunk { what: "chunk-size line too long" }) } else { Ok(()) }
+            let what = "chunk-size line";
+            if line >= line_max {
+                Err(CodecError::ChunkFramingTooLarge { what, limit_bytes: line_max })
+            } else {
+                Ok(())
+            }
         };
         Ok(match state {
             State::Size { size, digits, line } => {
@@ -294,7 +299,7 @@ impl BodyDecoder {
             },
             State::TrailerLine { total } => {
                 if total >= line_max {
-                    return Err(CodecError::BadChunk { what: "trailer section too long" });
+                    return Err(CodecError::ChunkFramingTooLarge { what: "trailer section", limit_bytes: line_max });
                 }
                 match byte {
                     b'\r' => State::TrailerLf { total: total + 1, empty: false },
@@ -412,6 +417,20 @@ mod tests {
             chunked(b"d\nHello, World!\n0\n\n"),
             Err(CodecError::BadChunk { what: "bare LF in chunk-size line (CRLF expected)" })
         );
+    }
+
+    /// A chunk line or trailers past the limit were "bad chunked encoding" (malformed): valid
+    /// HTTP, larger than the client keeps, so too large, with the limit named.
+    #[test]
+    fn chunk_lines_and_trailers_past_the_limit_are_too_large() {
+        let limits = Limits { chunk_line_bytes_max: 8, ..Limits::DEFAULT };
+        for (input, what) in
+            [(&b"5;abcdefgh\r\n"[..], "chunk-size line"), (b"0\r\nX: abcdefgh\r\n\r\n", "trailer section")]
+        {
+            let err = decode_all(BodyFraming::Chunked, &limits, input).unwrap_err();
+            assert_eq!(err, CodecError::ChunkFramingTooLarge { what, limit_bytes: 8 });
+            assert!(err.is_too_large() && err.to_string().ends_with(&format!("{what} larger than 8 bytes")), "{err}");
+        }
     }
 
     #[test]

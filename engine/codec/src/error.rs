@@ -21,6 +21,9 @@ pub enum CodecError {
     BodyTooLarge { limit_bytes: u64 },
     /// A chunk-size line, chunk terminator or trailer was not valid.
     BadChunk { what: &'static str },
+    /// A chunk-size line (with its extensions) or the trailer section grew past
+    /// `Limits::chunk_line_bytes_max`: valid HTTP, larger than the client keeps.
+    ChunkFramingTooLarge { what: &'static str, limit_bytes: usize },
     /// The server closed the connection before the response was complete.
     UnexpectedEof { during: &'static str },
     /// A status line in another major version of HTTP (`HTTP/2.0`): not HTTP/1.x at all.
@@ -39,6 +42,7 @@ impl CodecError {
                 | CodecError::TooManyHeaders { .. }
                 | CodecError::TooManyInterim { .. }
                 | CodecError::BodyTooLarge { .. }
+                | CodecError::ChunkFramingTooLarge { .. }
         )
     }
 }
@@ -64,6 +68,9 @@ impl fmt::Display for CodecError {
                 write!(f, "response body larger than {limit_bytes} bytes")
             }
             CodecError::BadChunk { what } => write!(f, "bad chunked encoding: {what}"),
+            CodecError::ChunkFramingTooLarge { what, limit_bytes } => {
+                write!(f, "chunked response's {what} larger than {limit_bytes} bytes")
+            }
             CodecError::UnexpectedEof { during } => {
                 write!(f, "server closed the connection during {during}")
             }
