@@ -291,6 +291,38 @@ fn a_retry_after_a_reset_pooled_connection_does_not_take_another_reset_one() {
     }
 }
 
+/// One GET, a pause (the server's `408` on the idle connection, and its close, come meanwhile),
+/// then another GET.
+async fn get_pause_get(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    ctx.http().get(&url).send().await?;
+    mite_core::prelude::sleep(Duration::from_millis(150)).await;
+    ctx.http().get(&url).send().await?;
+    Ok(())
+}
+
+/// A server that times out an idle keep-alive connection with a `408 Request Timeout` and a
+/// close, before any next request: the next request on that connection is not answered by that
+/// `408` (no request of the client's timed out); it goes on a new connection, a reconnect.
+#[test]
+fn a_408_on_an_idle_connection_is_a_reconnect_not_an_answer() {
+    for driver in DRIVERS {
+        for server in [Server::plain(), Server::tls()] {
+            let hits_before = server.hits();
+            let mut registry = Registry::default();
+            registry.journey("quirks:get-pause-get", get_pause_get);
+            let config = [format!("url={}", server.url("/bad/idle-408"))];
+            let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+            let result = run(&registry, scenario("quirks:get-pause-get", volume), &config, server.options(driver));
+            let total = assert_target_saw_every_request(&result, server.hits() - hits_before);
+            let (url, samples) = (server.url(""), &result.merged.error_samples);
+            assert_eq!((total.req_ok, total.req_errors()), (2 * JOURNEYS, 0), "{url} {driver:?}: {samples:?}");
+            assert_eq!(total.status_codes, [(200, 2 * JOURNEYS)], "{url} {driver:?}");
+            assert!(total.reconnects >= JOURNEYS, "{url} {driver:?}: {}", total.reconnects);
+        }
+    }
+}
+
 /// A server that shuts its write side after the head (its read side open): a body it promised
 /// never comes (the close is unexpected); a body delimited by the close is empty.
 #[test]

@@ -49,6 +49,9 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 /// - `no-content-body`, `not-modified-body`: a `204` / `304` with a 5-byte body (and a
 ///   `Content-Length` saying so) in the same write; `no-content-body-later`: the body comes
 ///   [`LATE_PAUSE`] after the head.
+/// - `idle-408`: the keep-alive hello, then, [`LATE_PAUSE`] later with no request pending, a
+///   `408 Request Timeout` and a close (what servers and balancers that time out idle
+///   connections send).
 /// - `chunked-upper` (`D`), `chunked-zeros` (`000…0d`, 24 digits), `chunked-overflow` (a size of
 ///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone), `chunked-long-extension` and
 ///   `chunked-long-trailer` (a chunk extension, a trailer field, of [`LONG_FRAMING_BYTES`]).
@@ -77,6 +80,10 @@ pub fn route(mode: &str) -> Option<Action> {
         "no-content-body-later" => Action::Pieces(vec![
             (Duration::ZERO, b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec()),
             (LATE_PAUSE, b"hello".to_vec()),
+        ]),
+        "idle-408" => Action::PiecesThenClose(vec![
+            (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
+            (LATE_PAUSE, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec()),
         ]),
         "chunked-upper" => Action::Write(chunked_hello("D")),
         "chunked-zeros" => Action::Write(chunked_hello("00000000000000000000000d")),

@@ -19,6 +19,8 @@ pub enum Action {
     Silent,
     /// Write each piece after its pause, then keep the connection.
     Pieces(Vec<(Duration, Vec<u8>)>),
+    /// Write each piece after its pause, then close the connection.
+    PiecesThenClose(Vec<(Duration, Vec<u8>)>),
     /// Write these bytes, shut the write side (FIN), and read until the client goes away.
     WriteThenHalfClose(Vec<u8>),
     /// Write these bytes, then close without a TLS `close_notify` (plain HTTP: a plain close).

@@ -361,16 +361,10 @@ async fn act(stream: &mut TcpStream, buf: &mut BytesMut, action: Action) -> bool
             }
             true
         }
-        Action::Pieces(pieces) => {
-            for (pause, bytes) in pieces {
-                if !pause.is_zero() {
-                    monoio::time::sleep(pause).await;
-                }
-                if !write(stream, bytes).await {
-                    return false;
-                }
-            }
-            true
+        Action::Pieces(pieces) => write_pieces(stream, pieces).await,
+        Action::PiecesThenClose(pieces) => {
+            write_pieces(stream, pieces).await;
+            false
         }
         Action::WriteThenReset(bytes) => {
             write(stream, bytes).await;
@@ -390,6 +384,19 @@ async fn act(stream: &mut TcpStream, buf: &mut BytesMut, action: Action) -> bool
             false
         }
     }
+}
+
+/// Writes each piece after its pause; false when a write failed.
+async fn write_pieces(stream: &mut TcpStream, pieces: Vec<(Duration, Vec<u8>)>) -> bool {
+    for (pause, bytes) in pieces {
+        if !pause.is_zero() {
+            monoio::time::sleep(pause).await;
+        }
+        if !write(stream, bytes).await {
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads and discards until the client goes away.

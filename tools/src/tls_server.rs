@@ -256,12 +256,12 @@ fn act(stream: &mut StreamOwned<ServerConnection, TcpStream>, action: Action, ch
                 std::thread::sleep(pause);
             }
         }
-        Action::Pieces(pieces) => {
-            for (pause, bytes) in pieces {
-                std::thread::sleep(pause);
-                stream.write_all(&bytes)?;
-                stream.flush()?;
-            }
+        Action::Pieces(pieces) => write_pieces(stream, pieces)?,
+        Action::PiecesThenClose(pieces) => {
+            write_pieces(stream, pieces)?;
+            stream.conn.send_close_notify();
+            stream.flush()?;
+            return Ok(false);
         }
         Action::WriteThenReset(bytes) => {
             stream.write_all(&bytes)?;
@@ -281,6 +281,19 @@ fn act(stream: &mut StreamOwned<ServerConnection, TcpStream>, action: Action, ch
         }
     }
     Ok(true)
+}
+
+/// Writes each piece after its pause.
+fn write_pieces(
+    stream: &mut StreamOwned<ServerConnection, TcpStream>,
+    pieces: Vec<(Duration, Vec<u8>)>,
+) -> io::Result<()> {
+    for (pause, bytes) in pieces {
+        std::thread::sleep(pause);
+        stream.write_all(&bytes)?;
+        stream.flush()?;
+    }
+    Ok(())
 }
 
 /// The WebSocket echo endpoint over TLS (blocking); other WebSocket paths get a 404.

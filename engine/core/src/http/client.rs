@@ -770,6 +770,8 @@ impl HttpClient {
         // for the next one fails.
         let mut retried_bytes = 0;
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
+        // `408`s that closed a pooled connection under this request (see below).
+        let mut idle_408s = 0u8;
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
                 // A non-idempotent request cannot be retried once written: check first that the
@@ -820,6 +822,25 @@ impl HttpClient {
                 Err(_) if swept => {
                     self.closed(conn.host);
                     return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
+                }
+                // A `408` closing a pooled connection was sent before this request, by a server
+                // timing the idle connection out: not this request's answer, which goes on another
+                // connection, as after any stale one (idempotent requests only; a few times, for
+                // a 408 may cross the request on the next pooled connection too).
+                Ok(trip)
+                    if trip.status == 408
+                        && reused
+                        && !trip.keep_alive
+                        && idempotent
+                        && !swept
+                        && idle_408s < limits::IDLE_408_RETRIES_MAX =>
+                {
+                    idle_408s += 1;
+                    self.recycle(conn);
+                    work_mut(&mut work).reconnects += 1;
+                    retried_bytes = written.get();
+                    attempt_started = Moment::now();
+                    continue;
                 }
                 Ok(trip) => {
                     let ended = trip.ended;
