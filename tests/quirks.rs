@@ -457,3 +457,27 @@ fn a_tls_key_update_mid_body_is_read_through() {
     let server = Server::tls();
     ok_on_kept_connections(&server, "/bad/tls-key-update");
 }
+
+/// The wrong scheme for a port: https to a plain-HTTP server, http to a TLS one. Each error
+/// says what the server spoke and which scheme to use.
+#[test]
+fn the_wrong_scheme_for_a_port_says_which_to_use() {
+    let plain = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+    let mut opts = mite_tests::options(1, Duration::from_secs(20));
+    opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+    let url = format!("https://{}/", plain.addr());
+    let result = mite_tests::get(&url, VolumeModel::Oneshot { journeys: 2 }, opts.clone());
+    let total = result.merged.total();
+    assert_eq!((total.errors_of(ErrorKind::Tls), total.not_sent), (2, 2), "{:?}", result.merged.error_samples);
+    let sample = &result.merged.error_samples["tls"];
+    assert!(sample.contains("did not answer in TLS") && sample.contains("http://"), "{sample}");
+
+    let tls = mite_tools::TlsTarget::start().unwrap();
+    let url = format!("http://{}/", tls.addr());
+    let result = mite_tests::get(&url, VolumeModel::Oneshot { journeys: 2 }, opts);
+    let total = result.merged.total();
+    assert_eq!(total.errors_of(ErrorKind::Malformed), 2, "{:?}", result.merged.error_samples);
+    let sample = &result.merged.error_samples["malformed"];
+    assert!(sample.contains("answered in TLS") && sample.contains("https://"), "{sample}");
+    assert_eq!(tls.hits(), 0);
+}

@@ -26,6 +26,8 @@ pub enum CodecError {
     ChunkFramingTooLarge { what: &'static str, limit_bytes: usize },
     /// The server closed the connection before the response was complete.
     UnexpectedEof { during: &'static str },
+    /// The server answered in TLS (a TLS record where a status line should be): an https port.
+    TlsAnswer,
     /// A status line in another major version of HTTP (`HTTP/2.0`): not HTTP/1.x at all.
     OtherVersion { major: u8, minor: u8 },
     /// A field that frames the body (`Content-Length`, `Transfer-Encoding`) folded over lines
@@ -73,6 +75,9 @@ impl fmt::Display for CodecError {
             }
             CodecError::UnexpectedEof { during } => {
                 write!(f, "server closed the connection during {during}")
+            }
+            CodecError::TlsAnswer => {
+                write!(f, "malformed response head: the server answered in TLS (an https port? use https:// for it)")
             }
             CodecError::OtherVersion { major, minor } => write!(
                 f,

@@ -184,10 +184,19 @@ const VERSION_ERROR: &str = "not an HTTP/1.x response";
 /// [`parse_head_step`] for a status line httparse refused at its version. RFC 9110 §2.5: a
 /// minor version of HTTP/1 above 1 (`HTTP/1.2`) is read as HTTP/1.1 (a copy of the head with
 /// the version rewritten goes through the strict parser); another major version (`HTTP/2.0`)
-/// is named in the error; anything else is not HTTP/1.x.
+/// is named in the error, as is a TLS record; anything else is not HTTP/1.x.
 #[cold]
 #[inline(never)]
 fn parse_other_version(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    // A TLS record (content type 20 to 23, then major version 3): a plain request to a TLS port,
+    // answered with an alert.
+    if (20..=23).contains(&buf[0]) {
+        return match buf.get(1) {
+            None => Ok(None),
+            Some(3) => Err(CodecError::TlsAnswer),
+            Some(_) => Err(CodecError::Malformed { what: VERSION_ERROR }),
+        };
+    }
     // `HTTP/` DIGIT `.` DIGIT, then a space: what each of the first nine bytes may be.
     let shape = |at: usize, byte: u8| match at {
         0..5 => byte == b"HTTP/"[at],
@@ -708,6 +717,10 @@ mod tests {
         let err = parse("HTTP/2.0 200 OK\r\n\r\n").unwrap_err();
         assert_eq!(err, CodecError::OtherVersion { major: 2, minor: 0 });
         assert!(err.to_string().contains("the server answered in HTTP/2.0"), "{err}");
+        let tls_alert = b"\x15\x03\x03\x00\x02\x02\x46";
+        assert_eq!(parse_response_head(tls_alert, &Limits::DEFAULT, false), Err(CodecError::TlsAnswer));
+        assert_eq!(parse_response_head(b"\x15", &Limits::DEFAULT, false), Ok(None), "more is needed");
+        assert!(CodecError::TlsAnswer.to_string().contains("use https://"));
         for bad in ["HTTP/1.10 200 OK\r\n\r\n", "HTTP/2 200 OK\r\n\r\n", "HTTP/x.1 200\r\n\r\n", "HTTP/1.1x200\r\n\r\n"]
         {
             assert!(matches!(parse(bad), Err(CodecError::Malformed { .. })), "{bad:?}: {:?}", parse(bad));

@@ -62,6 +62,12 @@ const FIXTURES: &[Fixture] = &[
         expect: Err("version"),
     },
     Fixture {
+        name: "a TLS alert where a status line should be",
+        bytes: b"\x15\x03\x03\x00\x02\x02\x46",
+        head_request: false,
+        expect: Err("tls"),
+    },
+    Fixture {
         name: "HTTP/1.10 is not a version",
         bytes: b"HTTP/1.10 200 OK\r\nContent-Length: 2\r\n\r\nok",
         head_request: false,
@@ -174,6 +180,7 @@ fn kind(err: &CodecError) -> &'static str {
         CodecError::BadChunk { .. } => "chunk",
         CodecError::FoldedFraming { .. } => "folded",
         CodecError::OtherVersion { .. } => "version",
+        CodecError::TlsAnswer => "tls",
         _ => "too-large",
     }
 }

@@ -61,8 +61,13 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
 }
 
 /// A status line httparse refused at its version (added since, RFC 9110 §2.5): `HTTP/1.x` above
-/// 1.1 read as 1.1, another `HTTP/x.y` named, anything else malformed.
+/// 1.1 read as 1.1, another `HTTP/x.y` named, a TLS record named, anything else malformed.
 fn reference_version(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    match buf {
+        [20..=23] => return Ok(None),
+        [20..=23, 3, ..] => return Err(CodecError::TlsAnswer),
+        _ => {}
+    }
     let pattern = b"HTTP/#.# ";
     for (&byte, &want) in buf.iter().zip(pattern) {
         if !(byte == want || want == b'#' && byte.is_ascii_digit()) {
@@ -258,6 +263,9 @@ fn head() -> impl Strategy<Value = Vec<u8>> {
             "HTTP/1.2 200 OK\r\n",
             "HTTP/1.9 204 No Content\r\n",
             "HTTP/1.3 100 Continue\r\n",
+            "\x15\x03\x03\x00\x02\x02\x46",
+            "\x16\x01",
+            "\x17",
         ][..],
     );
     (status, proptest::collection::vec(header_line(), 0..40), any::<bool>()).prop_map(|(status, lines, end)| {
