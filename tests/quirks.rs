@@ -347,6 +347,27 @@ fn a_408_on_an_idle_connection_is_a_reconnect_not_an_answer() {
     }
 }
 
+/// A server that ends its side of an idle keep-alive connection (TLS: `close_notify`, then FIN)
+/// and leaves its reading side open: the next request on that connection, written into a
+/// session the server has ended, goes on a new connection, counted once.
+#[test]
+fn an_idle_connection_the_server_ended_is_a_reconnect() {
+    for driver in DRIVERS {
+        for server in [Server::plain(), Server::tls()] {
+            let hits_before = server.hits();
+            let mut registry = Registry::default();
+            registry.journey("quirks:get-pause-get", get_pause_get);
+            let config = [format!("url={}", server.url("/bad/idle-end"))];
+            let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
+            let result = run(&registry, scenario("quirks:get-pause-get", volume), &config, server.options(driver));
+            let total = assert_target_saw_every_request(&result, server.hits() - hits_before);
+            let (url, samples) = (server.url(""), &result.merged.error_samples);
+            assert_eq!((total.req_ok, total.req_errors()), (2 * JOURNEYS, 0), "{url} {driver:?}: {samples:?}");
+            assert!(total.reconnects >= JOURNEYS, "{url} {driver:?}: {}", total.reconnects);
+        }
+    }
+}
+
 /// A server that shuts its write side after the head (its read side open): a body it promised
 /// never comes (the close is unexpected); a body delimited by the close is empty.
 #[test]

@@ -52,6 +52,9 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 /// - `idle-408`: the keep-alive hello, then, [`LATE_PAUSE`] later with no request pending, a
 ///   `408 Request Timeout` and a close (what servers and balancers that time out idle
 ///   connections send).
+/// - `idle-end`: the keep-alive hello, then, [`LATE_PAUSE`] later, the server's sending side
+///   ended as a server that is done ends it (TLS: `close_notify`; then FIN), its reading side
+///   left open (what is read is not counted).
 /// - `chunked-upper` (`D`), `chunked-zeros` (`000…0d`, 24 digits), `chunked-overflow` (a size of
 ///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone), `chunked-long-extension` and
 ///   `chunked-long-trailer` (a chunk extension, a trailer field, of [`LONG_FRAMING_BYTES`]).
@@ -85,6 +88,7 @@ pub fn route(mode: &str) -> Option<Action> {
             (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
             (LATE_PAUSE, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec()),
         ]),
+        "idle-end" => Action::WriteThenEnd(hello_after("HTTP/1.1 200 OK"), LATE_PAUSE),
         "chunked-upper" => Action::Write(chunked_hello("D")),
         "chunked-zeros" => Action::Write(chunked_hello("00000000000000000000000d")),
         "chunked-overflow" => Action::WriteThenClose(chunked_hello("10000000000000000")),

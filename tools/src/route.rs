@@ -23,6 +23,9 @@ pub enum Action {
     PiecesThenClose(Vec<(Duration, Vec<u8>)>),
     /// Write these bytes, shut the write side (FIN), and read until the client goes away.
     WriteThenHalfClose(Vec<u8>),
+    /// Write these bytes, wait, then end the sending side as a server that is done does (TLS:
+    /// `close_notify`, then FIN; plain: FIN), and read until the client goes away.
+    WriteThenEnd(Vec<u8>, Duration),
     /// Write these bytes, then close without a TLS `close_notify` (plain HTTP: a plain close).
     WriteThenCut(Vec<u8>),
     /// Write the first bytes, update the TLS traffic keys (a TLS 1.3 `KeyUpdate`), write the

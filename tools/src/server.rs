@@ -371,6 +371,15 @@ async fn act(stream: &mut TcpStream, buf: &mut BytesMut, action: Action) -> bool
             let _ = with_socket(stream, |socket| socket.set_linger(Some(Duration::ZERO)));
             false
         }
+        Action::WriteThenEnd(bytes, pause) => {
+            if write(stream, bytes).await {
+                monoio::time::sleep(pause).await;
+                if with_socket(stream, |socket| socket.shutdown(std::net::Shutdown::Write)).is_ok() {
+                    read_until_gone(stream, buf).await;
+                }
+            }
+            false
+        }
         Action::WriteThenHalfClose(bytes) => {
             if write(stream, bytes).await
                 && with_socket(stream, |socket| socket.shutdown(std::net::Shutdown::Write)).is_ok()

@@ -268,6 +268,16 @@ fn act(stream: &mut StreamOwned<ServerConnection, TcpStream>, action: Action, ch
             let _ = socket2::SockRef::from(&stream.sock).set_linger(Some(Duration::ZERO));
             return Ok(false);
         }
+        Action::WriteThenEnd(bytes, pause) => {
+            stream.write_all(&bytes)?;
+            stream.flush()?;
+            std::thread::sleep(pause);
+            stream.conn.send_close_notify();
+            stream.flush()?;
+            stream.sock.shutdown(std::net::Shutdown::Write)?;
+            while stream.read(chunk)? > 0 {}
+            return Ok(false);
+        }
         Action::WriteThenHalfClose(bytes) => {
             stream.write_all(&bytes)?;
             stream.flush()?;
