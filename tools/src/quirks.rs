@@ -77,18 +77,14 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 ///   session (as a middlebox injects it), then a close. (Over plain HTTP: a plain close, and the
 ///   alert's bytes as they are.)
 pub fn route(mode: &str) -> Option<Action> {
+    framing(mode).or_else(|| connection(mode)).or_else(|| interim(mode))
+}
+
+/// The routes whose answer is framed or versioned oddly, in one write.
+fn framing(mode: &str) -> Option<Action> {
     let action = match mode {
         "no-content-body" => Action::Write(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
         "not-modified-body" => Action::Write(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
-        "no-content-body-later" => Action::Pieces(vec![
-            (Duration::ZERO, b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec()),
-            (LATE_PAUSE, b"hello".to_vec()),
-        ]),
-        "idle-408" => Action::PiecesThenClose(vec![
-            (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
-            (LATE_PAUSE, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec()),
-        ]),
-        "idle-end" => Action::WriteThenEnd(hello_after("HTTP/1.1 200 OK"), LATE_PAUSE),
         "chunked-upper" => Action::Write(chunked_hello("D")),
         "chunked-zeros" => Action::Write(chunked_hello("00000000000000000000000d")),
         "chunked-overflow" => Action::WriteThenClose(chunked_hello("10000000000000000")),
@@ -116,6 +112,23 @@ pub fn route(mode: &str) -> Option<Action> {
         "status-999" => Action::Write(hello_after("HTTP/1.1 999 Odd")),
         "http12" => Action::Write(hello_after("HTTP/1.2 200 OK")),
         "http2" => Action::WriteThenClose(hello_after("HTTP/2.0 200 OK")),
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// The routes that write at odd moments, end or reset the connection, or the TLS session.
+fn connection(mode: &str) -> Option<Action> {
+    let action = match mode {
+        "no-content-body-later" => Action::Pieces(vec![
+            (Duration::ZERO, b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec()),
+            (LATE_PAUSE, b"hello".to_vec()),
+        ]),
+        "idle-408" => Action::PiecesThenClose(vec![
+            (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
+            (LATE_PAUSE, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        ]),
+        "idle-end" => Action::WriteThenEnd(hello_after("HTTP/1.1 200 OK"), LATE_PAUSE),
         "reset-after" => Action::WriteThenReset(hello_after("HTTP/1.1 200 OK")),
         "half-close" => Action::WriteThenHalfClose(b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n".to_vec()),
         "half-close-until-close" => Action::WriteThenHalfClose(b"HTTP/1.1 200 OK\r\n\r\n".to_vec()),
@@ -124,10 +137,6 @@ pub fn route(mode: &str) -> Option<Action> {
             (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),
             (LATE_PAUSE, hello_after("HTTP/1.1 200 OK")),
         ]),
-        "tls-key-update" => Action::WriteRekeyWrite(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello".to_vec(),
-            b", World!".to_vec(),
-        ),
         // Interim heads, a chunked body with an extension and a trailer: every state of the
         // reader met at a read's end.
         "trickle-mix" => Action::Trickle(
@@ -138,6 +147,10 @@ pub fn route(mode: &str) -> Option<Action> {
             .concat(),
             Duration::from_millis(1),
         ),
+        "tls-key-update" => Action::WriteRekeyWrite(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello".to_vec(),
+            b", World!".to_vec(),
+        ),
         "tls-cut" => Action::WriteThenCut(hello_after("HTTP/1.1 200 OK")),
         "tls-cut-until-close" => Action::WriteThenCut(b"HTTP/1.1 200 OK\r\n\r\nHello, World!".to_vec()),
         // A fatal `internal_error` alert (level 2, description 80) as a TLS 1.2 record.
@@ -145,22 +158,25 @@ pub fn route(mode: &str) -> Option<Action> {
             b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello".to_vec(),
             vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50],
         ),
-        interim => {
-            let count = interim.strip_prefix("interim/")?.parse::<u32>().ok()?.min(INTERIM_COUNT_MAX);
-            let mut out = Vec::new();
-            for i in 0..count {
-                let head: &[u8] = if i % 2 == 0 {
-                    b"HTTP/1.1 100 Continue\r\n\r\n"
-                } else {
-                    b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
-                };
-                out.extend_from_slice(head);
-            }
-            out.extend_from_slice(&hello_after("HTTP/1.1 200 OK"));
-            Action::Write(out)
-        }
+        _ => return None,
     };
     Some(action)
+}
+
+/// `interim/<n>`.
+fn interim(mode: &str) -> Option<Action> {
+    let count = mode.strip_prefix("interim/")?.parse::<u32>().ok()?.min(INTERIM_COUNT_MAX);
+    let mut out = Vec::new();
+    for i in 0..count {
+        let head: &[u8] = if i % 2 == 0 {
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+        } else {
+            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        };
+        out.extend_from_slice(head);
+    }
+    out.extend_from_slice(&hello_after("HTTP/1.1 200 OK"));
+    Some(Action::Write(out))
 }
 
 #[cfg(test)]
