@@ -62,6 +62,9 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 ///   `length-plus` (`+13`), `length-inner-space` (`1 3`).
 /// - `bare-lf`: the head's lines ended by LF alone; `no-reason`: `HTTP/1.1 200` with no reason;
 ///   `status-999`: a code outside 100..=599; `http12`: `HTTP/1.2`; `http2`: `HTTP/2.0`.
+/// - `drop-next`: the keep-alive hello; the next request on the connection, as soon as its
+///   first bytes arrive, reset unread and uncounted (a keep-alive time running out just as a
+///   request comes).
 /// - `reset-after`: the whole keep-alive hello, then a reset; `half-close`: a head promising 13
 ///   bytes, then the write side shut (the read side open); `half-close-until-close`: a head
 ///   with no length, then the write side shut (an empty body).
@@ -130,6 +133,7 @@ fn connection(mode: &str) -> Option<Action> {
         ]),
         "idle-end" => Action::WriteThenEnd(hello_after("HTTP/1.1 200 OK"), LATE_PAUSE),
         "reset-after" => Action::WriteThenReset(hello_after("HTTP/1.1 200 OK")),
+        "drop-next" => Action::WriteThenDropNext(hello_after("HTTP/1.1 200 OK")),
         "half-close" => Action::WriteThenHalfClose(b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n".to_vec()),
         "half-close-until-close" => Action::WriteThenHalfClose(b"HTTP/1.1 200 OK\r\n\r\n".to_vec()),
         "extra-response" => Action::Write([hello_after("HTTP/1.1 200 OK"), hello_after("HTTP/1.1 200 OK")].concat()),

@@ -26,6 +26,10 @@ pub enum Action {
     /// Write these bytes, wait, then end the sending side as a server that is done does (TLS:
     /// `close_notify`, then FIN; plain: FIN), and read until the client goes away.
     WriteThenEnd(Vec<u8>, Duration),
+    /// Write these bytes, keep the connection, and when the next request's first bytes arrive,
+    /// close it unread and unanswered (a reset: what a server whose keep-alive time ran out as
+    /// the request came does); that request is never counted.
+    WriteThenDropNext(Vec<u8>),
     /// Write these bytes, then close without a TLS `close_notify` (plain HTTP: a plain close).
     WriteThenCut(Vec<u8>),
     /// Write the first bytes, update the TLS traffic keys (a TLS 1.3 `KeyUpdate`), write the

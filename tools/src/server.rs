@@ -380,6 +380,13 @@ async fn act(stream: &mut TcpStream, buf: &mut BytesMut, action: Action) -> bool
             }
             false
         }
+        Action::WriteThenDropNext(bytes) => {
+            // Nothing of the next request is read: closing with its bytes unread resets.
+            if write(stream, bytes).await && buf.is_empty() {
+                let _ = stream.readable(false).await;
+            }
+            false
+        }
         Action::WriteThenHalfClose(bytes) => {
             if write(stream, bytes).await
                 && with_socket(stream, |socket| socket.shutdown(std::net::Shutdown::Write)).is_ok()

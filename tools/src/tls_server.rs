@@ -278,6 +278,13 @@ fn act(stream: &mut StreamOwned<ServerConnection, TcpStream>, action: Action, ch
             while stream.read(chunk)? > 0 {}
             return Ok(false);
         }
+        Action::WriteThenDropNext(bytes) => {
+            stream.write_all(&bytes)?;
+            stream.flush()?;
+            // Nothing of the next request is read: closing with its bytes unread resets.
+            let _ = stream.sock.peek(&mut [0u8; 1]);
+            return Ok(false);
+        }
         Action::WriteThenHalfClose(bytes) => {
             stream.write_all(&bytes)?;
             stream.flush()?;

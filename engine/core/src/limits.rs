@@ -66,10 +66,12 @@ pub const CONN_BUFFERS_POOLED_PER_CORE_MAX: usize = 4096;
 pub const STOP_GRACE_DEFAULT: Duration = Duration::from_secs(5);
 /// Default connect timeout.
 pub const CONNECT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
-/// Times one idempotent request goes on another connection after a pooled one it was written
-/// to turned out to hold a server's `408 Request Timeout` for the idle connection (and its
-/// close): a 408 can cross the request on each connection a timing-out server had pooled.
-pub const IDLE_408_RETRIES_MAX: u8 = 3;
+/// Times one request goes on another connection after a pooled one it was written to turned
+/// out let go by the server: closed or reset with nothing answered (idempotent requests), or
+/// holding a `408 Request Timeout` for the idle connection and its close (any request). A
+/// server that lets its keep-alive connections go as requests come does it to each pooled one
+/// a request takes; a new connection ends the tries.
+pub const POOLED_RETRIES_MAX: u8 = 8;
 /// Default timeout for one request: from writing it to reading the last body byte.
 pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
 /// Idle keep-alive connections older than this are closed rather than reused.

@@ -748,7 +748,8 @@ impl HttpClient {
 
     /// Sends one request and reads its response, reusing a keep-alive connection when one is
     /// idle. A reused connection that the server had closed (nothing came back) is replaced
-    /// once and counted as a reconnect, for idempotent methods only.
+    /// and counted as a reconnect, for idempotent methods only (again while the tries end so,
+    /// up to `limits::POOLED_RETRIES_MAX`).
     ///
     /// `progress` is told the connection work done and the request bytes written as they
     /// happen (cumulative for the exchange), so that an exchange dropped half-way (a run's
@@ -770,13 +771,13 @@ impl HttpClient {
         // for the next one fails.
         let mut retried_bytes = 0;
         let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
-        // `408`s that closed a pooled connection under this request (see below).
-        let mut idle_408s = 0u8;
+        // Tries that ended on a pooled connection the server had let go (see below).
+        let mut pooled_retries = 0u8;
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
                 // A non-idempotent request cannot be retried once written: check first that the
                 // server has not closed the pooled connection, and replace it if it has. So does a
-                // retry (one retry only): the pooled connections are as old as the one that failed.
+                // retry: the pooled connections are as old as the one that failed.
                 Some((io, host))
                     if (!idempotent || work.as_ref().is_some_and(|w| w.reconnects > 0)) && io.peer_closed() =>
                 {
@@ -824,18 +825,18 @@ impl HttpClient {
                     return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
                 }
                 // A `408` closing a pooled connection was sent before this request, by a server
-                // timing the idle connection out: not this request's answer, which goes on another
-                // connection, as after any stale one (idempotent requests only; a few times, for
-                // a 408 may cross the request on the next pooled connection too).
+                // timing the idle connection out: not this request's answer. The request goes on
+                // another connection, whatever its method (RFC 9110 §15.5.9: the server did not
+                // take it, and the client may repeat it on a new connection); a few times, for a
+                // 408 may cross the request on the next pooled connection too.
                 Ok(trip)
                     if trip.status == 408
                         && reused
                         && !trip.keep_alive
-                        && idempotent
                         && !swept
-                        && idle_408s < limits::IDLE_408_RETRIES_MAX =>
+                        && pooled_retries < limits::POOLED_RETRIES_MAX =>
                 {
-                    idle_408s += 1;
+                    pooled_retries += 1;
                     self.recycle(conn);
                     work_mut(&mut work).reconnects += 1;
                     retried_bytes = written.get();
@@ -873,8 +874,10 @@ impl HttpClient {
                 }
                 Err(err) => {
                     self.closed(conn.host);
-                    let reconnected = work.as_ref().is_some_and(|work| work.reconnects > 0);
-                    if reused && err.nothing_received && idempotent && !reconnected {
+                    // Again while the tries end on pooled connections: the server may let each
+                    // go as the request comes, which no peek sees.
+                    if reused && err.nothing_received && idempotent && pooled_retries < limits::POOLED_RETRIES_MAX {
+                        pooled_retries += 1;
                         work_mut(&mut work).reconnects += 1;
                         retried_bytes = written.get();
                         attempt_started = Moment::now();
