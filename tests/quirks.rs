@@ -157,6 +157,47 @@ fn a_body_after_a_no_content_or_not_modified_head_ends_its_connection() {
     }
 }
 
+/// Three requests 200 ms apart: HEADs (config `method`), or GETs.
+async fn three_apart(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("url", "").to_string();
+    let head = ctx.config().get_or("method", "GET") == "HEAD";
+    for round in 0..3 {
+        if round > 0 {
+            mite_core::prelude::sleep(Duration::from_millis(200)).await;
+        }
+        let request = if head { ctx.http().head(&url) } else { ctx.http().get(&url) };
+        request.expect_status(200..=304).send().await?;
+    }
+    Ok(())
+}
+
+/// A body sent late after a head that may have none (a `304` with its `Content-Length`, a
+/// `HEAD`'s answer): it arrives while the connection sits in the pool, and was read as the
+/// next request's answer (`malformed`). A connection idle for a while is peeked at before it
+/// is used again, and one with bytes nobody asked for is replaced. (One journey: with more, one
+/// may take another's connection while the late body is still on its way, which nothing can
+/// tell from its own answer.)
+#[test]
+fn a_late_body_after_a_bodiless_head_is_not_the_next_answer() {
+    for (method, path) in [("GET", "/bad/not-modified-body-later"), ("HEAD", "/bad/late-body")] {
+        for driver in DRIVERS {
+            for server in [Server::plain(), Server::tls()] {
+                let hits_before = server.hits();
+                let mut registry = Registry::default();
+                registry.journey("quirks:three-apart", three_apart);
+                let config = [format!("url={}", server.url(path)), format!("method={method}")];
+                let volume = VolumeModel::Oneshot { journeys: 1 };
+                let result = run(&registry, scenario("quirks:three-apart", volume), &config, server.options(driver));
+                let total = assert_target_saw_every_request(&result, server.hits() - hits_before);
+                let what = format!("{method} {}{path} {driver:?}", server.url(""));
+                let samples = &result.merged.error_samples;
+                assert_eq!((total.req_ok, total.req_errors()), (3, 0), "{what}: {samples:?}");
+                assert_eq!(total.reconnects, 2, "{what}: each spoiled connection replaced");
+            }
+        }
+    }
+}
+
 /// RFC 9110 §8.6: a server must not send `Content-Length` in a `204`. One that does may send
 /// that many bytes after the head, later than the head: read as the next response's start,
 /// they made the next request on the connection `malformed`. Such a `204` ends its connection.

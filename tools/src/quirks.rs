@@ -49,6 +49,9 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 /// - `no-content-body`, `not-modified-body`: a `204` / `304` with a 5-byte body (and a
 ///   `Content-Length` saying so) in the same write; `no-content-body-later`: the body comes
 ///   [`LATE_PAUSE`] after the head.
+/// - `not-modified-body-later`: a `304` with `Content-Length: 13`, the hello's 13 bytes
+///   [`LATE_PAUSE`] later (a body where none may be); `late-body`: the hello's head, its body
+///   [`LATE_PAUSE`] later, whatever the method (after a `HEAD`: a body where none may be).
 /// - `idle-408`: the keep-alive hello, then, [`LATE_PAUSE`] later with no request pending, a
 ///   `408 Request Timeout` and a close (what servers and balancers that time out idle
 ///   connections send).
@@ -126,6 +129,14 @@ fn connection(mode: &str) -> Option<Action> {
         "no-content-body-later" => Action::Pieces(vec![
             (Duration::ZERO, b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec()),
             (LATE_PAUSE, b"hello".to_vec()),
+        ]),
+        "not-modified-body-later" => Action::Pieces(vec![
+            (Duration::ZERO, b"HTTP/1.1 304 Not Modified\r\nContent-Length: 13\r\n\r\n".to_vec()),
+            (LATE_PAUSE, HELLO.to_vec()),
+        ]),
+        "late-body" => Action::Pieces(vec![
+            (Duration::ZERO, b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n".to_vec()),
+            (LATE_PAUSE, HELLO.to_vec()),
         ]),
         "idle-408" => Action::PiecesThenClose(vec![
             (Duration::ZERO, hello_after("HTTP/1.1 200 OK")),

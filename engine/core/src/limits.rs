@@ -74,6 +74,12 @@ pub const CONNECT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
 pub const POOLED_RETRIES_MAX: u8 = 8;
 /// Default timeout for one request: from writing it to reading the last body byte.
 pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+/// A keep-alive connection idle this long is peeked at (a non-blocking `recv`, nothing taken)
+/// before a request reuses it, and replaced if the server closed it or sent bytes nobody asked
+/// for meanwhile (a late body after a `HEAD` or `304` head, a second answer): read as the
+/// request's answer, they would be wrong. Connections reused sooner (a load test without
+/// pauses) skip the system call.
+pub const IDLE_PEEK_AFTER: Duration = Duration::from_millis(10);
 /// Idle keep-alive connections older than this are closed rather than reused.
 pub const IDLE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
 /// Run length when neither the CLI nor the volume models give one.

@@ -430,6 +430,8 @@ struct IdleConn {
     io: Box<Transport>,
     /// `None`: never too old (an idle timeout beyond the clock's range).
     expires: Option<Moment>,
+    /// From when a reuse peeks first (`limits::IDLE_PEEK_AFTER`; `None`: never).
+    peek_from: Option<Moment>,
 }
 
 /// One host's connections on this core (a host is a scheme's authority: `http://a` and
@@ -577,16 +579,17 @@ impl HttpClient {
     }
 
     /// A pooled connection of `url`'s host that has been idle for less than the idle timeout
-    /// at `now`, and its host's pool (the caller lends it buffers).
+    /// at `now`, its host's pool (the caller lends it buffers), and whether it has been idle
+    /// long enough to be peeked at before it is used (`limits::IDLE_PEEK_AFTER`).
     #[inline(always)]
-    fn take_idle(&self, url: &Url<'_>, now: Moment) -> Option<(Box<Transport>, HostId)> {
+    fn take_idle(&self, url: &Url<'_>, now: Moment) -> Option<(Box<Transport>, HostId, bool)> {
         let mut hosts = self.hosts.borrow_mut();
         let host = hosts.find(url)?;
         let pool = &mut hosts.pools[host];
         while let Some(idle) = pool.idle.pop() {
             // Idle for less than the idle timeout (`None`: a timeout beyond the clock's range).
             if idle.expires.is_none_or(|expires| now < expires) {
-                return Some((idle.io, host));
+                return Some((idle.io, host, idle.peek_from.is_some_and(|from| now >= from)));
             }
             pool.open -= 1;
         }
@@ -599,7 +602,8 @@ impl HttpClient {
         let Conn { io, host, buf } = conn;
         self.buffers.borrow_mut().give_back(buf);
         let expires = now.checked_add(self.settings.idle_timeout);
-        self.hosts.borrow_mut().pools[host].idle.push(IdleConn { io, expires });
+        let peek_from = now.checked_add(limits::IDLE_PEEK_AFTER);
+        self.hosts.borrow_mut().pools[host].idle.push(IdleConn { io, expires, peek_from });
     }
 
     /// Counts a connection of pool `host` as closed (its slot is free for a new one).
@@ -776,17 +780,20 @@ impl HttpClient {
         loop {
             let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
                 // A non-idempotent request cannot be retried once written: check first that the
-                // server has not closed the pooled connection, and replace it if it has. So does a
-                // retry: the pooled connections are as old as the one that failed.
-                Some((io, host))
-                    if (!idempotent || work.as_ref().is_some_and(|w| w.reconnects > 0)) && io.peer_closed() =>
+                // server has not closed the pooled connection (or sent bytes nobody asked for), and
+                // replace it if it has. So does a retry (the pooled connections are as old as the
+                // one that failed), and any request on a connection idle for a while: a late body
+                // after a bodiless head, or an answer nobody asked for, would be read as its own.
+                Some((io, host, idle_long))
+                    if (!idempotent || idle_long || work.as_ref().is_some_and(|w| w.reconnects > 0))
+                        && io.peer_closed() =>
                 {
                     self.closed(host);
                     work_mut(&mut work).reconnects += 1;
                     attempt_started = Moment::now();
                     continue;
                 }
-                Some((io, host)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
+                Some((io, host, _)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
                 // Connecting is rare and its future is large (TLS handshake state): boxing it
                 // keeps every request's future small, so polling it moves less memory.
                 None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
