@@ -5,6 +5,7 @@
 
 mod client;
 mod csv_file;
+mod csv_shape;
 mod datapools;
 mod entries;
 mod error;
