@@ -6,7 +6,7 @@
 use indexmap::IndexMap;
 use std::future::Future;
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -354,9 +354,17 @@ impl WsJourney {
             let mut ws = connect.await?;
             for _ in 0..self.repeat {
                 for (i, step) in self.steps.iter().enumerate() {
-                    let done = self.step(ctx, &row, &mut ws, step, &mut captured).await;
-                    if !done.map_err(|e| in_step(e, &self.name, i))? {
-                        return Ok(());
+                    match self.step(ctx, &row, &mut ws, step, &mut captured).await {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(()),
+                        Err(err) => {
+                            // Closed here, not at the journey's end in the background: what
+                            // arrives meanwhile is counted, and the close is not cut short by
+                            // a stop that comes next (a `oneshot` journey's). Its own failure
+                            // is counted by itself; the step's is the journey's.
+                            let _ = ws.close().await;
+                            return Err(in_step(err, &self.name, i));
+                        }
                     }
                 }
             }
@@ -403,14 +411,40 @@ impl WsJourney {
                 }
             }
             Action::Receive(None) => {
-                while let Some(message) = ws.receive_or_close(timeout).await? {
-                    check(&message)?;
-                    capture(ctx, step, &message, captured)?;
-                }
+                until_close(ws, timeout, |message| {
+                    check(message)?;
+                    capture(ctx, step, message, captured)
+                })
+                .await?;
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+}
+
+/// `receive = "until-close"`: takes each message (`take` checks and captures it) until the
+/// server closes. The timeout bounds the whole step, not each message: a server that keeps
+/// sending and never closes would hold it until the run's stop (and `journey test`, which has
+/// none, for ever); past it, one `timeout` error saying so.
+async fn until_close(
+    ws: &mut WebSocket<'_>,
+    timeout: Duration,
+    mut take: impl FnMut(&WsMessage) -> Result<(), JourneyError>,
+) -> Result<(), JourneyError> {
+    let deadline = Instant::now() + timeout;
+    let mut received = 0u64;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timed_out = || {
+            format!(
+                "the server sent {received} message(s) and did not close within {timeout:?}: a receive = \
+                 \"until-close\" step waits at most its timeout for the close"
+            )
+        };
+        let Some(message) = ws.receive_within(left, timed_out).await? else { return Ok(()) };
+        received += 1;
+        take(&message)?;
     }
 }
 

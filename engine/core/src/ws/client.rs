@@ -982,7 +982,7 @@ impl<'c> WebSocket<'c> {
     }
 
     /// `receive_or_close`, with the words of its timeout error.
-    async fn receive_within(
+    pub(crate) async fn receive_within(
         &mut self,
         timeout: Duration,
         timed_out: impl FnOnce() -> String,
