@@ -316,11 +316,12 @@ impl WsJourney {
 
     /// Every template variable must resolve: an earlier capture, a datapool column, or a
     /// config key. Otherwise the field that reads it, where it is written, and what
-    /// `unknown(variable, the captures before it)` says of it.
+    /// `unknown(variable, the captures before it, the step capturing it later, and whether
+    /// that is the step reading it)` says of it (the URL and headers: read before any step).
     pub fn check_variables(
         &self,
         known: impl Fn(&str) -> bool,
-        unknown: impl Fn(&str, &[&str]) -> String,
+        unknown: impl Fn(&str, &[&str], Option<(usize, bool)>) -> String,
     ) -> Result<(), SpecError> {
         for read in self.templates() {
             // A step reads what the steps before it captured.
@@ -329,7 +330,12 @@ impl WsJourney {
                 self.steps[..before].iter().flat_map(|s| s.captures.iter().map(|(name, _)| name.as_str())).collect();
             if let Some(variable) = read.template.variables().find(|v| !captured.contains(v) && !known(v)) {
                 let field = format!("websockets.{}.{}", self.name, read.field);
-                return Err(SpecError::at(read.span, field, unknown(variable, &captured)));
+                let later = self.steps[before..].iter().position(|s| s.captures.iter().any(|(n, _)| n == variable));
+                return Err(SpecError::at(
+                    read.span,
+                    field,
+                    unknown(variable, &captured, later.map(|j| (before + j, j == 0 && read.step.is_some()))),
+                ));
             }
         }
         Ok(())
@@ -547,7 +553,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((journey.repeat, journey.steps.len(), journey.transaction.as_str()), (3, 4, "chat"));
-        let unknown = |v: &str, captured: &[&str]| format!("{{{v}}} unknown; captured {captured:?}");
+        let unknown =
+            |v: &str, captured: &[&str], _: Option<(usize, bool)>| format!("{{{v}}} unknown; captured {captured:?}");
         assert!(journey.check_variables(|v| v == "ws_url" || v == "topic", unknown).is_ok());
         let SpecError { field, message, .. } = journey.check_variables(|v| v == "ws_url", unknown).unwrap_err();
         assert_eq!(field, "websockets.chat.steps[0].send");
@@ -711,7 +718,9 @@ mod tests {
         ]
         .join("\n");
         let journey = spec(&text).unwrap();
-        let unknown = |v: &str, captured: &[&str]| format!("{{{v}}} unknown; captured {captured:?}");
+        let unknown = |v: &str, captured: &[&str], later: Option<(usize, bool)>| {
+            format!("{{{v}}} unknown; captured {captured:?}; later {later:?}")
+        };
         let mut known = vec!["room", "token", "topic", "late"];
         assert!(journey.check_variables(|v| known.contains(&v), unknown).is_ok());
         for (missing, at, field, captured) in [
@@ -723,7 +732,7 @@ mod tests {
             known.retain(|v| *v != missing);
             let err = journey.check_variables(|v| known.contains(&v), unknown).unwrap_err();
             assert_eq!((line(&text, err.span.clone()), err.field.as_str()), (at, &*format!("websockets.chat.{field}")));
-            assert_eq!(err.message, format!("{{{missing}}} unknown; captured {captured}"));
+            assert_eq!(err.message, format!("{{{missing}}} unknown; captured {captured}; later None"));
             known.push(missing);
         }
         let early = text.replace("{seq} {topic}", "{topic}").replace("\"join\"", "\"{seq}\"");
@@ -734,6 +743,8 @@ mod tests {
             "{}",
             err.message
         );
+        // Captured by the step that reads it, once its message is in: too late for it.
+        assert_eq!(err.message, "{seq} unknown; captured []; later Some((0, true))");
     }
 
     #[test]
