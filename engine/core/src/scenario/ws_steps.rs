@@ -330,11 +330,14 @@ impl WsJourney {
                 self.steps[..before].iter().flat_map(|s| s.captures.iter().map(|(name, _)| name.as_str())).collect();
             if let Some(variable) = read.template.variables().find(|v| !captured.contains(v) && !known(v)) {
                 let field = format!("websockets.{}.{}", self.name, read.field);
-                let later = self.steps[before..].iter().position(|s| s.captures.iter().any(|(n, _)| n == variable));
+                // The URL and headers are read before any step: no capture is ever theirs.
+                let later = read
+                    .step
+                    .and_then(|i| self.steps[i..].iter().position(|s| s.captures.iter().any(|(n, _)| n == variable)));
                 return Err(SpecError::at(
                     read.span,
                     field,
-                    unknown(variable, &captured, later.map(|j| (before + j, j == 0 && read.step.is_some()))),
+                    unknown(variable, &captured, later.map(|j| (before + j, j == 0))),
                 ));
             }
         }
@@ -745,6 +748,20 @@ mod tests {
         );
         // Captured by the step that reads it, once its message is in: too late for it.
         assert_eq!(err.message, "{seq} unknown; captured []; later Some((0, true))");
+        let late =
+            "url = \"ws://x/\"\nsteps = [{ send = \"{v}\" }, { receive = 1, capture = { v = { json = \"v\" } } }]";
+        let err = spec(late).unwrap().check_variables(|_| false, unknown).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.message.as_str()),
+            ("websockets.chat.steps[0].send", "{v} unknown; captured []; later Some((1, false))")
+        );
+        // The URL is read before any step: a capture is never its.
+        let url = text.replace("{room}", "{seq}");
+        let err = spec(&url).unwrap().check_variables(|v| known.contains(&v), unknown).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.message.as_str()),
+            ("websockets.chat.url", "{seq} unknown; captured []; later None")
+        );
     }
 
     #[test]
