@@ -18,7 +18,7 @@ use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{json_path, trace_missed, trace_taken};
 use crate::scenario::declarative::{DescribedJourney, header_problem};
-use crate::scenario::duration::parse_duration;
+use crate::scenario::duration::DurationRange;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
 
@@ -220,8 +220,10 @@ fn build_step(spec: &Spanned<WsStepSpec>, at: &str) -> Result<(WsStep, StepPlace
         parts.push((part, text.span()));
         Template::parse(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
     };
+    // A think may be none; a timeout may not (every wait would fail at once).
     let duration = |text: &Spanned<String>, part: &str| {
-        parse_duration(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
+        let range = if part == "timeout" { DurationRange::TIMEOUT } else { DurationRange::WAIT };
+        range.parse(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
     };
     let action = match (&step.send, &step.request, &step.receive, &step.think) {
         (Some(text), None, None, None) => Action::Send(template(text, "send")?),
@@ -596,6 +598,19 @@ mod tests {
                 steps = [{ think = "soon" }]"#,
                 "websockets.chat.steps[0].think",
                 "",
+            ),
+            // A zero timeout failed every wait at once (an `until-close` too, having read nothing).
+            (
+                r#"url = "ws://x/"
+                steps = [{ receive = "until-close", timeout = "0s" }]"#,
+                "websockets.chat.steps[0].timeout",
+                "must be above zero",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = [{ think = "400d" }]"#,
+                "websockets.chat.steps[0].think",
+                "must be at most",
             ),
             (
                 r#"url = "ws://x/"
