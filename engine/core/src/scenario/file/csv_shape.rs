@@ -142,6 +142,9 @@ impl<R: Read> Checked<R> {
 
     /// Takes one byte; `rest` is what follows it in the buffer (to quote a refused value whole).
     fn take(&mut self, byte: u8, rest: &[u8]) -> Result<(), Refusal> {
+        if self.plain(byte) {
+            return self.take_plain(byte);
+        }
         if let Some((&first, left)) = self.bom_left.split_first() {
             self.bom_left = if byte == first { left } else { b"" };
             if byte == first {
@@ -177,6 +180,33 @@ impl<R: Read> Checked<R> {
             (State::QuoteInQuoted, _) => return Err(Refusal::TextAfterQuote(self.at(), self.value_rest(rest))),
             (State::ValueStart | State::Plain, _) => State::Plain,
         };
+        Ok(())
+    }
+
+    /// Whether `byte` is text inside a line, whatever the value (most of a file's bytes): it
+    /// changes nothing but the position and the value's text.
+    fn plain(&self, byte: u8) -> bool {
+        !matches!(byte, b'"' | b',' | b'\r' | b'\n' | 0)
+            && self.state != State::QuoteInQuoted
+            && !self.line_ended
+            && self.pending.is_none()
+            && self.bom_left.is_empty()
+    }
+
+    /// `take` for a byte that `plain` says is text.
+    fn take_plain(&mut self, byte: u8) -> Result<(), Refusal> {
+        self.line_bytes += 1;
+        self.line_chars += u64::from(byte & 0xC0 != 0x80);
+        if self.line_bytes > self.bytes_max {
+            return Err(Refusal::LineTooLong(self.line));
+        }
+        if self.value_text.len() < SHOWN_VALUE_BYTES_MAX {
+            self.value_text.push(byte);
+        }
+        self.row_started = true;
+        if self.state == State::ValueStart {
+            self.state = State::Plain;
+        }
         Ok(())
     }
 
