@@ -26,6 +26,19 @@ pub enum CsvError {
         /// Why.
         reason: String,
     },
+    /// Not a regular file: a named pipe (opening it waits for a writer, for ever when none
+    /// comes), a device (read until its end: never, for some), a directory.
+    #[error(
+        "{}: not a regular file ({kind}): a datapool is read whole before the run, so save the rows to a file \
+         and name that",
+        path.display()
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, in words.
+        kind: &'static str,
+    },
     /// Nothing in the file, not even a header row.
     #[error(
         "{}: the file is empty: its first line must be a header row naming the columns (say id,name), \
@@ -264,6 +277,11 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         line,
         reason: e.to_string(),
     };
+    // Asked before opening: opening a named pipe waits for a writer.
+    let kind = std::fs::metadata(path).map_err(|e| read_error(None, &e))?.file_type();
+    if let Some(kind) = not_a_file(kind) {
+        return Err(CsvError::NotAFile { path: path.to_path_buf(), kind });
+    }
     let file = File::open(path).map_err(|e| read_error(None, &e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let checked = Checked::new(BufReader::new(file), CSV_LINE_BYTES_MAX);
@@ -295,6 +313,20 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
     }
     table.shrink_to_fit();
     Ok(table)
+}
+
+/// What a path that is not a regular file is, in words; `None` for a regular file.
+fn not_a_file(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let words = [
+        (kind.is_file(), ""),
+        (kind.is_dir(), "a directory"),
+        (kind.is_fifo(), "a named pipe"),
+        (kind.is_socket(), "a socket"),
+        (kind.is_char_device() || kind.is_block_device(), "a device"),
+    ];
+    let (_, words) = words.into_iter().find(|(is, _)| *is).unwrap_or((false, "neither a file nor a directory"));
+    (!kind.is_file()).then_some(words)
 }
 
 /// The header's column names: each named, each once.
@@ -610,7 +642,7 @@ mod tests {
         let err = error(&text);
         assert!(err.contains("d.csv:3: this line is longer than 1048576 bytes: is the file CSV text"), "{err}");
         let err = read_csv(Path::new("/dev/zero")).unwrap_err().to_string();
-        assert!(err.contains("/dev/zero:1:1: value 1 holds a NUL byte"), "{err}");
+        assert!(err.contains("/dev/zero: not a regular file (a device)"), "{err}");
         // A long value just under the bound is read.
         let mut text = b"id\n".to_vec();
         text.resize(text.len() + CSV_LINE_BYTES_MAX as usize, b'x');
@@ -623,6 +655,26 @@ mod tests {
         text.resize(text.len() + CSV_LINE_BYTES_MAX as usize + 1, b'x');
         let err = error(&text);
         assert!(err.contains("d.csv:4: this line is longer"), "{err}");
+    }
+
+    /// A named pipe with no writer held `scenario check` (and a run, before its first request)
+    /// in `open` for ever; a device (a terminal's `/dev/stdin`) until its end. A datapool is
+    /// read whole before the run: it must be a file.
+    #[test]
+    fn a_pipe_or_a_device_is_refused_without_waiting_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || done.send(read_csv(&path).map(|t| t.rows()).map_err(|e| e.to_string())));
+        let read = finished.recv_timeout(std::time::Duration::from_secs(5)).expect("waited on the pipe");
+        let err = read.unwrap_err();
+        assert!(err.contains("p.csv: not a regular file (a named pipe)"), "{err}");
+        assert!(err.contains("save the rows to a file"), "{err}");
+        let err = read_csv(Path::new("/dev/null")).unwrap_err().to_string();
+        assert!(err.contains("/dev/null: not a regular file (a device)"), "{err}");
     }
 
     #[test]
