@@ -123,12 +123,12 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
             out.push((
                 i,
                 format!(
-                    "recyclable datapool {:?} has {} rows, {rows_per_core} per core over {}, \
+                    "recyclable datapool {:?} has {}, {rows_per_core} per core over {}, \
                      fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
                      at most {rows_per_core} journeys per core run at once, the others wait for a row; \
                      add rows or lower the volume",
                     pool.name,
-                    pool.len(),
+                    crate::model::counts::counted(pool.len() as u64, "row"),
                     crate::model::counts::counted(parts, "core"),
                 ),
             ));
@@ -357,6 +357,8 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("3 rows") && warnings[0].contains("20 journeys per core"), "{}", warnings[0]);
         assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), 2).is_empty());
+        let single = super::warnings(&one(VolumeModel::constant(4), Some(1)), 1);
+        assert!(single[0].contains("has 1 row, 1 per core over 1 core,"), "{single:?}");
         let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), 2);
         assert!(split[0].contains("3 per core over 2 cores"), "{split:?}");
     }
