@@ -508,6 +508,8 @@ mod tests {
     fn quotes_that_close_are_read() {
         let text = b"id,name\r\n1,\"a, \"\"b\"\"\r\nc\"\r\n2,\"d\"\"e\"\r\n3,\"\"\r\n4,\"\"\"x\"\"y\"\n";
         assert_eq!(column(text, "name"), ["a, \"b\"\r\nc", "d\"e", "", "\"x\"y"]);
+        // A blank line is passed over; a row of one empty value is written `""`.
+        assert_eq!(column(b"id\n\n\"\"\nb\n", "id"), ["", "b"]);
     }
 
     /// `1,"x"y` was read as `xy`: the reader dropped the quotes and ran on, changing the value
