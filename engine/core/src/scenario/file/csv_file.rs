@@ -200,6 +200,24 @@ pub enum CsvError {
         /// 1-based value of the row.
         value: u64,
     },
+    /// A byte-order mark (U+FEFF) beginning a value after the file's start: two files
+    /// joined, each saved with one (the second's header row would be read as a row).
+    #[error(
+        "{}:{line}:{column}: value {value} begins with a byte-order mark (U+FEFF, invisible): the file seems \
+         to be two files joined, each saved with one, so the second's header row would be read as values: \
+         remove the mark (and that header row)",
+        path.display()
+    )]
+    ByteOrderMark {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column.
+        column: u64,
+        /// 1-based value of the row.
+        value: u64,
+    },
     /// A line break of one kind where the file's lines end with the other: the reader would
     /// split the line there.
     #[error(
@@ -401,6 +419,9 @@ fn refused(path: &Path, refusal: Refusal) -> CsvError {
         Refusal::LineTooLong(line) => CsvError::LineTooLong { path, line, bytes_max: CSV_LINE_BYTES_MAX },
         Refusal::UnclosedQuote(line) => CsvError::UnclosedQuote { path, line },
         Refusal::Nul(at) => CsvError::Nul { path, line: at.line, column: at.column, value: at.value },
+        Refusal::ByteOrderMark(at) => {
+            CsvError::ByteOrderMark { path, line: at.line, column: at.column, value: at.value }
+        }
         Refusal::TextAfterQuote(at, text) => {
             let (read_as, fix) = (read_as(&text), quoted(&text));
             CsvError::TextAfterQuote { path, line: at.line, column: at.column, value: at.value, text, read_as, fix }
@@ -571,6 +592,19 @@ mod tests {
         assert_eq!(column(b"id\n\"a\rb\"\n", "id"), ["a\rb"]);
         assert_eq!(column(b"id\ra\r\rb\r", "id"), ["a", "b"]);
         assert_eq!(column(b"id\ra\r\nb\r", "id"), ["a", "b"]);
+    }
+
+    /// `cat a.csv b.csv` of two files saved with a byte-order mark: the second header row
+    /// loaded as a row of values, its first beginning with an invisible U+FEFF.
+    #[test]
+    fn a_byte_order_mark_after_the_start_is_refused_naming_where() {
+        let err = error(b"\xEF\xBB\xBFid,name\n1,a\n\xEF\xBB\xBFid,name\n2,b\n");
+        assert!(err.contains("d.csv:3:1: value 1 begins with a byte-order mark (U+FEFF, invisible)"), "{err}");
+        assert!(err.contains("two files joined"), "{err}");
+        let err = error(b"id,name\n1,\"\xEF\xBB\xBFa\"\n");
+        assert!(err.contains("d.csv:2:4: value 2 begins with a byte-order mark"), "{err}");
+        // Greek and Cyrillic letters end in the same byte, 0xBF: they are text.
+        assert_eq!(column("id,name\n1,\u{3bf}\u{43f}\u{feff}x\n".as_bytes(), "name"), ["\u{3bf}\u{43f}\u{feff}x"]);
     }
 
     /// A row with one value more than the header, the last empty: a trailing comma.

@@ -2,7 +2,8 @@
 //! what the reader would take in a way other than written is refused where it is, rather than
 //! read into a value changed without a word. Refused: text after a value's closing quote (the
 //! reader drops the quotes and runs on: `"x"y` reads `xy`), a quote inside an unquoted value
-//! (`a "b, c"` is read as two values), a NUL byte (a UTF-16 file, or not text), a line break
+//! (`a "b, c"` is read as two values), a NUL byte (a UTF-16 file, or not text), a value
+//! beginning with a byte-order mark after the file's start (two files joined), a line break
 //! of a kind the file does not use (a carriage return alone in a file of LF lines splits its
 //! line in two), a row ending with a comma (one value more than the header, empty), a quote
 //! never closed (the rest of the file read into one value) and a line longer than the bound.
@@ -38,6 +39,9 @@ pub(super) enum Refusal {
     /// A NUL byte.
     #[error("NUL at {0:?}")]
     Nul(At),
+    /// A value (after the file's start) beginning with a byte-order mark.
+    #[error("a byte-order mark at {0:?}")]
+    ByteOrderMark(At),
     /// Text after a value's closing quote; the value's text as written.
     #[error("text after a quote at {0:?}")]
     TextAfterQuote(At, String),
@@ -158,6 +162,13 @@ impl<R: Read> Checked<R> {
         if self.state != State::Quoted && matches!(byte, b'\r' | b'\n') {
             return self.line_break(byte);
         }
+        if byte == 0xBF && self.value_text.ends_with(b"\xEF\xBB") && self.value_text.len() <= 3 {
+            let quoted = self.value_text.first() == Some(&b'"');
+            if self.value_text.len() == 2 + usize::from(quoted) {
+                // The column of the mark's first byte: one character back.
+                return Err(Refusal::ByteOrderMark(At { column: self.line_chars, ..self.at() }));
+            }
+        }
         self.resolve_pending(false)?;
         if self.value_text.len() < SHOWN_VALUE_BYTES_MAX {
             self.value_text.push(byte);
@@ -186,7 +197,8 @@ impl<R: Read> Checked<R> {
     /// Whether `byte` is text inside a line, whatever the value (most of a file's bytes): it
     /// changes nothing but the position and the value's text.
     fn plain(&self, byte: u8) -> bool {
-        !matches!(byte, b'"' | b',' | b'\r' | b'\n' | 0)
+        // 0xBF ends a byte-order mark (and many letters).
+        !matches!(byte, b'"' | b',' | b'\r' | b'\n' | 0 | 0xBF)
             && self.state != State::QuoteInQuoted
             && !self.line_ended
             && self.pending.is_none()
@@ -389,7 +401,7 @@ mod tests {
     /// bytes before a refusal are all given first.
     #[test]
     fn a_refusal_does_not_depend_on_where_reads_end() {
-        let files: [&[u8]; 12] = [
+        let files: [&[u8]; 13] = [
             b"\xEF\xBB\xBF\"id\",name\r\n1,\"a\"\"b\"\r\n",
             b"id,name\n1,\"x\"y\n",
             b"id,name\n1,a\"b\n",
@@ -402,6 +414,7 @@ mod tests {
             b"i\0d\0",
             b"id\n0123456789012345678901234567890123456789012345678901234567890123456789\n",
             b"id,name\n1,\"\xC3\xA9\"\"\"\n",
+            b"\xEF\xBB\xBFid\n1\n\xEF\xBB\xBFid\n",
         ];
         for file in files {
             let whole = checked(file, usize::MAX);
@@ -424,6 +437,7 @@ mod tests {
         assert_eq!(checked(files[8], 1), Err(Refusal::UnclosedQuote(2)));
         assert_eq!(checked(files[10], 1), Err(Refusal::LineTooLong(2)));
         assert!(checked(files[11], 1).is_ok());
+        assert_eq!(checked(files[12], 1), Err(Refusal::ByteOrderMark(at(3, 1, 1))));
         // The bytes before a refused one reach the reader first (its own errors come first).
         let mut checked = Checked::new(Chunks { bytes: files[1], chunk: usize::MAX }, 64);
         let mut buf = [0u8; 64];
