@@ -164,8 +164,7 @@ pub enum CsvError {
     },
     /// A quote inside a value that does not begin with one.
     #[error(
-        "{}:{line}:{column}: value {value}, {text}, holds a quote but does not begin with one{space}: a value \
-         holding a quote is quoted whole, each quote in it written twice: write {fix}",
+        "{}:{line}:{column}: value {value}, {text}, holds a quote but does not begin with one: {advice}",
         path.display()
     )]
     QuoteInValue {
@@ -179,10 +178,8 @@ pub enum CsvError {
         value: u64,
         /// The value as written.
         text: String,
-        /// Words on a space before the opening quote, when that is what happened.
-        space: &'static str,
-        /// The value quoted, as it should be written.
-        fix: String,
+        /// What to write instead.
+        advice: String,
     },
     /// A NUL byte: a UTF-16 file, or a file that is not text.
     #[error(
@@ -427,16 +424,20 @@ fn refused(path: &Path, refusal: Refusal) -> CsvError {
             CsvError::TextAfterQuote { path, line: at.line, column: at.column, value: at.value, text, read_as, fix }
         }
         Refusal::QuoteInValue(at, text) => {
-            let space = if text.trim_start().starts_with('"') && text.starts_with(char::is_whitespace) {
-                " (a space before the opening quote makes it part of the value: remove the space)"
+            let advice = if text.trim_start().starts_with('"') && text.starts_with(char::is_whitespace) {
+                "a space before the opening quote makes the quote part of the value (and a comma after it \
+                 ends the value): remove the space"
+                    .to_string()
             } else {
-                ""
+                format!(
+                    "a value holding a quote is quoted whole, each quote in it written twice: write {}",
+                    quoted(&text)
+                )
             };
-            let fix = quoted(&text);
-            CsvError::QuoteInValue { path, line: at.line, column: at.column, value: at.value, text, space, fix }
+            CsvError::QuoteInValue { path, line: at.line, column: at.column, value: at.value, text, advice }
         }
         Refusal::StrayBreak { at, found, lines_end } => {
-            let (found, lines_end) = (found.words(), lines_end.words());
+            let (found, lines_end) = (found.words(), lines_end.line_end_words());
             CsvError::StrayBreak { path, line: at.line, column: at.column, found, lines_end }
         }
         Refusal::TrailingComma(at, columns) => {
@@ -558,7 +559,7 @@ mod tests {
         assert!(err.contains("write \"a\"\"b\""), "{err}");
         let err = error(b"id,name,note\n1, \"a, b\",c\n");
         assert!(err.contains("d.csv:2:4: value 2,  \"a, holds a quote"), "{err}");
-        assert!(err.contains("a space before the opening quote"), "{err}");
+        assert!(err.ends_with("a space before the opening quote makes the quote part of the value (and a comma after it ends the value): remove the space"), "{err}");
     }
 
     /// A UTF-16 file without a byte-order mark is valid UTF-8 with a NUL in every other byte:
@@ -580,7 +581,7 @@ mod tests {
     fn a_line_break_unlike_the_files_own_is_refused_where_it_splits_a_line() {
         let err = error(b"id\na\rb\n");
         assert!(err.contains("d.csv:2:2: a carriage return (\\r) alone"), "{err}");
-        assert!(err.contains("this file's lines end with a line feed"), "{err}");
+        assert!(err.contains("this file's lines end with a line feed (\\n or \\r\\n)"), "{err}");
         let err = error(b"id,name\r\n1,a\r\n2,b\rc\r\n");
         assert!(err.contains("d.csv:3:4: a carriage return (\\r) alone"), "{err}");
         let err = error(b"id\ra\rb\nc\r");

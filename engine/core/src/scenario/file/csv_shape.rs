@@ -336,10 +336,18 @@ impl<R: Read> Checked<R> {
 }
 
 impl Break {
-    /// The break in words.
+    /// The break in words, as one found alone.
     pub(super) fn words(self) -> &'static str {
         match self {
             Break::LineFeed => "a line feed (\\n)",
+            Break::CarriageReturn => "a carriage return (\\r)",
+        }
+    }
+
+    /// The break in words, as a file's lines end with it.
+    pub(super) fn line_end_words(self) -> &'static str {
+        match self {
+            Break::LineFeed => "a line feed (\\n or \\r\\n)",
             Break::CarriageReturn => "a carriage return (\\r)",
         }
     }
