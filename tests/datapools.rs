@@ -263,3 +263,24 @@ fn arrivals_left_by_a_pool_are_counted_when_it_runs_out() {
         result.intervals.iter().filter(|p| p.elapsed_s < 1.5).map(|p| p.detail.journeys.datapool_exhausted).sum();
     assert_eq!(early, j.datapool_exhausted, "counted when the 10 rows ran out (about 0.25 s), not at the stop");
 }
+
+/// A CSV value the reader would take other than as written (`1,"x"y` read as `xy`) is
+/// refused when the scenario loads, naming the scenario's line, the file, its line and column,
+/// and what to write instead; nothing is sent.
+#[test]
+fn a_csv_value_the_reader_would_change_is_refused_at_load() {
+    let dir = ScenarioDir::new();
+    dir.write("users.csv", "id,name\n1,ann\n2,\"x\"y\n");
+    let path = dir.write(
+        "s.toml",
+        "[datapools.users]\ncsv = \"users.csv\"\n[journeys.j]\nsteps = [ { url = \"http://127.0.0.1:9/{name}\" } ]\n\
+         [[scenario]]\njourney = \"j\"\ndatapool = \"users\"\nvolume = { constant = 1 }\n",
+    );
+    let err = match mite_core::scenario::file::load(&path, &mite_journeys::registry(), &[]) {
+        Ok(_) => panic!("loaded a file whose value would be read as xy"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("s.toml:1: datapools.users.csv: "), "{err}");
+    assert!(err.contains("users.csv:3:6: value 2, \"x\"y, has text after its closing quote"), "{err}");
+    assert!(err.contains("(\"\"\"x\"\"y\")"), "{err}");
+}

@@ -550,3 +550,72 @@ fn background_closes_unanswered_at_the_stop_are_cancelled() {
     assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Cancelled, sent_closes)]);
     assert_eq!(total.ws.closes, 0);
 }
+
+/// A file whose journey `talk` listens with `receive = "until-close"` (with `step_timeout`
+/// when given) to the target's broadcast of `count` messages at 200 a second (it reads
+/// nothing, a close included, until it has sent them all).
+fn listen_file(target: &Target, step_timeout: Option<&str>, count: u32) -> (ScenarioDir, Vec<String>, PathBuf) {
+    let dir = ScenarioDir::new();
+    let timeout = step_timeout.map(|t| format!(", timeout = \"{t}\"")).unwrap_or_default();
+    let file = dir.write(
+        "endless.toml",
+        &format!(
+            "[websockets.talk]\nurl = \"{{ws_url}}\"\nsteps = [{{ receive = \"until-close\"{timeout} }}]\n\
+             [[scenario]]\njourney = \"talk\"\nvolume = {{ oneshot = 1 }}\n"
+        ),
+    );
+    let overrides = vec![format!("ws_url={}", target.ws_url(&format!("/ws/broadcast?rate=200&count={count}")))];
+    (dir, overrides, file)
+}
+
+/// `receive = "until-close"` against a server that keeps sending and never closes read until
+/// the run's stop, and `journey test` (no stop of its own) until interrupted. The step's
+/// `timeout` now bounds the whole step: it fails, once, as a `timeout` saying so; the
+/// connection is then closed (this server answers no close: a `timeout` of its own, 2 s on).
+#[test]
+fn until_close_against_a_server_that_never_closes_ends_at_the_steps_timeout() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (_dir, overrides, file) = listen_file(&target, None, 10_000_000);
+    let loaded = mite_core::scenario::file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let test = mite_core::journey::journey_test::JourneyTest::new().timeout(Duration::from_millis(400));
+        let _ = done.send(
+            test.config("ws_url", overrides[0].split_once('=').unwrap().1).run_registered(&loaded.registry, "talk"),
+        );
+    });
+    let record = finished.recv_timeout(Duration::from_secs(10)).expect("journey test did not end").unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    let failure = record.result.as_ref().unwrap_err();
+    assert!(failure.message.contains("did not close within 400ms"), "{failure:?}");
+    let received = failure.message.split("sent ").nth(1).and_then(|m| m.split(' ').next()).unwrap();
+    assert!(received.parse::<usize>().unwrap() > 10, "{failure:?}");
+    // Counted once as a WebSocket error (the journey's own error is that one), then the close.
+    assert_eq!(record.errors.len(), 3, "{:?}", record.errors);
+    assert_eq!(record.errors[0], record.errors[2]);
+    assert!(record.errors[1].contains("server did not answer the close within 2s"), "{:?}", record.errors);
+}
+
+/// In a run, the step fails at its own `timeout` (not at the run's stop), counted once; the
+/// connection is closed in the journey, so every message the target sent (300 in 1.5 s: it
+/// answers the close once they are out) is counted received, and the close completed.
+#[test]
+fn until_close_that_outlasts_its_timeout_is_one_timeout_in_a_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (_dir, overrides, file) = listen_file(&target, Some("300ms"), 300);
+    let loaded = mite_core::scenario::file::load(&file, &mite_journeys::registry(), &overrides).unwrap();
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.http.request_timeout = Duration::from_secs(10);
+    let started = Instant::now();
+    let result = run(&loaded.registry, loaded.scenario, &overrides, opts);
+    assert!(started.elapsed() < Duration::from_secs(5), "the step waited {:?}", started.elapsed());
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.failed, 1, "{:?}", result.merged.error_samples);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, 1)]);
+    assert_eq!(result.merged.txns["talk"].txn_err, 1);
+    let sample = &result.merged.error_samples["websocket"];
+    assert!(sample.contains("did not close within 300ms"), "{sample}");
+    assert_eq!((total.ws.messages_received, target.ws_counts().messages_sent), (300, 300));
+    assert_eq!((total.ws.connects, total.ws.closes, target.ws_counts().closes_received), (1, 1, 1));
+}

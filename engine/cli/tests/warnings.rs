@@ -67,7 +67,7 @@ fn quiet_hides_progress_lines_not_warnings() {
     let said = String::from_utf8_lossy(&quiet.stderr);
     for warning in [
         "WARNING: --insecure: TLS certificates are NOT verified",
-        "recyclable datapool \"one\" has 1 rows",
+        "recyclable datapool \"one\" has 1 row,",
         "runs no journey at all",
     ] {
         assert!(said.contains(warning), "-q hid {warning:?}:\n{said}");

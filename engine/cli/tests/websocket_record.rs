@@ -338,3 +338,36 @@ fn journey_test_traces_websocket_captures() {
     let missed = r#"capture nope = { json = "user" } FAILED: not found in text "{\"seq\":1}" (9 bytes)"#;
     assert_eq!(lines[first + 3], missed, "{text}");
 }
+
+/// `receive = "until-close"` against a server that never closes: `journey test` ends by itself
+/// at the step's timeout, and its trace says so where it happened, before the close (the
+/// timeout was counted but not traced: the trace showed only the close failing).
+#[test]
+fn journey_test_traces_an_until_close_that_outlasts_its_timeout() {
+    let target = testing::target();
+    let scratch = support::Scratch::new();
+    let file = scratch.file("endless.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[websockets.listen]\nurl = \"{}\"\nsteps = [ {{ receive = \"until-close\", timeout = \"300ms\" }} ]\n\
+             [[scenario]]\njourney = \"listen\"\nvolume = {{ constant = 1 }}\n",
+            target.ws_url("/ws/broadcast?rate=50&count=10000000")
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = support::engine(&["journey", "test", "listen", "--scenario", file.to_str().unwrap()]);
+    let text = support::text(&out);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let timed_out = lines.iter().position(|l| {
+        l.starts_with("websocket FAILED: timeout: the server sent ")
+            && l.ends_with(
+                "did not close within 300ms: a receive = \"until-close\" step waits at most its timeout for the close",
+            )
+    });
+    let timed_out = timed_out.unwrap_or_else(|| panic!("{text}"));
+    assert!(lines[timed_out + 1].starts_with("websocket close FAILED: server did not answer the close"), "{text}");
+}

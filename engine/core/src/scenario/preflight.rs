@@ -112,6 +112,10 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
             out.push((i, warning));
         }
         let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
+        if let Some(warning) = cores_without_rows(pool, peak, parts) {
+            out.push((i, warning));
+            continue;
+        }
         // The fewest rows a core gets, against the most journeys a core must run.
         let rows_per_core = pool.len() as u64 / parts;
         let journeys_per_core = peak.div_ceil(parts);
@@ -119,12 +123,12 @@ pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)>
             out.push((
                 i,
                 format!(
-                    "recyclable datapool {:?} has {} rows, {rows_per_core} per core over {}, \
+                    "recyclable datapool {:?} has {}, {rows_per_core} per core over {}, \
                      fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
                      at most {rows_per_core} journeys per core run at once, the others wait for a row; \
                      add rows or lower the volume",
                     pool.name,
-                    pool.len(),
+                    crate::model::counts::counted(pool.len() as u64, "row"),
                     crate::model::counts::counted(parts, "core"),
                 ),
             ));
@@ -149,6 +153,24 @@ pub fn sharing_single_use_pool(scenario: &Scenario, index: usize) -> Vec<usize> 
 /// cores: the rows owned by the others are never used (those cores end its journeys at once,
 /// `exec::core_loop`); or fewer rows than the cores that run them: the journeys on the cores
 /// without a row end at once. Said once, on the first entry naming the pool.
+/// A recyclable pool of fewer rows than cores (`parts`, with segments) leaves some cores
+/// without a row: their journeys wait for one for ever, and at most one journey per row runs.
+fn cores_without_rows(pool: &crate::model::datapool::DataPool, peak: u64, parts: u64) -> Option<String> {
+    let rows = pool.len() as u64;
+    (rows < parts && rows < peak).then(|| {
+        format!(
+            "recyclable datapool {:?} has {} for {} (cores x segments): the {} without a row runs none of its \
+             journeys, the others one journey per row: at most {} at once, of the {peak} the volume model asks \
+             for; add rows or run on fewer cores",
+            pool.name,
+            crate::model::counts::counted(rows, "row"),
+            crate::model::counts::counted(parts, "core"),
+            crate::model::counts::counted(parts - rows, "core"),
+            if rows == 1 { "1 journey runs".to_string() } else { format!("{rows} journeys run") },
+        )
+    })
+}
+
 fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option<String> {
     let pool = scenario.entries[index].datapool.as_ref().filter(|p| !p.is_recyclable())?;
     let sharing = || scenario.entries.iter().filter(|e| e.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool)));
@@ -335,8 +357,25 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("3 rows") && warnings[0].contains("20 journeys per core"), "{}", warnings[0]);
         assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), 2).is_empty());
+        let single = super::warnings(&one(VolumeModel::constant(4), Some(1)), 1);
+        assert!(single[0].contains("has 1 row, 1 per core over 1 core,"), "{single:?}");
         let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), 2);
         assert!(split[0].contains("3 per core over 2 cores"), "{split:?}");
+    }
+
+    /// A 1-row recyclable pool on 2 cores said "0 per core ... at most 0 journeys per core run
+    /// at once", as though nothing ran: one core runs a journey at a time, the other none.
+    #[test]
+    fn a_recyclable_pool_with_fewer_rows_than_cores_names_the_cores_without_one() {
+        let warnings = warnings(&one(VolumeModel::constant(4), Some(1)), 2);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("recyclable datapool \"users\" has 1 row for 2 cores"), "{}", warnings[0]);
+        assert!(warnings[0].contains("the 1 core without a row runs none of its journeys"), "{}", warnings[0]);
+        assert!(warnings[0].contains("at most 1 journey runs at once"), "{}", warnings[0]);
+        assert!(!warnings[0].contains("0 per core"), "{}", warnings[0]);
+        let three = super::warnings(&one(VolumeModel::constant(8), Some(3)), 4);
+        assert!(three[0].contains("has 3 rows for 4 cores") && three[0].contains("the 1 core without"), "{three:?}");
+        assert!(three[0].contains("at most 3 journeys run at once"), "{three:?}");
     }
 
     /// Issue 11: `constant = 0` and `rate = 0` ran nothing and passed.

@@ -6,7 +6,7 @@
 use indexmap::IndexMap;
 use std::future::Future;
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -18,7 +18,7 @@ use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{json_path, trace_missed, trace_taken};
 use crate::scenario::declarative::{DescribedJourney, header_problem};
-use crate::scenario::duration::parse_duration;
+use crate::scenario::duration::DurationRange;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
 
@@ -220,8 +220,10 @@ fn build_step(spec: &Spanned<WsStepSpec>, at: &str) -> Result<(WsStep, StepPlace
         parts.push((part, text.span()));
         Template::parse(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
     };
+    // A think may be none; a timeout may not (every wait would fail at once).
     let duration = |text: &Spanned<String>, part: &str| {
-        parse_duration(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
+        let range = if part == "timeout" { DurationRange::TIMEOUT } else { DurationRange::WAIT };
+        range.parse(text.get_ref()).map_err(|e| SpecError::at(text.span(), field(part), e.to_string()))
     };
     let action = match (&step.send, &step.request, &step.receive, &step.think) {
         (Some(text), None, None, None) => Action::Send(template(text, "send")?),
@@ -316,11 +318,12 @@ impl WsJourney {
 
     /// Every template variable must resolve: an earlier capture, a datapool column, or a
     /// config key. Otherwise the field that reads it, where it is written, and what
-    /// `unknown(variable, the captures before it)` says of it.
+    /// `unknown(variable, the captures before it, the step capturing it later, and whether
+    /// that is the step reading it)` says of it (the URL and headers: read before any step).
     pub fn check_variables(
         &self,
         known: impl Fn(&str) -> bool,
-        unknown: impl Fn(&str, &[&str]) -> String,
+        unknown: impl Fn(&str, &[&str], Option<(usize, bool)>) -> String,
     ) -> Result<(), SpecError> {
         for read in self.templates() {
             // A step reads what the steps before it captured.
@@ -329,7 +332,15 @@ impl WsJourney {
                 self.steps[..before].iter().flat_map(|s| s.captures.iter().map(|(name, _)| name.as_str())).collect();
             if let Some(variable) = read.template.variables().find(|v| !captured.contains(v) && !known(v)) {
                 let field = format!("websockets.{}.{}", self.name, read.field);
-                return Err(SpecError::at(read.span, field, unknown(variable, &captured)));
+                // The URL and headers are read before any step: no capture is ever theirs.
+                let later = read
+                    .step
+                    .and_then(|i| self.steps[i..].iter().position(|s| s.captures.iter().any(|(n, _)| n == variable)));
+                return Err(SpecError::at(
+                    read.span,
+                    field,
+                    unknown(variable, &captured, later.map(|j| (before + j, j == 0))),
+                ));
             }
         }
         Ok(())
@@ -354,9 +365,17 @@ impl WsJourney {
             let mut ws = connect.await?;
             for _ in 0..self.repeat {
                 for (i, step) in self.steps.iter().enumerate() {
-                    let done = self.step(ctx, &row, &mut ws, step, &mut captured).await;
-                    if !done.map_err(|e| in_step(e, &self.name, i))? {
-                        return Ok(());
+                    match self.step(ctx, &row, &mut ws, step, &mut captured).await {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(()),
+                        Err(err) => {
+                            // Closed here, not at the journey's end in the background: what
+                            // arrives meanwhile is counted, and the close is not cut short by
+                            // a stop that comes next (a `oneshot` journey's). Its own failure
+                            // is counted by itself; the step's is the journey's.
+                            let _ = ws.close().await;
+                            return Err(in_step(err, &self.name, i));
+                        }
                     }
                 }
             }
@@ -403,14 +422,40 @@ impl WsJourney {
                 }
             }
             Action::Receive(None) => {
-                while let Some(message) = ws.receive_or_close(timeout).await? {
-                    check(&message)?;
-                    capture(ctx, step, &message, captured)?;
-                }
+                until_close(ws, timeout, |message| {
+                    check(message)?;
+                    capture(ctx, step, message, captured)
+                })
+                .await?;
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+}
+
+/// `receive = "until-close"`: takes each message (`take` checks and captures it) until the
+/// server closes. The timeout bounds the whole step, not each message: a server that keeps
+/// sending and never closes would hold it until the run's stop (and `journey test`, which has
+/// none, for ever); past it, one `timeout` error saying so.
+async fn until_close(
+    ws: &mut WebSocket<'_>,
+    timeout: Duration,
+    mut take: impl FnMut(&WsMessage) -> Result<(), JourneyError>,
+) -> Result<(), JourneyError> {
+    let deadline = Instant::now() + timeout;
+    let mut received = 0u64;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timed_out = || {
+            format!(
+                "the server sent {received} message(s) and did not close within {timeout:?}: a receive = \
+                 \"until-close\" step waits at most its timeout for the close"
+            )
+        };
+        let Some(message) = ws.receive_within(left, timed_out).await? else { return Ok(()) };
+        received += 1;
+        take(&message)?;
     }
 }
 
@@ -513,7 +558,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((journey.repeat, journey.steps.len(), journey.transaction.as_str()), (3, 4, "chat"));
-        let unknown = |v: &str, captured: &[&str]| format!("{{{v}}} unknown; captured {captured:?}");
+        let unknown =
+            |v: &str, captured: &[&str], _: Option<(usize, bool)>| format!("{{{v}}} unknown; captured {captured:?}");
         assert!(journey.check_variables(|v| v == "ws_url" || v == "topic", unknown).is_ok());
         let SpecError { field, message, .. } = journey.check_variables(|v| v == "ws_url", unknown).unwrap_err();
         assert_eq!(field, "websockets.chat.steps[0].send");
@@ -552,6 +598,19 @@ mod tests {
                 steps = [{ think = "soon" }]"#,
                 "websockets.chat.steps[0].think",
                 "",
+            ),
+            // A zero timeout failed every wait at once (an `until-close` too, having read nothing).
+            (
+                r#"url = "ws://x/"
+                steps = [{ receive = "until-close", timeout = "0s" }]"#,
+                "websockets.chat.steps[0].timeout",
+                "must be above zero",
+            ),
+            (
+                r#"url = "ws://x/"
+                steps = [{ think = "400d" }]"#,
+                "websockets.chat.steps[0].think",
+                "must be at most",
             ),
             (
                 r#"url = "ws://x/"
@@ -677,7 +736,9 @@ mod tests {
         ]
         .join("\n");
         let journey = spec(&text).unwrap();
-        let unknown = |v: &str, captured: &[&str]| format!("{{{v}}} unknown; captured {captured:?}");
+        let unknown = |v: &str, captured: &[&str], later: Option<(usize, bool)>| {
+            format!("{{{v}}} unknown; captured {captured:?}; later {later:?}")
+        };
         let mut known = vec!["room", "token", "topic", "late"];
         assert!(journey.check_variables(|v| known.contains(&v), unknown).is_ok());
         for (missing, at, field, captured) in [
@@ -689,7 +750,7 @@ mod tests {
             known.retain(|v| *v != missing);
             let err = journey.check_variables(|v| known.contains(&v), unknown).unwrap_err();
             assert_eq!((line(&text, err.span.clone()), err.field.as_str()), (at, &*format!("websockets.chat.{field}")));
-            assert_eq!(err.message, format!("{{{missing}}} unknown; captured {captured}"));
+            assert_eq!(err.message, format!("{{{missing}}} unknown; captured {captured}; later None"));
             known.push(missing);
         }
         let early = text.replace("{seq} {topic}", "{topic}").replace("\"join\"", "\"{seq}\"");
@@ -699,6 +760,22 @@ mod tests {
             (4, "websockets.chat.steps[0].request"),
             "{}",
             err.message
+        );
+        // Captured by the step that reads it, once its message is in: too late for it.
+        assert_eq!(err.message, "{seq} unknown; captured []; later Some((0, true))");
+        let late =
+            "url = \"ws://x/\"\nsteps = [{ send = \"{v}\" }, { receive = 1, capture = { v = { json = \"v\" } } }]";
+        let err = spec(late).unwrap().check_variables(|_| false, unknown).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.message.as_str()),
+            ("websockets.chat.steps[0].send", "{v} unknown; captured []; later Some((1, false))")
+        );
+        // The URL is read before any step: a capture is never its.
+        let url = text.replace("{room}", "{seq}");
+        let err = spec(&url).unwrap().check_variables(|v| known.contains(&v), unknown).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.message.as_str()),
+            ("websockets.chat.url", "{seq} unknown; captured []; later None")
         );
     }
 

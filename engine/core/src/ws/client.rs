@@ -982,7 +982,7 @@ impl<'c> WebSocket<'c> {
     }
 
     /// `receive_or_close`, with the words of its timeout error.
-    async fn receive_within(
+    pub(crate) async fn receive_within(
         &mut self,
         timeout: Duration,
         timed_out: impl FnOnce() -> String,
@@ -1001,6 +1001,7 @@ impl<'c> WebSocket<'c> {
                 // (a slow server is not a broken one).
                 let detail = timed_out();
                 record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &detail);
+                self.ctx.trace_line(format_args!("websocket FAILED: {}: {detail}", fail.kind.name()));
                 Err(HttpError::failed(fail.kind, detail))
             }
             Err(fail) => Err(self.fail(fail).await),

@@ -1,13 +1,15 @@
 //! A CSV datapool file read into a `Table`: the header row names the columns, each later row
 //! gives one value per column. Every way a file can be unusable (missing, empty, not UTF-8,
-//! a header column without a name or named twice, a row of the wrong width, a quote never
-//! closed, too many rows) is an error naming the file, the line and the fix.
+//! a header column without a name or named twice, a row of the wrong width, too many rows,
+//! and what `csv_shape` refuses: bytes the reader would take other than as written) is an
+//! error naming the file, the line (and the column, where one byte is at fault) and the fix.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::csv_shape::{Checked, Refusal};
 use crate::limits::{CSV_LINE_BYTES_MAX, DATAPOOL_ROWS_MAX};
 use crate::model::datapool::Table;
 
@@ -23,6 +25,19 @@ pub enum CsvError {
         line: Option<u64>,
         /// Why.
         reason: String,
+    },
+    /// Not a regular file: a named pipe (opening it waits for a writer, for ever when none
+    /// comes), a device (read until its end: never, for some), a directory.
+    #[error(
+        "{}: not a regular file ({kind}): a datapool is read whole before the run, so save the rows to a file \
+         and name that",
+        path.display()
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, in words.
+        kind: &'static str,
     },
     /// Nothing in the file, not even a header row.
     #[error(
@@ -124,6 +139,119 @@ pub enum CsvError {
         /// 1-based line of the opening quote.
         line: u64,
     },
+    /// Text after a value's closing quote: the reader would drop the quotes and run on.
+    #[error(
+        "{}:{line}:{column}: value {value}, {text}, has text after its closing quote: it would be read as \
+         {read_as}. A quote only begins or ends a value: to send the text as written, quote it whole and \
+         write each quote in it twice ({fix})",
+        path.display()
+    )]
+    TextAfterQuote {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column of the text after the quote.
+        column: u64,
+        /// 1-based value of the row.
+        value: u64,
+        /// The value as written.
+        text: String,
+        /// What the reader would take it for.
+        read_as: String,
+        /// The value quoted, as it should be written.
+        fix: String,
+    },
+    /// A quote inside a value that does not begin with one.
+    #[error(
+        "{}:{line}:{column}: value {value}, {text}, holds a quote but does not begin with one: {advice}",
+        path.display()
+    )]
+    QuoteInValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column of the quote.
+        column: u64,
+        /// 1-based value of the row.
+        value: u64,
+        /// The value as written.
+        text: String,
+        /// What to write instead.
+        advice: String,
+    },
+    /// A NUL byte: a UTF-16 file, or a file that is not text.
+    #[error(
+        "{}:{line}:{column}: value {value} holds a NUL byte (a zero byte): a file saved as UTF-16 has one in \
+         every other byte, so save it as UTF-8 (a spreadsheet's \"CSV UTF-8\"); a value cannot hold one",
+        path.display()
+    )]
+    Nul {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column.
+        column: u64,
+        /// 1-based value of the row.
+        value: u64,
+    },
+    /// A byte-order mark (U+FEFF) beginning a value after the file's start: two files
+    /// joined, each saved with one (the second's header row would be read as a row).
+    #[error(
+        "{}:{line}:{column}: value {value} begins with a byte-order mark (U+FEFF, invisible): the file seems \
+         to be two files joined, each saved with one, so the second's header row would be read as values: \
+         remove the mark (and that header row)",
+        path.display()
+    )]
+    ByteOrderMark {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column.
+        column: u64,
+        /// 1-based value of the row.
+        value: u64,
+    },
+    /// A line break of one kind where the file's lines end with the other: the reader would
+    /// split the line there.
+    #[error(
+        "{}:{line}:{column}: {found} alone, but this file's lines end with {lines_end}: it would end the line \
+         here and split the row in two: remove it (a value that holds a line break is quoted)",
+        path.display()
+    )]
+    StrayBreak {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column of the break.
+        column: u64,
+        /// The break found, in words.
+        found: &'static str,
+        /// The break the file's lines end with, in words.
+        lines_end: &'static str,
+    },
+    /// A row ending with a comma: one value more than the header, empty.
+    #[error(
+        "{}:{line}:{column}: this row ends with a comma, so it has {values} values, the last empty, but the \
+         header row names {columns} column(s): remove the comma",
+        path.display()
+    )]
+    TrailingComma {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based character column of the comma.
+        column: u64,
+        /// Values in the row.
+        values: u64,
+        /// Columns in the header.
+        columns: u64,
+    },
     /// A line longer than `limits::CSV_LINE_BYTES_MAX`: not a CSV file, most likely.
     #[error(
         "{}:{line}: this line is longer than {bytes_max} bytes: is the file CSV text, one row per line? \
@@ -164,16 +292,16 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         line,
         reason: e.to_string(),
     };
+    // Asked before opening: opening a named pipe waits for a writer.
+    let kind = std::fs::metadata(path).map_err(|e| read_error(None, &e))?.file_type();
+    if let Some(kind) = not_a_file(kind) {
+        return Err(CsvError::NotAFile { path: path.to_path_buf(), kind });
+    }
     let file = File::open(path).map_err(|e| read_error(None, &e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let lines = LineBound {
-        inner: BufReader::new(file),
-        line: 1,
-        line_bytes: 0,
-        after_cr: false,
-        bytes_max: CSV_LINE_BYTES_MAX,
-    };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(lines);
+    let checked = Checked::new(BufReader::new(file), CSV_LINE_BYTES_MAX);
+    // Flexible: a row of the wrong width is refused here, with its line.
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(checked);
     let mut record = csv::StringRecord::new();
     let read = |reader: &mut csv::Reader<_>, record: &mut csv::StringRecord| {
         reader.read_record(record).map_err(|e| record_error(path, e))
@@ -182,7 +310,6 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         return Err(CsvError::Empty { path: path.to_path_buf() });
     }
     let header_line = record.position().map_or(1, csv::Position::line);
-    let mut last_start = record.position().map_or(0, csv::Position::byte);
     let columns = header(path, &record, header_line)?;
     // Values take no more room than the file: the text never grows (and is never copied).
     let capacity = usize::try_from(size).unwrap_or(0).min(isize::MAX as usize / 2);
@@ -191,19 +318,30 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         if table.rows() >= rows_max {
             return Err(CsvError::TooManyRows { path: path.to_path_buf(), rows_max });
         }
-        last_start = record.position().map_or(last_start, csv::Position::byte);
         if !table.push_row(record.iter()) {
             let (values, columns) = (record.len() as u64, table.columns().len() as u64);
-            let line = record_line(path, last_start)
-                .map_err(|e| read_error(record.position().map(csv::Position::line), &e))?;
+            let start = record.position().map_or(0, csv::Position::byte);
+            let line =
+                record_line(path, start).map_err(|e| read_error(record.position().map(csv::Position::line), &e))?;
             return Err(CsvError::Width { path: path.to_path_buf(), line, values, columns });
         }
     }
-    if let Some(line) = unclosed_quote(path, last_start).map_err(|e| read_error(None, &e))? {
-        return Err(CsvError::UnclosedQuote { path: path.to_path_buf(), line });
-    }
     table.shrink_to_fit();
     Ok(table)
+}
+
+/// What a path that is not a regular file is, in words; `None` for a regular file.
+fn not_a_file(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let words = [
+        (kind.is_file(), ""),
+        (kind.is_dir(), "a directory"),
+        (kind.is_fifo(), "a named pipe"),
+        (kind.is_socket(), "a socket"),
+        (kind.is_char_device() || kind.is_block_device(), "a device"),
+    ];
+    let (_, words) = words.into_iter().find(|(is, _)| *is).unwrap_or((false, "neither a file nor a directory"));
+    (!kind.is_file()).then_some(words)
 }
 
 /// The header's column names: each named, each once.
@@ -227,50 +365,12 @@ fn header(path: &Path, record: &csv::StringRecord, line: u64) -> Result<Arc<[Str
     Ok(columns.into())
 }
 
-/// The file's bytes, refused past a line longer than `bytes_max` (the error's text is
-/// [`LineTooLongAt`]): the CSV reader buffers a record whole, however long.
-struct LineBound<R> {
-    inner: R,
-    /// 1-based line being read.
-    line: u64,
-    /// Bytes of that line read so far.
-    line_bytes: u64,
-    /// The last byte was a CR (a line break, unless an LF follows).
-    after_cr: bool,
-    bytes_max: u64,
-}
-
-/// The I/O error `LineBound` ends the file with: the line too long.
-#[derive(Debug, thiserror::Error)]
-#[error("line {0} too long")]
-struct LineTooLongAt(u64);
-
-impl<R: Read> Read for LineBound<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &byte in &buf[..n] {
-            // A line ends at LF, CRLF or a lone CR, as the reader takes them.
-            self.line += u64::from(byte == b'\n' || self.after_cr);
-            self.after_cr = byte == b'\r';
-            if matches!(byte, b'\n' | b'\r') {
-                self.line_bytes = 0;
-            } else {
-                self.line_bytes += 1;
-                if self.line_bytes > self.bytes_max {
-                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLongAt(self.line)));
-                }
-            }
-        }
-        Ok(n)
-    }
-}
-
 /// A record the reader refused, in the file's words.
 fn record_error(path: &Path, e: csv::Error) -> CsvError {
     if let csv::ErrorKind::Io(io) = e.kind()
-        && let Some(LineTooLongAt(line)) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLongAt>())
+        && let Some(refusal) = io.get_ref().and_then(|e| e.downcast_ref::<Refusal>())
     {
-        return CsvError::LineTooLong { path: path.to_path_buf(), line: *line, bytes_max: CSV_LINE_BYTES_MAX };
+        return refused(path, refusal.clone());
     }
     let line = |pos: &Option<csv::Position>| {
         pos.as_ref()
@@ -281,9 +381,6 @@ fn record_error(path: &Path, e: csv::Error) -> CsvError {
         csv::ErrorKind::Utf8 { pos, err } => {
             CsvError::NotUtf8 { path: path.to_path_buf(), line: line(pos), column: err.field() + 1 }
         }
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
-            CsvError::Width { path: path.to_path_buf(), line: line(pos), values: *len, columns: *expected_len }
-        }
         _ => CsvError::Read {
             line: e.position().map(csv::Position::line),
             reason: e.to_string(),
@@ -293,23 +390,17 @@ fn record_error(path: &Path, e: csv::Error) -> CsvError {
 }
 
 /// The 1-based line of the record that the reader says begins at byte `start`: the line of
-/// its first byte that is not a line break. The reader's own line count cannot be used: in a
-/// file with CRLF line endings (a spreadsheet's, on Windows) a record begins at the LF of the
-/// line before, and the reader counts it on that line, one line early.
+/// its first byte that is not a line break (a line break being `\n`, `\r\n` or a lone `\r`,
+/// as the reader takes them). The reader's own line count cannot be used: in a file with CRLF
+/// line endings (a spreadsheet's, on Windows) a record begins at the LF of the line before,
+/// and the reader counts it on that line, one line early. Reads the file up to there.
 fn record_line(path: &Path, start: u64) -> std::io::Result<u64> {
-    line_at(path, start, true)
-}
-
-/// The 1-based line holding byte `byte` of the file, a line break being `\n`, `\r\n` or a
-/// lone `\r` (as the reader takes them). With `skip_breaks`, line breaks at `byte` are passed
-/// over first, to the line of the next byte that is not one. Reads the file up to there.
-fn line_at(path: &Path, byte: u64, skip_breaks: bool) -> std::io::Result<u64> {
     let (mut line, mut after_cr) = (1u64, false);
     for (at, next) in BufReader::new(File::open(path)?).bytes().enumerate() {
         let next = next?;
         // A CR ends a line unless an LF follows it (then the LF does).
         let cr_ended_a_line = after_cr && next != b'\n';
-        if at as u64 >= byte && !(skip_breaks && matches!(next, b'\r' | b'\n')) {
+        if at as u64 >= start && !matches!(next, b'\r' | b'\n') {
             return Ok(line + u64::from(cr_ended_a_line));
         }
         line += u64::from(next == b'\n' || cr_ended_a_line);
@@ -318,49 +409,64 @@ fn line_at(path: &Path, byte: u64, skip_breaks: bool) -> std::io::Result<u64> {
     Ok(line + u64::from(after_cr))
 }
 
-/// Where the file's last record begins (`start`), is a quoted value left open at the end of
-/// the file? The reader takes such a value to run to the end of the file (the tell: a quote
-/// never closed), so only the last record can hold one. The line it opens on (the file read
-/// again up to `start` to count lines only then: a file that loads pays no second pass).
-fn unclosed_quote(path: &Path, start: u64) -> std::io::Result<Option<u64>> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(start))?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail)?;
-    // The reader skips a byte-order mark before the header; so does the scan.
-    let text = if start == 0 { tail.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&tail) } else { &tail };
-    let Some(newlines) = open_quote_at(text) else { return Ok(None) };
-    Ok(Some(line_at(path, start, false)? + newlines))
+/// What `csv_shape` refused, in the file's words.
+fn refused(path: &Path, refusal: Refusal) -> CsvError {
+    let path = path.to_path_buf();
+    match refusal {
+        Refusal::LineTooLong(line) => CsvError::LineTooLong { path, line, bytes_max: CSV_LINE_BYTES_MAX },
+        Refusal::UnclosedQuote(line) => CsvError::UnclosedQuote { path, line },
+        Refusal::Nul(at) => CsvError::Nul { path, line: at.line, column: at.column, value: at.value },
+        Refusal::ByteOrderMark(at) => {
+            CsvError::ByteOrderMark { path, line: at.line, column: at.column, value: at.value }
+        }
+        Refusal::TextAfterQuote(at, text) => {
+            let (read_as, fix) = (read_as(&text), quoted(&text));
+            CsvError::TextAfterQuote { path, line: at.line, column: at.column, value: at.value, text, read_as, fix }
+        }
+        Refusal::QuoteInValue(at, text) => {
+            let advice = if text.trim_start().starts_with('"') && text.starts_with(char::is_whitespace) {
+                "a space before the opening quote makes the quote part of the value (and a comma after it \
+                 ends the value): remove the space"
+                    .to_string()
+            } else {
+                format!(
+                    "a value holding a quote is quoted whole, each quote in it written twice: write {}",
+                    quoted(&text)
+                )
+            };
+            CsvError::QuoteInValue { path, line: at.line, column: at.column, value: at.value, text, advice }
+        }
+        Refusal::StrayBreak { at, found, lines_end } => {
+            let (found, lines_end) = (found.words(), lines_end.line_end_words());
+            CsvError::StrayBreak { path, line: at.line, column: at.column, found, lines_end }
+        }
+        Refusal::TrailingComma(at, columns) => {
+            CsvError::TrailingComma { path, line: at.line, column: at.column, values: columns + 1, columns }
+        }
+    }
 }
 
-/// Scans one record's bytes as the CSV reader does (a quote opens a quoted value only at the
-/// start of a value; `""` inside one is a quote); when the text ends inside a quoted value,
-/// how many line breaks come before its opening quote.
-fn open_quote_at(text: &[u8]) -> Option<u64> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        ValueStart,
-        Plain,
-        Quoted,
-        QuoteInQuoted,
+/// What the reader takes a value written `text` (a quoted value with text after its closing
+/// quote) for: the quoted part (`""` in it a quote), then the rest as written.
+fn read_as(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.strip_prefix('"').unwrap_or(text).chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+        } else if chars.clone().next() == Some('"') {
+            out.push(chars.next().unwrap_or('"'));
+        } else {
+            out.extend(chars);
+            break;
+        }
     }
-    let mut state = State::ValueStart;
-    let (mut newlines, mut opened_after) = (0u64, 0u64);
-    for (i, &byte) in text.iter().enumerate() {
-        let line_break = byte == b'\n' || (byte == b'\r' && text.get(i + 1) != Some(&b'\n'));
-        state = match (state, byte) {
-            (State::ValueStart, b'"') => {
-                opened_after = newlines;
-                State::Quoted
-            }
-            (State::Quoted, b'"') => State::QuoteInQuoted,
-            (State::Quoted, _) | (State::QuoteInQuoted, b'"') => State::Quoted,
-            (_, b',' | b'\n' | b'\r') => State::ValueStart,
-            _ => State::Plain,
-        };
-        newlines += u64::from(line_break);
-    }
-    (state == State::Quoted).then_some(opened_after)
+    out
+}
+
+/// `text` as a quoted CSV value: in quotes, each quote in it written twice.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -412,15 +518,109 @@ mod tests {
         assert!(err.contains("d.csv:1: a quoted value opens"), "{err}");
     }
 
-    #[test]
-    fn quotes_that_close_are_read() {
-        let text = b"id,name\r\n1,\"a, \"\"b\"\"\r\nc\"\r\n2,d\"e\r\n3,\"\"\r\n4,\"x\"y\n";
-        let table = read_csv(&csv_file("q.csv", text).path).unwrap();
+    /// The values of column `column`, every row, in order.
+    fn column(bytes: &[u8], column: &str) -> Vec<String> {
+        let table = read_csv(&csv_file("q.csv", bytes).path).unwrap();
         let pool = crate::model::datapool::DataPool::table("q", table, false);
         let mut shard = pool.shard(0, 1);
-        let names: Vec<String> =
-            std::iter::from_fn(|| shard.checkout()).map(|r| r.by_name("name").unwrap().to_string()).collect();
-        assert_eq!(names, ["a, \"b\"\r\nc", "d\"e", "", "xy"]);
+        std::iter::from_fn(|| shard.checkout()).map(|r| r.by_name(column).unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn quotes_that_close_are_read() {
+        let text = b"id,name\r\n1,\"a, \"\"b\"\"\r\nc\"\r\n2,\"d\"\"e\"\r\n3,\"\"\r\n4,\"\"\"x\"\"y\"\n";
+        assert_eq!(column(text, "name"), ["a, \"b\"\r\nc", "d\"e", "", "\"x\"y"]);
+        // A blank line is passed over; a row of one empty value is written `""`.
+        assert_eq!(column(b"id\n\n\"\"\nb\n", "id"), ["", "b"]);
+    }
+
+    /// `1,"x"y` was read as `xy`: the reader dropped the quotes and ran on, changing the value
+    /// without a word. A quote can only close a value.
+    #[test]
+    fn text_after_a_closing_quote_is_refused_naming_the_value_and_the_fix() {
+        let err = error(b"id,name\n1,\"x\"y\n");
+        assert!(err.contains("d.csv:2:6: value 2, \"x\"y, has text after its closing quote"), "{err}");
+        assert!(err.contains("would be read as xy"), "{err}");
+        assert!(err.contains("\"\"\"x\"\"y\""), "{err}");
+        // A backslash does not escape a quote: `"a\"b"` closes at `\"`.
+        let err = error(b"id,name\n1,ok\n2,\"a\\\"b\",c\n");
+        assert!(err.contains("d.csv:3:7: value 2, \"a\\\"b\", has text after its closing quote"), "{err}");
+        // A space after the closing quote is text too, and the header is checked alike.
+        let err = error(b"\"id\" ,name\n1,a\n");
+        assert!(err.contains("d.csv:1:5: value 1, \"id\" , has text after"), "{err}");
+    }
+
+    /// `1,a"b` is read as `a"b`, but `1, "a, b"` as two values, ` "a` and ` b"`: a quote is
+    /// only a quote at the start of a value, so one inside an unquoted value is refused.
+    #[test]
+    fn a_quote_inside_an_unquoted_value_is_refused_naming_the_fix() {
+        let err = error(b"id,name\n1,a\"b\n");
+        assert!(err.contains("d.csv:2:4: value 2, a\"b, holds a quote but does not begin with one"), "{err}");
+        assert!(err.contains("write \"a\"\"b\""), "{err}");
+        let err = error(b"id,name,note\n1, \"a, b\",c\n");
+        assert!(err.contains("d.csv:2:4: value 2,  \"a, holds a quote"), "{err}");
+        assert!(err.ends_with("a space before the opening quote makes the quote part of the value (and a comma after it ends the value): remove the space"), "{err}");
+    }
+
+    /// A UTF-16 file without a byte-order mark is valid UTF-8 with a NUL in every other byte:
+    /// it loaded, every value holding NULs.
+    #[test]
+    fn a_nul_byte_is_refused_naming_where() {
+        let err = error(b"id,name\n1,a\0b\n");
+        assert!(err.contains("d.csv:2:4: value 2 holds a NUL byte"), "{err}");
+        assert!(err.contains("save it as UTF-8"), "{err}");
+        let err = error(b"i\0d\0,\0n\0\n\x001\0,\0a\0\n\0");
+        assert!(err.contains("d.csv:1:2: value 1 holds a NUL byte"), "{err}");
+        let err = error(b"id,name\n1,\"a\0\"\n");
+        assert!(err.contains("d.csv:2:5: value 2 holds a NUL byte"), "{err}");
+    }
+
+    /// A carriage return alone in a file whose lines end with LF (or CRLF) broke the line
+    /// there: a one-column file gained a row, `a` and `b` for `a\rb`, without a word.
+    #[test]
+    fn a_line_break_unlike_the_files_own_is_refused_where_it_splits_a_line() {
+        let err = error(b"id\na\rb\n");
+        assert!(err.contains("d.csv:2:2: a carriage return (\\r) alone"), "{err}");
+        assert!(err.contains("this file's lines end with a line feed (\\n or \\r\\n)"), "{err}");
+        let err = error(b"id,name\r\n1,a\r\n2,b\rc\r\n");
+        assert!(err.contains("d.csv:3:4: a carriage return (\\r) alone"), "{err}");
+        let err = error(b"id\ra\rb\nc\r");
+        assert!(err.contains("d.csv:3:2: a line feed (\\n) alone"), "{err}");
+        assert!(err.contains("this file's lines end with a carriage return"), "{err}");
+        // LF and CRLF mixed, a CR before a CRLF or at the end, one inside quotes: no line is split.
+        assert_eq!(column(b"id\r\na\nb\r\n", "id"), ["a", "b"]);
+        assert_eq!(column(b"id\na\r\r\nb\n\n\nc\r", "id"), ["a", "b", "c"]);
+        assert_eq!(column(b"id\n\"a\rb\"\n", "id"), ["a\rb"]);
+        assert_eq!(column(b"id\ra\r\rb\r", "id"), ["a", "b"]);
+        assert_eq!(column(b"id\ra\r\nb\r", "id"), ["a", "b"]);
+    }
+
+    /// `cat a.csv b.csv` of two files saved with a byte-order mark: the second header row
+    /// loaded as a row of values, its first beginning with an invisible U+FEFF.
+    #[test]
+    fn a_byte_order_mark_after_the_start_is_refused_naming_where() {
+        let err = error(b"\xEF\xBB\xBFid,name\n1,a\n\xEF\xBB\xBFid,name\n2,b\n");
+        assert!(err.contains("d.csv:3:1: value 1 begins with a byte-order mark (U+FEFF, invisible)"), "{err}");
+        assert!(err.contains("two files joined"), "{err}");
+        let err = error(b"id,name\n1,\"\xEF\xBB\xBFa\"\n");
+        assert!(err.contains("d.csv:2:4: value 2 begins with a byte-order mark"), "{err}");
+        // Greek and Cyrillic letters end in the same byte, 0xBF: they are text.
+        assert_eq!(column("id,name\n1,\u{3bf}\u{43f}\u{feff}x\n".as_bytes(), "name"), ["\u{3bf}\u{43f}\u{feff}x"]);
+    }
+
+    /// A row with one value more than the header, the last empty: a trailing comma.
+    #[test]
+    fn a_trailing_comma_on_a_row_is_refused_naming_it() {
+        let err = error(b"id,name\n1,a\n2,b,\n3,c\n");
+        assert!(err.contains("d.csv:3:4: this row ends with a comma"), "{err}");
+        assert!(err.contains("the header row names 2 column(s): remove the comma"), "{err}");
+        let err = error(b"id,name\r\n1,a,\r\n");
+        assert!(err.contains("d.csv:2:4: this row ends with a comma"), "{err}");
+        let err = error(b"id,name\n1,\"a,\nb\",");
+        assert!(err.contains("d.csv:3:3: this row ends with a comma"), "{err}");
+        // One too many with a value in it is a row of the wrong width.
+        let err = error(b"id,name\n1,a,x\n");
+        assert!(err.contains("d.csv:2: this row has 3 value(s)"), "{err}");
     }
 
     #[test]
@@ -445,7 +645,7 @@ mod tests {
         assert!(err.contains("d.csv:2: the file is not UTF-8 text (column 2"), "{err}");
         assert!(err.contains("save it as UTF-8"), "{err}");
         let err = error(b"\xFF\xFEi\0d\0\n\0");
-        assert!(err.contains("not UTF-8 text"), "{err}");
+        assert!(err.contains("d.csv:1:4: value 1 holds a NUL byte") && err.contains("save it as UTF-8"), "{err}");
     }
 
     /// A file saved with CRLF line endings (a spreadsheet's on Windows): the reader counts a
@@ -479,7 +679,7 @@ mod tests {
         let err = error(&text);
         assert!(err.contains("d.csv:3: this line is longer than 1048576 bytes: is the file CSV text"), "{err}");
         let err = read_csv(Path::new("/dev/zero")).unwrap_err().to_string();
-        assert!(err.contains("/dev/zero:1: this line is longer than"), "{err}");
+        assert!(err.contains("/dev/zero: not a regular file (a device)"), "{err}");
         // A long value just under the bound is read.
         let mut text = b"id\n".to_vec();
         text.resize(text.len() + CSV_LINE_BYTES_MAX as usize, b'x');
@@ -492,6 +692,26 @@ mod tests {
         text.resize(text.len() + CSV_LINE_BYTES_MAX as usize + 1, b'x');
         let err = error(&text);
         assert!(err.contains("d.csv:4: this line is longer"), "{err}");
+    }
+
+    /// A named pipe with no writer held `scenario check` (and a run, before its first request)
+    /// in `open` for ever; a device (a terminal's `/dev/stdin`) until its end. A datapool is
+    /// read whole before the run: it must be a file.
+    #[test]
+    fn a_pipe_or_a_device_is_refused_without_waiting_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || done.send(read_csv(&path).map(|t| t.rows()).map_err(|e| e.to_string())));
+        let read = finished.recv_timeout(std::time::Duration::from_secs(5)).expect("waited on the pipe");
+        let err = read.unwrap_err();
+        assert!(err.contains("p.csv: not a regular file (a named pipe)"), "{err}");
+        assert!(err.contains("save the rows to a file"), "{err}");
+        let err = read_csv(Path::new("/dev/null")).unwrap_err().to_string();
+        assert!(err.contains("/dev/null: not a regular file (a device)"), "{err}");
     }
 
     #[test]

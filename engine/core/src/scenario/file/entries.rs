@@ -111,7 +111,9 @@ impl Entries<'_> {
         }
         if let Some(journey) = self.declared.ws.get(name) {
             let known = |v: &str| columns.is_some_and(|c| c.iter().any(|c| c == v)) || self.config.get(v).is_some();
-            let unknown = |variable: &str, captured: &[&str]| unknown_variable(variable, columns, captured);
+            let unknown = |variable: &str, captured: &[&str], later: Option<(usize, bool)>| {
+                unknown_variable(variable, columns, captured, later)
+            };
             journey
                 .check_variables(known, unknown)
                 .map_err(|e| self.src.error(e.span.or(Some(span.clone())), e.field, e.message))?;
@@ -197,7 +199,8 @@ fn check_variables(
                     || config.get(variable).is_some();
                 if !known {
                     let field = format!("journeys.{}.steps[{i}].{}", journey.name, place.field);
-                    let message = unknown_variable(variable, columns, &captured);
+                    let later = journey.steps[i..].iter().position(|s| s.captures.iter().any(|(n, _)| n == variable));
+                    let message = unknown_variable(variable, columns, &captured, later.map(|j| (i + j, j == 0)));
                     return Err(src.error(Some(place.span.clone()), field, message));
                 }
             }
@@ -207,8 +210,28 @@ fn check_variables(
     Ok(())
 }
 
-/// What to say about `{variable}` that nothing sets: what is known, and how to set it.
-fn unknown_variable(variable: &str, columns: Option<&[String]>, captured: &[&str]) -> String {
+/// What to say about `{variable}` that nothing sets: what is known, and how to set it; or,
+/// when step `later` (this step, `true`, or one after it) captures it, that it is read too
+/// early.
+fn unknown_variable(
+    variable: &str,
+    columns: Option<&[String]>,
+    captured: &[&str],
+    later: Option<(usize, bool)>,
+) -> String {
+    if let Some((_, true)) = later {
+        return format!(
+            "{{{variable}}} is captured by this step, from what it receives: a capture can be read only by \
+             the steps after the one that takes it: read it in a later step"
+        );
+    }
+    if let Some((later, _)) = later {
+        return format!(
+            "{{{variable}}} is captured by steps[{later}], not before this step: a capture can be read only by \
+             the steps after the one that takes it: move this step after steps[{later}] (or set {variable} \
+             in [config] to have a value before it)"
+        );
+    }
     let mut hint = String::new();
     if let Some(columns) = columns {
         hint.push_str(&format!(" datapool columns: {};", columns.join(", ")));

@@ -5,6 +5,7 @@
 
 mod client;
 mod csv_file;
+mod csv_shape;
 mod datapools;
 mod entries;
 mod error;
@@ -328,7 +329,7 @@ volume = { constant = 1 }
             ("auth = ", "auth = { user = \"u\", password = \"{nme}\" }", "auth.password", "{nme}"),
             ("url = \"{base}echo\"", "url = \"{nme}/echo\"", "url", "{nme} is not a datapool column"),
             ("url = \"{base}echo\"", "url = \"{name}/echo\"", "url", "with the first datapool row"),
-            ("body = ", "body = \"{tok}\"", "body", "{tok} is not a datapool column, an earlier capture"),
+            ("body = ", "body = \"{tok}\"", "body", "{tok} is captured by this step, from what it receives"),
         ] {
             let start = good.find(&format!("\n{line}")).unwrap_or_else(|| panic!("{line}")) + 1;
             let end = start + good[start..].find('\n').unwrap();
@@ -342,6 +343,21 @@ volume = { constant = 1 }
             );
             assert!(err.message.contains(says), "{says:?} in {err}");
         }
+    }
+
+    /// A capture read before the step that takes it was "not a datapool column, an earlier
+    /// capture or a config key", with the advice to set it in config: now the step that
+    /// captures it is named, and the fix.
+    #[test]
+    fn a_capture_read_before_its_step_names_the_step_that_takes_it() {
+        let early = GOOD.replace(r#"url = "{base}" }"#, r#"url = "{base}?t={token}" }"#);
+        let err = load_text(&early).unwrap_err();
+        assert_eq!(err.field, "journeys.browse.steps[0].url", "{err}");
+        assert!(err.message.starts_with("{token} is captured by steps[1], not before this step: a capture"), "{err}");
+        assert!(err.message.contains("move this step after steps[1]"), "{err}");
+        let err = load_text(&GOOD.replace(r#"body = "{name}","#, r#"body = "{token}","#)).unwrap_err();
+        assert_eq!(err.field, "journeys.browse.steps[1].body", "{err}");
+        assert!(err.message.starts_with("{token} is captured by this step, from what it receives"), "{err}");
     }
 
     /// A journey's own fields (`pace`, an empty `steps`) are named at their lines too (they
