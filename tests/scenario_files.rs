@@ -416,6 +416,44 @@ volume = { constant = 1 }
     assert_eq!(result.merged.txns["captured"].body_bytes, 5 * 42);
 }
 
+/// A URL that is a capture from start to end (`url = "{next}"`: a link read from a response)
+/// loads and runs: the check before the run cannot render it, so it is left to the run, where
+/// a captured value that makes no URL fails its step, counted once.
+#[test]
+fn a_url_that_is_a_capture_loads_and_runs() {
+    let target = Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap();
+    let dir = ScenarioDir::new();
+    let file = dir.write(
+        "link.toml",
+        r#"
+[datapools.runs]
+range = { from = 1, to = 4 }
+column = "run"
+recyclable = false
+[journeys.link]
+steps = [
+  { transaction = "link", method = "POST", url = "{base}/echo", body = '{{"next": "{base}/bytes/3", "bad": "no url"}}', capture = { next = { json = "next" }, bad = { json = "bad" } } },
+  { transaction = "followed", url = "{next}" },
+  { transaction = "bad", url = "{bad}" },
+]
+[[scenario]]
+journey = "link"
+datapool = "runs"
+volume = { constant = 1 }
+"#,
+    );
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.duration = None;
+    let result = run_file(&file, &[format!("base={}", target.url(""))], opts);
+    assert_eq!(result.stopped_by, StopReason::Completed);
+    assert_eq!(target.route_hits("/bytes/3"), 4);
+    assert_eq!(result.merged.txns["followed"].body_bytes, 4 * 3);
+    let bad = &result.merged.txns["bad"];
+    assert_eq!((bad.txn_ok, bad.txn_err), (0, 4), "{bad:?}");
+    let said = format!("{:?}", result.merged.error_samples);
+    assert!(said.contains("no url"), "{said}");
+}
+
 /// A CSV column named like a configuration key shadows the key, though the slot kept the URL
 /// the configuration renders; a URL reading no column keeps using the kept one.
 #[test]
