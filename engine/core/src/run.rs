@@ -62,6 +62,9 @@ pub struct RunOptions {
     pub prometheus: Option<Arc<Exporter>>,
     /// The live dashboard, updated once per interval.
     pub dashboard: Option<Arc<crate::output::html::dashboard::Dashboard>>,
+    /// How long past the end of the grace the run waits for a core that has not sent its last
+    /// report before it ends without it (`limits::CORE_HELD_PAST_GRACE_MAX`).
+    pub core_held_max: Duration,
 }
 
 impl Default for RunOptions {
@@ -80,6 +83,7 @@ impl Default for RunOptions {
             hdr_log: None,
             prometheus: None,
             dashboard: None,
+            core_held_max: crate::limits::CORE_HELD_PAST_GRACE_MAX,
         }
     }
 }
@@ -182,12 +186,79 @@ pub enum RunError {
     /// A core thread ended without its last snapshot (it panicked).
     #[error("a core thread ended without reporting its results")]
     CoreLost,
+    /// The run ended without one or more of its cores (a journey panicked on it, or held its
+    /// thread past the grace); `result` holds every figure the cores reported.
+    #[error("{}", lost_words(lost))]
+    CoresLost {
+        /// Each core lost, and why.
+        lost: Vec<LostCore>,
+        /// What the run measured, less each lost core's figures since its last report.
+        result: Box<RunResult>,
+    },
+    /// `journey test`: the journey panicked.
+    #[error("journey {journey} panicked: {message} (the test stopped there)")]
+    JourneyPanicked {
+        /// The journey's name.
+        journey: String,
+        /// The panic's message.
+        message: String,
+    },
     /// `journey test` names a journey that is not registered.
     #[error(transparent)]
     Journey(#[from] UnknownName),
     /// `journey test`: the runtime could not be built.
     #[error(transparent)]
     Driver(#[from] DriverError),
+}
+
+/// A core the run ended without.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LostCore {
+    /// Core id.
+    pub core: usize,
+    /// What happened to it.
+    pub why: LostWhy,
+    /// Its last report, seconds since the start (0 when it never reported).
+    pub last_report_s: f64,
+}
+
+/// Why a run ended without a core.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LostWhy {
+    /// A journey panicked on it, with this message; its thread ended.
+    Panicked(String),
+    /// It had not sent its last report this long after the end of the grace.
+    Held(Duration),
+}
+
+fn lost_words(lost: &[LostCore]) -> String {
+    let words: Vec<String> = lost
+        .iter()
+        .map(|l| {
+            let what = match &l.why {
+                LostWhy::Panicked(message) => {
+                    format!("core {}: a journey panicked ({message}); the run was stopped", l.core)
+                }
+                LostWhy::Held(past) => format!(
+                    "core {}: no report {:.1}s after the end of the grace: a journey on it never yields (a loop \
+                     with no I/O, sleep or other wait that is pending) or blocks its thread; the run ended without it",
+                    l.core,
+                    past.as_secs_f64()
+                ),
+            };
+            format!("{what}, and its figures since its last report at {:.1}s are not in the result", l.last_report_s)
+        })
+        .collect();
+    words.join("; ")
+}
+
+/// The text a panic carried.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(text), _) => (*text).to_string(),
+        (_, Some(text)) => text.clone(),
+        _ => "a panic without a message".to_string(),
+    }
 }
 
 /// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
@@ -283,13 +354,16 @@ pub fn run_scenario(
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
-    join_cores(threads, &options.cores, report);
-    let collected = outcome?;
+    let lost: Vec<usize> = outcome.as_ref().map(|c| c.lost.iter().map(|l| l.core).collect()).unwrap_or_default();
+    join_cores(threads, &options.cores, &lost, report);
+    let mut collected = outcome?;
     if let Some(exporter) = &exporter {
         // The last exposition holds the final totals, for the caller's last scrape.
         exporter.publish_stats(&collected.merged, 0, 0);
     }
-    Ok(outcome_of(scenario.name, options, started_at_unix_s, segment, collected))
+    let lost = std::mem::take(&mut collected.lost);
+    let result = outcome_of(scenario.name, options, started_at_unix_s, segment, collected);
+    if lost.is_empty() { Ok(result) } else { Err(RunError::CoresLost { lost, result: Box::new(result) }) }
 }
 
 /// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
@@ -393,7 +467,13 @@ fn spawn_cores(
                 let _ = core_tx.send(CoreEvent::Failed { core: index, error });
                 return;
             }
-            run_core(core_plan, index, started, core_stop, core_tx);
+            // A journey that panics takes the core's runtime down with it: the stats thread is
+            // told, and ends the run without this core (the panic hook has printed where).
+            let panic_tx = core_tx.clone();
+            let run = std::panic::AssertUnwindSafe(|| run_core(core_plan, index, started, core_stop, core_tx));
+            if let Err(payload) = std::panic::catch_unwind(run) {
+                let _ = panic_tx.send(CoreEvent::Failed { core: index, error: panic_message(payload.as_ref()) });
+            }
         });
         match spawned {
             Ok(thread) => threads.push(thread),
@@ -414,9 +494,10 @@ fn spawn_cores(
 /// sent its last snapshot the results are complete; what a thread does after it is teardown:
 /// its tasks, connections and ring are dropped (tens of thousands of sockets take the kernel
 /// seconds). A thread still at it after the bound is left to finish on its own, and said.
-fn join_cores(threads: Vec<JoinHandle<()>>, cores: &[usize], report: &mut Reporter<'_>) {
+/// The threads of cores the run ended without (`lost`) are left as they are: the error said so.
+fn join_cores(threads: Vec<JoinHandle<()>>, cores: &[usize], lost: &[usize], report: &mut Reporter<'_>) {
     let deadline = Instant::now() + crate::limits::CORE_TEARDOWN_MAX;
-    for (thread, core) in threads.into_iter().zip(cores) {
+    for (thread, core) in threads.into_iter().zip(cores).filter(|(_, core)| !lost.contains(core)) {
         while !thread.is_finished() && Instant::now() < deadline {
             std::thread::sleep(crate::limits::GRACE_POLL_INTERVAL);
         }
@@ -444,6 +525,8 @@ struct Collected {
     completed: bool,
     /// When the last core stopped (its last snapshot), seconds since the start.
     stopped_s: f64,
+    /// The cores the run ended without.
+    lost: Vec<LostCore>,
 }
 
 /// Where interval data goes besides the progress line.
@@ -483,6 +566,8 @@ struct Collector<'a, 'r> {
     /// short (the run stopped by its duration; the grace goes on as it would have).
     started: Instant,
     flag_down_at: Instant,
+    /// The cores the run ended without.
+    lost: Vec<LostCore>,
 }
 
 /// One core's snapshot in an interval: the time it spans (from that core's report before).
@@ -541,6 +626,13 @@ impl CoreReports {
             self.stopped_s = self.stopped_s.max(snapshot.elapsed_s);
             self.completed &= snapshot.completed;
         }
+    }
+
+    /// The run ends without `core`: it counts as stopped now, and not as completed.
+    fn lose(&mut self, core: usize) {
+        self.finished[core] = true;
+        self.completed = false;
+        self.stopped_s = self.stopped_s.max(self.started.elapsed().as_secs_f64());
     }
 
     /// The oldest pending interval's spans (it is the one just completed).
@@ -602,6 +694,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             cores: CoreReports::new(cores, started),
             started,
             flag_down_at: started,
+            lost: Vec::new(),
         }
     }
 
@@ -610,6 +703,9 @@ impl<'a, 'r> Collector<'a, 'r> {
         while !self.pending.all_finished() || !self.pending.none_pending() {
             match events.recv_timeout(self.options.tick) {
                 Ok(CoreEvent::Started { core, driver, fallback }) => self.started(core, driver, fallback),
+                Ok(CoreEvent::Failed { core, error }) if self.drivers[core].is_some() => {
+                    self.panicked(core, error);
+                }
                 Ok(CoreEvent::Failed { core, error }) => {
                     return Err(RunError::CoreFailed { core: self.options.cores[core], error });
                 }
@@ -621,6 +717,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 Err(RecvTimeoutError::Disconnected) => {}
             }
             self.note_the_stop_flag();
+            self.give_up_held_cores();
             self.close_complete_intervals()?;
             for (core, silent_s, past_grace_s) in
                 self.cores.newly_silent(self.options.tick, self.duration, self.options.grace)
@@ -636,7 +733,47 @@ impl<'a, 'r> Collector<'a, 'r> {
             interrupted: self.interrupted,
             completed: self.cores.completed && self.cores.finished.iter().all(|&f| f),
             stopped_s: self.cores.stopped_s,
+            lost: self.lost,
         })
+    }
+
+    /// A journey panicked on a running core, ending its thread: the run stops (the other
+    /// cores' journeys get the grace) and ends without it. A panic after its last report
+    /// (while its thread tore down) lost nothing.
+    fn panicked(&mut self, core: usize, message: String) {
+        if self.cores.finished[core] {
+            let text = format!("core {}: a panic after its last report: {message}", self.options.cores[core]);
+            (self.report)(&RunEvent::Warning(&text));
+            return;
+        }
+        self.lose(core, LostWhy::Panicked(message));
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Cores without their last report `core_held_max` after the end of the grace (the
+    /// duration's, or the stop's when it came first): the run ends without them.
+    fn give_up_held_cores(&mut self) {
+        let mut end_s = self.duration.as_secs_f64();
+        if self.stop.load(Ordering::Relaxed) {
+            end_s = end_s.min((self.flag_down_at - self.started).as_secs_f64());
+        }
+        let due_s = end_s + self.options.grace.as_secs_f64();
+        let past_s = self.started.elapsed().as_secs_f64() - due_s;
+        if past_s < self.options.core_held_max.as_secs_f64() {
+            return;
+        }
+        for core in 0..self.cores.finished.len() {
+            if !self.cores.finished[core] {
+                self.lose(core, LostWhy::Held(Duration::from_secs_f64(past_s)));
+            }
+        }
+    }
+
+    fn lose(&mut self, core: usize, why: LostWhy) {
+        let last_report_s = self.cores.reported_s[core];
+        self.cores.lose(core);
+        self.pending.lost(core);
+        self.lost.push(LostCore { core: self.options.cores[core], why, last_report_s });
     }
 
     /// A run is interrupted when the signal may have come before its duration ended; one that
@@ -859,40 +996,50 @@ pub fn journey_test(
         report(&RunEvent::DriverFallback { core: None, reason: &reason });
     }
     let driver = runtime.driver();
-    let merged = runtime.block_on(async move {
-        let client = HttpClient::new(Arc::new(http), Some(tls));
-        let trace = TraceBuffer::default();
-        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
-        let mut rows = rows.into_iter().peekable();
-        let once = rows.peek().is_none().then(Row::empty);
-        let numbered = once.is_none();
-        for (i, row) in once.into_iter().chain(rows).enumerate() {
-            if stop.load(Ordering::Relaxed) {
-                break;
+    let test = std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async move {
+            let client = HttpClient::new(Arc::new(http), Some(tls));
+            let trace = TraceBuffer::default();
+            let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
+            let mut rows = rows.into_iter().peekable();
+            let once = rows.peek().is_none().then(Row::empty);
+            let numbered = once.is_none();
+            for (i, row) in once.into_iter().chain(rows).enumerate() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                report(&RunEvent::JourneyStarted { journey: journey_name, row: numbered.then_some(i + 1), args: &row });
+                let ctx = Ctx::new(shard.clone(), journey_name);
+                shard.stats.borrow_mut().journeys.started += 1;
+                let started = Instant::now();
+                let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
+                let result = until_stopped(trace.run(journey.run_once(&ctx, row), &mut emit), stop).await;
+                let took = started.elapsed();
+                let Some(result) = result else {
+                    let mut stats = shard.stats.borrow_mut();
+                    stats.cancel_in_flight();
+                    stats.journeys.cancelled += 1;
+                    drop(stats);
+                    report(&RunEvent::JourneyInterrupted { took });
+                    break;
+                };
+                report(&RunEvent::JourneyEnded {
+                    took,
+                    error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+                });
+                record_journey(&shard, journey_name, &result);
             }
-            report(&RunEvent::JourneyStarted { journey: journey_name, row: numbered.then_some(i + 1), args: &row });
-            let ctx = Ctx::new(shard.clone(), journey_name);
-            shard.stats.borrow_mut().journeys.started += 1;
-            let started = Instant::now();
-            let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
-            let result = until_stopped(trace.run(journey.run_once(&ctx, row), &mut emit), stop).await;
-            let took = started.elapsed();
-            let Some(result) = result else {
-                let mut stats = shard.stats.borrow_mut();
-                stats.cancel_in_flight();
-                stats.journeys.cancelled += 1;
-                drop(stats);
-                report(&RunEvent::JourneyInterrupted { took });
-                break;
-            };
-            report(&RunEvent::JourneyEnded { took, error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display) });
-            record_journey(&shard, journey_name, &result);
-        }
-        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
-        let mut merged = Merged::default();
-        merged.add(&snapshot);
-        merged
+            let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+            let mut merged = Merged::default();
+            merged.add(&snapshot);
+            merged
+        })
     });
+    // A panic in the journey ends the test there, said in a line (the hook printed where).
+    let merged = std::panic::catch_unwind(test).map_err(|payload| RunError::JourneyPanicked {
+        journey: journey_name.to_string(),
+        message: panic_message(payload.as_ref()),
+    })?;
     Ok((merged, driver))
 }
 

@@ -1,0 +1,128 @@
+//! A journey that panics, or that never yields its core (a loop over nothing but ready
+//! futures, a call that blocks the thread): the run still ends, with an error naming the core
+//! and why, and the result of everything the cores reported is kept.
+//!
+//! Before: a panic took its core's thread down; the run ended after the duration with "a core
+//! thread ended without reporting its results" and no result at all (one core alone: at once,
+//! with nothing). A journey that never yielded held the run forever, deaf to SIGTERM.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use mite_core::run::{RunError, RunResult, StopReason};
+use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
+use mite_tests::{assert_target_saw_every_request, options, scenario};
+use mite_tools::{Target, TargetOptions};
+
+/// The core (its position in the run, as its thread is named) whose journeys misbehave.
+fn on_core(id: usize) -> bool {
+    std::thread::current().name() == Some(format!("mite-core-{id}").as_str())
+}
+
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// A GET and a pause; on core 1, the first journey half a second into the run panics.
+async fn panics_once(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/").to_string();
+    ctx.transaction("get", async {
+        ctx.http().get(&url).discard_body().send().await?;
+        mite_core::sleep(Duration::from_millis(10)).await;
+        Ok(())
+    })
+    .await?;
+    let late = ctx.config().get("started").and_then(|s| s.parse::<u64>().ok()).is_some_and(|at| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        now >= at + 500
+    });
+    if on_core(1) && late && !PANICKED.swap(true, Ordering::SeqCst) {
+        panic!("journey exploded");
+    }
+    Ok(())
+}
+
+fn lost(run: Result<RunResult, RunError>) -> (String, RunResult) {
+    match run {
+        Err(error @ RunError::CoresLost { .. }) => {
+            let text = error.to_string();
+            let RunError::CoresLost { result, .. } = error else { unreachable!() };
+            (text, *result)
+        }
+        Err(other) => panic!("expected the run to end without a core, got the error {other}"),
+        Ok(result) => panic!("expected the run to end without a core, got a result stopped by {:?}", result.stopped_by),
+    }
+}
+
+#[test]
+fn a_journey_that_panics_stops_the_run_and_its_result_is_kept() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_once", panics_once);
+    let scenario = scenario("faults:panics_once", VolumeModel::constant(4));
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let overrides = [format!("target_url={}", target.url("/")), format!("started={now_ms}")];
+    let config = mite_core::run::layered_config(&scenario.config, &overrides).unwrap();
+    let opts = options(2, Duration::from_secs(20));
+    let started = Instant::now();
+    let run =
+        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let took = started.elapsed();
+    let (text, result) = lost(run);
+    assert!(PANICKED.load(Ordering::SeqCst));
+    // Stopped at the panic (half a second in), with the grace for the other core's journeys.
+    assert!(took < Duration::from_secs(6), "took {took:?}: the run went on after the panic");
+    assert!(text.contains("core 1") && text.contains("panicked") && text.contains("journey exploded"), "{text}");
+    assert!(text.contains("since its last report"), "says what the result lacks: {text}");
+    assert_eq!(result.stopped_by, StopReason::Interrupted, "the run was cut short");
+    // Core 0's requests are all there; core 1's since its last report are not.
+    let total = result.merged.total();
+    assert!(total.requests() > 0, "the result kept what was reported");
+    assert!(total.requests() <= target.hits(), "{} > {}", total.requests(), target.hits());
+}
+
+static RELEASE: AtomicBool = AtomicBool::new(false);
+
+/// On core 0, never yields (until the test releases it); elsewhere, a GET and a pause.
+async fn never_yields_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
+    if on_core(0) {
+        while !RELEASE.load(Ordering::Relaxed) {
+            std::hint::spin_loop();
+        }
+        return Ok(());
+    }
+    let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/").to_string();
+    ctx.transaction("get", async {
+        ctx.http().get(&url).discard_body().send().await?;
+        mite_core::sleep(Duration::from_millis(20)).await;
+        Ok(())
+    })
+    .await
+}
+
+#[test]
+fn a_core_held_past_the_grace_is_given_up_and_the_others_results_are_kept() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:never_yields", never_yields_on_core_0);
+    let scenario = scenario("faults:never_yields", VolumeModel::constant(4));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let mut opts = options(2, Duration::from_millis(1000));
+    opts.grace = Duration::from_millis(500);
+    opts.core_held_max = Duration::from_secs(1);
+    let started = Instant::now();
+    let run =
+        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let took = started.elapsed();
+    RELEASE.store(true, Ordering::Relaxed);
+    let (text, result) = lost(run);
+    // Duration 1 s + grace 0.5 s + held 1 s, and a tick of slack.
+    assert!(took < Duration::from_millis(3500), "took {took:?}");
+    assert!(took >= Duration::from_millis(2500), "gave up before the bound: {took:?}");
+    assert!(text.contains("core 0") && text.contains("never yields"), "{text}");
+    assert_eq!(result.stopped_by, StopReason::Duration);
+    // Core 0 sent nothing; core 1's every request is in the result.
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert!(total.requests() > 0);
+    assert!(result.duration_s >= 2.5, "the run lasted until it gave up: {}", result.duration_s);
+}
