@@ -305,7 +305,12 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
     }
     let build = base.find_scenario(name)?;
     let first = layered_config(&Config::default(), overrides)?;
-    let scenario = build(&first).map_err(|e| anyhow!("scenario {name}: {e}"))?;
+    let mut scenario = build(&first).map_err(|e| anyhow!("scenario {name}: {e}"))?;
+    // A scenario built without a name (`..Scenario::default()`) goes by the one it is
+    // registered under, in what the run says and in its result.
+    if scenario.name.trim().is_empty() {
+        scenario.name = name.to_string();
+    }
     Ok(Resolved {
         registry: base.clone(),
         scenario,
@@ -1225,5 +1230,14 @@ mod tests {
         let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();
         assert!(none.is_none());
         assert!(kept_result(Err(RunError::NoCores)).is_err(), "other errors stay errors");
+    }
+
+    /// Before: `error: scenario "" has no entries`, and a result file whose `scenario` is "".
+    #[test]
+    fn a_registered_scenario_without_a_name_goes_by_its_registered_one() {
+        let mut registry = Registry::default();
+        registry.scenario("shop:nameless", |_config| Ok(Scenario::default()));
+        let resolved = resolve(&registry, "shop:nameless", &[]).map_err(|e| e.to_string()).unwrap();
+        assert_eq!(resolved.scenario.name, "shop:nameless");
     }
 }
