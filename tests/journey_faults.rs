@@ -80,16 +80,18 @@ fn a_journey_that_panics_stops_the_run_and_its_result_is_kept() {
     assert!(total.requests() <= target.hits(), "{} > {}", total.requests(), target.hits());
 }
 
-static RELEASE: AtomicBool = AtomicBool::new(false);
+/// Released by each test once its run has ended, so that the held thread can finish.
+static RELEASE_EARLY: AtomicBool = AtomicBool::new(false);
+static RELEASE_LATE: AtomicBool = AtomicBool::new(false);
 
-/// On core 0, never yields (until the test releases it); elsewhere, a GET and a pause.
-async fn never_yields_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
-    if on_core(0) {
-        while !RELEASE.load(Ordering::Relaxed) {
-            std::hint::spin_loop();
-        }
-        return Ok(());
+fn spin_until(release: &AtomicBool) {
+    while !release.load(Ordering::Relaxed) {
+        std::hint::spin_loop();
     }
+}
+
+/// A GET and a pause.
+async fn get(ctx: &Ctx) -> JourneyResult {
     let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/").to_string();
     ctx.transaction("get", async {
         ctx.http().get(&url).discard_body().send().await?;
@@ -99,30 +101,76 @@ async fn never_yields_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
     .await
 }
 
-#[test]
-fn a_core_held_past_the_grace_is_given_up_and_the_others_results_are_kept() {
-    let target = Target::start(TargetOptions::default()).unwrap();
+/// On core 0, never yields (until the test releases it); elsewhere, a GET and a pause.
+async fn never_yields_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
+    if on_core(0) {
+        spin_until(&RELEASE_EARLY);
+        return Ok(());
+    }
+    get(ctx).await
+}
+
+/// A GET and a pause; on core 0, from 0.8 s into the run, never yields (until released).
+async fn never_yields_late_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
+    get(ctx).await?;
+    let at = ctx.config().get("started").and_then(|s| s.parse::<u128>().ok()).unwrap_or(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    if on_core(0) && now >= at + 800 {
+        spin_until(&RELEASE_LATE);
+    }
+    Ok(())
+}
+
+fn run_two_cores(journey: &str, target: &Target, duration: Duration) -> (Result<RunResult, RunError>, Duration) {
     let mut registry = Registry::default();
     registry.journey("faults:never_yields", never_yields_on_core_0);
-    let scenario = scenario("faults:never_yields", VolumeModel::constant(4));
-    let config =
-        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
-    let mut opts = options(2, Duration::from_millis(1000));
+    registry.journey("faults:never_yields_late", never_yields_late_on_core_0);
+    let scenario = scenario(journey, VolumeModel::constant(4));
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let overrides = [format!("target_url={}", target.url("/")), format!("started={now_ms}")];
+    let config = mite_core::run::layered_config(&scenario.config, &overrides).unwrap();
+    let mut opts = options(2, duration);
     opts.grace = Duration::from_millis(500);
     opts.core_held_max = Duration::from_secs(1);
     let started = Instant::now();
     let run =
         mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
-    let took = started.elapsed();
-    RELEASE.store(true, Ordering::Relaxed);
+    (run, started.elapsed())
+}
+
+/// Held from its first journey, in a long run: given up 1 s after its first report was due
+/// (0.2 s), and the run stops then rather than at its 20 s.
+#[test]
+fn a_core_held_mid_run_is_given_up_and_stops_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (run, took) = run_two_cores("faults:never_yields", &target, Duration::from_secs(20));
+    RELEASE_EARLY.store(true, Ordering::Relaxed);
     let (text, result) = lost(run);
-    // Duration 1 s + grace 0.5 s + held 1 s, and a tick of slack.
+    assert!(took < Duration::from_secs(4), "took {took:?}: the run waited for its duration");
+    assert!(took >= Duration::from_millis(1200), "gave up before the bound: {took:?}");
+    assert!(
+        text.contains("core 0") && text.contains("never yields") && text.contains("past when one was due"),
+        "{text}"
+    );
+    assert_eq!(result.stopped_by, StopReason::Interrupted, "the run was cut short");
+    // Core 0 sent nothing; core 1's every request is in the result.
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert!(total.requests() > 0);
+}
+
+/// Held at 0.8 s of a 1 s run: its stop was due at the grace's end (1.5 s), it is given up
+/// at 2.5 s, and the others' results are kept.
+#[test]
+fn a_core_held_past_the_grace_is_given_up_and_the_results_are_kept() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (run, took) = run_two_cores("faults:never_yields_late", &target, Duration::from_secs(1));
+    RELEASE_LATE.store(true, Ordering::Relaxed);
+    let (text, result) = lost(run);
     assert!(took < Duration::from_millis(3500), "took {took:?}");
     assert!(took >= Duration::from_millis(2500), "gave up before the bound: {took:?}");
     assert!(text.contains("core 0") && text.contains("never yields"), "{text}");
     assert_eq!(result.stopped_by, StopReason::Duration);
-    // Core 0 sent nothing; core 1's every request is in the result.
-    let total = assert_target_saw_every_request(&result, target.hits());
-    assert!(total.requests() > 0);
+    let total = result.merged.total();
+    assert!(total.requests() > 0 && total.requests() <= target.hits());
     assert!(result.duration_s >= 2.5, "the run lasted until it gave up: {}", result.duration_s);
 }

@@ -62,8 +62,8 @@ pub struct RunOptions {
     pub prometheus: Option<Arc<Exporter>>,
     /// The live dashboard, updated once per interval.
     pub dashboard: Option<Arc<crate::output::html::dashboard::Dashboard>>,
-    /// How long past the end of the grace the run waits for a core that has not sent its last
-    /// report before it ends without it (`limits::CORE_HELD_PAST_GRACE_MAX`).
+    /// How long past when its report was due (an interval's end, or the end of the grace) the
+    /// run waits for a silent core before it ends without it (`limits::CORE_HELD_MAX`).
     pub core_held_max: Duration,
 }
 
@@ -83,7 +83,7 @@ impl Default for RunOptions {
             hdr_log: None,
             prometheus: None,
             dashboard: None,
-            core_held_max: crate::limits::CORE_HELD_PAST_GRACE_MAX,
+            core_held_max: crate::limits::CORE_HELD_MAX,
         }
     }
 }
@@ -227,8 +227,13 @@ pub struct LostCore {
 pub enum LostWhy {
     /// A journey panicked on it, with this message; its thread ended.
     Panicked(String),
-    /// It had not sent its last report this long after the end of the grace.
-    Held(Duration),
+    /// Its thread was held: no report for `silent`, `past_due` past when one was due.
+    Held {
+        /// Since its last report (or the start).
+        silent: Duration,
+        /// Since the report was due (an interval's end, or the end of the grace).
+        past_due: Duration,
+    },
 }
 
 fn lost_words(lost: &[LostCore]) -> String {
@@ -239,11 +244,13 @@ fn lost_words(lost: &[LostCore]) -> String {
                 LostWhy::Panicked(message) => {
                     format!("core {}: a journey panicked ({message}); the run was stopped", l.core)
                 }
-                LostWhy::Held(past) => format!(
-                    "core {}: no report {:.1}s after the end of the grace: a journey on it never yields (a loop \
-                     with no I/O, sleep or other wait that is pending) or blocks its thread; the run ended without it",
+                LostWhy::Held { silent, past_due } => format!(
+                    "core {}: no report for {:.1}s, {:.1}s past when one was due: a journey on it never yields \
+                     (a loop with no I/O, sleep or other wait that is pending) or blocks its thread; the run ended \
+                     without it",
                     l.core,
-                    past.as_secs_f64()
+                    silent.as_secs_f64(),
+                    past_due.as_secs_f64()
                 ),
             };
             format!("{what}, and its figures since its last report at {:.1}s are not in the result", l.last_report_s)
@@ -645,23 +652,28 @@ impl CoreReports {
     /// the stop that was due); each silence is named once.
     fn newly_silent(&mut self, tick: Duration, duration: Duration, grace: Duration) -> Vec<(usize, f64, Option<f64>)> {
         let now_s = self.started.elapsed().as_secs_f64();
-        let (tick_s, duration_s) = (tick.as_secs_f64(), duration.as_secs_f64());
         let mut silent = Vec::new();
         for core in 0..self.finished.len() {
             if self.finished[core] || self.silent_noted[core] {
                 continue;
             }
-            // Interval i ends at (i + 1) ticks; after the run's length a core reports once, at
-            // its stop, within the grace.
-            let next_end_s = self.last_index[core].map_or(1.0, |i| i as f64 + 2.0) * tick_s;
-            let stop_due = next_end_s >= duration_s;
-            let due_s = if stop_due { duration_s + grace.as_secs_f64() } else { next_end_s };
+            let (due_s, stop_due) = self.due_s(core, tick, duration, grace);
             if now_s - due_s >= crate::limits::CORE_SILENT_NOTE_AFTER.as_secs_f64() {
                 self.silent_noted[core] = true;
                 silent.push((core, now_s - self.reported_s[core], stop_due.then_some(now_s - due_s)));
             }
         }
         silent
+    }
+
+    /// When `core`'s next report is due, seconds since the start, and whether it is its stop:
+    /// interval i ends at (i + 1) ticks; after the run's length a core reports once, at its
+    /// stop, within the grace.
+    fn due_s(&self, core: usize, tick: Duration, duration: Duration, grace: Duration) -> (f64, bool) {
+        let (tick_s, duration_s) = (tick.as_secs_f64(), duration.as_secs_f64());
+        let next_end_s = self.last_index[core].map_or(1.0, |i| i as f64 + 2.0) * tick_s;
+        let stop_due = next_end_s >= duration_s;
+        (if stop_due { duration_s + grace.as_secs_f64() } else { next_end_s }, stop_due)
     }
 }
 
@@ -750,21 +762,22 @@ impl<'a, 'r> Collector<'a, 'r> {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Cores without their last report `core_held_max` after the end of the grace (the
-    /// duration's, or the stop's when it came first): the run ends without them.
+    /// Cores silent `core_held_max` past when their report was due (an interval's end, or the
+    /// end of the grace): the run ends without them, and one held before the stop stops it.
     fn give_up_held_cores(&mut self) {
-        let mut end_s = self.duration.as_secs_f64();
-        if self.stop.load(Ordering::Relaxed) {
-            end_s = end_s.min((self.flag_down_at - self.started).as_secs_f64());
-        }
-        let due_s = end_s + self.options.grace.as_secs_f64();
-        let past_s = self.started.elapsed().as_secs_f64() - due_s;
-        if past_s < self.options.core_held_max.as_secs_f64() {
-            return;
-        }
+        let (tick, grace, now_s) = (self.options.tick, self.options.grace, self.started.elapsed().as_secs_f64());
         for core in 0..self.cores.finished.len() {
-            if !self.cores.finished[core] {
-                self.lose(core, LostWhy::Held(Duration::from_secs_f64(past_s)));
+            if self.cores.finished[core] {
+                continue;
+            }
+            let (due_s, stop_due) = self.cores.due_s(core, tick, self.duration, grace);
+            let past_s = now_s - due_s;
+            if past_s >= self.options.core_held_max.as_secs_f64() {
+                let silent = Duration::from_secs_f64(now_s - self.cores.reported_s[core]);
+                self.lose(core, LostWhy::Held { silent, past_due: Duration::from_secs_f64(past_s) });
+                if !stop_due {
+                    self.stop.store(true, Ordering::Relaxed);
+                }
             }
         }
     }
