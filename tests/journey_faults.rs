@@ -20,6 +20,14 @@ fn on_core(id: usize) -> bool {
     std::thread::current().name() == Some(format!("mite-core-{id}").as_str())
 }
 
+/// One run at a time: a held core spins, and two spinning at once on a small machine would
+/// slow the other runs past their bounds.
+static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_run() -> std::sync::MutexGuard<'static, ()> {
+    ONE_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
 /// A GET and a pause; on core 1, the first journey half a second into the run panics.
@@ -55,6 +63,7 @@ fn lost(run: Result<RunResult, RunError>) -> (String, RunResult) {
 
 #[test]
 fn a_journey_that_panics_stops_the_run_and_its_result_is_kept() {
+    let _one = one_run();
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey("faults:panics_once", panics_once);
@@ -110,15 +119,44 @@ async fn never_yields_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
     get(ctx).await
 }
 
-/// A GET and a pause; on core 0, from 0.8 s into the run, never yields (until released).
+/// A GET and a pause; on core 0, from 1 s into the run (its stop, in a 1 s run), never
+/// yields (until released).
 async fn never_yields_late_on_core_0(ctx: &Ctx, _row: Row) -> JourneyResult {
     get(ctx).await?;
     let at = ctx.config().get("started").and_then(|s| s.parse::<u128>().ok()).unwrap_or(0);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
-    if on_core(0) && now >= at + 800 {
+    if on_core(0) && now >= at + 1000 {
         spin_until(&RELEASE_LATE);
     }
     Ok(())
+}
+
+static RELEASE_ALONE: AtomicBool = AtomicBool::new(false);
+
+/// Never yields (until the test releases it).
+async fn never_yields(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    spin_until(&RELEASE_ALONE);
+    Ok(())
+}
+
+/// The run's only core, held from the start: the run stops, marked interrupted (before: it
+/// said `stopped_by: duration` for a 20 s run given up at 1.2 s, no core being left to notice
+/// the stop).
+#[test]
+fn a_run_whose_only_core_is_held_stops_and_says_it_was_cut_short() {
+    let _one = one_run();
+    let mut registry = Registry::default();
+    registry.journey("faults:never_yields_alone", never_yields);
+    let scenario = scenario("faults:never_yields_alone", VolumeModel::constant(1));
+    let mut opts = options(1, Duration::from_secs(20));
+    opts.core_held_max = Duration::from_secs(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let run = mite_core::run_scenario(&registry, scenario, Default::default(), &opts, stop, &mut |_| {});
+    RELEASE_ALONE.store(true, Ordering::Relaxed);
+    let (text, result) = lost(run);
+    assert!(text.contains("core 0") && text.contains("never yields"), "{text}");
+    assert_eq!(result.stopped_by, StopReason::Interrupted);
+    assert!(result.duration_s < 5.0, "{}", result.duration_s);
 }
 
 fn run_two_cores(journey: &str, target: &Target, duration: Duration) -> (Result<RunResult, RunError>, Duration) {
@@ -142,6 +180,7 @@ fn run_two_cores(journey: &str, target: &Target, duration: Duration) -> (Result<
 /// (0.2 s), and the run stops then rather than at its 20 s.
 #[test]
 fn a_core_held_mid_run_is_given_up_and_stops_the_run() {
+    let _one = one_run();
     let target = Target::start(TargetOptions::default()).unwrap();
     let (run, took) = run_two_cores("faults:never_yields", &target, Duration::from_secs(20));
     RELEASE_EARLY.store(true, Ordering::Relaxed);
@@ -158,10 +197,11 @@ fn a_core_held_mid_run_is_given_up_and_stops_the_run() {
     assert!(total.requests() > 0);
 }
 
-/// Held at 0.8 s of a 1 s run: its stop was due at the grace's end (1.5 s), it is given up
-/// at 2.5 s, and the others' results are kept.
+/// Held in the grace of a 1 s run: its stop was due at the grace's end (1.5 s), it is given
+/// up at 2.5 s, and the others' results are kept.
 #[test]
 fn a_core_held_past_the_grace_is_given_up_and_the_results_are_kept() {
+    let _one = one_run();
     let target = Target::start(TargetOptions::default()).unwrap();
     let (run, took) = run_two_cores("faults:never_yields_late", &target, Duration::from_secs(1));
     RELEASE_LATE.store(true, Ordering::Relaxed);

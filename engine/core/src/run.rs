@@ -759,7 +759,14 @@ impl<'a, 'r> Collector<'a, 'r> {
             return;
         }
         self.lose(core, LostWhy::Panicked(message));
+        self.stop_the_run();
+    }
+
+    /// Raises the stop flag, as a signal would, and notes it at once (the run may have no
+    /// other core left to wait for).
+    fn stop_the_run(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.note_the_stop_flag();
     }
 
     /// Cores silent `core_held_max` past when their report was due (an interval's end, or the
@@ -776,7 +783,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 let silent = Duration::from_secs_f64(now_s - self.cores.reported_s[core]);
                 self.lose(core, LostWhy::Held { silent, past_due: Duration::from_secs_f64(past_s) });
                 if !stop_due {
-                    self.stop.store(true, Ordering::Relaxed);
+                    self.stop_the_run();
                 }
             }
         }
