@@ -214,3 +214,37 @@ fn a_core_held_past_the_grace_is_given_up_and_the_results_are_kept() {
     assert!(total.requests() > 0 && total.requests() <= target.hits());
     assert!(result.duration_s >= 2.5, "the run lasted until it gave up: {}", result.duration_s);
 }
+
+async fn panics_at_once(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    panic!("no such product");
+}
+
+/// `journey test` stops at a panic with an error naming the journey and its message (before:
+/// the panic ended the whole command, exit 101).
+#[test]
+fn journey_test_stops_at_a_panic_with_an_error() {
+    let _one = one_run();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_at_once", panics_at_once);
+    let (opts, stop) = (options(1, Duration::from_secs(1)), AtomicBool::new(false));
+    let rows = [Row::new(["a"]), Row::new(["b"])];
+    let run = mite_core::journey_test(
+        &registry,
+        "faults:panics_at_once",
+        rows,
+        Default::default(),
+        &opts,
+        &stop,
+        &mut |_| {},
+    );
+    match run {
+        Err(error @ RunError::JourneyPanicked { .. }) => {
+            assert_eq!(
+                error.to_string(),
+                "journey faults:panics_at_once panicked: no such product (the test stopped there)"
+            );
+        }
+        Err(other) => panic!("expected JourneyPanicked, got {other}"),
+        Ok(_) => panic!("expected JourneyPanicked, got a result"),
+    }
+}
