@@ -1219,12 +1219,16 @@ mod tests {
     /// error wins over the interrupt its stop was).
     #[test]
     fn a_run_without_a_core_keeps_its_result_and_exits_with_an_error() {
-        let lost = vec![LostCore { core: 1, why: LostWhy::Panicked("boom".into()), last_report_s: 2.0 }];
+        let lost = vec![LostCore {
+            core: 1,
+            why: LostWhy::Panicked { journey: "journey shop:buy".into(), message: "boom".into() },
+            last_report_s: 2.0,
+        }];
         let run = Err(RunError::CoresLost { lost, result: Box::new(result(StopReason::Interrupted)) });
         let (kept, text) = kept_result(run).unwrap();
         assert_eq!(kept.cores, [0, 1]);
         let text = text.unwrap();
-        assert!(text.starts_with("core 1: a journey panicked (boom)") && text.contains("at 2.0s"), "{text}");
+        assert!(text.starts_with("core 1: journey shop:buy panicked (boom)") && text.contains("at 2.0s"), "{text}");
         let code = exit_code(Vec::new(), &kept, false, false, Some(&text));
         assert_eq!(code, ExitCode::from(EXIT_ERROR));
         let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();

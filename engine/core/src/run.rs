@@ -225,8 +225,13 @@ pub struct LostCore {
 /// Why a run ended without a core.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LostWhy {
-    /// A journey panicked on it, with this message; its thread ended.
-    Panicked(String),
+    /// A journey panicked on it; its thread ended.
+    Panicked {
+        /// Which journey: `journey NAME` when the core ran one, else the names it ran.
+        journey: String,
+        /// The panic's message.
+        message: String,
+    },
     /// Its thread was held: no report for `silent`, `past_due` past when one was due.
     Held {
         /// Since its last report (or the start).
@@ -241,8 +246,8 @@ fn lost_words(lost: &[LostCore]) -> String {
         .iter()
         .map(|l| {
             let what = match &l.why {
-                LostWhy::Panicked(message) => {
-                    format!("core {}: a journey panicked ({message}); the run was stopped", l.core)
+                LostWhy::Panicked { journey, message } => {
+                    format!("core {}: {journey} panicked ({message}); the run was stopped", l.core)
                 }
                 LostWhy::Held { silent, past_due } => format!(
                     "core {}: no report for {:.1}s, {:.1}s past when one was due: a journey on it never yields \
@@ -357,7 +362,9 @@ pub fn run_scenario(
         tls_verified: !options.tls.insecure,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
-    let outcome = Collector::new(options, (started, duration), &stop, report, sinks).run(&events);
+    let mut collector = Collector::new(options, (started, duration), &stop, report, sinks);
+    collector.journeys = journeys_named(&scenario);
+    let outcome = collector.run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
@@ -575,6 +582,18 @@ struct Collector<'a, 'r> {
     flag_down_at: Instant,
     /// The cores the run ended without.
     lost: Vec<LostCore>,
+    /// The scenario's journeys in words, for a panic: `journey NAME`, or which it may be.
+    journeys: String,
+}
+
+/// The journeys a panic may have come from, in words: `journey NAME` when the scenario runs
+/// one, else `a journey (one of A, B)`.
+fn journeys_named(scenario: &Scenario) -> String {
+    let names: BTreeSet<&str> = scenario.entries.iter().map(|e| e.journey.as_str()).collect();
+    match names.len() {
+        1 => format!("journey {}", names.into_iter().next().unwrap_or_default()),
+        _ => format!("a journey (one of {})", names.into_iter().collect::<Vec<_>>().join(", ")),
+    }
 }
 
 /// One core's snapshot in an interval: the time it spans (from that core's report before).
@@ -707,6 +726,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             started,
             flag_down_at: started,
             lost: Vec::new(),
+            journeys: "a journey".to_string(),
         }
     }
 
@@ -758,7 +778,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             (self.report)(&RunEvent::Warning(&text));
             return;
         }
-        self.lose(core, LostWhy::Panicked(message));
+        self.lose(core, LostWhy::Panicked { journey: self.journeys.clone(), message });
         self.stop_the_run();
     }
 
