@@ -47,7 +47,7 @@ pods() {
 meaning() {
     case "$1" in
         0) echo "finished" ;;
-        1) echo "error: bad input or a run that could not start (see its log)" ;;
+        1) echo "error: bad input, a run that could not start, or a run that ended without a core (a journey panicked or never yielded: its result is written, less that core's last figures; see its log)" ;;
         2) echo "command-line usage error" ;;
         3) echo "a threshold failed" ;;
         5) echo "interrupted (SIGTERM: pod deleted, node drained or deadline); its result is marked interrupted" ;;

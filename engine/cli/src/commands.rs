@@ -305,7 +305,12 @@ fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<
     }
     let build = base.find_scenario(name)?;
     let first = layered_config(&Config::default(), overrides)?;
-    let scenario = build(&first).map_err(|e| anyhow!("scenario {name}: {e}"))?;
+    let mut scenario = build(&first).map_err(|e| anyhow!("scenario {name}: {e}"))?;
+    // A scenario built without a name (`..Scenario::default()`) goes by the one it is
+    // registered under, in what the run says and in its result.
+    if scenario.name.trim().is_empty() {
+        scenario.name = name.to_string();
+    }
     Ok(Resolved {
         registry: base.clone(),
         scenario,
@@ -535,9 +540,9 @@ fn execute(
                 std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
         }
     });
-    let result = match run {
+    let (result, lost) = match run {
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
-        run => run?,
+        run => kept_result(run)?,
     };
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
@@ -560,7 +565,20 @@ fn execute(
             "threshold {text}: left to merge (a segment's counts and rates are a share of the whole)"
         );
     }
-    Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
+    Ok(exit_code(checked, &result, write_failed, hdr_log_failed, lost.as_deref()))
+}
+
+/// The run's result, also when it ended without a core (a journey panicked on it, or never
+/// yielded it): then with the error's words, said after the result is written.
+fn kept_result(run: Result<RunResult, RunError>) -> anyhow::Result<(RunResult, Option<String>)> {
+    match run {
+        Err(error @ RunError::CoresLost { .. }) => {
+            let text = error.to_string();
+            let RunError::CoresLost { result, .. } = error else { unreachable!("matched above") };
+            Ok((*result, Some(text)))
+        }
+        run => Ok((run?, None)),
+    }
 }
 
 /// What may be wrong, said before the run: beside a registered journey, a threshold naming a
@@ -627,9 +645,14 @@ fn exit_code(
     result: &RunResult,
     write_failed: bool,
     hdr_log_failed: bool,
+    lost: Option<&str>,
 ) -> ExitCode {
     let thresholds = threshold_verdict(checked);
     let mut errors = Vec::new();
+    if let Some(lost) = lost {
+        tell(format_args!("error: {}", report::printable(lost)));
+        errors.push("the run ended without a core (above)");
+    }
     if thresholds.unchecked > 0 {
         errors.push("a threshold could not be checked");
     }
@@ -1090,9 +1113,9 @@ fn journey_run(
                 std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
         }
     });
-    let result = match run {
+    let (result, lost) = match run {
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
-        run => run?,
+        run => kept_result(run)?,
     };
     print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
@@ -1102,6 +1125,9 @@ fn journey_run(
         let stored =
             Stored { source: None, run_id: mite_core::output::result_file::new_run_id(), thresholds: Vec::new() };
         write_json(sink, &result, &stored)?;
+    }
+    if let Some(lost) = lost {
+        bail!("{lost}");
     }
     if let Some(interrupted) = interrupted(&result) {
         return Ok(interrupted);
@@ -1166,4 +1192,56 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     ));
     target.stop();
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mite_core::run::{LostCore, LostWhy};
+
+    fn result(stopped_by: StopReason) -> RunResult {
+        RunResult {
+            scenario: "s".into(),
+            cores: vec![0, 1],
+            drivers: vec![],
+            fallbacks: vec![],
+            started_at_unix_s: 0.0,
+            duration_s: 1.0,
+            stopped_by,
+            merged: Default::default(),
+            intervals: vec![],
+            segment: None,
+            tls_verified: Some(true),
+        }
+    }
+
+    /// A run that ended without a core keeps its result for the outputs, and exits 1 (an
+    /// error wins over the interrupt its stop was).
+    #[test]
+    fn a_run_without_a_core_keeps_its_result_and_exits_with_an_error() {
+        let lost = vec![LostCore {
+            core: 1,
+            why: LostWhy::Panicked { journey: "journey shop:buy".into(), message: "boom".into() },
+            last_report_s: 2.0,
+        }];
+        let run = Err(RunError::CoresLost { lost, result: Box::new(result(StopReason::Interrupted)) });
+        let (kept, text) = kept_result(run).unwrap();
+        assert_eq!(kept.cores, [0, 1]);
+        let text = text.unwrap();
+        assert!(text.starts_with("core 1: journey shop:buy panicked (boom)") && text.contains("at 2.0s"), "{text}");
+        let code = exit_code(Vec::new(), &kept, false, false, Some(&text));
+        assert_eq!(code, ExitCode::from(EXIT_ERROR));
+        let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();
+        assert!(none.is_none());
+        assert!(kept_result(Err(RunError::NoCores)).is_err(), "other errors stay errors");
+    }
+
+    /// Before: `error: scenario "" has no entries`, and a result file whose `scenario` is "".
+    #[test]
+    fn a_registered_scenario_without_a_name_goes_by_its_registered_one() {
+        let mut registry = Registry::default();
+        registry.scenario("shop:nameless", |_config| Ok(Scenario::default()));
+        let resolved = resolve(&registry, "shop:nameless", &[]).map_err(|e| e.to_string()).unwrap();
+        assert_eq!(resolved.scenario.name, "shop:nameless");
+    }
 }

@@ -39,6 +39,10 @@ pub const GRACE_POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// A core this long past when its report was due (an interval's end, or the end of the grace)
 /// is named in a progress note: its thread is held, and the progress waits for it.
 pub const CORE_SILENT_NOTE_AFTER: Duration = Duration::from_secs(2);
+/// How long past when its report was due (an interval's end, or the end of the grace) a run
+/// waits for a silent core (a journey that never yields, a thread blocked): then the run ends
+/// without it, with an error naming it, and the result holds what every core reported.
+pub const CORE_HELD_MAX: Duration = Duration::from_secs(10);
 /// The longest a run waits, after its last core stopped, for the core threads to drop their
 /// tasks, connections and rings (the results are complete by then).
 pub const CORE_TEARDOWN_MAX: Duration = Duration::from_secs(2);

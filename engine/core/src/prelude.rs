@@ -314,6 +314,30 @@ mod tests {
         assert!(methods > 80, "only {methods} methods found: is the scan still reading the impls?");
     }
 
+    /// README's list of what the prelude brings names only what it does bring.
+    #[test]
+    fn readme_names_only_what_the_prelude_brings() {
+        let readme = include_str!("../../../README.md");
+        let list = readme.split("`use mite_engine::prelude::*;` brings").nth(1).expect("README's list");
+        let list = &list[..list.find("); `cargo doc").expect("the list's end")];
+        let names = reexports(include_str!("prelude.rs"));
+        let listed: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+        assert!(listed.len() > 10, "{listed:?}");
+        let unknown: Vec<&&str> = listed.iter().filter(|n| !names.contains_key(**n) && **n != "Method").collect();
+        assert!(unknown.is_empty(), "README lists {unknown:?}, which the prelude does not bring");
+        // And every prelude name the section's examples use is in the list.
+        let section = readme.split("## Your own journeys").nth(1).expect("the section");
+        let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+        let code: String = section.split("```").skip(1).step_by(2).collect();
+        let words: std::collections::BTreeSet<&str> = code.split(|c: char| !c.is_alphanumeric() && c != '_').collect();
+        let unlisted: Vec<&String> =
+            names.keys().filter(|n| words.contains(n.as_str()) && !listed.contains(&n.as_str())).collect();
+        assert!(
+            unlisted.is_empty(),
+            "README's examples use {unlisted:?}: name them in its list of what the prelude brings"
+        );
+    }
+
     #[test]
     fn the_scan_sees_a_method_without_an_example() {
         let uses = "pub use crate::a::{Shop, Basket};\npub use crate::c::{\n    Bag,\n    Coin,\n};\n";

@@ -62,6 +62,9 @@ pub struct RunOptions {
     pub prometheus: Option<Arc<Exporter>>,
     /// The live dashboard, updated once per interval.
     pub dashboard: Option<Arc<crate::output::html::dashboard::Dashboard>>,
+    /// How long past when its report was due (an interval's end, or the end of the grace) the
+    /// run waits for a silent core before it ends without it (`limits::CORE_HELD_MAX`).
+    pub core_held_max: Duration,
 }
 
 impl Default for RunOptions {
@@ -80,6 +83,7 @@ impl Default for RunOptions {
             hdr_log: None,
             prometheus: None,
             dashboard: None,
+            core_held_max: crate::limits::CORE_HELD_MAX,
         }
     }
 }
@@ -182,12 +186,91 @@ pub enum RunError {
     /// A core thread ended without its last snapshot (it panicked).
     #[error("a core thread ended without reporting its results")]
     CoreLost,
+    /// The run ended without one or more of its cores (a journey panicked on it, or held its
+    /// thread past the grace); `result` holds every figure the cores reported.
+    #[error("{}", lost_words(lost))]
+    CoresLost {
+        /// Each core lost, and why.
+        lost: Vec<LostCore>,
+        /// What the run measured, less each lost core's figures since its last report.
+        result: Box<RunResult>,
+    },
+    /// `journey test`: the journey panicked.
+    #[error("journey {journey} panicked: {message} (the test stopped there)")]
+    JourneyPanicked {
+        /// The journey's name.
+        journey: String,
+        /// The panic's message.
+        message: String,
+    },
     /// `journey test` names a journey that is not registered.
     #[error(transparent)]
     Journey(#[from] UnknownName),
     /// `journey test`: the runtime could not be built.
     #[error(transparent)]
     Driver(#[from] DriverError),
+}
+
+/// A core the run ended without.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LostCore {
+    /// Core id.
+    pub core: usize,
+    /// What happened to it.
+    pub why: LostWhy,
+    /// Its last report, seconds since the start (0 when it never reported).
+    pub last_report_s: f64,
+}
+
+/// Why a run ended without a core.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LostWhy {
+    /// A journey panicked on it; its thread ended.
+    Panicked {
+        /// Which journey: `journey NAME` when the core ran one, else the names it ran.
+        journey: String,
+        /// The panic's message.
+        message: String,
+    },
+    /// Its thread was held: no report for `silent`, `past_due` past when one was due.
+    Held {
+        /// Since its last report (or the start).
+        silent: Duration,
+        /// Since the report was due (an interval's end, or the end of the grace).
+        past_due: Duration,
+    },
+}
+
+fn lost_words(lost: &[LostCore]) -> String {
+    let words: Vec<String> = lost
+        .iter()
+        .map(|l| {
+            let what = match &l.why {
+                LostWhy::Panicked { journey, message } => {
+                    format!("core {}: {journey} panicked ({message}); the run was stopped", l.core)
+                }
+                LostWhy::Held { silent, past_due } => format!(
+                    "core {}: no report for {:.1}s, {:.1}s past when one was due: a journey on it never yields \
+                     (a loop with no I/O, sleep or other wait that is pending) or blocks its thread; the run ended \
+                     without it",
+                    l.core,
+                    silent.as_secs_f64(),
+                    past_due.as_secs_f64()
+                ),
+            };
+            format!("{what}, and its figures since its last report at {:.1}s are not in the result", l.last_report_s)
+        })
+        .collect();
+    words.join("; ")
+}
+
+/// The text a panic carried.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(text), _) => (*text).to_string(),
+        (_, Some(text)) => text.clone(),
+        _ => "a panic without a message".to_string(),
+    }
 }
 
 /// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
@@ -279,17 +362,22 @@ pub fn run_scenario(
         tls_verified: !options.tls.insecure,
     };
     let sinks = Sinks { hdr_log: hdr_log.as_mut(), exporter: exporter.as_deref(), live };
-    let outcome = Collector::new(options, (started, duration), &stop, report, sinks).run(&events);
+    let mut collector = Collector::new(options, (started, duration), &stop, report, sinks);
+    collector.journeys = journeys_named(&scenario);
+    let outcome = collector.run(&events);
     if outcome.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
-    join_cores(threads, &options.cores, report);
-    let collected = outcome?;
+    let lost: Vec<usize> = outcome.as_ref().map(|c| c.lost.iter().map(|l| l.core).collect()).unwrap_or_default();
+    join_cores(threads, &options.cores, &lost, report);
+    let mut collected = outcome?;
     if let Some(exporter) = &exporter {
         // The last exposition holds the final totals, for the caller's last scrape.
         exporter.publish_stats(&collected.merged, 0, 0);
     }
-    Ok(outcome_of(scenario.name, options, started_at_unix_s, segment, collected))
+    let lost = std::mem::take(&mut collected.lost);
+    let result = outcome_of(scenario.name, options, started_at_unix_s, segment, collected);
+    if lost.is_empty() { Ok(result) } else { Err(RunError::CoresLost { lost, result: Box::new(result) }) }
 }
 
 /// What every core runs: the scenario checked, the TLS configuration built, the warnings said.
@@ -393,7 +481,13 @@ fn spawn_cores(
                 let _ = core_tx.send(CoreEvent::Failed { core: index, error });
                 return;
             }
-            run_core(core_plan, index, started, core_stop, core_tx);
+            // A journey that panics takes the core's runtime down with it: the stats thread is
+            // told, and ends the run without this core (the panic hook has printed where).
+            let panic_tx = core_tx.clone();
+            let run = std::panic::AssertUnwindSafe(|| run_core(core_plan, index, started, core_stop, core_tx));
+            if let Err(payload) = std::panic::catch_unwind(run) {
+                let _ = panic_tx.send(CoreEvent::Failed { core: index, error: panic_message(payload.as_ref()) });
+            }
         });
         match spawned {
             Ok(thread) => threads.push(thread),
@@ -414,9 +508,10 @@ fn spawn_cores(
 /// sent its last snapshot the results are complete; what a thread does after it is teardown:
 /// its tasks, connections and ring are dropped (tens of thousands of sockets take the kernel
 /// seconds). A thread still at it after the bound is left to finish on its own, and said.
-fn join_cores(threads: Vec<JoinHandle<()>>, cores: &[usize], report: &mut Reporter<'_>) {
+/// The threads of cores the run ended without (`lost`) are left as they are: the error said so.
+fn join_cores(threads: Vec<JoinHandle<()>>, cores: &[usize], lost: &[usize], report: &mut Reporter<'_>) {
     let deadline = Instant::now() + crate::limits::CORE_TEARDOWN_MAX;
-    for (thread, core) in threads.into_iter().zip(cores) {
+    for (thread, core) in threads.into_iter().zip(cores).filter(|(_, core)| !lost.contains(core)) {
         while !thread.is_finished() && Instant::now() < deadline {
             std::thread::sleep(crate::limits::GRACE_POLL_INTERVAL);
         }
@@ -444,6 +539,8 @@ struct Collected {
     completed: bool,
     /// When the last core stopped (its last snapshot), seconds since the start.
     stopped_s: f64,
+    /// The cores the run ended without.
+    lost: Vec<LostCore>,
 }
 
 /// Where interval data goes besides the progress line.
@@ -483,6 +580,20 @@ struct Collector<'a, 'r> {
     /// short (the run stopped by its duration; the grace goes on as it would have).
     started: Instant,
     flag_down_at: Instant,
+    /// The cores the run ended without.
+    lost: Vec<LostCore>,
+    /// The scenario's journeys in words, for a panic: `journey NAME`, or which it may be.
+    journeys: String,
+}
+
+/// The journeys a panic may have come from, in words: `journey NAME` when the scenario runs
+/// one, else `a journey (one of A, B)`.
+fn journeys_named(scenario: &Scenario) -> String {
+    let names: BTreeSet<&str> = scenario.entries.iter().map(|e| e.journey.as_str()).collect();
+    match names.len() {
+        1 => format!("journey {}", names.into_iter().next().unwrap_or_default()),
+        _ => format!("a journey (one of {})", names.into_iter().collect::<Vec<_>>().join(", ")),
+    }
 }
 
 /// One core's snapshot in an interval: the time it spans (from that core's report before).
@@ -543,6 +654,13 @@ impl CoreReports {
         }
     }
 
+    /// The run ends without `core`: it counts as stopped now, and not as completed.
+    fn lose(&mut self, core: usize) {
+        self.finished[core] = true;
+        self.completed = false;
+        self.stopped_s = self.stopped_s.max(self.started.elapsed().as_secs_f64());
+    }
+
     /// The oldest pending interval's spans (it is the one just completed).
     fn take_oldest(&mut self) -> Vec<Span> {
         self.spans.pop_first().map(|(_, spans)| spans).unwrap_or_default()
@@ -553,23 +671,28 @@ impl CoreReports {
     /// the stop that was due); each silence is named once.
     fn newly_silent(&mut self, tick: Duration, duration: Duration, grace: Duration) -> Vec<(usize, f64, Option<f64>)> {
         let now_s = self.started.elapsed().as_secs_f64();
-        let (tick_s, duration_s) = (tick.as_secs_f64(), duration.as_secs_f64());
         let mut silent = Vec::new();
         for core in 0..self.finished.len() {
             if self.finished[core] || self.silent_noted[core] {
                 continue;
             }
-            // Interval i ends at (i + 1) ticks; after the run's length a core reports once, at
-            // its stop, within the grace.
-            let next_end_s = self.last_index[core].map_or(1.0, |i| i as f64 + 2.0) * tick_s;
-            let stop_due = next_end_s >= duration_s;
-            let due_s = if stop_due { duration_s + grace.as_secs_f64() } else { next_end_s };
+            let (due_s, stop_due) = self.due_s(core, tick, duration, grace);
             if now_s - due_s >= crate::limits::CORE_SILENT_NOTE_AFTER.as_secs_f64() {
                 self.silent_noted[core] = true;
                 silent.push((core, now_s - self.reported_s[core], stop_due.then_some(now_s - due_s)));
             }
         }
         silent
+    }
+
+    /// When `core`'s next report is due, seconds since the start, and whether it is its stop:
+    /// interval i ends at (i + 1) ticks; after the run's length a core reports once, at its
+    /// stop, within the grace.
+    fn due_s(&self, core: usize, tick: Duration, duration: Duration, grace: Duration) -> (f64, bool) {
+        let (tick_s, duration_s) = (tick.as_secs_f64(), duration.as_secs_f64());
+        let next_end_s = self.last_index[core].map_or(1.0, |i| i as f64 + 2.0) * tick_s;
+        let stop_due = next_end_s >= duration_s;
+        (if stop_due { duration_s + grace.as_secs_f64() } else { next_end_s }, stop_due)
     }
 }
 
@@ -602,6 +725,8 @@ impl<'a, 'r> Collector<'a, 'r> {
             cores: CoreReports::new(cores, started),
             started,
             flag_down_at: started,
+            lost: Vec::new(),
+            journeys: "a journey".to_string(),
         }
     }
 
@@ -610,6 +735,9 @@ impl<'a, 'r> Collector<'a, 'r> {
         while !self.pending.all_finished() || !self.pending.none_pending() {
             match events.recv_timeout(self.options.tick) {
                 Ok(CoreEvent::Started { core, driver, fallback }) => self.started(core, driver, fallback),
+                Ok(CoreEvent::Failed { core, error }) if self.drivers[core].is_some() => {
+                    self.panicked(core, error);
+                }
                 Ok(CoreEvent::Failed { core, error }) => {
                     return Err(RunError::CoreFailed { core: self.options.cores[core], error });
                 }
@@ -621,6 +749,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 Err(RecvTimeoutError::Disconnected) => {}
             }
             self.note_the_stop_flag();
+            self.give_up_held_cores();
             self.close_complete_intervals()?;
             for (core, silent_s, past_grace_s) in
                 self.cores.newly_silent(self.options.tick, self.duration, self.options.grace)
@@ -636,7 +765,55 @@ impl<'a, 'r> Collector<'a, 'r> {
             interrupted: self.interrupted,
             completed: self.cores.completed && self.cores.finished.iter().all(|&f| f),
             stopped_s: self.cores.stopped_s,
+            lost: self.lost,
         })
+    }
+
+    /// A journey panicked on a running core, ending its thread: the run stops (the other
+    /// cores' journeys get the grace) and ends without it. A panic after its last report
+    /// (while its thread tore down) lost nothing.
+    fn panicked(&mut self, core: usize, message: String) {
+        if self.cores.finished[core] {
+            let text = format!("core {}: a panic after its last report: {message}", self.options.cores[core]);
+            (self.report)(&RunEvent::Warning(&text));
+            return;
+        }
+        self.lose(core, LostWhy::Panicked { journey: self.journeys.clone(), message });
+        self.stop_the_run();
+    }
+
+    /// Raises the stop flag, as a signal would, and notes it at once (the run may have no
+    /// other core left to wait for).
+    fn stop_the_run(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.note_the_stop_flag();
+    }
+
+    /// Cores silent `core_held_max` past when their report was due (an interval's end, or the
+    /// end of the grace): the run ends without them, and one held before the stop stops it.
+    fn give_up_held_cores(&mut self) {
+        let (tick, grace, now_s) = (self.options.tick, self.options.grace, self.started.elapsed().as_secs_f64());
+        for core in 0..self.cores.finished.len() {
+            if self.cores.finished[core] {
+                continue;
+            }
+            let (due_s, stop_due) = self.cores.due_s(core, tick, self.duration, grace);
+            let past_s = now_s - due_s;
+            if past_s >= self.options.core_held_max.as_secs_f64() {
+                let silent = Duration::from_secs_f64(now_s - self.cores.reported_s[core]);
+                self.lose(core, LostWhy::Held { silent, past_due: Duration::from_secs_f64(past_s) });
+                if !stop_due {
+                    self.stop_the_run();
+                }
+            }
+        }
+    }
+
+    fn lose(&mut self, core: usize, why: LostWhy) {
+        let last_report_s = self.cores.reported_s[core];
+        self.cores.lose(core);
+        self.pending.lost(core);
+        self.lost.push(LostCore { core: self.options.cores[core], why, last_report_s });
     }
 
     /// A run is interrupted when the signal may have come before its duration ended; one that
@@ -859,40 +1036,50 @@ pub fn journey_test(
         report(&RunEvent::DriverFallback { core: None, reason: &reason });
     }
     let driver = runtime.driver();
-    let merged = runtime.block_on(async move {
-        let client = HttpClient::new(Arc::new(http), Some(tls));
-        let trace = TraceBuffer::default();
-        let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
-        let mut rows = rows.into_iter().peekable();
-        let once = rows.peek().is_none().then(Row::empty);
-        let numbered = once.is_none();
-        for (i, row) in once.into_iter().chain(rows).enumerate() {
-            if stop.load(Ordering::Relaxed) {
-                break;
+    let test = std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async move {
+            let client = HttpClient::new(Arc::new(http), Some(tls));
+            let trace = TraceBuffer::default();
+            let shard = Rc::new(Shard::new(0, 1, Arc::new(config), client, Instant::now()).with_trace(trace.sink()));
+            let mut rows = rows.into_iter().peekable();
+            let once = rows.peek().is_none().then(Row::empty);
+            let numbered = once.is_none();
+            for (i, row) in once.into_iter().chain(rows).enumerate() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                report(&RunEvent::JourneyStarted { journey: journey_name, row: numbered.then_some(i + 1), args: &row });
+                let ctx = Ctx::new(shard.clone(), journey_name);
+                shard.stats.borrow_mut().journeys.started += 1;
+                let started = Instant::now();
+                let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
+                let result = until_stopped(trace.run(journey.run_once(&ctx, row), &mut emit), stop).await;
+                let took = started.elapsed();
+                let Some(result) = result else {
+                    let mut stats = shard.stats.borrow_mut();
+                    stats.cancel_in_flight();
+                    stats.journeys.cancelled += 1;
+                    drop(stats);
+                    report(&RunEvent::JourneyInterrupted { took });
+                    break;
+                };
+                report(&RunEvent::JourneyEnded {
+                    took,
+                    error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+                });
+                record_journey(&shard, journey_name, &result);
             }
-            report(&RunEvent::JourneyStarted { journey: journey_name, row: numbered.then_some(i + 1), args: &row });
-            let ctx = Ctx::new(shard.clone(), journey_name);
-            shard.stats.borrow_mut().journeys.started += 1;
-            let started = Instant::now();
-            let mut emit = |depth, line: &str| report(&RunEvent::Trace { depth, line });
-            let result = until_stopped(trace.run(journey.run_once(&ctx, row), &mut emit), stop).await;
-            let took = started.elapsed();
-            let Some(result) = result else {
-                let mut stats = shard.stats.borrow_mut();
-                stats.cancel_in_flight();
-                stats.journeys.cancelled += 1;
-                drop(stats);
-                report(&RunEvent::JourneyInterrupted { took });
-                break;
-            };
-            report(&RunEvent::JourneyEnded { took, error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display) });
-            record_journey(&shard, journey_name, &result);
-        }
-        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
-        let mut merged = Merged::default();
-        merged.add(&snapshot);
-        merged
+            let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+            let mut merged = Merged::default();
+            merged.add(&snapshot);
+            merged
+        })
     });
+    // A panic in the journey ends the test there, said in a line (the hook printed where).
+    let merged = std::panic::catch_unwind(test).map_err(|payload| RunError::JourneyPanicked {
+        journey: journey_name.to_string(),
+        message: panic_message(payload.as_ref()),
+    })?;
     Ok((merged, driver))
 }
 

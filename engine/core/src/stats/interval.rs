@@ -131,6 +131,11 @@ impl Intervals {
         }
     }
 
+    /// The run ends without `core` (its thread was lost): no interval waits for it any more.
+    pub fn lost(&mut self, core: usize) {
+        self.finished[core] = true;
+    }
+
     /// Every core has sent its last snapshot.
     pub fn all_finished(&self) -> bool {
         self.finished.iter().all(|f| *f)
