@@ -85,6 +85,7 @@ pub struct HttpError {
 
 impl HttpError {
     /// A request that was written to a connection and then failed.
+    #[cold]
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
         HttpError {
             kind: Some(kind),
@@ -97,6 +98,7 @@ impl HttpError {
 
     /// A request that failed before any byte of it was written (resolve, connect, TLS
     /// handshake, no connection free, a write the connection refused).
+    #[cold]
     pub(crate) fn not_sent(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
         HttpError { sent: false, ..HttpError::failed(kind, detail) }
     }
@@ -865,68 +867,76 @@ impl HttpClient {
         }
     }
 
-    async fn round_trip(
-        &self,
-        conn: &mut Conn,
-        request: &Exchange<'_>,
-        on_written: &dyn Fn(u64),
-    ) -> Result<Trip, TripError> {
-        conn.buf.body.clear();
-        let mut first_byte = None;
-        let limits = &self.settings.limits;
-        // The write's future is awaited here, not in a function of its own: a future made in
-        // one `async fn` and awaited in another is copied into its caller's when it starts.
-        let (wbuf, rbuf) = encode_request_into(conn, request);
-        let sent = conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
-        let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
-            match after_write(conn, sent)? {
-                Wrote::Done(written) => written,
-                // Rare (a large body): boxed, so that every request's future stays small.
-                Wrote::PeerSpoke { written, read } => {
-                    let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-                    Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?
-                }
+    /// One request written and its response read on `conn`. (An async block, not an `async
+    /// fn`: an `async fn` keeps its arguments twice in its future, and every request's future
+    /// holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    fn round_trip<'a>(
+        &'a self,
+        conn: &'a mut Conn,
+        request: &'a Exchange<'a>,
+        on_written: &'a dyn Fn(u64),
+    ) -> impl Future<Output = Result<Trip, TripError>> + 'a {
+        async move {
+            conn.buf.body.clear();
+            let mut first_byte = None;
+            let limits = &self.settings.limits;
+            // The write's future is awaited here, not in a function of its own: a future made in
+            // one `async fn` and awaited in another is copied into its caller's when it starts.
+            let (wbuf, rbuf) = encode_request_into(conn, request);
+            let sent = conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
+            let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
+                match after_write(conn, sent)? {
+                    Wrote::Done(written) => written,
+                    // Rare (a large body): boxed, so that every request's future stays small.
+                    Wrote::PeerSpoke { written, read } => {
+                        let reader =
+                            Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
+                        Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?
+                    }
+                };
+            on_written(request_bytes);
+            // Made after the write (not held across it: every request's future stays smaller),
+            // unless the server answered during the write and a reader has begun its response.
+            let mut reader = match reader {
+                Some(reader) => *reader,
+                None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
             };
-        on_written(request_bytes);
-        // Made after the write (not held across it: every request's future stays smaller),
-        // unless the server answered during the write and a reader has begun its response.
-        let mut reader = match reader {
-            Some(reader) => *reader,
-            None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
-        };
-        // A request written in part reached the server, which may have answered before reading
-        // the rest (a 413 for a body too large): its answer, when one can be read, is the
-        // response; else the write's error stands, the request counted as sent.
-        let ended = match (ended, failed) {
-            (Some(ended), _) => ended,
-            // The server's answer during the write was cut short or did not parse.
-            (None, Some(error)) if answer_failed => return Err(*error),
-            (None, failed) => match (read_response(conn, &mut reader, &mut first_byte, read).await, failed) {
-                (Ok(ended), _) => ended,
-                (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
-                (Err(err), None) => return Err(err),
-            },
-        };
-        let body_bytes = reader.body_bytes();
-        let (head, raw_head) = reader.take_head().expect("a complete response has a head");
-        // A discarded or empty body (most responses under load) needs no split of the buffer.
-        let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
-        Ok(Trip {
-            status: head.status,
-            head: raw_head,
-            body,
-            body_bytes,
-            request_bytes,
-            first_byte,
-            ended,
-            // A request that said `Connection: close` ends its connection, whatever the answer.
-            keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
-            set_cookie: head.set_cookie,
-        })
+            // A request written in part reached the server, which may have answered before reading
+            // the rest (a 413 for a body too large): its answer, when one can be read, is the
+            // response; else the write's error stands, the request counted as sent.
+            let ended = match (ended, failed) {
+                (Some(ended), _) => ended,
+                // The server's answer during the write was cut short or did not parse.
+                (None, Some(error)) if answer_failed => return Err(*error),
+                (None, failed) => match (read_response(conn, &mut reader, &mut first_byte, read).await, failed) {
+                    (Ok(ended), _) => ended,
+                    (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
+                    (Err(err), None) => return Err(err),
+                },
+            };
+            let body_bytes = reader.body_bytes();
+            let (head, raw_head) = reader.take_head().expect("a complete response has a head");
+            // A discarded or empty body (most responses under load) needs no split of the buffer.
+            let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
+            Ok(Trip {
+                status: head.status,
+                head: raw_head,
+                body,
+                body_bytes,
+                request_bytes,
+                first_byte,
+                ended,
+                // A request that said `Connection: close` ends its connection, whatever the answer.
+                keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
+                set_cookie: head.set_cookie,
+            })
+        }
     }
 }
 
 /// The error of a request with no complete response within its time.
+#[cold]
 fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: ExchangeTimings) -> HttpError {
     HttpError::failed(
         ErrorKind::Timeout,
@@ -1080,6 +1090,7 @@ async fn write_while_answered(
 }
 
 /// A write that failed (not sent, unless some bytes were: the caller says).
+#[cold]
 fn send_failed(err: &io::Error) -> TripError {
     TripError { kind: io_kind(err), detail: format!("send: {err}"), nothing_received: true, sent: false }
 }
@@ -1168,11 +1179,13 @@ fn end_of_stream(reader: &mut ResponseReader, nothing_received: bool) -> Result<
 }
 
 /// A failure before the request was written (resolve, connect, handshake).
+#[cold]
 fn trip(kind: ErrorKind, detail: String) -> TripError {
     TripError { kind, detail, nothing_received: false, sent: false }
 }
 
 /// A response that does not parse: the request was sent.
+#[cold]
 fn codec_trip(err: &CodecError) -> TripError {
     let kind = match err {
         CodecError::UnexpectedEof { .. } => ErrorKind::UnexpectedClose,

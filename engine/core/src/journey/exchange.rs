@@ -104,6 +104,7 @@ impl Ctx {
     /// a line break: typically rendered from data at run time): `err` (an `invalid_url` or
     /// `invalid_request` error) of the current transaction, counted once, as an attempt never
     /// sent. `what` is the method, or `websocket`.
+    #[cold]
     pub(crate) fn not_sendable(&self, what: &str, url: &str, err: HttpError) -> HttpError {
         let kind = err.kind().unwrap_or(ErrorKind::InvalidRequest);
         let mut stats = self.shard.stats.borrow_mut();
@@ -117,6 +118,7 @@ impl Ctx {
     }
 
     /// The journey test's line for one exchange.
+    #[cold]
     fn trace_exchange(&self, request: &RequestBuilder<'_>, result: &Result<Response, HttpError>) {
         match result {
             Ok(response) => {
@@ -209,12 +211,25 @@ fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, respo
         Hop::Followed => true,
         Hop::Broken(_) => false,
     };
-    let entry = stats.txn(txn);
     if accepted {
-        entry.req_ok += 1;
+        stats.txn(txn).req_ok += 1;
         return None;
     }
-    entry.add_error(ErrorKind::Status);
+    Some(rejected(stats, txn, request, response, verdict))
+}
+
+/// A response the request does not accept: its `status` error, counted and sampled once. (Out
+/// of line and cold: the accepted response's path stays short.)
+#[cold]
+#[inline(never)]
+fn rejected(
+    stats: &mut ShardStats,
+    txn: TxnId,
+    request: &RequestBuilder<'_>,
+    response: &Response,
+    verdict: Hop,
+) -> HttpError {
+    stats.txn(txn).add_error(ErrorKind::Status);
     let why = match verdict {
         Hop::Broken(why) => why,
         _ => format!("expected {}-{}", request.expect.start(), request.expect.end()),
@@ -225,11 +240,12 @@ fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, respo
     )
     .with_status(response.status());
     stats.sample_error(ErrorKind::Status.name(), || err.to_string());
-    Some(err)
+    err
 }
 
 /// Counts a failed exchange under its kind; one that failed before a byte was written is an
 /// attempt, not a request a server saw.
+#[cold]
 fn record_failure(stats: &mut ShardStats, txn: TxnId, err: &HttpError) {
     let entry = stats.txn(txn);
     if let Some(kind) = err.kind() {
