@@ -89,6 +89,6 @@ for name in names[:top]:
     ts, ins = 100 * s / core_samples, 100 * c[0] / core_ir
     ns = f"{s * period_ns / perf_requests:,.0f}" if period_ns else "-"
     ratio = f"{ts / ins:.2f}" if ins else "-"
-    row = f"| `{name[:100]}` | {ts:.1f} | {ins:.1f} | {ratio} | {ns} | {c[0] / cg_requests:,.0f} |"
+    row = f"| `{name[:140]}` | {ts:.1f} | {ins:.1f} | {ratio} | {ns} | {c[0] / cg_requests:,.0f} |"
     print(row + "".join(f" {c[events.index(e)] / cg_requests:.1f} |" for e in extra))
 PY
