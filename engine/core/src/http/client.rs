@@ -755,113 +755,119 @@ impl HttpClient {
     /// `progress` is told the connection work done and the request bytes written as they
     /// happen (cumulative for the exchange), so that an exchange dropped half-way (a run's
     /// stop) has counted them still.
-    pub(crate) async fn exchange(
-        &self,
-        request: &Exchange<'_>,
-        progress: &impl Progress,
-    ) -> Result<Response, HttpError> {
-        // Two clock reads on a reused connection whose response comes in one read: the start
-        // (also the idle check's and the timeout's reference) and the read's return (the first
-        // byte, the end, the idle mark).
-        let started = Moment::now();
-        let mut attempt_started = started;
-        // Connection work (boxed when some is done: never on a pooled connection's request,
-        // and every request's future holds this).
-        let mut work: ConnWork = None;
-        // Bytes the attempt before wrote (retried on a new connection), told when connecting
-        // for the next one fails.
-        let mut retried_bytes = 0;
-        let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
-        loop {
-            let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
-                // A non-idempotent request cannot be retried once written: check first that the
-                // server has not closed the pooled connection, and replace it if it has.
-                Some((io, host)) if !idempotent && io.peer_closed() => {
-                    self.closed(host);
-                    work_mut(&mut work).reconnects += 1;
-                    attempt_started = Moment::now();
-                    continue;
-                }
-                Some((io, host)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
-                // Connecting is rare and its future is large (TLS handshake state): boxing it
-                // keeps every request's future small, so polling it moves less memory.
-                None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
-                    Ok(conn) => (conn, false),
-                    // Nothing of the request was written: a server never saw it.
-                    Err(err) => {
-                        let timings = ExchangeTimings::unanswered(retried_bytes, work);
-                        return Err(HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
-                    }
-                },
-            };
-            // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
-            // first attempt on a pooled connection has nothing to tell yet.
-            if let Some(work) = &work {
-                progress.work(work);
-            }
-            let trip_started = if reused { attempt_started } else { Moment::now() };
-            let written = Cell::new(0u64);
-            let on_written = |bytes: u64| {
-                written.set(bytes);
-                progress.written(bytes);
-            };
-            let timeout = self.settings.request_timeout;
-            let deadline = trip_started.checked_add(timeout);
-            // No timer per request: once the deadline has passed, the core's sweep shuts the
-            // socket down, which ends the read or write waiting on it (see
-            // `driver::IoDeadline`). Registered after the connection, so let go of first.
-            let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
-            let outcome = self.round_trip(&mut conn, request, &on_written).await;
-            let swept = sweep.is_some_and(IoDeadline::end);
-            match outcome {
-                // Whatever the shut-down socket made of the exchange (an end of stream, a broken
-                // pipe), it is a timeout. What was written counts as sent.
-                Err(_) if swept => {
-                    self.closed(conn.host);
-                    return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
-                }
-                Ok(trip) => {
-                    let ended = trip.ended;
-                    // The sweep runs on the timers' grid: a response completed after the limit
-                    // but before the sweep is still too late (and one the sweep ended, a
-                    // close-delimited body, is one too).
-                    let late = swept || deadline.is_some_and(|deadline| ended > deadline);
-                    // A shut-down socket carries nothing more.
-                    if trip.keep_alive && conn.buf.read.is_empty() && !swept {
-                        self.keep(conn, ended);
-                    } else {
-                        self.recycle(conn);
-                    }
-                    let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
-                    // The same figure when the response came whole in its first read on a pooled
-                    // connection's first attempt (nearly every request under load): one
-                    // subtraction of instants, not two.
-                    let total_us = if trip.first_byte == Some(ended) && trip_started == started {
-                        first_byte_us
-                    } else {
-                        ended.micros_since(started)
-                    };
-                    let timings = ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
-                    if late {
-                        return Err(timed_out(request, timeout, timings));
-                    }
-                    progress.ended(ended);
-                    let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
-                    return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
-                }
-                Err(err) => {
-                    self.closed(conn.host);
-                    let reconnected = work.as_ref().is_some_and(|work| work.reconnects > 0);
-                    if reused && err.nothing_received && idempotent && !reconnected {
+    /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
+    /// future, and every request's future holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    pub(crate) fn exchange<'a>(
+        &'a self,
+        request: &'a Exchange<'a>,
+        progress: &'a impl Progress,
+    ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
+        async move {
+            // Two clock reads on a reused connection whose response comes in one read: the start
+            // (also the idle check's and the timeout's reference) and the read's return (the first
+            // byte, the end, the idle mark).
+            let started = Moment::now();
+            let mut attempt_started = started;
+            // Connection work (boxed when some is done: never on a pooled connection's request,
+            // and every request's future holds this).
+            let mut work: ConnWork = None;
+            // Bytes the attempt before wrote (retried on a new connection), told when connecting
+            // for the next one fails.
+            let mut retried_bytes = 0;
+            let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
+            loop {
+                let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
+                    // A non-idempotent request cannot be retried once written: check first that the
+                    // server has not closed the pooled connection, and replace it if it has.
+                    Some((io, host)) if !idempotent && io.peer_closed() => {
+                        self.closed(host);
                         work_mut(&mut work).reconnects += 1;
-                        retried_bytes = written.get();
                         attempt_started = Moment::now();
                         continue;
                     }
-                    let error = HttpError::failed(err.kind, err.detail);
-                    let error = if err.sent { error } else { HttpError { sent: false, ..error } };
-                    // What was written counts as sent, whatever came of the request.
-                    return Err(error.with_exchange_timings(ExchangeTimings::unanswered(written.get(), work)));
+                    Some((io, host)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
+                    // Connecting is rare and its future is large (TLS handshake state): boxing it
+                    // keeps every request's future small, so polling it moves less memory.
+                    None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
+                        Ok(conn) => (conn, false),
+                        // Nothing of the request was written: a server never saw it.
+                        Err(err) => {
+                            let timings = ExchangeTimings::unanswered(retried_bytes, work);
+                            return Err(HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
+                        }
+                    },
+                };
+                // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
+                // first attempt on a pooled connection has nothing to tell yet.
+                if let Some(work) = &work {
+                    progress.work(work);
+                }
+                let trip_started = if reused { attempt_started } else { Moment::now() };
+                let written = Cell::new(0u64);
+                let on_written = |bytes: u64| {
+                    written.set(bytes);
+                    progress.written(bytes);
+                };
+                let timeout = self.settings.request_timeout;
+                let deadline = trip_started.checked_add(timeout);
+                // No timer per request: once the deadline has passed, the core's sweep shuts the
+                // socket down, which ends the read or write waiting on it (see
+                // `driver::IoDeadline`). Registered after the connection, so let go of first.
+                let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
+                let outcome = self.round_trip(&mut conn, request, &on_written).await;
+                let swept = sweep.is_some_and(IoDeadline::end);
+                match outcome {
+                    // Whatever the shut-down socket made of the exchange (an end of stream, a broken
+                    // pipe), it is a timeout. What was written counts as sent.
+                    Err(_) if swept => {
+                        self.closed(conn.host);
+                        return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
+                    }
+                    Ok(trip) => {
+                        let ended = trip.ended;
+                        // The sweep runs on the timers' grid: a response completed after the limit
+                        // but before the sweep is still too late (and one the sweep ended, a
+                        // close-delimited body, is one too).
+                        let late = swept || deadline.is_some_and(|deadline| ended > deadline);
+                        // A shut-down socket carries nothing more.
+                        if trip.keep_alive && conn.buf.read.is_empty() && !swept {
+                            self.keep(conn, ended);
+                        } else {
+                            self.recycle(conn);
+                        }
+                        let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
+                        // The same figure when the response came whole in its first read on a pooled
+                        // connection's first attempt (nearly every request under load): one
+                        // subtraction of instants, not two.
+                        let total_us = if trip.first_byte == Some(ended) && trip_started == started {
+                            first_byte_us
+                        } else {
+                            ended.micros_since(started)
+                        };
+                        let timings =
+                            ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
+                        if late {
+                            return Err(timed_out(request, timeout, timings));
+                        }
+                        progress.ended(ended);
+                        let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                        return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
+                    }
+                    Err(err) => {
+                        self.closed(conn.host);
+                        let reconnected = work.as_ref().is_some_and(|work| work.reconnects > 0);
+                        if reused && err.nothing_received && idempotent && !reconnected {
+                            work_mut(&mut work).reconnects += 1;
+                            retried_bytes = written.get();
+                            attempt_started = Moment::now();
+                            continue;
+                        }
+                        let error = HttpError::failed(err.kind, err.detail);
+                        let error = if err.sent { error } else { HttpError { sent: false, ..error } };
+                        // What was written counts as sent, whatever came of the request.
+                        return Err(error.with_exchange_timings(ExchangeTimings::unanswered(written.get(), work)));
+                    }
                 }
             }
         }
@@ -1099,31 +1105,35 @@ fn send_failed(err: &io::Error) -> TripError {
 /// Returns when its last byte arrived, and sets `first_byte` to when its
 /// first did (unset: a close-delimited response that was empty): the clock is read as each
 /// read returns, so parsing the bytes is not counted in the response's time (nor read again).
-/// `first`: a read already made beside the write, taken in first.
-async fn read_response(
-    conn: &mut Conn,
-    reader: &mut ResponseReader,
-    first_byte: &mut Option<Moment>,
+/// `first`: a read already made beside the write, taken in first. (An async block, not an
+/// `async fn`: an `async fn` keeps its arguments twice in its future.)
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+fn read_response<'a>(
+    conn: &'a mut Conn,
+    reader: &'a mut ResponseReader,
+    first_byte: &'a mut Option<Moment>,
     first: Option<io::Result<usize>>,
-) -> Result<Moment, TripError> {
-    if let Some(read) = first {
-        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
-            return Ok(ended);
+) -> impl Future<Output = Result<Moment, TripError>> + 'a {
+    async move {
+        if let Some(read) = first {
+            if let Some(ended) = took_in(conn, reader, read, first_byte)? {
+                return Ok(ended);
+            }
+        } else if !conn.buf.read.is_empty() {
+            // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
+            let at = Moment::now();
+            first_byte.get_or_insert(at);
+            if feed(conn, reader)? == ReadProgress::Complete {
+                return Ok(at);
+            }
         }
-    } else if !conn.buf.read.is_empty() {
-        // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
-        let at = Moment::now();
-        first_byte.get_or_insert(at);
-        if feed(conn, reader)? == ReadProgress::Complete {
-            return Ok(at);
-        }
-    }
-    loop {
-        let buf = std::mem::take(&mut conn.buf.read);
-        let (read, buf) = conn.io.read_some(buf).await;
-        conn.buf.read = buf;
-        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
-            return Ok(ended);
+        loop {
+            let buf = std::mem::take(&mut conn.buf.read);
+            let (read, buf) = conn.io.read_some(buf).await;
+            conn.buf.read = buf;
+            if let Some(ended) = took_in(conn, reader, read, first_byte)? {
+                return Ok(ended);
+            }
         }
     }
 }

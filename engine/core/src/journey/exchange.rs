@@ -18,50 +18,58 @@ use crate::journey::shard::{ShardStats, TxnId};
 use crate::stats::{ErrorKind, Latencies, Latency, TxnStats};
 
 impl Ctx {
-    /// One exchange (one hop of a request), recorded under the current transaction.
-    pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        let encoded;
-        let url = match request.kept_url {
-            // Parsed once already, from this very text (the same bytes, not a copy of them).
-            Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
-            _ => {
-                // A non-ASCII path or query goes percent-encoded (a copy, only then).
-                encoded = crate::http::url::encode_non_ascii(request.url);
-                match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
-                    Ok(url) => url,
-                    Err(err) => {
-                        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
-                        return Err(self.not_sendable(request.method.as_str(), request.url, err));
+    /// One exchange (one hop of a request), recorded under the current transaction. (An async
+    /// block, not an `async fn`: an `async fn` keeps its arguments twice in its future, and
+    /// every request's future holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    pub(crate) fn execute<'a>(
+        &'a self,
+        request: &'a RequestBuilder<'_>,
+    ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
+        async move {
+            let encoded;
+            let url = match request.kept_url {
+                // Parsed once already, from this very text (the same bytes, not a copy of them).
+                Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
+                _ => {
+                    // A non-ASCII path or query goes percent-encoded (a copy, only then).
+                    encoded = crate::http::url::encode_non_ascii(request.url);
+                    match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
+                        Ok(url) => url,
+                        Err(err) => {
+                            let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+                            return Err(self.not_sendable(request.method.as_str(), request.url, err));
+                        }
                     }
                 }
+            };
+            if let Err(err) = check_headers(&request.headers) {
+                return Err(self.not_sendable(request.method.as_str(), request.url, err));
             }
-        };
-        if let Err(err) = check_headers(&request.headers) {
-            return Err(self.not_sendable(request.method.as_str(), request.url, err));
+            let txn = self.current.get();
+            self.shard.stats.borrow_mut().request_started(txn);
+            let exchange = Exchange {
+                method: request.method.as_str(),
+                url,
+                headers: &request.headers,
+                body: request.body,
+                keep_body: request.keep_body,
+            };
+            // Connection work and bytes written are counted as they happen: a request cancelled
+            // at the stop (its future dropped after the last snapshot) has counted them already.
+            let progress = Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) };
+            let mut result = self.shard.http.exchange(&exchange, &progress).await;
+            if let Ok(response) = &result {
+                session::absorb(self, request.url, response);
+            }
+            // Judged in place: the result (a response is some 180 bytes) is not moved about.
+            self.record_exchange(request, txn, &mut result, progress.counted());
+            if self.shard.trace.is_some() {
+                self.trace_exchange(request, &result);
+                session::trace_cookies(self);
+            }
+            result
         }
-        let txn = self.current.get();
-        self.shard.stats.borrow_mut().request_started(txn);
-        let exchange = Exchange {
-            method: request.method.as_str(),
-            url,
-            headers: &request.headers,
-            body: request.body,
-            keep_body: request.keep_body,
-        };
-        // Connection work and bytes written are counted as they happen: a request cancelled
-        // at the stop (its future dropped after the last snapshot) has counted them already.
-        let progress = Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) };
-        let mut result = self.shard.http.exchange(&exchange, &progress).await;
-        if let Ok(response) = &result {
-            session::absorb(self, request.url, response);
-        }
-        // Judged in place: the result (a response is some 180 bytes) is not moved about.
-        self.record_exchange(request, txn, &mut result, progress.counted());
-        if self.shard.trace.is_some() {
-            self.trace_exchange(request, &result);
-            session::trace_cookies(self);
-        }
-        result
     }
 
     /// Counts the exchange's outcome under transaction `txn`; a response outside the expected
