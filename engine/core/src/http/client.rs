@@ -85,6 +85,7 @@ pub struct HttpError {
 
 impl HttpError {
     /// A request that was written to a connection and then failed.
+    #[cold]
     pub(crate) fn failed(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
         HttpError {
             kind: Some(kind),
@@ -97,6 +98,7 @@ impl HttpError {
 
     /// A request that failed before any byte of it was written (resolve, connect, TLS
     /// handshake, no connection free, a write the connection refused).
+    #[cold]
     pub(crate) fn not_sent(kind: ErrorKind, detail: impl Into<String>) -> HttpError {
         HttpError { sent: false, ..HttpError::failed(kind, detail) }
     }
@@ -758,209 +760,223 @@ impl HttpClient {
     /// `progress` is told the connection work done and the request bytes written as they
     /// happen (cumulative for the exchange), so that an exchange dropped half-way (a run's
     /// stop) has counted them still.
-    pub(crate) async fn exchange(
-        &self,
-        request: &Exchange<'_>,
-        progress: &impl Progress,
-    ) -> Result<Response, HttpError> {
-        // Two clock reads on a reused connection whose response comes in one read: the start
-        // (also the idle check's and the timeout's reference) and the read's return (the first
-        // byte, the end, the idle mark).
-        let started = Moment::now();
-        let mut attempt_started = started;
-        // Connection work (boxed when some is done: never on a pooled connection's request,
-        // and every request's future holds this).
-        let mut work: ConnWork = None;
-        // Bytes the attempt before wrote (retried on a new connection), told when connecting
-        // for the next one fails.
-        let mut retried_bytes = 0;
-        let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
-        // Tries that ended on a pooled connection the server had let go (see below).
-        let mut pooled_retries = 0u8;
-        loop {
-            let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
-                // A non-idempotent request cannot be retried once written: check first that the
-                // server has not closed the pooled connection (or sent bytes nobody asked for), and
-                // replace it if it has. So does a retry (the pooled connections are as old as the
-                // one that failed), and any request on a connection idle for a while: a late body
-                // after a bodiless head, or an answer nobody asked for, would be read as its own.
-                Some((io, host, idle_long))
-                    if (!idempotent || idle_long || work.as_ref().is_some_and(|w| w.reconnects > 0))
-                        && io.peer_closed() =>
-                {
-                    self.closed(host);
-                    work_mut(&mut work).reconnects += 1;
-                    attempt_started = Moment::now();
-                    continue;
-                }
-                Some((io, host, _)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
-                // Connecting is rare and its future is large (TLS handshake state): boxing it
-                // keeps every request's future small, so polling it moves less memory.
-                None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
-                    Ok(conn) => (conn, false),
-                    // Nothing of the request was written: a server never saw it.
-                    Err(err) => {
-                        let timings = ExchangeTimings::unanswered(retried_bytes, work);
-                        return Err(HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
+    /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
+    /// future, and every request's future holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    pub(crate) fn exchange<'a>(
+        &'a self,
+        request: &'a Exchange<'a>,
+        progress: &'a impl Progress,
+    ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
+        async move {
+            // Two clock reads on a reused connection whose response comes in one read: the start
+            // (also the idle check's and the timeout's reference) and the read's return (the first
+            // byte, the end, the idle mark).
+            let started = Moment::now();
+            let mut attempt_started = started;
+            // Connection work (boxed when some is done: never on a pooled connection's request,
+            // and every request's future holds this).
+            let mut work: ConnWork = None;
+            // Bytes the attempt before wrote (retried on a new connection), told when connecting
+            // for the next one fails.
+            let mut retried_bytes = 0;
+            let idempotent = matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE");
+            // Tries that ended on a pooled connection the server had let go (see below).
+            let mut pooled_retries = 0u8;
+            loop {
+                let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
+                    // A non-idempotent request cannot be retried once written: check first that the
+                    // server has not closed the pooled connection (or sent bytes nobody asked for), and
+                    // replace it if it has. So does a retry (the pooled connections are as old as the
+                    // one that failed), and any request on a connection idle for a while: a late body
+                    // after a bodiless head, or an answer nobody asked for, would be read as its own.
+                    Some((io, host, idle_long))
+                        if (!idempotent || idle_long || work.as_ref().is_some_and(|w| w.reconnects > 0))
+                            && io.peer_closed() =>
+                    {
+                        self.closed(host);
+                        work_mut(&mut work).reconnects += 1;
+                        attempt_started = Moment::now();
+                        continue;
                     }
-                },
-            };
-            // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
-            // first attempt on a pooled connection has nothing to tell yet.
-            if let Some(work) = &work {
-                progress.work(work);
-            }
-            let trip_started = if reused { attempt_started } else { Moment::now() };
-            let written = Cell::new(0u64);
-            let on_written = |bytes: u64| {
-                written.set(bytes);
-                progress.written(bytes);
-            };
-            let timeout = self.settings.request_timeout;
-            let deadline = trip_started.checked_add(timeout);
-            // No timer per request: once the deadline has passed, the core's sweep shuts the
-            // socket down, which ends the read or write waiting on it (see
-            // `driver::IoDeadline`). Registered after the connection, so let go of first.
-            let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
-            let outcome = self.round_trip(&mut conn, request, &on_written).await;
-            let swept = sweep.is_some_and(IoDeadline::end);
-            match outcome {
-                // Whatever the shut-down socket made of the exchange (an end of stream, a broken
-                // pipe), it is a timeout. What was written counts as sent.
-                Err(_) if swept => {
-                    self.closed(conn.host);
-                    return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
+                    Some((io, host, _)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
+                    // Connecting is rare and its future is large (TLS handshake state): boxing it
+                    // keeps every request's future small, so polling it moves less memory.
+                    None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
+                        Ok(conn) => (conn, false),
+                        // Nothing of the request was written: a server never saw it.
+                        Err(err) => {
+                            let timings = ExchangeTimings::unanswered(retried_bytes, work);
+                            return Err(HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
+                        }
+                    },
+                };
+                // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
+                // first attempt on a pooled connection has nothing to tell yet.
+                if let Some(work) = &work {
+                    progress.work(work);
                 }
-                // A `408` closing a pooled connection was sent before this request, by a server
-                // timing the idle connection out: not this request's answer. The request goes on
-                // another connection, whatever its method (RFC 9110 §15.5.9: the server did not
-                // take it, and the client may repeat it on a new connection); a few times, for a
-                // 408 may cross the request on the next pooled connection too.
-                Ok(trip)
-                    if trip.status == 408
-                        && reused
-                        && !trip.keep_alive
-                        && !swept
-                        && pooled_retries < limits::POOLED_RETRIES_MAX =>
-                {
-                    pooled_retries += 1;
-                    self.recycle(conn);
-                    work_mut(&mut work).reconnects += 1;
-                    retried_bytes = written.get();
-                    attempt_started = Moment::now();
-                    continue;
-                }
-                Ok(trip) => {
-                    let ended = trip.ended;
-                    // The sweep runs on the timers' grid: a response completed after the limit
-                    // but before the sweep is still too late (and one the sweep ended, a
-                    // close-delimited body, is one too).
-                    let late = swept || deadline.is_some_and(|deadline| ended > deadline);
-                    // A shut-down socket carries nothing more.
-                    if trip.keep_alive && conn.buf.read.is_empty() && !swept {
-                        self.keep(conn, ended);
-                    } else {
-                        self.recycle(conn);
+                let trip_started = if reused { attempt_started } else { Moment::now() };
+                let written = Cell::new(0u64);
+                let on_written = |bytes: u64| {
+                    written.set(bytes);
+                    progress.written(bytes);
+                };
+                let timeout = self.settings.request_timeout;
+                let deadline = trip_started.checked_add(timeout);
+                // No timer per request: once the deadline has passed, the core's sweep shuts the
+                // socket down, which ends the read or write waiting on it (see
+                // `driver::IoDeadline`). Registered after the connection, so let go of first.
+                let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
+                let outcome = self.round_trip(&mut conn, request, &on_written).await;
+                let swept = sweep.is_some_and(IoDeadline::end);
+                match outcome {
+                    // Whatever the shut-down socket made of the exchange (an end of stream, a broken
+                    // pipe), it is a timeout. What was written counts as sent.
+                    Err(_) if swept => {
+                        self.closed(conn.host);
+                        return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
                     }
-                    let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
-                    // The same figure when the response came whole in its first read on a pooled
-                    // connection's first attempt (nearly every request under load): one
-                    // subtraction of instants, not two.
-                    let total_us = if trip.first_byte == Some(ended) && trip_started == started {
-                        first_byte_us
-                    } else {
-                        ended.micros_since(started)
-                    };
-                    let timings = ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
-                    if late {
-                        return Err(timed_out(request, timeout, timings));
-                    }
-                    progress.ended(ended);
-                    let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
-                    return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
-                }
-                Err(err) => {
-                    self.closed(conn.host);
-                    // Again while the tries end on pooled connections: the server may let each
-                    // go as the request comes, which no peek sees.
-                    if reused && err.nothing_received && idempotent && pooled_retries < limits::POOLED_RETRIES_MAX {
+                    // A `408` closing a pooled connection was sent before this request, by a server
+                    // timing the idle connection out: not this request's answer. The request goes on
+                    // another connection, whatever its method (RFC 9110 §15.5.9: the server did not
+                    // take it, and the client may repeat it on a new connection); a few times, for a
+                    // 408 may cross the request on the next pooled connection too.
+                    Ok(trip)
+                        if trip.status == 408
+                            && reused
+                            && !trip.keep_alive
+                            && !swept
+                            && pooled_retries < limits::POOLED_RETRIES_MAX =>
+                    {
                         pooled_retries += 1;
+                        self.recycle(conn);
                         work_mut(&mut work).reconnects += 1;
                         retried_bytes = written.get();
                         attempt_started = Moment::now();
                         continue;
                     }
-                    let error = HttpError::failed(err.kind, err.detail);
-                    let error = if err.sent { error } else { HttpError { sent: false, ..error } };
-                    // What was written counts as sent, whatever came of the request.
-                    return Err(error.with_exchange_timings(ExchangeTimings::unanswered(written.get(), work)));
+                    Ok(trip) => {
+                        let ended = trip.ended;
+                        // The sweep runs on the timers' grid: a response completed after the limit
+                        // but before the sweep is still too late (and one the sweep ended, a
+                        // close-delimited body, is one too).
+                        let late = swept || deadline.is_some_and(|deadline| ended > deadline);
+                        // A shut-down socket carries nothing more.
+                        if trip.keep_alive && conn.buf.read.is_empty() && !swept {
+                            self.keep(conn, ended);
+                        } else {
+                            self.recycle(conn);
+                        }
+                        let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
+                        // The same figure when the response came whole in its first read on a pooled
+                        // connection's first attempt (nearly every request under load): one
+                        // subtraction of instants, not two.
+                        let total_us = if trip.first_byte == Some(ended) && trip_started == started {
+                            first_byte_us
+                        } else {
+                            ended.micros_since(started)
+                        };
+                        let timings =
+                            ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
+                        if late {
+                            return Err(timed_out(request, timeout, timings));
+                        }
+                        progress.ended(ended);
+                        let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                        return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
+                    }
+                    Err(err) => {
+                        self.closed(conn.host);
+                        // Again while the tries end on pooled connections: the server may let each
+                        // go as the request comes, which no peek sees.
+                        if reused && err.nothing_received && idempotent && pooled_retries < limits::POOLED_RETRIES_MAX {
+                            pooled_retries += 1;
+                            work_mut(&mut work).reconnects += 1;
+                            retried_bytes = written.get();
+                            attempt_started = Moment::now();
+                            continue;
+                        }
+                        let error = HttpError::failed(err.kind, err.detail);
+                        let error = if err.sent { error } else { HttpError { sent: false, ..error } };
+                        // What was written counts as sent, whatever came of the request.
+                        return Err(error.with_exchange_timings(ExchangeTimings::unanswered(written.get(), work)));
+                    }
                 }
             }
         }
     }
 
-    async fn round_trip(
-        &self,
-        conn: &mut Conn,
-        request: &Exchange<'_>,
-        on_written: &dyn Fn(u64),
-    ) -> Result<Trip, TripError> {
-        conn.buf.body.clear();
-        let mut first_byte = None;
-        let limits = &self.settings.limits;
-        // The write's future is awaited here, not in a function of its own: a future made in
-        // one `async fn` and awaited in another is copied into its caller's when it starts.
-        let (wbuf, rbuf) = encode_request_into(conn, request);
-        let sent = conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
-        let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
-            match after_write(conn, sent)? {
-                Wrote::Done(written) => written,
-                // Rare (a large body): boxed, so that every request's future stays small.
-                Wrote::PeerSpoke { written, read } => {
-                    let reader = Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-                    Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?
-                }
+    /// One request written and its response read on `conn`. (An async block, not an `async
+    /// fn`: an `async fn` keeps its arguments twice in its future, and every request's future
+    /// holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    fn round_trip<'a>(
+        &'a self,
+        conn: &'a mut Conn,
+        request: &'a Exchange<'a>,
+        on_written: &'a dyn Fn(u64),
+    ) -> impl Future<Output = Result<Trip, TripError>> + 'a {
+        async move {
+            conn.buf.body.clear();
+            let mut first_byte = None;
+            let limits = &self.settings.limits;
+            // The write's future is awaited here, not in a function of its own: a future made in
+            // one `async fn` and awaited in another is copied into its caller's when it starts.
+            let (wbuf, rbuf) = encode_request_into(conn, request);
+            let sent = conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
+            let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
+                match after_write(conn, sent)? {
+                    Wrote::Done(written) => written,
+                    // Rare (a large body): boxed, so that every request's future stays small.
+                    Wrote::PeerSpoke { written, read } => {
+                        let reader =
+                            Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
+                        Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?
+                    }
+                };
+            on_written(request_bytes);
+            // Made after the write (not held across it: every request's future stays smaller),
+            // unless the server answered during the write and a reader has begun its response.
+            let mut reader = match reader {
+                Some(reader) => *reader,
+                None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
             };
-        on_written(request_bytes);
-        // Made after the write (not held across it: every request's future stays smaller),
-        // unless the server answered during the write and a reader has begun its response.
-        let mut reader = match reader {
-            Some(reader) => *reader,
-            None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
-        };
-        // A request written in part reached the server, which may have answered before reading
-        // the rest (a 413 for a body too large): its answer, when one can be read, is the
-        // response; else the write's error stands, the request counted as sent.
-        let ended = match (ended, failed) {
-            (Some(ended), _) => ended,
-            // The server's answer during the write was cut short or did not parse.
-            (None, Some(error)) if answer_failed => return Err(*error),
-            (None, failed) => match (read_response(conn, &mut reader, &mut first_byte, read).await, failed) {
-                (Ok(ended), _) => ended,
-                (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
-                (Err(err), None) => return Err(err),
-            },
-        };
-        let body_bytes = reader.body_bytes();
-        let (head, raw_head) = reader.take_head().expect("a complete response has a head");
-        // A discarded or empty body (most responses under load) needs no split of the buffer.
-        let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
-        Ok(Trip {
-            status: head.status,
-            head: raw_head,
-            body,
-            body_bytes,
-            request_bytes,
-            first_byte,
-            ended,
-            // A request that said `Connection: close` ends its connection, whatever the answer.
-            keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
-            set_cookie: head.set_cookie,
-        })
+            // A request written in part reached the server, which may have answered before reading
+            // the rest (a 413 for a body too large): its answer, when one can be read, is the
+            // response; else the write's error stands, the request counted as sent.
+            let ended = match (ended, failed) {
+                (Some(ended), _) => ended,
+                // The server's answer during the write was cut short or did not parse.
+                (None, Some(error)) if answer_failed => return Err(*error),
+                (None, failed) => match (read_response(conn, &mut reader, &mut first_byte, read).await, failed) {
+                    (Ok(ended), _) => ended,
+                    (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
+                    (Err(err), None) => return Err(err),
+                },
+            };
+            let body_bytes = reader.body_bytes();
+            let (head, raw_head) = reader.take_head().expect("a complete response has a head");
+            // A discarded or empty body (most responses under load) needs no split of the buffer.
+            let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
+            Ok(Trip {
+                status: head.status,
+                head: raw_head,
+                body,
+                body_bytes,
+                request_bytes,
+                first_byte,
+                ended,
+                // A request that said `Connection: close` ends its connection, whatever the answer.
+                keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
+                set_cookie: head.set_cookie,
+            })
+        }
     }
 }
 
 /// The error of a request with no complete response within its time.
+#[cold]
 fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: ExchangeTimings) -> HttpError {
     HttpError::failed(
         ErrorKind::Timeout,
@@ -1114,6 +1130,7 @@ async fn write_while_answered(
 }
 
 /// A write that failed (not sent, unless some bytes were: the caller says).
+#[cold]
 fn send_failed(err: &io::Error) -> TripError {
     TripError { kind: io_kind(err), detail: format!("send: {err}"), nothing_received: true, sent: false }
 }
@@ -1122,31 +1139,35 @@ fn send_failed(err: &io::Error) -> TripError {
 /// Returns when its last byte arrived, and sets `first_byte` to when its
 /// first did (unset: a close-delimited response that was empty): the clock is read as each
 /// read returns, so parsing the bytes is not counted in the response's time (nor read again).
-/// `first`: a read already made beside the write, taken in first.
-async fn read_response(
-    conn: &mut Conn,
-    reader: &mut ResponseReader,
-    first_byte: &mut Option<Moment>,
+/// `first`: a read already made beside the write, taken in first. (An async block, not an
+/// `async fn`: an `async fn` keeps its arguments twice in its future.)
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+fn read_response<'a>(
+    conn: &'a mut Conn,
+    reader: &'a mut ResponseReader,
+    first_byte: &'a mut Option<Moment>,
     first: Option<io::Result<usize>>,
-) -> Result<Moment, TripError> {
-    if let Some(read) = first {
-        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
-            return Ok(ended);
+) -> impl Future<Output = Result<Moment, TripError>> + 'a {
+    async move {
+        if let Some(read) = first {
+            if let Some(ended) = took_in(conn, reader, read, first_byte)? {
+                return Ok(ended);
+            }
+        } else if !conn.buf.read.is_empty() {
+            // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
+            let at = Moment::now();
+            first_byte.get_or_insert(at);
+            if feed(conn, reader)? == ReadProgress::Complete {
+                return Ok(at);
+            }
         }
-    } else if !conn.buf.read.is_empty() {
-        // Bytes already in the buffer (normally none: an exchange starts with an empty buffer).
-        let at = Moment::now();
-        first_byte.get_or_insert(at);
-        if feed(conn, reader)? == ReadProgress::Complete {
-            return Ok(at);
-        }
-    }
-    loop {
-        let buf = std::mem::take(&mut conn.buf.read);
-        let (read, buf) = conn.io.read_some(buf).await;
-        conn.buf.read = buf;
-        if let Some(ended) = took_in(conn, reader, read, first_byte)? {
-            return Ok(ended);
+        loop {
+            let buf = std::mem::take(&mut conn.buf.read);
+            let (read, buf) = conn.io.read_some(buf).await;
+            conn.buf.read = buf;
+            if let Some(ended) = took_in(conn, reader, read, first_byte)? {
+                return Ok(ended);
+            }
         }
     }
 }
@@ -1202,11 +1223,13 @@ fn end_of_stream(reader: &mut ResponseReader, nothing_received: bool) -> Result<
 }
 
 /// A failure before the request was written (resolve, connect, handshake).
+#[cold]
 fn trip(kind: ErrorKind, detail: String) -> TripError {
     TripError { kind, detail, nothing_received: false, sent: false }
 }
 
 /// A response that does not parse: the request was sent.
+#[cold]
 fn codec_trip(err: &CodecError) -> TripError {
     let kind = match err {
         CodecError::UnexpectedEof { .. } => ErrorKind::UnexpectedClose,

@@ -18,50 +18,58 @@ use crate::journey::shard::{ShardStats, TxnId};
 use crate::stats::{ErrorKind, Latencies, Latency, TxnStats};
 
 impl Ctx {
-    /// One exchange (one hop of a request), recorded under the current transaction.
-    pub(crate) async fn execute(&self, request: &RequestBuilder<'_>) -> Result<Response, HttpError> {
-        let encoded;
-        let url = match request.kept_url {
-            // Parsed once already, from this very text (the same bytes, not a copy of them).
-            Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
-            _ => {
-                // A non-ASCII path or query goes percent-encoded (a copy, only then).
-                encoded = crate::http::url::encode_non_ascii(request.url);
-                match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
-                    Ok(url) => url,
-                    Err(err) => {
-                        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
-                        return Err(self.not_sendable(request.method.as_str(), request.url, err));
+    /// One exchange (one hop of a request), recorded under the current transaction. (An async
+    /// block, not an `async fn`: an `async fn` keeps its arguments twice in its future, and
+    /// every request's future holds this one.)
+    #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
+    pub(crate) fn execute<'a>(
+        &'a self,
+        request: &'a RequestBuilder<'_>,
+    ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
+        async move {
+            let encoded;
+            let url = match request.kept_url {
+                // Parsed once already, from this very text (the same bytes, not a copy of them).
+                Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
+                _ => {
+                    // A non-ASCII path or query goes percent-encoded (a copy, only then).
+                    encoded = crate::http::url::encode_non_ascii(request.url);
+                    match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
+                        Ok(url) => url,
+                        Err(err) => {
+                            let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+                            return Err(self.not_sendable(request.method.as_str(), request.url, err));
+                        }
                     }
                 }
+            };
+            if let Err(err) = check_headers(&request.headers) {
+                return Err(self.not_sendable(request.method.as_str(), request.url, err));
             }
-        };
-        if let Err(err) = check_headers(&request.headers) {
-            return Err(self.not_sendable(request.method.as_str(), request.url, err));
+            let txn = self.current.get();
+            self.shard.stats.borrow_mut().request_started(txn);
+            let exchange = Exchange {
+                method: request.method.as_str(),
+                url,
+                headers: &request.headers,
+                body: request.body,
+                keep_body: request.keep_body,
+            };
+            // Connection work and bytes written are counted as they happen: a request cancelled
+            // at the stop (its future dropped after the last snapshot) has counted them already.
+            let progress = Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) };
+            let mut result = self.shard.http.exchange(&exchange, &progress).await;
+            if let Ok(response) = &result {
+                session::absorb(self, request.url, response);
+            }
+            // Judged in place: the result (a response is some 180 bytes) is not moved about.
+            self.record_exchange(request, txn, &mut result, progress.counted());
+            if self.shard.trace.is_some() {
+                self.trace_exchange(request, &result);
+                session::trace_cookies(self);
+            }
+            result
         }
-        let txn = self.current.get();
-        self.shard.stats.borrow_mut().request_started(txn);
-        let exchange = Exchange {
-            method: request.method.as_str(),
-            url,
-            headers: &request.headers,
-            body: request.body,
-            keep_body: request.keep_body,
-        };
-        // Connection work and bytes written are counted as they happen: a request cancelled
-        // at the stop (its future dropped after the last snapshot) has counted them already.
-        let progress = Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) };
-        let mut result = self.shard.http.exchange(&exchange, &progress).await;
-        if let Ok(response) = &result {
-            session::absorb(self, request.url, response);
-        }
-        // Judged in place: the result (a response is some 180 bytes) is not moved about.
-        self.record_exchange(request, txn, &mut result, progress.counted());
-        if self.shard.trace.is_some() {
-            self.trace_exchange(request, &result);
-            session::trace_cookies(self);
-        }
-        result
     }
 
     /// Counts the exchange's outcome under transaction `txn`; a response outside the expected
@@ -104,6 +112,7 @@ impl Ctx {
     /// a line break: typically rendered from data at run time): `err` (an `invalid_url` or
     /// `invalid_request` error) of the current transaction, counted once, as an attempt never
     /// sent. `what` is the method, or `websocket`.
+    #[cold]
     pub(crate) fn not_sendable(&self, what: &str, url: &str, err: HttpError) -> HttpError {
         let kind = err.kind().unwrap_or(ErrorKind::InvalidRequest);
         let mut stats = self.shard.stats.borrow_mut();
@@ -117,6 +126,7 @@ impl Ctx {
     }
 
     /// The journey test's line for one exchange.
+    #[cold]
     fn trace_exchange(&self, request: &RequestBuilder<'_>, result: &Result<Response, HttpError>) {
         match result {
             Ok(response) => {
@@ -209,12 +219,25 @@ fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, respo
         Hop::Followed => true,
         Hop::Broken(_) => false,
     };
-    let entry = stats.txn(txn);
     if accepted {
-        entry.req_ok += 1;
+        stats.txn(txn).req_ok += 1;
         return None;
     }
-    entry.add_error(ErrorKind::Status);
+    Some(rejected(stats, txn, request, response, verdict))
+}
+
+/// A response the request does not accept: its `status` error, counted and sampled once. (Out
+/// of line and cold: the accepted response's path stays short.)
+#[cold]
+#[inline(never)]
+fn rejected(
+    stats: &mut ShardStats,
+    txn: TxnId,
+    request: &RequestBuilder<'_>,
+    response: &Response,
+    verdict: Hop,
+) -> HttpError {
+    stats.txn(txn).add_error(ErrorKind::Status);
     let why = match verdict {
         Hop::Broken(why) => why,
         _ => format!("expected {}-{}", request.expect.start(), request.expect.end()),
@@ -225,11 +248,12 @@ fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, respo
     )
     .with_status(response.status());
     stats.sample_error(ErrorKind::Status.name(), || err.to_string());
-    Some(err)
+    err
 }
 
 /// Counts a failed exchange under its kind; one that failed before a byte was written is an
 /// attempt, not a request a server saw.
+#[cold]
 fn record_failure(stats: &mut ShardStats, txn: TxnId, err: &HttpError) {
     let entry = stats.txn(txn);
     if let Some(kind) = err.kind() {

@@ -342,14 +342,34 @@ pub fn spawn_slot<F>(slot: Slot, journey: F)
 where
     F: AsyncFn(&Ctx, Row) -> JourneyResult + 'static,
 {
-    spawn(slot_loop(slot, journey));
+    spawn(slot_loop(slot, RunsAsync(journey)));
+}
+
+/// Starts a journey slot running `runs` as a task on the current core.
+pub(crate) fn spawn_slot_runs<R: Runs + 'static>(slot: Slot, runs: R) {
+    spawn(slot_loop(slot, runs));
+}
+
+/// What a journey slot runs again and again: each run's future, made where the slot keeps it.
+/// (A journey behind an `async` closure would be made inside the closure's future and then
+/// copied into it at every start: some 1,300 bytes a journey.)
+pub(crate) trait Runs {
+    /// One run of the journey with `row`.
+    fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a;
+}
+
+/// A journey written as `async fn(&Ctx, Row) -> JourneyResult`, as a slot runs it.
+struct RunsAsync<F>(F);
+
+impl<F: AsyncFn(&Ctx, Row) -> JourneyResult> Runs for RunsAsync<F> {
+    #[inline]
+    fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        (self.0)(ctx, row)
+    }
 }
 
 /// Runs journeys one after another while the entry's target allows, then leaves.
-async fn slot_loop<F>(slot: Slot, journey: F)
-where
-    F: AsyncFn(&Ctx, Row) -> JourneyResult,
-{
+async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
     let Slot { shard, entry } = slot;
     let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
     let at = shard.slot_wakers.borrow_mut().add(waker);
@@ -371,7 +391,7 @@ where
         let began = ended_here.take().unwrap_or_else(Moment::now);
         // Whether the journey ever waited: one that never does would keep the core to itself.
         let mut waited = false;
-        let mut run = std::pin::pin!(journey(&ctx, row.clone()));
+        let mut run = std::pin::pin!(journey.run(&ctx, row.clone()));
         let result = std::future::poll_fn(|cx| {
             // Set during this poll only: a response that came whole in it (other tasks'
             // polls set it too).
@@ -522,7 +542,7 @@ mod tests {
             let entry = Rc::new(EntryState::new("j", PoolShard::unlimited_empty(), true, None));
             let ctx = Ctx::new(shard.clone(), "j");
             let journey_bytes = std::mem::size_of_val(&journey(&ctx, Row::empty()));
-            let slot_bytes = std::mem::size_of_val(&slot_loop(Slot::new(shard, entry), journey));
+            let slot_bytes = std::mem::size_of_val(&slot_loop(Slot::new(shard, entry), RunsAsync(journey)));
             println!("slot {slot_bytes} bytes, journey {journey_bytes} bytes");
             // 1,960 bytes for a 1,624-byte journey in a test build (the journey before's end,
             // kept as the next one's start: 8 bytes); 1,984 for a 1,656-byte one before (the

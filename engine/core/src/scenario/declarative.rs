@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::driver::sleep;
 use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
-use crate::journey::slot::{Slot, spawn_slot};
+use crate::journey::slot::{Runs, Slot, spawn_slot_runs};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
@@ -325,8 +325,20 @@ impl<J: DescribedJourney> Journey for Declared<J> {
     }
 
     fn spawn_slot(&self, slot: Slot) {
-        let journey = self.0.clone();
-        let kept = J::Kept::default();
-        spawn_slot(slot, async move |ctx: &Ctx, row: Row| journey.run_described(ctx, row, &kept).await);
+        spawn_slot_runs(slot, DescribedRuns { journey: self.0.clone(), kept: J::Kept::default() });
+    }
+}
+
+/// A described journey as its slot runs it, with what the slot keeps between runs: each run's
+/// future made in the slot's task, not copied there from an `async` closure's.
+struct DescribedRuns<J: DescribedJourney> {
+    journey: Arc<J>,
+    kept: J::Kept,
+}
+
+impl<J: DescribedJourney> Runs for DescribedRuns<J> {
+    #[inline]
+    fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
+        self.journey.run_described(ctx, row, &self.kept)
     }
 }
