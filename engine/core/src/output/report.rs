@@ -68,12 +68,13 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
             short_us(load.lag_us.max())
         )
     };
-    let _ = writeln!(
-        out,
-        "injector: event-loop lag {lag}; cores busy mean {:.0}%, max {:.0}%",
-        load.busy_percent_mean(),
-        load.busy_percent_max
-    );
+    // No thread time measured: no share to show, not a share of 0.
+    let busy = if load.wall_us == 0 {
+        "cores busy not measured".to_string()
+    } else {
+        format!("cores busy mean {:.0}%, max {:.0}%", load.busy_percent_mean(), load.busy_percent_max)
+    };
+    let _ = writeln!(out, "injector: event-loop lag {lag}; {busy}");
     if load.saturated(request_p50_us) {
         // Say which of the two signs was seen: a busy core, or a lag large against the latencies.
         let why = if load.busy() {
@@ -414,6 +415,14 @@ mod tests {
         let mut out = String::new();
         injector_line(&mut out, &probed, 300);
         assert!(out.starts_with("injector: event-loop lag p50 43µs p99 43µs max 43µs;"), "{out}");
+        // Probed, but no thread time measured: no share, not a share of 0.
+        let unmeasured = InjectorLoad { busy_us: 0, wall_us: 0, busy_percent_max: 0.0, ..probed };
+        let mut out = String::new();
+        injector_line(&mut out, &unmeasured, 300);
+        assert!(
+            out.starts_with("injector: event-loop lag p50 43µs p99 43µs max 43µs; cores busy not measured\n"),
+            "{out}"
+        );
     }
 
     /// Outside try: a name with CJK characters or an emoji pushed its row's figures out of

@@ -126,8 +126,9 @@ fn figures(txn: &Transaction, seconds: f64) -> Figures {
         transactions: txn.count,
     };
     let latency = txn.latency_us_corrected.as_ref().unwrap_or(&txn.latency_us);
-    // Durations are of completed transactions: with none, the zeros written are not times.
-    let timed = |us: u64| (txn.count > 0).then_some(us as f64);
+    // Durations are of completed transactions: with none there is no time (null in the file;
+    // a hand-edited figure left beside a count of 0 is not one either).
+    let timed = |us: Option<u64>| us.filter(|_| txn.count > 0).map(|us| us as f64);
     Figures {
         count: txn.count as f64,
         rate: if seconds > 0.0 { txn.count as f64 / seconds } else { 0.0 },
@@ -272,7 +273,7 @@ mod tests {
     use super::*;
     use crate::limits::RESULT_COUNT_MAX;
     use crate::output::outcome::StopReason;
-    use crate::output::result_file::ResultFile;
+    use crate::output::result_file::{Latency, ResultFile};
     use crate::stats::{ErrorKind, TxnStats};
 
     /// Result files hold counters up to `RESULT_COUNT_MAX`; `MERGE_FILES_MAX` of them merge
@@ -347,7 +348,7 @@ mod tests {
             .iter()
             .map(|n| {
                 format!(
-                    r#"{{ "name": "{n}", "count": 10, "errors": 0, "latency_us": {{ "p50": 100, "p99": 200, "p999": 300 }},
+                    r#"{{ "name": "{n}", "count": 10, "errors": 0, "latency_us": {{ "count": 10, "p50": 100, "p99": 200, "p999": 300 }},
                         "requests": {{ "count": 10, "errors": 0, "attempts": 10 }} }}"#
                 )
             })
@@ -414,7 +415,7 @@ mod tests {
     fn slower_fewer_and_failing_are_regressions() {
         let base = result_with(&["a"]);
         let mut new = base.clone();
-        new.transactions[0].latency_us.p99 = 400;
+        new.transactions[0].latency_us.p99 = Some(400);
         new.transactions[0].count = 5;
         new.transactions[0].requests.errors = 3;
         let (table, regressions) = compare(&base, &new, 5.0);
@@ -440,7 +441,7 @@ mod tests {
         let base = result_with(&["g"]);
         let mut new = base.clone();
         let g = &mut new.transactions[0];
-        (g.count, g.latency_us.p50, g.latency_us.p99, g.latency_us.p999) = (0, 0, 0, 0);
+        (g.count, g.latency_us) = (0, Latency::default());
         (g.requests.count, g.requests.errors, g.requests.attempts) = (50, 50, Some(50));
         let (table, regressions) = compare(&base, &new, 5.0);
         let cells = row(&table, "g");

@@ -257,11 +257,11 @@
   }
 
   // An interval's percentiles over all requests, or null when nothing was timed in it (its
-  // p50_us and p99_us then read 0, not a time): its `latency`, or, in files written before
-  // that was (read back with it null), its counts.
+  // p50_us and p99_us are then null; the first format's zeros are read as null before a page
+  // gets them): its `latency`, or, in files written before that was, its p50_us and p99_us.
   function allLatency(p) {
     if (p.latency) return p.latency;
-    return p.transactions > 0 || p.requests > (p.errors || 0) ? { p50_us: p.p50_us, p99_us: p.p99_us } : null;
+    return num(p.p50_us) && num(p.p99_us) ? { p50_us: p.p50_us, p99_us: p.p99_us } : null;
   }
   function latencyOverTime(grid, tl, rerender) {
     var names = ['all requests'].concat(txnNames(tl.iv));
@@ -410,7 +410,8 @@
         run.tls_verified === true ? 'verified' : 'not recorded in this result']];
     if (inj && inj.lag_us && inj.lag_us.count) {
       rows.push(['injector', 'event-loop lag p99 ' + ms(usToMs(inj.lag_us.p99)) + ', max ' + ms(usToMs(inj.lag_us.max)) +
-        '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' + fixed(inj.busy_percent_mean, 0) + '%)']);
+        (num(inj.busy_percent_max) ? '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' +
+        fixed(inj.busy_percent_mean, 0) + '%)' : '; cores busy not measured')]);
     }
     if (t.arrivals) rows.push(['arrivals', 'requested ' + grouped(t.arrivals.requested) + ', started ' + grouped(t.arrivals.started) +
       (t.arrivals.datapool_exhausted ? ', not started ' + grouped(t.arrivals.datapool_exhausted) + ' (datapool exhausted)' : '') +
