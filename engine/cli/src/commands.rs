@@ -546,7 +546,7 @@ fn execute(
     let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
     let stored =
         Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
-    let write_failed =
+    let not_written =
         write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
@@ -560,7 +560,7 @@ fn execute(
             "threshold {text}: left to merge (a segment's counts and rates are a share of the whole)"
         );
     }
-    Ok(exit_code(checked, &result, write_failed, hdr_log_failed))
+    Ok(exit_code(checked, &result, &not_written, hdr_log_failed))
 }
 
 /// What may be wrong, said before the run: beside a registered journey, a threshold naming a
@@ -625,22 +625,24 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signal
 fn exit_code(
     checked: Vec<mite_core::output::threshold::Checked>,
     result: &RunResult,
-    write_failed: bool,
+    not_written: &[&str],
     hdr_log_failed: bool,
 ) -> ExitCode {
     let thresholds = threshold_verdict(checked);
     let mut errors = Vec::new();
     if thresholds.unchecked > 0 {
-        errors.push("a threshold could not be checked");
+        errors.push("a threshold could not be checked".to_string());
     }
-    if write_failed {
-        errors.push("an output could not be written");
+    match not_written {
+        [] => {}
+        [one] => errors.push(format!("the {one} was not written")),
+        several => errors.push(format!("the {} were not written", several.join(" and the "))),
     }
     if hdr_log_failed {
-        errors.push("the --hdr-log is incomplete (writing it failed mid-run)");
+        errors.push("the --hdr-log is incomplete (writing it failed mid-run)".to_string());
     }
     let interrupted = result.stopped_by == StopReason::Interrupted;
-    let mut reasons: Vec<&str> = errors.clone();
+    let mut reasons: Vec<&str> = errors.iter().map(String::as_str).collect();
     if interrupted {
         reasons.push("the run was interrupted");
     }
@@ -681,15 +683,16 @@ fn interrupted_before_the_start() -> ExitCode {
 }
 
 /// Writes the result files and prints the table. Every output is attempted even when one
-/// fails; returns whether any failed. The result files are written first; the result framed on
-/// standard output (`--json -`) comes after the table.
+/// fails; returns what was not written (`result`, `report`), each said in an error line. The
+/// result files are written first; the result framed on standard output (`--json -`) comes
+/// after the table.
 fn write_outputs(
     result: &RunResult,
     stored: &Stored,
     (json, html): (Option<&output::Sink>, Option<&output::Sink>),
     (thresholds, left_to_merge): (&[mite_core::output::threshold::Checked], &[String]),
     phases: bool,
-) -> bool {
+) -> Vec<&'static str> {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
     let mut written = Vec::new();
     if let Some(sink) = json
@@ -714,18 +717,18 @@ fn write_outputs(
         let framed = write_json(&output::Sink::Stdout, result, stored);
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
-    let mut failed = false;
+    let mut not_written = Vec::new();
     for (flag, what, sink, outcome) in written {
         let _ = match outcome {
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
-                failed = true;
-                let why = crate::error::one_line(&err);
-                writeln!(std::io::stderr(), "error: {flag}: {}", report::printable_lines(&why))
+                not_written.push(what);
+                let err = output::not_written(flag, &format!("the {what}"), sink, &err);
+                writeln!(std::io::stderr(), "error: {}", report::printable_lines(&err.to_string()))
             }
         };
     }
-    failed
+    not_written
 }
 
 /// What the thresholds came to.
@@ -867,6 +870,9 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
         say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
+        if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
+            say(format_args!("note: {note}\n"));
+        }
         let _ = std::io::stdout().write_all(report::printable_lines(&table).as_bytes());
         say("");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));

@@ -155,7 +155,7 @@ pub struct Latency {
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct LatencyAsRead {
-    count: u64,
+    count: Option<u64>,
     min: Option<u64>,
     mean: Option<f64>,
     p50: Option<u64>,
@@ -167,12 +167,14 @@ struct LatencyAsRead {
 
 impl From<LatencyAsRead> for Latency {
     fn from(read: LatencyAsRead) -> Latency {
-        // Nothing recorded: the figures (zeros in format 1) are none.
-        let figure = |value: Option<u64>| value.filter(|_| read.count > 0);
+        // Nothing recorded: the figures (zeros in format 1) are none. A count left out (a file
+        // made by hand) leaves the figures as written.
+        let recorded = read.count != Some(0);
+        let figure = |value: Option<u64>| value.filter(|_| recorded);
         Latency {
-            count: read.count,
+            count: read.count.unwrap_or(0),
             min: figure(read.min),
-            mean: read.mean.filter(|_| read.count > 0),
+            mean: read.mean.filter(|_| recorded),
             p50: figure(read.p50),
             p90: figure(read.p90),
             p99: figure(read.p99),
@@ -928,7 +930,7 @@ impl ResultFile {
         // A run lasts at least a millisecond (`--duration` 1ms, rounded to ms here): every rate
         // of a file with no length would be infinite or zero.
         let seconds_max = crate::limits::START_AT_UNIX_S_MAX as f64;
-        if read.duration_s <= 0.0 || !read.duration_s.is_finite() || read.duration_s > seconds_max {
+        if read.duration_s < 0.001 || !read.duration_s.is_finite() || read.duration_s > seconds_max {
             let why = format!("{} is not a run's length (at least 0.001 s)", seconds_shown(read.duration_s));
             return Err(shape("duration_s: ".into(), why));
         }
@@ -947,6 +949,7 @@ impl ResultFile {
             let name = txn.name.clone();
             return Err(ResultFileError::DuplicateTransaction { file: file.to_string(), index, name });
         }
+        consistency::check_transactions(&read, file)?;
         Ok(read)
     }
 
@@ -1021,6 +1024,7 @@ mod words {
     }
 }
 
+mod consistency;
 pub(crate) mod convert;
 mod upgrade;
 

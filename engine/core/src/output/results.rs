@@ -97,6 +97,28 @@ impl Merging {
     }
 }
 
+/// What a comparison of `base` with `new` (each named by its label) compares when their runs
+/// ran different scenarios, or different texts of one scenario file (their digests differ):
+/// none when they ran the same, or when a file does not say.
+pub fn scenarios_differ(base: (&str, &ResultFile), new: (&str, &ResultFile)) -> Option<String> {
+    let ((base_label, base), (new_label, new)) = (base, new);
+    let shown = |file: &ResultFile| report::printable(&file.scenario).into_owned();
+    if base.scenario != new.scenario {
+        let (a, b) = (shown(base), shown(new));
+        return Some(format!(
+            "{base_label} and {new_label} ran different scenarios: {base_label} {a:?}, {new_label} {b:?}"
+        ));
+    }
+    match (&base.scenario_digest, &new.scenario_digest) {
+        (Some(a), Some(b)) if a != b => Some(format!(
+            "{base_label} and {new_label} ran different texts of scenario {:?} (scenario_digest {a}, {b}): the \
+             scenario file was changed between them",
+            shown(base)
+        )),
+        _ => None,
+    }
+}
+
 /// One transaction's figures for comparison, all of the transaction itself: how many ran, how
 /// many per second, its durations, and its failures as an `errors` threshold reads them.
 /// A figure with nothing to measure is `None` (shown `no data`, compared with nothing).

@@ -130,11 +130,13 @@ fn a_first_version_file_reads_its_zeros_of_no_data_as_none() {
 }
 
 /// A hand-edited file: a latency with figures beside a count of 0 has none; one with a count
-/// and a figure left out has that one missing, the others kept.
+/// and a figure left out has that one missing, the others kept; one with no count (a file
+/// made by hand) has its figures as written.
 #[test]
 fn latency_figures_are_read_with_their_count() {
     let latency = |text: &str| -> Latency { serde_json::from_str(text).unwrap() };
     assert_eq!(latency(r#"{"count": 0, "p50": 7, "mean": 7.0}"#), Latency::default());
+    assert_eq!(latency(r#"{"p50": 7}"#).p50, Some(7));
     let partial = latency(r#"{"count": 3, "p50": 7, "p99": null}"#);
     assert_eq!((partial.p50, partial.p99, partial.max), (Some(7), None, None));
 }
