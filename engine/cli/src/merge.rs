@@ -75,7 +75,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     // Judged before the page is drawn: it shows the verdicts the exit code comes from.
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
     if let Some((path, html)) = html {
-        let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f.clone())).collect();
+        let files: Vec<(String, &ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f)).collect();
         let page = mite_core::output::html::render_merged(&merged, &file, &files, &checked);
         output::write(&html, page.as_bytes()).map_err(|e| {
             let why = output::not_written("--html", "the merged report", &html, &e);
