@@ -100,8 +100,16 @@ fn a_plain_http_run_has_no_tls_mean_and_an_old_format_still_compares_and_merges(
     assert_eq!(merged["format_version"], 2);
     let attempts = |v: &Value| v["totals"]["attempts"].as_u64().unwrap();
     assert_eq!(attempts(&merged), attempts(&old) + attempts(&file));
-    // The merged refused transaction's means stay none: its raw counts say nothing connected.
     assert!(merged["totals"]["errors_by_kind"]["refused"].as_u64() > Some(0), "{}", merged["totals"]);
+
+    // The same first-format result framed in a pod's log (`--json=-`), merged from the log.
+    let log = scratch.file("pod.log");
+    let framed = mite_core::output::result_frame::encode(&old.to_string(), None);
+    std::fs::write(&log, format!("running on cores [0]\n{framed}\nresult written to standard output\n")).unwrap();
+    let from_log = scratch.file("from-log.json");
+    let out = engine(&["merge", log.to_str().unwrap(), plain, "-o", from_log.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(attempts(&read(&from_log)), attempts(&merged));
 }
 
 /// `value` as the first format wrote it: 0 for every figure of no data.
