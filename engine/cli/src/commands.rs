@@ -1,5 +1,6 @@
 //! What each command does: build options from flags, run, print and write results.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -867,14 +868,15 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base = &files[0].1;
     let mut regressions = Vec::new();
+    // The comparison is this command's output: written at once, and a failed write said.
+    let mut shown = String::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
-        say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
+        let _ = writeln!(shown, "BASE {}\nNEW  {}\n", paths[0].display(), path.display());
         if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
-            say(format_args!("note: {note}\n"));
+            let _ = writeln!(shown, "note: {note}\n");
         }
-        let _ = std::io::stdout().write_all(report::printable_lines(&table).as_bytes());
-        say("");
+        let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
     if let Some(path) = html {
@@ -883,14 +885,30 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         tell(format_args!("comparison page written to {}", path.display()));
     }
     if regressions.is_empty() {
-        say(format_args!("\nno regression beyond {limit}%"));
-        Ok(ExitCode::SUCCESS)
+        let _ = writeln!(shown, "\nno regression beyond {limit}%");
     } else {
-        say(format_args!("\nregressions beyond {limit}%:"));
+        let _ = writeln!(shown, "\nregressions beyond {limit}%:");
         for regression in &regressions {
-            say(format_args!("  {regression}"));
+            let _ = writeln!(shown, "  {regression}");
         }
-        Ok(ExitCode::from(EXIT_REGRESSION))
+    }
+    shown_on_stdout("the comparison", &shown)?;
+    Ok(if regressions.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REGRESSION) })
+}
+
+/// Writes `text` (escaped as [`say`] escapes) to standard output: a reader that stopped early
+/// (`| head`) cuts it off, any other failure (a full disk) is an error saying `what` was not
+/// written.
+fn shown_on_stdout(what: &str, text: &str) -> anyhow::Result<()> {
+    match output::write(&output::Sink::Stdout, report::printable_lines(text).as_bytes()) {
+        Err(e)
+            if e.root_cause()
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() != std::io::ErrorKind::BrokenPipe) =>
+        {
+            bail!("{what} was NOT written to standard output: {}", e.root_cause())
+        }
+        _ => Ok(()),
     }
 }
 

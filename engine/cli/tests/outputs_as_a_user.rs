@@ -132,3 +132,33 @@ fn figures_no_run_writes_are_refused_naming_the_field() {
         "{said}"
     );
 }
+
+/// `compare a.json b.json > table.txt` on a full disk exited 0 (or 4) with nothing written and
+/// no word of it: the comparison is its output. It says it was not written, exit 1; a reader
+/// that stops early (`| head`) still only cuts it off.
+#[test]
+fn a_comparison_on_a_full_disk_is_said_not_written() {
+    let scratch = Scratch::new();
+    let base = write(&scratch, "base.json", &result("get", "fnv1a64:1", 1.0));
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["compare", &base, &base])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("error: the comparison was NOT written to standard output: No space left on device"),
+        "{said}"
+    );
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["compare", &base, &base])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
