@@ -868,7 +868,7 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base = &files[0].1;
     let mut regressions = Vec::new();
-    // The comparison is this command's output: written at once, and a failed write said.
+    // The comparison is this command's output: a failed write is said.
     let mut shown = String::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
@@ -879,6 +879,8 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
+    // The tables before the page is drawn (some seconds for thousands of names), the verdict after.
+    shown_on_stdout("the comparison", &std::mem::take(&mut shown))?;
     if let Some(path) = html {
         let page = mite_core::output::html::render_compare(&files, limit, &regressions);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
