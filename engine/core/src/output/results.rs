@@ -138,7 +138,9 @@ struct Figures {
     error_percent: Option<f64>,
 }
 
-fn figures(txn: &Transaction, seconds: f64) -> Figures {
+/// `txn`'s figures over the run's `seconds`; its durations from the intended start when
+/// `corrected` (both sides of the comparison have them) and it has them.
+fn figures(txn: &Transaction, seconds: f64, corrected: bool) -> Figures {
     let requests = &txn.requests;
     // Results written before `attempts` existed counted every attempt as a request.
     let failures = Failures {
@@ -147,7 +149,7 @@ fn figures(txn: &Transaction, seconds: f64) -> Figures {
         transactions_failed: txn.errors,
         transactions: txn.count,
     };
-    let latency = txn.latency_us_corrected.as_ref().unwrap_or(&txn.latency_us);
+    let latency = txn.latency_us_corrected.as_ref().filter(|_| corrected).unwrap_or(&txn.latency_us);
     // Durations are of completed transactions: with none there is no time (null in the file;
     // a hand-edited figure left beside a count of 0 is not one either).
     let timed = |us: Option<u64>| us.filter(|_| txn.count > 0).map(|us| us as f64);
@@ -159,6 +161,11 @@ fn figures(txn: &Transaction, seconds: f64) -> Figures {
         p999: timed(latency.p999),
         error_percent: failures.percent(),
     }
+}
+
+/// The transactions of `file` with latencies from the intended start (open model).
+fn corrected_names(file: &ResultFile) -> BTreeSet<&str> {
+    file.transactions.iter().filter(|t| t.latency_us_corrected.is_some()).map(|t| t.name.as_str()).collect()
 }
 
 /// What a column shows for a figure with nothing to measure.
@@ -189,8 +196,12 @@ fn latency_cells(base: Option<f64>, new: Option<f64>) -> (String, String) {
 /// is always measured (none completed is 0/s), so a transaction that stopped completing
 /// regresses by its rate.
 pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> (String, Vec<String>) {
+    // Corrected latencies compare only with corrected ones: a transaction's are used when both
+    // sides have them (an open-model run against a closed one compares their own times).
+    let (base_corrected, new_corrected) = (corrected_names(base), corrected_names(new));
     let by_name = |file: &ResultFile| -> BTreeMap<String, Figures> {
-        file.transactions.iter().map(|t| (t.name.clone(), figures(t, file.duration_s))).collect()
+        let both = |name: &str| base_corrected.contains(name) && new_corrected.contains(name);
+        file.transactions.iter().map(|t| (t.name.clone(), figures(t, file.duration_s, both(&t.name)))).collect()
     };
     let (old, now) = (by_name(base), by_name(new));
     let mut out = String::new();
@@ -446,6 +457,24 @@ mod tests {
         assert!(regressions[0].starts_with("a: p99 0.2ms -> 0.4ms"), "{regressions:?}");
         assert!(regressions[1].starts_with("a: rate 10/s -> 5.0/s"), "{regressions:?}");
         assert!(regressions[2].starts_with("a: errors 0.000% -> 30.000%"), "{regressions:?}");
+    }
+
+    /// Latencies are the corrected ones only when both sides have them: BASE an open-model run
+    /// (corrected p99 5 ms) and NEW a closed one compared BASE's corrected times with NEW's own
+    /// (a -96 % "improvement" where both measured 0.2 ms); NEW the open one, a +2,400 % regression.
+    #[test]
+    fn corrected_latencies_are_compared_only_with_corrected_ones() {
+        let closed = result_with(&["a"]);
+        let mut open = closed.clone();
+        open.transactions[0].latency_us_corrected =
+            Some(Latency { count: 10, p50: Some(4_000), p99: Some(5_000), p999: Some(5_000), ..Latency::default() });
+        for (base, new) in [(&open, &closed), (&closed, &open)] {
+            let (table, regressions) = compare(base, new, 5.0);
+            assert_eq!(row(&table, "a")[3..9], ["0.10", "+0.0%", "0.20", "+0.0%", "0.30", "+0.0%"], "{table}");
+            assert!(regressions.is_empty(), "{regressions:?}");
+        }
+        let (table, _) = compare(&open, &open, 5.0);
+        assert_eq!(row(&table, "a")[3..5], ["4.00", "+0.0%"], "both corrected: {table}");
     }
 
     /// The row of `name` in a comparison table, split into cells.
