@@ -451,7 +451,8 @@ fn pages_say_no_data_and_count_every_attempt() {
 
 /// The comparison page compared an open-model run's corrected latencies with a closed-model
 /// run's own (a -97.5 % "improvement" where both measured 0.10 ms), as `compare` did: the
-/// corrected ones are compared only when every run has them.
+/// corrected ones are compared only when every run has them. A transaction named
+/// `__proto__` had no row (the page kept names as an object's keys).
 #[test]
 fn the_comparison_page_compares_corrected_latencies_only_with_corrected_ones() {
     let scratch = Scratch::new();
@@ -461,6 +462,8 @@ fn the_comparison_page_compares_corrected_latencies_only_with_corrected_ones() {
         let text = format!(
             r#"{{ "mite_engine_version": "0", "duration_s": 1.0, "totals": {{ {latency} {corrected} }},
                 "transactions": [{{ "name": "g", "count": 10, "errors": 0, {latency} {corrected},
+                "requests": {{ "count": 10, "errors": 0, "attempts": 10 }} }},
+                {{ "name": "__proto__", "count": 10, "errors": 0, {latency},
                 "requests": {{ "count": 10, "errors": 0, "attempts": 10 }} }}] }}"#
         );
         std::fs::write(&file, text).unwrap();
@@ -477,6 +480,8 @@ fn the_comparison_page_compares_corrected_latencies_only_with_corrected_ones() {
     assert_eq!(row[4..7], ["0.10 ms (+0.0%)", "0.20 ms (+0.0%)", "0.30 ms (+0.0%)"], "{row:?}");
     let totals = rows.iter().find(|r| r.len() == 9 && r[0] == "closed.json").expect("NEW's totals row");
     assert_eq!(totals[6], "0.10 ms (+0.0%)", "{totals:?}");
+    let proto = rows.iter().filter(|r| r.len() == 8 && r[0] == "__proto__").count();
+    assert_eq!(proto, 2, "a row of each run: {rows:?}");
 }
 
 /// Outside try 5: a run where nothing was answered showed `p50 0.00 ms … max 0.00 ms` in the

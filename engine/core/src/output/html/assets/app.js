@@ -184,13 +184,14 @@
       value: function (get) { return iv.map(function (p) { var v = get(p); return num(v) ? v : null; }); }
     };
   }
+  // Keys kept in objects without a prototype: a name such as `__proto__` is a name like any other.
   function keysOf(list, field) {
-    var seen = {};
+    var seen = Object.create(null);
     list.forEach(function (p) { Object.keys(p[field] || {}).forEach(function (k) { seen[k] = true; }); });
     return Object.keys(seen).sort();
   }
   function txnNames(iv) {
-    var seen = {};
+    var seen = Object.create(null);
     iv.forEach(function (p) { (p.by_transaction || []).forEach(function (t) { seen[t.name] = true; }); });
     return Object.keys(seen).sort();
   }
@@ -480,7 +481,7 @@
         i ? deltaCell(baseLat.p99, lat.p99, limit, true, msf) : msf(lat.p99),
         i ? deltaCell(baseLat.p999, lat.p999, limit, true, msf) : msf(lat.p999)];
     }));
-    // Each run's transactions by name, looked up once each (10,000 names scanned per name took minutes).
+    // Each run's transactions by name (a name such as `__proto__` is a name like any other).
     var names = Object.create(null);
     var byName = runs.map(function (run) {
       var found = Object.create(null);
