@@ -1,5 +1,6 @@
 //! What each command does: build options from flags, run, print and write results.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -551,7 +552,7 @@ fn execute(
     let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
     let stored =
         Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
-    let write_failed =
+    let not_written =
         write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
     signals.results_written();
     if let Some(dashboard) = &options.dashboard {
@@ -565,7 +566,7 @@ fn execute(
             "threshold {text}: left to merge (a segment's counts and rates are a share of the whole)"
         );
     }
-    Ok(exit_code(checked, &result, write_failed, hdr_log_failed, lost.as_deref()))
+    Ok(exit_code(checked, &result, &not_written, hdr_log_failed, lost.as_deref()))
 }
 
 /// The run's result, also when it ended without a core (a journey panicked on it, or never
@@ -643,7 +644,7 @@ fn linger(options: &RunOptions, outputs: &Outputs<'_>, interrupted: bool, signal
 fn exit_code(
     checked: Vec<mite_core::output::threshold::Checked>,
     result: &RunResult,
-    write_failed: bool,
+    not_written: &[&str],
     hdr_log_failed: bool,
     lost: Option<&str>,
 ) -> ExitCode {
@@ -651,19 +652,21 @@ fn exit_code(
     let mut errors = Vec::new();
     if let Some(lost) = lost {
         tell(format_args!("error: {}", report::printable(lost)));
-        errors.push("the run ended without a core (above)");
+        errors.push("the run ended without a core (above)".to_string());
     }
     if thresholds.unchecked > 0 {
-        errors.push("a threshold could not be checked");
+        errors.push("a threshold could not be checked".to_string());
     }
-    if write_failed {
-        errors.push("an output could not be written");
+    match not_written {
+        [] => {}
+        [one] => errors.push(format!("the {one} was not written")),
+        several => errors.push(format!("the {} were not written", several.join(" and the "))),
     }
     if hdr_log_failed {
-        errors.push("the --hdr-log is incomplete (writing it failed mid-run)");
+        errors.push("the --hdr-log is incomplete (writing it failed mid-run)".to_string());
     }
     let interrupted = result.stopped_by == StopReason::Interrupted;
-    let mut reasons: Vec<&str> = errors.clone();
+    let mut reasons: Vec<&str> = errors.iter().map(String::as_str).collect();
     if interrupted {
         reasons.push("the run was interrupted");
     }
@@ -704,15 +707,16 @@ fn interrupted_before_the_start() -> ExitCode {
 }
 
 /// Writes the result files and prints the table. Every output is attempted even when one
-/// fails; returns whether any failed. The result files are written first; the result framed on
-/// standard output (`--json -`) comes after the table.
+/// fails; returns what was not written (`result`, `report`), each said in an error line. The
+/// result files are written first; the result framed on standard output (`--json -`) comes
+/// after the table.
 fn write_outputs(
     result: &RunResult,
     stored: &Stored,
     (json, html): (Option<&output::Sink>, Option<&output::Sink>),
     (thresholds, left_to_merge): (&[mite_core::output::threshold::Checked], &[String]),
     phases: bool,
-) -> bool {
+) -> Vec<&'static str> {
     let json_to_stdout = json.is_some_and(output::Sink::is_stdout);
     let mut written = Vec::new();
     if let Some(sink) = json
@@ -737,18 +741,18 @@ fn write_outputs(
         let framed = write_json(&output::Sink::Stdout, result, stored);
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
-    let mut failed = false;
+    let mut not_written = Vec::new();
     for (flag, what, sink, outcome) in written {
         let _ = match outcome {
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
             Err(err) => {
-                failed = true;
-                let why = crate::error::one_line(&err);
-                writeln!(std::io::stderr(), "error: {flag}: {}", report::printable_lines(&why))
+                not_written.push(what);
+                let err = output::not_written(flag, &format!("the {what}"), sink, &err);
+                writeln!(std::io::stderr(), "error: {}", report::printable_lines(&err.to_string()))
             }
         };
     }
-    failed
+    not_written
 }
 
 /// What the thresholds came to.
@@ -887,27 +891,49 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base = &files[0].1;
     let mut regressions = Vec::new();
+    // The comparison is this command's output: a failed write is said.
+    let mut shown = String::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
-        say(format_args!("BASE {}\nNEW  {}\n", paths[0].display(), path.display()));
-        let _ = std::io::stdout().write_all(report::printable_lines(&table).as_bytes());
-        say("");
+        let _ = writeln!(shown, "BASE {}\nNEW  {}\n", paths[0].display(), path.display());
+        if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
+            let _ = writeln!(shown, "note: {note}\n");
+        }
+        let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
+    // The tables before the page is drawn (some seconds for thousands of names), the verdict after.
+    shown_on_stdout("the comparison", &std::mem::take(&mut shown))?;
     if let Some(path) = html {
         let page = mite_core::output::html::render_compare(&files, limit, &regressions);
         output::write(&output::check("--html", path)?, page.as_bytes())?;
         tell(format_args!("comparison page written to {}", path.display()));
     }
     if regressions.is_empty() {
-        say(format_args!("\nno regression beyond {limit}%"));
-        Ok(ExitCode::SUCCESS)
+        let _ = writeln!(shown, "\nno regression beyond {limit}%");
     } else {
-        say(format_args!("\nregressions beyond {limit}%:"));
+        let _ = writeln!(shown, "\nregressions beyond {limit}%:");
         for regression in &regressions {
-            say(format_args!("  {regression}"));
+            let _ = writeln!(shown, "  {regression}");
         }
-        Ok(ExitCode::from(EXIT_REGRESSION))
+    }
+    shown_on_stdout("the comparison", &shown)?;
+    Ok(if regressions.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REGRESSION) })
+}
+
+/// Writes `text` (escaped as [`say`] escapes) to standard output: a reader that stopped early
+/// (`| head`) cuts it off, any other failure (a full disk) is an error saying `what` was not
+/// written.
+fn shown_on_stdout(what: &str, text: &str) -> anyhow::Result<()> {
+    match output::write(&output::Sink::Stdout, report::printable_lines(text).as_bytes()) {
+        Err(e)
+            if e.root_cause()
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() != std::io::ErrorKind::BrokenPipe) =>
+        {
+            bail!("{what} was NOT written to standard output: {}", e.root_cause())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -1229,7 +1255,7 @@ mod tests {
         assert_eq!(kept.cores, [0, 1]);
         let text = text.unwrap();
         assert!(text.starts_with("core 1: journey shop:buy panicked (boom)") && text.contains("at 2.0s"), "{text}");
-        let code = exit_code(Vec::new(), &kept, false, false, Some(&text));
+        let code = exit_code(Vec::new(), &kept, &[], false, Some(&text));
         assert_eq!(code, ExitCode::from(EXIT_ERROR));
         let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();
         assert!(none.is_none());

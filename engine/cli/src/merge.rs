@@ -71,13 +71,16 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     // merged file behind an exit code of 1.
     let sink = output::check("-o", output)?;
     let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
-    crate::commands::write_file(&sink, &file)?;
+    crate::commands::write_file(&sink, &file).map_err(|e| output::not_written("-o", "the merged result", &sink, &e))?;
     // Judged before the page is drawn: it shows the verdicts the exit code comes from.
     let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
     if let Some((path, html)) = html {
-        let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f.clone())).collect();
+        let files: Vec<(String, &ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f)).collect();
         let page = mite_core::output::html::render_merged(&merged, &file, &files, &checked);
-        output::write(&html, page.as_bytes())?;
+        output::write(&html, page.as_bytes()).map_err(|e| {
+            let why = output::not_written("--html", "the merged report", &html, &e);
+            anyhow!("{why} (the merged result was written to {})", sink.describe())
+        })?;
         tell(format_args!("merged report written to {}", path.display()));
     }
     crate::commands::print_result(&merged, output == Path::new("-"), Some(inputs.len()));

@@ -240,6 +240,13 @@ pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
+/// What a failed [`write`] to `sink` (given as `flag`) says: that `what` (`the result`) was
+/// not written, and why (`--json /dev/full: the result was NOT written: No space left on
+/// device (os error 28)`).
+pub fn not_written(flag: &str, what: &str, sink: &Sink, err: &anyhow::Error) -> anyhow::Error {
+    anyhow!("{flag} {}: {what} was NOT written: {}", sink.describe(), err.root_cause())
+}
+
 /// Reads `path`'s bytes, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
 pub fn read_bounded_bytes(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;

@@ -413,7 +413,7 @@ fn merge_and_compare_name_the_file_and_the_field_they_cannot_read() {
     let out = run_get(&target, &["--json", a.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
-    assert_eq!(written["format_version"], 1);
+    assert_eq!(written["format_version"], 2);
     let variant = |name: &str, change: &dyn Fn(&mut serde_json::Value)| -> PathBuf {
         let mut value = written.clone();
         change(&mut value);

@@ -280,7 +280,7 @@ fn the_exit_code_line_says_the_code_returned() {
     let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("[ "));
     let said = text(&out);
     assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
-    assert!(said.contains("an output could not be written; the run was interrupted: exit code 1"), "{said}");
+    assert!(said.contains("the report was not written; the run was interrupted: exit code 1"), "{said}");
     assert!(!said.contains("exit code 5"), "{said}");
 }
 

@@ -449,6 +449,41 @@ fn pages_say_no_data_and_count_every_attempt() {
     assert_ne!(refused[6], "0", "{refused:?}");
 }
 
+/// The comparison page compared an open-model run's corrected latencies with a closed-model
+/// run's own (a -97.5 % "improvement" where both measured 0.10 ms), as `compare` did: the
+/// corrected ones are compared only when every run has them. A transaction named
+/// `__proto__` had no row (the page kept names as an object's keys).
+#[test]
+fn the_comparison_page_compares_corrected_latencies_only_with_corrected_ones() {
+    let scratch = Scratch::new();
+    let write = |name: &str, corrected: &str| {
+        let file = path(&scratch, name);
+        let latency = r#""latency_us": { "count": 10, "p50": 100, "p99": 200, "p999": 300 }"#;
+        let text = format!(
+            r#"{{ "mite_engine_version": "0", "duration_s": 1.0, "totals": {{ {latency} {corrected} }},
+                "transactions": [{{ "name": "g", "count": 10, "errors": 0, {latency} {corrected},
+                "requests": {{ "count": 10, "errors": 0, "attempts": 10 }} }},
+                {{ "name": "__proto__", "count": 10, "errors": 0, {latency},
+                "requests": {{ "count": 10, "errors": 0, "attempts": 10 }} }}] }}"#
+        );
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let open =
+        write("open.json", r#", "latency_us_corrected": { "count": 10, "p50": 4000, "p99": 5000, "p999": 5000 }"#);
+    let closed = write("closed.json", "");
+    let html = path(&scratch, "cmp.html");
+    let out = engine(&["compare", &open, &closed, "--html", &html]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows = table_rows(&html);
+    let row = rows.iter().find(|r| r.len() == 8 && r[0] == "g" && r[1] == "closed.json").expect("g's row of NEW");
+    assert_eq!(row[4..7], ["0.10 ms (+0.0%)", "0.20 ms (+0.0%)", "0.30 ms (+0.0%)"], "{row:?}");
+    let totals = rows.iter().find(|r| r.len() == 9 && r[0] == "closed.json").expect("NEW's totals row");
+    assert_eq!(totals[6], "0.10 ms (+0.0%)", "{totals:?}");
+    let proto = rows.iter().filter(|r| r.len() == 8 && r[0] == "__proto__").count();
+    assert_eq!(proto, 2, "a row of each run: {rows:?}");
+}
+
 /// Outside try 5: a run where nothing was answered showed `p50 0.00 ms … max 0.00 ms` in the
 /// report's summary, figures that look measured; the result file has no latency to show.
 #[test]

@@ -51,9 +51,17 @@ pub fn phases_table(merged: &Merged) -> String {
     out
 }
 
+/// The median the injector's lag is weighed against (`convert::request_p50`), and whose it is:
+/// the requests', or the transactions' when no request was answered.
+fn weighed_median(total: &TxnStats) -> (u64, &'static str) {
+    let whose = if total.req_us.is_empty() { "transactions'" } else { "requests'" };
+    (request_p50(total), whose)
+}
+
 /// The injector's own line in the table: its lag, how busy its cores were, and a warning when
-/// it was saturated.
-fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
+/// it was saturated, the lag weighed against `median` (µs, and whose).
+fn injector_line(out: &mut String, load: &InjectorLoad, median: (u64, &str)) {
+    let (request_p50_us, whose) = median;
     if load.lag_us.is_empty() && load.wall_us == 0 {
         return;
     }
@@ -68,19 +76,20 @@ fn injector_line(out: &mut String, load: &InjectorLoad, request_p50_us: u64) {
             short_us(load.lag_us.max())
         )
     };
-    let _ = writeln!(
-        out,
-        "injector: event-loop lag {lag}; cores busy mean {:.0}%, max {:.0}%",
-        load.busy_percent_mean(),
-        load.busy_percent_max
-    );
+    // No thread time measured: no share to show, not a share of 0.
+    let busy = if load.wall_us == 0 {
+        "cores busy not measured".to_string()
+    } else {
+        format!("cores busy mean {:.0}%, max {:.0}%", load.busy_percent_mean(), load.busy_percent_max)
+    };
+    let _ = writeln!(out, "injector: event-loop lag {lag}; {busy}");
     if load.saturated(request_p50_us) {
         // Say which of the two signs was seen: a busy core, or a lag large against the latencies.
         let why = if load.busy() {
             format!("a core was busy {:.0}% of an interval", load.busy_percent_max)
         } else if load.lag_significant(request_p50_us) {
             format!(
-                "its event-loop lag p99 {} is a large share of the requests' median {}",
+                "its event-loop lag p99 {} is a large share of the {whose} median {}",
                 short_us(load.lag_at(0.99)),
                 short_us(request_p50_us)
             )
@@ -140,7 +149,7 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     journeys_lines(&mut out, merged, seconds);
     let _ = writeln!(out, "{}", connections_line(&total));
     out.push_str(&crate::output::websocket::table(merged, seconds));
-    injector_line(&mut out, &merged.injector, request_p50(&total));
+    injector_line(&mut out, &merged.injector, weighed_median(&total));
     if let Some(text) = merged.error_samples.get("journey") {
         let _ = writeln!(out, "first journey error: {}", printable(text));
     }
@@ -407,13 +416,21 @@ mod tests {
     fn a_lag_never_probed_is_said_not_measured() {
         let load = InjectorLoad { busy_us: 600, wall_us: 6_000, busy_percent_max: 11.0, ..InjectorLoad::default() };
         let mut out = String::new();
-        injector_line(&mut out, &load, 0);
+        injector_line(&mut out, &load, (0, "requests'"));
         assert!(out.starts_with("injector: event-loop lag not measured (the run ended before the first probe); cores busy mean 10%, max 11%"), "{out}");
         let mut probed = load;
         crate::stats::record_latency(&mut probed.lag_us, 43);
         let mut out = String::new();
-        injector_line(&mut out, &probed, 300);
+        injector_line(&mut out, &probed, (300, "requests'"));
         assert!(out.starts_with("injector: event-loop lag p50 43µs p99 43µs max 43µs;"), "{out}");
+        // Probed, but no thread time measured: no share, not a share of 0.
+        let unmeasured = InjectorLoad { busy_us: 0, wall_us: 0, busy_percent_max: 0.0, ..probed };
+        let mut out = String::new();
+        injector_line(&mut out, &unmeasured, (300, "requests'"));
+        assert!(
+            out.starts_with("injector: event-loop lag p50 43µs p99 43µs max 43µs; cores busy not measured\n"),
+            "{out}"
+        );
     }
 
     /// Outside try: a name with CJK characters or an emoji pushed its row's figures out of
@@ -466,11 +483,33 @@ mod tests {
             std::time::Duration::from_millis(10),
         );
         let mut out = String::new();
-        injector_line(&mut out, &load, 0);
+        injector_line(&mut out, &load, (0, "requests'"));
         assert!(
             out.contains("WARNING: the injector was saturated (a core's event loop was held for up to 2001ms: its thread was blocked"),
             "{out}"
         );
+    }
+
+    /// A run with no request answered (every connect refused) said its lag was a share of
+    /// "the requests' median": the median it is weighed against is then the transactions'.
+    #[test]
+    fn the_median_a_lag_is_weighed_against_is_named_for_what_it_is() {
+        let mut merged = Merged::default();
+        let mut failed = TxnStats { txn_err: 3, not_sent: 3, ..TxnStats::default() };
+        for us in [10_000, 10_000, 10_000] {
+            crate::stats::record_latency(&mut failed.txn_us, us);
+        }
+        failed.add_errors(ErrorKind::Refused, 3);
+        merged.txns.insert("refused".into(), failed);
+        for _ in 0..5 {
+            crate::stats::record_latency(&mut merged.injector.lag_us, 5_000);
+        }
+        let out = table(&merged, 1.0);
+        assert!(
+            out.contains("its event-loop lag p99 5.00ms is a large share of the transactions' median 10.0ms"),
+            "{out}"
+        );
+        assert!(!out.contains("requests' median"), "{out}");
     }
 
     #[test]

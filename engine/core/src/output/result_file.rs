@@ -17,7 +17,9 @@ use crate::stats::{ErrorKind, InjectorLoad, JourneyCounts, LatencyHistogram, Mer
 
 /// The result file's format: bumped when a reader of the previous version would misread a
 /// new file (a field removed, renamed or changed in meaning). Adding a field does not bump it.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: a figure with nothing behind it (a latency of no value, a mean over none) is
+/// null, where version 1 wrote 0; version 1 files are read as version 2 ([`ResultFile::read`]).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Files written before `format_version` existed are version 1.
 fn first_version() -> u32 {
@@ -125,41 +127,78 @@ impl<'de> Deserialize<'de> for Encoded {
     }
 }
 
-/// Latency figures of one histogram, µs.
+/// Latency figures of one histogram, µs. With nothing recorded (`count` 0) every figure is
+/// `None` (null in the file): no time was measured, which is not a time of 0. A file of format
+/// 1 wrote zeros there; they read back as `None` too.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "LatencyAsRead")]
 pub struct Latency {
     /// Values recorded.
     pub count: u64,
     /// Smallest.
-    pub min: u64,
+    pub min: Option<u64>,
     /// Mean, to 0.1 µs.
-    pub mean: f64,
+    pub mean: Option<f64>,
     /// Median.
-    pub p50: u64,
+    pub p50: Option<u64>,
     /// 90th percentile.
-    pub p90: u64,
+    pub p90: Option<u64>,
     /// 99th percentile.
-    pub p99: u64,
+    pub p99: Option<u64>,
     /// 99.9th percentile.
-    pub p999: u64,
+    pub p999: Option<u64>,
     /// Largest.
-    pub max: u64,
+    pub max: Option<u64>,
+}
+
+/// [`Latency`] as a file has it: any field may be absent or null.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LatencyAsRead {
+    count: Option<u64>,
+    min: Option<u64>,
+    mean: Option<f64>,
+    p50: Option<u64>,
+    p90: Option<u64>,
+    p99: Option<u64>,
+    p999: Option<u64>,
+    max: Option<u64>,
+}
+
+impl From<LatencyAsRead> for Latency {
+    fn from(read: LatencyAsRead) -> Latency {
+        // Nothing recorded: the figures (zeros in format 1) are none. A count left out (a file
+        // made by hand) leaves the figures as written.
+        let recorded = read.count != Some(0);
+        let figure = |value: Option<u64>| value.filter(|_| recorded);
+        Latency {
+            count: read.count.unwrap_or(0),
+            min: figure(read.min),
+            mean: read.mean.filter(|_| recorded),
+            p50: figure(read.p50),
+            p90: figure(read.p90),
+            p99: figure(read.p99),
+            p999: figure(read.p999),
+            max: figure(read.max),
+        }
+    }
 }
 
 impl Latency {
-    /// The figures of `h` (all 0 when empty).
+    /// The figures of `h` (none when it is empty).
     pub fn of(h: &Histogram<u64>) -> Latency {
-        let empty = h.is_empty();
+        if h.is_empty() {
+            return Latency::default();
+        }
         Latency {
             count: h.len(),
-            min: if empty { 0 } else { h.min() },
-            mean: if empty { 0.0 } else { (h.mean() * 10.0).round() / 10.0 },
-            p50: quantile(h, 0.5),
-            p90: quantile(h, 0.9),
-            p99: quantile(h, 0.99),
-            p999: quantile(h, 0.999),
-            max: if empty { 0 } else { h.max() },
+            min: Some(h.min()),
+            mean: Some((h.mean() * 10.0).round() / 10.0),
+            p50: Some(quantile(h, 0.5)),
+            p90: Some(quantile(h, 0.9)),
+            p99: Some(quantile(h, 0.99)),
+            p999: Some(quantile(h, 0.999)),
+            max: Some(h.max()),
         }
     }
 
@@ -237,16 +276,16 @@ pub struct Requests {
     pub reconnects: u64,
     /// TCP connects.
     pub connects: Connects,
-    /// Mean successful connect time, µs.
-    pub connect_us_mean: f64,
+    /// Mean successful connect time, µs; `None` with no successful connect.
+    pub connect_us_mean: Option<f64>,
     /// TLS handshakes.
     pub tls_handshakes: Handshakes,
-    /// Mean successful handshake time, µs.
-    pub tls_us_mean: f64,
+    /// Mean successful handshake time, µs; `None` with no successful handshake.
+    pub tls_us_mean: Option<f64>,
     /// Handshakes resumed.
     pub tls_resumed: u64,
-    /// Mean time to the first response byte, µs.
-    pub first_byte_us_mean: f64,
+    /// Mean time to the first response byte, µs; `None` with no response.
+    pub first_byte_us_mean: Option<f64>,
     /// Response body bytes.
     pub body_bytes: u64,
     /// Request phases (`dns`, `connect`, `tls`, `first_byte`, `total`).
@@ -526,10 +565,10 @@ pub struct Totals {
 pub struct Injector {
     /// Event-loop lag.
     pub lag_us: Latency,
-    /// Mean busy share of the cores, percent.
-    pub busy_percent_mean: f64,
-    /// Busiest core in any interval, percent.
-    pub busy_percent_max: f64,
+    /// Mean busy share of the cores, percent; `None` when no time was measured.
+    pub busy_percent_mean: Option<f64>,
+    /// Busiest core in any interval, percent; `None` when no time was measured.
+    pub busy_percent_max: Option<f64>,
     /// Whether the reported latencies include the injector's own delay.
     pub saturated: bool,
     /// The lag histogram and busy times, for `merge`.
@@ -566,14 +605,15 @@ pub struct Interval {
     pub transactions: u64,
     /// Requests per second.
     pub rps: f64,
-    /// Median latency, µs.
-    pub p50_us: u64,
-    /// 99th percentile, µs.
-    pub p99_us: u64,
+    /// Median latency, µs (of requests answered, or of transactions when none was); `None`
+    /// when nothing was timed in the interval.
+    pub p50_us: Option<u64>,
+    /// 99th percentile, µs; `None` as `p50_us`.
+    pub p99_us: Option<u64>,
     /// Journeys in flight at its end.
     pub journeys_in_flight: u64,
-    /// Event-loop lag at p99, µs.
-    pub injector_lag_p99_us: u64,
+    /// Event-loop lag at p99, µs; `None` when no probe ran in the interval.
+    pub injector_lag_p99_us: Option<u64>,
     /// Busiest core, percent.
     pub injector_busy_percent_max: f64,
     /// Whether the injector was saturated.
@@ -883,11 +923,14 @@ impl ResultFile {
         if version.format_version == 0 {
             return Err(shape("format_version: ".into(), "0 is not a version (they start at 1)".into()));
         }
-        let read: ResultFile = parse(text, file)?;
+        let mut read: ResultFile = parse(text, file)?;
+        if read.format_version == 1 {
+            read.upgrade_from_first_version();
+        }
         // A run lasts at least a millisecond (`--duration` 1ms, rounded to ms here): every rate
         // of a file with no length would be infinite or zero.
         let seconds_max = crate::limits::START_AT_UNIX_S_MAX as f64;
-        if read.duration_s <= 0.0 || !read.duration_s.is_finite() || read.duration_s > seconds_max {
+        if read.duration_s < 0.001 || !read.duration_s.is_finite() || read.duration_s > seconds_max {
             let why = format!("{} is not a run's length (at least 0.001 s)", seconds_shown(read.duration_s));
             return Err(shape("duration_s: ".into(), why));
         }
@@ -906,6 +949,7 @@ impl ResultFile {
             let name = txn.name.clone();
             return Err(ResultFileError::DuplicateTransaction { file: file.to_string(), index, name });
         }
+        consistency::check_transactions(&read, file)?;
         Ok(read)
     }
 
@@ -980,7 +1024,12 @@ mod words {
     }
 }
 
+mod consistency;
 pub(crate) mod convert;
+mod upgrade;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod no_data_tests;

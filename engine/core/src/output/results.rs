@@ -97,6 +97,28 @@ impl Merging {
     }
 }
 
+/// What a comparison of `base` with `new` (each named by its label) compares when their runs
+/// ran different scenarios, or different texts of one scenario file (their digests differ):
+/// none when they ran the same, or when a file does not say.
+pub fn scenarios_differ(base: (&str, &ResultFile), new: (&str, &ResultFile)) -> Option<String> {
+    let ((base_label, base), (new_label, new)) = (base, new);
+    let shown = |file: &ResultFile| report::printable(&file.scenario).into_owned();
+    if base.scenario != new.scenario {
+        let (a, b) = (shown(base), shown(new));
+        return Some(format!(
+            "{base_label} and {new_label} ran different scenarios: {base_label} {a:?}, {new_label} {b:?}"
+        ));
+    }
+    match (&base.scenario_digest, &new.scenario_digest) {
+        (Some(a), Some(b)) if a != b => Some(format!(
+            "{base_label} and {new_label} ran different texts of scenario {:?} (scenario_digest {a}, {b}): the \
+             scenario file was changed between them",
+            shown(base)
+        )),
+        _ => None,
+    }
+}
+
 /// One transaction's figures for comparison, all of the transaction itself: how many ran, how
 /// many per second, its durations, and its failures as an `errors` threshold reads them.
 /// A figure with nothing to measure is `None` (shown `no data`, compared with nothing).
@@ -116,7 +138,9 @@ struct Figures {
     error_percent: Option<f64>,
 }
 
-fn figures(txn: &Transaction, seconds: f64) -> Figures {
+/// `txn`'s figures over the run's `seconds`; its durations from the intended start when
+/// `corrected` (both sides of the comparison have them) and it has them.
+fn figures(txn: &Transaction, seconds: f64, corrected: bool) -> Figures {
     let requests = &txn.requests;
     // Results written before `attempts` existed counted every attempt as a request.
     let failures = Failures {
@@ -125,9 +149,10 @@ fn figures(txn: &Transaction, seconds: f64) -> Figures {
         transactions_failed: txn.errors,
         transactions: txn.count,
     };
-    let latency = txn.latency_us_corrected.as_ref().unwrap_or(&txn.latency_us);
-    // Durations are of completed transactions: with none, the zeros written are not times.
-    let timed = |us: u64| (txn.count > 0).then_some(us as f64);
+    let latency = txn.latency_us_corrected.as_ref().filter(|_| corrected).unwrap_or(&txn.latency_us);
+    // Durations are of completed transactions: with none there is no time (null in the file;
+    // a hand-edited figure left beside a count of 0 is not one either).
+    let timed = |us: Option<u64>| us.filter(|_| txn.count > 0).map(|us| us as f64);
     Figures {
         count: txn.count as f64,
         rate: if seconds > 0.0 { txn.count as f64 / seconds } else { 0.0 },
@@ -136,6 +161,11 @@ fn figures(txn: &Transaction, seconds: f64) -> Figures {
         p999: timed(latency.p999),
         error_percent: failures.percent(),
     }
+}
+
+/// The transactions of `file` with latencies from the intended start (open model).
+fn corrected_names(file: &ResultFile) -> BTreeSet<&str> {
+    file.transactions.iter().filter(|t| t.latency_us_corrected.is_some()).map(|t| t.name.as_str()).collect()
 }
 
 /// What a column shows for a figure with nothing to measure.
@@ -166,8 +196,12 @@ fn latency_cells(base: Option<f64>, new: Option<f64>) -> (String, String) {
 /// is always measured (none completed is 0/s), so a transaction that stopped completing
 /// regresses by its rate.
 pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> (String, Vec<String>) {
+    // Corrected latencies compare only with corrected ones: a transaction's are used when both
+    // sides have them (an open-model run against a closed one compares their own times).
+    let (base_corrected, new_corrected) = (corrected_names(base), corrected_names(new));
     let by_name = |file: &ResultFile| -> BTreeMap<String, Figures> {
-        file.transactions.iter().map(|t| (t.name.clone(), figures(t, file.duration_s))).collect()
+        let both = |name: &str| base_corrected.contains(name) && new_corrected.contains(name);
+        file.transactions.iter().map(|t| (t.name.clone(), figures(t, file.duration_s, both(&t.name)))).collect()
     };
     let (old, now) = (by_name(base), by_name(new));
     let mut out = String::new();
@@ -272,7 +306,7 @@ mod tests {
     use super::*;
     use crate::limits::RESULT_COUNT_MAX;
     use crate::output::outcome::StopReason;
-    use crate::output::result_file::ResultFile;
+    use crate::output::result_file::{Latency, ResultFile};
     use crate::stats::{ErrorKind, TxnStats};
 
     /// Result files hold counters up to `RESULT_COUNT_MAX`; `MERGE_FILES_MAX` of them merge
@@ -347,7 +381,7 @@ mod tests {
             .iter()
             .map(|n| {
                 format!(
-                    r#"{{ "name": "{n}", "count": 10, "errors": 0, "latency_us": {{ "p50": 100, "p99": 200, "p999": 300 }},
+                    r#"{{ "name": "{n}", "count": 10, "errors": 0, "latency_us": {{ "count": 10, "p50": 100, "p99": 200, "p999": 300 }},
                         "requests": {{ "count": 10, "errors": 0, "attempts": 10 }} }}"#
                 )
             })
@@ -414,7 +448,7 @@ mod tests {
     fn slower_fewer_and_failing_are_regressions() {
         let base = result_with(&["a"]);
         let mut new = base.clone();
-        new.transactions[0].latency_us.p99 = 400;
+        new.transactions[0].latency_us.p99 = Some(400);
         new.transactions[0].count = 5;
         new.transactions[0].requests.errors = 3;
         let (table, regressions) = compare(&base, &new, 5.0);
@@ -423,6 +457,24 @@ mod tests {
         assert!(regressions[0].starts_with("a: p99 0.2ms -> 0.4ms"), "{regressions:?}");
         assert!(regressions[1].starts_with("a: rate 10/s -> 5.0/s"), "{regressions:?}");
         assert!(regressions[2].starts_with("a: errors 0.000% -> 30.000%"), "{regressions:?}");
+    }
+
+    /// Latencies are the corrected ones only when both sides have them: BASE an open-model run
+    /// (corrected p99 5 ms) and NEW a closed one compared BASE's corrected times with NEW's own
+    /// (a -96 % "improvement" where both measured 0.2 ms); NEW the open one, a +2,400 % regression.
+    #[test]
+    fn corrected_latencies_are_compared_only_with_corrected_ones() {
+        let closed = result_with(&["a"]);
+        let mut open = closed.clone();
+        open.transactions[0].latency_us_corrected =
+            Some(Latency { count: 10, p50: Some(4_000), p99: Some(5_000), p999: Some(5_000), ..Latency::default() });
+        for (base, new) in [(&open, &closed), (&closed, &open)] {
+            let (table, regressions) = compare(base, new, 5.0);
+            assert_eq!(row(&table, "a")[3..9], ["0.10", "+0.0%", "0.20", "+0.0%", "0.30", "+0.0%"], "{table}");
+            assert!(regressions.is_empty(), "{regressions:?}");
+        }
+        let (table, _) = compare(&open, &open, 5.0);
+        assert_eq!(row(&table, "a")[3..5], ["4.00", "+0.0%"], "both corrected: {table}");
     }
 
     /// The row of `name` in a comparison table, split into cells.
@@ -440,7 +492,7 @@ mod tests {
         let base = result_with(&["g"]);
         let mut new = base.clone();
         let g = &mut new.transactions[0];
-        (g.count, g.latency_us.p50, g.latency_us.p99, g.latency_us.p999) = (0, 0, 0, 0);
+        (g.count, g.latency_us) = (0, Latency::default());
         (g.requests.count, g.requests.errors, g.requests.attempts) = (50, 50, Some(50));
         let (table, regressions) = compare(&base, &new, 5.0);
         let cells = row(&table, "g");

@@ -4,8 +4,9 @@
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
+use crate::output::result_file::{ResultFile, ResultFileError};
 use crate::output::threshold::Checked;
-use crate::stats::{Merged, TxnStats};
+use crate::stats::{Merged, TxnStats, new_latency_histogram};
 
 /// Points of the percentile spectrum per decade ("nine"): x = log10(1 / (1 - q)).
 const SPECTRUM_POINTS_PER_NINE: u32 = 20;
@@ -110,6 +111,39 @@ pub fn run_data(label: &str, mut result: Value, merged: &Merged) -> Value {
     result
 }
 
+/// One result file's page data, as [`run_data`] makes a run's, its distributions drawn from its
+/// `raw` histograms one transaction at a time: a file of 10,000 names holds four decoded
+/// histograms at a time beside the totals', not every histogram of every name (some GiB). An
+/// error when a transaction has no `raw` histograms (a file made by hand).
+pub fn file_data(label: &str, file: &ResultFile) -> Result<Value, ResultFileError> {
+    if let Some((index, txn)) = file.transactions.iter().enumerate().find(|(_, t)| t.raw.is_none()) {
+        return Err(ResultFileError::NoRaw { file: label.to_string(), index, name: txn.name.clone() });
+    }
+    let mut result = file.to_value();
+    let (mut total, mut total_corrected) = (new_latency_histogram(), new_latency_histogram());
+    let shown = result.get_mut("transactions").and_then(Value::as_array_mut).into_iter().flatten();
+    for (txn, object) in file.transactions.iter().zip(shown) {
+        let (Some(raw), Some(object)) = (&txn.raw, object.as_object_mut()) else { continue };
+        object.remove("raw");
+        let (requests, requests_corrected) = (raw.req_us.decoded(), raw.req_us_corrected.decoded());
+        total.add(&requests).expect("auto-resizing histograms always merge");
+        total_corrected.add(&requests_corrected).expect("auto-resizing histograms always merge");
+        // As `timed` picks: transaction durations, or request times when the name only timed requests.
+        let durations = raw.txn_us.decoded();
+        let distribution = if durations.is_empty() {
+            distributions(&requests, &requests_corrected)
+        } else {
+            distributions(&durations, &raw.txn_us_corrected.decoded())
+        };
+        object.insert("distribution".into(), distribution);
+    }
+    if let Some(object) = result.as_object_mut() {
+        object.insert("label".into(), json!(label));
+        object.insert("distribution".into(), distributions(&total, &total_corrected));
+    }
+    Ok(result)
+}
+
 /// Thresholds a segment leaves to `merge` (its counts and rates are a share of the whole), as
 /// the summary shows them after the ones it judged: neither passed nor failed.
 pub fn left_to_merge(texts: &[String]) -> Vec<Value> {
@@ -177,6 +211,55 @@ mod tests {
         assert_eq!(shown[1]["text"], "nope:p99<1s");
         assert_eq!((shown[1]["passed"].as_bool(), shown[1]["error"].as_bool()), (Some(false), Some(true)));
         assert!(shown[1]["actual"].as_str().unwrap().starts_with("no transaction named \"nope\""), "{shown}");
+    }
+
+    /// A file's page data, drawn one transaction at a time, is what the run read back from it
+    /// draws (a comparison of two files of 10,000 names each took 3 GB, every histogram of
+    /// every name decoded at once).
+    #[test]
+    fn a_files_distributions_are_those_of_its_run_read_back() {
+        use crate::output::result_file::{read_run, result_file};
+        use crate::stats::TxnStats;
+        let mut merged = Merged::default();
+        for (i, name) in ["both", "requests only", "open"].into_iter().enumerate() {
+            let mut stats = TxnStats { req_ok: 3, ..TxnStats::default() };
+            for us in [100, 2_000, 30_000 * (i as u64 + 1)] {
+                record_latency(&mut stats.req_us, us);
+                if i != 1 {
+                    record_latency(&mut stats.txn_us, us * 2);
+                }
+                if i == 2 {
+                    record_latency(&mut stats.req_us_corrected, us * 3);
+                    record_latency(&mut stats.txn_us_corrected, us * 4);
+                }
+            }
+            merged.txns.insert(name.into(), stats);
+        }
+        let run = crate::output::outcome::RunResult {
+            scenario: "s".into(),
+            cores: vec![0],
+            drivers: Vec::new(),
+            fallbacks: Vec::new(),
+            started_at_unix_s: 1.0,
+            duration_s: 1.0,
+            stopped_by: crate::output::outcome::StopReason::Duration,
+            merged,
+            intervals: Vec::new(),
+            segment: None,
+            tls_verified: None,
+        };
+        let file = result_file(&run, true);
+        let read = read_run(&file, "f").unwrap();
+        let expected = run_data("f", file.to_value(), &read.merged);
+        let drawn = file_data("f", &file).unwrap();
+        assert_eq!(drawn, expected);
+        assert!(drawn["transactions"][1]["distribution"]["spectrum_corrected"].is_array(), "{drawn}");
+        assert!(drawn["transactions"][0].get("raw").is_none());
+
+        let mut bare = file.clone();
+        bare.transactions[1].raw = None;
+        let err = file_data("bare.json", &bare).unwrap_err().to_string();
+        assert!(err.contains("transactions[1] (open): no raw histograms"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod data;
 use serde_json::{Value, json};
 
 use crate::output::outcome::RunResult;
-use crate::output::result_file::{ResultFile, read_run, result_file};
+use crate::output::result_file::{ResultFile, result_file};
 use crate::output::threshold::Checked;
 
 const UPLOT_JS: &str = include_str!("vendor/uplot/uPlot.iife.min.js");
@@ -112,8 +112,8 @@ fn add_left_to_merge(page: &mut Value, texts: &[String]) {
 /// A result file's page data; the histograms come from its `raw` fields. A file without them
 /// (hand-made, or from an older engine) is drawn from its summary figures alone, and says so.
 fn file_data(label: &str, file: &ResultFile) -> Value {
-    match read_run(file, label) {
-        Ok(parsed) => data::run_data(label, file.to_value(), &parsed.merged),
+    match data::file_data(label, file) {
+        Ok(page) => page,
         Err(why) => {
             let mut page = data::run_data(label, file.to_value(), &crate::stats::Merged::default());
             page["notes"] = json!([format!("no percentile spectrum or histogram: {why}")]);
@@ -137,7 +137,7 @@ pub fn render_compare(files: &[(String, ResultFile)], max_regression_pct: f64, r
 pub fn render_merged(
     merged: &RunResult,
     file: &ResultFile,
-    segments: &[(String, ResultFile)],
+    segments: &[(String, &ResultFile)],
     thresholds: &[Checked],
 ) -> String {
     let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();

@@ -88,12 +88,12 @@ fn requests(stats: &TxnStats, seconds: f64) -> Requests {
         latency_us_corrected: Latency::of_nonempty(&stats.req_us_corrected),
         reconnects: stats.reconnects,
         connects,
-        connect_us_mean: mean(stats.connect_us_sum, stats.connects_ok()),
+        connect_us_mean: mean_of_some(stats.connect_us_sum, stats.connects_ok()),
         tls_handshakes,
-        tls_us_mean: mean(stats.tls_us_sum, stats.tls_ok()),
+        tls_us_mean: mean_of_some(stats.tls_us_sum, stats.tls_ok()),
         tls_resumed: stats.tls_resumed,
         // Every response that came back (ok, or an unexpected status) has a first byte.
-        first_byte_us_mean: mean(stats.first_byte_us_sum, stats.req_ok + stats.errors_of(ErrorKind::Status)),
+        first_byte_us_mean: mean_of_some(stats.first_byte_us_sum, stats.req_ok + stats.errors_of(ErrorKind::Status)),
         body_bytes: stats.body_bytes,
         phases_us,
         responses: stats
@@ -239,11 +239,18 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
     }
 }
 
+/// `sum / count` to 0.1, or none over no count (a mean of nothing is not 0).
+fn mean_of_some(sum: u64, count: u64) -> Option<f64> {
+    (count > 0).then(|| mean(sum, count))
+}
+
 fn injector(load: &InjectorLoad, request_p50_us: u64) -> Injector {
+    // CPU shares of no measured time are none.
+    let measured = |percent: f64| (load.wall_us > 0).then_some((percent * 10.0).round() / 10.0);
     Injector {
         lag_us: Latency::of(&load.lag_us),
-        busy_percent_mean: (load.busy_percent_mean() * 10.0).round() / 10.0,
-        busy_percent_max: (load.busy_percent_max * 10.0).round() / 10.0,
+        busy_percent_mean: measured(load.busy_percent_mean()),
+        busy_percent_max: measured(load.busy_percent_max),
         saturated: load.saturated(request_p50_us),
         raw: Some(InjectorRaw {
             lag_us: Encoded::of(&load.lag_us),
@@ -263,10 +270,11 @@ pub(crate) fn interval(p: &IntervalPoint, open_model: bool) -> Interval {
         not_sent: p.not_sent,
         transactions: p.transactions,
         rps: (p.rps * 10.0).round() / 10.0,
-        p50_us: p.p50_us,
-        p99_us: p.p99_us,
+        // Every latency recorded is at least 1 µs: 0 is an interval with nothing timed.
+        p50_us: Some(p.p50_us).filter(|us| *us > 0),
+        p99_us: Some(p.p99_us).filter(|us| *us > 0),
         journeys_in_flight: p.journeys_in_flight,
-        injector_lag_p99_us: p.lag_p99_us,
+        injector_lag_p99_us: Some(p.lag_p99_us).filter(|us| *us > 0),
         injector_busy_percent_max: (p.busy_percent_max * 10.0).round() / 10.0,
         injector_saturated: p.saturated,
         phase: Some(p.phase),

@@ -193,8 +193,8 @@ fn a_newer_format_is_refused_and_an_unversioned_one_is_the_first() {
     // Even with a field a version-1 reader would miss: the version is what is reported.
     file.as_object_mut().unwrap().remove("totals");
     let err = read(&file).unwrap_err();
-    assert!(matches!(err, ResultFileError::NewerVersion { found: 2, .. }), "{err}");
-    assert!(err.to_string().contains("run.json: result format version 2 is newer"), "{err}");
+    assert!(matches!(err, ResultFileError::NewerVersion { found: 3, .. }), "{err}");
+    assert!(err.to_string().contains("run.json: result format version 3 is newer"), "{err}");
 
     let mut old = small_file();
     old.as_object_mut().unwrap().remove("format_version");

@@ -184,13 +184,14 @@
       value: function (get) { return iv.map(function (p) { var v = get(p); return num(v) ? v : null; }); }
     };
   }
+  // Keys kept in objects without a prototype: a name such as `__proto__` is a name like any other.
   function keysOf(list, field) {
-    var seen = {};
+    var seen = Object.create(null);
     list.forEach(function (p) { Object.keys(p[field] || {}).forEach(function (k) { seen[k] = true; }); });
     return Object.keys(seen).sort();
   }
   function txnNames(iv) {
-    var seen = {};
+    var seen = Object.create(null);
     iv.forEach(function (p) { (p.by_transaction || []).forEach(function (t) { seen[t.name] = true; }); });
     return Object.keys(seen).sort();
   }
@@ -257,11 +258,11 @@
   }
 
   // An interval's percentiles over all requests, or null when nothing was timed in it (its
-  // p50_us and p99_us then read 0, not a time): its `latency`, or, in files written before
-  // that was (read back with it null), its counts.
+  // p50_us and p99_us are then null; the first format's zeros are read as null before a page
+  // gets them): its `latency`, or, in files written before that was, its p50_us and p99_us.
   function allLatency(p) {
     if (p.latency) return p.latency;
-    return p.transactions > 0 || p.requests > (p.errors || 0) ? { p50_us: p.p50_us, p99_us: p.p99_us } : null;
+    return num(p.p50_us) && num(p.p99_us) ? { p50_us: p.p50_us, p99_us: p.p99_us } : null;
   }
   function latencyOverTime(grid, tl, rerender) {
     var names = ['all requests'].concat(txnNames(tl.iv));
@@ -386,7 +387,7 @@
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     // Nothing answered: no latency to show ('-'), not measured-looking zeros.
-    var lat = totalLatency(t);
+    var lat = totalLatency(t, true);
     var cards = [card('requests', grouped(t.requests)), card('request errors', grouped(t.errors), t.errors ? 'bad' : 'good'),
       card('failed transactions', grouped(t.transaction_errors), t.transaction_errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
@@ -410,7 +411,8 @@
         run.tls_verified === true ? 'verified' : 'not recorded in this result']];
     if (inj && inj.lag_us && inj.lag_us.count) {
       rows.push(['injector', 'event-loop lag p99 ' + ms(usToMs(inj.lag_us.p99)) + ', max ' + ms(usToMs(inj.lag_us.max)) +
-        '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' + fixed(inj.busy_percent_mean, 0) + '%)']);
+        (num(inj.busy_percent_max) ? '; busiest core ' + fixed(inj.busy_percent_max, 0) + '% (mean ' +
+        fixed(inj.busy_percent_mean, 0) + '%)' : '; cores busy not measured')]);
     }
     if (t.arrivals) rows.push(['arrivals', 'requested ' + grouped(t.arrivals.requested) + ', started ' + grouped(t.arrivals.started) +
       (t.arrivals.datapool_exhausted ? ', not started ' + grouped(t.arrivals.datapool_exhausted) + ' (datapool exhausted)' : '') +
@@ -436,21 +438,23 @@
   // A transaction's own figures (count and rate of transactions, their durations); its error %
   // is the larger of the failed requests' share of attempts and the failed transactions' share,
   // as `mite-engine compare` and the `errors` threshold read it.
-  function figures(txn, duration) {
+  // Durations from the intended start when `corrected` (every run compared has them), as
+  // `mite-engine compare` reads them: an open-model run against a closed one compares their own.
+  function figures(txn, duration, corrected) {
     var r = txn.requests || {};
     var attempts = num(r.attempts) ? r.attempts : (r.count || 0);
     var shares = [];
     if (attempts > 0) shares.push((r.errors || 0) * 100 / attempts);
     if (txn.count > 0) shares.push((txn.errors || 0) * 100 / txn.count);
     // Durations are of completed transactions: with none, the zeros written are not times.
-    var lat = txn.count > 0 ? (txn.latency_us_corrected || txn.latency_us || {}) : {};
+    var lat = txn.count > 0 ? ((corrected && txn.latency_us_corrected) || txn.latency_us || {}) : {};
     return { count: txn.count, rate: duration > 0 ? txn.count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
       err: shares.length ? Math.max.apply(null, shares) : null };
   }
   // A figure with nothing to measure reads `no data` and is compared with nothing.
   function orNoData(format) { return function (v) { return num(v) ? format(v) : 'no data'; }; }
-  function totalLatency(totals) {
-    var lat = totals.latency_us_corrected || totals.latency_us || {};
+  function totalLatency(totals, corrected) {
+    var lat = (corrected && totals.latency_us_corrected) || totals.latency_us || {};
     return num(lat.count) && lat.count === 0 ? {} : lat;
   }
   function deltaCell(base, value, limit, higherIsWorse, format) {
@@ -464,11 +468,12 @@
   }
   function compareTables(parent, runs, limit, baseline) {
     var first = baseline ? ' (baseline)' : '';
+    var allCorrected = runs.every(function (run) { return run.totals && run.totals.latency_us_corrected; });
     table(parent, ['run', 'scenario', 'duration', 'requests', 'errors', 'req/s', 'p50', 'p99', 'p99.9'], runs.map(function (run, i) {
       var t = run.totals || {};
-      var lat = totalLatency(t);
+      var lat = totalLatency(t, allCorrected);
       var base = runs[0].totals || {};
-      var baseLat = totalLatency(base);
+      var baseLat = totalLatency(base, allCorrected);
       var msf = orNoData(function (v) { return ms(usToMs(v)); });
       return [run.label + (i ? '' : first), run.scenario, seconds(run.duration_s), grouped(t.requests), grouped(t.errors),
         i ? deltaCell(base.rps, t.rps, limit, false, grouped) : grouped(t.rps),
@@ -476,15 +481,21 @@
         i ? deltaCell(baseLat.p99, lat.p99, limit, true, msf) : msf(lat.p99),
         i ? deltaCell(baseLat.p999, lat.p999, limit, true, msf) : msf(lat.p999)];
     }));
-    var names = {};
-    runs.forEach(function (run) { (run.transactions || []).forEach(function (t) { names[t.name] = true; }); });
+    // Each run's transactions by name (a name such as `__proto__` is a name like any other).
+    var names = Object.create(null);
+    var byName = runs.map(function (run) {
+      var found = Object.create(null);
+      (run.transactions || []).forEach(function (t) { found[t.name] = t; names[t.name] = true; });
+      return found;
+    });
     var rows = [];
     Object.keys(names).sort().forEach(function (name) {
       var base = null;
+      var corrected = byName.every(function (found) { return !found[name] || found[name].latency_us_corrected; });
       runs.forEach(function (run, i) {
-        var txn = (run.transactions || []).filter(function (t) { return t.name === name; })[0];
+        var txn = byName[i][name];
         if (!txn) { rows.push([name, run.label, { text: 'not in this run', cls: i ? 'worse' : '' }, '', '', '', '', '']); return; }
-        var f = figures(txn, run.duration_s);
+        var f = figures(txn, run.duration_s, corrected);
         if (i === 0) base = f;
         var msf = orNoData(function (v) { return ms(usToMs(v)); });
         var errf = orNoData(function (v) { return fixed(v, 3); });
