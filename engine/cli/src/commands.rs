@@ -701,7 +701,7 @@ fn write_outputs(
         let page = mite_core::output::html::render_run(result, thresholds, left_to_merge);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
-    print_result(result, json_to_stdout, None);
+    let table = print_result(result, json_to_stdout, None);
     if phases {
         let table = report::phases_table(&result.merged);
         if json_to_stdout {
@@ -714,7 +714,15 @@ fn write_outputs(
         let framed = write_json(&output::Sink::Stdout, result, stored);
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
-    let mut failed = false;
+    // The table is only a view of a result file written; without one, it was the result.
+    let mut failed = table.is_err() && !written.iter().any(|(.., outcome)| outcome.is_ok());
+    if let (true, Err(err)) = (failed, table) {
+        let to = if json_to_stdout { "standard error" } else { "standard output" };
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: the result table could not be written to {to}: {err}; no --json or --html holds the result"
+        );
+    }
     for (flag, what, sink, outcome) in written {
         let _ = match outcome {
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
@@ -900,7 +908,7 @@ pub(crate) fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 /// Prints the result's table under a line saying what ran: a run's cores by id, a merge's
 /// (`parts`: how many results it merged) as a count over all its injectors.
-pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) {
+pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) -> std::io::Result<()> {
     use mite_core::output::units::counted;
     let cores = match parts {
         Some(parts) => format!(
@@ -921,11 +929,7 @@ pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<us
     text.push_str(&report::table(&result.merged, result.duration_s));
     let text = report::printable_lines(&text);
     // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
-    let _ = if to_stderr {
-        std::io::stderr().write_all(text.as_bytes())
-    } else {
-        std::io::stdout().write_all(text.as_bytes())
-    };
+    if to_stderr { std::io::stderr().write_all(text.as_bytes()) } else { std::io::stdout().write_all(text.as_bytes()) }
 }
 
 /// Writes the result file, saying whether TLS certificates were verified; `-` writes it to
@@ -1094,7 +1098,7 @@ fn journey_run(
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => run?,
     };
-    print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
+    let _ = print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }

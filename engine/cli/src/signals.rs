@@ -9,6 +9,8 @@
 //! - `journey test` has no grace and no result file: the first signal cancels the journey in
 //!   flight and the rows left are not run; the table of what ran is printed.
 //! - After the results are written (the dashboard's linger), a signal ends the wait.
+//! - A SIGHUP the process was started ignoring (`nohup`) stays ignored: the run goes on past
+//!   a closed terminal, as `nohup` asks.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -50,6 +52,7 @@ impl Signals {
 
     fn install() -> Arc<Signals> {
         let signals = Arc::new(Signals::default());
+        let hangup_ignored = hangup_ignored();
         let state = signals.clone();
         let mut last: Option<Instant> = None;
         let _ = ctrlc::set_handler(move || {
@@ -61,6 +64,9 @@ impl Signals {
             last = Some(now);
             state.on_signal(first);
         });
+        if hangup_ignored {
+            ignore_hangup();
+        }
         signals
     }
 
@@ -129,6 +135,26 @@ impl Signals {
             }
             std::thread::sleep(left.min(SIGNAL_POLL_INTERVAL));
         }
+    }
+}
+
+/// Whether SIGHUP was ignored when the process started (`nohup`).
+#[allow(unsafe_code)]
+fn hangup_ignored() -> bool {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only reads the
+    // current one.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Ignores SIGHUP again after the handler took it over.
+#[allow(unsafe_code)]
+fn ignore_hangup() {
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no code.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
     }
 }
 

@@ -1,0 +1,87 @@
+//! A run keeps its result where its user put it: `nohup` keeps a run going past a closed
+//! terminal, and a result table nobody could read is an error, not a silent pass.
+
+mod support;
+use support::{Scratch, scenario, text, wait_for_hits};
+
+use std::fs::File;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mite_tools::{Target, TargetOptions};
+
+const EXIT_ERROR: i32 = 1;
+
+fn get_args(target: &Target, duration: &str) -> Vec<String> {
+    ["--cores", "1", "--no-pin", "--scenario", &scenario("get.toml"), "-q", "--duration", duration, "--config"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("target_url={}", target.url("/"))])
+        .collect()
+}
+
+/// `nohup mite-engine ... &`, then the terminal closes (SIGHUP): the run goes on to its
+/// duration, as `nohup` asks (the run used to stop, interrupted, at the SIGHUP).
+#[test]
+#[allow(unsafe_code)]
+fn a_run_under_nohup_goes_on_past_sighup() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("nohup.json");
+    let child = Command::new("nohup")
+        .arg(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(get_args(&target, "3s"))
+        .args(["--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_hits(&target, 0, "under nohup");
+    // SAFETY: sending a signal to our own child process (nohup has exec'd the engine).
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGHUP);
+    }
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(30), "the run took {:?}", sent.elapsed());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["stopped_by"], "duration", "{}", text(&out));
+}
+
+/// Standard output a full device or a closed pipe, and no result file: the table was the
+/// result and nobody got it. Said on standard error, exit code 1 (it was 0, said nowhere).
+/// With a result file written, the table is only a view of it: exit 0.
+#[test]
+fn a_result_table_that_could_not_be_written_is_an_error() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let run = |stdout: Stdio, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(get_args(&target, "300ms"))
+            .args(extra)
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let full = || Stdio::from(File::options().write(true).open("/dev/full").unwrap());
+    let out = run(full(), &[]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(said.contains("the result table could not be written to standard output"), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+
+    // A pipe whose reader is gone (`| head -0` that already exited).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = run(Stdio::from(writer), &[]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(said.contains("the result table could not be written to standard output"), "{said}");
+
+    let json = scratch.file("kept.json");
+    let out = run(full(), &["--json", json.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(json.exists());
+}
