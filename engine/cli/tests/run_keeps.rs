@@ -85,3 +85,35 @@ fn a_result_table_that_could_not_be_written_is_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(json.exists());
 }
+
+/// `localhost` in `/etc/hosts` as `::1` then `127.0.0.1` (common), and a target listening on
+/// 127.0.0.1 only: each connect that took `::1` was a `refused` error; it now goes on to the
+/// name's next address, so the run sees no error and every request reaches the target. The
+/// hosts file is this test's own, bound over `/etc/hosts` in a private mount namespace.
+#[test]
+#[ignore = "needs root for a private /etc/hosts (unshare -m): .ci/run runs it with --ignored"]
+fn a_refused_address_of_a_name_goes_on_to_its_next() {
+    assert!(support::is_root(), "needs root (unshare -m, mount --bind)");
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let hosts = scratch.file("hosts");
+    std::fs::write(&hosts, "::1 localhost\n127.0.0.1 localhost\n").unwrap();
+    let json = scratch.file("localhost.json");
+    let url = target.url("/").replace("127.0.0.1", "localhost");
+    let script =
+        format!("mount --bind {} /etc/hosts && exec {} \"$@\"", hosts.display(), env!("CARGO_BIN_EXE_mite-engine"));
+    let mut args = get_args(&target, "500ms");
+    *args.last_mut().unwrap() = format!("target_url={url}");
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script, "sh"])
+        .args(args)
+        .args(["--json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["totals"]["errors"], 0, "{}", text(&out));
+    let requests = result["totals"]["requests"].as_u64().unwrap();
+    assert!(requests > 0, "{}", text(&out));
+    assert_eq!(requests, target.hits(), "every request reached the target");
+}
