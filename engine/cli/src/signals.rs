@@ -8,6 +8,9 @@
 //!   without results.
 //! - `journey test` has no grace and no result file: the first signal cancels the journey in
 //!   flight and the rows left are not run; the table of what ran is printed.
+//! - Once the run has ended, while its results are written (a slow disk, a FIFO whose reader
+//!   does not read), a first signal says so and skips any linger after them; a second one
+//!   exits at once without the results not yet written.
 //! - After the results are written (the dashboard's linger), a signal ends the wait.
 //! - A SIGHUP the process was started ignoring (`nohup`) stays ignored: the run goes on past
 //!   a closed terminal, as `nohup` asks.
@@ -35,6 +38,10 @@ pub struct Signals {
     count: AtomicU32,
     /// Set once every core runs: before, a signal stops the run before its first request.
     run_started: AtomicBool,
+    /// Set once the run has ended: its results are being written.
+    run_ended: AtomicBool,
+    /// A signal came while the results were written: the wait after them is skipped.
+    leave_after_results: AtomicBool,
     /// Set once the results are written: a signal then only ends a wait.
     results_written: AtomicBool,
     /// `count` when the results were written: a signal since ends a wait after them.
@@ -78,6 +85,10 @@ impl Signals {
         };
         if self.results_written.load(Ordering::SeqCst) {
             say("interrupt: the results are written; leaving");
+        } else if first && self.run_ended.load(Ordering::SeqCst) {
+            self.leave_after_results.store(true, Ordering::SeqCst);
+            say("interrupt: the run has ended and its results are being written; leaving once they are (interrupt \
+                 again to exit at once, without those not yet written)");
         } else if first && !self.run_started.load(Ordering::SeqCst) {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping before the first request; nothing will be \
@@ -117,6 +128,11 @@ impl Signals {
         self.run_started.store(true, Ordering::SeqCst);
     }
 
+    /// The run has ended: from now on a first signal waits for the results being written.
+    pub fn run_ended(&self) {
+        self.run_ended.store(true, Ordering::SeqCst);
+    }
+
     /// From now on a signal only ends a wait.
     pub fn results_written(&self) {
         self.count_at_results.store(self.count.load(Ordering::SeqCst), Ordering::SeqCst);
@@ -128,7 +144,7 @@ impl Signals {
     pub fn wait(&self, wait: Duration) {
         let seen = self.count_at_results.load(Ordering::SeqCst);
         let deadline = Instant::now() + wait;
-        while self.count.load(Ordering::SeqCst) == seen {
+        while self.count.load(Ordering::SeqCst) == seen && !self.leave_after_results.load(Ordering::SeqCst) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return;
@@ -186,6 +202,19 @@ mod tests {
         let signals = Signals::default();
         signals.results_written();
         signals.on_signal(true);
+        let started = Instant::now();
+        signals.wait(Duration::from_secs(30));
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    /// A signal while the results are written skips the wait after them.
+    #[test]
+    fn a_signal_while_the_results_are_written_skips_the_wait() {
+        let signals = Signals::default();
+        signals.run_started();
+        signals.run_ended();
+        signals.on_signal(true);
+        signals.results_written();
         let started = Instant::now();
         signals.wait(Duration::from_secs(30));
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());

@@ -117,3 +117,49 @@ fn a_refused_address_of_a_name_goes_on_to_its_next() {
     assert!(requests > 0, "{}", text(&out));
     assert_eq!(requests, target.hits(), "every request reached the target");
 }
+
+/// `--html` to a FIFO whose reader holds it open but does not read: the run has ended and the
+/// page waits for room in the pipe. A SIGTERM then says so (it said "journeys in flight get
+/// the grace period", long past the grace); when the reader goes, the write fails, said, exit 1.
+#[test]
+#[allow(unsafe_code)]
+fn a_signal_while_the_results_are_written_says_so() {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let fifo = scratch.file("report.fifo");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path; mkfifo only creates the file.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let reader = File::options().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(get_args(&target, "300ms"))
+        .args(["--html", fifo.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let said = std::thread::spawn(move || {
+        let mut said = String::new();
+        let _ = stderr.read_to_string(&mut said);
+        said
+    });
+    // The page (over 64 KiB) fills the pipe: the engine waits in the write.
+    wait_for_hits(&target, 0, "a report to a FIFO");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "the engine should be waiting for the FIFO's reader");
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    drop(reader);
+    let status = child.wait().unwrap();
+    let said = said.join().unwrap();
+    assert_eq!(status.code(), Some(EXIT_ERROR), "{said}");
+    assert!(said.contains("the run has ended and its results are being written"), "{said}");
+    assert!(!said.contains("grace period"), "{said}");
+    assert!(said.contains("error: --html"), "{said}");
+}
