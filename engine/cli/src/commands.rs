@@ -1099,6 +1099,7 @@ fn journey_run(
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => run?,
     };
+    signals.run_ended();
     let _ = print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
