@@ -26,6 +26,10 @@ use crate::commands::EXIT_ABORTED;
 /// process and to its group, as `timeout` and some supervisors do), not a second one.
 const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
 
+/// How long the handler waits for its message to be written: standard error may be a full
+/// pipe nobody reads, and a handler held there would leave the next signal unheard.
+const SAY_WAIT: Duration = Duration::from_millis(200);
+
 /// How often a wait looks for a signal.
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -78,11 +82,6 @@ impl Signals {
     }
 
     fn on_signal(&self, first: bool) {
-        // Not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave
-        // the next signal unhandled.
-        let say = |line: &str| {
-            let _ = writeln!(std::io::stderr(), "{line}");
-        };
         if self.results_written.load(Ordering::SeqCst) {
             say("interrupt: the results are written; leaving");
         } else if first && self.run_ended.load(Ordering::SeqCst) {
@@ -151,6 +150,21 @@ impl Signals {
             }
             std::thread::sleep(left.min(SIGNAL_POLL_INTERVAL));
         }
+    }
+}
+
+/// Says `line` on standard error from a thread of its own, waiting at most `SAY_WAIT` for it
+/// (not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave the
+/// next signal unhandled).
+fn say(line: &str) {
+    let line = line.to_string();
+    let (done, written) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("interrupt-message".into()).spawn(move || {
+        let _ = writeln!(std::io::stderr(), "{line}");
+        let _ = done.send(());
+    });
+    if spawned.is_ok() {
+        let _ = written.recv_timeout(SAY_WAIT);
     }
 }
 

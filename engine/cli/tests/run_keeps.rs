@@ -163,3 +163,50 @@ fn a_signal_while_the_results_are_written_says_so() {
     assert!(!said.contains("grace period"), "{said}");
     assert!(said.contains("error: --html"), "{said}");
 }
+
+/// Standard error a pipe nobody reads (a stuck log shipper, a paused pager): once it is full
+/// the progress lines wait, and so did the interrupt's own message, holding the handler: a
+/// second SIGTERM went unheard and only SIGKILL ended the process. It now exits (130).
+#[test]
+#[allow(unsafe_code)]
+fn a_second_signal_ends_a_run_whose_stderr_nobody_reads() {
+    use std::os::fd::AsRawFd;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    // SAFETY: F_SETPIPE_SZ on a pipe this test owns; a failure only leaves it larger.
+    unsafe {
+        libc::fcntl(writer.as_raw_fd(), libc::F_SETPIPE_SZ, 4096);
+    }
+    let mut args = get_args(&target, "60s");
+    args.retain(|a| a != "-q");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .args(["--tick", "10ms"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(writer))
+        .spawn()
+        .unwrap();
+    wait_for_hits(&target, 0, "stderr nobody reads");
+    std::thread::sleep(Duration::from_secs(3));
+    for _ in 0..2 {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if sent.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(reader);
+    assert_eq!(status.and_then(|s| s.code()), Some(130), "two SIGTERMs did not end the engine");
+}
