@@ -524,17 +524,17 @@ fn execute(
     // Progress, notices and the table never panic on a closed terminal (SIGHUP): a failed
     // write to the terminal must not lose the run or its result files.
     let mut hdr_log_failed = false;
+    let mut lines = crate::stderr_lines::StderrLines::start();
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
         hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
         }
         if !(quiet && is_progress(event)) {
-            // One write per line (stderr is unbuffered): a line is never split by another's.
-            let _ =
-                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
+            lines.say(format!("{}\n", report::printable_lines(&event.to_string())));
         }
     });
+    lines.finish();
     let result = match run {
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => run?,

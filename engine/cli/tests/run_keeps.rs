@@ -210,3 +210,40 @@ fn a_second_signal_ends_a_run_whose_stderr_nobody_reads() {
     drop(reader);
     assert_eq!(status.and_then(|s| s.code()), Some(130), "two SIGTERMs did not end the engine");
 }
+
+/// Standard error a full pipe nobody reads: the progress lines no longer hold the run, which
+/// ends on time and writes its result file (it waited in a progress line until someone read
+/// the pipe, or forever).
+#[test]
+#[allow(unsafe_code)]
+fn a_run_whose_stderr_nobody_reads_still_writes_its_result() {
+    use std::os::fd::AsRawFd;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("unread.json");
+    let (reader, writer) = std::io::pipe().unwrap();
+    // SAFETY: F_SETPIPE_SZ on a pipe this test owns; a failure only leaves it larger.
+    unsafe {
+        libc::fcntl(writer.as_raw_fd(), libc::F_SETPIPE_SZ, 4096);
+    }
+    let mut args = get_args(&target, "2s");
+    args.retain(|a| a != "-q");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .args(["--tick", "10ms", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(writer))
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !json.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let written = json.exists();
+    drop(reader);
+    let status = child.wait().unwrap();
+    assert!(written, "no result file 20 s into a 2 s run whose standard error nobody reads ({status:?})");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["stopped_by"], "duration");
+    assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
+}
