@@ -133,6 +133,11 @@ fn a_signal_while_the_results_are_written_says_so() {
     // SAFETY: a NUL-terminated path; mkfifo only creates the file.
     assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
     let reader = File::options().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
+    // SAFETY: F_SETPIPE_SZ on a FIFO this test owns; a failure leaves it 64 KiB, still less
+    // than the page.
+    unsafe {
+        libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&reader), libc::F_SETPIPE_SZ, 4096);
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
         .args(get_args(&target, "300ms"))
         .args(["--html", fifo.to_str().unwrap()])
@@ -146,7 +151,7 @@ fn a_signal_while_the_results_are_written_says_so() {
         let _ = stderr.read_to_string(&mut said);
         said
     });
-    // The page (over 64 KiB) fills the pipe: the engine waits in the write.
+    // The page (over 64 KiB) fills the FIFO: the engine waits in the write.
     wait_for_hits(&target, 0, "a report to a FIFO");
     std::thread::sleep(Duration::from_secs(3));
     assert!(child.try_wait().unwrap().is_none(), "the engine should be waiting for the FIFO's reader");
