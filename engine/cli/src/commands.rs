@@ -530,21 +530,22 @@ fn execute(
     // Progress, notices and the table never panic on a closed terminal (SIGHUP): a failed
     // write to the terminal must not lose the run or its result files.
     let mut hdr_log_failed = false;
+    let mut lines = crate::stderr_lines::StderrLines::start();
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
         hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
         }
         if !(quiet && is_progress(event)) {
-            // One write per line (stderr is unbuffered): a line is never split by another's.
-            let _ =
-                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
+            lines.say(format!("{}\n", report::printable_lines(&event.to_string())));
         }
     });
+    lines.finish();
     let (result, lost) = match run {
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => kept_result(run)?,
     };
+    signals.run_ended();
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
@@ -728,7 +729,7 @@ fn write_outputs(
         let page = mite_core::output::html::render_run(result, thresholds, left_to_merge);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
-    print_result(result, json_to_stdout, None);
+    let table = print_result(result, json_to_stdout, None);
     if phases {
         let table = report::phases_table(&result.merged);
         if json_to_stdout {
@@ -742,6 +743,15 @@ fn write_outputs(
         written.push(("--json", "result", &output::Sink::Stdout, framed));
     }
     let mut not_written = Vec::new();
+    // The table is only a view of a result file written; without one, it was the result.
+    if let (false, Err(err)) = (written.iter().any(|(.., outcome)| outcome.is_ok()), table) {
+        let to = if json_to_stdout { "standard error" } else { "standard output" };
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: the result table could not be written to {to}: {err}; no --json or --html holds the result"
+        );
+        not_written.push("result table");
+    }
     for (flag, what, sink, outcome) in written {
         let _ = match outcome {
             Ok(()) => writeln!(std::io::stderr(), "{what} written to {}", sink.describe()),
@@ -949,7 +959,7 @@ pub(crate) fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 /// Prints the result's table under a line saying what ran: a run's cores by id, a merge's
 /// (`parts`: how many results it merged) as a count over all its injectors.
-pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) {
+pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) -> std::io::Result<()> {
     use mite_core::output::units::counted;
     let cores = match parts {
         Some(parts) => format!(
@@ -970,11 +980,7 @@ pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<us
     text.push_str(&report::table(&result.merged, result.duration_s));
     let text = report::printable_lines(&text);
     // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
-    let _ = if to_stderr {
-        std::io::stderr().write_all(text.as_bytes())
-    } else {
-        std::io::stdout().write_all(text.as_bytes())
-    };
+    if to_stderr { std::io::stderr().write_all(text.as_bytes()) } else { std::io::stdout().write_all(text.as_bytes()) }
 }
 
 /// Writes the result file, saying whether TLS certificates were verified; `-` writes it to
@@ -1143,7 +1149,8 @@ fn journey_run(
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => kept_result(run)?,
     };
-    print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
+    signals.run_ended();
+    let _ = print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }

@@ -31,6 +31,7 @@ mod output;
 mod scaffold;
 mod schedule;
 mod signals;
+mod stderr_lines;
 
 pub mod testing;
 

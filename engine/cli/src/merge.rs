@@ -83,7 +83,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
         })?;
         tell(format_args!("merged report written to {}", path.display()));
     }
-    crate::commands::print_result(&merged, output == Path::new("-"), Some(inputs.len()));
+    let _ = crate::commands::print_result(&merged, output == Path::new("-"), Some(inputs.len()));
     for warning in &warnings {
         tell(format_args!("warning: {warning}"));
     }

@@ -8,7 +8,12 @@
 //!   without results.
 //! - `journey test` has no grace and no result file: the first signal cancels the journey in
 //!   flight and the rows left are not run; the table of what ran is printed.
+//! - Once the run has ended, while its results are written (a slow disk, a FIFO whose reader
+//!   does not read), a first signal says so and skips any linger after them; a second one
+//!   exits at once without the results not yet written.
 //! - After the results are written (the dashboard's linger), a signal ends the wait.
+//! - A SIGHUP the process was started ignoring (`nohup`) stays ignored: the run goes on past
+//!   a closed terminal, as `nohup` asks.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -20,6 +25,10 @@ use crate::commands::EXIT_ABORTED;
 /// A signal within this time of the previous one is the same one delivered twice (to the
 /// process and to its group, as `timeout` and some supervisors do), not a second one.
 const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
+
+/// How long the handler waits for its message to be written: standard error may be a full
+/// pipe nobody reads, and a handler held there would leave the next signal unheard.
+const SAY_WAIT: Duration = Duration::from_millis(200);
 
 /// How often a wait looks for a signal.
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -33,6 +42,10 @@ pub struct Signals {
     count: AtomicU32,
     /// Set once every core runs: before, a signal stops the run before its first request.
     run_started: AtomicBool,
+    /// Set once the run has ended: its results are being written.
+    run_ended: AtomicBool,
+    /// A signal came while the results were written: the wait after them is skipped.
+    leave_after_results: AtomicBool,
     /// Set once the results are written: a signal then only ends a wait.
     results_written: AtomicBool,
     /// `count` when the results were written: a signal since ends a wait after them.
@@ -50,6 +63,7 @@ impl Signals {
 
     fn install() -> Arc<Signals> {
         let signals = Arc::new(Signals::default());
+        let hangup_ignored = hangup_ignored();
         let state = signals.clone();
         let mut last: Option<Instant> = None;
         let _ = ctrlc::set_handler(move || {
@@ -61,17 +75,19 @@ impl Signals {
             last = Some(now);
             state.on_signal(first);
         });
+        if hangup_ignored {
+            ignore_hangup();
+        }
         signals
     }
 
     fn on_signal(&self, first: bool) {
-        // Not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave
-        // the next signal unhandled.
-        let say = |line: &str| {
-            let _ = writeln!(std::io::stderr(), "{line}");
-        };
         if self.results_written.load(Ordering::SeqCst) {
             say("interrupt: the results are written; leaving");
+        } else if first && self.run_ended.load(Ordering::SeqCst) {
+            self.leave_after_results.store(true, Ordering::SeqCst);
+            say("interrupt: the run has ended and its results are being written; leaving once they are (interrupt \
+                 again to exit at once, without those not yet written)");
         } else if first && !self.run_started.load(Ordering::SeqCst) {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping before the first request; nothing will be \
@@ -111,6 +127,11 @@ impl Signals {
         self.run_started.store(true, Ordering::SeqCst);
     }
 
+    /// The run has ended: from now on a first signal waits for the results being written.
+    pub fn run_ended(&self) {
+        self.run_ended.store(true, Ordering::SeqCst);
+    }
+
     /// From now on a signal only ends a wait.
     pub fn results_written(&self) {
         self.count_at_results.store(self.count.load(Ordering::SeqCst), Ordering::SeqCst);
@@ -122,13 +143,48 @@ impl Signals {
     pub fn wait(&self, wait: Duration) {
         let seen = self.count_at_results.load(Ordering::SeqCst);
         let deadline = Instant::now() + wait;
-        while self.count.load(Ordering::SeqCst) == seen {
+        while self.count.load(Ordering::SeqCst) == seen && !self.leave_after_results.load(Ordering::SeqCst) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return;
             }
             std::thread::sleep(left.min(SIGNAL_POLL_INTERVAL));
         }
+    }
+}
+
+/// Says `line` on standard error from a thread of its own, waiting at most `SAY_WAIT` for it
+/// (not eprintln!: after SIGHUP the terminal may be gone, and a panic here would leave the
+/// next signal unhandled).
+fn say(line: &str) {
+    let line = line.to_string();
+    let (done, written) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("interrupt-message".into()).spawn(move || {
+        let _ = writeln!(std::io::stderr(), "{line}");
+        let _ = done.send(());
+    });
+    if spawned.is_ok() {
+        let _ = written.recv_timeout(SAY_WAIT);
+    }
+}
+
+/// Whether SIGHUP was ignored when the process started (`nohup`).
+#[allow(unsafe_code)]
+fn hangup_ignored() -> bool {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only reads the
+    // current one.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Ignores SIGHUP again after the handler took it over.
+#[allow(unsafe_code)]
+fn ignore_hangup() {
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no code.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
     }
 }
 
@@ -160,6 +216,19 @@ mod tests {
         let signals = Signals::default();
         signals.results_written();
         signals.on_signal(true);
+        let started = Instant::now();
+        signals.wait(Duration::from_secs(30));
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    /// A signal while the results are written skips the wait after them.
+    #[test]
+    fn a_signal_while_the_results_are_written_skips_the_wait() {
+        let signals = Signals::default();
+        signals.run_started();
+        signals.run_ended();
+        signals.on_signal(true);
+        signals.results_written();
         let started = Instant::now();
         signals.wait(Duration::from_secs(30));
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());

@@ -673,13 +673,25 @@ impl HttpClient {
             .await
             .map_err(|message| trip(ErrorKind::Dns, message.to_string()))?;
         timings.dns_us = lookup.map(micros);
-        let reserved = self.reserve(url, &addrs)?;
-        let host = reserved.host;
-        let result = self.connect_reserved(url, reserved, timings).await;
-        if result.is_err() {
-            self.closed(host);
+        let mut reserved = self.reserve(url, &addrs)?;
+        // A refused address (a name's `::1` while the server listens on 127.0.0.1 only) goes
+        // on to the name's next one, each tried once.
+        let first = addrs.iter().position(|a| *a == reserved.addr).unwrap_or(0);
+        let mut tried = 1;
+        loop {
+            let host = reserved.host;
+            match self.connect_reserved(url, reserved, timings).await {
+                Err(err) if err.kind == ErrorKind::Refused && tried < addrs.len() => self.closed(host),
+                Err(err) => {
+                    self.closed(host);
+                    return Err(err);
+                }
+                ok => return ok,
+            }
+            reserved = self.reserve(url, &addrs)?;
+            reserved.addr = addrs[(first + tried) % addrs.len()];
+            tried += 1;
         }
-        result
     }
 
     async fn connect_reserved(
