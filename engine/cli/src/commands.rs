@@ -331,9 +331,9 @@ fn check(resolved: &Resolved, cores: usize) {
     for (i, entry) in resolved.scenario.entries.iter().enumerate() {
         let pool = match &entry.datapool {
             Some(pool) => format!(
-                "{} ({} rows, {}{})",
+                "{} ({}, {}{})",
                 shown(&pool.name),
-                pool.len(),
+                mite_core::output::units::counted(pool.len() as u64, "row"),
                 if pool.is_recyclable() { "recyclable" } else { "single-use" },
                 shared_pool_words(&resolved.scenario, i)
             ),
@@ -362,14 +362,15 @@ fn check(resolved: &Resolved, cores: usize) {
         }
     }
     // Rows, journeys and rates per core, as on `--cores` cores (one when not given).
+    let split = mite_core::scenario::preflight::Split::cores(cores);
     match &resolved.places {
         Some(places) => {
-            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, cores) {
+            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, split) {
                 say(format_args!("WARNING: {}", places.at(i, warning)));
             }
         }
         None => {
-            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, cores) {
+            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, split) {
                 say(format_args!("WARNING: {warning}"));
             }
         }

@@ -782,7 +782,7 @@ fn scenario_check_says_which_entries_share_a_single_use_pool() {
         ],
         "{said}"
     );
-    assert!(lines[2].starts_with("  browse with users (1 rows, recyclable), volume"), "{said}");
+    assert!(lines[2].starts_with("  browse with users (1 row, recyclable), volume"), "{said}");
 }
 
 /// Outside try 5: `journey test --rows 0` on a range datapool built every row before the first
