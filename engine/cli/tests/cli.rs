@@ -946,6 +946,24 @@ fn environment_variables_that_are_not_text_are_no_panic() {
     }
 }
 
+/// `MITE_CONF_=x` (no key after the prefix) was ignored without a word: it is refused, naming
+/// the variable, by a scenario-file command and by a run.
+#[test]
+fn an_environment_variable_with_no_key_is_refused() {
+    let get = scenario("get.toml");
+    let check = ["scenario", "check", get.as_str()];
+    let registered = ["--cores", "1", "--no-pin", "-q", "--duration", "100ms", "--scenario", "http_example:scenario"];
+    for args in [&check[..], &registered[..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).env("MITE_CONF_", "x").output().unwrap();
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains("environment variable \"MITE_CONF_\": no key after MITE_CONF_; name it MITE_CONF_<key>"),
+            "{args:?}: {said}"
+        );
+    }
+}
+
 /// `journey test` and `journey run` with a scenario file took any `--config` key without a
 /// word: they judge it as a run does, by the one journey they run (its templates' keys when
 /// the file declares it; a Rust journey's cannot be known: a warning).
