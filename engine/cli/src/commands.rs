@@ -56,7 +56,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Signals::installed().cancel_at_once();
             match scenario {
                 Some(file) => {
-                    let resolved = resolve(&registry, &file, &common.config)?;
+                    let resolved = resolve_for(&registry, &file, &common.config, scenario_file::Purpose::Journey)?;
                     resolved.registry.find_journey(&journey)?;
                     resolved.check_journey_config_keys(&journey, &common.config)?;
                     resolved.check_journey_run("journey test", &journey, datapool.as_deref())?;
@@ -283,8 +283,19 @@ fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<(
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
+    resolve_for(base, name, overrides, scenario_file::Purpose::Scenario)
+}
+
+/// `resolve` for `purpose`: a scenario file loaded to run one of its journeys alone needs no
+/// `[[scenario]]` entry.
+fn resolve_for(
+    base: &Registry,
+    name: &str,
+    overrides: &[String],
+    purpose: scenario_file::Purpose,
+) -> anyhow::Result<Resolved> {
     if scenario_file::is_scenario_file(name) {
-        let loaded = scenario_file::load(Path::new(name), base, overrides)?;
+        let loaded = scenario_file::load_for(Path::new(name), base, overrides, purpose)?;
         let text = std::fs::read_to_string(name).with_context(|| format!("reading {name}"))?;
         mite_core::output::threshold::from_file(&loaded, &text)?;
         return Ok(Resolved {
@@ -1072,7 +1083,7 @@ fn journey_run(
     let signals = Signals::installed();
     let (registry, config, client) = match scenario_file {
         Some(file) => {
-            let resolved = resolve(registry, file, &common.config)?;
+            let resolved = resolve_for(registry, file, &common.config, scenario_file::Purpose::Journey)?;
             resolved.registry.find_journey(journey)?;
             resolved.check_journey_config_keys(journey, &common.config)?;
             resolved.check_journey_run("journey run", journey, datapool)?;
