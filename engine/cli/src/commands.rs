@@ -57,7 +57,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Signals::installed().cancel_at_once();
             match scenario {
                 Some(file) => {
-                    let resolved = resolve(&registry, &file, &common.config)?;
+                    let resolved = resolve_for(&registry, &file, &common.config, scenario_file::Purpose::Journey)?;
                     resolved.registry.find_journey(&journey)?;
                     resolved.check_journey_config_keys(&journey, &common.config)?;
                     resolved.check_journey_run("journey test", &journey, datapool.as_deref())?;
@@ -284,8 +284,19 @@ fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<(
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
+    resolve_for(base, name, overrides, scenario_file::Purpose::Scenario)
+}
+
+/// `resolve` for `purpose`: a scenario file loaded to run one of its journeys alone needs no
+/// `[[scenario]]` entry.
+fn resolve_for(
+    base: &Registry,
+    name: &str,
+    overrides: &[String],
+    purpose: scenario_file::Purpose,
+) -> anyhow::Result<Resolved> {
     if scenario_file::is_scenario_file(name) {
-        let loaded = scenario_file::load(Path::new(name), base, overrides)?;
+        let loaded = scenario_file::load_for(Path::new(name), base, overrides, purpose)?;
         let text = std::fs::read_to_string(name).with_context(|| format!("reading {name}"))?;
         mite_core::output::threshold::from_file(&loaded, &text)?;
         return Ok(Resolved {
@@ -332,9 +343,9 @@ fn check(resolved: &Resolved, cores: usize) {
     for (i, entry) in resolved.scenario.entries.iter().enumerate() {
         let pool = match &entry.datapool {
             Some(pool) => format!(
-                "{} ({} rows, {}{})",
+                "{} ({}, {}{})",
                 shown(&pool.name),
-                pool.len(),
+                mite_core::output::units::counted(pool.len() as u64, "row"),
                 if pool.is_recyclable() { "recyclable" } else { "single-use" },
                 shared_pool_words(&resolved.scenario, i)
             ),
@@ -363,14 +374,15 @@ fn check(resolved: &Resolved, cores: usize) {
         }
     }
     // Rows, journeys and rates per core, as on `--cores` cores (one when not given).
+    let split = mite_core::scenario::preflight::Split::cores(cores);
     match &resolved.places {
         Some(places) => {
-            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, cores) {
+            for (i, warning) in mite_core::scenario::preflight::entry_warnings(&resolved.scenario, split) {
                 say(format_args!("WARNING: {}", places.at(i, warning)));
             }
         }
         None => {
-            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, cores) {
+            for warning in mite_core::scenario::preflight::warnings(&resolved.scenario, split) {
                 say(format_args!("WARNING: {warning}"));
             }
         }
@@ -1103,7 +1115,7 @@ fn journey_run(
     let signals = Signals::installed();
     let (registry, config, client) = match scenario_file {
         Some(file) => {
-            let resolved = resolve(registry, file, &common.config)?;
+            let resolved = resolve_for(registry, file, &common.config, scenario_file::Purpose::Journey)?;
             resolved.registry.find_journey(journey)?;
             resolved.check_journey_config_keys(journey, &common.config)?;
             resolved.check_journey_run("journey run", journey, datapool)?;

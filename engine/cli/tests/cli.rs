@@ -335,6 +335,36 @@ fn journey_run_runs_once_with_phases_and_json_then_stops() {
     assert!(text(&out).contains("did you mean login_example:journey"), "{}", text(&out));
 }
 
+/// `journey test` and `journey run` refused a scenario file without a `[[scenario]]` entry,
+/// though they run one of its journeys alone (with the datapool given, or none) and use no
+/// entry: they run it. A run and `scenario check` still refuse it, saying that the journey
+/// commands do not.
+#[test]
+fn journey_commands_run_a_file_without_scenario_entries() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let file = scratch.file("journeys-only.toml");
+    std::fs::write(
+        &file,
+        "[datapools.ids]\nrows = [[\"7\"]]\ncolumns = [\"id\"]\n\
+         [journeys.j]\nsteps = [ { url = \"{base}/echo/{id}\" } ]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for command in ["test", "run"] {
+        let out = engine(&["journey", command, "j", "ids", "--scenario", file, "--config", &base]);
+        assert_eq!(out.status.code(), Some(0), "journey {command}: {}", text(&out));
+    }
+    assert_eq!(target.hits(), 2);
+    let out = engine(&["journey", "test", "j", "--scenario", file, "--config", &base]);
+    assert_eq!(out.status.code(), Some(1), "without the datapool, {{id}} cannot resolve: {}", text(&out));
+    let out = engine(&["scenario", "check", file]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("no [[scenario]] entries; add one") && said.contains("`journey test`"), "{said}");
+}
+
 /// Issue 16: messages say what forms are valid in the file's own words, never Rust's.
 #[test]
 fn scenario_errors_and_check_speak_the_files_words() {
@@ -782,7 +812,7 @@ fn scenario_check_says_which_entries_share_a_single_use_pool() {
         ],
         "{said}"
     );
-    assert!(lines[2].starts_with("  browse with users (1 rows, recyclable), volume"), "{said}");
+    assert!(lines[2].starts_with("  browse with users (1 row, recyclable), volume"), "{said}");
 }
 
 /// Outside try 5: `journey test --rows 0` on a range datapool built every row before the first
@@ -943,6 +973,24 @@ fn environment_variables_that_are_not_text_are_no_panic() {
             "{args:?}: {said}"
         );
         assert!(!said.contains("panicked"), "{said}");
+    }
+}
+
+/// `MITE_CONF_=x` (no key after the prefix) was ignored without a word: it is refused, naming
+/// the variable, by a scenario-file command and by a run.
+#[test]
+fn an_environment_variable_with_no_key_is_refused() {
+    let get = scenario("get.toml");
+    let check = ["scenario", "check", get.as_str()];
+    let registered = ["--cores", "1", "--no-pin", "-q", "--duration", "100ms", "--scenario", "http_example:scenario"];
+    for args in [&check[..], &registered[..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).env("MITE_CONF_", "x").output().unwrap();
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains("environment variable \"MITE_CONF_\": no key after MITE_CONF_; name it MITE_CONF_<key>"),
+            "{args:?}: {said}"
+        );
     }
 }
 

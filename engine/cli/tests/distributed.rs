@@ -521,6 +521,9 @@ fn a_segment_a_single_use_pool_gives_no_row_says_so_and_ends_at_once() {
         assert_eq!(read(&json)["stopped_by"], "completed", "{segment}: {said}");
         let warned = "datapool \"p\" has 1 row, split across 2 segments: segment 1/2 gets none";
         assert_eq!(said.contains(warned), segment == "1/2", "{segment}: {said}");
+        // One warning about the entry on the segment without a row, not a second for the run's cores.
+        let about_the_entry = said.matches("scenario entry 1 (j)").count();
+        assert_eq!(about_the_entry, 1, "{segment}: {said}");
         results.push(json);
     }
     assert_eq!(target.hits(), 1);

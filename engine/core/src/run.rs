@@ -393,7 +393,8 @@ fn plan(
     report: &mut Reporter<'_>,
 ) -> Result<CorePlan, RunError> {
     let (journeys, duration) = check_scenario(registry, scenario, options)?;
-    for warning in crate::scenario::preflight::warnings(scenario, options.cores.len() * options.segment.1) {
+    let split = crate::scenario::preflight::Split { cores: options.cores.len(), segment: options.segment };
+    for warning in crate::scenario::preflight::warnings(scenario, split) {
         report(&RunEvent::Warning(&warning));
     }
     let tls = crate::http::tls::client_config(&options.tls)?;

@@ -2,6 +2,7 @@
 //! environment variables, then `--config key=value` overrides, later layers winning.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 
 /// Prefix of environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "MITE_CONF_";
@@ -29,7 +30,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// Not `key=value` (or an empty key).
-    #[error("--config {text:?}: expected key=value, e.g. --config target_url=http://127.0.0.1:8080/")]
+    #[error(
+        "--config {text:?}: expected key=value, e.g. --config target_url=http://127.0.0.1:8080/ (spaces around \
+         the key are dropped; the value is kept as written, spaces and all)"
+    )]
     NotKeyValue {
         /// The argument as given.
         text: String,
@@ -40,15 +44,27 @@ pub enum ConfigError {
         /// The variable's name, its bytes that are not text shown as \u{fffd}.
         name: String,
     },
+    /// A variable named `MITE_CONF_` alone (or with only spaces after it): no key to set.
+    #[error("environment variable {name:?}: no key after {ENV_PREFIX}; name it {ENV_PREFIX}<key>, or unset it")]
+    NoKey {
+        /// The variable's name.
+        name: String,
+    },
 }
 
 /// The `MITE_CONF_*` variables of this process's environment, as [`Config::apply_env`] takes
 /// them. Other variables are not looked at, whatever their bytes (`std::env::vars` panicked on
-/// any variable that was not UTF-8 text, ours or not); one of ours that is not text is refused,
-/// naming it.
+/// any variable that was not UTF-8 text, ours or not); one of ours that is not text, or that
+/// names no key (`MITE_CONF_=x`), is refused, naming it.
 pub fn env_vars() -> Result<Vec<(String, String)>, ConfigError> {
-    let ours = std::env::vars_os().filter(|(name, _)| name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()));
+    ours(std::env::vars_os())
+}
+
+/// The variables of `vars` that are ours, as [`env_vars`] takes them.
+fn ours(vars: impl Iterator<Item = (OsString, OsString)>) -> Result<Vec<(String, String)>, ConfigError> {
+    let ours = vars.filter(|(name, _)| name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()));
     ours.map(|(name, value)| match (name.to_str(), value.to_str()) {
+        (Some(name), _) if name[ENV_PREFIX.len()..].trim().is_empty() => Err(ConfigError::NoKey { name: name.into() }),
         (Some(name), Some(value)) => Ok((name.to_string(), value.to_string())),
         _ => Err(ConfigError::NotText { name: name.to_string_lossy().into_owned() }),
     })
@@ -69,7 +85,9 @@ impl Config {
         self.values.insert(key.into(), value.into());
     }
 
-    /// Adds every `MITE_CONF_<key>` variable from `vars` as `<key>`.
+    /// Adds every `MITE_CONF_<key>` variable from `vars` as `<key>`, spaces around the key
+    /// dropped (as a `--config` key's are) and the value kept as written; one with no key
+    /// ([`env_vars`] refuses it) is skipped.
     ///
     /// ```
     /// # use mite_core::prelude::Config;
@@ -80,7 +98,7 @@ impl Config {
     /// ```
     pub fn apply_env<I: IntoIterator<Item = (String, String)>>(&mut self, vars: I) {
         for (name, value) in vars {
-            if let Some(key) = name.strip_prefix(ENV_PREFIX)
+            if let Some(key) = name.strip_prefix(ENV_PREFIX).map(str::trim)
                 && !key.is_empty()
             {
                 self.set(key, value);
@@ -88,7 +106,9 @@ impl Config {
         }
     }
 
-    /// Adds `key=value` overrides, refusing anything else with the offending text.
+    /// Adds `key=value` overrides, refusing anything else with the offending text. Spaces
+    /// around the key are dropped (`--config " base =x"` sets `base`); the value is the user's
+    /// data, kept as written (`--config "sep= , "` sets `sep` to `" , "`).
     ///
     /// ```
     /// # use mite_core::prelude::Config;
@@ -164,6 +184,37 @@ mod tests {
         assert_eq!(config.get("b"), Some("cli"));
         assert_eq!(config.get("c"), Some("x=y"));
         assert_eq!(config.get("OTHER"), None);
+    }
+
+    /// `MITE_CONF_=x` was ignored without a word; it is refused, naming the variable. A key
+    /// of the environment is trimmed as a `--config` key is, its value kept as written.
+    #[test]
+    fn an_environment_variable_with_no_key_is_refused() {
+        let vars = |pairs: &[(&str, &str)]| {
+            ours(pairs.iter().map(|&(n, v)| (n.into(), v.into())).collect::<Vec<_>>().into_iter())
+        };
+        for name in ["MITE_CONF_", "MITE_CONF_  "] {
+            let err = vars(&[("HOME", "/"), (name, "x")]).unwrap_err();
+            assert_eq!(err, ConfigError::NoKey { name: name.into() });
+            assert!(
+                err.to_string().starts_with(&format!("environment variable {name:?}: no key after MITE_CONF_")),
+                "{err}"
+            );
+        }
+        let found = vars(&[("HOME", "/"), ("MITE_CONF_ base ", " a b ")]).unwrap();
+        let mut config = Config::default();
+        config.apply_env(found);
+        assert_eq!(config.iter().collect::<Vec<_>>(), [("base", " a b ")]);
+    }
+
+    /// A `--config` key's spaces are dropped, its value's kept: the error says so.
+    #[test]
+    fn an_override_key_is_trimmed_and_its_value_kept() {
+        let mut config = Config::default();
+        config.apply_overrides(&[" sep = , "]).unwrap();
+        assert_eq!(config.get("sep"), Some(" , "));
+        let err = config.apply_overrides(&[" =x"]).unwrap_err();
+        assert!(err.to_string().contains("spaces around the key are dropped; the value is kept as written"), "{err}");
     }
 
     #[test]

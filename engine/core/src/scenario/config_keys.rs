@@ -107,7 +107,9 @@ impl ConfigKeys {
     pub fn check_env(&self, vars: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
         let mut warnings = Vec::new();
         for (name, _) in vars {
-            let Some(key) = name.strip_prefix(ENV_PREFIX).filter(|key| !key.is_empty()) else { continue };
+            let Some(key) = name.strip_prefix(ENV_PREFIX).map(str::trim).filter(|key| !key.is_empty()) else {
+                continue;
+            };
             match self.judge(key) {
                 Judged::Read => {}
                 Judged::Unread(why) | Judged::Unchecked(why) => warnings.push(format!("{name}: {why}")),

@@ -3,7 +3,9 @@
 //! than the journeys per core it must feed (the journeys beyond the rows wait for a row).
 
 use crate::journey::Scenario;
+use crate::journey::ScenarioEntry;
 use crate::limits::{ARRIVALS_PER_S_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX};
+use crate::model::counts::counted;
 use crate::model::terminal::printable;
 use crate::model::volume::VolumeModel;
 use crate::scenario::file_words::{VolumeWords, rate};
@@ -45,13 +47,57 @@ fn beyond_the_cores(volume: &VolumeModel, parts: u64) -> Option<String> {
     })
 }
 
-/// Warnings for `scenario`, its load split into `parts` (cores × segments; 1 when unknown),
-/// each naming its entry (`scenario entry 1 (login): ...`).
-pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
-    entry_warnings(scenario, parts)
+/// How a run's load is split: the cores of this injector, and its segment `(k, n)` of a
+/// distributed run (`(0, 1)` when not distributed). Each of the `n` injectors runs as many
+/// cores, so the load is split into cores × segments parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split {
+    /// This injector's cores (at least one is counted).
+    pub cores: usize,
+    /// This injector's segment `(k, n)`.
+    pub segment: (usize, usize),
+}
+
+impl Split {
+    /// `cores` cores of a run that is not distributed.
+    pub fn cores(cores: usize) -> Self {
+        Split { cores, segment: (0, 1) }
+    }
+
+    /// The parts the load is split into: cores × segments.
+    fn parts(self) -> u64 {
+        (self.cores.max(1) * self.segment.1.max(1)) as u64
+    }
+
+    /// `2 cores`, or on a distributed run `4 cores (1 core on each of 4 segments)`.
+    fn words(self) -> String {
+        let n = self.segment.1.max(1) as u64;
+        let all = counted(self.parts(), "core");
+        if n == 1 {
+            return all;
+        }
+        format!("{all} ({} on each of {})", counted(self.cores.max(1) as u64, "core"), counted(n, "segment"))
+    }
+
+    /// This injector's segment, when the run is distributed and the segment is one of its own.
+    fn of_many(self) -> Option<(usize, usize)> {
+        let (k, n) = self.segment;
+        (n > 1 && k < n).then_some(self.segment)
+    }
+}
+
+/// Warnings for `scenario`, its load split as `split` says, each naming its entry
+/// (`scenario entry 1 (login): ...`). An entry that this injector's segment runs none of (see
+/// [`segment_warnings`], said apart) gets no warning here about its datapool's rows: one
+/// warning about it is enough.
+pub fn warnings(scenario: &Scenario, split: Split) -> Vec<String> {
+    let said_for_the_segment =
+        |i: usize| split.of_many().is_some_and(|segment| segment_warning(&scenario.entries[i], i, segment).is_some());
+    findings(scenario, split)
         .into_iter()
+        .filter(|(i, warning)| !(warning.is_about_rows && said_for_the_segment(*i)))
         .map(|(i, warning)| {
-            format!("scenario entry {} ({}): {warning}", i + 1, printable(&scenario.entries[i].journey))
+            format!("scenario entry {} ({}): {}", i + 1, printable(&scenario.entries[i].journey), warning.text)
         })
         .collect()
 }
@@ -62,79 +108,104 @@ pub fn warnings(scenario: &Scenario, parts: usize) -> Vec<String> {
 /// segments and none for this one (its journeys here end at once). Arrival rates are not split
 /// so (each segment keeps a journey slot and its share of the arrivals).
 pub fn segment_warnings(scenario: &Scenario, segment: (usize, usize)) -> Vec<String> {
+    scenario.entries.iter().enumerate().filter_map(|(i, entry)| segment_warning(entry, i, segment)).collect()
+}
+
+/// The warning of [`segment_warnings`] for entry `i`, if any.
+fn segment_warning(entry: &ScenarioEntry, i: usize, segment: (usize, usize)) -> Option<String> {
     let (k, n) = segment;
+    let entry_name = format!("scenario entry {} ({})", i + 1, entry.journey);
+    let peak = peak_journeys(&entry.volume);
+    if peak == Some(0) {
+        // It runs nothing anywhere: said by `warnings`.
+        return None;
+    }
+    let open = matches!(entry.volume, VolumeModel::Arrivals { .. });
+    let share = peak.filter(|_| !open).map(|peak| crate::model::split::share(peak, k, n));
+    if share == Some(0) {
+        return Some(format!(
+            "{entry_name}: its volume peaks at {} in flight, split across {n} segments: segment \
+             {k}/{n}'s share is none, so this injector runs none of it (use fewer segments, or raise the volume \
+             to at least {n})",
+            counted(peak.unwrap_or_default(), "journey"),
+        ));
+    }
+    // Row i goes to segment i mod n: segments from the pool's length on get none.
+    let pool = entry.datapool.as_ref().filter(|p| p.len() <= k)?;
+    Some(format!(
+        "{entry_name}: datapool {:?} has {}, split across {n} segments: segment {k}/{n} gets none, so \
+         this injector runs none of its journeys (they end at once; use fewer segments, or add rows)",
+        pool.name,
+        counted(pool.len() as u64, "row"),
+    ))
+}
+
+/// The same warnings, each with the index (0-based) of the entry it is about, for a caller
+/// that names the entry its own way (a scenario file's `file:line: scenario[0].volume`).
+pub fn entry_warnings(scenario: &Scenario, split: Split) -> Vec<(usize, String)> {
+    findings(scenario, split).into_iter().map(|(i, finding)| (i, finding.text)).collect()
+}
+
+/// A warning about an entry, and whether it is about its datapool's rows.
+struct Finding {
+    text: String,
+    is_about_rows: bool,
+}
+
+fn findings(scenario: &Scenario, split: Split) -> Vec<(usize, Finding)> {
+    let parts = split.parts();
     let mut out = Vec::new();
+    let about_volume = |text| Finding { text, is_about_rows: false };
+    let about_rows = |text| Finding { text, is_about_rows: true };
     for (i, entry) in scenario.entries.iter().enumerate() {
-        let entry_name = format!("scenario entry {} ({})", i + 1, entry.journey);
-        let peak = peak_journeys(&entry.volume);
-        if peak == Some(0) {
-            // It runs nothing anywhere: said by `warnings`.
+        if let Some(warning) = beyond_the_cores(&entry.volume, parts) {
+            out.push((i, about_volume(warning)));
+        }
+        let Some(peak) = peak_journeys(&entry.volume) else { continue };
+        if peak == 0 {
+            let volume = VolumeWords(&entry.volume);
+            out.push((
+                i,
+                about_volume(format!("volume {volume} runs no journey at all: the run will measure nothing")),
+            ));
             continue;
         }
-        let open = matches!(entry.volume, VolumeModel::Arrivals { .. });
-        let share = peak.filter(|_| !open).map(|peak| crate::model::split::share(peak, k, n));
-        if share == Some(0) {
-            out.push(format!(
-                "{entry_name}: its volume peaks at {} in flight, split across {n} segments: segment \
-                 {k}/{n}'s share is none, so this injector runs none of it (use fewer segments, or raise the volume \
-                 to at least {n})",
-                crate::model::counts::counted(peak.unwrap_or_default(), "journey"),
-            ));
-        } else if let Some(pool) = entry.datapool.as_ref().filter(|p| p.len() <= k) {
-            // Row i goes to segment i mod n: segments from the pool's length on get none.
-            out.push(format!(
-                "{entry_name}: datapool {:?} has {}, split across {n} segments: segment {k}/{n} gets none, so \
-                 this injector runs none of its journeys (they end at once; use fewer segments, or add rows)",
-                pool.name,
-                crate::model::counts::counted(pool.len() as u64, "row"),
-            ));
+        if let Some(warning) = idle_single_use_rows(scenario, i, parts) {
+            out.push((i, about_rows(warning)));
+        }
+        let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
+        if let Some(warning) = cores_without_rows(pool, peak, split) {
+            out.push((i, about_rows(warning)));
+            continue;
+        }
+        if let Some(warning) = rows_fewer_than_journeys(pool, peak, split) {
+            out.push((i, about_rows(warning)));
         }
     }
     out
 }
 
-/// The same warnings, each with the index (0-based) of the entry it is about, for a caller
-/// that names the entry its own way (a scenario file's `file:line: scenario[0].volume`).
-pub fn entry_warnings(scenario: &Scenario, parts: usize) -> Vec<(usize, String)> {
-    let parts = parts.max(1) as u64;
-    let mut out = Vec::new();
-    for (i, entry) in scenario.entries.iter().enumerate() {
-        if let Some(warning) = beyond_the_cores(&entry.volume, parts) {
-            out.push((i, warning));
-        }
-        let Some(peak) = peak_journeys(&entry.volume) else { continue };
-        if peak == 0 {
-            let volume = VolumeWords(&entry.volume);
-            out.push((i, format!("volume {volume} runs no journey at all: the run will measure nothing")));
-            continue;
-        }
-        if let Some(warning) = idle_single_use_rows(scenario, i, parts) {
-            out.push((i, warning));
-        }
-        let Some(pool) = entry.datapool.as_ref().filter(|p| p.is_recyclable()) else { continue };
-        if let Some(warning) = cores_without_rows(pool, peak, parts) {
-            out.push((i, warning));
-            continue;
-        }
-        // The fewest rows a core gets, against the most journeys a core must run.
-        let rows_per_core = pool.len() as u64 / parts;
-        let journeys_per_core = peak.div_ceil(parts);
-        if rows_per_core < journeys_per_core {
-            out.push((
-                i,
-                format!(
-                    "recyclable datapool {:?} has {}, {rows_per_core} per core over {}, \
-                     fewer than the {journeys_per_core} journeys per core the volume model asks for ({peak} in all): \
-                     at most {rows_per_core} journeys per core run at once, the others wait for a row; \
-                     add rows or lower the volume",
-                    pool.name,
-                    crate::model::counts::counted(pool.len() as u64, "row"),
-                    crate::model::counts::counted(parts, "core"),
-                ),
-            ));
-        }
-    }
-    out
+/// A recyclable pool of fewer rows than the journeys it feeds: the journeys beyond the rows
+/// wait for one. Rows and journeys go to the cores in the same order (`model::split::share`),
+/// so with at least as many rows as journeys every core has a row for each of its journeys.
+fn rows_fewer_than_journeys(pool: &crate::model::datapool::DataPool, peak: u64, split: Split) -> Option<String> {
+    let parts = split.parts();
+    let rows = pool.len() as u64;
+    // The fewest rows a core gets, against the most journeys a core must run.
+    let rows_per_core = rows / parts;
+    let journeys_per_core = peak.div_ceil(parts);
+    (rows < peak && rows_per_core < journeys_per_core).then(|| {
+        format!(
+            "recyclable datapool {:?} has {}, {rows_per_core} per core over {}, fewer than the {} per core \
+             the volume model asks for ({peak} in all): at most {} per core run at once, the others wait for a \
+             row; add rows or lower the volume",
+            pool.name,
+            counted(rows, "row"),
+            split.words(),
+            counted(journeys_per_core, "journey"),
+            counted(rows_per_core, "journey"),
+        )
+    })
 }
 
 /// The other entries (0-based, in order) that share entry `index`'s single-use datapool: each
@@ -145,32 +216,34 @@ pub fn sharing_single_use_pool(scenario: &Scenario, index: usize) -> Vec<usize> 
     let Some(pool) = scenario.entries[index].datapool.as_ref().filter(|p| !p.is_recyclable()) else {
         return Vec::new();
     };
-    let shares = |entry: &crate::journey::ScenarioEntry| entry.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool));
+    let shares = |entry: &ScenarioEntry| entry.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool));
     scenario.entries.iter().enumerate().filter(|&(i, entry)| i != index && shares(entry)).map(|(i, _)| i).collect()
+}
+
+/// A recyclable pool of fewer rows than cores (`parts`, with segments) leaves some cores
+/// without a row: their journeys wait for one for ever, and at most one journey per row runs.
+fn cores_without_rows(pool: &crate::model::datapool::DataPool, peak: u64, split: Split) -> Option<String> {
+    let parts = split.parts();
+    let rows = pool.len() as u64;
+    (rows < parts && rows < peak).then(|| {
+        format!(
+            "recyclable datapool {:?} has {} for {}: the {} without a row {} none of its \
+             journeys, the others one journey per row: at most {} at once, of the {peak} the volume model asks \
+             for; add rows or run on fewer cores",
+            pool.name,
+            counted(rows, "row"),
+            split.words(),
+            counted(parts - rows, "core"),
+            if parts - rows == 1 { "runs" } else { "run" },
+            if rows == 1 { "1 journey runs".to_string() } else { format!("{rows} journeys run") },
+        )
+    })
 }
 
 /// A single-use pool whose entries (all those naming it) run journeys on fewer than `parts`
 /// cores: the rows owned by the others are never used (those cores end its journeys at once,
 /// `exec::core_loop`); or fewer rows than the cores that run them: the journeys on the cores
 /// without a row end at once. Said once, on the first entry naming the pool.
-/// A recyclable pool of fewer rows than cores (`parts`, with segments) leaves some cores
-/// without a row: their journeys wait for one for ever, and at most one journey per row runs.
-fn cores_without_rows(pool: &crate::model::datapool::DataPool, peak: u64, parts: u64) -> Option<String> {
-    let rows = pool.len() as u64;
-    (rows < parts && rows < peak).then(|| {
-        format!(
-            "recyclable datapool {:?} has {} for {} (cores x segments): the {} without a row runs none of its \
-             journeys, the others one journey per row: at most {} at once, of the {peak} the volume model asks \
-             for; add rows or run on fewer cores",
-            pool.name,
-            crate::model::counts::counted(rows, "row"),
-            crate::model::counts::counted(parts, "core"),
-            crate::model::counts::counted(parts - rows, "core"),
-            if rows == 1 { "1 journey runs".to_string() } else { format!("{rows} journeys run") },
-        )
-    })
-}
-
 fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option<String> {
     let pool = scenario.entries[index].datapool.as_ref().filter(|p| !p.is_recyclable())?;
     let sharing = || scenario.entries.iter().filter(|e| e.datapool.as_ref().is_some_and(|p| p.is_same_pool(pool)));
@@ -204,8 +277,8 @@ fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option
             "single-use datapool {:?} has {} for the {busy} cores (cores x segments) that run its journeys: \
              the journeys on the {} without a row end at once",
             pool.name,
-            crate::model::counts::counted(rows, "row"),
-            crate::model::counts::counted(busy - rows, "core"),
+            counted(rows, "row"),
+            counted(busy - rows, "core"),
         )
     })
 }
@@ -213,7 +286,6 @@ fn idle_single_use_rows(scenario: &Scenario, index: usize, parts: u64) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journey::ScenarioEntry;
     use crate::model::config::Config;
     use crate::model::datapool::{DataPool, Row};
     use crate::model::volume::RateModel;
@@ -285,13 +357,13 @@ mod tests {
         let pool = DataPool::single_use("ids", vec![Row::new(["1"])]);
         let mut scenario = one(VolumeModel::constant(3), None);
         scenario.entries[0].datapool = Some(pool);
-        let said = super::warnings(&scenario, 2);
+        let said = super::warnings(&scenario, Split::cores(2));
         assert_eq!(
             said,
             ["scenario entry 1 (j): single-use datapool \"ids\" has 1 row for the 2 cores (cores x segments) that \
               run its journeys: the journeys on the 1 core without a row end at once"]
         );
-        assert!(super::warnings(&scenario, 1).is_empty());
+        assert!(super::warnings(&scenario, Split::cores(1)).is_empty());
     }
 
     /// A single-use pool whose journeys leave some cores idle: those cores' rows were never
@@ -306,16 +378,16 @@ mod tests {
             volume: VolumeModel::constant(journeys),
         };
         let scenario = |entries| Scenario { name: "t".into(), entries, config: Config::default() };
-        let warned = super::warnings(&scenario(vec![entry(3), entry(2)]), 4);
+        let warned = super::warnings(&scenario(vec![entry(3), entry(2)]), Split::cores(4));
         assert_eq!(warned.len(), 1, "{warned:?}");
         assert!(warned[0].contains("single-use datapool \"ids\": its journeys run on 3 of the 4 cores"), "{warned:?}");
         assert!(warned[0].contains("the rows the other 1 own are never used (those cores end its"), "{warned:?}");
-        assert!(super::warnings(&scenario(vec![entry(3), entry(4)]), 4).is_empty());
-        assert!(super::warnings(&scenario(vec![entry(3)]), 3).is_empty());
+        assert!(super::warnings(&scenario(vec![entry(3), entry(4)]), Split::cores(4)).is_empty());
+        assert!(super::warnings(&scenario(vec![entry(3)]), Split::cores(3)).is_empty());
         let recyclable = DataPool::recyclable("ids", (0..100).map(|i| Row::new([i.to_string()])).collect());
         let mut other = entry(1);
         other.datapool = Some(recyclable);
-        assert!(super::warnings(&scenario(vec![other]), 4).iter().all(|w| !w.contains("single-use")));
+        assert!(super::warnings(&scenario(vec![other]), Split::cores(4)).iter().all(|w| !w.contains("single-use")));
     }
 
     /// Outside try 5: entries naming one single-use pool share its rows, and nothing said so.
@@ -353,29 +425,74 @@ mod tests {
     #[test]
     fn small_recyclable_pool_is_named_with_its_numbers() {
         let scenario = one(VolumeModel::Ramp { from: 0, to: 20, duration_s: 10.0 }, Some(3));
-        let warnings = warnings(&scenario, 1);
+        let warnings = warnings(&scenario, Split::cores(1));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("3 rows") && warnings[0].contains("20 journeys per core"), "{}", warnings[0]);
-        assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), 2).is_empty());
-        let single = super::warnings(&one(VolumeModel::constant(4), Some(1)), 1);
+        assert!(super::warnings(&one(VolumeModel::constant(4), Some(8)), Split::cores(2)).is_empty());
+        let single = super::warnings(&one(VolumeModel::constant(4), Some(1)), Split::cores(1));
         assert!(single[0].contains("has 1 row, 1 per core over 1 core,"), "{single:?}");
-        let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), 2);
+        let split = super::warnings(&one(VolumeModel::constant(8), Some(7)), Split::cores(2));
         assert!(split[0].contains("3 per core over 2 cores"), "{split:?}");
+    }
+
+    /// `1 per core over 4 cores` was said for 1 core on each of 4 segments, and as many rows as
+    /// journeys, split alike, were said to leave "at most 0 journeys per core" ("fewer than
+    /// the 1 journeys per core") though every journey had its row.
+    #[test]
+    fn rows_and_cores_are_counted_as_they_are() {
+        let on_segments = Split { cores: 1, segment: (0, 4) };
+        let said = warnings(&one(VolumeModel::constant(9), Some(5)), on_segments);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].contains(
+                "has 5 rows, 1 per core over 4 cores (1 core on each of 4 segments), fewer than the 3 journeys per core"
+            ),
+            "{said:?}"
+        );
+        assert!(said[0].contains("at most 1 journey per core run at once"), "{said:?}");
+        for (rows, journeys, cores) in [(2, 2, 4), (5, 5, 4), (9, 7, 2)] {
+            let said = warnings(&one(VolumeModel::constant(journeys), Some(rows)), Split::cores(cores));
+            assert!(said.is_empty(), "{rows} rows, {journeys} journeys on {cores} cores: {said:?}");
+        }
+    }
+
+    /// A segment that the datapool gives no row was warned twice about the same entry: once
+    /// for the segment, once for the run's cores without a row. The segment's warning is said;
+    /// a segment with rows still hears the run's.
+    #[test]
+    fn a_segment_without_a_row_is_warned_once() {
+        let rows = vec![Row::new(["1"])];
+        for pool in [DataPool::single_use("ids", rows.clone()), DataPool::recyclable("ids", rows.clone())] {
+            let mut scenario = one(VolumeModel::constant(4), None);
+            scenario.entries[0].datapool = Some(pool);
+            let segment = (1, 2);
+            assert_eq!(segment_warnings(&scenario, segment).len(), 1);
+            let run = warnings(&scenario, Split { cores: 1, segment });
+            assert!(run.is_empty(), "{run:?}");
+            let first = warnings(&scenario, Split { cores: 1, segment: (0, 2) });
+            assert!(first.len() == 1 && first[0].contains("has 1 row for"), "{first:?}");
+        }
     }
 
     /// A 1-row recyclable pool on 2 cores said "0 per core ... at most 0 journeys per core run
     /// at once", as though nothing ran: one core runs a journey at a time, the other none.
     #[test]
     fn a_recyclable_pool_with_fewer_rows_than_cores_names_the_cores_without_one() {
-        let warnings = warnings(&one(VolumeModel::constant(4), Some(1)), 2);
+        let warnings = warnings(&one(VolumeModel::constant(4), Some(1)), Split::cores(2));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("recyclable datapool \"users\" has 1 row for 2 cores"), "{}", warnings[0]);
         assert!(warnings[0].contains("the 1 core without a row runs none of its journeys"), "{}", warnings[0]);
         assert!(warnings[0].contains("at most 1 journey runs at once"), "{}", warnings[0]);
         assert!(!warnings[0].contains("0 per core"), "{}", warnings[0]);
-        let three = super::warnings(&one(VolumeModel::constant(8), Some(3)), 4);
+        let three = super::warnings(&one(VolumeModel::constant(8), Some(3)), Split::cores(4));
         assert!(three[0].contains("has 3 rows for 4 cores") && three[0].contains("the 1 core without"), "{three:?}");
         assert!(three[0].contains("at most 3 journeys run at once"), "{three:?}");
+        let spread = super::warnings(&one(VolumeModel::constant(8), Some(1)), Split { cores: 2, segment: (0, 2) });
+        assert!(
+            spread[0]
+                .contains("has 1 row for 4 cores (2 cores on each of 2 segments): the 3 cores without a row run none"),
+            "{spread:?}"
+        );
     }
 
     /// Issue 11: `constant = 0` and `rate = 0` ran nothing and passed.
@@ -386,10 +503,10 @@ mod tests {
             max_in_flight: 10,
         };
         for volume in [VolumeModel::constant(0), zero_rate, VolumeModel::Oneshot { journeys: 0 }] {
-            let warnings = warnings(&one(volume, None), 1);
+            let warnings = warnings(&one(volume, None), Split::cores(1));
             assert!(warnings.len() == 1 && warnings[0].contains("runs no journey"), "{warnings:?}");
         }
-        assert!(warnings(&one(VolumeModel::constant(1), None), 1).is_empty());
+        assert!(warnings(&one(VolumeModel::constant(1), None), Split::cores(1)).is_empty());
     }
 
     /// A model beyond the cores it is checked for says how many it needs (the run refuses it
@@ -400,13 +517,13 @@ mod tests {
             rate: RateModel::Constant { per_s: ARRIVALS_PER_S_PER_CORE_MAX * 2.5, duration_s: None },
             max_in_flight: 10,
         };
-        let said = warnings(&one(fast.clone(), None), 1);
+        let said = warnings(&one(fast.clone(), None), Split::cores(1));
         assert!(said.len() == 1 && said[0].contains("needs at least 3 cores"), "{said:?}");
-        assert!(warnings(&one(fast, None), 3).is_empty());
+        assert!(warnings(&one(fast, None), Split::cores(3)).is_empty());
         let many = VolumeModel::constant(JOURNEYS_PER_CORE_MAX * 2 + 1);
-        let said = warnings(&one(many.clone(), None), 2);
+        let said = warnings(&one(many.clone(), None), Split::cores(2));
         assert!(said.len() == 1 && said[0].contains("need at least 3 cores"), "{said:?}");
-        assert!(warnings(&one(many, None), 3).is_empty());
+        assert!(warnings(&one(many, None), Split::cores(3)).is_empty());
     }
 
     /// A journey or datapool name holding an escape sequence or a line break is written out
@@ -417,7 +534,7 @@ mod tests {
         scenario.entries[0].journey = "j\u{1b}[2J\nWARNING: forged".into();
         scenario.entries[0].datapool =
             Some(DataPool::recyclable("p\u{1b}[31m\nx\u{202e}", vec![Row::new(["a".to_string()])]));
-        let warnings = warnings(&scenario, 1);
+        let warnings = warnings(&scenario, Split::cores(1));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let text = &warnings[0];
         assert!(text.starts_with("scenario entry 1 (j\\u{1b}[2J\\nWARNING: forged): recyclable datapool"), "{text}");

@@ -27,13 +27,17 @@ pub(super) struct Entries<'a> {
     /// The configuration as journeys will see it: the file's, then the environment's, then
     /// `--config`.
     pub(super) config: &'a Config,
+    /// Whether a file without a `[[scenario]]` entry is refused (not when one of its
+    /// journeys is run alone).
+    pub(super) needs_an_entry: bool,
 }
 
 impl Entries<'_> {
-    /// Every `[[scenario]]` entry, checked; at least one is needed.
+    /// Every `[[scenario]]` entry, checked; at least one is needed when `needs_an_entry`.
     pub(super) fn resolve(&self) -> Result<Vec<ScenarioEntry>, ScenarioFileError> {
-        if self.spec.scenario.is_empty() {
-            let message = "no [[scenario]] entries; add one with journey, volume (and datapool)";
+        if self.spec.scenario.is_empty() && self.needs_an_entry {
+            let message = "no [[scenario]] entries; add one with journey, volume (and datapool) (`journey test` \
+                           and `journey run` run one of the file's journeys without one)";
             return Err(self.src.error(None, "scenario", message));
         }
         self.spec.scenario.iter().enumerate().map(|(i, entry)| self.entry(&format!("scenario[{i}]"), entry)).collect()

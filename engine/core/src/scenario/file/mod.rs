@@ -81,9 +81,30 @@ pub fn is_scenario_file(name: &str) -> bool {
     name.ends_with(".toml") || Path::new(name).is_file()
 }
 
-/// Loads and validates a scenario file. `overrides` are the `--config` values (they, and
-/// `MITE_CONF_*`, count when checking that template variables resolve).
+/// What a scenario file is loaded for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Running its `[[scenario]]` entries (a run, `scenario check`, `scenario test`): a file
+    /// without one is refused.
+    Scenario,
+    /// Running one of its journeys alone (`journey test`, `journey run`): its entries, when
+    /// it has some, are checked all the same, but none is needed.
+    Journey,
+}
+
+/// Loads and validates a scenario file to run its entries. `overrides` are the `--config`
+/// values (they, and `MITE_CONF_*`, count when checking that template variables resolve).
 pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<LoadedScenario, ScenarioFileError> {
+    load_for(path, base, overrides, Purpose::Scenario)
+}
+
+/// Loads and validates a scenario file for `purpose` (see [`load`]).
+pub fn load_for(
+    path: &Path,
+    base: &Registry,
+    overrides: &[String],
+    purpose: Purpose,
+) -> Result<LoadedScenario, ScenarioFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioFileError {
         file: path.to_path_buf(),
         line: None,
@@ -110,6 +131,7 @@ pub fn load(path: &Path, base: &Registry, overrides: &[String]) -> Result<Loaded
         pools: &pools,
         declared: &declared,
         config: &layered,
+        needs_an_entry: purpose == Purpose::Scenario,
     };
     let entries = checked.resolve()?;
     let journey_runs = checked.journey_runs();
@@ -212,6 +234,21 @@ mod tests {
         let path = dir.path().join("s.toml");
         std::fs::write(&path, text).unwrap();
         load(&path, &Registry::default(), &[])
+    }
+
+    /// A file of journeys without a `[[scenario]]` entry loads to run one of them alone, and
+    /// is refused to run as a scenario.
+    #[test]
+    fn entries_are_needed_to_run_the_scenario_only() {
+        let text = "[journeys.j]\nsteps = [ { url = \"http://127.0.0.1:9/\" } ]\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        let loaded = load_for(&path, &Registry::default(), &[], Purpose::Journey).unwrap();
+        assert!(loaded.scenario.entries.is_empty());
+        assert!(loaded.registry.find_journey("j").is_ok());
+        let err = load(&path, &Registry::default(), &[]).err().unwrap().to_string();
+        assert!(err.contains("scenario: no [[scenario]] entries"), "{err}");
     }
 
     const GOOD: &str = r#"
