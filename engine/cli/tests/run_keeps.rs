@@ -91,7 +91,7 @@ fn a_result_table_that_could_not_be_written_is_an_error() {
 /// name's next address, so the run sees no error and every request reaches the target. The
 /// hosts file is this test's own, bound over `/etc/hosts` in a private mount namespace.
 #[test]
-#[ignore = "needs root with CAP_SYS_ADMIN for a private /etc/hosts (unshare -m): run it with --ignored"]
+#[ignore = "needs root with CAP_SYS_ADMIN for a private /etc/hosts (unshare -m): .ci/run runs it with --ignored"]
 fn a_refused_address_of_a_name_goes_on_to_its_next() {
     assert!(support::is_root(), "needs root (unshare -m, mount --bind)");
     let target = Target::start(TargetOptions::default()).unwrap();
