@@ -1,6 +1,7 @@
 //! `mite-engine merge`: result files and pod logs (every result framed in each) merged into one
-//! result; an input counted twice, or an output naming an input, refused; the thresholds the
-//! runs were given (and `--threshold`) judged on the merged figures, with a run's exit codes.
+//! result; an input counted twice, segments of different splits, or an output naming an input,
+//! refused; the thresholds the runs were given (and `--threshold`) judged on the merged
+//! figures, with a run's exit codes.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,11 +97,16 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     Ok(exit_code(verdict, interrupted, incomplete))
 }
 
-/// An input counted twice (the same part twice, a merge and one of its parts), or inputs of
-/// different scenarios without `--mixed-scenarios`: refused, naming both.
+/// An input counted twice (the same part twice, a merge and one of its parts), segments of
+/// different splits, or inputs of different scenarios without `--mixed-scenarios`: refused,
+/// naming both.
 fn refuse_overlaps(inputs: &[(String, ResultFile)], mixed: bool) -> anyhow::Result<()> {
     if let Some(overlap) = merge_parts::overlap(inputs) {
         bail!("{overlap}; nothing written (give each run's share once)");
+    }
+    // Segments of different splits are shares of different runs: no whole to count them against.
+    if let Some(different) = merge_parts::different_splits(inputs) {
+        bail!("{different}; nothing written (merge the segments of one split)");
     }
     // Different scenarios' counts would add up into figures of no one run: refused, unless asked.
     if let Some(different) = merge_parts::different_scenarios(inputs)

@@ -345,6 +345,50 @@ fn segments_judge_their_percentiles_and_the_merge_judges_the_rest() {
     assert!(text(&out).contains("a part was interrupted"), "{}", text(&out));
 }
 
+/// Segments of different splits (0/2 beside 1/3) were said, then counted as if the split were
+/// 2 (`missing: [1/2]`); a segment given by two runs named no file. The first is refused naming
+/// one input of each split, nothing written; the second names both inputs.
+#[test]
+fn different_splits_are_refused_and_a_segment_twice_names_its_inputs() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let url = format!("target_url={}", target.url("/"));
+    let json = scratch.file("seg.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "-q", "--duration", "200ms", "--config", &url, "--segment", "0/2"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--scenario")
+        .arg(root().join("journeys/scenarios/get.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let other_run = |name: &str, segment: &str| {
+        let mut value = read(&json);
+        value["segment"] = segment.into();
+        value["run_id"] = format!("another-run-{name}").into();
+        let path = scratch.file(name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        path
+    };
+    let (thirds, again) = (other_run("thirds.json", "1/3"), other_run("again.json", "0/2"));
+    let merged = scratch.file("m.json");
+    for partial in [&[][..], &["--partial"][..]] {
+        let out = merge(&[&json, &thirds], &[partial, &["-o", merged.to_str().unwrap()]].concat());
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        let named = format!("{} holds segment 0/2, {} holds segment 1/3", json.display(), thirds.display());
+        assert!(said.contains(&format!("error: segments of different splits: {named}; nothing written")), "{said}");
+        assert!(!said.contains("missing") && !merged.exists(), "{said}");
+    }
+    let out = merge(&[&json, &again], &["--partial", "-o", merged.to_str().unwrap()]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let twice = format!("0/2 in {} and {}", json.display(), again.display());
+    assert!(said.contains(&format!("warning: segments given more than once (counted twice): {twice}")), "{said}");
+    assert_eq!(read(&merged)["segments"]["repeated"], serde_json::json!(["0/2"]));
+}
+
 /// Outside try, items 4 and 5: a late start said by how much; sources of the segment that
 /// disagree refused naming both; a segment the volume leaves nothing to warned about.
 #[test]

@@ -1,8 +1,8 @@
 //! What a merged result was made of: one line per input (its segment, how it stopped, its
 //! counts, its driver), the runs' shares it stands for (`covers`: an input counted twice is
-//! refused), the segments of `K/N` that are missing or given twice, runs whose windows did not
-//! overlap, and the merged `stopped_by` made `interrupted` when any part was. Works on result
-//! files, I/O-free.
+//! refused), the segments of `K/N` that are missing or given twice (naming the inputs that
+//! hold one twice), segments of different splits, runs whose windows did not overlap, and the
+//! merged `stopped_by` made `interrupted` when any part was. Works on result files, I/O-free.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -192,29 +192,58 @@ fn merged_scenario(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) {
     merged.scenario_file = None;
 }
 
-/// Which segments of `N` are present, missing and repeated (none when no input had a segment).
-/// A merged input counts for every segment it stands for (`covers`), not as one part.
-fn coverage(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) -> Option<Coverage> {
-    let mut seen: BTreeMap<usize, BTreeMap<usize, usize>> = BTreeMap::new();
-    for id in inputs.iter().flat_map(|(_, result)| covers(result)) {
-        let Some((k, n)) = id.segment.as_deref().and_then(|s| s.split_once('/')) else { continue };
-        if let (Ok(k), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) {
-            *seen.entry(n).or_default().entry(k).or_default() += 1;
+/// Each split's (`N`'s) segments (`K`) with the inputs that hold each: a merged input counts
+/// for every segment it stands for (`covers`), not as one part.
+fn segments_by_split(inputs: &[(String, ResultFile)]) -> BTreeMap<usize, BTreeMap<usize, Vec<&str>>> {
+    let mut seen: BTreeMap<usize, BTreeMap<usize, Vec<&str>>> = BTreeMap::new();
+    for (source, result) in inputs {
+        for id in covers(result) {
+            let Some((k, n)) = id.segment.as_deref().and_then(|s| s.split_once('/')) else { continue };
+            if let (Ok(k), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) {
+                seen.entry(n).or_default().entry(k).or_default().push(source.as_str());
+            }
         }
     }
-    if seen.len() > 1 {
-        let counts: Vec<String> = seen.keys().map(|n| format!("of {n}")).collect();
-        warnings.push(format!("segments of different splits were merged ({})", counts.join(", ")));
+    seen
+}
+
+/// `segments of different splits: a.json holds segment 0/3, b.json segment 1/2` (the first
+/// input of each split named) when the inputs' segments are of different `N`: they are shares
+/// of different runs, so no segment of either is missing nor complete. `None` when one split.
+pub fn different_splits(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let seen = segments_by_split(inputs);
+    if seen.len() < 2 {
+        return None;
     }
+    let named: Vec<String> = seen
+        .iter()
+        .filter_map(|(n, present)| {
+            present.iter().next().map(|(k, sources)| format!("{} holds segment {k}/{n}", sources[0]))
+        })
+        .collect();
+    Some(format!("segments of different splits: {}", named.join(", ")))
+}
+
+/// Which segments of `N` are present, missing and repeated (none when no input had a segment,
+/// or when they are of different splits: said, and no `N` to count against).
+fn coverage(inputs: &[(String, ResultFile)], warnings: &mut Vec<String>) -> Option<Coverage> {
+    if let Some(different) = different_splits(inputs) {
+        warnings.push(format!("{different}: no segment is counted missing or given twice"));
+        return None;
+    }
+    let seen = segments_by_split(inputs);
     let (&n, present) = seen.iter().next()?;
     let missing: Vec<String> = (0..n).filter(|k| !present.contains_key(k)).map(|k| format!("{k}/{n}")).collect();
-    let repeated: Vec<String> = present.iter().filter(|(_, c)| **c > 1).map(|(k, _)| format!("{k}/{n}")).collect();
+    let twice: Vec<(String, &Vec<&str>)> =
+        present.iter().filter(|(_, s)| s.len() > 1).map(|(k, s)| (format!("{k}/{n}"), s)).collect();
     if !missing.is_empty() {
         warnings.push(format!("segments missing: {}", missing.join(", ")));
     }
-    if !repeated.is_empty() {
-        warnings.push(format!("segments given more than once (counted twice): {}", repeated.join(", ")));
+    if !twice.is_empty() {
+        let named: Vec<String> = twice.iter().map(|(segment, s)| format!("{segment} in {}", s.join(" and "))).collect();
+        warnings.push(format!("segments given more than once (counted twice): {}", named.join("; ")));
     }
+    let repeated = twice.into_iter().map(|(segment, _)| segment).collect();
     Some(Coverage { of: n, present: present.len(), missing, repeated })
 }
 
@@ -376,6 +405,39 @@ mod tests {
         assert_eq!(segments.repeated, ["0/4"]);
         assert!(warnings.iter().any(|w| w == "segments missing: 1/4, 2/4"), "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("counted twice")), "{warnings:?}");
+    }
+
+    /// Segments of different splits (0/3 beside 1/2) were said, then counted against the first
+    /// split as if it were the only one (`of: 2, missing: [0/2]`). They are shares of
+    /// different runs: named, one input of each, and no coverage is made up.
+    #[test]
+    fn segments_of_different_splits_are_named_not_counted() {
+        let inputs = [part("0/3", "duration", 1), part("1/2", "duration", 1)];
+        let said = different_splits(&inputs).unwrap();
+        assert_eq!(said, "segments of different splits: seg-1/2.log holds segment 1/2, seg-0/3.log holds segment 0/3");
+        let mut merged = file("duration");
+        let warnings = annotate(&mut merged, &inputs);
+        assert_eq!(merged.segments, None, "no one N to count against");
+        assert!(warnings.iter().any(|w| w.starts_with(&said)), "{warnings:?}");
+        assert!(!warnings.iter().any(|w| w.contains("missing:") || w.contains("counted twice")), "{warnings:?}");
+        assert_eq!(different_splits(&[part("0/2", "duration", 1), part("1/2", "duration", 1)]), None);
+    }
+
+    /// A segment given by two different runs (other run ids: no share is in both) was said as
+    /// `0/2` alone: which inputs hold it is named.
+    #[test]
+    fn a_segment_given_by_two_runs_names_both_inputs() {
+        let run = |source: &str, id: &str, segment: &str| {
+            let (_, mut result) = part(segment, "duration", 1);
+            result.run_id = Some(id.into());
+            (source.to_string(), result)
+        };
+        let inputs = [run("a.json", "r1", "0/2"), run("b.json", "r2", "0/2"), run("c.json", "r2", "1/2")];
+        assert_eq!(overlap(&inputs), None, "two runs' shares");
+        let mut merged = file("duration");
+        let warnings = annotate(&mut merged, &inputs);
+        assert_eq!(warnings, ["segments given more than once (counted twice): 0/2 in a.json and b.json"]);
+        assert_eq!(merged.segments.unwrap().repeated, ["0/2"]);
     }
 
     /// Outside try: a merged input counted as one part, whatever it covered: another run's
