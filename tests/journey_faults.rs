@@ -1,15 +1,21 @@
 //! A journey that panics, or that never yields its core (a loop over nothing but ready
-//! futures, a call that blocks the thread): the run still ends, with an error naming the core
-//! and why, and the result of everything the cores reported is kept.
+//! futures, a call that blocks the thread): the run still ends. A journey's panic ends that
+//! run of it only, counted as an error; a held core, or a panic outside any journey's run,
+//! ends the run with an error naming the core and why, and the result of everything the cores
+//! reported is kept.
 //!
 //! Before: a panic took its core's thread down; the run ended after the duration with "a core
 //! thread ended without reporting its results" and no result at all (one core alone: at once,
 //! with nothing). A journey that never yielded held the run forever, deaf to SIGTERM.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use mite_core::journey::Journey;
+use mite_core::journey::slot::Slot;
 use mite_core::run::{RunError, RunResult, StopReason};
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
 use mite_tests::{assert_target_saw_every_request, options, scenario};
@@ -28,25 +34,183 @@ fn one_run() -> std::sync::MutexGuard<'static, ()> {
     ONE_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-static PANICKED: AtomicBool = AtomicBool::new(false);
+/// Panics counted by the journeys themselves, as they raise them: in a transaction, and
+/// outside any.
+static PANICS_IN_TXN: AtomicU64 = AtomicU64::new(0);
+static PANICS_OUTSIDE: AtomicU64 = AtomicU64::new(0);
+static RUNS: AtomicU64 = AtomicU64::new(0);
 
-/// A GET and a pause; on core 1, the first journey half a second into the run panics.
-async fn panics_once(ctx: &Ctx, _row: Row) -> JourneyResult {
-    let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/").to_string();
+fn target_url(ctx: &Ctx) -> String {
+    ctx.config().get_or("target_url", "http://127.0.0.1:1/").to_string()
+}
+
+/// A GET in `get`; then, in `outer :: inner`, a GET and, one run in four, a panic; then a
+/// GET outside any transaction and, another run in four, a panic there.
+async fn panics_now_and_then(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = target_url(ctx);
     ctx.transaction("get", async {
         ctx.http().get(&url).discard_body().send().await?;
-        mite_core::sleep(Duration::from_millis(10)).await;
+        mite_core::sleep(Duration::from_millis(5)).await;
         Ok(())
     })
     .await?;
-    let late = ctx.config().get("started").and_then(|s| s.parse::<u64>().ok()).is_some_and(|at| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-        now >= at + 500
-    });
-    if on_core(1) && late && !PANICKED.swap(true, Ordering::SeqCst) {
-        panic!("journey exploded");
+    let run = RUNS.fetch_add(1, Ordering::SeqCst);
+    ctx.transaction("outer", async {
+        ctx.transaction("inner", async {
+            ctx.http().get(&url).discard_body().send().await?;
+            if run % 4 == 1 {
+                PANICS_IN_TXN.fetch_add(1, Ordering::SeqCst);
+                panic!("journey exploded on run {run}");
+            }
+            Ok(())
+        })
+        .await
+    })
+    .await?;
+    ctx.http().get(&url).discard_body().send().await?;
+    if run % 4 == 3 {
+        PANICS_OUTSIDE.fetch_add(1, Ordering::SeqCst);
+        panic!("journey exploded outside, on run {run}");
     }
     Ok(())
+}
+
+/// A journey's panic ends that run of it only: the run goes on to its duration, every
+/// request sent is counted once (the target's own count), and each panic is counted once as
+/// an error of the transaction it was in (the journey's row when in none), with its message
+/// and place. Before: the panic took its core down, and its figures since its last report.
+#[test]
+fn a_journey_that_panics_loses_nothing_and_the_run_goes_on() {
+    let _one = one_run();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_now_and_then", panics_now_and_then);
+    let scenario = scenario("faults:panics_now_and_then", VolumeModel::constant(4));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let opts = options(2, Duration::from_millis(1500));
+    let run =
+        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
+    assert_eq!(result.stopped_by, StopReason::Duration);
+    let total = assert_target_saw_every_request(&result, target.hits());
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    let (in_txn, outside) = (PANICS_IN_TXN.load(Ordering::SeqCst), PANICS_OUTSIDE.load(Ordering::SeqCst));
+    assert!(in_txn > 2 && outside > 2, "{in_txn} and {outside} panics: the journeys did not run on");
+    let journeys = &result.merged.journeys;
+    assert_eq!(journeys.panicked, in_txn + outside);
+    assert_eq!(journeys.failed, journeys.panicked, "no other failure");
+    assert_eq!(journeys.started, journeys.ok + journeys.failed + journeys.cancelled);
+    let txn = |name: &str| {
+        result.merged.txns.get(name).unwrap_or_else(|| panic!("no {name}: {:?}", result.merged.txns.keys()))
+    };
+    assert_eq!(txn("outer :: inner").txn_err, in_txn, "a panic is an error of the transaction it was in");
+    assert_eq!(txn("outer").txn_err, 0, "counted once, in the innermost");
+    assert_eq!(txn("faults:panics_now_and_then").txn_err, outside, "outside any: the journey's own row");
+    // After a panic in `outer :: inner`, the next run's transactions are not nested under it.
+    let names: Vec<&str> = result.merged.txns.keys().map(|k| &**k).collect();
+    assert!(names.iter().all(|n| !n.starts_with("outer :: inner ::")), "{names:?}");
+    let sample = &result.merged.error_samples["panic"];
+    assert!(sample.starts_with("journey faults:panics_now_and_then panicked: journey exploded"), "{sample}");
+    assert!(sample.contains("(at tests/journey_faults.rs:"), "{sample}");
+    let table = mite_core::output::report::table(&result.merged, result.duration_s);
+    assert!(table.contains(&format!("(panicked {})", journeys.panicked)), "{table}");
+    assert!(table.contains("first journey panic: journey faults:panics_now_and_then panicked"), "{table}");
+    // Each interval says how many panicked in it.
+    let per_interval: u64 = result.intervals.iter().map(|p| p.detail.journeys.panicked).sum();
+    assert_eq!(per_interval, journeys.panicked);
+}
+
+static PANICS_AT_ONCE: AtomicU64 = AtomicU64::new(0);
+
+async fn panics_every_run(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    PANICS_AT_ONCE.fetch_add(1, Ordering::Relaxed);
+    panic!("no such product");
+}
+
+/// A journey that panics at once on every run is backed off as a failure at once (1 ms,
+/// doubling to 100 ms) rather than restarted at once: 50 slots for a second panic some
+/// hundreds of times, not millions, and the core still reports and stops on time.
+#[test]
+fn a_journey_that_panics_on_every_run_is_backed_off() {
+    let _one = one_run();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_every_run", panics_every_run);
+    let scenario = scenario("faults:panics_every_run", VolumeModel::constant(50));
+    let opts = options(1, Duration::from_secs(1));
+    let started = Instant::now();
+    let run = mite_core::run_scenario(
+        &registry,
+        scenario,
+        Default::default(),
+        &opts,
+        Arc::new(AtomicBool::new(false)),
+        &mut |_| {},
+    );
+    let took = started.elapsed();
+    let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
+    let panicked = result.merged.journeys.panicked;
+    assert_eq!(panicked, PANICS_AT_ONCE.load(Ordering::Relaxed));
+    // Per slot: 1 + 2 + 4 + ... + 64 ms, then every 100 ms: about 16 in a second.
+    println!("{panicked} panics in a second over 50 slots");
+    assert!((50..=50 * 30).contains(&panicked), "{panicked} panics in a second");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert_eq!(result.merged.txns["faults:panics_every_run"].txn_err, panicked);
+}
+
+static ENGINE_PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// A journey whose slots are started by hand: on core 1, from half a second into the run,
+/// starting one panics (outside any journey's run, as a fault of the engine would).
+struct SpawnPanicsLate {
+    started: Instant,
+}
+
+async fn get_once(ctx: &Ctx, _row: Row) -> JourneyResult {
+    get(ctx).await
+}
+
+impl Journey for SpawnPanicsLate {
+    fn run_once<'a>(&'a self, ctx: &'a Ctx, row: Row) -> Pin<Box<dyn Future<Output = JourneyResult> + 'a>> {
+        Box::pin(get_once(ctx, row))
+    }
+
+    fn spawn_slot(&self, slot: Slot) {
+        if on_core(1)
+            && self.started.elapsed() >= Duration::from_millis(500)
+            && !ENGINE_PANICKED.swap(true, Ordering::SeqCst)
+        {
+            panic!("the engine exploded");
+        }
+        mite_core::journey::slot::spawn_slot(slot, get_once);
+    }
+}
+
+/// A panic outside any journey's run still ends its core's thread: the per-core catch, the
+/// last line, stops the run and keeps the result of what every core reported.
+#[test]
+fn a_panic_outside_a_journey_stops_the_run_and_its_result_is_kept() {
+    let _one = one_run();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey_impl("faults:spawn_panics", Arc::new(SpawnPanicsLate { started: Instant::now() }));
+    let scenario = scenario("faults:spawn_panics", VolumeModel::Ramp { from: 2, to: 40, duration_s: 2.0 });
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let opts = options(2, Duration::from_secs(20));
+    let started = Instant::now();
+    let run =
+        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let took = started.elapsed();
+    let (text, result) = lost(run);
+    assert!(ENGINE_PANICKED.load(Ordering::SeqCst));
+    assert!(took < Duration::from_secs(6), "took {took:?}: the run went on after the panic");
+    assert!(text.contains("core 1: a panic outside any journey's run"), "{text}");
+    assert!(text.contains("the engine exploded") && text.contains("since its last report"), "{text}");
+    assert_eq!(result.stopped_by, StopReason::Interrupted, "the run was cut short");
+    let total = result.merged.total();
+    assert!(total.requests() > 0, "the result kept what was reported");
+    assert!(total.requests() <= target.hits(), "{} > {}", total.requests(), target.hits());
 }
 
 fn lost(run: Result<RunResult, RunError>) -> (String, RunResult) {
@@ -59,34 +223,6 @@ fn lost(run: Result<RunResult, RunError>) -> (String, RunResult) {
         Err(other) => panic!("expected the run to end without a core, got the error {other}"),
         Ok(result) => panic!("expected the run to end without a core, got a result stopped by {:?}", result.stopped_by),
     }
-}
-
-#[test]
-fn a_journey_that_panics_stops_the_run_and_its_result_is_kept() {
-    let _one = one_run();
-    let target = Target::start(TargetOptions::default()).unwrap();
-    let mut registry = Registry::default();
-    registry.journey("faults:panics_once", panics_once);
-    let scenario = scenario("faults:panics_once", VolumeModel::constant(4));
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
-    let overrides = [format!("target_url={}", target.url("/")), format!("started={now_ms}")];
-    let config = mite_core::run::layered_config(&scenario.config, &overrides).unwrap();
-    let opts = options(2, Duration::from_secs(20));
-    let started = Instant::now();
-    let run =
-        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
-    let took = started.elapsed();
-    let (text, result) = lost(run);
-    assert!(PANICKED.load(Ordering::SeqCst));
-    // Stopped at the panic (half a second in), with the grace for the other core's journeys.
-    assert!(took < Duration::from_secs(6), "took {took:?}: the run went on after the panic");
-    assert!(text.contains("core 1: journey faults:panics_once panicked (journey exploded)"), "{text}");
-    assert!(text.contains("since its last report"), "says what the result lacks: {text}");
-    assert_eq!(result.stopped_by, StopReason::Interrupted, "the run was cut short");
-    // Core 0's requests are all there; core 1's since its last report are not.
-    let total = result.merged.total();
-    assert!(total.requests() > 0, "the result kept what was reported");
-    assert!(total.requests() <= target.hits(), "{} > {}", total.requests(), target.hits());
 }
 
 /// Released by each test once its run has ended, so that the held thread can finish.

@@ -20,6 +20,7 @@ use mite_core::{Config, Registry, RunOptions, RunResult, Scenario, model::cores,
 use mite_tools::{Target, TargetOptions};
 
 use crate::args::{Cli, Command, CommonArgs, DemoArgs, HarAction, JourneyAction, OutputArgs, RunArgs, ScenarioAction};
+use crate::exit_reason::ExitReason;
 use crate::output;
 use crate::signals::Signals;
 
@@ -662,42 +663,27 @@ fn exit_code(
     lost: Option<&str>,
 ) -> ExitCode {
     let thresholds = threshold_verdict(checked);
-    let mut errors = Vec::new();
     if let Some(lost) = lost {
         tell(format_args!("error: {}", report::printable(lost)));
-        errors.push("the run ended without a core (above)".to_string());
     }
-    if thresholds.unchecked > 0 {
-        errors.push("a threshold could not be checked".to_string());
-    }
-    match not_written {
-        [] => {}
-        [one] => errors.push(format!("the {one} was not written")),
-        several => errors.push(format!("the {} were not written", several.join(" and the "))),
-    }
-    if hdr_log_failed {
-        errors.push("the --hdr-log is incomplete (writing it failed mid-run)".to_string());
-    }
-    let interrupted = result.stopped_by == StopReason::Interrupted;
-    let mut reasons: Vec<&str> = errors.iter().map(String::as_str).collect();
-    if interrupted {
-        reasons.push("the run was interrupted");
-    }
-    if thresholds.failed > 0 {
-        reasons.push("a threshold failed");
-    }
-    let code = if !errors.is_empty() {
-        EXIT_ERROR
-    } else if interrupted {
-        EXIT_INTERRUPTED
-    } else if thresholds.failed > 0 {
-        EXIT_THRESHOLD
-    } else {
-        return ExitCode::SUCCESS;
-    };
+    let panicked = result.merged.journeys.panicked;
+    let reasons: Vec<ExitReason<'_>> = [
+        lost.is_some().then_some(ExitReason::CoresLost),
+        (panicked > 0).then_some(ExitReason::JourneysPanicked(panicked)),
+        (thresholds.unchecked > 0).then_some(ExitReason::ThresholdUnchecked),
+        (!not_written.is_empty()).then_some(ExitReason::NotWritten(not_written)),
+        hdr_log_failed.then_some(ExitReason::HdrLogIncomplete),
+        (result.stopped_by == StopReason::Interrupted).then_some(ExitReason::Interrupted),
+        (thresholds.failed > 0).then_some(ExitReason::ThresholdFailed),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let Some(code) = ExitReason::code_of(&reasons) else { return ExitCode::SUCCESS };
     // A failed threshold alone is said by its own lines; anything else gets the code's line.
     if code != EXIT_THRESHOLD {
-        let _ = writeln!(std::io::stderr(), "{}: exit code {code}", reasons.join("; "));
+        let words: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+        let _ = writeln!(std::io::stderr(), "{}: exit code {code}", words.join("; "));
     }
     ExitCode::from(code)
 }
@@ -705,7 +691,7 @@ fn exit_code(
 /// The interrupted exit code, said, when a signal stopped the run (`journey run`).
 fn interrupted(result: &RunResult) -> Option<ExitCode> {
     (result.stopped_by == StopReason::Interrupted).then(|| {
-        let _ = writeln!(std::io::stderr(), "the run was interrupted: exit code {EXIT_INTERRUPTED}");
+        let _ = writeln!(std::io::stderr(), "{}: exit code {EXIT_INTERRUPTED}", ExitReason::Interrupted);
         ExitCode::from(EXIT_INTERRUPTED)
     })
 }
@@ -1140,6 +1126,9 @@ fn journey_run(
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
     }
+    // Through the bounded queue, as a run's: a standard error nobody reads holds the writing
+    // thread, never the run.
+    let mut lines = crate::stderr_lines::StderrLines::start();
     let run = mite_core::run_scenario(&registry, scenario, config, &options, signals.stop_flag(), &mut |event| {
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
@@ -1153,10 +1142,10 @@ fn journey_run(
                 | RunEvent::HdrLogFailed(_)
                 | RunEvent::CoreSilent { .. }
         ) {
-            let _ =
-                std::io::stderr().write_all(format!("{}\n", report::printable_lines(&event.to_string())).as_bytes());
+            lines.say(format!("{}\n", report::printable_lines(&event.to_string())));
         }
     });
+    lines.finish();
     let (result, lost) = match run {
         Err(RunError::InterruptedBeforeStart) => return Ok(interrupted_before_the_start()),
         run => kept_result(run)?,
@@ -1176,6 +1165,10 @@ fn journey_run(
     }
     if let Some(interrupted) = interrupted(&result) {
         return Ok(interrupted);
+    }
+    let panicked = result.merged.journeys.panicked;
+    if panicked > 0 {
+        let _ = writeln!(std::io::stderr(), "{}: exit code {EXIT_ERROR}", ExitReason::JourneysPanicked(panicked));
     }
     Ok(if result.merged.journeys.ok == 1 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
 }
@@ -1273,12 +1266,25 @@ mod tests {
         let (kept, text) = kept_result(run).unwrap();
         assert_eq!(kept.cores, [0, 1]);
         let text = text.unwrap();
-        assert!(text.starts_with("core 1: journey shop:buy panicked (boom)") && text.contains("at 2.0s"), "{text}");
+        assert!(text.starts_with("core 1: a panic outside any journey's run") && text.contains("at 2.0s"), "{text}");
+        assert!(text.contains("(journey shop:buy ran there): boom"), "{text}");
         let code = exit_code(Vec::new(), &kept, &[], false, Some(&text));
         assert_eq!(code, ExitCode::from(EXIT_ERROR));
         let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();
         assert!(none.is_none());
         assert!(kept_result(Err(RunError::NoCores)).is_err(), "other errors stay errors");
+    }
+
+    /// A run in which journeys panicked went on to its end and kept every figure, and exits 1
+    /// so that CI notices (before an interrupt's 5 or a failed threshold's 3).
+    #[test]
+    fn a_run_in_which_journeys_panicked_exits_with_an_error() {
+        let mut run = result(StopReason::Duration);
+        assert_eq!(exit_code(Vec::new(), &run, &[], false, None), ExitCode::SUCCESS);
+        run.merged.journeys.panicked = 2;
+        assert_eq!(exit_code(Vec::new(), &run, &[], false, None), ExitCode::from(EXIT_ERROR));
+        run.stopped_by = StopReason::Interrupted;
+        assert_eq!(exit_code(Vec::new(), &run, &[], false, None), ExitCode::from(EXIT_ERROR));
     }
 
     /// Before: `error: scenario "" has no entries`, and a result file whose `scenario` is "".

@@ -26,6 +26,7 @@
 mod args;
 mod commands;
 mod error;
+mod exit_reason;
 mod merge;
 mod output;
 mod scaffold;

@@ -252,3 +252,49 @@ fn a_run_whose_stderr_nobody_reads_still_writes_its_result() {
     assert_eq!(result["stopped_by"], "duration");
     assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
 }
+
+/// `journey run` wrote its lines (a warning, here `--insecure`'s) straight to standard error:
+/// a full pipe nobody reads held it in its first line, before its journey ran, and no result
+/// was written. Its lines now go through the same bounded queue as a run's: the journey runs
+/// and the result file is written.
+#[test]
+#[allow(unsafe_code)]
+fn a_journey_run_whose_stderr_nobody_reads_still_runs_and_writes_its_result() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("journey.json");
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let fd = writer.as_raw_fd();
+    // SAFETY: fcntl on a pipe this test owns: its size shrunk (a failure leaves it larger, and
+    // it is filled whatever its size), then non-blocking while this test fills it, then
+    // blocking again, as the engine gets it.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 4096);
+        libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK);
+    }
+    while writer.write(&[b'.'; 512]).is_ok() {}
+    // SAFETY: as above.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) & !libc::O_NONBLOCK);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["journey", "run", "http_example:journey", "--insecure", "--json", json.to_str().unwrap()])
+        .args(["--config", &format!("target_url={}", target.url("/"))])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(writer))
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !json.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let written = json.exists();
+    drop(reader);
+    let status = child.wait().unwrap();
+    assert!(written, "no result file 20 s into a journey run whose standard error nobody reads ({status:?})");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["totals"]["requests"], 1, "{result}");
+    assert_eq!(target.hits(), 1);
+}

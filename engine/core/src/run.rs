@@ -186,8 +186,8 @@ pub enum RunError {
     /// A core thread ended without its last snapshot (it panicked).
     #[error("a core thread ended without reporting its results")]
     CoreLost,
-    /// The run ended without one or more of its cores (a journey panicked on it, or held its
-    /// thread past the grace); `result` holds every figure the cores reported.
+    /// The run ended without one or more of its cores (a panic outside any journey's run ended
+    /// its thread, or a journey held it past the grace); `result` holds every figure the cores reported.
     #[error("{}", lost_words(lost))]
     CoresLost {
         /// Each core lost, and why.
@@ -225,9 +225,10 @@ pub struct LostCore {
 /// Why a run ended without a core.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LostWhy {
-    /// A journey panicked on it; its thread ended.
+    /// A panic outside any journey's run (the engine's, or one in dropping a journey's future)
+    /// ended its thread. (A journey's own panic ends only that run of it.)
     Panicked {
-        /// Which journey: `journey NAME` when the core ran one, else the names it ran.
+        /// The journeys it ran: `journey NAME` when one, else the names.
         journey: String,
         /// The panic's message.
         message: String,
@@ -246,9 +247,11 @@ fn lost_words(lost: &[LostCore]) -> String {
         .iter()
         .map(|l| {
             let what = match &l.why {
-                LostWhy::Panicked { journey, message } => {
-                    format!("core {}: {journey} panicked ({message}); the run was stopped", l.core)
-                }
+                LostWhy::Panicked { journey, message } => format!(
+                    "core {}: a panic outside any journey's run, in the engine or in dropping a journey ({journey} \
+                     ran there): {message}; the run was stopped",
+                    l.core
+                ),
                 LostWhy::Held { silent, past_due } => format!(
                     "core {}: no report for {:.1}s, {:.1}s past when one was due: a journey on it never yields \
                      (a loop with no I/O, sleep or other wait that is pending) or blocks its thread; the run ended \
@@ -266,11 +269,7 @@ fn lost_words(lost: &[LostCore]) -> String {
 
 /// The text a panic carried.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
-        (Some(text), _) => (*text).to_string(),
-        (_, Some(text)) => text.clone(),
-        _ => "a panic without a message".to_string(),
-    }
+    crate::journey::panics::message(payload)
 }
 
 /// Layers configuration: scenario defaults, then `MITE_CONF_*`, then `--config` overrides.
@@ -342,6 +341,9 @@ pub fn run_scenario(
     report: &mut Reporter<'_>,
 ) -> Result<RunResult, RunError> {
     let plan = Arc::new(plan(registry, &scenario, config, options, report)?);
+    // A journey's panic is counted, not printed: a journey panicking on every run would
+    // otherwise write a line per run from its core's thread.
+    crate::journey::panics::install_hook();
     let duration = plan.duration;
     let mut hdr_log = open_hdr_log(options)?;
     let exporter = options.prometheus.clone();
@@ -482,8 +484,10 @@ fn spawn_cores(
                 let _ = core_tx.send(CoreEvent::Failed { core: index, error });
                 return;
             }
-            // A journey that panics takes the core's runtime down with it: the stats thread is
-            // told, and ends the run without this core (the panic hook has printed where).
+            // A journey's panic is caught where its run is polled (`journey::slot`): the run
+            // goes on. Any other panic on the core's thread (the engine's, or one in dropping
+            // a journey) takes its runtime down with it: the stats thread is told, and ends the
+            // run without this core (the panic hook has printed where).
             let panic_tx = core_tx.clone();
             let run = std::panic::AssertUnwindSafe(|| run_core(core_plan, index, started, core_stop, core_tx));
             if let Err(payload) = std::panic::catch_unwind(run) {
@@ -770,8 +774,8 @@ impl<'a, 'r> Collector<'a, 'r> {
         })
     }
 
-    /// A journey panicked on a running core, ending its thread: the run stops (the other
-    /// cores' journeys get the grace) and ends without it. A panic after its last report
+    /// A panic outside a journey's run ended a running core's thread: the run stops (the
+    /// other cores' journeys get the grace) and ends without it. A panic after its last report
     /// (while its thread tore down) lost nothing.
     fn panicked(&mut self, core: usize, message: String) {
         if self.cores.finished[core] {

@@ -327,6 +327,11 @@ pin_project_lite::pin_project! {
         /// does next is not counted under it. It records nothing: it never completed.
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            // Dropped by a journey's panic unwinding: the current transaction stays the one
+            // the panic was in, for the slot to count it there (it then leaves them all).
+            if std::thread::panicking() {
+                return;
+            }
             if let Some((parent, _, _)) = this.open.take() {
                 this.ctx.current.set(parent);
                 this.ctx.depth.set(this.ctx.depth.get() - 1);

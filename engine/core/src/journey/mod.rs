@@ -8,6 +8,7 @@ mod error;
 mod exchange;
 pub mod journey_test;
 pub mod pacing;
+pub(crate) mod panics;
 pub mod record;
 mod registry;
 mod request;

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use crate::driver::{Moment, sleep, spawn};
 use crate::http::client::micros;
-use crate::journey::shard::Shard;
+use crate::journey::panics;
+use crate::journey::shard::{Shard, TxnId};
 use crate::journey::{Ctx, JourneyResult};
 use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE};
 use crate::model::datapool::{PoolShard, Row};
@@ -391,26 +392,43 @@ async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
         let began = ended_here.take().unwrap_or_else(Moment::now);
         // Whether the journey ever waited: one that never does would keep the core to itself.
         let mut waited = false;
-        let mut run = std::pin::pin!(journey.run(&ctx, row.clone()));
-        let result = std::future::poll_fn(|cx| {
-            // Set during this poll only: a response that came whole in it (other tasks'
-            // polls set it too).
-            shard.last_response_end.set(None);
-            let poll = run.as_mut().poll(cx);
-            waited |= poll.is_pending();
-            poll
-        })
-        .await;
+        let ran = {
+            let mut run = std::pin::pin!(journey.run(&ctx, row.clone()));
+            std::future::poll_fn(|cx| {
+                // Set during this poll only: a response that came whole in it (other tasks'
+                // polls set it too).
+                shard.last_response_end.set(None);
+                // A panic ends this run (its future is not polled again) and nothing else:
+                // what the core counted stays, the slot goes on.
+                let poll = match panics::catch(|| run.as_mut().poll(cx)) {
+                    Ok(poll) => poll.map(Ran::Returned),
+                    Err(message) => Poll::Ready(Ran::Panicked { txn: ctx.current_txn(), message: message.into() }),
+                };
+                waited |= poll.is_pending();
+                poll
+            })
+            .await
+        };
         ended_here = shard.last_response_end.get();
         entry.active.set(entry.active.get() - 1);
-        record_journey(&shard, &entry.name, &result);
+        let at_once = match &ran {
+            Ran::Returned(result) => {
+                record_journey(&shard, &entry.name, result);
+                failed_at_once(result, || began.elapsed(), waited)
+            }
+            Ran::Panicked { txn, message } => {
+                record_panic(&shard, &entry.name, *txn, message);
+                ctx.leave_transactions();
+                began.elapsed() < IMMEDIATE_FAILURE
+            }
+        };
+        drop(ran);
         entry.pool.borrow_mut().checkin(row);
         entry.wake_row_waiters(1);
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
-        let pause = backoff.pause_after(failed_at_once(&result, || began.elapsed(), waited), waited);
-        drop(result);
+        let pause = backoff.pause_after(at_once, waited);
         if let Some(pause) = pause {
             ended_here = None;
             sleep(pause).await;
@@ -418,6 +436,37 @@ async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
     }
     entry.running.set(entry.running.get() - 1);
 }
+
+/// How one run of a journey ended.
+enum Ran {
+    /// It returned.
+    Returned(JourneyResult),
+    /// It panicked in transaction `txn` (the journey's own row when in none), saying `message`
+    /// (bounded, printable; boxed: every slot's future holds this).
+    Panicked { txn: TxnId, message: Box<str> },
+}
+
+impl Ctx {
+    /// After a panic: no transaction is current any more (the open ones, dropped as the panic
+    /// unwound, left the one it was in current: see `Transaction`'s drop).
+    fn leave_transactions(&self) {
+        self.current.set(self.journey);
+        self.depth.set(1);
+    }
+}
+
+/// Counts a journey that panicked: once, as failed, and as an error of transaction `txn`; the
+/// first panic's message is kept (one per core) for the result.
+fn record_panic(shard: &Shard, journey: &str, txn: TxnId, message: &str) {
+    let mut stats = shard.stats.borrow_mut();
+    stats.journeys.failed += 1;
+    stats.journeys.panicked += 1;
+    stats.txn(txn).txn_err += 1;
+    stats.sample_error(PANIC_SAMPLE, || format!("journey {journey} panicked: {message}"));
+}
+
+/// The name a journey's panic is sampled under (beside `journey` for a journey's error).
+pub(crate) const PANIC_SAMPLE: &str = "panic";
 
 /// Counts a journey starting (and the arrival it serves, open model).
 fn count_start(shard: &Shard, entry: &EntryState, open: bool) {

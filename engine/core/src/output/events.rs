@@ -258,6 +258,10 @@ impl fmt::Display for Progress<'_> {
         if point.saturated {
             f.write_str("  INJECTOR SATURATED")?;
         }
+        // A journey's panic ends that run only: the run goes on, and says so in every line.
+        if point.detail.journeys.panicked > 0 {
+            write!(f, "  JOURNEYS PANICKED {}", grouped(point.detail.journeys.panicked))?;
+        }
         if !self.late.is_empty() {
             let cores: Vec<String> = self.late.iter().map(usize::to_string).collect();
             let since_s = (point.elapsed_s - self.seconds).max(0.0);
@@ -362,6 +366,17 @@ mod tests {
         assert!(text.contains("in flight 2 of 2  not sent 6,000"), "{text}");
         let quiet = line(&IntervalPoint { not_sent: 0, errors: 4, ..point }, 2, 1.0);
         assert!(!quiet.contains("not sent"), "{quiet}");
+    }
+
+    /// An interval in which journeys panicked says how many (the run goes on; the exit code
+    /// will say it too); one with none says nothing of it.
+    #[test]
+    fn progress_line_counts_the_journeys_that_panicked() {
+        let mut point = IntervalPoint { elapsed_s: 1.0, transactions: 4, ..IntervalPoint::default() };
+        assert!(!line(&point, 2, 1.0).contains("PANICKED"));
+        point.detail.journeys.panicked = 1_200;
+        let text = line(&point, 2, 1.0);
+        assert!(text.ends_with("  JOURNEYS PANICKED 1,200"), "{text}");
     }
 
     /// Issue 16: an interval whose only failures were never sent (a refused port) has more

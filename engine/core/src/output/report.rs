@@ -153,6 +153,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     if let Some(text) = merged.error_samples.get("journey") {
         let _ = writeln!(out, "first journey error: {}", printable(text));
     }
+    if let Some(text) = merged.error_samples.get(crate::journey::slot::PANIC_SAMPLE) {
+        let _ = writeln!(out, "first journey panic: {}", printable(text));
+    }
     if !merged.messages.is_empty() {
         let messages: Vec<String> =
             merged.messages.iter().map(|(k, v)| format!("{} {}", printable(k), grouped(*v))).collect();
@@ -231,9 +234,13 @@ fn journeys_lines(out: &mut String, merged: &Merged, seconds: f64) {
             missed_hint(merged)
         );
     }
+    let panicked = match journeys.panicked {
+        0 => String::new(),
+        n => format!(" (panicked {})", grouped(n)),
+    };
     let _ = writeln!(
         out,
-        "journeys started {}, ok {}, failed {}, cancelled at stop {}",
+        "journeys started {}, ok {}, failed {}{panicked}, cancelled at stop {}",
         grouped(journeys.started),
         grouped(journeys.ok),
         grouped(journeys.failed),

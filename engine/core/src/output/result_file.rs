@@ -466,8 +466,10 @@ pub struct Journeys {
     pub started: u64,
     /// Ended without error.
     pub ok: u64,
-    /// Ended with an error.
+    /// Ended with an error, or panicked.
     pub failed: u64,
+    /// Panicked (also in `failed`; absent from older files: 0).
+    pub panicked: u64,
     /// Cancelled at the stop.
     pub cancelled: u64,
     /// Open model: arrivals that came due.
@@ -653,6 +655,9 @@ pub struct IntervalFigures {
     pub sent_bytes: u64,
     /// Journeys the volume models asked for at its end.
     pub journeys_target: u64,
+    /// Journeys that panicked in it (absent when none did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journeys_panicked: Option<u64>,
     /// Open model: arrivals (absent in the closed model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arrivals: Option<IntervalArrivals>,

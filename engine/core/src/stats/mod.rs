@@ -244,8 +244,11 @@ pub struct JourneyCounts {
     pub started: u64,
     /// Journeys that returned Ok.
     pub ok: u64,
-    /// Journeys that returned an error.
+    /// Journeys that returned an error, or panicked.
     pub failed: u64,
+    /// Journeys that panicked (also in `failed`): each counted once, as an error of the
+    /// transaction it was in.
+    pub panicked: u64,
     /// Journeys still running when the stop's grace period ended.
     pub cancelled: u64,
     /// Open model: arrivals that came due up to the stop (requested); each ends once, as
@@ -273,6 +276,7 @@ impl JourneyCounts {
         self.started += other.started;
         self.ok += other.ok;
         self.failed += other.failed;
+        self.panicked += other.panicked;
         self.cancelled += other.cancelled;
         self.scheduled += other.scheduled;
         self.arrivals_started += other.arrivals_started;

@@ -215,6 +215,7 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
             started: j.started,
             ok: j.ok,
             failed: j.failed,
+            panicked: j.panicked,
             cancelled: j.cancelled,
             scheduled: j.scheduled,
             arrivals_started: j.arrivals_started,
@@ -311,6 +312,7 @@ fn interval_figures(detail: &IntervalDetail, open_model: bool) -> IntervalFigure
         body_bytes: detail.body_bytes,
         sent_bytes: detail.sent_bytes,
         journeys_target: detail.journeys_target,
+        journeys_panicked: (j.panicked > 0).then_some(j.panicked),
         // As in the totals: every arrival that came due is counted once in `scheduled`.
         arrivals: (open_model || j.scheduled > 0).then_some(IntervalArrivals {
             requested: j.scheduled,
@@ -356,6 +358,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         ("started", j.started),
         ("ok", j.ok),
         ("failed", j.failed),
+        ("panicked", j.panicked),
         ("cancelled", j.cancelled),
         ("scheduled", j.scheduled),
         ("arrivals_started", j.arrivals_started),
@@ -363,6 +366,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         ("datapool_exhausted", j.datapool_exhausted),
     ];
     check_bounded(journeys.map(|(k, n)| (k.to_string(), n)), name, "totals.journeys")?;
+    at_most(j.panicked, j.failed, name, "totals.journeys.panicked: ".into(), "more panicked than failed")?;
     check_bounded(file.messages.iter().map(|(k, v)| (k.clone(), *v)), name, "messages")?;
     if let Some(raw) = &file.injector.raw {
         check_bounded([("busy_us".into(), raw.busy_us), ("wall_us".into(), raw.wall_us)], name, "injector.raw")?;
@@ -371,6 +375,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
         started: j.started,
         ok: j.ok,
         failed: j.failed,
+        panicked: j.panicked,
         cancelled: j.cancelled,
         scheduled: j.scheduled,
         arrivals_started: j.arrivals_started,
@@ -417,6 +422,7 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
 fn sample_kind(name: &str) -> Option<&'static str> {
     match name {
         "journey" => Some("journey"),
+        crate::journey::slot::PANIC_SAMPLE => Some(crate::journey::slot::PANIC_SAMPLE),
         "websocket" => Some("websocket"),
         _ => ErrorKind::from_name(name).map(ErrorKind::name),
     }

@@ -100,6 +100,8 @@ proptest! {
             started,
             ok,
             failed,
+            // Some of the failed panicked (never more: a file saying so is refused).
+            panicked: failed / 3,
             cancelled,
             scheduled,
             arrivals_started,
@@ -111,6 +113,7 @@ proptest! {
         merged.injector = InjectorLoad { lag_us: histogram(&lags), busy_us: 5, wall_us: 10, busy_percent_max: 61.25 };
         merged.error_samples.insert("status", format!("GET http://x/ answered 503 ({started})"));
         merged.error_samples.insert("journey", "capture \"tökén\" not found\n\u{1b}[31m".into());
+        merged.error_samples.insert("panic", "journey j panicked: boom (at src/j.rs:1:2)".into());
         let result = run_result(merged, started_at_unix_s, duration_ms as f64 / 1000.0);
 
         let written = result_file(&result, true);
