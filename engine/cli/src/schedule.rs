@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mite_core::limits::{SEGMENTS_MAX, START_AT_AHEAD_MAX, START_AT_UNIX_S_MAX};
+use mite_core::limits::{SEGMENTS_MAX, START_AT_AHEAD_MAX, START_AT_BEHIND_MAX, START_AT_UNIX_S_MAX};
 use mite_core::scenario::duration::words;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -84,24 +84,47 @@ fn indexed(n: usize, index: &str) -> Result<usize, Error> {
 }
 
 /// Parses `--start-at` as [`start_at`] does, and refuses a time more than
-/// `limits::START_AT_AHEAD_MAX` after `now` (a typo in the year must not make a pod wait).
+/// `limits::START_AT_AHEAD_MAX` after `now` (a typo in the year must not make a pod wait) or
+/// more than `limits::START_AT_BEHIND_MAX` before it (nor start a run measured against a start
+/// decades ago); one passed by less starts at once, late, with a warning.
 pub fn start_at_from(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
     let at = start_at(text)?;
+    let refused = |why: String| Error::BadValue { name: "--start-at", value: text.trim().to_string(), why };
     match at.duration_since(now) {
-        Ok(ahead) if ahead > START_AT_AHEAD_MAX => Err(Error::BadValue {
-            name: "--start-at",
-            value: text.trim().to_string(),
-            why: format!(
-                "is {} away; at most {} ahead is accepted (it is UTC; check the date)",
-                away(ahead),
-                words(START_AT_AHEAD_MAX)
-            ),
-        }),
+        Ok(ahead) if ahead > START_AT_AHEAD_MAX => Err(refused(format!(
+            "is {} away; at most {} ahead is accepted (it is UTC; check the date)",
+            away(ahead),
+            words(START_AT_AHEAD_MAX)
+        ))),
+        Err(passed) if passed.duration() > START_AT_BEHIND_MAX => Err(refused(format!(
+            "passed {} ago; at most {} ago is accepted (it is UTC; check the date: to start in a minute, write {})",
+            away(passed.duration()),
+            words(START_AT_BEHIND_MAX),
+            utc_seconds(now + Duration::from_secs(60))
+        ))),
         _ => Ok(at),
     }
 }
 
-/// How far ahead a start is, roughly, in days or hours.
+/// `at` as `--start-at` reads it, to the second: `2026-11-24T22:01:00Z`.
+fn utc_seconds(at: SystemTime) -> String {
+    let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let Ok(at) = OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX)) else {
+        return seconds.to_string();
+    };
+    let (date, time) = (at.date(), at.time());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        date.year(),
+        u8::from(date.month()),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
+
+/// How far ahead (or behind) a start is, roughly, in days or hours.
 fn away(ahead: Duration) -> String {
     match ahead.as_secs() {
         s if s >= 2 * 86_400 => format!("about {} days", s / 86_400),
@@ -213,12 +236,12 @@ mod tests {
     }
 
     /// A start more than a day ahead is a typo (a year, a digit): refused when parsed, saying
-    /// how far it is; one in the past starts at once.
+    /// how far it is; one passed by up to a day starts at once (late).
     #[test]
     fn starts_more_than_a_day_ahead_are_refused() {
         let now = UNIX_EPOCH + Duration::from_secs(1_795_557_600);
         assert!(start_at_from("1795644000", now).is_ok(), "a day ahead");
-        assert!(start_at_from("1000", now).is_ok(), "in the past");
+        assert!(start_at_from("1795471200", now).is_ok(), "a day ago");
         let err = start_at_from("1795644001", now).unwrap_err().to_string();
         assert_eq!(
             err,
@@ -226,6 +249,23 @@ mod tests {
         );
         let err = start_at_from("2027-12-29T22:00:00Z", now).unwrap_err().to_string();
         assert!(err.contains("is about 400 days away"), "{err}");
+    }
+
+    /// Outside try: `--start-at 1000` (or a year's typo in the past) only warned, and ran
+    /// "late" by decades. More than a day ago is refused, as written, saying what to write.
+    #[test]
+    fn starts_more_than_a_day_ago_are_refused() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_557_600);
+        let err = start_at_from("1795471199", now).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--start-at \"1795471199\": passed about 24h ago; at most 1 day ago is accepted (it is UTC; check the \
+             date: to start in a minute, write 2026-11-24T22:01:00Z)"
+        );
+        let err = start_at_from(" 2025-11-24T22:00:00Z", now).unwrap_err().to_string();
+        assert!(err.starts_with("--start-at \"2025-11-24T22:00:00Z\": passed about 365 days ago"), "{err}");
+        assert!(start_at_from("1000", now).unwrap_err().to_string().contains("passed about 20781 days ago"));
+        assert!(start_at(&utc_seconds(now)).is_ok_and(|at| at == now), "what it says to write is read back");
     }
 
     #[test]

@@ -516,6 +516,7 @@ fn flag_values_that_cannot_be_used_exit_2_naming_the_flag_and_the_value() {
         (&["--segments", "3"], "--segments 3 needs JOB_COMPLETION_INDEX"),
         (&["--segments", "0"], "--segments \"0\": must be a whole number from 1 to 100,000"),
         (&["--start-at", far.as_str()], "\": is about 400 days away; at most 1 day ahead"),
+        (&["--start-at", "1000"], "--start-at \"1000\": passed about 20"),
         (&["--duration", "-5s"], "--duration \"-5s\": a duration cannot be negative"),
         (&["--grace", "-1s"], "--grace \"-1s\": a duration cannot be negative"),
         (&["--start-at", "-1"], "--start-at \"-1\": Unix seconds must be positive"),

@@ -208,6 +208,9 @@ pub const WS_RECEIVE_MESSAGES_MAX: u32 = 1_000_000;
 pub const SEGMENTS_MAX: usize = 100_000;
 /// How far ahead `--start-at` may be (a later time is a typo more often than a plan).
 pub const START_AT_AHEAD_MAX: Duration = Duration::from_secs(24 * 3600);
+/// How far in the past `--start-at` may be: a start passed by less starts at once, late (a pod
+/// scheduled late); one older is a typo (a year, a digit), refused.
+pub const START_AT_BEHIND_MAX: Duration = Duration::from_secs(24 * 3600);
 /// The latest `--start-at` accepted: 9999-12-31T23:59:59Z, in Unix seconds.
 pub const START_AT_UNIX_S_MAX: u64 = 253_402_300_799;
 

@@ -164,6 +164,12 @@ pub enum RunError {
         /// How far away it is, s.
         seconds: f64,
     },
+    /// The synchronised start passed more than a day ago.
+    #[error("start time passed {seconds:.0}s ago; more than a day ago is refused")]
+    StartLongPast {
+        /// How long ago it was, s.
+        seconds: f64,
+    },
     /// An interrupt came while waiting for the synchronised start.
     #[error("interrupted before the start")]
     InterruptedBeforeStart,
@@ -996,6 +1002,9 @@ fn unix_now() -> f64 {
 fn wait_until(at: SystemTime, stop: &AtomicBool, report: &mut Reporter<'_>) -> Result<(), RunError> {
     let wait = match at.duration_since(SystemTime::now()) {
         Ok(wait) => wait,
+        Err(passed) if passed.duration() > crate::limits::START_AT_BEHIND_MAX => {
+            return Err(RunError::StartLongPast { seconds: passed.duration().as_secs_f64() });
+        }
         Err(passed) => {
             report(&RunEvent::StartTimePassed(passed.duration()));
             return Ok(());
@@ -1111,6 +1120,27 @@ async fn until_stopped<T>(work: impl std::future::Future<Output = T>, stop: &Ato
 mod tests {
     use super::*;
     use crate::stats::Snapshot;
+
+    /// A synchronised start more than a day ago is refused, not run "late" by decades; one
+    /// passed by less starts at once, said; one more than a day ahead is refused.
+    #[test]
+    fn a_start_long_past_or_far_ahead_is_refused() {
+        let (stop, mut said) = (AtomicBool::new(false), Vec::new());
+        let mut report = |event: &RunEvent<'_>| said.push(event.to_string());
+        let day = crate::limits::START_AT_BEHIND_MAX;
+        let long_ago = SystemTime::now() - day - Duration::from_secs(60);
+        let err = wait_until(long_ago, &stop, &mut report).unwrap_err();
+        assert!(matches!(err, RunError::StartLongPast { seconds } if seconds > 86_400.0), "{err}");
+        assert!(err.to_string().ends_with("ago; more than a day ago is refused"), "{err}");
+        let lately = SystemTime::now() - Duration::from_secs(5);
+        assert!(wait_until(lately, &stop, &mut report).is_ok());
+        assert!(matches!(
+            wait_until(SystemTime::now() + day * 2, &stop, &mut report),
+            Err(RunError::StartTooFar { .. })
+        ));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].starts_with("WARNING: the start time (--start-at) passed 5"), "{said:?}");
+    }
 
     /// What the stats thread prints for `snapshots` from two cores (1 s tick), in order.
     fn lines_of(snapshots: Vec<Snapshot>) -> Vec<String> {

@@ -944,9 +944,9 @@ impl ResultFile {
             let why = format!("{} is not a start time (seconds since 1970)", seconds_shown(read.started_at_unix_s));
             return Err(shape("started_at_unix_s: ".into(), why));
         }
-        if let Some(segment) = read.segment.as_deref().filter(|s| !is_segment(s)) {
+        if let Some((at, segment)) = segments(&read).find(|(_, s)| !is_segment(s)) {
             let why = format!("{segment:?} is not a segment (K/N, K below N)");
-            return Err(shape("segment: ".into(), why));
+            return Err(shape(format!("{at}: "), why));
         }
         // `compare` and `merge` both match transactions by name.
         let mut names = std::collections::BTreeSet::new();
@@ -993,6 +993,19 @@ pub fn tls_verified_together(inputs: impl IntoIterator<Item = Option<bool>>) -> 
 /// Seconds as read, in exponent form when too long to read in digits (`1e308`, not 309 digits).
 fn seconds_shown(seconds: f64) -> String {
     if seconds.abs() < 1e12 { format!("{seconds}") } else { format!("{seconds:e}") }
+}
+
+/// Every segment a file names, with where: its own, and a merged file's parts', runs'
+/// (`covers`) and interrupted ones (each counts in `merge`'s coverage).
+fn segments(read: &ResultFile) -> impl Iterator<Item = (String, &str)> {
+    let own = read.segment.as_deref().map(|s| ("segment".to_string(), s));
+    let parts = read.parts.iter().flatten().enumerate();
+    let parts = parts.filter_map(|(i, p)| Some((format!("parts[{i}].segment"), p.segment.as_deref()?)));
+    let covers = read.covers.iter().flatten().enumerate();
+    let covers = covers.filter_map(|(i, p)| Some((format!("covers[{i}].segment"), p.segment.as_deref()?)));
+    let interrupted = read.interrupted_segments.iter().flatten().enumerate();
+    let interrupted = interrupted.map(|(i, s)| (format!("interrupted_segments[{i}]"), s.as_str()));
+    own.into_iter().chain(parts).chain(covers).chain(interrupted)
 }
 
 /// Whether `text` is a segment `K/N` with `K` below `N`.

@@ -326,6 +326,32 @@ fn a_segment_length_or_start_out_of_range_is_refused() {
     assert!(read(&file).is_ok(), "a segment and an unknown start (0) are read");
 }
 
+/// A merged file's segments (its parts', its runs' in `covers`, its interrupted ones) are
+/// checked as its own is: a hand-edited `5/2` in `covers` counted in `merge`'s coverage.
+#[test]
+fn a_merged_files_segments_out_of_range_are_refused() {
+    let part =
+        |segment: &str| json!({"source": "a.json", "segment": segment, "started_at_unix_s": 1.0, "duration_s": 1.0});
+    let cases = [
+        (
+            "covers",
+            json!([{"run_id": "r", "segment": "0/2"}, {"run_id": "r", "segment": "5/2"}]),
+            "covers[1].segment: \"5/2\" is not a segment (K/N, K below N)",
+        ),
+        ("parts", json!([part("0/2"), part("2/2")]), "parts[1].segment: \"2/2\" is not a segment"),
+        ("interrupted_segments", json!(["1/0"]), "interrupted_segments[0]: \"1/0\" is not a segment"),
+    ];
+    for (field, value, expected) in cases {
+        let mut file = small_file();
+        file[field] = value;
+        let err = read(&file).unwrap_err().to_string();
+        assert!(err.contains("run.json") && err.contains(expected), "{field}: {err}");
+    }
+    let mut file = small_file();
+    file["covers"] = json!([{"run_id": "r", "segment": "0/2"}, {"run_id": "r", "segment": "1/2"}, {"run_id": "s"}]);
+    assert!(read(&file).is_ok(), "segments in range, and a run without one");
+}
+
 /// An interval's chart figures as the pages read them: kinds and classes by name, no
 /// `arrivals` in the closed model, each transaction's percentiles.
 #[test]
