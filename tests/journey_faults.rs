@@ -121,6 +121,59 @@ fn a_journey_that_panics_loses_nothing_and_the_run_goes_on() {
     assert_eq!(per_interval, journeys.panicked);
 }
 
+static PANICS_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+
+/// A slow GET raced against a 50 ms timer (a hand-written `select`): the timer wins, and the
+/// journey panics with the request written and unanswered, its future still alive.
+async fn panics_with_a_request_in_flight(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let slow = format!("{}delay/500", target_url(ctx));
+    ctx.transaction("slow", async {
+        let mut request = std::pin::pin!(ctx.http().get(&slow).discard_body().send());
+        let mut timer = std::pin::pin!(mite_core::sleep(Duration::from_millis(50)));
+        let answered = std::future::poll_fn(|cx| {
+            if request.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(true);
+            }
+            timer.as_mut().poll(cx).map(|()| false)
+        })
+        .await;
+        if !answered {
+            PANICS_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+            panic!("gave up on the slow answer");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A journey that panics with a request in flight: that request is still counted once (a
+/// `cancelled` error, as any request a journey drops unanswered), and the engine's requests
+/// are the target's own count.
+#[test]
+fn a_request_in_flight_at_a_panic_is_counted_once() {
+    let _one = one_run();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_in_flight", panics_with_a_request_in_flight);
+    let scenario = scenario("faults:panics_in_flight", VolumeModel::constant(2));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let opts = options(1, Duration::from_secs(1));
+    let run =
+        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
+    let total = assert_target_saw_every_request(&result, target.hits());
+    let panics = PANICS_IN_FLIGHT.load(Ordering::SeqCst);
+    assert!(panics >= 10, "{panics} panics");
+    assert_eq!(result.merged.journeys.panicked, panics);
+    assert_eq!(result.merged.txns["slow"].txn_err, panics);
+    // Each panic left one request unanswered; the grace may end with more in flight.
+    let cancelled = total.errors_of(mite_core::stats::ErrorKind::Cancelled);
+    assert!(cancelled >= panics && cancelled <= panics + 2, "{cancelled} cancelled for {panics} panics");
+    assert_eq!(total.attempts(), total.req_ok + total.req_errors());
+    assert_eq!(total.attempts(), panics + result.merged.journeys.cancelled, "one request per journey");
+}
+
 static PANICS_AT_ONCE: AtomicU64 = AtomicU64::new(0);
 
 async fn panics_every_run(_ctx: &Ctx, _row: Row) -> JourneyResult {
