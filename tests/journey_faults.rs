@@ -205,7 +205,9 @@ fn a_journey_that_panics_on_every_run_is_backed_off() {
     let panicked = result.merged.journeys.panicked;
     assert_eq!(panicked, PANICS_AT_ONCE.load(Ordering::Relaxed));
     // Per slot: 1 + 2 + 4 + ... + 64 ms, then every 100 ms: about 16 in a second.
-    println!("{panicked} panics in a second over 50 slots");
+    let busy = result.merged.injector.busy_percent_max;
+    println!("{panicked} panics in a second over 50 slots, the core {busy:.1}% busy at most");
+    assert!(busy < 50.0, "the core was {busy:.1}% busy: it spun on the panics");
     assert!((50..=50 * 30).contains(&panicked), "{panicked} panics in a second");
     assert!(took < Duration::from_secs(4), "took {took:?}");
     assert_eq!(result.merged.txns["faults:panics_every_run"].txn_err, panicked);
