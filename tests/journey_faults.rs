@@ -174,6 +174,63 @@ fn a_request_in_flight_at_a_panic_is_counted_once() {
     assert_eq!(total.attempts(), panics + result.merged.journeys.cancelled, "one request per journey");
 }
 
+/// A GET in `get`; then `outer :: inner` (a slow GET) raced against a 50 ms timer, which
+/// wins: both transactions are dropped unfinished, the outer one first.
+async fn drops_nested_transactions(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = target_url(ctx);
+    let slow = format!("{url}delay/500");
+    ctx.transaction("get", async {
+        ctx.http().get(&url).discard_body().send().await?;
+        Ok(())
+    })
+    .await?;
+    let nested = ctx.transaction("outer", async {
+        ctx.transaction("inner", async {
+            ctx.http().get(&slow).discard_body().send().await?;
+            Ok(())
+        })
+        .await
+    });
+    let mut nested = std::pin::pin!(nested);
+    let mut timer = std::pin::pin!(mite_core::sleep(Duration::from_millis(50)));
+    std::future::poll_fn(|cx| {
+        if nested.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(());
+        }
+        timer.as_mut().poll(cx)
+    })
+    .await;
+    Ok(())
+}
+
+/// Transactions dropped unfinished, nested (a timeout around them), gave the current
+/// transaction back in the wrong order (the outer one's drop runs before its body's), leaving
+/// `outer` current: the next run of the journey counted its `get` as `outer :: get`. Each run
+/// now starts outside any transaction.
+#[test]
+fn nested_transactions_dropped_leave_nothing_current_for_the_next_run() {
+    let _one = one_run();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:drops_nested", drops_nested_transactions);
+    let scenario = scenario("faults:drops_nested", VolumeModel::constant(1));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let run = mite_core::run_scenario(
+        &registry,
+        scenario,
+        config,
+        &options(1, Duration::from_millis(500)),
+        Arc::new(AtomicBool::new(false)),
+        &mut |_| {},
+    );
+    let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
+    assert_target_saw_every_request(&result, target.hits());
+    let names: Vec<&str> = result.merged.txns.keys().map(|k| &**k).collect();
+    assert!(names.iter().all(|n| !n.starts_with("outer ::") || *n == "outer :: inner"), "{names:?}");
+    assert!(result.merged.txns["get"].txn_ok >= 3, "{names:?}");
+}
+
 static PANICS_AT_ONCE: AtomicU64 = AtomicU64::new(0);
 
 async fn panics_every_run(_ctx: &Ctx, _row: Row) -> JourneyResult {

@@ -418,11 +418,11 @@ async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
             }
             Ran::Panicked { txn, message } => {
                 record_panic(&shard, &entry.name, *txn, message);
-                ctx.leave_transactions();
                 began.elapsed() < IMMEDIATE_FAILURE
             }
         };
         drop(ran);
+        ctx.leave_transactions();
         entry.pool.borrow_mut().checkin(row);
         entry.wake_row_waiters(1);
         if !entry.restarts && entry.arrivals.is_none() {
@@ -447,8 +447,10 @@ enum Ran {
 }
 
 impl Ctx {
-    /// After a panic: no transaction is current any more (the open ones, dropped as the panic
-    /// unwound, left the one it was in current: see `Transaction`'s drop).
+    /// After a run: no transaction is current, whatever the run left. (After a panic, the open
+    /// ones, dropped as it unwound, left the one it was in current: see `Transaction`'s drop;
+    /// transactions dropped unfinished and nested, by a timeout around them, are dropped
+    /// outermost first, and the innermost gives the current one back to its parent.)
     fn leave_transactions(&self) {
         self.current.set(self.journey);
         self.depth.set(1);
