@@ -24,7 +24,9 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         run_id: None,
         thresholds: Vec::new(),
         started_at_unix_s: result.started_at_unix_s,
-        duration_s: (seconds * 1000.0).round() / 1000.0,
+        // To the millisecond, the file's unit, and at least one: a run that ended at once (a
+        // segment with nothing to run) took less, and a length of 0 is no run's.
+        duration_s: ((seconds * 1000.0).round() / 1000.0).max(0.001),
         stopped_by: result.stopped_by,
         cores: result.cores.clone(),
         segment: result.segment.clone(),

@@ -326,6 +326,17 @@ fn a_segment_length_or_start_out_of_range_is_refused() {
     assert!(read(&file).is_ok(), "a segment and an unknown start (0) are read");
 }
 
+/// A run that ended at once (a segment with nothing to run: 0.3 ms) was written with
+/// `duration_s: 0`, which no reader takes (`merge` refused the segment's file). Its length is
+/// written as the file's unit, 1 ms.
+#[test]
+fn a_run_shorter_than_a_millisecond_is_written_as_one() {
+    let file = result_file(&run_result(Merged::default(), 1.0, 0.0003), true);
+    assert_eq!(file.duration_s, 0.001);
+    assert!(ResultFile::read(&file.to_json(), "run.json").is_ok());
+    assert_eq!(result_file(&run_result(Merged::default(), 1.0, 2.0004), true).duration_s, 2.0);
+}
+
 /// A merged file's segments (its parts', its runs' in `covers`, its interrupted ones) are
 /// checked as its own is: a hand-edited `5/2` in `covers` counted in `merge`'s coverage.
 #[test]
