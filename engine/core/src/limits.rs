@@ -165,8 +165,8 @@ pub const DNS_POLL_MAX: Duration = Duration::from_millis(10);
 /// refused connect, a cached DNS failure, a URL that does not parse) or without waiting on
 /// anything, "failed at once": its slot backs off before the next one.
 pub const IMMEDIATE_FAILURE: Duration = Duration::from_millis(1);
-/// Bytes of a journey's panic message (with where it was raised) kept for the run's figures;
-/// longer ones are cut.
+/// Bytes of a journey's panic message kept for the run's figures (where it was raised is
+/// added); longer ones are cut.
 pub const PANIC_MESSAGE_BYTES_MAX: usize = 240;
 /// First pause of a journey slot after a journey failed at once; it doubles with every further
 /// immediate failure, and goes back to none after any other outcome.

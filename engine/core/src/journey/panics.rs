@@ -44,33 +44,39 @@ pub(crate) fn catch<T>(poll: impl FnOnce() -> T) -> Result<T, String> {
     IN_JOURNEY.with(|flag| flag.set(outer));
     caught.map_err(|payload| {
         let at = RAISED_AT.with(|cell| cell.borrow_mut().take());
-        bounded(&message(payload.as_ref()), at.as_deref())
+        bounded(text_of(payload.as_ref()), at.as_deref())
     })
 }
 
 /// The text a panic carried.
 pub(crate) fn message(payload: &(dyn std::any::Any + Send)) -> String {
+    text_of(payload).to_string()
+}
+
+fn text_of(payload: &(dyn std::any::Any + Send)) -> &str {
     match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
-        (Some(text), _) => (*text).to_string(),
-        (_, Some(text)) => text.clone(),
-        _ => "a panic without a message".to_string(),
+        (Some(text), _) => text,
+        (_, Some(text)) => text,
+        _ => "a panic without a message",
     }
 }
 
-/// `message` (at `at`), cut to `PANIC_MESSAGE_BYTES_MAX` at a character's boundary, then made
-/// printable (a journey's panic may carry a server's words).
+/// `message` cut to `PANIC_MESSAGE_BYTES_MAX` at a character's boundary (never copied whole:
+/// a journey may panic with a response body), then where it was raised, made printable (it
+/// may carry a server's words).
 fn bounded(message: &str, at: Option<&str>) -> String {
-    let mut text = match at {
-        Some(at) => format!("{message} (at {at})"),
-        None => message.to_string(),
-    };
-    if text.len() > PANIC_MESSAGE_BYTES_MAX {
-        let mut end = PANIC_MESSAGE_BYTES_MAX;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
+    let mut end = message.len().min(PANIC_MESSAGE_BYTES_MAX);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut text = message[..end].to_string();
+    if end < message.len() {
         text.push_str("...");
+    }
+    if let Some(at) = at {
+        text.push_str(" (at ");
+        text.push_str(at);
+        text.push(')');
     }
     crate::model::terminal::printable(&text).into_owned()
 }
@@ -103,5 +109,7 @@ mod tests {
         let text = bounded("bad \u{1b}[2J\r\nthing", Some("x.rs:1:2"));
         assert!(!text.contains('\u{1b}') && !text.contains('\n'), "{text:?}");
         assert!(text.ends_with("(at x.rs:1:2)"), "{text}");
+        let text = bounded(&"x".repeat(1 << 20), Some("x.rs:1:2"));
+        assert_eq!(text, format!("{}... (at x.rs:1:2)", "x".repeat(PANIC_MESSAGE_BYTES_MAX)));
     }
 }
