@@ -405,7 +405,8 @@
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
       ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
-        grouped(t.journeys.failed) + ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
+        grouped(t.journeys.failed) + (t.journeys.panicked ? ' (panicked ' + grouped(t.journeys.panicked) + ')' : '') +
+        ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
       ['connections', connectsText(t.connects) + ', reconnects ' + grouped(t.reconnects)],
       ['TLS certificates', run.tls_verified === false ? 'NOT verified (--insecure): the servers were not authenticated' :
         run.tls_verified === true ? 'verified' : 'not recorded in this result']];
