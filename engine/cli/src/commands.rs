@@ -679,13 +679,8 @@ fn exit_code(
     .into_iter()
     .flatten()
     .collect();
-    let Some(code) = ExitReason::code_of(&reasons) else { return ExitCode::SUCCESS };
     // A failed threshold alone is said by its own lines; anything else gets the code's line.
-    if code != EXIT_THRESHOLD {
-        let words: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-        let _ = writeln!(std::io::stderr(), "{}: exit code {code}", words.join("; "));
-    }
-    ExitCode::from(code)
+    crate::exit_reason::exit_with(&reasons, true)
 }
 
 /// The interrupted exit code, said, when a signal stopped the run (`journey run`).

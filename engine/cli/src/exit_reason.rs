@@ -3,6 +3,8 @@
 //! failed threshold (3); the line that says the code names every reason.
 
 use std::fmt;
+use std::io::Write;
+use std::process::ExitCode;
 
 use crate::commands::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_THRESHOLD};
 
@@ -21,6 +23,10 @@ pub(crate) enum ExitReason<'a> {
     HdrLogIncomplete,
     /// A signal stopped the run.
     Interrupted,
+    /// `merge`: segments are missing or given twice (without `--partial`).
+    SegmentsIncomplete,
+    /// `merge`: a part was interrupted.
+    PartInterrupted,
     /// A threshold failed.
     ThresholdFailed,
 }
@@ -29,7 +35,7 @@ impl ExitReason<'_> {
     /// The exit code this reason asks for.
     pub(crate) fn code(self) -> u8 {
         match self {
-            ExitReason::Interrupted => EXIT_INTERRUPTED,
+            ExitReason::Interrupted | ExitReason::PartInterrupted => EXIT_INTERRUPTED,
             ExitReason::ThresholdFailed => EXIT_THRESHOLD,
             _ => EXIT_ERROR,
         }
@@ -40,6 +46,18 @@ impl ExitReason<'_> {
         let rank = |code: u8| [EXIT_ERROR, EXIT_INTERRUPTED, EXIT_THRESHOLD].iter().position(|&c| c == code);
         reasons.iter().map(|r| r.code()).min_by_key(|&code| rank(code))
     }
+}
+
+/// The exit code of a command with `reasons` (each applied), saying it on standard error with
+/// every reason, except for a failed threshold alone when `threshold_said` (its own lines said
+/// it).
+pub(crate) fn exit_with(reasons: &[ExitReason<'_>], threshold_said: bool) -> ExitCode {
+    let Some(code) = ExitReason::code_of(reasons) else { return ExitCode::SUCCESS };
+    if !(threshold_said && code == EXIT_THRESHOLD) {
+        let words: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+        let _ = writeln!(std::io::stderr(), "{}: exit code {code}", words.join("; "));
+    }
+    ExitCode::from(code)
 }
 
 impl fmt::Display for ExitReason<'_> {
@@ -57,6 +75,12 @@ impl fmt::Display for ExitReason<'_> {
             ExitReason::NotWritten(several) => write!(f, "the {} were not written", several.join(" and the ")),
             ExitReason::HdrLogIncomplete => f.write_str("the --hdr-log is incomplete (writing it failed mid-run)"),
             ExitReason::Interrupted => f.write_str("the run was interrupted"),
+            ExitReason::SegmentsIncomplete => {
+                f.write_str("segments are missing or given twice (see the warnings; --partial merges part of a run)")
+            }
+            ExitReason::PartInterrupted => {
+                f.write_str("a part was interrupted (the merged result covers less than planned)")
+            }
             ExitReason::ThresholdFailed => f.write_str("a threshold failed"),
         }
     }
@@ -75,6 +99,8 @@ mod tests {
         assert_eq!(ExitReason::code_of(&[Interrupted, ThresholdFailed]), Some(EXIT_INTERRUPTED));
         assert_eq!(ExitReason::code_of(&[ThresholdFailed, Interrupted, JourneysPanicked(2)]), Some(EXIT_ERROR));
         assert_eq!(ExitReason::code_of(&[HdrLogIncomplete]), Some(EXIT_ERROR));
+        assert_eq!(ExitReason::code_of(&[PartInterrupted, ThresholdFailed]), Some(EXIT_INTERRUPTED));
+        assert_eq!(ExitReason::code_of(&[PartInterrupted, SegmentsIncomplete]), Some(EXIT_ERROR));
     }
 
     #[test]

@@ -3,16 +3,16 @@
 //! refused; the thresholds the runs were given (and `--threshold`) judged on the merged
 //! figures, with a run's exit codes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
+use mite_core::output::merge_parts;
 use mite_core::output::result_file::ResultFile;
 use mite_core::output::threshold::Threshold;
-use mite_core::output::{merge_parts, report};
 
-use crate::commands::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_THRESHOLD, tell};
+use crate::commands::tell;
+use crate::exit_reason::ExitReason;
 use crate::output;
 
 /// What `merge` was asked.
@@ -94,7 +94,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let interrupted = merged.stopped_by == mite_core::run::StopReason::Interrupted;
     let incomplete =
         !request.partial && file.segments.as_ref().is_some_and(|c| !c.missing.is_empty() || !c.repeated.is_empty());
-    Ok(exit_code(verdict, interrupted, incomplete))
+    Ok(exit_code(verdict, interrupted, incomplete, merged.merged.journeys.panicked))
 }
 
 /// An input counted twice (the same part twice, a merge and one of its parts), segments of
@@ -149,31 +149,38 @@ fn thresholds(inputs: &[(String, ResultFile)], extra: &[String]) -> anyhow::Resu
     Ok(judged)
 }
 
-/// As a run's: an error (a threshold that could not be checked, or an incomplete set of
-/// segments) 1, an interrupted part 5, a failed threshold 3.
-fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool, incomplete: bool) -> ExitCode {
-    let code = if verdict.unchecked > 0 || incomplete {
-        EXIT_ERROR
-    } else if interrupted {
-        EXIT_INTERRUPTED
-    } else if verdict.failed > 0 {
-        EXIT_THRESHOLD
-    } else {
-        return ExitCode::SUCCESS;
-    };
-    let mut reasons = Vec::new();
-    if incomplete {
-        reasons.push("segments are missing or given twice (see the warnings; --partial merges part of a run)");
+/// As a run's: an error (a threshold that could not be checked, an incomplete set of
+/// segments, journeys that panicked in a part) 1, an interrupted part 5, a failed threshold 3;
+/// the line names every reason, a failed threshold's too.
+fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool, incomplete: bool, panicked: u64) -> ExitCode {
+    let reasons: Vec<ExitReason<'_>> = [
+        incomplete.then_some(ExitReason::SegmentsIncomplete),
+        (panicked > 0).then_some(ExitReason::JourneysPanicked(panicked)),
+        (verdict.unchecked > 0).then_some(ExitReason::ThresholdUnchecked),
+        interrupted.then_some(ExitReason::PartInterrupted),
+        (verdict.failed > 0).then_some(ExitReason::ThresholdFailed),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::exit_reason::exit_with(&reasons, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_THRESHOLD, Thresholds};
+
+    /// As a run's: journeys that panicked in a part are an error (1), as is an incomplete set
+    /// of segments; an interrupted part 5; a failed threshold 3.
+    #[test]
+    fn a_merge_exits_as_a_run_would() {
+        let none = || Thresholds { failed: 0, unchecked: 0 };
+        let failed = || Thresholds { failed: 1, unchecked: 0 };
+        assert_eq!(exit_code(none(), false, false, 0), ExitCode::SUCCESS);
+        assert_eq!(exit_code(failed(), false, false, 0), ExitCode::from(EXIT_THRESHOLD));
+        assert_eq!(exit_code(failed(), true, false, 0), ExitCode::from(EXIT_INTERRUPTED));
+        assert_eq!(exit_code(failed(), true, false, 3), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(none(), false, true, 0), ExitCode::from(EXIT_ERROR));
     }
-    if verdict.unchecked > 0 {
-        reasons.push("a threshold could not be checked");
-    }
-    if interrupted {
-        reasons.push("a part was interrupted (the merged result covers less than planned)");
-    }
-    if verdict.failed > 0 {
-        reasons.push("a threshold failed");
-    }
-    let _ = writeln!(std::io::stderr(), "{}: exit code {code}", report::printable(&reasons.join("; ")));
-    ExitCode::from(code)
 }
