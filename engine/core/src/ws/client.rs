@@ -424,6 +424,10 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
         }
         Err(err) => {
             crate::journey::count_connections(entry, &err.timings());
+            // A final status instead of 101 is a response: the status table shows it.
+            if let Some(status) = err.status() {
+                entry.add_status(status);
+            }
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
                 // Refused or failed before the upgrade was written: an attempt, not a request.
@@ -581,7 +585,7 @@ async fn upgrade(
         if !conn.read_buf.is_empty() {
             match check_handshake(&conn.read_buf, &key, protocols, &WS_LIMITS) {
                 Ok(Some(done)) => {
-                    crate::journey::session::absorb_head(ctx, url, &conn.read_buf[..done.head_len]);
+                    crate::journey::session::absorb_head(ctx, url, &conn.read_buf[done.head_start..done.head_len]);
                     let _ = conn.read_buf.split_to(done.head_len);
                     timings.first_byte_us = micros(started.elapsed());
                     return Ok((conn, done.protocol));
@@ -589,7 +593,7 @@ async fn upgrade(
                 Ok(None) => {}
                 Err(err) => {
                     let status = match err {
-                        WsError::HandshakeStatus { status } => Some(status),
+                        WsError::HandshakeStatus { status, .. } => Some(status),
                         _ => None,
                     };
                     return Err(Failure { status, ..failure(ErrorKind::WsHandshake, err.to_string()) });
@@ -677,6 +681,22 @@ impl Conn {
                     return Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") });
                 }
                 Err(err) => return Err(io_failure(&err, "receive")),
+            }
+        }
+    }
+}
+
+impl Conn {
+    /// The close frame the server sent before the transport failed, with its code and reason,
+    /// if what is left to read holds one (read up to `WS_CLOSE_TIMEOUT`; a reset connection
+    /// answers at once). `on_data` sees the data messages before it.
+    async fn server_close(&mut self, mut on_data: impl FnMut(&Bytes)) -> Option<(Option<u16>, String)> {
+        let deadline = Instant::now() + WS_CLOSE_TIMEOUT;
+        loop {
+            match self.next(Some(deadline)).await.ok()? {
+                Message::Close { code, reason } => return Some((code, reason)),
+                Message::Text(data) | Message::Binary(data) => on_data(&data),
+                Message::Ping(_) | Message::Pong(_) => {}
             }
         }
     }
@@ -894,7 +914,44 @@ impl<'c> WebSocket<'c> {
                 self.ctx.trace_line(format_args!("websocket sent {}", Shown { is_text, payload }));
                 Ok(())
             }
-            Err(fail) => Err(self.fail(fail).await),
+            Err(fail) if fail.kind == ErrorKind::Timeout => Err(self.fail(fail).await),
+            Err(fail) => {
+                let fail = self.closed_meanwhile(fail).await;
+                Err(self.fail(fail).await)
+            }
+        }
+    }
+
+    /// A send that failed on the transport: if the server had closed the WebSocket before it
+    /// went (a close frame the journey had not read yet, then the connection reset by our
+    /// write), the failure is that close, with its code. Data messages read on the way to it
+    /// are counted as received.
+    async fn closed_meanwhile(&mut self, fail: Failure) -> Failure {
+        let Some(conn) = self.conn.as_mut() else { return fail };
+        let (mut messages, mut bytes) = (0u64, 0u64);
+        let closed = conn
+            .server_close(|data| {
+                messages += 1;
+                bytes += data.len() as u64;
+            })
+            .await;
+        if messages > 0 {
+            self.count(|ws| {
+                ws.messages_received += messages;
+                ws.bytes_received += bytes;
+            });
+        }
+        match closed {
+            None => fail,
+            Some((code, reason)) => failure(
+                ErrorKind::WsClosed,
+                format!(
+                    "the server closed the WebSocket with {}{} while a message was being sent ({})",
+                    code.unwrap_or(1005),
+                    if reason.is_empty() { String::new() } else { format!(" ({reason})") },
+                    fail.detail
+                ),
+            ),
         }
     }
 
