@@ -775,9 +775,9 @@ fn flooded(ctx: &Ctx, _args: Row) -> JourneyFuture<'_> {
     })
 }
 
-/// Pings as fast as the target can write them while a reply is awaited: the receive still ends
-/// at its timeout (the deadline is not starved by reads that keep completing), every ping is
-/// answered and counted once, and the close completes.
+/// Pings as fast as the target can write them while a reply is awaited: the receive ends at
+/// its timeout, every ping is counted once and answered (the target counts the pongs until the
+/// client hangs up), and the close completes.
 #[test]
 fn a_ping_flood_does_not_hold_a_receive_past_its_timeout() {
     let (result, target, took) = against("/ws/bad/ping-flood", "test:flooded", flooded);
@@ -788,6 +788,22 @@ fn a_ping_flood_does_not_hold_a_receive_past_its_timeout() {
     assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, JOURNEYS)]);
     assert!(total.ws.pings_received > 100 * JOURNEYS, "pings {}", total.ws.pings_received);
     assert_eq!(total.ws.pings_received, counts.pongs_received, "each ping counted and answered once");
+    assert_eq!((total.ws.closes, counts.closes_received), (JOURNEYS, JOURNEYS));
+}
+
+/// Outside try: a server that answered the journey's close in the middle of a ping flood and
+/// hung up at once failed the close with "reset: send: Broken pipe": the client was still
+/// answering the pings that came before the server's close. After its own close the client
+/// no longer fails on a pong the server does not read; the close completes.
+#[test]
+fn a_close_under_a_ping_flood_completes_when_the_server_hangs_up() {
+    let (result, target, took) = against("/ws/bad/ping-flood?hangup=1", "test:flooded", flooded);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{:?}", result.merged.error_samples);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, JOURNEYS)]);
+    assert!(counts.pongs_received <= total.ws.pings_received, "{} pongs", counts.pongs_received);
     assert_eq!((total.ws.closes, counts.closes_received), (JOURNEYS, JOURNEYS));
 }
 

@@ -8,8 +8,8 @@
 //! frame in the 101's own write), `fragments` (a character cut across fragments, control frames
 //! between them), `sizes` (lengths at the 16/64-bit edges); and must refuse: `status?code=N`,
 //! `protocol` (an unoffered subprotocol), `deflate` (an unoffered extension), `rsv1`,
-//! `huge-length`, `close-one-byte`, `close-1005`, `close-reason`, `ping-flood` (pings without
-//! end, never a reply), `close-while-sending` (a 1001 close after three messages, then gone).
+//! `huge-length`, `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
+//! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
 //! the engine's codec rather than sharing its bugs.
@@ -159,8 +159,9 @@ pub enum Endpoint {
     /// A close frame whose reason is not UTF-8.
     CloseReason,
     /// Pings without end (until the client's close, at most `PING_FLOOD_MAX`), never a data
-    /// message; pongs counted.
-    PingFlood,
+    /// message; pongs counted until the client hangs up, or (`hang_up`) the connection dropped
+    /// as soon as the client's close is answered.
+    PingFlood { hang_up: bool },
     /// Read three data messages, then close with 1001 and drop the connection while the client
     /// is still sending.
     CloseWhileSending,
@@ -211,7 +212,7 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/close-one-byte" => Endpoint::CloseOneByte,
         "/ws/bad/close-1005" => Endpoint::Close1005,
         "/ws/bad/close-reason" => Endpoint::CloseReason,
-        "/ws/bad/ping-flood" => Endpoint::PingFlood,
+        "/ws/bad/ping-flood" => Endpoint::PingFlood { hang_up: param("hangup", 0)? == 1 },
         "/ws/bad/close-while-sending" => Endpoint::CloseWhileSending,
         _ => return Err("unknown WebSocket endpoint"),
     })
@@ -466,7 +467,7 @@ pub fn sized_payload(len: usize) -> Vec<u8> {
 }
 
 /// Most pings `/ws/bad/ping-flood` sends (a client that never closes still ends it).
-pub const PING_FLOOD_MAX: u64 = 200_000;
+pub const PING_FLOOD_MAX: u64 = 5_000_000;
 
 /// The broadcast endpoint's n-th message.
 pub fn broadcast_message(seq: u32) -> Vec<u8> {
@@ -603,7 +604,7 @@ pub(crate) mod serve {
             Endpoint::EarlyHints | Endpoint::Eager | Endpoint::Fragments | Endpoint::Sizes => {
                 echo_loop(stream, buf, Echo::default(), &counters).await;
             }
-            Endpoint::PingFlood => ping_flood(stream, buf, counters).await,
+            Endpoint::PingFlood { hang_up } => ping_flood(stream, buf, counters, hang_up).await,
             Endpoint::CloseWhileSending => close_while_sending(stream, buf, &counters).await,
             Endpoint::Cookie | Endpoint::Target => {
                 let first = if endpoint == Endpoint::Cookie {
@@ -664,8 +665,8 @@ pub(crate) mod serve {
     }
 
     /// Pings in bursts until the client's close (answered) or `PING_FLOOD_MAX`, reading the
-    /// client's pongs meanwhile.
-    async fn ping_flood(stream: TcpStream, mut buf: BytesMut, counters: Arc<WsCounters>) {
+    /// client's pongs meanwhile, and after the close until the client hangs up.
+    async fn ping_flood(stream: TcpStream, mut buf: BytesMut, counters: Arc<WsCounters>, hang_up: bool) {
         let (mut reader, mut writer) = stream.into_split();
         let closed = Rc::new(Cell::new(false));
         let (done, read_counters) = (closed.clone(), counters.clone());
@@ -679,7 +680,9 @@ pub(crate) mod serve {
                         0x8 => {
                             read_counters.closes_received.fetch_add(1, Ordering::Relaxed);
                             done.set(true);
-                            return;
+                            if hang_up {
+                                return;
+                            }
                         }
                         _ => {}
                     }
@@ -700,8 +703,11 @@ pub(crate) mod serve {
             counters.pings_sent.fetch_add(16, Ordering::Relaxed);
             monoio::time::sleep(Duration::ZERO).await;
         }
-        pongs.await;
         let _ = writer.write_all(frame(0x88, &1000u16.to_be_bytes())).await;
+        // The pongs the client wrote before it read this close still count (with `hang_up`
+        // the reader has ended at the close: the connection goes, unread pongs and all, and
+        // the client's next write meets a reset).
+        pongs.await;
     }
 
     /// Counts three data messages, then closes with 1001 (going away) and drops the connection

@@ -419,6 +419,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
                 protocol.as_deref().map(|p| format!(" (subprotocol {p})")).unwrap_or_default(),
                 total_us as f64 / 1000.0
             ));
+            crate::journey::session::trace_cookies(ctx);
             let recorded_at = record_handshake(ctx, request.url, txn, Ok(protocol.as_deref()));
             Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol, recorded_at })
         }
@@ -727,12 +728,17 @@ async fn next_event(
             Message::Binary(data) => return Ok(Event::Data(WsMessage { data, text: false })),
             Message::Ping(payload) => {
                 *pings += 1;
-                match crate::driver::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await {
+                let sent = crate::driver::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await;
+                match sent {
+                    // After our close, a server may hang up as soon as it answers: a pong it no
+                    // longer reads is no failure, its close (already on its way) is awaited.
+                    _ if conn.close_sent => {}
                     Ok(sent) => sent?,
                     Err(_) => return Err(failure(ErrorKind::Timeout, "the pong could not be written in time")),
                 }
+                past_deadline(deadline)?;
             }
-            Message::Pong(_) => {}
+            Message::Pong(_) => past_deadline(deadline)?,
             Message::Close { code, reason } => {
                 let reply = code.unwrap_or(1000);
                 let _ = conn.send_close(reply).await;
@@ -753,6 +759,17 @@ async fn next_event(
                 return Ok(Event::Closed { code, outcome });
             }
         }
+    }
+}
+
+/// A recoverable `timeout` once `deadline` has passed: control frames that keep coming (a
+/// ping flood) do not hold a receive past it, however fast they are read.
+fn past_deadline(deadline: Option<Instant>) -> Result<(), Failure> {
+    match deadline {
+        Some(deadline) if Instant::now() >= deadline => {
+            Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") })
+        }
+        _ => Ok(()),
     }
 }
 
