@@ -658,6 +658,10 @@ fn opening_then_echo(ctx: &Ctx, _args: Row) -> JourneyFuture<'_> {
         }
         let echo = ws.request_reply("hello", |m| m.text() == Some("hello")).await?;
         said("the echo", echo.text() == Some("hello"))?;
+        if url.ends_with("/ws/bad/early-hints") {
+            let cookies = (ctx.cookie("ws_seen"), ctx.cookie("ws_early"));
+            said(&format!("cookies {cookies:?}: the 101's only"), cookies == (Some("yes".into()), None))?;
+        }
         ws.close().await?;
         Ok(())
     })
@@ -681,7 +685,7 @@ fn friendly(path: &str) -> (TxnStats, mite_tools::ws::WsCounts) {
 }
 
 /// Outside try: a `103 Early Hints` before the 101 (a CDN's) failed every upgrade as
-/// "answered 103".
+/// "answered 103". The 101's `Set-Cookie` is stored, the 103's is not.
 #[test]
 fn early_hints_before_the_101_are_passed_over() {
     let (total, _) = friendly("/ws/bad/early-hints");

@@ -132,7 +132,8 @@ pub enum Endpoint {
     Hangup,
     /// Send the first 10 bytes of a 100-byte text frame, then drop the connection.
     CutFrame,
-    /// A `103 Early Hints` before the 101 (as a CDN in front of the server sends), then echo.
+    /// A `103 Early Hints` (with a `Set-Cookie`, which a client ignores) before the 101 (which
+    /// sets `ws_seen=yes`), as a CDN in front of the server sends; then echo.
     EarlyHints,
     /// The 101 and a text frame (`early`) in one write, then echo.
     Eager,
@@ -239,12 +240,14 @@ pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
         _ => upgrade.protocols.first().map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n")).unwrap_or_default(),
     };
     match endpoint {
-        Endpoint::Cookie => protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n"),
+        Endpoint::Cookie | Endpoint::EarlyHints => protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n"),
         Endpoint::Deflate => protocol.push_str("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
         _ => {}
     }
     let early = match endpoint {
-        Endpoint::EarlyHints => "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n",
+        Endpoint::EarlyHints => {
+            "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\nSet-Cookie: ws_early=1; Path=/\r\n\r\n"
+        }
         _ => "",
     };
     format!(
