@@ -665,6 +665,20 @@ impl Conn {
         self.write().await.map_err(|e| io_failure(&e, "send the close"))
     }
 
+    /// The close frame the server sent before the transport failed, with its code and reason,
+    /// if what is left to read holds one (read up to `WS_CLOSE_TIMEOUT`; a reset connection
+    /// answers at once). `on_data` sees the data messages before it.
+    async fn server_close(&mut self, mut on_data: impl FnMut(&Bytes)) -> Option<(Option<u16>, String)> {
+        let deadline = Instant::now() + WS_CLOSE_TIMEOUT;
+        loop {
+            match self.next(Some(deadline)).await.ok()? {
+                Message::Close { code, reason } => return Some((code, reason)),
+                Message::Text(data) | Message::Binary(data) => on_data(&data),
+                Message::Ping(_) | Message::Pong(_) => {}
+            }
+        }
+    }
+
     /// The next frame the server completes (reading as needed, until `deadline`).
     async fn next(&mut self, deadline: Option<Instant>) -> Result<Message, Failure> {
         loop {
@@ -682,22 +696,6 @@ impl Conn {
                     return Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") });
                 }
                 Err(err) => return Err(io_failure(&err, "receive")),
-            }
-        }
-    }
-}
-
-impl Conn {
-    /// The close frame the server sent before the transport failed, with its code and reason,
-    /// if what is left to read holds one (read up to `WS_CLOSE_TIMEOUT`; a reset connection
-    /// answers at once). `on_data` sees the data messages before it.
-    async fn server_close(&mut self, mut on_data: impl FnMut(&Bytes)) -> Option<(Option<u16>, String)> {
-        let deadline = Instant::now() + WS_CLOSE_TIMEOUT;
-        loop {
-            match self.next(Some(deadline)).await.ok()? {
-                Message::Close { code, reason } => return Some((code, reason)),
-                Message::Text(data) | Message::Binary(data) => on_data(&data),
-                Message::Ping(_) | Message::Pong(_) => {}
             }
         }
     }
