@@ -848,3 +848,33 @@ fn a_server_close_while_the_client_sends_is_that_close() {
     assert!(target.ws_counts().messages_received >= 3 * JOURNEYS);
     assert!(total.ws.messages_sent >= target.ws_counts().messages_received);
 }
+
+/// Connects to `ws_url` and closes.
+async fn connect_and_close(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let ws = ctx.websocket().connect(ctx.config().get_or("ws_url", "")).await?;
+    Ok(ws.close().await?)
+}
+
+/// `journey test` says what became of a handshake answer's `Set-Cookie`, after the handshake's
+/// line, as it does for any response (before: the cookie was stored without a word).
+#[test]
+fn journey_test_traces_the_cookies_a_handshake_sets() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:connect", connect_and_close);
+    let config =
+        mite_core::run::layered_config(&Default::default(), &[format!("ws_url={}", target.ws_url("/ws/cookie"))])
+            .unwrap();
+    let (opts, stop) = (options(1, Duration::from_secs(1)), std::sync::atomic::AtomicBool::new(false));
+    let mut lines = Vec::new();
+    let mut report = |event: &mite_core::output::events::RunEvent<'_>| {
+        if let mite_core::output::events::RunEvent::Trace { line, .. } = event {
+            lines.push(line.to_string());
+        }
+    };
+    let (merged, _) =
+        mite_core::journey_test(&registry, "test:connect", [], config, &opts, &stop, &mut report).unwrap();
+    assert_eq!(merged.journeys.ok, 1, "{lines:?}");
+    let handshake = lines.iter().position(|l| l.contains("/ws/cookie -> 101")).expect("the handshake's line");
+    assert_eq!(lines.get(handshake + 1).map(String::as_str), Some("cookie stored: ws_seen=yes; Path=/"), "{lines:?}");
+}
