@@ -591,7 +591,12 @@ async fn cookie_edges(ctx: &Ctx, _row: Row) -> JourneyResult {
     ctx.transaction("redirect", async {
         let query = ["r=1; Path=/", "elsewhere=1; Path=/other"].map(query_value).join("&");
         let r = ctx.http().get(&format!("{base}/cookies/redirect?{query}")).send().await?;
-        check("the next hop carries what the redirect set", r.text().unwrap_or("?"), "r=1")
+        check("the next hop carries what the redirect set", r.text().unwrap_or("?"), "r=1")?;
+        ctx.clear_cookies();
+        let url = format!("{base}/cookies/redirect?{}", query_value("kept=1; Path=/"));
+        let r = ctx.http().get(&url).follow_redirects(false).expect_status(302..=302).send().await?;
+        check("a redirect not followed", r.status(), 302)?;
+        check("still sets its cookie", ctx.cookie("kept"), Some("1".to_string()))
     })
     .await?;
     ctx.clear_cookies();
@@ -611,7 +616,7 @@ fn set_cookie_edges_as_real_servers_send_them() {
     let m = &result.merged;
     assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
     assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
-    assert_eq!(m.txns["redirect"].requests(), 2, "the 302 and its hop");
-    assert_eq!(target.route_hits("/cookies/redirect"), 1);
+    assert_eq!(m.txns["redirect"].requests(), 3, "the 302 and its hop, and the 302 not followed");
+    assert_eq!(target.route_hits("/cookies/redirect"), 2);
     assert_target_saw_every_request(&result, target.hits());
 }
