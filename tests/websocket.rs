@@ -845,8 +845,12 @@ fn a_server_close_while_the_client_sends_is_that_close() {
     assert_eq!(result.merged.journeys.failed, JOURNEYS);
     let sample = &result.merged.error_samples["websocket"];
     assert!(sample.contains("the server closed the WebSocket with 1001 while a message was being sent"), "{sample}");
-    assert!(target.ws_counts().messages_received >= 3 * JOURNEYS);
-    assert!(total.ws.messages_sent >= target.ws_counts().messages_received);
+    let counts = target.ws_counts();
+    assert!(counts.messages_received >= 3 * JOURNEYS);
+    assert!(total.ws.messages_sent >= counts.messages_received);
+    // What the server sent before its close was read on the way to it, and counted.
+    assert_eq!((total.ws.messages_received, total.ws.bytes_received), (counts.messages_sent, counts.bytes_sent));
+    assert_eq!(total.ws.pings_received, counts.pings_sent);
 }
 
 /// Connects to `ws_url` and closes.

@@ -163,8 +163,8 @@ pub enum Endpoint {
     /// message; pongs counted until the client hangs up, or (`hang_up`) the connection dropped
     /// as soon as the client's close is answered.
     PingFlood { hang_up: bool },
-    /// Read three data messages, then close with 1001 and drop the connection while the client
-    /// is still sending.
+    /// Read three data messages, then send `bye`, a ping and a close with 1001, and drop the
+    /// connection while the client is still sending.
     CloseWhileSending,
 }
 
@@ -713,8 +713,9 @@ pub(crate) mod serve {
         pongs.await;
     }
 
-    /// Counts three data messages, then closes with 1001 (going away) and drops the connection
-    /// after a moment, unread bytes and all, while the client may still be sending.
+    /// Counts three data messages, then sends `bye`, a ping and a close with 1001 (going away)
+    /// and drops the connection after a moment, unread bytes and all, while the client may
+    /// still be sending.
     async fn close_while_sending(mut stream: TcpStream, mut buf: BytesMut, counters: &WsCounters) {
         let mut seen = 0;
         while seen < 3 {
@@ -729,7 +730,10 @@ pub(crate) mod serve {
                 return;
             }
         }
-        write(&mut stream, frame(0x88, &1001u16.to_be_bytes())).await;
+        counters.sent(3);
+        counters.pings_sent.fetch_add(1, Ordering::Relaxed);
+        let last = [frame(0x81, b"bye"), frame(0x89, b""), frame(0x88, &1001u16.to_be_bytes())].concat();
+        write(&mut stream, last).await;
         monoio::time::sleep(Duration::from_millis(50)).await;
     }
 

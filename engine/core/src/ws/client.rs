@@ -667,14 +667,16 @@ impl Conn {
 
     /// The close frame the server sent before the transport failed, with its code and reason,
     /// if what is left to read holds one (read up to `WS_CLOSE_TIMEOUT`; a reset connection
-    /// answers at once). `on_data` sees the data messages before it.
-    async fn server_close(&mut self, mut on_data: impl FnMut(&Bytes)) -> Option<(Option<u16>, String)> {
+    /// answers at once). `on_frame` sees the data messages before it (and `None` for each
+    /// ping, left unanswered: the connection is gone).
+    async fn server_close(&mut self, mut on_frame: impl FnMut(Option<&Bytes>)) -> Option<(Option<u16>, String)> {
         let deadline = Instant::now() + WS_CLOSE_TIMEOUT;
         loop {
             match self.next(Some(deadline)).await.ok()? {
                 Message::Close { code, reason } => return Some((code, reason)),
-                Message::Text(data) | Message::Binary(data) => on_data(&data),
-                Message::Ping(_) | Message::Pong(_) => {}
+                Message::Text(data) | Message::Binary(data) => on_frame(Some(&data)),
+                Message::Ping(_) => on_frame(None),
+                Message::Pong(_) => {}
             }
         }
     }
@@ -939,23 +941,25 @@ impl<'c> WebSocket<'c> {
 
     /// A send that failed on the transport: if the server had closed the WebSocket before it
     /// went (a close frame the journey had not read yet, then the connection reset by our
-    /// write), the failure is that close, with its code. Data messages read on the way to it
-    /// are counted as received.
+    /// write), the failure is that close, with its code. Data messages and pings read on the
+    /// way to it are counted as received.
     async fn closed_meanwhile(&mut self, fail: Failure) -> Failure {
         let Some(conn) = self.conn.as_mut() else { return fail };
-        let (mut messages, mut bytes) = (0u64, 0u64);
+        let (mut messages, mut bytes, mut pings) = (0u64, 0u64, 0u64);
         let closed = conn
-            .server_close(|data| {
-                messages += 1;
-                bytes += data.len() as u64;
+            .server_close(|frame| match frame {
+                Some(data) => {
+                    messages += 1;
+                    bytes += data.len() as u64;
+                }
+                None => pings += 1,
             })
             .await;
-        if messages > 0 {
-            self.count(|ws| {
-                ws.messages_received += messages;
-                ws.bytes_received += bytes;
-            });
-        }
+        self.count(|ws| {
+            ws.messages_received += messages;
+            ws.bytes_received += bytes;
+            ws.pings_received += pings;
+        });
         match closed {
             None => fail,
             Some((code, reason)) => failure(
