@@ -535,3 +535,88 @@ fn a_redirect_with_two_different_locations_is_not_followed() {
     assert_eq!((target.route_hits("/query"), target.route_hits("/cookies")), (1, 0));
     assert_target_saw_every_request(&result, target.hits());
 }
+
+/// `Set-Cookie` fields as real servers send them, through the real response path: two for one
+/// name, a deletion in the same answer, spaces that are not ASCII, a huge cookie among others,
+/// more cookies than the jar keeps, a cookie set on a redirect, a domain not this host's.
+async fn cookie_edges(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    let set = |fields: &[&str]| {
+        let query: Vec<String> = fields.iter().map(|f| query_value(f)).collect();
+        format!("{base}/cookies/set?{}", query.join("&"))
+    };
+    let sent = async || -> Result<String, JourneyError> {
+        let r = ctx.http().get(&format!("{base}/cookies")).send().await?;
+        Ok(r.text().unwrap_or("?").to_string())
+    };
+    ctx.transaction("two_for_one", async {
+        ctx.http().get(&set(&["a=1; Path=/", "b=1; Path=/", "a=2; Path=/"])).send().await?;
+        check("the later wins", sent().await?, "a=2; b=1".into())
+    })
+    .await?;
+    ctx.transaction("deleted", async {
+        let fields = ["a=; Path=/; Max-Age=0", "b=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT", "c=1; Path=/"];
+        ctx.http().get(&set(&fields)).send().await?;
+        check("both deleted", sent().await?, "c=1".into())
+    })
+    .await?;
+    ctx.clear_cookies();
+    ctx.transaction("spaces", async {
+        ctx.http().get(&set(&["n=\u{a0}x\u{3000}; Path=/", "q=\"a b\" ; Path=/"])).send().await?;
+        check("only spaces and tabs trimmed", sent().await?, "n=\u{a0}x\u{3000}; q=\"a b\"".into())
+    })
+    .await?;
+    ctx.clear_cookies();
+    ctx.transaction("huge", async {
+        let huge = format!("big={}; Path=/", "x".repeat(5000));
+        ctx.http().get(&set(&[&huge, "small=1; Path=/"])).send().await?;
+        check("the huge one ignored, the other kept", sent().await?, "small=1".into())
+    })
+    .await?;
+    ctx.clear_cookies();
+    ctx.transaction("many", async {
+        // Four answers of 78 (a response holds at most 100 header fields).
+        for answer in 0..4 {
+            let fields: Vec<String> = (answer * 78..(answer + 1) * 78).map(|i| format!("c{i}=1; Path=/")).collect();
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            ctx.http().get(&set(&fields)).send().await?;
+        }
+        let names: Vec<String> = ctx.cookies().into_iter().map(|c| c.name).collect();
+        check("300 kept, the oldest gone", (names.len(), names[0].as_str()), (300, "c12"))?;
+        let header = sent().await?;
+        check("all 300 sent", header.split("; ").count(), 300)
+    })
+    .await?;
+    ctx.clear_cookies();
+    ctx.transaction("redirect", async {
+        let query = ["r=1; Path=/", "elsewhere=1; Path=/other"].map(query_value).join("&");
+        let r = ctx.http().get(&format!("{base}/cookies/redirect?{query}")).send().await?;
+        check("the next hop carries what the redirect set", r.text().unwrap_or("?"), "r=1")?;
+        ctx.clear_cookies();
+        let url = format!("{base}/cookies/redirect?{}", query_value("kept=1; Path=/"));
+        let r = ctx.http().get(&url).follow_redirects(false).expect_status(302..=302).send().await?;
+        check("a redirect not followed", r.status(), 302)?;
+        check("still sets its cookie", ctx.cookie("kept"), Some("1".to_string()))
+    })
+    .await?;
+    ctx.clear_cookies();
+    ctx.transaction("foreign", async {
+        ctx.http().get(&set(&["dom=1; Domain=localhost; Path=/", "ok=1; Domain=127.0.0.1; Path=/"])).send().await?;
+        check("another host's domain ignored", sent().await?, "ok=1".into())
+    })
+    .await
+}
+
+/// Outside try: values lost a trailing no-break or ideographic space (every Unicode space was
+/// trimmed, not spaces and tabs only).
+#[test]
+fn set_cookie_edges_as_real_servers_send_them() {
+    let target = counting_target();
+    let result = run_once("t:cookie_edges", cookie_edges, &[format!("base={}", target.url(""))]);
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.total().req_errors(), 0, "{:?}", m.error_samples);
+    assert_eq!(m.txns["redirect"].requests(), 3, "the 302 and its hop, and the 302 not followed");
+    assert_eq!(target.route_hits("/cookies/redirect"), 2);
+    assert_target_saw_every_request(&result, target.hits());
+}

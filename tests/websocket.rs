@@ -619,3 +619,266 @@ fn until_close_that_outlasts_its_timeout_is_one_timeout_in_a_run() {
     assert_eq!((total.ws.messages_received, target.ws_counts().messages_sent), (300, 300));
     assert_eq!((total.ws.connects, total.ws.closes, target.ws_counts().closes_received), (1, 1, 1));
 }
+
+/// Runs `JOURNEYS` of `journey` against `path` with a 2 s request timeout; returns the run, the
+/// target (for its counts) and how long the run took.
+fn against(path: &str, name: &str, journey: fn(&Ctx, Row) -> JourneyFuture<'_>) -> (RunResult, Target, Duration) {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey(name, journey);
+    let started = Instant::now();
+    let config = [format!("ws_url={}", target.ws_url(path))];
+    let result = ws_run(&registry, name, VolumeModel::Oneshot { journeys: JOURNEYS }, &config, None);
+    (result, target, started.elapsed())
+}
+
+type JourneyFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = JourneyResult> + 'a>>;
+
+fn said(what: &str, ok: bool) -> JourneyResult {
+    if ok { Ok(()) } else { Err(mite_core::JourneyError::msg(what.to_string())) }
+}
+
+/// Takes the messages a friendly endpoint opens with, then one echo, then closes.
+fn opening_then_echo(ctx: &Ctx, _args: Row) -> JourneyFuture<'_> {
+    Box::pin(async move {
+        let url = ctx.config().get_or("ws_url", "");
+        let mut ws = ctx.websocket().connect(url).await?;
+        let expected: Vec<Vec<u8>> = if url.ends_with("/ws/eager") {
+            vec![b"early".to_vec()]
+        } else if url.ends_with("/ws/fragments") {
+            vec!["€uro".as_bytes().to_vec()]
+        } else if url.ends_with("/ws/sizes") {
+            mite_tools::ws::SIZES.iter().map(|&len| mite_tools::ws::sized_payload(len)).collect()
+        } else {
+            Vec::new()
+        };
+        for want in expected {
+            let got = ws.receive().await?;
+            said(&format!("got {got}, expected {} bytes", want.len()), got.bytes()[..] == want[..])?;
+        }
+        let echo = ws.request_reply("hello", |m| m.text() == Some("hello")).await?;
+        said("the echo", echo.text() == Some("hello"))?;
+        if url.ends_with("/ws/bad/early-hints") {
+            let cookies = (ctx.cookie("ws_seen"), ctx.cookie("ws_early"));
+            said(&format!("cookies {cookies:?}: the 101's only"), cookies == (Some("yes".into()), None))?;
+        }
+        ws.close().await?;
+        Ok(())
+    })
+}
+
+/// What a server may send that the client must take: every journey succeeds, and the counts
+/// are the target's.
+fn friendly(path: &str) -> (TxnStats, mite_tools::ws::WsCounts) {
+    let (result, target, took) = against(path, "test:opening", opening_then_echo);
+    assert!(took < Duration::from_secs(10), "{path}: took {took:?}");
+    let total = result.merged.total();
+    assert_clean(&total, &result);
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{path}");
+    let counts = target.ws_counts();
+    assert_eq!(total.ws.connects, JOURNEYS, "{path}");
+    assert_eq!(total.status_class[1], JOURNEYS, "{path}: one 101 each, the interim answers not counted");
+    assert_eq!((total.ws.messages_received, total.ws.bytes_received), (counts.messages_sent, counts.bytes_sent));
+    assert_eq!((total.ws.messages_sent, total.ws.closes), (counts.messages_received, counts.closes_received));
+    assert_target_saw_every_request(&result, target.hits());
+    (total, counts)
+}
+
+/// Outside try: a `103 Early Hints` before the 101 (a CDN's) failed every upgrade as
+/// "answered 103". The 101's `Set-Cookie` is stored, the 103's is not.
+#[test]
+fn early_hints_before_the_101_are_passed_over() {
+    let (total, _) = friendly("/ws/bad/early-hints");
+    assert_eq!(total.ws.messages_received, JOURNEYS);
+}
+
+#[test]
+fn frames_in_the_101s_own_packet_are_read() {
+    let (total, _) = friendly("/ws/eager");
+    assert_eq!(total.ws.messages_received, 2 * JOURNEYS);
+}
+
+/// `€uro` cut inside the `€` across three fragments, a ping and a pong between them.
+#[test]
+fn a_character_cut_across_fragments_with_control_frames_between_is_one_text() {
+    let (total, counts) = friendly("/ws/fragments");
+    assert_eq!(total.ws.messages_received, 2 * JOURNEYS);
+    assert_eq!((total.ws.pings_received, counts.pongs_received), (JOURNEYS, JOURNEYS));
+}
+
+#[test]
+fn lengths_at_the_16_and_64_bit_edges_are_read_whole() {
+    let (total, _) = friendly("/ws/sizes");
+    let sizes: u64 = mite_tools::ws::SIZES.iter().map(|&len| len as u64).sum();
+    assert_eq!(total.ws.bytes_received, JOURNEYS * (sizes + 5));
+}
+
+/// A final status instead of 101 is one `ws_handshake` error per journey, in the status
+/// table as what the server answered, and said with its reason (and a redirect's target).
+#[test]
+fn a_final_status_instead_of_101_is_said_and_counted_once() {
+    for (code, words) in [
+        (200, "answered 200 OK, expected 101"),
+        (301, "answered 301 Moved Permanently, expected 101 Switching Protocols (a redirect to \"/ws/echo\""),
+        (401, "answered 401 Unauthorized, expected 101"),
+    ] {
+        let path = format!("/ws/bad/status?code={code}");
+        let (result, target, took) = against(&path, "test:one_exchange", |ctx, row| Box::pin(one_exchange(ctx, row)));
+        assert!(took < Duration::from_secs(10), "{path}: took {took:?}");
+        let total = result.merged.total();
+        assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, JOURNEYS)], "{path}");
+        assert_eq!(total.ws.error_count(), 0, "{path}: counted once, as the request's error");
+        assert_eq!(total.status_codes, vec![(code, JOURNEYS)], "{path}: the answers are in the status table");
+        assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}");
+        assert_target_saw_every_request(&result, target.hits());
+        let sample = &result.merged.error_samples["ws_handshake"];
+        assert!(sample.contains(words), "{path}: {sample}");
+    }
+}
+
+/// Each refused with its kind, once per journey, saying what the server did.
+#[test]
+fn what_the_client_did_not_ask_for_is_refused_by_name() {
+    for (path, request_errors, ws_errors, words) in [
+        ("/ws/bad/protocol", vec![(ErrorKind::WsHandshake, JOURNEYS)], vec![], "subprotocol \"evil\""),
+        ("/ws/bad/deflate", vec![(ErrorKind::WsHandshake, JOURNEYS)], vec![], "extension \"permessage-deflate\""),
+        ("/ws/bad/rsv1", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "reserved bits"),
+        ("/ws/bad/huge-length", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "top bit"),
+        ("/ws/bad/close-one-byte", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "one-byte payload"),
+        ("/ws/bad/close-1005", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "close code 1005"),
+        ("/ws/bad/close-reason", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "reason is not valid UTF-8"),
+    ] {
+        let target = Target::start(TargetOptions::default()).unwrap();
+        let mut registry = Registry::default();
+        registry.journey("test:one_exchange", one_exchange);
+        let config = [format!("ws_url={}", target.ws_url(path))];
+        let result = ws_run(&registry, "test:one_exchange", VolumeModel::Oneshot { journeys: JOURNEYS }, &config, None);
+        let total = result.merged.total();
+        assert_eq!(kinds(|k| total.errors_of(k)), request_errors, "{path}");
+        assert_eq!(kinds(|k| total.ws.errors_of(k)), ws_errors, "{path}");
+        assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}");
+        let key = if ws_errors.is_empty() { "ws_handshake" } else { "websocket" };
+        let sample = &result.merged.error_samples[key];
+        assert!(sample.contains(words), "{path}: {sample}");
+    }
+}
+
+/// Sends one message and waits up to 300 ms for a reply that never comes, then closes.
+fn flooded(ctx: &Ctx, _args: Row) -> JourneyFuture<'_> {
+    Box::pin(async move {
+        let url = ctx.config().get_or("ws_url", "");
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.send_text("anyone?").await?;
+        let started = Instant::now();
+        let waited = ws.receive_timeout(Duration::from_millis(300)).await;
+        let took = started.elapsed();
+        said(&format!("a receive under a ping flood took {took:?}"), took < Duration::from_millis(1200))?;
+        said("nothing but pings came", waited.is_err_and(|e| e.kind() == Some(ErrorKind::Timeout)))?;
+        ws.close().await?;
+        Ok(())
+    })
+}
+
+/// Pings as fast as the target can write them while a reply is awaited: the receive ends at
+/// its timeout, every ping is counted once and answered (the target counts the pongs until the
+/// client hangs up), and the close completes.
+#[test]
+fn a_ping_flood_does_not_hold_a_receive_past_its_timeout() {
+    let (result, target, took) = against("/ws/bad/ping-flood", "test:flooded", flooded);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{:?}", result.merged.error_samples);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, JOURNEYS)]);
+    assert!(total.ws.pings_received > 100 * JOURNEYS, "pings {}", total.ws.pings_received);
+    assert_eq!(total.ws.pings_received, counts.pongs_received, "each ping counted and answered once");
+    assert_eq!((total.ws.closes, counts.closes_received), (JOURNEYS, JOURNEYS));
+}
+
+/// Outside try: a server that answered the journey's close in the middle of a ping flood and
+/// hung up at once failed the close with "reset: send: Broken pipe": the client was still
+/// answering the pings that came before the server's close. After its own close the client
+/// no longer fails on a pong the server does not read; the close completes.
+#[test]
+fn a_close_under_a_ping_flood_completes_when_the_server_hangs_up() {
+    let (result, target, took) = against("/ws/bad/ping-flood?hangup=1", "test:flooded", flooded);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let total = result.merged.total();
+    let counts = target.ws_counts();
+    assert_eq!(result.merged.journeys.ok, JOURNEYS, "{:?}", result.merged.error_samples);
+    assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Timeout, JOURNEYS)]);
+    assert!(counts.pongs_received <= total.ws.pings_received, "{} pongs", counts.pongs_received);
+    assert_eq!((total.ws.closes, counts.closes_received), (JOURNEYS, JOURNEYS));
+}
+
+/// Sends 200 messages of 1 KiB without reading; the server closes (1001) after three.
+fn sender(ctx: &Ctx, _args: Row) -> JourneyFuture<'_> {
+    Box::pin(async move {
+        let url = ctx.config().get_or("ws_url", "");
+        let mut ws = ctx.websocket().connect(url).await?;
+        let payload = vec![b'x'; 1024];
+        for _ in 0..200 {
+            ws.send_binary(&payload).await?;
+            mite_core::sleep(Duration::from_millis(1)).await;
+        }
+        ws.close().await?;
+        Ok(())
+    })
+}
+
+/// Outside try: a server that closed with 1001 (going away) while the journey was sending,
+/// then dropped the connection, was a `reset` ("send: Connection reset by peer"): the close
+/// frame it had sent first was never looked at. Now it is one `ws_closed` per journey naming
+/// the server's code.
+#[test]
+fn a_server_close_while_the_client_sends_is_that_close() {
+    let (result, target, took) = against("/ws/bad/close-while-sending", "test:sender", sender);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![]);
+    assert_eq!(
+        kinds(|k| total.ws.errors_of(k)),
+        vec![(ErrorKind::WsClosed, JOURNEYS)],
+        "{:?}",
+        result.merged.error_samples
+    );
+    assert_eq!(result.merged.journeys.failed, JOURNEYS);
+    let sample = &result.merged.error_samples["websocket"];
+    assert!(sample.contains("the server closed the WebSocket with 1001 while a message was being sent"), "{sample}");
+    let counts = target.ws_counts();
+    assert!(counts.messages_received >= 3 * JOURNEYS);
+    assert!(total.ws.messages_sent >= counts.messages_received);
+    // What the server sent before its close was read on the way to it, and counted.
+    assert_eq!((total.ws.messages_received, total.ws.bytes_received), (counts.messages_sent, counts.bytes_sent));
+    assert_eq!(total.ws.pings_received, counts.pings_sent);
+}
+
+/// Connects to `ws_url` and closes.
+async fn connect_and_close(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let ws = ctx.websocket().connect(ctx.config().get_or("ws_url", "")).await?;
+    Ok(ws.close().await?)
+}
+
+/// `journey test` says what became of a handshake answer's `Set-Cookie`, after the handshake's
+/// line, as it does for any response (before: the cookie was stored without a word).
+#[test]
+fn journey_test_traces_the_cookies_a_handshake_sets() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:connect", connect_and_close);
+    let config =
+        mite_core::run::layered_config(&Default::default(), &[format!("ws_url={}", target.ws_url("/ws/cookie"))])
+            .unwrap();
+    let (opts, stop) = (options(1, Duration::from_secs(1)), std::sync::atomic::AtomicBool::new(false));
+    let mut lines = Vec::new();
+    let mut report = |event: &mite_core::output::events::RunEvent<'_>| {
+        if let mite_core::output::events::RunEvent::Trace { line, .. } = event {
+            lines.push(line.to_string());
+        }
+    };
+    let (merged, _) =
+        mite_core::journey_test(&registry, "test:connect", [], config, &opts, &stop, &mut report).unwrap();
+    assert_eq!(merged.journeys.ok, 1, "{lines:?}");
+    let handshake = lines.iter().position(|l| l.contains("/ws/cookie -> 101")).expect("the handshake's line");
+    assert_eq!(lines.get(handshake + 1).map(String::as_str), Some("cookie stored: ws_seen=yes; Path=/"), "{lines:?}");
+}

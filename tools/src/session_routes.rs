@@ -18,6 +18,7 @@
 //! | `/query` | the raw query string |
 //! | `/cookies` | the `Cookie` header received |
 //! | `/cookies/set?F&F...` | 200 `set`, each `F` (form-decoded) a `Set-Cookie` field; 400 if one has a line break |
+//! | `/cookies/redirect?F&F...` | the same fields on a 302 to `/cookies` |
 
 use base64::Engine;
 
@@ -98,14 +99,16 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
         }
         ("query", "") => respond(200, "OK", "", request.path.split_once('?').map_or("", |(_, q)| q).as_bytes(), close),
         ("cookies", "") => respond(200, "OK", "", request.cookie.unwrap_or("").as_bytes(), close),
-        ("cookies", "set") => set_cookies(request),
+        ("cookies", "set") => set_cookies(request, None),
+        ("cookies", "redirect") => set_cookies(request, Some("/cookies")),
         _ => return None,
     })
 }
 
 /// `/cookies/set?F&F...`: each form-decoded `F` as a `Set-Cookie` field, as a careless or
-/// hostile server writes them (odd attributes, quotes, non-ASCII text).
-fn set_cookies(request: &Request<'_>) -> Action {
+/// hostile server writes them (odd attributes, quotes, non-ASCII text); on a 302 to
+/// `redirect_to` when given.
+fn set_cookies(request: &Request<'_>, redirect_to: Option<&str>) -> Action {
     let query = request.path.split_once('?').map_or("", |(_, q)| q);
     let mut fields = String::new();
     for field in query.split('&').filter(|f| !f.is_empty()) {
@@ -116,7 +119,10 @@ fn set_cookies(request: &Request<'_>) -> Action {
             }
         }
     }
-    respond(200, "OK", &fields, b"set", request.close)
+    match redirect_to {
+        Some(location) => redirect(302, location, &fields, request.close),
+        None => respond(200, "OK", &fields, b"set", request.close),
+    }
 }
 
 /// `/redirect/<status>/<n>` and `/redirect/absolute/<n>`.

@@ -3,7 +3,13 @@
 //! second, each after a ping when asked, then closes), and hostile ones under `/ws/bad/`:
 //! `wrong-accept`, `masked`, `oversized`, `invalid-utf8`, `close-mid-fragment`,
 //! `no-close-reply`, `silent` (never answers the handshake), `hangup` (drops the connection
-//! after the handshake), `cut-frame` (drops it in the middle of a frame).
+//! after the handshake), `cut-frame` (drops it in the middle of a frame), and what real servers
+//! and proxies do that a client must take: `early-hints` (a 103 before the 101), `eager` (a
+//! frame in the 101's own write), `fragments` (a character cut across fragments, control frames
+//! between them), `sizes` (lengths at the 16/64-bit edges); and must refuse: `status?code=N`,
+//! `protocol` (an unoffered subprotocol), `deflate` (an unoffered extension), `rsv1`,
+//! `huge-length`, `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
+//! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
 //! the engine's codec rather than sharing its bugs.
@@ -126,6 +132,40 @@ pub enum Endpoint {
     Hangup,
     /// Send the first 10 bytes of a 100-byte text frame, then drop the connection.
     CutFrame,
+    /// A `103 Early Hints` (with a `Set-Cookie`, which a client ignores) before the 101 (which
+    /// sets `ws_seen=yes`), as a CDN in front of the server sends; then echo.
+    EarlyHints,
+    /// The 101 and a text frame (`early`) in one write, then echo.
+    Eager,
+    /// `€uro` as three text fragments cut inside the `€`, a ping and a pong between them; then
+    /// echo.
+    Fragments,
+    /// Binary messages of 125, 126, 65535 and 65536 bytes (each byte its index mod 251), then
+    /// echo.
+    Sizes,
+    /// Answer the upgrade with this final status (and a `Location` for a 3xx).
+    Status { code: u16 },
+    /// A 101 that chooses subprotocol `evil`, whatever was offered.
+    UnofferedProtocol,
+    /// A 101 that chooses `permessage-deflate`, never offered.
+    Deflate,
+    /// A text frame with RSV1 set (compressed, as if deflate had been agreed).
+    Rsv1,
+    /// A 64-bit length with its top bit set.
+    HugeLength,
+    /// A close frame with a one-byte payload.
+    CloseOneByte,
+    /// A close frame with code 1005, which may not be sent.
+    Close1005,
+    /// A close frame whose reason is not UTF-8.
+    CloseReason,
+    /// Pings without end (until the client's close, at most `PING_FLOOD_MAX`), never a data
+    /// message; pongs counted until the client hangs up, or (`hang_up`) the connection dropped
+    /// as soon as the client's close is answered.
+    PingFlood { hang_up: bool },
+    /// Read three data messages, then send `bye`, a ping and a close with 1001, and drop the
+    /// connection while the client is still sending.
+    CloseWhileSending,
 }
 
 /// The endpoint for `path` (with its query), or why there is none.
@@ -134,7 +174,7 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
     let param = |name: &str, default: u32| -> Result<u32, &'static str> {
         match query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| "rate and count must be whole numbers"),
+            Some(v) => v.parse().map_err(|_| "rate, count and code must be whole numbers"),
         }
     };
     Ok(match path {
@@ -158,6 +198,23 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/silent" => Endpoint::Silent,
         "/ws/bad/hangup" => Endpoint::Hangup,
         "/ws/bad/cut-frame" => Endpoint::CutFrame,
+        "/ws/bad/early-hints" => Endpoint::EarlyHints,
+        "/ws/eager" => Endpoint::Eager,
+        "/ws/fragments" => Endpoint::Fragments,
+        "/ws/sizes" => Endpoint::Sizes,
+        "/ws/bad/status" => match param("code", 200)? {
+            code @ 200..=599 => Endpoint::Status { code: code as u16 },
+            _ => return Err("code must be a final status, 200..=599"),
+        },
+        "/ws/bad/protocol" => Endpoint::UnofferedProtocol,
+        "/ws/bad/deflate" => Endpoint::Deflate,
+        "/ws/bad/rsv1" => Endpoint::Rsv1,
+        "/ws/bad/huge-length" => Endpoint::HugeLength,
+        "/ws/bad/close-one-byte" => Endpoint::CloseOneByte,
+        "/ws/bad/close-1005" => Endpoint::Close1005,
+        "/ws/bad/close-reason" => Endpoint::CloseReason,
+        "/ws/bad/ping-flood" => Endpoint::PingFlood { hang_up: param("hangup", 0)? == 1 },
+        "/ws/bad/close-while-sending" => Endpoint::CloseWhileSending,
         _ => return Err("unknown WebSocket endpoint"),
     })
 }
@@ -170,18 +227,49 @@ pub fn accept(key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes())
 }
 
-/// The 101 answer; the first offered subprotocol is chosen.
+/// The 101 answer; the first offered subprotocol is chosen. (A `status` endpoint's is its
+/// refusal instead, and an `early-hints` one's has a 103 before it.)
 pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
+    if let Endpoint::Status { code } = endpoint {
+        return refusal(code);
+    }
     let accept =
         if endpoint == Endpoint::WrongAccept { "dGhpcyBpcyBub3QgaXQ=".to_string() } else { accept(&upgrade.key) };
-    let mut protocol =
-        upgrade.protocols.first().map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n")).unwrap_or_default();
-    if endpoint == Endpoint::Cookie {
-        protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n");
+    let mut protocol = match endpoint {
+        Endpoint::UnofferedProtocol => "Sec-WebSocket-Protocol: evil\r\n".to_string(),
+        _ => upgrade.protocols.first().map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n")).unwrap_or_default(),
+    };
+    match endpoint {
+        Endpoint::Cookie | Endpoint::EarlyHints => protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n"),
+        Endpoint::Deflate => protocol.push_str("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+        _ => {}
     }
+    let early = match endpoint {
+        Endpoint::EarlyHints => {
+            "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\nSet-Cookie: ws_early=1; Path=/\r\n\r\n"
+        }
+        _ => "",
+    };
     format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "{early}HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {accept}\r\n{protocol}\r\n"
+    )
+    .into_bytes()
+}
+
+/// A final answer to an upgrade, with what a server sends with such a status.
+fn refusal(code: u16) -> Vec<u8> {
+    let (reason, extra) = match code {
+        200 => ("OK", ""),
+        301 => ("Moved Permanently", "Location: /ws/echo\r\n"),
+        302 => ("Found", "Location: /ws/echo\r\n"),
+        401 => ("Unauthorized", "WWW-Authenticate: Bearer\r\n"),
+        _ => ("Refused", ""),
+    };
+    let body = format!("{code} {reason}: no WebSocket here");
+    format!(
+        "HTTP/1.1 {code} {reason}\r\n{extra}Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .into_bytes()
 }
@@ -332,9 +420,57 @@ pub fn hostile_opening(endpoint: Endpoint) -> Vec<u8> {
             out.extend_from_slice(b"the first ");
             out
         }
+        Endpoint::Rsv1 => frame(0xC1, b"\xf2\x48\xcd\xc9\xc9\x07\x00"),
+        Endpoint::HugeLength => vec![0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5],
+        Endpoint::CloseOneByte => frame(0x88, &[0x03]),
+        Endpoint::Close1005 => frame(0x88, &1005u16.to_be_bytes()),
+        Endpoint::CloseReason => frame(0x88, b"\x03\xe8caf\xc3"),
         _ => Vec::new(),
     }
 }
+
+/// The data messages a friendly endpoint sends right after its handshake, counted as sent, and
+/// their frames (with control frames between fragments).
+pub fn friendly_opening(endpoint: Endpoint, counters: &WsCounters) -> Vec<u8> {
+    match endpoint {
+        Endpoint::Eager => {
+            counters.sent(5);
+            frame(0x81, b"early")
+        }
+        Endpoint::Fragments => {
+            let text = "€uro".as_bytes();
+            counters.sent(text.len());
+            counters.pings_sent.fetch_add(1, Ordering::Relaxed);
+            [
+                frame(0x01, &text[..1]),
+                frame(0x89, b"between"),
+                frame(0x00, &text[1..4]),
+                frame(0x8A, b""),
+                frame(0x80, &text[4..]),
+            ]
+            .concat()
+        }
+        Endpoint::Sizes => SIZES
+            .iter()
+            .flat_map(|&len| {
+                counters.sent(len);
+                frame(0x82, &sized_payload(len))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The lengths `/ws/sizes` sends: each side of the 7/16-bit and the 16/64-bit edges.
+pub const SIZES: [usize; 4] = [125, 126, 65535, 65536];
+
+/// `/ws/sizes`'s message of `len` bytes: byte i is i mod 251 (a shift shows).
+pub fn sized_payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Most pings `/ws/bad/ping-flood` sends (a client that never closes still ends it).
+pub const PING_FLOOD_MAX: u64 = 5_000_000;
 
 /// The broadcast endpoint's n-th message.
 pub fn broadcast_message(seq: u32) -> Vec<u8> {
@@ -402,13 +538,15 @@ const IDLE_WAIT: Duration = Duration::from_secs(60);
 pub(crate) mod serve {
     //! The WebSocket endpoints on the plain target's monoio threads.
 
+    use std::cell::Cell;
+    use std::rc::Rc;
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
     use std::time::Instant;
 
     use bytes::BytesMut;
     use monoio::buf::IoBufMut;
-    use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+    use monoio::io::{AsyncReadRent, AsyncWriteRentExt, Splitable};
     use monoio::net::TcpStream;
 
     use super::*;
@@ -421,7 +559,7 @@ pub(crate) mod serve {
     }
 
     /// Reads more into `buf`; false at end of file, on error, or after `IDLE_WAIT` of silence.
-    async fn read_more(stream: &mut TcpStream, buf: &mut BytesMut) -> bool {
+    async fn read_more(stream: &mut impl AsyncReadRent, buf: &mut BytesMut) -> bool {
         buf.reserve(16 * 1024);
         let len = buf.len();
         let end = buf.capacity();
@@ -455,10 +593,22 @@ pub(crate) mod serve {
             write(&mut stream, handshake_answer(&upgrade, endpoint)).await;
             return;
         }
-        if endpoint != Endpoint::Silent && !write(&mut stream, handshake_answer(&upgrade, endpoint)).await {
+        let mut answer = handshake_answer(&upgrade, endpoint);
+        if let Endpoint::Status { .. } = endpoint {
+            write(&mut stream, answer).await;
+            return;
+        }
+        // One write: the first frames arrive in the same packet as the 101.
+        answer.extend(friendly_opening(endpoint, &counters));
+        if endpoint != Endpoint::Silent && !write(&mut stream, answer).await {
             return;
         }
         match endpoint {
+            Endpoint::EarlyHints | Endpoint::Eager | Endpoint::Fragments | Endpoint::Sizes => {
+                echo_loop(stream, buf, Echo::default(), &counters).await;
+            }
+            Endpoint::PingFlood { hang_up } => ping_flood(stream, buf, counters, hang_up).await,
+            Endpoint::CloseWhileSending => close_while_sending(stream, buf, &counters).await,
             Endpoint::Cookie | Endpoint::Target => {
                 let first = if endpoint == Endpoint::Cookie {
                     upgrade.cookie.clone().unwrap_or_default()
@@ -515,6 +665,76 @@ pub(crate) mod serve {
                 return;
             }
         }
+    }
+
+    /// Pings in bursts until the client's close (answered) or `PING_FLOOD_MAX`, reading the
+    /// client's pongs meanwhile, and after the close until the client hangs up.
+    async fn ping_flood(stream: TcpStream, mut buf: BytesMut, counters: Arc<WsCounters>, hang_up: bool) {
+        let (mut reader, mut writer) = stream.into_split();
+        let closed = Rc::new(Cell::new(false));
+        let (done, read_counters) = (closed.clone(), counters.clone());
+        let pongs = monoio::spawn(async move {
+            loop {
+                while let Ok(Some(frame_in)) = client_frame(&mut buf) {
+                    match frame_in.opcode {
+                        0xA => {
+                            read_counters.pongs_received.fetch_add(1, Ordering::Relaxed);
+                        }
+                        0x8 => {
+                            read_counters.closes_received.fetch_add(1, Ordering::Relaxed);
+                            done.set(true);
+                            if hang_up {
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if !read_more(&mut reader, &mut buf).await {
+                    done.set(true);
+                    return;
+                }
+            }
+        });
+        let mut sent = 0u64;
+        while !closed.get() && sent < PING_FLOOD_MAX {
+            let burst: Vec<u8> = (0..16u32).flat_map(|i| frame(0x89, &i.to_be_bytes())).collect();
+            if writer.write_all(burst).await.0.is_err() {
+                break;
+            }
+            sent += 16;
+            counters.pings_sent.fetch_add(16, Ordering::Relaxed);
+            monoio::time::sleep(Duration::ZERO).await;
+        }
+        let _ = writer.write_all(frame(0x88, &1000u16.to_be_bytes())).await;
+        // The pongs the client wrote before it read this close still count (with `hang_up`
+        // the reader has ended at the close: the connection goes, unread pongs and all, and
+        // the client's next write meets a reset).
+        pongs.await;
+    }
+
+    /// Counts three data messages, then sends `bye`, a ping and a close with 1001 (going away)
+    /// and drops the connection after a moment, unread bytes and all, while the client may
+    /// still be sending.
+    async fn close_while_sending(mut stream: TcpStream, mut buf: BytesMut, counters: &WsCounters) {
+        let mut seen = 0;
+        while seen < 3 {
+            while let Ok(Some(frame_in)) = client_frame(&mut buf) {
+                if matches!(frame_in.opcode, 0x1 | 0x2) {
+                    counters.messages_received.fetch_add(1, Ordering::Relaxed);
+                    counters.bytes_received.fetch_add(frame_in.payload.len() as u64, Ordering::Relaxed);
+                    seen += 1;
+                }
+            }
+            if seen < 3 && !read_more(&mut stream, &mut buf).await {
+                return;
+            }
+        }
+        counters.sent(3);
+        counters.pings_sent.fetch_add(1, Ordering::Relaxed);
+        let last = [frame(0x81, b"bye"), frame(0x89, b""), frame(0x88, &1001u16.to_be_bytes())].concat();
+        write(&mut stream, last).await;
+        monoio::time::sleep(Duration::from_millis(50)).await;
     }
 
     async fn broadcast(mut stream: TcpStream, mut buf: BytesMut, shape: (u32, u32, bool), counters: &WsCounters) {

@@ -33,9 +33,14 @@ fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 fn answer() -> Vec<u8> {
+    answer_with("Sec-WebSocket-Protocol: chat\r\n")
+}
+
+/// A 101 answer with these extra fields.
+fn answer_with(extra: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
+         Sec-WebSocket-Accept: {}\r\n{extra}\r\n",
         accept_for(KEY)
     )
     .into_bytes()
@@ -125,6 +130,21 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
             b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n".to_vec(),
         ),
         ("not upgraded", b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        (
+            "early hints before the 101",
+            [b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n".to_vec(), fixture(&[frame(0x81, b"hi")])].concat(),
+        ),
+        ("lengths 125 and 126", fixture(&[frame(0x82, &long[..125]), frame(0x82, &long[..126])])),
+        ("close with a one-byte payload", fixture(&[frame(0x88, b"\x03")])),
+        ("close 1005 on the wire", fixture(&[frame(0x88, b"\x03\xed")])),
+        ("close reason not utf-8", fixture(&[frame(0x88, b"\x03\xe8caf\xc3")])),
+        ("64-bit length with the top bit set", fixture(&[[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 5].to_vec()])),
+        (
+            "pings between every fragment",
+            fixture(&[frame(0x01, &euro[..2]), frame(0x89, b"1"), frame(0x89, b"2"), frame(0x88, b"")]),
+        ),
+        ("subprotocol not offered", answer_with("Sec-WebSocket-Protocol: evil\r\n")),
+        ("extension not offered", answer_with("Sec-WebSocket-Extensions: permessage-deflate\r\n")),
     ]
 }
 
@@ -163,7 +183,7 @@ fn fixtures_give_what_they_say() {
         ("frame too large", WsError::FrameTooLarge { limit_bytes: 300 }),
         ("message too large", WsError::MessageTooLarge { limit_bytes: 400 }),
         ("bad close code", WsError::InvalidCloseCode { code: 1006 }),
-        ("not upgraded", WsError::HandshakeStatus { status: 403 }),
+        ("not upgraded", WsError::HandshakeStatus { status: 403, reason: "Forbidden".into(), location: None }),
     ] {
         assert_eq!(get(name).error.as_ref(), Some(&error), "{name}");
     }
@@ -171,7 +191,76 @@ fn fixtures_give_what_they_say() {
         assert!(matches!(get(name).error, Some(WsError::Protocol { .. })), "{name}: {:?}", get(name));
     }
     assert!(matches!(get("wrong accept").error, Some(WsError::HandshakeHeader { .. })));
+    assert_eq!(get("early hints before the 101").messages, vec![Message::Text("hi".into())]);
+    assert_eq!(get("early hints before the 101").protocol.as_deref(), Some("chat"));
+    let lengths: Vec<usize> = get("lengths 125 and 126")
+        .messages
+        .iter()
+        .map(|m| match m {
+            Message::Binary(b) => b.len(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(lengths, [125, 126]);
+    for (name, error) in [
+        ("close 1005 on the wire", WsError::InvalidCloseCode { code: 1005 }),
+        ("close reason not utf-8", WsError::InvalidCloseReason),
+        ("subprotocol not offered", WsError::UnofferedProtocol { chosen: "evil".into() }),
+        ("extension not offered", WsError::UnofferedExtension { extensions: "permessage-deflate".into() }),
+    ] {
+        assert_eq!(get(name).error.as_ref(), Some(&error), "{name}");
+    }
+    for name in ["close with a one-byte payload", "64-bit length with the top bit set"] {
+        assert!(matches!(get(name).error, Some(WsError::Protocol { .. })), "{name}: {:?}", get(name));
+    }
+    // Control frames between fragments are delivered; the message in progress stays open.
+    let pings = &get("pings between every fragment").messages;
+    assert_eq!(pings[..2], [Message::Ping("1".into()), Message::Ping("2".into())]);
     // A close in the middle of a fragmented message is a control frame: it is delivered, and
     // the client sees that the message never ended.
     assert_eq!(get("close mid fragment").messages, vec![Message::Close { code: Some(1001), reason: String::new() }]);
+}
+
+/// Reads `bytes` (frames only) cut at `cuts`, with these limits.
+fn read_cut(bytes: &[u8], cuts: &[usize], limits: WsLimits) -> Result<Vec<Message>, WsError> {
+    let mut reader = MessageReader::new(limits);
+    let (mut buf, mut messages, mut from) = (BytesMut::new(), Vec::new(), 0);
+    for &to in cuts.iter().chain([bytes.len()].iter()) {
+        buf.extend_from_slice(&bytes[from..to]);
+        from = to;
+        while let Some(message) = reader.read(&mut buf)? {
+            messages.push(message);
+        }
+    }
+    Ok(messages)
+}
+
+/// The 16-bit and 64-bit length forms at their edges (65535 the largest 16-bit one, 65536 the
+/// smallest 64-bit one), cut at every byte of their headers and around them, and the frame
+/// limit at its edge: a frame of exactly the limit is read, one byte more is refused from its
+/// header alone.
+#[test]
+fn extended_lengths_at_their_edges() {
+    let mut bytes = Vec::new();
+    for len in [65535usize, 65536] {
+        bytes.extend(frame(0x82, &vec![7; len]));
+    }
+    let second = 4 + 65535;
+    let cuts: Vec<usize> = (0..=12).chain(second - 2..=second + 12).chain([bytes.len() - 1]).collect();
+    for cut in cuts {
+        let lengths: Vec<usize> = read_cut(&bytes, &[cut], WsLimits::DEFAULT)
+            .unwrap()
+            .iter()
+            .map(|m| match m {
+                Message::Binary(b) => b.len(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(lengths, [65535, 65536], "cut at {cut}");
+    }
+    let limits = WsLimits { frame_bytes_max: 65536, message_bytes_max: 65536, ..WsLimits::DEFAULT };
+    let exact = frame(0x82, &vec![1; 65536]);
+    assert_eq!(read_cut(&exact, &[5], limits).unwrap().len(), 1);
+    let over = frame(0x82, &vec![1; 65537]);
+    assert_eq!(read_cut(&over[..10], &[], limits), Err(WsError::FrameTooLarge { limit_bytes: 65536 }));
 }

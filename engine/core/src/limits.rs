@@ -127,6 +127,9 @@ pub const REDIRECTS_MAX: u8 = 50;
 pub const COOKIES_PER_JAR_MAX: usize = 300;
 /// Largest cookie name plus value kept, in bytes (RFC 6265bis: 4096).
 pub const COOKIE_BYTES_MAX: usize = 4096;
+/// Longest `Set-Cookie` field a journey test's trace quotes whole, in bytes; a longer one is cut
+/// there and its length said.
+pub const COOKIE_TRACED_BYTES_MAX: usize = 256;
 /// Names and values one journey run's jar keeps in all, in bytes (bounds the `Cookie` field,
 /// and with it every connection's write buffer, whatever a server sets).
 pub const COOKIE_JAR_BYTES_MAX: usize = 64 * 1024;

@@ -10,16 +10,23 @@ pub enum WsError {
     HandshakeMalformed { what: &'static str },
     /// The handshake response head grew past `WsLimits::handshake_bytes_max`.
     HandshakeTooLarge { limit_bytes: usize },
-    /// The server answered the upgrade with a status other than 101.
-    HandshakeStatus { status: u16 },
+    /// The server answered the upgrade with a final status, not 101: its status, reason phrase
+    /// and (a redirect's) `Location`, each cut to a few hundred bytes.
+    HandshakeStatus { status: u16, reason: String, location: Option<String> },
     /// A 101 answer whose headers do not complete the upgrade (`what` names the header).
     HandshakeHeader { what: &'static str },
+    /// The 101 answer chose a subprotocol the client did not offer (or more than one).
+    UnofferedProtocol { chosen: String },
+    /// The 101 answer chose an extension (`permessage-deflate`...); the client offers none.
+    UnofferedExtension { extensions: String },
     /// A frame broke the framing rules (`what` names the rule).
     Protocol { what: &'static str },
     /// A close frame carried a code that may not be sent on the wire.
     InvalidCloseCode { code: u16 },
-    /// A text message (or close reason) was not valid UTF-8.
+    /// A text message was not valid UTF-8.
     InvalidUtf8,
+    /// A close frame's reason was not valid UTF-8.
+    InvalidCloseReason,
     /// One frame's payload is larger than `WsLimits::frame_bytes_max`.
     FrameTooLarge { limit_bytes: u64 },
     /// A message's fragments add up to more than `WsLimits::message_bytes_max`.
@@ -30,7 +37,7 @@ impl WsError {
     /// The close code the client sends when it fails the connection for this error.
     pub fn close_code(&self) -> u16 {
         match self {
-            WsError::InvalidUtf8 => 1007,
+            WsError::InvalidUtf8 | WsError::InvalidCloseReason => 1007,
             WsError::FrameTooLarge { .. } | WsError::MessageTooLarge { .. } => 1009,
             _ => 1002,
         }
@@ -44,6 +51,8 @@ impl WsError {
                 | WsError::HandshakeTooLarge { .. }
                 | WsError::HandshakeStatus { .. }
                 | WsError::HandshakeHeader { .. }
+                | WsError::UnofferedProtocol { .. }
+                | WsError::UnofferedExtension { .. }
         )
     }
 
@@ -60,15 +69,36 @@ impl fmt::Display for WsError {
             WsError::HandshakeTooLarge { limit_bytes } => {
                 write!(f, "WebSocket handshake response head larger than {limit_bytes} bytes")
             }
-            WsError::HandshakeStatus { status } => {
-                write!(f, "WebSocket handshake answered {status}, expected 101 Switching Protocols")
+            WsError::HandshakeStatus { status, reason, location } => {
+                write!(f, "WebSocket handshake answered {status}")?;
+                if !reason.is_empty() {
+                    write!(f, " {reason}")?;
+                }
+                write!(f, ", expected 101 Switching Protocols")?;
+                match location {
+                    Some(location) => write!(f, " (a redirect to {location:?}: a WebSocket upgrade is not redirected)"),
+                    None => Ok(()),
+                }
             }
             WsError::HandshakeHeader { what } => write!(f, "WebSocket handshake refused: {what}"),
+            WsError::UnofferedProtocol { chosen } => {
+                write!(
+                    f,
+                    "WebSocket handshake refused: the server chose subprotocol {chosen:?}, which the client did not offer"
+                )
+            }
+            WsError::UnofferedExtension { extensions } => write!(
+                f,
+                "WebSocket handshake refused: the server chose extension {extensions:?}, which the client did not offer"
+            ),
             WsError::Protocol { what } => write!(f, "WebSocket protocol error: {what}"),
             WsError::InvalidCloseCode { code } => {
                 write!(f, "WebSocket protocol error: close code {code} is not allowed")
             }
             WsError::InvalidUtf8 => write!(f, "WebSocket text is not valid UTF-8"),
+            WsError::InvalidCloseReason => {
+                write!(f, "WebSocket protocol error: the close frame's reason is not valid UTF-8")
+            }
             WsError::FrameTooLarge { limit_bytes } => write!(f, "WebSocket frame larger than {limit_bytes} bytes"),
             WsError::MessageTooLarge { limit_bytes } => write!(f, "WebSocket message larger than {limit_bytes} bytes"),
         }

@@ -82,6 +82,11 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<FrameHeader>, WsError> {
     if b1 & 0x80 != 0 {
         return Err(WsError::Protocol { what: "the server masked a frame" });
     }
+    // Known from the second byte: no need to wait for an extended length a control frame may
+    // not have.
+    if opcode.is_control() && b1 & 0x7F > CONTROL_PAYLOAD_BYTES_MAX as u8 {
+        return Err(WsError::Protocol { what: "control frame payload longer than 125 bytes" });
+    }
     let (payload_len, header_len) = match b1 & 0x7F {
         126 => match buf.get(2..4) {
             Some(len) => (u64::from(u16::from_be_bytes([len[0], len[1]])), 4),
@@ -222,6 +227,8 @@ mod tests {
             (&[0x81, 0x80, 0, 0, 0, 0][..], "masked"),
             (&[0x09, 0x00][..], "fragmented control"),
             (&[0x89, 0x7E, 0x00, 0x7E][..], "longer than 125"),
+            (&[0x8A, 0x7F][..], "longer than 125"),
+            (&[0x88, 0x7E][..], "longer than 125"),
             (&[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0][..], "top bit"),
         ] {
             let err = decode_header(bytes).unwrap_err();

@@ -31,8 +31,11 @@ pub struct HandshakeRequest<'a> {
 /// A completed handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
-    /// Bytes of the buffer the answer's head used; frames may follow at once.
+    /// Bytes of the buffer the answer used, interim (1xx) answers before it included; frames
+    /// may follow at once.
     pub head_len: usize,
+    /// Where the 101 answer's own head starts (after the interim answers; 0 without any).
+    pub head_start: usize,
     /// The subprotocol the server chose, if any.
     pub protocol: Option<String>,
 }
@@ -73,31 +76,70 @@ pub fn encode_handshake(out: &mut BytesMut, request: &HandshakeRequest<'_>) {
 }
 
 /// Checks the server's answer at the start of `buf`; `Ok(None)` when more bytes are needed.
+/// Interim answers (`100 Continue`, `103 Early Hints`: any 1xx but 101) before the 101 are
+/// passed over (RFC 9110 section 15.2), their bytes counted against the head limit.
 pub fn check_handshake(
     buf: &[u8],
     key: &str,
     protocols: &[&str],
     limits: &WsLimits,
 ) -> Result<Option<Handshake>, WsError> {
-    let mut headers = [httparse::EMPTY_HEADER; HEADERS_COUNT_MAX];
-    let mut response = httparse::Response::new(&mut headers);
-    let head_len = match response.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) if buf.len() > limits.handshake_bytes_max => {
+    let mut head_start = 0;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; HEADERS_COUNT_MAX];
+        let mut response = httparse::Response::new(&mut headers);
+        let head_len = match response.parse(&buf[head_start..]) {
+            Ok(httparse::Status::Complete(len)) => head_start + len,
+            Ok(httparse::Status::Partial) if buf.len() > limits.handshake_bytes_max => {
+                return Err(WsError::HandshakeTooLarge { limit_bytes: limits.handshake_bytes_max });
+            }
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(WsError::HandshakeMalformed { what: "too many headers" });
+            }
+            Err(_) => return Err(WsError::HandshakeMalformed { what: "not an HTTP/1.1 response" }),
+        };
+        if head_len > limits.handshake_bytes_max {
             return Err(WsError::HandshakeTooLarge { limit_bytes: limits.handshake_bytes_max });
         }
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(WsError::HandshakeMalformed { what: "too many headers" }),
-        Err(_) => return Err(WsError::HandshakeMalformed { what: "not an HTTP/1.1 response" }),
-    };
-    if head_len > limits.handshake_bytes_max {
-        return Err(WsError::HandshakeTooLarge { limit_bytes: limits.handshake_bytes_max });
+        match response.code.unwrap_or(0) {
+            101 => {
+                let protocol = check_upgrade(response.headers, key, protocols)?;
+                return Ok(Some(Handshake { head_len, head_start, protocol }));
+            }
+            100..=199 => head_start = head_len,
+            status => return Err(refused(status, &response)),
+        }
     }
-    let status = response.code.unwrap_or(0);
-    if status != 101 {
-        return Err(WsError::HandshakeStatus { status });
+}
+
+/// Most bytes of a refusal's reason phrase or `Location` an error quotes.
+const QUOTED_BYTES_MAX: usize = 256;
+
+/// The error for an upgrade answered with a final status.
+fn refused(status: u16, response: &httparse::Response<'_, '_>) -> WsError {
+    let location = (300..400).contains(&status).then(|| {
+        let value = response.headers.iter().find(|h| h.name.eq_ignore_ascii_case("location")).map(|h| h.value);
+        quoted(value.unwrap_or_default())
+    });
+    let reason = quoted(response.reason.unwrap_or_default().as_bytes());
+    WsError::HandshakeStatus { status, reason, location: location.filter(|l| !l.is_empty()) }
+}
+
+/// Text of a field as an error quotes it: lossy UTF-8, cut to `QUOTED_BYTES_MAX` bytes.
+fn quoted(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes.trim_ascii());
+    let mut cut = text.len().min(QUOTED_BYTES_MAX);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
     }
-    let find = |name: &str| response.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+    text[..cut].to_string()
+}
+
+/// Checks a 101 answer's fields; returns the subprotocol it chose, if any.
+fn check_upgrade(headers: &[httparse::Header<'_>], key: &str, protocols: &[&str]) -> Result<Option<String>, WsError> {
+    let all = |name: &'static str| headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+    let find = |name: &'static str| all(name).next();
     let upgrade = find("upgrade").ok_or(WsError::HandshakeHeader { what: "no Upgrade header" })?;
     if !upgrade.trim_ascii().eq_ignore_ascii_case(b"websocket") {
         return Err(WsError::HandshakeHeader { what: "Upgrade is not websocket" });
@@ -110,20 +152,19 @@ pub fn check_handshake(
     if accept.trim_ascii() != accept_for(key).as_bytes() {
         return Err(WsError::HandshakeHeader { what: "Sec-WebSocket-Accept does not match the key" });
     }
-    if find("sec-websocket-extensions").is_some_and(|v| !v.trim_ascii().is_empty()) {
-        return Err(WsError::HandshakeHeader { what: "server chose an extension the client did not offer" });
+    // Every field counts: an empty one first does not hide a second that names an extension.
+    if let Some(chosen) = all("sec-websocket-extensions").find(|v| !v.trim_ascii().is_empty()) {
+        return Err(WsError::UnofferedExtension { extensions: quoted(chosen) });
     }
-    let protocol = match find("sec-websocket-protocol") {
-        None => None,
-        Some(chosen) => {
-            let chosen = std::str::from_utf8(chosen.trim_ascii()).unwrap_or("");
-            if !protocols.contains(&chosen) {
-                return Err(WsError::HandshakeHeader { what: "server chose a subprotocol the client did not offer" });
-            }
-            Some(chosen.to_string())
-        }
-    };
-    Ok(Some(Handshake { head_len, protocol }))
+    let mut chosen = all("sec-websocket-protocol");
+    let Some(first) = chosen.next() else { return Ok(None) };
+    if let Some(second) = chosen.next() {
+        return Err(WsError::UnofferedProtocol { chosen: format!("{}, {}", quoted(first), quoted(second)) });
+    }
+    match protocols.iter().find(|offered| offered.as_bytes() == first.trim_ascii()) {
+        Some(offered) => Ok(Some(offered.to_string())),
+        None => Err(WsError::UnofferedProtocol { chosen: quoted(first) }),
+    }
 }
 
 /// Calls `each` with the value of every `name` header of a handshake answer head (which
@@ -179,7 +220,7 @@ mod tests {
         let head_len = bytes.len();
         bytes.extend_from_slice(&[0x81, 0x00]);
         let done = check_handshake(&bytes, KEY, &["a", "b"], &WsLimits::DEFAULT).unwrap().unwrap();
-        assert_eq!(done, Handshake { head_len, protocol: Some("b".into()) });
+        assert_eq!(done, Handshake { head_len, head_start: 0, protocol: Some("b".into()) });
         assert_eq!(check_handshake(&bytes[..20], KEY, &[], &WsLimits::DEFAULT).unwrap(), None);
         let with_cookies = answer("Set-Cookie: a=1\r\nset-cookie: b=2\r\n");
         let mut seen = Vec::new();
@@ -208,5 +249,62 @@ mod tests {
         let endless = format!("HTTP/1.1 101 S\r\nX: {}", "a".repeat(20_000));
         let err = check_handshake(endless.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err();
         assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
+    }
+
+    /// Outside try: a `103 Early Hints` (or `100 Continue`) before the 101, as a CDN in front
+    /// of the server sends, failed the upgrade as "answered 103".
+    #[test]
+    fn interim_answers_before_the_101_are_passed_over() {
+        let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let interim = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n";
+        let bytes = format!("{interim}{}", answer(accept));
+        let done = check_handshake(bytes.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap().unwrap();
+        assert_eq!(done, Handshake { head_len: bytes.len(), head_start: interim.len(), protocol: None });
+        for cut in 0..bytes.len() {
+            assert_eq!(check_handshake(&bytes.as_bytes()[..cut], KEY, &[], &WsLimits::DEFAULT), Ok(None), "{cut}");
+        }
+        // Interim answers count against the head limit: an endless stream of them ends.
+        let endless = "HTTP/1.1 100 Continue\r\n\r\n".repeat(1000);
+        let err = check_handshake(endless.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err();
+        assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
+    }
+
+    /// A final status is said with its reason phrase, and a redirect with where it led.
+    #[test]
+    fn a_final_status_is_said_in_words() {
+        let said = |head: &str| check_handshake(head.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err().to_string();
+        assert_eq!(
+            said("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n"),
+            "WebSocket handshake answered 401 Unauthorized, expected 101 Switching Protocols"
+        );
+        assert_eq!(
+            said("HTTP/1.1 301 Moved Permanently\r\nLocation: wss://elsewhere/ws\r\n\r\n"),
+            "WebSocket handshake answered 301 Moved Permanently, expected 101 Switching Protocols \
+             (a redirect to \"wss://elsewhere/ws\": a WebSocket upgrade is not redirected)"
+        );
+        assert_eq!(said("HTTP/1.1 200 \r\n\r\n"), "WebSocket handshake answered 200, expected 101 Switching Protocols");
+        let long = said(&format!("HTTP/1.1 302 Found\r\nLocation: /{}\r\n\r\n", "é".repeat(1000)));
+        assert!(long.len() < 400, "{long}");
+    }
+
+    /// Every extensions and subprotocol field counts, not only the first.
+    #[test]
+    fn unoffered_extensions_and_subprotocols_are_named() {
+        let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let check = |extra: &str, offered: &[&str]| {
+            check_handshake(answer(&format!("{accept}{extra}")).as_bytes(), KEY, offered, &WsLimits::DEFAULT)
+        };
+        let deflate = "Sec-WebSocket-Extensions:\r\nSec-WebSocket-Extensions: permessage-deflate\r\n";
+        assert_eq!(check(deflate, &[]), Err(WsError::UnofferedExtension { extensions: "permessage-deflate".into() }));
+        let chat = "Sec-WebSocket-Protocol: chat\r\n";
+        assert_eq!(check(chat, &[]), Err(WsError::UnofferedProtocol { chosen: "chat".into() }));
+        assert_eq!(check(chat, &["chat"]).unwrap().unwrap().protocol.as_deref(), Some("chat"));
+        let two = "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: superchat\r\n";
+        assert_eq!(
+            check(two, &["chat", "superchat"]),
+            Err(WsError::UnofferedProtocol { chosen: "chat, superchat".into() })
+        );
+        let said = check(chat, &[]).unwrap_err().to_string();
+        assert!(said.contains("the server chose subprotocol \"chat\", which the client did not offer"), "{said}");
     }
 }

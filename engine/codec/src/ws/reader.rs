@@ -144,7 +144,7 @@ fn close_message(payload: &[u8]) -> Result<Message, WsError> {
             if !close_code_allowed(code) {
                 return Err(WsError::InvalidCloseCode { code });
             }
-            let reason = std::str::from_utf8(reason).map_err(|_| WsError::InvalidUtf8)?;
+            let reason = std::str::from_utf8(reason).map_err(|_| WsError::InvalidCloseReason)?;
             Ok(Message::Close { code: Some(code), reason: reason.to_string() })
         }
     }
@@ -233,7 +233,7 @@ mod tests {
             vec![Err(WsError::InvalidCloseCode { code: 1005 })]
         );
         assert!(matches!(read_all(&frame(0x88, b"\x03"), WsLimits::DEFAULT)[0], Err(WsError::Protocol { .. })));
-        assert_eq!(read_all(&frame(0x88, b"\x03\xe8\xff"), WsLimits::DEFAULT), vec![Err(WsError::InvalidUtf8)]);
+        assert_eq!(read_all(&frame(0x88, b"\x03\xe8\xff"), WsLimits::DEFAULT), vec![Err(WsError::InvalidCloseReason)]);
     }
 
     #[test]

@@ -287,7 +287,7 @@ fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
     let mut parts = text.split(';');
     let pair = parts.next().unwrap_or("");
     let (name, value) = pair.split_once('=').ok_or(Refused::NoName)?;
-    let (name, value) = (name.trim(), value.trim());
+    let (name, value) = (trim_wsp(name), trim_wsp(value));
     if name.is_empty() {
         return Err(Refused::NoName);
     }
@@ -309,7 +309,7 @@ fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
     let (mut max_age, mut expires) = (None, None);
     for attribute in parts {
         let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
-        let (key, value) = (key.trim(), value.trim());
+        let (key, value) = (trim_wsp(key), trim_wsp(value));
         if key.eq_ignore_ascii_case("expires") {
             if let Some(at) = parse_cookie_date(value) {
                 expires = Some(at);
@@ -334,6 +334,12 @@ fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
     }
     cookie.expires_unix_s = max_age.or(expires);
     Ok(cookie)
+}
+
+/// §5.2: what the parser trims is WSP, spaces and tabs; other spaces (a no-break space, an
+/// ideographic space) are part of a name or value.
+fn trim_wsp(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
 }
 
 /// §5.2.2: an optional `-` then digits; anything else ignores the attribute.
@@ -619,6 +625,34 @@ mod tests {
         jar.store(http("h", "/"), "q=\"a b\"; Path=/", NOW).unwrap();
         jar.store(http("h", "/"), "u=ünï\t=x", NOW).unwrap();
         assert_eq!(header(&jar, http("h", "/")), "q=\"a b\"; u=ünï\t=x");
+    }
+
+    /// Outside try: names and values were trimmed of every Unicode space (`str::trim`), so a
+    /// value ending in a no-break space or an ideographic space came back without it. RFC 6265
+    /// §5.2 trims spaces and tabs only.
+    #[test]
+    fn only_spaces_and_tabs_are_trimmed() {
+        let mut jar = Jar::default();
+        jar.store(http("h", "/"), " \tn\u{a0} = \u{a0}x\u{3000}\t ; Path=/", NOW).unwrap();
+        let kept = &jar.cookies()[0];
+        assert_eq!((kept.name.as_str(), kept.value.as_str()), ("n\u{a0}", "\u{a0}x\u{3000}"));
+        assert_eq!(header(&jar, http("h", "/")), "n\u{a0}=\u{a0}x\u{3000}");
+        // Attributes alike: a Path ending in a no-break space is that path, not `/`.
+        jar.store(http("h", "/"), "p=1; Path=/a\u{a0}", NOW).unwrap();
+        assert_eq!(jar.cookies()[1].path, "/a\u{a0}");
+    }
+
+    /// Two fields for one name in one answer: the later one wins, in the earlier one's place;
+    /// a later expired one deletes it.
+    #[test]
+    fn the_later_of_two_fields_for_one_name_wins() {
+        let mut jar = Jar::default();
+        for field in ["a=1; Path=/", "b=1; Path=/", "a=2; Path=/"] {
+            jar.store(http("h", "/x"), field, NOW).unwrap();
+        }
+        assert_eq!(header(&jar, http("h", "/")), "a=2; b=1");
+        assert_eq!(jar.store(http("h", "/x"), "a=; Path=/; Max-Age=0", NOW), Ok(Stored::Deleted));
+        assert_eq!(header(&jar, http("h", "/")), "b=1");
     }
 
     #[test]

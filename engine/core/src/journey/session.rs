@@ -12,6 +12,7 @@ use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored, check_pair};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
+use crate::limits::COOKIE_TRACED_BYTES_MAX;
 
 /// `ctx.set_cookie` could not store the cookie.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,26 +70,48 @@ pub(crate) fn absorb(ctx: &Ctx, url: &str, response: &Response) {
 #[cold]
 fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
     let Ok(url) = Url::parse(url) else { return };
+    store_fields(ctx, &url, |each| mite_codec::head::for_each_header(response.head_bytes(), "set-cookie", each));
+}
+
+/// Stores each `Set-Cookie` value `fields` gives in the journey's jar; in a journey test,
+/// keeps a line saying what became of each for [`trace_cookies`].
+fn store_fields(ctx: &Ctx, url: &Url<'_>, fields: impl FnOnce(&mut dyn FnMut(&[u8]))) {
     let now = now_unix_s();
     let tracing = ctx.tracing();
     let mut session = ctx.session.borrow_mut();
     let mut cookie_lines = ctx.shard().cookie_lines.borrow_mut();
-    mite_codec::head::for_each_header(response.head_bytes(), "set-cookie", |value| {
+    fields(&mut |value| {
         let Ok(text) = std::str::from_utf8(value) else {
             if tracing {
-                cookie_lines.push("ignored Set-Cookie (not UTF-8)".to_string());
+                cookie_lines.push(format!("ignored Set-Cookie ({} bytes, not UTF-8)", value.len()));
             }
             return;
         };
-        let stored = session.jar.store(origin(&url), text, now);
+        let stored = session.jar.store(origin(url), text, now);
         if tracing {
-            cookie_lines.push(match stored {
-                Ok(Stored::Kept) => format!("cookie stored: {text}"),
-                Ok(Stored::Deleted) => format!("cookie deleted (expired): {text}"),
-                Err(why) => format!("ignored Set-Cookie {text:?}: {why}"),
-            });
+            cookie_lines.push(cookie_line(text, &stored));
         }
     });
+}
+
+/// The trace line for a `Set-Cookie` field: what the jar did, and the field, a long one cut
+/// to `COOKIE_TRACED_BYTES_MAX` bytes and its length said (a hostile server's 60 KiB cookie
+/// is refused in a line, not quoted whole).
+fn cookie_line(text: &str, stored: &Result<Stored, Refused>) -> String {
+    let mut cut = text.len().min(COOKIE_TRACED_BYTES_MAX);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let (shown, more) = match cut < text.len() {
+        true => (&text[..cut], format!("... ({} bytes)", text.len())),
+        false => (text, String::new()),
+    };
+    match stored {
+        Ok(Stored::Kept) => format!("cookie stored: {shown}{more}"),
+        Ok(Stored::Deleted) => format!("cookie deleted (expired): {shown}{more}"),
+        Err(why) if more.is_empty() => format!("ignored Set-Cookie {shown:?}: {why}"),
+        Err(why) => format!("ignored Set-Cookie {shown:?}{more}: {why}"),
+    }
 }
 
 /// Journey test: says what the jar did with the last response's `Set-Cookie` fields, once
@@ -112,23 +135,17 @@ pub(crate) fn handshake_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String
 }
 
 /// Stores the `Set-Cookie` fields of a raw response head from `url` (a WebSocket handshake's
-/// answer) in the journey's jar.
+/// answer) in the journey's jar; a journey test's trace says what became of each, as for any
+/// response.
 pub(crate) fn absorb_head(ctx: &Ctx, url: &Url<'_>, head: &[u8]) {
     const NAME: &[u8] = b"set-cookie:";
     // A handshake is rare: a scan of its head is fine here (the HTTP path has the codec's flag).
     let has_set_cookie = head
         .split(|&b| b == b'\n')
         .any(|line| line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME));
-    if !has_set_cookie {
-        return;
+    if has_set_cookie {
+        store_fields(ctx, url, |each| mite_codec::ws::handshake::for_each_answer_header(head, "set-cookie", each));
     }
-    let now = now_unix_s();
-    let mut session = ctx.session.borrow_mut();
-    mite_codec::ws::handshake::for_each_answer_header(head, "set-cookie", |value| {
-        if let Ok(text) = std::str::from_utf8(value) {
-            let _ = session.jar.store(origin(url), text, now);
-        }
-    });
 }
 
 /// What a response means for the redirect loop.
@@ -424,6 +441,25 @@ mod tests {
     use crate::http::{HttpClient, HttpSettings};
     use crate::journey::shard::Shard;
     use crate::model::config::Config;
+
+    /// Outside try: a refused 60 KiB `Set-Cookie` was quoted whole in the journey test's
+    /// trace (and a stored one with 60 KiB of attributes too). Now cut, its length said.
+    #[test]
+    fn trace_lines_quote_a_long_field_cut() {
+        let huge = format!("big={}", "é".repeat(30_000));
+        let line = cookie_line(&huge, &Err(Refused::TooLarge));
+        assert!(line.len() < COOKIE_TRACED_BYTES_MAX + 100, "{} bytes", line.len());
+        assert!(line.starts_with("ignored Set-Cookie \"big=é"), "{line}");
+        assert!(line.ends_with("\"... (60004 bytes): name and value above 4096 bytes"), "{line}");
+        let attributes = format!("a=1; {}", "x".repeat(1000));
+        assert!(cookie_line(&attributes, &Ok(Stored::Kept)).ends_with("xx... (1005 bytes)"));
+        assert_eq!(cookie_line("a=1; Path=/", &Ok(Stored::Kept)), "cookie stored: a=1; Path=/");
+        assert_eq!(cookie_line("a=; Max-Age=0", &Ok(Stored::Deleted)), "cookie deleted (expired): a=; Max-Age=0");
+        assert_eq!(
+            cookie_line("s=1; Secure", &Err(Refused::SecureFromInsecure)),
+            "ignored Set-Cookie \"s=1; Secure\": Secure cookie set over plain http"
+        );
+    }
 
     /// `ctx.set_cookie` says which cookie, for which URL, and why it was refused.
     #[test]

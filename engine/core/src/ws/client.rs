@@ -419,11 +419,16 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
                 protocol.as_deref().map(|p| format!(" (subprotocol {p})")).unwrap_or_default(),
                 total_us as f64 / 1000.0
             ));
+            crate::journey::session::trace_cookies(ctx);
             let recorded_at = record_handshake(ctx, request.url, txn, Ok(protocol.as_deref()));
             Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol, recorded_at })
         }
         Err(err) => {
             crate::journey::count_connections(entry, &err.timings());
+            // A final status instead of 101 is a response: the status table shows it.
+            if let Some(status) = err.status() {
+                entry.add_status(status);
+            }
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
                 // Refused or failed before the upgrade was written: an attempt, not a request.
@@ -581,7 +586,7 @@ async fn upgrade(
         if !conn.read_buf.is_empty() {
             match check_handshake(&conn.read_buf, &key, protocols, &WS_LIMITS) {
                 Ok(Some(done)) => {
-                    crate::journey::session::absorb_head(ctx, url, &conn.read_buf[..done.head_len]);
+                    crate::journey::session::absorb_head(ctx, url, &conn.read_buf[done.head_start..done.head_len]);
                     let _ = conn.read_buf.split_to(done.head_len);
                     timings.first_byte_us = micros(started.elapsed());
                     return Ok((conn, done.protocol));
@@ -589,7 +594,7 @@ async fn upgrade(
                 Ok(None) => {}
                 Err(err) => {
                     let status = match err {
-                        WsError::HandshakeStatus { status } => Some(status),
+                        WsError::HandshakeStatus { status, .. } => Some(status),
                         _ => None,
                     };
                     return Err(Failure { status, ..failure(ErrorKind::WsHandshake, err.to_string()) });
@@ -660,6 +665,22 @@ impl Conn {
         self.write().await.map_err(|e| io_failure(&e, "send the close"))
     }
 
+    /// The close frame the server sent before the transport failed, with its code and reason,
+    /// if what is left to read holds one (read up to `WS_CLOSE_TIMEOUT`; a reset connection
+    /// answers at once). `on_frame` sees the data messages before it (and `None` for each
+    /// ping, left unanswered: the connection is gone).
+    async fn server_close(&mut self, mut on_frame: impl FnMut(Option<&Bytes>)) -> Option<(Option<u16>, String)> {
+        let deadline = Instant::now() + WS_CLOSE_TIMEOUT;
+        loop {
+            match self.next(Some(deadline)).await.ok()? {
+                Message::Close { code, reason } => return Some((code, reason)),
+                Message::Text(data) | Message::Binary(data) => on_frame(Some(&data)),
+                Message::Ping(_) => on_frame(None),
+                Message::Pong(_) => {}
+            }
+        }
+    }
+
     /// The next frame the server completes (reading as needed, until `deadline`).
     async fn next(&mut self, deadline: Option<Instant>) -> Result<Message, Failure> {
         loop {
@@ -707,12 +728,17 @@ async fn next_event(
             Message::Binary(data) => return Ok(Event::Data(WsMessage { data, text: false })),
             Message::Ping(payload) => {
                 *pings += 1;
-                match crate::driver::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await {
+                let sent = crate::driver::timeout(write_timeout, conn.send(Opcode::Pong, &payload)).await;
+                match sent {
+                    // After our close, a server may hang up as soon as it answers: a pong it no
+                    // longer reads is no failure, its close (already on its way) is awaited.
+                    _ if conn.close_sent => {}
                     Ok(sent) => sent?,
                     Err(_) => return Err(failure(ErrorKind::Timeout, "the pong could not be written in time")),
                 }
+                past_deadline(deadline)?;
             }
-            Message::Pong(_) => {}
+            Message::Pong(_) => past_deadline(deadline)?,
             Message::Close { code, reason } => {
                 let reply = code.unwrap_or(1000);
                 let _ = conn.send_close(reply).await;
@@ -733,6 +759,17 @@ async fn next_event(
                 return Ok(Event::Closed { code, outcome });
             }
         }
+    }
+}
+
+/// A recoverable `timeout` once `deadline` has passed: control frames that keep coming (a
+/// ping flood) do not hold a receive past it, however fast they are read.
+fn past_deadline(deadline: Option<Instant>) -> Result<(), Failure> {
+    match deadline {
+        Some(deadline) if Instant::now() >= deadline => {
+            Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -894,7 +931,46 @@ impl<'c> WebSocket<'c> {
                 self.ctx.trace_line(format_args!("websocket sent {}", Shown { is_text, payload }));
                 Ok(())
             }
-            Err(fail) => Err(self.fail(fail).await),
+            Err(fail) if fail.kind == ErrorKind::Timeout => Err(self.fail(fail).await),
+            Err(fail) => {
+                let fail = self.closed_meanwhile(fail).await;
+                Err(self.fail(fail).await)
+            }
+        }
+    }
+
+    /// A send that failed on the transport: if the server had closed the WebSocket before it
+    /// went (a close frame the journey had not read yet, then the connection reset by our
+    /// write), the failure is that close, with its code. Data messages and pings read on the
+    /// way to it are counted as received.
+    async fn closed_meanwhile(&mut self, fail: Failure) -> Failure {
+        let Some(conn) = self.conn.as_mut() else { return fail };
+        let (mut messages, mut bytes, mut pings) = (0u64, 0u64, 0u64);
+        let closed = conn
+            .server_close(|frame| match frame {
+                Some(data) => {
+                    messages += 1;
+                    bytes += data.len() as u64;
+                }
+                None => pings += 1,
+            })
+            .await;
+        self.count(|ws| {
+            ws.messages_received += messages;
+            ws.bytes_received += bytes;
+            ws.pings_received += pings;
+        });
+        match closed {
+            None => fail,
+            Some((code, reason)) => failure(
+                ErrorKind::WsClosed,
+                format!(
+                    "the server closed the WebSocket with {}{} while a message was being sent ({})",
+                    code.unwrap_or(1005),
+                    if reason.is_empty() { String::new() } else { format!(" ({reason})") },
+                    fail.detail
+                ),
+            ),
         }
     }
 
