@@ -412,6 +412,9 @@ pub(crate) struct Exchange<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
     pub keep_body: bool,
+    /// When the exchange started, read already by the caller in the same turn (`None`: the
+    /// exchange reads the clock itself).
+    pub started: Option<Moment>,
 }
 
 /// A connection in use, with the core's buffers lent to it while its exchange is in flight,
@@ -784,7 +787,7 @@ impl HttpClient {
             // Two clock reads on a reused connection whose response comes in one read: the start
             // (also the idle check's and the timeout's reference) and the read's return (the first
             // byte, the end, the idle mark).
-            let started = Moment::now();
+            let started = request.started.unwrap_or_else(Moment::now);
             let mut attempt_started = started;
             // Connection work (boxed when some is done: never on a pooled connection's request,
             // and every request's future holds this).
@@ -1396,8 +1399,14 @@ mod tests {
     }
 
     async fn get(client: &HttpClient, url: &str) -> Timings {
-        let exchange =
-            Exchange { method: "GET", url: Url::parse(url).unwrap(), headers: &[], body: b"", keep_body: false };
+        let exchange = Exchange {
+            method: "GET",
+            url: Url::parse(url).unwrap(),
+            headers: &[],
+            body: b"",
+            keep_body: false,
+            started: None,
+        };
         client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
     }
 
@@ -1421,6 +1430,7 @@ mod tests {
                     headers: &[],
                     body: b"",
                     keep_body: false,
+                    started: None,
                 };
                 let started = Instant::now();
                 let err = client.exchange(&silent, &Quiet).await.unwrap_err();
