@@ -785,8 +785,9 @@ impl HttpClient {
     ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
         async move {
             // Two clock reads on a reused connection whose response comes in one read: the start
-            // (also the idle check's and the timeout's reference) and the read's return (the first
-            // byte, the end, the idle mark).
+            // (also the idle check's and the timeout's reference; a declarative step's is its
+            // transaction's start, read already) and the read's return (the first byte, the end,
+            // the idle mark).
             let started = request.started.unwrap_or_else(Moment::now);
             let mut attempt_started = started;
             // Connection work (boxed when some is done: never on a pooled connection's request,
