@@ -228,7 +228,8 @@ pub struct RequestBuilder<'c> {
     /// `url` parsed once already (when it is this text: the same bytes, borrowed from there).
     pub(crate) kept_url: Option<&'c KeptUrl>,
     /// The request starts at its transaction's start (the clock read once for both), when it is
-    /// the first thing the transaction sends in the poll it began in: a declarative step's.
+    /// the first thing the transaction sends in the poll it began in: a declarative step's (its
+    /// hops ask too: the session's first hop is sent in that poll, the redirects after a wait).
     pub(crate) timed_from_transaction: bool,
     /// What only some requests need (cookies, auth, generated bodies): boxed, so the plain
     /// request stays small and allocates nothing.
@@ -554,7 +555,7 @@ impl<'c> RequestBuilder<'c> {
             max_redirects: self.max_redirects,
             redirects_left,
             kept_url: None,
-            timed_from_transaction: false,
+            timed_from_transaction: self.timed_from_transaction,
             extras: None,
         }
     }
