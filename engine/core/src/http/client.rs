@@ -412,6 +412,9 @@ pub(crate) struct Exchange<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
     pub keep_body: bool,
+    /// When the exchange started, read already by the caller in the same turn (`None`: the
+    /// exchange reads the clock itself).
+    pub started: Option<Moment>,
 }
 
 /// A connection in use, with the core's buffers lent to it while its exchange is in flight,
@@ -782,9 +785,10 @@ impl HttpClient {
     ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
         async move {
             // Two clock reads on a reused connection whose response comes in one read: the start
-            // (also the idle check's and the timeout's reference) and the read's return (the first
-            // byte, the end, the idle mark).
-            let started = Moment::now();
+            // (also the idle check's and the timeout's reference; a declarative step's is its
+            // transaction's start, read already) and the read's return (the first byte, the end,
+            // the idle mark).
+            let started = request.started.unwrap_or_else(Moment::now);
             let mut attempt_started = started;
             // Connection work (boxed when some is done: never on a pooled connection's request,
             // and every request's future holds this).
@@ -840,7 +844,23 @@ impl HttpClient {
                 // socket down, which ends the read or write waiting on it (see
                 // `driver::IoDeadline`). Registered after the connection, so let go of first.
                 let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
-                let outcome = self.round_trip(&mut conn, request, &on_written).await;
+                // The round trip, awaited here rather than in a future of its own (one level fewer
+                // to resume when the answer comes): the write and the first read of the answer
+                // together, and when that read brought the whole response (nearly every request
+                // under load) nothing more to wait for.
+                let outcome = 'trip: {
+                    // (Each value in a block of its own that ends before the next await: a value
+                    // still in scope at an await is kept in the future, moved from or not.)
+                    let rest = {
+                        let (wbuf, rbuf) = encode_request_into(&mut conn, request);
+                        let sent = conn.io.write_request_and_read(wbuf, rbuf, &on_written).await;
+                        match self.answered(&mut conn, request, sent, &on_written) {
+                            AfterWrite::Done(outcome) => break 'trip outcome,
+                            AfterWrite::More(more) => self.rest_of_trip(&mut conn, request, more, &on_written),
+                        }
+                    };
+                    rest.await
+                };
                 let swept = sweep.is_some_and(IoDeadline::end);
                 match outcome {
                     // Whatever the shut-down socket made of the exchange (an end of stream, a broken
@@ -919,71 +939,141 @@ impl HttpClient {
         }
     }
 
-    /// One request written and its response read on `conn`. (An async block, not an `async
-    /// fn`: an `async fn` keeps its arguments twice in its future, and every request's future
-    /// holds this one.)
+    /// What the write of a request and the read made beside it brought: the trip done when
+    /// that read brought the whole response or something failed, else what is left to do.
+    /// (Not a future: the exchange awaits the write itself, and only the rare rest is one.)
+    #[inline(always)]
+    fn answered(
+        &self,
+        conn: &mut Conn,
+        request: &Exchange<'_>,
+        sent: WriteAndRead,
+        on_written: &dyn Fn(u64),
+    ) -> AfterWrite {
+        let mut written = match after_write(conn, sent) {
+            Ok(Wrote::Done(written)) => written,
+            Ok(Wrote::PeerSpoke { written, read }) => return AfterWrite::More(More::PeerSpoke { written, read }),
+            Err(err) => return AfterWrite::Done(Err(err)),
+        };
+        on_written(written.bytes);
+        let mut reader = self.reader_for(request);
+        let mut first_byte = None;
+        let read = match (written.read.take(), &written.failed) {
+            (Some(read), None) => read,
+            // Not read beside the write (TLS, a large request), or the write failed part way.
+            (read, _) => {
+                return AfterWrite::More(More::Reading { written: Written { read, ..written }, reader, first_byte });
+            }
+        };
+        match took_in(conn, &mut reader, read, &mut first_byte) {
+            Ok(Some(ended)) => AfterWrite::Done(Ok(finish_trip(
+                conn,
+                request,
+                &mut reader,
+                first_byte,
+                ended,
+                (written.bytes, written.whole),
+            ))),
+            Ok(None) => AfterWrite::More(More::Reading { written, reader, first_byte }),
+            Err(err) => AfterWrite::Done(Err(err)),
+        }
+    }
+
+    /// A reader for the response to `request`.
+    #[inline(always)]
+    fn reader_for(&self, request: &Exchange<'_>) -> ResponseReader {
+        ResponseReader::new(self.settings.limits, request.method == "HEAD", request.keep_body)
+    }
+
+    /// The rest of a round trip whose response did not come whole with its write: the rest of
+    /// the response read, or the write continued while the server answers. (An async block,
+    /// not an `async fn`: an `async fn` keeps its arguments twice in its future.)
     #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
-    fn round_trip<'a>(
+    fn rest_of_trip<'a>(
         &'a self,
         conn: &'a mut Conn,
         request: &'a Exchange<'a>,
+        mut more: More,
         on_written: &'a dyn Fn(u64),
     ) -> impl Future<Output = Result<Trip, TripError>> + 'a {
         async move {
-            conn.buf.body.clear();
-            let mut first_byte = None;
-            let limits = &self.settings.limits;
-            // The write's future is awaited here, not in a function of its own: a future made in
-            // one `async fn` and awaited in another is copied into its caller's when it starts.
-            let (wbuf, rbuf) = encode_request_into(conn, request);
-            let sent = conn.io.write_request_and_read(wbuf, rbuf, on_written).await;
-            let Written { bytes: request_bytes, whole, failed, answer_failed, ended, reader, read } =
-                match after_write(conn, sent)? {
-                    Wrote::Done(written) => written,
-                    // Rare (a large body): boxed, so that every request's future stays small.
-                    Wrote::PeerSpoke { written, read } => {
-                        let reader =
-                            Box::new(ResponseReader::new(*limits, request.method == "HEAD", request.keep_body));
-                        Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?
-                    }
-                };
-            on_written(request_bytes);
-            // Made after the write (not held across it: every request's future stays smaller),
-            // unless the server answered during the write and a reader has begun its response.
-            let mut reader = match reader {
-                Some(reader) => *reader,
-                None => ResponseReader::new(*limits, request.method == "HEAD", request.keep_body),
+            // `more` is worked on in place (bound by reference): a value moved out of it into a
+            // local of this block would be kept in its future twice.
+            if let More::PeerSpoke { written, read } = more {
+                // Rare (a large body): boxed, so that every request's future stays small.
+                let mut first_byte = None;
+                let reader = Box::new(self.reader_for(request));
+                let mut written = Box::pin(write_while_answered(conn, reader, &mut first_byte, written, read)).await?;
+                on_written(written.bytes);
+                // A reader that has begun the response during the write goes on with it.
+                let reader = written.reader.take().map_or_else(|| self.reader_for(request), |reader| *reader);
+                more = More::Reading { written, reader, first_byte };
+            }
+            let More::Reading { written, reader, first_byte } = &mut more else {
+                unreachable!("a trip's write has ended")
             };
             // A request written in part reached the server, which may have answered before reading
             // the rest (a 413 for a body too large): its answer, when one can be read, is the
             // response; else the write's error stands, the request counted as sent.
-            let ended = match (ended, failed) {
+            let ended = match (written.ended, written.failed.take()) {
                 (Some(ended), _) => ended,
                 // The server's answer during the write was cut short or did not parse.
-                (None, Some(error)) if answer_failed => return Err(*error),
-                (None, failed) => match (read_response(conn, &mut reader, &mut first_byte, read).await, failed) {
+                (None, Some(error)) if written.answer_failed => return Err(*error),
+                (None, failed) => match (read_response(conn, reader, first_byte, written.read.take()).await, failed) {
                     (Ok(ended), _) => ended,
                     (Err(_), Some(error)) => return Err(TripError { sent: true, ..*error }),
                     (Err(err), None) => return Err(err),
                 },
             };
-            let body_bytes = reader.body_bytes();
-            let (head, raw_head) = reader.take_head().expect("a complete response has a head");
-            // A discarded or empty body (most responses under load) needs no split of the buffer.
-            let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
-            Ok(Trip {
-                status: head.status,
-                head: raw_head,
-                body,
-                body_bytes,
-                request_bytes,
-                first_byte,
-                ended,
-                // A request that said `Connection: close` ends its connection, whatever the answer.
-                keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
-                set_cookie: head.set_cookie,
-            })
+            Ok(finish_trip(conn, request, reader, *first_byte, ended, (written.bytes, written.whole)))
         }
+    }
+}
+
+/// What is left of a round trip after its write (see [`HttpClient::answered`]).
+enum AfterWrite {
+    /// The trip is over: the response came whole with the write, or the trip failed.
+    Done(Result<Trip, TripError>),
+    /// More to do: [`HttpClient::rest_of_trip`].
+    More(More),
+}
+
+/// What a round trip still has to do after its write.
+enum More {
+    /// The response is still to read (or the rest of it), with the reader that began it.
+    Reading { written: Written, reader: ResponseReader, first_byte: Option<Moment> },
+    /// The server spoke before the request was written whole (`written` bytes of it so far):
+    /// see [`write_while_answered`]. `read`: the read made beside the write.
+    PeerSpoke { written: usize, read: Option<io::Result<usize>> },
+}
+
+/// The trip of a response read whole (its last byte at `ended`) by `reader`, after `request_bytes`
+/// of the request were written (`whole`: all of them): its head, its body split off the
+/// connection's buffer when kept.
+#[inline(always)]
+fn finish_trip(
+    conn: &mut Conn,
+    request: &Exchange<'_>,
+    reader: &mut ResponseReader,
+    first_byte: Option<Moment>,
+    ended: Moment,
+    (request_bytes, whole): (u64, bool),
+) -> Trip {
+    let body_bytes = reader.body_bytes();
+    let (head, raw_head) = reader.take_head().expect("a complete response has a head");
+    // A discarded or empty body (most responses under load) needs no split of the buffer.
+    let body = if conn.buf.body.is_empty() { Bytes::new() } else { conn.buf.body.split().freeze() };
+    Trip {
+        status: head.status,
+        head: raw_head,
+        body,
+        body_bytes,
+        request_bytes,
+        first_byte,
+        ended,
+        // A request that said `Connection: close` ends its connection, whatever the answer.
+        keep_alive: head.keep_alive && whole && !mite_codec::asks_close(request.headers),
+        set_cookie: head.set_cookie,
     }
 }
 
@@ -1031,10 +1121,11 @@ impl Written {
     }
 }
 
-/// Encodes the request into the connection's write buffer, and takes the write and read
-/// buffers out for [`Transport::write_request_and_read`].
+/// Encodes the request into the connection's write buffer (its body buffer emptied for the
+/// response), and takes the write and read buffers out for [`Transport::write_request_and_read`].
 #[inline(always)]
 fn encode_request_into(conn: &mut Conn, request: &Exchange<'_>) -> (BytesMut, BytesMut) {
+    conn.buf.body.clear();
     conn.buf.write.clear();
     let head = RequestHead {
         method: request.method,
@@ -1309,8 +1400,14 @@ mod tests {
     }
 
     async fn get(client: &HttpClient, url: &str) -> Timings {
-        let exchange =
-            Exchange { method: "GET", url: Url::parse(url).unwrap(), headers: &[], body: b"", keep_body: false };
+        let exchange = Exchange {
+            method: "GET",
+            url: Url::parse(url).unwrap(),
+            headers: &[],
+            body: b"",
+            keep_body: false,
+            started: None,
+        };
         client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
     }
 
@@ -1334,6 +1431,7 @@ mod tests {
                     headers: &[],
                     body: b"",
                     keep_body: false,
+                    started: None,
                 };
                 let started = Instant::now();
                 let err = client.exchange(&silent, &Quiet).await.unwrap_err();

@@ -51,6 +51,10 @@ pub struct Ctx {
     /// The top-level transactions this journey began last (`TxnId::MAX`: none), so that
     /// beginning one again compares its name rather than looking it up in the core's table.
     roots_seen: Cell<[TxnId; ROOTS_SEEN]>,
+    /// The clock read that began the current transaction, while its body's first poll lasts
+    /// (`None` after it, and once a request took it): a declarative step's request starts at
+    /// it rather than reading the clock again (see `RequestBuilder::timed_from_transaction`).
+    pub(super) txn_began: Cell<Option<Moment>>,
 }
 
 /// Top-level transaction names a journey keeps the ids of: a declarative journey's steps, or
@@ -70,6 +74,7 @@ impl Ctx {
             start_delay_us: Cell::new(None),
             session: RefCell::default(),
             roots_seen: Cell::new([TxnId::MAX; ROOTS_SEEN]),
+            txn_began: Cell::new(None),
         }
     }
 
@@ -180,7 +185,9 @@ impl Ctx {
         self.trace(format_args!("> transaction {name}"));
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
-        (parent, id, Moment::now())
+        let began = Moment::now();
+        self.txn_began.set(Some(began));
+        (parent, id, began)
     }
 
     /// The id of top-level transaction `name`: one this journey began lately when its name is
@@ -348,7 +355,10 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let (ctx, name) = (*this.ctx, *this.name);
         let open = *this.open.get_or_insert_with(|| ctx.begin_transaction(name));
         ctx.shard.last_response_end.set(None);
-        match this.body.poll(cx) {
+        let poll = this.body.poll(cx);
+        // The start's read serves a request made in the body's first poll only.
+        ctx.txn_began.set(None);
+        match poll {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
                 *this.open = None;
@@ -430,6 +440,46 @@ mod tests {
         assert_eq!(took.len(), 2);
         assert!(took[0].1 < AFTER, "the spin after the response is not counted: {took:?}");
         assert!(took[1].1 >= AFTER, "the wait after the response is: {took:?}");
+    }
+
+    /// A declarative step's request starts at its transaction's start (one clock read for
+    /// both) when it is sent in the poll the transaction began in, and only the first such
+    /// request; a request that does not ask, or one sent after the transaction waited, reads
+    /// the clock itself.
+    #[test]
+    fn a_step_request_starts_at_its_transactions_start_read() {
+        use crate::journey::request::RequestBuilder;
+        use std::task::{Context, Poll, Waker};
+        const URL: &str = "http://127.0.0.1:1/";
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard, "journey");
+        let started = |request: RequestBuilder<'_>| {
+            let mut encoded = None;
+            ctx.open_exchange(&request, &mut encoded).map(|(exchange, _)| exchange.started).unwrap()
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        let first = std::pin::pin!(ctx.transaction("first", async {
+            let began = ctx.txn_began.get();
+            assert!(began.is_some(), "the transaction's start is kept while its first poll lasts");
+            assert_eq!(started(ctx.http().get(URL)), None, "a request that does not ask reads the clock");
+            assert_eq!(started(ctx.http().get(URL).timed_from_transaction()), began);
+            assert_eq!(started(ctx.http().get(URL).timed_from_transaction()), None, "the first request only");
+            Ok(())
+        }));
+        assert!(matches!(first.poll(&mut cx), Poll::Ready(Ok(()))));
+        assert_eq!(ctx.txn_began.get(), None, "not kept past the transaction's poll");
+        let mut waited = false;
+        let wait_once =
+            std::future::poll_fn(
+                |_| if std::mem::replace(&mut waited, true) { Poll::Ready(()) } else { Poll::Pending },
+            );
+        let mut second = std::pin::pin!(ctx.transaction("second", async {
+            wait_once.await;
+            Ok(started(ctx.http().get(URL).timed_from_transaction()))
+        }));
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        assert!(matches!(second.poll(&mut cx), Poll::Ready(Ok(None))), "after a wait the request reads the clock");
     }
 
     /// A top-level transaction begun again has the id the core's table gives its name, whether

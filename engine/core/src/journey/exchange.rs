@@ -20,55 +20,79 @@ use crate::stats::{ErrorKind, Latencies, Latency, TxnStats};
 impl Ctx {
     /// One exchange (one hop of a request), recorded under the current transaction. (An async
     /// block, not an `async fn`: an `async fn` keeps its arguments twice in its future, and
-    /// every request's future holds this one.)
+    /// every request's future holds this one.) The plain request (`RequestBuilder::send`)
+    /// awaits the client's exchange between the same two halves itself, a level fewer.
     #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
     pub(crate) fn execute<'a>(
         &'a self,
         request: &'a RequestBuilder<'_>,
     ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
         async move {
-            let encoded;
-            let url = match request.kept_url {
-                // Parsed once already, from this very text (the same bytes, not a copy of them).
-                Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
-                _ => {
-                    // A non-ASCII path or query goes percent-encoded (a copy, only then).
-                    encoded = crate::http::url::encode_non_ascii(request.url);
-                    match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
-                        Ok(url) => url,
-                        Err(err) => {
-                            let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
-                            return Err(self.not_sendable(request.method.as_str(), request.url, err));
-                        }
+            let mut encoded = None;
+            let (exchange, progress) = self.open_exchange(request, &mut encoded)?;
+            let mut result = self.shard.http.exchange(&exchange, &progress).await;
+            self.close_exchange(request, &progress, &mut result);
+            result
+        }
+    }
+
+    /// What the client needs to send `request` and count it as it goes, the request counted as
+    /// started; or, when it cannot be sent as given, its error, counted. `encoded` keeps a
+    /// non-ASCII URL percent-encoded (a copy, only then) while the exchange borrows it.
+    #[inline(always)]
+    pub(crate) fn open_exchange<'r>(
+        &'r self,
+        request: &'r RequestBuilder<'_>,
+        encoded: &'r mut Option<String>,
+    ) -> Result<(Exchange<'r>, Counting<'r>), HttpError> {
+        let url = match request.kept_url {
+            // Parsed once already, from this very text (the same bytes, not a copy of them).
+            Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
+            _ => {
+                *encoded = crate::http::url::encode_non_ascii(request.url);
+                match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
+                    Ok(url) => url,
+                    Err(err) => {
+                        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+                        return Err(self.not_sendable(request.method.as_str(), request.url, err));
                     }
                 }
-            };
-            if let Err(err) = check_headers(&request.headers) {
-                return Err(self.not_sendable(request.method.as_str(), request.url, err));
             }
-            let txn = self.current.get();
-            self.shard.stats.borrow_mut().request_started(txn);
-            let exchange = Exchange {
-                method: request.method.as_str(),
-                url,
-                headers: &request.headers,
-                body: request.body,
-                keep_body: request.keep_body,
-            };
-            // Connection work and bytes written are counted as they happen: a request cancelled
-            // at the stop (its future dropped after the last snapshot) has counted them already.
-            let progress = Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) };
-            let mut result = self.shard.http.exchange(&exchange, &progress).await;
-            if let Ok(response) = &result {
-                session::absorb(self, request.url, response);
-            }
-            // Judged in place: the result (a response is some 180 bytes) is not moved about.
-            self.record_exchange(request, txn, &mut result, progress.counted());
-            if self.shard.trace.is_some() {
-                self.trace_exchange(request, &result);
-                session::trace_cookies(self);
-            }
-            result
+        };
+        if let Err(err) = check_headers(&request.headers) {
+            return Err(self.not_sendable(request.method.as_str(), request.url, err));
+        }
+        let txn = self.current.get();
+        self.shard.stats.borrow_mut().request_started(txn);
+        let exchange = Exchange {
+            method: request.method.as_str(),
+            url,
+            headers: &request.headers,
+            body: request.body,
+            keep_body: request.keep_body,
+            started: if request.timed_from_transaction { self.txn_began.take() } else { None },
+        };
+        // Connection work and bytes written are counted as they happen: a request cancelled
+        // at the stop (its future dropped after the last snapshot) has counted them already.
+        Ok((exchange, Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) }))
+    }
+
+    /// Records the exchange's `result` (judged in place: a response is some 180 bytes, not
+    /// moved about), and lets the session take in its cookies.
+    #[inline(always)]
+    pub(crate) fn close_exchange(
+        &self,
+        request: &RequestBuilder<'_>,
+        progress: &Counting<'_>,
+        result: &mut Result<Response, HttpError>,
+    ) {
+        if let Ok(response) = &*result {
+            session::absorb(self, request.url, response);
+        }
+        self.record_exchange(request, progress.txn, result, progress.counted());
+        if self.shard.trace.is_some() {
+            self.trace_exchange(request, result);
+            session::trace_cookies(self);
         }
     }
 
@@ -150,7 +174,7 @@ impl Ctx {
 /// An exchange's progress, counted under its transaction as it is told: what has been counted
 /// so far (the connection work, and the bytes of the current attempt), for the next report's
 /// difference.
-struct Counting<'a> {
+pub(crate) struct Counting<'a> {
     ctx: &'a Ctx,
     txn: TxnId,
     /// The connection work counted (boxed on the first report of some: a request on a pooled

@@ -55,6 +55,7 @@ impl<'c> Http<'c> {
             max_redirects: None,
             redirects_left: None,
             kept_url: None,
+            timed_from_transaction: false,
             extras: None,
         }
     }
@@ -226,6 +227,10 @@ pub struct RequestBuilder<'c> {
     pub(crate) redirects_left: Option<u8>,
     /// `url` parsed once already (when it is this text: the same bytes, borrowed from there).
     pub(crate) kept_url: Option<&'c KeptUrl>,
+    /// The request starts at its transaction's start (the clock read once for both), when it is
+    /// the first thing the transaction sends in the poll it began in: a declarative step's (its
+    /// hops ask too: the session's first hop is sent in that poll, the redirects after a wait).
+    pub(crate) timed_from_transaction: bool,
     /// What only some requests need (cookies, auth, generated bodies): boxed, so the plain
     /// request stays small and allocates nothing.
     pub(crate) extras: Option<Box<RequestExtras<'c>>>,
@@ -507,6 +512,16 @@ impl<'c> RequestBuilder<'c> {
         self
     }
 
+    /// Starts the request's time at its transaction's start (one clock read for both) when the
+    /// transaction began in this poll and has sent nothing yet; else the request reads the
+    /// clock itself. For a transaction that only builds this request from parts made before
+    /// it (a declarative step): its time then also holds that building, a few hundred
+    /// instructions.
+    pub(crate) fn timed_from_transaction(mut self) -> Self {
+        self.timed_from_transaction = true;
+        self
+    }
+
     pub(crate) fn extras(&mut self) -> &mut RequestExtras<'c> {
         self.extras.get_or_insert_with(Box::default)
     }
@@ -540,6 +555,7 @@ impl<'c> RequestBuilder<'c> {
             max_redirects: self.max_redirects,
             redirects_left,
             kept_url: None,
+            timed_from_transaction: self.timed_from_transaction,
             extras: None,
         }
     }
@@ -571,7 +587,16 @@ impl<'c> RequestBuilder<'c> {
             if !crate::journey::session::prepare(&mut self) {
                 return Box::pin(crate::journey::session::chain(self, None)).await;
             }
-            let response = match self.ctx.execute(&self).await {
+            // `Ctx::execute` written out: the client's exchange awaited here, a level fewer (in a
+            // block: what it borrows is not kept in this future beside the redirects' chain).
+            let result = {
+                let mut encoded = None;
+                let (exchange, progress) = self.ctx.open_exchange(&self, &mut encoded)?;
+                let mut result = self.ctx.shard.http.exchange(&exchange, &progress).await;
+                self.ctx.close_exchange(&self, &progress, &mut result);
+                result
+            };
+            let response = match result {
                 Ok(response) if crate::journey::session::follows(&self, &response) => response,
                 result => return result,
             };

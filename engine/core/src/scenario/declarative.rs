@@ -202,7 +202,12 @@ impl DeclarativeJourney {
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
             let values = ctx
                 .transaction(&step.transaction, async {
-                    let mut request = ctx.http().request(step.method.clone(), url).expect_status(step.expect.clone());
+                    // Built from parts rendered before the transaction: its start is the request's.
+                    let mut request = ctx
+                        .http()
+                        .request(step.method.clone(), url)
+                        .expect_status(step.expect.clone())
+                        .timed_from_transaction();
                     if let Some(kept) = kept_url {
                         request = request.kept_url(kept);
                     }
