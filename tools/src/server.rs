@@ -68,6 +68,7 @@ pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    bytes: Arc<ByteCounts>,
     routes: Option<RouteHits>,
     ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
@@ -85,6 +86,7 @@ impl Target {
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
         let connections = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(ByteCounts::default());
         let routes: Option<RouteHits> = options.count_routes.then(RouteHits::default);
         let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -93,6 +95,7 @@ impl Target {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
             let connections = connections.clone();
+            let bytes = bytes.clone();
             let routes = routes.clone();
             let ws = ws.clone();
             let stop = stop.clone();
@@ -111,11 +114,11 @@ impl Target {
                         return;
                     }
                 };
-                let counters = Counters { hits, connections, routes, ws };
+                let counters = Counters { hits, connections, bytes, routes, ws };
                 runtime.block_on(accept_loop(listener, counters, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, connections, routes, ws, stop, threads })
+        Ok(Target { addr, hits, connections, bytes, routes, ws, stop, threads })
     }
 
     /// The bound address.
@@ -136,6 +139,20 @@ impl Target {
     /// Connections accepted so far.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of the complete requests received so far (head and body, as the client wrote
+    /// them).
+    pub fn request_bytes(&self) -> u64 {
+        self.bytes.request.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes of the responses handed to the socket so far, counted for the routes that
+    /// answer with one whole response written at once (the well-behaved ones: `/`, `/bytes/N`,
+    /// `/delay/MS`, `/status/CODE`, `/echo`, `/json`, ...): the bytes after the head's blank
+    /// line.
+    pub fn response_body_bytes(&self) -> u64 {
+        self.bytes.response_body.load(Ordering::SeqCst)
     }
 
     /// Requests received for `path` (without the query); needs `count_routes`.
@@ -183,16 +200,38 @@ impl Drop for Target {
     }
 }
 
+/// Bytes the server threads counted: what the engine's `sent_bytes` and `body_bytes` are held
+/// against.
+#[derive(Default)]
+struct ByteCounts {
+    /// Bytes of complete requests read (head and body).
+    request: AtomicU64,
+    /// Body bytes of whole responses handed to the socket.
+    response_body: AtomicU64,
+}
+
 /// What a server thread counts.
 #[derive(Clone)]
 struct Counters {
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    bytes: Arc<ByteCounts>,
     routes: Option<RouteHits>,
     ws: Arc<WsCounters>,
 }
 
 impl Counters {
+    /// Counts the body of a whole response about to be written: the bytes after its head's
+    /// blank line (none for a response without one).
+    fn count_response(&self, action: &Action) {
+        let (Action::Write(bytes) | Action::DelayThenWrite(_, bytes) | Action::WriteThenClose(bytes)) = action else {
+            return;
+        };
+        if let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            self.bytes.response_body.fetch_add((bytes.len() - head_end - 4) as u64, Ordering::Relaxed);
+        }
+    }
+
     fn count(&self, path: &str) {
         self.hits.fetch_add(1, Ordering::Relaxed);
         if let Some(routes) = &self.routes {
@@ -306,6 +345,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                 Parsed::Complete(request) => {
                     continued = false;
                     hits.count(request.path);
+                    hits.bytes.request.fetch_add(request.len as u64, Ordering::Relaxed);
                     if let Some(stall) = &stall {
                         stall.maybe();
                     }
@@ -319,6 +359,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                 }
             };
             buf.advance(used);
+            hits.count_response(&action);
             if !act(&mut stream, &mut buf, action).await {
                 return;
             }

@@ -61,9 +61,9 @@ pub struct IntervalDetail {
     pub connects_failed: u64,
     /// Keep-alive connections the server closed and the client replaced.
     pub reconnects: u64,
-    /// Response body bytes received.
+    /// Body bytes of the responses read (`TxnStats::body_bytes`).
     pub body_bytes: u64,
-    /// Request bytes sent (requests that got a response).
+    /// Request bytes written, answered or not (`TxnStats::sent_bytes`).
     pub sent_bytes: u64,
     /// Journeys the volume models asked for at the end of the interval.
     pub journeys_target: u64,

@@ -1,0 +1,413 @@
+//! Every figure means what its name says, held against truth the test controls: a route that
+//! answers after a known delay, a rate against a target too slow for it (whose queueing delay
+//! the test computes), the target's own counts of requests, connections and bytes, and error
+//! kinds each made once per journey. Lower bounds are strict (what the server did sets them);
+//! upper bounds are generous, for a loaded 2-core machine, and say so.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mite_core::model::volume::RateModel;
+use mite_core::{Ctx, JourneyError, JourneyResult, Registry, Row, RunOptions, RunResult, VolumeModel};
+use mite_tests::{options, run, scenario};
+use mite_tools::{Target, TargetOptions};
+use serde_json::Value;
+
+/// Timing tests run one at a time so that they do not disturb each other's measurements.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn counting_target() -> Target {
+    Target::start(TargetOptions { count_routes: true, ..TargetOptions::default() }).unwrap()
+}
+
+/// Runs registered journey `journey` with `base` (and `extra` config) against `target`.
+fn run_journey(
+    registry: &Registry,
+    journey: &str,
+    target: &Target,
+    extra: &[String],
+    volume: VolumeModel,
+    opts: RunOptions,
+) -> RunResult {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut overrides = vec![format!("base={}", target.url(""))];
+    overrides.extend_from_slice(extra);
+    run(registry, scenario(journey, volume), &overrides, opts)
+}
+
+fn json(result: &RunResult) -> Value {
+    mite_core::output::result_file::result_file(result, true).to_value()
+}
+
+fn u(value: &Value) -> u64 {
+    value.as_u64().unwrap_or_else(|| panic!("not a count: {value}"))
+}
+
+fn f(value: &Value) -> f64 {
+    value.as_f64().unwrap_or_else(|| panic!("not a number: {value}"))
+}
+
+fn base(ctx: &Ctx) -> String {
+    ctx.config().get("base").expect("base").to_string()
+}
+
+/// The delay of the fixed-delay route, ms: 20,000 µs starts a histogram bucket (16 µs wide
+/// there), so every figure of values at or above it is at or above it too.
+const DELAY_MS: u64 = 20;
+
+async fn delayed(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = format!("{}/delay/{DELAY_MS}", base(ctx));
+    ctx.transaction("delayed", async {
+        ctx.http().get(&url).send().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Two journeys on one core ask `/delay/20` over and over: every latency figure of requests,
+/// transactions and the first byte is at least 20 ms (the server slept that long after reading
+/// the request, before its first byte), and the connects counted are the connections the
+/// target accepted. Upper bounds: p50 within 5 ms, p99 within 40 ms (a loaded machine's
+/// wake-ups), the mean within 10 ms.
+#[test]
+fn a_fixed_delay_reads_as_that_delay_and_never_less() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:delayed", delayed);
+    let result = run_journey(
+        &registry,
+        "t:delayed",
+        &target,
+        &[],
+        VolumeModel::constant(2),
+        options(1, Duration::from_millis(1500)),
+    );
+    let hits = target.hits();
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["requests"]), hits, "the target's count");
+    assert_eq!(u(&totals["errors"]), 0, "{}", file["error_samples"]);
+    assert!(hits >= 20, "{hits} requests of 20 ms in 1.5 s on two journeys");
+    let delay_us = DELAY_MS * 1000;
+    let txn = &file["transactions"][0];
+    let phases = &txn["requests"]["phases_us"];
+    let figures = [
+        ("totals.latency_us", &totals["latency_us"]),
+        ("transactions[0].latency_us", &txn["latency_us"]),
+        ("phases_us.first_byte", &phases["first_byte"]),
+        ("phases_us.total", &phases["total"]),
+    ];
+    for (name, latency) in figures {
+        for figure in ["min", "mean", "p50", "p90", "p99", "p999", "max"] {
+            let value = f(&latency[figure]);
+            assert!(value >= delay_us as f64, "{name}.{figure} {value} µs is below the server's {delay_us} µs delay");
+        }
+        let (p50, p99, mean) = (f(&latency["p50"]), f(&latency["p99"]), f(&latency["mean"]));
+        assert!(p50 <= (delay_us + 5_000) as f64, "{name}.p50 {p50} µs: more than 5 ms over {delay_us} µs");
+        assert!(p99 <= (delay_us + 40_000) as f64, "{name}.p99 {p99} µs: more than 40 ms over {delay_us} µs");
+        assert!(mean <= (delay_us + 10_000) as f64, "{name}.mean {mean} µs: more than 10 ms over {delay_us} µs");
+    }
+    // Every request answered: the first byte and the total are timed once each per request.
+    assert_eq!(u(&phases["first_byte"]["count"]), hits);
+    assert_eq!(u(&phases["total"]["count"]), hits);
+    assert_eq!(u(&totals["latency_us"]["count"]), hits);
+    // The first byte is a part of the request's time: never later, at any percentile.
+    for figure in ["min", "p50", "p90", "p99", "max"] {
+        assert!(
+            f(&phases["first_byte"][figure]) <= f(&phases["total"][figure]),
+            "first_byte.{figure} > total.{figure}"
+        );
+    }
+    // `connect`: new connections only, each one the target accepted; one name resolution.
+    let connections = target.connections();
+    assert_eq!(u(&totals["connects"]["attempted"]), connections, "connects against the target's accepts");
+    assert_eq!(u(&phases["connect"]["count"]), connections, "connect phase against the target's accepts");
+    assert!(connections <= 2, "two journeys on one core keep their connections: {connections}");
+    assert_eq!(u(&phases["dns"]["count"]), 1, "one host on one core");
+    assert_eq!(u(&phases["tls"]["count"]), 0, "plain HTTP");
+    assert!(txn["requests"]["tls_us_mean"].is_null());
+    let first_byte_mean = f(&txn["requests"]["first_byte_us_mean"]);
+    assert!(first_byte_mean >= delay_us as f64, "first_byte_us_mean {first_byte_mean}");
+}
+
+/// How many of its requests the mixed journey sends to the slow route: one in this many.
+const SLOW_EVERY: u64 = 20;
+const SLOW_MS: u64 = 40;
+static MIXED_REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+async fn mixed(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let n = MIXED_REQUESTS.fetch_add(1, Ordering::Relaxed);
+    let url = if n % SLOW_EVERY == SLOW_EVERY - 1 { format!("{}/delay/{SLOW_MS}", base(ctx)) } else { base(ctx) + "/" };
+    ctx.transaction("mixed", async {
+        ctx.http().get(&url).discard_body().send().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// One request in 20 waits 40 ms, the others are answered at once: p99 and max see the slow
+/// ones (5 % of the requests), p50 does not, and the histogram holds at least as many requests
+/// of 40 ms or more as the target served slowly (and at most 1 % more: a fast one delayed that
+/// long by the machine).
+#[test]
+fn slow_answers_among_fast_ones_show_in_p99_and_max() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:mixed", mixed);
+    let result = run_journey(
+        &registry,
+        "t:mixed",
+        &target,
+        &[],
+        VolumeModel::constant(1),
+        options(1, Duration::from_millis(1500)),
+    );
+    let slow = target.route_hits(&format!("/delay/{SLOW_MS}"));
+    let hits = target.hits();
+    let total = result.merged.total();
+    assert_eq!(total.requests(), hits);
+    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    assert!(slow >= 5, "{slow} slow of {hits}");
+    let slow_us = SLOW_MS * 1000;
+    let h = &total.req_us;
+    let at_least_slow = h.count_between(slow_us, h.max().max(slow_us));
+    assert!(at_least_slow >= slow, "{at_least_slow} requests of {slow_us} µs or more, the target served {slow} slowly");
+    assert!(
+        at_least_slow <= slow + hits / 100,
+        "{at_least_slow} requests of {slow_us} µs or more, {slow} slow of {hits}"
+    );
+    let file = json(&result);
+    let latency = &file["totals"]["latency_us"];
+    for figure in ["p99", "p999", "max"] {
+        assert!(u(&latency[figure]) >= slow_us, "{figure} {} µs misses the 5 % slow answers", latency[figure]);
+    }
+    assert!(u(&latency["p50"]) < slow_us, "p50 {} µs", latency["p50"]);
+    // The mean weighs them as what they are: at least 5 % (less one, the last request may be
+    // the run's end) of 40 ms.
+    let mean_floor = (slow * slow_us) as f64 / hits as f64;
+    assert!(f(&latency["mean"]) >= mean_floor, "mean {} below {mean_floor}", latency["mean"]);
+}
+
+/// The open model against a target too slow for the rate: 200 arrivals a second for 2 s, one
+/// journey slot, each request taking at least 10 ms (the server's delay), so the slot serves at
+/// most 100 a second and the queue grows. The test knows the queueing delay: arrival k (0, 1,
+/// ...) was due at k × 5 ms and cannot start before k × 10 ms (the k requests before it each
+/// took 10 ms or more), so its corrected latency is at least k × 5 ms + 10 ms, and the j-th
+/// smallest corrected latency is at least j × 5 ms + 10 ms. Upper bound: three times that (a
+/// machine whose requests take 20 ms instead of 10).
+#[test]
+fn an_overloaded_open_model_counts_its_missed_arrivals_and_their_queueing_delay() {
+    let target = counting_target();
+    let (rate, seconds, delay_ms) = (200.0, 2.0, 10u64);
+    let volume = VolumeModel::Arrivals {
+        rate: RateModel::Constant { per_s: rate, duration_s: Some(seconds) },
+        max_in_flight: 1,
+    };
+    let mut opts = options(1, Duration::from_secs(10));
+    opts.duration = None;
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        mite_tests::get(&target.url(&format!("/delay/{delay_ms}")), volume, opts)
+    };
+    let journeys = result.merged.journeys;
+    let requested = journeys.scheduled;
+    assert!((399..=401).contains(&requested), "requested {requested}, expected 400 within one");
+    assert_eq!(journeys.arrivals_started + journeys.missed + journeys.datapool_exhausted, requested, "{journeys:?}");
+    // One slot, each journey at least 10 ms: at most 200 start in 2 s (and one at the stop).
+    let started = journeys.arrivals_started;
+    assert!(started <= 201, "{started} started, more than one slot of 10 ms requests could start in 2 s");
+    assert!(started >= 50, "{started} started");
+    assert_eq!(journeys.missed, requested - started);
+    let total = result.merged.total();
+    assert_eq!(total.requests(), target.hits(), "the target's count");
+    assert_eq!(total.requests(), started, "one request per journey started");
+    let (corrected, plain) = (&total.req_us_corrected, &total.req_us);
+    assert_eq!(corrected.len(), plain.len());
+    let gap_us = delay_ms * 1000 - (1_000_000.0 / rate) as u64;
+    for q in [0.1, 0.5, 0.9, 0.99, 1.0] {
+        let rank = ((q * started as f64).ceil() as u64).max(1) - 1;
+        let floor = rank * gap_us + delay_ms * 1000;
+        let (c, p) = (corrected.value_at_quantile(q), plain.value_at_quantile(q));
+        assert!(c >= floor, "corrected p{} {c} µs below the queueing delay's {floor} µs", q * 100.0);
+        assert!(
+            c <= 3 * floor,
+            "corrected p{} {c} µs: more than three times the queueing delay's {floor} µs",
+            q * 100.0
+        );
+        assert!(c >= p, "corrected p{} {c} µs below the uncorrected {p} µs", q * 100.0);
+        assert!(p >= delay_ms * 1000, "uncorrected p{} {p} µs below the server's delay", q * 100.0);
+    }
+    assert!(corrected.max() <= (result.duration_s * 1e6) as u64, "a corrected latency longer than the run");
+    // The result file says the same, and its intervals add up to it.
+    let file = json(&result);
+    let arrivals = &file["totals"]["arrivals"];
+    assert_eq!(u(&arrivals["requested"]), requested);
+    assert_eq!(u(&arrivals["started"]), started);
+    assert_eq!(u(&arrivals["missed"]), journeys.missed);
+    assert!((f(&arrivals["window_s"]) - seconds).abs() < 0.01, "window {}", arrivals["window_s"]);
+    assert!((f(&arrivals["requested_per_s"]) - rate).abs() <= 1.0, "{}", arrivals["requested_per_s"]);
+    let intervals = file["intervals"].as_array().expect("intervals");
+    for key in ["requested", "started", "missed"] {
+        let sum: u64 = intervals.iter().map(|i| u(&i["arrivals"][key])).sum();
+        assert_eq!(sum, u(&arrivals[key]), "intervals' arrivals.{key}");
+    }
+}
+
+async fn bytes_then_wait(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = base(ctx);
+    ctx.transaction("bytes", async {
+        ctx.http().get(&format!("{base}/bytes/1000")).discard_body().send().await?;
+        ctx.http().post(&format!("{base}/echo")).body(&b"0123456789"[..]).send().await?;
+        Ok(())
+    })
+    .await?;
+    ctx.transaction("wait", async {
+        ctx.http().get(&format!("{base}/delay/30")).send().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Closed model on two cores, journeys in flight at the stop (so the grace has pieces of its
+/// own): the intervals add up to the totals, each interval's rate is its requests over its own
+/// length, the run's rates are over the duration the result states, and the bytes are the
+/// target's: the bodies it wrote, the requests it read.
+#[test]
+fn intervals_rates_and_bytes_add_up_to_the_totals_and_the_targets_counts() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:bytes", bytes_then_wait);
+    let result = run_journey(
+        &registry,
+        "t:bytes",
+        &target,
+        &[],
+        VolumeModel::constant(4),
+        options(2, Duration::from_millis(1100)),
+    );
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["requests"]), target.hits());
+    assert_eq!(u(&totals["errors"]), 0, "{}", file["error_samples"]);
+    assert_eq!(u(&totals["body_bytes"]), target.response_body_bytes(), "body bytes against the target's");
+    assert_eq!(u(&totals["sent_bytes"]), target.request_bytes(), "request bytes against the target's");
+    let intervals = file["intervals"].as_array().expect("intervals");
+    assert!(intervals.len() >= 5, "{} intervals of 200 ms in 1.1 s", intervals.len());
+    for key in ["requests", "errors", "not_sent", "transactions", "body_bytes", "sent_bytes", "connects", "reconnects"]
+    {
+        let sum: u64 = intervals.iter().map(|i| u(&i[key])).sum();
+        let total = match key {
+            "transactions" => u(&totals["transactions"]),
+            "connects" => u(&totals["connects"]["attempted"]),
+            _ => u(&totals[key]),
+        };
+        assert_eq!(sum, total, "intervals' {key} against the totals");
+    }
+    // Each interval's rate is over its own length, from the end of the one before (the file's
+    // times are rounded to the millisecond, its rates to 0.1/s).
+    let mut start_s = 0.0;
+    for point in intervals {
+        let (end_s, requests, rps) = (f(&point["elapsed_s"]), u(&point["requests"]), f(&point["rps"]));
+        let length_s = end_s - start_s;
+        let (low, high) = (requests as f64 / (length_s + 0.001) - 0.05, requests as f64 / (length_s - 0.001) + 0.05);
+        assert!((low..=high).contains(&rps), "interval to {end_s}: rps {rps}, {requests} over {length_s} s");
+        start_s = end_s;
+    }
+    // The run's rates are over `duration_s`, which holds the grace (journeys in flight at the
+    // stop finished in it), and its last interval ends there.
+    let duration_s = f(&file["duration_s"]);
+    assert!(duration_s >= 1.1, "duration_s {duration_s}");
+    assert!((start_s - duration_s).abs() <= 0.01, "the last interval ends at {start_s}, duration_s {duration_s}");
+    let rps = f(&totals["rps"]);
+    let expected = u(&totals["requests"]) as f64 / duration_s;
+    assert!((rps - expected).abs() <= 0.05 + expected * 0.002, "rps {rps}, requests over duration_s {expected}");
+    for txn in file["transactions"].as_array().unwrap() {
+        let (count, rate) = (u(&txn["count"]), f(&txn["rate"]));
+        assert!(
+            (rate - count as f64 / duration_s).abs() <= 0.05 + rate * 0.002,
+            "{}: rate {rate}, count {count}",
+            txn["name"]
+        );
+        let (requests, rps) = (u(&txn["requests"]["count"]), f(&txn["requests"]["rps"]));
+        assert!((rps - requests as f64 / duration_s).abs() <= 0.05 + rps * 0.002, "{}: rps {rps}", txn["name"]);
+    }
+}
+
+async fn one_of_each(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = base(ctx);
+    let closed = ctx.config().get("closed").expect("closed").to_string();
+    ctx.transaction("mixed", async {
+        ctx.http().get(&format!("{base}/")).send().await?;
+        let _ = ctx.http().get(&format!("{base}/status/503")).send().await;
+        let _ = ctx.http().get(&format!("{base}/bad/reset")).send().await;
+        let _ = ctx.http().get(&closed).send().await;
+        Ok(())
+    })
+    .await?;
+    ctx.transaction("fails", async {
+        ctx.http().get(&format!("{base}/")).send().await?;
+        Err(JourneyError::msg("checked and found wrong"))
+    })
+    .await
+}
+
+/// Twenty journeys, each one answered request, a 503, a reset and a refused connect in one
+/// transaction, then one answered request in a transaction that fails: every error kind is
+/// counted once per journey, the shares are over the right denominators (kinds over every
+/// attempt; `err %` the larger of the failed attempts over the attempts and the failed
+/// transactions over the transactions), and the requests and bytes the target read are what
+/// the result says was sent.
+#[test]
+fn each_error_is_counted_once_under_its_kind_and_shares_use_the_right_denominator() {
+    let target = counting_target();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", listener.local_addr().unwrap())
+    };
+    let mut registry = Registry::default();
+    registry.journey("t:errors", one_of_each);
+    let n = 20u64;
+    let result = run_journey(
+        &registry,
+        "t:errors",
+        &target,
+        &[format!("closed={closed}")],
+        VolumeModel::Oneshot { journeys: n },
+        options(1, Duration::from_secs(10)),
+    );
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["attempts"]), 5 * n);
+    assert_eq!(u(&totals["ok"]), 2 * n);
+    assert_eq!(u(&totals["errors"]), 3 * n, "{}", totals["errors_by_kind"]);
+    assert_eq!(u(&totals["not_sent"]), n, "the refused connects");
+    assert_eq!(u(&totals["requests"]), 4 * n);
+    assert_eq!(target.hits(), 4 * n, "the target's count");
+    let kinds = totals["errors_by_kind"].as_object().expect("errors_by_kind");
+    let by_kind: Vec<(&str, u64)> = kinds.iter().map(|(k, v)| (k.as_str(), u(v))).filter(|(_, v)| *v > 0).collect();
+    assert_eq!(by_kind, [("refused", n), ("reset", n), ("status", n)], "{kinds:?}");
+    assert_eq!(u(&totals["transactions"]), 2 * n);
+    assert_eq!(u(&totals["transaction_errors"]), n);
+    assert_eq!(u(&totals["status_codes"]["503"]), n);
+    assert_eq!(u(&totals["status_codes"]["200"]), 2 * n);
+    let table = mite_core::output::report::table(&result.merged, result.duration_s);
+    // Kinds: a share of every attempt (5 per journey), 20.0 % each.
+    for kind in ["refused", "reset", "status"] {
+        let line = table
+            .lines()
+            .skip_while(|l| !l.starts_with("errors by kind:"))
+            .find(|l| l.split_whitespace().next() == Some(kind))
+            .unwrap_or_else(|| panic!("{kind}: {table}"));
+        assert!(line.contains(&format!("{n} ")) && line.contains("20.0%"), "{line}");
+    }
+    // err %: `mixed` 3 of 4 attempts failed, its transactions none: 75.0 %; `fails` no attempt
+    // failed, every transaction: 100.0 %.
+    let row = |name: &str| table.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}: {table}"));
+    assert!(row("mixed").contains("75.0%"), "{}", row("mixed"));
+    assert!(row("fails").contains("100.0%"), "{}", row("fails"));
+    // Bytes: every request written counts, answered or not (the reset one too), as the target
+    // read them; bodies of the responses read (the reset's cut-short body is not one).
+    assert_eq!(u(&totals["sent_bytes"]), target.request_bytes(), "request bytes against the target's");
+    assert_eq!(u(&totals["body_bytes"]), target.response_body_bytes(), "body bytes against the target's");
+    assert_eq!(u(&totals["body_bytes"]), n * (2 * 13 + 6), "two hellos and a 503's `status` per journey");
+}
