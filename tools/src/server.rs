@@ -30,8 +30,9 @@ pub struct TargetOptions {
     /// Stall every server thread once: `(after, for)` since start. The stall blocks the thread,
     /// as a garbage-collection pause or a saturated server would.
     pub stall: Option<(Duration, Duration)>,
-    /// Count requests per path (without the query) too, for `Target::route_hits` (a lock per
-    /// request: off for benchmarks).
+    /// Count requests per path (without the query) too, for `Target::route_hits`, and keep
+    /// when each request came, for `Target::request_times` (a lock per request: off for
+    /// benchmarks).
     pub count_routes: bool,
 }
 
@@ -75,8 +76,18 @@ pub struct Target {
     threads: Vec<JoinHandle<()>>,
 }
 
-/// Requests per path, when counted.
-type RouteHits = Arc<Mutex<BTreeMap<String, u64>>>;
+/// Requests per path, and when each request came (the first `REQUEST_TIMES_MAX`), when counted.
+type RouteHits = Arc<Mutex<Routes>>;
+
+/// Requests counted per path, and the times they came.
+#[derive(Default)]
+struct Routes {
+    hits: BTreeMap<String, u64>,
+    times: Vec<std::time::Instant>,
+}
+
+/// Request times kept at most (16 MiB of them).
+const REQUEST_TIMES_MAX: usize = 1 << 20;
 
 impl Target {
     /// Binds and starts serving.
@@ -148,9 +159,9 @@ impl Target {
     }
 
     /// Body bytes of the responses handed to the socket so far, counted for the routes that
-    /// answer with one whole response written at once (the well-behaved ones: `/`, `/bytes/N`,
-    /// `/delay/MS`, `/status/CODE`, `/echo`, `/json`, ...): the bytes after the head's blank
-    /// line.
+    /// answer with one whole response (the well-behaved ones: `/`, `/bytes/N`, `/delay/MS`,
+    /// `/split/MS`, `/status/CODE`, `/echo`, `/json`, ...): the bytes after the head's blank
+    /// line, as written (a chunked body's framing too).
     pub fn response_body_bytes(&self) -> u64 {
         self.bytes.response_body.load(Ordering::SeqCst)
     }
@@ -158,13 +169,20 @@ impl Target {
     /// Requests received for `path` (without the query); needs `count_routes`.
     pub fn route_hits(&self, path: &str) -> u64 {
         let routes = self.routes.as_ref().expect("start the target with count_routes: true");
-        routes.lock().expect("route counts").get(path).copied().unwrap_or(0)
+        routes.lock().expect("route counts").hits.get(path).copied().unwrap_or(0)
     }
 
     /// Requests received per path (without the query); needs `count_routes`.
     pub fn route_counts(&self) -> BTreeMap<String, u64> {
         let routes = self.routes.as_ref().expect("start the target with count_routes: true");
-        routes.lock().expect("route counts").clone()
+        routes.lock().expect("route counts").hits.clone()
+    }
+
+    /// When each complete request came, in order (the first 1,048,576); needs `count_routes`.
+    /// The server's own clock: what a client's pacing looked like from the other end.
+    pub fn request_times(&self) -> Vec<std::time::Instant> {
+        let routes = self.routes.as_ref().expect("start the target with count_routes: true");
+        routes.lock().expect("route counts").times.clone()
     }
 
     /// What the WebSocket endpoints counted so far.
@@ -222,10 +240,17 @@ struct Counters {
 
 impl Counters {
     /// Counts the body of a whole response about to be written: the bytes after its head's
-    /// blank line (none for a response without one).
+    /// blank line (none for a response without one), as they go on the wire (a chunked body
+    /// with its framing).
     fn count_response(&self, action: &Action) {
-        let (Action::Write(bytes) | Action::DelayThenWrite(_, bytes) | Action::WriteThenClose(bytes)) = action else {
-            return;
+        let joined;
+        let bytes = match action {
+            Action::Write(bytes) | Action::DelayThenWrite(_, bytes) | Action::WriteThenClose(bytes) => bytes,
+            Action::Pieces(pieces) => {
+                joined = pieces.iter().flat_map(|(_, bytes)| bytes.iter().copied()).collect::<Vec<u8>>();
+                &joined
+            }
+            _ => return,
         };
         if let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
             self.bytes.response_body.fetch_add((bytes.len() - head_end - 4) as u64, Ordering::Relaxed);
@@ -236,11 +261,15 @@ impl Counters {
         self.hits.fetch_add(1, Ordering::Relaxed);
         if let Some(routes) = &self.routes {
             let path = path.split('?').next().unwrap_or(path);
+            let now = std::time::Instant::now();
             let mut routes = routes.lock().expect("route counts");
-            match routes.get_mut(path) {
+            if routes.times.len() < REQUEST_TIMES_MAX {
+                routes.times.push(now);
+            }
+            match routes.hits.get_mut(path) {
                 Some(count) => *count += 1,
                 None => {
-                    routes.insert(path.to_string(), 1);
+                    routes.hits.insert(path.to_string(), 1);
                 }
             }
         }
