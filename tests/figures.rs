@@ -349,6 +349,7 @@ async fn one_of_each(ctx: &Ctx, _row: Row) -> JourneyResult {
         let _ = ctx.http().get(&format!("{base}/status/503")).send().await;
         let _ = ctx.http().get(&format!("{base}/bad/reset")).send().await;
         let _ = ctx.http().get(&closed).send().await;
+        let _ = ctx.http().get(&format!("{base}/delay/{TIMED_OUT_MS}")).send().await;
         Ok(())
     })
     .await?;
@@ -359,8 +360,13 @@ async fn one_of_each(ctx: &Ctx, _row: Row) -> JourneyResult {
     .await
 }
 
-/// Twenty journeys, each one answered request, a 503, a reset and a refused connect in one
-/// transaction, then one answered request in a transaction that fails: every error kind is
+/// The request timeout of the errors test, and the delay of the route it times out on, ms.
+const TIMEOUT_MS: u64 = 100;
+const TIMED_OUT_MS: u64 = 500;
+
+/// Twenty journeys, each one answered request, a 503, a reset, a refused connect and a
+/// timeout in one transaction, then one answered request in a transaction that fails: every
+/// error kind is
 /// counted once per journey, the shares are over the right denominators (kinds over every
 /// attempt; `err %` the larger of the failed attempts over the attempts and the failed
 /// transactions over the transactions), and the requests and bytes the target read are what
@@ -381,42 +387,53 @@ fn each_error_is_counted_once_under_its_kind_and_shares_use_the_right_denominato
         &target,
         &[format!("closed={closed}")],
         VolumeModel::Oneshot { journeys: n },
-        options(1, Duration::from_secs(10)),
+        RunOptions {
+            http: mite_core::http::HttpSettings {
+                request_timeout: Duration::from_millis(TIMEOUT_MS),
+                ..RunOptions::default().http
+            },
+            ..options(1, Duration::from_secs(10))
+        },
     );
     let file = json(&result);
     let totals = &file["totals"];
-    assert_eq!(u(&totals["attempts"]), 5 * n);
+    assert_eq!(u(&totals["attempts"]), 6 * n);
     assert_eq!(u(&totals["ok"]), 2 * n);
-    assert_eq!(u(&totals["errors"]), 3 * n, "{}", totals["errors_by_kind"]);
+    assert_eq!(u(&totals["errors"]), 4 * n, "{}", totals["errors_by_kind"]);
     assert_eq!(u(&totals["not_sent"]), n, "the refused connects");
-    assert_eq!(u(&totals["requests"]), 4 * n);
-    assert_eq!(target.hits(), 4 * n, "the target's count");
+    assert_eq!(u(&totals["requests"]), 5 * n);
+    assert_eq!(target.hits(), 5 * n, "the target's count");
     let kinds = totals["errors_by_kind"].as_object().expect("errors_by_kind");
     let by_kind: Vec<(&str, u64)> = kinds.iter().map(|(k, v)| (k.as_str(), u(v))).filter(|(_, v)| *v > 0).collect();
-    assert_eq!(by_kind, [("refused", n), ("reset", n), ("status", n)], "{kinds:?}");
+    assert_eq!(by_kind, [("refused", n), ("reset", n), ("status", n), ("timeout", n)], "{kinds:?}");
+    // A failed request has no response time; its transaction's time holds the timeout's wait.
+    assert_eq!(u(&totals["latency_us"]["count"]), 3 * n, "the answered requests");
+    let mixed = file["transactions"].as_array().unwrap().iter().find(|t| t["name"] == "mixed").expect("mixed");
+    assert!(u(&mixed["latency_us"]["min"]) >= TIMEOUT_MS * 1000, "{}", mixed["latency_us"]);
     assert_eq!(u(&totals["transactions"]), 2 * n);
     assert_eq!(u(&totals["transaction_errors"]), n);
     assert_eq!(u(&totals["status_codes"]["503"]), n);
     assert_eq!(u(&totals["status_codes"]["200"]), 2 * n);
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
-    // Kinds: a share of every attempt (5 per journey), 20.0 % each.
-    for kind in ["refused", "reset", "status"] {
+    // Kinds: a share of every attempt (6 per journey), 16.7 % each.
+    for kind in ["refused", "reset", "status", "timeout"] {
         let line = table
             .lines()
             .skip_while(|l| !l.starts_with("errors by kind:"))
             .find(|l| l.split_whitespace().next() == Some(kind))
             .unwrap_or_else(|| panic!("{kind}: {table}"));
-        assert!(line.contains(&format!("{n} ")) && line.contains("20.0%"), "{line}");
+        assert!(line.contains(&format!("{n} ")) && line.contains("16.7%"), "{line}");
     }
-    // err %: `mixed` 3 of 4 attempts failed, its transactions none: 75.0 %; `fails` no attempt
+    // err %: `mixed` 4 of 5 attempts failed, its transactions none: 80.0 %; `fails` no attempt
     // failed, every transaction: 100.0 %.
     let row = |name: &str| table.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}: {table}"));
-    assert!(row("mixed").contains("75.0%"), "{}", row("mixed"));
+    assert!(row("mixed").contains("80.0%"), "{}", row("mixed"));
     assert!(row("fails").contains("100.0%"), "{}", row("fails"));
-    // Bytes: every request written counts, answered or not (the reset one too), as the target
-    // read them; bodies of the responses read (the reset's cut-short body is not one).
+    // Bytes: every request written counts, answered or not (the reset and the timed-out ones
+    // too), as the target read them; bodies of the responses read (not the reset's cut short,
+    // nor the 2 bytes the target wrote after the client gave up on the timed-out request).
     assert_eq!(u(&totals["sent_bytes"]), target.request_bytes(), "request bytes against the target's");
-    assert_eq!(u(&totals["body_bytes"]), target.response_body_bytes(), "body bytes against the target's");
+    assert_eq!(u(&totals["body_bytes"]), target.response_body_bytes() - 2 * n, "body bytes against the target's");
     assert_eq!(u(&totals["body_bytes"]), n * (2 * 13 + 6), "two hellos and a 503's `status` per journey");
 }
 
@@ -531,4 +548,97 @@ fn the_first_byte_is_the_heads_and_the_total_ends_with_the_body() {
     assert_eq!(chunked.req_errors(), 0, "{:?}", result.merged.error_samples);
     assert_eq!(chunked.body_bytes, 13 * chunked.req_ok, "the chunked body's content, 13 bytes a response");
     assert_eq!(stats.body_bytes, 2 * stats.req_ok);
+}
+
+/// Over TLS, to a route that closes after each response (so every request makes its own
+/// connection and handshake): `connect` and `tls` are timed once per new connection (the
+/// connections the target accepted), their means agree with `connect_us_mean` and
+/// `tls_us_mean`, and a request's time holds its connect, its handshake and its first byte
+/// (so its mean is at least their means' sum).
+#[test]
+fn tls_and_connect_phases_are_each_new_connections_and_part_of_the_requests_time() {
+    let target = mite_tools::TlsTarget::start().unwrap();
+    let mut opts = options(1, Duration::from_millis(800));
+    opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        mite_tests::get(&target.url("/bad/close"), VolumeModel::constant(1), opts)
+    };
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["errors"]), 0, "{}", file["error_samples"]);
+    let requests = u(&totals["requests"]);
+    assert_eq!(requests, target.hits(), "the target's count");
+    assert!(requests >= 3, "{requests} requests");
+    let connections = target.connections();
+    let txn = &file["transactions"][0]["requests"];
+    let phases = &txn["phases_us"];
+    assert_eq!(u(&totals["connects"]["attempted"]), connections, "connects against the target's accepts");
+    assert_eq!(u(&totals["tls_handshakes"]["attempted"]), connections, "handshakes against the target's accepts");
+    assert_eq!(u(&phases["connect"]["count"]), connections);
+    assert_eq!(u(&phases["tls"]["count"]), connections);
+    assert_eq!(connections, requests, "a connection per request");
+    // The exact means (sums over counts) and the histograms' (to half a bucket: 0.1 %).
+    for (phase, mean) in [("connect", "connect_us_mean"), ("tls", "tls_us_mean")] {
+        let (exact, histogram) = (f(&txn[mean]), f(&phases[phase]["mean"]));
+        assert!(
+            (exact - histogram).abs() <= 1.0 + exact * 0.001,
+            "{mean} {exact} against phases_us.{phase}.mean {histogram}"
+        );
+    }
+    let parts = ["connect", "tls", "first_byte"].map(|p| f(&phases[p]["mean"])).iter().sum::<f64>();
+    let total_mean = f(&phases["total"]["mean"]);
+    assert!(total_mean * 1.001 >= parts, "total mean {total_mean} µs below connect + tls + first byte {parts} µs");
+    let handshake_min = f(&phases["tls"]["min"]);
+    assert!(u(&totals["latency_us"]["min"]) as f64 >= handshake_min, "a request shorter than any handshake");
+}
+
+/// An open-model run interrupted after 0.8 s of its 5: the arrivals' window is the time up to
+/// the interrupt, what was requested is the rate over that window (within one per core), every
+/// arrival ends once, and the intervals (the piece up to the stop included) add up to the
+/// totals.
+#[test]
+fn an_interrupted_open_model_requests_the_rate_over_its_window() {
+    let target = counting_target();
+    let rate = 100.0;
+    let volume =
+        VolumeModel::Arrivals { rate: RateModel::Constant { per_s: rate, duration_s: Some(5.0) }, max_in_flight: 16 };
+    let mut opts = options(2, Duration::from_secs(10));
+    opts.duration = None;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let s = scenario(mite_tests::GET_JOURNEY, volume);
+        let config = mite_core::run::layered_config(&s.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+        let interrupt = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(800));
+                stop.store(true, Ordering::SeqCst);
+            })
+        };
+        let result = mite_core::run_scenario(&mite_journeys::registry(), s, config, &opts, stop, &mut |_| {}).unwrap();
+        interrupt.join().unwrap();
+        result
+    };
+    assert_eq!(result.stopped_by, mite_core::output::outcome::StopReason::Interrupted);
+    let file = json(&result);
+    let arrivals = &file["totals"]["arrivals"];
+    let window_s = f(&arrivals["window_s"]);
+    assert!((0.8..2.0).contains(&window_s), "window {window_s} s: the interrupt came at 0.8 s");
+    let requested = u(&arrivals["requested"]);
+    let expected = rate * window_s;
+    assert!((requested as f64 - expected).abs() <= 2.0, "requested {requested} over {window_s} s at {rate}/s");
+    assert_eq!(u(&arrivals["started"]) + u(&arrivals["missed"]) + u(&arrivals["datapool_exhausted"]), requested);
+    assert_eq!(u(&file["totals"]["requests"]), target.hits(), "the target's count");
+    assert_eq!(u(&arrivals["started"]), target.hits(), "one request per arrival started");
+    let intervals = file["intervals"].as_array().expect("intervals");
+    for key in ["requests", "errors", "transactions", "body_bytes", "sent_bytes"] {
+        let sum: u64 = intervals.iter().map(|i| u(&i[key])).sum();
+        assert_eq!(sum, u(&file["totals"][key]), "intervals' {key}");
+    }
+    for key in ["requested", "started", "missed"] {
+        let sum: u64 = intervals.iter().map(|i| u(&i["arrivals"][key])).sum();
+        assert_eq!(sum, u(&arrivals[key]), "intervals' arrivals.{key}");
+    }
 }
