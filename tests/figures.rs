@@ -311,6 +311,16 @@ fn intervals_rates_and_bytes_add_up_to_the_totals_and_the_targets_counts() {
         };
         assert_eq!(sum, total, "intervals' {key} against the totals");
     }
+    // Each transaction's points over time are of its completed transactions, not its requests.
+    for txn in file["transactions"].as_array().unwrap() {
+        let points: u64 = intervals
+            .iter()
+            .flat_map(|i| i["by_transaction"].as_array().unwrap())
+            .filter(|t| t["name"] == txn["name"])
+            .map(|t| u(&t["count"]))
+            .sum();
+        assert_eq!(points, u(&txn["count"]), "{}: the intervals' by_transaction counts", txn["name"]);
+    }
     // Each interval's rate is over its own length, from the end of the one before (the file's
     // times are rounded to the millisecond, its rates to 0.1/s).
     let mut start_s = 0.0;

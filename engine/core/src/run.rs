@@ -898,7 +898,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         // Each interval is reported once, as it is; one cut short by the stop, and the grace
         // after it, say so.
         let piece = self.piece(&spans, seconds, last);
-        let point = interval_point(&interval, elapsed_s, seconds, (in_flight, target), piece.phase());
+        let point = interval_point((&interval, &self.merged), elapsed_s, seconds, (in_flight, target), piece.phase());
         let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
@@ -915,7 +915,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 let (phase, mut folded) =
                     self.intervals.pop().map_or((point.phase, Vec::new()), |p| (p.phase, p.folded));
                 FoldedPiece::add(&mut folded, point.phase, seconds);
-                let joined = interval_point(before, elapsed_s, span, (in_flight, target), phase);
+                let joined = interval_point((before, &self.merged), elapsed_s, span, (in_flight, target), phase);
                 self.intervals.push(IntervalPoint { folded, ..joined });
             }
             _ => {
@@ -956,8 +956,9 @@ impl Collector<'_, '_> {
     }
 }
 
+/// One interval's point, `run` the run's figures so far (the interval's included).
 fn interval_point(
-    interval: &Merged,
+    (interval, run): (&Merged, &Merged),
     elapsed_s: f64,
     seconds: f64,
     (journeys_in_flight, target): (u64, u64),
@@ -975,7 +976,7 @@ fn interval_point(
         p50_us: histogram.value_at_quantile(0.5),
         p99_us: histogram.value_at_quantile(0.99),
         journeys_in_flight,
-        detail: IntervalDetail::of(interval, target),
+        detail: IntervalDetail::of_in_run(interval, run, target),
         lag_p99_us: interval.injector.lag_at(0.99),
         busy_percent_max: interval.injector.busy_percent_max,
         saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),

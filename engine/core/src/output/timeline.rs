@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hdrhistogram::Histogram;
 
 use crate::limits::TIMELINE_TRANSACTIONS_MAX;
-use crate::stats::{ErrorKind, JourneyCounts, Merged};
+use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};
 
 /// Latency percentiles of one interval, µs (as the result file's intervals have them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -38,9 +38,11 @@ impl Percentiles {
 pub struct TxnPoint {
     /// Transaction name.
     pub name: Arc<str>,
-    /// Transactions completed in the interval.
+    /// How many values `latency` is of: transactions completed in the interval, or requests
+    /// answered for a name timed by its requests ([`IntervalDetail::of_in_run`]).
     pub count: u64,
-    /// Transaction durations (request times when the name only timed requests).
+    /// Transaction durations, or request times for a name that has completed no transaction in
+    /// the run so far.
     pub latency: Percentiles,
     /// Open model: the same from the intended start.
     pub corrected: Option<Percentiles>,
@@ -80,8 +82,20 @@ pub struct IntervalDetail {
 }
 
 impl IntervalDetail {
-    /// Builds the detail of one interval (`interval` holds only that interval's snapshots).
+    /// Builds the detail of one interval (`interval` holds only that interval's snapshots), as
+    /// the run's first: [`IntervalDetail::of_in_run`] with the interval as the run so far.
     pub fn of(interval: &Merged, journeys_target: u64) -> IntervalDetail {
+        IntervalDetail::of_in_run(interval, interval, journeys_target)
+    }
+
+    /// Builds the detail of one interval of a run whose figures so far (this interval's
+    /// included) are `run`. A name's points are its transaction durations once a transaction
+    /// of that name has completed in the run: an interval in which none completed (a long
+    /// transaction still running, its requests answered) has no point for it, never its
+    /// request times under the same name. A name that has completed none (a journey's own row,
+    /// which times requests made outside any transaction; a transaction not yet ended) has its
+    /// answered requests' times.
+    pub fn of_in_run(interval: &Merged, run: &Merged, journeys_target: u64) -> IntervalDetail {
         let total = interval.total();
         let mut errors_by_kind = [0; ErrorKind::COUNT];
         for (slot, kind) in errors_by_kind.iter_mut().zip(ErrorKind::ALL) {
@@ -89,15 +103,16 @@ impl IntervalDetail {
         }
         let mut txns = Vec::new();
         for (name, stats) in interval.txns.iter().take(TIMELINE_TRANSACTIONS_MAX) {
-            let (timed, corrected) = if stats.txn_us.is_empty() {
-                (&stats.req_us, &stats.req_us_corrected)
-            } else {
+            let completed = run.txns.get(name).map_or(stats.transactions(), TxnStats::transactions) > 0;
+            let (timed, corrected) = if completed || !stats.txn_us.is_empty() {
                 (&stats.txn_us, &stats.txn_us_corrected)
+            } else {
+                (&stats.req_us, &stats.req_us_corrected)
             };
             let Some(latency) = Percentiles::of(timed) else { continue };
             txns.push(TxnPoint {
                 name: name.clone(),
-                count: stats.transactions().max(stats.requests()),
+                count: timed.len(),
                 latency,
                 corrected: Percentiles::of(corrected),
             });
@@ -129,7 +144,44 @@ impl IntervalDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::{TxnStats, record_latency};
+    use crate::stats::record_latency;
+
+    /// One interval of a 3 s transaction making 20 ms requests: `answered` requests answered,
+    /// `completed` transactions completed.
+    fn checkout(answered: u64, completed: u64) -> Merged {
+        let mut stats = TxnStats { req_ok: answered, txn_ok: completed, ..TxnStats::default() };
+        for _ in 0..answered {
+            record_latency(&mut stats.req_us, 20_000);
+        }
+        for _ in 0..completed {
+            record_latency(&mut stats.txn_us, 3_000_000);
+        }
+        let mut merged = Merged::default();
+        merged.txns.insert("checkout".into(), stats);
+        merged
+    }
+
+    /// A transaction's points over time keep one meaning. Before: an interval in which none of
+    /// its (3 s) transactions completed drew its (20 ms) request times under its name, and a
+    /// point's count was its requests (3) where it had completed one transaction.
+    #[test]
+    fn a_transactions_points_are_its_durations_once_one_completed() {
+        let mut run = Merged::default();
+        let mut points = Vec::new();
+        for interval in [checkout(3, 0), checkout(3, 1), checkout(3, 0)] {
+            run.merge(&interval);
+            let detail = IntervalDetail::of_in_run(&interval, &run, 0);
+            points.push(detail.txns.first().map(|t| (t.count, t.latency.max_us / 1000)));
+        }
+        assert_eq!(
+            points,
+            [
+                Some((3, 20)),    // none completed yet: timed by its requests so far
+                Some((1, 3_000)), // one completed: its duration
+                None,             // none completed in this interval: no point, not 20 ms
+            ]
+        );
+    }
 
     #[test]
     fn detail_counts_errors_status_and_percentiles() {
