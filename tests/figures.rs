@@ -652,3 +652,35 @@ fn an_interrupted_open_model_requests_the_rate_over_its_window() {
         assert_eq!(sum, u(&arrivals[key]), "intervals' arrivals.{key}");
     }
 }
+
+/// Requests still in flight when the grace ends are cancelled: each counted once, as a request
+/// sent (the target read it) and a `cancelled` error, in the last interval, whose end is the
+/// run's `duration_s`: the duration plus the grace, not the 2 s the answers would have taken.
+#[test]
+fn requests_cancelled_at_the_end_of_the_grace_are_counted_once_in_the_intervals() {
+    let target = counting_target();
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(300);
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        mite_tests::get(&target.url("/delay/2000"), VolumeModel::constant(2), opts)
+    };
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["requests"]), 2);
+    assert_eq!(target.hits(), 2, "the target's count");
+    assert_eq!(u(&totals["errors_by_kind"]["cancelled"]), 2, "{}", totals["errors_by_kind"]);
+    assert_eq!(u(&totals["errors"]), 2);
+    assert_eq!(u(&totals["journeys"]["cancelled"]), 2, "{}", totals["journeys"]);
+    let duration_s = f(&file["duration_s"]);
+    assert!((0.8..1.5).contains(&duration_s), "duration_s {duration_s}: 0.5 s and a grace of 0.3 s");
+    let intervals = file["intervals"].as_array().expect("intervals");
+    for key in ["requests", "errors", "transactions"] {
+        let sum: u64 = intervals.iter().map(|i| u(&i[key])).sum();
+        assert_eq!(sum, u(&totals[key]), "intervals' {key}");
+    }
+    let cancelled: u64 = intervals.iter().map(|i| i["errors_by_kind"]["cancelled"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(cancelled, 2, "the intervals' cancelled errors");
+    let last = f(&intervals.last().unwrap()["elapsed_s"]);
+    assert!((last - duration_s).abs() <= 0.01, "the last interval ends at {last}, duration_s {duration_s}");
+}
