@@ -684,3 +684,57 @@ fn requests_cancelled_at_the_end_of_the_grace_are_counted_once_in_the_intervals(
     let last = f(&intervals.last().unwrap()["elapsed_s"]);
     assert!((last - duration_s).abs() <= 0.01, "the last interval ends at {last}, duration_s {duration_s}");
 }
+
+/// The progress lines cover each interval once: the `txn` counts they print add up to the
+/// result's transactions, and each whole line's `ok` and `err` rates are its attempts over its
+/// own length (the piece up to the stop and the grace's pieces print counts).
+#[test]
+fn the_progress_lines_add_up_to_the_result() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:bytes", bytes_then_wait);
+    let mut lines = Vec::new();
+    let mut attempts = 0;
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let s = scenario("t:bytes", VolumeModel::constant(3));
+        let config = mite_core::run::layered_config(&s.config, &[format!("base={}", target.url(""))]).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let opts = options(1, Duration::from_millis(900));
+        mite_core::run_scenario(&registry, s, config, &opts, stop, &mut |event| {
+            if let mite_core::output::events::RunEvent::Interval(progress) = event {
+                let line = progress.to_string();
+                let point = progress.point;
+                attempts += point.requests + point.not_sent;
+                if line.contains("/s") {
+                    // `ok N/s  err N/s`: this line's attempts, over its length.
+                    let ok = (point.requests + point.not_sent - point.errors) as f64 / progress.seconds;
+                    let err = point.errors as f64 / progress.seconds;
+                    let words: Vec<&str> = line.split_whitespace().collect();
+                    let rate = |name: &str| {
+                        let at = words.iter().position(|w| *w == name).unwrap();
+                        words[at + 1].trim_end_matches("/s").replace(',', "").parse::<f64>().unwrap()
+                    };
+                    assert!(
+                        (rate("ok") - ok).abs() <= 0.5 && (rate("err") - err).abs() <= 0.5,
+                        "{line}: ok {ok}/s, err {err}/s"
+                    );
+                }
+                lines.push(line);
+            }
+        })
+        .unwrap()
+    };
+    let total = result.merged.total();
+    assert_eq!(attempts, total.attempts(), "the lines' attempts");
+    let txns: u64 = lines
+        .iter()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let at = words.iter().position(|w| *w == "txn").unwrap_or_else(|| panic!("no txn in {line}"));
+            words[at - 1].replace(',', "").parse::<u64>().unwrap()
+        })
+        .sum();
+    assert_eq!(txns, total.transactions(), "{lines:#?}");
+    assert!(lines.len() >= 4, "{lines:#?}");
+}
