@@ -738,3 +738,34 @@ fn the_progress_lines_add_up_to_the_result() {
     assert_eq!(txns, total.transactions(), "{lines:#?}");
     assert!(lines.len() >= 4, "{lines:#?}");
 }
+
+async fn spin(ctx: &Ctx, _row: Row) -> JourneyResult {
+    ctx.transaction("spin", async {
+        let until = std::time::Instant::now() + Duration::from_millis(2);
+        while std::time::Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        mite_core::sleep(Duration::from_micros(100)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// One journey burning CPU on the first of two cores (the other has none): the busiest core's
+/// share is the spinning one's, and the mean is over the cores, about half of it (within 10
+/// points; a loaded machine gives the spinning thread less than a whole CPU, not the idle one
+/// more), not their sum.
+#[test]
+fn busy_percent_mean_is_over_the_cores_and_max_is_the_busiest() {
+    let mut registry = Registry::default();
+    registry.journey("t:spin", spin);
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        run(&registry, scenario("t:spin", VolumeModel::constant(1)), &[], options(2, Duration::from_millis(1000)))
+    };
+    let injector = &json(&result)["injector"];
+    let (mean, max) = (f(&injector["busy_percent_mean"]), f(&injector["busy_percent_max"]));
+    assert!(max >= 25.0, "the spinning core was busy {max}% at most: {injector}");
+    assert!(mean <= max / 2.0 + 10.0, "mean {mean}% of two cores, one of them idle, the busiest {max}%");
+    assert!(mean >= max / 4.0, "mean {mean}%, the busiest {max}%");
+}

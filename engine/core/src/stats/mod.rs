@@ -78,7 +78,7 @@ pub struct TxnStats {
     /// WebSocket counters (messages, bytes, failures on open connections, reply times).
     pub ws: WsStats,
     /// Request bytes written to connections (head and body), whatever became of the request:
-    /// answered, failed after writing, or retried (each attempt's bytes); what servers read.
+    /// answered, failed after writing, or retried (each attempt's bytes).
     pub sent_bytes: u64,
 }
 
