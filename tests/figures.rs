@@ -200,7 +200,8 @@ fn slow_answers_among_fast_ones_show_in_p99_and_max() {
 /// ...) was due at k × 5 ms and cannot start before k × 10 ms (the k requests before it each
 /// took 10 ms or more), so its corrected latency is at least k × 5 ms + 10 ms, and the j-th
 /// smallest corrected latency is at least j × 5 ms + 10 ms. Upper bound: three times that (a
-/// machine whose requests take 20 ms instead of 10).
+/// machine whose requests take 20 ms instead of 10); and by the target's clock, within a few ms
+/// of the wait it saw each request make.
 #[test]
 fn an_overloaded_open_model_counts_its_missed_arrivals_and_their_queueing_delay() {
     let target = counting_target();
@@ -244,6 +245,30 @@ fn an_overloaded_open_model_counts_its_missed_arrivals_and_their_queueing_delay(
         assert!(p >= delay_ms * 1000, "uncorrected p{} {p} µs below the server's delay", q * 100.0);
     }
     assert!(corrected.max() <= (result.duration_s * 1e6) as u64, "a corrected latency longer than the run");
+    // By the target's own clock: arrival k reached it at t_k, so it waited about
+    // (t_k - t_0) - k / rate to start (t_0: the first, which waited for nothing), and took the
+    // server's 10 ms and a little: the corrected latencies are those, give or take 3 ms below
+    // and 20 ms above (a loaded machine's slower requests).
+    let times = target.request_times();
+    assert_eq!(times.len() as u64, started);
+    let mut expected_us: Vec<u64> = times
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let waited_s = t.duration_since(times[0]).as_secs_f64() - k as f64 / rate;
+            (waited_s.max(0.0) * 1e6) as u64 + delay_ms * 1000
+        })
+        .collect();
+    expected_us.sort_unstable();
+    for q in [0.1, 0.5, 0.9, 0.99] {
+        let expected = expected_us[((q * started as f64).ceil() as usize).max(1) - 1];
+        let measured = corrected.value_at_quantile(q);
+        assert!(
+            measured + 3_000 >= expected && measured <= expected + 20_000,
+            "corrected p{} {measured} µs, by the target's clock {expected} µs",
+            q * 100.0
+        );
+    }
     // The result file says the same, and its intervals add up to it.
     let file = json(&result);
     let arrivals = &file["totals"]["arrivals"];
