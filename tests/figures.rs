@@ -799,3 +799,45 @@ fn busy_percent_mean_is_over_the_cores_and_max_is_the_busiest() {
     assert!(mean <= max / 2.0 + 10.0, "mean {mean}% of two cores, one of them idle, the busiest {max}%");
     assert!(mean >= max / 4.0, "mean {mean}%, the busiest {max}%");
 }
+
+static OUTAGE_REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// Five answered requests, then every one times out.
+async fn then_outage(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let n = OUTAGE_REQUESTS.fetch_add(1, Ordering::Relaxed);
+    let url = if n < 5 { base(ctx) + "/" } else { format!("{}/delay/{TIMED_OUT_MS}", base(ctx)) };
+    ctx.transaction("get", async {
+        ctx.http().get(&url).send().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A target that answers, then times out every request: the intervals of the outage have no
+/// request percentiles (null), not the failed transactions' durations under the requests'
+/// name (which read 100 ms, the timeout, beside sub-millisecond answers).
+#[test]
+fn an_outage_has_no_request_percentiles_rather_than_transaction_durations() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:outage", then_outage);
+    let opts = RunOptions {
+        http: mite_core::http::HttpSettings {
+            request_timeout: Duration::from_millis(TIMEOUT_MS),
+            ..RunOptions::default().http
+        },
+        ..options(1, Duration::from_millis(1200))
+    };
+    let result = run_journey(&registry, "t:outage", &target, &[], VolumeModel::constant(1), opts);
+    let file = json(&result);
+    assert_eq!(u(&file["totals"]["ok"]), 5, "{}", file["totals"]);
+    assert!(u(&file["totals"]["errors_by_kind"]["timeout"]) >= 5, "{}", file["totals"]["errors_by_kind"]);
+    let intervals = file["intervals"].as_array().expect("intervals");
+    let outage: Vec<&Value> = intervals.iter().filter(|i| u(&i["ok"]) == 0).collect();
+    assert!(outage.len() >= 3, "{intervals:#?}");
+    for interval in outage {
+        for key in ["p50_us", "p99_us", "latency"] {
+            assert!(interval[key].is_null(), "{key} in an interval with no request answered: {interval}");
+        }
+    }
+}

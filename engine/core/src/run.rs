@@ -965,7 +965,10 @@ fn interval_point(
     phase: crate::output::outcome::IntervalPhase,
 ) -> IntervalPoint {
     let total = interval.total();
-    let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
+    // The interval's percentiles are its detail's: requests answered once the run has answered
+    // one (none, and no figure, in an interval where every request failed).
+    let detail = IntervalDetail::of_in_run(interval, run, target);
+    let (p50_us, p99_us) = detail.all.map_or((0, 0), |all| (all.p50_us, all.p99_us));
     IntervalPoint {
         elapsed_s,
         requests: total.requests(),
@@ -973,13 +976,13 @@ fn interval_point(
         not_sent: total.not_sent,
         transactions: total.transactions(),
         rps: total.requests() as f64 / seconds,
-        p50_us: histogram.value_at_quantile(0.5),
-        p99_us: histogram.value_at_quantile(0.99),
+        p50_us,
+        p99_us,
         journeys_in_flight,
-        detail: IntervalDetail::of_in_run(interval, run, target),
+        detail,
         lag_p99_us: interval.injector.lag_at(0.99),
         busy_percent_max: interval.injector.busy_percent_max,
-        saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
+        saturated: interval.injector.saturated(p50_us),
         phase,
         folded: Vec::new(),
     }

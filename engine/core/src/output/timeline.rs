@@ -71,7 +71,8 @@ pub struct IntervalDetail {
     pub journeys_target: u64,
     /// Journey counters of the interval (arrivals, starts, misses).
     pub journeys: JourneyCounts,
-    /// All requests of the interval (transaction durations when no request was timed).
+    /// All requests answered in the interval; in a run that has answered none so far,
+    /// transaction durations ([`IntervalDetail::of_in_run`]).
     pub all: Option<Percentiles>,
     /// Open model: all requests from their intended start.
     pub all_corrected: Option<Percentiles>,
@@ -94,7 +95,10 @@ impl IntervalDetail {
     /// transaction still running, its requests answered) has no point for it, never its
     /// request times under the same name. A name that has completed none (a journey's own row,
     /// which times requests made outside any transaction; a transaction not yet ended) has its
-    /// answered requests' times.
+    /// answered requests' times. Likewise `all`: the requests answered in the interval once the
+    /// run has answered one (none in an interval where every request failed, never the
+    /// transactions' durations in their place); the transactions' durations in a run that has
+    /// answered none so far.
     pub fn of_in_run(interval: &Merged, run: &Merged, journeys_target: u64) -> IntervalDetail {
         let total = interval.total();
         let mut errors_by_kind = [0; ErrorKind::COUNT];
@@ -117,11 +121,9 @@ impl IntervalDetail {
                 corrected: Percentiles::of(corrected),
             });
         }
-        let (all, all_corrected) = if total.req_us.is_empty() {
-            (&total.txn_us, &total.txn_us_corrected)
-        } else {
-            (&total.req_us, &total.req_us_corrected)
-        };
+        let answered = !total.req_us.is_empty() || run.txns.values().any(|s| !s.req_us.is_empty());
+        let (all, all_corrected) =
+            if answered { (&total.req_us, &total.req_us_corrected) } else { (&total.txn_us, &total.txn_us_corrected) };
         IntervalDetail {
             all: Percentiles::of(all),
             all_corrected: Percentiles::of(all_corrected),
@@ -181,6 +183,20 @@ mod tests {
                 None,             // none completed in this interval: no point, not 20 ms
             ]
         );
+    }
+
+    /// The whole run's points keep one meaning too. Before: an interval whose requests all
+    /// failed (timed out) drew its transactions' 3 s durations as its "all requests"
+    /// percentiles, beside 20 ms request times in the intervals around it.
+    #[test]
+    fn all_requests_points_are_never_transaction_durations_once_a_request_was_answered() {
+        let mut run = Merged::default();
+        let mut points = Vec::new();
+        for interval in [checkout(0, 1), checkout(3, 1), checkout(0, 1)] {
+            run.merge(&interval);
+            points.push(IntervalDetail::of_in_run(&interval, &run, 0).all.map(|p| p.max_us / 1000));
+        }
+        assert_eq!(points, [Some(3_000), Some(20), None], "durations before any answer, then requests only");
     }
 
     #[test]
