@@ -841,3 +841,50 @@ fn an_outage_has_no_request_percentiles_rather_than_transaction_durations() {
         }
     }
 }
+
+async fn redirected(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = format!("{}/redirect/307/3", base(ctx));
+    ctx.transaction("redirected", async {
+        ctx.http().post(&url).body(&[b'r'; 1000][..]).send().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A POST redirected three times with 307 (each hop resends its 1,000-byte body): each hop is a
+/// request of its own in the counts, the status codes and the phases, its bytes are what the
+/// target read and wrote, and the transaction is one per journey, spanning the hops.
+#[test]
+fn each_redirect_hop_is_a_request_with_its_bytes() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:redirected", redirected);
+    let n = 10;
+    let result = run_journey(
+        &registry,
+        "t:redirected",
+        &target,
+        &[],
+        VolumeModel::Oneshot { journeys: n },
+        options(1, Duration::from_secs(10)),
+    );
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["errors"]), 0, "{}", file["error_samples"]);
+    assert_eq!(u(&totals["requests"]), 4 * n);
+    assert_eq!(target.hits(), 4 * n, "the target's count");
+    assert_eq!((u(&totals["status_codes"]["307"]), u(&totals["status_codes"]["200"])), (3 * n, n));
+    assert_eq!(u(&totals["transactions"]), n);
+    assert_eq!(u(&totals["latency_us"]["count"]), 4 * n, "a time per hop");
+    assert_eq!(u(&file["transactions"][0]["requests"]["phases_us"]["first_byte"]["count"]), 4 * n);
+    assert_eq!(u(&totals["sent_bytes"]), target.request_bytes(), "request bytes against the target's");
+    assert!(u(&totals["sent_bytes"]) >= 4 * n * 1000, "every hop resent the body");
+    assert_eq!(u(&totals["body_bytes"]), target.response_body_bytes(), "body bytes against the target's");
+    // The transaction spans its hops, one after another: its fastest is at least four of the
+    // fastest request (less the histograms' 0.1 %).
+    let (txn_min, request_min) = (u(&file["transactions"][0]["latency_us"]["min"]), u(&totals["latency_us"]["min"]));
+    assert!(
+        txn_min as f64 >= 4.0 * request_min as f64 * 0.999,
+        "transaction min {txn_min} µs, request min {request_min} µs"
+    );
+}
