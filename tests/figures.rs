@@ -454,6 +454,11 @@ fn each_error_is_counted_once_under_its_kind_and_shares_use_the_right_denominato
     assert_eq!(u(&totals["transaction_errors"]), n);
     assert_eq!(u(&totals["status_codes"]["503"]), n);
     assert_eq!(u(&totals["status_codes"]["200"]), 2 * n);
+    // Connects: those that succeeded are the connections the target accepted; the refused ones
+    // failed, one per journey.
+    let connects = &totals["connects"];
+    assert_eq!(u(&connects["failed"]), n, "{connects}");
+    assert_eq!(u(&connects["attempted"]) - u(&connects["failed"]), target.connections(), "{connects}");
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
     // Kinds: a share of every attempt (6 per journey), 16.7 % each.
     for kind in ["refused", "reset", "status", "timeout"] {
