@@ -454,11 +454,32 @@ fn each_error_is_counted_once_under_its_kind_and_shares_use_the_right_denominato
     assert_eq!(u(&totals["transaction_errors"]), n);
     assert_eq!(u(&totals["status_codes"]["503"]), n);
     assert_eq!(u(&totals["status_codes"]["200"]), 2 * n);
+    // Each mean over what it says: `first_byte_us_mean` over the responses (a 503 is one; the
+    // reset, the timeout and the refused connect are not), as the first-byte histogram holds
+    // them; `connect_us_mean` over the connects that succeeded.
+    for txn in file["transactions"].as_array().unwrap() {
+        let requests = &txn["requests"];
+        for (mean, phase) in [("first_byte_us_mean", "first_byte"), ("connect_us_mean", "connect")] {
+            let (exact, histogram) = (f(&requests[mean]), f(&requests["phases_us"][phase]["mean"]));
+            assert!(
+                (exact - histogram).abs() <= 1.0 + exact * 0.001,
+                "{}: {mean} {exact}, phases_us.{phase}.mean {histogram}",
+                txn["name"]
+            );
+        }
+    }
     // Connects: those that succeeded are the connections the target accepted; the refused ones
     // failed, one per journey.
     let connects = &totals["connects"];
     assert_eq!(u(&connects["failed"]), n, "{connects}");
     assert_eq!(u(&connects["attempted"]) - u(&connects["failed"]), target.connections(), "{connects}");
+    let timed: u64 = file["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| u(&t["requests"]["phases_us"]["connect"]["count"]))
+        .sum();
+    assert_eq!(timed, target.connections(), "a connect time per connection, answered or not");
     let table = mite_core::output::report::table(&result.merged, result.duration_s);
     // Kinds: a share of every attempt (6 per journey), 16.7 % each.
     for kind in ["refused", "reset", "status", "timeout"] {
