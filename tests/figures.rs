@@ -914,3 +914,48 @@ fn each_redirect_hop_is_a_request_with_its_bytes() {
         "transaction min {txn_min} µs, request min {request_min} µs"
     );
 }
+
+async fn ws_exchange(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = format!("{}/ws/echo", base(ctx).replacen("http://", "ws://", 1));
+    ctx.transaction("ws", async {
+        let mut ws = ctx.websocket().connect(&url).await?;
+        ws.send_text("hello").await?;
+        ws.receive().await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A WebSocket handshake is a request like any other in the phases and the responses: its
+/// connect is timed (one per connection the target accepted), its first byte too (so that
+/// `first_byte_us_mean` and the phase agree), and its `101` is in `responses` as in
+/// `status_codes`.
+#[test]
+fn a_websocket_handshake_has_its_phases_and_its_response() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:ws", ws_exchange);
+    let n = 5;
+    let result = run_journey(
+        &registry,
+        "t:ws",
+        &target,
+        &[],
+        VolumeModel::Oneshot { journeys: n },
+        options(1, Duration::from_secs(10)),
+    );
+    let file = json(&result);
+    assert_eq!(u(&file["totals"]["errors"]), 0, "{}", file["error_samples"]);
+    let requests = &file["transactions"][0]["requests"];
+    assert_eq!(u(&requests["status_codes"]["101"]), n);
+    let phases = &requests["phases_us"];
+    assert_eq!(u(&phases["connect"]["count"]), target.connections(), "{phases}");
+    assert_eq!(u(&phases["first_byte"]["count"]), n, "{phases}");
+    let (exact, histogram) = (f(&requests["first_byte_us_mean"]), f(&phases["first_byte"]["mean"]));
+    assert!((exact - histogram).abs() <= 1.0 + exact * 0.001, "first_byte_us_mean {exact}, phase mean {histogram}");
+    let responses = requests["responses"].as_array().expect("responses");
+    let upgrades: u64 =
+        responses.iter().filter(|r| r["method"] == "GET" && r["response_code"] == 101).map(|r| u(&r["count"])).sum();
+    assert_eq!(upgrades, n, "{responses:?}");
+}

@@ -409,6 +409,9 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             }
             entry.req_ok += 1;
             entry.add_status(101);
+            // A response like any other: its phases and its (method, code).
+            latencies.record_phases(&timings);
+            entry.http.count_response(&http::Method::GET, 101);
             entry.first_byte_us_sum += timings.first_byte_us;
             crate::journey::count_connections(entry, &timings);
             entry.ws.connects += 1;
@@ -423,6 +426,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol, recorded_at })
         }
         Err(err) => {
+            latencies.record_connection_phases(&err.timings());
             crate::journey::count_connections(entry, &err.timings());
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
