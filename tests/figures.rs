@@ -958,4 +958,9 @@ fn a_websocket_handshake_has_its_phases_and_its_response() {
     let upgrades: u64 =
         responses.iter().filter(|r| r["method"] == "GET" && r["response_code"] == 101).map(|r| u(&r["count"])).sum();
     assert_eq!(upgrades, n, "{responses:?}");
+    assert_eq!(
+        u(&file["totals"]["sent_bytes"]),
+        target.request_bytes(),
+        "the handshakes' bytes, as the target read them"
+    );
 }

@@ -413,6 +413,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             latencies.record_phases(&timings);
             entry.http.count_response(&http::Method::GET, 101);
             entry.first_byte_us_sum += timings.first_byte_us;
+            entry.sent_bytes += timings.request_bytes;
             crate::journey::count_connections(entry, &timings);
             entry.ws.connects += 1;
             drop(stats);
@@ -428,6 +429,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
         Err(err) => {
             latencies.record_connection_phases(&err.timings());
             crate::journey::count_connections(entry, &err.timings());
+            entry.sent_bytes += err.timings().request_bytes;
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
                 // Refused or failed before the upgrade was written: an attempt, not a request.
@@ -579,7 +581,9 @@ async fn upgrade(
     });
     let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
     encode_handshake(&mut conn.write_buf, &head);
+    let request_bytes = conn.write_buf.len() as u64;
     conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
+    timings.request_bytes = request_bytes;
     let started = Instant::now();
     loop {
         if !conn.read_buf.is_empty() {
