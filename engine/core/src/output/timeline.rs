@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hdrhistogram::Histogram;
 
 use crate::limits::TIMELINE_TRANSACTIONS_MAX;
-use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, Merged};
 
 /// Latency percentiles of one interval, µs (as the result file's intervals have them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -107,7 +107,9 @@ impl IntervalDetail {
         }
         let mut txns = Vec::new();
         for (name, stats) in interval.txns.iter().take(TIMELINE_TRANSACTIONS_MAX) {
-            let completed = run.txns.get(name).map_or(stats.transactions(), TxnStats::transactions) > 0;
+            // Durations are recorded as transactions complete; a journey's own row counts the
+            // failures outside any transaction, with no duration, and keeps its request times.
+            let completed = run.txns.get(name).is_some_and(|r| !r.txn_us.is_empty());
             let (timed, corrected) = if completed || !stats.txn_us.is_empty() {
                 (&stats.txn_us, &stats.txn_us_corrected)
             } else {
@@ -146,7 +148,7 @@ impl IntervalDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::record_latency;
+    use crate::stats::{TxnStats, record_latency};
 
     /// One interval of a 3 s transaction making 20 ms requests: `answered` requests answered,
     /// `completed` transactions completed.
@@ -188,6 +190,17 @@ mod tests {
     /// The whole run's points keep one meaning too. Before: an interval whose requests all
     /// failed (timed out) drew its transactions' 3 s durations as its "all requests"
     /// percentiles, beside 20 ms request times in the intervals around it.
+    /// A journey's own row (requests made outside any transaction) keeps drawing its request
+    /// times after a journey failed outside any transaction, which counts a failed
+    /// transaction there with no duration.
+    #[test]
+    fn a_journey_rows_points_stay_its_request_times() {
+        let mut row = checkout(3, 0);
+        row.txns.get_mut("checkout").unwrap().txn_err = 1;
+        let detail = IntervalDetail::of_in_run(&row, &row, 0);
+        assert_eq!(detail.txns.first().map(|t| (t.count, t.latency.max_us / 1000)), Some((3, 20)));
+    }
+
     #[test]
     fn all_requests_points_are_never_transaction_durations_once_a_request_was_answered() {
         let mut run = Merged::default();
