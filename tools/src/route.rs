@@ -94,7 +94,8 @@ fn reason(status: u16) -> &'static str {
 
 /// Routes one request.
 ///
-/// Well-behaved: `/` (13-byte hello), `/delay/<ms>`, `/status/<code>`, `/bytes/<n>`, `/echo`,
+/// Well-behaved: `/` (13-byte hello), `/delay/<ms>`, `/split/<ms>` (the head at once, the body
+/// `<ms>` later), `/status/<code>`, `/bytes/<n>`, `/echo`,
 /// `/json` (a small JSON document with a token), and the user-flow routes of
 /// `crate::session_routes` (login, redirects, basic auth, JSON echo). Hostile, under `/bad/`: `reset`, `trickle`,
 /// `short`, `conflicting-length`, `invalid-length`, `huge-headers`, `many-headers`, `silent`,
@@ -124,6 +125,15 @@ pub fn route(request: &Request<'_>) -> Action {
                 Action::DelayThenWrite(Duration::from_millis(ms), response(200, "OK", "", b"ok", close))
             }
             _ => Action::Write(response(400, "Bad Request", "", b"delay must be 0..=60000 ms", close)),
+        },
+        // The head at once, its 2-byte body after <ms>: a first byte long before the last.
+        ("split", ms) => match ms.parse::<u64>() {
+            Ok(ms) if ms <= 60_000 => {
+                let whole = response(200, "OK", "", b"ok", close);
+                let (head, body) = whole.split_at(whole.len() - 2);
+                Action::Pieces(vec![(Duration::ZERO, head.to_vec()), (Duration::from_millis(ms), body.to_vec())])
+            }
+            _ => Action::Write(response(400, "Bad Request", "", b"split must be 0..=60000 ms", close)),
         },
         ("status", code) => match code.parse::<u16>() {
             Ok(code) if (200..=599).contains(&code) => {
@@ -244,6 +254,9 @@ mod tests {
     #[test]
     fn routes() {
         assert!(matches!(get("/delay/20"), Action::DelayThenWrite(d, _) if d == Duration::from_millis(20)));
+        let Action::Pieces(pieces) = get("/split/30") else { panic!("expected pieces") };
+        assert_eq!(pieces[1], (Duration::from_millis(30), b"ok".to_vec()));
+        assert!(pieces[0].1.ends_with(b"Content-Length: 2\r\n\r\n") && pieces[0].0.is_zero());
         assert!(matches!(get("/bad/silent"), Action::Silent));
         assert!(matches!(get("/bad/reset"), Action::WriteThenReset(_)));
         let Action::Write(bytes) = get("/status/503") else { panic!() };

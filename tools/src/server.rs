@@ -30,8 +30,9 @@ pub struct TargetOptions {
     /// Stall every server thread once: `(after, for)` since start. The stall blocks the thread,
     /// as a garbage-collection pause or a saturated server would.
     pub stall: Option<(Duration, Duration)>,
-    /// Count requests per path (without the query) too, for `Target::route_hits` (a lock per
-    /// request: off for benchmarks).
+    /// Count requests per path (without the query) too, for `Target::route_hits`, and keep
+    /// when each request came, for `Target::request_times` (a lock per request: off for
+    /// benchmarks).
     pub count_routes: bool,
 }
 
@@ -68,14 +69,25 @@ pub struct Target {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    bytes: Arc<ByteCounts>,
     routes: Option<RouteHits>,
     ws: Arc<WsCounters>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
 
-/// Requests per path, when counted.
-type RouteHits = Arc<Mutex<BTreeMap<String, u64>>>;
+/// Requests per path, and when each request came (the first `REQUEST_TIMES_MAX`), when counted.
+type RouteHits = Arc<Mutex<Routes>>;
+
+/// Requests counted per path, and the times they came.
+#[derive(Default)]
+struct Routes {
+    hits: BTreeMap<String, u64>,
+    times: Vec<std::time::Instant>,
+}
+
+/// Request times kept at most (16 MiB of them).
+const REQUEST_TIMES_MAX: usize = 1 << 20;
 
 impl Target {
     /// Binds and starts serving.
@@ -85,6 +97,7 @@ impl Target {
         let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicU64::new(0));
         let connections = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(ByteCounts::default());
         let routes: Option<RouteHits> = options.count_routes.then(RouteHits::default);
         let ws = Arc::new(WsCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -93,6 +106,7 @@ impl Target {
             let listener = listener.try_clone()?;
             let hits = hits.clone();
             let connections = connections.clone();
+            let bytes = bytes.clone();
             let routes = routes.clone();
             let ws = ws.clone();
             let stop = stop.clone();
@@ -111,11 +125,11 @@ impl Target {
                         return;
                     }
                 };
-                let counters = Counters { hits, connections, routes, ws };
+                let counters = Counters { hits, connections, bytes, routes, ws };
                 runtime.block_on(accept_loop(listener, counters, stop, stall));
             })?);
         }
-        Ok(Target { addr, hits, connections, routes, ws, stop, threads })
+        Ok(Target { addr, hits, connections, bytes, routes, ws, stop, threads })
     }
 
     /// The bound address.
@@ -138,16 +152,37 @@ impl Target {
         self.connections.load(Ordering::SeqCst)
     }
 
+    /// Bytes of the complete requests received so far (head and body, as the client wrote
+    /// them).
+    pub fn request_bytes(&self) -> u64 {
+        self.bytes.request.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes of the responses handed to the socket so far, counted for the routes that
+    /// answer with one whole response (the well-behaved ones: `/`, `/bytes/N`, `/delay/MS`,
+    /// `/split/MS`, `/status/CODE`, `/echo`, `/json`, ...): the bytes after the head's blank
+    /// line, as written (a chunked body's framing too).
+    pub fn response_body_bytes(&self) -> u64 {
+        self.bytes.response_body.load(Ordering::SeqCst)
+    }
+
     /// Requests received for `path` (without the query); needs `count_routes`.
     pub fn route_hits(&self, path: &str) -> u64 {
         let routes = self.routes.as_ref().expect("start the target with count_routes: true");
-        routes.lock().expect("route counts").get(path).copied().unwrap_or(0)
+        routes.lock().expect("route counts").hits.get(path).copied().unwrap_or(0)
     }
 
     /// Requests received per path (without the query); needs `count_routes`.
     pub fn route_counts(&self) -> BTreeMap<String, u64> {
         let routes = self.routes.as_ref().expect("start the target with count_routes: true");
-        routes.lock().expect("route counts").clone()
+        routes.lock().expect("route counts").hits.clone()
+    }
+
+    /// When each complete request came, in order (the first 1,048,576); needs `count_routes`.
+    /// The server's own clock: what a client's pacing looked like from the other end.
+    pub fn request_times(&self) -> Vec<std::time::Instant> {
+        let routes = self.routes.as_ref().expect("start the target with count_routes: true");
+        routes.lock().expect("route counts").times.clone()
     }
 
     /// What the WebSocket endpoints counted so far.
@@ -183,25 +218,58 @@ impl Drop for Target {
     }
 }
 
+/// Bytes the server threads counted: what the engine's `sent_bytes` and `body_bytes` are held
+/// against.
+#[derive(Default)]
+struct ByteCounts {
+    /// Bytes of complete requests read (head and body).
+    request: AtomicU64,
+    /// Body bytes of whole responses handed to the socket.
+    response_body: AtomicU64,
+}
+
 /// What a server thread counts.
 #[derive(Clone)]
 struct Counters {
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    bytes: Arc<ByteCounts>,
     routes: Option<RouteHits>,
     ws: Arc<WsCounters>,
 }
 
 impl Counters {
+    /// Counts the body of a whole response about to be written: the bytes after its head's
+    /// blank line (none for a response without one), as they go on the wire (a chunked body
+    /// with its framing).
+    fn count_response(&self, action: &Action) {
+        let joined;
+        let bytes = match action {
+            Action::Write(bytes) | Action::DelayThenWrite(_, bytes) | Action::WriteThenClose(bytes) => bytes,
+            Action::Pieces(pieces) => {
+                joined = pieces.iter().flat_map(|(_, bytes)| bytes.iter().copied()).collect::<Vec<u8>>();
+                &joined
+            }
+            _ => return,
+        };
+        if let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            self.bytes.response_body.fetch_add((bytes.len() - head_end - 4) as u64, Ordering::Relaxed);
+        }
+    }
+
     fn count(&self, path: &str) {
         self.hits.fetch_add(1, Ordering::Relaxed);
         if let Some(routes) = &self.routes {
             let path = path.split('?').next().unwrap_or(path);
+            let now = std::time::Instant::now();
             let mut routes = routes.lock().expect("route counts");
-            match routes.get_mut(path) {
+            if routes.times.len() < REQUEST_TIMES_MAX {
+                routes.times.push(now);
+            }
+            match routes.hits.get_mut(path) {
                 Some(count) => *count += 1,
                 None => {
-                    routes.insert(path.to_string(), 1);
+                    routes.hits.insert(path.to_string(), 1);
                 }
             }
         }
@@ -306,6 +374,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                 Parsed::Complete(request) => {
                     continued = false;
                     hits.count(request.path);
+                    hits.bytes.request.fetch_add(request.len as u64, Ordering::Relaxed);
                     if let Some(stall) = &stall {
                         stall.maybe();
                     }
@@ -319,6 +388,7 @@ async fn serve(mut stream: TcpStream, hits: Counters, stall: Option<Arc<Stall>>)
                 }
             };
             buf.advance(used);
+            hits.count_response(&action);
             if !act(&mut stream, &mut buf, action).await {
                 return;
             }

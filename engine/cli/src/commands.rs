@@ -1192,7 +1192,10 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let known = resolved.known_transactions();
-    let outputs = apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?;
+    let outputs = Outputs {
+        phases: args.common.phases,
+        ..apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?
+    };
     let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));

@@ -407,7 +407,8 @@ fn bare_numbers_and_core_zero_get_a_suggestion() {
     assert!(text(&out).contains("--cores 0-0"), "{}", text(&out));
 }
 
-/// Issue 16: the demo takes a run's output and threshold flags.
+/// Issue 16: the demo takes a run's output and threshold flags, and `--phases` (which it took
+/// and ignored).
 #[test]
 fn demo_takes_the_runs_output_and_threshold_flags() {
     let scratch = Scratch::new();
@@ -425,8 +426,10 @@ fn demo_takes_the_runs_output_and_threshold_flags() {
         "errors<1%",
         "--threshold",
         "rps>1000000000",
+        "--phases",
     ]);
     assert_eq!(out.status.code(), Some(3), "the impossible rps threshold fails: {}", text(&out));
+    assert!(text(&out).contains("first_byte"), "the phases table: {}", text(&out));
     assert!(text(&out).contains("threshold errors<1%: pass"), "{}", text(&out));
     assert!(json.exists() && std::fs::read_to_string(&html).unwrap().contains("uPlot"));
 }

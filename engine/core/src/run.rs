@@ -908,7 +908,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         // Each interval is reported once, as it is; one cut short by the stop, and the grace
         // after it, say so.
         let piece = self.piece(&spans, seconds, last);
-        let point = interval_point(&interval, elapsed_s, seconds, (in_flight, target), piece.phase());
+        let point = interval_point((&interval, &self.merged), elapsed_s, seconds, (in_flight, target), piece.phase());
         let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
         match self.previous.as_mut() {
@@ -925,7 +925,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                 let (phase, mut folded) =
                     self.intervals.pop().map_or((point.phase, Vec::new()), |p| (p.phase, p.folded));
                 FoldedPiece::add(&mut folded, point.phase, seconds);
-                let joined = interval_point(before, elapsed_s, span, (in_flight, target), phase);
+                let joined = interval_point((before, &self.merged), elapsed_s, span, (in_flight, target), phase);
                 self.intervals.push(IntervalPoint { folded, ..joined });
             }
             _ => {
@@ -966,15 +966,19 @@ impl Collector<'_, '_> {
     }
 }
 
+/// One interval's point, `run` the run's figures so far (the interval's included).
 fn interval_point(
-    interval: &Merged,
+    (interval, run): (&Merged, &Merged),
     elapsed_s: f64,
     seconds: f64,
     (journeys_in_flight, target): (u64, u64),
     phase: crate::output::outcome::IntervalPhase,
 ) -> IntervalPoint {
     let total = interval.total();
-    let histogram = if total.req_us.is_empty() { &total.txn_us } else { &total.req_us };
+    // The interval's percentiles are its detail's: requests answered once the run has answered
+    // one (none, and no figure, in an interval where every request failed).
+    let detail = IntervalDetail::of_in_run(interval, run, target);
+    let (p50_us, p99_us) = detail.all.map_or((0, 0), |all| (all.p50_us, all.p99_us));
     IntervalPoint {
         elapsed_s,
         requests: total.requests(),
@@ -982,13 +986,13 @@ fn interval_point(
         not_sent: total.not_sent,
         transactions: total.transactions(),
         rps: total.requests() as f64 / seconds,
-        p50_us: histogram.value_at_quantile(0.5),
-        p99_us: histogram.value_at_quantile(0.99),
+        p50_us,
+        p99_us,
         journeys_in_flight,
-        detail: IntervalDetail::of(interval, target),
+        detail,
         lag_p99_us: interval.injector.lag_at(0.99),
         busy_percent_max: interval.injector.busy_percent_max,
-        saturated: interval.injector.saturated(histogram.value_at_quantile(0.5)),
+        saturated: interval.injector.saturated(p50_us),
         phase,
         folded: Vec::new(),
     }

@@ -116,7 +116,11 @@ impl Ctx {
                     *result = Err(err);
                 }
             }
-            Err(err) => record_failure(&mut stats, txn, err),
+            Err(err) => {
+                // Its connection work has its phase times, as it has its counts.
+                stats.txn_latencies(txn).1.record_connection_phases(&timings);
+                record_failure(&mut stats, txn, err);
+            }
         }
         let result = &*result;
         self.shard.record(|record| {

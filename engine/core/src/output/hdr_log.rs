@@ -2,9 +2,11 @@
 //! HdrHistogram plotters), written by hdrhistogram's own interval log writer: one line per
 //! transaction per interval, tagged with its name.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -21,6 +23,9 @@ pub const CORRECTED_TAG_SUFFIX: &str = "%corrected";
 pub struct HdrLog {
     out: BufWriter<File>,
     serializer: V2DeflateSerializer,
+    /// The transactions that have made a request (sent or not): their tags hold request times
+    /// from then on, never their durations (at most `limits::TRANSACTIONS_MAX` names).
+    requesting: BTreeSet<Arc<str>>,
 }
 
 /// The log's tag for a transaction: its name with the characters a tag cannot hold (space,
@@ -45,7 +50,11 @@ pub fn tag_for(name: &str) -> String {
 impl HdrLog {
     /// Creates the file and writes the header. Times in the log are seconds since the start.
     pub fn create(path: &Path, started_at_unix_s: f64) -> io::Result<HdrLog> {
-        let mut log = HdrLog { out: BufWriter::new(File::create(path)?), serializer: V2DeflateSerializer::new() };
+        let mut log = HdrLog {
+            out: BufWriter::new(File::create(path)?),
+            serializer: V2DeflateSerializer::new(),
+            requesting: BTreeSet::new(),
+        };
         let started = UNIX_EPOCH + Duration::from_secs_f64(started_at_unix_s.max(0.0));
         IntervalLogWriterBuilder::new()
             .add_comment("[Histograms of mite-engine transaction latencies in microseconds]")
@@ -62,17 +71,23 @@ impl HdrLog {
     }
 
     /// Writes one interval: a line per transaction active in it (`start_s` after the start,
-    /// `length_s` long).
+    /// `length_s` long). A transaction that has made a request, in this interval or before, has
+    /// its answered requests' times (no line in an interval where none was answered: its
+    /// requests failed, or its transactions made none); one that has made none so far, its
+    /// durations.
     pub fn write_interval(&mut self, interval: &Merged, start_s: f64, length_s: f64) -> io::Result<()> {
         let start = Duration::from_secs_f64(start_s.max(0.0));
         let length = Duration::from_secs_f64(length_s.max(0.0));
         // Starting a log with no header lines writes nothing: it only lends the writer.
         let mut log = IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
         for (name, stats) in &interval.txns {
-            let (h, corrected) = if stats.req_us.is_empty() {
-                (&stats.txn_us, &stats.txn_us_corrected)
-            } else {
+            if (stats.attempts() > 0 || !stats.req_us.is_empty()) && !self.requesting.contains(name) {
+                self.requesting.insert(name.clone());
+            }
+            let (h, corrected) = if self.requesting.contains(name) {
                 (&stats.req_us, &stats.req_us_corrected)
+            } else {
+                (&stats.txn_us, &stats.txn_us_corrected)
             };
             let tag = tag_for(name);
             for (h, tag) in [(h, tag.clone()), (corrected, format!("{tag}{CORRECTED_TAG_SUFFIX}"))] {
@@ -187,5 +202,57 @@ mod tests {
         let max = |v: u64| Histogram::<u64>::new(3).unwrap().highest_equivalent(v) as f64;
         assert_eq!(tags, vec![("get%20root".to_string(), max(200)), ("get%20root%corrected".to_string(), max(1_800))]);
         assert_ne!(tag_for("get root%corrected"), "get%20root%corrected", "no name's tag reads as a corrected one");
+    }
+
+    /// Every line of the log, as (tag, start ms, count, max).
+    fn lines(text: &[u8]) -> Vec<(String, u128, u64, f64)> {
+        IntervalLogIterator::new(text)
+            .filter_map(|entry| match entry.unwrap() {
+                LogEntry::Interval(i) => {
+                    let bytes =
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, i.encoded_histogram())
+                            .unwrap();
+                    let h: Histogram<u64> = Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap();
+                    Some((i.tag().unwrap().as_str().to_string(), i.start_timestamp().as_millis(), h.len(), i.max()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A transaction's tag keeps one meaning for the whole log. Before: an interval in which
+    /// its requests all failed (a timeout) had no request time, so its line held the
+    /// transaction's durations instead (30 s under a tag of request times of 100 µs), though it
+    /// had sent requests. A transaction that makes no request logs its durations throughout.
+    #[test]
+    fn a_tag_of_request_times_never_holds_transaction_durations() {
+        let path = std::env::temp_dir().join(format!("mite-hdr-meaning-{}.hlog", std::process::id()));
+        let mut answered = TxnStats { req_ok: 1, txn_ok: 1, ..TxnStats::default() };
+        record_latency(&mut answered.req_us, 100);
+        record_latency(&mut answered.txn_us, 150);
+        let mut timed_out = TxnStats { txn_err: 1, ..TxnStats::default() };
+        timed_out.add_error(crate::stats::ErrorKind::Timeout);
+        record_latency(&mut timed_out.txn_us, 30_000_000);
+        let mut thinking = TxnStats { txn_ok: 1, ..TxnStats::default() };
+        record_latency(&mut thinking.txn_us, 2_000);
+        let mut log = HdrLog::create(&path, 1_700_000_000.0).unwrap();
+        for (i, stats) in [answered, timed_out].into_iter().enumerate() {
+            let mut merged = Merged::default();
+            merged.txns.insert("get".into(), stats);
+            merged.txns.insert("think".into(), thinking.clone());
+            log.write_interval(&merged, i as f64, 1.0).unwrap();
+        }
+        drop(log);
+        let text = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let max = |v: u64| Histogram::<u64>::new(3).unwrap().highest_equivalent(v) as f64;
+        assert_eq!(
+            lines(&text),
+            vec![
+                ("get".to_string(), 0, 1, max(100)),
+                ("think".to_string(), 0, 1, max(2_000)),
+                ("think".to_string(), 1000, 1, max(2_000)),
+            ]
+        );
     }
 }

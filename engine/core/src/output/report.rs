@@ -316,7 +316,8 @@ fn status_line(out: &mut String, total: &TxnStats) {
     let _ = writeln!(out, "status codes: {}", classes.join(", "));
 }
 
-/// Bytes received (response bodies) and sent (requests that got a response), with rates.
+/// Bytes received (bodies of the responses read) and sent (request bytes written, answered or
+/// not), with rates.
 fn bytes_line(out: &mut String, total: &TxnStats, seconds: f64) {
     if total.body_bytes == 0 && total.sent_bytes == 0 {
         return;
@@ -332,7 +333,7 @@ fn bytes_line(out: &mut String, total: &TxnStats, seconds: f64) {
     );
 }
 
-/// Errors by kind, each with its share of requests and the first message seen.
+/// Errors by kind, each with its share of every attempt (sent or not) and the first message seen.
 fn errors_block(out: &mut String, total: &TxnStats, merged: &Merged) {
     if total.req_errors() == 0 {
         return;

@@ -692,7 +692,8 @@ pub struct IntervalArrivals {
 pub struct TxnFigures {
     /// Its name.
     pub name: String,
-    /// Completed in the interval.
+    /// How many values `latency` is of: transactions completed in the interval (requests
+    /// answered for a name that has completed none: `timeline::IntervalDetail::of_in_run`).
     pub count: u64,
     /// Its percentiles.
     pub latency: Percentiles,

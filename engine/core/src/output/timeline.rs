@@ -38,9 +38,11 @@ impl Percentiles {
 pub struct TxnPoint {
     /// Transaction name.
     pub name: Arc<str>,
-    /// Transactions completed in the interval.
+    /// How many values `latency` is of: transactions completed in the interval, or requests
+    /// answered for a name timed by its requests ([`IntervalDetail::of_in_run`]).
     pub count: u64,
-    /// Transaction durations (request times when the name only timed requests).
+    /// Transaction durations, or request times for a name that has completed no transaction in
+    /// the run so far.
     pub latency: Percentiles,
     /// Open model: the same from the intended start.
     pub corrected: Option<Percentiles>,
@@ -61,15 +63,16 @@ pub struct IntervalDetail {
     pub connects_failed: u64,
     /// Keep-alive connections the server closed and the client replaced.
     pub reconnects: u64,
-    /// Response body bytes received.
+    /// Body bytes of the responses read (`TxnStats::body_bytes`).
     pub body_bytes: u64,
-    /// Request bytes sent (requests that got a response).
+    /// Request bytes written, answered or not (`TxnStats::sent_bytes`).
     pub sent_bytes: u64,
     /// Journeys the volume models asked for at the end of the interval.
     pub journeys_target: u64,
     /// Journey counters of the interval (arrivals, starts, misses).
     pub journeys: JourneyCounts,
-    /// All requests of the interval (transaction durations when no request was timed).
+    /// All requests answered in the interval; in a run that has answered none so far,
+    /// transaction durations ([`IntervalDetail::of_in_run`]).
     pub all: Option<Percentiles>,
     /// Open model: all requests from their intended start.
     pub all_corrected: Option<Percentiles>,
@@ -80,8 +83,23 @@ pub struct IntervalDetail {
 }
 
 impl IntervalDetail {
-    /// Builds the detail of one interval (`interval` holds only that interval's snapshots).
+    /// Builds the detail of one interval (`interval` holds only that interval's snapshots), as
+    /// the run's first: [`IntervalDetail::of_in_run`] with the interval as the run so far.
     pub fn of(interval: &Merged, journeys_target: u64) -> IntervalDetail {
+        IntervalDetail::of_in_run(interval, interval, journeys_target)
+    }
+
+    /// Builds the detail of one interval of a run whose figures so far (this interval's
+    /// included) are `run`. A name's points are its transaction durations once a transaction
+    /// of that name has completed in the run: an interval in which none completed (a long
+    /// transaction still running, its requests answered) has no point for it, never its
+    /// request times under the same name. A name that has completed none (a journey's own row,
+    /// which times requests made outside any transaction; a transaction not yet ended) has its
+    /// answered requests' times. Likewise `all`: the requests answered in the interval once the
+    /// run has answered one (none in an interval where every request failed, never the
+    /// transactions' durations in their place); the transactions' durations in a run that has
+    /// answered none so far.
+    pub fn of_in_run(interval: &Merged, run: &Merged, journeys_target: u64) -> IntervalDetail {
         let total = interval.total();
         let mut errors_by_kind = [0; ErrorKind::COUNT];
         for (slot, kind) in errors_by_kind.iter_mut().zip(ErrorKind::ALL) {
@@ -89,24 +107,25 @@ impl IntervalDetail {
         }
         let mut txns = Vec::new();
         for (name, stats) in interval.txns.iter().take(TIMELINE_TRANSACTIONS_MAX) {
-            let (timed, corrected) = if stats.txn_us.is_empty() {
-                (&stats.req_us, &stats.req_us_corrected)
-            } else {
+            // Durations are recorded as transactions complete; a journey's own row counts the
+            // failures outside any transaction, with no duration, and keeps its request times.
+            let completed = run.txns.get(name).is_some_and(|r| !r.txn_us.is_empty());
+            let (timed, corrected) = if completed || !stats.txn_us.is_empty() {
                 (&stats.txn_us, &stats.txn_us_corrected)
+            } else {
+                (&stats.req_us, &stats.req_us_corrected)
             };
             let Some(latency) = Percentiles::of(timed) else { continue };
             txns.push(TxnPoint {
                 name: name.clone(),
-                count: stats.transactions().max(stats.requests()),
+                count: timed.len(),
                 latency,
                 corrected: Percentiles::of(corrected),
             });
         }
-        let (all, all_corrected) = if total.req_us.is_empty() {
-            (&total.txn_us, &total.txn_us_corrected)
-        } else {
-            (&total.req_us, &total.req_us_corrected)
-        };
+        let answered = !total.req_us.is_empty() || run.txns.values().any(|s| !s.req_us.is_empty());
+        let (all, all_corrected) =
+            if answered { (&total.req_us, &total.req_us_corrected) } else { (&total.txn_us, &total.txn_us_corrected) };
         IntervalDetail {
             all: Percentiles::of(all),
             all_corrected: Percentiles::of(all_corrected),
@@ -130,6 +149,68 @@ impl IntervalDetail {
 mod tests {
     use super::*;
     use crate::stats::{TxnStats, record_latency};
+
+    /// One interval of a 3 s transaction making 20 ms requests: `answered` requests answered,
+    /// `completed` transactions completed.
+    fn checkout(answered: u64, completed: u64) -> Merged {
+        let mut stats = TxnStats { req_ok: answered, txn_ok: completed, ..TxnStats::default() };
+        for _ in 0..answered {
+            record_latency(&mut stats.req_us, 20_000);
+        }
+        for _ in 0..completed {
+            record_latency(&mut stats.txn_us, 3_000_000);
+        }
+        let mut merged = Merged::default();
+        merged.txns.insert("checkout".into(), stats);
+        merged
+    }
+
+    /// A transaction's points over time keep one meaning. Before: an interval in which none of
+    /// its (3 s) transactions completed drew its (20 ms) request times under its name, and a
+    /// point's count was its requests (3) where it had completed one transaction.
+    #[test]
+    fn a_transactions_points_are_its_durations_once_one_completed() {
+        let mut run = Merged::default();
+        let mut points = Vec::new();
+        for interval in [checkout(3, 0), checkout(3, 1), checkout(3, 0)] {
+            run.merge(&interval);
+            let detail = IntervalDetail::of_in_run(&interval, &run, 0);
+            points.push(detail.txns.first().map(|t| (t.count, t.latency.max_us / 1000)));
+        }
+        assert_eq!(
+            points,
+            [
+                Some((3, 20)),    // none completed yet: timed by its requests so far
+                Some((1, 3_000)), // one completed: its duration
+                None,             // none completed in this interval: no point, not 20 ms
+            ]
+        );
+    }
+
+    /// The whole run's points keep one meaning too. Before: an interval whose requests all
+    /// failed (timed out) drew its transactions' 3 s durations as its "all requests"
+    /// percentiles, beside 20 ms request times in the intervals around it.
+    /// A journey's own row (requests made outside any transaction) keeps drawing its request
+    /// times after a journey failed outside any transaction, which counts a failed
+    /// transaction there with no duration.
+    #[test]
+    fn a_journey_rows_points_stay_its_request_times() {
+        let mut row = checkout(3, 0);
+        row.txns.get_mut("checkout").unwrap().txn_err = 1;
+        let detail = IntervalDetail::of_in_run(&row, &row, 0);
+        assert_eq!(detail.txns.first().map(|t| (t.count, t.latency.max_us / 1000)), Some((3, 20)));
+    }
+
+    #[test]
+    fn all_requests_points_are_never_transaction_durations_once_a_request_was_answered() {
+        let mut run = Merged::default();
+        let mut points = Vec::new();
+        for interval in [checkout(0, 1), checkout(3, 1), checkout(0, 1)] {
+            run.merge(&interval);
+            points.push(IntervalDetail::of_in_run(&interval, &run, 0).all.map(|p| p.max_us / 1000));
+        }
+        assert_eq!(points, [Some(3_000), Some(20), None], "durations before any answer, then requests only");
+    }
 
     #[test]
     fn detail_counts_errors_status_and_percentiles() {

@@ -71,13 +71,14 @@ pub struct TxnStats {
     pub tls_resumed: u64,
     /// Sum of times to first response byte, µs.
     pub first_byte_us_sum: u64,
-    /// Response body bytes received.
+    /// Body bytes of the responses read (any status); a body a failure cut short is not counted.
     pub body_bytes: u64,
     /// Phase histograms, responses by method and code (Mite's `http_metrics`).
     pub http: crate::stats::http_metrics::HttpMetrics,
     /// WebSocket counters (messages, bytes, failures on open connections, reply times).
     pub ws: WsStats,
-    /// Request bytes written (head and body), for requests that got a response.
+    /// Request bytes written to connections (head and body), whatever became of the request:
+    /// answered, failed after writing, or retried (each attempt's bytes).
     pub sent_bytes: u64,
 }
 

@@ -99,14 +99,31 @@ impl Latencies {
     /// TLS handshake it did.
     #[inline]
     pub fn record_phases(&mut self, timings: &Timings) {
-        for (which, us) in
-            [(Latency::Dns, timings.dns_us), (Latency::Connect, timings.connect_us), (Latency::Tls, timings.tls_us)]
+        self.record_connection_phases(timings);
+        self.record(Latency::FirstByte, timings.first_byte_us);
+    }
+
+    /// Counts the name lookup, connect and TLS handshake an exchange did, answered or not (a
+    /// request that timed out on a new connection made its connect as one answered did). An
+    /// exchange that connected more than once (a retry on a new connection) has the sum of its
+    /// connects' times: each is counted as their mean, so that the phase counts one value per
+    /// connect that succeeded, as `TxnStats::connects` does, with the same sum.
+    #[inline]
+    pub fn record_connection_phases(&mut self, timings: &Timings) {
+        if let Some(us) = timings.dns_us {
+            self.record(Latency::Dns, us);
+        }
+        let connects = timings.connects.saturating_sub(timings.connects_failed).max(1);
+        let handshakes = timings.tls_handshakes.saturating_sub(timings.tls_failed).max(1);
+        for (which, us, n) in
+            [(Latency::Connect, timings.connect_us, connects), (Latency::Tls, timings.tls_us, handshakes)]
         {
             if let Some(us) = us {
-                self.record(which, us);
+                for _ in 0..n {
+                    self.record(which, us / u64::from(n));
+                }
             }
         }
-        self.record(Latency::FirstByte, timings.first_byte_us);
     }
 
     /// Moves the counts out, in `TxnStats::histograms_mut` order, keeping the memory.
@@ -257,5 +274,26 @@ mod tests {
         let (_, expected) = stats.take_interval();
         assert_eq!(latencies.take(), expected);
         assert!(latencies.take().iter().all(RecordedValues::is_empty));
+    }
+
+    /// An exchange that connected twice (one failed try first, then two that succeeded: a
+    /// retry) counts a connect time for each that succeeded, their mean, so that the phase's
+    /// count is the connects' and its sum their times'; a handshake that failed has none.
+    #[test]
+    fn each_connect_that_succeeded_has_a_phase_time() {
+        let timings = Timings {
+            connect_us: Some(300),
+            connects: 3,
+            connects_failed: 1,
+            tls_us: Some(500),
+            tls_handshakes: 3,
+            tls_failed: 2,
+            ..Timings::default()
+        };
+        let mut latencies = Latencies::default();
+        latencies.record_connection_phases(&timings);
+        let taken = latencies.take();
+        let at = |which: Latency| taken[which as usize].pairs().iter().map(|&(_, n)| u64::from(n)).sum::<u64>();
+        assert_eq!((at(Latency::Connect), at(Latency::Tls), at(Latency::FirstByte)), (2, 1, 0));
     }
 }

@@ -409,7 +409,11 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             }
             entry.req_ok += 1;
             entry.add_status(101);
+            // A response like any other: its phases and its (method, code).
+            latencies.record_phases(&timings);
+            entry.http.count_response(&http::Method::GET, 101);
             entry.first_byte_us_sum += timings.first_byte_us;
+            entry.sent_bytes += timings.request_bytes;
             crate::journey::count_connections(entry, &timings);
             entry.ws.connects += 1;
             drop(stats);
@@ -424,11 +428,13 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol, recorded_at })
         }
         Err(err) => {
+            latencies.record_connection_phases(&err.timings());
             crate::journey::count_connections(entry, &err.timings());
             // A final status instead of 101 is a response: the status table shows it.
             if let Some(status) = err.status() {
                 entry.add_status(status);
             }
+            entry.sent_bytes += err.timings().request_bytes;
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
                 // Refused or failed before the upgrade was written: an attempt, not a request.
@@ -580,7 +586,9 @@ async fn upgrade(
     });
     let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
     encode_handshake(&mut conn.write_buf, &head);
+    let request_bytes = conn.write_buf.len() as u64;
     conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
+    timings.request_bytes = request_bytes;
     let started = Instant::now();
     loop {
         if !conn.read_buf.is_empty() {
