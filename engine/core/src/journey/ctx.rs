@@ -172,7 +172,7 @@ impl Ctx {
     where
         F: Future<Output = JourneyResult<T>>,
     {
-        Transaction { ctx: self, name, body, open: None }
+        Transaction { ctx: self, name, body: Some(body), open: None }
     }
 
     /// Starts transaction `name` under the current one; returns (parent, id, start).
@@ -322,8 +322,10 @@ pin_project_lite::pin_project! {
     pub struct Transaction<'a, F> {
         ctx: &'a Ctx,
         name: &'a str,
+        // Taken (dropped in place) first when the transaction is dropped, so the transactions
+        // open inside it give the current one back before it does.
         #[pin]
-        body: F,
+        body: Option<F>,
         // Set at the first poll: (parent, id, start).
         open: Option<(TxnId, TxnId, Moment)>,
     }
@@ -331,14 +333,17 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for Transaction<'_, F> {
         /// A transaction dropped before it finished (a timeout or `select` around it, the
         /// run's stop) gives the current transaction back to its parent, so what the journey
-        /// does next is not counted under it. It records nothing: it never completed.
+        /// does next is not counted under it. Its body goes first, so transactions still open
+        /// inside it (a timeout around both) give theirs back before it does. It records
+        /// nothing: it never completed.
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
+            let mut this = this.project();
             // Dropped by a journey's panic unwinding: the current transaction stays the one
             // the panic was in, for the slot to count it there (it then leaves them all).
             if std::thread::panicking() {
                 return;
             }
+            this.body.set(None);
             if let Some((parent, _, _)) = this.open.take() {
                 this.ctx.current.set(parent);
                 this.ctx.depth.set(this.ctx.depth.get() - 1);
@@ -355,7 +360,11 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let (ctx, name) = (*this.ctx, *this.name);
         let open = *this.open.get_or_insert_with(|| ctx.begin_transaction(name));
         ctx.shard.last_response_end.set(None);
-        let poll = this.body.poll(cx);
+        let Some(body) = this.body.as_pin_mut() else {
+            // Only a drop takes the body, and nothing polls a dropped future.
+            return Poll::Pending;
+        };
+        let poll = body.poll(cx);
         // The start's read serves a request made in the body's first poll only.
         ctx.txn_began.set(None);
         match poll {
@@ -407,6 +416,31 @@ mod tests {
         let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
         assert_eq!(names, vec!["next"]);
         assert_eq!(ctx.depth.get(), 1);
+    }
+
+    /// An outer transaction dropped while an inner one is open (a timeout around both) gives
+    /// the current transaction back to the journey, not to the outer one: the next
+    /// transaction is top-level, at depth 1.
+    #[test]
+    fn a_dropped_outer_transaction_leaves_no_inner_one_current() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let inner = ctx.transaction("inner", std::future::pending::<JourneyResult>());
+            let mut outer = std::pin::pin!(ctx.transaction("outer", inner));
+            assert!(outer.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(ctx.depth.get(), 3);
+        }
+        assert_eq!(ctx.depth.get(), 1);
+        let next = std::pin::pin!(ctx.transaction("next", async { Ok(()) }));
+        assert!(matches!(next.poll(&mut cx), Poll::Ready(Ok(()))));
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert!(names.contains(&"next"), "{names:?}");
+        assert!(!names.iter().any(|name| name.ends_with(":: next")), "{names:?}");
     }
 
     /// A transaction whose body ends in the turn its last response came whole in ends when that
