@@ -68,6 +68,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                     journey_test(&resolved.registry, &journey, datapool.as_deref(), rows, &common, file)
                 }
                 None => {
+                    find_registered_journey(&registry, &journey)?;
                     let file = (&Config::default(), &ClientOptions::default());
                     journey_test(&registry, &journey, datapool.as_deref(), rows, &common, file)
                 }
@@ -1084,6 +1085,19 @@ fn test_rows(
     Ok((limit, Box::new((0..limit).map_while(move |_| shard.checkout()))))
 }
 
+/// A journey named without `--scenario`: a registered one. A name without `:` is none (registered
+/// names are `module:name`) and likely a scenario file's journey, so its error says how to run
+/// one.
+fn find_registered_journey(registry: &Registry, journey: &str) -> anyhow::Result<()> {
+    match registry.find_journey(journey) {
+        Ok(_) => Ok(()),
+        Err(unknown) if !journey.contains(':') => {
+            Err(anyhow::anyhow!("{unknown}; a scenario file's journey is found with --scenario FILE"))
+        }
+        Err(unknown) => Err(unknown.into()),
+    }
+}
+
 /// `journey run J [DATAPOOL]`: one journey, through the engine's run loop, then stop.
 fn journey_run(
     registry: &Registry,
@@ -1102,7 +1116,10 @@ fn journey_run(
             resolved.check_journey_run("journey run", journey, datapool)?;
             (resolved.registry, resolved.scenario.config, resolved.client)
         }
-        None => (registry.clone(), Config::default(), ClientOptions::default()),
+        None => {
+            find_registered_journey(registry, journey)?;
+            (registry.clone(), Config::default(), ClientOptions::default())
+        }
     };
     registry.find_journey(journey)?;
     let datapool = datapool.map(|name| registry.find_datapool(name)).transpose()?;
@@ -1283,6 +1300,19 @@ mod tests {
         assert_eq!(exit_code(Vec::new(), &run, &[], false, None), ExitCode::from(EXIT_ERROR));
         run.stopped_by = StopReason::Interrupted;
         assert_eq!(exit_code(Vec::new(), &run, &[], false, None), ExitCode::from(EXIT_ERROR));
+    }
+
+    /// `journey test login` without `--scenario` said `unknown journey "login"; known: ...`, a
+    /// list of registered journeys without the one the user meant: a name without `:` is
+    /// likely a scenario file's journey, and the error says how to run one.
+    #[test]
+    fn an_unknown_journey_without_a_module_says_a_scenario_files_needs_its_file() {
+        let registry = Registry::default();
+        let err = find_registered_journey(&registry, "login").unwrap_err().to_string();
+        assert!(err.starts_with(r#"unknown journey "login""#), "{err}");
+        assert!(err.ends_with("a scenario file's journey is found with --scenario FILE"), "{err}");
+        let err = find_registered_journey(&registry, "shop:login").unwrap_err().to_string();
+        assert!(!err.contains("--scenario"), "{err}");
     }
 
     /// Before: `error: scenario "" has no entries`, and a result file whose `scenario` is "".

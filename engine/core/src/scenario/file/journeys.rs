@@ -291,6 +291,15 @@ fn step_options(
         return Err(err("cookies", value.span(), format!("{name:?} is not a cookie name")));
     }
     let cookies = pairs(&s.cookies, "cookies")?;
+    // The text written around a value's variables is in every value sent: a `;` or a control
+    // character there would fail each request unsent (`check_pair`, the rule each request is
+    // held to).
+    for ((name, template), value) in cookies.iter().zip(s.cookies.values()) {
+        if let Err(bad) = crate::http::cookie::check_pair(name, &template.literal_text()) {
+            let message = format!("{bad}: every request of this step would fail unsent");
+            return Err(err(&format!("cookies.{name}"), value.span(), message));
+        }
+    }
     let form = pairs(&s.form, "form")?;
     let query = pairs(&s.query, "query")?;
     let auth = s.auth.as_ref().map(|auth| step_auth(src, auth, field, places)).transpose()?;
