@@ -757,6 +757,8 @@ fn what_the_client_did_not_ask_for_is_refused_by_name() {
         assert_eq!(kinds(|k| total.errors_of(k)), request_errors, "{path}");
         assert_eq!(kinds(|k| total.ws.errors_of(k)), ws_errors, "{path}");
         assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}");
+        // Each server answered 101, refused after it or not: the status table shows it.
+        assert_eq!(total.status_codes, vec![(101, JOURNEYS)], "{path}");
         let key = if ws_errors.is_empty() { "ws_handshake" } else { "websocket" };
         let sample = &result.merged.error_samples[key];
         assert!(sample.contains(words), "{path}: {sample}");

@@ -601,8 +601,13 @@ async fn upgrade(
                 }
                 Ok(None) => {}
                 Err(err) => {
+                    // A 101 whose headers do not complete the upgrade is still the server's
+                    // answer: the status table shows it.
                     let status = match err {
                         WsError::HandshakeStatus { status, .. } => Some(status),
+                        WsError::HandshakeHeader { .. }
+                        | WsError::UnofferedProtocol { .. }
+                        | WsError::UnofferedExtension { .. } => Some(101),
                         _ => None,
                     };
                     return Err(Failure { status, ..failure(ErrorKind::WsHandshake, err.to_string()) });
