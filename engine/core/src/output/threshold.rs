@@ -604,12 +604,14 @@ fn measure(metric: Metric, floor: bool, stats: &TxnStats, is_total: bool, second
             Some((percent, format!("{percent:.3}%: {}", failures.words())))
         }
         Metric::Errors if nothing && !floor => None,
-        Metric::Errors => Some((failures.count() as f64, format!("{}: {}", failures.count(), failures.words()))),
+        Metric::Errors => {
+            Some((failures.count() as f64, format!("{}: {}", grouped(failures.count()), failures.words())))
+        }
         Metric::Rps => {
             let rps = if seconds > 0.0 { sent as f64 / seconds } else { 0.0 };
             Some((rps, format!("{rps:.1}/s{}", why_none(stats, sent))))
         }
-        Metric::Count => Some((sent as f64, format!("{sent}{}", why_none(stats, sent)))),
+        Metric::Count => Some((sent as f64, format!("{}{}", grouped(sent), why_none(stats, sent)))),
     }
 }
 
@@ -811,8 +813,10 @@ mod tests {
         assert_eq!(outcome.actual, "100.000%: requests 0 of 13,020 failed, transactions 13,020 of 13,020");
         assert_eq!(
             Threshold::parse("errors<5").unwrap().check(&result, None).unwrap().actual.split(':').next(),
-            Some("13020")
+            Some("13,020")
         );
+        // Counts are grouped as the table groups them.
+        assert_eq!(Threshold::parse("login:count<5").unwrap().check(&result, None).unwrap().actual, "13,020");
     }
 
     /// Outside try, finding 2: a transaction that made no request (its step before failed)
