@@ -3,12 +3,13 @@
 #   benches/pgo.sh                                  # writes target/release/mite-engine-pgo
 #   benches/pgo.sh target/release/mite-engine-pgo   # the same, named
 #   CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 benches/pgo.sh /tmp/pgo-lto
+#                      # with fat LTO in both builds (not measured yet: see benches/README.md)
 #
 # 1. Builds an instrumented release binary (`-Cprofile-generate`) in its own target folder,
 #    target/pgo/generate (kept, so a second run rebuilds only what changed; target/release is
 #    left alone).
 # 2. Trains it: bounded runs (3-4 s each, one injector core, the target on another) of what peak
-#    runs send, each checked to have sent requests:
+#    runs send, each checked to have sent requests and failed fewer than 1 % of them:
 #      - a declarative GET, 64 journeys in flight (closed model), keep-alive;
 #      - the same GET as a Rust journey (`http_example:scenario`);
 #      - a declarative POST with a JSON body and a capture, the captured value sent on in a
@@ -16,7 +17,7 @@
 #      - the login flow (`journeys/scenarios/login.toml`: a form, redirects, cookies, basic auth);
 #      - the declarative GET in the open model (`volume = { rate = ... }`);
 #      - the declarative GET over TLS (nginx with tools/certs; every 100th request reconnects, so
-#        handshakes and resumption are trained too).
+#        handshakes are trained too).
 #    The GETs run against nginx (one worker) when it is installed, else against the tools/
 #    target (`mite-target`, started here on an ephemeral port); the POST and the login flow
 #    against the tools/ target; TLS needs nginx and is left out, saying so, without it.
@@ -25,11 +26,13 @@
 #    and removes that folder (every dependency is rebuilt with each new profile anyway).
 #
 # Cost: two release builds of every crate, dependencies included, plus ~30 s of training; on a
-# 2-core VM with CARGO_BUILD_JOBS=1 about 9 minutes for each build (18 to 20 in all), under
-# 2 minutes on 16 cores. `cargo build --release` and CI do not use it.
+# 2-core VM with CARGO_BUILD_JOBS=1 about 6 minutes each when the machine is otherwise idle,
+# ~20 while other builds share it. A profile fits only a build with the same codegen units and
+# LTO settings: set them (CARGO_PROFILE_RELEASE_*) for the whole script, as above, never for
+# one half. `cargo build --release` and CI do not use it.
 # It stops by itself; its temporary files (profiles, scenario files, nginx's) go with it. A step
-# that fails, or a training run that sends no request, stops it with a non-zero status naming
-# the step.
+# that fails, or a training run that sends no request or fails more than 1 % of them, stops it
+# with a non-zero status naming the step.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/release/mite-engine-pgo}
