@@ -3,7 +3,7 @@
 #   benches/pgo.sh                                  # writes target/release/mite-engine-pgo
 #   benches/pgo.sh target/release/mite-engine-pgo   # the same, named
 #   CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 benches/pgo.sh /tmp/pgo-lto
-#                      # with fat LTO in both builds (not measured yet: see benches/README.md)
+#                      # with fat LTO in both builds (see benches/README.md)
 #
 # 1. Builds an instrumented release binary (`-Cprofile-generate`) in its own target folder,
 #    target/pgo/generate (kept, so a second run rebuilds only what changed; target/release is
