@@ -198,7 +198,10 @@ def main():
                     help="also run the io_uring floor client (benches/floor.rs), single and multishot receives")
     ap.add_argument("--driver", default="auto", help="mite-engine --driver")
     ap.add_argument("--smoke", action="store_true", help="one 1 s round against the tools/ target (CI)")
-    ap.add_argument("--baseline-engine", help="another mite-engine binary to interleave (A/B of a change)")
+    ap.add_argument("--engine-binary", help="a prebuilt mite-engine binary to measure instead of building "
+                    "target/release/mite-engine (e.g. benches/pgo.sh's)")
+    ap.add_argument("--baseline-engine", help="another mite-engine binary to interleave (A/B of a change); with "
+                    "--variants declarative its declarative GET is interleaved too")
     ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: "
                     "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN), "
                     "declarative (the same GET as a scenario-file journey), "
@@ -207,10 +210,15 @@ def main():
     args = ap.parse_args()
     if args.smoke:
         args.rounds, args.duration, args.no_nginx = 1, 1, True
-    global DRIVER
+    global DRIVER, ENGINE
     DRIVER = args.driver
+    if args.engine_binary:
+        ENGINE = os.path.abspath(args.engine_binary)
+        if not os.access(ENGINE, os.X_OK):
+            ap.error(f"--engine-binary {args.engine_binary}: not an executable file")
 
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "mite-engine", "-p", "mite-tools"], cwd=ROOT, check=True)
+    packages = ["-p", "mite-tools"] + ([] if args.engine_binary else ["-p", "mite-engine"])
+    subprocess.run(["cargo", "build", "--release", "-q", *packages], cwd=ROOT, check=True)
     if args.floor:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "mite-benches", "--bin", "uring-floor"], cwd=ROOT,
                        check=True)
@@ -231,6 +239,9 @@ def main():
             ap.error(f"unknown variant {variant}")
     if args.baseline_engine:
         tools.append(("mite (baseline)", lambda u, c, n, d: run_mite(u, c, n, d, engine=args.baseline_engine)))
+        if "declarative" in args.variants.split(","):
+            tools.append(("mite (baseline, declarative)", lambda u, c, n, d: run_mite(
+                u, c, n, d, declarative=True, engine=args.baseline_engine)))
     if args.floor:
         tools.append(("floor (single)", lambda u, c, n, d: run_floor(u, c, n, d, "single")))
         tools.append(("floor (multishot)", lambda u, c, n, d: run_floor(u, c, n, d, "multishot")))
