@@ -216,6 +216,25 @@ fn a_second_signal_ends_a_run_whose_stderr_nobody_reads() {
     assert_eq!(status.and_then(|s| s.code()), Some(130), "two SIGTERMs did not end the engine");
 }
 
+/// The result file `child` writes while nobody reads its standard error (`reader`, dropped
+/// once the file is there or 20 s have passed, so the child can end either way).
+fn result_while_stderr_unread(
+    mut child: std::process::Child,
+    json: &std::path::Path,
+    reader: std::io::PipeReader,
+    what: &str,
+) -> serde_json::Value {
+    let started = Instant::now();
+    while !json.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let written = json.exists();
+    drop(reader);
+    let status = child.wait().unwrap();
+    assert!(written, "no result file 20 s into {what} whose standard error nobody reads ({status:?})");
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
 /// Standard error a full pipe nobody reads: the progress lines no longer hold the run, which
 /// ends on time and writes its result file (it waited in a progress line until someone read
 /// the pipe, or forever).
@@ -233,22 +252,14 @@ fn a_run_whose_stderr_nobody_reads_still_writes_its_result() {
     }
     let mut args = get_args(&target, "2s");
     args.retain(|a| a != "-q");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
         .args(args)
         .args(["--tick", "10ms", "--json", json.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::from(writer))
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !json.exists() && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let written = json.exists();
-    drop(reader);
-    let status = child.wait().unwrap();
-    assert!(written, "no result file 20 s into a 2 s run whose standard error nobody reads ({status:?})");
-    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let result = result_while_stderr_unread(child, &json, reader, "a 2 s run");
     assert_eq!(result["stopped_by"], "duration");
     assert!(result["totals"]["requests"].as_u64().unwrap() > 0);
 }
@@ -279,22 +290,14 @@ fn a_journey_run_whose_stderr_nobody_reads_still_runs_and_writes_its_result() {
     unsafe {
         libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) & !libc::O_NONBLOCK);
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
         .args(["journey", "run", "http_example:journey", "--insecure", "--json", json.to_str().unwrap()])
         .args(["--config", &format!("target_url={}", target.url("/"))])
         .stdout(Stdio::null())
         .stderr(Stdio::from(writer))
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !json.exists() && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let written = json.exists();
-    drop(reader);
-    let status = child.wait().unwrap();
-    assert!(written, "no result file 20 s into a journey run whose standard error nobody reads ({status:?})");
-    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let result = result_while_stderr_unread(child, &json, reader, "a journey run");
     assert_eq!(result["totals"]["requests"], 1, "{result}");
     assert_eq!(target.hits(), 1);
 }
