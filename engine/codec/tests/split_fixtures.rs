@@ -265,21 +265,27 @@ fn pipelined_responses_leave_the_next_one_in_the_buffer() {
     assert!(input.is_empty());
 }
 
+/// The head a reader hands on for `bytes` fed in two pieces split at `split` (the response
+/// must be whole by the second).
+fn head_split_at(bytes: &[u8], split: usize) -> (mite_codec::ResponseHead, bytes::Bytes) {
+    let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
+    let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+    let mut progress = ReadProgress::NeedMore;
+    for piece in [&bytes[..split], &bytes[split..]] {
+        input.extend_from_slice(piece);
+        progress = reader.feed(&mut input, &mut body).unwrap();
+    }
+    assert_eq!(progress, ReadProgress::Complete, "split at {split}");
+    reader.take_head().unwrap()
+}
+
 /// RFC 9112 §5.2: each obs-fold is replaced with spaces before the value is read. The head the
 /// reader hands on has its folds replaced (same length), at every split of the bytes.
 #[test]
 fn a_folded_value_reads_with_spaces_at_every_split() {
     let bytes: &[u8] = b"HTTP/1.1 100 Continue\r\nX-I: a\r\n b\r\n\r\nHTTP/1.1 200 OK\r\nX-Folded: hello\r\n  there,\r\n\tagain\r\nX-Plain: p\r\nContent-Length: 2\r\n\r\nok";
     for split in 0..=bytes.len() {
-        let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
-        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
-        let mut progress = ReadProgress::NeedMore;
-        for piece in [&bytes[..split], &bytes[split..]] {
-            input.extend_from_slice(piece);
-            progress = reader.feed(&mut input, &mut body).unwrap();
-        }
-        assert_eq!(progress, ReadProgress::Complete, "split at {split}");
-        let (head, raw) = reader.take_head().unwrap();
+        let (head, raw) = head_split_at(bytes, split);
         assert!(head.folded);
         let final_at = bytes.windows(8).rposition(|w| w == b"HTTP/1.1").unwrap();
         assert_eq!(raw.len(), bytes.len() - final_at - 2, "the head keeps its length: split at {split}");
@@ -295,15 +301,7 @@ fn a_folded_value_reads_with_spaces_at_every_split() {
 fn an_http_1_2_head_is_handed_on_as_http_1_1_at_every_split() {
     let bytes: &[u8] = b"HTTP/1.2 100 Continue\r\n\r\nHTTP/1.2 200 OK\r\nX-A: a\r\nContent-Length: 2\r\n\r\nok";
     for split in 0..=bytes.len() {
-        let mut reader = ResponseReader::new(Limits::DEFAULT, false, true);
-        let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
-        let mut progress = ReadProgress::NeedMore;
-        for piece in [&bytes[..split], &bytes[split..]] {
-            input.extend_from_slice(piece);
-            progress = reader.feed(&mut input, &mut body).unwrap();
-        }
-        assert_eq!(progress, ReadProgress::Complete, "split at {split}");
-        let (head, raw) = reader.take_head().unwrap();
+        let (head, raw) = head_split_at(bytes, split);
         assert_eq!((head.status, head.minor_version, head.interim_count), (200, 1, 1), "split at {split}");
         assert!(raw.starts_with(b"HTTP/1.1 200 OK\r\n"), "split at {split}: {raw:?}");
         assert_eq!(mite_codec::head::find_header(&raw, "x-a"), Some(&b"a"[..]), "split at {split}");
