@@ -496,3 +496,85 @@ fn journey_test_stops_at_a_panic_with_an_error() {
         Ok(_) => panic!("expected JourneyPanicked, got a result"),
     }
 }
+
+static SCRAPED_RUNS: AtomicU64 = AtomicU64::new(0);
+static SCRAPED_PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// A GET, then a panic one run in three, each counted by the journey as it happens.
+async fn panics_every_third_run(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let run = SCRAPED_RUNS.fetch_add(1, Ordering::SeqCst);
+    ctx.http().get(&target_url(ctx)).discard_body().send().await?;
+    mite_core::sleep(Duration::from_millis(5)).await;
+    if run % 3 == 2 {
+        SCRAPED_PANICS.fetch_add(1, Ordering::SeqCst);
+        panic!("journey exploded on run {run}");
+    }
+    Ok(())
+}
+
+/// `/metrics`' value of `family` (an unlabelled series).
+fn scraped(text: &str, family: &str) -> u64 {
+    let value = text.lines().find_map(|line| line.strip_prefix(family)?.strip_prefix(' '));
+    value.unwrap_or_else(|| panic!("no {family} in\n{text}")).parse().unwrap_or_else(|e| panic!("{family}: {e}"))
+}
+
+fn scrape(addr: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
+
+const JOURNEY_FAMILIES: [&str; 5] = [
+    "mite_journey_started_total",
+    "mite_journey_ok_total",
+    "mite_journey_failed_total",
+    "mite_journey_panicked_total",
+    "mite_journey_cancelled_total",
+];
+
+/// The journeys' counters in the Prometheus exposition, scraped at every interval of a run
+/// whose journey panics one run in three: counters that never go down, a panic seen before
+/// the run's end, and at the end the journeys' own counts of their runs and panics, with
+/// `started = ok + failed + cancelled`.
+#[test]
+fn journeys_started_ok_failed_and_panicked_are_exposed_during_the_run() {
+    let _one = one_run();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_every_third_run", panics_every_third_run);
+    let scenario = scenario("faults:panics_every_third_run", VolumeModel::constant(2));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let exporter = Arc::new(mite_core::output::exposition::Exporter::start("127.0.0.1:0".parse().unwrap()).unwrap());
+    let mut opts = options(1, Duration::from_millis(1200));
+    opts.prometheus = Some(exporter.clone());
+    let mut scrapes: Vec<[u64; 5]> = Vec::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let run = mite_core::run_scenario(&registry, scenario, config, &opts, stop, &mut |event| {
+        if let mite_core::output::events::RunEvent::Interval(_) = event {
+            let text = scrape(exporter.addr());
+            scrapes.push(JOURNEY_FAMILIES.map(|family| scraped(&text, family)));
+        }
+    });
+    let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
+    assert!(scrapes.len() >= 4, "{scrapes:?}");
+    for pair in scrapes.windows(2) {
+        assert!(pair[0].iter().zip(&pair[1]).all(|(a, b)| a <= b), "a counter went down: {scrapes:?}");
+    }
+    let before_the_end = &scrapes[scrapes.len() - 2];
+    assert!(before_the_end[3] > 0, "no panic exposed before the run's end: {scrapes:?}");
+    let [started, ok, failed, panicked, cancelled] =
+        JOURNEY_FAMILIES.map(|family| scraped(&scrape(exporter.addr()), family));
+    let (runs, panics) = (SCRAPED_RUNS.load(Ordering::SeqCst), SCRAPED_PANICS.load(Ordering::SeqCst));
+    assert_eq!((started, panicked), (runs, panics), "the journeys' own counts");
+    assert_eq!(failed, panicked, "no other failure");
+    assert_eq!(started, ok + failed + cancelled);
+    let journeys = &result.merged.journeys;
+    assert_eq!(
+        [started, ok, failed, panicked, cancelled],
+        [journeys.started, journeys.ok, journeys.failed, journeys.panicked, journeys.cancelled]
+    );
+}

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::driver::{CoreRuntime, Driver, DriverChoice, DriverError};
 use crate::exec::core_loop::{CoreEvent, CorePlan, run_core};
+use crate::exec::run_stop::RunStop;
 use crate::http::tls::TlsSetupError;
 use crate::http::{HttpClient, HttpSettings, TlsOptions};
 use crate::journey::shard::Shard;
@@ -481,8 +482,10 @@ fn spawn_cores(
     events_tx: SyncSender<CoreEvent>,
 ) -> Result<Vec<JoinHandle<()>>, RunError> {
     let mut threads = Vec::new();
+    // One stop for every core: the flag, and the instant the stop was taken, shared.
+    let run_stop = Arc::new(RunStop::new(stop.clone(), started));
     for (index, &core_id) in options.cores.iter().enumerate() {
-        let (core_plan, core_stop, core_tx, pin) = (plan.clone(), stop.clone(), events_tx.clone(), options.pin);
+        let (core_plan, core_stop, core_tx, pin) = (plan.clone(), run_stop.clone(), events_tx.clone(), options.pin);
         let spawned = std::thread::Builder::new().name(format!("mite-core-{core_id}")).spawn(move || {
             // Pin before the runtime (and its ring) is built, so its memory is local.
             if pin && !core_affinity::set_for_current(core_affinity::CoreId { id: core_id }) {
@@ -986,6 +989,7 @@ fn interval_point(
         not_sent: total.not_sent,
         transactions: total.transactions(),
         rps: total.requests() as f64 / seconds,
+        seconds,
         p50_us,
         p99_us,
         journeys_in_flight,

@@ -6,13 +6,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use crate::driver::{CoreRuntime, Driver, DriverChoice, pause, spawn};
 use crate::exec::arrivals::instant_at;
 use crate::exec::injector_load::{BusyPieces, LAG_PROBE_INTERVAL, Stamped, WakeStamp};
+use crate::exec::run_stop::RunStop;
 use crate::exec::scheduler::{Arrivals, schedule_arrivals};
 use crate::http::{HttpClient, HttpSettings};
 use crate::journey::shard::Shard;
@@ -79,7 +79,7 @@ pub fn run_core(
     plan: Arc<CorePlan>,
     index: usize,
     started: Instant,
-    stop: Arc<AtomicBool>,
+    stop: Arc<RunStop>,
     events: SyncSender<CoreEvent>,
 ) {
     let (mut runtime, fallback) = match CoreRuntime::build(plan.driver) {
@@ -91,9 +91,9 @@ pub fn run_core(
     };
     let _ = events.send(CoreEvent::Started { core: index, driver: runtime.driver(), fallback });
     runtime.block_on(async move {
-        let core = Core::new(plan, index, started, events);
+        let core = Core::new(plan, index, (started, &stop), events);
         let tick = core.run_until_stop(&stop).await;
-        core.stop_gracefully(tick).await;
+        core.stop_gracefully(tick, &stop).await;
         // The slots' tasks hold the core's state, which must not hold them.
         let wakers = core.shard.slot_wakers.borrow_mut().take_all();
         drop(wakers);
@@ -142,7 +142,8 @@ struct Core {
 
 impl Core {
     /// Builds the core's state and starts its lag probe and arrival schedulers.
-    fn new(plan: Arc<CorePlan>, index: usize, started: Instant, events: SyncSender<CoreEvent>) -> Core {
+    fn new(plan: Arc<CorePlan>, index: usize, run: (Instant, &Arc<RunStop>), events: SyncSender<CoreEvent>) -> Core {
+        let (started, stop) = run;
         // Each core keeps its own TLS session cache: resumption never takes a lock across cores.
         let tls = plan.tls.as_ref().map(|config| {
             let mut config = (**config).clone();
@@ -172,7 +173,7 @@ impl Core {
         };
         for (entry, journey) in core.entries.iter().zip(&core.plan.journeys) {
             if let Some(arrivals) = &entry.arrivals {
-                let run = (started, core.plan.duration);
+                let run = (started, core.plan.duration, stop.clone());
                 let (shard, state) = (core.shard.clone(), entry.state.clone());
                 spawn(schedule_arrivals(shard, state, arrivals.clone(), journey.clone(), run));
             }
@@ -187,7 +188,7 @@ impl Core {
 
     /// Ticks the volume models and sends a snapshot per interval until the duration, the stop
     /// flag, or every entry is done. Returns the next interval's index.
-    async fn run_until_stop(&self, stop: &AtomicBool) -> u64 {
+    async fn run_until_stop(&self, stop: &RunStop) -> u64 {
         let deadline = self.started + self.plan.duration;
         let (mut last_tick_s, mut tick_index, mut first_tick) = (0.0f64, 0u64, true);
         let mut next_tick = Instant::now();
@@ -221,7 +222,7 @@ impl Core {
                 }
                 next_tick = self.ticks_from + self.plan.tick.saturating_mul(clamp_u32(boundaries + 1));
             }
-            if stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
+            if stop.is_raised() || Instant::now() >= deadline {
                 break;
             }
             if self.entries.iter().all(CoreEntry::finished) {
@@ -283,13 +284,14 @@ impl Core {
     /// flight, the piece of interval up to the stop is reported at once and the grace in
     /// pieces of its own (one per interval end it passes, one at its end); without, the one
     /// last snapshot covers the interval the stop fell in.
-    async fn stop_gracefully(&self, tick_index: u64) {
+    async fn stop_gracefully(&self, tick_index: u64, stop: &RunStop) {
         let deadline = self.started + self.plan.duration;
         let stopped_at = Instant::now();
-        // Arrivals that came due up to the stop are requested, whether or not the scheduler
-        // woke for them; those that cannot start now are counted as missed when the queue
-        // closes.
-        let stop_s = stopped_at.min(deadline).saturating_duration_since(self.started).as_secs_f64();
+        // Arrivals that came due up to the stop (an interrupt's: the instant every core shares)
+        // are requested, whether or not the scheduler woke for them; those that cannot start
+        // now are counted as missed when the queue closes.
+        let stop_s =
+            stop.scheduled_until(stopped_at).min(deadline).saturating_duration_since(self.started).as_secs_f64();
         for entry in &self.entries {
             if let Some(arrivals) = &entry.arrivals
                 && !entry.state.stopped.get()

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::driver::pause;
 use crate::exec::arrivals::{ArrivalClock, ArrivalQueue, instant_at};
+use crate::exec::run_stop::RunStop;
 use crate::journey::Journey;
 use crate::journey::shard::Shard;
 use crate::journey::slot::{ArrivalSource, EntryState, Slot};
@@ -122,21 +123,25 @@ impl ArrivalSource for Arrivals {
 }
 
 /// Turns this core's share of the rate into intended start times, queues them, and keeps
-/// enough journey slots running (up to the entry's limit) to serve the queue.
+/// enough journey slots running (up to the entry's limit) to serve the queue. `run`: when the
+/// run started, its duration, and its stop.
 pub(crate) async fn schedule_arrivals(
     shard: Rc<Shard>,
     entry: Rc<EntryState>,
     arrivals: Rc<Arrivals>,
     journey: Arc<dyn Journey>,
-    run: (Instant, Duration),
+    run: (Instant, Duration, Arc<RunStop>),
 ) {
-    let (started, duration) = run;
+    let (started, duration, stop) = run;
     loop {
         if shard.stopping.get() || entry.stopped.get() || entry.exhausted.get() {
             break;
         }
-        // A scheduler that wakes late (a busy core) never queues arrivals past the run's end.
-        let until_s = started.elapsed().min(duration).as_secs_f64();
+        // A scheduler that wakes late (a busy core) never queues arrivals past the run's end,
+        // nor past the instant the stop was taken (by whichever core saw the flag first): its
+        // core may notice the stop later, but schedules no arrival due after it.
+        let until = stop.scheduled_until(Instant::now());
+        let until_s = until.saturating_duration_since(started).min(duration).as_secs_f64();
         if !arrivals.queue_due(&shard, started, until_s) {
             entry.stopped.set(true);
         }

@@ -109,6 +109,8 @@ impl Ctx {
         stats.request_finished(txn);
         let timings = result.as_ref().map_or_else(HttpError::timings, Response::timings);
         count_progress(stats.txn(txn), &counted, &timings);
+        // Connection work is timed as it is counted (a request cancelled later has it too).
+        stats.txn_latencies(txn).1.record_connection_phases_since(&counted, &timings);
         match result {
             Ok(response) => {
                 record_answer(stats.txn_latencies(txn), request, response, self.start_delay_us.get());
@@ -117,8 +119,6 @@ impl Ctx {
                 }
             }
             Err(err) => {
-                // Its connection work has its phase times, as it has its counts.
-                stats.txn_latencies(txn).1.record_connection_phases(&timings);
                 record_failure(&mut stats, txn, err);
             }
         }
@@ -204,7 +204,9 @@ impl Progress for Counting<'_> {
         *work_mut(&mut work) = *now;
         self.work.set(work);
         self.bytes.set(now.request_bytes);
-        count_progress(self.ctx.shard.stats.borrow_mut().txn(self.txn), &before, now);
+        let mut stats = self.ctx.shard.stats.borrow_mut();
+        count_progress(stats.txn(self.txn), &before, now);
+        stats.txn_latencies(self.txn).1.record_connection_phases_since(&before, now);
     }
 
     fn written(&self, bytes: u64) {
@@ -232,7 +234,7 @@ fn record_answer(
         latencies.record(Latency::ReqCorrected, timings.total_us.saturating_add(delay_us));
     }
     entry.add_status(response.status());
-    latencies.record_phases(&timings);
+    latencies.record(Latency::FirstByte, timings.first_byte_us);
     entry.http.count_response(&request.method, response.status());
     entry.first_byte_us_sum += timings.first_byte_us;
     entry.body_bytes += response.body_len();

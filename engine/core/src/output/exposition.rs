@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use crate::output::live_server::{Answer, LiveServer, Route};
-use crate::stats::{ErrorKind, Merged, TxnStats};
+use crate::stats::{ErrorKind, JourneyCounts, Merged, TxnStats};
 
 /// Histogram bucket bounds for `mite_http_response_time_seconds`, in seconds.
 const BUCKETS_S: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -38,6 +38,7 @@ pub fn render(merged: &Merged, known: &[String], journeys_in_flight: u64, journe
     response_times(&mut out, &rows);
     phase_histograms(&mut out, &rows);
     crate::output::websocket::exposition(&mut out, merged, label);
+    journey_counters(&mut out, &merged.journeys);
     let _ = writeln!(out, "# HELP mite_actual_count Journeys in flight.\n# TYPE mite_actual_count gauge");
     let _ = writeln!(out, "mite_actual_count {journeys_in_flight}");
     let _ = writeln!(
@@ -61,6 +62,21 @@ fn transaction_counters(out: &mut String, rows: &[Row<'_>]) {
     );
     for (name, stats) in rows {
         let _ = writeln!(out, "mite_journey_error_total{{transaction=\"{}\"}} {}", label(name), stats.txn_err);
+    }
+}
+
+/// Runs of journeys, the run's whole: started, and how each ended (`started = ok + failed +
+/// cancelled`; the panicked are also failed).
+fn journey_counters(out: &mut String, journeys: &JourneyCounts) {
+    let families = [
+        ("mite_journey_started_total", "Journey runs started.", journeys.started),
+        ("mite_journey_ok_total", "Journey runs that ended without an error.", journeys.ok),
+        ("mite_journey_failed_total", "Journey runs that ended with an error or a panic.", journeys.failed),
+        ("mite_journey_panicked_total", "Journey runs that panicked (also failed).", journeys.panicked),
+        ("mite_journey_cancelled_total", "Journey runs still going when the grace ended.", journeys.cancelled),
+    ];
+    for (family, help, count) in families {
+        let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} counter\n{family} {count}");
     }
 }
 
@@ -108,8 +124,7 @@ fn response_times(out: &mut String, rows: &[Row<'_>]) {
     for (name, stats) in rows {
         let h = &stats.req_us;
         let name = label(name);
-        for bound in BUCKETS_S {
-            let below = h.count_between(0, (bound * 1e6) as u64);
+        for (bound, below) in BUCKETS_S.iter().zip(counts_at_most(h)) {
             let _ = writeln!(
                 out,
                 "mite_http_response_time_seconds_bucket{{transaction=\"{name}\",le=\"{bound}\"}} {below}"
@@ -120,6 +135,24 @@ fn response_times(out: &mut String, rows: &[Row<'_>]) {
         let _ = writeln!(out, "mite_http_response_time_seconds_sum{{transaction=\"{name}\"}} {}", sum_s(h));
         let _ = writeln!(out, "mite_http_response_time_seconds_count{{transaction=\"{name}\"}} {}", h.len());
     }
+}
+
+/// The cumulative count at each of `BUCKETS_S`: the values whose whole histogram bucket lies at
+/// or below the bound (its highest equivalent value is at most the bound). A `le` count so never
+/// includes a value above its bound; a bucket straddling the bound (some 0.1 % wide) counts in
+/// the next `le` up, with the values in it at or just below the bound.
+fn counts_at_most(h: &hdrhistogram::Histogram<u64>) -> [u64; BUCKETS_S.len()] {
+    let bounds_us = BUCKETS_S.map(|bound| (bound * 1e6).round() as u64);
+    let mut counts = [0; BUCKETS_S.len()];
+    for v in h.iter_recorded() {
+        let highest_us = h.highest_equivalent(v.value_iterated_to());
+        // Buckets come in order: the bounds this one is within get its count.
+        let first = bounds_us.partition_point(|&bound_us| bound_us < highest_us);
+        for count in &mut counts[first..] {
+            *count += v.count_at_value();
+        }
+    }
+    counts
 }
 
 /// A histogram's `_sum`: the sum of its values in seconds, each value read as its bucket's
@@ -167,8 +200,7 @@ fn phase_histograms(out: &mut String, rows: &[Row<'_>]) {
                 continue;
             }
             let labels = format!("transaction=\"{name}\",phase=\"{phase}\"");
-            for bound in BUCKETS_S {
-                let below = h.count_between(0, (bound * 1e6) as u64);
+            for (bound, below) in BUCKETS_S.iter().zip(counts_at_most(h)) {
                 let _ = writeln!(out, "mite_http_phase_seconds_bucket{{{labels},le=\"{bound}\"}} {below}");
             }
             let _ = writeln!(out, "mite_http_phase_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.len());
@@ -326,6 +358,38 @@ mod tests {
             "mite_http_phase_seconds_bucket{transaction=\"get \\\"x\\\"\",phase=\"connect\",le=\"0.0005\"} 1"
         ));
         assert!(text.contains("phase=\"first_byte\",le=\"0.0005\"} 0"));
+    }
+
+    /// A `le` count never includes a value above its bound. Values recorded around three
+    /// bounds (2.5 ms, 5 ms and 10 ms lie where buckets are 2, 4 and 8 µs wide): each is counted
+    /// at or below a bound only when its whole bucket is, so a bucket straddling the bound
+    /// (10,000 to 10,007 µs) counts above it. Before, `le="0.01"` counted 10,007 µs.
+    #[test]
+    fn a_le_bucket_never_counts_a_value_above_its_bound() {
+        let mut stats = TxnStats::default();
+        let values_us = [2_499, 2_500, 2_501, 4_997, 5_000, 5_003, 5_004, 9_999, 10_000, 10_007, 10_008];
+        for us in values_us {
+            record_latency(&mut stats.req_us, us);
+        }
+        let mut merged = Merged::default();
+        merged.txns.insert("t".into(), stats);
+        let text = render(&merged, &[], 0, 0);
+        let count = |le: &str| -> u64 {
+            let prefix = format!("mite_http_response_time_seconds_bucket{{transaction=\"t\",le=\"{le}\"}} ");
+            let line = text.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+            line.unwrap_or_else(|| panic!("no le={le} in\n{text}")).parse().unwrap()
+        };
+        for (le, bound_us) in [("0.0025", 2_500), ("0.005", 5_000), ("0.01", 10_000)] {
+            let above = values_us.iter().filter(|&&us| us > bound_us).count() as u64;
+            let at_most = values_us.len() as u64 - above;
+            let counted = count(le);
+            assert!(counted <= at_most, "le={le}: {counted} counted, {above} of the values are above it");
+            // Rounding down: only the values sharing the bound's bucket are left out (0.1 %).
+            let near = values_us.iter().filter(|&&us| us <= bound_us && us * 1000 >= bound_us * 999).count() as u64;
+            assert!(counted + near >= at_most, "le={le}: {counted} counted of {at_most}");
+        }
+        assert_eq!((count("0.0025"), count("0.005"), count("0.01")), (1, 4, 8));
+        assert_eq!(count("+Inf"), values_us.len() as u64);
     }
 
     /// A known transaction not recorded yet is exposed at 0, and a recorded one's error

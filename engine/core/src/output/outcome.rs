@@ -92,8 +92,12 @@ pub struct IntervalPoint {
     pub not_sent: u64,
     /// Transactions completed in the interval.
     pub transactions: u64,
-    /// Requests per second over the interval.
+    /// Requests per second over the interval: over `seconds`.
     pub rps: f64,
+    /// The time the interval's figures cover, seconds, which every rate of it is over: the
+    /// time since the line before, or, when a core reported late (its report reaching back
+    /// further), the longest span one core's report in it covered.
+    pub seconds: f64,
     /// Median latency of the interval (requests, or transactions when there were none), µs.
     pub p50_us: u64,
     /// 99th percentile, µs.

@@ -605,8 +605,13 @@ pub struct Interval {
     pub not_sent: u64,
     /// Transactions completed.
     pub transactions: u64,
-    /// Requests per second.
+    /// Requests per second, over `seconds`.
     pub rps: f64,
+    /// The time its figures cover, seconds, which its rates (`rps`, the pages' charts per
+    /// second) are over (`outcome::IntervalPoint::seconds`); absent in files written before it
+    /// was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
     /// Median latency, µs (of requests answered, or of transactions when none was); `None`
     /// when nothing was timed in the interval.
     pub p50_us: Option<u64>,

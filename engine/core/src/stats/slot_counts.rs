@@ -126,6 +126,27 @@ impl Latencies {
         }
     }
 
+    /// Counts the connection work an exchange reported since a report of `before` (both
+    /// cumulative over the exchange): each phase is timed when it is counted, so a request
+    /// cancelled at the stop after its connect has that connect timed as well as counted.
+    #[inline]
+    pub fn record_connection_phases_since(&mut self, before: &Timings, now: &Timings) {
+        let succeeded =
+            |t: &Timings| (t.connects.saturating_sub(t.connects_failed), t.tls_handshakes.saturating_sub(t.tls_failed));
+        let ((connects, handshakes), (connects_before, handshakes_before)) = (succeeded(now), succeeded(before));
+        let since = |now_us: Option<u64>, before_us: Option<u64>, more: bool| {
+            now_us.filter(|_| more || before_us.is_none()).map(|us| us.saturating_sub(before_us.unwrap_or(0)))
+        };
+        self.record_connection_phases(&Timings {
+            dns_us: now.dns_us.filter(|_| before.dns_us.is_none()),
+            connect_us: since(now.connect_us, before.connect_us, connects > connects_before),
+            tls_us: since(now.tls_us, before.tls_us, handshakes > handshakes_before),
+            connects: connects.saturating_sub(connects_before),
+            tls_handshakes: handshakes.saturating_sub(handshakes_before),
+            ..Timings::default()
+        });
+    }
+
     /// Moves the counts out, in `TxnStats::histograms_mut` order, keeping the memory.
     pub fn take(&mut self) -> [RecordedValues; TxnStats::HISTOGRAMS] {
         self.0.each_mut().map(SlotCounts::take)

@@ -273,6 +273,7 @@ pub(crate) fn interval(p: &IntervalPoint, open_model: bool) -> Interval {
         not_sent: p.not_sent,
         transactions: p.transactions,
         rps: (p.rps * 10.0).round() / 10.0,
+        seconds: Some((p.seconds * 1e4).round() / 1e4),
         // Every latency recorded is at least 1 µs: 0 is an interval with nothing timed.
         p50_us: Some(p.p50_us).filter(|us| *us > 0),
         p99_us: Some(p.p99_us).filter(|us| *us > 0),

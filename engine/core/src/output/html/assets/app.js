@@ -177,7 +177,14 @@
     var t = [];
     var dt = [];
     var prev = 0;
-    iv.forEach(function (p) { t.push(p.elapsed_s); dt.push(Math.max(p.elapsed_s - prev, 1e-3)); prev = p.elapsed_s; });
+    // An interval's rates are over the time its figures cover (`seconds`, as its `rps` is:
+    // longer than the gap since the interval before when a core reported late); in files
+    // written before it was recorded, over that gap.
+    iv.forEach(function (p) {
+      t.push(p.elapsed_s);
+      dt.push(num(p.seconds) && p.seconds > 0 ? p.seconds : Math.max(p.elapsed_s - prev, 1e-3));
+      prev = p.elapsed_s;
+    });
     return {
       iv: iv, t: t,
       rate: function (get) { return iv.map(function (p, i) { var v = get(p); return num(v) ? v / dt[i] : null; }); },

@@ -1,0 +1,80 @@
+//! The run's stop as every core sees it: the stop flag (raised by a signal, or by the stats
+//! thread) and the one instant the stop was taken, read once, by the first to find the flag
+//! raised, and shared like the flag. Every core schedules arrivals up to that same instant,
+//! however late in its poll it notices the flag: none schedules (or starts) an arrival due
+//! after it, and `requested` is the rate over the window, to the arrival.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The stop flag and the instant the stop was taken.
+#[derive(Debug)]
+pub struct RunStop {
+    flag: Arc<AtomicBool>,
+    started: Instant,
+    /// When the stop was taken, nanoseconds since `started`, plus one (0: not taken yet).
+    taken_ns: AtomicU64,
+}
+
+impl RunStop {
+    /// The stop of the run that started at `started`, raised through `flag`.
+    pub fn new(flag: Arc<AtomicBool>, started: Instant) -> RunStop {
+        RunStop { flag, started, taken_ns: AtomicU64::new(0) }
+    }
+
+    /// Whether the stop flag is raised.
+    pub fn is_raised(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// When the stop was taken (`None` while the flag is down): the first caller to find the
+    /// flag raised reads the clock, and every caller, on any core, gets that same instant.
+    pub fn taken_at(&self) -> Option<Instant> {
+        if !self.is_raised() {
+            return None;
+        }
+        let now_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
+        let taken_ns = match self.taken_ns.compare_exchange(0, now_ns + 1, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => now_ns + 1,
+            Err(taken_ns) => taken_ns,
+        };
+        Some(self.started + Duration::from_nanos(taken_ns - 1))
+    }
+
+    /// How far arrivals may be scheduled, given `now`, a clock read taken before this call:
+    /// `now` while the flag is down (the stop, when it comes, is taken later than that), else
+    /// the instant the stop was taken (or `now`, if that came first).
+    pub fn scheduled_until(&self, now: Instant) -> Instant {
+        self.taken_at().map_or(now, |taken| taken.min(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cores that notice the stop at different moments all get the instant the first one took,
+    /// and a clock read taken before the flag went up is never cut.
+    #[test]
+    fn every_core_gets_the_one_instant_the_stop_was_taken() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(RunStop::new(flag.clone(), Instant::now()));
+        let before = Instant::now();
+        assert_eq!(stop.taken_at(), None);
+        assert_eq!(stop.scheduled_until(before), before, "not stopped: as far as the clock read");
+        flag.store(true, Ordering::SeqCst);
+        let first = stop.taken_at().expect("taken");
+        assert!(first >= before);
+        std::thread::sleep(Duration::from_millis(20));
+        let others: Vec<Instant> = (0..4)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || stop.scheduled_until(Instant::now()))
+            })
+            .map(|thread| thread.join().unwrap())
+            .collect();
+        assert!(others.iter().all(|&at| at == first), "{others:?} against {first:?}");
+        assert_eq!(stop.scheduled_until(before), before, "a read taken before the stop stays");
+    }
+}
