@@ -911,6 +911,34 @@ fn requests_cancelled_at_the_end_of_the_grace_are_counted_once_in_the_intervals(
     }
 }
 
+/// Over TLS, the same: each request cancelled at the grace's end made its connection and its
+/// handshake before its answer was awaited, and both are counted and timed, once per
+/// connection the target accepted.
+#[test]
+fn a_cancelled_requests_connect_and_handshake_are_timed_as_they_are_counted() {
+    let target = mite_tools::TlsTarget::start().unwrap();
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(300);
+    opts.tls.ca_file = Some(mite_tools::tls_server::CA_PATH.into());
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        mite_tests::get(&target.url("/delay/2000"), VolumeModel::constant(2), opts)
+    };
+    let file = json(&result);
+    let totals = &file["totals"];
+    assert_eq!(u(&totals["errors_by_kind"]["cancelled"]), 2, "{}", totals["errors_by_kind"]);
+    assert_eq!(target.connections(), 2, "a connection per journey");
+    assert_eq!(u(&totals["connects"]["attempted"]), 2, "{}", totals["connects"]);
+    assert_eq!(u(&totals["tls_handshakes"]["attempted"]), 2, "{}", totals["tls_handshakes"]);
+    let txn = &file["transactions"][0]["requests"];
+    for (phase, mean) in [("connect", "connect_us_mean"), ("tls", "tls_us_mean")] {
+        let timed = &txn["phases_us"][phase];
+        assert_eq!(timed["count"].as_u64(), Some(2), "{phase}: {timed}");
+        let (exact, histogram) = (f(&txn[mean]), f(&timed["mean"]));
+        assert!((exact - histogram).abs() <= 1.0 + exact * 0.001, "{mean} {exact}, phases_us.{phase} {histogram}");
+    }
+}
+
 /// The progress lines cover each interval once: the `txn` counts they print add up to the
 /// result's transactions, and each whole line's `ok` and `err` rates are its attempts over its
 /// own length (the piece up to the stop and the grace's pieces print counts).
