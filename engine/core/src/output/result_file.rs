@@ -499,7 +499,8 @@ pub struct Arrivals {
     /// files: 0).
     pub datapool_exhausted: u64,
     /// The time the arrivals were scheduled over, seconds from the start: to the stop (the
-    /// duration's end or an interrupt) or the rate model's own end, never the grace after it
+    /// duration's end, or an interrupt: the instant the stop was taken, the same on every
+    /// core) or the rate model's own end, never the grace after it
     /// (absent from older files, whose rates are over `duration_s`).
     #[serde(default)]
     pub window_s: Option<f64>,
