@@ -317,4 +317,24 @@ mod tests {
         let at = |which: Latency| taken[which as usize].pairs().iter().map(|&(_, n)| u64::from(n)).sum::<u64>();
         assert_eq!((at(Latency::Connect), at(Latency::Tls), at(Latency::FirstByte)), (2, 1, 0));
     }
+
+    /// Connection work timed as it is reported: a first connect (with its name lookup) when it
+    /// is made, a retry's second connect at the next report, nothing again at the exchange's
+    /// end; each time once, the lookup once.
+    #[test]
+    fn connection_work_is_timed_once_as_it_is_reported() {
+        let first = Timings { dns_us: Some(40), connect_us: Some(300), connects: 1, ..Timings::default() };
+        let retried = Timings { connect_us: Some(800), connects: 3, connects_failed: 1, ..first };
+        let mut latencies = Latencies::default();
+        let mut reported = Timings::default();
+        for now in [first, first, retried, retried] {
+            latencies.record_connection_phases_since(&reported, &now);
+            reported = now;
+        }
+        let taken = latencies.take();
+        let pairs = |which: Latency| taken[which as usize].pairs().to_vec();
+        assert_eq!(pairs(Latency::Dns), [(40, 1)]);
+        assert_eq!(pairs(Latency::Connect), [(300, 1), (500, 1)], "the first, then the retry's");
+        assert!(pairs(Latency::Tls).is_empty());
+    }
 }
