@@ -392,6 +392,22 @@ mod tests {
         assert_eq!(count("+Inf"), values_us.len() as u64);
     }
 
+    /// README's metric table names every family served (the WebSocket ones are listed under
+    /// "WebSockets"), with its type.
+    #[test]
+    fn readmes_metric_table_names_every_family_served() {
+        let readme = include_str!("../../../../README.md");
+        let table: Vec<&str> = readme.lines().filter(|l| l.trim_start().starts_with("| `mite_")).collect();
+        let text = render(&Merged::default(), &["t".to_string()], 0, 0);
+        let families = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).filter(|l| !l.starts_with("mite_ws_"));
+        for family in families {
+            let (name, kind) = family.split_once(' ').unwrap();
+            let named = |row: &&&str| row.contains(&format!("`{name}`")) || row.contains(&format!("`{name}{{"));
+            let row = table.iter().find(named).unwrap_or_else(|| panic!("{name} is not in README's metric table"));
+            assert!(row.contains(&format!("| {kind} |")), "{name} is a {kind}: {row}");
+        }
+    }
+
     /// A known transaction not recorded yet is exposed at 0, and a recorded one's error
     /// counters are at 0 until it fails: on an error-free run the error series were absent.
     #[test]
