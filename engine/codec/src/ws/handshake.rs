@@ -156,7 +156,11 @@ fn check_upgrade(headers: &[httparse::Header<'_>], key: &str, protocols: &[&str]
     if let Some(chosen) = all("sec-websocket-extensions").find(|v| !v.trim_ascii().is_empty()) {
         return Err(WsError::UnofferedExtension { extensions: quoted(chosen) });
     }
-    let mut chosen = all("sec-websocket-protocol");
+    // RFC 6455 section 4.1 fails the connection for a field that names a subprotocol the client
+    // did not offer; an empty one names none (section 11.3.4: the server's value is one token,
+    // and an empty value is not one), so it reads as the field absent: no subprotocol, which
+    // the client takes whatever it offered. Some servers send it empty to say "none".
+    let mut chosen = all("sec-websocket-protocol").filter(|v| !v.trim_ascii().is_empty());
     let Some(first) = chosen.next() else { return Ok(None) };
     if let Some(second) = chosen.next() {
         return Err(WsError::UnofferedProtocol { chosen: format!("{}, {}", quoted(first), quoted(second)) });
@@ -304,6 +308,16 @@ mod tests {
             check(two, &["chat", "superchat"]),
             Err(WsError::UnofferedProtocol { chosen: "chat, superchat".into() })
         );
+        // An empty field names no subprotocol: read as none, offered or not, and beside a
+        // field that names one, that one. Before: refused as the unoffered subprotocol "".
+        for empty in ["Sec-WebSocket-Protocol:\r\n", "Sec-WebSocket-Protocol:  \r\n"] {
+            for offered in [&[][..], &["chat"]] {
+                assert_eq!(check(empty, offered).unwrap().unwrap().protocol, None, "{empty:?} {offered:?}");
+            }
+            let beside = format!("{empty}{chat}");
+            assert_eq!(check(&beside, &["chat"]).unwrap().unwrap().protocol.as_deref(), Some("chat"));
+            assert_eq!(check(&beside, &[]), Err(WsError::UnofferedProtocol { chosen: "chat".into() }));
+        }
         let said = check(chat, &[]).unwrap_err().to_string();
         assert!(said.contains("the server chose subprotocol \"chat\", which the client did not offer"), "{said}");
     }
