@@ -19,6 +19,7 @@
 //! | `/cookies` | the `Cookie` header received |
 //! | `/cookies/set?F&F...` | 200 `set`, each `F` (form-decoded) a `Set-Cookie` field; 400 if one has a line break |
 //! | `/cookies/redirect?F&F...` | the same fields on a 302 to `/cookies` |
+//! | `/cookies/many/<n>` | 200 `set` with `n` (at most 5,000) fields `Set-Cookie: c<i>=1; Path=/` |
 
 use base64::Engine;
 
@@ -101,6 +102,11 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
         ("cookies", "") => respond(200, "OK", "", request.cookie.unwrap_or("").as_bytes(), close),
         ("cookies", "set") => set_cookies(request, None),
         ("cookies", "redirect") => set_cookies(request, Some("/cookies")),
+        ("cookies", many) if many.starts_with("many/") => {
+            let n: usize = many["many/".len()..].parse().ok().filter(|&n| n <= 5_000)?;
+            let fields: String = (0..n).map(|i| format!("Set-Cookie: c{i}=1; Path=/\r\n")).collect();
+            respond(200, "OK", &fields, b"set", close)
+        }
         _ => return None,
     })
 }

@@ -525,6 +525,7 @@ fn flag_values_that_cannot_be_used_exit_2_naming_the_flag_and_the_value() {
         (&["--start-at", "-1"], "--start-at \"-1\": Unix seconds must be positive"),
         (&["--cores", "-1"], "--cores \"-1\""),
         (&["--max-connections", "-3"], "--max-connections \"-3\": must be a whole number from 1"),
+        (&["--max-headers", "2000"], "--max-headers \"2000\": must be a whole number from 1 to 1024"),
     ];
     for (extra, expected) in cases {
         let mut args = run.to_vec();

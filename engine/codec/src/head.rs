@@ -6,7 +6,7 @@ use crate::{CodecError, Limits};
 
 /// Header slots parsed on the stack (uninitialised: free to set up); `Limits::headers_count_max`
 /// above this is clamped.
-const HEADER_SLOTS: usize = 256;
+const HEADER_SLOTS: usize = crate::limits::HEADERS_COUNT_CEILING;
 
 /// How the body that follows a head is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

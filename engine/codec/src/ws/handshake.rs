@@ -11,8 +11,9 @@ use super::limits::WsLimits;
 
 /// The GUID the server appends to the key before hashing (RFC 6455 section 1.3).
 const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-/// Most header fields accepted in a handshake answer.
-const HEADERS_COUNT_MAX: usize = 64;
+/// Most header fields accepted in a handshake answer (as many as a response's default limit:
+/// a 101 may set as many cookies as any answer).
+const HEADERS_COUNT_MAX: usize = 256;
 
 /// What the upgrade request says.
 pub struct HandshakeRequest<'a> {
@@ -95,7 +96,7 @@ pub fn check_handshake(
             }
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
-                return Err(WsError::HandshakeMalformed { what: "too many headers" });
+                return Err(WsError::HandshakeMalformed { what: "more than 256 header fields" });
             }
             Err(_) => return Err(WsError::HandshakeMalformed { what: "not an HTTP/1.1 response" }),
         };
@@ -271,6 +272,20 @@ mod tests {
         let endless = "HTTP/1.1 100 Continue\r\n\r\n".repeat(1000);
         let err = check_handshake(endless.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err();
         assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
+    }
+
+    /// A 101 that sets as many cookies as any answer may (more than 64 fields) is read; past 256
+    /// fields it is refused, said with the number. Before: 64 fields at most ("too many headers").
+    #[test]
+    fn a_101_with_many_fields_is_read_up_to_256() {
+        let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let cookies = |n: usize| (0..n).map(|i| format!("Set-Cookie: c{i}=1\r\n")).collect::<String>();
+        let big = WsLimits { handshake_bytes_max: 64 * 1024, ..WsLimits::DEFAULT };
+        let ok = answer(&format!("{accept}{}", cookies(200)));
+        assert!(check_handshake(ok.as_bytes(), KEY, &[], &big).unwrap().is_some());
+        let over = answer(&format!("{accept}{}", cookies(300)));
+        let err = check_handshake(over.as_bytes(), KEY, &[], &big).unwrap_err();
+        assert_eq!(err.to_string(), "malformed WebSocket handshake response: more than 256 header fields");
     }
 
     /// A final status is said with its reason phrase, and a redirect with where it led.
