@@ -706,5 +706,11 @@ fn a_load_run_counts_the_cookies_it_ignored_by_reason_and_transaction() {
     assert_eq!(txn("binary")["cookies_ignored"], serde_json::json!({"not_utf8": 3}));
     let back = mite_core::output::result_file::read_run(&file, "run.json").unwrap();
     assert_eq!(back.merged.txns["huge"].cookies_ignored, *huge, "merge reads them back");
+    let mut edited = file.clone();
+    for txn in &mut edited.transactions {
+        txn.cookies_ignored.insert("stale".into(), 1);
+    }
+    let refused = mite_core::output::result_file::read_run(&edited, "run.json").unwrap_err().to_string();
+    assert!(refused.contains("\"stale\" is not a reason a cookie is ignored for"), "{refused}");
     assert_target_saw_every_request(&result, target.hits());
 }
