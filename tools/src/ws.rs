@@ -43,6 +43,9 @@ pub struct WsCounters {
     pub pings_sent: AtomicU64,
     /// Pongs received.
     pub pongs_received: AtomicU64,
+    /// Close frames with code 1002 (protocol error) received by the hostile endpoints that
+    /// hold their connection after what they sent: the client failing the connection.
+    pub protocol_error_closes: AtomicU64,
 }
 
 /// A snapshot of [`WsCounters`].
@@ -66,6 +69,8 @@ pub struct WsCounts {
     pub pings_sent: u64,
     /// See [`WsCounters::pongs_received`].
     pub pongs_received: u64,
+    /// See [`WsCounters::protocol_error_closes`].
+    pub protocol_error_closes: u64,
 }
 
 impl WsCounters {
@@ -82,6 +87,7 @@ impl WsCounters {
             pings_received: get(&self.pings_received),
             pings_sent: get(&self.pings_sent),
             pongs_received: get(&self.pongs_received),
+            protocol_error_closes: get(&self.protocol_error_closes),
         }
     }
 
@@ -648,9 +654,17 @@ pub(crate) mod serve {
             }
             _ => {
                 if write(&mut stream, hostile_opening(endpoint)).await {
-                    // Hold the connection until the client gives up on it.
+                    // Hold the connection until the client gives up on it, counting the
+                    // protocol-error closes it fails the connection with.
                     while read_more(&mut stream, &mut buf).await {
-                        buf.clear();
+                        while let Ok(Some(frame_in)) = client_frame(&mut buf) {
+                            if frame_in.opcode == 0x8 && frame_in.payload.starts_with(&1002u16.to_be_bytes()) {
+                                counters.protocol_error_closes.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        if buf.len() > 64 * 1024 {
+                            buf.clear();
+                        }
                     }
                 }
             }
