@@ -238,7 +238,7 @@ async fn panics_every_run(_ctx: &Ctx, _row: Row) -> JourneyResult {
     panic!("no such product");
 }
 
-/// A journey that panics at once on every run is backed off as a failure at once (1 ms,
+/// A journey that panics at once on every run is backed off as any panic is (1 ms,
 /// doubling to 100 ms) rather than restarted at once: 50 slots for a second panic some
 /// hundreds of times, not millions, and the core still reports and stops on time.
 #[test]
@@ -268,6 +268,45 @@ fn a_journey_that_panics_on_every_run_is_backed_off() {
     assert!((50..=50 * 30).contains(&panicked), "{panicked} panics in a second");
     assert!(took < Duration::from_secs(4), "took {took:?}");
     assert_eq!(result.merged.txns["faults:panics_every_run"].txn_err, panicked);
+}
+
+static PANICS_AFTER_AN_ANSWER: AtomicU64 = AtomicU64::new(0);
+
+/// One GET answered after 2 ms (so the run waited, and took longer than a failure "at once"),
+/// then a panic: on every run.
+async fn panics_after_an_answer(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = format!("{}delay/2", target_url(ctx));
+    ctx.http().get(&url).discard_body().send().await?;
+    PANICS_AFTER_AN_ANSWER.fetch_add(1, Ordering::Relaxed);
+    panic!("no such product in the answer");
+}
+
+/// A journey that panics on every run after a request is backed off as one that panics at
+/// once is: a panic is a fault of the journey, not an answer to measure, and a quick target
+/// would otherwise see a slot's request and panic repeated hundreds of times a second.
+/// Before: only a panic within 1 ms of its run's start was backed off; 4 slots here panicked
+/// 137 and 206 times in the second in two runs on a busy 2-core machine (56 after).
+#[test]
+fn a_journey_that_panics_after_a_request_on_every_run_is_backed_off() {
+    let _one = one_run();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("faults:panics_after_an_answer", panics_after_an_answer);
+    let scenario = scenario("faults:panics_after_an_answer", VolumeModel::constant(4));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let opts = options(1, Duration::from_secs(1));
+    let run =
+        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
+    let total = assert_target_saw_every_request(&result, target.hits());
+    let panicked = result.merged.journeys.panicked;
+    assert_eq!(panicked, PANICS_AFTER_AN_ANSWER.load(Ordering::Relaxed));
+    // Per slot: a 2 ms request, then pauses of 1, 2, 4 ... 64 ms, then 100 ms each: about 16
+    // runs in a second at most (plus one request the stop may find in flight).
+    println!("{panicked} panics and {} requests in a second over 4 slots", total.attempts());
+    assert!((4..=4 * 20).contains(&panicked), "{panicked} panics in a second: not backed off");
+    assert!(total.attempts() <= panicked + 4, "{} requests for {panicked} panics", total.attempts());
 }
 
 static ENGINE_PANICKED: AtomicBool = AtomicBool::new(false);

@@ -229,7 +229,20 @@ fn chunk_sizes_in_upper_case_or_with_leading_zeros_are_read() {
 fn a_chunk_size_past_64_bits_or_a_chunk_line_ended_by_lf_alone_is_malformed() {
     let server = Server::plain();
     all_fail(&server, "/bad/chunked-overflow", ErrorKind::Malformed, "chunk size too large");
-    all_fail(&server, "/bad/chunked-bare-lf", ErrorKind::Malformed, "bare LF in chunk-size line");
+    all_fail(&server, "/bad/chunked-bare-lf", ErrorKind::Malformed, "chunk-size line ended by a bare LF");
+}
+
+/// RFC 9112 §7.1: chunked framing takes CRLF only (errata 7633, asking for §2.2's bare LF there,
+/// was rejected), anywhere in it, and a CR without its LF is no line end either. Before: a
+/// bare LF ending the body was read as the start of a trailer line, and the second answer's
+/// head after it as trailers (the response `ok`).
+#[test]
+fn a_bare_lf_or_a_lone_cr_anywhere_in_chunked_framing_is_malformed_and_named() {
+    let server = Server::plain();
+    let data = "chunk data ended by a bare LF (chunked framing takes CRLF only, RFC 9112 section 7.1)";
+    all_fail(&server, "/bad/chunked-bare-lf-data", ErrorKind::Malformed, data);
+    all_fail(&server, "/bad/chunked-bare-lf-end", ErrorKind::Malformed, "trailer line ended by a bare LF");
+    all_fail(&server, "/bad/chunked-cr-alone", ErrorKind::Malformed, "CR without LF after chunk data");
 }
 
 /// A chunk line or a trailer section past the client's limit (4 KiB): the response is too

@@ -692,6 +692,16 @@ fn early_hints_before_the_101_are_passed_over() {
     assert_eq!(total.ws.messages_received, JOURNEYS);
 }
 
+/// An empty `Sec-WebSocket-Protocol` in the 101 names no subprotocol (RFC 6455 section 11.3.4:
+/// the server's value is a token): read as none, and the connection goes on. Before: refused
+/// as the unoffered subprotocol "".
+#[test]
+fn an_empty_subprotocol_field_is_read_as_none() {
+    let (total, counts) = friendly("/ws/bad/empty-protocol");
+    assert_eq!(total.ws.messages_received, JOURNEYS);
+    assert_eq!(counts.handshakes, JOURNEYS);
+}
+
 #[test]
 fn frames_in_the_101s_own_packet_are_read() {
     let (total, _) = friendly("/ws/eager");
@@ -744,6 +754,10 @@ fn what_the_client_did_not_ask_for_is_refused_by_name() {
         ("/ws/bad/deflate", vec![(ErrorKind::WsHandshake, JOURNEYS)], vec![], "extension \"permessage-deflate\""),
         ("/ws/bad/rsv1", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "reserved bits"),
         ("/ws/bad/huge-length", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "top bit"),
+        // RFC 6455 section 5.2: the shortest length form only. Before: read as "hi" and as
+        // a 300-byte message.
+        ("/ws/bad/wide-length-16", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "longer form than it needs"),
+        ("/ws/bad/wide-length-64", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "longer form than it needs"),
         ("/ws/bad/close-one-byte", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "one-byte payload"),
         ("/ws/bad/close-1005", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "close code 1005"),
         ("/ws/bad/close-reason", vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)], "reason is not valid UTF-8"),
@@ -759,6 +773,15 @@ fn what_the_client_did_not_ask_for_is_refused_by_name() {
         assert_eq!(result.merged.journeys.failed, JOURNEYS, "{path}");
         // Each server answered 101, refused after it or not: the status table shows it.
         assert_eq!(total.status_codes, vec![(101, JOURNEYS)], "{path}");
+        if path.contains("wide-length") {
+            // RFC 6455 section 7.1.7: the client fails the connection with 1002, which the
+            // target received (its thread may still be reading it: waited for, 2 s at most).
+            let until = Instant::now() + Duration::from_secs(2);
+            while target.ws_counts().protocol_error_closes < JOURNEYS && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            assert_eq!(target.ws_counts().protocol_error_closes, JOURNEYS, "{path}");
+        }
         let key = if ws_errors.is_empty() { "ws_handshake" } else { "websocket" };
         let sample = &result.merged.error_samples[key];
         assert!(sample.contains(words), "{path}: {sample}");

@@ -59,7 +59,11 @@ fn chunked_hello(size: &str) -> Vec<u8> {
 ///   ended as a server that is done ends it (TLS: `close_notify`; then FIN), its reading side
 ///   left open (what is read is not counted).
 /// - `chunked-upper` (`D`), `chunked-zeros` (`000…0d`, 24 digits), `chunked-overflow` (a size of
-///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone), `chunked-long-extension` and
+///   2^64), `chunked-bare-lf` (chunk lines ended by LF alone), `chunked-bare-lf-data` (a bare LF
+///   after the chunk's data only), `chunked-bare-lf-end` (the body's last line ended by LF alone, a
+///   second answer's head after it, which a reader that took the LF as a trailer line's end
+///   would read as trailers), `chunked-cr-alone` (a CR without LF after the chunk's data),
+///   `chunked-long-extension` and
 ///   `chunked-long-trailer` (a chunk extension, a trailer field, of [`LONG_FRAMING_BYTES`]).
 /// - `length-twice` (`13` twice), `length-list` (`13, 13`), `length-list-conflict` (`13, 14`),
 ///   `length-plus` (`+13`), `length-inner-space` (`1 3`).
@@ -96,6 +100,17 @@ fn framing(mode: &str) -> Option<Action> {
         "chunked-overflow" => Action::WriteThenClose(chunked_hello("10000000000000000")),
         "chunked-bare-lf" => Action::WriteThenClose(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\nHello, World!\n0\n\n".to_vec(),
+        ),
+        "chunked-bare-lf-data" => Action::WriteThenClose(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\r\nHello, World!\n0\r\n\r\n".to_vec(),
+        ),
+        "chunked-bare-lf-end" => Action::WriteThenClose(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\r\nHello, World!\r\n0\r\n\n\
+              HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                .to_vec(),
+        ),
+        "chunked-cr-alone" => Action::WriteThenClose(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\r\nHello, World!\r0\r\n\r\n".to_vec(),
         ),
         "chunked-long-extension" => {
             Action::WriteThenClose(chunked_hello(&format!("d;ext={}", "x".repeat(LONG_FRAMING_BYTES))))

@@ -19,6 +19,8 @@
 //! | `/cookies` | the `Cookie` header received |
 //! | `/cookies/set?F&F...` | 200 `set`, each `F` (form-decoded) a `Set-Cookie` field; 400 if one has a line break |
 //! | `/cookies/redirect?F&F...` | the same fields on a 302 to `/cookies` |
+//! | `/cookies/binary` | 200 `set` with `Set-Cookie: bin=\xff\xfe; Path=/` (not UTF-8) and `Set-Cookie: good=1; Path=/` |
+//! | `/cookies/many/<n>` | 200 `set` with `n` (at most 5,000) fields `Set-Cookie: c<i>=1; Path=/` |
 
 use base64::Engine;
 
@@ -101,6 +103,22 @@ pub fn route(request: &Request<'_>, first: &str, rest: &str) -> Option<Action> {
         ("cookies", "") => respond(200, "OK", "", request.cookie.unwrap_or("").as_bytes(), close),
         ("cookies", "set") => set_cookies(request, None),
         ("cookies", "redirect") => set_cookies(request, Some("/cookies")),
+        ("cookies", "binary") => {
+            let mut bytes = b"HTTP/1.1 200 OK\r\nServer: mite-target\r\nContent-Length: 3\r\n\
+                              Set-Cookie: bin=\xff\xfe; Path=/\r\nSet-Cookie: good=1; Path=/\r\n"
+                .to_vec();
+            if close {
+                bytes.extend_from_slice(b"Connection: close\r\n\r\nset");
+                return Some(Action::WriteThenClose(bytes));
+            }
+            bytes.extend_from_slice(b"\r\nset");
+            Action::Write(bytes)
+        }
+        ("cookies", many) if many.starts_with("many/") => {
+            let n: usize = many["many/".len()..].parse().ok().filter(|&n| n <= 5_000)?;
+            let fields: String = (0..n).map(|i| format!("Set-Cookie: c{i}=1; Path=/\r\n")).collect();
+            respond(200, "OK", &fields, b"set", close)
+        }
         _ => return None,
     })
 }

@@ -5,10 +5,12 @@
 //! `no-close-reply`, `silent` (never answers the handshake), `hangup` (drops the connection
 //! after the handshake), `cut-frame` (drops it in the middle of a frame), and what real servers
 //! and proxies do that a client must take: `early-hints` (a 103 before the 101), `eager` (a
-//! frame in the 101's own write), `fragments` (a character cut across fragments, control frames
+//! frame in the 101's own write), `empty-protocol` (an empty `Sec-WebSocket-Protocol`, read as
+//! none), `fragments` (a character cut across fragments, control frames
 //! between them), `sizes` (lengths at the 16/64-bit edges); and must refuse: `status?code=N`,
 //! `protocol` (an unoffered subprotocol), `deflate` (an unoffered extension), `rsv1`,
-//! `huge-length`, `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
+//! `huge-length`, `wide-length-16` and `wide-length-64` (a length in a longer form than it
+//! needs), `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
 //! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
@@ -41,6 +43,9 @@ pub struct WsCounters {
     pub pings_sent: AtomicU64,
     /// Pongs received.
     pub pongs_received: AtomicU64,
+    /// Close frames with code 1002 (protocol error) received by the hostile endpoints that
+    /// hold their connection after what they sent: the client failing the connection.
+    pub protocol_error_closes: AtomicU64,
 }
 
 /// A snapshot of [`WsCounters`].
@@ -64,6 +69,8 @@ pub struct WsCounts {
     pub pings_sent: u64,
     /// See [`WsCounters::pongs_received`].
     pub pongs_received: u64,
+    /// See [`WsCounters::protocol_error_closes`].
+    pub protocol_error_closes: u64,
 }
 
 impl WsCounters {
@@ -80,6 +87,7 @@ impl WsCounters {
             pings_received: get(&self.pings_received),
             pings_sent: get(&self.pings_sent),
             pongs_received: get(&self.pongs_received),
+            protocol_error_closes: get(&self.protocol_error_closes),
         }
     }
 
@@ -153,6 +161,12 @@ pub enum Endpoint {
     Rsv1,
     /// A 64-bit length with its top bit set.
     HugeLength,
+    /// A 2-byte text in the 16-bit length form (RFC 6455 section 5.2: the shortest form only).
+    WideLength16,
+    /// A 300-byte binary frame in the 64-bit length form.
+    WideLength64,
+    /// A 101 with an empty `Sec-WebSocket-Protocol` field (some servers' "none"); then echo.
+    EmptyProtocol,
     /// A close frame with a one-byte payload.
     CloseOneByte,
     /// A close frame with code 1005, which may not be sent.
@@ -210,6 +224,9 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/deflate" => Endpoint::Deflate,
         "/ws/bad/rsv1" => Endpoint::Rsv1,
         "/ws/bad/huge-length" => Endpoint::HugeLength,
+        "/ws/bad/wide-length-16" => Endpoint::WideLength16,
+        "/ws/bad/wide-length-64" => Endpoint::WideLength64,
+        "/ws/bad/empty-protocol" => Endpoint::EmptyProtocol,
         "/ws/bad/close-one-byte" => Endpoint::CloseOneByte,
         "/ws/bad/close-1005" => Endpoint::Close1005,
         "/ws/bad/close-reason" => Endpoint::CloseReason,
@@ -237,6 +254,7 @@ pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
         if endpoint == Endpoint::WrongAccept { "dGhpcyBpcyBub3QgaXQ=".to_string() } else { accept(&upgrade.key) };
     let mut protocol = match endpoint {
         Endpoint::UnofferedProtocol => "Sec-WebSocket-Protocol: evil\r\n".to_string(),
+        Endpoint::EmptyProtocol => "Sec-WebSocket-Protocol:\r\n".to_string(),
         _ => upgrade.protocols.first().map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n")).unwrap_or_default(),
     };
     match endpoint {
@@ -422,6 +440,8 @@ pub fn hostile_opening(endpoint: Endpoint) -> Vec<u8> {
         }
         Endpoint::Rsv1 => frame(0xC1, b"\xf2\x48\xcd\xc9\xc9\x07\x00"),
         Endpoint::HugeLength => vec![0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5],
+        Endpoint::WideLength16 => vec![0x81, 126, 0, 2, b'h', b'i'],
+        Endpoint::WideLength64 => [&[0x82, 127, 0, 0, 0, 0, 0, 0, 0x01, 0x2C][..], &[7; 300]].concat(),
         Endpoint::CloseOneByte => frame(0x88, &[0x03]),
         Endpoint::Close1005 => frame(0x88, &1005u16.to_be_bytes()),
         Endpoint::CloseReason => frame(0x88, b"\x03\xe8caf\xc3"),
@@ -604,7 +624,11 @@ pub(crate) mod serve {
             return;
         }
         match endpoint {
-            Endpoint::EarlyHints | Endpoint::Eager | Endpoint::Fragments | Endpoint::Sizes => {
+            Endpoint::EarlyHints
+            | Endpoint::Eager
+            | Endpoint::Fragments
+            | Endpoint::Sizes
+            | Endpoint::EmptyProtocol => {
                 echo_loop(stream, buf, Echo::default(), &counters).await;
             }
             Endpoint::PingFlood { hang_up } => ping_flood(stream, buf, counters, hang_up).await,
@@ -630,9 +654,17 @@ pub(crate) mod serve {
             }
             _ => {
                 if write(&mut stream, hostile_opening(endpoint)).await {
-                    // Hold the connection until the client gives up on it.
+                    // Hold the connection until the client gives up on it, counting the
+                    // protocol-error closes it fails the connection with.
                     while read_more(&mut stream, &mut buf).await {
-                        buf.clear();
+                        while let Ok(Some(frame_in)) = client_frame(&mut buf) {
+                            if frame_in.opcode == 0x8 && frame_in.payload.starts_with(&1002u16.to_be_bytes()) {
+                                counters.protocol_error_closes.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        if buf.len() > 64 * 1024 {
+                            buf.clear();
+                        }
                     }
                 }
             }

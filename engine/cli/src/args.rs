@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mite_core::DriverChoice;
-use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, SEGMENTS_MAX};
+use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, RESPONSE_HEADERS_MAX, SEGMENTS_MAX};
 use mite_core::scenario::file::DurationRange;
 
 /// Thread-per-core HTTP load injection with Mite's journeys, datapools and volume models.
@@ -302,6 +302,10 @@ pub struct CommonArgs {
     /// file's].
     #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_connections))]
     pub max_connections: Option<usize>,
+    /// Header fields one response may have, 1 to 1024 [default: 256, or the scenario file's];
+    /// a response with more is a `too_large` error.
+    #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_headers))]
+    pub max_headers: Option<usize>,
     /// PEM file of extra CA certificates to trust.
     #[arg(long)]
     pub ca: Option<PathBuf>,
@@ -511,6 +515,16 @@ pub fn parse_max_connections(text: &str) -> Result<usize, String> {
         _ => Err(format!(
             "--max-connections {text:?}: must be a whole number from 1 to {} (connections per host per core)",
             grouped(most)
+        )),
+    }
+}
+
+/// `--max-headers`: header fields per response, 1 to `RESPONSE_HEADERS_MAX`.
+pub fn parse_max_headers(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=RESPONSE_HEADERS_MAX).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--max-headers {text:?}: must be a whole number from 1 to {RESPONSE_HEADERS_MAX} (header fields per response)"
         )),
     }
 }

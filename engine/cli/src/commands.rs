@@ -416,6 +416,7 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
     let max_connections = common.max_connections.or(file.max_connections).unwrap_or(defaults.connections_per_host_max);
     let timeout = common.timeout.or(file.timeout).unwrap_or(defaults.request_timeout);
     let connect_timeout = common.connect_timeout.or(file.connect_timeout).unwrap_or(defaults.connect_timeout);
+    let headers_count_max = common.max_headers.or(file.max_headers).unwrap_or(defaults.limits.headers_count_max);
     // Each is in range already: the flags' value parsers and the scenario file's loader check them.
     RunOptions {
         driver,
@@ -425,6 +426,11 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
             connections_per_host_max: max_connections,
             follow_redirects: file.follow_redirects.unwrap_or(defaults.follow_redirects),
             max_redirects: file.max_redirects.unwrap_or(defaults.max_redirects),
+            limits: {
+                let mut limits = defaults.limits;
+                limits.headers_count_max = headers_count_max;
+                limits
+            },
             ..defaults
         },
         tls: TlsOptions {

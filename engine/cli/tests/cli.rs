@@ -36,6 +36,27 @@ fn thresholds_pass_fail_and_unknown_transaction() {
     assert!(text(&out).contains("unknown metric"));
 }
 
+/// A site that sets 300 cookies in one answer: past the default of 256 header fields every
+/// request is `too_large`, said with the flag that raises the limit; `--max-headers 400` reads
+/// them.
+#[test]
+fn max_headers_raises_the_header_field_limit() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/cookies/many/300"));
+    let get = scenario("get.toml");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url];
+        args.extend_from_slice(&["-q", "--threshold", "errors<1%"]);
+        args.extend_from_slice(extra);
+        engine(&args)
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("more than 256 header fields (the client's limit: raise it with --max-headers"));
+    let out = run(&["--max-headers", "400"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 #[test]
 fn json_html_hdr_log_and_compare_merge() {
     let scratch = Scratch::new();
@@ -525,6 +546,7 @@ fn flag_values_that_cannot_be_used_exit_2_naming_the_flag_and_the_value() {
         (&["--start-at", "-1"], "--start-at \"-1\": Unix seconds must be positive"),
         (&["--cores", "-1"], "--cores \"-1\""),
         (&["--max-connections", "-3"], "--max-connections \"-3\": must be a whole number from 1"),
+        (&["--max-headers", "2000"], "--max-headers \"2000\": must be a whole number from 1 to 1024"),
     ];
     for (extra, expected) in cases {
         let mut args = run.to_vec();

@@ -56,9 +56,12 @@ impl fmt::Display for CodecError {
             CodecError::HeadTooLarge { limit_bytes } => {
                 write!(f, "response head larger than {limit_bytes} bytes")
             }
-            CodecError::TooManyHeaders { limit } => {
-                write!(f, "response has more than {limit} header fields")
-            }
+            CodecError::TooManyHeaders { limit } => write!(
+                f,
+                "response has more than {limit} header fields (the client's limit: raise it with \
+                 --max-headers or [client] max_headers, up to {})",
+                crate::limits::HEADERS_COUNT_CEILING
+            ),
             CodecError::TooManyInterim { limit } => {
                 write!(f, "more than {limit} interim (1xx) responses before the final one")
             }

@@ -6,7 +6,10 @@ use crate::{CodecError, Limits};
 
 /// Header slots parsed on the stack (uninitialised: free to set up); `Limits::headers_count_max`
 /// above this is clamped.
-const HEADER_SLOTS: usize = 256;
+const HEADER_SLOTS: usize = crate::limits::HEADERS_COUNT_CEILING;
+/// Header slots of the first parse (8 KiB of stack); a head with more fields, when the limit
+/// allows them, is parsed again with `HEADER_SLOTS` in a cold call, off the usual path.
+const HEADER_SLOTS_FIRST: usize = 256;
 
 /// How the body that follows a head is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +95,12 @@ pub enum HeadStep {
 /// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
 /// and the buffer never holds more than one head.
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
-    let parsed = match parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS)) {
+    let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    let parsed = match parse_one::<HEADER_SLOTS_FIRST>(buf, slots.min(HEADER_SLOTS_FIRST)) {
+        Err(CodecError::TooManyHeaders { .. }) if slots > HEADER_SLOTS_FIRST => parse_many(buf, slots),
+        parsed => parsed,
+    };
+    let parsed = match parsed {
         // A line that starts with a space or a tab (obs-fold) is an invalid header name to
         // httparse's strict defaults: only then is the head parsed again, allowing folds.
         Err(CodecError::Malformed { what: HEADER_NAME_ERROR }) => {
@@ -156,13 +164,20 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
     })))
 }
 
-/// Parses one head with up to `slots` (at most `HEADER_SLOTS`) header fields: `(status, minor
-/// version, bytes used, framing fields)`, or `None` when incomplete.
+/// [`parse_one`] with every slot, for a head with more fields than the first parse holds.
+#[cold]
+#[inline(never)]
+fn parse_many(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+    parse_one::<HEADER_SLOTS>(rest, slots)
+}
+
+/// Parses one head with up to `slots` (at most `N`) header fields: `(status, minor version,
+/// bytes used, framing fields)`, or `None` when incomplete.
 ///
 /// The header slots are left uninitialised (httparse writes each one before it hands it back):
 /// setting up 256 initialised slots, or even 32, costs more than parsing a short head's fields.
-fn parse_one(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
-    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
+fn parse_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<(u16, u8, usize, FieldSummary)>, CodecError> {
+    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; N];
     let mut response = httparse::Response::new(&mut []);
     let parser = httparse::ParserConfig::default(); // httparse's strict defaults, as `Response::parse`
     match parser.parse_response_with_uninit_headers(&mut response, rest, &mut headers[..slots]) {
@@ -652,6 +667,24 @@ mod tests {
         let mut none = 0;
         for_each_header(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n", "set-cookie", |_| none += 1);
         assert_eq!(none, 0, "an incomplete head has no fields");
+    }
+
+    /// A head with more fields than the first parse's slots is read (a second, cold parse with
+    /// every slot) when the limit allows them, its framing field found past the 256th, and
+    /// refused past the limit with the limit named.
+    #[test]
+    fn heads_past_the_first_parses_slots_are_read_up_to_the_limit() {
+        let head = |n: usize| {
+            let fields: String = (0..n).map(|i| format!("X-{i}: {i}\r\n")).collect();
+            format!("HTTP/1.1 200 OK\r\n{fields}Content-Length: 2\r\n\r\n")
+        };
+        for max in [HEADER_SLOTS_FIRST, 300, HEADER_SLOTS] {
+            let limits = Limits { headers_count_max: max, ..Limits::DEFAULT };
+            let read = parse_response_head(head(max - 1).as_bytes(), &limits, false).unwrap().unwrap();
+            assert_eq!(read.framing, BodyFraming::Length(2), "{max}");
+            let refused = parse_response_head(head(max).as_bytes(), &limits, false);
+            assert_eq!(refused, Err(CodecError::TooManyHeaders { limit: max }), "{max}");
+        }
     }
 
     #[test]

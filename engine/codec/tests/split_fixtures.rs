@@ -91,6 +91,44 @@ const FIXTURES: &[Fixture] = &[
         head_request: false,
         expect: Err("chunk"),
     },
+    // RFC 9112 section 7.1: chunked framing takes CRLF only (section 2.2's bare LF is the
+    // head's); a CR without its LF is refused as well.
+    Fixture {
+        name: "a chunk-size line ended by a bare LF",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nHello\r\n0\r\n\r\n",
+        head_request: false,
+        expect: Err("chunk-bare-lf"),
+    },
+    Fixture {
+        name: "chunk data ended by a bare LF",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\n0\r\n\r\n",
+        head_request: false,
+        expect: Err("chunk-bare-lf"),
+    },
+    Fixture {
+        name: "a bare LF ending the chunked body, a second answer after it",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n0\r\n\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        head_request: false,
+        expect: Err("chunk-bare-lf"),
+    },
+    Fixture {
+        name: "a trailer line ended by a bare LF",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n0\r\nX: 1\nY: 2\r\n\r\n",
+        head_request: false,
+        expect: Err("chunk-bare-lf"),
+    },
+    Fixture {
+        name: "a CR without LF after chunk data",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r0\r\n\r\n",
+        head_request: false,
+        expect: Err("chunk"),
+    },
+    Fixture {
+        name: "a CR without LF in the trailer section",
+        bytes: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n0\r\nX: 1\rY: 2\r\n\r\n",
+        head_request: false,
+        expect: Err("chunk"),
+    },
     Fixture {
         name: "http/1.0 until close",
         bytes: b"HTTP/1.0 200 OK\r\n\r\nbody until close",
@@ -177,6 +215,7 @@ fn kind(err: &CodecError) -> &'static str {
         CodecError::ConflictingContentLength => "conflicting",
         CodecError::Malformed { .. } => "malformed",
         CodecError::InvalidContentLength => "invalid-length",
+        CodecError::BadChunk { what } if what.contains("bare LF") => "chunk-bare-lf",
         CodecError::BadChunk { .. } => "chunk",
         CodecError::FoldedFraming { .. } => "folded",
         CodecError::OtherVersion { .. } => "version",

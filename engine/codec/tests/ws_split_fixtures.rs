@@ -143,6 +143,9 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
             "pings between every fragment",
             fixture(&[frame(0x01, &euro[..2]), frame(0x89, b"1"), frame(0x89, b"2"), frame(0x88, b"")]),
         ),
+        ("16-bit length under 126", fixture(&[frame(0x81, b"ok"), [0x81, 0x7E, 0, 2, b'h', b'i'].to_vec()])),
+        ("64-bit length under 65536", fixture(&[[&[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0, 0x2A][..], &long[..42]].concat()])),
+        ("an empty subprotocol field", [answer_with("Sec-WebSocket-Protocol:\r\n"), frame(0x81, b"hi")].concat()),
         ("subprotocol not offered", answer_with("Sec-WebSocket-Protocol: evil\r\n")),
         ("extension not offered", answer_with("Sec-WebSocket-Extensions: permessage-deflate\r\n")),
     ]
@@ -191,6 +194,18 @@ fn fixtures_give_what_they_say() {
         assert!(matches!(get(name).error, Some(WsError::Protocol { .. })), "{name}: {:?}", get(name));
     }
     assert!(matches!(get("wrong accept").error, Some(WsError::HandshakeHeader { .. })));
+    let not_minimal = Some(WsError::Protocol { what: mite_codec::ws::frame::NOT_MINIMAL_LENGTH });
+    assert_eq!(get("16-bit length under 126").messages, vec![Message::Text("ok".into())]);
+    assert_eq!(get("16-bit length under 126").error, not_minimal);
+    assert_eq!(
+        (get("64-bit length under 65536").messages.len(), &get("64-bit length under 65536").error),
+        (0, &not_minimal)
+    );
+    let empty = get("an empty subprotocol field");
+    assert_eq!(
+        (empty.protocol.as_deref(), &empty.messages[..], &empty.error),
+        (None, &[Message::Text("hi".into())][..], &None)
+    );
     assert_eq!(get("early hints before the 101").messages, vec![Message::Text("hi".into())]);
     assert_eq!(get("early hints before the 101").protocol.as_deref(), Some("chat"));
     let lengths: Vec<usize> = get("lengths 125 and 126")

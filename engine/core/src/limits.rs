@@ -50,6 +50,9 @@ pub const CORE_TEARDOWN_MAX: Duration = Duration::from_secs(2);
 pub const TLS_SESSIONS_PER_CORE: usize = 256;
 /// Connections one core keeps open to one host, at most (`--max-connections` above it is refused).
 pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
+/// Header fields one response head may have, at most (`--max-headers` or `[client]
+/// max_headers` above it is refused): the codec's parser slots.
+pub const RESPONSE_HEADERS_MAX: usize = mite_codec::limits::HEADERS_COUNT_CEILING;
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.
 pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
 /// Read buffer lent to a connection for one exchange; it grows for large heads.

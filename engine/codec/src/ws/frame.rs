@@ -69,9 +69,14 @@ pub struct FrameHeader {
     pub header_len: usize,
 }
 
+/// What a frame whose length takes more bytes than it needs is refused as.
+pub const NOT_MINIMAL_LENGTH: &str =
+    "payload length in a longer form than it needs (RFC 6455 section 5.2 requires the shortest)";
+
 /// Decodes the header of a server frame at the start of `buf`; `Ok(None)` when more bytes are
-/// needed. Masked frames, reserved bits and opcodes, fragmented or oversized control frames and
-/// 64-bit lengths with the top bit set are protocol errors.
+/// needed. Masked frames, reserved bits and opcodes, fragmented or oversized control frames,
+/// 64-bit lengths with the top bit set and lengths in a longer form than they need are
+/// protocol errors.
 pub fn decode_header(buf: &[u8]) -> Result<Option<FrameHeader>, WsError> {
     let [b0, b1, ..] = *buf else { return Ok(None) };
     if b0 & 0x70 != 0 {
@@ -104,6 +109,13 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<FrameHeader>, WsError> {
         },
         len => (u64::from(len), 2),
     };
+    // RFC 6455 section 5.2: "the minimal number of bytes MUST be used to encode the length".
+    // A longer form than the length needs is another reading of the same bytes for any peer
+    // that takes it: refused, as the top bit is.
+    let shortest_form_max = if header_len == 4 { 125 } else { 0xFFFF };
+    if header_len > 2 && payload_len <= shortest_form_max {
+        return Err(WsError::Protocol { what: NOT_MINIMAL_LENGTH });
+    }
     if opcode.is_control() {
         if !fin {
             return Err(WsError::Protocol { what: "fragmented control frame" });
@@ -217,6 +229,36 @@ mod tests {
         let header = decode_header(&[out[0], out[1] & 0x7F]).unwrap().unwrap();
         assert!(header.payload_len <= 125);
         assert!(std::str::from_utf8(&out[8..]).is_ok());
+    }
+
+    /// RFC 6455 section 5.2: a length in a longer form than it needs (a 16-bit length under
+    /// 126, a 64-bit one under 65536) fails the connection with 1002; the shortest forms at
+    /// each edge are read. Before: every form was read whatever the length.
+    #[test]
+    fn lengths_in_a_longer_form_than_needed_are_refused() {
+        for bytes in [
+            &[0x81, 0x7E, 0x00, 0x05][..],
+            &[0x82, 0x7E, 0x00, 0x00],
+            &[0x82, 0x7E, 0x00, 0x7D],
+            &[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0x00, 0x05],
+            &[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0x00, 0x7E],
+            &[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF],
+        ] {
+            let err = decode_header(bytes).unwrap_err();
+            assert_eq!(err, WsError::Protocol { what: NOT_MINIMAL_LENGTH }, "{bytes:x?}");
+            assert_eq!(err.close_code(), 1002);
+            assert!(
+                err.to_string().starts_with("WebSocket protocol error: payload length in a longer form than it needs")
+            );
+        }
+        for (bytes, len) in [
+            (&[0x82, 0x7D][..], 125),
+            (&[0x82, 0x7E, 0x00, 0x7E], 126),
+            (&[0x82, 0x7E, 0xFF, 0xFF], 65535),
+            (&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0], 65536),
+        ] {
+            assert_eq!(decode_header(bytes).unwrap().unwrap().payload_len, len);
+        }
     }
 
     #[test]

@@ -11,8 +11,9 @@ use super::limits::WsLimits;
 
 /// The GUID the server appends to the key before hashing (RFC 6455 section 1.3).
 const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-/// Most header fields accepted in a handshake answer.
-const HEADERS_COUNT_MAX: usize = 64;
+/// Most header fields accepted in a handshake answer (as many as a response's default limit:
+/// a 101 may set as many cookies as any answer).
+const HEADERS_COUNT_MAX: usize = 256;
 
 /// What the upgrade request says.
 pub struct HandshakeRequest<'a> {
@@ -95,7 +96,7 @@ pub fn check_handshake(
             }
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
-                return Err(WsError::HandshakeMalformed { what: "too many headers" });
+                return Err(WsError::HandshakeMalformed { what: "more than 256 header fields" });
             }
             Err(_) => return Err(WsError::HandshakeMalformed { what: "not an HTTP/1.1 response" }),
         };
@@ -156,7 +157,11 @@ fn check_upgrade(headers: &[httparse::Header<'_>], key: &str, protocols: &[&str]
     if let Some(chosen) = all("sec-websocket-extensions").find(|v| !v.trim_ascii().is_empty()) {
         return Err(WsError::UnofferedExtension { extensions: quoted(chosen) });
     }
-    let mut chosen = all("sec-websocket-protocol");
+    // RFC 6455 section 4.1 fails the connection for a field that names a subprotocol the client
+    // did not offer; an empty one names none (section 11.3.4: the server's value is one token,
+    // and an empty value is not one), so it reads as the field absent: no subprotocol, which
+    // the client takes whatever it offered. Some servers send it empty to say "none".
+    let mut chosen = all("sec-websocket-protocol").filter(|v| !v.trim_ascii().is_empty());
     let Some(first) = chosen.next() else { return Ok(None) };
     if let Some(second) = chosen.next() {
         return Err(WsError::UnofferedProtocol { chosen: format!("{}, {}", quoted(first), quoted(second)) });
@@ -269,6 +274,20 @@ mod tests {
         assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
     }
 
+    /// A 101 that sets as many cookies as any answer may (more than 64 fields) is read; past 256
+    /// fields it is refused, said with the number. Before: 64 fields at most ("too many headers").
+    #[test]
+    fn a_101_with_many_fields_is_read_up_to_256() {
+        let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let cookies = |n: usize| (0..n).map(|i| format!("Set-Cookie: c{i}=1\r\n")).collect::<String>();
+        let big = WsLimits { handshake_bytes_max: 64 * 1024, ..WsLimits::DEFAULT };
+        let ok = answer(&format!("{accept}{}", cookies(200)));
+        assert!(check_handshake(ok.as_bytes(), KEY, &[], &big).unwrap().is_some());
+        let over = answer(&format!("{accept}{}", cookies(300)));
+        let err = check_handshake(over.as_bytes(), KEY, &[], &big).unwrap_err();
+        assert_eq!(err.to_string(), "malformed WebSocket handshake response: more than 256 header fields");
+    }
+
     /// A final status is said with its reason phrase, and a redirect with where it led.
     #[test]
     fn a_final_status_is_said_in_words() {
@@ -304,6 +323,16 @@ mod tests {
             check(two, &["chat", "superchat"]),
             Err(WsError::UnofferedProtocol { chosen: "chat, superchat".into() })
         );
+        // An empty field names no subprotocol: read as none, offered or not, and beside a
+        // field that names one, that one. Before: refused as the unoffered subprotocol "".
+        for empty in ["Sec-WebSocket-Protocol:\r\n", "Sec-WebSocket-Protocol:  \r\n"] {
+            for offered in [&[][..], &["chat"]] {
+                assert_eq!(check(empty, offered).unwrap().unwrap().protocol, None, "{empty:?} {offered:?}");
+            }
+            let beside = format!("{empty}{chat}");
+            assert_eq!(check(&beside, &["chat"]).unwrap().unwrap().protocol.as_deref(), Some("chat"));
+            assert_eq!(check(&beside, &[]), Err(WsError::UnofferedProtocol { chosen: "chat".into() }));
+        }
         let said = check(chat, &[]).unwrap_err().to_string();
         assert!(said.contains("the server chose subprotocol \"chat\", which the client did not offer"), "{said}");
     }

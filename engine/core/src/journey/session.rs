@@ -13,6 +13,7 @@ use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::{Ctx, RequestBuilder};
 use crate::limits::COOKIE_TRACED_BYTES_MAX;
+use crate::stats::{CookieIgnored, CookiesIgnored};
 
 /// `ctx.set_cookie` could not store the cookie.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,24 +75,46 @@ fn store_cookies(ctx: &Ctx, url: &str, response: &Response) {
 }
 
 /// Stores each `Set-Cookie` value `fields` gives in the journey's jar; in a journey test,
-/// keeps a line saying what became of each for [`trace_cookies`].
+/// keeps a line saying what became of each for [`trace_cookies`]. A field the jar ignores is
+/// counted, by reason, under the current transaction (a load run has no trace to say so).
 fn store_fields(ctx: &Ctx, url: &Url<'_>, fields: impl FnOnce(&mut dyn FnMut(&[u8]))) {
     let now = now_unix_s();
     let tracing = ctx.tracing();
-    let mut session = ctx.session.borrow_mut();
-    let mut cookie_lines = ctx.shard().cookie_lines.borrow_mut();
-    fields(&mut |value| {
-        let Ok(text) = std::str::from_utf8(value) else {
-            if tracing {
-                cookie_lines.push(format!("ignored Set-Cookie ({} bytes, not UTF-8)", value.len()));
+    let mut ignored = CookiesIgnored::default();
+    {
+        let mut session = ctx.session.borrow_mut();
+        let mut cookie_lines = ctx.shard().cookie_lines.borrow_mut();
+        fields(&mut |value| {
+            let Ok(text) = std::str::from_utf8(value) else {
+                ignored.add(CookieIgnored::NotUtf8, 1);
+                if tracing {
+                    cookie_lines.push(format!("ignored Set-Cookie ({} bytes, not UTF-8)", value.len()));
+                }
+                return;
+            };
+            let stored = session.jar.store(origin(url), text, now);
+            if let Err(why) = &stored {
+                ignored.add(ignored_for(why), 1);
             }
-            return;
-        };
-        let stored = session.jar.store(origin(url), text, now);
-        if tracing {
-            cookie_lines.push(cookie_line(text, &stored));
-        }
-    });
+            if tracing {
+                cookie_lines.push(cookie_line(text, &stored));
+            }
+        });
+    }
+    if ignored.total() > 0 {
+        ctx.shard().stats.borrow_mut().txn(ctx.current_txn()).cookies_ignored.merge(&ignored);
+    }
+}
+
+/// The reason a refused cookie is counted under.
+fn ignored_for(why: &Refused) -> CookieIgnored {
+    match why {
+        Refused::NoName => CookieIgnored::NoName,
+        Refused::TooLarge => CookieIgnored::TooLarge,
+        Refused::ForeignDomain(_) | Refused::TrailingDot(_) => CookieIgnored::ForeignDomain,
+        Refused::SecureFromInsecure | Refused::ShadowsSecure => CookieIgnored::SecureOverHttp,
+        Refused::ControlCharacter => CookieIgnored::ControlCharacter,
+    }
 }
 
 /// The trace line for a `Set-Cookie` field: what the jar did, and the field, a long one cut

@@ -410,13 +410,13 @@ async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
             .await
         };
         ended_here = shard.last_response_end.get();
-        let at_once = count_run(&shard, &entry, &ctx, ran, || began.elapsed(), waited);
+        let backs_off = count_run(&shard, &entry, &ctx, ran, || began.elapsed(), waited);
         entry.pool.borrow_mut().checkin(row);
         entry.wake_row_waiters(1);
         if !entry.restarts && entry.arrivals.is_none() {
             break;
         }
-        let pause = backoff.pause_after(at_once, waited);
+        let pause = backoff.pause_after(backs_off, waited);
         if let Some(pause) = pause {
             ended_here = None;
             sleep(pause).await;
@@ -426,8 +426,10 @@ async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
 }
 
 /// Counts how a run of the journey ended, and leaves no transaction current for the next;
-/// returns whether it "failed at once" (a panic within `IMMEDIATE_FAILURE` does). `took`
-/// reads the clock, for failures only.
+/// returns whether the slot backs off before the next run: after a failure at once, and after
+/// every panic, however long its run took (a panic is a fault of the journey, not an answer to
+/// measure: one after a 1 ms answer on every run would otherwise repeat a thousand times a
+/// second per slot). `took` reads the clock, for returned failures only.
 fn count_run(
     shard: &Shard,
     entry: &EntryState,
@@ -437,18 +439,18 @@ fn count_run(
     waited: bool,
 ) -> bool {
     entry.active.set(entry.active.get() - 1);
-    let at_once = match &ran {
+    let backs_off = match &ran {
         Ran::Returned(result) => {
             record_journey(shard, &entry.name, result);
             failed_at_once(result, took, waited)
         }
         Ran::Panicked { txn, message } => {
             record_panic(shard, &entry.name, *txn, message);
-            took() < IMMEDIATE_FAILURE
+            true
         }
     };
     ctx.leave_transactions();
-    at_once
+    backs_off
 }
 
 /// How one run of a journey ended.
@@ -495,8 +497,8 @@ fn count_start(shard: &Shard, entry: &EntryState, open: bool) {
     entry.active.set(entry.active.get() + 1);
 }
 
-/// A journey slot's pause after journeys that fail at once, so that a broken target (or URL,
-/// or name) is not hammered and the core's other tasks (the stop, the progress) still run.
+/// A journey slot's pause after journeys that fail at once or panic, so that a broken target
+/// (or URL, or name, or journey) is not hammered and the core's other tasks (the stop, the progress) still run.
 #[derive(Default)]
 struct Backoff {
     /// The next pause in microseconds; 0: the next failure pauses `FAILURE_BACKOFF_MIN`. (Not an
@@ -505,13 +507,13 @@ struct Backoff {
 }
 
 impl Backoff {
-    /// The sleep after a journey, if any: an immediate failure sleeps (1 ms, doubling to
-    /// 100 ms); any other outcome resets the pause, and a journey that never waited lets the
+    /// The sleep after a journey, if any: an immediate failure or a panic sleeps (1 ms,
+    /// doubling to 100 ms); any other outcome resets the pause, and a journey that never waited lets the
     /// runtime turn once (a zero sleep), so that no journey, however quick, can keep the core
     /// from its other tasks. A journey that waited and did not fail at once (the usual one)
     /// goes on without a sleep. A plain function: no `async fn` state per journey.
-    fn pause_after(&mut self, failed_at_once: bool, waited: bool) -> Option<Duration> {
-        if failed_at_once {
+    fn pause_after(&mut self, backs_off: bool, waited: bool) -> Option<Duration> {
+        if backs_off {
             let pause = match self.next_us {
                 0 => FAILURE_BACKOFF_MIN,
                 us => Duration::from_micros(u64::from(us)),

@@ -156,12 +156,48 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     if let Some(text) = merged.error_samples.get(crate::journey::slot::PANIC_SAMPLE) {
         let _ = writeln!(out, "first journey panic: {}", printable(text));
     }
+    cookies_line(&mut out, merged, &total);
     if !merged.messages.is_empty() {
         let messages: Vec<String> =
             merged.messages.iter().map(|(k, v)| format!("{} {}", printable(k), grouped(*v))).collect();
         let _ = writeln!(out, "messages: {}", messages.join(", "));
     }
     out
+}
+
+/// Transactions a `cookies ignored` line names, at most; the rest are counted.
+const COOKIE_TXNS_NAMED_MAX: usize = 5;
+
+/// `Set-Cookie` fields the jars ignored, by reason and by transaction (absent when none was):
+/// in a load run nothing else says a cookie the server meant to set was never kept.
+fn cookies_line(out: &mut String, merged: &Merged, total: &TxnStats) {
+    let ignored = total.cookies_ignored.total();
+    if ignored == 0 {
+        return;
+    }
+    let reasons: Vec<String> =
+        total.cookies_ignored.nonzero().map(|(reason, n)| format!("{} {}", reason.name(), grouped(n))).collect();
+    let txns: Vec<(&str, u64)> = merged
+        .txns
+        .iter()
+        .map(|(name, stats)| (&**name, stats.cookies_ignored.total()))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    let mut named: Vec<String> = txns
+        .iter()
+        .take(COOKIE_TXNS_NAMED_MAX)
+        .map(|(name, n)| format!("{} {}", printable(name), grouped(*n)))
+        .collect();
+    if txns.len() > COOKIE_TXNS_NAMED_MAX {
+        named.push(format!("{} more transactions", grouped((txns.len() - COOKIE_TXNS_NAMED_MAX) as u64)));
+    }
+    let _ = writeln!(
+        out,
+        "cookies ignored: {} Set-Cookie fields the jar did not keep ({}; in {}): `journey test` says why for each",
+        grouped(ignored),
+        reasons.join(", "),
+        named.join(", ")
+    );
 }
 
 /// The header and one row per transaction. `requests` are those sent, `not sent` the attempts

@@ -352,6 +352,10 @@ pub struct Transaction {
     /// Its WebSockets.
     #[serde(default)]
     pub websocket: Option<WebSocketFigures>,
+    /// `Set-Cookie` fields of its responses the journey's jar ignored, by reason (absent when
+    /// none was; read back by `merge`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cookies_ignored: BTreeMap<String, u64>,
     /// Every counter and histogram, for `merge` (left out of the live dashboard's data).
     #[serde(default)]
     pub raw: Option<RawStats>,
@@ -560,6 +564,9 @@ pub struct Totals {
     pub arrivals: Option<Arrivals>,
     /// WebSocket counters of every transaction.
     pub websocket: Option<WebSocketFigures>,
+    /// `Set-Cookie` fields every transaction's jar ignored, by reason (absent when none was).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cookies_ignored: BTreeMap<String, u64>,
 }
 
 /// The injector's own delay and load.

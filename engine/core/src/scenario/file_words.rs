@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::limits::{
-    ARRIVALS_PER_S_MIN, CONNECTIONS_PER_HOST_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX, REDIRECTS_MAX,
+    ARRIVALS_PER_S_MIN, CONNECTIONS_PER_HOST_PER_CORE_MAX, JOURNEYS_PER_CORE_MAX, REDIRECTS_MAX, RESPONSE_HEADERS_MAX,
     WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX,
 };
 use crate::model::volume::{RateModel, VolumeModel};
@@ -30,7 +30,7 @@ const EXPECTED: &[(&str, &str)] = &[
         "a datapool: csv = \"users.csv\", rows = [[...]] with columns, or range = { from = 1, to = 100 }",
     ),
     ("struct RangeSpec", "{ from = 1, to = 1000 }"),
-    ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, ca, insecure)"),
+    ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, max_headers, ca, insecure)"),
     ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
     ("struct AuthSpec", "{ user = \"name\", password = \"secret\" }"),
     ("struct WsJourneySpec", "a WebSocket journey table with url = \"ws://...\" and steps = [ { ... }, ... ]"),
@@ -97,6 +97,9 @@ fn field_words(field: &str) -> Option<String> {
         }
         ("client", "max_connections") => {
             format!("a whole number from 1 to {CONNECTIONS_PER_HOST_PER_CORE_MAX} (connections per host per core)")
+        }
+        ("client", "max_headers") => {
+            format!("a whole number from 1 to {RESPONSE_HEADERS_MAX} (header fields per response)")
         }
         (_, "max_redirects") => format!("a whole number of redirects from 0 to {REDIRECTS_MAX}"),
         (_, "expect_status") => "a status from 100 to 999 like 200, or a range like [200, 299]".into(),

@@ -1,6 +1,7 @@
 //! Per-core, per-transaction statistics: latency histograms plus plain counters, swapped out
 //! every interval as a snapshot and merged (losslessly) by the stats thread.
 
+pub mod cookies;
 pub mod error_kind;
 pub mod histogram;
 pub mod http_metrics;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use crate::limits::STATUS_CODES_MAX;
 
+pub use cookies::{CookieIgnored, CookiesIgnored};
 pub use error_kind::ErrorKind;
 pub use histogram::{LatencyHistogram, RecordedValues, new_latency_histogram, record_latency};
 pub use http_metrics::Timings;
@@ -80,6 +82,8 @@ pub struct TxnStats {
     /// Request bytes written to connections (head and body), whatever became of the request:
     /// answered, failed after writing, or retried (each attempt's bytes).
     pub sent_bytes: u64,
+    /// `Set-Cookie` fields of its responses that the journey's jar ignored, by reason.
+    pub cookies_ignored: CookiesIgnored,
 }
 
 impl TxnStats {
@@ -235,6 +239,7 @@ impl TxnStats {
         self.http.merge(&other.http);
         self.ws.merge(&other.ws);
         self.sent_bytes += other.sent_bytes;
+        self.cookies_ignored.merge(&other.cookies_ignored);
     }
 }
 

@@ -7,6 +7,7 @@ use crate::limits::RESULT_COUNT_MAX;
 use crate::output::outcome::{FoldedPiece, IntervalPoint};
 use crate::output::timeline::IntervalDetail;
 use crate::output::units::{mean, rate};
+use crate::stats::{CookieIgnored, CookiesIgnored};
 
 /// The result file of `result`; `raw` keeps every transaction's histograms (the live
 /// dashboard leaves them out: it draws from the histograms directly).
@@ -135,6 +136,7 @@ fn transaction(name: &str, stats: &TxnStats, seconds: f64, raw: bool) -> Transac
         latency_us_corrected: Latency::of_nonempty(&stats.txn_us_corrected),
         requests: requests(stats, seconds),
         websocket: websocket(&stats.ws, seconds),
+        cookies_ignored: cookies_ignored(&stats.cookies_ignored),
         raw: raw.then(|| raw_stats(stats)),
     }
 }
@@ -239,7 +241,32 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
             }
         }),
         websocket: websocket(&total.ws, seconds),
+        cookies_ignored: cookies_ignored(&total.cookies_ignored),
     }
+}
+
+/// Ignored `Set-Cookie` fields by reason name, the reasons with a count only.
+fn cookies_ignored(ignored: &CookiesIgnored) -> BTreeMap<String, u64> {
+    ignored.nonzero().map(|(reason, n)| (reason.name().to_string(), n)).collect()
+}
+
+/// A transaction's ignored `Set-Cookie` counts read back, refusing a reason this engine does not
+/// know and a count no run writes.
+fn read_cookies_ignored(
+    counts: &BTreeMap<String, u64>,
+    file: &str,
+    at: &str,
+) -> Result<CookiesIgnored, ResultFileError> {
+    check_bounded(counts.iter().map(|(k, v)| (k.clone(), *v)), file, at)?;
+    let mut ignored = CookiesIgnored::default();
+    for (name, &count) in counts {
+        let Some(reason) = CookieIgnored::from_name(name) else {
+            let why = format!("{name:?} is not a reason a cookie is ignored for");
+            return Err(ResultFileError::Shape { file: file.into(), at: format!("{at}.{name}: "), why });
+        };
+        ignored.add(reason, count);
+    }
+    Ok(ignored)
 }
 
 /// `sum / count` to 0.1, or none over no count (a mean of nothing is not 0).
@@ -351,7 +378,9 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
             index,
             name: txn.name.clone(),
         })?;
-        let stats = txn_stats(raw, name, &at)?;
+        let mut stats = txn_stats(raw, name, &at)?;
+        let at = format!("transactions[{index}].cookies_ignored");
+        stats.cookies_ignored = read_cookies_ignored(&txn.cookies_ignored, name, &at)?;
         if merged.txns.insert(Arc::from(txn.name.as_str()), stats).is_some() {
             return Err(ResultFileError::DuplicateTransaction { file: name.into(), index, name: txn.name.clone() });
         }

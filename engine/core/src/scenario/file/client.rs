@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::error::{ScenarioFileError, Source};
 use super::schema::ClientSpec;
-use crate::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, REDIRECTS_MAX};
+use crate::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, REDIRECTS_MAX, RESPONSE_HEADERS_MAX};
 use crate::scenario::duration::DurationRange;
 
 /// Client options from a file, resolved.
@@ -20,6 +20,8 @@ pub struct ClientOptions {
     pub connect_timeout: Option<Duration>,
     /// Connections per host per core.
     pub max_connections: Option<usize>,
+    /// Header fields one response head may have.
+    pub max_headers: Option<usize>,
     /// Skip TLS verification.
     pub insecure: Option<bool>,
     /// Extra CA file (relative paths are relative to the scenario file).
@@ -48,6 +50,10 @@ pub(super) fn client_options(
         );
         return Err(src.error(Some(n.span()), "client.max_connections", message));
     }
+    if let Some(n) = spec.max_headers.as_ref().filter(|n| !(1..=RESPONSE_HEADERS_MAX).contains(n.get_ref())) {
+        let message = format!("{} header fields: must be from 1 to {RESPONSE_HEADERS_MAX} (per response)", n.get_ref());
+        return Err(src.error(Some(n.span()), "client.max_headers", message));
+    }
     if spec.cert.is_some() != spec.key.is_some() {
         return Err(src.error(None, "client", "give both cert = \"client.pem\" and key = \"client.key\" (or neither)"));
     }
@@ -63,6 +69,7 @@ pub(super) fn client_options(
         timeout: timeout(src, &spec.timeout, "client.timeout")?,
         connect_timeout: timeout(src, &spec.connect_timeout, "client.connect_timeout")?,
         max_connections: spec.max_connections.as_ref().map(|n| *n.get_ref()),
+        max_headers: spec.max_headers.as_ref().map(|n| *n.get_ref()),
         insecure: spec.insecure,
         ca: spec.ca.as_ref().map(|ca| dir.join(ca)),
     })

@@ -591,6 +591,14 @@ volume = { constant = 1 }
         assert_eq!((err.field.as_str(), err.line), ("client.timeout", Some(5)), "{err}");
         let loaded = load_text(&GOOD.replace("[config]", "[client]\nmax_connections = 3\n[config]")).unwrap();
         assert_eq!(loaded.client.max_connections, Some(3));
+        for n in [0, 1025] {
+            let err =
+                load_text(&GOOD.replace("[config]", &format!("[client]\nmax_headers = {n}\n[config]"))).unwrap_err();
+            assert_eq!((err.field.as_str(), err.line), ("client.max_headers", Some(5)), "{err}");
+            assert!(err.to_string().contains("must be from 1 to 1024 (per response)"), "{err}");
+        }
+        let loaded = load_text(&GOOD.replace("[config]", "[client]\nmax_headers = 400\n[config]")).unwrap();
+        assert_eq!(loaded.client.max_headers, Some(400));
     }
 
     #[test]

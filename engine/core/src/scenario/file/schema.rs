@@ -36,6 +36,7 @@ pub(super) struct ClientSpec {
     pub(super) timeout: Option<Spanned<String>>,
     pub(super) connect_timeout: Option<Spanned<String>>,
     pub(super) max_connections: Option<Spanned<usize>>,
+    pub(super) max_headers: Option<Spanned<usize>>,
     pub(super) insecure: Option<bool>,
     pub(super) ca: Option<String>,
     pub(super) follow_redirects: Option<bool>,
