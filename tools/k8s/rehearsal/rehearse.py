@@ -180,6 +180,9 @@ def main():
         help="run each injector under the manifest's Localhost profile, installed by this mite-seccomp binary",
     )
     opts = parser.parse_args()
+    for flag, path, package in (("--engine", opts.engine, "mite-engine"), ("--seccomp", opts.seccomp, "mite-seccomp")):
+        if path is not None and not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            sys.exit(f"rehearse: {flag} {path}: not an executable file (build it: cargo build -p {package})")
     segments = opts.segments or job_count(opts.manifest)
     if not 0 <= opts.terminate < segments:
         sys.exit(f"rehearse: --terminate {opts.terminate} is not an index of {segments} segments")
