@@ -34,6 +34,15 @@ unschedulable_s=${UNSCHEDULABLE_S:-300}
 ns=()
 [[ -n "${NAMESPACE:-}" ]] && ns=(--namespace "$NAMESPACE")
 
+# Both commands are needed, the engine only at the end: a missing one is said before the wait.
+for tool in "KUBECTL:$kubectl:kubectl pointed at the cluster" "MITE_ENGINE:$engine:the mite-engine binary, e.g. target/release/mite-engine"; do
+    IFS=: read -r variable command what <<<"$tool"
+    if ! command -v "$command" >/dev/null; then
+        echo "collect: $command not found: put it on PATH or set $variable to $what" >&2
+        exit 1
+    fi
+done
+
 # One line per pod, fields separated by |: name, completion index, phase, waiting reason, exit code, terminated
 # reason, scheduling condition reason, waiting message (last: it may hold spaces).
 pods_jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}{"|"}{.status.phase}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.status.containerStatuses[0].state.terminated.reason}{"|"}{.status.conditions[?(@.type=="PodScheduled")].reason}{"|"}{.status.containerStatuses[0].state.waiting.message}{"\n"}{end}'

@@ -140,6 +140,7 @@ fn collect_gives_up_on_an_unschedulable_pod() {
         .arg("mite-peak")
         .env("KUBECTL", root().join("tools/k8s/rehearsal/kubectl"))
         .env("FAKE_CLUSTER", cluster)
+        .env("MITE_ENGINE", env!("CARGO_BIN_EXE_mite-engine"))
         .env("POLL_S", "1")
         .env("UNSCHEDULABLE_S", "1")
         .output()
