@@ -954,6 +954,16 @@ pub(crate) fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 /// Prints the result's table under a line saying what ran: a run's cores by id, a merge's
 /// (`parts`: how many results it merged) as a count over all its injectors.
 pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) -> std::io::Result<()> {
+    print_table(result, &report::table(&result.merged, result.duration_s), to_stderr, parts)
+}
+
+/// [`print_result`] with the table made already (`table`).
+pub(crate) fn print_table(
+    result: &RunResult,
+    table: &str,
+    to_stderr: bool,
+    parts: Option<usize>,
+) -> std::io::Result<()> {
     use mite_core::output::units::counted;
     let cores = match parts {
         Some(parts) => format!(
@@ -971,7 +981,7 @@ pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<us
         result.duration_s,
         result.stopped_by.name()
     );
-    text.push_str(&report::table(&result.merged, result.duration_s));
+    text.push_str(table);
     let text = report::printable_lines(&text);
     // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
     if to_stderr { std::io::stderr().write_all(text.as_bytes()) } else { std::io::stdout().write_all(text.as_bytes()) }

@@ -71,6 +71,22 @@ pub enum ResultFileError {
         /// The name.
         name: String,
     },
+    /// A figure of the file that its own raw counters contradict: edited by hand. `merge` adds
+    /// up the raw counters, so the parts' figures would not add up to the merged ones.
+    #[error(
+        "{file}: {at}: {stated} where its raw counters hold {counted} (a figure edited by hand?): its figures \
+         and its raw counters must agree to be merged"
+    )]
+    Disagrees {
+        /// The file read.
+        file: String,
+        /// The field (`transactions[0].count`, `totals.requests`).
+        at: String,
+        /// Its value.
+        stated: u64,
+        /// What the raw counters say.
+        counted: u64,
+    },
     /// An error kind this engine does not know.
     #[error("{file}: {at}: unknown error kind {kind:?}")]
     UnknownErrorKind {
@@ -975,7 +991,9 @@ impl ResultFile {
     }
 }
 
-pub use convert::{arrivals_window_s, read_run, result_file};
+pub use convert::{
+    arrivals_window_s, read_run, read_run_untimed, result_file, result_file_of, transaction, transaction_stats,
+};
 
 /// What merged results say of TLS verification: `false` when any input skipped it, `true` when
 /// every input verified, unknown (`None`) otherwise.
