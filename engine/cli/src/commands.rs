@@ -565,8 +565,12 @@ fn execute(
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
     let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
-    let stored =
-        Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
+    let stored = Stored {
+        source,
+        run_id: mite_core::output::result_file::new_run_id(),
+        thresholds: outputs.thresholds.clone(),
+        cores_lost: lost.clone(),
+    };
     let not_written =
         write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
     signals.results_written();
@@ -996,6 +1000,7 @@ fn write_json(sink: &output::Sink, result: &RunResult, stored: &Stored) -> anyho
     file.scenario_digest = stored.source.as_ref().map(|s| s.digest.clone());
     file.run_id = Some(stored.run_id.clone());
     file.thresholds.clone_from(&stored.thresholds);
+    file.cores_lost.clone_from(&stored.cores_lost);
     write_file(sink, &file)
 }
 
@@ -1007,6 +1012,8 @@ struct Stored {
     run_id: String,
     /// The thresholds as given, for `merge` to judge on the whole.
     thresholds: Vec<String>,
+    /// Why the run ended without a core, when it did (`merge` exits 1 on such a part).
+    cores_lost: Option<String>,
 }
 
 /// The scenario file a run read: its path as given, and its text's digest.
@@ -1178,8 +1185,12 @@ fn journey_run(
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
-        let stored =
-            Stored { source: None, run_id: mite_core::output::result_file::new_run_id(), thresholds: Vec::new() };
+        let stored = Stored {
+            source: None,
+            run_id: mite_core::output::result_file::new_run_id(),
+            thresholds: Vec::new(),
+            cores_lost: lost.clone(),
+        };
         write_json(sink, &result, &stored)?;
     }
     if let Some(lost) = lost {

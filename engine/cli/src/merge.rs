@@ -93,7 +93,8 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let interrupted = run.stopped_by == mite_core::run::StopReason::Interrupted;
     let incomplete =
         !request.partial && file.segments.as_ref().is_some_and(|c| !c.missing.is_empty() || !c.repeated.is_empty());
-    Ok(exit_code(verdict, interrupted, incomplete, run.merged.journeys.panicked))
+    let lost = file.cores_lost.is_some();
+    Ok(exit_code(verdict, interrupted, incomplete, run.merged.journeys.panicked, lost))
 }
 
 /// An input counted twice (the same part twice, a merge and one of its parts), segments of
@@ -149,10 +150,17 @@ fn thresholds(inputs: &[(String, ResultFile)], extra: &[String]) -> anyhow::Resu
 }
 
 /// As a run's: an error (a threshold that could not be checked, an incomplete set of
-/// segments, journeys that panicked in a part) 1, an interrupted part 5, a failed threshold 3;
+/// segments, journeys that panicked in a part, a part that ended without a core) 1, an interrupted part 5, a failed threshold 3;
 /// the line names every reason, a failed threshold's too.
-fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool, incomplete: bool, panicked: u64) -> ExitCode {
+fn exit_code(
+    verdict: crate::commands::Thresholds,
+    interrupted: bool,
+    incomplete: bool,
+    panicked: u64,
+    cores_lost: bool,
+) -> ExitCode {
     let reasons: Vec<ExitReason<'_>> = [
+        cores_lost.then_some(ExitReason::CoresLost),
         incomplete.then_some(ExitReason::SegmentsIncomplete),
         (panicked > 0).then_some(ExitReason::JourneysPanicked(panicked)),
         (verdict.unchecked > 0).then_some(ExitReason::ThresholdUnchecked),
@@ -176,10 +184,11 @@ mod tests {
     fn a_merge_exits_as_a_run_would() {
         let none = || Thresholds { failed: 0, unchecked: 0 };
         let failed = || Thresholds { failed: 1, unchecked: 0 };
-        assert_eq!(exit_code(none(), false, false, 0), ExitCode::SUCCESS);
-        assert_eq!(exit_code(failed(), false, false, 0), ExitCode::from(EXIT_THRESHOLD));
-        assert_eq!(exit_code(failed(), true, false, 0), ExitCode::from(EXIT_INTERRUPTED));
-        assert_eq!(exit_code(failed(), true, false, 3), ExitCode::from(EXIT_ERROR));
-        assert_eq!(exit_code(none(), false, true, 0), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(none(), false, false, 0, false), ExitCode::SUCCESS);
+        assert_eq!(exit_code(failed(), false, false, 0, false), ExitCode::from(EXIT_THRESHOLD));
+        assert_eq!(exit_code(failed(), true, false, 0, false), ExitCode::from(EXIT_INTERRUPTED));
+        assert_eq!(exit_code(failed(), true, false, 3, false), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(none(), false, true, 0, false), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(failed(), true, false, 0, true), ExitCode::from(EXIT_ERROR), "a part lost a core");
     }
 }

@@ -82,6 +82,10 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         })
         .collect();
     merged.interrupted_segments = Some(interrupted);
+    merged.cores_lost = cores_lost(inputs);
+    if let Some(lost) = &merged.cores_lost {
+        warnings.push(format!("a part ended without a core, so the merged result lacks its figures since: {lost}"));
+    }
     merged.parts = Some(parts);
     let mut covered: Vec<PartId> = inputs.iter().flat_map(|(_, r)| covers(r)).collect();
     covered.sort();
@@ -91,6 +95,19 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         warnings.push(apart);
     }
     warnings
+}
+
+/// Each input's lost cores, named by its segment or file (`segment 1/2: core 3 ...; b.json:
+/// ...`); `None` when no input lost one.
+fn cores_lost(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let lost: Vec<String> = inputs
+        .iter()
+        .filter_map(|(source, r)| {
+            let label = r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}"));
+            Some(format!("{label}: {}", r.cores_lost.as_deref()?))
+        })
+        .collect();
+    (!lost.is_empty()).then(|| lost.join("; "))
 }
 
 /// Inputs that attempted no request and completed no transaction (an injector that never
@@ -599,6 +616,27 @@ mod tests {
         let even =
             annotate(&mut file("duration"), &[with_transactions("0/2", &["get"]), with_transactions("1/2", &["get"])]);
         assert!(even.is_empty(), "{even:?}");
+    }
+
+    /// Outside try: a part whose run ended without a core exited 1, but its result did not say
+    /// so, and the merge of it passed. The part's file says so, and the merge keeps it.
+    #[test]
+    fn a_part_that_lost_a_core_is_kept_and_said() {
+        let (source, mut result) = part("1/2", "duration", 1);
+        result.cores_lost = Some("core 3 was held past the grace".into());
+        let mut merged = file("duration");
+        let warnings = annotate(&mut merged, &[part("0/2", "duration", 1), (source, result)]);
+        assert_eq!(merged.cores_lost.as_deref(), Some("segment 1/2: core 3 was held past the grace"));
+        assert!(
+            warnings.iter().any(|w| w.ends_with("since: segment 1/2: core 3 was held past the grace")),
+            "{warnings:?}"
+        );
+        let read = ResultFile::read(&merged.to_json(), "m.json").unwrap();
+        assert_eq!(read.cores_lost, merged.cores_lost, "a merge of merges keeps it");
+        let mut whole = file("duration");
+        annotate(&mut whole, &[part("0/2", "duration", 1), part("1/2", "duration", 1)]);
+        assert_eq!(whole.cores_lost, None);
+        assert_eq!(whole.to_value().get("cores_lost"), None);
     }
 
     #[test]

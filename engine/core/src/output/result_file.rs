@@ -846,6 +846,12 @@ pub struct ResultFile {
     /// Progress over time.
     #[serde(default)]
     pub intervals: Vec<Interval>,
+    /// The run ended without one or more of its cores (a panic outside any journey's run, a
+    /// journey holding its core past the grace): the error's words; its figures lack each lost
+    /// core's since its last report, and it exited 1. A merge keeps every part's, each named by
+    /// its segment or file, and exits 1 as the run did. Absent when no core was lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_lost: Option<String>,
     /// Merged results: the segments covered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Coverage>,

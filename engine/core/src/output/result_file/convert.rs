@@ -50,6 +50,7 @@ pub fn result_file_of(result: &RunResult, total: &TxnStats, transactions: Vec<Tr
         error_samples: merged.error_samples.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         // An open-model run's intervals all say their arrivals, none that came due included.
         intervals: result.intervals.iter().map(|point| interval(point, merged.journeys.scheduled > 0)).collect(),
+        cores_lost: None,
         segments: None,
         interrupted_segments: None,
         parts: None,
