@@ -832,7 +832,7 @@ pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<R
         Err(e) => return Err(output::not_text(path, e.as_bytes(), e.utf8_error())),
     };
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
-    if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
+    if let Some(why) = mite_core::output::result_file::not_json(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
             return framed_results(&text, &shown, name);
         }
