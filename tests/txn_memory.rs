@@ -102,7 +102,7 @@ fn merge_peak(result: &RunResult) -> usize {
             (name, file)
         })
         .collect();
-    let merged = merge_files(&inputs).expect("merges");
+    let merged = merge_files(&inputs, &[]).expect("merges");
     assert_eq!(merged.total.requests(), 2 * result.merged.total().requests());
     peak_above(from)
 }

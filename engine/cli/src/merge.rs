@@ -58,7 +58,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     refuse_overlaps(&inputs, mixed)?;
     let thresholds = thresholds(&inputs, request.thresholds)?;
     // Name by name: one transaction's histograms decoded at a time, not every name's.
-    let mut merged = merge_by_name::merge_files(&inputs)?;
+    let mut merged = merge_by_name::merge_files(&inputs, &thresholds)?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let warnings = merge_parts::annotate(&mut merged.file, &inputs);
     merged.file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
@@ -72,7 +72,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
         .map_err(|e| output::not_written("-o", "the merged result", &sink, &e))?;
     // Judged before the page is drawn: it shows the verdicts the exit code comes from.
     let checked: Vec<_> = thresholds.iter().map(|t| merged.check(t)).collect();
-    let MergedFiles { run, total, file } = &merged;
+    let MergedFiles { run, total, file, .. } = &merged;
     if let Some((path, html)) = html {
         let files: Vec<(String, &ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f)).collect();
         let page = mite_core::output::html::render_merged(run, file, &files, &checked);

@@ -34,13 +34,16 @@ pub struct MergedFiles {
     pub run: RunResult,
     /// Every transaction folded into one, histograms included: what the totals read.
     pub total: TxnStats,
+    /// The transactions asked to be kept whole (those thresholds name), histograms included.
+    pub kept: BTreeMap<Arc<str>, TxnStats>,
     /// The merged result file.
     pub file: ResultFile,
 }
 
 /// Merges `inputs` (each named as errors should name it), as [`crate::output::results::merge`]
 /// merges runs: counters add, histograms merge exactly, the duration is the parts' whole window.
-pub fn merge_files(inputs: &[(String, ResultFile)]) -> Result<MergedFiles, MergeFilesError> {
+/// The transactions `thresholds` name are kept whole, for [`MergedFiles::check`].
+pub fn merge_files(inputs: &[(String, ResultFile)], thresholds: &[Threshold]) -> Result<MergedFiles, MergeFilesError> {
     let mut merging = Merging::of(inputs.len())?;
     for (source, file) in inputs {
         merging.add(&result_file::read_run_untimed(file, source)?);
@@ -56,6 +59,7 @@ pub fn merge_files(inputs: &[(String, ResultFile)]) -> Result<MergedFiles, Merge
     // Each input's transactions added up (counters only), to check its totals against.
     let mut sums = vec![TxnStats::default(); inputs.len()];
     let mut total = TxnStats::default();
+    let mut kept = BTreeMap::new();
     let mut transactions = Vec::with_capacity(places.len());
     for (name, places) in places {
         let mut stats = TxnStats::default();
@@ -69,18 +73,22 @@ pub fn merge_files(inputs: &[(String, ResultFile)]) -> Result<MergedFiles, Merge
         }
         total.merge(&stats);
         transactions.push(result_file::transaction(name, &stats, run.duration_s, true));
+        if thresholds.iter().any(|t| t.transaction() == Some(name)) {
+            kept.insert(Arc::from(name), stats.clone());
+        }
         run.merged.txns.insert(Arc::from(name), without_latencies(stats, true));
     }
     for ((source, file), sum) in inputs.iter().zip(&sums) {
         totals_agree(file, sum, source)?;
     }
     let file = result_file::result_file_of(&run, &total, transactions);
-    Ok(MergedFiles { run, total, file })
+    Ok(MergedFiles { run, total, kept, file })
 }
 
 impl MergedFiles {
-    /// `threshold` judged on the merged figures: a transaction's on its histograms (decoded
-    /// from the merged file), the totals' on every transaction's.
+    /// `threshold` judged on the merged figures: a transaction's on its histograms (kept when
+    /// it was one of the thresholds given to [`merge_files`]), the totals' on every
+    /// transaction's.
     pub fn check(&self, threshold: &Threshold) -> Checked {
         let with = |txns: BTreeMap<Arc<str>, TxnStats>| RunResult {
             merged: Merged { txns, ..Merged::default() },
@@ -89,16 +97,11 @@ impl MergedFiles {
         };
         match threshold.transaction() {
             None => threshold.check(&with(BTreeMap::from([(Arc::from("total"), self.total.clone())])), None),
-            Some(name) => {
-                let place = self.file.transactions.iter().enumerate().find(|(_, t)| t.name == name);
-                let Some((index, txn)) = place else {
-                    // Never ran: said with the names that did.
-                    return threshold.check(&self.run, None);
-                };
-                let stats = result_file::transaction_stats(txn, index, "the merged result")
-                    .expect("a merged transaction has the raw histograms it was made with");
-                threshold.check(&with(BTreeMap::from([(Arc::from(name), stats)])), None)
-            }
+            Some(name) => match self.kept.get_key_value(name) {
+                Some((name, stats)) => threshold.check(&with(BTreeMap::from([(name.clone(), stats.clone())])), None),
+                // Never ran (said with the names that did), or not kept: no threshold asked for it.
+                None => threshold.check(&self.run, None),
+            },
         }
     }
 
@@ -240,7 +243,11 @@ mod tests {
         let a = run(vec![("get", stats(&[100, 200, 5_000], 1)), ("only a", stats(&[7], 0))], 1_000.0);
         let b = run(vec![("get", stats(&[300, 90_000], 0)), ("only b", stats(&[40, 41], 2))], 1_000.5);
         let inputs = [input(&a, "a.json"), input(&b, "b.json")];
-        let by_name = merge_files(&inputs).unwrap();
+        let texts =
+            ["get:p99<1ms", "p99<1ms", "only a:count>5", "errors<1%", "rps>1", "get:max<50ms", "only b:mean>1ms"];
+        let more = ["gone:p99<1s", "gone:p99<1s?", "errors<2", "get:errors<1%"];
+        let thresholds: Vec<Threshold> = texts.iter().chain(&more).map(|t| Threshold::parse(t).unwrap()).collect();
+        let by_name = merge_files(&inputs, &thresholds).unwrap();
         let runs: Vec<RunResult> = inputs.iter().map(|(source, file)| read_run(file, source).unwrap()).collect();
         let whole = merge(&runs).unwrap();
         assert_eq!(by_name.file, result_file(&whole, true));
@@ -268,7 +275,7 @@ mod tests {
         let refused = |edit: &dyn Fn(&mut ResultFile)| {
             let mut edited = b.clone();
             edit(&mut edited.1);
-            merge_files(&[a.clone(), edited]).unwrap_err().to_string()
+            merge_files(&[a.clone(), edited], &[]).unwrap_err().to_string()
         };
         assert_eq!(
             refused(&|f| f.transactions[0].count = 99_999),
@@ -290,9 +297,22 @@ mod tests {
         // A transaction dropped from a file (its totals still count it) is a figure that disagrees.
         let mut dropped = a.clone();
         dropped.1.transactions.pop();
-        let said = merge_files(&[dropped, b.clone()]).unwrap_err().to_string();
+        let said = merge_files(&[dropped, b.clone()], &[]).unwrap_err().to_string();
         assert!(said.starts_with("a.json: totals.requests: 4 where its raw counters hold 2"), "{said}");
-        assert!(merge_files(&[a, b]).is_ok());
+        assert!(merge_files(&[a, b], &[]).is_ok());
+    }
+
+    /// A threshold on a name of a merge whose counters add up past what one result file holds
+    /// (`RESULT_COUNT_MAX`, each part at it) is judged, not refused as a file beyond any run.
+    #[test]
+    fn a_threshold_on_a_name_is_judged_whatever_the_merged_counts() {
+        let max = crate::limits::RESULT_COUNT_MAX;
+        let big = TxnStats { req_ok: max, ..stats(&[100, 200], 0) };
+        let inputs =
+            [input(&run(vec![("get", big.clone())], 1.0), "a.json"), input(&run(vec![("get", big)], 1.0), "b.json")];
+        let thresholds = [Threshold::parse("get:count>1").unwrap(), Threshold::parse("get:p99<1s").unwrap()];
+        let merged = merge_files(&inputs, &thresholds).unwrap();
+        assert!(thresholds.iter().all(|t| merged.check(t).unwrap().passed));
     }
 
     proptest! {
@@ -337,16 +357,17 @@ mod tests {
             };
             let failed_min = failed.iter().take(runs.len()).min().copied().unwrap_or(0);
             let inputs: Vec<_> = runs.iter().enumerate().map(|(i, r)| input(r, &format!("part{i}.json"))).collect();
-            let merged = merge_files(&inputs).unwrap();
             // Failed requests' share, the lowest part's, cut to the threshold's three decimals.
             let share = |r: &RunResult| Failures::of(&r.merged.txns["get"]).percent().unwrap_or(0.0);
             let share_min = (runs.iter().map(share).fold(100.0, f64::min) * 1000.0).floor() / 1000.0;
             let texts = [format!("get:{name}{op}{limit}us"), format!("errors<{failed_min}"), format!("errors<{share_min:.3}%")];
-            for text in texts {
-                let Ok(threshold) = Threshold::parse(&text) else { continue };
+            let thresholds: Vec<Threshold> = texts.iter().filter_map(|t| Threshold::parse(t).ok()).collect();
+            let merged = merge_files(&inputs, &thresholds).unwrap();
+            for threshold in &thresholds {
+                let text = threshold.text();
                 let each: Vec<bool> = runs.iter().map(|r| threshold.check(r, None).unwrap().passed).collect();
                 prop_assert!(each.iter().all(|passed| !passed), "{text}: {each:?}");
-                let outcome = merged.check(&threshold).unwrap();
+                let outcome = merged.check(threshold).unwrap();
                 prop_assert!(!outcome.passed, "{text} passed on the merge ({}) though every part failed it", outcome.actual);
             }
         }
