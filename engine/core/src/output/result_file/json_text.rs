@@ -9,6 +9,9 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// Why `text` is not JSON, with the field it stopped in; `None` when it is JSON.
 pub fn not_json(text: &str) -> Option<String> {
+    // The usual case, a whole file, read once at full speed; only text that is not JSON is read
+    // again, keeping the path to where it stopped.
+    serde_json::from_str::<serde::de::IgnoredAny>(text).err()?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, Skimmed>(&mut deserializer) {
         Ok(Skimmed) => deserializer.end().err().map(|e| e.to_string()),
