@@ -571,8 +571,12 @@ fn execute(
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
     let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
-    let stored =
-        Stored { source, run_id: mite_core::output::result_file::new_run_id(), thresholds: outputs.thresholds.clone() };
+    let stored = Stored {
+        source,
+        run_id: mite_core::output::result_file::new_run_id(),
+        thresholds: outputs.thresholds.clone(),
+        cores_lost: lost.clone(),
+    };
     let not_written =
         write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
     signals.results_written();
@@ -834,7 +838,7 @@ pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<R
         Err(e) => return Err(output::not_text(path, e.as_bytes(), e.utf8_error())),
     };
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
-    if let Err(why) = serde_json::from_str::<serde_json::Value>(&text) {
+    if let Some(why) = mite_core::output::result_file::not_json(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
             return framed_results(&text, &shown, name);
         }
@@ -960,6 +964,16 @@ pub(crate) fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
 /// Prints the result's table under a line saying what ran: a run's cores by id, a merge's
 /// (`parts`: how many results it merged) as a count over all its injectors.
 pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<usize>) -> std::io::Result<()> {
+    print_table(result, &report::table(&result.merged, result.duration_s), to_stderr, parts)
+}
+
+/// [`print_result`] with the table made already (`table`).
+pub(crate) fn print_table(
+    result: &RunResult,
+    table: &str,
+    to_stderr: bool,
+    parts: Option<usize>,
+) -> std::io::Result<()> {
     use mite_core::output::units::counted;
     let cores = match parts {
         Some(parts) => format!(
@@ -977,7 +991,7 @@ pub(crate) fn print_result(result: &RunResult, to_stderr: bool, parts: Option<us
         result.duration_s,
         result.stopped_by.name()
     );
-    text.push_str(&report::table(&result.merged, result.duration_s));
+    text.push_str(table);
     let text = report::printable_lines(&text);
     // A closed terminal (after SIGHUP) or pipe must not panic here: the result files matter more.
     if to_stderr { std::io::stderr().write_all(text.as_bytes()) } else { std::io::stdout().write_all(text.as_bytes()) }
@@ -992,6 +1006,7 @@ fn write_json(sink: &output::Sink, result: &RunResult, stored: &Stored) -> anyho
     file.scenario_digest = stored.source.as_ref().map(|s| s.digest.clone());
     file.run_id = Some(stored.run_id.clone());
     file.thresholds.clone_from(&stored.thresholds);
+    file.cores_lost.clone_from(&stored.cores_lost);
     write_file(sink, &file)
 }
 
@@ -1003,6 +1018,8 @@ struct Stored {
     run_id: String,
     /// The thresholds as given, for `merge` to judge on the whole.
     thresholds: Vec<String>,
+    /// Why the run ended without a core, when it did (`merge` exits 1 on such a part).
+    cores_lost: Option<String>,
 }
 
 /// The scenario file a run read: its path as given, and its text's digest.
@@ -1174,8 +1191,12 @@ fn journey_run(
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));
     }
     if let Some(sink) = &json {
-        let stored =
-            Stored { source: None, run_id: mite_core::output::result_file::new_run_id(), thresholds: Vec::new() };
+        let stored = Stored {
+            source: None,
+            run_id: mite_core::output::result_file::new_run_id(),
+            thresholds: Vec::new(),
+            cores_lost: lost.clone(),
+        };
         write_json(sink, &result, &stored)?;
     }
     if let Some(lost) = lost {

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
-use mite_core::output::merge_parts;
+use mite_core::output::merge_by_name::{self, MergedFiles};
 use mite_core::output::result_file::ResultFile;
 use mite_core::output::threshold::Threshold;
+use mite_core::output::{merge_parts, report};
 
 use crate::commands::tell;
 use crate::exit_reason::ExitReason;
@@ -56,45 +57,44 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     }
     refuse_overlaps(&inputs, mixed)?;
     let thresholds = thresholds(&inputs, request.thresholds)?;
-    let mut merging = mite_core::output::results::Merging::of(inputs.len())?;
-    for (name, file) in &inputs {
-        // Added one at a time: one input's histograms are decoded at a time.
-        merging.add(&mite_core::output::result_file::read_run(file, name)?);
-    }
-    let mut merged = merging.finish()?;
+    // Name by name: one transaction's histograms decoded at a time, not every name's.
+    let mut merged = merge_by_name::merge_files(&inputs, &thresholds)?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
-    let mut file = mite_core::output::result_file::result_file(&merged, true);
-    let warnings = merge_parts::annotate(&mut file, &inputs);
-    file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
-    merged.stopped_by = file.stopped_by;
-    merged.scenario.clone_from(&file.scenario);
+    let warnings = merge_parts::annotate(&mut merged.file, &inputs);
+    merged.file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
+    merged.run.stopped_by = merged.file.stopped_by;
+    merged.run.scenario.clone_from(&merged.file.scenario);
     // Both outputs are checked before either is written: a bad --html must not leave a
     // merged file behind an exit code of 1.
     let sink = output::check("-o", output)?;
     let html = html.map(|path| Ok::<_, anyhow::Error>((path, output::check("--html", path)?))).transpose()?;
-    crate::commands::write_file(&sink, &file).map_err(|e| output::not_written("-o", "the merged result", &sink, &e))?;
+    crate::commands::write_file(&sink, &merged.file)
+        .map_err(|e| output::not_written("-o", "the merged result", &sink, &e))?;
     // Judged before the page is drawn: it shows the verdicts the exit code comes from.
-    let checked: Vec<_> = thresholds.iter().map(|t| t.check(&merged, None)).collect();
+    let checked: Vec<_> = thresholds.iter().map(|t| merged.check(t)).collect();
+    let MergedFiles { run, total, file, .. } = &merged;
     if let Some((path, html)) = html {
         let files: Vec<(String, &ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f)).collect();
-        let page = mite_core::output::html::render_merged(&merged, &file, &files, &checked);
+        let page = mite_core::output::html::render_merged(run, file, &files, &checked);
         output::write(&html, page.as_bytes()).map_err(|e| {
             let why = output::not_written("--html", "the merged report", &html, &e);
             anyhow!("{why} (the merged result was written to {})", sink.describe())
         })?;
         tell(format_args!("merged report written to {}", path.display()));
     }
-    let _ = crate::commands::print_result(&merged, output == Path::new("-"), Some(inputs.len()));
+    let table = report::merged_table(&run.merged, run.duration_s, total, &file.transactions);
+    let _ = crate::commands::print_table(run, &table, output == Path::new("-"), Some(inputs.len()));
     for warning in &warnings {
         tell(format_args!("warning: {warning}"));
     }
     let verdict = crate::commands::threshold_verdict(checked);
     let merged_count = mite_core::output::units::counted(inputs.len() as u64, "result");
     tell(format_args!("merged {merged_count} into {}", output.display()));
-    let interrupted = merged.stopped_by == mite_core::run::StopReason::Interrupted;
+    let interrupted = run.stopped_by == mite_core::run::StopReason::Interrupted;
     let incomplete =
         !request.partial && file.segments.as_ref().is_some_and(|c| !c.missing.is_empty() || !c.repeated.is_empty());
-    Ok(exit_code(verdict, interrupted, incomplete, merged.merged.journeys.panicked))
+    let lost = file.cores_lost.is_some();
+    Ok(exit_code(verdict, interrupted, incomplete, run.merged.journeys.panicked, lost))
 }
 
 /// An input counted twice (the same part twice, a merge and one of its parts), segments of
@@ -150,10 +150,17 @@ fn thresholds(inputs: &[(String, ResultFile)], extra: &[String]) -> anyhow::Resu
 }
 
 /// As a run's: an error (a threshold that could not be checked, an incomplete set of
-/// segments, journeys that panicked in a part) 1, an interrupted part 5, a failed threshold 3;
+/// segments, journeys that panicked in a part, a part that ended without a core) 1, an interrupted part 5, a failed threshold 3;
 /// the line names every reason, a failed threshold's too.
-fn exit_code(verdict: crate::commands::Thresholds, interrupted: bool, incomplete: bool, panicked: u64) -> ExitCode {
+fn exit_code(
+    verdict: crate::commands::Thresholds,
+    interrupted: bool,
+    incomplete: bool,
+    panicked: u64,
+    cores_lost: bool,
+) -> ExitCode {
     let reasons: Vec<ExitReason<'_>> = [
+        cores_lost.then_some(ExitReason::CoresLost),
         incomplete.then_some(ExitReason::SegmentsIncomplete),
         (panicked > 0).then_some(ExitReason::JourneysPanicked(panicked)),
         (verdict.unchecked > 0).then_some(ExitReason::ThresholdUnchecked),
@@ -177,10 +184,11 @@ mod tests {
     fn a_merge_exits_as_a_run_would() {
         let none = || Thresholds { failed: 0, unchecked: 0 };
         let failed = || Thresholds { failed: 1, unchecked: 0 };
-        assert_eq!(exit_code(none(), false, false, 0), ExitCode::SUCCESS);
-        assert_eq!(exit_code(failed(), false, false, 0), ExitCode::from(EXIT_THRESHOLD));
-        assert_eq!(exit_code(failed(), true, false, 0), ExitCode::from(EXIT_INTERRUPTED));
-        assert_eq!(exit_code(failed(), true, false, 3), ExitCode::from(EXIT_ERROR));
-        assert_eq!(exit_code(none(), false, true, 0), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(none(), false, false, 0, false), ExitCode::SUCCESS);
+        assert_eq!(exit_code(failed(), false, false, 0, false), ExitCode::from(EXIT_THRESHOLD));
+        assert_eq!(exit_code(failed(), true, false, 0, false), ExitCode::from(EXIT_INTERRUPTED));
+        assert_eq!(exit_code(failed(), true, false, 3, false), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(none(), false, true, 0, false), ExitCode::from(EXIT_ERROR));
+        assert_eq!(exit_code(failed(), true, false, 0, true), ExitCode::from(EXIT_ERROR), "a part lost a core");
     }
 }

@@ -71,6 +71,8 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     }
     merged.segments = coverage(inputs, &mut warnings);
     warn_of_mixed_inputs(inputs, &mut warnings);
+    warnings.extend(idle_parts(inputs));
+    warnings.extend(transactions_not_in_every_part(inputs));
     merged_scenario(merged, inputs);
     merged.driver_fallbacks = inputs
         .iter()
@@ -80,6 +82,10 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         })
         .collect();
     merged.interrupted_segments = Some(interrupted);
+    merged.cores_lost = cores_lost(inputs);
+    if let Some(lost) = &merged.cores_lost {
+        warnings.push(format!("a part ended without a core, so the merged result lacks its figures since: {lost}"));
+    }
     merged.parts = Some(parts);
     let mut covered: Vec<PartId> = inputs.iter().flat_map(|(_, r)| covers(r)).collect();
     covered.sort();
@@ -89,6 +95,69 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         warnings.push(apart);
     }
     warnings
+}
+
+/// Each input's lost cores, named by its segment or file (`segment 1/2: core 3 ...; b.json:
+/// ...`); `None` when no input lost one.
+fn cores_lost(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let lost: Vec<String> = inputs
+        .iter()
+        .filter_map(|(source, r)| {
+            let label = r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}"));
+            Some(format!("{label}: {}", r.cores_lost.as_deref()?))
+        })
+        .collect();
+    (!lost.is_empty()).then(|| lost.join("; "))
+}
+
+/// Inputs that attempted no request and completed no transaction (an injector that never
+/// reached its work, or a segment its volume gave nothing): the merged figures are the other
+/// inputs' alone. `None` when each input ran something.
+fn idle_parts(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let idle: Vec<String> = inputs
+        .iter()
+        .filter(|(_, r)| r.totals.attempts.unwrap_or(r.totals.requests) == 0 && r.totals.transactions == 0)
+        .map(|(source, r)| r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("{source} (segment {s})")))
+        .collect();
+    (!idle.is_empty()).then(|| {
+        format!(
+            "{} made no request and completed no transaction: the merged figures are the other parts' alone",
+            idle.join(", ")
+        )
+    })
+}
+
+/// Transactions that some inputs ran and others, which ran transactions of their own, did not
+/// (a step never reached on one injector): each named with the inputs without it, the first
+/// few of them; their figures are of the inputs that ran them. `None` when every input that ran
+/// a transaction ran the same ones.
+fn transactions_not_in_every_part(inputs: &[(String, ResultFile)]) -> Option<String> {
+    const NAMES_SHOWN_MAX: usize = 5;
+    let running: Vec<&(String, ResultFile)> = inputs.iter().filter(|(_, r)| !r.transactions.is_empty()).collect();
+    let names: BTreeSet<&str> =
+        running.iter().flat_map(|(_, r)| r.transactions.iter().map(|t| t.name.as_str())).collect();
+    let uneven: Vec<String> = names
+        .into_iter()
+        .filter_map(|name| {
+            let without: Vec<&str> = running
+                .iter()
+                .filter(|(_, r)| !r.transactions.iter().any(|t| t.name == name))
+                .map(|(source, _)| source.as_str())
+                .collect();
+            let shown = crate::model::terminal::printable(name);
+            (!without.is_empty()).then(|| format!("{shown:?} (not in {})", without.join(", ")))
+        })
+        .collect();
+    if uneven.is_empty() {
+        return None;
+    }
+    let more = uneven.len().saturating_sub(NAMES_SHOWN_MAX);
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let shown = uneven.into_iter().take(NAMES_SHOWN_MAX).collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "transactions not in every part: {shown}{more}: their figures (and thresholds on them) are of the parts \
+         that ran them"
+    ))
 }
 
 /// Two inputs whose runs did not overlap in time (one ended before the other started): their
@@ -253,7 +322,7 @@ mod tests {
 
     fn file(stopped_by: &str) -> ResultFile {
         let text = format!(
-            r#"{{"mite_engine_version": "0", "duration_s": 1, "stopped_by": "{stopped_by}", "totals": {{}},
+            r#"{{"mite_engine_version": "0", "duration_s": 1, "stopped_by": "{stopped_by}", "totals": {{"requests": 1}},
                 "transactions": [], "driver": "io_uring"}}"#
         );
         ResultFile::read(&text, "part").unwrap()
@@ -500,6 +569,74 @@ mod tests {
         .unwrap();
         assert_eq!(old.parts.as_ref().unwrap()[0].cores, None, "not recorded: never guessed");
         assert!(old.to_value()["parts"][0].get("cores").is_none());
+    }
+
+    fn with_transactions(segment: &str, names: &[&str]) -> (String, ResultFile) {
+        let (source, mut result) = part(segment, "duration", 1);
+        let txns: Vec<String> =
+            names.iter().map(|n| format!(r#"{{"name": "{n}", "count": 1, "requests": {{}}}}"#)).collect();
+        let text = format!(
+            r#"{{"mite_engine_version": "0", "duration_s": 1, "totals": {{}}, "transactions": [{}]}}"#,
+            txns.join(",")
+        );
+        result.transactions = ResultFile::read(&text, "t").unwrap().transactions;
+        (result.totals.transactions, result.totals.requests) = (names.len() as u64, names.len() as u64);
+        (source, result)
+    }
+
+    /// Outside try: a part that ran nothing (its injector never reached the target's work) and
+    /// a transaction one part never ran merged without a word, and a gate on the merge passed
+    /// on the other parts' figures. Both are said.
+    #[test]
+    fn idle_parts_and_uneven_transactions_are_said() {
+        let warnings = annotate(
+            &mut file("duration"),
+            &[
+                with_transactions("0/3", &["get", "put"]),
+                with_transactions("1/3", &["get"]),
+                with_transactions("2/3", &[]),
+            ],
+        );
+        assert!(
+            warnings.contains(
+                &"seg-2/3.log (segment 2/3) made no request and completed no transaction: the merged \
+                                figures are the other parts' alone"
+                    .to_string()
+            ),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.contains(
+                &"transactions not in every part: \"put\" (not in seg-1/3.log): their figures (and \
+                                thresholds on them) are of the parts that ran them"
+                    .to_string()
+            ),
+            "{warnings:?}"
+        );
+        let even =
+            annotate(&mut file("duration"), &[with_transactions("0/2", &["get"]), with_transactions("1/2", &["get"])]);
+        assert!(even.is_empty(), "{even:?}");
+    }
+
+    /// Outside try: a part whose run ended without a core exited 1, but its result did not say
+    /// so, and the merge of it passed. The part's file says so, and the merge keeps it.
+    #[test]
+    fn a_part_that_lost_a_core_is_kept_and_said() {
+        let (source, mut result) = part("1/2", "duration", 1);
+        result.cores_lost = Some("core 3 was held past the grace".into());
+        let mut merged = file("duration");
+        let warnings = annotate(&mut merged, &[part("0/2", "duration", 1), (source, result)]);
+        assert_eq!(merged.cores_lost.as_deref(), Some("segment 1/2: core 3 was held past the grace"));
+        assert!(
+            warnings.iter().any(|w| w.ends_with("since: segment 1/2: core 3 was held past the grace")),
+            "{warnings:?}"
+        );
+        let read = ResultFile::read(&merged.to_json(), "m.json").unwrap();
+        assert_eq!(read.cores_lost, merged.cores_lost, "a merge of merges keeps it");
+        let mut whole = file("duration");
+        annotate(&mut whole, &[part("0/2", "duration", 1), part("1/2", "duration", 1)]);
+        assert_eq!(whole.cores_lost, None);
+        assert_eq!(whole.to_value().get("cores_lost"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod exposition;
 pub mod hdr_log;
 pub mod html;
 pub mod live_server;
+pub mod merge_by_name;
 pub mod merge_parts;
 pub mod outcome;
 pub mod report;

@@ -8,6 +8,7 @@ use unicode_width::UnicodeWidthStr;
 pub(crate) use crate::model::terminal::truncate;
 pub use crate::model::terminal::{printable, printable_lines};
 use crate::output::result_file::convert::request_p50;
+use crate::output::result_file::{Latency, Transaction};
 use crate::output::threshold::Failures;
 use crate::output::units::{bytes, grouped, ms, per_second, percent, rate, short_us};
 use crate::stats::histogram::quantile;
@@ -109,9 +110,24 @@ fn injector_line(out: &mut String, load: &InjectorLoad, median: (u64, &str)) {
 
 /// The end-of-run table: one row per transaction, then totals.
 pub fn table(merged: &Merged, seconds: f64) -> String {
+    let durations = |_: &str, stats: &TxnStats| Latency::of(&stats.txn_us);
+    table_of(merged, seconds, &merged.total(), &durations)
+}
+
+/// [`table`] of a merge made name by name (`merge_by_name`), whose `merged` holds each
+/// transaction's counters without its histograms: `total` is every transaction folded into
+/// one, and `transactions` the merged file's, whose figures give each row's durations.
+pub fn merged_table(merged: &Merged, seconds: f64, total: &TxnStats, transactions: &[Transaction]) -> String {
+    let by_name: std::collections::BTreeMap<&str, &Latency> =
+        transactions.iter().map(|t| (t.name.as_str(), &t.latency_us)).collect();
+    let durations = |name: &str, _: &TxnStats| by_name.get(name).map(|l| (*l).clone()).unwrap_or_default();
+    table_of(merged, seconds, total, &durations)
+}
+
+/// The table, each transaction's durations as `durations` gives them.
+fn table_of(merged: &Merged, seconds: f64, total: &TxnStats, durations: &dyn Fn(&str, &TxnStats) -> Latency) -> String {
     let mut out = String::new();
-    transaction_rows(&mut out, merged, seconds);
-    let total = merged.total();
+    transaction_rows(&mut out, merged, seconds, durations);
     let _ = writeln!(
         out,
         "\nrequests {} in {:.2}s = {} req/s; ok {}, errors {}{}",
@@ -130,9 +146,9 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
             String::new()
         }
     );
-    status_line(&mut out, &total);
-    bytes_line(&mut out, &total, seconds);
-    errors_block(&mut out, &total, merged);
+    status_line(&mut out, total);
+    bytes_line(&mut out, total, seconds);
+    errors_block(&mut out, total, merged);
     if !total.req_us.is_empty() {
         // Failed requests have no response time; transaction durations include failed ones.
         percentile_line(&mut out, "response time (requests answered, any status)", &total.req_us);
@@ -147,16 +163,16 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         percentile_line(&mut out, label, &total.txn_us_corrected);
     }
     journeys_lines(&mut out, merged, seconds);
-    let _ = writeln!(out, "{}", connections_line(&total));
+    let _ = writeln!(out, "{}", connections_line(total));
     out.push_str(&crate::output::websocket::table(merged, seconds));
-    injector_line(&mut out, &merged.injector, weighed_median(&total));
+    injector_line(&mut out, &merged.injector, weighed_median(total));
     if let Some(text) = merged.error_samples.get("journey") {
         let _ = writeln!(out, "first journey error: {}", printable(text));
     }
     if let Some(text) = merged.error_samples.get(crate::journey::slot::PANIC_SAMPLE) {
         let _ = writeln!(out, "first journey panic: {}", printable(text));
     }
-    cookies_line(&mut out, merged, &total);
+    cookies_line(&mut out, merged, total);
     if !merged.messages.is_empty() {
         let messages: Vec<String> =
             merged.messages.iter().map(|(k, v)| format!("{} {}", printable(k), grouped(*v))).collect();
@@ -204,7 +220,7 @@ fn cookies_line(out: &mut String, merged: &Merged, total: &TxnStats) {
 /// that failed before a byte was written, `req err` the failed attempts (sent or not) and
 /// `err %` the `errors` threshold's figure: the larger of `req err` out of every attempt
 /// (`requests + not sent`) and `errors` out of `count` (`threshold::Failures`).
-fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
+fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64, durations: &dyn Fn(&str, &TxnStats) -> Latency) {
     let width = name_column(merged.txns.keys().map(|n| &**n));
     let _ = writeln!(
         out,
@@ -224,12 +240,10 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64) {
         "max"
     );
     for (name, stats) in &merged.txns {
-        let h = &stats.txn_us;
-        let (p50, p90, p99, p999, max) = if h.is_empty() {
-            ("-".into(), "-".into(), "-".into(), "-".into(), "-".into())
-        } else {
-            (ms(quantile(h, 0.5)), ms(quantile(h, 0.9)), ms(quantile(h, 0.99)), ms(quantile(h, 0.999)), ms(h.max()))
-        };
+        let latency = durations(name, stats);
+        let shown = |us: Option<u64>| us.map_or_else(|| "-".into(), ms);
+        let (p50, p90, p99, p999, max) =
+            (shown(latency.p50), shown(latency.p90), shown(latency.p99), shown(latency.p999), shown(latency.max));
         let error_percent = Failures::of(stats).percent().map_or_else(|| "-".into(), |p| format!("{p:.1}%"));
         let _ = writeln!(
             out,
@@ -486,7 +500,7 @@ mod tests {
             merged.txns.insert(name.into(), TxnStats { req_ok: 3, txn_ok: 3, ..TxnStats::default() });
         }
         let mut out = String::new();
-        transaction_rows(&mut out, &merged, 1.0);
+        transaction_rows(&mut out, &merged, 1.0, &|_, stats| Latency::of(&stats.txn_us));
         let widths: Vec<usize> = out.lines().map(UnicodeWidthStr::width).collect();
         assert_eq!(widths.len(), 4, "{out}");
         assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{out}");

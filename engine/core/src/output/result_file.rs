@@ -71,6 +71,22 @@ pub enum ResultFileError {
         /// The name.
         name: String,
     },
+    /// A figure of the file that its own raw counters contradict: edited by hand. `merge` adds
+    /// up the raw counters, so the parts' figures would not add up to the merged ones.
+    #[error(
+        "{file}: {at}: {stated} where its raw counters hold {counted} (a figure edited by hand?): its figures \
+         and its raw counters must agree to be merged"
+    )]
+    Disagrees {
+        /// The file read.
+        file: String,
+        /// The field (`transactions[0].count`, `totals.requests`).
+        at: String,
+        /// Its value.
+        stated: u64,
+        /// What the raw counters say.
+        counted: u64,
+    },
     /// An error kind this engine does not know.
     #[error("{file}: {at}: unknown error kind {kind:?}")]
     UnknownErrorKind {
@@ -843,6 +859,12 @@ pub struct ResultFile {
     /// Progress over time.
     #[serde(default)]
     pub intervals: Vec<Interval>,
+    /// The run ended without one or more of its cores (a panic outside any journey's run, a
+    /// journey holding its core past the grace): the error's words; its figures lack each lost
+    /// core's since its last report, and it exited 1. A merge keeps every part's, each named by
+    /// its segment or file, and exits 1 as the run did. Absent when no core was lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_lost: Option<String>,
     /// Merged results: the segments covered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Coverage>,
@@ -988,7 +1010,9 @@ impl ResultFile {
     }
 }
 
-pub use convert::{arrivals_window_s, read_run, result_file};
+pub use convert::{
+    arrivals_window_s, read_run, read_run_untimed, result_file, result_file_of, transaction, transaction_stats,
+};
 
 /// What merged results say of TLS verification: `false` when any input skipped it, `true` when
 /// every input verified, unknown (`None`) otherwise.
@@ -1048,6 +1072,20 @@ mod words {
         assert_eq!(in_words("missing field `duration_s`"), "missing field `duration_s`");
     }
 
+    /// Outside try: a `NaN` (or a number out of range) in a file was said as `expected value at
+    /// line 1 column 288`, without the field.
+    #[test]
+    fn text_that_is_not_json_names_the_field() {
+        assert_eq!(not_json(r#"{"totals": {"requests": 1}}"#), None);
+        assert_eq!(
+            not_json(r#"{"totals": {"requests": NaN}}"#).as_deref(),
+            Some("totals.requests: expected value at line 1 column 25")
+        );
+        let cut = not_json(r#"{"transactions": [{"name": "a"}, {"na"#).unwrap();
+        assert!(cut.starts_with("transactions[1]") && cut.contains("EOF while parsing"), "{cut}");
+        assert_eq!(not_json("{} x").as_deref(), Some("trailing characters at line 1 column 4"));
+    }
+
     #[test]
     fn run_ids_differ() {
         let (a, b) = (new_run_id(), new_run_id());
@@ -1058,6 +1096,9 @@ mod words {
 
 mod consistency;
 pub(crate) mod convert;
+mod json_text;
+
+pub use json_text::not_json;
 mod upgrade;
 
 #[cfg(test)]

@@ -345,6 +345,11 @@ impl Threshold {
         &self.text
     }
 
+    /// The transaction it judges, or `None` for the totals.
+    pub fn transaction(&self) -> Option<&str> {
+        self.transaction.as_deref()
+    }
+
     /// Whether it judges a count or a rate (`count`, `rps`, `errors` as a count), of which a
     /// segment of a distributed run has a share only: judged on the merged result, never on
     /// one segment's. Percentiles, means, maxima and error percentages are judged by each.

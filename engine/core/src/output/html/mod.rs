@@ -142,7 +142,8 @@ pub fn render_merged(
 ) -> String {
     let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();
     let label = format!("merged ({})", crate::output::units::counted(segments.len() as u64, "result"));
-    let whole = data::run_data(&label, file.to_value(), &merged.merged);
+    // Drawn from the merged file's histograms one name at a time (a merge holds no name's).
+    let whole = file_data(&label, file);
     let mut page = page_data(Mode::Merged, vec![whole]);
     page["segments"] = Value::Array(parts);
     page["thresholds"] = data::thresholds(thresholds);

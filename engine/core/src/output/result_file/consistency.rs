@@ -1,5 +1,6 @@
 //! Figures of a result file that no run writes together (a hand-edited file): refused when it
-//! is read, naming the field, so that `compare` never shows a share or a rate made of them.
+//! is read, naming the field, so that `compare` never shows a share or a rate made of them, nor
+//! a percentile above the max.
 
 use super::*;
 
@@ -22,6 +23,78 @@ pub(super) fn check_transactions(read: &ResultFile, file: &str) -> Result<(), Re
             let why = format!("more failed than attempted ({} > {attempts})", requests.errors);
             return Err(shape("requests.errors", why));
         }
+        let latencies = [
+            ("latency_us", Some(&txn.latency_us)),
+            ("latency_us_corrected", txn.latency_us_corrected.as_ref()),
+            ("requests.latency_us", Some(&requests.latency_us)),
+            ("requests.latency_us_corrected", requests.latency_us_corrected.as_ref()),
+        ];
+        for (field, latency) in latencies {
+            if let Some((figure, why)) = latency.and_then(out_of_order) {
+                return Err(shape(&format!("{field}.{figure}"), why));
+            }
+        }
+    }
+    let totals = &read.totals;
+    for (field, latency) in
+        [("latency_us", Some(&totals.latency_us)), ("latency_us_corrected", totals.latency_us_corrected.as_ref())]
+    {
+        if let Some((figure, why)) = latency.and_then(out_of_order) {
+            return Err(ResultFileError::Shape {
+                file: file.to_string(),
+                at: format!("totals.{field}.{figure}: "),
+                why,
+            });
+        }
     }
     Ok(())
+}
+
+/// The first figure of `latency` out of order with the one before it (a percentile above the
+/// max, a p50 above the p99), and why; `None` when each is at most the next. A histogram's own
+/// figures are always in order: every one is read from the same counts.
+fn out_of_order(latency: &Latency) -> Option<(&'static str, String)> {
+    let figures = [
+        ("min", latency.min),
+        ("p50", latency.p50),
+        ("p90", latency.p90),
+        ("p99", latency.p99),
+        ("p999", latency.p999),
+        ("max", latency.max),
+    ];
+    let known: Vec<(&'static str, u64)> = figures.into_iter().filter_map(|(name, us)| Some((name, us?))).collect();
+    known.windows(2).find(|pair| pair[0].1 > pair[1].1).map(|pair| {
+        let ((below, low), (above, high)) = (pair[0], pair[1]);
+        (below, format!("{low} is above {above} {high} (the figures of one histogram are in order)"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(latency: &str) -> String {
+        format!(
+            r#"{{"mite_engine_version": "0", "duration_s": 1, "totals": {{}}, "transactions": [{{"name": "get",
+                "count": 3, "latency_us": {latency}, "requests": {{}} }}]}}"#
+        )
+    }
+
+    /// Outside try: a file with a p99 above its max (hand-edited) was read, and `compare` showed
+    /// it. Figures of one histogram out of order are refused, naming the field.
+    #[test]
+    fn a_percentile_above_the_max_is_refused() {
+        let ordered = r#"{"count": 3, "min": 5, "p50": 9, "p90": 9, "p99": 30, "p999": 30, "max": 30}"#;
+        assert!(ResultFile::read(&file_with(ordered), "a.json").is_ok());
+        let err = ResultFile::read(&file_with(&ordered.replace(r#""p99": 30"#, r#""p99": 99999"#)), "a.json");
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "a.json is not a mite-engine result: transactions[0].latency_us.p99: 99999 is above p999 30 (the figures \
+             of one histogram are in order)"
+        );
+        let err = ResultFile::read(&file_with(&ordered.replace(r#""min": 5"#, r#""min": 10"#)), "a.json");
+        assert!(err.unwrap_err().to_string().contains("transactions[0].latency_us.min: 10 is above p50 9"));
+        // A figure left out (a file made by hand) is not compared.
+        assert!(ResultFile::read(&file_with(r#"{"count": 3, "p99": 30, "max": 40}"#), "a.json").is_ok());
+    }
 }

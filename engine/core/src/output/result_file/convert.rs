@@ -13,6 +13,15 @@ use crate::stats::{CookieIgnored, CookiesIgnored};
 /// dashboard leaves them out: it draws from the histograms directly).
 pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
     let seconds = result.duration_s;
+    let transactions = result.merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect();
+    result_file_of(result, &result.merged.total(), transactions)
+}
+
+/// The result file of `result` with `transactions` made already and `total` every
+/// transaction's stats folded into one (a merge made name by name, whose `result` holds no
+/// transaction's histograms).
+pub fn result_file_of(result: &RunResult, total: &TxnStats, transactions: Vec<Transaction>) -> ResultFile {
+    let seconds = result.duration_s;
     let merged = &result.merged;
     ResultFile {
         mite_engine_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -35,13 +44,14 @@ pub fn result_file(result: &RunResult, raw: bool) -> ResultFile {
         drivers: result.drivers.iter().map(|d| d.name().to_string()).collect(),
         driver_fallbacks: result.fallbacks.clone(),
         tls_verified: result.tls_verified,
-        totals: totals(merged, seconds),
-        injector: injector(&merged.injector, request_p50(&merged.total())),
-        transactions: merged.txns.iter().map(|(name, stats)| transaction(name, stats, seconds, raw)).collect(),
+        totals: totals(merged, total, seconds),
+        injector: injector(&merged.injector, request_p50(total)),
+        transactions,
         messages: merged.messages.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         error_samples: merged.error_samples.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         // An open-model run's intervals all say their arrivals, none that came due included.
         intervals: result.intervals.iter().map(|point| interval(point, merged.journeys.scheduled > 0)).collect(),
+        cores_lost: None,
         segments: None,
         interrupted_segments: None,
         parts: None,
@@ -125,7 +135,8 @@ fn websocket(ws: &WsStats, seconds: f64) -> Option<WebSocketFigures> {
     })
 }
 
-fn transaction(name: &str, stats: &TxnStats, seconds: f64, raw: bool) -> Transaction {
+/// One transaction's figures over `seconds`, with its `raw` counters and histograms when asked.
+pub fn transaction(name: &str, stats: &TxnStats, seconds: f64, raw: bool) -> Transaction {
     Transaction {
         name: name.to_string(),
         count: stats.transactions(),
@@ -191,9 +202,8 @@ fn raw_ws(ws: &WsStats) -> RawWs {
     }
 }
 
-fn totals(merged: &Merged, seconds: f64) -> Totals {
-    let total = merged.total();
-    let (connects, tls_handshakes) = connects(&total);
+fn totals(merged: &Merged, total: &TxnStats, seconds: f64) -> Totals {
+    let (connects, tls_handshakes) = connects(total);
     let j = &merged.journeys;
     Totals {
         requests: total.requests(),
@@ -203,9 +213,9 @@ fn totals(merged: &Merged, seconds: f64) -> Totals {
         attempts: Some(total.attempts()),
         errors_by_kind: kinds(|k| total.errors_of(k)),
         rps: rate(total.requests(), seconds),
-        status: status(&total),
+        status: status(total),
         status_codes: total.status_codes.iter().copied().collect(),
-        status_codes_other: codes_past_the_limit(&total),
+        status_codes_other: codes_past_the_limit(total),
         transactions: total.transactions(),
         transaction_errors: total.txn_err,
         reconnects: total.reconnects,
@@ -370,21 +380,35 @@ fn interval_figures(detail: &IntervalDetail, open_model: bool) -> IntervalFigure
 /// that results merge losslessly). `file` names it in errors. Per-interval progress is not
 /// read back.
 pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileError> {
-    let mut merged = Merged::default();
+    let mut run = read_run_untimed(file, name)?;
     for (index, txn) in file.transactions.iter().enumerate() {
-        let at = format!("transactions[{index}].raw");
-        let raw = txn.raw.as_ref().ok_or_else(|| ResultFileError::NoRaw {
-            file: name.to_string(),
-            index,
-            name: txn.name.clone(),
-        })?;
-        let mut stats = txn_stats(raw, name, &at)?;
-        let at = format!("transactions[{index}].cookies_ignored");
-        stats.cookies_ignored = read_cookies_ignored(&txn.cookies_ignored, name, &at)?;
-        if merged.txns.insert(Arc::from(txn.name.as_str()), stats).is_some() {
+        let stats = transaction_stats(txn, index, name)?;
+        if run.merged.txns.insert(Arc::from(txn.name.as_str()), stats).is_some() {
             return Err(ResultFileError::DuplicateTransaction { file: name.into(), index, name: txn.name.clone() });
         }
     }
+    Ok(run)
+}
+
+/// `transactions[index]` of the file `file` names, with its histograms decoded from its `raw`
+/// (an error when it has none: a file made by hand), every counter checked.
+pub fn transaction_stats(txn: &Transaction, index: usize, file: &str) -> Result<TxnStats, ResultFileError> {
+    let at = format!("transactions[{index}].raw");
+    let raw = txn.raw.as_ref().ok_or_else(|| ResultFileError::NoRaw {
+        file: file.to_string(),
+        index,
+        name: txn.name.clone(),
+    })?;
+    let mut stats = txn_stats(raw, file, &at)?;
+    let at = format!("transactions[{index}].cookies_ignored");
+    stats.cookies_ignored = read_cookies_ignored(&txn.cookies_ignored, file, &at)?;
+    Ok(stats)
+}
+
+/// [`read_run`] without the transactions: the journeys, messages, error samples and the
+/// injector's load, each checked.
+pub fn read_run_untimed(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileError> {
+    let mut merged = Merged::default();
     let j = &file.totals.journeys;
     let journeys = [
         ("started", j.started),

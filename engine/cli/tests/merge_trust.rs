@@ -1,0 +1,128 @@
+//! `merge` as a performance engineer who distrusts it tries it: the merged file, table and page
+//! agree with each other and with the parts' sums; a part edited by hand (a count, a
+//! percentile above the max) is refused naming the file and the field, and nothing is written.
+
+mod support;
+use support::{Scratch, text};
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mite_core::output::units::grouped;
+use mite_tools::{Target, TargetOptions};
+use serde_json::Value;
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// One segment of a run of two transactions, one of them answered 500 (a failure, counted).
+fn segment(target: &Target, dir: &Path, segment: &str) -> PathBuf {
+    let scenario = dir.join("two.toml");
+    let toml = format!(
+        "name = \"two\"\n[journeys.j]\nsteps = [ {{ transaction = \"get\", url = \"{}\" }}, \
+         {{ transaction = \"fails\", url = \"{}\" }} ]\n[[scenario]]\njourney = \"j\"\nvolume = {{ constant = 2 }}\n",
+        target.url("/"),
+        target.url("/status/500")
+    );
+    std::fs::write(&scenario, toml).unwrap();
+    let json = dir.join(format!("seg-{}.json", segment.replace('/', "-")));
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["--cores", "1", "--no-pin", "--duration", "1s", "-q", "--segment", segment, "--scenario"])
+        .arg(&scenario)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    json
+}
+
+fn merge(inputs: &[&Path], extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mite-engine")).arg("merge").args(inputs).args(extra).output().unwrap()
+}
+
+fn u(value: &Value) -> u64 {
+    value.as_u64().unwrap_or_else(|| panic!("a count: {value}"))
+}
+
+#[test]
+fn the_merged_file_table_and_page_agree_with_the_parts() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
+    let (merged, page) = (dir.join("merged.json"), dir.join("merged.html"));
+    let out = merge(
+        &[&a, &b],
+        &["-o", merged.to_str().unwrap(), "--html", page.to_str().unwrap(), "--threshold", "get:p99<60s"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (m, parts) = (read(&merged), [read(&a), read(&b)]);
+    let sum = |field: &str| parts.iter().map(|p| u(&p["totals"][field])).sum::<u64>();
+    for field in ["requests", "ok", "errors", "not_sent", "transactions", "transaction_errors"] {
+        assert_eq!(u(&m["totals"][field]), sum(field), "totals.{field}");
+    }
+    assert!(u(&m["totals"]["errors"]) > 0, "the 500s are failures: {}", m["totals"]);
+    let listed = |field: &str| m["parts"].as_array().unwrap().iter().map(|p| u(&p[field])).sum::<u64>();
+    assert_eq!((listed("requests"), listed("errors")), (sum("requests"), sum("errors")), "parts[] add up");
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let requests = u(&m["totals"]["requests"]);
+    assert!(table.contains(&format!("requests {} in ", grouped(requests))), "{table}");
+    for txn in m["transactions"].as_array().unwrap() {
+        let name = txn["name"].as_str().unwrap();
+        let of_parts: u64 = parts
+            .iter()
+            .flat_map(|p| p["transactions"].as_array().unwrap().iter().filter(|t| t["name"] == name))
+            .map(|t| u(&t["count"]))
+            .sum();
+        assert_eq!(u(&txn["count"]), of_parts, "{name}");
+        let row = table.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{table}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[1], grouped(of_parts), "{row}");
+        // The row's p99 is the merged file's, in ms.
+        let p99_ms = u(&txn["latency_us"]["p99"]) as f64 / 1000.0;
+        assert!(row.contains(&mite_core::output::units::ms(u(&txn["latency_us"]["p99"]))), "{row} vs {p99_ms}");
+    }
+    let threshold_line = text(&out).lines().find(|l| l.starts_with("threshold get:p99<60s")).unwrap().to_string();
+    let get = m["transactions"].as_array().unwrap().iter().find(|t| t["name"] == "get").unwrap();
+    let shown = format!("{:.2}ms", u(&get["latency_us"]["p99"]) as f64 / 1000.0);
+    assert!(threshold_line.ends_with(&format!("pass (actual {shown})")), "{threshold_line}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(&format!("\"requests\":{requests}")), "the page's merged totals");
+    target.stop();
+}
+
+#[test]
+fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
+    let edited = dir.join("edited.json");
+    let merged = dir.join("merged.json");
+    let refused = |edit: &dyn Fn(&mut Value)| {
+        let mut file = read(&b);
+        edit(&mut file);
+        std::fs::write(&edited, serde_json::to_string(&file).unwrap()).unwrap();
+        let out = merge(&[&a, &edited], &["-o", merged.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(!merged.exists(), "nothing written");
+        text(&out)
+    };
+    let said = refused(&|f| f["totals"]["requests"] = Value::from(u(&f["totals"]["requests"]) + 1));
+    assert!(said.contains("edited.json: totals.requests: ") && said.contains("where its raw counters hold"), "{said}");
+    let said = refused(&|f| f["transactions"][0]["count"] = Value::from(1_000_000));
+    assert!(said.contains("edited.json: transactions[0].count: 1000000 where"), "{said}");
+    let said = refused(&|f| {
+        let max = u(&f["transactions"][0]["latency_us"]["max"]);
+        f["transactions"][0]["latency_us"]["p99"] = Value::from(max + 1_000);
+    });
+    assert!(said.contains("edited.json is not a mite-engine result: transactions[0].latency_us.p99: "), "{said}");
+    let said =
+        refused(&|f| f["transactions"][0]["raw"]["txn_us"] = Value::from("HISTFAAAACx4nJNpmSzMwMDAxAABzFCaEUzOmNZg"));
+    assert!(said.contains("transactions[0].raw.txn_us: histogram does not decode"), "{said}");
+    let said = refused(&|f| f["format_version"] = Value::from(99));
+    assert!(said.contains("edited.json: result format version 99 is newer"), "{said}");
+    target.stop();
+}
