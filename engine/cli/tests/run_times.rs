@@ -139,14 +139,24 @@ fn a_run_that_used_up_its_data_just_before_the_end_completed() {
     std::fs::write(&file, toml).unwrap();
     let json = scratch.file("r.json");
     let args = ["--cores", "1", "--no-pin", "--scenario", file.to_str().unwrap(), "--duration", "100ms"];
-    let out = engine(&[&args[..], &["--json", json.to_str().unwrap()]].concat());
-    let said = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{said}");
-    let result = read_json(&json);
-    assert_eq!(result["totals"]["requests"], 5, "{said}");
-    let duration_s = result["duration_s"].as_f64().unwrap();
-    assert!(duration_s < 0.1, "5 requests took the whole 100 ms ({duration_s} s): {said}");
-    assert_eq!(result["stopped_by"], "completed", "{said}");
+    // On a loaded machine one answer can stall past the 100 ms (the run is then rightly stopped
+    // by its duration): such a try is run again, up to three in all.
+    let mut stalled = Vec::new();
+    for _ in 0..3 {
+        let out = engine(&[&args[..], &["--json", json.to_str().unwrap()]].concat());
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{said}");
+        let result = read_json(&json);
+        let duration_s = result["duration_s"].as_f64().unwrap();
+        if duration_s >= 0.1 {
+            stalled.push(duration_s);
+            continue;
+        }
+        assert_eq!(result["totals"]["requests"], 5, "{said}");
+        assert_eq!(result["stopped_by"], "completed", "{said}");
+        return;
+    }
+    panic!("5 requests took the whole 100 ms in each of three tries ({stalled:?} s)");
 }
 
 /// The same scenario with more rows than the duration lets it send: stopped by its duration.
