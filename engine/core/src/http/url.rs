@@ -146,6 +146,7 @@ type Span = (usize, usize);
 
 impl UrlParts {
     /// The parts of `url`, which must be the text they were parsed from (or the same bytes).
+    #[inline]
     fn on<'a>(&self, url: &'a str) -> Url<'a> {
         let slice = |(start, end): Span| &url[start..end];
         Url {

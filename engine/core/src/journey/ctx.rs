@@ -131,6 +131,8 @@ impl Ctx {
 
     pub(super) fn trace(&self, line: fmt::Arguments<'_>) {
         if let Some(sink) = &self.shard.trace {
+            // Only a journey test traces.
+            std::hint::cold_path();
             sink(self.depth.get(), line);
         }
     }
@@ -241,6 +243,7 @@ impl Ctx {
                 Ok(value)
             }
             Err(mut err) => {
+                std::hint::cold_path();
                 txn.txn_err += 1;
                 drop(stats);
                 self.trace(format_args!("< transaction {name} FAILED in {}: {err}", Millis(took_us)));

@@ -225,10 +225,17 @@ impl DeclarativeJourney {
                     }
                     let response = request.send().await?;
                     // Inside the transaction: a capture that fails is counted under its step.
-                    if step.captures.is_empty() { Ok(Vec::new()) } else { captures(ctx, step, &response) }
+                    if step.captures.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        std::hint::cold_path();
+                        captures(ctx, step, &response)
+                    }
                 })
                 .await?;
-            captured.extend(values);
+            if !values.is_empty() {
+                captured.extend(values);
+            }
             if let Some(think) = step.think {
                 sleep(think).await;
             }
