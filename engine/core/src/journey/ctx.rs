@@ -55,6 +55,11 @@ pub struct Ctx {
     /// (`None` after it, and once a request took it): a declarative step's request starts at
     /// it rather than reading the clock again (see `RequestBuilder::timed_from_transaction`).
     pub(super) txn_began: Cell<Option<Moment>>,
+    /// A top-level transaction's id told by the code about to begin it (a declarative step's,
+    /// which its slot keeps), with where its name lies: taken by the next transaction begun,
+    /// and used when that one is top-level and its name is that very text (see
+    /// [`Ctx::hint_root`]).
+    root_hint: Cell<Option<(*const u8, usize, TxnId)>>,
 }
 
 /// Top-level transaction names a journey keeps the ids of: a declarative journey's steps, or
@@ -75,6 +80,7 @@ impl Ctx {
             session: RefCell::default(),
             roots_seen: Cell::new([TxnId::MAX; ROOTS_SEEN]),
             txn_began: Cell::new(None),
+            root_hint: Cell::new(None),
         }
     }
 
@@ -177,14 +183,37 @@ impl Ctx {
         Transaction { ctx: self, name, body: Some(body), open: None }
     }
 
+    /// Tells the transaction about to begin that, begun at the top level, `name` is `id` (an id
+    /// this core's table gave that name: it keeps it for the run). A declarative step's
+    /// transaction so begins with no look-up of its name. The hint is taken by the next
+    /// transaction begun, and used only when that one is top-level and named by this very text
+    /// (the same bytes at the same place, which the caller keeps alive and unchanged until
+    /// then).
+    #[inline]
+    pub(crate) fn hint_root(&self, name: &str, id: TxnId) {
+        self.root_hint.set(Some((name.as_ptr(), name.len(), id)));
+    }
+
+    /// Whether a transaction begun now would be top-level (none open).
+    #[inline]
+    pub(crate) fn at_top_level(&self) -> bool {
+        self.current.get() == self.journey
+    }
+
     /// Starts transaction `name` under the current one; returns (parent, id, start).
     fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Moment) {
         let parent = self.current.get();
-        let id = {
-            let mut stats = self.shard.stats.borrow_mut();
-            if parent == self.journey { self.root(&mut stats, name) } else { stats.child(parent, name) }
+        let hint = self.root_hint.take();
+        let id = match hint {
+            Some((at, len, id)) if parent == self.journey && at == name.as_ptr() && len == name.len() => id,
+            _ => {
+                let mut stats = self.shard.stats.borrow_mut();
+                if parent == self.journey { self.root(&mut stats, name) } else { stats.child(parent, name) }
+            }
         };
-        self.trace(format_args!("> transaction {name}"));
+        if self.tracing() {
+            self.trace(format_args!("> transaction {name}"));
+        }
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
         let began = Moment::now();
@@ -239,7 +268,10 @@ impl Ctx {
             Ok(value) => {
                 txn.txn_ok += 1;
                 drop(stats);
-                self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                // (The line made only when it is written: a load run makes none.)
+                if self.tracing() {
+                    self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                }
                 Ok(value)
             }
             Err(mut err) => {
