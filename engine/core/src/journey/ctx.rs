@@ -373,6 +373,11 @@ pin_project_lite::pin_project! {
         /// nothing: it never completed.
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
+            // Finished (every step's transaction, once a request) or never polled: nothing to
+            // give back, and the body, done or never begun, drops after this in any order.
+            if this.open.is_none() {
+                return;
+            }
             // Dropped by a journey's panic unwinding: the current transaction stays the one
             // the panic was in, for the slot to count it there (it then leaves them all).
             if std::thread::panicking() {
