@@ -8,7 +8,8 @@
 #   REQUESTS=6000 benches/instructions.sh BIN    # exactly 6,000 requests (a single-use pool of
 #                                                # that many rows): every build's start-up and
 #                                                # stop work is spread over the same count
-#   SIM=1 KEEP=1 benches/instructions.sh BIN     # with callgrind's cache and branch model
+#   SIM=1 KEEP=1 benches/instructions.sh BIN     # with callgrind's cache and branch model (the
+#                                                # core loop's work only), cg.out kept
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p mite-engine -p mite-tools
@@ -45,7 +46,9 @@ if [ -n "${REQUESTS:-}" ]; then
     duration=600s
 fi
 sim=()
-[ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes)
+# With the cache model, the core loop's thread only (its functions' counts per request, as
+# benches/cycles.sh collects them).
+[ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes "--toggle-collect=*core_loop::run_core*")
 valgrind --tool=callgrind "${sim[@]}" --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --scenario "$work/get.toml" \
     --config "target_url=http://127.0.0.1:$port/" --duration "$duration" --quiet --json "$work/r.json" >/dev/null 2>&1
 python3 - "$work" "$engine" "$target" <<'PY'

@@ -872,10 +872,12 @@ impl HttpClient {
                     let rest = {
                         let (wbuf, rbuf) = encode_request_into(&mut conn, request);
                         let sent = conn.io.write_request_and_read(wbuf, rbuf, &on_written).await;
-                        match self.answered(&mut conn, request, sent, &on_written) {
-                            AfterWrite::Done(outcome) => break 'trip outcome,
-                            AfterWrite::More(more) => self.rest_of_trip(&mut conn, request, more, &on_written),
+                        let mut more = None;
+                        if let Some(outcome) = self.answered(&mut conn, request, sent, &on_written, &mut more) {
+                            break 'trip outcome;
                         }
+                        let Some(more) = more else { unreachable!("a trip not over has more to do") };
+                        self.rest_of_trip(&mut conn, request, more, &on_written)
                     };
                     rest.await
                 };
@@ -964,9 +966,11 @@ impl HttpClient {
         }
     }
 
-    /// What the write of a request and the read made beside it brought: the trip done when
-    /// that read brought the whole response or something failed, else what is left to do.
-    /// (Not a future: the exchange awaits the write itself, and only the rare rest is one.)
+    /// What the write of a request and the read made beside it brought: the trip, when it is
+    /// over (that read brought the whole response, or something failed); else `None`, and what
+    /// is left to do in `more`. (Not a future: the exchange awaits the write itself, and only
+    /// the rare rest is one. The trip returned as it is, not in an enum beside what is left:
+    /// one copy of it fewer.)
     #[inline(always)]
     fn answered(
         &self,
@@ -974,16 +978,18 @@ impl HttpClient {
         request: &Exchange<'_>,
         sent: WriteAndRead,
         on_written: &dyn Fn(u64),
-    ) -> AfterWrite {
+        more: &mut Option<More>,
+    ) -> Option<Result<Trip, TripError>> {
         let mut written = match after_write(conn, sent) {
             Ok(Wrote::Done(written)) => written,
             Ok(Wrote::PeerSpoke { written, read }) => {
                 std::hint::cold_path();
-                return AfterWrite::More(More::PeerSpoke { written, read });
+                *more = Some(More::PeerSpoke { written, read });
+                return None;
             }
             Err(err) => {
                 std::hint::cold_path();
-                return AfterWrite::Done(Err(err));
+                return Some(Err(err));
             }
         };
         on_written(written.bytes);
@@ -994,22 +1000,21 @@ impl HttpClient {
             // Not read beside the write (TLS, a large request), or the write failed part way.
             (read, _) => {
                 std::hint::cold_path();
-                return AfterWrite::More(More::Reading { written: Written { read, ..written }, reader, first_byte });
+                *more = Some(More::Reading { written: Written { read, ..written }, reader, first_byte });
+                return None;
             }
         };
         match took_in(conn, &mut reader, read, &mut first_byte) {
-            Ok(Some(ended)) => AfterWrite::Done(Ok(finish_trip(
-                conn,
-                request,
-                &mut reader,
-                first_byte,
-                ended,
-                (written.bytes, written.whole),
-            ))),
-            Ok(None) => AfterWrite::More(More::Reading { written, reader, first_byte }),
+            Ok(Some(ended)) => {
+                Some(Ok(finish_trip(conn, request, &mut reader, first_byte, ended, (written.bytes, written.whole))))
+            }
+            Ok(None) => {
+                *more = Some(More::Reading { written, reader, first_byte });
+                None
+            }
             Err(err) => {
                 std::hint::cold_path();
-                AfterWrite::Done(Err(err))
+                Some(Err(err))
             }
         }
     }
@@ -1063,14 +1068,6 @@ impl HttpClient {
             Ok(finish_trip(conn, request, reader, *first_byte, ended, (written.bytes, written.whole)))
         }
     }
-}
-
-/// What is left of a round trip after its write (see [`HttpClient::answered`]).
-enum AfterWrite {
-    /// The trip is over: the response came whole with the write, or the trip failed.
-    Done(Result<Trip, TripError>),
-    /// More to do: [`HttpClient::rest_of_trip`].
-    More(More),
 }
 
 /// What a round trip still has to do after its write.
