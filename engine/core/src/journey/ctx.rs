@@ -556,6 +556,47 @@ mod tests {
         assert!(matches!(second.poll(&mut cx), Poll::Ready(Ok(None))), "after a wait the request reads the clock");
     }
 
+    /// A hinted id is used only by the next transaction begun, only when that one is top-level
+    /// and named by the very text the hint was given with: a nested transaction of the same
+    /// name is the parent's child, a name equal in text but held elsewhere is looked up, and a
+    /// hint not used is gone after that transaction.
+    #[test]
+    fn a_root_hint_serves_the_next_top_level_transaction_of_that_very_name_only() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let (step, other) = (String::from("step"), String::from("other"));
+        let (step_id, other_id) = {
+            let mut stats = shard.stats.borrow_mut();
+            (stats.root(&step), stats.root(&other))
+        };
+        let begun = |name: &str| {
+            let txn = std::pin::pin!(ctx.transaction(name, async { Ok(ctx.current_txn()) }));
+            match txn.poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(Ok(id)) => id,
+                _ => unreachable!("the body is ready at once"),
+            }
+        };
+        // A wrong hint (another name's id) for this very text is taken as told: the caller's
+        // word. Used once only.
+        ctx.hint_root(&step, other_id);
+        assert_eq!(begun(&step), other_id);
+        assert_eq!(begun(&step), step_id, "the hint is used once");
+        // The same text held elsewhere: looked up.
+        ctx.hint_root(&step, other_id);
+        assert_eq!(begun(&String::from("step")), step_id);
+        assert_eq!(begun(&step), step_id, "a hint not used is gone");
+        // Nested: the child of the open transaction, and the hint gone with it.
+        ctx.hint_root(&step, other_id);
+        let outer = std::pin::pin!(ctx.transaction("outer", async { Ok(begun(&step)) }));
+        let Poll::Ready(Ok(inner)) = outer.poll(&mut Context::from_waker(Waker::noop())) else {
+            unreachable!("ready at once")
+        };
+        assert_eq!(&**shard.stats.borrow().name(inner), "outer :: step");
+        assert_eq!(begun(&step), step_id);
+    }
+
     /// A top-level transaction begun again has the id the core's table gives its name, whether
     /// the journey kept it or not, and names that overflow the table are not kept as theirs.
     #[test]
