@@ -5,6 +5,11 @@
 # does, so an A/B of two builds is meaningful on a busy machine where CPU times are not.
 #   benches/instructions.sh                      # target/release/mite-engine
 #   benches/instructions.sh /tmp/other-build     # A/B: run it for each binary
+#   REQUESTS=6000 benches/instructions.sh BIN    # exactly 6,000 requests (a single-use pool of
+#                                                # that many rows): every build's start-up and
+#                                                # stop work is spread over the same count
+#   SIM=1 KEEP=1 benches/instructions.sh BIN     # with callgrind's cache and branch model (the
+#                                                # core loop's work only), cg.out kept
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p mite-engine -p mite-tools
@@ -34,8 +39,18 @@ sys.path.insert(0, "benches")
 import harness
 open(f"{sys.argv[1]}/get.toml", "w").write(harness.DECLARATIVE.format(conns=64))
 PY
-valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --scenario "$work/get.toml" \
-    --config "target_url=http://127.0.0.1:$port/" --duration 4s --quiet --json "$work/r.json" >/dev/null 2>&1
+duration=4s
+if [ -n "${REQUESTS:-}" ]; then
+    # The same journey, each run taking a row of a single-use pool: the run ends with the pool.
+    sed -i "s/^\[journeys.get\]/[datapools.n]\nrange = { from = 1, to = $REQUESTS }\ncolumn = \"n\"\nrecyclable = false\n&/; s/^journey = \"get\"/&\ndatapool = \"n\"/" "$work/get.toml"
+    duration=600s
+fi
+sim=()
+# With the cache model, the core loop's thread only (its functions' counts per request, as
+# benches/cycles.sh collects them).
+[ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes "--toggle-collect=*core_loop::run_core*")
+valgrind --tool=callgrind "${sim[@]}" --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --scenario "$work/get.toml" \
+    --config "target_url=http://127.0.0.1:$port/" --duration "$duration" --quiet --json "$work/r.json" >/dev/null 2>&1
 python3 - "$work" "$engine" "$target" <<'PY'
 import json, re, subprocess, sys
 work, engine, target = sys.argv[1:]

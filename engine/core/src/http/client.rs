@@ -112,6 +112,11 @@ impl HttpError {
         self
     }
 
+    /// What the exchange measured, as held (the connection work boxed, `None` when none).
+    pub(crate) fn exchange_timings(&self) -> &ExchangeTimings {
+        &self.timings
+    }
+
     /// How the request failed. A request that cannot be sent as given (a header name that is
     /// not a token, a value with a line break, a URL that does not parse) is an
     /// `invalid_request` or `invalid_url` error, counted under its transaction as an attempt
@@ -239,6 +244,13 @@ pub struct Response {
 }
 
 impl Response {
+    /// What the exchange measured, as held (the connection work boxed, `None` when none): what
+    /// the core records, with no [`Timings`] made for it.
+    #[inline]
+    pub(crate) fn exchange_timings(&self) -> &ExchangeTimings {
+        &self.timings
+    }
+
     /// Whether the response carries `Set-Cookie` (found while parsing the head).
     ///
     /// ```
@@ -810,6 +822,7 @@ impl HttpClient {
                         if (!idempotent || idle_long || work.as_ref().is_some_and(|w| w.reconnects > 0))
                             && io.peer_closed() =>
                     {
+                        std::hint::cold_path();
                         self.closed(host);
                         work_mut(&mut work).reconnects += 1;
                         attempt_started = Moment::now();
@@ -819,7 +832,11 @@ impl HttpClient {
                     // Connecting is rare and its future is large (TLS handshake state): boxing it
                     // keeps every request's future small, so polling it moves less memory.
                     None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
-                        Ok(conn) => (conn, false),
+                        Ok(conn) => {
+                            // Once a connection (its first request): out of the pooled request's way.
+                            std::hint::cold_path();
+                            (conn, false)
+                        }
                         // Nothing of the request was written: a server never saw it.
                         Err(err) => {
                             let timings = ExchangeTimings::unanswered(retried_bytes, work);
@@ -830,6 +847,7 @@ impl HttpClient {
                 // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
                 // first attempt on a pooled connection has nothing to tell yet.
                 if let Some(work) = &work {
+                    std::hint::cold_path();
                     progress.work(work);
                 }
                 let trip_started = if reused { attempt_started } else { Moment::now() };
@@ -854,10 +872,12 @@ impl HttpClient {
                     let rest = {
                         let (wbuf, rbuf) = encode_request_into(&mut conn, request);
                         let sent = conn.io.write_request_and_read(wbuf, rbuf, &on_written).await;
-                        match self.answered(&mut conn, request, sent, &on_written) {
-                            AfterWrite::Done(outcome) => break 'trip outcome,
-                            AfterWrite::More(more) => self.rest_of_trip(&mut conn, request, more, &on_written),
+                        let mut more = None;
+                        if let Some(outcome) = self.answered(&mut conn, request, sent, &on_written, &mut more) {
+                            break 'trip outcome;
                         }
+                        let Some(more) = more else { unreachable!("a trip not over has more to do") };
+                        self.rest_of_trip(&mut conn, request, more, &on_written)
                     };
                     rest.await
                 };
@@ -866,6 +886,7 @@ impl HttpClient {
                     // Whatever the shut-down socket made of the exchange (an end of stream, a broken
                     // pipe), it is a timeout. What was written counts as sent.
                     Err(_) if swept => {
+                        std::hint::cold_path();
                         self.closed(conn.host);
                         return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
                     }
@@ -881,6 +902,7 @@ impl HttpClient {
                             && !swept
                             && pooled_retries < limits::POOLED_RETRIES_MAX =>
                     {
+                        std::hint::cold_path();
                         pooled_retries += 1;
                         self.recycle(conn);
                         work_mut(&mut work).reconnects += 1;
@@ -898,6 +920,9 @@ impl HttpClient {
                         if trip.keep_alive && conn.buf.read.is_empty() && !swept {
                             self.keep(conn, ended);
                         } else {
+                            // The server's close (nginx: after 1,000 requests), or a response cut
+                            // short by the sweep: once in many requests.
+                            std::hint::cold_path();
                             self.recycle(conn);
                         }
                         let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
@@ -912,6 +937,7 @@ impl HttpClient {
                         let timings =
                             ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
                         if late {
+                            std::hint::cold_path();
                             return Err(timed_out(request, timeout, timings));
                         }
                         progress.ended(ended);
@@ -919,6 +945,7 @@ impl HttpClient {
                         return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
                     }
                     Err(err) => {
+                        std::hint::cold_path();
                         self.closed(conn.host);
                         // Again while the tries end on pooled connections: the server may let each
                         // go as the request comes, which no peek sees.
@@ -939,9 +966,11 @@ impl HttpClient {
         }
     }
 
-    /// What the write of a request and the read made beside it brought: the trip done when
-    /// that read brought the whole response or something failed, else what is left to do.
-    /// (Not a future: the exchange awaits the write itself, and only the rare rest is one.)
+    /// What the write of a request and the read made beside it brought: the trip, when it is
+    /// over (that read brought the whole response, or something failed); else `None`, and what
+    /// is left to do in `more`. (Not a future: the exchange awaits the write itself, and only
+    /// the rare rest is one. The trip returned as it is, not in an enum beside what is left:
+    /// one copy of it fewer.)
     #[inline(always)]
     fn answered(
         &self,
@@ -949,11 +978,19 @@ impl HttpClient {
         request: &Exchange<'_>,
         sent: WriteAndRead,
         on_written: &dyn Fn(u64),
-    ) -> AfterWrite {
+        more: &mut Option<More>,
+    ) -> Option<Result<Trip, TripError>> {
         let mut written = match after_write(conn, sent) {
             Ok(Wrote::Done(written)) => written,
-            Ok(Wrote::PeerSpoke { written, read }) => return AfterWrite::More(More::PeerSpoke { written, read }),
-            Err(err) => return AfterWrite::Done(Err(err)),
+            Ok(Wrote::PeerSpoke { written, read }) => {
+                std::hint::cold_path();
+                *more = Some(More::PeerSpoke { written, read });
+                return None;
+            }
+            Err(err) => {
+                std::hint::cold_path();
+                return Some(Err(err));
+            }
         };
         on_written(written.bytes);
         let mut reader = self.reader_for(request);
@@ -962,20 +999,23 @@ impl HttpClient {
             (Some(read), None) => read,
             // Not read beside the write (TLS, a large request), or the write failed part way.
             (read, _) => {
-                return AfterWrite::More(More::Reading { written: Written { read, ..written }, reader, first_byte });
+                std::hint::cold_path();
+                *more = Some(More::Reading { written: Written { read, ..written }, reader, first_byte });
+                return None;
             }
         };
         match took_in(conn, &mut reader, read, &mut first_byte) {
-            Ok(Some(ended)) => AfterWrite::Done(Ok(finish_trip(
-                conn,
-                request,
-                &mut reader,
-                first_byte,
-                ended,
-                (written.bytes, written.whole),
-            ))),
-            Ok(None) => AfterWrite::More(More::Reading { written, reader, first_byte }),
-            Err(err) => AfterWrite::Done(Err(err)),
+            Ok(Some(ended)) => {
+                Some(Ok(finish_trip(conn, request, &mut reader, first_byte, ended, (written.bytes, written.whole))))
+            }
+            Ok(None) => {
+                *more = Some(More::Reading { written, reader, first_byte });
+                None
+            }
+            Err(err) => {
+                std::hint::cold_path();
+                Some(Err(err))
+            }
         }
     }
 
@@ -1028,14 +1068,6 @@ impl HttpClient {
             Ok(finish_trip(conn, request, reader, *first_byte, ended, (written.bytes, written.whole)))
         }
     }
-}
-
-/// What is left of a round trip after its write (see [`HttpClient::answered`]).
-enum AfterWrite {
-    /// The trip is over: the response came whole with the write, or the trip failed.
-    Done(Result<Trip, TripError>),
-    /// More to do: [`HttpClient::rest_of_trip`].
-    More(More),
 }
 
 /// What a round trip still has to do after its write.
@@ -1288,9 +1320,13 @@ fn took_in(
 ) -> Result<Option<Moment>, TripError> {
     let at = Moment::now();
     match read {
-        Ok(0) => return end_of_stream(reader, first_byte.is_none()).map(|()| Some(at)),
+        Ok(0) => {
+            std::hint::cold_path();
+            return end_of_stream(reader, first_byte.is_none()).map(|()| Some(at));
+        }
         Ok(_) => {}
         Err(err) => {
+            std::hint::cold_path();
             let kind = if is_tls_failure(&err) { ErrorKind::Tls } else { io_kind(&err) };
             return Err(TripError {
                 kind,

@@ -55,6 +55,11 @@ pub struct Ctx {
     /// (`None` after it, and once a request took it): a declarative step's request starts at
     /// it rather than reading the clock again (see `RequestBuilder::timed_from_transaction`).
     pub(super) txn_began: Cell<Option<Moment>>,
+    /// A top-level transaction's id told by the code about to begin it (a declarative step's,
+    /// which its slot keeps), with where its name lies: taken by the next transaction begun,
+    /// and used when that one is top-level and its name is that very text (see
+    /// [`Ctx::hint_root`]).
+    root_hint: Cell<Option<(*const u8, usize, TxnId)>>,
 }
 
 /// Top-level transaction names a journey keeps the ids of: a declarative journey's steps, or
@@ -75,6 +80,7 @@ impl Ctx {
             session: RefCell::default(),
             roots_seen: Cell::new([TxnId::MAX; ROOTS_SEEN]),
             txn_began: Cell::new(None),
+            root_hint: Cell::new(None),
         }
     }
 
@@ -131,6 +137,8 @@ impl Ctx {
 
     pub(super) fn trace(&self, line: fmt::Arguments<'_>) {
         if let Some(sink) = &self.shard.trace {
+            // Only a journey test traces.
+            std::hint::cold_path();
             sink(self.depth.get(), line);
         }
     }
@@ -175,14 +183,37 @@ impl Ctx {
         Transaction { ctx: self, name, body: Some(body), open: None }
     }
 
+    /// Tells the transaction about to begin that, begun at the top level, `name` is `id` (an id
+    /// this core's table gave that name: it keeps it for the run). A declarative step's
+    /// transaction so begins with no look-up of its name. The hint is taken by the next
+    /// transaction begun, and used only when that one is top-level and named by this very text
+    /// (the same bytes at the same place, which the caller keeps alive and unchanged until
+    /// then).
+    #[inline]
+    pub(crate) fn hint_root(&self, name: &str, id: TxnId) {
+        self.root_hint.set(Some((name.as_ptr(), name.len(), id)));
+    }
+
+    /// Whether a transaction begun now would be top-level (none open).
+    #[inline]
+    pub(crate) fn at_top_level(&self) -> bool {
+        self.current.get() == self.journey
+    }
+
     /// Starts transaction `name` under the current one; returns (parent, id, start).
     fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Moment) {
         let parent = self.current.get();
-        let id = {
-            let mut stats = self.shard.stats.borrow_mut();
-            if parent == self.journey { self.root(&mut stats, name) } else { stats.child(parent, name) }
+        let hint = self.root_hint.take();
+        let id = match hint {
+            Some((at, len, id)) if parent == self.journey && at == name.as_ptr() && len == name.len() => id,
+            _ => {
+                let mut stats = self.shard.stats.borrow_mut();
+                if parent == self.journey { self.root(&mut stats, name) } else { stats.child(parent, name) }
+            }
         };
-        self.trace(format_args!("> transaction {name}"));
+        if self.tracing() {
+            self.trace(format_args!("> transaction {name}"));
+        }
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
         let began = Moment::now();
@@ -237,10 +268,14 @@ impl Ctx {
             Ok(value) => {
                 txn.txn_ok += 1;
                 drop(stats);
-                self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                // (The line made only when it is written: a load run makes none.)
+                if self.tracing() {
+                    self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                }
                 Ok(value)
             }
             Err(mut err) => {
+                std::hint::cold_path();
                 txn.txn_err += 1;
                 drop(stats);
                 self.trace(format_args!("< transaction {name} FAILED in {}: {err}", Millis(took_us)));
@@ -338,6 +373,11 @@ pin_project_lite::pin_project! {
         /// nothing: it never completed.
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
+            // Finished (every step's transaction, once a request) or never polled: nothing to
+            // give back, and the body, done or never begun, drops after this in any order.
+            if this.open.is_none() {
+                return;
+            }
             // Dropped by a journey's panic unwinding: the current transaction stays the one
             // the panic was in, for the slot to count it there (it then leaves them all).
             if std::thread::panicking() {
@@ -514,6 +554,47 @@ mod tests {
         }));
         assert!(second.as_mut().poll(&mut cx).is_pending());
         assert!(matches!(second.poll(&mut cx), Poll::Ready(Ok(None))), "after a wait the request reads the clock");
+    }
+
+    /// A hinted id is used only by the next transaction begun, only when that one is top-level
+    /// and named by the very text the hint was given with: a nested transaction of the same
+    /// name is the parent's child, a name equal in text but held elsewhere is looked up, and a
+    /// hint not used is gone after that transaction.
+    #[test]
+    fn a_root_hint_serves_the_next_top_level_transaction_of_that_very_name_only() {
+        use std::task::{Context, Poll, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let (step, other) = (String::from("step"), String::from("other"));
+        let (step_id, other_id) = {
+            let mut stats = shard.stats.borrow_mut();
+            (stats.root(&step), stats.root(&other))
+        };
+        let begun = |name: &str| {
+            let txn = std::pin::pin!(ctx.transaction(name, async { Ok(ctx.current_txn()) }));
+            match txn.poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(Ok(id)) => id,
+                _ => unreachable!("the body is ready at once"),
+            }
+        };
+        // A wrong hint (another name's id) for this very text is taken as told: the caller's
+        // word. Used once only.
+        ctx.hint_root(&step, other_id);
+        assert_eq!(begun(&step), other_id);
+        assert_eq!(begun(&step), step_id, "the hint is used once");
+        // The same text held elsewhere: looked up.
+        ctx.hint_root(&step, other_id);
+        assert_eq!(begun(&String::from("step")), step_id);
+        assert_eq!(begun(&step), step_id, "a hint not used is gone");
+        // Nested: the child of the open transaction, and the hint gone with it.
+        ctx.hint_root(&step, other_id);
+        let outer = std::pin::pin!(ctx.transaction("outer", async { Ok(begun(&step)) }));
+        let Poll::Ready(Ok(inner)) = outer.poll(&mut Context::from_waker(Waker::noop())) else {
+            unreachable!("ready at once")
+        };
+        assert_eq!(&**shard.stats.borrow().name(inner), "outer :: step");
+        assert_eq!(begun(&step), step_id);
     }
 
     /// A top-level transaction begun again has the id the core's table gives its name, whether

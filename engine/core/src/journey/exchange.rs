@@ -8,7 +8,7 @@ use std::cell::Cell;
 use crate::driver::Moment;
 use crate::http::client::{Exchange, Progress, Timings};
 use crate::http::fields::check_headers;
-use crate::http::timings::{ConnWork, work_mut};
+use crate::http::timings::{ConnWork, ExchangeTimings, work_mut};
 use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
 use crate::journey::ctx::Millis;
@@ -59,7 +59,10 @@ impl Ctx {
                 }
             }
         };
-        if let Err(err) = check_headers(&request.headers) {
+        // (No headers, a declarative step's plain request: nothing to check, no call.)
+        if !request.headers.is_empty()
+            && let Err(err) = check_headers(&request.headers)
+        {
             return Err(self.not_sendable(request.method.as_str(), request.url, err));
         }
         let txn = self.current.get();
@@ -89,28 +92,30 @@ impl Ctx {
         if let Ok(response) = &*result {
             session::absorb(self, request.url, response);
         }
-        self.record_exchange(request, progress.txn, result, progress.counted());
+        self.record_exchange(request, progress, result);
         if self.shard.trace.is_some() {
+            std::hint::cold_path();
             self.trace_exchange(request, result);
             session::trace_cookies(self);
         }
     }
 
-    /// Counts the exchange's outcome under transaction `txn`; a response outside the expected
+    /// Counts the exchange's outcome under its transaction; a response outside the expected
     /// statuses (or a redirect that cannot be followed) becomes a `status` error here.
     fn record_exchange(
         &self,
         request: &RequestBuilder<'_>,
-        txn: TxnId,
+        progress: &Counting<'_>,
         result: &mut Result<Response, HttpError>,
-        counted: Timings,
     ) {
+        let txn = progress.txn;
         let mut stats = self.shard.stats.borrow_mut();
         stats.request_finished(txn);
-        let timings = result.as_ref().map_or_else(HttpError::timings, Response::timings);
-        count_progress(stats.txn(txn), &counted, &timings);
-        // Connection work is timed as it is counted (a request cancelled later has it too).
-        stats.txn_latencies(txn).1.record_connection_phases_since(&counted, &timings);
+        let timings = match &*result {
+            Ok(response) => response.exchange_timings(),
+            Err(err) => err.exchange_timings(),
+        };
+        progress.count_rest(stats.txn_latencies(txn), timings);
         match result {
             Ok(response) => {
                 record_answer(stats.txn_latencies(txn), request, response, self.start_delay_us.get());
@@ -119,6 +124,7 @@ impl Ctx {
                 }
             }
             Err(err) => {
+                std::hint::cold_path();
                 record_failure(&mut stats, txn, err);
             }
         }
@@ -188,6 +194,25 @@ pub(crate) struct Counting<'a> {
 }
 
 impl Counting<'_> {
+    /// Counts what the progress reports have not: the exchange's connection work and request
+    /// bytes, as its result tells them, beyond what was counted so far.
+    #[inline]
+    fn count_rest(&self, (entry, latencies): (&mut TxnStats, &mut Latencies), now: &ExchangeTimings) {
+        let work = self.work.take();
+        // No connection work told nor done (a pooled connection's request): nothing to count
+        // but bytes, and no `Timings` made of nothing to tell it.
+        if work.is_some() || now.work.is_some() {
+            std::hint::cold_path();
+            let none = Timings::default();
+            let (before, now) = (work.as_deref().unwrap_or(&none), now.work.as_deref().unwrap_or(&none));
+            count_connection_work(entry, before, now);
+            // Connection work is timed as it is counted (a request cancelled later has it too).
+            latencies.record_connection_phases_since(before, now);
+        }
+        self.work.set(work);
+        entry.sent_bytes += bytes_since(self.bytes.get(), now.request_bytes);
+    }
+
     /// All that has been counted.
     fn counted(&self) -> Timings {
         let work = self.work.take();
@@ -222,13 +247,14 @@ impl Progress for Counting<'_> {
 
 /// Records what a response tells whatever its verdict: latency (corrected by the journey's
 /// start delay in the open model), status, phases, bytes, connection work.
+#[inline]
 fn record_answer(
     (entry, latencies): (&mut TxnStats, &mut Latencies),
     request: &RequestBuilder<'_>,
     response: &Response,
     delay_us: Option<u64>,
 ) {
-    let timings = response.timings();
+    let timings = response.exchange_timings();
     latencies.record(Latency::Req, timings.total_us);
     if let Some(delay_us) = delay_us {
         latencies.record(Latency::ReqCorrected, timings.total_us.saturating_add(delay_us));

@@ -83,7 +83,8 @@ pin_project_lite::pin_project! {
 impl<F: Future> Future for Separated<F> {
     type Output = F::Output;
 
-    #[inline]
+    // Always inlined: an unpaced journey's every poll passes through it (two a request).
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut stage = self.project().stage;
         if let StageProj::Block { block, started, separation } = stage.as_mut().project() {

@@ -47,7 +47,10 @@ impl Session {
 
     /// Forgets everything (a new journey run starts).
     pub fn reset(&mut self) {
-        self.jar.clear();
+        // A journey that stored no cookie (most) has nothing to clear: no call.
+        if !self.jar.is_empty() {
+            self.jar.clear();
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! journeys, through the same client.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::ops::RangeInclusive;
 use std::pin::Pin;
@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::driver::sleep;
 use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
+use crate::journey::shard::TxnId;
 use crate::journey::slot::{Runs, Slot, spawn_slot_runs};
 use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
 use crate::model::config::Config;
@@ -146,7 +147,7 @@ impl DeclarativeJourney {
         &'a self,
         ctx: &'a Ctx,
         row: Row,
-        kept: Option<&'a KeptUrls>,
+        kept: Option<&'a KeptSteps>,
     ) -> impl Future<Output = JourneyResult> + 'a {
         let separation = match self.pace {
             None => Duration::ZERO,
@@ -158,12 +159,12 @@ impl DeclarativeJourney {
         crate::journey::pacing::ensure_fixed_separation(separation, self.run_steps(ctx, row, kept))
     }
 
-    async fn run_steps(&self, ctx: &Ctx, row: Row, kept: Option<&KeptUrls>) -> JourneyResult {
+    async fn run_steps(&self, ctx: &Ctx, row: Row, kept: Option<&KeptSteps>) -> JourneyResult {
         // Captured values; allocated only by journeys that capture.
         let mut captured: Vec<(String, String)> = Vec::new();
         let mut url_buf = String::new();
         let mut body_buf = String::new();
-        let kept = kept.map(|kept| kept.urls.get_or_init(|| self.config_urls(ctx.config())));
+        let kept = kept.map(|kept| kept.steps.get_or_init(|| self.kept_steps(ctx.config())));
         for (i, step) in self.steps.iter().enumerate() {
             let lookup = |name: &str| -> Option<&str> {
                 captured
@@ -174,7 +175,8 @@ impl DeclarativeJourney {
                     .or_else(|| row.by_name(name))
                     .or_else(|| ctx.config().get(name))
             };
-            let (url, kept_url) = match kept.and_then(|kept| kept[i].as_ref()) {
+            let kept_step = kept.map(|kept| &kept[i]);
+            let (url, kept_url) = match kept_step.and_then(|kept| kept.url.as_ref()) {
                 // Rendered from configuration alone, and no column of this row shadows it.
                 Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
                     (kept.as_str(), Some(kept))
@@ -200,8 +202,20 @@ impl DeclarativeJourney {
             };
             let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
+            // The step's transaction id, kept once a run began it at the top level: no look-up
+            // of its name in the core's table.
+            let txn = kept_step.filter(|_| ctx.at_top_level()).map(|kept| &kept.txn);
+            match txn.map(Cell::get) {
+                Some(id) if id != TxnId::MAX => ctx.hint_root(&step.transaction, id),
+                _ => {}
+            }
             let values = ctx
                 .transaction(&step.transaction, async {
+                    if let Some(txn) = txn
+                        && txn.get() == TxnId::MAX
+                    {
+                        txn.set(ctx.current_txn());
+                    }
                     // Built from parts rendered before the transaction: its start is the request's.
                     let mut request = ctx
                         .http()
@@ -225,10 +239,17 @@ impl DeclarativeJourney {
                     }
                     let response = request.send().await?;
                     // Inside the transaction: a capture that fails is counted under its step.
-                    if step.captures.is_empty() { Ok(Vec::new()) } else { captures(ctx, step, &response) }
+                    if step.captures.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        std::hint::cold_path();
+                        captures(ctx, step, &response)
+                    }
                 })
                 .await?;
-            captured.extend(values);
+            if !values.is_empty() {
+                captured.extend(values);
+            }
             if let Some(think) = step.think {
                 sleep(think).await;
             }
@@ -255,15 +276,31 @@ impl DeclarativeJourney {
         }
         urls
     }
+
+    /// What a slot keeps of each step: its URL from configuration alone (see
+    /// [`DeclarativeJourney::config_urls`]), and its transaction's id, not known yet.
+    fn kept_steps(&self, config: &Config) -> Vec<KeptStep> {
+        let urls = self.config_urls(config);
+        urls.into_iter().map(|url| KeptStep { url, txn: Cell::new(TxnId::MAX) }).collect()
+    }
 }
 
-/// What a journey slot keeps from one run of a declarative journey to the next: the step URLs
-/// that read configuration only (typically `{target_url}`), rendered and parsed on the slot's
-/// first run rather than looked up, rendered and parsed for every request. A core's configuration does not
-/// change during a run, and a slot stays on its core.
+/// What a journey slot keeps from one run of a declarative journey to the next, for each step:
+/// its URL when it reads configuration only (typically `{target_url}`), rendered and parsed on
+/// the slot's first run rather than looked up, rendered and parsed for every request; and its
+/// transaction's id in the core's table, once a run began it (at the top level), rather than
+/// its name looked up at every step. A core's configuration does not change during a run, the
+/// table keeps an id's name for the run, and a slot stays on its core.
 #[derive(Default)]
-pub(crate) struct KeptUrls {
-    urls: OnceCell<Vec<Option<KeptUrl>>>,
+pub(crate) struct KeptSteps {
+    steps: OnceCell<Vec<KeptStep>>,
+}
+
+/// What a slot keeps of one step (see [`KeptSteps`]).
+struct KeptStep {
+    url: Option<KeptUrl>,
+    /// `TxnId::MAX`: not known yet.
+    txn: Cell<TxnId>,
 }
 
 /// The step's captures from its response, or an error naming the one not found (and, for a
@@ -309,13 +346,13 @@ pub(crate) trait DescribedJourney: Send + Sync + 'static {
 }
 
 impl DescribedJourney for DeclarativeJourney {
-    type Kept = KeptUrls;
+    type Kept = KeptSteps;
 
     fn run_described<'a>(
         &'a self,
         ctx: &'a Ctx,
         row: Row,
-        kept: &'a KeptUrls,
+        kept: &'a KeptSteps,
     ) -> impl Future<Output = JourneyResult> + 'a {
         self.run_kept(ctx, row, Some(kept))
     }
