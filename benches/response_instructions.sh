@@ -4,14 +4,15 @@
 # parsed, framing decided, raw head split off, body decoded) and httparse's share of it, for
 # each response of that bench. Instruction counts do not depend on the machine's load.
 #   benches/response_instructions.sh              # every case
-#   benches/response_instructions.sh nginx        # one case (nginx, mite_target, app, chunked)
+#   benches/response_instructions.sh nginx        # one case (nginx, mite_target, app, chunked,
+#                                                 # nginx_every_head_new)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -q -p mite-benches --bench response_parse --no-run 2>/dev/null
 bin=$(ls -t target/release/deps/response_parse-* | grep -v '\.d$' | head -1)
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-for case in "${@:-nginx mite_target app chunked}"; do
+for case in "${@:-nginx mite_target app chunked nginx_every_head_new}"; do
     for one in $case; do
         valgrind --tool=callgrind --callgrind-out-file="$work/$one.out" "$bin" --bench --profile-time 1 \
             "response_parse/$one\$" >"$work/$one.log" 2>&1 || { echo "$one: the bench failed" >&2; cat "$work/$one.log" >&2; exit 1; }

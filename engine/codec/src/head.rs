@@ -91,7 +91,14 @@ pub enum HeadStep {
 /// Parses the one head at the start of `buf`, interim or final; `Ok(None)` when more bytes are
 /// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
 /// and the buffer never holds more than one head.
+///
+/// A buffer that starts with the last final head answered on this thread, byte for byte, asked
+/// under the same limits and method, gets that answer again without being parsed (`head::memo`:
+/// servers repeat their heads).
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    if let Some(head) = memo::recall(buf, limits, request_was_head) {
+        return Ok(Some(HeadStep::Final(head)));
+    }
     let parsed = match parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS)) {
         // A line that starts with a space or a tab (obs-fold) is an invalid header name to
         // httparse's strict defaults: only then is the head parsed again, allowing folds.
@@ -144,7 +151,7 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         && !framed_twice
         && !framed_no_content
         && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
-    Ok(Some(HeadStep::Final(ResponseHead {
+    let head = ResponseHead {
         status,
         minor_version,
         head_len: used,
@@ -153,7 +160,9 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         keep_alive,
         set_cookie: fields.set_cookie,
         folded: false,
-    })))
+    };
+    memo::remember(&buf[..used], limits, request_was_head, &head);
+    Ok(Some(HeadStep::Final(head)))
 }
 
 /// Parses one head with up to `slots` (at most `HEADER_SLOTS`) header fields: `(status, minor
@@ -500,6 +509,8 @@ fn with_final_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b
         return each(parsed.headers);
     }
 }
+
+mod memo;
 
 #[cfg(test)]
 mod equivalence;
