@@ -1,5 +1,8 @@
 //! Reading one response with the codec alone, as the client does for every request: a new
-//! `ResponseReader` fed a buffer holding the whole response (issue 15's response parsing).
+//! `ResponseReader` fed a buffer holding the whole response (issue 15's response parsing). Each
+//! case reads its response over and over, as a core reads nginx's between two `Date`s: after
+//! the first, the head is answered by the codec's head memo; `nginx_every_head_new` alternates
+//! two heads, so that each is parsed.
 //!
 //! Time per response: `cargo bench -p mite-benches --bench response_parse`. Instructions per
 //! response (independent of the machine's load), under callgrind:
