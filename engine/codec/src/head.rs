@@ -95,10 +95,18 @@ pub enum HeadStep {
 /// A buffer that starts with the last final head answered on this thread, byte for byte, asked
 /// under the same limits and method, gets that answer again without being parsed (`head::memo`:
 /// servers repeat their heads).
+#[inline]
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
     if let Some(head) = memo::recall(buf, limits, request_was_head) {
         return Ok(Some(HeadStep::Final(head)));
     }
+    parse_new_head(buf, limits, request_was_head)
+}
+
+/// [`parse_head_step`] for a head the memo does not hold: out of line, so that a recalled head
+/// sets up none of its frame (the header slots).
+#[inline(never)]
+fn parse_new_head(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
     let parsed = match parse_one(buf, limits.headers_count_max.min(HEADER_SLOTS)) {
         // A line that starts with a space or a tab (obs-fold) is an invalid header name to
         // httparse's strict defaults: only then is the head parsed again, allowing folds.
