@@ -94,7 +94,22 @@ pub enum HeadStep {
 /// Parses the one head at the start of `buf`, interim or final; `Ok(None)` when more bytes are
 /// needed. A reader consumes interim heads as they complete, so that each byte is parsed once
 /// and the buffer never holds more than one head.
+///
+/// A buffer that starts with the last final head answered on this thread, byte for byte, asked
+/// under the same limits and method, gets that answer again without being parsed (`head::memo`:
+/// servers repeat their heads).
+#[inline]
 pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    if let Some(head) = memo::recall(buf, limits, request_was_head) {
+        return Ok(Some(HeadStep::Final(head)));
+    }
+    parse_new_head(buf, limits, request_was_head)
+}
+
+/// [`parse_head_step`] for a head the memo does not hold: out of line, so that a recalled head
+/// sets up none of its frame (the header slots).
+#[inline(never)]
+fn parse_new_head(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
     let slots = limits.headers_count_max.min(HEADER_SLOTS);
     let parsed = match parse_one::<HEADER_SLOTS_FIRST>(buf, slots.min(HEADER_SLOTS_FIRST)) {
         Err(CodecError::TooManyHeaders { .. }) if slots > HEADER_SLOTS_FIRST => parse_many(buf, slots),
@@ -152,7 +167,7 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         && !framed_twice
         && !framed_no_content
         && if minor_version == 0 { fields.conn_keep_alive } else { !fields.conn_close };
-    Ok(Some(HeadStep::Final(ResponseHead {
+    let head = ResponseHead {
         status,
         minor_version,
         head_len: used,
@@ -161,7 +176,9 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
         keep_alive,
         set_cookie: fields.set_cookie,
         folded: false,
-    })))
+    };
+    memo::remember(&buf[..used], limits, request_was_head, &head);
+    Ok(Some(HeadStep::Final(head)))
 }
 
 /// [`parse_one`] with every slot, for a head with more fields than the first parse holds.
@@ -515,6 +532,8 @@ fn with_final_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b
         return each(parsed.headers);
     }
 }
+
+mod memo;
 
 #[cfg(test)]
 mod equivalence;

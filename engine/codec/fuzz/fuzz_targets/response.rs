@@ -1,5 +1,6 @@
 //! Fuzzes the response reader: any bytes, fed in pieces at a fuzzer-chosen split, must give a
-//! response or an error — never a panic — and the same outcome as feeding them whole.
+//! response or an error — never a panic — and the same outcome as feeding them whole, or
+//! feeding them whole again (then from the head memo).
 
 #![no_main]
 
@@ -38,4 +39,6 @@ fuzz_target!(|data: &[u8]| {
     let whole = read(&[rest], head_request);
     let split_up = read(&[&rest[..split], &rest[split..]], head_request);
     assert_eq!(whole, split_up);
+    // Read again: a head answered before comes from the head memo, with the same outcome.
+    assert_eq!(whole, read(&[rest], head_request));
 });
