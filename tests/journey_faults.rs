@@ -34,6 +34,23 @@ fn one_run() -> std::sync::MutexGuard<'static, ()> {
     ONE_RUN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Runs `registry`'s journey `name` against `target` (its URL as `target_url`): `volume` on
+/// `cores` cores for `duration`.
+fn run_against(
+    registry: &Registry,
+    name: &str,
+    volume: VolumeModel,
+    target: &Target,
+    cores: usize,
+    duration: Duration,
+) -> Result<RunResult, RunError> {
+    let scenario = scenario(name, volume);
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let opts = options(cores, duration);
+    mite_core::run_scenario(registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {})
+}
+
 /// Panics counted by the journeys themselves, as they raise them: in a transaction, and
 /// outside any.
 static PANICS_IN_TXN: AtomicU64 = AtomicU64::new(0);
@@ -85,12 +102,14 @@ fn a_journey_that_panics_loses_nothing_and_the_run_goes_on() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey("faults:panics_now_and_then", panics_now_and_then);
-    let scenario = scenario("faults:panics_now_and_then", VolumeModel::constant(4));
-    let config =
-        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
-    let opts = options(2, Duration::from_millis(1500));
-    let run =
-        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let run = run_against(
+        &registry,
+        "faults:panics_now_and_then",
+        VolumeModel::constant(4),
+        &target,
+        2,
+        Duration::from_millis(1500),
+    );
     let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
     assert_eq!(result.stopped_by, StopReason::Duration);
     let total = assert_target_saw_every_request(&result, target.hits());
@@ -155,12 +174,8 @@ fn a_request_in_flight_at_a_panic_is_counted_once() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey("faults:panics_in_flight", panics_with_a_request_in_flight);
-    let scenario = scenario("faults:panics_in_flight", VolumeModel::constant(2));
-    let config =
-        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
-    let opts = options(1, Duration::from_secs(1));
     let run =
-        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+        run_against(&registry, "faults:panics_in_flight", VolumeModel::constant(2), &target, 1, Duration::from_secs(1));
     let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
     let total = assert_target_saw_every_request(&result, target.hits());
     let panics = PANICS_IN_FLIGHT.load(Ordering::SeqCst);
@@ -292,12 +307,14 @@ fn a_journey_that_panics_after_a_request_on_every_run_is_backed_off() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey("faults:panics_after_an_answer", panics_after_an_answer);
-    let scenario = scenario("faults:panics_after_an_answer", VolumeModel::constant(4));
-    let config =
-        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
-    let opts = options(1, Duration::from_secs(1));
-    let run =
-        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let run = run_against(
+        &registry,
+        "faults:panics_after_an_answer",
+        VolumeModel::constant(4),
+        &target,
+        1,
+        Duration::from_secs(1),
+    );
     let result = run.unwrap_or_else(|e| panic!("the run ended with {e}"));
     let total = assert_target_saw_every_request(&result, target.hits());
     let panicked = result.merged.journeys.panicked;
@@ -345,13 +362,15 @@ fn a_panic_outside_a_journey_stops_the_run_and_its_result_is_kept() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
     registry.journey_impl("faults:spawn_panics", Arc::new(SpawnPanicsLate { started: Instant::now() }));
-    let scenario = scenario("faults:spawn_panics", VolumeModel::Ramp { from: 2, to: 40, duration_s: 2.0 });
-    let config =
-        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
-    let opts = options(2, Duration::from_secs(20));
     let started = Instant::now();
-    let run =
-        mite_core::run_scenario(&registry, scenario, config, &opts, Arc::new(AtomicBool::new(false)), &mut |_| {});
+    let run = run_against(
+        &registry,
+        "faults:spawn_panics",
+        VolumeModel::Ramp { from: 2, to: 40, duration_s: 2.0 },
+        &target,
+        2,
+        Duration::from_secs(20),
+    );
     let took = started.elapsed();
     let (text, result) = lost(run);
     assert!(ENGINE_PANICKED.load(Ordering::SeqCst));
