@@ -124,22 +124,13 @@ else
     say "nginx is not installed: the GETs train against the tools/ target, and TLS is not trained"
 fi
 
-cat >"$work/get.toml" <<'EOF'
-name = "pgo-get"
-[journeys.get]
-steps = [{ transaction = "get_root", url = "{target_url}" }]
-[[scenario]]
-journey = "get"
-volume = { constant = 64 }
-EOF
-cat >"$work/open.toml" <<'EOF'
-name = "pgo-open"
-[journeys.get]
-steps = [{ transaction = "get_root", url = "{target_url}" }]
-[[scenario]]
-journey = "get"
-volume = { rate = 5000, max_in_flight = 256 }
-EOF
+get_scenario() { # get_scenario NAME VOLUME: the declarative GET under a volume model
+    printf '%s\n' "name = \"$1\"" "[journeys.get]" \
+        'steps = [{ transaction = "get_root", url = "{target_url}" }]' \
+        "[[scenario]]" 'journey = "get"' "volume = $2"
+}
+get_scenario pgo-get "{ constant = 64 }" >"$work/get.toml"
+get_scenario pgo-open "{ rate = 5000, max_in_flight = 256 }" >"$work/open.toml"
 cat >"$work/post.toml" <<'EOF'
 name = "pgo-post-capture"
 [datapools.users]
