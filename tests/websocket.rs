@@ -185,6 +185,34 @@ fn unanswered_close_times_out() {
     assert_eq!(hostile("/ws/bad/no-close-reply"), (vec![], vec![(ErrorKind::Timeout, JOURNEYS)]));
 }
 
+/// A 101 with 300 header fields of its own: past the default limit of 256 it is a handshake
+/// error that says how to raise the limit; with the client's limit raised (`--max-headers`,
+/// `[client] max_headers`) the same answer opens the connection. (It was read with 256 slots
+/// whatever the limit.)
+#[test]
+fn a_101_takes_the_clients_header_field_limit() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let config = [format!("ws_url={}", target.ws_url("/ws/many-fields?count=300"))];
+    let journeys = VolumeModel::Oneshot { journeys: 2 };
+    let result = ws_run(&registry, "test:one_exchange", journeys.clone(), &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
+    let sample = &result.merged.error_samples["ws_handshake"];
+    assert!(
+        sample.contains("more than 256 header fields (the client's limit: raise it with --max-headers"),
+        "{sample}"
+    );
+    let mut opts = options(1, Duration::from_millis(1500));
+    opts.http.limits.headers_count_max = 400;
+    let raised = run(&registry, scenario("test:one_exchange", journeys), &config, opts);
+    let total = raised.merged.total();
+    assert_clean(&total, &raised);
+    assert_eq!((total.ws.connects, raised.merged.journeys.ok), (2, 2), "{:?}", raised.merged.error_samples);
+    assert_eq!(target.ws_counts().handshakes, 4, "every upgrade was answered");
+}
+
 #[test]
 fn unknown_endpoint_is_a_handshake_error() {
     let target = Target::start(TargetOptions::default()).unwrap();

@@ -11,7 +11,8 @@
 //! `protocol` (an unoffered subprotocol), `deflate` (an unoffered extension), `rsv1`,
 //! `huge-length`, `wide-length-16` and `wide-length-64` (a length in a longer form than it
 //! needs), `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
-//! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone).
+//! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone);
+//! and `many-fields?count=N` (a 101 with N header fields of its own, then echo).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
 //! the engine's codec rather than sharing its bugs.
@@ -180,6 +181,9 @@ pub enum Endpoint {
     /// Read three data messages, then send `bye`, a ping and a close with 1001, and drop the
     /// connection while the client is still sending.
     CloseWhileSending,
+    /// A 101 with `count` header fields of its own (`X-Field-N: 1`) besides the handshake's
+    /// three; then echo.
+    ManyFields { count: u32 },
 }
 
 /// The endpoint for `path` (with its query), or why there is none.
@@ -232,6 +236,10 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/close-reason" => Endpoint::CloseReason,
         "/ws/bad/ping-flood" => Endpoint::PingFlood { hang_up: param("hangup", 0)? == 1 },
         "/ws/bad/close-while-sending" => Endpoint::CloseWhileSending,
+        "/ws/many-fields" => match param("count", 300)? {
+            count @ 0..=2000 => Endpoint::ManyFields { count },
+            _ => return Err("count must be at most 2000"),
+        },
         _ => return Err("unknown WebSocket endpoint"),
     })
 }
@@ -260,6 +268,7 @@ pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
     match endpoint {
         Endpoint::Cookie | Endpoint::EarlyHints => protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n"),
         Endpoint::Deflate => protocol.push_str("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+        Endpoint::ManyFields { count } => (0..count).for_each(|i| protocol.push_str(&format!("X-Field-{i}: 1\r\n"))),
         _ => {}
     }
     let early = match endpoint {
@@ -625,6 +634,7 @@ pub(crate) mod serve {
         }
         match endpoint {
             Endpoint::EarlyHints
+            | Endpoint::ManyFields { .. }
             | Endpoint::Eager
             | Endpoint::Fragments
             | Endpoint::Sizes

@@ -55,7 +55,7 @@ fn fixture(frames: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn limits() -> WsLimits {
-    WsLimits { handshake_bytes_max: 1024, frame_bytes_max: 300, message_bytes_max: 400 }
+    WsLimits { handshake_bytes_max: 1024, frame_bytes_max: 300, message_bytes_max: 400, ..WsLimits::DEFAULT }
 }
 
 /// Feeds `pieces` one after another, as reads from a socket would arrive.

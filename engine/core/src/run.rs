@@ -143,6 +143,19 @@ pub enum RunError {
     /// The TLS client configuration could not be built (`--ca`, `--cert`, `--key`).
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    /// `RunOptions::http.limits.headers_count_max` is outside what the response parser has
+    /// slots for (the bound `--max-headers` and `[client] max_headers` have too): refused, not
+    /// capped.
+    #[error(
+        "the header-field limit ({asked}, RunOptions::http.limits.headers_count_max) must be from 1 to {max} \
+         header fields per response"
+    )]
+    HeadersCount {
+        /// The limit asked for.
+        asked: usize,
+        /// The most allowed: `limits::RESPONSE_HEADERS_MAX`.
+        max: usize,
+    },
     /// The execution segment is not `K/N` with `0 <= K < N`.
     #[error("segment {k}/{n}: expected K/N with 0 <= K < N")]
     Segment {
@@ -334,7 +347,18 @@ fn check_scenario(
     if options.tick < crate::limits::TICK_MIN {
         return Err(RunError::TickTooShort { tick: options.tick, min: crate::limits::TICK_MIN });
     }
+    check_http(&options.http)?;
     Ok((journeys, run_duration(scenario, options)?))
+}
+
+/// Refuses HTTP settings the client would otherwise have to change: a header-field limit of
+/// 0, or above the parser's slots.
+fn check_http(http: &HttpSettings) -> Result<(), RunError> {
+    let (asked, max) = (http.limits.headers_count_max, crate::limits::RESPONSE_HEADERS_MAX);
+    if !(1..=max).contains(&asked) {
+        return Err(RunError::HeadersCount { asked, max });
+    }
+    Ok(())
 }
 
 /// Runs `scenario` (already built, with `config` layered) and returns its results. `report`
@@ -1048,6 +1072,7 @@ pub fn journey_test(
     report: &mut Reporter<'_>,
 ) -> Result<(Merged, Driver), RunError> {
     let journey = registry.find_journey(journey_name)?;
+    check_http(&options.http)?;
     let tls = crate::http::tls::client_config(&options.tls)?;
     if options.tls.insecure {
         report(&RunEvent::Warning(INSECURE_WARNING));
@@ -1148,6 +1173,43 @@ mod tests {
         ));
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].starts_with("WARNING: the start time (--start-at) passed 5"), "{said:?}");
+    }
+
+    /// A header-field limit the parser has no slots for is refused by a run and by a journey
+    /// test, before anything starts, never capped in silence.
+    #[test]
+    fn a_header_field_limit_past_the_parser_s_slots_is_refused() {
+        async fn idle(_ctx: &Ctx, _row: Row) -> crate::journey::JourneyResult {
+            Ok(())
+        }
+        let mut registry = Registry::default();
+        registry.journey("t:idle", idle);
+        let max = crate::limits::RESPONSE_HEADERS_MAX;
+        for asked in [0, max + 1, usize::MAX] {
+            let mut options = RunOptions { duration: Some(Duration::from_millis(50)), ..RunOptions::default() };
+            options.http.limits.headers_count_max = asked;
+            let entry = crate::journey::ScenarioEntry {
+                journey: "t:idle".into(),
+                datapool: None,
+                volume: crate::model::volume::VolumeModel::constant(1),
+            };
+            let scenario = Scenario { name: "s".into(), entries: vec![entry], config: Config::default() };
+            let err = run_scenario(&registry, scenario, Config::default(), &options, Arc::default(), &mut |_| {})
+                .unwrap_err();
+            assert!(matches!(err, RunError::HeadersCount { asked: a, max: m } if a == asked && m == max), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the header-field limit ({asked}, RunOptions::http.limits.headers_count_max) must be from 1 to \
+                     {max} header fields per response"
+                )
+            );
+            let stop = AtomicBool::new(false);
+            let err = journey_test(&registry, "t:idle", [], Config::default(), &options, &stop, &mut |_| {})
+                .map(|_| ())
+                .unwrap_err();
+            assert!(matches!(err, RunError::HeadersCount { .. }), "{err}");
+        }
     }
 
     /// What the stats thread prints for `snapshots` from two cores (1 s tick), in order.

@@ -8,7 +8,8 @@ use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use mite_codec::ws::{Message, MessageReader, WsLimits, check_handshake};
 
-const LIMITS: WsLimits = WsLimits { handshake_bytes_max: 2048, frame_bytes_max: 4096, message_bytes_max: 8192 };
+const LIMITS: WsLimits =
+    WsLimits { handshake_bytes_max: 2048, frame_bytes_max: 4096, message_bytes_max: 8192, headers_count_max: 64 };
 
 fn read(pieces: &[&[u8]], handshake_first: bool) -> (Vec<Message>, Option<String>) {
     let mut buf = BytesMut::new();

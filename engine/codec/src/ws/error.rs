@@ -10,6 +10,8 @@ pub enum WsError {
     HandshakeMalformed { what: &'static str },
     /// The handshake response head grew past `WsLimits::handshake_bytes_max`.
     HandshakeTooLarge { limit_bytes: usize },
+    /// The handshake response has more header fields than `WsLimits::headers_count_max`.
+    HandshakeTooManyHeaders { limit: usize },
     /// The server answered the upgrade with a final status, not 101: its status, reason phrase
     /// and (a redirect's) `Location`, each cut to a few hundred bytes.
     HandshakeStatus { status: u16, reason: String, location: Option<String> },
@@ -49,6 +51,7 @@ impl WsError {
             self,
             WsError::HandshakeMalformed { .. }
                 | WsError::HandshakeTooLarge { .. }
+                | WsError::HandshakeTooManyHeaders { .. }
                 | WsError::HandshakeStatus { .. }
                 | WsError::HandshakeHeader { .. }
                 | WsError::UnofferedProtocol { .. }
@@ -69,6 +72,12 @@ impl fmt::Display for WsError {
             WsError::HandshakeTooLarge { limit_bytes } => {
                 write!(f, "WebSocket handshake response head larger than {limit_bytes} bytes")
             }
+            WsError::HandshakeTooManyHeaders { limit } => write!(
+                f,
+                "WebSocket handshake response has more than {limit} header fields (the client's limit: raise it \
+                 with --max-headers or [client] max_headers, up to {})",
+                crate::limits::HEADERS_COUNT_CEILING
+            ),
             WsError::HandshakeStatus { status, reason, location } => {
                 write!(f, "WebSocket handshake answered {status}")?;
                 if !reason.is_empty() {

@@ -11,9 +11,9 @@ use super::limits::WsLimits;
 
 /// The GUID the server appends to the key before hashing (RFC 6455 section 1.3).
 const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-/// Most header fields accepted in a handshake answer (as many as a response's default limit:
-/// a 101 may set as many cookies as any answer).
-const HEADERS_COUNT_MAX: usize = 256;
+/// Header slots of a handshake answer's parse: `WsLimits::headers_count_max` of them are used
+/// (a 101 may set as many cookies as any answer).
+const HEADER_SLOTS: usize = crate::limits::HEADERS_COUNT_CEILING;
 
 /// What the upgrade request says.
 pub struct HandshakeRequest<'a> {
@@ -87,17 +87,16 @@ pub fn check_handshake(
 ) -> Result<Option<Handshake>, WsError> {
     let mut head_start = 0;
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; HEADERS_COUNT_MAX];
-        let mut response = httparse::Response::new(&mut headers);
+        let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+        let slots = limits.headers_count_max.min(HEADER_SLOTS);
+        let mut response = httparse::Response::new(&mut headers[..slots]);
         let head_len = match response.parse(&buf[head_start..]) {
             Ok(httparse::Status::Complete(len)) => head_start + len,
             Ok(httparse::Status::Partial) if buf.len() > limits.handshake_bytes_max => {
                 return Err(WsError::HandshakeTooLarge { limit_bytes: limits.handshake_bytes_max });
             }
             Ok(httparse::Status::Partial) => return Ok(None),
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(WsError::HandshakeMalformed { what: "more than 256 header fields" });
-            }
+            Err(httparse::Error::TooManyHeaders) => return Err(WsError::HandshakeTooManyHeaders { limit: slots }),
             Err(_) => return Err(WsError::HandshakeMalformed { what: "not an HTTP/1.1 response" }),
         };
         if head_len > limits.handshake_bytes_max {
@@ -175,7 +174,7 @@ fn check_upgrade(headers: &[httparse::Header<'_>], key: &str, protocols: &[&str]
 /// Calls `each` with the value of every `name` header of a handshake answer head (which
 /// `head::for_each_header` would skip: 101 is an interim status to the HTTP codec).
 pub fn for_each_answer_header<'b>(head: &'b [u8], name: &str, mut each: impl FnMut(&'b [u8])) {
-    let mut headers = [httparse::EMPTY_HEADER; HEADERS_COUNT_MAX];
+    let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
     let mut response = httparse::Response::new(&mut headers);
     if let Ok(httparse::Status::Complete(_)) = response.parse(head) {
         response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).for_each(|h| each(h.value));
@@ -274,10 +273,11 @@ mod tests {
         assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
     }
 
-    /// A 101 that sets as many cookies as any answer may (more than 64 fields) is read; past 256
-    /// fields it is refused, said with the number. Before: 64 fields at most ("too many headers").
+    /// A 101 that sets as many cookies as any answer may (more than 64 fields) is read; past
+    /// the client's header-field limit (256 unless raised, up to 1,024) it is refused, said
+    /// with the number and how to raise it. Before: 256 fields whatever the limit.
     #[test]
-    fn a_101_with_many_fields_is_read_up_to_256() {
+    fn a_101_with_many_fields_is_read_up_to_the_limit() {
         let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
         let cookies = |n: usize| (0..n).map(|i| format!("Set-Cookie: c{i}=1\r\n")).collect::<String>();
         let big = WsLimits { handshake_bytes_max: 64 * 1024, ..WsLimits::DEFAULT };
@@ -285,7 +285,28 @@ mod tests {
         assert!(check_handshake(ok.as_bytes(), KEY, &[], &big).unwrap().is_some());
         let over = answer(&format!("{accept}{}", cookies(300)));
         let err = check_handshake(over.as_bytes(), KEY, &[], &big).unwrap_err();
-        assert_eq!(err.to_string(), "malformed WebSocket handshake response: more than 256 header fields");
+        assert_eq!(
+            err.to_string(),
+            "WebSocket handshake response has more than 256 header fields (the client's limit: raise it with \
+             --max-headers or [client] max_headers, up to 1024)"
+        );
+        let raised = WsLimits { headers_count_max: 1024, ..big };
+        assert!(check_handshake(over.as_bytes(), KEY, &[], &raised).unwrap().is_some());
+        let most = answer(&format!("{accept}{}", cookies(1024 - 3)));
+        assert!(check_handshake(most.as_bytes(), KEY, &[], &raised).unwrap().is_some(), "1,024 fields in all");
+        let past = answer(&format!("{accept}{}", cookies(1024 - 2)));
+        assert_eq!(
+            check_handshake(past.as_bytes(), KEY, &[], &raised),
+            Err(WsError::HandshakeTooManyHeaders { limit: 1024 })
+        );
+        let few = WsLimits { headers_count_max: 3, ..big };
+        assert_eq!(check_handshake(ok.as_bytes(), KEY, &[], &few), Err(WsError::HandshakeTooManyHeaders { limit: 3 }));
+        // A limit past the parser's slots is its slots (the engine refuses one before a run).
+        let beyond = WsLimits { headers_count_max: 5000, ..big };
+        assert_eq!(
+            check_handshake(past.as_bytes(), KEY, &[], &beyond),
+            Err(WsError::HandshakeTooManyHeaders { limit: 1024 })
+        );
     }
 
     /// A final status is said with its reason phrase, and a redirect with where it led.

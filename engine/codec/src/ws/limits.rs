@@ -9,14 +9,19 @@ pub struct WsLimits {
     pub frame_bytes_max: u64,
     /// Largest message (all fragments together) accepted, in bytes.
     pub message_bytes_max: u64,
+    /// Most header fields accepted in one handshake answer head, at most
+    /// [`crate::limits::HEADERS_COUNT_CEILING`] (the client passes its `headers_count_max`).
+    pub headers_count_max: usize,
 }
 
 impl WsLimits {
-    /// Defaults: 16 KiB of handshake head, 16 MiB per frame and per message.
+    /// Defaults: 16 KiB of handshake head, 16 MiB per frame and per message, as many header
+    /// fields as a response's default limit.
     pub const DEFAULT: WsLimits = WsLimits {
         handshake_bytes_max: 16 * 1024,
         frame_bytes_max: 16 * 1024 * 1024,
         message_bytes_max: 16 * 1024 * 1024,
+        headers_count_max: crate::limits::Limits::DEFAULT.headers_count_max,
     };
 }
 

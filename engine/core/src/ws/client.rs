@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use mite_codec::ws::{
-    HandshakeRequest, Message, MessageReader, Opcode, WsError, check_handshake, encode_close, encode_frame,
+    HandshakeRequest, Message, MessageReader, Opcode, WsError, WsLimits, check_handshake, encode_close, encode_frame,
     encode_handshake, key_from_nonce,
 };
 
@@ -590,9 +590,11 @@ async fn upgrade(
     conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
     timings.request_bytes = request_bytes;
     let started = Instant::now();
+    // The 101 takes as many header fields as any response (`--max-headers`, `[client] max_headers`).
+    let limits = WsLimits { headers_count_max: ctx.shard().http.settings().limits.headers_count_max, ..WS_LIMITS };
     loop {
         if !conn.read_buf.is_empty() {
-            match check_handshake(&conn.read_buf, &key, protocols, &WS_LIMITS) {
+            match check_handshake(&conn.read_buf, &key, protocols, &limits) {
                 Ok(Some(done)) => {
                     crate::journey::session::absorb_head(ctx, url, &conn.read_buf[done.head_start..done.head_len]);
                     let _ = conn.read_buf.split_to(done.head_len);
