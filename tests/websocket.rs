@@ -2,6 +2,7 @@
 //! equal the target's counters (echo, broadcast, `wss://` with the self-made CA), and every
 //! hostile endpoint lands under its error kind without a panic or a hang.
 
+use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -526,6 +527,67 @@ fn replies_awaited_at_the_stop_are_cancelled() {
     assert_eq!(kinds(|k| total.ws.errors_of(k)), vec![(ErrorKind::Cancelled, 2)]);
     assert_eq!(total.ws.messages_sent, 2);
     assert!(total.ws.messages_received > 0, "the broadcasts were counted while waiting");
+}
+
+/// A handshake still awaiting its 101 when the grace ends (a server that never answers) is a
+/// request cancelled like an HTTP one: its connect, made before the wait, is counted and timed
+/// (a phase timing per connect counted), and its upgrade's bytes are counted as sent. (Its
+/// connection work was counted only when the handshake ended: never, for one cancelled.)
+#[test]
+fn a_handshake_cancelled_at_the_stop_has_its_connect_timed_as_counted() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let config = [format!("ws_url={}", target.ws_url("/ws/bad/silent"))];
+    let mut opts = options(1, Duration::from_millis(500));
+    opts.grace = Duration::from_millis(300);
+    opts.http.request_timeout = Duration::from_secs(30);
+    let result = run(&registry, scenario("test:one_exchange", VolumeModel::constant(2)), &config, opts);
+    let total = result.merged.total();
+    assert_eq!(result.merged.journeys.cancelled, 2, "{:?}", result.merged.journeys);
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::Cancelled, 2)]);
+    assert_eq!(target.hits(), 2, "two upgrades reached the server");
+    assert_eq!(total.requests(), 2, "both were requests a server saw");
+    assert_eq!(total.connects, 2, "a connection per journey");
+    assert_eq!(total.http.connect_us.len(), 2, "each connect timed as it was counted");
+    let mean_us = total.connect_us_sum as f64 / 2.0;
+    let timed_us = total.http.connect_us.mean();
+    assert!((mean_us - timed_us).abs() <= 1.0 + mean_us * 0.001, "connect_us_sum mean {mean_us}, timed {timed_us}");
+    assert!(total.sent_bytes > 2 * 100, "both upgrades' bytes counted: {}", total.sent_bytes);
+    assert_eq!(total.ws.connects, 0, "no connection was opened");
+}
+
+/// Gives up on a handshake to a silent server after 100 ms (its future dropped), then opens
+/// one to the echo endpoint on the same host and port.
+async fn give_up_then_echo(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let (silent, echo) = (ctx.config().get_or("silent", ""), ctx.config().get_or("echo", ""));
+    ctx.transaction("retry", async {
+        let gave_up =
+            mite_core::driver::timeout(Duration::from_millis(100), ctx.websocket().connect(silent).into_future()).await;
+        if gave_up.is_ok() {
+            return Err(mite_core::JourneyError::msg("the silent server answered"));
+        }
+        let ws = ctx.websocket().connect(echo).await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A handshake dropped unfinished (a journey's own timeout around it) gives back its
+/// connection slot: with one connection per host allowed, the next connect to that host
+/// opens. (The slot was given back only by a handshake that failed.)
+#[test]
+fn a_handshake_dropped_unfinished_gives_back_its_connection() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:give_up", give_up_then_echo);
+    let config = [format!("silent={}", target.ws_url("/ws/bad/silent")), format!("echo={}", target.ws_url("/ws/echo"))];
+    let mut opts = options(1, Duration::from_secs(5));
+    opts.http.connections_per_host_max = 1;
+    let result = run(&registry, scenario("test:give_up", VolumeModel::Oneshot { journeys: 1 }), &config, opts);
+    assert_eq!(result.merged.journeys.ok, 1, "{:?}", result.merged.error_samples);
+    assert_eq!(result.merged.total().ws.connects, 1);
 }
 
 /// Sets a cookie, connects, and checks the server saw it and set one back.

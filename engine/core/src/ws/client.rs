@@ -396,7 +396,7 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
     let txn = ctx.current_txn();
     shard.stats.borrow_mut().request_started(txn);
     let started = Instant::now();
-    let result = handshake(ctx, &url, &headers, &request.protocols).await;
+    let result = handshake(ctx, txn, &url, &headers, &request.protocols).await;
     let mut stats = shard.stats.borrow_mut();
     stats.request_finished(txn);
     let (entry, latencies) = stats.txn_latencies(txn);
@@ -409,12 +409,11 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             }
             entry.req_ok += 1;
             entry.add_status(101);
-            // A response like any other: its phases and its (method, code).
-            latencies.record_phases(&timings);
+            // A response like any other: its first byte and its (method, code); its connection
+            // work and bytes were counted as they were done (`handshake`, `upgrade`).
+            latencies.record(Latency::FirstByte, timings.first_byte_us);
             entry.http.count_response(&http::Method::GET, 101);
             entry.first_byte_us_sum += timings.first_byte_us;
-            entry.sent_bytes += timings.request_bytes;
-            crate::journey::count_connections(entry, &timings);
             entry.ws.connects += 1;
             drop(stats);
             ctx.trace_line(format_args!(
@@ -428,13 +427,10 @@ async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
             Ok(WebSocket { ctx, conn: Some(conn), http_url, protocol, recorded_at })
         }
         Err(err) => {
-            latencies.record_connection_phases(&err.timings());
-            crate::journey::count_connections(entry, &err.timings());
             // A final status instead of 101 is a response: the status table shows it.
             if let Some(status) = err.status() {
                 entry.add_status(status);
             }
-            entry.sent_bytes += err.timings().request_bytes;
             if let Some(kind) = err.kind() {
                 entry.add_error(kind);
                 // Refused or failed before the upgrade was written: an attempt, not a request.
@@ -530,17 +526,39 @@ impl fmt::Display for Shown<'_> {
 
 type Opened = (Box<Conn>, Option<String>, crate::http::Timings);
 
-/// Opens the connection and runs the upgrade within the connect and request timeouts.
+/// Counts the connection work of a handshake of transaction `txn` as soon as it is done, and
+/// times it as it is counted: a handshake cancelled later (the grace's end) has it too, as an
+/// HTTP request has (`journey::exchange`'s progress reports).
+fn count_work(ctx: &Ctx, txn: TxnId, timings: &crate::http::Timings) {
+    let mut stats = ctx.shard().stats.borrow_mut();
+    let (entry, latencies) = stats.txn_latencies(txn);
+    crate::journey::count_connections(entry, timings);
+    latencies.record_connection_phases(timings);
+}
+
+/// Opens the connection and runs the upgrade within the connect and request timeouts. The
+/// connection work and the upgrade's bytes are counted under `txn` as they are done.
 async fn handshake(
     ctx: &Ctx,
+    txn: TxnId,
     url: &Url<'_>,
     headers: &[(&str, &str)],
     protocols: &[&str],
 ) -> Result<Opened, HttpError> {
     let http = &ctx.shard().http;
-    let (io, mut timings) = http.connect_dedicated(url).await?;
+    let (io, mut timings) = match http.connect_dedicated(url).await {
+        Ok(connected) => connected,
+        Err(err) => {
+            count_work(ctx, txn, &err.timings());
+            return Err(err);
+        }
+    };
+    count_work(ctx, txn, &timings);
+    // The connection slot is given back however the handshake ends: failed, or dropped.
+    let mut slot = DedicatedSlot { http, url, kept: false };
     let timeout = http.settings().request_timeout;
-    let upgraded = crate::driver::timeout(timeout, upgrade(ctx, io, url, (headers, protocols), &mut timings)).await;
+    let upgrade = upgrade(ctx, txn, io, url, (headers, protocols), &mut timings);
+    let upgraded = crate::driver::timeout(timeout, upgrade).await;
     let result = match upgraded {
         Err(_) => Err(HttpError::failed(
             ErrorKind::Timeout,
@@ -555,16 +573,32 @@ async fn handshake(
         }
         Ok(Ok(opened)) => Ok(opened),
     };
-    // The connection work is counted whatever became of the upgrade.
+    // The connection work goes with the error (counted already).
     let result = result.map_err(|err| err.with_timings(timings));
-    if result.is_err() {
-        http.release_dedicated(url);
-    }
+    slot.kept = result.is_ok();
+    drop(slot);
     result.map(|(conn, protocol)| (conn, protocol, timings))
+}
+
+/// A handshake's connection slot (`HttpClient::connect_dedicated`'s), given back when the
+/// handshake fails or is dropped unfinished; kept by the `WebSocket` it opened.
+struct DedicatedSlot<'h, 'u> {
+    http: &'h crate::http::HttpClient,
+    url: &'h Url<'u>,
+    kept: bool,
+}
+
+impl Drop for DedicatedSlot<'_, '_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.http.release_dedicated(self.url);
+        }
+    }
 }
 
 async fn upgrade(
     ctx: &Ctx,
+    txn: TxnId,
     io: Transport,
     url: &Url<'_>,
     (headers, protocols): (&[(&str, &str)], &[&str]),
@@ -589,6 +623,7 @@ async fn upgrade(
     let request_bytes = conn.write_buf.len() as u64;
     conn.write().await.map_err(|e| io_failure(&e, "send the upgrade"))?;
     timings.request_bytes = request_bytes;
+    ctx.shard().stats.borrow_mut().txn(txn).sent_bytes += request_bytes;
     let started = Instant::now();
     // The 101 takes as many header fields as any response (`--max-headers`, `[client] max_headers`).
     let limits = WsLimits { headers_count_max: ctx.shard().http.settings().limits.headers_count_max, ..WS_LIMITS };
