@@ -733,7 +733,10 @@ fn write_outputs(
         let page = mite_core::output::html::render_run(result, thresholds, left_to_merge);
         written.push(("--html", "report", sink, output::write(sink, page.as_bytes())));
     }
-    let table = print_result(result, json_to_stdout, None);
+    let table = shown_or_cut_off(
+        print_result(result, json_to_stdout, None),
+        written.iter().any(|(.., outcome)| outcome.is_ok()),
+    );
     if phases {
         let table = report::phases_table(&result.merged);
         if json_to_stdout {
@@ -767,6 +770,24 @@ fn write_outputs(
         };
     }
     not_written
+}
+
+/// The table's write, a standard output its reader closed (`| head -1`) taken as written: what
+/// is shown there is cut off, said in a note, and the exit status stays the run's own, whether
+/// or not the table fit the pipe's buffer before the reader left. `held`: a result file holds
+/// the result.
+fn shown_or_cut_off(table: std::io::Result<()>, held: bool) -> std::io::Result<()> {
+    match table {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+            let held = if held { "" } else { "; no --json or --html holds the result" };
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: standard output was closed by its reader: the result table was cut off{held}"
+            );
+            Ok(())
+        }
+        table => table,
+    }
 }
 
 /// What the thresholds came to.

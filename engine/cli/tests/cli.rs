@@ -789,6 +789,59 @@ fn a_closed_standard_output_is_not_a_panic() {
     assert_eq!(status.unwrap().code(), Some(1));
 }
 
+/// `mite-engine ... | head -1`: a run whose standard output its reader closed exited 0 when the
+/// table fit the pipe's buffer and 1 ("the result table could not be written") when it did
+/// not. Now a closed standard output cuts off what is shown there, said in a note; the result
+/// files are written and the exit status is the run's own (0, or 3 for a failed threshold).
+#[test]
+fn a_run_whose_standard_output_is_closed_exits_with_its_own_status() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json").display().to_string();
+    let url = format!("target_url={}", target.url("/"));
+    let get = scenario("get.toml");
+    let base = ["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "300ms", "--config", &url];
+    for (extra, code) in [
+        (&["--json", json.as_str()][..], 0),
+        (&[][..], 0),
+        (&["-q"][..], 0),
+        (&["--json", json.as_str(), "--threshold", "rps<1"][..], 3),
+    ] {
+        let _ = std::fs::remove_file(&json);
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(base.iter().chain(extra))
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{extra:?}: {said}");
+        assert!(!said.contains("error") && !said.contains("panicked"), "{extra:?}: {said}");
+        assert!(
+            said.contains("note: standard output was closed by its reader: the result table was cut off"),
+            "{said}"
+        );
+        if extra.first() == Some(&"--json") {
+            let written = std::fs::read_to_string(&json).unwrap_or_default();
+            assert!(written.contains("\"totals\""), "{extra:?}: the result file is written");
+        }
+    }
+    // `--json -`: the result itself went there, and was not written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(base.iter().chain(&["--json", "-"]))
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("the result was not written: exit code 1"), "{said}");
+}
+
 /// `journey run` dropped every event of its run, so `--insecure` ran without its warning.
 #[test]
 fn journey_run_says_its_warnings() {
