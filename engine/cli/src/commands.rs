@@ -551,6 +551,8 @@ fn execute(
     // write to the terminal must not lose the run or its result files.
     let mut hdr_log_failed = false;
     let mut lines = crate::stderr_lines::StderrLines::start();
+    // A second signal ends the grace at once (`signals`).
+    let options = &RunOptions { grace_cut: signals.grace_cut_flag(), ..options.clone() };
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
         hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
         if matches!(event, RunEvent::Started { .. }) {
@@ -1176,7 +1178,12 @@ fn journey_run(
         }],
         config,
     };
-    let options = RunOptions { cores: vec![cores::available()[0]], pin: false, ..run_options(common, &client) };
+    let options = RunOptions {
+        cores: vec![cores::available()[0]],
+        pin: false,
+        grace_cut: signals.grace_cut_flag(),
+        ..run_options(common, &client)
+    };
     let config = layered_config(&scenario.config, &common.config)?;
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     if signals.interrupted() {

@@ -4,8 +4,9 @@
 //!
 //! - Before the results are written, the first signal stops the run gracefully: no journey
 //!   starts again, those in flight get the grace period, and the results are written (before
-//!   the first request, nothing is sent and nothing is written). A second one exits at once
-//!   without results.
+//!   the first request, nothing is sent and nothing is written, and a second signal exits at
+//!   once). A second one ends the grace at once: the journeys still in flight are cancelled,
+//!   counted, and the results are written. A third exits at once without results.
 //! - `journey test` has no grace and no result file: the first signal cancels the journey in
 //!   flight and the rows left are not run; the table of what ran is printed.
 //! - Once the run has ended, while its results are written (a slow disk, a FIFO whose reader
@@ -38,6 +39,8 @@ const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 pub struct Signals {
     /// Set by the first signal: the run's stop flag.
     stop: Arc<AtomicBool>,
+    /// Set by the second signal of a run in its grace: the grace ends at once.
+    grace_cut: Arc<AtomicBool>,
     /// Signals counted (a repeat within `SIGNAL_REPEAT_MIN` counts once).
     count: AtomicU32,
     /// Set once every core runs: before, a signal stops the run before its first request.
@@ -65,15 +68,15 @@ impl Signals {
         let signals = Arc::new(Signals::default());
         let hangup_ignored = hangup_ignored();
         let state = signals.clone();
-        let mut last: Option<Instant> = None;
+        let (mut last, mut nth): (Option<Instant>, u32) = (None, 0);
         let _ = ctrlc::set_handler(move || {
             let now = Instant::now();
             if last.is_some_and(|at| now.duration_since(at) < SIGNAL_REPEAT_MIN) {
                 return;
             }
-            let first = last.is_none();
             last = Some(now);
-            state.on_signal(first);
+            nth = nth.saturating_add(1);
+            state.on_signal(nth);
         });
         if hangup_ignored {
             ignore_hangup();
@@ -81,7 +84,9 @@ impl Signals {
         signals
     }
 
-    fn on_signal(&self, first: bool) {
+    /// The `nth` signal (1 for the first).
+    fn on_signal(&self, nth: u32) {
+        let first = nth == 1;
         if self.results_written.load(Ordering::SeqCst) {
             say("interrupt: the results are written; leaving");
         } else if first && self.run_ended.load(Ordering::SeqCst) {
@@ -99,9 +104,17 @@ impl Signals {
         } else if first {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
-                 then the results are written (interrupt again to abort without them)");
+                 then the results are written (interrupt again to end the grace at once)");
+        } else if nth == 2
+            && self.run_started.load(Ordering::SeqCst)
+            && !self.at_once.load(Ordering::SeqCst)
+            && !self.run_ended.load(Ordering::SeqCst)
+        {
+            self.grace_cut.store(true, Ordering::SeqCst);
+            say("second interrupt: ending the grace now; journeys still in flight are cancelled (counted as \
+                 such) and the results are written (interrupt again to exit at once, without them)");
         } else {
-            say("second interrupt: exiting without results");
+            say("interrupt again: exiting at once, without results");
             std::process::exit(EXIT_ABORTED);
         }
         self.count.fetch_add(1, Ordering::SeqCst);
@@ -115,6 +128,12 @@ impl Signals {
     /// The run's stop flag, set by the first signal.
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
+    }
+
+    /// The flag that ends the run's grace at once (`RunOptions::grace_cut`), set by the second
+    /// signal.
+    pub fn grace_cut_flag(&self) -> Arc<AtomicBool> {
+        self.grace_cut.clone()
     }
 
     /// Whether a signal has asked the run to stop.
@@ -195,14 +214,14 @@ mod tests {
     #[test]
     fn the_first_signal_stops_and_a_later_one_ends_a_wait() {
         let signals = Signals::default();
-        signals.on_signal(true);
+        signals.on_signal(1);
         assert!(signals.interrupted());
         signals.results_written();
         let started = Instant::now();
         std::thread::scope(|s| {
             s.spawn(|| {
                 std::thread::sleep(Duration::from_millis(100));
-                signals.on_signal(false);
+                signals.on_signal(2);
             });
             signals.wait(Duration::from_secs(30));
         });
@@ -215,7 +234,7 @@ mod tests {
     fn a_signal_just_before_the_wait_ends_it() {
         let signals = Signals::default();
         signals.results_written();
-        signals.on_signal(true);
+        signals.on_signal(1);
         let started = Instant::now();
         signals.wait(Duration::from_secs(30));
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
@@ -227,11 +246,30 @@ mod tests {
         let signals = Signals::default();
         signals.run_started();
         signals.run_ended();
-        signals.on_signal(true);
+        signals.on_signal(1);
         signals.results_written();
         let started = Instant::now();
         signals.wait(Duration::from_secs(30));
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    /// In a run, the second signal ends the grace (the results still to be written) and
+    /// exits nothing; before the first request, in `journey test` and while the results are
+    /// written, there is no grace to end.
+    #[test]
+    fn the_second_signal_of_a_run_ends_its_grace() {
+        let signals = Signals::default();
+        signals.run_started();
+        signals.on_signal(1);
+        assert!(signals.interrupted() && !signals.grace_cut_flag().load(Ordering::SeqCst));
+        signals.on_signal(2);
+        assert!(signals.grace_cut_flag().load(Ordering::SeqCst), "the grace ends");
+        // (A third exits the process: the CLI's `run_ends` tests see it.)
+        let test = Signals::default();
+        test.run_started();
+        test.cancel_at_once();
+        test.on_signal(1);
+        assert!(!test.grace_cut_flag().load(Ordering::SeqCst));
     }
 
     #[test]

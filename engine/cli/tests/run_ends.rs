@@ -326,6 +326,58 @@ fn a_signal_delivered_twice_at_once_is_one_interrupt() {
     assert_eq!(read_json(&json)["stopped_by"], "interrupted");
 }
 
+/// A second SIGTERM (or Ctrl-C) during a long grace ends it at once: the requests still
+/// awaited are cancelled, counted, and the result is written (exit 5), where the second signal
+/// exited at once without results. (The first does not shorten the grace: on Kubernetes,
+/// `terminationGracePeriodSeconds` outlasts `--grace` + 10 s.)
+#[test]
+#[allow(unsafe_code)]
+fn a_second_signal_ends_the_grace_and_the_result_is_written() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let json = scratch.file("r.json");
+    let slow = format!("target_url={}", target.url("/delay/30000"));
+    let args = ["--cores", "1", "--no-pin", "--scenario", &scenario("get.toml"), "-q", "--config", &slow];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .args(["--duration", "60s", "--grace", "60s", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (said, reader) = support::collect_stderr(&mut child);
+    wait_for_hits(&target, 0, "a second signal");
+    let signal = || {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+    };
+    signal();
+    let first = Instant::now();
+    while !said.lock().unwrap().contains("interrupt again to end the grace at once") {
+        assert!(first.elapsed() < Duration::from_secs(30), "{}", said.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Well past the 100 ms within which a repeat is the same signal delivered twice.
+    std::thread::sleep(Duration::from_millis(400));
+    signal();
+    let second = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    let said = said.lock().unwrap().clone();
+    assert!(second.elapsed() < Duration::from_secs(15), "the grace went on: {:?}; {said}", second.elapsed());
+    assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
+    assert!(said.contains("second interrupt: ending the grace now"), "{said}");
+    let result = read_json(&json);
+    assert_eq!(result["stopped_by"], "interrupted");
+    let totals = &result["totals"];
+    let cancelled = totals["errors_by_kind"]["cancelled"].as_u64().unwrap_or(0);
+    assert!(cancelled > 0, "the requests awaited were cancelled: {}", totals["errors_by_kind"]);
+    assert_eq!(totals["requests"].as_u64(), Some(target.hits()), "every request accounted for");
+    assert_eq!(totals["journeys"]["cancelled"].as_u64(), Some(cancelled), "{}", totals["journeys"]);
+}
+
 /// A FIFO nobody reads, as `--json` or `--hdr-log`, is refused before the run instead of
 /// blocking it; one with a reader is written in place and stays a FIFO.
 #[test]

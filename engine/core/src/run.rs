@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub tick: Duration,
     /// How long journeys in flight may finish after the stop.
     pub grace: Duration,
+    /// Raised (a second interrupt, say), it ends the grace at once: the journeys still in
+    /// flight are cancelled and counted as the grace's end would, and the result is made.
+    pub grace_cut: Arc<AtomicBool>,
     /// Which I/O driver.
     pub driver: DriverChoice,
     /// HTTP client settings.
@@ -75,6 +78,7 @@ impl Default for RunOptions {
             duration: None,
             tick: TICK_DEFAULT,
             grace: STOP_GRACE_DEFAULT,
+            grace_cut: Arc::default(),
             driver: DriverChoice::Auto,
             http: HttpSettings::default(),
             tls: TlsOptions::default(),
@@ -507,7 +511,7 @@ fn spawn_cores(
 ) -> Result<Vec<JoinHandle<()>>, RunError> {
     let mut threads = Vec::new();
     // One stop for every core: the flag, and the instant the stop was taken, shared.
-    let run_stop = Arc::new(RunStop::new(stop.clone(), started));
+    let run_stop = Arc::new(RunStop::new(stop.clone(), started).with_grace_cut(options.grace_cut.clone()));
     for (index, &core_id) in options.cores.iter().enumerate() {
         let (core_plan, core_stop, core_tx, pin) = (plan.clone(), run_stop.clone(), events_tx.clone(), options.pin);
         let spawned = std::thread::Builder::new().name(format!("mite-core-{core_id}")).spawn(move || {
@@ -1210,6 +1214,44 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(err, RunError::HeadersCount { .. }), "{err}");
         }
+    }
+
+    /// `RunOptions::grace_cut` raised during a long grace ends it at once: the journey still in
+    /// flight is cancelled and counted, and the run returns its result (it waited the
+    /// journey's 20 s, inside the grace of 30 s).
+    #[test]
+    fn a_cut_grace_ends_at_once_and_the_result_is_made() {
+        async fn long_think(_ctx: &Ctx, _row: Row) -> crate::journey::JourneyResult {
+            crate::driver::sleep(Duration::from_secs(20)).await;
+            Ok(())
+        }
+        let mut registry = Registry::default();
+        registry.journey("t:long", long_think);
+        let options = RunOptions {
+            duration: Some(Duration::from_millis(200)),
+            grace: Duration::from_secs(30),
+            pin: false,
+            ..RunOptions::default()
+        };
+        let entry = crate::journey::ScenarioEntry {
+            journey: "t:long".into(),
+            datapool: None,
+            volume: crate::model::volume::VolumeModel::constant(1),
+        };
+        let scenario = Scenario { name: "s".into(), entries: vec![entry], config: Config::default() };
+        let cut = options.grace_cut.clone();
+        let started = Instant::now();
+        let result = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(600));
+                cut.store(true, Ordering::SeqCst);
+            });
+            run_scenario(&registry, scenario, Config::default(), &options, Arc::default(), &mut |_| {}).unwrap()
+        });
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "the grace was not cut: {took:?}");
+        assert!(took >= Duration::from_millis(600), "ended before the cut: {took:?}");
+        assert_eq!((result.merged.journeys.started, result.merged.journeys.cancelled), (1, 1));
     }
 
     /// What the stats thread prints for `snapshots` from two cores (1 s tick), in order.

@@ -315,7 +315,7 @@ impl Core {
         if draining {
             self.send_snapshot(stop_index, Phase::Stop, false);
         }
-        let grace_index = self.wait_for_the_grace(stop_index, draining).await;
+        let grace_index = self.wait_for_the_grace(stop_index, draining, stop).await;
         if draining {
             // Every journey still in flight is polled once more (a zero pause: the runtime runs
             // them first), so that what it has done shows before it is counted: the bytes of a
@@ -344,11 +344,11 @@ impl Core {
         }
     }
 
-    /// The grace: waits until no journey runs, or the grace has ended, or every journey left
-    /// thinks past its end. When `report` (journeys were in flight at the stop, its piece just
+    /// The grace: waits until no journey runs, or the grace has ended (or was cut short,
+    /// `RunStop::grace_cut`), or every journey left thinks past its end. When `report` (journeys were in flight at the stop, its piece just
     /// sent), each interval end passed sends the grace's piece of that interval. Returns the
     /// index of the interval the grace's last piece belongs to.
-    async fn wait_for_the_grace(&self, stop_index: u64, report: bool) -> u64 {
+    async fn wait_for_the_grace(&self, stop_index: u64, report: bool, stop: &RunStop) -> u64 {
         // The grace is for journeys that can finish in it: it ends early once every journey
         // left is in a think time that ends after the grace, with nothing in flight (one of 30
         // days held the run for the whole grace, and its rates were divided by the longer
@@ -359,7 +359,7 @@ impl Core {
         loop {
             let now = Instant::now();
             let running: u64 = self.entries.iter().map(|e| e.state.running.get()).sum();
-            if running == 0 || now >= grace_end {
+            if running == 0 || now >= grace_end || stop.grace_cut() {
                 break;
             }
             let passed = self.boundaries_passed(now);

@@ -2,7 +2,8 @@
 //! thread) and the one instant the stop was taken, read once, by the first to find the flag
 //! raised, and shared like the flag. Every core schedules arrivals up to that same instant,
 //! however late in its poll it notices the flag: none schedules (or starts) an arrival due
-//! after it, and `requested` is the rate over the window, to the arrival.
+//! after it, and `requested` is the rate over the window, to the arrival. Beside it, the flag
+//! that cuts the grace short (a second interrupt).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct RunStop {
     flag: Arc<AtomicBool>,
+    /// Raised, the grace ends at once (`RunOptions::grace_cut`).
+    grace_cut: Arc<AtomicBool>,
     started: Instant,
     /// When the stop was taken, nanoseconds since `started`, plus one (0: not taken yet).
     taken_ns: AtomicU64,
@@ -20,7 +23,17 @@ pub struct RunStop {
 impl RunStop {
     /// The stop of the run that started at `started`, raised through `flag`.
     pub fn new(flag: Arc<AtomicBool>, started: Instant) -> RunStop {
-        RunStop { flag, started, taken_ns: AtomicU64::new(0) }
+        RunStop { flag, grace_cut: Arc::default(), started, taken_ns: AtomicU64::new(0) }
+    }
+
+    /// The same stop, its grace ended at once when `grace_cut` is raised.
+    pub fn with_grace_cut(self, grace_cut: Arc<AtomicBool>) -> RunStop {
+        RunStop { grace_cut, ..self }
+    }
+
+    /// Whether the grace is to end now, whatever is left of it.
+    pub fn grace_cut(&self) -> bool {
+        self.grace_cut.load(Ordering::SeqCst)
     }
 
     /// Whether the stop flag is raised.
