@@ -28,6 +28,24 @@ fn get_at(target: &Target, path: &str, volume: VolumeModel, opts: RunOptions) ->
 #[test]
 fn fixed_20ms_delay_reports_p50_within_half_a_millisecond() {
     let cores = two_quiet_cores();
+    // A loaded machine's delays drift within seconds: a try whose p50 the machine held past
+    // its floor measured around it (by 1 to 3 ms at load 8, the engine's threads waiting for a
+    // CPU the plain client had) is run again, up to three in all, each with its own floor. An
+    // engine that adds to every request fails every try.
+    let mut tries = Vec::new();
+    while tries.len() < 3 {
+        match twenty_ms_try(cores) {
+            Ok(()) => return,
+            Err(why) => tries.push(why),
+        }
+    }
+    panic!("in each of three tries: {tries:#?}");
+}
+
+/// One try of [`fixed_20ms_delay_reports_p50_within_half_a_millisecond`] against a target
+/// process of its own: the counts and the percentiles' order asserted, the p50s' bounds
+/// returned as `Err` when missed.
+fn twenty_ms_try(cores: Option<(usize, usize)>) -> Result<(), String> {
     let target = TargetProcess::start(env!("CARGO_BIN_EXE_mite-test-target"), cores.map(|(_, target)| target));
     let mut opts = options(1, Duration::from_secs(2));
     if let Some((injector, _)) = cores {
@@ -48,6 +66,10 @@ fn fixed_20ms_delay_reports_p50_within_half_a_millisecond() {
     };
     assert_eq!(result.merged.total().requests() + 2 * PLAIN_REQUESTS as u64, target.stop(), "the target's own count");
     let txn = &result.merged.txns["get_root"];
+    let json = mite_core::output::result_file::result_file(&result, true).to_value();
+    let latency = &json["transactions"][0]["latency_us"];
+    let values: Vec<u64> = ["p50", "p90", "p99", "p999", "max"].iter().map(|k| latency[k].as_u64().unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order or above max: {values:?}");
     let p50 = txn.txn_us.value_at_quantile(0.5);
     println!("p50 {p50} us, a plain client's {floor_us} us; cores {cores:?} (None: unpinned, the machine is busy)");
     // Within half a millisecond of 20 ms, or (on a machine that is itself slower than that)
@@ -58,13 +80,13 @@ fn fixed_20ms_delay_reports_p50_within_half_a_millisecond() {
     // earlier commits measure the same p50 there, within the noise of ±150 µs).
     let slack_us = if cores.is_some() { 250 } else { 500 };
     let upper = 20_500.max(floor_us + slack_us);
-    assert!((19_500..=upper).contains(&p50), "p50 {p50} us, plain client {floor_us} us");
     let request_p50 = txn.req_us.value_at_quantile(0.5);
-    assert!((19_500..=upper).contains(&request_p50), "request p50 {request_p50} us, plain client {floor_us} us");
-    let json = mite_core::output::result_file::result_file(&result, true).to_value();
-    let latency = &json["transactions"][0]["latency_us"];
-    let values: Vec<u64> = ["p50", "p90", "p99", "p999", "max"].iter().map(|k| latency[k].as_u64().unwrap()).collect();
-    assert!(values.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order or above max: {values:?}");
+    for (what, p50) in [("p50", p50), ("request p50", request_p50)] {
+        if !(19_500..=upper).contains(&p50) {
+            return Err(format!("{what} {p50} us, plain client {floor_us} us, at most {upper} us"));
+        }
+    }
+    Ok(())
 }
 
 /// Requests the plain client sends to time the machine's own floor.

@@ -2,8 +2,9 @@
 //! back), `/ws/broadcast?rate=N&count=M[&ping=1]` (the server pushes M text messages at N per
 //! second, each after a ping when asked, then closes), and hostile ones under `/ws/bad/`:
 //! `wrong-accept`, `masked`, `oversized`, `invalid-utf8`, `close-mid-fragment`,
-//! `no-close-reply`, `silent` (never answers the handshake), `hangup` (drops the connection
-//! after the handshake), `cut-frame` (drops it in the middle of a frame), and what real servers
+//! `no-close-reply`, `silent` (never answers the handshake), `hangup` (ends the stream after
+//! the handshake), `cut-frame` (ends it in the middle of a frame; both then read what the
+//! client sends until it closes, so the end is never a reset), and what real servers
 //! and proxies do that a client must take: `early-hints` (a 103 before the 101), `eager` (a
 //! frame in the 101's own write), `empty-protocol` (an empty `Sec-WebSocket-Protocol`, read as
 //! none), `fragments` (a character cut across fragments, control frames
@@ -137,9 +138,9 @@ pub enum Endpoint {
     NoCloseReply,
     /// Never answer the handshake.
     Silent,
-    /// Answer the handshake, then drop the connection without a close frame.
+    /// Answer the handshake, then end the stream without a close frame.
     Hangup,
-    /// Send the first 10 bytes of a 100-byte text frame, then drop the connection.
+    /// Send the first 10 bytes of a 100-byte text frame, then end the stream.
     CutFrame,
     /// A `103 Early Hints` (with a `Set-Cookie`, which a client ignores) before the 101 (which
     /// sets `ws_seen=yes`), as a CDN in front of the server sends; then echo.
@@ -575,7 +576,7 @@ pub(crate) mod serve {
 
     use bytes::BytesMut;
     use monoio::buf::IoBufMut;
-    use monoio::io::{AsyncReadRent, AsyncWriteRentExt, Splitable};
+    use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, Splitable};
     use monoio::net::TcpStream;
 
     use super::*;
@@ -619,7 +620,9 @@ pub(crate) mod serve {
         };
         counters.handshakes.fetch_add(1, Ordering::Relaxed);
         if endpoint == Endpoint::Hangup {
-            write(&mut stream, handshake_answer(&upgrade, endpoint)).await;
+            if write(&mut stream, handshake_answer(&upgrade, endpoint)).await {
+                hang_up(stream, buf).await;
+            }
             return;
         }
         let mut answer = handshake_answer(&upgrade, endpoint);
@@ -660,7 +663,9 @@ pub(crate) mod serve {
             }
             Endpoint::Broadcast { rate, count, ping } => broadcast(stream, buf, (rate, count, ping), &counters).await,
             Endpoint::CutFrame => {
-                write(&mut stream, hostile_opening(endpoint)).await;
+                if write(&mut stream, hostile_opening(endpoint)).await {
+                    hang_up(stream, buf).await;
+                }
             }
             _ => {
                 if write(&mut stream, hostile_opening(endpoint)).await {
@@ -678,6 +683,19 @@ pub(crate) mod serve {
                     }
                 }
             }
+        }
+    }
+
+    /// Hangs up without a close frame: the end of the stream after what was written, then what
+    /// the client sends is read and dropped until it closes (or goes quiet), so that the
+    /// connection never closes on unread bytes. (Closed at once, a message the client sent
+    /// meanwhile made the close a reset, and the client saw a reset or the end of the stream
+    /// as the two sides' timing fell: under load, a reset.)
+    async fn hang_up(mut stream: TcpStream, mut buf: BytesMut) {
+        let _ = stream.shutdown().await;
+        buf.clear();
+        while read_more(&mut stream, &mut buf).await {
+            buf.clear();
         }
     }
 
