@@ -34,7 +34,8 @@ pub const EXIT_REGRESSION: u8 = 4;
 /// Exit code of a run stopped by SIGINT, SIGTERM or SIGHUP (its results are still written):
 /// a CI gate must not take a cut-short run for a pass.
 pub const EXIT_INTERRUPTED: u8 = 5;
-/// Exit code of a second interrupt, which exits at once without results (128 + SIGINT).
+/// Exit code of an interrupt that exits at once without results (128 + SIGINT): a run's third,
+/// or a second before its first request, in `journey test` or while its results are written.
 pub const EXIT_ABORTED: i32 = 130;
 
 /// Where a run's results go besides the table.

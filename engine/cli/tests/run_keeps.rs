@@ -173,7 +173,8 @@ fn a_signal_while_the_results_are_written_says_so() {
 
 /// Standard error a pipe nobody reads (a stuck log shipper, a paused pager): once it is full
 /// the progress lines wait, and so did the interrupt's own message, holding the handler: a
-/// second SIGTERM went unheard and only SIGKILL ended the process. It now exits (130).
+/// second SIGTERM went unheard and only SIGKILL ended the process. Now the second ends the
+/// grace and the third exits (130).
 #[test]
 #[allow(unsafe_code)]
 fn a_second_signal_ends_a_run_whose_stderr_nobody_reads() {
@@ -195,7 +196,7 @@ fn a_second_signal_ends_a_run_whose_stderr_nobody_reads() {
         .unwrap();
     wait_for_hits(&target, 0, "stderr nobody reads");
     std::thread::sleep(Duration::from_secs(3));
-    for _ in 0..2 {
+    for _ in 0..3 {
         // SAFETY: sending a signal to our own child process.
         unsafe {
             libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
@@ -215,7 +216,7 @@ fn a_second_signal_ends_a_run_whose_stderr_nobody_reads() {
         std::thread::sleep(Duration::from_millis(50));
     };
     drop(reader);
-    assert_eq!(status.and_then(|s| s.code()), Some(130), "two SIGTERMs did not end the engine");
+    assert_eq!(status.and_then(|s| s.code()), Some(130), "three SIGTERMs did not end the engine");
 }
 
 /// The result file `child` writes while nobody reads its standard error (`reader`, dropped
