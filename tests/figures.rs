@@ -653,7 +653,25 @@ fn assert_error_shares(table: &str, n: u64) {
 /// queued their medians are within 2 ms (the injector's lateness in starting an arrival).
 #[test]
 fn an_open_model_paces_its_arrivals_at_the_rate_as_the_target_sees_them() {
-    let mut target = counting_target();
+    // On a loaded machine a core held past the rate's end finds its last arrival still queued
+    // at the stop (rightly missed), or a stall holds more than a quarter of the requests past
+    // 20 ms: such a try is run again, up to three in all. An engine that sends in bursts, or
+    // ahead of time, fails every try.
+    let mut tries = Vec::new();
+    while tries.len() < 3 {
+        match pacing_try() {
+            Ok(()) => return,
+            Err(why) => tries.push(why),
+        }
+    }
+    panic!("in each of three tries: {tries:#?}");
+}
+
+/// One try of [`an_open_model_paces_its_arrivals_at_the_rate_as_the_target_sees_them`] against
+/// a target of its own: the counts asserted, what a loaded machine's stalls can break
+/// returned as `Err`.
+fn pacing_try() -> Result<(), String> {
+    let target = counting_target();
     let (rate, seconds) = (150.0, 2.0);
     let volume = VolumeModel::Arrivals {
         rate: RateModel::Constant { per_s: rate, duration_s: Some(seconds) },
@@ -661,34 +679,29 @@ fn an_open_model_paces_its_arrivals_at_the_rate_as_the_target_sees_them() {
     };
     let mut opts = options(2, Duration::from_secs(10));
     opts.duration = None;
-    // On a loaded machine a core held past the rate's end finds its last arrival still queued
-    // at the stop, rightly missed: such a try is run again, up to three in all.
-    let mut held = Vec::new();
-    let result = loop {
-        let result = {
-            let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-            mite_tests::get(&target.url("/"), volume.clone(), opts.clone())
-        };
-        let journeys = result.merged.journeys;
-        assert!(
-            (299..=301).contains(&journeys.scheduled),
-            "requested {}, expected 300 within one per core",
-            journeys.scheduled
-        );
-        assert_eq!(journeys.arrivals_started + journeys.missed, journeys.scheduled, "{journeys:?}");
-        if journeys.missed == 0 {
-            break result;
-        }
-        held.push(journeys.missed);
-        assert!(held.len() < 3, "arrivals missed in each of three tries: {held:?}");
-        target = counting_target();
+    let result = {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        mite_tests::get(&target.url("/"), volume, opts)
     };
     let journeys = result.merged.journeys;
-    assert_eq!((journeys.arrivals_started, journeys.missed), (journeys.scheduled, 0), "{journeys:?}");
+    assert!(
+        (299..=301).contains(&journeys.scheduled),
+        "requested {}, expected 300 within one per core",
+        journeys.scheduled
+    );
+    assert_eq!(journeys.arrivals_started + journeys.missed, journeys.scheduled, "{journeys:?}");
+    if journeys.missed > 0 {
+        return Err(format!("{} arrivals missed: {journeys:?}", journeys.missed));
+    }
     let total = result.merged.total();
     assert_eq!(total.requests(), journeys.arrivals_started);
     let times = target.request_times();
     assert_eq!(times.len() as u64, total.requests(), "the target's count");
+    let (corrected, plain) = (&total.req_us_corrected, &total.req_us);
+    for q in [0.5, 0.9, 0.99, 1.0] {
+        let (c, p) = (corrected.value_at_quantile(q), plain.value_at_quantile(q));
+        assert!(c >= p, "corrected p{} {c} µs below the uncorrected {p} µs", q * 100.0);
+    }
     let step_s = 1.0 / rate;
     let offsets_ms: Vec<f64> = times
         .iter()
@@ -708,21 +721,18 @@ fn an_open_model_paces_its_arrivals_at_the_rate_as_the_target_sees_them() {
     let on_time_ms = sorted[sorted.len() / 10];
     let from_on_time: Vec<f64> = offsets_ms.iter().map(|o| o - on_time_ms).collect();
     let early: Vec<(usize, &f64)> = from_on_time.iter().enumerate().filter(|(_, o)| **o < -2.0).collect();
-    assert!(
-        early.is_empty(),
-        "requests sent before their paced time (ms from the earliest tenth's offset): {early:.1?}"
-    );
+    if !early.is_empty() {
+        return Err(format!(
+            "requests sent before their paced time (ms from the earliest tenth's offset): {early:.1?}"
+        ));
+    }
     let late = from_on_time.iter().filter(|o| **o <= 20.0).count();
-    assert!(
-        late * 100 >= from_on_time.len() * 75,
-        "{late} of {} requests within 20 ms of their paced time (ms from the earliest tenth's offset {on_time_ms:.2}): \
-         {from_on_time:.1?}",
-        from_on_time.len()
-    );
-    let (corrected, plain) = (&total.req_us_corrected, &total.req_us);
-    for q in [0.5, 0.9, 0.99, 1.0] {
-        let (c, p) = (corrected.value_at_quantile(q), plain.value_at_quantile(q));
-        assert!(c >= p, "corrected p{} {c} µs below the uncorrected {p} µs", q * 100.0);
+    if late * 100 < from_on_time.len() * 75 {
+        return Err(format!(
+            "{late} of {} requests within 20 ms of their paced time (ms from the earliest tenth's offset \
+             {on_time_ms:.2}): {from_on_time:.1?}",
+            from_on_time.len()
+        ));
     }
     // The correction is the arrivals' lateness in starting: with nothing queued, their median is
     // the lateness the target saw (the median request's, from the earliest tenth's), within
@@ -730,11 +740,13 @@ fn an_open_model_paces_its_arrivals_at_the_rate_as_the_target_sees_them() {
     // 13 ms at load 11, failed it; on a quiet machine the target sees none.)
     let (c50, p50) = (corrected.value_at_quantile(0.5), plain.value_at_quantile(0.5));
     let seen_late_us = (sorted[sorted.len() / 2] - on_time_ms).max(0.0) * 1000.0;
-    assert!(
-        (c50 - p50) as f64 <= seen_late_us + 2_000.0,
-        "corrected p50 {c50} µs, uncorrected {p50} µs: arrivals started later than the {seen_late_us:.0} µs the \
-         target saw"
-    );
+    if (c50 - p50) as f64 > seen_late_us + 2_000.0 {
+        return Err(format!(
+            "corrected p50 {c50} µs, uncorrected {p50} µs: arrivals started later than the {seen_late_us:.0} µs the \
+             target saw"
+        ));
+    }
+    Ok(())
 }
 
 /// The split route's wait between its head and its body, ms: long enough that a loaded
