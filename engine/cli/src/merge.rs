@@ -104,6 +104,10 @@ fn refuse_overlaps(inputs: &[(String, ResultFile)], mixed: bool) -> anyhow::Resu
     if let Some(overlap) = merge_parts::overlap(inputs) {
         bail!("{overlap}; nothing written (give each run's share once)");
     }
+    // A copy under another run id or segment is detectably the same part.
+    if let Some(same) = merge_parts::same_measurement(inputs) {
+        bail!("{same}; nothing written (give each part once)");
+    }
     // Segments of different splits are shares of different runs: no whole to count them against.
     if let Some(different) = merge_parts::different_splits(inputs) {
         bail!("{different}; nothing written (merge the segments of one split)");

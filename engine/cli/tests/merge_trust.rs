@@ -101,15 +101,18 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
     let edited = dir.join("edited.json");
     let merged = dir.join("merged.json");
-    let refused = |edit: &dyn Fn(&mut Value)| {
+    // `b` edited, merged beside `a` (and beside `b` itself when `again`).
+    let refused_beside = |again: bool, edit: &dyn Fn(&mut Value)| {
         let mut file = read(&b);
         edit(&mut file);
         std::fs::write(&edited, serde_json::to_string(&file).unwrap()).unwrap();
-        let out = merge(&[&a, &edited], &["-o", merged.to_str().unwrap()]);
+        let inputs: &[&Path] = if again { &[&a, &b, &edited] } else { &[&a, &edited] };
+        let out = merge(inputs, &["-o", merged.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         assert!(!merged.exists(), "nothing written");
         text(&out)
     };
+    let refused = |edit: &dyn Fn(&mut Value)| refused_beside(false, edit);
     let said = refused(&|f| f["totals"]["requests"] = Value::from(u(&f["totals"]["requests"]) + 1));
     assert!(said.contains("edited.json: totals.requests: ") && said.contains("where its raw counters hold"), "{said}");
     let said = refused(&|f| f["transactions"][0]["count"] = Value::from(1_000_000));
@@ -124,5 +127,15 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     assert!(said.contains("transactions[0].raw.txn_us: histogram does not decode"), "{said}");
     let said = refused(&|f| f["format_version"] = Value::from(99));
     assert!(said.contains("edited.json: result format version 99 is newer"), "{said}");
+    // The same part again: under another name, with its run id forged, or its segment
+    // written another way, it is still one part.
+    let refused = |edit: &dyn Fn(&mut Value)| refused_beside(true, edit);
+    let said = refused(&|_| {});
+    assert!(said.contains("seg-1-2.json and ") && said.contains("edited.json both hold run "), "{said}");
+    let said = refused(&|f| f["run_id"] = Value::from("forged"));
+    assert!(said.contains("edited.json (run id forged, segment 1/2) are one part: "), "{said}");
+    assert!(said.ends_with("would be counted twice; nothing written (give each part once)\n"), "{said}");
+    let said = refused(&|f| f["segment"] = Value::from("01/2"));
+    assert!(said.contains("segment: \"01/2\" is not a segment (K/N, K below N)"), "{said}");
     target.stop();
 }

@@ -39,6 +39,39 @@ pub fn overlap(inputs: &[(String, ResultFile)]) -> Option<String> {
     None
 }
 
+/// `a.json and c.json are one part: ...` when two inputs hold the same measurement under
+/// different names (a copy whose `run_id` or `segment` was edited, or which an older engine
+/// wrote without an id): the same start and duration to the digit, and the same totals and
+/// transactions, raw histograms included, which no two injectors measure alike. A part that
+/// measured nothing (no attempt, no transaction) adds nothing twice, so it is never one.
+/// `None` when no two inputs are alike.
+pub fn same_measurement(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let measured = |r: &ResultFile| r.totals.attempts.unwrap_or(r.totals.requests) > 0 || r.totals.transactions > 0;
+    let alike = |a: &ResultFile, b: &ResultFile| {
+        a.started_at_unix_s.to_bits() == b.started_at_unix_s.to_bits()
+            && a.duration_s.to_bits() == b.duration_s.to_bits()
+            && a.totals == b.totals
+            && a.transactions == b.transactions
+    };
+    let label = |r: &ResultFile| {
+        let id = r.run_id.as_deref().unwrap_or("none");
+        r.segment.as_deref().map_or_else(|| format!("run id {id}"), |s| format!("run id {id}, segment {s}"))
+    };
+    for (i, (a, ra)) in inputs.iter().enumerate() {
+        for (b, rb) in &inputs[i + 1..] {
+            if measured(ra) && alike(ra, rb) {
+                return Some(format!(
+                    "{a} ({}) and {b} ({}) are one part: the same start, duration, counts and histograms to the \
+                     digit, which no two injectors measure; its requests would be counted twice",
+                    label(ra),
+                    label(rb)
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Adds `parts`, `segments` and the worst `stopped_by` to `merged` from the results it was
 /// merged from (`(source name, result file)`). Returns the warnings to print.
 pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec<String> {
@@ -368,6 +401,48 @@ mod tests {
         assert_eq!(overlap(&[("o.json".into(), old.clone()), ("p.json".into(), older)]), None);
         let said = overlap(&[("o.json".into(), old.clone()), ("q.json".into(), old)]).unwrap();
         assert!(said.contains("both hold run started-at-7.5"), "{said}");
+    }
+
+    /// Outside try: a part copied under another name with its `run_id` edited (or its
+    /// segment) merged as a second injector, doubling its requests. The same measurement is
+    /// one part whatever it is called: refused, naming both files.
+    #[test]
+    fn a_copy_under_another_id_is_one_part() {
+        let (source, mut a) = part("0/2", "duration", 5);
+        (a.run_id, a.started_at_unix_s) = (Some("r1".into()), 1_700_000_000.123_456);
+        let mut copy = a.clone();
+        copy.run_id = Some("forged".into());
+        let b = {
+            let mut b = a.clone();
+            (b.run_id, b.segment, b.started_at_unix_s) = (Some("r1".into()), Some("1/2".into()), 1_700_000_000.2);
+            b
+        };
+        let inputs = [(source.clone(), a.clone()), ("b.json".to_string(), b.clone())];
+        assert_eq!(same_measurement(&inputs), None, "two segments of one run");
+        let inputs = [(source.clone(), a.clone()), ("b.json".to_string(), b), ("copy.json".to_string(), copy.clone())];
+        assert_eq!(overlap(&inputs), None, "another id: no share is in both");
+        assert_eq!(
+            same_measurement(&inputs).as_deref(),
+            Some(
+                "seg-0/2.log (run id r1, segment 0/2) and copy.json (run id forged, segment 0/2) are one part: the \
+                 same start, duration, counts and histograms to the digit, which no two injectors measure; its \
+                 requests would be counted twice"
+            )
+        );
+        // Its segment edited too, or its id removed: still the same measurement.
+        let mut resegmented = copy.clone();
+        (resegmented.segment, resegmented.run_id) = (Some("1/2".into()), None);
+        let said = same_measurement(&[(source.clone(), a.clone()), ("r.json".into(), resegmented)]).unwrap();
+        assert!(said.contains("and r.json (run id none, segment 1/2) are one part"), "{said}");
+        // One count apart is another measurement.
+        copy.totals.requests += 1;
+        assert_eq!(same_measurement(&[(source.clone(), a.clone()), ("c.json".into(), copy)]), None);
+        // Parts that measured nothing add nothing twice.
+        let mut idle = a.clone();
+        idle.totals.requests = 0;
+        let mut other_idle = idle.clone();
+        other_idle.run_id = Some("r2".into());
+        assert_eq!(same_measurement(&[(source, idle), ("i.json".into(), other_idle)]), None);
     }
 
     #[test]
