@@ -139,3 +139,36 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     assert!(said.contains("segment: \"01/2\" is not a segment (K/N, K below N)"), "{said}");
     target.stop();
 }
+
+/// Parts that did not run together (a `--start-at` missed, a segment run again later) merge:
+/// their counts and percentiles are still every part's. Their merged rate is over both windows
+/// and the gap between them, the rate of no moment, so a gate on a rate is not judged (exit 1,
+/// naming the parts and the gap) rather than passed or failed on it.
+#[test]
+fn parts_apart_in_time_merge_but_a_rate_over_their_gap_is_not_judged() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
+    let late = dir.join("late.json");
+    let mut file = read(&b);
+    file["started_at_unix_s"] = Value::from(file["started_at_unix_s"].as_f64().unwrap() + 100.0);
+    std::fs::write(&late, serde_json::to_string(&file).unwrap()).unwrap();
+    let merged = dir.join("merged.json");
+    let o = ["-o", merged.to_str().unwrap()];
+    let out = merge(&[&a, &late], &[&o[..], &["--threshold", "get:p99<60s"]].concat());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("late.json ran ") && said.contains("(a threshold on a rate is not judged)"), "{said}");
+    let out = merge(&[&a, &late], &[&o[..], &["--threshold", "rps>0"]].concat());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("apart (their run windows did not overlap): a rate over them is no moment's rate"), "{said}");
+    assert_eq!(read(&merged)["thresholds"], serde_json::json!(["rps>0"]), "the merge is written all the same");
+    // The same parts as if started together (the test runs them one after the other).
+    file["started_at_unix_s"] = Value::from(read(&a)["started_at_unix_s"].as_f64().unwrap() + 0.1);
+    std::fs::write(&late, serde_json::to_string(&file).unwrap()).unwrap();
+    let out = merge(&[&a, &late], &[&o[..], &["--threshold", "rps>0"]].concat());
+    assert_eq!(out.status.code(), Some(0), "parts that ran together: {}", text(&out));
+    target.stop();
+}

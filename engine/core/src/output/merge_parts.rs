@@ -104,6 +104,11 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     }
     merged.segments = coverage(inputs, &mut warnings);
     warn_of_mixed_inputs(inputs, &mut warnings);
+    warnings.extend(differing("engine versions", inputs, |r| format!("{:?}", r.mite_engine_version)));
+    warnings.extend(
+        differing("thresholds", inputs, |r| format!("[{}]", r.thresholds.join(", ")))
+            .map(|said| format!("{said}: every one of them is judged on the merge")),
+    );
     warnings.extend(idle_parts(inputs));
     warnings.extend(transactions_not_in_every_part(inputs));
     merged_scenario(merged, inputs);
@@ -125,7 +130,10 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     covered.dedup();
     merged.covers = Some(covered);
     if let Some(apart) = apart_in_time(inputs) {
-        warnings.push(apart);
+        warnings.push(format!(
+            "{apart}: the merged rates are over both windows and the gap between them (a threshold on a rate is \
+             not judged)"
+        ));
     }
     warnings
 }
@@ -196,7 +204,7 @@ fn transactions_not_in_every_part(inputs: &[(String, ResultFile)]) -> Option<Str
 /// Two inputs whose runs did not overlap in time (one ended before the other started): their
 /// load never met at the target, so the merged figures describe no moment of either. `None`
 /// when every pair overlapped, or a start is unknown (a file written before it was recorded).
-fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
+pub fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
     let known = |r: &ResultFile| r.started_at_unix_s > 0.0;
     if !inputs.iter().all(|(_, r)| known(r)) {
         return None;
@@ -213,14 +221,28 @@ fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
                 } else {
                     format!("{gap_s:.1}s")
                 };
-                return Some(format!(
-                    "{a} and {b} ran {gap} apart (their run windows did not overlap): the merged rates are \
-                     over both windows and the gap between them"
-                ));
+                return Some(format!("{a} and {b} ran {gap} apart (their run windows did not overlap)"));
             }
         }
     }
     None
+}
+
+/// `parts of different engine versions: a.json "0.1.0", b.json "0.2.0"` (the first input of
+/// each value named) when the inputs differ in `what` (each as `of` shows it); `None` when
+/// they all agree.
+fn differing(what: &str, inputs: &[(String, ResultFile)], of: impl Fn(&ResultFile) -> String) -> Option<String> {
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for (source, result) in inputs {
+        let value = of(result);
+        if !seen.iter().any(|(_, v)| *v == value) {
+            seen.push((source, value));
+        }
+    }
+    (seen.len() > 1).then(|| {
+        let named: Vec<String> = seen.iter().map(|(source, value)| format!("{source} {value}")).collect();
+        format!("parts of different {what}: {}", named.join(", "))
+    })
 }
 
 /// Runs of different scenarios (which `merge` refuses unless `--mixed-scenarios` asks for it)
@@ -463,13 +485,39 @@ mod tests {
         assert_eq!(
             warnings,
             ["a.json and b.json ran 2.0s apart (their run windows did not overlap): the merged rates are over both \
-              windows and the gap between them"]
+              windows and the gap between them (a threshold on a rate is not judged)"]
         );
         // One run just after the other (segments run in turn): the gap in ms, not `0.0s`.
         let (mut a, mut b) = (file("duration"), file("duration"));
         (a.started_at_unix_s, b.started_at_unix_s) = (100.0, 100.0 + a.duration_s + 0.0125);
         let warnings = annotate(&mut file("duration"), &[("a.json".to_string(), a), ("b.json".to_string(), b)]);
         assert!(warnings[0].starts_with("a.json and b.json ran 12.5ms apart ("), "{warnings:?}");
+    }
+
+    /// Outside try: parts written by different engine versions, or given different thresholds
+    /// (one pod started with `p99<250ms`, another with `p99<300ms`), merged without a word.
+    #[test]
+    fn parts_of_different_versions_or_thresholds_are_said() {
+        let (mut a, mut b) = (part("0/2", "duration", 1), part("1/2", "duration", 1));
+        (a.1.mite_engine_version, b.1.mite_engine_version) = ("0.1.0".into(), "0.2.0".into());
+        (a.1.thresholds, b.1.thresholds) = (vec!["p99<250ms".into()], vec!["p99<300ms".into()]);
+        let warnings = annotate(&mut file("duration"), &[a.clone(), b.clone()]);
+        assert!(
+            warnings
+                .contains(&"parts of different engine versions: seg-0/2.log \"0.1.0\", seg-1/2.log \"0.2.0\"".into()),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.contains(
+                &"parts of different thresholds: seg-0/2.log [p99<250ms], seg-1/2.log [p99<300ms]: every one of \
+                  them is judged on the merge"
+                    .into()
+            ),
+            "{warnings:?}"
+        );
+        b.1.mite_engine_version = "0.1.0".into();
+        b.1.thresholds = a.1.thresholds.clone();
+        assert!(annotate(&mut file("duration"), &[a, b]).is_empty());
     }
 
     /// Outside try 4: two results of one scenario name from two different scenario files (one
