@@ -141,7 +141,7 @@ pub fn without_raw(label: &str, file: &ResultFile) -> Option<ResultFileError> {
     Some(ResultFileError::NoRaw { file: label.to_string(), index, name: txn.name.clone() })
 }
 
-/// [`file_data`] as the JSON text a page embeds ((`embeddable`)), written one
+/// [`file_data`] as the JSON text a page embeds (`embeddable`), written one
 /// transaction at a time as `file` is used up: each transaction's figures, its encoded
 /// histograms and its drawing are dropped once its text is written, so a file of 10,000 names
 /// is never beside a tree of its JSON values (hundreds of MB), only beside its own text. `file`
