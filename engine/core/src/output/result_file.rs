@@ -991,6 +991,7 @@ impl ResultFile {
             return Err(ResultFileError::DuplicateTransaction { file: file.to_string(), index, name });
         }
         consistency::check_transactions(&read, file)?;
+        consistency::check_intervals(&read, file)?;
         Ok(read)
     }
 
