@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail};
 use mite_core::output::merge_by_name::{self, MergedFiles};
 use mite_core::output::result_file::ResultFile;
-use mite_core::output::threshold::Threshold;
+use mite_core::output::threshold::{Checked, Threshold, ThresholdError};
 use mite_core::output::{merge_parts, report};
 
 use crate::commands::tell;
@@ -71,29 +71,33 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     crate::commands::write_file(&sink, &merged.file)
         .map_err(|e| output::not_written("-o", "the merged result", &sink, &e))?;
     // Judged before the page is drawn: it shows the verdicts the exit code comes from.
-    let checked: Vec<_> = thresholds.iter().map(|t| merged.check(t)).collect();
-    let MergedFiles { run, total, file, .. } = &merged;
+    let apart = merge_parts::apart_in_time(&inputs);
+    let checked: Vec<_> = thresholds.iter().map(|t| judge(&merged, t, apart.as_deref())).collect();
+    let table =
+        report::merged_table(&merged.run.merged, merged.run.duration_s, &merged.total, &merged.file.transactions);
+    let incomplete = !request.partial
+        && merged.file.segments.as_ref().is_some_and(|c| !c.missing.is_empty() || !c.repeated.is_empty());
+    let lost = merged.file.cores_lost.is_some();
+    let parts_count = inputs.len();
+    let merged_count = mite_core::output::units::counted(parts_count as u64, "result");
+    let MergedFiles { run, file, .. } = merged;
     if let Some((path, html)) = html {
-        let files: Vec<(String, &ResultFile)> = labels.into_iter().zip(inputs.iter().map(|(_, f)| f)).collect();
-        let page = mite_core::output::html::render_merged(run, file, &files, &checked);
+        // The files are used up as the page is written (a page of 10,000 names held them twice).
+        let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.into_iter().map(|(_, f)| f)).collect();
+        let page = mite_core::output::html::render_merged(&run, file, files, &checked);
         output::write(&html, page.as_bytes()).map_err(|e| {
             let why = output::not_written("--html", "the merged report", &html, &e);
             anyhow!("{why} (the merged result was written to {})", sink.describe())
         })?;
         tell(format_args!("merged report written to {}", path.display()));
     }
-    let table = report::merged_table(&run.merged, run.duration_s, total, &file.transactions);
-    let _ = crate::commands::print_table(run, &table, output == Path::new("-"), Some(inputs.len()));
+    let _ = crate::commands::print_table(&run, &table, output == Path::new("-"), Some(parts_count));
     for warning in &warnings {
         tell(format_args!("warning: {warning}"));
     }
     let verdict = crate::commands::threshold_verdict(checked);
-    let merged_count = mite_core::output::units::counted(inputs.len() as u64, "result");
     tell(format_args!("merged {merged_count} into {}", output.display()));
     let interrupted = run.stopped_by == mite_core::run::StopReason::Interrupted;
-    let incomplete =
-        !request.partial && file.segments.as_ref().is_some_and(|c| !c.missing.is_empty() || !c.repeated.is_empty());
-    let lost = file.cores_lost.is_some();
     Ok(exit_code(verdict, interrupted, incomplete, run.merged.journeys.panicked, lost))
 }
 
@@ -103,6 +107,10 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
 fn refuse_overlaps(inputs: &[(String, ResultFile)], mixed: bool) -> anyhow::Result<()> {
     if let Some(overlap) = merge_parts::overlap(inputs) {
         bail!("{overlap}; nothing written (give each run's share once)");
+    }
+    // A copy under another run id or segment is detectably the same part.
+    if let Some(same) = merge_parts::same_measurement(inputs) {
+        bail!("{same}; nothing written (give each part once)");
     }
     // Segments of different splits are shares of different runs: no whole to count them against.
     if let Some(different) = merge_parts::different_splits(inputs) {
@@ -115,6 +123,18 @@ fn refuse_overlaps(inputs: &[(String, ResultFile)], mixed: bool) -> anyhow::Resu
         bail!("{different}; nothing written (merge them anyway with --mixed-scenarios)");
     }
     Ok(())
+}
+
+/// `threshold` judged on the merge, except a rate when the parts did not run together
+/// (`apart` says which ran how far apart): over their gap it is the rate of no moment, so it
+/// cannot be checked (exit 1), whichever way it would read.
+fn judge(merged: &MergedFiles, threshold: &Threshold, apart: Option<&str>) -> Checked {
+    match apart {
+        Some(apart) if threshold.is_rate() => {
+            Err(ThresholdError::RateOverAGap { text: threshold.text().to_string(), apart: apart.to_string() })
+        }
+        _ => merged.check(threshold),
+    }
 }
 
 /// How a part is named in warnings and errors: the path, and the part's segment (or its place)

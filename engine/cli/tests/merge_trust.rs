@@ -101,15 +101,18 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
     let edited = dir.join("edited.json");
     let merged = dir.join("merged.json");
-    let refused = |edit: &dyn Fn(&mut Value)| {
+    // `b` edited, merged beside `a` (and beside `b` itself when `again`).
+    let refused_beside = |again: bool, edit: &dyn Fn(&mut Value)| {
         let mut file = read(&b);
         edit(&mut file);
         std::fs::write(&edited, serde_json::to_string(&file).unwrap()).unwrap();
-        let out = merge(&[&a, &edited], &["-o", merged.to_str().unwrap()]);
+        let inputs: &[&Path] = if again { &[&a, &b, &edited] } else { &[&a, &edited] };
+        let out = merge(inputs, &["-o", merged.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         assert!(!merged.exists(), "nothing written");
         text(&out)
     };
+    let refused = |edit: &dyn Fn(&mut Value)| refused_beside(false, edit);
     let said = refused(&|f| f["totals"]["requests"] = Value::from(u(&f["totals"]["requests"]) + 1));
     assert!(said.contains("edited.json: totals.requests: ") && said.contains("where its raw counters hold"), "{said}");
     let said = refused(&|f| f["transactions"][0]["count"] = Value::from(1_000_000));
@@ -124,5 +127,48 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     assert!(said.contains("transactions[0].raw.txn_us: histogram does not decode"), "{said}");
     let said = refused(&|f| f["format_version"] = Value::from(99));
     assert!(said.contains("edited.json: result format version 99 is newer"), "{said}");
+    // The same part again: under another name, with its run id forged, or its segment
+    // written another way, it is still one part.
+    let refused = |edit: &dyn Fn(&mut Value)| refused_beside(true, edit);
+    let said = refused(&|_| {});
+    assert!(said.contains("seg-1-2.json and ") && said.contains("edited.json both hold run "), "{said}");
+    let said = refused(&|f| f["run_id"] = Value::from("forged"));
+    assert!(said.contains("edited.json (run id forged, segment 1/2) are one part: "), "{said}");
+    assert!(said.ends_with("would be counted twice; nothing written (give each part once)\n"), "{said}");
+    let said = refused(&|f| f["segment"] = Value::from("01/2"));
+    assert!(said.contains("segment: \"01/2\" is not a segment (K/N, K below N)"), "{said}");
+    target.stop();
+}
+
+/// Parts that did not run together (a `--start-at` missed, a segment run again later) merge:
+/// their counts and percentiles are still every part's. Their merged rate is over both windows
+/// and the gap between them, the rate of no moment, so a gate on a rate is not judged (exit 1,
+/// naming the parts and the gap) rather than passed or failed on it.
+#[test]
+fn parts_apart_in_time_merge_but_a_rate_over_their_gap_is_not_judged() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
+    let late = dir.join("late.json");
+    let mut file = read(&b);
+    file["started_at_unix_s"] = Value::from(file["started_at_unix_s"].as_f64().unwrap() + 100.0);
+    std::fs::write(&late, serde_json::to_string(&file).unwrap()).unwrap();
+    let merged = dir.join("merged.json");
+    let o = ["-o", merged.to_str().unwrap()];
+    let out = merge(&[&a, &late], &[&o[..], &["--threshold", "get:p99<60s"]].concat());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("late.json ran ") && said.contains("(a threshold on a rate is not judged)"), "{said}");
+    let out = merge(&[&a, &late], &[&o[..], &["--threshold", "rps>0"]].concat());
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("apart (their run windows did not overlap): a rate over them is no moment's rate"), "{said}");
+    assert_eq!(read(&merged)["thresholds"], serde_json::json!(["rps>0"]), "the merge is written all the same");
+    // The same parts as if started together (the test runs them one after the other).
+    file["started_at_unix_s"] = Value::from(read(&a)["started_at_unix_s"].as_f64().unwrap() + 0.1);
+    std::fs::write(&late, serde_json::to_string(&file).unwrap()).unwrap();
+    let out = merge(&[&a, &late], &[&o[..], &["--threshold", "rps>0"]].concat());
+    assert_eq!(out.status.code(), Some(0), "parts that ran together: {}", text(&out));
     target.stop();
 }

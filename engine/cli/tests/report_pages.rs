@@ -253,6 +253,12 @@ fn the_merged_page_shows_the_thresholds_the_merge_judged() {
         args.extend(if i == 0 { &gates[..] } else { &gates[..4] });
         run(&get, &args);
     }
+    // The segments ran one after the other: started together, as injectors are, their merged
+    // rate is judged (over a gap between them it is not).
+    let mut second: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&segments[1]).unwrap()).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&segments[0]).unwrap()).unwrap();
+    second["started_at_unix_s"] = first["started_at_unix_s"].clone();
+    std::fs::write(&segments[1], second.to_string()).unwrap();
     let (merged_json, merged_html) = (path(&scratch, "merged.json"), path(&scratch, "merged.html"));
     let out = engine(&["merge", &segments[0], &segments[1], "-o", &merged_json, "--html", &merged_html]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));

@@ -115,11 +115,14 @@ pub fn http_get(addr: &str, path: &str) -> String {
     text
 }
 
-/// A copy of the result file `from` at `to` standing for another run (another `run_id`), as a
-/// second injector's result with the same figures: `merge` refuses one run given twice.
+/// A copy of the result file `from` at `to` standing for another run (another `run_id`,
+/// started a millisecond later, so that the two ran together), as a second injector's result
+/// with the same figures: `merge` refuses one run given twice, and a copy under another id
+/// with the same start is the same part.
 pub fn as_another_run(from: &std::path::Path, to: &std::path::Path) -> PathBuf {
     let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(from).unwrap()).unwrap();
     value["run_id"] = format!("another-{}", value["run_id"].as_str().unwrap_or("run")).into();
+    value["started_at_unix_s"] = (value["started_at_unix_s"].as_f64().unwrap() + 0.001).into();
     std::fs::write(to, value.to_string()).unwrap();
     to.to_path_buf()
 }

@@ -313,6 +313,27 @@ mod tests {
         assert!(thresholds.iter().all(|t| merged.check(t).unwrap().passed));
     }
 
+    /// One transaction's counts: `(transactions ok, failed, requests ok, timed out, refused)`.
+    type Counts = (u64, u64, u64, u64, u64);
+
+    /// A transaction of these counts, each transaction and answered request with a latency.
+    fn counted((txn_ok, txn_err, req_ok, timed_out, refused): Counts) -> TxnStats {
+        let mut stats = TxnStats { txn_ok, txn_err, req_ok, ..TxnStats::default() };
+        for i in 0..txn_ok + txn_err {
+            record_latency(&mut stats.txn_us, 100 + i);
+        }
+        for i in 0..req_ok {
+            record_latency(&mut stats.req_us, 50 + i);
+        }
+        stats.add_errors(ErrorKind::Timeout, timed_out);
+        stats.add_errors(ErrorKind::Refused, refused);
+        stats
+    }
+
+    fn counts() -> impl Strategy<Value = Counts> {
+        (0u64..40, 0u64..40, 0u64..40, 0u64..40, 0u64..10)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -368,6 +389,50 @@ mod tests {
                 let outcome = merged.check(threshold).unwrap();
                 prop_assert!(!outcome.passed, "{text} passed on the merge ({}) though every part failed it", outcome.actual);
             }
+        }
+
+        /// `errors` on a merge reads what one run of every part's load would: the failed
+        /// requests' share of every attempt beside the failed transactions' share of every
+        /// transaction, each added up over the parts (never a part's share, nor an average of
+        /// shares). A part that failed only requests beside one that failed only transactions
+        /// is one run that failed both.
+        #[test]
+        fn errors_on_a_merge_read_as_one_run_of_every_part(
+            parts in proptest::collection::vec(proptest::collection::vec(proptest::option::of(counts()), 3), 2..5),
+            percent_tenths in 0u64..1_000,
+            count in 1u64..120,
+        ) {
+            let names = ["get", "put", "login"];
+            let runs: Vec<RunResult> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, txns)| {
+                    let txns = names.iter().zip(txns).filter_map(|(name, c)| Some((*name, counted((*c)?)))).collect();
+                    run(txns, 1_000.0 + i as f64)
+                })
+                .collect();
+            // One run of every part's load: each name's counters added, as one run's cores add.
+            let mut one = run(Vec::new(), 1_000.0);
+            for r in &runs {
+                for (name, stats) in &r.merged.txns {
+                    one.merged.txns.entry(name.clone()).or_default().merge(stats);
+                }
+            }
+            let inputs: Vec<_> = runs.iter().enumerate().map(|(i, r)| input(r, &format!("part{i}.json"))).collect();
+            let percent = format!("{}.{}%", percent_tenths / 10, percent_tenths % 10);
+            let mut texts = vec![format!("errors<{percent}"), format!("errors<{count}"), format!("errors>={count}")];
+            texts.extend(names.iter().map(|name| format!("{name}:errors<{percent}?")));
+            let thresholds: Vec<Threshold> = texts.iter().filter_map(|t| Threshold::parse(t).ok()).collect();
+            let merged = merge_files(&inputs, &thresholds).unwrap();
+            for threshold in &thresholds {
+                let single = threshold.check(&one, None).map_err(|e| e.to_string());
+                let outcome = merged.check(threshold).map_err(|e| e.to_string());
+                prop_assert_eq!(&outcome, &single, "{}", threshold.text());
+            }
+            // The file's totals say the same counts the gate read.
+            let total = one.merged.total();
+            let totals = &merged.file.totals;
+            prop_assert_eq!((totals.errors, totals.transaction_errors), (total.req_errors(), total.txn_err));
         }
     }
 }

@@ -39,6 +39,39 @@ pub fn overlap(inputs: &[(String, ResultFile)]) -> Option<String> {
     None
 }
 
+/// `a.json and c.json are one part: ...` when two inputs hold the same measurement under
+/// different names (a copy whose `run_id` or `segment` was edited, or which an older engine
+/// wrote without an id): the same start and duration to the digit, and the same totals and
+/// transactions, raw histograms included, which no two injectors measure alike. A part that
+/// measured nothing (no attempt, no transaction) adds nothing twice, so it is never one.
+/// `None` when no two inputs are alike.
+pub fn same_measurement(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let measured = |r: &ResultFile| r.totals.attempts.unwrap_or(r.totals.requests) > 0 || r.totals.transactions > 0;
+    let alike = |a: &ResultFile, b: &ResultFile| {
+        a.started_at_unix_s.to_bits() == b.started_at_unix_s.to_bits()
+            && a.duration_s.to_bits() == b.duration_s.to_bits()
+            && a.totals == b.totals
+            && a.transactions == b.transactions
+    };
+    let label = |r: &ResultFile| {
+        let id = r.run_id.as_deref().unwrap_or("none");
+        r.segment.as_deref().map_or_else(|| format!("run id {id}"), |s| format!("run id {id}, segment {s}"))
+    };
+    for (i, (a, ra)) in inputs.iter().enumerate() {
+        for (b, rb) in &inputs[i + 1..] {
+            if measured(ra) && alike(ra, rb) {
+                return Some(format!(
+                    "{a} ({}) and {b} ({}) are one part: the same start, duration, counts and histograms to the \
+                     digit, which no two injectors measure; its requests would be counted twice",
+                    label(ra),
+                    label(rb)
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Adds `parts`, `segments` and the worst `stopped_by` to `merged` from the results it was
 /// merged from (`(source name, result file)`). Returns the warnings to print.
 pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec<String> {
@@ -71,6 +104,11 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     }
     merged.segments = coverage(inputs, &mut warnings);
     warn_of_mixed_inputs(inputs, &mut warnings);
+    warnings.extend(differing("engine versions", inputs, |r| format!("{:?}", r.mite_engine_version)));
+    warnings.extend(
+        differing("thresholds", inputs, |r| format!("[{}]", r.thresholds.join(", ")))
+            .map(|said| format!("{said}: every one of them is judged on the merge")),
+    );
     warnings.extend(idle_parts(inputs));
     warnings.extend(transactions_not_in_every_part(inputs));
     merged_scenario(merged, inputs);
@@ -92,7 +130,10 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     covered.dedup();
     merged.covers = Some(covered);
     if let Some(apart) = apart_in_time(inputs) {
-        warnings.push(apart);
+        warnings.push(format!(
+            "{apart}: the merged rates are over both windows and the gap between them (a threshold on a rate is \
+             not judged)"
+        ));
     }
     warnings
 }
@@ -163,7 +204,7 @@ fn transactions_not_in_every_part(inputs: &[(String, ResultFile)]) -> Option<Str
 /// Two inputs whose runs did not overlap in time (one ended before the other started): their
 /// load never met at the target, so the merged figures describe no moment of either. `None`
 /// when every pair overlapped, or a start is unknown (a file written before it was recorded).
-fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
+pub fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
     let known = |r: &ResultFile| r.started_at_unix_s > 0.0;
     if !inputs.iter().all(|(_, r)| known(r)) {
         return None;
@@ -180,14 +221,28 @@ fn apart_in_time(inputs: &[(String, ResultFile)]) -> Option<String> {
                 } else {
                     format!("{gap_s:.1}s")
                 };
-                return Some(format!(
-                    "{a} and {b} ran {gap} apart (their run windows did not overlap): the merged rates are \
-                     over both windows and the gap between them"
-                ));
+                return Some(format!("{a} and {b} ran {gap} apart (their run windows did not overlap)"));
             }
         }
     }
     None
+}
+
+/// `parts of different engine versions: a.json "0.1.0", b.json "0.2.0"` (the first input of
+/// each value named) when the inputs differ in `what` (each as `of` shows it); `None` when
+/// they all agree.
+fn differing(what: &str, inputs: &[(String, ResultFile)], of: impl Fn(&ResultFile) -> String) -> Option<String> {
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for (source, result) in inputs {
+        let value = of(result);
+        if !seen.iter().any(|(_, v)| *v == value) {
+            seen.push((source, value));
+        }
+    }
+    (seen.len() > 1).then(|| {
+        let named: Vec<String> = seen.iter().map(|(source, value)| format!("{source} {value}")).collect();
+        format!("parts of different {what}: {}", named.join(", "))
+    })
 }
 
 /// Runs of different scenarios (which `merge` refuses unless `--mixed-scenarios` asks for it)
@@ -370,6 +425,48 @@ mod tests {
         assert!(said.contains("both hold run started-at-7.5"), "{said}");
     }
 
+    /// Outside try: a part copied under another name with its `run_id` edited (or its
+    /// segment) merged as a second injector, doubling its requests. The same measurement is
+    /// one part whatever it is called: refused, naming both files.
+    #[test]
+    fn a_copy_under_another_id_is_one_part() {
+        let (source, mut a) = part("0/2", "duration", 5);
+        (a.run_id, a.started_at_unix_s) = (Some("r1".into()), 1_700_000_000.123_456);
+        let mut copy = a.clone();
+        copy.run_id = Some("forged".into());
+        let b = {
+            let mut b = a.clone();
+            (b.run_id, b.segment, b.started_at_unix_s) = (Some("r1".into()), Some("1/2".into()), 1_700_000_000.2);
+            b
+        };
+        let inputs = [(source.clone(), a.clone()), ("b.json".to_string(), b.clone())];
+        assert_eq!(same_measurement(&inputs), None, "two segments of one run");
+        let inputs = [(source.clone(), a.clone()), ("b.json".to_string(), b), ("copy.json".to_string(), copy.clone())];
+        assert_eq!(overlap(&inputs), None, "another id: no share is in both");
+        assert_eq!(
+            same_measurement(&inputs).as_deref(),
+            Some(
+                "seg-0/2.log (run id r1, segment 0/2) and copy.json (run id forged, segment 0/2) are one part: the \
+                 same start, duration, counts and histograms to the digit, which no two injectors measure; its \
+                 requests would be counted twice"
+            )
+        );
+        // Its segment edited too, or its id removed: still the same measurement.
+        let mut resegmented = copy.clone();
+        (resegmented.segment, resegmented.run_id) = (Some("1/2".into()), None);
+        let said = same_measurement(&[(source.clone(), a.clone()), ("r.json".into(), resegmented)]).unwrap();
+        assert!(said.contains("and r.json (run id none, segment 1/2) are one part"), "{said}");
+        // One count apart is another measurement.
+        copy.totals.requests += 1;
+        assert_eq!(same_measurement(&[(source.clone(), a.clone()), ("c.json".into(), copy)]), None);
+        // Parts that measured nothing add nothing twice.
+        let mut idle = a.clone();
+        idle.totals.requests = 0;
+        let mut other_idle = idle.clone();
+        other_idle.run_id = Some("r2".into());
+        assert_eq!(same_measurement(&[(source, idle), ("i.json".into(), other_idle)]), None);
+    }
+
     #[test]
     fn runs_apart_in_time_are_said_and_different_scenarios_too() {
         let mut merged = file("duration");
@@ -388,13 +485,39 @@ mod tests {
         assert_eq!(
             warnings,
             ["a.json and b.json ran 2.0s apart (their run windows did not overlap): the merged rates are over both \
-              windows and the gap between them"]
+              windows and the gap between them (a threshold on a rate is not judged)"]
         );
         // One run just after the other (segments run in turn): the gap in ms, not `0.0s`.
         let (mut a, mut b) = (file("duration"), file("duration"));
         (a.started_at_unix_s, b.started_at_unix_s) = (100.0, 100.0 + a.duration_s + 0.0125);
         let warnings = annotate(&mut file("duration"), &[("a.json".to_string(), a), ("b.json".to_string(), b)]);
         assert!(warnings[0].starts_with("a.json and b.json ran 12.5ms apart ("), "{warnings:?}");
+    }
+
+    /// Outside try: parts written by different engine versions, or given different thresholds
+    /// (one pod started with `p99<250ms`, another with `p99<300ms`), merged without a word.
+    #[test]
+    fn parts_of_different_versions_or_thresholds_are_said() {
+        let (mut a, mut b) = (part("0/2", "duration", 1), part("1/2", "duration", 1));
+        (a.1.mite_engine_version, b.1.mite_engine_version) = ("0.1.0".into(), "0.2.0".into());
+        (a.1.thresholds, b.1.thresholds) = (vec!["p99<250ms".into()], vec!["p99<300ms".into()]);
+        let warnings = annotate(&mut file("duration"), &[a.clone(), b.clone()]);
+        assert!(
+            warnings
+                .contains(&"parts of different engine versions: seg-0/2.log \"0.1.0\", seg-1/2.log \"0.2.0\"".into()),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.contains(
+                &"parts of different thresholds: seg-0/2.log [p99<250ms], seg-1/2.log [p99<300ms]: every one of \
+                  them is judged on the merge"
+                    .into()
+            ),
+            "{warnings:?}"
+        );
+        b.1.mite_engine_version = "0.1.0".into();
+        b.1.thresholds = a.1.thresholds.clone();
+        assert!(annotate(&mut file("duration"), &[a, b]).is_empty());
     }
 
     /// Outside try 4: two results of one scenario name from two different scenario files (one

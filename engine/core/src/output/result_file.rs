@@ -991,6 +991,7 @@ impl ResultFile {
             return Err(ResultFileError::DuplicateTransaction { file: file.to_string(), index, name });
         }
         consistency::check_transactions(&read, file)?;
+        consistency::check_intervals(&read, file)?;
         Ok(read)
     }
 
@@ -1046,10 +1047,11 @@ fn segments(read: &ResultFile) -> impl Iterator<Item = (String, &str)> {
     own.into_iter().chain(parts).chain(covers).chain(interrupted)
 }
 
-/// Whether `text` is a segment `K/N` with `K` below `N`.
+/// Whether `text` is a segment `K/N` with `K` below `N`, written as the engine writes it
+/// (`01/2` or `+1/2` would be another part's name for segment 1/2).
 fn is_segment(text: &str) -> bool {
     let Some((k, n)) = text.split_once('/') else { return false };
-    matches!((k.parse::<u64>(), n.parse::<u64>()), (Ok(k), Ok(n)) if k < n)
+    matches!((k.parse::<u64>(), n.parse::<u64>()), (Ok(k), Ok(n)) if k < n && text == format!("{k}/{n}"))
 }
 
 #[cfg(test)]

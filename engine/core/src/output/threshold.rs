@@ -80,13 +80,24 @@ pub enum ThresholdError {
         /// `; did you mean "checkout"?`, or empty.
         suggestion: String,
     },
+    /// A rate on a merge of parts that did not run together: over their whole window, gap
+    /// included, it is the rate of no moment.
+    #[error("threshold {text:?}: {apart}: a rate over them is no moment's rate, so it is not judged")]
+    RateOverAGap {
+        /// The threshold as written.
+        text: String,
+        /// Which parts ran how far apart.
+        apart: String,
+    },
 }
 
 impl ThresholdError {
     /// The threshold as written.
     pub fn text(&self) -> &str {
         match self {
-            ThresholdError::Syntax { text, .. } | ThresholdError::UnknownTransaction { text, .. } => text,
+            ThresholdError::Syntax { text, .. }
+            | ThresholdError::UnknownTransaction { text, .. }
+            | ThresholdError::RateOverAGap { text, .. } => text,
         }
     }
 
@@ -97,6 +108,9 @@ impl ThresholdError {
             ThresholdError::Syntax { problem, .. } => format!("{problem}; {HELP}"),
             ThresholdError::UnknownTransaction { name, known, suggestion, .. } => {
                 format!("no transaction named {name:?} in the results (known: {known}){suggestion}")
+            }
+            ThresholdError::RateOverAGap { apart, .. } => {
+                format!("{apart}: a rate over them is no moment's rate, so it is not judged")
             }
         }
     }
@@ -368,6 +382,11 @@ impl Threshold {
     /// Whether it limits its figure from above (`<`, `<=`).
     fn is_ceiling(&self) -> bool {
         matches!(self.op, Op::Lt | Op::Le)
+    }
+
+    /// Whether it judges a rate (`rps`): a count over the run's window.
+    pub fn is_rate(&self) -> bool {
+        self.metric == Metric::Rps
     }
 
     /// Whether it asks for something to have happened: a floor (`>`, `>=`) on a count or a

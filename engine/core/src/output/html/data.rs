@@ -4,7 +4,7 @@
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
-use crate::output::result_file::{ResultFile, ResultFileError};
+use crate::output::result_file::{RawStats, ResultFile, ResultFileError};
 use crate::output::threshold::Checked;
 use crate::stats::{Merged, TxnStats, new_latency_histogram};
 
@@ -116,32 +116,99 @@ pub fn run_data(label: &str, mut result: Value, merged: &Merged) -> Value {
 /// histograms at a time beside the totals', not every histogram of every name (some GiB). An
 /// error when a transaction has no `raw` histograms (a file made by hand).
 pub fn file_data(label: &str, file: &ResultFile) -> Result<Value, ResultFileError> {
-    if let Some((index, txn)) = file.transactions.iter().enumerate().find(|(_, t)| t.raw.is_none()) {
-        return Err(ResultFileError::NoRaw { file: label.to_string(), index, name: txn.name.clone() });
+    if let Some(missing) = without_raw(label, file) {
+        return Err(missing);
     }
     let mut result = file.to_value();
-    let (mut total, mut total_corrected) = (new_latency_histogram(), new_latency_histogram());
+    let mut totals = Totals::default();
     let shown = result.get_mut("transactions").and_then(Value::as_array_mut).into_iter().flatten();
     for (txn, object) in file.transactions.iter().zip(shown) {
         let (Some(raw), Some(object)) = (&txn.raw, object.as_object_mut()) else { continue };
         object.remove("raw");
-        let (requests, requests_corrected) = (raw.req_us.decoded(), raw.req_us_corrected.decoded());
-        total.add(&requests).expect("auto-resizing histograms always merge");
-        total_corrected.add(&requests_corrected).expect("auto-resizing histograms always merge");
-        // As `timed` picks: transaction durations, or request times when the name only timed requests.
-        let durations = raw.txn_us.decoded();
-        let distribution = if durations.is_empty() {
-            distributions(&requests, &requests_corrected)
-        } else {
-            distributions(&durations, &raw.txn_us_corrected.decoded())
-        };
-        object.insert("distribution".into(), distribution);
+        object.insert("distribution".into(), totals.add(raw));
     }
     if let Some(object) = result.as_object_mut() {
         object.insert("label".into(), json!(label));
-        object.insert("distribution".into(), distributions(&total, &total_corrected));
+        object.insert("distribution".into(), totals.distributions());
     }
     Ok(result)
+}
+
+/// The error [`file_data`] gives for a transaction without `raw` histograms (a file made by
+/// hand), if `file` has one.
+pub fn without_raw(label: &str, file: &ResultFile) -> Option<ResultFileError> {
+    let (index, txn) = file.transactions.iter().enumerate().find(|(_, t)| t.raw.is_none())?;
+    Some(ResultFileError::NoRaw { file: label.to_string(), index, name: txn.name.clone() })
+}
+
+/// [`file_data`] as the JSON text a page embeds (`embeddable`), written one
+/// transaction at a time as `file` is used up: each transaction's figures, its encoded
+/// histograms and its drawing are dropped once its text is written, so a file of 10,000 names
+/// is never beside a tree of its JSON values (hundreds of MB), only beside its own text. `file`
+/// must have every `raw` ([`without_raw`]): one without is drawn without a distribution.
+pub fn file_data_text(label: &str, mut file: ResultFile) -> String {
+    let transactions = std::mem::take(&mut file.transactions);
+    let mut head = file.to_value();
+    drop(file);
+    let mut totals = Totals::default();
+    let mut text = String::from("[");
+    for (i, mut txn) in transactions.into_iter().enumerate() {
+        let raw = txn.raw.take();
+        let mut object = serde_json::to_value(&txn).expect("a transaction always serializes");
+        drop(txn);
+        if let Some(object) = object.as_object_mut() {
+            object.remove("raw");
+            if let Some(raw) = raw {
+                object.insert("distribution".into(), totals.add(&raw));
+            }
+        }
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&super::embeddable(&object));
+    }
+    text.push(']');
+    if let Some(object) = head.as_object_mut() {
+        object.remove("transactions");
+        object.insert("label".into(), json!(label));
+        object.insert("distribution".into(), totals.distributions());
+    }
+    let mut page = super::embeddable(&head);
+    page.pop();
+    page.push_str(",\"transactions\":");
+    page.push_str(&text);
+    page.push('}');
+    page
+}
+
+/// The request times of every transaction folded as a file's transactions are drawn.
+#[derive(Default)]
+struct Totals {
+    requests: Option<(Histogram<u64>, Histogram<u64>)>,
+}
+
+impl Totals {
+    /// Folds one transaction's request times in, and gives its distribution: as `timed` picks,
+    /// its transaction durations, or its request times when the name only timed requests.
+    fn add(&mut self, raw: &RawStats) -> Value {
+        let (requests, requests_corrected) = (raw.req_us.decoded(), raw.req_us_corrected.decoded());
+        let (total, total_corrected) =
+            self.requests.get_or_insert_with(|| (new_latency_histogram(), new_latency_histogram()));
+        total.add(&requests).expect("auto-resizing histograms always merge");
+        total_corrected.add(&requests_corrected).expect("auto-resizing histograms always merge");
+        let durations = raw.txn_us.decoded();
+        if durations.is_empty() {
+            distributions(&requests, &requests_corrected)
+        } else {
+            distributions(&durations, &raw.txn_us_corrected.decoded())
+        }
+    }
+
+    /// The distribution of every request folded in.
+    fn distributions(self) -> Value {
+        let (total, corrected) = self.requests.unwrap_or_else(|| (new_latency_histogram(), new_latency_histogram()));
+        distributions(&total, &corrected)
+    }
 }
 
 /// Thresholds a segment leaves to `merge` (its counts and rates are a share of the whole), as

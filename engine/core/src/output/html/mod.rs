@@ -50,6 +50,14 @@ fn embeddable(data: &Value) -> String {
 
 /// The whole document around `data`. `live` pages may fetch their own origin (for updates).
 pub fn document(title: &str, data: &Value, live: bool) -> String {
+    let mut page = document_head(title, live);
+    page.push_str(&embeddable(data));
+    page.push_str(&document_tail());
+    page
+}
+
+/// The document up to its data (which [`document_tail`] follows).
+fn document_head(title: &str, live: bool) -> String {
     let connect = if live { "'self'" } else { "'none'" };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -63,11 +71,14 @@ pub fn document(title: &str, data: &Value, live: bool) -> String {
          <style>{UPLOT_CSS}\n{APP_CSS}</style></head>\
          <body><div id=\"errors\" hidden></div><div id=\"app\"><p>Drawing the report (it needs JavaScript).</p></div>\
          <pre id=\"mite-status\" hidden></pre>\
-         <script id=\"mite-data\" type=\"application/json\">{}</script>\
-         <script>{UPLOT_JS}</script><script>{APP_JS}</script></body></html>\n",
-        escape(title),
-        embeddable(data)
+         <script id=\"mite-data\" type=\"application/json\">",
+        escape(title)
     )
+}
+
+/// The document after its data.
+fn document_tail() -> String {
+    format!("</script><script>{UPLOT_JS}</script><script>{APP_JS}</script></body></html>\n")
 }
 
 fn page_data(mode: Mode, runs: Vec<Value>) -> Value {
@@ -133,25 +144,53 @@ pub fn render_compare(files: &[(String, ResultFile)], max_regression_pct: f64, r
 
 /// The page of a merged result (`file`, as written: with its `parts`, whose cores the page
 /// tells apart), with each segment's (injector's) own figures and the thresholds the merge
-/// judged on the whole (`thresholds`, as checked).
+/// judged on the whole (`thresholds`, as checked). The files are used up as the page is
+/// written: each transaction is drawn, written as text and dropped in turn, so the page of
+/// two files of 10,000 names is built beside what is left of them, not beside a tree of every
+/// file's JSON values.
 pub fn render_merged(
     merged: &RunResult,
-    file: &ResultFile,
-    segments: &[(String, &ResultFile)],
+    file: ResultFile,
+    segments: Vec<(String, ResultFile)>,
     thresholds: &[Checked],
 ) -> String {
-    let parts = segments.iter().map(|(label, file)| file_data(label, file)).collect();
     let label = format!("merged ({})", crate::output::units::counted(segments.len() as u64, "result"));
-    // Drawn from the merged file's histograms one name at a time (a merge holds no name's).
-    let whole = file_data(&label, file);
-    let mut page = page_data(Mode::Merged, vec![whole]);
-    page["segments"] = Value::Array(parts);
+    let mut page = page_data(Mode::Merged, Vec::new());
     page["thresholds"] = data::thresholds(thresholds);
-    document(&format!("mite-engine: {} (merged)", merged.scenario), &page, false)
+    let mut text = document_head(&format!("mite-engine: {} (merged)", merged.scenario), false);
+    // The page's small fields, then its runs and segments written into the same text.
+    let object = page.as_object_mut().expect("page data is an object");
+    object.remove("runs");
+    let small = embeddable(&page);
+    text.push_str(small.strip_suffix('}').expect("an object's text ends with }"));
+    text.push_str(",\"runs\":[");
+    // Drawn from the merged file's histograms one name at a time (a merge holds no name's).
+    text.push_str(&file_data_text(&label, file));
+    text.push_str("],\"segments\":[");
+    for (i, (label, file)) in segments.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&file_data_text(&label, file));
+    }
+    text.push_str("]}");
+    text.push_str(&document_tail());
+    text
+}
+
+/// A result file's page data as text: drawn as it is used up, or, for a file without `raw`
+/// histograms, from its figures alone, saying so ([`file_data`]).
+fn file_data_text(label: &str, file: ResultFile) -> String {
+    match data::without_raw(label, &file) {
+        None => data::file_data_text(label, file),
+        Some(_) => embeddable(&file_data(label, &file)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -169,6 +208,62 @@ mod tests {
         let bare = ResultFile::read(text, "bare.json").unwrap();
         let page = render_compare(&[("a".into(), bare.clone()), ("b".into(), bare)], 5.0, &[]);
         assert!(page.contains("no percentile spectrum or histogram"), "{page}");
+    }
+
+    /// The merged page's data, written as text while its files are used up, is the data the
+    /// page drew from trees of JSON values before (one file of 10,000 names made such a tree of
+    /// hundreds of MB), escaped the same, a file without histograms drawn from its figures.
+    #[test]
+    fn a_merged_page_written_as_text_holds_the_data_of_its_files() {
+        use crate::output::outcome::StopReason;
+        use crate::stats::{Merged, TxnStats, record_latency};
+        let run = |names: &[&str]| {
+            let mut merged = Merged::default();
+            for (i, name) in names.iter().enumerate() {
+                let mut stats = TxnStats { req_ok: 2, txn_ok: 1, ..TxnStats::default() };
+                for us in [100, 3_000 * (i as u64 + 1)] {
+                    record_latency(&mut stats.req_us, us);
+                }
+                record_latency(&mut stats.txn_us, 5_000);
+                merged.txns.insert(Arc::from(*name), stats);
+            }
+            RunResult {
+                scenario: "s</script>".into(),
+                cores: vec![0],
+                drivers: Vec::new(),
+                fallbacks: Vec::new(),
+                started_at_unix_s: 1.0,
+                duration_s: 1.0,
+                stopped_by: StopReason::Duration,
+                merged,
+                intervals: Vec::new(),
+                segment: None,
+                tls_verified: None,
+            }
+        };
+        let whole = run(&["get", "</script><b>", "put"]);
+        let file = result_file(&whole, true);
+        let a = result_file(&run(&["get", "</script><b>"]), true);
+        let text = r#"{ "mite_engine_version": "0", "duration_s": 1.0, "totals": {},
+                        "transactions": [{ "name": "t", "count": 1, "requests": {} }] }"#;
+        let bare = ResultFile::read(text, "bare.json").unwrap();
+        let thresholds: Vec<Checked> = Vec::new();
+        let segments = vec![("a.json".to_string(), a.clone()), ("bare.json".to_string(), bare.clone())];
+        let page = render_merged(&whole, file.clone(), segments, &thresholds);
+        assert_eq!(page.matches("</script>").count(), 4, "only the page's own four script elements close");
+        let data = page.split("<script id=\"mite-data\" type=\"application/json\">").nth(1).unwrap();
+        let data: Value = serde_json::from_str(data.split("</script>").next().unwrap()).unwrap();
+        let mut expected = page_data(Mode::Merged, vec![file_data("merged (2 results)", &file)]);
+        expected["segments"] = json!([file_data("a.json", &a), file_data("bare.json", &bare)]);
+        expected["thresholds"] = data::thresholds(&thresholds);
+        assert_eq!(data, expected);
+        assert!(data["runs"][0]["transactions"][0]["distribution"]["spectrum"].is_array(), "{data}");
+        assert!(data["segments"][1]["notes"][0].as_str().unwrap().starts_with("no percentile spectrum"));
+        let head = page.split("<script id=").next().unwrap();
+        assert_eq!(
+            head,
+            document("mite-engine: s</script> (merged)", &json!({}), false).split("<script id=").next().unwrap()
+        );
     }
 
     #[test]

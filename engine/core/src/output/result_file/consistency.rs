@@ -50,6 +50,21 @@ pub(super) fn check_transactions(read: &ResultFile, file: &str) -> Result<(), Re
     Ok(())
 }
 
+/// The first interval that ends before the one before it (a hand-edited or spliced file, whose
+/// intervals overlap): the pages draw its timeline in order of time, and no run writes one.
+/// Two that end within the same millisecond (a last tick and the stop) are in order.
+pub(super) fn check_intervals(read: &ResultFile, file: &str) -> Result<(), ResultFileError> {
+    let ends = read.intervals.iter().map(|i| i.elapsed_s);
+    let Some((index, (before, end))) = ends.clone().zip(ends.skip(1)).enumerate().find(|(_, (a, b))| b < a) else {
+        return Ok(());
+    };
+    Err(ResultFileError::Shape {
+        file: file.to_string(),
+        at: format!("intervals[{}].elapsed_s: ", index + 1),
+        why: format!("{end} is before the end of intervals[{index}] ({before}): intervals follow one another in time"),
+    })
+}
+
 /// The first figure of `latency` out of order with the one before it (a percentile above the
 /// max, a p50 above the p99), and why; `None` when each is at most the next. A histogram's own
 /// figures are always in order: every one is read from the same counts.
@@ -78,6 +93,28 @@ mod tests {
             r#"{{"mite_engine_version": "0", "duration_s": 1, "totals": {{}}, "transactions": [{{"name": "get",
                 "count": 3, "latency_us": {latency}, "requests": {{}} }}]}}"#
         )
+    }
+
+    /// Outside try: a part whose intervals overlap its own (one spliced in from another
+    /// run, ending before the one before it) was read, and its timeline drawn backwards.
+    #[test]
+    fn intervals_out_of_time_order_are_refused() {
+        let with = |ends: &[f64]| {
+            let intervals: Vec<String> =
+                ends.iter().map(|end| format!(r#"{{"elapsed_s": {end}, "requests": 1, "transactions": 1}}"#)).collect();
+            let text = format!(
+                r#"{{"mite_engine_version": "0", "duration_s": 3, "totals": {{}}, "transactions": [], "intervals": [{}]}}"#,
+                intervals.join(",")
+            );
+            ResultFile::read(&text, "a.json").map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert_eq!(with(&[1.0, 2.0, 2.0, 3.0]), Ok(()), "two ends in one millisecond are in order");
+        assert_eq!(
+            with(&[1.0, 2.0, 1.5, 3.0]),
+            Err("a.json is not a mite-engine result: intervals[2].elapsed_s: 1.5 is before the end of intervals[1] \
+                 (2): intervals follow one another in time"
+                .to_string())
+        );
     }
 
     /// Outside try: a file with a p99 above its max (hand-edited) was read, and `compare` showed

@@ -310,6 +310,9 @@ fn a_segment_length_or_start_out_of_range_is_refused() {
         ("segment", json!("5/2"), "segment: \"5/2\" is not a segment (K/N, K below N)"),
         ("segment", json!("0/0"), "segment: \"0/0\" is not a segment"),
         ("segment", json!("one"), "segment: \"one\" is not a segment"),
+        // Another spelling of 1/2 would name a second part of it (`merge` tells parts by it).
+        ("segment", json!("01/2"), "segment: \"01/2\" is not a segment"),
+        ("segment", json!("+1/2"), "segment: \"+1/2\" is not a segment"),
         ("duration_s", json!(1e308), "duration_s: 1e308 is not a run's length"),
         ("started_at_unix_s", json!(1e300), "started_at_unix_s: 1e300 is not a start time"),
         ("started_at_unix_s", json!(-5e9), "started_at_unix_s: -5000000000 is not a start time"),
