@@ -1284,7 +1284,7 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
         .with_context(|| format!("starting the target on {addr}"))?;
     tell(format_args!(
-        "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /bad/MODE; Ctrl-C stops it)",
+        "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /split/MS /bad/MODE; Ctrl-C stops it)",
         target.url("/")
     ));
     let stop = Arc::new(AtomicBool::new(false));
