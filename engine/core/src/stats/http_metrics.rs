@@ -64,20 +64,23 @@ fn method_index(method: &str) -> u8 {
     METHODS.iter().position(|m| *m == method).unwrap_or(METHODS.len() - 1) as u8
 }
 
-/// `METHODS` index of a method.
+/// `METHODS` index of a method: the standard methods compared as `http::Method`s (their tags),
+/// not as texts, `GET` first. (Every response counted runs this.)
+#[inline]
 fn method_of(method: &http::Method) -> u8 {
-    match method.as_str() {
-        "GET" => 0,
-        "POST" => 1,
-        "PUT" => 2,
-        "DELETE" => 3,
-        "HEAD" => 4,
-        "OPTIONS" => 5,
-        "PATCH" => 6,
-        "TRACE" => 7,
-        "CONNECT" => 8,
-        _ => 9,
-    }
+    use http::Method;
+    static STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    STANDARD.iter().position(|m| m == method).unwrap_or(STANDARD.len()) as u8
 }
 
 impl HttpMetrics {
@@ -103,6 +106,7 @@ impl HttpMetrics {
         self.count(method_of(method), status, 1);
     }
 
+    #[inline]
     fn count(&mut self, method: u8, status: u16, n: u64) {
         if let Some(entry) = self.responses.iter_mut().find(|(m, s, _)| *m == method && *s == status) {
             entry.2 += n;
@@ -176,6 +180,21 @@ mod tests {
             back.add_responses(method, status, n);
         }
         assert_eq!(back.responses(), a.responses());
+    }
+
+    #[test]
+    fn each_method_is_counted_under_its_own_name() {
+        let mut m = HttpMetrics::default();
+        for (i, name) in METHODS.iter().enumerate() {
+            let method = if *name == "OTHER" { "BREW" } else { name };
+            m.count_response(&http::Method::from_bytes(method.as_bytes()).unwrap(), 200 + i as u16);
+        }
+        // An extension method spelled like a standard one in lower case is another method.
+        m.count_response(&http::Method::from_bytes(b"get").unwrap(), 299);
+        let mut counted = m.responses();
+        counted.sort_by_key(|&(_, status, _)| status);
+        let names: Vec<_> = counted.iter().map(|&(name, _, _)| name).collect();
+        assert_eq!(names, [&METHODS[..], &["OTHER"]].concat());
     }
 
     #[test]

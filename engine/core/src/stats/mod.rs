@@ -181,6 +181,7 @@ impl TxnStats {
     }
 
     /// Adds one status to the class counters.
+    #[inline]
     pub fn add_status(&mut self, status: u16) {
         let class = usize::from(status / 100);
         self.status_class[if (1..=5).contains(&class) { class } else { 0 }] += 1;
