@@ -77,6 +77,11 @@ pub struct DurationRange {
     pub most: Duration,
 }
 
+/// A bare number that is zero (`0`, `00`, `0.0`).
+fn is_zero(text: &str) -> bool {
+    text.trim().parse::<f64>().is_ok_and(|n| n == 0.0)
+}
+
 impl DurationRange {
     /// A run's length (`--duration`, a scenario file's `duration`): 1ms to 7 days.
     pub const RUN: DurationRange = DurationRange { least: Duration::from_millis(1), most: DURATION_MAX };
@@ -96,6 +101,9 @@ impl DurationRange {
         }
         let value = parse_duration(text).map_err(|e| match e {
             DurationError::OutOfRange { .. } | DurationError::NotRepresentable { .. } => outside(),
+            // A bare 0 is zero in any unit: where zero is refused, say the range rather than
+            // ask for a unit that the range then refuses.
+            DurationError::NoUnit { .. } if self.least > Duration::ZERO && is_zero(text) => outside(),
             other => other,
         })?;
         if value < self.least || value > self.most {
@@ -161,6 +169,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_zero_where_zero_is_refused_names_the_range_not_a_unit() {
+        // `--duration 0` used to ask for `0s`, which the range then refused: one error, the right one.
+        for text in ["0", "00", "0.0", " 0 "] {
+            let err = DurationRange::RUN.parse(text).unwrap_err().to_string();
+            assert_eq!(err, format!("{:?}: must be between 1ms and 7 days", text.trim()), "{text:?}");
+        }
+        // Where zero is fine the unit is still asked for, and a bare non-zero number still is.
+        assert!(DurationRange::WAIT.parse("0").unwrap_err().to_string().contains("has no unit"));
+        assert!(DurationRange::RUN.parse("5").unwrap_err().to_string().contains("has no unit"));
+    }
 
     #[test]
     fn the_forms_the_readme_shows() {
