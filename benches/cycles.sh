@@ -19,17 +19,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"'
 command -v perf >/dev/null || { echo "perf is not installed" >&2; exit 1; }
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "nginx is not installed (apt-get install nginx-light)" >&2; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 - "$work" "$port" <<'PY'
-import sys
-sys.path.insert(0, "benches")
-import harness
-work, port = sys.argv[1], int(sys.argv[2])
-open(f"{work}/nginx.conf", "w").write(harness.NGINX_CONF.format(mask="10", dir=work, port=port))
-open(f"{work}/get.toml", "w").write(harness.DECLARATIVE.format(conns=64))
-PY
-taskset -c 1 "$nginx" -c "$work/nginx.conf" -p "$work" >/dev/null 2>&1 &
-for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+source benches/nginx_get.sh
 run=("$engine" --cores 0-0 --scenario "$work/get.toml" --config "target_url=http://127.0.0.1:$port/" --quiet)
 # cycles:u where the PMU counts them; on a VM without one, cpu-clock:u (every 50 µs of CPU time).
 if perf stat -x, -e cycles:u true 2>&1 | grep -q "not supported"; then

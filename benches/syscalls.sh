@@ -19,17 +19,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "nginx is needed
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 - "$work" "$port" <<'PY'
-import sys
-sys.path.insert(0, "benches")
-import harness
-work, port = sys.argv[1], int(sys.argv[2])
-open(f"{work}/nginx.conf", "w").write(harness.NGINX_CONF.format(mask="10", dir=work, port=port))
-open(f"{work}/get.toml", "w").write(harness.DECLARATIVE.format(conns=64))
-PY
-taskset -c 1 "$nginx" -c "$work/nginx.conf" -p "$work" >/dev/null 2>&1 &
-for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+source benches/nginx_get.sh
 events=task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev
 events+=,io_uring:io_uring_submit_req,io_uring:io_uring_complete,io_uring:io_uring_poll_arm,io_uring:io_uring_local_work_run,io_uring:io_uring_cqring_wait,io_uring:io_uring_task_add,io_uring:io_uring_queue_async_work
 # The load under `perf "$@"`, its request count in $requests.
