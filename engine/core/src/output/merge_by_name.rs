@@ -191,7 +191,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::output::outcome::StopReason;
     use crate::output::report;
     use crate::output::result_file::{read_run, result_file};
     use crate::output::results::merge;
@@ -214,19 +213,7 @@ mod tests {
         let txns = txns.into_iter().map(|(name, stats)| (Arc::from(name), stats)).collect();
         let mut merged = Merged { txns, ..Merged::default() };
         merged.journeys.started = 3;
-        RunResult {
-            scenario: "s".into(),
-            cores: vec![0],
-            drivers: Vec::new(),
-            fallbacks: Vec::new(),
-            started_at_unix_s,
-            duration_s: 10.0,
-            stopped_by: StopReason::Duration,
-            merged,
-            intervals: Vec::new(),
-            segment: None,
-            tls_verified: Some(true),
-        }
+        RunResult { started_at_unix_s, duration_s: 10.0, tls_verified: Some(true), ..RunResult::of("s", merged) }
     }
 
     /// `run`'s result file as `merge` reads it, named `source`.

@@ -147,6 +147,28 @@ pub struct RunResult {
     pub tls_verified: Option<bool>,
 }
 
+#[cfg(test)]
+impl RunResult {
+    /// A unit test's run of `scenario` on core 0 for 1 s from the epoch's first second, ended by
+    /// its duration, with `merged`'s figures and nothing else: a test sets what it is about with
+    /// `RunResult { field, ..RunResult::of(...) }`.
+    pub(crate) fn of(scenario: &str, merged: Merged) -> RunResult {
+        RunResult {
+            scenario: scenario.into(),
+            cores: vec![0],
+            drivers: Vec::new(),
+            fallbacks: Vec::new(),
+            started_at_unix_s: 1.0,
+            duration_s: 1.0,
+            stopped_by: StopReason::Duration,
+            merged,
+            intervals: Vec::new(),
+            segment: None,
+            tls_verified: None,
+        }
+    }
+}
+
 impl RunResult {
     /// The driver, or `mixed` when cores differ.
     pub fn driver_name(&self) -> &'static str {

@@ -731,19 +731,7 @@ mod tests {
         for name in txns {
             merged.txns.insert((*name).into(), TxnStats::default());
         }
-        RunResult {
-            scenario: "t".into(),
-            cores: vec![0],
-            drivers: Vec::new(),
-            fallbacks: Vec::new(),
-            started_at_unix_s: 0.0,
-            duration_s: 1.0,
-            stopped_by: crate::output::outcome::StopReason::Duration,
-            merged,
-            intervals: Vec::new(),
-            segment: None,
-            tls_verified: None,
-        }
+        RunResult { started_at_unix_s: 0.0, ..RunResult::of("t", merged) }
     }
 
     /// Issue 11: a run that sent nothing passed `p99<10ms` and `errors<1%`.

@@ -215,7 +215,6 @@ mod tests {
     /// hundreds of MB), escaped the same, a file without histograms drawn from its figures.
     #[test]
     fn a_merged_page_written_as_text_holds_the_data_of_its_files() {
-        use crate::output::outcome::StopReason;
         use crate::stats::{Merged, TxnStats, record_latency};
         let run = |names: &[&str]| {
             let mut merged = Merged::default();
@@ -227,19 +226,7 @@ mod tests {
                 record_latency(&mut stats.txn_us, 5_000);
                 merged.txns.insert(Arc::from(*name), stats);
             }
-            RunResult {
-                scenario: "s</script>".into(),
-                cores: vec![0],
-                drivers: Vec::new(),
-                fallbacks: Vec::new(),
-                started_at_unix_s: 1.0,
-                duration_s: 1.0,
-                stopped_by: StopReason::Duration,
-                merged,
-                intervals: Vec::new(),
-                segment: None,
-                tls_verified: None,
-            }
+            RunResult::of("s</script>", merged)
         };
         let whole = run(&["get", "</script><b>", "put"]);
         let file = result_file(&whole, true);

@@ -26,19 +26,7 @@ fn refused_run(answered: bool) -> RunResult {
         merged.txns.insert("answered".into(), one);
     }
     let nothing_timed = IntervalPoint { elapsed_s: 1.0, errors: 5, not_sent: 5, ..IntervalPoint::default() };
-    RunResult {
-        scenario: "refused".into(),
-        cores: vec![0],
-        drivers: Vec::new(),
-        fallbacks: Vec::new(),
-        started_at_unix_s: 1.0,
-        duration_s: 1.0,
-        stopped_by: StopReason::Duration,
-        merged,
-        intervals: vec![nothing_timed],
-        segment: None,
-        tls_verified: Some(true),
-    }
+    RunResult { intervals: vec![nothing_timed], tls_verified: Some(true), ..RunResult::of("refused", merged) }
 }
 
 const LATENCY_FIGURES: [&str; 7] = ["min", "mean", "p50", "p90", "p99", "p999", "max"];
