@@ -214,6 +214,42 @@ fn a_101_takes_the_clients_header_field_limit() {
     assert_eq!(target.ws_counts().handshakes, 4, "every upgrade was answered");
 }
 
+/// A 101 whose head is 32 KiB (large cookies, a proxy's fields) opens the connection under the
+/// default head limit of 64 KiB, as a response head of that size would; with the client's
+/// head limit lowered to 16 KiB, or a 101 past 64 KiB, it is a handshake error that names the
+/// limit and where to raise it. (It was read under 16 KiB whatever the client's limit.)
+#[test]
+fn a_101_takes_the_clients_head_size_limit() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let journeys = VolumeModel::Oneshot { journeys: 2 };
+    let config = [format!("ws_url={}", target.ws_url("/ws/big-head?bytes=32768"))];
+    let result = ws_run(&registry, "test:one_exchange", journeys.clone(), &config, None);
+    let total = result.merged.total();
+    assert_clean(&total, &result);
+    assert_eq!((total.ws.connects, result.merged.journeys.ok), (2, 2), "{:?}", result.merged.error_samples);
+    let mut opts = options(1, Duration::from_millis(1500));
+    opts.http.limits.head_bytes_max = 16 * 1024;
+    let lowered = run(&registry, scenario("test:one_exchange", journeys.clone()), &config, opts);
+    let total = lowered.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
+    let sample = &lowered.merged.error_samples["ws_handshake"];
+    assert!(
+        sample.ends_with(
+            ": ws_handshake: WebSocket handshake response head larger than 16384 bytes (the client's limit on any \
+             response head: raise it with HttpSettings::limits.head_bytes_max)"
+        ),
+        "{sample}"
+    );
+    let past = [format!("ws_url={}", target.ws_url("/ws/big-head?bytes=70000"))];
+    let result = ws_run(&registry, "test:one_exchange", journeys, &past, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
+    assert!(result.merged.error_samples["ws_handshake"].contains("larger than 65536 bytes"));
+    assert_eq!(target.ws_counts().handshakes, 6, "every upgrade was answered");
+}
+
 #[test]
 fn unknown_endpoint_is_a_handshake_error() {
     let target = Target::start(TargetOptions::default()).unwrap();
@@ -796,6 +832,46 @@ fn an_empty_subprotocol_field_is_read_as_none() {
 fn frames_in_the_101s_own_packet_are_read() {
     let (total, _) = friendly("/ws/eager");
     assert_eq!(total.ws.messages_received, 2 * JOURNEYS);
+}
+
+/// The 101 and a first frame arriving a byte at a time, each byte its own packet: read whole,
+/// the frame a message, every count the target's.
+#[test]
+fn a_101_cut_at_every_byte_is_read() {
+    let (total, _) = friendly("/ws/trickle");
+    assert_eq!(total.ws.messages_received, 2 * JOURNEYS);
+}
+
+/// Half a 101, then the stream's end: one `unexpected_close` per journey, as the request's
+/// error (no WebSocket was opened), at once.
+#[test]
+fn a_connection_closed_in_the_middle_of_the_101_is_one_unexpected_close() {
+    assert_eq!(hostile("/ws/bad/cut-handshake"), (vec![(ErrorKind::UnexpectedClose, JOURNEYS)], vec![]));
+}
+
+/// An upgrade that never reaches a server (nothing listens on the port; a name that resolves
+/// to nothing): one error of its kind per journey, counted once as an attempt never sent, no
+/// WebSocket error beside it, at once, with the reason in its sample.
+#[test]
+fn an_upgrade_that_reaches_no_server_is_one_error_not_sent() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    for (url, kind, words) in [
+        (format!("ws://127.0.0.1:{closed}/ws/echo"), ErrorKind::Refused, format!("connect to 127.0.0.1:{closed}: ")),
+        ("ws://no-such-host.invalid:9/ws/echo".to_string(), ErrorKind::Dns, "resolve no-such-host.invalid: ".into()),
+    ] {
+        let mut registry = Registry::default();
+        registry.journey("test:one_exchange", one_exchange);
+        let started = Instant::now();
+        let journeys = VolumeModel::Oneshot { journeys: JOURNEYS };
+        let result = ws_run(&registry, "test:one_exchange", journeys, &[format!("ws_url={url}")], None);
+        assert!(started.elapsed() < Duration::from_secs(10), "{url}: took {:?}", started.elapsed());
+        let total = result.merged.total();
+        assert_eq!(kinds(|k| total.errors_of(k)), vec![(kind, JOURNEYS)], "{url}");
+        assert_eq!((total.not_sent, total.requests(), total.ws.error_count()), (JOURNEYS, 0, 0), "{url}");
+        assert_eq!((total.ws.connects, result.merged.journeys.failed), (0, JOURNEYS), "{url}");
+        let sample = &result.merged.error_samples[kind.name()];
+        assert!(sample.contains(&words), "{url}: {sample}");
+    }
 }
 
 /// `€uro` cut inside the `€` across three fragments, a ping and a pong between them.

@@ -12,8 +12,10 @@
 //! `protocol` (an unoffered subprotocol), `deflate` (an unoffered extension), `rsv1`,
 //! `huge-length`, `wide-length-16` and `wide-length-64` (a length in a longer form than it
 //! needs), `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
-//! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone);
-//! and `many-fields?count=N` (a 101 with N header fields of its own, then echo).
+//! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone),
+//! `cut-handshake` (half a 101, then the end of the stream); and `many-fields?count=N` (a 101
+//! with N header fields of its own, then echo), `big-head?bytes=N` (a 101 of N bytes at
+//! least, then echo), `trickle` (the 101 and a first frame a byte at a time, then echo).
 //!
 //! Deliberately a separate, small implementation of RFC 6455's server side: the target checks
 //! the engine's codec rather than sharing its bugs.
@@ -185,6 +187,14 @@ pub enum Endpoint {
     /// A 101 with `count` header fields of its own (`X-Field-N: 1`) besides the handshake's
     /// three; then echo.
     ManyFields { count: u32 },
+    /// A 101 whose head is `bytes` long at least (padding fields of up to 1,000 bytes each,
+    /// `X-Padding-N`); then echo.
+    BigHead { bytes: u32 },
+    /// The 101 and a text frame (`early`) written a byte at a time, a pause between bytes (each
+    /// its own packet: the client reads the answer cut at every byte); then echo.
+    Trickle,
+    /// The first half of a 101, then the connection closed.
+    CutHandshake,
 }
 
 /// The endpoint for `path` (with its query), or why there is none.
@@ -219,6 +229,8 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/bad/cut-frame" => Endpoint::CutFrame,
         "/ws/bad/early-hints" => Endpoint::EarlyHints,
         "/ws/eager" => Endpoint::Eager,
+        "/ws/trickle" => Endpoint::Trickle,
+        "/ws/bad/cut-handshake" => Endpoint::CutHandshake,
         "/ws/fragments" => Endpoint::Fragments,
         "/ws/sizes" => Endpoint::Sizes,
         "/ws/bad/status" => match param("code", 200)? {
@@ -240,6 +252,10 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/many-fields" => match param("count", 300)? {
             count @ 0..=2000 => Endpoint::ManyFields { count },
             _ => return Err("count must be at most 2000"),
+        },
+        "/ws/big-head" => match param("bytes", 32 * 1024)? {
+            bytes @ 0..=1_048_576 => Endpoint::BigHead { bytes },
+            _ => return Err("bytes must be at most 1048576"),
         },
         _ => return Err("unknown WebSocket endpoint"),
     })
@@ -270,6 +286,7 @@ pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
         Endpoint::Cookie | Endpoint::EarlyHints => protocol.push_str("Set-Cookie: ws_seen=yes; Path=/\r\n"),
         Endpoint::Deflate => protocol.push_str("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
         Endpoint::ManyFields { count } => (0..count).for_each(|i| protocol.push_str(&format!("X-Field-{i}: 1\r\n"))),
+        Endpoint::BigHead { bytes } => protocol.push_str(&padding(bytes as usize)),
         _ => {}
     }
     let early = match endpoint {
@@ -283,6 +300,16 @@ pub fn handshake_answer(upgrade: &Upgrade, endpoint: Endpoint) -> Vec<u8> {
          Sec-WebSocket-Accept: {accept}\r\n{protocol}\r\n"
     )
     .into_bytes()
+}
+
+/// Header fields of `bytes` bytes at least in all, each at most 1,000 bytes long.
+fn padding(bytes: usize) -> String {
+    let mut fields = String::with_capacity(bytes + 1000);
+    while fields.len() < bytes {
+        let value = (bytes - fields.len()).clamp(1, 980);
+        fields.push_str(&format!("X-Padding-{}: {}\r\n", fields.len(), "a".repeat(value)));
+    }
+    fields
 }
 
 /// A final answer to an upgrade, with what a server sends with such a status.
@@ -463,7 +490,7 @@ pub fn hostile_opening(endpoint: Endpoint) -> Vec<u8> {
 /// their frames (with control frames between fragments).
 pub fn friendly_opening(endpoint: Endpoint, counters: &WsCounters) -> Vec<u8> {
     match endpoint {
-        Endpoint::Eager => {
+        Endpoint::Eager | Endpoint::Trickle => {
             counters.sent(5);
             frame(0x81, b"early")
         }
@@ -588,6 +615,18 @@ pub(crate) mod serve {
         stream.write_all(bytes).await.0.is_ok()
     }
 
+    /// Writes `bytes` one at a time, 2 ms apart; false when a write fails.
+    async fn trickle(stream: &mut TcpStream, bytes: &[u8]) -> bool {
+        let _ = stream.set_nodelay(true);
+        for &byte in bytes {
+            if !write(stream, vec![byte]).await {
+                return false;
+            }
+            monoio::time::sleep(Duration::from_millis(2)).await;
+        }
+        true
+    }
+
     /// Reads more into `buf`; false at end of file, on error, or after `IDLE_WAIT` of silence.
     async fn read_more(stream: &mut impl AsyncReadRent, buf: &mut BytesMut) -> bool {
         buf.reserve(16 * 1024);
@@ -630,6 +669,20 @@ pub(crate) mod serve {
             write(&mut stream, answer).await;
             return;
         }
+        if endpoint == Endpoint::CutHandshake {
+            answer.truncate(answer.len() / 2);
+            if write(&mut stream, answer).await {
+                hang_up(stream, buf).await;
+            }
+            return;
+        }
+        if endpoint == Endpoint::Trickle {
+            answer.extend(friendly_opening(endpoint, &counters));
+            if trickle(&mut stream, &answer).await {
+                echo_loop(stream, buf, Echo::default(), &counters).await;
+            }
+            return;
+        }
         // One write: the first frames arrive in the same packet as the 101.
         answer.extend(friendly_opening(endpoint, &counters));
         if endpoint != Endpoint::Silent && !write(&mut stream, answer).await {
@@ -638,6 +691,7 @@ pub(crate) mod serve {
         match endpoint {
             Endpoint::EarlyHints
             | Endpoint::ManyFields { .. }
+            | Endpoint::BigHead { .. }
             | Endpoint::Eager
             | Endpoint::Fragments
             | Endpoint::Sizes

@@ -30,6 +30,9 @@ pub enum CodecError {
     TlsAnswer,
     /// A status line in another major version of HTTP (`HTTP/2.0`): not HTTP/1.x at all.
     OtherVersion { major: u8, minor: u8 },
+    /// The limits the parse was asked under cannot be applied as given (`Limits::check`): a
+    /// caller's mistake, said at the first parse rather than capped.
+    Limits(crate::limits::LimitsError),
     /// A field that frames the body (`Content-Length`, `Transfer-Encoding`) folded over lines
     /// inside its value (obs-fold): where the body ends would be a guess.
     FoldedFraming { field: &'static str },
@@ -86,6 +89,7 @@ impl fmt::Display for CodecError {
                 f,
                 "malformed response head: the server answered in HTTP/{major}.{minor}, and this client speaks HTTP/1.1"
             ),
+            CodecError::Limits(err) => write!(f, "response not parsed: {err}"),
             CodecError::FoldedFraming { field } => write!(
                 f,
                 "malformed response head: the {field} value is folded over two lines (obs-fold), so where the body ends is ambiguous"

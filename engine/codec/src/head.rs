@@ -4,8 +4,8 @@ use std::mem::MaybeUninit;
 
 use crate::{CodecError, Limits};
 
-/// Header slots parsed on the stack (uninitialised: free to set up); `Limits::headers_count_max`
-/// above this is clamped.
+/// Header slots parsed on the stack (uninitialised: free to set up); a `Limits::headers_count_max`
+/// above this is refused (`Limits::check`).
 const HEADER_SLOTS: usize = crate::limits::HEADERS_COUNT_CEILING;
 /// Header slots of the first parse (8 KiB of stack); a head with more fields, when the limit
 /// allows them, is parsed again with `HEADER_SLOTS` in a cold call, off the usual path.
@@ -110,7 +110,11 @@ pub fn parse_head_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> R
 /// sets up none of its frame (the header slots).
 #[inline(never)]
 fn parse_new_head(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
-    let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    // Refused, not capped; the memo holds only heads parsed under limits that passed.
+    if let Err(err) = limits.check() {
+        return Err(CodecError::Limits(err));
+    }
+    let slots = limits.headers_count_max;
     let parsed = match parse_one::<HEADER_SLOTS_FIRST>(buf, slots.min(HEADER_SLOTS_FIRST)) {
         Err(CodecError::TooManyHeaders { .. }) if slots > HEADER_SLOTS_FIRST => parse_many(buf, slots),
         parsed => parsed,
@@ -704,6 +708,28 @@ mod tests {
             let refused = parse_response_head(head(max).as_bytes(), &limits, false);
             assert_eq!(refused, Err(CodecError::TooManyHeaders { limit: max }), "{max}");
         }
+    }
+
+    /// A header-field limit out of range is refused at the first parse, the number asked
+    /// named, whatever the head: before, 5,000 was 1,024 in silence, and 0 refused every field.
+    #[test]
+    fn a_header_field_limit_out_of_range_is_refused_not_capped() {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        for asked in [0, HEADER_SLOTS + 1, 5000] {
+            let limits = Limits { headers_count_max: asked, ..Limits::DEFAULT };
+            let err = parse_response_head(head, &limits, false).unwrap_err();
+            assert_eq!(err, CodecError::Limits(crate::limits::LimitsError::HeadersCount { asked }));
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "response not parsed: the header-field limit ({asked}, Limits::headers_count_max) must be from \
+                     1 to 1024 header fields per response"
+                )
+            );
+            assert!(!err.is_too_large());
+        }
+        let most = Limits { headers_count_max: HEADER_SLOTS, ..Limits::DEFAULT };
+        assert!(parse_response_head(head, &most, false).unwrap().is_some());
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Limits on what a response may make the client buffer; one place, units in the names.
 
+use std::fmt;
+
 /// Bounds applied while parsing a response. Exceeding any of them is an error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest response head (status line + headers + blank line) accepted, in bytes.
     pub head_bytes_max: usize,
-    /// Most header fields accepted in one response head, at most [`HEADERS_COUNT_CEILING`].
+    /// Most header fields accepted in one response head: 1 to [`HEADERS_COUNT_CEILING`]; a
+    /// parse under any other number is refused ([`Limits::check`]), never capped.
     pub headers_count_max: usize,
     /// Largest response body accepted, in bytes (after de-chunking).
     pub body_bytes_max: u64,
@@ -21,7 +24,42 @@ impl Limits {
         body_bytes_max: 64 * 1024 * 1024,
         chunk_line_bytes_max: 4 * 1024,
     };
+
+    /// Whether the parser can apply these limits as given: the one rule, which every parse
+    /// (an HTTP head's, a WebSocket handshake's) and the engine's run and journey test apply.
+    pub const fn check(&self) -> Result<(), LimitsError> {
+        let asked = self.headers_count_max;
+        if asked == 0 || asked > HEADERS_COUNT_CEILING {
+            return Err(LimitsError::HeadersCount { asked });
+        }
+        Ok(())
+    }
 }
+
+/// Limits the parser cannot apply as given (see [`Limits::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitsError {
+    /// `Limits::headers_count_max` is 0, or more than the parser has slots for
+    /// ([`HEADERS_COUNT_CEILING`]).
+    HeadersCount {
+        /// The limit asked for.
+        asked: usize,
+    },
+}
+
+impl fmt::Display for LimitsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitsError::HeadersCount { asked } => write!(
+                f,
+                "the header-field limit ({asked}, Limits::headers_count_max) must be from 1 to \
+                 {HEADERS_COUNT_CEILING} header fields per response"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LimitsError {}
 
 /// Most header fields any head may be allowed (the parser's slots on the stack, 32 bytes each).
 pub const HEADERS_COUNT_CEILING: usize = 1024;
@@ -29,5 +67,31 @@ pub const HEADERS_COUNT_CEILING: usize = 1024;
 impl Default for Limits {
     fn default() -> Self {
         Limits::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header-field limit of 0, or past the parser's slots, is refused with the number asked
+    /// and the range, never capped in silence (1,025 read as 1,024 before).
+    #[test]
+    fn check_refuses_a_header_field_limit_out_of_range() {
+        for asked in [1, 256, HEADERS_COUNT_CEILING] {
+            assert_eq!(Limits { headers_count_max: asked, ..Limits::DEFAULT }.check(), Ok(()), "{asked}");
+        }
+        for asked in [0, HEADERS_COUNT_CEILING + 1, usize::MAX] {
+            let err = Limits { headers_count_max: asked, ..Limits::DEFAULT }.check().unwrap_err();
+            assert_eq!(err, LimitsError::HeadersCount { asked });
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the header-field limit ({asked}, Limits::headers_count_max) must be from 1 to 1024 header \
+                     fields per response"
+                )
+            );
+        }
+        assert_eq!(Limits::DEFAULT.check(), Ok(()));
     }
 }

@@ -355,14 +355,15 @@ fn check_scenario(
     Ok((journeys, run_duration(scenario, options)?))
 }
 
-/// Refuses HTTP settings the client would otherwise have to change: a header-field limit of
-/// 0, or above the parser's slots.
+/// Refuses HTTP settings the client would otherwise refuse at every response: limits the
+/// parser cannot apply (`Limits::check`, the codec's one rule: a header-field limit of 0, or
+/// above the parser's slots).
 fn check_http(http: &HttpSettings) -> Result<(), RunError> {
-    let (asked, max) = (http.limits.headers_count_max, crate::limits::RESPONSE_HEADERS_MAX);
-    if !(1..=max).contains(&asked) {
-        return Err(RunError::HeadersCount { asked, max });
-    }
-    Ok(())
+    http.limits.check().map_err(|err| match err {
+        mite_codec::limits::LimitsError::HeadersCount { asked } => {
+            RunError::HeadersCount { asked, max: crate::limits::RESPONSE_HEADERS_MAX }
+        }
+    })
 }
 
 /// Runs `scenario` (already built, with `config` layered) and returns its results. `report`

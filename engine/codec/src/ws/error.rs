@@ -21,6 +21,9 @@ pub enum WsError {
     UnofferedProtocol { chosen: String },
     /// The 101 answer chose an extension (`permessage-deflate`...); the client offers none.
     UnofferedExtension { extensions: String },
+    /// The limits the handshake was read under cannot be applied as given (`Limits::check`'s
+    /// rule on the header-field limit): the client's mistake, not the server's.
+    Limits(crate::limits::LimitsError),
     /// A frame broke the framing rules (`what` names the rule).
     Protocol { what: &'static str },
     /// A close frame carried a code that may not be sent on the wire.
@@ -56,6 +59,7 @@ impl WsError {
                 | WsError::HandshakeHeader { .. }
                 | WsError::UnofferedProtocol { .. }
                 | WsError::UnofferedExtension { .. }
+                | WsError::Limits(_)
         )
     }
 
@@ -70,7 +74,11 @@ impl fmt::Display for WsError {
         match self {
             WsError::HandshakeMalformed { what } => write!(f, "malformed WebSocket handshake response: {what}"),
             WsError::HandshakeTooLarge { limit_bytes } => {
-                write!(f, "WebSocket handshake response head larger than {limit_bytes} bytes")
+                write!(
+                    f,
+                    "WebSocket handshake response head larger than {limit_bytes} bytes (the client's limit on any \
+                     response head: raise it with HttpSettings::limits.head_bytes_max)"
+                )
             }
             WsError::HandshakeTooManyHeaders { limit } => write!(
                 f,
@@ -100,6 +108,7 @@ impl fmt::Display for WsError {
                 f,
                 "WebSocket handshake refused: the server chose extension {extensions:?}, which the client did not offer"
             ),
+            WsError::Limits(err) => write!(f, "WebSocket handshake answer not read: {err}"),
             WsError::Protocol { what } => write!(f, "WebSocket protocol error: {what}"),
             WsError::InvalidCloseCode { code } => {
                 write!(f, "WebSocket protocol error: close code {code} is not allowed")

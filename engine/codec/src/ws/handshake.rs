@@ -85,10 +85,12 @@ pub fn check_handshake(
     protocols: &[&str],
     limits: &WsLimits,
 ) -> Result<Option<Handshake>, WsError> {
+    let slots = limits.headers_count_max;
+    let rule = crate::limits::Limits { headers_count_max: slots, ..crate::limits::Limits::DEFAULT };
+    rule.check().map_err(WsError::Limits)?;
     let mut head_start = 0;
     loop {
         let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-        let slots = limits.headers_count_max.min(HEADER_SLOTS);
         let mut response = httparse::Response::new(&mut headers[..slots]);
         let head_len = match response.parse(&buf[head_start..]) {
             Ok(httparse::Status::Complete(len)) => head_start + len,
@@ -250,9 +252,9 @@ mod tests {
             assert!(err.to_string().contains(what), "{err} / {what}");
             assert!(err.is_handshake());
         }
-        let endless = format!("HTTP/1.1 101 S\r\nX: {}", "a".repeat(20_000));
+        let endless = format!("HTTP/1.1 101 S\r\nX: {}", "a".repeat(70_000));
         let err = check_handshake(endless.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err();
-        assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
+        assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 64 * 1024 });
     }
 
     /// Outside try: a `103 Early Hints` (or `100 Continue`) before the 101, as a CDN in front
@@ -268,9 +270,9 @@ mod tests {
             assert_eq!(check_handshake(&bytes.as_bytes()[..cut], KEY, &[], &WsLimits::DEFAULT), Ok(None), "{cut}");
         }
         // Interim answers count against the head limit: an endless stream of them ends.
-        let endless = "HTTP/1.1 100 Continue\r\n\r\n".repeat(1000);
+        let endless = "HTTP/1.1 100 Continue\r\n\r\n".repeat(3000);
         let err = check_handshake(endless.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap_err();
-        assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 16 * 1024 });
+        assert_eq!(err, WsError::HandshakeTooLarge { limit_bytes: 64 * 1024 });
     }
 
     /// A 101 that sets as many cookies as any answer may (more than 64 fields) is read; past
@@ -301,11 +303,35 @@ mod tests {
         );
         let few = WsLimits { headers_count_max: 3, ..big };
         assert_eq!(check_handshake(ok.as_bytes(), KEY, &[], &few), Err(WsError::HandshakeTooManyHeaders { limit: 3 }));
-        // A limit past the parser's slots is its slots (the engine refuses one before a run).
-        let beyond = WsLimits { headers_count_max: 5000, ..big };
+        // A limit past the parser's slots, or 0, is refused whatever the answer (before: 5,000
+        // was 1,024 in silence), by the rule every parse applies.
+        for asked in [0, 1025, 5000] {
+            let beyond = WsLimits { headers_count_max: asked, ..big };
+            let err = check_handshake(ok.as_bytes(), KEY, &[], &beyond).unwrap_err();
+            assert_eq!(err, WsError::Limits(crate::limits::LimitsError::HeadersCount { asked }));
+            assert!(err.to_string().starts_with(&format!(
+                "WebSocket handshake answer not read: the header-field limit ({asked}, Limits::headers_count_max) \
+                 must be from 1 to 1024"
+            )));
+        }
+    }
+
+    /// A 101 is read under the same head limit as any response head (64 KiB unless changed),
+    /// and refused past it with where to raise it. Before: 16 KiB whatever the client's limit.
+    #[test]
+    fn a_101_takes_the_response_head_limit() {
+        let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let padding = (0..40).map(|i| format!("X-Padding-{i}: {}\r\n", "a".repeat(900))).collect::<String>();
+        let big = answer(&format!("{accept}{padding}"));
+        assert!((32 * 1024..64 * 1024).contains(&big.len()), "{}", big.len());
+        assert_eq!(WsLimits::DEFAULT.handshake_bytes_max, crate::Limits::DEFAULT.head_bytes_max);
+        assert!(check_handshake(big.as_bytes(), KEY, &[], &WsLimits::DEFAULT).unwrap().is_some());
+        let small = WsLimits { handshake_bytes_max: 16 * 1024, ..WsLimits::DEFAULT };
+        let err = check_handshake(big.as_bytes(), KEY, &[], &small).unwrap_err();
         assert_eq!(
-            check_handshake(past.as_bytes(), KEY, &[], &beyond),
-            Err(WsError::HandshakeTooManyHeaders { limit: 1024 })
+            err.to_string(),
+            "WebSocket handshake response head larger than 16384 bytes (the client's limit on any response head: \
+             raise it with HttpSettings::limits.head_bytes_max)"
         );
     }
 

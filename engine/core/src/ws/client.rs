@@ -625,8 +625,11 @@ async fn upgrade(
     timings.request_bytes = request_bytes;
     ctx.shard().stats.borrow_mut().txn(txn).sent_bytes += request_bytes;
     let started = Instant::now();
-    // The 101 takes as many header fields as any response (`--max-headers`, `[client] max_headers`).
-    let limits = WsLimits { headers_count_max: ctx.shard().http.settings().limits.headers_count_max, ..WS_LIMITS };
+    // The 101 takes as many header fields (`--max-headers`, `[client] max_headers`) and as many
+    // bytes as any response head.
+    let http = ctx.shard().http.settings().limits;
+    let limits =
+        WsLimits { headers_count_max: http.headers_count_max, handshake_bytes_max: http.head_bytes_max, ..WS_LIMITS };
     loop {
         if !conn.read_buf.is_empty() {
             match check_handshake(&conn.read_buf, &key, protocols, &limits) {
