@@ -163,6 +163,11 @@ pub const DNS_RESOLVER_THREADS: usize = 4;
 pub const DNS_QUEUE_MAX: usize = 1024;
 /// How long a core keeps a resolved host's addresses before looking it up again.
 pub const DNS_TTL: Duration = Duration::from_secs(60);
+/// How long an address of a host that refused a connect is tried after the host's other
+/// addresses, by every new connection of that core (it goes back in turn sooner if it takes
+/// one): a name whose first address has no listener costs a refused connect once a minute,
+/// not once per connection.
+pub const REFUSED_ADDRESS_LAST_FOR: Duration = Duration::from_secs(60);
 /// How long a core remembers a failed lookup (requests to the host fail at once meanwhile).
 pub const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(5);
 /// Longest pause between two looks at a lookup's mailbox (the first is 1 ms, then doubling).

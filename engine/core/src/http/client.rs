@@ -14,6 +14,7 @@ use mite_codec::{CodecError, Limits, ReadProgress, RequestHead, ResponseReader, 
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
+use super::addresses::AddrChoice;
 use super::buffers::{BufferPool, ConnBuffers};
 use super::resolver::{Addrs, Resolver};
 use super::timings::{ConnWork, ExchangeTimings, work_mut};
@@ -456,7 +457,8 @@ struct IdleConn {
 struct HostPool {
     tls: bool,
     authority: Box<str>,
-    next_addr: usize,
+    /// Which address each new connection tries first, and which refused lately.
+    addrs: AddrChoice,
     idle: Vec<IdleConn>,
     open: usize,
     server_name: Option<ServerName<'static>>,
@@ -510,7 +512,7 @@ impl Hosts {
         let pool = HostPool {
             tls: url.tls,
             authority: url.authority.into(),
-            next_addr: 0,
+            addrs: AddrChoice::default(),
             idle: Vec::new(),
             open: 0,
             server_name: server_name()?,
@@ -522,6 +524,13 @@ impl Hosts {
         self.last = id;
         Ok(id)
     }
+}
+
+/// A connection slot reserved in a host's pool, and the addresses to try it on, in order.
+struct Reservation {
+    host: HostId,
+    addrs: Vec<SocketAddr>,
+    server_name: Option<ServerName<'static>>,
 }
 
 /// A connection slot reserved in a host's pool, and the address to connect it to.
@@ -635,8 +644,9 @@ impl HttpClient {
         self.buffers.borrow_mut().give_back(conn.buf);
     }
 
-    /// Reserves a connection slot and picks one of the host's addresses (resolved by the caller).
-    fn reserve(&self, url: &Url<'_>, addrs: &Addrs) -> Result<Reserved, TripError> {
+    /// Reserves a connection slot and says which of the host's addresses (resolved by the
+    /// caller) to try it on, in order: `AddrChoice::order`, the one place that picks.
+    fn reserve(&self, url: &Url<'_>, addrs: &Addrs) -> Result<Reservation, TripError> {
         let mut hosts = self.hosts.borrow_mut();
         let host = hosts.find_or_add(url, || {
             if !url.tls {
@@ -655,9 +665,8 @@ impl HttpClient {
             ));
         }
         pool.open += 1;
-        let addr = addrs[pool.next_addr % addrs.len()];
-        pool.next_addr = pool.next_addr.wrapping_add(1);
-        Ok(Reserved { host, addr, server_name: pool.server_name.clone() })
+        let addrs = pool.addrs.order(addrs, Instant::now());
+        Ok(Reservation { host, addrs, server_name: pool.server_name.clone() })
     }
 
     /// Opens a connection outside the keep-alive pool (a WebSocket's). It counts against the
@@ -688,25 +697,34 @@ impl HttpClient {
             .await
             .map_err(|message| trip(ErrorKind::Dns, message.to_string()))?;
         timings.dns_us = lookup.map(micros);
-        let mut reserved = self.reserve(url, &addrs)?;
-        // A refused address (a name's `::1` while the server listens on 127.0.0.1 only) goes
-        // on to the name's next one, each tried once.
-        let first = addrs.iter().position(|a| *a == reserved.addr).unwrap_or(0);
-        let mut tried = 1;
-        loop {
-            let host = reserved.host;
+        let Reservation { host, addrs, server_name } = self.reserve(url, &addrs)?;
+        // A refused address (a name's `::1` while the server listens on 127.0.0.1 only) goes on
+        // to the next, each tried once, on the one slot; the pool remembers the refusal, so its
+        // next connections try that address last.
+        let mut last = None;
+        for &addr in &addrs {
+            let reserved = Reserved { host, addr, server_name: server_name.clone() };
             match self.connect_reserved(url, reserved, timings).await {
-                Err(err) if err.kind == ErrorKind::Refused && tried < addrs.len() => self.closed(host),
+                Ok(conn) => {
+                    self.hosts.borrow_mut().pools[host].addrs.accepted(addr);
+                    return Ok(conn);
+                }
+                Err(err) if err.kind == ErrorKind::Refused => {
+                    self.hosts.borrow_mut().pools[host].addrs.refused(addr, Instant::now());
+                    last = Some(err);
+                }
                 Err(err) => {
                     self.closed(host);
                     return Err(err);
                 }
-                ok => return ok,
             }
-            reserved = self.reserve(url, &addrs)?;
-            reserved.addr = addrs[(first + tried) % addrs.len()];
-            tried += 1;
         }
+        self.closed(host);
+        Err(match (last, addrs.len()) {
+            (Some(last), 1) => last,
+            (Some(_), _) => trip(ErrorKind::Refused, every_address_refused(url, &addrs)),
+            (None, _) => trip(ErrorKind::Dns, format!("resolve {}: no addresses", url.host)),
+        })
     }
 
     async fn connect_reserved(
@@ -1361,6 +1379,14 @@ fn end_of_stream(reader: &mut ResponseReader, nothing_received: bool) -> Result<
     }
 }
 
+/// The error detail of a connect refused at each of a name's addresses.
+#[cold]
+fn every_address_refused(url: &Url<'_>, addrs: &[SocketAddr]) -> String {
+    let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    let n = addrs.len();
+    format!("connect to {}: each of its {n} addresses refused the connection ({})", url.authority, list.join(", "))
+}
+
 /// A failure before the request was written (resolve, connect, handshake).
 #[cold]
 fn trip(kind: ErrorKind, detail: String) -> TripError {
@@ -1479,6 +1505,82 @@ mod tests {
                 assert_eq!(get(&client, &target.url("/")).await.connects, 1);
             });
         }
+    }
+
+    /// Opens and gives back `n` connections to `url` one after the other: each one's connects
+    /// and failed connects, or its error.
+    fn connect_times(client: &HttpClient, url: &str, n: usize) -> Vec<Result<(u32, u32), HttpError>> {
+        let (mut runtime, _) = crate::driver::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
+        let url = Url::parse(url).unwrap();
+        runtime.block_on(async {
+            let mut seen = Vec::new();
+            for _ in 0..n {
+                let opened = client.connect_dedicated(&url).await;
+                if opened.is_ok() {
+                    client.release_dedicated(&url);
+                }
+                seen.push(opened.map(|(_, t)| (t.connects, t.connects_failed)));
+            }
+            seen
+        })
+    }
+
+    /// A name that resolves to `::1` and 127.0.0.1 with a server on 127.0.0.1 only (as
+    /// `localhost` does on many hosts), in either order: the connection whose turn is `::1` is
+    /// refused there and goes on to 127.0.0.1; every later one goes to 127.0.0.1 at once.
+    /// Before: connections kept taking `::1` first in their turn (every one of them, for
+    /// `::1` listed first: the retry's pick moved the turn on twice), each costing a refused
+    /// connect counted as failed.
+    #[test]
+    fn a_refused_address_of_a_name_costs_one_refusal_not_one_per_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+        let v4 = listener.local_addr().unwrap();
+        assert!(std::net::TcpStream::connect(v6).is_err(), "nothing listens on {v6}");
+        for addrs in [vec![v6, v4], vec![v4, v6]] {
+            let client = HttpClient::new(Arc::new(HttpSettings::default()), None);
+            client.resolver.answer("dual.test", port, addrs.clone());
+            let url = format!("http://dual.test:{port}/");
+            let seen: Vec<(u32, u32)> = connect_times(&client, &url, 6).into_iter().map(Result::unwrap).collect();
+            // The connection whose turn falls on `::1` first (the first or the second) is
+            // refused there once; from then on every connection goes to 127.0.0.1 at once.
+            let refused_at = if addrs[0] == v6 { 0 } else { 1 };
+            let mut expected = vec![(1, 0); 6];
+            expected[refused_at] = (2, 1);
+            assert_eq!(seen, expected, "{addrs:?}");
+            assert_eq!(client.open_connections(), 0, "every slot given back");
+        }
+    }
+
+    /// Every address refusing: one error, of kind `refused`, naming each address, each tried
+    /// once per connection (and again by the next: a server may have started); nothing
+    /// listening on a lone address keeps its plain message.
+    #[test]
+    fn a_name_refused_at_each_address_says_so_once() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+        let v4 = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+        let client = HttpClient::new(Arc::new(HttpSettings::default()), None);
+        client.resolver.answer("dual.test", port, vec![v6, v4]);
+        let started = Instant::now();
+        for err in connect_times(&client, &format!("http://dual.test:{port}/"), 3) {
+            let err = err.unwrap_err();
+            assert_eq!(err.kind(), Some(ErrorKind::Refused), "{err}");
+            assert!(!err.was_sent());
+            assert_eq!((err.timings().connects, err.timings().connects_failed), (2, 2), "{err}");
+            let said = err.to_string();
+            let names = format!(
+                "connect to dual.test:{port}: each of its 2 addresses refused the connection ([::1]:{port}, \
+                 127.0.0.1:{port})"
+            );
+            assert!(said.contains(&names), "{said}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert_eq!(client.open_connections(), 0);
+        let lone = connect_times(&client, &format!("http://127.0.0.1:{port}/"), 1).remove(0).unwrap_err();
+        assert!(lone.to_string().contains(&format!("connect to 127.0.0.1:{port}: ")), "{lone}");
+        assert_eq!((lone.timings().connects, lone.timings().connects_failed), (1, 1));
     }
 
     #[test]

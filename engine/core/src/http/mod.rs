@@ -1,5 +1,6 @@
 //! The hand-rolled HTTP/1.1 client: URL parsing, TLS setup, transport and the per-core pool.
 
+mod addresses;
 mod buffers;
 pub mod client;
 pub mod cookie;

@@ -86,7 +86,7 @@ fn serve(rx: &Mutex<Receiver<Request>>) {
         let Ok(Request { host, port, answer }) = next else { return };
         let result = match (host.as_str(), port).to_socket_addrs() {
             Ok(addrs) => {
-                let addrs: Vec<SocketAddr> = addrs.collect();
+                let addrs = distinct(addrs);
                 if addrs.is_empty() { Err("no addresses".to_string()) } else { Ok(addrs) }
             }
             Err(err) => Err(err.to_string()),
@@ -95,6 +95,18 @@ fn serve(rx: &Mutex<Receiver<Request>>) {
             *slot = Some(result);
         }
     }
+}
+
+/// `addrs` in their order, each once: a hosts file that names an address twice for a name does
+/// not give it two turns of the connections, nor two tries of a refused connect.
+fn distinct(addrs: impl Iterator<Item = SocketAddr>) -> Vec<SocketAddr> {
+    let mut seen = Vec::new();
+    for addr in addrs {
+        if !seen.contains(&addr) {
+            seen.push(addr);
+        }
+    }
+    seen
 }
 
 enum Entry {
@@ -196,6 +208,13 @@ impl Resolver {
         }
     }
 
+    /// Answers `host:port` with `addrs` from now on, as a lookup would (a test's name with the
+    /// addresses it needs: two families, one refusing).
+    #[cfg(test)]
+    pub(crate) fn answer(&self, host: &str, port: u16, addrs: Vec<SocketAddr>) {
+        let _ = self.settle(host, port, Ok(distinct(addrs.into_iter())));
+    }
+
     fn cached_ip(&self, host: &str, port: u16, ip: IpAddr) -> Addrs {
         match self.cache.borrow().get(&(Box::<str>::from(host), port)) {
             Some(Entry::Resolved { addrs, .. }) => addrs.clone(),
@@ -263,6 +282,13 @@ mod tests {
         let again = block_on(resolver.resolve("no-such-host.invalid", 80, Duration::from_secs(10))).unwrap_err();
         assert!(Rc::ptr_eq(&again, &err), "the cached error itself, not a new one");
         assert!(started.elapsed() < Duration::from_millis(50));
+    }
+
+    #[test]
+    fn each_address_is_kept_once_in_its_order() {
+        let [a, b] = ["[::1]:80", "127.0.0.1:80"].map(|a| a.parse::<SocketAddr>().unwrap());
+        assert_eq!(distinct([a, b, a, b, b].into_iter()), [a, b]);
+        assert_eq!(distinct([b, a, b].into_iter()), [b, a]);
     }
 
     #[test]
