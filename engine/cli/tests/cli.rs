@@ -1327,7 +1327,31 @@ fn journey_test_says_a_cookie_after_the_response_that_set_it() {
     assert_eq!(out.status.code(), Some(0), "{said}");
     let lines: Vec<&str> = said.lines().map(str::trim).collect();
     let login = lines.iter().position(|l| l.starts_with("POST ") && l.contains("/login -> 302")).unwrap();
-    assert!(lines[login + 1].starts_with("cookie stored: session=tok-user1;"), "{said}");
-    assert!(lines[login + 2].starts_with("redirect 302 -> GET "), "{said}");
+    assert!(lines[login + 1].starts_with("body sent: "), "{said}");
+    assert!(lines[login + 2].starts_with("cookie stored: session=tok-user1;"), "{said}");
+    assert!(lines[login + 3].starts_with("redirect 302 -> GET "), "{said}");
     assert_eq!(lines.iter().filter(|l| l.starts_with("cookie stored: ")).count(), 1, "{said}");
+}
+
+/// A request's body is shown under its line, as sent (its size, then its bytes quoted and
+/// escaped), a form's and a JSON one's alike; a request without a body has no such line.
+/// Before: only the response's body size was said, never what was sent.
+#[test]
+fn journey_test_shows_the_body_a_request_sent() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let base = format!("base={}", target.url(""));
+    let login = scenario("login.toml");
+    let out = engine(&["journey", "test", "login", "users", "--scenario", &login, "--rows", "1", "--config", &base]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let lines: Vec<&str> = said.lines().map(str::trim).collect();
+    let after = |what: &str| {
+        let at =
+            lines.iter().position(|l| l.starts_with("POST ") && l.contains(what)).unwrap_or_else(|| panic!("{said}"));
+        lines[at + 1]
+    };
+    assert_eq!(after("/login -> 302"), "body sent: 26 bytes: \"user=user1&password=secret\"", "{said}");
+    let json = after("/json/echo -> 200");
+    assert!(json.starts_with("body sent: ") && json.contains(r#"\"user\":\"user1\""#), "{said}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("body sent: ")).count(), 2, "{said}");
 }

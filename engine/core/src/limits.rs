@@ -115,6 +115,9 @@ pub const WS_RECORDED_MESSAGES_PER_CONNECTION_MAX: usize = 1_000;
 /// Widest captured or datapool value a journey test's trace shows whole, in terminal columns
 /// (its quotes and escapes counted); a wider one loses its middle.
 pub const TRACE_VALUE_COLUMNS_MAX: usize = 72;
+/// Bytes of a request's body a journey test's trace shows (escaped, after its size); the rest
+/// is only counted.
+pub const TRACE_BODY_BYTES_MAX: usize = 200;
 /// Registered names an "unknown journey/datapool/scenario" error lists when none is close.
 pub const UNKNOWN_NAME_LISTED_MAX: usize = 8;
 /// Longest text message whose text a journey test's record (and trace) keeps, in bytes;

@@ -178,6 +178,10 @@ impl Ctx {
             }
             Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url)),
         }
+        let body = request.extras.as_ref().and_then(|e| e.body.as_deref()).unwrap_or(request.body);
+        if !body.is_empty() {
+            self.trace(format_args!("body sent: {}", crate::journey::trace::traced_body(body)));
+        }
     }
 }
 

@@ -7,6 +7,9 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
+use crate::limits::TRACE_BODY_BYTES_MAX;
+use crate::output::units::grouped;
+
 /// Receives the trace one line at a time, with its nesting depth (transactions open around
 /// it, the journey itself counting as one).
 pub type TraceSink = Box<dyn Fn(usize, fmt::Arguments<'_>)>;
@@ -45,11 +48,56 @@ impl TraceBuffer {
     }
 }
 
+/// A request body as the trace shows it: its size, then its first
+/// `limits::TRACE_BODY_BYTES_MAX` bytes quoted, escaped so that no byte can move the terminal
+/// (text as a string, with `\n`, `\t`, `\u{1b}`; a body that is not UTF-8 as bytes, `\xff`).
+pub(crate) fn traced_body(body: &[u8]) -> String {
+    let shown = &body[..body.len().min(TRACE_BODY_BYTES_MAX)];
+    let total = grouped(body.len() as u64);
+    let cut = if shown.len() < body.len() { format!(", the first {}", shown.len()) } else { String::new() };
+    // A character cut at the end of what is shown leaves the rest text.
+    let text = match std::str::from_utf8(shown) {
+        Ok(text) => Some(text),
+        Err(err) if err.error_len().is_none() && shown.len() < body.len() => {
+            Some(std::str::from_utf8(&shown[..err.valid_up_to()]).unwrap_or_default())
+        }
+        Err(_) => None,
+    };
+    match text {
+        Some(text) => format!("{total} bytes{cut}: {text:?}"),
+        None => format!("{total} bytes, not UTF-8{cut}: b\"{}\"", shown.escape_ascii()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::task::{Context, Poll, Waker};
 
     use super::*;
+
+    /// A body is shown as its bytes, escaped, with its size, cut past the limit; a binary one
+    /// as escaped bytes; none of it can reach the terminal raw.
+    #[test]
+    fn a_body_is_shown_escaped_with_its_size() {
+        assert_eq!(traced_body(b"user=u1&password=secret"), "23 bytes: \"user=u1&password=secret\"");
+        assert_eq!(traced_body(b"{\"a\":\n\t1}"), "9 bytes: \"{\\\"a\\\":\\n\\t1}\"");
+        assert_eq!(traced_body("é\u{1b}[2J".as_bytes()), "6 bytes: \"é\\u{1b}[2J\"");
+        assert_eq!(traced_body(b"\x89PNG\r\n\x00"), "7 bytes, not UTF-8: b\"\\x89PNG\\r\\n\\x00\"");
+        let long = "a".repeat(5000);
+        let said = traced_body(long.as_bytes());
+        let first = format!("5,000 bytes, the first {TRACE_BODY_BYTES_MAX}: \"{}\"", "a".repeat(TRACE_BODY_BYTES_MAX));
+        assert_eq!(said, first);
+        // A character cut by the limit is left out, the rest still text.
+        let euros = "€".repeat(TRACE_BODY_BYTES_MAX);
+        let said = traced_body(euros.as_bytes());
+        let whole = TRACE_BODY_BYTES_MAX / 3;
+        assert!(said.ends_with(&format!(": {:?}", "€".repeat(whole))), "{said}");
+        assert!(said.starts_with(&format!("{} bytes, the first {TRACE_BODY_BYTES_MAX}", grouped(euros.len() as u64))));
+        assert!(traced_body(&[0xff; 300]).contains("not UTF-8, the first"));
+        for said in [traced_body(b"\x1b]0;x\x07"), traced_body(&[0x1b, 0xff, 0x9b])] {
+            assert!(!said.chars().any(char::is_control), "{said:?}");
+        }
+    }
 
     #[test]
     fn lines_are_handed_on_at_every_yield() {
