@@ -84,7 +84,8 @@ fn scaffold_passes_its_tests_and_journey_test_against_the_target() {
         out.contains("journey shop:browse row 1: user=\"ann\"")
             && out.contains("journey shop:browse row 2: user=\"bob\"")
     );
-    assert!(out.contains("send product_seen user=bob"), "{out}");
+    // The product's name read from its JSON with serde_json, a dependency of every scaffold.
+    assert!(out.contains("send product_seen user=bob bytes=65 name=mite"), "{out}");
     assert_eq!(target.hits(), 4, "two rows, two requests each: {out}");
 
     let listed = cargo(&dir, &["run", "--offline", "-q", "--", "list"]);

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use mite_engine::prelude::*;
 
-/// Opens the home page, then a product (`/json` on the embedded target), as one user.
+/// Opens the home page, then a product (`/json` on the embedded target), as one user, and
+/// reads the product's name from its JSON.
 pub async fn browse(ctx: &Ctx, row: Row) -> JourneyResult {
     let base = ctx.config().get_or("base", "http://127.0.0.1:8080").trim_end_matches('/').to_string();
     let user = row.by_name("user").unwrap_or("guest").to_string();
@@ -16,7 +17,10 @@ pub async fn browse(ctx: &Ctx, row: Row) -> JourneyResult {
     .await?;
     ctx.transaction("product", async {
         let response = ctx.http().get(&product).send().await?;
-        ctx.send("product_seen", &[("user", &user), ("bytes", &response.body_len())]);
+        let json: serde_json::Value = serde_json::from_slice(response.body())
+            .map_err(|e| JourneyError::msg(format!("the product is not JSON: {e}")).field("url", &product))?;
+        let name = json["user"]["name"].as_str().unwrap_or("none");
+        ctx.send("product_seen", &[("user", &user), ("bytes", &response.body_len()), ("name", &name)]);
         Ok(())
     })
     .await

@@ -23,6 +23,7 @@ fn browse_opens_home_then_product() {
     assert_eq!(names, ["home", "product"]);
     assert_eq!(record.messages[0].kind, "product_seen");
     assert_eq!(record.messages[0].fields[0], ("user".to_string(), "ann".to_string()));
+    assert_eq!(record.messages[0].fields[2], ("name".to_string(), "mite".to_string()), "read from the JSON");
     assert_eq!(target.hits(), 2, "the target served what the journey sent");
 }
 

@@ -106,6 +106,15 @@ pub enum RowError {
         /// The index asked for.
         index: usize,
     },
+    /// The journey got the empty row (it runs without a datapool) and asked it for a value.
+    #[error(
+        "the journey runs without a datapool (its row is empty) and asked for value {index}: give it one \
+         (`journey test J DATAPOOL`, the scenario entry's `datapool`, `JourneyTest::row`)"
+    )]
+    NoRow {
+        /// The index asked for.
+        index: usize,
+    },
     /// The value is not a whole number.
     #[error("row value {index} is {value:?}, not an integer")]
     NotAnInteger {
@@ -242,6 +251,9 @@ impl Row {
     /// assert_eq!(record.result.unwrap_err().message, r#"row [" 42 ", "many"] has no value at index 2"#);
     /// ```
     pub fn int(&self, index: usize) -> Result<i64, RowError> {
+        if matches!(self.values, Values::Empty) {
+            return Err(RowError::NoRow { index });
+        }
         let value = self.get(index).ok_or_else(|| RowError::NoValue { row: format!("{self:?}"), index })?;
         value.trim().parse().map_err(|_| RowError::NotAnInteger { index, value: value.to_string() })
     }
@@ -860,5 +872,15 @@ mod tests {
         assert_eq!(row.by_name("name"), Some("x"));
         assert!(row.int(1).unwrap_err().to_string().contains("not an integer"));
         assert!(row.int(5).is_err());
+    }
+
+    /// A journey run without a datapool gets the empty row: asking it for a value says so, not
+    /// `row [] has no value at index 0`, which reads as a datapool with a short row.
+    #[test]
+    fn a_value_of_the_empty_row_says_the_journey_has_no_datapool() {
+        let err = Row::empty().int(0).unwrap_err().to_string();
+        assert!(err.contains("runs without a datapool") && err.contains("journey test J DATAPOOL"), "{err}");
+        let short = Row::new(["1"]).int(1).unwrap_err().to_string();
+        assert_eq!(short, r#"row ["1"] has no value at index 1"#);
     }
 }
