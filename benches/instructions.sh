@@ -20,9 +20,9 @@
 # its own inclusive count is printed beside (a few thousand instructions less in all: the
 # thread's start and the pinning).
 # `--tick 30s`: the core's per-tick work happens per second of the clock, and under callgrind
-# on a loaded machine a second holds few requests; with the default 1 s tick the count per
-# request grew with the load, and a core starved of the CPU for 10 s past a tick's report was
-# dropped from the run (exit 1).
+# on a loaded machine a second holds few requests, so with the default 1 s tick the count per
+# request would grow with the load; and there a core starved of the CPU for 10 s past a 1 s
+# tick's report was dropped from the run (exit 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Built only when used: the default binary, and the tools/ target where nginx is missing.
