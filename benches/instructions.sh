@@ -8,12 +8,26 @@
 #   REQUESTS=6000 benches/instructions.sh BIN    # exactly 6,000 requests (a single-use pool of
 #                                                # that many rows): every build's start-up and
 #                                                # stop work is spread over the same count
-#   SIM=1 KEEP=1 benches/instructions.sh BIN     # with callgrind's cache and branch model (the
-#                                                # core loop's work only), cg.out kept
+#   SIM=1 KEEP=1 benches/instructions.sh BIN     # with callgrind's cache and branch model; the
+#                                                # core thread's cg.out kept (path printed)
+#   MANGLED=1 KEEP=1 benches/instructions.sh BIN  # symbols left mangled in cg.out, as the
+#                                                # linker names them (benches/symbol_order.sh)
+# What is counted: the work of the injector core's thread inside its entry function (std's
+# `__rust_begin_short_backtrace`, never inlined): pinning, building the runtime and ring, and
+# `run_core`, in any build. `run_core` itself is inlined into that entry by LTO and PGO builds,
+# so it cannot be the toggle. Each thread is written to its own file (`--separate-threads`);
+# the core's is the one thread that ran monoio's code. Where `run_core` is still a function,
+# its own inclusive count is printed beside (a few thousand instructions less in all: the
+# thread's start and the pinning).
+# `--tick 30s`: the core's per-tick work happens per second of the clock, and under callgrind
+# on a loaded machine a second holds few requests, so with the default 1 s tick the count per
+# request would grow with the load; and there a core starved of the CPU for 10 s past a 1 s
+# tick's report was dropped from the run (exit 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p mite-engine -p mite-tools
+# Built only when used: the default binary, and the tools/ target where nginx is missing.
 engine=${1:-target/release/mite-engine}
+[ -n "${1:-}" ] || cargo build --release -q -p mite-engine
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -29,6 +43,7 @@ PY
     taskset -c 1 "$nginx" -c "$work/nginx.conf" -p "$work" >/dev/null 2>&1 &
     target=nginx
 else
+    cargo build --release -q -p mite-tools
     taskset -c 1 target/release/mite-target --addr "127.0.0.1:$port" --threads 1 >/dev/null 2>&1 &
     target=mite-target
 fi
@@ -46,18 +61,31 @@ if [ -n "${REQUESTS:-}" ]; then
     duration=600s
 fi
 sim=()
-# With the cache model, the core loop's thread only (its functions' counts per request, as
-# benches/cycles.sh collects them).
-[ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes "--toggle-collect=*core_loop::run_core*")
-valgrind --tool=callgrind "${sim[@]}" --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --scenario "$work/get.toml" \
+[ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes)
+[ -z "${MANGLED:-}" ] || sim+=(--demangle=no)
+valgrind --tool=callgrind "${sim[@]}" --separate-threads=yes "--toggle-collect=*__rust_begin_short_backtrace*" \
+    --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --tick 30s --scenario "$work/get.toml" \
     --config "target_url=http://127.0.0.1:$port/" --duration "$duration" --quiet --json "$work/r.json" >/dev/null 2>&1
-python3 - "$work" "$engine" "$target" <<'PY'
-import json, re, subprocess, sys
-work, engine, target = sys.argv[1:]
+python3 - "$work" "$engine" "$target" "${KEEP:-}" <<'PY'
+import glob, json, os, re, shutil, subprocess, sys
+work, engine, target, keep = sys.argv[1:]
 requests = json.load(open(f"{work}/r.json"))["totals"]["requests"]
-text = subprocess.run(["callgrind_annotate", "--inclusive=yes", f"{work}/cg.out"], capture_output=True, text=True).stdout
-# The core thread's whole work: the largest inclusive count of a line naming run_core itself.
-core = max(int(m.group(1).replace(",", ""))
-           for m in re.finditer(r"^\s*([\d,]+) .*core_loop::run_core( \[.*)?$", text, re.M))
-print(f"{engine} against {target}: {requests} requests, {core / requests:,.0f} instructions per request on the injector's core")
+# The core's thread: the one whose functions include monoio's (the runtime runs on core threads
+# only; --cores 0-0 starts one).
+cores = []
+for path in sorted(glob.glob(f"{work}/cg.out-*")):
+    text = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=yes", path], capture_output=True, text=True).stdout
+    if re.search(r"^\s*[\d,]+ .*(monoio::|6monoio)", text, re.M):
+        cores.append((path, text))
+if len(cores) != 1:
+    sys.exit(f"instructions.sh: expected one thread running monoio (the injector core), found {len(cores)}")
+path, text = cores[0]
+total = int(re.search(r"^\s*([\d,]+) .*PROGRAM TOTALS", text, re.M).group(1).replace(",", ""))
+run_core = [int(m.group(1).replace(",", ""))
+            for m in re.finditer(r"^\s*([\d,]+) .*(core_loop::run_core|9core_loop8run_core17h\w+E)( \[.*)?$", text, re.M)]
+beside = f" (run_core alone: {max(run_core) / requests:,.0f})" if run_core else " (run_core inlined)"
+print(f"{engine} against {target}: {requests} requests, {total / requests:,.0f} instructions per request on the injector's core{beside}")
+if keep:
+    shutil.copy(path, f"{work}/cg.out")
+    print(f"the core thread's profile: {work}/cg.out")
 PY

@@ -93,6 +93,31 @@ fn dockerfile_pins_its_toolchain_and_runs_unprivileged() {
     assert_eq!(user.split(':').next().unwrap().parse::<u64>().unwrap(), uid, "the Job runs the image's user");
 }
 
+/// Issue 15: the image is built with a profile Cargo.toml defines (the peak one, the release
+/// profile with thin LTO and one code unit per crate) and installs the binary from that
+/// profile's folder, not a stale `target/release` one.
+#[test]
+fn dockerfile_builds_a_defined_profile_and_installs_its_binary() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dockerfile = std::fs::read_to_string(dir.join("tools/k8s/Dockerfile")).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let profile = dockerfile
+        .split_whitespace()
+        .skip_while(|word| *word != "--profile")
+        .nth(1)
+        .expect("the image's cargo build names its profile (--profile NAME)");
+    let section: Vec<&str> = manifest
+        .lines()
+        .skip_while(|line| line.trim() != format!("[profile.{profile}]"))
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .collect();
+    assert!(!section.is_empty(), "Cargo.toml defines no [profile.{profile}] for the image");
+    assert!(section.contains(&"inherits = \"release\""), "[profile.{profile}] inherits release: {section:?}");
+    let binary = format!("target/{profile}/mite-engine");
+    assert!(dockerfile.contains(&binary), "the image installs {binary}");
+}
+
 /// Issue 10: SIGTERM stops the engine gracefully; the pod's termination grace period must
 /// outlast the engine's own grace (`--grace`, 5 s by default) plus time to write the result.
 #[test]
