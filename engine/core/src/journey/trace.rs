@@ -8,7 +8,7 @@ use std::future::Future;
 use std::rc::Rc;
 
 use crate::limits::TRACE_BODY_BYTES_MAX;
-use crate::output::units::grouped;
+use crate::model::counts::grouped;
 
 /// Receives the trace one line at a time, with its nesting depth (transactions open around
 /// it, the journey itself counting as one).
