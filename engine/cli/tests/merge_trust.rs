@@ -133,8 +133,30 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     let said = refused(&|_| {});
     assert!(said.contains("seg-1-2.json and ") && said.contains("edited.json both hold run "), "{said}");
     let said = refused(&|f| f["run_id"] = Value::from("forged"));
-    assert!(said.contains("edited.json (run id forged, segment 1/2) are one part: "), "{said}");
+    assert!(
+        said.contains("edited.json (run id forged, segment 1/2, started at ") && said.contains(" are one part: "),
+        "{said}"
+    );
     assert!(said.ends_with("would be counted twice; nothing written (give each part once)\n"), "{said}");
+    // Its start moved too, or its id removed and its start moved: the start is a label as well.
+    let later = |f: &mut Value| f["started_at_unix_s"] = Value::from(f["started_at_unix_s"].as_f64().unwrap() + 0.05);
+    let said = refused(&|f| {
+        f["run_id"] = Value::from("forged");
+        later(f);
+    });
+    assert!(
+        said.contains("seg-1-2.json (run id ") && said.contains("edited.json (run id forged, segment 1/2, "),
+        "{said}"
+    );
+    assert!(said.contains(" are one part: "), "{said}");
+    let said = refused(&|f| {
+        f.as_object_mut().unwrap().remove("run_id");
+        later(f);
+    });
+    assert!(
+        said.contains("edited.json (run id none, segment 1/2, started at ") && said.contains(" are one part: "),
+        "{said}"
+    );
     let said = refused(&|f| f["segment"] = Value::from("01/2"));
     assert!(said.contains("segment: \"01/2\" is not a segment (K/N, K below N)"), "{said}");
     target.stop();
