@@ -925,7 +925,12 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         .into_iter()
         .zip(paths)
         .enumerate()
-        .map(|(i, (label, p))| Ok((label, read_result_file(p, if i == 0 { "BASE" } else { "NEW" })?)))
+        .map(|(i, (label, p))| {
+            let file = read_result_file(p, if i == 0 { "BASE" } else { "NEW" })?;
+            // A figure edited by hand is refused, as merge refuses it, not compared.
+            mite_core::output::merge_by_name::figures_agree(&file, &p.display().to_string())?;
+            Ok((label, file))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base = &files[0].1;
     let mut regressions = Vec::new();
@@ -943,8 +948,10 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     // The tables before the page is drawn (some seconds for thousands of names), the verdict after.
     shown_on_stdout("the comparison", &std::mem::take(&mut shown))?;
     if let Some(path) = html {
-        let page = mite_core::output::html::render_compare(&files, limit, &regressions);
-        output::write(&output::check("--html", path)?, page.as_bytes())?;
+        // The files are used up as the page is written (a tree of their page data was 1.5 GB
+        // at 10,000 names).
+        let sink = output::check("--html", path)?;
+        output::write_with(&sink, |out| mite_core::output::html::write_compare(out, files, limit, &regressions))?;
         tell(format_args!("comparison page written to {}", path.display()));
     }
     if regressions.is_empty() {
@@ -1053,13 +1060,16 @@ struct ScenarioSource {
 }
 
 pub(crate) fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Result<()> {
-    let text = if sink.is_stdout() {
+    if sink.is_stdout() {
         // Framed, so that a collector finds it among the log's other lines.
-        mite_core::output::result_frame::encode(&file.to_json(), file.segment.as_deref())
-    } else {
-        file.to_json_pretty() + "\n"
-    };
-    output::write(sink, text.as_bytes())
+        let text = mite_core::output::result_frame::encode(&file.to_json(), file.segment.as_deref());
+        return output::write(sink, text.as_bytes());
+    }
+    // Written as it is made: a merge of 10,000 names is some 60 MB of text, never held whole.
+    output::write_with(sink, |out| {
+        serde_json::to_writer_pretty(&mut *out, file)?;
+        out.write_all(b"\n")
+    })
 }
 
 /// `journey test`: JOURNEY once per row, traced. `file`: the scenario file's `[config]` (under

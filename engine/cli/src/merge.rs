@@ -84,8 +84,9 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     if let Some((path, html)) = html {
         // The files are used up as the page is written (a page of 10,000 names held them twice).
         let files: Vec<(String, ResultFile)> = labels.into_iter().zip(inputs.into_iter().map(|(_, f)| f)).collect();
-        let page = mite_core::output::html::render_merged(&run, file, files, &checked);
-        output::write(&html, page.as_bytes()).map_err(|e| {
+        let page =
+            |out: &mut dyn std::io::Write| mite_core::output::html::write_merged(out, &run, file, files, &checked);
+        output::write_with(&html, page).map_err(|e| {
             let why = output::not_written("--html", "the merged report", &html, &e);
             anyhow!("{why} (the merged result was written to {})", sink.describe())
         })?;

@@ -211,20 +211,28 @@ fn temp_path(target: &Path, what: &str) -> PathBuf {
 
 /// Writes `bytes` to `sink`. A failed write (a full disk, `/dev/full`) is an error.
 pub fn write(sink: &Sink, bytes: &[u8]) -> anyhow::Result<()> {
+    write_with(sink, |out| out.write_all(bytes))
+}
+
+/// Writes to `sink` what `fill` writes, through a buffer, as [`write`] writes bytes (a regular
+/// file to a temporary one renamed over it once whole): a page written as it is drawn is never
+/// held whole. A failed write, `fill`'s own included, is an error.
+pub fn write_with(sink: &Sink, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     match sink {
         Sink::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|()| out.flush()).context("writing to standard output")
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            fill(&mut out).and_then(|()| out.flush()).context("writing to standard output")
         }
         Sink::InPlace(path, file) => {
-            let mut file: &File = file;
-            file.write_all(bytes).and_then(|()| file.flush()).with_context(|| format!("writing {}", path.display()))
+            let mut out = std::io::BufWriter::new(file);
+            fill(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing {}", path.display()))
         }
         Sink::Regular(path) => {
             let tmp = temp_path(path, "tmp");
             let result = (|| -> std::io::Result<()> {
-                let mut file = File::create(&tmp)?;
-                file.write_all(bytes)?;
+                let mut out = std::io::BufWriter::new(File::create(&tmp)?);
+                fill(&mut out)?;
+                let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
                 // A file replaced keeps its mode (a new one gets the umask's).
                 if let Ok(old) = std::fs::metadata(path) {
                     file.set_permissions(old.permissions())?;

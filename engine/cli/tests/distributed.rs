@@ -367,8 +367,8 @@ fn different_splits_are_refused_and_a_segment_twice_names_its_inputs() {
     let other_run = |name: &str, segment: &str| {
         let mut value = read(&json);
         value["segment"] = segment.into();
+        support::another_injector(&mut value);
         value["run_id"] = format!("another-run-{name}").into();
-        // Another run started at another moment (a copy of one run's measurement is one part).
         value["started_at_unix_s"] = (value["started_at_unix_s"].as_f64().unwrap() + 0.05).into();
         let path = scratch.file(name);
         std::fs::write(&path, value.to_string()).unwrap();

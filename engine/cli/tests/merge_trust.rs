@@ -133,8 +133,30 @@ fn a_part_edited_by_hand_is_refused_and_nothing_is_written() {
     let said = refused(&|_| {});
     assert!(said.contains("seg-1-2.json and ") && said.contains("edited.json both hold run "), "{said}");
     let said = refused(&|f| f["run_id"] = Value::from("forged"));
-    assert!(said.contains("edited.json (run id forged, segment 1/2) are one part: "), "{said}");
+    assert!(
+        said.contains("edited.json (run id forged, segment 1/2, started at ") && said.contains(" are one part: "),
+        "{said}"
+    );
     assert!(said.ends_with("would be counted twice; nothing written (give each part once)\n"), "{said}");
+    // Its start moved too, or its id removed and its start moved: the start is a label as well.
+    let later = |f: &mut Value| f["started_at_unix_s"] = Value::from(f["started_at_unix_s"].as_f64().unwrap() + 0.05);
+    let said = refused(&|f| {
+        f["run_id"] = Value::from("forged");
+        later(f);
+    });
+    assert!(
+        said.contains("seg-1-2.json (run id ") && said.contains("edited.json (run id forged, segment 1/2, "),
+        "{said}"
+    );
+    assert!(said.contains(" are one part: "), "{said}");
+    let said = refused(&|f| {
+        f.as_object_mut().unwrap().remove("run_id");
+        later(f);
+    });
+    assert!(
+        said.contains("edited.json (run id none, segment 1/2, started at ") && said.contains(" are one part: "),
+        "{said}"
+    );
     let said = refused(&|f| f["segment"] = Value::from("01/2"));
     assert!(said.contains("segment: \"01/2\" is not a segment (K/N, K below N)"), "{said}");
     target.stop();
@@ -171,4 +193,109 @@ fn parts_apart_in_time_merge_but_a_rate_over_their_gap_is_not_judged() {
     let out = merge(&[&a, &late], &[&o[..], &["--threshold", "rps>0"]].concat());
     assert_eq!(out.status.code(), Some(0), "parts that ran together: {}", text(&out));
     target.stop();
+}
+
+/// Outside try: result files edited by hand or broken (negative counts, percentiles out of
+/// order, missing fields, huge numbers, a truncated file, a directory) given to `merge` and to
+/// `compare`: each is refused with exit 1, naming the file and the field, never a panic, and
+/// nothing is written. A name in any script (a transaction renamed, bidirectional control
+/// included) merges and compares like any other.
+#[test]
+fn broken_and_hand_edited_files_are_refused_naming_the_file_and_the_field() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let (a, b) = (segment(&target, dir, "0/2"), segment(&target, dir, "1/2"));
+    target.stop();
+    let (merged, page) = (dir.join("merged.json"), dir.join("page.html"));
+    let edited = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut file = read(&b);
+        edit(&mut file);
+        let path = dir.join(name);
+        std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+        path
+    };
+    let max = |f: &Value| u(&f["totals"]["latency_us"]["max"]);
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            edited("negative.json", &|f| f["totals"]["requests"] = Value::from(-5)),
+            "totals.requests: invalid value: integer `-5`",
+        ),
+        (
+            edited("negative-count.json", &|f| f["transactions"][0]["count"] = Value::from(-1)),
+            "transactions[0].count: invalid value",
+        ),
+        (
+            edited("order.json", &|f| f["totals"]["latency_us"]["p50"] = Value::from(max(f) + 10)),
+            "totals.latency_us.p50: ",
+        ),
+        (
+            edited("interval-order.json", &|f| {
+                f["intervals"][0]["latency"] =
+                    serde_json::json!({"p50_us": 900, "p90_us": 10, "p99_us": 5, "max_us": 1});
+            }),
+            "intervals[0].latency.p50_us: 900 is above p90_us 10",
+        ),
+        (
+            edited("interval-early.json", &|f| f["intervals"][0]["elapsed_s"] = Value::from(-3)),
+            "intervals[0].elapsed_s: -3 is before the run's start",
+        ),
+        (edited("no-totals.json", &|f| drop(f.as_object_mut().unwrap().remove("totals"))), "missing field `totals`"),
+        (
+            edited("nameless.json", &|f| drop(f["transactions"][0].as_object_mut().unwrap().remove("name"))),
+            "transactions[0]: missing field `name`",
+        ),
+        (
+            edited("huge.json", &|f| f["totals"]["requests"] = Value::from(u64::MAX)),
+            "totals.requests: 18446744073709551615 where its raw counters hold",
+        ),
+        (
+            edited("huge-float.json", &|f| f["totals"]["requests"] = Value::from(1e300)),
+            "totals.requests: invalid type: floating point",
+        ),
+        (
+            edited("huge-raw.json", &|f| f["transactions"][0]["raw"]["txn_ok"] = Value::from(u64::MAX)),
+            "transactions[0].raw.txn_ok: 18446744073709551615 is beyond any run",
+        ),
+        (edited("long.json", &|f| f["duration_s"] = Value::from(1e308)), "duration_s: 1e308 is not a run's length"),
+    ];
+    let whole = std::fs::read_to_string(&b).unwrap();
+    let truncated = dir.join("truncated.json");
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+    let directory = dir.join("directory.json");
+    std::fs::create_dir(&directory).unwrap();
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let broken = [
+        (truncated, "is not a mite-engine result (JSON) nor a log holding one: "),
+        (directory, "Is a directory"),
+        (empty, "is not a mite-engine result (JSON) nor a log holding one: EOF while parsing"),
+    ];
+    for (path, field) in cases.iter().map(|(p, f)| (p, *f)).chain(broken.iter().map(|(p, f)| (p, *f))) {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let out = merge(&[&a, path], &["-o", merged.to_str().unwrap(), "--html", page.to_str().unwrap()]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "merge {name}: {said}");
+        assert!(said.contains(name) && said.contains(field) && !said.contains("panicked"), "merge {name}: {said}");
+        assert!(!merged.exists() && !page.exists(), "merge {name}: nothing written");
+        let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+            .args(["compare", a.to_str().unwrap(), path.to_str().unwrap(), "--html", page.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "compare {name}: {said}");
+        assert!(said.contains(name) && said.contains(field) && !said.contains("panicked"), "compare {name}: {said}");
+        assert!(!page.exists(), "compare {name}: nothing written");
+    }
+    // A name in any script merges and compares as any other, kept as it was written.
+    let renamed = "Ünïcødé ✓ 名前 \u{202e}rtl";
+    let unicode = edited("unicode.json", &|f| f["transactions"][0]["name"] = Value::from(renamed));
+    let out = merge(&[&a, &unicode], &["-o", merged.to_str().unwrap(), "--html", page.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(read(&merged)["transactions"].as_array().unwrap().iter().any(|t| t["name"] == renamed));
+    let out = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["compare", a.to_str().unwrap(), unicode.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 4)) && !text(&out).contains("panicked"), "{}", text(&out));
 }

@@ -169,6 +169,24 @@ fn summary_agrees(txn: &Transaction, counted: &TxnStats, index: usize, file: &st
     Ok(())
 }
 
+/// `file`'s figures against its raw counters, as [`merge_files`] checks each input, for a
+/// command that reads the figures themselves (`compare`): a count edited by hand is refused
+/// naming the file (`source`) and the field, not compared. A file without `raw` counters (made
+/// by hand, or by an older engine) has nothing to check them against.
+pub fn figures_agree(file: &ResultFile, source: &str) -> Result<(), ResultFileError> {
+    if file.transactions.iter().any(|t| t.raw.is_none()) {
+        return Ok(());
+    }
+    let mut sum = TxnStats::default();
+    for (index, txn) in file.transactions.iter().enumerate() {
+        // One transaction's histograms decoded at a time (a file may hold 10,000 names).
+        let one = result_file::transaction_stats(txn, index, source)?;
+        summary_agrees(txn, &one, index, source)?;
+        sum.merge(&without_latencies(one, false));
+    }
+    totals_agree(file, &sum, source)
+}
+
 /// `file`'s totals against its transactions' raw counters added up (`sum`).
 fn totals_agree(file: &ResultFile, sum: &TxnStats, source: &str) -> Result<(), ResultFileError> {
     let totals = &file.totals;

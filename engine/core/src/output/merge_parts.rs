@@ -40,29 +40,35 @@ pub fn overlap(inputs: &[(String, ResultFile)]) -> Option<String> {
 }
 
 /// `a.json and c.json are one part: ...` when two inputs hold the same measurement under
-/// different names (a copy whose `run_id` or `segment` was edited, or which an older engine
-/// wrote without an id): the same start and duration to the digit, and the same totals and
-/// transactions, raw histograms included, which no two injectors measure alike. A part that
-/// measured nothing (no attempt, no transaction) adds nothing twice, so it is never one.
+/// different labels (a copy whose `run_id`, `segment` or start was edited, or which an older
+/// engine wrote without an id): the same totals, transactions (raw histograms included), interval
+/// series (each interval's counts and percentiles, at the same seconds from its own start) and
+/// injector figures (the lag histogram, the core threads' CPU and wall time to the µs). Two
+/// injectors of one run may send the same totals, but not the same histograms of every latency,
+/// interval by interval, on threads that used the same CPU time to the µs. Neither the start,
+/// the duration, the run id nor the segment is weighed: each is a label a copy can change. A part
+/// that measured nothing (no attempt, no transaction) adds nothing twice, so it is never one.
 /// `None` when no two inputs are alike.
 pub fn same_measurement(inputs: &[(String, ResultFile)]) -> Option<String> {
     let measured = |r: &ResultFile| r.totals.attempts.unwrap_or(r.totals.requests) > 0 || r.totals.transactions > 0;
     let alike = |a: &ResultFile, b: &ResultFile| {
-        a.started_at_unix_s.to_bits() == b.started_at_unix_s.to_bits()
-            && a.duration_s.to_bits() == b.duration_s.to_bits()
-            && a.totals == b.totals
+        a.totals == b.totals
             && a.transactions == b.transactions
+            && a.intervals == b.intervals
+            && a.injector == b.injector
     };
     let label = |r: &ResultFile| {
         let id = r.run_id.as_deref().unwrap_or("none");
-        r.segment.as_deref().map_or_else(|| format!("run id {id}"), |s| format!("run id {id}, segment {s}"))
+        let segment = r.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default();
+        format!("run id {id}{segment}, started at {}", r.started_at_unix_s)
     };
     for (i, (a, ra)) in inputs.iter().enumerate() {
         for (b, rb) in &inputs[i + 1..] {
             if measured(ra) && alike(ra, rb) {
                 return Some(format!(
-                    "{a} ({}) and {b} ({}) are one part: the same start, duration, counts and histograms to the \
-                     digit, which no two injectors measure; its requests would be counted twice",
+                    "{a} ({}) and {b} ({}) are one part: the same counts, histograms, intervals and injector \
+                     figures to the digit, which no two injectors measure, whatever their labels say; its requests \
+                     would be counted twice",
                     label(ra),
                     label(rb)
                 ));
@@ -425,20 +431,40 @@ mod tests {
         assert!(said.contains("both hold run started-at-7.5"), "{said}");
     }
 
+    /// A part as an injector measures it: its intervals' counts and medians, and its core
+    /// thread's CPU time, µs.
+    fn measured(segment: &str, counts: &[u64], busy_us: u64) -> (String, ResultFile) {
+        let (source, mut result) = part(segment, "duration", counts.iter().sum());
+        result.intervals = counts
+            .iter()
+            .enumerate()
+            .map(|(i, &requests)| crate::output::result_file::Interval {
+                elapsed_s: i as f64 + 1.0,
+                requests,
+                p50_us: Some(100 + requests),
+                ..Default::default()
+            })
+            .collect();
+        let lag_us = crate::output::result_file::Encoded::default();
+        let raw =
+            crate::output::result_file::InjectorRaw { lag_us, busy_us, wall_us: 2_000_000, busy_percent_max: 3.0 };
+        result.injector.raw = Some(raw);
+        (source, result)
+    }
+
     /// Outside try: a part copied under another name with its `run_id` edited (or its
     /// segment) merged as a second injector, doubling its requests. The same measurement is
     /// one part whatever it is called: refused, naming both files.
     #[test]
     fn a_copy_under_another_id_is_one_part() {
-        let (source, mut a) = part("0/2", "duration", 5);
-        (a.run_id, a.started_at_unix_s) = (Some("r1".into()), 1_700_000_000.123_456);
+        let (source, mut a) = measured("0/2", &[3, 2], 41_372);
+        (a.run_id, a.started_at_unix_s) = (Some("r1".into()), 1_700_000_000.5);
         let mut copy = a.clone();
         copy.run_id = Some("forged".into());
-        let b = {
-            let mut b = a.clone();
-            (b.run_id, b.segment, b.started_at_unix_s) = (Some("r1".into()), Some("1/2".into()), 1_700_000_000.2);
-            b
-        };
+        // The other injector of the run: the same totals, its own intervals and CPU time.
+        let (_, mut b) = measured("1/2", &[2, 3], 40_118);
+        (b.run_id, b.started_at_unix_s) = (Some("r1".into()), 1_700_000_000.5);
+        assert_eq!(a.totals, b.totals, "the same totals");
         let inputs = [(source.clone(), a.clone()), ("b.json".to_string(), b.clone())];
         assert_eq!(same_measurement(&inputs), None, "two segments of one run");
         let inputs = [(source.clone(), a.clone()), ("b.json".to_string(), b), ("copy.json".to_string(), copy.clone())];
@@ -446,16 +472,17 @@ mod tests {
         assert_eq!(
             same_measurement(&inputs).as_deref(),
             Some(
-                "seg-0/2.log (run id r1, segment 0/2) and copy.json (run id forged, segment 0/2) are one part: the \
-                 same start, duration, counts and histograms to the digit, which no two injectors measure; its \
-                 requests would be counted twice"
+                "seg-0/2.log (run id r1, segment 0/2, started at 1700000000.5) and copy.json (run id forged, segment \
+                 0/2, started at 1700000000.5) are one part: the same counts, histograms, intervals and injector \
+                 figures to the digit, which no two injectors measure, whatever their labels say; its requests \
+                 would be counted twice"
             )
         );
         // Its segment edited too, or its id removed: still the same measurement.
         let mut resegmented = copy.clone();
         (resegmented.segment, resegmented.run_id) = (Some("1/2".into()), None);
         let said = same_measurement(&[(source.clone(), a.clone()), ("r.json".into(), resegmented)]).unwrap();
-        assert!(said.contains("and r.json (run id none, segment 1/2) are one part"), "{said}");
+        assert!(said.contains("and r.json (run id none, segment 1/2, started at 1700000000.5) are one part"), "{said}");
         // One count apart is another measurement.
         copy.totals.requests += 1;
         assert_eq!(same_measurement(&[(source.clone(), a.clone()), ("c.json".into(), copy)]), None);
@@ -465,6 +492,31 @@ mod tests {
         let mut other_idle = idle.clone();
         other_idle.run_id = Some("r2".into());
         assert_eq!(same_measurement(&[(source, idle), ("i.json".into(), other_idle)]), None);
+    }
+
+    /// Outside try: a copy with its start time edited (and its run id, or its duration) merged
+    /// as a second injector and doubled every count: the start was weighed as if it were
+    /// measured. It is a label; the copy's intervals, histograms and CPU time are the part's.
+    #[test]
+    fn a_copy_started_at_another_time_is_one_part() {
+        let (source, mut a) = measured("0/2", &[3, 2], 41_372);
+        (a.run_id, a.started_at_unix_s) = (Some("r1".into()), 1_700_000_000.5);
+        let mut later = a.clone();
+        later.started_at_unix_s += 0.05;
+        let said = same_measurement(&[(source.clone(), a.clone()), ("later.json".into(), later.clone())]).unwrap();
+        assert!(
+            said.starts_with("seg-0/2.log (run id r1, segment 0/2, started at 1700000000.5) and later.json"),
+            "{said}"
+        );
+        (later.run_id, later.duration_s, later.started_at_unix_s) = (Some("r9".into()), 1.25, 1_800_000_000.0);
+        let said = same_measurement(&[(source.clone(), a.clone()), ("later.json".into(), later)]).unwrap();
+        assert!(said.contains("and later.json (run id r9, segment 0/2, started at 1800000000) are one part"), "{said}");
+        // Another injector that sent the same totals, interval by interval, on a thread of
+        // another CPU time: two parts.
+        let (_, mut twin) = measured("0/2", &[3, 2], 41_373);
+        twin.run_id = Some("r2".into());
+        assert_eq!((a.totals == twin.totals, a.intervals == twin.intervals), (true, true));
+        assert_eq!(same_measurement(&[(source, a), ("twin.json".into(), twin)]), None);
     }
 
     #[test]

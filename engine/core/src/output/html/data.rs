@@ -1,6 +1,8 @@
 //! The data a report page draws, as JSON: the result file's own fields, plus what a browser
 //! cannot compute from them (percentile spectra and latency histograms from the HDR histograms).
 
+use std::io::{self, Write};
+
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
@@ -141,17 +143,19 @@ pub fn without_raw(label: &str, file: &ResultFile) -> Option<ResultFileError> {
     Some(ResultFileError::NoRaw { file: label.to_string(), index, name: txn.name.clone() })
 }
 
-/// [`file_data`] as the JSON text a page embeds (`embeddable`), written one
+/// Writes [`file_data`] to `out` as the JSON text a page embeds (`embeddable`), one
 /// transaction at a time as `file` is used up: each transaction's figures, its encoded
 /// histograms and its drawing are dropped once its text is written, so a file of 10,000 names
-/// is never beside a tree of its JSON values (hundreds of MB), only beside its own text. `file`
-/// must have every `raw` ([`without_raw`]): one without is drawn without a distribution.
-pub fn file_data_text(label: &str, mut file: ResultFile) -> String {
+/// is never beside a tree of its JSON values (hundreds of MB), nor beside its own whole text.
+/// The transactions come first, the file's other fields (and its totals' distribution, folded
+/// from every transaction's) after them. `file` must have every `raw` ([`without_raw`]): one
+/// without is drawn without a distribution.
+pub fn write_file_data(out: &mut dyn Write, label: &str, mut file: ResultFile) -> io::Result<()> {
     let transactions = std::mem::take(&mut file.transactions);
     let mut head = file.to_value();
     drop(file);
     let mut totals = Totals::default();
-    let mut text = String::from("[");
+    out.write_all(b"{\"transactions\":[")?;
     for (i, mut txn) in transactions.into_iter().enumerate() {
         let raw = txn.raw.take();
         let mut object = serde_json::to_value(&txn).expect("a transaction always serializes");
@@ -163,22 +167,19 @@ pub fn file_data_text(label: &str, mut file: ResultFile) -> String {
             }
         }
         if i > 0 {
-            text.push(',');
+            out.write_all(b",")?;
         }
-        text.push_str(&super::embeddable(&object));
+        out.write_all(super::embeddable(&object).as_bytes())?;
     }
-    text.push(']');
+    out.write_all(b"],")?;
     if let Some(object) = head.as_object_mut() {
         object.remove("transactions");
         object.insert("label".into(), json!(label));
         object.insert("distribution".into(), totals.distributions());
     }
-    let mut page = super::embeddable(&head);
-    page.pop();
-    page.push_str(",\"transactions\":");
-    page.push_str(&text);
-    page.push('}');
-    page
+    // The other fields' object, its `{` left out: it follows the transactions.
+    let text = super::embeddable(&head);
+    out.write_all(text.strip_prefix('{').expect("an object's text starts with {").as_bytes())
 }
 
 /// The request times of every transaction folded as a file's transactions are drawn.

@@ -50,18 +50,59 @@ pub(super) fn check_transactions(read: &ResultFile, file: &str) -> Result<(), Re
     Ok(())
 }
 
-/// The first interval that ends before the one before it (a hand-edited or spliced file, whose
-/// intervals overlap): the pages draw its timeline in order of time, and no run writes one.
-/// Two that end within the same millisecond (a last tick and the stop) are in order.
+/// The first interval that ends before the one before it, or before the run's start, or whose
+/// percentiles are out of order (a hand-edited file): its charts would draw a time or a
+/// percentile no run measured.
 pub(super) fn check_intervals(read: &ResultFile, file: &str) -> Result<(), ResultFileError> {
-    let ends = read.intervals.iter().map(|i| i.elapsed_s);
-    let Some((index, (before, end))) = ends.clone().zip(ends.skip(1)).enumerate().find(|(_, (a, b))| b < a) else {
-        return Ok(());
-    };
-    Err(ResultFileError::Shape {
-        file: file.to_string(),
-        at: format!("intervals[{}].elapsed_s: ", index + 1),
-        why: format!("{end} is before the end of intervals[{index}] ({before}): intervals follow one another in time"),
+    let shape = |at: String, why: String| ResultFileError::Shape { file: file.to_string(), at, why };
+    let mut before: Option<f64> = None;
+    for (index, interval) in read.intervals.iter().enumerate() {
+        let end = interval.elapsed_s;
+        if end < 0.0 {
+            return Err(shape(format!("intervals[{index}].elapsed_s: "), format!("{end} is before the run's start")));
+        }
+        if let Some(before) = before.filter(|before| end < *before) {
+            let why = format!(
+                "{end} is before the end of intervals[{}] ({before}): intervals follow one another in time",
+                index - 1
+            );
+            return Err(shape(format!("intervals[{index}].elapsed_s: "), why));
+        }
+        before = Some(end);
+        if let Some((field, why)) = interval_out_of_order(interval) {
+            return Err(shape(format!("intervals[{index}].{field}: "), why));
+        }
+    }
+    Ok(())
+}
+
+/// An interval's percentiles out of order: `(field, why)`.
+fn interval_out_of_order(interval: &Interval) -> Option<(String, String)> {
+    if let (Some(p50), Some(p99)) = (interval.p50_us, interval.p99_us)
+        && p50 > p99
+    {
+        return Some((
+            "p50_us".into(),
+            format!("{p50} is above p99_us {p99} (the figures of one histogram are in order)"),
+        ));
+    }
+    let detail = &interval.detail;
+    let mut percentiles: Vec<(String, &Percentiles)> = Vec::new();
+    percentiles.extend(detail.latency.as_ref().map(|p| ("latency".to_string(), p)));
+    percentiles.extend(detail.corrected.as_ref().map(|p| ("corrected".to_string(), p)));
+    for (j, txn) in detail.by_transaction.iter().enumerate() {
+        percentiles.push((format!("by_transaction[{j}].latency"), &txn.latency));
+        percentiles.extend(txn.corrected.as_ref().map(|p| (format!("by_transaction[{j}].corrected"), p)));
+    }
+    percentiles.into_iter().find_map(|(field, p)| {
+        let figures = [("p50_us", p.p50_us), ("p90_us", p.p90_us), ("p99_us", p.p99_us), ("max_us", p.max_us)];
+        figures.windows(2).find(|pair| pair[0].1 > pair[1].1).map(|pair| {
+            let ((below, low), (above, high)) = (pair[0], pair[1]);
+            (
+                format!("{field}.{below}"),
+                format!("{low} is above {above} {high} (the figures of one histogram are in order)"),
+            )
+        })
     })
 }
 
@@ -119,6 +160,48 @@ mod tests {
 
     /// Outside try: a file with a p99 above its max (hand-edited) was read, and `compare` showed
     /// it. Figures of one histogram out of order are refused, naming the field.
+    /// Outside try: an interval's percentiles edited out of order, or its end before the run's
+    /// start, were read, merged and drawn. Refused, naming the file and the field.
+    #[test]
+    fn an_intervals_figures_out_of_order_are_refused() {
+        let with = |interval: &str| {
+            let text = format!(
+                r#"{{"mite_engine_version": "0", "duration_s": 3, "totals": {{}}, "transactions": [],
+                    "intervals": [{{"elapsed_s": 1, "requests": 1}}, {interval}]}}"#
+            );
+            ResultFile::read(&text, "a.json").map(|_| ()).map_err(|e| e.to_string())
+        };
+        let ordered = r#"{"p50_us": 5, "p90_us": 9, "p99_us": 30, "max_us": 30}"#;
+        let interval = |latency: &str, txn: &str| {
+            format!(
+                r#"{{"elapsed_s": 2, "p50_us": 5, "p99_us": 30, "latency": {latency},
+                    "by_transaction": [{{"name": "get", "count": 1, "latency": {txn}}}]}}"#
+            )
+        };
+        assert_eq!(with(&interval(ordered, ordered)), Ok(()));
+        let p = "a.json is not a mite-engine result: intervals[1].";
+        assert_eq!(
+            with(&interval(&ordered.replace("\"p90_us\": 9", "\"p90_us\": 99"), ordered)),
+            Err(format!("{p}latency.p90_us: 99 is above p99_us 30 (the figures of one histogram are in order)"))
+        );
+        assert_eq!(
+            with(&interval(ordered, &ordered.replace("\"max_us\": 30", "\"max_us\": 3"))),
+            Err(format!(
+                "{p}by_transaction[0].latency.p99_us: 30 is above max_us 3 (the figures of one histogram are in order)"
+            ))
+        );
+        assert_eq!(
+            with(r#"{"elapsed_s": 2, "p50_us": 50, "p99_us": 30}"#),
+            Err(format!("{p}p50_us: 50 is above p99_us 30 (the figures of one histogram are in order)"))
+        );
+        let text = r#"{"mite_engine_version": "0", "duration_s": 3, "totals": {}, "transactions": [],
+                       "intervals": [{"elapsed_s": -3, "requests": 1}]}"#;
+        assert_eq!(
+            ResultFile::read(text, "a.json").map(|_| ()).map_err(|e| e.to_string()),
+            Err("a.json is not a mite-engine result: intervals[0].elapsed_s: -3 is before the run's start".into())
+        );
+    }
+
     #[test]
     fn a_percentile_above_the_max_is_refused() {
         let ordered = r#"{"count": 3, "min": 5, "p50": 9, "p90": 9, "p99": 30, "p999": 30, "max": 30}"#;
