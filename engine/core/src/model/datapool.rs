@@ -638,6 +638,7 @@ impl PoolShard {
 
     /// The next row, or `None` when a single-use shard is exhausted, or every row of a
     /// recyclable shard is checked out (a check-in brings one back: wait, do not give up).
+    #[inline]
     pub fn checkout(&mut self) -> Option<Row> {
         let mut state = self.state.borrow_mut();
         let row = match &state.source {
@@ -654,6 +655,7 @@ impl PoolShard {
     }
 
     /// Returns a row after its journey; single-use shards drop it.
+    #[inline]
     pub fn checkin(&mut self, row: Row) {
         let mut state = self.state.borrow_mut();
         if state.recyclable && state.source.is_some() {
