@@ -10,6 +10,7 @@
 #                                                # stop work is spread over the same count
 #   SIM=1 KEEP=1 benches/instructions.sh BIN     # with callgrind's cache and branch model (the
 #                                                # core loop's work only), cg.out kept
+#   CALLGRIND_ARGS=--dump-instr=yes …            # also per instruction (for benches/hot_lines.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p mite-engine -p mite-tools
@@ -49,7 +50,7 @@ sim=()
 # With the cache model, the core loop's thread only (its functions' counts per request, as
 # benches/cycles.sh collects them).
 [ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes "--toggle-collect=*core_loop::run_core*")
-valgrind --tool=callgrind "${sim[@]}" --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --scenario "$work/get.toml" \
+valgrind --tool=callgrind "${sim[@]}" ${CALLGRIND_ARGS:-} --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --scenario "$work/get.toml" \
     --config "target_url=http://127.0.0.1:$port/" --duration "$duration" --quiet --json "$work/r.json" >/dev/null 2>&1
 python3 - "$work" "$engine" "$target" <<'PY'
 import json, re, subprocess, sys
