@@ -23,6 +23,7 @@
 # on a loaded machine a second holds few requests, so with the default 1 s tick the count per
 # request would grow with the load; and there a core starved of the CPU for 10 s past a 1 s
 # tick's report was dropped from the run (exit 1).
+#   CALLGRIND_ARGS=--dump-instr=yes …            # also per instruction (for benches/hot_lines.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Built only when used: the default binary, and the tools/ target where nginx is missing.
@@ -63,7 +64,7 @@ fi
 sim=()
 [ -z "${SIM:-}" ] || sim=(--cache-sim=yes --branch-sim=yes)
 [ -z "${MANGLED:-}" ] || sim+=(--demangle=no)
-valgrind --tool=callgrind "${sim[@]}" --separate-threads=yes "--toggle-collect=*__rust_begin_short_backtrace*" \
+valgrind --tool=callgrind "${sim[@]}" ${CALLGRIND_ARGS:-} --separate-threads=yes "--toggle-collect=*__rust_begin_short_backtrace*" \
     --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --tick 30s --scenario "$work/get.toml" \
     --config "target_url=http://127.0.0.1:$port/" --duration "$duration" --quiet --json "$work/r.json" >/dev/null 2>&1
 python3 - "$work" "$engine" "$target" "${KEEP:-}" <<'PY'

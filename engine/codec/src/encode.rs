@@ -63,8 +63,15 @@ fn caller_set<'a>(head: &RequestHead<'a>) -> CallerSet<'a> {
 
 /// Whether `headers` ask the server to close the connection after its response (a
 /// `Connection` field listing `close`): the connection is then not pooled, whatever the
-/// response says.
+/// response says. (Inline: called for every response, most often with no header at all.)
+#[inline]
 pub fn asks_close(headers: &[(&str, &str)]) -> bool {
+    !headers.is_empty() && asks_close_in(headers)
+}
+
+/// [`asks_close`] for headers that are there.
+#[inline(never)]
+fn asks_close_in(headers: &[(&str, &str)]) -> bool {
     headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("connection")
             && value.split(',').any(|token| token.trim().eq_ignore_ascii_case("close"))

@@ -102,6 +102,7 @@ impl Ctx {
 
     /// Counts the exchange's outcome under its transaction; a response outside the expected
     /// statuses (or a redirect that cannot be followed) becomes a `status` error here.
+    #[inline]
     fn record_exchange(
         &self,
         request: &RequestBuilder<'_>,
@@ -271,7 +272,9 @@ fn record_answer(
 }
 
 /// The response's verdict: accepted (`None`: a final status the request expects, or a
-/// redirect that will be followed), or a `status` error counted and sampled once.
+/// redirect that will be followed), or a `status` error counted and sampled once. (Inline:
+/// the accepted response's few tests go where the exchange is recorded.)
+#[inline]
 fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, response: &Response) -> Option<HttpError> {
     let verdict = session::hop_verdict(request, response);
     let accepted = match verdict {

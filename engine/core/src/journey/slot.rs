@@ -16,7 +16,7 @@ use crate::driver::{Moment, sleep, spawn};
 use crate::http::client::micros;
 use crate::journey::panics;
 use crate::journey::shard::{Shard, TxnId};
-use crate::journey::{Ctx, JourneyResult};
+use crate::journey::{Ctx, JourneyError, JourneyResult};
 use crate::limits::{FAILURE_BACKOFF_MAX, FAILURE_BACKOFF_MIN, IMMEDIATE_FAILURE};
 use crate::model::datapool::{PoolShard, Row};
 use crate::stats::{ErrorKind, JourneyCounts};
@@ -172,6 +172,7 @@ type Start = Option<(Option<Instant>, Row)>;
 impl Future for NextStart<'_> {
     type Output = Start;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Start> {
         let this = self.get_mut();
         let poll = this.poll_start(cx);
@@ -553,18 +554,24 @@ fn failed_at_once(result: &JourneyResult, took: impl FnOnce() -> Duration, waite
 
 /// Counts a finished journey; an error no transaction counted is counted against the
 /// journey's own row.
+#[inline]
 pub(crate) fn record_journey(shard: &Shard, journey: &str, result: &JourneyResult) {
-    let mut stats = shard.stats.borrow_mut();
     match result {
-        Ok(()) => stats.journeys.ok += 1,
-        Err(err) => {
-            stats.journeys.failed += 1;
-            stats.sample_error("journey", || err.to_string());
-            if !err.is_recorded() {
-                let id = stats.root(journey);
-                stats.txn(id).txn_err += 1;
-            }
-        }
+        Ok(()) => shard.stats.borrow_mut().journeys.ok += 1,
+        Err(err) => record_journey_failure(shard, journey, err),
+    }
+}
+
+/// Counts a failed journey (out of line and cold: the journey that ends well stays short).
+#[cold]
+#[inline(never)]
+fn record_journey_failure(shard: &Shard, journey: &str, err: &JourneyError) {
+    let mut stats = shard.stats.borrow_mut();
+    stats.journeys.failed += 1;
+    stats.sample_error("journey", || err.to_string());
+    if !err.is_recorded() {
+        let id = stats.root(journey);
+        stats.txn(id).txn_err += 1;
     }
 }
 
