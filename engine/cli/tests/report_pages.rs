@@ -432,6 +432,18 @@ fn pages_say_no_data_and_count_every_attempt() {
     assert_eq!(rate("many.json"), "123,456");
     assert!(rate("base.json").starts_with("10 "), "{rows:?}");
     assert!(text(&out).contains("g: rate 123,456/s -> 10/s (-100.0%)"), "{}", text(&out));
+    // A transaction's rate is the file's own (over the run's exact duration), not its count over
+    // `duration_s` rounded to the millisecond (23,144 / 3.005 s would read 7,702).
+    let exact = path(&scratch, "exact.json");
+    let text_of_exact = r#"{ "mite_engine_version": "0", "duration_s": 3.005, "totals": {}, "transactions": [{ "name": "g",
+        "count": 23144, "errors": 0, "rate": 7701.2, "latency_us": { "count": 23144, "p50": 100, "p99": 200, "p999": 300 },
+        "requests": { "count": 23144, "errors": 0, "attempts": 23144 } }] }"#;
+    std::fs::write(&exact, text_of_exact).unwrap();
+    let out = engine(&["compare", &exact, &base, "--html", &html]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let rows = table_rows(&html);
+    let rate = |run: &str| rows.iter().find(|r| r.len() == 8 && r[1].starts_with(run)).expect(run)[3].clone();
+    assert_eq!(rate("exact.json"), "7,701", "{rows:?}");
 
     let target = Target::start(TargetOptions::default()).unwrap();
     let file = path(&scratch, "down.toml");

@@ -348,8 +348,22 @@ pub enum HistogramError {
     #[error("histogram is not base64: {0}")]
     Base64(#[from] base64::DecodeError),
     /// The bytes are not a compressed HDR V2 histogram.
-    #[error("histogram does not decode: {0:?}")]
+    #[error("histogram does not decode: {}", decode_reason(.0))]
     Decode(hdrhistogram::serialization::DeserializeError),
+}
+
+/// Why a histogram's bytes did not decode, in words (the crate's error has no `Display`).
+fn decode_reason(e: &hdrhistogram::serialization::DeserializeError) -> String {
+    use hdrhistogram::serialization::DeserializeError as E;
+    match e {
+        E::IoError(e) => format!("its bytes are cut short or not compressed as written ({e})"),
+        E::InvalidCookie => "its bytes do not start as an HDR histogram's".to_owned(),
+        E::UnsupportedFeature => "it uses an HDR histogram feature this version cannot read".to_owned(),
+        E::UnsuitableCounterType => "a count is larger than a 64-bit counter holds".to_owned(),
+        E::InvalidParameters => "its value range or precision is not a valid histogram's".to_owned(),
+        E::UsizeTypeTooSmall => "it is too large for this machine's memory addresses".to_owned(),
+        E::EncodedArrayTooLong => "it holds more counts than its value range has room for".to_owned(),
+    }
 }
 
 /// Encodes a histogram for a result file: base64 of its compressed HDR V2 encoding.
@@ -388,6 +402,14 @@ mod tests {
         assert_eq!(back, h);
         assert!(matches!(decode("not base64!"), Err(HistogramError::Base64(_))));
         assert!(matches!(decode("aGVsbG8="), Err(HistogramError::Decode(_))));
+        // Said in words, not as the crate's debug text.
+        let said = decode("aGVsbG8=").unwrap_err().to_string();
+        assert_eq!(said, "histogram does not decode: its bytes do not start as an HDR histogram's");
+        let mut cut = BASE64.decode(encode(&h)).unwrap();
+        cut.truncate(cut.len() / 2);
+        let said = decode(&BASE64.encode(cut)).unwrap_err().to_string();
+        assert!(said.starts_with("histogram does not decode: its bytes are cut short"), "{said}");
+        assert!(!said.contains("Custom {"), "{said}");
     }
 
     proptest! {

@@ -456,7 +456,10 @@
     if (txn.count > 0) shares.push((txn.errors || 0) * 100 / txn.count);
     // Durations are of completed transactions: with none, the zeros written are not times.
     var lat = txn.count > 0 ? ((corrected && txn.latency_us_corrected) || txn.latency_us || {}) : {};
-    return { count: txn.count, rate: duration > 0 ? txn.count / duration : 0, p50: lat.p50, p99: lat.p99, p999: lat.p999,
+    // The file's rate is over the run's exact duration (its `duration_s` is rounded to the ms);
+    // a file written without one reads 0 there.
+    var rate = num(txn.rate) && txn.rate > 0 ? txn.rate : (duration > 0 ? txn.count / duration : 0);
+    return { count: txn.count, rate: rate, p50: lat.p50, p99: lat.p99, p999: lat.p999,
       err: shares.length ? Math.max.apply(null, shares) : null };
   }
   // A figure with nothing to measure reads `no data` and is compared with nothing.
