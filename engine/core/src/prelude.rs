@@ -119,7 +119,7 @@ pub use crate::ws::WebSockets;
 /// # let target = mite_tools::Target::start(Default::default()).unwrap();
 /// async fn journey(ctx: &Ctx, _row: Row) -> JourneyResult {
 ///     let url = ctx.config().get_or("ws", "").to_string();
-///     let connect: WsConnect<'_> = ctx.websocket().connect(&url).header("Cookie", "seen=no");
+///     let connect: WsConnect<'_, '_> = ctx.websocket().connect(&url).header("Cookie", "seen=no");
 ///     let mut socket = connect.await?; // this endpoint sends the Cookie header it got first
 ///     assert_eq!(socket.receive().await?.text(), Some("seen=no"));
 ///     Ok(())

@@ -65,7 +65,9 @@ impl<'c> WebSockets<'c> {
     /// # let target = mite_tools::Target::start(Default::default()).unwrap();
     ///
     /// async fn open(ctx: &Ctx, _row: Row) -> JourneyResult {
-    ///     let ws = ctx.websocket().connect(ctx.config().get_or("ws", "")).await?;
+    ///     // The URL is borrowed only while connecting: one built in place will do.
+    ///     let mut ws = ctx.websocket().connect(&format!("{}", ctx.config().get_or("ws", ""))).await?;
+    ///     ws.send_text("hello").await?;
     ///     ctx.send("opened", &[("open", &ws.is_open())]);
     ///     Ok(ws.close().await?)
     /// }
@@ -75,20 +77,21 @@ impl<'c> WebSockets<'c> {
     /// assert_eq!(record.messages[0].fields[0].1, "true");
     /// assert_eq!(record.statuses(), [Some(101)]); // the handshake is a request
     /// ```
-    pub fn connect(&self, url: &'c str) -> WsConnect<'c> {
+    pub fn connect<'u>(&self, url: &'u str) -> WsConnect<'c, 'u> {
         WsConnect { ctx: self.ctx, url, headers: Vec::new(), protocols: Vec::new() }
     }
 }
 
-/// A WebSocket connection being set up.
-pub struct WsConnect<'c> {
+/// A WebSocket connection being set up. Its URL, headers and subprotocols are borrowed only
+/// until it is open (`'u`); the open [`WebSocket`] borrows the journey's context alone.
+pub struct WsConnect<'c, 'u> {
     ctx: &'c Ctx,
-    url: &'c str,
-    headers: Vec<(&'c str, &'c str)>,
-    protocols: Vec<&'c str>,
+    url: &'u str,
+    headers: Vec<(&'u str, &'u str)>,
+    protocols: Vec<&'u str>,
 }
 
-impl<'c> WsConnect<'c> {
+impl<'c, 'u> WsConnect<'c, 'u> {
     /// Adds a header to the upgrade request (cookies, authorisation, origin).
     ///
     /// ```
@@ -107,7 +110,7 @@ impl<'c> WsConnect<'c> {
     /// assert!(record.is_ok(), "{:?}", record.result);
     /// assert_eq!(record.messages[0].fields[0].1, "session=abc");
     /// ```
-    pub fn header(mut self, name: &'c str, value: &'c str) -> Self {
+    pub fn header(mut self, name: &'u str, value: &'u str) -> Self {
         self.headers.push((name, value));
         self
     }
@@ -131,15 +134,15 @@ impl<'c> WsConnect<'c> {
     /// assert!(record.is_ok(), "{:?}", record.result);
     /// assert_eq!(record.messages[0].fields[0].1, "chat.v2");
     /// ```
-    pub fn protocol(mut self, protocol: &'c str) -> Self {
+    pub fn protocol(mut self, protocol: &'u str) -> Self {
         self.protocols.push(protocol);
         self
     }
 }
 
-impl<'c> IntoFuture for WsConnect<'c> {
+impl<'c: 'u, 'u> IntoFuture for WsConnect<'c, 'u> {
     type Output = Result<WebSocket<'c>, HttpError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + 'c>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + 'u>>;
 
     fn into_future(self) -> Self::IntoFuture {
         // Boxed: connecting is rare and its future (TLS handshake included) is large.
@@ -373,7 +376,7 @@ fn mask_key() -> [u8; 4] {
 }
 
 /// Connects, upgrades, and records the handshake as a request of the current transaction.
-async fn open(request: WsConnect<'_>) -> Result<WebSocket<'_>, HttpError> {
+async fn open<'c>(request: WsConnect<'c, '_>) -> Result<WebSocket<'c>, HttpError> {
     let ctx = request.ctx;
     // A URL or header that cannot be sent (typically rendered at run time) is counted once, as
     // an attempt never sent.
