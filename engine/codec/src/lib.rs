@@ -17,7 +17,7 @@ pub mod response;
 pub mod ws;
 
 pub use body::{BodyDecoder, BodyStep};
-pub use encode::{RequestHead, asks_close, encode_request};
+pub use encode::{RequestHead, asks_close, decimal, encode_request};
 pub use error::CodecError;
 pub use head::{BodyFraming, ResponseHead, parse_response_head};
 pub use limits::Limits;
