@@ -698,6 +698,7 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
             for pair in ticks.windows(2) {
                 let (left, right) = (pair[0]["right"].as_f64().unwrap(), pair[1]["left"].as_f64().unwrap());
                 assert!(right - left >= 12.0, "{} at {width} px: {pair:?}", chart["id"]);
+                assert_ne!(pair[0]["text"], pair[1]["text"], "{} at {width} px: {ticks:?}", chart["id"]);
             }
         }
         let throughput = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "throughput").unwrap();
@@ -726,9 +727,9 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
 }
 
 /// Outside try 6: a WebSocket run's page showed none of its WebSocket figures, and one whose
-/// every connection failed once open read `errors by kind -` beside 100 % failed transactions.
-/// The run page has a WebSockets table (the result file's counts, to the message), the summary
-/// names the WebSocket errors by kind, and the comparison page sets the runs' side by side;
+/// every connection failed once open read `errors by kind -` beside 100 % failed transactions,
+/// in its summary and its Transactions table. The run page has a WebSockets table (the result
+/// file's counts, to the message), the summary and the table name the WebSocket errors by kind, and the comparison page sets the runs' side by side;
 /// each fits at 1,400 and 1,000 px.
 #[test]
 fn websocket_runs_show_their_websocket_figures() {
@@ -755,6 +756,10 @@ fn websocket_runs_show_their_websocket_figures() {
         if ws["errors"].as_u64().unwrap() > 0 {
             assert_eq!(kinds[1], format!("WebSockets: ws_closed {}", count("errors")), "{kinds:?}");
             assert_eq!(row[10], format!("ws_closed {}", count("errors")), "{row:?}");
+            // The Transactions table's errors by kind: the transaction's failed requests read none.
+            let txn =
+                rows.iter().find(|r| r.len() == 19 && r[0] == "ws_ping_pong").unwrap_or_else(|| panic!("{rows:?}"));
+            assert_eq!(txn[9], format!("WebSockets: ws_closed {}", count("errors")), "{txn:?}");
         }
     }
     let hangup = &pages[1].2;

@@ -447,7 +447,7 @@
       var r = t.requests || {};
       var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), perSecond(t.rate), grouped(r.count),
         grouped(r.not_sent || 0), grouped(r.errors), fixed(figures(t, run.duration_s).err, 1),
-        listCell(r.errors_by_kind), listCell(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
+        { text: errorKinds(r.errors_by_kind, t.websocket) || '-', cls: 'list' }, listCell(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
       row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
@@ -534,12 +534,16 @@
   }
   // The errors by kind of a run: its requests' (a WebSocket handshake is one), then those on
   // its open WebSockets; a run with failed transactions and neither says so, not `-`.
-  function errorKindsText(t) {
+  // Requests' errors by kind (`requests`), then those on open WebSockets (`ws`, when used), or ''.
+  function errorKinds(requests, ws) {
     var parts = [];
-    if (Object.keys(t.errors_by_kind || {}).length) parts.push((t.websocket ? 'requests: ' : '') + kv(t.errors_by_kind));
-    var ws = t.websocket;
+    if (Object.keys(requests || {}).length) parts.push((ws ? 'requests: ' : '') + kv(requests));
     if (ws && Object.keys(ws.errors_by_kind || {}).length) parts.push('WebSockets: ' + kv(ws.errors_by_kind));
-    if (parts.length) return parts.join('; ');
+    return parts.join('; ');
+  }
+  function errorKindsText(t) {
+    var kinds = errorKinds(t.errors_by_kind, t.websocket);
+    if (kinds) return kinds;
     return t.transaction_errors ? 'none by kind: no request or WebSocket error (the first journey error below says what failed)' : '-';
   }
   function summary(parent, run, thresholds, running) {
