@@ -670,12 +670,13 @@ fn assert_tables_fit(status: &Value, ids: &[&str], width: u32) {
     }
 }
 
-/// Outside try 6: the bytes/s axis read `488.3 KiB, 976.6 KiB, 1.4 MiB` (decimal steps of
-/// bytes shown in binary units), the percentile axis's `0%` and `50%` ran into each other, the
-/// Transactions table scrolled sideways at 1,400 px, and the journeys in flight fell to 0 over
-/// the last interval (the grace's end, folded into it). The bytes axis reads in one binary unit
-/// in 1-2-5 steps of it; no two x labels shown come closer than 12 px, at 1,400 or 900 px; the
-/// table fits at 1,400 and 1,000 px; the last interval keeps its journeys as of the stop.
+/// The bytes/s axis read `488.3 KiB, 976.6 KiB, 1.4 MiB` (decimal steps of bytes shown in
+/// binary units), the percentile axis's `0%` and `50%` ran into each other and its last label
+/// was cut at the chart's edge, the Transactions table scrolled sideways at 1,400 px, and the
+/// journeys in flight fell to 0 over the last interval (the grace's end, folded into it). The
+/// bytes axis reads in one binary unit in 1-2-5 steps of it; no two x labels shown come closer
+/// than 12 px, each whole within its chart, at 1,400 or 900 px; the table fits at 1,400 and
+/// 1,000 px; the last interval keeps its journeys as of the stop.
 #[test]
 fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
     let target = Target::start(TargetOptions::default()).unwrap();
@@ -695,6 +696,12 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
         for chart in status["charts"].as_array().unwrap().iter().filter(|c| c["drawn"] == true) {
             let ticks = chart["xTicks"].as_array().unwrap_or_else(|| panic!("{}: no x labels recorded", chart["id"]));
             assert!(ticks.len() >= 2, "{}: {ticks:?}", chart["id"]);
+            // Each whole within the chart (the percentile axis's last, `99.9999%`, was cut in half).
+            let width = chart["width"].as_f64().unwrap();
+            for tick in ticks {
+                let (left, right) = (tick["left"].as_f64().unwrap(), tick["right"].as_f64().unwrap());
+                assert!(left >= 0.0 && right <= width, "{} is {width} px wide: {tick}", chart["id"]);
+            }
             for pair in ticks.windows(2) {
                 let (left, right) = (pair[0]["right"].as_f64().unwrap(), pair[1]["left"].as_f64().unwrap());
                 assert!(right - left >= 12.0, "{} at {width} px: {pair:?}", chart["id"]);
@@ -726,11 +733,11 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
     }
 }
 
-/// Outside try 6: a WebSocket run's page showed none of its WebSocket figures, and one whose
-/// every connection failed once open read `errors by kind -` beside 100 % failed transactions,
-/// in its summary and its Transactions table. The run page has a WebSockets table (the result
-/// file's counts, to the message), the summary and the table name the WebSocket errors by kind, and the comparison page sets the runs' side by side;
-/// each fits at 1,400 and 1,000 px.
+/// A WebSocket run's page showed none of its WebSocket figures, and one whose every
+/// connection failed once open read `errors by kind -` beside 100 % failed transactions, in its
+/// summary and its Transactions table. The run page has a WebSockets table (the result file's
+/// counts, to the message), the summary and the Transactions table name the WebSocket errors by
+/// kind, and the comparison page sets the runs' side by side; each fits at 1,400 and 1,000 px.
 #[test]
 fn websocket_runs_show_their_websocket_figures() {
     let target = Target::start(TargetOptions::default()).unwrap();

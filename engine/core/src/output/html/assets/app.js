@@ -107,21 +107,27 @@
     }
     return measurer.measureText(text).width;
   }
+  // Room right of a chart's plot, for half its last x label (`99.9999%` was cut in half).
+  var RIGHT_PAD_PX = 32;
   // An x axis's labels, thinned so that none overlaps another at the chart's width: a label is
-  // shown when it clears the last one shown by LABEL_GAP_PX, the others read '' (their ticks
-  // stay). From the right end on the percentile axis (its high nines matter most: 0% goes
-  // before 50%), from the left elsewhere. What is shown, and where, goes to the page's status.
+  // shown when it clears the last one shown by LABEL_GAP_PX and lies within the chart, the
+  // others read '' (their ticks stay). From the right end on the percentile axis (its high
+  // nines matter most: 0% goes before 50%), from the left elsewhere. What is shown, and where
+  // (px from the chart's left edge), goes to the page's status.
   function thinned(u, vals, texts, fromEnd, record) {
     var order = vals.map(function (v, i) { return i; });
     if (fromEnd) order.reverse();
     var out = texts.map(function () { return ''; });
     var kept = [];
     var last = null;
+    var plotLeft = u.bbox.left / (uPlot.pxRatio || 1);
+    record.width = u.width;
     order.forEach(function (i) {
       if (vals[i] == null || !texts[i]) return;
-      var at = u.valToPos(vals[i], 'x');
+      var at = plotLeft + u.valToPos(vals[i], 'x');
       var half = textWidth(texts[i]) / 2;
       var box = { text: texts[i], left: at - half, right: at + half };
+      if (box.left < 0 || box.right > u.width) return;
       if (last && (fromEnd ? box.right + LABEL_GAP_PX > last.left : box.left < last.right + LABEL_GAP_PX)) return;
       out[i] = texts[i];
       kept.push(box);
@@ -211,6 +217,7 @@
     var opts = {
       width: width,
       height: 250,
+      padding: [null, RIGHT_PAD_PX, null, null],
       scales: { x: { time: false, distr: spec.xLog ? 3 : 1 }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1]; } } },
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
