@@ -238,8 +238,8 @@
       axes: [
         { label: spec.xLabel, font: AXIS_FONT, splits: spec.xSplits, incrs: spec.xLog ? undefined : increments(resolution(xFormat)),
           values: function (u, vals) {
-          return thinned(u, vals, vals.map(function (v) { return v == null ? '' : xFormat(v); }), spec.xSplits === nineSplits, record);
-        } },
+            return thinned(u, vals, vals.map(function (v) { return v == null ? '' : xFormat(v); }), spec.xSplits === nineSplits, record);
+          } },
         { label: spec.yLabel, font: AXIS_FONT, size: 84, incrs: increments(resolution(yFormat)), splits: yAxis ? yAxis.splits : undefined,
           values: function (u, vals) {
             record.yTicks = vals.map(function (v) { return v == null ? '' : yTick(v); });
@@ -539,15 +539,15 @@
       return (p.segment ? 'segment ' + p.segment : p.source) + ' on ' + p.cores.join(', ');
     }).join('; ');
   }
-  // The errors by kind of a run: its requests' (a WebSocket handshake is one), then those on
-  // its open WebSockets; a run with failed transactions and neither says so, not `-`.
-  // Requests' errors by kind (`requests`), then those on open WebSockets (`ws`, when used), or ''.
+  // Errors by kind: the requests' (`requests`; a WebSocket handshake is one), then those on
+  // open WebSockets (`ws`, when they were used); '' when there were none.
   function errorKinds(requests, ws) {
     var parts = [];
     if (Object.keys(requests || {}).length) parts.push((ws ? 'requests: ' : '') + kv(requests));
     if (ws && Object.keys(ws.errors_by_kind || {}).length) parts.push('WebSockets: ' + kv(ws.errors_by_kind));
     return parts.join('; ');
   }
+  // A run's errors by kind; one with failed transactions and no error of any kind says so, not `-`.
   function errorKindsText(t) {
     var kinds = errorKinds(t.errors_by_kind, t.websocket);
     if (kinds) return kinds;
