@@ -636,6 +636,29 @@ fn refused_scenario(scratch: &Scratch) -> String {
     file
 }
 
+/// A report page's text with every percentile spectrum held at its last point to the end of
+/// the grid (99.9999 %), as a run of a million requests draws it.
+fn with_full_spectra(page: &str) -> String {
+    let tag = "<script id=\"mite-data\" type=\"application/json\">";
+    let start = page.find(tag).expect("the page's data") + tag.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let mut data: Value = serde_json::from_str(&page[start..end]).unwrap();
+    let fill = |distribution: &mut Value| {
+        if let Some(points) = distribution["spectrum"].as_array_mut() {
+            let last = points.iter().rev().find(|p| !p.is_null()).cloned().unwrap_or_default();
+            points.iter_mut().filter(|p| p.is_null()).for_each(|p| *p = last.clone());
+        }
+    };
+    for run in data["runs"].as_array_mut().unwrap() {
+        fill(&mut run["distribution"]);
+        for txn in run["transactions"].as_array_mut().unwrap() {
+            fill(&mut txn["distribution"]);
+        }
+    }
+    let text = data.to_string().replace('<', "\\u003c");
+    format!("{}{text}{}", &page[..start], &page[end..])
+}
+
 /// `1234567` as the pages write counts: `1,234,567`.
 fn grouped(n: u64) -> String {
     let digits = n.to_string();
@@ -691,8 +714,12 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
         assert_eq!(last["journeys_in_flight"], 64, "in flight at the stop, not at the grace's end: {last}");
         assert_eq!(last["journeys_target"], 64, "{last}");
     }
-    for width in [1400, 900] {
-        let status = page_status_at(&file_url(&html), width);
+    // The page of a run long enough for six nines (a million requests): every spectrum drawn
+    // to 99.9999 %, its last point held.
+    let six_nines = path(&scratch, "six.html");
+    std::fs::write(&six_nines, with_full_spectra(&std::fs::read_to_string(&html).unwrap())).unwrap();
+    for (page, width) in [(&html, 1400), (&html, 900), (&six_nines, 1400), (&six_nines, 900)] {
+        let status = page_status_at(&file_url(page), width);
         for chart in status["charts"].as_array().unwrap().iter().filter(|c| c["drawn"] == true) {
             let ticks = chart["xTicks"].as_array().unwrap_or_else(|| panic!("{}: no x labels recorded", chart["id"]));
             assert!(ticks.len() >= 2, "{}: {ticks:?}", chart["id"]);
@@ -707,6 +734,11 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
                 assert!(right - left >= 12.0, "{} at {width} px: {pair:?}", chart["id"]);
                 assert_ne!(pair[0]["text"], pair[1]["text"], "{} at {width} px: {ticks:?}", chart["id"]);
             }
+        }
+        if page == &six_nines {
+            let spectrum = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "spectrum").unwrap();
+            let last = spectrum["xTicks"].as_array().unwrap().last().cloned().unwrap_or_default();
+            assert_eq!(last["text"], "99.9999%", "at {width} px: {spectrum}");
         }
         let throughput = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "throughput").unwrap();
         let shown: Vec<&str> = throughput["yTicks"]
@@ -731,6 +763,27 @@ fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
     for width in [1400, 1000] {
         assert_tables_fit(&page_status_at(&file_url(&html), width), &["transactions"], width);
     }
+    // Two runs of one interval each, ending 5 ms apart: their time axis had no label at all
+    // (no tenth of a second in 1.092 to 1.097 s), or `1.1s` at each ms before that.
+    let single = |name: &str, elapsed_s: f64| {
+        let file = path(&scratch, name);
+        let text = format!(
+            r#"{{ "mite_engine_version": "0", "duration_s": {elapsed_s}, "totals": {{}},
+                "intervals": [{{ "elapsed_s": {elapsed_s}, "seconds": {elapsed_s}, "requests": 5, "p50_us": 1000, "p99_us": 2000 }}],
+                "transactions": [{{ "name": "g", "count": 5, "errors": 0,
+                "latency_us": {{ "count": 5, "p50": 100, "p99": 200, "p999": 300 }},
+                "requests": {{ "count": 5, "errors": 0, "attempts": 5 }} }}] }}"#
+        );
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let (a, b, compare) = (single("a.json", 1.092), single("b.json", 1.097), path(&scratch, "cmp.html"));
+    let out = engine(&["compare", &a, &b, "--html", &compare]);
+    assert!(matches!(out.status.code(), Some(0) | Some(4)), "{}", text(&out));
+    let status = page_status_at(&file_url(&compare), 1400);
+    let rps = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "compare-rps").expect("the rps chart");
+    let labels: Vec<&str> = rps["xTicks"].as_array().unwrap().iter().map(|t| t["text"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["1s", "1.1s"], "{rps}");
 }
 
 /// A WebSocket run's page showed none of its WebSocket figures, and one whose every

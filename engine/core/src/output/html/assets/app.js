@@ -213,12 +213,21 @@
     var yFormat = spec.yFormat || function (v) { return v; };
     var yTick = yAxis ? yAxis.format : yFormat;
     var xFormat = spec.xFormat || String;
+    // A linear x axis steps no finer than its labels show: a range shorter than two such steps
+    // (two runs' one interval each, ending 5 ms apart) widens to the steps around it, or it
+    // would have no tick, and no label, at all.
+    var xStep = spec.xLog || spec.xSplits ? 0 : resolution(xFormat);
+    var xRange = function (u, lo, hi) {
+      if (!xStep || hi - lo >= 2 * xStep) return [lo, hi];
+      var from = Math.floor(lo / xStep + 1e-9) * xStep;
+      return [from, Math.max(Math.ceil(hi / xStep - 1e-9) * xStep, from + xStep)];
+    };
     record.labels = series.map(function (s) { return shortLabel(s.label); });
     var opts = {
       width: width,
       height: 250,
       padding: [null, RIGHT_PAD_PX, null, null],
-      scales: { x: { time: false, distr: spec.xLog ? 3 : 1 }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1]; } } },
+      scales: { x: { time: false, distr: spec.xLog ? 3 : 1, range: spec.xLog ? undefined : xRange }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1]; } } },
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
       series: [{ label: spec.xLabel, value: function (u, v) { return v == null ? '-' : (spec.xFormat || String)(v); } }]
@@ -236,7 +245,7 @@
           return line;
         })),
       axes: [
-        { label: spec.xLabel, font: AXIS_FONT, splits: spec.xSplits, incrs: spec.xLog ? undefined : increments(resolution(xFormat)),
+        { label: spec.xLabel, font: AXIS_FONT, splits: spec.xSplits, incrs: xStep ? increments(xStep) : undefined,
           values: function (u, vals) {
             return thinned(u, vals, vals.map(function (v) { return v == null ? '' : xFormat(v); }), spec.xSplits === nineSplits, record);
           } },
