@@ -635,3 +635,209 @@ fn refused_scenario(scratch: &Scratch) -> String {
     .unwrap();
     file
 }
+
+/// A report page's text with every percentile spectrum held at its last point to the end of
+/// the grid (99.9999 %), as a run of a million requests draws it.
+fn with_full_spectra(page: &str) -> String {
+    let tag = "<script id=\"mite-data\" type=\"application/json\">";
+    let start = page.find(tag).expect("the page's data") + tag.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let mut data: Value = serde_json::from_str(&page[start..end]).unwrap();
+    let fill = |distribution: &mut Value| {
+        if let Some(points) = distribution["spectrum"].as_array_mut() {
+            let last = points.iter().rev().find(|p| !p.is_null()).cloned().unwrap_or_default();
+            points.iter_mut().filter(|p| p.is_null()).for_each(|p| *p = last.clone());
+        }
+    };
+    for run in data["runs"].as_array_mut().unwrap() {
+        fill(&mut run["distribution"]);
+        for txn in run["transactions"].as_array_mut().unwrap() {
+            fill(&mut txn["distribution"]);
+        }
+    }
+    let text = data.to_string().replace('<', "\\u003c");
+    format!("{}{text}{}", &page[..start], &page[end..])
+}
+
+/// `1234567` as the pages write counts: `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What `url` recorded about itself in a window `width` px wide.
+fn page_status_at(url: &str, width: u32) -> Value {
+    let size = format!("--window-size={width},900");
+    let out = browser(url, &["--virtual-time-budget=3000", &size, "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom.find("<pre id=\"mite-status\" hidden=\"\">").unwrap_or_else(|| panic!("{url}: no status: {dom}"));
+    let rest = &dom[start..];
+    let body = &rest[rest.find('>').unwrap() + 1..rest.find("</pre>").unwrap()];
+    let body = body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: status is not JSON ({e}): {body}"))
+}
+
+/// The tables named `ids` fit their box at `status`'s width: none scrolls sideways.
+fn assert_tables_fit(status: &Value, ids: &[&str], width: u32) {
+    let tables = status["tables"].as_array().unwrap();
+    for id in ids {
+        let table = tables.iter().find(|t| t["id"] == *id).unwrap_or_else(|| panic!("no table {id}: {tables:?}"));
+        assert!(table["width"].as_u64() <= table["room"].as_u64(), "{id} scrolls sideways at {width} px: {table}");
+    }
+}
+
+/// The bytes/s axis read `488.3 KiB, 976.6 KiB, 1.4 MiB` (decimal steps of bytes shown in
+/// binary units), the percentile axis's `0%` and `50%` ran into each other and its last label
+/// was cut at the chart's edge, the Transactions table scrolled sideways at 1,400 px, and the
+/// journeys in flight fell to 0 over the last interval (the grace's end, folded into it). The
+/// bytes axis reads in one binary unit in 1-2-5 steps of it; no two x labels shown come closer
+/// than 12 px, each whole within its chart, at 1,400 or 900 px; the table fits at 1,400 and
+/// 1,000 px; the last interval keeps its journeys as of the stop.
+#[test]
+fn axes_read_round_values_without_overlaps_and_the_tables_fit() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let get = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/get.toml").display().to_string();
+    let url = format!("target_url={}", target.url("/bytes/3000"));
+    let (json, html) = (path(&scratch, "r.json"), path(&scratch, "r.html"));
+    run(&get, &["--duration", "1500ms", "--config", &url, "--json", &json, "--html", &html]);
+    let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let last = result["intervals"].as_array().unwrap().last().unwrap().clone();
+    if last["folded"].as_array().is_some_and(|f| f.iter().any(|p| p["phase"] == "grace")) {
+        assert_eq!(last["journeys_in_flight"], 64, "in flight at the stop, not at the grace's end: {last}");
+        assert_eq!(last["journeys_target"], 64, "{last}");
+    }
+    // The page of a run long enough for six nines (a million requests): every spectrum drawn
+    // to 99.9999 %, its last point held.
+    let six_nines = path(&scratch, "six.html");
+    std::fs::write(&six_nines, with_full_spectra(&std::fs::read_to_string(&html).unwrap())).unwrap();
+    for (page, width) in [(&html, 1400), (&html, 900), (&six_nines, 1400), (&six_nines, 900)] {
+        let status = page_status_at(&file_url(page), width);
+        for chart in status["charts"].as_array().unwrap().iter().filter(|c| c["drawn"] == true) {
+            let ticks = chart["xTicks"].as_array().unwrap_or_else(|| panic!("{}: no x labels recorded", chart["id"]));
+            assert!(ticks.len() >= 2, "{}: {ticks:?}", chart["id"]);
+            // Each whole within the chart (the percentile axis's last, `99.9999%`, was cut in half).
+            let width = chart["width"].as_f64().unwrap();
+            for tick in ticks {
+                let (left, right) = (tick["left"].as_f64().unwrap(), tick["right"].as_f64().unwrap());
+                assert!(left >= 0.0 && right <= width, "{} is {width} px wide: {tick}", chart["id"]);
+            }
+            for pair in ticks.windows(2) {
+                let (left, right) = (pair[0]["right"].as_f64().unwrap(), pair[1]["left"].as_f64().unwrap());
+                assert!(right - left >= 12.0, "{} at {width} px: {pair:?}", chart["id"]);
+                assert_ne!(pair[0]["text"], pair[1]["text"], "{} at {width} px: {ticks:?}", chart["id"]);
+            }
+        }
+        if page == &six_nines {
+            let spectrum = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "spectrum").unwrap();
+            let last = spectrum["xTicks"].as_array().unwrap().last().cloned().unwrap_or_default();
+            assert_eq!(last["text"], "99.9999%", "at {width} px: {spectrum}");
+        }
+        let throughput = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "throughput").unwrap();
+        let shown: Vec<&str> = throughput["yTicks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .filter(|t| *t != "0")
+            .collect();
+        assert!(shown.len() >= 2, "{throughput}");
+        let units: Vec<&str> = shown.iter().map(|t| t.split(' ').nth(1).unwrap_or_default()).collect();
+        assert!(["B", "KiB", "MiB", "GiB"].contains(&units[0]) && units.iter().all(|u| *u == units[0]), "{shown:?}");
+        let values: Vec<f64> = shown.iter().map(|t| t.split(' ').next().unwrap().parse().unwrap()).collect();
+        let step = values[1] - values[0];
+        let mantissa = step / 10f64.powf(step.log10().floor());
+        assert!([1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-6), "a 1-2-5 step: {shown:?}");
+        assert!(
+            values.iter().all(|v| ((v / step) - (v / step).round()).abs() < 1e-6),
+            "on multiples of {step}: {shown:?}"
+        );
+    }
+    for width in [1400, 1000] {
+        assert_tables_fit(&page_status_at(&file_url(&html), width), &["transactions"], width);
+    }
+    // Two runs of one interval each, ending 5 ms apart: their time axis had no label at all
+    // (no tenth of a second in 1.092 to 1.097 s), or `1.1s` at each ms before that.
+    let single = |name: &str, elapsed_s: f64| {
+        let file = path(&scratch, name);
+        let text = format!(
+            r#"{{ "mite_engine_version": "0", "duration_s": {elapsed_s}, "totals": {{}},
+                "intervals": [{{ "elapsed_s": {elapsed_s}, "seconds": {elapsed_s}, "requests": 5, "p50_us": 1000, "p99_us": 2000 }}],
+                "transactions": [{{ "name": "g", "count": 5, "errors": 0,
+                "latency_us": {{ "count": 5, "p50": 100, "p99": 200, "p999": 300 }},
+                "requests": {{ "count": 5, "errors": 0, "attempts": 5 }} }}] }}"#
+        );
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let (a, b, compare) = (single("a.json", 1.092), single("b.json", 1.097), path(&scratch, "cmp.html"));
+    let out = engine(&["compare", &a, &b, "--html", &compare]);
+    assert!(matches!(out.status.code(), Some(0) | Some(4)), "{}", text(&out));
+    let status = page_status_at(&file_url(&compare), 1400);
+    let rps = status["charts"].as_array().unwrap().iter().find(|c| c["id"] == "compare-rps").expect("the rps chart");
+    let labels: Vec<&str> = rps["xTicks"].as_array().unwrap().iter().map(|t| t["text"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["1s", "1.1s"], "{rps}");
+}
+
+/// A WebSocket run's page showed none of its WebSocket figures, and one whose every
+/// connection failed once open read `errors by kind -` beside 100 % failed transactions, in its
+/// summary and its Transactions table. The run page has a WebSockets table (the result file's
+/// counts, to the message), the summary and the Transactions table name the WebSocket errors by
+/// kind, and the comparison page sets the runs' side by side; each fits at 1,400 and 1,000 px.
+#[test]
+fn websocket_runs_show_their_websocket_figures() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/websocket.toml");
+    let file = file.display().to_string();
+    let mut pages = Vec::new();
+    for (name, route) in [("echo", "/ws/echo"), ("hangup", "/ws/bad/hangup")] {
+        let (json, html) = (path(&scratch, &format!("{name}.json")), path(&scratch, &format!("{name}.html")));
+        let url = format!("ws_url={}", target.ws_url(route));
+        run(&file, &["--duration", "700ms", "--config", &url, "--json", &json, "--html", &html]);
+        let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        check_file(&html, &["rps", "spectrum"]);
+        pages.push((json, html, result["totals"]["websocket"].clone()));
+    }
+    for (_, html, ws) in &pages {
+        let rows = table_rows(html);
+        let row = rows.iter().find(|r| r.len() == 14 && r[0] == "ws_ping_pong").unwrap_or_else(|| panic!("{rows:?}"));
+        let count = |field: &str| grouped(ws[field].as_u64().unwrap());
+        assert_eq!(row[1..5], [count("connects"), count("closes"), count("messages_sent"), count("messages_received")]);
+        assert_eq!(row[9], count("errors"), "{row:?}");
+        let kinds = rows.iter().find(|r| r.len() == 2 && r[0] == "errors by kind").unwrap();
+        if ws["errors"].as_u64().unwrap() > 0 {
+            assert_eq!(kinds[1], format!("WebSockets: ws_closed {}", count("errors")), "{kinds:?}");
+            assert_eq!(row[10], format!("ws_closed {}", count("errors")), "{row:?}");
+            // The Transactions table's errors by kind: the transaction's failed requests read none.
+            let txn =
+                rows.iter().find(|r| r.len() == 19 && r[0] == "ws_ping_pong").unwrap_or_else(|| panic!("{rows:?}"));
+            assert_eq!(txn[9], format!("WebSockets: ws_closed {}", count("errors")), "{txn:?}");
+        }
+    }
+    let hangup = &pages[1].2;
+    assert!(hangup["errors"].as_u64().unwrap() > 0 && hangup["messages_received"] == 0, "{hangup}");
+    let compare = path(&scratch, "cmp.html");
+    let out = engine(&["compare", &pages[0].0, &pages[1].0, "--html", &compare]);
+    assert!(matches!(out.status.code(), Some(0) | Some(4)), "{}", text(&out));
+    let rows = table_rows(&compare);
+    let sent: Vec<&str> =
+        rows.iter().filter(|r| r.len() == 12 && r[0] == "ws_ping_pong").map(|r| r[3].as_str()).collect();
+    let expected: Vec<String> = pages.iter().map(|(_, _, ws)| grouped(ws["messages_sent"].as_u64().unwrap())).collect();
+    assert_eq!(sent, expected, "{rows:?}");
+    for width in [1400, 1000] {
+        assert_tables_fit(&page_status_at(&file_url(&pages[1].1), width), &["transactions", "websocket"], width);
+        assert_tables_fit(
+            &page_status_at(&file_url(&compare), width),
+            &["compare-transactions", "compare-websocket"],
+            width,
+        );
+    }
+}

@@ -954,10 +954,19 @@ impl<'a, 'r> Collector<'a, 'r> {
                 before.merge(&interval);
                 let span = (elapsed_s - *started_s).max(1e-3);
                 // It keeps the phase of the interval it joins, and says what was folded in.
-                let (phase, mut folded) =
-                    self.intervals.pop().map_or((point.phase, Vec::new()), |p| (p.phase, p.folded));
+                let joins = self.intervals.pop();
+                // A piece of the grace drains the journeys (none starts, the target is 0): the
+                // interval it joins keeps its journeys as of the stop, not the grace's end, or
+                // its chart would fall to 0 over a whole interval that ran at full load.
+                let gauges = match &joins {
+                    Some(p) if point.phase == crate::output::outcome::IntervalPhase::Grace => {
+                        (p.journeys_in_flight, p.detail.journeys_target)
+                    }
+                    _ => (in_flight, target),
+                };
+                let (phase, mut folded) = joins.map_or((point.phase, Vec::new()), |p| (p.phase, p.folded));
                 FoldedPiece::add(&mut folded, point.phase, seconds);
-                let joined = interval_point((before, &self.merged), elapsed_s, span, (in_flight, target), phase);
+                let joined = interval_point((before, &self.merged), elapsed_s, span, gauges, phase);
                 self.intervals.push(IntervalPoint { folded, ..joined });
             }
             _ => {
@@ -1257,6 +1266,12 @@ mod tests {
 
     /// What the stats thread prints for `snapshots` from two cores (1 s tick), in order.
     fn lines_of(snapshots: Vec<Snapshot>) -> Vec<String> {
+        collected(snapshots).0
+    }
+
+    /// What the stats thread prints and keeps in its timeline for `snapshots` from two cores
+    /// (1 s tick).
+    fn collected(snapshots: Vec<Snapshot>) -> (Vec<String>, Vec<IntervalPoint>) {
         let options = RunOptions { cores: vec![0, 1], tick: Duration::from_secs(1), ..RunOptions::default() };
         let (stop, mut lines) = (AtomicBool::new(false), Vec::new());
         let mut report = |event: &RunEvent<'_>| {
@@ -1279,8 +1294,43 @@ mod tests {
             collector.snapshot(snapshot);
             collector.close_complete_intervals().unwrap();
         }
+        let intervals = std::mem::take(&mut collector.intervals);
         drop(collector);
-        lines
+        (lines, intervals)
+    }
+
+    /// The grace's few milliseconds, folded into the run's last interval, gave it the grace's
+    /// end as its journeys: 0 in flight of a target of 0, a chart falling from 16 to 0 over a
+    /// second that ran 16 journeys throughout. A folded grace keeps the interval's figures as
+    /// of the stop; a piece up to the stop, folded in, brings its own (the load ran to it).
+    #[test]
+    fn a_folded_grace_keeps_the_journeys_in_flight_at_the_stop() {
+        let piece = |core, tick, phase, elapsed_s, (journeys_in_flight, journeys_target), last| Snapshot {
+            core,
+            tick,
+            phase,
+            elapsed_s,
+            journeys_in_flight,
+            journeys_target,
+            last,
+            ..Snapshot::default()
+        };
+        let (_, intervals) = collected(vec![
+            piece(0, 0, Phase::Run, 1.0, (16, 16), false),
+            piece(1, 0, Phase::Run, 1.0, (16, 16), false),
+            piece(0, 1, Phase::Run, 2.0, (16, 16), false),
+            piece(1, 1, Phase::Run, 2.0, (16, 16), false),
+            piece(0, 2, Phase::Stop, 2.3, (15, 16), false),
+            piece(1, 2, Phase::Stop, 2.3, (14, 16), false),
+            piece(0, 2, Phase::Grace, 2.35, (0, 0), true),
+            piece(1, 2, Phase::Grace, 2.36, (0, 0), true),
+        ]);
+        let gauges: Vec<_> =
+            intervals.iter().map(|p| (p.elapsed_s, p.journeys_in_flight, p.detail.journeys_target)).collect();
+        assert_eq!(gauges, [(1.0, 32, 32), (2.36, 29, 32)], "{intervals:#?}");
+        let folded: Vec<_> = intervals[1].folded.iter().map(|f| f.phase).collect();
+        use crate::output::outcome::IntervalPhase;
+        assert_eq!(folded, [IntervalPhase::Stop, IntervalPhase::Grace]);
     }
 
     /// An interrupt seen by core 1 just before the tick at 5 s and by core 0 just after it: core

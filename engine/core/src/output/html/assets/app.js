@@ -32,12 +32,18 @@
     return Math.round(v).toLocaleString('en-US') + ' ms';
   }
   function usToMs(v) { return num(v) ? v / 1000 : null; }
+  // Binary units (1 KiB = 1,024 bytes), as the terminal's.
+  var BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  // The unit a number of bytes reads in: the largest it reaches one of.
+  function byteUnit(v) {
+    var i = 0;
+    while (i < BYTE_UNITS.length - 1 && Math.abs(v) >= Math.pow(1024, i + 1)) i++;
+    return i;
+  }
   function bytes(v) {
     if (!num(v)) return '-';
-    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    var i = 0;
-    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-    return (i === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ' + units[i];
+    var i = byteUnit(v);
+    return (i === 0 ? v.toFixed(0) : (v / Math.pow(1024, i)).toFixed(1)) + ' ' + BYTE_UNITS[i];
   }
   function seconds(v) {
     if (!num(v)) return '-';
@@ -68,6 +74,67 @@
     for (var e = -3; e <= 15; e++) {
       [1, 2, 5].forEach(function (m) { var v = m * Math.pow(10, e); if (v >= least * (1 - 1e-9)) out.push(v); });
     }
+    return out;
+  }
+  // An axis of bytes reads in one binary unit, the one its top reaches, ticked every 1, 2 or 5
+  // x 10^n of that unit (0, 200, 400 KiB; 0, 0.5, 1.0 MiB), never at 97.7 KiB (a decimal step
+  // of bytes shown in KiB). `least`: the smallest step in bytes that leaves the ticks room.
+  function byteAxis() {
+    var shown = { unit: 0, digits: 0 };
+    return {
+      splits: function (u, axis, lo, hi, least) {
+        shown.unit = byteUnit(Math.max(Math.abs(lo), Math.abs(hi)));
+        var size = Math.pow(1024, shown.unit);
+        var step = increments(least / size)[0] || 1;
+        shown.digits = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+        var out = [];
+        for (var k = Math.ceil(lo / (step * size) - 1e-9); k * step * size <= hi * (1 + 1e-9); k++) out.push(k * step * size);
+        return out;
+      },
+      format: function (v) {
+        return v === 0 ? '0' : (v / Math.pow(1024, shown.unit)).toFixed(shown.digits) + ' ' + BYTE_UNITS[shown.unit];
+      }
+    };
+  }
+  // uPlot's axis font, to measure its labels with.
+  var AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
+  var LABEL_GAP_PX = 12;
+  var measurer = null;
+  function textWidth(text) {
+    if (!measurer) {
+      measurer = document.createElement('canvas').getContext('2d');
+      measurer.font = AXIS_FONT;
+    }
+    return measurer.measureText(text).width;
+  }
+  // Room right of a chart's plot, for half its last x label (`99.9999%` was cut in half).
+  var RIGHT_PAD_PX = 32;
+  // An x axis's labels, thinned so that none overlaps another at the chart's width: a label is
+  // shown when it clears the last one shown by LABEL_GAP_PX and lies within the chart, the
+  // others read '' (their ticks stay). From the right end on the percentile axis (its high
+  // nines matter most: 0% goes before 50%), from the left elsewhere. What is shown, and where
+  // (px from the chart's left edge), goes to the page's status.
+  function thinned(u, vals, texts, fromEnd, record) {
+    var order = vals.map(function (v, i) { return i; });
+    if (fromEnd) order.reverse();
+    var out = texts.map(function () { return ''; });
+    var kept = [];
+    var last = null;
+    var plotLeft = u.bbox.left / (uPlot.pxRatio || 1);
+    record.width = u.width;
+    order.forEach(function (i) {
+      if (vals[i] == null || !texts[i]) return;
+      var at = plotLeft + u.valToPos(vals[i], 'x');
+      var half = textWidth(texts[i]) / 2;
+      var box = { text: texts[i], left: at - half, right: at + half };
+      if (box.left < 0 || box.right > u.width) return;
+      if (last && (fromEnd ? box.right + LABEL_GAP_PX > last.left : box.left < last.right + LABEL_GAP_PX)) return;
+      out[i] = texts[i];
+      kept.push(box);
+      last = box;
+    });
+    record.xTicks = kept.sort(function (a, b) { return a.left - b.left; });
+    publishSoon();
     return out;
   }
   // A legend label at most LABEL_CHARS_MAX characters: a longer name loses its middle, as in
@@ -102,7 +169,15 @@
       .map(function (r) { return r.name; });
     document.getElementById('mite-status').textContent = JSON.stringify({
       charts: status.charts, errors: status.errors, resources: resources, updates: status.updates || 0,
-      finished: status.finished || false
+      finished: status.finished || false, tables: tableWidths()
+    });
+  }
+
+  // Each table's width against the room its box gives it (wider: it scrolls sideways).
+  function tableWidths() {
+    return Array.prototype.map.call(document.querySelectorAll('div.scroll'), function (box) {
+      var t = box.querySelector('table');
+      return { id: (t && t.id) || '', width: box.scrollWidth, room: box.clientWidth };
     });
   }
 
@@ -134,12 +209,25 @@
       return;
     }
     var width = Math.max(360, Math.min(box.clientWidth || 560, 1400) - 20);
+    var yAxis = spec.yBytes ? byteAxis() : null;
     var yFormat = spec.yFormat || function (v) { return v; };
+    var yTick = yAxis ? yAxis.format : yFormat;
+    var xFormat = spec.xFormat || String;
+    // A linear x axis steps no finer than its labels show: a range shorter than two such steps
+    // (two runs' one interval each, ending 5 ms apart) widens to the steps around it, or it
+    // would have no tick, and no label, at all.
+    var xStep = spec.xLog || spec.xSplits ? 0 : resolution(xFormat);
+    var xRange = function (u, lo, hi) {
+      if (!xStep || hi - lo >= 2 * xStep) return [lo, hi];
+      var from = Math.floor(lo / xStep + 1e-9) * xStep;
+      return [from, Math.max(Math.ceil(hi / xStep - 1e-9) * xStep, from + xStep)];
+    };
     record.labels = series.map(function (s) { return shortLabel(s.label); });
     var opts = {
       width: width,
       height: 250,
-      scales: { x: { time: false, distr: spec.xLog ? 3 : 1 }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1]; } } },
+      padding: [null, RIGHT_PAD_PX, null, null],
+      scales: { x: { time: false, distr: spec.xLog ? 3 : 1, range: spec.xLog ? undefined : xRange }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1]; } } },
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
       series: [{ label: spec.xLabel, value: function (u, v) { return v == null ? '-' : (spec.xFormat || String)(v); } }]
@@ -157,13 +245,16 @@
           return line;
         })),
       axes: [
-        { label: spec.xLabel, values: spec.xFormat ? function (u, vals) { return vals.map(function (v) { return v == null ? '' : spec.xFormat(v); }); } : undefined,
-          splits: spec.xSplits },
-        { label: spec.yLabel, size: 84, incrs: increments(resolution(yFormat)), values: function (u, vals) {
-          record.yTicks = vals.map(function (v) { return v == null ? '' : yFormat(v); });
-          publishSoon();
-          return record.yTicks;
-        } }
+        { label: spec.xLabel, font: AXIS_FONT, splits: spec.xSplits, incrs: xStep ? increments(xStep) : undefined,
+          values: function (u, vals) {
+            return thinned(u, vals, vals.map(function (v) { return v == null ? '' : xFormat(v); }), spec.xSplits === nineSplits, record);
+          } },
+        { label: spec.yLabel, font: AXIS_FONT, size: 84, incrs: increments(resolution(yFormat)), splits: yAxis ? yAxis.splits : undefined,
+          values: function (u, vals) {
+            record.yTicks = vals.map(function (v) { return v == null ? '' : yTick(v); });
+            publishSoon();
+            return record.yTicks;
+          } }
       ]
     };
     var data = [spec.x].concat(series.map(function (s) { return s.values.map(function (v) { return num(v) ? v : null; }); }));
@@ -260,7 +351,7 @@
         series: [{ label: 'busy', values: tl.value(function (p) { return p.injector_busy_percent_max; }) }] }, timeAxis));
     }
     chart(grid, Object.assign({ id: 'throughput', title: 'Bytes per second: response bodies received, requests sent', yLabel: 'bytes/s', x: tl.t,
-      yFormat: bytes, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
+      yFormat: bytes, yBytes: true, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
         { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
   }
 
@@ -340,16 +431,25 @@
   }
 
   // ---- tables ----
-  function table(parent, head, rows) {
-    var t = el('table', {}, [el('tr', {}, head.map(function (h, i) { return el('th', { cls: i ? '' : 'name', text: h }); }))]);
+  // A table: `head` its column names, `rows` its cells (text, or {text, cls, title}); the
+  // first column's names wrap, each whole on hover. `id` names it in the page's status.
+  // `minor`: the columns a window narrower than 1,200 px leaves out (the page says which).
+  function table(parent, head, rows, id, minor) {
+    minor = minor || [];
+    var kind = function (i) { return (i ? '' : 'name ') + (minor.indexOf(head[i]) >= 0 ? 'minor ' : ''); };
+    var t = el('table', id ? { id: id } : {}, [el('tr', {}, head.map(function (h, i) { return el('th', { cls: kind(i), text: h }); }))]);
     rows.forEach(function (r) {
       t.appendChild(el('tr', {}, r.map(function (c, i) {
         var cell = typeof c === 'object' && c !== null ? c : { text: c };
-        return el('td', { cls: (i ? '' : 'name ') + (cell.cls || ''), text: cell.text == null ? '-' : String(cell.text), title: cell.title || '' });
+        var text = cell.text == null ? '-' : String(cell.text);
+        return el('td', { cls: kind(i) + (cell.cls || ''), text: text, title: cell.title || (i ? '' : text) });
       })));
     });
     parent.appendChild(el('div', { cls: 'scroll' }, [t]));
+    if (minor.length) parent.appendChild(el('p', { cls: 'note narrow', text: 'In a window narrower than 1,200 px the columns ' + minor.join(', ') + ' are left out: widen it to see them.' }));
   }
+  // A list of counts by name (errors by kind, status codes), free to wrap in its cell.
+  function listCell(obj) { return { text: kv(obj), cls: 'list' }; }
   function txnTable(parent, run) {
     var open = (run.transactions || []).some(function (t) { return t.latency_us_corrected; });
     // As the terminal's table: requests sent, those never sent, the failed attempts (sent or
@@ -363,12 +463,69 @@
       var r = t.requests || {};
       var row = [t.name, grouped(t.count), grouped(t.ok), grouped(t.errors), perSecond(t.rate), grouped(r.count),
         grouped(r.not_sent || 0), grouped(r.errors), fixed(figures(t, run.duration_s).err, 1),
-        kv(r.errors_by_kind), kv(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
+        { text: errorKinds(r.errors_by_kind, t.websocket) || '-', cls: 'list' }, listCell(r.status_codes || r.status), ms(usToMs(l.p50)), ms(usToMs(l.p90)), ms(usToMs(l.p99)), ms(usToMs(l.p999)),
         ms(usToMs(l.max)), ms(usToMs(l.mean))];
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
       row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
       return row;
-    }));
+    }), 'transactions', ['ok', 'status', 'p90', 'mean']);
+  }
+
+  // ---- WebSockets ----
+  // The transactions that used WebSockets (their `websocket` is null when unused).
+  function wsTransactions(run) { return (run.transactions || []).filter(function (t) { return t.websocket; }); }
+  function hasWebSockets(run) { return !!((run.totals || {}).websocket || wsTransactions(run).length); }
+  function reply(ws, field) { return ws.reply_us && ws.reply_us.count ? ms(usToMs(ws.reply_us[field])) : '-'; }
+  // The result file's `websocket` figures of each transaction that used them, and of all of
+  // them together when there are several: connections (handshakes completed, closes), data
+  // messages and payload bytes each way, pings, errors on open connections by kind, and the
+  // times from sending to the matching reply. A refused or failed handshake is a request: the
+  // Transactions table counts it.
+  function wsTable(parent, run) {
+    var rows = wsTransactions(run).map(function (t) { return wsRow(t.name, t.websocket); });
+    var total = (run.totals || {}).websocket;
+    if (total && rows.length > 1) rows.push(wsRow('all WebSocket transactions', total));
+    table(parent, ['transaction', 'connects', 'closes', 'msgs sent', 'msgs received', 'msgs/s', 'bytes sent', 'bytes received',
+      'pings received', 'errors', 'errors by kind', 'reply p50', 'reply p99', 'reply max'], rows, 'websocket');
+  }
+  function wsRow(name, ws) {
+    return [name, grouped(ws.connects), grouped(ws.closes), grouped(ws.messages_sent), grouped(ws.messages_received),
+      perSecond(ws.messages_per_s), bytes(ws.bytes_sent), bytes(ws.bytes_received), grouped(ws.pings_received),
+      { text: grouped(ws.errors), cls: ws.errors ? 'fail' : '' }, listCell(ws.errors_by_kind),
+      reply(ws, 'p50'), reply(ws, 'p99'), reply(ws, 'max')];
+  }
+  // Each run's WebSocket figures side by side (all of them, then each transaction's), with
+  // their difference from the first run's: the message rate and the reply times.
+  function wsCompareTable(parent, runs, limit, first) {
+    var msf = orNoData(function (v) { return ms(usToMs(v)); });
+    var rows = [];
+    var add = function (name, pick) {
+      var base = null;
+      runs.forEach(function (run, i) {
+        var ws = pick(run);
+        if (!ws) { rows.push([name, run.label + (i ? '' : first), { text: 'no WebSockets', cls: i && base ? 'worse' : '' }]); return; }
+        var lat = ws.reply_us && ws.reply_us.count ? ws.reply_us : {};
+        var b = i > 0 ? base : null;
+        if (i === 0) base = { rate: ws.messages_per_s, p50: lat.p50, p99: lat.p99 };
+        rows.push([name, run.label + (i ? '' : first), grouped(ws.connects), grouped(ws.messages_sent), grouped(ws.messages_received),
+          b ? deltaCell(b.rate, ws.messages_per_s, limit, false, perSecond) : perSecond(ws.messages_per_s),
+          bytes(ws.bytes_sent), bytes(ws.bytes_received), { text: grouped(ws.errors), cls: ws.errors ? 'fail' : '' },
+          listCell(ws.errors_by_kind),
+          b ? deltaCell(b.p50, lat.p50, limit, true, msf) : msf(lat.p50),
+          b ? deltaCell(b.p99, lat.p99, limit, true, msf) : msf(lat.p99)]);
+      });
+    };
+    add('all WebSocket transactions', function (run) { return (run.totals || {}).websocket; });
+    var names = Object.create(null);
+    runs.forEach(function (run) { wsTransactions(run).forEach(function (t) { names[t.name] = true; }); });
+    Object.keys(names).sort().forEach(function (name) {
+      add(name, function (run) {
+        var found = (run.transactions || []).filter(function (t) { return t.name === name; })[0];
+        return found && found.websocket;
+      });
+    });
+    table(parent, ['transaction', 'run', 'connects', 'msgs sent', 'msgs received', 'msgs/s', 'bytes sent', 'bytes received', 'errors',
+      'errors by kind', 'reply p50', 'reply p99'], rows, 'compare-websocket');
   }
 
   // ---- summary ----
@@ -391,6 +548,20 @@
       return (p.segment ? 'segment ' + p.segment : p.source) + ' on ' + p.cores.join(', ');
     }).join('; ');
   }
+  // Errors by kind: the requests' (`requests`; a WebSocket handshake is one), then those on
+  // open WebSockets (`ws`, when they were used); '' when there were none.
+  function errorKinds(requests, ws) {
+    var parts = [];
+    if (Object.keys(requests || {}).length) parts.push((ws ? 'requests: ' : '') + kv(requests));
+    if (ws && Object.keys(ws.errors_by_kind || {}).length) parts.push('WebSockets: ' + kv(ws.errors_by_kind));
+    return parts.join('; ');
+  }
+  // A run's errors by kind; one with failed transactions and no error of any kind says so, not `-`.
+  function errorKindsText(t) {
+    var kinds = errorKinds(t.errors_by_kind, t.websocket);
+    if (kinds) return kinds;
+    return t.transaction_errors ? 'none by kind: no request or WebSocket error (the first journey error below says what failed)' : '-';
+  }
   function summary(parent, run, thresholds, running) {
     var t = run.totals || {};
     // Nothing answered: no latency to show ('-'), not measured-looking zeros.
@@ -401,6 +572,11 @@
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
       card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
     if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
+    var ws = t.websocket;
+    if (ws) {
+      cards.push(card('WebSocket messages', grouped(ws.messages_sent) + ' sent, ' + grouped(ws.messages_received) + ' received'));
+      cards.push(card('WebSocket errors', grouped(ws.errors), ws.errors ? 'bad' : 'good'));
+    }
     // --insecure: said on the page as on the terminal (a merge is unverified when one input was).
     if (run.tls_verified === false) cards.push(card('TLS certificates', 'NOT verified', 'bad'));
     var inj = run.injector;
@@ -410,7 +586,7 @@
     parent.appendChild(el('div', { cls: 'cards' }, cards));
     var rows = [['scenario', run.scenario], ['cores', coresText(run)], ['driver', run.driver],
       ['segment', run.segment || (run.label && run.label.indexOf('merged') === 0 ? run.label : 'single injector')], ['started', run.started_at_unix_s ? new Date(run.started_at_unix_s * 1000).toISOString() : '-'],
-      ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', kv(t.errors_by_kind)],
+      ['status codes', kv(t.status_codes || t.status) + (t.status_codes_other ? ', other codes ' + grouped(t.status_codes_other) : '')], ['errors by kind', errorKindsText(t)],
       ['journeys', t.journeys ? 'started ' + grouped(t.journeys.started) + ', ok ' + grouped(t.journeys.ok) + ', failed ' +
         grouped(t.journeys.failed) + (t.journeys.panicked ? ' (panicked ' + grouped(t.journeys.panicked) + ')' : '') +
         ', cancelled ' + grouped(t.journeys.cancelled) : '-'],
@@ -471,11 +647,11 @@
   function deltaCell(base, value, limit, higherIsWorse, format) {
     format = orNoData(format);
     if (!num(base) || !num(value)) return { text: format(value) };
-    if (base === 0) return { text: format(value) + (value === 0 ? '' : ' (new)') };
+    if (base === 0) return { text: format(value) + (value === 0 ? '' : ' (new)'), cls: 'delta' };
     var change = (value - base) * 100 / base;
     var worse = higherIsWorse ? change > limit : -change > limit;
     var better = higherIsWorse ? -change > limit : change > limit;
-    return { text: format(value) + ' (' + (change >= 0 ? '+' : '') + change.toFixed(1) + '%)', cls: worse ? 'worse' : (better ? 'better' : '') };
+    return { text: format(value) + ' (' + (change >= 0 ? '+' : '') + change.toFixed(1) + '%)', cls: 'delta ' + (worse ? 'worse' : (better ? 'better' : '')) };
   }
   function compareTables(parent, runs, limit, baseline) {
     var first = baseline ? ' (baseline)' : '';
@@ -491,7 +667,7 @@
         i ? deltaCell(baseLat.p50, lat.p50, limit, true, msf) : msf(lat.p50),
         i ? deltaCell(baseLat.p99, lat.p99, limit, true, msf) : msf(lat.p99),
         i ? deltaCell(baseLat.p999, lat.p999, limit, true, msf) : msf(lat.p999)];
-    }));
+    }), 'compare-runs');
     // Each run's transactions by name (a name such as `__proto__` is a name like any other).
     var names = Object.create(null);
     var byName = runs.map(function (run) {
@@ -517,10 +693,14 @@
           b ? deltaCell(b.p99, f.p99, limit, true, msf) : msf(f.p99),
           b ? deltaCell(b.p999, f.p999, limit, true, msf) : msf(f.p999),
           b && num(b.err) && num(f.err) ? { text: fixed(f.err, 3) + ' (' + (f.err - b.err >= 0 ? '+' : '') + fixed(f.err - b.err, 3) + ' pp)',
-            cls: f.err - b.err > limit ? 'worse' : '' } : errf(f.err)]);
+            cls: 'delta ' + (f.err - b.err > limit ? 'worse' : '') } : errf(f.err)]);
       });
     });
-    table(parent, ['transaction', 'run', 'count', 'txn/s', 'p50', 'p99', 'p99.9', 'error %'], rows);
+    table(parent, ['transaction', 'run', 'count', 'txn/s', 'p50', 'p99', 'p99.9', 'error %'], rows, 'compare-transactions');
+    if (runs.some(hasWebSockets)) {
+      parent.appendChild(el('h3', { text: 'WebSockets' }));
+      wsCompareTable(parent, runs, limit, first);
+    }
   }
   function overlaidRuns(parent, runs, grid, prefix, rerender) {
     var box = el('div', { cls: 'grid' });
@@ -580,6 +760,8 @@
       grouped((run.cores || []).length) + ' cores' : 'cores ' + (run.cores || []).join(', ')) +
       ' · ' + (run.driver || '') + ' · ' + seconds(run.duration_s) + ' · ' + (page.generated_by || '')));
     var links = [['summary', 'Summary'], ['over-time', 'Over time'], ['distributions', 'Distributions'], ['tables', 'Transactions']];
+    var websockets = hasWebSockets(run);
+    if (websockets) links.push(['websockets', 'WebSockets']);
     if (page.segments) links.push(['segments', 'Segments']);
     app.appendChild(nav(links));
     var main = el('main');
@@ -588,6 +770,7 @@
     overTime(section(main, 'over-time', 'Over time'), run, !!page.segments, rerender);
     distributions(section(main, 'distributions', 'Distributions'), run, page.spectrum_nines, rerender);
     txnTable(section(main, 'tables', 'Transactions'), run);
+    if (websockets) wsTable(section(main, 'websockets', 'WebSockets'), run);
     if (page.segments) {
       var seg = section(main, 'segments', 'Segments (one result file each)');
       compareTables(seg, page.segments, Infinity, false);
