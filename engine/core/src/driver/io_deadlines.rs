@@ -10,12 +10,12 @@
 //! [`SWEEP_SPACING_MIN`] after its last look. A registration earlier than the look planned
 //! (only when no earlier deadline is in flight: the first after an idle spell, or a shorter
 //! timeout beside a longer one) wakes the sweep to look then; any other registration is the
-//! store and one comparison. Every request on a core has its timeout from the same start, so
-//! under load the sweep looks about once per timeout (the oldest request in flight is the
-//! next deadline), not once per request. A look reads one word per descriptor number up to the
-//! highest registered (152 KB at 19,000 connections); the spacing bounds how
-//! often it can, whatever the responses' times. A run with no timeout registers nothing and
-//! never starts the sweep.
+//! store and one comparison. A core's requests share one timeout, so their deadlines come in
+//! the order they started: under load the sweep looks about once per timeout (the oldest
+//! request in flight holds the next deadline), not once per request. A look reads one word per
+//! descriptor number up to the highest registered (152 KB at 19,000 connections); the spacing
+//! bounds how often it can, whatever the responses' times. A core that sends no HTTP request registers
+//! nothing and never starts the sweep.
 //!
 //! Precision: a socket is shut down between its deadline and `SWEEP_SPACING_MIN` after it,
 //! plus the timers' precision (see `timer`: the 50 µs grid on io_uring, the millisecond tick on
@@ -40,7 +40,7 @@ use std::time::Duration;
 /// The least time between two looks of the sweep: bounds what the looks cost (at most 1,000 a
 /// second, each a read of the core's table) when deadlines follow each other closely, at the
 /// price of a timeout that much late when its deadline came just after a look.
-pub const SWEEP_SPACING_MIN: Duration = Duration::from_millis(1);
+const SWEEP_SPACING_MIN: Duration = Duration::from_millis(1);
 
 /// A slot with no request in flight (and the sweep with nothing to look for).
 const IDLE: u64 = u64::MAX;
