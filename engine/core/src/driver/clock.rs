@@ -29,12 +29,12 @@ impl Moment {
     }
 
     #[inline]
-    fn from_nanos(nanos: u64) -> Moment {
+    pub(super) fn from_nanos(nanos: u64) -> Moment {
         Moment(NonZeroU64::new(nanos).unwrap_or(NonZeroU64::MIN))
     }
 
     #[inline]
-    fn nanos(self) -> u64 {
+    pub(super) fn nanos(self) -> u64 {
         self.0.get()
     }
 

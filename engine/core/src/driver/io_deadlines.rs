@@ -1,162 +1,146 @@
-//! The request timeout without a timer per request: a core's sockets in use register their
-//! deadline and descriptor here (O(1), into reused slots), and one sweep task per core shuts
-//! down (`shutdown(2)`, both directions) the socket of every deadline that has passed. The
-//! kernel then ends the read or write pending on it (io_uring and epoll alike), and the
-//! exchange, seeing that end, asks its [`IoDeadline`] whether it passed: a timeout, not a
-//! close. Every request on a core has the same timeout, so deadlines arrive in order: a new
-//! one is appended to the list's end (walking back past later ones when it is not, so any mix
-//! stays sorted), and the sweep only ever looks at the list's first. The sweep sleeps on one
-//! engine timer until the first deadline it knows; a deadline registered behind it wakes
-//! nothing (when the sweep finds its deadline gone, it sleeps until the new first), so a core
-//! under load pays about one sweep wake per request timeout, not a timer per request.
-//! Precision: a socket is shut down on the sweep's timer, within the timers' precision (see
-//! `timer`: the 50 µs grid on io_uring, the millisecond tick on epoll) of its deadline.
+//! The request timeout without a timer per request: a core's sockets in use write their
+//! deadline into their descriptor's slot of the core's table (one store: no list, no slot to
+//! find), and one sweep task per core looks over the table and shuts down (`shutdown(2)`, both
+//! directions) the socket of every deadline that has passed. The kernel then ends the read or
+//! write pending on it (io_uring and epoll alike), and the exchange, seeing that end, asks its
+//! [`IoDeadline`] whether it passed: a timeout, not a close. A socket with no request in flight
+//! (an idle pooled connection, a closed descriptor's number) holds `IDLE`: nothing to do.
+//!
+//! When the sweep looks: at the earliest deadline in flight it saw, but never sooner than
+//! [`SWEEP_SPACING_MIN`] after its last look. A registration earlier than the look planned
+//! (only when no earlier deadline is in flight: the first after an idle spell, or a shorter
+//! timeout beside a longer one) wakes the sweep to look then; any other registration is the
+//! store and one comparison. A core's requests share one timeout, so their deadlines come in
+//! the order they started: under load the sweep looks about once per timeout (the oldest
+//! request in flight holds the next deadline), not once per request. A look reads one word per
+//! descriptor number up to the highest registered (152 KB at 19,000 connections); the spacing
+//! bounds how often it can, whatever the responses' times. A core that sends no HTTP request registers
+//! nothing and never starts the sweep.
+//!
+//! Precision: a socket is shut down between its deadline and `SWEEP_SPACING_MIN` after it,
+//! plus the timers' precision (see `timer`: the 50 µs grid on io_uring, the millisecond tick on
+//! epoll); the spacing matters only for a deadline that falls within it of the sweep's last look.
+//!
+//! Descriptor numbers are reused: a registration must be let go of (dropped, or
+//! [`IoDeadline::end`]) before its socket is closed, so a later socket that gets the same
+//! number never finds a deadline it did not register; and a runtime's going forgets its
+//! registrations.
 
 use super::clock::Moment;
 use super::timer::{Sleep, sleep_until};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
-/// No slot: a link's end.
-const NONE: u32 = u32::MAX;
+/// The least time between two looks of the sweep: bounds what the looks cost (at most 1,000 a
+/// second, each a read of the core's table) when deadlines follow each other closely, at the
+/// price of a timeout that much late when its deadline came just after a look.
+const SWEEP_SPACING_MIN: Duration = Duration::from_millis(1);
 
-/// Where a registered deadline stands.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum State {
-    /// Free for the next registration (linked through `next` in the free list).
-    Free,
-    /// In the sorted list, its socket open.
-    Waiting,
-    /// Passed: its socket was shut down, and it left the list (the slot is freed when its
-    /// exchange lets go of it).
-    Passed,
+/// A slot with no request in flight (and the sweep with nothing to look for).
+const IDLE: u64 = u64::MAX;
+/// A slot whose deadline passed: its socket was shut down; the exchange has yet to let go.
+const PASSED: u64 = u64::MAX - 1;
+
+/// A core's table of deadlines, one slot per descriptor number, and when its sweep looks next.
+/// A slot holds a deadline (a `Moment`'s nanoseconds, always below `PASSED`), `PASSED` or `IDLE`.
+/// Nothing in it needs dropping, so the thread-local reaching it is a plain load, not a check
+/// of whether it was torn down.
+struct Table {
+    /// Never freed: a core's table lives as long as its thread, and when it grows (a
+    /// descriptor number beyond it) the smaller one is left behind, so a thread holds less than
+    /// twice its largest table (256 KB at 19,000 connections: 32,768 slots).
+    slots: Cell<&'static [Cell<u64>]>,
+    /// When the sweep looks next (`IDLE`: it waits for a registration). Every deadline in the
+    /// table is at or after it, or within `SWEEP_SPACING_MIN` after the last look.
+    armed: Cell<u64>,
 }
 
-/// One registered socket: its deadline and descriptor, and its neighbours in the list.
-struct Entry {
-    deadline: Moment,
-    fd: RawFd,
-    state: State,
-    prev: u32,
-    next: u32,
-}
-
-/// A core's registered deadlines, first to last, and its sweep task.
-struct Sweep {
-    entries: Vec<Entry>,
-    first: u32,
-    last: u32,
-    free: u32,
+/// A core's sweep task's state.
+struct Sweeping {
     /// Bumped when a runtime goes: a sweep task of an older runtime leaves the state alone.
-    generation: u32,
+    generation: Cell<u32>,
     /// Whether this runtime's sweep task has been started.
-    running: bool,
-    /// The deadline the sweep task sleeps until (`None`: it waits for a first registration).
-    armed: Option<Moment>,
-    waker: Option<Waker>,
+    running: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
 }
 
-impl Sweep {
+impl Table {
     const fn new() -> Self {
-        Sweep {
-            entries: Vec::new(),
-            first: NONE,
-            last: NONE,
-            free: NONE,
-            generation: 0,
-            running: false,
-            armed: None,
-            waker: None,
-        }
+        Table { slots: Cell::new(&[]), armed: Cell::new(IDLE) }
     }
 
-    /// Takes a slot and links it in deadline order (at the end, unless later deadlines are
-    /// there already). Returns the slot and whether it became the list's first.
+    /// Writes `deadline` into `fd`'s slot. Returns whether it comes before the sweep's next
+    /// look (the sweep must be told).
     #[inline]
-    fn insert(&mut self, deadline: Moment, fd: RawFd) -> (u32, bool) {
-        let slot = match self.free {
-            NONE => {
-                self.entries.push(Entry { deadline, fd, state: State::Free, prev: NONE, next: NONE });
-                u32::try_from(self.entries.len() - 1).expect("fewer than 4 billion sockets")
+    fn register(&self, deadline: u64, fd: RawFd) -> bool {
+        match self.slots.get().get(fd as usize) {
+            Some(slot) => {
+                debug_assert_eq!(slot.get(), IDLE, "descriptor {fd} registered twice");
+                slot.set(deadline);
             }
-            free => {
-                self.free = self.entries[free as usize].next;
-                free
-            }
+            None => self.grow_and_register(deadline, fd),
+        }
+        deadline < self.armed.get()
+    }
+
+    /// A descriptor number above the table's (a core's first sockets, or more of them open).
+    #[cold]
+    #[inline(never)]
+    fn grow_and_register(&self, deadline: u64, fd: RawFd) {
+        // An open socket's descriptor is never negative.
+        let Ok(index) = usize::try_from(fd) else {
+            debug_assert!(false, "negative descriptor {fd}");
+            return;
         };
-        // The one it follows: the last whose deadline is at or before this one.
-        let mut after = self.last;
-        while after != NONE && self.entries[after as usize].deadline > deadline {
-            after = self.entries[after as usize].prev;
-        }
-        let before = if after == NONE { self.first } else { self.entries[after as usize].next };
-        self.entries[slot as usize] = Entry { deadline, fd, state: State::Waiting, prev: after, next: before };
-        match after {
-            NONE => self.first = slot,
-            after => self.entries[after as usize].next = slot,
-        }
-        match before {
-            NONE => self.last = slot,
-            before => self.entries[before as usize].prev = slot,
-        }
-        (slot, after == NONE)
+        let mut slots: Vec<Cell<u64>> = self.slots.get().iter().map(|slot| Cell::new(slot.get())).collect();
+        slots.resize_with((index + 1).next_power_of_two().max(64), || Cell::new(IDLE));
+        slots[index].set(deadline);
+        self.slots.set(Box::leak(slots.into_boxed_slice()));
     }
 
-    /// Takes `slot` out of the list (it must be waiting there).
+    /// Lets go of `fd`'s slot; returns whether its deadline passed (its socket was shut down).
     #[inline]
-    fn unlink(&mut self, slot: u32) {
-        let Entry { prev, next, .. } = self.entries[slot as usize];
-        match prev {
-            NONE => self.first = next,
-            prev => self.entries[prev as usize].next = next,
-        }
-        match next {
-            NONE => self.last = prev,
-            next => self.entries[next as usize].prev = prev,
-        }
+    fn release(&self, fd: RawFd) -> bool {
+        self.slots.get().get(fd as usize).is_some_and(|slot| slot.replace(IDLE) == PASSED)
     }
 
-    /// Lets go of `slot`: out of the list if it still waits there, and free. Returns whether
-    /// its deadline had passed.
-    #[inline]
-    fn release(&mut self, slot: u32) -> bool {
-        let state = self.entries[slot as usize].state;
-        if state == State::Waiting {
-            self.unlink(slot);
-        }
-        let entry = &mut self.entries[slot as usize];
-        entry.state = State::Free;
-        entry.next = self.free;
-        self.free = slot;
-        state == State::Passed
-    }
-
-    /// Shuts down the socket of every deadline before `now`, taking them out of the list.
-    /// Returns the first deadline left.
-    fn shut_passed(&mut self, now: Moment) -> Option<Moment> {
-        while self.first != NONE {
-            let slot = self.first;
-            let entry = &self.entries[slot as usize];
+    /// Shuts down (with `shut`) the socket of every deadline before `now`, its slot then
+    /// `PASSED`. Returns the earliest deadline left (`IDLE`: none).
+    fn shut_passed(&self, now: u64, mut shut: impl FnMut(RawFd)) -> u64 {
+        let mut next = IDLE;
+        for (fd, slot) in self.slots.get().iter().enumerate() {
+            let deadline = slot.get();
             // Strictly before: a response whose last byte came at the deadline is in time
-            // (the exchange's own check is `ended > deadline`).
-            if entry.deadline >= now {
-                return Some(entry.deadline);
+            // (the exchange's own check is `ended > deadline`). `PASSED` and `IDLE` never are.
+            if deadline < now {
+                std::hint::cold_path();
+                shut(fd as RawFd);
+                slot.set(PASSED);
+            } else {
+                next = next.min(deadline);
             }
-            shut_down(entry.fd);
-            self.unlink(slot);
-            self.entries[slot as usize].state = State::Passed;
         }
-        None
+        if next >= PASSED { IDLE } else { next }
+    }
+
+    /// When to look after a look at `now` that left `next` the earliest deadline.
+    fn next_look(now: u64, next: u64) -> u64 {
+        let spacing = u64::try_from(SWEEP_SPACING_MIN.as_nanos()).unwrap_or(u64::MAX);
+        if next == IDLE { IDLE } else { next.max(now.saturating_add(spacing)) }
     }
 }
 
 thread_local! {
-    static SWEEP: RefCell<Sweep> = const { RefCell::new(Sweep::new()) };
+    static TABLE: Table = const { Table::new() };
+    static SWEEPING: Sweeping = const {
+        Sweeping { generation: Cell::new(0), running: Cell::new(false), waker: RefCell::new(None) }
+    };
 }
 
 /// Shuts the socket down both ways: a read pending on it ends (end of stream), and so does a
@@ -172,69 +156,96 @@ fn shut_down(fd: RawFd) {
 }
 
 /// A socket's deadline, registered with this core's sweep until dropped (or [`IoDeadline::end`]).
-/// Drop it before the socket is closed: the sweep would shut down the descriptor.
+/// One at a time per socket. Drop it before the socket is closed: the sweep would shut down
+/// the descriptor, whichever socket has its number by then.
 #[must_use = "a deadline is swept only while registered"]
 pub struct IoDeadline {
-    slot: u32,
+    fd: RawFd,
     /// Its slot is in this thread's sweep: it cannot move to another thread.
     _this_thread: PhantomData<Rc<()>>,
 }
 
 impl IoDeadline {
-    /// Registers `fd` (an open socket) to be shut down once `deadline` has passed. Starts the
-    /// core's sweep task the first time; wakes it only when this deadline comes before the
-    /// one it sleeps until.
+    /// Registers `fd` (an open socket) to be shut down once `deadline` has passed: a store
+    /// into its slot. Starts the core's sweep task the first time; wakes it only when this
+    /// deadline comes before its next look.
     #[inline]
     pub fn register(deadline: Moment, fd: RawFd) -> IoDeadline {
-        let slot = SWEEP.with(|sweep| {
-            let sweep = &mut *sweep.borrow_mut();
-            let (slot, first) = sweep.insert(deadline, fd);
-            if first && sweep.armed.is_none_or(|armed| deadline < armed) {
-                start_or_wake(sweep, deadline);
+        let deadline = deadline.nanos();
+        TABLE.with(|table| {
+            if table.register(deadline, fd) {
+                start_or_wake(table, deadline);
             }
-            slot
         });
-        IoDeadline { slot, _this_thread: PhantomData }
+        IoDeadline { fd, _this_thread: PhantomData }
     }
 
     /// Whether the deadline passed (the socket was shut down).
     pub fn passed(&self) -> bool {
-        SWEEP.with(|sweep| sweep.borrow().entries[self.slot as usize].state == State::Passed)
+        TABLE.with(|table| table.slots.get().get(self.fd as usize).is_some_and(|slot| slot.get() == PASSED))
     }
 
     /// Lets go of the registration; returns whether the deadline passed (the socket was shut
-    /// down). One look at the core's sweep, where `passed` and the drop would be two.
+    /// down). One look at the core's table, where `passed` and the drop would be two.
     #[inline]
     pub fn end(self) -> bool {
-        let this = std::mem::ManuallyDrop::new(self);
-        SWEEP.with(|sweep| sweep.borrow_mut().release(this.slot))
+        let fd = std::mem::ManuallyDrop::new(self).fd;
+        TABLE.with(|table| table.release(fd))
     }
 }
 
 impl Drop for IoDeadline {
     fn drop(&mut self) {
-        let _ = SWEEP.try_with(|sweep| sweep.borrow_mut().release(self.slot));
+        let _ = TABLE.try_with(|table| table.release(self.fd));
     }
 }
 
-/// Starts the sweep task on the current runtime, or wakes it to sleep until `deadline`.
-fn start_or_wake(sweep: &mut Sweep, deadline: Moment) {
-    sweep.armed = Some(deadline);
-    if !sweep.running {
-        sweep.running = true;
-        super::spawn(Sweeper { sleep: None, generation: sweep.generation });
-    } else if let Some(waker) = &sweep.waker {
-        waker.wake_by_ref();
-    }
+/// Starts the sweep task on the current runtime, or wakes it to look at `deadline`.
+#[cold]
+#[inline(never)]
+fn start_or_wake(table: &Table, deadline: u64) {
+    table.armed.set(deadline);
+    SWEEPING.with(|sweeping| {
+        if !sweeping.running.get() {
+            sweeping.running.set(true);
+            super::spawn(Sweeper { sleep: None, generation: sweeping.generation.get() });
+        } else if let Some(waker) = &*sweeping.waker.borrow() {
+            waker.wake_by_ref();
+        }
+    });
 }
 
-/// The core's sweep task: shuts down the sockets whose deadlines passed, sleeps until the
-/// first deadline left (or until one is registered), and again. Never ends (dropped with its
-/// runtime).
+/// The core's sweep task: at each planned look, shuts down the sockets whose deadlines passed
+/// and plans the next look; sleeps until it (or until a registration, when nothing is in
+/// flight). Never ends (dropped with its runtime).
 struct Sweeper {
     /// The engine timer it sleeps on, and until when.
-    sleep: Option<(Sleep, Moment)>,
+    sleep: Option<(Sleep, u64)>,
     generation: u32,
+}
+
+impl Sweeper {
+    /// Looks if its time has come; returns when to look next (`IDLE`: at the next
+    /// registration), or `None` when its runtime is gone.
+    fn look(&self, table: &Table, sweeping: &Sweeping, waker: &Waker) -> Option<u64> {
+        if sweeping.generation.get() != self.generation {
+            return None;
+        }
+        // Its own waker: replacing it never drops the last reference to a task.
+        let mut kept = sweeping.waker.borrow_mut();
+        if !kept.as_ref().is_some_and(|kept| kept.will_wake(waker)) {
+            *kept = Some(waker.clone());
+        }
+        let now = Moment::now().nanos();
+        let armed = table.armed.get();
+        // Woken for a registration before the planned look: sleep until it.
+        if armed != IDLE && now < armed {
+            return Some(armed);
+        }
+        let next = Table::next_look(now, table.shut_passed(now, shut_down));
+        table.armed.set(next);
+        Some(next)
+    }
 }
 
 impl Future for Sweeper {
@@ -243,27 +254,16 @@ impl Future for Sweeper {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
-            let now = Moment::now();
-            let next = SWEEP.with(|sweep| {
-                let sweep = &mut *sweep.borrow_mut();
-                if sweep.generation != this.generation {
-                    return Err(());
-                }
-                // Its own waker: replacing it never drops the last reference to a task.
-                if !sweep.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    sweep.waker = Some(cx.waker().clone());
-                }
-                let next = sweep.shut_passed(now);
-                sweep.armed = next;
-                Ok(next)
-            });
-            let Ok(next) = next else { return Poll::Ready(()) };
-            let Some(next) = next else {
+            let Some(next) = TABLE.with(|table| SWEEPING.with(|sweeping| this.look(table, sweeping, cx.waker())))
+            else {
+                return Poll::Ready(());
+            };
+            if next == IDLE {
                 this.sleep = None;
                 return Poll::Pending;
-            };
+            }
             if this.sleep.as_ref().is_none_or(|(_, until)| *until != next) {
-                this.sleep = Some((sleep_until(next.to_instant()), next));
+                this.sleep = Some((sleep_until(Moment::from_nanos(next).to_instant()), next));
             }
             let (sleep, _) = this.sleep.as_mut().expect("set above");
             if Pin::new(sleep).poll(cx).is_pending() {
@@ -277,12 +277,11 @@ impl Future for Sweeper {
 impl Drop for Sweeper {
     fn drop(&mut self) {
         let generation = self.generation;
-        let _ = SWEEP.try_with(|sweep| {
-            let sweep = &mut *sweep.borrow_mut();
-            if sweep.generation == generation {
-                sweep.running = false;
-                sweep.armed = None;
-                sweep.waker = None;
+        let _ = SWEEPING.try_with(|sweeping| {
+            if sweeping.generation.get() == generation {
+                sweeping.running.set(false);
+                sweeping.waker.borrow_mut().take();
+                let _ = TABLE.try_with(|table| table.armed.set(IDLE));
             }
         });
     }
@@ -290,15 +289,18 @@ impl Drop for Sweeper {
 
 /// Forgets this thread's sweep task (its runtime is being dropped): returns its waker for the
 /// caller to drop inside the runtime, and makes the next runtime on this thread start its own.
-/// The registrations stay: each is let go of by its exchange.
+/// Every slot is let go of: the runtime's sockets close with it, and their descriptor numbers
+/// go to the next runtime's.
 pub(super) fn forget_sweeper() -> Option<Waker> {
-    SWEEP
-        .try_with(|sweep| {
-            let sweep = &mut *sweep.borrow_mut();
-            sweep.generation = sweep.generation.wrapping_add(1);
-            sweep.running = false;
-            sweep.armed = None;
-            sweep.waker.take()
+    let _ = TABLE.try_with(|table| {
+        table.armed.set(IDLE);
+        table.slots.get().iter().for_each(|slot| slot.set(IDLE));
+    });
+    SWEEPING
+        .try_with(|sweeping| {
+            sweeping.generation.set(sweeping.generation.get().wrapping_add(1));
+            sweeping.running.set(false);
+            sweeping.waker.borrow_mut().take()
         })
         .ok()
         .flatten()
@@ -307,15 +309,14 @@ pub(super) fn forget_sweeper() -> Option<Waker> {
 /// Deadlines registered on this thread and not yet let go of (for tests).
 #[cfg(test)]
 fn registered() -> usize {
-    SWEEP.with(|sweep| sweep.borrow().entries.iter().filter(|entry| entry.state != State::Free).count())
+    TABLE.with(|table| table.slots.get().iter().filter(|slot| slot.get() != IDLE).count())
 }
 
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
-    use std::os::fd::AsRawFd;
-    use std::time::Duration;
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 
     use super::*;
     use crate::DriverChoice;
@@ -325,51 +326,80 @@ mod tests {
         Moment::now().checked_add(duration).unwrap()
     }
 
-    fn order(sweep: &Sweep) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut at = sweep.first;
-        while at != NONE {
-            out.push(at);
-            at = sweep.entries[at as usize].next;
-        }
-        out
+    fn ms(base: u64, ms: u64) -> u64 {
+        base + ms * 1_000_000
+    }
+
+    /// Looks at `now`, recording the descriptors it shuts down instead of shutting them.
+    fn look(sweep: &Table, now: u64) -> (Vec<RawFd>, u64) {
+        let mut shut = Vec::new();
+        let next = sweep.shut_passed(now, |fd| shut.push(fd));
+        (shut, next)
     }
 
     #[test]
-    fn deadlines_stay_sorted_whatever_order_they_come_in_and_slots_are_reused() {
-        let base = Moment::now();
-        let at = |ms: u64| base.checked_add(Duration::from_millis(ms)).unwrap();
-        let mut sweep = Sweep::new();
-        let (a, first_a) = sweep.insert(at(10), -1);
-        let (b, first_b) = sweep.insert(at(30), -1);
-        let (c, first_c) = sweep.insert(at(20), -1); // between
-        let (d, first_d) = sweep.insert(at(5), -1); // before all
-        assert_eq!((first_a, first_b, first_c, first_d), (true, false, false, true));
-        assert_eq!(order(&sweep), [d, a, c, b]);
-        assert!(!sweep.release(c));
-        assert_eq!(order(&sweep), [d, a, b]);
-        let (e, _) = sweep.insert(at(40), -1);
-        assert_eq!(e, c, "the freed slot is reused");
-        assert_eq!(sweep.entries.len(), 4, "no slot more than the most held at once");
-        // Passed: out of the list, the slot held until its exchange lets go.
-        assert_eq!(sweep.shut_passed(at(11)), Some(at(30)));
-        assert_eq!(order(&sweep), [b, e]);
-        assert!(sweep.release(d) && sweep.release(a));
-        assert!(!sweep.release(b) && !sweep.release(e));
-        assert_eq!((sweep.first, sweep.last), (NONE, NONE));
+    fn a_slot_reused_across_requests_on_one_socket_keeps_each_requests_deadline() {
+        let base = Moment::now().nanos();
+        let sweep = Table::new();
+        assert!(sweep.register(ms(base, 10), 3), "the first registration tells the sweep");
+        assert!(!sweep.release(3), "let go of in time");
+        sweep.register(ms(base, 30), 3);
+        assert_eq!(look(&sweep, ms(base, 20)), (vec![], ms(base, 30)), "the earlier request's deadline is gone");
+        assert_eq!(look(&sweep, ms(base, 31)), (vec![3], IDLE));
+        assert_eq!(look(&sweep, ms(base, 40)), (vec![], IDLE), "shut down once");
+        assert!(sweep.release(3), "passed");
+        // The next request on the socket starts afresh: not passed, its own deadline.
+        sweep.register(ms(base, 100), 3);
+        assert_eq!(look(&sweep, ms(base, 50)), (vec![], ms(base, 100)));
+        assert!(!sweep.release(3));
+        assert_eq!(look(&sweep, ms(base, 200)), (vec![], IDLE), "nothing left in flight");
     }
 
     #[test]
-    fn a_deadline_at_the_sweep_time_is_not_yet_passed() {
-        let now = Moment::now();
-        let mut sweep = Sweep::new();
-        let (slot, _) = sweep.insert(now, -1);
-        assert_eq!(sweep.shut_passed(now), Some(now));
-        assert!(!sweep.release(slot));
+    fn a_look_passes_over_idle_slots_and_finds_the_earliest_deadline_in_flight() {
+        let base = Moment::now().nanos();
+        let sweep = Table::new();
+        sweep.register(ms(base, 500), 19_999);
+        sweep.register(ms(base, 40), 7);
+        sweep.register(ms(base, 10), 12);
+        assert!(!sweep.release(12));
+        sweep.register(ms(base, 5), 900);
+        assert!(sweep.slots.get().len() >= 20_000);
+        assert_eq!(look(&sweep, ms(base, 6)), (vec![900], ms(base, 40)));
+        assert_eq!(look(&sweep, ms(base, 41)), (vec![7], ms(base, 500)));
+        assert_eq!(sweep.slots.get().iter().filter(|slot| slot.get() != IDLE).count(), 3);
+    }
+
+    #[test]
+    fn a_deadline_at_the_look_is_not_yet_passed() {
+        let now = Moment::now().nanos();
+        let sweep = Table::new();
+        sweep.register(now, 4);
+        assert_eq!(look(&sweep, now), (vec![], now));
+        assert!(!sweep.release(4));
+    }
+
+    #[test]
+    fn only_a_deadline_before_the_planned_look_tells_the_sweep() {
+        let base = Moment::now().nanos();
+        let sweep = Table::new();
+        sweep.armed.set(ms(base, 20));
+        assert!(!sweep.register(ms(base, 30), 1), "behind the planned look: a store, nothing more");
+        assert!(sweep.register(ms(base, 10), 2), "before it: the sweep must look sooner");
+    }
+
+    #[test]
+    fn looks_are_spaced_by_at_least_the_minimum() {
+        let now = Moment::now().nanos();
+        let spacing = u64::try_from(SWEEP_SPACING_MIN.as_nanos()).unwrap();
+        assert_eq!(Table::next_look(now, now + 1_000), now + spacing);
+        assert_eq!(Table::next_look(now, ms(now, 5_000)), ms(now, 5_000));
+        assert_eq!(Table::next_look(now, IDLE), IDLE, "nothing in flight: no look planned");
     }
 
     /// A read waiting on a silent peer ends (end of stream) when its deadline passes, on both
-    /// drivers, within the timers' precision; one that completes first never sees it.
+    /// drivers, within the timers' precision and the spacing; one that completes first never
+    /// sees it.
     #[test]
     fn a_passed_deadline_ends_the_read_waiting_on_its_socket() {
         for choice in [DriverChoice::Epoll, DriverChoice::Auto] {
@@ -418,6 +448,60 @@ mod tests {
             peer.read_exact(&mut got).unwrap();
             assert_eq!(&got, b"still open");
         });
+    }
+
+    /// Descriptor reuse: a connection closed while registered (its exchange dropped, the
+    /// registration with it, then the socket) leaves nothing that shuts down the next socket
+    /// given its number. `dup2` hands the number over at once, as the kernel would to the next
+    /// socket opened, without another test's thread taking it in between.
+    #[test]
+    fn a_later_socket_with_a_closed_ones_descriptor_number_is_left_alone() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (mut runtime, _) = CoreRuntime::build(DriverChoice::Auto).unwrap();
+        runtime.block_on(async {
+            let first = TcpStream::connect(addr).unwrap();
+            let _first_peer = listener.accept().unwrap();
+            let number = first.as_raw_fd();
+            // A request in flight on it, then a later one holding the sweep's timer.
+            let closed = IoDeadline::register(after(Duration::from_millis(10)), number);
+            let later = TcpStream::connect(addr).unwrap();
+            let (mut later_peer, _) = listener.accept().unwrap();
+            let later_deadline = IoDeadline::register(after(Duration::from_secs(5)), later.as_raw_fd());
+            drop(closed);
+            // The first socket closes, and the next one takes its number.
+            let next = TcpStream::connect(addr).unwrap();
+            let (mut next_peer, _) = listener.accept().unwrap();
+            let number_taken = first.into_raw_fd();
+            // SAFETY: both descriptors are open and this test's own; dup2 closes the first
+            // socket and puts the next one under its number, which `next` then owns.
+            #[allow(unsafe_code)]
+            let next = unsafe {
+                assert_eq!(libc::dup2(next.as_raw_fd(), number_taken), number_taken);
+                drop(next);
+                TcpStream::from_raw_fd(number_taken)
+            };
+            crate::driver::pause(Duration::from_millis(40)).await;
+            (&next).write_all(b"still open").unwrap();
+            let mut got = [0u8; 10];
+            next_peer.read_exact(&mut got).unwrap();
+            assert_eq!(&got, b"still open");
+            assert!(!later_deadline.end());
+            (&later).write_all(b"open too").unwrap();
+            let mut got = [0u8; 8];
+            later_peer.read_exact(&mut got).unwrap();
+        });
+    }
+
+    /// A registration never let go of (its exchange leaked) goes with its runtime: the next
+    /// runtime on the thread, whose sockets may get its descriptor number, finds none.
+    #[test]
+    fn a_runtimes_registrations_go_with_it() {
+        let (mut runtime, _) = CoreRuntime::build(DriverChoice::Auto).unwrap();
+        runtime.block_on(async { std::mem::forget(IoDeadline::register(after(Duration::from_secs(5)), 3)) });
+        assert_eq!(registered(), 1);
+        drop(runtime);
+        assert_eq!(registered(), 0);
     }
 
     #[test]
