@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# A profile-guided (PGO) release build of mite-engine for peak runs:
-#   benches/pgo.sh                                  # writes target/release/mite-engine-pgo
-#   benches/pgo.sh target/release/mite-engine-pgo   # the same, named
-#   CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 benches/pgo.sh /tmp/pgo-lto
-#                      # with fat LTO in both builds (see benches/README.md)
+# A profile-guided (PGO) build of mite-engine for peak runs, on a cargo profile (default `peak`,
+# the profile README advises for peak runs: thin LTO, one code unit per crate):
+#   benches/pgo.sh                                  # writes target/peak/mite-engine-pgo
+#   benches/pgo.sh /tmp/mite-engine-pgo-peak        # the same, named
+#   PROFILE=release benches/pgo.sh                  # on the release profile: target/release/mite-engine-pgo
+#   PROFILE=release CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+#       benches/pgo.sh /tmp/pgo-lto                 # the release profile with fat LTO (benches/README.md)
+#   NGINX=none benches/pgo.sh                       # train on the tools/ target even where nginx is
 #
-# 1. Builds an instrumented release binary (`-Cprofile-generate`) in its own target folder,
-#    target/pgo/generate (kept, so a second run rebuilds only what changed; target/release is
+# 1. Builds an instrumented binary (`-Cprofile-generate`) on PROFILE in its own target folder,
+#    target/pgo/generate (kept, so a second run rebuilds only what changed; target/PROFILE is
 #    left alone).
 # 2. Trains it: bounded runs (3-4 s each, one injector core, the target on another) of what peak
-#    runs send, each checked to have sent requests and failed fewer than 1 % of them:
+#    runs send, each checked to have sent requests, failed fewer than 1 % of them and run on
+#    io_uring:
 #      - a declarative GET, 64 journeys in flight (closed model), keep-alive;
 #      - the same GET as a Rust journey (`http_example:scenario`);
 #      - a declarative POST with a JSON body and a capture, the captured value sent on in a
@@ -18,24 +22,32 @@
 #      - the declarative GET in the open model (`volume = { rate = ... }`);
 #      - the declarative GET over TLS (nginx with tools/certs; every 100th request reconnects, so
 #        handshakes are trained too).
-#    The GETs run against nginx (one worker) when it is installed, else against the tools/
-#    target (`mite-target`, started here on an ephemeral port); the POST and the login flow
-#    against the tools/ target; TLS needs nginx and is left out, saying so, without it.
+#    The GETs run against nginx (one worker) when it is installed (NGINX names it; NGINX=none
+#    leaves it out), else against the tools/ target (`mite-target`, started here on an ephemeral
+#    port); the POST and the login flow against the tools/ target; TLS needs nginx and is left
+#    out, saying so, without it. The script ends by listing what it trained on: each run's
+#    target, driver, requests and errors.
+#    io_uring only: where io_uring cannot start (a container's seccomp profile, as in a plain
+#    `docker build`; io_uring_disabled) the engine falls back to epoll, and a profile of that
+#    path would lay out the wrong code for a peak run: the script stops, naming the reason.
 # 3. Merges the profiles (rustc's own llvm-profdata: `rustup component add llvm-tools`).
-# 4. Builds the optimised binary (`-Cprofile-use`) in target/pgo/use, copies it to OUT_BINARY
-#    and removes that folder (every dependency is rebuilt with each new profile anyway).
+# 4. Builds the optimised binary (`-Cprofile-use`) on the same profile in target/pgo/use, copies
+#    it to OUT_BINARY and removes that folder (every dependency is rebuilt with each new profile
+#    anyway).
 #
-# Cost: two release builds of every crate, dependencies included, plus ~30 s of training; on a
-# 2-core VM with CARGO_BUILD_JOBS=1 about 6 minutes each when the machine is otherwise idle,
-# ~20 while other builds share it. A profile fits only a build with the same codegen units and
-# LTO settings: set them (CARGO_PROFILE_RELEASE_*) for the whole script, as above, never for
-# one half. `cargo build --release` and CI do not use it.
+# Cost: two builds of every crate on PROFILE, dependencies included, plus ~30 s of training (the
+# figures for each profile are in benches/README.md). A profile fits only a build with the same
+# codegen units and LTO settings: both halves run in this one script on the same PROFILE, and an
+# override (CARGO_PROFILE_<PROFILE>_LTO, ...) is set for the whole script, as above, never for
+# one half. `cargo build --profile peak`, `--release` and CI do not use it.
 # It stops by itself; its temporary files (profiles, scenario files, nginx's) go with it. A step
-# that fails, or a training run that sends no request or fails more than 1 % of them, stops it
-# with a non-zero status naming the step.
+# that fails, or a training run that sends no request, fails more than 1 % of them or runs on
+# epoll, stops it with a non-zero status naming the step.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-target/release/mite-engine-pgo}
+profile=${PROFILE:-peak}
+case $profile in dev | test) profile_dir=debug ;; bench) profile_dir=release ;; *) profile_dir=$profile ;; esac
+out=${1:-target/$profile_dir/mite-engine-pgo}
 step="setup"
 trap 'echo "pgo.sh: FAILED at step: $step" >&2' ERR
 say() { echo "pgo.sh: $*" >&2; }
@@ -44,6 +56,13 @@ fail() { say "FAILED at step: $step: $*"; exit 1; }
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
 [ -x "$profdata" ] || fail "$profdata is missing: rustup component add llvm-tools"
+overrides=$(env | grep "^CARGO_PROFILE_" | sort | tr '\n' ' ' || true)
+say "profile $profile${overrides:+, with $overrides}"
+upper=$(echo "$profile" | tr 'a-z-' 'A-Z_')
+if [ "$upper" != RELEASE ] && env | grep -q "^CARGO_PROFILE_RELEASE_"; then
+    say "warning: CARGO_PROFILE_RELEASE_* reach the $profile profile only where Cargo.toml's" \
+        "[profile.$profile] does not set the same key; set CARGO_PROFILE_${upper}_* instead"
+fi
 # Profiles are written to a temporary folder at run time (LLVM_PROFILE_FILE); the path built
 # into the binary stays the same, so the instrumented build is reused from one run to the next.
 default_profiles="$PWD/target/pgo/profraw"
@@ -56,14 +75,14 @@ cleanup() {
 trap cleanup EXIT
 # --target: RUSTFLAGS then reach the binary's crates but not build scripts and proc macros.
 build() { # build TARGET_DIR EXTRA_RUSTFLAGS
-    RUSTFLAGS="${RUSTFLAGS:-} $2" cargo build --release -q -p mite-engine --target "$host" --target-dir "$1"
+    RUSTFLAGS="${RUSTFLAGS:-} $2" cargo build --profile "$profile" -q -p mite-engine --target "$host" --target-dir "$1"
 }
 
 step="build the instrumented binary (target/pgo/generate)"
-started=$(date +%s)
+started=$(date +%s) all_started=$(date +%s)
 say "$step"
 build target/pgo/generate "-Cprofile-generate=$default_profiles"
-gen=target/pgo/generate/$host/release/mite-engine
+gen=target/pgo/generate/$host/$profile_dir/mite-engine
 say "instrumented build: $(($(date +%s) - started)) s"
 
 step="build the tools/ target"
@@ -83,9 +102,9 @@ wait_port() {
     for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
     fail "nothing listening on port $1"
 }
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
-get_url=$tools_url tls_url=
-if [ -x "$nginx" ]; then
+nginx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+get_url=$tools_url get_on="the tools/ target" tls_url=
+if [ "$nginx" != none ] && [ -x "$nginx" ]; then
     step="start nginx"
     plain=$(free_port) tls=$(free_port)
     cat >"$work/nginx.conf" <<EOF
@@ -119,9 +138,9 @@ EOF
     "${pin_target[@]}" "$nginx" -c "$work/nginx.conf" -p "$work" >"$work/nginx.out" 2>&1 &
     wait_port "$plain"
     wait_port "$tls"
-    get_url=http://127.0.0.1:$plain/ tls_url=https://127.0.0.1:$tls/
+    get_url=http://127.0.0.1:$plain/ get_on="nginx" tls_url=https://127.0.0.1:$tls/
 else
-    say "nginx is not installed: the GETs train against the tools/ target, and TLS is not trained"
+    say "nginx ($nginx) is not there: the GETs train against the tools/ target, and TLS is not trained"
 fi
 
 get_scenario() { # get_scenario NAME VOLUME: the declarative GET under a volume model
@@ -148,31 +167,38 @@ datapool = "users"
 volume = { constant = 64 }
 EOF
 
-# train NAME SECONDS ENGINE_ARGS...: one bounded run of the instrumented binary; fails unless it
-# exits cleanly, sent requests, failed fewer than 1 % of them (a profile of error paths would
-# teach the build the wrong code), and wrote its profile.
+# train NAME ON SECONDS ENGINE_ARGS...: one bounded run of the instrumented binary against ON (a
+# name for the summary); fails unless it exits cleanly, sent requests, failed fewer than 1 % of
+# them (a profile of error paths would teach the build the wrong code), ran on io_uring (a
+# profile of the epoll fallback would lay out the wrong driver's code) and wrote its profile.
+trained=()
 train() {
-    local name=$1 seconds=$2
-    shift 2
+    local name=$1 on=$2 seconds=$3
+    shift 3
     step="training run '$name'"
     LLVM_PROFILE_FILE="$work/profraw/$name-%p-%m.profraw" timeout $((seconds + 30)) "$gen" "${pin_engine[@]}" \
         --duration "${seconds}s" --grace 2s --quiet --json "$work/$name.json" "$@" >"$work/$name.out" 2>&1 ||
         fail "mite-engine exited with $?: $(tail -5 "$work/$name.out")"
-    local requests errors
-    read -r requests errors < <(python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["totals"]
-print(t["requests"], t["errors"])' "$work/$name.json") || fail "no result file: $(tail -5 "$work/$name.out")"
+    local requests errors driver fallback
+    read -r requests errors driver fallback < <(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
+t = r["totals"]
+print(t["requests"], t["errors"], r["driver"], "; ".join(r["driver_fallbacks"]) or "-")' "$work/$name.json") ||
+        fail "no result file: $(tail -5 "$work/$name.out")"
     [ "$requests" -gt 0 ] || fail "it sent no request: $(tail -5 "$work/$name.out")"
     [ $((errors * 100)) -lt "$requests" ] || fail "$errors of its $requests requests failed: $(tail -5 "$work/$name.out")"
+    [ "$driver" = io_uring ] || fail "it ran on $driver, not io_uring ($fallback): a profile of" \
+        "that path would lay out the wrong code for a peak run; train where io_uring is allowed"
     compgen -G "$work/profraw/$name-*.profraw" >/dev/null || fail "it wrote no profile"
-    say "trained on $name: $requests requests ($errors failed) in ${seconds} s"
+    trained+=("$name on $on ($driver): $requests requests, $errors failed, ${seconds} s")
+    say "trained on ${trained[-1]}"
 }
-train get 4 --scenario "$work/get.toml" --config "target_url=$get_url"
-train rust-journey 4 --scenario http_example:scenario --config "target_url=$get_url" --config journeys=64
-train post-capture 3 --scenario "$work/post.toml" --config "target_url=$tools_url"
-train login 3 --scenario journeys/scenarios/login.toml --config "base=${tools_url%/}"
-train open-model 3 --scenario "$work/open.toml" --config "target_url=$get_url"
+train get "$get_on" 4 --scenario "$work/get.toml" --config "target_url=$get_url"
+train rust-journey "$get_on" 4 --scenario http_example:scenario --config "target_url=$get_url" --config journeys=64
+train post-capture "the tools/ target" 3 --scenario "$work/post.toml" --config "target_url=$tools_url"
+train login "the tools/ target" 3 --scenario journeys/scenarios/login.toml --config "base=${tools_url%/}"
+train open-model "$get_on" 3 --scenario "$work/open.toml" --config "target_url=$get_url"
 if [ -n "$tls_url" ]; then
-    train tls 3 --scenario "$work/get.toml" --config "target_url=$tls_url" --ca tools/certs/ca.pem
+    train tls "nginx (TLS)" 3 --scenario "$work/get.toml" --config "target_url=$tls_url" --ca tools/certs/ca.pem
 fi
 
 step="merge the profiles"
@@ -186,5 +212,6 @@ say "optimised build: $(($(date +%s) - started)) s"
 
 step="copy it to $out"
 mkdir -p "$(dirname "$out")"
-cp "target/pgo/use/$host/release/mite-engine" "$out"
-say "wrote $out"
+cp "target/pgo/use/$host/$profile_dir/mite-engine" "$out"
+say "wrote $out: profile $profile${overrides:+ ($overrides)}, $(($(date +%s) - all_started)) s in all, trained on:"
+printf '  %s\n' "${trained[@]}" >&2
