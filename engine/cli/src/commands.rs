@@ -441,6 +441,7 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
             limits: {
                 let mut limits = defaults.limits;
                 limits.headers_count_max = headers_count_max;
+                limits.head_bytes_max = common.max_head_bytes.unwrap_or(limits.head_bytes_max);
                 limits
             },
             ..defaults

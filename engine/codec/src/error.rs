@@ -57,7 +57,10 @@ impl fmt::Display for CodecError {
         match self {
             CodecError::Malformed { what } => write!(f, "malformed response head: {what}"),
             CodecError::HeadTooLarge { limit_bytes } => {
-                write!(f, "response head larger than {limit_bytes} bytes")
+                write!(
+                    f,
+                    "response head larger than {limit_bytes} bytes (the client's limit: raise it with --max-head-bytes, up to 16MiB)"
+                )
             }
             CodecError::TooManyHeaders { limit } => write!(
                 f,

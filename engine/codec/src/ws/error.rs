@@ -77,7 +77,7 @@ impl fmt::Display for WsError {
                 write!(
                     f,
                     "WebSocket handshake response head larger than {limit_bytes} bytes (the client's limit on any \
-                     response head: raise it with HttpSettings::limits.head_bytes_max)"
+                     response head: raise it with --max-head-bytes, up to 16MiB)"
                 )
             }
             WsError::HandshakeTooManyHeaders { limit } => write!(
