@@ -1071,5 +1071,11 @@ fn journey_test_traces_the_cookies_a_handshake_sets() {
         mite_core::journey_test(&registry, "test:connect", [], config, &opts, &stop, &mut report).unwrap();
     assert_eq!(merged.journeys.ok, 1, "{lines:?}");
     let handshake = lines.iter().position(|l| l.contains("/ws/cookie -> 101")).expect("the handshake's line");
-    assert_eq!(lines.get(handshake + 1).map(String::as_str), Some("cookie stored: ws_seen=yes; Path=/"), "{lines:?}");
+    assert_eq!(
+        lines.get(handshake + 1).map(String::as_str),
+        Some(
+            "cookie stored: ws_seen=yes; domain=127.0.0.1 (this host only); path=/; no expiry (kept for the journey run)"
+        ),
+        "{lines:?}"
+    );
 }

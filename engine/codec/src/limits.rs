@@ -83,6 +83,11 @@ pub const HEADERS_COUNT_CEILING: usize = 1024;
 /// to hold the head it reads, so this bounds one connection's buffer for a head.
 pub const HEAD_BYTES_CEILING: usize = 16 * 1024 * 1024;
 
+/// "byte" for 1, else "bytes": a limit a user sets may be 1 byte (`--max-head-bytes 1`).
+pub fn bytes_word(n: usize) -> &'static str {
+    if n == 1 { "byte" } else { "bytes" }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits::DEFAULT
@@ -112,6 +117,15 @@ mod tests {
             );
         }
         assert_eq!(Limits::DEFAULT.check(), Ok(()));
+    }
+
+    /// A head limit of 1 byte (`--max-head-bytes 1`) is said in the singular.
+    #[test]
+    fn a_one_byte_head_limit_is_singular() {
+        let said = crate::CodecError::HeadTooLarge { limit_bytes: 1 }.to_string();
+        assert!(said.starts_with("response head larger than 1 byte (the client's limit"), "{said}");
+        let said = crate::ws::WsError::HandshakeTooLarge { limit_bytes: 1 }.to_string();
+        assert!(said.starts_with("WebSocket handshake response head larger than 1 byte (the client's"), "{said}");
     }
 
     /// A response-head limit of 0 bytes, or past 16 MiB, is refused with the size asked and the
