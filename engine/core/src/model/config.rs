@@ -222,6 +222,16 @@ impl Config {
     }
 
     /// The keys looked up, set or not, sorted.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.set("users", "8");
+    /// config.get_or("base", "http://127.0.0.1:8080");
+    /// assert_eq!(config.keys_read(), ["base"]);
+    /// config.get("users");
+    /// assert_eq!(config.keys_read(), ["base", "users"]);
+    /// ```
     pub fn keys_read(&self) -> Vec<String> {
         let set = self.values.iter().filter(|(_, value)| value.read.load(Ordering::Relaxed)).map(|(key, _)| key);
         let mut read: BTreeSet<String> = set.cloned().collect();
