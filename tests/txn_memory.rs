@@ -13,6 +13,7 @@ use std::time::Duration;
 use mite_core::RunResult;
 use mite_core::output::merge_by_name::merge_files;
 use mite_core::output::result_file::{ResultFile, result_file};
+use mite_core::stats::ErrorKind;
 use mite_tests::{ScenarioDir, TargetProcess, options, run_file};
 
 /// Bytes in use, and their peak since [`start_peak`].
@@ -82,7 +83,10 @@ fn run_peak(target: &TargetProcess, names: usize) -> (usize, RunResult) {
     let result = run_file(&path, &[], options(1, Duration::from_secs(3)));
     let peak = peak_above(from);
     let total = result.merged.total();
-    assert_eq!(total.req_errors(), 0, "{:?}", result.merged.error_samples);
+    // Each kind counted, and its first words: an error counted is never without its kind.
+    let kinds: Vec<_> =
+        ErrorKind::ALL.iter().map(|&k| (k.name(), total.errors_of(k))).filter(|(_, n)| *n > 0).collect();
+    assert_eq!(total.req_errors(), 0, "errors by kind {kinds:?}, samples {:?}", result.merged.error_samples);
     let unrecorded = result.merged.txns.values().filter(|t| t.req_ok == 0).count();
     assert!(result.merged.txns.len() == names && unrecorded == 0, "every name must be recorded: too few requests");
     (peak, result)

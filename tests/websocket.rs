@@ -238,7 +238,7 @@ fn a_101_takes_the_clients_head_size_limit() {
     assert!(
         sample.ends_with(
             ": ws_handshake: WebSocket handshake response head larger than 16384 bytes (the client's limit on any \
-             response head: raise it with HttpSettings::limits.head_bytes_max)"
+             response head: raise it with --max-head-bytes, up to 16MiB)"
         ),
         "{sample}"
     );
@@ -1071,5 +1071,11 @@ fn journey_test_traces_the_cookies_a_handshake_sets() {
         mite_core::journey_test(&registry, "test:connect", [], config, &opts, &stop, &mut report).unwrap();
     assert_eq!(merged.journeys.ok, 1, "{lines:?}");
     let handshake = lines.iter().position(|l| l.contains("/ws/cookie -> 101")).expect("the handshake's line");
-    assert_eq!(lines.get(handshake + 1).map(String::as_str), Some("cookie stored: ws_seen=yes; Path=/"), "{lines:?}");
+    assert_eq!(
+        lines.get(handshake + 1).map(String::as_str),
+        Some(
+            "cookie stored: ws_seen=yes; domain=127.0.0.1 (this host only); path=/; no expiry (kept for the journey run)"
+        ),
+        "{lines:?}"
+    );
 }

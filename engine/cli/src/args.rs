@@ -11,7 +11,10 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mite_core::DriverChoice;
-use mite_core::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, RESPONSE_HEADERS_MAX, SEGMENTS_MAX};
+use mite_core::limits::{
+    CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, RESPONSE_HEAD_BYTES_MAX, RESPONSE_HEADERS_MAX, ResponseLimits,
+    SEGMENTS_MAX,
+};
 use mite_core::scenario::file::DurationRange;
 
 /// Thread-per-core HTTP load injection with Mite's journeys, datapools and volume models.
@@ -306,6 +309,11 @@ pub struct CommonArgs {
     /// a response with more is a `too_large` error.
     #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_headers))]
     pub max_headers: Option<usize>,
+    /// Bytes one response head (status line and header fields; a WebSocket 101's too) may
+    /// have, 1 byte to 16MiB, in bytes or with a unit: 65536, 64KiB, 1MiB [default: 64KiB]; a
+    /// larger head is a `too_large` error (a WebSocket's, `ws_handshake`).
+    #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_head_bytes))]
+    pub max_head_bytes: Option<usize>,
     /// PEM file of extra CA certificates to trust.
     #[arg(long)]
     pub ca: Option<PathBuf>,
@@ -519,14 +527,46 @@ pub fn parse_max_connections(text: &str) -> Result<usize, String> {
     }
 }
 
-/// `--max-headers`: header fields per response, 1 to `RESPONSE_HEADERS_MAX`.
+/// `--max-headers`: header fields per response, as the response parser's rule allows
+/// (`Limits::check`: 1 to `RESPONSE_HEADERS_MAX`).
 pub fn parse_max_headers(text: &str) -> Result<usize, String> {
+    let checked = |n: usize| ResponseLimits { headers_count_max: n, ..ResponseLimits::DEFAULT }.check().is_ok();
     match text.trim().parse::<usize>() {
-        Ok(n) if (1..=RESPONSE_HEADERS_MAX).contains(&n) => Ok(n),
+        Ok(n) if checked(n) => Ok(n),
         _ => Err(format!(
             "--max-headers {text:?}: must be a whole number from 1 to {RESPONSE_HEADERS_MAX} (header fields per response)"
         )),
     }
+}
+
+/// `--max-head-bytes`: bytes per response head, a whole number of bytes or of `KiB` or `MiB`
+/// (`64KiB`, `1 MiB`), as the response parser's rule allows (`Limits::check`: 1 byte to
+/// `RESPONSE_HEAD_BYTES_MAX`).
+pub fn parse_max_head_bytes(text: &str) -> Result<usize, String> {
+    let checked = |n: usize| ResponseLimits { head_bytes_max: n, ..ResponseLimits::DEFAULT }.check().is_ok();
+    match bytes_with_unit(text) {
+        Some(n) if checked(n) => Ok(n),
+        _ => Err(format!(
+            "--max-head-bytes {text:?}: must be from 1 to {} bytes (16MiB), as a whole number of bytes, KiB or MiB \
+             (65536, 64KiB, 1MiB; bytes one response head may have)",
+            grouped(RESPONSE_HEAD_BYTES_MAX)
+        )),
+    }
+}
+
+/// `N`, `NB`, `NKiB` or `NMiB` (spaces around and between allowed) in bytes; `None` for any
+/// other text or a size past `usize`.
+fn bytes_with_unit(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        _ => return None,
+    };
+    number.parse::<usize>().ok()?.checked_mul(scale)
 }
 
 /// `target --threads`: server threads, 1 to `CORES_MAX`.
@@ -580,6 +620,22 @@ pub fn parse_percent(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--max-head-bytes` takes bytes, KiB or MiB, checked by the response parser's rule.
+    #[test]
+    fn a_head_size_is_bytes_or_kib_or_mib_within_the_parsers_rule() {
+        for (text, bytes) in [("65536", 65536), ("64KiB", 65536), (" 1 MiB ", 1 << 20), ("16MiB", 16 << 20), ("1B", 1)]
+        {
+            assert_eq!(parse_max_head_bytes(text), Ok(bytes), "{text}");
+        }
+        for text in ["0", "0KiB", "16777217", "17MiB", "64kb", "1.5MiB", "", "-1", "MiB", "18446744073709551615MiB"] {
+            let err = parse_max_head_bytes(text).unwrap_err();
+            assert!(
+                err.starts_with(&format!("--max-head-bytes {text:?}: must be from 1 to 16,777,216 bytes")),
+                "{err}"
+            );
+        }
+    }
 
     fn parse_duration(text: &str) -> Result<Duration, String> {
         DurationRange::WAIT.parse(text).map_err(|e| e.to_string())

@@ -65,13 +65,12 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                     resolved.check_journey_run("journey test", &journey, datapool.as_deref())?;
                     // The file's [config] under MITE_CONF_* and --config, as in a run (it was
                     // taken as --config values, above the environment), and its [client].
-                    let file = (&resolved.scenario.config, &resolved.client);
+                    let file = Some((&resolved.scenario.config, &resolved.client));
                     journey_test(&resolved.registry, &journey, datapool.as_deref(), rows, &common, file)
                 }
                 None => {
                     find_registered_journey(&registry, &journey)?;
-                    let file = (&Config::default(), &ClientOptions::default());
-                    journey_test(&registry, &journey, datapool.as_deref(), rows, &common, file)
+                    journey_test(&registry, &journey, datapool.as_deref(), rows, &common, None)
                 }
             }
         }
@@ -214,6 +213,8 @@ struct Resolved {
     places: Option<scenario_file::EntryPlaces>,
     /// The configuration keys a scenario file's journeys read.
     config_keys: Option<ConfigKeys>,
+    /// The configuration a registered scenario was built from (what its builder read).
+    built_from: Option<Config>,
     /// What running one of a scenario file's journeys alone meets before its first request.
     journey_runs: Option<scenario_file::JourneyRuns>,
 }
@@ -275,6 +276,14 @@ impl Resolved {
     }
 }
 
+/// One warning for each `--config` key that no lookup through `configs` read, after a run of
+/// Rust journeys ([`mite_core::scenario::config_keys::never_read`]).
+fn warn_never_read(overrides: &[String], configs: &[&Config], reader: &str) {
+    for warning in mite_core::scenario::config_keys::never_read(overrides, configs, reader) {
+        tell(format_args!("WARNING: {warning}"));
+    }
+}
+
 /// `--config` keys and `MITE_CONF_*` variables against `keys`: the error for a `--config`
 /// key nothing reads, else the warnings said.
 fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<()> {
@@ -315,6 +324,7 @@ fn resolve_for(
             }),
             places: Some(loaded.entry_places),
             config_keys: Some(loaded.config_keys),
+            built_from: None,
             journey_runs: Some(loaded.journey_runs),
         });
     }
@@ -336,6 +346,7 @@ fn resolve_for(
         source: None,
         places: None,
         config_keys: None,
+        built_from: Some(first),
         journey_runs: None,
     })
 }
@@ -430,6 +441,7 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
             limits: {
                 let mut limits = defaults.limits;
                 limits.headers_count_max = headers_count_max;
+                limits.head_bytes_max = common.max_head_bytes.unwrap_or(limits.head_bytes_max);
                 limits
             },
             ..defaults
@@ -542,8 +554,10 @@ fn execute(
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
     }
-    let Resolved { registry, scenario, transactions, source, .. } = resolved;
+    let Resolved { registry, scenario, transactions, source, built_from, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
+    // A registered scenario's: what its builder and journeys read is known once they ran.
+    let read_by = built_from.map(|built| (built, config.clone()));
     let signals = Signals::installed();
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
@@ -569,6 +583,9 @@ fn execute(
         run => kept_result(run)?,
     };
     signals.run_ended();
+    if let Some((built, run)) = &read_by {
+        warn_never_read(overrides, &[built, run], "the scenario");
+    }
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
@@ -1073,19 +1090,22 @@ pub(crate) fn write_file(sink: &output::Sink, file: &ResultFile) -> anyhow::Resu
 }
 
 /// `journey test`: JOURNEY once per row, traced. `file`: the scenario file's `[config]` (under
-/// `MITE_CONF_*` and `--config`) and `[client]`, or the defaults without one.
+/// `MITE_CONF_*` and `--config`) and `[client]`, or `None`: a registered journey, the defaults.
 fn journey_test(
     registry: &Registry,
     journey: &str,
     datapool: Option<&str>,
     rows: usize,
     common: &CommonArgs,
-    file: (&Config, &ClientOptions),
+    file: Option<(&Config, &ClientOptions)>,
 ) -> anyhow::Result<ExitCode> {
-    let (file_config, client) = file;
+    let (default_config, default_client) = (Config::default(), ClientOptions::default());
+    let (file_config, client) = file.unwrap_or((&default_config, &default_client));
     let options = run_options(common, client);
     let (total, rows) = test_rows(registry, datapool, rows)?;
     let config = layered_config(file_config, &common.config)?;
+    // A registered journey's keys are known once it ran (a scenario file's were checked).
+    let read = file.is_none().then(|| config.clone());
     let signals = Signals::installed();
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
@@ -1104,6 +1124,9 @@ fn journey_test(
     // The rates in the table are over the time the journeys took (they said "in 0.00s").
     let took_s = started.elapsed().as_secs_f64();
     let _ = writeln!(std::io::stdout(), "\n({driver})");
+    if let Some(read) = &read {
+        warn_never_read(&common.config, &[read], &format!("journey {journey}"));
+    }
     let _ = write!(std::io::stdout(), "{}", report::printable_lines(&report::table(&merged, took_s)));
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&merged));
@@ -1196,6 +1219,8 @@ fn journey_run(
         ..run_options(common, &client)
     };
     let config = layered_config(&scenario.config, &common.config)?;
+    // A registered journey's keys are known once it ran (a scenario file's were checked).
+    let read = scenario_file.is_none().then(|| config.clone());
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
@@ -1225,6 +1250,9 @@ fn journey_run(
         run => kept_result(run)?,
     };
     signals.run_ended();
+    if let Some(read) = &read {
+        warn_never_read(&common.config, &[read], &format!("journey {journey}"));
+    }
     let _ = print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
         let _ = write!(std::io::stdout(), "\n{}", report::phases_table(&result.merged));

@@ -57,6 +57,32 @@ fn max_headers_raises_the_header_field_limit() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
+/// A response head of 200 KiB: past the default of 64 KiB every request is `too_large`, said
+/// with the flag that raises the limit; `--max-head-bytes 256KiB` reads it. The head size could
+/// not be raised from the command line before.
+#[test]
+fn max_head_bytes_raises_the_response_head_limit() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/bad/huge-headers"));
+    let get = scenario("get.toml");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url];
+        args.extend_from_slice(&["-q", "--threshold", "errors<1%"]);
+        args.extend_from_slice(extra);
+        engine(&args)
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("response head larger than 65536 bytes (the client's limit: raise it with --max-head-bytes"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["--max-head-bytes", "256KiB"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 #[test]
 fn json_html_hdr_log_and_compare_merge() {
     let scratch = Scratch::new();
@@ -547,6 +573,12 @@ fn flag_values_that_cannot_be_used_exit_2_naming_the_flag_and_the_value() {
         (&["--cores", "-1"], "--cores \"-1\""),
         (&["--max-connections", "-3"], "--max-connections \"-3\": must be a whole number from 1"),
         (&["--max-headers", "2000"], "--max-headers \"2000\": must be a whole number from 1 to 1024"),
+        (&["--max-headers", "0"], "--max-headers \"0\": must be a whole number from 1 to 1024"),
+        (&["--max-head-bytes", "0"], "--max-head-bytes \"0\": must be from 1 to 16,777,216 bytes (16MiB)"),
+        (&["--max-head-bytes", "17MiB"], "--max-head-bytes \"17MiB\": must be from 1 to 16,777,216 bytes"),
+        (&["--max-head-bytes", "-1"], "--max-head-bytes \"-1\": must be from 1"),
+        (&["--max-head-bytes", "64 kb"], "--max-head-bytes \"64 kb\": must be from 1"),
+        (&["--max-head-bytes", "99999999999999999999MiB"], "--max-head-bytes \"99999999999999999999MiB\": must"),
     ];
     for (extra, expected) in cases {
         let mut args = run.to_vec();

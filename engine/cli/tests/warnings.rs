@@ -212,3 +212,47 @@ volume = { constant = 3 }
         assert!(!said.lines().any(|line| line.starts_with("WARNING: forged")), "{said}");
     }
 }
+
+/// `--config base=...` to a registered Rust scenario that reads `target_url` was ignored
+/// without a word: after the run (and after `journey test`), each key nothing read is named,
+/// with what was read and the closest key.
+#[test]
+fn a_config_key_a_rust_scenario_never_read_is_named_after_the_run() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let run = [
+        "--scenario",
+        "login_example:scenario",
+        "--cores",
+        "1",
+        "--no-pin",
+        "--duration",
+        "500ms",
+        "-q",
+        "--config",
+        "journeys=2",
+        "--config",
+        url.as_str(),
+        "--config",
+        "taget_url=http://127.0.0.1:1/",
+    ];
+    let out = engine(&run);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        said.contains(
+            "WARNING: --config taget_url=http://127.0.0.1:1/ was never read by the scenario (it read: journeys, \
+             target_url); did you mean \"target_url\"?"
+        ),
+        "{said}"
+    );
+    assert_eq!(said.matches("never read").count(), 1, "journeys and target_url were read:\n{said}");
+    let test = ["journey", "test", "login_example:journey", "login_example:users", "--rows", "1"];
+    let out = engine(&[&test[..], &["--config", url.as_str(), "--config", "base=x"]].concat());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        said.contains("WARNING: --config base=x was never read by journey login_example:journey (it read: target_url)"),
+        "{said}"
+    );
+}

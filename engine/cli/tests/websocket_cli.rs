@@ -102,3 +102,34 @@ fn websocket_urls_are_checked_before_the_run() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("must be percent-encoded"), "{text}");
 }
+
+/// A WebSocket 101 of 70,000 bytes: past the default 64 KiB every connect is a `ws_handshake`
+/// error naming the flag that raises the limit; `--max-head-bytes 128KiB` reads it, and the
+/// ping-pong runs clean. The 101's head size could not be raised from the command line before.
+#[test]
+fn max_head_bytes_raises_the_websocket_handshake_limit() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../journeys/scenarios/websocket.toml");
+    let url = format!("ws_url={}", target.ws_url("/ws/big-head?bytes=70000"));
+    let run = |extra: &[&str]| {
+        let file = file.to_str().unwrap();
+        let mut args = vec!["--cores", "1", "--no-pin", "--scenario", file, "--duration", "500ms", "--config", &url];
+        args.extend_from_slice(&["-q", "--threshold", "errors<1%"]);
+        args.extend_from_slice(extra);
+        engine(&args)
+    };
+    let said = |out: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", said(&out));
+    assert!(
+        said(&out).contains(
+            "larger than 65536 bytes (the client's limit on any response head: raise it with --max-head-bytes"
+        ),
+        "{}",
+        said(&out)
+    );
+    let out = run(&["--max-head-bytes", "128KiB"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+}

@@ -57,7 +57,11 @@ impl fmt::Display for CodecError {
         match self {
             CodecError::Malformed { what } => write!(f, "malformed response head: {what}"),
             CodecError::HeadTooLarge { limit_bytes } => {
-                write!(f, "response head larger than {limit_bytes} bytes")
+                write!(
+                    f,
+                    "response head larger than {limit_bytes} {} (the client's limit: raise it with --max-head-bytes, up to 16MiB)",
+                    crate::limits::bytes_word(*limit_bytes)
+                )
             }
             CodecError::TooManyHeaders { limit } => write!(
                 f,

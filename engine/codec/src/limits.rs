@@ -5,7 +5,8 @@ use std::fmt;
 /// Bounds applied while parsing a response. Exceeding any of them is an error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest response head (status line + headers + blank line) accepted, in bytes.
+    /// Largest response head (status line + headers + blank line) accepted, in bytes: 1 to
+    /// [`HEAD_BYTES_CEILING`]; a parse under any other size is refused ([`Limits::check`]).
     pub head_bytes_max: usize,
     /// Most header fields accepted in one response head: 1 to [`HEADERS_COUNT_CEILING`]; a
     /// parse under any other number is refused ([`Limits::check`]), never capped.
@@ -32,6 +33,10 @@ impl Limits {
         if asked == 0 || asked > HEADERS_COUNT_CEILING {
             return Err(LimitsError::HeadersCount { asked });
         }
+        let asked = self.head_bytes_max;
+        if asked == 0 || asked > HEAD_BYTES_CEILING {
+            return Err(LimitsError::HeadBytes { asked });
+        }
         Ok(())
     }
 }
@@ -45,6 +50,11 @@ pub enum LimitsError {
         /// The limit asked for.
         asked: usize,
     },
+    /// `Limits::head_bytes_max` is 0, or more than [`HEAD_BYTES_CEILING`].
+    HeadBytes {
+        /// The limit asked for, in bytes.
+        asked: usize,
+    },
 }
 
 impl fmt::Display for LimitsError {
@@ -55,6 +65,11 @@ impl fmt::Display for LimitsError {
                 "the header-field limit ({asked}, Limits::headers_count_max) must be from 1 to \
                  {HEADERS_COUNT_CEILING} header fields per response"
             ),
+            LimitsError::HeadBytes { asked } => write!(
+                f,
+                "the response-head limit ({asked} bytes, Limits::head_bytes_max) must be from 1 to \
+                 {HEAD_BYTES_CEILING} bytes (16 MiB) per response head"
+            ),
         }
     }
 }
@@ -63,6 +78,15 @@ impl std::error::Error for LimitsError {}
 
 /// Most header fields any head may be allowed (the parser's slots on the stack, 32 bytes each).
 pub const HEADERS_COUNT_CEILING: usize = 1024;
+
+/// Largest response head any parse may be allowed, in bytes: a connection's read buffer grows
+/// to hold the head it reads, so this bounds one connection's buffer for a head.
+pub const HEAD_BYTES_CEILING: usize = 16 * 1024 * 1024;
+
+/// "byte" for 1, else "bytes": a limit a user sets may be 1 byte (`--max-head-bytes 1`).
+pub fn bytes_word(n: usize) -> &'static str {
+    if n == 1 { "byte" } else { "bytes" }
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -93,5 +117,34 @@ mod tests {
             );
         }
         assert_eq!(Limits::DEFAULT.check(), Ok(()));
+    }
+
+    /// A head limit of 1 byte (`--max-head-bytes 1`) is said in the singular.
+    #[test]
+    fn a_one_byte_head_limit_is_singular() {
+        let said = crate::CodecError::HeadTooLarge { limit_bytes: 1 }.to_string();
+        assert!(said.starts_with("response head larger than 1 byte (the client's limit"), "{said}");
+        let said = crate::ws::WsError::HandshakeTooLarge { limit_bytes: 1 }.to_string();
+        assert!(said.starts_with("WebSocket handshake response head larger than 1 byte (the client's"), "{said}");
+    }
+
+    /// A response-head limit of 0 bytes, or past 16 MiB, is refused with the size asked and the
+    /// range (it could not be raised past 64 KiB, nor was any size checked).
+    #[test]
+    fn check_refuses_a_head_limit_out_of_range() {
+        for asked in [1, 64 * 1024, HEAD_BYTES_CEILING] {
+            assert_eq!(Limits { head_bytes_max: asked, ..Limits::DEFAULT }.check(), Ok(()), "{asked}");
+        }
+        for asked in [0, HEAD_BYTES_CEILING + 1, usize::MAX] {
+            let err = Limits { head_bytes_max: asked, ..Limits::DEFAULT }.check().unwrap_err();
+            assert_eq!(err, LimitsError::HeadBytes { asked });
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the response-head limit ({asked} bytes, Limits::head_bytes_max) must be from 1 to 16777216 \
+                     bytes (16 MiB) per response head"
+                )
+            );
+        }
     }
 }

@@ -53,6 +53,12 @@ pub const CONNECTIONS_PER_HOST_PER_CORE_MAX: usize = 65_536;
 /// Header fields one response head may have, at most (`--max-headers` or `[client]
 /// max_headers` above it is refused): the codec's parser slots.
 pub const RESPONSE_HEADERS_MAX: usize = mite_codec::limits::HEADERS_COUNT_CEILING;
+/// Largest response head (a WebSocket 101's too) the client may be allowed, in bytes
+/// (`--max-head-bytes` above it is refused): what one connection's read buffer may grow to.
+pub const RESPONSE_HEAD_BYTES_MAX: usize = mite_codec::limits::HEAD_BYTES_CEILING;
+/// The response parser's limits and their one rule ([`mite_codec::Limits::check`]), which the
+/// flags that set them are checked through.
+pub use mite_codec::limits::{Limits as ResponseLimits, LimitsError as ResponseLimitsError};
 /// Connections one core keeps open to one host unless `--max-connections` says otherwise.
 pub const CONNECTIONS_PER_HOST_PER_CORE_DEFAULT: usize = 10_000;
 /// Read buffer lent to a connection for one exchange; it grows for large heads.

@@ -144,6 +144,9 @@ pub enum RunError {
         /// The longest allowed.
         max: Duration,
     },
+    /// Other limits the response parser cannot apply as given (`Limits::check`).
+    #[error("RunOptions::http.limits: {0}")]
+    Limits(mite_codec::limits::LimitsError),
     /// The TLS client configuration could not be built (`--ca`, `--cert`, `--key`).
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
@@ -363,6 +366,7 @@ fn check_http(http: &HttpSettings) -> Result<(), RunError> {
         mite_codec::limits::LimitsError::HeadersCount { asked } => {
             RunError::HeadersCount { asked, max: crate::limits::RESPONSE_HEADERS_MAX }
         }
+        other => RunError::Limits(other),
     })
 }
 

@@ -76,8 +76,9 @@ impl fmt::Display for WsError {
             WsError::HandshakeTooLarge { limit_bytes } => {
                 write!(
                     f,
-                    "WebSocket handshake response head larger than {limit_bytes} bytes (the client's limit on any \
-                     response head: raise it with HttpSettings::limits.head_bytes_max)"
+                    "WebSocket handshake response head larger than {limit_bytes} {} (the client's limit on any \
+                     response head: raise it with --max-head-bytes, up to 16MiB)",
+                    crate::limits::bytes_word(*limit_bytes)
                 )
             }
             WsError::HandshakeTooManyHeaders { limit } => write!(

@@ -86,7 +86,8 @@ pub fn check_handshake(
     limits: &WsLimits,
 ) -> Result<Option<Handshake>, WsError> {
     let slots = limits.headers_count_max;
-    let rule = crate::limits::Limits { headers_count_max: slots, ..crate::limits::Limits::DEFAULT };
+    let head_bytes_max = limits.handshake_bytes_max;
+    let rule = crate::limits::Limits { headers_count_max: slots, head_bytes_max, ..crate::limits::Limits::DEFAULT };
     rule.check().map_err(WsError::Limits)?;
     let mut head_start = 0;
     loop {
@@ -331,7 +332,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "WebSocket handshake response head larger than 16384 bytes (the client's limit on any response head: \
-             raise it with HttpSettings::limits.head_bytes_max)"
+             raise it with --max-head-bytes, up to 16MiB)"
         );
     }
 

@@ -167,11 +167,11 @@ impl Ctx {
             Ok(response) => {
                 let t = response.timings();
                 self.trace(format_args!(
-                    "{} {} -> {} ({} body bytes) in {}{}{}",
+                    "{} {} -> {} ({}) in {}{}{}",
                     request.method,
                     request.url,
                     response.status(),
-                    response.body_len(),
+                    crate::journey::trace::counted(response.body_len(), "body byte"),
                     Millis(t.total_us),
                     t.connect_us.map(|us| format!(", connect {}", Millis(us))).unwrap_or_default(),
                     t.tls_us.map(|us| format!(", TLS {}", Millis(us))).unwrap_or_default(),

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::http::cookie::{Cookie, Jar, Origin, Refused, Stored, check_pair};
 use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
+use crate::journey::trace::counted;
 use crate::journey::{Ctx, RequestBuilder};
 use crate::limits::COOKIE_TRACED_BYTES_MAX;
 use crate::stats::{CookieIgnored, CookiesIgnored};
@@ -91,7 +92,8 @@ fn store_fields(ctx: &Ctx, url: &Url<'_>, fields: impl FnOnce(&mut dyn FnMut(&[u
             let Ok(text) = std::str::from_utf8(value) else {
                 ignored.add(CookieIgnored::NotUtf8, 1);
                 if tracing {
-                    cookie_lines.push(format!("ignored Set-Cookie ({} bytes, not UTF-8)", value.len()));
+                    cookie_lines
+                        .push(format!("ignored Set-Cookie ({}, not UTF-8)", counted(value.len() as u64, "byte")));
                 }
                 return;
             };
@@ -100,7 +102,10 @@ fn store_fields(ctx: &Ctx, url: &Url<'_>, fields: impl FnOnce(&mut dyn FnMut(&[u
                 ignored.add(ignored_for(why), 1);
             }
             if tracing {
-                cookie_lines.push(cookie_line(text, &stored));
+                // The cookie just kept is the jar's last: shown as stored, not as written.
+                let kept = matches!(stored, Ok(Stored::Kept)).then(|| session.jar.cookies().last()).flatten();
+                let stored_text = kept.map(|cookie| stored_cookie(cookie, now));
+                cookie_lines.push(cookie_line(stored_text.as_deref().unwrap_or(text), &stored));
             }
         });
     }
@@ -120,7 +125,21 @@ fn ignored_for(why: &Refused) -> CookieIgnored {
     }
 }
 
-/// The trace line for a `Set-Cookie` field: what the jar did, and the field, a long one cut
+/// A cookie as the jar holds it: its domain and path (defaulted when the field gave none),
+/// whether it goes to subdomains, and its expiry resolved against `now_unix_s`.
+fn stored_cookie(cookie: &Cookie, now_unix_s: i64) -> String {
+    let Cookie { name, value, domain, path, .. } = cookie;
+    let only = if cookie.host_only { " (this host only)" } else { " (and its subdomains)" };
+    let expiry = match cookie.expires_unix_s {
+        Some(at) => format!("expires in {}s (Unix {at})", at.saturating_sub(now_unix_s)),
+        None => "no expiry (kept for the journey run)".to_string(),
+    };
+    let secure = if cookie.secure { "; Secure" } else { "" };
+    let http_only = if cookie.http_only { "; HttpOnly" } else { "" };
+    format!("{name}={value}; domain={domain}{only}; path={path}; {expiry}{secure}{http_only}")
+}
+
+/// The trace line for a `Set-Cookie` field (a kept one as the jar stored it, [`stored_cookie`]): what the jar did, and the field, a long one cut
 /// to `COOKIE_TRACED_BYTES_MAX` bytes and its length said (a hostile server's 60 KiB cookie
 /// is refused in a line, not quoted whole).
 fn cookie_line(text: &str, stored: &Result<Stored, Refused>) -> String {
@@ -480,6 +499,24 @@ mod tests {
         let attributes = format!("a=1; {}", "x".repeat(1000));
         assert!(cookie_line(&attributes, &Ok(Stored::Kept)).ends_with("xx... (1005 bytes)"));
         assert_eq!(cookie_line("a=1; Path=/", &Ok(Stored::Kept)), "cookie stored: a=1; Path=/");
+    }
+
+    /// `journey test` showed a kept `Set-Cookie` as written (no domain, no path, `Max-Age`
+    /// unresolved): now as the jar stored it, its domain and path defaulted, its expiry resolved.
+    #[test]
+    fn a_kept_cookie_is_shown_as_the_jar_stored_it() {
+        let mut jar = crate::http::cookie::Jar::default();
+        let origin = crate::http::cookie::Origin { secure: false, host: "Shop.Example", target: "/a/login?x=1" };
+        jar.store(origin, "sid=42; Max-Age=60; HttpOnly", 1_000).unwrap();
+        assert_eq!(
+            stored_cookie(jar.cookies().last().unwrap(), 1_000),
+            "sid=42; domain=shop.example (this host only); path=/a; expires in 60s (Unix 1060); HttpOnly"
+        );
+        jar.store(origin, "t=1; Domain=.shop.example; Path=/", 1_000).unwrap();
+        assert_eq!(
+            stored_cookie(jar.cookies().last().unwrap(), 1_000),
+            "t=1; domain=shop.example (and its subdomains); path=/; no expiry (kept for the journey run)"
+        );
         assert_eq!(cookie_line("a=; Max-Age=0", &Ok(Stored::Deleted)), "cookie deleted (expired): a=; Max-Age=0");
         assert_eq!(
             cookie_line("s=1; Secure", &Err(Refused::SecureFromInsecure)),

@@ -48,12 +48,21 @@ impl TraceBuffer {
     }
 }
 
+/// `n` of `noun` (its singular: "byte", "body byte") as a person writes it: `1 byte`,
+/// `0 bytes`, `16,384 bytes`.
+pub(crate) fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{} {noun}s", grouped(n)),
+    }
+}
+
 /// A request body as the trace shows it: its size, then its first
 /// `limits::TRACE_BODY_BYTES_MAX` bytes quoted, escaped so that no byte can move the terminal
 /// (text as a string, with `\n`, `\t`, `\u{1b}`; a body that is not UTF-8 as bytes, `\xff`).
 pub(crate) fn traced_body(body: &[u8]) -> String {
     let shown = &body[..body.len().min(TRACE_BODY_BYTES_MAX)];
-    let total = grouped(body.len() as u64);
+    let total = counted(body.len() as u64, "byte");
     let cut = if shown.len() < body.len() { format!(", the first {}", shown.len()) } else { String::new() };
     // A character cut at the end of what is shown leaves the rest text.
     let text = match std::str::from_utf8(shown) {
@@ -64,8 +73,8 @@ pub(crate) fn traced_body(body: &[u8]) -> String {
         Err(_) => None,
     };
     match text {
-        Some(text) => format!("{total} bytes{cut}: {text:?}"),
-        None => format!("{total} bytes, not UTF-8{cut}: b\"{}\"", shown.escape_ascii()),
+        Some(text) => format!("{total}{cut}: {text:?}"),
+        None => format!("{total}, not UTF-8{cut}: b\"{}\"", shown.escape_ascii()),
     }
 }
 
@@ -74,6 +83,16 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use super::*;
+
+    /// `journey test` said "(1 bytes)": one is singular wherever a size is said in the trace.
+    #[test]
+    fn one_byte_is_singular() {
+        assert_eq!(counted(1, "byte"), "1 byte");
+        assert_eq!(counted(0, "body byte"), "0 body bytes");
+        assert_eq!(counted(16_384, "byte"), "16,384 bytes");
+        assert_eq!(traced_body(b"x"), "1 byte: \"x\"");
+        assert_eq!(traced_body(b"\xff"), "1 byte, not UTF-8: b\"\\xff\"");
+    }
 
     /// A body is shown as its bytes, escaped, with its size, cut past the limit; a binary one
     /// as escaped bytes; none of it can reach the terminal raw.

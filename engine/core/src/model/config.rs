@@ -1,8 +1,10 @@
 //! Configuration as journeys see it (`ctx.config()`): scenario values, then `MITE_CONF_<key>`
 //! environment variables, then `--config key=value` overrides, later layers winning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Prefix of environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "MITE_CONF_";
@@ -21,10 +23,56 @@ pub const ENV_PREFIX: &str = "MITE_CONF_";
 /// assert_eq!(record.messages[0].fields[0], ("base".to_string(), "http://shop".to_string()));
 /// assert_eq!(record.messages[0].fields[1].1, "1");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Which keys were looked up ([`Config::get`], [`Config::get_or`]) is noted, shared by the
+/// clones of a configuration, so that a `--config` key nothing read can be named after the run
+/// ([`Config::was_read`], [`Config::keys_read`]). A key that is set carries its own flag (one
+/// relaxed load once it is set); one looked up but not set is noted once, behind a 64-bit
+/// filter of the names already noted.
+#[derive(Clone, Debug, Default)]
 pub struct Config {
-    values: BTreeMap<String, String>,
+    values: BTreeMap<String, Value>,
+    /// The keys looked up that were not set, shared by clones.
+    unset_read: Arc<UnsetRead>,
 }
+
+/// A key's value and whether it was looked up (shared by the clones of the configuration).
+#[derive(Clone, Debug)]
+struct Value {
+    text: String,
+    read: Arc<AtomicBool>,
+}
+
+/// The names of keys looked up while not set: a filter of 64 bits (a name whose bit is set is
+/// not locked for again) and the names. A name whose bit another set is missing from the list
+/// (the list names what was read, for a hint; whether a set key was read is its own flag).
+#[derive(Debug, Default)]
+struct UnsetRead {
+    seen: AtomicU64,
+    names: Mutex<BTreeSet<String>>,
+}
+
+impl UnsetRead {
+    fn note(&self, key: &str) {
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let bit = 1u64 << (hash % 64);
+        if self.seen.load(Ordering::Relaxed) & bit != 0 {
+            return;
+        }
+        if let Ok(mut names) = self.names.lock() {
+            names.insert(key.to_string());
+        }
+        self.seen.fetch_or(bit, Ordering::Relaxed);
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Config {}
 
 /// A `--config` argument or `MITE_CONF_*` variable that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,7 +130,7 @@ impl Config {
     /// assert_eq!(config.get("base"), Some("http://127.0.0.1:9090"));
     /// ```
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.values.insert(key.into(), value.into());
+        self.values.insert(key.into(), Value { text: value.into(), read: Arc::default() });
     }
 
     /// Adds every `MITE_CONF_<key>` variable from `vars` as `<key>`, spaces around the key
@@ -139,7 +187,58 @@ impl Config {
     /// assert_eq!(config.get("Journeys"), None); // keys are case-sensitive
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
+        match self.values.get(key) {
+            Some(value) => {
+                if !value.read.load(Ordering::Relaxed) {
+                    value.read.store(true, Ordering::Relaxed);
+                }
+                Some(&value.text)
+            }
+            None => {
+                self.unset_read.note(key);
+                None
+            }
+        }
+    }
+
+    /// Whether `key` was looked up ([`Config::get`], [`Config::get_or`]) through this
+    /// configuration or a clone of it; [`Config::iter`] reads no key.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.apply_overrides(&["base=http://shop", "users=8"]).unwrap();
+    /// let run = config.clone();
+    /// run.get_or("base", "http://127.0.0.1:8080");
+    /// run.get_or("target_url", "http://127.0.0.1:8080");
+    /// assert!(config.was_read("base") && !config.was_read("users"));
+    /// assert_eq!(config.keys_read(), ["base", "target_url"]);
+    /// ```
+    pub fn was_read(&self, key: &str) -> bool {
+        match self.values.get(key) {
+            Some(value) => value.read.load(Ordering::Relaxed),
+            None => self.unset_read.names.lock().is_ok_and(|names| names.contains(key)),
+        }
+    }
+
+    /// The keys looked up, set or not, sorted.
+    ///
+    /// ```
+    /// # use mite_core::prelude::Config;
+    /// let mut config = Config::default();
+    /// config.set("users", "8");
+    /// config.get_or("base", "http://127.0.0.1:8080");
+    /// assert_eq!(config.keys_read(), ["base"]);
+    /// config.get("users");
+    /// assert_eq!(config.keys_read(), ["base", "users"]);
+    /// ```
+    pub fn keys_read(&self) -> Vec<String> {
+        let set = self.values.iter().filter(|(_, value)| value.read.load(Ordering::Relaxed)).map(|(key, _)| key);
+        let mut read: BTreeSet<String> = set.cloned().collect();
+        if let Ok(names) = self.unset_read.names.lock() {
+            read.extend(names.iter().cloned());
+        }
+        read.into_iter().collect()
     }
 
     /// The value of `key`, or `default`.
@@ -165,7 +264,7 @@ impl Config {
     /// assert_eq!(config.iter().collect::<Vec<_>>(), [("base", "http://shop"), ("users", "10")]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.values.iter().map(|(k, v)| (k.as_str(), v.text.as_str()))
     }
 }
 

@@ -8,7 +8,34 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::journey::closest;
-use crate::model::config::ENV_PREFIX;
+use crate::model::config::{Config, ENV_PREFIX};
+
+/// After a run of Rust journeys (or `journey test` of one): a warning for each `--config` key
+/// of `overrides` that no lookup through `configs` read (the scenario builder's configuration
+/// and the run's: clones share what was read), naming what was read and the closest of it.
+/// What a Rust journey reads is known only once it ran; a scenario file's templates are
+/// checked before the run ([`ConfigKeys::check`]).
+pub fn never_read(overrides: &[String], configs: &[&Config], reader: &str) -> Vec<String> {
+    let read: BTreeSet<String> = configs.iter().flat_map(|config| config.keys_read()).collect();
+    let mut warnings = Vec::new();
+    let mut said = BTreeSet::new();
+    // The last value given for a key is the one set: named, once.
+    for (key, value) in overrides.iter().rev().filter_map(|o| o.split_once('=')).map(|(key, value)| (key.trim(), value))
+    {
+        if configs.iter().any(|config| config.was_read(key)) || !said.insert(key) {
+            continue;
+        }
+        let listed = match read.is_empty() {
+            true => "it read no key".to_string(),
+            false => format!("it read: {}", read.iter().map(String::as_str).collect::<Vec<_>>().join(", ")),
+        };
+        let near = closest(key, read.iter().map(String::as_str), 1);
+        let hint = near.first().map(|near| format!("; did you mean {near:?}?")).unwrap_or_default();
+        warnings.push(format!("--config {key}={value} was never read by {reader} ({listed}){hint}"));
+    }
+    warnings.reverse();
+    warnings
+}
 
 /// The keys a loaded scenario file reads or sets.
 #[derive(Debug, Clone, Default)]
@@ -251,6 +278,32 @@ mod tests {
         let warned = keys.of_journey("shop:checkout").check(&overrides(&["base", "bsae"])).unwrap();
         assert_eq!(warned.len(), 1, "a Rust journey's keys cannot be known: {warned:?}");
         assert!(warned[0].starts_with("--config bsae: ") && warned[0].ends_with("did you mean \"base\"?"));
+    }
+
+    /// `--config base=...` to a Rust scenario that reads `target_url` was ignored without a
+    /// word: each key nothing looked up is named after the run, with what was read.
+    #[test]
+    fn a_key_a_rust_journey_never_read_is_named_with_what_was_read() {
+        let given = ["base=http://127.0.0.1:1/".to_string(), "journeys=4".into(), "taget_url=x".into()];
+        let mut builder = Config::default();
+        builder.apply_overrides(&given).unwrap();
+        let run = builder.clone();
+        assert_eq!(builder.get_or("journeys", "16"), "4");
+        run.get_or("target_url", "http://127.0.0.1:8080");
+        let warned = never_read(&given, &[&builder, &run], "the scenario");
+        assert_eq!(
+            warned,
+            [
+                "--config base=http://127.0.0.1:1/ was never read by the scenario (it read: journeys, target_url)",
+                "--config taget_url=x was never read by the scenario (it read: journeys, target_url); did you mean \
+                 \"target_url\"?",
+            ]
+        );
+        let nothing = Config::default();
+        assert_eq!(
+            never_read(&["a=1".to_string(), "a=2".into()], &[&nothing], "journey shop:buy"),
+            ["--config a=2 was never read by journey shop:buy (it read no key)"]
+        );
     }
 
     #[test]

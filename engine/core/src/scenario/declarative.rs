@@ -324,7 +324,8 @@ fn capture_value(response: &Response, capture: &Capture) -> Result<String, Strin
         Capture::Header(name) => response.header(name).map(str::to_string).ok_or_else(|| MISSING.to_string()),
         Capture::Json(path) => {
             let document: serde_json::Value = serde_json::from_slice(response.body()).map_err(|err| {
-                format!("not found: the response body ({} bytes) is not JSON ({err})", response.body().len())
+                let bytes = crate::journey::trace::counted(response.body().len() as u64, "byte");
+                format!("not found: the response body ({bytes}) is not JSON ({err})")
             })?;
             json_path(&document, path).map_err(|miss| miss.said("the response"))
         }

@@ -519,10 +519,11 @@ struct Shown<'a> {
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let len = self.payload.len();
+        let bytes = crate::journey::trace::counted(len as u64, "byte");
         match std::str::from_utf8(self.payload) {
-            Ok(text) if self.is_text && len <= WS_RECORDED_TEXT_BYTES_MAX => write!(f, "text {text:?} ({len} bytes)"),
-            _ if self.is_text => write!(f, "text ({len} bytes)"),
-            _ => write!(f, "binary ({len} bytes)"),
+            Ok(text) if self.is_text && len <= WS_RECORDED_TEXT_BYTES_MAX => write!(f, "text {text:?} ({bytes})"),
+            _ if self.is_text => write!(f, "text ({bytes})"),
+            _ => write!(f, "binary ({bytes})"),
         }
     }
 }
@@ -1386,6 +1387,7 @@ mod tests {
         assert_eq!(shown(true, "x".repeat(WS_RECORDED_TEXT_BYTES_MAX).as_bytes()).len(), 256 + 19);
         assert_eq!(shown(false, b"hi"), "binary (2 bytes)");
         assert_eq!(shown(true, b"caf\xc3"), "text (4 bytes)");
+        assert_eq!(shown(false, b"h"), "binary (1 byte)");
     }
 
     /// Outside try: a step's `contains` that failed on a 1 MiB message copied the whole message
@@ -1393,7 +1395,7 @@ mod tests {
     #[test]
     fn errors_quote_a_message_as_the_trace_does() {
         let long = WsMessage { data: Bytes::from("y".repeat(1 << 20)), text: true };
-        assert_eq!(long.to_string(), "text (1048576 bytes)");
+        assert_eq!(long.to_string(), "text (1,048,576 bytes)");
         let short = WsMessage { data: Bytes::from_static(b"abc"), text: true };
         assert_eq!(short.to_string(), r#"text "abc" (3 bytes)"#);
     }
