@@ -156,7 +156,7 @@ def run_wrk(url, core, conns, duration):
 
 
 def run_oha(url, core, conns, duration):
-    cmd = ["taskset", "-c", str(core), "oha", "--no-tui", "-j", "-c", str(conns), "-z", f"{duration}s", url]
+    cmd = ["taskset", "-c", str(core), "oha", "--no-tui", "--output-format", "json", "-c", str(conns), "-z", f"{duration}s", url]
     out, rc, (cpu, user) = measured(cmd, duration + 30)
     if rc != 0:
         raise RuntimeError(f"oha failed ({rc}): {out[-2000:]}")
