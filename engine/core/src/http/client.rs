@@ -16,6 +16,7 @@ use rustls::pki_types::ServerName;
 
 use super::addresses::AddrChoice;
 use super::buffers::{BufferPool, ConnBuffers};
+use super::out_of_line::out_of_line;
 use super::resolver::{Addrs, Resolver};
 use super::timings::{ConnWork, ExchangeTimings, work_mut};
 use super::transport::{TlsStream, Transport, WriteAndRead, WriteEnd, connect_tcp, is_tls_failure};
@@ -895,7 +896,9 @@ impl HttpClient {
                             break 'trip outcome;
                         }
                         let Some(more) = more else { unreachable!("a trip not over has more to do") };
-                        self.rest_of_trip(&mut conn, request, more, &on_written)
+                        // Polled out of line: its code (the rest of the read, a write the
+                        // server answered during) is not among the exchange's hot blocks.
+                        out_of_line(self.rest_of_trip(&mut conn, request, more, &on_written))
                     };
                     rest.await
                 };

@@ -7,6 +7,7 @@ pub mod cookie;
 pub mod fields;
 pub mod form;
 mod open_files;
+pub(crate) mod out_of_line;
 pub mod redirect;
 pub mod resolver;
 pub(crate) mod timings;

@@ -48,16 +48,7 @@ impl Ctx {
         let url = match request.kept_url {
             // Parsed once already, from this very text (the same bytes, not a copy of them).
             Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
-            _ => {
-                *encoded = crate::http::url::encode_non_ascii(request.url);
-                match Url::parse(encoded.as_deref().unwrap_or(request.url)) {
-                    Ok(url) => url,
-                    Err(err) => {
-                        let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
-                        return Err(self.not_sendable(request.method.as_str(), request.url, err));
-                    }
-                }
-            }
+            _ => self.parse_url(request, encoded)?,
         };
         // (No headers, a declarative step's plain request: nothing to check, no call.)
         if !request.headers.is_empty()
@@ -78,6 +69,22 @@ impl Ctx {
         // Connection work and bytes written are counted as they happen: a request cancelled
         // at the stop (its future dropped after the last snapshot) has counted them already.
         Ok((exchange, Counting { ctx: self, txn, work: Cell::new(None), bytes: Cell::new(0) }))
+    }
+
+    /// `request`'s URL parsed (percent-encoded first when it is not ASCII, into `encoded`), or
+    /// its error, counted. Out of line: a declarative step's URL is mostly parsed once already,
+    /// and the step loop's code keeps to that path.
+    #[inline(never)]
+    fn parse_url<'r>(
+        &self,
+        request: &'r RequestBuilder<'_>,
+        encoded: &'r mut Option<String>,
+    ) -> Result<Url<'r>, HttpError> {
+        *encoded = crate::http::url::encode_non_ascii(request.url);
+        Url::parse(encoded.as_deref().unwrap_or(request.url)).map_err(|err| {
+            let err = HttpError::not_sent(ErrorKind::InvalidUrl, err.to_string());
+            self.not_sendable(request.method.as_str(), request.url, err)
+        })
     }
 
     /// Records the exchange's `result` (judged in place: a response is some 180 bytes, not

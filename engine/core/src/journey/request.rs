@@ -3,6 +3,7 @@
 
 use std::ops::RangeInclusive;
 
+use crate::http::out_of_line::out_of_line;
 use crate::http::url::KeptUrl;
 use crate::http::{HttpError, Response};
 use crate::journey::Ctx;
@@ -506,17 +507,43 @@ impl<'c> RequestBuilder<'c> {
         self
     }
 
-    /// The request's URL, parsed once already: `url` is its text.
-    pub(crate) fn kept_url(mut self, url: &'c KeptUrl) -> Self {
-        self.kept_url = Some(url);
-        self
+    /// A declarative step's request, made whole in one place rather than by a builder call for
+    /// each part (`expect_status`, `discard_body` when `keep_body` is false), each of which
+    /// moves the whole builder on: its URL parsed once already when `kept_url` is given (`url`
+    /// is its text), and its time started at its transaction's (see
+    /// `timed_from_transaction`).
+    #[inline(always)]
+    pub(crate) fn for_step(
+        ctx: &'c Ctx,
+        method: http::Method,
+        url: &'c str,
+        expect: RangeInclusive<u16>,
+        kept_url: Option<&'c KeptUrl>,
+        keep_body: bool,
+    ) -> Self {
+        RequestBuilder {
+            ctx,
+            method,
+            url,
+            headers: Vec::new(),
+            body: b"",
+            expect,
+            keep_body,
+            follow: None,
+            max_redirects: None,
+            redirects_left: None,
+            kept_url,
+            timed_from_transaction: true,
+            extras: None,
+        }
     }
 
     /// Starts the request's time at its transaction's start (one clock read for both) when the
     /// transaction began in this poll and has sent nothing yet; else the request reads the
     /// clock itself. For a transaction that only builds this request from parts made before
     /// it (a declarative step): its time then also holds that building, a few hundred
-    /// instructions.
+    /// instructions. (A declarative step's request is made so by [`RequestBuilder::for_step`].)
+    #[cfg(test)]
     pub(crate) fn timed_from_transaction(mut self) -> Self {
         self.timed_from_transaction = true;
         self
@@ -585,13 +612,19 @@ impl<'c> RequestBuilder<'c> {
         async move {
             // The plain request is one exchange, inline; anything more is the session's loop.
             if !crate::journey::session::prepare(&mut self) {
-                return Box::pin(crate::journey::session::chain(self, None)).await;
+                return Box::pin(out_of_line(crate::journey::session::chain(self, None))).await;
             }
             // `Ctx::execute` written out: the client's exchange awaited here, a level fewer (in a
             // block: what it borrows is not kept in this future beside the redirects' chain).
             let result = {
                 let mut encoded = None;
-                let (exchange, progress) = self.ctx.open_exchange(&self, &mut encoded)?;
+                let (exchange, progress) = match self.ctx.open_exchange(&self, &mut encoded) {
+                    Ok(open) => open,
+                    Err(err) => {
+                        std::hint::cold_path();
+                        return Err(err);
+                    }
+                };
                 let mut result = self.ctx.shard.http.exchange(&exchange, &progress).await;
                 self.ctx.close_exchange(&self, &progress, &mut result);
                 result
@@ -600,7 +633,7 @@ impl<'c> RequestBuilder<'c> {
                 Ok(response) if crate::journey::session::follows(&self, &response) => response,
                 result => return result,
             };
-            Box::pin(crate::journey::session::chain(self, Some(response))).await
+            Box::pin(out_of_line(crate::journey::session::chain(self, Some(response)))).await
         }
     }
 }

@@ -15,11 +15,11 @@ use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
 use crate::journey::shard::TxnId;
 use crate::journey::slot::{Runs, Slot, spawn_slot_runs};
-use crate::journey::{Ctx, Journey, JourneyError, JourneyResult};
+use crate::journey::{Ctx, Journey, JourneyError, JourneyResult, RequestBuilder};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{Capture, CaptureWords, json_path, trace_missed, trace_taken};
-use crate::scenario::step_options::StepOptions;
+use crate::scenario::step_options::{RenderedOptions, StepOptions};
 use crate::scenario::template::Template;
 
 /// Why a header a scenario file writes cannot be sent, if it cannot: its name must be a token
@@ -181,26 +181,15 @@ impl DeclarativeJourney {
                 Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
                     (kept.as_str(), Some(kept))
                 }
-                _ => (step.url.text(&mut url_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?, None),
+                _ => (render_url(step, &mut url_buf, lookup)?, None),
             };
-            let mut header_values = Vec::with_capacity(step.headers.len());
-            for (name, value) in &step.headers {
-                // A value with no variable is sent as written (no copy).
-                let value = match value.as_literal() {
-                    Some(text) => Cow::Borrowed(text),
-                    None => {
-                        let mut rendered = String::new();
-                        value.render_into(&mut rendered, lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
-                        Cow::Owned(rendered)
-                    }
-                };
-                header_values.push((name.as_str(), value));
-            }
+            // What a plain step does not have is rendered out of the step loop's code.
+            let header_values = if step.headers.is_empty() { Vec::new() } else { render_headers(step, lookup)? };
             let body = match &step.body {
                 None => "",
-                Some(template) => template.text(&mut body_buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))?,
+                Some(template) => render_body(template, &mut body_buf, lookup)?,
             };
-            let rendered = step.options.render(lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
+            let rendered = if step.options.is_plain() { None } else { render_options(step, lookup)? };
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
             // The step's transaction id, kept once a run began it at the top level: no look-up
             // of its name in the core's table.
@@ -217,27 +206,32 @@ impl DeclarativeJourney {
                         txn.set(ctx.current_txn());
                     }
                     // Built from parts rendered before the transaction: its start is the request's.
-                    let mut request = ctx
-                        .http()
-                        .request(step.method.clone(), url)
-                        .expect_status(step.expect.clone())
-                        .timed_from_transaction();
-                    if let Some(kept) = kept_url {
-                        request = request.kept_url(kept);
-                    }
-                    for (name, value) in &header_values {
-                        request = request.header(name, value);
+                    let mut request = RequestBuilder::for_step(
+                        ctx,
+                        step.method.clone(),
+                        url,
+                        step.expect.clone(),
+                        kept_url,
+                        keep_body,
+                    );
+                    if !header_values.is_empty() {
+                        request = with_headers(request, &header_values);
                     }
                     if !body.is_empty() {
                         request = request.body(body.as_bytes());
                     }
-                    if !keep_body {
-                        request = request.discard_body();
-                    }
                     if let Some(rendered) = &rendered {
-                        request = step.options.apply(request, rendered);
+                        request = with_options(step, request, rendered);
                     }
-                    let response = request.send().await?;
+                    // (The failures' arms marked cold, here and below: their code, and the drops
+                    // on the way out, laid out apart from the step's path.)
+                    let response = match request.send().await {
+                        Ok(response) => response,
+                        Err(err) => {
+                            std::hint::cold_path();
+                            return Err(err.into());
+                        }
+                    };
                     // Inside the transaction: a capture that fails is counted under its step.
                     if step.captures.is_empty() {
                         Ok(Vec::new())
@@ -246,7 +240,14 @@ impl DeclarativeJourney {
                         captures(ctx, step, &response)
                     }
                 })
-                .await?;
+                .await;
+            let values = match values {
+                Ok(values) => values,
+                Err(err) => {
+                    std::hint::cold_path();
+                    return Err(err);
+                }
+            };
             if !values.is_empty() {
                 captured.extend(values);
             }
@@ -283,6 +284,75 @@ impl DeclarativeJourney {
         let urls = self.config_urls(config);
         urls.into_iter().map(|url| KeptStep { url, txn: Cell::new(TxnId::MAX) }).collect()
     }
+}
+
+/// A step's URL rendered for this run (one the slot could not keep, or one a row's column
+/// shadows). Out of line, as the other parts a plain step does not render below: the step
+/// loop's code holds the plain step's path only.
+#[cold]
+#[inline(never)]
+fn render_url<'s, 'a: 's>(
+    step: &'s Step,
+    buf: &'s mut String,
+    lookup: impl Fn(&str) -> Option<&'a str>,
+) -> JourneyResult<&'s str> {
+    step.url.text(buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))
+}
+
+/// A step's header values: one with no variable as written (no copy), the others rendered.
+#[inline(never)]
+fn render_headers<'s, 'a>(
+    step: &'s Step,
+    lookup: impl Fn(&str) -> Option<&'a str>,
+) -> JourneyResult<Vec<(&'s str, Cow<'s, str>)>> {
+    let mut values = Vec::with_capacity(step.headers.len());
+    for (name, value) in &step.headers {
+        let value = match value.as_literal() {
+            Some(text) => Cow::Borrowed(text),
+            None => {
+                let mut rendered = String::new();
+                value.render_into(&mut rendered, &lookup).map_err(|e| JourneyError::msg(e.to_string()))?;
+                Cow::Owned(rendered)
+            }
+        };
+        values.push((name.as_str(), value));
+    }
+    Ok(values)
+}
+
+/// A step's body rendered.
+#[inline(never)]
+fn render_body<'s, 'a: 's>(
+    template: &'s Template,
+    buf: &'s mut String,
+    lookup: impl Fn(&str) -> Option<&'a str>,
+) -> JourneyResult<&'s str> {
+    template.text(buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))
+}
+
+/// A step's options (cookies, auth, JSON and form bodies, query) rendered, for a step that
+/// has some.
+#[inline(never)]
+fn render_options<'a>(
+    step: &Step,
+    lookup: impl Fn(&str) -> Option<&'a str>,
+) -> JourneyResult<Option<Box<RenderedOptions>>> {
+    step.options.render(lookup).map_err(|e| JourneyError::msg(e.to_string()))
+}
+
+/// The request with the step's headers.
+#[inline(never)]
+fn with_headers<'c>(mut request: RequestBuilder<'c>, values: &'c [(&'c str, Cow<'c, str>)]) -> RequestBuilder<'c> {
+    for (name, value) in values {
+        request = request.header(name, value);
+    }
+    request
+}
+
+/// The request with the step's rendered options.
+#[inline(never)]
+fn with_options<'c>(step: &Step, request: RequestBuilder<'c>, rendered: &'c RenderedOptions) -> RequestBuilder<'c> {
+    step.options.apply(request, rendered)
 }
 
 /// What a journey slot keeps from one run of a declarative journey to the next, for each step:
