@@ -9,7 +9,12 @@ use std::process::{Command, Output};
 use mite_tools::{Target, TargetOptions};
 
 fn run_get(target: &Target, extra: &[&str]) -> Output {
-    let url = format!("target_url={}", target.url("/"));
+    run_get_at(target, "/", extra)
+}
+
+/// The declarative GET of `path` for one second on one core, quiet, with `extra` flags.
+fn run_get_at(target: &Target, path: &str, extra: &[&str]) -> Output {
+    let url = format!("target_url={}", target.url(path));
     let get = scenario("get.toml");
     let mut args = vec!["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url, "-q"];
     args.extend_from_slice(extra);
@@ -42,14 +47,8 @@ fn thresholds_pass_fail_and_unknown_transaction() {
 #[test]
 fn max_headers_raises_the_header_field_limit() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let url = format!("target_url={}", target.url("/cookies/many/300"));
-    let get = scenario("get.toml");
-    let run = |extra: &[&str]| {
-        let mut args = vec!["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url];
-        args.extend_from_slice(&["-q", "--threshold", "errors<1%"]);
-        args.extend_from_slice(extra);
-        engine(&args)
-    };
+    let run =
+        |extra: &[&str]| run_get_at(&target, "/cookies/many/300", &[&["--threshold", "errors<1%"], extra].concat());
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("more than 256 header fields (the client's limit: raise it with --max-headers"));
@@ -63,14 +62,8 @@ fn max_headers_raises_the_header_field_limit() {
 #[test]
 fn max_head_bytes_raises_the_response_head_limit() {
     let target = Target::start(TargetOptions::default()).unwrap();
-    let url = format!("target_url={}", target.url("/bad/huge-headers"));
-    let get = scenario("get.toml");
-    let run = |extra: &[&str]| {
-        let mut args = vec!["--cores", "1", "--no-pin", "--scenario", &get, "--duration", "1s", "--config", &url];
-        args.extend_from_slice(&["-q", "--threshold", "errors<1%"]);
-        args.extend_from_slice(extra);
-        engine(&args)
-    };
+    let run =
+        |extra: &[&str]| run_get_at(&target, "/bad/huge-headers", &[&["--threshold", "errors<1%"], extra].concat());
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(

@@ -187,7 +187,7 @@ impl DeclarativeJourney {
             let header_values = if step.headers.is_empty() { Vec::new() } else { render_headers(step, lookup)? };
             let body = match &step.body {
                 None => "",
-                Some(template) => render_body(template, &mut body_buf, lookup)?,
+                Some(template) => render_template(template, &mut body_buf, lookup)?,
             };
             let rendered = if step.options.is_plain() { None } else { render_options(step, lookup)? };
             let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
@@ -287,8 +287,8 @@ impl DeclarativeJourney {
 }
 
 /// A step's URL rendered for this run (one the slot could not keep, or one a row's column
-/// shadows). Out of line, as the other parts a plain step does not render below: the step
-/// loop's code holds the plain step's path only.
+/// shadows). Out of line and cold, as the other parts a plain step does not render below: the
+/// step loop's code holds the plain step's path only.
 #[cold]
 #[inline(never)]
 fn render_url<'s, 'a: 's>(
@@ -296,7 +296,7 @@ fn render_url<'s, 'a: 's>(
     buf: &'s mut String,
     lookup: impl Fn(&str) -> Option<&'a str>,
 ) -> JourneyResult<&'s str> {
-    step.url.text(buf, lookup).map_err(|e| JourneyError::msg(e.to_string()))
+    render_template(&step.url, buf, lookup)
 }
 
 /// A step's header values: one with no variable as written (no copy), the others rendered.
@@ -320,9 +320,9 @@ fn render_headers<'s, 'a>(
     Ok(values)
 }
 
-/// A step's body rendered.
+/// A step's template (its body, or a URL not kept) rendered.
 #[inline(never)]
-fn render_body<'s, 'a: 's>(
+fn render_template<'s, 'a: 's>(
     template: &'s Template,
     buf: &'s mut String,
     lookup: impl Fn(&str) -> Option<&'a str>,
