@@ -3,6 +3,7 @@
 //! the exit code's line, a signal after the duration ended, result files `compare` must refuse.
 
 mod support;
+use mite_core::output::units::grouped;
 use support::{Scratch, engine, signal_when, text};
 
 use std::path::Path;
@@ -72,18 +73,6 @@ fn failed_transactions_fail_the_error_gates_and_compare() {
     let count = file["transactions"][0]["count"].as_u64().unwrap();
     let row = said.lines().find(|l| l.starts_with("login ")).unwrap();
     assert_eq!(row.split_whitespace().nth(1), Some(grouped(count).as_str()), "{row}");
-}
-
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Finding 5: `checkout` never runs (the step before it fails every time). Its optional

@@ -8,6 +8,7 @@
 //! binary; `MITE_SCREENSHOTS=DIR` also saves a screenshot of every page there.
 
 mod support;
+use mite_core::output::units::grouped;
 use support::{Scratch, engine, http_get, text};
 
 use std::io::{BufRead, BufReader};
@@ -657,19 +658,6 @@ fn with_full_spectra(page: &str) -> String {
     }
     let text = data.to_string().replace('<', "\\u003c");
     format!("{}{text}{}", &page[..start], &page[end..])
-}
-
-/// `1234567` as the pages write counts: `1,234,567`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// What `url` recorded about itself in a window `width` px wide.
