@@ -15,7 +15,7 @@ use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
 use crate::journey::shard::TxnId;
 use crate::journey::slot::{Runs, Slot, spawn_slot_runs};
-use crate::journey::{Ctx, Journey, JourneyError, JourneyResult, RequestBuilder};
+use crate::journey::{Ctx, Journey, JourneyError, JourneyResult, KeptRequest, RequestBuilder};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{Capture, CaptureWords, json_path, trace_missed, trace_taken};
@@ -176,10 +176,10 @@ impl DeclarativeJourney {
                     .or_else(|| ctx.config().get(name))
             };
             let kept_step = kept.map(|kept| &kept[i]);
-            let (url, kept_url) = match kept_step.and_then(|kept| kept.url.as_ref()) {
+            let (url, kept_request) = match kept_step.and_then(|kept| kept.request.as_ref()) {
                 // Rendered from configuration alone, and no column of this row shadows it.
                 Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
-                    (kept.as_str(), Some(kept))
+                    (kept.url.as_str(), Some(kept))
                 }
                 _ => (render_url(step, &mut url_buf, lookup)?, None),
             };
@@ -211,7 +211,7 @@ impl DeclarativeJourney {
                         step.method.clone(),
                         url,
                         step.expect.clone(),
-                        kept_url,
+                        kept_request,
                         keep_body,
                     );
                     if !header_values.is_empty() {
@@ -279,10 +279,13 @@ impl DeclarativeJourney {
     }
 
     /// What a slot keeps of each step: its URL from configuration alone (see
-    /// [`DeclarativeJourney::config_urls`]), and its transaction's id, not known yet.
+    /// [`DeclarativeJourney::config_urls`]) and its plain request's head, and its transaction's
+    /// id, not known yet.
     fn kept_steps(&self, config: &Config) -> Vec<KeptStep> {
         let urls = self.config_urls(config);
-        urls.into_iter().map(|url| KeptStep { url, txn: Cell::new(TxnId::MAX) }).collect()
+        let requests =
+            urls.into_iter().zip(&self.steps).map(|(url, step)| url.map(|url| KeptRequest::new(url, &step.method)));
+        requests.map(|request| KeptStep { request, txn: Cell::new(TxnId::MAX) }).collect()
     }
 }
 
@@ -357,7 +360,8 @@ fn with_options<'c>(step: &Step, request: RequestBuilder<'c>, rendered: &'c Rend
 
 /// What a journey slot keeps from one run of a declarative journey to the next, for each step:
 /// its URL when it reads configuration only (typically `{target_url}`), rendered and parsed on
-/// the slot's first run rather than looked up, rendered and parsed for every request; and its
+/// the slot's first run rather than looked up, rendered and parsed for every request, with the
+/// head of its request as it is sent when nothing is added to it (`KeptRequest`); and its
 /// transaction's id in the core's table, once a run began it (at the top level), rather than
 /// its name looked up at every step. A core's configuration does not change during a run, the
 /// table keeps an id's name for the run, and a slot stays on its core.
@@ -368,7 +372,7 @@ pub(crate) struct KeptSteps {
 
 /// What a slot keeps of one step (see [`KeptSteps`]).
 struct KeptStep {
-    url: Option<KeptUrl>,
+    request: Option<KeptRequest>,
     /// `TxnId::MAX`: not known yet.
     txn: Cell<TxnId>,
 }
