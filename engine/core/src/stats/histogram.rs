@@ -306,20 +306,12 @@ impl RecordedValues {
         values
     }
 
-    /// Moves the values out of counts by slot (`slot_counts::SlotCounts`), leaving zeros. Most
-    /// slots are empty (counts run to the slowest value's bucket, thousands of slots, at each
-    /// report): eight at a time are tested for any count at all, with no branch per slot.
+    /// Moves the values out of counts by slot (`slot_counts::SlotCounts`), leaving zeros.
     pub(crate) fn take_slot_counts(counts: &mut [u64]) -> RecordedValues {
-        const BLOCK: usize = 8;
         let mut values = RecordedValues::none();
-        for (block, chunk) in counts.chunks_mut(BLOCK).enumerate() {
-            if chunk.iter().fold(0, |any, &count| any | count) == 0 {
-                continue;
-            }
-            for (i, count) in chunk.iter_mut().enumerate() {
-                if *count > 0 {
-                    values.push(block * BLOCK + i, std::mem::take(count));
-                }
+        for (slot, count) in counts.iter_mut().enumerate() {
+            if *count > 0 {
+                values.push(slot, std::mem::take(count));
             }
         }
         values
@@ -399,22 +391,6 @@ pub fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    proptest! {
-        /// Counts taken eight slots at a time: every count, at its slot, in slot order, and
-        /// nothing left, whatever the length (a last block cut short) and where the counts are.
-        #[test]
-        fn slot_counts_are_taken_whole_in_slot_order(
-            counts in proptest::collection::vec(prop_oneof![3 => Just(0u64), 1 => 1u64..u64::from(u32::MAX)], 0..60),
-        ) {
-            let mut taken = counts.clone();
-            let values = RecordedValues::take_slot_counts(&mut taken);
-            let want: Vec<(u32, u32)> =
-                counts.iter().enumerate().filter(|&(_, &c)| c > 0).map(|(slot, &c)| (slot as u32, c as u32)).collect();
-            prop_assert_eq!(values.pairs(), &want[..]);
-            prop_assert!(taken.iter().all(|&c| c == 0));
-        }
-    }
 
     #[test]
     fn histograms_round_trip_through_text() {
