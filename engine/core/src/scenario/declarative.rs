@@ -176,11 +176,10 @@ impl DeclarativeJourney {
                     .or_else(|| ctx.config().get(name))
             };
             let kept_step = kept.map(|kept| &kept[i]);
-            let (url, kept_request) = match kept_step.and_then(|kept| kept.request.as_ref()) {
+            let kept_request = kept_step.and_then(|kept| kept.request.as_ref().filter(|_| kept.unshadowed(step, &row)));
+            let (url, kept_request) = match kept_request {
                 // Rendered from configuration alone, and no column of this row shadows it.
-                Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
-                    (kept.url.as_str(), Some(kept))
-                }
+                Some(kept) => (kept.url.as_str(), Some(kept)),
                 _ => (render_url(step, &mut url_buf, lookup)?, None),
             };
             // What a plain step does not have is rendered out of the step loop's code.
@@ -285,7 +284,7 @@ impl DeclarativeJourney {
         let urls = self.config_urls(config);
         let requests =
             urls.into_iter().zip(&self.steps).map(|(url, step)| url.map(|url| KeptRequest::new(url, &step.method)));
-        requests.map(|request| KeptStep { request, txn: Cell::new(TxnId::MAX) }).collect()
+        requests.map(|request| KeptStep { request, unshadowed: OnceCell::new(), txn: Cell::new(TxnId::MAX) }).collect()
     }
 }
 
@@ -373,8 +372,29 @@ pub(crate) struct KeptSteps {
 /// What a slot keeps of one step (see [`KeptSteps`]).
 struct KeptStep {
     request: Option<KeptRequest>,
+    /// The column names of rows found to name none of the URL's variables, held (the same
+    /// `Arc`, the same names): a row of a pool that has them (every row of a file's or a
+    /// range's pool shares its pool's) is not searched for each variable again.
+    unshadowed: OnceCell<Arc<[String]>>,
     /// `TxnId::MAX`: not known yet.
     txn: Cell<TxnId>,
+}
+
+impl KeptStep {
+    /// Whether no column of `row` is named as a variable of `step`'s URL (whose kept text then
+    /// is what the URL renders to for this row).
+    #[inline]
+    fn unshadowed(&self, step: &Step, row: &Row) -> bool {
+        let Some(columns) = row.column_names() else { return true };
+        if self.unshadowed.get().is_some_and(|known| Arc::ptr_eq(known, columns)) {
+            return true;
+        }
+        let unshadowed = step.url.variables().all(|name| !columns.iter().any(|column| column == name));
+        if unshadowed {
+            let _ = self.unshadowed.set(columns.clone());
+        }
+        unshadowed
+    }
 }
 
 /// The step's captures from its response, or an error naming the one not found (and, for a
@@ -457,5 +477,50 @@ impl<J: DescribedJourney> Runs for DescribedRuns<J> {
     #[inline]
     fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
         self.journey.run_described(ctx, row, &self.kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(url: &str) -> Step {
+        Step {
+            transaction: "t".into(),
+            method: http::Method::GET,
+            url: Template::parse_url(url).unwrap(),
+            headers: Vec::new(),
+            body: None,
+            expect: 200..=399,
+            captures: Vec::new(),
+            think: None,
+            options: StepOptions::default(),
+        }
+    }
+
+    fn kept() -> KeptStep {
+        KeptStep { request: None, unshadowed: OnceCell::new(), txn: Cell::new(TxnId::MAX) }
+    }
+
+    /// A pool's column names found to shadow none of a URL's variables are known again by
+    /// their `Arc`, not searched; names that shadow one are searched at every row, and other
+    /// names (another pool's, equal or not) are searched too.
+    #[test]
+    fn a_pools_column_names_are_searched_once_per_step() {
+        let (step, kept) = (step("{base}/a/{id}"), kept());
+        let names: Arc<[String]> = vec!["user".to_string()].into();
+        let row = |names: &Arc<[String]>| Row::with_columns(vec!["ann".into()], names.clone());
+        assert!(kept.unshadowed(&step, &Row::new(["x"])), "no names: nothing shadows");
+        assert!(kept.unshadowed.get().is_none());
+        assert!(kept.unshadowed(&step, &row(&names)));
+        assert!(kept.unshadowed.get().is_some_and(|known| Arc::ptr_eq(known, &names)), "kept");
+        assert!(kept.unshadowed(&step, &row(&names)), "known again");
+        let shadowing: Arc<[String]> = vec!["user".to_string(), "id".to_string()].into();
+        let shadowing_row = Row::with_columns(vec!["ann".into(), "7".into()], shadowing.clone());
+        assert!(!kept.unshadowed(&step, &shadowing_row));
+        assert!(!kept.unshadowed(&step, &shadowing_row), "searched again: still shadowed");
+        let other: Arc<[String]> = vec!["user".to_string()].into();
+        assert!(kept.unshadowed(&step, &row(&other)), "equal names, another pool's: searched");
+        assert!(kept.unshadowed.get().is_some_and(|known| Arc::ptr_eq(known, &names)), "the first kept");
     }
 }
