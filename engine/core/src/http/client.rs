@@ -427,12 +427,16 @@ pub(crate) struct Exchange<'a> {
     pub body: &'a [u8],
     /// The request's head as `encode_request` writes it from the fields above, encoded once
     /// already (a declarative step's plain request: `KeptRequest`); `None`: encoded here.
-    pub head: Option<&'a [u8]>,
+    pub head: Option<&'a EncodedHead>,
     pub keep_body: bool,
     /// When the exchange started, read already by the caller in the same turn (`None`: the
     /// exchange reads the clock itself).
     pub started: Option<Moment>,
 }
+
+/// A request head encoded once, behind a thin pointer: the exchange, held in every request's
+/// future, grows by one word for it, not two.
+pub(crate) struct EncodedHead(pub Box<[u8]>);
 
 /// A connection in use, with the core's buffers lent to it while its exchange is in flight,
 /// and its host's pool (an index into [`Hosts::pools`]: no lookup by name to give it back).
@@ -1184,7 +1188,7 @@ fn encode_request_into(conn: &mut Conn, request: &Exchange<'_>) -> (BytesMut, By
     conn.buf.body.clear();
     conn.buf.write.clear();
     match request.head {
-        Some(head) => conn.buf.write.extend_from_slice(head),
+        Some(head) => conn.buf.write.extend_from_slice(&head.0),
         None => {
             let head = RequestHead {
                 method: request.method,

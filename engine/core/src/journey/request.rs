@@ -3,6 +3,7 @@
 
 use std::ops::RangeInclusive;
 
+use crate::http::client::EncodedHead;
 use crate::http::out_of_line::out_of_line;
 use crate::http::url::KeptUrl;
 use crate::http::{HttpError, Response, Url};
@@ -16,7 +17,7 @@ use crate::journey::Ctx;
 pub(crate) struct KeptRequest {
     pub url: KeptUrl,
     method: http::Method,
-    head: Box<[u8]>,
+    head: EncodedHead,
 }
 
 impl KeptRequest {
@@ -26,18 +27,18 @@ impl KeptRequest {
         let Url { target, authority, .. } = url.url();
         let request = mite_codec::RequestHead { method: method.as_str(), target, host: authority, headers: &[] };
         mite_codec::encode_request(&mut head, &request, b"");
-        KeptRequest { url, method: method.clone(), head: head[..].into() }
+        KeptRequest { url, method: method.clone(), head: EncodedHead(head[..].into()) }
     }
 
     /// The head kept, when `request` is the kept one as it is (its URL this URL's text, the
     /// same method, and no header or body added): `None` otherwise.
     #[inline]
-    pub(crate) fn head_for(&self, request: &RequestBuilder<'_>) -> Option<&[u8]> {
+    pub(crate) fn head_for(&self, request: &RequestBuilder<'_>) -> Option<&EncodedHead> {
         let plain = std::ptr::eq(self.url.as_str(), request.url)
             && request.headers.is_empty()
             && request.body.is_empty()
             && request.method == self.method;
-        plain.then_some(&*self.head)
+        plain.then_some(&self.head)
     }
 }
 
