@@ -21,7 +21,9 @@ fn plain_get_journey_future_stays_small() {
         println!("send future {send_bytes} bytes, journey future {journey_bytes} bytes");
         // One request's future plus a little: no doubling by the transaction wrapper.
         assert!(journey_bytes < send_bytes + 512, "journey {journey_bytes} vs send {send_bytes}");
-        // Every idle journey holds this much (its task is sized for it): in a test build 1,248
+        // Every idle journey holds this much (its task is sized for it): in a test build 1,264
+        // bytes (send 1,080) since an exchange may carry its head encoded once (a declarative
+        // step's plain request: one pointer, for some 160 instructions a request fewer); 1,248
         // bytes (send 1,072) since an exchange may be given its start (a declarative step's
         // request takes its transaction's clock read: 8 bytes more); 1,240 (send 1,064) since
         // the round trip is awaited in the exchange itself (64 bytes
@@ -38,6 +40,6 @@ fn plain_get_journey_future_stays_small() {
         // before that, since the connection and its buffers are boxed; 1,832 before, and more
         // with monoio's 640-byte, 128-aligned sleep in it. Limits: those, and a little.
         assert!(send_bytes <= 1_080, "send future grew to {send_bytes} bytes");
-        assert!(journey_bytes <= 1_256, "journey future grew to {journey_bytes} bytes");
+        assert!(journey_bytes <= 1_264, "journey future grew to {journey_bytes} bytes");
     });
 }

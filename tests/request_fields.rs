@@ -219,6 +219,34 @@ fn a_journeys_host_replaces_the_engines() {
     }
 }
 
+/// A scenario file's plain steps (a URL read from configuration, no header, no body) are sent
+/// as a head their journey slot encoded once: the same bytes, run after run, as every other
+/// request's head is encoded (`Content-Length: 0` for a bodiless `POST`), and a step with a
+/// header of its own or a body is encoded with it. The server sees each head whole.
+#[test]
+fn a_scenario_files_plain_steps_send_the_head_encoded_once_as_any_other() {
+    let recorder = Recorder::start();
+    let dir = ScenarioDir::new();
+    let text = "[journeys.plain]\nsteps = [\n  { url = \"{base}\" },\n  { url = \"{base}a?b=1\", method = \"POST\" },\n  \
+                { url = \"{base}\", method = \"DELETE\", headers = { X-A = \"1\" } },\n  { url = \"{base}\" },\n]\n\
+                [[scenario]]\njourney = \"plain\"\nvolume = { constant = 2 }\n";
+    let overrides = [format!("base={}", recorder.url())];
+    let result = run_file(&dir.write("plain.toml", text), &overrides, options(1, Duration::from_millis(600)));
+    let heads = recorder.heads();
+    let total = assert_target_saw_every_request(&result, heads.len() as u64);
+    assert!(total.req_ok >= 8 && total.req_errors() == 0, "{} ok: {:?}", total.req_ok, result.merged.error_samples);
+    let (host, agent) =
+        (format!("Host: {}", recorder.addr), concat!("User-Agent: mite-engine/", env!("CARGO_PKG_VERSION")));
+    let get = format!("GET / HTTP/1.1\r\n{host}\r\n{agent}\r\n\r\n");
+    let post = format!("POST /a?b=1 HTTP/1.1\r\n{host}\r\n{agent}\r\nContent-Length: 0\r\n\r\n");
+    let delete = format!("DELETE / HTTP/1.1\r\n{host}\r\n{agent}\r\nX-A: 1\r\n\r\n");
+    let counts = |want: &str| heads.iter().filter(|head| *head == want).count();
+    let (gets, posts, deletes) = (counts(&get), counts(&post), counts(&delete));
+    assert_eq!(gets + posts + deletes, heads.len(), "every head one of the three: {heads:?}");
+    // Steps in order, two journeys at a time: each step's heads at most two fewer than the one's before.
+    assert!(deletes >= 2 && posts >= deletes && gets >= posts, "{gets} GET, {posts} POST, {deletes} DELETE");
+}
+
 /// A journey's `Host` names its first origin: a redirect to another origin sends that one's own.
 #[test]
 fn a_journeys_host_stays_with_its_origin_across_a_redirect() {

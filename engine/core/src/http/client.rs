@@ -425,11 +425,18 @@ pub(crate) struct Exchange<'a> {
     pub url: Url<'a>,
     pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
+    /// The request's head as `encode_request` writes it from the fields above, encoded once
+    /// already (a declarative step's plain request: `KeptRequest`); `None`: encoded here.
+    pub head: Option<&'a EncodedHead>,
     pub keep_body: bool,
     /// When the exchange started, read already by the caller in the same turn (`None`: the
     /// exchange reads the clock itself).
     pub started: Option<Moment>,
 }
+
+/// A request head encoded once, behind a thin pointer: the exchange, held in every request's
+/// future, grows by one word for it, not two.
+pub(crate) struct EncodedHead(pub Box<[u8]>);
 
 /// A connection in use, with the core's buffers lent to it while its exchange is in flight,
 /// and its host's pool (an index into [`Hosts::pools`]: no lookup by name to give it back).
@@ -1180,13 +1187,18 @@ impl Written {
 fn encode_request_into(conn: &mut Conn, request: &Exchange<'_>) -> (BytesMut, BytesMut) {
     conn.buf.body.clear();
     conn.buf.write.clear();
-    let head = RequestHead {
-        method: request.method,
-        target: request.url.target,
-        host: request.url.authority,
-        headers: request.headers,
-    };
-    encode_request(&mut conn.buf.write, &head, request.body);
+    match request.head {
+        Some(head) => conn.buf.write.extend_from_slice(&head.0),
+        None => {
+            let head = RequestHead {
+                method: request.method,
+                target: request.url.target,
+                host: request.url.authority,
+                headers: request.headers,
+            };
+            encode_request(&mut conn.buf.write, &head, request.body);
+        }
+    }
     (std::mem::take(&mut conn.buf.write), std::mem::take(&mut conn.buf.read))
 }
 
@@ -1470,6 +1482,7 @@ mod tests {
             url: Url::parse(url).unwrap(),
             headers: &[],
             body: b"",
+            head: None,
             keep_body: false,
             started: None,
         };
@@ -1495,6 +1508,7 @@ mod tests {
                     url: Url::parse(&silent_url).unwrap(),
                     headers: &[],
                     body: b"",
+                    head: None,
                     keep_body: false,
                     started: None,
                 };

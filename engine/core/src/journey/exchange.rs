@@ -45,10 +45,11 @@ impl Ctx {
         request: &'r RequestBuilder<'_>,
         encoded: &'r mut Option<String>,
     ) -> Result<(Exchange<'r>, Counting<'r>), HttpError> {
-        let url = match request.kept_url {
-            // Parsed once already, from this very text (the same bytes, not a copy of them).
-            Some(kept) if std::ptr::eq(kept.as_str(), request.url) => kept.url(),
-            _ => self.parse_url(request, encoded)?,
+        let (url, head) = match request.kept {
+            // Parsed once already, from this very text (the same bytes, not a copy of them);
+            // its head encoded once too, when nothing was added to the request.
+            Some(kept) if std::ptr::eq(kept.url.as_str(), request.url) => (kept.url.url(), kept.head_for(request)),
+            _ => (self.parse_url(request, encoded)?, None),
         };
         // (No headers, a declarative step's plain request: nothing to check, no call.)
         if !request.headers.is_empty()
@@ -63,6 +64,7 @@ impl Ctx {
             url,
             headers: &request.headers,
             body: request.body,
+            head,
             keep_body: request.keep_body,
             started: if request.timed_from_transaction { self.txn_began.take() } else { None },
         };

@@ -3,10 +3,44 @@
 
 use std::ops::RangeInclusive;
 
+use crate::http::client::EncodedHead;
 use crate::http::out_of_line::out_of_line;
 use crate::http::url::KeptUrl;
-use crate::http::{HttpError, Response};
+use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
+
+/// What a declarative step's journey slot keeps of the step's request from one run to the
+/// next: its URL parsed, and the head its request has when nothing is added to it (no header,
+/// no body: no cookie of the session's, no option of the step's), encoded once. Such a request
+/// is sent as these bytes, one copy, rather than encoded anew: a head is a function of its
+/// method, target, `Host`, fields and body, and these are the same at every run.
+pub(crate) struct KeptRequest {
+    pub url: KeptUrl,
+    method: http::Method,
+    head: EncodedHead,
+}
+
+impl KeptRequest {
+    /// `url`'s request with `method`, its plain head encoded as the client encodes any.
+    pub(crate) fn new(url: KeptUrl, method: &http::Method) -> KeptRequest {
+        let mut head = bytes::BytesMut::new();
+        let Url { target, authority, .. } = url.url();
+        let request = mite_codec::RequestHead { method: method.as_str(), target, host: authority, headers: &[] };
+        mite_codec::encode_request(&mut head, &request, b"");
+        KeptRequest { url, method: method.clone(), head: EncodedHead(head[..].into()) }
+    }
+
+    /// The head kept, when `request` is the kept one as it is (its URL this URL's text, the
+    /// same method, and no header or body added): `None` otherwise.
+    #[inline]
+    pub(crate) fn head_for(&self, request: &RequestBuilder<'_>) -> Option<&EncodedHead> {
+        let plain = std::ptr::eq(self.url.as_str(), request.url)
+            && request.headers.is_empty()
+            && request.body.is_empty()
+            && request.method == self.method;
+        plain.then_some(&self.head)
+    }
+}
 
 /// `ctx.http()`: starts a request, by method.
 ///
@@ -55,7 +89,7 @@ impl<'c> Http<'c> {
             follow: None,
             max_redirects: None,
             redirects_left: None,
-            kept_url: None,
+            kept: None,
             timed_from_transaction: false,
             extras: None,
         }
@@ -226,8 +260,9 @@ pub struct RequestBuilder<'c> {
     max_redirects: Option<u8>,
     /// Set by the session for each hop: `Some(n)` when redirects are followed, `n` left.
     pub(crate) redirects_left: Option<u8>,
-    /// `url` parsed once already (when it is this text: the same bytes, borrowed from there).
-    pub(crate) kept_url: Option<&'c KeptUrl>,
+    /// `url` parsed once already (when it is this text: the same bytes, borrowed from there),
+    /// and the plain request's head encoded once.
+    pub(crate) kept: Option<&'c KeptRequest>,
     /// The request starts at its transaction's start (the clock read once for both), when it is
     /// the first thing the transaction sends in the poll it began in: a declarative step's (its
     /// hops ask too: the session's first hop is sent in that poll, the redirects after a wait).
@@ -509,8 +544,8 @@ impl<'c> RequestBuilder<'c> {
 
     /// A declarative step's request, made whole in one place rather than by a builder call for
     /// each part (`expect_status`, `discard_body` when `keep_body` is false), each of which
-    /// moves the whole builder on: its URL parsed once already when `kept_url` is given (`url`
-    /// is its text), and its time started at its transaction's (see
+    /// moves the whole builder on: its URL parsed once already when `kept` is given (`url` is
+    /// its text), and its time started at its transaction's (see
     /// `timed_from_transaction`).
     #[inline(always)]
     pub(crate) fn for_step(
@@ -518,7 +553,7 @@ impl<'c> RequestBuilder<'c> {
         method: http::Method,
         url: &'c str,
         expect: RangeInclusive<u16>,
-        kept_url: Option<&'c KeptUrl>,
+        kept: Option<&'c KeptRequest>,
         keep_body: bool,
     ) -> Self {
         RequestBuilder {
@@ -532,7 +567,7 @@ impl<'c> RequestBuilder<'c> {
             follow: None,
             max_redirects: None,
             redirects_left: None,
-            kept_url,
+            kept,
             timed_from_transaction: true,
             extras: None,
         }
@@ -581,7 +616,7 @@ impl<'c> RequestBuilder<'c> {
             follow: self.follow,
             max_redirects: self.max_redirects,
             redirects_left,
-            kept_url: None,
+            kept: None,
             timed_from_transaction: self.timed_from_transaction,
             extras: None,
         }

@@ -243,6 +243,11 @@ impl Row {
         self.columns.as_deref()
     }
 
+    /// The column names as held, shared by the rows of a pool (`Arc::ptr_eq`: the same names).
+    pub(crate) fn column_names(&self) -> Option<&Arc<[String]>> {
+        self.columns.as_ref()
+    }
+
     /// Value at `index` parsed as an integer.
     ///
     /// ```

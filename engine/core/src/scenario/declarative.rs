@@ -15,7 +15,7 @@ use crate::http::url::KeptUrl;
 use crate::http::{Response, Url};
 use crate::journey::shard::TxnId;
 use crate::journey::slot::{Runs, Slot, spawn_slot_runs};
-use crate::journey::{Ctx, Journey, JourneyError, JourneyResult, RequestBuilder};
+use crate::journey::{Ctx, Journey, JourneyError, JourneyResult, KeptRequest, RequestBuilder};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{Capture, CaptureWords, json_path, trace_missed, trace_taken};
@@ -176,11 +176,10 @@ impl DeclarativeJourney {
                     .or_else(|| ctx.config().get(name))
             };
             let kept_step = kept.map(|kept| &kept[i]);
-            let (url, kept_url) = match kept_step.and_then(|kept| kept.url.as_ref()) {
+            let kept_request = kept_step.and_then(|kept| kept.request.as_ref().filter(|_| kept.unshadowed(step, &row)));
+            let (url, kept_request) = match kept_request {
                 // Rendered from configuration alone, and no column of this row shadows it.
-                Some(kept) if step.url.variables().all(|name| row.by_name(name).is_none()) => {
-                    (kept.as_str(), Some(kept))
-                }
+                Some(kept) => (kept.url.as_str(), Some(kept)),
                 _ => (render_url(step, &mut url_buf, lookup)?, None),
             };
             // What a plain step does not have is rendered out of the step loop's code.
@@ -211,7 +210,7 @@ impl DeclarativeJourney {
                         step.method.clone(),
                         url,
                         step.expect.clone(),
-                        kept_url,
+                        kept_request,
                         keep_body,
                     );
                     if !header_values.is_empty() {
@@ -279,10 +278,13 @@ impl DeclarativeJourney {
     }
 
     /// What a slot keeps of each step: its URL from configuration alone (see
-    /// [`DeclarativeJourney::config_urls`]), and its transaction's id, not known yet.
+    /// [`DeclarativeJourney::config_urls`]) and its plain request's head, and its transaction's
+    /// id, not known yet.
     fn kept_steps(&self, config: &Config) -> Vec<KeptStep> {
         let urls = self.config_urls(config);
-        urls.into_iter().map(|url| KeptStep { url, txn: Cell::new(TxnId::MAX) }).collect()
+        let requests =
+            urls.into_iter().zip(&self.steps).map(|(url, step)| url.map(|url| KeptRequest::new(url, &step.method)));
+        requests.map(|request| KeptStep { request, unshadowed: OnceCell::new(), txn: Cell::new(TxnId::MAX) }).collect()
     }
 }
 
@@ -357,7 +359,8 @@ fn with_options<'c>(step: &Step, request: RequestBuilder<'c>, rendered: &'c Rend
 
 /// What a journey slot keeps from one run of a declarative journey to the next, for each step:
 /// its URL when it reads configuration only (typically `{target_url}`), rendered and parsed on
-/// the slot's first run rather than looked up, rendered and parsed for every request; and its
+/// the slot's first run rather than looked up, rendered and parsed for every request, with the
+/// head of its request as it is sent when nothing is added to it (`KeptRequest`); and its
 /// transaction's id in the core's table, once a run began it (at the top level), rather than
 /// its name looked up at every step. A core's configuration does not change during a run, the
 /// table keeps an id's name for the run, and a slot stays on its core.
@@ -368,9 +371,30 @@ pub(crate) struct KeptSteps {
 
 /// What a slot keeps of one step (see [`KeptSteps`]).
 struct KeptStep {
-    url: Option<KeptUrl>,
+    request: Option<KeptRequest>,
+    /// The column names of rows found to name none of the URL's variables, held (the same
+    /// `Arc`, the same names): a row of a pool that has them (every row of a file's or a
+    /// range's pool shares its pool's) is not searched for each variable again.
+    unshadowed: OnceCell<Arc<[String]>>,
     /// `TxnId::MAX`: not known yet.
     txn: Cell<TxnId>,
+}
+
+impl KeptStep {
+    /// Whether no column of `row` is named as a variable of `step`'s URL (whose kept text then
+    /// is what the URL renders to for this row).
+    #[inline]
+    fn unshadowed(&self, step: &Step, row: &Row) -> bool {
+        let Some(columns) = row.column_names() else { return true };
+        if self.unshadowed.get().is_some_and(|known| Arc::ptr_eq(known, columns)) {
+            return true;
+        }
+        let unshadowed = step.url.variables().all(|name| !columns.iter().any(|column| column == name));
+        if unshadowed {
+            let _ = self.unshadowed.set(columns.clone());
+        }
+        unshadowed
+    }
 }
 
 /// The step's captures from its response, or an error naming the one not found (and, for a
@@ -453,5 +477,50 @@ impl<J: DescribedJourney> Runs for DescribedRuns<J> {
     #[inline]
     fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
         self.journey.run_described(ctx, row, &self.kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(url: &str) -> Step {
+        Step {
+            transaction: "t".into(),
+            method: http::Method::GET,
+            url: Template::parse_url(url).unwrap(),
+            headers: Vec::new(),
+            body: None,
+            expect: 200..=399,
+            captures: Vec::new(),
+            think: None,
+            options: StepOptions::default(),
+        }
+    }
+
+    fn kept() -> KeptStep {
+        KeptStep { request: None, unshadowed: OnceCell::new(), txn: Cell::new(TxnId::MAX) }
+    }
+
+    /// A pool's column names found to shadow none of a URL's variables are known again by
+    /// their `Arc`, not searched; names that shadow one are searched at every row, and other
+    /// names (another pool's, equal or not) are searched too.
+    #[test]
+    fn a_pools_column_names_are_searched_once_per_step() {
+        let (step, kept) = (step("{base}/a/{id}"), kept());
+        let names: Arc<[String]> = vec!["user".to_string()].into();
+        let row = |names: &Arc<[String]>| Row::with_columns(vec!["ann".into()], names.clone());
+        assert!(kept.unshadowed(&step, &Row::new(["x"])), "no names: nothing shadows");
+        assert!(kept.unshadowed.get().is_none());
+        assert!(kept.unshadowed(&step, &row(&names)));
+        assert!(kept.unshadowed.get().is_some_and(|known| Arc::ptr_eq(known, &names)), "kept");
+        assert!(kept.unshadowed(&step, &row(&names)), "known again");
+        let shadowing: Arc<[String]> = vec!["user".to_string(), "id".to_string()].into();
+        let shadowing_row = Row::with_columns(vec!["ann".into(), "7".into()], shadowing.clone());
+        assert!(!kept.unshadowed(&step, &shadowing_row));
+        assert!(!kept.unshadowed(&step, &shadowing_row), "searched again: still shadowed");
+        let other: Arc<[String]> = vec!["user".to_string()].into();
+        assert!(kept.unshadowed(&step, &row(&other)), "equal names, another pool's: searched");
+        assert!(kept.unshadowed.get().is_some_and(|known| Arc::ptr_eq(known, &names)), "the first kept");
     }
 }
