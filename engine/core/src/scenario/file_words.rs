@@ -35,6 +35,7 @@ const EXPECTED: &[(&str, &str)] = &[
         "a [client] table (timeout, connect_timeout, max_connections, max_headers, max_head_bytes, ca, insecure)",
     ),
     ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
+    ("untagged enum SizeSpec", "a size like 65536 or \"256KiB\""),
     ("struct AuthSpec", "{ user = \"name\", password = \"secret\" }"),
     ("struct WsJourneySpec", "a WebSocket journey table with url = \"ws://...\" and steps = [ { ... }, ... ]"),
     (

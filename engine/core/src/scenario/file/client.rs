@@ -140,7 +140,7 @@ pub fn head_bytes_max(text: &str) -> Result<usize, String> {
         _ => Err(format!(
             "must be from 1 to {} bytes (16MiB), as a whole number of bytes, KiB or MiB (65536, 64KiB, 1MiB; bytes \
              one response head may have)",
-            crate::output::units::grouped(RESPONSE_HEAD_BYTES_MAX as u64)
+            crate::model::counts::grouped(RESPONSE_HEAD_BYTES_MAX as u64)
         )),
     }
 }
