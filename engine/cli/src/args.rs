@@ -12,8 +12,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mite_core::DriverChoice;
 use mite_core::limits::{
-    CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, RESPONSE_HEAD_BYTES_MAX, RESPONSE_HEADERS_MAX, ResponseLimits,
-    SEGMENTS_MAX,
+    CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, RESPONSE_HEADERS_MAX, ResponseLimits, SEGMENTS_MAX,
 };
 use mite_core::scenario::file::DurationRange;
 
@@ -539,34 +538,10 @@ pub fn parse_max_headers(text: &str) -> Result<usize, String> {
     }
 }
 
-/// `--max-head-bytes`: bytes per response head, a whole number of bytes or of `KiB` or `MiB`
-/// (`64KiB`, `1 MiB`), as the response parser's rule allows (`Limits::check`: 1 byte to
-/// `RESPONSE_HEAD_BYTES_MAX`).
+/// `--max-head-bytes`: bytes per response head, as `[client] max_head_bytes` takes it
+/// ([`mite_core::scenario::file::head_bytes_max`]: bytes, `KiB` or `MiB`, within the parser's rule).
 pub fn parse_max_head_bytes(text: &str) -> Result<usize, String> {
-    let checked = |n: usize| ResponseLimits { head_bytes_max: n, ..ResponseLimits::DEFAULT }.check().is_ok();
-    match bytes_with_unit(text) {
-        Some(n) if checked(n) => Ok(n),
-        _ => Err(format!(
-            "--max-head-bytes {text:?}: must be from 1 to {} bytes (16MiB), as a whole number of bytes, KiB or MiB \
-             (65536, 64KiB, 1MiB; bytes one response head may have)",
-            grouped(RESPONSE_HEAD_BYTES_MAX)
-        )),
-    }
-}
-
-/// `N`, `NB`, `NKiB` or `NMiB` (spaces around and between allowed) in bytes; `None` for any
-/// other text or a size past `usize`.
-fn bytes_with_unit(text: &str) -> Option<usize> {
-    let text = text.trim();
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let scale: usize = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1024,
-        "MiB" => 1024 * 1024,
-        _ => return None,
-    };
-    number.parse::<usize>().ok()?.checked_mul(scale)
+    mite_core::scenario::file::head_bytes_max(text).map_err(|rule| format!("--max-head-bytes {text:?}: {rule}"))
 }
 
 /// `target --threads`: server threads, 1 to `CORES_MAX`.

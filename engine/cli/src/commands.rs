@@ -59,7 +59,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Signals::installed().cancel_at_once();
             match scenario {
                 Some(file) => {
-                    let resolved = resolve_for(&registry, &file, &common.config, scenario_file::Purpose::Journey)?;
+                    let mut resolved = resolve_for(&registry, &file, &common.config, scenario_file::Purpose::Journey)?;
                     resolved.registry.find_journey(&journey)?;
                     resolved.check_journey_config_keys(&journey, &common.config)?;
                     resolved.check_journey_run("journey test", &journey, datapool.as_deref())?;
@@ -79,7 +79,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Scenario { action: ScenarioAction::Test { scenario, duration, common } }) => {
             Signals::installed();
-            let resolved = resolve(&registry, &scenario, &common.config)?;
+            let mut resolved = resolve(&registry, &scenario, &common.config)?;
             resolved.check_config_keys(&common.config)?;
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
@@ -90,7 +90,7 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config, cores } }) => {
-            let resolved = resolve(&registry, &scenario, &config)?;
+            let mut resolved = resolve(&registry, &scenario, &config)?;
             resolved.check_config_keys(&config)?;
             if let (Some(places), Some(cores)) = (&resolved.places, cores) {
                 // What a run on that many cores refuses, refused here too, at its line.
@@ -217,6 +217,9 @@ struct Resolved {
     built_from: Option<Config>,
     /// What running one of a scenario file's journeys alone meets before its first request.
     journey_runs: Option<scenario_file::JourneyRuns>,
+    /// The warnings said of its `--config` keys and `MITE_CONF_*` variables before the run,
+    /// kept in the result file.
+    warnings: Vec<String>,
 }
 
 impl Resolved {
@@ -238,20 +241,20 @@ impl Resolved {
     /// declarative journeys never read is refused, a likely typo beside Rust journeys warned
     /// about. A registered scenario's keys are its Rust code's: not checked.
     /// `MITE_CONF_*` variables are judged the same way, each a warning naming the variable.
-    fn check_config_keys(&self, overrides: &[String]) -> anyhow::Result<()> {
-        match &self.config_keys {
-            Some(keys) => said_config_keys(keys, overrides),
-            None => Ok(()),
+    fn check_config_keys(&mut self, overrides: &[String]) -> anyhow::Result<()> {
+        if let Some(keys) = &self.config_keys {
+            self.warnings.extend(said_config_keys(keys, overrides)?);
         }
+        Ok(())
     }
 
     /// The same for `journey test` and `journey run`, which run journey `journey` alone: the
     /// keys it reads, when the file declares it.
-    fn check_journey_config_keys(&self, journey: &str, overrides: &[String]) -> anyhow::Result<()> {
-        match &self.config_keys {
-            Some(keys) => said_config_keys(&keys.of_journey(journey), overrides),
-            None => Ok(()),
+    fn check_journey_config_keys(&mut self, journey: &str, overrides: &[String]) -> anyhow::Result<()> {
+        if let Some(keys) = &self.config_keys {
+            self.warnings.extend(said_config_keys(&keys.of_journey(journey), overrides)?);
         }
+        Ok(())
     }
 }
 
@@ -276,23 +279,28 @@ impl Resolved {
     }
 }
 
-/// One warning for each `--config` key that no lookup through `configs` read, after a run of
-/// Rust journeys ([`mite_core::scenario::config_keys::never_read`]).
-fn warn_never_read(overrides: &[String], configs: &[&Config], reader: &str) {
-    for warning in mite_core::scenario::config_keys::never_read(overrides, configs, reader) {
+/// One warning for each `--config` key and `MITE_CONF_*` variable that no lookup through
+/// `configs` read, after a run of Rust journeys
+/// ([`mite_core::scenario::config_keys::never_read`]): said, and returned for the result file.
+fn warn_never_read(overrides: &[String], configs: &[&Config], reader: &str) -> Vec<String> {
+    // The variables were read (and checked) when the configuration was layered, before the run.
+    let env = mite_core::model::config::env_vars().unwrap_or_default();
+    let warnings = mite_core::scenario::config_keys::never_read(overrides, &env, configs, reader);
+    for warning in &warnings {
         tell(format_args!("WARNING: {warning}"));
     }
+    warnings
 }
 
 /// `--config` keys and `MITE_CONF_*` variables against `keys`: the error for a `--config`
-/// key nothing reads, else the warnings said.
-fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<()> {
+/// key nothing reads, else the warnings said (returned for the result file).
+fn said_config_keys(keys: &ConfigKeys, overrides: &[String]) -> anyhow::Result<Vec<String>> {
     let mut warnings = keys.check(overrides)?;
     warnings.extend(keys.check_env(mite_core::model::config::env_vars()?));
-    for warning in warnings {
+    for warning in &warnings {
         tell(format_args!("WARNING: {warning}"));
     }
-    Ok(())
+    Ok(warnings)
 }
 
 fn resolve(base: &Registry, name: &str, overrides: &[String]) -> anyhow::Result<Resolved> {
@@ -326,6 +334,7 @@ fn resolve_for(
             config_keys: Some(loaded.config_keys),
             built_from: None,
             journey_runs: Some(loaded.journey_runs),
+            warnings: Vec::new(),
         });
     }
     let build = base.find_scenario(name)?;
@@ -348,6 +357,7 @@ fn resolve_for(
         config_keys: None,
         built_from: Some(first),
         journey_runs: None,
+        warnings: Vec::new(),
     })
 }
 
@@ -441,7 +451,7 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
             limits: {
                 let mut limits = defaults.limits;
                 limits.headers_count_max = headers_count_max;
-                limits.head_bytes_max = common.max_head_bytes.unwrap_or(limits.head_bytes_max);
+                limits.head_bytes_max = common.max_head_bytes.or(file.max_head_bytes).unwrap_or(limits.head_bytes_max);
                 limits
             },
             ..defaults
@@ -465,7 +475,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
              or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
         );
     };
-    let resolved = resolve(registry, scenario, &args.common.config)?;
+    let mut resolved = resolve(registry, scenario, &args.common.config)?;
     resolved.check_config_keys(&args.common.config)?;
     let segment = args.check_segment(std::env::var("JOB_COMPLETION_INDEX").ok())?;
     let start_at = args.start_at;
@@ -554,7 +564,7 @@ fn execute(
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
     }
-    let Resolved { registry, scenario, transactions, source, built_from, .. } = resolved;
+    let Resolved { registry, scenario, transactions, source, built_from, mut warnings, .. } = resolved;
     let config = layered_config(&scenario.config, overrides)?;
     // A registered scenario's: what its builder and journeys read is known once they ran.
     let read_by = built_from.map(|built| (built, config.clone()));
@@ -584,7 +594,7 @@ fn execute(
     };
     signals.run_ended();
     if let Some((built, run)) = &read_by {
-        warn_never_read(overrides, &[built, run], "the scenario");
+        warnings.extend(warn_never_read(overrides, &[built, run], "the scenario"));
     }
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
@@ -596,6 +606,7 @@ fn execute(
         run_id: mite_core::output::result_file::new_run_id(),
         thresholds: outputs.thresholds.clone(),
         cores_lost: lost.clone(),
+        warnings,
     };
     let not_written =
         write_outputs(&result, &stored, (json.as_ref(), html.as_ref()), (&checked, &left), outputs.phases);
@@ -1055,6 +1066,7 @@ fn write_json(sink: &output::Sink, result: &RunResult, stored: &Stored) -> anyho
     file.run_id = Some(stored.run_id.clone());
     file.thresholds.clone_from(&stored.thresholds);
     file.cores_lost.clone_from(&stored.cores_lost);
+    file.warnings.clone_from(&stored.warnings);
     write_file(sink, &file)
 }
 
@@ -1068,6 +1080,8 @@ struct Stored {
     thresholds: Vec<String>,
     /// Why the run ended without a core, when it did (`merge` exits 1 on such a part).
     cores_lost: Option<String>,
+    /// The warnings said of the run's configuration keys, before and after it.
+    warnings: Vec<String>,
 }
 
 /// The scenario file a run read: its path as given, and its text's digest.
@@ -1188,17 +1202,17 @@ fn journey_run(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let signals = Signals::installed();
-    let (registry, config, client) = match scenario_file {
+    let (registry, config, client, mut warnings) = match scenario_file {
         Some(file) => {
-            let resolved = resolve_for(registry, file, &common.config, scenario_file::Purpose::Journey)?;
+            let mut resolved = resolve_for(registry, file, &common.config, scenario_file::Purpose::Journey)?;
             resolved.registry.find_journey(journey)?;
             resolved.check_journey_config_keys(journey, &common.config)?;
             resolved.check_journey_run("journey run", journey, datapool)?;
-            (resolved.registry, resolved.scenario.config, resolved.client)
+            (resolved.registry, resolved.scenario.config, resolved.client, resolved.warnings)
         }
         None => {
             find_registered_journey(registry, journey)?;
-            (registry.clone(), Config::default(), ClientOptions::default())
+            (registry.clone(), Config::default(), ClientOptions::default(), Vec::new())
         }
     };
     registry.find_journey(journey)?;
@@ -1251,7 +1265,7 @@ fn journey_run(
     };
     signals.run_ended();
     if let Some(read) = &read {
-        warn_never_read(&common.config, &[read], &format!("journey {journey}"));
+        warnings.extend(warn_never_read(&common.config, &[read], &format!("journey {journey}")));
     }
     let _ = print_result(&result, json.as_ref().is_some_and(output::Sink::is_stdout), None);
     if common.phases {
@@ -1263,6 +1277,7 @@ fn journey_run(
             run_id: mite_core::output::result_file::new_run_id(),
             thresholds: Vec::new(),
             cores_lost: lost.clone(),
+            warnings,
         };
         write_json(sink, &result, &stored)?;
     }

@@ -1,6 +1,7 @@
 //! What the command line says whatever `-q` asks (warnings are never hidden), what the result
 //! file keeps of `--insecure`, and flags blamed where they came from (the outside tester's
-//! findings on `-q`, `MITE_SEGMENT` and the lingers).
+//! findings on `-q`, `MITE_SEGMENT` and the lingers); the configuration keys nothing read, said
+//! and kept in the result file; and `[client] max_head_bytes` beside its flag.
 
 mod support;
 use support::{Scratch, engine, text};
@@ -255,4 +256,109 @@ fn a_config_key_a_rust_scenario_never_read_is_named_after_the_run() {
         said.contains("WARNING: --config base=x was never read by journey login_example:journey (it read: target_url)"),
         "{said}"
     );
+}
+
+/// A run of a Rust scenario with a `--config` key and a `MITE_CONF_*` variable that nothing
+/// read: `(stderr, result file)`; `env` is the variable set.
+fn run_with_unread_keys(target: &Target, json: &std::path::Path, env: &str) -> (String, serde_json::Value) {
+    let url = format!("target_url={}", target.url("/"));
+    let run = [
+        "--scenario",
+        "login_example:scenario",
+        "--cores",
+        "1",
+        "--no-pin",
+        "--duration",
+        "300ms",
+        "-q",
+        "--config",
+        url.as_str(),
+        "--config",
+        "base=x y",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(run).env(env, "http://127.0.0.1:1/").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    (String::from_utf8_lossy(&out.stderr).into_owned(), result(json))
+}
+
+/// `MITE_CONF_taget_url` beside a Rust scenario was taken without a word, and the warnings of
+/// `--config` keys went to the terminal alone: the variable is named as set, a value with a
+/// space is said in double quotes, both are kept in the result file's `warnings`, and `merge`
+/// keeps each input's, once, naming the input of one that not every input has.
+#[test]
+fn unread_keys_and_variables_are_named_and_kept_in_the_result_file_and_its_merge() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let (a, b, merged) = (scratch.file("a.json"), scratch.file("b.json"), scratch.file("m.json"));
+    let (said, file) = run_with_unread_keys(&target, &a, "MITE_CONF_taget_url");
+    let variable = "MITE_CONF_taget_url=http://127.0.0.1:1/ was never read by the scenario (it read: journeys, \
+                    target_url); did you mean \"target_url\"?";
+    let flag = "--config \"base=x y\" was never read by the scenario (it read: journeys, target_url)";
+    for warning in [variable, flag] {
+        assert!(said.contains(&format!("WARNING: {warning}")), "{said}");
+    }
+    assert_eq!(file["warnings"], serde_json::json!([variable, flag]));
+    // Another injector whose environment set another variable.
+    let (_, other) = run_with_unread_keys(&target, &b, "MITE_CONF_target_ur");
+    let near = "MITE_CONF_target_ur=http://127.0.0.1:1/ was never read by the scenario (it read: journeys, \
+                target_url); did you mean \"target_url\"?";
+    assert_eq!(other["warnings"], serde_json::json!([near, flag]));
+    let out = engine(&["merge", a.to_str().unwrap(), b.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let warnings: Vec<String> = serde_json::from_value(result(&merged)["warnings"].clone()).unwrap();
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert_eq!(warnings[1], flag, "every input has it: said once, as it is");
+    assert!(warnings[0].ends_with(&format!("a.json: {variable}")), "{warnings:?}");
+    assert!(warnings[2].ends_with(&format!("b.json: {near}")), "{warnings:?}");
+    // A run that warned of nothing writes no `warnings`.
+    let quiet = scratch.file("quiet.json");
+    let url = format!("target_url={}", target.url("/"));
+    let get = support::scenario("get.toml");
+    let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--duration", "300ms", "--config", &url];
+    let out = engine(&[&args[..], &["--json", quiet.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(result(&quiet).get("warnings"), None);
+}
+
+/// The response-head limit could be raised by `--max-head-bytes` alone: a scenario file's
+/// `[client] max_head_bytes = "256KiB"` reads a 200 KiB head that the default refuses, the
+/// flag wins over it, and a bad size is refused at its line.
+#[test]
+fn the_scenario_files_max_head_bytes_reads_a_large_head_and_the_flag_wins() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let with = |size: &str| {
+        let path = scratch.file(&format!("head-{}.toml", size.len()));
+        let toml = std::fs::read_to_string(support::scenario("get.toml")).unwrap();
+        std::fs::write(&path, toml.replace("[config]", &format!("[client]\nmax_head_bytes = {size}\n\n[config]")))
+            .unwrap();
+        path.display().to_string()
+    };
+    let url = format!("target_url={}", target.url("/bad/huge-headers"));
+    let run = |file: &str, extra: &[&str]| {
+        let args = ["--cores", "1", "--no-pin", "-q", "--scenario", file, "--duration", "1s", "--config", &url];
+        engine(&[&args[..], &["--threshold", "errors<1%"], extra].concat())
+    };
+    let out = run(&support::scenario("get.toml"), &[]);
+    assert_eq!(out.status.code(), Some(3), "the default refuses the head: {}", text(&out));
+    let raised = with("\"256KiB\"");
+    let out = run(&raised, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&raised, &["--max-head-bytes", "64KiB"]);
+    assert_eq!(out.status.code(), Some(3), "the flag wins over the file: {}", text(&out));
+    assert!(text(&out).contains("response head larger than 65536 bytes"), "{}", text(&out));
+    let bad = with("\"64kb\"");
+    let out = run(&bad, &[]);
+    assert_eq!(out.status.code(), Some(1), "a scenario file refused, as any: {}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains(&format!(
+            "{bad}:7: client.max_head_bytes: \"64kb\": must be from 1 to 16,777,216 bytes (16MiB), as a whole number"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("e.g. max_head_bytes = \"64KiB\""), "{said}");
 }

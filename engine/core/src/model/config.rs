@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Prefix of environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "MITE_CONF_";
@@ -27,8 +27,8 @@ pub const ENV_PREFIX: &str = "MITE_CONF_";
 /// Which keys were looked up ([`Config::get`], [`Config::get_or`]) is noted, shared by the
 /// clones of a configuration, so that a `--config` key nothing read can be named after the run
 /// ([`Config::was_read`], [`Config::keys_read`]). A key that is set carries its own flag (one
-/// relaxed load once it is set); one looked up but not set is noted once, behind a 64-bit
-/// filter of the names already noted.
+/// relaxed load once it is set); one looked up but not set is noted once, in a list that a
+/// look-up walks without a lock or an allocation once its name is in it.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     values: BTreeMap<String, Value>,
@@ -43,26 +43,59 @@ struct Value {
     read: Arc<AtomicBool>,
 }
 
-/// The names of keys looked up while not set: a filter of 64 bits (a name whose bit is set is
-/// not locked for again) and the names. A name whose bit another set is missing from the list
-/// (the list names what was read, for a hint; whether a set key was read is its own flag).
+/// The names of keys looked up while not set: an append-only list shared by the clones (and
+/// so by every core of a run). A look-up of a name already noted walks the list, one string
+/// comparison per name noted, with no lock and no allocation; only the first look-up of each
+/// name allocates its node, and only a look-up that finds the tail taken by another core's
+/// new name waits, while that node is set. Exact: every name noted is listed once.
 #[derive(Debug, Default)]
 struct UnsetRead {
-    seen: AtomicU64,
-    names: Mutex<BTreeSet<String>>,
+    first: OnceLock<Box<UnsetName>>,
+}
+
+/// One name of [`UnsetRead`] and the next.
+#[derive(Debug)]
+struct UnsetName {
+    name: String,
+    next: OnceLock<Box<UnsetName>>,
 }
 
 impl UnsetRead {
     fn note(&self, key: &str) {
-        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        let bit = 1u64 << (hash % 64);
-        if self.seen.load(Ordering::Relaxed) & bit != 0 {
-            return;
+        let mut tail = &self.first;
+        loop {
+            let node = match tail.get() {
+                Some(node) => node,
+                // Another core may set this tail first: then its name is compared like any other.
+                None => match tail.set(Box::new(UnsetName { name: key.to_string(), next: OnceLock::new() })) {
+                    Ok(()) => return,
+                    Err(_) => continue,
+                },
+            };
+            if node.name == key {
+                return;
+            }
+            tail = &node.next;
         }
-        if let Ok(mut names) = self.names.lock() {
-            names.insert(key.to_string());
+    }
+
+    /// The names noted, in the order first looked up.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::successors(self.first.get(), |node| node.next.get()).map(|node| node.name.as_str())
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.names().any(|name| name == key)
+    }
+}
+
+impl Drop for UnsetRead {
+    /// Unlinks the list node by node: dropping a long list recursively could overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.first.take();
+        while let Some(mut node) = next {
+            next = node.next.take();
         }
-        self.seen.fetch_or(bit, Ordering::Relaxed);
     }
 }
 
@@ -217,7 +250,7 @@ impl Config {
     pub fn was_read(&self, key: &str) -> bool {
         match self.values.get(key) {
             Some(value) => value.read.load(Ordering::Relaxed),
-            None => self.unset_read.names.lock().is_ok_and(|names| names.contains(key)),
+            None => self.unset_read.contains(key),
         }
     }
 
@@ -235,9 +268,7 @@ impl Config {
     pub fn keys_read(&self) -> Vec<String> {
         let set = self.values.iter().filter(|(_, value)| value.read.load(Ordering::Relaxed)).map(|(key, _)| key);
         let mut read: BTreeSet<String> = set.cloned().collect();
-        if let Ok(names) = self.unset_read.names.lock() {
-            read.extend(names.iter().cloned());
-        }
+        read.extend(self.unset_read.names().map(str::to_string));
         read.into_iter().collect()
     }
 
@@ -314,6 +345,38 @@ mod tests {
         assert_eq!(config.get("sep"), Some(" , "));
         let err = config.apply_overrides(&[" =x"]).unwrap_err();
         assert!(err.to_string().contains("spaces around the key are dropped; the value is kept as written"), "{err}");
+    }
+
+    /// Keys looked up but not set were noted behind a 64-bit filter: `delay`, whose bit `base`
+    /// had set, was missing from what was read (and from its did-you-mean). Both are listed.
+    #[test]
+    fn unset_keys_whose_filter_bits_collided_are_both_listed() {
+        let config = Config::default();
+        for key in ["base", "delay", "user", "mode", "base"] {
+            assert_eq!(config.clone().get(key), None);
+        }
+        assert_eq!(config.keys_read(), ["base", "delay", "mode", "user"]);
+        assert!(["base", "delay", "user", "mode"].iter().all(|key| config.was_read(key)));
+        assert!(!config.was_read("token"));
+    }
+
+    /// Cores looking up the same and different unset keys at once: each is listed, once.
+    #[test]
+    fn unset_keys_looked_up_on_many_threads_are_each_listed_once() {
+        let config = Config::default();
+        std::thread::scope(|scope| {
+            for core in 0..8 {
+                let config = config.clone();
+                scope.spawn(move || {
+                    for round in 0..200 {
+                        config.get(&format!("k{}", (core + round) % 20));
+                    }
+                });
+            }
+        });
+        let expected: BTreeSet<String> = (0..20).map(|k| format!("k{k}")).collect();
+        assert_eq!(config.unset_read.names().count(), 20);
+        assert_eq!(config.keys_read(), expected.into_iter().collect::<Vec<_>>());
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         .collect();
     merged.interrupted_segments = Some(interrupted);
     merged.cores_lost = cores_lost(inputs);
+    merged.warnings = crate::output::result_file::warnings_together(inputs.iter().map(|(source, r)| {
+        (r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}")), r.warnings.as_slice())
+    }));
     if let Some(lost) = &merged.cores_lost {
         warnings.push(format!("a part ended without a core, so the merged result lacks its figures since: {lost}"));
     }

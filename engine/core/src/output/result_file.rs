@@ -865,6 +865,12 @@ pub struct ResultFile {
     /// its segment or file, and exits 1 as the run did. Absent when no core was lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores_lost: Option<String>,
+    /// What the run warned of its configuration: a `--config` key or `MITE_CONF_*` variable
+    /// that nothing read, said before or after the run as on the terminal. A merge keeps each
+    /// input's, once: one that not every input has is named by the segments or files that have
+    /// it ([`warnings_together`]). Absent when there was none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Merged results: the segments covered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Coverage>,
@@ -1014,6 +1020,30 @@ impl ResultFile {
 pub use convert::{
     arrivals_window_s, read_run, read_run_untimed, result_file, result_file_of, transaction, transaction_stats,
 };
+
+/// The warnings of each input (a label, such as `segment 1/2` or its file, and its warnings)
+/// for a merged result: each once, in the order first met, a warning that not every input
+/// has preceded by the labels of those that have it (`segment 1/2, segment 2/2: ...`).
+pub fn warnings_together<'a>(inputs: impl IntoIterator<Item = (String, &'a [String])>) -> Vec<String> {
+    let mut had: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut count = 0;
+    for (label, warnings) in inputs {
+        count += 1;
+        for warning in warnings {
+            match had.iter_mut().find(|(said, _)| *said == warning.as_str()) {
+                Some((_, labels)) if labels.last() != Some(&label) => labels.push(label.clone()),
+                Some(_) => {}
+                None => had.push((warning, vec![label.clone()])),
+            }
+        }
+    }
+    had.into_iter()
+        .map(|(warning, labels)| match labels.len() == count {
+            true => warning.to_string(),
+            false => format!("{}: {warning}", labels.join(", ")),
+        })
+        .collect()
+}
 
 /// What merged results say of TLS verification: `false` when any input skipped it, `true` when
 /// every input verified, unknown (`None`) otherwise.

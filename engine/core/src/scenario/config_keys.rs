@@ -11,30 +11,79 @@ use crate::journey::closest;
 use crate::model::config::{Config, ENV_PREFIX};
 
 /// After a run of Rust journeys (or `journey test` of one): a warning for each `--config` key
-/// of `overrides` that no lookup through `configs` read (the scenario builder's configuration
-/// and the run's: clones share what was read), naming what was read and the closest of it.
-/// What a Rust journey reads is known only once it ran; a scenario file's templates are
-/// checked before the run ([`ConfigKeys::check`]).
-pub fn never_read(overrides: &[String], configs: &[&Config], reader: &str) -> Vec<String> {
+/// of `overrides`, and each `MITE_CONF_<key>` variable of `env` (as
+/// `model::config::env_vars` gives them) that no `--config` sets too, that no lookup through
+/// `configs` read (the scenario builder's configuration and the run's: clones share what was
+/// read), naming the setting as the user wrote it ([`shell_word`]), what was read and the
+/// closest of it. What a Rust journey reads is known only once it ran; a scenario file's
+/// templates are checked before the run ([`ConfigKeys::check`]).
+pub fn never_read(overrides: &[String], env: &[(String, String)], configs: &[&Config], reader: &str) -> Vec<String> {
     let read: BTreeSet<String> = configs.iter().flat_map(|config| config.keys_read()).collect();
-    let mut warnings = Vec::new();
+    let listed = match read.is_empty() {
+        true => "it read no key before it stopped".to_string(),
+        false => format!("it read: {}", read.iter().map(|key| shell_word(key)).collect::<Vec<_>>().join(", ")),
+    };
+    let given =
+        overrides.iter().filter_map(|o| Some((o.split_once('=')?.0.trim(), format!("--config {}", shell_word(o)))));
+    let set = env.iter().filter_map(|(name, value)| {
+        let key = name.strip_prefix(ENV_PREFIX)?.trim();
+        Some((key, shell_word(&format!("{name}={value}")).into_owned()))
+    });
+    // The last setting of a key is the one used, a `--config` over a variable: named, once.
+    let by_key: BTreeMap<&str, String> = set.chain(given).collect();
+    let settings = env.iter().map(|(name, _)| name.strip_prefix(ENV_PREFIX).unwrap_or(name).trim());
+    let mut order: Vec<&str> =
+        settings.chain(overrides.iter().filter_map(|o| Some(o.split_once('=')?.0.trim()))).collect();
     let mut said = BTreeSet::new();
-    // The last value given for a key is the one set: named, once.
-    for (key, value) in overrides.iter().rev().filter_map(|o| o.split_once('=')).map(|(key, value)| (key.trim(), value))
-    {
-        if configs.iter().any(|config| config.was_read(key)) || !said.insert(key) {
-            continue;
-        }
-        let listed = match read.is_empty() {
-            true => "it read no key".to_string(),
-            false => format!("it read: {}", read.iter().map(String::as_str).collect::<Vec<_>>().join(", ")),
-        };
-        let near = closest(key, read.iter().map(String::as_str), 1);
-        let hint = near.first().map(|near| format!("; did you mean {near:?}?")).unwrap_or_default();
-        warnings.push(format!("--config {key}={value} was never read by {reader} ({listed}){hint}"));
+    order.retain(|key| by_key.contains_key(key) && said.insert(*key));
+    let unread = order.into_iter().filter(|key| !configs.iter().any(|config| config.was_read(key)));
+    unread
+        .map(|key| {
+            let near = closest(key, read.iter().map(String::as_str), 1);
+            let hint = near.first().map(|near| format!("; did you mean {}?", quoted(near))).unwrap_or_default();
+            format!("{} was never read by {reader} ({listed}){hint}", by_key[key])
+        })
+        .collect()
+}
+
+/// `text` as a shell would take it back: as it is when it holds only letters, digits and
+/// `-_.,:/=@%+^`, else in double quotes ([`quoted`]).
+///
+/// ```
+/// # use mite_core::scenario::config_keys::shell_word;
+/// assert_eq!(shell_word("base=http://127.0.0.1:8080/"), "base=http://127.0.0.1:8080/");
+/// assert_eq!(shell_word("sep= , "), r#""sep= , ""#);
+/// assert_eq!(shell_word("name=Zoë \"Z\" $HOME"), r#""name=Zoë \"Z\" \$HOME""#);
+/// ```
+pub fn shell_word(text: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.,:/=@%+^".contains(c);
+    match !text.is_empty() && text.chars().all(plain) {
+        true => text.into(),
+        false => quoted(text).into(),
     }
-    warnings.reverse();
-    warnings
+}
+
+/// `text` in double quotes, a shell's way: `"`, `\`, `$` and `` ` `` after a backslash, other
+/// characters as they are (non-ASCII letters too), except a control character, which would act
+/// on the terminal: `\n`, `\r`, `\t`, else `\u{..}` (as Rust writes it).
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' | '$' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The keys a loaded scenario file reads or sets.
@@ -55,7 +104,7 @@ pub struct ConfigKeys {
 
 /// A `--config` key a scenario of declarative journeys never reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("--config {key}: {why}")]
+#[error("--config {}: {why}", shell_word(key))]
 pub struct UnknownConfigKey {
     /// The key as given.
     pub key: String,
@@ -121,7 +170,7 @@ impl ConfigKeys {
             match self.judge(key) {
                 Judged::Read => {}
                 Judged::Unread(why) => return Err(UnknownConfigKey { key: key.to_string(), why }),
-                Judged::Unchecked(why) => warnings.push(format!("--config {key}: {why}")),
+                Judged::Unchecked(why) => warnings.push(format!("--config {}: {why}", shell_word(key))),
             }
         }
         Ok(warnings)
@@ -139,7 +188,7 @@ impl ConfigKeys {
             };
             match self.judge(key) {
                 Judged::Read => {}
-                Judged::Unread(why) | Judged::Unchecked(why) => warnings.push(format!("{name}: {why}")),
+                Judged::Unread(why) | Judged::Unchecked(why) => warnings.push(format!("{}: {why}", shell_word(&name))),
             }
         }
         warnings
@@ -153,7 +202,7 @@ impl ConfigKeys {
         } else if self.set.contains(key) {
             Judged::Read
         } else {
-            let hint = self.nearest(key).map(|near| format!("; did you mean {near:?}?")).unwrap_or_default();
+            let hint = self.nearest(key).map(|near| format!("; did you mean {}?", quoted(near))).unwrap_or_default();
             Judged::Unchecked(format!(
                 "no template of the scenario file reads it and its [config] does not set it; only a Rust journey \
                  could read it (not checked){hint}"
@@ -172,7 +221,7 @@ impl ConfigKeys {
             )
         };
         let hint = match self.nearest(key) {
-            Some(near) => format!("; did you mean {near:?}?"),
+            Some(near) => format!("; did you mean {}?", quoted(near)),
             None => "; remove it, or use it in a template as {".to_string() + key + "}",
         };
         let set = if self.set.contains(key) { "its [config] sets it, but " } else { "" };
@@ -290,7 +339,7 @@ mod tests {
         let run = builder.clone();
         assert_eq!(builder.get_or("journeys", "16"), "4");
         run.get_or("target_url", "http://127.0.0.1:8080");
-        let warned = never_read(&given, &[&builder, &run], "the scenario");
+        let warned = never_read(&given, &[], &[&builder, &run], "the scenario");
         assert_eq!(
             warned,
             [
@@ -299,11 +348,65 @@ mod tests {
                  \"target_url\"?",
             ]
         );
+    }
+
+    /// A journey that failed before its first look-up was said to have "read no key", which
+    /// read as if it read none at all: it read none before it stopped.
+    #[test]
+    fn a_journey_that_read_nothing_is_said_to_have_read_nothing_before_it_stopped() {
         let nothing = Config::default();
         assert_eq!(
-            never_read(&["a=1".to_string(), "a=2".into()], &[&nothing], "journey shop:buy"),
-            ["--config a=2 was never read by journey shop:buy (it read no key)"]
+            never_read(&["a=1".to_string(), "a=2".into()], &[], &[&nothing], "journey shop:buy"),
+            ["--config a=2 was never read by journey shop:buy (it read no key before it stopped)"]
         );
+    }
+
+    /// `MITE_CONF_taget_url` beside a Rust scenario was taken without a word (only `--config`
+    /// keys were checked after the run): named as set, once, a `--config` of the same key
+    /// named instead (it is the one used).
+    #[test]
+    fn an_environment_key_a_rust_journey_never_read_is_named_as_set() {
+        let env = [("MITE_CONF_taget_url", "x"), ("MITE_CONF_ users ", "4"), ("MITE_CONF_journeys", "2")]
+            .map(|(name, value)| (name.to_string(), value.to_string()));
+        let given = ["users=8".to_string()];
+        let mut config = Config::default();
+        config.apply_env(env.clone());
+        config.apply_overrides(&given).unwrap();
+        config.get_or("target_url", "http://127.0.0.1:8080");
+        config.get_or("journeys", "1");
+        assert_eq!(
+            never_read(&given, &env, &[&config], "the scenario"),
+            [
+                "MITE_CONF_taget_url=x was never read by the scenario (it read: journeys, target_url); did you mean \
+                 \"target_url\"?",
+                "--config users=8 was never read by the scenario (it read: journeys, target_url)",
+            ]
+        );
+    }
+
+    /// `--config "taget url=a b"` was said as `--config taget url=a b`, and a key with a quote or
+    /// an accent as Rust's `{:?}` writes it: each is said in double quotes, as a shell takes it.
+    #[test]
+    fn a_setting_with_spaces_quotes_or_accents_is_said_in_double_quotes() {
+        let given = [" taget url=a b".to_string(), "cl\u{e9}=\"x\"".into(), "esc=\u{1b}[2J\n".into()];
+        let env = [("MITE_CONF_t\u{e9}".to_string(), "$HOME".to_string())];
+        let config = Config::default();
+        config.get("target url");
+        assert_eq!(
+            never_read(&given, &env, &[&config], "the scenario"),
+            [
+                "\"MITE_CONF_t\u{e9}=\\$HOME\" was never read by the scenario (it read: \"target url\")",
+                "--config \" taget url=a b\" was never read by the scenario (it read: \"target url\"); did you mean \
+                 \"target url\"?",
+                "--config \"cl\u{e9}=\\\"x\\\"\" was never read by the scenario (it read: \"target url\")",
+                "--config \"esc=\\u{1b}[2J\\n\" was never read by the scenario (it read: \"target url\")",
+            ]
+        );
+        let keys = ConfigKeys::new(["a"], [], false);
+        let err = keys.check(&["a b=1".to_string()]).unwrap_err();
+        assert!(err.to_string().starts_with("--config \"a b\": no journey"), "{err}");
+        let said = ConfigKeys::new([], [], true).check_env(env);
+        assert!(said[0].starts_with("\"MITE_CONF_t\u{e9}\": no template"), "{said:?}");
     }
 
     #[test]

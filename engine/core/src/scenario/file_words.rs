@@ -30,8 +30,12 @@ const EXPECTED: &[(&str, &str)] = &[
         "a datapool: csv = \"users.csv\", rows = [[...]] with columns, or range = { from = 1, to = 100 }",
     ),
     ("struct RangeSpec", "{ from = 1, to = 1000 }"),
-    ("struct ClientSpec", "a [client] table (timeout, connect_timeout, max_connections, max_headers, ca, insecure)"),
+    (
+        "struct ClientSpec",
+        "a [client] table (timeout, connect_timeout, max_connections, max_headers, max_head_bytes, ca, insecure)",
+    ),
     ("untagged enum StatusSpec", "a status like 200 or a range like [200, 299]"),
+    ("untagged enum SizeSpec", "a size like 65536 or \"256KiB\""),
     ("struct AuthSpec", "{ user = \"name\", password = \"secret\" }"),
     ("struct WsJourneySpec", "a WebSocket journey table with url = \"ws://...\" and steps = [ { ... }, ... ]"),
     (

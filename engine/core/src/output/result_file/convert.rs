@@ -52,6 +52,7 @@ pub fn result_file_of(result: &RunResult, total: &TxnStats, transactions: Vec<Tr
         // An open-model run's intervals all say their arrivals, none that came due included.
         intervals: result.intervals.iter().map(|point| interval(point, merged.journeys.scheduled > 0)).collect(),
         cores_lost: None,
+        warnings: Vec::new(),
         segments: None,
         interrupted_segments: None,
         parts: None,

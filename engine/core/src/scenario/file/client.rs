@@ -1,5 +1,6 @@
 //! The `[client]` table: HTTP client options a scenario file sets (CLI flags win), and the
-//! redirect counts a file may give (there or on a step).
+//! redirect counts a file may give (there or on a step), and the response-head size that
+//! `max_head_bytes` and `--max-head-bytes` both take.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,8 +8,10 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::{ScenarioFileError, Source};
-use super::schema::ClientSpec;
-use crate::limits::{CONNECTIONS_PER_HOST_PER_CORE_MAX, REDIRECTS_MAX, RESPONSE_HEADERS_MAX};
+use super::schema::{ClientSpec, SizeSpec};
+use crate::limits::{
+    CONNECTIONS_PER_HOST_PER_CORE_MAX, REDIRECTS_MAX, RESPONSE_HEAD_BYTES_MAX, RESPONSE_HEADERS_MAX, ResponseLimits,
+};
 use crate::scenario::duration::DurationRange;
 
 /// Client options from a file, resolved.
@@ -22,6 +25,8 @@ pub struct ClientOptions {
     pub max_connections: Option<usize>,
     /// Header fields one response head may have.
     pub max_headers: Option<usize>,
+    /// Bytes one response head may have (`--max-head-bytes` wins).
+    pub max_head_bytes: Option<usize>,
     /// Skip TLS verification.
     pub insecure: Option<bool>,
     /// Extra CA file (relative paths are relative to the scenario file).
@@ -70,8 +75,28 @@ pub(super) fn client_options(
         connect_timeout: timeout(src, &spec.connect_timeout, "client.connect_timeout")?,
         max_connections: spec.max_connections.as_ref().map(|n| *n.get_ref()),
         max_headers: spec.max_headers.as_ref().map(|n| *n.get_ref()),
+        max_head_bytes: spec.max_head_bytes.as_ref().map(|size| head_bytes(src, size)).transpose()?,
         insecure: spec.insecure,
         ca: spec.ca.as_ref().map(|ca| dir.join(ca)),
+    })
+}
+
+/// `max_head_bytes`, by `--max-head-bytes`'s rule and words, with what to write instead.
+fn head_bytes(src: &Source<'_>, size: &Spanned<SizeSpec>) -> Result<usize, ScenarioFileError> {
+    let text = match size.get_ref() {
+        SizeSpec::Bytes(n) => n.to_string(),
+        SizeSpec::Text(text) => text.clone(),
+    };
+    head_bytes_max(&text).map_err(|rule| {
+        let suggested = head_bytes_suggested(&text);
+        let hint = suggested
+            .map(|near| format!("; e.g. max_head_bytes = \"{near}\""))
+            .unwrap_or_else(|| "; e.g. max_head_bytes = \"256KiB\"".to_string());
+        let shown = match size.get_ref() {
+            SizeSpec::Bytes(_) => text.clone(),
+            SizeSpec::Text(_) => format!("{text:?}"),
+        };
+        src.error(Some(size.span()), "client.max_head_bytes", format!("{shown}: {rule}{hint}"))
     })
 }
 
@@ -96,4 +121,62 @@ pub(super) fn redirects(
         .ok()
         .filter(|&n| n <= REDIRECTS_MAX)
         .ok_or_else(|| src.error(span, field, format!("{n} redirects is more than the {REDIRECTS_MAX} allowed")))
+}
+
+/// A response-head size as a user writes it (`--max-head-bytes`, `[client] max_head_bytes`):
+/// a whole number of bytes, or of `KiB` or `MiB` (`65536`, `64KiB`, `1 MiB`), within the
+/// response parser's rule ([`ResponseLimits::check`]: 1 byte to [`RESPONSE_HEAD_BYTES_MAX`]).
+/// The error is the rule in words, for the caller to put after the flag or field.
+///
+/// ```
+/// # use mite_core::scenario::file::head_bytes_max;
+/// assert_eq!(head_bytes_max("256KiB"), Ok(256 * 1024));
+/// assert!(head_bytes_max("64kb").unwrap_err().starts_with("must be from 1 to 16,777,216 bytes (16MiB)"));
+/// ```
+pub fn head_bytes_max(text: &str) -> Result<usize, String> {
+    let checked = |n: usize| ResponseLimits { head_bytes_max: n, ..ResponseLimits::DEFAULT }.check().is_ok();
+    match bytes_with_unit(text) {
+        Some(n) if checked(n) => Ok(n),
+        _ => Err(format!(
+            "must be from 1 to {} bytes (16MiB), as a whole number of bytes, KiB or MiB (65536, 64KiB, 1MiB; bytes \
+             one response head may have)",
+            crate::model::counts::grouped(RESPONSE_HEAD_BYTES_MAX as u64)
+        )),
+    }
+}
+
+/// `N`, `NB`, `NKiB` or `NMiB` (spaces around and between allowed) in bytes; `None` for any
+/// other text or a size past `usize`.
+fn bytes_with_unit(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        _ => return None,
+    };
+    number.parse::<usize>().ok()?.checked_mul(scale)
+}
+
+/// What to write instead of a head size [`head_bytes_max`] refused, when it is close to one it
+/// takes: `64kb` or `64K` is `64KiB`, `2mb` is `2MiB`, `0` is `1`, `17MiB` is `16MiB`.
+fn head_bytes_suggested(text: &str) -> Option<String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let unit = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => "",
+        "k" | "kb" | "kib" => "KiB",
+        "m" | "mb" | "mib" => "MiB",
+        _ => return None,
+    };
+    let written = format!("{number}{unit}");
+    match head_bytes_max(&written) {
+        Ok(_) => Some(written),
+        Err(_) if number == 0 => Some("1".to_string()),
+        Err(_) => Some("16MiB".to_string()),
+    }
 }

@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-pub use self::client::ClientOptions;
+pub use self::client::{ClientOptions, head_bytes_max};
 pub use self::csv_file::{CsvError, read_csv};
 pub use self::entries::{EntryPlaces, JourneyRuns};
 pub use self::error::ScenarioFileError;
@@ -599,6 +599,36 @@ volume = { constant = 1 }
         }
         let loaded = load_text(&GOOD.replace("[config]", "[client]\nmax_headers = 400\n[config]")).unwrap();
         assert_eq!(loaded.client.max_headers, Some(400));
+    }
+
+    /// The response-head limit could be raised by `--max-head-bytes` alone: `[client]
+    /// max_head_bytes` takes the same sizes by the same rule, a bad one refused at its line
+    /// with the flag's words and what to write instead.
+    #[test]
+    fn max_head_bytes_takes_the_flags_sizes_and_refuses_the_rest_at_its_line() {
+        let client = |value: &str| GOOD.replace("[config]", &format!("[client]\nmax_head_bytes = {value}\n[config]"));
+        for (value, bytes) in
+            [("\"256KiB\"", 256 * 1024), ("204800", 204_800), ("\"1 MiB\"", 1 << 20), ("\"16MiB\"", 16 << 20)]
+        {
+            assert_eq!(load_text(&client(value)).unwrap().client.max_head_bytes, Some(bytes), "{value}");
+        }
+        for (value, said) in [
+            ("0", "0: must be from 1 to 16,777,216 bytes (16MiB), as a whole number of bytes, KiB or MiB"),
+            ("-1", "-1: must be from 1 to 16,777,216 bytes"),
+            ("\"64kb\"", "\"64kb\": must be from 1 to 16,777,216 bytes"),
+            ("\"17MiB\"", "\"17MiB\": must be from 1"),
+            ("\"1.5MiB\"", "\"1.5MiB\": must be from 1"),
+        ] {
+            let err = load_text(&client(value)).unwrap_err();
+            assert_eq!((err.field.as_str(), err.line), ("client.max_head_bytes", Some(5)), "{err}");
+            assert!(err.to_string().contains(said), "{value}: {err}");
+        }
+        let hint = |value: &str| load_text(&client(value)).unwrap_err().to_string();
+        assert!(hint("\"64kb\"").ends_with("; e.g. max_head_bytes = \"64KiB\""), "{}", hint("\"64kb\""));
+        assert!(hint("0").ends_with("; e.g. max_head_bytes = \"1\""), "{}", hint("0"));
+        assert!(hint("\"17MiB\"").ends_with("; e.g. max_head_bytes = \"16MiB\""), "{}", hint("\"17MiB\""));
+        assert!(hint("\"lots\"").ends_with("; e.g. max_head_bytes = \"256KiB\""), "{}", hint("\"lots\""));
+        assert_eq!(load_text(GOOD).unwrap().client.max_head_bytes, None);
     }
 
     #[test]

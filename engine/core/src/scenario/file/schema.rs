@@ -37,6 +37,7 @@ pub(super) struct ClientSpec {
     pub(super) connect_timeout: Option<Spanned<String>>,
     pub(super) max_connections: Option<Spanned<usize>>,
     pub(super) max_headers: Option<Spanned<usize>>,
+    pub(super) max_head_bytes: Option<Spanned<SizeSpec>>,
     pub(super) insecure: Option<bool>,
     pub(super) ca: Option<String>,
     pub(super) follow_redirects: Option<bool>,
@@ -103,6 +104,14 @@ pub(super) struct StepSpec {
 pub(super) struct AuthSpec {
     pub(super) user: Spanned<String>,
     pub(super) password: Spanned<String>,
+}
+
+/// A size in bytes: a number, or text with a unit (`"256KiB"`).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub(super) enum SizeSpec {
+    Bytes(i64),
+    Text(String),
 }
 
 #[derive(Deserialize, Debug)]
