@@ -202,7 +202,9 @@
     parent.appendChild(box);
     var series = spec.series.filter(function (s) { return s.values.some(num); });
     var points = sum(series.map(function (s) { return s.values.filter(num).length; }));
-    status.charts.push({ id: spec.id, title: spec.title, series: series.length, points: points, drawn: false });
+    // Each series' values added up: what a test compares with the figures the data holds.
+    var sums = series.map(function (s) { return sum(s.values); });
+    status.charts.push({ id: spec.id, title: spec.title, series: series.length, points: points, sums: sums, drawn: false });
     var record = status.charts[status.charts.length - 1];
     if (!series.length || !spec.x.length) {
       box.appendChild(el('p', { cls: 'note', text: 'no data' }));
@@ -353,6 +355,38 @@
     chart(grid, Object.assign({ id: 'throughput', title: 'Bytes per second: response bodies received, requests sent', yLabel: 'bytes/s', x: tl.t,
       yFormat: bytes, yBytes: true, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
         { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
+    wsOverTime(grid, run, tl);
+  }
+
+  // ---- WebSockets over time ----
+  // An interval's WebSocket figures: its `websocket`, or none (it had no WebSocket traffic).
+  function wsCount(field) { return function (p) { return p.websocket ? p.websocket[field] : 0; }; }
+  function wsReply(p, field) { return p.websocket && p.websocket.reply ? usToMs(p.websocket.reply[field]) : null; }
+  function hasWsIntervals(tl) { return tl.iv.some(function (p) { return p.websocket; }); }
+  function wsOverTime(grid, run, tl) {
+    if (!hasWsIntervals(tl)) {
+      if (hasWebSockets(run)) {
+        grid.appendChild(el('p', { cls: 'note', text: 'WebSockets over time: this file\'s intervals have no WebSocket figures (written before they were recorded)' }));
+      }
+      return;
+    }
+    chart(grid, Object.assign({ id: 'ws-messages', title: 'WebSocket messages per second, sent and received', yLabel: 'msg/s', x: tl.t,
+      yFormat: grouped, series: [{ label: 'sent/s', values: tl.rate(wsCount('messages_sent')) },
+        { label: 'received/s', color: '#2ca02c', values: tl.rate(wsCount('messages_received')) }] }, timeAxis));
+    if (tl.iv.some(function (p) { return p.websocket && p.websocket.reply; })) {
+      chart(grid, Object.assign({ id: 'ws-reply', title: 'WebSocket reply times (from sending to the reply)', yLabel: 'ms', x: tl.t, yFormat: ms,
+        spanGaps: true, series: [{ label: 'p50', values: tl.value(function (p) { return wsReply(p, 'p50_us'); }) },
+          { label: 'p99', color: COLORS[2], values: tl.value(function (p) { return wsReply(p, 'p99_us'); }) }] }, timeAxis));
+    }
+    chart(grid, Object.assign({ id: 'ws-bytes', title: 'WebSocket payload bytes per second, sent and received', yLabel: 'bytes/s', x: tl.t,
+      yFormat: bytes, yBytes: true, series: [{ label: 'sent/s', values: tl.rate(wsCount('bytes_sent')) },
+        { label: 'received/s', color: '#2ca02c', values: tl.rate(wsCount('bytes_received')) }] }, timeAxis));
+    var events = [{ label: 'connects/s', values: tl.rate(wsCount('connects')) }, { label: 'closes/s', color: '#7f7f7f', values: tl.rate(wsCount('closes')) }];
+    if (tl.iv.some(function (p) { return p.websocket && p.websocket.errors > 0; })) {
+      events.push({ label: 'errors/s', color: '#d62728', values: tl.rate(wsCount('errors')) });
+    }
+    chart(grid, Object.assign({ id: 'ws-connections', title: 'WebSocket connects, closes and failures per second', yLabel: 'per s', x: tl.t,
+      yFormat: grouped, series: events }, timeAxis));
   }
 
   // An interval's percentiles over all requests, or null when nothing was timed in it (its
@@ -731,6 +765,18 @@
       series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.rate(function (p) { return p.requests; })) }; }) }, timeAxis));
     chart(box, Object.assign({ id: prefix + '-p99', title: 'p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
       series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { var l = allLatency(p); return l ? usToMs(l.p99_us) : null; })) }; }) }, timeAxis));
+    if (!lines.some(hasWsIntervals)) return;
+    // A run whose intervals have no WebSocket figures (none, or a file written before they
+    // were recorded) draws no line: not a line at 0.
+    var wsRate = function (tl) {
+      return hasWsIntervals(tl) ? tl.rate(function (p) { return wsCount('messages_sent')(p) + wsCount('messages_received')(p); }) : [];
+    };
+    chart(box, Object.assign({ id: prefix + '-ws-messages', title: 'WebSocket messages per second (sent and received), runs overlaid', yLabel: 'msg/s',
+      x: x, yFormat: grouped, hint: 'each run from its own start', spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, wsRate(tl)) }; }) }, timeAxis));
+    if (!lines.some(function (tl) { return tl.iv.some(function (p) { return wsReply(p, 'p99_us') != null; }); })) return;
+    chart(box, Object.assign({ id: prefix + '-ws-p99', title: 'WebSocket reply p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { return wsReply(p, 'p99_us'); })) }; }) }, timeAxis));
   }
 
   // ---- pages ----
