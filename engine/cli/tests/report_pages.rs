@@ -171,7 +171,12 @@ fn open_model_scenario(scratch: &Scratch, base: &str) -> String {
 }
 
 fn run(scenario: &str, extra: &[&str]) {
-    let mut args = vec!["--cores", "1", "--no-pin", "--scenario", scenario, "--tick", "250ms", "-q"];
+    run_on("1", scenario, extra);
+}
+
+/// [`run`] on `cores` cores.
+fn run_on(cores: &str, scenario: &str, extra: &[&str]) {
+    let mut args = vec!["--cores", cores, "--no-pin", "--scenario", scenario, "--tick", "250ms", "-q"];
     args.extend_from_slice(extra);
     let out = engine(&args);
     assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out));
@@ -906,7 +911,8 @@ fn assert_ws_charts(status: &Value, intervals: &[Value]) {
 /// messages over time. Each interval records them (they add up to the run's totals, to the
 /// message and the byte), and the run page draws messages and bytes a second each way, reply
 /// p50/p99 and connects/closes/failures over time, as the file has them; a run whose every
-/// connection fails once open draws its failures. An HTTP run's page draws none of them.
+/// connection fails once open draws its failures (and no reply chart). An HTTP run's page
+/// draws none of them (`report_compare_and_merged_pages_draw_every_chart_without_network`).
 #[test]
 fn websocket_runs_draw_their_figures_over_time() {
     let target = Target::start(TargetOptions::default()).unwrap();
@@ -916,8 +922,10 @@ fn websocket_runs_draw_their_figures_over_time() {
     for (name, route) in [("echo", "/ws/echo"), ("hangup", "/ws/bad/hangup")] {
         let (json, html) = (path(&scratch, &format!("{name}.json")), path(&scratch, &format!("{name}.html")));
         let url = format!("ws_url={}", target.ws_url(route));
-        run(&file, &["--duration", "1s", "--config", &url, "--json", &json, "--html", &html]);
+        // Two cores: each interval's figures are both cores' added.
+        run_on("2", &file, &["--duration", "1s", "--config", &url, "--json", &json, "--html", &html]);
         let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(result["cores"].as_array().map(Vec::len), Some(2), "{}", result["cores"]);
         let intervals = result["intervals"].as_array().unwrap();
         let totals = &result["totals"]["websocket"];
         let expected: Vec<u64> = WS_COUNTS.iter().map(|f| totals[f].as_u64().unwrap()).collect();
