@@ -177,7 +177,10 @@
   function tableWidths() {
     return Array.prototype.map.call(document.querySelectorAll('div.scroll'), function (box) {
       var t = box.querySelector('table');
-      return { id: (t && t.id) || '', width: box.scrollWidth, room: box.clientWidth };
+      // The text its first rows show (what a window this wide hides is not in it; a row not
+      // drawn at all shows nothing).
+      var shown = t ? Array.prototype.slice.call(t.rows, 0, 12).map(function (r) { return r.getClientRects().length ? r.innerText : ''; }) : [];
+      return { id: (t && t.id) || '', width: box.scrollWidth, room: box.clientWidth, shown: shown };
     });
   }
 
@@ -467,20 +470,37 @@
   // ---- tables ----
   // A table: `head` its column names, `rows` its cells (text, or {text, cls, title}); the
   // first column's names wrap, each whole on hover. `id` names it in the page's status.
-  // `minor`: the columns a window narrower than 1,200 px leaves out (the page says which).
+  // `minor`: the columns a window narrower than 1,200 px takes out of the row, to show them
+  // stacked under it instead (a row of its own, hidden in a wider window): nothing is lost.
   function table(parent, head, rows, id, minor) {
     minor = minor || [];
-    var kind = function (i) { return (i ? '' : 'name ') + (minor.indexOf(head[i]) >= 0 ? 'minor ' : ''); };
+    var isMinor = function (i) { return minor.indexOf(head[i]) >= 0; };
+    var kind = function (i) { return (i ? '' : 'name ') + (isMinor(i) ? 'minor ' : ''); };
     var t = el('table', id ? { id: id } : {}, [el('tr', {}, head.map(function (h, i) { return el('th', { cls: kind(i), text: h }); }))]);
     rows.forEach(function (r) {
-      t.appendChild(el('tr', {}, r.map(function (c, i) {
+      var cells = r.map(function (c) {
         var cell = typeof c === 'object' && c !== null ? c : { text: c };
-        var text = cell.text == null ? '-' : String(cell.text);
-        return el('td', { cls: kind(i) + (cell.cls || ''), text: text, title: cell.title || (i ? '' : text) });
+        return { text: cell.text == null ? '-' : String(cell.text), cls: cell.cls || '', title: cell.title };
+      });
+      t.appendChild(el('tr', {}, cells.map(function (cell, i) {
+        return el('td', { cls: kind(i) + cell.cls, text: cell.text, title: cell.title || (i ? '' : cell.text) });
       })));
+      if (minor.length) t.appendChild(stackedRow(head, cells, isMinor));
     });
     parent.appendChild(el('div', { cls: 'scroll' }, [t]));
-    if (minor.length) parent.appendChild(el('p', { cls: 'note narrow', text: 'In a window narrower than 1,200 px the columns ' + minor.join(', ') + ' are left out: widen it to see them.' }));
+    if (minor.length) parent.appendChild(el('p', { cls: 'note narrow', text: 'In a window narrower than 1,200 px the columns ' + minor.join(', ') + ' are shown under each row.' }));
+  }
+  // A row's minor cells, each with its column's name, in one cell as wide as the columns left.
+  function stackedRow(head, cells, isMinor) {
+    var shown = head.length - head.filter(function (h, i) { return isMinor(i); }).length;
+    var parts = [];
+    cells.forEach(function (cell, i) {
+      if (!isMinor(i)) return;
+      // Spaces between them: copied, the figures read apart.
+      if (parts.length) parts.push(document.createTextNode(' '));
+      parts.push(el('span', {}, [el('b', { text: head[i] }), document.createTextNode(' ' + cell.text)]));
+    });
+    return el('tr', { cls: 'stacked' }, [el('td', { cls: 'stacked', colspan: String(shown) }, parts)]);
   }
   // A list of counts by name (errors by kind, status codes), free to wrap in its cell.
   function listCell(obj) { return { text: kv(obj), cls: 'list' }; }
@@ -502,7 +522,9 @@
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
       row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
       return row;
-    }), 'transactions', ['ok', 'status', 'p90', 'mean']);
+    }), 'transactions', ['ok', 'status', 'p90', 'mean', 'bytes received', 'bytes sent']);
+    // The open model's extra column: set closer, to fit a 1,400 px window as the others do.
+    if (open) parent.querySelector('table').className = 'dense';
   }
 
   // ---- WebSockets ----
