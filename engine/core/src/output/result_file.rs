@@ -699,6 +699,36 @@ pub struct IntervalFigures {
     /// Transactions left out by that bound (absent when none were).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transactions_left_out: Option<usize>,
+    /// Every transaction's WebSockets in it (absent when they counted nothing in it, and in
+    /// files written before it was recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<IntervalWebSocket>,
+}
+
+/// One interval's WebSocket figures: each count is the interval's share of the run's total
+/// (`totals.websocket`), which the intervals add up to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IntervalWebSocket {
+    /// Handshakes completed.
+    pub connects: u64,
+    /// Data messages sent.
+    pub messages_sent: u64,
+    /// Data messages received.
+    pub messages_received: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Payload bytes received.
+    pub bytes_received: u64,
+    /// Pings answered.
+    pub pings_received: u64,
+    /// Close handshakes completed.
+    pub closes: u64,
+    /// Failures on upgraded connections.
+    pub errors: u64,
+    /// Request/reply times of the replies that came in it (absent when none did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Percentiles>,
 }
 
 /// Open model: one interval's arrivals.

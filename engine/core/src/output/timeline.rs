@@ -1,13 +1,14 @@
 //! What the reports draw over time: one bounded record per interval (ok and errors by kind,
-//! status classes, connections, bytes, arrivals, and percentiles per transaction), built by the
-//! stats thread from the interval's merged snapshots.
+//! status classes, connections, bytes, arrivals, percentiles per transaction, and the
+//! WebSockets' counts and reply times), built by the stats thread from the interval's merged
+//! snapshots.
 
 use std::sync::Arc;
 
 use hdrhistogram::Histogram;
 
 use crate::limits::TIMELINE_TRANSACTIONS_MAX;
-use crate::stats::{ErrorKind, JourneyCounts, Merged};
+use crate::stats::{ErrorKind, JourneyCounts, Merged, WsStats};
 
 /// Latency percentiles of one interval, µs (as the result file's intervals have them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,6 +49,48 @@ pub struct TxnPoint {
     pub corrected: Option<Percentiles>,
 }
 
+/// What every transaction's WebSockets did in one interval: the counts of `stats::WsStats`
+/// (each interval's add up to the run's, exactly) and the reply times' percentiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WsPoint {
+    /// Handshakes completed.
+    pub connects: u64,
+    /// Data messages sent.
+    pub messages_sent: u64,
+    /// Data messages received.
+    pub messages_received: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Payload bytes received.
+    pub bytes_received: u64,
+    /// Pings answered.
+    pub pings_received: u64,
+    /// Close handshakes completed.
+    pub closes: u64,
+    /// Failures on upgraded connections, all kinds.
+    pub errors: u64,
+    /// Request/reply times of the replies that came in the interval; `None` when none did.
+    pub reply: Option<Percentiles>,
+}
+
+impl WsPoint {
+    /// The interval's figures of `ws` (every transaction's, merged); `None` when it counted
+    /// nothing.
+    pub fn of(ws: &WsStats) -> Option<WsPoint> {
+        (!ws.is_empty()).then(|| WsPoint {
+            connects: ws.connects,
+            messages_sent: ws.messages_sent,
+            messages_received: ws.messages_received,
+            bytes_sent: ws.bytes_sent,
+            bytes_received: ws.bytes_received,
+            pings_received: ws.pings_received,
+            closes: ws.closes,
+            errors: ws.error_count(),
+            reply: Percentiles::of(&ws.reply_us),
+        })
+    }
+}
+
 /// Everything an interval adds to the over-time charts beyond the progress line's figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IntervalDetail {
@@ -80,6 +123,8 @@ pub struct IntervalDetail {
     pub txns: Vec<TxnPoint>,
     /// Transactions active in the interval but left out by the bound.
     pub txns_left_out: usize,
+    /// Every transaction's WebSockets; `None` when they counted nothing in the interval.
+    pub ws: Option<WsPoint>,
 }
 
 impl IntervalDetail {
@@ -141,6 +186,7 @@ impl IntervalDetail {
             journeys: interval.journeys,
             txns,
             txns_left_out: interval.txns.len().saturating_sub(TIMELINE_TRANSACTIONS_MAX),
+            ws: WsPoint::of(&total.ws),
         }
     }
 }
@@ -234,6 +280,37 @@ mod tests {
         assert!((50_000..=50_100).contains(&detail.txns[0].latency.max_us));
         assert!(detail.txns[0].corrected.is_none());
         assert_eq!(detail.all.unwrap().p50_us, detail.txns[0].latency.p50_us, "one transaction: the same figures");
+    }
+
+    /// The interval records carried no WebSocket figures: a WebSocket run drew nothing of its
+    /// messages over time. They carry every transaction's counts, and the reply times of the
+    /// interval (not of the run so far); an interval without WebSockets has none.
+    #[test]
+    fn detail_counts_every_transactions_websockets() {
+        let mut merged = Merged::default();
+        for (name, sent, reply_ms) in [("chat", 10, 2), ("feed", 5, 40)] {
+            let mut stats = TxnStats::default();
+            stats.ws.connects = 1;
+            stats.ws.messages_sent = sent;
+            stats.ws.messages_received = sent - 1;
+            stats.ws.bytes_sent = 100 * sent;
+            stats.ws.bytes_received = 90 * sent;
+            stats.ws.pings_received = 2;
+            stats.ws.closes = 1;
+            stats.ws.add_error(ErrorKind::WsClosed);
+            for _ in 0..sent {
+                record_latency(&mut stats.ws.reply_us, reply_ms * 1000);
+            }
+            merged.txns.insert(name.into(), stats);
+        }
+        merged.txns.insert("plain".into(), TxnStats { req_ok: 3, ..TxnStats::default() });
+        let ws = IntervalDetail::of(&merged, 0).ws.expect("WebSockets counted");
+        let counts = [ws.connects, ws.messages_sent, ws.messages_received, ws.bytes_sent, ws.bytes_received];
+        assert_eq!(counts, [2, 15, 13, 1_500, 1_350]);
+        assert_eq!((ws.pings_received, ws.closes, ws.errors), (4, 2, 2));
+        let reply = ws.reply.expect("15 replies");
+        assert_eq!((reply.p50_us / 1000, reply.p99_us / 1000), (2, 40), "{reply:?}");
+        assert_eq!(IntervalDetail::of(&checkout(3, 1), 0).ws, None, "no WebSocket, no figures");
     }
 
     #[test]

@@ -94,6 +94,8 @@ fn interval_out_of_order(interval: &Interval) -> Option<(String, String)> {
         percentiles.push((format!("by_transaction[{j}].latency"), &txn.latency));
         percentiles.extend(txn.corrected.as_ref().map(|p| (format!("by_transaction[{j}].corrected"), p)));
     }
+    let reply = detail.websocket.as_ref().and_then(|ws| ws.reply.as_ref());
+    percentiles.extend(reply.map(|p| ("websocket.reply".to_string(), p)));
     percentiles.into_iter().find_map(|(field, p)| {
         let figures = [("p50_us", p.p50_us), ("p90_us", p.p90_us), ("p99_us", p.p99_us), ("max_us", p.max_us)];
         figures.windows(2).find(|pair| pair[0].1 > pair[1].1).map(|pair| {
@@ -189,6 +191,11 @@ mod tests {
             Err(format!(
                 "{p}by_transaction[0].latency.p99_us: 30 is above max_us 3 (the figures of one histogram are in order)"
             ))
+        );
+        let reply = r#"{"elapsed_s": 2, "websocket": {"messages_sent": 3, "reply": {"p50_us": 5, "p90_us": 9, "p99_us": 3, "max_us": 30}}}"#;
+        assert_eq!(
+            with(reply),
+            Err(format!("{p}websocket.reply.p90_us: 9 is above p99_us 3 (the figures of one histogram are in order)"))
         );
         assert_eq!(
             with(r#"{"elapsed_s": 2, "p50_us": 50, "p99_us": 30}"#),

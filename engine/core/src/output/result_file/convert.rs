@@ -374,6 +374,17 @@ fn interval_figures(detail: &IntervalDetail, open_model: bool) -> IntervalFigure
             })
             .collect(),
         transactions_left_out: (detail.txns_left_out > 0).then_some(detail.txns_left_out),
+        websocket: detail.ws.map(|ws| IntervalWebSocket {
+            connects: ws.connects,
+            messages_sent: ws.messages_sent,
+            messages_received: ws.messages_received,
+            bytes_sent: ws.bytes_sent,
+            bytes_received: ws.bytes_received,
+            pings_received: ws.pings_received,
+            closes: ws.closes,
+            errors: ws.errors,
+            reply: ws.reply,
+        }),
     }
 }
 

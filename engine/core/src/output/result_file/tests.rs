@@ -497,3 +497,36 @@ fn the_pieces_folded_into_an_interval_are_listed() {
     let read_back = read(&file).unwrap();
     assert_eq!(read_back.to_value()["intervals"], file["intervals"], "written as read");
 }
+
+/// The intervals had no WebSocket figures: a WebSocket run's file could not be drawn over
+/// time. An interval with WebSockets writes its counts and reply times, read back as written;
+/// one without has no `websocket`, and a file written before it was recorded reads as none.
+#[test]
+fn an_intervals_websocket_figures_are_written_and_read_back() {
+    let mut merged = Merged::default();
+    let mut stats = TxnStats::default();
+    stats.ws.connects = 2;
+    stats.ws.messages_sent = 20;
+    stats.ws.messages_received = 19;
+    stats.ws.bytes_sent = 280;
+    stats.ws.closes = 1;
+    stats.ws.add_error(ErrorKind::WsClosed);
+    stats.ws.reply_us = histogram(&[1_000, 3_000]).into();
+    merged.txns.insert("chat".into(), stats);
+    let mut result = run_result(Merged::default(), 0.0, 2.0);
+    let detail = crate::output::timeline::IntervalDetail::of(&merged, 0);
+    let with_ws = IntervalPoint { elapsed_s: 1.0, detail, ..IntervalPoint::default() };
+    result.intervals = vec![with_ws, IntervalPoint { elapsed_s: 2.0, ..IntervalPoint::default() }];
+    let mut file = result_file(&result, true).to_value();
+    let ws = &file["intervals"][0]["websocket"];
+    let counts =
+        ["connects", "messages_sent", "messages_received", "bytes_sent", "closes", "errors"].map(|f| ws[f].as_u64());
+    assert_eq!(counts, [2, 20, 19, 280, 1, 1].map(Some), "{ws}");
+    assert_eq!(ws["reply"]["p50_us"], json!(1_000), "{ws}");
+    assert!(file["intervals"][1].get("websocket").is_none(), "{}", file["intervals"][1]);
+    let read_back = read(&file).unwrap();
+    assert_eq!(read_back.to_value()["intervals"], file["intervals"], "written as read");
+    assert_eq!(read_back.intervals[0].detail.websocket.as_ref().map(|ws| ws.messages_sent), Some(20));
+    file["intervals"][0].as_object_mut().unwrap().remove("websocket");
+    assert_eq!(read(&file).unwrap().intervals[0].detail.websocket, None, "an older file");
+}

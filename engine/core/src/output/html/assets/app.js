@@ -177,7 +177,10 @@
   function tableWidths() {
     return Array.prototype.map.call(document.querySelectorAll('div.scroll'), function (box) {
       var t = box.querySelector('table');
-      return { id: (t && t.id) || '', width: box.scrollWidth, room: box.clientWidth };
+      // The text its first rows show (what a window this wide hides is not in it; a row not
+      // drawn at all shows nothing).
+      var shown = t ? Array.prototype.slice.call(t.rows, 0, 12).map(function (r) { return r.getClientRects().length ? r.innerText : ''; }) : [];
+      return { id: (t && t.id) || '', width: box.scrollWidth, room: box.clientWidth, shown: shown };
     });
   }
 
@@ -202,7 +205,9 @@
     parent.appendChild(box);
     var series = spec.series.filter(function (s) { return s.values.some(num); });
     var points = sum(series.map(function (s) { return s.values.filter(num).length; }));
-    status.charts.push({ id: spec.id, title: spec.title, series: series.length, points: points, drawn: false });
+    // Each series' values added up: what a test compares with the figures the data holds.
+    var sums = series.map(function (s) { return sum(s.values); });
+    status.charts.push({ id: spec.id, title: spec.title, series: series.length, points: points, sums: sums, drawn: false });
     var record = status.charts[status.charts.length - 1];
     if (!series.length || !spec.x.length) {
       box.appendChild(el('p', { cls: 'note', text: 'no data' }));
@@ -353,6 +358,38 @@
     chart(grid, Object.assign({ id: 'throughput', title: 'Bytes per second: response bodies received, requests sent', yLabel: 'bytes/s', x: tl.t,
       yFormat: bytes, yBytes: true, series: [{ label: 'received/s', values: tl.rate(function (p) { return p.body_bytes; }) },
         { label: 'sent/s', values: tl.rate(function (p) { return p.sent_bytes; }) }] }, timeAxis));
+    wsOverTime(grid, run, tl);
+  }
+
+  // ---- WebSockets over time ----
+  // An interval's WebSocket figures: its `websocket`, or none (it had no WebSocket traffic).
+  function wsCount(field) { return function (p) { return p.websocket ? p.websocket[field] : 0; }; }
+  function wsReply(p, field) { return p.websocket && p.websocket.reply ? usToMs(p.websocket.reply[field]) : null; }
+  function hasWsIntervals(tl) { return tl.iv.some(function (p) { return p.websocket; }); }
+  function wsOverTime(grid, run, tl) {
+    if (!hasWsIntervals(tl)) {
+      if (hasWebSockets(run)) {
+        grid.appendChild(el('p', { cls: 'note', text: 'WebSockets over time: this file\'s intervals have no WebSocket figures (written before they were recorded)' }));
+      }
+      return;
+    }
+    chart(grid, Object.assign({ id: 'ws-messages', title: 'WebSocket messages per second, sent and received', yLabel: 'msg/s', x: tl.t,
+      yFormat: grouped, series: [{ label: 'sent/s', values: tl.rate(wsCount('messages_sent')) },
+        { label: 'received/s', color: '#2ca02c', values: tl.rate(wsCount('messages_received')) }] }, timeAxis));
+    if (tl.iv.some(function (p) { return p.websocket && p.websocket.reply; })) {
+      chart(grid, Object.assign({ id: 'ws-reply', title: 'WebSocket reply times (from sending to the reply)', yLabel: 'ms', x: tl.t, yFormat: ms,
+        spanGaps: true, series: [{ label: 'p50', values: tl.value(function (p) { return wsReply(p, 'p50_us'); }) },
+          { label: 'p99', color: COLORS[2], values: tl.value(function (p) { return wsReply(p, 'p99_us'); }) }] }, timeAxis));
+    }
+    chart(grid, Object.assign({ id: 'ws-bytes', title: 'WebSocket payload bytes per second, sent and received', yLabel: 'bytes/s', x: tl.t,
+      yFormat: bytes, yBytes: true, series: [{ label: 'sent/s', values: tl.rate(wsCount('bytes_sent')) },
+        { label: 'received/s', color: '#2ca02c', values: tl.rate(wsCount('bytes_received')) }] }, timeAxis));
+    var events = [{ label: 'connects/s', values: tl.rate(wsCount('connects')) }, { label: 'closes/s', color: '#7f7f7f', values: tl.rate(wsCount('closes')) }];
+    if (tl.iv.some(function (p) { return p.websocket && p.websocket.errors > 0; })) {
+      events.push({ label: 'errors/s', color: '#d62728', values: tl.rate(wsCount('errors')) });
+    }
+    chart(grid, Object.assign({ id: 'ws-connections', title: 'WebSocket connects, closes and failures per second', yLabel: 'per s', x: tl.t,
+      yFormat: grouped, series: events }, timeAxis));
   }
 
   // An interval's percentiles over all requests, or null when nothing was timed in it (its
@@ -433,20 +470,37 @@
   // ---- tables ----
   // A table: `head` its column names, `rows` its cells (text, or {text, cls, title}); the
   // first column's names wrap, each whole on hover. `id` names it in the page's status.
-  // `minor`: the columns a window narrower than 1,200 px leaves out (the page says which).
+  // `minor`: the columns a window narrower than 1,200 px takes out of the row, to show them
+  // stacked under it instead (a row of its own, hidden in a wider window): nothing is lost.
   function table(parent, head, rows, id, minor) {
     minor = minor || [];
-    var kind = function (i) { return (i ? '' : 'name ') + (minor.indexOf(head[i]) >= 0 ? 'minor ' : ''); };
+    var isMinor = function (i) { return minor.indexOf(head[i]) >= 0; };
+    var kind = function (i) { return (i ? '' : 'name ') + (isMinor(i) ? 'minor ' : ''); };
     var t = el('table', id ? { id: id } : {}, [el('tr', {}, head.map(function (h, i) { return el('th', { cls: kind(i), text: h }); }))]);
     rows.forEach(function (r) {
-      t.appendChild(el('tr', {}, r.map(function (c, i) {
+      var cells = r.map(function (c) {
         var cell = typeof c === 'object' && c !== null ? c : { text: c };
-        var text = cell.text == null ? '-' : String(cell.text);
-        return el('td', { cls: kind(i) + (cell.cls || ''), text: text, title: cell.title || (i ? '' : text) });
+        return { text: cell.text == null ? '-' : String(cell.text), cls: cell.cls || '', title: cell.title };
+      });
+      t.appendChild(el('tr', {}, cells.map(function (cell, i) {
+        return el('td', { cls: kind(i) + cell.cls, text: cell.text, title: cell.title || (i ? '' : cell.text) });
       })));
+      if (minor.length) t.appendChild(stackedRow(head, cells, isMinor));
     });
     parent.appendChild(el('div', { cls: 'scroll' }, [t]));
-    if (minor.length) parent.appendChild(el('p', { cls: 'note narrow', text: 'In a window narrower than 1,200 px the columns ' + minor.join(', ') + ' are left out: widen it to see them.' }));
+    if (minor.length) parent.appendChild(el('p', { cls: 'note narrow', text: 'In a window narrower than 1,200 px the columns ' + minor.join(', ') + ' are shown under each row.' }));
+  }
+  // A row's minor cells, each with its column's name, in one cell as wide as the columns left.
+  function stackedRow(head, cells, isMinor) {
+    var shown = head.length - head.filter(function (h, i) { return isMinor(i); }).length;
+    var parts = [];
+    cells.forEach(function (cell, i) {
+      if (!isMinor(i)) return;
+      // Spaces between them: copied, the figures read apart.
+      if (parts.length) parts.push(document.createTextNode(' '));
+      parts.push(el('span', {}, [el('b', { text: head[i] }), document.createTextNode(' ' + cell.text)]));
+    });
+    return el('tr', { cls: 'stacked' }, [el('td', { cls: 'stacked', colspan: String(shown) }, parts)]);
   }
   // A list of counts by name (errors by kind, status codes), free to wrap in its cell.
   function listCell(obj) { return { text: kv(obj), cls: 'list' }; }
@@ -468,7 +522,9 @@
       if (open) row.push(t.latency_us_corrected ? ms(usToMs(t.latency_us_corrected.p99)) : '-');
       row.push(bytes(r.body_bytes), bytes(r.sent_bytes));
       return row;
-    }), 'transactions', ['ok', 'status', 'p90', 'mean']);
+    }), 'transactions', ['ok', 'status', 'p90', 'mean', 'bytes received', 'bytes sent']);
+    // The open model's extra column: set closer, to fit a 1,400 px window as the others do.
+    if (open) parent.querySelector('table').className = 'dense';
   }
 
   // ---- WebSockets ----
@@ -731,6 +787,18 @@
       series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.rate(function (p) { return p.requests; })) }; }) }, timeAxis));
     chart(box, Object.assign({ id: prefix + '-p99', title: 'p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
       series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { var l = allLatency(p); return l ? usToMs(l.p99_us) : null; })) }; }) }, timeAxis));
+    if (!lines.some(hasWsIntervals)) return;
+    // A run whose intervals have no WebSocket figures (none, or a file written before they
+    // were recorded) draws no line: not a line at 0.
+    var wsRate = function (tl) {
+      return hasWsIntervals(tl) ? tl.rate(function (p) { return wsCount('messages_sent')(p) + wsCount('messages_received')(p); }) : [];
+    };
+    chart(box, Object.assign({ id: prefix + '-ws-messages', title: 'WebSocket messages per second (sent and received), runs overlaid', yLabel: 'msg/s',
+      x: x, yFormat: grouped, hint: 'each run from its own start', spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, wsRate(tl)) }; }) }, timeAxis));
+    if (!lines.some(function (tl) { return tl.iv.some(function (p) { return wsReply(p, 'p99_us') != null; }); })) return;
+    chart(box, Object.assign({ id: prefix + '-ws-p99', title: 'WebSocket reply p99 over time, runs overlaid', yLabel: 'ms', x: x, yFormat: ms, spanGaps: true,
+      series: lines.map(function (tl, i) { return { label: runs[i].label, values: align(tl, tl.value(function (p) { return wsReply(p, 'p99_us'); })) }; }) }, timeAxis));
   }
 
   // ---- pages ----
