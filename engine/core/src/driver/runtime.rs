@@ -24,6 +24,12 @@ pub enum DriverError {
     /// Not even epoll started.
     #[error("epoll runtime: {0}")]
     Epoll(#[source] std::io::Error),
+    /// `--driver own` and its ring (or the alarm its timers wait on) cannot start here.
+    #[error("--driver own: {diagnosis} (or use --driver io_uring or --driver epoll)")]
+    Own {
+        /// Why, and what to do about it.
+        diagnosis: String,
+    },
 }
 
 /// A built runtime of either kind.
@@ -32,6 +38,8 @@ pub enum CoreRuntime {
     Uring(Box<UringRuntime>),
     /// epoll.
     Epoll(Box<EpollRuntime>),
+    /// The engine's own io_uring runtime.
+    Own(super::ring::OwnRuntime),
 }
 
 impl CoreRuntime {
@@ -40,6 +48,7 @@ impl CoreRuntime {
     pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), DriverError> {
         match choice {
             DriverChoice::Epoll => Ok((build_epoll()?, None)),
+            DriverChoice::Own => build_own().map(|rt| (rt, None)),
             DriverChoice::IoUring => {
                 build_uring().map(|rt| (rt, None)).map_err(|e| DriverError::IoUring { diagnosis: diagnosis(&e) })
             }
@@ -58,6 +67,7 @@ impl CoreRuntime {
         match self {
             CoreRuntime::Uring(_) => Driver::IoUring,
             CoreRuntime::Epoll(_) => Driver::Epoll,
+            CoreRuntime::Own(_) => Driver::Own,
         }
     }
 
@@ -66,6 +76,7 @@ impl CoreRuntime {
         match self {
             CoreRuntime::Uring(rt) => rt.block_on(future),
             CoreRuntime::Epoll(rt) => rt.block_on(future),
+            CoreRuntime::Own(rt) => rt.block_on(future),
         }
     }
 }
@@ -105,6 +116,22 @@ fn build_uring_with(deferred: bool) -> std::io::Result<CoreRuntime> {
         .enable_timer()
         .build()
         .map(|rt| CoreRuntime::Uring(Box::new(rt)))
+}
+
+/// The own runtime: deferred task work when the kernel has it (and `MITE_URING_PLAIN` is not
+/// set), a plain ring otherwise.
+fn build_own() -> Result<CoreRuntime, DriverError> {
+    let own = |err: std::io::Error| DriverError::Own { diagnosis: diagnosis(&err) };
+    let plain = std::env::var_os("MITE_URING_PLAIN").is_some();
+    let runtime = match plain {
+        true => super::ring::OwnRuntime::build(URING_ENTRIES, false),
+        false => super::ring::OwnRuntime::build(URING_ENTRIES, true)
+            .or_else(|_| super::ring::OwnRuntime::build(URING_ENTRIES, false)),
+    }
+    .map_err(own)?;
+    // Its timers wait on an alarm read through the ring: refused at start, not at a first sleep.
+    super::timer::prepare_own_alarm().map_err(|err| DriverError::Own { diagnosis: format!("timerfd: {err}") })?;
+    Ok(CoreRuntime::Own(runtime))
 }
 
 fn build_epoll() -> Result<CoreRuntime, DriverError> {
@@ -152,7 +179,11 @@ pub fn spawn<F>(task: F)
 where
     F: Future<Output = ()> + 'static,
 {
-    monoio::spawn(task);
+    if super::ring::running() {
+        super::ring::spawn(task);
+    } else {
+        monoio::spawn(task);
+    }
 }
 
 #[cfg(test)]
