@@ -44,8 +44,13 @@ pub enum CoreRuntime {
 
 impl CoreRuntime {
     /// Builds a runtime on the current thread. With `Auto`, a failed io_uring start falls back
-    /// to epoll and the reason is returned alongside.
+    /// to epoll and the reason is returned alongside. `MITE_DRIVER` (a `--driver` value) stands
+    /// in for `Auto` when set: how a test suite written for the default runs on another driver.
     pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), DriverError> {
+        let choice = match choice {
+            DriverChoice::Auto => auto_stands_for(),
+            chosen => chosen,
+        };
         match choice {
             DriverChoice::Epoll => Ok((build_epoll()?, None)),
             DriverChoice::Own => build_own().map(|rt| (rt, None)),
@@ -92,6 +97,11 @@ impl Drop for CoreRuntime {
             self.block_on(async move { drop(sleeping) });
         }
     }
+}
+
+/// What `Auto` means here: `MITE_DRIVER` when it names a driver, else `Auto` itself.
+fn auto_stands_for() -> DriverChoice {
+    std::env::var("MITE_DRIVER").ok().and_then(|value| value.parse().ok()).unwrap_or(DriverChoice::Auto)
 }
 
 /// io_uring, with the deferred flags when the kernel has them (6.1+), a plain ring otherwise
