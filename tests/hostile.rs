@@ -251,14 +251,14 @@ fn an_early_answer_to_a_large_upload_is_its_response() {
 /// the response, its time far below the hold, on io_uring and on epoll alike, over TLS too.
 #[test]
 fn an_early_answer_while_the_server_holds_the_connection_is_the_response() {
-    for driver in plain_drivers() {
+    for driver in drivers_here() {
         early_answer_held(driver, Server::plain());
     }
 }
 
 #[test]
 fn an_early_answer_over_tls_while_the_server_holds_the_connection_is_the_response() {
-    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+    for driver in drivers_here() {
         early_answer_held(driver, Server::tls());
     }
 }
@@ -300,7 +300,7 @@ fn early_answer_held(driver: mite_core::DriverChoice, server: Server) {
 /// (not a timeout after the hold), the request sent, with the bytes written before counted.
 #[test]
 fn a_garbage_early_answer_while_the_server_holds_is_malformed_at_once() {
-    for driver in plain_drivers() {
+    for driver in drivers_here() {
         let server = Server::plain();
         let path = "/bad/early-hold/3000";
         let mut registry = Registry::default();
@@ -328,44 +328,20 @@ fn a_garbage_early_answer_while_the_server_holds_is_malformed_at_once() {
 /// An interim answer is no reason to stop sending.
 #[test]
 fn an_interim_answer_during_an_upload_does_not_stop_it() {
-    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+    for driver in drivers_here() {
         for server in [Server::plain(), Server::tls()] {
             continue_upload(driver, &server);
         }
     }
-    if plain_drivers().contains(&mite_core::DriverChoice::Own) {
-        continue_upload(mite_core::DriverChoice::Own, &Server::plain());
-    }
 }
 
-/// The drivers that run plain HTTP here: auto, epoll, and the own runtime where io_uring starts.
-fn plain_drivers() -> Vec<mite_core::DriverChoice> {
+/// The drivers that run HTTP here: auto, epoll, and the own runtime where io_uring starts.
+fn drivers_here() -> Vec<mite_core::DriverChoice> {
     let mut drivers = vec![mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll];
     if mite_core::driver::CoreRuntime::build(mite_core::DriverChoice::Own).is_ok() {
         drivers.push(mite_core::DriverChoice::Own);
     }
     drivers
-}
-
-/// `--driver own` runs plain HTTP only: an https request on it is an `io` error whose message
-/// names the flag and what to use instead, nothing sent, never a panic or a hang.
-#[test]
-fn an_https_request_on_the_own_runtime_is_an_error_naming_the_driver() {
-    if !plain_drivers().contains(&mite_core::DriverChoice::Own) {
-        return;
-    }
-    let server = Server::tls();
-    let mut registry = Registry::default();
-    registry.journey("hostile:upload", upload);
-    let config = [format!("url={}", server.url("/ok"))];
-    let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
-    let result =
-        run(&registry, scenario("hostile:upload", volume), &config, server.options(mite_core::DriverChoice::Own));
-    let total = assert_target_saw_every_request(&result, server.hits());
-    assert_eq!((total.req_ok, total.requests()), (0, 0), "nothing reached the server");
-    assert_eq!(total.errors_of(ErrorKind::Io), JOURNEYS, "{:?}", result.merged.error_samples);
-    let sample = result.merged.error_samples.values().next().expect("an error sample");
-    assert!(sample.contains("--driver own") && sample.contains("--driver io_uring or --driver epoll"), "{sample}");
 }
 
 fn continue_upload(driver: mite_core::DriverChoice, server: &Server) {

@@ -37,6 +37,70 @@ pub enum Socket {
     Own(TcpSocket),
 }
 
+impl Socket {
+    fn raw_fd(&self) -> RawFd {
+        match self {
+            Socket::Monoio(tcp) => tcp.as_raw_fd(),
+            Socket::Own(socket) => socket.as_raw_fd(),
+        }
+    }
+
+    /// One write of `buf` (TLS records); the buffer comes back.
+    async fn write(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        match self {
+            Socket::Monoio(tcp) => tcp.write(buf).await,
+            Socket::Own(socket) => socket.send(buf, 0).await,
+        }
+    }
+
+    /// Writes all of `buf[from..]` (TLS records); the buffer comes back.
+    async fn write_all(&mut self, buf: Vec<u8>, from: usize) -> (io::Result<()>, Vec<u8>) {
+        match self {
+            Socket::Monoio(tcp) => {
+                let (result, out) = tcp.write_all(buf.slice(from..)).await;
+                (result.map(|_| ()), out.into_inner())
+            }
+            Socket::Own(socket) => {
+                let (mut buf, mut written) = (buf, from);
+                while written < buf.len() {
+                    let result;
+                    (result, buf) = socket.send(buf, written).await;
+                    match result {
+                        Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+                        Ok(n) => written += n,
+                        Err(err) => return (Err(err), buf),
+                    }
+                }
+                (Ok(()), buf)
+            }
+        }
+    }
+
+    /// Reads into the room of `buf` (TLS records).
+    async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        match self {
+            Socket::Monoio(tcp) => tcp.read(buf).await,
+            Socket::Own(socket) => socket.recv(buf).await,
+        }
+    }
+
+    /// Reads as [`Socket::read`] does, cancellable through `cancel` (WebSockets only).
+    async fn cancelable_read(&mut self, buf: Vec<u8>, cancel: CancelHandle) -> (io::Result<usize>, Vec<u8>) {
+        match self {
+            Socket::Monoio(tcp) => tcp.cancelable_read(buf, cancel).await,
+            Socket::Own(_) => (Err(not_on_own("WebSockets")), buf),
+        }
+    }
+
+    /// [`write_listening`] on either runtime.
+    async fn write_listening(&self, buf: &[u8], from: usize) -> (io::Result<WriteEnd>, usize) {
+        match self {
+            Socket::Monoio(tcp) => write_listening(tcp, buf, from).await,
+            Socket::Own(socket) => write_listening_own(socket, buf, from).await,
+        }
+    }
+}
+
 /// Opens a TCP connection with Nagle off (requests are written whole), on the core's runtime.
 pub async fn connect_tcp(addr: SocketAddr) -> io::Result<Socket> {
     if crate::driver::ring::running() {
@@ -252,7 +316,7 @@ impl Transport {
     pub fn raw_fd(&self) -> RawFd {
         match self {
             Transport::Plain(tcp) => tcp.as_raw_fd(),
-            Transport::Tls(tls) => tls.tcp.as_raw_fd(),
+            Transport::Tls(tls) => tls.tcp.raw_fd(),
             Transport::Own(socket) => socket.as_raw_fd(),
         }
     }
@@ -541,7 +605,7 @@ fn send_now(fd: RawFd, bytes: &[u8]) -> io::Result<usize> {
 /// A rustls client session over a TCP stream, driven directly: ciphertext moves between the
 /// socket and the session through two owned buffers.
 pub struct TlsStream {
-    tcp: TcpStream,
+    tcp: Socket,
     session: ClientConnection,
     net_in: Vec<u8>,
     net_in_at: usize,
@@ -558,10 +622,6 @@ pub struct TlsStream {
 impl TlsStream {
     /// Runs the handshake to completion. Errors name their cause (certificate, protocol, I/O).
     pub async fn handshake(tcp: Socket, config: Arc<ClientConfig>, name: ServerName<'static>) -> io::Result<TlsStream> {
-        let tcp = match tcp {
-            Socket::Monoio(tcp) => tcp,
-            Socket::Own(_) => return Err(not_on_own("TLS connections (https URLs)")),
-        };
         let session = ClientConnection::new(config, name).map_err(|e| io::Error::other(format!("TLS setup: {e}")))?;
         let mut stream = TlsStream {
             tcp,
@@ -618,8 +678,8 @@ impl TlsStream {
         loop {
             if self.net_out_at < self.net_out.len() {
                 let out = std::mem::take(&mut self.net_out);
-                let (result, out) = self.tcp.write_all(out.slice(self.net_out_at..)).await;
-                self.net_out = out.into_inner();
+                let (result, out) = self.tcp.write_all(out, self.net_out_at).await;
+                self.net_out = out;
                 result?;
                 self.net_out_at = self.net_out.len();
             }
@@ -672,7 +732,7 @@ impl TlsStream {
     async fn write_listening(&mut self, data: &[u8]) -> (io::Result<WriteEnd>, usize) {
         loop {
             if self.net_out_at < self.net_out.len() {
-                let (result, at) = write_listening(&self.tcp, &self.net_out, self.net_out_at).await;
+                let (result, at) = self.tcp.write_listening(&self.net_out, self.net_out_at).await;
                 self.net_out_at = at;
                 match result {
                     Ok(WriteEnd::Whole) => {}
@@ -903,6 +963,28 @@ mod tests {
             assert!(matches!(large.write, Ok(WriteEnd::Whole)) && large.written == large_bytes, "{driver}");
             assert!(large.read.is_none() && large.rbuf.is_empty(), "{driver}: no read made for a large request");
         }
+    }
+
+    /// WebSockets do not run on the own runtime yet: their cancellable read says so, naming
+    /// the flag and what to use instead, and hands the buffer back.
+    #[test]
+    fn a_cancellable_read_on_the_own_runtime_is_refused_in_words() {
+        let Ok((mut runtime, _)) = CoreRuntime::build(DriverChoice::Own) else { return };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (read, buf) = runtime.block_on(async move {
+            let mut transport = Transport::plain(connect_tcp(addr).await.unwrap());
+            assert!(matches!(transport, Transport::Own(_)));
+            let canceller = monoio::io::Canceller::new();
+            transport.read_some_cancelable(BytesMut::from(&b"kept"[..]), canceller.handle()).await
+        });
+        let err = read.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        assert_eq!(
+            err.to_string(),
+            "WebSockets do not run on --driver own yet: use --driver io_uring or --driver epoll"
+        );
+        assert_eq!(&buf[..], b"kept");
     }
 
     /// A server that never answers: the write's bytes are told when the journey is polled for

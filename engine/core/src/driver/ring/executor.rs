@@ -288,9 +288,9 @@ pub(super) fn has_queued() -> bool {
     EXECUTOR.with(|exec| !exec.queue.borrow().is_empty())
 }
 
-/// Runs `future` to completion on this thread: each turn polls it when woken, then the tasks
-/// queued (as many as were queued when the turn began, so that a task that keeps waking
-/// itself cannot starve the ring), then hands the ring what was pushed and takes its
+/// Runs `future` to completion on this thread: each turn polls the tasks queued (as many as
+/// were queued when the turn began, so that a task that keeps waking itself cannot starve the
+/// ring), then the future when woken, then hands the ring what was pushed and takes its
 /// completions, waiting for one when nothing is ready to run.
 pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::Output {
     let mut future = std::pin::pin!(future);
@@ -299,14 +299,16 @@ pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::O
     let mut cx = Context::from_waker(&waker);
     EXECUTOR.with(|exec| exec.main_woken.set(true));
     loop {
+        // The tasks woken first, then the caller's future: a task woken with it (a timer due
+        // at the same ring) runs before the future may return and end the runtime.
+        let queued = EXECUTOR.with(|exec| exec.queue.borrow().len());
+        for _ in 0..queued {
+            run_one();
+        }
         if EXECUTOR.with(|exec| exec.main_woken.replace(false))
             && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
         {
             return output;
-        }
-        let queued = EXECUTOR.with(|exec| exec.queue.borrow().len());
-        for _ in 0..queued {
-            run_one();
         }
         let idle = !has_queued() && !EXECUTOR.with(|exec| exec.main_woken.get());
         turn(idle);
@@ -353,6 +355,44 @@ mod tests {
         while run_one() {}
         assert_eq!(polls.get(), 2, "the first poll, and one for the two wakes");
         assert!(EXECUTOR.with(|exec| exec.live.borrow().is_empty()), "a returned task leaves the list");
+    }
+
+    /// A timer due for a task and for the caller's future at the same ring wakes both: the
+    /// task runs before the future may return (and end the runtime, dropping the task).
+    #[test]
+    fn a_task_woken_with_the_callers_future_runs_first() {
+        type Slot = Rc<RefCell<Option<Waker>>>;
+        let (main_waker, task_waker): (Slot, Slot) = (Rc::default(), Rc::default());
+        let ran = Rc::new(Cell::new(false));
+        let (main_keep, task_keep, task_ran, main_ran) =
+            (main_waker.clone(), task_waker.clone(), ran.clone(), ran.clone());
+        let mut task = Some(std::future::poll_fn(move |cx| {
+            if task_keep.borrow().is_none() {
+                *task_keep.borrow_mut() = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            task_ran.set(true);
+            Poll::Ready(())
+        }));
+        let seen = block_on(
+            std::future::poll_fn(move |cx| {
+                if let Some(task) = task.take() {
+                    spawn(task);
+                    *main_keep.borrow_mut() = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(main_ran.get())
+            }),
+            // The ring's turn: once both wait, a timer rings for both.
+            |_| {
+                if main_waker.borrow().is_some() && task_waker.borrow().is_some() {
+                    task_waker.borrow().as_ref().unwrap().wake_by_ref();
+                    main_waker.borrow_mut().take().unwrap().wake();
+                }
+            },
+        );
+        assert!(seen, "the task woken with the caller's future ran before it returned");
+        drop_all_tasks();
     }
 
     #[test]

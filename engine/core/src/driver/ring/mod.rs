@@ -10,7 +10,7 @@ use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
 
-pub use tcp::{Recv, Send, TcpSocket};
+pub use tcp::{Recv, RingBuf, Send, TcpSocket};
 
 /// This thread's own runtime, while built: dropped, it drops the tasks left, cancels what is in
 /// flight and closes the ring.
@@ -58,13 +58,8 @@ pub async fn read(fd: RawFd, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
     let op = uring::Op::push(buf, |buf| {
         io_uring::opcode::Read::new(io_uring::types::Fd(fd), buf.as_mut_ptr(), buf.len() as u32).build()
     });
-    match op {
-        Ok(op) => {
-            let (result, buf) = op.await;
-            (uring::io_result(result), buf)
-        }
-        Err(err) => (Err(err), Vec::new()),
-    }
+    let (result, buf) = op.await;
+    (uring::io_result(result), buf)
 }
 
 #[cfg(test)]

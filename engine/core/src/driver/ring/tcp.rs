@@ -11,6 +11,52 @@ use io_uring::{opcode, types};
 
 use super::uring::{Op, io_result, push_ignored};
 
+/// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
+/// memory does not move when the value does (it lives on the heap).
+pub trait RingBuf: Unpin + 'static {
+    /// The bytes held.
+    fn bytes(&self) -> &[u8];
+    /// The free room after them.
+    fn room(&mut self) -> &mut [std::mem::MaybeUninit<u8>];
+    /// Counts `n` bytes of the room as held.
+    ///
+    /// # Safety
+    /// The first `n` bytes of the room have been written.
+    unsafe fn grow(&mut self, n: usize);
+}
+
+impl RingBuf for BytesMut {
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline(always)]
+    fn room(&mut self) -> &mut [std::mem::MaybeUninit<u8>] {
+        self.spare_capacity_mut()
+    }
+    #[inline(always)]
+    unsafe fn grow(&mut self, n: usize) {
+        // SAFETY: the caller says the bytes were written.
+        unsafe { self.set_len(self.len() + n) }
+    }
+}
+
+impl RingBuf for Vec<u8> {
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline(always)]
+    fn room(&mut self) -> &mut [std::mem::MaybeUninit<u8>] {
+        self.spare_capacity_mut()
+    }
+    #[inline(always)]
+    unsafe fn grow(&mut self, n: usize) {
+        // SAFETY: the caller says the bytes were written.
+        unsafe { self.set_len(self.len() + n) }
+    }
+}
+
 /// A TCP socket whose I/O goes through this core's own ring. Closed through the ring when
 /// dropped (after every operation pushed before it, so that none reaches a reused descriptor).
 pub struct TcpSocket {
@@ -96,17 +142,17 @@ impl TcpSocket {
         }
         let op = Op::push(raw_addr(addr), |raw| {
             opcode::Connect::new(types::Fd(fd), (&raw const raw.storage).cast(), raw.len).build()
-        })?;
+        });
         let (result, _) = op.await;
         io_result(result)?;
         Ok(socket)
     }
 
     /// Sends `buf[from..]` once (as much as the socket takes); the buffer comes back.
-    pub fn send(&self, buf: BytesMut, from: usize) -> Send {
+    pub fn send<B: RingBuf>(&self, buf: B, from: usize) -> Send<B> {
         let fd = self.fd;
         let op = Op::push(buf, |buf| {
-            let bytes = &buf[from.min(buf.len())..];
+            let bytes = &buf.bytes()[from.min(buf.bytes().len())..];
             opcode::Send::new(types::Fd(fd), bytes.as_ptr(), bytes.len().min(u32::MAX as usize) as u32)
                 .flags(libc::MSG_NOSIGNAL)
                 .build()
@@ -116,10 +162,10 @@ impl TcpSocket {
 
     /// Receives into the free room at the end of `buf` (its length grows by what came; 0 is the
     /// end of the stream).
-    pub fn recv(&self, buf: BytesMut) -> Recv {
+    pub fn recv<B: RingBuf>(&self, buf: B) -> Recv<B> {
         let fd = self.fd;
         let op = Op::push(buf, |buf| {
-            let room = buf.spare_capacity_mut();
+            let room = buf.room();
             opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), room.len().min(u32::MAX as usize) as u32).build()
         });
         Recv { op }
@@ -128,53 +174,43 @@ impl TcpSocket {
     /// Waits until the socket is readable or writable (or has an error or hung up).
     pub async fn ready(&self) -> io::Result<()> {
         let events = (libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP) as u32;
-        let op = Op::push((), |()| opcode::PollAdd::new(types::Fd(self.fd), events).build())?;
+        let op = Op::push((), |()| opcode::PollAdd::new(types::Fd(self.fd), events).build());
         let (result, ()) = op.await;
         io_result(result).map(|_| ())
     }
 }
 
 /// A send in flight: the count sent, and the buffer back.
-pub struct Send {
-    op: io::Result<Op<BytesMut>>,
+pub struct Send<B: RingBuf> {
+    op: Op<B>,
 }
 
-impl std::future::Future for Send {
-    type Output = (io::Result<usize>, BytesMut);
+impl<B: RingBuf> std::future::Future for Send<B> {
+    type Output = (io::Result<usize>, B);
 
     #[inline]
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        match &mut self.get_mut().op {
-            Ok(op) => std::pin::Pin::new(op).poll(cx).map(|(result, buf)| (io_result(result), buf)),
-            Err(_) => {
-                std::task::Poll::Ready((Err(io::Error::other("the own runtime is not running")), BytesMut::new()))
-            }
-        }
+        std::pin::Pin::new(&mut self.get_mut().op).poll(cx).map(|(result, buf)| (io_result(result), buf))
     }
 }
 
 /// A receive in flight: the count received, and the buffer back with them appended.
-pub struct Recv {
-    op: io::Result<Op<BytesMut>>,
+pub struct Recv<B: RingBuf> {
+    op: Op<B>,
 }
 
-impl std::future::Future for Recv {
-    type Output = (io::Result<usize>, BytesMut);
+impl<B: RingBuf> std::future::Future for Recv<B> {
+    type Output = (io::Result<usize>, B);
 
     #[inline]
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        match &mut self.get_mut().op {
-            Ok(op) => std::pin::Pin::new(op).poll(cx).map(|(result, mut buf)| {
-                let read = io_result(result);
-                if let Ok(n) = read {
-                    // SAFETY: the kernel wrote `n` bytes into the spare room starting at `len`.
-                    unsafe { buf.set_len(buf.len() + n) };
-                }
-                (read, buf)
-            }),
-            Err(_) => {
-                std::task::Poll::Ready((Err(io::Error::other("the own runtime is not running")), BytesMut::new()))
+        std::pin::Pin::new(&mut self.get_mut().op).poll(cx).map(|(result, mut buf)| {
+            let read = io_result(result);
+            if let Ok(n) = read {
+                // SAFETY: the kernel wrote `n` bytes at the start of the room.
+                unsafe { buf.grow(n) };
             }
-        }
+            (read, buf)
+        })
     }
 }

@@ -45,12 +45,9 @@ fn an_operation_dropped_in_flight_keeps_its_buffer_until_its_completion() {
     let fd = std::os::fd::AsRawFd::as_raw_fd(&socket);
     rt.block_on(async move {
         let tracked = Tracked { bytes: vec![0; 64], dropped: flag };
-        let mut op = Box::pin(
-            Op::push(tracked, |t| {
-                io_uring::opcode::Recv::new(io_uring::types::Fd(fd), t.bytes.as_mut_ptr(), 64).build()
-            })
-            .unwrap(),
-        );
+        let mut op = Box::pin(Op::push(tracked, |t| {
+            io_uring::opcode::Recv::new(io_uring::types::Fd(fd), t.bytes.as_mut_ptr(), 64).build()
+        }));
         assert!(op.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
         // Handed to the kernel, waiting for bytes that never come.
         uring::turn(false);

@@ -112,12 +112,16 @@ impl Ring {
         let index = self.free;
         let Slot::Free(next) = self.slots[index as usize] else { unreachable!("the free list holds free slots") };
         self.free = next;
-        self.slots[index as usize] = Slot::Waiting(None);
+        // A free slot owns nothing: no drop to run for it.
+        std::mem::forget(std::mem::replace(&mut self.slots[index as usize], Slot::Waiting(None)));
         index
     }
 
+    /// Frees a completed slot (`Done`: it owns nothing, so no drop runs for it).
     fn free_slot(&mut self, index: u32) {
-        self.slots[index as usize] = Slot::Free(self.free);
+        let done = std::mem::replace(&mut self.slots[index as usize], Slot::Free(self.free));
+        debug_assert!(matches!(done, Slot::Done(_)), "only a completed slot is freed");
+        std::mem::forget(done);
         self.free = index;
     }
 
@@ -187,26 +191,29 @@ pub(super) fn push_ignored(entry: squeue::Entry) -> bool {
     })
 }
 
-/// An operation in flight, owning `T` (what its entry points into) until it completes.
+/// An operation in flight, owning `T` (what its entry points into) until it completes. Not
+/// `Send`: its slot is in this thread's ring.
 pub(crate) struct Op<T: 'static> {
+    /// `NO_SLOT`: never pushed (no ring on this thread); it ends at once with `ENXIO`.
     slot: u32,
     owned: Option<T>,
+    _this_thread: std::marker::PhantomData<std::rc::Rc<()>>,
 }
 
 impl<T: 'static> Op<T> {
     /// Pushes the entry `make` builds from the owned value (its pointers point into the value's
     /// heap memory, which does not move with it).
-    pub(super) fn push(mut owned: T, make: impl FnOnce(&mut T) -> squeue::Entry) -> io::Result<Op<T>> {
+    #[inline]
+    pub(super) fn push(mut owned: T, make: impl FnOnce(&mut T) -> squeue::Entry) -> Op<T> {
         let entry = make(&mut owned);
-        RING.with(|slot| {
+        let slot = RING.with(|slot| {
             let mut guard = slot.borrow_mut();
-            let Some(ring) = guard.as_mut() else {
-                return Err(io::Error::other("the own runtime (--driver own) is not running on this thread"));
-            };
+            let Some(ring) = guard.as_mut() else { return NO_SLOT };
             let index = ring.take_slot();
             ring.push(entry.user_data(index as u64));
-            Ok(Op { slot: index, owned: Some(owned) })
-        })
+            index
+        });
+        Op { slot, owned: Some(owned), _this_thread: std::marker::PhantomData }
     }
 }
 
@@ -216,6 +223,11 @@ impl<T: 'static + Unpin> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, T)> {
         let this = self.get_mut();
+        if this.slot == NO_SLOT {
+            // No ring on this thread: the own runtime is not running here.
+            let owned = this.owned.take().expect("an operation polled after its end");
+            return Poll::Ready((-libc::ENXIO, owned));
+        }
         let result = RING.with(|slot| {
             let mut guard = slot.borrow_mut();
             let ring = guard.as_mut().expect("an operation outlived its ring");
@@ -245,6 +257,9 @@ impl<T: 'static + Unpin> Future for Op<T> {
 
 impl<T: 'static> Drop for Op<T> {
     fn drop(&mut self) {
+        if self.slot == NO_SLOT {
+            return;
+        }
         let Some(owned) = self.owned.take() else { return };
         let _ = RING.try_with(|slot| {
             let mut guard = slot.borrow_mut();
