@@ -1,5 +1,6 @@
 //! The executor underneath every core: which I/O driver runs (io_uring, or epoll when io_uring
-//! cannot start, and why), building a core's monoio runtime, spawning tasks and sleeping on it,
+//! cannot start, and why; or the engine's own io_uring runtime, `ring`, when asked for),
+//! building a core's runtime, spawning tasks and sleeping on it,
 //! the clock a request's times are read from ([`Moment`]), and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
 //! the only code that names the executor (monoio).
 

@@ -387,19 +387,21 @@ fn write_end(write: io::Result<usize>, len: usize) -> (io::Result<WriteEnd>, usi
 /// in every state of this one), the read first, then the write, polled with the journey's
 /// waker only now. Polled again before the answer (a run's stop has every journey polled once
 /// more before it counts), the write is looked at, so that the bytes it wrote are counted.
+/// (A `poll_fn` made here, not an `async fn`: an `async fn` keeps its arguments twice in its
+/// future, and every request's future holds this one.)
 #[inline(always)]
-async fn read_then_write<S, R, B>(
-    send: Pin<&mut S>,
-    mut recv: Pin<&mut R>,
-    on_written: &dyn Fn(u64),
-) -> ((io::Result<usize>, BytesMut), (io::Result<usize>, B))
+fn read_then_write<'a, S, R, B: 'a>(
+    send: Pin<&'a mut S>,
+    mut recv: Pin<&'a mut R>,
+    on_written: &'a dyn Fn(u64),
+) -> impl Future<Output = ((io::Result<usize>, BytesMut), (io::Result<usize>, B))> + 'a
 where
-    S: Future<Output = (io::Result<usize>, BytesMut)>,
-    R: Future<Output = (io::Result<usize>, B)>,
+    S: Future<Output = (io::Result<usize>, BytesMut)> + 'a,
+    R: Future<Output = (io::Result<usize>, B)> + 'a,
 {
     let mut send = UnseenWrite { send, seen: None, done: false, on_written };
     let (mut read, mut first) = (None, true);
-    std::future::poll_fn(|cx| {
+    std::future::poll_fn(move |cx| {
         if read.is_none() {
             match recv.as_mut().poll(cx) {
                 Poll::Ready(done) => read = Some(done),
@@ -416,7 +418,6 @@ where
         let write = std::task::ready!(send.poll(cx));
         Poll::Ready((write, read.take().expect("the read has returned")))
     })
-    .await
 }
 
 /// What [`Transport::write_request_and_read`] came to.

@@ -288,10 +288,10 @@ pub(super) fn has_queued() -> bool {
     EXECUTOR.with(|exec| !exec.queue.borrow().is_empty())
 }
 
-/// Runs `future` to completion on this thread: each turn polls the tasks queued (as many as
-/// were queued when the turn began, so that a task that keeps waking itself cannot starve the
-/// ring), then the future when woken, then hands the ring what was pushed and takes its
-/// completions, waiting for one when nothing is ready to run.
+/// Runs `future` to completion on this thread: each turn polls the tasks queued (and those
+/// they wake, up to twice as many as were queued when the turn began, so that a task that
+/// keeps waking itself cannot starve the ring), then the future when woken, then hands the
+/// ring what was pushed and takes its completions, waiting for one when nothing is ready.
 pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::Output {
     let mut future = std::pin::pin!(future);
     // SAFETY: the main waker's table reads only the thread mark it carries.
@@ -301,9 +301,11 @@ pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::O
     loop {
         // The tasks woken first, then the caller's future: a task woken with it (a timer due
         // at the same ring) runs before the future may return and end the runtime.
-        let queued = EXECUTOR.with(|exec| exec.queue.borrow().len());
-        for _ in 0..queued {
-            run_one();
+        // The tasks a task wakes (the timer task wakes those due) run in the same turn, up to
+        // twice the queue's length when the turn began.
+        let mut budget = 2 * EXECUTOR.with(|exec| exec.queue.borrow().len());
+        while budget > 0 && run_one() {
+            budget -= 1;
         }
         if EXECUTOR.with(|exec| exec.main_woken.replace(false))
             && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
@@ -392,6 +394,58 @@ mod tests {
             },
         );
         assert!(seen, "the task woken with the caller's future ran before it returned");
+        drop_all_tasks();
+    }
+
+    /// The timer task, woken by the ring, wakes a task and the caller's future: that task too
+    /// runs before the future is polled (a core's lag probe records the stall before the
+    /// core's tick reports it).
+    #[test]
+    fn a_task_another_task_wakes_runs_before_the_callers_future() {
+        type Slot = Rc<RefCell<Option<Waker>>>;
+        let (main_waker, probe_waker, timer_waker): (Slot, Slot, Slot) = Default::default();
+        let ran = Rc::new(Cell::new(false));
+        let (probe_keep, probe_ran) = (probe_waker.clone(), ran.clone());
+        let mut waited = false;
+        let probe = std::future::poll_fn(move |cx| {
+            if !std::mem::replace(&mut waited, true) {
+                *probe_keep.borrow_mut() = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            probe_ran.set(true);
+            Poll::Ready(())
+        });
+        let (timer_keep, to_wake) = (timer_waker.clone(), [main_waker.clone(), probe_waker.clone()]);
+        let mut rang = false;
+        let timer = std::future::poll_fn(move |cx| {
+            if !std::mem::replace(&mut rang, true) {
+                *timer_keep.borrow_mut() = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            to_wake.iter().for_each(|w| w.borrow_mut().take().unwrap().wake());
+            Poll::Ready(())
+        });
+        let mut tasks = Some((probe, timer));
+        let (main_keep, main_ran) = (main_waker.clone(), ran.clone());
+        let seen = block_on(
+            std::future::poll_fn(move |cx| {
+                if let Some((probe, timer)) = tasks.take() {
+                    spawn(probe);
+                    spawn(timer);
+                    *main_keep.borrow_mut() = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(main_ran.get())
+            }),
+            // The ring's turn: once all wait, the alarm's completion wakes the timer task.
+            |_| {
+                let all = [&main_waker, &probe_waker, &timer_waker].iter().all(|w| w.borrow().is_some());
+                if all {
+                    timer_waker.borrow_mut().take().unwrap().wake();
+                }
+            },
+        );
+        assert!(seen, "the task the timer woke ran before the caller's future");
         drop_all_tasks();
     }
 
