@@ -202,7 +202,7 @@ def main():
                     "target/release/mite-engine (e.g. benches/pgo.sh's)")
     ap.add_argument("--baseline-engine", help="another mite-engine binary to interleave (A/B of a change); with "
                     "--variants declarative its declarative GET is interleaved too")
-    ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: "
+    ap.add_argument("--variants", default="", help="extra mite-engine variants, comma-separated: own (the declarative journey on --driver own), "
                     "epoll, uring-plain (io_uring without SINGLE_ISSUER/DEFER_TASKRUN), "
                     "declarative (the same GET as a scenario-file journey), "
                     "dashboard (with the live dashboard on, updated every interval)")
@@ -232,6 +232,9 @@ def main():
         elif variant == "dashboard":
             tools.append(("mite (dashboard)", lambda u, c, n, d: run_mite(
                 u, c, n, d, extra=("--dashboard", "127.0.0.1:0", "--dashboard-linger", "0s"))))
+        elif variant == "own":
+            tools.append(("mite (own, declarative)", lambda u, c, n, d: run_mite(
+                u, c, n, d, declarative=True, driver="own")))
         elif variant == "uring-plain":
             tools.append(("mite (uring plain)", lambda u, c, n, d: run_mite(u, c, n, d, driver="io_uring",
                                                                           env={"MITE_URING_PLAIN": "1"})))

@@ -24,6 +24,7 @@
 # request would grow with the load; and there a core starved of the CPU for 10 s past a 1 s
 # tick's report was dropped from the run (exit 1).
 #   CALLGRIND_ARGS=--dump-instr=yes …            # also per instruction (for benches/hot_lines.py)
+#   DRIVER=own benches/instructions.sh BIN       # with `--driver own` (any --driver value)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Built only when used: the default binary, and the tools/ target where nginx is missing.
@@ -66,20 +67,20 @@ sim=()
 [ -z "${MANGLED:-}" ] || sim+=(--demangle=no)
 valgrind --tool=callgrind "${sim[@]}" ${CALLGRIND_ARGS:-} --separate-threads=yes "--toggle-collect=*__rust_begin_short_backtrace*" \
     --callgrind-out-file="$work/cg.out" "$engine" --cores 0-0 --tick 30s --scenario "$work/get.toml" \
-    --config "target_url=http://127.0.0.1:$port/" --duration "$duration" --quiet --json "$work/r.json" >/dev/null 2>&1
+    --config "target_url=http://127.0.0.1:$port/" --duration "$duration" ${DRIVER:+--driver "$DRIVER"} --quiet --json "$work/r.json" >/dev/null 2>&1
 python3 - "$work" "$engine" "$target" "${KEEP:-}" <<'PY'
 import glob, json, os, re, shutil, subprocess, sys
 work, engine, target, keep = sys.argv[1:]
 requests = json.load(open(f"{work}/r.json"))["totals"]["requests"]
-# The core's thread: the one whose functions include monoio's (the runtime runs on core threads
-# only; --cores 0-0 starts one).
+# The core's thread: the one whose functions include monoio's or the own runtime's (a runtime
+# runs on core threads only; --cores 0-0 starts one).
 cores = []
 for path in sorted(glob.glob(f"{work}/cg.out-*")):
     text = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=yes", path], capture_output=True, text=True).stdout
-    if re.search(r"^\s*[\d,]+ .*(monoio::|6monoio)", text, re.M):
+    if re.search(r"^\s*[\d,]+ .*(monoio::|6monoio|driver::ring::|6driver4ring)", text, re.M):
         cores.append((path, text))
 if len(cores) != 1:
-    sys.exit(f"instructions.sh: expected one thread running monoio (the injector core), found {len(cores)}")
+    sys.exit(f"instructions.sh: expected one thread running the runtime (the injector core), found {len(cores)}")
 path, text = cores[0]
 total = int(re.search(r"^\s*([\d,]+) .*PROGRAM TOTALS", text, re.M).group(1).replace(",", ""))
 run_core = [int(m.group(1).replace(",", ""))

@@ -251,14 +251,14 @@ fn an_early_answer_to_a_large_upload_is_its_response() {
 /// the response, its time far below the hold, on io_uring and on epoll alike, over TLS too.
 #[test]
 fn an_early_answer_while_the_server_holds_the_connection_is_the_response() {
-    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+    for driver in drivers_here() {
         early_answer_held(driver, Server::plain());
     }
 }
 
 #[test]
 fn an_early_answer_over_tls_while_the_server_holds_the_connection_is_the_response() {
-    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+    for driver in drivers_here() {
         early_answer_held(driver, Server::tls());
     }
 }
@@ -304,7 +304,7 @@ fn a_garbage_early_answer_while_the_server_holds_is_malformed_at_once() {
     // answer on (a 1 s request timeout was hit at a load of 12 on 2 cores), so the timeout is
     // 3 s, still half the hold: a client that waits for the hold gets `timeout`, not `malformed`.
     const HOLD: Duration = Duration::from_secs(6);
-    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+    for driver in drivers_here() {
         let server = Server::plain();
         let path = &format!("/bad/early-hold/{}", HOLD.as_millis());
         let mut registry = Registry::default();
@@ -337,11 +337,20 @@ fn a_garbage_early_answer_while_the_server_holds_is_malformed_at_once() {
 /// An interim answer is no reason to stop sending.
 #[test]
 fn an_interim_answer_during_an_upload_does_not_stop_it() {
-    for driver in [mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll] {
+    for driver in drivers_here() {
         for server in [Server::plain(), Server::tls()] {
             continue_upload(driver, &server);
         }
     }
+}
+
+/// The drivers that run HTTP here: auto, epoll, and the own runtime where io_uring starts.
+fn drivers_here() -> Vec<mite_core::DriverChoice> {
+    let mut drivers = vec![mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll];
+    if mite_core::driver::CoreRuntime::build(mite_core::DriverChoice::Own).is_ok() {
+        drivers.push(mite_core::DriverChoice::Own);
+    }
+    drivers
 }
 
 fn continue_upload(driver: mite_core::DriverChoice, server: &Server) {

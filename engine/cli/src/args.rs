@@ -290,7 +290,8 @@ pub struct CommonArgs {
     /// Configuration override key=value (repeatable); wins over MITE_CONF_<key>.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = Worded(parse_config))]
     pub config: Vec<String>,
-    /// I/O driver: auto (io_uring, falling back to epoll), io_uring, or epoll.
+    /// I/O driver: auto (io_uring, falling back to epoll), io_uring, epoll, or own (the engine's
+    /// own io_uring runtime, plain HTTP only).
     #[arg(long, default_value = "auto", value_parser = Worded(parse_driver))]
     pub driver: DriverChoice,
     /// TCP connect (and TLS handshake) timeout [default: 10s, or the scenario file's].
@@ -499,7 +500,7 @@ pub fn parse_core_count(text: &str) -> Result<usize, String> {
     }
 }
 
-/// `--driver`: auto, io_uring or epoll.
+/// `--driver`: auto, io_uring, epoll or own.
 pub fn parse_driver(text: &str) -> Result<DriverChoice, String> {
     text.parse().map_err(|why: mite_core::driver::UnknownDriver| format!("--driver {text:?}: {why}"))
 }
@@ -633,6 +634,7 @@ mod tests {
     fn drivers_and_percentages() {
         assert_eq!(parse_driver("epoll"), Ok(DriverChoice::Epoll));
         assert_eq!(parse_driver("io_uring"), Ok(DriverChoice::IoUring));
+        assert_eq!(parse_driver("own"), Ok(DriverChoice::Own));
         assert!(parse_driver("kqueue").unwrap_err().starts_with("--driver \"kqueue\": unknown driver"));
         assert_eq!(parse_percent("5%"), Ok(5.0));
         assert_eq!(parse_percent(" 2.5 % "), Ok(2.5));

@@ -1,5 +1,6 @@
 //! The executor underneath every core: which I/O driver runs (io_uring, or epoll when io_uring
-//! cannot start, and why), building a core's monoio runtime, spawning tasks and sleeping on it,
+//! cannot start, and why; or the engine's own io_uring runtime, `ring`, when asked for),
+//! building a core's runtime, spawning tasks and sleeping on it,
 //! the clock a request's times are read from ([`Moment`]), and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
 //! the only code that names the executor (monoio).
 
@@ -7,6 +8,10 @@ mod alarm;
 mod clock;
 mod deadlines;
 mod io_deadlines;
+// The own runtime: its tasks, wakers and ring operations are the engine's one executor made
+// by hand, fenced in this module (each block with its SAFETY comment).
+#[allow(unsafe_code)]
+pub mod ring;
 mod runtime;
 mod timer;
 pub mod uring_diagnosis;
@@ -28,11 +33,13 @@ pub enum DriverChoice {
     IoUring,
     /// epoll only.
     Epoll,
+    /// The engine's own io_uring runtime (plain HTTP only), or fail.
+    Own,
 }
 
 /// A `--driver` value that names no driver.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown driver {given:?}: expected auto, io_uring or epoll")]
+#[error("unknown driver {given:?}: expected auto, io_uring, epoll or own")]
 pub struct UnknownDriver {
     /// What was given.
     pub given: String,
@@ -45,6 +52,7 @@ impl std::str::FromStr for DriverChoice {
             "auto" => Ok(DriverChoice::Auto),
             "io_uring" | "io-uring" | "uring" => Ok(DriverChoice::IoUring),
             "epoll" | "legacy" => Ok(DriverChoice::Epoll),
+            "own" => Ok(DriverChoice::Own),
             other => Err(UnknownDriver { given: other.to_string() }),
         }
     }
@@ -57,6 +65,8 @@ pub enum Driver {
     IoUring,
     /// epoll (monoio's legacy driver).
     Epoll,
+    /// The engine's own io_uring runtime.
+    Own,
 }
 
 impl Driver {
@@ -65,6 +75,7 @@ impl Driver {
         match self {
             Driver::IoUring => "io_uring",
             Driver::Epoll => "epoll",
+            Driver::Own => "own",
         }
     }
 }
@@ -97,8 +108,9 @@ mod tests {
         assert_eq!("auto".parse::<DriverChoice>(), Ok(DriverChoice::Auto));
         assert_eq!("epoll".parse::<DriverChoice>(), Ok(DriverChoice::Epoll));
         assert_eq!("io-uring".parse::<DriverChoice>(), Ok(DriverChoice::IoUring));
+        assert_eq!("own".parse::<DriverChoice>(), Ok(DriverChoice::Own));
         let err = "kqueue".parse::<DriverChoice>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown driver \"kqueue\": expected auto, io_uring or epoll");
+        assert_eq!(err.to_string(), "unknown driver \"kqueue\": expected auto, io_uring, epoll or own");
     }
 
     /// Architecture invariant: only the driver, the HTTP transport and client, and the

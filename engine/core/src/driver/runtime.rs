@@ -24,6 +24,12 @@ pub enum DriverError {
     /// Not even epoll started.
     #[error("epoll runtime: {0}")]
     Epoll(#[source] std::io::Error),
+    /// `--driver own` and its ring (or the alarm its timers wait on) cannot start here.
+    #[error("--driver own: {diagnosis} (or use --driver io_uring or --driver epoll)")]
+    Own {
+        /// Why, and what to do about it.
+        diagnosis: String,
+    },
 }
 
 /// A built runtime of either kind.
@@ -32,14 +38,22 @@ pub enum CoreRuntime {
     Uring(Box<UringRuntime>),
     /// epoll.
     Epoll(Box<EpollRuntime>),
+    /// The engine's own io_uring runtime.
+    Own(super::ring::OwnRuntime),
 }
 
 impl CoreRuntime {
     /// Builds a runtime on the current thread. With `Auto`, a failed io_uring start falls back
-    /// to epoll and the reason is returned alongside.
+    /// to epoll and the reason is returned alongside. `MITE_DRIVER` (a `--driver` value) stands
+    /// in for `Auto` when set: how a test suite written for the default runs on another driver.
     pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), DriverError> {
+        let choice = match choice {
+            DriverChoice::Auto => auto_stands_for(),
+            chosen => chosen,
+        };
         match choice {
             DriverChoice::Epoll => Ok((build_epoll()?, None)),
+            DriverChoice::Own => build_own().map(|rt| (rt, None)),
             DriverChoice::IoUring => {
                 build_uring().map(|rt| (rt, None)).map_err(|e| DriverError::IoUring { diagnosis: diagnosis(&e) })
             }
@@ -58,6 +72,7 @@ impl CoreRuntime {
         match self {
             CoreRuntime::Uring(_) => Driver::IoUring,
             CoreRuntime::Epoll(_) => Driver::Epoll,
+            CoreRuntime::Own(_) => Driver::Own,
         }
     }
 
@@ -66,6 +81,7 @@ impl CoreRuntime {
         match self {
             CoreRuntime::Uring(rt) => rt.block_on(future),
             CoreRuntime::Epoll(rt) => rt.block_on(future),
+            CoreRuntime::Own(rt) => rt.block_on(future),
         }
     }
 }
@@ -81,6 +97,11 @@ impl Drop for CoreRuntime {
             self.block_on(async move { drop(sleeping) });
         }
     }
+}
+
+/// What `Auto` means here: `MITE_DRIVER` when it names a driver, else `Auto` itself.
+fn auto_stands_for() -> DriverChoice {
+    std::env::var("MITE_DRIVER").ok().and_then(|value| value.parse().ok()).unwrap_or(DriverChoice::Auto)
 }
 
 /// io_uring, with the deferred flags when the kernel has them (6.1+), a plain ring otherwise
@@ -105,6 +126,22 @@ fn build_uring_with(deferred: bool) -> std::io::Result<CoreRuntime> {
         .enable_timer()
         .build()
         .map(|rt| CoreRuntime::Uring(Box::new(rt)))
+}
+
+/// The own runtime: deferred task work when the kernel has it (and `MITE_URING_PLAIN` is not
+/// set), a plain ring otherwise.
+fn build_own() -> Result<CoreRuntime, DriverError> {
+    let own = |err: std::io::Error| DriverError::Own { diagnosis: diagnosis(&err) };
+    let plain = std::env::var_os("MITE_URING_PLAIN").is_some();
+    let runtime = match plain {
+        true => super::ring::OwnRuntime::build(URING_ENTRIES, false),
+        false => super::ring::OwnRuntime::build(URING_ENTRIES, true)
+            .or_else(|_| super::ring::OwnRuntime::build(URING_ENTRIES, false)),
+    }
+    .map_err(own)?;
+    // Its timers wait on an alarm read through the ring: refused at start, not at a first sleep.
+    super::timer::prepare_own_alarm().map_err(|err| DriverError::Own { diagnosis: format!("timerfd: {err}") })?;
+    Ok(CoreRuntime::Own(runtime))
 }
 
 fn build_epoll() -> Result<CoreRuntime, DriverError> {
@@ -152,7 +189,11 @@ pub fn spawn<F>(task: F)
 where
     F: Future<Output = ()> + 'static,
 {
-    monoio::spawn(task);
+    if super::ring::running() {
+        super::ring::spawn(task);
+    } else {
+        monoio::spawn(task);
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -34,6 +35,9 @@ struct Timers {
     driver: Option<Waker>,
     /// Wakers of fired timers, kept for reuse (no allocation per firing).
     fired: Vec<Waker>,
+    /// The own runtime's alarm and the descriptor its driver reads, made when the runtime is
+    /// built (a timerfd refused there fails the start, not a first sleep).
+    own_alarm: Option<(Alarm, OwnedFd)>,
 }
 
 impl Timers {
@@ -46,6 +50,7 @@ impl Timers {
             alarm: None,
             driver: None,
             fired: Vec::new(),
+            own_alarm: None,
         }
     }
 }
@@ -168,12 +173,18 @@ impl Drop for Sleep {
 fn wake_driver_for(timers: &mut Timers, deadline: Instant) {
     if !timers.driver_running {
         timers.driver_running = true;
-        if let Some((alarm, file)) = alarm_on_the_ring() {
+        if let Some((alarm, file)) = alarm_on_the_ring(timers) {
             let at = alarm.rings_for(deadline);
             alarm.set(at);
             timers.armed = Some(at);
             timers.alarm = Some(alarm);
             super::spawn(ring_alarm(file, timers.epoch));
+            return;
+        }
+        if super::ring::running() {
+            // The own runtime has no timer of its own: without an alarm (out of descriptors)
+            // the next sleep tries again.
+            timers.driver_running = false;
             return;
         }
         timers.armed = Some(deadline);
@@ -196,29 +207,66 @@ fn wake_driver_for(timers: &mut Timers, deadline: Instant) {
     }
 }
 
+/// The descriptor the timer task reads the alarm's expiries from: a file of monoio's ring, or
+/// a plain descriptor read through the own runtime's ring.
+enum AlarmFile {
+    Monoio(monoio::fs::File),
+    Own(OwnedFd),
+}
+
+impl AlarmFile {
+    async fn read(&self, buf: Vec<u8>) -> (std::io::Result<usize>, Vec<u8>) {
+        match self {
+            AlarmFile::Monoio(file) => file.read_at(buf, 0).await,
+            AlarmFile::Own(fd) => super::ring::read(fd.as_raw_fd(), buf).await,
+        }
+    }
+}
+
+/// Makes the own runtime's alarm now, for its first timer to take.
+pub(super) fn prepare_own_alarm() -> std::io::Result<()> {
+    let alarm = Alarm::new()?;
+    let duplicate = alarm.fd().try_clone()?;
+    TIMERS.with(|timers| timers.borrow_mut().own_alarm = Some((alarm, duplicate)));
+    Ok(())
+}
+
 /// On an io_uring runtime: an alarm, and its descriptor as the runtime's file for the driver to
 /// read (the same timer: a duplicate descriptor). `None` on epoll (a read there would block
 /// the core) or when the kernel refuses a timerfd.
-fn alarm_on_the_ring() -> Option<(Alarm, monoio::fs::File)> {
+fn alarm_on_the_ring(timers: &mut Timers) -> Option<(Alarm, AlarmFile)> {
+    if super::ring::running() {
+        if let Some((alarm, fd)) = timers.own_alarm.take() {
+            return Some((alarm, AlarmFile::Own(fd)));
+        }
+        let alarm = Alarm::new().ok()?;
+        let duplicate = alarm.fd().try_clone().ok()?;
+        return Some((alarm, AlarmFile::Own(duplicate)));
+    }
     if monoio::utils::is_legacy() {
         return None;
     }
     let alarm = Alarm::new().ok()?;
     let duplicate = alarm.fd().try_clone().ok()?;
     let file = monoio::fs::File::from_std(std::fs::File::from(duplicate)).ok()?;
-    Some((alarm, file))
+    Some((alarm, AlarmFile::Monoio(file)))
 }
 
 /// The io_uring core's one timer task: waits for the alarm to ring, fires what is due, and
 /// sets the alarm to the next deadline (or clears it). Never ends (dropped with its runtime).
-async fn ring_alarm(file: monoio::fs::File, epoch: u32) {
+async fn ring_alarm(file: AlarmFile, epoch: u32) {
     // Declared after the file, so dropped before it: the timers forget the alarm first.
     let _running = DriverRunning { epoch };
     let mut expirations = vec![0u8; 8];
     loop {
-        let (read, buf) = file.read_at(expirations, 0).await;
+        let (read, buf) = file.read(expirations).await;
         expirations = buf;
         if read.is_err() {
+            if matches!(file, AlarmFile::Own(_)) {
+                // No runtime timer to fall back on: this task ends, and the next sleep starts
+                // a driver on a new alarm.
+                return;
+            }
             // A read the ring refuses cannot be waited on again; the runtime's timer takes over.
             return fall_back_to_the_runtime_timer(epoch).await;
         }
@@ -362,6 +410,7 @@ pub(super) fn forget_all() -> Vec<Waker> {
             timers.driver_running = false;
             timers.armed = None;
             timers.alarm = None;
+            timers.own_alarm = None;
             let mut wakers = timers.deadlines.take_all();
             wakers.extend(timers.driver.take());
             wakers
@@ -409,8 +458,9 @@ mod tests {
     use crate::driver::CoreRuntime;
 
     fn each_driver(test: impl Fn(&mut CoreRuntime)) {
-        for choice in [DriverChoice::Epoll, DriverChoice::Auto] {
-            let (mut runtime, _) = CoreRuntime::build(choice).unwrap();
+        for choice in [DriverChoice::Epoll, DriverChoice::Auto, DriverChoice::Own] {
+            // The own runtime needs io_uring: where it cannot start, the others are tested.
+            let Ok((mut runtime, _)) = CoreRuntime::build(choice) else { continue };
             test(&mut runtime);
         }
     }

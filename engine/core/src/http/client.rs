@@ -768,7 +768,7 @@ impl HttpClient {
         };
         timings.connect_us = Some(timings.connect_us.unwrap_or(0) + micros(started.elapsed()));
         let io = match server_name {
-            None => Transport::Plain(tcp),
+            None => Transport::plain(tcp),
             Some(name) => {
                 timings.tls_handshakes += 1;
                 let Some(config) = self.tls.clone() else {

@@ -1359,7 +1359,7 @@ impl Drop for WebSocket<'_> {
             return;
         }
         let http_url = std::mem::take(&mut self.http_url);
-        monoio::spawn(async move {
+        crate::driver::spawn(async move {
             // Not recorded: the journey (and a journey test's record) has ended.
             if let Err(fail) = close_handshake(&mut conn, &shard, txn, None).await {
                 record_failure(&shard, txn, fail.kind, &fail.detail);

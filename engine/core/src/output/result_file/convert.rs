@@ -473,7 +473,15 @@ pub fn read_run_untimed(file: &ResultFile, name: &str) -> Result<RunResult, Resu
     Ok(RunResult {
         scenario: file.scenario.clone(),
         cores: file.cores.clone(),
-        drivers: file.drivers.iter().map(|d| if d == "io_uring" { Driver::IoUring } else { Driver::Epoll }).collect(),
+        drivers: file
+            .drivers
+            .iter()
+            .map(|d| match d.as_str() {
+                "io_uring" => Driver::IoUring,
+                "own" => Driver::Own,
+                _ => Driver::Epoll,
+            })
+            .collect(),
         fallbacks: Vec::new(),
         started_at_unix_s: file.started_at_unix_s,
         duration_s: file.duration_s,

@@ -1,0 +1,216 @@
+//! TCP on the own ring: connect, send, receive, wait for readiness, and close. The socket is a
+//! plain descriptor; shutdown (a request's deadline, a half close) stays a direct system call
+//! on it, as on the other drivers.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+
+use bytes::BytesMut;
+use io_uring::{opcode, types};
+
+use super::uring::{Op, io_result, push_ignored};
+
+/// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
+/// memory does not move when the value does (it lives on the heap).
+pub trait RingBuf: Unpin + 'static {
+    /// The bytes held.
+    fn bytes(&self) -> &[u8];
+    /// The free room after them.
+    fn room(&mut self) -> &mut [std::mem::MaybeUninit<u8>];
+    /// Counts `n` bytes of the room as held.
+    ///
+    /// # Safety
+    /// The first `n` bytes of the room have been written.
+    unsafe fn grow(&mut self, n: usize);
+}
+
+impl RingBuf for BytesMut {
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline(always)]
+    fn room(&mut self) -> &mut [std::mem::MaybeUninit<u8>] {
+        self.spare_capacity_mut()
+    }
+    #[inline(always)]
+    unsafe fn grow(&mut self, n: usize) {
+        // SAFETY: the caller says the bytes were written.
+        unsafe { self.set_len(self.len() + n) }
+    }
+}
+
+impl RingBuf for Vec<u8> {
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline(always)]
+    fn room(&mut self) -> &mut [std::mem::MaybeUninit<u8>] {
+        self.spare_capacity_mut()
+    }
+    #[inline(always)]
+    unsafe fn grow(&mut self, n: usize) {
+        // SAFETY: the caller says the bytes were written.
+        unsafe { self.set_len(self.len() + n) }
+    }
+}
+
+/// A TCP socket whose I/O goes through this core's own ring. Closed through the ring when
+/// dropped (after every operation pushed before it, so that none reaches a reused descriptor).
+pub struct TcpSocket {
+    fd: RawFd,
+}
+
+impl AsRawFd for TcpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+impl Drop for TcpSocket {
+    fn drop(&mut self) {
+        if !push_ignored(opcode::Close::new(types::Fd(self.fd)).build()) {
+            // SAFETY: the descriptor is this socket's own, closed once; with no ring, no
+            // operation of this thread can still name it.
+            unsafe { libc::close(self.fd) };
+        }
+    }
+}
+
+/// A socket address in the kernel's layout, boxed: the connect operation's entry points at it.
+struct RawAddr {
+    storage: libc::sockaddr_storage,
+    len: libc::socklen_t,
+}
+
+fn raw_addr(addr: SocketAddr) -> Box<RawAddr> {
+    // SAFETY: an all-zero sockaddr_storage is a valid value (family AF_UNSPEC).
+    let mut raw = Box::new(RawAddr { storage: unsafe { std::mem::zeroed() }, len: 0 });
+    match addr {
+        SocketAddr::V4(v4) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(v4.ip().octets()) },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&raw mut raw.storage).cast::<libc::sockaddr_in>(), sin) };
+            raw.len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        }
+        SocketAddr::V6(v6) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr { s6_addr: v6.ip().octets() },
+                sin6_scope_id: v6.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&raw mut raw.storage).cast::<libc::sockaddr_in6>(), sin6) };
+            raw.len = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        }
+    }
+    raw
+}
+
+impl TcpSocket {
+    /// Opens a socket and connects it to `addr` through the ring, Nagle off.
+    pub async fn connect(addr: SocketAddr) -> io::Result<TcpSocket> {
+        let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+        // SAFETY: no pointers; a non-negative result is a new descriptor owned here alone.
+        let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let socket = TcpSocket { fd };
+        let one: libc::c_int = 1;
+        // SAFETY: `one` is a valid c_int for the call.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&raw const one).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let op = Op::push(raw_addr(addr), |raw| {
+            opcode::Connect::new(types::Fd(fd), (&raw const raw.storage).cast(), raw.len).build()
+        });
+        let (result, _) = op.await;
+        io_result(result)?;
+        Ok(socket)
+    }
+
+    /// Sends `buf[from..]` once (as much as the socket takes); the buffer comes back.
+    pub fn send<B: RingBuf>(&self, buf: B, from: usize) -> Send<B> {
+        let fd = self.fd;
+        let op = Op::push(buf, |buf| {
+            let bytes = &buf.bytes()[from.min(buf.bytes().len())..];
+            opcode::Send::new(types::Fd(fd), bytes.as_ptr(), bytes.len().min(u32::MAX as usize) as u32)
+                .flags(libc::MSG_NOSIGNAL)
+                .build()
+        });
+        Send { op }
+    }
+
+    /// Receives into the free room at the end of `buf` (its length grows by what came; 0 is the
+    /// end of the stream).
+    pub fn recv<B: RingBuf>(&self, buf: B) -> Recv<B> {
+        let fd = self.fd;
+        let op = Op::push(buf, |buf| {
+            let room = buf.room();
+            opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), room.len().min(u32::MAX as usize) as u32).build()
+        });
+        Recv { op }
+    }
+
+    /// Waits until the socket is readable or writable (or has an error or hung up).
+    pub async fn ready(&self) -> io::Result<()> {
+        let events = (libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP) as u32;
+        let op = Op::push((), |()| opcode::PollAdd::new(types::Fd(self.fd), events).build());
+        let (result, ()) = op.await;
+        io_result(result).map(|_| ())
+    }
+}
+
+/// A send in flight: the count sent, and the buffer back.
+pub struct Send<B: RingBuf> {
+    op: Op<B>,
+}
+
+impl<B: RingBuf> std::future::Future for Send<B> {
+    type Output = (io::Result<usize>, B);
+
+    #[inline]
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.get_mut().op).poll(cx).map(|(result, buf)| (io_result(result), buf))
+    }
+}
+
+/// A receive in flight: the count received, and the buffer back with them appended.
+pub struct Recv<B: RingBuf> {
+    op: Op<B>,
+}
+
+impl<B: RingBuf> std::future::Future for Recv<B> {
+    type Output = (io::Result<usize>, B);
+
+    #[inline]
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.get_mut().op).poll(cx).map(|(result, mut buf)| {
+            let read = io_result(result);
+            if let Ok(n) = read {
+                // SAFETY: the kernel wrote `n` bytes at the start of the room.
+                unsafe { buf.grow(n) };
+            }
+            (read, buf)
+        })
+    }
+}
