@@ -303,7 +303,7 @@ fn a_signal_after_the_duration_ended_leaves_the_run_stopped_by_its_duration() {
     // The first progress line of the grace (the duration has ended, journeys are draining),
     // however late a busy machine says it: the signal comes in the grace, while both journeys
     // still wait for their responses (2 s).
-    let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("draining"));
+    let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("] grace: "));
     let said = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(said.contains("stopped by duration"), "{said}");

@@ -31,7 +31,7 @@ fn progress_lines(stderr: &str) -> Vec<Line> {
             let words: Vec<&str> = rest.split_whitespace().collect();
             let at = words.iter().position(|w| *w == "txn").unwrap_or_else(|| panic!("no txn count: {line}"));
             let txn = words[at - 1].replace(',', "").parse().unwrap_or_else(|e| panic!("{e}: {line}"));
-            let grace = rest.trim_start().starts_with("grace ");
+            let grace = rest.trim_start().starts_with("grace: ");
             Line { stamp: stamp.trim_start_matches('[').trim().to_string(), txn, text: line.to_string(), grace }
         })
         .collect()

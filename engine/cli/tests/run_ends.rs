@@ -672,9 +672,21 @@ fn sigterm_with_journeys_in_flight_reports_the_stop_and_the_grace_apart() {
     let stop = lines[1];
     assert!(stop.contains("partial") && stop.contains("to the stop:") && stop.contains("in flight 3 of 3"), "{said}");
     let grace = &lines[2..];
-    assert!(grace.iter().all(|l| l.contains("] grace ") && l.contains("draining 3 journeys in flight")), "{said}");
-    let last = grace.last().unwrap();
-    assert!(last.contains("to the end") && last.contains("cancelled 3"), "{said}");
+    let (last, draining) = grace.split_last().unwrap();
+    // What is left of the 600ms grace, counting down, and the journeys it waits for.
+    let left: Vec<f64> = draining
+        .iter()
+        .map(|l| {
+            let rest = l.split_once("] grace: ").unwrap_or_else(|| panic!("not a grace line: {l}\n{said}")).1;
+            let (left, waits) = rest.split_once("s left, ").unwrap_or_else(|| panic!("no time left: {l}"));
+            assert!(waits.starts_with("3 journeys in flight; in "), "{l}");
+            left.parse().unwrap()
+        })
+        .collect();
+    assert!(left.windows(2).all(|w| w[0] >= w[1]) && left.iter().all(|s| *s < 0.6), "{left:?}: {said}");
+    let over = last.split_once("] grace: over after ").unwrap_or_else(|| panic!("not the grace's end: {said}")).1;
+    let (spent, rest) = over.split_once("s, ").unwrap();
+    assert!(spent.parse::<f64>().unwrap() >= 0.55 && rest.starts_with("3 journeys cancelled; in "), "{said}");
     assert!(stamps.last().unwrap() - stamps[1] >= 0.55, "the grace's lines span its 600ms: {said}");
 }
 
@@ -690,7 +702,7 @@ fn a_long_grace_after_an_interrupt_is_not_a_silent_core() {
     let said = text(&out);
     assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{said}");
     assert!(!said.contains("has not reported"), "{said}");
-    let grace = said.lines().filter(|line| line.starts_with('[') && line.contains("] grace ")).count();
+    let grace = said.lines().filter(|line| line.starts_with('[') && line.contains("] grace: ")).count();
     assert!(grace >= 10, "the grace's lines, one a tick: {said}");
 }
 

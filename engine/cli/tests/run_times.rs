@@ -107,13 +107,12 @@ fn the_grace_after_the_stop_has_lines_of_its_own() {
     // and one at its end, each saying what it drains; the end cancels the four.
     let grace = &lines[2..];
     assert!(grace.len() <= 2, "{said}");
-    assert!(
-        grace.iter().all(|l| l.contains("] grace ") && l.contains("draining 4 journeys in flight: ok 0")),
-        "{said}"
-    );
-    assert!(grace.last().unwrap().contains("to the end") && grace.last().unwrap().contains("cancelled 4"), "{said}");
+    let last = grace.last().unwrap();
+    assert!(last.contains("] grace: over after ") && last.contains("s, 4 journeys cancelled; in "), "{said}");
+    assert!(last.contains(": ok 0  err "), "{said}");
     if grace.len() == 2 {
-        assert!(!grace[0].contains("to the end") && (1.95..2.3).contains(&stamps[2]), "{said}");
+        assert!(grace[0].contains("s left, 4 journeys in flight; in ") && grace[0].contains(": ok 0  err 0"), "{said}");
+        assert!((1.95..2.3).contains(&stamps[2]), "{said}");
     }
     assert!(stamps.last().unwrap() - stamps[1] >= 0.95, "the grace's lines span its second: {said}");
     let result = read_json(&json);

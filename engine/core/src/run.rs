@@ -616,6 +616,9 @@ struct Collector<'a, 'r> {
     pending: Intervals,
     intervals: Vec<IntervalPoint>,
     last_elapsed_s: f64,
+    /// When the grace began (the stop: the end of the line before its first piece), for what
+    /// is left of it.
+    grace_from_s: Option<f64>,
     /// The last interval and where it started, kept so that a short final one can be folded in.
     previous: Option<(Merged, f64)>,
     announced: bool,
@@ -766,6 +769,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             pending: Intervals::new(cores),
             intervals: Vec::new(),
             last_elapsed_s: 0.0,
+            grace_from_s: None,
             previous: None,
             announced: false,
             interrupted: false,
@@ -943,7 +947,7 @@ impl<'a, 'r> Collector<'a, 'r> {
         let last = self.pending.all_finished() && self.pending.none_pending();
         // Each interval is reported once, as it is; one cut short by the stop, and the grace
         // after it, say so.
-        let piece = self.piece(&spans, seconds, last);
+        let piece = self.piece(&spans, seconds, last, elapsed_s);
         let point = interval_point((&interval, &self.merged), elapsed_s, seconds, (in_flight, target), piece.phase());
         let progress = Progress { point: &point, target, seconds, piece, late: &late };
         (self.report)(&RunEvent::Interval(&progress));
@@ -994,9 +998,11 @@ impl<'a, 'r> Collector<'a, 'r> {
 impl Collector<'_, '_> {
     /// What part of the run an interval's line describes, from its cores' spans: the grace, a
     /// piece cut short by the stop (the run's, or one core's), or a whole interval.
-    fn piece(&self, spans: &[Span], seconds: f64, last: bool) -> Piece {
+    fn piece(&mut self, spans: &[Span], seconds: f64, last: bool, elapsed_s: f64) -> Piece {
         if spans.iter().any(|span| span.phase.in_grace()) {
-            return Piece::Grace { last };
+            let from_s = *self.grace_from_s.get_or_insert(self.last_elapsed_s);
+            let spent = Duration::from_secs_f64((elapsed_s - from_s).max(0.0));
+            return Piece::Grace { last, spent, length: self.options.grace };
         }
         let stop = spans.iter().any(|span| span.phase == Phase::Stop);
         let ends_a_core = stop || spans.iter().any(|span| span.last);

@@ -9,7 +9,7 @@ use crate::model::datapool::Row;
 use crate::model::terminal::traced_value;
 use crate::output::outcome::IntervalPoint;
 use crate::output::report::{printable, printable_lines};
-use crate::output::units::{grouped, ms, short_us};
+use crate::output::units::{counted, grouped, ms, short_us};
 
 /// Where a run's events go: `&mut |event| eprintln!("{event}")`, or `&mut |_| {}` to drop them.
 pub type Reporter<'a> = dyn FnMut(&RunEvent<'_>) + 'a;
@@ -119,6 +119,10 @@ pub enum Piece {
     Grace {
         /// The grace ended with this piece.
         last: bool,
+        /// The grace's time spent at the piece's end, from the stop.
+        spent: Duration,
+        /// The grace's length (`--grace`): what is left of it counts down to 0.
+        length: Duration,
     },
 }
 
@@ -237,16 +241,11 @@ impl fmt::Display for Progress<'_> {
         self.write_stamp_and_counts(f, ok)?;
         // Every latency recorded is at least 1 µs: 0 is an interval with none to show.
         let latency = |us: u64| if us == 0 { "-".to_string() } else { ms(us) };
-        write!(
-            f,
-            "  p50 {:>8}  p99 {:>8}  in flight {}",
-            latency(point.p50_us),
-            latency(point.p99_us),
-            point.journeys_in_flight
-        )?;
-        // Nothing starts in the grace: no target to set the journeys against.
+        write!(f, "  p50 {:>8}  p99 {:>8}", latency(point.p50_us), latency(point.p99_us))?;
+        // The grace's line says its journeys in flight first; nothing starts in it, so there
+        // is no target to set them against.
         if !matches!(self.piece, Piece::Grace { .. }) {
-            write!(f, " of {}", self.target)?;
+            write!(f, "  in flight {} of {}", point.journeys_in_flight, self.target)?;
         }
         // Failures before a byte was written are not requests: shown apart, not in req/s.
         if point.not_sent > 0 {
@@ -298,19 +297,28 @@ impl Progress<'_> {
                 };
                 write!(f, "[{:>7.2}s] partial {span} to {to}: {counts}", point.elapsed_s)
             }
-            Piece::Grace { last } => {
-                // No journey starts in the grace: those in flight when the piece began are the
-                // ones still in flight at its end and those that ended in it.
+            Piece::Grace { last, spent, length } => {
+                write!(f, "[{:>7.2}s] grace: ", point.elapsed_s)?;
                 let journeys = &point.detail.journeys;
-                let draining = point.journeys_in_flight + journeys.ok + journeys.failed + journeys.cancelled;
-                let end = if last { " to the end" } else { "" };
-                write!(
-                    f,
-                    "[{:>7.2}s] grace {span}{end}, draining {} journeys in flight: {counts}",
-                    point.elapsed_s,
-                    grouped(draining)
-                )?;
-                if journeys.cancelled > 0 {
+                let in_flight = |n: u64| counted(n, "journey") + " in flight";
+                match (last, journeys.cancelled) {
+                    // What is left of it, counting down, and the journeys it still waits for.
+                    (false, _) => write!(
+                        f,
+                        "{:.2}s left, {}",
+                        length.saturating_sub(spent).as_secs_f64(),
+                        in_flight(point.journeys_in_flight)
+                    )?,
+                    (true, 0) => write!(f, "over after {:.2}s, every journey ended", spent.as_secs_f64())?,
+                    (true, cancelled) => write!(
+                        f,
+                        "over after {:.2}s, {} cancelled",
+                        spent.as_secs_f64(),
+                        counted(cancelled, "journey")
+                    )?,
+                }
+                write!(f, "; in {span}: {counts}")?;
+                if journeys.cancelled > 0 && !last {
                     write!(f, "  cancelled {}", grouped(journeys.cancelled))?;
                 }
                 Ok(())
@@ -473,24 +481,40 @@ mod tests {
         let mut point =
             IntervalPoint { elapsed_s: 2.0, requests: 12, transactions: 12, journeys_in_flight: 38, ..at_stop.clone() };
         point.detail.journeys.ok = 12;
-        let grace = Progress { point: &point, target: 0, seconds: 0.5, piece: Piece::Grace { last: false }, late: &[] };
-        let text = grace.to_string();
-        assert!(
-            text.starts_with("[   2.00s] grace 500ms, draining 50 journeys in flight: ok 12  err 0  12 txn  p50"),
-            "{text}"
-        );
-        assert!(text.contains("in flight 38  lag") && !text.contains("/s"), "no target, no rates: {text}");
-        let mut end = IntervalPoint { elapsed_s: 2.5, requests: 38, errors: 38, transactions: 0, ..at_stop.clone() };
-        end.journeys_in_flight = 0;
-        end.detail.journeys.cancelled = 38;
-        let last = Progress { point: &end, target: 0, seconds: 0.5, piece: Piece::Grace { last: true }, late: &[] };
-        let text = last.to_string();
+        let grace = |last, spent_ms| Piece::Grace {
+            last,
+            spent: Duration::from_millis(spent_ms),
+            length: Duration::from_millis(1_000),
+        };
+        let text = Progress { point: &point, target: 0, seconds: 0.5, piece: grace(false, 400), late: &[] }.to_string();
+        // Outside try: `grace 500ms` read as a duration left or spent without saying which.
         assert!(
             text.starts_with(
-                "[   2.50s] grace 500ms to the end, draining 38 journeys in flight: ok 0  err 38  0 txn  cancelled 38"
+                "[   2.00s] grace: 0.60s left, 38 journeys in flight; in 500ms: ok 12  err 0  12 txn  p50"
             ),
             "{text}"
         );
+        assert!(text.contains("p99        -  lag") && !text.contains("/s"), "no target, no rates: {text}");
+        let later = Progress { point: &point, target: 0, seconds: 0.5, piece: grace(false, 900), late: &[] };
+        assert!(later.to_string().starts_with("[   2.00s] grace: 0.10s left,"), "it counts down: {later}");
+        let past = Progress { point: &point, target: 0, seconds: 0.5, piece: grace(false, 1_200), late: &[] };
+        assert!(past.to_string().starts_with("[   2.00s] grace: 0.00s left,"), "never below 0: {past}");
+        let mut end = IntervalPoint { elapsed_s: 2.5, requests: 38, errors: 38, transactions: 0, ..at_stop.clone() };
+        end.journeys_in_flight = 0;
+        end.detail.journeys.cancelled = 38;
+        let last = Progress { point: &end, target: 0, seconds: 0.5, piece: grace(true, 1_000), late: &[] };
+        let text = last.to_string();
+        assert!(
+            text.starts_with(
+                "[   2.50s] grace: over after 1.00s, 38 journeys cancelled; in 500ms: ok 0  err 38  0 txn  p50"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("cancelled 38"), "said once: {text}");
+        end.detail.journeys = Default::default();
+        end.detail.journeys.ok = 1;
+        let early = Progress { point: &end, target: 0, seconds: 0.1, piece: grace(true, 100), late: &[] };
+        assert!(early.to_string().starts_with("[   2.50s] grace: over after 0.10s, every journey ended; in 100ms:"));
         let cut = |piece| Progress { point: &at_stop, target: 0, seconds: 0.5, piece, late: &[] }.to_string();
         assert!(cut(Piece::Partial(Cut::CoreStop)).contains("partial 500ms to a core's stop:"));
     }
