@@ -1043,12 +1043,12 @@ pub(crate) fn print_table(
         None => format!("on cores {:?}", result.cores),
     };
     let mut text = format!(
-        "\nscenario {} {cores} ({}){}, {:.2}s, stopped by {}\n",
+        "\nscenario {} {cores} ({}){}, {:.2}s, {}\n",
         report::printable(&result.scenario),
         result.driver_name(),
         result.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default(),
         result.duration_s,
-        result.stopped_by.name()
+        result.stopped_by.words()
     );
     text.push_str(table);
     let text = report::printable_lines(&text);

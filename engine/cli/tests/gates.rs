@@ -306,7 +306,7 @@ fn a_signal_after_the_duration_ended_leaves_the_run_stopped_by_its_duration() {
     let (out, _) = signal_when(&args, libc::SIGTERM, |said| said.contains("] grace: "));
     let said = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("stopped by duration"), "{said}");
+    assert!(said.contains(", stopped at the end of its duration\n"), "{said}");
     let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(file["stopped_by"], "duration");
     assert_eq!((file["totals"]["ok"].as_u64(), file["totals"]["errors"].as_u64()), (Some(2), Some(0)), "{said}");

@@ -51,7 +51,7 @@ fn sigterm_and_sighup_stop_gracefully_and_write_the_result() {
         let out = child.wait_with_output().unwrap();
         assert!(sent.elapsed() < Duration::from_secs(10), "{name}: the stop took {:?}", sent.elapsed());
         assert_eq!(out.status.code(), Some(EXIT_INTERRUPTED), "{name}: {}", text(&out));
-        assert!(text(&out).contains("stopped by interrupted"), "{name}: {}", text(&out));
+        assert!(text(&out).contains("stopped by an interrupt (SIGINT, SIGTERM or SIGHUP)"), "{name}: {}", text(&out));
         let result = read_json(&json);
         assert_eq!(result["stopped_by"], "interrupted", "{name}");
         let requests = result["totals"]["requests"].as_u64().unwrap();

@@ -36,6 +36,19 @@ impl StopReason {
     pub fn from_name(name: &str) -> Option<StopReason> {
         StopReason::ALL.into_iter().find(|r| r.name() == name)
     }
+
+    /// How the run stopped, in words for people (`stopped by an interrupt ...`); the result
+    /// file keeps [`StopReason::name`]. A merge's reason is its parts': one interrupted part
+    /// makes it interrupted.
+    pub fn words(self) -> &'static str {
+        match self {
+            StopReason::Duration => "stopped at the end of its duration",
+            StopReason::Completed => {
+                "stopped when its journeys were done (every volume model ended or every datapool ran out)"
+            }
+            StopReason::Interrupted => "stopped by an interrupt (SIGINT, SIGTERM or SIGHUP)",
+        }
+    }
 }
 
 /// Which part of the run an interval belongs to (a result file's `intervals[].phase`), as its
@@ -206,6 +219,21 @@ mod tests {
     use crate::limits::TIMELINE_TRANSACTIONS_MAX;
     use crate::output::timeline::IntervalDetail;
     use crate::stats::{TxnStats, record_latency};
+
+    /// Outside try: the table's first line said `stopped by interrupted` and `stopped by
+    /// completed`, the result file's names after words they do not follow.
+    #[test]
+    fn every_stop_reason_reads_as_english() {
+        let said: Vec<&str> = StopReason::ALL.iter().map(|r| r.words()).collect();
+        assert_eq!(
+            said,
+            [
+                "stopped at the end of its duration",
+                "stopped when its journeys were done (every volume model ended or every datapool ran out)",
+                "stopped by an interrupt (SIGINT, SIGTERM or SIGHUP)",
+            ]
+        );
+    }
 
     #[test]
     fn kept_points_stay_bounded_by_thinning() {
