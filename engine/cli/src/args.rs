@@ -64,6 +64,7 @@ impl Cli {
     /// What [`Cli::parse_checked`] checks past each flag's own value: the segment, and a linger
     /// given without what it keeps serving.
     pub fn check(&self, matches: &ArgMatches, completion_index: Option<String>) -> Result<(), String> {
+        check_config_repeats(self.config_overrides())?;
         match (&self.command, matches.subcommand()) {
             (None, _) => {
                 self.run.check_segment(completion_index).map_err(|e| e.to_string())?;
@@ -73,6 +74,47 @@ impl Cli {
             _ => Ok(()),
         }
     }
+}
+
+impl Cli {
+    /// The command's `--config` values, as given (none for a command that takes none).
+    fn config_overrides(&self) -> &[String] {
+        match &self.command {
+            None => &self.run.common.config,
+            Some(Command::Journey {
+                action: JourneyAction::Test { common, .. } | JourneyAction::Run { common, .. },
+            })
+            | Some(Command::Scenario { action: ScenarioAction::Test { common, .. } }) => &common.config,
+            Some(Command::Scenario { action: ScenarioAction::Check { config, .. } }) => config,
+            Some(Command::Demo(demo)) => &demo.common.config,
+            Some(_) => &[],
+        }
+    }
+}
+
+/// One key given twice by `--config` with different values is refused, naming the key and
+/// both values: no value can be taken for the one meant (the last silently won). The same
+/// value twice is taken once: nothing was left to choose.
+pub fn check_config_repeats(overrides: &[String]) -> Result<(), String> {
+    let mut given: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for text in overrides {
+        // The form was checked by each value's parser (`parse_config`).
+        let Some((key, value)) = text.split_once('=') else { continue };
+        let key = key.trim();
+        match given.get(key) {
+            Some(first) if *first != value => {
+                return Err(format!(
+                    "--config {key:?} given twice with different values, {first:?} and {value:?}: give it once, \
+                     with the value meant"
+                ));
+            }
+            Some(_) => {}
+            None => {
+                given.insert(key, value);
+            }
+        }
+    }
+    Ok(())
 }
 
 impl OutputArgs {
@@ -690,6 +732,27 @@ mod tests {
         assert_eq!(cli.run.grace, Duration::ZERO);
         assert!(cli.run.check_segment(None).unwrap_err().to_string().contains("needs JOB_COMPLETION_INDEX"));
         assert_eq!(cli.run.check_segment(Some("2".into())).unwrap(), (2, 3));
+    }
+
+    /// Outside try: `--config users=8 --config users=16` ran with 16, saying nothing. A key
+    /// given twice with different values is refused for every command that takes `--config`,
+    /// naming the key and both values; the same value twice is taken.
+    #[test]
+    fn a_config_key_given_twice_with_different_values_is_refused() {
+        let said = "--config \"users\" given twice with different values, \"8\" and \"16\": give it once, with the value meant";
+        for command in [
+            &["mite-engine", "--scenario", "s"][..],
+            &["mite-engine", "scenario", "test", "s"],
+            &["mite-engine", "scenario", "check", "s"],
+            &["mite-engine", "journey", "test", "j"],
+            &["mite-engine", "journey", "run", "j"],
+            &["mite-engine", "demo"],
+        ] {
+            let args = [command, &["--config", "users=8", "--config", "base=x", "--config", " users =16"]].concat();
+            assert_eq!(checked(&args).err().as_deref(), Some(said), "{command:?}");
+            let same = [command, &["--config", "users=8", "--config", "users=8", "--config", "q=a=b"]].concat();
+            assert!(checked(&same).is_ok(), "{command:?}");
+        }
     }
 
     fn checked(args: &[&str]) -> Result<Cli, String> {
