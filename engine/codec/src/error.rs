@@ -65,8 +65,9 @@ impl fmt::Display for CodecError {
             }
             CodecError::TooManyHeaders { limit } => write!(
                 f,
-                "response has more than {limit} header fields (the client's limit: raise it with \
+                "response has more than {} (the client's limit: raise it with \
                  --max-headers or [client] max_headers, up to {})",
+                crate::limits::HeaderFields(*limit),
                 crate::limits::HEADERS_COUNT_CEILING
             ),
             CodecError::TooManyInterim { limit } => {

@@ -88,6 +88,19 @@ pub fn bytes_word(n: usize) -> &'static str {
     if n == 1 { "byte" } else { "bytes" }
 }
 
+/// A header-field count as a user reads it: `one header field` for 1 (`--max-headers 1`), else
+/// `N header fields`.
+pub struct HeaderFields(pub usize);
+
+impl std::fmt::Display for HeaderFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            1 => f.write_str("one header field"),
+            n => write!(f, "{n} header fields"),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits::DEFAULT
@@ -117,6 +130,18 @@ mod tests {
             );
         }
         assert_eq!(Limits::DEFAULT.check(), Ok(()));
+    }
+
+    /// Outside try: `--max-headers 1` said "more than 1 header fields"; a limit of one header
+    /// field is said in words, in the singular.
+    #[test]
+    fn a_one_header_field_limit_is_said_in_words() {
+        let said = crate::CodecError::TooManyHeaders { limit: 1 }.to_string();
+        assert!(said.starts_with("response has more than one header field (the client's limit"), "{said}");
+        let said = crate::ws::WsError::HandshakeTooManyHeaders { limit: 1 }.to_string();
+        assert!(said.starts_with("WebSocket handshake response has more than one header field (the"), "{said}");
+        let said = crate::CodecError::TooManyHeaders { limit: 2 }.to_string();
+        assert!(said.starts_with("response has more than 2 header fields (the client's limit"), "{said}");
     }
 
     /// A head limit of 1 byte (`--max-head-bytes 1`) is said in the singular.

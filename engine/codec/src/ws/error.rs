@@ -83,8 +83,9 @@ impl fmt::Display for WsError {
             }
             WsError::HandshakeTooManyHeaders { limit } => write!(
                 f,
-                "WebSocket handshake response has more than {limit} header fields (the client's limit: raise it \
+                "WebSocket handshake response has more than {} (the client's limit: raise it \
                  with --max-headers or [client] max_headers, up to {})",
+                crate::limits::HeaderFields(*limit),
                 crate::limits::HEADERS_COUNT_CEILING
             ),
             WsError::HandshakeStatus { status, reason, location } => {
