@@ -238,7 +238,7 @@ fn a_101_takes_the_clients_head_size_limit() {
     assert!(
         sample.ends_with(
             ": ws_handshake: WebSocket handshake response head larger than 16384 bytes (the client's limit on any \
-             response head: raise it with --max-head-bytes, up to 16MiB)"
+             response head: raise it with --max-head-bytes or [client] max_head_bytes, up to 16MiB)"
         ),
         "{sample}"
     );

@@ -67,8 +67,10 @@ fn max_head_bytes_raises_the_response_head_limit() {
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
-        text(&out)
-            .contains("response head larger than 65536 bytes (the client's limit: raise it with --max-head-bytes"),
+        text(&out).contains(
+            "response head larger than 65536 bytes (the client's limit: raise it with --max-head-bytes or \
+                       [client] max_head_bytes, up to 16MiB)"
+        ),
         "{}",
         text(&out)
     );

@@ -125,7 +125,8 @@ fn max_head_bytes_raises_the_websocket_handshake_limit() {
     assert_eq!(out.status.code(), Some(3), "{}", said(&out));
     assert!(
         said(&out).contains(
-            "larger than 65536 bytes (the client's limit on any response head: raise it with --max-head-bytes"
+            "larger than 65536 bytes (the client's limit on any response head: raise it with --max-head-bytes or \
+             [client] max_head_bytes, up to 16MiB)"
         ),
         "{}",
         said(&out)

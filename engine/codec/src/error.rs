@@ -59,7 +59,7 @@ impl fmt::Display for CodecError {
             CodecError::HeadTooLarge { limit_bytes } => {
                 write!(
                     f,
-                    "response head larger than {limit_bytes} {} (the client's limit: raise it with --max-head-bytes, up to 16MiB)",
+                    "response head larger than {limit_bytes} {} (the client's limit: raise it with --max-head-bytes or [client] max_head_bytes, up to 16MiB)",
                     crate::limits::bytes_word(*limit_bytes)
                 )
             }

@@ -77,7 +77,7 @@ impl fmt::Display for WsError {
                 write!(
                     f,
                     "WebSocket handshake response head larger than {limit_bytes} {} (the client's limit on any \
-                     response head: raise it with --max-head-bytes, up to 16MiB)",
+                     response head: raise it with --max-head-bytes or [client] max_head_bytes, up to 16MiB)",
                     crate::limits::bytes_word(*limit_bytes)
                 )
             }

@@ -332,7 +332,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "WebSocket handshake response head larger than 16384 bytes (the client's limit on any response head: \
-             raise it with --max-head-bytes, up to 16MiB)"
+             raise it with --max-head-bytes or [client] max_head_bytes, up to 16MiB)"
         );
     }
 
