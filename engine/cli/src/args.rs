@@ -352,8 +352,8 @@ pub struct CommonArgs {
     #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_headers))]
     pub max_headers: Option<usize>,
     /// Bytes one response head (status line and header fields; a WebSocket 101's too) may
-    /// have, 1 byte to 16MiB, in bytes or with a unit: 65536, 64KiB, 1MiB [default: 64KiB]; a
-    /// larger head is a `too_large` error (a WebSocket's, `ws_handshake`).
+    /// have, 1 byte to 16MiB, in bytes or with a unit in any case (KiB, MiB: 1,024-based; kB,
+    /// MB: 1,000-based): 65536, 64KiB, 1MiB [default: 64KiB]; a larger head is a `too_large` error (a WebSocket's, `ws_handshake`).
     #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_max_head_bytes))]
     pub max_head_bytes: Option<usize>,
     /// PEM file of extra CA certificates to trust.
@@ -582,7 +582,8 @@ pub fn parse_max_headers(text: &str) -> Result<usize, String> {
 }
 
 /// `--max-head-bytes`: bytes per response head, as `[client] max_head_bytes` takes it
-/// ([`mite_core::scenario::file::head_bytes_max`]: bytes, `KiB` or `MiB`, within the parser's rule).
+/// ([`mite_core::scenario::file::head_bytes_max`]: bytes, `KiB`, `MiB`, `kB` or `MB` in any case,
+/// within the parser's rule).
 pub fn parse_max_head_bytes(text: &str) -> Result<usize, String> {
     mite_core::scenario::file::head_bytes_max(text).map_err(|rule| format!("--max-head-bytes {text:?}: {rule}"))
 }
@@ -639,19 +640,52 @@ pub fn parse_percent(text: &str) -> Result<f64, String> {
 mod tests {
     use super::*;
 
-    /// `--max-head-bytes` takes bytes, KiB or MiB, checked by the response parser's rule.
+    /// `--max-head-bytes` takes bytes, KiB or MiB, kB or MB, checked by the response parser's
+    /// rule. Outside try: `64kib` was refused where `64KiB` was taken; units are taken in any
+    /// case, `kB` as 1,000 bytes, and `K` alone (1,000 or 1,024?) refused.
     #[test]
     fn a_head_size_is_bytes_or_kib_or_mib_within_the_parsers_rule() {
-        for (text, bytes) in [("65536", 65536), ("64KiB", 65536), (" 1 MiB ", 1 << 20), ("16MiB", 16 << 20), ("1B", 1)]
-        {
+        for (text, bytes) in [
+            ("65536", 65536),
+            ("64KiB", 65536),
+            ("64kib", 65536),
+            ("64KIB", 65536),
+            (" 1 MiB ", 1 << 20),
+            ("1mib", 1 << 20),
+            ("16MiB", 16 << 20),
+            ("1B", 1),
+            ("1b", 1),
+            ("64kB", 64_000),
+            ("64kb", 64_000),
+            ("64 KB", 64_000),
+            ("2MB", 2_000_000),
+            ("16mb", 16_000_000),
+        ] {
             assert_eq!(parse_max_head_bytes(text), Ok(bytes), "{text}");
         }
-        for text in ["0", "0KiB", "16777217", "17MiB", "64kb", "1.5MiB", "", "-1", "MiB", "18446744073709551615MiB"] {
+        for text in [
+            "0",
+            "0KiB",
+            "16777217",
+            "17MiB",
+            "17mb",
+            "64k",
+            "64K",
+            "1M",
+            "64kibi",
+            "1.5MiB",
+            "",
+            "-1",
+            "MiB",
+            "18446744073709551615MiB",
+        ] {
             let err = parse_max_head_bytes(text).unwrap_err();
             assert!(
                 err.starts_with(&format!("--max-head-bytes {text:?}: must be from 1 to 16,777,216 bytes")),
                 "{err}"
             );
+            assert!(err.contains("KiB or MiB (1,024 and 1,048,576 bytes), or kB or MB (1,000 and 1,000,000 bytes)"));
+            assert!(err.contains("the unit in any case (65536, 64KiB, 64kib, 1MiB;"), "{err}");
         }
     }
 

@@ -572,7 +572,7 @@ fn flag_values_that_cannot_be_used_exit_2_naming_the_flag_and_the_value() {
         (&["--max-head-bytes", "0"], "--max-head-bytes \"0\": must be from 1 to 16,777,216 bytes (16MiB)"),
         (&["--max-head-bytes", "17MiB"], "--max-head-bytes \"17MiB\": must be from 1 to 16,777,216 bytes"),
         (&["--max-head-bytes", "-1"], "--max-head-bytes \"-1\": must be from 1"),
-        (&["--max-head-bytes", "64 kb"], "--max-head-bytes \"64 kb\": must be from 1"),
+        (&["--max-head-bytes", "64 k"], "--max-head-bytes \"64 k\": must be from 1"),
         (&["--max-head-bytes", "99999999999999999999MiB"], "--max-head-bytes \"99999999999999999999MiB\": must"),
     ];
     for (extra, expected) in cases {

@@ -350,13 +350,13 @@ fn the_scenario_files_max_head_bytes_reads_a_large_head_and_the_flag_wins() {
     let out = run(&raised, &["--max-head-bytes", "64KiB"]);
     assert_eq!(out.status.code(), Some(3), "the flag wins over the file: {}", text(&out));
     assert!(text(&out).contains("response head larger than 65536 bytes"), "{}", text(&out));
-    let bad = with("\"64kb\"");
+    let bad = with("\"64k\"");
     let out = run(&bad, &[]);
     assert_eq!(out.status.code(), Some(1), "a scenario file refused, as any: {}", text(&out));
     let said = text(&out);
     assert!(
         said.contains(&format!(
-            "{bad}:7: client.max_head_bytes: \"64kb\": must be from 1 to 16,777,216 bytes (16MiB), as a whole number"
+            "{bad}:7: client.max_head_bytes: \"64k\": must be from 1 to 16,777,216 bytes (16MiB), as a whole number"
         )),
         "{said}"
     );

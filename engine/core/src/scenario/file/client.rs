@@ -124,44 +124,56 @@ pub(super) fn redirects(
 }
 
 /// A response-head size as a user writes it (`--max-head-bytes`, `[client] max_head_bytes`):
-/// a whole number of bytes, or of `KiB` or `MiB` (`65536`, `64KiB`, `1 MiB`), within the
+/// a whole number of bytes, or of a unit in any case (`65536`, `64KiB`, `64kib`, `1 MiB`):
+/// `KiB` and `MiB` are 1,024 and 1,048,576 bytes, `kB` and `MB` 1,000 and 1,000,000 (as the SI
+/// and IEC prefixes say; `K` or `M` alone is refused, read either way by someone), within the
 /// response parser's rule ([`ResponseLimits::check`]: 1 byte to [`RESPONSE_HEAD_BYTES_MAX`]).
 /// The error is the rule in words, for the caller to put after the flag or field.
 ///
 /// ```
 /// # use mite_core::scenario::file::head_bytes_max;
 /// assert_eq!(head_bytes_max("256KiB"), Ok(256 * 1024));
-/// assert!(head_bytes_max("64kb").unwrap_err().starts_with("must be from 1 to 16,777,216 bytes (16MiB)"));
+/// assert_eq!(head_bytes_max("64kib"), Ok(64 * 1024));
+/// assert_eq!(head_bytes_max("64kb"), Ok(64_000));
+/// assert!(head_bytes_max("64k").unwrap_err().starts_with("must be from 1 to 16,777,216 bytes (16MiB)"));
 /// ```
 pub fn head_bytes_max(text: &str) -> Result<usize, String> {
     let checked = |n: usize| ResponseLimits { head_bytes_max: n, ..ResponseLimits::DEFAULT }.check().is_ok();
     match bytes_with_unit(text) {
         Some(n) if checked(n) => Ok(n),
         _ => Err(format!(
-            "must be from 1 to {} bytes (16MiB), as a whole number of bytes, KiB or MiB (65536, 64KiB, 1MiB; bytes \
-             one response head may have)",
+            "must be from 1 to {} bytes (16MiB), as a whole number of bytes (B), KiB or MiB (1,024 and 1,048,576 \
+             bytes), or kB or MB (1,000 and 1,000,000 bytes), the unit in any case (65536, 64KiB, 64kib, 1MiB; \
+             bytes one response head may have)",
             crate::model::counts::grouped(RESPONSE_HEAD_BYTES_MAX as u64)
         )),
     }
 }
 
-/// `N`, `NB`, `NKiB` or `NMiB` (spaces around and between allowed) in bytes; `None` for any
-/// other text or a size past `usize`.
+/// A size's unit, in any case, and the bytes in one: `B`, `KiB`, `MiB`, `kB`, `MB`; `None` for
+/// any other (`K`, `M` alone: 1,000 to some, 1,024 to others).
+fn unit_bytes(unit: &str) -> Option<usize> {
+    match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => Some(1),
+        "kib" => Some(1024),
+        "mib" => Some(1024 * 1024),
+        "kb" => Some(1000),
+        "mb" => Some(1000 * 1000),
+        _ => None,
+    }
+}
+
+/// `N` or `N` and a unit ([`unit_bytes`]; spaces around and between allowed) in bytes; `None`
+/// for any other text or a size past `usize`.
 fn bytes_with_unit(text: &str) -> Option<usize> {
     let text = text.trim();
     let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
-    let scale: usize = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1024,
-        "MiB" => 1024 * 1024,
-        _ => return None,
-    };
-    number.parse::<usize>().ok()?.checked_mul(scale)
+    number.parse::<usize>().ok()?.checked_mul(unit_bytes(unit.trim())?)
 }
 
 /// What to write instead of a head size [`head_bytes_max`] refused, when it is close to one it
-/// takes: `64kb` or `64K` is `64KiB`, `2mb` is `2MiB`, `0` is `1`, `17MiB` is `16MiB`.
+/// takes: `64K` is `64KiB`, `2m` is `2MiB`, `0` is `1`, `17MiB` is `16MiB`.
 fn head_bytes_suggested(text: &str) -> Option<String> {
     let text = text.trim();
     let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -169,8 +181,10 @@ fn head_bytes_suggested(text: &str) -> Option<String> {
     let number: u64 = number.parse().ok()?;
     let unit = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => "",
-        "k" | "kb" | "kib" => "KiB",
-        "m" | "mb" | "mib" => "MiB",
+        "k" | "kib" => "KiB",
+        "m" | "mib" => "MiB",
+        "kb" => "kB",
+        "mb" => "MB",
         _ => return None,
     };
     let written = format!("{number}{unit}");

@@ -607,15 +607,20 @@ volume = { constant = 1 }
     #[test]
     fn max_head_bytes_takes_the_flags_sizes_and_refuses_the_rest_at_its_line() {
         let client = |value: &str| GOOD.replace("[config]", &format!("[client]\nmax_head_bytes = {value}\n[config]"));
-        for (value, bytes) in
-            [("\"256KiB\"", 256 * 1024), ("204800", 204_800), ("\"1 MiB\"", 1 << 20), ("\"16MiB\"", 16 << 20)]
-        {
+        for (value, bytes) in [
+            ("\"256KiB\"", 256 * 1024),
+            ("204800", 204_800),
+            ("\"1 MiB\"", 1 << 20),
+            ("\"16MiB\"", 16 << 20),
+            ("\"64kib\"", 65536),
+            ("\"64kB\"", 64_000),
+        ] {
             assert_eq!(load_text(&client(value)).unwrap().client.max_head_bytes, Some(bytes), "{value}");
         }
         for (value, said) in [
-            ("0", "0: must be from 1 to 16,777,216 bytes (16MiB), as a whole number of bytes, KiB or MiB"),
+            ("0", "0: must be from 1 to 16,777,216 bytes (16MiB), as a whole number of bytes (B), KiB or MiB"),
             ("-1", "-1: must be from 1 to 16,777,216 bytes"),
-            ("\"64kb\"", "\"64kb\": must be from 1 to 16,777,216 bytes"),
+            ("\"64k\"", "\"64k\": must be from 1 to 16,777,216 bytes"),
             ("\"17MiB\"", "\"17MiB\": must be from 1"),
             ("\"1.5MiB\"", "\"1.5MiB\": must be from 1"),
         ] {
@@ -624,7 +629,8 @@ volume = { constant = 1 }
             assert!(err.to_string().contains(said), "{value}: {err}");
         }
         let hint = |value: &str| load_text(&client(value)).unwrap_err().to_string();
-        assert!(hint("\"64kb\"").ends_with("; e.g. max_head_bytes = \"64KiB\""), "{}", hint("\"64kb\""));
+        assert!(hint("\"64k\"").ends_with("; e.g. max_head_bytes = \"64KiB\""), "{}", hint("\"64k\""));
+        assert!(hint("\"17mb\"").ends_with("; e.g. max_head_bytes = \"16MiB\""), "{}", hint("\"17mb\""));
         assert!(hint("0").ends_with("; e.g. max_head_bytes = \"1\""), "{}", hint("0"));
         assert!(hint("\"17MiB\"").ends_with("; e.g. max_head_bytes = \"16MiB\""), "{}", hint("\"17MiB\""));
         assert!(hint("\"lots\"").ends_with("; e.g. max_head_bytes = \"256KiB\""), "{}", hint("\"lots\""));
