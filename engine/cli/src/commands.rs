@@ -554,7 +554,7 @@ fn execute(
         let name = threshold.unknown_in(Some(known)).unwrap_or_default();
         bail!("threshold {:?}: {}", threshold.text(), mite_core::output::threshold::not_in_file(name, known));
     }
-    warn_before_the_run(&resolved, &thresholds, options.segment);
+    let before_the_run = warn_before_the_run(&resolved, &thresholds, options.segment);
     // Output paths are checked before the first request, so that a typo does not cost the run.
     output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
@@ -565,6 +565,8 @@ fn execute(
         output::check_log("--hdr-log", path)?;
     }
     let Resolved { registry, scenario, transactions, source, built_from, mut warnings, .. } = resolved;
+    // Every warning said is kept in the result file, in the order said.
+    warnings.extend(before_the_run);
     let config = layered_config(&scenario.config, overrides)?;
     // A registered scenario's: what its builder and journeys read is known once they ran.
     let read_by = built_from.map(|built| (built, config.clone()));
@@ -580,6 +582,7 @@ fn execute(
     let options = &RunOptions { grace_cut: signals.grace_cut_flag(), ..options.clone() };
     let run = mite_core::run_scenario(&registry, scenario, config, options, signals.stop_flag(), &mut |event| {
         hdr_log_failed |= matches!(event, RunEvent::HdrLogFailed(_));
+        warnings.extend(warning_of(event));
         if matches!(event, RunEvent::Started { .. }) {
             signals.run_started();
         }
@@ -645,16 +648,27 @@ fn warn_before_the_run(
     resolved: &Resolved,
     thresholds: &[mite_core::output::threshold::Threshold],
     segment: (usize, usize),
-) {
+) -> Vec<String> {
+    let mut warnings = Vec::new();
     if let Some(file) = &resolved.transactions {
-        for warning in thresholds.iter().filter_map(|t| t.undefined_in(file)) {
-            tell(format_args!("WARNING: {warning}"));
-        }
+        warnings.extend(thresholds.iter().filter_map(|t| t.undefined_in(file)));
     }
     if segment.1 > 1 {
-        for warning in mite_core::scenario::preflight::segment_warnings(&resolved.scenario, segment) {
-            tell(format_args!("WARNING: {}", report::printable(&warning)));
-        }
+        warnings.extend(mite_core::scenario::preflight::segment_warnings(&resolved.scenario, segment));
+    }
+    for warning in &warnings {
+        tell(format_args!("WARNING: {}", report::printable(warning)));
+    }
+    warnings
+}
+
+/// The warning a run's event says on the terminal (`WARNING: ...`), as the result file keeps
+/// it (without the `WARNING: `); `None` for any other event.
+fn warning_of(event: &RunEvent<'_>) -> Option<String> {
+    match event {
+        RunEvent::Warning(text) => Some(text.to_string()),
+        RunEvent::StartTimePassed(_) => Some(event.to_string().trim_start_matches("WARNING: ").to_string()),
+        _ => None,
     }
 }
 
@@ -1256,6 +1270,7 @@ fn journey_run(
                 | RunEvent::CoreSilent { .. }
         ) {
             lines.say(format!("{}\n", report::printable_lines(&event.to_string())));
+            warnings.extend(warning_of(event));
         }
     });
     lines.finish();

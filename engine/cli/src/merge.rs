@@ -61,6 +61,8 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let mut merged = merge_by_name::merge_files(&inputs, &thresholds)?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let warnings = merge_parts::annotate(&mut merged.file, &inputs);
+    // Said on the terminal below, and kept in the merged file after its inputs' warnings.
+    merged.file.warnings.extend(warnings.iter().cloned());
     merged.file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
     merged.run.stopped_by = merged.file.stopped_by;
     merged.run.scenario.clone_from(&merged.file.scenario);

@@ -309,7 +309,9 @@ fn unread_keys_and_variables_are_named_and_kept_in_the_result_file_and_its_merge
     let out = engine(&["merge", a.to_str().unwrap(), b.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let warnings: Vec<String> = serde_json::from_value(result(&merged)["warnings"].clone()).unwrap();
-    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    // Then the merge's own, as it said them (the runs' windows apart, on a busy machine).
+    let own: Vec<String> = text(&out).lines().filter_map(|l| l.strip_prefix("warning: ")).map(String::from).collect();
+    assert_eq!(warnings[3..], own[..], "{warnings:?}");
     assert_eq!(warnings[1], flag, "every input has it: said once, as it is");
     assert!(warnings[0].ends_with(&format!("a.json: {variable}")), "{warnings:?}");
     assert!(warnings[2].ends_with(&format!("b.json: {near}")), "{warnings:?}");
@@ -361,4 +363,60 @@ fn the_scenario_files_max_head_bytes_reads_a_large_head_and_the_flag_wins() {
         "{said}"
     );
     assert!(said.contains("e.g. max_head_bytes = \"64KiB\""), "{said}");
+}
+
+/// Outside try: the warnings not about configuration (`--insecure`, a datapool too small for
+/// its journeys, an entry that runs nothing) were said on the terminal and not kept: a result
+/// read later did not say what the terminal said. Every warning said is now in the result
+/// file's `warnings`, in the order said, for a run, `journey run` and `merge`.
+#[test]
+fn every_warning_said_is_kept_in_the_result_file() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let scenario = warned_scenario(&scratch, &target);
+    let json = scratch.file("warned.json");
+    let out = engine(&[
+        "--cores",
+        "1",
+        "--no-pin",
+        "-q",
+        "--scenario",
+        scenario.as_str(),
+        "--duration",
+        "300ms",
+        "--insecure",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let kept: Vec<String> = serde_json::from_value(result(&json)["warnings"].clone()).unwrap();
+    let shown: Vec<&str> = said.lines().filter_map(|line| line.strip_prefix("WARNING: ")).collect();
+    assert_eq!(shown.len(), 3, "{said}");
+    assert_eq!(kept.len(), shown.len(), "{kept:?}\n{said}");
+    for (kept, shown) in kept.iter().zip(&shown) {
+        assert!(kept.starts_with(shown), "kept {kept:?}, said {shown:?}");
+    }
+    assert!(kept.iter().any(|w| w == "--insecure: TLS certificates are NOT verified"), "{kept:?}");
+    // `journey run`, through the same run loop.
+    let one = scratch.file("one.json");
+    let out =
+        engine(&["journey", "run", "get", "--scenario", &scenario, "--insecure", "--json", one.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(result(&one)["warnings"], serde_json::json!(["--insecure: TLS certificates are NOT verified"]));
+    // A merge keeps its inputs' and its own (`warning: ...` on the terminal).
+    let again = support::as_another_run(&json, &json.with_file_name("again.json"));
+    // Another injector's engine, of another version: the merge warns of it.
+    let mut other: serde_json::Value = result(&again);
+    other["mite_engine_version"] = "0.0.1".into();
+    std::fs::write(&again, other.to_string()).unwrap();
+    let merged = scratch.file("merged.json");
+    let out = engine(&["merge", json.to_str().unwrap(), again.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let kept: Vec<String> = serde_json::from_value(result(&merged)["warnings"].clone()).unwrap();
+    let own: Vec<&str> = said.lines().filter_map(|line| line.strip_prefix("warning: ")).collect();
+    assert!(own.iter().any(|w| w.starts_with("parts of different engine versions: ")), "{said}");
+    assert_eq!(kept.len(), 3 + own.len(), "{kept:?}\n{said}");
+    assert!(own.iter().all(|w| kept.iter().any(|k| k == w)), "{kept:?}\n{said}");
 }

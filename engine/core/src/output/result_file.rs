@@ -895,10 +895,13 @@ pub struct ResultFile {
     /// its segment or file, and exits 1 as the run did. Absent when no core was lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores_lost: Option<String>,
-    /// What the run warned of its configuration: a `--config` key or `MITE_CONF_*` variable
-    /// that nothing read, said before or after the run as on the terminal. A merge keeps each
+    /// Every warning the run said on the terminal (`WARNING: ...`), in the order said, without
+    /// the `WARNING: `: of its configuration (a `--config` key or `MITE_CONF_*` variable that
+    /// nothing read), of the scenario against the cores (a datapool too small, an entry that
+    /// runs nothing), `--insecure`, a late start, a core slow to tear down. A merge keeps each
     /// input's, once: one that not every input has is named by the segments or files that have
-    /// it ([`warnings_together`]). Absent when there was none.
+    /// it ([`warnings_together`]); then its own (`warning: ...` on its terminal). Absent when
+    /// there was none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Merged results: the segments covered.
