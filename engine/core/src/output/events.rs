@@ -9,7 +9,7 @@ use crate::model::datapool::Row;
 use crate::model::terminal::traced_value;
 use crate::output::outcome::IntervalPoint;
 use crate::output::report::{printable, printable_lines};
-use crate::output::units::{counted, grouped, ms, short_us};
+use crate::output::units::{counted, grouped, ms, per_second, rate, short_us};
 
 /// Where a run's events go: `&mut |event| eprintln!("{event}")`, or `&mut |_| {}` to drop them.
 pub type Reporter<'a> = dyn FnMut(&RunEvent<'_>) + 'a;
@@ -251,6 +251,16 @@ impl fmt::Display for Progress<'_> {
         if point.not_sent > 0 {
             write!(f, "  not sent {}", grouped(point.not_sent))?;
         }
+        // WebSocket messages each way apart (a sum reads as either), as the table's columns.
+        if let Some(ws) = &point.detail.ws {
+            match self.piece {
+                Piece::Whole => {
+                    let per_s = |n: u64| per_second(rate(n, self.seconds));
+                    write!(f, "  ws msgs sent {}/s recv {}/s", per_s(ws.messages_sent), per_s(ws.messages_received))?;
+                }
+                _ => write!(f, "  ws msgs sent {} recv {}", grouped(ws.messages_sent), grouped(ws.messages_received))?,
+            }
+        }
         // A lag of 0 was not measured (the piece ended before the first probe).
         let lag = if point.lag_p99_us == 0 { "-".to_string() } else { short_us(point.lag_p99_us) };
         write!(f, "  lag {lag} cpu {:.0}%", point.busy_percent_max)?;
@@ -408,6 +418,22 @@ mod tests {
         let text = late.to_string();
         assert!(text.starts_with("[    3.8s] ok         0/s  err       0/s        38 txn"), "{text}");
         assert!(text.ends_with("  (late report from core 0: figures since 0.0s)"), "{text}");
+    }
+
+    /// Outside try: WebSocket messages a second read as a sum of both ways (the table's one
+    /// `msg/s`); the progress line shows them each way apart, rates over a whole interval and
+    /// counts over a piece, and nothing of them for an interval without WebSockets.
+    #[test]
+    fn progress_line_shows_websocket_messages_each_way() {
+        let mut point = IntervalPoint { elapsed_s: 2.0, transactions: 4, ..IntervalPoint::default() };
+        assert!(!line(&point, 2, 1.0).contains("ws "), "no WebSockets, nothing of them");
+        let ws =
+            crate::output::timeline::WsPoint { messages_sent: 2_400, messages_received: 2_200, ..Default::default() };
+        point.detail.ws = Some(ws);
+        let text = line(&point, 2, 2.0);
+        assert!(text.contains("in flight 0 of 2  ws msgs sent 1,200/s recv 1,100/s  lag"), "{text}");
+        let piece = Progress { point: &point, target: 2, seconds: 0.2, piece: Piece::Partial(Cut::End), late: &[] };
+        assert!(piece.to_string().contains("  ws msgs sent 2,400 recv 2,200  lag"), "{piece}");
     }
 
     /// Outside try: a run of 1 ms printed `p50 0.00ms  p99 0.00ms ... lag 0µs`, figures that

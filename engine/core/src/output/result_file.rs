@@ -322,7 +322,9 @@ pub struct WebSocketFigures {
     pub messages_sent: u64,
     /// Data messages received.
     pub messages_received: u64,
-    /// Messages both ways per second.
+    /// Messages sent and received together per second: both ways summed (the terminal's table
+    /// shows each way apart, `sent/s` and `recv/s`: `messages_sent` and `messages_received`
+    /// over `duration_s`).
     pub messages_per_s: f64,
     /// Payload bytes sent.
     pub bytes_sent: u64,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::output::units::{grouped, ms};
+use crate::output::units::{self, grouped, ms, per_second};
 use crate::stats::histogram::quantile;
 use crate::stats::{ErrorKind, Merged, WsStats};
 
@@ -18,12 +18,13 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     let width = crate::output::report::name_column(rows.iter().map(|(n, _)| &***n));
     let _ = writeln!(
         out,
-        "\n{:<width$} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {:>9} {:>9}",
+        "\n{:<width$} {:>8} {:>10} {:>10} {:>8} {:>8} {:>12} {:>12} {:>7} {:>9} {:>9}",
         "websocket",
         "conns",
         "msgs sent",
         "msgs recv",
-        "msg/s",
+        "sent/s",
+        "recv/s",
         "bytes sent",
         "bytes recv",
         "errors",
@@ -37,16 +38,17 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
         } else {
             (ms(quantile(&ws.reply_us, 0.5)), ms(quantile(&ws.reply_us, 0.99)))
         };
-        let rate =
-            if seconds > 0.0 { ((ws.messages_sent + ws.messages_received) as f64 / seconds).round() as u64 } else { 0 };
+        // Each way apart: messages sent and received a second (their sum read as either).
+        let rate = |n: u64| per_second(units::rate(n, seconds));
         let shown = crate::output::report::name_cell(name, width);
         let _ = writeln!(
             out,
-            "{shown} {:>8} {:>10} {:>10} {:>8} {:>12} {:>12} {:>7} {p50:>9} {p99:>9}",
+            "{shown} {:>8} {:>10} {:>10} {:>8} {:>8} {:>12} {:>12} {:>7} {p50:>9} {p99:>9}",
             grouped(ws.connects),
             grouped(ws.messages_sent),
             grouped(ws.messages_received),
-            grouped(rate),
+            rate(ws.messages_sent),
+            rate(ws.messages_received),
             grouped(ws.bytes_sent),
             grouped(ws.bytes_received),
             grouped(ws.error_count()),
@@ -121,6 +123,13 @@ mod tests {
         merged.txns.insert("chat".into(), chat);
         let text = table(&merged, 1.0);
         assert!(text.contains("chat") && !text.contains("plain"), "{text}");
+        // Outside try: one `msg/s` column summed both ways (59/s) without saying so.
+        let header = text.lines().find(|l| l.starts_with("websocket")).unwrap();
+        assert!(header.contains("msgs sent  msgs recv   sent/s   recv/s") && !header.contains("msg/s"), "{text}");
+        let row = text.lines().find(|l| l.starts_with("chat")).unwrap();
+        assert!(row.contains(" 30         29       30       29 "), "{text}");
+        let slow = table(&merged, 4.0);
+        assert!(slow.contains(" 30         29      7.5      7.3 "), "over 4 s: {slow}");
         assert!(text.contains("websocket errors by kind: ws_protocol 1"), "{text}");
         assert!(!text.contains("first:"), "no sample, no line");
         merged.error_samples.insert("websocket", "ws_protocol: bad \u{1b}[31mframe".into());

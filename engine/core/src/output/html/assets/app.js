@@ -541,7 +541,7 @@
     var rows = wsTransactions(run).map(function (t) { return wsRow(t.name, t.websocket); });
     var total = (run.totals || {}).websocket;
     if (total && rows.length > 1) rows.push(wsRow('all WebSocket transactions', total));
-    table(parent, ['transaction', 'connects', 'closes', 'msgs sent', 'msgs received', 'msgs/s', 'bytes sent', 'bytes received',
+    table(parent, ['transaction', 'connects', 'closes', 'msgs sent', 'msgs received', 'msgs/s (sent + received)', 'bytes sent', 'bytes received',
       'pings received', 'errors', 'errors by kind', 'reply p50', 'reply p99', 'reply max'], rows, 'websocket');
   }
   function wsRow(name, ws) {
@@ -580,7 +580,7 @@
         return found && found.websocket;
       });
     });
-    table(parent, ['transaction', 'run', 'connects', 'msgs sent', 'msgs received', 'msgs/s', 'bytes sent', 'bytes received', 'errors',
+    table(parent, ['transaction', 'run', 'connects', 'msgs sent', 'msgs received', 'msgs/s (sent + received)', 'bytes sent', 'bytes received', 'errors',
       'errors by kind', 'reply p50', 'reply p99'], rows, 'compare-websocket');
   }
 
