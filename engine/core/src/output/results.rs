@@ -169,9 +169,9 @@ fn corrected_names(file: &ResultFile) -> BTreeSet<&str> {
 }
 
 /// What a column shows for a figure with nothing to measure.
-const NO_DATA: &str = "no data";
+pub(crate) const NO_DATA: &str = "no data";
 
-fn delta(base: f64, new: f64) -> String {
+pub(crate) fn delta(base: f64, new: f64) -> String {
     if base == 0.0 {
         return if new == 0.0 { "=".into() } else { "new".into() };
     }
@@ -179,7 +179,7 @@ fn delta(base: f64, new: f64) -> String {
 }
 
 /// A latency's cell (ms) and its change, or `no data` and `-` when a side has none.
-fn latency_cells(base: Option<f64>, new: Option<f64>) -> (String, String) {
+pub(crate) fn latency_cells(base: Option<f64>, new: Option<f64>) -> (String, String) {
     match (base, new) {
         (_, None) => (NO_DATA.into(), "-".into()),
         (None, Some(new)) => (format!("{:.2}", new / 1000.0), "-".into()),
@@ -241,6 +241,7 @@ pub fn compare(base: &ResultFile, new: &ResultFile, max_regression_pct: f64) -> 
         compare_row(&mut out, &cell, a, b);
         regressions.extend(regressions_of(name, a, b, max_regression_pct));
     }
+    out.push_str(&crate::output::websocket::compare(base, new));
     (out, regressions)
 }
 

@@ -1,8 +1,10 @@
 //! The WebSocket counters for people and programs: the table's WebSocket section, the
-//! `websocket` object of the result file, and the Prometheus lines.
+//! `websocket` object of the result file, the Prometheus lines, and `compare`'s section.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::output::result_file::{Latency, ResultFile, WebSocketFigures};
 use crate::output::units::{self, grouped, ms, per_second};
 use crate::stats::histogram::quantile;
 use crate::stats::{ErrorKind, Merged, WsStats};
@@ -69,6 +71,85 @@ pub fn table(merged: &Merged, seconds: f64) -> String {
     out
 }
 
+/// `compare`'s WebSocket section, under the transactions' table: for each transaction that used
+/// WebSockets in either run (and all of them together when there are several), NEW's messages
+/// each way, a second, and its reply times, each with its change from BASE; empty when neither
+/// run used WebSockets. Shown, not judged: the regressions are the transactions' rows'.
+pub fn compare(base: &ResultFile, new: &ResultFile) -> String {
+    let (old, now) = (used(base), used(new));
+    let names: BTreeSet<&str> = old.keys().chain(now.keys()).copied().collect();
+    let mut rows: Vec<(&str, Option<&WebSocketFigures>, Option<&WebSocketFigures>)> =
+        names.iter().map(|name| (*name, old.get(name).copied(), now.get(name).copied())).collect();
+    let totals = (base.totals.websocket.as_ref(), new.totals.websocket.as_ref());
+    if names.len() != 1 && (totals.0.is_some() || totals.1.is_some()) {
+        rows.push(("all WebSocket transactions", totals.0, totals.1));
+    }
+    let mut out = String::new();
+    if rows.is_empty() {
+        return out;
+    }
+    let width = crate::output::report::name_column(rows.iter().map(|(name, ..)| *name)).max(30);
+    let _ = writeln!(
+        out,
+        "\n{:<width$} {:>10} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>8} {:>10} {:>8}",
+        "websocket",
+        "msgs sent",
+        "msgs recv",
+        "sent/s",
+        "Δsent/s",
+        "recv/s",
+        "Δrecv/s",
+        "reply p50",
+        "Δp50",
+        "reply p99",
+        "Δp99"
+    );
+    let durations = (base.duration_s, new.duration_s);
+    for (name, a, b) in rows {
+        let cell = crate::output::report::name_cell(name, width);
+        match (a, b) {
+            (Some(a), Some(b)) => compare_row(&mut out, &cell, (a, b), durations),
+            (Some(_), None) => _ = writeln!(out, "{cell} only in BASE"),
+            (None, _) => _ = writeln!(out, "{cell} only in NEW"),
+        }
+    }
+    out
+}
+
+/// The transactions of `file` that used WebSockets, by name.
+fn used(file: &ResultFile) -> BTreeMap<&str, &WebSocketFigures> {
+    file.transactions.iter().filter_map(|t| Some((t.name.as_str(), t.websocket.as_ref()?))).collect()
+}
+
+/// One row of [`compare`]: NEW's figures (`b`), each rate and reply time with its change from
+/// BASE's (`a`), the rates over each run's duration (`durations`: BASE's, NEW's).
+fn compare_row(out: &mut String, cell: &str, (a, b): (&WebSocketFigures, &WebSocketFigures), durations: (f64, f64)) {
+    use crate::output::results::{delta, latency_cells};
+    let rates = |ws: &WebSocketFigures, seconds: f64| {
+        (units::rate(ws.messages_sent, seconds), units::rate(ws.messages_received, seconds))
+    };
+    let ((sent_a, received_a), (sent_b, received_b)) = (rates(a, durations.0), rates(b, durations.1));
+    let reply = |ws: &WebSocketFigures, pick: fn(&Latency) -> Option<u64>| {
+        ws.reply_us.as_ref().filter(|l| l.count > 0).and_then(pick).map(|us| us as f64)
+    };
+    let (p50, d50) = latency_cells(reply(a, |l| l.p50), reply(b, |l| l.p50));
+    let (p99, d99) = latency_cells(reply(a, |l| l.p99), reply(b, |l| l.p99));
+    let _ = writeln!(
+        out,
+        "{cell} {:>10} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>8} {:>10} {:>8}",
+        grouped(b.messages_sent),
+        grouped(b.messages_received),
+        per_second(sent_b),
+        delta(sent_a, sent_b),
+        per_second(received_b),
+        delta(received_a, received_b),
+        p50,
+        d50,
+        p99,
+        d99
+    );
+}
+
 /// A Prometheus counter: name, help, and how to read it.
 type Metric = (&'static str, &'static str, fn(&WsStats) -> u64);
 
@@ -110,6 +191,56 @@ pub fn exposition(out: &mut String, merged: &Merged, label: impl Fn(&str) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::outcome::RunResult;
+    use crate::output::result_file::result_file;
+
+    /// A result file of a 2 s run whose transactions are `txns` (name, messages sent and
+    /// received, reply time µs, none when 0).
+    fn run_of(txns: &[(&str, u64, u64, u64)]) -> ResultFile {
+        let mut merged = Merged::default();
+        merged.txns.insert("plain".into(), crate::stats::TxnStats { txn_ok: 1, ..Default::default() });
+        for &(name, sent, received, reply_us) in txns {
+            let mut stats = crate::stats::TxnStats::default();
+            (stats.ws.connects, stats.ws.messages_sent, stats.ws.messages_received) = (1, sent, received);
+            if reply_us > 0 {
+                crate::stats::record_latency(&mut stats.ws.reply_us, reply_us);
+            }
+            merged.txns.insert(name.into(), stats);
+        }
+        result_file(&RunResult { duration_s: 2.0, ..RunResult::of("s", merged) }, false)
+    }
+
+    /// Outside try: `compare A.json B.json` showed no WebSocket figures, though both files had
+    /// them. It shows each WebSocket transaction's (and all of them together when there are
+    /// several) with their change from BASE; nothing when neither run used WebSockets.
+    #[test]
+    fn compare_shows_the_websocket_figures_of_either_run() {
+        let base = run_of(&[("chat", 2_000, 1_800, 400)]);
+        let new = run_of(&[("chat", 2_200, 1_800, 500)]);
+        let text = compare(&base, &new);
+        let header = text.lines().nth(1).unwrap();
+        assert!(
+            header.starts_with("websocket ") && header.contains("msgs sent  msgs recv    sent/s  Δsent/s"),
+            "{text}"
+        );
+        let row = text.lines().find(|l| l.starts_with("chat ")).unwrap();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[1..], ["2,200", "1,800", "1,100", "+10.0%", "900", "+0.0%", "0.50", "+25.0%", "0.50", "+25.0%"]);
+        assert!(!text.contains("all WebSocket transactions"), "one transaction: no sum of it: {text}");
+        // A transaction in one run only, and the sum of several.
+        let new = run_of(&[("chat", 2_200, 1_800, 0), ("feed", 0, 50, 0)]);
+        let text = compare(&base, &new);
+        assert!(text.lines().any(|l| l.starts_with("feed ") && l.ends_with(" only in NEW")), "{text}");
+        let all = text.lines().find(|l| l.starts_with("all WebSocket transactions")).unwrap();
+        assert!(all.contains(" 2,200      1,850 "), "{text}");
+        let chat = text.lines().find(|l| l.starts_with("chat ")).unwrap();
+        assert!(chat.contains("no data"), "no reply timed in NEW: {chat}");
+        assert!(compare(&new, &run_of(&[])).contains(" only in BASE"), "gone from NEW");
+        assert_eq!(compare(&run_of(&[]), &run_of(&[])), "", "neither used WebSockets: nothing");
+        // Under the transactions' table of `compare`.
+        let (table, _) = crate::output::results::compare(&base, &run_of(&[("chat", 2_200, 1_800, 500)]), 5.0);
+        assert!(table.contains("\nwebsocket ") && table.find("plain") < table.find("\nwebsocket "), "{table}");
+    }
 
     #[test]
     fn table_and_exposition_show_only_websocket_transactions() {
