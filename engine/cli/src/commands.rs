@@ -876,7 +876,7 @@ pub(crate) fn threshold_verdict(checked: Vec<mite_core::output::threshold::Check
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one,
 /// for `compare`: a log holding several pods' results is refused (compare takes one run).
 fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
-    let mut parts = read_result_parts(path, name)?;
+    let mut parts = read_result_parts(path, name, &mut Vec::new())?;
     if parts.len() > 1 {
         let segments: Vec<String> = parts.iter().map(|p| p.segment.clone().unwrap_or_else(|| "-".into())).collect();
         bail!(
@@ -891,8 +891,13 @@ fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
 
 /// Reads a result file, or a log holding results framed (`kubectl logs` of pods run with
 /// `--json=-`; several pods' logs one after another hold one each). Errors name it `name`
-/// (`BASE`, `NEW`, or the path), followed by the path when that differs.
-pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<ResultFile>> {
+/// (`BASE`, `NEW`, or the path), followed by the path when that differs. The warnings said of
+/// a log (a frame left out) are added to `warnings`, for a merged file to keep.
+pub(crate) fn read_result_parts(
+    path: &Path,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
     let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
     let text = match String::from_utf8(bytes) {
@@ -906,7 +911,7 @@ pub(crate) fn read_result_parts(path: &Path, name: &str) -> anyhow::Result<Vec<R
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Some(why) = mite_core::output::result_file::not_json(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
-            return framed_results(&text, &shown, name);
+            return framed_results(&text, &shown, name, warnings);
         }
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
     }
@@ -927,20 +932,21 @@ fn located(e: mite_core::output::result_file::ResultFileError, name: &str, shown
 /// Every result framed in the log `text` (one per segment), saying what was left out: a broken
 /// frame after a whole one, whole ones a later one of the same segment replaced, and the same
 /// result found more than once (counted once).
-fn framed_results(text: &str, shown: &str, name: &str) -> anyhow::Result<Vec<ResultFile>> {
+fn framed_results(text: &str, shown: &str, name: &str, warnings: &mut Vec<String>) -> anyhow::Result<Vec<ResultFile>> {
     let frames = mite_core::output::result_frame::decode_parts(text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let mut parts = Vec::with_capacity(frames.len());
     for frame in frames {
         let label = format!("{name} (the result framed in the log)");
         let part = ResultFile::read(&frame.json, &label).map_err(|e| located(e, name, shown))?;
         if let Some(broken) = &frame.broken_after {
-            tell(format_args!(
-                "WARNING: {shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
+            warnings.push(format!(
+                "{shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
             ));
+            tell(format_args!("WARNING: {}", warnings[warnings.len() - 1]));
         }
         if frame.replaced > 0 {
-            tell(format_args!(
-                "WARNING: {shown}: {} of segment {} before its last left out (a restarted injector's earlier runs; \
+            warnings.push(format!(
+                "{shown}: {} of segment {} before its last left out (a restarted injector's earlier runs; \
                  several injectors' results in one log are each merged only with their own --segment K/N)",
                 if frame.replaced == 1 {
                     "1 whole result".to_string()
@@ -949,6 +955,7 @@ fn framed_results(text: &str, shown: &str, name: &str) -> anyhow::Result<Vec<Res
                 },
                 part.segment.as_deref().unwrap_or("none"),
             ));
+            tell(format_args!("WARNING: {}", warnings[warnings.len() - 1]));
         }
         if frame.repeats > 0 {
             tell(format_args!(

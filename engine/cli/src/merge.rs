@@ -46,8 +46,10 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     output::distinct(&[("-o", Some(output)), ("--html", html)])?;
     let mut inputs: Vec<(String, ResultFile)> = Vec::new();
     let mut labels = Vec::new();
+    // What was said of the logs read (a frame left out), kept in the merged file.
+    let mut read_warnings = Vec::new();
     for (path, label) in paths.iter().zip(crate::commands::labels(paths)) {
-        let parts = crate::commands::read_result_parts(path, &path.display().to_string())?;
+        let parts = crate::commands::read_result_parts(path, &path.display().to_string(), &mut read_warnings)?;
         let several = parts.len() > 1;
         for (i, file) in parts.into_iter().enumerate() {
             let name = part_name(path, &file, i, several);
@@ -61,7 +63,9 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     let mut merged = merge_by_name::merge_files(&inputs, &thresholds)?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let warnings = merge_parts::annotate(&mut merged.file, &inputs);
-    // Said on the terminal below, and kept in the merged file after its inputs' warnings.
+    // Kept in the merged file after its inputs' warnings, as said: those said reading the logs,
+    // then the merge's own (said below).
+    merged.file.warnings.extend(read_warnings);
     merged.file.warnings.extend(warnings.iter().cloned());
     merged.file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
     merged.run.stopped_by = merged.file.stopped_by;

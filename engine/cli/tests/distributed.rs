@@ -505,6 +505,11 @@ fn results_without_segments_in_one_log_say_what_was_left_out() {
     let out = merge(&[&all], &["-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("all.log: 1 whole result of segment none before its last left out"), "{}", text(&out));
+    // Kept in the merged file as said, a result read later saying what was left out.
+    let warnings: Vec<String> = serde_json::from_value(read(&merged)["warnings"].clone()).unwrap();
+    let said = text(&out);
+    let left_out = said.lines().find_map(|l| l.strip_prefix("WARNING: ")).expect("the warning said");
+    assert_eq!(warnings.first().map(String::as_str), Some(left_out), "{warnings:?}");
 }
 
 /// Outside try: one byte that is not UTF-8 anywhere in a log (a pod's binary output, a

@@ -225,7 +225,10 @@ mod tests {
         );
         let row = text.lines().find(|l| l.starts_with("chat ")).unwrap();
         let cells: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(cells[1..], ["2,200", "1,800", "1,100", "+10.0%", "900", "+0.0%", "0.50", "+25.0%", "0.50", "+25.0%"]);
+        assert_eq!(
+            cells[1..],
+            ["2,200", "1,800", "1,100", "+10.0%", "900", "+0.0%", "0.50", "+25.0%", "0.50", "+25.0%"]
+        );
         assert!(!text.contains("all WebSocket transactions"), "one transaction: no sum of it: {text}");
         // A transaction in one run only, and the sum of several.
         let new = run_of(&[("chat", 2_200, 1_800, 0), ("feed", 0, 50, 0)]);
