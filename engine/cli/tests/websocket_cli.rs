@@ -45,7 +45,21 @@ fn websocket_toml_from_the_command_line() {
     assert_eq!(ws["messages_received"].as_u64(), Some(counts.messages_sent));
     assert_eq!(result["totals"]["errors"], 0);
 
+    // The table shows messages a second each way apart (one msg/s summed both ways before).
+    assert!(text.contains(" msgs sent  msgs recv   sent/s   recv/s ") && !text.contains("msg/s"), "{text}");
+
     let again = support::as_another_run(&json, &json.with_file_name("again.json"));
+    // `compare` shows the WebSocket figures of the runs (it showed none).
+    let out = engine(&["compare", json.to_str().unwrap(), again.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let mut lines = said.lines().skip_while(|l| !l.starts_with("websocket "));
+    let header = lines.next().unwrap_or_else(|| panic!("no table: {said}"));
+    assert!(header.contains("reply p50") && header.contains("Δrecv/s"), "{said}");
+    let row: Vec<&str> = lines.next().unwrap().strip_prefix("ws_ping_pong ").unwrap().split_whitespace().collect();
+    let count = |cell: &str| cell.replace(',', "").parse::<u64>().unwrap();
+    assert_eq!((count(row[0]), count(row[1])), (10 * connects, 10 * connects), "{said}");
+    assert_eq!((row[3], row[5]), ("+0.0%", "+0.0%"), "{said}");
     let out = engine(&["merge", json.to_str().unwrap(), again.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let both: serde_json::Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
