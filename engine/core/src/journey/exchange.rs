@@ -60,7 +60,7 @@ impl Ctx {
         let txn = self.current.get();
         self.shard.stats.borrow_mut().request_started(txn);
         let exchange = Exchange {
-            method: request.method.as_str(),
+            method: &request.method,
             url,
             headers: &request.headers,
             body: request.body,
