@@ -1,5 +1,5 @@
 //! Byte transport under the HTTP client: plain TCP or rustls driven by hand over the runtime's
-//! owned-buffer I/O, or plain TCP on the engine's own ring (`--driver own`). This module and
+//! owned-buffer I/O, on monoio or on the engine's own ring (`--driver own`). This module and
 //! `runtime` are the only ones that name the executor.
 
 use std::future::Future;
