@@ -332,8 +332,11 @@ unsafe fn share(header: NonNull<Header>) {
 ///
 /// SAFETY (callers): the caller holds a reference of a live task.
 unsafe fn ask_home(header: NonNull<Header>, ask: Asked) {
+    // Held here: once the ask is on the list, the owning thread may free the task (and its
+    // count of the list) before `ask` has returned.
     // SAFETY: alive while the caller's reference is; `remote` never changes.
-    unsafe { header.as_ref() }.remote.ask(ask);
+    let remote = unsafe { header.as_ref() }.remote.clone();
+    remote.ask(ask);
 }
 
 /// A waker holding a plain reference: made and used on the task's thread.
