@@ -1,5 +1,5 @@
 //! Byte transport under the HTTP client: plain TCP or rustls driven by hand over the runtime's
-//! owned-buffer I/O, or plain TCP on the engine's own ring (`--driver own`). This module and
+//! owned-buffer I/O, on monoio or on the engine's own ring (`--driver own`). This module and
 //! `runtime` are the only ones that name the executor.
 
 use std::future::Future;
@@ -13,12 +13,12 @@ use std::task::Poll;
 use bytes::BytesMut;
 use monoio::buf::IoBuf;
 use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelHandle, CancelableAsyncReadRent};
+use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent};
 use monoio::net::TcpStream;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
 
-use crate::driver::ring::TcpSocket;
+use crate::driver::ring::{self, TcpSocket};
 use crate::limits::REQUEST_READ_TOGETHER_BYTES_MAX;
 
 /// Bytes made room for when a plain read finds less than `READ_ROOM_MIN_BYTES` free at the end
@@ -86,9 +86,10 @@ impl Socket {
 
     /// Reads as [`Socket::read`] does, cancellable through `cancel` (WebSockets only).
     async fn cancelable_read(&mut self, buf: Vec<u8>, cancel: CancelHandle) -> (io::Result<usize>, Vec<u8>) {
-        match self {
-            Socket::Monoio(tcp) => tcp.cancelable_read(buf, cancel).await,
-            Socket::Own(_) => (Err(not_on_own("WebSockets")), buf),
+        match (self, cancel) {
+            (Socket::Monoio(tcp), CancelHandle::Monoio(cancel)) => tcp.cancelable_read(buf, cancel).await,
+            (Socket::Own(socket), CancelHandle::Own(cancel)) => socket.recv_cancelable(buf, &cancel).await,
+            _ => (Err(other_runtimes_handle()), buf),
         }
     }
 
@@ -121,12 +122,62 @@ pub enum Transport {
     Own(TcpSocket),
 }
 
-/// What `--driver own` does not run yet, said where it is asked for.
-fn not_on_own(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("{what} do not run on --driver own yet: use --driver io_uring or --driver epoll"),
-    )
+/// Cancels a read made with [`Transport::read_some_cancelable`], on the core's runtime: monoio's
+/// canceller, or the own ring's (IORING_OP_ASYNC_CANCEL on the read's user data). Either keeps
+/// the contract that method states.
+pub enum Canceller {
+    /// monoio's (io_uring or epoll).
+    Monoio(monoio::io::Canceller),
+    /// The engine's own ring's.
+    Own(ring::Canceller),
+}
+
+/// What a cancellable read is given: a handle of a [`Canceller`].
+#[derive(Clone)]
+pub enum CancelHandle {
+    /// monoio's.
+    Monoio(monoio::io::CancelHandle),
+    /// The own ring's.
+    Own(ring::CancelHandle),
+}
+
+impl Canceller {
+    /// A canceller for the runtime running on this thread.
+    pub fn new() -> Canceller {
+        match ring::running() {
+            true => Canceller::Own(ring::Canceller::new()),
+            false => Canceller::Monoio(monoio::io::Canceller::new()),
+        }
+    }
+
+    /// A handle for one read.
+    pub fn handle(&self) -> CancelHandle {
+        match self {
+            Canceller::Monoio(canceller) => CancelHandle::Monoio(canceller.handle()),
+            Canceller::Own(canceller) => CancelHandle::Own(canceller.handle()),
+        }
+    }
+
+    /// Cancels the read waiting with one of its handles (and any later one made with them);
+    /// returns a fresh canceller for the reads after.
+    pub fn cancel(self) -> Canceller {
+        match self {
+            Canceller::Monoio(canceller) => Canceller::Monoio(canceller.cancel()),
+            Canceller::Own(canceller) => Canceller::Own(canceller.cancel()),
+        }
+    }
+}
+
+impl Default for Canceller {
+    fn default() -> Self {
+        Canceller::new()
+    }
+}
+
+/// A cancellable read given a handle of the other runtime's canceller (made before the
+/// runtime changed on this thread): refused, never left uncancellable.
+fn other_runtimes_handle() -> io::Error {
+    io::Error::other("a cancellable read was given another runtime's cancel handle")
 }
 
 /// How a request's write ended when no error stopped it.
@@ -357,6 +408,7 @@ impl Transport {
     pub async fn read_some_cancelable(&mut self, buf: BytesMut, cancel: CancelHandle) -> (io::Result<usize>, BytesMut) {
         match self {
             Transport::Plain(tcp) => {
+                let CancelHandle::Monoio(cancel) = cancel else { return (Err(other_runtimes_handle()), buf) };
                 let mut buf = buf;
                 read_room(&mut buf);
                 let len = buf.len();
@@ -365,8 +417,12 @@ impl Transport {
                 (result, slice.into_inner())
             }
             Transport::Tls(tls) => Box::pin(tls.read_some(buf, Some(cancel))).await,
-            // Only WebSockets read cancellably.
-            Transport::Own(_) => (Err(not_on_own("WebSockets")), buf),
+            Transport::Own(socket) => {
+                let CancelHandle::Own(cancel) = cancel else { return (Err(other_runtimes_handle()), buf) };
+                let mut buf = buf;
+                read_room(&mut buf);
+                socket.recv_cancelable(buf, &cancel).await
+            }
         }
     }
 }
@@ -966,26 +1022,95 @@ mod tests {
         }
     }
 
-    /// WebSockets do not run on the own runtime yet: their cancellable read says so, naming
-    /// the flag and what to use instead, and hands the buffer back.
-    #[test]
-    fn a_cancellable_read_on_the_own_runtime_is_refused_in_words() {
-        let Ok((mut runtime, _)) = CoreRuntime::build(DriverChoice::Own) else { return };
+    /// A server that accepts one connection and writes each message it is handed.
+    fn writer_on_cue() -> (SocketAddr, std::sync::mpsc::Sender<&'static [u8]>, std::thread::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let (read, buf) = runtime.block_on(async move {
-            let mut transport = Transport::plain(connect_tcp(addr).await.unwrap());
-            assert!(matches!(transport, Transport::Own(_)));
-            let canceller = monoio::io::Canceller::new();
-            transport.read_some_cancelable(BytesMut::from(&b"kept"[..]), canceller.handle()).await
+        let (cue, cues) = std::sync::mpsc::channel::<&'static [u8]>();
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            for bytes in cues {
+                socket.write_all(bytes).unwrap();
+            }
         });
-        let err = read.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
-        assert_eq!(
-            err.to_string(),
-            "WebSockets do not run on --driver own yet: use --driver io_uring or --driver epoll"
-        );
-        assert_eq!(&buf[..], b"kept");
+        (addr, cue, server)
+    }
+
+    /// Each driver this machine runs (the own runtime and io_uring need io_uring), built in
+    /// turn (one runtime on the thread at a time: the own one, while built, takes its sockets).
+    fn runtimes_here() -> impl Iterator<Item = CoreRuntime> {
+        [DriverChoice::Auto, DriverChoice::Epoll, DriverChoice::Own]
+            .into_iter()
+            .filter_map(|choice| CoreRuntime::build(choice).ok().map(|(runtime, _)| runtime))
+    }
+
+    /// A cancellable read cancelled before data came ends with ECANCELED, consumes nothing and
+    /// hands the buffer back as it was; the bytes sent after are read whole; a read given the
+    /// cancelled canceller's handle again ends at once. On every driver, the own one included.
+    #[test]
+    fn a_read_cancelled_before_data_came_consumes_nothing() {
+        for mut runtime in runtimes_here() {
+            let driver = runtime.driver();
+            let (addr, cue, server) = writer_on_cue();
+            let (cancelled, again, after) = runtime.block_on(async move {
+                let mut transport = Transport::plain(connect_tcp(addr).await.unwrap());
+                let canceller = Canceller::new();
+                assert_eq!(matches!(canceller, Canceller::Own(_)), driver == Driver::Own, "{driver}");
+                let handle = canceller.handle();
+                let (cancelled, buf) = {
+                    let kept = BytesMut::from(&b"kept"[..]);
+                    let mut read = std::pin::pin!(transport.read_some_cancelable(kept, handle.clone()));
+                    let pending = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_pending())).await;
+                    assert!(pending, "{driver}: nothing sent yet");
+                    crate::driver::sleep(Duration::from_millis(20)).await;
+                    let _fresh = canceller.cancel();
+                    read.await
+                };
+                let cancelled = (cancelled, buf.clone());
+                let again = transport.read_some_cancelable(BytesMut::new(), handle).await.0;
+                cue.send(b"late").unwrap();
+                let after = transport.read_some(buf).await;
+                (cancelled, again, after)
+            });
+            server.join().unwrap();
+            assert!(is_cancelled(cancelled.0.as_ref().unwrap_err()), "{driver}: {:?}", cancelled.0);
+            assert_eq!(&cancelled.1[..], b"kept", "{driver}");
+            assert!(is_cancelled(&again.unwrap_err()), "{driver}: a cancelled handle ends a read at once");
+            assert_eq!(after.0.unwrap(), 4, "{driver}");
+            assert_eq!(&after.1[..], b"keptlate", "{driver}: nothing was lost to the cancel");
+        }
+    }
+
+    /// A cancellable read that completed before its cancel returns its bytes (on epoll a read
+    /// is made when polled, so the cancel comes first there: nothing is consumed, and the
+    /// next read has the bytes).
+    #[test]
+    fn a_read_that_completed_before_its_cancel_returns_its_bytes() {
+        for mut runtime in runtimes_here() {
+            let driver = runtime.driver();
+            let (addr, cue, server) = writer_on_cue();
+            let (read, buf) = runtime.block_on(async move {
+                let mut transport = Transport::plain(connect_tcp(addr).await.unwrap());
+                let canceller = Canceller::new();
+                let (read, buf) = {
+                    let mut read = std::pin::pin!(transport.read_some_cancelable(BytesMut::new(), canceller.handle()));
+                    let pending = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_pending())).await;
+                    assert!(pending, "{driver}: nothing sent yet");
+                    cue.send(b"early").unwrap();
+                    // The core turns meanwhile: the read completes, not yet polled.
+                    crate::driver::sleep(Duration::from_millis(50)).await;
+                    let _fresh = canceller.cancel();
+                    read.await
+                };
+                match read {
+                    Err(err) if is_cancelled(&err) && driver == Driver::Epoll => transport.read_some(buf).await,
+                    read => (read, buf),
+                }
+            });
+            server.join().unwrap();
+            assert_eq!(read.unwrap(), 5, "{driver}");
+            assert_eq!(&buf[..], b"early", "{driver}");
+        }
     }
 
     /// A server that never answers: the write's bytes are told when the journey is polled for

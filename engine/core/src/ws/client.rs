@@ -19,7 +19,7 @@ use mite_codec::ws::{
 };
 
 use crate::http::client::{io_kind, micros};
-use crate::http::transport::{Transport, is_cancelled, is_tls_failure};
+use crate::http::transport::{Canceller, Transport, is_cancelled, is_tls_failure};
 use crate::http::{HttpError, Url};
 use crate::journey::Ctx;
 use crate::journey::record::{RecordedRequest, RecordedWebSocket, RecordedWsClose, WsCloser, WsDirection};
@@ -253,7 +253,7 @@ struct Conn {
     close_sent: bool,
     /// Cancels a receive at its deadline; kept from one receive to the next, so that a receive
     /// allocates nothing (a canceller that has cancelled is replaced by the one it returns).
-    canceller: Option<monoio::io::Canceller>,
+    canceller: Option<Canceller>,
 }
 
 /// A failure on an open connection, before it is counted.
@@ -692,13 +692,13 @@ impl Conn {
     /// waited for, so bytes the kernel delivered meanwhile are kept (`is_cancelled` otherwise).
     async fn read_more_by(&mut self, deadline: Option<Instant>) -> std::io::Result<usize> {
         let Some(deadline) = deadline else { return self.read_more().await };
-        let handle = self.canceller.get_or_insert_with(monoio::io::Canceller::new).handle();
+        let handle = self.canceller.get_or_insert_with(Canceller::new).handle();
         let buf = std::mem::take(&mut self.read_buf);
         let mut read = std::pin::pin!(self.io.read_some_cancelable(buf, handle));
         let (result, buf) = monoio::select! {
             done = &mut read => done,
             _ = crate::driver::sleep_until(deadline) => {
-                self.canceller = self.canceller.take().map(monoio::io::Canceller::cancel);
+                self.canceller = self.canceller.take().map(Canceller::cancel);
                 read.await
             }
         };

@@ -3,23 +3,36 @@
 //! and the ring.
 //!
 //! Wakers and threads: a `Waker` is `Send`, so safe code may move a clone of one to another
-//! thread. Every entry of the waker's table first checks that it runs on the thread that made
-//! the task (a thread-local's address, a few instructions); on any other thread it aborts the
-//! process with a message before touching the task. A cross-thread wake is thus made
-//! impossible (a defined stop, never a data race), not supported: the engine's tasks never wake
-//! one another across cores.
+//! thread (a journey waiting for a thread's answer). Every entry of the waker's table first
+//! checks whether it runs on the thread that made the task (a thread-local's address, a few
+//! instructions). On that thread it counts in the task's plain reference count and queues the
+//! task itself. On any other it never touches those: a clone made there counts in the task's
+//! atomic count (and is a waker of another table, [`SHARED_WAKER`], whatever thread it is used
+//! on), and a wake or a drop of a plain reference is handed to the owning thread's
+//! [`Remote`]: a locked list it carries out at its next turn, and an eventfd, written once a
+//! batch, whose read the ring keeps in flight so that a core waiting in the kernel wakes for
+//! it. The engine's own code never wakes across cores; this is for what a journey may do.
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, OnceCell, RefCell, UnsafeCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 /// What every task starts with; the future follows it in the same allocation.
 struct Header {
-    /// Wakers, the run queue's entry and the executor's list each hold one.
+    /// Held on the making thread: its wakers, the run queue's entry and the executor's list
+    /// each hold one.
     refs: Cell<usize>,
+    /// Held on other threads (the [`SHARED_WAKER`]s and the remote list's entries), plus one
+    /// for all of `refs` together (given up when `refs` reaches 0): the task is freed when
+    /// this reaches 0, on whichever thread.
+    shared: AtomicUsize,
     /// In the run queue now (a second wake before the poll queues nothing).
     queued: Cell<bool>,
     /// The future has returned or was dropped: wakes are ignored.
@@ -28,6 +41,8 @@ struct Header {
     index: Cell<usize>,
     /// The making thread's mark (see [`this_thread`]).
     owner: *const u8,
+    /// Where other threads hand this task's wakes and drops.
+    remote: Arc<Remote>,
     vtable: &'static TaskVtable,
 }
 
@@ -66,16 +81,76 @@ impl<F: Future<Output = ()> + 'static> Task<F> {
     unsafe fn drop_future(header: NonNull<Header>) {
         // SAFETY: as in `poll`.
         let task = unsafe { header.cast::<Task<F>>().as_ref() };
-        // Taken out first: its drop may wake this task, which then finds it done.
-        // SAFETY: nothing else holds a reference into the future now.
-        let future = unsafe { (*task.future.get()).take() };
-        drop(future);
+        // Dropped where it is: it is pinned, and may point into itself (a journey's WebSocket
+        // borrows the journey's context, which lives in the same future); moved out first,
+        // its drop would read through stale pointers. Its drop may wake this task, which the
+        // caller has marked done first.
+        // SAFETY: nothing else holds a reference into the future now; assigning drops the old
+        // value in place.
+        unsafe { *task.future.get() = None };
     }
 
-    /// SAFETY (callers): the last reference is gone.
+    /// SAFETY (callers): the last reference is gone, and the future was dropped (so that freeing
+    /// runs no code of it, on whichever thread).
     unsafe fn free(header: NonNull<Header>) {
         // SAFETY: allocated by `spawn` as a `Box<Task<F>>`.
         drop(unsafe { Box::from_raw(header.cast::<Task<F>>().as_ptr()) });
+    }
+}
+
+/// A thread's list of what other threads asked of its tasks, and its eventfd.
+pub(super) struct Remote {
+    /// The owning thread's mark.
+    owner: usize,
+    /// Something is in `asked` (set before the eventfd is written).
+    pending: AtomicBool,
+    asked: Mutex<Vec<Asked>>,
+    /// Written once per batch; the ring keeps a read of it in flight. Unset before the
+    /// thread's first runtime ([`prepare`]; the executor's own tests run without): the asks
+    /// wait for the thread's next turn then.
+    signal: OnceLock<OwnedFd>,
+}
+
+/// What another thread asked of a task (or of `block_on`'s future).
+enum Asked {
+    /// Wake it; the plain reference the waker held comes with the ask.
+    WakePlain(TaskRef),
+    /// Wake it; one shared reference comes with the ask.
+    WakeShared(TaskRef),
+    /// Drop a plain reference (a waker of this thread dropped on another).
+    DropPlain(TaskRef),
+    /// Wake `block_on`'s future.
+    Main,
+}
+
+/// A task pointer handed to its owning thread through [`Remote`].
+struct TaskRef(NonNull<Header>);
+
+// SAFETY: the pointer is only dereferenced on the thread that made the task, once the owning
+// thread takes the ask off its list; the reference it stands for keeps the task alive.
+unsafe impl Send for TaskRef {}
+
+impl Remote {
+    fn new() -> Remote {
+        Remote {
+            owner: this_thread() as usize,
+            pending: AtomicBool::new(false),
+            asked: Mutex::default(),
+            signal: OnceLock::new(),
+        }
+    }
+
+    /// Adds `ask` and, first in a batch, writes the eventfd.
+    fn ask(&self, ask: Asked) {
+        self.asked.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(ask);
+        if !self.pending.swap(true, Ordering::AcqRel)
+            && let Some(signal) = self.signal.get()
+        {
+            let one = 1u64;
+            // SAFETY: an eventfd this `Remote` owns, open while it is; 8 valid bytes. A full
+            // counter (EAGAIN) still leaves it readable: nothing to do then.
+            let _ = unsafe { libc::write(signal.as_raw_fd(), (&raw const one).cast(), 8) };
+        }
     }
 }
 
@@ -86,11 +161,18 @@ struct Executor {
     live: RefCell<Vec<NonNull<Header>>>,
     /// `block_on`'s own future was woken.
     main_woken: Cell<bool>,
+    /// This thread's list for other threads, made by [`prepare`] (or the first spawn).
+    remote: OnceCell<Arc<Remote>>,
 }
 
 thread_local! {
     static EXECUTOR: Executor = const {
-        Executor { queue: RefCell::new(VecDeque::new()), live: RefCell::new(Vec::new()), main_woken: Cell::new(false) }
+        Executor {
+            queue: RefCell::new(VecDeque::new()),
+            live: RefCell::new(Vec::new()),
+            main_woken: Cell::new(false),
+            remote: OnceCell::new(),
+        }
     };
     /// Its address tells this thread from the others.
     static MARK: u8 = const { 0 };
@@ -102,11 +184,54 @@ fn this_thread() -> *const u8 {
     MARK.with(|mark| mark as *const u8)
 }
 
-/// Stops the process: a waker was used on a thread that does not own its task.
-#[cold]
-fn foreign_thread() -> ! {
-    eprintln!("mite-engine: a task's waker of the own runtime (--driver own) was used on another thread; aborting");
-    std::process::abort()
+/// Makes this thread's list for other threads and its eventfd (once a thread); returns the
+/// eventfd the ring is to keep a read of in flight.
+pub(super) fn prepare() -> io::Result<RawFd> {
+    let remote = remote();
+    if let Some(signal) = remote.signal.get() {
+        return Ok(signal.as_raw_fd());
+    }
+    // SAFETY: no pointers; a non-negative result is a new descriptor owned here alone.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: just made, owned by nothing else.
+    let signal = unsafe { OwnedFd::from_raw_fd(fd) };
+    // Only this thread sets it, and it was unset just above.
+    let _ = remote.signal.set(signal);
+    Ok(fd)
+}
+
+/// This thread's list for other threads (one without an eventfd when none was prepared).
+fn remote() -> Arc<Remote> {
+    EXECUTOR.with(|exec| exec.remote.get_or_init(|| Arc::new(Remote::new())).clone())
+}
+
+/// Whether other threads asked something of this thread's tasks since the last look.
+#[inline]
+fn asked() -> bool {
+    EXECUTOR.with(|exec| exec.remote.get().is_some_and(|remote| remote.pending.load(Ordering::Acquire)))
+}
+
+/// Carries out what other threads asked of this thread's tasks.
+pub(super) fn take_asked() {
+    let Some(remote) = EXECUTOR.with(|exec| exec.remote.get().cloned()) else { return };
+    remote.pending.store(false, Ordering::Release);
+    let asked = std::mem::take(&mut *remote.asked.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    for ask in asked {
+        // SAFETY (each arm): a task of this thread (the asker checked its owner), kept alive by
+        // the reference that came with the ask.
+        match ask {
+            Asked::WakePlain(task) => unsafe { schedule(task.0, true) },
+            Asked::WakeShared(task) => unsafe {
+                schedule(task.0, false);
+                release_shared(task.0);
+            },
+            Asked::DropPlain(task) => unsafe { release(task.0) },
+            Asked::Main => EXECUTOR.with(|exec| exec.main_woken.set(true)),
+        }
+    }
 }
 
 /// Starts `future` on this thread's own executor; it runs until it returns (nothing joins it).
@@ -114,10 +239,12 @@ pub(crate) fn spawn<F: Future<Output = ()> + 'static>(future: F) {
     let task = Box::new(Task {
         header: Header {
             refs: Cell::new(2), // the live list's and the run queue's
+            shared: AtomicUsize::new(1),
             queued: Cell::new(true),
             done: Cell::new(false),
             index: Cell::new(0),
             owner: this_thread(),
+            remote: remote(),
             vtable: &Task::<F>::VTABLE,
         },
         future: UnsafeCell::new(Some(future)),
@@ -132,16 +259,31 @@ pub(crate) fn spawn<F: Future<Output = ()> + 'static>(future: F) {
     });
 }
 
-/// Drops one reference; frees the task with the last.
+/// Drops one plain reference; with the last, the one shared reference they held together.
 ///
-/// SAFETY (callers): `header` is a live task of this thread and the caller owns one reference.
+/// SAFETY (callers): `header` is a live task of this thread and the caller owns one plain
+/// reference.
 unsafe fn release(header: NonNull<Header>) {
     // SAFETY: alive while the caller's reference is.
     let h = unsafe { header.as_ref() };
     let refs = h.refs.get() - 1;
     h.refs.set(refs);
     if refs == 0 {
-        // SAFETY: the last reference: nothing can reach the task any more.
+        // SAFETY: the plain references' shared one, given up.
+        unsafe { release_shared(header) };
+    }
+}
+
+/// Drops one shared reference (on any thread); frees the task with the last.
+///
+/// SAFETY (callers): the caller owns one shared reference of a live task.
+unsafe fn release_shared(header: NonNull<Header>) {
+    // SAFETY: alive while the caller's reference is; `shared` is atomic.
+    let h = unsafe { header.as_ref() };
+    if h.shared.fetch_sub(1, Ordering::Release) == 1 {
+        std::sync::atomic::fence(Ordering::Acquire);
+        // SAFETY: the last reference: nothing can reach the task any more. The plain ones are
+        // gone, so the task is done and its future dropped: freeing runs none of its code.
         unsafe { (h.vtable.free)(header) };
     }
 }
@@ -167,22 +309,46 @@ unsafe fn schedule(header: NonNull<Header>, owned: bool) {
     EXECUTOR.with(|exec| exec.queue.borrow_mut().push_back(header));
 }
 
-/// Checks the calling thread before anything touches the task behind `data`.
+/// The task behind a waker's `data`, and whether this thread made it.
 #[inline(always)]
-fn checked(data: *const ()) -> NonNull<Header> {
-    let header = NonNull::new(data.cast_mut()).unwrap_or_else(|| foreign_thread()).cast::<Header>();
+fn task_of(data: *const ()) -> (NonNull<Header>, bool) {
+    // SAFETY: a waker's data is the task's header, never null.
+    let header = unsafe { NonNull::new_unchecked(data.cast_mut()) }.cast::<Header>();
     // SAFETY: `owner` is written once when the task is made and never changed; the task is
     // alive while this waker holds its reference. Reading it is no race on any thread.
-    if unsafe { header.as_ref() }.owner != this_thread() {
-        foreign_thread();
-    }
-    header
+    let home = unsafe { header.as_ref() }.owner == this_thread();
+    (header, home)
 }
 
+/// Takes one shared reference (on any thread).
+///
+/// SAFETY (callers): the caller holds a reference of a live task.
+unsafe fn share(header: NonNull<Header>) {
+    // SAFETY: alive while the caller's reference is.
+    unsafe { header.as_ref() }.shared.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Hands `ask` to the task's thread.
+///
+/// SAFETY (callers): the caller holds a reference of a live task.
+unsafe fn ask_home(header: NonNull<Header>, ask: Asked) {
+    // Held here: once the ask is on the list, the owning thread may free the task (and its
+    // count of the list) before `ask` has returned.
+    // SAFETY: alive while the caller's reference is; `remote` never changes.
+    let remote = unsafe { header.as_ref() }.remote.clone();
+    remote.ask(ask);
+}
+
+/// A waker holding a plain reference: made and used on the task's thread.
 const TASK_WAKER: RawWakerVTable = RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
 
 fn waker_clone(data: *const ()) -> RawWaker {
-    let header = checked(data);
+    let (header, home) = task_of(data);
+    if !home {
+        // SAFETY: alive (this waker holds a reference); the clone's reference is a shared one.
+        unsafe { share(header) };
+        return RawWaker::new(data, &SHARED_WAKER);
+    }
     // SAFETY: alive (this waker holds a reference); this thread owns it.
     let h = unsafe { header.as_ref() };
     h.refs.set(h.refs.get() + 1);
@@ -190,41 +356,101 @@ fn waker_clone(data: *const ()) -> RawWaker {
 }
 
 fn waker_wake(data: *const ()) {
-    // SAFETY: this thread's live task; the waker's reference is handed on.
-    unsafe { schedule(checked(data), true) }
+    match task_of(data) {
+        // SAFETY: this thread's live task; the waker's reference is handed on.
+        (header, true) => unsafe { schedule(header, true) },
+        // SAFETY: alive; the waker's plain reference goes home with the ask.
+        (header, false) => unsafe { ask_home(header, Asked::WakePlain(TaskRef(header))) },
+    }
 }
 
 fn waker_wake_by_ref(data: *const ()) {
-    // SAFETY: this thread's live task.
-    unsafe { schedule(checked(data), false) }
+    match task_of(data) {
+        // SAFETY: this thread's live task.
+        (header, true) => unsafe { schedule(header, false) },
+        // SAFETY: alive (this waker holds a reference): a shared one goes home with the ask.
+        (header, false) => unsafe {
+            share(header);
+            ask_home(header, Asked::WakeShared(TaskRef(header)));
+        },
+    }
 }
 
 fn waker_drop(data: *const ()) {
-    // SAFETY: this thread's live task; the waker's reference is given up.
-    unsafe { release(checked(data)) }
+    match task_of(data) {
+        // SAFETY: this thread's live task; the waker's reference is given up.
+        (header, true) => unsafe { release(header) },
+        // SAFETY: alive; the plain reference is given up at home.
+        (header, false) => unsafe { ask_home(header, Asked::DropPlain(TaskRef(header))) },
+    }
 }
 
-/// `block_on`'s own future's waker: sets a flag of the thread's executor (no task behind it).
-const MAIN_WAKER: RawWakerVTable = RawWakerVTable::new(main_clone, main_wake, main_wake, main_drop);
+/// A waker holding a shared reference: one cloned on another thread, usable on any.
+const SHARED_WAKER: RawWakerVTable = RawWakerVTable::new(shared_clone, shared_wake, shared_wake_by_ref, shared_drop);
+
+fn shared_clone(data: *const ()) -> RawWaker {
+    // SAFETY: alive (this waker holds a reference).
+    unsafe { share(task_of(data).0) };
+    RawWaker::new(data, &SHARED_WAKER)
+}
+
+fn shared_wake(data: *const ()) {
+    match task_of(data) {
+        // SAFETY: this thread's live task; then the waker's reference is given up.
+        (header, true) => unsafe {
+            schedule(header, false);
+            release_shared(header);
+        },
+        // SAFETY: alive; the waker's shared reference goes home with the ask.
+        (header, false) => unsafe { ask_home(header, Asked::WakeShared(TaskRef(header))) },
+    }
+}
+
+fn shared_wake_by_ref(data: *const ()) {
+    match task_of(data) {
+        // SAFETY: this thread's live task.
+        (header, true) => unsafe { schedule(header, false) },
+        // SAFETY: alive (this waker holds a reference): a shared one goes home with the ask.
+        (header, false) => unsafe {
+            share(header);
+            ask_home(header, Asked::WakeShared(TaskRef(header)));
+        },
+    }
+}
+
+fn shared_drop(data: *const ()) {
+    // SAFETY: the waker's shared reference, given up (on any thread).
+    unsafe { release_shared(task_of(data).0) }
+}
+
+/// `block_on`'s own future's waker: its data is the thread's [`Remote`] (an `Arc`'s count per
+/// waker); on its thread it sets the executor's flag, elsewhere it asks through the list.
+const MAIN_WAKER: RawWakerVTable = RawWakerVTable::new(main_clone, main_wake, main_wake_by_ref, main_drop);
 
 fn main_clone(data: *const ()) -> RawWaker {
-    if data.cast::<u8>() != this_thread() {
-        foreign_thread();
-    }
+    // SAFETY: the data is an `Arc<Remote>`'s pointer, counted once per main waker.
+    unsafe { Arc::increment_strong_count(data.cast::<Remote>()) };
     RawWaker::new(data, &MAIN_WAKER)
 }
 
 fn main_wake(data: *const ()) {
-    if data.cast::<u8>() != this_thread() {
-        foreign_thread();
+    main_wake_by_ref(data);
+    main_drop(data);
+}
+
+fn main_wake_by_ref(data: *const ()) {
+    // SAFETY: alive while this waker's count is held.
+    let remote = unsafe { &*data.cast::<Remote>() };
+    if remote.owner == this_thread() as usize {
+        EXECUTOR.with(|exec| exec.main_woken.set(true));
+    } else {
+        remote.ask(Asked::Main);
     }
-    EXECUTOR.with(|exec| exec.main_woken.set(true));
 }
 
 fn main_drop(data: *const ()) {
-    if data.cast::<u8>() != this_thread() {
-        foreign_thread();
-    }
+    // SAFETY: this waker's count, given up.
+    unsafe { Arc::decrement_strong_count(data.cast::<Remote>()) };
 }
 
 /// Polls one queued task, if any: false when the queue was empty.
@@ -272,8 +498,11 @@ fn finish(header: NonNull<Header>) {
 }
 
 /// Drops every task still running on this thread (their runtime ends), until none is left
-/// (a dropped future may start another).
+/// (a dropped future may start another). What other threads ask later of these tasks is
+/// carried out by the thread's next runtime, if any; else their memory stays (a few hundred
+/// bytes a task a waker kept on another thread holds), never touched from two threads.
 pub(super) fn drop_all_tasks() {
+    take_asked();
     while let Some(header) = EXECUTOR.with(|exec| exec.live.borrow().last().copied()) {
         finish(header);
     }
@@ -294,11 +523,14 @@ pub(super) fn has_queued() -> bool {
 /// ring what was pushed and takes its completions, waiting for one when nothing is ready.
 pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::Output {
     let mut future = std::pin::pin!(future);
-    // SAFETY: the main waker's table reads only the thread mark it carries.
-    let waker = unsafe { Waker::from_raw(RawWaker::new(this_thread().cast(), &MAIN_WAKER)) };
+    // SAFETY: the data is an `Arc<Remote>` counted for this waker, as the table expects.
+    let waker = unsafe { Waker::from_raw(RawWaker::new(Arc::into_raw(remote()).cast(), &MAIN_WAKER)) };
     let mut cx = Context::from_waker(&waker);
     EXECUTOR.with(|exec| exec.main_woken.set(true));
     loop {
+        if asked() {
+            take_asked();
+        }
         // The tasks woken first, then the caller's future: a task woken with it (a timer due
         // at the same ring) runs before the future may return and end the runtime.
         // The tasks a task wakes (the timer task wakes those due) run in the same turn, up to
@@ -312,7 +544,7 @@ pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::O
         {
             return output;
         }
-        let idle = !has_queued() && !EXECUTOR.with(|exec| exec.main_woken.get());
+        let idle = !has_queued() && !EXECUTOR.with(|exec| exec.main_woken.get()) && !asked();
         turn(idle);
     }
 }
@@ -462,6 +694,41 @@ mod tests {
         waker.wake_by_ref();
         assert!(!has_queued(), "a done task is not queued again");
         drop(waker); // the last reference: frees the task
+    }
+
+    /// A future that notes where it was polled, and says in its drop whether it is still there
+    /// (a pinned future is dropped where it is: its own pointers into itself stay valid).
+    struct StaysPut {
+        polled_at: Cell<usize>,
+        dropped_in_place: Rc<Cell<Option<bool>>>,
+        _pinned: std::marker::PhantomPinned,
+    }
+
+    impl Future for StaysPut {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            self.polled_at.set(&raw const *self as usize);
+            Poll::Pending
+        }
+    }
+
+    impl Drop for StaysPut {
+        fn drop(&mut self) {
+            self.dropped_in_place.set(Some(self.polled_at.get() == &raw const *self as usize));
+        }
+    }
+
+    #[test]
+    fn a_pinned_task_is_dropped_where_it_was_polled() {
+        let dropped_in_place = Rc::new(Cell::new(None));
+        spawn(StaysPut {
+            polled_at: Cell::new(0),
+            dropped_in_place: dropped_in_place.clone(),
+            _pinned: std::marker::PhantomPinned,
+        });
+        while run_one() {}
+        drop_all_tasks();
+        assert_eq!(dropped_in_place.get(), Some(true), "the future was moved before its drop");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`executor`) turning with one ring per core (`uring`), and TCP on that ring (`tcp`). It
 //! replaces monoio on the io_uring path for plain HTTP; monoio stays for `io_uring` and `epoll`.
 
+mod cancel;
 mod executor;
 mod tcp;
 mod uring;
@@ -10,6 +11,7 @@ use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
 
+pub use cancel::{CancelHandle, Canceller};
 pub use tcp::{Recv, RingBuf, Send, TcpSocket};
 
 /// This thread's own runtime, while built: dropped, it drops the tasks left, cancels what is in
@@ -25,7 +27,8 @@ impl OwnRuntime {
         if uring::installed() {
             return Err(io::Error::new(io::ErrorKind::AlreadyExists, "an own runtime already runs on this thread"));
         }
-        uring::install(entries, deferred)?;
+        let afar = executor::prepare()?;
+        uring::install(entries, deferred, afar)?;
         Ok(OwnRuntime { _this_thread: std::marker::PhantomData })
     }
 

@@ -9,6 +9,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use bytes::BytesMut;
 use io_uring::{opcode, types};
 
+use super::cancel::CancelHandle;
 use super::uring::{Op, io_result, push_ignored};
 
 /// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
@@ -169,6 +170,18 @@ impl TcpSocket {
             opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), room.len().min(u32::MAX as usize) as u32).build()
         });
         Recv { op }
+    }
+
+    /// Receives as [`TcpSocket::recv`] does, cancellable through `cancel`: cancelled before
+    /// data came, it ends with ECANCELED and consumes nothing; completed first, it returns its
+    /// bytes. A handle already cancelled ends it at once (nothing is pushed).
+    pub async fn recv_cancelable<B: RingBuf>(&self, buf: B, cancel: &CancelHandle) -> (io::Result<usize>, B) {
+        if cancel.cancelled() {
+            return (Err(io::Error::from_raw_os_error(libc::ECANCELED)), buf);
+        }
+        let recv = self.recv(buf);
+        let _registered = cancel.register(recv.op.slot());
+        recv.await
     }
 
     /// Waits until the socket is readable or writable (or has an error or hung up).

@@ -138,3 +138,131 @@ fn a_second_runtime_on_one_thread_is_refused_and_a_later_one_builds() {
     let mut rt = runtime();
     assert_eq!(rt.block_on(std::future::poll_fn(|_| Poll::Ready(3))), 3);
 }
+
+/// A wake from `at` on: the waker a future leaves, taken and used by another thread.
+type Parked = std::sync::Arc<std::sync::Mutex<Option<Waker>>>;
+
+/// Waits until `fired`, leaving its waker in `parked` each poll.
+fn parked_until(
+    fired: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    parked: &Parked,
+) -> impl std::future::Future<Output = ()> + 'static {
+    let (fired, parked) = (fired.clone(), parked.clone());
+    std::future::poll_fn(move |cx| {
+        if fired.load(std::sync::atomic::Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        *parked.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    })
+}
+
+/// Another thread that waits until a waker is parked, then `after`, and wakes it as `wake` does.
+fn wake_from_afar(
+    fired: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    parked: &Parked,
+    after: Duration,
+    wake: impl FnOnce(Waker) + std::marker::Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    let (fired, parked) = (fired.clone(), parked.clone());
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        while parked.lock().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(after);
+        let waker = parked.lock().unwrap().take().expect("a waker was parked");
+        fired.store(true, std::sync::atomic::Ordering::Release);
+        wake(waker);
+    })
+}
+
+/// A spawned task woken from another thread (its waker cloned there, woken by reference and
+/// by value, and dropped there) is polled on its own thread, and the runtime's caller, woken
+/// from another thread too, returns: no abort, no lost wake.
+#[test]
+fn tasks_woken_from_another_thread_are_polled_on_their_own() {
+    let mut rt = runtime();
+    let (fired, parked): (std::sync::Arc<std::sync::atomic::AtomicBool>, Parked) = Default::default();
+    let (main_fired, main_parked): (std::sync::Arc<std::sync::atomic::AtomicBool>, Parked) = Default::default();
+    let task_done = Rc::new(Cell::new(false));
+    let waiting = parked_until(&fired, &parked);
+    let done = task_done.clone();
+    // The task's waker: cloned on the other thread (a clone that counts atomically), woken by
+    // reference through the clone, then the original woken by value there.
+    let task_waker = wake_from_afar(&fired, &parked, Duration::from_millis(20), |waker| {
+        let clone = waker.clone();
+        clone.wake_by_ref();
+        drop(clone);
+        waker.wake();
+    });
+    // The caller's waker, woken a while after the task's (by value, on the other thread).
+    let main_waker = wake_from_afar(&main_fired, &main_parked, Duration::from_millis(200), Waker::wake);
+    let main_waiting = parked_until(&main_fired, &main_parked);
+    let ran = rt.block_on(async move {
+        spawn(async move {
+            waiting.await;
+            done.set(true);
+        });
+        main_waiting.await;
+        task_done.get()
+    });
+    task_waker.join().unwrap();
+    main_waker.join().unwrap();
+    assert!(ran, "the task woken from afar ran before the caller, woken later, returned");
+}
+
+/// A waker of this thread's task dropped on another thread, unwoken: the drop is handed home
+/// (the task's plain count is never touched there) and the task still runs to its end.
+#[test]
+fn a_waker_dropped_on_another_thread_is_released_at_home() {
+    let mut rt = runtime();
+    let kept: Parked = Default::default();
+    let keep = kept.clone();
+    let ran = rt.block_on(async move {
+        let polls = Rc::new(Cell::new(0));
+        let counted = polls.clone();
+        spawn(std::future::poll_fn(move |cx| {
+            counted.set(counted.get() + 1);
+            if counted.get() == 1 {
+                *keep.lock().unwrap() = Some(cx.waker().clone());
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(())
+        }));
+        crate::driver::sleep(Duration::from_millis(5)).await;
+        let waker = kept.lock().unwrap().take().unwrap();
+        std::thread::spawn(move || drop(waker)).join().unwrap();
+        crate::driver::sleep(Duration::from_millis(5)).await;
+        polls.get()
+    });
+    assert_eq!(ran, 2);
+}
+
+/// The core's CPU time over `wait` of waiting for a wake from another thread, with nothing
+/// else in flight (no timer, no socket): the ring waits in the kernel, it does not spin.
+fn cpu_while_waiting_from_afar(wait: Duration) -> Duration {
+    let mut rt = runtime();
+    let (fired, parked): (std::sync::Arc<std::sync::atomic::AtomicBool>, Parked) = Default::default();
+    let waker = wake_from_afar(&fired, &parked, wait, Waker::wake);
+    let waiting = parked_until(&fired, &parked);
+    let before = crate::driver::thread_cpu_us();
+    rt.block_on(waiting);
+    let used = crate::driver::thread_cpu_us() - before;
+    waker.join().unwrap();
+    Duration::from_micros(used)
+}
+
+/// Idle a second, waiting on another thread or on a timer (a journey's think time): the core
+/// uses next to no CPU (a spinning turn would use most of the second).
+#[test]
+fn an_idle_second_costs_next_to_no_cpu() {
+    let afar = cpu_while_waiting_from_afar(Duration::from_secs(1));
+    assert!(afar < Duration::from_millis(100), "waiting for another thread's wake: {afar:?} of CPU in a second");
+    let mut rt = runtime();
+    let before = crate::driver::thread_cpu_us();
+    rt.block_on(crate::driver::sleep(Duration::from_secs(1)));
+    let thinking = Duration::from_micros(crate::driver::thread_cpu_us() - before);
+    assert!(thinking < Duration::from_millis(100), "a second of think time: {thinking:?} of CPU");
+}

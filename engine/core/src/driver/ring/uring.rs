@@ -7,6 +7,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -14,6 +15,8 @@ use io_uring::{IoUring, squeue};
 
 /// Completions whose result nobody waits for (cancels, closes).
 const IGNORED: u64 = u64::MAX;
+/// The read of the executor's eventfd (other threads' wakes), kept in flight.
+const WOKEN_FROM_AFAR: u64 = u64::MAX - 1;
 /// `io_uring_enter`'s flag to run completions (deferred task work included).
 const ENTER_GETEVENTS: u32 = 1;
 
@@ -38,6 +41,18 @@ pub(super) struct Ring {
     in_flight: usize,
     /// Wakers of completed operations, woken outside the ring's borrow (reused).
     woken: Vec<Waker>,
+    /// The executor's eventfd, the 8 bytes its read takes, and whether that read is in flight.
+    afar: Afar,
+}
+
+/// The eventfd other threads write to wake this core, and its read's state.
+struct Afar {
+    fd: RawFd,
+    /// The kernel writes the count here (boxed: it does not move with the ring).
+    count: Box<u64>,
+    in_flight: bool,
+    /// The read failed for good (not EAGAIN or EINTR): not pushed again.
+    broken: bool,
 }
 
 thread_local! {
@@ -46,16 +61,21 @@ thread_local! {
 
 const NO_SLOT: u32 = u32::MAX;
 
-/// Builds this thread's ring: SINGLE_ISSUER + DEFER_TASKRUN + COOP_TASKRUN when `deferred`.
-pub(super) fn install(entries: u32, deferred: bool) -> io::Result<()> {
+/// Builds this thread's ring: SINGLE_ISSUER + DEFER_TASKRUN + COOP_TASKRUN when `deferred`;
+/// it keeps a read of `afar` (the executor's eventfd) in flight, so that a wait in the kernel
+/// ends when another thread wakes one of this core's tasks.
+pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<()> {
     let mut builder = IoUring::builder();
     if deferred {
         builder.setup_single_issuer().setup_defer_taskrun().setup_coop_taskrun();
     }
     let ring = builder.build(entries)?;
     RING.with(|slot| {
-        *slot.borrow_mut() =
-            Some(Ring { ring, slots: Vec::new(), free: NO_SLOT, in_flight: 0, woken: Vec::with_capacity(64) })
+        let afar = Afar { fd: afar, count: Box::new(0), in_flight: false, broken: false };
+        let mut ring =
+            Ring { ring, slots: Vec::new(), free: NO_SLOT, in_flight: 0, woken: Vec::with_capacity(64), afar };
+        ring.listen_afar();
+        *slot.borrow_mut() = Some(ring);
     });
     Ok(())
 }
@@ -75,6 +95,9 @@ pub(super) fn uninstall() {
         .collect();
     for user_data in waiting {
         ring.push(io_uring::opcode::AsyncCancel::new(user_data).build().user_data(IGNORED));
+    }
+    if ring.afar.in_flight {
+        ring.push(io_uring::opcode::AsyncCancel::new(WOKEN_FROM_AFAR).build().user_data(IGNORED));
     }
     // Bounded: a completion that never comes (it cannot, after a cancel) would hold the thread.
     for _ in 0..1_000 {
@@ -125,6 +148,17 @@ impl Ring {
         self.free = index;
     }
 
+    /// Pushes the read of the eventfd other threads write, unless in flight or broken.
+    fn listen_afar(&mut self) {
+        if self.afar.in_flight || self.afar.broken {
+            return;
+        }
+        let count: *mut u64 = &mut *self.afar.count;
+        let read = io_uring::opcode::Read::new(io_uring::types::Fd(self.afar.fd), count.cast(), 8).build();
+        self.push(read.user_data(WOKEN_FROM_AFAR));
+        self.afar.in_flight = true;
+    }
+
     /// Takes the completions that have arrived: results into their slots, orphans freed, the
     /// waiting tasks' wakers into `woken`.
     fn reap(&mut self) {
@@ -134,6 +168,13 @@ impl Ring {
             self.in_flight -= 1;
             let user_data = cqe.user_data();
             if user_data == IGNORED {
+                continue;
+            }
+            if user_data == WOKEN_FROM_AFAR {
+                // The executor looks at its list every turn: the read only ends the wait.
+                self.afar.in_flight = false;
+                let result = cqe.result();
+                self.afar.broken = result < 0 && ![-libc::EAGAIN, -libc::EINTR, -libc::ECANCELED].contains(&result);
                 continue;
             }
             let index = user_data as u32;
@@ -167,6 +208,7 @@ pub(super) fn turn(idle: bool) {
         // EINTR or EBUSY (completions to take first): the turn goes on; the next one retries.
         let _ = result;
         ring.reap();
+        ring.listen_afar();
         Some(std::mem::take(&mut ring.woken))
     });
     let Some(mut woken) = woken else { return };
@@ -215,6 +257,27 @@ impl<T: 'static> Op<T> {
         });
         Op { slot, owned: Some(owned), _this_thread: std::marker::PhantomData }
     }
+}
+
+impl<T: 'static> Op<T> {
+    /// The slot it waits in (`NO_SLOT` when never pushed): what [`cancel`] names.
+    #[inline]
+    pub(super) fn slot(&self) -> u32 {
+        self.slot
+    }
+}
+
+/// Asks the kernel to end the operation waiting in `slot` early (IORING_OP_ASYNC_CANCEL on its
+/// user data), when it is still in flight: one that completed first keeps its result, and a
+/// slot not in flight (completed, freed, never pushed) is left alone.
+pub(super) fn cancel(slot: u32) {
+    RING.with(|ring| {
+        let mut guard = ring.borrow_mut();
+        let Some(ring) = guard.as_mut() else { return };
+        if matches!(ring.slots.get(slot as usize), Some(Slot::Waiting(_))) {
+            ring.push(io_uring::opcode::AsyncCancel::new(slot as u64).build().user_data(IGNORED));
+        }
+    });
 }
 
 impl<T: 'static + Unpin> Future for Op<T> {

@@ -1,0 +1,91 @@
+//! Cancelling a receive on the own ring without losing a byte: a [`Canceller`] hands out
+//! [`CancelHandle`]s; a receive made with one registers its slot while it waits, and
+//! [`Canceller::cancel`] asks the kernel to end it (IORING_OP_ASYNC_CANCEL on its user data).
+//! A receive cancelled before data came ends with ECANCELED and consumes nothing; one that
+//! completed first returns its bytes. A receive made with a handle already cancelled ends at
+//! once with ECANCELED. (Dropping a receive instead can lose what the kernel had already
+//! delivered for it.)
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::uring;
+
+/// No receive waits.
+const NONE: u32 = u32::MAX;
+
+struct Shared {
+    cancelled: Cell<bool>,
+    /// The slot of the receive waiting with a handle of this canceller (one at a time: the
+    /// WebSocket client makes one read at a time).
+    waiting: Cell<u32>,
+}
+
+/// Cancels the receives made with its handles.
+pub struct Canceller {
+    shared: Rc<Shared>,
+}
+
+/// Passed to a cancellable receive ([`super::TcpSocket::recv_cancelable`]).
+#[derive(Clone)]
+pub struct CancelHandle {
+    shared: Rc<Shared>,
+}
+
+impl Default for Canceller {
+    fn default() -> Self {
+        Canceller { shared: Rc::new(Shared { cancelled: Cell::new(false), waiting: Cell::new(NONE) }) }
+    }
+}
+
+impl Canceller {
+    /// A canceller that has cancelled nothing.
+    pub fn new() -> Canceller {
+        Canceller::default()
+    }
+
+    /// A handle for a receive.
+    pub fn handle(&self) -> CancelHandle {
+        CancelHandle { shared: self.shared.clone() }
+    }
+
+    /// Cancels the receive waiting with one of its handles, and every later one made with
+    /// them; returns a fresh canceller for the receives after.
+    pub fn cancel(self) -> Canceller {
+        self.shared.cancelled.set(true);
+        let waiting = self.shared.waiting.replace(NONE);
+        if waiting != NONE {
+            uring::cancel(waiting);
+        }
+        Canceller::new()
+    }
+}
+
+impl CancelHandle {
+    /// Whether its canceller has cancelled.
+    pub(super) fn cancelled(&self) -> bool {
+        self.shared.cancelled.get()
+    }
+
+    /// Registers the receive waiting in `slot` until the guard is dropped.
+    pub(super) fn register(&self, slot: u32) -> Registered<'_> {
+        debug_assert_eq!(self.shared.waiting.get(), NONE, "one receive at a time per canceller");
+        self.shared.waiting.set(slot);
+        Registered { handle: self, slot }
+    }
+}
+
+/// A receive registered with its handle; dropped once the receive has returned (its slot is
+/// free then, and may be another operation's).
+pub(super) struct Registered<'a> {
+    handle: &'a CancelHandle,
+    slot: u32,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        if self.handle.shared.waiting.get() == self.slot {
+            self.handle.shared.waiting.set(NONE);
+        }
+    }
+}
