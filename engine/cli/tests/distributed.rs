@@ -508,8 +508,13 @@ fn results_without_segments_in_one_log_say_what_was_left_out() {
     // Kept in the merged file as said, a result read later saying what was left out.
     let warnings: Vec<String> = serde_json::from_value(read(&merged)["warnings"].clone()).unwrap();
     let said = text(&out);
-    let left_out = said.lines().find_map(|l| l.strip_prefix("WARNING: ")).expect("the warning said");
-    assert_eq!(warnings.first().map(String::as_str), Some(left_out), "{warnings:?}");
+    // The inputs' own warnings (e.g. a saturated injector on a loaded machine) may come first.
+    let left_out = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("WARNING: "))
+        .find(|w| w.contains("left out"))
+        .expect("the warning said");
+    assert!(warnings.iter().any(|w| w == left_out), "{warnings:?}");
 }
 
 /// Outside try: one byte that is not UTF-8 anywhere in a log (a pod's binary output, a

@@ -37,8 +37,20 @@ volume = {{ constant = 0 }}
     path.display().to_string()
 }
 
+/// The saturation warning depends on the machine's load (a loaded machine can saturate a
+/// 300 ms run's core); it has its own tests, so the tests here leave it out of what they compare.
+const SATURATED: &str = "the injector was saturated";
+
+/// A result file, less any saturation warning (`SATURATED`); `warnings` absent if none is left.
 fn result(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    if let Some(warnings) = file.get_mut("warnings").and_then(serde_json::Value::as_array_mut) {
+        warnings.retain(|w| !w.as_str().is_some_and(|w| w.contains(SATURATED)));
+        if warnings.is_empty() {
+            file.as_object_mut().unwrap().remove("warnings");
+        }
+    }
+    file
 }
 
 /// Outside try 6: `journey test --insecure` said nothing of it, where a run warns.
@@ -391,7 +403,8 @@ fn every_warning_said_is_kept_in_the_result_file() {
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{said}");
     let kept: Vec<String> = serde_json::from_value(result(&json)["warnings"].clone()).unwrap();
-    let shown: Vec<&str> = said.lines().filter_map(|line| line.strip_prefix("WARNING: ")).collect();
+    let shown: Vec<&str> =
+        said.lines().filter_map(|line| line.strip_prefix("WARNING: ")).filter(|w| !w.contains(SATURATED)).collect();
     assert_eq!(shown.len(), 3, "{said}");
     assert_eq!(kept.len(), shown.len(), "{kept:?}\n{said}");
     for (kept, shown) in kept.iter().zip(&shown) {
