@@ -168,7 +168,7 @@ fn keep_alive_closed_by_the_server_is_retried_and_counted_as_reconnect() {
     let result = get(&target.url("/bad/drop-after"), VolumeModel::constant(1), options(1, Duration::from_secs(2)));
     let total = assert_target_saw_every_request(&result, target.hits());
     assert!(total.req_ok > 10, "ok {}", total.req_ok);
-    assert_eq!(total.req_errors(), 0, "{:?}", total.req_err);
+    assert_eq!(total.req_errors(), 0, "{:?}: {:?}", total.req_err, result.merged.error_samples);
     assert!(total.reconnects > 0, "the stale connection should have been replaced");
 }
 

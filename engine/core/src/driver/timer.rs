@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -208,17 +208,18 @@ fn wake_driver_for(timers: &mut Timers, deadline: Instant) {
 }
 
 /// The descriptor the timer task reads the alarm's expiries from: a file of monoio's ring, or
-/// a plain descriptor read through the own runtime's ring.
+/// a descriptor read through the own runtime's ring (closed through it too: a close of its own
+/// could come before the read's entry reaches the kernel, see `ring::RingFd`).
 enum AlarmFile {
     Monoio(monoio::fs::File),
-    Own(OwnedFd),
+    Own(super::ring::RingFd),
 }
 
 impl AlarmFile {
     async fn read(&self, buf: Vec<u8>) -> (std::io::Result<usize>, Vec<u8>) {
         match self {
             AlarmFile::Monoio(file) => file.read_at(buf, 0).await,
-            AlarmFile::Own(fd) => super::ring::read(fd.as_raw_fd(), buf).await,
+            AlarmFile::Own(fd) => super::ring::read(fd, buf).await,
         }
     }
 }
@@ -237,11 +238,11 @@ pub(super) fn prepare_own_alarm() -> std::io::Result<()> {
 fn alarm_on_the_ring(timers: &mut Timers) -> Option<(Alarm, AlarmFile)> {
     if super::ring::running() {
         if let Some((alarm, fd)) = timers.own_alarm.take() {
-            return Some((alarm, AlarmFile::Own(fd)));
+            return Some((alarm, AlarmFile::Own(fd.into())));
         }
         let alarm = Alarm::new().ok()?;
         let duplicate = alarm.fd().try_clone().ok()?;
-        return Some((alarm, AlarmFile::Own(duplicate)));
+        return Some((alarm, AlarmFile::Own(duplicate.into())));
     }
     if monoio::utils::is_legacy() {
         return None;

@@ -4,14 +4,16 @@
 
 mod cancel;
 mod executor;
+mod fd;
 mod tcp;
 mod uring;
 
 use std::future::Future;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::AsRawFd;
 
 pub use cancel::{CancelHandle, Canceller};
+pub use fd::RingFd;
 pub use tcp::{Recv, RingBuf, Send, TcpSocket};
 
 /// This thread's own runtime, while built: dropped, it drops the tasks left, cancels what is in
@@ -57,7 +59,8 @@ pub fn spawn<F: Future<Output = ()> + 'static>(task: F) {
 }
 
 /// Reads up to `buf.len()` bytes of `fd` (a timerfd's expiry count) through the ring.
-pub async fn read(fd: RawFd, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+pub async fn read(fd: &RingFd, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    let fd = fd.as_raw_fd();
     let op = uring::Op::push(buf, |buf| {
         io_uring::opcode::Read::new(io_uring::types::Fd(fd), buf.as_mut_ptr(), buf.len() as u32).build()
     });

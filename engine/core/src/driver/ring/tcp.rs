@@ -10,7 +10,8 @@ use bytes::BytesMut;
 use io_uring::{opcode, types};
 
 use super::cancel::CancelHandle;
-use super::uring::{Op, io_result, push_ignored};
+use super::fd::RingFd;
+use super::uring::{Op, io_result};
 
 /// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
 /// memory does not move when the value does (it lives on the heap).
@@ -61,22 +62,12 @@ impl RingBuf for Vec<u8> {
 /// A TCP socket whose I/O goes through this core's own ring. Closed through the ring when
 /// dropped (after every operation pushed before it, so that none reaches a reused descriptor).
 pub struct TcpSocket {
-    fd: RawFd,
+    fd: RingFd,
 }
 
 impl AsRawFd for TcpSocket {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd
-    }
-}
-
-impl Drop for TcpSocket {
-    fn drop(&mut self) {
-        if !push_ignored(opcode::Close::new(types::Fd(self.fd)).build()) {
-            // SAFETY: the descriptor is this socket's own, closed once; with no ring, no
-            // operation of this thread can still name it.
-            unsafe { libc::close(self.fd) };
-        }
+        self.fd.as_raw_fd()
     }
 }
 
@@ -126,7 +117,8 @@ impl TcpSocket {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        let socket = TcpSocket { fd };
+        // SAFETY: a new descriptor, owned here alone.
+        let socket = TcpSocket { fd: unsafe { RingFd::from_raw(fd) } };
         let one: libc::c_int = 1;
         // SAFETY: `one` is a valid c_int for the call.
         let rc = unsafe {
@@ -151,7 +143,7 @@ impl TcpSocket {
 
     /// Sends `buf[from..]` once (as much as the socket takes); the buffer comes back.
     pub fn send<B: RingBuf>(&self, buf: B, from: usize) -> Send<B> {
-        let fd = self.fd;
+        let fd = self.fd.as_raw_fd();
         let op = Op::push(buf, |buf| {
             let bytes = &buf.bytes()[from.min(buf.bytes().len())..];
             opcode::Send::new(types::Fd(fd), bytes.as_ptr(), bytes.len().min(u32::MAX as usize) as u32)
@@ -164,7 +156,7 @@ impl TcpSocket {
     /// Receives into the free room at the end of `buf` (its length grows by what came; 0 is the
     /// end of the stream).
     pub fn recv<B: RingBuf>(&self, buf: B) -> Recv<B> {
-        let fd = self.fd;
+        let fd = self.fd.as_raw_fd();
         let op = Op::push(buf, |buf| {
             let room = buf.room();
             opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), room.len().min(u32::MAX as usize) as u32).build()
@@ -187,7 +179,7 @@ impl TcpSocket {
     /// Waits until the socket is readable or writable (or has an error or hung up).
     pub async fn ready(&self) -> io::Result<()> {
         let events = (libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP) as u32;
-        let op = Op::push((), |()| opcode::PollAdd::new(types::Fd(self.fd), events).build());
+        let op = Op::push((), |()| opcode::PollAdd::new(types::Fd(self.fd.as_raw_fd()), events).build());
         let (result, ()) = op.await;
         io_result(result).map(|_| ())
     }

@@ -266,3 +266,34 @@ fn an_idle_second_costs_next_to_no_cpu() {
     let thinking = Duration::from_micros(crate::driver::thread_cpu_us() - before);
     assert!(thinking < Duration::from_millis(100), "a second of think time: {thinking:?} of CPU");
 }
+
+/// A read pushed this turn and dropped with its descriptor before the ring hands it to the
+/// kernel: the kernel looks the number up only then. Closed directly, the number would be free
+/// at once, the next socket would take it, and the read would take that socket's bytes (a
+/// run's timer alarm once read 8 bytes of a target's connection this way); closed through the
+/// ring, the close comes after the read.
+#[test]
+fn a_read_dropped_with_its_descriptor_before_the_kernel_saw_it_reads_no_other_socket() {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+    let mut rt = runtime();
+    let got = rt.block_on(async {
+        let (old, _old_peer) = UnixStream::pair().unwrap();
+        let old = RingFd::from(OwnedFd::from(old));
+        let mut pending = Box::pin(read(&old, vec![0; 8]));
+        assert!(pending.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        // Pushed, not handed to the kernel: no turn has run since.
+        drop(pending);
+        drop(old);
+        let (new, mut new_peer) = UnixStream::pair().unwrap();
+        new_peer.write_all(b"8 bytes!").unwrap();
+        for _ in 0..10 {
+            uring::turn(false);
+        }
+        new.set_nonblocking(true).unwrap();
+        let mut got = [0u8; 16];
+        let n = (&new).read(&mut got).unwrap_or(0);
+        got[..n].to_vec()
+    });
+    assert_eq!(got, b"8 bytes!", "another operation took the new socket's bytes");
+}

@@ -1,0 +1,51 @@
+//! A descriptor the own ring reads or writes, closed through the ring when dropped.
+//!
+//! A descriptor closed with `close(2)` while an operation naming it waits in the submission
+//! queue (pushed this turn, not yet handed to the kernel) is a hazard: the kernel looks the
+//! number up when it takes the entry, and by then the number may name another thread's socket
+//! (a target's connection, another run's): the operation reads that socket's bytes. A close
+//! pushed on the same ring is taken after every entry pushed before it.
+
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+
+use io_uring::{opcode, types};
+
+use super::uring::push_ignored;
+
+/// An owned descriptor closed through this thread's ring (directly when it has none).
+pub struct RingFd {
+    fd: RawFd,
+}
+
+impl From<OwnedFd> for RingFd {
+    fn from(fd: OwnedFd) -> RingFd {
+        RingFd { fd: fd.into_raw_fd() }
+    }
+}
+
+impl RingFd {
+    /// Takes `fd` (a new descriptor nobody else owns or closes).
+    ///
+    /// # Safety
+    /// `fd` is open and owned by the caller alone.
+    pub(super) unsafe fn from_raw(fd: RawFd) -> RingFd {
+        RingFd { fd }
+    }
+}
+
+impl AsRawFd for RingFd {
+    #[inline(always)]
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+impl Drop for RingFd {
+    fn drop(&mut self) {
+        if !push_ignored(opcode::Close::new(types::Fd(self.fd)).build()) {
+            // SAFETY: the descriptor is this value's own, closed once; with no ring, no
+            // operation of this thread can still name it.
+            unsafe { libc::close(self.fd) };
+        }
+    }
+}
