@@ -206,16 +206,52 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, hits: &AtomicU64, ws: &WsCou
                 }
             };
             buf.drain(..used);
-            if !act(&mut stream, action, &mut chunk)? {
-                return Ok(());
+            match act(&mut stream, action, &mut chunk) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(err) => return Err(count_the_rest(&mut stream, buf, hits, err)),
             }
         }
-        let n = stream.read(&mut chunk)?;
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            Err(err) => return Err(count_the_rest(&mut stream, buf, hits, err)),
+        };
         if n == 0 {
             return Ok(());
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// A connection that failed (its client reset it, or left while an answer was being written):
+/// the requests that had already arrived whole are still counted, as the plain target counts
+/// them. rustls reads and writes in one call, so a write refused after a reset would otherwise
+/// hide a request queued before it. Reads records one at a time, briefly; returns `err`.
+fn count_the_rest(
+    stream: &mut StreamOwned<ServerConnection, TcpStream>,
+    mut buf: Vec<u8>,
+    hits: &AtomicU64,
+    err: io::Error,
+) -> io::Error {
+    let _ = stream.sock.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        loop {
+            match stream.conn.reader().read(&mut chunk) {
+                Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => break,
+            }
+        }
+        let read = stream.conn.read_tls(&mut stream.sock);
+        if !matches!(read, Ok(n) if n > 0) || stream.conn.process_new_packets().is_err() {
+            break;
+        }
+    }
+    while let Parsed::Complete(request) = parse(&buf) {
+        hits.fetch_add(1, Ordering::Relaxed);
+        buf.drain(..request.len);
+    }
+    err
 }
 
 /// Does what a route said; false when the connection is done with.
