@@ -58,8 +58,7 @@ impl Moment {
     /// `duration` after this moment; `None` past the clock's range (584 years).
     #[inline]
     pub fn checked_add(self, duration: Duration) -> Option<Moment> {
-        let nanos = u64::try_from(duration.as_nanos()).ok()?;
-        self.nanos().checked_add(nanos).map(Moment::from_nanos)
+        self.nanos().checked_add(nanos_of(duration)?).map(Moment::from_nanos)
     }
 
     /// The same time as an `Instant` (for a sleep until it): this moment's distance from now,
@@ -74,9 +73,31 @@ impl Moment {
     }
 }
 
+/// `duration` in nanoseconds; `None` past a `u64`'s. In `u64` arithmetic, where
+/// `Duration::as_nanos` makes a `u128` product (run three times a request, for its deadlines).
+#[inline]
+fn nanos_of(duration: Duration) -> Option<u64> {
+    duration.as_secs().checked_mul(1_000_000_000)?.checked_add(u64::from(duration.subsec_nanos()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same nanoseconds as `Duration::as_nanos` wherever those fit a `u64`, and `None`
+    /// exactly where they do not: at every second and nanosecond near the edges.
+    #[test]
+    fn nanoseconds_of_a_duration_as_std_counts_them() {
+        let edge_s = u64::MAX / 1_000_000_000;
+        let seconds = [0, 1, 59, 86_400, edge_s - 1, edge_s, edge_s + 1, u64::MAX / 2, u64::MAX];
+        let nanos = [0, 1, 999_999_999, u64::MAX as u32 % 1_000_000_000, 709_551_615, 709_551_616];
+        for secs in seconds {
+            for sub in nanos.iter().map(|n| n % 1_000_000_000) {
+                let duration = Duration::new(secs, sub);
+                assert_eq!(nanos_of(duration), u64::try_from(duration.as_nanos()).ok(), "{duration:?}");
+            }
+        }
+    }
 
     /// The same clock as `Instant`: readings taken between two `Instant` reads lie between them.
     #[test]
