@@ -570,3 +570,39 @@ fn a_cancel_of_an_ended_runtimes_receive_leaves_the_next_runtimes_operation_alon
     drop(old);
     drop((socket, peer));
 }
+
+/// A descriptor dropped while the submission queue is stuck, with an operation naming it still
+/// queued: it is not closed directly (its number could be reused before the kernel takes that
+/// operation), but through the ring once the queue moves again.
+#[test]
+fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
+    use std::io::Read as _;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+    let _rt = OwnRuntime::build(4, false).unwrap();
+    let (socket, mut peer) = UnixStream::pair().unwrap();
+    peer.set_nonblocking(true).unwrap();
+    let socket = RingFd::from(OwnedFd::from(socket));
+    uring::REFUSED_SUBMITS.set(u32::MAX);
+    let mut queued = Vec::new();
+    loop {
+        let mut op = read_op(socket.as_raw_fd());
+        if op.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
+            break; // the queue is full and stuck
+        }
+        queued.push(op);
+    }
+    drop(socket);
+    let mut byte = [0u8; 1];
+    let still_open = matches!(peer.read(&mut byte), Err(err) if err.kind() == io::ErrorKind::WouldBlock);
+    assert!(still_open, "closed directly while a read naming it was queued");
+    uring::REFUSED_SUBMITS.set(0);
+    drop(queued);
+    let started = Instant::now();
+    let mut closed = false;
+    while !closed && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+        closed = matches!(peer.read(&mut byte), Ok(0));
+    }
+    assert!(closed, "the deferred close went through the ring");
+}

@@ -226,6 +226,8 @@ impl Ring {
         let slice = types::Timespec::new().nsec(END_WAIT_SLICE_NS);
         let timed = self.ring.params().is_feature_ext_arg();
         while self.in_flight > 0 && Instant::now() < deadline {
+            // Cancels and closes that found the queue stuck: the wait before handed it over.
+            self.push_deferred();
             let waited = self.wait_to_end(timed, &slice);
             let again = [libc::ETIME, libc::EINTR, libc::EBUSY, libc::EAGAIN];
             if let Err(err) = waited
