@@ -1,5 +1,5 @@
 //! Cancelling a receive on the own ring without losing a byte: a [`Canceller`] hands out
-//! [`CancelHandle`]s; a receive made with one registers its slot while it waits, and
+//! [`CancelHandle`]s; a receive made with one registers its user data (its slot and that use of it) while it waits, and
 //! [`Canceller::cancel`] asks the kernel to end it (IORING_OP_ASYNC_CANCEL on its user data).
 //! A receive cancelled before data came ends with ECANCELED and consumes nothing; one that
 //! completed first returns its bytes. A receive made with a handle already cancelled ends at
@@ -11,14 +11,14 @@ use std::rc::Rc;
 
 use super::uring;
 
-/// No receive waits.
-const NONE: u32 = u32::MAX;
+/// No receive waits (never an operation's user data).
+const NONE: u64 = u64::MAX;
 
 struct Shared {
     cancelled: Cell<bool>,
-    /// The slot of the receive waiting with a handle of this canceller (one at a time: the
-    /// WebSocket client makes one read at a time).
-    waiting: Cell<u32>,
+    /// The user data of the receive waiting with a handle of this canceller (one at a time:
+    /// the WebSocket client makes one read at a time).
+    waiting: Cell<u64>,
 }
 
 /// Cancels the receives made with its handles.
@@ -67,24 +67,25 @@ impl CancelHandle {
         self.shared.cancelled.get()
     }
 
-    /// Registers the receive waiting in `slot` until the guard is dropped.
-    pub(super) fn register(&self, slot: u32) -> Registered<'_> {
+    /// Registers the receive of `user_data` until the guard is dropped.
+    pub(super) fn register(&self, user_data: u64) -> Registered<'_> {
         debug_assert_eq!(self.shared.waiting.get(), NONE, "one receive at a time per canceller");
-        self.shared.waiting.set(slot);
-        Registered { handle: self, slot }
+        self.shared.waiting.set(user_data);
+        Registered { handle: self, user_data }
     }
 }
 
 /// A receive registered with its handle; dropped once the receive has returned (its slot is
-/// free then, and may be another operation's).
+/// free then, and may be another operation's: a cancel naming it then ends nothing, its user
+/// data names that use of the slot).
 pub(super) struct Registered<'a> {
     handle: &'a CancelHandle,
-    slot: u32,
+    user_data: u64,
 }
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        if self.handle.shared.waiting.get() == self.slot {
+        if self.handle.shared.waiting.get() == self.user_data {
             self.handle.shared.waiting.set(NONE);
         }
     }

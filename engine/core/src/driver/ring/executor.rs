@@ -4,7 +4,7 @@
 //!
 //! Wakers and threads: a `Waker` is `Send`, so safe code may move a clone of one to another
 //! thread (a journey waiting for a thread's answer). Every entry of the waker's table first
-//! checks whether it runs on the thread that made the task (a thread-local's address, a few
+//! checks whether it runs on the thread that made the task (a thread-local number, a few
 //! instructions). On that thread it counts in the task's plain reference count and queues the
 //! task itself. On any other it never touches those: a clone made there counts in the task's
 //! atomic count (and is a waker of another table, [`SHARED_WAKER`], whatever thread it is used
@@ -35,12 +35,14 @@ struct Header {
     shared: AtomicUsize,
     /// In the run queue now (a second wake before the poll queues nothing).
     queued: Cell<bool>,
+    /// The executor's turn it was last polled in (a task runs once a turn).
+    ran_in_turn: Cell<u64>,
     /// The future has returned or was dropped: wakes are ignored.
     done: Cell<bool>,
     /// Where this task sits in the executor's list of live tasks.
     index: Cell<usize>,
     /// The making thread's mark (see [`this_thread`]).
-    owner: *const u8,
+    owner: usize,
     /// Where other threads hand this task's wakes and drops.
     remote: Arc<Remote>,
     vtable: &'static TaskVtable,
@@ -133,7 +135,7 @@ unsafe impl Send for TaskRef {}
 impl Remote {
     fn new() -> Remote {
         Remote {
-            owner: this_thread() as usize,
+            owner: this_thread(),
             pending: AtomicBool::new(false),
             asked: Mutex::default(),
             signal: OnceLock::new(),
@@ -161,6 +163,10 @@ struct Executor {
     live: RefCell<Vec<NonNull<Header>>>,
     /// `block_on`'s own future was woken.
     main_woken: Cell<bool>,
+    /// The turn `block_on` is in (counted from 1).
+    turn: Cell<u64>,
+    /// Tasks woken again after they ran this turn: queued again when the turn ends.
+    later: RefCell<VecDeque<NonNull<Header>>>,
     /// This thread's list for other threads, made by [`prepare`] (or the first spawn).
     remote: OnceCell<Arc<Remote>>,
 }
@@ -171,17 +177,32 @@ thread_local! {
             queue: RefCell::new(VecDeque::new()),
             live: RefCell::new(Vec::new()),
             main_woken: Cell::new(false),
+            turn: Cell::new(0),
+            later: RefCell::new(VecDeque::new()),
             remote: OnceCell::new(),
         }
     };
-    /// Its address tells this thread from the others.
-    static MARK: u8 = const { 0 };
+    /// This thread's mark, taken from [`NEXT_MARK`] at its first use (0: not yet). Not the
+    /// address of a thread-local: a thread started after another ended often gets its stack
+    /// and thread-locals at the same address, and would take the ended thread's tasks (kept
+    /// alive by a waker held elsewhere) for its own.
+    static MARK: Cell<usize> = const { Cell::new(0) };
 }
 
-/// This thread's mark: the address of its `MARK`.
+/// The next thread's mark: never reused in the process.
+static NEXT_MARK: AtomicUsize = AtomicUsize::new(1);
+
+/// This thread's mark, told apart from every other thread's, ended ones included.
 #[inline(always)]
-fn this_thread() -> *const u8 {
-    MARK.with(|mark| mark as *const u8)
+fn this_thread() -> usize {
+    MARK.with(|mark| match mark.get() {
+        0 => {
+            let taken = NEXT_MARK.fetch_add(1, Ordering::Relaxed);
+            mark.set(taken);
+            taken
+        }
+        taken => taken,
+    })
 }
 
 /// Makes this thread's list for other threads and its eventfd (once a thread); returns the
@@ -241,6 +262,7 @@ pub(crate) fn spawn<F: Future<Output = ()> + 'static>(future: F) {
             refs: Cell::new(2), // the live list's and the run queue's
             shared: AtomicUsize::new(1),
             queued: Cell::new(true),
+            ran_in_turn: Cell::new(0),
             done: Cell::new(false),
             index: Cell::new(0),
             owner: this_thread(),
@@ -441,7 +463,7 @@ fn main_wake(data: *const ()) {
 fn main_wake_by_ref(data: *const ()) {
     // SAFETY: alive while this waker's count is held.
     let remote = unsafe { &*data.cast::<Remote>() };
-    if remote.owner == this_thread() as usize {
+    if remote.owner == this_thread() {
         EXECUTOR.with(|exec| exec.main_woken.set(true));
     } else {
         remote.ask(Asked::Main);
@@ -453,11 +475,27 @@ fn main_drop(data: *const ()) {
     unsafe { Arc::decrement_strong_count(data.cast::<Remote>()) };
 }
 
-/// Polls one queued task, if any: false when the queue was empty.
+/// Starts a turn and polls one queued task in it, if any: false when the queue was empty.
+#[cfg(test)]
 fn run_one() -> bool {
+    let turn = EXECUTOR.with(|exec| exec.turn.replace(exec.turn.get() + 1) + 1);
+    let ran = run_one_in(turn);
+    end_turn();
+    ran
+}
+
+/// Polls the next queued task, unless it ran in `turn` already (it waits in the executor's
+/// `later` list then, for the next turn): false when the queue was empty.
+fn run_one_in(turn: u64) -> bool {
     let Some(header) = EXECUTOR.with(|exec| exec.queue.borrow_mut().pop_front()) else { return false };
     // SAFETY: the queue's entry holds a reference: alive; made on this thread.
     let h = unsafe { header.as_ref() };
+    if h.ran_in_turn.get() == turn && !h.done.get() {
+        // Still queued: the entry (and its reference) moves to the next turn's.
+        EXECUTOR.with(|exec| exec.later.borrow_mut().push_back(header));
+        return true;
+    }
+    h.ran_in_turn.set(turn);
     h.queued.set(false);
     if !h.done.get() {
         // A waker borrowing the queue's reference (not dropped: `ManuallyDrop`).
@@ -512,15 +550,25 @@ pub(super) fn drop_all_tasks() {
     }
 }
 
+/// Queues the tasks woken again after they ran this turn, for the next.
+fn end_turn() {
+    EXECUTOR.with(|exec| {
+        let mut later = exec.later.borrow_mut();
+        if !later.is_empty() {
+            exec.queue.borrow_mut().extend(later.drain(..));
+        }
+    });
+}
+
 /// Tasks queued to run.
 pub(super) fn has_queued() -> bool {
     EXECUTOR.with(|exec| !exec.queue.borrow().is_empty())
 }
 
-/// Runs `future` to completion on this thread: each turn polls the tasks queued (and those
-/// they wake, up to twice as many as were queued when the turn began, so that a task that
-/// keeps waking itself cannot starve the ring), then the future when woken, then hands the
-/// ring what was pushed and takes its completions, waiting for one when nothing is ready.
+/// Runs `future` to completion on this thread: each turn polls the tasks queued and those
+/// they wake, each task once (so that a task that keeps waking itself cannot starve the ring
+/// or the others: it runs again next turn), then the future when woken, then hands the ring
+/// what was pushed and takes its completions, waiting for one when nothing is ready.
 pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::Output {
     let mut future = std::pin::pin!(future);
     // SAFETY: the data is an `Arc<Remote>` counted for this waker, as the table expects.
@@ -533,12 +581,11 @@ pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::O
         }
         // The tasks woken first, then the caller's future: a task woken with it (a timer due
         // at the same ring) runs before the future may return and end the runtime.
-        // The tasks a task wakes (the timer task wakes those due) run in the same turn, up to
-        // twice the queue's length when the turn began.
-        let mut budget = 2 * EXECUTOR.with(|exec| exec.queue.borrow().len());
-        while budget > 0 && run_one() {
-            budget -= 1;
-        }
+        // The tasks a task wakes (the timer task wakes those due, however many) run in the
+        // same turn, once each.
+        let turn_now = EXECUTOR.with(|exec| exec.turn.replace(exec.turn.get() + 1) + 1);
+        while run_one_in(turn_now) {}
+        end_turn();
         if EXECUTOR.with(|exec| exec.main_woken.replace(false))
             && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
         {
@@ -678,6 +725,99 @@ mod tests {
             },
         );
         assert!(seen, "the task the timer woke ran before the caller's future");
+        drop_all_tasks();
+    }
+
+    /// Threads started one after another, each after the last ended (their stacks and
+    /// thread-locals often at the same address): no two share a mark.
+    #[test]
+    fn a_thread_that_ended_leaves_its_mark_to_no_later_thread() {
+        let marks: Vec<usize> = (0..8).map(|_| std::thread::spawn(this_thread).join().unwrap()).collect();
+        let mut distinct = marks.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), marks.len(), "marks {marks:?}");
+    }
+
+    /// The timer task, woken by the ring after a stall, wakes several tasks due with the
+    /// caller's future: every one of them runs before the future may return (a turn once ran
+    /// only twice as many tasks as were queued when it began: the timer task and one more).
+    #[test]
+    fn every_task_woken_with_the_callers_future_runs_before_it_returns() {
+        const DUE: usize = 5;
+        type Slot = Rc<RefCell<Option<Waker>>>;
+        let wakers: Vec<Slot> = (0..=DUE + 1).map(|_| Slot::default()).collect();
+        let ran = Rc::new(Cell::new(0));
+        let task = |keep: Slot, ran: Rc<Cell<usize>>| {
+            let mut waited = false;
+            std::future::poll_fn(move |cx| {
+                if !std::mem::replace(&mut waited, true) {
+                    *keep.borrow_mut() = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                ran.set(ran.get() + 1);
+                Poll::Ready(())
+            })
+        };
+        let (timer_keep, to_wake) = (wakers[DUE + 1].clone(), wakers[..=DUE].to_vec());
+        let mut rang = false;
+        let timer = std::future::poll_fn(move |cx| {
+            if !std::mem::replace(&mut rang, true) {
+                *timer_keep.borrow_mut() = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            to_wake.iter().for_each(|w| w.borrow_mut().take().unwrap().wake());
+            Poll::Ready(())
+        });
+        let mut tasks = Some(((1..=DUE).map(|i| task(wakers[i].clone(), ran.clone())).collect::<Vec<_>>(), timer));
+        let (main_keep, main_ran) = (wakers[0].clone(), ran.clone());
+        let seen = block_on(
+            std::future::poll_fn(move |cx| {
+                if let Some((due, timer)) = tasks.take() {
+                    due.into_iter().for_each(spawn);
+                    spawn(timer);
+                    *main_keep.borrow_mut() = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(main_ran.get())
+            }),
+            |_| {
+                if wakers.iter().all(|w| w.borrow().is_some()) {
+                    wakers[DUE + 1].borrow_mut().take().unwrap().wake();
+                }
+            },
+        );
+        assert_eq!(seen, DUE, "the tasks due with the caller's future ran before it returned");
+        drop_all_tasks();
+    }
+
+    /// A task that wakes itself at every poll runs once a turn: the turn ends, and the caller's
+    /// future is polled between its polls.
+    #[test]
+    fn a_task_waking_itself_forever_runs_once_a_turn() {
+        let polls = Rc::new(Cell::new(0u32));
+        let counted = polls.clone();
+        let mut main_polls = 0;
+        block_on(
+            std::future::poll_fn(move |cx| {
+                main_polls += 1;
+                if main_polls == 1 {
+                    let counted = counted.clone();
+                    spawn(std::future::poll_fn(move |cx| {
+                        counted.set(counted.get() + 1);
+                        cx.waker().wake_by_ref();
+                        Poll::<()>::Pending
+                    }));
+                }
+                if main_polls == 3 {
+                    return Poll::Ready(());
+                }
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }),
+            |_| {},
+        );
+        assert_eq!(polls.get(), 2, "the self-waking task ran once in each of the two turns after its spawn");
         drop_all_tasks();
     }
 

@@ -5,6 +5,9 @@
 //! number up when it takes the entry, and by then the number may name another thread's socket
 //! (a target's connection, another run's): the operation reads that socket's bytes. A close
 //! pushed on the same ring is taken after every entry pushed before it.
+//!
+//! Not `Send`: dropped on another thread, it would close through that thread's ring (or
+//! directly), and the entries still queued on its own ring could reach a reused number.
 
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 
@@ -15,11 +18,13 @@ use super::uring::push_ignored;
 /// An owned descriptor closed through this thread's ring (directly when it has none).
 pub struct RingFd {
     fd: RawFd,
+    /// Not `Send`: closed through the ring of the thread that made it (see the module's note).
+    _this_thread: std::marker::PhantomData<std::rc::Rc<()>>,
 }
 
 impl From<OwnedFd> for RingFd {
     fn from(fd: OwnedFd) -> RingFd {
-        RingFd { fd: fd.into_raw_fd() }
+        RingFd { fd: fd.into_raw_fd(), _this_thread: std::marker::PhantomData }
     }
 }
 
@@ -29,7 +34,7 @@ impl RingFd {
     /// # Safety
     /// `fd` is open and owned by the caller alone.
     pub(super) unsafe fn from_raw(fd: RawFd) -> RingFd {
-        RingFd { fd }
+        RingFd { fd, _this_thread: std::marker::PhantomData }
     }
 }
 
@@ -49,3 +54,15 @@ impl Drop for RingFd {
         }
     }
 }
+
+/// A `RingFd` (and so a `TcpSocket`) cannot move to another thread: this fails to build if it
+/// could (two impls would apply and the call would be ambiguous).
+const _: fn() = || {
+    trait AmbiguousIfSend<Which> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+    <RingFd as AmbiguousIfSend<_>>::check();
+    <super::TcpSocket as AmbiguousIfSend<_>>::check();
+};

@@ -172,7 +172,7 @@ impl TcpSocket {
             return (Err(io::Error::from_raw_os_error(libc::ECANCELED)), buf);
         }
         let recv = self.recv(buf);
-        let _registered = cancel.register(recv.op.slot());
+        let _registered = recv.op.user_data().map(|user_data| cancel.register(user_data));
         recv.await
     }
 

@@ -297,3 +297,312 @@ fn a_read_dropped_with_its_descriptor_before_the_kernel_saw_it_reads_no_other_so
     });
     assert_eq!(got, b"8 bytes!", "another operation took the new socket's bytes");
 }
+
+/// A read of `fd` into 8 bytes, pushed on this thread's ring.
+fn read_op(fd: std::os::fd::RawFd) -> std::pin::Pin<Box<Op<Vec<u8>>>> {
+    Box::pin(Op::push(vec![0u8; 8], |buf| {
+        io_uring::opcode::Read::new(io_uring::types::Fd(fd), buf.as_mut_ptr(), 8).build()
+    }))
+}
+
+/// Polls `op` between turns of the ring (not waiting in the kernel) until it ends, up to 5 s.
+fn finish<T: Unpin + 'static>(op: &mut std::pin::Pin<Box<Op<T>>>) -> Option<(i32, T)> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if let Poll::Ready(ended) = op.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            return Some(ended);
+        }
+        uring::turn(false);
+    }
+    None
+}
+
+/// An operation left alive when its runtime ended, then polled and dropped while the next
+/// runtime on the thread runs an operation in the same slot: it reads, frees and wakes nothing
+/// of the new ring (it ends with ECANCELED), and the new operation completes normally.
+#[test]
+fn an_operation_of_an_ended_runtime_leaves_the_next_runtimes_slots_alone() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let (old_socket, _old_peer) = UnixStream::pair().unwrap();
+    let rt = runtime();
+    let mut old = read_op(old_socket.as_raw_fd());
+    assert!(old.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    drop(rt); // cancels the old read and waits for its completion
+    let _rt = runtime();
+    let (new_socket, mut new_peer) = UnixStream::pair().unwrap();
+    let mut new = read_op(new_socket.as_raw_fd());
+    assert!(new.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    uring::turn(false); // the new read waits in the kernel
+    let Poll::Ready((result, _)) = old.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
+        panic!("an operation of an ended runtime waited in the next runtime's slot");
+    };
+    assert_eq!(result, -libc::ECANCELED);
+    drop(old);
+    let mut dropped = read_op(old_socket.as_raw_fd());
+    drop(std::mem::replace(&mut dropped, read_op(old_socket.as_raw_fd())));
+    new_peer.write_all(b"new ring").unwrap();
+    let (result, bytes) = finish(&mut new).expect("the new runtime's read completed");
+    assert_eq!((result, &bytes[..]), (8, &b"new ring"[..]));
+}
+
+/// A second runtime's operation in the slot of the ended runtime's, dropped (not polled) while
+/// the new one waits: the new one is not cancelled, nor its result taken.
+#[test]
+fn an_operation_of_an_ended_runtime_dropped_cancels_nothing_of_the_next() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let (old_socket, _old_peer) = UnixStream::pair().unwrap();
+    let rt = runtime();
+    let old = read_op(old_socket.as_raw_fd());
+    drop(rt);
+    let _rt = runtime();
+    let (new_socket, mut new_peer) = UnixStream::pair().unwrap();
+    let mut new = read_op(new_socket.as_raw_fd());
+    assert!(new.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    drop(old);
+    new_peer.write_all(b"new ring").unwrap();
+    let (result, bytes) = finish(&mut new).expect("the new runtime's read completed");
+    assert_eq!((result, &bytes[..]), (8, &b"new ring"[..]), "the old operation's drop cancelled the new one");
+}
+
+/// More operations in flight than the submission queue (and the completion queue) holds: each
+/// completes once, with its own bytes, none lost.
+#[test]
+fn more_operations_than_the_queue_holds_each_complete_once() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    const ENTRIES: u32 = 4;
+    const OPERATIONS: usize = 64;
+    let _rt = OwnRuntime::build(ENTRIES, true).or_else(|_| OwnRuntime::build(ENTRIES, false)).unwrap();
+    let pairs: Vec<(UnixStream, UnixStream)> = (0..OPERATIONS).map(|_| UnixStream::pair().unwrap()).collect();
+    let mut ops: Vec<_> = pairs.iter().map(|(socket, _)| read_op(socket.as_raw_fd())).collect();
+    let baseline = uring::in_flight() - OPERATIONS;
+    for (i, (_, peer)) in pairs.iter().enumerate() {
+        (&*peer).write_all(format!("op {i:05}").as_bytes()).unwrap();
+    }
+    let mut results = vec![None; OPERATIONS];
+    let started = Instant::now();
+    while results.iter().any(Option::is_none) && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+        for (i, op) in ops.iter_mut().enumerate() {
+            if results[i].is_none()
+                && let Poll::Ready((n, bytes)) = op.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+            {
+                results[i] = Some((n, String::from_utf8(bytes).unwrap()));
+            }
+        }
+    }
+    for (i, result) in results.into_iter().enumerate() {
+        assert_eq!(result, Some((8, format!("op {i:05}"))), "operation {i}");
+    }
+    for _ in 0..10 {
+        uring::turn(false);
+    }
+    assert_eq!(uring::in_flight(), baseline, "a completion was counted twice or lost");
+}
+
+/// The submission queue full and the kernel refusing every submission: a push gives up after
+/// a bounded number of tries (it does not spin the core), and the operation ends with an error
+/// that says what happened, in words.
+#[test]
+fn a_push_on_a_stuck_queue_gives_up_with_an_error_in_words() {
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _rt = OwnRuntime::build(4, false).unwrap();
+        uring::REFUSED_SUBMITS.set(u32::MAX);
+        let mut ended = None;
+        for _ in 0..16 {
+            let mut op = Box::pin(Op::push((), |()| io_uring::opcode::Nop::new().build()));
+            if let Poll::Ready((result, ())) = op.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                ended = Some(uring::io_result(result).map(|_| ()));
+                break;
+            }
+            std::mem::forget(op); // its entry stays queued, the queue fills
+        }
+        uring::REFUSED_SUBMITS.set(0);
+        let _ = done.send(ended.map(|ended| ended.map_err(|err| (err.kind(), err.to_string()))));
+    });
+    let ended = outcome.recv_timeout(Duration::from_secs(10)).expect("a push on a stuck queue spun");
+    let (kind, text) = ended.expect("an operation ended at once").expect_err("an error");
+    assert_eq!(kind, io::ErrorKind::ResourceBusy);
+    assert!(text.contains("submission queue") && text.contains("stayed full"), "{text}");
+}
+
+/// A runtime ending while a receive is in flight (dropped: its buffer held by the ring), its
+/// waits for the completion cut short by signals: it waits again, and frees the buffer only
+/// after the kernel's completion of the cancelled receive came.
+#[test]
+fn an_ending_runtime_interrupted_frees_a_buffer_only_after_its_completion() {
+    let (rt, socket, peer, dropped) = receive_dropped_in_flight();
+    uring::END_WAIT_ERRORS.with(|errors| errors.borrow_mut().extend([libc::EINTR, libc::EINTR]));
+    let reaped_before = uring::REAPED.get();
+    let reaped_when_freed = Rc::new(Cell::new(None));
+    let seen = reaped_when_freed.clone();
+    *dropped.borrow_mut() = Some(Box::new(move || seen.set(Some(uring::REAPED.get()))));
+    drop(rt);
+    let reaped = reaped_when_freed.get().expect("the buffer was freed once the ring ended");
+    assert!(reaped > reaped_before, "the buffer was freed before the kernel's completion");
+    drop((socket, peer));
+}
+
+/// A runtime that gives up waiting for a receive in flight (its ring refuses to wait): the
+/// kernel may still write into the receive's buffer, so it is leaked, not freed.
+#[test]
+fn an_ending_runtime_that_gives_up_leaks_what_the_kernel_may_write_into() {
+    let (rt, socket, peer, dropped) = receive_dropped_in_flight();
+    uring::END_WAIT_ERRORS.with(|errors| errors.borrow_mut().push(libc::EBADF));
+    let freed = Rc::new(Cell::new(false));
+    let seen = freed.clone();
+    *dropped.borrow_mut() = Some(Box::new(move || seen.set(true)));
+    drop(rt);
+    assert!(!freed.get(), "a buffer the kernel may still write into was freed");
+    drop((socket, peer));
+}
+
+/// What a buffer does when dropped (set by the test).
+type OnDrop = Rc<std::cell::RefCell<Option<Box<dyn FnOnce()>>>>;
+
+/// A buffer that runs its test's check when dropped.
+struct Watched {
+    bytes: Vec<u8>,
+    on_drop: OnDrop,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(check) = self.on_drop.borrow_mut().take() {
+            check();
+        }
+    }
+}
+
+/// A runtime with a receive dropped in flight (its buffer, watched, held by the ring's slot).
+fn receive_dropped_in_flight() -> (OwnRuntime, TcpSocket, std::net::TcpStream, OnDrop) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut rt = runtime();
+    let (socket, peer) = rt.block_on(async move {
+        let socket = TcpSocket::connect(addr).await.unwrap();
+        (socket, listener.accept().unwrap().0)
+    });
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&socket);
+    let on_drop: OnDrop = Rc::default();
+    let watched = Watched { bytes: vec![0; 64], on_drop: on_drop.clone() };
+    let mut op = Box::pin(Op::push(watched, |w| {
+        io_uring::opcode::Recv::new(io_uring::types::Fd(fd), w.bytes.as_mut_ptr(), 64).build()
+    }));
+    assert!(op.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    uring::turn(false);
+    drop(op);
+    (rt, socket, peer, on_drop)
+}
+
+/// An operation polled again after it returned its result, while another operation has taken
+/// its slot: it panics at once, touching nothing of the other's (its waker, its result).
+#[test]
+fn an_operation_polled_after_its_result_touches_no_other_operation() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let _rt = runtime();
+    let mut first = Box::pin(Op::push((), |()| io_uring::opcode::Nop::new().build()));
+    assert_eq!(finish(&mut first).map(|(result, ())| result), Some(0));
+    let (socket, mut peer) = UnixStream::pair().unwrap();
+    let mut second = read_op(socket.as_raw_fd()); // the first's slot, freed
+    let (woken, waker) = counting_waker();
+    assert!(second.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        first.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready()
+    }));
+    assert!(again.is_err(), "a poll after the result went on");
+    peer.write_all(b"8 bytes!").unwrap();
+    let started = Instant::now();
+    while woken.load(std::sync::atomic::Ordering::Relaxed) == 0 && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+    }
+    assert_eq!(woken.load(std::sync::atomic::Ordering::Relaxed), 1, "the second operation's task was woken");
+    let (result, bytes) = finish(&mut second).unwrap();
+    assert_eq!((result, &bytes[..]), (8, &b"8 bytes!"[..]));
+}
+
+/// A waker that counts its wakes.
+fn counting_waker() -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, Waker) {
+    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    (count.clone(), Waker::from(std::sync::Arc::new(Count(count))))
+}
+
+/// A canceller whose receive was left waiting when its runtime ended, cancelled while the next
+/// runtime's operation waits in the same slot: that operation is not cancelled.
+#[test]
+fn a_cancel_of_an_ended_runtimes_receive_leaves_the_next_runtimes_operation_alone() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut rt = runtime();
+    let (socket, peer) = rt.block_on(async move {
+        let socket = TcpSocket::connect(addr).await.unwrap();
+        (socket, listener.accept().unwrap().0)
+    });
+    let canceller = Canceller::new();
+    let handle = canceller.handle();
+    let mut old = Box::pin(socket.recv_cancelable(BytesMut::with_capacity(8), &handle));
+    assert!(old.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    drop(rt);
+    let _rt = runtime();
+    let (new_socket, mut new_peer) = UnixStream::pair().unwrap();
+    let mut new = read_op(new_socket.as_raw_fd());
+    assert!(new.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    uring::turn(false);
+    let _fresh = canceller.cancel();
+    for _ in 0..10 {
+        uring::turn(false);
+    }
+    new_peer.write_all(b"new ring").unwrap();
+    let (result, bytes) = finish(&mut new).expect("the new runtime's read completed");
+    assert_eq!((result, &bytes[..]), (8, &b"new ring"[..]), "the old receive's cancel ended the new read");
+    drop(old);
+    drop((socket, peer));
+}
+
+/// A descriptor dropped while the submission queue is stuck, with an operation naming it still
+/// queued: it is not closed directly (its number could be reused before the kernel takes that
+/// operation), but through the ring once the queue moves again.
+#[test]
+fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
+    use std::io::Read as _;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+    let _rt = OwnRuntime::build(4, false).unwrap();
+    let (socket, mut peer) = UnixStream::pair().unwrap();
+    peer.set_nonblocking(true).unwrap();
+    let socket = RingFd::from(OwnedFd::from(socket));
+    uring::REFUSED_SUBMITS.set(u32::MAX);
+    let mut queued = Vec::new();
+    loop {
+        let mut op = read_op(socket.as_raw_fd());
+        if op.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
+            break; // the queue is full and stuck
+        }
+        queued.push(op);
+    }
+    drop(socket);
+    let mut byte = [0u8; 1];
+    let still_open = matches!(peer.read(&mut byte), Err(err) if err.kind() == io::ErrorKind::WouldBlock);
+    assert!(still_open, "closed directly while a read naming it was queued");
+    uring::REFUSED_SUBMITS.set(0);
+    drop(queued);
+    let started = Instant::now();
+    let mut closed = false;
+    while !closed && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+        closed = matches!(peer.read(&mut byte), Ok(0));
+    }
+    assert!(closed, "the deferred close went through the ring");
+}

@@ -2,16 +2,22 @@
 //! and the operation future. An operation owns what the kernel reads or writes (a buffer, an
 //! address) until its completion arrives: dropped before then, it leaves that to its slot
 //! (freed with the completion) and asks the kernel to cancel it.
+//!
+//! An operation's user data names its slot and that use of the slot (a tag, never reused on
+//! the thread), and the operation keeps its ring's generation: an operation of a runtime that
+//! has ended never reads, frees or wakes the slots of the next ring built on its thread, and a
+//! cancel that reaches the kernel late never ends the slot's next operation.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
-use io_uring::{IoUring, squeue};
+use io_uring::{IoUring, squeue, types};
 
 /// Completions whose result nobody waits for (cancels, closes).
 const IGNORED: u64 = u64::MAX;
@@ -19,22 +25,58 @@ const IGNORED: u64 = u64::MAX;
 const WOKEN_FROM_AFAR: u64 = u64::MAX - 1;
 /// `io_uring_enter`'s flag to run completions (deferred task work included).
 const ENTER_GETEVENTS: u32 = 1;
+/// Submissions a push tries when the submission queue is full (taking the completions that
+/// arrived between them) before it gives up: the kernel takes a full queue at the first
+/// submission unless something is wrong with the ring.
+const SUBMIT_TRIES_WHEN_FULL: u32 = 32;
+/// How long the end of a runtime waits for the kernel to finish the operations it cancelled
+/// before it gives up on them (and leaks what they may still write into).
+const END_WAIT: Duration = Duration::from_secs(2);
+/// One wait in the kernel while the runtime ends (the deadline is looked at between them).
+const END_WAIT_SLICE_NS: u32 = 20_000_000;
+/// The result of an operation the ring could not take (its queue stayed full): below every
+/// errno, told apart by [`io_result`].
+pub(super) const QUEUE_STUCK: i32 = i32::MIN;
+
+/// The kernel took no entry of a full submission queue in [`SUBMIT_TRIES_WHEN_FULL`] tries.
+#[derive(Debug)]
+pub(super) struct QueueStuck;
+
+impl std::fmt::Display for QueueStuck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the own driver's io_uring submission queue on this core stayed full: the kernel took \
+             no entry in {SUBMIT_TRIES_WHEN_FULL} submissions"
+        )
+    }
+}
+
+impl std::error::Error for QueueStuck {}
 
 /// Where an operation stands.
 enum Slot {
     /// Free; the next free slot's index.
     Free(u32),
-    /// In flight; the waker of the task that waits for it.
-    Waiting(Option<Waker>),
+    /// In flight (this use of the slot is `tag`); the waker of the task that waits for it.
+    Waiting { tag: u32, waker: Option<Waker> },
     /// Completed with this result; not yet taken.
     Done(i32),
     /// Its future was dropped in flight: what the kernel may still use, freed on completion.
-    Orphan(#[allow(dead_code, reason = "held, never read: kept alive for the kernel")] Box<dyn Any>),
+    Orphan {
+        tag: u32,
+        #[allow(dead_code, reason = "held, never read: kept alive for the kernel")]
+        owned: Box<dyn Any>,
+    },
 }
 
 /// A core's ring and its operations' slots.
 pub(super) struct Ring {
     ring: IoUring,
+    /// Told apart from the thread's earlier and later rings (see [`NEXT`]).
+    generation: u32,
+    /// The tag of the next use of a slot.
+    next_tag: u32,
     slots: Vec<Slot>,
     free: u32,
     /// Operations pushed whose completion has not arrived (orphans, cancels and closes included).
@@ -43,6 +85,10 @@ pub(super) struct Ring {
     woken: Vec<Waker>,
     /// The executor's eventfd, the 8 bytes its read takes, and whether that read is in flight.
     afar: Afar,
+    /// Entries nobody waits for (cancels, closes) that found the queue stuck: pushed first at
+    /// the next turn, in order (a close pushed late still comes after the operations naming
+    /// its descriptor, which were pushed before it).
+    deferred: Vec<squeue::Entry>,
 }
 
 /// The eventfd other threads write to wake this core, and its read's state.
@@ -57,9 +103,48 @@ struct Afar {
 
 thread_local! {
     static RING: RefCell<Option<Ring>> = const { RefCell::new(None) };
+    /// The generation of this thread's next ring, and the tag its first slot use takes: both
+    /// go on from ring to ring, so that no operation of an ended ring matches one of the next
+    /// (until 2^32 rings, or slot uses, on one thread).
+    static NEXT: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
+    /// Generations of this thread's rings that ended with operations the kernel had not
+    /// finished: what those operations own is leaked, never freed.
+    static ABANDONED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
-const NO_SLOT: u32 = u32::MAX;
+#[cfg(test)]
+thread_local! {
+    /// Errors the next submissions of a full queue get instead of the kernel's answer (tests).
+    pub(super) static REFUSED_SUBMITS: Cell<u32> = const { Cell::new(0) };
+    /// Errnos the next waits of an ending ring get instead of waiting (tests).
+    pub(super) static END_WAIT_ERRORS: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
+    /// Completions reaped on this thread (tests).
+    pub(super) static REAPED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// An operation's user data: the use of the slot, then the slot.
+#[inline(always)]
+fn user_data(tag: u32, index: u32) -> u64 {
+    (u64::from(tag) << 32) | u64::from(index)
+}
+
+/// The slot a user data names.
+#[inline(always)]
+fn index_of(user_data: u64) -> usize {
+    user_data as u32 as usize
+}
+
+/// The use of the slot a user data names.
+#[inline(always)]
+fn tag_of(user_data: u64) -> u32 {
+    (user_data >> 32) as u32
+}
+
+/// Whether the thread's ring of `generation` ended with operations the kernel had not finished
+/// (or that cannot be known any more: the thread is ending).
+fn abandoned(generation: u32) -> bool {
+    ABANDONED.try_with(|abandoned| abandoned.borrow().contains(&generation)).unwrap_or(true)
+}
 
 /// Builds this thread's ring: SINGLE_ISSUER + DEFER_TASKRUN + COOP_TASKRUN when `deferred`;
 /// it keeps a read of `afar` (the executor's eventfd) in flight, so that a wait in the kernel
@@ -70,10 +155,21 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
         builder.setup_single_issuer().setup_defer_taskrun().setup_coop_taskrun();
     }
     let ring = builder.build(entries)?;
+    let (generation, next_tag) = NEXT.get();
+    NEXT.set((generation.wrapping_add(1), next_tag));
     RING.with(|slot| {
         let afar = Afar { fd: afar, count: Box::new(0), in_flight: false, broken: false };
-        let mut ring =
-            Ring { ring, slots: Vec::new(), free: NO_SLOT, in_flight: 0, woken: Vec::with_capacity(64), afar };
+        let mut ring = Ring {
+            ring,
+            generation,
+            next_tag,
+            slots: Vec::new(),
+            free: NO_SLOT,
+            in_flight: 0,
+            woken: Vec::with_capacity(64),
+            afar,
+            deferred: Vec::new(),
+        };
         ring.listen_afar();
         *slot.borrow_mut() = Some(ring);
     });
@@ -85,65 +181,167 @@ pub(super) fn installed() -> bool {
     RING.with(|slot| slot.borrow().is_some())
 }
 
-/// Cancels what is still in flight, waits for every completion (the kernel is done with every
-/// buffer then), and drops the ring.
+/// Ends this thread's ring (see [`Ring::end`]).
 pub(super) fn uninstall() {
-    let Some(mut ring) = RING.with(|slot| slot.borrow_mut().take()) else { return };
-    let waiting: Vec<u64> = (0..ring.slots.len())
-        .filter(|&i| matches!(ring.slots[i], Slot::Waiting(_) | Slot::Orphan(_)))
-        .map(|i| i as u64)
-        .collect();
-    for user_data in waiting {
-        ring.push(io_uring::opcode::AsyncCancel::new(user_data).build().user_data(IGNORED));
-    }
-    if ring.afar.in_flight {
-        ring.push(io_uring::opcode::AsyncCancel::new(WOKEN_FROM_AFAR).build().user_data(IGNORED));
-    }
-    // Bounded: a completion that never comes (it cannot, after a cancel) would hold the thread.
-    for _ in 0..1_000 {
-        if ring.in_flight == 0 {
-            break;
-        }
-        if ring.ring.submit_and_wait(1).is_err() {
-            break;
-        }
-        ring.reap();
-        ring.woken.clear();
+    let ring = RING.with(|slot| slot.borrow_mut().take());
+    drop(ring);
+}
+
+/// Operations in flight on this thread's ring (tests).
+#[cfg(test)]
+pub(super) fn in_flight() -> usize {
+    RING.with(|slot| slot.borrow().as_ref().map_or(0, |ring| ring.in_flight))
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        self.end();
+        let next_tag = self.next_tag;
+        let _ = NEXT.try_with(|next| next.set((next.get().0, next_tag)));
     }
 }
 
 impl Ring {
-    /// Pushes `entry`, handing the queue to the kernel first when it is full.
-    fn push(&mut self, entry: squeue::Entry) {
-        loop {
-            // SAFETY: every entry's pointers stay valid until its completion: the caller's
-            // operation (or its orphaned slot) owns what they point at.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
-                self.in_flight += 1;
-                return;
+    /// Pushes what was deferred, cancels what is in flight and waits for every completion (the
+    /// kernel is done with every buffer then), up to [`END_WAIT`]. A wait cut short by a signal
+    /// is waited again: freed while the kernel may still write into them, the buffers of the
+    /// operations in flight would be a use after free. When it gives up (the deadline, or a
+    /// ring that refuses to wait), it leaks what those operations own instead of freeing it.
+    fn end(&mut self) {
+        self.push_deferred();
+        let in_flight: Vec<u64> = (self.slots.iter().enumerate())
+            .filter_map(|(index, slot)| match slot {
+                Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => Some(user_data(*tag, index as u32)),
+                Slot::Free(_) | Slot::Done(_) => None,
+            })
+            .collect();
+        for target in in_flight {
+            self.push_ignored(io_uring::opcode::AsyncCancel::new(target).build());
+        }
+        if self.afar.in_flight {
+            self.push_ignored(io_uring::opcode::AsyncCancel::new(WOKEN_FROM_AFAR).build());
+        }
+        self.push_deferred();
+        let deadline = Instant::now() + END_WAIT;
+        let slice = types::Timespec::new().nsec(END_WAIT_SLICE_NS);
+        let timed = self.ring.params().is_feature_ext_arg();
+        while self.in_flight > 0 && Instant::now() < deadline {
+            // Cancels and closes that found the queue stuck: the wait before handed it over.
+            self.push_deferred();
+            let waited = self.wait_to_end(timed, &slice);
+            let again = [libc::ETIME, libc::EINTR, libc::EBUSY, libc::EAGAIN];
+            if let Err(err) = waited
+                && !err.raw_os_error().is_some_and(|errno| again.contains(&errno))
+            {
+                break;
             }
-            // Full: the kernel takes them now (it copies each entry as it takes it).
-            let _ = self.ring.submit();
+            self.reap();
+            self.woken.clear();
+        }
+        if self.in_flight > 0 {
+            self.abandon();
         }
     }
 
-    fn take_slot(&mut self) -> u32 {
+    /// One wait of [`Ring::end`]: for a completion, up to `slice` (polled every millisecond on
+    /// a kernel without timed waits).
+    fn wait_to_end(&mut self, timed: bool, slice: &types::Timespec) -> io::Result<usize> {
+        #[cfg(test)]
+        if let Some(errno) = END_WAIT_ERRORS.with(|errors| errors.borrow_mut().pop()) {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        if timed {
+            return self.ring.submitter().submit_with_args(1, &types::SubmitArgs::new().timespec(slice));
+        }
+        let submitted = self.ring.submit();
+        std::thread::sleep(Duration::from_millis(1));
+        submitted
+    }
+
+    /// Gives up on the operations still in flight: the kernel may still write into what they
+    /// own, so it is leaked, never freed (the orphans' memory, the eventfd read's count; the
+    /// operations still held leak theirs when dropped, see [`abandoned`]). Rare: an operation
+    /// the kernel neither finished nor cancelled in [`END_WAIT`].
+    fn abandon(&mut self) {
+        let generation = self.generation;
+        let _ = ABANDONED.try_with(|abandoned| abandoned.borrow_mut().push(generation));
+        std::mem::forget(std::mem::take(&mut self.slots));
+        if self.afar.in_flight {
+            Box::leak(std::mem::replace(&mut self.afar.count, Box::new(0)));
+        }
+    }
+
+    /// Pushes `entry`; when the queue is full, hands it to the kernel first (it copies each
+    /// entry as it takes it) and takes the completions that arrived (a full completion queue
+    /// can keep the kernel from taking more). Bounded: a ring whose submissions keep failing
+    /// would otherwise spin this core forever.
+    fn push(&mut self, entry: &squeue::Entry) -> Result<(), QueueStuck> {
+        for _ in 0..=SUBMIT_TRIES_WHEN_FULL {
+            // SAFETY: every entry's pointers stay valid until its completion: the caller's
+            // operation (or its orphaned slot) owns what they point at.
+            if unsafe { self.ring.submission().push(entry) }.is_ok() {
+                self.in_flight += 1;
+                return Ok(());
+            }
+            let _ = self.submit_full();
+            self.reap();
+        }
+        Err(QueueStuck)
+    }
+
+    /// Hands a full queue to the kernel.
+    fn submit_full(&mut self) -> io::Result<usize> {
+        #[cfg(test)]
+        if REFUSED_SUBMITS.get() > 0 {
+            REFUSED_SUBMITS.set(REFUSED_SUBMITS.get() - 1);
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        self.ring.submit()
+    }
+
+    /// Pushes an entry whose completion nobody waits for; when the queue is stuck, it waits in
+    /// [`Ring::deferred`] for the next turn.
+    fn push_ignored(&mut self, entry: squeue::Entry) {
+        let entry = entry.user_data(IGNORED);
+        if !self.deferred.is_empty() || self.push(&entry).is_err() {
+            self.deferred.push(entry);
+        }
+    }
+
+    /// Pushes the entries deferred, in order, while the queue takes them.
+    fn push_deferred(&mut self) {
+        while let Some(entry) = self.deferred.first().cloned() {
+            if self.push(&entry).is_err() {
+                return;
+            }
+            self.deferred.remove(0);
+        }
+    }
+
+    /// A slot for an operation, and the tag of this use of it.
+    fn take_slot(&mut self) -> (u32, u32) {
+        let tag = self.next_tag;
+        // Never `u32::MAX`: a user data with it could read as `IGNORED` or `WOKEN_FROM_AFAR`.
+        self.next_tag = if tag >= u32::MAX - 1 { 0 } else { tag + 1 };
         if self.free == NO_SLOT {
-            self.slots.push(Slot::Waiting(None));
-            return (self.slots.len() - 1) as u32;
+            self.slots.push(Slot::Waiting { tag, waker: None });
+            return ((self.slots.len() - 1) as u32, tag);
         }
         let index = self.free;
         let Slot::Free(next) = self.slots[index as usize] else { unreachable!("the free list holds free slots") };
         self.free = next;
         // A free slot owns nothing: no drop to run for it.
-        std::mem::forget(std::mem::replace(&mut self.slots[index as usize], Slot::Waiting(None)));
-        index
+        std::mem::forget(std::mem::replace(&mut self.slots[index as usize], Slot::Waiting { tag, waker: None }));
+        (index, tag)
     }
 
-    /// Frees a completed slot (`Done`: it owns nothing, so no drop runs for it).
+    /// Frees a slot that owns nothing (`Done`, or taken and never pushed: no drop runs for it).
     fn free_slot(&mut self, index: u32) {
         let done = std::mem::replace(&mut self.slots[index as usize], Slot::Free(self.free));
-        debug_assert!(matches!(done, Slot::Done(_)), "only a completed slot is freed");
+        debug_assert!(
+            matches!(done, Slot::Done(_) | Slot::Waiting { waker: None, .. }),
+            "only a slot that owns nothing is freed"
+        );
         std::mem::forget(done);
         self.free = index;
     }
@@ -155,8 +353,8 @@ impl Ring {
         }
         let count: *mut u64 = &mut *self.afar.count;
         let read = io_uring::opcode::Read::new(io_uring::types::Fd(self.afar.fd), count.cast(), 8).build();
-        self.push(read.user_data(WOKEN_FROM_AFAR));
-        self.afar.in_flight = true;
+        // A stuck queue: the next turn tries again.
+        self.afar.in_flight = self.push(&read.user_data(WOKEN_FROM_AFAR)).is_ok();
     }
 
     /// Takes the completions that have arrived: results into their slots, orphans freed, the
@@ -166,6 +364,8 @@ impl Ring {
         completions.sync();
         for cqe in &mut completions {
             self.in_flight -= 1;
+            #[cfg(test)]
+            REAPED.set(REAPED.get() + 1);
             let user_data = cqe.user_data();
             if user_data == IGNORED {
                 continue;
@@ -177,14 +377,16 @@ impl Ring {
                 self.afar.broken = result < 0 && ![-libc::EAGAIN, -libc::EINTR, -libc::ECANCELED].contains(&result);
                 continue;
             }
-            let index = user_data as u32;
-            let slot = &mut self.slots[index as usize];
-            match std::mem::replace(slot, Slot::Done(cqe.result())) {
-                Slot::Waiting(waker) => self.woken.extend(waker),
-                Slot::Orphan(owned) => {
+            let index = index_of(user_data);
+            match std::mem::replace(&mut self.slots[index], Slot::Done(cqe.result())) {
+                Slot::Waiting { tag, waker } => {
+                    debug_assert_eq!(tag, tag_of(user_data), "a completion for the slot's operation");
+                    self.woken.extend(waker);
+                }
+                Slot::Orphan { owned, .. } => {
                     drop(owned);
-                    self.slots[index as usize] = Slot::Free(self.free);
-                    self.free = index;
+                    self.slots[index] = Slot::Free(self.free);
+                    self.free = index as u32;
                 }
                 Slot::Free(_) | Slot::Done(_) => unreachable!("a completion for a slot not in flight"),
             }
@@ -198,6 +400,7 @@ pub(super) fn turn(idle: bool) {
     let woken = RING.with(|slot| {
         let mut guard = slot.borrow_mut();
         let ring = guard.as_mut()?;
+        ring.push_deferred();
         let pending = ring.ring.submission().len();
         let result = if idle && ring.in_flight > 0 {
             ring.ring.submit_and_wait(1)
@@ -222,22 +425,36 @@ pub(super) fn turn(idle: bool) {
     });
 }
 
-/// Pushes an entry whose completion nobody waits for.
+/// Pushes an entry whose completion nobody waits for (later, when the queue is stuck now);
+/// false when this thread has no ring.
 pub(super) fn push_ignored(entry: squeue::Entry) -> bool {
     RING.with(|slot| match slot.borrow_mut().as_mut() {
         Some(ring) => {
-            ring.push(entry.user_data(IGNORED));
+            ring.push_ignored(entry);
             true
         }
         None => false,
     })
 }
 
+const NO_SLOT: u32 = u32::MAX;
+
+/// Where an operation stands, from its side.
+#[derive(Clone, Copy)]
+enum Place {
+    /// Pushed on the ring of `generation` with `user_data`.
+    Pushed { generation: u32, user_data: u64 },
+    /// Never pushed (no ring on this thread: `ENXIO`; its queue stuck: [`QUEUE_STUCK`]); it
+    /// ends at once with this result.
+    Unpushed(i32),
+    /// It has returned its result.
+    Ended,
+}
+
 /// An operation in flight, owning `T` (what its entry points into) until it completes. Not
 /// `Send`: its slot is in this thread's ring.
 pub(crate) struct Op<T: 'static> {
-    /// `NO_SLOT`: never pushed (no ring on this thread); it ends at once with `ENXIO`.
-    slot: u32,
+    place: Place,
     owned: Option<T>,
     _this_thread: std::marker::PhantomData<std::rc::Rc<()>>,
 }
@@ -248,99 +465,145 @@ impl<T: 'static> Op<T> {
     #[inline]
     pub(super) fn push(mut owned: T, make: impl FnOnce(&mut T) -> squeue::Entry) -> Op<T> {
         let entry = make(&mut owned);
-        let slot = RING.with(|slot| {
+        let place = RING.with(|slot| {
             let mut guard = slot.borrow_mut();
-            let Some(ring) = guard.as_mut() else { return NO_SLOT };
-            let index = ring.take_slot();
-            ring.push(entry.user_data(index as u64));
-            index
+            let Some(ring) = guard.as_mut() else { return Place::Unpushed(-libc::ENXIO) };
+            let (index, tag) = ring.take_slot();
+            let user_data = user_data(tag, index);
+            match ring.push(&entry.user_data(user_data)) {
+                Ok(()) => Place::Pushed { generation: ring.generation, user_data },
+                Err(QueueStuck) => {
+                    ring.free_slot(index);
+                    Place::Unpushed(QUEUE_STUCK)
+                }
+            }
         });
-        Op { slot, owned: Some(owned), _this_thread: std::marker::PhantomData }
+        Op { place, owned: Some(owned), _this_thread: std::marker::PhantomData }
     }
-}
 
-impl<T: 'static> Op<T> {
-    /// The slot it waits in (`NO_SLOT` when never pushed): what [`cancel`] names.
+    /// Its user data while pushed (what [`cancel`] names); `None` when never pushed.
     #[inline]
-    pub(super) fn slot(&self) -> u32 {
-        self.slot
+    pub(super) fn user_data(&self) -> Option<u64> {
+        match self.place {
+            Place::Pushed { user_data, .. } => Some(user_data),
+            Place::Unpushed(_) | Place::Ended => None,
+        }
     }
 }
 
-/// Asks the kernel to end the operation waiting in `slot` early (IORING_OP_ASYNC_CANCEL on its
-/// user data), when it is still in flight: one that completed first keeps its result, and a
-/// slot not in flight (completed, freed, never pushed) is left alone.
-pub(super) fn cancel(slot: u32) {
+/// Asks the kernel to end the operation of `user_data` early (IORING_OP_ASYNC_CANCEL), when it
+/// is still in flight on this thread's ring: one that completed first keeps its result, and a
+/// slot not in flight (completed, freed), or in flight with another operation since (another
+/// use of the slot, another runtime's ring), is left alone.
+pub(super) fn cancel(user_data: u64) {
     RING.with(|ring| {
         let mut guard = ring.borrow_mut();
         let Some(ring) = guard.as_mut() else { return };
-        if matches!(ring.slots.get(slot as usize), Some(Slot::Waiting(_))) {
-            ring.push(io_uring::opcode::AsyncCancel::new(slot as u64).build().user_data(IGNORED));
+        if matches!(ring.slots.get(index_of(user_data)), Some(Slot::Waiting { tag, .. }) if *tag == tag_of(user_data)) {
+            ring.push_ignored(io_uring::opcode::AsyncCancel::new(user_data).build());
         }
     });
 }
 
+/// What a poll found in the operation's slot.
+enum Polled {
+    Waiting,
+    Done(i32),
+    /// The operation's ring has ended (the thread's ring is another one, or none).
+    RingEnded,
+}
+
 impl<T: 'static + Unpin> Future for Op<T> {
-    /// The kernel's result (a count or a negative errno), and the owned value back.
+    /// The kernel's result (a count or a negative errno), and the owned value back. An operation
+    /// of a runtime that has ended ends with ECANCELED (its runtime cancelled it).
     type Output = (i32, T);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, T)> {
         let this = self.get_mut();
-        if this.slot == NO_SLOT {
-            // No ring on this thread: the own runtime is not running here.
-            let owned = this.owned.take().expect("an operation polled after its end");
-            return Poll::Ready((-libc::ENXIO, owned));
-        }
-        let result = RING.with(|slot| {
+        let (generation, user_data) = match this.place {
+            Place::Pushed { generation, user_data } => (generation, user_data),
+            Place::Unpushed(result) => {
+                this.place = Place::Ended;
+                return Poll::Ready((result, this.owned.take().expect("an unpushed operation owns its value")));
+            }
+            // Its slot may be another operation's now: never looked at again.
+            Place::Ended => panic!("an io_uring operation polled after it returned its result"),
+        };
+        let polled = RING.with(|slot| {
             let mut guard = slot.borrow_mut();
-            let ring = guard.as_mut().expect("an operation outlived its ring");
-            match &mut ring.slots[this.slot as usize] {
+            let Some(ring) = guard.as_mut().filter(|ring| ring.generation == generation) else {
+                return Polled::RingEnded;
+            };
+            let index = index_of(user_data);
+            match &mut ring.slots[index] {
                 Slot::Done(result) => {
                     let result = *result;
-                    ring.free_slot(this.slot);
-                    Some(result)
+                    ring.free_slot(index as u32);
+                    Polled::Done(result)
                 }
-                Slot::Waiting(waker) => {
+                Slot::Waiting { waker, .. } => {
                     // A replaced waker is dropped inside the borrow: the ring's wakers belong
                     // to this runtime's tasks, whose drop never reaches the ring.
                     if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         *waker = Some(cx.waker().clone());
                     }
-                    None
+                    Polled::Waiting
                 }
-                Slot::Free(_) | Slot::Orphan(_) => unreachable!("an operation polled after its end"),
+                Slot::Free(_) | Slot::Orphan { .. } => unreachable!("an operation's slot is its own until it ends"),
             }
         });
-        match result {
-            Some(result) => Poll::Ready((result, this.owned.take().expect("an operation polled after its end"))),
-            None => Poll::Pending,
-        }
+        let result = match polled {
+            Polled::Waiting => return Poll::Pending,
+            Polled::Done(result) => result,
+            Polled::RingEnded => {
+                // Stays `Pushed`: dropped, the operation leaks what it owns.
+                assert!(
+                    !abandoned(generation),
+                    "an io_uring operation of a runtime that ended before the kernel finished it \
+                     was polled: what it owns cannot be handed back"
+                );
+                -libc::ECANCELED
+            }
+        };
+        this.place = Place::Ended;
+        Poll::Ready((result, this.owned.take().expect("an operation owns its value until it ends")))
     }
 }
 
 impl<T: 'static> Drop for Op<T> {
     fn drop(&mut self) {
-        if self.slot == NO_SLOT {
-            return;
-        }
-        let Some(owned) = self.owned.take() else { return };
-        let _ = RING.try_with(|slot| {
-            let mut guard = slot.borrow_mut();
-            let Some(ring) = guard.as_mut() else { return };
-            match ring.slots[self.slot as usize] {
-                Slot::Done(_) => ring.free_slot(self.slot),
-                _ => {
-                    // In flight: the slot keeps what the kernel may write into until the
-                    // completion comes, and the kernel is asked to end it early.
-                    ring.slots[self.slot as usize] = Slot::Orphan(Box::new(owned));
-                    ring.push(io_uring::opcode::AsyncCancel::new(self.slot as u64).build().user_data(IGNORED));
+        let Place::Pushed { generation, user_data } = self.place else { return };
+        let mut owned = self.owned.take();
+        let ring_ended = RING
+            .try_with(|slot| {
+                let mut guard = slot.borrow_mut();
+                let Some(ring) = guard.as_mut().filter(|ring| ring.generation == generation) else { return true };
+                let index = index_of(user_data);
+                match ring.slots[index] {
+                    Slot::Done(_) => ring.free_slot(index as u32),
+                    _ => {
+                        // In flight: the slot keeps what the kernel may write into until the
+                        // completion comes, and the kernel is asked to end it early.
+                        let owned = Box::new(owned.take().expect("an operation owns its value until it ends"));
+                        ring.slots[index] = Slot::Orphan { tag: tag_of(user_data), owned };
+                        ring.push_ignored(io_uring::opcode::AsyncCancel::new(user_data).build());
+                    }
                 }
-            }
-        });
+                false
+            })
+            .unwrap_or(true);
+        if ring_ended && abandoned(generation) {
+            // The kernel may still write into it: leaked, never freed.
+            std::mem::forget(owned);
+        }
     }
 }
 
 /// The kernel's result as a count or an error.
 pub(super) fn io_result(result: i32) -> io::Result<usize> {
-    if result < 0 { Err(io::Error::from_raw_os_error(-result)) } else { Ok(result as usize) }
+    match result {
+        0.. => Ok(result as usize),
+        QUEUE_STUCK => Err(io::Error::new(io::ErrorKind::ResourceBusy, QueueStuck)),
+        _ => Err(io::Error::from_raw_os_error(-result)),
+    }
 }
