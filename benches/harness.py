@@ -307,7 +307,7 @@ def main():
                     r["cpu_us"] = r["cpu"] / max(r["requests"], 1) * 1e6
                     r["user_us"] = r["user"] / max(r["requests"], 1) * 1e6
                     runs.setdefault((tname, tool), []).append(r)
-                    print(f"round {rnd + 1} {tname:11} {tool:11} {r['rps']:>10.0f} req/s  {r['cpu_us']:.2f} us CPU/req  "
+                    print(f"round {rnd + 1} {tname:11} {tool:16} {r['rps']:>10.0f} req/s  {r['cpu_us']:.2f} us CPU/req  "
                           f"errors {r['errors']}", file=sys.stderr)
     finally:
         for p in procs:
