@@ -13,7 +13,7 @@
 #    left alone).
 # 2. Trains it: bounded runs (3-4 s each, one injector core, the target on another) of what peak
 #    runs send, each checked to have sent requests, failed fewer than 1 % of them and run on
-#    io_uring:
+#    the default driver, the engine's own io_uring runtime (`own`):
 #      - a declarative GET, 64 journeys in flight (closed model), keep-alive;
 #      - the same GET as a Rust journey (`http_example:scenario`);
 #      - a declarative POST with a JSON body and a capture, the captured value sent on in a
@@ -27,7 +27,7 @@
 #    port); the POST and the login flow against the tools/ target; TLS needs nginx and is left
 #    out, saying so, without it. The script ends by listing what it trained on: each run's
 #    target, driver, requests and errors.
-#    io_uring only: where io_uring cannot start (a container's seccomp profile, as in a plain
+#    The own runtime only: where io_uring cannot start (a container's seccomp profile, as in a plain
 #    `docker build`; io_uring_disabled) the engine falls back to epoll, and a profile of that
 #    path would lay out the wrong code for a peak run: the script stops, naming the reason.
 # 3. Merges the profiles (rustc's own llvm-profdata: `rustup component add llvm-tools`).
@@ -169,8 +169,9 @@ EOF
 
 # train NAME ON SECONDS ENGINE_ARGS...: one bounded run of the instrumented binary against ON (a
 # name for the summary); fails unless it exits cleanly, sent requests, failed fewer than 1 % of
-# them (a profile of error paths would teach the build the wrong code), ran on io_uring (a
-# profile of the epoll fallback would lay out the wrong driver's code) and wrote its profile.
+# them (a profile of error paths would teach the build the wrong code), ran on the default, the
+# own io_uring runtime (a profile of the epoll fallback, or of monoio's io_uring asked for with
+# MITE_DRIVER, would lay out the wrong driver's code) and wrote its profile.
 trained=()
 train() {
     local name=$1 on=$2 seconds=$3
@@ -186,7 +187,7 @@ print(t["requests"], t["errors"], r["driver"], "; ".join(r["driver_fallbacks"]) 
         fail "no result file: $(tail -5 "$work/$name.out")"
     [ "$requests" -gt 0 ] || fail "it sent no request: $(tail -5 "$work/$name.out")"
     [ $((errors * 100)) -lt "$requests" ] || fail "$errors of its $requests requests failed: $(tail -5 "$work/$name.out")"
-    [ "$driver" = io_uring ] || fail "it ran on $driver, not io_uring ($fallback): a profile of" \
+    [ "$driver" = own ] || fail "it ran on $driver, not the own io_uring runtime ($fallback): a profile of" \
         "that path would lay out the wrong code for a peak run; train where io_uring is allowed"
     compgen -G "$work/profraw/$name-*.profraw" >/dev/null || fail "it wrote no profile"
     trained+=("$name on $on ($driver): $requests requests, $errors failed, ${seconds} s")

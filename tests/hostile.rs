@@ -346,11 +346,12 @@ fn an_interim_answer_during_an_upload_does_not_stop_it() {
     }
 }
 
-/// The drivers that run HTTP here: auto, epoll, and the own runtime where io_uring starts.
+/// The drivers that run HTTP here: the default (the own runtime where io_uring starts, epoll
+/// otherwise), epoll, and monoio's io_uring where it starts.
 fn drivers_here() -> Vec<mite_core::DriverChoice> {
     let mut drivers = vec![mite_core::DriverChoice::Auto, mite_core::DriverChoice::Epoll];
-    if mite_core::driver::CoreRuntime::build(mite_core::DriverChoice::Own).is_ok() {
-        drivers.push(mite_core::DriverChoice::Own);
+    if mite_core::driver::CoreRuntime::build(mite_core::DriverChoice::IoUring).is_ok() {
+        drivers.push(mite_core::DriverChoice::IoUring);
     }
     drivers
 }

@@ -85,7 +85,8 @@ fn settle(server: &Server, hits: u64) {
 /// The request timeout when no timeout is expected: it only bounds a hang.
 const NO_HANG: Duration = Duration::from_secs(10);
 
-/// The drivers each check runs on: io_uring (where it starts) and epoll.
+/// The drivers each check runs on: the default (the own io_uring runtime where it starts) and
+/// epoll.
 const DRIVERS: [DriverChoice; 2] = [DriverChoice::Auto, DriverChoice::Epoll];
 
 /// `count` GETs per journey of `path` on `driver`, every one answered whole.

@@ -524,6 +524,14 @@ fn receive_timeouts_never_lose_a_message_on_the_own_driver() {
     }
 }
 
+/// The same on monoio's io_uring runtime (`--driver io_uring`), no longer the default.
+#[test]
+fn receive_timeouts_never_lose_a_message_on_monoio_io_uring() {
+    if mite_core::driver::CoreRuntime::build(mite_core::DriverChoice::IoUring).is_ok() {
+        impatient_run(mite_core::DriverChoice::IoUring);
+    }
+}
+
 fn impatient_run(driver: mite_core::DriverChoice) {
     let target = Target::start(TargetOptions::default()).unwrap();
     let mut registry = Registry::default();
@@ -539,8 +547,12 @@ fn impatient_run(driver: mite_core::DriverChoice) {
     assert_eq!(target.ws_counts().messages_sent, 4 * ECHOES_PER_JOURNEY);
     let timeouts = total.ws.errors_of(ErrorKind::Timeout);
     eprintln!("{timeouts} receive timeouts raced the echoes ({:?})", result.drivers);
-    if driver == mite_core::DriverChoice::Own {
-        assert_eq!(result.drivers, [mite_core::driver::Driver::Own], "ran on the driver asked for");
+    match driver {
+        mite_core::DriverChoice::Own => assert_eq!(result.drivers, [mite_core::driver::Driver::Own], "ran as asked"),
+        mite_core::DriverChoice::IoUring => {
+            assert_eq!(result.drivers, [mite_core::driver::Driver::IoUring], "ran as asked")
+        }
+        _ => {}
     }
     // Every poll that finds nothing yet times out: a handful on a quiet machine, hundreds on a
     // busy one. Under io_uring a dropped read instead of a cancelled one loses an echo within a

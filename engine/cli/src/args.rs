@@ -332,8 +332,9 @@ pub struct CommonArgs {
     /// Configuration override key=value (repeatable); wins over MITE_CONF_<key>.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = Worded(parse_config))]
     pub config: Vec<String>,
-    /// I/O driver: auto (io_uring, falling back to epoll), io_uring, epoll, or own (the engine's
-    /// own io_uring runtime, plain HTTP only).
+    /// I/O driver: auto (the engine's own io_uring runtime, falling back to epoll with the
+    /// reason), own (the own runtime or fail), io_uring (monoio's io_uring runtime or fail), or
+    /// epoll (monoio's epoll runtime). Each carries HTTP, TLS and WebSockets.
     #[arg(long, default_value = "auto", value_parser = Worded(parse_driver))]
     pub driver: DriverChoice,
     /// TCP connect (and TLS handshake) timeout [default: 10s, or the scenario file's].

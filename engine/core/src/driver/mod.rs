@@ -1,5 +1,6 @@
-//! The executor underneath every core: which I/O driver runs (io_uring, or epoll when io_uring
-//! cannot start, and why; or the engine's own io_uring runtime, `ring`, when asked for),
+//! The executor underneath every core: which I/O driver runs (the engine's own io_uring
+//! runtime, `ring`, or monoio's epoll when it cannot start, and why; or monoio's io_uring
+//! runtime when asked for),
 //! building a core's runtime, spawning tasks and sleeping on it,
 //! the clock a request's times are read from ([`Moment`]), and the calling thread's CPU time. With `http::transport`, `http::client` and `ws::client`,
 //! the only code that names the executor (monoio).
@@ -26,14 +27,14 @@ pub use timer::{Sleep, TimedOut, Timeout, first_think_ends, sleep_until, think_u
 /// Which I/O driver to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DriverChoice {
-    /// io_uring when it starts, epoll otherwise.
+    /// The engine's own io_uring runtime when it starts, monoio's epoll otherwise.
     #[default]
     Auto,
-    /// io_uring or fail.
+    /// monoio's io_uring runtime, or fail.
     IoUring,
-    /// epoll only.
+    /// monoio's epoll runtime only.
     Epoll,
-    /// The engine's own io_uring runtime (plain HTTP only), or fail.
+    /// The engine's own io_uring runtime (what `Auto` tries first), or fail.
     Own,
 }
 
@@ -61,7 +62,7 @@ impl std::str::FromStr for DriverChoice {
 /// The driver a core actually runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Driver {
-    /// Linux io_uring.
+    /// Linux io_uring through monoio's runtime.
     IoUring,
     /// epoll (monoio's legacy driver).
     Epoll,

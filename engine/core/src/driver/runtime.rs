@@ -1,6 +1,7 @@
-//! Building a core's monoio runtime: io_uring with SINGLE_ISSUER | DEFER_TASKRUN, a plain ring
-//! on kernels without them, or epoll when io_uring cannot start (with the reason); and the two
-//! things the engine asks of a running one: spawn a task, sleep.
+//! Building a core's runtime: by default the engine's own io_uring runtime (SINGLE_ISSUER |
+//! DEFER_TASKRUN, a plain ring on kernels without them), or monoio's epoll when it cannot start
+//! (with the reason); monoio's io_uring runtime when asked for by name; and the two things the
+//! engine asks of a running one: spawn a task, sleep.
 
 use std::future::Future;
 use std::time::Duration;
@@ -43,9 +44,10 @@ pub enum CoreRuntime {
 }
 
 impl CoreRuntime {
-    /// Builds a runtime on the current thread. With `Auto`, a failed io_uring start falls back
-    /// to epoll and the reason is returned alongside. `MITE_DRIVER` (a `--driver` value) stands
-    /// in for `Auto` when set: how a test suite written for the default runs on another driver.
+    /// Builds a runtime on the current thread. `Auto` is the own runtime; when it cannot start,
+    /// epoll, with the reason returned alongside (in the user's words). `MITE_DRIVER` (a
+    /// `--driver` value) stands in for `Auto` when set: how a test suite written for the default
+    /// runs on another driver.
     pub fn build(choice: DriverChoice) -> Result<(CoreRuntime, Option<String>), DriverError> {
         let choice = match choice {
             DriverChoice::Auto => auto_stands_for(),
@@ -53,16 +55,15 @@ impl CoreRuntime {
         };
         match choice {
             DriverChoice::Epoll => Ok((build_epoll()?, None)),
-            DriverChoice::Own => build_own().map(|rt| (rt, None)),
+            DriverChoice::Own => {
+                build_own().map(|rt| (rt, None)).map_err(|refused| DriverError::Own { diagnosis: refused.diagnosis() })
+            }
             DriverChoice::IoUring => {
                 build_uring().map(|rt| (rt, None)).map_err(|e| DriverError::IoUring { diagnosis: diagnosis(&e) })
             }
-            DriverChoice::Auto => match build_uring() {
+            DriverChoice::Auto => match build_own() {
                 Ok(rt) => Ok((rt, None)),
-                Err(uring_err) => {
-                    let reason = format!("io_uring unavailable ({}); using epoll", diagnosis(&uring_err));
-                    Ok((build_epoll()?, Some(reason)))
-                }
+                Err(refused) => Ok((build_epoll()?, Some(fallback_reason(&refused)))),
             },
         }
     }
@@ -128,19 +129,48 @@ fn build_uring_with(deferred: bool) -> std::io::Result<CoreRuntime> {
         .map(|rt| CoreRuntime::Uring(Box::new(rt)))
 }
 
+/// What kept the own runtime from starting.
+#[derive(Debug)]
+enum OwnRefused {
+    /// The ring: why io_uring cannot start here, and what to do about it.
+    Ring {
+        /// The diagnosed cause and its fix.
+        diagnosis: String,
+    },
+    /// The ring started, but the timerfd its timers wait on did not.
+    Alarm(std::io::Error),
+}
+
+impl OwnRefused {
+    /// The cause, as `--driver own` reports it.
+    fn diagnosis(&self) -> String {
+        match self {
+            OwnRefused::Ring { diagnosis } => diagnosis.clone(),
+            OwnRefused::Alarm(err) => format!("timerfd: {err}"),
+        }
+    }
+}
+
+/// Why the default runs on epoll, in the user's words: what refused, and that epoll runs.
+fn fallback_reason(refused: &OwnRefused) -> String {
+    match refused {
+        OwnRefused::Ring { diagnosis } => format!("io_uring unavailable ({diagnosis}); using epoll"),
+        OwnRefused::Alarm(err) => format!("io_uring timer alarm unavailable (timerfd: {err}); using epoll"),
+    }
+}
+
 /// The own runtime: deferred task work when the kernel has it (and `MITE_URING_PLAIN` is not
 /// set), a plain ring otherwise.
-fn build_own() -> Result<CoreRuntime, DriverError> {
-    let own = |err: std::io::Error| DriverError::Own { diagnosis: diagnosis(&err) };
+fn build_own() -> Result<CoreRuntime, OwnRefused> {
     let plain = std::env::var_os("MITE_URING_PLAIN").is_some();
     let runtime = match plain {
         true => super::ring::OwnRuntime::build(URING_ENTRIES, false),
         false => super::ring::OwnRuntime::build(URING_ENTRIES, true)
             .or_else(|_| super::ring::OwnRuntime::build(URING_ENTRIES, false)),
     }
-    .map_err(own)?;
+    .map_err(|err| OwnRefused::Ring { diagnosis: diagnosis(&err) })?;
     // Its timers wait on an alarm read through the ring: refused at start, not at a first sleep.
-    super::timer::prepare_own_alarm().map_err(|err| DriverError::Own { diagnosis: format!("timerfd: {err}") })?;
+    super::timer::prepare_own_alarm().map_err(OwnRefused::Alarm)?;
     Ok(CoreRuntime::Own(runtime))
 }
 
@@ -219,5 +249,51 @@ mod tests {
             flag.get()
         });
         assert!(ran);
+    }
+
+    /// The default is the own runtime; where its ring or its alarm is refused, epoll, with a
+    /// reason naming what refused (the same cause `--driver own` reports).
+    #[test]
+    fn the_default_is_the_own_runtime_or_epoll_with_the_reason() {
+        if let Ok(value) = std::env::var("MITE_DRIVER") {
+            println!("MITE_DRIVER={value} stands in for the default: nothing to check");
+            return;
+        }
+        let (mut rt, reason) = CoreRuntime::build(DriverChoice::Auto).unwrap();
+        match rt.driver() {
+            Driver::Own => {
+                assert!(reason.is_none(), "no fallback, no reason: {reason:?}");
+                let on_the_ring = rt.block_on(async {
+                    sleep(Duration::from_millis(1)).await;
+                    super::super::ring::running()
+                });
+                assert!(on_the_ring, "the default's tasks run on the own runtime");
+            }
+            Driver::Epoll => {
+                let reason = reason.expect("a fallback says why");
+                drop(rt);
+                let own = CoreRuntime::build(DriverChoice::Own).err().expect("the own runtime refused here too");
+                let DriverError::Own { diagnosis } = own else { panic!("{own}") };
+                assert!(reason.contains(&diagnosis), "{reason:?} names what refused: {diagnosis:?}");
+                assert!(reason.starts_with("io_uring ") && reason.ends_with("; using epoll"), "{reason}");
+            }
+            other => panic!("the default ran {other}, neither the own runtime nor epoll"),
+        }
+    }
+
+    #[test]
+    fn the_fallback_reason_names_what_refused() {
+        let ring = OwnRefused::Ring { diagnosis: "io_uring_setup is blocked by this process's seccomp filter".into() };
+        assert_eq!(
+            fallback_reason(&ring),
+            "io_uring unavailable (io_uring_setup is blocked by this process's seccomp filter); using epoll"
+        );
+        assert_eq!(ring.diagnosis(), "io_uring_setup is blocked by this process's seccomp filter");
+        let alarm = OwnRefused::Alarm(std::io::Error::from_raw_os_error(libc::EMFILE));
+        assert_eq!(
+            fallback_reason(&alarm),
+            "io_uring timer alarm unavailable (timerfd: Too many open files (os error 24)); using epoll"
+        );
+        assert_eq!(alarm.diagnosis(), "timerfd: Too many open files (os error 24)");
     }
 }

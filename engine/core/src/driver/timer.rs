@@ -459,8 +459,9 @@ mod tests {
     use crate::driver::CoreRuntime;
 
     fn each_driver(test: impl Fn(&mut CoreRuntime)) {
-        for choice in [DriverChoice::Epoll, DriverChoice::Auto, DriverChoice::Own] {
-            // The own runtime needs io_uring: where it cannot start, the others are tested.
+        for choice in [DriverChoice::Epoll, DriverChoice::Auto, DriverChoice::IoUring, DriverChoice::Own] {
+            // io_uring and the own runtime need io_uring: where it cannot start, the others are
+            // tested (the default, `Auto`, is then epoll).
             let Ok((mut runtime, _)) = CoreRuntime::build(choice) else { continue };
             test(&mut runtime);
         }

@@ -1550,15 +1550,18 @@ mod tests {
     /// The request timeout needs nothing but the core's runtime (no run's core loop: a
     /// `journey test`, a unit test): the sweep starts with the first request, shuts a silent
     /// server's socket down past the limit, and the request is a timeout, its connection
-    /// closed, on both drivers; a request in time after it is untouched.
+    /// closed, on every driver; a request in time after it is untouched.
     #[test]
     fn a_request_past_its_timeout_is_a_timeout_on_any_runtime() {
         let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
-        for choice in [crate::DriverChoice::Epoll, crate::DriverChoice::Auto] {
+        for choice in [crate::DriverChoice::Epoll, crate::DriverChoice::Auto, crate::DriverChoice::IoUring] {
+            let Ok((mut runtime, _)) = crate::driver::CoreRuntime::build(choice) else {
+                assert_eq!(choice, crate::DriverChoice::IoUring, "only io_uring may be missing (no io_uring here)");
+                continue;
+            };
             let timeout = Duration::from_millis(100);
             let settings = HttpSettings { request_timeout: timeout, ..HttpSettings::default() };
             let client = HttpClient::new(Arc::new(settings), None);
-            let (mut runtime, _) = crate::driver::CoreRuntime::build(choice).unwrap();
             let silent_url = target.url("/bad/silent");
             runtime.block_on(async {
                 let silent = Exchange {

@@ -1000,9 +1000,12 @@ mod tests {
     /// request larger than `REQUEST_READ_TOGETHER_BYTES_MAX`, no read is made.
     #[test]
     fn a_small_request_and_its_answer_are_one_wake_on_io_uring() {
-        for choice in [DriverChoice::Auto, DriverChoice::Epoll, DriverChoice::Own] {
+        for choice in [DriverChoice::Auto, DriverChoice::Epoll, DriverChoice::IoUring, DriverChoice::Own] {
             let Ok((mut runtime, _)) = CoreRuntime::build(choice) else {
-                assert_eq!(choice, DriverChoice::Own, "only the own runtime may be missing (no io_uring here)");
+                assert!(
+                    matches!(choice, DriverChoice::IoUring | DriverChoice::Own),
+                    "only the io_uring runtimes may be missing (no io_uring here)"
+                );
                 continue;
             };
             let driver = runtime.driver();
@@ -1036,10 +1039,11 @@ mod tests {
         (addr, cue, server)
     }
 
-    /// Each driver this machine runs (the own runtime and io_uring need io_uring), built in
-    /// turn (one runtime on the thread at a time: the own one, while built, takes its sockets).
+    /// Each driver this machine runs (the own runtime and monoio's io_uring need io_uring), and
+    /// the default, built in turn (one runtime on the thread at a time: the own one, while
+    /// built, takes its sockets).
     fn runtimes_here() -> impl Iterator<Item = CoreRuntime> {
-        [DriverChoice::Auto, DriverChoice::Epoll, DriverChoice::Own]
+        [DriverChoice::Auto, DriverChoice::Epoll, DriverChoice::IoUring, DriverChoice::Own]
             .into_iter()
             .filter_map(|choice| CoreRuntime::build(choice).ok().map(|(runtime, _)| runtime))
     }
@@ -1118,7 +1122,7 @@ mod tests {
     /// interrupted), once the write has completed; not before.
     #[test]
     fn the_write_is_told_while_the_answer_never_comes() {
-        for choice in [DriverChoice::Auto, DriverChoice::Own] {
+        for choice in [DriverChoice::Auto, DriverChoice::IoUring, DriverChoice::Own] {
             if let Ok((mut runtime, _)) = CoreRuntime::build(choice) {
                 the_write_is_told_on(&mut runtime);
             }
