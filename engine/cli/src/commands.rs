@@ -226,6 +226,8 @@ struct Resolved {
     /// The warnings said of its `--config` keys and `MITE_CONF_*` variables before the run,
     /// kept in the result file.
     warnings: Vec<String>,
+    /// The files a scenario file's run reads (itself, its CSV datapools): no output may name one.
+    files_read: Vec<std::path::PathBuf>,
 }
 
 impl Resolved {
@@ -341,6 +343,7 @@ fn resolve_for(
             built_from: None,
             journey_runs: Some(loaded.journey_runs),
             warnings: Vec::new(),
+            files_read: loaded.files_read,
         });
     }
     let build = base.find_scenario(name)?;
@@ -364,6 +367,7 @@ fn resolve_for(
         built_from: Some(first),
         journey_runs: None,
         warnings: Vec::new(),
+        files_read: Vec::new(),
     })
 }
 
@@ -565,7 +569,12 @@ fn execute(
     }
     let before_the_run = warn_before_the_run(&resolved, &thresholds, options.segment);
     // Output paths are checked before the first request, so that a typo does not cost the run.
-    output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
+    let named = [("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())];
+    output::distinct(&named)?;
+    // Outside try: `--html users.toml` overwrote the scenario file being run with the report.
+    for (flag, path) in named.iter().filter_map(|&(flag, path)| Some((flag, path?))) {
+        output::not_an_input(flag, path, &resolved.files_read)?;
+    }
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     // The interval log is opened by the run itself; checked here too, so that a FIFO is an

@@ -145,3 +145,24 @@ fn the_target_takes_localhost_and_says_what_else_to_write() {
         text(&out)
     );
 }
+
+/// `--html users.toml` (the scenario file given to `--scenario`) overwrote the scenario with
+/// the report after the run; `--json users.csv` would have overwritten its datapool. Refused
+/// before the run now (exit 1), the files left as they were.
+#[test]
+fn no_output_overwrites_the_scenario_or_its_datapool() {
+    let scratch = Scratch::new();
+    let (toml, csv) = (scratch.file("users.toml"), scratch.file("users.csv"));
+    std::fs::copy(scenario("users.toml"), &toml).unwrap();
+    std::fs::copy(scenario("users.csv"), &csv).unwrap();
+    let (toml_text, csv_text) = (std::fs::read(&toml).unwrap(), std::fs::read(&csv).unwrap());
+    let dotted = scratch.path().join(".").join("users.csv");
+    for (flag, path) in [("--html", &toml), ("--json", &csv), ("--hdr-log", &dotted)] {
+        let path = path.display().to_string();
+        let out = engine(&["--scenario", &toml.display().to_string(), "--duration", "100ms", "-q", flag, &path]);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", text(&out));
+        assert!(text(&out).contains(&format!("error: {flag} {path}: is one of the inputs")), "{}", text(&out));
+        assert!(!text(&out).contains("running on cores"), "refused before the run: {}", text(&out));
+    }
+    assert_eq!((std::fs::read(&toml).unwrap(), std::fs::read(&csv).unwrap()), (toml_text, csv_text));
+}

@@ -52,6 +52,9 @@ pub struct LoadedScenario {
     /// What running one of its journeys alone with a datapool (or none) meets before the first
     /// request (`journey test`, `journey run`).
     pub journey_runs: JourneyRuns,
+    /// The files it was read from: the scenario file and its datapools' CSV files (as found,
+    /// relative to the file's directory), which no output of the run may overwrite.
+    pub files_read: Vec<std::path::PathBuf>,
 }
 
 impl LoadedScenario {
@@ -137,6 +140,8 @@ pub fn load_for(
     let journey_runs = checked.journey_runs();
     let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
     let config_keys = declared.config_keys(&entries, &config);
+    let csv_files = spec.datapools.values().filter_map(|pool| pool.get_ref().csv.as_ref()).map(|csv| dir.join(csv));
+    let files_read = std::iter::once(path.to_path_buf()).chain(csv_files).collect();
     Ok(LoadedScenario {
         scenario: Scenario { name, entries, config },
         registry,
@@ -147,6 +152,7 @@ pub fn load_for(
         entry_places: EntryPlaces::of(&src, &spec),
         config_keys,
         journey_runs,
+        files_read,
     })
 }
 
