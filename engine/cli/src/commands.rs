@@ -617,6 +617,23 @@ fn execute(
     if let Some((built, run)) = &read_by {
         warnings.extend(warn_never_read(&overrides[set_by_command..], &[built, run], "the scenario"));
     }
+    // Outside try: a 1 s run of a ramp from 0 (read at each tick: none in the first) started
+    // nothing and ended with exit 0, an empty table and no word why.
+    let said_before = warnings.iter().any(|w| w.contains("runs no journey at all"));
+    if result.merged.journeys.started == 0
+        && result.stopped_by != StopReason::Interrupted
+        && options.segment.1 == 1
+        && !said_before
+    {
+        let warning = format!(
+            "the run started no journey in its {:.2}s: nothing was measured; its volume models asked for none \
+             in that time (they are read once a tick, {:?} here: a ramp from 0 asks for its first journeys a \
+             tick or more after the start); give a longer --duration or a shorter --tick",
+            result.duration_s, options.tick
+        );
+        tell(format_args!("WARNING: {warning}"));
+        warnings.push(warning);
+    }
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
     let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));

@@ -166,3 +166,36 @@ fn no_output_overwrites_the_scenario_or_its_datapool() {
     }
     assert_eq!((std::fs::read(&toml).unwrap(), std::fs::read(&csv).unwrap()), (toml_text, csv_text));
 }
+
+/// A 1 s run of a ramp from 0 (the volume model is read once a tick: none in the first)
+/// started nothing and ended with exit 0 and an empty table, saying nothing: a warning says
+/// so now, and the result file keeps it. A tick short enough starts journeys, unwarned.
+#[test]
+fn a_run_that_started_no_journey_says_so() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = scratch.file("ramp.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"ramp\"\n[journeys.j]\nsteps = [ {{ transaction = \"t\", url = \"{}\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ ramp = {{ from = 0, to = 80, duration = \"5s\" }} }}\n",
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    let json = scratch.file("r.json").display().to_string();
+    let run = |tick: &str| {
+        let args =
+            ["--no-pin", "--scenario", &file.display().to_string(), "--duration", "300ms", "-q", "--json", &json];
+        engine(&[&args[..], &["--tick", tick]].concat())
+    };
+    let out = run("300ms");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = "WARNING: the run started no journey in its 0.30s: nothing was measured";
+    assert!(text(&out).contains(said), "{}", text(&out));
+    assert!(std::fs::read_to_string(&json).unwrap().contains("the run started no journey"));
+    let out = run("50ms");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("started no journey"), "{}", text(&out));
+}
