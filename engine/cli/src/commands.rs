@@ -342,7 +342,12 @@ fn resolve_for(
             config_keys: Some(loaded.config_keys),
             built_from: None,
             journey_runs: Some(loaded.journey_runs),
-            warnings: Vec::new(),
+            warnings: {
+                for warning in &loaded.warnings {
+                    tell(format_args!("WARNING: {warning}"));
+                }
+                loaded.warnings
+            },
             files_read: loaded.files_read,
         });
     }

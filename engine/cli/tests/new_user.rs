@@ -199,3 +199,30 @@ fn a_run_that_started_no_journey_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!text(&out).contains("started no journey"), "{}", text(&out));
 }
+
+/// `--config base=http://127.0.0.1:8080/` (README's `target_url` example ends in `/`) under a
+/// step `url = "{base}/json"` sent `GET //json`, silently. Warned now, at the step's line;
+/// a base without the `/` is not, nor a `//` in the query.
+#[test]
+fn a_url_with_an_empty_path_segment_is_warned_about() {
+    let scratch = Scratch::new();
+    let file = scratch.file("s.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\"\n[journeys.j]\nsteps = [\n  { transaction = \"a\", url = \"{base}/json\" },\n  \
+         { transaction = \"b\", url = \"http://127.0.0.1:1/x?next=http://h//y\" },\n]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = { oneshot = 1 }\n",
+    )
+    .unwrap();
+    let check = |base: &str| engine(&["scenario", "check", &file.display().to_string(), "--config", base]);
+    let out = check("base=http://127.0.0.1:8080/");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("s.toml:4: journeys.j.steps[0].url: renders as http://127.0.0.1:8080//json, whose path has an empty segment (//)"),
+        "{said}"
+    );
+    assert_eq!(said.matches("empty segment").count(), 1, "{said}");
+    let out = check("base=http://127.0.0.1:8080");
+    assert!(!text(&out).contains("empty segment"), "{}", text(&out));
+}
