@@ -12,7 +12,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mite_core::DriverChoice;
 use mite_core::limits::{
-    CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, RESPONSE_HEADERS_MAX, ResponseLimits, SEGMENTS_MAX,
+    CONNECTIONS_PER_HOST_PER_CORE_MAX, CORES_MAX, JOURNEYS_PER_CORE_MAX, RESPONSE_HEADERS_MAX, ResponseLimits,
+    SEGMENTS_MAX,
 };
 use mite_core::scenario::file::DurationRange;
 
@@ -70,7 +71,10 @@ impl Cli {
                 self.run.check_segment(completion_index).map_err(|e| e.to_string())?;
                 self.run.outputs.check_lingers(matches)
             }
-            (Some(Command::Demo(demo)), Some((_, demo_matches))) => demo.outputs.check_lingers(demo_matches),
+            (Some(Command::Demo(demo)), Some((_, demo_matches))) => {
+                demo.check_config()?;
+                demo.outputs.check_lingers(demo_matches)
+            }
             _ => Ok(()),
         }
     }
@@ -237,8 +241,10 @@ pub enum Command {
     /// Start the local target server from tools/ (the one the demo and the tests use), until
     /// Ctrl-C.
     Target {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Address to listen on: an IP address and a port, or localhost:PORT (127.0.0.1). An
+        /// address other than loopback is served with a warning: the target answers anyone who
+        /// can reach it.
+        #[arg(long, default_value = "127.0.0.1:8080", value_parser = Worded(parse_target_addr))]
         addr: std::net::SocketAddr,
         /// Server threads (1 to 1024).
         #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = Worded(parse_threads))]
@@ -462,15 +468,62 @@ pub struct DemoArgs {
     /// Injector cores (the target runs on a core outside them when there is one).
     #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = Worded(parse_cores))]
     pub cores: CoreList,
-    /// Journeys (connections) in flight.
-    #[arg(long, default_value_t = 64)]
-    pub journeys: u64,
+    /// Journeys (connections) in flight, 1 to 100,000 per injector core [default: 64, or
+    /// --config journeys=N's].
+    #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_journeys))]
+    pub journeys: Option<u64>,
     /// No progress lines.
     #[arg(long, short)]
     pub quiet: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
+
+impl DemoArgs {
+    /// The keys the demo sets itself: `target_url` (its embedded target's address) is the
+    /// demo's alone, and `journeys` is `--journeys` or `--config journeys=N`, not both (which
+    /// of two different counts was meant cannot be known; the `--config` one silently won).
+    fn check_config(&self) -> Result<(), String> {
+        for text in &self.common.config {
+            let Some((key, value)) = text.split_once('=') else { continue };
+            match (key.trim(), self.journeys) {
+                ("journeys", Some(flag)) => {
+                    return Err(format!(
+                        "--journeys {flag} and --config {text:?} both say how many journeys are in flight: give \
+                         one of them"
+                    ));
+                }
+                ("target_url", _) => {
+                    return Err(format!(
+                        "--config target_url={value}: the demo sends its requests to its own embedded target \
+                         and sets target_url itself; to load another target, run a scenario (mite-engine \
+                         --scenario http_example:scenario --config target_url=...)"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Journeys in flight: `--journeys`, else `--config journeys=N`, else 64 (the example
+    /// scenario's own default). `None` when the configured value is not a count: the scenario
+    /// says so, in its words.
+    pub fn journeys_in_flight(&self) -> Option<u64> {
+        let configured = self.common.config.iter().rev().find_map(|text| {
+            let (key, value) = text.split_once('=')?;
+            (key.trim() == "journeys").then(|| value.trim().parse::<u64>().ok())
+        });
+        match (self.journeys, configured) {
+            (Some(flag), _) => Some(flag),
+            (None, Some(configured)) => configured,
+            (None, None) => Some(DEMO_JOURNEYS_DEFAULT),
+        }
+    }
+}
+
+/// Journeys in flight in the demo when neither `--journeys` nor `--config journeys=N` says.
+pub const DEMO_JOURNEYS_DEFAULT: u64 = 64;
 
 /// Core ids from `--cores`, checked against this process's affinity mask (a newtype: clap
 /// would take a bare `Vec` for a repeatable flag).
@@ -602,6 +655,38 @@ pub fn parse_segments(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=SEGMENTS_MAX).contains(&n) => Ok(n),
         _ => Err(format!("--segments {text:?}: must be a whole number from 1 to {}", grouped(SEGMENTS_MAX))),
+    }
+}
+
+/// `demo --journeys`: journeys in flight, 1 to the engine's limit for the most cores.
+pub fn parse_journeys(text: &str) -> Result<u64, String> {
+    let most = JOURNEYS_PER_CORE_MAX * CORES_MAX as u64;
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--journeys {text:?}: must be a whole number from 1 to {} (journeys in flight; at most {} per core)",
+            mite_core::output::units::grouped(most),
+            mite_core::output::units::grouped(JOURNEYS_PER_CORE_MAX)
+        )),
+    }
+}
+
+/// `target --addr`: an IP address and a port, or `localhost:PORT`, taken as `127.0.0.1:PORT`
+/// (no resolver is asked: `localhost` could name another address in `/etc/hosts`). Any other
+/// name is refused, saying what to write.
+pub fn parse_target_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    let trimmed = text.trim();
+    if let Ok(addr) = trimmed.parse() {
+        return Ok(addr);
+    }
+    let port = trimmed.rsplit_once(':').filter(|(host, _)| host.eq_ignore_ascii_case("localhost")).map(|(_, p)| p);
+    match port.map(str::parse::<u16>) {
+        Some(Ok(port)) => Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+        Some(Err(_)) => Err(format!("--addr {text:?}: the port must be a whole number from 0 to 65535")),
+        None => Err(format!(
+            "--addr {text:?} is not an IP address and port: write e.g. 127.0.0.1:8080 (this host only) or \
+             localhost:8080 (the same); other names are not resolved"
+        )),
     }
 }
 
@@ -787,6 +872,57 @@ mod tests {
             assert_eq!(checked(&args).err().as_deref(), Some(said), "{command:?}");
             let same = [command, &["--config", "users=8", "--config", "users=8", "--config", "q=a=b"]].concat();
             assert!(checked(&same).is_ok(), "{command:?}");
+        }
+    }
+
+    /// A new user's `demo --journeys -1` met clap's "unexpected argument", `abc` "invalid digit
+    /// found in string", 0 a demo of nothing; `--journeys 5 --config journeys=7` ran with 7,
+    /// saying 5. Each is refused in words; either way of giving the count alone is the count.
+    #[test]
+    fn the_demo_takes_one_count_of_journeys_in_words() {
+        for bad in ["-1", "0", "abc", "1.5", "", "102400001"] {
+            let err = checked(&["mite-engine", "demo", "--journeys", bad]).unwrap_err();
+            assert!(
+                err.starts_with(&format!("error: --journeys {bad:?}: must be a whole number from 1 to 102,400,000")),
+                "{err}"
+            );
+        }
+        let count = |args: &[&str]| {
+            checked(&[&["mite-engine", "demo"][..], args].concat()).map(|cli| match cli.command {
+                Some(Command::Demo(demo)) => demo.journeys_in_flight(),
+                _ => unreachable!(),
+            })
+        };
+        assert_eq!(count(&[]), Ok(Some(DEMO_JOURNEYS_DEFAULT)));
+        assert_eq!(count(&["--journeys", "102400000"]), Ok(Some(102_400_000)));
+        assert_eq!(count(&["--config", "journeys=7"]), Ok(Some(7)));
+        assert_eq!(count(&["--config", "journeys=x"]), Ok(None), "the scenario says what is wrong");
+        let err = count(&["--journeys", "5", "--config", "journeys=7"]).unwrap_err();
+        assert_eq!(
+            err,
+            "--journeys 5 and --config \"journeys=7\" both say how many journeys are in flight: give one of them"
+        );
+        let err = count(&["--config", "target_url=http://127.0.0.1:1/"]).unwrap_err();
+        assert!(
+            err.starts_with("--config target_url=http://127.0.0.1:1/: the demo sends its requests to its own"),
+            "{err}"
+        );
+    }
+
+    /// `target --addr localhost:8081` was "invalid socket address syntax": localhost is taken as
+    /// 127.0.0.1 (never resolved), any other name refused saying what to write.
+    #[test]
+    fn the_target_address_may_be_localhost() {
+        assert_eq!(parse_target_addr("localhost:8081"), Ok("127.0.0.1:8081".parse().unwrap()));
+        assert_eq!(parse_target_addr("LocalHost:0"), Ok("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(parse_target_addr("[::1]:8080"), Ok("[::1]:8080".parse().unwrap()));
+        assert_eq!(parse_target_addr("0.0.0.0:8080"), Ok("0.0.0.0:8080".parse().unwrap()));
+        for bad in ["example.com:80", "localhost", "127.0.0.1", ":8080", "local host:1"] {
+            let err = parse_target_addr(bad).unwrap_err();
+            assert!(err.starts_with(&format!("--addr {bad:?} is not an IP address and port")), "{err}");
+        }
+        for bad in ["localhost:65536", "localhost:http", "localhost:-1"] {
+            assert!(parse_target_addr(bad).unwrap_err().contains("the port must be a whole number from 0 to 65535"));
         }
     }
 

@@ -87,7 +87,13 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)
             };
-            execute(resolved, &common.config, &options, Outputs { phases: common.phases, ..Outputs::default() }, false)
+            execute(
+                resolved,
+                (&common.config, 0),
+                &options,
+                Outputs { phases: common.phases, ..Outputs::default() },
+                false,
+            )
         }
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config, cores } }) => {
             let mut resolved = resolve(&registry, &scenario, &config)?;
@@ -220,6 +226,8 @@ struct Resolved {
     /// The warnings said of its `--config` keys and `MITE_CONF_*` variables before the run,
     /// kept in the result file.
     warnings: Vec<String>,
+    /// The files a scenario file's run reads (itself, its CSV datapools): no output may name one.
+    files_read: Vec<std::path::PathBuf>,
 }
 
 impl Resolved {
@@ -334,7 +342,13 @@ fn resolve_for(
             config_keys: Some(loaded.config_keys),
             built_from: None,
             journey_runs: Some(loaded.journey_runs),
-            warnings: Vec::new(),
+            warnings: {
+                for warning in &loaded.warnings {
+                    tell(format_args!("WARNING: {warning}"));
+                }
+                loaded.warnings
+            },
+            files_read: loaded.files_read,
         });
     }
     let build = base.find_scenario(name)?;
@@ -358,6 +372,7 @@ fn resolve_for(
         built_from: Some(first),
         journey_runs: None,
         warnings: Vec::new(),
+        files_read: Vec::new(),
     })
 }
 
@@ -493,7 +508,7 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     thresholds.extend(args.outputs.thresholds.iter().cloned());
     let mut outputs = apply_outputs(&mut options, &args.outputs, thresholds, resolved.known_transactions())?;
     outputs.phases = args.common.phases;
-    execute(resolved, &args.common.config, &options, outputs, args.quiet)
+    execute(resolved, (&args.common.config, 0), &options, outputs, args.quiet)
 }
 
 /// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
@@ -529,9 +544,12 @@ fn apply_outputs<'a>(
     })
 }
 
+/// Runs `resolved` with `overrides` (`--config` values) layered on its configuration. Of
+/// `(overrides, set_by_command)`, the first `set_by_command` are set by the command itself
+/// (the demo's `target_url`): layered like the rest, never warned about as unread.
 fn execute(
     resolved: Resolved,
-    overrides: &[String],
+    (overrides, set_by_command): (&[String], usize),
     options: &RunOptions,
     outputs: Outputs<'_>,
     quiet: bool,
@@ -556,7 +574,12 @@ fn execute(
     }
     let before_the_run = warn_before_the_run(&resolved, &thresholds, options.segment);
     // Output paths are checked before the first request, so that a typo does not cost the run.
-    output::distinct(&[("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())])?;
+    let named = [("--json", outputs.json), ("--html", outputs.html), ("--hdr-log", options.hdr_log.as_deref())];
+    output::distinct(&named)?;
+    // Outside try: `--html users.toml` overwrote the scenario file being run with the report.
+    for (flag, path) in named.iter().filter_map(|&(flag, path)| Some((flag, path?))) {
+        output::not_an_input(flag, path, &resolved.files_read)?;
+    }
     let json = outputs.json.map(|path| output::check("--json", path)).transpose()?;
     let html = outputs.html.map(|path| output::check("--html", path)).transpose()?;
     // The interval log is opened by the run itself; checked here too, so that a FIFO is an
@@ -597,7 +620,24 @@ fn execute(
     };
     signals.run_ended();
     if let Some((built, run)) = &read_by {
-        warnings.extend(warn_never_read(overrides, &[built, run], "the scenario"));
+        warnings.extend(warn_never_read(&overrides[set_by_command..], &[built, run], "the scenario"));
+    }
+    // Outside try: a 1 s run of a ramp from 0 (read at each tick: none in the first) started
+    // nothing and ended with exit 0, an empty table and no word why.
+    let said_before = warnings.iter().any(|w| w.contains("runs no journey at all"));
+    if result.merged.journeys.started == 0
+        && result.stopped_by != StopReason::Interrupted
+        && options.segment.1 == 1
+        && !said_before
+    {
+        let warning = format!(
+            "the run started no journey in its {:.2}s: nothing was measured; its volume models asked for none \
+             in that time (they are read once a tick, {:?} here: a ramp from 0 asks for its first journeys a \
+             tick or more after the start); give a longer --duration or a shorter --tick",
+            result.duration_s, options.tick
+        );
+        tell(format_args!("WARNING: {warning}"));
+        warnings.push(warning);
     }
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
@@ -987,7 +1027,8 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     let mut shown = String::new();
     for ((name, new), path) in files[1..].iter().zip(&paths[1..]) {
         let (table, found) = mite_core::output::results::compare(base, new, limit);
-        let _ = writeln!(shown, "BASE {}\nNEW  {}\n", paths[0].display(), path.display());
+        let _ = writeln!(shown, "BASE {}\nNEW  {}", paths[0].display(), path.display());
+        let _ = writeln!(shown, "{}\n", mite_core::output::results::COMPARE_READING);
         if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
             let _ = writeln!(shown, "note: {note}\n");
         }
@@ -1319,6 +1360,7 @@ fn journey_run(
 fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Signals::installed();
     let available = cores::available();
+    let in_flight = args.journeys_in_flight();
     let injector = args.cores.0;
     // The target gets a core the injector does not use, when there is one.
     let spare: Vec<usize> = available.iter().copied().filter(|c| !injector.contains(c)).collect();
@@ -1329,9 +1371,15 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "demo: embedded target at {} (core {}), {} journeys in flight",
         target.url("/"),
         spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
-        args.journeys
+        in_flight.map_or_else(|| "the configured".to_string(), |n| n.to_string())
     ));
-    let mut overrides = vec![format!("target_url={}", target.url("/")), format!("journeys={}", args.journeys)];
+    // The keys the demo sets are its own: never warned about as configuration nobody read
+    // (`execute` warns of the user's `--config` keys alone).
+    let mut overrides = vec![format!("target_url={}", target.url("/"))];
+    if let Some(flag) = args.journeys {
+        overrides.push(format!("journeys={flag}"));
+    }
+    let set_by_demo = overrides.len();
     overrides.extend(args.common.config.iter().cloned());
     let mut options = RunOptions {
         cores: injector,
@@ -1344,7 +1392,7 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         phases: args.common.phases,
         ..apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?
     };
-    let code = execute(resolved, &overrides, &options, outputs, args.quiet)?;
+    let code = execute(resolved, (&overrides, set_by_demo), &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));
     target.stop();
@@ -1358,6 +1406,14 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     }
     let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
         .with_context(|| format!("starting the target on {addr}"))?;
+    if !addr.ip().is_loopback() {
+        // Its routes include hostile ones (`/bad/...`) and an echo: meant for this host's tests.
+        let port = target.addr().port();
+        tell(format_args!(
+            "WARNING: the target listens on {addr}, not on loopback: anyone who can reach port {port} of this \
+             host can use it; --addr 127.0.0.1:{port} keeps it to this host"
+        ));
+    }
     tell(format_args!(
         "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /split/MS /bad/MODE; Ctrl-C stops it)",
         target.url("/")

@@ -1100,3 +1100,17 @@ fn a_narrow_window_shows_every_figure_of_the_transactions_table() {
         }
     }
 }
+
+/// The report's card of how the run ended showed the result file's name for it (`duration`,
+/// `interrupted`), where the terminal says it in words: the page says the terminal's words.
+#[test]
+fn the_report_page_says_how_the_run_ended_in_words() {
+    let scratch = Scratch::new();
+    let page = path(&scratch, "r.html");
+    let out = engine(&["demo", "--duration", "200ms", "--journeys", "2", "-q", "--html", &page]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = browser(&file_url(&page), &["--virtual-time-budget=3000", "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let card = "<div class=\"k\">how it ended</div><div class=\"v\">stopped at the end of its duration</div>";
+    assert!(dom.contains(card), "{dom}");
+}

@@ -187,6 +187,10 @@ pub(crate) fn latency_cells(base: Option<f64>, new: Option<f64>) -> (String, Str
     }
 }
 
+/// How [`compare`]'s table reads, said above it: whose figures are shown, and what each change is.
+pub const COMPARE_READING: &str = "figures: NEW's (count, txn/s, latencies, err %); each Δ: NEW's change from BASE, \
+     in % of BASE's figure (NEW/BASE - 1), Δerr pp in percentage points";
+
 /// Compares two result files. Returns the table and the regressions beyond `max_regression_pct`
 /// (latency p50/p99/p99.9 up, rate down, by more than that percentage; error rate up by more
 /// than that many percentage points; a transaction of BASE missing from NEW). Latencies are

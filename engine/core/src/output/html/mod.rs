@@ -88,6 +88,11 @@ fn page_data(mode: Mode, runs: Vec<Value>) -> Value {
         "mode": mode.name(),
         "generated_by": format!("mite-engine {}", env!("CARGO_PKG_VERSION")),
         "spectrum_nines": data::spectrum_grid(),
+        // How each run stopped, in the words the terminal says (a run's `stopped_by` is a name).
+        "stop_words": crate::output::outcome::StopReason::ALL
+            .iter()
+            .map(|reason| (reason.name().to_string(), json!(reason.words())))
+            .collect::<serde_json::Map<_, _>>(),
         "runs": runs,
         "thresholds": [],
         "live": Value::Null,

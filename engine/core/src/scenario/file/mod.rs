@@ -52,6 +52,12 @@ pub struct LoadedScenario {
     /// What running one of its journeys alone with a datapool (or none) meets before the first
     /// request (`journey test`, `journey run`).
     pub journey_runs: JourneyRuns,
+    /// The files it was read from: the scenario file and its datapools' CSV files (as found,
+    /// relative to the file's directory), which no output of the run may overwrite.
+    pub files_read: Vec<std::path::PathBuf>,
+    /// What is likely a mistake but may be meant, each at its place (`s.toml:19:
+    /// journeys.login.steps[0].url: ...`): a URL with `//` in its path.
+    pub warnings: Vec<String>,
 }
 
 impl LoadedScenario {
@@ -137,6 +143,20 @@ pub fn load_for(
     let journey_runs = checked.journey_runs();
     let name = spec.name.clone().unwrap_or_else(|| path.display().to_string());
     let config_keys = declared.config_keys(&entries, &config);
+    let csv_files = spec.datapools.values().filter_map(|pool| pool.get_ref().csv.as_ref()).map(|csv| dir.join(csv));
+    let files_read = std::iter::once(path.to_path_buf()).chain(csv_files).collect();
+    let mut warnings = Vec::new();
+    for (journey_name, journey) in &declared.http {
+        let places = declared.http_places.get(journey_name).map_or(&[][..], Vec::as_slice);
+        for (step, url) in journey.doubled_slashes(&layered) {
+            let span = places.get(step).and_then(journeys::StepPlaces::url);
+            let message = format!(
+                "renders as {url}, whose path has an empty segment (//): many servers answer such a path 404 \
+                 (a variable ending in / before a / of the template?); drop one of the slashes"
+            );
+            warnings.push(src.error(span, format!("journeys.{journey_name}.steps[{step}].url"), message).to_string());
+        }
+    }
     Ok(LoadedScenario {
         scenario: Scenario { name, entries, config },
         registry,
@@ -147,6 +167,8 @@ pub fn load_for(
         entry_places: EntryPlaces::of(&src, &spec),
         config_keys,
         journey_runs,
+        files_read,
+        warnings,
     })
 }
 

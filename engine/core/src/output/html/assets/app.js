@@ -618,7 +618,13 @@
     if (kinds) return kinds;
     return t.transaction_errors ? 'none by kind: no request or WebSocket error (the first journey error below says what failed)' : '-';
   }
-  function summary(parent, run, thresholds, running) {
+  // How a run stopped, in the terminal's words (`stopped at the end of its duration`); a name
+  // the page has no words for is shown as it is.
+  function stopText(run, words) {
+    var name = run.stopped_by;
+    return (words && typeof name === 'string' && Object.prototype.hasOwnProperty.call(words, name)) ? words[name] : name;
+  }
+  function summary(parent, run, thresholds, running, stopWords) {
     var t = run.totals || {};
     // Nothing answered: no latency to show ('-'), not measured-looking zeros.
     var lat = totalLatency(t, true);
@@ -626,7 +632,7 @@
       card('failed transactions', grouped(t.transaction_errors), t.transaction_errors ? 'bad' : 'good'),
       card('requests/s', grouped(t.rps)), card('p50', ms(usToMs(lat.p50))), card('p99', ms(usToMs(lat.p99))),
       card('p99.9', ms(usToMs(lat.p999))), card('max', ms(usToMs(lat.max))), card('received', bytes(t.body_bytes)), card('sent', bytes(t.sent_bytes)),
-      card('duration', seconds(run.duration_s)), card('stopped by', running ? 'still running' : run.stopped_by)];
+      card('duration', seconds(run.duration_s)), card('how it ended', running ? 'still running' : stopText(run, stopWords), 'words')];
     if (t.arrivals) cards.push(card('missed arrivals', grouped(t.arrivals.missed), t.arrivals.missed ? 'bad' : 'good'));
     var ws = t.websocket;
     if (ws) {
@@ -834,7 +840,7 @@
     app.appendChild(nav(links));
     var main = el('main');
     app.appendChild(main);
-    summary(section(main, 'summary', 'Summary'), run, page.thresholds, !!(page.live && !page.live.finished));
+    summary(section(main, 'summary', 'Summary'), run, page.thresholds, !!(page.live && !page.live.finished), page.stop_words);
     overTime(section(main, 'over-time', 'Over time'), run, !!page.segments, rerender);
     distributions(section(main, 'distributions', 'Distributions'), run, page.spectrum_nines, rerender);
     txnTable(section(main, 'tables', 'Transactions'), run);

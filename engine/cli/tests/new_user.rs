@@ -1,0 +1,228 @@
+//! What a new user met trying the command line from outside: the demo's flags against its
+//! `--config`, `compare`'s figures said whose, a threshold's corrected latency said so, the
+//! target's `--addr` in words.
+
+mod support;
+use support::{Scratch, engine, scenario, text};
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use mite_tools::{Target, TargetOptions};
+
+/// `demo --journeys 5 --config journeys=7` ran with 7, saying 5 in flight: refused now, naming
+/// both (exit 2). `--config target_url=` would have sent the demo's load elsewhere: refused.
+#[test]
+fn the_demo_refuses_two_counts_of_journeys_and_another_target() {
+    let out = engine(&["demo", "--journeys", "5", "--config", "journeys=7", "--duration", "100ms", "-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("--journeys 5 and --config \"journeys=7\" both say how many journeys"), "{said}");
+    assert!(!said.contains("demo: embedded target"), "refused before the demo starts: {said}");
+    let out = engine(&["demo", "--config", "target_url=http://127.0.0.1:1/", "--duration", "100ms", "-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the demo sends its requests to its own embedded target"), "{}", text(&out));
+}
+
+/// `demo --journeys -1` said "unexpected argument '-1' found", `abc` "invalid digit found in
+/// string", and 0 ran a demo of nothing: each a usage error in words now (exit 2).
+#[test]
+fn the_demo_says_what_journeys_it_takes() {
+    for value in ["-1", "0", "abc", "1.5", ""] {
+        let out = engine(&["demo", "--journeys", value, "--duration", "100ms", "-q"]);
+        assert_eq!(out.status.code(), Some(2), "{value:?}: {}", text(&out));
+        let said = text(&out);
+        assert!(
+            said.starts_with(&format!("error: --journeys {value:?}: must be a whole number from 1 to 102,400,000")),
+            "{value:?}: {said}"
+        );
+        assert!(!said.contains("invalid digit") && !said.contains("unexpected argument"), "{said}");
+    }
+}
+
+/// The demo warned about its own `target_url` (`--config target_url=http://127.0.0.1:…/ was
+/// never read by the scenario`) when no journey ran to read it: a key the user never gave.
+/// The user's own unread keys are still warned about; `--config journeys=N` is the count said.
+#[test]
+fn the_demo_warns_only_of_keys_the_user_gave() {
+    let out = engine(&["demo", "--config", "journeys=0", "--config", "nope=1", "--duration", "100ms", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(!said.contains("target_url="), "{said}");
+    assert!(said.contains("WARNING: --config nope=1 was never read by the scenario"), "{said}");
+    assert!(said.contains(", 0 journeys in flight"), "{said}");
+}
+
+/// `compare` showed figures without saying whose: the header says they are NEW's, and what
+/// each Δ is.
+#[test]
+fn compare_says_whose_figures_it_shows() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let (old, new) = (scratch.file("old.json"), scratch.file("new.json"));
+    for file in [&old, &new] {
+        let json = file.display().to_string();
+        let args = ["--no-pin", "--scenario", &scenario("get.toml"), "--duration", "200ms", "--config", &url];
+        let out = engine(&[&args[..], &["-q", "--json", &json]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let out = engine(&["compare", &old.display().to_string(), &new.display().to_string(), "--max-regression", "1000%"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines[0].starts_with("BASE ") && lines[1].starts_with("NEW  "), "{shown}");
+    assert!(
+        lines[2].starts_with("figures: NEW's (count, txn/s, latencies, err %); each Δ: NEW's change from BASE"),
+        "{shown}"
+    );
+}
+
+/// A threshold on an open model judges the latency from the intended start: its line says so
+/// (`actual 0.40ms (corrected: from the intended start)`), where it read as the plain times.
+#[test]
+fn a_threshold_on_an_open_model_says_its_latency_is_corrected() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = scratch.file("open.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"open\"\n[journeys.j]\nsteps = [ {{ transaction = \"fast\", url = \"{}\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ rate = 50, duration = \"200ms\" }}\n",
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    let out = engine(&[
+        "--no-pin",
+        "--scenario",
+        &file.display().to_string(),
+        "-q",
+        "--threshold",
+        "fast:p99<10s",
+        "--threshold",
+        "p50<10s",
+        "--threshold",
+        "errors<1%",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    for threshold in ["fast:p99<10s", "p50<10s"] {
+        let line = said.lines().find(|l| l.starts_with(&format!("threshold {threshold}: pass"))).unwrap_or_default();
+        assert!(line.ends_with("ms (corrected: from the intended start))"), "{threshold}: {said}");
+    }
+    assert!(!said.contains("errors<1%: pass (actual 0.000% (corrected"), "{said}");
+}
+
+/// `target --addr localhost:8081` was "invalid socket address syntax": localhost is
+/// 127.0.0.1 now; another name is refused in words (exit 2).
+#[test]
+fn the_target_takes_localhost_and_says_what_else_to_write() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(["target", "--addr", "localhost:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut banner).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(banner.starts_with("target listening on http://127.0.0.1:"), "{banner}");
+    assert!(!banner.contains("WARNING"), "{banner}");
+    let out = engine(&["target", "--addr", "example.invalid:8081"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with(
+            "error: --addr \"example.invalid:8081\" is not an IP address and port: write e.g. 127.0.0.1:8080"
+        ),
+        "{}",
+        text(&out)
+    );
+    let out = engine(&["target", "--addr", "localhost:http"]);
+    assert!(
+        text(&out).starts_with("error: --addr \"localhost:http\": the port must be a whole number"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// `--html users.toml` (the scenario file given to `--scenario`) overwrote the scenario with
+/// the report after the run; `--json users.csv` would have overwritten its datapool. Refused
+/// before the run now (exit 1), the files left as they were.
+#[test]
+fn no_output_overwrites_the_scenario_or_its_datapool() {
+    let scratch = Scratch::new();
+    let (toml, csv) = (scratch.file("users.toml"), scratch.file("users.csv"));
+    std::fs::copy(scenario("users.toml"), &toml).unwrap();
+    std::fs::copy(scenario("users.csv"), &csv).unwrap();
+    let (toml_text, csv_text) = (std::fs::read(&toml).unwrap(), std::fs::read(&csv).unwrap());
+    let dotted = scratch.path().join(".").join("users.csv");
+    for (flag, path) in [("--html", &toml), ("--json", &csv), ("--hdr-log", &dotted)] {
+        let path = path.display().to_string();
+        let out = engine(&["--scenario", &toml.display().to_string(), "--duration", "100ms", "-q", flag, &path]);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", text(&out));
+        assert!(text(&out).contains(&format!("error: {flag} {path}: is one of the inputs")), "{}", text(&out));
+        assert!(!text(&out).contains("running on cores"), "refused before the run: {}", text(&out));
+    }
+    assert_eq!((std::fs::read(&toml).unwrap(), std::fs::read(&csv).unwrap()), (toml_text, csv_text));
+}
+
+/// A 1 s run of a ramp from 0 (the volume model is read once a tick: none in the first)
+/// started nothing and ended with exit 0 and an empty table, saying nothing: a warning says
+/// so now, and the result file keeps it. A tick short enough starts journeys, unwarned.
+#[test]
+fn a_run_that_started_no_journey_says_so() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = scratch.file("ramp.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"ramp\"\n[journeys.j]\nsteps = [ {{ transaction = \"t\", url = \"{}\" }} ]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ ramp = {{ from = 0, to = 80, duration = \"5s\" }} }}\n",
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    let json = scratch.file("r.json").display().to_string();
+    let run = |tick: &str| {
+        let args =
+            ["--no-pin", "--scenario", &file.display().to_string(), "--duration", "300ms", "-q", "--json", &json];
+        engine(&[&args[..], &["--tick", tick]].concat())
+    };
+    let out = run("300ms");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = "WARNING: the run started no journey in its 0.30s: nothing was measured";
+    assert!(text(&out).contains(said), "{}", text(&out));
+    assert!(std::fs::read_to_string(&json).unwrap().contains("the run started no journey"));
+    let out = run("50ms");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("started no journey"), "{}", text(&out));
+}
+
+/// `--config base=http://127.0.0.1:8080/` (README's `target_url` example ends in `/`) under a
+/// step `url = "{base}/json"` sent `GET //json`, silently. Warned now, at the step's line;
+/// a base without the `/` is not, nor a `//` in the query.
+#[test]
+fn a_url_with_an_empty_path_segment_is_warned_about() {
+    let scratch = Scratch::new();
+    let file = scratch.file("s.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\"\n[journeys.j]\nsteps = [\n  { transaction = \"a\", url = \"{base}/json\" },\n  \
+         { transaction = \"b\", url = \"http://127.0.0.1:1/x?next=http://h//y\" },\n]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = { oneshot = 1 }\n",
+    )
+    .unwrap();
+    let check = |base: &str| engine(&["scenario", "check", &file.display().to_string(), "--config", base]);
+    let out = check("base=http://127.0.0.1:8080/");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("s.toml:4: journeys.j.steps[0].url: renders as http://127.0.0.1:8080//json, whose path has an empty segment (//)"),
+        "{said}"
+    );
+    assert_eq!(said.matches("empty segment").count(), 1, "{said}");
+    let out = check("base=http://127.0.0.1:8080");
+    assert!(!text(&out).contains("empty segment"), "{}", text(&out));
+}
