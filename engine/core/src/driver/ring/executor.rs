@@ -676,58 +676,6 @@ mod tests {
         drop_all_tasks();
     }
 
-    /// The timer task, woken by the ring, wakes a task and the caller's future: that task too
-    /// runs before the future is polled (a core's lag probe records the stall before the
-    /// core's tick reports it).
-    #[test]
-    fn a_task_another_task_wakes_runs_before_the_callers_future() {
-        type Slot = Rc<RefCell<Option<Waker>>>;
-        let (main_waker, probe_waker, timer_waker): (Slot, Slot, Slot) = Default::default();
-        let ran = Rc::new(Cell::new(false));
-        let (probe_keep, probe_ran) = (probe_waker.clone(), ran.clone());
-        let mut waited = false;
-        let probe = std::future::poll_fn(move |cx| {
-            if !std::mem::replace(&mut waited, true) {
-                *probe_keep.borrow_mut() = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
-            probe_ran.set(true);
-            Poll::Ready(())
-        });
-        let (timer_keep, to_wake) = (timer_waker.clone(), [main_waker.clone(), probe_waker.clone()]);
-        let mut rang = false;
-        let timer = std::future::poll_fn(move |cx| {
-            if !std::mem::replace(&mut rang, true) {
-                *timer_keep.borrow_mut() = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
-            to_wake.iter().for_each(|w| w.borrow_mut().take().unwrap().wake());
-            Poll::Ready(())
-        });
-        let mut tasks = Some((probe, timer));
-        let (main_keep, main_ran) = (main_waker.clone(), ran.clone());
-        let seen = block_on(
-            std::future::poll_fn(move |cx| {
-                if let Some((probe, timer)) = tasks.take() {
-                    spawn(probe);
-                    spawn(timer);
-                    *main_keep.borrow_mut() = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-                Poll::Ready(main_ran.get())
-            }),
-            // The ring's turn: once all wait, the alarm's completion wakes the timer task.
-            |_| {
-                let all = [&main_waker, &probe_waker, &timer_waker].iter().all(|w| w.borrow().is_some());
-                if all {
-                    timer_waker.borrow_mut().take().unwrap().wake();
-                }
-            },
-        );
-        assert!(seen, "the task the timer woke ran before the caller's future");
-        drop_all_tasks();
-    }
-
     /// Threads started one after another, each after the last ended (their stacks and
     /// thread-locals often at the same address): no two share a mark.
     #[test]
@@ -739,14 +687,28 @@ mod tests {
         assert_eq!(distinct.len(), marks.len(), "marks {marks:?}");
     }
 
-    /// The timer task, woken by the ring after a stall, wakes several tasks due with the
-    /// caller's future: every one of them runs before the future may return (a turn once ran
-    /// only twice as many tasks as were queued when it began: the timer task and one more).
+    /// The timer task, woken by the ring, wakes a task and the caller's future: that task too
+    /// runs before the future is polled (a core's lag probe records the stall before the
+    /// core's tick reports it).
+    #[test]
+    fn a_task_another_task_wakes_runs_before_the_callers_future() {
+        assert_eq!(tasks_the_timer_wakes_that_run_before_the_caller_returns(1), 1);
+    }
+
+    /// The same after a stall, with several tasks due with the caller's future: every one of
+    /// them runs before the future may return (a turn once ran only twice as many tasks as
+    /// were queued when it began: the timer task and one more).
     #[test]
     fn every_task_woken_with_the_callers_future_runs_before_it_returns() {
         const DUE: usize = 5;
+        assert_eq!(tasks_the_timer_wakes_that_run_before_the_caller_returns(DUE), DUE);
+    }
+
+    /// Spawns `due` tasks that wait once and a timer task that, woken by the ring's turn once
+    /// all wait, wakes them and the caller's future: how many ran when that future returned.
+    fn tasks_the_timer_wakes_that_run_before_the_caller_returns(due: usize) -> usize {
         type Slot = Rc<RefCell<Option<Waker>>>;
-        let wakers: Vec<Slot> = (0..=DUE + 1).map(|_| Slot::default()).collect();
+        let wakers: Vec<Slot> = (0..=due + 1).map(|_| Slot::default()).collect();
         let ran = Rc::new(Cell::new(0));
         let task = |keep: Slot, ran: Rc<Cell<usize>>| {
             let mut waited = false;
@@ -759,7 +721,7 @@ mod tests {
                 Poll::Ready(())
             })
         };
-        let (timer_keep, to_wake) = (wakers[DUE + 1].clone(), wakers[..=DUE].to_vec());
+        let (timer_keep, to_wake) = (wakers[due + 1].clone(), wakers[..=due].to_vec());
         let mut rang = false;
         let timer = std::future::poll_fn(move |cx| {
             if !std::mem::replace(&mut rang, true) {
@@ -769,7 +731,7 @@ mod tests {
             to_wake.iter().for_each(|w| w.borrow_mut().take().unwrap().wake());
             Poll::Ready(())
         });
-        let mut tasks = Some(((1..=DUE).map(|i| task(wakers[i].clone(), ran.clone())).collect::<Vec<_>>(), timer));
+        let mut tasks = Some(((1..=due).map(|i| task(wakers[i].clone(), ran.clone())).collect::<Vec<_>>(), timer));
         let (main_keep, main_ran) = (wakers[0].clone(), ran.clone());
         let seen = block_on(
             std::future::poll_fn(move |cx| {
@@ -783,12 +745,12 @@ mod tests {
             }),
             |_| {
                 if wakers.iter().all(|w| w.borrow().is_some()) {
-                    wakers[DUE + 1].borrow_mut().take().unwrap().wake();
+                    wakers[due + 1].borrow_mut().take().unwrap().wake();
                 }
             },
         );
-        assert_eq!(seen, DUE, "the tasks due with the caller's future ran before it returned");
         drop_all_tasks();
+        seen
     }
 
     /// A task that wakes itself at every poll runs once a turn: the turn ends, and the caller's

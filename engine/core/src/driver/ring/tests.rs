@@ -33,15 +33,9 @@ impl Drop for Tracked {
 /// buffer stays alive (in the operation's slot) until the completion of its cancel arrives.
 #[test]
 fn an_operation_dropped_in_flight_keeps_its_buffer_until_its_completion() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut rt = runtime();
+    let (mut rt, socket, peer) = connected_pair();
     let dropped = Rc::new(Cell::new(false));
     let flag = dropped.clone();
-    let (socket, peer) = rt.block_on(async move {
-        let socket = TcpSocket::connect(addr).await.unwrap();
-        (socket, listener.accept().unwrap().0)
-    });
     let fd = std::os::fd::AsRawFd::as_raw_fd(&socket);
     rt.block_on(async move {
         let tracked = Tracked { bytes: vec![0; 64], dropped: flag };
@@ -477,8 +471,8 @@ impl Drop for Watched {
     }
 }
 
-/// A runtime with a receive dropped in flight (its buffer, watched, held by the ring's slot).
-fn receive_dropped_in_flight() -> (OwnRuntime, TcpSocket, std::net::TcpStream, OnDrop) {
+/// A runtime and a socket on its ring connected to a loopback listener, with the peer's end.
+fn connected_pair() -> (OwnRuntime, TcpSocket, std::net::TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut rt = runtime();
@@ -486,6 +480,12 @@ fn receive_dropped_in_flight() -> (OwnRuntime, TcpSocket, std::net::TcpStream, O
         let socket = TcpSocket::connect(addr).await.unwrap();
         (socket, listener.accept().unwrap().0)
     });
+    (rt, socket, peer)
+}
+
+/// A runtime with a receive dropped in flight (its buffer, watched, held by the ring's slot).
+fn receive_dropped_in_flight() -> (OwnRuntime, TcpSocket, std::net::TcpStream, OnDrop) {
+    let (rt, socket, peer) = connected_pair();
     let fd = std::os::fd::AsRawFd::as_raw_fd(&socket);
     let on_drop: OnDrop = Rc::default();
     let watched = Watched { bytes: vec![0; 64], on_drop: on_drop.clone() };
@@ -543,13 +543,7 @@ fn counting_waker() -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, Waker) {
 fn a_cancel_of_an_ended_runtimes_receive_leaves_the_next_runtimes_operation_alone() {
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut rt = runtime();
-    let (socket, peer) = rt.block_on(async move {
-        let socket = TcpSocket::connect(addr).await.unwrap();
-        (socket, listener.accept().unwrap().0)
-    });
+    let (rt, socket, peer) = connected_pair();
     let canceller = Canceller::new();
     let handle = canceller.handle();
     let mut old = Box::pin(socket.recv_cancelable(BytesMut::with_capacity(8), &handle));
