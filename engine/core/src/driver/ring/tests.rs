@@ -423,6 +423,40 @@ fn a_push_on_a_stuck_queue_gives_up_with_an_error_in_words() {
     assert!(text.contains("submission queue") && text.contains("stayed full"), "{text}");
 }
 
+/// A ring whose every enter fails for good (the kernel no longer takes it): the core gives up
+/// with the error, in words, instead of spinning for ever waiting on what cannot complete.
+/// Passing enters (signals) do not count.
+#[test]
+fn a_ring_the_kernel_no_longer_enters_ends_the_core_with_the_error() {
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rt = OwnRuntime::build(4, false).unwrap();
+        uring::REFUSED_ENTERS.set((500, libc::EINTR));
+        let mut turns = 0;
+        let interrupted = rt.block_on(std::future::poll_fn(move |cx| {
+            turns += 1;
+            if turns <= 600 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready("ended")
+        }));
+        uring::REFUSED_ENTERS.set((u32::MAX, libc::EBADF));
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(std::future::pending::<()>());
+        }));
+        uring::REFUSED_ENTERS.set((0, 0));
+        let text = match refused {
+            Ok(()) => String::from("returned"),
+            Err(panic) => panic.downcast_ref::<String>().cloned().unwrap_or_default(),
+        };
+        let _ = done.send((interrupted, text));
+    });
+    let (interrupted, text) = outcome.recv_timeout(Duration::from_secs(10)).expect("a ring refused by the kernel spun");
+    assert_eq!(interrupted, "ended", "interrupted enters are retried");
+    assert!(text.contains("io_uring_enter failed") && text.contains("--driver epoll"), "{text}");
+}
+
 /// A runtime ending while a receive is in flight (dropped: its buffer held by the ring), its
 /// waits for the completion cut short by signals: it waits again, and frees the buffer only
 /// after the kernel's completion of the cancelled receive came.

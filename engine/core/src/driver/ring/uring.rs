@@ -29,6 +29,10 @@ const ENTER_GETEVENTS: u32 = 1;
 /// arrived between them) before it gives up: the kernel takes a full queue at the first
 /// submission unless something is wrong with the ring.
 const SUBMIT_TRIES_WHEN_FULL: u32 = 32;
+/// Turns in a row whose `io_uring_enter` failed for good (not EINTR, EAGAIN, EBUSY or ETIME)
+/// before the core gives up on its ring: without the kernel nothing completes, no timer rings,
+/// and the run would spin for ever instead of ending.
+const ENTERS_FAILED_MAX: u32 = 1_000;
 /// How long the end of a runtime waits for the kernel to finish the operations it cancelled
 /// before it gives up on them (and leaks what they may still write into).
 const END_WAIT: Duration = Duration::from_secs(2);
@@ -89,6 +93,8 @@ pub(super) struct Ring {
     /// the next turn, in order (a close pushed late still comes after the operations naming
     /// its descriptor, which were pushed before it).
     deferred: Vec<squeue::Entry>,
+    /// Turns in a row whose enter failed for good (see [`ENTERS_FAILED_MAX`]).
+    enters_failed: u32,
 }
 
 /// The eventfd other threads write to wake this core, and its read's state.
@@ -118,6 +124,8 @@ thread_local! {
     pub(super) static REFUSED_SUBMITS: Cell<u32> = const { Cell::new(0) };
     /// Errnos the next waits of an ending ring get instead of waiting (tests).
     pub(super) static END_WAIT_ERRORS: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
+    /// Errnos the next enters of a turn get instead of the kernel's answer (tests).
+    pub(super) static REFUSED_ENTERS: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
     /// Completions reaped on this thread (tests).
     pub(super) static REAPED: Cell<u64> = const { Cell::new(0) };
 }
@@ -169,6 +177,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
             woken: Vec::with_capacity(64),
             afar,
             deferred: Vec::new(),
+            enters_failed: 0,
         };
         ring.listen_afar();
         *slot.borrow_mut() = Some(ring);
@@ -289,6 +298,41 @@ impl Ring {
         Err(QueueStuck)
     }
 
+    /// A turn's `io_uring_enter`: hands the kernel `pending` entries, takes completions, and
+    /// waits for one when `idle` with something in flight.
+    fn enter(&mut self, idle: bool, pending: usize) -> io::Result<usize> {
+        #[cfg(test)]
+        if let (left @ 1.., errno) = REFUSED_ENTERS.get() {
+            REFUSED_ENTERS.set((left - 1, errno));
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        if idle && self.in_flight > 0 {
+            self.ring.submit_and_wait(1)
+        } else {
+            // SAFETY: enter with no signal mask and no pointers.
+            unsafe { self.ring.submitter().enter::<libc::sigset_t>(pending as u32, 0, ENTER_GETEVENTS, None) }
+        }
+    }
+
+    /// Counts a turn's enter: one that failed for good [`ENTERS_FAILED_MAX`] times in a row
+    /// ends the core with its error (a panic outside any journey: the run stops and says so).
+    fn count_enter(&mut self, result: io::Result<usize>) {
+        let err = match result {
+            Ok(_) => return self.enters_failed = 0,
+            Err(err) => err,
+        };
+        if matches!(err.raw_os_error(), Some(libc::EINTR | libc::EAGAIN | libc::EBUSY | libc::ETIME)) {
+            return;
+        }
+        self.enters_failed += 1;
+        if self.enters_failed >= ENTERS_FAILED_MAX {
+            panic!(
+                "the own driver's io_uring on this core stopped working: io_uring_enter failed \
+                 {ENTERS_FAILED_MAX} times in a row ({err}); run with --driver epoll"
+            );
+        }
+    }
+
     /// Hands a full queue to the kernel.
     fn submit_full(&mut self) -> io::Result<usize> {
         #[cfg(test)]
@@ -402,14 +446,9 @@ pub(super) fn turn(idle: bool) {
         let ring = guard.as_mut()?;
         ring.push_deferred();
         let pending = ring.ring.submission().len();
-        let result = if idle && ring.in_flight > 0 {
-            ring.ring.submit_and_wait(1)
-        } else {
-            // SAFETY: enter with no signal mask and no pointers.
-            unsafe { ring.ring.submitter().enter::<libc::sigset_t>(pending as u32, 0, ENTER_GETEVENTS, None) }
-        };
+        let result = ring.enter(idle, pending);
         // EINTR or EBUSY (completions to take first): the turn goes on; the next one retries.
-        let _ = result;
+        ring.count_enter(result);
         ring.reap();
         ring.listen_afar();
         Some(std::mem::take(&mut ring.woken))
