@@ -155,7 +155,7 @@ impl OwnRefused {
 fn fallback_reason(refused: &OwnRefused) -> String {
     match refused {
         OwnRefused::Ring { diagnosis } => format!("io_uring unavailable ({diagnosis}); using epoll"),
-        OwnRefused::Alarm(err) => format!("io_uring timer alarm unavailable (timerfd: {err}); using epoll"),
+        OwnRefused::Alarm(_) => format!("io_uring timer alarm unavailable ({}); using epoll", refused.diagnosis()),
     }
 }
 

@@ -148,6 +148,12 @@ fn tag_of(user_data: u64) -> u32 {
     (user_data >> 32) as u32
 }
 
+/// Whether an `io_uring_enter` failed only for now (a signal, completions to take first, a
+/// timed wait's end): it is entered again, where any other error means the ring is refused.
+fn cut_short(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EINTR | libc::EAGAIN | libc::EBUSY | libc::ETIME))
+}
+
 /// Whether the thread's ring of `generation` ended with operations the kernel had not finished
 /// (or that cannot be known any more: the thread is ending).
 fn abandoned(generation: u32) -> bool {
@@ -238,9 +244,8 @@ impl Ring {
             // Cancels and closes that found the queue stuck: the wait before handed it over.
             self.push_deferred();
             let waited = self.wait_to_end(timed, &slice);
-            let again = [libc::ETIME, libc::EINTR, libc::EBUSY, libc::EAGAIN];
             if let Err(err) = waited
-                && !err.raw_os_error().is_some_and(|errno| again.contains(&errno))
+                && !cut_short(&err)
             {
                 break;
             }
@@ -321,7 +326,7 @@ impl Ring {
             Ok(_) => return self.enters_failed = 0,
             Err(err) => err,
         };
-        if matches!(err.raw_os_error(), Some(libc::EINTR | libc::EAGAIN | libc::EBUSY | libc::ETIME)) {
+        if cut_short(&err) {
             return;
         }
         self.enters_failed += 1;
