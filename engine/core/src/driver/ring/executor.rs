@@ -478,7 +478,7 @@ fn main_drop(data: *const ()) {
 /// Starts a turn and polls one queued task in it, if any: false when the queue was empty.
 #[cfg(test)]
 fn run_one() -> bool {
-    let turn = EXECUTOR.with(|exec| exec.turn.replace(exec.turn.get() + 1) + 1);
+    let turn = start_turn();
     let ran = run_one_in(turn);
     end_turn();
     ran
@@ -550,6 +550,11 @@ pub(super) fn drop_all_tasks() {
     }
 }
 
+/// The number of the turn that starts now (each task runs once in it).
+fn start_turn() -> u64 {
+    EXECUTOR.with(|exec| exec.turn.replace(exec.turn.get() + 1) + 1)
+}
+
 /// Queues the tasks woken again after they ran this turn, for the next.
 fn end_turn() {
     EXECUTOR.with(|exec| {
@@ -583,7 +588,7 @@ pub(super) fn block_on<F: Future>(future: F, mut turn: impl FnMut(bool)) -> F::O
         // at the same ring) runs before the future may return and end the runtime.
         // The tasks a task wakes (the timer task wakes those due, however many) run in the
         // same turn, once each.
-        let turn_now = EXECUTOR.with(|exec| exec.turn.replace(exec.turn.get() + 1) + 1);
+        let turn_now = start_turn();
         while run_one_in(turn_now) {}
         end_turn();
         if EXECUTOR.with(|exec| exec.main_woken.replace(false))
