@@ -83,16 +83,7 @@ fn compare_says_whose_figures_it_shows() {
 fn a_threshold_on_an_open_model_says_its_latency_is_corrected() {
     let scratch = Scratch::new();
     let target = Target::start(TargetOptions::default()).unwrap();
-    let file = scratch.file("open.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "name = \"open\"\n[journeys.j]\nsteps = [ {{ transaction = \"fast\", url = \"{}\" }} ]\n\
-             [[scenario]]\njourney = \"j\"\nvolume = {{ rate = 50, duration = \"200ms\" }}\n",
-            target.url("/")
-        ),
-    )
-    .unwrap();
+    let file = one_step_scenario(&scratch, "open", "fast", &target.url("/"), "{ rate = 50, duration = \"200ms\" }");
     let out = engine(&[
         "--no-pin",
         "--scenario",
@@ -174,16 +165,8 @@ fn no_output_overwrites_the_scenario_or_its_datapool() {
 fn a_run_that_started_no_journey_says_so() {
     let scratch = Scratch::new();
     let target = Target::start(TargetOptions::default()).unwrap();
-    let file = scratch.file("ramp.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "name = \"ramp\"\n[journeys.j]\nsteps = [ {{ transaction = \"t\", url = \"{}\" }} ]\n\
-             [[scenario]]\njourney = \"j\"\nvolume = {{ ramp = {{ from = 0, to = 80, duration = \"5s\" }} }}\n",
-            target.url("/")
-        ),
-    )
-    .unwrap();
+    let volume = "{ ramp = { from = 0, to = 80, duration = \"5s\" } }";
+    let file = one_step_scenario(&scratch, "ramp", "t", &target.url("/"), volume);
     let json = scratch.file("r.json").display().to_string();
     let run = |tick: &str| {
         let args =
@@ -225,4 +208,16 @@ fn a_url_with_an_empty_path_segment_is_warned_about() {
     assert_eq!(said.matches("empty segment").count(), 1, "{said}");
     let out = check("base=http://127.0.0.1:8080");
     assert!(!text(&out).contains("empty segment"), "{}", text(&out));
+}
+
+/// `NAME.toml` in `scratch`: a scenario `NAME` of one journey `j`, one GET of `url` as
+/// `transaction`, driven by `volume` (an inline TOML table).
+fn one_step_scenario(scratch: &Scratch, name: &str, transaction: &str, url: &str, volume: &str) -> std::path::PathBuf {
+    let file = scratch.file(&format!("{name}.toml"));
+    let text = format!(
+        "name = \"{name}\"\n[journeys.j]\nsteps = [ {{ transaction = \"{transaction}\", url = \"{url}\" }} ]\n\
+         [[scenario]]\njourney = \"j\"\nvolume = {volume}\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    file
 }
