@@ -21,7 +21,7 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 source benches/nginx_get.sh
 events=task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev
-events+=,io_uring:io_uring_submit_req,io_uring:io_uring_complete,io_uring:io_uring_poll_arm,io_uring:io_uring_local_work_run,io_uring:io_uring_cqring_wait,io_uring:io_uring_task_add,io_uring:io_uring_queue_async_work
+events+=,io_uring:io_uring_submit_req,io_uring:io_uring_complete,io_uring:io_uring_poll_arm,io_uring:io_uring_local_work_run,io_uring:io_uring_cqring_wait,io_uring:io_uring_task_add,io_uring:io_uring_queue_async_work,sock:sock_recv_length,sock:sock_send_length
 # The load under `perf "$@"`, its request count in $requests.
 load() {
     if [ "$engine" = wrk ]; then

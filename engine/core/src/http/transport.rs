@@ -308,7 +308,7 @@ impl Transport {
                     read_room(&mut rbuf);
                     // Pushed to the ring in this order, handed to the kernel together.
                     let send = std::pin::pin!(socket.send(wbuf, 0));
-                    let recv = std::pin::pin!(socket.recv(rbuf));
+                    let recv = std::pin::pin!(socket.recv_answer(rbuf));
                     let ((write, wbuf), (read, rbuf)) = read_then_write(send, recv, on_written).await;
                     let (write, written) = write_end(write, wbuf.len());
                     return WriteAndRead { write, written, wbuf, read: Some(read), rbuf };

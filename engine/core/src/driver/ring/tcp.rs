@@ -11,7 +11,7 @@ use io_uring::{opcode, types};
 
 use super::cancel::CancelHandle;
 use super::fd::RingFd;
-use super::uring::{Op, io_result};
+use super::uring::{Op, io_result, poll_first};
 
 /// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
 /// memory does not move when the value does (it lives on the heap).
@@ -160,6 +160,19 @@ impl TcpSocket {
         let op = Op::push(buf, |buf| {
             let room = buf.room();
             opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), room.len().min(u32::MAX as usize) as u32).build()
+        });
+        Recv { op }
+    }
+
+    /// Receives the answer to what was just sent, as [`TcpSocket::recv`] does, but waits for the
+    /// socket to be readable before the first try (pushed beside the send, the receive would
+    /// otherwise find nothing at once on every request, and then wait).
+    pub fn recv_answer<B: RingBuf>(&self, buf: B) -> Recv<B> {
+        let fd = self.fd.as_raw_fd();
+        let op = Op::push(buf, |buf| {
+            let room = buf.room();
+            let len = room.len().min(u32::MAX as usize) as u32;
+            poll_first(opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), len).build())
         });
         Recv { op }
     }

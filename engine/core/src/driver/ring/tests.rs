@@ -634,3 +634,42 @@ fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
     }
     assert!(closed, "the deferred close went through the ring");
 }
+
+/// The entry's 64 bytes, as the kernel reads them.
+fn entry_bytes(entry: &io_uring::squeue::Entry) -> [u8; 64] {
+    assert_eq!(std::mem::size_of::<io_uring::squeue::Entry>(), 64);
+    // SAFETY: an entry is the kernel's 64-byte `io_uring_sqe`, plain bytes.
+    unsafe { std::ptr::read((&raw const *entry).cast::<[u8; 64]>()) }
+}
+
+#[test]
+fn a_receives_flags_go_in_the_entrys_ioprio_and_nowhere_else() {
+    let mut room = [0u8; 16];
+    let room = room.as_mut_ptr();
+    let recv = || io_uring::opcode::Recv::new(io_uring::types::Fd(7), room, 16).build().user_data(9);
+    let plain = entry_bytes(&recv());
+    let first = entry_bytes(&uring::set_ioprio(recv(), uring::IORING_RECVSEND_POLL_FIRST));
+    let differ: Vec<usize> = (0..64).filter(|&at| plain[at] != first[at]).collect();
+    assert_eq!(differ, [2], "only the low byte of ioprio (bytes 2 and 3) changes");
+    assert_eq!(u16::from_ne_bytes([first[2], first[3]]), 1, "IORING_RECVSEND_POLL_FIRST");
+}
+
+#[test]
+fn a_receive_that_waits_for_its_answer_gets_bytes_already_there_and_bytes_sent_later() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    peer.write_all(b"early").unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        peer.write_all(b"later").unwrap();
+        peer
+    });
+    let (early, later) = rt.block_on(async {
+        let (read, early) = socket.recv_answer(BytesMut::with_capacity(16)).await;
+        assert_eq!(read.unwrap(), 5);
+        let (read, later) = socket.recv_answer(BytesMut::with_capacity(16)).await;
+        assert_eq!(read.unwrap(), 5);
+        (early, later)
+    });
+    assert_eq!((&early[..], &later[..]), (&b"early"[..], &b"later"[..]));
+    drop((writer.join().unwrap(), socket, rt));
+}

@@ -38,6 +38,9 @@ const ENTERS_FAILED_MAX: u32 = 1_000;
 const END_WAIT: Duration = Duration::from_secs(2);
 /// One wait in the kernel while the runtime ends (the deadline is looked at between them).
 const END_WAIT_SLICE_NS: u32 = 20_000_000;
+/// A send's or a receive's flag (in its entry's `ioprio`): wait for the socket to be ready
+/// before the first try (Linux's `io_uring.h`; io-uring 0.6 keeps its copy private).
+pub(super) const IORING_RECVSEND_POLL_FIRST: u16 = 1;
 /// The result of an operation the ring could not take (its queue stayed full): below every
 /// errno, told apart by [`io_result`].
 pub(super) const QUEUE_STUCK: i32 = i32::MIN;
@@ -116,6 +119,9 @@ thread_local! {
     /// Generations of this thread's rings that ended with operations the kernel had not
     /// finished: what those operations own is leaked, never freed.
     static ABANDONED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Whether this thread's ring takes IORING_RECVSEND_POLL_FIRST on a receive: a deferred
+    /// ring (DEFER_TASKRUN, Linux 6.1) is on a kernel that knows it (5.19).
+    static RECV_POLL_FIRST: Cell<bool> = const { Cell::new(false) };
 }
 
 #[cfg(test)]
@@ -169,6 +175,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
         builder.setup_single_issuer().setup_defer_taskrun().setup_coop_taskrun();
     }
     let ring = builder.build(entries)?;
+    RECV_POLL_FIRST.set(deferred);
     let (generation, next_tag) = NEXT.get();
     NEXT.set((generation.wrapping_add(1), next_tag));
     RING.with(|slot| {
@@ -189,6 +196,27 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
         *slot.borrow_mut() = Some(ring);
     });
     Ok(())
+}
+
+/// A receive's entry that skips its first attempt when the ring allows it
+/// (IORING_RECVSEND_POLL_FIRST): the kernel waits for the socket to be readable before it
+/// receives, instead of trying at once, finding nothing and then waiting. For a receive pushed
+/// beside the request it answers, which can find nothing at once.
+pub(super) fn poll_first(entry: squeue::Entry) -> squeue::Entry {
+    if !RECV_POLL_FIRST.get() {
+        return entry;
+    }
+    set_ioprio(entry, IORING_RECVSEND_POLL_FIRST)
+}
+
+/// Sets an entry's `ioprio` field, where a send or a receive takes its own flags (io-uring
+/// 0.6's `Recv` has no setter for it).
+#[inline(always)]
+pub(super) fn set_ioprio(mut entry: squeue::Entry, ioprio: u16) -> squeue::Entry {
+    // SAFETY: `squeue::Entry` is `repr(C)` around the kernel's `io_uring_sqe`, whose third
+    // field, after two `u8`s, is the `u16` ioprio (the kernel's ABI): bytes 2 and 3.
+    unsafe { (&raw mut entry).cast::<u8>().add(2).cast::<u16>().write_unaligned(ioprio) };
+    entry
 }
 
 /// Whether this thread has a ring (its own runtime is running).
