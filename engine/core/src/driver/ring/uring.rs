@@ -317,17 +317,33 @@ impl Ring {
     /// entry as it takes it) and takes the completions that arrived (a full completion queue
     /// can keep the kernel from taking more). Bounded: a ring whose submissions keep failing
     /// would otherwise spin this core forever.
+    #[inline(always)]
     fn push(&mut self, entry: &squeue::Entry) -> Result<(), QueueStuck> {
-        for _ in 0..=SUBMIT_TRIES_WHEN_FULL {
+        // SAFETY: every entry's pointers stay valid until its completion: the caller's
+        // operation (or its orphaned slot) owns what they point at.
+        if unsafe { self.ring.submission().push(entry) }.is_ok() {
+            self.in_flight += 1;
+            return Ok(());
+        }
+        self.push_when_full(entry)
+    }
+
+    /// [`Ring::push`] when the queue was full at its first try: out of the request's line.
+    #[cold]
+    #[inline(never)]
+    fn push_when_full(&mut self, entry: &squeue::Entry) -> Result<(), QueueStuck> {
+        for _ in 0..SUBMIT_TRIES_WHEN_FULL {
+            let _ = self.submit_full();
+            self.reap();
             // SAFETY: every entry's pointers stay valid until its completion: the caller's
             // operation (or its orphaned slot) owns what they point at.
             if unsafe { self.ring.submission().push(entry) }.is_ok() {
                 self.in_flight += 1;
                 return Ok(());
             }
-            let _ = self.submit_full();
-            self.reap();
         }
+        let _ = self.submit_full();
+        self.reap();
         Err(QueueStuck)
     }
 
@@ -396,6 +412,7 @@ impl Ring {
     }
 
     /// A slot for an operation, and the tag of this use of it.
+    #[inline(always)]
     fn take_slot(&mut self) -> (u32, u32) {
         let tag = self.next_tag;
         // Never `u32::MAX`: a user data with it could read as `IGNORED` or `WOKEN_FROM_AFAR`.
@@ -643,8 +660,21 @@ impl<T: 'static + Unpin> Future for Op<T> {
 }
 
 impl<T: 'static> Drop for Op<T> {
+    /// Nothing to do for an operation that has ended (the common case: its drop is inlined
+    /// where the future is dropped); one dropped in flight goes to [`Op::drop_in_flight`].
+    #[inline(always)]
     fn drop(&mut self) {
-        let Place::Pushed { generation, user_data } = self.place else { return };
+        if let Place::Pushed { generation, user_data } = self.place {
+            self.drop_in_flight(generation, user_data);
+        }
+    }
+}
+
+impl<T: 'static> Op<T> {
+    /// Drops an operation that has not returned its result: a completed one frees its slot; one
+    /// in flight leaves what it owns to its slot and asks the kernel to cancel it.
+    #[inline(never)]
+    fn drop_in_flight(&mut self, generation: u32, user_data: u64) {
         let mut owned = self.owned.take();
         let ring_ended = RING
             .try_with(|slot| {
