@@ -314,6 +314,7 @@ unsafe fn release_shared(header: NonNull<Header>) {
 /// when `owned`.
 ///
 /// SAFETY (callers): `header` is a live task of this thread.
+#[inline(always)]
 unsafe fn schedule(header: NonNull<Header>, owned: bool) {
     // SAFETY: alive (the caller holds a reference).
     let h = unsafe { header.as_ref() };

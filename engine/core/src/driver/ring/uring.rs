@@ -317,17 +317,33 @@ impl Ring {
     /// entry as it takes it) and takes the completions that arrived (a full completion queue
     /// can keep the kernel from taking more). Bounded: a ring whose submissions keep failing
     /// would otherwise spin this core forever.
+    #[inline(always)]
     fn push(&mut self, entry: &squeue::Entry) -> Result<(), QueueStuck> {
-        for _ in 0..=SUBMIT_TRIES_WHEN_FULL {
+        // SAFETY: every entry's pointers stay valid until its completion: the caller's
+        // operation (or its orphaned slot) owns what they point at.
+        if unsafe { self.ring.submission().push(entry) }.is_ok() {
+            self.in_flight += 1;
+            return Ok(());
+        }
+        self.push_when_full(entry)
+    }
+
+    /// [`Ring::push`] when the queue was full at its first try: out of the request's line.
+    #[cold]
+    #[inline(never)]
+    fn push_when_full(&mut self, entry: &squeue::Entry) -> Result<(), QueueStuck> {
+        for _ in 0..SUBMIT_TRIES_WHEN_FULL {
+            let _ = self.submit_full();
+            self.reap();
             // SAFETY: every entry's pointers stay valid until its completion: the caller's
             // operation (or its orphaned slot) owns what they point at.
             if unsafe { self.ring.submission().push(entry) }.is_ok() {
                 self.in_flight += 1;
                 return Ok(());
             }
-            let _ = self.submit_full();
-            self.reap();
         }
+        let _ = self.submit_full();
+        self.reap();
         Err(QueueStuck)
     }
 
@@ -396,6 +412,7 @@ impl Ring {
     }
 
     /// A slot for an operation, and the tag of this use of it.
+    #[inline(always)]
     fn take_slot(&mut self) -> (u32, u32) {
         let tag = self.next_tag;
         // Never `u32::MAX`: a user data with it could read as `IGNORED` or `WOKEN_FROM_AFAR`.
@@ -455,14 +472,19 @@ impl Ring {
                 continue;
             }
             let index = index_of(user_data);
-            match std::mem::replace(&mut self.slots[index], Slot::Done(cqe.result())) {
+            let slot = &mut self.slots[index];
+            match slot {
                 Slot::Waiting { tag, waker } => {
-                    debug_assert_eq!(tag, tag_of(user_data), "a completion for the slot's operation");
-                    self.woken.extend(waker);
+                    debug_assert_eq!(*tag, tag_of(user_data), "a completion for the slot's operation");
+                    if let Some(waker) = waker.take() {
+                        self.woken.push(waker);
+                    }
+                    // Its waker taken, the slot owns nothing: no drop to run for it.
+                    std::mem::forget(std::mem::replace(slot, Slot::Done(cqe.result())));
                 }
-                Slot::Orphan { owned, .. } => {
-                    drop(owned);
-                    self.slots[index] = Slot::Free(self.free);
+                Slot::Orphan { .. } => {
+                    // What the kernel used is freed with the slot's old value.
+                    drop(std::mem::replace(slot, Slot::Free(self.free)));
                     self.free = index as u32;
                 }
                 Slot::Free(_) | Slot::Done(_) => unreachable!("a completion for a slot not in flight"),
@@ -592,15 +614,7 @@ impl<T: 'static + Unpin> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, T)> {
         let this = self.get_mut();
-        let (generation, user_data) = match this.place {
-            Place::Pushed { generation, user_data } => (generation, user_data),
-            Place::Unpushed(result) => {
-                this.place = Place::Ended;
-                return Poll::Ready((result, this.owned.take().expect("an unpushed operation owns its value")));
-            }
-            // Its slot may be another operation's now: never looked at again.
-            Place::Ended => panic!("an io_uring operation polled after it returned its result"),
-        };
+        let Place::Pushed { generation, user_data } = this.place else { return this.poll_unpushed() };
         let polled = RING.with(|slot| {
             let mut guard = slot.borrow_mut();
             let Some(ring) = guard.as_mut().filter(|ring| ring.generation == generation) else {
@@ -627,24 +641,59 @@ impl<T: 'static + Unpin> Future for Op<T> {
         let result = match polled {
             Polled::Waiting => return Poll::Pending,
             Polled::Done(result) => result,
-            Polled::RingEnded => {
-                // Stays `Pushed`: dropped, the operation leaks what it owns.
-                assert!(
-                    !abandoned(generation),
-                    "an io_uring operation of a runtime that ended before the kernel finished it \
-                     was polled: what it owns cannot be handed back"
-                );
-                -libc::ECANCELED
-            }
+            Polled::RingEnded => ring_ended(generation),
         };
         this.place = Place::Ended;
         Poll::Ready((result, this.owned.take().expect("an operation owns its value until it ends")))
     }
 }
 
+impl<T: 'static> Op<T> {
+    /// A poll of an operation that was never pushed (it ends with its result) or has ended.
+    #[cold]
+    #[inline(never)]
+    fn poll_unpushed(&mut self) -> Poll<(i32, T)> {
+        match self.place {
+            Place::Unpushed(result) => {
+                self.place = Place::Ended;
+                Poll::Ready((result, self.owned.take().expect("an unpushed operation owns its value")))
+            }
+            // Its slot may be another operation's now: never looked at again.
+            Place::Ended => panic!("an io_uring operation polled after it returned its result"),
+            Place::Pushed { .. } => unreachable!("a pushed operation is polled through its slot"),
+        }
+    }
+}
+
+/// The result of an operation whose ring ended before its completion was taken: its runtime
+/// cancelled it (it stays `Pushed`: dropped, it leaks what it owns).
+#[cold]
+#[inline(never)]
+fn ring_ended(generation: u32) -> i32 {
+    assert!(
+        !abandoned(generation),
+        "an io_uring operation of a runtime that ended before the kernel finished it was polled: \
+         what it owns cannot be handed back"
+    );
+    -libc::ECANCELED
+}
+
 impl<T: 'static> Drop for Op<T> {
+    /// Nothing to do for an operation that has ended (the common case: its drop is inlined
+    /// where the future is dropped); one dropped in flight goes to [`Op::drop_in_flight`].
+    #[inline(always)]
     fn drop(&mut self) {
-        let Place::Pushed { generation, user_data } = self.place else { return };
+        if let Place::Pushed { generation, user_data } = self.place {
+            self.drop_in_flight(generation, user_data);
+        }
+    }
+}
+
+impl<T: 'static> Op<T> {
+    /// Drops an operation that has not returned its result: a completed one frees its slot; one
+    /// in flight leaves what it owns to its slot and asks the kernel to cancel it.
+    #[inline(never)]
+    fn drop_in_flight(&mut self, generation: u32, user_data: u64) {
         let mut owned = self.owned.take();
         let ring_ended = RING
             .try_with(|slot| {
