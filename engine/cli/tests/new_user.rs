@@ -221,3 +221,55 @@ fn one_step_scenario(scratch: &Scratch, name: &str, transaction: &str, url: &str
     std::fs::write(&file, text).unwrap();
     file
 }
+
+/// The `//` check rendered a URL from the configuration alone: one that read a datapool column
+/// (`{host}/json` with a row's `host` ending in `/`) or a capture (`{base}/items/{id}` with a
+/// base ending in `/`) was never looked at. Now the first rows of the entry's pool and the
+/// captures (standing in as `capture`) are rendered too; a `//` in a query, in a URL carried
+/// in the path, or a capture that is the whole URL, is not warned about.
+#[test]
+fn a_url_from_a_datapool_row_or_a_capture_is_checked_for_an_empty_path_segment() {
+    let scratch = Scratch::new();
+    std::fs::write(
+        scratch.file("p.csv"),
+        "host,next\nhttp://127.0.0.1:8080,http://127.0.0.1:1/x\nhttp://127.0.0.1:8081/,http://127.0.0.1:1/y\n",
+    )
+    .unwrap();
+    let file = scratch.file("s.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\"\n[datapools.p]\ncsv = \"p.csv\"\n[journeys.j]\nsteps = [\n  \
+         { transaction = \"a\", url = \"{host}/json\", capture = { id = { json = \"id\" } } },\n  \
+         { transaction = \"b\", url = \"{root}/items/{id}\" },\n  \
+         { transaction = \"c\", url = \"{base}/go/{+next}?u={next}\" },\n  \
+         { transaction = \"d\", url = \"{id}\" },\n]\n\
+         [[scenario]]\njourney = \"j\"\ndatapool = \"p\"\nvolume = { oneshot = 1 }\n",
+    )
+    .unwrap();
+    let out = engine(&[
+        "scenario",
+        "check",
+        &file.display().to_string(),
+        "--config",
+        "base=http://127.0.0.1:8080",
+        "--config",
+        "root=http://127.0.0.1:8080/",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains(
+            "s.toml:6: journeys.j.steps[0].url: renders as http://127.0.0.1:8081//json with datapool p's row 2, whose \
+             path has an empty segment (//)"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "s.toml:7: journeys.j.steps[1].url: renders as http://127.0.0.1:8080//items/capture with captures \
+             standing in as \"capture\", whose path has an empty segment (//)"
+        ),
+        "{said}"
+    );
+    assert_eq!(said.matches("empty segment").count(), 2, "{said}");
+}

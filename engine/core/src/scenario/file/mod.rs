@@ -11,6 +11,7 @@ mod entries;
 mod error;
 mod journeys;
 mod schema;
+mod slashes;
 mod volumes;
 
 use std::fmt;
@@ -56,7 +57,8 @@ pub struct LoadedScenario {
     /// relative to the file's directory), which no output of the run may overwrite.
     pub files_read: Vec<std::path::PathBuf>,
     /// What is likely a mistake but may be meant, each at its place (`s.toml:19:
-    /// journeys.login.steps[0].url: ...`): a URL with `//` in its path.
+    /// journeys.login.steps[0].url: ...`): a URL with `//` in its path, rendered from the
+    /// configuration, its datapools' first rows and captures standing in.
     pub warnings: Vec<String>,
 }
 
@@ -148,13 +150,16 @@ pub fn load_for(
     let mut warnings = Vec::new();
     for (journey_name, journey) in &declared.http {
         let places = declared.http_places.get(journey_name).map_or(&[][..], Vec::as_slice);
-        for (step, url) in journey.doubled_slashes(&layered) {
-            let span = places.get(step).and_then(journeys::StepPlaces::url);
+        for found in slashes::doubled_slashes(journey_name, journey, &spec, &pools, &layered) {
+            let span = places.get(found.step).and_then(journeys::StepPlaces::url);
             let message = format!(
-                "renders as {url}, whose path has an empty segment (//): many servers answer such a path 404 \
-                 (a variable ending in / before a / of the template?); drop one of the slashes"
+                "renders as {}{}, whose path has an empty segment (//): many servers answer such a path 404 \
+                 (a variable ending in / before a / of the template?); drop one of the slashes",
+                found.url,
+                found.rendered_with(),
             );
-            warnings.push(src.error(span, format!("journeys.{journey_name}.steps[{step}].url"), message).to_string());
+            let field = format!("journeys.{journey_name}.steps[{}].url", found.step);
+            warnings.push(src.error(span, field, message).to_string());
         }
     }
     Ok(LoadedScenario {
