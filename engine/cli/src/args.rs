@@ -33,7 +33,11 @@ impl Cli {
     /// that cannot be used is a usage error, exit code 2, saying the flag (or the environment
     /// variable it came from) and the value.
     pub fn parse_checked() -> Cli {
-        let matches = Cli::command().get_matches();
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let matches = Cli::command().try_get_matches_from(&args).unwrap_or_else(|e| match misplaced_flag(&e, &args) {
+            Some(said) => clap::Error::raw(e.kind(), format!("{said}\n")).with_cmd(&Cli::command()).exit(),
+            None => e.exit(),
+        });
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let checked = cli
             .read_environment(std::env::var_os(SEGMENT_VARIABLE).as_deref())
@@ -94,6 +98,79 @@ impl Cli {
             Some(_) => &[],
         }
     }
+}
+
+/// A flag clap refused because it was given to a command that does not take it (`compare -q`,
+/// `merge --cores 2`, `-q compare`), said in words: which commands take it and where it goes,
+/// instead of clap's tip to pass it as a value (`use '-- -q'`). `None` for any other error,
+/// and for a flag no command takes (clap's own words, with its suggestion, stand).
+pub fn misplaced_flag(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if !matches!(err.kind(), ErrorKind::UnknownArgument | ErrorKind::ArgumentConflict) {
+        return None;
+    }
+    // An unknown flag is the invalid argument; a flag before a subcommand, the prior one.
+    let flags = [ContextKind::InvalidArg, ContextKind::PriorArg].into_iter().filter_map(|kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        Some(ContextValue::Strings(texts)) => texts.first().cloned(),
+        _ => None,
+    });
+    let written = flags.into_iter().find(|text| text.starts_with('-'))?;
+    let flag = written.split_once('=').map_or(written.as_str(), |(flag, _)| flag).to_string();
+    if !flag.starts_with('-') {
+        return None;
+    }
+    let root = Cli::command();
+    let takes = |cmd: &clap::Command| {
+        cmd.get_arguments().any(|arg| {
+            flag.strip_prefix("--").is_some_and(|long| arg.get_long() == Some(long))
+                || flag
+                    .strip_prefix('-')
+                    .and_then(|s| s.parse::<char>().ok())
+                    .is_some_and(|c| arg.get_short() == Some(c))
+        })
+    };
+    // The command the flag was given to: the subcommands named on the line, in order.
+    let mut path: Vec<&clap::Command> = Vec::new();
+    let mut at = &root;
+    for arg in args.iter().skip(1).filter_map(|a| a.to_str()) {
+        if let Some(sub) = at.get_subcommands().find(|sub| sub.get_name() == arg) {
+            path.push(sub);
+            at = sub;
+        }
+    }
+    if path.is_empty() {
+        return None;
+    }
+    let command = path.iter().map(|c| c.get_name()).collect::<Vec<_>>().join(" ");
+    // Every command that takes it, as it would be written: a load run first, then the others.
+    let mut taken_by: Vec<String> = Vec::new();
+    let mut stack: Vec<(String, &clap::Command)> =
+        root.get_subcommands().map(|sub| (sub.get_name().to_string(), sub)).collect();
+    while let Some((name, cmd)) = stack.pop() {
+        if takes(cmd) && name != command {
+            taken_by.push(format!("`mite-engine {name} {flag}`"));
+        }
+        stack.extend(cmd.get_subcommands().map(|sub| (format!("{name} {}", sub.get_name()), sub)));
+    }
+    taken_by.sort();
+    if takes(&root) {
+        taken_by.insert(0, format!("a load run (`mite-engine --scenario S {flag} ...`, no command)"));
+    }
+    let places = match taken_by.split_last() {
+        None => return None,
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    };
+    let how = if err.kind() == ErrorKind::ArgumentConflict && takes(&root) {
+        format!("given before `{command}`, it is a load run's flag, and a load run takes no command")
+    } else {
+        format!("`mite-engine {command}` does not take it")
+    };
+    Some(format!(
+        "{written}: {how}; {flag} belongs to {places}. Leave it out here (`mite-engine {command} --help` lists \
+         what `{command}` takes)"
+    ))
 }
 
 /// One key given twice by `--config` with different values is refused, naming the key and
@@ -924,6 +1001,42 @@ mod tests {
         for bad in ["localhost:65536", "localhost:http", "localhost:-1"] {
             assert!(parse_target_addr(bad).unwrap_err().contains("the port must be a whole number from 0 to 65535"));
         }
+    }
+
+    /// What a refused command line says: [`misplaced_flag`]'s words, else clap's.
+    fn refused(args: &[&str]) -> String {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        let err = Cli::command().try_get_matches_from(&args).unwrap_err();
+        misplaced_flag(&err, &args).unwrap_or_else(|| err.to_string())
+    }
+
+    /// Outside tester: `compare -q a b` (and `merge`, `journey test`) got clap's "unexpected
+    /// argument '-q' found ... tip: to pass '-q' as a value, use '-- -q'", and `-q compare`
+    /// "the subcommand 'compare' cannot be used with '--quiet'": neither said where `-q` goes.
+    #[test]
+    fn a_flag_given_to_a_command_that_does_not_take_it_says_where_it_goes() {
+        let said = refused(&["mite-engine", "compare", "-q", "a.json", "b.json"]);
+        assert_eq!(
+            said,
+            "-q: `mite-engine compare` does not take it; -q belongs to a load run (`mite-engine --scenario S -q \
+             ...`, no command) and `mite-engine demo -q`. Leave it out here (`mite-engine compare --help` lists \
+             what `compare` takes)"
+        );
+        let said = refused(&["mite-engine", "merge", "a.json", "--cores=2", "-o", "m.json"]);
+        assert!(
+            said.starts_with("--cores: `mite-engine merge` does not take it; --cores belongs to a load run"),
+            "{said}"
+        );
+        let said = refused(&["mite-engine", "journey", "test", "--no-pin", "j"]);
+        assert!(
+            said.starts_with("--no-pin: `mite-engine journey test` does not take it; --no-pin belongs to"),
+            "{said}"
+        );
+        let said = refused(&["mite-engine", "-q", "compare", "a.json", "b.json"]);
+        assert!(said.starts_with("--quiet: given before `compare`, it is a load run's flag, and a load run takes no command; --quiet belongs to a load run"), "{said}");
+        // A flag no command takes keeps clap's words (and its suggestion).
+        let said = refused(&["mite-engine", "compare", "--quiett", "a.json", "b.json"]);
+        assert!(said.contains("unexpected argument '--quiett'"), "{said}");
     }
 
     fn checked(args: &[&str]) -> Result<Cli, String> {
