@@ -1399,6 +1399,20 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// The warning for a target listening off loopback (`0.0.0.0`, a LAN address): its routes
+/// include hostile ones (`/bad/...`) and an echo, meant for this host's tests. `port`: the
+/// port it got (the one asked, or the ephemeral one for 0). Loopback is 127.0.0.0/8 and
+/// `::1`, and an IPv4-mapped `::ffff:127.x.y.z` (the same socket as 127.x.y.z).
+fn off_loopback_warning(addr: std::net::SocketAddr, port: u16) -> Option<String> {
+    if addr.ip().to_canonical().is_loopback() {
+        return None;
+    }
+    Some(format!(
+        "WARNING: the target listens on {addr}, not on loopback: anyone who can reach port {port} of this host \
+         can use it; --addr 127.0.0.1:{port} keeps it to this host"
+    ))
+}
+
 /// Runs the tools/ target server until Ctrl-C.
 fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode> {
     if threads == 0 {
@@ -1406,13 +1420,8 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     }
     let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
         .with_context(|| format!("starting the target on {addr}"))?;
-    if !addr.ip().is_loopback() {
-        // Its routes include hostile ones (`/bad/...`) and an echo: meant for this host's tests.
-        let port = target.addr().port();
-        tell(format_args!(
-            "WARNING: the target listens on {addr}, not on loopback: anyone who can reach port {port} of this \
-             host can use it; --addr 127.0.0.1:{port} keeps it to this host"
-        ));
+    if let Some(warning) = off_loopback_warning(addr, target.addr().port()) {
+        tell(format_args!("{warning}"));
     }
     tell(format_args!(
         "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /split/MS /bad/MODE; Ctrl-C stops it)",
@@ -1437,6 +1446,27 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The off-loopback warning had no test. Checked without binding: every loopback form is
+    /// quiet (`::ffff:127.0.0.1`, the same socket as 127.0.0.1, was warned about), every other
+    /// address warned, with the port the target got.
+    #[test]
+    fn a_target_off_loopback_is_warned_about() {
+        let at = |text: &str| text.parse::<std::net::SocketAddr>().unwrap();
+        for quiet in ["127.0.0.1:8080", "127.0.0.2:0", "127.255.255.254:1", "[::1]:8080", "[::ffff:127.0.0.1]:8080"] {
+            assert_eq!(off_loopback_warning(at(quiet), 8080), None, "{quiet}");
+        }
+        for warned in
+            ["0.0.0.0:0", "10.0.0.1:8080", "192.168.1.2:8080", "[::]:8080", "[fe80::1]:8080", "[::ffff:10.0.0.1]:80"]
+        {
+            let said = off_loopback_warning(at(warned), 40123).unwrap_or_default();
+            assert!(
+                said.starts_with(&format!("WARNING: the target listens on {warned}, not on loopback")),
+                "{warned}: {said}"
+            );
+            assert!(said.ends_with("anyone who can reach port 40123 of this host can use it; --addr 127.0.0.1:40123 keeps it to this host"), "{said}");
+        }
+    }
     use mite_core::run::{LostCore, LostWhy};
 
     fn result(stopped_by: StopReason) -> RunResult {
