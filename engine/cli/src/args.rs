@@ -73,7 +73,11 @@ impl Cli {
         match (&self.command, matches.subcommand()) {
             (None, _) => {
                 self.run.check_segment(completion_index).map_err(|e| e.to_string())?;
-                self.run.outputs.check_lingers(matches)
+                self.run.outputs.check_lingers(matches)?;
+                match self.run.scenario {
+                    Some(_) => Ok(()),
+                    None => Err(SCENARIO_REQUIRED.to_string()),
+                }
             }
             (Some(Command::Demo(demo)), Some((_, demo_matches))) => {
                 demo.check_config()?;
@@ -83,6 +87,12 @@ impl Cli {
         }
     }
 }
+
+/// A load run without `--scenario` (`mite-engine` alone, `mite-engine --duration 5s`): a usage
+/// error (exit 2), as every other flag missing or wrong; it was an error of the run (exit 1).
+pub const SCENARIO_REQUIRED: &str = "--scenario is required, e.g. `mite-engine --cores 2 --scenario \
+     http_example:scenario` or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs \
+     no setup; `mite-engine --help` lists every command and flag)";
 
 impl Cli {
     /// The command's `--config` values, as given (none for a command that takes none).
@@ -1003,6 +1013,18 @@ mod tests {
         }
     }
 
+    /// Outside tester: `mite-engine` alone, or `mite-engine --duration 5s`, ended with exit 1
+    /// (an error of the run) where every other missing or wrong flag is a usage error (2):
+    /// refused now as the other flags are, before anything starts.
+    #[test]
+    fn a_load_run_without_a_scenario_is_a_usage_error() {
+        for args in [&["mite-engine"][..], &["mite-engine", "--duration", "5s", "-q"]] {
+            assert_eq!(checked(args).err().as_deref(), Some(SCENARIO_REQUIRED), "{args:?}");
+        }
+        assert!(checked(&["mite-engine", "--scenario", "s.toml"]).is_ok());
+        assert!(checked(&["mite-engine", "list"]).is_ok(), "a command needs no --scenario");
+    }
+
     /// What a refused command line says: [`misplaced_flag`]'s words, else clap's.
     fn refused(args: &[&str]) -> String {
         let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
@@ -1083,7 +1105,7 @@ mod tests {
             name.contains("\"localhost:9100\" is not an IP address and port") && name.contains("127.0.0.1:9100"),
             "{name}"
         );
-        let cli = checked(&both[..5]).unwrap();
+        let cli = checked(&[&both[..5], &["--scenario", "s"][..]].concat()).unwrap();
         assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
     }
 

@@ -485,10 +485,9 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     // Before the scenario is read (a large CSV takes a while): a signal is never "killed".
     Signals::installed();
     let Some(scenario) = args.scenario.as_deref() else {
-        bail!(
-            "--scenario is required, e.g. `mite-engine --cores 2 --scenario http_example:scenario` \
-             or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
-        );
+        // Refused by `Cli::check` (exit 2) when the command line is parsed; kept for a caller
+        // that builds its `RunArgs` itself.
+        bail!("{}", crate::args::SCENARIO_REQUIRED);
     };
     let mut resolved = resolve(registry, scenario, &args.common.config)?;
     resolved.check_config_keys(&args.common.config)?;
