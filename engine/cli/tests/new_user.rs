@@ -273,3 +273,24 @@ fn a_url_from_a_datapool_row_or_a_capture_is_checked_for_an_empty_path_segment()
     );
     assert_eq!(said.matches("empty segment").count(), 2, "{said}");
 }
+
+/// `--hdr-log` on a full disk refused the run (its header could not be written) and left an
+/// empty log file behind, as if one had been written. A full disk stood in by a file size
+/// limit of 0 (`ulimit -f 0`, SIGXFSZ ignored: a write fails with EFBIG): the run is refused,
+/// exit 1, naming the flag, and the file it created is gone.
+#[test]
+fn an_hdr_log_whose_header_cannot_be_written_is_not_left_behind() {
+    let scratch = Scratch::new();
+    let log = scratch.file("r.hdr");
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec \"$0\" --scenario \"$1\" --duration 1s -q --config target_url=http://127.0.0.1:1/ \
+         --hdr-log \"$2\""
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_mite-engine"), &scenario("get.toml"), &log.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("error: --hdr-log {}: ", log.display())), "{}", text(&out));
+    assert!(!log.exists(), "an empty log left behind: {}", text(&out));
+}
