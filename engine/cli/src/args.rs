@@ -348,7 +348,7 @@ pub enum JourneyAction {
         /// Datapool name, e.g. mite_example:datapool.
         datapool: Option<String>,
         /// Rows to run (0 = every row).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value = "10", allow_hyphen_values = true, value_parser = Worded(parse_rows))]
         rows: usize,
         /// Take journeys and datapools (and config) from this scenario file too.
         #[arg(long)]
@@ -737,6 +737,17 @@ pub fn parse_threads(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `journey test --rows N`: a whole number of rows, 0 for every row. Said in words: `-1` was
+/// "unexpected argument '-1' found" (with a tip to write `-- -1`), `abc` and `1.5` "invalid
+/// digit found in string".
+pub fn parse_rows(text: &str) -> Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|_| {
+        format!(
+            "--rows {text:?}: must be a whole number of rows from 0 (0: every row of the datapool), e.g. --rows 100"
+        )
+    })
+}
+
 /// `--segments N`: how many segments share the load when K comes from `JOB_COMPLETION_INDEX`.
 pub fn parse_segments(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -1023,6 +1034,28 @@ mod tests {
         }
         assert!(checked(&["mite-engine", "--scenario", "s.toml"]).is_ok());
         assert!(checked(&["mite-engine", "list"]).is_ok(), "a command needs no --scenario");
+    }
+
+    /// Outside tester: `journey test J --rows -1` got clap's tip to write `-- -1`, `abc` and
+    /// `1.5` "invalid digit found in string": each a usage error in words now.
+    #[test]
+    fn journey_test_says_what_rows_it_takes() {
+        for bad in ["-1", "abc", "1.5", "", "99999999999999999999999"] {
+            let err = Cli::try_parse_from(["mite-engine", "journey", "test", "j", "--rows", bad]).unwrap_err();
+            assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{bad:?}");
+            let said = err.to_string();
+            assert!(
+                said.starts_with(&format!("error: --rows {bad:?}: must be a whole number of rows from 0")),
+                "{bad:?}: {said}"
+            );
+        }
+        for (good, rows) in [("0", 0), ("10", 10), (" 7", 7)] {
+            let cli = Cli::try_parse_from(["mite-engine", "journey", "test", "j", "--rows", good]).unwrap();
+            let Some(Command::Journey { action: JourneyAction::Test { rows: got, .. } }) = cli.command else {
+                panic!("{good:?}: not a journey test")
+            };
+            assert_eq!(got, rows, "{good:?}");
+        }
     }
 
     /// What a refused command line says: [`misplaced_flag`]'s words, else clap's.
