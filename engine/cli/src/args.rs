@@ -398,9 +398,10 @@ pub enum ScenarioAction {
     Test {
         /// Scenario: a registered name (mite_example:scenario) or a TOML file.
         scenario: String,
-        /// How long to run (1ms to 7 days).
-        #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
-        duration: Duration,
+        /// How long to run (1ms to 7 days) [default: 10s, or the scenario file's `duration` when
+        /// shorter]
+        #[arg(long, allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
+        duration: Option<Duration>,
         #[command(flatten)]
         common: CommonArgs,
     },

@@ -81,9 +81,12 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Signals::installed();
             let mut resolved = resolve(&registry, &scenario, &common.config)?;
             resolved.check_config_keys(&common.config)?;
+            // Brief: 10 s, or the file's own duration when shorter (a file of `duration = "2s"`
+            // ran 10 s).
+            let brief = resolved.duration.map_or(SCENARIO_TEST_DURATION, |d| d.min(SCENARIO_TEST_DURATION));
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
-                duration: Some(duration),
+                duration: Some(duration.unwrap_or(brief)),
                 pin: false,
                 ..run_options(&common, &resolved.client)
             };
@@ -480,6 +483,10 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
         ..RunOptions::default()
     }
 }
+
+/// How long `scenario test` runs without `--duration`, at most (a scenario file's own
+/// `duration`, when shorter, is taken instead).
+const SCENARIO_TEST_DURATION: Duration = Duration::from_secs(10);
 
 fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     // Before the scenario is read (a large CSV takes a while): a signal is never "killed".

@@ -294,3 +294,22 @@ fn an_hdr_log_whose_header_cannot_be_written_is_not_left_behind() {
     assert!(text(&out).contains(&format!("error: --hdr-log {}: ", log.display())), "{}", text(&out));
     assert!(!log.exists(), "an empty log left behind: {}", text(&out));
 }
+
+/// `scenario test` of a file saying `duration = "300ms"` ran 10 s, its own default, over the
+/// file's. The file's duration is taken when shorter than 10 s; `--duration` still wins.
+#[test]
+fn scenario_test_takes_the_files_shorter_duration() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = one_step_scenario(&scratch, "brief", "get", &target.url("/"), "{ constant = 1 }");
+    let text_of = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("duration = \"300ms\"\n{text_of}")).unwrap();
+    let path = file.display().to_string();
+    let started = std::time::Instant::now();
+    let out = engine(&["scenario", "test", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "ran {:?}: {}", started.elapsed(), text(&out));
+    assert!(text(&out).contains("for up to 0.3s"), "{}", text(&out));
+    let out = engine(&["scenario", "test", &path, "--duration", "200ms"]);
+    assert!(text(&out).contains("for up to 0.2s"), "{}", text(&out));
+}
