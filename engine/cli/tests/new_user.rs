@@ -259,7 +259,7 @@ fn a_url_from_a_datapool_row_or_a_capture_is_checked_for_an_empty_path_segment()
     let said = text(&out);
     assert!(
         said.contains(
-            "s.toml:6: journeys.j.steps[0].url: renders as http://127.0.0.1:8081//json with datapool p's row 2, whose \
+            "s.toml:6: journeys.j.steps[0].url: renders as http://127.0.0.1:8081//json with row 2 of datapool p, whose \
              path has an empty segment (//)"
         ),
         "{said}"

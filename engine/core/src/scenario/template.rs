@@ -82,6 +82,12 @@ pub enum TemplateError {
     TomlDate,
 }
 
+/// Whether `name` may be a template's variable (`{name}`): letters (any script's), digits,
+/// `_`, `.` and `-`, at least one.
+pub fn is_variable_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '-')
+}
+
 impl Template {
     /// Parses a URL template: values that land in the path or query are percent-encoded,
     /// unless written `{+name}`.
@@ -126,8 +132,7 @@ impl Template {
                         Some(raw) => (raw.trim(), Insert::Raw),
                         None => (name, Insert::Plain),
                     };
-                    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '-')
-                    {
+                    if !is_variable_name(name) {
                         return Err(TemplateError::BadName { name: name.to_string(), text: text.to_string() });
                     }
                     if !literal.is_empty() {

@@ -32,9 +32,9 @@ pub(super) struct DoubledSlash {
 
 impl DoubledSlash {
     /// Where the URL came from, for the warning: `` (from the configuration alone), ` with
-    /// datapool users' row 3`, ` with captures standing in as "capture"`.
+    /// row 3 of datapool users`, ` with captures standing in as "capture"`.
     pub(super) fn rendered_with(&self) -> String {
-        let row = self.row.as_ref().map(|(pool, row)| format!(" with datapool {pool}'s row {row}"));
+        let row = self.row.as_ref().map(|(pool, row)| format!(" with row {row} of datapool {pool}"));
         let captures = self.with_captures.then(|| format!(" with captures standing in as {CAPTURE_STAND_IN:?}"));
         let said: Vec<String> = row.into_iter().chain(captures).collect();
         said.join(",")
