@@ -1016,6 +1016,15 @@ fn framed_results(text: &str, shown: &str, name: &str, warnings: &mut Vec<String
 }
 
 fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> anyhow::Result<ExitCode> {
+    // The page's path first, before anything is read or shown: `--html a.json` overwrote the
+    // result a.json being compared with the page, and a directory that does not exist was said
+    // only after the tables.
+    let page = html
+        .map(|path| {
+            output::not_an_input("--html", path, paths)?;
+            output::check("--html", path).map(|sink| (path, sink))
+        })
+        .transpose()?;
     let files = labels(paths)
         .into_iter()
         .zip(paths)
@@ -1043,10 +1052,9 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     }
     // The tables before the page is drawn (some seconds for thousands of names), the verdict after.
     shown_on_stdout("the comparison", &std::mem::take(&mut shown))?;
-    if let Some(path) = html {
+    if let Some((path, sink)) = page {
         // The files are used up as the page is written (a tree of their page data was 1.5 GB
         // at 10,000 names).
-        let sink = output::check("--html", path)?;
         output::write_with(&sink, |out| mite_core::output::html::write_compare(out, files, limit, &regressions))?;
         tell(format_args!("comparison page written to {}", path.display()));
     }

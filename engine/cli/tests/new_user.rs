@@ -313,3 +313,31 @@ fn scenario_test_takes_the_files_shorter_duration() {
     let out = engine(&["scenario", "test", &path, "--duration", "200ms"]);
     assert!(text(&out).contains("for up to 0.2s"), "{}", text(&out));
 }
+
+/// `compare a.json b.json --html a.json` wrote the comparison page over the result a.json it
+/// had just read: a result lost. Refused now before anything is read (exit 1), naming the
+/// flag, as a run's and merge's outputs are; a page whose directory does not exist is refused
+/// before the tables too, no longer after them.
+#[test]
+fn compare_does_not_write_its_page_over_a_result_it_compares() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let (old, new) = (scratch.file("old.json"), scratch.file("new.json"));
+    for file in [&old, &new] {
+        let json = file.display().to_string();
+        let args = ["--no-pin", "--scenario", &scenario("get.toml"), "--duration", "100ms", "--config", &url];
+        let out = engine(&[&args[..], &["-q", "--json", &json]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let kept = std::fs::read(&old).unwrap();
+    let (old_shown, new_shown) = (old.display().to_string(), new.display().to_string());
+    let out = engine(&["compare", &old_shown, &new_shown, "--max-regression", "1000%", "--html", &old_shown]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("error: --html {old_shown}: is one of the inputs")), "{}", text(&out));
+    assert_eq!(std::fs::read(&old).unwrap(), kept, "the result was overwritten");
+    let missing = scratch.path().join("no/such/dir/page.html").display().to_string();
+    let out = engine(&["compare", &old_shown, &new_shown, "--max-regression", "1000%", "--html", &missing]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "tables shown before the refusal: {}", text(&out));
+}
