@@ -135,10 +135,15 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
 
 /// `har convert HAR -o TOML`: a recording becomes a scenario file.
 fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) -> anyhow::Result<ExitCode> {
+    // `-o rec.har` wrote the scenario over the recording; a full disk left half a file. The
+    // output is checked as a run's are, and written whole or not at all.
+    output::not_an_input("-o", output, &[har.to_path_buf()])?;
+    let sink = output::check("-o", output)?;
     let text = std::fs::read_to_string(har).with_context(|| format!("reading {}", har.display()))?;
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
-    std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
+    output::write(&sink, converted.toml.as_bytes())
+        .with_context(|| format!("-o {}: the scenario file was NOT written", output.display()))?;
     tell(format_args!(
         "{}: {} of {} requests kept ({} static assets dropped, {} other hosts dropped, {} redirect hops \
          left to the session) -> {}",

@@ -341,3 +341,29 @@ fn compare_does_not_write_its_page_over_a_result_it_compares() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(out.stdout.is_empty(), "tables shown before the refusal: {}", text(&out));
 }
+
+/// `har convert rec.har -o rec.har` wrote the scenario over the recording (exit 0): the
+/// recording lost. Refused now (exit 1), the recording kept; a full disk (a file size limit
+/// of 0 standing in) leaves no half-written scenario file and says it was not written.
+#[test]
+fn har_convert_does_not_write_over_its_recording() {
+    let scratch = Scratch::new();
+    let har = scratch.file("rec.har");
+    let recording =
+        r#"{"log": {"entries": [{"request": {"method": "GET", "url": "http://127.0.0.1:9/", "headers": []}}]}}"#;
+    std::fs::write(&har, recording).unwrap();
+    let shown = har.display().to_string();
+    let out = engine(&["har", "convert", &shown, "-o", &shown]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("error: -o {shown}: is one of the inputs")), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&har).unwrap(), recording, "the recording was overwritten");
+    let toml = scratch.file("rec.toml");
+    let out = Command::new("sh")
+        .args(["-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" har convert \"$1\" -o \"$2\""])
+        .args([env!("CARGO_BIN_EXE_mite-engine"), &shown, &toml.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("the scenario file was NOT written"), "{}", text(&out));
+    assert!(!toml.exists(), "a half-written scenario file: {}", text(&out));
+}
