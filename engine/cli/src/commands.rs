@@ -1283,17 +1283,17 @@ fn journey_run(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let signals = Signals::installed();
-    let (registry, config, client, mut warnings) = match scenario_file {
+    let (registry, config, client, mut warnings, files_read) = match scenario_file {
         Some(file) => {
             let mut resolved = resolve_for(registry, file, &common.config, scenario_file::Purpose::Journey)?;
             resolved.registry.find_journey(journey)?;
             resolved.check_journey_config_keys(journey, &common.config)?;
             resolved.check_journey_run("journey run", journey, datapool)?;
-            (resolved.registry, resolved.scenario.config, resolved.client, resolved.warnings)
+            (resolved.registry, resolved.scenario.config, resolved.client, resolved.warnings, resolved.files_read)
         }
         None => {
             find_registered_journey(registry, journey)?;
-            (registry.clone(), Config::default(), ClientOptions::default(), Vec::new())
+            (registry.clone(), Config::default(), ClientOptions::default(), Vec::new(), Vec::new())
         }
     };
     registry.find_journey(journey)?;
@@ -1316,6 +1316,10 @@ fn journey_run(
     let config = layered_config(&scenario.config, &common.config)?;
     // A registered journey's keys are known once it ran (a scenario file's were checked).
     let read = scenario_file.is_none().then(|| config.clone());
+    // `--json s.toml` wrote the result over the scenario file it ran (a run refused it).
+    if let Some(path) = json {
+        output::not_an_input("--json", path, &files_read)?;
+    }
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());

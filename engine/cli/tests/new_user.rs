@@ -367,3 +367,28 @@ fn har_convert_does_not_write_over_its_recording() {
     assert!(text(&out).contains("the scenario file was NOT written"), "{}", text(&out));
     assert!(!toml.exists(), "a half-written scenario file: {}", text(&out));
 }
+
+/// `journey run J P --scenario s.toml --json s.toml` wrote the result over the scenario file
+/// it had run (a load run refused that), and `--json users.csv` over its datapool: refused now
+/// before the first request (exit 1), both files kept.
+#[test]
+fn journey_run_does_not_write_its_result_over_its_scenario_or_datapool() {
+    let scratch = Scratch::new();
+    let file = one_step_scenario(&scratch, "one", "get", "http://127.0.0.1:1/{id}", "{ oneshot = 1 }");
+    let written = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[[scenario]]", "[datapools.p]\ncsv = \"p.csv\"\n[[scenario]]")
+        .replace("journey = \"j\"", "journey = \"j\"\ndatapool = \"p\"");
+    std::fs::write(&file, &written).unwrap();
+    let csv = scratch.file("p.csv");
+    std::fs::write(&csv, "id\n1\n").unwrap();
+    let path = file.display().to_string();
+    for output in [path.clone(), csv.display().to_string()] {
+        let out = engine(&["journey", "run", "j", "p", "--scenario", &path, "--json", &output]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(&format!("error: --json {output}: is one of the inputs")), "{}", text(&out));
+        assert!(!text(&out).contains("requests"), "it ran: {}", text(&out));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "id\n1\n");
+}
