@@ -282,12 +282,10 @@ fn a_url_from_a_datapool_row_or_a_capture_is_checked_for_an_empty_path_segment()
 fn an_hdr_log_whose_header_cannot_be_written_is_not_left_behind() {
     let scratch = Scratch::new();
     let log = scratch.file("r.hdr");
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 0; exec \"$0\" --scenario \"$1\" --duration 1s -q --config target_url=http://127.0.0.1:1/ \
-         --hdr-log \"$2\""
-    );
+    let script = "trap '' XFSZ; ulimit -f 0; exec \"$0\" --scenario \"$1\" --duration 1s -q \
+                  --config target_url=http://127.0.0.1:1/ --hdr-log \"$2\"";
     let out = Command::new("sh")
-        .args(["-c", &script, env!("CARGO_BIN_EXE_mite-engine"), &scenario("get.toml"), &log.display().to_string()])
+        .args(["-c", script, env!("CARGO_BIN_EXE_mite-engine"), &scenario("get.toml"), &log.display().to_string()])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
