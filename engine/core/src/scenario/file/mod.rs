@@ -255,6 +255,23 @@ mod tests {
     use super::*;
     use crate::model::volume::VolumeModel;
 
+    /// An entry naming a journey nobody registers listed the registered names twice (`known: api,
+    /// ...; defined here: api, ...`), and a new crate's `shop:browse`, checked with the engine's
+    /// own binary, got no word of where such a journey comes from.
+    #[test]
+    fn an_unknown_journey_is_said_once_with_where_a_rust_journey_comes_from() {
+        let file = |journey: &str| {
+            format!(
+                "[journeys.api]\nsteps = [{{ url = \"http://127.0.0.1:1/\" }}]\n[[scenario]]\njourney = \"{journey}\"\n\
+                 volume = {{ constant = 1 }}\n"
+            )
+        };
+        let err = load_text(&file("shop:browse")).err().unwrap().to_string();
+        assert!(err.contains("unknown journey \"shop:browse\"; known: api; this file defines api; a module:name journey is Rust code, known only to the binary built with it"), "{err}");
+        let err = load_text(&file("apx")).err().unwrap().to_string();
+        assert!(err.ends_with("unknown journey \"apx\"; did you mean api?; this file defines api"), "{err}");
+    }
+
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
         // One folder per call (tests run in parallel), removed when dropped.
         let dir = tempfile::tempdir().unwrap();
