@@ -134,12 +134,18 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
 }
 
 /// `har convert HAR -o TOML`: a recording becomes a scenario file.
+/// Largest HAR recording `har convert` reads: far above a browser session's (bodies included),
+/// and a bound on what `har convert /dev/zero` can take.
+const HAR_FILE_BYTES_MAX: u64 = 1 << 30;
+
 fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) -> anyhow::Result<ExitCode> {
     // `-o rec.har` wrote the scenario over the recording; a full disk left half a file. The
     // output is checked as a run's are, and written whole or not at all.
     output::not_an_input("-o", output, &[har.to_path_buf()])?;
     let sink = output::check("-o", output)?;
-    let text = std::fs::read_to_string(har).with_context(|| format!("reading {}", har.display()))?;
+    // Bounded: `har convert /dev/zero` read until memory ran out.
+    let bytes = output::read_bounded_bytes(har, HAR_FILE_BYTES_MAX, "a HAR recording")?;
+    let text = String::from_utf8(bytes).map_err(|e| output::not_text(har, e.as_bytes(), e.utf8_error()))?;
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
     output::write(&sink, converted.toml.as_bytes())
@@ -950,7 +956,7 @@ pub(crate) fn read_result_parts(
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
-    let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
+    let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX, "a result file")?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         // A log is read whatever else its lines hold: a line that is not UTF-8 is skipped as

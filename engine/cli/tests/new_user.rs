@@ -390,3 +390,22 @@ fn journey_run_does_not_write_its_result_over_its_scenario_or_datapool() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), "id\n1\n");
 }
+
+/// `har convert /dev/zero -o s.toml` read until memory ran out (`reading /dev/zero: out of
+/// memory` under a limit, the OOM killer without one): bounded now, refused in words.
+#[test]
+fn har_convert_reads_a_bounded_recording() {
+    let scratch = Scratch::new();
+    let toml = scratch.file("s.toml").display().to_string();
+    let out = Command::new("sh")
+        .args(["-c", "ulimit -v 4000000; exec \"$0\" har convert /dev/zero -o \"$1\""])
+        .args([env!("CARGO_BIN_EXE_mite-engine"), &toml])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("error: /dev/zero: larger than 1073741824 bytes; not a HAR recording"),
+        "{}",
+        text(&out)
+    );
+}
