@@ -1262,6 +1262,15 @@ fn test_rows(
     let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
     if limit < pool.len() {
         say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
+    } else if rows > pool.len() {
+        // `--rows 9` on a pool of 4 ran 4 without a word: the 5 missing looked like a fault.
+        let held = pool.len();
+        let held_rows = if held == 1 {
+            "1 row".to_string()
+        } else {
+            format!("{} rows", mite_core::output::units::grouped(held as u64))
+        };
+        say(format_args!("{name} holds {held_rows}: running every one (--rows {rows} asked for more)"));
     }
     Ok((limit, Box::new((0..limit).map_while(move |_| shard.checkout()))))
 }

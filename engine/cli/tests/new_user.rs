@@ -409,3 +409,24 @@ fn har_convert_reads_a_bounded_recording() {
         text(&out)
     );
 }
+
+/// `journey test J P --rows 9` on a pool of 4 rows ran 4 without a word, as if 5 had gone
+/// missing: it says the pool holds 4 and that every one runs.
+#[test]
+fn journey_test_says_when_the_pool_holds_fewer_rows_than_asked() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = one_step_scenario(&scratch, "rows", "get", &target.url("/?id={id}"), "{ oneshot = 1 }");
+    let written = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[[scenario]]", "[datapools.ids]\nrange = { from = 1, to = 4 }\ncolumn = \"id\"\n[[scenario]]")
+        .replace("journey = \"j\"", "journey = \"j\"\ndatapool = \"ids\"");
+    std::fs::write(&file, written).unwrap();
+    let path = file.display().to_string();
+    let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "9"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("ids holds 4 rows: running every one (--rows 9 asked for more)"), "{}", text(&out));
+    assert!(text(&out).contains("journeys started 4, ok 4"), "{}", text(&out));
+    let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "4"]);
+    assert!(!text(&out).contains("holds"), "{}", text(&out));
+}
