@@ -41,6 +41,7 @@ impl Cli {
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let checked = cli
             .read_environment(std::env::var_os(SEGMENT_VARIABLE).as_deref())
+            .and_then(|()| cli.check_driver_variable(std::env::var_os(DRIVER_VARIABLE).as_deref()))
             .and_then(|()| cli.check(&matches, std::env::var("JOB_COMPLETION_INDEX").ok()));
         if let Err(why) = checked {
             clap::Error::raw(ErrorKind::ValueValidation, format!("{why}\n")).with_cmd(&Cli::command()).exit();
@@ -95,6 +96,32 @@ pub const SCENARIO_REQUIRED: &str = "--scenario is required, e.g. `mite-engine -
      no setup; `mite-engine --help` lists every command and flag)";
 
 impl Cli {
+    /// `MITE_DRIVER` for a command that would take it (one that sends requests, with `--driver`
+    /// left at `auto`): a value that names no driver is refused as `--driver`'s would be. It was
+    /// ignored: `MITE_DRIVER=eppoll` ran the own runtime without a word. Other commands, and a
+    /// `--driver` given, ignore it.
+    pub fn check_driver_variable(&self, value: Option<&OsStr>) -> Result<(), String> {
+        let Some(value) = value else { return Ok(()) };
+        let common = match &self.command {
+            None => &self.run.common,
+            Some(Command::Journey {
+                action: JourneyAction::Test { common, .. } | JourneyAction::Run { common, .. },
+            })
+            | Some(Command::Scenario { action: ScenarioAction::Test { common, .. } }) => common,
+            Some(Command::Demo(demo)) => &demo.common,
+            Some(_) => return Ok(()),
+        };
+        if common.driver != DriverChoice::Auto {
+            return Ok(());
+        }
+        let blamed = |why: String| {
+            let rest = why.strip_prefix("--driver").unwrap_or(&why).to_string();
+            format!("{DRIVER_VARIABLE}{rest} (the environment variable {DRIVER_VARIABLE} stands in for --driver auto)")
+        };
+        let text = value.to_str().ok_or_else(|| blamed(format!("--driver {value:?}: not valid UTF-8")))?;
+        parse_driver(text).map(drop).map_err(blamed)
+    }
+
     /// The command's `--config` values, as given (none for a command that takes none).
     fn config_overrides(&self) -> &[String] {
         match &self.command {
@@ -471,6 +498,9 @@ pub struct CommonArgs {
 /// The environment variable that stands for `--segment` in a load run (only there: see
 /// [`Cli::read_environment`]).
 pub const SEGMENT_VARIABLE: &str = "MITE_SEGMENT";
+/// The environment variable that stands in for `--driver auto` (read by the runtime; checked
+/// here, [`Cli::check_driver_variable`]).
+pub const DRIVER_VARIABLE: &str = "MITE_DRIVER";
 
 /// The main job: `mite-engine --cores N --scenario S`.
 #[derive(Args, Debug)]
@@ -1057,6 +1087,32 @@ mod tests {
             };
             assert_eq!(got, rows, "{good:?}");
         }
+    }
+
+    /// Outside tester: `MITE_DRIVER=eppoll` ran the own runtime without a word. Refused for a
+    /// command that would use it, blamed on the variable; ignored by `compare`, and under a
+    /// `--driver` given.
+    #[test]
+    fn a_driver_variable_that_names_no_driver_is_refused() {
+        let cli = |args: &[&str]| Cli::try_parse_from(args).unwrap();
+        let bogus = Some(OsStr::new("eppoll"));
+        for args in [
+            &["mite-engine", "--scenario", "s"][..],
+            &["mite-engine", "demo"],
+            &["mite-engine", "journey", "test", "j"],
+        ] {
+            let err = cli(args).check_driver_variable(bogus).unwrap_err();
+            assert!(
+                err.starts_with(
+                    "MITE_DRIVER \"eppoll\": unknown driver \"eppoll\": expected auto, io_uring, epoll or own"
+                ),
+                "{args:?}: {err}"
+            );
+            assert!(err.ends_with("(the environment variable MITE_DRIVER stands in for --driver auto)"), "{err}");
+            assert_eq!(cli(args).check_driver_variable(Some(OsStr::new("epoll"))), Ok(()));
+        }
+        assert_eq!(cli(&["mite-engine", "compare", "a", "b"]).check_driver_variable(bogus), Ok(()));
+        assert_eq!(cli(&["mite-engine", "--scenario", "s", "--driver", "own"]).check_driver_variable(bogus), Ok(()));
     }
 
     /// What a refused command line says: [`misplaced_flag`]'s words, else clap's.
