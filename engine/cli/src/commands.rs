@@ -1224,7 +1224,8 @@ fn journey_test(
     let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace)?;
     // The rates in the table are over the time the journeys took (they said "in 0.00s").
     let took_s = started.elapsed().as_secs_f64();
-    let _ = writeln!(std::io::stdout(), "\n({driver})");
+    // It read `(own)` alone above the table: the driver, unnamed.
+    let _ = writeln!(std::io::stdout(), "\njourney test of {journey} on one core, with the {driver} I/O driver:");
     if let Some(read) = &read {
         warn_never_read(&common.config, &[read], &format!("journey {journey}"));
     }

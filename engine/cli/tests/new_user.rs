@@ -427,6 +427,9 @@ fn journey_test_says_when_the_pool_holds_fewer_rows_than_asked() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("ids holds 4 rows: running every one (--rows 9 asked for more)"), "{}", text(&out));
     assert!(text(&out).contains("journeys started 4, ok 4"), "{}", text(&out));
+    // The table's heading names the driver (it read `(own)` alone).
+    assert!(text(&out).contains("\njourney test of j on one core, with the "), "{}", text(&out));
+    assert!(!text(&out).lines().any(|line| line.starts_with('(') && line.ends_with(')')), "{}", text(&out));
     let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "4"]);
     assert!(!text(&out).contains("holds"), "{}", text(&out));
 }
