@@ -153,7 +153,9 @@ pub fn misplaced_flag(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<
         _ => None,
     });
     let written = flags.into_iter().find(|text| text.starts_with('-'))?;
-    let flag = written.split_once('=').map_or(written.as_str(), |(flag, _)| flag).to_string();
+    // `--cores=2` as written, `--cores <CORES>` as clap names a prior flag: the flag alone.
+    let flag = written.split(['=', ' ']).next().unwrap_or_default().to_string();
+    let written = if written.contains(' ') { flag.clone() } else { written };
     if !flag.starts_with('-') {
         return None;
     }
@@ -184,15 +186,26 @@ pub fn misplaced_flag(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<
     let mut taken_by: Vec<String> = Vec::new();
     let mut stack: Vec<(String, &clap::Command)> =
         root.get_subcommands().map(|sub| (sub.get_name().to_string(), sub)).collect();
+    let mut command_takes_it = false;
     while let Some((name, cmd)) = stack.pop() {
-        if takes(cmd) && name != command {
+        if takes(cmd) && name == command {
+            command_takes_it = true;
+        } else if takes(cmd) {
             taken_by.push(format!("`mite-engine {name} {flag}`"));
         }
         stack.extend(cmd.get_subcommands().map(|sub| (format!("{name} {}", sub.get_name()), sub)));
     }
     taken_by.sort();
     if takes(&root) {
-        taken_by.insert(0, format!("a load run (`mite-engine --scenario S {flag} ...`, no command)"));
+        let example = if flag == "--scenario" { String::new() } else { format!(" {flag}") };
+        taken_by.insert(0, format!("a load run (`mite-engine --scenario S{example} ...`, no command)"));
+    }
+    // `--cores 2 demo`: the command takes it, given after its name.
+    if command_takes_it {
+        return Some(format!(
+            "{written}: given before `{command}`, it is a load run's flag, and a load run takes no command; \
+             `{command}` takes it after its name: `mite-engine {command} {flag} ...`"
+        ));
     }
     let places = match taken_by.split_last() {
         None => return None,
@@ -1143,6 +1156,17 @@ mod tests {
         assert!(
             said.starts_with("--no-pin: `mite-engine journey test` does not take it; --no-pin belongs to"),
             "{said}"
+        );
+        // A flag with a value before the command (clap names it `--scenario <SCENARIO>`).
+        let said = refused(&["mite-engine", "--scenario", "s.toml", "compare", "a.json", "b.json"]);
+        assert!(said.starts_with("--scenario: given before `compare`, it is a load run's flag"), "{said}");
+        assert!(said.contains("a load run (`mite-engine --scenario S ...`, no command)"), "{said}");
+        // Before a command that takes it: said to go after the command's name.
+        let said = refused(&["mite-engine", "--cores", "2", "demo"]);
+        assert_eq!(
+            said,
+            "--cores: given before `demo`, it is a load run's flag, and a load run takes no command; `demo` takes \
+             it after its name: `mite-engine demo --cores ...`"
         );
         let said = refused(&["mite-engine", "-q", "compare", "a.json", "b.json"]);
         assert!(said.starts_with("--quiet: given before `compare`, it is a load run's flag, and a load run takes no command; --quiet belongs to a load run"), "{said}");
