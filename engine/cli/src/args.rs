@@ -33,10 +33,15 @@ impl Cli {
     /// that cannot be used is a usage error, exit code 2, saying the flag (or the environment
     /// variable it came from) and the value.
     pub fn parse_checked() -> Cli {
-        let matches = Cli::command().get_matches();
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let matches = Cli::command().try_get_matches_from(&args).unwrap_or_else(|e| match misplaced_flag(&e, &args) {
+            Some(said) => clap::Error::raw(e.kind(), format!("{said}\n")).with_cmd(&Cli::command()).exit(),
+            None => e.exit(),
+        });
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let checked = cli
             .read_environment(std::env::var_os(SEGMENT_VARIABLE).as_deref())
+            .and_then(|()| cli.check_driver_variable(std::env::var_os(DRIVER_VARIABLE).as_deref()))
             .and_then(|()| cli.check(&matches, std::env::var("JOB_COMPLETION_INDEX").ok()));
         if let Err(why) = checked {
             clap::Error::raw(ErrorKind::ValueValidation, format!("{why}\n")).with_cmd(&Cli::command()).exit();
@@ -69,7 +74,11 @@ impl Cli {
         match (&self.command, matches.subcommand()) {
             (None, _) => {
                 self.run.check_segment(completion_index).map_err(|e| e.to_string())?;
-                self.run.outputs.check_lingers(matches)
+                self.run.outputs.check_lingers(matches)?;
+                match self.run.scenario {
+                    Some(_) => Ok(()),
+                    None => Err(SCENARIO_REQUIRED.to_string()),
+                }
             }
             (Some(Command::Demo(demo)), Some((_, demo_matches))) => {
                 demo.check_config()?;
@@ -80,7 +89,39 @@ impl Cli {
     }
 }
 
+/// A load run without `--scenario` (`mite-engine` alone, `mite-engine --duration 5s`): a usage
+/// error (exit 2), as every other flag missing or wrong; it was an error of the run (exit 1).
+pub const SCENARIO_REQUIRED: &str = "--scenario is required, e.g. `mite-engine --cores 2 --scenario \
+     http_example:scenario` or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs \
+     no setup; `mite-engine --help` lists every command and flag)";
+
 impl Cli {
+    /// `MITE_DRIVER` for a command that would take it (one that sends requests, with `--driver`
+    /// left at `auto`): a value that names no driver is refused as `--driver`'s would be. It was
+    /// ignored: `MITE_DRIVER=eppoll` ran the own runtime without a word. Other commands, and a
+    /// `--driver` given, ignore it.
+    pub fn check_driver_variable(&self, value: Option<&OsStr>) -> Result<(), String> {
+        let Some(value) = value else { return Ok(()) };
+        let common = match &self.command {
+            None => &self.run.common,
+            Some(Command::Journey {
+                action: JourneyAction::Test { common, .. } | JourneyAction::Run { common, .. },
+            })
+            | Some(Command::Scenario { action: ScenarioAction::Test { common, .. } }) => common,
+            Some(Command::Demo(demo)) => &demo.common,
+            Some(_) => return Ok(()),
+        };
+        if common.driver != DriverChoice::Auto {
+            return Ok(());
+        }
+        let blamed = |why: String| {
+            let rest = why.strip_prefix("--driver").unwrap_or(&why).to_string();
+            format!("{DRIVER_VARIABLE}{rest} (the environment variable {DRIVER_VARIABLE} stands in for --driver auto)")
+        };
+        let text = value.to_str().ok_or_else(|| blamed(format!("--driver {value:?}: not valid UTF-8")))?;
+        parse_driver(text).map(drop).map_err(blamed)
+    }
+
     /// The command's `--config` values, as given (none for a command that takes none).
     fn config_overrides(&self) -> &[String] {
         match &self.command {
@@ -94,6 +135,92 @@ impl Cli {
             Some(_) => &[],
         }
     }
+}
+
+/// A flag clap refused because it was given to a command that does not take it (`compare -q`,
+/// `merge --cores 2`, `-q compare`), said in words: which commands take it and where it goes,
+/// instead of clap's tip to pass it as a value (`use '-- -q'`). `None` for any other error,
+/// and for a flag no command takes (clap's own words, with its suggestion, stand).
+pub fn misplaced_flag(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if !matches!(err.kind(), ErrorKind::UnknownArgument | ErrorKind::ArgumentConflict) {
+        return None;
+    }
+    // An unknown flag is the invalid argument; a flag before a subcommand, the prior one.
+    let flags = [ContextKind::InvalidArg, ContextKind::PriorArg].into_iter().filter_map(|kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        Some(ContextValue::Strings(texts)) => texts.first().cloned(),
+        _ => None,
+    });
+    let written = flags.into_iter().find(|text| text.starts_with('-'))?;
+    // `--cores=2` as written, `--cores <CORES>` as clap names a prior flag: the flag alone.
+    let flag = written.split(['=', ' ']).next().unwrap_or_default().to_string();
+    let written = if written.contains(' ') { flag.clone() } else { written };
+    if !flag.starts_with('-') {
+        return None;
+    }
+    let root = Cli::command();
+    let takes = |cmd: &clap::Command| {
+        cmd.get_arguments().any(|arg| {
+            flag.strip_prefix("--").is_some_and(|long| arg.get_long() == Some(long))
+                || flag
+                    .strip_prefix('-')
+                    .and_then(|s| s.parse::<char>().ok())
+                    .is_some_and(|c| arg.get_short() == Some(c))
+        })
+    };
+    // The command the flag was given to: the subcommands named on the line, in order.
+    let mut path: Vec<&clap::Command> = Vec::new();
+    let mut at = &root;
+    for arg in args.iter().skip(1).filter_map(|a| a.to_str()) {
+        if let Some(sub) = at.get_subcommands().find(|sub| sub.get_name() == arg) {
+            path.push(sub);
+            at = sub;
+        }
+    }
+    if path.is_empty() {
+        return None;
+    }
+    let command = path.iter().map(|c| c.get_name()).collect::<Vec<_>>().join(" ");
+    // Every command that takes it, as it would be written: a load run first, then the others.
+    let mut taken_by: Vec<String> = Vec::new();
+    let mut stack: Vec<(String, &clap::Command)> =
+        root.get_subcommands().map(|sub| (sub.get_name().to_string(), sub)).collect();
+    let mut command_takes_it = false;
+    while let Some((name, cmd)) = stack.pop() {
+        if takes(cmd) && name == command {
+            command_takes_it = true;
+        } else if takes(cmd) {
+            taken_by.push(format!("`mite-engine {name} {flag}`"));
+        }
+        stack.extend(cmd.get_subcommands().map(|sub| (format!("{name} {}", sub.get_name()), sub)));
+    }
+    taken_by.sort();
+    if takes(&root) {
+        let example = if flag == "--scenario" { String::new() } else { format!(" {flag}") };
+        taken_by.insert(0, format!("a load run (`mite-engine --scenario S{example} ...`, no command)"));
+    }
+    // `--cores 2 demo`: the command takes it, given after its name.
+    if command_takes_it {
+        return Some(format!(
+            "{written}: given before `{command}`, it is a load run's flag, and a load run takes no command; \
+             `{command}` takes it after its name: `mite-engine {command} {flag} ...`"
+        ));
+    }
+    let places = match taken_by.split_last() {
+        None => return None,
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    };
+    let how = if err.kind() == ErrorKind::ArgumentConflict && takes(&root) {
+        format!("given before `{command}`, it is a load run's flag, and a load run takes no command")
+    } else {
+        format!("`mite-engine {command}` does not take it")
+    };
+    Some(format!(
+        "{written}: {how}; {flag} belongs to {places}. Leave it out here (`mite-engine {command} --help` lists \
+         what `{command}` takes)"
+    ))
 }
 
 /// One key given twice by `--config` with different values is refused, naming the key and
@@ -261,7 +388,7 @@ pub enum JourneyAction {
         /// Datapool name, e.g. mite_example:datapool.
         datapool: Option<String>,
         /// Rows to run (0 = every row).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value = "10", allow_hyphen_values = true, value_parser = Worded(parse_rows))]
         rows: usize,
         /// Take journeys and datapools (and config) from this scenario file too.
         #[arg(long)]
@@ -311,9 +438,10 @@ pub enum ScenarioAction {
     Test {
         /// Scenario: a registered name (mite_example:scenario) or a TOML file.
         scenario: String,
-        /// How long to run (1ms to 7 days).
-        #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
-        duration: Duration,
+        /// How long to run (1ms to 7 days) [default: 10s, or the scenario file's `duration` when
+        /// shorter]
+        #[arg(long, allow_hyphen_values = true, value_parser = Bounded(DurationRange::RUN))]
+        duration: Option<Duration>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -383,6 +511,9 @@ pub struct CommonArgs {
 /// The environment variable that stands for `--segment` in a load run (only there: see
 /// [`Cli::read_environment`]).
 pub const SEGMENT_VARIABLE: &str = "MITE_SEGMENT";
+/// The environment variable that stands in for `--driver auto` (read by the runtime; checked
+/// here, [`Cli::check_driver_variable`]).
+pub const DRIVER_VARIABLE: &str = "MITE_DRIVER";
 
 /// The main job: `mite-engine --cores N --scenario S`.
 #[derive(Args, Debug)]
@@ -648,6 +779,17 @@ pub fn parse_threads(text: &str) -> Result<usize, String> {
         Ok(n) if (1..=CORES_MAX).contains(&n) => Ok(n),
         _ => Err(format!("--threads {text:?}: must be a whole number from 1 to {}", grouped(CORES_MAX))),
     }
+}
+
+/// `journey test --rows N`: a whole number of rows, 0 for every row. Said in words: `-1` was
+/// "unexpected argument '-1' found" (with a tip to write `-- -1`), `abc` and `1.5` "invalid
+/// digit found in string".
+pub fn parse_rows(text: &str) -> Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|_| {
+        format!(
+            "--rows {text:?}: must be a whole number of rows from 0 (0: every row of the datapool), e.g. --rows 100"
+        )
+    })
 }
 
 /// `--segments N`: how many segments share the load when K comes from `JOB_COMPLETION_INDEX`.
@@ -926,6 +1068,113 @@ mod tests {
         }
     }
 
+    /// Outside tester: `mite-engine` alone, or `mite-engine --duration 5s`, ended with exit 1
+    /// (an error of the run) where every other missing or wrong flag is a usage error (2):
+    /// refused now as the other flags are, before anything starts.
+    #[test]
+    fn a_load_run_without_a_scenario_is_a_usage_error() {
+        for args in [&["mite-engine"][..], &["mite-engine", "--duration", "5s", "-q"]] {
+            assert_eq!(checked(args).err().as_deref(), Some(SCENARIO_REQUIRED), "{args:?}");
+        }
+        assert!(checked(&["mite-engine", "--scenario", "s.toml"]).is_ok());
+        assert!(checked(&["mite-engine", "list"]).is_ok(), "a command needs no --scenario");
+    }
+
+    /// Outside tester: `journey test J --rows -1` got clap's tip to write `-- -1`, `abc` and
+    /// `1.5` "invalid digit found in string": each a usage error in words now.
+    #[test]
+    fn journey_test_says_what_rows_it_takes() {
+        for bad in ["-1", "abc", "1.5", "", "99999999999999999999999"] {
+            let err = Cli::try_parse_from(["mite-engine", "journey", "test", "j", "--rows", bad]).unwrap_err();
+            assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{bad:?}");
+            let said = err.to_string();
+            assert!(
+                said.starts_with(&format!("error: --rows {bad:?}: must be a whole number of rows from 0")),
+                "{bad:?}: {said}"
+            );
+        }
+        for (good, rows) in [("0", 0), ("10", 10), (" 7", 7)] {
+            let cli = Cli::try_parse_from(["mite-engine", "journey", "test", "j", "--rows", good]).unwrap();
+            let Some(Command::Journey { action: JourneyAction::Test { rows: got, .. } }) = cli.command else {
+                panic!("{good:?}: not a journey test")
+            };
+            assert_eq!(got, rows, "{good:?}");
+        }
+    }
+
+    /// Outside tester: `MITE_DRIVER=eppoll` ran the own runtime without a word. Refused for a
+    /// command that would use it, blamed on the variable; ignored by `compare`, and under a
+    /// `--driver` given.
+    #[test]
+    fn a_driver_variable_that_names_no_driver_is_refused() {
+        let cli = |args: &[&str]| Cli::try_parse_from(args).unwrap();
+        let bogus = Some(OsStr::new("eppoll"));
+        for args in [
+            &["mite-engine", "--scenario", "s"][..],
+            &["mite-engine", "demo"],
+            &["mite-engine", "journey", "test", "j"],
+        ] {
+            let err = cli(args).check_driver_variable(bogus).unwrap_err();
+            assert!(
+                err.starts_with(
+                    "MITE_DRIVER \"eppoll\": unknown driver \"eppoll\": expected auto, io_uring, epoll or own"
+                ),
+                "{args:?}: {err}"
+            );
+            assert!(err.ends_with("(the environment variable MITE_DRIVER stands in for --driver auto)"), "{err}");
+            assert_eq!(cli(args).check_driver_variable(Some(OsStr::new("epoll"))), Ok(()));
+        }
+        assert_eq!(cli(&["mite-engine", "compare", "a", "b"]).check_driver_variable(bogus), Ok(()));
+        assert_eq!(cli(&["mite-engine", "--scenario", "s", "--driver", "own"]).check_driver_variable(bogus), Ok(()));
+    }
+
+    /// What a refused command line says: [`misplaced_flag`]'s words, else clap's.
+    fn refused(args: &[&str]) -> String {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        let err = Cli::command().try_get_matches_from(&args).unwrap_err();
+        misplaced_flag(&err, &args).unwrap_or_else(|| err.to_string())
+    }
+
+    /// Outside tester: `compare -q a b` (and `merge`, `journey test`) got clap's "unexpected
+    /// argument '-q' found ... tip: to pass '-q' as a value, use '-- -q'", and `-q compare`
+    /// "the subcommand 'compare' cannot be used with '--quiet'": neither said where `-q` goes.
+    #[test]
+    fn a_flag_given_to_a_command_that_does_not_take_it_says_where_it_goes() {
+        let said = refused(&["mite-engine", "compare", "-q", "a.json", "b.json"]);
+        assert_eq!(
+            said,
+            "-q: `mite-engine compare` does not take it; -q belongs to a load run (`mite-engine --scenario S -q \
+             ...`, no command) and `mite-engine demo -q`. Leave it out here (`mite-engine compare --help` lists \
+             what `compare` takes)"
+        );
+        let said = refused(&["mite-engine", "merge", "a.json", "--cores=2", "-o", "m.json"]);
+        assert!(
+            said.starts_with("--cores: `mite-engine merge` does not take it; --cores belongs to a load run"),
+            "{said}"
+        );
+        let said = refused(&["mite-engine", "journey", "test", "--no-pin", "j"]);
+        assert!(
+            said.starts_with("--no-pin: `mite-engine journey test` does not take it; --no-pin belongs to"),
+            "{said}"
+        );
+        // A flag with a value before the command (clap names it `--scenario <SCENARIO>`).
+        let said = refused(&["mite-engine", "--scenario", "s.toml", "compare", "a.json", "b.json"]);
+        assert!(said.starts_with("--scenario: given before `compare`, it is a load run's flag"), "{said}");
+        assert!(said.contains("a load run (`mite-engine --scenario S ...`, no command)"), "{said}");
+        // Before a command that takes it: said to go after the command's name.
+        let said = refused(&["mite-engine", "--cores", "2", "demo"]);
+        assert_eq!(
+            said,
+            "--cores: given before `demo`, it is a load run's flag, and a load run takes no command; `demo` takes \
+             it after its name: `mite-engine demo --cores ...`"
+        );
+        let said = refused(&["mite-engine", "-q", "compare", "a.json", "b.json"]);
+        assert!(said.starts_with("--quiet: given before `compare`, it is a load run's flag, and a load run takes no command; --quiet belongs to a load run"), "{said}");
+        // A flag no command takes keeps clap's words (and its suggestion).
+        let said = refused(&["mite-engine", "compare", "--quiett", "a.json", "b.json"]);
+        assert!(said.contains("unexpected argument '--quiett'"), "{said}");
+    }
+
     fn checked(args: &[&str]) -> Result<Cli, String> {
         let matches = Cli::command().try_get_matches_from(args).map_err(|e| e.to_string())?;
         let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
@@ -970,7 +1219,7 @@ mod tests {
             name.contains("\"localhost:9100\" is not an IP address and port") && name.contains("127.0.0.1:9100"),
             "{name}"
         );
-        let cli = checked(&both[..5]).unwrap();
+        let cli = checked(&[&both[..5], &["--scenario", "s"][..]].concat()).unwrap();
         assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
     }
 

@@ -81,9 +81,12 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
             Signals::installed();
             let mut resolved = resolve(&registry, &scenario, &common.config)?;
             resolved.check_config_keys(&common.config)?;
+            // Brief: 10 s, or the file's own duration when shorter (a file of `duration = "2s"`
+            // ran 10 s).
+            let brief = resolved.duration.map_or(SCENARIO_TEST_DURATION, |d| d.min(SCENARIO_TEST_DURATION));
             let options = RunOptions {
                 cores: vec![cores::available()[0]],
-                duration: Some(duration),
+                duration: Some(duration.unwrap_or(brief)),
                 pin: false,
                 ..run_options(&common, &resolved.client)
             };
@@ -131,11 +134,22 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
 }
 
 /// `har convert HAR -o TOML`: a recording becomes a scenario file.
+/// Largest HAR recording `har convert` reads: far above a browser session's (bodies included),
+/// and a bound on what `har convert /dev/zero` can take.
+const HAR_FILE_BYTES_MAX: u64 = 1 << 30;
+
 fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(har).with_context(|| format!("reading {}", har.display()))?;
+    // `-o rec.har` wrote the scenario over the recording; a full disk left half a file. The
+    // output is checked as a run's are, and written whole or not at all.
+    output::not_an_input("-o", output, &[har.to_path_buf()])?;
+    let sink = output::check("-o", output)?;
+    // Bounded: `har convert /dev/zero` read until memory ran out.
+    let bytes = output::read_bounded_bytes(har, HAR_FILE_BYTES_MAX, "a HAR recording")?;
+    let text = String::from_utf8(bytes).map_err(|e| output::not_text(har, e.as_bytes(), e.utf8_error()))?;
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
-    std::fs::write(output, &converted.toml).with_context(|| format!("writing {}", output.display()))?;
+    output::write(&sink, converted.toml.as_bytes())
+        .with_context(|| format!("-o {}: the scenario file was NOT written", output.display()))?;
     tell(format_args!(
         "{}: {} of {} requests kept ({} static assets dropped, {} other hosts dropped, {} redirect hops \
          left to the session) -> {}",
@@ -481,14 +495,17 @@ fn run_options(common: &CommonArgs, file: &ClientOptions) -> RunOptions {
     }
 }
 
+/// How long `scenario test` runs without `--duration`, at most (a scenario file's own
+/// `duration`, when shorter, is taken instead).
+const SCENARIO_TEST_DURATION: Duration = Duration::from_secs(10);
+
 fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     // Before the scenario is read (a large CSV takes a while): a signal is never "killed".
     Signals::installed();
     let Some(scenario) = args.scenario.as_deref() else {
-        bail!(
-            "--scenario is required, e.g. `mite-engine --cores 2 --scenario http_example:scenario` \
-             or a TOML file (`mite-engine list` shows what is registered; `mite-engine demo` needs no setup)"
-        );
+        // Refused by `Cli::check` (exit 2) when the command line is parsed; kept for a caller
+        // that builds its `RunArgs` itself.
+        bail!("{}", crate::args::SCENARIO_REQUIRED);
     };
     let mut resolved = resolve(registry, scenario, &args.common.config)?;
     resolved.check_config_keys(&args.common.config)?;
@@ -939,7 +956,7 @@ pub(crate) fn read_result_parts(
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
-    let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX)?;
+    let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX, "a result file")?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         // A log is read whatever else its lines hold: a line that is not UTF-8 is skipped as
@@ -1010,6 +1027,15 @@ fn framed_results(text: &str, shown: &str, name: &str, warnings: &mut Vec<String
 }
 
 fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> anyhow::Result<ExitCode> {
+    // The page's path first, before anything is read or shown: `--html a.json` overwrote the
+    // result a.json being compared with the page, and a directory that does not exist was said
+    // only after the tables.
+    let page = html
+        .map(|path| {
+            output::not_an_input("--html", path, paths)?;
+            output::check("--html", path).map(|sink| (path, sink))
+        })
+        .transpose()?;
     let files = labels(paths)
         .into_iter()
         .zip(paths)
@@ -1037,10 +1063,9 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
     }
     // The tables before the page is drawn (some seconds for thousands of names), the verdict after.
     shown_on_stdout("the comparison", &std::mem::take(&mut shown))?;
-    if let Some(path) = html {
+    if let Some((path, sink)) = page {
         // The files are used up as the page is written (a tree of their page data was 1.5 GB
         // at 10,000 names).
-        let sink = output::check("--html", path)?;
         output::write_with(&sink, |out| mite_core::output::html::write_compare(out, files, limit, &regressions))?;
         tell(format_args!("comparison page written to {}", path.display()));
     }
@@ -1199,7 +1224,8 @@ fn journey_test(
     let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace)?;
     // The rates in the table are over the time the journeys took (they said "in 0.00s").
     let took_s = started.elapsed().as_secs_f64();
-    let _ = writeln!(std::io::stdout(), "\n({driver})");
+    // It read `(own)` alone above the table: the driver, unnamed.
+    let _ = writeln!(std::io::stdout(), "\njourney test of {journey} on one core, with the {driver} I/O driver:");
     if let Some(read) = &read {
         warn_never_read(&common.config, &[read], &format!("journey {journey}"));
     }
@@ -1237,6 +1263,15 @@ fn test_rows(
     let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
     if limit < pool.len() {
         say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
+    } else if rows > pool.len() {
+        // `--rows 9` on a pool of 4 ran 4 without a word: the 5 missing looked like a fault.
+        let held = pool.len();
+        let held_rows = if held == 1 {
+            "1 row".to_string()
+        } else {
+            format!("{} rows", mite_core::output::units::grouped(held as u64))
+        };
+        say(format_args!("{name} holds {held_rows}: running every one (--rows {rows} asked for more)"));
     }
     Ok((limit, Box::new((0..limit).map_while(move |_| shard.checkout()))))
 }
@@ -1264,17 +1299,17 @@ fn journey_run(
     common: &CommonArgs,
 ) -> anyhow::Result<ExitCode> {
     let signals = Signals::installed();
-    let (registry, config, client, mut warnings) = match scenario_file {
+    let (registry, config, client, mut warnings, files_read) = match scenario_file {
         Some(file) => {
             let mut resolved = resolve_for(registry, file, &common.config, scenario_file::Purpose::Journey)?;
             resolved.registry.find_journey(journey)?;
             resolved.check_journey_config_keys(journey, &common.config)?;
             resolved.check_journey_run("journey run", journey, datapool)?;
-            (resolved.registry, resolved.scenario.config, resolved.client, resolved.warnings)
+            (resolved.registry, resolved.scenario.config, resolved.client, resolved.warnings, resolved.files_read)
         }
         None => {
             find_registered_journey(registry, journey)?;
-            (registry.clone(), Config::default(), ClientOptions::default(), Vec::new())
+            (registry.clone(), Config::default(), ClientOptions::default(), Vec::new(), Vec::new())
         }
     };
     registry.find_journey(journey)?;
@@ -1297,6 +1332,10 @@ fn journey_run(
     let config = layered_config(&scenario.config, &common.config)?;
     // A registered journey's keys are known once it ran (a scenario file's were checked).
     let read = scenario_file.is_none().then(|| config.clone());
+    // `--json s.toml` wrote the result over the scenario file it ran (a run refused it).
+    if let Some(path) = json {
+        output::not_an_input("--json", path, &files_read)?;
+    }
     let json = json.map(|path| output::check("--json", path)).transpose()?;
     if signals.interrupted() {
         return Ok(interrupted_before_the_start());
@@ -1399,6 +1438,20 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// The warning for a target listening off loopback (`0.0.0.0`, a LAN address): its routes
+/// include hostile ones (`/bad/...`) and an echo, meant for this host's tests. `port`: the
+/// port it got (the one asked, or the ephemeral one for 0). Loopback is 127.0.0.0/8 and
+/// `::1`, and an IPv4-mapped `::ffff:127.x.y.z` (the same socket as 127.x.y.z).
+fn off_loopback_warning(addr: std::net::SocketAddr, port: u16) -> Option<String> {
+    if addr.ip().to_canonical().is_loopback() {
+        return None;
+    }
+    Some(format!(
+        "WARNING: the target listens on {addr}, not on loopback: anyone who can reach port {port} of this host \
+         can use it; --addr 127.0.0.1:{port} keeps it to this host"
+    ))
+}
+
 /// Runs the tools/ target server until Ctrl-C.
 fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode> {
     if threads == 0 {
@@ -1406,13 +1459,8 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
     }
     let target = Target::start(TargetOptions { addr, threads, ..TargetOptions::default() })
         .with_context(|| format!("starting the target on {addr}"))?;
-    if !addr.ip().is_loopback() {
-        // Its routes include hostile ones (`/bad/...`) and an echo: meant for this host's tests.
-        let port = target.addr().port();
-        tell(format_args!(
-            "WARNING: the target listens on {addr}, not on loopback: anyone who can reach port {port} of this \
-             host can use it; --addr 127.0.0.1:{port} keeps it to this host"
-        ));
+    if let Some(warning) = off_loopback_warning(addr, target.addr().port()) {
+        tell(format_args!("{warning}"));
     }
     tell(format_args!(
         "target listening on {} (routes: / /json /echo /bytes/N /status/CODE /delay/MS /split/MS /bad/MODE; Ctrl-C stops it)",
@@ -1437,6 +1485,27 @@ fn target(addr: std::net::SocketAddr, threads: usize) -> anyhow::Result<ExitCode
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The off-loopback warning had no test. Checked without binding: every loopback form is
+    /// quiet (`::ffff:127.0.0.1`, the same socket as 127.0.0.1, was warned about), every other
+    /// address warned, with the port the target got.
+    #[test]
+    fn a_target_off_loopback_is_warned_about() {
+        let at = |text: &str| text.parse::<std::net::SocketAddr>().unwrap();
+        for quiet in ["127.0.0.1:8080", "127.0.0.2:0", "127.255.255.254:1", "[::1]:8080", "[::ffff:127.0.0.1]:8080"] {
+            assert_eq!(off_loopback_warning(at(quiet), 8080), None, "{quiet}");
+        }
+        for warned in
+            ["0.0.0.0:0", "10.0.0.1:8080", "192.168.1.2:8080", "[::]:8080", "[fe80::1]:8080", "[::ffff:10.0.0.1]:80"]
+        {
+            let said = off_loopback_warning(at(warned), 40123).unwrap_or_default();
+            assert!(
+                said.starts_with(&format!("WARNING: the target listens on {warned}, not on loopback")),
+                "{warned}: {said}"
+            );
+            assert!(said.ends_with("anyone who can reach port 40123 of this host can use it; --addr 127.0.0.1:40123 keeps it to this host"), "{said}");
+        }
+    }
     use mite_core::run::{LostCore, LostWhy};
 
     fn result(stopped_by: StopReason) -> RunResult {

@@ -256,14 +256,14 @@ pub fn not_written(flag: &str, what: &str, sink: &Sink, err: &anyhow::Error) -> 
 }
 
 /// Reads `path`'s bytes, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
-pub fn read_bounded_bytes(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+pub fn read_bounded_bytes(path: &Path, max_bytes: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
     let shown = path.display();
     let file = File::open(path).with_context(|| format!("reading {shown}"))?;
     let mut bytes = Vec::new();
     file.take(max_bytes + 1).read_to_end(&mut bytes).with_context(|| format!("reading {shown}"))?;
     if bytes.len() as u64 > max_bytes {
-        bail!("{shown}: larger than {max_bytes} bytes; not a result file");
+        bail!("{shown}: larger than {max_bytes} bytes; not {what}");
     }
     Ok(bytes)
 }
@@ -335,13 +335,13 @@ mod tests {
         let d = dir("bounded");
         let path = d.path().join("r.json");
         std::fs::write(&path, b"0123456789").unwrap();
-        assert_eq!(read_bounded_bytes(&path, 10).unwrap(), b"0123456789");
-        let err = read_bounded_bytes(&path, 9).unwrap_err().to_string();
+        assert_eq!(read_bounded_bytes(&path, 10, "a result file").unwrap(), b"0123456789");
+        let err = read_bounded_bytes(&path, 9, "a result file").unwrap_err().to_string();
         assert!(err.contains("larger than 9 bytes"), "{err}");
-        let err = read_bounded_bytes(Path::new("/dev/zero"), 1024).unwrap_err().to_string();
+        let err = read_bounded_bytes(Path::new("/dev/zero"), 1024, "a result file").unwrap_err().to_string();
         assert!(err.contains("/dev/zero: larger than 1024 bytes"), "{err}");
         std::fs::write(&path, b"{\n\"a\": \"caf\xe9\"}").unwrap();
-        let bytes = read_bounded_bytes(&path, 100).unwrap();
+        let bytes = read_bounded_bytes(&path, 100, "a result file").unwrap();
         let err = not_text(&path, &bytes, std::str::from_utf8(&bytes).unwrap_err()).to_string();
         assert!(err.ends_with("is not text (UTF-8): a byte that is not UTF-8 at line 2"), "{err}");
     }

@@ -183,8 +183,12 @@ fn thresholds_with_no_data_fail_and_empty_volume_warns() {
     args.extend(["--threshold", "p99<10ms", "--threshold", "p90<10ms?"]);
     let out = engine(&args);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert!(text(&out).contains("threshold p99<10ms: FAIL (actual no data)"), "{}", text(&out));
-    assert!(text(&out).contains("threshold p90<10ms?: pass (actual no data (optional))"), "{}", text(&out));
+    assert!(text(&out).contains("threshold p99<10ms: FAIL (actual no data (no request answered: "), "{}", text(&out));
+    assert!(
+        text(&out).contains("threshold p90<10ms?: pass (actual no data (optional; no request answered: "),
+        "{}",
+        text(&out)
+    );
     let empty = scratch.file("empty.toml");
     std::fs::write(
         &empty,

@@ -221,3 +221,215 @@ fn one_step_scenario(scratch: &Scratch, name: &str, transaction: &str, url: &str
     std::fs::write(&file, text).unwrap();
     file
 }
+
+/// The `//` check rendered a URL from the configuration alone: one that read a datapool column
+/// (`{host}/json` with a row's `host` ending in `/`) or a capture (`{base}/items/{id}` with a
+/// base ending in `/`) was never looked at. Now the first rows of the entry's pool and the
+/// captures (standing in as `capture`) are rendered too; a `//` in a query, in a URL carried
+/// in the path, or a capture that is the whole URL, is not warned about.
+#[test]
+fn a_url_from_a_datapool_row_or_a_capture_is_checked_for_an_empty_path_segment() {
+    let scratch = Scratch::new();
+    std::fs::write(
+        scratch.file("p.csv"),
+        "host,next\nhttp://127.0.0.1:8080,http://127.0.0.1:1/x\nhttp://127.0.0.1:8081/,http://127.0.0.1:1/y\n",
+    )
+    .unwrap();
+    let file = scratch.file("s.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\"\n[datapools.p]\ncsv = \"p.csv\"\n[journeys.j]\nsteps = [\n  \
+         { transaction = \"a\", url = \"{host}/json\", capture = { id = { json = \"id\" } } },\n  \
+         { transaction = \"b\", url = \"{root}/items/{id}\" },\n  \
+         { transaction = \"c\", url = \"{base}/go/{+next}?u={next}\" },\n  \
+         { transaction = \"d\", url = \"{id}\" },\n]\n\
+         [[scenario]]\njourney = \"j\"\ndatapool = \"p\"\nvolume = { oneshot = 1 }\n",
+    )
+    .unwrap();
+    let out = engine(&[
+        "scenario",
+        "check",
+        &file.display().to_string(),
+        "--config",
+        "base=http://127.0.0.1:8080",
+        "--config",
+        "root=http://127.0.0.1:8080/",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains(
+            "s.toml:6: journeys.j.steps[0].url: renders as http://127.0.0.1:8081//json with row 2 of datapool p, whose \
+             path has an empty segment (//)"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "s.toml:7: journeys.j.steps[1].url: renders as http://127.0.0.1:8080//items/capture with captures \
+             standing in as \"capture\", whose path has an empty segment (//)"
+        ),
+        "{said}"
+    );
+    assert_eq!(said.matches("empty segment").count(), 2, "{said}");
+}
+
+/// `--hdr-log` on a full disk refused the run (its header could not be written) and left an
+/// empty log file behind, as if one had been written. A full disk stood in by a file size
+/// limit of 0 (`ulimit -f 0`, SIGXFSZ ignored: a write fails with EFBIG): the run is refused,
+/// exit 1, naming the flag, and the file it created is gone.
+#[test]
+fn an_hdr_log_whose_header_cannot_be_written_is_not_left_behind() {
+    let scratch = Scratch::new();
+    let log = scratch.file("r.hdr");
+    let script = "trap '' XFSZ; ulimit -f 0; exec \"$0\" --scenario \"$1\" --duration 1s -q \
+                  --config target_url=http://127.0.0.1:1/ --hdr-log \"$2\"";
+    let out = Command::new("sh")
+        .args(["-c", script, env!("CARGO_BIN_EXE_mite-engine"), &scenario("get.toml"), &log.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("error: --hdr-log {}: ", log.display())), "{}", text(&out));
+    assert!(!log.exists(), "an empty log left behind: {}", text(&out));
+}
+
+/// `scenario test` of a file saying `duration = "300ms"` ran 10 s, its own default, over the
+/// file's. The file's duration is taken when shorter than 10 s; `--duration` still wins.
+#[test]
+fn scenario_test_takes_the_files_shorter_duration() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = one_step_scenario(&scratch, "brief", "get", &target.url("/"), "{ constant = 1 }");
+    let text_of = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("duration = \"300ms\"\n{text_of}")).unwrap();
+    let path = file.display().to_string();
+    let started = std::time::Instant::now();
+    let out = engine(&["scenario", "test", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "ran {:?}: {}", started.elapsed(), text(&out));
+    assert!(text(&out).contains("for up to 0.3s"), "{}", text(&out));
+    let out = engine(&["scenario", "test", &path, "--duration", "200ms"]);
+    assert!(text(&out).contains("for up to 0.2s"), "{}", text(&out));
+}
+
+/// `compare a.json b.json --html a.json` wrote the comparison page over the result a.json it
+/// had just read: a result lost. Refused now before anything is read (exit 1), naming the
+/// flag, as a run's and merge's outputs are; a page whose directory does not exist is refused
+/// before the tables too, no longer after them.
+#[test]
+fn compare_does_not_write_its_page_over_a_result_it_compares() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let url = format!("target_url={}", target.url("/"));
+    let (old, new) = (scratch.file("old.json"), scratch.file("new.json"));
+    for file in [&old, &new] {
+        let json = file.display().to_string();
+        let args = ["--no-pin", "--scenario", &scenario("get.toml"), "--duration", "100ms", "--config", &url];
+        let out = engine(&[&args[..], &["-q", "--json", &json]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let kept = std::fs::read(&old).unwrap();
+    let (old_shown, new_shown) = (old.display().to_string(), new.display().to_string());
+    let out = engine(&["compare", &old_shown, &new_shown, "--max-regression", "1000%", "--html", &old_shown]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("error: --html {old_shown}: is one of the inputs")), "{}", text(&out));
+    assert_eq!(std::fs::read(&old).unwrap(), kept, "the result was overwritten");
+    let missing = scratch.path().join("no/such/dir/page.html").display().to_string();
+    let out = engine(&["compare", &old_shown, &new_shown, "--max-regression", "1000%", "--html", &missing]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "tables shown before the refusal: {}", text(&out));
+}
+
+/// `har convert rec.har -o rec.har` wrote the scenario over the recording (exit 0): the
+/// recording lost. Refused now (exit 1), the recording kept; a full disk (a file size limit
+/// of 0 standing in) leaves no half-written scenario file and says it was not written.
+#[test]
+fn har_convert_does_not_write_over_its_recording() {
+    let scratch = Scratch::new();
+    let har = scratch.file("rec.har");
+    let recording =
+        r#"{"log": {"entries": [{"request": {"method": "GET", "url": "http://127.0.0.1:9/", "headers": []}}]}}"#;
+    std::fs::write(&har, recording).unwrap();
+    let shown = har.display().to_string();
+    let out = engine(&["har", "convert", &shown, "-o", &shown]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("error: -o {shown}: is one of the inputs")), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&har).unwrap(), recording, "the recording was overwritten");
+    let toml = scratch.file("rec.toml");
+    let out = Command::new("sh")
+        .args(["-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" har convert \"$1\" -o \"$2\""])
+        .args([env!("CARGO_BIN_EXE_mite-engine"), &shown, &toml.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("the scenario file was NOT written"), "{}", text(&out));
+    assert!(!toml.exists(), "a half-written scenario file: {}", text(&out));
+}
+
+/// `journey run J P --scenario s.toml --json s.toml` wrote the result over the scenario file
+/// it had run (a load run refused that), and `--json users.csv` over its datapool: refused now
+/// before the first request (exit 1), both files kept.
+#[test]
+fn journey_run_does_not_write_its_result_over_its_scenario_or_datapool() {
+    let scratch = Scratch::new();
+    let file = one_step_scenario(&scratch, "one", "get", "http://127.0.0.1:1/{id}", "{ oneshot = 1 }");
+    let written = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[[scenario]]", "[datapools.p]\ncsv = \"p.csv\"\n[[scenario]]")
+        .replace("journey = \"j\"", "journey = \"j\"\ndatapool = \"p\"");
+    std::fs::write(&file, &written).unwrap();
+    let csv = scratch.file("p.csv");
+    std::fs::write(&csv, "id\n1\n").unwrap();
+    let path = file.display().to_string();
+    for output in [path.clone(), csv.display().to_string()] {
+        let out = engine(&["journey", "run", "j", "p", "--scenario", &path, "--json", &output]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(&format!("error: --json {output}: is one of the inputs")), "{}", text(&out));
+        assert!(!text(&out).contains("requests"), "it ran: {}", text(&out));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "id\n1\n");
+}
+
+/// `har convert /dev/zero -o s.toml` read until memory ran out (`reading /dev/zero: out of
+/// memory` under a limit, the OOM killer without one): bounded now, refused in words.
+#[test]
+fn har_convert_reads_a_bounded_recording() {
+    let scratch = Scratch::new();
+    let toml = scratch.file("s.toml").display().to_string();
+    let out = Command::new("sh")
+        .args(["-c", "ulimit -v 4000000; exec \"$0\" har convert /dev/zero -o \"$1\""])
+        .args([env!("CARGO_BIN_EXE_mite-engine"), &toml])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("error: /dev/zero: larger than 1073741824 bytes; not a HAR recording"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// `journey test J P --rows 9` on a pool of 4 rows ran 4 without a word, as if 5 had gone
+/// missing: it says the pool holds 4 and that every one runs.
+#[test]
+fn journey_test_says_when_the_pool_holds_fewer_rows_than_asked() {
+    let scratch = Scratch::new();
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let file = one_step_scenario(&scratch, "rows", "get", &target.url("/?id={id}"), "{ oneshot = 1 }");
+    let written = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[[scenario]]", "[datapools.ids]\nrange = { from = 1, to = 4 }\ncolumn = \"id\"\n[[scenario]]")
+        .replace("journey = \"j\"", "journey = \"j\"\ndatapool = \"ids\"");
+    std::fs::write(&file, written).unwrap();
+    let path = file.display().to_string();
+    let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "9"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("ids holds 4 rows: running every one (--rows 9 asked for more)"), "{}", text(&out));
+    assert!(text(&out).contains("journeys started 4, ok 4"), "{}", text(&out));
+    // The table's heading names the driver (it read `(own)` alone).
+    assert!(text(&out).contains("\njourney test of j on one core, with the "), "{}", text(&out));
+    assert!(!text(&out).lines().any(|line| line.starts_with('(') && line.ends_with(')')), "{}", text(&out));
+    let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "4"]);
+    assert!(!text(&out).contains("holds"), "{}", text(&out));
+}

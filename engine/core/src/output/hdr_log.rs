@@ -49,12 +49,21 @@ pub fn tag_for(name: &str) -> String {
 
 impl HdrLog {
     /// Creates the file and writes the header. Times in the log are seconds since the start.
+    /// A file this call created is removed when its header cannot be written (a full disk):
+    /// the run is refused, and leaves no empty log behind.
     pub fn create(path: &Path, started_at_unix_s: f64) -> io::Result<HdrLog> {
-        let mut log = HdrLog {
-            out: BufWriter::new(File::create(path)?),
-            serializer: V2DeflateSerializer::new(),
-            requesting: BTreeSet::new(),
-        };
+        let existed = path.symlink_metadata().is_ok();
+        HdrLog::begin(File::create(path)?, started_at_unix_s).inspect_err(|_| {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+        })
+    }
+
+    /// The log on `file`, its header written.
+    fn begin(file: File, started_at_unix_s: f64) -> io::Result<HdrLog> {
+        let mut log =
+            HdrLog { out: BufWriter::new(file), serializer: V2DeflateSerializer::new(), requesting: BTreeSet::new() };
         let started = UNIX_EPOCH + Duration::from_secs_f64(started_at_unix_s.max(0.0));
         IntervalLogWriterBuilder::new()
             .add_comment("[Histograms of mite-engine transaction latencies in microseconds]")

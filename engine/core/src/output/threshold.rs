@@ -447,8 +447,14 @@ impl Threshold {
         };
         let Some((actual, shown)) = measure(self.metric, self.is_floor(), stats, is_total, result.duration_s) else {
             // Nothing to measure is never a pass, unless the threshold says it may be.
-            let actual = if self.optional { "no data (optional)" } else { "no data" };
-            return Ok(Outcome { text: self.text.clone(), passed: self.optional, actual: actual.into() });
+            let why = why_no_data(stats, is_total);
+            let actual = match (self.optional, why.is_empty()) {
+                (true, true) => "no data (optional)".to_string(),
+                (true, false) => format!("no data (optional; {why})"),
+                (false, true) => "no data".to_string(),
+                (false, false) => format!("no data ({why})"),
+            };
+            return Ok(Outcome { text: self.text.clone(), passed: self.optional, actual });
         };
         let passed = match self.op {
             Op::Lt => actual < self.value,
@@ -658,6 +664,24 @@ fn why_none(stats: &TxnStats, sent: u64) -> String {
     }
 }
 
+/// Why a threshold has no data, for its reading: nothing ran; every attempt failed before a
+/// byte was written, or no request sent was answered (the run's latencies are of requests
+/// answered); no transaction completed. Empty when none of these says it.
+fn why_no_data(stats: &TxnStats, is_total: bool) -> String {
+    let (attempts, sent) = (stats.attempts(), stats.requests());
+    if attempts == 0 && stats.transactions() == 0 {
+        return "nothing ran: no request made, no transaction completed".into();
+    }
+    if is_total && attempts > 0 && sent == 0 {
+        return format!("no request answered: {} attempts failed before a byte was written", grouped(attempts));
+    }
+    if is_total && attempts > 0 {
+        let requests = if sent == 1 { "request" } else { "requests" };
+        return format!("no request answered: none of the {} {requests} sent", grouped(sent));
+    }
+    if stats.transactions() == 0 { "no transaction completed".into() } else { String::new() }
+}
+
 /// `250ms`, `1.5s`, `800us`, in µs. A bare number is refused, as for durations: `250` could
 /// mean milliseconds or seconds.
 fn parse_latency_us(text: &str) -> Option<f64> {
@@ -747,12 +771,33 @@ mod tests {
         for text in ["p99<10ms", "errors<1%", "errors<5", "errors<=0", "get_root:p99<10ms", "get_root:mean<1s"] {
             let outcome = Threshold::parse(text).unwrap().check(&result, None).unwrap();
             assert!(!outcome.passed, "{text} passed with no data");
-            assert_eq!(outcome.actual, "no data", "{text}");
+            assert_eq!(outcome.actual, "no data (nothing ran: no request made, no transaction completed)", "{text}");
             let optional = Threshold::parse(&format!("{text}?")).unwrap().check(&result, None).unwrap();
             assert!(optional.passed, "{text}? failed");
-            assert_eq!(optional.actual, "no data (optional)");
+            assert_eq!(optional.actual, "no data (optional; nothing ran: no request made, no transaction completed)");
         }
         assert!(Threshold::parse("nope:p99<1ms").unwrap().check(&result, None).is_err(), "unknown names stay errors");
+    }
+
+    /// Outside try: against a dead target `p99<10ms` read `FAIL (actual no data)` beside a
+    /// table whose row showed a p99 (the failed transactions' durations): the run's latency is
+    /// of requests answered, and the reading now says none was, and why.
+    #[test]
+    fn no_data_says_why() {
+        let mut result = empty_result(&[]);
+        let mut refused = TxnStats { txn_err: 9_283, not_sent: 9_283, ..TxnStats::default() };
+        refused.add_errors(crate::stats::ErrorKind::Refused, 9_283);
+        result.merged.txns.insert("get_root".into(), refused);
+        let outcome = Threshold::parse("p99<10ms").unwrap().check(&result, None).unwrap();
+        assert_eq!(
+            (outcome.passed, outcome.actual.as_str()),
+            (false, "no data (no request answered: 9,283 attempts failed before a byte was written)")
+        );
+        let outcome = Threshold::parse("max<1s?").unwrap().check(&result, None).unwrap();
+        assert_eq!(
+            (outcome.passed, outcome.actual.as_str()),
+            (true, "no data (optional; no request answered: 9,283 attempts failed before a byte was written)")
+        );
     }
 
     /// A run that sent nothing passed `rps>0?` and `count>=1?` as "no data (optional)": a

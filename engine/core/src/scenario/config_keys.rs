@@ -222,7 +222,11 @@ impl ConfigKeys {
         };
         let hint = match self.nearest(key) {
             Some(near) => format!("; did you mean {}?", quoted(near)),
-            None => "; remove it, or use it in a template as {".to_string() + key + "}",
+            None if crate::scenario::template::is_variable_name(key) => {
+                "; remove it, or use it in a template as {".to_string() + key + "}"
+            }
+            // `{my key}` is no variable: suggesting it sent the user to a template refused.
+            None => "; remove it: no template can read it (variable names are letters, digits, _ . -)".to_string(),
         };
         let set = if self.set.contains(key) { "its [config] sets it, but " } else { "" };
         let reader = match &self.journey {
@@ -245,6 +249,20 @@ mod tests {
 
     fn overrides(keys: &[&str]) -> Vec<String> {
         keys.iter().map(|k| format!("{k}=v")).collect()
+    }
+
+    /// `--config "my key=1"` was told to "use it in a template as {my key}", a template the
+    /// file would refuse: a key no variable can name is said so.
+    #[test]
+    fn a_key_no_variable_can_name_is_not_suggested_as_one() {
+        let keys = ConfigKeys::new(["base"], ["base"], false);
+        let err = keys.check(&overrides(&["my key"])).unwrap_err().to_string();
+        assert!(
+            err.ends_with("; remove it: no template can read it (variable names are letters, digits, _ . -)"),
+            "{err}"
+        );
+        let err = keys.check(&overrides(&["prénom"])).unwrap_err().to_string();
+        assert!(err.ends_with("; remove it, or use it in a template as {prénom}"), "{err}");
     }
 
     /// Outside testers: `--config taget_url=...` was ignored, the run went to the file's URL.

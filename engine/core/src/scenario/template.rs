@@ -82,6 +82,12 @@ pub enum TemplateError {
     TomlDate,
 }
 
+/// Whether `name` may be a template's variable (`{name}`): letters (any script's), digits,
+/// `_`, `.` and `-`, at least one.
+pub fn is_variable_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '-')
+}
+
 impl Template {
     /// Parses a URL template: values that land in the path or query are percent-encoded,
     /// unless written `{+name}`.
@@ -126,18 +132,17 @@ impl Template {
                         Some(raw) => (raw.trim(), Insert::Raw),
                         None => (name, Insert::Plain),
                     };
-                    if name.is_empty()
-                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
-                    {
+                    if !is_variable_name(name) {
                         return Err(TemplateError::BadName { name: name.to_string(), text: text.to_string() });
                     }
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));
                     }
                     parts.push(Part::Var(name.to_string(), insert));
-                    for _ in 0..close + 1 {
-                        chars.next();
-                    }
+                    // Past the closing brace, by byte offset: a name may hold letters of more
+                    // than one byte (`{prénom}`), which a count of characters would overrun.
+                    let closing = at + 1 + close;
+                    while chars.next_if(|&(i, _)| i <= closing).is_some() {}
                 }
                 '}' => {
                     return Err(TemplateError::Unmatched { at, text: text.to_string() });
@@ -233,6 +238,28 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A CSV column named `prénom` (or `名前`) could never be read: `{prénom}` was refused as
+    /// "variable names are letters, digits, _ . -", though é is a letter. Any letter is taken
+    /// now; a space, a colon or a quote still is not.
+    #[test]
+    fn variable_names_take_any_letter() {
+        for name in ["prénom", "名前", "straße_2", "Zoë.name-x"] {
+            // The text after the name is kept whole (`&v=` was eaten by one byte per extra
+            // byte of the name's letters).
+            let template = Template::parse_url(&format!("http://h/{{{name}}}&v={{ v }}/ü")).unwrap();
+            assert_eq!(template.variables().collect::<Vec<_>>(), [name, "v"]);
+            let mut out = String::new();
+            template.render_into(&mut out, |n| Some(if n == name { "é 1" } else { "x" })).unwrap();
+            assert_eq!(out, "http://h/%C3%A9%201&v=x/ü");
+        }
+        for bad in ["nom é", "a:b", "a\"b", "🚀"] {
+            assert!(
+                matches!(Template::parse(&format!("{{{bad}}}")), Err(TemplateError::BadName { .. })),
+                "{bad:?} taken as a name"
+            );
+        }
+    }
 
     #[test]
     fn text_borrows_a_literal_or_a_lone_variable_and_renders_the_rest() {

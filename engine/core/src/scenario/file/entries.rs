@@ -47,16 +47,36 @@ impl Entries<'_> {
         let spec = entry.get_ref();
         let journey = spec.journey.get_ref();
         if let Err(unknown) = self.registry.find_journey(journey) {
-            let mut names: Vec<String> =
-                self.spec.journeys.keys().chain(self.spec.websockets.keys()).cloned().collect();
-            names.extend(self.base.journey_names().map(str::to_string));
-            let message = format!("{unknown}; defined here: {}", names.join(", "));
-            return Err(self.src.error(Some(spec.journey.span()), format!("{field}.journey"), message));
+            return Err(self.src.error(
+                Some(spec.journey.span()),
+                format!("{field}.journey"),
+                self.unknown(journey, &unknown),
+            ));
         }
         let (datapool, columns) = self.datapool(field, spec.datapool.as_ref())?;
         self.check_journey(entry.span(), journey, datapool.as_ref(), columns)?;
         let volume = volume(self.src, &format!("{field}.volume"), spec.volume.get_ref(), spec.volume.span())?;
         Ok(ScenarioEntry { journey: journey.clone(), datapool, volume })
+    }
+
+    /// Why an entry's `journey` is refused: the registry's words (the close names, or those it
+    /// knows), the journeys this file defines, and for a `module:name` that this binary does
+    /// not register, where such a journey comes from. The registered names were said twice
+    /// (`known: a, b; defined here: a, b`), and a new crate's `shop:browse` checked with the
+    /// engine's own binary got no word of why it was unknown.
+    fn unknown(&self, journey: &str, unknown: &crate::journey::UnknownName) -> String {
+        let own: Vec<&str> = self.spec.journeys.keys().chain(self.spec.websockets.keys()).map(String::as_str).collect();
+        let mut message = unknown.to_string();
+        if !own.is_empty() {
+            message += &format!("; this file defines {}", own.join(", "));
+        }
+        if journey.contains(':')
+            && !self.base.journey_names().any(|name| name.split(':').next() == journey.split(':').next())
+        {
+            message += "; a module:name journey is Rust code, known only to the binary built with it: run the \
+                        crate that registers it (`cargo run -- scenario check FILE` in that crate)";
+        }
+        message
     }
 
     /// The entry's datapool (and its columns), when it names one the file defines.

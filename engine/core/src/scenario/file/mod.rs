@@ -11,6 +11,7 @@ mod entries;
 mod error;
 mod journeys;
 mod schema;
+mod slashes;
 mod volumes;
 
 use std::fmt;
@@ -56,7 +57,8 @@ pub struct LoadedScenario {
     /// relative to the file's directory), which no output of the run may overwrite.
     pub files_read: Vec<std::path::PathBuf>,
     /// What is likely a mistake but may be meant, each at its place (`s.toml:19:
-    /// journeys.login.steps[0].url: ...`): a URL with `//` in its path.
+    /// journeys.login.steps[0].url: ...`): a URL with `//` in its path, rendered from the
+    /// configuration, its datapools' first rows and captures standing in.
     pub warnings: Vec<String>,
 }
 
@@ -82,9 +84,39 @@ impl fmt::Debug for LoadedScenario {
     }
 }
 
-/// Whether `name` looks like a scenario file rather than a registered name.
+/// Whether `name` looks like a scenario file rather than a registered name: it ends with
+/// `.toml`, or names something that exists other than a directory (a named pipe or a device
+/// is then refused by [`load_for`] in words, where it was "unknown scenario").
 pub fn is_scenario_file(name: &str) -> bool {
-    name.ends_with(".toml") || Path::new(name).is_file()
+    name.ends_with(".toml") || std::fs::metadata(name).is_ok_and(|meta| !meta.is_dir())
+}
+
+/// Refuses a scenario path that is not a regular file: reading a named pipe waits for a
+/// writer (`mkfifo s.toml` held the command for ever), a device such as `/dev/zero` never
+/// ends. A path that cannot be read at all is left to the read, which says why.
+fn regular_file(path: &Path) -> Result<(), ScenarioFileError> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    let kind = meta.file_type();
+    let what = if meta.is_file() {
+        return Ok(());
+    } else if meta.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a named pipe (reading it would wait for a writer)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    Err(ScenarioFileError {
+        file: path.to_path_buf(),
+        line: None,
+        field: String::new(),
+        message: format!("is {what}: a scenario file must be a regular file (a .toml file)"),
+    })
 }
 
 /// What a scenario file is loaded for.
@@ -111,6 +143,7 @@ pub fn load_for(
     overrides: &[String],
     purpose: Purpose,
 ) -> Result<LoadedScenario, ScenarioFileError> {
+    regular_file(path)?;
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioFileError {
         file: path.to_path_buf(),
         line: None,
@@ -148,13 +181,16 @@ pub fn load_for(
     let mut warnings = Vec::new();
     for (journey_name, journey) in &declared.http {
         let places = declared.http_places.get(journey_name).map_or(&[][..], Vec::as_slice);
-        for (step, url) in journey.doubled_slashes(&layered) {
-            let span = places.get(step).and_then(journeys::StepPlaces::url);
+        for found in slashes::doubled_slashes(journey_name, journey, &spec, &pools, &layered) {
+            let span = places.get(found.step).and_then(journeys::StepPlaces::url);
             let message = format!(
-                "renders as {url}, whose path has an empty segment (//): many servers answer such a path 404 \
-                 (a variable ending in / before a / of the template?); drop one of the slashes"
+                "renders as {}{}, whose path has an empty segment (//): many servers answer such a path 404 \
+                 (a variable ending in / before a / of the template?); drop one of the slashes",
+                found.url,
+                found.rendered_with(),
             );
-            warnings.push(src.error(span, format!("journeys.{journey_name}.steps[{step}].url"), message).to_string());
+            let field = format!("journeys.{journey_name}.steps[{}].url", found.step);
+            warnings.push(src.error(span, field, message).to_string());
         }
     }
     Ok(LoadedScenario {
@@ -249,6 +285,38 @@ fn configs(src: &Source<'_>, spec: &FileSpec, overrides: &[String]) -> Result<(C
 mod tests {
     use super::*;
     use crate::model::volume::VolumeModel;
+
+    /// `--scenario s.toml` on a named pipe waited for ever for a writer; `/dev/zero` (or a
+    /// pipe without `.toml`) was "unknown scenario": each refused in words now, at once.
+    #[test]
+    fn a_scenario_path_that_is_not_a_regular_file_is_refused_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("s.toml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let err = load(&fifo, &Registry::default(), &[]).err().unwrap().to_string();
+        assert!(err.ends_with("is a named pipe (reading it would wait for a writer): a scenario file must be a regular file (a .toml file)"), "{err}");
+        assert!(is_scenario_file("/dev/zero") && !is_scenario_file("http_example:scenario") && !is_scenario_file("/"));
+        let err = load(Path::new("/dev/zero"), &Registry::default(), &[]).err().unwrap().to_string();
+        assert_eq!(err, "/dev/zero: is a device: a scenario file must be a regular file (a .toml file)");
+    }
+
+    /// An entry naming a journey nobody registers listed the registered names twice (`known: api,
+    /// ...; defined here: api, ...`), and a new crate's `shop:browse`, checked with the engine's
+    /// own binary, got no word of where such a journey comes from.
+    #[test]
+    fn an_unknown_journey_is_said_once_with_where_a_rust_journey_comes_from() {
+        let file = |journey: &str| {
+            format!(
+                "[journeys.api]\nsteps = [{{ url = \"http://127.0.0.1:1/\" }}]\n[[scenario]]\njourney = \"{journey}\"\n\
+                 volume = {{ constant = 1 }}\n"
+            )
+        };
+        let err = load_text(&file("shop:browse")).err().unwrap().to_string();
+        assert!(err.contains("unknown journey \"shop:browse\"; known: api; this file defines api; a module:name journey is Rust code, known only to the binary built with it"), "{err}");
+        let err = load_text(&file("apx")).err().unwrap().to_string();
+        assert!(err.ends_with("unknown journey \"apx\"; did you mean api?; this file defines api"), "{err}");
+    }
 
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
         // One folder per call (tests run in parallel), removed when dropped.
