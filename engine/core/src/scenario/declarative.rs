@@ -150,26 +150,6 @@ impl DeclarativeJourney {
         Ok(())
     }
 
-    /// The steps whose URL, rendered from `config` alone, has an empty path segment (`//`),
-    /// with that URL: `{base}/json` with `base = "http://host/"` sends `GET //json`, which many
-    /// servers answer 404. A URL that needs a datapool column or a capture is not rendered.
-    pub fn doubled_slashes(&self, config: &Config) -> Vec<(usize, String)> {
-        let mut found = Vec::new();
-        for (i, step) in self.steps.iter().enumerate() {
-            let mut url = String::new();
-            if step.url.render_into(&mut url, |name| config.get(name)).is_err() {
-                continue;
-            }
-            let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-            let path = after_scheme.find('/').map_or("", |at| &after_scheme[at..]);
-            let path = path.split(['?', '#']).next().unwrap_or_default();
-            if path.contains("//") {
-                found.push((i, url));
-            }
-        }
-        found
-    }
-
     /// Runs the steps once, paced when the journey says so. A plain function around one
     /// future (no `async fn` wrapping it): the row is held once, in the steps' future.
     pub fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {

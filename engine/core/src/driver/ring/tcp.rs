@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 
 use bytes::BytesMut;
-use io_uring::{opcode, types};
+use io_uring::{opcode, squeue, types};
 
 use super::cancel::CancelHandle;
 use super::fd::RingFd;
@@ -156,23 +156,24 @@ impl TcpSocket {
     /// Receives into the free room at the end of `buf` (its length grows by what came; 0 is the
     /// end of the stream).
     pub fn recv<B: RingBuf>(&self, buf: B) -> Recv<B> {
-        let fd = self.fd.as_raw_fd();
-        let op = Op::push(buf, |buf| {
-            let room = buf.room();
-            opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), room.len().min(u32::MAX as usize) as u32).build()
-        });
-        Recv { op }
+        self.recv_entry(buf, |entry| entry)
     }
 
     /// Receives the answer to what was just sent, as [`TcpSocket::recv`] does, but waits for the
     /// socket to be readable before the first try (pushed beside the send, the receive would
     /// otherwise find nothing at once on every request, and then wait).
     pub fn recv_answer<B: RingBuf>(&self, buf: B) -> Recv<B> {
+        self.recv_entry(buf, poll_first)
+    }
+
+    /// A receive into the room at the end of `buf`, its entry finished by `finish`.
+    #[inline(always)]
+    fn recv_entry<B: RingBuf>(&self, buf: B, finish: fn(squeue::Entry) -> squeue::Entry) -> Recv<B> {
         let fd = self.fd.as_raw_fd();
         let op = Op::push(buf, |buf| {
             let room = buf.room();
             let len = room.len().min(u32::MAX as usize) as u32;
-            poll_first(opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), len).build())
+            finish(opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), len).build())
         });
         Recv { op }
     }
