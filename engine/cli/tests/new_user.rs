@@ -10,6 +10,16 @@ use std::process::{Command, Stdio};
 
 use mite_tools::{Target, TargetOptions};
 
+/// Asserts that what a command printed holds `words` (all of it shown when not).
+fn says(out: &std::process::Output, words: &str) {
+    assert!(text(out).contains(words), "{}", text(out));
+}
+
+/// Asserts that what a command printed starts with `words` (all of it shown when not).
+fn begins_with(out: &std::process::Output, words: &str) {
+    assert!(text(out).starts_with(words), "{}", text(out));
+}
+
 /// `demo --journeys 5 --config journeys=7` ran with 7, saying 5 in flight: refused now, naming
 /// both (exit 2). `--config target_url=` would have sent the demo's load elsewhere: refused.
 #[test]
@@ -21,7 +31,7 @@ fn the_demo_refuses_two_counts_of_journeys_and_another_target() {
     assert!(!said.contains("demo: embedded target"), "refused before the demo starts: {said}");
     let out = engine(&["demo", "--config", "target_url=http://127.0.0.1:1/", "--duration", "100ms", "-q"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("the demo sends its requests to its own embedded target"), "{}", text(&out));
+    says(&out, "the demo sends its requests to its own embedded target");
 }
 
 /// `demo --journeys -1` said "unexpected argument '-1' found", `abc` "invalid digit found in
@@ -122,19 +132,12 @@ fn the_target_takes_localhost_and_says_what_else_to_write() {
     assert!(!banner.contains("WARNING"), "{banner}");
     let out = engine(&["target", "--addr", "example.invalid:8081"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).starts_with(
-            "error: --addr \"example.invalid:8081\" is not an IP address and port: write e.g. 127.0.0.1:8080"
-        ),
-        "{}",
-        text(&out)
+    begins_with(
+        &out,
+        "error: --addr \"example.invalid:8081\" is not an IP address and port: write e.g. 127.0.0.1:8080",
     );
     let out = engine(&["target", "--addr", "localhost:http"]);
-    assert!(
-        text(&out).starts_with("error: --addr \"localhost:http\": the port must be a whole number"),
-        "{}",
-        text(&out)
-    );
+    begins_with(&out, "error: --addr \"localhost:http\": the port must be a whole number");
 }
 
 /// `--html users.toml` (the scenario file given to `--scenario`) overwrote the scenario with
@@ -152,7 +155,7 @@ fn no_output_overwrites_the_scenario_or_its_datapool() {
         let path = path.display().to_string();
         let out = engine(&["--scenario", &toml.display().to_string(), "--duration", "100ms", "-q", flag, &path]);
         assert_eq!(out.status.code(), Some(1), "{flag}: {}", text(&out));
-        assert!(text(&out).contains(&format!("error: {flag} {path}: is one of the inputs")), "{}", text(&out));
+        says(&out, &format!("error: {flag} {path}: is one of the inputs"));
         assert!(!text(&out).contains("running on cores"), "refused before the run: {}", text(&out));
     }
     assert_eq!((std::fs::read(&toml).unwrap(), std::fs::read(&csv).unwrap()), (toml_text, csv_text));
@@ -176,7 +179,7 @@ fn a_run_that_started_no_journey_says_so() {
     let out = run("300ms");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = "WARNING: the run started no journey in its 0.30s: nothing was measured";
-    assert!(text(&out).contains(said), "{}", text(&out));
+    says(&out, said);
     assert!(std::fs::read_to_string(&json).unwrap().contains("the run started no journey"));
     let out = run("50ms");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -289,7 +292,7 @@ fn an_hdr_log_whose_header_cannot_be_written_is_not_left_behind() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains(&format!("error: --hdr-log {}: ", log.display())), "{}", text(&out));
+    says(&out, &format!("error: --hdr-log {}: ", log.display()));
     assert!(!log.exists(), "an empty log left behind: {}", text(&out));
 }
 
@@ -307,9 +310,9 @@ fn scenario_test_takes_the_files_shorter_duration() {
     let out = engine(&["scenario", "test", &path]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(8), "ran {:?}: {}", started.elapsed(), text(&out));
-    assert!(text(&out).contains("for up to 0.3s"), "{}", text(&out));
+    says(&out, "for up to 0.3s");
     let out = engine(&["scenario", "test", &path, "--duration", "200ms"]);
-    assert!(text(&out).contains("for up to 0.2s"), "{}", text(&out));
+    says(&out, "for up to 0.2s");
 }
 
 /// `compare a.json b.json --html a.json` wrote the comparison page over the result a.json it
@@ -332,7 +335,7 @@ fn compare_does_not_write_its_page_over_a_result_it_compares() {
     let (old_shown, new_shown) = (old.display().to_string(), new.display().to_string());
     let out = engine(&["compare", &old_shown, &new_shown, "--max-regression", "1000%", "--html", &old_shown]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains(&format!("error: --html {old_shown}: is one of the inputs")), "{}", text(&out));
+    says(&out, &format!("error: --html {old_shown}: is one of the inputs"));
     assert_eq!(std::fs::read(&old).unwrap(), kept, "the result was overwritten");
     let missing = scratch.path().join("no/such/dir/page.html").display().to_string();
     let out = engine(&["compare", &old_shown, &new_shown, "--max-regression", "1000%", "--html", &missing]);
@@ -353,7 +356,7 @@ fn har_convert_does_not_write_over_its_recording() {
     let shown = har.display().to_string();
     let out = engine(&["har", "convert", &shown, "-o", &shown]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains(&format!("error: -o {shown}: is one of the inputs")), "{}", text(&out));
+    says(&out, &format!("error: -o {shown}: is one of the inputs"));
     assert_eq!(std::fs::read_to_string(&har).unwrap(), recording, "the recording was overwritten");
     let toml = scratch.file("rec.toml");
     let out = Command::new("sh")
@@ -362,7 +365,7 @@ fn har_convert_does_not_write_over_its_recording() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("the scenario file was NOT written"), "{}", text(&out));
+    says(&out, "the scenario file was NOT written");
     assert!(!toml.exists(), "a half-written scenario file: {}", text(&out));
 }
 
@@ -384,7 +387,7 @@ fn journey_run_does_not_write_its_result_over_its_scenario_or_datapool() {
     for output in [path.clone(), csv.display().to_string()] {
         let out = engine(&["journey", "run", "j", "p", "--scenario", &path, "--json", &output]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-        assert!(text(&out).contains(&format!("error: --json {output}: is one of the inputs")), "{}", text(&out));
+        says(&out, &format!("error: --json {output}: is one of the inputs"));
         assert!(!text(&out).contains("requests"), "it ran: {}", text(&out));
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
@@ -403,11 +406,7 @@ fn har_convert_reads_a_bounded_recording() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("error: /dev/zero: larger than 1073741824 bytes; not a HAR recording"),
-        "{}",
-        text(&out)
-    );
+    says(&out, "error: /dev/zero: larger than 1073741824 bytes; not a HAR recording");
 }
 
 /// `journey test J P --rows 9` on a pool of 4 rows ran 4 without a word, as if 5 had gone
@@ -425,10 +424,10 @@ fn journey_test_says_when_the_pool_holds_fewer_rows_than_asked() {
     let path = file.display().to_string();
     let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "9"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("ids holds 4 rows: running every one (--rows 9 asked for more)"), "{}", text(&out));
-    assert!(text(&out).contains("journeys started 4, ok 4"), "{}", text(&out));
+    says(&out, "ids holds 4 rows: running every one (--rows 9 asked for more)");
+    says(&out, "journeys started 4, ok 4");
     // The table's heading names the driver (it read `(own)` alone).
-    assert!(text(&out).contains("\njourney test of j on one core, with the "), "{}", text(&out));
+    says(&out, "\njourney test of j on one core, with the ");
     assert!(!text(&out).lines().any(|line| line.starts_with('(') && line.ends_with(')')), "{}", text(&out));
     let out = engine(&["journey", "test", "j", "ids", "--scenario", &path, "--rows", "4"]);
     assert!(!text(&out).contains("holds"), "{}", text(&out));
