@@ -13,28 +13,38 @@ use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use io_uring::{opcode, types};
 
-use super::uring::push_ignored;
+use super::files::FixedFile;
+use super::uring::{close_fixed, push_ignored, register_file};
 
-/// An owned descriptor closed through this thread's ring (directly when it has none).
+/// An owned descriptor closed through this thread's ring (directly when it has none), and its
+/// place in the ring's table of files when it has one there.
 pub struct RingFd {
     fd: RawFd,
+    fixed: Option<FixedFile>,
     /// Not `Send`: closed through the ring of the thread that made it (see the module's note).
     _this_thread: std::marker::PhantomData<std::rc::Rc<()>>,
 }
 
 impl From<OwnedFd> for RingFd {
     fn from(fd: OwnedFd) -> RingFd {
-        RingFd { fd: fd.into_raw_fd(), _this_thread: std::marker::PhantomData }
+        RingFd { fd: fd.into_raw_fd(), fixed: None, _this_thread: std::marker::PhantomData }
     }
 }
 
 impl RingFd {
-    /// Takes `fd` (a new descriptor nobody else owns or closes).
+    /// Takes `fd` (a new descriptor nobody else owns or closes) and registers it in this
+    /// thread's ring's table of files, where there is room (else it is named by its descriptor).
     ///
     /// # Safety
     /// `fd` is open and owned by the caller alone.
-    pub(super) unsafe fn from_raw(fd: RawFd) -> RingFd {
-        RingFd { fd, _this_thread: std::marker::PhantomData }
+    pub(super) unsafe fn registered(fd: RawFd) -> RingFd {
+        RingFd { fd, fixed: register_file(fd), _this_thread: std::marker::PhantomData }
+    }
+
+    /// Its place in its ring's table of files, if it has one.
+    #[inline(always)]
+    pub(super) fn fixed(&self) -> Option<FixedFile> {
+        self.fixed
     }
 }
 
@@ -47,6 +57,10 @@ impl AsRawFd for RingFd {
 
 impl Drop for RingFd {
     fn drop(&mut self) {
+        // The place first: the table holds the file open until its close.
+        if let Some(file) = self.fixed {
+            close_fixed(file);
+        }
         if !push_ignored(opcode::Close::new(types::Fd(self.fd)).build()) {
             // SAFETY: the descriptor is this value's own, closed once; with no ring, no
             // operation of this thread can still name it.

@@ -1,10 +1,12 @@
 //! The engine's own io_uring runtime (`--driver own`): a single-threaded executor
-//! (`executor`) turning with one ring per core (`uring`), and TCP on that ring (`tcp`). It
-//! replaces monoio on the io_uring path for plain HTTP; monoio stays for `io_uring` and `epoll`.
+//! (`executor`) turning with one ring per core (`uring`, its table of registered files
+//! `files`), and TCP on that ring (`tcp`). It replaces monoio on the io_uring path for plain
+//! HTTP; monoio stays for `io_uring` and `epoll`.
 
 mod cancel;
 mod executor;
 mod fd;
+mod files;
 mod tcp;
 mod uring;
 

@@ -118,7 +118,7 @@ impl TcpSocket {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: a new descriptor, owned here alone.
-        let socket = TcpSocket { fd: unsafe { RingFd::from_raw(fd) } };
+        let socket = TcpSocket { fd: unsafe { RingFd::registered(fd) } };
         let one: libc::c_int = 1;
         // SAFETY: `one` is a valid c_int for the call.
         let rc = unsafe {
@@ -133,7 +133,7 @@ impl TcpSocket {
         if rc != 0 {
             return Err(io::Error::last_os_error());
         }
-        let op = Op::push(raw_addr(addr), |raw| {
+        let op = Op::push_on(raw_addr(addr), socket.fd.fixed(), |raw| {
             opcode::Connect::new(types::Fd(fd), (&raw const raw.storage).cast(), raw.len).build()
         });
         let (result, _) = op.await;
@@ -144,7 +144,7 @@ impl TcpSocket {
     /// Sends `buf[from..]` once (as much as the socket takes); the buffer comes back.
     pub fn send<B: RingBuf>(&self, buf: B, from: usize) -> Send<B> {
         let fd = self.fd.as_raw_fd();
-        let op = Op::push(buf, |buf| {
+        let op = Op::push_on(buf, self.fd.fixed(), |buf| {
             let bytes = &buf.bytes()[from.min(buf.bytes().len())..];
             opcode::Send::new(types::Fd(fd), bytes.as_ptr(), bytes.len().min(u32::MAX as usize) as u32)
                 .flags(libc::MSG_NOSIGNAL)
@@ -170,7 +170,7 @@ impl TcpSocket {
     #[inline(always)]
     fn recv_entry<B: RingBuf>(&self, buf: B, finish: fn(squeue::Entry) -> squeue::Entry) -> Recv<B> {
         let fd = self.fd.as_raw_fd();
-        let op = Op::push(buf, |buf| {
+        let op = Op::push_on(buf, self.fd.fixed(), |buf| {
             let room = buf.room();
             let len = room.len().min(u32::MAX as usize) as u32;
             finish(opcode::Recv::new(types::Fd(fd), room.as_mut_ptr().cast(), len).build())
@@ -190,10 +190,17 @@ impl TcpSocket {
         recv.await
     }
 
+    /// Its place in the ring's table of files, if it has one (tests).
+    #[cfg(test)]
+    pub(super) fn fixed(&self) -> Option<super::files::FixedFile> {
+        self.fd.fixed()
+    }
+
     /// Waits until the socket is readable or writable (or has an error or hung up).
     pub async fn ready(&self) -> io::Result<()> {
         let events = (libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP) as u32;
-        let op = Op::push((), |()| opcode::PollAdd::new(types::Fd(self.fd.as_raw_fd()), events).build());
+        let op =
+            Op::push_on((), self.fd.fixed(), |()| opcode::PollAdd::new(types::Fd(self.fd.as_raw_fd()), events).build());
         let (result, ()) = op.await;
         io_result(result).map(|_| ())
     }

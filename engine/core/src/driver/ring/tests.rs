@@ -673,3 +673,120 @@ fn a_receive_that_waits_for_its_answer_gets_bytes_already_there_and_bytes_sent_l
     assert_eq!((&early[..], &later[..]), (&b"early"[..], &b"later"[..]));
     drop((writer.join().unwrap(), socket, rt));
 }
+
+#[test]
+fn an_entry_made_to_name_a_registered_file_is_the_entry_built_on_its_place() {
+    use io_uring::opcode;
+    use io_uring::types::{Fd, Fixed};
+    let mut room = [0u8; 16];
+    let room = room.as_mut_ptr();
+    let addr = std::ptr::null();
+    let pairs = [
+        (
+            opcode::Send::new(Fd(7), room, 16).flags(libc::MSG_NOSIGNAL).build(),
+            opcode::Send::new(Fixed(5), room, 16).flags(libc::MSG_NOSIGNAL).build(),
+        ),
+        (opcode::Recv::new(Fd(7), room, 16).build(), opcode::Recv::new(Fixed(5), room, 16).build()),
+        (
+            uring::set_ioprio(opcode::Recv::new(Fd(7), room, 16).build(), 1),
+            uring::set_ioprio(opcode::Recv::new(Fixed(5), room, 16).build(), 1),
+        ),
+        (opcode::Connect::new(Fd(7), addr, 16).build(), opcode::Connect::new(Fixed(5), addr, 16).build()),
+        (opcode::PollAdd::new(Fd(7), 1).build(), opcode::PollAdd::new(Fixed(5), 1).build()),
+    ];
+    for (on_fd, on_place) in pairs {
+        let made = uring::on_fixed(on_fd.user_data(9), 5);
+        assert_eq!(entry_bytes(&made), entry_bytes(&on_place.user_data(9)));
+    }
+}
+
+/// A socket registered in the ring's table is sent and received on through its place; closed,
+/// its place is free again only once the kernel has answered the place's close, and the peer
+/// sees the end of the stream (the table holds no reference to it any more).
+#[test]
+fn a_socket_takes_a_place_and_gives_it_back_once_closed() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    let (taken, table) = uring::files_taken();
+    if uring::deferred() {
+        assert!(table, "a kernel that defers task work (6.1) has sparse file tables (5.19)");
+    }
+    if !table {
+        assert_eq!((socket.fixed(), taken), (None, 0));
+        return;
+    }
+    assert_eq!((socket.fixed().map(|file| file.index), taken), (Some(0), 1));
+    let got = rt.block_on(async {
+        let (sent, _) = socket.send(BytesMut::from(&b"ping"[..]), 0).await;
+        assert_eq!(sent.unwrap(), 4);
+        let mut request = [0; 4];
+        peer.read_exact(&mut request).unwrap();
+        assert_eq!(&request, b"ping");
+        peer.write_all(b"pong").unwrap();
+        let (read, got) = socket.recv_answer(BytesMut::with_capacity(16)).await;
+        assert_eq!(read.unwrap(), 4);
+        drop(socket);
+        assert_eq!(uring::files_taken().0, 1, "the place is held until its close is answered");
+        got
+    });
+    assert_eq!(&got[..], b"pong");
+    let started = Instant::now();
+    while uring::files_taken().0 > 0 && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+    }
+    assert_eq!(uring::files_taken().0, 0, "the place's close was answered");
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(peer.read(&mut [0; 8]).unwrap(), 0, "the socket is closed, not held open by the table");
+    drop(rt);
+}
+
+/// Registers a fresh socket (one end of a pair) on this thread's ring; the other end back.
+fn registered_pair() -> (RingFd, std::os::unix::net::UnixStream) {
+    use std::os::fd::IntoRawFd;
+    let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    // SAFETY: a new descriptor, owned here alone.
+    (unsafe { RingFd::registered(ours.into_raw_fd()) }, peer)
+}
+
+/// A table of one place: the second socket is named by its descriptor; a place closed is not
+/// handed out again before the kernel has answered its close (an entry still queued may name it).
+#[test]
+fn a_full_table_names_sockets_by_descriptor_and_a_closing_place_waits_for_its_answer() {
+    uring::FILE_TABLE_SIZE.set(Some(1));
+    let rt = runtime();
+    uring::FILE_TABLE_SIZE.set(None);
+    if !uring::files_taken().1 {
+        return; // a kernel without sparse tables: every socket is named by its descriptor
+    }
+    let (first, _first_peer) = registered_pair();
+    let (second, _second_peer) = registered_pair();
+    assert_eq!((first.fixed().map(|file| file.index), second.fixed()), (Some(0), None));
+    drop(first);
+    let (third, _third_peer) = registered_pair();
+    assert_eq!(third.fixed(), None, "the place was handed out before its close was answered");
+    let started = Instant::now();
+    while uring::files_taken().0 > 0 && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+    }
+    let (fourth, _fourth_peer) = registered_pair();
+    assert_eq!(fourth.fixed().map(|file| file.index), Some(0));
+    drop((second, third, fourth, rt));
+}
+
+/// A socket kept from an ended runtime, used on the next one, is named by its descriptor: its
+/// old place is another socket's in the new ring's table.
+#[test]
+fn a_socket_of_an_ended_ring_is_not_named_by_its_old_place_on_the_next() {
+    let (rt, socket, mut peer) = connected_pair();
+    let had_place = socket.fixed().is_some();
+    drop(rt);
+    let mut rt = runtime();
+    let (other, mut other_peer) = registered_pair();
+    if had_place {
+        assert_eq!(other.fixed().map(|file| file.index), socket.fixed().map(|file| file.index));
+    }
+    other_peer.write_all(b"not this").unwrap();
+    peer.write_all(b"this").unwrap();
+    let (read, got) = rt.block_on(socket.recv(BytesMut::with_capacity(16)));
+    assert_eq!((read.unwrap(), &got[..]), (4, &b"this"[..]));
+    drop((socket, other, rt));
+}

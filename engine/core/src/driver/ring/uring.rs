@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 
 use io_uring::{IoUring, squeue, types};
 
+use super::files::{FIXED_FILES_PER_CORE_MAX, FileTable, FixedFile};
+
+/// The tag of the ring's own operations' user data (an operation's tag is never this): the
+/// three below, and the close of a registered file's place (its index as the slot).
+const RING_TAG: u32 = u32::MAX;
 /// Completions whose result nobody waits for (cancels, closes).
 const IGNORED: u64 = u64::MAX;
 /// The read of the executor's eventfd (other threads' wakes), kept in flight.
@@ -98,6 +103,8 @@ pub(super) struct Ring {
     deferred: Vec<squeue::Entry>,
     /// Turns in a row whose enter failed for good (see [`ENTERS_FAILED_MAX`]).
     enters_failed: u32,
+    /// The places of the ring's table of registered files.
+    files: FileTable,
 }
 
 /// The eventfd other threads write to wake this core, and its read's state.
@@ -134,6 +141,8 @@ thread_local! {
     pub(super) static REFUSED_ENTERS: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
     /// Completions reaped on this thread (tests).
     pub(super) static REAPED: Cell<u64> = const { Cell::new(0) };
+    /// The size of the table of files the next ring on this thread registers (tests).
+    pub(super) static FILE_TABLE_SIZE: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
 /// An operation's user data: the use of the slot, then the slot.
@@ -175,6 +184,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
         builder.setup_single_issuer().setup_defer_taskrun().setup_coop_taskrun();
     }
     let ring = builder.build(entries)?;
+    let files = file_table(&ring);
     RECV_POLL_FIRST.set(deferred);
     let (generation, next_tag) = NEXT.get();
     NEXT.set((generation.wrapping_add(1), next_tag));
@@ -191,11 +201,81 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
             afar,
             deferred: Vec::new(),
             enters_failed: 0,
+            files,
         };
         ring.listen_afar();
         *slot.borrow_mut() = Some(ring);
     });
     Ok(())
+}
+
+/// Registers a sparse table of files on `ring`: as many places as the process may open files,
+/// up to [`FIXED_FILES_PER_CORE_MAX`]. A kernel without sparse tables (before 5.19), or one
+/// that refuses the size, leaves the ring without one: its sockets are named by descriptor.
+fn file_table(ring: &IoUring) -> FileTable {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit for the call to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) } != 0 {
+        return FileTable::new(0);
+    }
+    let size = limit.rlim_cur.min(u64::from(FIXED_FILES_PER_CORE_MAX)) as u32;
+    #[cfg(test)]
+    let size = FILE_TABLE_SIZE.get().unwrap_or(size);
+    match ring.submitter().register_files_sparse(size) {
+        Ok(()) => FileTable::new(size),
+        Err(_) => FileTable::new(0),
+    }
+}
+
+/// Registers `fd` in this thread's ring's table of files: its place, or `None` (no ring, no
+/// table, every place taken, or the kernel refused it: the socket is named by descriptor).
+pub(super) fn register_file(fd: RawFd) -> Option<FixedFile> {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let ring = guard.as_mut()?;
+        let index = ring.files.take()?;
+        match ring.ring.submitter().register_files_update(index, &[fd]) {
+            Ok(1) => Some(FixedFile { index, generation: ring.generation }),
+            _ => {
+                ring.files.give_back(index);
+                None
+            }
+        }
+    })
+}
+
+/// Closes `file`'s place in its ring's table, after every entry pushed before (the place is
+/// free again when the kernel has answered). Nothing to do once that ring has ended: its table
+/// went with it.
+pub(super) fn close_fixed(file: FixedFile) {
+    let _ = RING.try_with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == file.generation) else { return };
+        let close = io_uring::opcode::Close::new(types::Fixed(file.index)).build();
+        ring.push_unwatched(close.user_data(user_data(RING_TAG, file.index)));
+    });
+}
+
+/// An entry built on a socket's descriptor, made to name the socket's place in the ring's
+/// table of files instead (as the entry built on `types::Fixed(index)` would).
+#[inline(always)]
+pub(super) fn on_fixed(mut entry: squeue::Entry, index: u32) -> squeue::Entry {
+    // SAFETY: `squeue::Entry` is `repr(C)` around the kernel's `io_uring_sqe`, whose fourth
+    // field, after two `u8`s and a `u16`, is the `i32` fd (the kernel's ABI): bytes 4 to 7.
+    unsafe { (&raw mut entry).cast::<u8>().add(4).cast::<i32>().write_unaligned(index as i32) };
+    entry.flags(squeue::Flags::FIXED_FILE)
+}
+
+/// Places taken in this thread's ring's table of files, and whether it has a table (tests).
+#[cfg(test)]
+pub(super) fn files_taken() -> (u32, bool) {
+    RING.with(|slot| slot.borrow().as_ref().map_or((0, false), |ring| (ring.files.taken(), ring.files.has_places())))
+}
+
+/// Whether this thread's ring defers its task work (a kernel of 6.1 or later) (tests).
+#[cfg(test)]
+pub(super) fn deferred() -> bool {
+    RECV_POLL_FIRST.get()
 }
 
 /// A receive's entry that skips its first attempt when the ring allows it
@@ -395,7 +475,12 @@ impl Ring {
     /// Pushes an entry whose completion nobody waits for; when the queue is stuck, it waits in
     /// [`Ring::deferred`] for the next turn.
     fn push_ignored(&mut self, entry: squeue::Entry) {
-        let entry = entry.user_data(IGNORED);
+        self.push_unwatched(entry.user_data(IGNORED));
+    }
+
+    /// Pushes an entry no operation waits for (its user data one of the ring's own); when the
+    /// queue is stuck, it waits in [`Ring::deferred`] for the next turn.
+    fn push_unwatched(&mut self, entry: squeue::Entry) {
         if !self.deferred.is_empty() || self.push(&entry).is_err() {
             self.deferred.push(entry);
         }
@@ -415,7 +500,7 @@ impl Ring {
     #[inline(always)]
     fn take_slot(&mut self) -> (u32, u32) {
         let tag = self.next_tag;
-        // Never `u32::MAX`: a user data with it could read as `IGNORED` or `WOKEN_FROM_AFAR`.
+        // Never `RING_TAG`: a user data with it reads as one of the ring's own entries.
         self.next_tag = if tag >= u32::MAX - 1 { 0 } else { tag + 1 };
         if self.free == NO_SLOT {
             self.slots.push(Slot::Waiting { tag, waker: None });
@@ -461,14 +546,8 @@ impl Ring {
             #[cfg(test)]
             REAPED.set(REAPED.get() + 1);
             let user_data = cqe.user_data();
-            if user_data == IGNORED {
-                continue;
-            }
-            if user_data == WOKEN_FROM_AFAR {
-                // The executor looks at its list every turn: the read only ends the wait.
-                self.afar.in_flight = false;
-                let result = cqe.result();
-                self.afar.broken = result < 0 && ![-libc::EAGAIN, -libc::EINTR, -libc::ECANCELED].contains(&result);
+            if tag_of(user_data) == RING_TAG {
+                reap_own(&mut self.afar, &mut self.files, user_data, cqe.result());
                 continue;
             }
             let index = index_of(user_data);
@@ -490,6 +569,20 @@ impl Ring {
                 Slot::Free(_) | Slot::Done(_) => unreachable!("a completion for a slot not in flight"),
             }
         }
+    }
+}
+
+/// Takes the completion of one of the ring's own entries (see [`RING_TAG`]).
+fn reap_own(afar: &mut Afar, files: &mut FileTable, user_data: u64, result: i32) {
+    match user_data {
+        IGNORED => {}
+        WOKEN_FROM_AFAR => {
+            // The executor looks at its list every turn: the read only ends the wait.
+            afar.in_flight = false;
+            afar.broken = result < 0 && ![-libc::EAGAIN, -libc::EINTR, -libc::ECANCELED].contains(&result);
+        }
+        // A place's close, answered: the place is free (a failed close leaves it empty too).
+        _ => files.give_back(index_of(user_data) as u32),
     }
 }
 
@@ -557,11 +650,24 @@ impl<T: 'static> Op<T> {
     /// Pushes the entry `make` builds from the owned value (its pointers point into the value's
     /// heap memory, which does not move with it).
     #[inline]
-    pub(super) fn push(mut owned: T, make: impl FnOnce(&mut T) -> squeue::Entry) -> Op<T> {
-        let entry = make(&mut owned);
+    pub(super) fn push(owned: T, make: impl FnOnce(&mut T) -> squeue::Entry) -> Op<T> {
+        Op::push_on(owned, None, make)
+    }
+
+    /// Pushes as [`Op::push`] does an entry `make` builds on a socket's descriptor, made to name
+    /// the socket's place in the ring's table of files instead when it has one there (`file`,
+    /// of this thread's ring).
+    #[inline]
+    pub(super) fn push_on(mut owned: T, file: Option<FixedFile>, make: impl FnOnce(&mut T) -> squeue::Entry) -> Op<T> {
+        let mut entry = make(&mut owned);
         let place = RING.with(|slot| {
             let mut guard = slot.borrow_mut();
             let Some(ring) = guard.as_mut() else { return Place::Unpushed(-libc::ENXIO) };
+            if let Some(file) = file
+                && file.generation == ring.generation
+            {
+                entry = on_fixed(entry, file.index);
+            }
             let (index, tag) = ring.take_slot();
             let user_data = user_data(tag, index);
             match ring.push(&entry.user_data(user_data)) {
