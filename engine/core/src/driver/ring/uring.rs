@@ -30,6 +30,12 @@ const IGNORED: u64 = u64::MAX;
 const WOKEN_FROM_AFAR: u64 = u64::MAX - 1;
 /// `io_uring_enter`'s flag to run completions (deferred task work included).
 const ENTER_GETEVENTS: u32 = 1;
+/// `io_uring_enter`'s flag: the ring is named by its registered index, not its descriptor.
+const ENTER_REGISTERED_RING: u32 = 1 << 4;
+/// `io_uring_register`'s opcodes that register and unregister a ring's own descriptor with
+/// the calling thread (Linux 5.18; io-uring 0.6 has no call for them).
+const IORING_REGISTER_RING_FDS: libc::c_uint = 20;
+const IORING_UNREGISTER_RING_FDS: libc::c_uint = 21;
 /// Submissions a push tries when the submission queue is full (taking the completions that
 /// arrived between them) before it gives up: the kernel takes a full queue at the first
 /// submission unless something is wrong with the ring.
@@ -105,6 +111,17 @@ pub(super) struct Ring {
     enters_failed: u32,
     /// The places of the ring's table of registered files.
     files: FileTable,
+    /// The ring's own descriptor's index among this thread's registered rings, when it has one:
+    /// an enter naming it takes no reference to the ring's file.
+    registered: Option<u32>,
+}
+
+/// The kernel's `io_uring_rsrc_update`: a registered ring's index and descriptor.
+#[repr(C)]
+struct RsrcUpdate {
+    offset: u32,
+    resv: u32,
+    data: u64,
 }
 
 /// The eventfd other threads write to wake this core, and its read's state.
@@ -185,6 +202,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
     }
     let ring = builder.build(entries)?;
     let files = file_table(&ring);
+    let registered = register_ring(&ring);
     RECV_POLL_FIRST.set(deferred);
     let (generation, next_tag) = NEXT.get();
     NEXT.set((generation.wrapping_add(1), next_tag));
@@ -202,6 +220,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
             deferred: Vec::new(),
             enters_failed: 0,
             files,
+            registered,
         };
         ring.listen_afar();
         *slot.borrow_mut() = Some(ring);
@@ -225,6 +244,19 @@ fn file_table(ring: &IoUring) -> FileTable {
         Ok(()) => FileTable::new(size),
         Err(_) => FileTable::new(0),
     }
+}
+
+/// Registers the ring's own descriptor with this thread (`IORING_REGISTER_RING_FDS`): its
+/// index, or `None` on a kernel before 5.18 (its enters name the descriptor).
+fn register_ring(ring: &IoUring) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let mut update = RsrcUpdate { offset: u32::MAX, resv: 0, data: ring.as_raw_fd() as u64 };
+    // SAFETY: one valid `io_uring_rsrc_update` for the kernel to read (offset -1: any free
+    // index) and fill with the index it chose.
+    let registered = unsafe {
+        libc::syscall(libc::SYS_io_uring_register, ring.as_raw_fd(), IORING_REGISTER_RING_FDS, &raw mut update, 1)
+    };
+    (registered == 1).then_some(update.offset)
 }
 
 /// Registers `fd` in this thread's ring's table of files: its place, or `None` (no ring, no
@@ -270,6 +302,12 @@ pub(super) fn on_fixed(mut entry: squeue::Entry, index: u32) -> squeue::Entry {
 #[cfg(test)]
 pub(super) fn files_taken() -> (u32, bool) {
     RING.with(|slot| slot.borrow().as_ref().map_or((0, false), |ring| (ring.files.taken(), ring.files.has_places())))
+}
+
+/// Whether this thread's ring is registered with it (its enters name it by index) (tests).
+#[cfg(test)]
+pub(super) fn ring_registered() -> bool {
+    RING.with(|slot| slot.borrow().as_ref().is_some_and(|ring| ring.registered.is_some()))
 }
 
 /// Whether this thread's ring defers its task work (a kernel of 6.1 or later) (tests).
@@ -319,6 +357,21 @@ pub(super) fn in_flight() -> usize {
 impl Drop for Ring {
     fn drop(&mut self) {
         self.end();
+        if let Some(index) = self.registered {
+            // The thread's registration holds the ring open (and with it the sockets in its
+            // table) until it is taken back or the thread ends.
+            let mut update = RsrcUpdate { offset: index, resv: 0, data: 0 };
+            // SAFETY: one valid `io_uring_rsrc_update` for the kernel to read.
+            let _ = unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_register,
+                    std::os::fd::AsRawFd::as_raw_fd(&self.ring),
+                    IORING_UNREGISTER_RING_FDS,
+                    &raw mut update,
+                    1,
+                )
+            };
+        }
         let next_tag = self.next_tag;
         let _ = NEXT.try_with(|next| next.set((next.get().0, next_tag)));
     }
@@ -435,12 +488,27 @@ impl Ring {
             REFUSED_ENTERS.set((left - 1, errno));
             return Err(io::Error::from_raw_os_error(errno));
         }
-        if idle && self.in_flight > 0 {
-            self.ring.submit_and_wait(1)
-        } else {
+        let wait_for = u32::from(idle && self.in_flight > 0);
+        let Some(index) = self.registered else {
             // SAFETY: enter with no signal mask and no pointers.
-            unsafe { self.ring.submitter().enter::<libc::sigset_t>(pending as u32, 0, ENTER_GETEVENTS, None) }
-        }
+            return unsafe {
+                self.ring.submitter().enter::<libc::sigset_t>(pending as u32, wait_for, ENTER_GETEVENTS, None)
+            };
+        };
+        let flags = ENTER_GETEVENTS | ENTER_REGISTERED_RING;
+        // SAFETY: enter with no signal mask and no pointers, naming this thread's registered ring.
+        let entered = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_enter,
+                index,
+                pending as u32,
+                wait_for,
+                flags,
+                std::ptr::null::<u8>(),
+                0usize,
+            )
+        };
+        if entered < 0 { Err(io::Error::last_os_error()) } else { Ok(entered as usize) }
     }
 
     /// Counts a turn's enter: one that failed for good [`ENTERS_FAILED_MAX`] times in a row
