@@ -635,6 +635,36 @@ fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
     assert!(closed, "the deferred close went through the ring");
 }
 
+/// A close still waiting for a stuck queue when its runtime ends (the kernel never took the
+/// queue again): the descriptor is closed directly then, not leaked.
+#[test]
+fn a_close_still_deferred_when_its_runtime_ends_is_made_directly() {
+    use std::io::Read as _;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+    let rt = OwnRuntime::build(4, false).unwrap();
+    let (socket, mut peer) = UnixStream::pair().unwrap();
+    peer.set_nonblocking(true).unwrap();
+    let socket = RingFd::from(OwnedFd::from(socket));
+    uring::REFUSED_SUBMITS.set(u32::MAX);
+    let mut queued = Vec::new();
+    loop {
+        let mut op = read_op(socket.as_raw_fd());
+        if op.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
+            break; // the queue is full and stuck
+        }
+        queued.push(op);
+    }
+    drop(socket);
+    // The end's first wait fails for good: it gives up at once, the queue still stuck.
+    uring::END_WAIT_ERRORS.with(|errors| errors.borrow_mut().push(libc::EBADF));
+    drop(rt);
+    uring::REFUSED_SUBMITS.set(0);
+    let mut byte = [0u8; 1];
+    assert!(matches!(peer.read(&mut byte), Ok(0)), "the descriptor whose close never reached the ring was closed");
+    drop(queued);
+}
+
 /// The entry's 64 bytes, as the kernel reads them.
 fn entry_bytes(entry: &io_uring::squeue::Entry) -> [u8; 64] {
     assert_eq!(std::mem::size_of::<io_uring::squeue::Entry>(), 64);

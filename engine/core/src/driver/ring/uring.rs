@@ -416,6 +416,20 @@ impl Ring {
         if self.in_flight > 0 {
             self.abandon();
         }
+        self.close_deferred();
+    }
+
+    /// Closes directly the descriptors whose close through the ring never left
+    /// [`Ring::deferred`] (the queue stayed stuck to the end): safe now, as the kernel takes
+    /// entries only when this thread enters, and it does not again. Other deferred entries
+    /// (cancels, closes of places in the table, which goes with the ring) are dropped.
+    fn close_deferred(&mut self) {
+        for entry in self.deferred.drain(..) {
+            if let Some(fd) = descriptor_closed(&entry) {
+                // SAFETY: the descriptor's owner gave it to this close, its only one.
+                unsafe { libc::close(fd) };
+            }
+        }
     }
 
     /// One wait of [`Ring::end`]: for a completion, up to `slice` (polled every millisecond on
@@ -652,6 +666,16 @@ fn reap_own(afar: &mut Afar, files: &mut FileTable, user_data: u64, result: i32)
         // A place's close, answered: the place is free (a failed close leaves it empty too).
         _ => files.give_back(index_of(user_data) as u32),
     }
+}
+
+/// The descriptor an entry closes, when it is the close of a descriptor (not of a place in the
+/// table of files).
+fn descriptor_closed(entry: &squeue::Entry) -> Option<RawFd> {
+    // SAFETY: `squeue::Entry` is `repr(C)` around the kernel's 64-byte `io_uring_sqe`: the
+    // opcode in byte 0, the flags in byte 1, the fd in bytes 4 to 7.
+    let sqe = unsafe { std::ptr::read((&raw const *entry).cast::<[u8; 64]>()) };
+    let fixed = sqe[1] & squeue::Flags::FIXED_FILE.bits() != 0;
+    (sqe[0] == io_uring::opcode::Close::CODE && !fixed).then(|| i32::from_ne_bytes([sqe[4], sqe[5], sqe[6], sqe[7]]))
 }
 
 /// One turn of the ring: hands it what was pushed and takes the completions, waiting for one
