@@ -61,6 +61,31 @@ impl Moment {
         self.nanos().checked_add(nanos_of(duration)?).map(Moment::from_nanos)
     }
 
+    /// [`Moment::checked_add`] of a duration whose nanoseconds were worked out once
+    /// ([`Moment::span_nanos`]): one addition, for a limit added to a moment at every request.
+    #[inline]
+    pub fn checked_add_nanos(self, span_nanos: u64) -> Option<Moment> {
+        self.nanos().checked_add(span_nanos).map(Moment::from_nanos)
+    }
+
+    /// Whether this moment is at or past `since` plus the duration of `span_nanos`
+    /// ([`Moment::span_nanos`]): `since.checked_add(duration).is_some_and(|end| self >= end)`,
+    /// as a subtraction and a comparison (nothing is past the clock's range).
+    #[inline]
+    pub fn passed(self, since: Moment, span_nanos: u64) -> bool {
+        self.nanos().checked_sub(since.nanos()).is_some_and(|nanos| nanos >= span_nanos)
+    }
+
+    /// A duration's nanoseconds for [`Moment::checked_add_nanos`] and [`Moment::passed`],
+    /// worked out once; `u64::MAX` past a `u64`'s, which no moment reaches either way (every
+    /// moment is at least 1 nanosecond).
+    pub const fn span_nanos(duration: Duration) -> u64 {
+        match nanos_of(duration) {
+            Some(nanos) => nanos,
+            None => u64::MAX,
+        }
+    }
+
     /// The same time as an `Instant` (for a sleep until it): this moment's distance from now,
     /// applied to `Instant::now()`. Off by the few nanoseconds between the two clock reads.
     pub fn to_instant(self) -> Instant {
@@ -76,8 +101,11 @@ impl Moment {
 /// `duration` in nanoseconds; `None` past a `u64`'s. In `u64` arithmetic, where
 /// `Duration::as_nanos` makes a `u128` product (run three times a request, for its deadlines).
 #[inline]
-fn nanos_of(duration: Duration) -> Option<u64> {
-    duration.as_secs().checked_mul(1_000_000_000)?.checked_add(u64::from(duration.subsec_nanos()))
+const fn nanos_of(duration: Duration) -> Option<u64> {
+    match duration.as_secs().checked_mul(1_000_000_000) {
+        Some(nanos) => nanos.checked_add(duration.subsec_nanos() as u64),
+        None => None,
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +166,37 @@ mod tests {
         assert_eq!(first.checked_add(Duration::from_micros(3)), Some(Moment::from_nanos(first.nanos() + 3_000)));
         assert_eq!(first.checked_add(Duration::MAX), None, "past the clock's range");
         assert_eq!(Moment::from_nanos(u64::MAX - 1).checked_add(Duration::from_nanos(2)), None);
+    }
+
+    /// A duration's nanoseconds worked out once add and compare as the duration does: at the
+    /// clock's edges, for durations past a `u64`'s nanoseconds, and a nanosecond either side
+    /// of the end.
+    #[test]
+    fn a_span_worked_out_once_adds_and_compares_as_its_duration() {
+        let durations = [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            Duration::from_millis(10),
+            Duration::from_secs(u64::MAX / 1_000_000_000),
+            Duration::MAX,
+        ];
+        let moments = [1, 2, 1_000, 10_000_000, u64::MAX / 2, u64::MAX - 10_000_000, u64::MAX - 1, u64::MAX];
+        for duration in durations {
+            let span = Moment::span_nanos(duration);
+            for since in moments.map(Moment::from_nanos) {
+                assert_eq!(since.checked_add_nanos(span), since.checked_add(duration), "{since:?} + {duration:?}");
+                let end = since.checked_add(duration);
+                for now in moments.map(Moment::from_nanos) {
+                    let passed = end.is_some_and(|end| now >= end);
+                    assert_eq!(now.passed(since, span), passed, "{now:?} past {since:?} + {duration:?}");
+                }
+                if let Some(end) = end {
+                    for now in [end.nanos() - 1, end.nanos(), end.nanos().saturating_add(1)].map(Moment::from_nanos) {
+                        assert_eq!(now.passed(since, span), now >= end, "{now:?} past {since:?} + {duration:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -354,10 +354,12 @@ pub(crate) fn spawn_slot_runs<R: Runs + 'static>(slot: Slot, runs: R) {
 
 /// What a journey slot runs again and again: each run's future, made where the slot keeps it.
 /// (A journey behind an `async` closure would be made inside the closure's future and then
-/// copied into it at every start: some 1,300 bytes a journey.)
+/// copied into it at every start: some 1,300 bytes a journey.) The row is lent: the slot holds
+/// it for the run and checks it back in after, so a journey that only reads it (a described
+/// one) takes no copy of its own to make and drop at every run.
 pub(crate) trait Runs {
     /// One run of the journey with `row`.
-    fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a;
+    fn run<'a>(&'a self, ctx: &'a Ctx, row: &'a Row) -> impl Future<Output = JourneyResult> + 'a;
 }
 
 /// A journey written as `async fn(&Ctx, Row) -> JourneyResult`, as a slot runs it.
@@ -365,8 +367,9 @@ struct RunsAsync<F>(F);
 
 impl<F: AsyncFn(&Ctx, Row) -> JourneyResult> Runs for RunsAsync<F> {
     #[inline]
-    fn run<'a>(&'a self, ctx: &'a Ctx, row: Row) -> impl Future<Output = JourneyResult> + 'a {
-        (self.0)(ctx, row)
+    fn run<'a>(&'a self, ctx: &'a Ctx, row: &'a Row) -> impl Future<Output = JourneyResult> + 'a {
+        // The journey's own copy: `async fn(&Ctx, Row)` takes its row.
+        (self.0)(ctx, row.clone())
     }
 }
 
@@ -394,7 +397,7 @@ async fn slot_loop<R: Runs>(slot: Slot, journey: R) {
         // Whether the journey ever waited: one that never does would keep the core to itself.
         let mut waited = false;
         let ran = {
-            let mut run = std::pin::pin!(journey.run(&ctx, row.clone()));
+            let mut run = std::pin::pin!(journey.run(&ctx, &row));
             std::future::poll_fn(|cx| {
                 // Set during this poll only: a response that came whole in it (other tasks'
                 // polls set it too).

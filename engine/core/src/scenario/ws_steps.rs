@@ -517,8 +517,13 @@ fn capture(
 impl DescribedJourney for WsJourney {
     type Kept = ();
 
-    fn run_described<'a>(&'a self, ctx: &'a Ctx, row: Row, _kept: &'a ()) -> impl Future<Output = JourneyResult> + 'a {
-        self.run(ctx, row)
+    fn run_described<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        row: &'a Row,
+        _kept: &'a (),
+    ) -> impl Future<Output = JourneyResult> + 'a {
+        self.run(ctx, row.clone())
     }
 }
 
