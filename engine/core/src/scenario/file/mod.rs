@@ -10,6 +10,7 @@ mod datapools;
 mod entries;
 mod error;
 mod journeys;
+mod not_regular;
 mod schema;
 mod slashes;
 mod volumes;
@@ -22,6 +23,7 @@ pub use self::client::{ClientOptions, head_bytes_max};
 pub use self::csv_file::{CsvError, read_csv};
 pub use self::entries::{EntryPlaces, JourneyRuns};
 pub use self::error::ScenarioFileError;
+pub use self::not_regular::{NotRegular, not_regular};
 pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
 
 use self::entries::Entries;
@@ -95,27 +97,16 @@ pub fn is_scenario_file(name: &str) -> bool {
 /// writer (`mkfifo s.toml` held the command for ever), a device such as `/dev/zero` never
 /// ends. A path that cannot be read at all is left to the read, which says why.
 fn regular_file(path: &Path) -> Result<(), ScenarioFileError> {
-    use std::os::unix::fs::FileTypeExt;
-    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
-    let kind = meta.file_type();
-    let what = if meta.is_file() {
-        return Ok(());
-    } else if meta.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a named pipe (reading it would wait for a writer)"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
+    let Some(what) = not_regular(path) else { return Ok(()) };
+    let why = match what {
+        NotRegular::NamedPipe => format!(" ({})", what.why()),
+        _ => String::new(),
     };
     Err(ScenarioFileError {
         file: path.to_path_buf(),
         line: None,
         field: String::new(),
-        message: format!("is {what}: a scenario file must be a regular file (a .toml file)"),
+        message: format!("is {what}{why}: a scenario file must be a regular file (a .toml file)"),
     })
 }
 
