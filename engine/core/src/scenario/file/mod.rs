@@ -184,6 +184,18 @@ pub fn load_for(
             warnings.push(src.error(span, field, message).to_string());
         }
     }
+    for (journey_name, journey) in &declared.ws {
+        if let Some(found) = slashes::ws_doubled_slash(journey_name, journey.url(), &spec, &pools, &layered) {
+            let message = format!(
+                "renders as {}{}, whose path has an empty segment (//): many servers refuse the handshake to such \
+                 a path (404) (a variable ending in / before a / of the template?); drop one of the slashes",
+                found.url,
+                found.rendered_with(),
+            );
+            let field = format!("websockets.{journey_name}.url");
+            warnings.push(src.error(Some(journey.url_span()), field, message).to_string());
+        }
+    }
     Ok(LoadedScenario {
         scenario: Scenario { name, entries, config },
         registry,
@@ -860,5 +872,29 @@ volume = { constant = 1 }
         assert_eq!((table.rows(), &table.columns()[..]), (2, &["id".to_string(), "name".to_string()][..]));
         let mut shard = crate::model::datapool::DataPool::table("u", table, false).shard(1, 2);
         assert_eq!(shard.checkout().unwrap().by_name("name"), Some("b"));
+    }
+
+    /// The `//` check skipped WebSocket URLs: `ws://h//chat` (a base ending in `/` before the
+    /// template's `/`) is said as an HTTP step's is; the scheme's own `//` is not.
+    #[test]
+    fn a_websocket_url_with_an_empty_path_segment_is_warned_about() {
+        let file = |base: &str| {
+            format!(
+                "[config]\nbase = \"{base}\"\n[websockets.chat]\nurl = \"{{base}}/chat\"\nsteps = [{{ send = \"hi\" }}]\n\
+                 [[scenario]]\njourney = \"chat\"\nvolume = {{ constant = 1 }}\n"
+            )
+        };
+        let loaded = load_text(&file("ws://127.0.0.1:8080/")).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let warning = &loaded.warnings[0];
+        assert!(
+            warning.contains(
+                ":4: websockets.chat.url: renders as ws://127.0.0.1:8080//chat, whose path has an empty segment (//)"
+            ),
+            "{warning}"
+        );
+        for base in ["ws://127.0.0.1:8080", "wss://127.0.0.1:8443/app"] {
+            assert!(load_text(&file(base)).unwrap().warnings.is_empty(), "{base}");
+        }
     }
 }
