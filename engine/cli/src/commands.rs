@@ -1135,7 +1135,7 @@ pub(crate) fn print_table(
         result.driver_name(),
         result.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default(),
         result.duration_s,
-        result.stopped_by.words()
+        result.stopped_words()
     );
     text.push_str(table);
     let text = report::printable_lines(&text);
@@ -1521,6 +1521,7 @@ mod tests {
             intervals: vec![],
             segment: None,
             tls_verified: Some(true),
+            stopped_because: None,
         }
     }
 

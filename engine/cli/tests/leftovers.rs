@@ -58,3 +58,33 @@ fn a_named_pipe_as_an_input_is_refused_at_once() {
     assert!(!scratch.file("m.json").exists() && !scratch.file("s.toml").exists(), "nothing written");
 }
 
+/// A run that ended `completed` did not say why: its volume models ended, or a single-use
+/// datapool ran out of rows. The summary line and the result file say which now.
+#[test]
+fn a_completed_run_says_why_it_completed() {
+    let scratch = Scratch::new();
+    let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+    let url = target.url("/");
+    let cases = [
+        (
+            "[datapools.ids]\nrows = [[1], [2], [3]]\ncolumns = [\"id\"]\nrecyclable = false\n\
+             [[scenario]]\njourney = \"get\"\ndatapool = \"ids\"\nvolume = { constant = 2 }\n",
+            "single-use datapool ids ran out of rows",
+        ),
+        ("[[scenario]]\njourney = \"get\"\nvolume = { oneshot = 2 }\n", "every volume model ended"),
+    ];
+    for (i, (entries, why)) in cases.into_iter().enumerate() {
+        let file = scratch.file(&format!("s{i}.toml"));
+        std::fs::write(&file, format!("[journeys.get]\nsteps = [{{ url = \"{url}\" }}]\n{entries}")).unwrap();
+        let json = scratch.file(&format!("r{i}.json"));
+        let (file, json_path) = (file.display().to_string(), json.display().to_string());
+        let out = engine(&["--no-pin", "--scenario", &file, "--duration", "20s", "-q", "--json", &json_path]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let said = text(&out);
+        assert!(said.contains(&format!("stopped when its journeys were done: {why}")), "{said}");
+        let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(result["stopped_by"], "completed");
+        assert_eq!(result["stopped_because"], why);
+    }
+}
+
