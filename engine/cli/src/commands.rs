@@ -46,6 +46,9 @@ struct Outputs<'a> {
     thresholds: Vec<String>,
     /// Print the `--phases` table.
     phases: bool,
+    /// `scenario test`: the thresholds are a dry run's verdict, said as such; counts and rates
+    /// (one core's, for a few seconds) are not judged, and the exit code counts none of them.
+    dry_run: bool,
     dashboard_linger: Duration,
     prometheus_linger: Duration,
 }
@@ -90,11 +93,13 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)
             };
+            // The file's thresholds, judged as a dry run can (it judged none, saying nothing).
+            let thresholds = resolved.thresholds.clone();
             execute(
                 resolved,
                 (&common.config, 0),
                 &options,
-                Outputs { phases: common.phases, ..Outputs::default() },
+                Outputs { phases: common.phases, thresholds, dry_run: true, ..Outputs::default() },
                 false,
             )
         }
@@ -556,6 +561,7 @@ fn apply_outputs<'a>(
         html: flags.html.as_deref(),
         thresholds,
         phases: false,
+        dry_run: false,
         dashboard_linger: flags.dashboard_linger,
         prometheus_linger: flags.prometheus_linger,
     })
@@ -658,8 +664,9 @@ fn execute(
     }
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
-    let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
-    let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
+    let (judged, shares): (Vec<_>, Vec<_>) =
+        thresholds.iter().partition(|t| !((segmented || outputs.dry_run) && t.is_share()));
+    let mut checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
     let stored = Stored {
         source,
@@ -675,6 +682,10 @@ fn execute(
         dashboard.publish_final(&result, &checked, &left);
     }
     linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
+    if outputs.dry_run {
+        dry_run_verdict(std::mem::take(&mut checked), &shares, &result);
+        return Ok(exit_code(checked, &result, &not_written, hdr_log_failed, lost.as_deref()));
+    }
     for share in shares {
         let text = report::printable(share.text());
         let _ = writeln!(
@@ -683,6 +694,44 @@ fn execute(
         );
     }
     Ok(exit_code(checked, &result, &not_written, hdr_log_failed, lost.as_deref()))
+}
+
+/// `scenario test`'s word on the file's thresholds: each met or not by the dry run's figures,
+/// those of counts and rates not judged, all said to be a dry run's (the exit code counts none).
+fn dry_run_verdict(
+    checked: Vec<mite_core::output::threshold::Checked>,
+    shares: &[&mite_core::output::threshold::Threshold],
+    result: &RunResult,
+) {
+    if checked.is_empty() && shares.is_empty() {
+        return;
+    }
+    let mut said = format!(
+        "\ndry run's verdict on the thresholds (one core for {:.2}s: a real run's figures differ; the exit code \
+         counts none of these):\n",
+        result.duration_s
+    );
+    for check in checked {
+        match check {
+            Ok(outcome) => {
+                let verdict = if outcome.passed { "met" } else { "NOT met" };
+                let (text, actual) = (report::printable(&outcome.text), report::printable(&outcome.actual));
+                let _ = writeln!(said, "  threshold {text}: {verdict} by the dry run (actual {actual})");
+            }
+            Err(err) => {
+                let _ = writeln!(said, "  threshold ERROR: {}", report::printable(&err.to_string()));
+            }
+        }
+    }
+    for share in shares {
+        let _ = writeln!(
+            said,
+            "  threshold {}: not judged by a dry run (a count or a rate of one core for a few seconds is not a \
+             run's)",
+            report::printable(share.text())
+        );
+    }
+    let _ = std::io::stdout().write_all(said.as_bytes());
 }
 
 /// The run's result, also when it ended without a core (a journey panicked on it, or never

@@ -88,3 +88,30 @@ fn a_completed_run_says_why_it_completed() {
     }
 }
 
+/// `scenario test` ran a file with thresholds and said nothing of them: it gives a dry run's
+/// verdict now, each threshold met or not, a rate's not judged, labelled as a dry run's, and
+/// the exit code (0) counts none of them.
+#[test]
+fn scenario_test_gives_a_dry_run_verdict_on_the_files_thresholds() {
+    let scratch = Scratch::new();
+    let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+    let file = scratch.file("s.toml");
+    let toml = format!(
+        "thresholds = [\"get_root:p99<30s\", \"get_root:p50<2us\", \"rps>1000000\"]\n\
+         [journeys.get]\nsteps = [{{ transaction = \"get_root\", url = \"{}\" }}]\n\
+         [[scenario]]\njourney = \"get\"\nvolume = {{ constant = 2 }}\n",
+        target.url("/")
+    );
+    std::fs::write(&file, toml).unwrap();
+    let out = engine(&["scenario", "test", &file.display().to_string(), "--duration", "300ms"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    // After the run's table, as a run's thresholds are.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (table, verdict) = (stdout.find("get_root").unwrap_or(usize::MAX), stdout.find("dry run's verdict"));
+    assert!(verdict.is_some_and(|at| table < at), "{said}");
+    assert!(said.contains("dry run's verdict on the thresholds (one core for"), "{said}");
+    assert!(said.contains("threshold get_root:p99<30s: met by the dry run (actual "), "{said}");
+    assert!(said.contains("threshold get_root:p50<2us: NOT met by the dry run (actual "), "{said}");
+    assert!(said.contains("threshold rps>1000000: not judged by a dry run"), "{said}");
+}
