@@ -153,11 +153,14 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
     let text = String::from_utf8(bytes).map_err(|e| output::not_text(har, e.as_bytes(), e.utf8_error()))?;
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
+    // Replaced as a run's --json or merge's -o are (no command refuses an existing output),
+    // but said: a scenario file edited by hand is lost so.
+    let replaced = if std::fs::metadata(output).is_ok_and(|m| m.is_file()) { " (the file there replaced)" } else { "" };
     output::write(&sink, converted.toml.as_bytes())
         .with_context(|| format!("-o {}: the scenario file was NOT written", output.display()))?;
     tell(format_args!(
         "{}: {} of {} requests kept ({} static assets dropped, {} other hosts dropped, {} redirect hops \
-         left to the session) -> {}",
+         left to the session) -> {}{replaced}",
         har.display(),
         converted.kept,
         converted.total,

@@ -115,3 +115,36 @@ fn scenario_test_gives_a_dry_run_verdict_on_the_files_thresholds() {
     assert!(said.contains("threshold get_root:p50<2us: NOT met by the dry run (actual "), "{said}");
     assert!(said.contains("threshold rps>1000000: not judged by a dry run"), "{said}");
 }
+
+/// `har convert -o FILE` over an existing file: replaced, as a run's `--json` and `merge -o`
+/// are (no command refuses an existing output, nor has a `--force`), its mode kept, and said;
+/// `-o` naming the recording itself is refused (it would lose the recording).
+#[test]
+fn har_convert_over_an_existing_file_replaces_it_and_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new();
+    let har = scratch.file("r.har");
+    std::fs::write(
+        &har,
+        r#"{"log":{"version":"1.2","entries":[{"request":{"method":"GET","url":"http://127.0.0.1:8080/caf%C3%A9?q=x%20y",
+        "headers":[{"name":"X-Name","value":"José Ünïcode"}]},"response":{"status":200,"headers":[],"content":{"mimeType":"text/html"}}}]}}"#,
+    )
+    .unwrap();
+    let toml = scratch.file("s.toml");
+    std::fs::write(&toml, "edited by hand\n").unwrap();
+    std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (har_path, toml_path) = (har.display().to_string(), toml.display().to_string());
+    let out = engine(&["har", "convert", &har_path, "-o", &toml_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("-> {toml_path} (the file there replaced)")), "{}", text(&out));
+    let written = std::fs::read_to_string(&toml).unwrap();
+    assert!(written.contains("X-Name = \"José Ünïcode\"") && written.contains("caf%C3%A9?q=x%20y"), "{written}");
+    assert_eq!(std::fs::metadata(&toml).unwrap().permissions().mode() & 0o777, 0o640);
+    // A new file is not said to replace anything; the recording itself is refused.
+    let fresh = scratch.file("new.toml").display().to_string();
+    let out = engine(&["har", "convert", &har_path, "-o", &fresh]);
+    assert!(!text(&out).contains("replaced"), "{}", text(&out));
+    let out = engine(&["har", "convert", &har_path, "-o", &har_path]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(std::fs::read_to_string(&har).unwrap().starts_with("{\"log\""));
+}
