@@ -148,3 +148,22 @@ fn har_convert_over_an_existing_file_replaces_it_and_says_so() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(std::fs::read_to_string(&har).unwrap().starts_with("{\"log\""));
 }
+
+/// `journey test J POOL` on a pool of 3 rows said "--rows 10 asked for more" of a flag never
+/// given (10 is the default): said only when `--rows` is.
+#[test]
+fn journey_test_blames_no_rows_flag_it_was_not_given() {
+    let scratch = Scratch::new();
+    let file = scratch.file("s.toml");
+    std::fs::write(
+        &file,
+        "[datapools.ids]\nrows = [[1], [2], [3]]\ncolumns = [\"id\"]\n\
+         [journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/{id}\" }]\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let out = engine(&["journey", "test", "j", "ids", "--scenario", &file]);
+    assert!(text(&out).contains("journey j row 3:") && !text(&out).contains("asked for more"), "{}", text(&out));
+    let out = engine(&["journey", "test", "j", "ids", "--scenario", &file, "--rows", "10"]);
+    assert!(text(&out).contains("ids holds 3 rows: running every one (--rows 10 asked for more)"), "{}", text(&out));
+}
