@@ -257,11 +257,16 @@ pub fn not_written(flag: &str, what: &str, sink: &Sink, err: &anyhow::Error) -> 
 
 /// Reads `path`'s bytes, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
 pub fn read_bounded_bytes(path: &Path, max_bytes: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    use mite_core::scenario::file::NotRegular;
     use std::io::Read;
     let shown = path.display();
     // Asked before opening: `compare a.json fifo` waited for ever for a writer.
-    if let Some(kind) = mite_core::scenario::file::not_regular(path) {
-        bail!("{shown}: is {kind}, not {what} ({}): save it to a file and name that", kind.why());
+    match mite_core::scenario::file::not_regular(path) {
+        None => {}
+        Some(kind @ (NotRegular::NamedPipe | NotRegular::Device)) => {
+            bail!("{shown}: is {kind}, not {what} ({}): save it to a file and name that", kind.why())
+        }
+        Some(kind) => bail!("{shown}: is {kind}, not {what}: give a file's path"),
     }
     let file = File::open(path).with_context(|| format!("reading {shown}"))?;
     let mut bytes = Vec::new();
@@ -347,6 +352,8 @@ mod tests {
             err,
             "/dev/zero: is a device, not a result file (reading it may never end): save it to a file and name that"
         );
+        let err = read_bounded_bytes(d.path(), 1024, "a result file").unwrap_err().to_string();
+        assert!(err.ends_with("is a directory, not a result file: give a file's path"), "{err}");
         std::fs::write(&path, b"{\n\"a\": \"caf\xe9\"}").unwrap();
         let bytes = read_bounded_bytes(&path, 100, "a result file").unwrap();
         let err = not_text(&path, &bytes, std::str::from_utf8(&bytes).unwrap_err()).to_string();
