@@ -9,6 +9,7 @@ mod csv_shape;
 mod datapools;
 mod entries;
 mod error;
+mod header_rows;
 mod journeys;
 mod not_regular;
 mod schema;
@@ -182,6 +183,24 @@ pub fn load_for(
             );
             let field = format!("journeys.{journey_name}.steps[{}].url", found.step);
             warnings.push(src.error(span, field, message).to_string());
+        }
+    }
+    for (journey_name, journey) in &declared.http {
+        let places = declared.http_places.get(journey_name).map_or(&[][..], Vec::as_slice);
+        for found in header_rows::broken_headers(journey_name, journey, &spec, &pools, &layered) {
+            let field = format!("headers.{}", found.header);
+            let span = places.get(found.step).and_then(|step| {
+                step.templates().iter().find(|place| place.field == field).map(|place| place.span.clone())
+            });
+            let (pool, row) = &found.row;
+            let message = format!(
+                "renders as {:?} with row {row} of datapool {pool}, which holds a line break (CR or LF) or a NUL: \
+                 every request with such a row fails (invalid_request) before it is sent; a header value is one line",
+                found.value
+            );
+            warnings.push(
+                src.error(span, format!("journeys.{journey_name}.steps[{}].{field}", found.step), message).to_string(),
+            );
         }
     }
     for (journey_name, journey) in &declared.ws {
@@ -896,5 +915,26 @@ volume = { constant = 1 }
         for base in ["ws://127.0.0.1:8080", "wss://127.0.0.1:8443/app"] {
             assert!(load_text(&file(base)).unwrap().warnings.is_empty(), "{base}");
         }
+    }
+
+    /// A CSV value quoted across lines (`"a\r\nb"`) in a step header failed every request
+    /// with its row (`invalid_request`) while `scenario check` said ok: warned about at the
+    /// header's line, naming the row; a row that renders one line, or a body, is not.
+    #[test]
+    fn a_row_that_breaks_a_header_value_is_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("u.csv"), "name,note\nann,\"a\r\nb\"\n\"x\r\ny\",ok\n").unwrap();
+        let path = dir.path().join("s.toml");
+        let text = "[datapools.users]\ncsv = \"u.csv\"\n[journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/\",\n  \
+                    headers = { \"X-Name\" = \"{name}\" }, body = \"{note}\" }]\n\
+                    [[scenario]]\njourney = \"j\"\ndatapool = \"users\"\nvolume = { constant = 1 }\n";
+        std::fs::write(&path, text).unwrap();
+        let loaded = load(&path, &Registry::default(), &[]).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let warning = &loaded.warnings[0];
+        assert!(
+            warning.contains(":5: journeys.j.steps[0].headers.X-Name: renders as \"x\\r\\ny\" with row 2 of datapool users, which holds a line break"),
+            "{warning}"
+        );
     }
 }

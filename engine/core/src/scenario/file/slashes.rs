@@ -17,7 +17,7 @@ pub(super) const DOUBLED_SLASH_ROWS_CHECKED: usize = 100;
 
 /// What a capture stands in as: a value without `/`, so a `//` found is the template's or its
 /// other values' (a capture's own value is the response's, unknown before the run).
-const CAPTURE_STAND_IN: &str = "capture";
+pub(super) const CAPTURE_STAND_IN: &str = "capture";
 
 /// A step whose URL has `//` in its path, and how it got it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl DoubledSlash {
 /// The datapools `journey` runs with: those its `[[scenario]]` entries name; for a journey no
 /// entry names (one `journey test` or `journey run` may take with any pool), every pool the
 /// file defines. `None` stands for no pool (the configuration alone).
-fn pools_of<'p>(journey: &str, spec: &FileSpec, pools: &'p Pools) -> Vec<Option<(&'p str, &'p DataPool)>> {
+pub(super) fn pools_of<'p>(journey: &str, spec: &FileSpec, pools: &'p Pools) -> Vec<Option<(&'p str, &'p DataPool)>> {
     let entries: Vec<_> = spec.scenario.iter().filter(|entry| entry.get_ref().journey.get_ref() == journey).collect();
     let named = |name: &str| pools.get_key_value(name).map(|(name, (pool, _))| (name.as_str(), pool));
     if entries.is_empty() {
@@ -132,7 +132,7 @@ pub(super) fn ws_doubled_slash(
 
 /// The rows a URL is rendered with: the first [`DOUBLED_SLASH_ROWS_CHECKED`] of `pool`, each
 /// with its pool's name and its number from 1; for no pool, one empty row.
-fn rows_of(pool: Option<(&str, &DataPool)>) -> Vec<(Option<(String, usize)>, Row)> {
+pub(super) fn rows_of(pool: Option<(&str, &DataPool)>) -> Vec<(Option<(String, usize)>, Row)> {
     let mut rows = Vec::new();
     match pool {
         None => rows.push((None, Row::empty())),
