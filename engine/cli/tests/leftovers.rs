@@ -167,3 +167,35 @@ fn journey_test_blames_no_rows_flag_it_was_not_given() {
     let out = engine(&["journey", "test", "j", "ids", "--scenario", &file, "--rows", "10"]);
     assert!(text(&out).contains("ids holds 3 rows: running every one (--rows 10 asked for more)"), "{}", text(&out));
 }
+
+/// `compare r.json r.json` (or a copy of it) said "no regression" as of two runs: it says
+/// the run is compared with itself.
+#[test]
+fn compare_says_when_a_run_is_compared_with_itself() {
+    let scratch = Scratch::new();
+    let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+    let file = scratch.file("s.toml");
+    let toml = format!(
+        "[journeys.get]\nsteps = [{{ url = \"{}\" }}]\n[[scenario]]\njourney = \"get\"\nvolume = {{ oneshot = 3 }}\n",
+        target.url("/")
+    );
+    std::fs::write(&file, toml).unwrap();
+    let (json, copy) = (scratch.file("r.json"), scratch.file("copy.json"));
+    let json_path = json.display().to_string();
+    let out = engine(&[
+        "--no-pin",
+        "--scenario",
+        &file.display().to_string(),
+        "--duration",
+        "10s",
+        "-q",
+        "--json",
+        &json_path,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::copy(&json, &copy).unwrap();
+    let out = engine(&["compare", &json_path, &copy.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("note: BASE and NEW are the same run (run_id "), "{}", text(&out));
+    assert!(text(&out).contains("): it is compared with itself"), "{}", text(&out));
+}
