@@ -199,3 +199,19 @@ fn compare_says_when_a_run_is_compared_with_itself() {
     assert!(text(&out).contains("note: BASE and NEW are the same run (run_id "), "{}", text(&out));
     assert!(text(&out).contains("): it is compared with itself"), "{}", text(&out));
 }
+
+/// `journey run J ONE` of a single-use pool of one row ran its one journey, and said the pool
+/// had run out: the run ended because its one journey was done, as with a larger pool.
+#[test]
+fn a_journey_run_of_a_one_row_pool_ended_with_its_model() {
+    let scratch = Scratch::new();
+    let file = scratch.file("s.toml");
+    std::fs::write(
+        &file,
+        "[datapools.one]\nrows = [[1]]\ncolumns = [\"id\"]\nrecyclable = false\n\
+         [journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/{id}\" }]\n",
+    )
+    .unwrap();
+    let out = engine(&["journey", "run", "j", "one", "--scenario", &file.display().to_string()]);
+    assert!(text(&out).contains("stopped when its journeys were done: every volume model ended"), "{}", text(&out));
+}

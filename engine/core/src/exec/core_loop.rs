@@ -236,8 +236,15 @@ impl Core {
             }
             if self.entries.iter().all(CoreEntry::finished) {
                 self.completed.set(true);
+                // A pool that ran out as its model ended (`journey run` of a one-row pool) did
+                // not end the entry: the model did.
                 let ran_out = (self.entries.iter().enumerate())
-                    .filter(|(_, entry)| entry.state.exhausted.get())
+                    .filter(|(_, entry)| {
+                        let state = &entry.state;
+                        let once = state.arrivals.is_none() && !state.restarts;
+                        let model_ended = state.stopped.get() || (once && state.started.get() >= state.target.get());
+                        state.exhausted.get() && !model_ended
+                    })
                     .map(|(i, _)| i)
                     .collect();
                 let _ = self.events.send(CoreEvent::Completed { core: self.index, ran_out });
