@@ -250,6 +250,22 @@ pub fn keep_bounded(intervals: &mut [IntervalPoint]) {
 
 #[cfg(test)]
 mod tests {
+
+    /// Why a run completed, in the user's words: the models, one pool, several, or a pool
+    /// beside models that ended.
+    #[test]
+    fn a_completion_says_what_ended_the_run() {
+        let pools = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<String>>();
+        let of =
+            |names: &[&str], models: bool| Completion { datapools_ran_out: pools(names), volume_models_ended: models };
+        assert_eq!(of(&[], true).words(), "every volume model ended");
+        assert_eq!(of(&["ids"], false).words(), "single-use datapool ids ran out of rows");
+        assert_eq!(of(&["a", "b"], false).words(), "single-use datapools a, b ran out of rows");
+        assert_eq!(
+            of(&["ids"], true).words(),
+            "single-use datapool ids ran out of rows; every other entry's volume model ended"
+        );
+    }
     use std::sync::Arc;
 
     use super::*;
