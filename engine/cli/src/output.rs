@@ -260,6 +260,10 @@ pub fn read_bounded_bytes(path: &Path, max_bytes: u64, what: &str) -> anyhow::Re
     use mite_core::scenario::file::NotRegular;
     use std::io::Read;
     let shown = path.display();
+    // `-` is a file name here, not standard input: it said "reading -: No such file".
+    if path == Path::new("-") && !path.exists() {
+        bail!("-: standard input is not read here; give {what}'s path (save what it would send to a file)");
+    }
     // Asked before opening: `compare a.json fifo` waited for ever for a writer.
     match mite_core::scenario::file::not_regular(path) {
         None => {}
@@ -351,6 +355,11 @@ mod tests {
         assert_eq!(
             err,
             "/dev/zero: is a device, not a result file (reading it may never end): save it to a file and name that"
+        );
+        let err = read_bounded_bytes(Path::new("-"), 1024, "a result file").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "-: standard input is not read here; give a result file's path (save what it would send to a file)"
         );
         let err = read_bounded_bytes(d.path(), 1024, "a result file").unwrap_err().to_string();
         assert!(err.ends_with("is a directory, not a result file: give a file's path"), "{err}");
