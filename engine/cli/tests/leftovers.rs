@@ -215,3 +215,23 @@ fn a_journey_run_of_a_one_row_pool_ended_with_its_model() {
     let out = engine(&["journey", "run", "j", "one", "--scenario", &file.display().to_string()]);
     assert!(text(&out).contains("stopped when its journeys were done: every volume model ended"), "{}", text(&out));
 }
+
+/// A recyclable pool of one row on two cores: the core it gives no row ends its entry at
+/// once, which read as "single-use datapool one ran out of rows" of a pool that is not
+/// single-use; the run ended with its volume model.
+#[test]
+fn a_recyclable_pool_is_never_said_to_have_run_out() {
+    let scratch = Scratch::new();
+    let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
+    let file = scratch.file("s.toml");
+    let toml = format!(
+        "[datapools.one]\nrows = [[1]]\ncolumns = [\"id\"]\n[journeys.j]\nsteps = [{{ url = \"{}\" }}]\n\
+         [[scenario]]\njourney = \"j\"\ndatapool = \"one\"\nvolume = {{ constant = 2, duration = \"300ms\" }}\n",
+        target.url("/{id}")
+    );
+    std::fs::write(&file, toml).unwrap();
+    let out =
+        engine(&["--cores", "2", "--no-pin", "--scenario", &file.display().to_string(), "--duration", "10s", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("stopped when its journeys were done: every volume model ended"), "{}", text(&out));
+}

@@ -502,11 +502,12 @@ fn outcome_of(
 }
 
 /// Why a completed run's entries finished: `ran_out` the entries (by index) whose single-use
-/// datapool ran out on some core; every other entry's volume model ended.
+/// datapool ran out on some core; every other entry's volume model ended. A recyclable pool
+/// never runs out (a core it gave no row ends its entry at once, the others run on).
 fn completion(scenario: &Scenario, ran_out: &BTreeSet<usize>) -> Completion {
     let mut completion = Completion::default();
     for (i, entry) in scenario.entries.iter().enumerate() {
-        match entry.datapool.as_ref().filter(|_| ran_out.contains(&i)) {
+        match entry.datapool.as_ref().filter(|pool| ran_out.contains(&i) && !pool.is_recyclable()) {
             Some(pool) => {
                 completion.datapools_ran_out.insert(pool.name().to_string());
             }
