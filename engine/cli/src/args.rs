@@ -284,6 +284,9 @@ impl OutputArgs {
 /// `[::1]:9100`). Names are not resolved: a listening address is where this host answers.
 fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
     text.parse().map_err(|_| {
+        if bad_port(text) {
+            return format!("{text:?}: the port must be a whole number from 0 to 65535");
+        }
         format!("{text:?} is not an IP address and port: write e.g. 127.0.0.1:9100 (this host only) or 0.0.0.0:9100 (every interface); names such as localhost are not resolved")
     })
 }
@@ -387,9 +390,9 @@ pub enum JourneyAction {
         journey: String,
         /// Datapool name, e.g. mite_example:datapool.
         datapool: Option<String>,
-        /// Rows to run (0 = every row).
-        #[arg(long, default_value = "10", allow_hyphen_values = true, value_parser = Worded(parse_rows))]
-        rows: usize,
+        /// Rows to run (0 = every row) [default: 10]
+        #[arg(long, allow_hyphen_values = true, value_parser = Worded(parse_rows))]
+        rows: Option<usize>,
         /// Take journeys and datapools (and config) from this scenario file too.
         #[arg(long)]
         scenario: Option<String>,
@@ -420,7 +423,7 @@ pub enum HarAction {
     Convert {
         /// The HAR file.
         har: PathBuf,
-        /// Where to write the scenario file.
+        /// Where to write the scenario file (an existing file is replaced, and said to be).
         #[arg(short, long)]
         output: PathBuf,
         /// Keep only requests to this host (repeatable; default all).
@@ -434,7 +437,7 @@ pub enum HarAction {
 
 #[derive(Subcommand, Debug)]
 pub enum ScenarioAction {
-    /// Run a scenario briefly on one core and print its results.
+    /// Run a scenario briefly on one core and print its results, with a dry run's verdict on its thresholds.
     Test {
         /// Scenario: a registered name (mite_example:scenario) or a TOML file.
         scenario: String,
@@ -813,6 +816,14 @@ pub fn parse_journeys(text: &str) -> Result<u64, String> {
     }
 }
 
+/// Whether `text` is an IP address (`127.0.0.1`, `[::1]`) and a port that is not one
+/// (`127.0.0.1:99999` was said to be "not an IP address and port", the address being fine).
+fn bad_port(text: &str) -> bool {
+    let Some((host, port)) = text.rsplit_once(':') else { return false };
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.parse::<std::net::IpAddr>().is_ok() && port.parse::<u16>().is_err()
+}
+
 /// `target --addr`: an IP address and a port, or `localhost:PORT`, taken as `127.0.0.1:PORT`
 /// (no resolver is asked: `localhost` could name another address in `/etc/hosts`). Any other
 /// name is refused, saying what to write.
@@ -820,6 +831,9 @@ pub fn parse_target_addr(text: &str) -> Result<std::net::SocketAddr, String> {
     let trimmed = text.trim();
     if let Ok(addr) = trimmed.parse() {
         return Ok(addr);
+    }
+    if bad_port(trimmed) {
+        return Err(format!("--addr {text:?}: the port must be a whole number from 0 to 65535"));
     }
     let port = trimmed.rsplit_once(':').filter(|(host, _)| host.eq_ignore_ascii_case("localhost")).map(|(_, p)| p);
     match port.map(str::parse::<u16>) {
@@ -1063,7 +1077,7 @@ mod tests {
             let err = parse_target_addr(bad).unwrap_err();
             assert!(err.starts_with(&format!("--addr {bad:?} is not an IP address and port")), "{err}");
         }
-        for bad in ["localhost:65536", "localhost:http", "localhost:-1"] {
+        for bad in ["localhost:65536", "localhost:http", "localhost:-1", "127.0.0.1:99999", "[::1]:x", "127.0.0.1:"] {
             assert!(parse_target_addr(bad).unwrap_err().contains("the port must be a whole number from 0 to 65535"));
         }
     }
@@ -1098,7 +1112,7 @@ mod tests {
             let Some(Command::Journey { action: JourneyAction::Test { rows: got, .. } }) = cli.command else {
                 panic!("{good:?}: not a journey test")
             };
-            assert_eq!(got, rows, "{good:?}");
+            assert_eq!(got, Some(rows), "{good:?}");
         }
     }
 
@@ -1219,6 +1233,9 @@ mod tests {
             name.contains("\"localhost:9100\" is not an IP address and port") && name.contains("127.0.0.1:9100"),
             "{name}"
         );
+        // `127.0.0.1:99999` was "not an IP address and port": its port is what is wrong.
+        let port = checked(&["mite-engine", "--dashboard", "127.0.0.1:99999", "--scenario", "s"]).unwrap_err();
+        assert!(port.contains("\"127.0.0.1:99999\": the port must be a whole number from 0 to 65535"), "{port}");
         let cli = checked(&[&both[..5], &["--scenario", "s"][..]].concat()).unwrap();
         assert_eq!(cli.run.outputs.dashboard_linger, Duration::from_secs(5));
     }

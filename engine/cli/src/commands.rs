@@ -46,6 +46,9 @@ struct Outputs<'a> {
     thresholds: Vec<String>,
     /// Print the `--phases` table.
     phases: bool,
+    /// `scenario test`: the thresholds are a dry run's verdict, said as such; counts and rates
+    /// (one core's, for a few seconds) are not judged, and the exit code counts none of them.
+    dry_run: bool,
     dashboard_linger: Duration,
     prometheus_linger: Duration,
 }
@@ -90,11 +93,13 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
                 pin: false,
                 ..run_options(&common, &resolved.client)
             };
+            // The file's thresholds, judged as a dry run can (it judged none, saying nothing).
+            let thresholds = resolved.thresholds.clone();
             execute(
                 resolved,
                 (&common.config, 0),
                 &options,
-                Outputs { phases: common.phases, ..Outputs::default() },
+                Outputs { phases: common.phases, thresholds, dry_run: true, ..Outputs::default() },
                 false,
             )
         }
@@ -148,11 +153,14 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
     let text = String::from_utf8(bytes).map_err(|e| output::not_text(har, e.as_bytes(), e.utf8_error()))?;
     let converted =
         mite_core::scenario::har::convert(&text, host, keep_static).map_err(|e| anyhow!("{}: {e}", har.display()))?;
+    // Replaced as a run's --json or merge's -o are (no command refuses an existing output),
+    // but said: a scenario file edited by hand is lost so.
+    let replaced = if std::fs::metadata(output).is_ok_and(|m| m.is_file()) { " (the file there replaced)" } else { "" };
     output::write(&sink, converted.toml.as_bytes())
         .with_context(|| format!("-o {}: the scenario file was NOT written", output.display()))?;
     tell(format_args!(
         "{}: {} of {} requests kept ({} static assets dropped, {} other hosts dropped, {} redirect hops \
-         left to the session) -> {}",
+         left to the session) -> {}{replaced}",
         har.display(),
         converted.kept,
         converted.total,
@@ -556,6 +564,7 @@ fn apply_outputs<'a>(
         html: flags.html.as_deref(),
         thresholds,
         phases: false,
+        dry_run: false,
         dashboard_linger: flags.dashboard_linger,
         prometheus_linger: flags.prometheus_linger,
     })
@@ -658,8 +667,9 @@ fn execute(
     }
     // A segment has a share of the counts and rates: those are judged by `merge`, on the whole.
     let segmented = options.segment.1 > 1;
-    let (judged, shares): (Vec<_>, Vec<_>) = thresholds.iter().partition(|t| !(segmented && t.is_share()));
-    let checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
+    let (judged, shares): (Vec<_>, Vec<_>) =
+        thresholds.iter().partition(|t| !((segmented || outputs.dry_run) && t.is_share()));
+    let mut checked: Vec<_> = judged.iter().map(|t| t.check(&result, transactions.as_ref())).collect();
     let left: Vec<String> = shares.iter().map(|t| t.text().to_string()).collect();
     let stored = Stored {
         source,
@@ -675,6 +685,10 @@ fn execute(
         dashboard.publish_final(&result, &checked, &left);
     }
     linger(options, &outputs, result.stopped_by == StopReason::Interrupted, signals);
+    if outputs.dry_run {
+        dry_run_verdict(std::mem::take(&mut checked), &shares, &result);
+        return Ok(exit_code(checked, &result, &not_written, hdr_log_failed, lost.as_deref()));
+    }
     for share in shares {
         let text = report::printable(share.text());
         let _ = writeln!(
@@ -683,6 +697,44 @@ fn execute(
         );
     }
     Ok(exit_code(checked, &result, &not_written, hdr_log_failed, lost.as_deref()))
+}
+
+/// `scenario test`'s word on the file's thresholds: each met or not by the dry run's figures,
+/// those of counts and rates not judged, all said to be a dry run's (the exit code counts none).
+fn dry_run_verdict(
+    checked: Vec<mite_core::output::threshold::Checked>,
+    shares: &[&mite_core::output::threshold::Threshold],
+    result: &RunResult,
+) {
+    if checked.is_empty() && shares.is_empty() {
+        return;
+    }
+    let mut said = format!(
+        "\ndry run's verdict on the thresholds (one core for {:.2}s: a real run's figures differ; the exit code \
+         counts none of these):\n",
+        result.duration_s
+    );
+    for check in checked {
+        match check {
+            Ok(outcome) => {
+                let verdict = if outcome.passed { "met" } else { "NOT met" };
+                let (text, actual) = (report::printable(&outcome.text), report::printable(&outcome.actual));
+                let _ = writeln!(said, "  threshold {text}: {verdict} by the dry run (actual {actual})");
+            }
+            Err(err) => {
+                let _ = writeln!(said, "  threshold ERROR: {}", report::printable(&err.to_string()));
+            }
+        }
+    }
+    for share in shares {
+        let _ = writeln!(
+            said,
+            "  threshold {}: not judged by a dry run (a count or a rate of one core for a few seconds is not a \
+             run's)",
+            report::printable(share.text())
+        );
+    }
+    let _ = std::io::stdout().write_all(said.as_bytes());
 }
 
 /// The run's result, also when it ended without a core (a journey panicked on it, or never
@@ -1058,6 +1110,12 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
             let _ = writeln!(shown, "note: {note}\n");
         }
+        // `compare r.json r.json` (or a copy) said "no regression" as of two runs.
+        if let (Some(a), Some(b)) = (&base.run_id, &new.run_id)
+            && a == b
+        {
+            let _ = writeln!(shown, "note: BASE and NEW are the same run (run_id {a}): it is compared with itself\n");
+        }
         let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
     }
@@ -1135,7 +1193,7 @@ pub(crate) fn print_table(
         result.driver_name(),
         result.segment.as_deref().map(|s| format!(", segment {s}")).unwrap_or_default(),
         result.duration_s,
-        result.stopped_by.words()
+        result.stopped_words()
     );
     text.push_str(table);
     let text = report::printable_lines(&text);
@@ -1196,7 +1254,7 @@ fn journey_test(
     registry: &Registry,
     journey: &str,
     datapool: Option<&str>,
-    rows: usize,
+    rows: Option<usize>,
     common: &CommonArgs,
     file: Option<(&Config, &ClientOptions)>,
 ) -> anyhow::Result<ExitCode> {
@@ -1252,18 +1310,24 @@ fn journey_test(
 /// How many rows `journey test` runs, and the rows: the first `rows` of `datapool` (all of
 /// them for 0), or none. Each row is taken as its journey starts: `--rows 0` on a range of 50
 /// million rows built them all first (34 s and 1.9 GiB before the first journey).
+/// Rows `journey test` runs without `--rows`.
+const JOURNEY_TEST_ROWS: usize = 10;
+
 fn test_rows(
     registry: &Registry,
     datapool: Option<&str>,
-    rows: usize,
+    rows: Option<usize>,
 ) -> anyhow::Result<(usize, Box<dyn Iterator<Item = mite_core::Row>>)> {
     let Some(name) = datapool else { return Ok((0, Box::new(std::iter::empty()))) };
     let pool = registry.find_datapool(name)?;
     let mut shard = pool.shard(0, 1);
+    // The note on a pool shorter than asked is for a --rows given: the default's 10 on a pool of
+    // 3 said "--rows 10 asked for more" of a flag never written.
+    let (asked, rows) = (rows.is_some(), rows.unwrap_or(JOURNEY_TEST_ROWS));
     let limit = if rows == 0 { pool.len() } else { rows.min(pool.len()) };
     if limit < pool.len() {
         say(format_args!("running the first {limit} of {} rows of {name} (--rows 0 for all)", pool.len()));
-    } else if rows > pool.len() {
+    } else if asked && rows > pool.len() {
         // `--rows 9` on a pool of 4 ran 4 without a word: the 5 missing looked like a fault.
         let held = pool.len();
         let held_rows = if held == 1 {
@@ -1521,6 +1585,7 @@ mod tests {
             intervals: vec![],
             segment: None,
             tls_verified: Some(true),
+            stopped_because: None,
         }
     }
 

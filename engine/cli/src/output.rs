@@ -257,8 +257,21 @@ pub fn not_written(flag: &str, what: &str, sink: &Sink, err: &anyhow::Error) -> 
 
 /// Reads `path`'s bytes, refusing more than `max_bytes` (a device like `/dev/zero` never ends).
 pub fn read_bounded_bytes(path: &Path, max_bytes: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    use mite_core::scenario::file::NotRegular;
     use std::io::Read;
     let shown = path.display();
+    // `-` is a file name here, not standard input: it said "reading -: No such file".
+    if path == Path::new("-") && !path.exists() {
+        bail!("-: standard input is not read here; give {what}'s path (save what it would send to a file)");
+    }
+    // Asked before opening: `compare a.json fifo` waited for ever for a writer.
+    match mite_core::scenario::file::not_regular(path) {
+        None => {}
+        Some(kind @ (NotRegular::NamedPipe | NotRegular::Device)) => {
+            bail!("{shown}: is {kind}, not {what} ({}): save it to a file and name that", kind.why())
+        }
+        Some(kind) => bail!("{shown}: is {kind}, not {what}: give a file's path"),
+    }
     let file = File::open(path).with_context(|| format!("reading {shown}"))?;
     let mut bytes = Vec::new();
     file.take(max_bytes + 1).read_to_end(&mut bytes).with_context(|| format!("reading {shown}"))?;
@@ -339,7 +352,17 @@ mod tests {
         let err = read_bounded_bytes(&path, 9, "a result file").unwrap_err().to_string();
         assert!(err.contains("larger than 9 bytes"), "{err}");
         let err = read_bounded_bytes(Path::new("/dev/zero"), 1024, "a result file").unwrap_err().to_string();
-        assert!(err.contains("/dev/zero: larger than 1024 bytes"), "{err}");
+        assert_eq!(
+            err,
+            "/dev/zero: is a device, not a result file (reading it may never end): save it to a file and name that"
+        );
+        let err = read_bounded_bytes(Path::new("-"), 1024, "a result file").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "-: standard input is not read here; give a result file's path (save what it would send to a file)"
+        );
+        let err = read_bounded_bytes(d.path(), 1024, "a result file").unwrap_err().to_string();
+        assert!(err.ends_with("is a directory, not a result file: give a file's path"), "{err}");
         std::fs::write(&path, b"{\n\"a\": \"caf\xe9\"}").unwrap();
         let bytes = read_bounded_bytes(&path, 100, "a result file").unwrap();
         let err = not_text(&path, &bytes, std::str::from_utf8(&bytes).unwrap_err()).to_string();

@@ -16,8 +16,15 @@ pub fn parse_segment(text: &str) -> Result<(usize, usize), Error> {
     let (k, n) = text.split_once('/').ok_or_else(|| bad("expected K/N, e.g. 0/4"))?;
     let k: usize = k.trim().parse().map_err(|_| bad("K is not a number"))?;
     let n: usize = n.trim().parse().map_err(|_| bad("N is not a number"))?;
-    if n == 0 || k >= n {
-        return Err(bad("need 0 <= K < N"));
+    // `2/2` said "need 0 <= K < N": segments count from 0, so the last of N is N-1.
+    if n == 0 {
+        return Err(bad("N, the number of segments, is at least 1"));
+    }
+    if k >= n {
+        return Err(bad(&format!(
+            "need 0 <= K < N: segments count from 0, so those of {n} are 0/{n} to {}/{n}",
+            n - 1
+        )));
     }
     if n > SEGMENTS_MAX {
         return Err(bad(&format!("at most {SEGMENTS_MAX} segments")));
@@ -172,6 +179,10 @@ mod tests {
         assert_eq!(segment(None, None, Some(3), Some("2".into())).unwrap(), (2, 3));
         assert_eq!(segment(None, None, None, Some("2".into())).unwrap(), (0, 1));
         assert!(parse_segment("4/4").is_err());
+        // The last of N is N-1: `2/2` is said so, and N of 0 is no count of segments.
+        let err = parse_segment("2/2").unwrap_err().to_string();
+        assert!(err.ends_with("need 0 <= K < N: segments count from 0, so those of 2 are 0/2 to 1/2"), "{err}");
+        assert!(parse_segment("0/0").unwrap_err().to_string().ends_with("N, the number of segments, is at least 1"));
         assert!(parse_segment("x").is_err());
         assert!(segment(None, None, Some(3), None).is_err());
         assert!(segment(None, None, Some(3), Some("3".into())).is_err());

@@ -268,7 +268,7 @@ fn broken_and_hand_edited_files_are_refused_naming_the_file_and_the_field() {
     std::fs::write(&empty, "").unwrap();
     let broken = [
         (truncated, "is not a mite-engine result (JSON) nor a log holding one: "),
-        (directory, "Is a directory"),
+        (directory, "is a directory, not a result file: give a file's path"),
         (empty, "is not a mite-engine result (JSON) nor a log holding one: EOF while parsing"),
     ];
     for (path, field) in cases.iter().map(|(p, f)| (p, *f)).chain(broken.iter().map(|(p, f)| (p, *f))) {

@@ -395,7 +395,8 @@ fn journey_run_does_not_write_its_result_over_its_scenario_or_datapool() {
 }
 
 /// `har convert /dev/zero -o s.toml` read until memory ran out (`reading /dev/zero: out of
-/// memory` under a limit, the OOM killer without one): bounded now, refused in words.
+/// memory` under a limit, the OOM killer without one): a device is refused in words now, before
+/// it is read (and a regular file is read up to a bound, `output::tests::reading_is_bounded`).
 #[test]
 fn har_convert_reads_a_bounded_recording() {
     let scratch = Scratch::new();
@@ -406,7 +407,7 @@ fn har_convert_reads_a_bounded_recording() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    says(&out, "error: /dev/zero: larger than 1073741824 bytes; not a HAR recording");
+    says(&out, "error: /dev/zero: is a device, not a HAR recording (reading it may never end)");
 }
 
 /// `journey test J P --rows 9` on a pool of 4 rows ran 4 without a word, as if 5 had gone

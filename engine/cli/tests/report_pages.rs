@@ -1113,4 +1113,16 @@ fn the_report_page_says_how_the_run_ended_in_words() {
     let dom = String::from_utf8_lossy(&out.stdout);
     let card = "<div class=\"k\">how it ended</div><div class=\"v\">stopped at the end of its duration</div>";
     assert!(dom.contains(card), "{dom}");
+    // A completed run says why, as the terminal does (it said only that its journeys were done).
+    let scenario = scratch.file("once.toml");
+    let toml = "[journeys.get]\nsteps = [{ url = \"http://127.0.0.1:1/\" }]\n\
+                [[scenario]]\njourney = \"get\"\nvolume = { oneshot = 1 }\n";
+    std::fs::write(&scenario, toml).unwrap();
+    let page = path(&scratch, "once.html");
+    let out = engine(&["--scenario", &scenario.display().to_string(), "--duration", "10s", "-q", "--html", &page]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = browser(&file_url(&page), &["--virtual-time-budget=3000", "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let card = "<div class=\"v\">stopped when its journeys were done: every volume model ended</div>";
+    assert!(dom.contains(card), "{dom}");
 }

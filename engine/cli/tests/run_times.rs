@@ -154,7 +154,10 @@ fn a_run_that_used_up_its_data_just_before_the_end_completed() {
         assert_eq!(result["totals"]["requests"], 5, "{said}");
         assert_eq!(result["stopped_by"], "completed", "{said}");
         // In words on the terminal (it said `stopped by completed`).
-        assert!(said.contains("s, stopped when its journeys were done (every volume model ended or every"), "{said}");
+        assert!(
+            said.contains("s, stopped when its journeys were done: single-use datapool ids ran out of rows"),
+            "{said}"
+        );
         return;
     }
     panic!("5 requests took the whole 100 ms in each of three tries ({stalled:?} s)");

@@ -28,7 +28,7 @@ use crate::output::exposition::Exporter;
 use crate::output::hdr_log::HdrLog;
 use crate::output::html::dashboard::LiveRun;
 use crate::output::outcome::FoldedPiece;
-pub use crate::output::outcome::{IntervalPoint, RunResult, StopReason};
+pub use crate::output::outcome::{Completion, IntervalPoint, RunResult, StopReason};
 use crate::output::timeline::IntervalDetail;
 use crate::stats::{IntervalKey, Intervals, Merged, Phase};
 
@@ -418,7 +418,7 @@ pub fn run_scenario(
         exporter.publish_stats(&collected.merged, 0, 0);
     }
     let lost = std::mem::take(&mut collected.lost);
-    let result = outcome_of(scenario.name, options, started_at_unix_s, segment, collected);
+    let result = outcome_of(&scenario, options, started_at_unix_s, segment, collected);
     if lost.is_empty() { Ok(result) } else { Err(RunError::CoresLost { lost, result: Box::new(result) }) }
 }
 
@@ -464,7 +464,7 @@ fn plan(
 
 /// The run's result from what the stats thread collected.
 fn outcome_of(
-    scenario: String,
+    scenario: &Scenario,
     options: &RunOptions,
     started_at_unix_s: f64,
     segment: Option<String>,
@@ -480,8 +480,10 @@ fn outcome_of(
     } else {
         StopReason::Duration
     };
+    let stopped_because =
+        (stopped_by == StopReason::Completed).then(|| completion(scenario, &collected.ran_out).words());
     RunResult {
-        scenario,
+        scenario: scenario.name.clone(),
         cores: options.cores.clone(),
         drivers: collected.drivers,
         fallbacks: collected.fallbacks,
@@ -495,7 +497,24 @@ fn outcome_of(
         intervals: collected.intervals,
         segment,
         tls_verified: Some(!options.tls.insecure),
+        stopped_because,
     }
+}
+
+/// Why a completed run's entries finished: `ran_out` the entries (by index) whose single-use
+/// datapool ran out on some core; every other entry's volume model ended. A recyclable pool
+/// never runs out (a core it gave no row ends its entry at once, the others run on).
+fn completion(scenario: &Scenario, ran_out: &BTreeSet<usize>) -> Completion {
+    let mut completion = Completion::default();
+    for (i, entry) in scenario.entries.iter().enumerate() {
+        match entry.datapool.as_ref().filter(|pool| ran_out.contains(&i) && !pool.is_recyclable()) {
+            Some(pool) => {
+                completion.datapools_ran_out.insert(pool.name().to_string());
+            }
+            None => completion.volume_models_ended = true,
+        }
+    }
+    completion
 }
 
 fn open_hdr_log(options: &RunOptions) -> Result<Option<HdrLog>, RunError> {
@@ -584,6 +603,8 @@ struct Collected {
     interrupted: bool,
     /// Every core stopped because its entries had all finished (none at the duration's end).
     completed: bool,
+    /// The entries (by index) whose single-use datapool ran out on some core that completed.
+    ran_out: BTreeSet<usize>,
     /// When the last core stopped (its last snapshot), seconds since the start.
     stopped_s: f64,
     /// The cores the run ended without.
@@ -632,6 +653,8 @@ struct Collector<'a, 'r> {
     flag_down_at: Instant,
     /// The cores the run ended without.
     lost: Vec<LostCore>,
+    /// The entries (by index) whose single-use datapool ran out on a core that completed.
+    ran_out: BTreeSet<usize>,
     /// The scenario's journeys in words, for a panic: `journey NAME`, or which it may be.
     journeys: String,
 }
@@ -777,6 +800,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             started,
             flag_down_at: started,
             lost: Vec::new(),
+            ran_out: BTreeSet::new(),
             journeys: "a journey".to_string(),
         }
     }
@@ -793,6 +817,7 @@ impl<'a, 'r> Collector<'a, 'r> {
                     return Err(RunError::CoreFailed { core: self.options.cores[core], error });
                 }
                 Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(*snapshot),
+                Ok(CoreEvent::Completed { ran_out, .. }) => self.ran_out.extend(ran_out),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) if !self.pending.all_finished() => {
                     return Err(RunError::CoreLost);
@@ -815,6 +840,7 @@ impl<'a, 'r> Collector<'a, 'r> {
             fallbacks: self.fallbacks,
             interrupted: self.interrupted,
             completed: self.cores.completed && self.cores.finished.iter().all(|&f| f),
+            ran_out: self.ran_out,
             stopped_s: self.cores.stopped_s,
             lost: self.lost,
         })

@@ -46,6 +46,15 @@ pub enum CoreEvent {
     /// Interval statistics (boxed: one per core per interval, and far larger than the other
     /// events).
     Snapshot(Box<Snapshot>),
+    /// The core's entries have all finished (sent before its last snapshot): those whose
+    /// single-use datapool ran out, by index into the scenario's entries; the others' volume
+    /// models ended.
+    Completed {
+        /// Core position in the run.
+        core: usize,
+        /// The entries that ended because their single-use datapool ran out.
+        ran_out: Vec<usize>,
+    },
 }
 
 /// Everything a core needs to run its share, shared read-only by all cores.
@@ -227,6 +236,18 @@ impl Core {
             }
             if self.entries.iter().all(CoreEntry::finished) {
                 self.completed.set(true);
+                // A pool that ran out as its model ended (`journey run` of a one-row pool) did
+                // not end the entry: the model did.
+                let ran_out = (self.entries.iter().enumerate())
+                    .filter(|(_, entry)| {
+                        let state = &entry.state;
+                        let once = state.arrivals.is_none() && !state.restarts;
+                        let model_ended = state.stopped.get() || (once && state.started.get() >= state.target.get());
+                        state.exhausted.get() && !model_ended
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                let _ = self.events.send(CoreEvent::Completed { core: self.index, ran_out });
                 break;
             }
             let until_tick = next_tick.saturating_duration_since(Instant::now());

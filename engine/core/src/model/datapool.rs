@@ -504,6 +504,16 @@ impl DataPool {
         self.recyclable
     }
 
+    /// The pool's name.
+    ///
+    /// ```
+    /// # use mite_core::prelude::DataPool;
+    /// assert_eq!(DataPool::single_use("orders", vec![]).name(), "orders");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Number of rows in the whole pool.
     ///
     /// ```

@@ -120,6 +120,7 @@ impl MergedFiles {
             intervals: Vec::new(),
             segment: run.segment.clone(),
             tls_verified: run.tls_verified,
+            stopped_because: None,
         }
     }
 }

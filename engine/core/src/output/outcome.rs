@@ -39,7 +39,7 @@ impl StopReason {
 
     /// How the run stopped, in words for people (`stopped by an interrupt ...`); the result
     /// file keeps [`StopReason::name`]. A merge's reason is its parts': one interrupted part
-    /// makes it interrupted.
+    /// makes it interrupted. A completed run says why with [`RunResult::stopped_words`].
     pub fn words(self) -> &'static str {
         match self {
             StopReason::Duration => "stopped at the end of its duration",
@@ -158,6 +158,33 @@ pub struct RunResult {
     /// Whether TLS certificates were verified (false: `--insecure`); `None` when unknown (a
     /// result file written before it was recorded, or a merge of such files).
     pub tls_verified: Option<bool>,
+    /// Why a completed run completed, in words ([`Completion::words`]); `None` for another
+    /// stop, a merge, or a result file written before it was recorded.
+    pub stopped_because: Option<String>,
+}
+
+/// Why a run's entries all finished: the single-use datapools that ran out of rows, and
+/// whether other entries ended with their volume models.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// The single-use datapools that ran out (their entries ended for want of rows), by name.
+    pub datapools_ran_out: BTreeSet<String>,
+    /// Some entry ended because its volume model did.
+    pub volume_models_ended: bool,
+}
+
+impl Completion {
+    /// In the user's words: `every volume model ended`, `single-use datapool users ran out of
+    /// rows`, or both (`...; every other entry's volume model ended`).
+    pub fn words(&self) -> String {
+        let pools: Vec<&str> = self.datapools_ran_out.iter().map(String::as_str).collect();
+        let ran_out = match &pools[..] {
+            [] => return "every volume model ended".into(),
+            [pool] => format!("single-use datapool {pool} ran out of rows"),
+            more => format!("single-use datapools {} ran out of rows", more.join(", ")),
+        };
+        if self.volume_models_ended { format!("{ran_out}; every other entry's volume model ended") } else { ran_out }
+    }
 }
 
 #[cfg(test)]
@@ -178,11 +205,21 @@ impl RunResult {
             intervals: Vec::new(),
             segment: None,
             tls_verified: None,
+            stopped_because: None,
         }
     }
 }
 
 impl RunResult {
+    /// How the run stopped, in words: a completed run says why when it is known (`stopped
+    /// when its journeys were done: single-use datapool users ran out of rows`).
+    pub fn stopped_words(&self) -> String {
+        match (&self.stopped_by, &self.stopped_because) {
+            (StopReason::Completed, Some(why)) => format!("stopped when its journeys were done: {why}"),
+            (reason, _) => reason.words().to_string(),
+        }
+    }
+
     /// The driver, or `mixed` when cores differ.
     pub fn driver_name(&self) -> &'static str {
         let kinds: BTreeSet<&str> = self.drivers.iter().map(|d| d.name()).collect();
@@ -213,6 +250,22 @@ pub fn keep_bounded(intervals: &mut [IntervalPoint]) {
 
 #[cfg(test)]
 mod tests {
+
+    /// Why a run completed, in the user's words: the models, one pool, several, or a pool
+    /// beside models that ended.
+    #[test]
+    fn a_completion_says_what_ended_the_run() {
+        let pools = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<String>>();
+        let of =
+            |names: &[&str], models: bool| Completion { datapools_ran_out: pools(names), volume_models_ended: models };
+        assert_eq!(of(&[], true).words(), "every volume model ended");
+        assert_eq!(of(&["ids"], false).words(), "single-use datapool ids ran out of rows");
+        assert_eq!(of(&["a", "b"], false).words(), "single-use datapools a, b ran out of rows");
+        assert_eq!(
+            of(&["ids"], true).words(),
+            "single-use datapool ids ran out of rows; every other entry's volume model ended"
+        );
+    }
     use std::sync::Arc;
 
     use super::*;

@@ -138,9 +138,9 @@ fn table_of(merged: &Merged, seconds: f64, total: &TxnStats, durations: &dyn Fn(
         grouped(total.req_errors()),
         if total.not_sent > 0 {
             format!(
-                "; not sent {} (failed before a byte was written; {} attempts in all)",
+                "; not sent {} (failed before a byte was written; {} in all)",
                 grouped(total.not_sent),
-                grouped(total.attempts())
+                crate::output::units::counted(total.attempts(), "attempt")
             )
         } else {
             String::new()
@@ -613,6 +613,13 @@ mod tests {
         assert_eq!(row[1..8], ["4", "3", "1", "3", "3", "75.0%", "1"], "{text}");
         let row: Vec<&str> = text.lines().find(|l| l.starts_with("never")).unwrap().split_whitespace().collect();
         assert_eq!(row[1..8], ["0", "0", "0", "0", "0", "-", "0"], "no attempt, no transaction: no share: {text}");
+        // One attempt is one (`journey run` against a closed port said "1 attempts in all").
+        let mut merged = Merged::default();
+        let mut stats = TxnStats { txn_err: 1, not_sent: 1, ..TxnStats::default() };
+        stats.add_errors(ErrorKind::Refused, 1);
+        merged.txns.insert("once".into(), stats);
+        let text = table(&merged, 1.0);
+        assert!(text.contains("; not sent 1 (failed before a byte was written; 1 attempt in all)"), "{text}");
     }
 
     /// Outside try, finding 7: `rate = 50`, `--duration 2s --grace 1s` against a target taking

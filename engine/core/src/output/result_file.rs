@@ -854,6 +854,10 @@ pub struct ResultFile {
     /// Why it ended.
     #[serde(default = "stopped_by_duration")]
     pub stopped_by: StopReason,
+    /// Why a `completed` run completed, in words: `every volume model ended`, `single-use
+    /// datapool users ran out of rows` (absent for another stop, a merge, and older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_because: Option<String>,
     /// Core ids.
     #[serde(default)]
     pub cores: Vec<usize>,

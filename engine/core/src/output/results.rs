@@ -74,6 +74,7 @@ impl Merging {
             intervals: Vec::new(),
             segment: None,
             tls_verified: result.tls_verified,
+            stopped_because: None,
         });
         // Unverified when any input was; unknown when one does not say and none was unverified.
         merged.tls_verified =
@@ -337,6 +338,7 @@ mod tests {
             intervals: Vec::new(),
             segment: None,
             tls_verified: Some(true),
+            stopped_because: None,
         };
         let runs = vec![run; MERGE_FILES_MAX];
         let total = merge(&runs).unwrap().merged.total();
@@ -362,6 +364,7 @@ mod tests {
             intervals: Vec::new(),
             segment: None,
             tls_verified: Some(true),
+            stopped_because: None,
         };
         let merged = merge(&[run(1000.0, 10.0), run(1002.5, 10.0)]).unwrap();
         assert_eq!((merged.started_at_unix_s, merged.duration_s), (1000.0, 12.5));

@@ -272,6 +272,11 @@ impl WsJourney {
         &self.name
     }
 
+    /// The connection's URL as written (a template).
+    pub fn url(&self) -> &Template {
+        &self.url
+    }
+
     /// Where the URL is written in the file (a byte range of its text).
     pub fn url_span(&self) -> Range<usize> {
         self.places.url.clone()

@@ -142,6 +142,7 @@ impl Dashboard {
             intervals: intervals[cache.seen.min(intervals.len())..].to_vec(),
             segment: run.segment.map(str::to_string),
             tls_verified: Some(run.tls_verified),
+            stopped_because: None,
         };
         let mut file = result_file(&result, false);
         cache.seen = intervals.len();

@@ -315,6 +315,7 @@ mod tests {
             intervals: Vec::new(),
             segment: None,
             tls_verified: None,
+            stopped_because: None,
         };
         let file = result_file(&run, true);
         let read = read_run(&file, "f").unwrap();

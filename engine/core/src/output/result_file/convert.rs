@@ -38,6 +38,7 @@ pub fn result_file_of(result: &RunResult, total: &TxnStats, transactions: Vec<Tr
         // segment with nothing to run) took less, and a length of 0 is no run's.
         duration_s: ((seconds * 1000.0).round() / 1000.0).max(0.001),
         stopped_by: result.stopped_by,
+        stopped_because: result.stopped_because.clone(),
         cores: result.cores.clone(),
         segment: result.segment.clone(),
         driver: result.driver_name().to_string(),
@@ -490,6 +491,7 @@ pub fn read_run_untimed(file: &ResultFile, name: &str) -> Result<RunResult, Resu
         intervals: Vec::new(),
         segment: file.segment.clone(),
         tls_verified: file.tls_verified,
+        stopped_because: file.stopped_because.clone(),
     })
 }
 

@@ -62,6 +62,7 @@ fn run_result(merged: Merged, started_at_unix_s: f64, duration_s: f64) -> RunRes
         intervals: vec![IntervalPoint { elapsed_s: 1.0, requests: 3, ..IntervalPoint::default() }],
         segment: Some("1/4".into()),
         tls_verified: None,
+        stopped_because: None,
     }
 }
 

@@ -36,8 +36,8 @@ pub enum CsvError {
     NotAFile {
         /// The path.
         path: PathBuf,
-        /// What it is, in words.
-        kind: &'static str,
+        /// What it is.
+        kind: super::NotRegular,
     },
     /// Nothing in the file, not even a header row.
     #[error(
@@ -293,8 +293,7 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
         reason: e.to_string(),
     };
     // Asked before opening: opening a named pipe waits for a writer.
-    let kind = std::fs::metadata(path).map_err(|e| read_error(None, &e))?.file_type();
-    if let Some(kind) = not_a_file(kind) {
+    if let Some(kind) = super::not_regular(path) {
         return Err(CsvError::NotAFile { path: path.to_path_buf(), kind });
     }
     let file = File::open(path).map_err(|e| read_error(None, &e))?;
@@ -328,20 +327,6 @@ pub(super) fn read_csv_bounded(path: &Path, rows_max: usize) -> Result<Table, Cs
     }
     table.shrink_to_fit();
     Ok(table)
-}
-
-/// What a path that is not a regular file is, in words; `None` for a regular file.
-fn not_a_file(kind: std::fs::FileType) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let words = [
-        (kind.is_file(), ""),
-        (kind.is_dir(), "a directory"),
-        (kind.is_fifo(), "a named pipe"),
-        (kind.is_socket(), "a socket"),
-        (kind.is_char_device() || kind.is_block_device(), "a device"),
-    ];
-    let (_, words) = words.into_iter().find(|(is, _)| *is).unwrap_or((false, "neither a file nor a directory"));
-    (!kind.is_file()).then_some(words)
 }
 
 /// The header's column names: each named, each once.

@@ -9,7 +9,9 @@ mod csv_shape;
 mod datapools;
 mod entries;
 mod error;
+mod header_rows;
 mod journeys;
+mod not_regular;
 mod schema;
 mod slashes;
 mod volumes;
@@ -22,6 +24,7 @@ pub use self::client::{ClientOptions, head_bytes_max};
 pub use self::csv_file::{CsvError, read_csv};
 pub use self::entries::{EntryPlaces, JourneyRuns};
 pub use self::error::ScenarioFileError;
+pub use self::not_regular::{NotRegular, not_regular};
 pub use crate::scenario::duration::{DurationError, DurationRange, parse_duration};
 
 use self::entries::Entries;
@@ -95,27 +98,16 @@ pub fn is_scenario_file(name: &str) -> bool {
 /// writer (`mkfifo s.toml` held the command for ever), a device such as `/dev/zero` never
 /// ends. A path that cannot be read at all is left to the read, which says why.
 fn regular_file(path: &Path) -> Result<(), ScenarioFileError> {
-    use std::os::unix::fs::FileTypeExt;
-    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
-    let kind = meta.file_type();
-    let what = if meta.is_file() {
-        return Ok(());
-    } else if meta.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a named pipe (reading it would wait for a writer)"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
+    let Some(what) = not_regular(path) else { return Ok(()) };
+    let why = match what {
+        NotRegular::NamedPipe => format!(" ({})", what.why()),
+        _ => String::new(),
     };
     Err(ScenarioFileError {
         file: path.to_path_buf(),
         line: None,
         field: String::new(),
-        message: format!("is {what}: a scenario file must be a regular file (a .toml file)"),
+        message: format!("is {what}{why}: a scenario file must be a regular file (a .toml file)"),
     })
 }
 
@@ -191,6 +183,36 @@ pub fn load_for(
             );
             let field = format!("journeys.{journey_name}.steps[{}].url", found.step);
             warnings.push(src.error(span, field, message).to_string());
+        }
+    }
+    for (journey_name, journey) in &declared.http {
+        let places = declared.http_places.get(journey_name).map_or(&[][..], Vec::as_slice);
+        for found in header_rows::broken_headers(journey_name, journey, &spec, &pools, &layered) {
+            let field = format!("headers.{}", found.header);
+            let span = places.get(found.step).and_then(|step| {
+                step.templates().iter().find(|place| place.field == field).map(|place| place.span.clone())
+            });
+            let (pool, row) = &found.row;
+            let message = format!(
+                "renders as {:?} with row {row} of datapool {pool}, which holds a line break (CR or LF) or a NUL: \
+                 every request with such a row fails (invalid_request) before it is sent; a header value is one line",
+                found.value
+            );
+            warnings.push(
+                src.error(span, format!("journeys.{journey_name}.steps[{}].{field}", found.step), message).to_string(),
+            );
+        }
+    }
+    for (journey_name, journey) in &declared.ws {
+        if let Some(found) = slashes::ws_doubled_slash(journey_name, journey.url(), &spec, &pools, &layered) {
+            let message = format!(
+                "renders as {}{}, whose path has an empty segment (//): many servers refuse the handshake to such \
+                 a path (404) (a variable ending in / before a / of the template?); drop one of the slashes",
+                found.url,
+                found.rendered_with(),
+            );
+            let field = format!("websockets.{journey_name}.url");
+            warnings.push(src.error(Some(journey.url_span()), field, message).to_string());
         }
     }
     Ok(LoadedScenario {
@@ -869,5 +891,50 @@ volume = { constant = 1 }
         assert_eq!((table.rows(), &table.columns()[..]), (2, &["id".to_string(), "name".to_string()][..]));
         let mut shard = crate::model::datapool::DataPool::table("u", table, false).shard(1, 2);
         assert_eq!(shard.checkout().unwrap().by_name("name"), Some("b"));
+    }
+
+    /// The `//` check skipped WebSocket URLs: `ws://h//chat` (a base ending in `/` before the
+    /// template's `/`) is said as an HTTP step's is; the scheme's own `//` is not.
+    #[test]
+    fn a_websocket_url_with_an_empty_path_segment_is_warned_about() {
+        let file = |base: &str| {
+            format!(
+                "[config]\nbase = \"{base}\"\n[websockets.chat]\nurl = \"{{base}}/chat\"\nsteps = [{{ send = \"hi\" }}]\n\
+                 [[scenario]]\njourney = \"chat\"\nvolume = {{ constant = 1 }}\n"
+            )
+        };
+        let loaded = load_text(&file("ws://127.0.0.1:8080/")).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let warning = &loaded.warnings[0];
+        assert!(
+            warning.contains(
+                ":4: websockets.chat.url: renders as ws://127.0.0.1:8080//chat, whose path has an empty segment (//)"
+            ),
+            "{warning}"
+        );
+        for base in ["ws://127.0.0.1:8080", "wss://127.0.0.1:8443/app"] {
+            assert!(load_text(&file(base)).unwrap().warnings.is_empty(), "{base}");
+        }
+    }
+
+    /// A CSV value quoted across lines (`"a\r\nb"`) in a step header failed every request
+    /// with its row (`invalid_request`) while `scenario check` said ok: warned about at the
+    /// header's line, naming the row; a row that renders one line, or a body, is not.
+    #[test]
+    fn a_row_that_breaks_a_header_value_is_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("u.csv"), "name,note\nann,\"a\r\nb\"\n\"x\r\ny\",ok\n").unwrap();
+        let path = dir.path().join("s.toml");
+        let text = "[datapools.users]\ncsv = \"u.csv\"\n[journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/\",\n  \
+                    headers = { \"X-Name\" = \"{name}\" }, body = \"{note}\" }]\n\
+                    [[scenario]]\njourney = \"j\"\ndatapool = \"users\"\nvolume = { constant = 1 }\n";
+        std::fs::write(&path, text).unwrap();
+        let loaded = load(&path, &Registry::default(), &[]).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let warning = &loaded.warnings[0];
+        assert!(
+            warning.contains(":5: journeys.j.steps[0].headers.X-Name: renders as \"x\\r\\ny\" with row 2 of datapool users, which holds a line break"),
+            "{warning}"
+        );
     }
 }

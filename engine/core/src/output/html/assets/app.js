@@ -619,9 +619,10 @@
     return t.transaction_errors ? 'none by kind: no request or WebSocket error (the first journey error below says what failed)' : '-';
   }
   // How a run stopped, in the terminal's words (`stopped at the end of its duration`); a name
-  // the page has no words for is shown as it is.
+  // the page has no words for is shown as it is. A completed run says why, as the terminal does.
   function stopText(run, words) {
     var name = run.stopped_by;
+    if (name === 'completed' && typeof run.stopped_because === 'string') return 'stopped when its journeys were done: ' + run.stopped_because;
     return (words && typeof name === 'string' && Object.prototype.hasOwnProperty.call(words, name)) ? words[name] : name;
   }
   function summary(parent, run, thresholds, running, stopWords) {
