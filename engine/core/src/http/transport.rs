@@ -398,7 +398,7 @@ impl Transport {
             Transport::Own(socket) => {
                 let mut buf = buf;
                 read_room(&mut buf);
-                socket.read(buf).await
+                socket.read_rest(buf).await
             }
         }
     }

@@ -70,6 +70,10 @@ pub struct TcpSocket {
     fd: RingFd,
     /// Its multishot receive, while one runs.
     stream: Cell<Option<StreamHandle>>,
+    /// An answer on it was long (it needed [`TcpSocket::read_rest`]): its reads receive into
+    /// their own buffers from then on, as the bytes of long bodies are best received where
+    /// they go (through the pool they would be copied).
+    long_answers: Cell<bool>,
 }
 
 impl Drop for TcpSocket {
@@ -134,7 +138,11 @@ impl TcpSocket {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: a new descriptor, owned here alone.
-        let socket = TcpSocket { fd: unsafe { RingFd::registered(fd) }, stream: Cell::new(None) };
+        let socket = TcpSocket {
+            fd: unsafe { RingFd::registered(fd) },
+            stream: Cell::new(None),
+            long_answers: Cell::new(false),
+        };
         let one: libc::c_int = 1;
         // SAFETY: `one` is a valid c_int for the call.
         let rc = unsafe {
@@ -212,20 +220,42 @@ impl TcpSocket {
     /// [`TcpSocket::recv_answer`] makes. Dropped, it loses nothing: what arrived waits for the
     /// next read. Use either these reads or [`TcpSocket::recv`] on a socket, not both.
     pub fn read(&self, buf: BytesMut) -> Read<'_> {
-        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None }
+        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None, rest: false, stopping: false }
+    }
+
+    /// Reads the rest of a long answer: the socket's stream is stopped (IORING_OP_ASYNC_CANCEL)
+    /// and what it took before the stop came is read first, in order; then a receive into the
+    /// room at the end of `buf`. The bytes of a long body are received where
+    /// they go instead of into the pool and copied out; the socket's later reads do the same.
+    pub fn read_rest(&self, buf: BytesMut) -> Read<'_> {
+        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None, rest: true, stopping: false }
     }
 
     /// Reads as [`TcpSocket::read`] does, cancellable through `cancel` as
     /// [`TcpSocket::recv_cancelable`] is: cancelled before bytes came, it ends with ECANCELED
     /// and takes nothing.
     pub fn read_cancelable<'a>(&'a self, buf: BytesMut, cancel: &'a CancelHandle) -> Read<'a> {
-        Read { socket: self, buf: Some(buf), cancel: Some(cancel), own: None, registered: None }
+        Read {
+            socket: self,
+            buf: Some(buf),
+            cancel: Some(cancel),
+            own: None,
+            registered: None,
+            rest: false,
+            stopping: false,
+        }
     }
 
     /// Whether bytes, or the end of the stream, have arrived and wait for a read (what a peek
     /// at the socket no longer sees once the multishot receive has taken it).
     pub fn arrived(&self) -> bool {
         self.stream.get().is_some_and(uring::stream_arrived)
+    }
+
+    /// Whether a multishot receive runs on it (tests).
+    #[cfg(test)]
+    pub(super) fn streaming(&self) -> bool {
+        self.stream.get().is_some()
     }
 
     /// Its place in the ring's table of files, if it has one (tests).
@@ -289,6 +319,11 @@ pub struct Read<'a> {
     own: Option<Recv<BytesMut>>,
     /// The wait registered with `cancel`.
     registered: Option<Registered<'a>>,
+    /// The rest of a long answer ([`TcpSocket::read_rest`]): the stream is stopped, what it
+    /// took is read, and then the read receives into its own buffer.
+    rest: bool,
+    /// The stream's stop was asked for.
+    stopping: bool,
 }
 
 impl Read<'_> {
@@ -306,7 +341,7 @@ impl Read<'_> {
         {
             return Poll::Ready((Err(io::Error::from_raw_os_error(libc::ECANCELED)), buf));
         }
-        let recv = self.socket.recv_answer(buf);
+        let recv = if self.rest { self.socket.recv(buf) } else { self.socket.recv_answer(buf) };
         if let (Some(cancel), Some(user_data)) = (self.cancel, recv.op.user_data()) {
             self.registered = Some(cancel.register(user_data));
         }
@@ -336,37 +371,52 @@ impl std::future::Future for Read<'_> {
         if this.own.is_some() {
             return this.poll_own(cx);
         }
-        let stream = match this.socket.stream.get() {
-            Some(stream) => stream,
-            None => match uring::arm_stream(this.socket.as_raw_fd(), this.socket.fd.fixed()) {
-                Some(stream) => {
-                    this.socket.stream.set(Some(stream));
-                    stream
-                }
-                None => return this.receive_own(cx),
-            },
-        };
-        let buf = this.buf.as_mut().expect("a read polled after it returned");
-        let taken = uring::take_stream(stream, buf, cx.waker());
-        if !matches!(taken, Taken::Pending | Taken::Bytes { ended: false, .. }) {
-            this.socket.stream.set(None);
-        }
-        match taken {
-            Taken::Bytes { n, .. } => this.give(Ok(n)),
-            Taken::Closed => this.give(Ok(0)),
-            Taken::Failed(errno) => this.give(Err(io::Error::from_raw_os_error(errno))),
-            Taken::RingEnded => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
-            Taken::NoBuffers => this.receive_own(cx),
-            Taken::Pending => match this.cancel {
-                Some(cancel) if cancel.cancelled() => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
-                Some(cancel) => {
-                    if this.registered.is_none() {
-                        this.registered = Some(cancel.register(stream.user_data()));
+        loop {
+            if this.rest {
+                this.socket.long_answers.set(true);
+            }
+            let stream = match this.socket.stream.get() {
+                Some(stream) => stream,
+                None if this.socket.long_answers.get() => return this.receive_own(cx),
+                None => match uring::arm_stream(this.socket.as_raw_fd(), this.socket.fd.fixed()) {
+                    Some(stream) => {
+                        this.socket.stream.set(Some(stream));
+                        stream
                     }
-                    Poll::Pending
-                }
-                None => Poll::Pending,
-            },
+                    None => return this.receive_own(cx),
+                },
+            };
+            if this.rest && !std::mem::replace(&mut this.stopping, true) {
+                // At once: what comes while the reader takes what the stream took first goes
+                // to the pool (and is copied) until the stop is taken.
+                uring::stop_stream(stream);
+            }
+            let buf = this.buf.as_mut().expect("a read polled after it returned");
+            let taken = uring::take_stream(stream, buf, cx.waker());
+            if !matches!(taken, Taken::Pending | Taken::Bytes { ended: false, .. }) {
+                this.socket.stream.set(None);
+            }
+            return match taken {
+                Taken::Bytes { n, .. } => this.give(Ok(n)),
+                Taken::Closed => this.give(Ok(0)),
+                // Stopped (see `rest`), or a stop of a read dropped before it saw it: the
+                // bytes after it wait in the socket.
+                Taken::Failed(libc::ECANCELED) => continue,
+                Taken::Failed(errno) => this.give(Err(io::Error::from_raw_os_error(errno))),
+                Taken::RingEnded => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
+                Taken::NoBuffers => this.receive_own(cx),
+                Taken::Pending if this.rest => Poll::Pending,
+                Taken::Pending => match this.cancel {
+                    Some(cancel) if cancel.cancelled() => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
+                    Some(cancel) => {
+                        if this.registered.is_none() {
+                            this.registered = Some(cancel.register(stream.user_data()));
+                        }
+                        Poll::Pending
+                    }
+                    None => Poll::Pending,
+                },
+            };
         }
     }
 }

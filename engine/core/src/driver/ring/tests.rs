@@ -884,6 +884,7 @@ fn reads_take_what_arrives_through_one_multishot_receive() {
     assert_eq!((&got[..], end), (&b"early later"[..], 0));
     let (out, pool) = uring::bufs_out();
     assert_eq!(out, 0, "every buffer a completion named went back to the pool");
+    assert!(!socket.streaming(), "the stream ended with the end of the stream");
     if uring::deferred() {
         assert!(pool, "a kernel of 6.1 has buffer rings (5.19)");
     }
@@ -1023,4 +1024,42 @@ fn a_socket_dropped_with_its_stream_running_gives_its_buffers_back() {
     let end = std::iter::repeat_with(|| peer.read(&mut [0; 8])).find(|read| !is_interrupted(read)).unwrap();
     assert_eq!(end.unwrap(), 0, "the socket is closed");
     drop(rt);
+}
+
+/// The rest of a long answer: the stream stopped, what it took first, then receives into the
+/// reader's own buffer, every byte in order; the socket's later reads receive into their own
+/// buffers too.
+#[test]
+fn the_rest_of_a_long_answer_stops_the_stream_and_loses_no_byte() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    peer.write_all(b"head").unwrap();
+    let sent: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+    let expected = sent.clone();
+    let (head, rest, next) = rt.block_on(async {
+        let (read, head) = socket.read(BytesMut::with_capacity(64)).await;
+        assert_eq!(read.unwrap(), 4);
+        let writer = std::thread::spawn(move || {
+            peer.write_all(&sent).unwrap();
+            peer
+        });
+        let mut rest = BytesMut::with_capacity(64 * 1024);
+        while rest.len() < expected.len() {
+            if rest.capacity() - rest.len() < 16 * 1024 {
+                rest.reserve(64 * 1024);
+            }
+            let read;
+            (read, rest) = socket.read_rest(rest).await;
+            assert!(read.unwrap() > 0);
+        }
+        let mut peer = writer.join().unwrap();
+        peer.write_all(b"next").unwrap();
+        let (read, next) = socket.read(BytesMut::with_capacity(64)).await;
+        assert_eq!(read.unwrap(), 4);
+        assert!(!socket.streaming(), "after a long answer, reads receive into their own buffers");
+        (head, rest, next)
+    });
+    assert_eq!((&head[..], &next[..]), (&b"head"[..], &b"next"[..]));
+    assert!(rest[..] == expected[..], "the rest read is the rest sent, in order");
+    assert_eq!(uring::bufs_out().0, 0);
+    drop((socket, rt));
 }

@@ -999,6 +999,18 @@ pub(super) fn stream_arrived(handle: StreamHandle) -> bool {
     })
 }
 
+/// Asks the kernel to end a socket's stream (its last completion then says ECANCELED, after
+/// the bytes it took before), unless its last completion has arrived.
+pub(super) fn stop_stream(handle: StreamHandle) {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else { return };
+        if matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if !stream.ended()) {
+            ring.push_ignored(io_uring::opcode::AsyncCancel::new(handle.user_data).build());
+        }
+    });
+}
+
 /// Ends a dropped socket's stream: the buffers of what arrived go back to the kernel; one
 /// still in flight is cancelled, its slot freed with its last completion.
 pub(super) fn drop_stream(handle: StreamHandle) {
