@@ -246,6 +246,12 @@ impl TcpSocket {
         }
     }
 
+    /// Whether its reads receive into their own buffers ([`TcpSocket::recv`]) from now on: an
+    /// answer on it was long, and its stream has ended.
+    pub fn receives_directly(&self) -> bool {
+        self.long_answers.get() && self.stream.get().is_none()
+    }
+
     /// Whether bytes, or the end of the stream, have arrived and wait for a read (what a peek
     /// at the socket no longer sees once the multishot receive has taken it).
     pub fn arrived(&self) -> bool {
@@ -328,8 +334,6 @@ pub struct Read<'a> {
 
 impl Read<'_> {
     /// Receives into the reader's own buffer instead of taking from the stream.
-    #[cold]
-    #[inline(never)]
     fn receive_own(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
         self.registered = None;
         let mut buf = self.buf.take().expect("a read polled after it returned");
