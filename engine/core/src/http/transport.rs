@@ -308,7 +308,7 @@ impl Transport {
                     read_room(&mut rbuf);
                     // Pushed to the ring in this order, handed to the kernel together.
                     let send = std::pin::pin!(socket.send(wbuf, 0));
-                    let recv = std::pin::pin!(socket.recv_answer(rbuf));
+                    let recv = std::pin::pin!(socket.read(rbuf));
                     let ((write, wbuf), (read, rbuf)) = read_then_write(send, recv, on_written).await;
                     let (write, written) = write_end(write, wbuf.len());
                     return WriteAndRead { write, written, wbuf, read: Some(read), rbuf };
@@ -376,7 +376,9 @@ impl Transport {
     /// asked for: a non-blocking peek at the socket, no wait and nothing consumed. Used before
     /// a non-idempotent request reuses a pooled connection, which could not be retried.
     pub fn peer_closed(&self) -> bool {
-        peer_spoke(self.raw_fd())
+        // On the own ring, what the socket's multishot receive has taken is no longer there
+        // for the peek.
+        matches!(self, Transport::Own(socket) if socket.arrived()) || peer_spoke(self.raw_fd())
     }
 
     /// Appends whatever plaintext arrives next to `buf`; `Ok(0)` means the peer closed.
@@ -396,7 +398,8 @@ impl Transport {
             Transport::Own(socket) => {
                 let mut buf = buf;
                 read_room(&mut buf);
-                socket.recv(buf).await
+                // The rest of long answers: straight into the buffer once the stream is over.
+                if socket.receives_directly() { socket.recv(buf).await } else { socket.read_rest(buf).await }
             }
         }
     }
@@ -421,7 +424,7 @@ impl Transport {
                 let CancelHandle::Own(cancel) = cancel else { return (Err(other_runtimes_handle()), buf) };
                 let mut buf = buf;
                 read_room(&mut buf);
-                socket.recv_cancelable(buf, &cancel).await
+                socket.read_cancelable(buf, &cancel).await
             }
         }
     }

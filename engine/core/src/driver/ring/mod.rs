@@ -1,8 +1,9 @@
 //! The engine's own io_uring runtime (`--driver own`): a single-threaded executor
 //! (`executor`) turning with one ring per core (`uring`, its table of registered files
-//! `files`), and TCP on that ring (`tcp`). It replaces monoio on the io_uring path for plain
+//! `files`, its provided buffers `bufs`), and TCP on that ring (`tcp`). It replaces monoio on the io_uring path for plain
 //! HTTP; monoio stays for `io_uring` and `epoll`.
 
+mod bufs;
 mod cancel;
 mod executor;
 mod fd;
@@ -16,7 +17,7 @@ use std::os::fd::AsRawFd;
 
 pub use cancel::{CancelHandle, Canceller};
 pub use fd::RingFd;
-pub use tcp::{Recv, RingBuf, Send, TcpSocket};
+pub use tcp::{Read, Recv, RingBuf, Send, TcpSocket};
 
 /// This thread's own runtime, while built: dropped, it drops the tasks left, cancels what is in
 /// flight and closes the ring.

@@ -2,16 +2,19 @@
 //! plain descriptor; shutdown (a request's deadline, a half close) stays a direct system call
 //! on it, as on the other drivers.
 
+use std::cell::Cell;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use io_uring::{opcode, squeue, types};
 
-use super::cancel::CancelHandle;
+use super::cancel::{CancelHandle, Registered};
 use super::fd::RingFd;
-use super::uring::{Op, io_result, poll_first};
+use super::uring::{self, Op, StreamHandle, Taken, io_result, poll_first};
 
 /// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
 /// memory does not move when the value does (it lives on the heap).
@@ -61,8 +64,25 @@ impl RingBuf for Vec<u8> {
 
 /// A TCP socket whose I/O goes through this core's own ring. Closed through the ring when
 /// dropped (after every operation pushed before it, so that none reaches a reused descriptor).
+/// Its reads ([`TcpSocket::read`]) go through one multishot receive into the ring's provided
+/// buffers, started by the first and kept while the socket lives (where the ring has them).
 pub struct TcpSocket {
     fd: RingFd,
+    /// Its multishot receive, while one runs.
+    stream: Cell<Option<StreamHandle>>,
+    /// An answer on it was long (it needed [`TcpSocket::read_rest`]): its reads receive into
+    /// their own buffers from then on, as the bytes of long bodies are best received where
+    /// they go (through the pool they would be copied).
+    long_answers: Cell<bool>,
+}
+
+impl Drop for TcpSocket {
+    fn drop(&mut self) {
+        // Before the close (pushed when `fd` drops): the stream's cancel names the socket.
+        if let Some(stream) = self.stream.take() {
+            uring::drop_stream(stream);
+        }
+    }
 }
 
 impl AsRawFd for TcpSocket {
@@ -118,7 +138,11 @@ impl TcpSocket {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: a new descriptor, owned here alone.
-        let socket = TcpSocket { fd: unsafe { RingFd::registered(fd) } };
+        let socket = TcpSocket {
+            fd: unsafe { RingFd::registered(fd) },
+            stream: Cell::new(None),
+            long_answers: Cell::new(false),
+        };
         let one: libc::c_int = 1;
         // SAFETY: `one` is a valid c_int for the call.
         let rc = unsafe {
@@ -190,6 +214,56 @@ impl TcpSocket {
         recv.await
     }
 
+    /// Reads what arrives next into `buf` (appended; 0 is the end of the stream): taken from
+    /// the socket's multishot receive, started if none runs; where the ring has no provided
+    /// buffers, or they ran out, a receive into the room at the end of `buf` as
+    /// [`TcpSocket::recv_answer`] makes. Dropped, it loses nothing: what arrived waits for the
+    /// next read. Use either these reads or [`TcpSocket::recv`] on a socket, not both.
+    pub fn read(&self, buf: BytesMut) -> Read<'_> {
+        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None, rest: false, stopping: false }
+    }
+
+    /// Reads the rest of a long answer: the socket's stream is stopped (IORING_OP_ASYNC_CANCEL)
+    /// and what it took before the stop came is read first, in order; then a receive into the
+    /// room at the end of `buf`. The bytes of a long body are received where
+    /// they go instead of into the pool and copied out; the socket's later reads do the same.
+    pub fn read_rest(&self, buf: BytesMut) -> Read<'_> {
+        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None, rest: true, stopping: false }
+    }
+
+    /// Reads as [`TcpSocket::read`] does, cancellable through `cancel` as
+    /// [`TcpSocket::recv_cancelable`] is: cancelled before bytes came, it ends with ECANCELED
+    /// and takes nothing.
+    pub fn read_cancelable<'a>(&'a self, buf: BytesMut, cancel: &'a CancelHandle) -> Read<'a> {
+        Read {
+            socket: self,
+            buf: Some(buf),
+            cancel: Some(cancel),
+            own: None,
+            registered: None,
+            rest: false,
+            stopping: false,
+        }
+    }
+
+    /// Whether its reads receive into their own buffers ([`TcpSocket::recv`]) from now on: an
+    /// answer on it was long, and its stream has ended.
+    pub fn receives_directly(&self) -> bool {
+        self.long_answers.get() && self.stream.get().is_none()
+    }
+
+    /// Whether bytes, or the end of the stream, have arrived and wait for a read (what a peek
+    /// at the socket no longer sees once the multishot receive has taken it).
+    pub fn arrived(&self) -> bool {
+        self.stream.get().is_some_and(uring::stream_arrived)
+    }
+
+    /// Whether a multishot receive runs on it (tests).
+    #[cfg(test)]
+    pub(super) fn streaming(&self) -> bool {
+        self.stream.get().is_some()
+    }
+
     /// Its place in the ring's table of files, if it has one (tests).
     #[cfg(test)]
     pub(super) fn fixed(&self) -> Option<super::files::FixedFile> {
@@ -238,5 +312,115 @@ impl<B: RingBuf> std::future::Future for Recv<B> {
             }
             (read, buf)
         })
+    }
+}
+
+/// A read of what arrives next on a socket ([`TcpSocket::read`]).
+pub struct Read<'a> {
+    socket: &'a TcpSocket,
+    /// The reader's buffer, while the read takes from the stream.
+    buf: Option<BytesMut>,
+    cancel: Option<&'a CancelHandle>,
+    /// A receive into the reader's own buffer: the ring has no provided buffers, or they ran out.
+    own: Option<Recv<BytesMut>>,
+    /// The wait registered with `cancel`.
+    registered: Option<Registered<'a>>,
+    /// The rest of a long answer ([`TcpSocket::read_rest`]): the stream is stopped, what it
+    /// took is read, and then the read receives into its own buffer.
+    rest: bool,
+    /// The stream's stop was asked for.
+    stopping: bool,
+}
+
+impl Read<'_> {
+    /// Receives into the reader's own buffer instead of taking from the stream.
+    fn receive_own(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
+        self.registered = None;
+        let mut buf = self.buf.take().expect("a read polled after it returned");
+        if buf.capacity() - buf.len() < super::bufs::PROVIDED_BUF_BYTES / 4 {
+            buf.reserve(super::bufs::PROVIDED_BUF_BYTES);
+        }
+        if let Some(cancel) = self.cancel
+            && cancel.cancelled()
+        {
+            return Poll::Ready((Err(io::Error::from_raw_os_error(libc::ECANCELED)), buf));
+        }
+        let recv = if self.rest { self.socket.recv(buf) } else { self.socket.recv_answer(buf) };
+        if let (Some(cancel), Some(user_data)) = (self.cancel, recv.op.user_data()) {
+            self.registered = Some(cancel.register(user_data));
+        }
+        self.own = Some(recv);
+        self.poll_own(cx)
+    }
+
+    fn poll_own(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
+        let own = self.own.as_mut().expect("a receive of its own");
+        let done = std::task::ready!(Pin::new(own).poll(cx));
+        self.registered = None;
+        Poll::Ready(done)
+    }
+
+    /// The buffer back with the read's result.
+    fn give(&mut self, result: io::Result<usize>) -> Poll<(io::Result<usize>, BytesMut)> {
+        self.registered = None;
+        Poll::Ready((result, self.buf.take().expect("a read polled after it returned")))
+    }
+}
+
+impl std::future::Future for Read<'_> {
+    type Output = (io::Result<usize>, BytesMut);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.own.is_some() {
+            return this.poll_own(cx);
+        }
+        loop {
+            if this.rest {
+                this.socket.long_answers.set(true);
+            }
+            let stream = match this.socket.stream.get() {
+                Some(stream) => stream,
+                None if this.socket.long_answers.get() => return this.receive_own(cx),
+                None => match uring::arm_stream(this.socket.as_raw_fd(), this.socket.fd.fixed()) {
+                    Some(stream) => {
+                        this.socket.stream.set(Some(stream));
+                        stream
+                    }
+                    None => return this.receive_own(cx),
+                },
+            };
+            if this.rest && !std::mem::replace(&mut this.stopping, true) {
+                // At once: what comes while the reader takes what the stream took first goes
+                // to the pool (and is copied) until the stop is taken.
+                uring::stop_stream(stream);
+            }
+            let buf = this.buf.as_mut().expect("a read polled after it returned");
+            let taken = uring::take_stream(stream, buf, cx.waker());
+            if !matches!(taken, Taken::Pending | Taken::Bytes { ended: false, .. }) {
+                this.socket.stream.set(None);
+            }
+            return match taken {
+                Taken::Bytes { n, .. } => this.give(Ok(n)),
+                Taken::Closed => this.give(Ok(0)),
+                // Stopped (see `rest`), or a stop of a read dropped before it saw it: the
+                // bytes after it wait in the socket.
+                Taken::Failed(libc::ECANCELED) => continue,
+                Taken::Failed(errno) => this.give(Err(io::Error::from_raw_os_error(errno))),
+                Taken::RingEnded => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
+                Taken::NoBuffers => this.receive_own(cx),
+                Taken::Pending if this.rest => Poll::Pending,
+                Taken::Pending => match this.cancel {
+                    Some(cancel) if cancel.cancelled() => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
+                    Some(cancel) => {
+                        if this.registered.is_none() {
+                            this.registered = Some(cancel.register(stream.user_data()));
+                        }
+                        Poll::Pending
+                    }
+                    None => Poll::Pending,
+                },
+            };
+        }
     }
 }

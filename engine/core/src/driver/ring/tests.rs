@@ -847,3 +847,219 @@ fn a_ring_registered_with_its_thread_is_let_go_with_its_runtime() {
 fn is_interrupted(read: &io::Result<usize>) -> bool {
     matches!(read, Err(err) if err.kind() == io::ErrorKind::Interrupted)
 }
+
+/// Turns the ring until `done` or 5 s.
+fn turn_until(mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while !done() && started.elapsed() < Duration::from_secs(5) {
+        uring::turn(false);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    done()
+}
+
+/// Reads through the socket's multishot receive: what was sent before the first read, what is
+/// sent while a read waits, in order, and the end of the stream; every buffer back in the pool.
+#[test]
+fn reads_take_what_arrives_through_one_multishot_receive() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    peer.write_all(b"early ").unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        peer.write_all(b"later").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(peer);
+    });
+    let (got, end) = rt.block_on(async {
+        let mut got = BytesMut::with_capacity(64);
+        while got.len() < 11 {
+            let read;
+            (read, got) = socket.read(got).await;
+            assert!(read.unwrap() > 0);
+        }
+        let (end, _) = socket.read(BytesMut::with_capacity(8)).await;
+        (got, end.unwrap())
+    });
+    writer.join().unwrap();
+    assert_eq!((&got[..], end), (&b"early later"[..], 0));
+    let (out, pool) = uring::bufs_out();
+    assert_eq!(out, 0, "every buffer a completion named went back to the pool");
+    assert!(!socket.streaming(), "the stream ended with the end of the stream");
+    if uring::deferred() {
+        assert!(pool, "a kernel of 6.1 has buffer rings (5.19)");
+    }
+    drop((socket, rt));
+}
+
+/// Bytes that arrive while nobody reads wait in the stream (and say so for the pool's check)
+/// until a read takes them; a read dropped while it waits loses nothing.
+#[test]
+fn what_arrives_between_reads_waits_for_the_next_and_a_dropped_read_loses_nothing() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    if !uring::bufs_out().1 {
+        return; // no pool: reads receive into their own buffers (the other tests hold those)
+    }
+    rt.block_on(async {
+        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
+        assert!(read.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        drop(read); // the stream keeps running
+    });
+    assert!(!socket.arrived());
+    peer.write_all(b"unasked").unwrap();
+    assert!(turn_until(|| socket.arrived()), "the bytes arrived in the stream");
+    let (read, got) = rt.block_on(socket.read(BytesMut::with_capacity(64)));
+    assert_eq!((read.unwrap(), &got[..]), (7, &b"unasked"[..]));
+    assert!(!socket.arrived());
+    drop(peer);
+    assert!(turn_until(|| socket.arrived()), "the end of the stream arrived (a peek would no longer see it)");
+    let (read, _) = rt.block_on(socket.read(BytesMut::with_capacity(64)));
+    assert_eq!(read.unwrap(), 0);
+    drop((socket, rt));
+}
+
+/// A cancellable read cancelled before bytes came ends with ECANCELED and takes nothing: the
+/// bytes sent after are the next read's.
+#[test]
+fn a_cancelled_read_of_the_stream_takes_nothing() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    let canceller = Canceller::new();
+    let handle = canceller.handle();
+    let (first, second) = rt.block_on(async {
+        let mut read = Box::pin(socket.read_cancelable(BytesMut::with_capacity(64), &handle));
+        assert!(read.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        uring::turn(false);
+        let _fresh = canceller.cancel();
+        let (first, _) = read.await;
+        peer.write_all(b"after").unwrap();
+        let (second, got) = socket.read(BytesMut::with_capacity(64)).await;
+        (first, (second.unwrap(), got))
+    });
+    assert_eq!(first.unwrap_err().raw_os_error(), Some(libc::ECANCELED));
+    assert_eq!((second.0, &second.1[..]), (5, &b"after"[..]));
+    drop((socket, peer, rt));
+}
+
+/// Many times a buffer's size, sent at once: read whole and in order, across completions.
+#[test]
+fn a_long_answer_is_read_whole_and_in_order_across_buffers() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    let sent: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let expected = sent.clone();
+    let writer = std::thread::spawn(move || {
+        peer.write_all(&sent).unwrap();
+        peer
+    });
+    let got = rt.block_on(async {
+        let mut got = BytesMut::with_capacity(64 * 1024);
+        while got.len() < expected.len() {
+            if got.capacity() - got.len() < 16 * 1024 {
+                got.reserve(64 * 1024);
+            }
+            let read;
+            (read, got) = socket.read(got).await;
+            assert!(read.unwrap() > 0);
+        }
+        got
+    });
+    assert!(got[..] == expected[..], "the bytes read are the bytes sent, in order");
+    assert_eq!(uring::bufs_out().0, 0);
+    drop((writer.join().unwrap(), socket, rt));
+}
+
+/// A pool of two buffers and three sockets whose bytes nobody reads: the third socket's
+/// stream finds the pool empty and ends; its read receives into its own buffer instead, and
+/// every socket's bytes are read.
+#[test]
+fn a_stream_that_finds_the_pool_empty_reads_into_its_own_buffer() {
+    crate::driver::ring::bufs::POOL_BUFS.set(Some(2));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut rt = runtime();
+    crate::driver::ring::bufs::POOL_BUFS.set(None);
+    if !uring::bufs_out().1 {
+        return;
+    }
+    let pairs: Vec<_> = rt.block_on(async {
+        let mut pairs = Vec::new();
+        for _ in 0..3 {
+            let socket = TcpSocket::connect(addr).await.unwrap();
+            pairs.push((socket, listener.accept().unwrap().0));
+        }
+        pairs
+    });
+    for (socket, _) in &pairs {
+        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
+        let _ = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    }
+    for (at, (_, peer)) in pairs.iter().enumerate() {
+        (&*peer).write_all(format!("socket {at}").as_bytes()).unwrap();
+    }
+    assert!(turn_until(|| uring::bufs_out().0 == 2), "two buffers filled: the pool is empty");
+    for (at, (socket, _)) in pairs.iter().enumerate() {
+        let (read, got) = rt.block_on(socket.read(BytesMut::with_capacity(64)));
+        assert_eq!((read.unwrap(), &got[..]), (8, format!("socket {at}").as_bytes()));
+    }
+    assert_eq!(uring::bufs_out().0, 0);
+    drop((pairs, rt));
+}
+
+/// A socket dropped with bytes waiting in its stream and its receive still running: the
+/// buffers go back to the pool, the receive is cancelled and its slot freed, the socket closed.
+#[test]
+fn a_socket_dropped_with_its_stream_running_gives_its_buffers_back() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    if !uring::bufs_out().1 {
+        return;
+    }
+    rt.block_on(async {
+        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
+        let _ = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    });
+    peer.write_all(b"never read").unwrap();
+    assert!(turn_until(|| uring::bufs_out().0 == 1));
+    drop(socket);
+    assert_eq!(uring::bufs_out().0, 0, "the waiting bytes' buffer went back at once");
+    assert!(turn_until(|| uring::in_flight() <= 1), "the stream's cancel was answered");
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let end = std::iter::repeat_with(|| peer.read(&mut [0; 8])).find(|read| !is_interrupted(read)).unwrap();
+    assert_eq!(end.unwrap(), 0, "the socket is closed");
+    drop(rt);
+}
+
+/// The rest of a long answer: the stream stopped, what it took first, then receives into the
+/// reader's own buffer, every byte in order; the socket's later reads receive into their own
+/// buffers too.
+#[test]
+fn the_rest_of_a_long_answer_stops_the_stream_and_loses_no_byte() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    peer.write_all(b"head").unwrap();
+    let sent: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+    let expected = sent.clone();
+    let (head, rest, next) = rt.block_on(async {
+        let (read, head) = socket.read(BytesMut::with_capacity(64)).await;
+        assert_eq!(read.unwrap(), 4);
+        let writer = std::thread::spawn(move || {
+            peer.write_all(&sent).unwrap();
+            peer
+        });
+        let mut rest = BytesMut::with_capacity(64 * 1024);
+        while rest.len() < expected.len() {
+            if rest.capacity() - rest.len() < 16 * 1024 {
+                rest.reserve(64 * 1024);
+            }
+            let read;
+            (read, rest) = socket.read_rest(rest).await;
+            assert!(read.unwrap() > 0);
+        }
+        let mut peer = writer.join().unwrap();
+        peer.write_all(b"next").unwrap();
+        let (read, next) = socket.read(BytesMut::with_capacity(64)).await;
+        assert_eq!(read.unwrap(), 4);
+        assert!(!socket.streaming(), "after a long answer, reads receive into their own buffers");
+        (head, rest, next)
+    });
+    assert_eq!((&head[..], &next[..]), (&b"head"[..], &b"next"[..]));
+    assert!(rest[..] == expected[..], "the rest read is the rest sent, in order");
+    assert_eq!(uring::bufs_out().0, 0);
+    drop((socket, rt));
+}

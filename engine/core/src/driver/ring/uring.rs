@@ -10,6 +10,7 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
@@ -17,8 +18,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use io_uring::{IoUring, squeue, types};
+use io_uring::{IoUring, cqueue, squeue, types};
 
+use super::bufs::{BUF_GROUP, ProvidedBufs};
 use super::files::{FIXED_FILES_PER_CORE_MAX, FileTable, FixedFile};
 
 /// The tag of the ring's own operations' user data (an operation's tag is never this): the
@@ -52,6 +54,8 @@ const END_WAIT_SLICE_NS: u32 = 20_000_000;
 /// A send's or a receive's flag (in its entry's `ioprio`): wait for the socket to be ready
 /// before the first try (Linux's `io_uring.h`; io-uring 0.6 keeps its copy private).
 pub(super) const IORING_RECVSEND_POLL_FIRST: u16 = 1;
+/// A receive's flag (in `ioprio`): multishot (io-uring 0.6 keeps its copy private).
+const IORING_RECV_MULTISHOT: u16 = 2;
 /// The result of an operation the ring could not take (its queue stayed full): below every
 /// errno, told apart by [`io_result`].
 pub(super) const QUEUE_STUCK: i32 = i32::MIN;
@@ -86,6 +90,58 @@ enum Slot {
         #[allow(dead_code, reason = "held, never read: kept alive for the kernel")]
         owned: Box<dyn Any>,
     },
+    /// A socket's multishot receive: many completions, until one without IORING_CQE_F_MORE.
+    Stream(Box<Stream>),
+}
+
+/// A multishot receive's completions, into the ring's provided buffers.
+struct Stream {
+    tag: u32,
+    /// The reader waiting for the next completion.
+    waker: Option<Waker>,
+    /// Completions arrived and not yet taken: result and flags (the buffer's id in them).
+    arrived: VecDeque<(i32, u32)>,
+    /// Its socket was dropped: the completions still to come give their buffers back, the last
+    /// one frees the slot.
+    orphan: bool,
+}
+
+impl Stream {
+    /// Whether its last completion has arrived (it is among those not yet taken).
+    fn ended(&self) -> bool {
+        self.arrived.back().is_some_and(|&(_, flags)| !cqueue::more(flags))
+    }
+}
+
+/// A socket's multishot receive, from the socket's side: the ring it runs on, and its user data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct StreamHandle {
+    generation: u32,
+    user_data: u64,
+}
+
+impl StreamHandle {
+    /// Its user data (what a cancel names).
+    pub(super) fn user_data(self) -> u64 {
+        self.user_data
+    }
+}
+
+/// What a reader found in its socket's stream.
+pub(super) enum Taken {
+    /// Bytes appended to its buffer; `ended`: the stream's last completion was among them.
+    Bytes { n: usize, ended: bool },
+    /// The peer closed (0): the stream has ended.
+    Closed,
+    /// The pool had no buffer for what arrived: the stream has ended, the bytes wait in the
+    /// socket for a receive into the reader's own buffer.
+    NoBuffers,
+    /// The receive failed with this errno: the stream has ended.
+    Failed(i32),
+    /// Nothing yet: the reader's waker is kept.
+    Pending,
+    /// The stream's ring has ended (its runtime cancelled it).
+    RingEnded,
 }
 
 /// A core's ring and its operations' slots.
@@ -114,6 +170,8 @@ pub(super) struct Ring {
     /// The ring's own descriptor's index among this thread's registered rings, when it has one:
     /// an enter naming it takes no reference to the ring's file.
     registered: Option<u32>,
+    /// The buffers the kernel fills for the sockets' multishot receives, when it has them.
+    bufs: Option<ProvidedBufs>,
 }
 
 /// The kernel's `io_uring_rsrc_update`: a registered ring's index and descriptor.
@@ -203,6 +261,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
     let ring = builder.build(entries)?;
     let files = file_table(&ring);
     let registered = register_ring(&ring);
+    let bufs = ProvidedBufs::register(&ring);
     RECV_POLL_FIRST.set(deferred);
     let (generation, next_tag) = NEXT.get();
     NEXT.set((generation.wrapping_add(1), next_tag));
@@ -221,6 +280,7 @@ pub(super) fn install(entries: u32, deferred: bool, afar: RawFd) -> io::Result<(
             enters_failed: 0,
             files,
             registered,
+            bufs,
         };
         ring.listen_afar();
         *slot.borrow_mut() = Some(ring);
@@ -302,6 +362,15 @@ pub(super) fn on_fixed(mut entry: squeue::Entry, index: u32) -> squeue::Entry {
 #[cfg(test)]
 pub(super) fn files_taken() -> (u32, bool) {
     RING.with(|slot| slot.borrow().as_ref().map_or((0, false), |ring| (ring.files.taken(), ring.files.has_places())))
+}
+
+/// Buffers of this thread's ring's pool that completions named and that were not given back,
+/// and whether it has a pool (tests).
+#[cfg(test)]
+pub(super) fn bufs_out() -> (u32, bool) {
+    RING.with(|slot| {
+        slot.borrow().as_ref().and_then(|ring| ring.bufs.as_ref()).map_or((0, false), |bufs| (bufs.out, true))
+    })
 }
 
 /// Whether this thread's ring is registered with it (its enters name it by index) (tests).
@@ -388,6 +457,7 @@ impl Ring {
         let in_flight: Vec<u64> = (self.slots.iter().enumerate())
             .filter_map(|(index, slot)| match slot {
                 Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => Some(user_data(*tag, index as u32)),
+                Slot::Stream(stream) => Some(user_data(stream.tag, index as u32)),
                 Slot::Free(_) | Slot::Done(_) => None,
             })
             .collect();
@@ -455,6 +525,7 @@ impl Ring {
         let generation = self.generation;
         let _ = ABANDONED.try_with(|abandoned| abandoned.borrow_mut().push(generation));
         std::mem::forget(std::mem::take(&mut self.slots));
+        std::mem::forget(self.bufs.take());
         if self.afar.in_flight {
             Box::leak(std::mem::replace(&mut self.afar.count, Box::new(0)));
         }
@@ -624,7 +695,14 @@ impl Ring {
         let mut completions = self.ring.completion();
         completions.sync();
         for cqe in &mut completions {
-            self.in_flight -= 1;
+            let flags = cqe.flags();
+            // A multishot receive's completions but its last leave it in flight.
+            if !cqueue::more(flags) {
+                self.in_flight -= 1;
+            }
+            if let (Some(bid), Some(bufs)) = (cqueue::buffer_select(flags), self.bufs.as_mut()) {
+                bufs.filled(bid);
+            }
             #[cfg(test)]
             REAPED.set(REAPED.get() + 1);
             let user_data = cqe.user_data();
@@ -647,6 +725,21 @@ impl Ring {
                     // What the kernel used is freed with the slot's old value.
                     drop(std::mem::replace(slot, Slot::Free(self.free)));
                     self.free = index as u32;
+                }
+                Slot::Stream(stream) if !stream.orphan => {
+                    stream.arrived.push_back((cqe.result(), flags));
+                    if let Some(waker) = stream.waker.take() {
+                        self.woken.push(waker);
+                    }
+                }
+                Slot::Stream(_) => {
+                    if let (Some(bid), Some(bufs)) = (cqueue::buffer_select(flags), self.bufs.as_mut()) {
+                        bufs.give_back(bid);
+                    }
+                    if !cqueue::more(flags) {
+                        drop(std::mem::replace(slot, Slot::Free(self.free)));
+                        self.free = index as u32;
+                    }
                 }
                 Slot::Free(_) | Slot::Done(_) => unreachable!("a completion for a slot not in flight"),
             }
@@ -791,8 +884,157 @@ pub(super) fn cancel(user_data: u64) {
     RING.with(|ring| {
         let mut guard = ring.borrow_mut();
         let Some(ring) = guard.as_mut() else { return };
-        if matches!(ring.slots.get(index_of(user_data)), Some(Slot::Waiting { tag, .. }) if *tag == tag_of(user_data)) {
-            ring.push_ignored(io_uring::opcode::AsyncCancel::new(user_data).build());
+        match ring.slots.get_mut(index_of(user_data)) {
+            Some(Slot::Waiting { tag, .. }) if *tag == tag_of(user_data) => {
+                ring.push_ignored(io_uring::opcode::AsyncCancel::new(user_data).build());
+            }
+            // A stream goes on (its completions wait for the next reader): its reader is woken
+            // to find its handle cancelled.
+            Some(Slot::Stream(stream)) if stream.tag == tag_of(user_data) => {
+                if let Some(waker) = stream.waker.take() {
+                    ring.woken.push(waker);
+                }
+            }
+            _ => {}
+        }
+    });
+}
+
+/// Starts a multishot receive on a socket (its descriptor `fd`, its place `file`) into the
+/// ring's provided buffers; `None` when the ring has none (the socket receives into its own
+/// buffers) or its queue is stuck.
+pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHandle> {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let ring = guard.as_mut()?;
+        ring.bufs.as_ref()?;
+        let mut entry = io_uring::opcode::RecvMulti::new(types::Fd(fd), BUF_GROUP).build();
+        if let Some(file) = file.filter(|file| file.generation == ring.generation) {
+            entry = on_fixed(entry, file.index);
+        }
+        if RECV_POLL_FIRST.get() {
+            // The first receive waits for the socket to be readable (armed beside a request).
+            entry = set_ioprio(entry, IORING_RECV_MULTISHOT | IORING_RECVSEND_POLL_FIRST);
+        }
+        let (index, tag) = ring.take_slot();
+        let stream = Stream { tag, waker: None, arrived: VecDeque::new(), orphan: false };
+        ring.slots[index as usize] = Slot::Stream(Box::new(stream));
+        let user_data = user_data(tag, index);
+        if ring.push(&entry.user_data(user_data)).is_err() {
+            drop(std::mem::replace(&mut ring.slots[index as usize], Slot::Free(ring.free)));
+            ring.free = index;
+            return None;
+        }
+        Some(StreamHandle { generation: ring.generation, user_data })
+    })
+}
+
+/// Takes what arrived in a socket's stream into `buf`: the bytes of the completions in order
+/// (as many as its room holds, at least one), or the stream's end; the reader's waker is kept
+/// when nothing has arrived.
+pub(super) fn take_stream(handle: StreamHandle, buf: &mut bytes::BytesMut, waker: &Waker) -> Taken {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else {
+            return Taken::RingEnded;
+        };
+        let index = index_of(handle.user_data);
+        let Slot::Stream(stream) = &mut ring.slots[index] else {
+            unreachable!("a stream's slot is its own until it ends")
+        };
+        let bufs = ring.bufs.as_mut().expect("a ring with streams has its buffers");
+        let mut n = 0;
+        let mut taken = None;
+        while let Some(&(result, flags)) = stream.arrived.front() {
+            let ended = !cqueue::more(flags);
+            if result <= 0 {
+                if n > 0 {
+                    break; // told to the next read
+                }
+                stream.arrived.pop_front();
+                taken = Some(match -result {
+                    0 => Taken::Closed,
+                    libc::ENOBUFS => Taken::NoBuffers,
+                    errno => Taken::Failed(errno),
+                });
+                break;
+            }
+            let len = result as usize;
+            if n > 0 && buf.capacity() - buf.len() < len {
+                break;
+            }
+            let bid = cqueue::buffer_select(flags).expect("a receive's bytes are in a provided buffer");
+            buf.extend_from_slice(bufs.bytes(bid, len));
+            bufs.give_back(bid);
+            stream.arrived.pop_front();
+            n += len;
+            if ended {
+                taken = Some(Taken::Bytes { n, ended: true });
+                break;
+            }
+        }
+        let taken = match taken {
+            Some(taken) => taken,
+            None if n > 0 => return Taken::Bytes { n, ended: false },
+            None => {
+                if !stream.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                    stream.waker = Some(waker.clone());
+                }
+                return Taken::Pending;
+            }
+        };
+        // Its last completion taken: the slot is free.
+        drop(std::mem::replace(&mut ring.slots[index], Slot::Free(ring.free)));
+        ring.free = index as u32;
+        taken
+    })
+}
+
+/// Whether a socket's stream holds completions not yet taken (bytes, or its end).
+pub(super) fn stream_arrived(handle: StreamHandle) -> bool {
+    RING.with(|slot| {
+        let guard = slot.borrow();
+        let Some(ring) = guard.as_ref().filter(|ring| ring.generation == handle.generation) else { return false };
+        matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if !stream.arrived.is_empty())
+    })
+}
+
+/// Asks the kernel to end a socket's stream (its last completion then says ECANCELED, after
+/// the bytes it took before), unless its last completion has arrived.
+pub(super) fn stop_stream(handle: StreamHandle) {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else { return };
+        if matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if !stream.ended()) {
+            ring.push_ignored(io_uring::opcode::AsyncCancel::new(handle.user_data).build());
+        }
+    });
+}
+
+/// Ends a dropped socket's stream: the buffers of what arrived go back to the kernel; one
+/// still in flight is cancelled, its slot freed with its last completion.
+pub(super) fn drop_stream(handle: StreamHandle) {
+    let _ = RING.try_with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else { return };
+        let index = index_of(handle.user_data);
+        let Slot::Stream(stream) = &mut ring.slots[index] else {
+            unreachable!("a stream's slot is its own until it ends")
+        };
+        let ended = stream.ended();
+        if let Some(bufs) = ring.bufs.as_mut() {
+            for (_, flags) in stream.arrived.drain(..) {
+                if let Some(bid) = cqueue::buffer_select(flags) {
+                    bufs.give_back(bid);
+                }
+            }
+        }
+        if ended {
+            drop(std::mem::replace(&mut ring.slots[index], Slot::Free(ring.free)));
+            ring.free = index as u32;
+        } else {
+            stream.orphan = true;
+            ring.push_ignored(io_uring::opcode::AsyncCancel::new(handle.user_data).build());
         }
     });
 }
@@ -833,7 +1075,9 @@ impl<T: 'static + Unpin> Future for Op<T> {
                     }
                     Polled::Waiting
                 }
-                Slot::Free(_) | Slot::Orphan { .. } => unreachable!("an operation's slot is its own until it ends"),
+                Slot::Free(_) | Slot::Orphan { .. } | Slot::Stream(_) => {
+                    unreachable!("an operation's slot is its own until it ends")
+                }
             }
         });
         let result = match polled {
