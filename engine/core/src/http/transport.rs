@@ -398,8 +398,7 @@ impl Transport {
             Transport::Own(socket) => {
                 let mut buf = buf;
                 read_room(&mut buf);
-                // The rest of long answers: straight into the buffer once the stream is over.
-                if socket.receives_directly() { socket.recv(buf).await } else { socket.read_rest(buf).await }
+                socket.read_rest(buf).await
             }
         }
     }

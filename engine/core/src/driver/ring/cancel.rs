@@ -12,7 +12,7 @@ use std::rc::Rc;
 use super::uring;
 
 /// No receive waits (never an operation's user data).
-const NONE: u64 = u64::MAX;
+pub(super) const NOT_WAITING: u64 = u64::MAX;
 
 struct Shared {
     cancelled: Cell<bool>,
@@ -34,7 +34,7 @@ pub struct CancelHandle {
 
 impl Default for Canceller {
     fn default() -> Self {
-        Canceller { shared: Rc::new(Shared { cancelled: Cell::new(false), waiting: Cell::new(NONE) }) }
+        Canceller { shared: Rc::new(Shared { cancelled: Cell::new(false), waiting: Cell::new(NOT_WAITING) }) }
     }
 }
 
@@ -53,8 +53,8 @@ impl Canceller {
     /// them; returns a fresh canceller for the receives after.
     pub fn cancel(self) -> Canceller {
         self.shared.cancelled.set(true);
-        let waiting = self.shared.waiting.replace(NONE);
-        if waiting != NONE {
+        let waiting = self.shared.waiting.replace(NOT_WAITING);
+        if waiting != NOT_WAITING {
             uring::cancel(waiting);
         }
         Canceller::new()
@@ -69,9 +69,22 @@ impl CancelHandle {
 
     /// Registers the receive of `user_data` until the guard is dropped.
     pub(super) fn register(&self, user_data: u64) -> Registered<'_> {
-        debug_assert_eq!(self.shared.waiting.get(), NONE, "one receive at a time per canceller");
-        self.shared.waiting.set(user_data);
+        self.set_waiting(user_data);
         Registered { handle: self, user_data }
+    }
+
+    /// Registers the receive of `user_data` until [`CancelHandle::unset_waiting`] (for a future
+    /// that keeps no guard).
+    pub(super) fn set_waiting(&self, user_data: u64) {
+        debug_assert_eq!(self.shared.waiting.get(), NOT_WAITING, "one receive at a time per canceller");
+        self.shared.waiting.set(user_data);
+    }
+
+    /// Ends the registration of the receive of `user_data` (if it is still the one waiting).
+    pub(super) fn unset_waiting(&self, user_data: u64) {
+        if self.shared.waiting.get() == user_data {
+            self.shared.waiting.set(NOT_WAITING);
+        }
     }
 }
 
@@ -85,8 +98,6 @@ pub(super) struct Registered<'a> {
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        if self.handle.shared.waiting.get() == self.user_data {
-            self.handle.shared.waiting.set(NONE);
-        }
+        self.handle.unset_waiting(self.user_data);
     }
 }

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use bytes::BytesMut;
 use io_uring::{opcode, squeue, types};
 
-use super::cancel::{CancelHandle, Registered};
+use super::cancel::{CancelHandle, NOT_WAITING};
 use super::fd::RingFd;
 use super::uring::{self, Op, StreamHandle, Taken, io_result, poll_first};
 
@@ -220,7 +220,7 @@ impl TcpSocket {
     /// [`TcpSocket::recv_answer`] makes. Dropped, it loses nothing: what arrived waits for the
     /// next read. Use either these reads or [`TcpSocket::recv`] on a socket, not both.
     pub fn read(&self, buf: BytesMut) -> Read<'_> {
-        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None, rest: false, stopping: false }
+        Read::new(self, buf, None, false)
     }
 
     /// Reads the rest of a long answer: the socket's stream is stopped (IORING_OP_ASYNC_CANCEL)
@@ -228,28 +228,14 @@ impl TcpSocket {
     /// room at the end of `buf`. The bytes of a long body are received where
     /// they go instead of into the pool and copied out; the socket's later reads do the same.
     pub fn read_rest(&self, buf: BytesMut) -> Read<'_> {
-        Read { socket: self, buf: Some(buf), cancel: None, own: None, registered: None, rest: true, stopping: false }
+        Read::new(self, buf, None, true)
     }
 
     /// Reads as [`TcpSocket::read`] does, cancellable through `cancel` as
     /// [`TcpSocket::recv_cancelable`] is: cancelled before bytes came, it ends with ECANCELED
     /// and takes nothing.
     pub fn read_cancelable<'a>(&'a self, buf: BytesMut, cancel: &'a CancelHandle) -> Read<'a> {
-        Read {
-            socket: self,
-            buf: Some(buf),
-            cancel: Some(cancel),
-            own: None,
-            registered: None,
-            rest: false,
-            stopping: false,
-        }
-    }
-
-    /// Whether its reads receive into their own buffers ([`TcpSocket::recv`]) from now on: an
-    /// answer on it was long, and its stream has ended.
-    pub fn receives_directly(&self) -> bool {
-        self.long_answers.get() && self.stream.get().is_none()
+        Read::new(self, buf, Some(cancel), false)
     }
 
     /// Whether bytes, or the end of the stream, have arrived and wait for a read (what a peek
@@ -315,16 +301,14 @@ impl<B: RingBuf> std::future::Future for Recv<B> {
     }
 }
 
-/// A read of what arrives next on a socket ([`TcpSocket::read`]).
+/// A read of what arrives next on a socket ([`TcpSocket::read`]). Kept small: every request's
+/// future holds one.
 pub struct Read<'a> {
     socket: &'a TcpSocket,
-    /// The reader's buffer, while the read takes from the stream.
-    buf: Option<BytesMut>,
+    state: ReadState,
     cancel: Option<&'a CancelHandle>,
-    /// A receive into the reader's own buffer: the ring has no provided buffers, or they ran out.
-    own: Option<Recv<BytesMut>>,
-    /// The wait registered with `cancel`.
-    registered: Option<Registered<'a>>,
+    /// The user data of the wait registered with `cancel` (`cancel::NOT_WAITING`: none).
+    registered: u64,
     /// The rest of a long answer ([`TcpSocket::read_rest`]): the stream is stopped, what it
     /// took is read, and then the read receives into its own buffer.
     rest: bool,
@@ -332,38 +316,80 @@ pub struct Read<'a> {
     stopping: bool,
 }
 
-impl Read<'_> {
+/// Where a read's buffer is.
+enum ReadState {
+    /// With the reader, while the read takes from the stream.
+    Stream(BytesMut),
+    /// In a receive into the reader's own buffer (no provided buffers, or they ran out).
+    Own(Recv<BytesMut>),
+    /// Given back with the result.
+    Returned,
+}
+
+impl<'a> Read<'a> {
+    fn new(socket: &'a TcpSocket, buf: BytesMut, cancel: Option<&'a CancelHandle>, rest: bool) -> Read<'a> {
+        Read { socket, state: ReadState::Stream(buf), cancel, registered: NOT_WAITING, rest, stopping: false }
+    }
+
+    /// Registers the wait of `user_data` with the read's canceller (once).
+    fn register(&mut self, user_data: u64) {
+        if let Some(cancel) = self.cancel
+            && self.registered == NOT_WAITING
+        {
+            cancel.set_waiting(user_data);
+            self.registered = user_data;
+        }
+    }
+
+    fn unregister(&mut self) {
+        if let Some(cancel) = self.cancel
+            && self.registered != NOT_WAITING
+        {
+            cancel.unset_waiting(std::mem::replace(&mut self.registered, NOT_WAITING));
+        }
+    }
+
     /// Receives into the reader's own buffer instead of taking from the stream.
     fn receive_own(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
-        self.registered = None;
-        let mut buf = self.buf.take().expect("a read polled after it returned");
+        self.unregister();
+        let ReadState::Stream(mut buf) = std::mem::replace(&mut self.state, ReadState::Returned) else {
+            panic!("a read polled after it returned")
+        };
         if buf.capacity() - buf.len() < super::bufs::PROVIDED_BUF_BYTES / 4 {
             buf.reserve(super::bufs::PROVIDED_BUF_BYTES);
         }
-        if let Some(cancel) = self.cancel
-            && cancel.cancelled()
-        {
+        if self.cancel.is_some_and(CancelHandle::cancelled) {
             return Poll::Ready((Err(io::Error::from_raw_os_error(libc::ECANCELED)), buf));
         }
         let recv = if self.rest { self.socket.recv(buf) } else { self.socket.recv_answer(buf) };
-        if let (Some(cancel), Some(user_data)) = (self.cancel, recv.op.user_data()) {
-            self.registered = Some(cancel.register(user_data));
+        if let Some(user_data) = recv.op.user_data() {
+            self.register(user_data);
         }
-        self.own = Some(recv);
+        self.state = ReadState::Own(recv);
         self.poll_own(cx)
     }
 
     fn poll_own(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
-        let own = self.own.as_mut().expect("a receive of its own");
+        let ReadState::Own(own) = &mut self.state else { panic!("a read polled after it returned") };
         let done = std::task::ready!(Pin::new(own).poll(cx));
-        self.registered = None;
+        self.state = ReadState::Returned;
+        self.unregister();
         Poll::Ready(done)
     }
 
     /// The buffer back with the read's result.
     fn give(&mut self, result: io::Result<usize>) -> Poll<(io::Result<usize>, BytesMut)> {
-        self.registered = None;
-        Poll::Ready((result, self.buf.take().expect("a read polled after it returned")))
+        self.unregister();
+        let ReadState::Stream(buf) = std::mem::replace(&mut self.state, ReadState::Returned) else {
+            panic!("a read polled after it returned")
+        };
+        Poll::Ready((result, buf))
+    }
+}
+
+impl Drop for Read<'_> {
+    fn drop(&mut self) {
+        self.unregister();
     }
 }
 
@@ -372,7 +398,7 @@ impl std::future::Future for Read<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.own.is_some() {
+        if matches!(this.state, ReadState::Own(_)) {
             return this.poll_own(cx);
         }
         loop {
@@ -395,7 +421,7 @@ impl std::future::Future for Read<'_> {
                 // to the pool (and is copied) until the stop is taken.
                 uring::stop_stream(stream);
             }
-            let buf = this.buf.as_mut().expect("a read polled after it returned");
+            let ReadState::Stream(buf) = &mut this.state else { panic!("a read polled after it returned") };
             let taken = uring::take_stream(stream, buf, cx.waker());
             if !matches!(taken, Taken::Pending | Taken::Bytes { ended: false, .. }) {
                 this.socket.stream.set(None);
@@ -410,16 +436,13 @@ impl std::future::Future for Read<'_> {
                 Taken::RingEnded => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
                 Taken::NoBuffers => this.receive_own(cx),
                 Taken::Pending if this.rest => Poll::Pending,
-                Taken::Pending => match this.cancel {
-                    Some(cancel) if cancel.cancelled() => this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))),
-                    Some(cancel) => {
-                        if this.registered.is_none() {
-                            this.registered = Some(cancel.register(stream.user_data()));
-                        }
-                        Poll::Pending
-                    }
-                    None => Poll::Pending,
-                },
+                Taken::Pending if this.cancel.is_some_and(CancelHandle::cancelled) => {
+                    this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED)))
+                }
+                Taken::Pending => {
+                    this.register(stream.user_data());
+                    Poll::Pending
+                }
             };
         }
     }
