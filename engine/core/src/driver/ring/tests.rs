@@ -599,16 +599,14 @@ fn a_cancel_of_an_ended_runtimes_receive_leaves_the_next_runtimes_operation_alon
     drop((socket, peer));
 }
 
-/// A descriptor dropped while the submission queue is stuck, with an operation naming it still
-/// queued: it is not closed directly (its number could be reused before the kernel takes that
-/// operation), but through the ring once the queue moves again.
-#[test]
-fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
-    use std::io::Read as _;
+/// Reads of a socket, each pushed and waiting in the ring's queue.
+type QueuedReads = Vec<std::pin::Pin<Box<Op<Vec<u8>>>>>;
+
+/// A socket (one end of a pair) with reads of it filling the ring's queue, which the kernel is
+/// made to refuse, then dropped: its close waits behind them. The reads, and the other end.
+fn reads_queued_then_closed() -> (QueuedReads, std::os::unix::net::UnixStream) {
     use std::os::fd::{AsRawFd, OwnedFd};
-    use std::os::unix::net::UnixStream;
-    let _rt = OwnRuntime::build(4, false).unwrap();
-    let (socket, mut peer) = UnixStream::pair().unwrap();
+    let (socket, peer) = std::os::unix::net::UnixStream::pair().unwrap();
     peer.set_nonblocking(true).unwrap();
     let socket = RingFd::from(OwnedFd::from(socket));
     uring::REFUSED_SUBMITS.set(u32::MAX);
@@ -621,6 +619,17 @@ fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
         queued.push(op);
     }
     drop(socket);
+    (queued, peer)
+}
+
+/// A descriptor dropped while the submission queue is stuck, with an operation naming it still
+/// queued: it is not closed directly (its number could be reused before the kernel takes that
+/// operation), but through the ring once the queue moves again.
+#[test]
+fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
+    use std::io::Read as _;
+    let _rt = OwnRuntime::build(4, false).unwrap();
+    let (queued, mut peer) = reads_queued_then_closed();
     let mut byte = [0u8; 1];
     let still_open = matches!(peer.read(&mut byte), Err(err) if err.kind() == io::ErrorKind::WouldBlock);
     assert!(still_open, "closed directly while a read naming it was queued");
@@ -640,22 +649,8 @@ fn a_close_that_finds_the_queue_stuck_goes_through_the_ring_later() {
 #[test]
 fn a_close_still_deferred_when_its_runtime_ends_is_made_directly() {
     use std::io::Read as _;
-    use std::os::fd::{AsRawFd, OwnedFd};
-    use std::os::unix::net::UnixStream;
     let rt = OwnRuntime::build(4, false).unwrap();
-    let (socket, mut peer) = UnixStream::pair().unwrap();
-    peer.set_nonblocking(true).unwrap();
-    let socket = RingFd::from(OwnedFd::from(socket));
-    uring::REFUSED_SUBMITS.set(u32::MAX);
-    let mut queued = Vec::new();
-    loop {
-        let mut op = read_op(socket.as_raw_fd());
-        if op.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
-            break; // the queue is full and stuck
-        }
-        queued.push(op);
-    }
-    drop(socket);
+    let (queued, mut peer) = reads_queued_then_closed();
     // The end's first wait fails for good: it gives up at once, the queue still stuck.
     uring::END_WAIT_ERRORS.with(|errors| errors.borrow_mut().push(libc::EBADF));
     drop(rt);
