@@ -723,8 +723,7 @@ impl Ring {
                 }
                 Slot::Orphan { .. } => {
                     // What the kernel used is freed with the slot's old value.
-                    drop(std::mem::replace(slot, Slot::Free(self.free)));
-                    self.free = index as u32;
+                    release_slot(&mut self.slots, &mut self.free, index);
                 }
                 Slot::Stream(stream) if !stream.orphan => {
                     stream.arrived.push_back((cqe.result(), flags));
@@ -737,14 +736,20 @@ impl Ring {
                         bufs.give_back(bid);
                     }
                     if !cqueue::more(flags) {
-                        drop(std::mem::replace(slot, Slot::Free(self.free)));
-                        self.free = index as u32;
+                        release_slot(&mut self.slots, &mut self.free, index);
                     }
                 }
                 Slot::Free(_) | Slot::Done(_) => unreachable!("a completion for a slot not in flight"),
             }
         }
     }
+}
+
+/// Frees slot `index` with what it owns (an orphan's buffer, a stream's state): dropped here,
+/// the slot put on the free list headed by `free`.
+fn release_slot(slots: &mut [Slot], free: &mut u32, index: usize) {
+    drop(std::mem::replace(&mut slots[index], Slot::Free(*free)));
+    *free = index as u32;
 }
 
 /// Takes the completion of one of the ring's own entries (see [`RING_TAG`]).
@@ -921,8 +926,7 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
         ring.slots[index as usize] = Slot::Stream(Box::new(stream));
         let user_data = user_data(tag, index);
         if ring.push(&entry.user_data(user_data)).is_err() {
-            drop(std::mem::replace(&mut ring.slots[index as usize], Slot::Free(ring.free)));
-            ring.free = index;
+            release_slot(&mut ring.slots, &mut ring.free, index as usize);
             return None;
         }
         Some(StreamHandle { generation: ring.generation, user_data })
@@ -984,8 +988,7 @@ pub(super) fn take_stream(handle: StreamHandle, buf: &mut bytes::BytesMut, waker
             }
         };
         // Its last completion taken: the slot is free.
-        drop(std::mem::replace(&mut ring.slots[index], Slot::Free(ring.free)));
-        ring.free = index as u32;
+        release_slot(&mut ring.slots, &mut ring.free, index);
         taken
     })
 }
@@ -1030,8 +1033,7 @@ pub(super) fn drop_stream(handle: StreamHandle) {
             }
         }
         if ended {
-            drop(std::mem::replace(&mut ring.slots[index], Slot::Free(ring.free)));
-            ring.free = index as u32;
+            release_slot(&mut ring.slots, &mut ring.free, index);
         } else {
             stream.orphan = true;
             ring.push_ignored(io_uring::opcode::AsyncCancel::new(handle.user_data).build());
