@@ -634,11 +634,13 @@ async fn write_listening(tcp: &TcpStream, buf: &[u8], from: usize) -> (io::Resul
 }
 
 /// [`write_listening`] on the own ring: the same rounds, each waiting for the socket to be
-/// writable or readable (the next round tells which).
+/// writable or readable (the next round tells which). A connection that has answered before
+/// has its reads' receive running, which takes what the peer says as it comes: a peek, or a
+/// wait for the socket to be readable, no longer sees it, so the receive is asked too.
 async fn write_listening_own(socket: &TcpSocket, buf: &[u8], from: usize) -> (io::Result<WriteEnd>, usize) {
     let mut written = from;
     loop {
-        if peer_spoke(socket.as_raw_fd()) {
+        if socket.arrived() || peer_spoke(socket.as_raw_fd()) {
             return (Ok(WriteEnd::PeerSpoke), written);
         }
         match send_now(socket.as_raw_fd(), &buf[written..]) {
@@ -652,7 +654,13 @@ async fn write_listening_own(socket: &TcpSocket, buf: &[u8], from: usize) -> (io
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(err) => return (Err(err), written),
         }
-        if let Err(err) = socket.ready().await {
+        let mut ready = std::pin::pin!(socket.ready());
+        let mut arrival = std::pin::pin!(socket.arrival());
+        let waited = std::future::poll_fn(|cx| match arrival.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Ok(())),
+            Poll::Pending => ready.as_mut().poll(cx),
+        });
+        if let Err(err) = waited.await {
             return (Err(err), written);
         }
     }

@@ -244,6 +244,16 @@ impl TcpSocket {
         self.stream.get().is_some_and(uring::stream_arrived)
     }
 
+    /// Ends when bytes, or the end of the stream, arrive in the socket's multishot receive
+    /// (see [`TcpSocket::arrived`]); never while none runs (a wait for readiness sees what
+    /// arrives then). Polled, it takes the place of a read's wait: not while a read waits.
+    pub fn arrival(&self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| match self.stream.get() {
+            Some(stream) if uring::watch_stream(stream, cx.waker()) => Poll::Ready(()),
+            _ => Poll::Pending,
+        })
+    }
+
     /// Whether a multishot receive runs on it (tests).
     #[cfg(test)]
     pub(super) fn streaming(&self) -> bool {

@@ -912,6 +912,37 @@ fn what_arrives_between_reads_waits_for_the_next_and_a_dropped_read_loses_nothin
     drop((socket, rt));
 }
 
+/// A wait for the stream's next arrival (what a write that listens to the peer waits on
+/// beside the socket's readiness) is woken by bytes the stream takes, and ends at once while
+/// they wait; it takes nothing: the next read has them. With no stream running it never ends.
+#[test]
+fn a_wait_for_the_stream_is_woken_by_what_it_takes_and_takes_nothing() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    {
+        let mut arrival = Box::pin(socket.arrival());
+        assert!(arrival.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending(), "no stream yet");
+    }
+    if !uring::bufs_out().1 {
+        return; // no pool: no streams
+    }
+    rt.block_on(async {
+        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
+        assert!(read.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    });
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        peer.write_all(b"spoke").unwrap();
+        peer
+    });
+    rt.block_on(socket.arrival());
+    let peer = writer.join().unwrap();
+    assert!(socket.arrived());
+    rt.block_on(socket.arrival()); // at once: the bytes still wait
+    let (read, got) = rt.block_on(socket.read(BytesMut::with_capacity(64)));
+    assert_eq!((read.unwrap(), &got[..]), (5, &b"spoke"[..]));
+    drop((socket, peer, rt));
+}
+
 /// A cancellable read cancelled before bytes came ends with ECANCELED and takes nothing: the
 /// bytes sent after are the next read's.
 #[test]

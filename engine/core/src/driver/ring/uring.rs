@@ -1002,6 +1002,25 @@ pub(super) fn stream_arrived(handle: StreamHandle) -> bool {
     })
 }
 
+/// Whether a socket's stream holds completions not yet taken (bytes, or its end), or its ring
+/// has ended; if not, `waker` is woken when one arrives (it takes the place of a reader's).
+pub(super) fn watch_stream(handle: StreamHandle, waker: &Waker) -> bool {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else { return true };
+        let Slot::Stream(stream) = &mut ring.slots[index_of(handle.user_data)] else {
+            unreachable!("a stream's slot is its own until it ends")
+        };
+        if !stream.arrived.is_empty() {
+            return true;
+        }
+        if !stream.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            stream.waker = Some(waker.clone());
+        }
+        false
+    })
+}
+
 /// Asks the kernel to end a socket's stream (its last completion then says ECANCELED, after
 /// the bytes it took before), unless its last completion has arrived.
 pub(super) fn stop_stream(handle: StreamHandle) {
