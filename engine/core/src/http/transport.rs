@@ -608,19 +608,8 @@ async fn write_listening(tcp: &TcpStream, buf: &[u8], from: usize) -> (io::Resul
     // stays in the ring until the socket is ready: one, not one per round).
     let mut peer = std::pin::pin!(tcp.readable(false));
     loop {
-        if peer_spoke(tcp.as_raw_fd()) {
-            return (Ok(WriteEnd::PeerSpoke), written);
-        }
-        match send_now(tcp.as_raw_fd(), &buf[written..]) {
-            Ok(n) => {
-                written += n;
-                if written == buf.len() {
-                    return (Ok(WriteEnd::Whole), written);
-                }
-                continue;
-            }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(err) => return (Err(err), written),
+        if let Some(end) = write_round(tcp.as_raw_fd(), buf, &mut written, false) {
+            return (end, written);
         }
         // `false`: the epoll driver checks with poll(2) that the readiness is current (the
         // sends above bypass its bookkeeping). Either way the loop looks again.
@@ -640,19 +629,8 @@ async fn write_listening(tcp: &TcpStream, buf: &[u8], from: usize) -> (io::Resul
 async fn write_listening_own(socket: &TcpSocket, buf: &[u8], from: usize) -> (io::Result<WriteEnd>, usize) {
     let mut written = from;
     loop {
-        if socket.arrived() || peer_spoke(socket.as_raw_fd()) {
-            return (Ok(WriteEnd::PeerSpoke), written);
-        }
-        match send_now(socket.as_raw_fd(), &buf[written..]) {
-            Ok(n) => {
-                written += n;
-                if written == buf.len() {
-                    return (Ok(WriteEnd::Whole), written);
-                }
-                continue;
-            }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(err) => return (Err(err), written),
+        if let Some(end) = write_round(socket.as_raw_fd(), buf, &mut written, socket.arrived()) {
+            return (end, written);
         }
         let mut ready = std::pin::pin!(socket.ready());
         let mut arrival = std::pin::pin!(socket.arrival());
@@ -662,6 +640,31 @@ async fn write_listening_own(socket: &TcpSocket, buf: &[u8], from: usize) -> (io
         });
         if let Err(err) = waited.await {
             return (Err(err), written);
+        }
+    }
+}
+
+/// One round of a write that listens to the peer: while the peer has not spoken (`spoke`:
+/// what the caller knows it said), sends what the socket takes of `buf[*written..]` without
+/// waiting, counting it in `written`. `Some`: the write is over (whole, the peer spoke, or an
+/// error); `None`: the socket takes no more now, wait for it (or for the peer) and go on.
+fn write_round(fd: RawFd, buf: &[u8], written: &mut usize, spoke: bool) -> Option<io::Result<WriteEnd>> {
+    if spoke {
+        return Some(Ok(WriteEnd::PeerSpoke));
+    }
+    loop {
+        if peer_spoke(fd) {
+            return Some(Ok(WriteEnd::PeerSpoke));
+        }
+        match send_now(fd, &buf[*written..]) {
+            Ok(n) => {
+                *written += n;
+                if *written == buf.len() {
+                    return Some(Ok(WriteEnd::Whole));
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return None,
+            Err(err) => return Some(Err(err)),
         }
     }
 }
