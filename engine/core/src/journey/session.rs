@@ -343,7 +343,7 @@ fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> St
 }
 
 /// One hop's header fields: the request's own (less `Cookie`, less credentials and `Host` off its origin,
-/// less `Content-Type` once the body is dropped), auth, a generated content type, cookies.
+/// less the body's own fields once the body is dropped), auth, a generated content type, cookies.
 fn hop_headers<'a>(
     first: &'a RequestBuilder<'_>,
     body_dropped: bool,
@@ -358,7 +358,7 @@ fn hop_headers<'a>(
                 && (same_origin || !name.eq_ignore_ascii_case("authorization"))
                 // A `Host` names the first origin's virtual host: another origin gets its own.
                 && (same_origin || !name.eq_ignore_ascii_case("host"))
-                && (!body_dropped || !name.eq_ignore_ascii_case("content-type"))
+                && (!body_dropped || !is_body_header(name))
         })
         .copied()
         .collect();
@@ -379,6 +379,15 @@ fn hop_headers<'a>(
         headers.push(("Cookie", cookie));
     }
     headers
+}
+
+/// A field that describes the body (Fetch's request-body-header names: `Content-Type`,
+/// `-Encoding`, `-Language`, `-Location`): dropped with the body when a redirect makes the
+/// request a GET (WHATWG Fetch, HTTP-redirect fetch), or it would describe a body not sent.
+fn is_body_header(name: &str) -> bool {
+    ["content-type", "content-encoding", "content-language", "content-location"]
+        .iter()
+        .any(|body_field| name.eq_ignore_ascii_case(body_field))
 }
 
 fn append_pair(out: &mut String, part: &str) {
