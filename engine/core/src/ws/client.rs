@@ -654,7 +654,13 @@ async fn upgrade(
                         | WsError::UnofferedExtension { .. } => Some(101),
                         _ => None,
                     };
-                    return Err(Failure { status, ..failure(ErrorKind::WsHandshake, err.to_string()) });
+                    let detail = match err {
+                        WsError::HandshakeMalformed { .. } if answered_in_tls(&conn.read_buf) => {
+                            "the server answered in TLS, not HTTP (a wss:// port? use wss:// for it)".to_string()
+                        }
+                        _ => err.to_string(),
+                    };
+                    return Err(Failure { status, ..failure(ErrorKind::WsHandshake, detail) });
                 }
             }
         }
@@ -669,6 +675,12 @@ async fn upgrade(
             Err(err) => return Err(io_failure(&err, "receive the upgrade answer")),
         }
     }
+}
+
+/// Whether an answer that is not HTTP opens with a TLS record (content type 20 to 23, then major
+/// version 3): a TLS port's alert to a plain-text upgrade, as the HTTP client names it too.
+fn answered_in_tls(answer: &[u8]) -> bool {
+    matches!(answer, [20..=23, 3, ..])
 }
 
 impl Conn {
