@@ -892,6 +892,35 @@ fn a_tls_answer_to_the_upgrade_says_use_wss() {
     assert_eq!(target.ws_counts().handshakes, 2);
 }
 
+/// A server that closes normally (1001 `restarting`) where a message or a reply is awaited:
+/// one `ws_closed` per journey whose words carry the server's code and reason. (They said only
+/// `server closed the WebSocket while a message was expected`: the reason was dropped.)
+#[test]
+fn a_normal_close_where_a_message_is_awaited_says_its_code_and_reason() {
+    let said = "(close code 1001, reason \"restarting\")";
+    assert_eq!(hostile("/ws/going-away"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let record = mite_core::prelude::JourneyTest::new()
+        .config("ws_url", target.ws_url("/ws/going-away"))
+        .run(one_exchange)
+        .unwrap();
+    let error = record.result.unwrap_err().message;
+    assert!(error.contains(&format!("server closed the WebSocket while a message was expected {said}")), "{error}");
+    let reply = mite_core::prelude::JourneyTest::new()
+        .config("ws_url", target.ws_url("/ws/going-away"))
+        .run(one_reply)
+        .unwrap();
+    let error = reply.result.unwrap_err().message;
+    assert!(error.contains(&format!("server closed the WebSocket while a reply was expected {said}")), "{error}");
+}
+
+async fn one_reply(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    let mut ws = ctx.websocket().connect(url).await?;
+    ws.request_reply("hello", |_| true).await?;
+    Ok(())
+}
+
 /// An upgrade that never reaches a server (nothing listens on the port; a name that resolves
 /// to nothing): one error of its kind per journey, counted once as an attempt never sent, no
 /// WebSocket error beside it, at once, with the reason in its sample.
