@@ -151,6 +151,7 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
     use rustls::{CertificateError, Error, InvalidMessage};
     let Some(tls) = rustls_error(err) else { return err.to_string() };
     let trust = "give its CA with --ca FILE (or ca in the scenario's [client]), or --insecure to skip verification";
+    let purpose_fix = "serve a certificate for server authentication (extendedKeyUsage serverAuth), or --insecure to skip verification";
     match tls {
         Error::InvalidMessage(InvalidMessage::InvalidContentType) => {
             "the server did not answer in TLS (a plain-HTTP port? use http:// for it)".into()
@@ -164,6 +165,24 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
             "the server's certificate is a CA certificate (CA:TRUE), which cannot identify a server: serve a \
              certificate issued by that CA, or --insecure to skip verification"
                 .into()
+        }
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if format!("{other:?}").contains("UnsupportedCriticalExtension") =>
+        {
+            "the server's certificate (or a CA certificate of its chain) holds an extension marked critical \
+             that this client does not know, so it must refuse it (RFC 5280 section 4.2): serve one without it, \
+             or --insecure to skip verification"
+                .into()
+        }
+        Error::InvalidCertificate(CertificateError::Other(other)) => format!(
+            "the server's certificate was refused: {}: {trust}",
+            words(format!("{other:?}").trim_start_matches("OtherError(").trim_end_matches(')'))
+        ),
+        Error::InvalidCertificate(CertificateError::InvalidPurpose) => format!(
+            "the server's certificate does not allow extended key usage for server authentication: {purpose_fix}"
+        ),
+        Error::InvalidCertificate(why @ CertificateError::InvalidPurposeContext { .. }) => {
+            format!("the server's {why}: {purpose_fix}")
         }
         Error::InvalidCertificate(CertificateError::BadSignature) => {
             format!("the server's certificate signature does not verify: {trust}")
@@ -203,6 +222,18 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
         ),
         _ => err.to_string(),
     }
+}
+
+/// A Rust type name as words: `UnsupportedCriticalExtension` → `unsupported critical extension`.
+fn words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// A moment as a user reads it in a certificate's dates: `2021-01-01 00:00:00 UTC` (the Unix
@@ -438,6 +469,33 @@ mod tests {
             "{early}"
         );
         assert!(early.contains("clock"), "{early}");
+        // Outside try: a certificate with an unknown critical extension said `invalid peer
+        // certificate: Other(OtherError(UnsupportedCriticalExtension))`.
+        #[derive(Debug)]
+        struct UnsupportedCriticalExtension;
+        impl std::fmt::Display for UnsupportedCriticalExtension {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("UnsupportedCriticalExtension")
+            }
+        }
+        impl std::error::Error for UnsupportedCriticalExtension {}
+        let critical = refusal(Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
+            UnsupportedCriticalExtension,
+        )))));
+        assert!(critical.contains("holds an extension marked critical") && !critical.contains("Other("), "{critical}");
+        #[derive(Debug)]
+        struct SomeNewWebpkiError;
+        impl std::fmt::Display for SomeNewWebpkiError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("SomeNewWebpkiError")
+            }
+        }
+        impl std::error::Error for SomeNewWebpkiError {}
+        let other =
+            refusal(Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(SomeNewWebpkiError)))));
+        assert!(other.starts_with("the server's certificate was refused: some new webpki error: "), "{other}");
+        let purpose = refusal(Error::InvalidCertificate(CertificateError::InvalidPurpose));
+        assert!(purpose.starts_with("the server's certificate") && purpose.contains("serverAuth"), "{purpose}");
         let bare = refusal(Error::InvalidCertificate(CertificateError::Expired));
         assert!(bare.contains("has expired: renew it"), "{bare}");
         assert_eq!(span_s(1), "1 s");
