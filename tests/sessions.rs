@@ -787,3 +787,44 @@ fn a_redirect_that_drops_the_body_drops_the_fields_that_describe_it() {
     assert_eq!(m.txns["see_other"].requests(), 2);
     server.join().unwrap();
 }
+
+async fn past_the_jars_limit(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    ctx.http().get(&format!("{base}/cookies/many/300")).send().await?;
+    ctx.http().get(&format!("{base}/cookies/set?late%3D1%3B+Path%3D%2F")).send().await?;
+    check("the newest kept", ctx.cookie("late"), Some("1".to_string()))?;
+    check("the oldest dropped", ctx.cookie("c0"), None)?;
+    check("the jar's size", ctx.cookies().len(), 300)
+}
+
+/// `journey test` says when the jar drops its oldest cookie to make room (the 301st here), and
+/// how much it keeps. (A cookie dropped so went without a word, after its `cookie stored` line:
+/// a journey missing it later had no clue why.)
+#[test]
+fn journey_test_says_when_a_full_jar_drops_its_oldest_cookie() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:past_the_jars_limit", past_the_jars_limit);
+    let config = mite_core::run::layered_config(&Default::default(), &[format!("base={}", target.url(""))]).unwrap();
+    let mut opts = options(1, Duration::from_secs(5));
+    opts.http.limits.headers_count_max = 400;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut lines = Vec::new();
+    let mut report = |event: &mite_core::output::events::RunEvent<'_>| {
+        if let mite_core::output::events::RunEvent::Trace { line, .. } = event {
+            lines.push(line.to_string());
+        }
+    };
+    let (merged, _) =
+        mite_core::journey_test(&registry, "t:past_the_jars_limit", [], config, &opts, &stop, &mut report).unwrap();
+    assert_eq!(merged.journeys.ok, 1, "{:?} {lines:?}", merged.error_samples);
+    let full: Vec<&String> = lines.iter().filter(|l| l.contains("jar full")).collect();
+    assert_eq!(
+        full,
+        ["jar full: the oldest cookie dropped to make room (a journey run keeps at most 300 cookies, 64 KiB of \
+          names and values)"],
+        "{lines:?}"
+    );
+    let at = lines.iter().position(|l| l.contains("jar full")).unwrap();
+    assert!(lines[at + 1].starts_with("cookie stored: late=1; "), "{lines:?}");
+}

@@ -13,7 +13,7 @@ use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::trace::counted;
 use crate::journey::{Ctx, RequestBuilder};
-use crate::limits::COOKIE_TRACED_BYTES_MAX;
+use crate::limits::{COOKIE_JAR_BYTES_MAX, COOKIE_TRACED_BYTES_MAX, COOKIES_PER_JAR_MAX};
 use crate::stats::{CookieIgnored, CookiesIgnored};
 
 /// `ctx.set_cookie` could not store the cookie.
@@ -97,11 +97,21 @@ fn store_fields(ctx: &Ctx, url: &Url<'_>, fields: impl FnOnce(&mut dyn FnMut(&[u
                 }
                 return;
             };
+            let evicted_before = session.jar.evicted();
             let stored = session.jar.store(origin(url), text, now);
             if let Err(why) = &stored {
                 ignored.add(ignored_for(why), 1);
             }
             if tracing {
+                let evicted = session.jar.evicted() - evicted_before;
+                if evicted > 0 {
+                    let oldest = if evicted == 1 { "cookie".to_string() } else { format!("{evicted} cookies") };
+                    cookie_lines.push(format!(
+                        "jar full: the oldest {oldest} dropped to make room (a journey run keeps at most \
+                         {COOKIES_PER_JAR_MAX} cookies, {} KiB of names and values)",
+                        COOKIE_JAR_BYTES_MAX / 1024
+                    ));
+                }
                 // The cookie just kept is the jar's last: shown as stored, not as written.
                 let kept = matches!(stored, Ok(Stored::Kept)).then(|| session.jar.cookies().last()).flatten();
                 let stored_text = kept.map(|cookie| stored_cookie(cookie, now));
