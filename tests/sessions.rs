@@ -714,3 +714,117 @@ fn a_load_run_counts_the_cookies_it_ignored_by_reason_and_transaction() {
     assert!(refused.contains("\"stale\" is not a reason a cookie is ignored for"), "{refused}");
     assert_target_saw_every_request(&result, target.hits());
 }
+
+/// A server of two routes on its own thread, for what the target cannot say: `/303` answers a
+/// 303 to `/heads`, which answers with the request's head as its body. Serves `requests` requests
+/// (one a connection), then ends.
+fn head_echo_server(requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let serve = std::thread::spawn(move || {
+        for _ in 0..requests {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut head = String::new();
+            let mut body_bytes = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(length) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    body_bytes = length.trim().parse().unwrap();
+                }
+                head.push_str(&line);
+            }
+            reader.by_ref().take(body_bytes).read_to_end(&mut Vec::new()).unwrap();
+            let answer = if head.starts_with("POST /303 ") {
+                "HTTP/1.1 303 See Other\r\nLocation: /heads\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string()
+            } else {
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}", head.len())
+            };
+            reader.get_mut().write_all(answer.as_bytes()).unwrap();
+        }
+    });
+    (base, serve)
+}
+
+async fn body_fields_after_303(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    ctx.transaction("see_other", async {
+        let r = ctx
+            .http()
+            .post(&format!("{base}/303"))
+            .header("Content-Type", "text/plain")
+            .header("Content-Encoding", "identity")
+            .header("Content-Language", "en")
+            .header("Content-Location", "/draft")
+            .header("X-Kept", "1")
+            .body(b"draft")
+            .send()
+            .await?;
+        let head = r.text().unwrap_or("").to_ascii_lowercase();
+        check("the GET is sent", head.starts_with("get /heads "), true)?;
+        check("no field of the dropped body", head.contains("content-"), false)?;
+        check("the request's other fields", head.contains("x-kept: 1"), true)
+    })
+    .await
+}
+
+/// A 303 makes a POST a GET without its body, and without the fields that describe it
+/// (`Content-Type`, `-Encoding`, `-Language`, `-Location`: WHATWG Fetch's HTTP-redirect fetch);
+/// other fields go on. (Only `Content-Type` was dropped: the GET said `Content-Language: en`
+/// of a body it did not have.)
+#[test]
+fn a_redirect_that_drops_the_body_drops_the_fields_that_describe_it() {
+    let (base, server) = head_echo_server(2);
+    let result = run_once("t:body_fields_after_303", body_fields_after_303, &[format!("base={base}")]);
+    let m = &result.merged;
+    assert_eq!((m.journeys.ok, m.journeys.failed), (1, 0), "{:?}", m.error_samples);
+    assert_eq!(m.txns["see_other"].requests(), 2);
+    server.join().unwrap();
+}
+
+async fn past_the_jars_limit(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let base = ctx.config().get("base").unwrap().to_string();
+    ctx.http().get(&format!("{base}/cookies/many/300")).send().await?;
+    ctx.http().get(&format!("{base}/cookies/set?late%3D1%3B+Path%3D%2F")).send().await?;
+    check("the newest kept", ctx.cookie("late"), Some("1".to_string()))?;
+    check("the oldest dropped", ctx.cookie("c0"), None)?;
+    check("the jar's size", ctx.cookies().len(), 300)
+}
+
+/// `journey test` says when the jar drops its oldest cookie to make room (the 301st here), and
+/// how much it keeps. (A cookie dropped so went without a word, after its `cookie stored` line:
+/// a journey missing it later had no clue why.)
+#[test]
+fn journey_test_says_when_a_full_jar_drops_its_oldest_cookie() {
+    let target = counting_target();
+    let mut registry = Registry::default();
+    registry.journey("t:past_the_jars_limit", past_the_jars_limit);
+    let config = mite_core::run::layered_config(&Default::default(), &[format!("base={}", target.url(""))]).unwrap();
+    let mut opts = options(1, Duration::from_secs(5));
+    opts.http.limits.headers_count_max = 400;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut lines = Vec::new();
+    let mut report = |event: &mite_core::output::events::RunEvent<'_>| {
+        if let mite_core::output::events::RunEvent::Trace { line, .. } = event {
+            lines.push(line.to_string());
+        }
+    };
+    let (merged, _) =
+        mite_core::journey_test(&registry, "t:past_the_jars_limit", [], config, &opts, &stop, &mut report).unwrap();
+    assert_eq!(merged.journeys.ok, 1, "{:?} {lines:?}", merged.error_samples);
+    let full: Vec<&String> = lines.iter().filter(|l| l.contains("jar full")).collect();
+    assert_eq!(
+        full,
+        ["jar full: the oldest cookie dropped to make room (a journey run keeps at most 300 cookies, 64 KiB of \
+          names and values)"],
+        "{lines:?}"
+    );
+    let at = lines.iter().position(|l| l.contains("jar full")).unwrap();
+    assert!(lines[at + 1].starts_with("cookie stored: late=1; "), "{lines:?}");
+}

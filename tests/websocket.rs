@@ -873,6 +873,54 @@ fn a_connection_closed_in_the_middle_of_the_101_is_one_unexpected_close() {
     assert_eq!(hostile("/ws/bad/cut-handshake"), (vec![(ErrorKind::UnexpectedClose, JOURNEYS)], vec![]));
 }
 
+/// A TLS alert record instead of the 101, as a TLS port answers a plain upgrade (`ws://` to a
+/// `wss://` server): a handshake error per journey that says the server spoke TLS and to use
+/// `wss://`, as the HTTP client says `use https://`. (It said `malformed WebSocket handshake
+/// response: not an HTTP/1.1 response`.)
+#[test]
+fn a_tls_answer_to_the_upgrade_says_use_wss() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:one_exchange", one_exchange);
+    let config = [format!("ws_url={}", target.ws_url("/ws/bad/tls-alert"))];
+    let result = ws_run(&registry, "test:one_exchange", VolumeModel::Oneshot { journeys: 2 }, &config, None);
+    let total = result.merged.total();
+    assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::WsHandshake, 2)]);
+    assert_eq!(total.ws.error_count(), 0);
+    let sample = &result.merged.error_samples["ws_handshake"];
+    assert!(sample.contains("the server answered in TLS") && sample.contains("use wss://"), "{sample}");
+    assert_eq!(target.ws_counts().handshakes, 2);
+}
+
+/// A server that closes normally (1001 `restarting`) where a message or a reply is awaited:
+/// one `ws_closed` per journey whose words carry the server's code and reason. (They said only
+/// `server closed the WebSocket while a message was expected`: the reason was dropped.)
+#[test]
+fn a_normal_close_where_a_message_is_awaited_says_its_code_and_reason() {
+    let said = "(close code 1001, reason \"restarting\")";
+    assert_eq!(hostile("/ws/going-away"), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]));
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let record = mite_core::prelude::JourneyTest::new()
+        .config("ws_url", target.ws_url("/ws/going-away"))
+        .run(one_exchange)
+        .unwrap();
+    let error = record.result.unwrap_err().message;
+    assert!(error.contains(&format!("server closed the WebSocket while a message was expected {said}")), "{error}");
+    let reply = mite_core::prelude::JourneyTest::new()
+        .config("ws_url", target.ws_url("/ws/going-away"))
+        .run(one_reply)
+        .unwrap();
+    let error = reply.result.unwrap_err().message;
+    assert!(error.contains(&format!("server closed the WebSocket while a reply was expected {said}")), "{error}");
+}
+
+async fn one_reply(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    let mut ws = ctx.websocket().connect(url).await?;
+    ws.request_reply("hello", |_| true).await?;
+    Ok(())
+}
+
 /// An upgrade that never reaches a server (nothing listens on the port; a name that resolves
 /// to nothing): one error of its kind per journey, counted once as an attempt never sent, no
 /// WebSocket error beside it, at once, with the reason in its sample.

@@ -13,7 +13,9 @@
 //! `huge-length`, `wide-length-16` and `wide-length-64` (a length in a longer form than it
 //! needs), `close-one-byte`, `close-1005`, `close-reason`, `ping-flood[?hangup=1]`
 //! (pings without end, never a reply; with `hangup`, gone once the close is answered), `close-while-sending` (a 1001 close after three messages, then gone),
-//! `cut-handshake` (half a 101, then the end of the stream); and `many-fields?count=N` (a 101
+//! `cut-handshake` (half a 101, then the end of the stream), `going-away` (not hostile: a 1001
+//! close with the reason `restarting` right after the 101), `tls-alert` (a TLS fatal alert
+//! record, as a TLS port answers a plain upgrade, then the end of the stream); and `many-fields?count=N` (a 101
 //! with N header fields of its own, then echo), `big-head?bytes=N` (a 101 of N bytes at
 //! least, then echo), `trickle` (the 101 and a first frame a byte at a time, then echo).
 //!
@@ -195,7 +197,17 @@ pub enum Endpoint {
     Trickle,
     /// The first half of a 101, then the connection closed.
     CutHandshake,
+    /// A normal close, 1001 with the reason `restarting`, right after the 101 (a server going
+    /// down for a deploy); then what the client sends is read until it closes.
+    GoingAway,
+    /// A TLS fatal alert record (`decode_error`) instead of an answer, as a TLS port answers a
+    /// plain-text upgrade (`ws://` for a `wss://` server), then the connection closed.
+    TlsAlert,
 }
+
+/// A TLS 1.2 record holding a fatal `decode_error` alert: what a TLS server writes to a client
+/// that spoke plain HTTP to it.
+pub const TLS_ALERT_RECORD: [u8; 7] = [21, 3, 3, 0, 2, 2, 50];
 
 /// The endpoint for `path` (with its query), or why there is none.
 pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
@@ -231,6 +243,8 @@ pub fn endpoint(path: &str) -> Result<Endpoint, &'static str> {
         "/ws/eager" => Endpoint::Eager,
         "/ws/trickle" => Endpoint::Trickle,
         "/ws/bad/cut-handshake" => Endpoint::CutHandshake,
+        "/ws/bad/tls-alert" => Endpoint::TlsAlert,
+        "/ws/going-away" => Endpoint::GoingAway,
         "/ws/fragments" => Endpoint::Fragments,
         "/ws/sizes" => Endpoint::Sizes,
         "/ws/bad/status" => match param("code", 200)? {
@@ -481,6 +495,7 @@ pub fn hostile_opening(endpoint: Endpoint) -> Vec<u8> {
         Endpoint::WideLength64 => [&[0x82, 127, 0, 0, 0, 0, 0, 0, 0x01, 0x2C][..], &[7; 300]].concat(),
         Endpoint::CloseOneByte => frame(0x88, &[0x03]),
         Endpoint::Close1005 => frame(0x88, &1005u16.to_be_bytes()),
+        Endpoint::GoingAway => frame(0x88, &[&1001u16.to_be_bytes()[..], b"restarting"].concat()),
         Endpoint::CloseReason => frame(0x88, b"\x03\xe8caf\xc3"),
         _ => Vec::new(),
     }
@@ -667,6 +682,12 @@ pub(crate) mod serve {
         let mut answer = handshake_answer(&upgrade, endpoint);
         if let Endpoint::Status { .. } = endpoint {
             write(&mut stream, answer).await;
+            return;
+        }
+        if endpoint == Endpoint::TlsAlert {
+            if write(&mut stream, TLS_ALERT_RECORD.to_vec()).await {
+                hang_up(stream, buf).await;
+            }
             return;
         }
         if endpoint == Endpoint::CutHandshake {

@@ -149,6 +149,8 @@ fn is_control(c: char) -> bool {
 pub struct Jar {
     cookies: Vec<Cookie>,
     next_creation: u64,
+    /// Live cookies dropped to make room for newer ones, over the jar's life.
+    evicted: u64,
 }
 
 impl Jar {
@@ -160,6 +162,12 @@ impl Jar {
     /// Every stored cookie, oldest first.
     pub fn cookies(&self) -> &[Cookie] {
         &self.cookies
+    }
+
+    /// Live cookies dropped so far to make room for newer ones (the oldest going first: at most
+    /// `COOKIES_PER_JAR_MAX` cookies, `COOKIE_JAR_BYTES_MAX` bytes of names and values).
+    pub fn evicted(&self) -> u64 {
+        self.evicted
     }
 
     /// Forgets every cookie (the capacity is kept).
@@ -237,6 +245,7 @@ impl Jar {
             && let Some((i, _)) = self.cookies.iter().enumerate().min_by_key(|(_, c)| c.creation)
         {
             self.cookies.remove(i);
+            self.evicted += 1;
         }
     }
 

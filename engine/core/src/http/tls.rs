@@ -151,6 +151,7 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
     use rustls::{CertificateError, Error, InvalidMessage};
     let Some(tls) = rustls_error(err) else { return err.to_string() };
     let trust = "give its CA with --ca FILE (or ca in the scenario's [client]), or --insecure to skip verification";
+    let purpose_fix = "serve a certificate for server authentication (extendedKeyUsage serverAuth), or --insecure to skip verification";
     match tls {
         Error::InvalidMessage(InvalidMessage::InvalidContentType) => {
             "the server did not answer in TLS (a plain-HTTP port? use http:// for it)".into()
@@ -165,8 +166,49 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
              certificate issued by that CA, or --insecure to skip verification"
                 .into()
         }
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if format!("{other:?}").contains("UnsupportedCriticalExtension") =>
+        {
+            "the server's certificate (or a CA certificate of its chain) holds an extension marked critical \
+             that this client does not know, so it must refuse it (RFC 5280 section 4.2): serve one without it, \
+             or --insecure to skip verification"
+                .into()
+        }
+        Error::InvalidCertificate(CertificateError::Other(other)) => format!(
+            "the server's certificate was refused: {}: {trust}",
+            words(format!("{other:?}").trim_start_matches("OtherError(").trim_end_matches(')'))
+        ),
+        Error::InvalidCertificate(CertificateError::InvalidPurpose) => format!(
+            "the server's certificate does not allow extended key usage for server authentication: {purpose_fix}"
+        ),
+        Error::InvalidCertificate(why @ CertificateError::InvalidPurposeContext { .. }) => {
+            format!("the server's {why}: {purpose_fix}")
+        }
         Error::InvalidCertificate(CertificateError::BadSignature) => {
             format!("the server's certificate signature does not verify: {trust}")
+        }
+        Error::InvalidCertificate(CertificateError::ExpiredContext { time, not_after }) => format!(
+            "the server's certificate (or a CA certificate of its chain) expired at {} ({} before this \
+             handshake): renew it, or --insecure to skip verification",
+            utc(*not_after),
+            span_s(time.as_secs().saturating_sub(not_after.as_secs()))
+        ),
+        Error::InvalidCertificate(CertificateError::Expired) => {
+            "the server's certificate (or a CA certificate of its chain) has expired: renew it, or --insecure to \
+             skip verification"
+                .into()
+        }
+        Error::InvalidCertificate(CertificateError::NotValidYetContext { time, not_before }) => format!(
+            "the server's certificate (or a CA certificate of its chain) is not valid before {} ({} after this \
+             handshake): check this machine's clock and the certificate's dates, or --insecure to skip \
+             verification",
+            utc(*not_before),
+            span_s(not_before.as_secs().saturating_sub(time.as_secs()))
+        ),
+        Error::InvalidCertificate(CertificateError::NotValidYet) => {
+            "the server's certificate (or a CA certificate of its chain) is not valid yet: check this machine's \
+             clock and the certificate's dates, or --insecure to skip verification"
+                .into()
         }
         Error::InvalidCertificate(CertificateError::NotValidForNameContext { expected, presented }) => format!(
             "the server's certificate is for {}, not {}: use a URL with one of its names, or --insecure to skip \
@@ -180,6 +222,50 @@ pub(crate) fn handshake_refusal(err: &std::io::Error) -> String {
         ),
         _ => err.to_string(),
     }
+}
+
+/// A Rust type name as words: `UnsupportedCriticalExtension` → `unsupported critical extension`.
+fn words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// A moment as a user reads it in a certificate's dates: `2021-01-01 00:00:00 UTC` (the Unix
+/// seconds when past what a date holds).
+fn utc(moment: UnixTime) -> String {
+    let secs = moment.as_secs();
+    match i64::try_from(secs).ok().and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok()) {
+        Some(at) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        ),
+        None => format!("Unix time {secs} s"),
+    }
+}
+
+/// A span of seconds in the largest unit that says it: `3 days`, `5 hours`, `40 s`.
+fn span_s(secs: u64) -> String {
+    const MINUTE_S: u64 = 60;
+    const HOUR_S: u64 = 60 * MINUTE_S;
+    const DAY_S: u64 = 24 * HOUR_S;
+    let (count, unit) = match secs {
+        DAY_S.. => (secs / DAY_S, "day"),
+        HOUR_S.. => (secs / HOUR_S, "hour"),
+        MINUTE_S.. => (secs / MINUTE_S, "minute"),
+        _ => return format!("{secs} s"),
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 /// A name a certificate presents as rustls writes it (`DnsName("localhost")`,
@@ -359,6 +445,63 @@ mod tests {
             name.starts_with("the server's certificate is for localhost, 127.0.0.1, URI(x), not 127.0.0.2: "),
             "{name}"
         );
+        // Outside try: an expired certificate said rustls's `invalid peer certificate: certificate
+        // expired: verification time 1795963294 (UNIX), but certificate is not valid after
+        // 1609459200 (186504094 seconds ago)`.
+        let at = |secs| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+        let expired = refusal(Error::InvalidCertificate(CertificateError::ExpiredContext {
+            time: at(1_795_963_294),
+            not_after: at(1_609_459_200),
+        }));
+        assert!(
+            expired.starts_with(
+                "the server's certificate (or a CA certificate of its chain) expired at 2021-01-01 00:00:00 UTC \
+                 (2158 days before this handshake): renew it"
+            ),
+            "{expired}"
+        );
+        let early = refusal(Error::InvalidCertificate(CertificateError::NotValidYetContext {
+            time: at(1_609_459_200),
+            not_before: at(1_609_459_200 + 3 * 3600 + 59),
+        }));
+        assert!(
+            early.contains("is not valid before 2021-01-01 03:00:59 UTC (3 hours after this handshake)"),
+            "{early}"
+        );
+        assert!(early.contains("clock"), "{early}");
+        // Outside try: a certificate with an unknown critical extension said `invalid peer
+        // certificate: Other(OtherError(UnsupportedCriticalExtension))`.
+        #[derive(Debug)]
+        struct UnsupportedCriticalExtension;
+        impl std::fmt::Display for UnsupportedCriticalExtension {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("UnsupportedCriticalExtension")
+            }
+        }
+        impl std::error::Error for UnsupportedCriticalExtension {}
+        let critical = refusal(Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
+            UnsupportedCriticalExtension,
+        )))));
+        assert!(critical.contains("holds an extension marked critical") && !critical.contains("Other("), "{critical}");
+        #[derive(Debug)]
+        struct SomeNewWebpkiError;
+        impl std::fmt::Display for SomeNewWebpkiError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("SomeNewWebpkiError")
+            }
+        }
+        impl std::error::Error for SomeNewWebpkiError {}
+        let other =
+            refusal(Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(SomeNewWebpkiError)))));
+        assert!(other.starts_with("the server's certificate was refused: some new webpki error: "), "{other}");
+        let purpose = refusal(Error::InvalidCertificate(CertificateError::InvalidPurpose));
+        assert!(purpose.starts_with("the server's certificate") && purpose.contains("serverAuth"), "{purpose}");
+        let bare = refusal(Error::InvalidCertificate(CertificateError::Expired));
+        assert!(bare.contains("has expired: renew it"), "{bare}");
+        assert_eq!(span_s(1), "1 s");
+        assert_eq!(span_s(60), "1 minute");
+        assert_eq!(span_s(86_400 * 2 - 1), "1 day");
+        assert_eq!(utc(at(u64::MAX)), format!("Unix time {} s", u64::MAX));
         // As the transport marks it.
         let marked = io::Error::new(
             io::ErrorKind::InvalidData,

@@ -13,7 +13,7 @@ use crate::http::redirect::{is_redirect, next_method, resolve, same_origin};
 use crate::http::{HttpError, Response, Url, UrlError};
 use crate::journey::trace::counted;
 use crate::journey::{Ctx, RequestBuilder};
-use crate::limits::COOKIE_TRACED_BYTES_MAX;
+use crate::limits::{COOKIE_JAR_BYTES_MAX, COOKIE_TRACED_BYTES_MAX, COOKIES_PER_JAR_MAX};
 use crate::stats::{CookieIgnored, CookiesIgnored};
 
 /// `ctx.set_cookie` could not store the cookie.
@@ -97,11 +97,21 @@ fn store_fields(ctx: &Ctx, url: &Url<'_>, fields: impl FnOnce(&mut dyn FnMut(&[u
                 }
                 return;
             };
+            let evicted_before = session.jar.evicted();
             let stored = session.jar.store(origin(url), text, now);
             if let Err(why) = &stored {
                 ignored.add(ignored_for(why), 1);
             }
             if tracing {
+                let evicted = session.jar.evicted() - evicted_before;
+                if evicted > 0 {
+                    let oldest = if evicted == 1 { "cookie".to_string() } else { format!("{evicted} cookies") };
+                    cookie_lines.push(format!(
+                        "jar full: the oldest {oldest} dropped to make room (a journey run keeps at most \
+                         {COOKIES_PER_JAR_MAX} cookies, {} KiB of names and values)",
+                        COOKIE_JAR_BYTES_MAX / 1024
+                    ));
+                }
                 // The cookie just kept is the jar's last: shown as stored, not as written.
                 let kept = matches!(stored, Ok(Stored::Kept)).then(|| session.jar.cookies().last()).flatten();
                 let stored_text = kept.map(|cookie| stored_cookie(cookie, now));
@@ -343,7 +353,7 @@ fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> St
 }
 
 /// One hop's header fields: the request's own (less `Cookie`, less credentials and `Host` off its origin,
-/// less `Content-Type` once the body is dropped), auth, a generated content type, cookies.
+/// less the body's own fields once the body is dropped), auth, a generated content type, cookies.
 fn hop_headers<'a>(
     first: &'a RequestBuilder<'_>,
     body_dropped: bool,
@@ -358,7 +368,7 @@ fn hop_headers<'a>(
                 && (same_origin || !name.eq_ignore_ascii_case("authorization"))
                 // A `Host` names the first origin's virtual host: another origin gets its own.
                 && (same_origin || !name.eq_ignore_ascii_case("host"))
-                && (!body_dropped || !name.eq_ignore_ascii_case("content-type"))
+                && (!body_dropped || !is_body_header(name))
         })
         .copied()
         .collect();
@@ -379,6 +389,15 @@ fn hop_headers<'a>(
         headers.push(("Cookie", cookie));
     }
     headers
+}
+
+/// A field that describes the body (Fetch's request-body-header names: `Content-Type`,
+/// `-Encoding`, `-Language`, `-Location`): dropped with the body when a redirect makes the
+/// request a GET (WHATWG Fetch, HTTP-redirect fetch), or it would describe a body not sent.
+fn is_body_header(name: &str) -> bool {
+    ["content-type", "content-encoding", "content-language", "content-location"]
+        .iter()
+        .any(|body_field| name.eq_ignore_ascii_case(body_field))
 }
 
 fn append_pair(out: &mut String, part: &str) {

@@ -654,7 +654,13 @@ async fn upgrade(
                         | WsError::UnofferedExtension { .. } => Some(101),
                         _ => None,
                     };
-                    return Err(Failure { status, ..failure(ErrorKind::WsHandshake, err.to_string()) });
+                    let detail = match err {
+                        WsError::HandshakeMalformed { .. } if answered_in_tls(&conn.read_buf) => {
+                            "the server answered in TLS, not HTTP (a wss:// port? use wss:// for it)".to_string()
+                        }
+                        _ => err.to_string(),
+                    };
+                    return Err(Failure { status, ..failure(ErrorKind::WsHandshake, detail) });
                 }
             }
         }
@@ -669,6 +675,12 @@ async fn upgrade(
             Err(err) => return Err(io_failure(&err, "receive the upgrade answer")),
         }
     }
+}
+
+/// Whether an answer that is not HTTP opens with a TLS record (content type 20 to 23, then major
+/// version 3): a TLS port's alert to a plain-text upgrade, as the HTTP client names it too.
+fn answered_in_tls(answer: &[u8]) -> bool {
+    matches!(answer, [20..=23, 3, ..])
 }
 
 impl Conn {
@@ -763,12 +775,32 @@ impl Conn {
 /// What reading the connection produced, after pings were answered.
 enum Event {
     Data(WsMessage),
-    /// The server's close (with its code), already answered; `Err` when it was not a normal
-    /// close.
+    /// The server's close (with its code and reason), already answered; `Err` when it was not a
+    /// normal close.
     Closed {
         code: Option<u16>,
+        reason: String,
         outcome: Result<(), Failure>,
     },
+}
+
+/// A normal close from the server (1000, 1001 or no code) where a message was awaited.
+struct NormalClose {
+    code: Option<u16>,
+    reason: String,
+}
+
+impl NormalClose {
+    /// What an error adds about it: its code unless plain 1000 (or none), and its reason when it
+    /// gave one (`(close code 1001, reason "restarting")`), so that a server's words reach the
+    /// journey's error; nothing for a bare 1000.
+    fn said(&self) -> String {
+        match (self.code, self.reason.is_empty()) {
+            (None | Some(1000), true) => String::new(),
+            (code, true) => format!(" (close code {})", code.unwrap_or(1005)),
+            (code, false) => format!(" (close code {}, reason {:?})", code.unwrap_or(1005), self.reason),
+        }
+    }
 }
 
 /// Reads until a data message or the server's close (or `deadline`), answering pings (counted
@@ -813,7 +845,7 @@ async fn next_event(
                         ),
                     ))
                 };
-                return Ok(Event::Closed { code, outcome });
+                return Ok(Event::Closed { code, reason, outcome });
             }
         }
     }
@@ -1076,10 +1108,14 @@ impl<'c> WebSocket<'c> {
     /// assert_eq!(record.messages[0].fields[0].1, "timeout");
     /// ```
     pub async fn receive_timeout(&mut self, timeout: Duration) -> Result<WsMessage, HttpError> {
-        match self.receive_or_close(timeout).await? {
-            Some(message) => Ok(message),
-            None => {
-                let err = failure(ErrorKind::WsClosed, "server closed the WebSocket while a message was expected");
+        match self.receive_or_closed(timeout, || format!("no message within {timeout:?}")).await? {
+            Ok(message) => Ok(message),
+            Err(close) => {
+                let said = close.said();
+                let err = failure(
+                    ErrorKind::WsClosed,
+                    format!("server closed the WebSocket while a message was expected{said}"),
+                );
                 record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), err.kind, &err.detail);
                 Err(HttpError::failed(err.kind, err.detail))
             }
@@ -1120,6 +1156,15 @@ impl<'c> WebSocket<'c> {
         timeout: Duration,
         timed_out: impl FnOnce() -> String,
     ) -> Result<Option<WsMessage>, HttpError> {
+        Ok(self.receive_or_closed(timeout, timed_out).await?.ok())
+    }
+
+    /// `receive_within`, with the server's normal close (its code and reason) in place of `None`.
+    async fn receive_or_closed(
+        &mut self,
+        timeout: Duration,
+        timed_out: impl FnOnce() -> String,
+    ) -> Result<Result<WsMessage, NormalClose>, HttpError> {
         let write_timeout = self.timeout();
         let Some(conn) = self.conn.as_mut() else { return Err(self.closed_error()) };
         let mut pings = 0;
@@ -1146,9 +1191,9 @@ impl<'c> WebSocket<'c> {
                 let (is_text, payload) = (message.text, &message.data[..]);
                 self.record_message(WsDirection::Received, is_text, payload);
                 self.ctx.trace_line(format_args!("websocket received {}", Shown { is_text, payload }));
-                Ok(Some(message))
+                Ok(Ok(message))
             }
-            Ok(Event::Closed { code, outcome }) => {
+            Ok(Event::Closed { code, reason, outcome }) => {
                 self.conn = None;
                 self.release();
                 let (shard, txn) = (self.ctx.shard_rc(), self.ctx.current_txn());
@@ -1156,8 +1201,12 @@ impl<'c> WebSocket<'c> {
                 match outcome {
                     Ok(()) => {
                         self.count(|ws| ws.closes += 1);
-                        self.ctx.trace_line(format_args!("websocket closed by the server ({})", code.unwrap_or(1005)));
-                        Ok(None)
+                        let said = if reason.is_empty() { String::new() } else { format!(", reason {reason:?}") };
+                        self.ctx.trace_line(format_args!(
+                            "websocket closed by the server ({}{said})",
+                            code.unwrap_or(1005)
+                        ));
+                        Ok(Err(NormalClose { code, reason }))
                     }
                     Err(fail) => Err(self.fail(fail).await),
                 }
@@ -1232,10 +1281,17 @@ impl<'c> WebSocket<'c> {
                     Shown { is_text: m.text, payload: &m.data }
                 ),
             };
-            let Some(message) = self.receive_within(left, timed_out).await? else {
-                let err = failure(ErrorKind::WsClosed, "server closed the WebSocket while a reply was expected");
-                record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), err.kind, &err.detail);
-                return Err(HttpError::failed(err.kind, err.detail));
+            let message = match self.receive_or_closed(left, timed_out).await? {
+                Ok(message) => message,
+                Err(close) => {
+                    let said = close.said();
+                    let err = failure(
+                        ErrorKind::WsClosed,
+                        format!("server closed the WebSocket while a reply was expected{said}"),
+                    );
+                    record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), err.kind, &err.detail);
+                    return Err(HttpError::failed(err.kind, err.detail));
+                }
             };
             if matches(&message) {
                 let took_us = micros(started.elapsed());
