@@ -73,3 +73,6 @@ pub async fn read(fd: &RingFd, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod stream_props;

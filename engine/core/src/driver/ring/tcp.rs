@@ -67,6 +67,9 @@ impl RingBuf for Vec<u8> {
 /// Its reads ([`TcpSocket::read`]) go through one multishot receive into the ring's provided
 /// buffers, started by the first and kept while the socket lives (where the ring has them).
 pub struct TcpSocket {
+    /// The receive of a read dropped while it waited (see [`Read`]'s drop): the next read
+    /// takes what it brings. Before `fd`: dropped first, its cancel is pushed before the close.
+    parked: Cell<Option<Box<Recv<BytesMut>>>>,
     fd: RingFd,
     /// Its multishot receive, while one runs.
     stream: Cell<Option<StreamHandle>>,
@@ -139,6 +142,7 @@ impl TcpSocket {
         }
         // SAFETY: a new descriptor, owned here alone.
         let socket = TcpSocket {
+            parked: Cell::new(None),
             fd: unsafe { RingFd::registered(fd) },
             stream: Cell::new(None),
             long_answers: Cell::new(false),
@@ -217,8 +221,8 @@ impl TcpSocket {
     /// Reads what arrives next into `buf` (appended; 0 is the end of the stream): taken from
     /// the socket's multishot receive, started if none runs; where the ring has no provided
     /// buffers, or they ran out, a receive into the room at the end of `buf` as
-    /// [`TcpSocket::recv_answer`] makes. Dropped, it loses nothing: what arrived waits for the
-    /// next read. Use either these reads or [`TcpSocket::recv`] on a socket, not both.
+    /// [`TcpSocket::recv_answer`] makes. Dropped, it loses nothing: what arrived, or what its
+    /// receive brings, is the next read's. Use either these reads or [`TcpSocket::recv`] on a socket, not both.
     pub fn read(&self, buf: BytesMut) -> Read<'_> {
         Read::new(self, buf, None, false)
     }
@@ -332,6 +336,9 @@ enum ReadState {
     Stream(BytesMut),
     /// In a receive into the reader's own buffer (no provided buffers, or they ran out).
     Own(Recv<BytesMut>),
+    /// Taking the bytes of the receive a dropped read left (see [`Read`]'s drop): they are
+    /// copied to the reader's buffer, the second.
+    Parked(Box<Recv<BytesMut>>, BytesMut),
     /// Given back with the result.
     Returned,
 }
@@ -397,9 +404,62 @@ impl<'a> Read<'a> {
     }
 }
 
+/// A read dropped while its own receive waits leaves that receive to its socket instead of
+/// cancelling it (a receive cancelled after it took bytes would lose them): the socket's next
+/// read takes what it brings. A read of the stream loses nothing either: what arrives waits
+/// in the stream.
 impl Drop for Read<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.unregister();
+        if matches!(self.state, ReadState::Own(_) | ReadState::Parked(..)) {
+            self.park();
+        }
+    }
+}
+
+impl Read<'_> {
+    /// Leaves the read's receive, still waiting, to its socket.
+    #[cold]
+    fn park(&mut self) {
+        match std::mem::replace(&mut self.state, ReadState::Returned) {
+            ReadState::Own(recv) => self.socket.parked.set(Some(Box::new(recv))),
+            ReadState::Parked(recv, _) => self.socket.parked.set(Some(recv)),
+            ReadState::Stream(_) | ReadState::Returned => {}
+        }
+    }
+
+    /// Takes on the receive a dropped read left on the socket, if there is one (`None`: there
+    /// is not): its bytes are this read's. Cancelled already, the read ends with ECANCELED and
+    /// leaves it parked.
+    fn resume_parked(&mut self, cx: &mut Context<'_>) -> Option<Poll<(io::Result<usize>, BytesMut)>> {
+        let recv = self.socket.parked.take()?;
+        if self.cancel.is_some_and(CancelHandle::cancelled) {
+            self.socket.parked.set(Some(recv));
+            return Some(self.give(Err(io::Error::from_raw_os_error(libc::ECANCELED))));
+        }
+        let ReadState::Stream(buf) = std::mem::replace(&mut self.state, ReadState::Returned) else {
+            panic!("a read polled after it returned")
+        };
+        if let Some(user_data) = recv.op.user_data() {
+            self.register(user_data);
+        }
+        self.state = ReadState::Parked(recv, buf);
+        Some(self.poll_parked(cx))
+    }
+
+    /// Waits for the parked receive; its bytes are appended to the reader's buffer.
+    fn poll_parked(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
+        let ReadState::Parked(recv, _) = &mut self.state else { panic!("a read polled after it returned") };
+        let (read, taken) = std::task::ready!(Pin::new(&mut **recv).poll(cx));
+        let ReadState::Parked(_, mut buf) = std::mem::replace(&mut self.state, ReadState::Returned) else {
+            unreachable!("parked")
+        };
+        self.unregister();
+        if let Ok(n) = read {
+            buf.extend_from_slice(&taken[taken.len() - n..]);
+        }
+        Poll::Ready((read, buf))
     }
 }
 
@@ -408,8 +468,10 @@ impl std::future::Future for Read<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if matches!(this.state, ReadState::Own(_)) {
-            return this.poll_own(cx);
+        match this.state {
+            ReadState::Own(_) => return this.poll_own(cx),
+            ReadState::Parked(..) => return this.poll_parked(cx),
+            ReadState::Stream(_) | ReadState::Returned => {}
         }
         loop {
             if this.rest {
@@ -417,14 +479,22 @@ impl std::future::Future for Read<'_> {
             }
             let stream = match this.socket.stream.get() {
                 Some(stream) => stream,
-                None if this.socket.long_answers.get() => return this.receive_own(cx),
-                None => match uring::arm_stream(this.socket.as_raw_fd(), this.socket.fd.fixed()) {
-                    Some(stream) => {
-                        this.socket.stream.set(Some(stream));
-                        stream
+                None => {
+                    // Before a stream is started: one receive at a time on a socket.
+                    if let Some(done) = this.resume_parked(cx) {
+                        return done;
                     }
-                    None => return this.receive_own(cx),
-                },
+                    if this.socket.long_answers.get() {
+                        return this.receive_own(cx);
+                    }
+                    match uring::arm_stream(this.socket.as_raw_fd(), this.socket.fd.fixed()) {
+                        Some(stream) => {
+                            this.socket.stream.set(Some(stream));
+                            stream
+                        }
+                        None => return this.receive_own(cx),
+                    }
+                }
             };
             if this.rest && !std::mem::replace(&mut this.stopping, true) {
                 // At once: what comes while the reader takes what the stream took first goes

@@ -506,7 +506,7 @@ impl Drop for Watched {
 }
 
 /// A runtime and a socket on its ring connected to a loopback listener, with the peer's end.
-fn connected_pair() -> (OwnRuntime, TcpSocket, std::net::TcpStream) {
+pub(super) fn connected_pair() -> (OwnRuntime, TcpSocket, std::net::TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut rt = runtime();
@@ -844,7 +844,7 @@ fn is_interrupted(read: &io::Result<usize>) -> bool {
 }
 
 /// Turns the ring until `done` or 5 s.
-fn turn_until(mut done: impl FnMut() -> bool) -> bool {
+pub(super) fn turn_until(mut done: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
     while !done() && started.elapsed() < Duration::from_secs(5) {
         uring::turn(false);
