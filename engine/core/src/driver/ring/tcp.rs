@@ -448,6 +448,16 @@ impl Read<'_> {
         Some(self.poll_parked(cx))
     }
 
+    /// Polls a read waiting for a receive of its own or a parked one.
+    #[cold]
+    #[inline(never)]
+    fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
+        match self.state {
+            ReadState::Parked(..) => self.poll_parked(cx),
+            _ => self.poll_own(cx),
+        }
+    }
+
     /// Waits for the parked receive; its bytes are appended to the reader's buffer.
     fn poll_parked(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<usize>, BytesMut)> {
         let ReadState::Parked(recv, _) = &mut self.state else { panic!("a read polled after it returned") };
@@ -468,10 +478,8 @@ impl std::future::Future for Read<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.state {
-            ReadState::Own(_) => return this.poll_own(cx),
-            ReadState::Parked(..) => return this.poll_parked(cx),
-            ReadState::Stream(_) | ReadState::Returned => {}
+        if !matches!(this.state, ReadState::Stream(_)) {
+            return this.poll_receive(cx);
         }
         loop {
             if this.rest {
