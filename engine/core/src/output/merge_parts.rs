@@ -104,10 +104,10 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         .map(|(source, r)| r.segment.clone().unwrap_or_else(|| source.clone()))
         .collect();
     if !interrupted.is_empty() {
-        merged.stopped_by = StopReason::Interrupted;
         warnings
             .push(format!("interrupted, so the merged result covers less than planned: {}", interrupted.join(", ")));
     }
+    (merged.stopped_by, merged.stopped_because) = merged_stop(inputs);
     merged.segments = coverage(inputs, &mut warnings);
     warn_of_mixed_inputs(inputs, &mut warnings);
     warnings.extend(differing("engine versions", inputs, |r| format!("{:?}", r.mite_engine_version)));
@@ -145,6 +145,47 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         ));
     }
     warnings
+}
+
+/// How a merge of `inputs` stopped, and why in words (`stopped_because`): interrupted when
+/// any part was (the warning names them); else the parts' own reason when they all stopped
+/// alike (a completed one's words when every part says the same); else each part's, named by
+/// its segment or file: `segment 0/2: every volume model ended; segment 1/2: single-use
+/// datapool users ran out of rows`, or, when some ran their duration and some completed (the
+/// merge then `duration`), `segment 0/2 at the end of its duration; segment 1/2 when its
+/// journeys were done: every volume model ended`.
+fn merged_stop(inputs: &[(String, ResultFile)]) -> (StopReason, Option<String>) {
+    let label = |(source, r): &(String, ResultFile)| r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}"));
+    let stopped_by = inputs.first().map_or(StopReason::Duration, |(_, r)| r.stopped_by);
+    if inputs.iter().any(|(_, r)| r.stopped_by == StopReason::Interrupted) {
+        return (StopReason::Interrupted, None);
+    }
+    if inputs.iter().all(|(_, r)| r.stopped_by == stopped_by) {
+        if stopped_by != StopReason::Completed {
+            return (stopped_by, None);
+        }
+        let reasons: BTreeSet<Option<&String>> = inputs.iter().map(|(_, r)| r.stopped_because.as_ref()).collect();
+        if reasons.len() == 1 {
+            return (stopped_by, reasons.into_iter().next().flatten().cloned());
+        }
+        let each: Vec<String> = inputs
+            .iter()
+            .map(|input| format!("{}: {}", label(input), input.1.stopped_because.as_deref().unwrap_or("not recorded")))
+            .collect();
+        return (stopped_by, Some(each.join("; ")));
+    }
+    let each: Vec<String> = inputs
+        .iter()
+        .map(|input| {
+            let words = match (&input.1.stopped_by, &input.1.stopped_because) {
+                (StopReason::Completed, Some(why)) => format!("when its journeys were done: {why}"),
+                (StopReason::Completed, None) => "when its journeys were done".to_string(),
+                _ => "at the end of its duration".to_string(),
+            };
+            format!("{} {words}", label(input))
+        })
+        .collect();
+    (StopReason::Duration, Some(each.join("; ")))
 }
 
 /// Each input's lost cores, named by its segment or file (`segment 1/2: core 3 ...; b.json:
@@ -639,6 +680,40 @@ mod tests {
         let json = merged.to_value();
         assert_eq!(json["parts"][1]["stopped_by"], "interrupted");
         assert_eq!(json["segments"], serde_json::json!({"of": 3, "present": 3, "missing": [], "repeated": []}));
+    }
+
+    /// A merge had no `stopped_because`: its parts' when they say the same, each part's by its
+    /// segment when they differ, and each part's way of stopping when some ran their duration.
+    #[test]
+    fn a_merge_says_why_its_parts_stopped() {
+        let completed = |segment: &str, why: &str| {
+            let mut part = part(segment, "completed", 1);
+            part.1.stopped_because = Some(why.into());
+            part
+        };
+        let models = "every volume model ended";
+        let pool = "single-use datapool users ran out of rows";
+        let merge = |inputs: &[(String, ResultFile)]| {
+            let mut merged = file("duration");
+            annotate(&mut merged, inputs);
+            let run = crate::output::result_file::read_run_untimed(&merged, "m").unwrap();
+            (merged.stopped_by, merged.stopped_because, run.stopped_words())
+        };
+        let (by, because, words) = merge(&[completed("0/2", models), completed("1/2", models)]);
+        assert_eq!((by, because.as_deref()), (StopReason::Completed, Some(models)));
+        assert_eq!(words, format!("stopped when its journeys were done: {models}"));
+        let (by, because, _) = merge(&[completed("0/2", models), completed("1/2", pool)]);
+        assert_eq!(by, StopReason::Completed);
+        assert_eq!(because.unwrap(), format!("segment 0/2: {models}; segment 1/2: {pool}"));
+        let (by, because, words) = merge(&[part("0/2", "duration", 1), completed("1/2", pool)]);
+        assert_eq!(by, StopReason::Duration);
+        let each = format!("segment 0/2 at the end of its duration; segment 1/2 when its journeys were done: {pool}");
+        assert_eq!(because.as_deref(), Some(each.as_str()));
+        assert_eq!(words, format!("its parts stopped differently: {each}"));
+        let (by, because, _) = merge(&[part("0/2", "duration", 1), part("1/2", "duration", 1)]);
+        assert_eq!((by, because), (StopReason::Duration, None));
+        let (by, because, _) = merge(&[completed("0/2", models), part("1/2", "interrupted", 1)]);
+        assert_eq!((by, because), (StopReason::Interrupted, None));
     }
 
     #[test]

@@ -855,7 +855,10 @@ pub struct ResultFile {
     #[serde(default = "stopped_by_duration")]
     pub stopped_by: StopReason,
     /// Why a `completed` run completed, in words: `every volume model ended`, `single-use
-    /// datapool users ran out of rows` (absent for another stop, a merge, and older files).
+    /// datapool users ran out of rows`. A merge's: its parts' when they all say the same, else
+    /// each part's by its segment or file (`segment 0/2: ...; segment 1/2: ...`), also when some
+    /// parts ran their duration and others completed (the merge is then `duration`). Absent
+    /// for another stop and older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_because: Option<String>,
     /// Core ids.
