@@ -1110,11 +1110,10 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
             let _ = writeln!(shown, "note: {note}\n");
         }
-        // `compare r.json r.json` (or a copy) said "no regression" as of two runs.
-        if let (Some(a), Some(b)) = (&base.run_id, &new.run_id)
-            && a == b
-        {
-            let _ = writeln!(shown, "note: BASE and NEW are the same run (run_id {a}): it is compared with itself\n");
+        // `compare r.json r.json` (or a copy, or a merge of r.json alone) said "no regression"
+        // as of two runs.
+        if let Some(same) = mite_core::output::merge_parts::same_runs(base, new) {
+            let _ = writeln!(shown, "note: BASE and NEW are the same run ({same}): it is compared with itself\n");
         }
         let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));

@@ -19,6 +19,37 @@ pub fn covers(result: &ResultFile) -> Vec<PartId> {
     vec![PartId { run_id, segment: result.segment.clone() }]
 }
 
+/// What two results compared both stand for, when they are the same runs' shares ([`covers`]):
+/// one run given twice (or a copy of it), or a run beside a merge of it alone (`run 1f2e...;
+/// NEW is a merge of it alone`). `None` when they stand for different shares, or overlap only
+/// in part (a merge beside one of several of its parts).
+pub fn same_runs(base: &ResultFile, new: &ResultFile) -> Option<String> {
+    // A file without a run id (made by hand, or by an older engine) is known by its start
+    // alone, which two files made by hand may share.
+    if [base, new].iter().any(|r| r.run_id.is_none() && r.covers.is_none()) {
+        return None;
+    }
+    let (mut a, mut b) = (covers(base), covers(new));
+    (a.sort(), b.sort());
+    a.dedup();
+    b.dedup();
+    if a != b {
+        return None;
+    }
+    let shares: Vec<String> = a
+        .iter()
+        .map(|id| format!("{}{}", id.run_id, id.segment.as_deref().map(|s| format!(" segment {s}")).unwrap_or_default()))
+        .collect();
+    let runs = if shares.len() == 1 { format!("run_id {}", shares[0]) } else { format!("run_ids {}", shares.join(", ")) };
+    let merged = match (base.covers.is_some(), new.covers.is_some()) {
+        (false, true) if shares.len() == 1 => "; NEW is a merge of it alone",
+        (true, false) if shares.len() == 1 => "; BASE is a merge of it alone",
+        (false, true) | (true, false) => "; one is a merge of the other's",
+        _ => "",
+    };
+    Some(format!("{runs}{merged}"))
+}
+
 /// `a.json and b.json both hold run 1f2e... segment 0/2: its requests would be counted twice`
 /// when two inputs stand for a share of one run (the same file twice, a merged result and one
 /// of its parts); `None` when no share is in two inputs.
@@ -714,6 +745,35 @@ mod tests {
         assert_eq!((by, because), (StopReason::Duration, None));
         let (by, because, _) = merge(&[completed("0/2", models), part("1/2", "interrupted", 1)]);
         assert_eq!((by, because), (StopReason::Interrupted, None));
+    }
+
+    /// `compare` of a run against a merge of it alone did not see they were the same run:
+    /// they stand for the same share; a merge beside one of two of its parts, or two runs, do not.
+    #[test]
+    fn a_run_and_a_merge_of_it_alone_are_the_same_runs() {
+        let run = |id: &str, segment: &str| {
+            let (_, mut result) = part(segment, "duration", 5);
+            result.run_id = Some(id.into());
+            result
+        };
+        let merge_of = |parts: &[ResultFile]| {
+            let mut merged = file("duration");
+            let inputs: Vec<(String, ResultFile)> = parts.iter().map(|p| ("p.json".to_string(), p.clone())).collect();
+            annotate(&mut merged, &inputs);
+            merged
+        };
+        let (a, b) = (run("r1", "0/2"), run("r2", "1/2"));
+        assert_eq!(same_runs(&a, &a).as_deref(), Some("run_id r1 segment 0/2"));
+        let alone = merge_of(std::slice::from_ref(&a));
+        assert_eq!(same_runs(&a, &alone).as_deref(), Some("run_id r1 segment 0/2; NEW is a merge of it alone"));
+        assert_eq!(same_runs(&alone, &a).as_deref(), Some("run_id r1 segment 0/2; BASE is a merge of it alone"));
+        let both = merge_of(&[a.clone(), b.clone()]);
+        assert_eq!(same_runs(&a, &both), None);
+        assert_eq!(same_runs(&a, &b), None);
+        assert!(same_runs(&both, &merge_of(&[b.clone(), a.clone()])).is_some());
+        let (mut unnamed, mut other) = (a.clone(), b.clone());
+        (unnamed.run_id, other.run_id) = (None, None);
+        assert_eq!(same_runs(&unnamed, &other), None, "files without run ids are not judged by their starts");
     }
 
     #[test]
