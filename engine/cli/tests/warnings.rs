@@ -4,7 +4,7 @@
 //! and kept in the result file; and `[client] max_head_bytes` beside its flag.
 
 mod support;
-use support::{Scratch, engine, text};
+use support::{Scratch, engine, get_run, text};
 
 use std::process::Command;
 
@@ -13,7 +13,6 @@ use mite_tools::{Target, TargetOptions};
 /// Two entries that each earn a warning before the run: `constant = 0` runs nothing, and a
 /// recyclable datapool of one row feeds two journeys.
 fn warned_scenario(scratch: &Scratch, target: &Target) -> String {
-    let path = scratch.file("warned.toml");
     let text = format!(
         r#"name = "warned"
 [config]
@@ -33,8 +32,7 @@ volume = {{ constant = 0 }}
 "#,
         target.url("/")
     );
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    scratch.write("warned.toml", text)
 }
 
 /// The saturation warning depends on the machine's load (a loaded machine can saturate a
@@ -108,9 +106,7 @@ fn the_result_file_records_insecure_and_merge_keeps_it() {
     let (checked, insecure, merged) =
         (scratch.file("checked.json"), scratch.file("insecure.json"), scratch.file("m.json"));
     for (path, extra) in [(&checked, &[][..]), (&insecure, &["--insecure"][..])] {
-        let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--duration", "300ms", "--config", &url];
-        let out = engine(&[&args[..], &["--json", path.to_str().unwrap()], extra].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        get_run(&target, "300ms", path, extra);
     }
     assert_eq!(result(&checked)["tls_verified"], true);
     assert_eq!(result(&insecure)["tls_verified"], false);
@@ -199,9 +195,8 @@ fn a_linger_without_its_server_is_a_usage_error() {
 #[test]
 fn names_in_warnings_cannot_forge_lines_or_recolour_the_terminal() {
     let scratch = Scratch::new();
-    let path = scratch.file("names.toml");
-    std::fs::write(
-        &path,
+    let path = scratch.write(
+        "names.toml",
         r#"[datapools."p\u001b[31m\nWARNING: forged pool"]
 rows = [["a"]]
 columns = ["x"]
@@ -212,9 +207,8 @@ journey = "j\u001b[2J\nWARNING: forged journey"
 datapool = "p\u001b[31m\nWARNING: forged pool"
 volume = { constant = 3 }
 "#,
-    )
-    .unwrap();
-    let path = path.to_str().unwrap();
+    );
+    let path = path.as_str();
     for out in [
         engine(&["scenario", "check", path]),
         engine(&["--cores", "1", "--no-pin", "--scenario", path, "--duration", "200ms", "-q"]),

@@ -559,7 +559,8 @@ impl DataPool {
     /// assert_eq!(users.first_non_ascii("id"), None);
     /// ```
     pub fn first_non_ascii(&self, column: &str) -> Option<(usize, String)> {
-        let found = |(at, value): (usize, Option<&str>)| value.filter(|v| !v.is_ascii()).map(|v| (at + 1, v.to_string()));
+        let found =
+            |(at, value): (usize, Option<&str>)| value.filter(|v| !v.is_ascii()).map(|v| (at + 1, v.to_string()));
         match &*self.source {
             Source::Range { .. } => None,
             Source::Held(rows) => rows.iter().map(|row| row.by_name(column)).enumerate().find_map(found),

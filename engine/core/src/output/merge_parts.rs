@@ -38,9 +38,12 @@ pub fn same_runs(base: &ResultFile, new: &ResultFile) -> Option<String> {
     }
     let shares: Vec<String> = a
         .iter()
-        .map(|id| format!("{}{}", id.run_id, id.segment.as_deref().map(|s| format!(" segment {s}")).unwrap_or_default()))
+        .map(|id| {
+            format!("{}{}", id.run_id, id.segment.as_deref().map(|s| format!(" segment {s}")).unwrap_or_default())
+        })
         .collect();
-    let runs = if shares.len() == 1 { format!("run_id {}", shares[0]) } else { format!("run_ids {}", shares.join(", ")) };
+    let runs =
+        if shares.len() == 1 { format!("run_id {}", shares[0]) } else { format!("run_ids {}", shares.join(", ")) };
     let merged = match (base.covers.is_some(), new.covers.is_some()) {
         (false, true) if shares.len() == 1 => "; NEW is a merge of it alone",
         (true, false) if shares.len() == 1 => "; BASE is a merge of it alone",
@@ -186,7 +189,9 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
 /// merge then `duration`), `segment 0/2 at the end of its duration; segment 1/2 when its
 /// journeys were done: every volume model ended`.
 fn merged_stop(inputs: &[(String, ResultFile)]) -> (StopReason, Option<String>) {
-    let label = |(source, r): &(String, ResultFile)| r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}"));
+    let label = |(source, r): &(String, ResultFile)| {
+        r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}"))
+    };
     let stopped_by = inputs.first().map_or(StopReason::Duration, |(_, r)| r.stopped_by);
     if inputs.iter().any(|(_, r)| r.stopped_by == StopReason::Interrupted) {
         return (StopReason::Interrupted, None);

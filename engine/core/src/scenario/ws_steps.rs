@@ -18,8 +18,8 @@ use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{json_path, trace_missed, trace_taken};
 use crate::scenario::declarative::DescribedJourney;
-use crate::scenario::header_words::header_problem;
 use crate::scenario::duration::DurationRange;
+use crate::scenario::header_words::header_problem;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
 

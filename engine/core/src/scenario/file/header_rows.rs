@@ -95,10 +95,9 @@ impl NonAsciiHeader {
         let (whose, text) = match &self.from {
             NonAsciiFrom::Written(text) => (format!("the value as written ({text:?})"), text),
             NonAsciiFrom::Config { key, value } => (format!("config {key} ({value:?})"), value),
-            NonAsciiFrom::Column { pool, column, row, value } => (
-                format!("column {column} of datapool {pool} (first at row {row}: {value:?}; each such row)"),
-                value,
-            ),
+            NonAsciiFrom::Column { pool, column, row, value } => {
+                (format!("column {column} of datapool {pool} (first at row {row}: {value:?}; each such row)"), value)
+            }
         };
         format!("{whose} holds text that is not ASCII ({}): {NON_ASCII_SENT_AS}", non_ascii_characters(text, 4))
     }
