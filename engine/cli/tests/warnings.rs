@@ -227,23 +227,9 @@ volume = { constant = 3 }
 fn a_config_key_a_rust_scenario_never_read_is_named_after_the_run() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let url = format!("target_url={}", target.url("/"));
-    let run = [
-        "--scenario",
-        "login_example:scenario",
-        "--cores",
-        "1",
-        "--no-pin",
-        "--duration",
-        "500ms",
-        "-q",
-        "--config",
-        "journeys=2",
-        "--config",
-        url.as_str(),
-        "--config",
-        "taget_url=http://127.0.0.1:1/",
-    ];
-    let out = engine(&run);
+    let run =
+        login_example_run(&target, "500ms", &["--config", "journeys=2", "--config", "taget_url=http://127.0.0.1:1/"]);
+    let out = engine(&run.iter().map(String::as_str).collect::<Vec<_>>());
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
@@ -264,26 +250,18 @@ fn a_config_key_a_rust_scenario_never_read_is_named_after_the_run() {
     );
 }
 
+/// The arguments of a quiet run of the registered `login_example:scenario` on one core against
+/// `target` (its `target_url`) for `duration`, then `more`.
+fn login_example_run(target: &Target, duration: &str, more: &[&str]) -> Vec<String> {
+    let url = format!("target_url={}", target.url("/"));
+    let run = ["--scenario", "login_example:scenario", "--cores", "1", "--no-pin", "--duration", duration, "-q"];
+    run.iter().copied().chain(["--config", url.as_str()]).chain(more.iter().copied()).map(String::from).collect()
+}
+
 /// A run of a Rust scenario with a `--config` key and a `MITE_CONF_*` variable that nothing
 /// read: `(stderr, result file)`; `env` is the variable set.
 fn run_with_unread_keys(target: &Target, json: &std::path::Path, env: &str) -> (String, serde_json::Value) {
-    let url = format!("target_url={}", target.url("/"));
-    let run = [
-        "--scenario",
-        "login_example:scenario",
-        "--cores",
-        "1",
-        "--no-pin",
-        "--duration",
-        "300ms",
-        "-q",
-        "--config",
-        url.as_str(),
-        "--config",
-        "base=x y",
-        "--json",
-        json.to_str().unwrap(),
-    ];
+    let run = login_example_run(target, "300ms", &["--config", "base=x y", "--json", json.to_str().unwrap()]);
     let out =
         Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(run).env(env, "http://127.0.0.1:1/").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
