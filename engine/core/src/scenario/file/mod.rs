@@ -87,11 +87,13 @@ impl fmt::Debug for LoadedScenario {
     }
 }
 
-/// Whether `name` looks like a scenario file rather than a registered name: it ends with
-/// `.toml`, or names something that exists other than a directory (a named pipe or a device
-/// is then refused by [`load_for`] in words, where it was "unknown scenario").
+/// Whether `name` looks like a scenario file rather than a registered name (`module:name`,
+/// never a `/`): it ends with `.toml`, holds a `/` (a path: `scenario test /tmp` or a
+/// misspelt `journeys/scenarios/get` was "unknown scenario"), or names something that exists
+/// other than a directory (a named pipe or a device is then refused by [`load_for`] in
+/// words, a directory or a missing file named so too).
 pub fn is_scenario_file(name: &str) -> bool {
-    name.ends_with(".toml") || std::fs::metadata(name).is_ok_and(|meta| !meta.is_dir())
+    name.ends_with(".toml") || name.contains('/') || std::fs::metadata(name).is_ok_and(|meta| !meta.is_dir())
 }
 
 /// Refuses a scenario path that is not a regular file: reading a named pipe waits for a
@@ -323,9 +325,13 @@ mod tests {
         assert!(made.success());
         let err = load(&fifo, &Registry::default(), &[]).err().unwrap().to_string();
         assert!(err.ends_with("is a named pipe (reading it would wait for a writer): a scenario file must be a regular file (a .toml file)"), "{err}");
-        assert!(is_scenario_file("/dev/zero") && !is_scenario_file("http_example:scenario") && !is_scenario_file("/"));
+        assert!(is_scenario_file("/dev/zero") && !is_scenario_file("http_example:scenario"));
         let err = load(Path::new("/dev/zero"), &Registry::default(), &[]).err().unwrap().to_string();
         assert_eq!(err, "/dev/zero: is a device: a scenario file must be a regular file (a .toml file)");
+        // A path (it holds a `/`) is a file's, there or not: a directory was "unknown scenario".
+        assert!(is_scenario_file("/tmp") && is_scenario_file("journeys/scenarios/get"));
+        let err = load(dir.path(), &Registry::default(), &[]).err().unwrap().to_string();
+        assert!(err.ends_with("is a directory: a scenario file must be a regular file (a .toml file)"), "{err}");
     }
 
     /// An entry naming a journey nobody registers listed the registered names twice (`known: api,
