@@ -51,6 +51,9 @@ struct Outputs<'a> {
     dry_run: bool,
     dashboard_linger: Duration,
     prometheus_linger: Duration,
+    /// A line said once the outputs are checked, before the run (the demo's: where its target
+    /// is), so that a refused output is not said after it.
+    announce: Option<String>,
 }
 
 /// Runs the command line.
@@ -567,6 +570,7 @@ fn apply_outputs<'a>(
         dry_run: false,
         dashboard_linger: flags.dashboard_linger,
         prometheus_linger: flags.prometheus_linger,
+        announce: None,
     })
 }
 
@@ -612,6 +616,9 @@ fn execute(
     // error rather than a wait before the first request.
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
+    }
+    if let Some(line) = &outputs.announce {
+        tell(format_args!("{line}"));
     }
     let Resolved { registry, scenario, transactions, source, built_from, mut warnings, .. } = resolved;
     // Every warning said is kept in the result file, in the order said.
@@ -1469,12 +1476,6 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let target =
         Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
             .context("starting the embedded target")?;
-    tell(format_args!(
-        "demo: embedded target at {} (core {}), {} journeys in flight",
-        target.url("/"),
-        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
-        in_flight.map_or_else(|| "the configured".to_string(), |n| n.to_string())
-    ));
     // The keys the demo sets are its own: never warned about as configuration nobody read
     // (`execute` warns of the user's `--config` keys alone).
     let mut overrides = vec![format!("target_url={}", target.url("/"))];
@@ -1490,8 +1491,17 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let known = resolved.known_transactions();
+    // Said once its outputs are checked: `--json nodir/r.json` was refused after this line
+    // had said the demo was on its way.
+    let announce = format!(
+        "demo: embedded target at {} (core {}), {} journeys in flight",
+        target.url("/"),
+        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
+        in_flight.map_or_else(|| "the configured".to_string(), |n| n.to_string())
+    );
     let outputs = Outputs {
         phases: args.common.phases,
+        announce: Some(announce),
         ..apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?
     };
     let code = execute(resolved, (&overrides, set_by_demo), &options, outputs, args.quiet)?;
