@@ -51,9 +51,9 @@ struct Outputs<'a> {
     dry_run: bool,
     dashboard_linger: Duration,
     prometheus_linger: Duration,
-    /// A line said once the outputs are checked, before the run (the demo's: where its target
-    /// is), so that a refused output is not said after it.
-    announce: Option<String>,
+    /// Lines said once the outputs are checked, before the run (where the dashboard and the
+    /// metrics are served, the demo's target), so that a refused output is not said after them.
+    announce: Vec<String>,
 }
 
 /// Runs the command line.
@@ -539,8 +539,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     execute(resolved, (&args.common.config, 0), &options, outputs, args.quiet)
 }
 
-/// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
-/// is) and returns the end-of-run ones. The transactions known before the run
+/// Sets the run's interval outputs from the flags (starting the dashboard, whose address is
+/// said once the end-of-run outputs are checked) and returns the end-of-run ones. The transactions known before the run
 /// (`Resolved::known_transactions`) are on `/metrics`, at 0, from the first scrape.
 fn apply_outputs<'a>(
     options: &mut RunOptions,
@@ -549,17 +549,18 @@ fn apply_outputs<'a>(
     known: Vec<String>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
+    let mut announce = Vec::new();
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
         exporter.know_transactions(known);
-        tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
+        announce.push(format!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
     if let Some(addr) = flags.dashboard {
         let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
             .with_context(|| format!("--dashboard {addr}"))?;
-        tell(format_args!("live dashboard on http://{}/", dashboard.addr()));
+        announce.push(format!("live dashboard on http://{}/", dashboard.addr()));
         options.dashboard = Some(Arc::new(dashboard));
     }
     Ok(Outputs {
@@ -570,7 +571,7 @@ fn apply_outputs<'a>(
         dry_run: false,
         dashboard_linger: flags.dashboard_linger,
         prometheus_linger: flags.prometheus_linger,
-        announce: None,
+        announce,
     })
 }
 
@@ -617,7 +618,7 @@ fn execute(
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
     }
-    if let Some(line) = &outputs.announce {
+    for line in &outputs.announce {
         tell(format_args!("{line}"));
     }
     let Resolved { registry, scenario, transactions, source, built_from, mut warnings, .. } = resolved;
@@ -1499,11 +1500,11 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
         spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
         in_flight.map_or_else(|| "the configured".to_string(), |n| n.to_string())
     );
-    let outputs = Outputs {
+    let mut outputs = Outputs {
         phases: args.common.phases,
-        announce: Some(announce),
         ..apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?
     };
+    outputs.announce.insert(0, announce);
     let code = execute(resolved, (&overrides, set_by_demo), &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));

@@ -7,16 +7,34 @@ use support::{Scratch, engine, engine_within, says, text};
 
 use std::time::Duration;
 
-/// `demo --json nodir/r.json` said `demo: embedded target at ..., 64 journeys in flight`, then
-/// refused the path: refused before that line now, as a run refuses it before any load.
+/// `demo --json nodir/r.json` said `demo: embedded target at ..., 64 journeys in flight`, and a
+/// run with `--dashboard` said `live dashboard on http://...`, then refused the path: refused
+/// before those lines now, as before any load.
 #[test]
-fn the_demo_refuses_an_output_before_saying_it_starts() {
+fn an_output_is_refused_before_anything_says_it_started() {
     let scratch = Scratch::new();
     let json = scratch.file("no/such/dir/r.json").display().to_string();
-    let out = engine_within(&["demo", "--duration", "100ms", "-q", "--json", &json], Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    says(&out, &format!("error: --json {json}: directory"));
-    assert!(!text(&out).contains("demo: embedded target"), "{}", text(&out));
+    let scenario = support::scenario("get.toml");
+    let live = ["--dashboard", "127.0.0.1:0", "--prometheus", "127.0.0.1:0", "--json", &json];
+    let demo = ["demo", "--duration", "100ms", "-q"];
+    let run = [
+        "--no-pin",
+        "--scenario",
+        &scenario,
+        "--duration",
+        "100ms",
+        "-q",
+        "--config",
+        "target_url=http://127.0.0.1:1/",
+    ];
+    for args in [[&demo[..], &live[4..]].concat(), [&demo[..], &live].concat(), [&run[..], &live].concat()] {
+        let out = engine_within(&args, Duration::from_secs(60));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        says(&out, &format!("error: --json {json}: directory"));
+        for started in ["demo: embedded target", "live dashboard on", "Prometheus metrics on"] {
+            assert!(!text(&out).contains(started), "{args:?}: {}", text(&out));
+        }
+    }
 }
 
 /// `scenario test /tmp` (a directory, or a path mistyped without `.toml`) said `unknown

@@ -537,6 +537,12 @@ impl DataPool {
 
     /// Whether the pool's rows have a column named `column` (a pool of rows given without
     /// names, or of none, has none).
+    ///
+    /// ```
+    /// # use mite_core::prelude::DataPool;
+    /// let ids = DataPool::range("ids", "id", 1..=3, true);
+    /// assert!(ids.has_column("id") && !ids.has_column("name"));
+    /// ```
     pub fn has_column(&self, column: &str) -> bool {
         match &*self.source {
             Source::Held(rows) => rows.first().is_some_and(|row| row.by_name(column).is_some()),
