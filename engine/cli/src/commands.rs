@@ -1121,7 +1121,7 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         // `compare r.json r.json` (or a copy, or a merge of r.json alone) said "no regression"
         // as of two runs.
         if let Some(same) = mite_core::output::merge_parts::same_runs(base, new) {
-            let _ = writeln!(shown, "note: BASE and NEW are the same run ({same}): it is compared with itself\n");
+            let _ = writeln!(shown, "note: BASE and NEW are {same}: it is compared with itself\n");
         }
         let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));

@@ -20,8 +20,8 @@ pub fn covers(result: &ResultFile) -> Vec<PartId> {
 }
 
 /// What two results compared both stand for, when they are the same runs' shares ([`covers`]):
-/// one run given twice (or a copy of it), or a run beside a merge of it alone (`run 1f2e...;
-/// NEW is a merge of it alone`). `None` when they stand for different shares, or overlap only
+/// one run given twice (or a copy of it), or a run beside a merge of it alone (`the same run
+/// (run_id 1f2e...; NEW is a merge of it alone)`). `None` when they stand for different shares, or overlap only
 /// in part (a merge beside one of several of its parts).
 pub fn same_runs(base: &ResultFile, new: &ResultFile) -> Option<String> {
     // A file without a run id (made by hand, or by an older engine) is known by its start
@@ -42,15 +42,18 @@ pub fn same_runs(base: &ResultFile, new: &ResultFile) -> Option<String> {
             format!("{}{}", id.run_id, id.segment.as_deref().map(|s| format!(" segment {s}")).unwrap_or_default())
         })
         .collect();
-    let runs =
-        if shares.len() == 1 { format!("run_id {}", shares[0]) } else { format!("run_ids {}", shares.join(", ")) };
+    let runs = if shares.len() == 1 {
+        format!("run (run_id {}", shares[0])
+    } else {
+        format!("runs (run_ids {}", shares.join(", "))
+    };
     let merged = match (base.covers.is_some(), new.covers.is_some()) {
         (false, true) if shares.len() == 1 => "; NEW is a merge of it alone",
         (true, false) if shares.len() == 1 => "; BASE is a merge of it alone",
         (false, true) | (true, false) => "; one is a merge of the other's",
         _ => "",
     };
-    Some(format!("{runs}{merged}"))
+    Some(format!("the same {runs}{merged})"))
 }
 
 /// `a.json and b.json both hold run 1f2e... segment 0/2: its requests would be counted twice`
@@ -768,14 +771,17 @@ mod tests {
             merged
         };
         let (a, b) = (run("r1", "0/2"), run("r2", "1/2"));
-        assert_eq!(same_runs(&a, &a).as_deref(), Some("run_id r1 segment 0/2"));
+        assert_eq!(same_runs(&a, &a).as_deref(), Some("the same run (run_id r1 segment 0/2)"));
         let alone = merge_of(std::slice::from_ref(&a));
-        assert_eq!(same_runs(&a, &alone).as_deref(), Some("run_id r1 segment 0/2; NEW is a merge of it alone"));
-        assert_eq!(same_runs(&alone, &a).as_deref(), Some("run_id r1 segment 0/2; BASE is a merge of it alone"));
+        let said = Some("the same run (run_id r1 segment 0/2; NEW is a merge of it alone)");
+        assert_eq!(same_runs(&a, &alone).as_deref(), said);
+        let said = Some("the same run (run_id r1 segment 0/2; BASE is a merge of it alone)");
+        assert_eq!(same_runs(&alone, &a).as_deref(), said);
         let both = merge_of(&[a.clone(), b.clone()]);
         assert_eq!(same_runs(&a, &both), None);
         assert_eq!(same_runs(&a, &b), None);
-        assert!(same_runs(&both, &merge_of(&[b.clone(), a.clone()])).is_some());
+        let said = Some("the same runs (run_ids r1 segment 0/2, r2 segment 1/2)");
+        assert_eq!(same_runs(&both, &merge_of(&[b.clone(), a.clone()])).as_deref(), said);
         let (mut unnamed, mut other) = (a.clone(), b.clone());
         (unnamed.run_id, other.run_id) = (None, None);
         assert_eq!(same_runs(&unnamed, &other), None, "files without run ids are not judged by their starts");
