@@ -181,6 +181,9 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
             schemes.join(", ")
         ));
     }
+    for dropped in &converted.dropped_headers {
+        tell(format_args!("note: recorded header {dropped}: left out of the scenario file"));
+    }
     if converted.multipart_as_form > 0 {
         tell(format_args!(
             "note: {} multipart posts written as URL-encoded forms (no multipart bodies are sent, and a HAR holds \
