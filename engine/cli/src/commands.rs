@@ -182,7 +182,7 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
         ));
     }
     for dropped in &converted.dropped_headers {
-        tell(format_args!("note: recorded header {dropped}: left out of the scenario file"));
+        tell(format_args!("note: recorded header {dropped}"));
     }
     if converted.multipart_as_form > 0 {
         tell(format_args!(
