@@ -125,7 +125,12 @@ pub(super) fn non_ascii_headers(
             if !written.is_ascii() {
                 add(NonAsciiFrom::Written(written));
             }
+            let mut seen: Vec<&str> = Vec::new();
             for name in template.variables().filter(|name| !captured.contains(name)) {
+                if seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
                 let mut from_rows = false;
                 for (pool, data) in &pools {
                     if let Some((row, value)) = data.first_non_ascii(name) {
@@ -133,8 +138,9 @@ pub(super) fn non_ascii_headers(
                     }
                     from_rows |= data.has_column(name);
                 }
-                // A row's column wins over the configuration's key of the same name.
-                if let Some(value) = config.get(name).filter(|v| !from_rows && !v.is_ascii()) {
+                // A row's column wins over the configuration's key of the same name (not looked
+                // up then: a lookup counts as a read of the key).
+                if let Some(value) = (!from_rows).then(|| config.get(name)).flatten().filter(|v| !v.is_ascii()) {
                     add(NonAsciiFrom::Config { key: name.to_string(), value: value.to_string() });
                 }
             }

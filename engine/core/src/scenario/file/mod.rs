@@ -977,7 +977,7 @@ volume = { constant = 1 }
         let path = dir.path().join("s.toml");
         let text = "[config]\ncity = \"Zürich\"\nplain = \"x\"\n[datapools.users]\ncsv = \"u.csv\"\n\
                     [journeys.j]\nsteps = [\n  { url = \"http://127.0.0.1:1/\", capture = { tok = { header = \"X-T\" } },\n    \
-                    headers = { \"X-Who\" = \"{name}\", \"X-Id\" = \"{id} {plain}\" } },\n  \
+                    headers = { \"X-Who\" = \"{name} {name}\", \"X-Id\" = \"{id} {plain}\" } },\n  \
                     { url = \"http://127.0.0.1:1/\", headers = { \"X-City\" = \"{city}\", \"X-Note\" = \"café {tok}\" } },\n]\n\
                     [[scenario]]\njourney = \"j\"\ndatapool = \"users\"\nvolume = { constant = 1 }\n";
         std::fs::write(&path, text).unwrap();
