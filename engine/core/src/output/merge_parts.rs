@@ -30,9 +30,10 @@ pub fn same_runs(base: &ResultFile, new: &ResultFile) -> Option<String> {
         return None;
     }
     let (mut a, mut b) = (covers(base), covers(new));
-    (a.sort(), b.sort());
-    a.dedup();
-    b.dedup();
+    for ids in [&mut a, &mut b] {
+        ids.sort();
+        ids.dedup();
+    }
     if a != b {
         return None;
     }

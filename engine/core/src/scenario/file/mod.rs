@@ -954,7 +954,7 @@ volume = { constant = 1 }
     #[test]
     fn a_header_name_outside_ascii_gets_no_mangled_suggestion() {
         let text = "[journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/\", headers = { \"X-Ü\" = \"v\" } }]\n";
-        let said = load_text(text).err().expect("refused").to_string();
+        let said = load_text(text).expect_err("refused").to_string();
         assert!(said.contains("journeys.j.steps[0].headers.X-Ü: \"X-Ü\" is not a header name"), "{said}");
         assert!(said.contains("'Ü' is not ASCII and no header name can hold it"), "{said}");
         assert!(!said.contains("X--") && !said.contains("write e.g."), "{said}");
