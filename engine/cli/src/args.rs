@@ -335,7 +335,8 @@ pub enum Command {
     },
     /// Merge result files of side-by-side runs (segments, injectors) losslessly.
     Merge {
-        /// Result files (--json output).
+        /// Result files (--json output), or logs holding results framed by `--json -` (a pod's
+        /// log: each injector's result in it).
         #[arg(required = true)]
         results: Vec<PathBuf>,
         /// Where to write the merged result.
