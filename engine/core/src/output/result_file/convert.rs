@@ -406,28 +406,32 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
 /// `transactions[index]` of the file `file` names, with its histograms decoded from its `raw`
 /// (an error when it has none: a file made by hand), every counter checked.
 pub fn transaction_stats(txn: &Transaction, index: usize, file: &str) -> Result<TxnStats, ResultFileError> {
-    let at = format!("transactions[{index}].raw");
-    let raw = txn.raw.as_ref().ok_or_else(|| ResultFileError::NoRaw {
-        file: file.to_string(),
-        index,
-        name: txn.name.clone(),
-    })?;
-    let mut stats = txn_stats(raw, file, &at, Histograms::Decoded)?;
-    let at = format!("transactions[{index}].cookies_ignored");
-    stats.cookies_ignored = read_cookies_ignored(&txn.cookies_ignored, file, &at)?;
-    Ok(stats)
+    counted_stats(txn, index, file, Histograms::Decoded)
 }
 
 /// [`transaction_stats`] without its histograms (none decoded; each left empty): the counters
 /// alone, every one checked, for a check of a file's figures (`compare`'s).
 pub fn transaction_counts(txn: &Transaction, index: usize, file: &str) -> Result<TxnStats, ResultFileError> {
+    counted_stats(txn, index, file, Histograms::Empty)
+}
+
+/// [`transaction_stats`], its histograms decoded or left empty as `histograms` says.
+fn counted_stats(
+    txn: &Transaction,
+    index: usize,
+    file: &str,
+    histograms: Histograms,
+) -> Result<TxnStats, ResultFileError> {
     let at = format!("transactions[{index}].raw");
     let raw = txn.raw.as_ref().ok_or_else(|| ResultFileError::NoRaw {
         file: file.to_string(),
         index,
         name: txn.name.clone(),
     })?;
-    txn_stats(raw, file, &at, Histograms::Empty)
+    let mut stats = txn_stats(raw, file, &at, histograms)?;
+    let at = format!("transactions[{index}].cookies_ignored");
+    stats.cookies_ignored = read_cookies_ignored(&txn.cookies_ignored, file, &at)?;
+    Ok(stats)
 }
 
 /// Whether [`txn_stats`] decodes a transaction's histograms or leaves them empty.
