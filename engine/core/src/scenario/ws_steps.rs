@@ -283,6 +283,11 @@ impl WsJourney {
         self.places.url.clone()
     }
 
+    /// The handshake's headers, each with where its value is written in the file.
+    pub fn headers_written(&self) -> impl Iterator<Item = (&str, &Template, Range<usize>)> {
+        self.headers.iter().zip(&self.places.headers).map(|((name, value), span)| (name.as_str(), value, span.clone()))
+    }
+
     /// Renders the URL as the first journey would (a datapool row, the final configuration)
     /// and checks that the handshake can be sent to it; why not otherwise, with the values.
     pub fn check_url(&self, row: Option<&Row>, config: &Config) -> Result<(), String> {

@@ -9,7 +9,9 @@ use super::datapools::Pools;
 use super::schema::FileSpec;
 use super::slashes::{CAPTURE_STAND_IN, pools_of, rows_of};
 use crate::model::config::Config;
+use crate::model::datapool::DataPool;
 use crate::scenario::declarative::DeclarativeJourney;
+use crate::scenario::template::Template;
 
 /// A step header whose value, rendered with a datapool row, is not one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,8 +93,15 @@ pub(super) struct NonAsciiHeader {
 impl NonAsciiHeader {
     /// The warning's words after the field: what holds the text, and what is sent.
     pub(super) fn words(&self) -> String {
+        self.from.words()
+    }
+}
+
+impl NonAsciiFrom {
+    /// The warning's words after the field: what holds the text, and what is sent.
+    pub(super) fn words(&self) -> String {
         use crate::scenario::header_words::{NON_ASCII_SENT_AS, non_ascii_characters};
-        let (whose, text) = match &self.from {
+        let (whose, text) = match self {
             NonAsciiFrom::Written(text) => (format!("the value as written ({text:?})"), text),
             NonAsciiFrom::Config { key, value } => (format!("config {key} ({value:?})"), value),
             NonAsciiFrom::Column { pool, column, row, value } => {
@@ -114,38 +123,57 @@ pub(super) fn non_ascii_headers(
     pools: &Pools,
     config: &Config,
 ) -> Vec<NonAsciiHeader> {
-    let pools: Vec<(&str, &crate::model::datapool::DataPool)> =
-        pools_of(journey_name, spec, pools).into_iter().flatten().collect();
+    let pools = journey_pools(journey_name, spec, pools);
     let mut found = Vec::new();
     let mut captured: Vec<&str> = Vec::new();
     for (step, s) in journey.steps.iter().enumerate() {
         for (header, template) in &s.headers {
-            let mut add = |from| found.push(NonAsciiHeader { step, header: header.clone(), from });
-            let written = template.literal_text();
-            if !written.is_ascii() {
-                add(NonAsciiFrom::Written(written));
-            }
-            let mut seen: Vec<&str> = Vec::new();
-            for name in template.variables().filter(|name| !captured.contains(name)) {
-                if seen.contains(&name) {
-                    continue;
-                }
-                seen.push(name);
-                let mut from_rows = false;
-                for (pool, data) in &pools {
-                    if let Some((row, value)) = data.first_non_ascii(name) {
-                        add(NonAsciiFrom::Column { pool: pool.to_string(), column: name.to_string(), row, value });
-                    }
-                    from_rows |= data.has_column(name);
-                }
-                // A row's column wins over the configuration's key of the same name (not looked
-                // up then: a lookup counts as a read of the key).
-                if let Some(value) = (!from_rows).then(|| config.get(name)).flatten().filter(|v| !v.is_ascii()) {
-                    add(NonAsciiFrom::Config { key: name.to_string(), value: value.to_string() });
-                }
+            for from in non_ascii_sources(template, &pools, config, &captured) {
+                found.push(NonAsciiHeader { step, header: header.clone(), from });
             }
         }
         captured.extend(s.captures.iter().map(|(name, _)| name.as_str()));
+    }
+    found
+}
+
+/// The datapools `journey` runs with, by name.
+pub(super) fn journey_pools<'p>(journey: &str, spec: &FileSpec, pools: &'p Pools) -> Vec<(&'p str, &'p DataPool)> {
+    pools_of(journey, spec, pools).into_iter().flatten().collect()
+}
+
+/// Where `template`'s text that is not ASCII comes from: as written, a configuration key, a
+/// column of one of `pools` (every row looked at); each once. A variable in `captured` (a
+/// capture's, the response's) is the run's, not looked at.
+pub(super) fn non_ascii_sources(
+    template: &Template,
+    pools: &[(&str, &DataPool)],
+    config: &Config,
+    captured: &[&str],
+) -> Vec<NonAsciiFrom> {
+    let mut found = Vec::new();
+    let written = template.literal_text();
+    if !written.is_ascii() {
+        found.push(NonAsciiFrom::Written(written));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for name in template.variables().filter(|name| !captured.contains(name)) {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let mut from_rows = false;
+        for (pool, data) in pools {
+            if let Some((row, value)) = data.first_non_ascii(name) {
+                found.push(NonAsciiFrom::Column { pool: pool.to_string(), column: name.to_string(), row, value });
+            }
+            from_rows |= data.has_column(name);
+        }
+        // A row's column wins over the configuration's key of the same name (not looked up
+        // then: a lookup counts as a read of the key).
+        if let Some(value) = (!from_rows).then(|| config.get(name)).flatten().filter(|v| !v.is_ascii()) {
+            found.push(NonAsciiFrom::Config { key: name.to_string(), value: value.to_string() });
+        }
     }
     found
 }

@@ -211,6 +211,13 @@ pub fn load_for(
         }
     }
     for (journey_name, journey) in &declared.ws {
+        let runs_with = header_rows::journey_pools(journey_name, &spec, &pools);
+        for (header, value, span) in journey.headers_written() {
+            for from in header_rows::non_ascii_sources(value, &runs_with, &layered, &[]) {
+                let field = format!("websockets.{journey_name}.headers.{header}");
+                warnings.push(src.error(Some(span.clone()), field, from.words()).to_string());
+            }
+        }
         if let Some(found) = slashes::ws_doubled_slash(journey_name, journey.url(), &spec, &pools, &layered) {
             let message = format!(
                 "renders as {}{}, whose path has an empty segment (//): many servers refuse the handshake to such \
@@ -989,6 +996,24 @@ volume = { constant = 1 }
              such row) holds text that is not ASCII (é): it is sent as its UTF-8 bytes",
             ":10: journeys.j.steps[1].headers.X-City: config city (\"Zürich\") holds text that is not ASCII (ü)",
             ":10: journeys.j.steps[1].headers.X-Note: the value as written (\"café \") holds text that is not ASCII (é)",
+        ];
+        for words in expected {
+            assert!(warnings.iter().any(|w| w.contains(words)), "{words}\n{warnings:#?}");
+        }
+    }
+
+    /// A WebSocket journey's handshake header that is not ASCII was sent as its UTF-8 bytes
+    /// without a word, as a step's was: warned about at its line, naming where it comes from.
+    #[test]
+    fn a_websocket_header_that_is_not_ascii_is_warned_about() {
+        let text = "[config]\ncity = \"Zürich\"\n[websockets.chat]\nurl = \"ws://127.0.0.1:1/chat\"\n\
+                    headers = { \"X-City\" = \"{city}\", \"X-Note\" = \"héllo\", \"X-Ok\" = \"plain\" }\n\
+                    steps = [{ send = \"hi\" }]\n[[scenario]]\njourney = \"chat\"\nvolume = { constant = 1 }\n";
+        let warnings = load_text(text).unwrap().warnings;
+        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        let expected = [
+            ":5: websockets.chat.headers.X-City: config city (\"Zürich\") holds text that is not ASCII (ü)",
+            ":5: websockets.chat.headers.X-Note: the value as written (\"héllo\") holds text that is not ASCII (é)",
         ];
         for words in expected {
             assert!(warnings.iter().any(|w| w.contains(words)), "{words}\n{warnings:#?}");
