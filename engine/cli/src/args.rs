@@ -335,7 +335,8 @@ pub enum Command {
     },
     /// Merge result files of side-by-side runs (segments, injectors) losslessly.
     Merge {
-        /// Result files (--json output).
+        /// Result files (--json output), or logs holding results framed by `--json -` (a pod's
+        /// log: each injector's result in it).
         #[arg(required = true)]
         results: Vec<PathBuf>,
         /// Where to write the merged result.
@@ -712,8 +713,18 @@ fn parse_worded<T>(
     let text = value.to_str().ok_or_else(|| {
         clap::Error::raw(ErrorKind::InvalidUtf8, format!("{flag} {value:?}: not valid UTF-8\n")).with_cmd(cmd)
     })?;
-    parse(text)
-        .map_err(|why| clap::Error::raw(ErrorKind::ValueValidation, format!("{}\n", say(&flag, why))).with_cmd(cmd))
+    parse(text).map_err(|why| {
+        // A flag's value forgotten (`--grace -q`): the next flag was taken as the value (these
+        // flags take `-` values, to say a negative one is out of range), and was said to be a
+        // negative duration or not a number.
+        let said = match text.strip_prefix('-') {
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '-') => {
+                format!("{flag} needs a value: {text} is a flag (give {flag} its value before the next flag)")
+            }
+            _ => say(&flag, why),
+        };
+        clap::Error::raw(ErrorKind::ValueValidation, format!("{said}\n")).with_cmd(cmd)
+    })
 }
 
 /// `--cores`: a count or a list, against the cores this process may run on.
@@ -999,6 +1010,17 @@ mod tests {
             (&["--config", "novalue"], "error: --config \"novalue\": expected key=value"),
             (&["--threshold", "p99<5"], "error: --threshold \"p99<5\": latency 5 has no unit"),
             (&["target", "--threads", "0"], "error: --threads \"0\": must be a whole number from 1 to 1,024"),
+        ] {
+            let err = Cli::try_parse_from(["mite-engine"].iter().chain(args)).unwrap_err();
+            assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{args:?}");
+            assert!(err.to_string().starts_with(said), "{args:?}: {err}");
+        }
+        // A value forgotten: the next flag is not said to be a negative duration or number.
+        for (args, said) in [
+            (&["--grace", "-q"][..], "error: --grace needs a value: -q is a flag (give --grace its value"),
+            (&["--duration", "--no-pin"], "error: --duration needs a value: --no-pin is a flag"),
+            (&["--cores", "--no-pin"], "error: --cores needs a value: --no-pin is a flag"),
+            (&["compare", "a", "b", "--max-regression", "--html", "c.html"], "error: --max-regression needs a value"),
         ] {
             let err = Cli::try_parse_from(["mite-engine"].iter().chain(args)).unwrap_err();
             assert_eq!((err.kind(), err.exit_code()), (ErrorKind::ValueValidation, 2), "{args:?}");

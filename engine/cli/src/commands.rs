@@ -51,6 +51,9 @@ struct Outputs<'a> {
     dry_run: bool,
     dashboard_linger: Duration,
     prometheus_linger: Duration,
+    /// Lines said once the outputs are checked, before the run (where the dashboard and the
+    /// metrics are served, the demo's target), so that a refused output is not said after them.
+    announce: Vec<String>,
 }
 
 /// Runs the command line.
@@ -177,6 +180,9 @@ fn har_convert(har: &Path, output: &Path, host: &[String], keep_static: bool) ->
             converted.dropped_not_http.iter().map(|(_, n)| n).sum::<usize>(),
             schemes.join(", ")
         ));
+    }
+    for dropped in &converted.dropped_headers {
+        tell(format_args!("note: recorded header {dropped}"));
     }
     if converted.multipart_as_form > 0 {
         tell(format_args!(
@@ -536,8 +542,8 @@ fn run_main(registry: &Registry, args: RunArgs) -> anyhow::Result<ExitCode> {
     execute(resolved, (&args.common.config, 0), &options, outputs, args.quiet)
 }
 
-/// Sets the run's interval outputs from the flags (starting the dashboard, which says where it
-/// is) and returns the end-of-run ones. The transactions known before the run
+/// Sets the run's interval outputs from the flags (starting the dashboard, whose address is
+/// said once the end-of-run outputs are checked) and returns the end-of-run ones. The transactions known before the run
 /// (`Resolved::known_transactions`) are on `/metrics`, at 0, from the first scrape.
 fn apply_outputs<'a>(
     options: &mut RunOptions,
@@ -546,17 +552,18 @@ fn apply_outputs<'a>(
     known: Vec<String>,
 ) -> anyhow::Result<Outputs<'a>> {
     options.hdr_log = flags.hdr_log.clone();
+    let mut announce = Vec::new();
     if let Some(addr) = flags.prometheus {
         let exporter =
             mite_core::output::exposition::Exporter::start(addr).with_context(|| format!("--prometheus {addr}"))?;
         exporter.know_transactions(known);
-        tell(format_args!("Prometheus metrics on http://{}/metrics", exporter.addr()));
+        announce.push(format!("Prometheus metrics on http://{}/metrics", exporter.addr()));
         options.prometheus = Some(Arc::new(exporter));
     }
     if let Some(addr) = flags.dashboard {
         let dashboard = mite_core::output::html::dashboard::Dashboard::start(addr)
             .with_context(|| format!("--dashboard {addr}"))?;
-        tell(format_args!("live dashboard on http://{}/", dashboard.addr()));
+        announce.push(format!("live dashboard on http://{}/", dashboard.addr()));
         options.dashboard = Some(Arc::new(dashboard));
     }
     Ok(Outputs {
@@ -567,6 +574,7 @@ fn apply_outputs<'a>(
         dry_run: false,
         dashboard_linger: flags.dashboard_linger,
         prometheus_linger: flags.prometheus_linger,
+        announce,
     })
 }
 
@@ -612,6 +620,9 @@ fn execute(
     // error rather than a wait before the first request.
     if let Some(path) = &options.hdr_log {
         output::check_log("--hdr-log", path)?;
+    }
+    for line in &outputs.announce {
+        tell(format_args!("{line}"));
     }
     let Resolved { registry, scenario, transactions, source, built_from, mut warnings, .. } = resolved;
     // Every warning said is kept in the result file, in the order said.
@@ -1110,11 +1121,10 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         if let Some(note) = mite_core::output::results::scenarios_differ(("BASE", base), ("NEW", new)) {
             let _ = writeln!(shown, "note: {note}\n");
         }
-        // `compare r.json r.json` (or a copy) said "no regression" as of two runs.
-        if let (Some(a), Some(b)) = (&base.run_id, &new.run_id)
-            && a == b
-        {
-            let _ = writeln!(shown, "note: BASE and NEW are the same run (run_id {a}): it is compared with itself\n");
+        // `compare r.json r.json` (or a copy, or a merge of r.json alone) said "no regression"
+        // as of two runs.
+        if let Some(same) = mite_core::output::merge_parts::same_runs(base, new) {
+            let _ = writeln!(shown, "note: BASE and NEW are {same}: it is compared with itself\n");
         }
         let _ = writeln!(shown, "{table}");
         regressions.extend(found.into_iter().map(|r| if files.len() > 2 { format!("{name}: {r}") } else { r }));
@@ -1470,12 +1480,6 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let target =
         Target::start(TargetOptions { pin: spare.last().copied().into_iter().collect(), ..TargetOptions::default() })
             .context("starting the embedded target")?;
-    tell(format_args!(
-        "demo: embedded target at {} (core {}), {} journeys in flight",
-        target.url("/"),
-        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
-        in_flight.map_or_else(|| "the configured".to_string(), |n| n.to_string())
-    ));
     // The keys the demo sets are its own: never warned about as configuration nobody read
     // (`execute` warns of the user's `--config` keys alone).
     let mut overrides = vec![format!("target_url={}", target.url("/"))];
@@ -1491,10 +1495,19 @@ fn demo(registry: &Registry, args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let resolved = resolve(registry, "http_example:scenario", &overrides)?;
     let known = resolved.known_transactions();
-    let outputs = Outputs {
+    // Said once its outputs are checked: `--json nodir/r.json` was refused after this line
+    // had said the demo was on its way.
+    let announce = format!(
+        "demo: embedded target at {} (core {}), {} journeys in flight",
+        target.url("/"),
+        spare.last().map_or("unpinned".to_string(), |c| c.to_string()),
+        in_flight.map_or_else(|| "the configured".to_string(), |n| n.to_string())
+    );
+    let mut outputs = Outputs {
         phases: args.common.phases,
         ..apply_outputs(&mut options, &args.outputs, args.outputs.thresholds.clone(), known)?
     };
+    outputs.announce.insert(0, announce);
     let code = execute(resolved, (&overrides, set_by_demo), &options, outputs, args.quiet)?;
     // After the run: a closed terminal (SIGHUP) must not turn the run's exit code into a panic.
     let _ = writeln!(std::io::stderr(), "target counted {} requests", mite_core::output::units::grouped(target.hits()));

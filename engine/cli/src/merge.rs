@@ -69,6 +69,7 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     merged.file.warnings.extend(warnings.iter().cloned());
     merged.file.thresholds = thresholds.iter().map(|t| t.text().to_string()).collect();
     merged.run.stopped_by = merged.file.stopped_by;
+    merged.run.stopped_because.clone_from(&merged.file.stopped_because);
     merged.run.scenario.clone_from(&merged.file.scenario);
     // Both outputs are checked before either is written: a bad --html must not leave a
     // merged file behind an exit code of 1.

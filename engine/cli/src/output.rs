@@ -19,8 +19,9 @@ use anyhow::{Context, anyhow, bail};
 pub enum Sink {
     /// Standard output (`-`).
     Stdout,
-    /// A regular file, existing or not: temp file + rename.
-    Regular(PathBuf),
+    /// A regular file, existing or not: temp file + rename. The file written (a link's target,
+    /// an existing file's real path), then the path as given (what messages name).
+    Regular(PathBuf, PathBuf),
     /// Anything else that exists (a character device, a FIFO): written in place, through the
     /// descriptor opened by the check.
     InPlace(PathBuf, File),
@@ -108,7 +109,7 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
             let target = std::fs::canonicalize(path).with_context(|| format!("{flag} {shown}"))?;
             check_directory(flag, path, &target)?;
             check_replaceable(flag, path, &target)?;
-            Ok(Sink::Regular(target))
+            Ok(Sink::Regular(target, path.to_path_buf()))
         }
         Ok(_) => {
             // A device or FIFO: it must be openable for writing. O_NONBLOCK keeps a FIFO with no
@@ -139,7 +140,7 @@ pub fn check(flag: &str, path: &Path) -> anyhow::Result<Sink> {
                 Err(_) => path.to_path_buf(),
             };
             check_directory(flag, path, &target)?;
-            Ok(Sink::Regular(target))
+            Ok(Sink::Regular(target, path.to_path_buf()))
         }
         Err(e) => bail!("{flag} {shown}: {e}"),
     }
@@ -227,7 +228,7 @@ pub fn write_with(sink: &Sink, fill: impl FnOnce(&mut dyn Write) -> std::io::Res
             let mut out = std::io::BufWriter::new(file);
             fill(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing {}", path.display()))
         }
-        Sink::Regular(path) => {
+        Sink::Regular(path, _) => {
             let tmp = temp_path(path, "tmp");
             let result = (|| -> std::io::Result<()> {
                 let mut out = std::io::BufWriter::new(File::create(&tmp)?);
@@ -298,7 +299,9 @@ impl Sink {
     pub fn describe(&self) -> String {
         match self {
             Sink::Stdout => "standard output".into(),
-            Sink::Regular(path) | Sink::InPlace(path, _) => path.display().to_string(),
+            // As given: an existing file's real path (resolved to write through a link) said
+            // `/tmp/x/r.json` of `--json r.json` once r.json was there, `r.json` before.
+            Sink::Regular(_, path) | Sink::InPlace(path, _) => path.display().to_string(),
         }
     }
 }
@@ -434,13 +437,27 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o640);
     }
 
+    /// `result written to r.json` on the first run said `/tmp/x/r.json` on the next, once the
+    /// file existed (its real path): an existing file is named as given too.
+    #[test]
+    fn a_file_is_named_as_given_whether_or_not_it_exists() {
+        let tmp = dir("named");
+        std::fs::create_dir(tmp.path().join("sub")).unwrap();
+        let given = tmp.path().join("sub/../r.json");
+        assert_eq!(check("--json", &given).unwrap().describe(), given.display().to_string());
+        std::fs::write(&given, "{}").unwrap();
+        let sink = check("--json", &given).unwrap();
+        assert_eq!(sink.describe(), given.display().to_string());
+        assert!(matches!(&sink, Sink::Regular(real, _) if *real == tmp.path().canonicalize().unwrap().join("r.json")));
+    }
+
     #[test]
     fn regular_files_are_replaced_atomically() {
         let tmp = dir("regular");
         let d = tmp.path();
         let path = d.join("r.json");
         let sink = check("--json", &path).unwrap();
-        assert!(matches!(&sink, Sink::Regular(p) if *p == path), "{sink:?}");
+        assert!(matches!(&sink, Sink::Regular(p, _) if *p == path), "{sink:?}");
         write(&sink, b"one").unwrap();
         write(&sink, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");

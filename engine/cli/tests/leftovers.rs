@@ -3,32 +3,10 @@
 //! that did not say why it completed, and `scenario test`'s silence on the file's thresholds.
 
 mod support;
-use support::{Scratch, engine, text};
+use support::{Scratch, engine, engine_within, says, text};
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-/// Runs `mite-engine` with `args`, killed after `limit` (a hang is then a failed test, not a
-/// test run that never ends).
-fn engine_within(args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mite-engine");
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > limit {
-            child.kill().expect("kill");
-            let out = child.wait_with_output().expect("output");
-            panic!("mite-engine {args:?} still ran after {limit:?}: {}", text(&out));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
+use std::process::Command;
+use std::time::Duration;
 
 /// `compare`, `merge` and `har convert` given a named pipe waited for ever for a writer: each
 /// refuses it at once now, naming the path, as a scenario file or a datapool is refused.
@@ -74,10 +52,10 @@ fn a_completed_run_says_why_it_completed() {
         ("[[scenario]]\njourney = \"get\"\nvolume = { oneshot = 2 }\n", "every volume model ended"),
     ];
     for (i, (entries, why)) in cases.into_iter().enumerate() {
-        let file = scratch.file(&format!("s{i}.toml"));
-        std::fs::write(&file, format!("[journeys.get]\nsteps = [{{ url = \"{url}\" }}]\n{entries}")).unwrap();
+        let file =
+            scratch.write(&format!("s{i}.toml"), format!("[journeys.get]\nsteps = [{{ url = \"{url}\" }}]\n{entries}"));
         let json = scratch.file(&format!("r{i}.json"));
-        let (file, json_path) = (file.display().to_string(), json.display().to_string());
+        let json_path = json.display().to_string();
         let out = engine(&["--no-pin", "--scenario", &file, "--duration", "20s", "-q", "--json", &json_path]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         let said = text(&out);
@@ -95,15 +73,14 @@ fn a_completed_run_says_why_it_completed() {
 fn scenario_test_gives_a_dry_run_verdict_on_the_files_thresholds() {
     let scratch = Scratch::new();
     let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
-    let file = scratch.file("s.toml");
     let toml = format!(
         "thresholds = [\"get_root:p99<30s\", \"get_root:p50<2us\", \"rps>1000000\"]\n\
          [journeys.get]\nsteps = [{{ transaction = \"get_root\", url = \"{}\" }}]\n\
          [[scenario]]\njourney = \"get\"\nvolume = {{ constant = 2 }}\n",
         target.url("/")
     );
-    std::fs::write(&file, toml).unwrap();
-    let out = engine(&["scenario", "test", &file.display().to_string(), "--duration", "300ms"]);
+    let file = scratch.write("s.toml", toml);
+    let out = engine(&["scenario", "test", &file, "--duration", "300ms"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = text(&out);
     // After the run's table, as a run's thresholds are.
@@ -154,14 +131,11 @@ fn har_convert_over_an_existing_file_replaces_it_and_says_so() {
 #[test]
 fn journey_test_blames_no_rows_flag_it_was_not_given() {
     let scratch = Scratch::new();
-    let file = scratch.file("s.toml");
-    std::fs::write(
-        &file,
+    let file = scratch.write(
+        "s.toml",
         "[datapools.ids]\nrows = [[1], [2], [3]]\ncolumns = [\"id\"]\n\
          [journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/{id}\" }]\n",
-    )
-    .unwrap();
-    let file = file.display().to_string();
+    );
     let out = engine(&["journey", "test", "j", "ids", "--scenario", &file]);
     assert!(text(&out).contains("journey j row 3:") && !text(&out).contains("asked for more"), "{}", text(&out));
     let out = engine(&["journey", "test", "j", "ids", "--scenario", &file, "--rows", "10"]);
@@ -174,30 +148,29 @@ fn journey_test_blames_no_rows_flag_it_was_not_given() {
 fn compare_says_when_a_run_is_compared_with_itself() {
     let scratch = Scratch::new();
     let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
-    let file = scratch.file("s.toml");
     let toml = format!(
         "[journeys.get]\nsteps = [{{ url = \"{}\" }}]\n[[scenario]]\njourney = \"get\"\nvolume = {{ oneshot = 3 }}\n",
         target.url("/")
     );
-    std::fs::write(&file, toml).unwrap();
+    let file = scratch.write("s.toml", toml);
     let (json, copy) = (scratch.file("r.json"), scratch.file("copy.json"));
     let json_path = json.display().to_string();
-    let out = engine(&[
-        "--no-pin",
-        "--scenario",
-        &file.display().to_string(),
-        "--duration",
-        "10s",
-        "-q",
-        "--json",
-        &json_path,
-    ]);
+    let out = engine(&["--no-pin", "--scenario", &file, "--duration", "10s", "-q", "--json", &json_path]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     std::fs::copy(&json, &copy).unwrap();
     let out = engine(&["compare", &json_path, &copy.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("note: BASE and NEW are the same run (run_id "), "{}", text(&out));
-    assert!(text(&out).contains("): it is compared with itself"), "{}", text(&out));
+    says(&out, "note: BASE and NEW are the same run (run_id ");
+    says(&out, "): it is compared with itself");
+    // A merge of that run alone is that run: said so, whichever side it is on.
+    let merged = scratch.file("m.json").display().to_string();
+    let out = engine(&["merge", "-o", &merged, &json_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for (base, new, merge) in [(&json_path, &merged, "NEW"), (&merged, &json_path, "BASE")] {
+        let out = engine(&["compare", base, new]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        says(&out, &format!("; {merge} is a merge of it alone): it is compared with itself"));
+    }
 }
 
 /// `journey run J ONE` of a single-use pool of one row ran its one journey, and said the pool
@@ -205,14 +178,12 @@ fn compare_says_when_a_run_is_compared_with_itself() {
 #[test]
 fn a_journey_run_of_a_one_row_pool_ended_with_its_model() {
     let scratch = Scratch::new();
-    let file = scratch.file("s.toml");
-    std::fs::write(
-        &file,
+    let file = scratch.write(
+        "s.toml",
         "[datapools.one]\nrows = [[1]]\ncolumns = [\"id\"]\nrecyclable = false\n\
          [journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/{id}\" }]\n",
-    )
-    .unwrap();
-    let out = engine(&["journey", "run", "j", "one", "--scenario", &file.display().to_string()]);
+    );
+    let out = engine(&["journey", "run", "j", "one", "--scenario", &file]);
     assert!(text(&out).contains("stopped when its journeys were done: every volume model ended"), "{}", text(&out));
 }
 
@@ -223,15 +194,13 @@ fn a_journey_run_of_a_one_row_pool_ended_with_its_model() {
 fn a_recyclable_pool_is_never_said_to_have_run_out() {
     let scratch = Scratch::new();
     let target = mite_tools::Target::start(mite_tools::TargetOptions::default()).unwrap();
-    let file = scratch.file("s.toml");
     let toml = format!(
         "[datapools.one]\nrows = [[1]]\ncolumns = [\"id\"]\n[journeys.j]\nsteps = [{{ url = \"{}\" }}]\n\
          [[scenario]]\njourney = \"j\"\ndatapool = \"one\"\nvolume = {{ constant = 2, duration = \"300ms\" }}\n",
         target.url("/{id}")
     );
-    std::fs::write(&file, toml).unwrap();
-    let out =
-        engine(&["--cores", "2", "--no-pin", "--scenario", &file.display().to_string(), "--duration", "10s", "-q"]);
+    let file = scratch.write("s.toml", toml);
+    let out = engine(&["--cores", "2", "--no-pin", "--scenario", &file, "--duration", "10s", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("stopped when its journeys were done: every volume model ended"), "{}", text(&out));
 }

@@ -267,9 +267,9 @@ fn broken_and_hand_edited_files_are_refused_naming_the_file_and_the_field() {
     let empty = dir.join("empty.json");
     std::fs::write(&empty, "").unwrap();
     let broken = [
-        (truncated, "is not a mite-engine result (JSON) nor a log holding one: "),
+        (truncated, "the file is cut short (a copy or a write that did not finish?)"),
         (directory, "is a directory, not a result file: give a file's path"),
-        (empty, "is not a mite-engine result (JSON) nor a log holding one: EOF while parsing"),
+        (empty, "is not a mite-engine result (JSON) nor a log holding one: it is empty"),
     ];
     for (path, field) in cases.iter().map(|(p, f)| (p, *f)).chain(broken.iter().map(|(p, f)| (p, *f))) {
         let name = path.file_name().unwrap().to_str().unwrap();

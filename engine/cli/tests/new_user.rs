@@ -3,17 +3,12 @@
 //! target's `--addr` in words.
 
 mod support;
-use support::{Scratch, engine, scenario, text};
+use support::{Scratch, engine, get_run, says, scenario, text};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use mite_tools::{Target, TargetOptions};
-
-/// Asserts that what a command printed holds `words` (all of it shown when not).
-fn says(out: &std::process::Output, words: &str) {
-    assert!(text(out).contains(words), "{}", text(out));
-}
 
 /// Asserts that what a command printed starts with `words` (all of it shown when not).
 fn begins_with(out: &std::process::Output, words: &str) {
@@ -69,13 +64,9 @@ fn the_demo_warns_only_of_keys_the_user_gave() {
 fn compare_says_whose_figures_it_shows() {
     let scratch = Scratch::new();
     let target = Target::start(TargetOptions::default()).unwrap();
-    let url = format!("target_url={}", target.url("/"));
     let (old, new) = (scratch.file("old.json"), scratch.file("new.json"));
     for file in [&old, &new] {
-        let json = file.display().to_string();
-        let args = ["--no-pin", "--scenario", &scenario("get.toml"), "--duration", "200ms", "--config", &url];
-        let out = engine(&[&args[..], &["-q", "--json", &json]].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        get_run(&target, "200ms", file, &[]);
     }
     let out = engine(&["compare", &old.display().to_string(), &new.display().to_string(), "--max-regression", "1000%"]);
     let shown = String::from_utf8_lossy(&out.stdout);
@@ -192,15 +183,13 @@ fn a_run_that_started_no_journey_says_so() {
 #[test]
 fn a_url_with_an_empty_path_segment_is_warned_about() {
     let scratch = Scratch::new();
-    let file = scratch.file("s.toml");
-    std::fs::write(
-        &file,
+    let file = scratch.write(
+        "s.toml",
         "name = \"s\"\n[journeys.j]\nsteps = [\n  { transaction = \"a\", url = \"{base}/json\" },\n  \
          { transaction = \"b\", url = \"http://127.0.0.1:1/x?next=http://h//y\" },\n]\n\
          [[scenario]]\njourney = \"j\"\nvolume = { oneshot = 1 }\n",
-    )
-    .unwrap();
-    let check = |base: &str| engine(&["scenario", "check", &file.display().to_string(), "--config", base]);
+    );
+    let check = |base: &str| engine(&["scenario", "check", &file, "--config", base]);
     let out = check("base=http://127.0.0.1:8080/");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = text(&out);
@@ -233,26 +222,23 @@ fn one_step_scenario(scratch: &Scratch, name: &str, transaction: &str, url: &str
 #[test]
 fn a_url_from_a_datapool_row_or_a_capture_is_checked_for_an_empty_path_segment() {
     let scratch = Scratch::new();
-    std::fs::write(
-        scratch.file("p.csv"),
+    scratch.write(
+        "p.csv",
         "host,next\nhttp://127.0.0.1:8080,http://127.0.0.1:1/x\nhttp://127.0.0.1:8081/,http://127.0.0.1:1/y\n",
-    )
-    .unwrap();
-    let file = scratch.file("s.toml");
-    std::fs::write(
-        &file,
+    );
+    let file = scratch.write(
+        "s.toml",
         "name = \"s\"\n[datapools.p]\ncsv = \"p.csv\"\n[journeys.j]\nsteps = [\n  \
          { transaction = \"a\", url = \"{host}/json\", capture = { id = { json = \"id\" } } },\n  \
          { transaction = \"b\", url = \"{root}/items/{id}\" },\n  \
          { transaction = \"c\", url = \"{base}/go/{+next}?u={next}\" },\n  \
          { transaction = \"d\", url = \"{id}\" },\n]\n\
          [[scenario]]\njourney = \"j\"\ndatapool = \"p\"\nvolume = { oneshot = 1 }\n",
-    )
-    .unwrap();
+    );
     let out = engine(&[
         "scenario",
         "check",
-        &file.display().to_string(),
+        &file,
         "--config",
         "base=http://127.0.0.1:8080",
         "--config",
@@ -323,13 +309,9 @@ fn scenario_test_takes_the_files_shorter_duration() {
 fn compare_does_not_write_its_page_over_a_result_it_compares() {
     let scratch = Scratch::new();
     let target = Target::start(TargetOptions::default()).unwrap();
-    let url = format!("target_url={}", target.url("/"));
     let (old, new) = (scratch.file("old.json"), scratch.file("new.json"));
     for file in [&old, &new] {
-        let json = file.display().to_string();
-        let args = ["--no-pin", "--scenario", &scenario("get.toml"), "--duration", "100ms", "--config", &url];
-        let out = engine(&[&args[..], &["-q", "--json", &json]].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        get_run(&target, "100ms", file, &[]);
     }
     let kept = std::fs::read(&old).unwrap();
     let (old_shown, new_shown) = (old.display().to_string(), new.display().to_string());

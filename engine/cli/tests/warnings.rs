@@ -4,7 +4,7 @@
 //! and kept in the result file; and `[client] max_head_bytes` beside its flag.
 
 mod support;
-use support::{Scratch, engine, text};
+use support::{Scratch, engine, get_run, text};
 
 use std::process::Command;
 
@@ -13,7 +13,6 @@ use mite_tools::{Target, TargetOptions};
 /// Two entries that each earn a warning before the run: `constant = 0` runs nothing, and a
 /// recyclable datapool of one row feeds two journeys.
 fn warned_scenario(scratch: &Scratch, target: &Target) -> String {
-    let path = scratch.file("warned.toml");
     let text = format!(
         r#"name = "warned"
 [config]
@@ -33,8 +32,7 @@ volume = {{ constant = 0 }}
 "#,
         target.url("/")
     );
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    scratch.write("warned.toml", text)
 }
 
 /// The saturation warning depends on the machine's load (a loaded machine can saturate a
@@ -108,9 +106,7 @@ fn the_result_file_records_insecure_and_merge_keeps_it() {
     let (checked, insecure, merged) =
         (scratch.file("checked.json"), scratch.file("insecure.json"), scratch.file("m.json"));
     for (path, extra) in [(&checked, &[][..]), (&insecure, &["--insecure"][..])] {
-        let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--duration", "300ms", "--config", &url];
-        let out = engine(&[&args[..], &["--json", path.to_str().unwrap()], extra].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        get_run(&target, "300ms", path, extra);
     }
     assert_eq!(result(&checked)["tls_verified"], true);
     assert_eq!(result(&insecure)["tls_verified"], false);
@@ -199,9 +195,8 @@ fn a_linger_without_its_server_is_a_usage_error() {
 #[test]
 fn names_in_warnings_cannot_forge_lines_or_recolour_the_terminal() {
     let scratch = Scratch::new();
-    let path = scratch.file("names.toml");
-    std::fs::write(
-        &path,
+    let path = scratch.write(
+        "names.toml",
         r#"[datapools."p\u001b[31m\nWARNING: forged pool"]
 rows = [["a"]]
 columns = ["x"]
@@ -212,9 +207,8 @@ journey = "j\u001b[2J\nWARNING: forged journey"
 datapool = "p\u001b[31m\nWARNING: forged pool"
 volume = { constant = 3 }
 "#,
-    )
-    .unwrap();
-    let path = path.to_str().unwrap();
+    );
+    let path = path.as_str();
     for out in [
         engine(&["scenario", "check", path]),
         engine(&["--cores", "1", "--no-pin", "--scenario", path, "--duration", "200ms", "-q"]),
@@ -233,23 +227,9 @@ volume = { constant = 3 }
 fn a_config_key_a_rust_scenario_never_read_is_named_after_the_run() {
     let target = Target::start(TargetOptions::default()).unwrap();
     let url = format!("target_url={}", target.url("/"));
-    let run = [
-        "--scenario",
-        "login_example:scenario",
-        "--cores",
-        "1",
-        "--no-pin",
-        "--duration",
-        "500ms",
-        "-q",
-        "--config",
-        "journeys=2",
-        "--config",
-        url.as_str(),
-        "--config",
-        "taget_url=http://127.0.0.1:1/",
-    ];
-    let out = engine(&run);
+    let run =
+        login_example_run(&target, "500ms", &["--config", "journeys=2", "--config", "taget_url=http://127.0.0.1:1/"]);
+    let out = engine(&run.iter().map(String::as_str).collect::<Vec<_>>());
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
@@ -270,26 +250,18 @@ fn a_config_key_a_rust_scenario_never_read_is_named_after_the_run() {
     );
 }
 
+/// The arguments of a quiet run of the registered `login_example:scenario` on one core against
+/// `target` (its `target_url`) for `duration`, then `more`.
+fn login_example_run(target: &Target, duration: &str, more: &[&str]) -> Vec<String> {
+    let url = format!("target_url={}", target.url("/"));
+    let run = ["--scenario", "login_example:scenario", "--cores", "1", "--no-pin", "--duration", duration, "-q"];
+    run.iter().copied().chain(["--config", url.as_str()]).chain(more.iter().copied()).map(String::from).collect()
+}
+
 /// A run of a Rust scenario with a `--config` key and a `MITE_CONF_*` variable that nothing
 /// read: `(stderr, result file)`; `env` is the variable set.
 fn run_with_unread_keys(target: &Target, json: &std::path::Path, env: &str) -> (String, serde_json::Value) {
-    let url = format!("target_url={}", target.url("/"));
-    let run = [
-        "--scenario",
-        "login_example:scenario",
-        "--cores",
-        "1",
-        "--no-pin",
-        "--duration",
-        "300ms",
-        "-q",
-        "--config",
-        url.as_str(),
-        "--config",
-        "base=x y",
-        "--json",
-        json.to_str().unwrap(),
-    ];
+    let run = login_example_run(target, "300ms", &["--config", "base=x y", "--json", json.to_str().unwrap()]);
     let out =
         Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(run).env(env, "http://127.0.0.1:1/").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -12,6 +12,43 @@ pub fn engine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mite-engine")).args(args).output().expect("run mite-engine")
 }
 
+/// Runs `mite-engine` with `args`, killed after `limit`: a hang is then a failed test, not a
+/// test run that never ends.
+pub fn engine_within(args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mite-engine"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mite-engine");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            child.kill().expect("kill");
+            let out = child.wait_with_output().expect("output");
+            panic!("mite-engine {args:?} still ran after {limit:?}: {}", text(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Asserts that what a command printed holds `words` (all of it shown when not).
+pub fn says(out: &Output, words: &str) {
+    assert!(text(out).contains(words), "{}", text(out));
+}
+
+/// A quiet run of the shipped `get.toml` on one core against `target` for `duration`, its
+/// result written to `json`, with `extra` flags: it must exit 0 (what it said shown if not).
+pub fn get_run(target: &mite_tools::Target, duration: &str, json: &std::path::Path, extra: &[&str]) {
+    let (get, url, json) =
+        (scenario("get.toml"), format!("target_url={}", target.url("/")), json.display().to_string());
+    let args = ["--cores", "1", "--no-pin", "-q", "--scenario", &get, "--duration", duration, "--config", &url];
+    let out = engine(&[&args[..], &["--json", &json], extra].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 /// Standard output then standard error, as text.
 pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
@@ -40,6 +77,14 @@ impl Scratch {
     /// The directory.
     pub fn path(&self) -> &std::path::Path {
         self.0.path()
+    }
+
+    /// Writes `text` as `name` inside the directory, and returns its path as a command line
+    /// takes it (a scenario file, a CSV datapool).
+    pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> String {
+        let path = self.file(name);
+        std::fs::write(&path, text).expect("write a test's file");
+        path.display().to_string()
     }
 
     /// Leaves the directory in place when dropped, and returns its path.

@@ -535,6 +535,51 @@ impl DataPool {
         self.len() == 0
     }
 
+    /// Whether the pool's rows have a column named `column` (a pool of rows given without
+    /// names, or of none, has none).
+    ///
+    /// ```
+    /// # use mite_core::prelude::DataPool;
+    /// let ids = DataPool::range("ids", "id", 1..=3, true);
+    /// assert!(ids.has_column("id") && !ids.has_column("name"));
+    /// ```
+    pub fn has_column(&self, column: &str) -> bool {
+        match &*self.source {
+            Source::Held(rows) => rows.first().is_some_and(|row| row.by_name(column).is_some()),
+            Source::Table(table) => table.columns.iter().any(|c| c == column),
+            Source::Range { columns, .. } => columns.iter().any(|c| c == column),
+        }
+    }
+
+    /// The first row (from 1) whose value in `column` is not ASCII, with that value: such a
+    /// value in a request header is sent as its UTF-8 bytes, which the scenario file's check
+    /// warns about before the run. `None` when every row's is ASCII (a range's always are) or
+    /// the pool has no such column. A table whose text is all ASCII is answered at once.
+    ///
+    /// ```
+    /// # use mite_core::prelude::{DataPool, Row};
+    /// let columns: std::sync::Arc<[String]> = vec!["name".to_string()].into();
+    /// let rows = ["ann", "José"].map(|n| Row::with_columns(vec![n.into()], columns.clone()));
+    /// let users = DataPool::recyclable("users", rows.to_vec());
+    /// assert_eq!(users.first_non_ascii("name"), Some((2, "José".to_string())));
+    /// assert_eq!(users.first_non_ascii("id"), None);
+    /// ```
+    pub fn first_non_ascii(&self, column: &str) -> Option<(usize, String)> {
+        let found =
+            |(at, value): (usize, Option<&str>)| value.filter(|v| !v.is_ascii()).map(|v| (at + 1, v.to_string()));
+        match &*self.source {
+            Source::Range { .. } => None,
+            Source::Held(rows) => rows.iter().map(|row| row.by_name(column)).enumerate().find_map(found),
+            Source::Table(table) => {
+                let index = table.columns.iter().position(|c| c == column)?;
+                if table.text.is_ascii() {
+                    return None;
+                }
+                (0..table.rows()).map(|row| table.value(row, index)).enumerate().find_map(found)
+            }
+        }
+    }
+
     /// Whether `other` is this pool (a clone of it): entries naming one single-use pool share
     /// its rows.
     ///

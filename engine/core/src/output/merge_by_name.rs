@@ -150,16 +150,18 @@ fn agrees(file: &str, at: String, stated: u64, counted: u64) -> Result<(), Resul
 fn summary_agrees(txn: &Transaction, counted: &TxnStats, index: usize, file: &str) -> Result<(), ResultFileError> {
     let at = |field: &str| format!("transactions[{index}].{field}");
     let requests = &txn.requests;
+    // The histograms' counts as the file was read (`counted` may be the counters alone).
+    let raw = txn.raw.as_ref();
     let figures = [
         ("count", txn.count, counted.transactions()),
         ("ok", txn.ok, counted.txn_ok),
         ("errors", txn.errors, counted.txn_err),
-        ("latency_us.count", txn.latency_us.count, counted.txn_us.len()),
+        ("latency_us.count", txn.latency_us.count, raw.map_or(0, |raw| raw.txn_us.count())),
         ("requests.count", requests.count, counted.requests()),
         ("requests.ok", requests.ok, counted.req_ok),
         ("requests.errors", requests.errors, counted.req_errors()),
         ("requests.not_sent", requests.not_sent, counted.not_sent),
-        ("requests.latency_us.count", requests.latency_us.count, counted.req_us.len()),
+        ("requests.latency_us.count", requests.latency_us.count, raw.map_or(0, |raw| raw.req_us.count())),
     ];
     for (field, stated, counted) in figures {
         agrees(file, at(field), stated, counted)?;
@@ -180,8 +182,9 @@ pub fn figures_agree(file: &ResultFile, source: &str) -> Result<(), ResultFileEr
     }
     let mut sum = TxnStats::default();
     for (index, txn) in file.transactions.iter().enumerate() {
-        // One transaction's histograms decoded at a time (a file may hold 10,000 names).
-        let one = result_file::transaction_stats(txn, index, source)?;
+        // Its counters alone: the histograms' counts were kept as the file was read, so
+        // nothing is decoded again here.
+        let one = result_file::transaction_counts(txn, index, source)?;
         summary_agrees(txn, &one, index, source)?;
         sum.merge(&without_latencies(one, false));
     }
@@ -308,6 +311,26 @@ mod tests {
 
     /// A threshold on a name of a merge whose counters add up past what one result file holds
     /// (`RESULT_COUNT_MAX`, each part at it) is judged, not refused as a file beyond any run.
+    /// `compare` decoded each result's histograms twice: as the file was read (its check) and
+    /// again to check its figures against its counters. Counted (not timed): reading a file,
+    /// checking its figures and comparing it decode each of its histograms once, as it is read.
+    #[test]
+    fn compare_decodes_each_histogram_once() {
+        use crate::stats::histogram::DECODES;
+        let a = run(vec![("get", stats(&[100, 200, 5_000], 1)), ("put", stats(&[7], 0))], 1_000.0);
+        let text = serde_json::to_string(&result_file(&a, true)).unwrap();
+        let histograms = text.matches("\"HISTFAA").count();
+        let decodes = || DECODES.with(std::cell::Cell::get);
+        let before = decodes();
+        let (base, new) = (ResultFile::read(&text, "a.json").unwrap(), ResultFile::read(&text, "b.json").unwrap());
+        assert_eq!(decodes() - before, 2 * histograms as u64, "each histogram decoded as it is read");
+        assert!(histograms >= 2 * 8, "every transaction's histograms are in the file: {histograms}");
+        figures_agree(&base, "a.json").unwrap();
+        figures_agree(&new, "b.json").unwrap();
+        let _ = crate::output::results::compare(&base, &new, 10.0);
+        assert_eq!(decodes() - before, 2 * histograms as u64, "nothing decoded again to check or compare");
+    }
+
     #[test]
     fn a_threshold_on_a_name_is_judged_whatever_the_merged_counts() {
         let max = crate::limits::RESULT_COUNT_MAX;

@@ -19,6 +19,44 @@ pub fn covers(result: &ResultFile) -> Vec<PartId> {
     vec![PartId { run_id, segment: result.segment.clone() }]
 }
 
+/// What two results compared both stand for, when they are the same runs' shares ([`covers`]):
+/// one run given twice (or a copy of it), or a run beside a merge of it alone (`the same run
+/// (run_id 1f2e...; NEW is a merge of it alone)`). `None` when they stand for different shares, or overlap only
+/// in part (a merge beside one of several of its parts).
+pub fn same_runs(base: &ResultFile, new: &ResultFile) -> Option<String> {
+    // A file without a run id (made by hand, or by an older engine) is known by its start
+    // alone, which two files made by hand may share.
+    if [base, new].iter().any(|r| r.run_id.is_none() && r.covers.is_none()) {
+        return None;
+    }
+    let (mut a, mut b) = (covers(base), covers(new));
+    for ids in [&mut a, &mut b] {
+        ids.sort();
+        ids.dedup();
+    }
+    if a != b {
+        return None;
+    }
+    let shares: Vec<String> = a
+        .iter()
+        .map(|id| {
+            format!("{}{}", id.run_id, id.segment.as_deref().map(|s| format!(" segment {s}")).unwrap_or_default())
+        })
+        .collect();
+    let runs = if shares.len() == 1 {
+        format!("run (run_id {}", shares[0])
+    } else {
+        format!("runs (run_ids {}", shares.join(", "))
+    };
+    let merged = match (base.covers.is_some(), new.covers.is_some()) {
+        (false, true) if shares.len() == 1 => "; NEW is a merge of it alone",
+        (true, false) if shares.len() == 1 => "; BASE is a merge of it alone",
+        (false, true) | (true, false) => "; one is a merge of the other's",
+        _ => "",
+    };
+    Some(format!("the same {runs}{merged})"))
+}
+
 /// `a.json and b.json both hold run 1f2e... segment 0/2: its requests would be counted twice`
 /// when two inputs stand for a share of one run (the same file twice, a merged result and one
 /// of its parts); `None` when no share is in two inputs.
@@ -104,10 +142,10 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         .map(|(source, r)| r.segment.clone().unwrap_or_else(|| source.clone()))
         .collect();
     if !interrupted.is_empty() {
-        merged.stopped_by = StopReason::Interrupted;
         warnings
             .push(format!("interrupted, so the merged result covers less than planned: {}", interrupted.join(", ")));
     }
+    (merged.stopped_by, merged.stopped_because) = merged_stop(inputs);
     merged.segments = coverage(inputs, &mut warnings);
     warn_of_mixed_inputs(inputs, &mut warnings);
     warnings.extend(differing("engine versions", inputs, |r| format!("{:?}", r.mite_engine_version)));
@@ -145,6 +183,49 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
         ));
     }
     warnings
+}
+
+/// How a merge of `inputs` stopped, and why in words (`stopped_because`): interrupted when
+/// any part was (the warning names them); else the parts' own reason when they all stopped
+/// alike (a completed one's words when every part says the same); else each part's, named by
+/// its segment or file: `segment 0/2: every volume model ended; segment 1/2: single-use
+/// datapool users ran out of rows`, or, when some ran their duration and some completed (the
+/// merge then `duration`), `segment 0/2 at the end of its duration; segment 1/2 when its
+/// journeys were done: every volume model ended`.
+fn merged_stop(inputs: &[(String, ResultFile)]) -> (StopReason, Option<String>) {
+    let label = |(source, r): &(String, ResultFile)| {
+        r.segment.as_ref().map_or_else(|| source.clone(), |s| format!("segment {s}"))
+    };
+    let stopped_by = inputs.first().map_or(StopReason::Duration, |(_, r)| r.stopped_by);
+    if inputs.iter().any(|(_, r)| r.stopped_by == StopReason::Interrupted) {
+        return (StopReason::Interrupted, None);
+    }
+    if inputs.iter().all(|(_, r)| r.stopped_by == stopped_by) {
+        if stopped_by != StopReason::Completed {
+            return (stopped_by, None);
+        }
+        let reasons: BTreeSet<Option<&String>> = inputs.iter().map(|(_, r)| r.stopped_because.as_ref()).collect();
+        if reasons.len() == 1 {
+            return (stopped_by, reasons.into_iter().next().flatten().cloned());
+        }
+        let each: Vec<String> = inputs
+            .iter()
+            .map(|input| format!("{}: {}", label(input), input.1.stopped_because.as_deref().unwrap_or("not recorded")))
+            .collect();
+        return (stopped_by, Some(each.join("; ")));
+    }
+    let each: Vec<String> = inputs
+        .iter()
+        .map(|input| {
+            let words = match (&input.1.stopped_by, &input.1.stopped_because) {
+                (StopReason::Completed, Some(why)) => format!("when its journeys were done: {why}"),
+                (StopReason::Completed, None) => "when its journeys were done".to_string(),
+                _ => "at the end of its duration".to_string(),
+            };
+            format!("{} {words}", label(input))
+        })
+        .collect();
+    (StopReason::Duration, Some(each.join("; ")))
 }
 
 /// Each input's lost cores, named by its segment or file (`segment 1/2: core 3 ...; b.json:
@@ -639,6 +720,72 @@ mod tests {
         let json = merged.to_value();
         assert_eq!(json["parts"][1]["stopped_by"], "interrupted");
         assert_eq!(json["segments"], serde_json::json!({"of": 3, "present": 3, "missing": [], "repeated": []}));
+    }
+
+    /// A merge had no `stopped_because`: its parts' when they say the same, each part's by its
+    /// segment when they differ, and each part's way of stopping when some ran their duration.
+    #[test]
+    fn a_merge_says_why_its_parts_stopped() {
+        let completed = |segment: &str, why: &str| {
+            let mut part = part(segment, "completed", 1);
+            part.1.stopped_because = Some(why.into());
+            part
+        };
+        let models = "every volume model ended";
+        let pool = "single-use datapool users ran out of rows";
+        let merge = |inputs: &[(String, ResultFile)]| {
+            let mut merged = file("duration");
+            annotate(&mut merged, inputs);
+            let run = crate::output::result_file::read_run_untimed(&merged, "m").unwrap();
+            (merged.stopped_by, merged.stopped_because, run.stopped_words())
+        };
+        let (by, because, words) = merge(&[completed("0/2", models), completed("1/2", models)]);
+        assert_eq!((by, because.as_deref()), (StopReason::Completed, Some(models)));
+        assert_eq!(words, format!("stopped when its journeys were done: {models}"));
+        let (by, because, _) = merge(&[completed("0/2", models), completed("1/2", pool)]);
+        assert_eq!(by, StopReason::Completed);
+        assert_eq!(because.unwrap(), format!("segment 0/2: {models}; segment 1/2: {pool}"));
+        let (by, because, words) = merge(&[part("0/2", "duration", 1), completed("1/2", pool)]);
+        assert_eq!(by, StopReason::Duration);
+        let each = format!("segment 0/2 at the end of its duration; segment 1/2 when its journeys were done: {pool}");
+        assert_eq!(because.as_deref(), Some(each.as_str()));
+        assert_eq!(words, format!("its parts stopped differently: {each}"));
+        let (by, because, _) = merge(&[part("0/2", "duration", 1), part("1/2", "duration", 1)]);
+        assert_eq!((by, because), (StopReason::Duration, None));
+        let (by, because, _) = merge(&[completed("0/2", models), part("1/2", "interrupted", 1)]);
+        assert_eq!((by, because), (StopReason::Interrupted, None));
+    }
+
+    /// `compare` of a run against a merge of it alone did not see they were the same run:
+    /// they stand for the same share; a merge beside one of two of its parts, or two runs, do not.
+    #[test]
+    fn a_run_and_a_merge_of_it_alone_are_the_same_runs() {
+        let run = |id: &str, segment: &str| {
+            let (_, mut result) = part(segment, "duration", 5);
+            result.run_id = Some(id.into());
+            result
+        };
+        let merge_of = |parts: &[ResultFile]| {
+            let mut merged = file("duration");
+            let inputs: Vec<(String, ResultFile)> = parts.iter().map(|p| ("p.json".to_string(), p.clone())).collect();
+            annotate(&mut merged, &inputs);
+            merged
+        };
+        let (a, b) = (run("r1", "0/2"), run("r2", "1/2"));
+        assert_eq!(same_runs(&a, &a).as_deref(), Some("the same run (run_id r1 segment 0/2)"));
+        let alone = merge_of(std::slice::from_ref(&a));
+        let said = Some("the same run (run_id r1 segment 0/2; NEW is a merge of it alone)");
+        assert_eq!(same_runs(&a, &alone).as_deref(), said);
+        let said = Some("the same run (run_id r1 segment 0/2; BASE is a merge of it alone)");
+        assert_eq!(same_runs(&alone, &a).as_deref(), said);
+        let both = merge_of(&[a.clone(), b.clone()]);
+        assert_eq!(same_runs(&a, &both), None);
+        assert_eq!(same_runs(&a, &b), None);
+        let said = Some("the same runs (run_ids r1 segment 0/2, r2 segment 1/2)");
+        assert_eq!(same_runs(&both, &merge_of(&[b.clone(), a.clone()])).as_deref(), said);
+        let (mut unnamed, mut other) = (a.clone(), b.clone());
+        (unnamed.run_id, other.run_id) = (None, None);
+        assert_eq!(same_runs(&unnamed, &other), None, "files without run ids are not judged by their starts");
     }
 
     #[test]

@@ -158,8 +158,9 @@ pub struct RunResult {
     /// Whether TLS certificates were verified (false: `--insecure`); `None` when unknown (a
     /// result file written before it was recorded, or a merge of such files).
     pub tls_verified: Option<bool>,
-    /// Why a completed run completed, in words ([`Completion::words`]); `None` for another
-    /// stop, a merge, or a result file written before it was recorded.
+    /// Why a completed run completed, in words ([`Completion::words`]); a merge's, each part's
+    /// when they differ (see `merge_parts`); `None` for another stop, or a result file written
+    /// before it was recorded.
     pub stopped_because: Option<String>,
 }
 
@@ -216,6 +217,8 @@ impl RunResult {
     pub fn stopped_words(&self) -> String {
         match (&self.stopped_by, &self.stopped_because) {
             (StopReason::Completed, Some(why)) => format!("stopped when its journeys were done: {why}"),
+            // A merge of parts that stopped differently: each part's, in words.
+            (StopReason::Duration, Some(each)) => format!("its parts stopped differently: {each}"),
             (reason, _) => reason.words().to_string(),
         }
     }

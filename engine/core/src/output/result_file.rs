@@ -100,16 +100,21 @@ pub enum ResultFileError {
 }
 
 /// A histogram as it travels in a result file: base64 of its compressed HDR V2 encoding, kept
-/// as that text (some hundred bytes where a histogram in memory is 16 KiB and more): it is
-/// checked when the file is read, and decoded only when a run is made of the file
-/// ([`read_run`], for `merge`), so that a file read holds no histogram.
+/// as that text (some hundred bytes where a histogram in memory is 16 KiB and more), with its
+/// count: it is checked (decoded) when the file is read, its count kept, and decoded again only
+/// when its values are wanted (a run made of the file for `merge`, a page's distributions), so
+/// that a file read holds no histogram and a check of its counts (`compare`'s) decodes nothing.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Encoded(String);
+pub struct Encoded {
+    text: String,
+    /// Values recorded.
+    count: u64,
+}
 
 impl Encoded {
     /// `h`, encoded.
     pub fn of(h: &Histogram<u64>) -> Encoded {
-        Encoded(histogram::encode(h))
+        Encoded { text: histogram::encode(h), count: h.len() }
     }
 
     /// The histogram, decoded (an empty one is not made).
@@ -119,7 +124,12 @@ impl Encoded {
 
     /// The histogram, decoded.
     pub fn decoded(&self) -> Histogram<u64> {
-        histogram::decode(&self.0).expect("an encoded histogram was checked when it was read or made")
+        histogram::decode(&self.text).expect("an encoded histogram was checked when it was read or made")
+    }
+
+    /// How many values it holds, as read (nothing decoded).
+    pub fn count(&self) -> u64 {
+        self.count
     }
 }
 
@@ -131,15 +141,15 @@ impl Default for Encoded {
 
 impl Serialize for Encoded {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(&self.text)
     }
 }
 
 impl<'de> Deserialize<'de> for Encoded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        histogram::decode(&text).map_err(serde::de::Error::custom)?;
-        Ok(Encoded(text))
+        let count = histogram::decode(&text).map_err(serde::de::Error::custom)?.len();
+        Ok(Encoded { text, count })
     }
 }
 
@@ -855,7 +865,10 @@ pub struct ResultFile {
     #[serde(default = "stopped_by_duration")]
     pub stopped_by: StopReason,
     /// Why a `completed` run completed, in words: `every volume model ended`, `single-use
-    /// datapool users ran out of rows` (absent for another stop, a merge, and older files).
+    /// datapool users ran out of rows`. A merge's: its parts' when they all say the same, else
+    /// each part's by its segment or file (`segment 0/2: ...; segment 1/2: ...`), also when some
+    /// parts ran their duration and others completed (the merge is then `duration`). Absent
+    /// for another stop and older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_because: Option<String>,
     /// Core ids.
@@ -1057,7 +1070,8 @@ impl ResultFile {
 }
 
 pub use convert::{
-    arrivals_window_s, read_run, read_run_untimed, result_file, result_file_of, transaction, transaction_stats,
+    arrivals_window_s, read_run, read_run_untimed, result_file, result_file_of, transaction, transaction_counts,
+    transaction_stats,
 };
 
 /// The warnings of each input (a label, such as `segment 1/2` or its file, and its warnings)

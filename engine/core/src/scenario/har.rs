@@ -35,6 +35,9 @@ pub struct Converted {
     /// Cookie names the recording sent that no recorded response set (set by scripts, or from
     /// before the recording): the converted journey does not send them.
     pub unset_cookies: Vec<String>,
+    /// Recorded headers a scenario file cannot send, each once with why (`"X-Ü" left out of the
+    /// scenario file: ...`): left out, where they made a file its own check refused.
+    pub dropped_headers: Vec<String>,
 }
 
 /// A recording that cannot be converted.
@@ -191,6 +194,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
     let (mut dropped_static, mut dropped_host) = (0, 0);
     let mut dropped_not_http: Vec<(String, usize)> = Vec::new();
     let mut multipart_as_form = 0;
+    let mut dropped_headers = Vec::new();
     let chains = redirect_chains(&har.log.entries);
     for (i, entry) in har.log.entries.iter().enumerate() {
         if let Some(scheme) = not_http(&entry.request.url) {
@@ -226,7 +230,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
                 && !post.params.is_empty()
                 && post.mime_type.to_ascii_lowercase().starts_with("multipart/")
         }));
-        steps.push(step(&entry.request, transaction, chains.unfollowed[i]));
+        steps.push(step(&entry.request, transaction, chains.unfollowed[i], &mut dropped_headers));
     }
     let kept = steps.len();
     if kept == 0 {
@@ -244,6 +248,7 @@ pub fn convert(har_json: &str, hosts: &[String], keep_static: bool) -> Result<Co
         dropped_not_http,
         multipart_as_form,
         unset_cookies,
+        dropped_headers,
     })
 }
 
@@ -260,14 +265,14 @@ fn not_http(url: &str) -> Option<String> {
 /// One recorded request as a declarative step: method, URL, the headers that are the
 /// journey's, its body (a form, JSON or text), and `follow_redirects = false` when the
 /// browser did not follow its redirect.
-fn step(request: &HarRequest, transaction: String, unfollowed: bool) -> toml::Value {
+fn step(request: &HarRequest, transaction: String, unfollowed: bool, dropped: &mut Vec<String>) -> toml::Value {
     let mut step = toml::Table::new();
     step.insert("transaction".into(), transaction.into());
     step.insert("method".into(), request.method.to_ascii_uppercase().into());
     step.insert("url".into(), escape(&request.url).into());
     let body = request.post_data.as_ref().filter(|p| !p.text.is_empty() || !p.params.is_empty()).map(post_body);
     let generated_type = matches!(body, Some(PostBody::Form(_) | PostBody::Json(_)));
-    let headers = step_headers(request, generated_type);
+    let headers = step_headers(request, generated_type, dropped);
     if !headers.is_empty() {
         step.insert("headers".into(), headers.into());
     }
@@ -291,8 +296,9 @@ fn step(request: &HarRequest, transaction: String, unfollowed: bool) -> toml::Va
 }
 
 /// The request's headers a journey sends itself (not pseudo-headers, not the client's own,
-/// not `content-type` when the step's form or JSON body sets it).
-fn step_headers(request: &HarRequest, generated_type: bool) -> toml::Table {
+/// not `content-type` when the step's form or JSON body sets it). One a scenario file cannot
+/// send (a name outside ASCII, a value with a line break) is added to `dropped` with why, once.
+fn step_headers(request: &HarRequest, generated_type: bool, dropped: &mut Vec<String>) -> toml::Table {
     let mut headers = toml::Table::new();
     for header in &request.headers {
         let lower = header.name.to_ascii_lowercase();
@@ -300,6 +306,13 @@ fn step_headers(request: &HarRequest, generated_type: bool) -> toml::Table {
             || DROPPED_HEADERS.contains(&lower.as_str())
             || (generated_type && lower == "content-type")
         {
+            continue;
+        }
+        if let Some(problem) = crate::scenario::header_words::header_problem(&header.name, &header.value) {
+            let said = format!("{:?} left out of the scenario file: ", header.name);
+            if !dropped.iter().any(|d| d.starts_with(&said)) {
+                dropped.push(format!("{said}{problem}"));
+            }
             continue;
         }
         headers.insert(header.name.clone(), escape(&header.value).into());
@@ -592,6 +605,30 @@ mod tests {
     fn keeps_static_on_request_and_refuses_non_har() {
         assert_eq!(convert(HAR, &[], true).unwrap().kept, 4);
         assert!(convert("{}", &[], false).unwrap_err().to_string().contains("not a HAR"));
+    }
+
+    /// A recorded header a scenario file cannot send (a name outside ASCII, a value with a line
+    /// break) was written into the file, which its own check then refused: left out and said,
+    /// once, and the file loads.
+    #[test]
+    fn a_recorded_header_a_scenario_cannot_send_is_left_out_and_said() {
+        let entry = r#"{"request": {"method": "GET", "url": "http://127.0.0.1:1/", "headers": [
+            {"name": "X-Ü", "value": "v"}, {"name": "X-Bad", "value": "a\r\nb"}, {"name": "X-Ok", "value": "José"}]},
+            "response": {"status": 200, "headers": [], "content": {"mimeType": "text/html"}}}"#;
+        let har = format!(r#"{{"log": {{"version": "1.2", "entries": [{entry}, {entry}]}}}}"#);
+        let converted = convert(&har, &[], false).unwrap();
+        assert_eq!(converted.dropped_headers.len(), 2, "{:?}", converted.dropped_headers);
+        assert!(
+            converted.dropped_headers[0]
+                .starts_with("\"X-Ü\" left out of the scenario file: \"X-Ü\" is not a header name")
+        );
+        assert!(converted.dropped_headers[1].contains("holds a line break"), "{:?}", converted.dropped_headers);
+        assert!(converted.toml.contains("X-Ok = \"José\"") && !converted.toml.contains("X-Bad"), "{}", converted.toml);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.toml");
+        std::fs::write(&path, &converted.toml).unwrap();
+        let loaded = crate::scenario::file::load(&path, &crate::journey::Registry::default(), &[]);
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
     }
 
     #[test]

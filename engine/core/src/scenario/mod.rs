@@ -8,6 +8,7 @@ pub mod duration;
 pub mod file;
 pub mod file_words;
 pub mod har;
+pub mod header_words;
 pub mod preflight;
 pub mod step_options;
 pub mod template;

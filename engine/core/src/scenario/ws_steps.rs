@@ -17,8 +17,9 @@ use crate::limits::{WS_RECEIVE_MESSAGES_MAX, WS_REPEATS_MAX};
 use crate::model::config::Config;
 use crate::model::datapool::Row;
 use crate::scenario::capture::{json_path, trace_missed, trace_taken};
-use crate::scenario::declarative::{DescribedJourney, header_problem};
+use crate::scenario::declarative::DescribedJourney;
 use crate::scenario::duration::DurationRange;
+use crate::scenario::header_words::header_problem;
 use crate::scenario::template::Template;
 use crate::ws::{WebSocket, WsMessage};
 
@@ -280,6 +281,11 @@ impl WsJourney {
     /// Where the URL is written in the file (a byte range of its text).
     pub fn url_span(&self) -> Range<usize> {
         self.places.url.clone()
+    }
+
+    /// The handshake's headers, each with where its value is written in the file.
+    pub fn headers_written(&self) -> impl Iterator<Item = (&str, &Template, Range<usize>)> {
+        self.headers.iter().zip(&self.places.headers).map(|((name, value), span)| (name.as_str(), value, span.clone()))
     }
 
     /// Renders the URL as the first journey would (a datapool row, the final configuration)

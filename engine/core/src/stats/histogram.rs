@@ -375,11 +375,20 @@ pub fn encode(h: &Histogram<u64>) -> String {
 
 /// Decodes [`encode`]'s text; the histogram grows as needed, like a new one.
 pub fn decode(text: &str) -> Result<Histogram<u64>, HistogramError> {
+    #[cfg(test)]
+    DECODES.with(|decodes| decodes.set(decodes.get() + 1));
     let bytes = BASE64.decode(text)?;
     let mut h: Histogram<u64> =
         Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(HistogramError::Decode)?;
     h.auto(true);
     Ok(h)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many histograms [`decode`] decoded on this thread: a test of a command's reading
+    /// counts its decodes (each histogram of a file once), not its time.
+    pub(crate) static DECODES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The value at quantile `q`, 0 for an empty histogram.

@@ -406,16 +406,39 @@ pub fn read_run(file: &ResultFile, name: &str) -> Result<RunResult, ResultFileEr
 /// `transactions[index]` of the file `file` names, with its histograms decoded from its `raw`
 /// (an error when it has none: a file made by hand), every counter checked.
 pub fn transaction_stats(txn: &Transaction, index: usize, file: &str) -> Result<TxnStats, ResultFileError> {
+    counted_stats(txn, index, file, Histograms::Decoded)
+}
+
+/// [`transaction_stats`] without its histograms (none decoded; each left empty): the counters
+/// alone, every one checked, for a check of a file's figures (`compare`'s).
+pub fn transaction_counts(txn: &Transaction, index: usize, file: &str) -> Result<TxnStats, ResultFileError> {
+    counted_stats(txn, index, file, Histograms::Empty)
+}
+
+/// [`transaction_stats`], its histograms decoded or left empty as `histograms` says.
+fn counted_stats(
+    txn: &Transaction,
+    index: usize,
+    file: &str,
+    histograms: Histograms,
+) -> Result<TxnStats, ResultFileError> {
     let at = format!("transactions[{index}].raw");
     let raw = txn.raw.as_ref().ok_or_else(|| ResultFileError::NoRaw {
         file: file.to_string(),
         index,
         name: txn.name.clone(),
     })?;
-    let mut stats = txn_stats(raw, file, &at)?;
+    let mut stats = txn_stats(raw, file, &at, histograms)?;
     let at = format!("transactions[{index}].cookies_ignored");
     stats.cookies_ignored = read_cookies_ignored(&txn.cookies_ignored, file, &at)?;
     Ok(stats)
+}
+
+/// Whether [`txn_stats`] decodes a transaction's histograms or leaves them empty.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Histograms {
+    Decoded,
+    Empty,
 }
 
 /// [`read_run`] without the transactions: the journeys, messages, error samples and the
@@ -572,13 +595,14 @@ fn check_bounded(counts: impl IntoIterator<Item = (String, u64)>, file: &str, at
     Ok(())
 }
 
-fn txn_stats(raw: &RawStats, file: &str, at: &str) -> Result<TxnStats, ResultFileError> {
+fn txn_stats(raw: &RawStats, file: &str, at: &str, histograms: Histograms) -> Result<TxnStats, ResultFileError> {
     check_bounded(counters(raw), file, at)?;
+    let decoded = |h: &Encoded| if histograms == Histograms::Decoded { h.histogram() } else { LatencyHistogram::new() };
     let mut stats = TxnStats {
-        txn_us: raw.txn_us.histogram(),
-        req_us: raw.req_us.histogram(),
-        txn_us_corrected: raw.txn_us_corrected.histogram(),
-        req_us_corrected: raw.req_us_corrected.histogram(),
+        txn_us: decoded(&raw.txn_us),
+        req_us: decoded(&raw.req_us),
+        txn_us_corrected: decoded(&raw.txn_us_corrected),
+        req_us_corrected: decoded(&raw.req_us_corrected),
         txn_ok: raw.txn_ok,
         txn_err: raw.txn_err,
         req_ok: raw.req_ok,
@@ -605,20 +629,20 @@ fn txn_stats(raw: &RawStats, file: &str, at: &str) -> Result<TxnStats, ResultFil
     at_most(stats.connects_failed, stats.connects, file, format!("{at}.connects_failed: "), "more failed than tried")?;
     at_most(stats.tls_failed, stats.tls_handshakes, file, format!("{at}.tls_failed: "), "more failed than tried")?;
     if let Some(http) = &raw.http {
-        stats.http = http_metrics(http);
+        stats.http = http_metrics(http, &decoded);
     }
     if let Some(ws) = &raw.ws {
-        stats.ws = ws_stats(ws, file, &format!("{at}.ws.errors"))?;
+        stats.ws = ws_stats(ws, file, &format!("{at}.ws.errors"), &decoded)?;
     }
     Ok(stats)
 }
 
-fn http_metrics(raw: &RawHttp) -> HttpMetrics {
+fn http_metrics(raw: &RawHttp, decoded: &impl Fn(&Encoded) -> LatencyHistogram) -> HttpMetrics {
     let mut metrics = HttpMetrics::default();
-    metrics.dns_us = raw.dns.histogram();
-    metrics.connect_us = raw.connect.histogram();
-    metrics.tls_us = raw.tls.histogram();
-    metrics.first_byte_us = raw.first_byte.histogram();
+    metrics.dns_us = decoded(&raw.dns);
+    metrics.connect_us = decoded(&raw.connect);
+    metrics.tls_us = decoded(&raw.tls);
+    metrics.first_byte_us = decoded(&raw.first_byte);
     for (method, status, count) in &raw.responses {
         metrics.add_responses(method, *status, *count);
     }
@@ -639,8 +663,13 @@ fn ws_counts(raw: &RawWs) -> WsStats {
     }
 }
 
-fn ws_stats(raw: &RawWs, file: &str, at: &str) -> Result<WsStats, ResultFileError> {
-    let mut ws = WsStats { reply_us: raw.reply_us.histogram(), ..ws_counts(raw) };
+fn ws_stats(
+    raw: &RawWs,
+    file: &str,
+    at: &str,
+    decoded: &impl Fn(&Encoded) -> LatencyHistogram,
+) -> Result<WsStats, ResultFileError> {
+    let mut ws = WsStats { reply_us: decoded(&raw.reply_us), ..ws_counts(raw) };
     add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
     Ok(ws)
 }

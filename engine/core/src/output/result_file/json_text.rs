@@ -12,13 +12,27 @@ pub fn not_json(text: &str) -> Option<String> {
     // The usual case, a whole file, read once at full speed; only text that is not JSON is read
     // again, keeping the path to where it stopped.
     serde_json::from_str::<serde::de::IgnoredAny>(text).err()?;
+    if text.trim().is_empty() {
+        return Some("it is empty (a run that never wrote it, or a copy that failed?)".into());
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, Skimmed>(&mut deserializer) {
         Ok(Skimmed) => deserializer.end().err().map(|e| e.to_string()),
         Err(error) => {
             let path = error.path().to_string();
-            let at = if path == "." { String::new() } else { format!("{path}: ") };
-            Some(format!("{at}{}", error.inner()))
+            // `?` is a key not read yet (the text stopped in it).
+            let path = path.strip_suffix(".?").unwrap_or(&path);
+            let at = if path == "." || path == "?" { String::new() } else { format!("{path}: ") };
+            let inner = error.inner();
+            if inner.is_eof() {
+                // serde's `EOF while parsing a string at line 142 column 13`, in words.
+                return Some(format!(
+                    "{at}the text ends (line {}) before its JSON does: the file is cut short (a copy or a write \
+                     that did not finish?)",
+                    inner.line()
+                ));
+            }
+            Some(format!("{at}{inner}"))
         }
     }
 }
@@ -93,8 +107,18 @@ mod tests {
             Some("totals.requests: expected value at line 1 column 25")
         );
         let cut = not_json(r#"{"transactions": [{"name": "a"}, {"na"#).unwrap();
-        assert!(cut.starts_with("transactions[1]") && cut.contains("EOF while parsing"), "{cut}");
+        // A file cut short or empty said serde's `EOF while parsing a string at line 1 column 38`.
+        assert_eq!(
+            cut,
+            "transactions[1]: the text ends (line 1) before its JSON does: the file is cut short (a copy or a write \
+             that did not finish?)"
+        );
         assert_eq!(not_json("{} x").as_deref(), Some("trailing characters at line 1 column 4"));
-        assert_eq!(not_json("").as_deref(), Some("EOF while parsing a value at line 1 column 0"));
+        for empty in ["", " \n"] {
+            assert_eq!(
+                not_json(empty).as_deref(),
+                Some("it is empty (a run that never wrote it, or a copy that failed?)")
+            );
+        }
     }
 }

@@ -87,11 +87,13 @@ impl fmt::Debug for LoadedScenario {
     }
 }
 
-/// Whether `name` looks like a scenario file rather than a registered name: it ends with
-/// `.toml`, or names something that exists other than a directory (a named pipe or a device
-/// is then refused by [`load_for`] in words, where it was "unknown scenario").
+/// Whether `name` looks like a scenario file rather than a registered name (`module:name`,
+/// never a `/`): it ends with `.toml`, holds a `/` (a path: `scenario test /tmp` or a
+/// misspelt `journeys/scenarios/get` was "unknown scenario"), or names something that exists
+/// other than a directory (a named pipe or a device is then refused by [`load_for`] in
+/// words, a directory or a missing file named so too).
 pub fn is_scenario_file(name: &str) -> bool {
-    name.ends_with(".toml") || std::fs::metadata(name).is_ok_and(|meta| !meta.is_dir())
+    name.ends_with(".toml") || name.contains('/') || std::fs::metadata(name).is_ok_and(|meta| !meta.is_dir())
 }
 
 /// Refuses a scenario path that is not a regular file: reading a named pipe waits for a
@@ -187,23 +189,35 @@ pub fn load_for(
     }
     for (journey_name, journey) in &declared.http {
         let places = declared.http_places.get(journey_name).map_or(&[][..], Vec::as_slice);
-        for found in header_rows::broken_headers(journey_name, journey, &spec, &pools, &layered) {
-            let field = format!("headers.{}", found.header);
-            let span = places.get(found.step).and_then(|step| {
+        // `journeys.J.steps[N].headers.NAME` at the header's line.
+        let header_warning = |step: usize, header: &str, message: String| {
+            let field = format!("headers.{header}");
+            let span = places.get(step).and_then(|step| {
                 step.templates().iter().find(|place| place.field == field).map(|place| place.span.clone())
             });
+            src.error(span, format!("journeys.{journey_name}.steps[{step}].{field}"), message).to_string()
+        };
+        for found in header_rows::broken_headers(journey_name, journey, &spec, &pools, &layered) {
             let (pool, row) = &found.row;
             let message = format!(
                 "renders as {:?} with row {row} of datapool {pool}, which holds a line break (CR or LF) or a NUL: \
                  every request with such a row fails (invalid_request) before it is sent; a header value is one line",
                 found.value
             );
-            warnings.push(
-                src.error(span, format!("journeys.{journey_name}.steps[{}].{field}", found.step), message).to_string(),
-            );
+            warnings.push(header_warning(found.step, &found.header, message));
+        }
+        for found in header_rows::non_ascii_headers(journey_name, journey, &spec, &pools, &layered) {
+            warnings.push(header_warning(found.step, &found.header, found.words()));
         }
     }
     for (journey_name, journey) in &declared.ws {
+        let runs_with = header_rows::journey_pools(journey_name, &spec, &pools);
+        for (header, value, span) in journey.headers_written() {
+            for from in header_rows::non_ascii_sources(value, &runs_with, &layered, &[]) {
+                let field = format!("websockets.{journey_name}.headers.{header}");
+                warnings.push(src.error(Some(span.clone()), field, from.words()).to_string());
+            }
+        }
         if let Some(found) = slashes::ws_doubled_slash(journey_name, journey.url(), &spec, &pools, &layered) {
             let message = format!(
                 "renders as {}{}, whose path has an empty segment (//): many servers refuse the handshake to such \
@@ -318,9 +332,13 @@ mod tests {
         assert!(made.success());
         let err = load(&fifo, &Registry::default(), &[]).err().unwrap().to_string();
         assert!(err.ends_with("is a named pipe (reading it would wait for a writer): a scenario file must be a regular file (a .toml file)"), "{err}");
-        assert!(is_scenario_file("/dev/zero") && !is_scenario_file("http_example:scenario") && !is_scenario_file("/"));
+        assert!(is_scenario_file("/dev/zero") && !is_scenario_file("http_example:scenario"));
         let err = load(Path::new("/dev/zero"), &Registry::default(), &[]).err().unwrap().to_string();
         assert_eq!(err, "/dev/zero: is a device: a scenario file must be a regular file (a .toml file)");
+        // A path (it holds a `/`) is a file's, there or not: a directory was "unknown scenario".
+        assert!(is_scenario_file("/tmp") && is_scenario_file("journeys/scenarios/get"));
+        let err = load(dir.path(), &Registry::default(), &[]).err().unwrap().to_string();
+        assert!(err.ends_with("is a directory: a scenario file must be a regular file (a .toml file)"), "{err}");
     }
 
     /// An entry naming a journey nobody registers listed the registered names twice (`known: api,
@@ -936,5 +954,69 @@ volume = { constant = 1 }
             warning.contains(":5: journeys.j.steps[0].headers.X-Name: renders as \"x\\r\\ny\" with row 2 of datapool users, which holds a line break"),
             "{warning}"
         );
+    }
+
+    /// A header name `X-Ü` was told to write `X--`: refused now saying which character no
+    /// header name can hold, with no mangled name to copy.
+    #[test]
+    fn a_header_name_outside_ascii_gets_no_mangled_suggestion() {
+        let text = "[journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/\", headers = { \"X-Ü\" = \"v\" } }]\n";
+        let said = load_text(text).expect_err("refused").to_string();
+        assert!(said.contains("journeys.j.steps[0].headers.X-Ü: \"X-Ü\" is not a header name"), "{said}");
+        assert!(said.contains("'Ü' is not ASCII and no header name can hold it"), "{said}");
+        assert!(!said.contains("X--") && !said.contains("write e.g."), "{said}");
+    }
+
+    /// A header value that is not ASCII was sent as its UTF-8 bytes without a word: warned
+    /// about before the run at the header's line, naming where the text comes from: as written,
+    /// a config key, or a datapool column (every row looked at: here row 150, past the rows
+    /// rendered for the other checks), each once; a capture's value (the response's) and ASCII
+    /// values are not.
+    #[test]
+    fn a_header_value_that_is_not_ascii_is_warned_about_naming_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = String::from("name,id\n");
+        for i in 1..150 {
+            csv.push_str(&format!("ann{i},{i}\n"));
+        }
+        csv.push_str("José,150\nÜrsula,151\n");
+        std::fs::write(dir.path().join("u.csv"), csv).unwrap();
+        let path = dir.path().join("s.toml");
+        let text = "[config]\ncity = \"Zürich\"\nplain = \"x\"\n[datapools.users]\ncsv = \"u.csv\"\n\
+                    [journeys.j]\nsteps = [\n  { url = \"http://127.0.0.1:1/\", capture = { tok = { header = \"X-T\" } },\n    \
+                    headers = { \"X-Who\" = \"{name} {name}\", \"X-Id\" = \"{id} {plain}\" } },\n  \
+                    { url = \"http://127.0.0.1:1/\", headers = { \"X-City\" = \"{city}\", \"X-Note\" = \"café {tok}\" } },\n]\n\
+                    [[scenario]]\njourney = \"j\"\ndatapool = \"users\"\nvolume = { constant = 1 }\n";
+        std::fs::write(&path, text).unwrap();
+        let loaded = load(&path, &Registry::default(), &[]).unwrap();
+        let warnings = &loaded.warnings;
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        let expected = [
+            ":9: journeys.j.steps[0].headers.X-Who: column name of datapool users (first at row 150: \"José\"; each \
+             such row) holds text that is not ASCII (é): it is sent as its UTF-8 bytes",
+            ":10: journeys.j.steps[1].headers.X-City: config city (\"Zürich\") holds text that is not ASCII (ü)",
+            ":10: journeys.j.steps[1].headers.X-Note: the value as written (\"café \") holds text that is not ASCII (é)",
+        ];
+        for words in expected {
+            assert!(warnings.iter().any(|w| w.contains(words)), "{words}\n{warnings:#?}");
+        }
+    }
+
+    /// A WebSocket journey's handshake header that is not ASCII was sent as its UTF-8 bytes
+    /// without a word, as a step's was: warned about at its line, naming where it comes from.
+    #[test]
+    fn a_websocket_header_that_is_not_ascii_is_warned_about() {
+        let text = "[config]\ncity = \"Zürich\"\n[websockets.chat]\nurl = \"ws://127.0.0.1:1/chat\"\n\
+                    headers = { \"X-City\" = \"{city}\", \"X-Note\" = \"héllo\", \"X-Ok\" = \"plain\" }\n\
+                    steps = [{ send = \"hi\" }]\n[[scenario]]\njourney = \"chat\"\nvolume = { constant = 1 }\n";
+        let warnings = load_text(text).unwrap().warnings;
+        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        let expected = [
+            ":5: websockets.chat.headers.X-City: config city (\"Zürich\") holds text that is not ASCII (ü)",
+            ":5: websockets.chat.headers.X-Note: the value as written (\"héllo\") holds text that is not ASCII (é)",
+        ];
+        for words in expected {
+            assert!(warnings.iter().any(|w| w.contains(words)), "{words}\n{warnings:#?}");
+        }
     }
 }

@@ -1,0 +1,96 @@
+//! What a scenario file's step and WebSocket headers are told before the run: a name that is
+//! not a token, with a corrected name only when one can be made that is valid and keeps the
+//! name's words (never `X--` for `X-Ü`), and a value that is not ASCII (sent as its UTF-8 bytes).
+
+use crate::scenario::declarative;
+
+/// Why a header a scenario file writes cannot be sent, if it cannot: its name is checked here
+/// (a suggestion only when it is a valid name that keeps every word), its value and framing by
+/// [`declarative::header_problem`].
+pub fn header_problem(name: &str, value: &str) -> Option<String> {
+    if http::HeaderName::from_bytes(name.as_bytes()).is_ok() {
+        return declarative::header_problem(name, value);
+    }
+    let mut said = format!(
+        "{name:?} is not a header name: names are ASCII letters, digits and - (RFC 9110 tokens) with no spaces, \
+         colons or quotes"
+    );
+    match name.chars().find(|c| !c.is_ascii()) {
+        Some(c) => said.push_str(&format!(
+            "; {c:?} is not ASCII and no header name can hold it (spell it in ASCII, or carry it in the value)"
+        )),
+        None => {
+            if let Some(fixed) = suggested_name(name) {
+                said.push_str(&format!("; write e.g. {fixed:?}"));
+            }
+        }
+    }
+    Some(said)
+}
+
+/// `name` (ASCII) with each run of characters a header name cannot hold (spaces, colons,
+/// quotes, brackets) made one `-`, and none at either end: `Content Type` → `Content-Type`,
+/// `X-Id:` → `X-Id`. `None` when nothing valid is left.
+fn suggested_name(name: &str) -> Option<String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let words: Vec<&str> = name.split(|c: char| !token(c)).filter(|w| !w.is_empty()).collect();
+    let fixed = words.join("-").trim_matches('-').to_string();
+    http::HeaderName::from_bytes(fixed.as_bytes()).is_ok().then_some(fixed)
+}
+
+/// The characters of `text` that are not ASCII, each once, in order, as the warning shows them
+/// (`é, ü`); at most `shown` of them, then `…`.
+pub fn non_ascii_characters(text: &str, shown: usize) -> String {
+    let mut found: Vec<char> = Vec::new();
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        if !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    let mut said: Vec<String> = found.iter().take(shown).map(|c| c.escape_debug().to_string()).collect();
+    if found.len() > shown {
+        said.push("…".into());
+    }
+    said.join(", ")
+}
+
+/// What a non-ASCII header value's warning says after where it came from: what is sent, and
+/// what to do.
+pub const NON_ASCII_SENT_AS: &str = "it is sent as its UTF-8 bytes, which a server may read as Latin-1 (mojibake) \
+                                     or refuse (header values are ASCII; percent-encode it, or agree an encoding \
+                                     with the server)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `X-Ü` was told to write `X--`, a mangled name: a name with a character outside ASCII
+    /// gets no suggestion, only what is wrong; an ASCII name with spaces or a colon gets a
+    /// valid one that keeps its words; a name of nothing valid gets none.
+    #[test]
+    fn a_suggested_header_name_is_valid_and_keeps_the_words_or_is_not_made() {
+        let said = header_problem("X-Ü", "v").unwrap();
+        assert!(said.contains("'Ü' is not ASCII and no header name can hold it"), "{said}");
+        assert!(!said.contains("write e.g."), "{said}");
+        for (name, fixed) in
+            [("Content Type", "Content-Type"), ("X-Id:", "X-Id"), (" X  Trace ", "X-Trace"), ("(a)[b]", "a-b")]
+        {
+            let said = header_problem(name, "v").unwrap();
+            assert!(said.ends_with(&format!("; write e.g. {fixed:?}")), "{name:?}: {said}");
+            assert!(http::HeaderName::from_bytes(fixed.as_bytes()).is_ok());
+        }
+        for name in ["", " ", ":", "\"\""] {
+            let said = header_problem(name, "v").unwrap();
+            assert!(!said.contains("write e.g."), "{name:?}: {said}");
+        }
+        assert_eq!(header_problem("X-Ok", "v"), None);
+        assert!(header_problem("X-Ok", "a\r\nb").unwrap().contains("line break"));
+    }
+
+    #[test]
+    fn non_ascii_characters_are_named_once_each() {
+        assert_eq!(non_ascii_characters("José Ünïcode é", 8), "é, Ü, ï");
+        assert_eq!(non_ascii_characters("äöü", 2), "ä, ö, …");
+        assert_eq!(non_ascii_characters("plain", 2), "");
+    }
+}
