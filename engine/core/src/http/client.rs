@@ -429,6 +429,10 @@ pub(crate) struct Exchange<'a> {
     /// already (a declarative step's plain request: `KeptRequest`); `None`: encoded here.
     pub head: Option<&'a EncodedHead>,
     pub keep_body: bool,
+    /// Whether the response's raw head is kept for its fields (`Response::header`); `false`
+    /// (a declarative step that captures no header): only a head with `Set-Cookie` or a
+    /// redirect's is (see `ResponseReader::with_head_kept`).
+    pub keep_head: bool,
     /// When the exchange started, read already by the caller in the same turn (`None`: the
     /// exchange reads the clock itself).
     pub started: Option<Moment>,
@@ -1090,6 +1094,7 @@ impl HttpClient {
     #[inline(always)]
     fn reader_for(&self, request: &Exchange<'_>) -> ResponseReader {
         ResponseReader::new(self.settings.limits, *request.method == http::Method::HEAD, request.keep_body)
+            .with_head_kept(request.keep_head)
     }
 
     /// The rest of a round trip whose response did not come whole with its write: the rest of
@@ -1548,6 +1553,7 @@ mod tests {
             body: b"",
             head: None,
             keep_body: false,
+            keep_head: true,
             started: None,
         };
         client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
@@ -1577,6 +1583,7 @@ mod tests {
                     body: b"",
                     head: None,
                     keep_body: false,
+                    keep_head: true,
                     started: None,
                 };
                 let started = Instant::now();
