@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::http::client::EncodedHead;
+use crate::http::client::{EncodedHead, HostHint};
 use crate::http::out_of_line::out_of_line;
 use crate::http::url::KeptUrl;
 use crate::http::{HttpError, Response, Url};
@@ -27,7 +27,7 @@ impl KeptRequest {
         let Url { target, authority, .. } = url.url();
         let request = mite_codec::RequestHead { method: method.as_str(), target, host: authority, headers: &[] };
         mite_codec::encode_request(&mut head, &request, b"");
-        KeptRequest { url, method: method.clone(), head: EncodedHead(head[..].into()) }
+        KeptRequest { url, method: method.clone(), head: EncodedHead(head[..].into(), HostHint::default()) }
     }
 
     /// The head kept, when `request` is the kept one as it is (its URL this URL's text, the
