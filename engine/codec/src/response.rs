@@ -25,6 +25,8 @@ pub struct ResponseReader {
     decoder: Option<BodyDecoder>,
     /// Keep body bytes (false: count them and drop them).
     keep_body: bool,
+    /// Keep the head's raw bytes (false: see [`ResponseReader::with_head_kept`]).
+    keep_head: bool,
     /// `1xx` interim responses consumed so far.
     interim_count: u16,
 }
@@ -32,7 +34,26 @@ pub struct ResponseReader {
 impl ResponseReader {
     /// A reader for the response to one request.
     pub fn new(limits: Limits, request_was_head: bool, keep_body: bool) -> ResponseReader {
-        ResponseReader { limits, request_was_head, head: None, decoder: None, keep_body, interim_count: 0 }
+        ResponseReader {
+            limits,
+            request_was_head,
+            head: None,
+            decoder: None,
+            keep_body,
+            keep_head: true,
+            interim_count: 0,
+        }
+    }
+
+    /// Whether the raw head is kept (the default) for [`ResponseReader::take_head`]. A caller
+    /// that reads none of the fields by name says `false`: the head's bytes are then let go
+    /// with the read buffer's (an advance, not a split of the buffer into a shared second
+    /// handle), and the raw head taken is empty, unless the head carries `Set-Cookie` or is a
+    /// redirect's (`3xx`: its `Location`), which a client reads whatever its caller asked.
+    /// What the head means (the parsed [`ResponseHead`]) is the same either way.
+    #[inline]
+    pub fn with_head_kept(self, keep_head: bool) -> ResponseReader {
+        ResponseReader { keep_head, ..self }
     }
 
     /// The parsed head and its raw bytes, once they have arrived.
@@ -52,25 +73,32 @@ impl ResponseReader {
 
     /// Consumes what it can from `input`.
     pub fn feed(&mut self, input: &mut BytesMut, body: &mut BytesMut) -> Result<ReadProgress, CodecError> {
+        // Bytes at the front of `input` that are a head just read and not kept (see
+        // `with_head_kept`): let go together with the body's below, not on their own.
+        let mut skip = 0;
         let decoder = match &mut self.decoder {
             Some(decoder) => decoder,
-            None => match self.read_head(input)? {
+            None => match self.read_head(input, &mut skip)? {
                 Some(decoder) => self.decoder.insert(decoder),
                 None => return Ok(ReadProgress::NeedMore),
             },
         };
         // The body all there, as plain bytes (most responses: one read brought them all):
         // taken in one step, without the decoder's loop.
-        if let Some(len) = decoder.take_whole(input.len()) {
+        if let Some(len) = decoder.take_whole(input.len() - skip) {
             if self.keep_body {
-                body.extend_from_slice(&input[..len]);
+                body.extend_from_slice(&input[skip..skip + len]);
             }
-            if len == input.len() {
+            let used = skip + len;
+            if used == input.len() {
                 input.clear(); // nothing left: cheaper than moving the start past it
             } else {
-                input.advance(len);
+                input.advance(used);
             }
             return Ok(ReadProgress::Complete);
+        }
+        if skip != 0 {
+            input.advance(skip);
         }
         loop {
             let step = decoder.decode(input)?;
@@ -94,7 +122,8 @@ impl ResponseReader {
     /// ever buffered, however many `100 Continue` a server sends), and gives the decoder of
     /// the body after it; `None` when more bytes are needed.
     #[inline(always)]
-    fn read_head(&mut self, input: &mut BytesMut) -> Result<Option<BodyDecoder>, CodecError> {
+    /// A head not kept is left at the front of `input`, its length in `skip`.
+    fn read_head(&mut self, input: &mut BytesMut, skip: &mut usize) -> Result<Option<BodyDecoder>, CodecError> {
         loop {
             let head = match parse_head_step(input, &self.limits, self.request_was_head)? {
                 None => return Ok(None),
@@ -116,7 +145,12 @@ impl ResponseReader {
             if head.minor_version == 1 && input[7] != b'1' {
                 input[7] = b'1';
             }
-            let raw = input.split_to(head.head_len).freeze();
+            let raw = if self.keep_head || head.set_cookie || (300..400).contains(&head.status) {
+                input.split_to(head.head_len).freeze()
+            } else {
+                *skip = head.head_len;
+                Bytes::new()
+            };
             let decoder = BodyDecoder::new(head.framing, &self.limits);
             decoder.check_declared()?;
             self.head = Some((head, raw));
@@ -228,5 +262,48 @@ mod tests {
         assert_eq!((head.status, head.interim_count), (200, 2));
         assert!(raw.starts_with(b"HTTP/1.1 200 OK"), "{raw:?}");
         assert_eq!(&body[..], b"ok");
+    }
+
+    /// A reader told not to keep the head reads what one that keeps it reads (the parsed head,
+    /// the body, the next response's bytes left), its raw head empty; a head with `Set-Cookie`
+    /// and a redirect's are kept all the same.
+    #[test]
+    fn a_head_not_kept_is_read_the_same_and_let_go() {
+        let next = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let cases: [(&[u8], bool); 4] = [
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", false),
+            (b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Length: 2\r\n\r\nok", true),
+            (b"HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 2\r\n\r\nok", true),
+        ];
+        for (response, kept_anyway) in cases {
+            let bytes = [response, next].concat();
+            // Fed in two pieces, split at `split`.
+            let read = |keep_head: bool, split: usize| {
+                let mut reader = ResponseReader::new(Limits::DEFAULT, false, true).with_head_kept(keep_head);
+                let (mut input, mut body) = (BytesMut::new(), BytesMut::new());
+                let mut progress = ReadProgress::NeedMore;
+                for piece in [&bytes[..split], &bytes[split..]] {
+                    input.extend_from_slice(piece);
+                    if progress == ReadProgress::NeedMore {
+                        progress = reader.feed(&mut input, &mut body).unwrap();
+                    }
+                }
+                let (head, raw) = reader.take_head().unwrap();
+                (progress, head, raw, reader.body_bytes(), body.to_vec(), input.to_vec())
+            };
+            for split in 0..=bytes.len() {
+                let (kept, let_go) = (read(true, split), read(false, split));
+                assert_eq!(kept.0, ReadProgress::Complete);
+                assert!(response.starts_with(&kept.2) && kept.2.ends_with(b"\r\n\r\n"), "{:?}", kept.2);
+                let want_raw = if kept_anyway { kept.2.clone() } else { Bytes::new() };
+                assert_eq!(
+                    let_go,
+                    (kept.0, kept.1, want_raw, kept.3, kept.4.clone(), kept.5.clone()),
+                    "split at {split}"
+                );
+                assert_eq!((&kept.4[..], &kept.5[..]), (&b"ok"[..], &next[..]));
+            }
+        }
     }
 }

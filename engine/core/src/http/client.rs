@@ -429,14 +429,31 @@ pub(crate) struct Exchange<'a> {
     /// already (a declarative step's plain request: `KeptRequest`); `None`: encoded here.
     pub head: Option<&'a EncodedHead>,
     pub keep_body: bool,
+    /// Whether the response's raw head is kept for its fields (`Response::header`); `false`
+    /// (a declarative step that captures no header): only a head with `Set-Cookie` or a
+    /// redirect's is (see `ResponseReader::with_head_kept`).
+    pub keep_head: bool,
     /// When the exchange started, read already by the caller in the same turn (`None`: the
     /// exchange reads the clock itself).
     pub started: Option<Moment>,
 }
 
+/// The pool of a kept URL's host in its core's client, once found (pools are never removed,
+/// and a kept URL stays on its core: an id once found stays its host's): its requests take an
+/// idle connection with no look-up of the host by its authority.
+pub(crate) struct HostHint(Cell<HostId>);
+
+impl Default for HostHint {
+    fn default() -> HostHint {
+        HostHint(Cell::new(HostId::MAX))
+    }
+}
+
 /// A request head encoded once, behind a thin pointer: the exchange, held in every request's
-/// future, grows by one word for it, not two.
-pub(crate) struct EncodedHead(pub Box<[u8]>);
+/// future, grows by one word for it, not two. With it, the pool of its URL's host once found
+/// (the exchange's requests with this head take an idle connection with no look-up of the
+/// host by its authority; in the head's place, not the exchange's: no word more there).
+pub(crate) struct EncodedHead(pub Box<[u8]>, pub HostHint);
 
 /// A connection in use, with the core's buffers lent to it while its exchange is in flight,
 /// and its host's pool (an index into [`Hosts::pools`]: no lookup by name to give it back).
@@ -652,13 +669,24 @@ impl HttpClient {
         }
     }
 
-    /// A pooled connection of `url`'s host that has been idle for less than the idle timeout
+    /// A pooled connection of `request`'s host that has been idle for less than the idle timeout
     /// at `now`, its host's pool (the caller lends it buffers), and whether it has been idle
     /// long enough to be peeked at before it is used (`limits::IDLE_PEEK_AFTER`).
     #[inline(always)]
-    fn take_idle(&self, url: &Url<'_>, now: Moment) -> Option<(Box<Transport>, HostId, bool)> {
+    fn take_idle(&self, request: &Exchange<'_>, now: Moment) -> Option<(Box<Transport>, HostId, bool)> {
         let mut hosts = self.hosts.borrow_mut();
-        let host = hosts.find(url)?;
+        // A kept request's head knows its host's pool once it has been found (`EncodedHead`).
+        let hint = request.head.map(|head| &head.1);
+        let host = match hint.map(|hint| hint.0.get()) {
+            Some(host) if host != HostId::MAX => host,
+            _ => {
+                let host = hosts.find(&request.url)?;
+                if let Some(hint) = hint {
+                    hint.0.set(host);
+                }
+                host
+            }
+        };
         let pool = &mut hosts.pools[host];
         while let Some(idle) = pool.idle.pop() {
             // Idle for less than the idle timeout (never too old: a timeout beyond the clock's
@@ -877,7 +905,7 @@ impl HttpClient {
             // Tries that ended on a pooled connection the server had let go (see below).
             let mut pooled_retries = 0u8;
             loop {
-                let (mut conn, reused) = match self.take_idle(&request.url, attempt_started) {
+                let (mut conn, reused) = match self.take_idle(request, attempt_started) {
                     // A non-idempotent request cannot be retried once written: check first that the
                     // server has not closed the pooled connection (or sent bytes nobody asked for), and
                     // replace it if it has. So does a retry (the pooled connections are as old as the
@@ -1090,6 +1118,7 @@ impl HttpClient {
     #[inline(always)]
     fn reader_for(&self, request: &Exchange<'_>) -> ResponseReader {
         ResponseReader::new(self.settings.limits, *request.method == http::Method::HEAD, request.keep_body)
+            .with_head_kept(request.keep_head)
     }
 
     /// The rest of a round trip whose response did not come whole with its write: the rest of
@@ -1548,9 +1577,57 @@ mod tests {
             body: b"",
             head: None,
             keep_body: false,
+            keep_head: true,
             started: None,
         };
         client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
+    }
+
+    /// A kept URL's host hint is set to its own host's pool when a request first finds that
+    /// pool (not to the pool of the request before, another host's), and the requests after it
+    /// take that pool's idle connection: none connects again.
+    #[test]
+    fn a_host_hint_names_its_own_hosts_pool() {
+        let (a, b) = (
+            mite_tools::Target::start(Default::default()).unwrap(),
+            mite_tools::Target::start(Default::default()).unwrap(),
+        );
+        let (mut runtime, _) = crate::driver::CoreRuntime::build(crate::DriverChoice::Epoll).unwrap();
+        let client = HttpClient::new(Arc::new(HttpSettings::default()), None);
+        let (url_a, url_b) = (a.url("/"), b.url("/"));
+        let url = Url::parse(&url_a).unwrap();
+        let mut head = bytes::BytesMut::new();
+        let request = RequestHead { method: "GET", target: url.target, host: url.authority, headers: &[] };
+        encode_request(&mut head, &request, b"");
+        let head = EncodedHead(head[..].into(), HostHint::default());
+        let hint = &head.1;
+        let get_a = || async {
+            let exchange = Exchange {
+                method: &http::Method::GET,
+                url: Url::parse(&url_a).unwrap(),
+                headers: &[],
+                body: b"",
+                head: Some(&head),
+                keep_body: false,
+                keep_head: true,
+                started: None,
+            };
+            client.exchange(&exchange, &Quiet).await.map_err(|err| err.to_string()).unwrap().timings()
+        };
+        runtime.block_on(async {
+            // b's pool first: a's is not the first pool made.
+            assert_eq!(get(&client, &url_b).await.connects, 1);
+            assert_eq!(get_a().await.connects, 1);
+            assert_eq!(hint.0.get(), HostId::MAX, "no pool found yet: none to name");
+            assert_eq!(get(&client, &url_b).await.connects, 0);
+            for _ in 0..3 {
+                assert_eq!(get_a().await.connects, 0, "the idle connection of a's pool");
+                let named = client.hosts.borrow().pools[hint.0.get()].authority.clone();
+                assert_eq!(&*named, Url::parse(&url_a).unwrap().authority, "the hint names a's pool");
+                assert_eq!(get(&client, &url_b).await.connects, 0);
+            }
+            assert_eq!(client.open_connections(), 2);
+        });
     }
 
     /// The request timeout needs nothing but the core's runtime (no run's core loop: a
@@ -1577,6 +1654,7 @@ mod tests {
                     body: b"",
                     head: None,
                     keep_body: false,
+                    keep_head: true,
                     started: None,
                 };
                 let started = Instant::now();

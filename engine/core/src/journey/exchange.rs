@@ -66,6 +66,7 @@ impl Ctx {
             body: request.body,
             head,
             keep_body: request.keep_body,
+            keep_head: request.keep_head,
             started: if request.timed_from_transaction { self.txn_began.take() } else { None },
         };
         // Connection work and bytes written are counted as they happen: a request cancelled

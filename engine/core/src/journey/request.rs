@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::http::client::EncodedHead;
+use crate::http::client::{EncodedHead, HostHint};
 use crate::http::out_of_line::out_of_line;
 use crate::http::url::KeptUrl;
 use crate::http::{HttpError, Response, Url};
@@ -27,7 +27,7 @@ impl KeptRequest {
         let Url { target, authority, .. } = url.url();
         let request = mite_codec::RequestHead { method: method.as_str(), target, host: authority, headers: &[] };
         mite_codec::encode_request(&mut head, &request, b"");
-        KeptRequest { url, method: method.clone(), head: EncodedHead(head[..].into()) }
+        KeptRequest { url, method: method.clone(), head: EncodedHead(head[..].into(), HostHint::default()) }
     }
 
     /// The head kept, when `request` is the kept one as it is (its URL this URL's text, the
@@ -86,6 +86,7 @@ impl<'c> Http<'c> {
             body: b"",
             expect: 200..=399,
             keep_body: true,
+            keep_head: true,
             follow: None,
             max_redirects: None,
             redirects_left: None,
@@ -254,6 +255,9 @@ pub struct RequestBuilder<'c> {
     pub(crate) body: &'c [u8],
     pub(super) expect: RangeInclusive<u16>,
     pub(super) keep_body: bool,
+    /// Whether the response's raw head is kept for its fields: always, but for a declarative
+    /// step that captures no header (a head with `Set-Cookie` or a redirect's is kept still).
+    pub(super) keep_head: bool,
     /// Follow redirects (`None`: the client's setting).
     follow: Option<bool>,
     /// Redirects allowed (`None`: the client's setting).
@@ -554,7 +558,7 @@ impl<'c> RequestBuilder<'c> {
         url: &'c str,
         expect: RangeInclusive<u16>,
         kept: Option<&'c KeptRequest>,
-        keep_body: bool,
+        (keep_body, keep_head): (bool, bool),
     ) -> Self {
         RequestBuilder {
             ctx,
@@ -564,6 +568,7 @@ impl<'c> RequestBuilder<'c> {
             body: b"",
             expect,
             keep_body,
+            keep_head,
             follow: None,
             max_redirects: None,
             redirects_left: None,
@@ -613,6 +618,7 @@ impl<'c> RequestBuilder<'c> {
             body,
             expect: self.expect.clone(),
             keep_body: self.keep_body,
+            keep_head: self.keep_head,
             follow: self.follow,
             max_redirects: self.max_redirects,
             redirects_left,

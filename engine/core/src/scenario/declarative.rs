@@ -214,7 +214,9 @@ impl DeclarativeJourney {
                 };
                 let rendered =
                     if step.options.is_plain() { None } else { or_end!('steps, render_options(step, lookup)) };
-                let keep_body = step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)));
+                // The body for a JSON capture, the raw head for a header capture (a head the
+                // session reads, with `Set-Cookie` or a redirect's, is kept whatever this says).
+                let keep = if step.captures.is_empty() { (false, false) } else { capture_needs(step) };
                 // The step's transaction id, kept once a run began it at the top level: no look-up
                 // of its name in the core's table.
                 let txn = kept_step.filter(|_| ctx.at_top_level()).map(|kept| &kept.txn);
@@ -236,7 +238,7 @@ impl DeclarativeJourney {
                             url,
                             step.expect.clone(),
                             kept_request,
-                            keep_body,
+                            keep,
                         );
                         if !header_values.is_empty() {
                             request = with_headers(request, &header_values);
@@ -333,6 +335,13 @@ fn render_url<'s, 'a: 's>(
     lookup: impl Fn(&str) -> Option<&'a str>,
 ) -> JourneyResult<&'s str> {
     render_template(&step.url, buf, lookup)
+}
+
+/// What a step's captures need of its response: (its body, its raw head).
+#[inline(never)]
+fn capture_needs(step: &Step) -> (bool, bool) {
+    let needs = |json: bool| step.captures.iter().any(|(_, c)| matches!(c, Capture::Json(_)) == json);
+    (needs(true), needs(false))
 }
 
 /// A step's header values: one with no variable as written (no copy), the others rendered.
