@@ -125,6 +125,8 @@ fn parse_new_head(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
         Err(CodecError::Malformed { what: HEADER_NAME_ERROR }) => {
             return parse_folded_step(buf, limits, request_was_head);
         }
+        // Named here, off the usual path: httparse says only that some value was invalid.
+        Err(CodecError::Malformed { what: HEADER_VALUE_ERROR }) => return Err(value_error(buf)),
         // httparse knows HTTP/1.0 and HTTP/1.1 only.
         Err(CodecError::Malformed { what: VERSION_ERROR }) => {
             return parse_other_version(buf, limits, request_was_head);
@@ -214,6 +216,8 @@ fn parse_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<(u16, u
 
 /// What httparse's strict defaults say of a line that starts with a space or a tab.
 const HEADER_NAME_ERROR: &str = "invalid header name";
+/// What httparse's strict defaults say of a value with a byte they refuse (a control character).
+const HEADER_VALUE_ERROR: &str = "invalid header value";
 /// What httparse says of a status line that does not start with `HTTP/1.0` or `HTTP/1.1`.
 const VERSION_ERROR: &str = "not an HTTP/1.x response";
 
@@ -281,6 +285,7 @@ fn parse_folded_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Res
         }
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(CodecError::TooManyHeaders { limit: slots }),
+        Err(httparse::Error::HeaderValue) => return Err(value_error(buf)),
         Err(err) => return Err(CodecError::Malformed { what: parse_error_name(err) }),
     };
     for header in response.headers.iter() {
@@ -325,6 +330,56 @@ pub fn unfold(head: &mut [u8]) {
         }
         let end = at + head[at..].iter().take_while(|&&b| blank(b)).count();
         head[start..end].fill(b' ');
+    }
+}
+
+/// The error for a head httparse refused at a header value: the first field whose value has a
+/// control character (any byte below 0x20 but a tab, a CR that does not end the line, or 0x7F:
+/// the bytes httparse refuses), named with that byte; httparse's own word when none is found.
+#[cold]
+#[inline(never)]
+fn value_error(buf: &[u8]) -> CodecError {
+    let mut lines = buf.split(|&b| b == b'\n').skip(1); // the status line
+    for line in lines.by_ref() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let bad = |b: &u8| (*b < 0x20 && *b != b'\t') || *b == 0x7f;
+        if let Some(&byte) = line[colon + 1..].iter().find(|b| bad(b)) {
+            return CodecError::ControlInValue { field: FieldNameShort::new(&line[..colon]), byte };
+        }
+    }
+    CodecError::Malformed { what: HEADER_VALUE_ERROR }
+}
+
+/// A field's name as an error shows it: its first `FieldNameShort::BYTES_MAX` bytes, kept inline
+/// (the error stays as small as the others, with nothing to free).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldNameShort {
+    bytes: [u8; FieldNameShort::BYTES_MAX],
+    len: u8,
+    /// The name was longer than `BYTES_MAX`.
+    cut: bool,
+}
+
+impl FieldNameShort {
+    /// Bytes of a name kept; a longer name is shown cut, with `...`.
+    pub const BYTES_MAX: usize = 20;
+
+    fn new(name: &[u8]) -> FieldNameShort {
+        let len = name.len().min(Self::BYTES_MAX);
+        let mut bytes = [0u8; Self::BYTES_MAX];
+        bytes[..len].copy_from_slice(&name[..len]);
+        FieldNameShort { bytes, len: len as u8, cut: name.len() > Self::BYTES_MAX }
+    }
+}
+
+impl std::fmt::Display for FieldNameShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.bytes[..usize::from(self.len)].escape_ascii())?;
+        if self.cut { write!(f, "...") } else { Ok(()) }
     }
 }
 
@@ -490,7 +545,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 fn parse_error_name(err: httparse::Error) -> &'static str {
     match err {
         httparse::Error::HeaderName => HEADER_NAME_ERROR,
-        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::HeaderValue => HEADER_VALUE_ERROR,
         httparse::Error::NewLine => "invalid line ending",
         httparse::Error::Status => "invalid status code",
         httparse::Error::Token => "invalid token",
@@ -548,6 +603,25 @@ mod tests {
 
     fn parse(text: &str) -> Result<Option<ResponseHead>, CodecError> {
         parse_response_head(text.as_bytes(), &Limits::DEFAULT, false)
+    }
+
+    #[test]
+    fn a_control_character_in_a_value_names_the_field_and_the_byte() {
+        let err = parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: ctl=a\x01b\r\n\r\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed response head: the Set-Cookie field's value has a control character (byte 0x01), which RFC 9110 §5.5 makes invalid"
+        );
+        // A bare CR inside a value, DEL, and a folded head: each named.
+        let err = parse("HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: a\rb\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-B field's value has a control character (byte 0x0D)"), "{err}");
+        let err = parse("HTTP/1.1 200 OK\r\nX-Del: a\x7fb\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-Del field's value has a control character (byte 0x7F)"), "{err}");
+        let err = parse("HTTP/1.1 200 OK\r\nX-F: a\r\n b\r\nX-G: \x02\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-G field's value"), "{err}");
+        let long = format!("HTTP/1.1 200 OK\r\n{}: \x03\r\n\r\n", "N".repeat(30));
+        let err = parse(&long).unwrap_err();
+        assert!(err.to_string().contains(&format!("the {}... field's", "N".repeat(20))), "{err}");
     }
 
     #[test]
