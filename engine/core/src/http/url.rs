@@ -207,10 +207,13 @@ impl UrlParts {
         // The host is the authority's start, or just after its `[`.
         let host_at = at + usize::from(authority_text.starts_with('['));
         let target_at = at + authority.len;
+        // An empty port (`h:`) is the scheme's default (RFC 3986 §3.2.3), and its `:` is left
+        // out of the authority the `Host` field and the pool take (§6.2.3: `h:` is `h`).
+        let authority_end = target_at - usize::from(authority_text.ends_with(':'));
         Ok(UrlParts {
             tls,
             port,
-            authority: (at, target_at),
+            authority: (at, authority_end),
             host: (host_at, host_at + host.len()),
             target: (target.len != 0).then_some((target_at, target_at + target.len)),
         })
@@ -277,13 +280,18 @@ impl Target {
 const IPV6_ZONE: &str = "an IPv6 zone (the %25 and interface after the address) is not supported; use an address \
                          without a zone (a global or unique-local one), or the host's name";
 
-/// Host (without brackets for IPv6) and port (the scheme's default when none is written).
+/// Host (without brackets for IPv6) and port (the scheme's default when none is written, or
+/// when the `:` is followed by nothing: RFC 3986 §3.2.3).
 fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) -> Result<(&str, u16), &'static str> {
+    let port_or_default = |port: &str| match port {
+        "" => Some(default_port),
+        port => parse_port(port),
+    };
     if let Some(v6) = authority.strip_prefix('[') {
         let close = v6.find(']').ok_or("unclosed [ in IPv6 host")?;
         let after = &v6[close + 1..];
         let port = match after.strip_prefix(':') {
-            Some(port) => parse_port(port).ok_or("invalid port")?,
+            Some(port) => port_or_default(port).ok_or("invalid port")?,
             None if after.is_empty() => default_port,
             None => return Err("unexpected text after IPv6 host"),
         };
@@ -293,7 +301,10 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
         return Ok((&v6[..close], port));
     }
     match last_colon {
-        Some(colon) => Ok((&authority[..colon], parse_port(&authority[colon + 1..]).ok_or("invalid port")?)),
+        Some(colon) if authority[..colon].contains(':') => {
+            Err("more than one : in the host and port (an IPv6 address goes in brackets: http://[::1]:8080/)")
+        }
+        Some(colon) => Ok((&authority[..colon], port_or_default(&authority[colon + 1..]).ok_or("invalid port")?)),
         None => Ok((authority, default_port)),
     }
 }
@@ -403,6 +414,26 @@ mod tests {
             assert_eq!(err, format!("invalid URL {url:?}: {IPV6_ZONE}"));
         }
         assert_eq!(Url::parse("http://[fe80::1]:8080/").unwrap().host, "fe80::1");
+    }
+
+    /// `http://127.0.0.1:/echo` was refused as `invalid port`: an empty port is the scheme's
+    /// default (RFC 3986 §3.2.3), and the `Host` field and the pool get the authority without
+    /// the `:` (§6.2.3), as for a URL with no port.
+    #[test]
+    fn an_empty_port_is_the_schemes_default() {
+        let url = Url::parse("http://127.0.0.1:/echo").unwrap();
+        assert_eq!(url, Url { tls: false, authority: "127.0.0.1", host: "127.0.0.1", port: 80, target: "/echo" });
+        let url = Url::parse("https://h:?").err();
+        assert!(url.is_some(), "a query still needs a path");
+        let url = Url::parse("https://h:").unwrap();
+        assert_eq!((url.authority, url.host, url.port, url.target), ("h", "h", 443, "/"));
+        let url = Url::parse("http://[::1]:/a").unwrap();
+        assert_eq!((url.authority, url.host, url.port, url.target), ("[::1]", "::1", 80, "/a"));
+        let kept = KeptUrl::parse("http://h:/k".to_string()).unwrap();
+        assert_eq!(kept.url(), Url { tls: false, authority: "h", host: "h", port: 80, target: "/k" });
+        for bad in ["http://:/", "http://h::/", "http://h: /", "http://[::1]x:/"] {
+            assert!(Url::parse(bad).is_err(), "{bad}");
+        }
     }
 
     /// `http://h\path` was taken as the host `h\path` and failed at run time as a name
@@ -516,12 +547,14 @@ mod tests {
             return Err(fail("credentials in URLs are not supported; send an Authorization header"));
         }
         let default_port = if tls { 443 } else { 80 };
+        // An empty port is the default's, and its `:` is not part of the authority.
+        let port_or_default = |port: &str| if port.is_empty() { Some(default_port) } else { parse_port(port) };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let close = v6.find(']').ok_or_else(|| fail("unclosed [ in IPv6 host"))?;
             let host = &v6[..close];
             let after = &v6[close + 1..];
             let port = match after.strip_prefix(':') {
-                Some(port) => parse_port(port).ok_or_else(|| fail("invalid port"))?,
+                Some(port) => port_or_default(port).ok_or_else(|| fail("invalid port"))?,
                 None if after.is_empty() => default_port,
                 None => return Err(fail("unexpected text after IPv6 host")),
             };
@@ -531,9 +564,13 @@ mod tests {
             (host, port)
         } else {
             match authority.bytes().rposition(|b| b == b':') {
-                Some(colon) => {
-                    (&authority[..colon], parse_port(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
-                }
+                Some(colon) if authority[..colon].contains(':') => return Err(fail(
+                    "more than one : in the host and port (an IPv6 address goes in brackets: http://[::1]:8080/)",
+                )),
+                Some(colon) => (
+                    &authority[..colon],
+                    port_or_default(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?,
+                ),
                 None => (authority, default_port),
             }
         };
@@ -545,6 +582,7 @@ mod tests {
                 "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
             ));
         }
+        let authority = authority.strip_suffix(':').unwrap_or(authority);
         Ok(Url { tls, authority, host, port, target })
     }
 
