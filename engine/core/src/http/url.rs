@@ -199,6 +199,9 @@ impl UrlParts {
         if host.is_empty() {
             return Err(fail("missing host"));
         }
+        if authority.has_non_ascii {
+            return Err(fail(HOST_NOT_ASCII));
+        }
         if target.has_space_or_control {
             return Err(fail(
                 "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
@@ -225,17 +228,26 @@ impl UrlParts {
 const HOST_BACKSLASH: &str = "a backslash in the host: browsers read \\ as / in http(s) URLs, ending the host there; \
                               write / after the host";
 
+/// Why a host outside ASCII (`http://ü.example/`) is refused: it would go to the name lookup
+/// as its UTF-8 bytes, which no resolver finds; its ASCII (IDNA) form is what a browser looks
+/// up, and no IDNA mapping is built in.
+const HOST_NOT_ASCII: &str = "the host is not ASCII, and it would be looked up as it is written (and not found): \
+                              write the host in its ASCII form (IDNA: `xn--` labels, e.g. `xn--tda.example` for \
+                              `ü.example`; `idn2 <host>` prints it)";
+
 /// What one pass over the authority (up to the first `/`, `?` or `#`) finds.
 struct Authority {
     len: usize,
     has_at: bool,
     has_backslash: bool,
+    has_non_ascii: bool,
     last_colon: Option<usize>,
 }
 
 impl Authority {
     fn scan(rest: &str) -> Authority {
-        let mut found = Authority { len: rest.len(), has_at: false, has_backslash: false, last_colon: None };
+        let mut found =
+            Authority { len: rest.len(), has_at: false, has_backslash: false, has_non_ascii: false, last_colon: None };
         for (i, &b) in rest.as_bytes().iter().enumerate() {
             match b {
                 b'/' | b'?' | b'#' => {
@@ -245,6 +257,7 @@ impl Authority {
                 b'@' => found.has_at = true,
                 b'\\' => found.has_backslash = true,
                 b':' => found.last_colon = Some(i),
+                0x80.. => found.has_non_ascii = true,
                 _ => {}
             }
         }
@@ -311,8 +324,8 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
 
 /// `url` with the non-ASCII bytes of its path and query percent-encoded as UTF-8 (as browsers
 /// send them: a request target is ASCII); `None` when there is nothing to encode, which is
-/// nearly always, so nothing is copied. A non-ASCII host is left as it is (its lookup fails,
-/// as a `dns` error: write its `xn--` form).
+/// nearly always, so nothing is copied. A non-ASCII host is left as it is (`Url::parse` refuses
+/// it: write its `xn--` form).
 #[inline]
 pub fn encode_non_ascii(url: &str) -> Option<String> {
     // Every request asks: the answer for an ASCII URL is inlined where it is asked.
@@ -391,8 +404,8 @@ mod tests {
         assert_eq!(url.port, 65535);
         let url = Url::parse("http://host:8080").unwrap();
         assert_eq!((url.host, url.port, url.target), ("host", 8080, "/"));
-        let url = Url::parse("http://héllo.example:81/ü?x#y").unwrap();
-        assert_eq!((url.host, url.port, url.target), ("héllo.example", 81, "/ü?x"));
+        let url = Url::parse("http://hello.example:81/ü?x#y").unwrap();
+        assert_eq!((url.host, url.port, url.target), ("hello.example", 81, "/ü?x"));
     }
 
     #[test]
@@ -434,6 +447,17 @@ mod tests {
         for bad in ["http://:/", "http://h::/", "http://h: /", "http://[::1]x:/"] {
             assert!(Url::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// `http://ü.example/` went to the name lookup as its UTF-8 bytes: refused, saying to write
+    /// the host's ASCII (IDNA) form; a path outside ASCII is still sent, percent-encoded.
+    #[test]
+    fn a_host_outside_ascii_is_refused_in_words() {
+        for url in ["http://ü.example/", "https://héllo.example:81/ü", "http://[::ü]/", "http://ü.example:/"] {
+            assert_eq!(Url::parse(url).unwrap_err().to_string(), format!("invalid URL {url:?}: {HOST_NOT_ASCII}"));
+        }
+        assert!(HOST_NOT_ASCII.contains("xn--tda.example"));
+        assert_eq!(Url::parse("http://xn--tda.example/ü").unwrap().host, "xn--tda.example");
     }
 
     /// `http://h\path` was taken as the host `h\path` and failed at run time as a name
@@ -576,6 +600,9 @@ mod tests {
         };
         if host.is_empty() {
             return Err(fail("missing host"));
+        }
+        if !host.is_ascii() {
+            return Err(fail(HOST_NOT_ASCII));
         }
         if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
             return Err(fail(
