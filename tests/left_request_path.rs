@@ -92,7 +92,11 @@ fn a_url_outside_ascii_is_shown_as_it_was_sent() {
     assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap(), "GET /caf%C3%A9?q=%C3%BC HTTP/1.1");
     let shown = format!("http://{base}/caf%C3%A9?q=%C3%BC (written http://{base}/café?q=ü)");
     let line = lines.iter().find(|line| line.starts_with("GET ")).unwrap_or_else(|| panic!("{lines:#?}"));
-    assert_eq!(line, &format!("GET {shown} -> FAILED: status: GET {shown} answered 404, expected 200-399"), "{lines:#?}");
+    assert_eq!(
+        line,
+        &format!("GET {shown} -> FAILED: status: GET {shown} answered 404, expected 200-399"),
+        "{lines:#?}"
+    );
 }
 
 /// An `https://` request to a port whose server waits for a plain request (and so sends

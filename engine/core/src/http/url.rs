@@ -588,13 +588,14 @@ mod tests {
             (host, port)
         } else {
             match authority.bytes().rposition(|b| b == b':') {
-                Some(colon) if authority[..colon].contains(':') => return Err(fail(
-                    "more than one : in the host and port (an IPv6 address goes in brackets: http://[::1]:8080/)",
-                )),
-                Some(colon) => (
-                    &authority[..colon],
-                    port_or_default(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?,
-                ),
+                Some(colon) if authority[..colon].contains(':') => {
+                    return Err(fail(
+                        "more than one : in the host and port (an IPv6 address goes in brackets: http://[::1]:8080/)",
+                    ));
+                }
+                Some(colon) => {
+                    (&authority[..colon], port_or_default(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
+                }
                 None => (authority, default_port),
             }
         };

@@ -17,7 +17,9 @@ pub fn header_problem(name: &str, value: &str) -> Option<String> {
     }
     if name.trim().is_empty() {
         let what = if name.is_empty() { "empty" } else { "only spaces" };
-        return Some(format!("{name:?} is not a header name: the name is {what}; give the header a name, e.g. \"X-Id\""));
+        return Some(format!(
+            "{name:?} is not a header name: the name is {what}; give the header a name, e.g. \"X-Id\""
+        ));
     }
     let mut said = format!(
         "{name:?} is not a header name: names are ASCII letters, digits and - (RFC 9110 tokens) with no spaces, \
