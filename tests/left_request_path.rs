@@ -1,6 +1,7 @@
 //! What the last adversarial passes left in the request path, each seen as `journey test`
-//! shows it against a small server on 127.0.0.1: a control character in a response's field
-//! value named with its field (before: `invalid header value`), a URL outside ASCII shown as
+//! shows it against a small server on 127.0.0.1: a `Set-Cookie` with a control character
+//! ignored, the response read, and another field's control character named with its field
+//! (before: both failed the response as `invalid header value`), a URL outside ASCII shown as
 //! it went on the wire (before: as written, `/café`, while the server logged `/caf%C3%A9`),
 //! and an `https://` request to a plain port whose server says nothing told so (before: only
 //! that the handshake was not done).
