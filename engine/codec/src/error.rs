@@ -36,6 +36,9 @@ pub enum CodecError {
     /// A field that frames the body (`Content-Length`, `Transfer-Encoding`) folded over lines
     /// inside its value (obs-fold): where the body ends would be a guess.
     FoldedFraming { field: &'static str },
+    /// A field value with a control character (RFC 9110 §5.5: invalid; CR, LF and NUL
+    /// dangerous): the field is named (its first bytes) with the byte.
+    ControlInValue { field: crate::head::FieldNameShort, byte: u8 },
 }
 
 impl CodecError {
@@ -98,6 +101,10 @@ impl fmt::Display for CodecError {
             CodecError::FoldedFraming { field } => write!(
                 f,
                 "malformed response head: the {field} value is folded over two lines (obs-fold), so where the body ends is ambiguous"
+            ),
+            CodecError::ControlInValue { field, byte } => write!(
+                f,
+                "malformed response head: the {field} field's value has a control character (byte 0x{byte:02X}), which RFC 9110 §5.5 makes invalid"
             ),
         }
     }

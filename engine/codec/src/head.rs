@@ -125,6 +125,11 @@ fn parse_new_head(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
         Err(CodecError::Malformed { what: HEADER_NAME_ERROR }) => {
             return parse_folded_step(buf, limits, request_was_head);
         }
+        // Off the usual path: a `Set-Cookie` with a control character is dropped by the jar,
+        // any other field's is named (httparse says only that some value was invalid).
+        Err(CodecError::Malformed { what: HEADER_VALUE_ERROR }) => {
+            return parse_control_step(buf, limits, request_was_head);
+        }
         // httparse knows HTTP/1.0 and HTTP/1.1 only.
         Err(CodecError::Malformed { what: VERSION_ERROR }) => {
             return parse_other_version(buf, limits, request_was_head);
@@ -214,6 +219,8 @@ fn parse_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<(u16, u
 
 /// What httparse's strict defaults say of a line that starts with a space or a tab.
 const HEADER_NAME_ERROR: &str = "invalid header name";
+/// What httparse's strict defaults say of a value with a byte they refuse (a control character).
+const HEADER_VALUE_ERROR: &str = "invalid header value";
 /// What httparse says of a status line that does not start with `HTTP/1.0` or `HTTP/1.1`.
 const VERSION_ERROR: &str = "not an HTTP/1.x response";
 
@@ -281,6 +288,7 @@ fn parse_folded_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Res
         }
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(CodecError::TooManyHeaders { limit: slots }),
+        Err(httparse::Error::HeaderValue) => return Err(value_error(buf)),
         Err(err) => return Err(CodecError::Malformed { what: parse_error_name(err) }),
     };
     for header in response.headers.iter() {
@@ -325,6 +333,150 @@ pub fn unfold(head: &mut [u8]) {
         }
         let end = at + head[at..].iter().take_while(|&&b| blank(b)).count();
         head[start..end].fill(b' ');
+    }
+}
+
+/// [`parse_head_step`] for a head httparse refused at a header value. When every value with a
+/// control character is a `Set-Cookie` field's (and none is a CR, a line ending's half), the
+/// head is read: its copy with those bytes as `?` (same length) goes through the strict
+/// parser, and the head handed on keeps them, for the cookie jar to ignore the field as
+/// browsers do (RFC 6265bis: a cookie with a control character is ignored whole; it is counted
+/// as `control_character`, and `journey test` says so). Another field's control character
+/// fails the response, named (`value_error`): RFC 9110 §5.5 makes it invalid, and its field
+/// may be one the client reads.
+#[cold]
+#[inline(never)]
+fn parse_control_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
+    let Some(bad) = set_cookie_controls(buf) else {
+        return Err(field_value_error(buf, true));
+    };
+    let Some(head_end) = bad.head_end else {
+        if buf.len() > limits.head_bytes_max {
+            return Err(CodecError::HeadTooLarge { limit_bytes: limits.head_bytes_max });
+        }
+        return Ok(None);
+    };
+    let mut copy = buf[..head_end].to_vec();
+    blank_set_cookie_controls(&mut copy);
+    parse_head_step(&copy, limits, request_was_head)
+}
+
+/// What a look over one head's fields for control characters in values finds.
+struct SetCookieControls {
+    /// Where the head ends (after its empty line); `None` when it has not all come.
+    head_end: Option<usize>,
+}
+
+/// Whether every control character in the values of the head at the start of `buf` (so far)
+/// lies in a `Set-Cookie` field and is not a CR: `None` when one does not.
+fn set_cookie_controls(buf: &[u8]) -> Option<SetCookieControls> {
+    let mut at = buf.iter().position(|&b| b == b'\n')? + 1; // after the status line
+    while at < buf.len() {
+        let Some(len) = buf[at..].iter().position(|&b| b == b'\n') else {
+            return Some(SetCookieControls { head_end: None });
+        };
+        let line = &buf[at..at + len];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        at += len + 1;
+        if line.is_empty() {
+            return Some(SetCookieControls { head_end: Some(at) });
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let value = &line[colon + 1..];
+        if value.iter().any(is_value_control) {
+            let set_cookie = line[..colon].eq_ignore_ascii_case(b"set-cookie");
+            if !set_cookie || value.contains(&b'\r') {
+                return None;
+            }
+        }
+    }
+    Some(SetCookieControls { head_end: None })
+}
+
+/// Replaces with `CONTROL_STAND_IN` the control characters in the `Set-Cookie` values of `head` (a head
+/// [`set_cookie_controls`] passed, or any head: other fields are left as they are).
+fn blank_set_cookie_controls(head: &mut [u8]) {
+    let mut at = head.iter().position(|&b| b == b'\n').map_or(head.len(), |i| i + 1);
+    while at < head.len() {
+        let len = head[at..].iter().position(|&b| b == b'\n').unwrap_or(head.len() - at);
+        let line = &mut head[at..at + len];
+        let line_len = line.len() - usize::from(line.ends_with(b"\r"));
+        let line = &mut line[..line_len];
+        if let Some(colon) = line.iter().position(|&b| b == b':')
+            && line[..colon].eq_ignore_ascii_case(b"set-cookie")
+        {
+            line[colon + 1..].iter_mut().filter(|b| is_value_control(b)).for_each(|b| *b = CONTROL_STAND_IN);
+        }
+        at += len + 1;
+    }
+}
+
+/// What a control character of a `Set-Cookie` value is in the copy the strict parser reads: a
+/// visible byte, so that the value keeps its ends (a space would be trimmed off them, and the
+/// field handed on would lose the byte that makes the jar refuse it).
+const CONTROL_STAND_IN: u8 = b'?';
+
+/// A byte httparse refuses in a field value: a control character but a tab, or DEL.
+fn is_value_control(b: &u8) -> bool {
+    (*b < 0x20 && *b != b'\t') || *b == 0x7f
+}
+
+/// The error for a head httparse refused at a header value: the first field whose value has a
+/// control character (any byte below 0x20 but a tab, a CR that does not end the line, or 0x7F:
+/// the bytes httparse refuses), named with that byte; httparse's own word when none is found.
+#[cold]
+#[inline(never)]
+fn value_error(buf: &[u8]) -> CodecError {
+    field_value_error(buf, false)
+}
+
+/// [`value_error`], passing over the `Set-Cookie` fields the jar would ignore (no CR in them)
+/// when `set_cookie_read`: the field named is the one the response fails for.
+fn field_value_error(buf: &[u8], set_cookie_read: bool) -> CodecError {
+    let mut lines = buf.split(|&b| b == b'\n').skip(1); // the status line
+    for line in lines.by_ref() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let value = &line[colon + 1..];
+        if set_cookie_read && line[..colon].eq_ignore_ascii_case(b"set-cookie") && !value.contains(&b'\r') {
+            continue;
+        }
+        if let Some(&byte) = value.iter().find(|b| is_value_control(b)) {
+            return CodecError::ControlInValue { field: FieldNameShort::new(&line[..colon]), byte };
+        }
+    }
+    CodecError::Malformed { what: HEADER_VALUE_ERROR }
+}
+
+/// A field's name as an error shows it: its first `FieldNameShort::BYTES_MAX` bytes, kept inline
+/// (the error stays as small as the others, with nothing to free).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldNameShort {
+    bytes: [u8; FieldNameShort::BYTES_MAX],
+    len: u8,
+    /// The name was longer than `BYTES_MAX`.
+    cut: bool,
+}
+
+impl FieldNameShort {
+    /// Bytes of a name kept; a longer name is shown cut, with `...`.
+    pub const BYTES_MAX: usize = 20;
+
+    fn new(name: &[u8]) -> FieldNameShort {
+        let len = name.len().min(Self::BYTES_MAX);
+        let mut bytes = [0u8; Self::BYTES_MAX];
+        bytes[..len].copy_from_slice(&name[..len]);
+        FieldNameShort { bytes, len: len as u8, cut: name.len() > Self::BYTES_MAX }
+    }
+}
+
+impl std::fmt::Display for FieldNameShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.bytes[..usize::from(self.len)].escape_ascii())?;
+        if self.cut { write!(f, "...") } else { Ok(()) }
     }
 }
 
@@ -490,7 +642,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 fn parse_error_name(err: httparse::Error) -> &'static str {
     match err {
         httparse::Error::HeaderName => HEADER_NAME_ERROR,
-        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::HeaderValue => HEADER_VALUE_ERROR,
         httparse::Error::NewLine => "invalid line ending",
         httparse::Error::Status => "invalid status code",
         httparse::Error::Token => "invalid token",
@@ -527,6 +679,7 @@ fn with_final_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b
         let parser = httparse::ParserConfig::default();
         let used = match parser.parse_response_with_uninit_headers(&mut parsed, &head[offset..], &mut headers) {
             Ok(httparse::Status::Complete(used)) => used,
+            Err(httparse::Error::HeaderValue) => return with_controls_fields(&head[offset..], each),
             _ => return,
         };
         if matches!(parsed.code, Some(100..=199)) {
@@ -535,6 +688,34 @@ fn with_final_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b
         }
         return each(parsed.headers);
     }
+}
+
+/// [`with_final_fields`] for a head (at the start of `head`) whose `Set-Cookie` values hold
+/// control characters (`parse_control_step` read it): parsed as its copy with those bytes as
+/// `?`, each field handed on as the head holds it (control characters and all, for the jar
+/// to refuse). Interim heads have none (they were parsed strictly).
+#[cold]
+#[inline(never)]
+fn with_controls_fields<'b>(head: &'b [u8], each: impl FnOnce(&[httparse::Header<'b>])) {
+    let mut copy = head.to_vec();
+    blank_set_cookie_controls(&mut copy);
+    let mut headers = vec![httparse::EMPTY_HEADER; HEADER_SLOTS];
+    let mut parsed = httparse::Response::new(&mut headers);
+    if !matches!(parsed.parse(&copy), Ok(httparse::Status::Complete(_))) {
+        return;
+    }
+    // The same bytes at the same places in `head`: names unchanged, values as sent.
+    let at = |bytes: &[u8]| bytes.as_ptr() as usize - copy.as_ptr() as usize;
+    let fields: Vec<httparse::Header<'b>> = parsed
+        .headers
+        .iter()
+        .filter_map(|field| {
+            let name = std::str::from_utf8(&head[at(field.name.as_bytes())..][..field.name.len()]).ok()?;
+            let value = &head[at(field.value)..][..field.value.len()];
+            Some(httparse::Header { name, value })
+        })
+        .collect();
+    each(&fields);
 }
 
 mod memo;
@@ -548,6 +729,44 @@ mod tests {
 
     fn parse(text: &str) -> Result<Option<ResponseHead>, CodecError> {
         parse_response_head(text.as_bytes(), &Limits::DEFAULT, false)
+    }
+
+    /// `Set-Cookie: ctl=a\x01b` failed the whole response (`invalid header value`): the head
+    /// is read, the field handed on as sent (for the jar to ignore); a bare CR in it, or a
+    /// control character in another field, fails the response, naming the field.
+    #[test]
+    fn a_set_cookie_with_a_control_character_is_read_for_the_jar_to_drop() {
+        let text = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: ctl=a\x01b\x00\r\nset-cookie: ok=1\r\n\r\nhi";
+        let head = parse(text).unwrap().unwrap();
+        assert_eq!((head.status, head.framing, head.set_cookie), (200, BodyFraming::Length(2), true));
+        assert_eq!(head.head_len, text.len() - 2);
+        let mut values = Vec::new();
+        for_each_header(text.as_bytes(), "set-cookie", |v| values.push(v));
+        assert_eq!(values, [&b"ctl=a\x01b\x00"[..], b"ok=1"]);
+        assert_eq!(find_header(text.as_bytes(), "content-length"), Some(&b"2"[..]));
+        // Not all come: more is asked for; behind a 100 Continue, read the same.
+        assert_eq!(parse("HTTP/1.1 200 OK\r\nSet-Cookie: a=\x01\r\n"), Ok(None));
+        let interim = format!("HTTP/1.1 100 Continue\r\n\r\n{text}");
+        assert_eq!(parse(&interim).unwrap().unwrap().interim_count, 1);
+        for_each_header(interim.as_bytes(), "set-cookie", |v| assert!(v.starts_with(b"ctl=") || v == b"ok=1"));
+        let err = parse("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\rb\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the Set-Cookie field's value has a control character (byte 0x0D)"), "{err}");
+        let err = parse("HTTP/1.1 200 OK\r\nSet-Cookie: a=\x01\r\nX-A: \x01\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-A field's value"), "{err}");
+    }
+
+    #[test]
+    fn a_control_character_in_a_value_names_the_field_and_the_byte() {
+        // A bare CR inside a value, DEL, and a folded head: each named.
+        let err = parse("HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: a\rb\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-B field's value has a control character (byte 0x0D)"), "{err}");
+        let err = parse("HTTP/1.1 200 OK\r\nX-Del: a\x7fb\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-Del field's value has a control character (byte 0x7F)"), "{err}");
+        let err = parse("HTTP/1.1 200 OK\r\nX-F: a\r\n b\r\nX-G: \x02\r\n\r\n").unwrap_err();
+        assert!(err.to_string().contains("the X-G field's value"), "{err}");
+        let long = format!("HTTP/1.1 200 OK\r\n{}: \x03\r\n\r\n", "N".repeat(30));
+        let err = parse(&long).unwrap_err();
+        assert!(err.to_string().contains(&format!("the {}... field's", "N".repeat(20))), "{err}");
     }
 
     #[test]

@@ -9,9 +9,16 @@ use super::*;
 /// then all of them when those overflow) and every name compared with `eq_ignore_ascii_case`.
 fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result<Option<HeadStep>, CodecError> {
     let slots = limits.headers_count_max.min(HEADER_SLOTS);
+    // A value with a control character, to the strict parser (folds not allowed): read through
+    // the one function both use (a `Set-Cookie`'s read, another's named).
+    let mut probe = vec![httparse::EMPTY_HEADER; slots];
+    if httparse::Response::new(&mut probe).parse(buf) == Err(httparse::Error::HeaderValue) {
+        return parse_control_step(buf, limits, request_was_head);
+    }
     let parsed = match reference_one::<32>(buf, slots.min(32)) {
         Err(CodecError::TooManyHeaders { .. }) if slots > 32 => reference_one::<HEADER_SLOTS>(buf, slots)?,
         Err(CodecError::Malformed { what: VERSION_ERROR }) => return reference_version(buf, limits, request_was_head),
+
         other => other?,
     };
     let Some((status, minor_version, used, fields, folded)) = parsed else {
@@ -117,6 +124,8 @@ fn reference_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<Ref
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
+        // Named by the field (the one function both use: it runs only on this error).
+        Err(httparse::Error::HeaderValue) => Err(value_error(rest)),
         Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
     }
 }

@@ -844,17 +844,12 @@ impl HttpClient {
                 };
                 let tls_started = Instant::now();
                 let remaining = timeout.saturating_sub(started.elapsed());
-                let stream = match crate::driver::timeout(remaining, TlsStream::handshake(tcp, config, name)).await {
+                let heard = Cell::new(false);
+                let handshake = TlsStream::handshake(tcp, config, name, &heard);
+                let stream = match crate::driver::timeout(remaining, handshake).await {
                     Err(_) => {
                         timings.tls_failed += 1;
-                        return Err(trip(
-                            ErrorKind::Timeout,
-                            format!(
-                                "TLS handshake with {} not done within {timeout:?} of the connect (--connect-timeout \
-                                 bounds the TCP connect and the TLS handshake together)",
-                                url.authority
-                            ),
-                        ));
+                        return Err(trip(ErrorKind::Timeout, handshake_timed_out(url.authority, timeout, heard.get())));
                     }
                     Ok(Err(err)) => {
                         timings.tls_failed += 1;
@@ -1474,6 +1469,22 @@ fn every_address_refused(url: &Url<'_>, addrs: &[SocketAddr]) -> String {
 #[cold]
 fn trip(kind: ErrorKind, detail: String) -> TripError {
     TripError { kind, detail, nothing_received: false, sent: false }
+}
+
+/// The error of a TLS handshake that `timeout` (the connect's) ran out on; `heard`: whether the
+/// server sent a byte. A server that sent nothing is most often a plain-HTTP one, waiting for
+/// a request that a TLS client never sends: said, with what to try.
+#[cold]
+fn handshake_timed_out(authority: &str, timeout: Duration, heard: bool) -> String {
+    let silent = if heard {
+        ""
+    } else {
+        "; the server sent nothing back: is this port plain HTTP? try http:// (ws:// for a WebSocket)"
+    };
+    format!(
+        "TLS handshake with {authority} not done within {timeout:?} of the connect (--connect-timeout bounds the TCP \
+         connect and the TLS handshake together){silent}"
+    )
 }
 
 /// A response that does not parse: the request was sent.

@@ -704,7 +704,14 @@ pub struct TlsStream {
 
 impl TlsStream {
     /// Runs the handshake to completion. Errors name their cause (certificate, protocol, I/O).
-    pub async fn handshake(tcp: Socket, config: Arc<ClientConfig>, name: ServerName<'static>) -> io::Result<TlsStream> {
+    /// `heard` is set once a byte comes back from the server: a caller whose timeout drops the
+    /// handshake can tell a silent server (a plain-HTTP port waiting for a request) from a slow one.
+    pub async fn handshake(
+        tcp: Socket,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        heard: &std::cell::Cell<bool>,
+    ) -> io::Result<TlsStream> {
         let session = ClientConnection::new(config, name).map_err(|e| io::Error::other(format!("TLS setup: {e}")))?;
         let mut stream = TlsStream {
             tcp,
@@ -718,11 +725,14 @@ impl TlsStream {
         };
         while stream.session.is_handshaking() {
             stream.flush().await?;
-            if stream.session.is_handshaking() && stream.session.wants_read() && stream.pump(None).await? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "server closed the connection during the TLS handshake",
-                ));
+            if stream.session.is_handshaking() && stream.session.wants_read() {
+                if stream.pump(None).await? == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "server closed the connection during the TLS handshake",
+                    ));
+                }
+                heard.set(true);
             }
         }
         stream.flush().await?;

@@ -199,6 +199,9 @@ impl UrlParts {
         if host.is_empty() {
             return Err(fail("missing host"));
         }
+        if authority.has_non_ascii {
+            return Err(fail(HOST_NOT_ASCII));
+        }
         if target.has_space_or_control {
             return Err(fail(
                 "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
@@ -207,10 +210,13 @@ impl UrlParts {
         // The host is the authority's start, or just after its `[`.
         let host_at = at + usize::from(authority_text.starts_with('['));
         let target_at = at + authority.len;
+        // An empty port (`h:`) is the scheme's default (RFC 3986 §3.2.3), and its `:` is left
+        // out of the authority the `Host` field and the pool take (§6.2.3: `h:` is `h`).
+        let authority_end = target_at - usize::from(authority_text.ends_with(':'));
         Ok(UrlParts {
             tls,
             port,
-            authority: (at, target_at),
+            authority: (at, authority_end),
             host: (host_at, host_at + host.len()),
             target: (target.len != 0).then_some((target_at, target_at + target.len)),
         })
@@ -222,17 +228,26 @@ impl UrlParts {
 const HOST_BACKSLASH: &str = "a backslash in the host: browsers read \\ as / in http(s) URLs, ending the host there; \
                               write / after the host";
 
+/// Why a host outside ASCII (`http://ü.example/`) is refused: it would go to the name lookup
+/// as its UTF-8 bytes, which no resolver finds; its ASCII (IDNA) form is what a browser looks
+/// up, and no IDNA mapping is built in.
+const HOST_NOT_ASCII: &str = "the host is not ASCII, and it would be looked up as it is written (and not found): \
+                              write the host in its ASCII form (IDNA: `xn--` labels, e.g. `xn--tda.example` for \
+                              `ü.example`; `idn2 <host>` prints it)";
+
 /// What one pass over the authority (up to the first `/`, `?` or `#`) finds.
 struct Authority {
     len: usize,
     has_at: bool,
     has_backslash: bool,
+    has_non_ascii: bool,
     last_colon: Option<usize>,
 }
 
 impl Authority {
     fn scan(rest: &str) -> Authority {
-        let mut found = Authority { len: rest.len(), has_at: false, has_backslash: false, last_colon: None };
+        let mut found =
+            Authority { len: rest.len(), has_at: false, has_backslash: false, has_non_ascii: false, last_colon: None };
         for (i, &b) in rest.as_bytes().iter().enumerate() {
             match b {
                 b'/' | b'?' | b'#' => {
@@ -242,6 +257,7 @@ impl Authority {
                 b'@' => found.has_at = true,
                 b'\\' => found.has_backslash = true,
                 b':' => found.last_colon = Some(i),
+                0x80.. => found.has_non_ascii = true,
                 _ => {}
             }
         }
@@ -277,13 +293,18 @@ impl Target {
 const IPV6_ZONE: &str = "an IPv6 zone (the %25 and interface after the address) is not supported; use an address \
                          without a zone (a global or unique-local one), or the host's name";
 
-/// Host (without brackets for IPv6) and port (the scheme's default when none is written).
+/// Host (without brackets for IPv6) and port (the scheme's default when none is written, or
+/// when the `:` is followed by nothing: RFC 3986 §3.2.3).
 fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) -> Result<(&str, u16), &'static str> {
+    let port_or_default = |port: &str| match port {
+        "" => Some(default_port),
+        port => parse_port(port),
+    };
     if let Some(v6) = authority.strip_prefix('[') {
         let close = v6.find(']').ok_or("unclosed [ in IPv6 host")?;
         let after = &v6[close + 1..];
         let port = match after.strip_prefix(':') {
-            Some(port) => parse_port(port).ok_or("invalid port")?,
+            Some(port) => port_or_default(port).ok_or("invalid port")?,
             None if after.is_empty() => default_port,
             None => return Err("unexpected text after IPv6 host"),
         };
@@ -293,15 +314,18 @@ fn host_and_port(authority: &str, last_colon: Option<usize>, default_port: u16) 
         return Ok((&v6[..close], port));
     }
     match last_colon {
-        Some(colon) => Ok((&authority[..colon], parse_port(&authority[colon + 1..]).ok_or("invalid port")?)),
+        Some(colon) if authority[..colon].contains(':') => {
+            Err("more than one : in the host and port (an IPv6 address goes in brackets: http://[::1]:8080/)")
+        }
+        Some(colon) => Ok((&authority[..colon], port_or_default(&authority[colon + 1..]).ok_or("invalid port")?)),
         None => Ok((authority, default_port)),
     }
 }
 
 /// `url` with the non-ASCII bytes of its path and query percent-encoded as UTF-8 (as browsers
 /// send them: a request target is ASCII); `None` when there is nothing to encode, which is
-/// nearly always, so nothing is copied. A non-ASCII host is left as it is (its lookup fails,
-/// as a `dns` error: write its `xn--` form).
+/// nearly always, so nothing is copied. A non-ASCII host is left as it is (`Url::parse` refuses
+/// it: write its `xn--` form).
 #[inline]
 pub fn encode_non_ascii(url: &str) -> Option<String> {
     // Every request asks: the answer for an ASCII URL is inlined where it is asked.
@@ -380,8 +404,8 @@ mod tests {
         assert_eq!(url.port, 65535);
         let url = Url::parse("http://host:8080").unwrap();
         assert_eq!((url.host, url.port, url.target), ("host", 8080, "/"));
-        let url = Url::parse("http://héllo.example:81/ü?x#y").unwrap();
-        assert_eq!((url.host, url.port, url.target), ("héllo.example", 81, "/ü?x"));
+        let url = Url::parse("http://hello.example:81/ü?x#y").unwrap();
+        assert_eq!((url.host, url.port, url.target), ("hello.example", 81, "/ü?x"));
     }
 
     #[test]
@@ -403,6 +427,37 @@ mod tests {
             assert_eq!(err, format!("invalid URL {url:?}: {IPV6_ZONE}"));
         }
         assert_eq!(Url::parse("http://[fe80::1]:8080/").unwrap().host, "fe80::1");
+    }
+
+    /// `http://127.0.0.1:/echo` was refused as `invalid port`: an empty port is the scheme's
+    /// default (RFC 3986 §3.2.3), and the `Host` field and the pool get the authority without
+    /// the `:` (§6.2.3), as for a URL with no port.
+    #[test]
+    fn an_empty_port_is_the_schemes_default() {
+        let url = Url::parse("http://127.0.0.1:/echo").unwrap();
+        assert_eq!(url, Url { tls: false, authority: "127.0.0.1", host: "127.0.0.1", port: 80, target: "/echo" });
+        let url = Url::parse("https://h:?").err();
+        assert!(url.is_some(), "a query still needs a path");
+        let url = Url::parse("https://h:").unwrap();
+        assert_eq!((url.authority, url.host, url.port, url.target), ("h", "h", 443, "/"));
+        let url = Url::parse("http://[::1]:/a").unwrap();
+        assert_eq!((url.authority, url.host, url.port, url.target), ("[::1]", "::1", 80, "/a"));
+        let kept = KeptUrl::parse("http://h:/k".to_string()).unwrap();
+        assert_eq!(kept.url(), Url { tls: false, authority: "h", host: "h", port: 80, target: "/k" });
+        for bad in ["http://:/", "http://h::/", "http://h: /", "http://[::1]x:/"] {
+            assert!(Url::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// `http://ü.example/` went to the name lookup as its UTF-8 bytes: refused, saying to write
+    /// the host's ASCII (IDNA) form; a path outside ASCII is still sent, percent-encoded.
+    #[test]
+    fn a_host_outside_ascii_is_refused_in_words() {
+        for url in ["http://ü.example/", "https://héllo.example:81/ü", "http://[::ü]/", "http://ü.example:/"] {
+            assert_eq!(Url::parse(url).unwrap_err().to_string(), format!("invalid URL {url:?}: {HOST_NOT_ASCII}"));
+        }
+        assert!(HOST_NOT_ASCII.contains("xn--tda.example"));
+        assert_eq!(Url::parse("http://xn--tda.example/ü").unwrap().host, "xn--tda.example");
     }
 
     /// `http://h\path` was taken as the host `h\path` and failed at run time as a name
@@ -516,12 +571,14 @@ mod tests {
             return Err(fail("credentials in URLs are not supported; send an Authorization header"));
         }
         let default_port = if tls { 443 } else { 80 };
+        // An empty port is the default's, and its `:` is not part of the authority.
+        let port_or_default = |port: &str| if port.is_empty() { Some(default_port) } else { parse_port(port) };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let close = v6.find(']').ok_or_else(|| fail("unclosed [ in IPv6 host"))?;
             let host = &v6[..close];
             let after = &v6[close + 1..];
             let port = match after.strip_prefix(':') {
-                Some(port) => parse_port(port).ok_or_else(|| fail("invalid port"))?,
+                Some(port) => port_or_default(port).ok_or_else(|| fail("invalid port"))?,
                 None if after.is_empty() => default_port,
                 None => return Err(fail("unexpected text after IPv6 host")),
             };
@@ -531,8 +588,13 @@ mod tests {
             (host, port)
         } else {
             match authority.bytes().rposition(|b| b == b':') {
+                Some(colon) if authority[..colon].contains(':') => {
+                    return Err(fail(
+                        "more than one : in the host and port (an IPv6 address goes in brackets: http://[::1]:8080/)",
+                    ));
+                }
                 Some(colon) => {
-                    (&authority[..colon], parse_port(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
+                    (&authority[..colon], port_or_default(&authority[colon + 1..]).ok_or_else(|| fail("invalid port"))?)
                 }
                 None => (authority, default_port),
             }
@@ -540,11 +602,15 @@ mod tests {
         if host.is_empty() {
             return Err(fail("missing host"));
         }
+        if !host.is_ascii() {
+            return Err(fail(HOST_NOT_ASCII));
+        }
         if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
             return Err(fail(
                 "spaces or control characters in the path or query must be percent-encoded (a space is %20)",
             ));
         }
+        let authority = authority.strip_suffix(':').unwrap_or(authority);
         Ok(Url { tls, authority, host, port, target })
     }
 

@@ -166,7 +166,7 @@ impl Ctx {
         entry.not_sent += 1;
         stats.sample_error(kind.name(), || err.to_string());
         drop(stats);
-        self.trace(format_args!("{what} {url} -> FAILED: {err}"));
+        self.trace(format_args!("{what} {} -> FAILED: {err}", shown_url(url)));
         err
     }
 
@@ -179,7 +179,7 @@ impl Ctx {
                 self.trace(format_args!(
                     "{} {} -> {} ({}) in {}{}{}",
                     request.method,
-                    request.url,
+                    shown_url(request.url),
                     response.status(),
                     crate::journey::trace::counted(response.body_len(), "body byte"),
                     Millis(t.total_us),
@@ -187,7 +187,7 @@ impl Ctx {
                     t.tls_us.map(|us| format!(", TLS {}", Millis(us))).unwrap_or_default(),
                 ));
             }
-            Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, request.url)),
+            Err(err) => self.trace(format_args!("{} {} -> FAILED: {err}", request.method, shown_url(request.url))),
         }
         let body = request.extras.as_ref().and_then(|e| e.body.as_deref()).unwrap_or(request.body);
         if !body.is_empty() {
@@ -299,6 +299,16 @@ fn judge(stats: &mut ShardStats, txn: TxnId, request: &RequestBuilder<'_>, respo
     Some(rejected(stats, txn, request, response, verdict))
 }
 
+/// A URL as the trace and the errors show it: as it went on the wire (its path and query
+/// percent-encoded when they are not ASCII, `/caf%C3%A9`), so that it matches the server's log,
+/// then as written when that differs (`(written /café)`). For the cold paths only.
+pub(crate) fn shown_url(url: &str) -> std::borrow::Cow<'_, str> {
+    match crate::http::url::encode_non_ascii(url) {
+        Some(sent) => format!("{sent} (written {url})").into(),
+        None => url.into(),
+    }
+}
+
 /// A response the request does not accept: its `status` error, counted and sampled once. (Out
 /// of line and cold: the accepted response's path stays short.)
 #[cold]
@@ -317,7 +327,7 @@ fn rejected(
     };
     let err = HttpError::failed(
         ErrorKind::Status,
-        format!("{} {} answered {}, {why}", request.method, request.url, response.status()),
+        format!("{} {} answered {}, {why}", request.method, shown_url(request.url), response.status()),
     )
     .with_status(response.status());
     stats.sample_error(ErrorKind::Status.name(), || err.to_string());

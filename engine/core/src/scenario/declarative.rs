@@ -22,26 +22,6 @@ use crate::scenario::capture::{Capture, CaptureWords, json_path, trace_missed, t
 use crate::scenario::step_options::{RenderedOptions, StepOptions};
 use crate::scenario::template::Template;
 
-/// Why a header a scenario file writes cannot be sent, if it cannot: its name must be a token
-/// (RFC 9110 5.1: no spaces, colons or control characters) and its value one line (no CR, LF
-/// or NUL, RFC 9110 5.5), and it may not be the body's framing (the engine frames the body
-/// itself). A value's templates are checked as written; what a variable brings is the run's
-/// to check.
-pub fn header_problem(name: &str, value: &str) -> Option<String> {
-    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-        let fixed: String = name.trim().chars().map(|c| if token(c) { c } else { '-' }).collect();
-        return Some(format!(
-            "{name:?} is not a header name: names are letters, digits and - with no spaces, colons or \
-             quotes; write e.g. {fixed:?}"
-        ));
-    }
-    if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Some(format!("the value {value:?} holds a line break (CR or LF) or a NUL; a header value is one line"));
-    }
-    crate::http::fields::framing_problem(name)
-}
-
 /// `?` for the steps of [`DeclarativeJourney::run_steps`]: an error breaks out of the block
 /// labelled `$steps` with it (the journey's pace, when it has one, still waited out).
 macro_rules! or_end {

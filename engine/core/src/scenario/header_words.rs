@@ -2,14 +2,24 @@
 //! not a token, with a corrected name only when one can be made that is valid and keeps the
 //! name's words (never `X--` for `X-Ü`), and a value that is not ASCII (sent as its UTF-8 bytes).
 
-use crate::scenario::declarative;
-
-/// Why a header a scenario file writes cannot be sent, if it cannot: its name is checked here
-/// (a suggestion only when it is a valid name that keeps every word), its value and framing by
-/// [`declarative::header_problem`].
+/// Why a header a scenario file (or a HAR file) writes cannot be sent, if it cannot: the one
+/// check of its name (an empty one told so; a suggestion only when it is a valid name that
+/// keeps every word), of its value (one line) and of its framing (`Content-Length` and the
+/// like are the client's).
 pub fn header_problem(name: &str, value: &str) -> Option<String> {
     if http::HeaderName::from_bytes(name.as_bytes()).is_ok() {
-        return declarative::header_problem(name, value);
+        if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Some(format!(
+                "the value {value:?} holds a line break (CR or LF) or a NUL; a header value is one line"
+            ));
+        }
+        return crate::http::fields::framing_problem(name);
+    }
+    if name.trim().is_empty() {
+        let what = if name.is_empty() { "empty" } else { "only spaces" };
+        return Some(format!(
+            "{name:?} is not a header name: the name is {what}; give the header a name, e.g. \"X-Id\""
+        ));
     }
     let mut said = format!(
         "{name:?} is not a header name: names are ASCII letters, digits and - (RFC 9110 tokens) with no spaces, \
@@ -79,10 +89,16 @@ mod tests {
             assert!(said.ends_with(&format!("; write e.g. {fixed:?}")), "{name:?}: {said}");
             assert!(http::HeaderName::from_bytes(fixed.as_bytes()).is_ok());
         }
-        for name in ["", " ", ":", "\"\""] {
+        for name in [":", "\"\""] {
             let said = header_problem(name, "v").unwrap();
             assert!(!said.contains("write e.g."), "{name:?}: {said}");
         }
+        // An empty name is told it is empty (not shown `write e.g. ""`).
+        assert_eq!(
+            header_problem("", "1").unwrap(),
+            "\"\" is not a header name: the name is empty; give the header a name, e.g. \"X-Id\""
+        );
+        assert!(header_problem("  ", "1").unwrap().contains("the name is only spaces"));
         assert_eq!(header_problem("X-Ok", "v"), None);
         assert!(header_problem("X-Ok", "a\r\nb").unwrap().contains("line break"));
     }
