@@ -370,45 +370,80 @@ struct SetCookieControls {
 /// Whether every control character in the values of the head at the start of `buf` (so far)
 /// lies in a `Set-Cookie` field and is not a CR: `None` when one does not.
 fn set_cookie_controls(buf: &[u8]) -> Option<SetCookieControls> {
-    let mut at = buf.iter().position(|&b| b == b'\n')? + 1; // after the status line
-    while at < buf.len() {
-        let Some(len) = buf[at..].iter().position(|&b| b == b'\n') else {
-            return Some(SetCookieControls { head_end: None });
-        };
-        let line = &buf[at..at + len];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        at += len + 1;
-        if line.is_empty() {
-            return Some(SetCookieControls { head_end: Some(at) });
+    if !buf.contains(&b'\n') {
+        return None; // the status line has not ended
+    }
+    for line in field_lines(buf) {
+        let Some(next) = line.next else { break };
+        if line.bytes.is_empty() {
+            return Some(SetCookieControls { head_end: Some(next) });
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
-        let value = &line[colon + 1..];
-        if value.iter().any(is_value_control) {
-            let set_cookie = line[..colon].eq_ignore_ascii_case(b"set-cookie");
-            if !set_cookie || value.contains(&b'\r') {
-                return None;
-            }
+        if let Some((name, value)) = line.name_value()
+            && value.iter().any(is_value_control)
+            && !jar_ignores(name, value)
+        {
+            return None;
         }
     }
     Some(SetCookieControls { head_end: None })
 }
 
-/// Replaces with `CONTROL_STAND_IN` the control characters in the `Set-Cookie` values of `head` (a head
-/// [`set_cookie_controls`] passed, or any head: other fields are left as they are).
+/// Replaces with `CONTROL_STAND_IN` the control characters in the `Set-Cookie` values of `head`
+/// (a head [`set_cookie_controls`] passed, or any head: other fields are left as they are).
 fn blank_set_cookie_controls(head: &mut [u8]) {
-    let mut at = head.iter().position(|&b| b == b'\n').map_or(head.len(), |i| i + 1);
-    while at < head.len() {
-        let len = head[at..].iter().position(|&b| b == b'\n').unwrap_or(head.len() - at);
-        let line = &mut head[at..at + len];
-        let line_len = line.len() - usize::from(line.ends_with(b"\r"));
-        let line = &mut line[..line_len];
-        if let Some(colon) = line.iter().position(|&b| b == b':')
-            && line[..colon].eq_ignore_ascii_case(b"set-cookie")
+    let mut controls = Vec::new();
+    for line in field_lines(head) {
+        if let Some((name, value)) = line.name_value()
+            && name.eq_ignore_ascii_case(b"set-cookie")
         {
-            line[colon + 1..].iter_mut().filter(|b| is_value_control(b)).for_each(|b| *b = CONTROL_STAND_IN);
+            let value_at = line.start + line.bytes.len() - value.len();
+            let at = value.iter().enumerate().filter(|(_, b)| is_value_control(b)).map(|(i, _)| value_at + i);
+            controls.extend(at);
         }
-        at += len + 1;
     }
+    for at in controls {
+        head[at] = CONTROL_STAND_IN;
+    }
+}
+
+/// Whether the cookie jar ignores a field with a control character in its value, so that the
+/// response can be read: a `Set-Cookie` field with no CR in it (a CR is half a line ending).
+fn jar_ignores(name: &[u8], value: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"set-cookie") && !value.contains(&b'\r')
+}
+
+/// A line of a head after its status line: where its bytes start in the head, its bytes
+/// without the line ending, and where the next line starts (`None`: it has not ended yet).
+struct FieldLine<'a> {
+    start: usize,
+    bytes: &'a [u8],
+    next: Option<usize>,
+}
+
+impl<'a> FieldLine<'a> {
+    /// Its name and value, either side of its first colon (`None`: it has none).
+    fn name_value(&self) -> Option<(&'a [u8], &'a [u8])> {
+        let colon = self.bytes.iter().position(|&b| b == b':')?;
+        Some((&self.bytes[..colon], &self.bytes[colon + 1..]))
+    }
+}
+
+/// The lines after the status line of the head at the start of `buf`: the empty line that ends
+/// the head included, and whatever lines `buf` holds after it (callers stop at the empty line);
+/// a last line with no line ending too. None when the status line has not ended.
+fn field_lines(buf: &[u8]) -> impl Iterator<Item = FieldLine<'_>> {
+    let mut at = buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1);
+    std::iter::from_fn(move || {
+        if at >= buf.len() {
+            return None;
+        }
+        let start = at;
+        let ended = buf[at..].iter().position(|&b| b == b'\n');
+        let len = ended.unwrap_or(buf.len() - at);
+        at += len + 1;
+        let raw = &buf[start..start + len];
+        Some(FieldLine { start, bytes: raw.strip_suffix(b"\r").unwrap_or(raw), next: ended.map(|_| at) })
+    })
 }
 
 /// What a control character of a `Set-Cookie` value is in the copy the strict parser reads: a
@@ -433,19 +468,16 @@ fn value_error(buf: &[u8]) -> CodecError {
 /// [`value_error`], passing over the `Set-Cookie` fields the jar would ignore (no CR in them)
 /// when `set_cookie_read`: the field named is the one the response fails for.
 fn field_value_error(buf: &[u8], set_cookie_read: bool) -> CodecError {
-    let mut lines = buf.split(|&b| b == b'\n').skip(1); // the status line
-    for line in lines.by_ref() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
+    for line in field_lines(buf) {
+        if line.bytes.is_empty() {
             break;
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
-        let value = &line[colon + 1..];
-        if set_cookie_read && line[..colon].eq_ignore_ascii_case(b"set-cookie") && !value.contains(&b'\r') {
+        let Some((name, value)) = line.name_value() else { continue };
+        if set_cookie_read && jar_ignores(name, value) {
             continue;
         }
         if let Some(&byte) = value.iter().find(|b| is_value_control(b)) {
-            return CodecError::ControlInValue { field: FieldNameShort::new(&line[..colon]), byte };
+            return CodecError::ControlInValue { field: FieldNameShort::new(name), byte };
         }
     }
     CodecError::Malformed { what: HEADER_VALUE_ERROR }
