@@ -222,7 +222,8 @@ impl TcpSocket {
     /// the socket's multishot receive, started if none runs; where the ring has no provided
     /// buffers, or they ran out, a receive into the room at the end of `buf` as
     /// [`TcpSocket::recv_answer`] makes. Dropped, it loses nothing: what arrived, or what its
-    /// receive brings, is the next read's. Use either these reads or [`TcpSocket::recv`] on a socket, not both.
+    /// receive brings, is the next read's. Use either these reads or [`TcpSocket::recv`] on a
+    /// socket, not both.
     pub fn read(&self, buf: BytesMut) -> Read<'_> {
         Read::new(self, buf, None, false)
     }

@@ -745,6 +745,15 @@ impl Ring {
     }
 }
 
+/// Keeps `waker` in `kept`, to be woken by the next completion, unless the one kept already
+/// wakes the same task (no clone then).
+#[inline(always)]
+fn keep_waker(kept: &mut Option<Waker>, waker: &Waker) {
+    if !kept.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        *kept = Some(waker.clone());
+    }
+}
+
 /// Frees slot `index` with what it owns (an orphan's buffer, a stream's state): dropped here,
 /// the slot put on the free list headed by `free`.
 fn release_slot(slots: &mut [Slot], free: &mut u32, index: usize) {
@@ -981,9 +990,7 @@ pub(super) fn take_stream(handle: StreamHandle, buf: &mut bytes::BytesMut, waker
             Some(taken) => taken,
             None if n > 0 => return Taken::Bytes { n, ended: false },
             None => {
-                if !stream.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                    stream.waker = Some(waker.clone());
-                }
+                keep_waker(&mut stream.waker, waker);
                 return Taken::Pending;
             }
         };
@@ -1014,9 +1021,7 @@ pub(super) fn watch_stream(handle: StreamHandle, waker: &Waker) -> bool {
         if !stream.arrived.is_empty() {
             return true;
         }
-        if !stream.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            stream.waker = Some(waker.clone());
-        }
+        keep_waker(&mut stream.waker, waker);
         false
     })
 }
@@ -1091,9 +1096,7 @@ impl<T: 'static + Unpin> Future for Op<T> {
                 Slot::Waiting { waker, .. } => {
                     // A replaced waker is dropped inside the borrow: the ring's wakers belong
                     // to this runtime's tasks, whose drop never reaches the ring.
-                    if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        *waker = Some(cx.waker().clone());
-                    }
+                    keep_waker(waker, cx.waker());
                     Polled::Waiting
                 }
                 Slot::Free(_) | Slot::Orphan { .. } | Slot::Stream(_) => {
