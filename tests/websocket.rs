@@ -671,6 +671,30 @@ async fn cookies(ctx: &Ctx, _args: Row) -> JourneyResult {
     }
 }
 
+/// The journey's own `Cookie` header and its jar's cookies go together, in one field, as a
+/// request's do (before: its own header replaced the jar's).
+async fn own_and_jar_cookies(ctx: &Ctx, _args: Row) -> JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.set_cookie(&url.replacen("ws://", "http://", 1), "session=abc; Path=/")?;
+    let mut ws = ctx.websocket().connect(url).header("cookie", "mine=1").await?;
+    let seen = ws.receive().await?;
+    ws.close().await?;
+    match seen.text() {
+        Some("mine=1; session=abc") => Ok(()),
+        other => Err(mite_core::JourneyError::msg(format!("server saw cookies {other:?}"))),
+    }
+}
+
+#[test]
+fn a_journeys_own_cookie_header_goes_with_its_jars_cookies() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("test:own_and_jar", own_and_jar_cookies);
+    let config = [format!("ws_url={}", target.ws_url("/ws/cookie"))];
+    let result = ws_run(&registry, "test:own_and_jar", VolumeModel::Oneshot { journeys: 1 }, &config, None);
+    assert_eq!(result.merged.journeys.ok, 1, "{:?}", result.merged.error_samples);
+}
+
 #[test]
 fn handshake_carries_and_stores_the_journeys_cookies() {
     let target = Target::start(TargetOptions::default()).unwrap();
