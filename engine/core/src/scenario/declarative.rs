@@ -232,8 +232,9 @@ impl DeclarativeJourney {
                         // (The failures' arms marked cold, here and below: their code, and the drops
                         // on the way out, laid out apart from the step's path.)
                         // The response looked at where the await left it (bound by reference:
-                        // not moved again, some 120 bytes).
-                        let sent = request.send().await;
+                        // not moved again, some 120 bytes), `send`'s body written out here: the
+                        // client's exchange awaited in this block, no future of `send`'s between.
+                        let sent = crate::journey::send_in_place!(request);
                         let response = match sent {
                             Ok(ref response) => response,
                             Err(err) => {
