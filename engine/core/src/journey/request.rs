@@ -658,15 +658,23 @@ impl<'c> RequestBuilder<'c> {
 /// declarative step's transaction awaits the client's exchange so, with no future of `send`'s
 /// between (the builder not moved into one, the response not copied out of one, no drop glue
 /// of one called).
+///
+/// `send_in_place!(request, transaction)`: each await polled in that open transaction
+/// (`crate::journey::ctx::OpenTransaction`), as a `Transaction` polls its body.
 macro_rules! send_in_place {
-    ($request:ident) => {
+    (@await $future:expr,) => {
+        $future.await
+    };
+    (@await $future:expr, $transaction:ident) => {
+        $transaction.polled($future).await
+    };
+    ($request:ident $(, $transaction:ident)?) => {
         'send: {
             // The plain request is one exchange, inline; anything more is the session's loop.
             if !$crate::journey::session::prepare(&mut $request) {
-                break 'send ::std::boxed::Box::pin($crate::http::out_of_line::out_of_line(
-                    $crate::journey::session::chain($request, None),
-                ))
-                .await;
+                break 'send $crate::journey::send_in_place!(@await ::std::boxed::Box::pin(
+                    $crate::http::out_of_line::out_of_line($crate::journey::session::chain($request, None))
+                ), $($transaction)?);
             }
             // `Ctx::execute` written out: the client's exchange awaited here, a level fewer (in a
             // block: what it borrows is not kept in this future beside the redirects' chain).
@@ -679,16 +687,17 @@ macro_rules! send_in_place {
                         break 'send Err(err);
                     }
                 };
-                let mut result = $request.ctx.shard().http.exchange(&exchange, &progress).await;
+                let mut result = $crate::journey::send_in_place!(
+                    @await $request.ctx.shard().http.exchange(&exchange, &progress), $($transaction)?
+                );
                 $request.ctx.close_exchange(&$request, &progress, &mut result);
                 result
             };
             match result {
                 Ok(response) if $crate::journey::session::follows(&$request, &response) => {
-                    ::std::boxed::Box::pin($crate::http::out_of_line::out_of_line(
-                        $crate::journey::session::chain($request, Some(response)),
-                    ))
-                    .await
+                    $crate::journey::send_in_place!(@await ::std::boxed::Box::pin(
+                        $crate::http::out_of_line::out_of_line($crate::journey::session::chain($request, Some(response)))
+                    ), $($transaction)?)
                 }
                 result => result,
             }
