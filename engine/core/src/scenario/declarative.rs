@@ -214,8 +214,14 @@ impl DeclarativeJourney {
                         txn.set(ctx.current_txn());
                     }
                     // Built from parts rendered before the transaction: its start is the request's.
-                    let mut request =
-                        RequestBuilder::for_step(ctx, step.method.clone(), url, step.expect.clone(), kept_request, keep);
+                    let mut request = RequestBuilder::for_step(
+                        ctx,
+                        step.method.clone(),
+                        url,
+                        step.expect.clone(),
+                        kept_request,
+                        keep,
+                    );
                     if !header_values.is_empty() {
                         request = with_headers(request, &header_values);
                     }
