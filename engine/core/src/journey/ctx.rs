@@ -421,6 +421,84 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
     }
 }
 
+/// A transaction a declarative step begins in its journey's own future ([`Ctx::open_transaction`]):
+/// what [`Transaction`] does around a body, written out where the step sends its request, so
+/// that no future is built around the step's body, moved into the journey's and dropped, once
+/// a step. The step awaits through [`OpenTransaction::polled`] (each poll as `Transaction` polls
+/// its body) and ends it with [`OpenTransaction::end`]; dropped before that (the run's stop), it
+/// gives the current transaction back to its parent, as a `Transaction` dropped does.
+pub(crate) struct OpenTransaction<'a> {
+    ctx: &'a Ctx,
+    name: &'a str,
+    /// (parent, id, start).
+    open: (TxnId, TxnId, Moment),
+}
+
+impl Ctx {
+    /// Begins transaction `name` now, as a [`Transaction`]'s first poll does.
+    #[inline(always)]
+    pub(crate) fn open_transaction<'a>(&'a self, name: &'a str) -> OpenTransaction<'a> {
+        let open = self.begin_transaction(name);
+        self.shard.last_response_end.set(None);
+        OpenTransaction { ctx: self, name, open }
+    }
+}
+
+impl<'a> OpenTransaction<'a> {
+    /// `future`, polled as a [`Transaction`] polls its body: no response's end kept from an
+    /// earlier poll, and the transaction's start offered to the first poll only.
+    #[inline(always)]
+    pub(crate) fn polled<F: Future>(&self, future: F) -> InTransaction<'a, F> {
+        InTransaction { ctx: self.ctx, future }
+    }
+
+    /// Ends the transaction with its body's `result`, as a [`Transaction`] whose body returned
+    /// it: at the end of the response that came whole in this poll, if one did, else now.
+    #[inline(always)]
+    pub(crate) fn end<T>(self, result: JourneyResult<T>) -> JourneyResult<T> {
+        let (ctx, name, open) = (self.ctx, self.name, self.open);
+        // Ended: nothing to give back.
+        std::mem::forget(self);
+        ctx.txn_began.set(None);
+        let ended = ctx.shard.last_response_end.get().unwrap_or_else(Moment::now);
+        ctx.end_transaction(name, open, ended, result)
+    }
+}
+
+impl Drop for OpenTransaction<'_> {
+    /// As a [`Transaction`] dropped before it finished: the current transaction given back to
+    /// the parent (not when a panic unwinds: the slot counts the panic in the current one).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        self.ctx.current.set(self.open.0);
+        self.ctx.depth.set(self.ctx.depth.get() - 1);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future awaited in an [`OpenTransaction`], polled as a [`Transaction`] polls its body.
+    pub(crate) struct InTransaction<'a, F> {
+        ctx: &'a Ctx,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for InTransaction<'_, F> {
+    type Output = F::Output;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        this.ctx.shard.last_response_end.set(None);
+        let poll = this.future.poll(cx);
+        this.ctx.txn_began.set(None);
+        poll
+    }
+}
+
 /// Microseconds shown as milliseconds.
 pub(super) struct Millis(pub(super) u64);
 
@@ -456,6 +534,35 @@ mod tests {
         let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
         assert_eq!(names, vec!["next"]);
         assert_eq!(ctx.depth.get(), 1);
+    }
+
+    /// A declarative step's transaction, opened in its journey's own future: dropped before it
+    /// ended (the run's stop while its request waits) it gives the current transaction back
+    /// and records nothing, as a `Transaction` dropped does; a future awaited in it is offered
+    /// the transaction's start in its first poll only; ended, it is recorded under its name.
+    #[test]
+    fn an_open_transaction_dropped_before_its_end_gives_the_current_one_back() {
+        use std::task::{Context, Waker};
+        let http = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Rc::new(Shard::new(0, 1, Arc::new(Config::default()), http, Instant::now()));
+        let ctx = Ctx::new(shard.clone(), "journey");
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let open = ctx.open_transaction("cancelled");
+            assert_eq!(ctx.depth.get(), 2);
+            assert!(ctx.txn_began.get().is_some());
+            let mut waiting = std::pin::pin!(open.polled(std::future::pending::<()>()));
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(ctx.txn_began.get(), None, "not kept past the first poll");
+        }
+        assert_eq!(ctx.depth.get(), 1);
+        assert_eq!(ctx.current_txn(), ctx.journey);
+        let ended = ctx.open_transaction("next").end(Ok(7));
+        assert!(matches!(ended, Ok(7)));
+        assert_eq!(ctx.depth.get(), 1);
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 0.0, 0, true);
+        let names: Vec<&str> = snapshot.txns.iter().map(|(name, _)| name.as_ref()).collect();
+        assert_eq!(names, vec!["next"]);
     }
 
     /// An outer transaction dropped while an inner one is open (a timeout around both) gives

@@ -22,6 +22,6 @@ pub use error::{JourneyError, JourneyResult};
 pub(crate) use exchange::count_connections;
 pub(crate) use registry::closest;
 pub use registry::{DataPoolFn, Registry, Scenario, ScenarioEntry, ScenarioError, ScenarioFn, UnknownName};
-pub(crate) use request::KeptRequest;
 pub use request::{BasicAuthProblem, Http, RequestBuilder};
+pub(crate) use request::{KeptRequest, send_in_place};
 pub use slot::Journey;

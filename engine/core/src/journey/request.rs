@@ -4,7 +4,6 @@
 use std::ops::RangeInclusive;
 
 use crate::http::client::{EncodedHead, HostHint};
-use crate::http::out_of_line::out_of_line;
 use crate::http::url::KeptUrl;
 use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
@@ -650,34 +649,62 @@ impl<'c> RequestBuilder<'c> {
     pub fn send(mut self) -> impl Future<Output = Result<Response, HttpError>> {
         // An async block, not an `async fn`: an `async fn` keeps its argument twice in its
         // future (as received and as moved), and every idle journey holds this future's size.
-        async move {
+        async move { send_in_place!(self) }
+    }
+}
+
+/// The body of [`RequestBuilder::send`] (`$request`, a mutable `RequestBuilder` binding, moved
+/// from), written out in the async block that awaits it: `Result<Response, HttpError>`. A
+/// declarative step's transaction awaits the client's exchange so, with no future of `send`'s
+/// between (the builder not moved into one, the response not copied out of one, no drop glue
+/// of one called).
+///
+/// `send_in_place!(request, transaction)`: each await polled in that open transaction
+/// (`crate::journey::ctx::OpenTransaction`), as a `Transaction` polls its body.
+macro_rules! send_in_place {
+    (@await $future:expr,) => {
+        $future.await
+    };
+    (@await $future:expr, $transaction:ident) => {
+        $transaction.polled($future).await
+    };
+    ($request:ident $(, $transaction:ident)?) => {
+        'send: {
             // The plain request is one exchange, inline; anything more is the session's loop.
-            if !crate::journey::session::prepare(&mut self) {
-                return Box::pin(out_of_line(crate::journey::session::chain(self, None))).await;
+            if !$crate::journey::session::prepare(&mut $request) {
+                break 'send $crate::journey::send_in_place!(@await ::std::boxed::Box::pin(
+                    $crate::http::out_of_line::out_of_line($crate::journey::session::chain($request, None))
+                ), $($transaction)?);
             }
             // `Ctx::execute` written out: the client's exchange awaited here, a level fewer (in a
             // block: what it borrows is not kept in this future beside the redirects' chain).
             let result = {
                 let mut encoded = None;
-                let (exchange, progress) = match self.ctx.open_exchange(&self, &mut encoded) {
+                let (exchange, progress) = match $request.ctx.open_exchange(&$request, &mut encoded) {
                     Ok(open) => open,
                     Err(err) => {
-                        std::hint::cold_path();
-                        return Err(err);
+                        ::std::hint::cold_path();
+                        break 'send Err(err);
                     }
                 };
-                let mut result = self.ctx.shard.http.exchange(&exchange, &progress).await;
-                self.ctx.close_exchange(&self, &progress, &mut result);
+                let mut result = $crate::journey::send_in_place!(
+                    @await $request.ctx.shard().http.exchange(&exchange, &progress), $($transaction)?
+                );
+                $request.ctx.close_exchange(&$request, &progress, &mut result);
                 result
             };
-            let response = match result {
-                Ok(response) if crate::journey::session::follows(&self, &response) => response,
-                result => return result,
-            };
-            Box::pin(out_of_line(crate::journey::session::chain(self, Some(response)))).await
+            match result {
+                Ok(response) if $crate::journey::session::follows(&$request, &response) => {
+                    $crate::journey::send_in_place!(@await ::std::boxed::Box::pin(
+                        $crate::http::out_of_line::out_of_line($crate::journey::session::chain($request, Some(response)))
+                    ), $($transaction)?)
+                }
+                result => result,
+            }
         }
-    }
+    };
 }
+pub(crate) use send_in_place;
 
 /// Why basic-auth credentials cannot be sent as given (RFC 7617): the one rule, for a request
 /// (`RequestBuilder::basic_auth`) and for a scenario file's literal `auth` (refused at load).

@@ -204,52 +204,55 @@ impl DeclarativeJourney {
                     Some(id) if id != TxnId::MAX => ctx.hint_root(&step.transaction, id),
                     _ => {}
                 }
-                let values = ctx
-                    .transaction(&step.transaction, async {
-                        if let Some(txn) = txn
-                            && txn.get() == TxnId::MAX
-                        {
-                            txn.set(ctx.current_txn());
-                        }
-                        // Built from parts rendered before the transaction: its start is the request's.
-                        let mut request = RequestBuilder::for_step(
-                            ctx,
-                            step.method.clone(),
-                            url,
-                            step.expect.clone(),
-                            kept_request,
-                            keep,
-                        );
-                        if !header_values.is_empty() {
-                            request = with_headers(request, &header_values);
-                        }
-                        if !body.is_empty() {
-                            request = request.body(body.as_bytes());
-                        }
-                        if let Some(rendered) = &rendered {
-                            request = with_options(step, request, rendered);
-                        }
-                        // (The failures' arms marked cold, here and below: their code, and the drops
-                        // on the way out, laid out apart from the step's path.)
-                        // The response looked at where the await left it (bound by reference:
-                        // not moved again, some 120 bytes).
-                        let sent = request.send().await;
-                        let response = match sent {
-                            Ok(ref response) => response,
-                            Err(err) => {
-                                std::hint::cold_path();
-                                return Err(err.into());
-                            }
-                        };
-                        // Inside the transaction: a capture that fails is counted under its step.
-                        if step.captures.is_empty() {
-                            Ok(Vec::new())
-                        } else {
+                // The step's transaction, written out here rather than a `Transaction` future
+                // around an async block: no future built, moved in and dropped once a step.
+                let transaction = ctx.open_transaction(&step.transaction);
+                let values = 'txn: {
+                    if let Some(txn) = txn
+                        && txn.get() == TxnId::MAX
+                    {
+                        txn.set(ctx.current_txn());
+                    }
+                    // Built from parts rendered before the transaction: its start is the request's.
+                    let mut request = RequestBuilder::for_step(
+                        ctx,
+                        step.method.clone(),
+                        url,
+                        step.expect.clone(),
+                        kept_request,
+                        keep,
+                    );
+                    if !header_values.is_empty() {
+                        request = with_headers(request, &header_values);
+                    }
+                    if !body.is_empty() {
+                        request = request.body(body.as_bytes());
+                    }
+                    if let Some(rendered) = &rendered {
+                        request = with_options(step, request, rendered);
+                    }
+                    // (The failures' arms marked cold, here and below: their code, and the drops
+                    // on the way out, laid out apart from the step's path.)
+                    // The response looked at where the await left it (bound by reference: not
+                    // moved again, some 120 bytes), `send`'s body written out here: the client's
+                    // exchange awaited in this future, polled as the transaction's body.
+                    let sent = crate::journey::send_in_place!(request, transaction);
+                    let response = match sent {
+                        Ok(ref response) => response,
+                        Err(err) => {
                             std::hint::cold_path();
-                            captures(ctx, step, response)
+                            break 'txn Err(err.into());
                         }
-                    })
-                    .await;
+                    };
+                    // Inside the transaction: a capture that fails is counted under its step.
+                    if step.captures.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        std::hint::cold_path();
+                        captures(ctx, step, response)
+                    }
+                };
+                let values = transaction.end(values);
                 let values = match values {
                     Ok(values) => values,
                     Err(err) => {
