@@ -306,6 +306,16 @@ impl Transport {
             let tcp = match self {
                 Transport::Own(socket) if wbuf.len() <= REQUEST_READ_TOGETHER_BYTES_MAX => {
                     read_room(&mut rbuf);
+                    // The send written in place on the connection's receive's block, taken in
+                    // the same look as the answer's bytes.
+                    let (wbuf, rbuf) = match socket.send_and_read(wbuf, rbuf, on_written) {
+                        Ok(send_read) => {
+                            let ((write, wbuf), (read, rbuf)) = send_read.await;
+                            let (write, written) = write_end(write, wbuf.len());
+                            return WriteAndRead { write, written, wbuf, read: Some(read), rbuf };
+                        }
+                        Err(bufs) => bufs,
+                    };
                     // Pushed to the ring in this order, handed to the kernel together.
                     let send = std::pin::pin!(socket.send(wbuf, 0));
                     let recv = std::pin::pin!(socket.read(rbuf));

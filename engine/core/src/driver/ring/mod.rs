@@ -17,7 +17,7 @@ use std::os::fd::AsRawFd;
 
 pub use cancel::{CancelHandle, Canceller};
 pub use fd::RingFd;
-pub use tcp::{Read, Recv, RingBuf, Send, TcpSocket};
+pub use tcp::{Read, Recv, RingBuf, Send, SendRead, TcpSocket};
 
 /// This thread's own runtime, while built: dropped, it drops the tasks left, cancels what is in
 /// flight and closes the ring.

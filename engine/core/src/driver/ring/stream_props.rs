@@ -1,7 +1,8 @@
 //! A property of a socket's reads through its multishot receive: whatever the order of the
 //! peer's writes and the reader's reads (plain, dropped while waiting, cancelled, the rest of a
-//! long answer), and however few buffers the pool has, every byte is read once, in order, and
-//! every buffer goes back to the pool.
+//! long answer, a send and the read of its answer on the stream's block, awaited or dropped), and
+//! however few buffers the pool has, every byte is read once, in order, every buffer goes back to
+//! the pool, and every send on the block reaches the peer.
 
 use std::io::Write as _;
 use std::task::{Context, Poll, Waker};
@@ -24,9 +25,17 @@ enum Step {
     Dropped,
     /// A cancellable read polled once, cancelled, then awaited.
     Cancelled,
+    /// A send and the read of its answer ([`super::TcpSocket::send_and_read`]) into a buffer
+    /// with this much room, awaited (only while bytes are owed).
+    SendRead(usize),
+    /// The same polled once, then dropped (its bytes kept if that poll returned them).
+    SendReadDropped,
     /// The ring turns (what arrived is taken from the kernel).
     Turn,
 }
+
+/// What each send on the stream's block sends.
+const PING: &[u8] = b"ping!";
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
@@ -35,6 +44,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (1usize..20_000).prop_map(Step::Rest),
         2 => Just(Step::Dropped),
         2 => Just(Step::Cancelled),
+        2 => (1usize..20_000).prop_map(Step::SendRead),
+        1 => Just(Step::SendReadDropped),
         2 => Just(Step::Turn),
     ]
 }
@@ -83,6 +94,9 @@ proptest! {
         let (mut rt, socket, mut peer) = connected_pair();
         super::bufs::POOL_BUFS.set(None);
         let (mut sent, mut got) = (0usize, Vec::new());
+        // Sends pushed on the stream's block (each of `PING`), told by the peer at the end.
+        let mut pings = 0usize;
+        let on_written = |_: u64| {};
         for step in steps {
             let owed = sent - got.len();
             match step {
@@ -126,11 +140,50 @@ proptest! {
                         read => took(&mut got, read, &buf),
                     }
                 }),
+                Step::SendRead(room) if owed > 0 => {
+                    // Not on the block (no pool, a long answer's socket): nothing sent.
+                    if let Ok(send_read) =
+                        socket.send_and_read(BytesMut::from(PING), BytesMut::with_capacity(room), &on_written)
+                    {
+                        pings += 1;
+                        let done = within(send_read);
+                        prop_assert!(done.is_some(), "{} bytes owed, and the send and read never returned", owed);
+                        let ((write, _), (read, buf)) = done.unwrap();
+                        prop_assert_eq!(write.unwrap(), PING.len());
+                        took(&mut got, read, &buf);
+                    }
+                }
+                Step::SendReadDropped => {
+                    if let Ok(send_read) =
+                        socket.send_and_read(BytesMut::from(PING), BytesMut::with_capacity(64), &on_written)
+                    {
+                        pings += 1;
+                        let mut send_read = Box::pin(send_read);
+                        if let Poll::Ready(((write, _), (read, buf))) =
+                            send_read.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+                        {
+                            prop_assert_eq!(write.unwrap(), PING.len());
+                            took(&mut got, read, &buf);
+                        }
+                    }
+                }
                 Step::Turn => uring::turn(false),
                 _ => {}
             }
             prop_assert!(got.len() <= sent);
         }
+        // Every send on the block reached the peer, dropped or not.
+        let mut pinged = vec![0u8; pings * PING.len()];
+        let reader = {
+            let mut peer = peer.try_clone().unwrap();
+            std::thread::spawn(move || {
+                peer.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+                std::io::Read::read_exact(&mut peer, &mut pinged).map(|()| pinged)
+            })
+        };
+        prop_assert!(turn_until(|| reader.is_finished()), "the peer got every send in 5 s");
+        let pinged = reader.join().unwrap();
+        prop_assert!(pinged.is_ok_and(|pinged| pinged == PING.repeat(pings)), "the peer got every send, whole");
         drop(peer);
         loop {
             let done = within(socket.read(BytesMut::with_capacity(16 * 1024)));

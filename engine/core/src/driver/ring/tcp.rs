@@ -77,6 +77,9 @@ pub struct TcpSocket {
     /// their own buffers from then on, as the bytes of long bodies are best received where
     /// they go (through the pool they would be copied).
     long_answers: Cell<bool>,
+    /// A send on its stream's block was left there in flight (its future dropped): the next
+    /// asks the ring whether it has completed before it sends on the block.
+    send_left: Cell<bool>,
 }
 
 impl Drop for TcpSocket {
@@ -146,6 +149,7 @@ impl TcpSocket {
             fd: unsafe { RingFd::registered(fd) },
             stream: Cell::new(None),
             long_answers: Cell::new(false),
+            send_left: Cell::new(false),
         };
         let one: libc::c_int = 1;
         // SAFETY: `one` is a valid c_int for the call.
@@ -241,6 +245,54 @@ impl TcpSocket {
     /// and takes nothing.
     pub fn read_cancelable<'a>(&'a self, buf: BytesMut, cancel: &'a CancelHandle) -> Read<'a> {
         Read::new(self, buf, Some(cancel), false)
+    }
+
+    /// Sends `wbuf` once (as [`TcpSocket::send`]) and reads its answer into `rbuf` (as
+    /// [`TcpSocket::read`]), the send written in place on the socket's stream's block: no slot
+    /// and no operation of its own, its completion's result written there and taken in the same
+    /// look as the answer's bytes (none are taken before it: a future dropped loses none), and
+    /// its completion wakes no one unless bytes wait for it (the answer wakes the task).
+    /// The stream is started here when none runs; the send is pushed by the first poll, which
+    /// keeps the task's waker on the block in the same look (a send the ring cannot take, its
+    /// queue stuck, ends the future with that error). The buffers come back (`Err`) where the
+    /// block cannot be used: no provided buffers, a socket whose reads receive into their own
+    /// buffers, a parked receive, a send left on the block still in flight; the caller sends and
+    /// reads apart. The send's count, once it has come, is told to `on_written` when the future
+    /// is polled before the answer or dropped.
+    pub fn send_and_read<'a>(
+        &'a self,
+        wbuf: BytesMut,
+        rbuf: BytesMut,
+        on_written: &'a dyn Fn(u64),
+    ) -> Result<SendRead<'a>, (BytesMut, BytesMut)> {
+        let stream = match self.stream.get() {
+            Some(stream) => stream,
+            None => {
+                let parked = self.parked.take();
+                let can_stream = parked.is_none() && !self.long_answers.get();
+                self.parked.set(parked);
+                let armed = can_stream.then(|| uring::arm_stream(self.fd.as_raw_fd(), self.fd.fixed())).flatten();
+                let Some(stream) = armed else { return Err((wbuf, rbuf)) };
+                self.stream.set(Some(stream));
+                stream
+            }
+        };
+        if self.send_left.get() {
+            std::hint::cold_path();
+            if !uring::stream_send_idle(stream) {
+                return Err((wbuf, rbuf));
+            }
+            self.send_left.set(false);
+        }
+        Ok(SendRead {
+            read: Read::new(self, rbuf, None, false),
+            stream,
+            wbuf: Some(wbuf),
+            pushed: false,
+            sent: None,
+            read_done: None,
+            on_written,
+        })
     }
 
     /// Whether bytes, or the end of the stream, have arrived and wait for a read (what a peek
@@ -478,7 +530,21 @@ impl std::future::Future for Read<'_> {
     type Output = (io::Result<usize>, BytesMut);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        self.get_mut().poll_read(cx, None)
+    }
+}
+
+impl Read<'_> {
+    /// Polls the read; `sent`: the result of the send on the socket's stream's block beside it
+    /// ([`TcpSocket::send_and_read`]), taken into it in the same look at the stream when it has
+    /// come; nothing is taken from the stream before it.
+    #[inline(always)]
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut sent: Option<&mut Option<i32>>,
+    ) -> Poll<(io::Result<usize>, BytesMut)> {
+        let this = self;
         if !matches!(this.state, ReadState::Stream(_)) {
             return this.poll_receive(cx);
         }
@@ -511,7 +577,7 @@ impl std::future::Future for Read<'_> {
                 uring::stop_stream(stream);
             }
             let ReadState::Stream(buf) = &mut this.state else { panic!("a read polled after it returned") };
-            let taken = uring::take_stream(stream, buf, cx.waker());
+            let taken = uring::take_stream(stream, buf, cx.waker(), sent.as_deref_mut());
             if !matches!(taken, Taken::Pending | Taken::Bytes { ended: false, .. }) {
                 this.socket.stream.set(None);
             }
@@ -533,6 +599,127 @@ impl std::future::Future for Read<'_> {
                     Poll::Pending
                 }
             };
+        }
+    }
+}
+
+/// A send and the read of its answer on one socket's stream's block
+/// ([`TcpSocket::send_and_read`]): the send's count and buffer, then the read's.
+pub struct SendRead<'a> {
+    read: Read<'a>,
+    /// The stream whose block the send is written on.
+    stream: StreamHandle,
+    /// The send's buffer, until it is returned (the kernel reads it until the send's result).
+    wbuf: Option<BytesMut>,
+    /// The send was pushed (by the first poll, which keeps the waker in the same look).
+    pushed: bool,
+    /// The send's result, once taken from the block.
+    sent: Option<i32>,
+    /// The read's, when it returned before the send's result (rare: a read that receives into
+    /// its own buffer, an ended ring), boxed so that every request's future stays small.
+    read_done: Option<Box<(io::Result<usize>, BytesMut)>>,
+    on_written: &'a dyn Fn(u64),
+}
+
+impl std::future::Future for SendRead<'_> {
+    type Output = ((io::Result<usize>, BytesMut), (io::Result<usize>, BytesMut));
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if !this.pushed {
+            return this.push(cx);
+        }
+        let read = match this.read_done.take() {
+            Some(read) => *read,
+            None => match this.read.poll_read(cx, Some(&mut this.sent)) {
+                Poll::Ready(read) => read,
+                Poll::Pending => {
+                    // Polled before its answer (a run's stop polls every journey once more):
+                    // what the send wrote is told.
+                    if let Some(Ok(written)) = this.sent.map(io_result) {
+                        (this.on_written)(written as u64);
+                    }
+                    return Poll::Pending;
+                }
+            },
+        };
+        let sent = match this.sent.take() {
+            Some(sent) => sent,
+            None => match uring::poll_stream_send(this.stream, cx.waker()) {
+                Poll::Ready(sent) => sent,
+                Poll::Pending => return this.keep_read(read),
+            },
+        };
+        let wbuf = this.wbuf.take().expect("a send returns its buffer once");
+        Poll::Ready(((io_result(sent), wbuf), read))
+    }
+}
+
+/// Dropped before its send's result was taken (a journey test interrupted), the send's buffer
+/// is left to the block until its completion, or its count, come already, is told.
+impl Drop for SendRead<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(wbuf) = self.wbuf.take() {
+            self.leave(wbuf);
+        }
+    }
+}
+
+impl SendRead<'_> {
+    /// The first poll: pushes the send, keeping the waker as the stream's reader's in the same
+    /// look (nothing can have come for the send yet). A send the ring could not take ends the
+    /// future at once with its error, the read with it (nothing was asked).
+    #[inline(always)]
+    fn push(&mut self, cx: &mut Context<'_>) -> Poll<<Self as std::future::Future>::Output> {
+        self.pushed = true;
+        let socket = self.read.socket;
+        let bytes = self.wbuf.as_ref().expect("a send holds its buffer until it returns").bytes();
+        match uring::push_stream_send(self.stream, socket.fd.as_raw_fd(), socket.fd.fixed(), bytes, cx.waker()) {
+            Ok(()) => Poll::Pending,
+            Err(result) => self.unpushed(result),
+        }
+    }
+
+    /// Keeps the read's result while the send's is awaited.
+    #[cold]
+    #[inline(never)]
+    fn keep_read(&mut self, read: (io::Result<usize>, BytesMut)) -> Poll<<Self as std::future::Future>::Output> {
+        self.read_done = Some(Box::new(read));
+        Poll::Pending
+    }
+
+    /// A send the ring did not take: its error, and the read's.
+    #[cold]
+    #[inline(never)]
+    fn unpushed(&mut self, result: i32) -> Poll<<Self as std::future::Future>::Output> {
+        let wbuf = self.wbuf.take().expect("a send holds its buffer until it returns");
+        let rbuf = match std::mem::replace(&mut self.read.state, ReadState::Returned) {
+            ReadState::Stream(rbuf) => rbuf,
+            _ => unreachable!("a read not yet polled takes from the stream"),
+        };
+        Poll::Ready(((io_result(result), wbuf), (io_result(result), rbuf)))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn leave(&mut self, wbuf: BytesMut) {
+        if !self.pushed {
+            return;
+        }
+        let sent = match self.sent.take() {
+            Some(sent) => Some(sent),
+            None => {
+                let sent = uring::leave_stream_send(self.stream, wbuf);
+                if sent.is_none() {
+                    self.read.socket.send_left.set(true);
+                }
+                sent
+            }
+        };
+        if let Some(Ok(written)) = sent.map(io_result) {
+            (self.on_written)(written as u64);
         }
     }
 }

@@ -1089,3 +1089,138 @@ fn the_rest_of_a_long_answer_stops_the_stream_and_loses_no_byte() {
     assert_eq!(uring::bufs_out().0, 0);
     drop((socket, rt));
 }
+
+/// A send written on the socket's stream's block and the read of its answer: the send's
+/// completion wakes no one (its count is taken when the future is looked at, and told), the
+/// answer wakes the task once, and the block serves every request of the connection with no
+/// slot of its own; it goes with the socket.
+#[test]
+fn a_send_on_the_streams_block_wakes_no_one_and_its_answer_once() {
+    let (mut rt, socket, mut peer) = connected_pair();
+    if !uring::bufs_out().1 {
+        return; // no pool: no streams, the send is made apart (other tests hold that)
+    }
+    rt.block_on(async {
+        for round in 0..3u8 {
+            let (wakes, waker) = counting_waker();
+            let mut cx = Context::from_waker(&waker);
+            let written = Cell::new(0);
+            let on_written = |n| written.set(n);
+            let send_read = socket.send_and_read(BytesMut::from(&b"ask"[..]), BytesMut::with_capacity(64), &on_written);
+            let mut send_read = Box::pin(send_read.expect("a socket's block takes its send"));
+            assert!(send_read.as_mut().poll(&mut cx).is_pending());
+            uring::turn(false);
+            let mut asked = [0u8; 3];
+            peer.read_exact(&mut asked).unwrap();
+            assert_eq!(&asked, b"ask");
+            assert!(
+                turn_until(|| send_read.as_mut().poll(&mut cx).is_pending() && written.get() == 3),
+                "the send's count is told when the future is looked at before the answer"
+            );
+            assert_eq!(wakes.load(std::sync::atomic::Ordering::Relaxed), 0, "the send woke the task");
+            peer.write_all(&[b'0' + round; 5]).unwrap();
+            assert!(turn_until(|| wakes.load(std::sync::atomic::Ordering::Relaxed) > 0), "the answer wakes the task");
+            let Poll::Ready(((write, wbuf), (read, rbuf))) = send_read.as_mut().poll(&mut cx) else {
+                panic!("woken by its answer, the read returns")
+            };
+            assert_eq!(
+                (write.unwrap(), &wbuf[..], read.unwrap(), &rbuf[..]),
+                (3, &b"ask"[..], 5, &[b'0' + round; 5][..])
+            );
+            assert_eq!(wakes.load(std::sync::atomic::Ordering::Relaxed), 1, "one wake a request");
+            assert_eq!(uring::slots_in_use(), 1, "the stream's block, and no slot for the send");
+        }
+    });
+    drop(socket);
+    assert!(turn_until(|| uring::slots_in_use() == 0), "the block goes with its socket");
+    assert_eq!(uring::bufs_out().0, 0);
+    drop((peer, rt));
+}
+
+/// Fills the socket's send buffer (non-blocking sends until it takes no more): the bytes sent.
+fn fill_send_buffer(socket: &TcpSocket) -> usize {
+    let chunk = [0u8; 64 * 1024];
+    let mut sent = 0;
+    loop {
+        // SAFETY: an open socket and a valid buffer; MSG_DONTWAIT never blocks.
+        let n = unsafe {
+            libc::send(
+                std::os::fd::AsRawFd::as_raw_fd(socket),
+                chunk.as_ptr().cast(),
+                chunk.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n <= 0 {
+            return sent;
+        }
+        sent += n as usize;
+    }
+}
+
+/// A send on the stream's block dropped while it waits for room (the peer reads nothing) leaves
+/// its buffer to the block: the kernel sends from it once the peer reads, and only its completion
+/// frees the block, after the socket has gone.
+#[test]
+fn a_send_on_the_block_dropped_in_flight_is_left_to_it_until_its_completion() {
+    let (mut rt, socket, peer) = connected_pair();
+    if !uring::bufs_out().1 {
+        return;
+    }
+    rt.block_on(async {
+        // The stream runs first, so that the send alone is held up.
+        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
+        assert!(read.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    });
+    let filled = fill_send_buffer(&socket);
+    let body = BytesMut::from(&vec![b'x'; 256 * 1024][..]);
+    rt.block_on(async {
+        let send_read = socket.send_and_read(body, BytesMut::with_capacity(64), &|_| {});
+        let mut send_read = Box::pin(send_read.expect("a socket's block takes its send"));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(send_read.as_mut().poll(&mut cx).is_pending());
+        uring::turn(false);
+        assert!(send_read.as_mut().poll(&mut cx).is_pending(), "the send waits for room");
+    });
+    assert_eq!(uring::slots_in_use(), 1, "the block holds the send's buffer");
+    let next = socket.send_and_read(BytesMut::from(&b"next"[..]), BytesMut::new(), &|_| {}).is_err();
+    assert!(next, "no second send on a block whose send is in flight");
+    drop(socket);
+    uring::turn(false);
+    assert_eq!(uring::slots_in_use(), 1, "the socket gone, the block waits for its send");
+    let reader = std::thread::spawn(move || {
+        let mut peer = peer;
+        let mut got = Vec::new();
+        peer.read_to_end(&mut got).map(|_| got)
+    });
+    assert!(turn_until(|| uring::slots_in_use() == 0), "the send's completion frees the block");
+    let got = reader.join().unwrap().unwrap();
+    assert!(got.len() > filled, "the send, left to the block, sent from its buffer");
+    assert!(got[filled..].iter().all(|&b| b == b'x'), "its bytes are the buffer's");
+    drop(rt);
+}
+
+/// A runtime that ends with a send on a stream's block waiting (the peer reads nothing) cancels
+/// it and waits for its completion, rather than giving up on it.
+#[test]
+fn a_runtime_ending_with_a_send_on_a_block_in_flight_cancels_it() {
+    let (mut rt, socket, peer) = connected_pair();
+    if !uring::bufs_out().1 {
+        return;
+    }
+    rt.block_on(async {
+        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
+        assert!(read.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    });
+    fill_send_buffer(&socket);
+    rt.block_on(async {
+        let send_read = socket.send_and_read(BytesMut::from(&[1u8; 4096][..]), BytesMut::with_capacity(64), &|_| {});
+        let mut send_read = Box::pin(send_read.expect("a socket's block takes its send"));
+        assert!(send_read.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        uring::turn(false);
+    });
+    let started = Instant::now();
+    drop(rt);
+    assert!(started.elapsed() < Duration::from_secs(1), "the ring waited for a send it could cancel");
+    drop((socket, peer));
+}

@@ -94,16 +94,36 @@ enum Slot {
     Stream(Box<Stream>),
 }
 
-/// A multishot receive's completions, into the ring's provided buffers.
+/// A multishot receive's completions, into the ring's provided buffers, and the socket's send
+/// written in place beside them (see [`push_stream_send`]): a connection's I/O in one block.
 struct Stream {
     tag: u32,
-    /// The reader waiting for the next completion.
+    /// The reader waiting for the next completion (and the sender, once its read returned).
     waker: Option<Waker>,
     /// Completions arrived and not yet taken: result and flags (the buffer's id in them).
     arrived: VecDeque<(i32, u32)>,
     /// Its socket was dropped: the completions still to come give their buffers back, the last
     /// one frees the slot.
     orphan: bool,
+    /// Its last completion was taken (or given back, orphaned): the slot stays only for the
+    /// send in flight, and is freed with that send's result.
+    over: bool,
+    /// The socket's send on this block.
+    send: StreamSend,
+}
+
+/// Where a socket's send written on its stream's block stands.
+enum StreamSend {
+    /// None in flight.
+    Idle,
+    /// In flight; `wake`: its completion wakes the stream's waker (its sender waits for it,
+    /// the read beside it having returned), else it wakes no one.
+    InFlight { wake: bool },
+    /// Completed with this result, not yet taken.
+    Done(i32),
+    /// Its future was dropped in flight: the buffer the kernel may still read, freed with its
+    /// completion.
+    Orphan(#[allow(dead_code, reason = "held, never read: kept alive for the kernel")] Box<dyn Any>),
 }
 
 impl Stream {
@@ -229,7 +249,17 @@ fn user_data(tag: u32, index: u32) -> u64 {
 /// The slot a user data names.
 #[inline(always)]
 fn index_of(user_data: u64) -> usize {
-    user_data as u32 as usize
+    (user_data as u32 & !SEND_OF_STREAM) as usize
+}
+
+/// The bit of a user data's slot half that says the entry is the send on a stream's block
+/// (the slot named is the stream's; slots never number 2^31).
+const SEND_OF_STREAM: u32 = 1 << 31;
+
+/// Whether a user data names the send on a stream's block.
+#[inline(always)]
+fn is_stream_send(user_data: u64) -> bool {
+    user_data as u32 & SEND_OF_STREAM != 0
 }
 
 /// The use of the slot a user data names.
@@ -417,6 +447,14 @@ pub(super) fn uninstall() {
     drop(ring);
 }
 
+/// Slots of this thread's ring in use: operations, streams' blocks (tests).
+#[cfg(test)]
+pub(super) fn slots_in_use() -> usize {
+    RING.with(|slot| {
+        slot.borrow().as_ref().map_or(0, |ring| ring.slots.iter().filter(|slot| !matches!(slot, Slot::Free(_))).count())
+    })
+}
+
 /// Operations in flight on this thread's ring (tests).
 #[cfg(test)]
 pub(super) fn in_flight() -> usize {
@@ -457,10 +495,21 @@ impl Ring {
         let in_flight: Vec<u64> = (self.slots.iter().enumerate())
             .filter_map(|(index, slot)| match slot {
                 Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => Some(user_data(*tag, index as u32)),
+                Slot::Stream(stream) if stream.over => None,
                 Slot::Stream(stream) => Some(user_data(stream.tag, index as u32)),
                 Slot::Free(_) | Slot::Done(_) => None,
             })
             .collect();
+        // The sends on streams' blocks still in flight (a socket the peer takes nothing from).
+        let sends: Vec<u64> = (self.slots.iter().enumerate())
+            .filter_map(|(index, slot)| match slot {
+                Slot::Stream(stream) if matches!(stream.send, StreamSend::InFlight { .. } | StreamSend::Orphan(_)) => {
+                    Some(user_data(stream.tag, index as u32 | SEND_OF_STREAM))
+                }
+                _ => None,
+            })
+            .collect();
+        let in_flight = [in_flight, sends].concat();
         for target in in_flight {
             self.push_ignored(io_uring::opcode::AsyncCancel::new(target).build());
         }
@@ -711,6 +760,10 @@ impl Ring {
                 continue;
             }
             let index = index_of(user_data);
+            if is_stream_send(user_data) {
+                reap_stream_send(&mut self.slots, &mut self.free, &mut self.woken, index, cqe.result());
+                continue;
+            }
             let slot = &mut self.slots[index];
             match slot {
                 Slot::Waiting { tag, waker } => {
@@ -731,17 +784,49 @@ impl Ring {
                         self.woken.push(waker);
                     }
                 }
-                Slot::Stream(_) => {
+                Slot::Stream(stream) => {
                     if let (Some(bid), Some(bufs)) = (cqueue::buffer_select(flags), self.bufs.as_mut()) {
                         bufs.give_back(bid);
                     }
                     if !cqueue::more(flags) {
-                        release_slot(&mut self.slots, &mut self.free, index);
+                        stream.over = true;
+                        settle_stream(&mut self.slots, &mut self.free, index);
                     }
                 }
                 Slot::Free(_) | Slot::Done(_) => unreachable!("a completion for a slot not in flight"),
             }
         }
+    }
+}
+
+/// Takes the completion of the send on the stream's block in slot `index`: its result written
+/// in place (its sender woken only when it waits for it), or an orphan's buffer freed.
+#[inline(always)]
+fn reap_stream_send(slots: &mut [Slot], free: &mut u32, woken: &mut Vec<Waker>, index: usize, result: i32) {
+    let Slot::Stream(stream) = &mut slots[index] else {
+        unreachable!("a stream's block stays until its send's completion")
+    };
+    match std::mem::replace(&mut stream.send, StreamSend::Done(result)) {
+        StreamSend::InFlight { wake } => {
+            if wake && let Some(waker) = stream.waker.take() {
+                woken.push(waker);
+            }
+        }
+        StreamSend::Orphan(owned) => {
+            stream.send = StreamSend::Idle;
+            drop(owned);
+            settle_stream(slots, free, index);
+        }
+        StreamSend::Idle | StreamSend::Done(_) => unreachable!("a send's completion for a block with none in flight"),
+    }
+}
+
+/// Frees the stream's block in slot `index` once nothing needs it: its last completion taken and
+/// no send on it in flight or not taken.
+#[inline(always)]
+fn settle_stream(slots: &mut [Slot], free: &mut u32, index: usize) {
+    if matches!(&slots[index], Slot::Stream(stream) if stream.over && matches!(stream.send, StreamSend::Idle)) {
+        release_slot(slots, free, index);
     }
 }
 
@@ -931,7 +1016,8 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
             entry = set_ioprio(entry, IORING_RECV_MULTISHOT | IORING_RECVSEND_POLL_FIRST);
         }
         let (index, tag) = ring.take_slot();
-        let stream = Stream { tag, waker: None, arrived: VecDeque::new(), orphan: false };
+        let stream =
+            Stream { tag, waker: None, arrived: VecDeque::new(), orphan: false, over: false, send: StreamSend::Idle };
         ring.slots[index as usize] = Slot::Stream(Box::new(stream));
         let user_data = user_data(tag, index);
         if ring.push(&entry.user_data(user_data)).is_err() {
@@ -945,7 +1031,15 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
 /// Takes what arrived in a socket's stream into `buf`: the bytes of the completions in order
 /// (as many as its room holds, at least one), or the stream's end; the reader's waker is kept
 /// when nothing has arrived.
-pub(super) fn take_stream(handle: StreamHandle, buf: &mut bytes::BytesMut, waker: &Waker) -> Taken {
+///
+/// `sent`: the reader's send on the same block (see [`push_stream_send`]): its result is taken
+/// into it in the same look when it has come, and nothing is taken before it.
+pub(super) fn take_stream(
+    handle: StreamHandle,
+    buf: &mut bytes::BytesMut,
+    waker: &Waker,
+    sent: Option<&mut Option<i32>>,
+) -> Taken {
     RING.with(|slot| {
         let mut guard = slot.borrow_mut();
         let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else {
@@ -955,6 +1049,25 @@ pub(super) fn take_stream(handle: StreamHandle, buf: &mut bytes::BytesMut, waker
         let Slot::Stream(stream) = &mut ring.slots[index] else {
             unreachable!("a stream's slot is its own until it ends")
         };
+        if let Some(sent) = sent {
+            match stream.send {
+                StreamSend::Done(result) => {
+                    stream.send = StreamSend::Idle;
+                    *sent = Some(result);
+                }
+                // Nothing is taken before the send's result (the answer to a request comes after
+                // it): both return together, and a future dropped between loses no byte. Bytes
+                // there already (the peer spoke first) are taken once the send's completion,
+                // which then wakes the reader, has come.
+                StreamSend::InFlight { ref mut wake } => {
+                    *wake |= !stream.arrived.is_empty();
+                    keep_waker(&mut stream.waker, waker);
+                    return Taken::Pending;
+                }
+                // Taken by an earlier look (or the read's stream is a later one).
+                StreamSend::Idle | StreamSend::Orphan(_) => {}
+            }
+        }
         let bufs = ring.bufs.as_mut().expect("a ring with streams has its buffers");
         let mut n = 0;
         let mut taken = None;
@@ -994,10 +1107,132 @@ pub(super) fn take_stream(handle: StreamHandle, buf: &mut bytes::BytesMut, waker
                 return Taken::Pending;
             }
         };
-        // Its last completion taken: the slot is free.
-        release_slot(&mut ring.slots, &mut ring.free, index);
+        // Its last completion taken: the slot is free (once its send, if one is in flight, has
+        // come and been taken).
+        stream.over = true;
+        settle_stream(&mut ring.slots, &mut ring.free, index);
         taken
     })
+}
+
+/// Pushes a send of `bytes` on a socket's stream's block (the socket's descriptor `fd`, its place
+/// `file`), and keeps `waker`
+/// as the block's reader's: the send's completion writes its result there, wakes no one unless
+/// bytes already wait in the stream (the answer wakes the reader), and takes no slot of its own.
+/// Nothing pushed, the result the send ends with instead: ECANCELED (the stream's ring has
+/// ended), EBUSY (a send is already on the block), or [`QUEUE_STUCK`].
+pub(super) fn push_stream_send(
+    handle: StreamHandle,
+    fd: RawFd,
+    file: Option<FixedFile>,
+    bytes: &[u8],
+    waker: &Waker,
+) -> Result<(), i32> {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else {
+            return Err(-libc::ECANCELED);
+        };
+        let index = index_of(handle.user_data);
+        let Slot::Stream(stream) = &mut ring.slots[index] else {
+            unreachable!("a stream's slot is its own until it ends")
+        };
+        if !matches!(stream.send, StreamSend::Idle) {
+            return Err(-libc::EBUSY);
+        }
+        let (at, len) = (bytes.as_ptr(), bytes.len().min(u32::MAX as usize) as u32);
+        let entry = match file.filter(|file| file.generation == ring.generation) {
+            Some(file) => io_uring::opcode::Send::new(types::Fixed(file.index), at, len),
+            None => io_uring::opcode::Send::new(types::Fd(fd), at, len),
+        };
+        let entry = entry.flags(libc::MSG_NOSIGNAL).build();
+        if ring.push(&entry.user_data(handle.user_data | u64::from(SEND_OF_STREAM))).is_err() {
+            return Err(QUEUE_STUCK);
+        }
+        let Slot::Stream(stream) = &mut ring.slots[index] else { unreachable!("looked at above") };
+        stream.send = StreamSend::InFlight { wake: !stream.arrived.is_empty() };
+        keep_waker(&mut stream.waker, waker);
+        Ok(())
+    })
+}
+
+/// Whether no send is on a stream's block (one left there by a dropped future has completed).
+pub(super) fn stream_send_idle(handle: StreamHandle) -> bool {
+    RING.with(|slot| {
+        let guard = slot.borrow();
+        let Some(ring) = guard.as_ref().filter(|ring| ring.generation == handle.generation) else { return false };
+        matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if matches!(stream.send, StreamSend::Idle))
+    })
+}
+
+/// The result of the send on a stream's block, taken (the block freed when the stream is over
+/// too); when it has not come, `waker` is woken by it.
+pub(super) fn poll_stream_send(handle: StreamHandle, waker: &Waker) -> Poll<i32> {
+    RING.with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else {
+            return Poll::Ready(ring_ended(handle.generation));
+        };
+        let index = index_of(handle.user_data);
+        let Slot::Stream(stream) = &mut ring.slots[index] else {
+            unreachable!("a stream's block stays until its send's result is taken")
+        };
+        match stream.send {
+            StreamSend::Done(result) => {
+                stream.send = StreamSend::Idle;
+                settle_stream(&mut ring.slots, &mut ring.free, index);
+                Poll::Ready(result)
+            }
+            StreamSend::InFlight { ref mut wake } => {
+                *wake = true;
+                keep_waker(&mut stream.waker, waker);
+                Poll::Pending
+            }
+            StreamSend::Idle | StreamSend::Orphan(_) => unreachable!("a send polled after it returned"),
+        }
+    })
+}
+
+/// Lets go of the send on a stream's block whose future is dropped before its result was taken:
+/// the result when it has come (taken), else `owned` (what the kernel reads) is left to the
+/// block until the completion comes. An ended ring that gave up on its operations leaks
+/// `owned`.
+pub(super) fn leave_stream_send<T: 'static>(handle: StreamHandle, owned: T) -> Option<i32> {
+    let mut owned = Some(owned);
+    let left = RING
+        .try_with(|slot| {
+            let mut guard = slot.borrow_mut();
+            let ring = guard.as_mut().filter(|ring| ring.generation == handle.generation)?;
+            let index = index_of(handle.user_data);
+            let Slot::Stream(stream) = &mut ring.slots[index] else {
+                unreachable!("a stream's block stays until its send's result is taken")
+            };
+            match stream.send {
+                StreamSend::Done(result) => {
+                    stream.send = StreamSend::Idle;
+                    settle_stream(&mut ring.slots, &mut ring.free, index);
+                    Some(Some(result))
+                }
+                StreamSend::InFlight { .. } => {
+                    let owned = Box::new(owned.take().expect("held until here"));
+                    stream.send = StreamSend::Orphan(owned);
+                    Some(None)
+                }
+                StreamSend::Idle | StreamSend::Orphan(_) => unreachable!("a send dropped after it returned"),
+            }
+        })
+        .ok()
+        .flatten();
+    match left {
+        Some(result) => result,
+        None => {
+            if abandoned(handle.generation) {
+                // The kernel may still read it: leaked, never freed.
+                std::mem::forget(owned);
+            }
+            None
+        }
+    }
 }
 
 /// Whether a socket's stream holds completions not yet taken (bytes, or its end).
@@ -1056,10 +1291,11 @@ pub(super) fn drop_stream(handle: StreamHandle) {
                 }
             }
         }
+        stream.orphan = true;
         if ended {
-            release_slot(&mut ring.slots, &mut ring.free, index);
+            stream.over = true;
+            settle_stream(&mut ring.slots, &mut ring.free, index);
         } else {
-            stream.orphan = true;
             ring.push_ignored(io_uring::opcode::AsyncCancel::new(handle.user_data).build());
         }
     });
