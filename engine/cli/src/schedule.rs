@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mite_core::limits::{SEGMENTS_MAX, START_AT_AHEAD_MAX, START_AT_BEHIND_MAX, START_AT_UNIX_S_MAX};
+use mite_core::model::civil::Civil;
 use mite_core::scenario::duration::words;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -116,19 +117,7 @@ pub fn start_at_from(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
 /// `at` as `--start-at` reads it, to the second: `2026-11-24T22:01:00Z`.
 fn utc_seconds(at: SystemTime) -> String {
     let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let Ok(at) = OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX)) else {
-        return seconds.to_string();
-    };
-    let (date, time) = (at.date(), at.time());
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
+    Civil::of_unix_s(seconds).map_or_else(|| seconds.to_string(), |at| at.text("T", "Z"))
 }
 
 /// How far ahead (or behind) a start is, roughly, in days or hours.
