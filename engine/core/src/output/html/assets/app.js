@@ -308,7 +308,7 @@
   function overTime(parent, run, merged, rerender) {
     var tl = timeline(run);
     if (!tl.iv.length) {
-      parent.appendChild(el('p', { cls: 'note', text: merged ? 'a merged result has no common timeline: see each segment over time below' :
+      parent.appendChild(el('p', { cls: 'note', text: merged ? 'a merged result has no common timeline (its parts\' intervals do not line up, as the merge said): see each segment over time below' :
         'no interval completed yet' }));
       return;
     }
@@ -325,7 +325,11 @@
     }
     chart(grid, Object.assign({ id: 'rps', title: 'Requests per second, ok and errors by kind', yLabel: 'req/s', x: tl.t, series: rps,
       hint: 'drag to zoom, double-click to reset, click a legend entry to hide it', yFormat: grouped }, timeAxis));
-    latencyOverTime(grid, tl, rerender);
+    if (merged && !tl.iv.some(allLatency)) {
+      grid.appendChild(el('p', { cls: 'note', text: 'Latency over time: a merged timeline adds the parts\' counts, and has no percentiles (a percentile of the parts\' percentiles is none of the whole\'s): see each segment\'s below' }));
+    } else {
+      latencyOverTime(grid, tl, rerender);
+    }
     chart(grid, Object.assign({ id: 'journeys', title: 'Journeys in flight and the volume model\'s target', yLabel: 'journeys', x: tl.t,
       yFormat: grouped, series: [
         { label: 'in flight', values: tl.value(function (p) { return p.journeys_in_flight; }) },
