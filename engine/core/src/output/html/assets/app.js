@@ -312,6 +312,10 @@
         'no interval completed yet' }));
       return;
     }
+    if (run.intervals_left_out > 0) {
+      parent.appendChild(el('p', { cls: 'note', text: 'the first ' + grouped(run.intervals_left_out) + ' intervals are left out of the live page (it shows the last ' +
+        grouped(tl.iv.length) + ', from ' + seconds(tl.t[0]) + '); the final report has them all' }));
+    }
     var grid = el('div', { cls: 'grid' });
     parent.appendChild(grid);
     var kinds = keysOf(tl.iv, 'errors_by_kind');
