@@ -255,7 +255,7 @@ pub enum CsvError {
     /// A line longer than `limits::CSV_LINE_BYTES_MAX`: not a CSV file, most likely.
     #[error(
         "{}:{line}: this line is longer than {bytes_max} bytes: is the file CSV text, one row per line? \
-         (a value may hold at most that much)",
+         (a line may hold at most that much; a longer value goes quoted across lines)",
         path.display()
     )]
     LineTooLong {
@@ -677,6 +677,15 @@ mod tests {
         text.resize(text.len() + CSV_LINE_BYTES_MAX as usize + 1, b'x');
         let err = error(&text);
         assert!(err.contains("d.csv:4: this line is longer"), "{err}");
+        // The bound is a line's, not a value's (it said "a value may hold at most that much"):
+        // a value quoted across lines may be longer, and is read whole.
+        assert!(err.ends_with("(a line may hold at most that much; a longer value goes quoted across lines)"), "{err}");
+        let line = "x".repeat(1000);
+        let value: String = (0..(CSV_LINE_BYTES_MAX as usize / 1000 + 50)).map(|_| format!("{line}\n")).collect();
+        let text = format!("id,v\n1,\"{value}\"\n2,b\n");
+        let pool = read_csv(&csv_file("quoted.csv", text.as_bytes()).path).unwrap();
+        assert_eq!(pool.rows(), 2);
+        assert!(value.len() as u64 > CSV_LINE_BYTES_MAX);
     }
 
     /// A named pipe with no writer held `scenario check` (and a run, before its first request)
