@@ -930,11 +930,28 @@ fn write_outputs(
             Err(err) => {
                 not_written.push(what);
                 let err = output::not_written(flag, &format!("the {what}"), sink, &err);
-                writeln!(std::io::stderr(), "error: {}", report::printable_lines(&err.to_string()))
+                let kept = match (flag, sink) {
+                    ("--json", output::Sink::Regular(..)) => kept_instead(result, stored),
+                    _ => String::new(),
+                };
+                writeln!(std::io::stderr(), "error: {}{kept}", report::printable_lines(&err.to_string()))
             }
         };
     }
     not_written
+}
+
+/// A result that `--json FILE` could not hold (a full disk, a directory gone): written to the
+/// temporary directory instead, named by the run's id, so that the run's figures are not lost
+/// with the file (an hour's run to a full disk kept only its table). What to add to the error
+/// line: where it is, or that it could not be kept there either.
+fn kept_instead(result: &RunResult, stored: &Stored) -> String {
+    let path = std::env::temp_dir().join(format!("mite-result-{}.json", stored.run_id));
+    let kept = output::check("--json", &path).and_then(|sink| write_json(&sink, result, stored));
+    match kept {
+        Ok(()) => format!("; the result is kept at {} instead (move it where it belongs)", path.display()),
+        Err(err) => format!("; keeping it at {} failed too: {}", path.display(), err.root_cause()),
+    }
 }
 
 /// The table's write, a standard output its reader closed (`| head -1`) taken as written: what
