@@ -829,7 +829,7 @@
       var live = el('span', { cls: 'live' + (page.live.finished ? ' done' : ''), text: page.live.finished ? 'finished' : 'LIVE' });
       h.firstChild.appendChild(live);
       var p = el('p', { text: page.live.finished ? 'The run has finished: this is its final report. ' :
-        'Updated every ' + seconds(page.live.tick_s) + '; ' + seconds(page.live.elapsed_s) + ' of ' + seconds(page.live.duration_s) + '. ' });
+        'Updated every ' + seconds(Math.max(0.5, page.live.tick_s || 1)) + '; ' + seconds(page.live.elapsed_s) + ' of ' + seconds(page.live.duration_s) + '. ' });
       p.appendChild(el('a', { href: 'report.html', download: 'mite-report.html', text: 'save this report as one file' }));
       h.appendChild(p);
     }
