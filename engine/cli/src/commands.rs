@@ -930,11 +930,28 @@ fn write_outputs(
             Err(err) => {
                 not_written.push(what);
                 let err = output::not_written(flag, &format!("the {what}"), sink, &err);
-                writeln!(std::io::stderr(), "error: {}", report::printable_lines(&err.to_string()))
+                let kept = match (flag, sink) {
+                    ("--json", output::Sink::Regular(..)) => kept_instead(result, stored),
+                    _ => String::new(),
+                };
+                writeln!(std::io::stderr(), "error: {}{kept}", report::printable_lines(&err.to_string()))
             }
         };
     }
     not_written
+}
+
+/// A result that `--json FILE` could not hold (a full disk, a directory gone): written to the
+/// temporary directory instead, named by the run's id, so that the run's figures are not lost
+/// with the file (an hour's run to a full disk kept only its table). What to add to the error
+/// line: where it is, or that it could not be kept there either.
+fn kept_instead(result: &RunResult, stored: &Stored) -> String {
+    let path = std::env::temp_dir().join(format!("mite-result-{}.json", stored.run_id));
+    let kept = output::check("--json", &path).and_then(|sink| write_json(&sink, result, stored));
+    match kept {
+        Ok(()) => format!("; the result is kept at {} instead (move it where it belongs)", path.display()),
+        Err(err) => format!("; keeping it at {} failed too: {}", path.display(), err.root_cause()),
+    }
 }
 
 /// The table's write, a standard output its reader closed (`| head -1`) taken as written: what
@@ -995,8 +1012,8 @@ pub(crate) fn threshold_verdict(checked: Vec<mite_core::output::threshold::Check
 
 /// Reads a result file, or a log (`kubectl logs` of a pod run with `--json=-`) holding one,
 /// for `compare`: a log holding several pods' results is refused (compare takes one run).
-fn read_result_file(path: &Path, name: &str) -> anyhow::Result<ResultFile> {
-    let mut parts = read_result_parts(path, name, &mut Vec::new())?;
+fn read_result_file(path: &Path, name: &str, read: ReadResult) -> anyhow::Result<ResultFile> {
+    let mut parts = read_result_parts(path, name, &mut Vec::new(), read)?;
     if parts.len() > 1 {
         let segments: Vec<String> = parts.iter().map(|p| p.segment.clone().unwrap_or_else(|| "-".into())).collect();
         bail!(
@@ -1017,6 +1034,7 @@ pub(crate) fn read_result_parts(
     path: &Path,
     name: &str,
     warnings: &mut Vec<String>,
+    read: ReadResult,
 ) -> anyhow::Result<Vec<ResultFile>> {
     let shown = path.display().to_string();
     let bytes = output::read_bounded_bytes(path, mite_core::limits::RESULT_FILE_BYTES_MAX, "a result file")?;
@@ -1031,12 +1049,17 @@ pub(crate) fn read_result_parts(
     // Only whether it is JSON at all is asked here; what it holds is ResultFile's to judge.
     if let Some(why) = mite_core::output::result_file::not_json(&text) {
         if text.contains(mite_core::output::result_frame::MARKER) {
-            return framed_results(&text, &shown, name, warnings);
+            return framed_results(&text, &shown, name, warnings, read);
         }
         bail!("{shown} is not a mite-engine result (JSON) nor a log holding one: {why}");
     }
-    Ok(vec![ResultFile::read(&text, name).map_err(|e| located(e, name, &shown))?])
+    Ok(vec![read(&text, name).map_err(|e| located(e, name, &shown))?])
 }
+
+/// How a command reads a result's text, naming it: [`ResultFile::read`] (every histogram
+/// checked), `merge`'s [`ResultFile::read_unchecked`] (each decoded once as it merges), or a
+/// page's `read_drawn` (each decoded once, drawn as it is checked).
+pub(crate) type ReadResult = fn(&str, &str) -> Result<ResultFile, mite_core::output::result_file::ResultFileError>;
 
 /// Whether `bytes` hold a frame's line marker (a log, not a result file).
 fn holds_frame(bytes: &[u8]) -> bool {
@@ -1052,12 +1075,18 @@ fn located(e: mite_core::output::result_file::ResultFileError, name: &str, shown
 /// Every result framed in the log `text` (one per segment), saying what was left out: a broken
 /// frame after a whole one, whole ones a later one of the same segment replaced, and the same
 /// result found more than once (counted once).
-fn framed_results(text: &str, shown: &str, name: &str, warnings: &mut Vec<String>) -> anyhow::Result<Vec<ResultFile>> {
+fn framed_results(
+    text: &str,
+    shown: &str,
+    name: &str,
+    warnings: &mut Vec<String>,
+    read: ReadResult,
+) -> anyhow::Result<Vec<ResultFile>> {
     let frames = mite_core::output::result_frame::decode_parts(text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let mut parts = Vec::with_capacity(frames.len());
     for frame in frames {
         let label = format!("{name} (the result framed in the log)");
-        let part = ResultFile::read(&frame.json, &label).map_err(|e| located(e, name, shown))?;
+        let part = read(&frame.json, &label).map_err(|e| located(e, name, shown))?;
         if let Some(broken) = &frame.broken_after {
             warnings.push(format!(
                 "{shown}: {broken}; the whole result before it is used (an earlier run of this injector)"
@@ -1104,7 +1133,10 @@ fn compare(paths: &[std::path::PathBuf], limit: f64, html: Option<&Path>) -> any
         .zip(paths)
         .enumerate()
         .map(|(i, (label, p))| {
-            let file = read_result_file(p, if i == 0 { "BASE" } else { "NEW" })?;
+            // With a page, each histogram is drawn as it is checked: decoded once.
+            let read: ReadResult =
+                if page.is_some() { mite_core::output::html::data::read_drawn } else { ResultFile::read };
+            let file = read_result_file(p, if i == 0 { "BASE" } else { "NEW" }, read)?;
             // A figure edited by hand is refused, as merge refuses it, not compared.
             mite_core::output::merge_by_name::figures_agree(&file, &p.display().to_string())?;
             Ok((label, file))

@@ -49,7 +49,9 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     // What was said of the logs read (a frame left out), kept in the merged file.
     let mut read_warnings = Vec::new();
     for (path, label) in paths.iter().zip(crate::commands::labels(paths)) {
-        let parts = crate::commands::read_result_parts(path, &path.display().to_string(), &mut read_warnings)?;
+        // Unchecked: each histogram is checked as the merge decodes it, once.
+        let read = ResultFile::read_unchecked;
+        let parts = crate::commands::read_result_parts(path, &path.display().to_string(), &mut read_warnings, read)?;
         let several = parts.len() > 1;
         for (i, file) in parts.into_iter().enumerate() {
             let name = part_name(path, &file, i, several);
@@ -60,7 +62,8 @@ pub fn merge(request: &MergeRequest<'_>) -> anyhow::Result<ExitCode> {
     refuse_overlaps(&inputs, mixed)?;
     let thresholds = thresholds(&inputs, request.thresholds)?;
     // Name by name: one transaction's histograms decoded at a time, not every name's.
-    let mut merged = merge_by_name::merge_files(&inputs, &thresholds)?;
+    // With a page, every input's distributions are drawn as they are decoded to be merged.
+    let mut merged = merge_by_name::merge_files(&mut inputs, &thresholds, html.is_some())?;
     // Which segments went in, and how each ended (an interrupted one marks the whole).
     let warnings = merge_parts::annotate(&mut merged.file, &inputs);
     // Kept in the merged file after its inputs' warnings, as said: those said reading the logs,

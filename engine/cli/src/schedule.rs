@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mite_core::limits::{SEGMENTS_MAX, START_AT_AHEAD_MAX, START_AT_BEHIND_MAX, START_AT_UNIX_S_MAX};
+use mite_core::model::civil::Civil;
 use mite_core::scenario::duration::words;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -116,26 +117,15 @@ pub fn start_at_from(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
 /// `at` as `--start-at` reads it, to the second: `2026-11-24T22:01:00Z`.
 fn utc_seconds(at: SystemTime) -> String {
     let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let Ok(at) = OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX)) else {
-        return seconds.to_string();
-    };
-    let (date, time) = (at.date(), at.time());
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
+    Civil::of_unix_s(seconds).map_or_else(|| seconds.to_string(), |at| at.text("T", "Z"))
 }
 
 /// How far ahead (or behind) a start is, roughly, in days or hours.
 fn away(ahead: Duration) -> String {
     match ahead.as_secs() {
         s if s >= 2 * 86_400 => format!("about {} days", s / 86_400),
-        s => format!("about {}h", s / 3600),
+        // To the second: `about 24h` for a second past the day read as within it.
+        s => format!("{}h {}min {}s", s / 3600, s % 3600 / 60, s % 60),
     }
 }
 
@@ -145,7 +135,11 @@ pub fn start_at(text: &str) -> Result<SystemTime, Error> {
     let text = text.trim();
     let refused = |why: String| Error::BadValue { name: "--start-at", value: text.to_string(), why };
     if let Ok(seconds) = text.parse::<f64>() {
-        if !seconds.is_finite() || seconds < 0.0 {
+        // `nan` and `inf` parse as numbers; neither is a time (`nan` was "must be positive").
+        if !seconds.is_finite() {
+            return Err(refused("is not a number of Unix seconds".into()));
+        }
+        if seconds < 0.0 {
             return Err(refused("Unix seconds must be positive".into()));
         }
         if seconds > START_AT_UNIX_S_MAX as f64 {
@@ -256,8 +250,14 @@ mod tests {
         let err = start_at_from("1795644001", now).unwrap_err().to_string();
         assert_eq!(
             err,
-            "--start-at \"1795644001\": is about 24h away; at most 1 day ahead is accepted (it is UTC; check the date)"
+            "--start-at \"1795644001\": is 24h 0min 1s away; at most 1 day ahead is accepted (it is UTC; check the date)"
         );
+        let err = start_at_from("1795700000", now).unwrap_err().to_string();
+        assert!(err.contains("is 39h 33min 20s away"), "under 2 days, to the second: {err}");
+        for text in ["nan", "inf", "-inf", "NaN"] {
+            let err = start_at(text).unwrap_err().to_string();
+            assert_eq!(err, format!("--start-at {text:?}: is not a number of Unix seconds"));
+        }
         let err = start_at_from("2027-12-29T22:00:00Z", now).unwrap_err().to_string();
         assert!(err.contains("is about 400 days away"), "{err}");
     }
@@ -270,7 +270,7 @@ mod tests {
         let err = start_at_from("1795471199", now).unwrap_err().to_string();
         assert_eq!(
             err,
-            "--start-at \"1795471199\": passed about 24h ago; at most 1 day ago is accepted (it is UTC; check the \
+            "--start-at \"1795471199\": passed 24h 0min 1s ago; at most 1 day ago is accepted (it is UTC; check the \
              date: to start in a minute, write 2026-11-24T22:01:00Z)"
         );
         let err = start_at_from(" 2025-11-24T22:00:00Z", now).unwrap_err().to_string();

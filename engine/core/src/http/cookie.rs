@@ -7,7 +7,11 @@
 
 use std::fmt;
 
-use crate::limits::{COOKIE_BYTES_MAX, COOKIE_JAR_BYTES_MAX, COOKIES_PER_JAR_MAX};
+use crate::limits::{COOKIE_BYTES_MAX, COOKIE_JAR_BYTES_MAX, COOKIES_PER_JAR_MAX, START_AT_UNIX_S_MAX};
+
+/// The latest expiry the jar holds, 9999-12-31T23:59:59Z: the latest an `Expires` date can
+/// say (four-digit years), and where a `Max-Age` past it stops.
+pub const EXPIRY_UNIX_S_MAX: i64 = START_AT_UNIX_S_MAX as i64;
 
 /// One stored cookie (RFC 6265 §5.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -325,7 +329,11 @@ fn parse_set_cookie(text: &str, now_unix_s: i64) -> Result<SetCookie, Refused> {
             }
         } else if key.eq_ignore_ascii_case("max-age") {
             if let Some(delta) = parse_max_age(value) {
-                max_age = Some(if delta <= 0 { i64::MIN } else { now_unix_s.saturating_add(delta) });
+                // Past the last date the jar holds (an overflowing Max-Age, shown in seconds
+                // to go as 9223372035058812579), the jar keeps that date (§5.2.1 lets the
+                // latest representable date stand in).
+                let at = now_unix_s.saturating_add(delta).min(EXPIRY_UNIX_S_MAX);
+                max_age = Some(if delta <= 0 { i64::MIN } else { at });
             }
         } else if key.eq_ignore_ascii_case("domain") {
             // An empty Domain is ignored (§5.2.3); one leading dot is dropped, and nothing
@@ -582,6 +590,28 @@ mod tests {
         // A malformed Max-Age is ignored, not taken as zero.
         jar.store(http("h", "/"), "b=2; Max-Age=1x", NOW).unwrap();
         assert_eq!(jar.cookies()[1].expires_unix_s, None);
+    }
+
+    /// A Max-Age past what the jar's dates hold (one that overflows, one past year 9999) was
+    /// kept as `i64::MAX` seconds, shown as expiring in 9223372035058812579 s: it is the
+    /// jar's last date, 9999-12-31T23:59:59Z, as the latest `Expires` is; a Max-Age short of
+    /// it is kept to the second.
+    #[test]
+    fn a_max_age_past_the_last_date_is_the_last_date() {
+        let mut jar = Jar::default();
+        let expiry = |jar: &mut Jar, field: &str| {
+            jar.store(http("h", "/"), field, NOW).unwrap();
+            let name = field.split('=').next().unwrap();
+            jar.cookies().iter().find(|c| c.name == name).unwrap().expires_unix_s
+        };
+        assert_eq!(expiry(&mut jar, "a=1; Max-Age=99999999999999999999"), Some(EXPIRY_UNIX_S_MAX));
+        assert_eq!(expiry(&mut jar, "b=1; Max-Age=9223372036854775807"), Some(EXPIRY_UNIX_S_MAX));
+        assert_eq!(expiry(&mut jar, "c=1; Max-Age=1000000000000"), Some(EXPIRY_UNIX_S_MAX));
+        let short = EXPIRY_UNIX_S_MAX - NOW - 1;
+        assert_eq!(expiry(&mut jar, &format!("d=1; Max-Age={short}")), Some(EXPIRY_UNIX_S_MAX - 1));
+        assert_eq!(expiry(&mut jar, "e=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT"), Some(EXPIRY_UNIX_S_MAX));
+        let date = crate::model::civil::Civil::of_unix_s(EXPIRY_UNIX_S_MAX as u64).unwrap();
+        assert_eq!(date.text("T", "Z"), "9999-12-31T23:59:59Z");
     }
 
     #[test]

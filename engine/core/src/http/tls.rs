@@ -240,16 +240,8 @@ fn words(name: &str) -> String {
 /// seconds when past what a date holds).
 fn utc(moment: UnixTime) -> String {
     let secs = moment.as_secs();
-    match i64::try_from(secs).ok().and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok()) {
-        Some(at) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute(),
-            at.second()
-        ),
+    match crate::model::civil::Civil::of_unix_s(secs) {
+        Some(at) => at.text(" ", " UTC"),
         None => format!("Unix time {secs} s"),
     }
 }

@@ -62,6 +62,17 @@ pub enum CoresError {
         /// The core.
         id: usize,
     },
+    /// A count or a core id too large to be a number of this machine's (`99999999999999999999`):
+    /// it was said to be no count, or no core id, at all.
+    #[error("--cores {spec:?}: {number} is past any core (available: {available:?})")]
+    PastAnyCore {
+        /// The value as given.
+        spec: String,
+        /// The number.
+        number: String,
+        /// Core ids available.
+        available: Vec<usize>,
+    },
     /// More than `limits::CORES_MAX`.
     #[error("--cores: {count} cores asked for, at most {CORES_MAX}")]
     TooMany {
@@ -88,7 +99,10 @@ pub fn available() -> Vec<usize> {
 pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> {
     let spec = spec.trim();
     if !spec.contains([',', '-']) {
-        let count: usize = spec.parse().map_err(|_| CoresError::NotACount { spec: spec.to_string() })?;
+        let count: usize = spec.parse().map_err(|_| match past_any_core(spec, spec, available) {
+            Some(past) => past,
+            None => CoresError::NotACount { spec: spec.to_string() },
+        })?;
         if count == 0 {
             return Err(CoresError::NoCores);
         }
@@ -99,7 +113,7 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
     }
     let mut cores = Vec::new();
     for part in spec.split(',') {
-        let (first, last) = id_range(spec, part.trim())?;
+        let (first, last) = id_range(spec, part.trim(), available)?;
         for id in first..=last {
             if !available.contains(&id) {
                 return Err(CoresError::NotAvailable { spec: spec.to_string(), id, available: available.to_vec() });
@@ -114,9 +128,12 @@ pub fn parse(spec: &str, available: &[usize]) -> Result<Vec<usize>, CoresError> 
 }
 
 /// One list item of `spec`: `3` or `2-5`, as first and last id.
-fn id_range(spec: &str, part: &str) -> Result<(usize, usize), CoresError> {
-    let bad = || CoresError::NotACoreId { spec: spec.to_string(), part: part.to_string() };
-    let id = |text: &str| text.trim().parse::<usize>().map_err(|_| bad());
+fn id_range(spec: &str, part: &str, available: &[usize]) -> Result<(usize, usize), CoresError> {
+    let bad = |text: &str| {
+        past_any_core(spec, text.trim(), available)
+            .unwrap_or_else(|| CoresError::NotACoreId { spec: spec.to_string(), part: part.to_string() })
+    };
+    let id = |text: &str| text.trim().parse::<usize>().map_err(|_| bad(text));
     let (first, last) = match part.split_once('-') {
         Some((a, b)) => (id(a)?, id(b)?),
         None => (id(part)?, id(part)?),
@@ -125,6 +142,15 @@ fn id_range(spec: &str, part: &str) -> Result<(usize, usize), CoresError> {
         return Err(CoresError::Backwards { spec: spec.to_string(), part: part.to_string() });
     }
     Ok((first, last))
+}
+
+/// The error for `number`, when it is digits too many for a number of cores (or a core id).
+fn past_any_core(spec: &str, number: &str, available: &[usize]) -> Option<CoresError> {
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then(|| CoresError::PastAnyCore {
+        spec: spec.to_string(),
+        number: number.to_string(),
+        available: available.to_vec(),
+    })
 }
 
 /// `cores`, unless there are more than `limits::CORES_MAX`.
@@ -158,6 +184,13 @@ mod tests {
         assert!(parse("1-0", &all).unwrap_err().to_string().contains("backwards"));
         assert!(parse("0,0", &all).unwrap_err().to_string().contains("twice"));
         assert!(parse("x", &all).is_err());
+        // Digits past any number of cores were "not a count", "not a core id".
+        let huge = "99999999999999999999";
+        let past = format!("{huge} is past any core (available: [0, 1])");
+        assert_eq!(parse(huge, &all).unwrap_err().to_string(), format!("--cores \"{huge}\": {past}"));
+        let list = format!("0-{huge}");
+        assert_eq!(parse(&list, &all).unwrap_err().to_string(), format!("--cores \"{list}\": {past}"));
+        assert!(parse("0-1x", &all).unwrap_err().to_string().contains("\"0-1x\" is not a core id"));
     }
 
     #[test]

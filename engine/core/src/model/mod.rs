@@ -1,8 +1,9 @@
 //! The runtime-agnostic model of a run: configuration, datapools, volume models, the
-//! split across segments and cores, core lists, counts in words, text as a terminal shows it. Folder rule: nothing here names the executor,
+//! split across segments and cores, core lists, counts in words, Unix times as dates, text as a terminal shows it. Folder rule: nothing here names the executor,
 //! a socket or a file, and nothing here uses the crate's other modules but `limits`;
 //! everything is unit-tested without I/O (the test below checks the source).
 
+pub mod civil;
 pub mod config;
 pub mod cores;
 pub mod counts;

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::output::html::data::Drawing;
 use crate::output::outcome::RunResult;
 use crate::output::result_file::{self, ResultFile, ResultFileError, Transaction};
 use crate::output::results::{MergeError, Merging};
@@ -42,10 +43,17 @@ pub struct MergedFiles {
 
 /// Merges `inputs` (each named as errors should name it), as [`crate::output::results::merge`]
 /// merges runs: counters add, histograms merge exactly, the duration is the parts' whole window.
-/// The transactions `thresholds` name are kept whole, for [`MergedFiles::check`].
-pub fn merge_files(inputs: &[(String, ResultFile)], thresholds: &[Threshold]) -> Result<MergedFiles, MergeFilesError> {
+/// The transactions `thresholds` name are kept whole, for [`MergedFiles::check`]. Each input's
+/// histograms are decoded once, here (an input may be read unchecked: one that does not decode
+/// is an error naming it); with `draw`, each input's and the merge's distributions are drawn
+/// as they are (`drawn`), for a page that then decodes none.
+pub fn merge_files(
+    inputs: &mut [(String, ResultFile)],
+    thresholds: &[Threshold],
+    draw: bool,
+) -> Result<MergedFiles, MergeFilesError> {
     let mut merging = Merging::of(inputs.len())?;
-    for (source, file) in inputs {
+    for (source, file) in inputs.iter() {
         merging.add(&result_file::read_run_untimed(file, source)?);
     }
     let mut run = merging.finish()?;
@@ -61,6 +69,10 @@ pub fn merge_files(inputs: &[(String, ResultFile)], thresholds: &[Threshold]) ->
     let mut total = TxnStats::default();
     let mut kept = BTreeMap::new();
     let mut transactions = Vec::with_capacity(places.len());
+    // Each input's distributions, and where each goes: (input, index, drawn).
+    let mut drawings: Vec<Drawing> = inputs.iter().map(|_| Drawing::default()).collect();
+    let mut drawn = Vec::new();
+    let mut merged_drawing = Drawing::default();
     for (name, places) in places {
         let mut stats = TxnStats::default();
         for (input, index) in places {
@@ -68,11 +80,18 @@ pub fn merge_files(inputs: &[(String, ResultFile)], thresholds: &[Threshold]) ->
             let txn = &file.transactions[index];
             let one = result_file::transaction_stats(txn, index, source)?;
             summary_agrees(txn, &one, index, source)?;
+            if draw {
+                drawn.push((input, index, drawings[input].add_stats(&one)));
+            }
             stats.merge(&one);
             sums[input].merge(&without_latencies(one, false));
         }
         total.merge(&stats);
-        transactions.push(result_file::transaction(name, &stats, run.duration_s, true));
+        let mut transaction = result_file::transaction(name, &stats, run.duration_s, true);
+        if draw {
+            transaction.drawn = Some(merged_drawing.add_stats(&stats));
+        }
+        transactions.push(transaction);
         if thresholds.iter().any(|t| t.transaction() == Some(name)) {
             kept.insert(Arc::from(name), stats.clone());
         }
@@ -81,7 +100,16 @@ pub fn merge_files(inputs: &[(String, ResultFile)], thresholds: &[Threshold]) ->
     for ((source, file), sum) in inputs.iter().zip(&sums) {
         totals_agree(file, sum, source)?;
     }
-    let file = result_file::result_file_of(&run, &total, transactions);
+    let mut file = result_file::result_file_of(&run, &total, transactions);
+    if draw {
+        file.drawn = Some(merged_drawing.distributions());
+        for (input, index, value) in drawn {
+            inputs[input].1.transactions[index].drawn = Some(value);
+        }
+        for ((_, input), drawing) in inputs.iter_mut().zip(drawings) {
+            input.drawn = Some(drawing.distributions());
+        }
+    }
     Ok(MergedFiles { run, total, kept, file })
 }
 
@@ -150,18 +178,20 @@ fn agrees(file: &str, at: String, stated: u64, counted: u64) -> Result<(), Resul
 fn summary_agrees(txn: &Transaction, counted: &TxnStats, index: usize, file: &str) -> Result<(), ResultFileError> {
     let at = |field: &str| format!("transactions[{index}].{field}");
     let requests = &txn.requests;
-    // The histograms' counts as the file was read (`counted` may be the counters alone).
+    // The histograms' counts as they were decoded (`counted` may be the counters alone): by
+    // the file's check, or by the merge that made `counted`.
     let raw = txn.raw.as_ref();
+    let count = |h: &crate::output::result_file::Encoded| h.count().expect("a histogram is counted as it is decoded");
     let figures = [
         ("count", txn.count, counted.transactions()),
         ("ok", txn.ok, counted.txn_ok),
         ("errors", txn.errors, counted.txn_err),
-        ("latency_us.count", txn.latency_us.count, raw.map_or(0, |raw| raw.txn_us.count())),
+        ("latency_us.count", txn.latency_us.count, raw.map_or(0, |raw| count(&raw.txn_us))),
         ("requests.count", requests.count, counted.requests()),
         ("requests.ok", requests.ok, counted.req_ok),
         ("requests.errors", requests.errors, counted.req_errors()),
         ("requests.not_sent", requests.not_sent, counted.not_sent),
-        ("requests.latency_us.count", requests.latency_us.count, raw.map_or(0, |raw| raw.req_us.count())),
+        ("requests.latency_us.count", requests.latency_us.count, raw.map_or(0, |raw| count(&raw.req_us))),
     ];
     for (field, stated, counted) in figures {
         agrees(file, at(field), stated, counted)?;
@@ -256,7 +286,7 @@ mod tests {
             ["get:p99<1ms", "p99<1ms", "only a:count>5", "errors<1%", "rps>1", "get:max<50ms", "only b:mean>1ms"];
         let more = ["gone:p99<1s", "gone:p99<1s?", "errors<2", "get:errors<1%"];
         let thresholds: Vec<Threshold> = texts.iter().chain(&more).map(|t| Threshold::parse(t).unwrap()).collect();
-        let by_name = merge_files(&inputs, &thresholds).unwrap();
+        let by_name = merge_files(&mut inputs.clone(), &thresholds, false).unwrap();
         let runs: Vec<RunResult> = inputs.iter().map(|(source, file)| read_run(file, source).unwrap()).collect();
         let whole = merge(&runs).unwrap();
         assert_eq!(by_name.file, result_file(&whole, true));
@@ -282,7 +312,7 @@ mod tests {
         let refused = |edit: &dyn Fn(&mut ResultFile)| {
             let mut edited = b.clone();
             edit(&mut edited.1);
-            merge_files(&[a.clone(), edited], &[]).unwrap_err().to_string()
+            merge_files(&mut [a.clone(), edited], &[], false).unwrap_err().to_string()
         };
         assert_eq!(
             refused(&|f| f.transactions[0].count = 99_999),
@@ -304,9 +334,9 @@ mod tests {
         // A transaction dropped from a file (its totals still count it) is a figure that disagrees.
         let mut dropped = a.clone();
         dropped.1.transactions.pop();
-        let said = merge_files(&[dropped, b.clone()], &[]).unwrap_err().to_string();
+        let said = merge_files(&mut [dropped, b.clone()], &[], false).unwrap_err().to_string();
         assert!(said.starts_with("a.json: totals.requests: 4 where its raw counters hold 2"), "{said}");
-        assert!(merge_files(&[a, b], &[]).is_ok());
+        assert!(merge_files(&mut [a, b], &[], false).is_ok());
     }
 
     /// A threshold on a name of a merge whose counters add up past what one result file holds
@@ -331,6 +361,91 @@ mod tests {
         assert_eq!(decodes() - before, 2 * histograms as u64, "nothing decoded again to check or compare");
     }
 
+    /// `merge` decoded each input's histograms twice (as the file was read, its check, and as
+    /// it merged), and a third time for `--html` (each part's distributions). Counted: read as
+    /// `merge` reads, merged and drawn, each input histogram is decoded once, and the page is
+    /// the one drawn from histograms decoded afresh.
+    #[test]
+    fn merge_decodes_each_histogram_once_page_included() {
+        use crate::output::html;
+        use crate::stats::histogram::DECODES;
+        let a = run(vec![("get", stats(&[100, 200, 5_000], 1)), ("put", stats(&[7], 0))], 1_000.0);
+        let b = run(vec![("get", stats(&[300, 90_000], 0)), ("del", stats(&[40], 2))], 1_000.5);
+        let texts: Vec<(String, String)> = [(a, "a.json"), (b, "b.json")]
+            .iter()
+            .map(|(run, source)| {
+                let mut file = result_file(run, true);
+                file.run_id = Some((*source).into());
+                (source.to_string(), file.to_json())
+            })
+            .collect();
+        let histograms: usize = texts.iter().map(|(_, text)| text.matches("\"HISTFAA").count()).sum();
+        let decodes = || DECODES.with(std::cell::Cell::get);
+        let before = decodes();
+        let mut inputs: Vec<(String, ResultFile)> = texts
+            .iter()
+            .map(|(source, text)| (source.clone(), ResultFile::read_unchecked(text, source).unwrap()))
+            .collect();
+        assert_eq!(decodes() - before, 0, "nothing decoded as the files are read");
+        let merged = merge_files(&mut inputs, &[], true).unwrap();
+        assert_eq!(decodes() - before, histograms as u64, "each input histogram decoded once, as it is merged");
+        let page = html::render_merged(&merged.run, merged.file.clone(), inputs.clone(), &[]);
+        assert_eq!(decodes() - before, histograms as u64, "the page decodes none again");
+        // The same page as drawn from the files checked and their histograms decoded again.
+        let checked: Vec<(String, ResultFile)> =
+            texts.iter().map(|(source, text)| (source.clone(), ResultFile::read(text, source).unwrap())).collect();
+        let mut undrawn = merged.file.clone();
+        undrawn.drawn = None;
+        undrawn.transactions.iter_mut().for_each(|t| t.drawn = None);
+        assert_eq!(page, html::render_merged(&merged.run, undrawn, checked, &[]));
+    }
+
+    /// `compare --html` decoded the histograms it draws twice: as the files were read (their
+    /// check) and again to draw them. Read for a page, each is decoded once, and the page is
+    /// the one drawn from histograms decoded afresh.
+    #[test]
+    fn compare_with_a_page_decodes_each_histogram_once() {
+        use crate::output::html;
+        use crate::stats::histogram::DECODES;
+        let a = run(vec![("get", stats(&[100, 200, 5_000], 1)), ("put", stats(&[7], 0))], 1_000.0);
+        let text = serde_json::to_string(&result_file(&a, true)).unwrap();
+        let histograms = text.matches("\"HISTFAA").count();
+        let decodes = || DECODES.with(std::cell::Cell::get);
+        let before = decodes();
+        let read = |source: &str| html::data::read_drawn(&text, source).unwrap();
+        let files = vec![("BASE".to_string(), read("a.json")), ("NEW".to_string(), read("b.json"))];
+        assert_eq!(decodes() - before, 2 * histograms as u64, "each histogram decoded as it is read");
+        for (source, file) in &files {
+            figures_agree(file, source).unwrap();
+        }
+        let _ = crate::output::results::compare(&files[0].1, &files[1].1, 10.0);
+        let page = html::render_compare(files, 10.0, &[]);
+        assert_eq!(decodes() - before, 2 * histograms as u64, "nothing decoded again to check, compare or draw");
+        let checked = |source: &str| ResultFile::read(&text, source).unwrap();
+        let files = vec![("BASE".to_string(), checked("a.json")), ("NEW".to_string(), checked("b.json"))];
+        assert_eq!(page, html::render_compare(files, 10.0, &[]));
+    }
+
+    /// Read unchecked (as `merge` reads), a histogram that does not decode is named as the
+    /// merge decodes it, not taken on trust.
+    #[test]
+    fn an_unchecked_input_whose_histogram_does_not_decode_is_named() {
+        let a = run(vec![("get", stats(&[100], 0))], 1_000.0);
+        let mut value = result_file(&a, true).to_value();
+        value["transactions"][0]["raw"]["req_us"] = serde_json::json!("HISTFAAAnot-a-histogram");
+        let mut inputs = [("a.json".to_string(), ResultFile::read_unchecked(&value.to_string(), "a.json").unwrap())];
+        let said = merge_files(&mut inputs, &[], false).unwrap_err().to_string();
+        assert!(
+            said.starts_with("a.json is not a mite-engine result: transactions[0].raw.req_us: histogram "),
+            "{said}"
+        );
+        let said = ResultFile::read(&value.to_string(), "a.json").unwrap_err().to_string();
+        assert!(
+            said.starts_with("a.json is not a mite-engine result: transactions[0].raw.req_us: histogram "),
+            "{said}"
+        );
+    }
+
     #[test]
     fn a_threshold_on_a_name_is_judged_whatever_the_merged_counts() {
         let max = crate::limits::RESULT_COUNT_MAX;
@@ -338,7 +453,7 @@ mod tests {
         let inputs =
             [input(&run(vec![("get", big.clone())], 1.0), "a.json"), input(&run(vec![("get", big)], 1.0), "b.json")];
         let thresholds = [Threshold::parse("get:count>1").unwrap(), Threshold::parse("get:p99<1s").unwrap()];
-        let merged = merge_files(&inputs, &thresholds).unwrap();
+        let merged = merge_files(&mut inputs.clone(), &thresholds, false).unwrap();
         assert!(thresholds.iter().all(|t| merged.check(t).unwrap().passed));
     }
 
@@ -410,7 +525,7 @@ mod tests {
             let share_min = (runs.iter().map(share).fold(100.0, f64::min) * 1000.0).floor() / 1000.0;
             let texts = [format!("get:{name}{op}{limit}us"), format!("errors<{failed_min}"), format!("errors<{share_min:.3}%")];
             let thresholds: Vec<Threshold> = texts.iter().filter_map(|t| Threshold::parse(t).ok()).collect();
-            let merged = merge_files(&inputs, &thresholds).unwrap();
+            let merged = merge_files(&mut inputs.clone(), &thresholds, false).unwrap();
             for threshold in &thresholds {
                 let text = threshold.text();
                 let each: Vec<bool> = runs.iter().map(|r| threshold.check(r, None).unwrap().passed).collect();
@@ -452,7 +567,7 @@ mod tests {
             let mut texts = vec![format!("errors<{percent}"), format!("errors<{count}"), format!("errors>={count}")];
             texts.extend(names.iter().map(|name| format!("{name}:errors<{percent}?")));
             let thresholds: Vec<Threshold> = texts.iter().filter_map(|t| Threshold::parse(t).ok()).collect();
-            let merged = merge_files(&inputs, &thresholds).unwrap();
+            let merged = merge_files(&mut inputs.clone(), &thresholds, false).unwrap();
             for threshold in &thresholds {
                 let single = threshold.check(&one, None).map_err(|e| e.to_string());
                 let outcome = merged.check(threshold).map_err(|e| e.to_string());

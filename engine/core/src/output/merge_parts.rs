@@ -176,6 +176,15 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     covered.sort();
     covered.dedup();
     merged.covers = Some(covered);
+    // The parts' timelines added where they line up; else said, and none made up.
+    match crate::output::merge_timeline::merged_intervals(inputs, merged.started_at_unix_s) {
+        Ok(Some(intervals)) => merged.intervals = intervals,
+        Ok(None) => {}
+        Err(why) => warnings.push(format!(
+            "the parts' intervals do not line up ({why}): the merged result has no timeline (each part's own is \
+             on the merged page)"
+        )),
+    }
     if let Some(apart) = apart_in_time(inputs) {
         warnings.push(format!(
             "{apart}: the merged rates are over both windows and the gap between them (a threshold on a rate is \

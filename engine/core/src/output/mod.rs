@@ -9,6 +9,7 @@ pub mod html;
 pub mod live_server;
 pub mod merge_by_name;
 pub mod merge_parts;
+pub mod merge_timeline;
 pub mod outcome;
 pub mod report;
 pub mod result_file;

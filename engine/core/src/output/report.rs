@@ -133,7 +133,7 @@ fn table_of(merged: &Merged, seconds: f64, total: &TxnStats, durations: &dyn Fn(
         "\nrequests {} in {:.2}s = {} req/s; ok {}, errors {}{}",
         grouped(total.requests()),
         seconds,
-        grouped(rate(total.requests(), seconds).round() as u64),
+        per_second(rate(total.requests(), seconds)),
         grouped(total.req_ok),
         grouped(total.req_errors()),
         if total.not_sent > 0 {
@@ -255,7 +255,7 @@ fn transaction_rows(out: &mut String, merged: &Merged, seconds: f64, durations: 
             grouped(stats.not_sent),
             grouped(stats.req_errors()),
             error_percent,
-            grouped(rate(stats.requests(), seconds).round() as u64),
+            per_second(rate(stats.requests(), seconds)),
             p50,
             p90,
             p99,
@@ -446,6 +446,20 @@ pub(crate) fn name_cell(name: &str, width: usize) -> String {
 mod tests {
     use super::*;
 
+    /// An open model at 2.5/s read `= 3 req/s` in the table's summary and `3` in its column
+    /// (2 requests over 3 s read `1 req/s`), beside `arrivals ... (2.5/s)`: below 10/s the
+    /// request rate keeps one decimal, as the arrivals' does.
+    #[test]
+    fn a_request_rate_below_ten_keeps_one_decimal() {
+        let stats = TxnStats { req_ok: 5, txn_ok: 5, ..TxnStats::default() };
+        let merged = Merged { txns: [(std::sync::Arc::from("get"), stats)].into(), ..Merged::default() };
+        let text = table(&merged, 2.0);
+        assert!(text.contains("requests 5 in 2.00s = 2.5 req/s;"), "{text}");
+        let row = text.lines().find(|l| l.starts_with("get")).unwrap();
+        assert!(row.split_whitespace().any(|cell| cell == "2.5"), "{row}");
+        assert!(table(&merged, 0.5).contains("= 10 req/s;"), "whole from 10/s");
+    }
+
     /// Outside try: a name holding an escape sequence and a line break recoloured the terminal
     /// and forged a table row; two long names differing at their end read the same.
     #[test]
@@ -609,10 +623,10 @@ mod tests {
         assert_eq!(header[..8], ["transaction", "count", "errors", "requests", "not", "sent", "req", "err"], "{text}");
         assert_eq!(header[8..11], ["err", "%", "req/s"], "{text}");
         let row: Vec<&str> = text.lines().find(|l| l.starts_with("login")).unwrap().split_whitespace().collect();
-        // count 4, errors 3, requests 1, not sent 3, req err 3, err % 75.0%, req/s 1.
-        assert_eq!(row[1..8], ["4", "3", "1", "3", "3", "75.0%", "1"], "{text}");
+        // count 4, errors 3, requests 1, not sent 3, req err 3, err % 75.0%, req/s 1.0.
+        assert_eq!(row[1..8], ["4", "3", "1", "3", "3", "75.0%", "1.0"], "{text}");
         let row: Vec<&str> = text.lines().find(|l| l.starts_with("never")).unwrap().split_whitespace().collect();
-        assert_eq!(row[1..8], ["0", "0", "0", "0", "0", "-", "0"], "no attempt, no transaction: no share: {text}");
+        assert_eq!(row[1..8], ["0", "0", "0", "0", "0", "-", "0.0"], "no attempt, no transaction: no share: {text}");
         // One attempt is one (`journey run` against a closed port said "1 attempts in all").
         let mut merged = Merged::default();
         let mut stats = TxnStats { txn_err: 1, not_sent: 1, ..TxnStats::default() };

@@ -100,36 +100,52 @@ pub enum ResultFileError {
 }
 
 /// A histogram as it travels in a result file: base64 of its compressed HDR V2 encoding, kept
-/// as that text (some hundred bytes where a histogram in memory is 16 KiB and more), with its
-/// count: it is checked (decoded) when the file is read, its count kept, and decoded again only
-/// when its values are wanted (a run made of the file for `merge`, a page's distributions), so
-/// that a file read holds no histogram and a check of its counts (`compare`'s) decodes nothing.
-#[derive(Clone, Debug, PartialEq)]
+/// as that text (some hundred bytes where a histogram in memory is 16 KiB and more). Reading
+/// a file decodes nothing; each histogram is decoded once, where its values are wanted: by
+/// [`ResultFile::read`]'s check (which keeps its count), by `merge` as it merges (a file read
+/// with [`ResultFile::read_unchecked`]), or by a page's drawing as the file is checked. A file
+/// read holds no histogram.
+#[derive(Clone, Debug)]
 pub struct Encoded {
     text: String,
-    /// Values recorded.
-    count: u64,
+    /// Values recorded: known once it was made or decoded.
+    count: std::sync::OnceLock<u64>,
 }
 
 impl Encoded {
     /// `h`, encoded.
     pub fn of(h: &Histogram<u64>) -> Encoded {
-        Encoded { text: histogram::encode(h), count: h.len() }
+        Encoded { text: histogram::encode(h), count: std::sync::OnceLock::from(h.len()) }
     }
 
-    /// The histogram, decoded (an empty one is not made).
+    /// The histogram, decoded (an empty one is not made). Only for one already checked.
     pub fn histogram(&self) -> LatencyHistogram {
         LatencyHistogram::from(self.decoded())
     }
 
-    /// The histogram, decoded.
+    /// The histogram, decoded. Only for one already checked ([`ResultFile::read`]).
     pub fn decoded(&self) -> Histogram<u64> {
-        histogram::decode(&self.text).expect("an encoded histogram was checked when it was read or made")
+        self.decode().expect("an encoded histogram was checked when it was read or made")
     }
 
-    /// How many values it holds, as read (nothing decoded).
-    pub fn count(&self) -> u64 {
-        self.count
+    /// The histogram decoded, its count kept; an error when its text does not decode.
+    pub fn decode(&self) -> Result<Histogram<u64>, histogram::HistogramError> {
+        let h = histogram::decode(&self.text)?;
+        let _ = self.count.set(h.len());
+        Ok(h)
+    }
+
+    /// How many values it holds: known (nothing decoded) once it was made or decoded, as
+    /// [`ResultFile::read`] decodes every histogram of a file; `None` before.
+    pub fn count(&self) -> Option<u64> {
+        self.count.get().copied()
+    }
+}
+
+/// Two are equal when their texts are: the count is what the text holds, known or not.
+impl PartialEq for Encoded {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
     }
 }
 
@@ -147,10 +163,21 @@ impl Serialize for Encoded {
 
 impl<'de> Deserialize<'de> for Encoded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let count = histogram::decode(&text).map_err(serde::de::Error::custom)?.len();
-        Ok(Encoded { text, count })
+        Ok(Encoded { text: String::deserialize(deserializer)?, count: std::sync::OnceLock::new() })
     }
+}
+
+/// The four histograms a page draws of one transaction, as [`ResultFile::check_histograms`]
+/// decoded them.
+pub struct Drawn {
+    /// Transaction durations.
+    pub txn_us: Histogram<u64>,
+    /// Request times.
+    pub req_us: Histogram<u64>,
+    /// Transaction durations from the intended start.
+    pub txn_us_corrected: Histogram<u64>,
+    /// Request times from the intended start.
+    pub req_us_corrected: Histogram<u64>,
 }
 
 /// Latency figures of one histogram, µs. With nothing recorded (`count` 0) every figure is
@@ -387,6 +414,10 @@ pub struct Transaction {
     /// Every counter and histogram, for `merge` (left out of the live dashboard's data).
     #[serde(default)]
     pub raw: Option<RawStats>,
+    /// Its distribution as a page draws it, drawn as its histograms were decoded for another
+    /// reason (a check, a merge) so that the page decodes none again; not in the file.
+    #[serde(skip)]
+    pub drawn: Option<serde_json::Value>,
 }
 
 /// Every counter and histogram of one transaction: what `merge` adds up.
@@ -936,6 +967,10 @@ pub struct ResultFile {
     /// merged from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covers: Option<Vec<PartId>>,
+    /// Every transaction's requests' distribution as a page draws it, drawn with the
+    /// transactions' (see [`Transaction::drawn`]); not in the file.
+    #[serde(skip)]
+    pub drawn: Option<serde_json::Value>,
 }
 
 /// A scenario file's fingerprint: `fnv1a64:` and the 64-bit FNV-1a hash of its text in hex.
@@ -1012,8 +1047,18 @@ struct Version {
 }
 
 impl ResultFile {
-    /// Reads a result file's text; `file` names it in errors.
+    /// Reads a result file's text, every histogram checked (decoded once, its count kept);
+    /// `file` names it in errors.
     pub fn read(text: &str, file: &str) -> Result<ResultFile, ResultFileError> {
+        let read = ResultFile::read_unchecked(text, file)?;
+        read.check_histograms(file, |_, _| ())?;
+        Ok(read)
+    }
+
+    /// [`ResultFile::read`] without decoding its histograms: for a reader that decodes each
+    /// itself with [`Encoded::decode`], saying where one does not (`merge`, as it merges), or
+    /// that checks them with [`ResultFile::check_histograms`] (a page drawing as it checks).
+    pub fn read_unchecked(text: &str, file: &str) -> Result<ResultFile, ResultFileError> {
         let version: Version = parse(text, file)?;
         if version.format_version > FORMAT_VERSION {
             return Err(ResultFileError::NewerVersion { file: file.to_string(), found: version.format_version });
@@ -1051,6 +1096,43 @@ impl ResultFile {
         consistency::check_transactions(&read, file)?;
         consistency::check_intervals(&read, file)?;
         Ok(read)
+    }
+
+    /// Decodes every histogram once (its count kept), an error naming the first that does not
+    /// decode; each transaction's four that a page draws are handed to `each` with its index,
+    /// then dropped: no two transactions' histograms are held at once.
+    pub fn check_histograms(&self, file: &str, mut each: impl FnMut(usize, Drawn)) -> Result<(), ResultFileError> {
+        let decode = |h: &Encoded, at: &dyn std::fmt::Display| {
+            h.decode().map_err(|e| ResultFileError::Shape {
+                file: file.to_string(),
+                at: format!("{at}: "),
+                why: e.to_string(),
+            })
+        };
+        for (index, txn) in self.transactions.iter().enumerate() {
+            let Some(raw) = &txn.raw else { continue };
+            let at = |field: &'static str| format!("transactions[{index}].raw.{field}");
+            let drawn = Drawn {
+                txn_us: decode(&raw.txn_us, &at("txn_us"))?,
+                req_us: decode(&raw.req_us, &at("req_us"))?,
+                txn_us_corrected: decode(&raw.txn_us_corrected, &at("txn_us_corrected"))?,
+                req_us_corrected: decode(&raw.req_us_corrected, &at("req_us_corrected"))?,
+            };
+            if let Some(http) = &raw.http {
+                let phases = [(&http.dns, "http.dns"), (&http.connect, "http.connect"), (&http.tls, "http.tls")];
+                for (h, field) in phases.into_iter().chain([(&http.first_byte, "http.first_byte")]) {
+                    decode(h, &at(field))?;
+                }
+            }
+            if let Some(ws) = &raw.ws {
+                decode(&ws.reply_us, &at("ws.reply_us"))?;
+            }
+            each(index, drawn);
+        }
+        if let Some(raw) = &self.injector.raw {
+            decode(&raw.lag_us, &"injector.raw.lag_us")?;
+        }
+        Ok(())
     }
 
     /// The file as pretty JSON (what `--json FILE` writes).

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
-use crate::output::result_file::{RawStats, ResultFile, ResultFileError};
+use crate::output::result_file::{Drawn, RawStats, ResultFile, ResultFileError};
 use crate::output::threshold::Checked;
 use crate::stats::{Merged, TxnStats, new_latency_histogram};
 
@@ -122,16 +122,17 @@ pub fn file_data(label: &str, file: &ResultFile) -> Result<Value, ResultFileErro
         return Err(missing);
     }
     let mut result = file.to_value();
-    let mut totals = Totals::default();
+    let mut totals = Drawing::default();
     let shown = result.get_mut("transactions").and_then(Value::as_array_mut).into_iter().flatten();
     for (txn, object) in file.transactions.iter().zip(shown) {
         let (Some(raw), Some(object)) = (&txn.raw, object.as_object_mut()) else { continue };
         object.remove("raw");
-        object.insert("distribution".into(), totals.add(raw));
+        let drawn = txn.drawn.clone().unwrap_or_else(|| totals.add_raw(raw));
+        object.insert("distribution".into(), drawn);
     }
     if let Some(object) = result.as_object_mut() {
         object.insert("label".into(), json!(label));
-        object.insert("distribution".into(), totals.distributions());
+        object.insert("distribution".into(), file.drawn.clone().unwrap_or_else(|| totals.distributions()));
     }
     Ok(result)
 }
@@ -152,18 +153,21 @@ pub fn without_raw(label: &str, file: &ResultFile) -> Option<ResultFileError> {
 /// without is drawn without a distribution.
 pub fn write_file_data(out: &mut dyn Write, label: &str, mut file: ResultFile) -> io::Result<()> {
     let transactions = std::mem::take(&mut file.transactions);
+    let drawn = file.drawn.take();
     let mut head = file.to_value();
     drop(file);
-    let mut totals = Totals::default();
+    let mut totals = Drawing::default();
     out.write_all(b"{\"transactions\":[")?;
     for (i, mut txn) in transactions.into_iter().enumerate() {
         let raw = txn.raw.take();
+        let drawn = txn.drawn.take();
         let mut object = serde_json::to_value(&txn).expect("a transaction always serializes");
         drop(txn);
         if let Some(object) = object.as_object_mut() {
             object.remove("raw");
-            if let Some(raw) = raw {
-                object.insert("distribution".into(), totals.add(&raw));
+            // Drawn as it was checked or merged, else from its histograms here.
+            if let Some(drawn) = drawn.or_else(|| raw.map(|raw| totals.add_raw(&raw))) {
+                object.insert("distribution".into(), drawn);
             }
         }
         if i > 0 {
@@ -175,41 +179,85 @@ pub fn write_file_data(out: &mut dyn Write, label: &str, mut file: ResultFile) -
     if let Some(object) = head.as_object_mut() {
         object.remove("transactions");
         object.insert("label".into(), json!(label));
-        object.insert("distribution".into(), totals.distributions());
+        object.insert("distribution".into(), drawn.unwrap_or_else(|| totals.distributions()));
     }
     // The other fields' object, its `{` left out: it follows the transactions.
     let text = super::embeddable(&head);
     out.write_all(text.strip_prefix('{').expect("an object's text starts with {").as_bytes())
 }
 
-/// The request times of every transaction folded as a file's transactions are drawn.
+/// A file's distributions drawn one transaction at a time, the request times of every
+/// transaction folded for the file's own: as a page draws them, or as they are decoded for
+/// another reason (a check, a merge), so that the page decodes none again.
 #[derive(Default)]
-struct Totals {
+pub struct Drawing {
     requests: Option<(Histogram<u64>, Histogram<u64>)>,
 }
 
-impl Totals {
+impl Drawing {
     /// Folds one transaction's request times in, and gives its distribution: as `timed` picks,
     /// its transaction durations, or its request times when the name only timed requests.
-    fn add(&mut self, raw: &RawStats) -> Value {
-        let (requests, requests_corrected) = (raw.req_us.decoded(), raw.req_us_corrected.decoded());
+    pub fn add(&mut self, drawn: &Drawn) -> Value {
+        self.add_histograms(&drawn.txn_us, &drawn.txn_us_corrected, &drawn.req_us, &drawn.req_us_corrected)
+    }
+
+    /// [`Drawing::add`] of one transaction's stats (a merge's, decoded as it merges).
+    pub fn add_stats(&mut self, stats: &TxnStats) -> Value {
+        self.add_histograms(&stats.txn_us, &stats.txn_us_corrected, &stats.req_us, &stats.req_us_corrected)
+    }
+
+    fn add_histograms(
+        &mut self,
+        durations: &Histogram<u64>,
+        durations_corrected: &Histogram<u64>,
+        requests: &Histogram<u64>,
+        requests_corrected: &Histogram<u64>,
+    ) -> Value {
         let (total, total_corrected) =
             self.requests.get_or_insert_with(|| (new_latency_histogram(), new_latency_histogram()));
-        total.add(&requests).expect("auto-resizing histograms always merge");
-        total_corrected.add(&requests_corrected).expect("auto-resizing histograms always merge");
-        let durations = raw.txn_us.decoded();
+        total.add(requests).expect("auto-resizing histograms always merge");
+        total_corrected.add(requests_corrected).expect("auto-resizing histograms always merge");
         if durations.is_empty() {
-            distributions(&requests, &requests_corrected)
+            distributions(requests, requests_corrected)
         } else {
-            distributions(&durations, &raw.txn_us_corrected.decoded())
+            distributions(durations, durations_corrected)
         }
     }
 
+    /// One transaction's distribution from its `raw` histograms, each decoded once here (a
+    /// file drawn without having been drawn as it was checked).
+    fn add_raw(&mut self, raw: &RawStats) -> Value {
+        let drawn = Drawn {
+            txn_us: raw.txn_us.decoded(),
+            req_us: raw.req_us.decoded(),
+            txn_us_corrected: raw.txn_us_corrected.decoded(),
+            req_us_corrected: raw.req_us_corrected.decoded(),
+        };
+        self.add(&drawn)
+    }
+
     /// The distribution of every request folded in.
-    fn distributions(self) -> Value {
+    pub fn distributions(self) -> Value {
         let (total, corrected) = self.requests.unwrap_or_else(|| (new_latency_histogram(), new_latency_histogram()));
         distributions(&total, &corrected)
     }
+}
+
+/// Reads a result file (as [`ResultFile::read`]) for a page: each transaction's distribution
+/// drawn as its histograms are checked, so that drawing the page decodes none again.
+pub fn read_drawn(text: &str, file: &str) -> Result<ResultFile, ResultFileError> {
+    let mut read = ResultFile::read_unchecked(text, file)?;
+    let mut drawing = Drawing::default();
+    let mut drawn = Vec::with_capacity(read.transactions.len());
+    read.check_histograms(file, |index, histograms| drawn.push((index, drawing.add(&histograms))))?;
+    for (index, value) in drawn {
+        read.transactions[index].drawn = Some(value);
+    }
+    // A file with a transaction without `raw` is drawn from its figures alone (no totals).
+    if read.transactions.iter().all(|t| t.drawn.is_some()) {
+        read.drawn = Some(drawing.distributions());
+    }
+    Ok(read)
 }
 
 /// Thresholds a segment leaves to `merge` (its counts and rates are a share of the whole), as

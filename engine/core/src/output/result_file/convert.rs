@@ -58,6 +58,7 @@ pub fn result_file_of(result: &RunResult, total: &TxnStats, transactions: Vec<Tr
         interrupted_segments: None,
         parts: None,
         covers: None,
+        drawn: None,
     }
 }
 
@@ -151,6 +152,7 @@ pub fn transaction(name: &str, stats: &TxnStats, seconds: f64, raw: bool) -> Tra
         websocket: websocket(&stats.ws, seconds),
         cookies_ignored: cookies_ignored(&stats.cookies_ignored),
         raw: raw.then(|| raw_stats(stats)),
+        drawn: None,
     }
 }
 
@@ -487,12 +489,13 @@ pub fn read_run_untimed(file: &ResultFile, name: &str) -> Result<RunResult, Resu
         merged.error_samples.insert(sample_kind(kind).ok_or_else(unknown)?, text.clone());
     }
     if let Some(raw) = &file.injector.raw {
-        merged.injector = InjectorLoad {
-            lag_us: raw.lag_us.decoded(),
-            busy_us: raw.busy_us,
-            wall_us: raw.wall_us,
-            busy_percent_max: raw.busy_percent_max,
-        };
+        let lag_us = raw.lag_us.decode().map_err(|e| ResultFileError::Shape {
+            file: name.into(),
+            at: "injector.raw.lag_us: ".into(),
+            why: e.to_string(),
+        })?;
+        merged.injector =
+            InjectorLoad { lag_us, busy_us: raw.busy_us, wall_us: raw.wall_us, busy_percent_max: raw.busy_percent_max };
     }
     Ok(RunResult {
         scenario: file.scenario.clone(),
@@ -597,12 +600,20 @@ fn check_bounded(counts: impl IntoIterator<Item = (String, u64)>, file: &str, at
 
 fn txn_stats(raw: &RawStats, file: &str, at: &str, histograms: Histograms) -> Result<TxnStats, ResultFileError> {
     check_bounded(counters(raw), file, at)?;
-    let decoded = |h: &Encoded| if histograms == Histograms::Decoded { h.histogram() } else { LatencyHistogram::new() };
+    // A file read unchecked (`merge`'s) has its histograms checked here, each decoded once.
+    let decoded = |h: &Encoded, field: &str| match histograms {
+        Histograms::Decoded => h.decode().map(LatencyHistogram::from).map_err(|e| ResultFileError::Shape {
+            file: file.into(),
+            at: format!("{at}.{field}: "),
+            why: e.to_string(),
+        }),
+        Histograms::Empty => Ok(LatencyHistogram::new()),
+    };
     let mut stats = TxnStats {
-        txn_us: decoded(&raw.txn_us),
-        req_us: decoded(&raw.req_us),
-        txn_us_corrected: decoded(&raw.txn_us_corrected),
-        req_us_corrected: decoded(&raw.req_us_corrected),
+        txn_us: decoded(&raw.txn_us, "txn_us")?,
+        req_us: decoded(&raw.req_us, "req_us")?,
+        txn_us_corrected: decoded(&raw.txn_us_corrected, "txn_us_corrected")?,
+        req_us_corrected: decoded(&raw.req_us_corrected, "req_us_corrected")?,
         txn_ok: raw.txn_ok,
         txn_err: raw.txn_err,
         req_ok: raw.req_ok,
@@ -629,7 +640,7 @@ fn txn_stats(raw: &RawStats, file: &str, at: &str, histograms: Histograms) -> Re
     at_most(stats.connects_failed, stats.connects, file, format!("{at}.connects_failed: "), "more failed than tried")?;
     at_most(stats.tls_failed, stats.tls_handshakes, file, format!("{at}.tls_failed: "), "more failed than tried")?;
     if let Some(http) = &raw.http {
-        stats.http = http_metrics(http, &decoded);
+        stats.http = http_metrics(http, &decoded)?;
     }
     if let Some(ws) = &raw.ws {
         stats.ws = ws_stats(ws, file, &format!("{at}.ws.errors"), &decoded)?;
@@ -637,16 +648,19 @@ fn txn_stats(raw: &RawStats, file: &str, at: &str, histograms: Histograms) -> Re
     Ok(stats)
 }
 
-fn http_metrics(raw: &RawHttp, decoded: &impl Fn(&Encoded) -> LatencyHistogram) -> HttpMetrics {
+/// A histogram of a file decoded, or left empty, as [`txn_stats`] asks; `field` names it.
+type Decode<'a> = dyn Fn(&Encoded, &str) -> Result<LatencyHistogram, ResultFileError> + 'a;
+
+fn http_metrics(raw: &RawHttp, decoded: &Decode<'_>) -> Result<HttpMetrics, ResultFileError> {
     let mut metrics = HttpMetrics::default();
-    metrics.dns_us = decoded(&raw.dns);
-    metrics.connect_us = decoded(&raw.connect);
-    metrics.tls_us = decoded(&raw.tls);
-    metrics.first_byte_us = decoded(&raw.first_byte);
+    metrics.dns_us = decoded(&raw.dns, "http.dns")?;
+    metrics.connect_us = decoded(&raw.connect, "http.connect")?;
+    metrics.tls_us = decoded(&raw.tls, "http.tls")?;
+    metrics.first_byte_us = decoded(&raw.first_byte, "http.first_byte")?;
     for (method, status, count) in &raw.responses {
         metrics.add_responses(method, *status, *count);
     }
-    metrics
+    Ok(metrics)
 }
 
 /// The counters of `raw` (its errors left out).
@@ -663,13 +677,8 @@ fn ws_counts(raw: &RawWs) -> WsStats {
     }
 }
 
-fn ws_stats(
-    raw: &RawWs,
-    file: &str,
-    at: &str,
-    decoded: &impl Fn(&Encoded) -> LatencyHistogram,
-) -> Result<WsStats, ResultFileError> {
-    let mut ws = WsStats { reply_us: decoded(&raw.reply_us), ..ws_counts(raw) };
+fn ws_stats(raw: &RawWs, file: &str, at: &str, decoded: &Decode<'_>) -> Result<WsStats, ResultFileError> {
+    let mut ws = WsStats { reply_us: decoded(&raw.reply_us, "ws.reply_us")?, ..ws_counts(raw) };
     add_kinds(&raw.errors, file, at, |kind, n| ws.errors[kind as usize] += n)?;
     Ok(ws)
 }

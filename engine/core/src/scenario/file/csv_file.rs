@@ -200,10 +200,9 @@ pub enum CsvError {
     /// A byte-order mark (U+FEFF) beginning a value after the file's start: two files
     /// joined, each saved with one (the second's header row would be read as a row).
     #[error(
-        "{}:{line}:{column}: value {value} begins with a byte-order mark (U+FEFF, invisible): the file seems \
-         to be two files joined, each saved with one, so the second's header row would be read as values: \
-         remove the mark (and that header row)",
-        path.display()
+        "{}:{line}:{column}: value {value} begins with a byte-order mark (U+FEFF, invisible): {}",
+        path.display(),
+        byte_order_mark_why(*line, *value)
     )]
     ByteOrderMark {
         /// The file.
@@ -255,7 +254,7 @@ pub enum CsvError {
     /// A line longer than `limits::CSV_LINE_BYTES_MAX`: not a CSV file, most likely.
     #[error(
         "{}:{line}: this line is longer than {bytes_max} bytes: is the file CSV text, one row per line? \
-         (a value may hold at most that much)",
+         (a line may hold at most that much; a longer value goes quoted across lines)",
         path.display()
     )]
     LineTooLong {
@@ -454,6 +453,21 @@ fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// Why a byte-order mark beginning value `value` of line `line` is refused: a second one at
+/// the file's start, one in a column's name, two files joined (a row's first value past the
+/// header), or a mark that would be sent as part of a value.
+fn byte_order_mark_why(line: u64, value: u64) -> &'static str {
+    match (line, value) {
+        (1, 1) => "the file starts with two: remove one",
+        (1, _) => "the column's name would hold it: remove it",
+        (_, 1) => {
+            "the file seems to be two files joined, each saved with one, so the second's header row would be read \
+             as values: remove the mark (and that header row)"
+        }
+        _ => "it would be sent as part of the value: remove it",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +594,23 @@ mod tests {
         assert_eq!(column(b"id\ra\r\nb\r", "id"), ["a", "b"]);
     }
 
+    /// A second mark at the file's start, or one inside a row, is no joined file: the error
+    /// said "two files joined ... remove that header row" of the file's own header, and of a
+    /// row's second value.
+    #[test]
+    fn a_byte_order_mark_that_is_no_joined_file_is_not_said_to_be_one() {
+        let err = error(b"\xEF\xBB\xBF\xEF\xBB\xBFid,name\n1,a\n");
+        assert!(
+            err.ends_with(
+                "d.csv:1:1: value 1 begins with a byte-order mark (U+FEFF, invisible): the file starts \
+             with two: remove one"
+            ),
+            "{err}"
+        );
+        let err = error(b"id,name\n1,\"\xEF\xBB\xBFa\"\n");
+        assert!(err.ends_with("it would be sent as part of the value: remove it"), "{err}");
+    }
+
     /// `cat a.csv b.csv` of two files saved with a byte-order mark: the second header row
     /// loaded as a row of values, its first beginning with an invisible U+FEFF.
     #[test]
@@ -677,6 +708,15 @@ mod tests {
         text.resize(text.len() + CSV_LINE_BYTES_MAX as usize + 1, b'x');
         let err = error(&text);
         assert!(err.contains("d.csv:4: this line is longer"), "{err}");
+        // The bound is a line's, not a value's (it said "a value may hold at most that much"):
+        // a value quoted across lines may be longer, and is read whole.
+        assert!(err.ends_with("(a line may hold at most that much; a longer value goes quoted across lines)"), "{err}");
+        let line = "x".repeat(1000);
+        let value: String = (0..(CSV_LINE_BYTES_MAX as usize / 1000 + 50)).map(|_| format!("{line}\n")).collect();
+        let text = format!("id,v\n1,\"{value}\"\n2,b\n");
+        let pool = read_csv(&csv_file("quoted.csv", text.as_bytes()).path).unwrap();
+        assert_eq!(pool.rows(), 2);
+        assert!(value.len() as u64 > CSV_LINE_BYTES_MAX);
     }
 
     /// A named pipe with no writer held `scenario check` (and a run, before its first request)

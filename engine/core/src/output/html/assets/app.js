@@ -308,9 +308,13 @@
   function overTime(parent, run, merged, rerender) {
     var tl = timeline(run);
     if (!tl.iv.length) {
-      parent.appendChild(el('p', { cls: 'note', text: merged ? 'a merged result has no common timeline: see each segment over time below' :
+      parent.appendChild(el('p', { cls: 'note', text: merged ? 'a merged result has no common timeline (its parts\' intervals do not line up, as the merge said): see each segment over time below' :
         'no interval completed yet' }));
       return;
+    }
+    if (run.intervals_left_out > 0) {
+      parent.appendChild(el('p', { cls: 'note', text: 'the first ' + grouped(run.intervals_left_out) + ' intervals are left out of the live page (it shows the last ' +
+        grouped(tl.iv.length) + ', from ' + seconds(tl.t[0]) + '); the final report has them all' }));
     }
     var grid = el('div', { cls: 'grid' });
     parent.appendChild(grid);
@@ -325,7 +329,11 @@
     }
     chart(grid, Object.assign({ id: 'rps', title: 'Requests per second, ok and errors by kind', yLabel: 'req/s', x: tl.t, series: rps,
       hint: 'drag to zoom, double-click to reset, click a legend entry to hide it', yFormat: grouped }, timeAxis));
-    latencyOverTime(grid, tl, rerender);
+    if (merged && !tl.iv.some(allLatency)) {
+      grid.appendChild(el('p', { cls: 'note', text: 'Latency over time: a merged timeline adds the parts\' counts, and has no percentiles (a percentile of the parts\' percentiles is none of the whole\'s): see each segment\'s below' }));
+    } else {
+      latencyOverTime(grid, tl, rerender);
+    }
     chart(grid, Object.assign({ id: 'journeys', title: 'Journeys in flight and the volume model\'s target', yLabel: 'journeys', x: tl.t,
       yFormat: grouped, series: [
         { label: 'in flight', values: tl.value(function (p) { return p.journeys_in_flight; }) },
@@ -821,7 +829,7 @@
       var live = el('span', { cls: 'live' + (page.live.finished ? ' done' : ''), text: page.live.finished ? 'finished' : 'LIVE' });
       h.firstChild.appendChild(live);
       var p = el('p', { text: page.live.finished ? 'The run has finished: this is its final report. ' :
-        'Updated every ' + seconds(page.live.tick_s) + '; ' + seconds(page.live.elapsed_s) + ' of ' + seconds(page.live.duration_s) + '. ' });
+        'Updated every ' + seconds(Math.max(0.5, page.live.tick_s || 1)) + '; ' + seconds(page.live.elapsed_s) + ' of ' + seconds(page.live.duration_s) + '. ' });
       p.appendChild(el('a', { href: 'report.html', download: 'mite-report.html', text: 'save this report as one file' }));
       h.appendChild(p);
     }
