@@ -141,7 +141,11 @@ fn stored_cookie(cookie: &Cookie, now_unix_s: i64) -> String {
     let Cookie { name, value, domain, path, .. } = cookie;
     let only = if cookie.host_only { " (this host only)" } else { " (and its subdomains)" };
     let expiry = match cookie.expires_unix_s {
-        Some(at) => format!("expires in {}s (Unix {at})", at.saturating_sub(now_unix_s)),
+        Some(at) => {
+            let date = u64::try_from(at).ok().and_then(crate::model::civil::Civil::of_unix_s);
+            let date = date.map_or_else(|| format!("Unix {at}"), |date| date.text(" ", " UTC"));
+            format!("expires in {}s ({date})", at.saturating_sub(now_unix_s))
+        }
         None => "no expiry (kept for the journey run)".to_string(),
     };
     let secure = if cookie.secure { "; Secure" } else { "" };
@@ -529,7 +533,13 @@ mod tests {
         jar.store(origin, "sid=42; Max-Age=60; HttpOnly", 1_000).unwrap();
         assert_eq!(
             stored_cookie(jar.cookies().last().unwrap(), 1_000),
-            "sid=42; domain=shop.example (this host only); path=/a; expires in 60s (Unix 1060); HttpOnly"
+            "sid=42; domain=shop.example (this host only); path=/a; expires in 60s (1970-01-01 00:17:40 UTC); HttpOnly"
+        );
+        // An overflowing Max-Age read `expires in 9223372035058812579s`: the jar's last date.
+        jar.store(origin, "far=1; Max-Age=99999999999999999999", 1_000).unwrap();
+        assert_eq!(
+            stored_cookie(jar.cookies().last().unwrap(), 1_000),
+            "far=1; domain=shop.example (this host only); path=/a; expires in 253402299799s (9999-12-31 23:59:59 UTC)"
         );
         jar.store(origin, "t=1; Domain=.shop.example; Path=/", 1_000).unwrap();
         assert_eq!(
