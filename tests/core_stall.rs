@@ -262,3 +262,49 @@ fn txn_count(line: &str) -> u64 {
     let at = words.iter().position(|w| *w == "txn").expect("a txn count");
     words[at - 1].replace(',', "").parse().expect("a number")
 }
+
+/// A GET of `target_url` and a short think: cores that report every tick.
+async fn get_and_think(ctx: &Ctx, _row: Row) -> JourneyResult {
+    let url = ctx.config().get_or("target_url", "http://127.0.0.1:1/");
+    ctx.transaction("get", async {
+        ctx.http().get(url).discard_body().send().await?;
+        mite_core::sleep(Duration::from_millis(20)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// How long the reporter takes over the run's first progress line.
+const REPORTER_HOLD: Duration = Duration::from_millis(2_600);
+
+/// A stats thread held (a reporter slow to print its first line) while every core went on
+/// reporting: no core is named silent, and none is given up. Before, the thread judged each
+/// core by the last report it had taken, not by those waiting in its queue: it named both cores
+/// silent after the hold, and with `core_held_max` under the hold ended the run without them.
+#[test]
+fn a_slow_stats_thread_does_not_take_cores_for_silent() {
+    let target = Target::start(TargetOptions::default()).unwrap();
+    let mut registry = Registry::default();
+    registry.journey("stall:get_and_think", get_and_think);
+    let scenario = scenario("stall:get_and_think", VolumeModel::constant(2));
+    let config =
+        mite_core::run::layered_config(&scenario.config, &[format!("target_url={}", target.url("/"))]).unwrap();
+    let mut opts = options(2, Duration::from_secs(4));
+    opts.core_held_max = Duration::from_secs(2);
+    let said = Mutex::new(Vec::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut held = false;
+    let result = mite_core::run_scenario(&registry, scenario, config, &opts, stop, &mut |event| match event {
+        RunEvent::Interval(_) if !held => {
+            held = true;
+            std::thread::sleep(REPORTER_HOLD);
+        }
+        RunEvent::CoreSilent { core, .. } => said.lock().unwrap().push(format!("core {core} silent")),
+        RunEvent::Warning(text) => said.lock().unwrap().push(text.to_string()),
+        _ => {}
+    });
+    let said = said.into_inner().unwrap();
+    let result = result.unwrap_or_else(|err| panic!("the run ended without its cores: {err}; said {said:#?}"));
+    assert!(said.iter().all(|s| !s.contains("silent")), "{said:#?}");
+    assert_target_saw_every_request(&result, target.hits());
+}

@@ -807,31 +807,28 @@ impl<'a, 'r> Collector<'a, 'r> {
 
     /// Merges snapshots and reports intervals until every core has sent its last snapshot.
     fn run(mut self, events: &Receiver<CoreEvent>) -> Result<Collected, RunError> {
+        // What the cores sent while this thread was busy (a reporter slow to print, a page to
+        // publish) is taken before any core is judged silent or given up: its report may be
+        // in the queue.
+        let backlog_max = self.options.cores.len() * crate::limits::STATS_QUEUE_PER_CORE;
         while !self.pending.all_finished() || !self.pending.none_pending() {
-            match events.recv_timeout(self.options.tick) {
-                Ok(CoreEvent::Started { core, driver, fallback }) => self.started(core, driver, fallback),
-                Ok(CoreEvent::Failed { core, error }) if self.drivers[core].is_some() => {
-                    self.panicked(core, error);
+            let mut next = events.recv_timeout(self.options.tick);
+            for _ in 0..backlog_max {
+                self.take(next)?;
+                match events.try_recv() {
+                    Ok(event) => next = Ok(event),
+                    Err(_) => break,
                 }
-                Ok(CoreEvent::Failed { core, error }) => {
-                    return Err(RunError::CoreFailed { core: self.options.cores[core], error });
-                }
-                Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(*snapshot),
-                Ok(CoreEvent::Completed { ran_out, .. }) => self.ran_out.extend(ran_out),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) if !self.pending.all_finished() => {
-                    return Err(RunError::CoreLost);
-                }
-                Err(RecvTimeoutError::Disconnected) => {}
             }
             self.note_the_stop_flag();
             self.give_up_held_cores();
-            self.close_complete_intervals()?;
             for (core, silent_s, past_grace_s) in
                 self.cores.newly_silent(self.options.tick, self.duration, self.options.grace)
             {
                 (self.report)(&RunEvent::CoreSilent { core: self.options.cores[core], silent_s, past_grace_s });
             }
+            // Last: the reporter may take its time over what closes here.
+            self.close_complete_intervals()?;
         }
         Ok(Collected {
             merged: self.merged,
@@ -844,6 +841,27 @@ impl<'a, 'r> Collector<'a, 'r> {
             stopped_s: self.cores.stopped_s,
             lost: self.lost,
         })
+    }
+
+    /// One event from the cores, or the tick's wait for one ending.
+    fn take(&mut self, event: Result<CoreEvent, RecvTimeoutError>) -> Result<(), RunError> {
+        match event {
+            Ok(CoreEvent::Started { core, driver, fallback }) => self.started(core, driver, fallback),
+            Ok(CoreEvent::Failed { core, error }) if self.drivers[core].is_some() => {
+                self.panicked(core, error);
+            }
+            Ok(CoreEvent::Failed { core, error }) => {
+                return Err(RunError::CoreFailed { core: self.options.cores[core], error });
+            }
+            Ok(CoreEvent::Snapshot(snapshot)) => self.snapshot(*snapshot),
+            Ok(CoreEvent::Completed { ran_out, .. }) => self.ran_out.extend(ran_out),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) if !self.pending.all_finished() => {
+                return Err(RunError::CoreLost);
+            }
+            Err(RecvTimeoutError::Disconnected) => {}
+        }
+        Ok(())
     }
 
     /// A panic outside a journey's run ended a running core's thread: the run stops (the
