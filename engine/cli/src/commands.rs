@@ -662,17 +662,7 @@ fn execute(
     // Outside try: a 1 s run of a ramp from 0 (read at each tick: none in the first) started
     // nothing and ended with exit 0, an empty table and no word why.
     let said_before = warnings.iter().any(|w| w.contains("runs no journey at all"));
-    if result.merged.journeys.started == 0
-        && result.stopped_by != StopReason::Interrupted
-        && options.segment.1 == 1
-        && !said_before
-    {
-        let warning = format!(
-            "the run started no journey in its {:.2}s: nothing was measured; its volume models asked for none \
-             in that time (they are read once a tick, {:?} here: a ramp from 0 asks for its first journeys a \
-             tick or more after the start); give a longer --duration or a shorter --tick",
-            result.duration_s, options.tick
-        );
+    if let Some(warning) = nothing_started(&result, options, said_before || lost.is_some()) {
         tell(format_args!("WARNING: {warning}"));
         warnings.push(warning);
     }
@@ -759,6 +749,24 @@ fn kept_result(run: Result<RunResult, RunError>) -> anyhow::Result<(RunResult, O
         }
         run => Ok((run?, None)),
     }
+}
+
+/// The warning for a whole run that started no journey (a ramp from 0 read at a tick that never
+/// came), unless it was interrupted or `explained` (said before the run, or a core was lost:
+/// the journeys it started are in no report, and the volume models did ask for them).
+fn nothing_started(result: &RunResult, options: &RunOptions, explained: bool) -> Option<String> {
+    let silent = result.merged.journeys.started == 0
+        && result.stopped_by != StopReason::Interrupted
+        && options.segment.1 == 1
+        && !explained;
+    silent.then(|| {
+        format!(
+            "the run started no journey in its {:.2}s: nothing was measured; its volume models asked for none \
+             in that time (they are read once a tick, {:?} here: a ramp from 0 asks for its first journeys a \
+             tick or more after the start); give a longer --duration or a shorter --tick",
+            result.duration_s, options.tick
+        )
+    })
 }
 
 /// What may be wrong, said before the run: beside a registered journey, a threshold naming a
@@ -1654,6 +1662,17 @@ mod tests {
         let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();
         assert!(none.is_none());
         assert!(kept_result(Err(RunError::NoCores)).is_err(), "other errors stay errors");
+    }
+
+    /// A run that lost its only core (a journey that never yields) was also told its volume
+    /// models asked for no journey, which was untrue: the journeys it started are in no report.
+    #[test]
+    fn a_run_that_lost_a_core_is_not_told_it_started_nothing() {
+        let (run, options) = (result(StopReason::Duration), RunOptions::default());
+        let said = nothing_started(&run, &options, false).unwrap_or_default();
+        assert!(said.starts_with("the run started no journey in its 1.00s"), "{said}");
+        assert_eq!(nothing_started(&run, &options, true), None);
+        assert_eq!(nothing_started(&result(StopReason::Interrupted), &options, false), None);
     }
 
     /// A run in which journeys panicked went on to its end and kept every figure, and exits 1
