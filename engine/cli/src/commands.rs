@@ -109,6 +109,8 @@ pub fn dispatch(cli: Cli, registry: Registry) -> anyhow::Result<ExitCode> {
         Some(Command::Scenario { action: ScenarioAction::Check { scenario, config, cores } }) => {
             let mut resolved = resolve(&registry, &scenario, &config)?;
             resolved.check_config_keys(&config)?;
+            // A registered scenario's entry naming no registered journey: refused as a run refuses it.
+            mite_core::run::entry_journeys(&resolved.registry, &resolved.scenario)?;
             if let (Some(places), Some(cores)) = (&resolved.places, cores) {
                 // What a run on that many cores refuses, refused here too, at its line.
                 places.check_split(&resolved.scenario, cores)?;
@@ -748,6 +750,19 @@ fn kept_result(run: Result<RunResult, RunError>) -> anyhow::Result<(RunResult, O
             Ok((*result, Some(text)))
         }
         run => Ok((run?, None)),
+    }
+}
+
+/// Refuses a registry in which a name was registered twice (the later registration replaced
+/// the earlier, which would never run), naming each.
+pub(crate) fn registered_once(registry: &Registry) -> Result<(), String> {
+    match registry.registered_twice() {
+        [] => Ok(()),
+        twice => Err(format!(
+            "{} registered twice in the crate's register function: the later registration would replace \
+             the earlier; give each its own module:name",
+            twice.join(", ")
+        )),
     }
 }
 
@@ -1662,6 +1677,55 @@ mod tests {
         let (_, none) = kept_result(Ok(result(StopReason::Duration))).unwrap();
         assert!(none.is_none());
         assert!(kept_result(Err(RunError::NoCores)).is_err(), "other errors stay errors");
+    }
+
+    /// A name registered twice replaced the first registration without a word (a user's
+    /// `register` listing `shop:browse` for two journeys ran only the second).
+    #[test]
+    fn a_name_registered_twice_is_refused_naming_it() {
+        async fn browse(_ctx: &mite_core::Ctx, _row: mite_core::Row) -> mite_core::JourneyResult {
+            Ok(())
+        }
+        let mut registry = Registry::default();
+        registry.journey("shop:browse", browse);
+        registry.scenario("shop:soak", |_config| Ok(Scenario::default()));
+        assert_eq!(registered_once(&registry), Ok(()));
+        registry.journey("shop:browse", browse);
+        registry.scenario("shop:soak", |_config| Ok(Scenario::default()));
+        let said = registered_once(&registry).unwrap_err();
+        assert!(said.starts_with(r#"journey "shop:browse", scenario "shop:soak" registered twice"#), "{said}");
+    }
+
+    /// `scenario check` of a registered scenario whose entry names no registered journey said
+    /// `ok` (exit 0) while the run refused it: refused, as the run refuses it.
+    #[test]
+    fn scenario_check_looks_a_registered_scenarios_journeys_up() {
+        use clap::Parser;
+        async fn browse(_ctx: &mite_core::Ctx, _row: mite_core::Row) -> mite_core::JourneyResult {
+            Ok(())
+        }
+        fn entry(journey: &str) -> mite_core::ScenarioEntry {
+            mite_core::ScenarioEntry {
+                journey: journey.into(),
+                datapool: None,
+                volume: mite_core::VolumeModel::constant(1),
+            }
+        }
+        let mut registry = Registry::default();
+        registry.journey("shop:browse", browse);
+        registry.scenario("shop:good", |_config| {
+            Ok(Scenario { entries: vec![entry("shop:browse")], ..Scenario::default() })
+        });
+        registry.scenario("shop:typo", |_config| {
+            Ok(Scenario { entries: vec![entry("shop:brwse")], ..Scenario::default() })
+        });
+        let check = |name: &str| {
+            let cli = crate::args::Cli::try_parse_from(["mite-engine", "scenario", "check", name]).unwrap();
+            dispatch(cli, registry.clone()).map_err(|err| err.to_string())
+        };
+        assert_eq!(check("shop:good").unwrap(), ExitCode::SUCCESS);
+        let err = check("shop:typo").unwrap_err();
+        assert!(err.contains(r#"unknown journey "shop:brwse"; did you mean shop:browse?"#), "{err}");
     }
 
     /// A run that lost its only core (a journey that never yields) was also told its volume

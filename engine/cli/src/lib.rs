@@ -106,6 +106,10 @@ pub fn main(register: impl FnOnce(&mut Registry)) -> ExitCode {
     let cli = args::Cli::parse_checked();
     let mut registry = Registry::default();
     register(&mut registry);
+    if let Err(twice) = commands::registered_once(&registry) {
+        commands::tell(format_args!("error: {twice}"));
+        return ExitCode::from(commands::EXIT_ERROR);
+    }
     match commands::dispatch(cli, registry) {
         Ok(code) => code,
         Err(err) => {

@@ -326,6 +326,15 @@ fn run_duration(scenario: &Scenario, options: &RunOptions) -> Result<Duration, R
     Ok(duration)
 }
 
+/// Each entry's journey, found in `registry` (what a run refuses first, and `scenario check`
+/// with it).
+pub fn entry_journeys(registry: &Registry, scenario: &Scenario) -> Result<Vec<Arc<dyn Journey>>, RunError> {
+    let found = scenario.entries.iter().enumerate().map(|(i, entry)| {
+        registry.find_journey(&entry.journey).map_err(|source| RunError::UnknownJourney { entry: i + 1, source })
+    });
+    found.collect()
+}
+
 /// Each entry's journey, once every entry, the cores, the tick and the duration are checked.
 fn check_scenario(
     registry: &Registry,
@@ -335,13 +344,8 @@ fn check_scenario(
     if scenario.entries.is_empty() {
         return Err(RunError::NoEntries(scenario.name.clone()));
     }
-    let mut journeys = Vec::new();
+    let journeys = entry_journeys(registry, scenario)?;
     for (i, entry) in scenario.entries.iter().enumerate() {
-        journeys.push(
-            registry
-                .find_journey(&entry.journey)
-                .map_err(|source| RunError::UnknownJourney { entry: i + 1, source })?,
-        );
         entry
             .volume
             .validate()

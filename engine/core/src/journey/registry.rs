@@ -216,6 +216,9 @@ pub struct Registry {
     journeys: BTreeMap<String, Arc<dyn Journey>>,
     scenarios: BTreeMap<String, ScenarioFn>,
     datapools: BTreeMap<String, DataPoolSource>,
+    /// Names given to `journey`, `scenario` or `datapool` more than once, in words
+    /// (`journey "shop:browse"`): [`Registry::registered_twice`].
+    twice: Vec<String>,
 }
 
 impl Registry {
@@ -236,7 +239,9 @@ impl Registry {
     where
         F: AsyncFn(&Ctx, Row) -> JourneyResult + Copy + Send + Sync + 'static,
     {
-        self.journeys.insert(name.to_string(), Arc::new(AsyncJourney(f)));
+        if self.journeys.insert(name.to_string(), Arc::new(AsyncJourney(f))).is_some() {
+            self.twice.push(format!("journey {name:?}"));
+        }
     }
 
     /// Registers a journey implemented directly (declarative journeys).
@@ -262,7 +267,9 @@ impl Registry {
     /// assert_eq!(build(&Config::default()).unwrap().entries[0].volume.target(0.0, 1.0), Some(10));
     /// ```
     pub fn scenario(&mut self, name: &str, f: ScenarioFn) {
-        self.scenarios.insert(name.to_string(), f);
+        if self.scenarios.insert(name.to_string(), f).is_some() {
+            self.twice.push(format!("scenario {name:?}"));
+        }
     }
 
     /// Registers a datapool under `name`.
@@ -278,7 +285,30 @@ impl Registry {
     /// assert_eq!(registry.find_datapool("shop:users").unwrap().len(), 2);
     /// ```
     pub fn datapool(&mut self, name: &str, f: DataPoolFn) {
-        self.datapools.insert(name.to_string(), DataPoolSource::Build(f));
+        if self.datapools.insert(name.to_string(), DataPoolSource::Build(f)).is_some() {
+            self.twice.push(format!("datapool {name:?}"));
+        }
+    }
+
+    /// The names registered more than once with [`Registry::journey`], [`Registry::scenario`]
+    /// or [`Registry::datapool`], in words (`journey "shop:browse"`): the later registration
+    /// replaced the earlier, so one of the two would never run. `mite_engine::main` refuses
+    /// to start with any.
+    ///
+    /// ```
+    /// # use mite_core::prelude::*;
+    /// async fn browse(_ctx: &Ctx, _row: Row) -> JourneyResult {
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.journey("shop:browse", browse);
+    /// assert!(registry.registered_twice().is_empty());
+    /// registry.journey("shop:browse", browse);
+    /// assert_eq!(registry.registered_twice(), [r#"journey "shop:browse""#]);
+    /// ```
+    pub fn registered_twice(&self) -> &[String] {
+        &self.twice
     }
 
     /// Registers an already built datapool (scenario files).
