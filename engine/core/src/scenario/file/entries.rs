@@ -89,11 +89,24 @@ impl Entries<'_> {
         match self.pools.get(name.get_ref()) {
             Some((pool, columns)) => Ok((Some(pool.clone()), columns.as_deref())),
             None => {
-                let defined = self.pools.keys().cloned().collect::<Vec<_>>().join(", ");
-                let message = format!("unknown datapool {:?}; defined here: {defined}", name.get_ref());
-                Err(self.src.error(Some(name.span()), format!("{field}.datapool"), message))
+                Err(self.src.error(Some(name.span()), format!("{field}.datapool"), self.unknown_pool(name.get_ref())))
             }
         }
+    }
+
+    /// An entry's datapool the file does not define: what it does define (or that it defines
+    /// none), and that a registered datapool of that name is not one an entry may name.
+    fn unknown_pool(&self, name: &str) -> String {
+        let defined = match self.pools.keys().map(String::as_str).collect::<Vec<_>>().join(", ") {
+            defined if defined.is_empty() => "this file defines none (a [datapools.NAME] table)".to_string(),
+            defined => format!("defined here: {defined}"),
+        };
+        let registered = if self.base.find_datapool(name).is_ok() {
+            "; a registered datapool is for `journey test` and `journey run` only: define it in this file"
+        } else {
+            ""
+        };
+        format!("unknown datapool {name:?}; {defined}{registered}")
     }
 
     /// What `journey test` and `journey run` would meet running each declarative journey of

@@ -358,6 +358,31 @@ mod tests {
         assert!(err.ends_with("unknown journey \"apx\"; did you mean api?; this file defines api"), "{err}");
     }
 
+    /// A file that defines no datapool said `defined here: ` with nothing after it, and did not
+    /// say that a registered datapool of that name cannot be named by an entry.
+    #[test]
+    fn an_unknown_datapool_in_a_file_that_defines_none_says_so() {
+        let text = "[journeys.j]\nsteps = [{ url = \"http://127.0.0.1:1/\" }]\n\n\
+                    [[scenario]]\njourney = \"j\"\ndatapool = \"mine:users\"\nvolume = { constant = 1 }\n";
+        let err = load_text(text).unwrap_err();
+        assert!(
+            err.message.ends_with("unknown datapool \"mine:users\"; this file defines none (a [datapools.NAME] table)"),
+            "{err}"
+        );
+        let mut registry = Registry::default();
+        registry.datapool("mine:users", || crate::model::datapool::DataPool::recyclable("users", vec![]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        let err = load(&path, &registry, &[]).unwrap_err();
+        assert!(
+            err.message.ends_with(
+                "a registered datapool is for `journey test` and `journey run` only: define it in this file"
+            ),
+            "{err}"
+        );
+    }
+
     fn load_text(text: &str) -> Result<LoadedScenario, ScenarioFileError> {
         // One folder per call (tests run in parallel), removed when dropped.
         let dir = tempfile::tempdir().unwrap();
@@ -625,7 +650,8 @@ volume = { constant = 1 }
         assert!(err.message.contains("nmae"), "{err}");
 
         let bad = GOOD.replace("datapool = \"users\"", "datapool = \"usrs\"");
-        assert!(load_text(&bad).unwrap_err().message.contains("unknown datapool \"usrs\""));
+        let err = load_text(&bad).unwrap_err();
+        assert!(err.message.ends_with("unknown datapool \"usrs\"; defined here: users"), "{err}");
 
         let bad = GOOD.replace("[\"bob\", 2]", "[\"bob\"]");
         let err = load_text(&bad).unwrap_err();
