@@ -1344,7 +1344,10 @@ fn journey_test(
     };
     let stop = signals.stop_flag();
     let started = std::time::Instant::now();
-    let (merged, driver) = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace)?;
+    let tested = mite_core::journey_test(registry, journey, rows, config, &options, &stop, &mut trace);
+    // An interrupt's watch for the journey in flight ends here (`signals`).
+    signals.run_ended();
+    let (merged, driver) = tested?;
     // The rates in the table are over the time the journeys took (they said "in 0.00s").
     let took_s = started.elapsed().as_secs_f64();
     // It read `(own)` alone above the table: the driver, unnamed.

@@ -8,7 +8,9 @@
 //!   once). A second one ends the grace at once: the journeys still in flight are cancelled,
 //!   counted, and the results are written. A third exits at once without results.
 //! - `journey test` has no grace and no result file: the first signal cancels the journey in
-//!   flight and the rows left are not run; the table of what ran is printed.
+//!   flight at its next wait and the rows left are not run; the table of what ran is printed.
+//!   A journey that does not wait within `JOURNEY_CANCEL_WAIT` (a loop that never awaits
+//!   anything pending holds the thread that would cancel it) ends the process, saying so.
 //! - Once the run has ended, while its results are written (a slow disk, a FIFO whose reader
 //!   does not read), a first signal says so and skips any linger after them; a second one
 //!   exits at once without the results not yet written.
@@ -30,6 +32,10 @@ const SIGNAL_REPEAT_MIN: Duration = Duration::from_millis(100);
 /// How long the handler waits for its message to be written: standard error may be a full
 /// pipe nobody reads, and a handler held there would leave the next signal unheard.
 const SAY_WAIT: Duration = Duration::from_millis(200);
+
+/// How long `journey test`'s first signal waits for the journey in flight to be cancelled (at
+/// its next wait) before it ends the process: one that never waits cannot be cancelled.
+const JOURNEY_CANCEL_WAIT: Duration = Duration::from_secs(5);
 
 /// How often a wait looks for a signal.
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -76,7 +82,20 @@ impl Signals {
             }
             last = Some(now);
             nth = nth.saturating_add(1);
-            state.on_signal(nth);
+            if state.on_signal(nth) {
+                let state = state.clone();
+                // A thread of its own: the handler stays free for the next signal.
+                let _ = std::thread::Builder::new().name("journey-cancel".into()).spawn(move || {
+                    if !state.ended_within(JOURNEY_CANCEL_WAIT) {
+                        say(&format!(
+                            "the journey in flight has not come to a wait in {}s: it never awaits anything pending (a \
+                             loop with no I/O, sleep or other wait), so it cannot be cancelled; exiting without its table",
+                            JOURNEY_CANCEL_WAIT.as_secs()
+                        ));
+                        std::process::exit(EXIT_ABORTED);
+                    }
+                });
+            }
         });
         if hangup_ignored {
             ignore_hangup();
@@ -84,8 +103,10 @@ impl Signals {
         signals
     }
 
-    /// The `nth` signal (1 for the first).
-    fn on_signal(&self, nth: u32) {
+    /// The `nth` signal (1 for the first); true when it asked `journey test`'s journey in flight
+    /// to stop (the handler then waits, `JOURNEY_CANCEL_WAIT` at most, for it to have).
+    fn on_signal(&self, nth: u32) -> bool {
+        let mut watch = false;
         let first = nth == 1;
         if self.results_written.load(Ordering::SeqCst) {
             say("interrupt: the results are written; leaving");
@@ -99,8 +120,13 @@ impl Signals {
                  sent (interrupt again to exit at once)");
         } else if first && self.at_once.load(Ordering::SeqCst) {
             self.stop.store(true, Ordering::SeqCst);
-            say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; the journey in flight is cancelled and the rows \
-                 left are not run (interrupt again to exit at once)");
+            watch = true;
+            say(&format!(
+                "interrupt (SIGINT, SIGTERM or SIGHUP): stopping; the journey in flight is cancelled at its next wait \
+                 (or the process ends if none comes within {}s) and the rows left are not run (interrupt again to \
+                 exit at once)",
+                JOURNEY_CANCEL_WAIT.as_secs()
+            ));
         } else if first {
             self.stop.store(true, Ordering::SeqCst);
             say("interrupt (SIGINT, SIGTERM or SIGHUP): stopping; journeys in flight get the grace period, \
@@ -118,6 +144,20 @@ impl Signals {
             std::process::exit(EXIT_ABORTED);
         }
         self.count.fetch_add(1, Ordering::SeqCst);
+        watch
+    }
+
+    /// Whether the run (`journey test`'s journeys) ended within `wait`.
+    fn ended_within(&self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        while !self.run_ended.load(Ordering::SeqCst) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            std::thread::sleep(left.min(SIGNAL_POLL_INTERVAL));
+        }
+        true
     }
 
     /// `journey test`: a stop cancels the journey in flight at once, as the first signal says.
@@ -270,6 +310,30 @@ mod tests {
         test.cancel_at_once();
         test.on_signal(1);
         assert!(!test.grace_cut_flag().load(Ordering::SeqCst));
+    }
+
+    /// `journey test` of a journey that never waits: one SIGTERM said the journey was
+    /// cancelled and the process ran on (a `timeout` sends one signal). The first signal now
+    /// has the handler watch for the journey's end, and the process ends when none comes.
+    #[test]
+    fn journey_tests_first_signal_watches_for_the_journeys_end() {
+        let test = Signals::default();
+        test.cancel_at_once();
+        test.run_started();
+        assert!(test.on_signal(1), "the journey in flight is watched");
+        let started = Instant::now();
+        assert!(!test.ended_within(Duration::from_millis(120)), "a journey that never ended");
+        assert!(started.elapsed() >= Duration::from_millis(120));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                test.run_ended();
+            });
+            assert!(test.ended_within(Duration::from_secs(30)), "a journey cancelled at its wait");
+        });
+        let run = Signals::default();
+        run.run_started();
+        assert!(!run.on_signal(1), "a run's grace is not watched");
     }
 
     #[test]
