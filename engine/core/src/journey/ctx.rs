@@ -200,6 +200,24 @@ impl Ctx {
         self.current.get() == self.journey
     }
 
+    /// The current transaction given back to `parent`, one level up (a transaction ended, or
+    /// dropped before it finished).
+    #[inline(always)]
+    fn leave_transaction(&self, parent: TxnId) {
+        self.current.set(parent);
+        self.depth.set(self.depth.get() - 1);
+    }
+
+    /// `body` polled inside a transaction: no response's end kept from an earlier poll, and the
+    /// transaction's start read offered to the body's first poll only.
+    #[inline(always)]
+    fn poll_in_transaction<F: Future>(&self, body: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.shard.last_response_end.set(None);
+        let poll = body.poll(cx);
+        self.txn_began.set(None);
+        poll
+    }
+
     /// Starts transaction `name` under the current one; returns (parent, id, start).
     fn begin_transaction(&self, name: &str) -> (TxnId, TxnId, Moment) {
         let parent = self.current.get();
@@ -239,18 +257,20 @@ impl Ctx {
         id
     }
 
-    /// Ends a transaction: records its time and outcome, restores the parent.
+    /// Ends a transaction whose body returned `result`: records its time and outcome, restores
+    /// the parent. A body that ended in the turn its last response came whole in ends when that
+    /// response did (the injector's own work after it, checks and captures, not counted); else
+    /// now.
     fn end_transaction<T>(
         &self,
         name: &str,
         open: (TxnId, TxnId, Moment),
-        ended: Moment,
         result: JourneyResult<T>,
     ) -> JourneyResult<T> {
         let (parent, id, started) = open;
+        let ended = self.shard.last_response_end.get().unwrap_or_else(Moment::now);
         let took_us = ended.micros_since(started);
-        self.current.set(parent);
-        self.depth.set(self.depth.get() - 1);
+        self.leave_transaction(parent);
         let mut stats = self.shard.stats.borrow_mut();
         self.shard.record(|record| {
             record.transactions.push(crate::journey::record::RecordedTransaction {
@@ -385,8 +405,7 @@ pin_project_lite::pin_project! {
             }
             this.body.set(None);
             if let Some((parent, _, _)) = this.open.take() {
-                this.ctx.current.set(parent);
-                this.ctx.depth.set(this.ctx.depth.get() - 1);
+                this.ctx.leave_transaction(parent);
             }
         }
     }
@@ -399,23 +418,15 @@ impl<T, F: Future<Output = JourneyResult<T>>> Future for Transaction<'_, F> {
         let this = self.project();
         let (ctx, name) = (*this.ctx, *this.name);
         let open = *this.open.get_or_insert_with(|| ctx.begin_transaction(name));
-        ctx.shard.last_response_end.set(None);
         let Some(body) = this.body.as_pin_mut() else {
             // Only a drop takes the body, and nothing polls a dropped future.
             return Poll::Pending;
         };
-        let poll = body.poll(cx);
-        // The start's read serves a request made in the body's first poll only.
-        ctx.txn_began.set(None);
-        match poll {
+        match ctx.poll_in_transaction(body, cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
                 *this.open = None;
-                // A body that ended in the turn its last response came whole in ends when that
-                // response did (the injector's own work after it, checks and captures, not
-                // counted); else now.
-                let ended = ctx.shard.last_response_end.get().unwrap_or_else(Moment::now);
-                Poll::Ready(ctx.end_transaction(name, open, ended, result))
+                Poll::Ready(ctx.end_transaction(name, open, result))
             }
         }
     }
@@ -460,8 +471,7 @@ impl<'a> OpenTransaction<'a> {
         // Ended: nothing to give back.
         std::mem::forget(self);
         ctx.txn_began.set(None);
-        let ended = ctx.shard.last_response_end.get().unwrap_or_else(Moment::now);
-        ctx.end_transaction(name, open, ended, result)
+        ctx.end_transaction(name, open, result)
     }
 }
 
@@ -472,8 +482,7 @@ impl Drop for OpenTransaction<'_> {
         if std::thread::panicking() {
             return;
         }
-        self.ctx.current.set(self.open.0);
-        self.ctx.depth.set(self.ctx.depth.get() - 1);
+        self.ctx.leave_transaction(self.open.0);
     }
 }
 
@@ -492,10 +501,7 @@ impl<F: Future> Future for InTransaction<'_, F> {
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        this.ctx.shard.last_response_end.set(None);
-        let poll = this.future.poll(cx);
-        this.ctx.txn_began.set(None);
-        poll
+        this.ctx.poll_in_transaction(this.future, cx)
     }
 }
 
