@@ -183,14 +183,32 @@ pub(crate) fn trace_cookies(ctx: &Ctx) {
     }
 }
 
-/// The `Cookie` header value the jar holds for `url`, if any (a WebSocket handshake's).
-pub(crate) fn handshake_cookie_header(ctx: &Ctx, url: &Url<'_>) -> Option<String> {
-    let session = ctx.session.borrow();
-    if session.jar.is_empty() {
-        return None;
+/// A WebSocket handshake's one `Cookie` field, as a request's ([`cookie_header`]): the
+/// journey's own `Cookie` headers, then its jar's cookies for `url`.
+pub(crate) fn handshake_cookie(ctx: &Ctx, url: &Url<'_>, headers: &[(&str, &str)]) -> String {
+    let mut cookie = String::new();
+    append_own(&mut cookie, headers);
+    append_jar(ctx, url, &mut cookie);
+    cookie
+}
+
+/// The values of `headers`' own `Cookie` fields, appended to `cookie`.
+fn append_own(cookie: &mut String, headers: &[(&str, &str)]) {
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("cookie") {
+            append_pair(cookie, value);
+        }
     }
-    let mut out = String::new();
-    session.jar.render(origin(url), now_unix_s(), &mut out).then_some(out)
+}
+
+/// The jar's cookies for `url`, appended to `cookie`.
+fn append_jar(ctx: &Ctx, url: &Url<'_>, cookie: &mut String) {
+    let session = ctx.session.borrow();
+    if !session.jar.is_empty() {
+        let mut jar_part = String::new();
+        session.jar.render(origin(url), now_unix_s(), &mut jar_part);
+        append_pair(cookie, &jar_part);
+    }
 }
 
 /// Stores the `Set-Cookie` fields of a raw response head from `url` (a WebSocket handshake's
@@ -334,24 +352,17 @@ pub(crate) async fn chain(first: RequestBuilder<'_>, mut previous: Option<Respon
 fn cookie_header(first: &RequestBuilder<'_>, url: &str, same_origin: bool) -> String {
     let mut cookie = String::new();
     if same_origin {
-        for (name, value) in &first.headers {
-            if name.eq_ignore_ascii_case("cookie") {
-                append_pair(&mut cookie, value);
-            }
-        }
+        append_own(&mut cookie, &first.headers);
     }
     if same_origin && let Some(extras) = first.extras.as_deref() {
         for (name, value) in &extras.cookies {
             append_pair(&mut cookie, &format!("{name}={value}"));
         }
     }
-    let session = first.ctx.session.borrow();
-    if !session.jar.is_empty()
+    if !first.ctx.session.borrow().jar.is_empty()
         && let Ok(parsed) = Url::parse(url)
     {
-        let mut jar_part = String::new();
-        session.jar.render(origin(&parsed), now_unix_s(), &mut jar_part);
-        append_pair(&mut cookie, &jar_part);
+        append_jar(first.ctx, &parsed, &mut cookie);
     }
     cookie
 }

@@ -375,15 +375,6 @@ fn mask_key() -> [u8; 4] {
     (random_u64() as u32).to_ne_bytes()
 }
 
-/// The upgrade's one `Cookie` field, as a request's: the journey's own `Cookie` headers, then
-/// its jar's cookies for the URL.
-fn handshake_cookie(ctx: &Ctx, url: &Url<'_>, headers: &[(&str, &str)]) -> String {
-    let own = headers.iter().filter(|(name, _)| name.eq_ignore_ascii_case("cookie")).map(|(_, value)| *value);
-    let jar = crate::journey::session::handshake_cookie_header(ctx, url);
-    let parts: Vec<&str> = own.chain(jar.as_deref()).filter(|part| !part.is_empty()).collect();
-    parts.join("; ")
-}
-
 /// Connects, upgrades, and records the handshake as a request of the current transaction.
 async fn open<'c>(request: WsConnect<'c, '_>) -> Result<WebSocket<'c>, HttpError> {
     let ctx = request.ctx;
@@ -394,7 +385,7 @@ async fn open<'c>(request: WsConnect<'c, '_>) -> Result<WebSocket<'c>, HttpError
     let url =
         Url::parse(&http_url).map_err(|e| not_sendable(HttpError::not_sent(ErrorKind::InvalidUrl, in_ws_words(e))))?;
     check_headers(&request.headers, &request.protocols).map_err(not_sendable)?;
-    let cookie = handshake_cookie(ctx, &url, &request.headers);
+    let cookie = crate::journey::session::handshake_cookie(ctx, &url, &request.headers);
     let mut headers: Vec<(&str, &str)> =
         request.headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("cookie")).copied().collect();
     if !cookie.is_empty() {
