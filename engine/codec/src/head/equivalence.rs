@@ -15,6 +15,14 @@ fn reference_step(buf: &[u8], limits: &Limits, request_was_head: bool) -> Result
     if httparse::Response::new(&mut probe).parse(buf) == Err(httparse::Error::HeaderValue) {
         return parse_control_step(buf, limits, request_was_head);
     }
+    // The same with folds allowed (added since: a folded head's control character was named,
+    // a `Set-Cookie`'s too).
+    let mut folding = httparse::ParserConfig::default();
+    folding.allow_obsolete_multiline_headers_in_responses(true);
+    let mut probe = vec![httparse::EMPTY_HEADER; slots];
+    if folding.parse_response(&mut httparse::Response::new(&mut probe), buf) == Err(httparse::Error::HeaderValue) {
+        return parse_control_step(buf, limits, request_was_head);
+    }
     let parsed = match reference_one::<32>(buf, slots.min(32)) {
         Err(CodecError::TooManyHeaders { .. }) if slots > 32 => reference_one::<HEADER_SLOTS>(buf, slots)?,
         Err(CodecError::Malformed { what: VERSION_ERROR }) => return reference_version(buf, limits, request_was_head),
