@@ -98,7 +98,11 @@ fn segments_started_together_merge_into_one_timeline() {
     // two) line up by their start and are added; the rest is left out, each named.
     let said = text(&out);
     assert!(said.contains("warning: the parts' intervals do not all line up"), "{said}");
-    assert!(said.contains("c.json intervals[0] (run, 0.000 s to 0.500 s): no interval of every other part starts then"), "{said}");
+    assert!(said.contains("c.json intervals[0] (run, 0.000 s to 0.5"), "{said}");
+    assert!(
+        said.contains("no interval of every other part starts then (") && said.contains("has no interval left by then"),
+        "{said}"
+    );
     let (rc, rm) = (read(&c), read(&merged));
     let im = rm["intervals"].as_array().unwrap();
     assert!(!im.is_empty() && im.len() < rc["intervals"].as_array().unwrap().len(), "{}", rm["intervals"]);

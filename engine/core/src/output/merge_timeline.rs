@@ -88,7 +88,11 @@ pub fn merged_intervals(
                 .collect()
         })
         .collect();
-    let from_start = |wall_s: f64| wall_s - started_at_unix_s;
+    // A start a hair before the merge's (rounding) reads 0.000 s, not -0.000 s.
+    let from_start = |wall_s: f64| {
+        let s = wall_s - started_at_unix_s;
+        if s.abs() < 5e-4 { 0.0 } else { s }
+    };
     let said = |part: usize, index: usize| {
         let (start, end, _) = spans[part][index];
         let phase = at(&inputs[part].1, index).phase.map(|p| format!("{}, ", phase_word(p))).unwrap_or_default();
