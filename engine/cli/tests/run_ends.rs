@@ -548,6 +548,14 @@ fn a_failed_hdr_log_write_mid_run_keeps_the_result() {
     assert!(said.contains("--hdr-log: writing failed"), "{said}");
     assert!(said.contains("the --hdr-log is incomplete"), "{said}");
     assert!(std::fs::metadata(&log).unwrap().len() <= LOG_BYTES_MAX);
+    // Whole lines only: the write that failed is cut back (it used to leave half a line).
+    let text = std::fs::read(&log).unwrap();
+    assert!(
+        text.ends_with(b"\n"),
+        "the log ends mid-line: {:?}",
+        String::from_utf8_lossy(&text[text.len().saturating_sub(80)..])
+    );
+    assert!(said.contains("the log holds "), "{said}");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let json = if stdout.contains(mite_core::output::result_frame::MARKER) {
         mite_core::output::result_frame::decode(&stdout).unwrap()

@@ -75,9 +75,10 @@ pub enum RunEvent<'a> {
         /// How long it had run.
         took: Duration,
     },
-    /// Writing the `--hdr-log` failed mid-run (a full disk): the log stops there, the run goes
-    /// on and its results are written. A caller that gates on the log treats the run as failed.
-    HdrLogFailed(&'a std::io::Error),
+    /// Writing the `--hdr-log` failed mid-run (a full disk): the log stops there, cut back to
+    /// its last whole interval; the run goes on and its results are written. A caller that
+    /// gates on the log treats the run as failed.
+    HdrLogFailed(&'a crate::output::hdr_log::LogCut),
     /// `journey test`: one line of the trace (a transaction, a request, a message), nested
     /// `depth` transactions deep.
     Trace {
@@ -203,7 +204,7 @@ impl fmt::Display for RunEvent<'_> {
             ),
             RunEvent::HdrLogFailed(err) => write!(
                 f,
-                "ERROR: --hdr-log: writing failed ({err}); the interval log stops here, the run goes on and its results are written"
+                "ERROR: --hdr-log: {err}; the interval log stops here, the run goes on and its results are written"
             ),
             RunEvent::JourneyStarted { journey, row: None, args } if args.is_empty() => {
                 write!(f, "journey {}", printable(journey))

@@ -1,10 +1,13 @@
 //! HDR interval logs (the HdrHistogram log format read by HistogramLogProcessor and
 //! HdrHistogram plotters), written by hdrhistogram's own interval log writer: one line per
-//! transaction per interval, tagged with its name.
+//! transaction per interval, tagged with its name. An interval's lines are built in memory and
+//! written whole: a write that fails (a full disk) is cut back to the last whole interval, so
+//! that a reader never meets half a line.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -19,9 +22,63 @@ use crate::stats::Merged;
 /// followed by two hex digits ([`tag_for`]), so no transaction's own tag can read the same.
 pub const CORRECTED_TAG_SUFFIX: &str = "%corrected";
 
+/// Where a log is written: a file, which a failed write is cut back on.
+pub trait LogFile: Write {
+    /// Cuts the file to its first `bytes` bytes.
+    fn cut_to(&mut self, bytes: u64) -> io::Result<()>;
+}
+
+impl LogFile for File {
+    fn cut_to(&mut self, bytes: u64) -> io::Result<()> {
+        self.set_len(bytes)?;
+        io::Seek::seek(self, io::SeekFrom::Start(bytes)).map(|_| ())
+    }
+}
+
+/// A write of the log that failed: what the log holds and what it lost.
+#[derive(Debug)]
+pub struct LogCut {
+    /// Why the write failed.
+    pub source: io::Error,
+    /// Where the log's last whole interval ends, seconds after the start (`None`: it holds
+    /// none, only its header).
+    pub whole_until_s: Option<f64>,
+    /// Where the interval that could not be written starts, seconds after the start.
+    pub lost_from_s: f64,
+    /// Whether the part of a line written was cut back off (else the file may end mid-line).
+    pub cut_back: Result<(), String>,
+}
+
+impl fmt::Display for LogCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "writing failed ({}); ", self.source)?;
+        match &self.cut_back {
+            Ok(()) => {
+                let holds = match self.whole_until_s {
+                    Some(s) => format!("whole lines up to the interval ending at {s:.3} s"),
+                    None => "its header only".to_string(),
+                };
+                write!(f, "the log holds {holds}; the run's intervals from {:.3} s on are not in it", self.lost_from_s)
+            }
+            Err(why) => write!(
+                f,
+                "cutting its last line back failed too ({why}): the log may end mid-line (drop its last line), and \
+                 the run's intervals from {:.3} s on are not in it",
+                self.lost_from_s
+            ),
+        }
+    }
+}
+
 /// An open interval log.
-pub struct HdrLog {
-    out: BufWriter<File>,
+pub struct HdrLog<F: LogFile = File> {
+    out: F,
+    /// Bytes of whole lines written so far (the header and whole intervals).
+    whole_bytes: u64,
+    /// Where the last whole interval ends, seconds after the start.
+    whole_until_s: Option<f64>,
+    /// One interval's lines, built before they are written.
+    lines: Vec<u8>,
     serializer: V2DeflateSerializer,
     /// The transactions that have made a request (sent or not): their tags hold request times
     /// from then on, never their durations (at most `limits::TRANSACTIONS_MAX` names).
@@ -59,12 +116,21 @@ impl HdrLog {
             }
         })
     }
+}
 
+impl<F: LogFile> HdrLog<F> {
     /// The log on `file`, its header written.
-    fn begin(file: File, started_at_unix_s: f64) -> io::Result<HdrLog> {
-        let mut log =
-            HdrLog { out: BufWriter::new(file), serializer: V2DeflateSerializer::new(), requesting: BTreeSet::new() };
+    fn begin(file: F, started_at_unix_s: f64) -> io::Result<HdrLog<F>> {
+        let mut log = HdrLog {
+            out: file,
+            whole_bytes: 0,
+            whole_until_s: None,
+            lines: Vec::new(),
+            serializer: V2DeflateSerializer::new(),
+            requesting: BTreeSet::new(),
+        };
         let started = UNIX_EPOCH + Duration::from_secs_f64(started_at_unix_s.max(0.0));
+        let mut header = Vec::new();
         IntervalLogWriterBuilder::new()
             .add_comment("[Histograms of mite-engine transaction latencies in microseconds]")
             .add_comment(
@@ -73,9 +139,11 @@ impl HdrLog {
             )
             .with_start_time(started)
             .with_base_time(started)
-            .begin_log_with(&mut log.out, &mut log.serializer)?;
-        writeln!(log.out, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"")?;
+            .begin_log_with(&mut header, &mut log.serializer)?;
+        writeln!(header, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"")?;
+        log.out.write_all(&header)?;
         log.out.flush()?;
+        log.whole_bytes = header.len() as u64;
         Ok(log)
     }
 
@@ -84,11 +152,43 @@ impl HdrLog {
     /// its answered requests' times (no line in an interval where none was answered: its
     /// requests failed, or its transactions made none); one that has made none so far, its
     /// durations.
-    pub fn write_interval(&mut self, interval: &Merged, start_s: f64, length_s: f64) -> io::Result<()> {
+    pub fn write_interval(&mut self, interval: &Merged, start_s: f64, length_s: f64) -> Result<(), LogCut> {
         let start = Duration::from_secs_f64(start_s.max(0.0));
         let length = Duration::from_secs_f64(length_s.max(0.0));
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        let built = self.build_lines(&mut lines, interval, start, length);
+        let written = built.and_then(|()| {
+            self.out.write_all(&lines)?;
+            self.out.flush()
+        });
+        let bytes = lines.len() as u64;
+        self.lines = lines;
+        match written {
+            Ok(()) => {
+                self.whole_bytes += bytes;
+                self.whole_until_s = Some(start_s.max(0.0) + length_s.max(0.0));
+                Ok(())
+            }
+            Err(source) => {
+                // Whatever part of the interval reached the file goes: a reader meets whole
+                // lines only.
+                let cut_back = self.out.cut_to(self.whole_bytes).map_err(|e| e.to_string());
+                Err(LogCut { source, whole_until_s: self.whole_until_s, lost_from_s: start_s.max(0.0), cut_back })
+            }
+        }
+    }
+
+    /// One interval's lines, into `lines`.
+    fn build_lines(
+        &mut self,
+        lines: &mut Vec<u8>,
+        interval: &Merged,
+        start: Duration,
+        length: Duration,
+    ) -> io::Result<()> {
         // Starting a log with no header lines writes nothing: it only lends the writer.
-        let mut log = IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
+        let mut log = IntervalLogWriterBuilder::new().begin_log_with(lines, &mut self.serializer)?;
         for (name, stats) in &interval.txns {
             if (stats.attempts() > 0 || !stats.req_us.is_empty()) && !self.requesting.contains(name) {
                 self.requesting.insert(name.clone());
@@ -111,7 +211,7 @@ impl HdrLog {
                 })?;
             }
         }
-        self.out.flush()
+        Ok(())
     }
 }
 
@@ -263,5 +363,86 @@ mod tests {
                 ("think".to_string(), 1000, 1, max(2_000)),
             ]
         );
+    }
+
+    impl LogFile for Vec<u8> {
+        fn cut_to(&mut self, bytes: u64) -> io::Result<()> {
+            self.truncate(bytes as usize);
+            Ok(())
+        }
+    }
+
+    /// A file that takes `room` bytes, then takes part of a write and fails (a full disk).
+    struct Filling {
+        bytes: Vec<u8>,
+        room: usize,
+        cut_fails: bool,
+    }
+
+    impl Write for Filling {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let room = self.room.saturating_sub(self.bytes.len());
+            if room == 0 {
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            let n = buf.len().min(room);
+            self.bytes.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl LogFile for Filling {
+        fn cut_to(&mut self, bytes: u64) -> io::Result<()> {
+            if self.cut_fails {
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            self.bytes.truncate(bytes as usize);
+            Ok(())
+        }
+    }
+
+    /// A full disk mid-interval: the log used to end with half a line (its last histogram
+    /// cut mid-base64), which a reader chokes on. The log now ends with the last whole
+    /// interval, and what was lost is said; a cut that fails too says the log may end mid-line.
+    #[test]
+    fn a_full_disk_leaves_whole_lines_and_says_what_was_lost() {
+        let busy = interval(&[("home page", &[100, 200, 300]), ("login", &[5_000, 7_000])]);
+        // Room for the header and a whole interval and a half.
+        let mut probe = HdrLog::begin(Vec::<u8>::new(), 1_700_000_000.0).unwrap();
+        let header = probe.whole_bytes as usize;
+        probe.write_interval(&busy, 0.0, 1.0).unwrap();
+        let one = probe.out.len() - header;
+        let mut log = HdrLog::begin(
+            Filling { bytes: Vec::new(), room: header + one + one / 2, cut_fails: false },
+            1_700_000_000.0,
+        )
+        .unwrap();
+        log.write_interval(&busy, 0.0, 1.0).unwrap();
+        let cut = log.write_interval(&busy, 1.0, 1.0).unwrap_err();
+        assert_eq!(log.out.bytes.len(), header + one, "cut back to the last whole interval");
+        assert!(log.out.bytes.ends_with(b"\n"));
+        assert_eq!(lines(&log.out.bytes).len(), 2, "the first interval's two lines, each whole");
+        assert_eq!(
+            cut.to_string(),
+            "writing failed (No space left on device (os error 28)); the log holds whole lines up to the interval \
+             ending at 1.000 s; the run's intervals from 1.000 s on are not in it"
+        );
+        // A full disk before any interval: the header alone.
+        let mut log =
+            HdrLog::begin(Filling { bytes: Vec::new(), room: header + 10, cut_fails: false }, 1_700_000_000.0).unwrap();
+        let cut = log.write_interval(&busy, 0.0, 1.0).unwrap_err();
+        assert_eq!(log.out.bytes.len(), header);
+        assert!(
+            cut.to_string().contains("the log holds its header only; the run's intervals from 0.000 s on"),
+            "{cut}"
+        );
+        // A cut that fails too is said.
+        let mut log =
+            HdrLog::begin(Filling { bytes: Vec::new(), room: header + 10, cut_fails: true }, 1_700_000_000.0).unwrap();
+        let cut = log.write_interval(&busy, 0.0, 1.0).unwrap_err();
+        assert!(cut.to_string().contains("cutting its last line back failed too"), "{cut}");
     }
 }

@@ -178,11 +178,14 @@ pub fn annotate(merged: &mut ResultFile, inputs: &[(String, ResultFile)]) -> Vec
     merged.covers = Some(covered);
     // The parts' timelines added where they line up; else said, and none made up.
     match crate::output::merge_timeline::merged_intervals(inputs, merged.started_at_unix_s) {
-        Ok(Some(intervals)) => merged.intervals = intervals,
+        Ok(Some(timeline)) => {
+            warnings.extend(timeline.left_out_words());
+            merged.intervals = timeline.intervals;
+        }
         Ok(None) => {}
         Err(why) => warnings.push(format!(
-            "the parts' intervals do not line up ({why}): the merged result has no timeline (each part's own is \
-             on the merged page)"
+            "the parts' intervals cannot be lined up ({why}): the merged result has no timeline (each part's own \
+             is on the merged page)"
         )),
     }
     if let Some(apart) = apart_in_time(inputs) {

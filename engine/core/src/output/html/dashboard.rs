@@ -141,11 +141,19 @@ impl Dashboard {
     ) {
         let Ok(mut cache) = self.cache.lock() else { return };
         let elapsed_s = intervals.last().map_or(0.0, |p| p.elapsed_s);
-        // The intervals not published yet are converted at the next update (`seen` stays).
-        if cache.published_at_s.is_some_and(|at| elapsed_s - at < UPDATE_GAP_MIN_S) {
+        // A piece folded into the newest interval converted (the stop's, a grace's) replaces
+        // it in place: no new interval, and the page must not keep the copy before the fold.
+        let folded = intervals.len() == cache.seen;
+        // The intervals not published yet are converted at the next update (`seen` stays); a
+        // fold is published at once (it comes at most a few times a run, at its end).
+        if !folded && cache.published_at_s.is_some_and(|at| elapsed_s - at < UPDATE_GAP_MIN_S) {
             return;
         }
         cache.published_at_s = Some(elapsed_s);
+        // The newest interval converted is converted again: a fold may have changed it since.
+        if cache.seen > 0 && cache.seen <= intervals.len() && cache.intervals.pop_back().is_some() {
+            cache.seen -= 1;
+        }
         let mut result = RunResult {
             scenario: run.scenario.to_string(),
             cores: run.cores.to_vec(),
@@ -291,6 +299,46 @@ mod tests {
         assert!(saved.contains("in progress: the first 2.0 s of a 5.0 s run, not its final report"), "{saved}");
         assert!(!saved.contains("\"stopped_by\":\"duration\""), "{saved}");
         assert!(get(dashboard.addr(), "/nope").starts_with("HTTP/1.1 404"));
+    }
+
+    /// The stop's piece (or a grace's) folded into the interval before it: the final report
+    /// had the interval with the piece in it, the live page kept its copy from before the
+    /// fold (its requests, its end) until the final report replaced it.
+    #[test]
+    fn a_piece_folded_into_the_last_interval_replaces_its_live_copy() {
+        let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        let live = LiveRun {
+            scenario: "demo",
+            cores: &[0],
+            segment: None,
+            tick: Duration::from_secs(1),
+            duration: Duration::from_secs(2),
+            tls_verified: true,
+        };
+        let point = |elapsed_s, requests| IntervalPoint {
+            elapsed_s,
+            requests,
+            transactions: requests,
+            ..IntervalPoint::default()
+        };
+        let mut points = vec![point(1.0, 10), point(2.0, 10)];
+        dashboard.publish_interval(&live, &[Driver::Epoll], &Merged::default(), &points[..1]);
+        dashboard.publish_interval(&live, &[Driver::Epoll], &Merged::default(), &points);
+        // The stop came 10 ms later: its piece joins the last interval, in place.
+        points[1] = point(2.01, 12);
+        dashboard.publish_interval(&live, &[Driver::Epoll], &Merged::default(), &points);
+        let data = get(dashboard.addr(), "/data.json");
+        let body: Value = serde_json::from_str(data.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let intervals = body["runs"][0]["intervals"].as_array().unwrap();
+        let shown: Vec<(f64, u64)> =
+            intervals.iter().map(|i| (i["elapsed_s"].as_f64().unwrap(), i["requests"].as_u64().unwrap())).collect();
+        assert_eq!(shown, [(1.0, 10), (2.01, 12)], "the final report's figures for the interval, each once");
+        // Another interval after the fold is converted as before.
+        points.push(point(3.0, 5));
+        dashboard.publish_interval(&live, &[Driver::Epoll], &Merged::default(), &points);
+        let data = get(dashboard.addr(), "/data.json");
+        let body: Value = serde_json::from_str(data.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["runs"][0]["intervals"].as_array().unwrap().len(), 3);
     }
 
     /// A run longer than `DASHBOARD_INTERVALS_MAX` intervals (an hour at 1 s and more) showed

@@ -32,10 +32,28 @@ pub fn not_json(text: &str) -> Option<String> {
                     inner.line()
                 ));
             }
+            // Text that is not JSON from its first character (a report, a log without a result,
+            // the HTML page given for the JSON): what it begins with, not serde's words alone.
+            let first = text.trim_start().chars().next();
+            if at.is_empty()
+                && inner.is_syntax()
+                && !matches!(first, Some('{' | '[' | '"' | '-' | '0'..='9' | 't' | 'f' | 'n'))
+            {
+                let begins: String = text.trim_start().chars().take(BEGINS_SHOWN_CHARS).collect();
+                let more = if text.trim_start().chars().nth(BEGINS_SHOWN_CHARS).is_some() { "…" } else { "" };
+                return Some(format!(
+                    "it is not JSON: it begins \"{}\"{more}, where a result begins with {{ (the file of --json, \
+                     not of --html or the console's report)",
+                    crate::model::terminal::printable(&begins)
+                ));
+            }
             Some(format!("{at}{inner}"))
         }
     }
 }
+
+/// How much of a file that is not JSON its error shows.
+const BEGINS_SHOWN_CHARS: usize = 24;
 
 /// Any JSON value, read and dropped; an object's keys are read as text, so that the path to an
 /// error names them.
@@ -114,6 +132,17 @@ mod tests {
              that did not finish?)"
         );
         assert_eq!(not_json("{} x").as_deref(), Some("trailing characters at line 1 column 4"));
+        // Not JSON at all: `expected value at line 1 column 1` said nothing of what it was.
+        assert_eq!(
+            not_json("<!DOCTYPE html><html><head><title>x").as_deref(),
+            Some(
+                "it is not JSON: it begins \"<!DOCTYPE html><html><he\"…, where a result begins with { (the file of \
+                 --json, not of --html or the console's report)"
+            )
+        );
+        assert!(
+            not_json("\n\u{1b}[31mhello").unwrap().starts_with("it is not JSON: it begins \"\\u{1b}[31mhello\", where")
+        );
         for empty in ["", " \n"] {
             assert_eq!(
                 not_json(empty).as_deref(),
