@@ -703,7 +703,6 @@ macro_rules! exchange_in_place {
                     written.set(bytes);
                     $crate::http::client::Progress::written(progress, bytes);
                 };
-                let timeout = client.settings().request_timeout;
                 let deadline = trip_started.checked_add_nanos(client.request_timeout_nanos);
                 // No timer per request: once the deadline has passed, the core's sweep shuts the
                 // socket down, which ends the read or write waiting on it (see
@@ -739,7 +738,7 @@ macro_rules! exchange_in_place {
                     Err(_) if swept => {
                         ::std::hint::cold_path();
                         client.closed(conn.host);
-                        break 'exchange Err($crate::http::client::timed_out(request, timeout, $crate::http::timings::ExchangeTimings::unanswered(written.get(), work)));
+                        break 'exchange Err($crate::http::client::timed_out(client, request, $crate::http::timings::ExchangeTimings::unanswered(written.get(), work)));
                     }
                     // A `408` closing a pooled connection was sent before this request, by a server
                     // timing the idle connection out: not this request's answer. The request goes on
@@ -789,7 +788,7 @@ macro_rules! exchange_in_place {
                             $crate::http::timings::ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
                         if late {
                             ::std::hint::cold_path();
-                            break 'exchange Err($crate::http::client::timed_out(request, timeout, timings));
+                            break 'exchange Err($crate::http::client::timed_out(client, request, timings));
                         }
                         $crate::http::client::Progress::ended(progress, ended);
                         let $crate::http::client::Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
@@ -1226,9 +1225,11 @@ fn finish_trip(
     }
 }
 
-/// The error of a request with no complete response within its time.
+/// The error of a request with no complete response within `client`'s request timeout (read
+/// here, not kept in every request's future for this rare end).
 #[cold]
-pub(crate) fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: ExchangeTimings) -> HttpError {
+pub(crate) fn timed_out(client: &HttpClient, request: &Exchange<'_>, timings: ExchangeTimings) -> HttpError {
+    let timeout = client.settings.request_timeout;
     HttpError::failed(
         ErrorKind::Timeout,
         format!("no complete response from {} within {timeout:?}", request.url.authority),
