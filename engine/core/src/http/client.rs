@@ -703,11 +703,12 @@ macro_rules! exchange_in_place {
                     written.set(bytes);
                     $crate::http::client::Progress::written(progress, bytes);
                 };
-                let deadline = trip_started.checked_add_nanos(client.request_timeout_nanos);
                 // No timer per request: once the deadline has passed, the core's sweep shuts the
                 // socket down, which ends the read or write waiting on it (see
                 // `driver::IoDeadline`). Registered after the connection, so let go of first.
-                let sweep = deadline.map(|deadline| $crate::driver::IoDeadline::register(deadline, conn.io.raw_fd()));
+                let sweep = trip_started
+                    .checked_add_nanos(client.request_timeout_nanos)
+                    .map(|deadline| $crate::driver::IoDeadline::register(deadline, conn.io.raw_fd()));
                 // The round trip, awaited here rather than in a future of its own (one level fewer
                 // to resume when the answer comes): the write and the first read of the answer
                 // together, and when that read brought the whole response (nearly every request
@@ -764,8 +765,9 @@ macro_rules! exchange_in_place {
                         let ended = trip.ended;
                         // The sweep runs on the timers' grid: a response completed after the limit
                         // but before the sweep is still too late (and one the sweep ended, a
-                        // close-delimited body, is one too).
-                        let late = swept || deadline.is_some_and(|deadline| ended > deadline);
+                        // close-delimited body, is one too). (Its deadline worked out again from the
+                        // trip's start, not kept across the await.)
+                        let late = swept || ended.after(trip_started, client.request_timeout_nanos);
                         // A shut-down socket carries nothing more.
                         if trip.keep_alive && conn.buf.read.is_empty() && !swept {
                             client.keep(conn, ended);
