@@ -76,6 +76,15 @@ impl Moment {
         self.nanos().checked_sub(since.nanos()).is_some_and(|nanos| nanos >= span_nanos)
     }
 
+    /// Whether this moment is after `since` plus the duration of `span_nanos`
+    /// ([`Moment::span_nanos`]): `since.checked_add_nanos(span_nanos).is_some_and(|end| self >
+    /// end)`, with no end kept to compare with later (a request's deadline, kept across its
+    /// round trip's await in every request's future, is this from its start).
+    #[inline]
+    pub fn after(self, since: Moment, span_nanos: u64) -> bool {
+        self.nanos().checked_sub(since.nanos()).is_some_and(|nanos| nanos > span_nanos)
+    }
+
     /// A duration's nanoseconds for [`Moment::checked_add_nanos`] and [`Moment::passed`],
     /// worked out once; `u64::MAX` past a `u64`'s, which no moment reaches either way (every
     /// moment is at least 1 nanosecond).
@@ -189,10 +198,13 @@ mod tests {
                 for now in moments.map(Moment::from_nanos) {
                     let passed = end.is_some_and(|end| now >= end);
                     assert_eq!(now.passed(since, span), passed, "{now:?} past {since:?} + {duration:?}");
+                    let after = end.is_some_and(|end| now > end);
+                    assert_eq!(now.after(since, span), after, "{now:?} after {since:?} + {duration:?}");
                 }
                 if let Some(end) = end {
                     for now in [end.nanos() - 1, end.nanos(), end.nanos().saturating_add(1)].map(Moment::from_nanos) {
                         assert_eq!(now.passed(since, span), now >= end, "{now:?} past {since:?} + {duration:?}");
+                        assert_eq!(now.after(since, span), now > end, "{now:?} after {since:?} + {duration:?}");
                     }
                 }
             }

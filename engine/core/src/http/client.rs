@@ -16,12 +16,11 @@ use rustls::pki_types::ServerName;
 
 use super::addresses::AddrChoice;
 use super::buffers::{BufferPool, ConnBuffers};
-use super::out_of_line::out_of_line;
 use super::resolver::{Addrs, Resolver};
-use super::timings::{ConnWork, ExchangeTimings, work_mut};
+use super::timings::{ConnWork, ExchangeTimings};
 use super::transport::{TlsStream, Transport, WriteAndRead, WriteEnd, connect_tcp, is_tls_failure};
 use super::url::Url;
-use crate::driver::{IoDeadline, Moment};
+use crate::driver::Moment;
 use crate::limits;
 use crate::stats::ErrorKind;
 
@@ -109,7 +108,7 @@ impl HttpError {
         self.with_exchange_timings(timings.into())
     }
 
-    fn with_exchange_timings(mut self, timings: ExchangeTimings) -> HttpError {
+    pub(crate) fn with_exchange_timings(mut self, timings: ExchangeTimings) -> HttpError {
         self.timings = timings;
         self
     }
@@ -236,13 +235,13 @@ pub use crate::stats::Timings;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Response {
-    status: u16,
-    head: Bytes,
-    body: Bytes,
-    body_bytes: u64,
+    pub(crate) status: u16,
+    pub(crate) head: Bytes,
+    pub(crate) body: Bytes,
+    pub(crate) body_bytes: u64,
     /// Compact: a response is moved several times on its way to the journey.
-    timings: ExchangeTimings,
-    set_cookie: bool,
+    pub(crate) timings: ExchangeTimings,
+    pub(crate) set_cookie: bool,
 }
 
 impl Response {
@@ -460,10 +459,10 @@ pub(crate) struct EncodedHead(pub Box<[u8]>, pub HostHint);
 /// The socket and the buffers are boxed (each box made once, when the connection or the
 /// buffer set is): a connection moves in and out of its pool as three words, not some 200
 /// bytes copied at each take and each return.
-struct Conn {
-    io: Box<Transport>,
-    host: HostId,
-    buf: Box<ConnBuffers>,
+pub(crate) struct Conn {
+    pub(crate) io: Box<Transport>,
+    pub(crate) host: HostId,
+    pub(crate) buf: Box<ConnBuffers>,
 }
 
 /// A keep-alive connection waiting in its host's pool: the socket and since when it has been
@@ -578,7 +577,7 @@ fn same_text(a: &str, b: &str) -> bool {
 /// server had let go took it: GET, HEAD, OPTIONS, PUT, DELETE, TRACE (RFC 9110 §9.2.2). Read from
 /// the method itself, not compared as text.
 #[inline(always)]
-fn idempotent(method: &http::Method) -> bool {
+pub(crate) fn idempotent(method: &http::Method) -> bool {
     method.is_idempotent() && *method != http::Method::QUERY
 }
 
@@ -600,40 +599,235 @@ struct Reserved {
 }
 
 /// A completed round trip on one connection.
-struct Trip {
-    status: u16,
-    head: Bytes,
-    body: Bytes,
-    body_bytes: u64,
-    request_bytes: u64,
+pub(crate) struct Trip {
+    pub(crate) status: u16,
+    pub(crate) head: Bytes,
+    pub(crate) body: Bytes,
+    pub(crate) body_bytes: u64,
+    pub(crate) request_bytes: u64,
     /// When the response's first byte arrived (`None`: a close-delimited response that was
     /// empty).
-    first_byte: Option<Moment>,
+    pub(crate) first_byte: Option<Moment>,
     /// When the response's last byte arrived.
-    ended: Moment,
-    keep_alive: bool,
-    set_cookie: bool,
+    pub(crate) ended: Moment,
+    pub(crate) keep_alive: bool,
+    pub(crate) set_cookie: bool,
 }
 
 /// A failed round trip, with whether any response byte had arrived (for safe retries) and
 /// whether the request was written at all.
-struct TripError {
-    kind: ErrorKind,
-    detail: String,
-    nothing_received: bool,
-    sent: bool,
+pub(crate) struct TripError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) detail: String,
+    pub(crate) nothing_received: bool,
+    pub(crate) sent: bool,
 }
+
+/// The body of [`HttpClient::exchange`] (`$client`: `&HttpClient`, `$request`: `&Exchange`,
+/// `$progress`: `&impl Progress`), written out in the async block that awaits it:
+/// `Result<Response, HttpError>`. The plain request's send and a declarative step's await the
+/// round trip so, with no future of the exchange's between (none built, polled through and
+/// dropped a request, and the response not copied out of one).
+///
+/// `exchange_in_place!(client, request, progress, transaction)`: each await polled through
+/// `transaction.polled(..)` (a caller's open transaction, as a transaction polls its body).
+macro_rules! exchange_in_place {
+    (@await $future:expr,) => {
+        $future.await
+    };
+    (@await $future:expr, $transaction:ident) => {
+        $transaction.polled($future).await
+    };
+    ($client:expr, $request:expr, $progress:expr $(, $transaction:ident)?) => {
+        'exchange: {
+            let client: &$crate::http::HttpClient = $client;
+            let request: &$crate::http::client::Exchange<'_> = $request;
+            let progress = $progress;
+            // Two clock reads on a reused connection whose response comes in one read: the start
+            // (also the idle check's and the timeout's reference; a declarative step's is its
+            // transaction's start, read already) and the read's return (the first byte, the end,
+            // the idle mark).
+            let started = request.started.unwrap_or_else($crate::driver::Moment::now);
+            let mut attempt_started = started;
+            // Connection work (boxed when some is done: never on a pooled connection's request,
+            // and every request's future holds this).
+            let mut work: $crate::http::timings::ConnWork = None;
+            // Bytes the attempt before wrote (retried on a new connection), told when connecting
+            // for the next one fails.
+            let mut retried_bytes = 0;
+            let idempotent = $crate::http::client::idempotent(request.method);
+            // Tries that ended on a pooled connection the server had let go (see below).
+            let mut pooled_retries = 0u8;
+            'attempts: loop {
+                let (mut conn, reused) = match client.take_idle(request, attempt_started) {
+                    // A non-idempotent request cannot be retried once written: check first that the
+                    // server has not closed the pooled connection (or sent bytes nobody asked for), and
+                    // replace it if it has. So does a retry (the pooled connections are as old as the
+                    // one that failed), and any request on a connection idle for a while: a late body
+                    // after a bodiless head, or an answer nobody asked for, would be read as its own.
+                    Some((io, host, idle_long))
+                        if (!idempotent || idle_long || work.as_ref().is_some_and(|w| w.reconnects > 0))
+                            && io.peer_closed() =>
+                    {
+                        ::std::hint::cold_path();
+                        client.closed(host);
+                        $crate::http::timings::work_mut(&mut work).reconnects += 1;
+                        attempt_started = $crate::driver::Moment::now();
+                        continue 'attempts;
+                    }
+                    Some((io, host, _)) => ($crate::http::client::Conn { io, host, buf: client.buffers.borrow_mut().lend() }, true),
+                    // Connecting is rare and its future is large (TLS handshake state): boxing it
+                    // keeps every request's future small, so polling it moves less memory.
+                    None => match $crate::http::client::exchange_in_place!(@await ::std::boxed::Box::pin(client.connect(&request.url, $crate::http::timings::work_mut(&mut work))), $($transaction)?) {
+                        Ok(conn) => {
+                            // Once a connection (its first request): out of the pooled request's way.
+                            ::std::hint::cold_path();
+                            (conn, false)
+                        }
+                        // Nothing of the request was written: a server never saw it.
+                        Err(err) => {
+                            let timings = $crate::http::timings::ExchangeTimings::unanswered(retried_bytes, work);
+                            break 'exchange Err($crate::http::HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
+                        }
+                    },
+                };
+                // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
+                // first attempt on a pooled connection has nothing to tell yet.
+                if let Some(work) = &work {
+                    ::std::hint::cold_path();
+                    $crate::http::client::Progress::work(progress, work);
+                }
+                let trip_started = if reused { attempt_started } else { $crate::driver::Moment::now() };
+                let written = ::std::cell::Cell::new(0u64);
+                let on_written = |bytes: u64| {
+                    written.set(bytes);
+                    $crate::http::client::Progress::written(progress, bytes);
+                };
+                // No timer per request: once the deadline has passed, the core's sweep shuts the
+                // socket down, which ends the read or write waiting on it (see
+                // `driver::IoDeadline`). Registered after the connection, so let go of first.
+                let sweep = trip_started
+                    .checked_add_nanos(client.request_timeout_nanos)
+                    .map(|deadline| $crate::driver::IoDeadline::register(deadline, conn.io.raw_fd()));
+                // The round trip, awaited here rather than in a future of its own (one level fewer
+                // to resume when the answer comes): the write and the first read of the answer
+                // together, and when that read brought the whole response (nearly every request
+                // under load) nothing more to wait for.
+                let outcome = 'trip: {
+                    // (Each value in a block of its own that ends before the next await: a value
+                    // still in scope at an await is kept in the future, moved from or not.)
+                    let rest = {
+                        let (wbuf, rbuf) = $crate::http::client::encode_request_into(&mut conn, request);
+                        let sent = $crate::http::client::exchange_in_place!(
+                            @await conn.io.write_request_and_read(wbuf, rbuf, &on_written), $($transaction)?
+                        );
+                        let mut more = None;
+                        if let Some(outcome) = client.answered(&mut conn, request, sent, &on_written, &mut more) {
+                            break 'trip outcome;
+                        }
+                        let Some(more) = more else { unreachable!("a trip not over has more to do") };
+                        // Polled out of line: its code (the rest of the read, a write the
+                        // server answered during) is not among the exchange's hot blocks.
+                        $crate::http::out_of_line::out_of_line(client.rest_of_trip(&mut conn, request, more, &on_written))
+                    };
+                    $crate::http::client::exchange_in_place!(@await rest, $($transaction)?)
+                };
+                let swept = sweep.is_some_and($crate::driver::IoDeadline::end);
+                match outcome {
+                    // Whatever the shut-down socket made of the exchange (an end of stream, a broken
+                    // pipe), it is a timeout. What was written counts as sent.
+                    Err(_) if swept => {
+                        ::std::hint::cold_path();
+                        client.closed(conn.host);
+                        break 'exchange Err($crate::http::client::timed_out(client, request, $crate::http::timings::ExchangeTimings::unanswered(written.get(), work)));
+                    }
+                    // A `408` closing a pooled connection was sent before this request, by a server
+                    // timing the idle connection out: not this request's answer. The request goes on
+                    // another connection, whatever its method (RFC 9110 §15.5.9: the server did not
+                    // take it, and the client may repeat it on a new connection); a few times, for a
+                    // 408 may cross the request on the next pooled connection too.
+                    Ok(trip)
+                        if trip.status == 408
+                            && reused
+                            && !trip.keep_alive
+                            && !swept
+                            && pooled_retries < $crate::limits::POOLED_RETRIES_MAX =>
+                    {
+                        ::std::hint::cold_path();
+                        pooled_retries += 1;
+                        client.recycle(conn);
+                        $crate::http::timings::work_mut(&mut work).reconnects += 1;
+                        retried_bytes = written.get();
+                        attempt_started = $crate::driver::Moment::now();
+                        continue 'attempts;
+                    }
+                    Ok(trip) => {
+                        let ended = trip.ended;
+                        // The sweep runs on the timers' grid: a response completed after the limit
+                        // but before the sweep is still too late (and one the sweep ended, a
+                        // close-delimited body, is one too). (Its deadline worked out again from the
+                        // trip's start, not kept across the await.)
+                        let late = swept || ended.after(trip_started, client.request_timeout_nanos);
+                        // A shut-down socket carries nothing more.
+                        if trip.keep_alive && conn.buf.read.is_empty() && !swept {
+                            client.keep(conn, ended);
+                        } else {
+                            // The server's close (nginx: after 1,000 requests), or a response cut
+                            // short by the sweep: once in many requests.
+                            ::std::hint::cold_path();
+                            client.recycle(conn);
+                        }
+                        let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
+                        // The same figure when the response came whole in its first read on a pooled
+                        // connection's first attempt (nearly every request under load): one
+                        // subtraction of instants, not two.
+                        let total_us = if trip.first_byte == Some(ended) && trip_started == started {
+                            first_byte_us
+                        } else {
+                            ended.micros_since(started)
+                        };
+                        let timings =
+                            $crate::http::timings::ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
+                        if late {
+                            ::std::hint::cold_path();
+                            break 'exchange Err($crate::http::client::timed_out(client, request, timings));
+                        }
+                        $crate::http::client::Progress::ended(progress, ended);
+                        let $crate::http::client::Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
+                        break 'exchange Ok($crate::http::Response { status, head, body, body_bytes, timings, set_cookie });
+                    }
+                    Err(err) => {
+                        ::std::hint::cold_path();
+                        client.closed(conn.host);
+                        // Again while the tries end on pooled connections: the server may let each
+                        // go as the request comes, which no peek sees.
+                        if reused && err.nothing_received && idempotent && pooled_retries < $crate::limits::POOLED_RETRIES_MAX {
+                            pooled_retries += 1;
+                            $crate::http::timings::work_mut(&mut work).reconnects += 1;
+                            retried_bytes = written.get();
+                            attempt_started = $crate::driver::Moment::now();
+                            continue 'attempts;
+                        }
+                        // What was written counts as sent, whatever came of the request.
+                        break 'exchange Err($crate::http::client::trip_failed(err, written.get(), work));
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use exchange_in_place;
 
 /// One core's client. Not shared across threads; the pool is borrowed only between awaits.
 pub struct HttpClient {
     settings: Arc<HttpSettings>,
     /// The settings' request and idle timeouts as nanoseconds (`Moment::span_nanos`), worked
     /// out once rather than at every request.
-    request_timeout_nanos: u64,
+    pub(crate) request_timeout_nanos: u64,
     idle_timeout_nanos: u64,
     tls: Option<Arc<ClientConfig>>,
     hosts: RefCell<Hosts>,
-    buffers: RefCell<BufferPool>,
+    pub(crate) buffers: RefCell<BufferPool>,
     resolver: Resolver,
 }
 
@@ -673,7 +867,7 @@ impl HttpClient {
     /// at `now`, its host's pool (the caller lends it buffers), and whether it has been idle
     /// long enough to be peeked at before it is used (`limits::IDLE_PEEK_AFTER`).
     #[inline(always)]
-    fn take_idle(&self, request: &Exchange<'_>, now: Moment) -> Option<(Box<Transport>, HostId, bool)> {
+    pub(crate) fn take_idle(&self, request: &Exchange<'_>, now: Moment) -> Option<(Box<Transport>, HostId, bool)> {
         let mut hosts = self.hosts.borrow_mut();
         // A kept request's head knows its host's pool once it has been found (`EncodedHead`).
         let hint = request.head.map(|head| &head.1);
@@ -701,20 +895,20 @@ impl HttpClient {
 
     /// Puts a reusable connection back in its host's pool, idle since `now`.
     #[inline(always)]
-    fn keep(&self, conn: Conn, now: Moment) {
+    pub(crate) fn keep(&self, conn: Conn, now: Moment) {
         let Conn { io, host, buf } = conn;
         self.buffers.borrow_mut().give_back(buf);
         self.hosts.borrow_mut().pools[host].idle.push(IdleConn { io, since: now });
     }
 
     /// Counts a connection of pool `host` as closed (its slot is free for a new one).
-    fn closed(&self, host: HostId) {
+    pub(crate) fn closed(&self, host: HostId) {
         self.hosts.borrow_mut().pools[host].open -= 1;
     }
 
     /// Closes a connection that cannot be reused, keeping its buffers for the next exchange,
     /// and frees its slot.
-    fn recycle(&self, conn: Conn) {
+    pub(crate) fn recycle(&self, conn: Conn) {
         self.closed(conn.host);
         self.buffers.borrow_mut().give_back(conn.buf);
     }
@@ -763,7 +957,7 @@ impl HttpClient {
         }
     }
 
-    async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
+    pub(crate) async fn connect(&self, url: &Url<'_>, timings: &mut Timings) -> Result<Conn, TripError> {
         // Resolved off the core (a resolver thread), cached per core; the connect timeout
         // covers the lookup too.
         let (addrs, lookup) = self
@@ -877,183 +1071,16 @@ impl HttpClient {
     /// stop) has counted them still.
     /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
     /// future, and every request's future holds this one.)
+    /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
+    /// future. The plain request's send and a declarative step write the same body out in
+    /// their own futures: [`exchange_in_place!`].)
     #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
     pub(crate) fn exchange<'a>(
         &'a self,
         request: &'a Exchange<'a>,
         progress: &'a impl Progress,
     ) -> impl Future<Output = Result<Response, HttpError>> + 'a {
-        async move {
-            // Two clock reads on a reused connection whose response comes in one read: the start
-            // (also the idle check's and the timeout's reference; a declarative step's is its
-            // transaction's start, read already) and the read's return (the first byte, the end,
-            // the idle mark).
-            let started = request.started.unwrap_or_else(Moment::now);
-            let mut attempt_started = started;
-            // Connection work (boxed when some is done: never on a pooled connection's request,
-            // and every request's future holds this).
-            let mut work: ConnWork = None;
-            // Bytes the attempt before wrote (retried on a new connection), told when connecting
-            // for the next one fails.
-            let mut retried_bytes = 0;
-            let idempotent = idempotent(request.method);
-            // Tries that ended on a pooled connection the server had let go (see below).
-            let mut pooled_retries = 0u8;
-            loop {
-                let (mut conn, reused) = match self.take_idle(request, attempt_started) {
-                    // A non-idempotent request cannot be retried once written: check first that the
-                    // server has not closed the pooled connection (or sent bytes nobody asked for), and
-                    // replace it if it has. So does a retry (the pooled connections are as old as the
-                    // one that failed), and any request on a connection idle for a while: a late body
-                    // after a bodiless head, or an answer nobody asked for, would be read as its own.
-                    Some((io, host, idle_long))
-                        if (!idempotent || idle_long || work.as_ref().is_some_and(|w| w.reconnects > 0))
-                            && io.peer_closed() =>
-                    {
-                        std::hint::cold_path();
-                        self.closed(host);
-                        work_mut(&mut work).reconnects += 1;
-                        attempt_started = Moment::now();
-                        continue;
-                    }
-                    Some((io, host, _)) => (Conn { io, host, buf: self.buffers.borrow_mut().lend() }, true),
-                    // Connecting is rare and its future is large (TLS handshake state): boxing it
-                    // keeps every request's future small, so polling it moves less memory.
-                    None => match Box::pin(self.connect(&request.url, work_mut(&mut work))).await {
-                        Ok(conn) => {
-                            // Once a connection (its first request): out of the pooled request's way.
-                            std::hint::cold_path();
-                            (conn, false)
-                        }
-                        // Nothing of the request was written: a server never saw it.
-                        Err(err) => {
-                            let timings = ExchangeTimings::unanswered(retried_bytes, work);
-                            return Err(HttpError::not_sent(err.kind, err.detail).with_exchange_timings(timings));
-                        }
-                    },
-                };
-                // Each attempt writes the request anew: its bytes count from 0 (the work's are 0). A
-                // first attempt on a pooled connection has nothing to tell yet.
-                if let Some(work) = &work {
-                    std::hint::cold_path();
-                    progress.work(work);
-                }
-                let trip_started = if reused { attempt_started } else { Moment::now() };
-                let written = Cell::new(0u64);
-                let on_written = |bytes: u64| {
-                    written.set(bytes);
-                    progress.written(bytes);
-                };
-                let timeout = self.settings.request_timeout;
-                let deadline = trip_started.checked_add_nanos(self.request_timeout_nanos);
-                // No timer per request: once the deadline has passed, the core's sweep shuts the
-                // socket down, which ends the read or write waiting on it (see
-                // `driver::IoDeadline`). Registered after the connection, so let go of first.
-                let sweep = deadline.map(|deadline| IoDeadline::register(deadline, conn.io.raw_fd()));
-                // The round trip, awaited here rather than in a future of its own (one level fewer
-                // to resume when the answer comes): the write and the first read of the answer
-                // together, and when that read brought the whole response (nearly every request
-                // under load) nothing more to wait for.
-                let outcome = 'trip: {
-                    // (Each value in a block of its own that ends before the next await: a value
-                    // still in scope at an await is kept in the future, moved from or not.)
-                    let rest = {
-                        let (wbuf, rbuf) = encode_request_into(&mut conn, request);
-                        let sent = conn.io.write_request_and_read(wbuf, rbuf, &on_written).await;
-                        let mut more = None;
-                        if let Some(outcome) = self.answered(&mut conn, request, sent, &on_written, &mut more) {
-                            break 'trip outcome;
-                        }
-                        let Some(more) = more else { unreachable!("a trip not over has more to do") };
-                        // Polled out of line: its code (the rest of the read, a write the
-                        // server answered during) is not among the exchange's hot blocks.
-                        out_of_line(self.rest_of_trip(&mut conn, request, more, &on_written))
-                    };
-                    rest.await
-                };
-                let swept = sweep.is_some_and(IoDeadline::end);
-                match outcome {
-                    // Whatever the shut-down socket made of the exchange (an end of stream, a broken
-                    // pipe), it is a timeout. What was written counts as sent.
-                    Err(_) if swept => {
-                        std::hint::cold_path();
-                        self.closed(conn.host);
-                        return Err(timed_out(request, timeout, ExchangeTimings::unanswered(written.get(), work)));
-                    }
-                    // A `408` closing a pooled connection was sent before this request, by a server
-                    // timing the idle connection out: not this request's answer. The request goes on
-                    // another connection, whatever its method (RFC 9110 §15.5.9: the server did not
-                    // take it, and the client may repeat it on a new connection); a few times, for a
-                    // 408 may cross the request on the next pooled connection too.
-                    Ok(trip)
-                        if trip.status == 408
-                            && reused
-                            && !trip.keep_alive
-                            && !swept
-                            && pooled_retries < limits::POOLED_RETRIES_MAX =>
-                    {
-                        std::hint::cold_path();
-                        pooled_retries += 1;
-                        self.recycle(conn);
-                        work_mut(&mut work).reconnects += 1;
-                        retried_bytes = written.get();
-                        attempt_started = Moment::now();
-                        continue;
-                    }
-                    Ok(trip) => {
-                        let ended = trip.ended;
-                        // The sweep runs on the timers' grid: a response completed after the limit
-                        // but before the sweep is still too late (and one the sweep ended, a
-                        // close-delimited body, is one too).
-                        let late = swept || deadline.is_some_and(|deadline| ended > deadline);
-                        // A shut-down socket carries nothing more.
-                        if trip.keep_alive && conn.buf.read.is_empty() && !swept {
-                            self.keep(conn, ended);
-                        } else {
-                            // The server's close (nginx: after 1,000 requests), or a response cut
-                            // short by the sweep: once in many requests.
-                            std::hint::cold_path();
-                            self.recycle(conn);
-                        }
-                        let first_byte_us = trip.first_byte.map_or(0, |at| at.micros_since(trip_started));
-                        // The same figure when the response came whole in its first read on a pooled
-                        // connection's first attempt (nearly every request under load): one
-                        // subtraction of instants, not two.
-                        let total_us = if trip.first_byte == Some(ended) && trip_started == started {
-                            first_byte_us
-                        } else {
-                            ended.micros_since(started)
-                        };
-                        let timings =
-                            ExchangeTimings { first_byte_us, total_us, request_bytes: trip.request_bytes, work };
-                        if late {
-                            std::hint::cold_path();
-                            return Err(timed_out(request, timeout, timings));
-                        }
-                        progress.ended(ended);
-                        let Trip { status, head, body, body_bytes, set_cookie, .. } = trip;
-                        return Ok(Response { status, head, body, body_bytes, timings, set_cookie });
-                    }
-                    Err(err) => {
-                        std::hint::cold_path();
-                        self.closed(conn.host);
-                        // Again while the tries end on pooled connections: the server may let each
-                        // go as the request comes, which no peek sees.
-                        if reused && err.nothing_received && idempotent && pooled_retries < limits::POOLED_RETRIES_MAX {
-                            pooled_retries += 1;
-                            work_mut(&mut work).reconnects += 1;
-                            retried_bytes = written.get();
-                            attempt_started = Moment::now();
-                            continue;
-                        }
-                        let error = HttpError::failed(err.kind, err.detail);
-                        let error = if err.sent { error } else { HttpError { sent: false, ..error } };
-                        // What was written counts as sent, whatever came of the request.
-                        return Err(error.with_exchange_timings(ExchangeTimings::unanswered(written.get(), work)));
-                    }
-                }
-            }
-        }
+        async move { crate::http::client::exchange_in_place!(self, request, progress) }
     }
 
     /// What the write of a request and the read made beside it brought: the trip, when it is
@@ -1062,7 +1089,7 @@ impl HttpClient {
     /// the rare rest is one. The trip returned as it is, not in an enum beside what is left:
     /// one copy of it fewer.)
     #[inline(always)]
-    fn answered(
+    pub(crate) fn answered(
         &self,
         conn: &mut Conn,
         request: &Exchange<'_>,
@@ -1120,7 +1147,7 @@ impl HttpClient {
     /// the response read, or the write continued while the server answers. (An async block,
     /// not an `async fn`: an `async fn` keeps its arguments twice in its future.)
     #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
-    fn rest_of_trip<'a>(
+    pub(crate) fn rest_of_trip<'a>(
         &'a self,
         conn: &'a mut Conn,
         request: &'a Exchange<'a>,
@@ -1162,7 +1189,7 @@ impl HttpClient {
 }
 
 /// What a round trip still has to do after its write.
-enum More {
+pub(crate) enum More {
     /// The response is still to read (or the rest of it), with the reader that began it.
     Reading { written: Written, reader: ResponseReader, first_byte: Option<Moment> },
     /// The server spoke before the request was written whole (`written` bytes of it so far):
@@ -1200,9 +1227,11 @@ fn finish_trip(
     }
 }
 
-/// The error of a request with no complete response within its time.
+/// The error of a request with no complete response within `client`'s request timeout (read
+/// here, not kept in every request's future for this rare end).
 #[cold]
-fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: ExchangeTimings) -> HttpError {
+pub(crate) fn timed_out(client: &HttpClient, request: &Exchange<'_>, timings: ExchangeTimings) -> HttpError {
+    let timeout = client.settings.request_timeout;
     HttpError::failed(
         ErrorKind::Timeout,
         format!("no complete response from {} within {timeout:?}", request.url.authority),
@@ -1210,8 +1239,17 @@ fn timed_out(request: &Exchange<'_>, timeout: Duration, timings: ExchangeTimings
     .with_exchange_timings(timings)
 }
 
+/// The error of a round trip that failed after `written` bytes of the request (counted as sent,
+/// whatever came of it) and `work` on the connection.
+#[cold]
+pub(crate) fn trip_failed(err: TripError, written: u64, work: ConnWork) -> HttpError {
+    let error = HttpError::failed(err.kind, err.detail);
+    let error = if err.sent { error } else { HttpError { sent: false, ..error } };
+    error.with_exchange_timings(ExchangeTimings::unanswered(written, work))
+}
+
 /// How the write of a request ended, when some of it was written.
-struct Written {
+pub(crate) struct Written {
     /// Bytes of the request written.
     bytes: u64,
     /// All of them: the connection can carry another request once the response is read.
@@ -1247,7 +1285,7 @@ impl Written {
 /// Encodes the request into the connection's write buffer (its body buffer emptied for the
 /// response), and takes the write and read buffers out for [`Transport::write_request_and_read`].
 #[inline(always)]
-fn encode_request_into(conn: &mut Conn, request: &Exchange<'_>) -> (BytesMut, BytesMut) {
+pub(crate) fn encode_request_into(conn: &mut Conn, request: &Exchange<'_>) -> (BytesMut, BytesMut) {
     conn.buf.body.clear();
     conn.buf.write.clear();
     match request.head {

@@ -21,7 +21,7 @@ impl Ctx {
     /// One exchange (one hop of a request), recorded under the current transaction. (An async
     /// block, not an `async fn`: an `async fn` keeps its arguments twice in its future, and
     /// every request's future holds this one.) The plain request (`RequestBuilder::send`)
-    /// awaits the client's exchange between the same two halves itself, a level fewer.
+    /// writes the client's exchange out between the same two halves itself, two levels fewer.
     #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
     pub(crate) fn execute<'a>(
         &'a self,

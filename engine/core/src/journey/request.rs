@@ -657,7 +657,8 @@ impl<'c> RequestBuilder<'c> {
 /// from), written out in the async block that awaits it: `Result<Response, HttpError>`. A
 /// declarative step's transaction awaits the client's exchange so, with no future of `send`'s
 /// between (the builder not moved into one, the response not copied out of one, no drop glue
-/// of one called).
+/// of one called). The exchange's own body is written out here too (`exchange_in_place!`):
+/// no future of the exchange's either.
 ///
 /// `send_in_place!(request, transaction)`: each await polled in that open transaction
 /// (`crate::journey::ctx::OpenTransaction`), as a `Transaction` polls its body.
@@ -676,8 +677,9 @@ macro_rules! send_in_place {
                     $crate::http::out_of_line::out_of_line($crate::journey::session::chain($request, None))
                 ), $($transaction)?);
             }
-            // `Ctx::execute` written out: the client's exchange awaited here, a level fewer (in a
-            // block: what it borrows is not kept in this future beside the redirects' chain).
+            // `Ctx::execute` written out, and the client's exchange in it: its round trip awaited
+            // here, two levels fewer (in a block: what it borrows is not kept in this future
+            // beside the redirects' chain).
             let result = {
                 let mut encoded = None;
                 let (exchange, progress) = match $request.ctx.open_exchange(&$request, &mut encoded) {
@@ -687,8 +689,8 @@ macro_rules! send_in_place {
                         break 'send Err(err);
                     }
                 };
-                let mut result = $crate::journey::send_in_place!(
-                    @await $request.ctx.shard().http.exchange(&exchange, &progress), $($transaction)?
+                let mut result = $crate::http::client::exchange_in_place!(
+                    &$request.ctx.shard().http, &exchange, &progress $(, $transaction)?
                 );
                 $request.ctx.close_exchange(&$request, &progress, &mut result);
                 result
