@@ -83,3 +83,27 @@ fn a_header_value_from_a_datapool_that_is_not_ascii_is_said_before_the_run() {
     // The URL's city is encoded as any URL value is: not warned about.
     assert!(!text(&out).contains("column city"), "{}", text(&out));
 }
+
+/// A header value that is not ASCII only at run time (here a value captured from a response)
+/// was sent as its UTF-8 bytes without a word: `journey test`'s trace says so after the
+/// request's line, naming the header and the characters.
+#[test]
+fn a_captured_header_value_that_is_not_ascii_is_said_in_the_journey_test() {
+    let target = mite_tools::Target::start(Default::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.write(
+        "s.toml",
+        &format!(
+            "[config]\nbase = \"{}\"\n[journeys.j]\nsteps = [\n  {{ url = \"{{base}}/json/echo\", method = \"POST\", \
+             json = {{ name = \"José\" }}, capture = {{ name = {{ json = \"name\" }} }} }},\n  \
+             {{ url = \"{{base}}/\", headers = {{ \"X-Name\" = \"{{name}}\" }} }},\n]\n[[scenario]]\njourney = \
+             \"j\"\nvolume = {{ constant = 1 }}\n",
+            target.url("")
+        ),
+    );
+    let out = engine_within(&["journey", "test", "j", "--scenario", &file], Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    says(&out, "capture name = \"José\"");
+    says(&out, "header X-Name holds text that is not ASCII (é): it is sent as its UTF-8 bytes");
+    assert_eq!(text(&out).matches("not ASCII").count(), 1, "the echo's header is ASCII: {}", text(&out));
+}

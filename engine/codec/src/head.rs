@@ -344,7 +344,7 @@ pub fn unfold(head: &mut [u8]) {
 /// parser, and the head handed on keeps them, for the cookie jar to ignore the field as
 /// browsers do (RFC 6265bis: a cookie with a control character is ignored whole; it is counted
 /// as `control_character`, and `journey test` says so). Another field's control character
-/// fails the response, named (`value_error`): RFC 9110 §5.5 makes it invalid, and its field
+/// fails the response, named (`field_value_error`): RFC 9110 §5.5 makes it invalid, and its field
 /// may be one the client reads.
 #[cold]
 #[inline(never)]
@@ -467,14 +467,10 @@ fn is_value_control(b: &u8) -> bool {
 /// The error for a head httparse refused at a header value: the first field whose value has a
 /// control character (any byte below 0x20 but a tab, a CR that does not end the line, or 0x7F:
 /// the bytes httparse refuses), named with that byte; httparse's own word when none is found.
+/// With `set_cookie_read`, the `Set-Cookie` fields the jar would ignore (no CR in them) are
+/// passed over: the field named is the one the response fails for.
 #[cold]
 #[inline(never)]
-fn value_error(buf: &[u8]) -> CodecError {
-    field_value_error(buf, false)
-}
-
-/// [`value_error`], passing over the `Set-Cookie` fields the jar would ignore (no CR in them)
-/// when `set_cookie_read`: the field named is the one the response fails for.
 fn field_value_error(buf: &[u8], set_cookie_read: bool) -> CodecError {
     for line in field_lines(buf) {
         if line.bytes.is_empty() {

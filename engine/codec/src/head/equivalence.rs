@@ -133,7 +133,7 @@ fn reference_one<const N: usize>(rest: &[u8], slots: usize) -> Result<Option<Ref
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(CodecError::TooManyHeaders { limit: slots }),
         // Named by the field (the one function both use: it runs only on this error).
-        Err(httparse::Error::HeaderValue) => Err(value_error(rest)),
+        Err(httparse::Error::HeaderValue) => Err(field_value_error(rest, false)),
         Err(err) => Err(CodecError::Malformed { what: parse_error_name(err) }),
     }
 }

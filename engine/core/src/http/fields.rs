@@ -1,6 +1,8 @@
 //! Header fields a request may carry, checked before anything is written: a name must be an
 //! RFC 9110 token, a value must hold no CR, LF or NUL (no request splitting), and the body's
-//! framing (`Content-Length`, `Transfer-Encoding`) is the engine's, never the journey's.
+//! framing (`Content-Length`, `Transfer-Encoding`) is the engine's, never the journey's. A
+//! value that is not ASCII is sent as its bytes, and told (before a run for a scenario file's,
+//! in a journey test's trace for every request's).
 
 use crate::http::HttpError;
 use crate::stats::ErrorKind;
@@ -49,6 +51,28 @@ pub fn is_token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// The characters of `text` that are not ASCII, each once, in order, as the warning shows them
+/// (`é, ü`); at most `shown` of them, then `…`.
+pub fn non_ascii_characters(text: &str, shown: usize) -> String {
+    let mut found: Vec<char> = Vec::new();
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        if !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    let mut said: Vec<String> = found.iter().take(shown).map(|c| c.escape_debug().to_string()).collect();
+    if found.len() > shown {
+        said.push("…".into());
+    }
+    said.join(", ")
+}
+
+/// What a non-ASCII header value's warning says after where it came from: what is sent, and
+/// what to do.
+pub const NON_ASCII_SENT_AS: &str = "it is sent as its UTF-8 bytes, which a server may read as Latin-1 (mojibake) \
+                                     or refuse (header values are ASCII; percent-encode it, or agree an encoding \
+                                     with the server)";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +104,12 @@ mod tests {
             assert_eq!(err.kind(), Some(ErrorKind::InvalidRequest));
             assert!(!err.was_sent());
         }
+    }
+
+    #[test]
+    fn non_ascii_characters_are_named_once_each() {
+        assert_eq!(non_ascii_characters("José Ünïcode é", 8), "é, Ü, ï");
+        assert_eq!(non_ascii_characters("äöü", 2), "ä, ö, …");
+        assert_eq!(non_ascii_characters("plain", 2), "");
     }
 }

@@ -7,7 +7,7 @@ use std::cell::Cell;
 
 use crate::driver::Moment;
 use crate::http::client::{Exchange, Progress, Timings};
-use crate::http::fields::check_headers;
+use crate::http::fields::{NON_ASCII_SENT_AS, check_headers, non_ascii_characters};
 use crate::http::timings::{ConnWork, ExchangeTimings, work_mut};
 use crate::http::{HttpError, Response, Url};
 use crate::journey::Ctx;
@@ -192,6 +192,14 @@ impl Ctx {
         let body = request.extras.as_ref().and_then(|e| e.body.as_deref()).unwrap_or(request.body);
         if !body.is_empty() {
             self.trace(format_args!("body sent: {}", crate::journey::trace::traced_body(body)));
+        }
+        // A scenario file's headers are told before the run; a journey's own, and values
+        // captured at run time, only here.
+        for (name, value) in request.headers.iter().filter(|(_, value)| !value.is_ascii()) {
+            self.trace(format_args!(
+                "header {name} holds text that is not ASCII ({}): {NON_ASCII_SENT_AS}",
+                non_ascii_characters(value, 4)
+            ));
         }
     }
 }

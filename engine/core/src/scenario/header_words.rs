@@ -1,6 +1,7 @@
 //! What a scenario file's step and WebSocket headers are told before the run: a name that is
 //! not a token, with a corrected name only when one can be made that is valid and keeps the
-//! name's words (never `X--` for `X-Ü`), and a value that is not ASCII (sent as its UTF-8 bytes).
+//! name's words (never `X--` for `X-Ü`). What a value that is not ASCII is told is
+//! `http::fields`' (a journey test says it too).
 
 /// Why a header a scenario file (or a HAR file) writes cannot be sent, if it cannot: the one
 /// check of its name (an empty one told so; a suggestion only when it is a valid name that
@@ -48,28 +49,6 @@ fn suggested_name(name: &str) -> Option<String> {
     http::HeaderName::from_bytes(fixed.as_bytes()).is_ok().then_some(fixed)
 }
 
-/// The characters of `text` that are not ASCII, each once, in order, as the warning shows them
-/// (`é, ü`); at most `shown` of them, then `…`.
-pub fn non_ascii_characters(text: &str, shown: usize) -> String {
-    let mut found: Vec<char> = Vec::new();
-    for c in text.chars().filter(|c| !c.is_ascii()) {
-        if !found.contains(&c) {
-            found.push(c);
-        }
-    }
-    let mut said: Vec<String> = found.iter().take(shown).map(|c| c.escape_debug().to_string()).collect();
-    if found.len() > shown {
-        said.push("…".into());
-    }
-    said.join(", ")
-}
-
-/// What a non-ASCII header value's warning says after where it came from: what is sent, and
-/// what to do.
-pub const NON_ASCII_SENT_AS: &str = "it is sent as its UTF-8 bytes, which a server may read as Latin-1 (mojibake) \
-                                     or refuse (header values are ASCII; percent-encode it, or agree an encoding \
-                                     with the server)";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,12 +80,5 @@ mod tests {
         assert!(header_problem("  ", "1").unwrap().contains("the name is only spaces"));
         assert_eq!(header_problem("X-Ok", "v"), None);
         assert!(header_problem("X-Ok", "a\r\nb").unwrap().contains("line break"));
-    }
-
-    #[test]
-    fn non_ascii_characters_are_named_once_each() {
-        assert_eq!(non_ascii_characters("José Ünïcode é", 8), "é, Ü, ï");
-        assert_eq!(non_ascii_characters("äöü", 2), "ä, ö, …");
-        assert_eq!(non_ascii_characters("plain", 2), "");
     }
 }

@@ -100,7 +100,7 @@ impl NonAsciiHeader {
 impl NonAsciiFrom {
     /// The warning's words after the field: what holds the text, and what is sent.
     pub(super) fn words(&self) -> String {
-        use crate::scenario::header_words::{NON_ASCII_SENT_AS, non_ascii_characters};
+        use crate::http::fields::{NON_ASCII_SENT_AS, non_ascii_characters};
         let (whose, text) = match self {
             NonAsciiFrom::Written(text) => (format!("the value as written ({text:?})"), text),
             NonAsciiFrom::Config { key, value } => (format!("config {key} ({value:?})"), value),
