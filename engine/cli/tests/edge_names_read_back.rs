@@ -1,5 +1,6 @@
 //! Names read back as they are: a name holding a backslash and `n` (two characters) and one
-//! holding a line break print apart in `compare`.
+//! holding a line break print apart in `compare`; JSON that is no result file (`[]`, `{}`) is
+//! said in the user's words by `merge` and `compare`, naming the file.
 
 mod support;
 use support::{Scratch, engine, text};
@@ -24,4 +25,39 @@ fn a_backslash_n_and_a_line_break_print_apart_in_compare() {
     let literal = said.lines().filter(|l| l.starts_with(r"new\\nline ")).count();
     let newline = said.lines().filter(|l| l.starts_with(r"new\nline ")).count();
     assert_eq!((literal, newline), (1, 1), "one row each, told apart:\n{said}");
+}
+
+/// `[]` and `{}` said serde's `invalid length 0, expected a JSON object` and
+/// ``missing field `mite_engine_version` ``.
+#[test]
+fn json_that_is_no_result_is_said_as_what_it_lacks() {
+    let scratch = Scratch::new();
+    let good = scratch.write(
+        "good.json",
+        serde_json::json!({"mite_engine_version": "0", "duration_s": 10.0, "totals": {}, "transactions": [txn("a")]})
+            .to_string(),
+    );
+    let list = scratch.write("list.json", "[]");
+    let empty = scratch.write("empty.json", "{}");
+    let merged = scratch.file("m.json").display().to_string();
+    for (file, words) in [
+        (
+            &list,
+            "it holds a JSON list, where a result file of --json is a JSON object beginning with mite_engine_version",
+        ),
+        (&empty, "it has no mite_engine_version (it is not a result file of --json"),
+    ] {
+        for args in [
+            vec!["compare", file.as_str(), good.as_str()],
+            vec!["merge", good.as_str(), file.as_str(), "-o", merged.as_str()],
+        ] {
+            let out = engine(&args);
+            let said = text(&out);
+            assert_ne!(out.status.code(), Some(0), "{args:?}: {said}");
+            assert!(said.contains(words), "{args:?}: {said}");
+            assert!(!said.contains("invalid length") && !said.contains("missing field"), "{args:?}: {said}");
+            let name = std::path::Path::new(file).file_name().unwrap().to_str().unwrap();
+            assert!(said.contains(name), "the file is named: {args:?}: {said}");
+        }
+    }
 }
