@@ -56,6 +56,36 @@ fn escaped(text: &str, also: impl Fn(char) -> bool, keep: impl Fn(char) -> bool)
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether `c` is a format character (Unicode general category Cf): invisible, yet one acts
+/// on the text around it (U+202E reverses it, U+200B splits a word unseen, U+FEFF, the soft
+/// hyphen U+00AD). The ranges of Unicode 15.1.
+pub(crate) fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
 /// A value as a journey test's trace shows it (a captured value, a datapool row's): quoted,
 /// control characters and quotes escaped, one wider than [`TRACE_VALUE_COLUMNS_MAX`] cut in
 /// the middle (a token's ends tell it apart).
