@@ -27,6 +27,23 @@ fn a_backslash_n_and_a_line_break_print_apart_in_compare() {
     assert_eq!((literal, newline), (1, 1), "one row each, told apart:\n{said}");
 }
 
+/// The note that two results ran different scenarios quotes each name with its escapes
+/// written once (`{:?}` of the printable name wrote `"new\\\\nline"`).
+#[test]
+fn different_scenarios_are_named_with_their_escapes_written_once() {
+    let scratch = Scratch::new();
+    let doc = |scenario: &str| {
+        serde_json::json!({"mite_engine_version": "0", "scenario": scenario, "duration_s": 10.0, "totals": {},
+            "transactions": [txn("a")]})
+        .to_string()
+    };
+    let a = scratch.write("a.json", doc("new\\nline"));
+    let b = scratch.write("b.json", doc("new\nline"));
+    let out = engine(&["compare", &a, &b]);
+    let said = text(&out);
+    assert!(said.contains(r#"ran different scenarios: BASE "new\\nline", NEW "new\nline""#), "{said}");
+}
+
 /// `[]` and `{}` said serde's `invalid length 0, expected a JSON object` and
 /// ``missing field `mite_engine_version` ``.
 #[test]
