@@ -200,6 +200,9 @@ fn a_frame_whose_length_lies_then_a_close_is_closed_by_the_peer() {
         drain(s, Duration::from_millis(300));
     });
     assert_eq!((requests, ws), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]), "{}", sample(&result));
+    let said = "server closed the connection without a close frame, in the middle of a frame: 10 of its 1,000 \
+                payload bytes came";
+    assert!(sample(&result).contains(said), "what was cut short is said: {}", sample(&result));
     assert_eq!(result.merged.total().ws.messages_received, 0);
     assert_eq!(result.merged.journeys.failed, JOURNEYS);
 }
@@ -424,5 +427,22 @@ fn utf8_is_checked_on_the_whole_message_not_each_fragment() {
         drain(s, Duration::from_millis(300));
     });
     assert_eq!((requests, ws), (vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)]), "{}", sample(&result));
+    assert_eq!(result.merged.total().ws.messages_received, 0);
+}
+
+/// The first fragment of a message, then a hang-up: closed by the peer, saying the fragmented
+/// message was cut short.
+#[test]
+fn a_hang_up_between_fragments_says_the_message_was_cut_short() {
+    let (result, requests, ws) = against(|s| {
+        switch(s);
+        drain(s, Duration::from_millis(100));
+        let _ = s.write_all(&frame(0x01, b"hel"));
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        drain(s, Duration::from_millis(300));
+    });
+    assert_eq!((requests, ws), (vec![], vec![(ErrorKind::WsClosed, JOURNEYS)]), "{}", sample(&result));
+    let said = "in the middle of a fragmented message (its last frame never came)";
+    assert!(sample(&result).contains(said), "{}", sample(&result));
     assert_eq!(result.merged.total().ws.messages_received, 0);
 }
