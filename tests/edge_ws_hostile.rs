@@ -446,3 +446,27 @@ fn a_hang_up_between_fragments_says_the_message_was_cut_short() {
     assert!(sample(&result).contains(said), "{}", sample(&result));
     assert_eq!(result.merged.total().ws.messages_received, 0);
 }
+
+/// A ping of 126 bytes (control frames carry at most 125) and a ping not marked final (control
+/// frames are never fragmented): each a protocol error (RFC 6455 5.5).
+#[test]
+fn a_control_frame_too_long_or_fragmented_is_a_protocol_error() {
+    for act in [
+        (|s: &mut TcpStream| {
+            switch(s);
+            drain(s, Duration::from_millis(100));
+            let _ = s.write_all(&frame(0x89, &[b'p'; 126]));
+            drain(s, Duration::from_millis(300));
+        }) as Act,
+        |s: &mut TcpStream| {
+            switch(s);
+            drain(s, Duration::from_millis(100));
+            let _ = s.write_all(&frame(0x09, b"half a ping"));
+            drain(s, Duration::from_millis(300));
+        },
+    ] {
+        let (result, requests, ws) = against(act);
+        assert_eq!((requests, ws), (vec![], vec![(ErrorKind::WsProtocol, JOURNEYS)]), "{}", sample(&result));
+        assert_eq!(result.merged.total().ws.pings_received, 0);
+    }
+}
