@@ -725,7 +725,7 @@ fn dry_run_verdict(
                 let _ = writeln!(said, "  threshold {text}: {verdict} by the dry run (actual {actual})");
             }
             Err(err) => {
-                let _ = writeln!(said, "  threshold ERROR: {}", report::printable(&err.to_string()));
+                let _ = writeln!(said, "  threshold ERROR: {}", report::printable_composed(&err.to_string()));
             }
         }
     }
@@ -800,7 +800,8 @@ fn warn_before_the_run(
         warnings.extend(mite_core::scenario::preflight::segment_warnings(&resolved.scenario, segment));
     }
     for warning in &warnings {
-        tell(format_args!("WARNING: {}", report::printable(warning)));
+        // Composed with its names made printable (preflight, threshold): their escapes kept.
+        tell(format_args!("WARNING: {}", report::printable_composed(warning)));
     }
     warnings
 }
@@ -1019,7 +1020,8 @@ pub(crate) fn threshold_verdict(checked: Vec<mite_core::output::threshold::Check
                 failed += usize::from(!outcome.passed);
             }
             Err(err) => {
-                let _ = writeln!(std::io::stderr(), "threshold ERROR: {}", report::printable(&err.to_string()));
+                let _ =
+                    writeln!(std::io::stderr(), "threshold ERROR: {}", report::printable_composed(&err.to_string()));
                 unchecked += 1;
             }
         }

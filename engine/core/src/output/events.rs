@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::model::datapool::Row;
 use crate::model::terminal::traced_value;
 use crate::output::outcome::IntervalPoint;
-use crate::output::report::{printable, printable_lines};
+use crate::output::report::{printable, printable_composed, printable_lines};
 use crate::output::units::{counted, grouped, ms, per_second, rate, short_us};
 
 /// Where a run's events go: `&mut |event| eprintln!("{event}")`, or `&mut |_| {}` to drop them.
@@ -211,7 +211,9 @@ impl fmt::Display for RunEvent<'_> {
             }
             RunEvent::JourneyStarted { journey, row, args } => {
                 let row = row.map(|n| format!(" row {n}")).unwrap_or_default();
-                write!(f, "journey {}{row}:{}", printable(journey), printable(&RowValues(args).to_string()))
+                // Each value quoted and escaped already (traced_value).
+                let values = RowValues(args).to_string();
+                write!(f, "journey {}{row}:{}", printable(journey), printable_composed(&values))
             }
             RunEvent::JourneyEnded { took, error: None } => {
                 write!(f, "journey ok in {:.2} ms", took.as_secs_f64() * 1e3)
@@ -222,7 +224,10 @@ impl fmt::Display for RunEvent<'_> {
             RunEvent::JourneyInterrupted { took } => {
                 write!(f, "journey CANCELLED by the interrupt after {:.2} ms", took.as_secs_f64() * 1e3)
             }
-            RunEvent::Trace { depth, line } => write!(f, "{:indent$}{}", "", printable(line), indent = depth * 2),
+            // A trace line quotes its values escaped already (`capture t = "a\nb"`).
+            RunEvent::Trace { depth, line } => {
+                write!(f, "{:indent$}{}", "", printable_composed(line), indent = depth * 2)
+            }
         }
     }
 }

@@ -87,12 +87,13 @@ pub struct HdrLog<F: LogFile = File> {
 
 /// The log's tag for a transaction: its name with the characters a tag cannot hold (space,
 /// comma) and those a reader should not get raw (control characters: an escape sequence, a
-/// line break) percent-encoded, and `%` itself, so two names never share a tag (`a b` is
-/// `a%20b`, `a_b` stays `a_b`).
+/// line break; format characters, Unicode's Cf: a bidirectional override U+202E that would
+/// reverse the line a reader prints, a zero-width space) percent-encoded, and `%` itself, so
+/// two names never share a tag (`a b` is `a%20b`, `a_b` stays `a_b`).
 pub fn tag_for(name: &str) -> String {
     let mut tag = String::with_capacity(name.len());
     for c in name.chars() {
-        if c == ' ' || c == ',' || c == '%' || c.is_control() {
+        if c == ' ' || c == ',' || c == '%' || c.is_control() || crate::model::terminal::is_format(c) {
             let mut utf8 = [0u8; 4];
             for byte in c.encode_utf8(&mut utf8).bytes() {
                 tag.push_str(&format!("%{byte:02X}"));
@@ -231,6 +232,11 @@ mod tests {
         assert_ne!(tag_for("a b"), tag_for("a_b"));
         assert_ne!(tag_for("a b"), tag_for("a%20b"));
         assert_eq!(tag_for("x\u{1b}[31m\u{85}é"), "x%1B[31m%C2%85é");
+        // Format characters (Cf) too: a bidi override, a zero-width space, a BOM, a tag char.
+        assert_eq!(tag_for("a\u{202e}b"), "a%E2%80%AEb");
+        assert_eq!(tag_for("\u{200b}\u{feff}\u{ad}"), "%E2%80%8B%EF%BB%BF%C2%AD");
+        assert_eq!(tag_for("\u{e0041}"), "%F3%A0%81%81");
+        assert_eq!(tag_for("日本\u{200d}"), "日本%E2%80%8D");
     }
 
     fn interval(txns: &[(&str, &[u64])]) -> Merged {

@@ -288,7 +288,8 @@ fn transactions_not_in_every_part(inputs: &[(String, ResultFile)]) -> Option<Str
                 .map(|(source, _)| source.as_str())
                 .collect();
             let shown = crate::model::terminal::printable(name);
-            (!without.is_empty()).then(|| format!("{shown:?} (not in {})", without.join(", ")))
+            // Quoted as written by `printable`, not `{:?}`: Debug would write its escapes again.
+            (!without.is_empty()).then(|| format!("\"{shown}\" (not in {})", without.join(", ")))
         })
         .collect();
     if uneven.is_empty() {
@@ -910,8 +911,10 @@ mod tests {
 
     fn with_transactions(segment: &str, names: &[&str]) -> (String, ResultFile) {
         let (source, mut result) = part(segment, "duration", 1);
-        let txns: Vec<String> =
-            names.iter().map(|n| format!(r#"{{"name": "{n}", "count": 1, "requests": {{}}}}"#)).collect();
+        let txns: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{"name": {}, "count": 1, "requests": {{}}}}"#, serde_json::json!(n)))
+            .collect();
         let text = format!(
             r#"{{"mite_engine_version": "0", "duration_s": 1, "totals": {{}}, "transactions": [{}]}}"#,
             txns.join(",")
@@ -953,6 +956,16 @@ mod tests {
         let even =
             annotate(&mut file("duration"), &[with_transactions("0/2", &["get"]), with_transactions("1/2", &["get"])]);
         assert!(even.is_empty(), "{even:?}");
+        // A name's escapes are written once (`{:?}` wrote `"new\\\\nline"` for a name holding backslash-n).
+        let odd = annotate(
+            &mut file("duration"),
+            &[with_transactions("0/2", &["get", "new\\nline", "new\nline"]), with_transactions("1/2", &["get"])],
+        );
+        let said = odd.join("\n");
+        assert!(
+            said.contains(r#"transactions not in every part: "new\nline" (not in seg-1/2.log), "new\\nline""#),
+            "{said}"
+        );
     }
 
     /// Outside try: a part whose run ended without a core exited 1, but its result did not say

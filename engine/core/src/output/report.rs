@@ -6,7 +6,7 @@ use hdrhistogram::Histogram;
 use unicode_width::UnicodeWidthStr;
 
 pub(crate) use crate::model::terminal::truncate;
-pub use crate::model::terminal::{printable, printable_lines};
+pub use crate::model::terminal::{printable, printable_composed, printable_lines};
 use crate::output::result_file::convert::request_p50;
 use crate::output::result_file::{Latency, Transaction};
 use crate::output::threshold::Failures;
@@ -170,7 +170,8 @@ fn table_of(merged: &Merged, seconds: f64, total: &TxnStats, durations: &dyn Fn(
         let _ = writeln!(out, "first journey error: {}", printable(text));
     }
     if let Some(text) = merged.error_samples.get(crate::journey::slot::PANIC_SAMPLE) {
-        let _ = writeln!(out, "first journey panic: {}", printable(text));
+        // Made printable where it was caught (journey::panics): its escapes are kept.
+        let _ = writeln!(out, "first journey panic: {}", printable_composed(text));
     }
     cookies_line(&mut out, merged, total);
     if !merged.messages.is_empty() {

@@ -1039,6 +1039,43 @@ fn in_words(why: &str) -> String {
     }
 }
 
+/// Whether a result file says so: every result of `--json` begins with it.
+#[derive(Deserialize)]
+struct Signed {
+    mite_engine_version: Option<serde::de::IgnoredAny>,
+}
+
+/// Why `text`, JSON, is no result file at all, in the user's words (a list, a number, an
+/// object without `mite_engine_version`: `[]`, `{}`, another tool's JSON), where serde would
+/// say `invalid length 0, expected a JSON object` or ``missing field `mite_engine_version` ``;
+/// `None` for an object that says it is one (its fields are read next).
+fn not_a_result_at_all(text: &str, file: &str) -> Result<Option<String>, ResultFileError> {
+    const WHAT_A_RESULT_IS: &str = "a result file of --json is a JSON object beginning with mite_engine_version";
+    let first = text.trim_start().chars().next();
+    if first != Some('{') {
+        let what = match first {
+            Some('[') => "a JSON list",
+            Some('"') => "a JSON string",
+            Some('t' | 'f') => "a JSON true or false",
+            Some('n') => "a JSON null",
+            Some('-' | '0'..='9') => "a JSON number",
+            _ => return Ok(None),
+        };
+        // Text that is not JSON at all is said so by the parse that follows.
+        if json_text::not_json(text).is_some() {
+            return Ok(None);
+        }
+        return Ok(Some(format!("it holds {what}, where {WHAT_A_RESULT_IS}")));
+    }
+    match parse::<Signed>(text, file) {
+        Ok(Signed { mite_engine_version: None }) => {
+            Ok(Some(format!("it has no mite_engine_version (it is not a result file of --json: {WHAT_A_RESULT_IS})")))
+        }
+        Ok(Signed { mite_engine_version: Some(_) }) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// The version of a file, read before the rest so that a newer file is refused as such.
 #[derive(Deserialize)]
 struct Version {
@@ -1059,6 +1096,9 @@ impl ResultFile {
     /// itself with [`Encoded::decode`], saying where one does not (`merge`, as it merges), or
     /// that checks them with [`ResultFile::check_histograms`] (a page drawing as it checks).
     pub fn read_unchecked(text: &str, file: &str) -> Result<ResultFile, ResultFileError> {
+        if let Some(why) = not_a_result_at_all(text, file)? {
+            return Err(ResultFileError::Shape { file: file.to_string(), at: String::new(), why });
+        }
         let version: Version = parse(text, file)?;
         if version.format_version > FORMAT_VERSION {
             return Err(ResultFileError::NewerVersion { file: file.to_string(), found: version.format_version });
@@ -1225,18 +1265,36 @@ mod words {
 
     #[test]
     fn serde_types_are_said_as_json_values() {
-        let err = ResultFile::read("[]", "a.json").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "a.json is not a mite-engine result: invalid length 0, expected a JSON object at line 1 column 2"
-        );
-        let err = ResultFile::read(r#"{"format_version": "x"}"#, "a.json").unwrap_err().to_string();
-        assert!(err.ends_with("expected a whole number of 0 or more at line 1 column 22"), "{err}");
+        let err = ResultFile::read(r#"{"mite_engine_version": "0", "format_version": "x"}"#, "a.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("expected a whole number of 0 or more at line 1 column 50"), "{err}");
         assert_eq!(
             in_words("invalid type: string \"x\", expected f64"),
             "invalid type: string \"x\", expected a number"
         );
         assert_eq!(in_words("missing field `duration_s`"), "missing field `duration_s`");
+    }
+
+    /// `[]`, `{}`, another tool's JSON: said as what the file is and lacks, naming it (serde
+    /// said `invalid length 0, expected a JSON object`, ``missing field `mite_engine_version` ``).
+    #[test]
+    fn json_that_is_no_result_is_said_in_words() {
+        let said = |text: &str| ResultFile::read(text, "a.json").unwrap_err().to_string();
+        let object = "a result file of --json is a JSON object beginning with mite_engine_version";
+        let no_version = format!(
+            "a.json is not a mite-engine result: it has no mite_engine_version (it is not a result file of --json: \
+             {object})"
+        );
+        assert_eq!(said("{}"), no_version);
+        assert_eq!(said(r#" {"hello": 1, "totals": {}}"#), no_version);
+        assert_eq!(said("[]"), format!("a.json is not a mite-engine result: it holds a JSON list, where {object}"));
+        assert_eq!(said("[{}]"), format!("a.json is not a mite-engine result: it holds a JSON list, where {object}"));
+        assert_eq!(said("12"), format!("a.json is not a mite-engine result: it holds a JSON number, where {object}"));
+        assert_eq!(said("null"), format!("a.json is not a mite-engine result: it holds a JSON null, where {object}"));
+        assert!(!said("[").contains("it holds"), "text that is not JSON is said as such: {}", said("["));
+        let err = said(r#"{"mite_engine_version": "0"}"#);
+        assert!(err.contains("missing field `duration_s`"), "a result's own fields are still named: {err}");
     }
 
     #[test]

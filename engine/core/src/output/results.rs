@@ -103,16 +103,17 @@ impl Merging {
 /// none when they ran the same, or when a file does not say.
 pub fn scenarios_differ(base: (&str, &ResultFile), new: (&str, &ResultFile)) -> Option<String> {
     let ((base_label, base), (new_label, new)) = (base, new);
-    let shown = |file: &ResultFile| report::printable(&file.scenario).into_owned();
+    // Quoted as written by `printable`, not `{:?}`: Debug would write its escapes again.
+    let shown = |file: &ResultFile| format!("\"{}\"", report::printable(&file.scenario));
     if base.scenario != new.scenario {
         let (a, b) = (shown(base), shown(new));
         return Some(format!(
-            "{base_label} and {new_label} ran different scenarios: {base_label} {a:?}, {new_label} {b:?}"
+            "{base_label} and {new_label} ran different scenarios: {base_label} {a}, {new_label} {b}"
         ));
     }
     match (&base.scenario_digest, &new.scenario_digest) {
         (Some(a), Some(b)) if a != b => Some(format!(
-            "{base_label} and {new_label} ran different texts of scenario {:?} (scenario_digest {a}, {b}): the \
+            "{base_label} and {new_label} ran different texts of scenario {} (scenario_digest {a}, {b}): the \
              scenario file was changed between them",
             shown(base)
         )),

@@ -272,6 +272,31 @@ fn failure(kind: ErrorKind, detail: impl Into<String>) -> Failure {
     Failure { kind, detail: detail.into(), close_code: None, recoverable: false, status: None }
 }
 
+/// What a server that hung up without a close frame cut short, in words: a frame whose header
+/// promised more than came (`in the middle of a frame: 10 of its 1,000 payload bytes came`), a
+/// fragmented message not ended, or nothing.
+fn hung_up(unread: &[u8], reader: &mite_codec::ws::MessageReader) -> String {
+    use crate::model::counts::grouped;
+    let said = "server closed the connection without a close frame";
+    match mite_codec::ws::frame::decode_header(unread) {
+        Ok(Some(header)) => {
+            let came = (unread.len() - header.header_len) as u64;
+            format!(
+                "{said}, in the middle of a frame: {} of its {} payload bytes came",
+                grouped(came),
+                grouped(header.payload_len)
+            )
+        }
+        _ if !unread.is_empty() => {
+            format!("{said}, in the middle of a frame's header ({} bytes of it came)", unread.len())
+        }
+        _ if reader.in_message() => {
+            format!("{said}, in the middle of a fragmented message (its last frame never came)")
+        }
+        _ => said.to_string(),
+    }
+}
+
 fn codec_failure(err: &WsError) -> Failure {
     let kind = if err.is_too_large() { ErrorKind::TooLarge } else { ErrorKind::WsProtocol };
     Failure { close_code: Some(err.close_code()), ..failure(kind, err.to_string()) }
@@ -755,9 +780,7 @@ impl Conn {
                 Err(err) => return Err(codec_failure(&err)),
             }
             match self.read_more_by(deadline).await {
-                Ok(0) => {
-                    return Err(failure(ErrorKind::WsClosed, "server closed the connection without a close frame"));
-                }
+                Ok(0) => return Err(failure(ErrorKind::WsClosed, hung_up(&self.read_buf, &self.reader))),
                 Ok(_) => {}
                 Err(err) if is_cancelled(&err) => {
                     return Err(Failure { recoverable: true, ..failure(ErrorKind::Timeout, "no message in time") });
