@@ -1,9 +1,9 @@
 //! Names read back as they are: a name holding a backslash and `n` (two characters) and one
-//! holding a line break print apart in `compare`; JSON that is no result file (`[]`, `{}`) is
+//! holding a line break print apart in `compare` and in `journey test`'s trace; JSON that is no result file (`[]`, `{}`) is
 //! said in the user's words by `merge` and `compare`, naming the file.
 
 mod support;
-use support::{Scratch, engine, text};
+use support::{Scratch, engine, engine_within, text};
 
 fn txn(name: &str) -> serde_json::Value {
     serde_json::json!({"name": name, "count": 10, "errors": 0, "latency_us": {"p50": 1000, "p99": 2000, "p999": 3000},
@@ -77,4 +77,28 @@ fn json_that_is_no_result_is_said_as_what_it_lacks() {
             assert!(said.contains(name), "the file is named: {args:?}: {said}");
         }
     }
+}
+
+/// `journey test`'s trace wrote a transaction's name (and a capture's) as it is, so the two
+/// names printed alike there too (the trace's line is made printable whole, which keeps a
+/// backslash): each name is now made printable on its own first.
+#[test]
+fn a_backslash_n_and_a_line_break_print_apart_in_the_journey_test_trace() {
+    let target = mite_tools::Target::start(Default::default()).unwrap();
+    let scratch = Scratch::new();
+    let file = scratch.write(
+        "names.toml",
+        format!(
+            "[config]\nbase = \"{}\"\n[journeys.j]\nsteps = [\n  {{ transaction = 'new\\nline', url = \"{{base}}/\" }},\n  \
+             {{ transaction = \"new\\nline\", url = \"{{base}}/json\", capture = {{ 'a\\tb' = {{ json = \"token\" }} }} }},\n]\n\
+             [[scenario]]\njourney = \"j\"\nvolume = {{ constant = 1 }}\n",
+            target.url("")
+        ),
+    );
+    let out = engine_within(&["journey", "test", "j", "--scenario", &file], std::time::Duration::from_secs(60));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let opened = |name: &str| said.lines().filter(|l| l.trim_start() == format!("> transaction {name}")).count();
+    assert_eq!((opened(r"new\\nline"), opened(r"new\nline")), (1, 1), "one line each, told apart:\n{said}");
+    assert!(said.contains(r"capture a\\tb = "), "{said}");
 }

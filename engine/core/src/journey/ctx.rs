@@ -14,6 +14,7 @@ use crate::journey::request::Http;
 use crate::journey::session::Session;
 use crate::journey::shard::{Shard, ShardStats, TxnId};
 use crate::model::config::Config;
+use crate::model::terminal::printable;
 use crate::stats::Latency;
 
 /// A journey's view of its core (Mite's `ctx`): transactions, messages, configuration and
@@ -230,7 +231,7 @@ impl Ctx {
             }
         };
         if self.tracing() {
-            self.trace(format_args!("> transaction {name}"));
+            self.trace(format_args!("> transaction {}", printable(name)));
         }
         self.depth.set(self.depth.get() + 1);
         self.current.set(id);
@@ -290,7 +291,7 @@ impl Ctx {
                 drop(stats);
                 // (The line made only when it is written: a load run makes none.)
                 if self.tracing() {
-                    self.trace(format_args!("< transaction {name} ok in {}", Millis(took_us)));
+                    self.trace(format_args!("< transaction {} ok in {}", printable(name), Millis(took_us)));
                 }
                 Ok(value)
             }
@@ -298,7 +299,9 @@ impl Ctx {
                 std::hint::cold_path();
                 txn.txn_err += 1;
                 drop(stats);
-                self.trace(format_args!("< transaction {name} FAILED in {}: {err}", Millis(took_us)));
+                if self.tracing() {
+                    self.trace(format_args!("< transaction {} FAILED in {}: {err}", printable(name), Millis(took_us)));
+                }
                 err.recorded = true;
                 Err(err)
             }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::journey::Ctx;
-use crate::model::terminal::traced_value;
+use crate::model::terminal::{printable, traced_value};
 
 /// Where a captured value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,13 +72,13 @@ pub(crate) fn json_path(document: &serde_json::Value, path: &[String]) -> Result
 /// Says in the journey-test trace that capture `name` took `value` (nothing when not tracing:
 /// the value is shown only when a line is written).
 pub(crate) fn trace_taken(ctx: &Ctx, name: &str, value: &str) {
-    ctx.trace_line(format_args!("capture {name} = {}", traced_value(value)));
+    ctx.trace_line(format_args!("capture {} = {}", printable(name), traced_value(value)));
 }
 
 /// Says in the journey-test trace that capture `name` (`from`, as the file writes it) took no
 /// value, and why.
 pub(crate) fn trace_missed(ctx: &Ctx, name: &str, from: &dyn fmt::Display, why: &str) {
-    ctx.trace_line(format_args!("capture {name} = {from} FAILED: {why}"));
+    ctx.trace_line(format_args!("capture {} = {from} FAILED: {why}", printable(name)));
 }
 
 #[cfg(test)]
