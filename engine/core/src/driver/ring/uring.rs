@@ -110,6 +110,43 @@ struct Stream {
     over: bool,
     /// The socket's send on this block.
     send: StreamSend,
+    /// Where the waiting reader's bytes go: what arrives while it waits is copied there by the
+    /// completion handler, which gives the provided buffer back at once (the reader's poll
+    /// then only reads a length). Registered by a reader's poll that finds nothing (or by the
+    /// send beside it), unregistered by the poll that takes them or by the reader's drop.
+    dest: Option<Dest>,
+    /// Bytes copied to `dest`, not yet taken (they come before those in `arrived`).
+    filled: usize,
+    /// Bytes copied to a reader dropped before it took them: the next read's first, told in
+    /// `arrived` by a [`HELD`] entry at its front (so nothing is copied to a reader while they
+    /// wait).
+    held: Option<Box<[u8]>>,
+}
+
+/// A completion's flag: more completions of its operation follow (Linux's `io_uring.h`; io-uring
+/// 0.6 keeps its copy private).
+const IORING_CQE_F_MORE: u32 = 1 << 1;
+/// The result of the entry of `arrived` that stands for a stream's [`Stream::held`] bytes (below
+/// every errno; its flags say more follow).
+const HELD: i32 = i32::MIN + 1;
+
+/// The room at the end of a waiting reader's buffer ([`Stream::dest`]): its start and length.
+/// Valid while registered: the reader neither touches nor drops its buffer until it has
+/// unregistered it (its poll that returns, its drop), and an ended ring writes to none.
+#[derive(Clone, Copy)]
+pub(super) struct Dest {
+    at: std::ptr::NonNull<u8>,
+    room: usize,
+}
+
+impl Dest {
+    /// The room at the end of `buf`.
+    #[inline(always)]
+    pub(super) fn of(buf: &mut bytes::BytesMut) -> Dest {
+        let room = buf.spare_capacity_mut();
+        let len = room.len();
+        Dest { at: std::ptr::NonNull::from(room).cast(), room: len }
+    }
 }
 
 /// Where a socket's send written on its stream's block stands.
@@ -130,6 +167,45 @@ impl Stream {
     /// Whether its last completion has arrived (it is among those not yet taken).
     fn ended(&self) -> bool {
         self.arrived.back().is_some_and(|&(_, flags)| !cqueue::more(flags))
+    }
+
+    /// Whether bytes, or its end, wait for a reader (in its `arrived`, held from a dropped
+    /// reader among them, or copied to the waiting reader).
+    #[inline(always)]
+    fn has_arrived(&self) -> bool {
+        !self.arrived.is_empty() || self.filled > 0
+    }
+
+    /// Copies the bytes of a completion (`result`, `flags`) to the waiting reader's room and
+    /// gives their buffer back, where they can go there: a reader waits with room for them,
+    /// nothing arrived before them waits, and the stream goes on. False: they wait in
+    /// `arrived` for the reader's poll.
+    #[inline(always)]
+    fn copy_to_reader(&mut self, result: i32, flags: u32, bufs: Option<&mut ProvidedBufs>) -> bool {
+        let Some(dest) = self.dest else { return false };
+        let len = result as usize;
+        if result <= 0 || !cqueue::more(flags) || !self.arrived.is_empty() || len > dest.room - self.filled {
+            return false;
+        }
+        let (Some(bid), Some(bufs)) = (cqueue::buffer_select(flags), bufs) else { return false };
+        // SAFETY: `dest` is the registered reader's room (see [`Dest`]), of which `filled` bytes
+        // are written and `len` more are free; the pool's buffer is another allocation.
+        unsafe { std::ptr::copy_nonoverlapping(bufs.bytes(bid, len).as_ptr(), dest.at.as_ptr().add(self.filled), len) };
+        bufs.give_back(bid);
+        self.filled += len;
+        true
+    }
+
+    /// The result of the send on the block, taken, when it has come.
+    #[inline(always)]
+    fn take_sent(&mut self) -> Option<i32> {
+        match self.send {
+            StreamSend::Done(result) => {
+                self.send = StreamSend::Idle;
+                Some(result)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -492,24 +568,24 @@ impl Ring {
     /// ring that refuses to wait), it leaks what those operations own instead of freeing it.
     fn end(&mut self) {
         self.push_deferred();
-        let in_flight: Vec<u64> = (self.slots.iter().enumerate())
-            .filter_map(|(index, slot)| match slot {
-                Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => Some(user_data(*tag, index as u32)),
-                Slot::Stream(stream) if stream.over => None,
-                Slot::Stream(stream) => Some(user_data(stream.tag, index as u32)),
-                Slot::Free(_) | Slot::Done(_) => None,
-            })
-            .collect();
-        // The sends on streams' blocks still in flight (a socket the peer takes nothing from).
-        let sends: Vec<u64> = (self.slots.iter().enumerate())
-            .filter_map(|(index, slot)| match slot {
-                Slot::Stream(stream) if matches!(stream.send, StreamSend::InFlight { .. } | StreamSend::Orphan(_)) => {
-                    Some(user_data(stream.tag, index as u32 | SEND_OF_STREAM))
+        let mut in_flight = Vec::new();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            match slot {
+                Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => in_flight.push(user_data(*tag, index as u32)),
+                Slot::Stream(stream) => {
+                    // No completion is copied to a reader from here on (it gets the ring's end).
+                    stream.dest = None;
+                    if !stream.over {
+                        in_flight.push(user_data(stream.tag, index as u32));
+                    }
+                    // Its send still in flight (a socket the peer takes nothing from).
+                    if matches!(stream.send, StreamSend::InFlight { .. } | StreamSend::Orphan(_)) {
+                        in_flight.push(user_data(stream.tag, index as u32 | SEND_OF_STREAM));
+                    }
                 }
-                _ => None,
-            })
-            .collect();
-        let in_flight = [in_flight, sends].concat();
+                Slot::Free(_) | Slot::Done(_) => {}
+            }
+        }
         for target in in_flight {
             self.push_ignored(io_uring::opcode::AsyncCancel::new(target).build());
         }
@@ -779,7 +855,9 @@ impl Ring {
                     release_slot(&mut self.slots, &mut self.free, index);
                 }
                 Slot::Stream(stream) if !stream.orphan => {
-                    stream.arrived.push_back((cqe.result(), flags));
+                    if !stream.copy_to_reader(cqe.result(), flags, self.bufs.as_mut()) {
+                        stream.arrived.push_back((cqe.result(), flags));
+                    }
                     if let Some(waker) = stream.waker.take() {
                         self.woken.push(waker);
                     }
@@ -1016,8 +1094,17 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
             entry = set_ioprio(entry, IORING_RECV_MULTISHOT | IORING_RECVSEND_POLL_FIRST);
         }
         let (index, tag) = ring.take_slot();
-        let stream =
-            Stream { tag, waker: None, arrived: VecDeque::new(), orphan: false, over: false, send: StreamSend::Idle };
+        let stream = Stream {
+            tag,
+            waker: None,
+            arrived: VecDeque::new(),
+            orphan: false,
+            over: false,
+            send: StreamSend::Idle,
+            dest: None,
+            filled: 0,
+            held: None,
+        };
         ring.slots[index as usize] = Slot::Stream(Box::new(stream));
         let user_data = user_data(tag, index);
         if ring.push(&entry.user_data(user_data)).is_err() {
@@ -1030,7 +1117,9 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
 
 /// Takes what arrived in a socket's stream into `buf`: the bytes of the completions in order
 /// (as many as its room holds, at least one), or the stream's end; the reader's waker is kept
-/// when nothing has arrived.
+/// when nothing has arrived, and the room at the end of `buf` registered as where what comes
+/// is copied (see [`Stream::dest`]): the caller leaves `buf` untouched until its next call, or
+/// until [`leave_stream_read`].
 ///
 /// `sent`: the reader's send on the same block (see [`push_stream_send`]): its result is taken
 /// into it in the same look when it has come, and nothing is taken before it.
@@ -1050,26 +1139,32 @@ pub(super) fn take_stream(
             unreachable!("a stream's slot is its own until it ends")
         };
         if let Some(sent) = sent {
-            match stream.send {
-                StreamSend::Done(result) => {
-                    stream.send = StreamSend::Idle;
-                    *sent = Some(result);
+            // Nothing is taken before the send's result (the answer to a request comes after
+            // it): both return together, and a future dropped between loses no byte (what was
+            // copied to its buffer is held for the next read). Bytes there already (the peer
+            // spoke first) are taken once the send's completion, which then wakes the reader,
+            // has come. Taken by an earlier look, or on a later stream: nothing to wait for.
+            if matches!(stream.send, StreamSend::InFlight { .. }) {
+                let arrived = stream.has_arrived();
+                if let StreamSend::InFlight { ref mut wake } = stream.send {
+                    *wake |= arrived;
                 }
-                // Nothing is taken before the send's result (the answer to a request comes after
-                // it): both return together, and a future dropped between loses no byte. Bytes
-                // there already (the peer spoke first) are taken once the send's completion,
-                // which then wakes the reader, has come.
-                StreamSend::InFlight { ref mut wake } => {
-                    *wake |= !stream.arrived.is_empty();
-                    keep_waker(&mut stream.waker, waker);
-                    return Taken::Pending;
-                }
-                // Taken by an earlier look (or the read's stream is a later one).
-                StreamSend::Idle | StreamSend::Orphan(_) => {}
+                keep_waker(&mut stream.waker, waker);
+                return Taken::Pending;
+            }
+            if let Some(result) = stream.take_sent() {
+                *sent = Some(result);
             }
         }
         let bufs = ring.bufs.as_mut().expect("a ring with streams has its buffers");
+        stream.dest = None;
         let mut n = 0;
+        if stream.filled > 0 {
+            n = std::mem::take(&mut stream.filled);
+            // SAFETY: the completion handler wrote `n` bytes at the start of `buf`'s room,
+            // registered by this reader's last call (`buf` untouched since).
+            unsafe { buf.set_len(buf.len() + n) };
+        }
         let mut taken = None;
         while let Some(&(result, flags)) = stream.arrived.front() {
             let ended = !cqueue::more(flags);
@@ -1078,6 +1173,10 @@ pub(super) fn take_stream(
                     break; // told to the next read
                 }
                 stream.arrived.pop_front();
+                if result == HELD {
+                    n = take_held(stream, buf);
+                    continue;
+                }
                 taken = Some(match -result {
                     0 => Taken::Closed,
                     libc::ENOBUFS => Taken::NoBuffers,
@@ -1104,6 +1203,7 @@ pub(super) fn take_stream(
             None if n > 0 => return Taken::Bytes { n, ended: false },
             None => {
                 keep_waker(&mut stream.waker, waker);
+                stream.dest = Some(Dest::of(buf));
                 return Taken::Pending;
             }
         };
@@ -1115,8 +1215,45 @@ pub(super) fn take_stream(
     })
 }
 
+/// Moves the bytes held from a dropped reader to `buf` (their [`HELD`] entry taken off
+/// `arrived`): their count.
+#[cold]
+#[inline(never)]
+fn take_held(stream: &mut Stream, buf: &mut bytes::BytesMut) -> usize {
+    let held = stream.held.take().expect("a HELD entry stands for held bytes");
+    buf.extend_from_slice(&held);
+    held.len()
+}
+
+/// Lets go of the room a reader registered ([`take_stream`], [`push_stream_send`]) when it is
+/// dropped, or returns without taking from the stream: the bytes copied there are held for the
+/// next read. `buf` is the reader's; a room registered by another reader (or none) is left.
+#[cold]
+#[inline(never)]
+pub(super) fn leave_stream_read(handle: StreamHandle, buf: &mut bytes::BytesMut) {
+    let _ = RING.try_with(|slot| {
+        let mut guard = slot.borrow_mut();
+        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else { return };
+        let Slot::Stream(stream) = &mut ring.slots[index_of(handle.user_data)] else {
+            unreachable!("a stream's slot is its own until it ends")
+        };
+        let Some(dest) = stream.dest.filter(|dest| dest.at == Dest::of(buf).at) else { return };
+        stream.dest = None;
+        let filled = std::mem::take(&mut stream.filled);
+        if filled > 0 {
+            debug_assert!(stream.held.is_none(), "nothing is copied to a reader while held bytes wait");
+            // SAFETY: the completion handler wrote `filled` bytes at `dest`, the start of the
+            // room of `buf`, which its reader has not touched since it registered it.
+            let copied = unsafe { std::slice::from_raw_parts(dest.at.as_ptr(), filled) };
+            stream.held = Some(copied.into());
+            // Before what arrived after them (completions that did not fit).
+            stream.arrived.push_front((HELD, IORING_CQE_F_MORE));
+        }
+    });
+}
+
 /// Pushes a send of `bytes` on a socket's stream's block (the socket's descriptor `fd`, its place
-/// `file`), and keeps `waker`
+/// `file`), and keeps `waker` and `dest` (the room of the read beside it, see [`take_stream`])
 /// as the block's reader's: the send's completion writes its result there, wakes no one unless
 /// bytes already wait in the stream (the answer wakes the reader), and takes no slot of its own.
 /// Nothing pushed, the result the send ends with instead: ECANCELED (the stream's ring has
@@ -1126,6 +1263,7 @@ pub(super) fn push_stream_send(
     fd: RawFd,
     file: Option<FixedFile>,
     bytes: &[u8],
+    dest: Dest,
     waker: &Waker,
 ) -> Result<(), i32> {
     RING.with(|slot| {
@@ -1150,8 +1288,9 @@ pub(super) fn push_stream_send(
             return Err(QUEUE_STUCK);
         }
         let Slot::Stream(stream) = &mut ring.slots[index] else { unreachable!("looked at above") };
-        stream.send = StreamSend::InFlight { wake: !stream.arrived.is_empty() };
+        stream.send = StreamSend::InFlight { wake: stream.has_arrived() };
         keep_waker(&mut stream.waker, waker);
+        stream.dest = Some(dest);
         Ok(())
     })
 }
@@ -1177,19 +1316,14 @@ pub(super) fn poll_stream_send(handle: StreamHandle, waker: &Waker) -> Poll<i32>
         let Slot::Stream(stream) = &mut ring.slots[index] else {
             unreachable!("a stream's block stays until its send's result is taken")
         };
-        match stream.send {
-            StreamSend::Done(result) => {
-                stream.send = StreamSend::Idle;
-                settle_stream(&mut ring.slots, &mut ring.free, index);
-                Poll::Ready(result)
-            }
-            StreamSend::InFlight { ref mut wake } => {
-                *wake = true;
-                keep_waker(&mut stream.waker, waker);
-                Poll::Pending
-            }
-            StreamSend::Idle | StreamSend::Orphan(_) => unreachable!("a send polled after it returned"),
+        if let StreamSend::InFlight { ref mut wake } = stream.send {
+            *wake = true;
+            keep_waker(&mut stream.waker, waker);
+            return Poll::Pending;
         }
+        let result = stream.take_sent().expect("a send polled before it returned");
+        settle_stream(&mut ring.slots, &mut ring.free, index);
+        Poll::Ready(result)
     })
 }
 
@@ -1207,19 +1341,13 @@ pub(super) fn leave_stream_send<T: 'static>(handle: StreamHandle, owned: T) -> O
             let Slot::Stream(stream) = &mut ring.slots[index] else {
                 unreachable!("a stream's block stays until its send's result is taken")
             };
-            match stream.send {
-                StreamSend::Done(result) => {
-                    stream.send = StreamSend::Idle;
-                    settle_stream(&mut ring.slots, &mut ring.free, index);
-                    Some(Some(result))
-                }
-                StreamSend::InFlight { .. } => {
-                    let owned = Box::new(owned.take().expect("held until here"));
-                    stream.send = StreamSend::Orphan(owned);
-                    Some(None)
-                }
-                StreamSend::Idle | StreamSend::Orphan(_) => unreachable!("a send dropped after it returned"),
+            if let StreamSend::InFlight { .. } = stream.send {
+                stream.send = StreamSend::Orphan(Box::new(owned.take().expect("held until here")));
+                return Some(None);
             }
+            let result = stream.take_sent().expect("a send dropped before it returned");
+            settle_stream(&mut ring.slots, &mut ring.free, index);
+            Some(Some(result))
         })
         .ok()
         .flatten();
@@ -1240,7 +1368,7 @@ pub(super) fn stream_arrived(handle: StreamHandle) -> bool {
     RING.with(|slot| {
         let guard = slot.borrow();
         let Some(ring) = guard.as_ref().filter(|ring| ring.generation == handle.generation) else { return false };
-        matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if !stream.arrived.is_empty())
+        matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if stream.has_arrived())
     })
 }
 
@@ -1253,7 +1381,7 @@ pub(super) fn watch_stream(handle: StreamHandle, waker: &Waker) -> bool {
         let Slot::Stream(stream) = &mut ring.slots[index_of(handle.user_data)] else {
             unreachable!("a stream's slot is its own until it ends")
         };
-        if !stream.arrived.is_empty() {
+        if stream.has_arrived() {
             return true;
         }
         keep_waker(&mut stream.waker, waker);
@@ -1292,6 +1420,8 @@ pub(super) fn drop_stream(handle: StreamHandle) {
             }
         }
         stream.orphan = true;
+        stream.dest = None;
+        stream.filled = 0;
         if ended {
             stream.over = true;
             settle_stream(&mut ring.slots, &mut ring.free, index);
