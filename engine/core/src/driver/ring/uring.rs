@@ -1157,13 +1157,17 @@ pub(super) fn take_stream(
             }
         }
         let bufs = ring.bufs.as_mut().expect("a ring with streams has its buffers");
-        stream.dest = None;
+        let dest = stream.dest.take();
         let mut n = 0;
         if stream.filled > 0 {
             n = std::mem::take(&mut stream.filled);
-            // SAFETY: the completion handler wrote `n` bytes at the start of `buf`'s room,
-            // registered by this reader's last call (`buf` untouched since).
-            unsafe { buf.set_len(buf.len() + n) };
+            match dest {
+                // SAFETY: the completion handler wrote `n` bytes at the start of `buf`'s room,
+                // which this reader registered (`buf` untouched since).
+                Some(dest) if dest.at == Dest::of(buf).at => unsafe { buf.set_len(buf.len() + n) },
+                // Another reader's room (two reads at once on one socket): copied from there.
+                dest => take_copied(dest, n, buf),
+            }
         }
         let mut taken = None;
         while let Some(&(result, flags)) = stream.arrived.front() {
@@ -1213,6 +1217,17 @@ pub(super) fn take_stream(
         settle_stream(&mut ring.slots, &mut ring.free, index);
         taken
     })
+}
+
+/// Appends to `buf` the `n` bytes copied to another reader's room, `dest` (two reads waiting at
+/// once on one socket, which the socket's users never make).
+#[cold]
+#[inline(never)]
+fn take_copied(dest: Option<Dest>, n: usize, buf: &mut bytes::BytesMut) {
+    let dest = dest.expect("bytes are copied only to a registered room");
+    // SAFETY: the completion handler wrote `n` bytes at `dest`, a room still registered: its
+    // reader has neither touched nor dropped its buffer since (it would have let it go).
+    buf.extend_from_slice(unsafe { std::slice::from_raw_parts(dest.at.as_ptr(), n) });
 }
 
 /// Moves the bytes held from a dropped reader to `buf` (their [`HELD`] entry taken off
@@ -1290,7 +1305,10 @@ pub(super) fn push_stream_send(
         let Slot::Stream(stream) = &mut ring.slots[index] else { unreachable!("looked at above") };
         stream.send = StreamSend::InFlight { wake: stream.has_arrived() };
         keep_waker(&mut stream.waker, waker);
-        stream.dest = Some(dest);
+        // Not over a room that bytes were copied to (another read waits on the socket).
+        if stream.filled == 0 {
+            stream.dest = Some(dest);
+        }
         Ok(())
     })
 }
