@@ -1,7 +1,7 @@
 //! A property of a socket's reads through its multishot receive: whatever the order of the
-//! peer's writes and the reader's reads (plain, dropped while waiting, dropped after the ring
-//! copied bytes to it, cancelled, the rest of a long answer, a send and the read of its answer on
-//! the stream's block, awaited or dropped, before or after the ring turned), and
+//! peer's writes and the reader's reads (plain, dropped while waiting, before or after the ring
+//! turned, cancelled, the rest of a long answer, a send and the read of its answer on the
+//! stream's block, awaited or dropped, before or after the ring turned), and
 //! however few buffers the pool has, every byte is read once, in order, every buffer goes back to
 //! the pool, and every send on the block reaches the peer.
 
@@ -23,7 +23,7 @@ enum Step {
     /// The same as the rest of a long answer ([`super::TcpSocket::read_rest`]).
     Rest(usize),
     /// A read polled once, then dropped (its bytes kept if that poll returned them); `turned`:
-    /// the ring turned between (what arrived was copied to the waiting reader's buffer).
+    /// the ring turned between (what arrived was taken from the kernel while it waited).
     Dropped { turned: bool },
     /// A cancellable read polled once, cancelled, then awaited.
     Cancelled,

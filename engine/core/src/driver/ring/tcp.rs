@@ -14,7 +14,7 @@ use io_uring::{opcode, squeue, types};
 
 use super::cancel::{CancelHandle, NOT_WAITING};
 use super::fd::RingFd;
-use super::uring::{self, Dest, Op, StreamHandle, Taken, io_result, poll_first};
+use super::uring::{self, Op, StreamHandle, Taken, io_result, poll_first};
 
 /// A buffer the ring sends from or receives into: its bytes, and the room after them. Its
 /// memory does not move when the value does (it lives on the heap).
@@ -460,40 +460,18 @@ impl<'a> Read<'a> {
 /// A read dropped while its own receive waits leaves that receive to its socket instead of
 /// cancelling it (a receive cancelled after it took bytes would lose them): the socket's next
 /// read takes what it brings. A read of the stream loses nothing either: what arrives waits
-/// in the stream, and what the ring copied to its buffer while it waited is held there for the
-/// next read.
+/// in the stream.
 impl Drop for Read<'_> {
     #[inline]
     fn drop(&mut self) {
-        // A read that returned let go of all it held then.
-        if !matches!(self.state, ReadState::Returned) {
-            self.let_go();
+        self.unregister();
+        if matches!(self.state, ReadState::Own(_) | ReadState::Parked(..)) {
+            self.park();
         }
     }
 }
 
 impl Read<'_> {
-    /// What a read dropped before it returned holds: its wait on its canceller, the receive it
-    /// waits for (left to its socket), the room it registered on its socket's stream.
-    #[cold]
-    #[inline(never)]
-    fn let_go(&mut self) {
-        self.unregister();
-        match self.state {
-            ReadState::Own(_) | ReadState::Parked(..) => self.park(),
-            ReadState::Stream(_) => self.leave_stream(),
-            ReadState::Returned => {}
-        }
-    }
-
-    /// Lets go of the room the read registered on its socket's stream, if it did: the bytes
-    /// copied there are the next read's.
-    fn leave_stream(&mut self) {
-        if let (Some(stream), ReadState::Stream(buf)) = (self.socket.stream.get(), &mut self.state) {
-            uring::leave_stream_read(stream, buf);
-        }
-    }
-
     /// Leaves the read's receive, still waiting, to its socket.
     #[cold]
     fn park(&mut self) {
@@ -614,7 +592,6 @@ impl Read<'_> {
                 Taken::NoBuffers => this.receive_own(cx),
                 Taken::Pending if this.rest => Poll::Pending,
                 Taken::Pending if this.cancel.is_some_and(CancelHandle::cancelled) => {
-                    this.leave_stream();
                     this.give(Err(io::Error::from_raw_os_error(libc::ECANCELED)))
                 }
                 Taken::Pending => {
@@ -699,12 +676,7 @@ impl SendRead<'_> {
         self.pushed = true;
         let socket = self.read.socket;
         let bytes = self.wbuf.as_ref().expect("a send holds its buffer until it returns").bytes();
-        let ReadState::Stream(rbuf) = &mut self.read.state else {
-            unreachable!("a read not yet polled takes from the stream")
-        };
-        // The read's room: what answers the send is copied there (see `uring::take_stream`).
-        let dest = Dest::of(rbuf);
-        match uring::push_stream_send(self.stream, socket.fd.as_raw_fd(), socket.fd.fixed(), bytes, dest, cx.waker()) {
+        match uring::push_stream_send(self.stream, socket.fd.as_raw_fd(), socket.fd.fixed(), bytes, cx.waker()) {
             Ok(()) => Poll::Pending,
             Err(result) => self.unpushed(result),
         }

@@ -912,52 +912,9 @@ fn what_arrives_between_reads_waits_for_the_next_and_a_dropped_read_loses_nothin
     drop((socket, rt));
 }
 
-/// What arrives while a read waits is copied to its buffer by the completion handler, whose
-/// provided buffer goes back to the pool at once: the read's next poll has the bytes. A read
-/// dropped after its bytes were copied loses none: the next read has them first, in order.
-#[test]
-fn bytes_copied_to_a_waiting_read_are_its_own_and_a_dropped_one_loses_none() {
-    let (_rt, socket, mut peer) = connected_pair();
-    if !uring::bufs_out().1 {
-        return; // no pool: reads receive into their own buffers
-    }
-    let poll =
-        |read: &mut std::pin::Pin<Box<super::Read<'_>>>| read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-    let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
-    assert!(poll(&mut read).is_pending());
-    peer.write_all(b"copied").unwrap();
-    assert!(turn_until(|| socket.arrived()), "the bytes arrived");
-    assert_eq!(uring::bufs_out().0, 0, "their buffer went back when they were copied");
-    let Poll::Ready((n, got)) = poll(&mut read) else { panic!("the bytes copied are the read's") };
-    assert_eq!((n.unwrap(), &got[..]), (6, &b"copied"[..]));
-    assert!(!socket.arrived());
-
-    let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
-    assert!(poll(&mut read).is_pending());
-    peer.write_all(b"kept").unwrap();
-    assert!(turn_until(|| socket.arrived()), "the bytes arrived");
-    drop(read);
-    assert!(socket.arrived(), "the bytes of the dropped read wait for the next");
-    peer.write_all(b" after").unwrap();
-    let mut got = Vec::new();
-    while got.len() < 10 {
-        let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
-        let (n, more) = loop {
-            if let Poll::Ready(done) = poll(&mut read) {
-                break done;
-            }
-            assert!(turn_until(|| socket.arrived()), "the bytes after arrived");
-        };
-        assert_eq!(n.unwrap(), more.len());
-        got.extend_from_slice(&more);
-    }
-    assert_eq!(&got[..], b"kept after");
-    assert_eq!(uring::bufs_out().0, 0, "every buffer went back to the pool");
-}
-
 /// Two reads waiting at once on one socket (which its users never make, but safe code can):
-/// the bytes copied to the room of the one that registered last are read once, whole, by the
-/// one that polls first, and never seen as the other's.
+/// what arrives is read once, whole, by the one that polls first, and never seen as the
+/// other's.
 #[test]
 fn two_reads_waiting_at_once_read_each_byte_once() {
     let (_rt, socket, mut peer) = connected_pair();

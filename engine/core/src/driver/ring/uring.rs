@@ -110,43 +110,6 @@ struct Stream {
     over: bool,
     /// The socket's send on this block.
     send: StreamSend,
-    /// Where the waiting reader's bytes go: what arrives while it waits is copied there by the
-    /// completion handler, which gives the provided buffer back at once (the reader's poll
-    /// then only reads a length). Registered by a reader's poll that finds nothing (or by the
-    /// send beside it), unregistered by the poll that takes them or by the reader's drop.
-    dest: Option<Dest>,
-    /// Bytes copied to `dest`, not yet taken (they come before those in `arrived`).
-    filled: usize,
-    /// Bytes copied to a reader dropped before it took them: the next read's first, told in
-    /// `arrived` by a [`HELD`] entry at its front (so nothing is copied to a reader while they
-    /// wait).
-    held: Option<Box<[u8]>>,
-}
-
-/// A completion's flag: more completions of its operation follow (Linux's `io_uring.h`; io-uring
-/// 0.6 keeps its copy private).
-const IORING_CQE_F_MORE: u32 = 1 << 1;
-/// The result of the entry of `arrived` that stands for a stream's [`Stream::held`] bytes (below
-/// every errno; its flags say more follow).
-const HELD: i32 = i32::MIN + 1;
-
-/// The room at the end of a waiting reader's buffer ([`Stream::dest`]): its start and length.
-/// Valid while registered: the reader neither touches nor drops its buffer until it has
-/// unregistered it (its poll that returns, its drop), and an ended ring writes to none.
-#[derive(Clone, Copy)]
-pub(super) struct Dest {
-    at: std::ptr::NonNull<u8>,
-    room: usize,
-}
-
-impl Dest {
-    /// The room at the end of `buf`.
-    #[inline(always)]
-    pub(super) fn of(buf: &mut bytes::BytesMut) -> Dest {
-        let room = buf.spare_capacity_mut();
-        let len = room.len();
-        Dest { at: std::ptr::NonNull::from(room).cast(), room: len }
-    }
 }
 
 /// Where a socket's send written on its stream's block stands.
@@ -167,33 +130,6 @@ impl Stream {
     /// Whether its last completion has arrived (it is among those not yet taken).
     fn ended(&self) -> bool {
         self.arrived.back().is_some_and(|&(_, flags)| !cqueue::more(flags))
-    }
-
-    /// Whether bytes, or its end, wait for a reader (in its `arrived`, held from a dropped
-    /// reader among them, or copied to the waiting reader).
-    #[inline(always)]
-    fn has_arrived(&self) -> bool {
-        !self.arrived.is_empty() || self.filled > 0
-    }
-
-    /// Copies the bytes of a completion (`result`, `flags`) to the waiting reader's room and
-    /// gives their buffer back, where they can go there: a reader waits with room for them,
-    /// nothing arrived before them waits, and the stream goes on. False: they wait in
-    /// `arrived` for the reader's poll.
-    #[inline(always)]
-    fn copy_to_reader(&mut self, result: i32, flags: u32, bufs: Option<&mut ProvidedBufs>) -> bool {
-        let Some(dest) = self.dest else { return false };
-        let len = result as usize;
-        if result <= 0 || !cqueue::more(flags) || !self.arrived.is_empty() || len > dest.room - self.filled {
-            return false;
-        }
-        let (Some(bid), Some(bufs)) = (cqueue::buffer_select(flags), bufs) else { return false };
-        // SAFETY: `dest` is the registered reader's room (see [`Dest`]), of which `filled` bytes
-        // are written and `len` more are free; the pool's buffer is another allocation.
-        unsafe { std::ptr::copy_nonoverlapping(bufs.bytes(bid, len).as_ptr(), dest.at.as_ptr().add(self.filled), len) };
-        bufs.give_back(bid);
-        self.filled += len;
-        true
     }
 
     /// The result of the send on the block, taken, when it has come.
@@ -569,12 +505,10 @@ impl Ring {
     fn end(&mut self) {
         self.push_deferred();
         let mut in_flight = Vec::new();
-        for (index, slot) in self.slots.iter_mut().enumerate() {
+        for (index, slot) in self.slots.iter().enumerate() {
             match slot {
                 Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => in_flight.push(user_data(*tag, index as u32)),
                 Slot::Stream(stream) => {
-                    // No completion is copied to a reader from here on (it gets the ring's end).
-                    stream.dest = None;
                     if !stream.over {
                         in_flight.push(user_data(stream.tag, index as u32));
                     }
@@ -855,9 +789,7 @@ impl Ring {
                     release_slot(&mut self.slots, &mut self.free, index);
                 }
                 Slot::Stream(stream) if !stream.orphan => {
-                    if !stream.copy_to_reader(cqe.result(), flags, self.bufs.as_mut()) {
-                        stream.arrived.push_back((cqe.result(), flags));
-                    }
+                    stream.arrived.push_back((cqe.result(), flags));
                     if let Some(waker) = stream.waker.take() {
                         self.woken.push(waker);
                     }
@@ -1094,17 +1026,8 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
             entry = set_ioprio(entry, IORING_RECV_MULTISHOT | IORING_RECVSEND_POLL_FIRST);
         }
         let (index, tag) = ring.take_slot();
-        let stream = Stream {
-            tag,
-            waker: None,
-            arrived: VecDeque::new(),
-            orphan: false,
-            over: false,
-            send: StreamSend::Idle,
-            dest: None,
-            filled: 0,
-            held: None,
-        };
+        let stream =
+            Stream { tag, waker: None, arrived: VecDeque::new(), orphan: false, over: false, send: StreamSend::Idle };
         ring.slots[index as usize] = Slot::Stream(Box::new(stream));
         let user_data = user_data(tag, index);
         if ring.push(&entry.user_data(user_data)).is_err() {
@@ -1117,9 +1040,7 @@ pub(super) fn arm_stream(fd: RawFd, file: Option<FixedFile>) -> Option<StreamHan
 
 /// Takes what arrived in a socket's stream into `buf`: the bytes of the completions in order
 /// (as many as its room holds, at least one), or the stream's end; the reader's waker is kept
-/// when nothing has arrived, and the room at the end of `buf` registered as where what comes
-/// is copied (see [`Stream::dest`]): the caller leaves `buf` untouched until its next call, or
-/// until [`leave_stream_read`].
+/// when nothing has arrived.
 ///
 /// `sent`: the reader's send on the same block (see [`push_stream_send`]): its result is taken
 /// into it in the same look when it has come, and nothing is taken before it.
@@ -1140,12 +1061,12 @@ pub(super) fn take_stream(
         };
         if let Some(sent) = sent {
             // Nothing is taken before the send's result (the answer to a request comes after
-            // it): both return together, and a future dropped between loses no byte (what was
-            // copied to its buffer is held for the next read). Bytes there already (the peer
-            // spoke first) are taken once the send's completion, which then wakes the reader,
-            // has come. Taken by an earlier look, or on a later stream: nothing to wait for.
+            // it): both return together, and a future dropped between loses no byte. Bytes
+            // there already (the peer spoke first) are taken once the send's completion, which
+            // then wakes the reader, has come. Taken by an earlier look, or on a later stream:
+            // nothing to wait for.
             if matches!(stream.send, StreamSend::InFlight { .. }) {
-                let arrived = stream.has_arrived();
+                let arrived = !stream.arrived.is_empty();
                 if let StreamSend::InFlight { ref mut wake } = stream.send {
                     *wake |= arrived;
                 }
@@ -1157,18 +1078,7 @@ pub(super) fn take_stream(
             }
         }
         let bufs = ring.bufs.as_mut().expect("a ring with streams has its buffers");
-        let dest = stream.dest.take();
         let mut n = 0;
-        if stream.filled > 0 {
-            n = std::mem::take(&mut stream.filled);
-            match dest {
-                // SAFETY: the completion handler wrote `n` bytes at the start of `buf`'s room,
-                // which this reader registered (`buf` untouched since).
-                Some(dest) if dest.at == Dest::of(buf).at => unsafe { buf.set_len(buf.len() + n) },
-                // Another reader's room (two reads at once on one socket): copied from there.
-                dest => take_copied(dest, n, buf),
-            }
-        }
         let mut taken = None;
         while let Some(&(result, flags)) = stream.arrived.front() {
             let ended = !cqueue::more(flags);
@@ -1177,10 +1087,6 @@ pub(super) fn take_stream(
                     break; // told to the next read
                 }
                 stream.arrived.pop_front();
-                if result == HELD {
-                    n = take_held(stream, buf);
-                    continue;
-                }
                 taken = Some(match -result {
                     0 => Taken::Closed,
                     libc::ENOBUFS => Taken::NoBuffers,
@@ -1207,7 +1113,6 @@ pub(super) fn take_stream(
             None if n > 0 => return Taken::Bytes { n, ended: false },
             None => {
                 keep_waker(&mut stream.waker, waker);
-                stream.dest = Some(Dest::of(buf));
                 return Taken::Pending;
             }
         };
@@ -1219,56 +1124,8 @@ pub(super) fn take_stream(
     })
 }
 
-/// Appends to `buf` the `n` bytes copied to another reader's room, `dest` (two reads waiting at
-/// once on one socket, which the socket's users never make).
-#[cold]
-#[inline(never)]
-fn take_copied(dest: Option<Dest>, n: usize, buf: &mut bytes::BytesMut) {
-    let dest = dest.expect("bytes are copied only to a registered room");
-    // SAFETY: the completion handler wrote `n` bytes at `dest`, a room still registered: its
-    // reader has neither touched nor dropped its buffer since (it would have let it go).
-    buf.extend_from_slice(unsafe { std::slice::from_raw_parts(dest.at.as_ptr(), n) });
-}
-
-/// Moves the bytes held from a dropped reader to `buf` (their [`HELD`] entry taken off
-/// `arrived`): their count.
-#[cold]
-#[inline(never)]
-fn take_held(stream: &mut Stream, buf: &mut bytes::BytesMut) -> usize {
-    let held = stream.held.take().expect("a HELD entry stands for held bytes");
-    buf.extend_from_slice(&held);
-    held.len()
-}
-
-/// Lets go of the room a reader registered ([`take_stream`], [`push_stream_send`]) when it is
-/// dropped, or returns without taking from the stream: the bytes copied there are held for the
-/// next read. `buf` is the reader's; a room registered by another reader (or none) is left.
-#[cold]
-#[inline(never)]
-pub(super) fn leave_stream_read(handle: StreamHandle, buf: &mut bytes::BytesMut) {
-    let _ = RING.try_with(|slot| {
-        let mut guard = slot.borrow_mut();
-        let Some(ring) = guard.as_mut().filter(|ring| ring.generation == handle.generation) else { return };
-        let Slot::Stream(stream) = &mut ring.slots[index_of(handle.user_data)] else {
-            unreachable!("a stream's slot is its own until it ends")
-        };
-        let Some(dest) = stream.dest.filter(|dest| dest.at == Dest::of(buf).at) else { return };
-        stream.dest = None;
-        let filled = std::mem::take(&mut stream.filled);
-        if filled > 0 {
-            debug_assert!(stream.held.is_none(), "nothing is copied to a reader while held bytes wait");
-            // SAFETY: the completion handler wrote `filled` bytes at `dest`, the start of the
-            // room of `buf`, which its reader has not touched since it registered it.
-            let copied = unsafe { std::slice::from_raw_parts(dest.at.as_ptr(), filled) };
-            stream.held = Some(copied.into());
-            // Before what arrived after them (completions that did not fit).
-            stream.arrived.push_front((HELD, IORING_CQE_F_MORE));
-        }
-    });
-}
-
 /// Pushes a send of `bytes` on a socket's stream's block (the socket's descriptor `fd`, its place
-/// `file`), and keeps `waker` and `dest` (the room of the read beside it, see [`take_stream`])
+/// `file`), and keeps `waker`
 /// as the block's reader's: the send's completion writes its result there, wakes no one unless
 /// bytes already wait in the stream (the answer wakes the reader), and takes no slot of its own.
 /// Nothing pushed, the result the send ends with instead: ECANCELED (the stream's ring has
@@ -1278,7 +1135,6 @@ pub(super) fn push_stream_send(
     fd: RawFd,
     file: Option<FixedFile>,
     bytes: &[u8],
-    dest: Dest,
     waker: &Waker,
 ) -> Result<(), i32> {
     RING.with(|slot| {
@@ -1303,12 +1159,8 @@ pub(super) fn push_stream_send(
             return Err(QUEUE_STUCK);
         }
         let Slot::Stream(stream) = &mut ring.slots[index] else { unreachable!("looked at above") };
-        stream.send = StreamSend::InFlight { wake: stream.has_arrived() };
+        stream.send = StreamSend::InFlight { wake: !stream.arrived.is_empty() };
         keep_waker(&mut stream.waker, waker);
-        // Not over a room that bytes were copied to (another read waits on the socket).
-        if stream.filled == 0 {
-            stream.dest = Some(dest);
-        }
         Ok(())
     })
 }
@@ -1386,7 +1238,7 @@ pub(super) fn stream_arrived(handle: StreamHandle) -> bool {
     RING.with(|slot| {
         let guard = slot.borrow();
         let Some(ring) = guard.as_ref().filter(|ring| ring.generation == handle.generation) else { return false };
-        matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if stream.has_arrived())
+        matches!(&ring.slots[index_of(handle.user_data)], Slot::Stream(stream) if !stream.arrived.is_empty())
     })
 }
 
@@ -1399,7 +1251,7 @@ pub(super) fn watch_stream(handle: StreamHandle, waker: &Waker) -> bool {
         let Slot::Stream(stream) = &mut ring.slots[index_of(handle.user_data)] else {
             unreachable!("a stream's slot is its own until it ends")
         };
-        if stream.has_arrived() {
+        if !stream.arrived.is_empty() {
             return true;
         }
         keep_waker(&mut stream.waker, waker);
@@ -1438,8 +1290,6 @@ pub(super) fn drop_stream(handle: StreamHandle) {
             }
         }
         stream.orphan = true;
-        stream.dest = None;
-        stream.filled = 0;
         if ended {
             stream.over = true;
             settle_stream(&mut ring.slots, &mut ring.free, index);
