@@ -288,8 +288,9 @@ async fn get_then_upload(ctx: &Ctx, row: Row) -> JourneyResult {
 }
 
 fn early_answer_held_on(driver: mite_core::DriverChoice, server: Server, reused: bool) {
-    // The answer must come long before the hold ends; the bound leaves room for a loaded
-    // machine (0.5 s was passed by 60 ms at a load of 13 on 2 cores).
+    // The answer must come while the server holds the connection, not with its close at the
+    // hold's end: decided by that event, whatever the machine's load (a bound of a third of
+    // the hold was passed by 150 ms on a loaded machine, 0.5 s by 60 ms at a load of 13).
     const HOLD: Duration = Duration::from_secs(6);
     let path = format!("/bad/early-hold/{}", HOLD.as_millis());
     let mut registry = Registry::default();
@@ -301,8 +302,9 @@ fn early_answer_held_on(driver: mite_core::DriverChoice, server: Server, reused:
     let first = "/";
     let config = [format!("url={}", server.url(&path)), format!("first={}", server.url(first))];
     let mut opts = server.options(driver);
-    // Shorter than the hold: waiting for the server to close would be a timeout.
-    opts.http.request_timeout = Duration::from_secs(3);
+    // Longer than the hold: a client that waits for the server's close gets its answer (or
+    // a reset) then, not a timeout before it.
+    opts.http.request_timeout = TIMEOUT_NOT_EXPECTED;
     let volume = VolumeModel::Oneshot { journeys: JOURNEYS };
     let result = run(&registry, scenario("hostile:upload", volume), &config, opts);
     let total = assert_target_saw_every_request(&result, server.hits());
@@ -323,7 +325,7 @@ fn early_answer_held_on(driver: mite_core::DriverChoice, server: Server, reused:
     codes.retain(|&(_, n)| n > 0);
     assert_eq!(total.status_codes, codes, "{url} {driver:?}");
     let slowest = Duration::from_micros(total.req_us.max());
-    assert!(slowest < HOLD / 3, "{url} {driver:?}: the answer took {slowest:?}, the server held for {HOLD:?}");
+    assert!(slowest < HOLD, "{url} {driver:?}: the answer took {slowest:?}, it came with the hold's end ({HOLD:?})");
     assert!(
         total.sent_bytes > 0 && total.sent_bytes < JOURNEYS * UPLOAD_BYTES as u64,
         "{url} {driver:?}: part of each body: {}",

@@ -1072,17 +1072,22 @@ mod tests {
     }
 
     /// A server that accepts one connection and writes each message it is handed.
-    fn writer_on_cue() -> (SocketAddr, std::sync::mpsc::Sender<&'static [u8]>, std::thread::JoinHandle<()>) {
+    /// A server that writes what it is cued to, and says when each cue's bytes are written.
+    fn writer_on_cue()
+    -> (SocketAddr, std::sync::mpsc::Sender<&'static [u8]>, std::sync::mpsc::Receiver<()>, std::thread::JoinHandle<()>)
+    {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (cue, cues) = std::sync::mpsc::channel::<&'static [u8]>();
+        let (wrote, written) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
             let (mut socket, _) = listener.accept().unwrap();
             for bytes in cues {
                 socket.write_all(bytes).unwrap();
+                let _ = wrote.send(());
             }
         });
-        (addr, cue, server)
+        (addr, cue, written, server)
     }
 
     /// Each driver this machine runs (the own runtime and monoio's io_uring need io_uring), and
@@ -1101,7 +1106,7 @@ mod tests {
     fn a_read_cancelled_before_data_came_consumes_nothing() {
         for mut runtime in runtimes_here() {
             let driver = runtime.driver();
-            let (addr, cue, server) = writer_on_cue();
+            let (addr, cue, _written, server) = writer_on_cue();
             let (cancelled, again, after) = runtime.block_on(async move {
                 let mut transport = Transport::plain(connect_tcp(addr).await.unwrap());
                 let canceller = Canceller::new();
@@ -1138,17 +1143,26 @@ mod tests {
     fn a_read_that_completed_before_its_cancel_returns_its_bytes() {
         for mut runtime in runtimes_here() {
             let driver = runtime.driver();
-            let (addr, cue, server) = writer_on_cue();
+            let (addr, cue, written, server) = writer_on_cue();
             let (read, buf) = runtime.block_on(async move {
                 let mut transport = Transport::plain(connect_tcp(addr).await.unwrap());
+                let fd = transport.raw_fd();
                 let canceller = Canceller::new();
                 let (read, buf) = {
                     let mut read = std::pin::pin!(transport.read_some_cancelable(BytesMut::new(), canceller.handle()));
                     let pending = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_pending())).await;
                     assert!(pending, "{driver}: nothing sent yet");
                     cue.send(b"early").unwrap();
-                    // The core turns meanwhile: the read completes, not yet polled.
-                    crate::driver::sleep(Duration::from_millis(50)).await;
+                    written.recv().unwrap();
+                    // The core turns until the read in flight has taken the bytes from the
+                    // socket (it completes, not yet polled), and once more to take its
+                    // completion; epoll's read is made only when polled: the bytes wait.
+                    let taking = std::time::Instant::now();
+                    while driver != Driver::Epoll && peer_spoke(fd) {
+                        assert!(taking.elapsed() < Duration::from_secs(10), "{driver}: the read never took the bytes");
+                        crate::driver::sleep(Duration::from_millis(1)).await;
+                    }
+                    crate::driver::sleep(Duration::from_millis(1)).await;
                     let _fresh = canceller.cancel();
                     read.await
                 };

@@ -1,6 +1,7 @@
 //! A property of a socket's reads through its multishot receive: whatever the order of the
-//! peer's writes and the reader's reads (plain, dropped while waiting, cancelled, the rest of a
-//! long answer, a send and the read of its answer on the stream's block, awaited or dropped), and
+//! peer's writes and the reader's reads (plain, dropped while waiting, before or after the ring
+//! turned, cancelled, the rest of a long answer, a send and the read of its answer on the
+//! stream's block, awaited or dropped, before or after the ring turned), and
 //! however few buffers the pool has, every byte is read once, in order, every buffer goes back to
 //! the pool, and every send on the block reaches the peer.
 
@@ -21,15 +22,17 @@ enum Step {
     Read(usize),
     /// The same as the rest of a long answer ([`super::TcpSocket::read_rest`]).
     Rest(usize),
-    /// A read polled once, then dropped (its bytes kept if that poll returned them).
-    Dropped,
+    /// A read polled once, then dropped (its bytes kept if that poll returned them); `turned`:
+    /// the ring turned between (what arrived was taken from the kernel while it waited).
+    Dropped { turned: bool },
     /// A cancellable read polled once, cancelled, then awaited.
     Cancelled,
     /// A send and the read of its answer ([`super::TcpSocket::send_and_read`]) into a buffer
     /// with this much room, awaited (only while bytes are owed).
     SendRead(usize),
-    /// The same polled once, then dropped (its bytes kept if that poll returned them).
-    SendReadDropped,
+    /// The same polled once, then dropped (its bytes kept if that poll returned them); `turned`
+    /// as for [`Step::Dropped`].
+    SendReadDropped { turned: bool },
     /// The ring turns (what arrived is taken from the kernel).
     Turn,
 }
@@ -42,10 +45,10 @@ fn step() -> impl Strategy<Value = Step> {
         4 => prop_oneof![1usize..64, 1usize..40_000].prop_map(Step::Write),
         4 => prop_oneof![1usize..64, 1usize..20_000].prop_map(Step::Read),
         1 => (1usize..20_000).prop_map(Step::Rest),
-        2 => Just(Step::Dropped),
+        2 => any::<bool>().prop_map(|turned| Step::Dropped { turned }),
         2 => Just(Step::Cancelled),
         2 => (1usize..20_000).prop_map(Step::SendRead),
-        1 => Just(Step::SendReadDropped),
+        2 => any::<bool>().prop_map(|turned| Step::SendReadDropped { turned }),
         2 => Just(Step::Turn),
     ]
 }
@@ -116,10 +119,12 @@ proptest! {
                     let (read, buf) = done.unwrap();
                     took(&mut got, read, &buf);
                 }
-                Step::Dropped => rt.block_on(async {
+                Step::Dropped { turned } => rt.block_on(async {
                     let mut read = Box::pin(socket.read(BytesMut::with_capacity(64)));
                     if let Poll::Ready((read, buf)) = read.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
                         took(&mut got, read, &buf);
+                    } else if turned {
+                        uring::turn(false);
                     }
                 }),
                 Step::Cancelled => rt.block_on(async {
@@ -153,15 +158,18 @@ proptest! {
                         took(&mut got, read, &buf);
                     }
                 }
-                Step::SendReadDropped => {
+                Step::SendReadDropped { turned } => {
                     if let Ok(send_read) =
                         socket.send_and_read(BytesMut::from(PING), BytesMut::with_capacity(64), &on_written)
                     {
                         pings += 1;
                         let mut send_read = Box::pin(send_read);
-                        if let Poll::Ready(((write, _), (read, buf))) =
-                            send_read.as_mut().poll(&mut Context::from_waker(Waker::noop()))
-                        {
+                        let mut polled = send_read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                        if polled.is_pending() && turned {
+                            uring::turn(false);
+                            polled = send_read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                        }
+                        if let Poll::Ready(((write, _), (read, buf))) = polled {
                             prop_assert_eq!(write.unwrap(), PING.len());
                             took(&mut got, read, &buf);
                         }

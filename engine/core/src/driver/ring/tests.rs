@@ -912,6 +912,30 @@ fn what_arrives_between_reads_waits_for_the_next_and_a_dropped_read_loses_nothin
     drop((socket, rt));
 }
 
+/// Two reads waiting at once on one socket (which its users never make, but safe code can):
+/// what arrives is read once, whole, by the one that polls first, and never seen as the
+/// other's.
+#[test]
+fn two_reads_waiting_at_once_read_each_byte_once() {
+    let (_rt, socket, mut peer) = connected_pair();
+    if !uring::bufs_out().1 {
+        return; // no pool: reads receive into their own buffers
+    }
+    let poll =
+        |read: &mut std::pin::Pin<Box<super::Read<'_>>>| read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    let mut first = Box::pin(socket.read(BytesMut::with_capacity(64)));
+    let mut second = Box::pin(socket.read(BytesMut::with_capacity(64)));
+    assert!(poll(&mut first).is_pending());
+    assert!(poll(&mut second).is_pending());
+    peer.write_all(b"once").unwrap();
+    assert!(turn_until(|| socket.arrived()), "the bytes arrived");
+    let Poll::Ready((n, got)) = poll(&mut first) else { panic!("the bytes copied are read by the first poll") };
+    assert_eq!((n.unwrap(), &got[..]), (4, &b"once"[..]));
+    assert!(poll(&mut second).is_pending(), "the other read has nothing");
+    drop(second);
+    assert!(!socket.arrived());
+}
+
 /// A wait for the stream's next arrival (what a write that listens to the peer waits on
 /// beside the socket's readiness) is woken by bytes the stream takes, and ends at once while
 /// they wait; it takes nothing: the next read has them. With no stream running it never ends.

@@ -131,6 +131,18 @@ impl Stream {
     fn ended(&self) -> bool {
         self.arrived.back().is_some_and(|&(_, flags)| !cqueue::more(flags))
     }
+
+    /// The result of the send on the block, taken, when it has come.
+    #[inline(always)]
+    fn take_sent(&mut self) -> Option<i32> {
+        match self.send {
+            StreamSend::Done(result) => {
+                self.send = StreamSend::Idle;
+                Some(result)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A socket's multishot receive, from the socket's side: the ring it runs on, and its user data.
@@ -492,24 +504,22 @@ impl Ring {
     /// ring that refuses to wait), it leaks what those operations own instead of freeing it.
     fn end(&mut self) {
         self.push_deferred();
-        let in_flight: Vec<u64> = (self.slots.iter().enumerate())
-            .filter_map(|(index, slot)| match slot {
-                Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => Some(user_data(*tag, index as u32)),
-                Slot::Stream(stream) if stream.over => None,
-                Slot::Stream(stream) => Some(user_data(stream.tag, index as u32)),
-                Slot::Free(_) | Slot::Done(_) => None,
-            })
-            .collect();
-        // The sends on streams' blocks still in flight (a socket the peer takes nothing from).
-        let sends: Vec<u64> = (self.slots.iter().enumerate())
-            .filter_map(|(index, slot)| match slot {
-                Slot::Stream(stream) if matches!(stream.send, StreamSend::InFlight { .. } | StreamSend::Orphan(_)) => {
-                    Some(user_data(stream.tag, index as u32 | SEND_OF_STREAM))
+        let mut in_flight = Vec::new();
+        for (index, slot) in self.slots.iter().enumerate() {
+            match slot {
+                Slot::Waiting { tag, .. } | Slot::Orphan { tag, .. } => in_flight.push(user_data(*tag, index as u32)),
+                Slot::Stream(stream) => {
+                    if !stream.over {
+                        in_flight.push(user_data(stream.tag, index as u32));
+                    }
+                    // Its send still in flight (a socket the peer takes nothing from).
+                    if matches!(stream.send, StreamSend::InFlight { .. } | StreamSend::Orphan(_)) {
+                        in_flight.push(user_data(stream.tag, index as u32 | SEND_OF_STREAM));
+                    }
                 }
-                _ => None,
-            })
-            .collect();
-        let in_flight = [in_flight, sends].concat();
+                Slot::Free(_) | Slot::Done(_) => {}
+            }
+        }
         for target in in_flight {
             self.push_ignored(io_uring::opcode::AsyncCancel::new(target).build());
         }
@@ -1050,22 +1060,21 @@ pub(super) fn take_stream(
             unreachable!("a stream's slot is its own until it ends")
         };
         if let Some(sent) = sent {
-            match stream.send {
-                StreamSend::Done(result) => {
-                    stream.send = StreamSend::Idle;
-                    *sent = Some(result);
+            // Nothing is taken before the send's result (the answer to a request comes after
+            // it): both return together, and a future dropped between loses no byte. Bytes
+            // there already (the peer spoke first) are taken once the send's completion, which
+            // then wakes the reader, has come. Taken by an earlier look, or on a later stream:
+            // nothing to wait for.
+            if matches!(stream.send, StreamSend::InFlight { .. }) {
+                let arrived = !stream.arrived.is_empty();
+                if let StreamSend::InFlight { ref mut wake } = stream.send {
+                    *wake |= arrived;
                 }
-                // Nothing is taken before the send's result (the answer to a request comes after
-                // it): both return together, and a future dropped between loses no byte. Bytes
-                // there already (the peer spoke first) are taken once the send's completion,
-                // which then wakes the reader, has come.
-                StreamSend::InFlight { ref mut wake } => {
-                    *wake |= !stream.arrived.is_empty();
-                    keep_waker(&mut stream.waker, waker);
-                    return Taken::Pending;
-                }
-                // Taken by an earlier look (or the read's stream is a later one).
-                StreamSend::Idle | StreamSend::Orphan(_) => {}
+                keep_waker(&mut stream.waker, waker);
+                return Taken::Pending;
+            }
+            if let Some(result) = stream.take_sent() {
+                *sent = Some(result);
             }
         }
         let bufs = ring.bufs.as_mut().expect("a ring with streams has its buffers");
@@ -1177,19 +1186,14 @@ pub(super) fn poll_stream_send(handle: StreamHandle, waker: &Waker) -> Poll<i32>
         let Slot::Stream(stream) = &mut ring.slots[index] else {
             unreachable!("a stream's block stays until its send's result is taken")
         };
-        match stream.send {
-            StreamSend::Done(result) => {
-                stream.send = StreamSend::Idle;
-                settle_stream(&mut ring.slots, &mut ring.free, index);
-                Poll::Ready(result)
-            }
-            StreamSend::InFlight { ref mut wake } => {
-                *wake = true;
-                keep_waker(&mut stream.waker, waker);
-                Poll::Pending
-            }
-            StreamSend::Idle | StreamSend::Orphan(_) => unreachable!("a send polled after it returned"),
+        if let StreamSend::InFlight { ref mut wake } = stream.send {
+            *wake = true;
+            keep_waker(&mut stream.waker, waker);
+            return Poll::Pending;
         }
+        let result = stream.take_sent().expect("a send polled before it returned");
+        settle_stream(&mut ring.slots, &mut ring.free, index);
+        Poll::Ready(result)
     })
 }
 
@@ -1207,19 +1211,13 @@ pub(super) fn leave_stream_send<T: 'static>(handle: StreamHandle, owned: T) -> O
             let Slot::Stream(stream) = &mut ring.slots[index] else {
                 unreachable!("a stream's block stays until its send's result is taken")
             };
-            match stream.send {
-                StreamSend::Done(result) => {
-                    stream.send = StreamSend::Idle;
-                    settle_stream(&mut ring.slots, &mut ring.free, index);
-                    Some(Some(result))
-                }
-                StreamSend::InFlight { .. } => {
-                    let owned = Box::new(owned.take().expect("held until here"));
-                    stream.send = StreamSend::Orphan(owned);
-                    Some(None)
-                }
-                StreamSend::Idle | StreamSend::Orphan(_) => unreachable!("a send dropped after it returned"),
+            if let StreamSend::InFlight { .. } = stream.send {
+                stream.send = StreamSend::Orphan(Box::new(owned.take().expect("held until here")));
+                return Some(None);
             }
+            let result = stream.take_sent().expect("a send dropped before it returned");
+            settle_stream(&mut ring.slots, &mut ring.free, index);
+            Some(Some(result))
         })
         .ok()
         .flatten();
