@@ -93,7 +93,7 @@ fn a_captured_header_value_that_is_not_ascii_is_said_in_the_journey_test() {
     let scratch = Scratch::new();
     let file = scratch.write(
         "s.toml",
-        &format!(
+        format!(
             "[config]\nbase = \"{}\"\n[journeys.j]\nsteps = [\n  {{ url = \"{{base}}/json/echo\", method = \"POST\", \
              json = {{ name = \"José\" }}, capture = {{ name = {{ json = \"name\" }} }} }},\n  \
              {{ url = \"{{base}}/\", headers = {{ \"X-Name\" = \"{{name}}\" }} }},\n]\n[[scenario]]\njourney = \
