@@ -484,7 +484,15 @@ fn record_panic(shard: &Shard, journey: &str, txn: TxnId, message: &str) {
     stats.journeys.failed += 1;
     stats.journeys.panicked += 1;
     stats.txn(txn).txn_err += 1;
-    stats.sample_error(PANIC_SAMPLE, || format!("journey {journey} panicked: {message}"));
+    stats.sample_error(PANIC_SAMPLE, || panic_sample(journey, message));
+}
+
+/// The panic's sample: the journey's name made printable here (it may hold a line break or a
+/// backslash), the message as `journey::panics` made it (printable already: not escaped again,
+/// which would write its backslashes twice). Each part escaped once, so the line tells a name's
+/// backslash-n from its line break.
+fn panic_sample(journey: &str, message: &str) -> String {
+    format!("journey {} panicked: {message}", crate::model::terminal::printable(journey))
 }
 
 /// The name a journey's panic is sampled under (beside `journey` for a journey's error).
@@ -659,6 +667,32 @@ mod tests {
         assert!(matches!(Pin::new(&mut next).poll(&mut cx), Poll::Ready(Some(_))));
         drop(next);
         assert_eq!(ended, None, "an end from before the wait");
+    }
+
+    /// Each part of a panic's sample is escaped once: a journey named with a backslash-n and
+    /// one named with a line break are told apart, as are the same in the message. (The name
+    /// went in raw and the report kept backslashes: both names printed as `a\nb`.)
+    #[test]
+    fn a_panic_sample_escapes_the_name_and_the_message_once() {
+        let caught = |text: &'static str| {
+            crate::journey::panics::install_hook();
+            crate::journey::panics::catch(|| -> u32 { std::panic::panic_any(text) }).unwrap_err()
+        };
+        let backslash_n = panic_sample("a\\nb", &caught("x\\ny"));
+        let line_break = panic_sample("a\nb", &caught("x\ny"));
+        assert!(backslash_n.starts_with(r"journey a\\nb panicked: x\\ny (at "), "{backslash_n}");
+        assert!(line_break.starts_with(r"journey a\nb panicked: x\ny (at "), "{line_break}");
+        // As the report prints it: escapes kept, nothing written twice.
+        let shown = crate::model::terminal::printable_composed(&line_break);
+        assert_eq!(shown, line_break);
+        // Counted once, sampled as said.
+        let client = crate::http::HttpClient::new(Arc::new(crate::http::HttpSettings::default()), None);
+        let shard = Shard::new(0, 1, Arc::default(), client, Instant::now());
+        let txn = shard.stats.borrow_mut().root("a\nb");
+        record_panic(&shard, "a\nb", txn, "x\\ny");
+        let snapshot = shard.stats.borrow_mut().take_snapshot(0, 1.0, 0, true);
+        assert_eq!(snapshot.journeys.panicked, 1);
+        assert_eq!(snapshot.error_samples, [(PANIC_SAMPLE, r"journey a\nb panicked: x\ny".to_string())]);
     }
 
     /// Immediate failures back off 1, 2, 4 … 100 ms; anything else resets the pause; a journey

@@ -170,7 +170,8 @@ fn table_of(merged: &Merged, seconds: f64, total: &TxnStats, durations: &dyn Fn(
         let _ = writeln!(out, "first journey error: {}", printable(text));
     }
     if let Some(text) = merged.error_samples.get(crate::journey::slot::PANIC_SAMPLE) {
-        // Made printable where it was caught (journey::panics): its escapes are kept.
+        // Made printable where it was sampled, each part once (the journey's name in
+        // journey::slot, the message where it was caught, journey::panics): its escapes are kept.
         let _ = writeln!(out, "first journey panic: {}", printable_composed(text));
     }
     cookies_line(&mut out, merged, total);

@@ -251,6 +251,12 @@ struct Conn {
     write_buf: BytesMut,
     reader: MessageReader,
     close_sent: bool,
+    /// A receive on it timed out and no message came since: the server's state is unknown (a
+    /// frame cut short, whose payload our close's answer would be read as; a server that
+    /// stopped answering). The journey may go on with it, but dropped unclosed it is released
+    /// without a close handshake: that wait would count the failure already counted (the
+    /// `timeout`) again, as a second `timeout` or as `cancelled` at the stop.
+    timed_out: bool,
     /// Cancels a receive at its deadline; kept from one receive to the next, so that a receive
     /// allocates nothing (a canceller that has cancelled is replaced by the one it returns).
     canceller: Option<Canceller>,
@@ -641,6 +647,7 @@ async fn upgrade(
         write_buf: BytesMut::with_capacity(1024),
         reader: MessageReader::new(WS_LIMITS),
         close_sent: false,
+        timed_out: false,
         canceller: None,
     });
     let head = HandshakeRequest { target: url.target, host: url.authority, key: &key, protocols, headers };
@@ -1189,13 +1196,19 @@ impl<'c> WebSocket<'c> {
         let mut pings = 0;
         let deadline = Instant::now() + timeout;
         let event = next_event(conn, &mut pings, Some(deadline), write_timeout).await;
+        match &event {
+            Err(fail) if fail.recoverable => conn.timed_out = true,
+            Ok(Event::Data(_)) => conn.timed_out = false,
+            _ => {}
+        }
         if pings > 0 {
             self.count(|ws| ws.pings_received += pings);
         }
         match event {
             Err(fail) if fail.recoverable => {
                 // The read was cancelled without losing a byte: the connection is still usable
-                // (a slow server is not a broken one).
+                // (a slow server is not a broken one), but not closed in the background unless
+                // a message comes first (`Conn::timed_out`).
                 let detail = timed_out();
                 record_failure(self.ctx.shard_rc(), self.ctx.current_txn(), fail.kind, &detail);
                 self.ctx.trace_line(format_args!("websocket FAILED: {}: {detail}", fail.kind.name()));
@@ -1420,16 +1433,17 @@ async fn close_waiting(conn: &mut Conn, shard: &Shard, txn: TxnId, at: Option<us
 
 impl Drop for WebSocket<'_> {
     /// Mite closes a journey's WebSockets when it ends: the close handshake runs in the
-    /// background on this core, bounded by `WS_CLOSE_TIMEOUT`. When the run is stopping the
-    /// connection is simply dropped.
+    /// background on this core, bounded by `WS_CLOSE_TIMEOUT`. When the run is stopping, or the
+    /// connection's last receive timed out (`Conn::timed_out`: its failure is counted already),
+    /// the connection is simply released.
     fn drop(&mut self) {
         let Some(mut conn) = self.conn.take() else { return };
         let shard: Rc<Shard> = self.ctx.shard_rc().clone();
         let txn = self.ctx.current_txn();
-        let stopping = shard.stopping.get();
-        let code = (!stopping).then_some(1000);
+        let release = shard.stopping.get() || conn.timed_out;
+        let code = (!release).then_some(1000);
         record_close(&shard, self.recorded_at, txn, WsCloser::Dropped, code, None);
-        if stopping {
+        if release {
             self.release();
             return;
         }
