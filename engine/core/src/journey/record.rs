@@ -108,7 +108,9 @@ pub enum WsCloser {
     /// Neither: the connection failed (reset, a timeout) without a close handshake.
     Lost,
     /// The journey dropped it open (at the end of its scope, or of the journey): the engine
-    /// closes it with 1000 in the background, and that close's outcome is not recorded.
+    /// closes it with 1000 in the background (that close's outcome is not recorded), unless
+    /// the run is stopping or its last receive timed out with nothing come since; then it is
+    /// released with no close (the record has no close code).
     Dropped,
 }
 
