@@ -718,9 +718,17 @@ macro_rules! exchange_in_place {
                     // still in scope at an await is kept in the future, moved from or not.)
                     let rest = {
                         let (wbuf, rbuf) = $crate::http::client::encode_request_into(&mut conn, request);
-                        let sent = $crate::http::client::exchange_in_place!(
-                            @await conn.io.write_request_and_read(wbuf, rbuf, &on_written), $($transaction)?
-                        );
+                        // The own ring's send and read on the socket's block (a future whose poll
+                        // is inlined here), else the two apart.
+                        let sent = 'sent: {
+                            let (wbuf, rbuf) = match conn.io.together(wbuf, rbuf, &on_written) {
+                                Ok(together) => break 'sent $crate::http::client::exchange_in_place!(@await together, $($transaction)?),
+                                Err(bufs) => bufs,
+                            };
+                            $crate::http::client::exchange_in_place!(
+                                @await conn.io.write_request_and_read_apart(wbuf, rbuf, &on_written), $($transaction)?
+                            )
+                        };
                         let mut more = None;
                         if let Some(outcome) = client.answered(&mut conn, request, sent, &on_written, &mut more) {
                             break 'trip outcome;

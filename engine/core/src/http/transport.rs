@@ -293,10 +293,50 @@ impl Transport {
     /// the write has written are told to `on_written` when this is polled (a run's stop polls
     /// every journey once more before it counts) or dropped (a journey test interrupted), once
     /// the write has completed: the caller counts them as sent, as it does those returned.
-    /// (An async block, not an `async fn`: an `async fn` keeps its arguments twice in its
-    /// future, and every request's future holds this one.)
+    /// (A request awaits its two parts apart, [`Transport::together`] and then where that
+    /// cannot be used [`Transport::write_request_and_read_apart`], so that the own ring's
+    /// future is polled in place.)
+    pub async fn write_request_and_read(
+        &mut self,
+        wbuf: BytesMut,
+        rbuf: BytesMut,
+        on_written: &dyn Fn(u64),
+    ) -> WriteAndRead {
+        let (wbuf, rbuf) = match self.together(wbuf, rbuf, on_written) {
+            Ok(together) => return together.await,
+            Err(bufs) => bufs,
+        };
+        self.write_request_and_read_apart(wbuf, rbuf, on_written).await
+    }
+
+    /// The own ring's way of [`Transport::write_request_and_read`] for a plain request of at
+    /// most `REQUEST_READ_TOGETHER_BYTES_MAX`: the send written in place on the connection's
+    /// receive's block, taken in the same look as the answer's bytes
+    /// ([`TcpSocket::send_and_read`]). A future of its own, its poll inlined where it is
+    /// awaited (the request's hot path). The buffers come back (`Err`) where it cannot be
+    /// used (another transport, a larger request, a socket whose block cannot take it): then
+    /// [`Transport::write_request_and_read_apart`].
+    #[inline(always)]
+    pub fn together<'a>(
+        &'a mut self,
+        wbuf: BytesMut,
+        mut rbuf: BytesMut,
+        on_written: &'a dyn Fn(u64),
+    ) -> Result<Together<'a>, (BytesMut, BytesMut)> {
+        match self {
+            Transport::Own(socket) if wbuf.len() <= REQUEST_READ_TOGETHER_BYTES_MAX => {
+                read_room(&mut rbuf);
+                socket.send_and_read(wbuf, rbuf, on_written).map(Together)
+            }
+            _ => Err((wbuf, rbuf)),
+        }
+    }
+
+    /// [`Transport::write_request_and_read`] where [`Transport::together`] gave the buffers
+    /// back: the write and the read as two operations on the rings that make them, else the
+    /// write alone.
     #[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice in its future")]
-    pub fn write_request_and_read<'a>(
+    pub fn write_request_and_read_apart<'a>(
         &'a mut self,
         wbuf: BytesMut,
         mut rbuf: BytesMut,
@@ -306,16 +346,6 @@ impl Transport {
             let tcp = match self {
                 Transport::Own(socket) if wbuf.len() <= REQUEST_READ_TOGETHER_BYTES_MAX => {
                     read_room(&mut rbuf);
-                    // The send written in place on the connection's receive's block, taken in
-                    // the same look as the answer's bytes.
-                    let (wbuf, rbuf) = match socket.send_and_read(wbuf, rbuf, on_written) {
-                        Ok(send_read) => {
-                            let ((write, wbuf), (read, rbuf)) = send_read.await;
-                            let (write, written) = write_end(write, wbuf.len());
-                            return WriteAndRead { write, written, wbuf, read: Some(read), rbuf };
-                        }
-                        Err(bufs) => bufs,
-                    };
                     // Pushed to the ring in this order, handed to the kernel together.
                     let send = std::pin::pin!(socket.send(wbuf, 0));
                     let recv = std::pin::pin!(socket.read(rbuf));
@@ -501,6 +531,21 @@ pub struct WriteAndRead {
     pub read: Option<io::Result<usize>>,
     /// The read buffer, back.
     pub rbuf: BytesMut,
+}
+
+/// [`Transport::together`]'s future: the send and the read on the socket's block, as a
+/// [`WriteAndRead`].
+pub struct Together<'a>(ring::SendRead<'a>);
+
+impl Future for Together<'_> {
+    type Output = WriteAndRead;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<WriteAndRead> {
+        let ((write, wbuf), (read, rbuf)) = std::task::ready!(Pin::new(&mut self.0).poll(cx));
+        let (write, written) = write_end(write, wbuf.len());
+        Poll::Ready(WriteAndRead { write, written, wbuf, read: Some(read), rbuf })
+    }
 }
 
 /// The write of [`Transport::write_request_and_read`], polled with the journey's waker only

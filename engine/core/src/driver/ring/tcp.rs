@@ -259,6 +259,9 @@ impl TcpSocket {
     /// buffers, a parked receive, a send left on the block still in flight; the caller sends and
     /// reads apart. The send's count, once it has come, is told to `on_written` when the future
     /// is polled before the answer or dropped.
+    /// (Inlined: built in place in the caller's future; the stream's start, once a
+    /// connection, out of line.)
+    #[inline(always)]
     pub fn send_and_read<'a>(
         &'a self,
         wbuf: BytesMut,
@@ -267,22 +270,13 @@ impl TcpSocket {
     ) -> Result<SendRead<'a>, (BytesMut, BytesMut)> {
         let stream = match self.stream.get() {
             Some(stream) => stream,
-            None => {
-                let parked = self.parked.take();
-                let can_stream = parked.is_none() && !self.long_answers.get();
-                self.parked.set(parked);
-                let armed = can_stream.then(|| uring::arm_stream(self.fd.as_raw_fd(), self.fd.fixed())).flatten();
-                let Some(stream) = armed else { return Err((wbuf, rbuf)) };
-                self.stream.set(Some(stream));
-                stream
-            }
+            None => match self.start_stream() {
+                Some(stream) => stream,
+                None => return Err((wbuf, rbuf)),
+            },
         };
-        if self.send_left.get() {
-            std::hint::cold_path();
-            if !uring::stream_send_idle(stream) {
-                return Err((wbuf, rbuf));
-            }
-            self.send_left.set(false);
+        if self.send_left.get() && !self.send_left_idle(stream) {
+            return Err((wbuf, rbuf));
         }
         Ok(SendRead {
             read: Read::new(self, rbuf, None, false),
@@ -293,6 +287,31 @@ impl TcpSocket {
             read_done: None,
             on_written,
         })
+    }
+
+    /// Starts the socket's multishot receive for [`TcpSocket::send_and_read`] where it can run
+    /// (none parked, answers not long): once a connection.
+    #[cold]
+    #[inline(never)]
+    fn start_stream(&self) -> Option<StreamHandle> {
+        let parked = self.parked.take();
+        let can_stream = parked.is_none() && !self.long_answers.get();
+        self.parked.set(parked);
+        let stream = can_stream.then(|| uring::arm_stream(self.fd.as_raw_fd(), self.fd.fixed())).flatten()?;
+        self.stream.set(Some(stream));
+        Some(stream)
+    }
+
+    /// Whether the send a dropped [`SendRead`] left on the stream's block has completed (its
+    /// mark then cleared): the block is free for the next.
+    #[cold]
+    #[inline(never)]
+    fn send_left_idle(&self, stream: StreamHandle) -> bool {
+        let idle = uring::stream_send_idle(stream);
+        if idle {
+            self.send_left.set(false);
+        }
+        idle
     }
 
     /// Whether bytes, or the end of the stream, have arrived and wait for a read (what a peek
@@ -624,7 +643,8 @@ pub struct SendRead<'a> {
 impl std::future::Future for SendRead<'_> {
     type Output = ((io::Result<usize>, BytesMut), (io::Result<usize>, BytesMut));
 
-    #[inline]
+    /// (Inlined: polled in one place on a request's path, `Transport::together`'s future.)
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if !this.pushed {
