@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use mite_core::run::RunResult;
 use mite_core::stats::ErrorKind;
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
-use mite_tests::{options, run, scenario};
+use mite_tests::{options, run, scenario, ws_one_exchange as one_exchange};
 use mite_tools::ws::{accept, frame};
 
 const JOURNEYS: u64 = 3;
@@ -93,18 +93,6 @@ fn serve(act: Act) -> (String, std::thread::JoinHandle<()>) {
         }
     });
     (url, server)
-}
-
-async fn one_exchange(ctx: &Ctx, _args: Row) -> JourneyResult {
-    let url = ctx.config().get_or("ws_url", "");
-    ctx.transaction("hostile", async {
-        let mut ws = ctx.websocket().connect(url).await?;
-        ws.send_text("hello").await?;
-        ws.receive().await?;
-        ws.close().await?;
-        Ok(())
-    })
-    .await
 }
 
 /// Error counts by kind, the kinds seen only.

@@ -268,3 +268,17 @@ impl Server {
         opts
     }
 }
+
+/// A WebSocket journey: connects to config `ws_url`, sends one message, waits for one, and
+/// closes, in transaction `hostile`.
+pub async fn ws_one_exchange(ctx: &mite_core::Ctx, _args: mite_core::Row) -> mite_core::JourneyResult {
+    let url = ctx.config().get_or("ws_url", "");
+    ctx.transaction("hostile", async {
+        let mut ws = ctx.websocket().connect(url).await?;
+        ws.send_text("hello").await?;
+        ws.receive().await?;
+        ws.close().await?;
+        Ok(())
+    })
+    .await
+}

@@ -12,6 +12,7 @@ use mite_core::stats::{ErrorKind, TxnStats};
 use mite_core::{Ctx, JourneyResult, Registry, Row, VolumeModel};
 use mite_tests::{
     ScenarioDir, assert_target_saw_every_request, options, run, scenario, shipped_scenario as scenario_path,
+    ws_one_exchange as one_exchange,
 };
 use mite_tools::tls_server::CA_PATH;
 use mite_tools::{Target, TargetOptions, TlsTarget};
@@ -109,19 +110,6 @@ fn wss_without_the_ca_is_a_tls_error() {
     let total = result.merged.total();
     assert_eq!(kinds(|k| total.errors_of(k)), vec![(ErrorKind::Tls, 2)]);
     assert_eq!(target.ws_counts().handshakes, 0);
-}
-
-/// Connects to `ws_url`, sends one message, waits for one, and closes.
-async fn one_exchange(ctx: &Ctx, _args: Row) -> JourneyResult {
-    let url = ctx.config().get_or("ws_url", "");
-    ctx.transaction("hostile", async {
-        let mut ws = ctx.websocket().connect(url).await?;
-        ws.send_text("hello").await?;
-        ws.receive().await?;
-        ws.close().await?;
-        Ok(())
-    })
-    .await
 }
 
 const JOURNEYS: u64 = 3;
