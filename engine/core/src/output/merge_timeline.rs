@@ -110,14 +110,13 @@ pub fn merged_intervals(
             // A part has no interval left: the others' from here are theirs alone.
             let ended: Vec<&str> =
                 (0..inputs.len()).filter(|p| !current.contains(p)).map(|p| inputs[p].0.as_str()).collect();
-            for &p in &current {
-                timeline.left_out.push(format!(
-                    "{}: {} has no interval left by then",
-                    said(p, next[p]),
-                    ended.join(", ")
-                ));
-                next[p] += 1;
-            }
+            leave_out(
+                &mut timeline,
+                &mut next,
+                &current,
+                &said,
+                &format!("{} has no interval left by then", ended.join(", ")),
+            );
             continue;
         }
         let start_of = |p: usize| spans[p][next[p]].0;
@@ -131,14 +130,8 @@ pub fn merged_intervals(
                 .iter()
                 .map(|&p| format!("{}'s next starts at {:.3} s", inputs[p].0, from_start(start_of(p))))
                 .collect();
-            for &p in &together {
-                timeline.left_out.push(format!(
-                    "{}: no interval of every other part starts then ({})",
-                    said(p, next[p]),
-                    others.join(", ")
-                ));
-                next[p] += 1;
-            }
+            let why = format!("no interval of every other part starts then ({})", others.join(", "));
+            leave_out(&mut timeline, &mut next, &together, &said, &why);
             continue;
         }
         let ends: Vec<f64> = current.iter().map(|&p| spans[p][next[p]].1).collect();
@@ -156,19 +149,17 @@ pub fn merged_intervals(
             None
         };
         if let Some(why) = why {
-            for &p in &current {
-                timeline.left_out.push(format!("{}: {why}", said(p, next[p])));
-            }
-        } else {
-            let mut sum = add(current.iter().map(|&p| at(&inputs[p].1, next[p])));
-            // Where the parts' ends are, from the merge's start; never before the one before.
-            sum.elapsed_s = round_ms(from_start(last_end).max(before_s));
-            before_s = sum.elapsed_s;
-            let seconds = current.iter().map(|&p| spans[p][next[p]].2).sum::<f64>() / current.len() as f64;
-            sum.seconds = Some(round_ms(seconds));
-            sum.rps = sum.requests as f64 / seconds;
-            timeline.intervals.push(sum);
+            leave_out(&mut timeline, &mut next, &current, &said, &why);
+            continue;
         }
+        let mut sum = add(current.iter().map(|&p| at(&inputs[p].1, next[p])));
+        // Where the parts' ends are, from the merge's start; never before the one before.
+        sum.elapsed_s = round_ms(from_start(last_end).max(before_s));
+        before_s = sum.elapsed_s;
+        let seconds = current.iter().map(|&p| spans[p][next[p]].2).sum::<f64>() / current.len() as f64;
+        sum.seconds = Some(round_ms(seconds));
+        sum.rps = sum.requests as f64 / seconds;
+        timeline.intervals.push(sum);
         for &p in &current {
             next[p] += 1;
         }
@@ -270,6 +261,21 @@ fn add_figures(sum: &mut IntervalFigures, part: &IntervalFigures) {
 fn add_map(sum: &mut BTreeMap<String, u64>, part: &BTreeMap<String, u64>) {
     for (key, n) in part {
         *sum.entry(key.clone()).or_default() += n;
+    }
+}
+
+/// Leaves each of `parts`' next interval out of the merged timeline, saying `why` (after where
+/// it is, `said`), and moves those parts on to their following interval.
+fn leave_out(
+    timeline: &mut MergedTimeline,
+    next: &mut [usize],
+    parts: &[usize],
+    said: &dyn Fn(usize, usize) -> String,
+    why: &str,
+) {
+    for &p in parts {
+        timeline.left_out.push(format!("{}: {why}", said(p, next[p])));
+        next[p] += 1;
     }
 }
 
