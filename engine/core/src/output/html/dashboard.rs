@@ -256,17 +256,15 @@ mod tests {
     use crate::limits::LIVE_REQUEST_BYTES_MAX;
     use crate::output::live_server::get;
 
+    /// A run on core 0 named `scenario`, ticking every `tick` for `duration`.
+    fn live_run(scenario: &'static str, tick: Duration, duration: Duration) -> LiveRun<'static> {
+        LiveRun { scenario, cores: &[0], segment: None, tick, duration, tls_verified: true }
+    }
+
     #[test]
     fn serves_the_page_its_data_and_the_saved_report() {
         let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
-        let live = LiveRun {
-            scenario: "demo",
-            cores: &[0],
-            segment: None,
-            tick: Duration::from_secs(1),
-            duration: Duration::from_secs(5),
-            tls_verified: true,
-        };
+        let live = live_run("demo", Duration::from_secs(1), Duration::from_secs(5));
         let point = IntervalPoint {
             elapsed_s: 1.0,
             requests: 3,
@@ -307,14 +305,7 @@ mod tests {
     #[test]
     fn a_piece_folded_into_the_last_interval_replaces_its_live_copy() {
         let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
-        let live = LiveRun {
-            scenario: "demo",
-            cores: &[0],
-            segment: None,
-            tick: Duration::from_secs(1),
-            duration: Duration::from_secs(2),
-            tls_verified: true,
-        };
+        let live = live_run("demo", Duration::from_secs(1), Duration::from_secs(2));
         let point = |elapsed_s, requests| IntervalPoint {
             elapsed_s,
             requests,
@@ -347,14 +338,7 @@ mod tests {
     #[test]
     fn a_run_longer_than_the_live_intervals_says_what_it_left_out() {
         let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
-        let live = LiveRun {
-            scenario: "long",
-            cores: &[0],
-            segment: None,
-            tick: Duration::from_secs(1),
-            duration: Duration::from_secs(7200),
-            tls_verified: true,
-        };
+        let live = live_run("long", Duration::from_secs(1), Duration::from_secs(7200));
         let point = |s: usize| IntervalPoint { elapsed_s: s as f64, requests: 1, ..IntervalPoint::default() };
         let data = |dashboard: &Dashboard| -> Value {
             let data = get(dashboard.addr(), "/data.json");
@@ -385,14 +369,7 @@ mod tests {
     #[test]
     fn updates_come_at_most_four_times_a_second_of_the_run() {
         let dashboard = Dashboard::start("127.0.0.1:0".parse().unwrap()).unwrap();
-        let live = LiveRun {
-            scenario: "fast",
-            cores: &[0],
-            segment: None,
-            tick: Duration::from_millis(10),
-            duration: Duration::from_secs(5),
-            tls_verified: true,
-        };
+        let live = live_run("fast", Duration::from_millis(10), Duration::from_secs(5));
         let mut points = Vec::new();
         let mut updates = 0;
         for i in 1..=100 {
